@@ -1,0 +1,441 @@
+// Typed views of the protobuf messages (Data, Envelope) and their strict codecs.
+// Every decoded value is checked against the schema here, so nothing untyped leaves this file.
+
+import { readFileSync } from 'node:fs';
+import protobuf from 'protobufjs';
+import type { Enum, Field, Message, Type } from 'protobufjs';
+import { MeshError } from '../core/mesh-error.ts';
+import { LORA_MAX_PAYLOAD } from '../phy/lora-params.ts';
+
+// ---------------------------------------------------------------------------------------------
+// TypeScript shapes. Field names are the camelCase ones protobufjs derives from the .proto files;
+// enums are their names as strings, because these objects travel as JSON over MQTT and a name
+// survives renumbering mistakes better than a bare number. Decoding fills every scalar with its
+// proto3 default, so a decoded object always has every field.
+// ---------------------------------------------------------------------------------------------
+
+export interface Position {
+  /** Degrees x 1e7. */
+  latitudeI: number;
+  longitudeI: number;
+  altitudeM: number;
+  /** Unix seconds of the fix. */
+  time: number;
+  precisionBits: number;
+  satsInView: number;
+  fixQuality: number;
+  groundSpeed: number;
+  groundTrack: number;
+}
+
+/** Floats travel as float32: a value that is not a float32 comes back rounded. */
+export interface Telemetry {
+  /** 0..100 percent, 101 = external power. */
+  batteryLevel: number;
+  voltage: number;
+  cpuTemperature: number;
+  uptimeS: number;
+  channelUtilization: number;
+  airUtilTx: number;
+}
+
+export const ALERT_LEVELS = [
+  'UNSPECIFIED',
+  'SOS',
+  'SAFE',
+  'WARNING',
+  'EARTHQUAKE',
+  'EVACUATE',
+  'FIRE',
+  'FLOOD',
+  'MEDICAL',
+] as const;
+export type AlertLevel = (typeof ALERT_LEVELS)[number];
+
+export interface Alert {
+  level: AlertLevel;
+  text: string;
+  position?: Position;
+  /** Magnitude x 10; 0 = not given. */
+  magnitudeX10: number;
+}
+
+export const NODE_ROLES = ['CLIENT', 'ROUTER', 'GATEWAY'] as const;
+export type NodeRole = (typeof NODE_ROLES)[number];
+
+export interface NodeInfo {
+  longName: string;
+  shortName: string;
+  hwModel: string;
+  role: NodeRole;
+  /** X25519 public key: 32 bytes, or empty. */
+  publicKey: Uint8Array;
+}
+
+export const ROUTING_ERRORS = [
+  'NONE',
+  'NO_ROUTE',
+  'TIMEOUT',
+  'MAX_RETRANSMIT',
+  'NO_CHANNEL',
+  'TOO_LARGE',
+  'DUTY_CYCLE',
+  'NO_RESPONSE',
+  'BAD_REQUEST',
+] as const;
+export type RoutingError = (typeof ROUTING_ERRORS)[number];
+
+export interface Routing {
+  /** 'NONE' is an ACK of Data.requestId. */
+  error: RoutingError;
+}
+
+export interface Traceroute {
+  route: number[];
+  /** dB x 4 per hop. */
+  snrTowards: number[];
+  routeBack: number[];
+  snrBack: number[];
+}
+
+export interface Neighbor {
+  nodeId: number;
+  snrX4: number;
+  /** 0..255 estimated delivery probability from that neighbour to this node. */
+  quality: number;
+}
+
+export interface NeighborInfo {
+  nodeId: number;
+  beaconSeq: number;
+  intervalS: number;
+  neighbors: Neighbor[];
+}
+
+interface DataBodies {
+  text: string;
+  position: Position;
+  telemetry: Telemetry;
+  alert: Alert;
+  nodeInfo: NodeInfo;
+  routing: Routing;
+  traceroute: Traceroute;
+  neighborInfo: NeighborInfo;
+}
+
+export type DataKind = keyof DataBodies;
+
+export const DATA_KINDS: readonly DataKind[] = [
+  'text',
+  'position',
+  'telemetry',
+  'alert',
+  'nodeInfo',
+  'routing',
+  'traceroute',
+  'neighborInfo',
+];
+
+/** Exactly one body member; the others are typed `never` so the compiler rejects two at once. */
+export type DataBody = {
+  [K in DataKind]: { [P in K]: DataBodies[P] } & { [P in Exclude<DataKind, K>]?: never };
+}[DataKind];
+
+export interface DataMeta {
+  /** The packet id this frame answers (acks, replies); 0 = none. */
+  requestId: number;
+  wantResponse: boolean;
+  /** The packet id this message replies to in a conversation; 0 = none. */
+  replyId: number;
+}
+
+/** A Data message: one body, meta fields optional (absent = 0 / false, as proto3 encodes them). */
+export type Data = DataBody & Partial<DataMeta>;
+
+/** What decoding returns: a Data with every meta field filled in. */
+export type DecodedData = DataBody & DataMeta;
+
+export interface Envelope {
+  /** The frame exactly as heard, 1..255 bytes. */
+  frame: Uint8Array;
+  gatewayId: string;
+  rssi: number;
+  snr: number;
+  rxTimeMs: number;
+  frequencyHz: number;
+  sf: number;
+  bandwidthHz: number;
+}
+
+/** Mirrors unibos.v1.Frame: the decoded, JSON-friendly view of a frame's header and ciphertext. */
+export interface FrameRecord {
+  to: number;
+  from: number;
+  id: number;
+  hopLimit: number;
+  hopStart: number;
+  wantAck: boolean;
+  viaMqtt: boolean;
+  channelHash: number;
+  nextHop: number;
+  relayNode: number;
+  counter: number;
+  encrypted: Uint8Array;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema loading: once, at import.
+// ---------------------------------------------------------------------------------------------
+
+const root = new protobuf.Root();
+for (const file of ['frame.proto', 'data.proto', 'envelope.proto']) {
+  protobuf.parse(readFileSync(new URL(`../../proto/${file}`, import.meta.url), 'utf8'), root);
+}
+root.resolveAll();
+
+const DataType = root.lookupType('unibos.v1.Data');
+const EnvelopeType = root.lookupType('unibos.v1.Envelope');
+
+/** The loaded reflection root, for tools that want the raw schema (e.g. JSON views of Frame). */
+export const protoRoot: protobuf.Root = root;
+
+// Newer senders may use enum values this build does not know. Where a neutral value exists the
+// message still decodes with it; elsewhere (routing errors) guessing would be wrong, since 0 means
+// ACK, so the payload is refused.
+const ENUM_FALLBACK: ReadonlyMap<string, string> = new Map([
+  ['.unibos.v1.Alert.Level', 'UNSPECIFIED'],
+  ['.unibos.v1.NodeInfo.Role', 'CLIENT'],
+]);
+
+/** Fields whose bytes have a fixed length when present. */
+const BYTES_LENGTH: ReadonlyMap<string, number> = new Map([['.unibos.v1.NodeInfo.publicKey', 32]]);
+
+// ---------------------------------------------------------------------------------------------
+// Public codecs
+// ---------------------------------------------------------------------------------------------
+
+export function dataKind(data: DataBody): DataKind {
+  for (const kind of DATA_KINDS) {
+    if (data[kind] !== undefined) return kind;
+  }
+  throw new MeshError('E_BAD_ARGUMENT', 'Data has no body');
+}
+
+/** Throws E_BAD_ARGUMENT when `data` does not fit the schema (wrong types, out-of-range numbers, not exactly one body). */
+export function encodeData(data: Data): Uint8Array {
+  return encodeWith(DataType, data);
+}
+
+/** Throws E_BAD_PAYLOAD on anything that is not a well-formed Data with exactly one body. */
+export function decodeData(bytes: Uint8Array): DecodedData {
+  // The cast is sound because fromWire checked every field against the same schema the TS types mirror.
+  return decodeWith(DataType, bytes) as unknown as DecodedData;
+}
+
+export function encodeEnvelope(envelope: Envelope): Uint8Array {
+  if (envelope.frame instanceof Uint8Array && (envelope.frame.length === 0 || envelope.frame.length > LORA_MAX_PAYLOAD)) {
+    throw new MeshError('E_BAD_ARGUMENT', `Envelope.frame must be 1..${LORA_MAX_PAYLOAD} bytes, got ${envelope.frame.length}`);
+  }
+  return encodeWith(EnvelopeType, envelope);
+}
+
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  const envelope = decodeWith(EnvelopeType, bytes) as unknown as Envelope;
+  if (envelope.frame.length === 0 || envelope.frame.length > LORA_MAX_PAYLOAD) {
+    throw new MeshError('E_BAD_PAYLOAD', `Envelope.frame must be 1..${LORA_MAX_PAYLOAD} bytes, got ${envelope.frame.length}`);
+  }
+  return envelope;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema-driven conversion. One walker for both directions keeps the TS view and the .proto
+// files from drifting apart silently: a field the walker does not understand is an error.
+// ---------------------------------------------------------------------------------------------
+
+type Plain = Record<string, unknown>;
+
+function encodeWith(type: Type, value: unknown): Uint8Array {
+  const wire = toWire(type, value, type.name, 'E_BAD_ARGUMENT');
+  // protobufjs hands back a Buffer carved from Node's shared pool; a plain copy cannot leak or alias it.
+  return new Uint8Array(type.encode(wire).finish());
+}
+
+function decodeWith(type: Type, bytes: Uint8Array): Plain {
+  if (!(bytes instanceof Uint8Array)) throw new MeshError('E_BAD_PAYLOAD', `${type.name}: expected bytes`);
+  let message: Message;
+  try {
+    message = type.decode(bytes);
+  } catch (err) {
+    throw new MeshError('E_BAD_PAYLOAD', `${type.name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return fromWire(type, message, type.name);
+}
+
+type ErrorCode = 'E_BAD_ARGUMENT' | 'E_BAD_PAYLOAD';
+
+/** Validates a TS-shaped object and builds what protobufjs encodes (enum numbers, Uint8Array bytes). */
+function toWire(type: Type, value: unknown, path: string, code: ErrorCode): Plain {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new MeshError(code, `${path}: expected an object`);
+  }
+  const input = value as Plain;
+  for (const key of Object.keys(input)) {
+    if (!(key in type.fields)) throw new MeshError(code, `${path}.${key}: not a field of ${type.name}`);
+  }
+  const wire: Plain = {};
+  for (const field of type.fieldsArray) {
+    const v = input[field.name];
+    if (v === undefined) continue;
+    const fieldPath = `${path}.${field.name}`;
+    if (field.repeated) {
+      if (!Array.isArray(v)) throw new MeshError(code, `${fieldPath}: expected an array`);
+      wire[field.name] = v.map((item, i) => scalarOrMessageToWire(field, item, `${fieldPath}[${i}]`, code));
+    } else {
+      wire[field.name] = scalarOrMessageToWire(field, v, fieldPath, code);
+    }
+  }
+  for (const oneof of type.oneofsArray) {
+    const set = oneof.oneof.filter((name) => input[name] !== undefined);
+    if (set.length !== 1) {
+      throw new MeshError(code, `${path}: exactly one of ${oneof.oneof.join('|')} must be set, got ${set.length}`);
+    }
+  }
+  return wire;
+}
+
+function scalarOrMessageToWire(field: Field, v: unknown, path: string, code: ErrorCode): unknown {
+  const resolved = field.resolvedType;
+  if (resolved instanceof protobuf.Type) return toWire(resolved, v, path, code);
+  if (resolved instanceof protobuf.Enum) {
+    const n = typeof v === 'string' && Object.hasOwn(resolved.values, v) ? resolved.values[v] : undefined;
+    if (n === undefined) throw new MeshError(code, `${path}: ${String(v)} is not a ${resolved.name}`);
+    return n;
+  }
+  checkScalar(field, v, path, code);
+  return v;
+}
+
+/** Turns a decoded protobufjs message into the TS shape, refusing what the schema cannot mean. */
+function fromWire(type: Type, message: Message, path: string): Plain {
+  const raw = message as unknown as Plain;
+  const out: Plain = {};
+  for (const field of type.fieldsArray) {
+    const fieldPath = `${path}.${field.name}`;
+    const v = raw[field.name];
+    if (field.repeated) {
+      out[field.name] = Array.isArray(v) ? v.map((item, i) => valueFromWire(field, item, `${fieldPath}[${i}]`)) : [];
+    } else if (field.resolvedType instanceof protobuf.Type || field.partOf) {
+      // Message and oneof fields have presence: absent stays absent (the prototype holds a default otherwise).
+      if (Object.hasOwn(raw, field.name) && v !== null && v !== undefined) {
+        out[field.name] = valueFromWire(field, v, fieldPath);
+      }
+    } else {
+      out[field.name] = valueFromWire(field, v, fieldPath);
+    }
+  }
+  for (const oneof of type.oneofsArray) {
+    const set = oneof.oneof.filter((name) => out[name] !== undefined);
+    // protobufjs already applies "last member wins" while decoding; this catches the empty body.
+    if (set.length !== 1) {
+      throw new MeshError('E_BAD_PAYLOAD', `${path}: exactly one of ${oneof.oneof.join('|')} must be set, got ${set.length}`);
+    }
+  }
+  return out;
+}
+
+function valueFromWire(field: Field, v: unknown, path: string): unknown {
+  const resolved = field.resolvedType;
+  if (resolved instanceof protobuf.Type) return fromWire(resolved, v as Message, path);
+  if (resolved instanceof protobuf.Enum) return enumFromWire(resolved, v, path);
+  switch (field.type) {
+    case 'bytes': {
+      // Decoded bytes may alias the input buffer (or be a plain [] default): always copy.
+      const bytes = v instanceof Uint8Array ? new Uint8Array(v) : new Uint8Array(0);
+      const want = BYTES_LENGTH.get(`${field.parent?.fullName ?? ''}.${field.name}`);
+      if (want !== undefined && bytes.length !== 0 && bytes.length !== want) {
+        throw new MeshError('E_BAD_PAYLOAD', `${path}: expected ${want} bytes, got ${bytes.length}`);
+      }
+      return bytes;
+    }
+    case 'uint64':
+    case 'int64':
+    case 'sint64':
+    case 'fixed64':
+    case 'sfixed64': {
+      const n = longToNumber(v);
+      if (!Number.isSafeInteger(n)) throw new MeshError('E_BAD_PAYLOAD', `${path}: ${String(v)} exceeds 2^53`);
+      return n;
+    }
+    case 'float':
+    case 'double':
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new MeshError('E_BAD_PAYLOAD', `${path}: not a finite number`);
+      return v;
+    default:
+      checkScalar(field, v, path, 'E_BAD_PAYLOAD');
+      return v;
+  }
+}
+
+function enumFromWire(e: Enum, v: unknown, path: string): string {
+  const name = typeof v === 'number' ? e.valuesById[v] : undefined;
+  if (name !== undefined) return name;
+  const fallback = ENUM_FALLBACK.get(e.fullName);
+  if (fallback !== undefined) return fallback;
+  throw new MeshError('E_BAD_PAYLOAD', `${path}: unknown ${e.name} value ${String(v)}`);
+}
+
+function longToNumber(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'object' && v !== null && 'toNumber' in v && typeof v.toNumber === 'function') {
+    const n: unknown = v.toNumber();
+    if (typeof n === 'number') return n;
+  }
+  return Number.NaN;
+}
+
+const INT_RANGE: Readonly<Record<string, readonly [number, number]>> = {
+  int32: [-0x8000_0000, 0x7fff_ffff],
+  sint32: [-0x8000_0000, 0x7fff_ffff],
+  sfixed32: [-0x8000_0000, 0x7fff_ffff],
+  uint32: [0, 0xffff_ffff],
+  fixed32: [0, 0xffff_ffff],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  sint64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  sfixed64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
+  fixed64: [0, Number.MAX_SAFE_INTEGER],
+};
+
+function checkScalar(field: Field, v: unknown, path: string, code: ErrorCode): void {
+  const range = INT_RANGE[field.type];
+  if (range) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < range[0] || v > range[1]) {
+      throw new MeshError(code, `${path}: expected a ${field.type} integer, got ${String(v)}`);
+    }
+    return;
+  }
+  switch (field.type) {
+    case 'float':
+    case 'double':
+      // NaN and Infinity have no JSON form, and sensors that cannot read should omit the value.
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new MeshError(code, `${path}: expected a finite number`);
+      return;
+    case 'bool':
+      if (typeof v !== 'boolean') throw new MeshError(code, `${path}: expected a boolean`);
+      return;
+    case 'string':
+      if (typeof v !== 'string') throw new MeshError(code, `${path}: expected a string`);
+      return;
+    case 'bytes': {
+      if (!(v instanceof Uint8Array)) throw new MeshError(code, `${path}: expected a Uint8Array`);
+      const want = BYTES_LENGTH.get(`${field.parent?.fullName ?? ''}.${field.name}`);
+      if (want !== undefined && v.length !== 0 && v.length !== want) {
+        throw new MeshError(code, `${path}: expected ${want} bytes, got ${v.length}`);
+      }
+      return;
+    }
+    default:
+      throw new MeshError(code, `${path}: unsupported field type ${field.type}`);
+  }
+}

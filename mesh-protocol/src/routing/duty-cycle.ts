@@ -1,0 +1,166 @@
+// Per-region transmit budget: how much airtime this node may still spend in the rolling
+// regulatory window, kept in a fixed ring of buckets so memory does not grow with traffic.
+
+import type { Scheduler } from '../core/scheduler.ts';
+
+export interface RegionRules {
+  readonly name: string;
+  /** Band edges we transmit in, Hz (informative; the radio config picks the channel). */
+  readonly minFrequencyHz: number;
+  readonly maxFrequencyHz: number;
+  /** Share of the window a transmitter may be on air, 0..1 (1 = no duty-cycle limit). */
+  readonly dutyCycle: number;
+  /** Length of the window the share is measured over. */
+  readonly windowMs: number;
+  /** Longest single frame allowed on air, if the region limits dwell time. */
+  readonly maxDwellMs?: number;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The regions we ship. Only the limits that change what the router may send are kept here;
+ * power limits live with the radio configuration.
+ *
+ * - EU868: ETSI EN 300 220 / ERC Rec 70-03 sub-band 869.40–869.65 MHz (500 mW ERP, 10 % duty cycle
+ *   over one hour). It is our default because it allows ten times the 1 % of the rest of 863–870 MHz.
+ * - EU433: 433.05–434.79 MHz SRD band, 10 % duty cycle over one hour.
+ * - US915: FCC part 15.247, no duty cycle; at our bandwidths (< 500 kHz) each frame is limited to
+ *   400 ms dwell on a channel, which rules out long frames on slow presets.
+ * - ANZ: 915–928 MHz under the AU/NZ class licences, no duty cycle.
+ * - IN865: 865–867 MHz licence-exempt band, no duty cycle.
+ * - NONE: no limits at all, for the simulator and tests that measure routing rather than regulation.
+ */
+export const REGIONS = {
+  EU868: { name: 'EU868', minFrequencyHz: 869_400_000, maxFrequencyHz: 869_650_000, dutyCycle: 0.1, windowMs: HOUR_MS },
+  EU433: { name: 'EU433', minFrequencyHz: 433_050_000, maxFrequencyHz: 434_790_000, dutyCycle: 0.1, windowMs: HOUR_MS },
+  US915: {
+    name: 'US915',
+    minFrequencyHz: 902_000_000,
+    maxFrequencyHz: 928_000_000,
+    dutyCycle: 1,
+    windowMs: HOUR_MS,
+    maxDwellMs: 400,
+  },
+  ANZ: { name: 'ANZ', minFrequencyHz: 915_000_000, maxFrequencyHz: 928_000_000, dutyCycle: 1, windowMs: HOUR_MS },
+  IN865: { name: 'IN865', minFrequencyHz: 865_000_000, maxFrequencyHz: 867_000_000, dutyCycle: 1, windowMs: HOUR_MS },
+  NONE: { name: 'NONE', minFrequencyHz: 0, maxFrequencyHz: Number.POSITIVE_INFINITY, dutyCycle: 1, windowMs: HOUR_MS },
+} as const satisfies Record<string, RegionRules>;
+
+export type RegionName = keyof typeof REGIONS;
+
+/** Why a transmission is not allowed right now; surfaced so suppression is never silent. */
+export type DutyCycleBlock = 'dwell' | 'budget';
+
+/** Buckets per window: one per minute on an hourly window. */
+export const DUTY_CYCLE_BUCKETS = 60;
+
+export class DutyCycle {
+  readonly rules: RegionRules;
+  /** Airtime allowed per window, ms. */
+  readonly budgetMs: number;
+  private readonly scheduler: Pick<Scheduler, 'now'>;
+  private readonly bucketMs: number;
+  // One slot more than the window holds: the current, partly elapsed bucket plus DUTY_CYCLE_BUCKETS
+  // full ones. A bucket leaves the budget only once all of it is older than the window, so the
+  // count errs on the cautious side (a frame is remembered for 60–61 minutes, never less than 60).
+  private readonly used = new Float64Array(DUTY_CYCLE_BUCKETS + 1);
+  private readonly tags = new Float64Array(DUTY_CYCLE_BUCKETS + 1).fill(Number.NEGATIVE_INFINITY);
+
+  constructor(region: RegionName | RegionRules, scheduler: Pick<Scheduler, 'now'>) {
+    const rules = typeof region === 'string' ? REGIONS[region] : region;
+    if (rules === undefined) throw new RangeError(`unknown region ${String(region)}`);
+    if (!(rules.dutyCycle > 0 && rules.dutyCycle <= 1)) {
+      throw new RangeError(`region ${rules.name}: duty cycle must be in (0, 1], got ${rules.dutyCycle}`);
+    }
+    if (!(rules.windowMs > 0) || !Number.isFinite(rules.windowMs)) {
+      throw new RangeError(`region ${rules.name}: window must be a positive number of ms, got ${rules.windowMs}`);
+    }
+    this.rules = rules;
+    this.scheduler = scheduler;
+    this.budgetMs = rules.dutyCycle * rules.windowMs;
+    this.bucketMs = rules.windowMs / DUTY_CYCLE_BUCKETS;
+  }
+
+  /** Accounts one transmission of `airtimeMs`, started now. */
+  record(airtimeMs: number): void {
+    checkAirtime(airtimeMs);
+    const bucket = this.currentBucket();
+    const slot = this.slotOf(bucket);
+    if (this.tags[slot] !== bucket) {
+      this.tags[slot] = bucket;
+      this.used[slot] = 0;
+    }
+    this.used[slot] = this.used[slot]! + airtimeMs;
+  }
+
+  /** Airtime counted against the current window, ms. */
+  usedMs(): number {
+    const current = this.currentBucket();
+    let sum = 0;
+    for (let slot = 0; slot < this.used.length; slot++) {
+      if (this.live(this.tags[slot]!, current)) sum += this.used[slot]!;
+    }
+    return sum;
+  }
+
+  /** Share of the window spent transmitting, 0..1 (the regulatory limit is `rules.dutyCycle`). */
+  usedFraction(): number {
+    return this.usedMs() / this.rules.windowMs;
+  }
+
+  /** Why a frame of `airtimeMs` may not be sent now, or null if it may. */
+  blockedBy(airtimeMs: number): DutyCycleBlock | null {
+    checkAirtime(airtimeMs);
+    if (this.rules.maxDwellMs !== undefined && airtimeMs > this.rules.maxDwellMs) return 'dwell';
+    if (this.rules.dutyCycle >= 1) return null;
+    return this.usedMs() + airtimeMs <= this.budgetMs ? null : 'budget';
+  }
+
+  canTransmit(airtimeMs: number): boolean {
+    return this.blockedBy(airtimeMs) === null;
+  }
+
+  /** Milliseconds until a frame of `airtimeMs` fits the budget; Infinity if it never will (dwell, or longer than the budget). */
+  waitMs(airtimeMs: number): number {
+    const block = this.blockedBy(airtimeMs);
+    if (block === null) return 0;
+    if (block === 'dwell' || airtimeMs > this.budgetMs) return Number.POSITIVE_INFINITY;
+    const current = this.currentBucket();
+    const live: Array<{ bucket: number; used: number }> = [];
+    for (let slot = 0; slot < this.used.length; slot++) {
+      const bucket = this.tags[slot]!;
+      if (this.live(bucket, current) && this.used[slot]! > 0) live.push({ bucket, used: this.used[slot]! });
+    }
+    live.sort((x, y) => x.bucket - y.bucket);
+    let excess = this.usedMs() + airtimeMs - this.budgetMs;
+    for (const { bucket, used } of live) {
+      excess -= used;
+      if (excess <= 0) {
+        // The bucket stops counting once the current bucket is DUTY_CYCLE_BUCKETS past it.
+        const freedAt = (bucket + DUTY_CYCLE_BUCKETS + 1) * this.bucketMs;
+        return Math.max(0, freedAt - this.scheduler.now());
+      }
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  private currentBucket(): number {
+    return Math.floor(this.scheduler.now() / this.bucketMs);
+  }
+
+  private slotOf(bucket: number): number {
+    const n = this.used.length;
+    return ((bucket % n) + n) % n;
+  }
+
+  private live(bucket: number, current: number): boolean {
+    return bucket <= current && bucket >= current - DUTY_CYCLE_BUCKETS;
+  }
+}
+
+function checkAirtime(airtimeMs: number): void {
+  if (!Number.isFinite(airtimeMs) || airtimeMs < 0) {
+    throw new RangeError(`airtime must be a finite number of ms >= 0, got ${airtimeMs}`);
+  }
+}

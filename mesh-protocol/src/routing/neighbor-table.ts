@@ -1,0 +1,122 @@
+// What a node knows of the mesh around it: direct neighbours with link quality, how many hops
+// away other nodes are, and (from neighbour-info beacons) who each neighbour hears. The
+// coverage-aware relay policy reads it; `unibos peers` shows it.
+
+export interface NeighborLink {
+  nodeId: number;
+  /** Estimated probability (0..1) that a frame from `nodeId` reaches the neighbour that advertised it. */
+  quality: number;
+  snr: number;
+}
+
+export interface NodeRecord {
+  nodeId: number;
+  lastHeardMs: number;
+  /** Fewest hops a frame from this node needed to reach us (0 = direct neighbour). */
+  hopsAway: number;
+  /** Smoothed SNR of frames heard directly from it (NaN if never heard directly). */
+  snr: number;
+  rssi: number;
+  /** Estimated probability that a frame it sends reaches us directly (0..1). */
+  quality: number;
+  /** Who it hears, as it last advertised (empty until a neighbour-info beacon arrives). */
+  advertised: Map<number, NeighborLink>;
+  lastBeaconSeq: number;
+}
+
+/** Quality learnt per beacon: an exponentially weighted reception ratio. */
+const QUALITY_ALPHA = 0.25;
+/** Before any beacon gap is measured, a directly heard node is assumed this reliable. */
+const PRIOR_QUALITY = 0.7;
+
+export class NeighborTable {
+  private readonly nodes = new Map<number, NodeRecord>();
+
+  constructor(
+    private readonly self: number,
+    private readonly capacity = 1024,
+  ) {}
+
+  get(nodeId: number): NodeRecord | undefined {
+    return this.nodes.get(nodeId);
+  }
+
+  all(): NodeRecord[] {
+    return [...this.nodes.values()];
+  }
+
+  /** Direct neighbours, heard within `maxAgeMs`. */
+  direct(now: number, maxAgeMs = Infinity): NodeRecord[] {
+    return this.all().filter((n) => n.hopsAway === 0 && now - n.lastHeardMs <= maxAgeMs);
+  }
+
+  /** A frame originated by `nodeId` arrived after `hops` relays (0 = heard from it directly). */
+  heard(nodeId: number, hops: number, snr: number, rssi: number, now: number): void {
+    if (nodeId === this.self) return;
+    const r = this.record(nodeId, now);
+    r.lastHeardMs = now;
+    if (hops === 0) {
+      r.hopsAway = 0;
+      r.snr = Number.isNaN(r.snr) ? snr : r.snr * 0.7 + snr * 0.3;
+      r.rssi = rssi;
+      if (r.quality === 0) r.quality = PRIOR_QUALITY;
+    } else if (hops < r.hopsAway) {
+      r.hopsAway = hops;
+    }
+  }
+
+  /**
+   * A neighbour-info beacon from a direct neighbour: sequence gaps measure our reception ratio
+   * of its frames; its list says whom it hears.
+   */
+  beacon(nodeId: number, seq: number, links: NeighborLink[], now: number): void {
+    if (nodeId === this.self) return;
+    const r = this.record(nodeId, now);
+    if (r.lastBeaconSeq >= 0 && seq > r.lastBeaconSeq) {
+      const missed = Math.min(seq - r.lastBeaconSeq - 1, 20);
+      let q = r.quality || PRIOR_QUALITY;
+      for (let i = 0; i < missed; i++) q *= 1 - QUALITY_ALPHA;
+      r.quality = q * (1 - QUALITY_ALPHA) + QUALITY_ALPHA;
+    }
+    r.lastBeaconSeq = seq;
+    r.advertised = new Map(links.filter((l) => l.nodeId !== nodeId).map((l) => [l.nodeId, l]));
+  }
+
+  /** Direct neighbours whose node number ends in `byte` (the relay_node header field). */
+  byLastByte(byte: number): NodeRecord[] {
+    const out: NodeRecord[] = [];
+    for (const r of this.nodes.values()) if (r.hopsAway === 0 && (r.nodeId & 0xff) === byte) out.push(r);
+    return out;
+  }
+
+  /** Probability that a frame sent by `from` reached `to`, from what `to` advertised (0 if unknown). */
+  linkQuality(from: number, to: number): number {
+    if (to === this.self) return this.nodes.get(from)?.quality ?? 0;
+    return this.nodes.get(to)?.advertised.get(from)?.quality ?? 0;
+  }
+
+  private record(nodeId: number, now: number): NodeRecord {
+    let r = this.nodes.get(nodeId);
+    if (r === undefined) {
+      r = {
+        nodeId,
+        lastHeardMs: now,
+        hopsAway: Infinity,
+        snr: NaN,
+        rssi: NaN,
+        quality: 0,
+        advertised: new Map(),
+        lastBeaconSeq: -1,
+      };
+      this.nodes.set(nodeId, r);
+      if (this.nodes.size > this.capacity) this.evictStalest();
+    }
+    return r;
+  }
+
+  private evictStalest(): void {
+    let stalest: NodeRecord | undefined;
+    for (const r of this.nodes.values()) if (!stalest || r.lastHeardMs < stalest.lastHeardMs) stalest = r;
+    if (stalest) this.nodes.delete(stalest.nodeId);
+  }
+}

@@ -1,0 +1,77 @@
+// Anti-replay per sender over the authenticated frame counter (a sliding bitmap as in IPsec,
+// RFC 4303): a frame replayed after the dedup cache forgot it is still refused.
+
+export const REPLAY_WINDOW = 64;
+export const DEFAULT_REPLAY_SENDERS = 4096;
+
+interface SenderWindow {
+  /** Highest counter accepted from this sender. */
+  top: number;
+  /** Bit i set = counter (top - i) was accepted; two 32-bit halves cover 64 counters. */
+  low: number;
+  high: number;
+}
+
+export class ReplayWindow {
+  private readonly senders = new Map<number, SenderWindow>();
+
+  constructor(private readonly maxSenders = DEFAULT_REPLAY_SENDERS) {}
+
+  /** True if (from, counter) was not accepted before and is not too old to judge. */
+  isFresh(from: number, counter: number): boolean {
+    const w = this.senders.get(from);
+    if (w === undefined || counter > w.top) return true;
+    const age = w.top - counter;
+    if (age >= REPLAY_WINDOW) return false;
+    return !testBit(w, age);
+  }
+
+  /** Records an authenticated, fresh counter. */
+  accept(from: number, counter: number): void {
+    let w = this.senders.get(from);
+    if (w === undefined) {
+      w = { top: counter, low: 1, high: 0 };
+    } else {
+      this.senders.delete(from);
+      if (counter > w.top) {
+        shift(w, counter - w.top);
+        w.top = counter;
+        w.low |= 1;
+      } else {
+        setBit(w, w.top - counter);
+      }
+    }
+    // Re-inserting keeps the Map in least-recently-heard order for eviction.
+    this.senders.set(from, w);
+    if (this.senders.size > this.maxSenders) {
+      const oldest = this.senders.keys().next().value;
+      if (oldest !== undefined) this.senders.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.senders.size;
+  }
+}
+
+function testBit(w: SenderWindow, i: number): boolean {
+  return i < 32 ? ((w.low >>> i) & 1) === 1 : ((w.high >>> (i - 32)) & 1) === 1;
+}
+
+function setBit(w: SenderWindow, i: number): void {
+  if (i < 32) w.low = (w.low | (1 << i)) >>> 0;
+  else w.high = (w.high | (1 << (i - 32))) >>> 0;
+}
+
+function shift(w: SenderWindow, by: number): void {
+  if (by >= 64) {
+    w.low = 0;
+    w.high = 0;
+  } else if (by >= 32) {
+    w.high = by === 32 ? w.low : (w.low << (by - 32)) >>> 0;
+    w.low = 0;
+  } else {
+    w.high = ((w.high << by) | (w.low >>> (32 - by))) >>> 0;
+    w.low = (w.low << by) >>> 0;
+  }
+}

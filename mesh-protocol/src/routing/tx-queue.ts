@@ -1,0 +1,123 @@
+// The transmit side of a router: one frame on air at a time, listen-before-talk with random
+// backoff, the regional duty-cycle budget, and polite traffic held back on a busy channel.
+
+import type { Random } from '../core/random.ts';
+import type { Scheduler, TimerHandle } from '../core/scheduler.ts';
+import { timeOnAirMs } from '../phy/airtime.ts';
+import type { Radio } from '../phy/radio.ts';
+import { POLITE_TRAFFIC_LIMIT_PERCENT, type ChannelUtilization } from './channel-utilization.ts';
+import type { DutyCycle } from './duty-cycle.ts';
+import { contentionWindow } from './relay-policy.ts';
+import type { RouterStats } from './router-stats.ts';
+
+export type TxKind = 'ack' | 'origin' | 'relay' | 'beacon';
+
+/** Lower sends first: acks unblock other senders' retries, relays keep floods moving. */
+const PRIORITY: Record<TxKind, number> = { ack: 0, origin: 1, relay: 1, beacon: 2 };
+
+export interface TxItem {
+  bytes: Uint8Array;
+  kind: TxKind;
+  /** Telemetry and beacons: skipped when the channel is busier than the polite threshold. */
+  polite?: boolean;
+  /** Asked right before the frame goes on air; false withdraws it (a relay someone else covered). */
+  beforeSend?: () => boolean;
+  onSent?: () => void;
+}
+
+const MAX_QUEUE = 64;
+const MAX_CSMA_TRIES = 20;
+
+export class TxQueue {
+  private readonly queue: TxItem[] = [];
+  private onAir: TxItem | undefined;
+  private wake: TimerHandle | undefined;
+  private csmaTries = 0;
+
+  constructor(
+    private readonly radio: Radio,
+    private readonly scheduler: Scheduler,
+    private readonly random: Random,
+    private readonly slotMs: number,
+    private readonly duty: DutyCycle,
+    private readonly utilization: ChannelUtilization,
+    private readonly stats: RouterStats,
+  ) {}
+
+  get length(): number {
+    return this.queue.length + (this.onAir ? 1 : 0);
+  }
+
+  enqueue(item: TxItem): boolean {
+    if (item.polite && this.utilization.percent() > POLITE_TRAFFIC_LIMIT_PERCENT) {
+      this.stats.drop('channel-busy');
+      return false;
+    }
+    if (this.queue.length >= MAX_QUEUE) {
+      this.stats.drop('queue-full');
+      return false;
+    }
+    const p = PRIORITY[item.kind];
+    let i = this.queue.length;
+    while (i > 0 && PRIORITY[this.queue[i - 1]!.kind] > p) i--;
+    this.queue.splice(i, 0, item);
+    this.pump();
+    return true;
+  }
+
+  /** The radio reports the end of our transmission. */
+  transmitDone(ok: boolean): void {
+    const item = this.onAir;
+    this.onAir = undefined;
+    if (item) {
+      if (ok) item.onSent?.();
+      else this.stats.drop('radio-error');
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.onAir || this.wake || this.queue.length === 0) return;
+    const item = this.queue[0]!;
+    const airtime = timeOnAirMs(this.radio.params, item.bytes.length);
+    const blocked = this.duty.blockedBy(airtime);
+    if (blocked) {
+      // A frame longer than the region's dwell limit can never go; a late relay is worth little
+      // and others may cover it. Our own frames wait for the budget.
+      if (blocked === 'dwell' || item.kind === 'relay' || item.kind === 'beacon') {
+        this.queue.shift();
+        this.stats.drop('duty-cycle');
+        this.pump();
+      } else {
+        this.sleep(this.duty.waitMs(airtime));
+      }
+      return;
+    }
+    if (this.radio.isChannelBusy() && this.csmaTries < MAX_CSMA_TRIES) {
+      this.csmaTries++;
+      const cw = contentionWindow(0);
+      this.sleep((1 + this.random.int(2 ** cw)) * this.slotMs);
+      return;
+    }
+    this.csmaTries = 0;
+    this.queue.shift();
+    if (item.beforeSend && !item.beforeSend()) {
+      this.pump();
+      return;
+    }
+    this.onAir = item;
+    const now = this.scheduler.now();
+    this.duty.record(airtime);
+    this.utilization.record(now, airtime);
+    this.stats.txFrames++;
+    this.stats.txAirtimeMs += airtime;
+    this.radio.transmit(item.bytes);
+  }
+
+  private sleep(ms: number): void {
+    this.wake = this.scheduler.schedule(ms, () => {
+      this.wake = undefined;
+      this.pump();
+    });
+  }
+}

@@ -1,0 +1,275 @@
+// A simulated mesh run end to end: place nodes, let them learn their neighbours, originate frames
+// from random nodes, and measure what each relay strategy costs and delivers. Deterministic for
+// a given spec (seeded), and it runs the real router code.
+
+import { SeededRandom } from '../core/random.ts';
+import { ChannelSet, DEFAULT_CHANNEL } from '../crypto/channel-key.ts';
+import { BROADCAST, readHeader } from '../frame/header.ts';
+import { loraParams, type LoRaPresetName } from '../phy/lora-params.ts';
+import type { RelayPolicy } from '../routing/relay-policy.ts';
+import { MeshRouter } from '../routing/router.ts';
+import { SimMedium, type Link, type MediumStats } from './medium.ts';
+import { DEFAULT_PROPAGATION, linkBudget, linkShadowingDb, rangeM } from './propagation.ts';
+import { SimScheduler } from './sim-scheduler.ts';
+
+export type Topology = 'line' | 'grid' | 'random';
+
+export interface ScenarioSpec {
+  topology: Topology;
+  nodes: number;
+  /** Chance that any one reception is lost on top of what the link budget decides, 0..1. */
+  loss: number;
+  seed: number;
+  policy: () => RelayPolicy;
+  hopLimit?: number;
+  preset?: LoRaPresetName;
+  /** Frames originated (from random nodes) and measured. */
+  frames?: number;
+  frameIntervalMs?: number;
+  /** Neighbour-info rounds before measuring, so nodes know who hears whom. */
+  beaconRounds?: number;
+  beaconIntervalMs?: number;
+  /** Mean number of neighbours per node in the random topology. */
+  meanDegree?: number;
+  /** Log-normal shadowing per link (dB); defaults to 0 on the line and grid, 6 in a random mesh. */
+  shadowingSigmaDb?: number;
+}
+
+export interface Placement {
+  id: number;
+  x: number;
+  y: number;
+}
+
+export interface FrameOutcome {
+  origin: number;
+  id: number;
+  /** Nodes other than the origin that delivered the frame to their application. */
+  reached: number;
+  transmissions: number;
+  airtimeMs: number;
+  latenciesMs: number[];
+}
+
+export interface NodeOutcome extends Placement {
+  /** Measured frames this node delivered (excluding its own). */
+  received: number;
+  /** Measured frames it could have received (all but its own). */
+  eligible: number;
+  transmissions: number;
+  relaysCancelled: number;
+  drops: number;
+}
+
+export interface ScenarioResult {
+  spec: ScenarioSpec;
+  policyName: string;
+  nodes: NodeOutcome[];
+  links: Array<{ a: number; b: number; snr: number }>;
+  frames: FrameOutcome[];
+  /** Times any application got the same frame twice (must be 0). */
+  duplicateDeliveries: number;
+  beaconAirtimeMs: number;
+  /** Simulated time the measured part took. */
+  durationMs: number;
+  medium: MediumStats;
+}
+
+const FIRST_NODE = 0x1000;
+
+export function runScenario(spec: ScenarioSpec): ScenarioResult {
+  const params = loraParams(spec.preset ?? 'LongFast');
+  const rng = new SeededRandom(spec.seed);
+  const topologyRng = rng.fork();
+  const sigma = spec.shadowingSigmaDb ?? (spec.topology === 'random' ? DEFAULT_PROPAGATION.shadowingSigmaDb : 0);
+  const model = { ...DEFAULT_PROPAGATION, shadowingSigmaDb: sigma };
+  const range = rangeM(params, model);
+
+  const { placements, linkOf } = placeConnected(spec, range, topologyRng, (a, b, d) => {
+    const budget = linkBudget(d, params, sigma > 0 ? linkShadowingDb(spec.seed, a, b, sigma) : 0, model);
+    return budget.audible ? { rssi: budget.rssi, snr: budget.snr } : null;
+  });
+
+  const scheduler = new SimScheduler();
+  const channels = new ChannelSet([DEFAULT_CHANNEL]);
+  const frameOf = new Map<string, FrameOutcome>();
+  let beaconAirtimeMs = 0;
+  let policyName = '';
+  const medium = new SimMedium({
+    params,
+    scheduler,
+    random: rng.fork(),
+    link: linkOf,
+    lossProbability: spec.loss,
+    onTransmit: (_from, bytes, airtime) => {
+      const h = readHeader(bytes);
+      const outcome = frameOf.get(`${h.from}:${h.id}`);
+      if (outcome) {
+        outcome.transmissions++;
+        outcome.airtimeMs += airtime;
+      } else if (h.hopStart === 0) {
+        beaconAirtimeMs += airtime;
+      }
+    },
+  });
+
+  const routers = placements.map((p) => {
+    const router = new MeshRouter({
+      nodeId: p.id,
+      radio: medium.radio(p.id),
+      scheduler,
+      random: rng.fork(),
+      channels,
+      policy: spec.policy(),
+      hopLimit: spec.hopLimit ?? 3,
+    });
+    policyName = router.policy.name;
+    return router;
+  });
+
+  const delivered = new Map<number, Set<string>>();
+  let duplicateDeliveries = 0;
+  const sentAt = new Map<string, number>();
+  for (const router of routers) {
+    const seen = new Set<string>();
+    delivered.set(router.nodeId, seen);
+    router.on('deliver', (d) => {
+      const key = `${d.from}:${d.id}`;
+      if (seen.has(key)) duplicateDeliveries++;
+      seen.add(key);
+      const outcome = frameOf.get(key);
+      const t0 = sentAt.get(key);
+      if (outcome && t0 !== undefined) {
+        outcome.reached++;
+        outcome.latenciesMs.push(d.rxTimeMs - t0);
+      }
+    });
+  }
+
+  // Warm-up: neighbour-info beacons at random offsets within each round.
+  const rounds = spec.beaconRounds ?? 4;
+  const beaconInterval = spec.beaconIntervalMs ?? 60_000;
+  for (let r = 0; r < rounds; r++) {
+    for (const router of routers) {
+      scheduler.schedule(r * beaconInterval + rng.next() * beaconInterval * 0.9, () => router.sendNeighborInfo(beaconInterval / 1000));
+    }
+  }
+  const measureStart = rounds * beaconInterval;
+  scheduler.runUntil(measureStart);
+
+  const frames = spec.frames ?? 20;
+  const interval = spec.frameIntervalMs ?? 45_000;
+  const outcomes: FrameOutcome[] = [];
+  for (let k = 0; k < frames; k++) {
+    const origin = routers[rng.int(routers.length)]!;
+    scheduler.schedule(measureStart + k * interval - scheduler.now(), () => {
+      // send() only queues: the first transmission happens later, after the outcome is registered.
+      const id = origin.send(BROADCAST, { text: `frame ${k} from ${origin.nodeId.toString(16)}` });
+      const outcome: FrameOutcome = { origin: origin.nodeId, id, reached: 0, transmissions: 0, airtimeMs: 0, latenciesMs: [] };
+      const key = `${origin.nodeId}:${id}`;
+      frameOf.set(key, outcome);
+      sentAt.set(key, scheduler.now());
+      outcomes.push(outcome);
+    });
+  }
+  scheduler.runUntilIdle();
+
+  const nodes: NodeOutcome[] = placements.map((p, i) => {
+    const router = routers[i]!;
+    const own = outcomes.filter((o) => o.origin === p.id).length;
+    let received = 0;
+    for (const o of outcomes) if (o.origin !== p.id && delivered.get(p.id)!.has(`${o.origin}:${o.id}`)) received++;
+    return {
+      ...p,
+      received,
+      transmissions: router.stats.txFrames,
+      relaysCancelled: router.stats.relaysCancelled,
+      drops: router.stats.dropCount() - router.stats.dropCount('duplicate') - router.stats.dropCount('own-frame'),
+      eligible: outcomes.length - own,
+    };
+  });
+
+  const links: ScenarioResult['links'] = [];
+  for (const a of placements) {
+    for (const b of placements) {
+      if (a.id < b.id) {
+        const l = linkOf(a.id, b.id);
+        if (l) links.push({ a: a.id, b: b.id, snr: l.snr });
+      }
+    }
+  }
+
+  return {
+    spec,
+    policyName,
+    nodes,
+    links,
+    frames: outcomes,
+    duplicateDeliveries,
+    beaconAirtimeMs,
+    durationMs: scheduler.now() - measureStart,
+    medium: medium.stats,
+  };
+}
+
+type LinkFn = (a: number, b: number, distanceM: number) => Link | null;
+
+/** Places nodes for the topology; a random mesh is redrawn until every node can reach every other. */
+function placeConnected(
+  spec: ScenarioSpec,
+  range: number,
+  rng: SeededRandom,
+  link: LinkFn,
+): { placements: Placement[]; linkOf: (a: number, b: number) => Link | null } {
+  if (!(spec.nodes >= 2)) throw new RangeError('a scenario needs at least 2 nodes');
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const placements = place(spec, range, rng);
+    const byId = new Map(placements.map((p) => [p.id, p]));
+    const cache = new Map<string, Link | null>();
+    const linkOf = (a: number, b: number): Link | null => {
+      const key = a < b ? `${a}:${b}` : `${b}:${a}`;
+      let l = cache.get(key);
+      if (l === undefined) {
+        const pa = byId.get(a)!;
+        const pb = byId.get(b)!;
+        l = link(a, b, Math.hypot(pa.x - pb.x, pa.y - pb.y));
+        cache.set(key, l);
+      }
+      return l;
+    };
+    if (spec.topology !== 'random' || connected(placements, linkOf)) return { placements, linkOf };
+  }
+  throw new RangeError('could not draw a connected random mesh: raise meanDegree');
+}
+
+function place(spec: ScenarioSpec, range: number, rng: SeededRandom): Placement[] {
+  const n = spec.nodes;
+  const out: Placement[] = [];
+  if (spec.topology === 'line') {
+    // Neighbours hear each other; nodes two apart do not.
+    for (let i = 0; i < n; i++) out.push({ id: FIRST_NODE + i, x: i * 0.7 * range, y: 0 });
+  } else if (spec.topology === 'grid') {
+    const side = Math.ceil(Math.sqrt(n));
+    for (let i = 0; i < n; i++) out.push({ id: FIRST_NODE + i, x: (i % side) * 0.6 * range, y: Math.floor(i / side) * 0.6 * range });
+  } else {
+    const degree = spec.meanDegree ?? 10;
+    const side = range * Math.sqrt((n * Math.PI) / degree);
+    for (let i = 0; i < n; i++) out.push({ id: FIRST_NODE + i, x: rng.next() * side, y: rng.next() * side });
+  }
+  return out;
+}
+
+function connected(placements: Placement[], linkOf: (a: number, b: number) => Link | null): boolean {
+  const seen = new Set([placements[0]!.id]);
+  const stack = [placements[0]!.id];
+  while (stack.length) {
+    const a = stack.pop()!;
+    for (const p of placements) {
+      if (!seen.has(p.id) && linkOf(a, p.id)) {
+        seen.add(p.id);
+        stack.push(p.id);
+      }
+    }
+  }
+  return seen.size === placements.length;
+}
