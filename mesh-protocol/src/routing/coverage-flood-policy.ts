@@ -10,15 +10,17 @@ const NEIGHBOR_MAX_AGE_MS = 3 * 60 * 60 * 1000;
 
 export interface CoverageOptions {
   /**
-   * Relay only while the expected number of neighbours our copy would newly reach is at least
-   * this. Lower = more reach, more airtime; higher = less of both. The benchmark sweeps it.
+   * Relay only while our copy would newly reach at least this share of our direct neighbours
+   * (expected value). Lower = more reach, more airtime; higher = less of both. The benchmark
+   * sweeps it. A share, not a count: one stranded neighbour at the end of a line matters as
+   * much as three in a dense cluster, where estimates also err more toward "uncovered".
    */
   threshold?: number;
   /** Relay delays are drawn from this many slots after the fixed 2·CWmax wait. */
   windowSlots?: number;
 }
 
-export const DEFAULT_COVERAGE_THRESHOLD = 2;
+export const DEFAULT_COVERAGE_THRESHOLD = 0.25;
 
 export class CoverageFloodPolicy implements RelayPolicy {
   readonly name: string;
@@ -48,8 +50,8 @@ export class CoverageFloodPolicy implements RelayPolicy {
 }
 
 /**
- * Σ over our direct neighbours n (not themselves transmitters) of
- *   P(our copy reaches n) · Π over overheard transmitters w of (1 − P(w's copy reached n)).
+ * (1 / our direct neighbour count) · Σ over our direct neighbours n (not themselves transmitters)
+ *   of P(our copy reaches n) · Π over overheard transmitters w of (1 − P(w's copy reached n)).
  * A neighbour whose links we do not know counts as uncovered, so ignorance errs toward relaying.
  */
 export function expectedGain(ctx: RelayContext): number {
@@ -66,5 +68,5 @@ export function expectedGain(ctx: RelayContext): number {
     const reach = neighbors.linkQuality(self, n.nodeId) || n.quality;
     gain += reach * missed;
   }
-  return gain;
+  return gain / direct.length;
 }

@@ -10,7 +10,6 @@ export type DropReason =
   | 'E_REPLAY'
   | 'duplicate'
   | 'own-frame'
-  | 'not-for-us'
   | 'duty-cycle'
   | 'channel-busy'
   | 'queue-full'

@@ -12,6 +12,7 @@ import { BROADCAST, DEFAULT_HOP_LIMIT, MAX_HOP_LIMIT, lastByte, relayCopy, type 
 import { PacketIdGenerator } from '../frame/packet-id.ts';
 import { dataKind, type Data, type DataKind } from '../frame/schema.ts';
 import { slotTimeMs, timeOnAirMs } from '../phy/airtime.ts';
+import { LORA_MAX_PAYLOAD } from '../phy/lora-params.ts';
 import type { Radio, RxPacket } from '../phy/radio.ts';
 import { ChannelUtilization } from './channel-utilization.ts';
 import { CoverageFloodPolicy } from './coverage-flood-policy.ts';
@@ -150,7 +151,7 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     this.slotMs = slotTimeMs(this.radio.params);
     this.duty = new DutyCycle(options.region ?? 'EU868', this.scheduler);
     this.utilization = new ChannelUtilization(this.scheduler);
-    this.tx = new TxQueue(this.radio, this.scheduler, this.random, this.slotMs, this.duty, this.utilization, this.stats);
+    this.tx = new TxQueue(this.radio, this.scheduler, this.random, this.slotMs, this.duty, this.utilization, this.stats, (r) => this.dropFrame(r));
     this.radio.attach({
       onReceive: (p) => this.receive(p),
       onTransmitDone: (ok) => this.tx.transmitDone(ok),
@@ -236,7 +237,10 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
   private receive(packet: RxPacket): void {
     const now = this.scheduler.now();
     this.stats.rxFrames++;
-    this.utilization.record(now - timeOnAirMs(this.radio.params, packet.bytes.length), timeOnAirMs(this.radio.params, packet.bytes.length));
+    // The channel was busy whatever arrived; a radio handing up more than a LoRa packet can hold
+    // must not make the airtime model throw before decodeFrame refuses the frame (E_FRAME_TOO_LARGE).
+    const airtime = timeOnAirMs(this.radio.params, Math.min(packet.bytes.length, LORA_MAX_PAYLOAD));
+    this.utilization.record(now - airtime, airtime);
     let decoded;
     try {
       decoded = decodeFrame(packet.bytes, this.channels);

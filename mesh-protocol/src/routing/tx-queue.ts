@@ -8,7 +8,7 @@ import type { Radio } from '../phy/radio.ts';
 import { POLITE_TRAFFIC_LIMIT_PERCENT, type ChannelUtilization } from './channel-utilization.ts';
 import type { DutyCycle } from './duty-cycle.ts';
 import { contentionWindow } from './relay-policy.ts';
-import type { RouterStats } from './router-stats.ts';
+import type { DropReason, RouterStats } from './router-stats.ts';
 
 export type TxKind = 'ack' | 'origin' | 'relay' | 'beacon';
 
@@ -42,6 +42,8 @@ export class TxQueue {
     private readonly duty: DutyCycle,
     private readonly utilization: ChannelUtilization,
     private readonly stats: RouterStats,
+    /** Counts and reports a frame we gave up on. */
+    private readonly drop: (reason: DropReason) => void,
   ) {}
 
   get length(): number {
@@ -50,11 +52,11 @@ export class TxQueue {
 
   enqueue(item: TxItem): boolean {
     if (item.polite && this.utilization.percent() > POLITE_TRAFFIC_LIMIT_PERCENT) {
-      this.stats.drop('channel-busy');
+      this.drop('channel-busy');
       return false;
     }
     if (this.queue.length >= MAX_QUEUE) {
-      this.stats.drop('queue-full');
+      this.drop('queue-full');
       return false;
     }
     const p = PRIORITY[item.kind];
@@ -71,7 +73,7 @@ export class TxQueue {
     this.onAir = undefined;
     if (item) {
       if (ok) item.onSent?.();
-      else this.stats.drop('radio-error');
+      else this.drop('radio-error');
     }
     this.pump();
   }
@@ -86,7 +88,7 @@ export class TxQueue {
       // and others may cover it. Our own frames wait for the budget.
       if (blocked === 'dwell' || item.kind === 'relay' || item.kind === 'beacon') {
         this.queue.shift();
-        this.stats.drop('duty-cycle');
+        this.drop('duty-cycle');
         this.pump();
       } else {
         this.sleep(this.duty.waitMs(airtime));

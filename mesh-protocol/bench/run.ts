@@ -1,0 +1,211 @@
+// Mesh benchmark: naive flooding, the published managed-flooding baseline and ours, on the same
+// seeds and topologies, then router throughput against a bare protobuf decode. Prints tables and
+// ends with one line of ratios. Figures come from the simulator (deterministic), except the
+// throughput part, which is wall-clock and noisy: read it only as a ratio.
+
+import { performance } from 'node:perf_hooks';
+import {
+  BROADCAST,
+  ChannelSet,
+  CoverageFloodPolicy,
+  DEFAULT_CHANNEL,
+  ManagedFloodPolicy,
+  MeshRouter,
+  NaiveFloodPolicy,
+  SeededRandom,
+  SimScheduler,
+  decodeData,
+  encodeData,
+  encodeFrame,
+  loraParams,
+  runScenario,
+  type Data,
+  type RadioListener,
+  type RelayPolicy,
+  type ScenarioSpec,
+} from '../src/index.ts';
+
+const SEEDS = Number(process.env.BENCH_SEEDS ?? 12);
+const FRAMES = 20;
+
+interface Strategy {
+  name: string;
+  policy: () => RelayPolicy;
+}
+
+const SWEEP = (process.env.SWEEP ?? '0.1,0.15,0.2,0.25,0.3,0.4').split(',').map(Number);
+const naive: Strategy = { name: 'naive', policy: () => new NaiveFloodPolicy() };
+const baseline: Strategy = { name: 'baseline', policy: () => new ManagedFloodPolicy() };
+const ours: Strategy = { name: 'ours', policy: () => new CoverageFloodPolicy() };
+
+type ScenarioBase = Omit<ScenarioSpec, 'seed' | 'policy'> & { label: string };
+const SCENARIOS: ScenarioBase[] = [
+  { label: 'line-8 loss20% hop7', topology: 'line', nodes: 8, loss: 0.2, hopLimit: 7, frames: FRAMES },
+  { label: 'grid-25 loss20% hop5', topology: 'grid', nodes: 25, loss: 0.2, hopLimit: 5, frames: FRAMES },
+  { label: 'random-50 loss20% hop3', topology: 'random', nodes: 50, loss: 0.2, hopLimit: 3, frames: FRAMES },
+];
+
+interface Summary {
+  reached: number; // mean nodes reached per frame
+  txPerFrame: number;
+  airtimeS: number; // total over all seeds
+  p50: number;
+  p99: number;
+  duplicates: number;
+  beaconAirtimeS: number;
+  collisions: number;
+}
+
+function measure(base: ScenarioBase, strategy: Strategy): Summary {
+  let reached = 0;
+  let tx = 0;
+  let airtime = 0;
+  let frames = 0;
+  let duplicates = 0;
+  let beacon = 0;
+  let collisions = 0;
+  const latencies: number[] = [];
+  for (let seed = 1; seed <= SEEDS; seed++) {
+    const r = runScenario({ ...base, seed, policy: strategy.policy });
+    for (const f of r.frames) {
+      reached += f.reached;
+      tx += f.transmissions;
+      airtime += f.airtimeMs;
+      frames++;
+      latencies.push(...f.latenciesMs);
+    }
+    duplicates += r.duplicateDeliveries;
+    beacon += r.beaconAirtimeMs;
+    collisions += r.medium.collisions;
+  }
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+  return {
+    reached: reached / frames,
+    txPerFrame: tx / frames,
+    airtimeS: airtime / 1000,
+    p50: pct(0.5) / 1000,
+    p99: pct(0.99) / 1000,
+    duplicates,
+    beaconAirtimeS: beacon / 1000,
+    collisions,
+  };
+}
+
+function row(cells: Array<string | number>, widths: number[]): string {
+  return cells.map((c, i) => String(c).padStart(widths[i] ?? 10)).join('  ');
+}
+
+const W = [24, 14, 9, 9, 11, 8, 8, 6, 7];
+console.log(`Mesh flooding: ${SEEDS} seeds x ${FRAMES} broadcast frames per scenario, LongFast (SF11/BW250), EU868 duty cycle`);
+console.log(row(['scenario', 'strategy', 'reached', 'tx/frame', 'airtime s', 'p50 s', 'p99 s', 'dups', 'colls'], W));
+const results = new Map<string, Summary>();
+for (const sc of SCENARIOS) {
+  const strategies = [naive, baseline, ours];
+  if (sc.topology === 'random') {
+    for (const t of SWEEP) strategies.push({ name: `ours θ=${t}`, policy: () => new CoverageFloodPolicy({ threshold: t }) });
+  }
+  for (const st of strategies) {
+    const s = measure(sc, st);
+    results.set(`${sc.label}/${st.name}`, s);
+    console.log(
+      row(
+        [sc.label, st.name, s.reached.toFixed(2), s.txPerFrame.toFixed(1), s.airtimeS.toFixed(0), s.p50.toFixed(2), s.p99.toFixed(2), s.duplicates, s.collisions],
+        W,
+      ),
+    );
+  }
+  const b = results.get(`${sc.label}/naive`)!;
+  console.log(`${''.padStart(24)}  (neighbour-info beacons before measuring: ${b.beaconAirtimeS.toFixed(0)} s airtime over all seeds, the same for every strategy)`);
+}
+
+// Reach–airtime curve of ours on the random mesh, against the baseline's single point.
+const random = SCENARIOS[2]!.label;
+const rn = results.get(`${random}/naive`)!;
+const rb = results.get(`${random}/baseline`)!;
+const ro = results.get(`${random}/ours`)!;
+const curve = SWEEP.map((t) => results.get(`${random}/ours θ=${t}`)!)
+  .map((s) => ({ air: s.airtimeS / rn.airtimeS, reach: s.reached / rn.reached }))
+  .sort((a, b) => a.air - b.air);
+console.log('\nours on the random mesh, reach vs airtime (both relative to naive), baseline marked:');
+for (const p of curve) console.log(`  airtime ${p.air.toFixed(3)}x  reach ${p.reach.toFixed(3)}x  ${'#'.repeat(Math.round(p.reach * 40))}`);
+const baseAir = rb.airtimeS / rn.airtimeS;
+const baseReach = rb.reached / rn.reached;
+console.log(`  baseline: airtime ${baseAir.toFixed(3)}x  reach ${baseReach.toFixed(3)}x`);
+const oursAtBaseAir = interpolate(curve, baseAir);
+
+// Router throughput: decode + authenticate + dedup + relay decision, one core, vs protobuf decode.
+const { routerFps, bareFps } = throughput();
+console.log(`\nrouter: ${fmt(routerFps)} frames/s (decode+auth+dedup+decision)  bare protobuf decode: ${fmt(bareFps)} frames/s`);
+
+const dups = [...results.values()].reduce((n, s) => n + s.duplicates, 0);
+console.log(
+  `ratios: random-50 ours/naive reach ${(ro.reached / rn.reached).toFixed(3)}x airtime ${(ro.airtimeS / rn.airtimeS).toFixed(3)}x; ` +
+    `baseline/naive reach ${baseReach.toFixed(3)}x airtime ${baseAir.toFixed(3)}x; ` +
+    `ours at baseline airtime reach ${oursAtBaseAir.toFixed(3)}x vs ${baseReach.toFixed(3)}x; ` +
+    `duplicates delivered ${dups}; router/bare-decode ${(routerFps / bareFps).toFixed(3)}x`,
+);
+
+function interpolate(points: Array<{ air: number; reach: number }>, air: number): number {
+  const first = points[0]!;
+  const last = points[points.length - 1]!;
+  if (air <= first.air) return first.reach;
+  if (air >= last.air) return last.reach;
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1]!;
+    const b = points[i]!;
+    if (air <= b.air) return a.reach + ((b.reach - a.reach) * (air - a.air)) / (b.air - a.air);
+  }
+  return last.reach;
+}
+
+function fmt(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(1)}k`;
+}
+
+function throughput(): { routerFps: number; bareFps: number } {
+  const N = 50_000;
+  const rng = new SeededRandom(7);
+  const channel = DEFAULT_CHANNEL;
+  const data: Data = { position: { latitudeI: 410_000_000, longitudeI: 290_000_000, altitudeM: 120, time: 1_700_000_000, precisionBits: 32, satsInView: 9, fixQuality: 1, groundSpeed: 0, groundTrack: 0 } };
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < N; i++) {
+    const from = 0x2000 + (i % 500);
+    frames.push(
+      encodeFrame(
+        { to: BROADCAST, from, id: rng.u32() || 1, hopLimit: 3, hopStart: 3, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: from & 0xff, counter: i + 1 },
+        data,
+        channel,
+      ),
+    );
+  }
+  const plain = encodeData(data);
+  let listener: RadioListener | undefined;
+  const scheduler = new SimScheduler();
+  const router = new MeshRouter({
+    nodeId: 0x1,
+    radio: { params: loraParams(), attach: (l) => (listener = l), transmit: () => {}, isChannelBusy: () => false },
+    scheduler,
+    random: new SeededRandom(1),
+    channels: new ChannelSet([channel]),
+    policy: new ManagedFloodPolicy(),
+  });
+  const best = (fn: () => void): number => {
+    let min = Infinity;
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      fn();
+      min = Math.min(min, performance.now() - t0);
+    }
+    return min;
+  };
+  let k = 0;
+  const routerMs = best(() => {
+    for (let i = 0; i < N; i++) listener!.onReceive({ bytes: frames[(k++ % N)]!, rssi: -100, snr: 0 });
+  });
+  const bareMs = best(() => {
+    for (let i = 0; i < N; i++) decodeData(plain);
+  });
+  void router;
+  return { routerFps: (N / routerMs) * 1000, bareFps: (N / bareMs) * 1000 };
+}

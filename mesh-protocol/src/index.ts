@@ -1,0 +1,35 @@
+// The public face of @unibos/mesh-protocol: other packages import only from here.
+
+export { MeshError, type MeshErrorCode } from './core/mesh-error.ts';
+export { SeededRandom, CryptoRandom, type Random } from './core/random.ts';
+export { RealScheduler, type Scheduler, type TimerHandle } from './core/scheduler.ts';
+
+export * from './frame/header.ts';
+export * from './frame/schema.ts';
+export { encodeFrame, decodeFrame } from './frame/frame-codec.ts';
+export { PacketIdGenerator } from './frame/packet-id.ts';
+export * from './crypto/channel-key.ts';
+export { sealFrame, openFrame } from './crypto/frame-cipher.ts';
+
+export * from './phy/lora-params.ts';
+export * from './phy/airtime.ts';
+export type { Radio, RadioListener, RxPacket } from './phy/radio.ts';
+
+export { MeshRouter, type RouterOptions, type RouterEvents, type Delivery, type SendOptions } from './routing/router.ts';
+export { RouterStats, type DropReason } from './routing/router-stats.ts';
+export { DedupCache, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL_MS, type DedupOptions } from './routing/dedup-cache.ts';
+export { ReplayWindow } from './routing/replay-window.ts';
+export { NeighborTable, type NodeRecord, type NeighborLink } from './routing/neighbor-table.ts';
+export { MemoryFrameCounter, type FrameCounter } from './routing/frame-counter.ts';
+export { DutyCycle, REGIONS, type RegionName, type RegionRules } from './routing/duty-cycle.ts';
+export { ChannelUtilization } from './routing/channel-utilization.ts';
+export { contentionWindow, type RelayPolicy, type RelayContext } from './routing/relay-policy.ts';
+export { NaiveFloodPolicy } from './routing/naive-flood-policy.ts';
+export { ManagedFloodPolicy } from './routing/managed-flood-policy.ts';
+export { CoverageFloodPolicy, DEFAULT_COVERAGE_THRESHOLD, expectedGain } from './routing/coverage-flood-policy.ts';
+
+export { SimMedium, SimRadio, type Link, type MediumStats } from './sim/medium.ts';
+export { SimScheduler } from './sim/sim-scheduler.ts';
+export * from './sim/propagation.ts';
+export { runScenario, type ScenarioSpec, type ScenarioResult, type Topology, type FrameOutcome, type NodeOutcome } from './sim/scenario.ts';
+export { renderTopologySvg } from './sim/svg-report.ts';

@@ -1,0 +1,454 @@
+// The router as a mesh user meets it, on hand-built topologies over the simulated medium:
+// floods arrive once, acks and naks come back, replays and forgeries go nowhere, hop limits,
+// relay suppression, the duty-cycle budget and polite-traffic back-off all hold.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SeededRandom } from '../src/core/random.ts';
+import { ChannelSet, DEFAULT_CHANNEL, deriveChannelKey, type ChannelKey } from '../src/crypto/channel-key.ts';
+import { encodeFrame } from '../src/frame/frame-codec.ts';
+import { BROADCAST, HEADER_SIZE, readHeader } from '../src/frame/header.ts';
+import type { Data } from '../src/frame/schema.ts';
+import { timeOnAirMs } from '../src/phy/airtime.ts';
+import { loraParams } from '../src/phy/lora-params.ts';
+import type { RegionRules } from '../src/routing/duty-cycle.ts';
+import { ManagedFloodPolicy } from '../src/routing/managed-flood-policy.ts';
+import { NaiveFloodPolicy } from '../src/routing/naive-flood-policy.ts';
+import type { RelayPolicy } from '../src/routing/relay-policy.ts';
+import { MeshRouter, type Delivery, type RouterOptions } from '../src/routing/router.ts';
+import { SimMedium, type Link } from '../src/sim/medium.ts';
+import { SimScheduler } from '../src/sim/sim-scheduler.ts';
+
+const A = 0x0a0a;
+const B = 0x0b0b;
+const C = 0x0c0c;
+const D = 0x0d0d;
+/** A listening/transmitting radio that runs no router: the eavesdropper and replay attacker. */
+const EVE = 0x0e0e;
+
+const params = loraParams('LongFast');
+const LINK: Link = { rssi: -95, snr: 2 };
+
+interface Net {
+  scheduler: SimScheduler;
+  medium: SimMedium;
+  routers: Map<number, MeshRouter>;
+  deliveries: Map<number, Delivery[]>;
+  add(id: number, options?: Partial<RouterOptions>): MeshRouter;
+  /** Frames Eve heard, as heard. */
+  captured: Uint8Array[];
+  /** Eve puts `bytes` on air. */
+  inject(bytes: Uint8Array): void;
+}
+
+/** A medium where exactly the listed pairs hear each other (both ways), with no random loss. */
+function network(edges: Array<[number, number]>, seed = 1): Net {
+  const scheduler = new SimScheduler();
+  const rng = new SeededRandom(seed);
+  const linked = new Set(edges.flatMap(([a, b]) => [`${a}-${b}`, `${b}-${a}`]));
+  const medium = new SimMedium({
+    params,
+    scheduler,
+    random: rng.fork(),
+    link: (from, to) => (linked.has(`${from}-${to}`) ? LINK : null),
+    lossProbability: 0,
+  });
+  const routers = new Map<number, MeshRouter>();
+  const deliveries = new Map<number, Delivery[]>();
+  const captured: Uint8Array[] = [];
+  const eve = medium.radio(EVE);
+  eve.attach({ onReceive: (p) => captured.push(p.bytes), onTransmitDone: () => {} });
+  return {
+    scheduler,
+    medium,
+    routers,
+    deliveries,
+    captured,
+    inject: (bytes) => eve.transmit(bytes),
+    add(id, options = {}) {
+      const router = new MeshRouter({
+        nodeId: id,
+        radio: medium.radio(id),
+        scheduler,
+        random: rng.fork(),
+        channels: new ChannelSet([DEFAULT_CHANNEL]),
+        policy: new NaiveFloodPolicy(),
+        region: 'NONE',
+        ...options,
+      });
+      const got: Delivery[] = [];
+      deliveries.set(id, got);
+      router.on('deliver', (d) => got.push(d));
+      routers.set(id, router);
+      return router;
+    },
+  };
+}
+
+const texts = (ds: Delivery[] | undefined) => (ds ?? []).filter((d) => d.kind === 'text');
+const text = (t: string): Data => ({ text: t });
+
+test('a broadcast reaches every node of a line exactly once, with the hop count it travelled', () => {
+  const net = network([
+    [A, B],
+    [B, C],
+  ]);
+  const a = net.add(A);
+  const b = net.add(B);
+  const c = net.add(C);
+  const id = a.send(BROADCAST, text('hello line'));
+  net.scheduler.runUntilIdle();
+
+  const atB = texts(net.deliveries.get(B));
+  const atC = texts(net.deliveries.get(C));
+  assert.equal(atB.length, 1);
+  assert.equal(atC.length, 1);
+  assert.deepEqual(
+    [atB[0]!.from, atB[0]!.id, atB[0]!.hops, atB[0]!.data.text],
+    [A, id, 0, 'hello line'],
+  );
+  assert.deepEqual([atC[0]!.from, atC[0]!.id, atC[0]!.hops, atC[0]!.data.text], [A, id, 1, 'hello line']);
+  assert.equal(texts(net.deliveries.get(A)).length, 0, 'the sender does not deliver its own frame');
+  // B carried it to C; the copies that came back were recognised, not delivered again.
+  assert.equal(b.stats.relaysSent, 1);
+  assert.ok(a.stats.dropCount('own-frame') >= 1, 'A heard its frame relayed back');
+  assert.ok(b.stats.dropCount('duplicate') >= 1, "B heard C's relay and recognised it");
+  assert.equal(c.stats.delivered, 1);
+});
+
+test('a direct message with wantAck is delivered once and explicitly acknowledged by the destination', () => {
+  const net = network([
+    [A, B],
+    [B, C],
+  ]);
+  const a = net.add(A);
+  net.add(B);
+  const c = net.add(C);
+  const acks: Array<{ id: number; by: number; implicit: boolean }> = [];
+  const naks: unknown[] = [];
+  a.on('ack', (e) => acks.push(e));
+  a.on('nak', (e) => naks.push(e));
+
+  const id = a.send(C, text('for C only'), { wantAck: true });
+  net.scheduler.runUntilIdle();
+
+  assert.deepEqual(acks, [{ id, by: C, implicit: false }], "B relaying A's frame is not an ack of a direct message");
+  assert.deepEqual(naks, []);
+  const atC = texts(net.deliveries.get(C));
+  assert.equal(atC.length, 1);
+  assert.deepEqual([atC[0]!.from, atC[0]!.to, atC[0]!.id, atC[0]!.hops], [A, C, id, 1]);
+  assert.equal(texts(net.deliveries.get(B)).length, 0, 'B relays a message for C but does not deliver it');
+  assert.equal(a.stats.retransmissions, 0, 'the ack arrived before the retry timer');
+  assert.equal(a.stats.acksReceived, 1);
+  assert.equal(c.stats.delivered, 1);
+});
+
+test('a direct message to an absent node is retried, then refused with MAX_RETRANSMIT', () => {
+  const net = network([[A, B]]); // C is not on the air at all
+  const a = net.add(A);
+  const b = net.add(B);
+  const acks: unknown[] = [];
+  const naks: Array<{ id: number; reason: string }> = [];
+  a.on('ack', (e) => acks.push(e));
+  a.on('nak', (e) => naks.push(e));
+
+  const id = a.send(C, text('anyone?'), { wantAck: true });
+  net.scheduler.runUntilIdle();
+
+  assert.deepEqual(naks, [{ id, reason: 'MAX_RETRANSMIT' }]);
+  assert.deepEqual(acks, []);
+  // Default maxTransmissions = 3: the first transmission and two retries, each a copy of the same frame.
+  assert.equal(a.stats.retransmissions, 2);
+  assert.equal(a.stats.naks, 1);
+  assert.equal(a.stats.txFrames, 3);
+  assert.equal(texts(net.deliveries.get(B)).length, 0);
+  assert.ok(b.stats.relaysSent >= 1, 'B tried to carry it on');
+});
+
+test('a broadcast with wantAck is implicitly acknowledged when a neighbour relays it', () => {
+  const net = network([
+    [A, B],
+    [B, C],
+  ]);
+  const a = net.add(A);
+  const b = net.add(B);
+  net.add(C);
+  // B introduces itself first so A can tell from the one-byte relay field who relayed.
+  b.sendNeighborInfo(900);
+  net.scheduler.runUntilIdle();
+
+  const acks: Array<{ id: number; by: number; implicit: boolean }> = [];
+  const naks: unknown[] = [];
+  a.on('ack', (e) => acks.push(e));
+  a.on('nak', (e) => naks.push(e));
+  const id = a.send(BROADCAST, text('all hear this'), { wantAck: true });
+  net.scheduler.runUntilIdle();
+
+  assert.deepEqual(acks, [{ id, by: B, implicit: true }]);
+  assert.deepEqual(naks, []);
+  assert.equal(a.stats.retransmissions, 0);
+  assert.equal(texts(net.deliveries.get(C)).length, 1);
+});
+
+test('a broadcast with wantAck that nobody relays ends in a nak', () => {
+  const net = network([]); // A alone
+  const a = net.add(A);
+  const naks: Array<{ id: number; reason: string }> = [];
+  a.on('nak', (e) => naks.push(e));
+  const id = a.send(BROADCAST, text('hello?'), { wantAck: true });
+  net.scheduler.runUntilIdle();
+  assert.deepEqual(naks, [{ id, reason: 'MAX_RETRANSMIT' }]);
+});
+
+test('a captured frame replayed after the dedup cache forgot it is refused as E_REPLAY, not delivered again', () => {
+  // Eve hears A and can reach B; B forgets frames after one second.
+  const net = network([
+    [A, B],
+    [B, C],
+    [A, EVE],
+    [EVE, B],
+  ]);
+  const a = net.add(A);
+  const b = net.add(B, { dedup: { ttlMs: 1_000 } });
+  const c = net.add(C);
+  const id = a.send(BROADCAST, text('pay 10'));
+  net.scheduler.runUntilIdle();
+  assert.equal(texts(net.deliveries.get(B)).length, 1);
+  assert.equal(texts(net.deliveries.get(C)).length, 1);
+
+  const original = net.captured.find((f) => readHeader(f).from === A && readHeader(f).id === id && readHeader(f).relayNode === (A & 0xff));
+  assert.ok(original, "Eve captured A's transmission");
+  net.scheduler.runUntil(net.scheduler.now() + 60_000);
+  const bTx = b.stats.txFrames;
+  const cRx = c.stats.rxFrames;
+  const replays = b.stats.dropCount('E_REPLAY');
+  const duplicates = b.stats.dropCount('duplicate');
+  net.inject(original);
+  net.scheduler.runUntilIdle();
+
+  assert.equal(texts(net.deliveries.get(B)).length, 1, 'B did not deliver the replay');
+  assert.equal(texts(net.deliveries.get(C)).length, 1);
+  assert.equal(b.stats.dropCount('E_REPLAY'), replays + 1);
+  assert.equal(b.stats.dropCount('duplicate'), duplicates, 'the dedup cache had forgotten it: the replay window caught it');
+  assert.equal(b.stats.txFrames, bTx, 'B did not relay the replay');
+  assert.equal(c.stats.rxFrames, cRx, 'C never heard the replay');
+});
+
+/** A channel with the same one-byte hash as the default channel but another key. */
+function collidingChannel(): ChannelKey {
+  for (let i = 0; i < 100_000; i++) {
+    const k = deriveChannelKey('Public', Uint8Array.of(0x02, i & 0xff, i >> 8));
+    if (k.hash === DEFAULT_CHANNEL.hash) return k;
+  }
+  throw new Error('no colliding channel found');
+}
+
+test('forged frames (bit-flipped, or sealed with a key we do not hold) are dropped and never relayed', () => {
+  const net = network([
+    [A, B],
+    [B, C],
+    [A, EVE],
+    [EVE, B],
+  ]);
+  const a = net.add(A);
+  const b = net.add(B);
+  const c = net.add(C);
+  const id = a.send(BROADCAST, text('genuine'));
+  net.scheduler.runUntilIdle();
+  const genuine = net.captured.find((f) => readHeader(f).id === id)!;
+  const bTx = b.stats.txFrames;
+  const cRx = c.stats.rxFrames;
+  const cDelivered = c.stats.delivered;
+
+  // 1. A bit flipped in the ciphertext, and the header changed to look like a new frame from A.
+  const flipped = genuine.slice();
+  flipped[HEADER_SIZE] = flipped[HEADER_SIZE]! ^ 0x01;
+  flipped[8] = flipped[8]! ^ 0x40; // a different packet id, so dedup cannot be what stops it
+  net.inject(flipped);
+  net.scheduler.runUntilIdle();
+
+  // 2. Sealed with a different key whose one-byte hash collides with the default channel.
+  const impostor = collidingChannel();
+  const header = { to: BROADCAST, from: A, id: 0x1234_5601, hopLimit: 3, hopStart: 3, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: A & 0xff, counter: 1_000 };
+  net.inject(encodeFrame(header, text('forged'), impostor));
+  net.scheduler.runUntilIdle();
+
+  // 3. Sealed with a key whose hash matches no channel B holds.
+  let other = deriveChannelKey('Ops', Uint8Array.of(9, 9, 9));
+  for (let i = 0; other.hash === DEFAULT_CHANNEL.hash; i++) other = deriveChannelKey(`Ops${i}`, Uint8Array.of(9, 9, 9));
+  net.inject(encodeFrame({ ...header, id: 0x1234_5602, counter: 1_001 }, text('elsewhere'), other));
+  net.scheduler.runUntilIdle();
+
+  assert.equal(b.stats.dropCount('E_AUTH_FAILED'), 2);
+  assert.equal(b.stats.dropCount('E_UNKNOWN_CHANNEL'), 1);
+  assert.equal(texts(net.deliveries.get(B)).length, 1, 'only the genuine frame');
+  assert.equal(b.stats.txFrames, bTx, 'B relayed none of them');
+  assert.equal(c.stats.rxFrames, cRx, 'C never heard them');
+  assert.equal(c.stats.delivered, cDelivered);
+
+  // The forged frames did not poison anything: A's next frame (a higher counter) still gets through.
+  a.send(BROADCAST, text('still fine'));
+  net.scheduler.runUntilIdle();
+  assert.deepEqual(texts(net.deliveries.get(C)).map((d) => d.data.text), ['genuine', 'still fine']);
+});
+
+test('hop limit 1 on a four-node line: the frame reaches two hops away, not three', () => {
+  const net = network([
+    [A, B],
+    [B, C],
+    [C, D],
+  ]);
+  const a = net.add(A);
+  const b = net.add(B);
+  const c = net.add(C);
+  net.add(D);
+  a.send(BROADCAST, text('short range'), { hopLimit: 1 });
+  net.scheduler.runUntilIdle();
+
+  assert.deepEqual(texts(net.deliveries.get(B)).map((d) => d.hops), [0]);
+  assert.deepEqual(texts(net.deliveries.get(C)).map((d) => d.hops), [1]);
+  assert.equal(texts(net.deliveries.get(D)).length, 0);
+  assert.equal(b.stats.relaysSent, 1);
+  assert.equal(c.stats.relaysSent, 0, 'C got it with no hops left');
+
+  // Control: with the default limit (3) the same line is crossed end to end.
+  a.send(BROADCAST, text('long range'));
+  net.scheduler.runUntilIdle();
+  assert.deepEqual(texts(net.deliveries.get(D)).map((d) => [d.data.text, d.hops]), [['long range', 2]]);
+});
+
+/** A triangle: A, B and C all hear each other. Returns how many of B and C relayed A's frame. */
+function triangle(policy: () => RelayPolicy, seed: number): { relays: number; cancelled: number; delivered: number } {
+  const net = network(
+    [
+      [A, B],
+      [A, C],
+      [B, C],
+    ],
+    seed,
+  );
+  const a = net.add(A, { policy: policy() });
+  const b = net.add(B, { policy: policy() });
+  const c = net.add(C, { policy: policy() });
+  a.send(BROADCAST, text('triangle'));
+  net.scheduler.runUntilIdle();
+  return {
+    relays: b.stats.relaysSent + c.stats.relaysSent,
+    cancelled: b.stats.relaysCancelled + c.stats.relaysCancelled,
+    delivered: texts(net.deliveries.get(B)).length + texts(net.deliveries.get(C)).length,
+  };
+}
+
+test('managed flooding: on a triangle only one of the two neighbours relays, the other cancels', () => {
+  for (let seed = 1; seed <= 10; seed++) {
+    const r = triangle(() => new ManagedFloodPolicy(), seed);
+    assert.equal(r.delivered, 2, `seed ${seed}`);
+    assert.equal(r.relays, 1, `seed ${seed}: relays`);
+    assert.equal(r.cancelled, 1, `seed ${seed}: cancelled`);
+  }
+});
+
+test('naive flooding: on a triangle both neighbours relay', () => {
+  for (let seed = 1; seed <= 10; seed++) {
+    const r = triangle(() => new NaiveFloodPolicy(), seed);
+    assert.equal(r.delivered, 2, `seed ${seed}`);
+    assert.equal(r.relays, 2, `seed ${seed}: relays`);
+    assert.equal(r.cancelled, 0, `seed ${seed}: cancelled`);
+  }
+});
+
+/** 0.1 % of an hour: 3.6 s of airtime, a handful of frames. */
+const TINY: RegionRules = { name: 'TINY', minFrequencyHz: 0, maxFrequencyHz: Number.POSITIVE_INFINITY, dutyCycle: 0.001, windowMs: 3_600_000 };
+
+test('duty cycle: own frames beyond the budget wait for it to free up; none is lost', () => {
+  const net = network([[A, B]]);
+  const a = net.add(A, { region: TINY });
+  net.add(B);
+  const sentAt: number[] = [];
+  const N = 20;
+  for (let i = 0; i < N; i++) a.send(BROADCAST, text(`reading ${String(i).padStart(2, '0')}`));
+  assert.doesNotThrow(() => net.scheduler.runUntilIdle());
+
+  const atB = texts(net.deliveries.get(B));
+  for (const d of atB) sentAt.push(d.rxTimeMs);
+  assert.equal(atB.length, N, 'every own frame is sent eventually');
+  assert.equal(a.stats.dropCount('duty-cycle'), 0, 'own frames are delayed, not dropped');
+
+  const frameBytes = encodeFrame(
+    { to: BROADCAST, from: A, id: 1, hopLimit: 3, hopStart: 3, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: 0, counter: 1 },
+    text('reading 00'),
+    DEFAULT_CHANNEL,
+  ).length;
+  const perWindow = Math.floor((TINY.dutyCycle * TINY.windowMs) / timeOnAirMs(params, frameBytes));
+  const inFirstHour = sentAt.filter((t) => t < TINY.windowMs).length;
+  assert.equal(inFirstHour, perWindow, 'the first hour carries exactly what the budget allows');
+  // The rest went out only after the first frames left the window.
+  const early = sentAt.slice(0, perWindow);
+  const late = sentAt.slice(perWindow);
+  assert.ok(Math.max(...early) < 60_000, 'the first frames went out at once');
+  assert.ok(Math.min(...late) >= TINY.windowMs, 'later frames waited for the window');
+  // And no rolling hour ever saw more than the budget.
+  for (const t of sentAt) assert.ok(sentAt.filter((u) => u >= t && u < t + TINY.windowMs).length <= perWindow);
+});
+
+test('duty cycle: a relay that does not fit the budget is dropped and counted, and nothing throws', () => {
+  const net = network([
+    [A, B],
+    [B, C],
+  ]);
+  const a = net.add(A);
+  const b = net.add(B, { region: TINY });
+  net.add(C);
+  // B spends its budget on its own frames, all of the same size as the one it will be asked to relay.
+  const bytes = encodeFrame(
+    { to: BROADCAST, from: B, id: 1, hopLimit: 3, hopStart: 3, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: 0, counter: 1 },
+    text('own 00'),
+    DEFAULT_CHANNEL,
+  ).length;
+  const fits = Math.floor((TINY.dutyCycle * TINY.windowMs) / timeOnAirMs(params, bytes));
+  assert.ok(fits >= 1);
+  for (let i = 0; i < fits; i++) b.send(BROADCAST, text(`own ${String(i).padStart(2, '0')}`));
+  net.scheduler.runUntil(120_000);
+  assert.equal(b.txBacklog, 0, 'all of B’s own frames fitted the budget');
+  assert.equal(texts(net.deliveries.get(C)).length, fits);
+
+  a.send(BROADCAST, text('via B?'));
+  assert.doesNotThrow(() => net.scheduler.runUntil(600_000));
+  assert.equal(texts(net.deliveries.get(B)).filter((d) => d.from === A).length, 1, 'B still receives and delivers');
+  assert.equal(b.stats.dropCount('duty-cycle'), 1);
+  assert.equal(b.stats.relaysSent, 0);
+  assert.equal(texts(net.deliveries.get(C)).filter((d) => d.from === A).length, 0, 'C is out of reach without B');
+});
+
+test('polite traffic (neighbour info) is skipped while the channel is over 25 % busy; normal traffic is not', () => {
+  const net = network([[A, B]]);
+  const a = net.add(A);
+  const b = net.add(B);
+  const beacons = () => (net.deliveries.get(B) ?? []).filter((d) => d.kind === 'neighborInfo').length;
+
+  // Quiet channel: the beacon goes out.
+  net.scheduler.runUntil(30_000);
+  a.sendNeighborInfo(900);
+  net.scheduler.runUntilIdle();
+  assert.equal(beacons(), 1);
+  assert.equal(a.stats.dropCount('channel-busy'), 0);
+
+  // 20 s of someone else's traffic in the last minute: 33 % busy.
+  const now = net.scheduler.now();
+  a.utilization.record(now - 25_000, 20_000);
+  assert.ok(a.utilization.percent() > 25);
+  a.sendNeighborInfo(900);
+  a.send(BROADCAST, text('important'));
+  net.scheduler.runUntil(now + 20_000);
+  assert.equal(a.stats.dropCount('channel-busy'), 1);
+  assert.equal(beacons(), 1, 'no second beacon');
+  assert.equal(texts(net.deliveries.get(B)).length, 1, 'ordinary traffic still goes');
+
+  // Once the busy minute has passed, beacons resume.
+  net.scheduler.runUntil(now + 120_000);
+  assert.ok(a.utilization.percent() <= 25);
+  a.sendNeighborInfo(900);
+  net.scheduler.runUntilIdle();
+  assert.equal(beacons(), 2);
+  assert.equal(b.stats.dropCount(), b.stats.dropCount('own-frame') + b.stats.dropCount('duplicate'));
+});
