@@ -38,7 +38,6 @@ per-link loss, collisions, half-duplex, airtime) and reports how floods spread.
   --strategy S       naive | baseline | ours | all (default all)
   --threshold X      ours: share of neighbours a relay must newly reach (default ${DEFAULT_COVERAGE_THRESHOLD})
   --svg PATH         where to write the topology picture (default sim-report.svg)
-  --demo             the quick-start demo: 30 random nodes, all strategies
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -57,7 +56,6 @@ export async function run(argv: string[]): Promise<number> {
         strategy: { type: 'string' },
         threshold: { type: 'string' },
         svg: { type: 'string' },
-        demo: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -134,7 +132,11 @@ export async function run(argv: string[]): Promise<number> {
     })),
     links: shown.links.map((l) => ({ a: l.a, b: l.b, quality: hi > lo ? 0.2 + (0.8 * (l.snr - lo)) / (hi - lo) : 1 })),
   });
-  writeFileSync(svgPath, svg);
+  try {
+    writeFileSync(svgPath, svg);
+  } catch (err) {
+    throw new CliError(`cannot write the topology picture to ${svgPath}: ${(err as Error).message}`);
+  }
   out.push('');
   out.push(`topology picture: ${svgPath}`);
   process.stdout.write(out.join('\n') + '\n');
@@ -169,15 +171,15 @@ function hex(id: number): string {
 
 function integer(flag: string, raw: string | undefined, dflt: number, min: number, max: number): number {
   if (raw === undefined) return dflt;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max) throw new CliError(`${flag} must be a whole number from ${min} to ${max}, got '${raw}'`);
+  const v = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(v >= min && v <= max)) throw new CliError(`${flag} must be a whole number from ${min} to ${max}, got '${raw}'`);
   return v;
 }
 
 function number(flag: string, raw: string | undefined, dflt: number, min: number, max: number): number {
   if (raw === undefined) return dflt;
   const v = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(v) || v < min || v > max) throw new CliError(`${flag} must be a number from ${min} to ${max}, got '${raw}'`);
+  if (!/^\d*\.?\d+$/.test(raw) || !(v >= min && v <= max)) throw new CliError(`${flag} must be a number from ${min} to ${max}, got '${raw}'`);
   return v;
 }
 

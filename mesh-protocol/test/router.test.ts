@@ -14,6 +14,7 @@ import { loraParams } from '../src/phy/lora-params.ts';
 import type { RegionRules } from '../src/routing/duty-cycle.ts';
 import { ManagedFloodPolicy } from '../src/routing/managed-flood-policy.ts';
 import { NaiveFloodPolicy } from '../src/routing/naive-flood-policy.ts';
+import { NeighborTable } from '../src/routing/neighbor-table.ts';
 import type { RelayPolicy } from '../src/routing/relay-policy.ts';
 import { MeshRouter, type Delivery, type RouterOptions } from '../src/routing/router.ts';
 import { SimMedium, type Link } from '../src/sim/medium.ts';
@@ -451,4 +452,34 @@ test('polite traffic (neighbour info) is skipped while the channel is over 25 % 
   net.scheduler.runUntilIdle();
   assert.equal(beacons(), 2);
   assert.equal(b.stats.dropCount(), b.stats.dropCount('own-frame') + b.stats.dropCount('duplicate'));
+});
+
+test('a frame wanting an ack that the transmit queue cannot take ends in a nak, not a silent wait', () => {
+  const net = network([[A, B]]);
+  const a = net.add(A);
+  net.add(B);
+  const naks: string[] = [];
+  a.on('nak', (n) => naks.push(n.reason));
+  // Far more direct messages than the queue holds, all at once; B is there, so acks are possible.
+  const ids = Array.from({ length: 200 }, (_, i) => a.send(B, { text: `m${i}` }, { wantAck: true }));
+  const settled = new Set<number>();
+  a.on('ack', (x) => settled.add(x.id));
+  a.on('nak', (x) => settled.add(x.id));
+  net.scheduler.runUntilIdle();
+  assert.equal(settled.size, ids.length, 'every send ends in an ack or a nak');
+  assert.ok(a.stats.dropCount('queue-full') > 0, 'the queue overflowed');
+  assert.ok(naks.every((r) => r === 'MAX_RETRANSMIT'));
+});
+
+test('a neighbour heard only through relays for hours is no longer a direct neighbour', () => {
+  const table = new NeighborTable(A);
+  table.heard(C, 0, 5, -90, 0);
+  table.heard(B, 0, 5, -90, 0);
+  assert.deepEqual(table.direct(0).map((n) => n.nodeId).sort(), [B, C].sort());
+  // Four hours later C is heard only two hops away, B still directly.
+  const later = 4 * 3600_000;
+  table.heard(C, 2, -3, -110, later);
+  table.heard(B, 0, 5, -90, later);
+  assert.deepEqual(table.direct(later, 3 * 3600_000).map((n) => n.nodeId), [B]);
+  assert.deepEqual(table.byLastByte(C & 0xff).map((n) => n.nodeId), [C], 'still resolvable as a relay byte (heard directly once)');
 });

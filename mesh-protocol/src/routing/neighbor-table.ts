@@ -12,6 +12,8 @@ export interface NeighborLink {
 export interface NodeRecord {
   nodeId: number;
   lastHeardMs: number;
+  /** When we last heard it directly (not through relays); -Infinity if never. */
+  lastDirectMs: number;
   /** Fewest hops a frame from this node needed to reach us (0 = direct neighbour). */
   hopsAway: number;
   /** Smoothed SNR of frames heard directly from it (NaN if never heard directly). */
@@ -45,9 +47,9 @@ export class NeighborTable {
     return [...this.nodes.values()];
   }
 
-  /** Direct neighbours, heard within `maxAgeMs`. */
+  /** Direct neighbours: heard directly within `maxAgeMs` (a node that moved away drops out). */
   direct(now: number, maxAgeMs = Infinity): NodeRecord[] {
-    return this.all().filter((n) => n.hopsAway === 0 && now - n.lastHeardMs <= maxAgeMs);
+    return this.all().filter((n) => now - n.lastDirectMs <= maxAgeMs);
   }
 
   /** A frame originated by `nodeId` arrived after `hops` relays (0 = heard from it directly). */
@@ -57,6 +59,7 @@ export class NeighborTable {
     r.lastHeardMs = now;
     if (hops === 0) {
       r.hopsAway = 0;
+      r.lastDirectMs = now;
       r.snr = Number.isNaN(r.snr) ? snr : r.snr * 0.7 + snr * 0.3;
       r.rssi = rssi;
       if (r.quality === 0) r.quality = PRIOR_QUALITY;
@@ -72,6 +75,7 @@ export class NeighborTable {
   beacon(nodeId: number, seq: number, links: NeighborLink[], now: number): void {
     if (nodeId === this.self) return;
     const r = this.record(nodeId, now);
+    // A sequence at or below the last one means the neighbour restarted: start counting afresh.
     if (r.lastBeaconSeq >= 0 && seq > r.lastBeaconSeq) {
       const missed = Math.min(seq - r.lastBeaconSeq - 1, 20);
       let q = r.quality || PRIOR_QUALITY;
@@ -85,7 +89,7 @@ export class NeighborTable {
   /** Direct neighbours whose node number ends in `byte` (the relay_node header field). */
   byLastByte(byte: number): NodeRecord[] {
     const out: NodeRecord[] = [];
-    for (const r of this.nodes.values()) if (r.hopsAway === 0 && (r.nodeId & 0xff) === byte) out.push(r);
+    for (const r of this.nodes.values()) if (r.lastDirectMs > -Infinity && (r.nodeId & 0xff) === byte) out.push(r);
     return out;
   }
 
@@ -101,6 +105,7 @@ export class NeighborTable {
       r = {
         nodeId,
         lastHeardMs: now,
+        lastDirectMs: -Infinity,
         hopsAway: Infinity,
         snr: NaN,
         rssi: NaN,

@@ -20,7 +20,7 @@ import { DedupCache, type DedupOptions } from './dedup-cache.ts';
 import { DutyCycle, type RegionName, type RegionRules } from './duty-cycle.ts';
 import { MemoryFrameCounter, type FrameCounter } from './frame-counter.ts';
 import { NeighborTable } from './neighbor-table.ts';
-import { CW_MAX, contentionWindow, type RelayContext, type RelayPolicy } from './relay-policy.ts';
+import { CW_MAX, CW_MIN, type RelayContext, type RelayPolicy } from './relay-policy.ts';
 import { ReplayWindow } from './replay-window.ts';
 import { RouterStats, type DropReason } from './router-stats.ts';
 import { TxQueue, type TxKind } from './tx-queue.ts';
@@ -95,7 +95,8 @@ interface PendingRelay {
 }
 
 interface PendingAck {
-  bytes: Uint8Array;
+  seal: () => Uint8Array;
+  length: number;
   to: number;
   left: number;
   timer?: TimerHandle;
@@ -160,27 +161,7 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
 
   /** Sends `data` to `to` (a node number or BROADCAST); returns the packet id. */
   send(to: number, data: Data, options: SendOptions = {}): number {
-    const hopLimit = options.hopLimit ?? this.hopLimit;
-    const id = this.ids.next();
-    const header = {
-      to: to >>> 0,
-      from: this.nodeId,
-      id,
-      hopLimit,
-      hopStart: hopLimit,
-      wantAck: options.wantAck ?? false,
-      viaMqtt: false,
-      nextHop: 0,
-      relayNode: lastByte(this.nodeId),
-      counter: this.counter.next(),
-    };
-    const bytes = encodeFrame(header, data, this.sendChannel);
-    this.stats.originated++;
-    // Our own frame is "seen": copies relayed back to us are not delivered or relayed again.
-    this.seen.add(this.nodeId, id, this.newState(0), this.scheduler.now());
-    if (header.wantAck) this.awaitingAck.set(id, { bytes, to: header.to, left: this.maxTransmissions - 1 });
-    this.transmitOwn(id, bytes, 'origin', options.polite ?? false);
-    return id;
+    return this.originate(to, data, options, 'origin');
   }
 
   /** Zero-hop beacon telling neighbours whom we hear and how well (feeds coverage decisions). */
@@ -192,7 +173,7 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
       .slice(0, maxNeighbors)
       .map((n) => ({ nodeId: n.nodeId, snrX4: Math.round((Number.isNaN(n.snr) ? 0 : n.snr) * 4), quality: Math.round(n.quality * 255) }));
     const data: Data = { neighborInfo: { nodeId: this.nodeId, beaconSeq: ++this.beaconSeq, intervalS, neighbors } };
-    return this.send(BROADCAST, data, { hopLimit: 0, polite: true });
+    return this.originate(BROADCAST, data, { hopLimit: 0, polite: true }, 'beacon');
   }
 
   /** Frames waiting for the radio (queue + on air). */
@@ -200,12 +181,47 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     return this.tx.length;
   }
 
-  private transmitOwn(id: number, bytes: Uint8Array, kind: TxKind, polite: boolean): void {
+  private originate(to: number, data: Data, options: SendOptions, kind: TxKind): number {
+    const hopLimit = options.hopLimit ?? this.hopLimit;
+    const header = this.ownHeader(to, hopLimit, options.wantAck ?? false);
+    // Sealed when it goes on air, with the next counter: the receivers' replay window then sees
+    // our counters rise even when frames leave the queue out of order or are sent again.
+    const seal = (): Uint8Array => encodeFrame({ ...header, counter: this.counter.next() }, data, this.sendChannel);
+    const length = seal().length; // also refuses an oversized payload here, before anything is queued
+    const id = header.id;
+    this.stats.originated++;
+    // Our own frame is "seen": copies relayed back to us are not delivered or relayed again.
+    this.seen.add(this.nodeId, id, this.newState(0), this.scheduler.now());
+    if (header.wantAck) this.awaitingAck.set(id, { seal, length, to: header.to, left: this.maxTransmissions - 1 });
     // First transmission waits a random slot count scaled by how busy the channel is.
-    const cw = Math.round(3 + (Math.min(this.utilization.percent(), 100) / 100) * (CW_MAX - 3));
-    const delay = this.random.int(2 ** cw) * this.slotMs;
-    this.scheduler.schedule(delay, () => {
-      this.tx.enqueue({ bytes, kind, polite, onSent: () => this.armRetry(id) });
+    const cw = Math.round(CW_MIN + (Math.min(this.utilization.percent(), 100) / 100) * (CW_MAX - CW_MIN));
+    this.scheduler.schedule(this.random.int(2 ** cw) * this.slotMs, () => this.transmitOwn(id, seal, length, kind, options.polite ?? false));
+    return id;
+  }
+
+  private ownHeader(to: number, hopLimit: number, wantAck: boolean): Omit<FrameHeader, 'channelHash' | 'counter'> {
+    return {
+      to: to >>> 0,
+      from: this.nodeId,
+      id: this.ids.next(),
+      hopLimit,
+      hopStart: hopLimit,
+      wantAck,
+      viaMqtt: false,
+      nextHop: 0,
+      relayNode: lastByte(this.nodeId),
+    };
+  }
+
+  private transmitOwn(id: number, seal: () => Uint8Array, length: number, kind: TxKind, polite: boolean): void {
+    this.tx.enqueue({
+      bytes: new Uint8Array(length),
+      prepare: seal,
+      kind,
+      polite,
+      onSent: () => this.armRetry(id),
+      // A frame the queue could not send still counts as one attempt: retry it or give up.
+      onDropped: () => this.retryOrGiveUp(id),
     });
   }
 
@@ -213,18 +229,31 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     const pending = this.awaitingAck.get(id);
     if (!pending) return;
     pending.timer?.cancel();
-    pending.timer = this.scheduler.schedule(this.ackTimeoutMs(pending.bytes.length), () => {
-      if (!this.awaitingAck.has(id)) return;
-      if (pending.left <= 0) {
-        this.awaitingAck.delete(id);
-        this.stats.naks++;
-        this.emit('nak', { id, reason: 'MAX_RETRANSMIT' });
-        return;
-      }
-      pending.left--;
-      this.stats.retransmissions++;
-      this.tx.enqueue({ bytes: pending.bytes, kind: 'origin', onSent: () => this.armRetry(id) });
-    });
+    pending.timer = this.scheduler.schedule(this.ackTimeoutMs(pending.length), () => this.retryOrGiveUp(id));
+  }
+
+  private retryOrGiveUp(id: number): void {
+    const pending = this.awaitingAck.get(id);
+    if (!pending) return;
+    if (pending.left <= 0) return this.settle(id, { nak: 'MAX_RETRANSMIT' });
+    pending.left--;
+    this.stats.retransmissions++;
+    this.transmitOwn(id, pending.seal, pending.length, 'origin', false);
+  }
+
+  /** Ends the wait for an ack of our frame `id`, one way or the other. */
+  private settle(id: number, outcome: { ackBy: number; implicit: boolean } | { nak: NakReason }): void {
+    const pending = this.awaitingAck.get(id);
+    if (!pending) return;
+    pending.timer?.cancel();
+    this.awaitingAck.delete(id);
+    if ('nak' in outcome) {
+      this.stats.naks++;
+      this.emit('nak', { id, reason: outcome.nak });
+    } else {
+      this.stats.acksReceived++;
+      this.emit('ack', { id, by: outcome.ackBy, implicit: outcome.implicit });
+    }
   }
 
   /** Long enough for a flood to cross the hop limit and an ack to come back the same way. */
@@ -255,7 +284,7 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     if (header.from === this.nodeId) {
       // Someone relayed our frame: for a broadcast that is the implicit ack.
       const pending = this.awaitingAck.get(header.id);
-      if (pending && pending.to === BROADCAST) this.resolveAck(header.id, transmitter ?? 0, true);
+      if (pending && pending.to === BROADCAST) this.settle(header.id, { ackBy: transmitter ?? 0, implicit: true });
       return this.dropFrame('own-frame');
     }
 
@@ -342,11 +371,11 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
           bytes: copy,
           kind: 'relay',
           // Still cancellable while it waits for a clear channel.
-          beforeSend: () => {
-            if (pending.cancelled) return false;
+          prepare: () => {
+            if (pending.cancelled) return null;
             state.pendingRelay = undefined;
             state.relayed++;
-            return true;
+            return copy;
           },
           onSent: () => this.stats.relaysSent++,
         });
@@ -357,15 +386,10 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
 
   private answer(header: FrameHeader, data: Data, state: FloodState, now: number): void {
     if (data.routing && data.requestId) {
-      const pending = this.awaitingAck.get(data.requestId);
-      if (!pending) return;
-      if (data.routing.error === 'NONE') this.resolveAck(data.requestId, header.from, false);
-      else {
-        pending.timer?.cancel();
-        this.awaitingAck.delete(data.requestId);
-        this.stats.naks++;
-        this.emit('nak', { id: data.requestId, reason: data.routing.error });
-      }
+      // Only the node we sent to can answer for it.
+      if (this.awaitingAck.get(data.requestId)?.to !== header.from) return;
+      if (data.routing.error === 'NONE') this.settle(data.requestId, { ackBy: header.from, implicit: false });
+      else this.settle(data.requestId, { nak: data.routing.error });
       return;
     }
     if (header.wantAck) this.sendAck(header, now, state);
@@ -373,33 +397,15 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
 
   private sendAck(header: FrameHeader, now: number, state: FloodState): void {
     state.lastAckSentAt = now;
-    // Enough hops to retrace the path the request took, plus slack for a different way back.
-    const hopLimit = Math.min(MAX_HOP_LIMIT, header.hopStart - header.hopLimit + 2, Math.max(this.hopLimit, 1));
-    const id = this.ids.next();
-    const ackHeader = {
-      to: header.from,
-      from: this.nodeId,
-      id,
-      hopLimit,
-      hopStart: hopLimit,
-      wantAck: false,
-      viaMqtt: false,
-      nextHop: 0,
-      relayNode: lastByte(this.nodeId),
-      counter: this.counter.next(),
-    };
-    const bytes = encodeFrame(ackHeader, { routing: { error: 'NONE' }, requestId: header.id }, this.sendChannel);
-    this.seen.add(this.nodeId, id, this.newState(now), now);
-    this.tx.enqueue({ bytes, kind: 'ack' });
-  }
-
-  private resolveAck(id: number, by: number, implicit: boolean): void {
-    const pending = this.awaitingAck.get(id);
-    if (!pending) return;
-    pending.timer?.cancel();
-    this.awaitingAck.delete(id);
-    this.stats.acksReceived++;
-    this.emit('ack', { id, by, implicit });
+    // Enough hops to retrace the request's path (even beyond our own default), plus slack for
+    // a different way back when that stays within our limit.
+    const used = header.hopStart - header.hopLimit;
+    const hopLimit = Math.min(MAX_HOP_LIMIT, used >= this.hopLimit ? used : Math.min(used + 2, this.hopLimit));
+    const ackHeader = this.ownHeader(header.from, Math.max(hopLimit, 1), false);
+    const seal = (): Uint8Array =>
+      encodeFrame({ ...ackHeader, counter: this.counter.next() }, { routing: { error: 'NONE' }, requestId: header.id }, this.sendChannel);
+    this.seen.add(this.nodeId, ackHeader.id, this.newState(now), now);
+    this.tx.enqueue({ bytes: seal(), prepare: seal, kind: 'ack' });
   }
 
   private relayContext(state: FloodState, header: FrameHeader, now: number): RelayContext {

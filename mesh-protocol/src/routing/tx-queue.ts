@@ -7,7 +7,6 @@ import { timeOnAirMs } from '../phy/airtime.ts';
 import type { Radio } from '../phy/radio.ts';
 import { POLITE_TRAFFIC_LIMIT_PERCENT, type ChannelUtilization } from './channel-utilization.ts';
 import type { DutyCycle } from './duty-cycle.ts';
-import { contentionWindow } from './relay-policy.ts';
 import type { DropReason, RouterStats } from './router-stats.ts';
 
 export type TxKind = 'ack' | 'origin' | 'relay' | 'beacon';
@@ -16,17 +15,26 @@ export type TxKind = 'ack' | 'origin' | 'relay' | 'beacon';
 const PRIORITY: Record<TxKind, number> = { ack: 0, origin: 1, relay: 1, beacon: 2 };
 
 export interface TxItem {
+  /** The frame, or one of the same length (`prepare` may produce the final bytes). */
   bytes: Uint8Array;
   kind: TxKind;
   /** Telemetry and beacons: skipped when the channel is busier than the polite threshold. */
   polite?: boolean;
-  /** Asked right before the frame goes on air; false withdraws it (a relay someone else covered). */
-  beforeSend?: () => boolean;
+  /**
+   * Called right before the frame goes on air: returns the bytes to send (our own frames are
+   * sealed now, so frame counters rise in transmission order), or null to withdraw it (a relay
+   * someone else covered).
+   */
+  prepare?: () => Uint8Array | null;
   onSent?: () => void;
+  /** The queue gave up on it (counted under `reason`); a sender waiting for an ack must know. */
+  onDropped?: (reason: DropReason) => void;
 }
 
 const MAX_QUEUE = 64;
 const MAX_CSMA_TRIES = 20;
+/** Listen-before-talk backoff: a random wait of 1..64 slots while the channel is busy. */
+const CSMA_BACKOFF_SLOTS = 64;
 
 export class TxQueue {
   private readonly queue: TxItem[] = [];
@@ -52,11 +60,11 @@ export class TxQueue {
 
   enqueue(item: TxItem): boolean {
     if (item.polite && this.utilization.percent() > POLITE_TRAFFIC_LIMIT_PERCENT) {
-      this.drop('channel-busy');
+      this.giveUp(item, 'channel-busy');
       return false;
     }
     if (this.queue.length >= MAX_QUEUE) {
-      this.drop('queue-full');
+      this.giveUp(item, 'queue-full');
       return false;
     }
     const p = PRIORITY[item.kind];
@@ -73,7 +81,7 @@ export class TxQueue {
     this.onAir = undefined;
     if (item) {
       if (ok) item.onSent?.();
-      else this.drop('radio-error');
+      else this.giveUp(item, 'radio-error');
     }
     this.pump();
   }
@@ -88,7 +96,7 @@ export class TxQueue {
       // and others may cover it. Our own frames wait for the budget.
       if (blocked === 'dwell' || item.kind === 'relay' || item.kind === 'beacon') {
         this.queue.shift();
-        this.drop('duty-cycle');
+        this.giveUp(item, 'duty-cycle');
         this.pump();
       } else {
         this.sleep(this.duty.waitMs(airtime));
@@ -97,13 +105,13 @@ export class TxQueue {
     }
     if (this.radio.isChannelBusy() && this.csmaTries < MAX_CSMA_TRIES) {
       this.csmaTries++;
-      const cw = contentionWindow(0);
-      this.sleep((1 + this.random.int(2 ** cw)) * this.slotMs);
+      this.sleep((1 + this.random.int(CSMA_BACKOFF_SLOTS)) * this.slotMs);
       return;
     }
     this.csmaTries = 0;
     this.queue.shift();
-    if (item.beforeSend && !item.beforeSend()) {
+    const bytes = item.prepare ? item.prepare() : item.bytes;
+    if (!bytes) {
       this.pump();
       return;
     }
@@ -113,7 +121,12 @@ export class TxQueue {
     this.utilization.record(now, airtime);
     this.stats.txFrames++;
     this.stats.txAirtimeMs += airtime;
-    this.radio.transmit(item.bytes);
+    this.radio.transmit(bytes);
+  }
+
+  private giveUp(item: TxItem, reason: DropReason): void {
+    this.drop(reason);
+    item.onDropped?.(reason);
   }
 
   private sleep(ms: number): void {
