@@ -13,6 +13,7 @@ import {
   NaiveFloodPolicy,
   renderTopologySvg,
   runScenario,
+  summarizeRuns,
   type LoRaPresetName,
   type RelayPolicy,
   type ScenarioResult,
@@ -91,10 +92,19 @@ export async function run(argv: string[]): Promise<number> {
   for (const s of chosen) {
     const r = runScenario({ topology, nodes, loss, seed, frames, hopLimit, preset, policy: policyOf(s) });
     results.push([s, r]);
-    const m = summarize(r);
+    const m = summarizeRuns([r]);
     out.push(
       row(
-        [s, m.reachPct.toFixed(1), m.txPerFrame.toFixed(1), (m.airtimeMs / 1000).toFixed(1), (m.p50 / 1000).toFixed(2), (m.p99 / 1000).toFixed(2), r.duplicateDeliveries, r.medium.collisions],
+        [
+          s,
+          (100 * m.reachShare).toFixed(1),
+          m.txPerFrame.toFixed(1),
+          (m.airtimeMs / 1000).toFixed(1),
+          (m.p50LatencyMs / 1000).toFixed(2),
+          (m.p99LatencyMs / 1000).toFixed(2),
+          m.duplicateDeliveries,
+          m.collisions,
+        ],
         [10, 8, 9, 10, 7, 7, 15, 11],
       ),
     );
@@ -141,24 +151,6 @@ export async function run(argv: string[]): Promise<number> {
   out.push(`topology picture: ${svgPath}`);
   process.stdout.write(out.join('\n') + '\n');
   return 0;
-}
-
-function summarize(r: ScenarioResult): { reachPct: number; txPerFrame: number; airtimeMs: number; p50: number; p99: number } {
-  let reached = 0;
-  let eligible = 0;
-  let tx = 0;
-  let air = 0;
-  const lat: number[] = [];
-  for (const f of r.frames) {
-    reached += f.reached;
-    eligible += r.nodes.length - 1;
-    tx += f.transmissions;
-    air += f.airtimeMs;
-    lat.push(...f.latenciesMs);
-  }
-  lat.sort((a, b) => a - b);
-  const pct = (p: number): number => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
-  return { reachPct: (100 * reached) / Math.max(1, eligible), txPerFrame: tx / r.frames.length, airtimeMs: air, p50: pct(0.5), p99: pct(0.99) };
 }
 
 function row(cells: Array<string | number>, widths: number[]): string {

@@ -20,9 +20,11 @@ import {
   encodeFrame,
   loraParams,
   runScenario,
+  summarizeRuns,
   type Data,
   type RadioListener,
   type RelayPolicy,
+  type RunSummary,
   type ScenarioSpec,
 } from '../src/index.ts';
 
@@ -51,51 +53,10 @@ const SCENARIOS: ScenarioBase[] = [
   { label: 'random-50 loss20% hop3', topology: 'random', nodes: 50, loss: 0.2, hopLimit: 3, frames: FRAMES },
 ];
 
-interface Summary {
-  reached: number; // mean nodes reached per frame
-  txPerFrame: number;
-  airtimeS: number; // total over all seeds
-  p50: number;
-  p99: number;
-  duplicates: number;
-  beaconAirtimeS: number;
-  collisions: number;
-}
-
-function measure(base: ScenarioBase, strategy: Strategy): Summary {
-  let reached = 0;
-  let tx = 0;
-  let airtime = 0;
-  let frames = 0;
-  let duplicates = 0;
-  let beacon = 0;
-  let collisions = 0;
-  const latencies: number[] = [];
-  for (let seed = 1; seed <= SEEDS; seed++) {
-    const r = runScenario({ ...base, seed, policy: strategy.policy });
-    for (const f of r.frames) {
-      reached += f.reached;
-      tx += f.transmissions;
-      airtime += f.airtimeMs;
-      frames++;
-      latencies.push(...f.latenciesMs);
-    }
-    duplicates += r.duplicateDeliveries;
-    beacon += r.beaconAirtimeMs;
-    collisions += r.medium.collisions;
-  }
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  return {
-    reached: reached / frames,
-    txPerFrame: tx / frames,
-    airtimeS: airtime / 1000,
-    p50: pct(0.5) / 1000,
-    p99: pct(0.99) / 1000,
-    duplicates,
-    beaconAirtimeS: beacon / 1000,
-    collisions,
-  };
+function measure(base: ScenarioBase, strategy: Strategy): RunSummary {
+  const runs = [];
+  for (let seed = 1; seed <= SEEDS; seed++) runs.push(runScenario({ ...base, seed, policy: strategy.policy }));
+  return summarizeRuns(runs);
 }
 
 function row(cells: Array<string | number>, widths: number[]): string {
@@ -105,26 +66,36 @@ function row(cells: Array<string | number>, widths: number[]): string {
 const W = [24, 14, 9, 9, 11, 8, 8, 6, 7];
 console.log(`Mesh flooding: ${SEEDS} seeds x ${FRAMES} broadcast frames per scenario, LongFast (SF11/BW250), EU868 duty cycle`);
 console.log(row(['scenario', 'strategy', 'reached', 'tx/frame', 'airtime s', 'p50 s', 'p99 s', 'dups', 'colls'], W));
-const results = new Map<string, Summary>();
+const results = new Map<string, RunSummary>();
 for (const sc of SCENARIOS) {
   const strategies = [naive, baseline, ours];
   if (sc.topology === 'random') {
     for (const t of SWEEP) strategies.push(coverage(t));
   }
-  const measured = new Map<string, Summary>();
+  const measured = new Map<string, RunSummary>();
   for (const st of strategies) {
     const s = measured.get(st.key) ?? measure(sc, st);
     measured.set(st.key, s);
     results.set(`${sc.label}/${st.name}`, s);
     console.log(
       row(
-        [sc.label, st.name, s.reached.toFixed(2), s.txPerFrame.toFixed(1), s.airtimeS.toFixed(0), s.p50.toFixed(2), s.p99.toFixed(2), s.duplicates, s.collisions],
+        [
+          sc.label,
+          st.name,
+          s.reachedPerFrame.toFixed(2),
+          s.txPerFrame.toFixed(1),
+          (s.airtimeMs / 1000).toFixed(0),
+          (s.p50LatencyMs / 1000).toFixed(2),
+          (s.p99LatencyMs / 1000).toFixed(2),
+          s.duplicateDeliveries,
+          s.collisions,
+        ],
         W,
       ),
     );
   }
   const b = results.get(`${sc.label}/naive`)!;
-  console.log(`${''.padStart(24)}  (neighbour-info beacons before measuring: ${b.beaconAirtimeS.toFixed(0)} s airtime over all seeds, the same for every strategy)`);
+  console.log(`${''.padStart(24)}  (neighbour-info beacons before measuring: ${(b.beaconAirtimeMs / 1000).toFixed(0)} s airtime over all seeds, the same for every strategy)`);
 }
 
 // Reach–airtime curve of ours on the random mesh, against the baseline's single point.
@@ -133,12 +104,12 @@ const rn = results.get(`${random}/naive`)!;
 const rb = results.get(`${random}/baseline`)!;
 const ro = results.get(`${random}/ours`)!;
 const curve = SWEEP.map((t) => results.get(`${random}/ours θ=${t}`)!)
-  .map((s) => ({ air: s.airtimeS / rn.airtimeS, reach: s.reached / rn.reached }))
+  .map((s) => ({ air: s.airtimeMs / rn.airtimeMs, reach: s.reachedPerFrame / rn.reachedPerFrame }))
   .sort((a, b) => a.air - b.air);
 console.log('\nours on the random mesh, reach vs airtime (both relative to naive), baseline marked:');
 for (const p of curve) console.log(`  airtime ${p.air.toFixed(3)}x  reach ${p.reach.toFixed(3)}x  ${'#'.repeat(Math.round(p.reach * 40))}`);
-const baseAir = rb.airtimeS / rn.airtimeS;
-const baseReach = rb.reached / rn.reached;
+const baseAir = rb.airtimeMs / rn.airtimeMs;
+const baseReach = rb.reachedPerFrame / rn.reachedPerFrame;
 console.log(`  baseline: airtime ${baseAir.toFixed(3)}x  reach ${baseReach.toFixed(3)}x`);
 const oursAtBaseAir = interpolate(curve, baseAir);
 
@@ -146,9 +117,9 @@ const oursAtBaseAir = interpolate(curve, baseAir);
 const { routerFps, bareFps } = throughput();
 console.log(`\nrouter: ${fmt(routerFps)} frames/s (decode+auth+dedup+decision)  bare protobuf decode: ${fmt(bareFps)} frames/s`);
 
-const dups = [...results.values()].reduce((n, s) => n + s.duplicates, 0);
+const dups = [...results.values()].reduce((n, s) => n + s.duplicateDeliveries, 0);
 console.log(
-  `ratios: random-50 ours/naive reach ${(ro.reached / rn.reached).toFixed(3)}x airtime ${(ro.airtimeS / rn.airtimeS).toFixed(3)}x; ` +
+  `ratios: random-50 ours/naive reach ${(ro.reachedPerFrame / rn.reachedPerFrame).toFixed(3)}x airtime ${(ro.airtimeMs / rn.airtimeMs).toFixed(3)}x; ` +
     `baseline/naive reach ${baseReach.toFixed(3)}x airtime ${baseAir.toFixed(3)}x; ` +
     `ours at baseline airtime reach ${oursAtBaseAir.toFixed(3)}x vs ${baseReach.toFixed(3)}x; ` +
     `duplicates delivered ${dups}; router/bare-decode ${(routerFps / bareFps).toFixed(3)}x`,

@@ -33,3 +33,4 @@ export { SimScheduler } from './sim/sim-scheduler.ts';
 export * from './sim/propagation.ts';
 export { runScenario, type ScenarioSpec, type ScenarioResult, type Topology, type FrameOutcome, type NodeOutcome } from './sim/scenario.ts';
 export { renderTopologySvg } from './sim/svg-report.ts';
+export { summarizeRuns, percentile, type RunSummary } from './sim/run-summary.ts';

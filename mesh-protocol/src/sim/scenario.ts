@@ -44,6 +44,8 @@ export interface Placement {
 export interface FrameOutcome {
   origin: number;
   id: number;
+  /** Simulated time the origin handed it to its router. */
+  sentAtMs: number;
   /** Nodes other than the origin that delivered the frame to their application. */
   reached: number;
   transmissions: number;
@@ -129,7 +131,6 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
 
   const delivered = new Map<number, Set<string>>();
   let duplicateDeliveries = 0;
-  const sentAt = new Map<string, number>();
   for (const router of routers) {
     const seen = new Set<string>();
     delivered.set(router.nodeId, seen);
@@ -138,10 +139,9 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
       if (seen.has(key)) duplicateDeliveries++;
       seen.add(key);
       const outcome = frameOf.get(key);
-      const t0 = sentAt.get(key);
-      if (outcome && t0 !== undefined) {
+      if (outcome) {
         outcome.reached++;
-        outcome.latenciesMs.push(d.rxTimeMs - t0);
+        outcome.latenciesMs.push(d.rxTimeMs - outcome.sentAtMs);
       }
     });
   }
@@ -165,10 +165,8 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
     scheduler.schedule(measureStart + k * interval - scheduler.now(), () => {
       // send() only queues: the first transmission happens later, after the outcome is registered.
       const id = origin.send(BROADCAST, { text: `frame ${k} from ${origin.nodeId.toString(16)}` });
-      const outcome: FrameOutcome = { origin: origin.nodeId, id, reached: 0, transmissions: 0, airtimeMs: 0, latenciesMs: [] };
-      const key = `${origin.nodeId}:${id}`;
-      frameOf.set(key, outcome);
-      sentAt.set(key, scheduler.now());
+      const outcome: FrameOutcome = { origin: origin.nodeId, id, sentAtMs: scheduler.now(), reached: 0, transmissions: 0, airtimeMs: 0, latenciesMs: [] };
+      frameOf.set(`${origin.nodeId}:${id}`, outcome);
       outcomes.push(outcome);
     });
   }

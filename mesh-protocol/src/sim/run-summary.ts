@@ -1,0 +1,63 @@
+// One summary of one or more simulator runs, so the CLI table and the benchmark report the same
+// figures computed the same way.
+
+import type { ScenarioResult } from './scenario.ts';
+
+export interface RunSummary {
+  frames: number;
+  /** Mean nodes (other than the origin) that delivered each frame. */
+  reachedPerFrame: number;
+  /** Share of the nodes that could have received a frame that did, 0..1. */
+  reachShare: number;
+  txPerFrame: number;
+  /** Airtime of the measured frames, all runs together. */
+  airtimeMs: number;
+  p50LatencyMs: number;
+  p99LatencyMs: number;
+  duplicateDeliveries: number;
+  beaconAirtimeMs: number;
+  collisions: number;
+}
+
+export function summarizeRuns(runs: readonly ScenarioResult[]): RunSummary {
+  let frames = 0;
+  let reached = 0;
+  let eligible = 0;
+  let tx = 0;
+  let airtimeMs = 0;
+  let duplicateDeliveries = 0;
+  let beaconAirtimeMs = 0;
+  let collisions = 0;
+  const latencies: number[] = [];
+  for (const r of runs) {
+    for (const f of r.frames) {
+      frames++;
+      reached += f.reached;
+      eligible += r.nodes.length - 1;
+      tx += f.transmissions;
+      airtimeMs += f.airtimeMs;
+      for (const l of f.latenciesMs) latencies.push(l);
+    }
+    duplicateDeliveries += r.duplicateDeliveries;
+    beaconAirtimeMs += r.beaconAirtimeMs;
+    collisions += r.medium.collisions;
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    frames,
+    reachedPerFrame: reached / Math.max(1, frames),
+    reachShare: reached / Math.max(1, eligible),
+    txPerFrame: tx / Math.max(1, frames),
+    airtimeMs,
+    p50LatencyMs: percentile(latencies, 0.5),
+    p99LatencyMs: percentile(latencies, 0.99),
+    duplicateDeliveries,
+    beaconAirtimeMs,
+    collisions,
+  };
+}
+
+/** Nearest-rank percentile of an ascending array; NaN when empty. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
+}
