@@ -201,17 +201,30 @@ test('a broadcast with wantAck that nobody relays ends in a nak', () => {
   assert.deepEqual(naks, [{ id, reason: 'MAX_RETRANSMIT' }]);
 });
 
-test('a captured frame replayed after the dedup cache forgot it is refused as E_REPLAY, not delivered again', () => {
-  // Eve hears A and can reach B; B forgets frames after one second.
+/** The line A–B–C plus Eve, who hears A and can reach B (but not C). */
+function lineWithEve(bOptions: Partial<RouterOptions> = {}) {
   const net = network([
     [A, B],
     [B, C],
     [A, EVE],
     [EVE, B],
   ]);
-  const a = net.add(A);
-  const b = net.add(B, { dedup: { ttlMs: 1_000 } });
-  const c = net.add(C);
+  return { net, a: net.add(A), b: net.add(B, bOptions), c: net.add(C) };
+}
+
+/** Notes what B has sent and C has heard; the returned check proves nothing injected since got past B. */
+function stoppedAtB(b: MeshRouter, c: MeshRouter): () => void {
+  const bTx = b.stats.txFrames;
+  const cRx = c.stats.rxFrames;
+  return () => {
+    assert.equal(b.stats.txFrames, bTx, 'B relayed none of it');
+    assert.equal(c.stats.rxFrames, cRx, 'C never heard it');
+  };
+}
+
+test('a captured frame replayed after the dedup cache forgot it is refused as E_REPLAY, not delivered again', () => {
+  // B forgets frames after one second.
+  const { net, a, b, c } = lineWithEve({ dedup: { ttlMs: 1_000 } });
   const id = a.send(BROADCAST, text('pay 10'));
   net.scheduler.runUntilIdle();
   assert.equal(texts(net.deliveries.get(B)).length, 1);
@@ -220,8 +233,7 @@ test('a captured frame replayed after the dedup cache forgot it is refused as E_
   const original = net.captured.find((f) => readHeader(f).from === A && readHeader(f).id === id && readHeader(f).relayNode === (A & 0xff));
   assert.ok(original, "Eve captured A's transmission");
   net.scheduler.runUntil(net.scheduler.now() + 60_000);
-  const bTx = b.stats.txFrames;
-  const cRx = c.stats.rxFrames;
+  const checkStoppedAtB = stoppedAtB(b, c);
   const replays = b.stats.dropCount('E_REPLAY');
   const duplicates = b.stats.dropCount('duplicate');
   net.inject(original);
@@ -231,8 +243,7 @@ test('a captured frame replayed after the dedup cache forgot it is refused as E_
   assert.equal(texts(net.deliveries.get(C)).length, 1);
   assert.equal(b.stats.dropCount('E_REPLAY'), replays + 1);
   assert.equal(b.stats.dropCount('duplicate'), duplicates, 'the dedup cache had forgotten it: the replay window caught it');
-  assert.equal(b.stats.txFrames, bTx, 'B did not relay the replay');
-  assert.equal(c.stats.rxFrames, cRx, 'C never heard the replay');
+  checkStoppedAtB();
 });
 
 /** A channel with the same one-byte hash as the default channel but another key. */
@@ -245,20 +256,11 @@ function collidingChannel(): ChannelKey {
 }
 
 test('forged frames (bit-flipped, or sealed with a key we do not hold) are dropped and never relayed', () => {
-  const net = network([
-    [A, B],
-    [B, C],
-    [A, EVE],
-    [EVE, B],
-  ]);
-  const a = net.add(A);
-  const b = net.add(B);
-  const c = net.add(C);
+  const { net, a, b, c } = lineWithEve();
   const id = a.send(BROADCAST, text('genuine'));
   net.scheduler.runUntilIdle();
   const genuine = net.captured.find((f) => readHeader(f).id === id)!;
-  const bTx = b.stats.txFrames;
-  const cRx = c.stats.rxFrames;
+  const checkStoppedAtB = stoppedAtB(b, c);
   const cDelivered = c.stats.delivered;
 
   // 1. A bit flipped in the ciphertext, and the header changed to look like a new frame from A.
@@ -283,8 +285,7 @@ test('forged frames (bit-flipped, or sealed with a key we do not hold) are dropp
   assert.equal(b.stats.dropCount('E_AUTH_FAILED'), 2);
   assert.equal(b.stats.dropCount('E_UNKNOWN_CHANNEL'), 1);
   assert.equal(texts(net.deliveries.get(B)).length, 1, 'only the genuine frame');
-  assert.equal(b.stats.txFrames, bTx, 'B relayed none of them');
-  assert.equal(c.stats.rxFrames, cRx, 'C never heard them');
+  checkStoppedAtB();
   assert.equal(c.stats.delivered, cDelivered);
 
   // The forged frames did not poison anything: A's next frame (a higher counter) still gets through.
