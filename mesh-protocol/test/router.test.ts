@@ -484,3 +484,14 @@ test('a neighbour heard only through relays for hours is no longer a direct neig
   assert.deepEqual(table.direct(later, 3 * 3600_000).map((n) => n.nodeId), [B]);
   assert.deepEqual(table.byLastByte(C & 0xff).map((n) => n.nodeId), [C], 'still resolvable as a relay byte (heard directly once)');
 });
+
+test('a payload too large for one frame is refused at send(), whole, and nothing is queued', () => {
+  const net = network([[A, B]]);
+  const a = net.add(A);
+  net.add(B);
+  assert.throws(() => a.send(B, text('x'.repeat(300))), (err: Error & { code?: string }) => err.code === 'E_PAYLOAD_TOO_LARGE');
+  assert.equal(a.stats.originated, 0);
+  net.scheduler.runUntilIdle();
+  assert.equal(a.stats.txFrames, 0, 'nothing went on air');
+  assert.equal(texts(net.deliveries.get(B)).length, 0);
+});

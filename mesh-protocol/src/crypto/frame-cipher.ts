@@ -53,14 +53,19 @@ function nonceFor(frame: Uint8Array): Uint8Array {
   return nonceScratch;
 }
 
+/** Refuses a plaintext that cannot fit one frame (E_PAYLOAD_TOO_LARGE), before anything is queued. */
+export function checkPayloadSize(plaintext: Uint8Array): void {
+  if (plaintext.length > MAX_DATA_BYTES) {
+    throw new MeshError('E_PAYLOAD_TOO_LARGE', `payload of ${plaintext.length} bytes exceeds ${MAX_DATA_BYTES}`);
+  }
+}
+
 /**
  * Builds a complete frame. The channel decides the channel hash. Plaintext longer than
  * MAX_DATA_BYTES is refused with E_PAYLOAD_TOO_LARGE, never truncated.
  */
 export function sealFrame(header: Omit<FrameHeader, 'channelHash'>, plaintext: Uint8Array, channel: ChannelKey): Uint8Array {
-  if (plaintext.length > MAX_DATA_BYTES) {
-    throw new MeshError('E_PAYLOAD_TOO_LARGE', `payload of ${plaintext.length} bytes exceeds ${MAX_DATA_BYTES}`);
-  }
+  checkPayloadSize(plaintext);
   const n = plaintext.length;
   const frame = new Uint8Array(FRAME_OVERHEAD + n);
   writeHeader({ ...header, channelHash: channel.hash }, frame);

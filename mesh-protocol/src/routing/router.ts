@@ -7,10 +7,11 @@ import { MeshError } from '../core/mesh-error.ts';
 import type { Random } from '../core/random.ts';
 import type { Scheduler, TimerHandle } from '../core/scheduler.ts';
 import { DEFAULT_CHANNEL, type ChannelKey, type ChannelSet } from '../crypto/channel-key.ts';
-import { decodeFrame, encodeFrame } from '../frame/frame-codec.ts';
-import { BROADCAST, DEFAULT_HOP_LIMIT, MAX_HOP_LIMIT, lastByte, relayCopy, type FrameHeader } from '../frame/header.ts';
+import { checkPayloadSize, sealFrame } from '../crypto/frame-cipher.ts';
+import { decodeFrame } from '../frame/frame-codec.ts';
+import { BROADCAST, DEFAULT_HOP_LIMIT, FRAME_OVERHEAD, MAX_HOP_LIMIT, lastByte, relayCopy, type FrameHeader } from '../frame/header.ts';
 import { PacketIdGenerator } from '../frame/packet-id.ts';
-import { dataKind, type Data, type DataKind } from '../frame/schema.ts';
+import { dataKind, encodeData, type Data, type DataKind } from '../frame/schema.ts';
 import { slotTimeMs, timeOnAirMs } from '../phy/airtime.ts';
 import { LORA_MAX_PAYLOAD } from '../phy/lora-params.ts';
 import type { Radio, RxPacket } from '../phy/radio.ts';
@@ -184,10 +185,7 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
   private originate(to: number, data: Data, options: SendOptions, kind: TxKind): number {
     const hopLimit = options.hopLimit ?? this.hopLimit;
     const header = this.ownHeader(to, hopLimit, options.wantAck ?? false);
-    // Sealed when it goes on air, with the next counter: the receivers' replay window then sees
-    // our counters rise even when frames leave the queue out of order or are sent again.
-    const seal = (): Uint8Array => encodeFrame({ ...header, counter: this.counter.next() }, data, this.sendChannel);
-    const length = seal().length; // also refuses an oversized payload here, before anything is queued
+    const { seal, length } = this.sealer(header, data);
     const id = header.id;
     this.stats.originated++;
     // Our own frame is "seen": copies relayed back to us are not delivered or relayed again.
@@ -213,9 +211,23 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     };
   }
 
+  /**
+   * Our frame, encoded now (an oversized payload is refused here, before anything is queued) and
+   * sealed only when it goes on air, with the next counter: receivers' replay windows then see
+   * our counters rise even when frames leave the queue out of order or are sent again.
+   */
+  private sealer(header: Omit<FrameHeader, 'channelHash' | 'counter'>, data: Data): { seal: () => Uint8Array; length: number } {
+    const plaintext = encodeData(data);
+    checkPayloadSize(plaintext);
+    return {
+      seal: () => sealFrame({ ...header, counter: this.counter.next() }, plaintext, this.sendChannel),
+      length: plaintext.length + FRAME_OVERHEAD,
+    };
+  }
+
   private transmitOwn(id: number, seal: () => Uint8Array, length: number, kind: TxKind, polite: boolean): void {
     this.tx.enqueue({
-      bytes: new Uint8Array(length),
+      length,
       prepare: seal,
       kind,
       polite,
@@ -368,7 +380,7 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
       timer: this.scheduler.schedule(delay, () => {
         const copy = relayCopy(bytes, { hopLimit: pending.hopLimit, relayNode: lastByte(this.nodeId) });
         this.tx.enqueue({
-          bytes: copy,
+          length: copy.length,
           kind: 'relay',
           // Still cancellable while it waits for a clear channel.
           prepare: () => {
@@ -402,10 +414,9 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     const used = header.hopStart - header.hopLimit;
     const hopLimit = Math.min(MAX_HOP_LIMIT, used >= this.hopLimit ? used : Math.min(used + 2, this.hopLimit));
     const ackHeader = this.ownHeader(header.from, Math.max(hopLimit, 1), false);
-    const seal = (): Uint8Array =>
-      encodeFrame({ ...ackHeader, counter: this.counter.next() }, { routing: { error: 'NONE' }, requestId: header.id }, this.sendChannel);
+    const { seal, length } = this.sealer(ackHeader, { routing: { error: 'NONE' }, requestId: header.id });
     this.seen.add(this.nodeId, ackHeader.id, this.newState(now), now);
-    this.tx.enqueue({ bytes: seal(), prepare: seal, kind: 'ack' });
+    this.tx.enqueue({ length, prepare: seal, kind: 'ack' });
   }
 
   private relayContext(state: FloodState, header: FrameHeader, now: number): RelayContext {

@@ -15,8 +15,8 @@ export type TxKind = 'ack' | 'origin' | 'relay' | 'beacon';
 const PRIORITY: Record<TxKind, number> = { ack: 0, origin: 1, relay: 1, beacon: 2 };
 
 export interface TxItem {
-  /** The frame, or one of the same length (`prepare` may produce the final bytes). */
-  bytes: Uint8Array;
+  /** Bytes on air (for the airtime budget before the frame exists). */
+  length: number;
   kind: TxKind;
   /** Telemetry and beacons: skipped when the channel is busier than the polite threshold. */
   polite?: boolean;
@@ -25,7 +25,7 @@ export interface TxItem {
    * sealed now, so frame counters rise in transmission order), or null to withdraw it (a relay
    * someone else covered).
    */
-  prepare?: () => Uint8Array | null;
+  prepare: () => Uint8Array | null;
   onSent?: () => void;
   /** The queue gave up on it (counted under `reason`); a sender waiting for an ack must know. */
   onDropped?: (reason: DropReason) => void;
@@ -89,7 +89,7 @@ export class TxQueue {
   private pump(): void {
     if (this.onAir || this.wake || this.queue.length === 0) return;
     const item = this.queue[0]!;
-    const airtime = timeOnAirMs(this.radio.params, item.bytes.length);
+    const airtime = timeOnAirMs(this.radio.params, item.length);
     const blocked = this.duty.blockedBy(airtime);
     if (blocked) {
       // A frame longer than the region's dwell limit can never go; a late relay is worth little
@@ -110,7 +110,7 @@ export class TxQueue {
     }
     this.csmaTries = 0;
     this.queue.shift();
-    const bytes = item.prepare ? item.prepare() : item.bytes;
+    const bytes = item.prepare();
     if (!bytes) {
       this.pump();
       return;
