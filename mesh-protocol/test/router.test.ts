@@ -14,6 +14,7 @@ import { loraParams } from '../src/phy/lora-params.ts';
 import type { RegionRules } from '../src/routing/duty-cycle.ts';
 import { ManagedFloodPolicy } from '../src/routing/managed-flood-policy.ts';
 import { NaiveFloodPolicy } from '../src/routing/naive-flood-policy.ts';
+import { MemoryFrameCounter } from '../src/routing/frame-counter.ts';
 import { NeighborTable } from '../src/routing/neighbor-table.ts';
 import type { RelayPolicy } from '../src/routing/relay-policy.ts';
 import { MeshRouter, type Delivery, type RouterOptions } from '../src/routing/router.ts';
@@ -494,4 +495,35 @@ test('a payload too large for one frame is refused at send(), whole, and nothing
   net.scheduler.runUntilIdle();
   assert.equal(a.stats.txFrames, 0, 'nothing went on air');
   assert.equal(texts(net.deliveries.get(B)).length, 0);
+});
+
+test('a frame sent again with its persisted id after a restart is delivered once', () => {
+  const net = network([[A, B]]);
+  const a = net.add(A);
+  net.add(B);
+  const sent: number[] = [];
+  a.on('sent', (e) => sent.push(e.id));
+  const id = a.send(B, text('persisted'), { id: 0x1234_5678 });
+  net.scheduler.runUntilIdle();
+  assert.equal(id, 0x1234_5678);
+  assert.deepEqual(sent, [id], 'the sender learns when its frame left the antenna');
+
+  // The device restarts (a new router, counters carried on) and sends the frame from its outbox again.
+  net.medium.detach(A);
+  const a2 = net.add(A, { counter: new MemoryFrameCounter(1000) });
+  a2.send(B, text('persisted'), { id });
+  net.scheduler.runUntilIdle();
+  assert.equal(texts(net.deliveries.get(B)).length, 1, 'B drops the copy with the same (from, id)');
+  assert.throws(() => a2.send(B, text('x'), { id: 0 }), /packet id/);
+});
+
+test('a fire-and-forget frame the queue drops ends in a nak naming the reason', () => {
+  const net = network([[A, B]]);
+  // A dwell limit shorter than any frame: the queue can never send it.
+  const a = net.add(A, { region: { name: 'TINY', minFrequencyHz: 0, maxFrequencyHz: 2e9, dutyCycle: 1, windowMs: 3_600_000, maxDwellMs: 1 } });
+  const naks: Array<{ id: number; reason: string }> = [];
+  a.on('nak', (e) => naks.push(e));
+  const id = a.sendNeighborInfo(900);
+  net.scheduler.runUntilIdle();
+  assert.deepEqual(naks, [{ id, reason: 'duty-cycle' }]);
 });

@@ -63,6 +63,11 @@ export interface SendOptions {
   hopLimit?: number;
   /** Skipped when the channel is busy (telemetry, beacons). */
   polite?: boolean;
+  /**
+   * The packet id to use instead of a fresh one: a device that persisted a frame and sends it
+   * again after a restart reuses its id, so nodes that already have it drop the copy.
+   */
+  id?: number;
 }
 
 export type NakReason = 'MAX_RETRANSMIT' | string;
@@ -71,7 +76,9 @@ export interface RouterEvents {
   deliver: [Delivery];
   /** Our frame `id` was acknowledged: by the destination, or (broadcast) by a relay overheard. */
   ack: [{ id: number; by: number; implicit: boolean }];
-  /** Our frame `id` was refused or never acknowledged. */
+  /** Our frame `id` left the antenna (once per transmission, retries included). */
+  sent: [{ id: number }];
+  /** Our frame `id` was refused (the transmit queue dropped it) or never acknowledged. */
   nak: [{ id: number; reason: NakReason }];
   /** Every authenticated frame heard for the first time, for gateways and loggers. */
   heard: [{ header: FrameHeader; data: Data; bytes: Uint8Array; rssi: number; snr: number }];
@@ -184,7 +191,7 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
 
   private originate(to: number, data: Data, options: SendOptions, kind: TxKind): number {
     const hopLimit = options.hopLimit ?? this.hopLimit;
-    const header = this.ownHeader(to, hopLimit, options.wantAck ?? false);
+    const header = this.ownHeader(to, hopLimit, options.wantAck ?? false, options.id);
     const { seal, length } = this.sealer(header, data);
     const id = header.id;
     this.stats.originated++;
@@ -197,11 +204,14 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     return id;
   }
 
-  private ownHeader(to: number, hopLimit: number, wantAck: boolean): Omit<FrameHeader, 'channelHash' | 'counter'> {
+  private ownHeader(to: number, hopLimit: number, wantAck: boolean, id?: number): Omit<FrameHeader, 'channelHash' | 'counter'> {
+    if (id !== undefined && !(Number.isInteger(id) && id > 0 && id <= 0xffffffff)) {
+      throw new MeshError('E_BAD_ARGUMENT', `packet id must be an integer 1..2^32-1, got ${id}`);
+    }
     return {
       to: to >>> 0,
       from: this.nodeId,
-      id: this.ids.next(),
+      id: id ?? this.ids.next(),
       hopLimit,
       hopStart: hopLimit,
       wantAck,
@@ -231,9 +241,13 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
       prepare: seal,
       kind,
       polite,
-      onSent: () => this.armRetry(id),
+      onSent: () => {
+        this.emit('sent', { id });
+        this.armRetry(id);
+      },
       // A frame the queue could not send still counts as one attempt: retry it or give up.
-      onDropped: () => this.retryOrGiveUp(id),
+      // Without an ack to wait for, the sender learns of the drop straight away.
+      onDropped: (reason) => (this.awaitingAck.has(id) ? this.retryOrGiveUp(id) : this.emit('nak', { id, reason })),
     });
   }
 
@@ -241,7 +255,10 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     const pending = this.awaitingAck.get(id);
     if (!pending) return;
     pending.timer?.cancel();
-    pending.timer = this.scheduler.schedule(this.ackTimeoutMs(pending.length), () => this.retryOrGiveUp(id));
+    // A random extra wait: two hidden nodes whose first frames collided would otherwise retry in
+    // lock-step and collide again every time.
+    const jitterMs = this.random.int(2 ** CW_MAX) * this.slotMs;
+    pending.timer = this.scheduler.schedule(this.ackTimeoutMs(pending.length) + jitterMs, () => this.retryOrGiveUp(id));
   }
 
   private retryOrGiveUp(id: number): void {

@@ -24,6 +24,8 @@ export interface MediumOptions {
   captureDb?: number;
   /** Sees every transmission (the scenario uses it to attribute airtime to frames). */
   onTransmit?: (from: number, bytes: Uint8Array, airtimeMs: number) => void;
+  /** A radio in range starts hearing a transmission that lasts `airtimeMs` (carrier sense for remote radios). */
+  onCarrier?: (receiver: number, airtimeMs: number) => void;
 }
 
 interface Reception {
@@ -65,6 +67,15 @@ export class SimMedium {
     return r;
   }
 
+  /** Takes node `id`'s radio off the air (a device that switched off or disconnected). */
+  detach(id: number): void {
+    const r = this.radios.get(id);
+    if (!r) return;
+    this.radios.delete(id);
+    r.listener = undefined;
+    r.receptions = [];
+  }
+
   get params(): LoRaParams {
     return this.options.params;
   }
@@ -101,6 +112,7 @@ export class SimMedium {
         }
       }
       r.receptions.push(rx);
+      this.options.onCarrier?.(r.id, airtime);
     }
     scheduler.schedule(airtime, () => {
       sender.transmittingUntil = 0;
