@@ -4,7 +4,17 @@ import { CliError } from './cli-error.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   sim: { summary: 'simulate a LoRa mesh and compare flooding strategies', load: () => import('./commands/sim.ts') },
+  node: { summary: 'run this machine as a field device (LoRa modem or simulated radio)', load: () => import('./commands/node.ts') },
+  air: { summary: 'run the simulated radio air that simulated nodes join', load: () => import('./commands/air.ts') },
+  status: { summary: 'show what the running node is doing', load: () => import('./commands/status.ts') },
+  peers: { summary: 'list the nodes the running node has heard', load: () => import('./commands/peers.ts') },
+  send: { summary: 'send a text through the running node', load: () => import('./commands/send.ts') },
+  sos: { summary: 'raise (or end, with --safe) an SOS on the running node', load: () => import('./commands/sos.ts') },
+  inbox: { summary: 'list texts and alerts the running node received', load: () => import('./commands/inbox.ts') },
 };
+
+/** Mistakes the user can fix by changing the command or the config: exit code 2, like usage errors. */
+const USER_ERRORS = new Set(['E_CONFIG', 'E_BAD_REQUEST', 'E_NODE_RUNNING', 'E_NODE_NOT_RUNNING']);
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -23,6 +33,12 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CliError) {
       process.stderr.write(`unibos ${name}: ${err.message}\n`);
       return 2;
+    }
+    // The device runtime's errors carry a code and a message written for the person at the
+    // keyboard (checked by name: importing the firmware here would slow down every command).
+    if (err instanceof Error && err.name === 'FirmwareError') {
+      process.stderr.write(`unibos ${name}: ${err.message}\n`);
+      return USER_ERRORS.has((err as Error & { code?: string }).code ?? '') ? 2 : 1;
     }
     throw err;
   }

@@ -1,0 +1,38 @@
+// `unibos peers`: the running node's node database.
+
+import { callNode, formatNodeId, type Peer } from '@unibos/firmware';
+import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
+
+const HELP = `usage: unibos peers [options]
+
+Lists the nodes this node has heard: hops away (1 = heard directly), signal of the last direct
+reception, when it was last heard, and its last reported position and battery.
+
+${DATA_DIR_HELP}
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseControlArgs(argv, HELP);
+  if (!args) return 0;
+  const answer = await callNode<{ self: string; peers: Peer[] }>(args.dataDir, 'GET', '/peers');
+  if (args.values.json) {
+    printJson(answer);
+    return 0;
+  }
+  if (answer.peers.length === 0) {
+    process.stdout.write(`${answer.self} has not heard any other node yet\n`);
+    return 0;
+  }
+  const rows = answer.peers.map((p) => [
+    formatNodeId(p.nodeId),
+    p.longName ?? '',
+    String(p.hops),
+    p.snr === null ? '' : `${p.snr.toFixed(1)} dB`,
+    p.rssi === null ? '' : `${Math.round(p.rssi)} dBm`,
+    ago(p.lastHeardMs),
+    p.latitude === null || p.longitude === null ? '' : `${p.latitude.toFixed(5)}, ${p.longitude.toFixed(5)}`,
+    p.batteryLevel === null ? '' : p.batteryLevel > 100 ? 'powered' : `${p.batteryLevel}%`,
+  ]);
+  process.stdout.write(table(['NODE', 'NAME', 'HOPS', 'SNR', 'RSSI', 'LAST HEARD', 'POSITION', 'BATTERY'], rows));
+  return 0;
+}

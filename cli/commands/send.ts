@@ -1,0 +1,25 @@
+// `unibos send "text" [--to NODE]`: queue a text on the running node.
+
+import { callNode, formatNodeId } from '@unibos/firmware';
+import { CliError } from '../cli-error.ts';
+import { DATA_DIR_HELP, parseControlArgs, printJson } from '../node-control.ts';
+
+const HELP = `usage: unibos send "text" [--to NODE] [options]
+
+Queues a text message on the running node. It is stored before this command returns and sent as
+soon as the radio and the duty-cycle budget allow, surviving restarts until it is delivered.
+
+  --to NODE        a node id such as !1a2b3c4d (default: everyone on the channel)
+${DATA_DIR_HELP}
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseControlArgs<{ to?: string }>(argv, HELP, { to: { type: 'string' } }, true);
+  if (!args) return 0;
+  if (args.positionals.length !== 1) throw new CliError(`give the text as one argument (quote it)\n\n${HELP}`);
+  const body = args.values.to === undefined ? { text: args.positionals[0] } : { text: args.positionals[0], to: args.values.to };
+  const r = await callNode<{ packetId: number; queued: number }>(args.dataDir, 'POST', '/send', body);
+  if (args.values.json) printJson(r);
+  else process.stdout.write(`queued message ${formatNodeId(r.packetId)} for ${args.values.to ?? 'everyone'} (${r.queued} in the outbox)\n`);
+  return 0;
+}

@@ -1,0 +1,29 @@
+// `unibos sos [--safe]`: raise an SOS on the running node, or end it with "I am safe".
+
+import { callNode, type SosStatus } from '@unibos/firmware';
+import { DATA_DIR_HELP, parseControlArgs, printJson } from '../node-control.ts';
+
+const HELP = `usage: unibos sos [--safe] [options]
+
+Raises an SOS, as a long press of the node's button does: an alert with our position, resent at
+growing intervals until a gateway acknowledges it. With --safe, ends a pending SOS and sends
+"I am safe" (a short press).
+
+  --safe           cancel the SOS and tell the mesh you are safe
+${DATA_DIR_HELP}
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseControlArgs<{ safe?: boolean }>(argv, HELP, { safe: { type: 'boolean' } });
+  if (!args) return 0;
+  if (args.values.safe) {
+    const r = await callNode<{ packetId: number; cancelledSos: boolean }>(args.dataDir, 'POST', '/safe');
+    if (args.values.json) printJson(r);
+    else process.stdout.write(`${r.cancelledSos ? 'SOS cancelled; ' : ''}"I am safe" queued\n`);
+    return 0;
+  }
+  const s = await callNode<SosStatus>(args.dataDir, 'POST', '/sos');
+  if (args.values.json) printJson(s);
+  else process.stdout.write(`SOS raised (copy ${s.copiesSent}); it is resent until a gateway acknowledges it. \`unibos sos --safe\` ends it.\n`);
+  return 0;
+}

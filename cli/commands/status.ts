@@ -1,0 +1,36 @@
+// `unibos status`: what the running node is doing.
+
+import { callNode, type NodeStatus } from '@unibos/firmware';
+import { DATA_DIR_HELP, parseControlArgs, printJson } from '../node-control.ts';
+
+const HELP = `usage: unibos status [options]
+
+Shows the running node's identity, radio, GPS fix, mesh counters, outbox and SOS state.
+
+${DATA_DIR_HELP}
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseControlArgs(argv, HELP);
+  if (!args) return 0;
+  const s = await callNode<NodeStatus>(args.dataDir, 'GET', '/status');
+  if (args.values.json) {
+    printJson(s);
+    return 0;
+  }
+  const fix = s.gps.fix;
+  const drops = Object.entries(s.mesh.drops).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+  process.stdout.write(
+    [
+      `node      ${s.nodeId}  ${s.name}  (${s.role}), up ${s.uptimeS} s`,
+      `radio     ${s.radio.type}, ${s.radio.state}, ${s.radio.preset} on ${(s.radio.frequencyHz / 1e6).toFixed(3)} MHz, ${s.radio.region}${s.radio.error ? `\n          ${s.radio.error}` : ''}`,
+      `gps       ${s.gps.type}${fix && fix.mode !== 'none' ? `, ${fix.mode} fix ${fix.latitude.toFixed(5)}, ${fix.longitude.toFixed(5)}` : s.gps.type === 'none' ? '' : ', no fix'}`,
+      `mesh      channel ${s.mesh.channel}, hop limit ${s.mesh.hopLimit}, channel use ${s.mesh.channelUtilizationPercent}%`,
+      `frames    sent ${s.mesh.framesSent}, received ${s.mesh.framesReceived}, delivered ${s.mesh.delivered}, relayed ${s.mesh.relayed}; drops: ${drops}`,
+      `outbox    ${s.outbox.queued} queued${s.outbox.oldestAgeS !== null ? `, oldest ${s.outbox.oldestAgeS} s` : ''}${s.outbox.expired ? `, ${s.outbox.expired} given up` : ''}`,
+      `sos       ${s.sos.phase}${s.sos.phase === 'none' ? '' : ` (${s.sos.copiesSent} sent${s.sos.ackedBy ? `, acknowledged by !${s.sos.ackedBy.toString(16).padStart(8, '0')}` : ''})`}`,
+      `peers     ${s.peers}`,
+    ].join('\n') + '\n',
+  );
+  return 0;
+}

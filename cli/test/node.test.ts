@@ -1,0 +1,230 @@
+// The issue's proof, the way a user runs it: `unibos air` and three `unibos node` processes in a
+// line A–B–C where A cannot hear C, driven with `unibos send|sos|peers|inbox|status`; then a
+// restart with an unsent message, the systemd notifications, and the errors people meet first.
+
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loraParams, rangeM } from '@unibos/mesh-protocol';
+
+const bin = fileURLToPath(new URL('../../bin/unibos.js', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'unibos-node-'));
+const procs: Proc[] = [];
+after(() => {
+  for (const p of procs) p.child.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+type LogLine = Record<string, unknown> & { msg: string };
+
+/** A long-running `unibos` process whose JSON log lines can be awaited. */
+class Proc {
+  readonly child: ChildProcess;
+  readonly lines: LogLine[] = [];
+  private waiters: Array<() => void> = [];
+  stderr = '';
+  readonly exited: Promise<number>;
+
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(this);
+    let buf = '';
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buf += chunk;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          this.lines.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.lines.push({ msg: line });
+        }
+      }
+      this.wake();
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => (this.wake(), resolve(code ?? -1))));
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** The first log line (from `from` on) that matches; rejects if the process exits first. */
+  async waitFor(match: (l: LogLine) => boolean, what: string, from = 0, timeoutMs = 60_000): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.slice(from).find(match);
+      if (found) return found;
+      if (this.child.exitCode !== null) throw new Error(`process exited (${this.child.exitCode}) before ${what}: ${this.stderr}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-5))}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => (clearTimeout(t), resolve()));
+      });
+    }
+  }
+
+  async stop(): Promise<number> {
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}
+
+function unibos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function json<T>(args: string[]): Promise<T> {
+  const r = await unibos([...args, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** A Unix datagram socket standing in for systemd's notification socket. */
+function notifySocket(path: string): { messages: string[]; next(match: string): Promise<void>; close(): void } {
+  const require = createRequire(fileURLToPath(new URL('../../firmware/package.json', import.meta.url)));
+  const dgram = require('unix-dgram') as { createSocket(t: string, cb: (buf: Buffer) => void): { bind(p: string): void; close(): void } };
+  const messages: string[] = [];
+  let waiters: Array<() => void> = [];
+  const s = dgram.createSocket('unix_dgram', (buf) => {
+    messages.push(buf.toString());
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  });
+  s.bind(path);
+  return {
+    messages,
+    next: async (match) => {
+      while (!messages.some((m) => m.includes(match))) await new Promise<void>((r) => waiters.push(r));
+    },
+    close: () => s.close(),
+  };
+}
+
+// ShortFast keeps the real-time test quick; nodes are placed by its range so that A and B, and
+// B and C, hear each other, and A and C do not.
+const range = rangeM(loraParams('ShortFast'));
+const LAT = 41;
+const lonAt = (m: number) => (29 + m / (111_320 * Math.cos((LAT * Math.PI) / 180))).toFixed(6);
+
+test('three nodes in a line: text A→C once through B, SOS C→A, peers, restart with an unsent message', { timeout: 180_000 }, async () => {
+  const air = new Proc(['air', '--port', '0', '--preset', 'ShortFast']);
+  const airPort = Number((await air.waitFor((l) => l.msg === 'simulated air listening', 'the air')).port);
+  const dirs = { A: join(root, 'a'), B: join(root, 'b'), C: join(root, 'c') };
+  const notify = notifySocket(join(root, 'notify.sock'));
+  const startNode = (name: 'A' | 'B' | 'C', env: NodeJS.ProcessEnv = {}) =>
+    new Proc(
+      ['node', '--data-dir', dirs[name], '--name', `node ${name}`, '--preset', 'ShortFast', '--air', `127.0.0.1:${airPort}`, '--lat', String(LAT), '--lon', lonAt({ A: 0, B: 0.6, C: 1.2 }[name] * range), '--http-port', name === 'A' ? '0' : 'off'],
+      env,
+    );
+  let a = startNode('A', { NOTIFY_SOCKET: join(root, 'notify.sock'), WATCHDOG_USEC: '200000' });
+  const b = startNode('B');
+  const c = startNode('C');
+  const started = async (p: Proc) => (await p.waitFor((l) => l.msg === 'node started', 'node start')).nodeId as string;
+  const [idA, idB, idC] = [await started(a), await started(b), await started(c)];
+  await notify.next('READY=1');
+  await notify.next('WATCHDOG=1');
+
+  // A text from A to C, through B, exactly once.
+  const sent = await unibos(['send', 'water at the school', '--to', idC, '--data-dir', dirs.A]);
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.match(sent.stdout, /queued message !\w{8} for !\w{8}/);
+  await c.waitFor((l) => l.msg === 'text received', 'C to receive the text');
+  const inboxC = await json<Array<{ from: number; text: string; hops: number }>>(['inbox', '--data-dir', dirs.C]);
+  assert.deepEqual(inboxC.map((m) => [m.text, m.hops]), [['water at the school', 2]]);
+  assert.equal((await json<unknown[]>(['inbox', '--data-dir', dirs.B])).length, 0, 'B relays, does not deliver');
+
+  // An SOS from C reaches A.
+  const sos = await unibos(['sos', '--data-dir', dirs.C]);
+  assert.equal(sos.code, 0, sos.stderr);
+  await a.waitFor((l) => l.msg === 'alert received' && l.level === 'SOS', 'A to receive the SOS');
+
+  // A's node database: B one hop away, C two.
+  const peers = await json<{ self: string; peers: Array<{ nodeId: number; hops: number; longName: string }> }>(['peers', '--data-dir', dirs.A]);
+  const hex = (id: number) => `!${id.toString(16).padStart(8, '0')}`;
+  const hops = Object.fromEntries(peers.peers.map((p) => [hex(p.nodeId), p.hops]));
+  assert.equal(peers.self, idA);
+  assert.equal(hops[idB], 1);
+  assert.equal(hops[idC], 2);
+  // Names arrive with NodeInfo announcements, which may need a retry after a start-up collision.
+  await a.waitFor((l) => (l.msg === 'peer heard' || l.msg === 'peer named') && l.peer === idC && l.name === 'node C', "A to learn C's name");
+  const table = await unibos(['peers', '--data-dir', dirs.A]);
+  assert.match(table.stdout, new RegExp(`${idC}\\s+node C\\s+2\\s`));
+
+  // Health and metrics on A's loopback port.
+  const httpPort = (await a.waitFor((l) => l.msg === 'control API listening', 'A control API')).httpPort as number;
+  const health = await fetch(`http://127.0.0.1:${httpPort}/health`);
+  assert.equal(health.status, 200);
+  assert.deepEqual(await health.json(), { status: 'ok', radio: 'ready' });
+  const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  assert.match(metrics, /^unibos_mesh_frames_sent \d+/m);
+  assert.match(metrics, /^unibos_outbox_queued 0$/m);
+
+  // The air goes down: A keeps a new message, and keeps it across its own restart.
+  assert.equal(await air.stop(), 0);
+  await a.waitFor((l) => l.msg === 'radio recovering', 'A to notice the air is gone');
+  const queued = await unibos(['send', 'after the storm', '--to', idC, '--data-dir', dirs.A]);
+  assert.equal(queued.code, 0, queued.stderr);
+  assert.equal((await json<{ outbox: { queued: number } }>(['status', '--data-dir', dirs.A])).outbox.queued, 1);
+  assert.equal(await a.stop(), 0, 'SIGTERM ends the node cleanly');
+  await notify.next('STOPPING=1');
+
+  a = startNode('A');
+  const restarted = await a.waitFor((l) => l.msg === 'node started', 'A restart');
+  assert.equal(restarted.nodeId, idA, 'same identity after the restart');
+  assert.equal(restarted.queued, 1, 'the unsent message survived');
+  const status = await json<{ radio: { state: string; error: string } }>(['status', '--data-dir', dirs.A]);
+  assert.notEqual(status.radio.state, 'ready');
+  assert.match(status.radio.error, /no simulated air/);
+
+  const air2 = new Proc(['air', '--port', String(airPort), '--preset', 'ShortFast']);
+  await air2.waitFor((l) => l.msg === 'simulated air listening', 'the air again');
+  const cLines = c.lines.length;
+  await c.waitFor((l) => l.msg === 'text received', 'C to receive the stored text', cLines, 90_000);
+  const texts = (await json<Array<{ text: string }>>(['inbox', '--data-dir', dirs.C])).map((m) => m.text).filter((t) => t !== undefined);
+  assert.deepEqual(texts, ['water at the school', 'after the storm']);
+
+  for (const [name, p] of Object.entries({ a, b, c, air2 })) assert.equal(await p.stop(), 0, `${name} exits 0 on SIGTERM: ${p.stderr} ${JSON.stringify(p.lines.slice(-3))}`);
+  notify.close();
+});
+
+test('clear errors: no node running, a second node on the same folder, a bad setting', { timeout: 60_000 }, async () => {
+  const empty = join(root, 'nobody');
+  const r = await unibos(['status', '--data-dir', empty]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /no node is running with data dir .*nobody.*start one with `unibos node`/);
+
+  const bad = await unibos(['node', '--data-dir', join(root, 'bad'), '--hop-limit', '12']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /hopLimit \(from --hop-limit\): expected an integer 0\.\.7/);
+
+  const noPos = await unibos(['node', '--data-dir', join(root, 'nopos'), '--http-port', 'off']);
+  assert.equal(noPos.code, 2);
+  assert.match(noPos.stderr, /simulated radio needs a place on the simulated air: set gps\.latitude and gps\.longitude \(--lat, --lon\)/);
+
+  const dir = join(root, 'single');
+  const first = new Proc(['node', '--data-dir', dir, '--lat', '41', '--lon', '29', '--http-port', 'off', '--air', '127.0.0.1:1']);
+  await first.waitFor((l) => l.msg === 'node started', 'the first node');
+  assert.ok(first.lines.some((l) => /radio unavailable: no simulated air at 127\.0\.0\.1:1/.test(l.msg)), 'a missing radio is logged, and the node keeps running');
+  const second = await unibos(['node', '--data-dir', dir, '--lat', '41', '--lon', '29', '--http-port', 'off', '--air', '127.0.0.1:1']);
+  assert.equal(second.code, 2);
+  assert.match(second.stderr, /a node is already running with data dir/);
+  const send = await unibos(['send', 'x'.repeat(300), '--data-dir', dir]);
+  assert.equal(send.code, 2);
+  assert.match(send.stderr, /one frame carries at most 227/);
+  assert.equal(await first.stop(), 0);
+});

@@ -1,0 +1,40 @@
+// Prometheus metrics for one node process: Node's own process metrics plus the mesh figures an
+// operator graphs (frames, drops by reason, channel use, outbox depth, peers), read at scrape time.
+
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Device } from '../node/device.ts';
+
+export function createNodeMetrics(device: Device): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'unibos_node_' });
+  const gauge = (name: string, help: string, read: (g: Gauge) => void, labelNames: string[] = []): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        read(this);
+      },
+    });
+  };
+  gauge('unibos_mesh_frames_sent', 'Frames this node put on air (own, relays, acks, beacons)', (g) => g.set(device.router.stats.txFrames));
+  gauge('unibos_mesh_frames_received', 'Frames the radio received', (g) => g.set(device.router.stats.rxFrames));
+  gauge('unibos_mesh_delivered', 'Frames delivered to this node', (g) => g.set(device.router.stats.delivered));
+  gauge('unibos_mesh_relayed', 'Frames this node relayed', (g) => g.set(device.router.stats.relaysSent));
+  gauge(
+    'unibos_mesh_drops',
+    'Frames dropped, by reason',
+    (g) => {
+      for (const [reason, n] of Object.entries(device.router.stats.drops)) g.set({ reason }, n);
+    },
+    ['reason'],
+  );
+  gauge('unibos_mesh_channel_utilization_percent', 'Share of the last minute the channel was busy', (g) => g.set(device.router.utilization.percent()));
+  gauge('unibos_mesh_tx_backlog', 'Frames waiting for the radio', (g) => g.set(device.router.txBacklog));
+  gauge('unibos_outbox_queued', 'Own messages stored, not yet sent or acknowledged', (g) => g.set(device.outbox.size));
+  gauge('unibos_peers', 'Nodes in the node database', (g) => g.set(device.peers.all().length));
+  gauge('unibos_radio_ready', '1 while the radio can send', (g) => g.set(device.status().radio.state === 'ready' ? 1 : 0));
+  gauge('unibos_sos_pending', '1 while our SOS waits for an acknowledgement', (g) => g.set(device.status().sos.phase === 'pending' ? 1 : 0));
+  return registry;
+}

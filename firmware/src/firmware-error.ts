@@ -1,0 +1,26 @@
+// Errors from the device runtime carry a stable code, so the CLI and logs can tell causes apart.
+
+export type FirmwareErrorCode =
+  | 'E_CONFIG'
+  | 'E_MODEM_UNAVAILABLE'
+  | 'E_MODEM_TIMEOUT'
+  | 'E_MODEM_ERROR'
+  | 'E_MODEM_BUSY'
+  | 'E_AIR_UNAVAILABLE'
+  | 'E_GPS_UNAVAILABLE'
+  | 'E_GPIO_UNAVAILABLE'
+  | 'E_NODE_NOT_RUNNING'
+  | 'E_NODE_RUNNING'
+  | 'E_BAD_REQUEST'
+  | 'E_STORAGE';
+
+export class FirmwareError extends Error {
+  constructor(
+    readonly code: FirmwareErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'FirmwareError';
+  }
+}

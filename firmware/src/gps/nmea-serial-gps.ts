@@ -1,0 +1,203 @@
+// Position straight from an NMEA receiver on a serial port (UART or USB), for images without gpsd:
+// one process owns the port, parses sentences and reopens the port when it goes away.
+
+import { SerialPort } from 'serialport';
+import { ReadlineParser } from '@serialport/parser-readline';
+import type { Logger } from 'pino';
+import { RealScheduler, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
+import { FirmwareError } from '../firmware-error.ts';
+import type { GpsFix, GpsSource, GpsStats } from './gps-source.ts';
+import { MAX_NMEA_LENGTH, NmeaFixAccumulator, parseNmea } from './nmea.ts';
+
+export interface NmeaSerialGpsOptions {
+  /** e.g. /dev/serial0 (Pi UART) or /dev/ttyACM0 (USB receiver). */
+  path: string;
+  /** Default 9600, what most modules ship with (u-blox NEO-6M/7M/M8N, Quectel L76, ...). */
+  baudRate?: number;
+  /** Wait before reopen attempt `attempt` (1, 2, ...) after the port went away. Default 500 ms doubling to 10 s. */
+  reopenDelayMs?: (attempt: number) => number;
+  scheduler?: Scheduler;
+  logger?: Pick<Logger, 'info' | 'warn'>;
+}
+
+export function defaultReopenDelayMs(attempt: number): number {
+  return Math.min(10_000, 500 * 2 ** Math.max(0, attempt - 1));
+}
+
+export class NmeaSerialGps implements GpsSource {
+  private readonly path: string;
+  private readonly baudRate: number;
+  private readonly reopenDelayMs: (attempt: number) => number;
+  private readonly scheduler: Scheduler;
+  private readonly logger: Pick<Logger, 'info' | 'warn'> | undefined;
+
+  private readonly fixListeners: Array<(fix: GpsFix) => void> = [];
+  private readonly linkListeners: Array<(up: boolean) => void> = [];
+  private readonly counters: GpsStats = { accepted: 0, dropped: 0, reconnects: 0 };
+  private readonly epoch = new NmeaFixAccumulator();
+  private last: GpsFix | undefined;
+
+  private running = false;
+  private port: SerialPort | undefined;
+  private parser: ReadlineParser | undefined;
+  private opening: Promise<void> | undefined;
+  private retryTimer: TimerHandle | undefined;
+  private attempt = 0;
+
+  constructor(options: NmeaSerialGpsOptions) {
+    if (typeof options.path !== 'string' || options.path === '') {
+      throw new FirmwareError('E_CONFIG', 'gps.serialPath must name a serial device');
+    }
+    this.path = options.path;
+    this.baudRate = options.baudRate ?? 9600;
+    if (!Number.isInteger(this.baudRate) || this.baudRate <= 0) {
+      throw new FirmwareError('E_CONFIG', `gps.baudRate must be a positive integer, got ${this.baudRate}`);
+    }
+    this.reopenDelayMs = options.reopenDelayMs ?? defaultReopenDelayMs;
+    this.scheduler = options.scheduler ?? new RealScheduler();
+    this.logger = options.logger;
+  }
+
+  get lastFix(): GpsFix | undefined {
+    return this.last;
+  }
+
+  get stats(): GpsStats {
+    return { ...this.counters };
+  }
+
+  onFix(listener: (fix: GpsFix) => void): void {
+    this.fixListeners.push(listener);
+  }
+
+  /** Called with true when the port is (re)opened and false when it goes away (not on stop()). */
+  onLinkChange(listener: (up: boolean) => void): void {
+    this.linkListeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await this.open();
+    } catch (err) {
+      this.running = false;
+      throw err;
+    }
+    if (this.running) this.emitLink(true);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.retryTimer?.cancel();
+    this.retryTimer = undefined;
+    await this.opening?.catch(() => undefined);
+    const port = this.port;
+    this.detach();
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+
+  /** Opens the port and starts reading; stop() waits for an open in flight, including closing what it opened late. */
+  private open(): Promise<void> {
+    const opening = this.openOnce();
+    this.opening = opening;
+    const clear = (): void => {
+      if (this.opening === opening) this.opening = undefined;
+    };
+    opening.then(clear, clear);
+    return opening;
+  }
+
+  private async openOnce(): Promise<void> {
+    const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
+    await new Promise<void>((resolve, reject) => {
+      port.open((err) => {
+        if (err) reject(new FirmwareError('E_GPS_UNAVAILABLE', `cannot open GPS serial port ${this.path}: ${err.message}`, { cause: err }));
+        else resolve();
+      });
+    });
+    if (!this.running) {
+      await new Promise<void>((resolve) => port.close(() => resolve()));
+      return;
+    }
+    this.attach(port);
+  }
+
+  private attach(port: SerialPort): void {
+    const parser = new ReadlineParser({ delimiter: '\r\n', encoding: 'latin1' });
+    port.pipe(parser);
+    parser.on('data', (line: string) => this.handleLine(line));
+    // ReadlineParser buffers until it sees CRLF; noise at the wrong baud rate may never contain one.
+    port.on('data', () => {
+      if (parser.buffer.length > MAX_NMEA_LENGTH) {
+        parser.buffer = Buffer.alloc(0);
+        this.counters.dropped++;
+      }
+    });
+    port.on('error', (err: Error) => this.logger?.warn({ path: this.path, err: err.message }, 'GPS serial port error'));
+    port.on('close', () => {
+      if (this.port === port) this.linkLost();
+    });
+    this.port = port;
+    this.parser = parser;
+  }
+
+  private detach(): void {
+    if (this.port && this.parser) this.port.unpipe(this.parser);
+    this.parser?.removeAllListeners('data');
+    this.port = undefined;
+    this.parser = undefined;
+    this.epoch.reset();
+  }
+
+  private handleLine(line: string): void {
+    const parsed = parseNmea(line);
+    if (!parsed.ok) {
+      // GSA, GSV, VTG, TXT... are fine sentences we have no use for; only broken input counts as dropped.
+      if (parsed.reason === 'unsupported') this.counters.accepted++;
+      else this.counters.dropped++;
+      return;
+    }
+    this.counters.accepted++;
+    const fix = this.epoch.push(parsed.sentence);
+    if (fix) this.emitFix(fix);
+  }
+
+  private linkLost(): void {
+    this.detach();
+    if (!this.running) return;
+    this.logger?.warn({ path: this.path }, 'GPS serial port went away; reopening');
+    this.emitLink(false);
+    if (this.last && this.last.mode !== 'none') this.emitFix({ mode: 'none', latitude: Number.NaN, longitude: Number.NaN });
+    this.attempt = 0;
+    this.scheduleReopen();
+  }
+
+  private scheduleReopen(): void {
+    this.attempt++;
+    this.retryTimer = this.scheduler.schedule(this.reopenDelayMs(this.attempt), () => {
+      this.retryTimer = undefined;
+      if (!this.running) return;
+      this.open().then(
+        () => {
+          if (!this.running) return;
+          this.counters.reconnects++;
+          this.logger?.info({ path: this.path, attempts: this.attempt }, 'GPS serial port reopened');
+          this.emitLink(true);
+        },
+        () => {
+          if (this.running) this.scheduleReopen();
+        },
+      );
+    });
+  }
+
+  private emitFix(fix: GpsFix): void {
+    this.last = fix;
+    for (const listener of this.fixListeners) listener(fix);
+  }
+
+  private emitLink(up: boolean): void {
+    for (const listener of this.linkListeners) listener(up);
+  }
+}

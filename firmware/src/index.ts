@@ -1,0 +1,27 @@
+// The public face of @unibos/firmware: the CLI and the gateway import only from here.
+
+export { FirmwareError, type FirmwareErrorCode } from './firmware-error.ts';
+export { loadNodeConfig, defaultDataDir, CONFIG_KEYS, type NodeConfig, type ConfigSources } from './node/node-config.ts';
+export { runNode, type RunningNode, type RunNodeOptions } from './node/run-node.ts';
+export { Device, type NodeStatus, type DeviceOptions } from './node/device.ts';
+export { buildDeviceParts, type DeviceParts } from './node/device-parts.ts';
+export type { ManagedRadio } from './node/managed-radio.ts';
+export { formatNodeId, parseNodeId, loadOrCreateIdentity, type NodeIdentity } from './node/identity.ts';
+export type { Peer } from './node/peer-store.ts';
+export type { InboxMessage } from './node/inbox.ts';
+export type { SosStatus } from './node/sos.ts';
+export { callNode } from './control/control-client.ts';
+export { controlSocketPath } from './control/control-socket.ts';
+export { SimAir, type SimAirOptions, type AirEvent } from './radio/sim-air.ts';
+export { AirRadio } from './radio/air-radio.ts';
+export { DEFAULT_AIR_PORT } from './radio/air-protocol.ts';
+export { SerialLoraModem } from './radio/serial-lora-modem.ts';
+export type { GpsSource, GpsFix } from './gps/gps-source.ts';
+export type { DevicePanel, ButtonPress } from './gpio/device-panel.ts';
+export { SystemdNotifier } from './system/sd-notify.ts';
+export { createLogger } from './system/logger.ts';
+export { GpsdClient } from './gps/gpsd-client.ts';
+export { NmeaSerialGps } from './gps/nmea-serial-gps.ts';
+export { SimGps } from './gps/sim-gps.ts';
+export { JohnnyFivePanel } from './gpio/johnny-five-panel.ts';
+export { VirtualIo } from './gpio/virtual-io.ts';

@@ -1,0 +1,238 @@
+// The device's typed configuration: defaults < config file < environment < command-line flags.
+// Every key is declared once below with its type, limits, environment variable and flag; a bad
+// value anywhere stops start-up with a message naming the key and where the value came from.
+
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DEFAULT_HOP_LIMIT, LORA_PRESETS, MAX_HOP_LIMIT, NODE_ROLES, REGIONS } from '@unibos/mesh-protocol';
+import { FirmwareError } from '../firmware-error.ts';
+
+type Spec =
+  | { type: 'int'; min: number; max: number; optional?: true }
+  | { type: 'number'; min: number; max: number; optional?: true }
+  | { type: 'string'; optional?: true; pattern?: RegExp; hint?: string }
+  | { type: 'enum'; values: readonly string[] };
+
+interface KeyDef {
+  spec: Spec;
+  default: string | number | undefined;
+  env?: string;
+  flag?: string;
+  help: string;
+}
+
+const int = (min: number, max: number, optional?: true): Spec => (optional ? { type: 'int', min, max, optional } : { type: 'int', min, max });
+const num = (min: number, max: number, optional?: true): Spec => (optional ? { type: 'number', min, max, optional } : { type: 'number', min, max });
+const oneOf = (values: readonly string[]): Spec => ({ type: 'enum', values });
+const str = (optional?: true): Spec => (optional ? { type: 'string', optional } : { type: 'string' });
+const HOST_PORT = /^[^:\s]+:\d{1,5}$/;
+
+/** Every configuration key; dotted names mirror the JSON file's nesting. */
+export const CONFIG_KEYS = {
+  dataDir: { spec: str(), default: undefined, env: 'UNIBOS_DATA_DIR', flag: 'data-dir', help: 'state folder (identity, database, control socket)' },
+  name: { spec: str(true), default: undefined, env: 'UNIBOS_NAME', flag: 'name', help: 'long name shown to others (default: UNIBOS + node id)' },
+  role: { spec: oneOf(NODE_ROLES), default: 'CLIENT', env: 'UNIBOS_ROLE', flag: 'role', help: 'CLIENT, ROUTER or GATEWAY (a gateway acknowledges SOS)' },
+  region: { spec: oneOf(Object.keys(REGIONS)), default: 'EU868', env: 'UNIBOS_REGION', flag: 'region', help: 'regulatory region (duty cycle, dwell time)' },
+  preset: { spec: oneOf(Object.keys(LORA_PRESETS)), default: 'LongFast', env: 'UNIBOS_PRESET', flag: 'preset', help: 'LoRa modem preset' },
+  frequencyHz: { spec: int(137_000_000, 1_020_000_000), default: 869_525_000, env: 'UNIBOS_FREQUENCY_HZ', flag: 'frequency', help: 'centre frequency, Hz' },
+  txPowerDbm: { spec: int(-9, 30), default: 14, env: 'UNIBOS_TX_POWER_DBM', flag: 'tx-power', help: 'transmit power, dBm' },
+  hopLimit: { spec: int(0, MAX_HOP_LIMIT), default: DEFAULT_HOP_LIMIT, env: 'UNIBOS_HOP_LIMIT', flag: 'hop-limit', help: 'hops our frames may travel' },
+  'channel.name': { spec: str(), default: 'Public', env: 'UNIBOS_CHANNEL', flag: 'channel', help: 'channel name' },
+  'channel.psk': { spec: { type: 'string', pattern: /^[A-Za-z0-9+/]+={0,2}$/, hint: 'base64' }, default: 'AQ==', env: 'UNIBOS_CHANNEL_PSK', help: 'channel key, base64 (AQ== is the well-known public key; 16 or 32 random bytes for a private channel)' },
+  'beacons.positionIntervalS': { spec: int(30, 86_400), default: 900, env: 'UNIBOS_POSITION_INTERVAL_S', help: 'send our position at least this often' },
+  'beacons.positionMinMoveM': { spec: int(1, 100_000), default: 100, help: 'or sooner, once we moved this far' },
+  'beacons.positionPrecisionBits': { spec: int(10, 32), default: 32, help: 'bits of latitude/longitude shared (32 = full, 13 = ~3 km)' },
+  'beacons.telemetryIntervalS': { spec: int(60, 86_400), default: 1800, help: 'battery and temperature report interval' },
+  'beacons.nodeInfoIntervalS': { spec: int(600, 86_400), default: 10_800, help: 'name and key announcement interval' },
+  'beacons.neighborInfoIntervalS': { spec: int(60, 86_400), default: 900, help: 'neighbour-info beacon interval (feeds relay decisions)' },
+  'sos.retryIntervalS': { spec: int(5, 3600), default: 60, env: 'UNIBOS_SOS_RETRY_S', help: 'first SOS resend interval; doubles up to the maximum' },
+  'sos.maxRetryIntervalS': { spec: int(5, 86_400), default: 600, help: 'longest wait between SOS resends' },
+  'radio.type': { spec: oneOf(['sim', 'serial']), default: 'sim', env: 'UNIBOS_RADIO', flag: 'radio', help: 'sim (joins `unibos air`) or serial (RAK3172 modem)' },
+  'radio.air': { spec: { type: 'string', pattern: HOST_PORT, hint: 'host:port' }, default: '127.0.0.1:7300', env: 'UNIBOS_AIR', flag: 'air', help: 'simulated air to join' },
+  'radio.serialPath': { spec: str(), default: '/dev/serial0', env: 'UNIBOS_RADIO_PATH', flag: 'radio-path', help: 'modem serial port' },
+  'radio.baudRate': { spec: int(1200, 921_600), default: 115_200, help: 'modem baud rate' },
+  'gps.type': { spec: oneOf(['none', 'sim', 'gpsd', 'nmea']), default: 'none', env: 'UNIBOS_GPS', flag: 'gps', help: 'position source' },
+  'gps.latitude': { spec: num(-90, 90, true), default: undefined, env: 'UNIBOS_LAT', flag: 'lat', help: 'fixed position (sim GPS), degrees' },
+  'gps.longitude': { spec: num(-180, 180, true), default: undefined, env: 'UNIBOS_LON', flag: 'lon', help: 'fixed position (sim GPS), degrees' },
+  'gps.altitudeM': { spec: num(-500, 10_000), default: 0, help: 'fixed altitude (sim GPS), m' },
+  'gps.gpsd': { spec: { type: 'string', pattern: HOST_PORT, hint: 'host:port' }, default: '127.0.0.1:2947', env: 'UNIBOS_GPSD', flag: 'gpsd', help: 'gpsd to read' },
+  'gps.serialPath': { spec: str(), default: '/dev/ttyAMA1', env: 'UNIBOS_GPS_PATH', flag: 'gps-path', help: 'NMEA receiver serial port' },
+  'gps.baudRate': { spec: int(1200, 921_600), default: 9600, help: 'NMEA receiver baud rate' },
+  'gpio.type': { spec: oneOf(['none', 'virtual', 'raspi']), default: 'none', env: 'UNIBOS_GPIO', flag: 'gpio', help: 'button/LED/buzzer: none, virtual or raspi' },
+  'http.port': { spec: int(0, 65_535, true), default: 8001, env: 'UNIBOS_HTTP_PORT', flag: 'http-port', help: 'loopback health and metrics port (0 = any free port, off = none)' },
+} satisfies Record<string, KeyDef>;
+
+export type ConfigKey = keyof typeof CONFIG_KEYS;
+export type ConfigValues = { [K in ConfigKey]: string | number | undefined };
+
+export interface NodeConfig {
+  dataDir: string;
+  name: string | undefined;
+  role: (typeof NODE_ROLES)[number];
+  region: keyof typeof REGIONS;
+  preset: keyof typeof LORA_PRESETS;
+  frequencyHz: number;
+  txPowerDbm: number;
+  hopLimit: number;
+  channel: { name: string; psk: Uint8Array };
+  beacons: {
+    positionIntervalS: number;
+    positionMinMoveM: number;
+    positionPrecisionBits: number;
+    telemetryIntervalS: number;
+    nodeInfoIntervalS: number;
+    neighborInfoIntervalS: number;
+  };
+  sos: { retryIntervalS: number; maxRetryIntervalS: number };
+  radio: { type: 'sim' | 'serial'; air: { host: string; port: number }; serialPath: string; baudRate: number };
+  gps: { type: 'none' | 'sim' | 'gpsd' | 'nmea'; latitude: number | undefined; longitude: number | undefined; altitudeM: number; gpsd: { host: string; port: number }; serialPath: string; baudRate: number };
+  gpio: { type: 'none' | 'virtual' | 'raspi' };
+  /** null = no loopback HTTP listener. */
+  http: { port: number | null };
+}
+
+export interface ConfigSources {
+  /** Path of a JSON config file; default `<dataDir>/config.json` if it exists. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags, by flag name (`data-dir`, `radio`, ...). */
+  flags?: Record<string, string | undefined>;
+}
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.UNIBOS_DATA_DIR ?? join(env.HOME ?? homedir(), '.unibos', 'node');
+}
+
+export function loadNodeConfig(sources: ConfigSources = {}): NodeConfig {
+  const env = sources.env ?? process.env;
+  const flags = sources.flags ?? {};
+  const values = {} as Record<string, string | number | undefined>;
+  for (const [key, def] of Object.entries(CONFIG_KEYS) as Array<[ConfigKey, KeyDef]>) values[key] = def.default;
+  values.dataDir = defaultDataDir(env);
+  // The data dir decides where the default config file is, so it is resolved first.
+  const dataDirFlag = flags['data-dir'];
+  if (dataDirFlag !== undefined) values.dataDir = dataDirFlag;
+
+  const filePath = sources.file ?? join(String(values.dataDir), 'config.json');
+  const fromFile = readConfigFile(filePath, sources.file !== undefined);
+  for (const [key, raw] of Object.entries(fromFile)) values[key] = check(key, raw, `${filePath}`);
+  for (const [key, def] of Object.entries(CONFIG_KEYS) as Array<[ConfigKey, KeyDef]>) {
+    const e = def.env && env[def.env];
+    if (e !== undefined && e !== '') values[key] = check(key, e, `environment variable ${def.env}`);
+    const f = def.flag && flags[def.flag];
+    if (f !== undefined) values[key] = check(key, f, `--${def.flag}`);
+  }
+  return build(values as ConfigValues);
+}
+
+function readConfigFile(path: string, required: boolean): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if (!required && (err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new FirmwareError('E_CONFIG', `cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new FirmwareError('E_CONFIG', `config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new FirmwareError('E_CONFIG', `config file ${path} must hold a JSON object`);
+  const flat: Record<string, unknown> = {};
+  const walk = (o: Record<string, unknown>, prefix: string): void => {
+    for (const [k, v] of Object.entries(o)) {
+      const key = prefix + k;
+      if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(key in CONFIG_KEYS)) walk(v as Record<string, unknown>, `${key}.`);
+      else if (!(key in CONFIG_KEYS)) throw new FirmwareError('E_CONFIG', `${path}: unknown key "${key}"`);
+      else flat[key] = v;
+    }
+  };
+  walk(parsed as Record<string, unknown>, '');
+  return flat;
+}
+
+/** Parses one value for `key`; throws E_CONFIG naming the key and the source. */
+function check(key: string, raw: unknown, source: string): string | number | undefined {
+  const def = (CONFIG_KEYS as Record<string, KeyDef>)[key];
+  if (!def) throw new FirmwareError('E_CONFIG', `${source}: unknown key "${key}"`);
+  const spec = def.spec;
+  const fail = (expected: string): never => {
+    throw new FirmwareError('E_CONFIG', `config key ${key} (from ${source}): expected ${expected}, got ${JSON.stringify(raw)}`);
+  };
+  if ((raw === null || raw === 'off') && 'optional' in spec && spec.optional) return undefined;
+  switch (spec.type) {
+    case 'int':
+    case 'number': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      const range = `${spec.type === 'int' ? 'an integer' : 'a number'} ${spec.min}..${spec.max}`;
+      if (!Number.isFinite(n) || n < spec.min || n > spec.max || (spec.type === 'int' && !Number.isInteger(n))) return fail(range);
+      return n;
+    }
+    case 'enum':
+      if (typeof raw !== 'string' || !spec.values.includes(raw)) return fail(`one of ${spec.values.join(', ')}`);
+      return raw;
+    case 'string':
+      if (typeof raw !== 'string' || raw.length === 0 || raw.length > 200) return fail('a non-empty string');
+      if (spec.pattern && !spec.pattern.test(raw)) return fail(spec.hint ?? `a string matching ${spec.pattern}`);
+      return raw;
+  }
+}
+
+function hostPort(v: string): { host: string; port: number } {
+  const i = v.lastIndexOf(':');
+  return { host: v.slice(0, i), port: Number(v.slice(i + 1)) };
+}
+
+function build(v: ConfigValues): NodeConfig {
+  const s = (k: ConfigKey): string => String(v[k]);
+  const n = (k: ConfigKey): number => Number(v[k]);
+  const psk = new Uint8Array(Buffer.from(s('channel.psk'), 'base64'));
+  if (![1, 16, 32].includes(psk.length)) {
+    throw new FirmwareError('E_CONFIG', `config key channel.psk: expected 1 (well-known), 16 or 32 bytes of base64, got ${psk.length} bytes`);
+  }
+  const config: NodeConfig = {
+    dataDir: resolve(s('dataDir')),
+    name: v.name === undefined ? undefined : s('name'),
+    role: s('role') as NodeConfig['role'],
+    region: s('region') as NodeConfig['region'],
+    preset: s('preset') as NodeConfig['preset'],
+    frequencyHz: n('frequencyHz'),
+    txPowerDbm: n('txPowerDbm'),
+    hopLimit: n('hopLimit'),
+    channel: { name: s('channel.name'), psk },
+    beacons: {
+      positionIntervalS: n('beacons.positionIntervalS'),
+      positionMinMoveM: n('beacons.positionMinMoveM'),
+      positionPrecisionBits: n('beacons.positionPrecisionBits'),
+      telemetryIntervalS: n('beacons.telemetryIntervalS'),
+      nodeInfoIntervalS: n('beacons.nodeInfoIntervalS'),
+      neighborInfoIntervalS: n('beacons.neighborInfoIntervalS'),
+    },
+    sos: { retryIntervalS: n('sos.retryIntervalS'), maxRetryIntervalS: n('sos.maxRetryIntervalS') },
+    radio: { type: s('radio.type') as 'sim' | 'serial', air: hostPort(s('radio.air')), serialPath: s('radio.serialPath'), baudRate: n('radio.baudRate') },
+    gps: {
+      type: s('gps.type') as NodeConfig['gps']['type'],
+      latitude: v['gps.latitude'] === undefined ? undefined : n('gps.latitude'),
+      longitude: v['gps.longitude'] === undefined ? undefined : n('gps.longitude'),
+      altitudeM: n('gps.altitudeM'),
+      gpsd: hostPort(s('gps.gpsd')),
+      serialPath: s('gps.serialPath'),
+      baudRate: n('gps.baudRate'),
+    },
+    gpio: { type: s('gpio.type') as NodeConfig['gpio']['type'] },
+    http: { port: v['http.port'] === undefined ? null : n('http.port') },
+  };
+  if (config.sos.maxRetryIntervalS < config.sos.retryIntervalS) {
+    throw new FirmwareError('E_CONFIG', 'config key sos.maxRetryIntervalS must be at least sos.retryIntervalS');
+  }
+  if ((config.gps.latitude === undefined) !== (config.gps.longitude === undefined)) {
+    throw new FirmwareError('E_CONFIG', 'config keys gps.latitude and gps.longitude go together: set both or neither');
+  }
+  if (config.gps.type === 'sim' && config.gps.latitude === undefined) {
+    throw new FirmwareError('E_CONFIG', 'gps.type sim needs a position: set gps.latitude and gps.longitude (--lat, --lon)');
+  }
+  return config;
+}

@@ -1,0 +1,74 @@
+// The device's one SQLite file (WAL): everything written per event — the frame counter
+// reservation, the outbox, the node database and the inbox. Each table has its own small
+// repository class; this file only opens the database and brings its schema up to date.
+
+import Database from 'better-sqlite3';
+import { FirmwareError } from '../firmware-error.ts';
+
+export type Db = Database.Database;
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE outbox (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     packet_id INTEGER NOT NULL,
+     dest INTEGER NOT NULL,
+     payload BLOB NOT NULL,
+     want_ack INTEGER NOT NULL,
+     hop_limit INTEGER,
+     supersedes TEXT,
+     created_ms INTEGER NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_ms INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX outbox_supersedes ON outbox (supersedes) WHERE supersedes IS NOT NULL;
+   CREATE TABLE peers (
+     node_id INTEGER PRIMARY KEY,
+     long_name TEXT, short_name TEXT, role TEXT,
+     last_heard_ms INTEGER NOT NULL,
+     hops_away INTEGER NOT NULL,
+     snr REAL, rssi REAL,
+     latitude REAL, longitude REAL, altitude_m REAL, position_ms INTEGER,
+     battery_level INTEGER, voltage REAL
+   );
+   CREATE TABLE inbox (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     sender INTEGER NOT NULL,
+     dest INTEGER NOT NULL,
+     packet_id INTEGER NOT NULL,
+     request_id INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     level TEXT,
+     text TEXT NOT NULL,
+     rx_ms INTEGER NOT NULL,
+     hops INTEGER NOT NULL,
+     rssi REAL, snr REAL,
+     latitude REAL, longitude REAL,
+     UNIQUE (sender, packet_id)
+   );`,
+];
+
+export function openNodeDb(path: string): Db {
+  let db: Db;
+  try {
+    db = new Database(path);
+  } catch (err) {
+    throw new FirmwareError('E_STORAGE', `cannot open the node database ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  db.pragma('journal_mode = WAL');
+  // FULL: a write the node acknowledged (a queued message, a counter reservation) survives power loss.
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 2000');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    db.close();
+    throw new FirmwareError('E_STORAGE', `${path} was written by a newer UNIBOS (schema ${version}); upgrade this node`);
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return db;
+}

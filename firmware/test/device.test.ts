@@ -1,0 +1,275 @@
+// The node loop on simulated time: three devices in a line A–B–C (A cannot hear C) on the
+// in-process medium, each with its own identity, database and outbox, as `unibos node` runs them.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { SeededRandom, SimMedium, SimScheduler, loraParams } from '@unibos/mesh-protocol';
+import { Device } from '../src/node/device.ts';
+import { loadOrCreateIdentity, type NodeIdentity } from '../src/node/identity.ts';
+import { loadNodeConfig } from '../src/node/node-config.ts';
+import { openNodeDb, type Db } from '../src/node/node-db.ts';
+import type { GpsFix, GpsSource } from '../src/gps/gps-source.ts';
+import type { DevicePanel } from '../src/gpio/device-panel.ts';
+import { JohnnyFivePanel } from '../src/gpio/johnny-five-panel.ts';
+import { VirtualIo } from '../src/gpio/virtual-io.ts';
+import { SimManagedRadio } from './support/sim-managed-radio.ts';
+
+const EPOCH = Date.UTC(2026, 10, 22, 12);
+const silent = pino({ level: 'silent' });
+
+interface Node {
+  name: string;
+  dir: string;
+  identity: NodeIdentity;
+  db: Db;
+  radio: SimManagedRadio;
+  device: Device;
+}
+
+/** A line of nodes where only neighbours in the list hear each other. */
+function line(
+  names: string[],
+  options: {
+    roles?: Record<string, string>;
+    seed?: number;
+    gps?: Record<string, GpsSource>;
+    precisionBits?: Record<string, number>;
+    panel?: (scheduler: SimScheduler) => Record<string, DevicePanel>;
+  } = {},
+) {
+  const scheduler = new SimScheduler();
+  const rng = new SeededRandom(options.seed ?? 7);
+  const dirs = names.map((n) => mkdtempSync(join(tmpdir(), `unibos-${n}-`)));
+  const identities = dirs.map((d) => loadOrCreateIdentity(join(d, 'identity.json')));
+  const index = new Map(identities.map((id, i) => [id.nodeId, i]));
+  const medium = new SimMedium({
+    params: loraParams('ShortFast'),
+    scheduler,
+    random: rng.fork(),
+    link: (from, to) => (Math.abs(index.get(from)! - index.get(to)!) === 1 ? { rssi: -100, snr: 3 } : null),
+  });
+  const clock = () => EPOCH + scheduler.now();
+  const panels = options.panel?.(scheduler) ?? {};
+  const nodes = new Map<string, Node>();
+  const make = (i: number): Node => {
+    const name = names[i]!;
+    const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dirs[i]!, preset: 'ShortFast', role: options.roles?.[name] ?? 'CLIENT', name } });
+    const precision = options.precisionBits?.[name];
+    if (precision) config.beacons.positionPrecisionBits = precision;
+    const db = openNodeDb(join(dirs[i]!, 'node.db'));
+    const radio = new SimManagedRadio(medium.radio(identities[i]!.nodeId), scheduler);
+    const device = new Device({ config, identity: identities[i]!, db, radio, logger: silent, scheduler, random: rng.fork(), clock, health: () => ({ batteryLevel: 80, voltage: 3.9 }), gps: options.gps?.[name], panel: panels[name] });
+    const node = { name, dir: dirs[i]!, identity: identities[i]!, db, radio, device };
+    nodes.set(name, node);
+    return node;
+  };
+  names.forEach((_, i) => make(i));
+  return {
+    scheduler,
+    medium,
+    nodes,
+    get: (n: string) => nodes.get(n)!,
+    /** Replaces node `n` with a fresh process on the same identity and database (a restart). */
+    restart: async (n: string) => {
+      const old = nodes.get(n)!;
+      await old.device.stop();
+      old.db.close();
+      medium.detach(old.identity.nodeId);
+      const fresh = make(names.indexOf(n));
+      return fresh;
+    },
+    startAll: async () => {
+      for (const n of nodes.values()) await n.device.start();
+    },
+    run: (ms: number) => scheduler.runUntil(scheduler.now() + ms),
+  };
+}
+
+test('a text from A reaches C through B exactly once, and A knows B at 1 hop and C at 2', async () => {
+  const net = line(['A', 'B', 'C']);
+  await net.startAll();
+  net.run(60_000);
+  const c = net.get('C');
+  const { packetId } = net.get('A').device.sendText('water at the school', c.identity.nodeId);
+  net.run(120_000);
+
+  const atC = c.device.inbox.since();
+  assert.equal(atC.length, 1);
+  assert.deepEqual([atC[0]!.from, atC[0]!.packetId, atC[0]!.text, atC[0]!.hops], [net.get('A').identity.nodeId, packetId, 'water at the school', 2]);
+  assert.equal(net.get('B').device.inbox.since().length, 0, 'B relays it without delivering it');
+  assert.equal(net.get('A').device.outbox.size, 0, "C's ack emptied A's outbox");
+
+  const peers = new Map(net.get('A').device.peers.all().map((p) => [p.nodeId, p]));
+  assert.equal(peers.get(net.get('B').identity.nodeId)?.hops, 1);
+  assert.equal(peers.get(c.identity.nodeId)?.hops, 2);
+  assert.equal(peers.get(c.identity.nodeId)?.longName, 'C', 'names come from NodeInfo announcements');
+  assert.equal(peers.get(net.get('B').identity.nodeId)?.batteryLevel ?? null, null, 'no telemetry yet in the first minutes');
+});
+
+test('an SOS is resent at growing intervals until a gateway acknowledges it', async () => {
+  const net = line(['A', 'B', 'C'], { roles: { A: 'GATEWAY' } });
+  await net.startAll();
+  net.run(30_000);
+  const c = net.get('C').device;
+  // The gateway is away at first: nothing hears C's SOS beyond B.
+  net.get('A').radio.set('recovering');
+  const raised = c.raiseSos();
+  assert.equal(raised.phase, 'pending');
+  net.run(60_000 + 120_000 + 30_000); // copies at 0, 60 s, 180 s
+  assert.equal(c.status().sos.phase, 'pending');
+  assert.equal(c.status().sos.copiesSent, 3);
+  assert.equal(net.get('B').device.inbox.since().filter((m) => m.level === 'SOS').length, 1, 'B stores the SOS once, not once per copy');
+
+  net.get('A').radio.set('ready');
+  net.run(300_000); // the next copy at 420 s reaches the gateway
+  const s = c.status().sos;
+  assert.equal(s.phase, 'acknowledged');
+  assert.equal(s.ackedBy, net.get('A').identity.nodeId);
+  const copies = s.copiesSent;
+  net.run(3_600_000);
+  assert.equal(c.status().sos.copiesSent, copies, 'no copies after the acknowledgement');
+  const atA = net.get('A').device.inbox.since().filter((m) => m.level === 'SOS');
+  assert.equal(atA.length, 1);
+  assert.equal(atA[0]!.hops, 2);
+});
+
+test('an SOS without any gateway keeps going, and "I am safe" ends it', async () => {
+  const net = line(['A', 'B']);
+  await net.startAll();
+  const a = net.get('A').device;
+  a.raiseSos();
+  net.run(2 * 3_600_000);
+  // 60, 120, 240, 480 s, then every 600 s: 5 copies in the first 15.5 min, 1 per 10 min after.
+  const copies = a.status().sos.copiesSent;
+  assert.ok(copies >= 14 && copies <= 16, `copies in 2 h: ${copies}`);
+  const safe = a.imSafe();
+  assert.equal(safe.cancelledSos, true);
+  net.run(3_600_000);
+  assert.equal(a.status().sos.copiesSent, copies);
+  assert.equal(a.status().sos.phase, 'cancelled');
+  const atB = net.get('B').device.inbox.since();
+  assert.deepEqual(atB.map((m) => m.level), ['SOS', 'SAFE']);
+});
+
+test('messages wait in the outbox while the radio is down and survive a restart, then arrive once', async () => {
+  const net = line(['A', 'B']);
+  await net.startAll();
+  net.run(30_000);
+  const a = net.get('A');
+  a.radio.set('recovering');
+  const sentBefore = a.radio.transmissions;
+  a.device.sendText('one');
+  a.device.sendText('two');
+  net.run(60_000);
+  assert.equal(a.device.outbox.size, 2);
+  assert.equal(a.radio.transmissions, sentBefore, 'nothing goes on air while the radio is down');
+
+  const a2 = await net.restart('A');
+  assert.equal(a2.identity.nodeId, a.identity.nodeId);
+  assert.equal(a2.device.outbox.size, 2, 'the restart kept both messages');
+  await a2.device.start();
+  net.run(120_000);
+  assert.equal(a2.device.outbox.size, 0);
+  assert.deepEqual(net.get('B').device.inbox.since().map((m) => m.text), ['one', 'two']);
+});
+
+test('a message in flight when the node restarts is resent with its id and delivered once', async () => {
+  const net = line(['A', 'B']);
+  await net.startAll();
+  net.run(30_000);
+  const a = net.get('A');
+  a.device.sendText('exactly once');
+  // Run until the frame has gone on air (B has it) but before A heard B relay it back as an ack.
+  const b = net.get('B').device;
+  while (b.inbox.since().length === 0) net.run(5);
+  assert.equal(a.device.outbox.size, 1, 'not yet acknowledged');
+  const a2 = await net.restart('A');
+  await a2.device.start();
+  net.run(300_000);
+  assert.equal(a2.device.outbox.size, 0);
+  assert.equal(b.inbox.since().length, 1, 'B dropped the resent copy by (from, id)');
+});
+
+test('position beacons follow the GPS: sent on the first fix and again after moving, at the precision asked for', async () => {
+  let listener: ((f: GpsFix) => void) | undefined;
+  let last: GpsFix | undefined;
+  const gps: GpsSource = {
+    start: async () => undefined,
+    stop: async () => undefined,
+    onFix: (fn) => (listener = fn),
+    get lastFix() {
+      return last;
+    },
+    stats: { accepted: 0, dropped: 0, reconnects: 0 },
+  };
+  const fixAt = (latitude: number, longitude: number): void => {
+    last = { mode: '3d', latitude, longitude, altitudeM: 12, satellites: 7 };
+    listener?.(last);
+  };
+  const net = line(['A', 'B'], { gps: { A: gps }, precisionBits: { A: 20 } });
+  await net.startAll();
+  net.run(60_000);
+  const b = net.get('B').device;
+  const aId = net.get('A').identity.nodeId;
+  const seenAtB = () => b.peers.all().find((p) => p.nodeId === aId)!;
+  assert.equal(seenAtB().latitude, null, 'no fix, no position');
+
+  fixAt(41.015137, 28.97953);
+  net.run(30_000);
+  const first = seenAtB();
+  // 20 bits keep a cell of 2^12 x 1e-7 degrees (about 45 m): the shared point is within half of it.
+  assert.ok(Math.abs(first.latitude! - 41.015137) <= 2 ** 11 * 1e-7, `lat ${first.latitude}`);
+  assert.notEqual(first.latitude, 41.015137, 'full precision is not shared when 20 bits are asked for');
+
+  fixAt(41.015137 + 0.00005, 28.97953); // ~5 m: not worth a beacon
+  net.run(60_000);
+  assert.equal(seenAtB().positionMs, first.positionMs);
+  fixAt(41.025, 28.97953); // ~1.1 km north
+  net.run(60_000);
+  assert.ok(Math.abs(seenAtB().latitude! - 41.025) <= 2 ** 11 * 1e-7, 'the move was beaconed');
+});
+
+test('the button: a long press raises an SOS (LED blinks fast, B buzzes), a short press says "I am safe"', async () => {
+  const ios: Record<string, VirtualIo> = {};
+  const panels: Record<string, JohnnyFivePanel> = {};
+  const net = line(['A', 'B'], {
+    panel: (scheduler) => {
+      for (const n of ['A', 'B']) {
+        ios[n] = new VirtualIo({ scheduler });
+        panels[n] = new JohnnyFivePanel({ io: ios[n], scheduler });
+      }
+      return panels;
+    },
+  });
+  await net.startAll();
+  net.run(30_000);
+  const a = net.get('A').device;
+  const ioA = ios.A!;
+  const pins = panels.A!.pins;
+  const ledOnEdges = (io: VirtualIo, pin: string | number, fromMs: number, toMs: number) =>
+    io.writes(pin).filter((w, i, all) => w.atMs >= fromMs && w.atMs < toMs && w.value > 0 && (i === 0 || all[i - 1]!.value === 0)).length;
+
+  // Active low: pressed pulls the line to ground. Held 4 s, past the 3 s hold time.
+  ioA.setInput(pins.button, 0);
+  net.run(4_000);
+  ioA.setInput(pins.button, 1);
+  assert.equal(a.status().sos.phase, 'pending');
+  const t = net.scheduler.now();
+  net.run(2_000);
+  assert.ok(ledOnEdges(ioA, pins.led, t, t + 2_000) >= 8, 'SOS pending blinks the LED fast');
+  net.run(30_000);
+  const buzzB = ios.B!.writes(pins.buzzer).filter((w) => w.value > 0);
+  assert.ok(buzzB.length > 3, "B's buzzer sounded for the SOS it received");
+  assert.equal(net.get('B').device.inbox.since()[0]?.level, 'SOS');
+
+  ioA.setInput(pins.button, 0);
+  net.run(300); // a short press
+  ioA.setInput(pins.button, 1);
+  net.run(60_000);
+  assert.equal(a.status().sos.phase, 'cancelled');
+  assert.deepEqual(net.get('B').device.inbox.since().map((m) => m.level), ['SOS', 'SAFE']);
+});

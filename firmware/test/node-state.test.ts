@@ -1,0 +1,115 @@
+// What a device keeps across restarts and how it reads its settings: identity, frame counter,
+// configuration layering and the errors a person fixing a bad config needs to see.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatNodeId, loadOrCreateIdentity, parseNodeId } from '../src/node/identity.ts';
+import { loadNodeConfig } from '../src/node/node-config.ts';
+import { openNodeDb } from '../src/node/node-db.ts';
+import { PersistentFrameCounter } from '../src/node/persistent-frame-counter.ts';
+import { readDeviceHealth } from '../src/node/telemetry-reader.ts';
+import { reducePrecision } from '../src/node/position-beacon.ts';
+import { mkdirSync } from 'node:fs';
+
+const tmp = (name: string) => mkdtempSync(join(tmpdir(), `unibos-${name}-`));
+
+test('the identity is created once, readable only by its owner, and the same on every load', () => {
+  const dir = tmp('id');
+  const path = join(dir, 'identity.json');
+  const first = loadOrCreateIdentity(path);
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  const again = loadOrCreateIdentity(path);
+  assert.equal(again.nodeId, first.nodeId);
+  assert.deepEqual([...again.publicKey], [...first.publicKey]);
+  assert.equal(first.publicKey.length, 32);
+  assert.notEqual(first.nodeId, 0);
+  assert.notEqual(loadOrCreateIdentity(join(tmp('id2'), 'identity.json')).nodeId, first.nodeId, 'two devices get two ids');
+});
+
+test('a damaged identity file is refused with a clear error, never silently replaced', () => {
+  const path = join(tmp('bad-id'), 'identity.json');
+  writeFileSync(path, '{"version":1,"nodeId":"!zz"}');
+  assert.throws(() => loadOrCreateIdentity(path), (e: Error & { code?: string }) => e.code === 'E_STORAGE' && /not a valid node identity/.test(e.message));
+  assert.equal(readFileSync(path, 'utf8'), '{"version":1,"nodeId":"!zz"}');
+});
+
+test('node ids are written and read the way operators write them', () => {
+  assert.equal(formatNodeId(0x1a2b3c4d), '!1a2b3c4d');
+  assert.equal(parseNodeId('!1a2b3c4d'), 0x1a2b3c4d);
+  assert.equal(parseNodeId('0x1A2B3C4D'), 0x1a2b3c4d);
+  assert.equal(parseNodeId('439041101'), 439041101);
+  for (const bad of ['', '!1a2b', 'ffffffff', '0', 'hello', '!1a2b3c4d5']) assert.equal(parseNodeId(bad), null, bad);
+});
+
+test('the frame counter never repeats across restarts, even after a crash mid-block', () => {
+  const path = join(tmp('ctr'), 'node.db');
+  let db = openNodeDb(path);
+  let counter = new PersistentFrameCounter(db, 100);
+  const used: number[] = [];
+  for (let i = 0; i < 250; i++) used.push(counter.next());
+  db.close(); // a crash: nothing but what was written survives
+  db = openNodeDb(path);
+  counter = new PersistentFrameCounter(db, 100);
+  const after = counter.next();
+  assert.ok(after > Math.max(...used), `after restart ${after} > ${Math.max(...used)}`);
+  assert.equal(after, 301, 'the rest of the reserved block is skipped, no more');
+  db.close();
+});
+
+test('configuration: defaults < file < environment < flags', () => {
+  const dir = tmp('cfg');
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ name: 'file-name', hopLimit: 5, radio: { type: 'serial', serialPath: '/dev/ttyUSB0' }, beacons: { telemetryIntervalS: 600 } }));
+  const c = loadNodeConfig({ env: { UNIBOS_HOP_LIMIT: '6', UNIBOS_NAME: 'env-name' }, flags: { 'data-dir': dir, name: 'flag-name' } });
+  assert.equal(c.dataDir, dir);
+  assert.equal(c.name, 'flag-name');
+  assert.equal(c.hopLimit, 6);
+  assert.equal(c.radio.type, 'serial');
+  assert.equal(c.radio.serialPath, '/dev/ttyUSB0');
+  assert.equal(c.beacons.telemetryIntervalS, 600);
+  assert.equal(c.beacons.positionIntervalS, 900, 'defaults fill the rest');
+  assert.equal(c.http.port, 8001);
+  assert.equal(loadNodeConfig({ env: {}, flags: { 'data-dir': dir, 'http-port': 'off' } }).http.port, null);
+  assert.deepEqual([...c.channel.psk], [1]);
+});
+
+test('a bad value stops start-up with a message naming the key and where it came from', () => {
+  const dir = tmp('cfg-bad');
+  const load = (flags: Record<string, string>, env: Record<string, string> = {}) => () => loadNodeConfig({ env, flags: { 'data-dir': dir, ...flags } });
+  assert.throws(load({ 'hop-limit': '9' }), /hopLimit \(from --hop-limit\): expected an integer 0\.\.7, got "9"/);
+  assert.throws(load({}, { UNIBOS_RADIO: 'lora' }), /radio\.type \(from environment variable UNIBOS_RADIO\): expected one of sim, serial/);
+  assert.throws(load({ gps: 'sim' }), /gps\.type sim needs a position/);
+  assert.throws(load({ lat: '41' }), /gps\.latitude and gps\.longitude go together/);
+  writeFileSync(join(dir, 'config.json'), '{"radio": {"tpye": "sim"}}');
+  assert.throws(load({}), /unknown key "radio\.tpye"/);
+  writeFileSync(join(dir, 'config.json'), '{"hopLimit": 3,');
+  assert.throws(load({}), (e: Error & { code?: string }) => e.code === 'E_CONFIG' && /not valid JSON/.test(e.message));
+  writeFileSync(join(dir, 'config.json'), '{"channel": {"psk": "AAAA"}}');
+  assert.throws(load({}), /channel\.psk: expected 1 \(well-known\), 16 or 32 bytes/);
+});
+
+test('device health comes from sysfs when present and is simply absent otherwise', () => {
+  const root = tmp('sys');
+  assert.deepEqual(readDeviceHealth(root), {});
+  mkdirSync(join(root, 'class/power_supply/battery'), { recursive: true });
+  mkdirSync(join(root, 'class/thermal/thermal_zone0'), { recursive: true });
+  writeFileSync(join(root, 'class/power_supply/battery/type'), 'Battery\n');
+  writeFileSync(join(root, 'class/power_supply/battery/capacity'), '76\n');
+  writeFileSync(join(root, 'class/power_supply/battery/voltage_now'), '3912000\n');
+  writeFileSync(join(root, 'class/thermal/thermal_zone0/temp'), '48312\n');
+  assert.deepEqual(readDeviceHealth(root), { batteryLevel: 76, voltage: 3.912, cpuTemperature: 48.312 });
+});
+
+test('reduced position precision keeps the point inside its cell, centred', () => {
+  const lat = 410_151_370;
+  assert.equal(reducePrecision(lat, 32), lat);
+  for (const bits of [13, 16, 20, 24]) {
+    const cell = 2 ** (32 - bits);
+    const r = reducePrecision(lat, bits);
+    assert.ok(Math.abs(r - lat) <= cell / 2, `${bits} bits`);
+    assert.equal(reducePrecision(r, bits), r, 'reducing twice changes nothing');
+  }
+  assert.ok(Math.abs(reducePrecision(-410_151_370, 16) + 410_151_370) <= 2 ** 15, 'southern latitudes too');
+});

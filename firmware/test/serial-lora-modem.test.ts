@@ -1,0 +1,373 @@
+// The serial LoRa modem driver against RUI3 modem emulators on socat pty pairs: the shared Radio
+// contract, configuration, line noise, hangs, busy replies, reboots and unplug/replug.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { loraParams } from '@unibos/mesh-protocol';
+import { FirmwareError } from '../src/firmware-error.ts';
+import { SerialLoraModem, type SerialLoraModemOptions } from '../src/radio/serial-lora-modem.ts';
+import { bytesToHex, parseModemLine, p2pSettings, type ModemLine } from '../src/radio/rui3-at.ts';
+import { radioContract, RadioProbe } from './contract/radio-contract.ts';
+import { ModemAir, PtyPair, Rui3ModemEmulator, type EmulatorOptions } from './support/modem-emulator.ts';
+
+const PARAMS = loraParams('ShortFast', { frequencyHz: 869_525_000 });
+
+// Field defaults wait seconds for a hung modem; here a hang must show within a fraction of one.
+const FAST: Partial<SerialLoraModemOptions> = {
+  commandTimeoutMs: 300,
+  bootTimeoutMs: 2000,
+  txDoneMarginMs: 1000,
+  busyRetryDelayMs: 10,
+  reconnectMinMs: 20,
+  reconnectMaxMs: 200,
+  healthCheckMs: 0,
+};
+
+interface Side {
+  pty: PtyPair;
+  emu: Rui3ModemEmulator;
+  modem: SerialLoraModem;
+}
+
+async function openSide(air: ModemAir, options: Partial<SerialLoraModemOptions> = {}, emulator: Partial<EmulatorOptions> = {}): Promise<Side> {
+  const pty = await PtyPair.create();
+  const emu = new Rui3ModemEmulator({ air, ...emulator });
+  try {
+    await emu.attach(pty.modemPath);
+    const modem = new SerialLoraModem({ path: pty.hostPath, params: PARAMS, ...FAST, ...options });
+    await modem.open();
+    return { pty, emu, modem };
+  } catch (err) {
+    await emu.detach();
+    await pty.dispose();
+    throw err;
+  }
+}
+
+async function closeSide(side: Side): Promise<void> {
+  await side.modem.close();
+  await side.emu.detach();
+  await side.pty.dispose();
+}
+
+interface Rig {
+  a: Side;
+  b: Side;
+  pa: RadioProbe;
+  pb: RadioProbe;
+  close(): Promise<void>;
+}
+
+async function openRig(options: Partial<SerialLoraModemOptions> = {}): Promise<Rig> {
+  const air = new ModemAir();
+  const a = await openSide(air, options);
+  const b = await openSide(air, options).catch(async (err: unknown) => {
+    await closeSide(a);
+    throw err;
+  });
+  return {
+    a,
+    b,
+    pa: new RadioProbe(a.modem),
+    pb: new RadioProbe(b.modem),
+    close: async () => {
+      await closeSide(a);
+      await closeSide(b);
+    },
+  };
+}
+
+/** Resolves once `cond` holds, re-checked whenever the modem changes state or drops something. */
+async function until(modem: SerialLoraModem, cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  if (cond()) return;
+  await new Promise<void>((resolve, reject) => {
+    const unsubscribe = [modem.onStateChange(() => check()), modem.onDrop(() => check())];
+    const finish = (err?: Error): void => {
+      clearTimeout(timer);
+      for (const u of unsubscribe) u();
+      if (err) reject(err);
+      else resolve();
+    };
+    const check = (): void => {
+      if (cond()) finish();
+    };
+    const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what} (state ${modem.state})`)), timeoutMs);
+  });
+}
+
+/** Sends one frame from `from` and waits until `to` hears it and the sender reports success. */
+async function assertDelivered(rig: Rig, from: 'a' | 'b', bytes: number[]): Promise<void> {
+  const [tx, rx, txProbe, rxProbe] = from === 'a' ? [rig.a, rig.b, rig.pa, rig.pb] : [rig.b, rig.a, rig.pb, rig.pa];
+  const heard = rxProbe.received.length;
+  const done = txProbe.done.length;
+  tx.modem.transmit(Uint8Array.from(bytes));
+  await txProbe.until(() => txProbe.done.length > done, `${from} to finish sending`);
+  assert.deepEqual(txProbe.done.at(-1), { ok: true });
+  await rxProbe.until(() => rxProbe.received.length > heard, `the other side to hear ${from}`);
+  assert.deepEqual([...rxProbe.received.at(-1)!.bytes], bytes);
+  assert.equal(rx.modem.state, 'ready');
+}
+
+radioContract('SerialLoraModem (RUI3 emulator over socat ptys)', async () => {
+  const rig = await openRig();
+  return { a: rig.a.modem, b: rig.b.modem, close: () => rig.close() };
+});
+
+describe('SerialLoraModem', () => {
+  it('switches a factory-fresh module to P2P, sets every param and starts continuous receive', async () => {
+    const side = await openSide(new ModemAir(), {}, { workMode: 1 });
+    try {
+      assert.deepEqual(side.emu.commands, [
+        'AT',
+        'AT+NWM=?',
+        'AT+NWM=0',
+        'AT',
+        'AT+PRECV=0',
+        'AT+PFREQ=869525000',
+        'AT+PSF=7',
+        'AT+PBW=250',
+        'AT+PCR=0',
+        'AT+PPL=16',
+        'AT+PTP=14',
+        'AT+PRECV=65534',
+      ]);
+      assert.equal(side.emu.workMode, 0);
+      assert.deepEqual(side.emu.config, { frequencyHz: 869_525_000, sf: 7, bandwidthKhz: 250, codingRateIndex: 0, preamble: 16, txPowerDbm: 14 });
+      assert.equal(side.emu.rxMode, 'continuous');
+      assert.equal(side.modem.state, 'ready');
+    } finally {
+      await closeSide(side);
+    }
+  });
+
+  it('configures a module already in P2P mode without restarting it, coding rate 4/8 as index 3', async () => {
+    const params = loraParams('LongSlow', { frequencyHz: 915_000_000, preambleSymbols: 8, txPowerDbm: 20 });
+    const side = await openSide(new ModemAir(), { params }, { workMode: 0 });
+    try {
+      assert.deepEqual(side.emu.commands, [
+        'AT',
+        'AT+NWM=?',
+        'AT+PRECV=0',
+        'AT+PFREQ=915000000',
+        'AT+PSF=12',
+        'AT+PBW=125',
+        'AT+PCR=3',
+        'AT+PPL=8',
+        'AT+PTP=20',
+        'AT+PRECV=65534',
+      ]);
+    } finally {
+      await closeSide(side);
+    }
+  });
+
+  it('refuses params a RUI3 modem cannot take, naming the field', () => {
+    const bad = (overrides: Parameters<typeof loraParams>[1]) => () => new SerialLoraModem({ path: '/dev/null', params: loraParams('LongFast', overrides) });
+    const configError = (field: string) => (err: unknown) =>
+      err instanceof FirmwareError && err.code === 'E_CONFIG' && err.message.includes(`${field}=`);
+    assert.throws(bad({ sf: 13 }), configError('sf'));
+    assert.throws(bad({ bandwidthHz: 62_500 }), configError('bandwidthHz'));
+    assert.throws(bad({ codingRate: 5 }), configError('codingRate'));
+    assert.throws(bad({ txPowerDbm: 30 }), configError('txPowerDbm'));
+    assert.throws(bad({ frequencyHz: 2_400_000_000 }), configError('frequencyHz'));
+    assert.throws(bad({ preambleSymbols: 1 }), configError('preambleSymbols'));
+    assert.throws(bad({ explicitHeader: false }), configError('explicitHeader'));
+  });
+
+  it('counts garbage lines and corrupt receive payloads as drops and keeps receiving', async () => {
+    const rig = await openRig();
+    try {
+      const { modem, emu } = rig.a;
+      emu.emitGarbage(['\u0000\u00ff\u00fe\u0007', 'ERROR', 'hello from the wrong baud rate']);
+      emu.emitCorruptRx('odd-length');
+      emu.emitCorruptRx('not-hex');
+      emu.emitCorruptRx('missing-fields');
+      // A line ending in a bare '\n' still counts as a line.
+      emu.writeRaw('+EVT:RXP2P:-61:4:C0FFEE\n');
+      await until(modem, () => modem.stats.garbageLines >= 3 && modem.stats.badRxPayloads >= 3, 'the drops to be counted');
+      await rig.pa.until(() => rig.pa.received.length >= 1, 'the bare-newline frame');
+      assert.deepEqual([...rig.pa.received[0]!.bytes], [0xc0, 0xff, 0xee]);
+      assert.equal(modem.stats.garbageLines, 3);
+      assert.equal(modem.stats.badRxPayloads, 3);
+      assert.equal(modem.state, 'ready');
+      await assertDelivered(rig, 'b', [9, 9, 9]);
+      assert.equal(modem.stats.framesReceived, 2);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('fails the transmit when a reply never comes, reconfigures the modem, and sends the next frame', async () => {
+    const rig = await openRig();
+    try {
+      const { modem, emu } = rig.a;
+      emu.dropReplies(1);
+      const done = rig.pa.done.length;
+      modem.transmit(Uint8Array.of(1, 2));
+      await rig.pa.until(() => rig.pa.done.length > done, 'the failed transmit');
+      assert.equal(rig.pa.done.at(-1)!.ok, false);
+      assert.match(rig.pa.done.at(-1)!.error ?? '', /did not answer/);
+      await until(modem, () => modem.state === 'ready' && modem.stats.recoveries >= 1, 'recovery');
+      assert.equal(modem.stats.timeouts, 1);
+      assert.equal(emu.rxMode, 'continuous');
+      await assertDelivered(rig, 'a', [4, 2]);
+      await assertDelivered(rig, 'b', [2, 4]);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('retries AT_BUSY_ERROR a bounded number of times, then fails the transmit but keeps listening', async () => {
+    const rig = await openRig({ busyRetries: 3 });
+    try {
+      const { modem, emu } = rig.a;
+      emu.busyOnNextSends(2);
+      await assertDelivered(rig, 'a', [7, 7]);
+      assert.equal(modem.stats.busyReplies, 2);
+
+      emu.busyOnNextSends(10);
+      const done = rig.pa.done.length;
+      modem.transmit(Uint8Array.of(8));
+      await rig.pa.until(() => rig.pa.done.length > done, 'the busy transmit to give up');
+      assert.equal(rig.pa.done.at(-1)!.ok, false);
+      assert.match(rig.pa.done.at(-1)!.error ?? '', /busy/i);
+      assert.equal(modem.stats.busyReplies, 6, 'one try and three retries');
+      assert.equal(modem.state, 'ready');
+      emu.busyOnNextSends(0);
+      await assertDelivered(rig, 'b', [5]);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('reconfigures a modem that rebooted on its own (also into LoRaWAN) and hears again', async () => {
+    const rig = await openRig();
+    try {
+      const { modem, emu } = rig.a;
+      emu.reboot();
+      await until(modem, () => modem.stats.resets === 1 && modem.stats.recoveries === 1 && modem.state === 'ready', 'recovery from the reboot');
+      assert.equal(emu.config.frequencyHz, PARAMS.frequencyHz);
+      assert.equal(emu.rxMode, 'continuous');
+      await assertDelivered(rig, 'b', [6, 1]);
+
+      emu.reboot({ factoryReset: true });
+      await until(modem, () => modem.stats.resets === 2 && modem.stats.recoveries === 2 && modem.state === 'ready', 'recovery from the factory reset');
+      assert.equal(emu.workMode, 0);
+      await assertDelivered(rig, 'b', [6, 2]);
+      await assertDelivered(rig, 'a', [6, 3]);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('fails the pending transmit on unplug, reconnects after replug and keeps working', async () => {
+    const rig = await openRig();
+    try {
+      const { modem, emu, pty } = rig.a;
+      emu.txDelayMs = 60_000; // the frame is still on the air when the cable goes
+      const since = emu.commands.length;
+      const done = rig.pa.done.length;
+      modem.transmit(Uint8Array.of(1, 2, 3));
+      await emu.waitForCommand(/^AT\+PSEND=/, since);
+      assert.equal(modem.isChannelBusy(), true);
+
+      await pty.unplug();
+      await emu.detach(); // the module loses power with its adapter
+      await rig.pa.until(() => rig.pa.done.length > done, 'the pending transmit to fail');
+      assert.equal(rig.pa.done.at(-1)!.ok, false);
+      assert.match(rig.pa.done.at(-1)!.error ?? '', /unplugged/);
+      assert.equal(modem.state, 'recovering');
+      assert.equal(modem.isChannelBusy(), false);
+
+      await pty.plug();
+      emu.txDelayMs = 5;
+      await emu.attach(pty.modemPath);
+      await until(modem, () => modem.state === 'ready' && modem.stats.reconnects === 1, 'the driver to reconnect');
+      await assertDelivered(rig, 'a', [4, 5, 6]);
+      await assertDelivered(rig, 'b', [6, 5, 4]);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('rejects open() on a missing port with E_MODEM_UNAVAILABLE naming the path', async () => {
+    const path = '/tmp/unibos-no-such-dir/ttyLORA0';
+    const modem = new SerialLoraModem({ path, params: PARAMS, ...FAST });
+    await assert.rejects(modem.open(), (err: unknown) => {
+      assert.ok(err instanceof FirmwareError);
+      assert.equal(err.code, 'E_MODEM_UNAVAILABLE');
+      assert.ok(err.message.includes(path), err.message);
+      return true;
+    });
+    assert.equal(modem.state, 'closed');
+  });
+
+  it('rejects open() with E_MODEM_TIMEOUT when nothing answers on the port', async () => {
+    const pty = await PtyPair.create();
+    try {
+      const modem = new SerialLoraModem({ path: pty.hostPath, params: PARAMS, ...FAST, syncAttempts: 2 });
+      await assert.rejects(modem.open(), (err: unknown) => {
+        assert.ok(err instanceof FirmwareError);
+        assert.equal(err.code, 'E_MODEM_TIMEOUT');
+        assert.match(err.message, /did not answer AT/);
+        return true;
+      });
+      assert.equal(modem.state, 'closed');
+    } finally {
+      await pty.dispose();
+    }
+  });
+});
+
+describe('RUI3 line parser', () => {
+  const KINDS = new Set<ModemLine['kind']>(['blank', 'ok', 'error', 'tx-done', 'rx', 'bad-rx', 'rx-timeout', 'restarted', 'banner', 'value', 'event', 'garbage']);
+
+  it('never throws on random bytes, and classifies every line', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 700 }), (bytes) => KINDS.has(parseModemLine(Buffer.from(bytes).toString('latin1')).kind)),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => KINDS.has(parseModemLine(text).kind)),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('turns any tail after +EVT:RXP2P: into a frame or a counted bad payload', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary-ascii', maxLength: 600 }), (tail) => {
+        const kind = parseModemLine(`+EVT:RXP2P:${tail}`).kind;
+        return kind === 'rx' || kind === 'bad-rx';
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('round-trips every frame size with its RSSI and SNR', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 255 }), fc.integer({ min: -140, max: 0 }), fc.integer({ min: -20, max: 15 }), (bytes, rssi, snr) => {
+        const line = parseModemLine(`+EVT:RXP2P:${rssi}:${snr}:${bytesToHex(bytes)}\r`);
+        assert.equal(line.kind, 'rx');
+        if (line.kind !== 'rx') return;
+        assert.deepEqual([...line.bytes], [...bytes]);
+        assert.equal(line.rssi, rssi);
+        assert.equal(line.snr, snr);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads the replies and events the driver depends on', () => {
+    assert.deepEqual(parseModemLine('OK\r'), { kind: 'ok' });
+    assert.deepEqual(parseModemLine('AT_BUSY_ERROR'), { kind: 'error', code: 'AT_BUSY_ERROR' });
+    assert.deepEqual(parseModemLine('+EVT:TXP2P DONE'), { kind: 'tx-done' });
+    assert.deepEqual(parseModemLine('+EVT:RXP2P RECEIVE TIMEOUT'), { kind: 'rx-timeout' });
+    assert.deepEqual(parseModemLine('Current Work Mode: LoRa P2P.'), { kind: 'restarted', workMode: 'LoRa P2P' });
+    assert.deepEqual(parseModemLine('AT+NWM=1'), { kind: 'value', command: 'NWM', value: '1' });
+    assert.equal(parseModemLine('+EVT:RXP2P:-60:11:AABBCCD').kind, 'bad-rx');
+    assert.equal(parseModemLine('+EVT:RXP2P:-60:11:').kind, 'bad-rx');
+    assert.equal(parseModemLine(`+EVT:RXP2P:-60:11:${'00'.repeat(256)}`).kind, 'bad-rx');
+    assert.deepEqual(p2pSettings(PARAMS).bandwidthKhz, 250);
+  });
+});

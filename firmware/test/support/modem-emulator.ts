@@ -1,0 +1,488 @@
+// A RAK3172 (RUI3 firmware, LoRa P2P) emulator that answers AT commands on the far end of a socat
+// pty pair, with knobs for misbehaving; emulators sharing one ModemAir hear each other's AT+PSEND.
+// The PtyPair (socat) it sits on is here too: unplugging a modem means killing that socat.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SerialPort } from 'serialport';
+import { ReadlineParser } from '@serialport/parser-readline';
+
+export interface EmulatedP2pConfig {
+  frequencyHz: number;
+  sf: number;
+  bandwidthKhz: number;
+  /** 0 = 4/5 .. 3 = 4/8, as RUI3 numbers them. */
+  codingRateIndex: number;
+  preamble: number;
+  txPowerDbm: number;
+}
+
+/** What a RUI3 module comes up with when it has forgotten its settings. */
+export const RUI3_DEFAULTS: Readonly<EmulatedP2pConfig> = {
+  frequencyHz: 868_000_000,
+  sf: 7,
+  bandwidthKhz: 125,
+  codingRateIndex: 0,
+  preamble: 8,
+  txPowerDbm: 14,
+};
+
+export type EmulatedRxMode = 'off' | 'continuous' | 'single' | 'window';
+
+/** The shared medium: a frame one emulator sends reaches every other one tuned the same way. */
+export class ModemAir {
+  private readonly modems = new Set<Rui3ModemEmulator>();
+  private heard = 0;
+
+  join(modem: Rui3ModemEmulator): void {
+    this.modems.add(modem);
+  }
+
+  leave(modem: Rui3ModemEmulator): void {
+    this.modems.delete(modem);
+  }
+
+  send(from: Rui3ModemEmulator, payload: Uint8Array, config: EmulatedP2pConfig): void {
+    for (const modem of this.modems) {
+      if (modem === from) continue;
+      // Deterministic but varied figures in the range a nearby node shows.
+      const n = this.heard++;
+      modem.hear(payload, config, -48 - ((n * 7) % 50), 9 - ((n * 3) % 12));
+    }
+  }
+}
+
+export interface EmulatorOptions {
+  air: ModemAir;
+  /** Work mode at power-up; modules leave the factory in LoRaWAN (1). */
+  workMode?: number;
+  /** Time between AT+PSEND's OK and +EVT:TXP2P DONE (the emulated time on air). */
+  txDelayMs?: number;
+  /** Time a restart takes before the banner; commands sent meanwhile are lost. */
+  bootDelayMs?: number;
+  /** ATE: echo every command line back before the reply. */
+  echo?: boolean;
+}
+
+type Reply = { lines: string[]; after?: () => void } | undefined;
+
+const SETTINGS = ['PFREQ', 'PSF', 'PBW', 'PCR', 'PPL', 'PTP'] as const;
+type SettingName = (typeof SETTINGS)[number];
+
+function settingValue(config: EmulatedP2pConfig, name: SettingName): number {
+  switch (name) {
+    case 'PFREQ':
+      return config.frequencyHz;
+    case 'PSF':
+      return config.sf;
+    case 'PBW':
+      return config.bandwidthKhz;
+    case 'PCR':
+      return config.codingRateIndex;
+    case 'PPL':
+      return config.preamble;
+    case 'PTP':
+      return config.txPowerDbm;
+  }
+}
+
+/** Applies one setting with RUI3's ranges; false means AT_PARAM_ERROR. */
+function applySetting(config: EmulatedP2pConfig, name: SettingName, text: string): boolean {
+  if (!/^\d{1,10}$/.test(text)) return false;
+  const v = Number(text);
+  const within = (min: number, max: number): boolean => v >= min && v <= max;
+  switch (name) {
+    case 'PFREQ':
+      if (!within(150_000_000, 960_000_000)) return false;
+      config.frequencyHz = v;
+      return true;
+    case 'PSF':
+      if (!within(5, 12)) return false;
+      config.sf = v;
+      return true;
+    case 'PBW':
+      if (v !== 125 && v !== 250 && v !== 500) return false;
+      config.bandwidthKhz = v;
+      return true;
+    case 'PCR':
+      if (!within(0, 3)) return false;
+      config.codingRateIndex = v;
+      return true;
+    case 'PPL':
+      if (!within(2, 65_535)) return false;
+      config.preamble = v;
+      return true;
+    case 'PTP':
+      if (!within(5, 22)) return false;
+      config.txPowerDbm = v;
+      return true;
+  }
+}
+
+function isSetting(name: string): name is SettingName {
+  return (SETTINGS as readonly string[]).includes(name);
+}
+
+export class Rui3ModemEmulator {
+  /** Every command line received while powered and booted, in order. */
+  readonly commands: string[] = [];
+  txDelayMs: number;
+  config: EmulatedP2pConfig = { ...RUI3_DEFAULTS };
+  rxMode: EmulatedRxMode = 'off';
+  workMode: number;
+
+  private readonly air: ModemAir;
+  private readonly bootDelayMs: number;
+  private echo: boolean;
+  private port: SerialPort | undefined;
+  private booting = false;
+  private transmitting = false;
+  private dropNext = 0;
+  private busyNext = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly commandWaiters = new Set<() => void>();
+
+  constructor(options: EmulatorOptions) {
+    this.air = options.air;
+    this.workMode = options.workMode ?? 1;
+    this.txDelayMs = options.txDelayMs ?? 5;
+    this.bootDelayMs = options.bootDelayMs ?? 20;
+    this.echo = options.echo ?? false;
+  }
+
+  /** Powers the module up on `path` (the modem end of a PtyPair); a replug is a fresh power-up. */
+  async attach(path: string): Promise<void> {
+    await this.detach();
+    this.powerOn();
+    const port = new SerialPort({ path, baudRate: 115_200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    port.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' })).on('data', (line: string) => {
+      if (this.port === port) this.onCommand(line);
+    });
+    port.on('close', () => {
+      if (this.port !== port) return;
+      this.port = undefined;
+      this.powerOff();
+    });
+    port.on('error', () => undefined);
+    this.port = port;
+    this.air.join(this);
+  }
+
+  /** Powers the module down and lets go of the pty. */
+  async detach(): Promise<void> {
+    const port = this.port;
+    this.port = undefined;
+    this.powerOff();
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+  }
+
+  get attached(): boolean {
+    return this.port !== undefined;
+  }
+
+  // --- misbehaviour knobs -------------------------------------------------------------------
+
+  /** Prints lines no RUI3 module would print (noise, a wrong baud rate, a half-written line). */
+  emitGarbage(lines: string[]): void {
+    for (const line of lines) this.write(line);
+  }
+
+  /** Writes raw text, line endings included, e.g. to end a line with a bare '\n'. */
+  writeRaw(text: string): void {
+    this.port?.write(Buffer.from(text, 'latin1'));
+  }
+
+  /** The next `n` commands are executed but their replies (values and status) never arrive. */
+  dropReplies(n: number): void {
+    this.dropNext = n;
+  }
+
+  /** The next `n` AT+PSEND commands get AT_BUSY_ERROR (as with CAD finding the channel busy). */
+  busyOnNextSends(n: number): void {
+    this.busyNext = n;
+  }
+
+  /**
+   * Restarts as after a brown-out or watchdog: forgets the P2P settings and the receive mode, then
+   * prints the boot banner. A factory reset also falls back to LoRaWAN mode.
+   */
+  reboot(options: { factoryReset?: boolean } = {}): void {
+    this.powerOff();
+    this.powerOn();
+    if (options.factoryReset) this.workMode = 1;
+    this.boot();
+  }
+
+  /** Prints a receive event whose payload cannot be decoded. */
+  emitCorruptRx(kind: 'odd-length' | 'not-hex' | 'missing-fields'): void {
+    const line = {
+      'odd-length': '+EVT:RXP2P:-71:6:A1B2C',
+      'not-hex': '+EVT:RXP2P:-71:6:G0DZ',
+      'missing-fields': '+EVT:RXP2P:-71',
+    }[kind];
+    this.write(line);
+  }
+
+  /** Resolves with the first command matching `pattern` received at or after index `since`. */
+  waitForCommand(pattern: RegExp, since = 0, timeoutMs = 5000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const found = this.commands.slice(since).find((c) => pattern.test(c));
+        if (found === undefined) return false;
+        clearTimeout(timer);
+        this.commandWaiters.delete(wake);
+        resolve(found);
+        return true;
+      };
+      const wake = (): void => void check();
+      const timer = setTimeout(() => {
+        this.commandWaiters.delete(wake);
+        reject(new Error(`the emulated modem never received a command matching ${pattern}`));
+      }, timeoutMs);
+      if (!check()) this.commandWaiters.add(wake);
+    });
+  }
+
+  // --- the air ----------------------------------------------------------------------------------
+
+  /** Another emulator sent `payload`; it is heard only if tuned alike and listening. */
+  hear(payload: Uint8Array, config: EmulatedP2pConfig, rssi: number, snr: number): void {
+    if (!this.port || this.booting || this.workMode !== 0 || this.rxMode === 'off' || this.transmitting) return;
+    const c = this.config;
+    if (c.frequencyHz !== config.frequencyHz || c.sf !== config.sf || c.bandwidthKhz !== config.bandwidthKhz || c.codingRateIndex !== config.codingRateIndex) {
+      return;
+    }
+    this.write(`+EVT:RXP2P:${rssi}:${snr}:${Buffer.from(payload).toString('hex').toUpperCase()}`);
+    if (this.rxMode === 'single' || this.rxMode === 'window') this.rxMode = 'off';
+  }
+
+  // --- the module ---------------------------------------------------------------------------
+
+  private powerOn(): void {
+    this.config = { ...RUI3_DEFAULTS };
+    this.rxMode = 'off';
+    this.transmitting = false;
+    this.booting = false;
+  }
+
+  private powerOff(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.transmitting = false;
+    this.rxMode = 'off';
+    this.booting = false;
+    if (!this.port) this.air.leave(this);
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private boot(): void {
+    this.booting = true;
+    this.later(this.bootDelayMs, () => {
+      this.booting = false;
+      // RUI3 4.x banner (AT command manual, ATZ example); the last line is what marks "ready".
+      this.write('');
+      this.write('RAKwireless RAK3172');
+      this.write('------------------------------------------------------');
+      this.write('Version: RUI_4.0.6_RAK3172-E');
+      this.write(`Current Work Mode: ${this.workMode === 0 ? 'LoRa P2P' : 'LoRaWAN'}.`);
+    });
+  }
+
+  private write(line: string): void {
+    this.port?.write(Buffer.from(`${line}\r\n`, 'latin1'));
+  }
+
+  private onCommand(raw: string): void {
+    const line = raw.trim();
+    if (line === '' || this.booting) return;
+    this.commands.push(line);
+    for (const wake of [...this.commandWaiters]) wake();
+    if (this.echo) this.write(line);
+    const reply = this.execute(line);
+    if (!reply) return;
+    if (this.dropNext > 0) this.dropNext--;
+    else for (const l of reply.lines) this.write(l);
+    reply.after?.();
+  }
+
+  private execute(line: string): Reply {
+    const ok: Reply = { lines: ['OK'] };
+    const err = (code: string): Reply => ({ lines: [code] });
+    const upper = line.toUpperCase();
+    if (upper === 'AT') return ok;
+    if (upper === 'ATZ') {
+      this.reboot();
+      return undefined;
+    }
+    if (upper === 'ATE') {
+      this.echo = !this.echo;
+      return ok;
+    }
+    const m = /^AT\+([A-Z0-9]+)(?:=(.*))?$/i.exec(line);
+    if (!m) return err('AT_COMMAND_NOT_FOUND');
+    const name = m[1]!.toUpperCase();
+    const arg = m[2];
+    const query = arg === '?';
+    if (name === 'VER' && query) return { lines: ['AT+VER=RUI_4.0.6_RAK3172-E', 'OK'] };
+    if (name === 'NWM') {
+      if (query) return { lines: [`AT+NWM=${this.workMode}`, 'OK'] };
+      if (arg !== '0' && arg !== '1' && arg !== '2') return err('AT_PARAM_ERROR');
+      const mode = Number(arg);
+      if (mode === this.workMode) return ok;
+      // The manual: OK, then the module restarts into the new mode and prints its banner.
+      return {
+        lines: ['OK'],
+        after: () => {
+          this.powerOff();
+          this.powerOn();
+          this.workMode = mode;
+          this.boot();
+        },
+      };
+    }
+    if (this.workMode !== 0 && (isSetting(name) || name === 'PRECV' || name === 'PSEND' || name === 'P2P')) {
+      return err('AT_MODE_NO_SUPPORT');
+    }
+    if (isSetting(name)) {
+      if (query) return { lines: [`AT+${name}=${settingValue(this.config, name)}`, 'OK'] };
+      if (arg === undefined) return err('AT_PARAM_ERROR');
+      if (this.rxMode !== 'off') return err('AT_BUSY_ERROR');
+      return applySetting(this.config, name, arg) ? ok : err('AT_PARAM_ERROR');
+    }
+    if (name === 'PRECV') return this.precv(arg);
+    if (name === 'PSEND') return this.psend(arg);
+    return err('AT_COMMAND_NOT_FOUND');
+  }
+
+  private precv(arg: string | undefined): Reply {
+    const ms = this.rxMode === 'continuous' ? 65_534 : 0;
+    if (arg === '?') return { lines: [`AT+PRECV=${ms}`, 'OK'] };
+    if (arg === undefined || !/^\d{1,5}$/.test(arg) || Number(arg) > 65_535) return { lines: ['AT_PARAM_ERROR'] };
+    const value = Number(arg);
+    if (value === 0) {
+      this.rxMode = 'off';
+      return { lines: ['OK'] };
+    }
+    // Documented: with a receive window open, only AT+PRECV=0 is accepted.
+    if (this.rxMode !== 'off' || this.transmitting) return { lines: ['AT_BUSY_ERROR'] };
+    if (value === 65_534) this.rxMode = 'continuous';
+    else if (value === 65_535) this.rxMode = 'single';
+    else {
+      this.rxMode = 'window';
+      this.later(value, () => {
+        if (this.rxMode !== 'window') return;
+        this.rxMode = 'off';
+        this.write('+EVT:RXP2P RECEIVE TIMEOUT');
+      });
+    }
+    return { lines: ['OK'] };
+  }
+
+  private psend(arg: string | undefined): Reply {
+    if (arg === undefined || arg.length < 2 || arg.length % 2 !== 0 || !/^[0-9A-Fa-f]+$/.test(arg)) return { lines: ['AT_PARAM_ERROR'] };
+    if (arg.length > 510) return { lines: ['AT_PARAM_ERROR'] };
+    if (this.busyNext > 0) {
+      this.busyNext--;
+      return { lines: ['AT_BUSY_ERROR'] };
+    }
+    // Documented: AT+PSEND is refused while continuous receive is on.
+    if (this.rxMode !== 'off' || this.transmitting) return { lines: ['AT_BUSY_ERROR'] };
+    const payload = Uint8Array.from(Buffer.from(arg, 'hex'));
+    const config = { ...this.config };
+    this.transmitting = true;
+    this.later(this.txDelayMs, () => {
+      this.transmitting = false;
+      this.air.send(this, payload, config);
+      this.write('+EVT:TXP2P DONE');
+    });
+    return { lines: ['OK'] };
+  }
+}
+
+/**
+ * Two linked ptys from socat: the driver opens `hostPath`, an emulator `modemPath`. `unplug()`
+ * kills socat (both ends see the port vanish, as with a pulled USB adapter); `plug()` brings the
+ * same paths back.
+ */
+export class PtyPair {
+  private proc: ChildProcess | undefined;
+
+  private constructor(
+    readonly dir: string,
+    readonly hostPath: string,
+    readonly modemPath: string,
+  ) {}
+
+  static async create(): Promise<PtyPair> {
+    const dir = await mkdtemp(join(tmpdir(), 'unibos-pty-'));
+    const pair = new PtyPair(dir, join(dir, 'host'), join(dir, 'modem'));
+    await pair.plug();
+    return pair;
+  }
+
+  /** Starts socat and resolves once it reports the data loop running with both links in place. */
+  async plug(): Promise<void> {
+    if (this.proc) return;
+    const proc = spawn('/usr/bin/socat', ['-d', '-d', `pty,raw,echo=0,link=${this.hostPath}`, `pty,raw,echo=0,link=${this.modemPath}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    this.proc = proc;
+    const stderr = proc.stderr!;
+    await new Promise<void>((resolve, reject) => {
+      let log = '';
+      const finish = (err?: Error): void => {
+        clearTimeout(guard);
+        stderr.off('data', onData);
+        proc.off('exit', onExit);
+        proc.off('error', onError);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onData = (chunk: Buffer): void => {
+        log += chunk.toString();
+        if (log.includes('starting data transfer loop') && existsSync(this.hostPath) && existsSync(this.modemPath)) finish();
+      };
+      const onExit = (code: number | null): void => finish(new Error(`socat exited (${code}) before the pty pair was up: ${log}`));
+      const onError = (err: Error): void => finish(err);
+      const guard = setTimeout(() => finish(new Error(`socat did not bring the pty pair up within 5 s: ${log}`)), 5000);
+      stderr.on('data', onData);
+      proc.once('exit', onExit);
+      proc.once('error', onError);
+    }).catch(async (err: unknown) => {
+      await this.unplug();
+      throw err;
+    });
+    // Keep draining socat's log so it never blocks on a full pipe.
+    stderr.resume();
+  }
+
+  /** Kills socat and waits for it to exit; the link paths disappear with it. */
+  async unplug(): Promise<void> {
+    const proc = this.proc;
+    this.proc = undefined;
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      });
+    }
+    await rm(this.hostPath, { force: true });
+    await rm(this.modemPath, { force: true });
+  }
+
+  async dispose(): Promise<void> {
+    await this.unplug();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
