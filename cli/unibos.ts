@@ -13,7 +13,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   inbox: { summary: 'list texts and alerts the running node received', load: () => import('./commands/inbox.ts') },
 };
 
-/** Mistakes the user can fix by changing the command or the config: exit code 2, like usage errors. */
+/**
+ * Mistakes the user can fix by changing the command or the config: exit code 2, like usage errors.
+ * Every other code (the node failing, E_NODE_ERROR; not answering, E_NODE_TIMEOUT; hardware) is 1.
+ */
 const USER_ERRORS = new Set(['E_CONFIG', 'E_BAD_REQUEST', 'E_NODE_RUNNING', 'E_NODE_NOT_RUNNING']);
 
 export async function main(argv: string[]): Promise<number> {
@@ -39,6 +42,12 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof Error && err.name === 'FirmwareError') {
       process.stderr.write(`unibos ${name}: ${err.message}\n`);
       return USER_ERRORS.has((err as Error & { code?: string }).code ?? '') ? 2 : 1;
+    }
+    // The mesh library's errors say what was wrong with a value (a channel key, a frame); the
+    // stack would only point into the library.
+    if (err instanceof Error && err.name === 'MeshError') {
+      process.stderr.write(`unibos ${name}: ${err.message}\n`);
+      return 1;
     }
     throw err;
   }

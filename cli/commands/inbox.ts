@@ -1,21 +1,32 @@
 // `unibos inbox`: texts and alerts the running node received.
 
 import { callNode, formatNodeId, type InboxMessage } from '@unibos/firmware';
+import { integer } from '../cli-args.ts';
+import { CliError } from '../cli-error.ts';
 import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
 
-const HELP = `usage: unibos inbox [options]
+const HELP = `usage: unibos inbox [--last N | --after N] [options]
 
 Lists the texts and alerts (SOS, "I am safe", warnings) this node received, oldest first.
+Each has a number; the node keeps the newest 10000.
 
-  --after N        only messages after number N
+  --last N         the newest N messages (default 20, at most 1000)
+  --after N        instead, the messages after number N (up to 1000; page on from the last shown)
 ${DATA_DIR_HELP}
 `;
 
+const MAX = 1000;
+
 export async function run(argv: string[]): Promise<number> {
-  const args = parseControlArgs<{ after?: string }>(argv, HELP, { after: { type: 'string' } });
+  const args = parseControlArgs<{ after?: string; last?: string }>(argv, HELP, { after: { type: 'string' }, last: { type: 'string' } });
   if (!args) return 0;
-  const after = args.values.after === undefined ? '' : `?after=${encodeURIComponent(args.values.after)}`;
-  const { messages } = await callNode<{ messages: InboxMessage[] }>(args.dataDir, 'GET', `/inbox${after}`);
+  const { after, last } = args.values;
+  if (after !== undefined && last !== undefined) throw new CliError('give --last or --after, not both');
+  const query =
+    after === undefined
+      ? `limit=${integer('--last', last, 20, 1, MAX)}`
+      : `after=${integer('--after', after, 0, 0, Number.MAX_SAFE_INTEGER)}&limit=${MAX}`;
+  const { messages } = await callNode<{ messages: InboxMessage[] }>(args.dataDir, 'GET', `/inbox?${query}`);
   if (args.values.json) {
     printJson(messages);
     return 0;

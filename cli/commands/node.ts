@@ -1,8 +1,7 @@
 // `unibos node`: run this machine as a field device until SIGTERM/SIGINT.
 
-import { parseArgs } from 'node:util';
 import { CONFIG_KEYS, createLogger, loadNodeConfig, runNode } from '@unibos/firmware';
-import { CliError } from '../cli-error.ts';
+import { parseCommand } from '../cli-args.ts';
 
 const FLAGS = Object.values(CONFIG_KEYS as Record<string, { flag?: string; env?: string; help: string; default: unknown }>).filter((d) => d.flag);
 
@@ -23,18 +22,10 @@ Example, three nodes in a line on one machine (run \`unibos air\` first):
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } };
+  const options: Record<string, { type: 'string' }> = { config: { type: 'string' } };
   for (const d of FLAGS) options[d.flag!] = { type: 'string' };
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options });
-  } catch (err) {
-    throw new CliError(`${(err as Error).message}\n\n${HELP}`);
-  }
-  if (parsed.values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const parsed = parseCommand(argv, HELP, options);
+  if (!parsed) return 0;
   const flags: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(parsed.values)) if (typeof v === 'string' && k !== 'config') flags[k] = v;
   const config = loadNodeConfig({ flags, ...(typeof parsed.values.config === 'string' ? { file: parsed.values.config } : {}) });

@@ -3,7 +3,6 @@
 
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   CoverageFloodPolicy,
   DEFAULT_COVERAGE_THRESHOLD,
@@ -20,6 +19,7 @@ import {
   type Topology,
 } from '@unibos/mesh-protocol';
 import { CliError } from '../cli-error.ts';
+import { integer, number, oneOf, parseCommand } from '../cli-args.ts';
 
 const STRATEGIES = ['naive', 'baseline', 'ours'] as const;
 type StrategyName = (typeof STRATEGIES)[number];
@@ -42,33 +42,10 @@ per-link loss, collisions, half-duplex, airtime) and reports how floods spread.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        nodes: { type: 'string' },
-        topology: { type: 'string' },
-        loss: { type: 'string' },
-        seed: { type: 'string' },
-        frames: { type: 'string' },
-        'hop-limit': { type: 'string' },
-        preset: { type: 'string' },
-        strategy: { type: 'string' },
-        threshold: { type: 'string' },
-        svg: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    });
-  } catch (err) {
-    throw new CliError((err as Error).message);
-  }
-  const o = parsed.values;
-  if (o.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const flags = ['nodes', 'topology', 'loss', 'seed', 'frames', 'hop-limit', 'preset', 'strategy', 'threshold', 'svg'];
+  const parsed = parseCommand(argv, HELP, Object.fromEntries(flags.map((f) => [f, { type: 'string' as const }])));
+  if (!parsed) return 0;
+  const o = parsed.values as Record<string, string | undefined>;
   const nodes = integer('--nodes', o.nodes, 30, 2, 500);
   const topology = oneOf('--topology', o.topology, ['line', 'grid', 'random'] as const, 'random') as Topology;
   const loss = number('--loss', o.loss, 0.2, 0, 0.95);
@@ -161,22 +138,3 @@ function hex(id: number): string {
   return id.toString(16).padStart(4, '0');
 }
 
-function integer(flag: string, raw: string | undefined, dflt: number, min: number, max: number): number {
-  if (raw === undefined) return dflt;
-  const v = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(v >= min && v <= max)) throw new CliError(`${flag} must be a whole number from ${min} to ${max}, got '${raw}'`);
-  return v;
-}
-
-function number(flag: string, raw: string | undefined, dflt: number, min: number, max: number): number {
-  if (raw === undefined) return dflt;
-  const v = Number(raw);
-  if (!/^\d*\.?\d+$/.test(raw) || !(v >= min && v <= max)) throw new CliError(`${flag} must be a number from ${min} to ${max}, got '${raw}'`);
-  return v;
-}
-
-function oneOf(flag: string, raw: string | undefined, allowed: readonly string[], dflt: string): string {
-  if (raw === undefined) return dflt;
-  if (!allowed.includes(raw)) throw new CliError(`${flag} must be one of ${allowed.join(', ')}, got '${raw}'`);
-  return raw;
-}

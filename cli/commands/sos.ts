@@ -24,6 +24,6 @@ export async function run(argv: string[]): Promise<number> {
   }
   const s = await callNode<SosStatus>(args.dataDir, 'POST', '/sos');
   if (args.values.json) printJson(s);
-  else process.stdout.write(`SOS raised (copy ${s.copiesSent}); it is resent until a gateway acknowledges it. \`unibos sos --safe\` ends it.\n`);
+  else process.stdout.write(`SOS raised: copy ${s.copiesSent} queued, resent at growing intervals until a gateway acknowledges it. \`unibos sos --safe\` ends it.\n`);
   return 0;
 }

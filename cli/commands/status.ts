@@ -1,7 +1,7 @@
 // `unibos status`: what the running node is doing.
 
 import { callNode, type NodeStatus } from '@unibos/firmware';
-import { DATA_DIR_HELP, parseControlArgs, printJson } from '../node-control.ts';
+import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-control.ts';
 
 const HELP = `usage: unibos status [options]
 
@@ -22,8 +22,8 @@ export async function run(argv: string[]): Promise<number> {
   const drops = Object.entries(s.mesh.drops).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
   process.stdout.write(
     [
-      `node      ${s.nodeId}  ${s.name}  (${s.role}), up ${s.uptimeS} s`,
-      `radio     ${s.radio.type}, ${s.radio.state}, ${s.radio.preset} on ${(s.radio.frequencyHz / 1e6).toFixed(3)} MHz, ${s.radio.region}${s.radio.error ? `\n          ${s.radio.error}` : ''}`,
+      `node      ${s.nodeId}  ${plain(s.name)}  (${s.role}), up ${s.uptimeS} s`,
+      `radio     ${s.radio.type}, ${s.radio.state}, ${s.radio.preset} on ${(s.radio.frequencyHz / 1e6).toFixed(3)} MHz, ${s.radio.region}${s.radio.error ? `\n          ${plain(s.radio.error)}` : ''}`,
       `gps       ${s.gps.type}${fix && fix.mode !== 'none' ? `, ${fix.mode} fix ${fix.latitude.toFixed(5)}, ${fix.longitude.toFixed(5)}` : s.gps.type === 'none' ? '' : ', no fix'}`,
       `mesh      channel ${s.mesh.channel}, hop limit ${s.mesh.hopLimit}, channel use ${s.mesh.channelUtilizationPercent}%`,
       `frames    sent ${s.mesh.framesSent}, received ${s.mesh.framesReceived}, delivered ${s.mesh.delivered}, relayed ${s.mesh.relayed}; drops: ${drops}`,

@@ -11,6 +11,8 @@ export type FirmwareErrorCode =
   | 'E_GPIO_UNAVAILABLE'
   | 'E_NODE_NOT_RUNNING'
   | 'E_NODE_RUNNING'
+  | 'E_NODE_TIMEOUT'
+  | 'E_NODE_ERROR'
   | 'E_BAD_REQUEST'
   | 'E_STORAGE';
 

@@ -86,6 +86,14 @@ function line(
       for (const n of nodes.values()) await n.device.start();
     },
     run: (ms: number) => scheduler.runUntil(scheduler.now() + ms),
+    /** Like run, but lets promises settle every simulated second (for parts that start asynchronously). */
+    runSettling: async (ms: number) => {
+      const end = scheduler.now() + ms;
+      while (scheduler.now() < end) {
+        scheduler.runUntil(Math.min(end, scheduler.now() + 1000));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
   };
 }
 
@@ -107,7 +115,6 @@ test('a text from A reaches C through B exactly once, and A knows B at 1 hop and
   assert.equal(peers.get(net.get('B').identity.nodeId)?.hops, 1);
   assert.equal(peers.get(c.identity.nodeId)?.hops, 2);
   assert.equal(peers.get(c.identity.nodeId)?.longName, 'C', 'names come from NodeInfo announcements');
-  assert.equal(peers.get(net.get('B').identity.nodeId)?.batteryLevel ?? null, null, 'no telemetry yet in the first minutes');
 });
 
 test('an SOS is resent at growing intervals until a gateway acknowledges it', async () => {
@@ -115,7 +122,7 @@ test('an SOS is resent at growing intervals until a gateway acknowledges it', as
   await net.startAll();
   net.run(30_000);
   const c = net.get('C').device;
-  // The gateway is away at first: nothing hears C's SOS beyond B.
+  // The gateway is away at first (its radio down): nothing hears C's SOS beyond B.
   net.get('A').radio.set('recovering');
   const raised = c.raiseSos();
   assert.equal(raised.phase, 'pending');
@@ -185,13 +192,16 @@ test('a message in flight when the node restarts is resent with its id and deliv
   a.device.sendText('exactly once');
   // Run until the frame has gone on air (B has it) but before A heard B relay it back as an ack.
   const b = net.get('B').device;
-  while (b.inbox.since().length === 0) net.run(5);
+  for (let i = 0; i < 10_000 && b.inbox.since().length === 0; i++) net.run(5);
+  assert.equal(b.inbox.since().length, 1, 'B received it within 50 s');
   assert.equal(a.device.outbox.size, 1, 'not yet acknowledged');
   const a2 = await net.restart('A');
   await a2.device.start();
   net.run(300_000);
   assert.equal(a2.device.outbox.size, 0);
-  assert.equal(b.inbox.since().length, 1, 'B dropped the resent copy by (from, id)');
+  assert.ok(a2.radio.transmissions > 0, 'the restarted node sent it again');
+  assert.ok(b.router.stats.dropCount('duplicate') >= 1, 'B heard the resent copy and dropped it by (from, id)');
+  assert.equal(b.inbox.since().length, 1);
 });
 
 test('position beacons follow the GPS: sent on the first fix and again after moving, at the precision asked for', async () => {
@@ -272,4 +282,84 @@ test('the button: a long press raises an SOS (LED blinks fast, B buzzes), a shor
   net.run(60_000);
   assert.equal(a.status().sos.phase, 'cancelled');
   assert.deepEqual(net.get('B').device.inbox.since().map((m) => m.level), ['SOS', 'SAFE']);
+});
+
+test('a message whose radio fails before it goes on air stays queued and goes when the radio returns', async () => {
+  const net = line(['A', 'B']);
+  await net.startAll();
+  net.run(30_000);
+  const a = net.get('A');
+  a.device.sendText('important broadcast');
+  a.radio.set('recovering'); // handed to the router, not yet on air
+  net.run(60_000);
+  assert.equal(a.device.outbox.size, 1, 'a radio fault is not a delivery');
+  assert.equal(net.get('B').device.inbox.since().length, 0);
+  a.radio.set('ready');
+  net.run(120_000);
+  assert.deepEqual(net.get('B').device.inbox.since().map((m) => m.text), ['important broadcast']);
+  assert.equal(a.device.outbox.size, 0);
+});
+
+test('an SOS does not wait behind texts for a node that is not there', async () => {
+  const net = line(['A', 'B'], { roles: { B: 'GATEWAY' } });
+  await net.startAll();
+  net.run(30_000);
+  const a = net.get('A').device;
+  for (let i = 0; i < 5; i++) a.sendText(`for the absent ${i}`, 0x0bad_cafe);
+  const t0 = net.scheduler.now();
+  a.raiseSos();
+  for (let i = 0; i < 600 && a.status().sos.phase !== 'acknowledged'; i++) net.run(100);
+  assert.equal(a.status().sos.phase, 'acknowledged');
+  assert.ok(net.scheduler.now() - t0 < 30_000, `acknowledged after ${Math.round((net.scheduler.now() - t0) / 1000)} s`);
+  assert.equal(a.outbox.size, 5, 'the texts are still waiting for their destination');
+});
+
+test('stop() ends every timer: nothing fires into a closed database afterwards', async () => {
+  const net = line(['A', 'B']);
+  await net.startAll();
+  net.run(30_000);
+  const a = net.get('A');
+  a.device.sendText('to nobody', 0x0bad_cafe); // awaits an ack that never comes: retries pending
+  a.device.raiseSos();
+  net.run(2_000);
+  await a.device.stop();
+  a.db.close();
+  assert.doesNotThrow(() => net.run(3_600_000));
+});
+
+test('a GPS that is not there at boot does not stop the node; it is retried and fixes flow once it answers', async () => {
+  let fails = 2;
+  let listener: ((f: GpsFix) => void) | undefined;
+  const fix: GpsFix = { mode: '3d', latitude: 41.01, longitude: 28.97, altitudeM: 5 };
+  const gps: GpsSource = {
+    start: async () => {
+      if (fails-- > 0) throw Object.assign(new Error('no gpsd at 127.0.0.1:2947'), { code: 'E_GPS_UNAVAILABLE' });
+      listener?.(fix);
+    },
+    stop: async () => undefined,
+    onFix: (fn) => (listener = fn),
+    get lastFix() {
+      return fails < 0 ? fix : undefined;
+    },
+    stats: { accepted: 0, dropped: 0, reconnects: 0 },
+  };
+  const net = line(['A', 'B'], { gps: { A: gps } });
+  await net.startAll();
+  const a = net.get('A').device;
+  assert.match(a.status().gps.error ?? '', /no gpsd/);
+  await net.runSettling(30_000); // retried after 2 s, then 4 s
+  assert.equal(a.status().gps.error, null);
+  const atB = net.get('B').device.peers.all().find((p) => p.nodeId === a.nodeId);
+  assert.ok(atB && Math.abs(atB.latitude! - 41.01) < 1e-5, 'its position reached B');
+});
+
+test('a received message that cannot be stored is counted, and the node keeps relaying', async () => {
+  const net = line(['A', 'B', 'C']);
+  await net.startAll();
+  net.run(30_000);
+  net.get('B').db.exec('DROP TABLE inbox'); // as good as a full SD card for this table
+  net.get('A').device.sendText('through B anyway');
+  net.run(120_000);
+  assert.equal(net.get('B').device.status().storageErrors, 1);
+  assert.deepEqual(net.get('C').device.inbox.since().map((m) => m.text), ['through B anyway']);
 });

@@ -3,7 +3,6 @@
 
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +19,9 @@ import { GpsdClient } from '../src/gps/gpsd-client.ts';
 import { NmeaSerialGps } from '../src/gps/nmea-serial-gps.ts';
 import { SimGps } from '../src/gps/sim-gps.ts';
 import { FixProbe, gpsContract, type GpsUnderTest } from './contract/gps-contract.ts';
+import { EventWaiter } from './support/event-waiter.ts';
+import { startGpsfake } from './support/gpsfake.ts';
+import { PtyPair } from './support/pty-pair.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/lisbon-walk.nmea', import.meta.url));
 /** The log's sentences, without its comment lines. */
@@ -43,87 +45,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-/** Resolves once `child` has printed `pattern` on `stream`; rejects if it exits first. */
-function waitForOutput(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp, what: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let seen = '';
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.toString('latin1');
-      if (pattern.test(seen)) {
-        child[stream]!.off('data', onData);
-        child.off('exit', onExit);
-        resolve();
-      }
-    };
-    const onExit = (code: number | null): void => reject(new Error(`${what} exited (${code}) before it was ready: ${seen.slice(-500)}`));
-    child[stream]!.on('data', onData);
-    child.once('exit', onExit);
-    child.once('error', (err) => reject(new Error(`cannot run ${what} (Debian packages gpsd-clients, socat): ${err.message}`)));
-  });
-}
-
-interface Gpsfake {
-  /** Lets gpsfake play `lines` more sentences (it waits for a newline before each one). */
-  release(lines: number): void;
-  /** Kills gpsfake and its gpsd; resolves when they are gone. */
-  kill(): Promise<void>;
-}
-
-/**
- * gpsfake starts its own gpsd on `port` and plays `log` into it over a pty. -i makes it wait for a
- * newline on stdin before each sentence, so no sentence goes out before the client under test is
- * watching; -W 1 makes it exit 1 s after the log ends instead of spinning for the default 60 s.
- */
-async function startGpsfake(log: string, port: number, dir: string): Promise<Gpsfake> {
-  const child = spawn('gpsfake', ['-P', String(port), '-1', '-c', '0.1', '-q', '-i', '-W', '1', log], {
-    // Its own process group, so one kill reaches the gpsd it started; TMPDIR holds gpsd's control socket.
-    detached: true,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, TMPDIR: dir },
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.stdin!.on('error', () => undefined); // it may exit before we stop writing
-  child.stderr!.resume();
-  // The first prompt comes after gpsd is listening and has the pty as a device.
-  await waitForOutput(child, 'stdout', /line 1:/, 'gpsfake');
-  child.stdout!.resume();
-  return {
-    release: (lines) => {
-      child.stdin!.write('\n'.repeat(lines));
-    },
-    kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
-      await exited;
-      // gpsd exports fixes in a SysV shared-memory segment keyed by port and, having dropped root, cannot remove it.
-      spawnSync('ipcrm', ['-M', `0x4770${port.toString(16).padStart(4, '0')}`], { stdio: 'ignore' });
-    },
-  };
-}
-
-interface PtyPair {
-  a: string;
-  b: string;
-  stop(): Promise<void>;
-}
-
-/** A virtual null-modem cable: what is written to b comes out of a, and the other way. */
-async function startPtyPair(dir: string): Promise<PtyPair> {
-  const a = join(dir, 'ttyGPS');
-  const b = join(dir, 'ttyFeed');
-  const child = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForOutput(child, 'stderr', /starting data transfer loop/, 'socat');
-  child.stderr!.resume();
-  return {
-    a,
-    b,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 async function openPort(path: string): Promise<SerialPort> {
@@ -166,15 +87,20 @@ async function gpsdReports(port: number, count: number): Promise<void> {
   });
 }
 
+/** Records link changes; `next(up)` resolves on the first change to `up` after the call. */
 function linkEvents(source: { onLinkChange(l: (up: boolean) => void): void }): { next(up: boolean): Promise<void> } {
-  const waiting: Array<{ up: boolean; resolve: () => void }> = [];
+  const seen: boolean[] = [];
+  const changes = new EventWaiter();
   source.onLinkChange((up) => {
-    for (const w of waiting.splice(0)) {
-      if (w.up === up) w.resolve();
-      else waiting.push(w);
-    }
+    seen.push(up);
+    changes.wake();
   });
-  return { next: (up) => new Promise<void>((resolve) => waiting.push({ up, resolve })) };
+  return {
+    next: (up) => {
+      const from = seen.length;
+      return changes.until(() => seen.slice(from).includes(up), `the link to go ${up ? 'up' : 'down'}`, 15_000);
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,16 +124,15 @@ gpsContract('GpsdClient (gpsd via gpsfake)', async (): Promise<GpsUnderTest> => 
 });
 
 gpsContract('NmeaSerialGps (socat pty pair)', async (): Promise<GpsUnderTest> => {
-  const dir = scratchDir();
-  const pair = await startPtyPair(dir);
-  const feed = await openPort(pair.b);
+  const pair = await PtyPair.create();
+  const feed = await openPort(pair.devicePath);
   return {
-    source: new NmeaSerialGps({ path: pair.a, reopenDelayMs: () => 20 }),
+    source: new NmeaSerialGps({ path: pair.hostPath, reopenDelayMs: () => 20 }),
     first: FIRST,
     play: () => writeLines(feed, SENTENCES.slice(0, AFTER_OUTAGE)),
     // Another reader takes the port and receives the rest of the walk; the stopped source must see none of it.
     afterStop: async () => {
-      const reader = await openPort(pair.a);
+      const reader = await openPort(pair.hostPath);
       const lines = reader.pipe(new ReadlineParser({ delimiter: '\r\n', encoding: 'latin1' }));
       const rest = SENTENCES.slice(AFTER_OUTAGE);
       const all = new Promise<void>((resolve) => {
@@ -222,8 +147,7 @@ gpsContract('NmeaSerialGps (socat pty pair)', async (): Promise<GpsUnderTest> =>
     },
     close: async () => {
       await closePort(feed);
-      await pair.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await pair.dispose();
     },
   };
 });
@@ -495,10 +419,9 @@ describe('NMEA parser properties (fast-check)', () => {
 
 describe('NmeaSerialGps', () => {
   it('counts broken sentences as drops and keeps delivering good fixes', async () => {
-    const dir = scratchDir();
-    const pair = await startPtyPair(dir);
-    const feed = await openPort(pair.b);
-    const gps = new NmeaSerialGps({ path: pair.a });
+    const pair = await PtyPair.create();
+    const feed = await openPort(pair.devicePath);
+    const gps = new NmeaSerialGps({ path: pair.hostPath });
     const probe = new FixProbe(gps);
     try {
       await gps.start();
@@ -519,16 +442,14 @@ describe('NmeaSerialGps', () => {
     } finally {
       await gps.stop();
       await closePort(feed);
-      await pair.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await pair.dispose();
     }
   });
 
   it('reports the fix lost when the port goes away, reopens it when it is back, and counts the reconnect', async () => {
-    const dir = scratchDir();
-    let pair = await startPtyPair(dir);
-    let feed = await openPort(pair.b);
-    const gps = new NmeaSerialGps({ path: pair.a, reopenDelayMs: () => 20 });
+    const pair = await PtyPair.create();
+    let feed = await openPort(pair.devicePath);
+    const gps = new NmeaSerialGps({ path: pair.hostPath, reopenDelayMs: () => 20 });
     const probe = new FixProbe(gps);
     const link = linkEvents(gps);
     try {
@@ -537,24 +458,23 @@ describe('NmeaSerialGps', () => {
       await probe.until(() => probe.firstPositioned() !== undefined, 'a fix');
       const down = link.next(false);
       await closePort(feed);
-      await pair.stop(); // the USB receiver is unplugged
+      await pair.unplug(); // the USB receiver is unplugged
       await down;
       await probe.until(() => probe.fixes.at(-1)!.mode === 'none', 'a none fix for the lost port');
       assert.equal(gps.stats.reconnects, 0);
 
       const up = link.next(true);
-      pair = await startPtyPair(dir); // plugged back in, same device name
+      await pair.plug(); // plugged back in, same device name
       await up;
       assert.equal(gps.stats.reconnects, 1);
       const before = probe.fixes.length;
-      feed = await openPort(pair.b);
+      feed = await openPort(pair.devicePath);
       await writeLines(feed, SHORT_LOG);
       await probe.until(() => probe.fixes.slice(before).some((f) => f.mode !== 'none'), 'fixes after reopening');
     } finally {
       await gps.stop();
       await closePort(feed);
-      await pair.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await pair.dispose();
     }
   });
 

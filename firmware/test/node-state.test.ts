@@ -44,19 +44,23 @@ test('node ids are written and read the way operators write them', () => {
   for (const bad of ['', '!1a2b', 'ffffffff', '0', 'hello', '!1a2b3c4d5']) assert.equal(parseNodeId(bad), null, bad);
 });
 
-test('the frame counter never repeats across restarts, even after a crash mid-block', () => {
-  const path = join(tmp('ctr'), 'node.db');
-  let db = openNodeDb(path);
-  let counter = new PersistentFrameCounter(db, 100);
+test('the frame counter never repeats across restarts, even after a crash mid-block or a lost database', () => {
+  const dir = tmp('ctr');
+  const mirrorPath = join(dir, 'frame-counter');
+  let db = openNodeDb(join(dir, 'node.db'));
+  let counter = new PersistentFrameCounter(db, { blockSize: 100, mirrorPath });
   const used: number[] = [];
   for (let i = 0; i < 250; i++) used.push(counter.next());
   db.close(); // a crash: nothing but what was written survives
-  db = openNodeDb(path);
-  counter = new PersistentFrameCounter(db, 100);
+  db = openNodeDb(join(dir, 'node.db'));
+  counter = new PersistentFrameCounter(db, { blockSize: 100, mirrorPath });
   const after = counter.next();
-  assert.ok(after > Math.max(...used), `after restart ${after} > ${Math.max(...used)}`);
   assert.equal(after, 301, 'the rest of the reserved block is skipped, no more');
   db.close();
+  // The database is lost (deleted, or an old backup restored): the mirror beside the identity holds.
+  const fresh = openNodeDb(join(dir, 'other.db'));
+  assert.ok(new PersistentFrameCounter(fresh, { blockSize: 100, mirrorPath }).next() > after);
+  fresh.close();
 });
 
 test('configuration: defaults < file < environment < flags', () => {
@@ -88,6 +92,20 @@ test('a bad value stops start-up with a message naming the key and where it came
   assert.throws(load({}), (e: Error & { code?: string }) => e.code === 'E_CONFIG' && /not valid JSON/.test(e.message));
   writeFileSync(join(dir, 'config.json'), '{"channel": {"psk": "AAAA"}}');
   assert.throws(load({}), /channel\.psk: expected 1 \(well-known\), 16 or 32 bytes/);
+  writeFileSync(join(dir, 'config.json'), '{"toString": 1}');
+  assert.throws(load({}), /unknown key "toString"/);
+  writeFileSync(join(dir, 'config.json'), '{}');
+  assert.throws(load({ name: 'Ş'.repeat(20) }), /name \(from --name\): expected at most 39 bytes/);
+});
+
+test('the radio must stay inside its region: band edges and dwell time', () => {
+  const dir = tmp('cfg-region');
+  const load = (flags: Record<string, string>) => loadNodeConfig({ env: {}, flags: { 'data-dir': dir, ...flags } });
+  assert.equal(load({}).frequencyHz, 869_525_000, 'EU868 default channel');
+  assert.equal(load({ region: 'US915', preset: 'ShortFast' }).frequencyHz, 906_875_000, "a region's own default channel");
+  assert.throws(() => load({ frequency: '915000000' }), /frequencyHz: 915000000 Hz with 250 kHz bandwidth leaves the EU868 band/);
+  assert.throws(() => load({ frequency: '869600000' }), /leaves the EU868 band/, 'the channel edge counts, not only the centre');
+  assert.throws(() => load({ region: 'US915' }), /LongFast frames take at least \d+ ms on air, over US915's 400 ms dwell limit/);
 });
 
 test('device health comes from sysfs when present and is simply absent otherwise', () => {

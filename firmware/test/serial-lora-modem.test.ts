@@ -9,7 +9,9 @@ import { FirmwareError } from '../src/firmware-error.ts';
 import { SerialLoraModem, type SerialLoraModemOptions } from '../src/radio/serial-lora-modem.ts';
 import { bytesToHex, parseModemLine, p2pSettings, type ModemLine } from '../src/radio/rui3-at.ts';
 import { radioContract, RadioProbe } from './contract/radio-contract.ts';
-import { ModemAir, PtyPair, Rui3ModemEmulator, type EmulatorOptions } from './support/modem-emulator.ts';
+import { EventWaiter } from './support/event-waiter.ts';
+import { ModemAir, Rui3ModemEmulator, type EmulatorOptions } from './support/modem-emulator.ts';
+import { PtyPair } from './support/pty-pair.ts';
 
 const PARAMS = loraParams('ShortFast', { frequencyHz: 869_525_000 });
 
@@ -34,7 +36,7 @@ async function openSide(air: ModemAir, options: Partial<SerialLoraModemOptions> 
   const pty = await PtyPair.create();
   const emu = new Rui3ModemEmulator({ air, ...emulator });
   try {
-    await emu.attach(pty.modemPath);
+    await emu.attach(pty.devicePath);
     const modem = new SerialLoraModem({ path: pty.hostPath, params: PARAMS, ...FAST, ...options });
     await modem.open();
     return { pty, emu, modem };
@@ -80,20 +82,13 @@ async function openRig(options: Partial<SerialLoraModemOptions> = {}): Promise<R
 
 /** Resolves once `cond` holds, re-checked whenever the modem changes state or drops something. */
 async function until(modem: SerialLoraModem, cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  if (cond()) return;
-  await new Promise<void>((resolve, reject) => {
-    const unsubscribe = [modem.onStateChange(() => check()), modem.onDrop(() => check())];
-    const finish = (err?: Error): void => {
-      clearTimeout(timer);
-      for (const u of unsubscribe) u();
-      if (err) reject(err);
-      else resolve();
-    };
-    const check = (): void => {
-      if (cond()) finish();
-    };
-    const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what} (state ${modem.state})`)), timeoutMs);
-  });
+  const changes = new EventWaiter();
+  const unsubscribe = [modem.onStateChange(() => changes.wake()), modem.onDrop(() => changes.wake())];
+  try {
+    await changes.until(cond, () => `${what} (state ${modem.state})`, timeoutMs);
+  } finally {
+    for (const u of unsubscribe) u();
+  }
 }
 
 /** Sends one frame from `from` and waits until `to` hears it and the sender reports success. */
@@ -282,7 +277,7 @@ describe('SerialLoraModem', () => {
 
       await pty.plug();
       emu.txDelayMs = 5;
-      await emu.attach(pty.modemPath);
+      await emu.attach(pty.devicePath);
       await until(modem, () => modem.state === 'ready' && modem.stats.reconnects === 1, 'the driver to reconnect');
       await assertDelivered(rig, 'a', [4, 5, 6]);
       await assertDelivered(rig, 'b', [6, 5, 4]);

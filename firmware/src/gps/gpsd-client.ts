@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { RealScheduler, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
 import { readLines } from '../net/line-reader.ts';
-import type { GpsFix, GpsSource, GpsStats } from './gps-source.ts';
+import { LinkedFixEmitter } from './fix-emitter.ts';
+import type { GpsFix, GpsSource } from './gps-source.ts';
 
 export interface GpsdClientOptions {
   /** Default 127.0.0.1. */
@@ -34,7 +35,7 @@ export function defaultReconnectDelayMs(attempt: number): number {
 
 type Json = Record<string, unknown>;
 
-export class GpsdClient implements GpsSource {
+export class GpsdClient extends LinkedFixEmitter implements GpsSource {
   private readonly host: string;
   private readonly port: number;
   private readonly reconnectDelayMs: (attempt: number) => number;
@@ -42,11 +43,6 @@ export class GpsdClient implements GpsSource {
   private readonly maxLineBytes: number;
   private readonly scheduler: Scheduler;
   private readonly logger: Pick<Logger, 'info' | 'warn'> | undefined;
-
-  private readonly fixListeners: Array<(fix: GpsFix) => void> = [];
-  private readonly linkListeners: Array<(up: boolean) => void> = [];
-  private readonly counters: GpsStats = { accepted: 0, dropped: 0, reconnects: 0 };
-  private last: GpsFix | undefined;
 
   private running = false;
   private socket: Socket | undefined;
@@ -60,6 +56,7 @@ export class GpsdClient implements GpsSource {
   private release: string | undefined;
 
   constructor(options: GpsdClientOptions = {}) {
+    super();
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? DEFAULT_GPSD_PORT;
     if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) {
@@ -72,26 +69,9 @@ export class GpsdClient implements GpsSource {
     this.logger = options.logger;
   }
 
-  get lastFix(): GpsFix | undefined {
-    return this.last;
-  }
-
   /** gpsd's release string from its VERSION banner, once connected. */
   get gpsdRelease(): string | undefined {
     return this.release;
-  }
-
-  get stats(): GpsStats {
-    return { ...this.counters };
-  }
-
-  onFix(listener: (fix: GpsFix) => void): void {
-    this.fixListeners.push(listener);
-  }
-
-  /** Called with true when a connection is watching and false when it is lost (not on stop()). */
-  onLinkChange(listener: (up: boolean) => void): void {
-    this.linkListeners.push(listener);
   }
 
   async start(): Promise<void> {
@@ -179,8 +159,6 @@ export class GpsdClient implements GpsSource {
     if (!this.running) return;
     this.logger?.warn({ host: this.host, port: this.port, why }, 'gpsd link lost; reconnecting');
     this.emitLink(false);
-    // Without gpsd the position is unknown; say so rather than let a stale fix stand.
-    if (this.last && this.last.mode !== 'none') this.emitFix({ mode: 'none', latitude: Number.NaN, longitude: Number.NaN });
     this.attempt = 0;
     this.scheduleReconnect();
   }
@@ -256,15 +234,6 @@ export class GpsdClient implements GpsSource {
       // Older gpsd releases send no uSat, only a used flag per satellite.
       this.skySatellites = sky.satellites.filter((s) => typeof s === 'object' && s !== null && (s as Json).used === true).length;
     }
-  }
-
-  private emitFix(fix: GpsFix): void {
-    this.last = fix;
-    for (const listener of this.fixListeners) listener(fix);
-  }
-
-  private emitLink(up: boolean): void {
-    for (const listener of this.linkListeners) listener(up);
   }
 }
 

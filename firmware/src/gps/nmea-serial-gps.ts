@@ -6,7 +6,8 @@ import { ReadlineParser } from '@serialport/parser-readline';
 import type { Logger } from 'pino';
 import { RealScheduler, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
-import type { GpsFix, GpsSource, GpsStats } from './gps-source.ts';
+import { LinkedFixEmitter } from './fix-emitter.ts';
+import type { GpsSource } from './gps-source.ts';
 import { MAX_NMEA_LENGTH, NmeaFixAccumulator, parseNmea } from './nmea.ts';
 
 export interface NmeaSerialGpsOptions {
@@ -24,18 +25,14 @@ export function defaultReopenDelayMs(attempt: number): number {
   return Math.min(10_000, 500 * 2 ** Math.max(0, attempt - 1));
 }
 
-export class NmeaSerialGps implements GpsSource {
+export class NmeaSerialGps extends LinkedFixEmitter implements GpsSource {
   private readonly path: string;
   private readonly baudRate: number;
   private readonly reopenDelayMs: (attempt: number) => number;
   private readonly scheduler: Scheduler;
   private readonly logger: Pick<Logger, 'info' | 'warn'> | undefined;
 
-  private readonly fixListeners: Array<(fix: GpsFix) => void> = [];
-  private readonly linkListeners: Array<(up: boolean) => void> = [];
-  private readonly counters: GpsStats = { accepted: 0, dropped: 0, reconnects: 0 };
   private readonly epoch = new NmeaFixAccumulator();
-  private last: GpsFix | undefined;
 
   private running = false;
   private port: SerialPort | undefined;
@@ -45,6 +42,7 @@ export class NmeaSerialGps implements GpsSource {
   private attempt = 0;
 
   constructor(options: NmeaSerialGpsOptions) {
+    super();
     if (typeof options.path !== 'string' || options.path === '') {
       throw new FirmwareError('E_CONFIG', 'gps.serialPath must name a serial device');
     }
@@ -56,23 +54,6 @@ export class NmeaSerialGps implements GpsSource {
     this.reopenDelayMs = options.reopenDelayMs ?? defaultReopenDelayMs;
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.logger = options.logger;
-  }
-
-  get lastFix(): GpsFix | undefined {
-    return this.last;
-  }
-
-  get stats(): GpsStats {
-    return { ...this.counters };
-  }
-
-  onFix(listener: (fix: GpsFix) => void): void {
-    this.fixListeners.push(listener);
-  }
-
-  /** Called with true when the port is (re)opened and false when it goes away (not on stop()). */
-  onLinkChange(listener: (up: boolean) => void): void {
-    this.linkListeners.push(listener);
   }
 
   async start(): Promise<void> {
@@ -168,7 +149,6 @@ export class NmeaSerialGps implements GpsSource {
     if (!this.running) return;
     this.logger?.warn({ path: this.path }, 'GPS serial port went away; reopening');
     this.emitLink(false);
-    if (this.last && this.last.mode !== 'none') this.emitFix({ mode: 'none', latitude: Number.NaN, longitude: Number.NaN });
     this.attempt = 0;
     this.scheduleReopen();
   }
@@ -190,14 +170,5 @@ export class NmeaSerialGps implements GpsSource {
         },
       );
     });
-  }
-
-  private emitFix(fix: GpsFix): void {
-    this.last = fix;
-    for (const listener of this.fixListeners) listener(fix);
-  }
-
-  private emitLink(up: boolean): void {
-    for (const listener of this.linkListeners) listener(up);
   }
 }

@@ -3,7 +3,8 @@
 
 import { RealScheduler, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
-import type { GpsFix, GpsSource, GpsStats } from './gps-source.ts';
+import { FixEmitter } from './fix-emitter.ts';
+import type { GpsFix, GpsSource } from './gps-source.ts';
 
 export interface LatLon {
   latitude: number;
@@ -37,7 +38,7 @@ interface Leg {
   courseDeg: number;
 }
 
-export class SimGps implements GpsSource {
+export class SimGps extends FixEmitter implements GpsSource {
   private readonly origin: LatLon;
   private readonly altitudeM: number | undefined;
   private readonly intervalMs: number;
@@ -49,9 +50,6 @@ export class SimGps implements GpsSource {
   private readonly utcAtZeroOption: number | undefined;
   private readonly scheduler: Scheduler;
 
-  private readonly fixListeners: Array<(fix: GpsFix) => void> = [];
-  private readonly counters: GpsStats = { accepted: 0, dropped: 0, reconnects: 0 };
-  private last: GpsFix | undefined;
   private timer: TimerHandle | undefined;
   private running = false;
   private available = true;
@@ -59,6 +57,7 @@ export class SimGps implements GpsSource {
   private utcAtZeroMs = 0;
 
   constructor(options: SimGpsOptions) {
+    super();
     checkLatLon(options, 'gps.sim');
     this.origin = { latitude: options.latitude, longitude: options.longitude };
     this.altitudeM = options.altitudeM;
@@ -79,18 +78,6 @@ export class SimGps implements GpsSource {
     this.hdop = options.hdop ?? 0.9;
     this.utcAtZeroOption = options.utcAtZeroMs;
     this.scheduler = options.scheduler ?? new RealScheduler();
-  }
-
-  get lastFix(): GpsFix | undefined {
-    return this.last;
-  }
-
-  get stats(): GpsStats {
-    return { ...this.counters };
-  }
-
-  onFix(listener: (fix: GpsFix) => void): void {
-    this.fixListeners.push(listener);
   }
 
   /** Simulates going indoors (false) and back out (true); reported at once, then at every interval. */
@@ -117,7 +104,8 @@ export class SimGps implements GpsSource {
   private tick(): void {
     this.timer?.cancel();
     const now = this.scheduler.now();
-    this.emit(this.fixAt(now));
+    this.counters.accepted++;
+    this.emitFix(this.fixAt(now));
     this.timer = this.scheduler.schedule(this.intervalMs, () => this.tick());
   }
 
@@ -156,12 +144,6 @@ export class SimGps implements GpsSource {
       along -= l.lengthM;
     }
     return { position: this.origin };
-  }
-
-  private emit(fix: GpsFix): void {
-    this.counters.accepted++;
-    this.last = fix;
-    for (const listener of this.fixListeners) listener(fix);
   }
 }
 

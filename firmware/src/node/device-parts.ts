@@ -30,7 +30,7 @@ export function buildDeviceParts(config: NodeConfig, nodeId: number, logger: Log
     if (latitude === undefined || longitude === undefined) {
       throw new FirmwareError('E_CONFIG', 'a simulated radio needs a place on the simulated air: set gps.latitude and gps.longitude (--lat, --lon)');
     }
-    radio = new AirRadio({ nodeId, params, position: { latitude, longitude }, host: config.radio.air.host, port: config.radio.air.port });
+    radio = new AirRadio({ nodeId, params, position: { latitude, longitude }, host: config.radio.air.host, port: config.radio.air.port, logger: logger.child({ component: 'air-radio' }) });
   } else {
     radio = new SerialLoraModem({ path: config.radio.serialPath, baudRate: config.radio.baudRate, params, logger: logger.child({ component: 'modem' }) });
   }

@@ -4,6 +4,7 @@
 // it is a gateway. Hardware arrives already built (device-parts.ts), so tests inject twins.
 
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
@@ -31,11 +32,12 @@ import { formatNodeId } from './identity.ts';
 import { Inbox, type InboxMessage } from './inbox.ts';
 import type { NodeConfig } from './node-config.ts';
 import type { Db } from './node-db.ts';
-import { Outbox, type OutboxEntry } from './outbox.ts';
+import { Outbox, type OutboxEntry, type OutboxPriority } from './outbox.ts';
 import { PeerStore, type Peer } from './peer-store.ts';
 import { PersistentFrameCounter } from './persistent-frame-counter.ts';
 import { PositionBeacon } from './position-beacon.ts';
 import { SosTracker, type SosStatus } from './sos.ts';
+import { StoppableScheduler } from './stoppable-scheduler.ts';
 import { readDeviceHealth, type DeviceHealth } from './telemetry-reader.ts';
 import type { ManagedRadio } from './managed-radio.ts';
 
@@ -59,13 +61,20 @@ export interface DeviceEvents {
   sos: [SosStatus];
 }
 
+/** A piece of hardware and why it is not working, if it is not. */
+export interface PartStatus {
+  type: string;
+  error: string | null;
+}
+
 export interface NodeStatus {
   nodeId: string;
   name: string;
   role: string;
   uptimeS: number;
-  radio: { type: string; state: string; error: string | null; preset: string; frequencyHz: number; region: string };
-  gps: { type: string; fix: GpsFix | null };
+  radio: PartStatus & { state: string; preset: string; frequencyHz: number; region: string };
+  gps: PartStatus & { fix: GpsFix | null };
+  gpio: PartStatus;
   mesh: {
     channel: string;
     hopLimit: number;
@@ -80,47 +89,59 @@ export interface NodeStatus {
   outbox: { queued: number; oldestAgeS: number | null; inFlight: number; expired: number };
   sos: SosStatus;
   peers: number;
+  /** Stored events (peer updates, received messages) that could not be written. */
+  storageErrors: number;
 }
 
-/** Own messages handed to the router at once (one keeps them in order); the rest wait durably in the outbox. */
-const MAX_IN_FLIGHT = 1;
+type Part = 'radio' | 'gps' | 'gpio';
+
 /** A broadcast nobody relayed still reached whoever heard it: neighbours heard this recently count. */
 const NEIGHBOUR_FRESH_MS = 30 * 60_000;
-/** A message nobody acknowledged for this long is given up (and counted). */
-const OUTBOX_MAX_AGE_MS = 24 * 3600_000;
-const RADIO_RETRY_MIN_MS = 2_000;
-const RADIO_RETRY_MAX_MS = 60_000;
+/**
+ * Real attempts (each up to the router's three transmissions) before a message is given up: with
+ * the backoff capped at 15 min, about a day of trying. Counted in attempts, not wall-clock age,
+ * because a Pi without a real-time clock can jump days when it first gets the time.
+ */
+const MAX_ATTEMPTS = 100;
+/** Timers are re-armed at least this often, so a wall-clock jump cannot leave the outbox asleep. */
+const MAX_PUMP_SLEEP_MS = 60_000;
+const PART_RETRY_MIN_MS = 2_000;
+const PART_RETRY_MAX_MS = 60_000;
 /** Answer another node's request for our NodeInfo at most this often per requester. */
 const NODEINFO_REPLY_INTERVAL_MS = 10 * 60_000;
+/** The announcement goes out at a random moment within this long after the radio is ready. */
+const ANNOUNCE_SPREAD_MS = 10_000;
+/** Announce ourselves again when the radio comes back, at most this often. */
+const ANNOUNCE_MIN_INTERVAL_MS = 10 * 60_000;
 
 export class Device extends EventEmitter<DeviceEvents> {
   readonly nodeId: number;
   readonly router: MeshRouter;
   readonly name: string;
+  readonly outbox: Outbox;
+  readonly peers: PeerStore;
+  readonly inbox: Inbox;
   private readonly config: NodeConfig;
   private readonly radio: ManagedRadio;
   private readonly gps: GpsSource | undefined;
   private readonly panel: DevicePanel | undefined;
   private readonly log: Logger;
-  private readonly scheduler: Scheduler;
+  private readonly scheduler: StoppableScheduler;
   private readonly random: Random;
   private readonly clock: () => number;
   private readonly health: () => DeviceHealth;
   private readonly identity: NodeIdentity;
-  readonly outbox: Outbox;
-  readonly peers: PeerStore;
-  readonly inbox: Inbox;
   private readonly sos: SosTracker;
   private readonly position: PositionBeacon;
+  /** Own messages handed to the router, at most one per priority: in order, alerts never stuck behind texts. */
   private readonly inFlight = new Map<number, OutboxEntry>();
-  private readonly timers: TimerHandle[] = [];
   private readonly nodeInfoReplies = new Map<number, number>();
+  private readonly partErrors = new Map<Part, string>();
   private pumpTimer: TimerHandle | undefined;
   private pumpAtMs = Infinity;
+  private lastAnnounceMs = -Infinity;
   private expired = 0;
-  private radioError: string | undefined;
-  private radioRetry: TimerHandle | undefined;
-  private radioRetryMs = RADIO_RETRY_MIN_MS;
+  private storageErrors = 0;
   private startedMs = 0;
   private stopped = false;
 
@@ -135,7 +156,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     this.gps = options.gps;
     this.panel = options.panel;
     this.log = options.logger;
-    this.scheduler = options.scheduler ?? new RealScheduler();
+    this.scheduler = new StoppableScheduler(options.scheduler ?? new RealScheduler());
     this.random = options.random ?? new CryptoRandom();
     this.clock = options.clock ?? Date.now;
     this.health = options.health ?? (() => readDeviceHealth());
@@ -149,7 +170,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       sendChannel: channel,
       hopLimit: config.hopLimit,
       region: config.region,
-      counter: new PersistentFrameCounter(options.db),
+      counter: new PersistentFrameCounter(options.db, { mirrorPath: join(config.dataDir, 'frame-counter') }),
     });
     this.outbox = new Outbox(options.db);
     this.peers = new PeerStore(options.db);
@@ -163,7 +184,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       retryIntervalS: config.sos.retryIntervalS,
       maxRetryIntervalS: config.sos.maxRetryIntervalS,
       clock: this.clock,
-      sendCopy: (requestId) => this.enqueue(BROADCAST, { alert: this.alert('SOS', 'SOS'), requestId, wantResponse: true }, true, `sos:${requestId}`),
+      sendCopy: (requestId) => this.enqueue(BROADCAST, { alert: this.alert('SOS', 'SOS'), requestId, wantResponse: true }, 'alert', `sos:${requestId}`),
       onChange: (s) => {
         // Once acknowledged or cancelled, copies still queued have nothing left to say.
         if (s.phase !== 'pending') this.outbox.withdraw(`sos:${s.requestId}`);
@@ -173,18 +194,22 @@ export class Device extends EventEmitter<DeviceEvents> {
       },
     });
     this.router.on('deliver', (d) => this.onDeliver(d));
-    this.router.on('heard', (h) => {
-      const hops = h.header.hopStart - h.header.hopLimit + 1;
-      const change = this.peers.heard(h.header.from, hops - 1, h.snr, h.rssi, h.data, this.clock());
-      if (change) this.log.info({ peer: formatNodeId(h.header.from), hops, name: h.data.nodeInfo?.longName }, change === 'new' ? 'peer heard' : 'peer named');
-    });
+    this.router.on('heard', (h) =>
+      this.safely('peer store', () => {
+        const hops = h.header.hopStart - h.header.hopLimit + 1;
+        const change = this.peers.heard(h.header.from, hops - 1, h.snr, h.rssi, h.data, this.clock());
+        if (change) this.log.info({ peer: formatNodeId(h.header.from), hops, peerName: h.data.nodeInfo?.longName }, change === 'new' ? 'peer heard' : 'peer named');
+      }),
+    );
     this.router.on('sent', ({ id }) => this.onSent(id));
     this.router.on('ack', ({ id, by }) => this.settle(id, `acknowledged by ${formatNodeId(by)}`));
     this.router.on('nak', ({ id, reason }) => this.onNak(id, reason));
     this.router.on('drop', ({ reason, detail }) => this.log.debug({ reason, detail }, 'frame dropped'));
     this.radio.onStateChange((state) => {
       this.log.info({ radio: state }, `radio ${state}`);
-      if (state === 'ready') this.pump();
+      if (state !== 'ready') return;
+      this.announce();
+      this.pump();
     });
   }
 
@@ -195,61 +220,57 @@ export class Device extends EventEmitter<DeviceEvents> {
 
   async start(): Promise<void> {
     this.startedMs = this.clock();
-    await this.openRadio();
-    if (this.gps) {
-      this.gps.onFix((fix) => this.onFix(fix));
-      await this.gps.start();
-    }
-    if (this.panel) {
-      this.panel.onButton((press) => {
+    const gps = this.gps;
+    const panel = this.panel;
+    if (gps) gps.onFix((fix) => this.onFix(fix));
+    if (panel) {
+      panel.onButton((press) => {
         this.log.info({ press }, `button: ${press} press`);
         if (press === 'long') this.raiseSos();
         else this.imSafe();
       });
-      await this.panel.start();
-      this.updatePanel();
     }
+    // A part missing at boot (modem unplugged, air not started, gpsd not up yet) does not stop
+    // the node: it keeps its control API, button and outbox, says why, and keeps trying.
+    await Promise.all([
+      this.keepTrying('radio', () => this.radio.open()),
+      gps && this.keepTrying('gps', () => gps.start()),
+      panel && this.keepTrying('gpio', async () => (await panel.start(), this.updatePanel())),
+    ]);
     const b = this.config.beacons;
-    this.sendNodeInfo(BROADCAST, true);
     this.every(b.nodeInfoIntervalS, () => this.sendNodeInfo(BROADCAST, false));
     this.every(b.neighborInfoIntervalS, () => this.router.sendNeighborInfo(b.neighborInfoIntervalS), 0.1);
     this.every(b.telemetryIntervalS, () => this.sendTelemetry(), 0.1);
     this.every(b.positionIntervalS, () => this.maybeSendPosition());
     this.sos.resume();
+    this.announce();
     this.pump();
-    this.log.info({ nodeId: formatNodeId(this.nodeId), name: this.name, queued: this.outbox.size }, 'node started');
-  }
-
-  /**
-   * A radio missing at boot (modem unplugged, air not started) does not stop the node: it keeps
-   * its control API, button and outbox, says why in the log and status, and keeps trying.
-   */
-  private async openRadio(): Promise<void> {
-    try {
-      await this.radio.open();
-      this.radioError = undefined;
-      this.radioRetryMs = RADIO_RETRY_MIN_MS;
-    } catch (err) {
-      if (this.stopped) return;
-      this.radioError = (err as Error).message;
-      this.log.error({ code: (err as { code?: string }).code, retryInS: this.radioRetryMs / 1000 }, `radio unavailable: ${this.radioError}`);
-      this.radioRetry = this.scheduler.schedule(this.radioRetryMs, () => void this.openRadio());
-      this.radioRetryMs = Math.min(this.radioRetryMs * 2, RADIO_RETRY_MAX_MS);
-    }
+    this.log.info({ nodeId: formatNodeId(this.nodeId), nodeName: this.name, queued: this.outbox.size }, 'node started');
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.radioRetry?.cancel();
-    for (const t of this.timers) t.cancel();
-    this.pumpTimer?.cancel();
-    this.sos.stop();
+    // Every timer of ours and of the router (retries, relays, backoffs) ends here.
+    this.scheduler.stop();
     await this.panel?.stop();
     await this.gps?.stop();
     await this.radio.close();
     // Whatever is still in flight stays in the outbox and goes again after the restart.
     this.log.info({ queued: this.outbox.size }, 'node stopped');
+  }
+
+  private async keepTrying(part: Part, open: () => Promise<void>, waitMs = PART_RETRY_MIN_MS): Promise<void> {
+    try {
+      await open();
+      if (this.partErrors.delete(part)) this.log.info(`${part} available`);
+    } catch (err) {
+      if (this.stopped) return;
+      const message = (err as Error).message;
+      this.partErrors.set(part, message);
+      this.log.error({ code: (err as { code?: string }).code, retryInS: waitMs / 1000 }, `${part} unavailable: ${message}`);
+      this.scheduler.schedule(waitMs, () => void this.keepTrying(part, open, Math.min(waitMs * 2, PART_RETRY_MAX_MS)));
+    }
   }
 
   // ---- what the user (CLI, button) asks for ----
@@ -263,7 +284,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       throw new FirmwareError('E_BAD_REQUEST', `text is ${size} bytes encoded; one frame carries at most ${MAX_DATA_BYTES}`);
     }
     if (to === this.nodeId) throw new FirmwareError('E_BAD_REQUEST', 'that is this node');
-    const packetId = this.enqueue(to, data, true);
+    const packetId = this.enqueue(to, data, 'text');
     return { packetId, queued: this.outbox.size };
   }
 
@@ -274,7 +295,7 @@ export class Device extends EventEmitter<DeviceEvents> {
   /** "I am safe": ends a pending SOS and tells the mesh. */
   imSafe(): { packetId: number; cancelledSos: boolean } {
     const cancelled = this.sos.cancel();
-    const packetId = this.enqueue(BROADCAST, { alert: this.alert('SAFE', 'I am safe'), requestId: cancelled ?? 0 }, true);
+    const packetId = this.enqueue(BROADCAST, { alert: this.alert('SAFE', 'I am safe'), requestId: cancelled ?? 0 }, 'alert');
     return { packetId, cancelledSos: cancelled !== undefined };
   }
 
@@ -283,16 +304,19 @@ export class Device extends EventEmitter<DeviceEvents> {
     const oldest = this.outbox.oldestMs;
     const drops: Record<string, number> = {};
     for (const [reason, n] of Object.entries(s.drops)) if (n > 0) drops[reason] = n;
+    const c = this.config;
+    const error = (part: Part) => this.partErrors.get(part) ?? null;
     return {
       nodeId: formatNodeId(this.nodeId),
       name: this.name,
-      role: this.config.role,
+      role: c.role,
       uptimeS: Math.round((this.clock() - this.startedMs) / 1000),
-      radio: { type: this.config.radio.type, state: this.radio.state, error: this.radioError ?? null, preset: this.config.preset, frequencyHz: this.config.frequencyHz, region: this.config.region },
-      gps: { type: this.config.gps.type, fix: this.gps?.lastFix ?? null },
+      radio: { type: c.radio.type, state: this.radio.state, error: error('radio'), preset: c.preset, frequencyHz: c.frequencyHz, region: c.region },
+      gps: { type: c.gps.type, error: error('gps'), fix: this.gps?.lastFix ?? null },
+      gpio: { type: c.gpio.type, error: error('gpio') },
       mesh: {
-        channel: this.config.channel.name,
-        hopLimit: this.config.hopLimit,
+        channel: c.channel.name,
+        hopLimit: c.hopLimit,
         channelUtilizationPercent: Math.round(this.router.utilization.percent() * 10) / 10,
         txBacklog: this.router.txBacklog,
         framesSent: s.txFrames,
@@ -304,43 +328,44 @@ export class Device extends EventEmitter<DeviceEvents> {
       outbox: { queued: this.outbox.size, oldestAgeS: oldest === undefined ? null : Math.round((this.clock() - oldest) / 1000), inFlight: this.inFlight.size, expired: this.expired },
       sos: this.sos.status,
       peers: this.peers.all().length,
+      storageErrors: this.storageErrors,
     };
   }
 
   // ---- the outbox ----
 
-  private enqueue(to: number, data: Data, wantAck: boolean, supersedes?: string): number {
+  private enqueue(to: number, data: Data, priority: OutboxPriority, supersedes?: string): number {
     const packetId = randomInt(1, 0xffffffff);
-    this.outbox.add(supersedes === undefined ? { packetId, to, data, wantAck, createdMs: this.clock() } : { packetId, to, data, wantAck, supersedes, createdMs: this.clock() });
+    const entry = { packetId, to, data, wantAck: true, priority, createdMs: this.clock() };
+    this.outbox.add(supersedes === undefined ? entry : { ...entry, supersedes });
     this.pump();
     return packetId;
   }
 
-  /** Hands due messages to the router while the radio is up, a few at a time. */
+  /** Hands due messages to the router while the radio is up: one alert and one text at a time. */
   private pump(): void {
     if (this.stopped || this.radio.state !== 'ready') return;
     const now = this.clock();
-    const free = MAX_IN_FLIGHT - this.inFlight.size;
-    if (free > 0) {
-      const due = this.outbox.dueAt(now, MAX_IN_FLIGHT + free).filter((e) => !this.inFlight.has(e.packetId));
-      for (const e of due.slice(0, free)) {
-        this.inFlight.set(e.packetId, e);
-        const opts = e.hopLimit === undefined ? { id: e.packetId, wantAck: e.wantAck } : { id: e.packetId, wantAck: e.wantAck, hopLimit: e.hopLimit };
-        try {
-          this.router.send(e.to, e.data, opts);
-        } catch (err) {
-          // Cannot be sent as stored (it passed the size check when queued, so this is unexpected).
-          this.log.error({ err, packetId: e.packetId }, 'dropping an outbox message the router refused');
-          this.inFlight.delete(e.packetId);
-          this.outbox.done(e.packetId);
-        }
+    for (const priority of ['alert', 'text'] as const) {
+      if ([...this.inFlight.values()].some((e) => e.priority === priority)) continue;
+      const [e] = this.outbox.dueAt(now, priority, 1 + this.inFlight.size).filter((x) => !this.inFlight.has(x.packetId));
+      if (!e) continue;
+      this.inFlight.set(e.packetId, e);
+      const opts = e.hopLimit === undefined ? { id: e.packetId, wantAck: e.wantAck } : { id: e.packetId, wantAck: e.wantAck, hopLimit: e.hopLimit };
+      try {
+        this.router.send(e.to, e.data, opts);
+      } catch (err) {
+        // It passed the size check when queued, so this is unexpected: drop it rather than retry forever.
+        this.log.error({ err, packetId: e.packetId }, 'dropping an outbox message the router refused');
+        this.inFlight.delete(e.packetId);
+        this.outbox.done(e.packetId);
       }
     }
     const next = this.outbox.nextDueAfter(now);
     if (next !== undefined && next < this.pumpAtMs) {
       this.pumpTimer?.cancel();
       this.pumpAtMs = next;
-      this.pumpTimer = this.scheduler.schedule(next - now, () => {
+      this.pumpTimer = this.scheduler.schedule(Math.min(next - now, MAX_PUMP_SLEEP_MS), () => {
         this.pumpAtMs = Infinity;
         this.pumpTimer = undefined;
         this.pump();
@@ -366,24 +391,26 @@ export class Device extends EventEmitter<DeviceEvents> {
     const e = this.inFlight.get(id);
     if (!e) return;
     this.inFlight.delete(id);
-    const now = this.clock();
+    // MAX_RETRANSMIT: it went on air every time, unanswered. Anything else: the radio, the queue
+    // or the budget kept it off the air, which is no attempt at all.
+    const attempted = reason === 'MAX_RETRANSMIT';
     // Nobody relayed our broadcast, but direct neighbours were around to hear it: at the edge of
     // the mesh there is no one further to relay to, so this is as delivered as a broadcast gets.
-    if (e.to === BROADCAST && reason === 'MAX_RETRANSMIT' && this.router.neighbors.direct(this.scheduler.now(), NEIGHBOUR_FRESH_MS).length > 0) {
+    if (attempted && e.to === BROADCAST && this.router.neighbors.direct(this.scheduler.now(), NEIGHBOUR_FRESH_MS).length > 0) {
       this.outbox.done(id);
       this.pump();
       return;
     }
-    if (now - e.createdMs > OUTBOX_MAX_AGE_MS) {
+    if (attempted && e.attempts + 1 >= MAX_ATTEMPTS) {
       this.expired++;
       this.outbox.done(id);
-      this.log.warn({ packetId: id, to: formatNodeId(e.to), reason }, 'gave up on a message after 24 h');
+      this.log.warn({ packetId: id, to: formatNodeId(e.to), attempts: e.attempts + 1 }, 'gave up on a message nobody acknowledged');
     } else {
-      // Nobody answered (the destination is away, or no neighbour relayed): wait longer each
-      // time. A radio or budget problem is retried sooner.
-      const base = reason === 'MAX_RETRANSMIT' ? 30_000 : 5_000;
+      // Nobody answered (the destination is away): wait longer each time. A radio or budget
+      // problem is retried sooner.
+      const base = attempted ? 30_000 : 5_000;
       const wait = Math.min(base * 2 ** Math.min(e.attempts, 10), 15 * 60_000) * (0.75 + this.random.next() / 2);
-      this.outbox.retryAt(id, now + Math.round(wait));
+      this.outbox.retryAt(id, this.clock() + Math.round(wait), attempted);
       this.log.info({ packetId: id, reason, retryInS: Math.round(wait / 1000) }, 'message not delivered yet; kept in the outbox');
     }
     this.pump();
@@ -408,39 +435,68 @@ export class Device extends EventEmitter<DeviceEvents> {
       }
     } else if (data.routing && data.replyId) {
       this.sos.acknowledge(data.replyId, d.from);
-    } else if (data.nodeInfo && data.wantResponse && d.from !== this.nodeId) {
-      const last = this.nodeInfoReplies.get(d.from) ?? -Infinity;
-      if (this.clock() - last >= NODEINFO_REPLY_INTERVAL_MS) {
-        this.nodeInfoReplies.set(d.from, this.clock());
-        this.sendNodeInfo(d.from, false);
-      }
+    } else if (data.nodeInfo && data.wantResponse) {
+      this.answerNodeInfo(d);
     }
   }
 
+  /** A node that just started asks who is around: answer it, as far away as it is, not further. */
+  private answerNodeInfo(d: Delivery): void {
+    const now = this.clock();
+    if (now - (this.nodeInfoReplies.get(d.from) ?? -Infinity) < NODEINFO_REPLY_INTERVAL_MS) return;
+    if (this.nodeInfoReplies.size >= 1024) {
+      for (const [id, at] of this.nodeInfoReplies) if (now - at >= NODEINFO_REPLY_INTERVAL_MS) this.nodeInfoReplies.delete(id);
+    }
+    this.nodeInfoReplies.set(d.from, now);
+    this.sendNodeInfo(d.from, false, d.hops);
+  }
+
   private store(m: Omit<InboxMessage, 'seq'>): boolean {
-    const stored = this.inbox.add(m);
+    const stored = this.safely('inbox', () => this.inbox.add(m));
     if (!stored) return false;
     this.log.info({ from: formatNodeId(m.from), kind: m.kind, level: m.level, hops: m.hops }, `${m.kind} received`);
     this.emit('message', stored);
     return true;
   }
 
+  /** A failed write of a received event (a full SD card) is logged and counted; routing goes on. */
+  private safely<T>(what: string, write: () => T): T | undefined {
+    try {
+      return write();
+    } catch (err) {
+      this.storageErrors++;
+      this.log.error({ err: (err as Error).message }, `could not write to the ${what}`);
+      return undefined;
+    }
+  }
+
   private onFix(fix: GpsFix): void {
-    this.radio.moveTo?.(fix);
+    if (fix.mode !== 'none' && Number.isFinite(fix.latitude) && Number.isFinite(fix.longitude)) this.radio.moveTo?.(fix);
     this.updatePanel();
     this.maybeSendPosition();
   }
 
   // ---- beacons ----
 
-  private sendNodeInfo(to: number, askBack: boolean): void {
+  /** Tells the mesh who we are and asks who is around: at start, and when the radio returns. */
+  private announce(): void {
+    const now = this.clock();
+    if (this.stopped || this.radio.state !== 'ready' || now - this.lastAnnounceMs < ANNOUNCE_MIN_INTERVAL_MS) return;
+    this.lastAnnounceMs = now;
+    // Nodes often start together (power back after an outage). Announcing at once, they would
+    // collide at every neighbour that hears two of them, then retry only an ack timeout later.
+    this.scheduler.schedule(this.random.next() * ANNOUNCE_SPREAD_MS, () => this.sendNodeInfo(BROADCAST, true));
+  }
+
+  private sendNodeInfo(to: number, askBack: boolean, hopLimit?: number): void {
     const data: Data = {
       nodeInfo: { longName: this.name, shortName: formatNodeId(this.nodeId).slice(-4), hwModel: 'UNIBOS', role: this.config.role, publicKey: this.identity.publicKey },
       wantResponse: askBack,
     };
-    // The first announcement asks for an implicit ack (a relay overheard), so a collision at
-    // start-up is retried; later ones are polite and may be skipped on a busy channel.
-    this.router.send(to, data, askBack ? { wantAck: true } : { polite: true });
+    // The announcement asks for an implicit ack (a relay overheard), so a collision at start-up
+    // is retried; the periodic ones are polite and may be skipped on a busy channel.
+    const options = askBack ? { wantAck: true } : { polite: true };
+    this.router.send(to, data, hopLimit === undefined ? options : { ...options, hopLimit });
   }
 
   private maybeSendPosition(): void {
@@ -485,16 +541,11 @@ export class Device extends EventEmitter<DeviceEvents> {
   /** Runs `fn` every `intervalS`, spread by ±`jitter` so nodes started together do not collide. */
   private every(intervalS: number, fn: () => void, jitter = 0.05): void {
     const arm = (): void => {
-      const ms = intervalS * 1000 * (1 - jitter + 2 * jitter * this.random.next());
-      const t = this.scheduler.schedule(ms, () => {
-        if (this.stopped) return;
+      this.scheduler.schedule(intervalS * 1000 * (1 - jitter + 2 * jitter * this.random.next()), () => {
         fn();
         arm();
       });
-      this.timers[index] = t;
     };
-    const index = this.timers.length;
-    this.timers.push({ cancel: () => undefined });
     arm();
   }
 }

@@ -1,5 +1,6 @@
 // Texts and alerts this node received, kept for the user (`unibos inbox`, the status LED/buzzer).
-// An SOS is resent until acknowledged; its copies share a request id and are stored once.
+// An SOS is resent until acknowledged; its copies share a request id and are stored once. Only the
+// newest messages are kept, so a busy channel cannot fill the SD card.
 
 import type { Db } from './node-db.ts';
 
@@ -39,42 +40,79 @@ interface Row {
 
 export type NewInboxMessage = Omit<InboxMessage, 'seq'>;
 
+export interface InboxOptions {
+  /** Messages kept; older ones are deleted. */
+  maxMessages?: number;
+  /** Prune after this many inserts: one indexed DELETE per batch instead of one per message. */
+  pruneEvery?: number;
+}
+
+export const INBOX_MAX_MESSAGES = 10_000;
+
 export class Inbox {
   private readonly insert;
   private readonly sameRequest;
-  private readonly recent;
+  private readonly after;
+  private readonly newest;
+  private readonly prune;
+  private readonly maxMessages: number;
+  private readonly pruneEvery: number;
+  private insertsSincePrune = 0;
 
-  constructor(db: Db) {
+  constructor(db: Db, options: InboxOptions = {}) {
+    this.maxMessages = options.maxMessages ?? INBOX_MAX_MESSAGES;
+    this.pruneEvery = options.pruneEvery ?? 100;
     this.insert = db.prepare(`INSERT OR IGNORE INTO inbox (sender, dest, packet_id, request_id, kind, level, text, rx_ms, hops, rssi, snr, latitude, longitude)
       VALUES (@from, @to, @packetId, @requestId, @kind, @level, @text, @rxMs, @hops, @rssi, @snr, @latitude, @longitude)`);
     this.sameRequest = db.prepare('SELECT 1 FROM inbox WHERE sender = ? AND request_id = ? AND kind = ? AND level IS ? LIMIT 1');
-    this.recent = db.prepare('SELECT * FROM inbox WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.after = db.prepare('SELECT * FROM inbox WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.newest = db.prepare('SELECT * FROM (SELECT * FROM inbox ORDER BY seq DESC LIMIT ?) ORDER BY seq');
+    // The subquery is NULL while there are no more than `maxMessages`, so nothing is deleted then.
+    this.prune = db.prepare('DELETE FROM inbox WHERE seq <= (SELECT seq FROM inbox ORDER BY seq DESC LIMIT 1 OFFSET ?)');
+    // A node that restarts with an oversized inbox (an older version, a lowered limit) trims it now.
+    this.trim();
   }
 
   /** Stores a message; null if it is a copy of one already stored. */
   add(m: NewInboxMessage): InboxMessage | null {
     if (m.requestId !== 0 && this.sameRequest.get(m.from, m.requestId, m.kind, m.level)) return null;
     const r = this.insert.run(m);
-    return r.changes > 0 ? { seq: Number(r.lastInsertRowid), ...m } : null;
+    if (r.changes === 0) return null;
+    if (++this.insertsSincePrune >= this.pruneEvery) this.trim();
+    return { seq: Number(r.lastInsertRowid), ...m };
   }
 
-  /** Messages after `afterSeq`, oldest first. */
+  /** Up to `limit` messages after `afterSeq`, oldest first: for paging forward from a number seen before. */
   since(afterSeq = 0, limit = 100): InboxMessage[] {
-    return (this.recent.all(afterSeq, limit) as Row[]).map((r) => ({
-      seq: r.seq,
-      from: r.sender,
-      to: r.dest,
-      packetId: r.packet_id,
-      requestId: r.request_id,
-      kind: r.kind,
-      level: r.level,
-      text: r.text,
-      rxMs: r.rx_ms,
-      hops: r.hops,
-      rssi: r.rssi,
-      snr: r.snr,
-      latitude: r.latitude,
-      longitude: r.longitude,
-    }));
+    return (this.after.all(afterSeq, limit) as Row[]).map(fromRow);
   }
+
+  /** The newest `limit` messages, oldest first (what someone checking the inbox wants to see). */
+  latest(limit = 100): InboxMessage[] {
+    return (this.newest.all(limit) as Row[]).map(fromRow);
+  }
+
+  private trim(): void {
+    this.insertsSincePrune = 0;
+    this.prune.run(this.maxMessages);
+  }
+}
+
+function fromRow(r: Row): InboxMessage {
+  return {
+    seq: r.seq,
+    from: r.sender,
+    to: r.dest,
+    packetId: r.packet_id,
+    requestId: r.request_id,
+    kind: r.kind,
+    level: r.level,
+    text: r.text,
+    rxMs: r.rx_ms,
+    hops: r.hops,
+    rssi: r.rssi,
+    snr: r.snr,
+    latitude: r.latitude,
+    longitude: r.longitude,
+  };
 }

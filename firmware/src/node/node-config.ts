@@ -5,13 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_HOP_LIMIT, LORA_PRESETS, MAX_HOP_LIMIT, NODE_ROLES, REGIONS } from '@unibos/mesh-protocol';
+import { DEFAULT_HOP_LIMIT, FRAME_OVERHEAD, LORA_PRESETS, MAX_HOP_LIMIT, NODE_ROLES, REGIONS, loraParams, timeOnAirMs } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
 
 type Spec =
   | { type: 'int'; min: number; max: number; optional?: true }
   | { type: 'number'; min: number; max: number; optional?: true }
-  | { type: 'string'; optional?: true; pattern?: RegExp; hint?: string }
+  | { type: 'string'; optional?: true; pattern?: RegExp; hint?: string; maxBytes?: number }
   | { type: 'enum'; values: readonly string[] };
 
 interface KeyDef {
@@ -31,11 +31,11 @@ const HOST_PORT = /^[^:\s]+:\d{1,5}$/;
 /** Every configuration key; dotted names mirror the JSON file's nesting. */
 export const CONFIG_KEYS = {
   dataDir: { spec: str(), default: undefined, env: 'UNIBOS_DATA_DIR', flag: 'data-dir', help: 'state folder (identity, database, control socket)' },
-  name: { spec: str(true), default: undefined, env: 'UNIBOS_NAME', flag: 'name', help: 'long name shown to others (default: UNIBOS + node id)' },
+  name: { spec: { type: 'string', optional: true, maxBytes: 39 }, default: undefined, env: 'UNIBOS_NAME', flag: 'name', help: 'long name shown to others, up to 39 bytes (default: UNIBOS + node id)' },
   role: { spec: oneOf(NODE_ROLES), default: 'CLIENT', env: 'UNIBOS_ROLE', flag: 'role', help: 'CLIENT, ROUTER or GATEWAY (a gateway acknowledges SOS)' },
   region: { spec: oneOf(Object.keys(REGIONS)), default: 'EU868', env: 'UNIBOS_REGION', flag: 'region', help: 'regulatory region (duty cycle, dwell time)' },
   preset: { spec: oneOf(Object.keys(LORA_PRESETS)), default: 'LongFast', env: 'UNIBOS_PRESET', flag: 'preset', help: 'LoRa modem preset' },
-  frequencyHz: { spec: int(137_000_000, 1_020_000_000), default: 869_525_000, env: 'UNIBOS_FREQUENCY_HZ', flag: 'frequency', help: 'centre frequency, Hz' },
+  frequencyHz: { spec: int(137_000_000, 1_020_000_000, true), default: undefined, env: 'UNIBOS_FREQUENCY_HZ', flag: 'frequency', help: "centre frequency, Hz (default: the region's usual channel)" },
   txPowerDbm: { spec: int(-9, 30), default: 14, env: 'UNIBOS_TX_POWER_DBM', flag: 'tx-power', help: 'transmit power, dBm' },
   hopLimit: { spec: int(0, MAX_HOP_LIMIT), default: DEFAULT_HOP_LIMIT, env: 'UNIBOS_HOP_LIMIT', flag: 'hop-limit', help: 'hops our frames may travel' },
   'channel.name': { spec: str(), default: 'Public', env: 'UNIBOS_CHANNEL', flag: 'channel', help: 'channel name' },
@@ -145,8 +145,9 @@ function readConfigFile(path: string, required: boolean): Record<string, unknown
   const walk = (o: Record<string, unknown>, prefix: string): void => {
     for (const [k, v] of Object.entries(o)) {
       const key = prefix + k;
-      if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(key in CONFIG_KEYS)) walk(v as Record<string, unknown>, `${key}.`);
-      else if (!(key in CONFIG_KEYS)) throw new FirmwareError('E_CONFIG', `${path}: unknown key "${key}"`);
+      const known = Object.hasOwn(CONFIG_KEYS, key);
+      if (typeof v === 'object' && v !== null && !Array.isArray(v) && !known) walk(v as Record<string, unknown>, `${key}.`);
+      else if (!known) throw new FirmwareError('E_CONFIG', `${path}: unknown key "${key}"`);
       else flat[key] = v;
     }
   };
@@ -156,7 +157,7 @@ function readConfigFile(path: string, required: boolean): Record<string, unknown
 
 /** Parses one value for `key`; throws E_CONFIG naming the key and the source. */
 function check(key: string, raw: unknown, source: string): string | number | undefined {
-  const def = (CONFIG_KEYS as Record<string, KeyDef>)[key];
+  const def = Object.hasOwn(CONFIG_KEYS, key) ? (CONFIG_KEYS as Record<string, KeyDef>)[key] : undefined;
   if (!def) throw new FirmwareError('E_CONFIG', `${source}: unknown key "${key}"`);
   const spec = def.spec;
   const fail = (expected: string): never => {
@@ -177,7 +178,39 @@ function check(key: string, raw: unknown, source: string): string | number | und
     case 'string':
       if (typeof raw !== 'string' || raw.length === 0 || raw.length > 200) return fail('a non-empty string');
       if (spec.pattern && !spec.pattern.test(raw)) return fail(spec.hint ?? `a string matching ${spec.pattern}`);
+      if (spec.maxBytes && Buffer.byteLength(raw) > spec.maxBytes) return fail(`at most ${spec.maxBytes} bytes of UTF-8 (it travels in every announcement)`);
       return raw;
+  }
+}
+
+/** The channel each region's devices use unless told otherwise (the usual LongFast slot there). */
+const REGION_DEFAULT_FREQUENCY_HZ: Record<NodeConfig['region'], number> = {
+  EU868: 869_525_000,
+  EU433: 433_875_000,
+  US915: 906_875_000,
+  ANZ: 919_875_000,
+  IN865: 865_462_500,
+  NONE: 869_525_000,
+};
+
+/** A radio set up outside its region's band, or with frames longer than its dwell limit, must not start. */
+function checkRegion(config: NodeConfig): void {
+  const rules = REGIONS[config.region];
+  const params = loraParams(config.preset, { frequencyHz: config.frequencyHz, txPowerDbm: config.txPowerDbm });
+  const low = params.frequencyHz - params.bandwidthHz / 2;
+  const high = params.frequencyHz + params.bandwidthHz / 2;
+  if (low < rules.minFrequencyHz || high > rules.maxFrequencyHz) {
+    throw new FirmwareError(
+      'E_CONFIG',
+      `config key frequencyHz: ${params.frequencyHz} Hz with ${params.bandwidthHz / 1000} kHz bandwidth leaves the ${config.region} band (${rules.minFrequencyHz / 1e6}-${rules.maxFrequencyHz / 1e6} MHz)`,
+    );
+  }
+  const shortest = timeOnAirMs(params, FRAME_OVERHEAD + 2);
+  if ('maxDwellMs' in rules && shortest > rules.maxDwellMs) {
+    throw new FirmwareError(
+      'E_CONFIG',
+      `config key preset: ${config.preset} frames take at least ${Math.round(shortest)} ms on air, over ${config.region}'s ${rules.maxDwellMs} ms dwell limit; choose a faster preset (MediumFast or ShortFast)`,
+    );
   }
 }
 
@@ -199,7 +232,7 @@ function build(v: ConfigValues): NodeConfig {
     role: s('role') as NodeConfig['role'],
     region: s('region') as NodeConfig['region'],
     preset: s('preset') as NodeConfig['preset'],
-    frequencyHz: n('frequencyHz'),
+    frequencyHz: v.frequencyHz === undefined ? REGION_DEFAULT_FREQUENCY_HZ[s('region') as NodeConfig['region']] : n('frequencyHz'),
     txPowerDbm: n('txPowerDbm'),
     hopLimit: n('hopLimit'),
     channel: { name: s('channel.name'), psk },
@@ -225,6 +258,7 @@ function build(v: ConfigValues): NodeConfig {
     gpio: { type: s('gpio.type') as NodeConfig['gpio']['type'] },
     http: { port: v['http.port'] === undefined ? null : n('http.port') },
   };
+  checkRegion(config);
   if (config.sos.maxRetryIntervalS < config.sos.retryIntervalS) {
     throw new FirmwareError('E_CONFIG', 'config key sos.maxRetryIntervalS must be at least sos.retryIntervalS');
   }

@@ -17,6 +17,7 @@ const MIGRATIONS: string[] = [
      want_ack INTEGER NOT NULL,
      hop_limit INTEGER,
      supersedes TEXT,
+     priority INTEGER NOT NULL,
      created_ms INTEGER NOT NULL,
      attempts INTEGER NOT NULL DEFAULT 0,
      next_attempt_ms INTEGER NOT NULL DEFAULT 0

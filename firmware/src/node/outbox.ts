@@ -6,6 +6,10 @@
 import { decodeData, encodeData, type Data } from '@unibos/mesh-protocol';
 import type { Db } from './node-db.ts';
 
+/** Alerts (SOS, "I am safe") never wait behind texts. */
+export type OutboxPriority = 'alert' | 'text';
+const RANK: Record<OutboxPriority, number> = { alert: 0, text: 1 };
+
 export interface OutboxEntry {
   seq: number;
   packetId: number;
@@ -13,9 +17,22 @@ export interface OutboxEntry {
   data: Data;
   wantAck: boolean;
   hopLimit: number | undefined;
+  priority: OutboxPriority;
   createdMs: number;
   attempts: number;
   nextAttemptMs: number;
+}
+
+export interface NewOutboxEntry {
+  packetId: number;
+  to: number;
+  data: Data;
+  wantAck: boolean;
+  priority: OutboxPriority;
+  createdMs: number;
+  hopLimit?: number;
+  /** Replaces a queued message with the same key, in its place in the queue (a newer SOS copy). */
+  supersedes?: string;
 }
 
 interface Row {
@@ -25,13 +42,14 @@ interface Row {
   payload: Buffer;
   want_ack: number;
   hop_limit: number | null;
+  priority: number;
   created_ms: number;
   attempts: number;
   next_attempt_ms: number;
 }
 
 export class Outbox {
-  private readonly insert;
+  private readonly insert: (row: Record<string, unknown>) => void;
   private readonly dropKey;
   private readonly remove;
   private readonly due;
@@ -42,26 +60,29 @@ export class Outbox {
 
   constructor(db: Db) {
     const insert = db.prepare(
-      'INSERT INTO outbox (packet_id, dest, payload, want_ack, hop_limit, supersedes, created_ms) VALUES (@packetId, @to, @payload, @wantAck, @hopLimit, @supersedes, @createdMs)',
+      `INSERT INTO outbox (seq, packet_id, dest, payload, want_ack, hop_limit, supersedes, priority, created_ms)
+       VALUES (@seq, @packetId, @to, @payload, @wantAck, @hopLimit, @supersedes, @priority, @createdMs)`,
     );
+    const keyed = db.prepare('SELECT seq FROM outbox WHERE supersedes = ? ORDER BY seq LIMIT 1');
     this.dropKey = db.prepare('DELETE FROM outbox WHERE supersedes = ?');
     this.insert = db.transaction((row: Record<string, unknown>) => {
-      if (row.supersedes !== null) this.dropKey.run(row.supersedes);
-      insert.run(row);
+      let seq: number | null = null;
+      if (row.supersedes !== null) {
+        seq = (keyed.get(row.supersedes) as { seq: number } | undefined)?.seq ?? null;
+        this.dropKey.run(row.supersedes);
+      }
+      insert.run({ ...row, seq });
     });
     this.remove = db.prepare('DELETE FROM outbox WHERE packet_id = ?');
-    this.due = db.prepare('SELECT * FROM outbox WHERE next_attempt_ms <= ? ORDER BY seq LIMIT ?');
+    this.due = db.prepare('SELECT * FROM outbox WHERE priority = ? AND next_attempt_ms <= ? ORDER BY seq LIMIT ?');
     this.count = db.prepare('SELECT COUNT(*) AS n FROM outbox');
-    this.defer = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ? WHERE packet_id = ?');
+    this.defer = db.prepare('UPDATE outbox SET attempts = attempts + ?, next_attempt_ms = ? WHERE packet_id = ?');
     this.oldest = db.prepare('SELECT MIN(created_ms) AS t FROM outbox');
     this.nextDue = db.prepare('SELECT MIN(next_attempt_ms) AS t FROM outbox WHERE next_attempt_ms > ?');
   }
 
-  /**
-   * Durably queues a message; returns once it is on disk. A message with a `supersedes` key
-   * replaces any queued one with the same key (a newer copy of the same SOS makes older ones moot).
-   */
-  add(entry: { packetId: number; to: number; data: Data; wantAck: boolean; hopLimit?: number; supersedes?: string; createdMs: number }): void {
+  /** Durably queues a message; returns once it is on disk. */
+  add(entry: NewOutboxEntry): void {
     this.insert({
       packetId: entry.packetId,
       to: entry.to,
@@ -69,13 +90,14 @@ export class Outbox {
       wantAck: entry.wantAck ? 1 : 0,
       hopLimit: entry.hopLimit ?? null,
       supersedes: entry.supersedes ?? null,
+      priority: RANK[entry.priority],
       createdMs: entry.createdMs,
     });
   }
 
-  /** Messages whose next attempt is due, oldest first, at most `limit`. */
-  dueAt(nowMs: number, limit: number): OutboxEntry[] {
-    return (this.due.all(nowMs, limit) as Row[]).flatMap((r) => {
+  /** Messages of one priority whose next attempt is due, oldest first, at most `limit`. */
+  dueAt(nowMs: number, priority: OutboxPriority, limit: number): OutboxEntry[] {
+    return (this.due.all(RANK[priority], nowMs, limit) as Row[]).flatMap((r) => {
       let data: Data;
       try {
         data = decodeData(new Uint8Array(r.payload));
@@ -93,6 +115,7 @@ export class Outbox {
           data,
           wantAck: r.want_ack === 1,
           hopLimit: r.hop_limit ?? undefined,
+          priority,
           createdMs: r.created_ms,
           attempts: r.attempts,
           nextAttemptMs: r.next_attempt_ms,
@@ -106,14 +129,14 @@ export class Outbox {
     return this.remove.run(packetId).changes > 0;
   }
 
-  /** Drops every queued message with this `supersedes` key; returns their packet ids' count. */
+  /** Drops every queued message with this `supersedes` key. */
   withdraw(key: string): number {
     return this.dropKey.run(key).changes;
   }
 
-  /** Not delivered this time: try again at `atMs`. */
-  retryAt(packetId: number, atMs: number): void {
-    this.defer.run(atMs, packetId);
+  /** Not delivered this time: try again at `atMs`; `attempted` = it really went on air. */
+  retryAt(packetId: number, atMs: number, attempted: boolean): void {
+    this.defer.run(attempted ? 1 : 0, atMs, packetId);
   }
 
   /** When the earliest deferred message after `nowMs` becomes due, if any. */

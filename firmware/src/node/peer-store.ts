@@ -4,6 +4,9 @@
 import type { Data } from '@unibos/mesh-protocol';
 import type { Db } from './node-db.ts';
 
+/** Nodes remembered; the least recently heard beyond this are forgotten. */
+export const MAX_PEERS = 4096;
+
 export interface Peer {
   nodeId: number;
   longName: string | null;
@@ -46,6 +49,10 @@ export class PeerStore {
   private readonly setPosition;
   private readonly setTelemetry;
   private readonly list;
+  private readonly prune;
+  private added = 0;
+  /** One transaction per heard frame: one disk sync instead of one per statement. */
+  private readonly update: (nodeId: number, relays: number, snr: number, rssi: number, data: Data, nowMs: number) => 'new' | 'renamed' | null;
 
   constructor(db: Db) {
     this.touch = db.prepare(`INSERT INTO peers (node_id, last_heard_ms, hops_away, snr, rssi) VALUES (@nodeId, @now, @hops, @snr, @rssi)
@@ -56,6 +63,8 @@ export class PeerStore {
     this.setPosition = db.prepare('UPDATE peers SET latitude = ?, longitude = ?, altitude_m = ?, position_ms = ? WHERE node_id = ?');
     this.setTelemetry = db.prepare('UPDATE peers SET battery_level = ?, voltage = ? WHERE node_id = ?');
     this.list = db.prepare('SELECT * FROM peers ORDER BY hops_away, last_heard_ms DESC');
+    this.prune = db.prepare('DELETE FROM peers WHERE node_id NOT IN (SELECT node_id FROM peers ORDER BY last_heard_ms DESC LIMIT ?)');
+    this.update = db.transaction((...args: Parameters<PeerStore['heard']>) => this.updateOnce(...args));
   }
 
   /**
@@ -63,6 +72,10 @@ export class PeerStore {
    * told us a new name or role, so the node loop can log it.
    */
   heard(nodeId: number, relays: number, snr: number, rssi: number, data: Data, nowMs: number): 'new' | 'renamed' | null {
+    return this.update(nodeId, relays, snr, rssi, data, nowMs);
+  }
+
+  private updateOnce(nodeId: number, relays: number, snr: number, rssi: number, data: Data, nowMs: number): 'new' | 'renamed' | null {
     const before = this.exists.get(nodeId) as { name: string | null; role: string | null } | undefined;
     // SNR and RSSI describe the link to us: a relayed copy says nothing about it.
     this.touch.run({ nodeId, now: nowMs, hops: relays + 1, snr: relays === 0 ? snr : null, rssi: relays === 0 ? rssi : null });
@@ -74,6 +87,8 @@ export class PeerStore {
     }
     const t = data.telemetry;
     if (t) this.setTelemetry.run(t.batteryLevel || null, t.voltage || null, nodeId);
+    // Anyone on a public channel can invent node ids: keep the most recently heard, not all.
+    if (!before && ++this.added % 64 === 0) this.prune.run(MAX_PEERS);
     if (!before) return 'new';
     return info && (info.longName !== before.name || info.role !== before.role) ? 'renamed' : null;
   }

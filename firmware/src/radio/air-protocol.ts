@@ -26,11 +26,17 @@ export function encodeAirMessage(m: ClientMessage | ServerMessage): string {
   return `${JSON.stringify(wire)}\n`;
 }
 
-type Parsed<T> = { ok: true; message: T } | { ok: false; error: string };
+/** A rejected line keeps the type it claimed, so the air can answer a bad hello instead of leaving the client waiting. */
+type Parsed<T> = { ok: true; message: T } | { ok: false; error: string; type?: string };
 
 export function parseClientMessage(line: string): Parsed<ClientMessage> {
   const o = parseObject(line);
   if (typeof o === 'string') return { ok: false, error: o };
+  const parsed = clientMessage(o);
+  return !parsed.ok && typeof o.type === 'string' ? { ...parsed, type: o.type } : parsed;
+}
+
+function clientMessage(o: Record<string, unknown>): Parsed<ClientMessage> {
   switch (o.type) {
     case 'hello': {
       const p = o.params;

@@ -2,20 +2,26 @@
 // (`unibos air`) over loopback and behaves like the serial modem towards the router.
 
 import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import pino from 'pino';
 import { LORA_MAX_PAYLOAD, type LoRaParams, type Radio, type RadioListener } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
-import type { LatLon } from '../geo/distance.ts';
+import { checkLatLon, type LatLon } from '../geo/distance.ts';
 import { readLines } from '../net/line-reader.ts';
 import { DEFAULT_AIR_PORT, MAX_AIR_LINE, encodeAirMessage, parseServerMessage, type ServerMessage } from './air-protocol.ts';
 
 export interface AirRadioOptions {
   nodeId: number;
   params: LoRaParams;
+  /** Must be a real place: the constructor throws E_CONFIG otherwise. */
   position: LatLon;
   host?: string;
   port?: number;
   /** First delay before reconnecting after the air went away; doubles up to 10 s. */
   reconnectMs?: number;
+  /** How long one attempt to join (connect, hello, welcome) may take before it fails; default 5000 ms. */
+  helloTimeoutMs?: number;
+  logger?: pino.Logger;
 }
 
 export type AirRadioState = 'closed' | 'connecting' | 'ready' | 'recovering';
@@ -25,23 +31,41 @@ export interface AirRadioStats {
   framesReceived: number;
   badLines: number;
   reconnects: number;
+  /** Exceptions thrown by the router or a state listener; caught so the radio keeps running. */
+  listenerErrors: number;
+  /** Positions passed to moveTo() that were not a place (a GPS without a fix reports NaN). */
+  ignoredPositions: number;
+}
+
+/** A join in progress: close() must be able to stop it, or its socket outlives the radio. */
+interface JoinAttempt {
+  socket: Socket;
+  abort(err: Error): void;
 }
 
 export class AirRadio implements Radio {
-  readonly stats: AirRadioStats = { framesSent: 0, framesReceived: 0, badLines: 0, reconnects: 0 };
+  readonly stats: AirRadioStats = { framesSent: 0, framesReceived: 0, badLines: 0, reconnects: 0, listenerErrors: 0, ignoredPositions: 0 };
   private listener: RadioListener | undefined;
   private socket: Socket | undefined;
+  private attempt: JoinAttempt | undefined;
   private stateValue: AirRadioState = 'closed';
   private transmitting = false;
   private carrierUntil = 0;
   private position: LatLon;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs: number;
+  private readonly helloTimeoutMs: number;
+  private readonly log: pino.Logger;
   private stateListeners: Array<(s: AirRadioState) => void> = [];
 
+  /** Throws E_CONFIG if the position is not a place on Earth. */
   constructor(private readonly options: AirRadioOptions) {
-    this.position = options.position;
+    const bad = checkLatLon(options.position);
+    if (bad) throw new FirmwareError('E_CONFIG', `a simulated radio needs a place on the simulated air (gps.latitude, gps.longitude): ${bad}`);
+    this.position = { latitude: options.position.latitude, longitude: options.position.longitude };
     this.retryMs = options.reconnectMs ?? 250;
+    this.helloTimeoutMs = options.helloTimeoutMs ?? 5000;
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'air-radio', nodeId: options.nodeId.toString(16) });
   }
 
   get params(): LoRaParams {
@@ -60,7 +84,7 @@ export class AirRadio implements Radio {
     return `${this.options.host ?? '127.0.0.1'}:${this.options.port ?? DEFAULT_AIR_PORT}`;
   }
 
-  /** Joins the air; rejects with E_AIR_UNAVAILABLE if nothing listens or the air refuses us. */
+  /** Joins the air; rejects with E_AIR_UNAVAILABLE if nothing listens, the air refuses us or does not answer. */
   async open(): Promise<void> {
     this.setState('connecting');
     try {
@@ -71,25 +95,29 @@ export class AirRadio implements Radio {
     }
   }
 
+  /** Leaves the air; afterwards no socket or timer of this radio is left to keep the process alive. */
   async close(): Promise<void> {
     this.setState('closed');
     clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const sockets = [this.attempt?.socket, this.socket].filter((s): s is Socket => s !== undefined && !s.closed);
+    this.attempt?.abort(new FirmwareError('E_AIR_UNAVAILABLE', `the simulated radio was closed while joining the air at ${this.endpoint}`));
     const s = this.socket;
     this.socket = undefined;
-    if (s && !s.destroyed) {
-      await new Promise<void>((resolve) => {
-        s.once('close', () => resolve());
-        s.end();
-        s.destroySoon?.();
-      });
-    }
+    s?.destroy();
+    await Promise.all(sockets.map((x) => (x.closed ? undefined : once(x, 'close'))));
     this.failPending('radio closed');
   }
 
   /** The node moved (simulated GPS): path loss to others changes from now on. */
   moveTo(position: LatLon): void {
-    this.position = position;
-    this.write({ type: 'move', ...position });
+    // A fix-less GPS reports NaN; keeping it would make every later hello unparseable to the air.
+    if (checkLatLon(position)) {
+      this.stats.ignoredPositions++;
+      return;
+    }
+    this.position = { latitude: position.latitude, longitude: position.longitude };
+    this.write({ type: 'move', ...this.position });
   }
 
   attach(listener: RadioListener): void {
@@ -104,7 +132,7 @@ export class AirRadio implements Radio {
     if (refusal) {
       const reason = refusal;
       // Reported on a later tick, as a radio would, so the caller is never re-entered.
-      setImmediate(() => this.listener?.onTransmitDone(false, reason));
+      setImmediate(() => this.notify('onTransmitDone', (l) => l.onTransmitDone(false, reason)));
       return;
     }
     this.transmitting = true;
@@ -120,14 +148,23 @@ export class AirRadio implements Radio {
       const socket = connect({ host: this.options.host ?? '127.0.0.1', port: this.options.port ?? DEFAULT_AIR_PORT });
       socket.setNoDelay(true);
       let settled = false;
+      let helloTimer: NodeJS.Timeout | undefined;
       const settle = (err?: Error): void => {
         if (settled) return;
         settled = true;
+        clearTimeout(helloTimer);
+        if (this.attempt?.socket === socket) this.attempt = undefined;
         if (err) {
           socket.destroy();
           reject(err);
         } else resolve();
       };
+      this.attempt = { socket, abort: settle };
+      // An air that accepts but never welcomes (a hung process, something else on the port) must not park us for ever.
+      helloTimer = setTimeout(
+        () => settle(new FirmwareError('E_AIR_UNAVAILABLE', `the simulated air at ${this.endpoint} did not answer hello within ${this.helloTimeoutMs} ms`)),
+        this.helloTimeoutMs,
+      );
       socket.once('connect', () => {
         const { sf, bandwidthHz, codingRate, frequencyHz } = this.options.params;
         socket.write(encodeAirMessage({ type: 'hello', nodeId: this.options.nodeId, ...this.position, params: { sf, bandwidthHz, codingRate, frequencyHz } }));
@@ -136,6 +173,8 @@ export class AirRadio implements Radio {
         socket,
         MAX_AIR_LINE,
         (line) => {
+          // Lines still queued in a chunk after close() or a failed join belong to nobody.
+          if (socket.destroyed) return;
           const parsed = parseServerMessage(line);
           if (!parsed.ok) {
             this.stats.badLines++;
@@ -143,10 +182,14 @@ export class AirRadio implements Radio {
           }
           const m = parsed.message;
           if (m.type === 'welcome') {
+            if (this.stateValue === 'closed') {
+              settle(new FirmwareError('E_AIR_UNAVAILABLE', `the simulated radio was closed while joining the air at ${this.endpoint}`));
+              return;
+            }
             this.socket = socket;
             this.retryMs = this.options.reconnectMs ?? 250;
-            this.setState('ready');
             settle();
+            this.setState('ready');
           } else if (m.type === 'refused') {
             settle(new FirmwareError('E_AIR_UNAVAILABLE', `the simulated air at ${this.endpoint} refused node ${this.options.nodeId.toString(16)}: ${m.message}`));
           } else {
@@ -175,12 +218,12 @@ export class AirRadio implements Radio {
     switch (m.type) {
       case 'rx':
         this.stats.framesReceived++;
-        this.listener?.onReceive({ bytes: m.frame, rssi: m.rssi, snr: m.snr });
+        this.notify('onReceive', (l) => l.onReceive({ bytes: m.frame, rssi: m.rssi, snr: m.snr }));
         break;
       case 'tx-done':
         this.transmitting = false;
         if (m.ok) this.stats.framesSent++;
-        this.listener?.onTransmitDone(m.ok, m.error);
+        this.notify('onTransmitDone', (l) => l.onTransmitDone(m.ok, m.error));
         break;
       case 'carrier':
         this.carrierUntil = Math.max(this.carrierUntil, performance.now() + m.airtimeMs);
@@ -199,10 +242,12 @@ export class AirRadio implements Radio {
     const retry = (): void => {
       if (this.stateValue === 'closed') return;
       this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
         if (this.stateValue === 'closed') return;
         this.connectOnce().then(
           () => this.stats.reconnects++,
-          () => {
+          (err: Error) => {
+            this.log.debug({ err }, 'rejoining the simulated air failed');
             this.retryMs = Math.min(this.retryMs * 2, 10_000);
             retry();
           },
@@ -215,7 +260,19 @@ export class AirRadio implements Radio {
   private failPending(reason: string): void {
     if (!this.transmitting) return;
     this.transmitting = false;
-    this.listener?.onTransmitDone(false, reason);
+    this.notify('onTransmitDone', (l) => l.onTransmitDone(false, reason));
+  }
+
+  /** The router runs inside our socket callbacks; its exception must not unwind them and take the process down. */
+  private notify(what: 'onReceive' | 'onTransmitDone', call: (l: RadioListener) => void): void {
+    const l = this.listener;
+    if (!l) return;
+    try {
+      call(l);
+    } catch (err) {
+      this.stats.listenerErrors++;
+      this.log.error({ err }, `radio listener threw in ${what}`);
+    }
   }
 
   private write(m: Parameters<typeof encodeAirMessage>[0]): void {
@@ -225,6 +282,13 @@ export class AirRadio implements Radio {
   private setState(s: AirRadioState): void {
     if (s === this.stateValue) return;
     this.stateValue = s;
-    for (const fn of this.stateListeners) fn(s);
+    for (const fn of this.stateListeners) {
+      try {
+        fn(s);
+      } catch (err) {
+        this.stats.listenerErrors++;
+        this.log.error({ err }, 'state listener threw');
+      }
+    }
   }
 }

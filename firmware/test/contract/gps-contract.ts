@@ -5,6 +5,7 @@ import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
 import type { GpsFix, GpsSource } from '../../src/gps/gps-source.ts';
+import { EventWaiter } from '../support/event-waiter.ts';
 
 export interface GpsUnderTest {
   source: GpsSource;
@@ -22,31 +23,18 @@ export interface GpsUnderTest {
 /** Collects fixes, with a promise to wait for the next one (no sleeps). */
 export class FixProbe {
   readonly fixes: GpsFix[] = [];
-  private waiters: Array<() => void> = [];
+  private readonly arrivals = new EventWaiter();
 
   constructor(source: GpsSource) {
     source.onFix((fix) => {
       this.fixes.push(fix);
-      const w = this.waiters;
-      this.waiters = [];
-      for (const f of w) f();
+      this.arrivals.wake();
     });
   }
 
   /** Resolves once `cond` holds; re-checked after every fix. */
-  async until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!cond()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; fixes so far: ${this.fixes.map((f) => f.mode).join(',')}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+  until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+    return this.arrivals.until(cond, () => `${what}; fixes so far: ${this.fixes.map((f) => f.mode).join(',')}`, timeoutMs);
   }
 
   firstPositioned(): GpsFix | undefined {

@@ -4,6 +4,7 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Radio, RxPacket } from '@unibos/mesh-protocol';
+import { EventWaiter } from '../support/event-waiter.ts';
 
 export interface RadioPair {
   /** Two radios that hear each other. */
@@ -16,41 +17,24 @@ export interface RadioPair {
 export class RadioProbe {
   readonly received: RxPacket[] = [];
   readonly done: Array<{ ok: boolean; error?: string }> = [];
-  private waiters: Array<() => void> = [];
+  private readonly events = new EventWaiter();
 
   constructor(radio: Radio) {
     radio.attach({
       onReceive: (p) => {
         this.received.push(p);
-        this.wake();
+        this.events.wake();
       },
       onTransmitDone: (ok, error) => {
         this.done.push(error === undefined ? { ok } : { ok, error });
-        this.wake();
+        this.events.wake();
       },
     });
   }
 
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
   /** Resolves once `cond` holds; re-checked after every event. */
-  async until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!cond()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+  until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    return this.events.until(cond, what, timeoutMs);
   }
 }
 

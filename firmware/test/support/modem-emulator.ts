@@ -1,14 +1,9 @@
-// A RAK3172 (RUI3 firmware, LoRa P2P) emulator that answers AT commands on the far end of a socat
-// pty pair, with knobs for misbehaving; emulators sharing one ModemAir hear each other's AT+PSEND.
-// The PtyPair (socat) it sits on is here too: unplugging a modem means killing that socat.
+// A RAK3172 (RUI3 firmware, LoRa P2P) emulator that answers AT commands on the device end of a
+// PtyPair, with knobs for misbehaving; emulators sharing one ModemAir hear each other's AT+PSEND.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
+import { EventWaiter } from './event-waiter.ts';
 
 export interface EmulatedP2pConfig {
   frequencyHz: number;
@@ -69,61 +64,35 @@ export interface EmulatorOptions {
 
 type Reply = { lines: string[]; after?: () => void } | undefined;
 
-const SETTINGS = ['PFREQ', 'PSF', 'PBW', 'PCR', 'PPL', 'PTP'] as const;
-type SettingName = (typeof SETTINGS)[number];
+const within = (min: number, max: number) => (v: number): boolean => v >= min && v <= max;
+
+/** The P2P settings: which config field each AT command sets and the values RUI3 accepts for it. */
+const SETTINGS = {
+  PFREQ: { field: 'frequencyHz', accepts: within(150_000_000, 960_000_000) },
+  PSF: { field: 'sf', accepts: within(5, 12) },
+  PBW: { field: 'bandwidthKhz', accepts: (v: number) => v === 125 || v === 250 || v === 500 },
+  PCR: { field: 'codingRateIndex', accepts: within(0, 3) },
+  PPL: { field: 'preamble', accepts: within(2, 65_535) },
+  PTP: { field: 'txPowerDbm', accepts: within(5, 22) },
+} satisfies Record<string, { field: keyof EmulatedP2pConfig; accepts: (v: number) => boolean }>;
+type SettingName = keyof typeof SETTINGS;
 
 function settingValue(config: EmulatedP2pConfig, name: SettingName): number {
-  switch (name) {
-    case 'PFREQ':
-      return config.frequencyHz;
-    case 'PSF':
-      return config.sf;
-    case 'PBW':
-      return config.bandwidthKhz;
-    case 'PCR':
-      return config.codingRateIndex;
-    case 'PPL':
-      return config.preamble;
-    case 'PTP':
-      return config.txPowerDbm;
-  }
+  return config[SETTINGS[name].field];
 }
 
 /** Applies one setting with RUI3's ranges; false means AT_PARAM_ERROR. */
 function applySetting(config: EmulatedP2pConfig, name: SettingName, text: string): boolean {
   if (!/^\d{1,10}$/.test(text)) return false;
   const v = Number(text);
-  const within = (min: number, max: number): boolean => v >= min && v <= max;
-  switch (name) {
-    case 'PFREQ':
-      if (!within(150_000_000, 960_000_000)) return false;
-      config.frequencyHz = v;
-      return true;
-    case 'PSF':
-      if (!within(5, 12)) return false;
-      config.sf = v;
-      return true;
-    case 'PBW':
-      if (v !== 125 && v !== 250 && v !== 500) return false;
-      config.bandwidthKhz = v;
-      return true;
-    case 'PCR':
-      if (!within(0, 3)) return false;
-      config.codingRateIndex = v;
-      return true;
-    case 'PPL':
-      if (!within(2, 65_535)) return false;
-      config.preamble = v;
-      return true;
-    case 'PTP':
-      if (!within(5, 22)) return false;
-      config.txPowerDbm = v;
-      return true;
-  }
+  const setting = SETTINGS[name];
+  if (!setting.accepts(v)) return false;
+  config[setting.field] = v;
+  return true;
 }
 
 function isSetting(name: string): name is SettingName {
-  return (SETTINGS as readonly string[]).includes(name);
+  return Object.hasOwn(SETTINGS, name);
 }
 
 export class Rui3ModemEmulator {
@@ -143,7 +112,7 @@ export class Rui3ModemEmulator {
   private dropNext = 0;
   private busyNext = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly commandWaiters = new Set<() => void>();
+  private readonly commandArrivals = new EventWaiter();
 
   constructor(options: EmulatorOptions) {
     this.air = options.air;
@@ -153,7 +122,7 @@ export class Rui3ModemEmulator {
     this.echo = options.echo ?? false;
   }
 
-  /** Powers the module up on `path` (the modem end of a PtyPair); a replug is a fresh power-up. */
+  /** Powers the module up on `path` (the device end of a PtyPair); a replug is a fresh power-up. */
   async attach(path: string): Promise<void> {
     await this.detach();
     this.powerOn();
@@ -228,23 +197,10 @@ export class Rui3ModemEmulator {
   }
 
   /** Resolves with the first command matching `pattern` received at or after index `since`. */
-  waitForCommand(pattern: RegExp, since = 0, timeoutMs = 5000): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        const found = this.commands.slice(since).find((c) => pattern.test(c));
-        if (found === undefined) return false;
-        clearTimeout(timer);
-        this.commandWaiters.delete(wake);
-        resolve(found);
-        return true;
-      };
-      const wake = (): void => void check();
-      const timer = setTimeout(() => {
-        this.commandWaiters.delete(wake);
-        reject(new Error(`the emulated modem never received a command matching ${pattern}`));
-      }, timeoutMs);
-      if (!check()) this.commandWaiters.add(wake);
-    });
+  async waitForCommand(pattern: RegExp, since = 0, timeoutMs = 5000): Promise<string> {
+    const find = (): string | undefined => this.commands.slice(since).find((c) => pattern.test(c));
+    await this.commandArrivals.until(() => find() !== undefined, `the emulated modem to receive a command matching ${pattern}`, timeoutMs);
+    return find()!;
   }
 
   // --- the air ----------------------------------------------------------------------------------
@@ -307,7 +263,7 @@ export class Rui3ModemEmulator {
     const line = raw.trim();
     if (line === '' || this.booting) return;
     this.commands.push(line);
-    for (const wake of [...this.commandWaiters]) wake();
+    this.commandArrivals.wake();
     if (this.echo) this.write(line);
     const reply = this.execute(line);
     if (!reply) return;
@@ -407,82 +363,5 @@ export class Rui3ModemEmulator {
       this.write('+EVT:TXP2P DONE');
     });
     return { lines: ['OK'] };
-  }
-}
-
-/**
- * Two linked ptys from socat: the driver opens `hostPath`, an emulator `modemPath`. `unplug()`
- * kills socat (both ends see the port vanish, as with a pulled USB adapter); `plug()` brings the
- * same paths back.
- */
-export class PtyPair {
-  private proc: ChildProcess | undefined;
-
-  private constructor(
-    readonly dir: string,
-    readonly hostPath: string,
-    readonly modemPath: string,
-  ) {}
-
-  static async create(): Promise<PtyPair> {
-    const dir = await mkdtemp(join(tmpdir(), 'unibos-pty-'));
-    const pair = new PtyPair(dir, join(dir, 'host'), join(dir, 'modem'));
-    await pair.plug();
-    return pair;
-  }
-
-  /** Starts socat and resolves once it reports the data loop running with both links in place. */
-  async plug(): Promise<void> {
-    if (this.proc) return;
-    const proc = spawn('/usr/bin/socat', ['-d', '-d', `pty,raw,echo=0,link=${this.hostPath}`, `pty,raw,echo=0,link=${this.modemPath}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    this.proc = proc;
-    const stderr = proc.stderr!;
-    await new Promise<void>((resolve, reject) => {
-      let log = '';
-      const finish = (err?: Error): void => {
-        clearTimeout(guard);
-        stderr.off('data', onData);
-        proc.off('exit', onExit);
-        proc.off('error', onError);
-        if (err) reject(err);
-        else resolve();
-      };
-      const onData = (chunk: Buffer): void => {
-        log += chunk.toString();
-        if (log.includes('starting data transfer loop') && existsSync(this.hostPath) && existsSync(this.modemPath)) finish();
-      };
-      const onExit = (code: number | null): void => finish(new Error(`socat exited (${code}) before the pty pair was up: ${log}`));
-      const onError = (err: Error): void => finish(err);
-      const guard = setTimeout(() => finish(new Error(`socat did not bring the pty pair up within 5 s: ${log}`)), 5000);
-      stderr.on('data', onData);
-      proc.once('exit', onExit);
-      proc.once('error', onError);
-    }).catch(async (err: unknown) => {
-      await this.unplug();
-      throw err;
-    });
-    // Keep draining socat's log so it never blocks on a full pipe.
-    stderr.resume();
-  }
-
-  /** Kills socat and waits for it to exit; the link paths disappear with it. */
-  async unplug(): Promise<void> {
-    const proc = this.proc;
-    this.proc = undefined;
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        proc.once('exit', () => resolve());
-        proc.kill('SIGTERM');
-      });
-    }
-    await rm(this.hostPath, { force: true });
-    await rm(this.modemPath, { force: true });
-  }
-
-  async dispose(): Promise<void> {
-    await this.unplug();
-    await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -42,7 +42,11 @@ export class SimManagedRadio implements ManagedRadio {
   }
 
   attach(listener: RadioListener): void {
-    this.inner.attach(listener);
+    // A radio that is down hears nothing either.
+    this.inner.attach({
+      onReceive: (p) => this.stateValue === 'ready' && listener.onReceive(p),
+      onTransmitDone: (ok, error) => listener.onTransmitDone(ok, error),
+    });
   }
 
   transmit(frame: Uint8Array): void {

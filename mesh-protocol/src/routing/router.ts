@@ -245,9 +245,10 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
         this.emit('sent', { id });
         this.armRetry(id);
       },
-      // A frame the queue could not send still counts as one attempt: retry it or give up.
-      // Without an ack to wait for, the sender learns of the drop straight away.
-      onDropped: (reason) => (this.awaitingAck.has(id) ? this.retryOrGiveUp(id) : this.emit('nak', { id, reason })),
+      // A frame the queue could not send never went on air: retrying at once would burn every
+      // attempt within milliseconds of a radio fault. The sender hears why and decides when to
+      // try again (a device's outbox backs off).
+      onDropped: (reason) => (this.awaitingAck.has(id) ? this.settle(id, { nak: reason }) : this.emit('nak', { id, reason })),
     });
   }
 

@@ -1,0 +1,127 @@
+// What the device runtime costs on top of the router, measured in one run on one core:
+//   receive: frames/s through the bare router vs through the node loop (router + node database
+//            and inbox writes in SQLite, FULL sync) — the price of remembering every peer;
+//   outbox:  durable enqueues/s of texts vs a bare better-sqlite3 insert of the same bytes.
+// Prints a table and ends with one line of ratios (absolute rates vary with the machine).
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import {
+  BROADCAST,
+  ChannelSet,
+  DEFAULT_CHANNEL,
+  MeshRouter,
+  SeededRandom,
+  SimScheduler,
+  encodeData,
+  loraParams,
+  sealFrame,
+  type Data,
+  type RadioListener,
+} from '@unibos/mesh-protocol';
+import { Device } from '../src/node/device.ts';
+import { loadOrCreateIdentity } from '../src/node/identity.ts';
+import { loadNodeConfig } from '../src/node/node-config.ts';
+import { openNodeDb } from '../src/node/node-db.ts';
+import type { ManagedRadio } from '../src/node/managed-radio.ts';
+
+const FRAMES = Number(process.env.BENCH_FRAMES ?? 20_000);
+const SENDERS = 50;
+const ENQUEUES = Number(process.env.BENCH_ENQUEUES ?? 2_000);
+const params = loraParams('LongFast');
+const rng = new SeededRandom(42);
+
+/** A radio that hands us its listener and never transmits (the bench feeds it frames). */
+class FeedRadio implements ManagedRadio {
+  listener: RadioListener | undefined;
+  state = 'ready';
+  readonly params = params;
+  attach(l: RadioListener): void {
+    this.listener = l;
+  }
+  transmit(): void {}
+  isChannelBusy(): boolean {
+    return false;
+  }
+  async open(): Promise<void> {}
+  async close(): Promise<void> {}
+  onStateChange(): void {}
+}
+
+function frames(): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const counters = new Map<number, number>();
+  for (let i = 0; i < FRAMES; i++) {
+    const from = 0x1000 + (i % SENDERS);
+    const counter = (counters.get(from) ?? 0) + 1;
+    counters.set(from, counter);
+    const kind = i % 4;
+    const data: Data =
+      kind === 0
+        ? { text: `status report ${i} from the field, all well here` }
+        : kind === 1
+          ? { position: { latitudeI: 410_000_000 + i, longitudeI: 290_000_000 + i, altitudeM: 30, time: 1_790_000_000 + i, precisionBits: 32, satsInView: 8, fixQuality: 3, groundSpeed: 1, groundTrack: 90 } }
+          : kind === 2
+            ? { telemetry: { batteryLevel: 80, voltage: 3.9, cpuTemperature: 45, uptimeS: i, channelUtilization: 5, airUtilTx: 1 } }
+            : { nodeInfo: { longName: `node ${from}`, shortName: 'n', hwModel: 'UNIBOS', role: 'CLIENT', publicKey: new Uint8Array(32) } };
+    const header = { to: BROADCAST, from, id: 1 + rng.int(0xfffffffe), hopLimit: 0, hopStart: 0, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: from & 0xff, counter };
+    out.push(sealFrame(header, encodeData(data), DEFAULT_CHANNEL));
+  }
+  return out;
+}
+
+function rate(n: number, run: () => void): number {
+  const t0 = performance.now();
+  run();
+  return (n / (performance.now() - t0)) * 1000;
+}
+
+function feed(radio: FeedRadio, all: Uint8Array[]): void {
+  for (const bytes of all) radio.listener!.onReceive({ bytes, rssi: -100, snr: 5 });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'unibos-bench-'));
+const all = frames();
+const silent = pino({ level: 'silent' });
+
+const bareRadio = new FeedRadio();
+new MeshRouter({ nodeId: 0x99, radio: bareRadio, scheduler: new SimScheduler(), random: rng.fork(), channels: new ChannelSet([DEFAULT_CHANNEL]), region: 'NONE' });
+const routerRate = rate(FRAMES, () => feed(bareRadio, all));
+
+const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dir, region: 'NONE', 'http-port': 'off' } });
+const db = openNodeDb(join(dir, 'node.db'));
+const deviceRadio = new FeedRadio();
+const device = new Device({ config, identity: loadOrCreateIdentity(join(dir, 'identity.json')), db, radio: deviceRadio, logger: silent, scheduler: new SimScheduler(), random: rng.fork() });
+const deviceRate = rate(FRAMES, () => feed(deviceRadio, all));
+const stored = device.inbox.since(0, FRAMES).length;
+
+deviceRadio.state = 'down'; // queue only: the bench measures the durable write
+const enqueueRate = rate(ENQUEUES, () => {
+  for (let i = 0; i < ENQUEUES; i++) device.sendText(`message number ${i} for the outbox`);
+});
+const raw = new Database(join(dir, 'raw.db'));
+raw.pragma('journal_mode = WAL');
+raw.pragma('synchronous = FULL');
+raw.exec('CREATE TABLE t (seq INTEGER PRIMARY KEY AUTOINCREMENT, payload BLOB NOT NULL)');
+const insert = raw.prepare('INSERT INTO t (payload) VALUES (?)');
+const rawRate = rate(ENQUEUES, () => {
+  for (let i = 0; i < ENQUEUES; i++) insert.run(Buffer.from(encodeData({ text: `message number ${i} for the outbox` })));
+});
+raw.close();
+await device.stop();
+db.close();
+rmSync(dir, { recursive: true, force: true });
+
+const k = (v: number) => `${(v / 1000).toFixed(1)}k/s`;
+console.log(`firmware bench: ${FRAMES} frames from ${SENDERS} senders (a quarter texts, stored); ${ENQUEUES} outbox enqueues`);
+console.log('');
+console.log('what                                   rate');
+console.log(`receive, bare router                   ${k(routerRate)}`);
+console.log(`receive, node loop (+ peers, inbox)    ${k(deviceRate)}   (${stored} texts stored)`);
+console.log(`outbox enqueue (durable, FULL sync)    ${k(enqueueRate)}`);
+console.log(`bare SQLite insert (same sync)         ${k(rawRate)}`);
+console.log('');
+console.log(`ratios: node-loop/router receive ${(deviceRate / routerRate).toFixed(3)}x; outbox/bare-insert ${(enqueueRate / rawRate).toFixed(3)}x`);
