@@ -529,3 +529,31 @@ test('a fire-and-forget frame the queue drops ends in a nak naming the reason', 
   net.scheduler.runUntilIdle();
   assert.deepEqual(naks, [{ id, reason: 'duty-cycle' }]);
 });
+
+test('a frame injected from MQTT is delivered, put on air once with via_mqtt set, and never taken twice', () => {
+  // Far away, D sends a broadcast that another gateway (Eve's radio here) heard and forwarded over MQTT to A.
+  const farNet = network([[D, EVE]]);
+  const dd = farNet.add(D);
+  const captured: Uint8Array[] = [];
+  farNet.medium.radio(EVE).attach({ onReceive: (p) => captured.push(p.bytes), onTransmitDone: () => undefined });
+  dd.send(BROADCAST, text('from across the valley'));
+  farNet.scheduler.runUntilIdle();
+  assert.equal(captured.length, 1);
+  const frame = captured[0]!;
+
+  const net = network([[A, B]]);
+  const a = net.add(A);
+  net.add(B);
+  assert.equal(a.injectFromMqtt(frame), true);
+  assert.equal(a.injectFromMqtt(frame), false, 'the same frame again is a duplicate');
+  const tampered = frame.slice();
+  tampered[tampered.length - 1]! ^= 1;
+  assert.equal(a.injectFromMqtt(tampered), false);
+  net.scheduler.runUntilIdle();
+  assert.deepEqual(texts(net.deliveries.get(A)).map((x) => x.data.text), ['from across the valley']);
+  const atB = net.deliveries.get(B) ?? [];
+  assert.equal(atB.length, 1, 'A put it on air for its own mesh');
+  assert.equal(atB[0]!.viaMqtt, true, 'marked as having come over MQTT, so no gateway uplinks it again');
+  assert.ok(a.stats.dropCount('duplicate') >= 1);
+  assert.equal(a.stats.dropCount('E_AUTH_FAILED'), 1);
+});

@@ -17,6 +17,7 @@ import {
   deriveChannelKey,
   encodeData,
   loraParams,
+  type AlertLevel,
   type Data,
   type Delivery,
   type LoRaParams,
@@ -286,6 +287,14 @@ export class Device extends EventEmitter<DeviceEvents> {
     if (to === this.nodeId) throw new FirmwareError('E_BAD_REQUEST', 'that is this node');
     const packetId = this.enqueue(to, data, 'text');
     return { packetId, queued: this.outbox.size };
+  }
+
+  /** An alert from outside the mesh (the hub, a module) for `to` or everyone, ahead of texts. */
+  sendAlert(level: AlertLevel, text: string, to: number = BROADCAST, magnitudeX10 = 0): { packetId: number } {
+    const data: Data = { alert: { level, text, magnitudeX10 } };
+    const size = encodeData(data).length;
+    if (size > MAX_DATA_BYTES) throw new FirmwareError('E_BAD_REQUEST', `alert is ${size} bytes encoded; one frame carries at most ${MAX_DATA_BYTES}`);
+    return { packetId: this.enqueue(to, data, 'alert') };
   }
 
   raiseSos(): SosStatus {

@@ -184,6 +184,42 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     return this.originate(BROADCAST, data, { hopLimit: 0, polite: true }, 'beacon');
   }
 
+  /**
+   * A frame another gateway heard, handed to us over MQTT. It is authenticated, deduplicated and
+   * delivered like one from the air, then put on air with via_mqtt set (so no gateway uplinks it
+   * again), keeping its hop limit: it has not crossed any of our radio hops yet. It teaches the
+   * neighbour table nothing, since no radio of ours heard it. Returns whether it was new.
+   */
+  injectFromMqtt(bytes: Uint8Array): boolean {
+    const now = this.scheduler.now();
+    let decoded;
+    try {
+      decoded = decodeFrame(bytes, this.channels);
+    } catch (err) {
+      const reason = err instanceof MeshError ? (err.code as DropReason) : 'E_BAD_PAYLOAD';
+      this.dropFrame(reason, err instanceof Error ? err.message : String(err));
+      return false;
+    }
+    const header = { ...decoded.header, viaMqtt: true };
+    const { data, channel } = decoded;
+    if (header.from === this.nodeId) return (this.dropFrame('own-frame'), false);
+    if (this.seen.get(header.from, header.id, now)) return (this.dropFrame('duplicate'), false);
+    if (!this.replay.isFresh(header.from, header.counter)) return (this.dropFrame('E_REPLAY'), false);
+    this.replay.accept(header.from, header.counter);
+    const state = this.newState(now);
+    this.seen.add(header.from, header.id, state, now);
+    this.emit('heard', { header, data, bytes, rssi: NaN, snr: NaN });
+    if (header.to === this.nodeId || header.to === BROADCAST) {
+      this.stats.delivered++;
+      this.emit('deliver', { from: header.from, to: header.to, id: header.id, kind: dataKind(data), data, hops: header.hopStart - header.hopLimit, rssi: NaN, snr: NaN, rxTimeMs: now, viaMqtt: true, channel: channel.name });
+    }
+    if (header.to !== this.nodeId) {
+      const copy = relayCopy(bytes, { hopLimit: header.hopLimit, viaMqtt: true, relayNode: lastByte(this.nodeId) });
+      this.tx.enqueue({ length: copy.length, kind: 'relay', prepare: () => ((state.relayed++, copy)), onSent: () => this.stats.relaysSent++ });
+    }
+    return true;
+  }
+
   /** Frames waiting for the radio (queue + on air). */
   get txBacklog(): number {
     return this.tx.length;

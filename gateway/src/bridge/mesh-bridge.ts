@@ -1,0 +1,168 @@
+// The mesh <-> MQTT bridge. Every frame the radio hears goes out as the protobuf envelope on
+// `unibos/v1/gw/{gatewayId}/rx` and as JSON on `unibos/v1/mesh/{nodeId}/{kind}` (plus a `link`
+// document: SNR, RSSI, hops, last heard), to the local broker and durably towards the hub —
+// except frames that came over MQTT, which are never uplinked again (no loops). Commands on
+// `.../tx` (from local clients or the hub) go into the mesh. Home Assistant discovery is
+// published for every node and sensor seen.
+
+import type { Logger } from 'pino';
+import { dataKind, encodeEnvelope, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
+import type { Device } from '@unibos/firmware';
+import { meshNodeDiscovery, sensorDiscovery, type DiscoveryMessage } from './ha-discovery.ts';
+import { MESH_TOPIC_KIND, meshJson, nodeIdText } from './mesh-json.ts';
+import { parseTxCommand, type ParsedTx } from './tx-command.ts';
+
+export interface MqttPublisher {
+  publish(topic: string, payload: Buffer | string, options: { qos: 0 | 1 | 2; retain: boolean }): Promise<void>;
+}
+
+/** The durable path to the hub: a message handed over here is on disk when the call returns. */
+export interface UplinkSink {
+  forward(message: { source: string; topic: string; payload: Buffer; retain?: boolean }): void;
+}
+
+export interface MeshBridgeOptions {
+  gatewayId: string;
+  device: Pick<Device, 'router' | 'sendText' | 'sendAlert'>;
+  params: LoRaParams;
+  local: MqttPublisher;
+  uplink?: UplinkSink | undefined;
+  logger: Logger;
+  clock?: () => number;
+}
+
+export interface BridgeStats {
+  framesHeard: number;
+  published: number;
+  uplinked: number;
+  notUplinkedViaMqtt: number;
+  txAccepted: number;
+  txRejected: number;
+  sensorMessages: number;
+  publishErrors: number;
+}
+
+export class MeshBridge {
+  readonly stats: BridgeStats = { framesHeard: 0, published: 0, uplinked: 0, notUplinkedViaMqtt: 0, txAccepted: 0, txRejected: 0, sensorMessages: 0, publishErrors: 0 };
+  private readonly router: MeshRouter;
+  private readonly announcedNodes = new Map<number, boolean>();
+  private readonly announcedSensors = new Set<string>();
+  private readonly clock: () => number;
+
+  constructor(private readonly options: MeshBridgeOptions) {
+    this.router = options.device.router;
+    this.clock = options.clock ?? Date.now;
+    this.router.on('heard', (h) => this.onHeard(h.header, h.data, h.bytes, h.rssi, h.snr));
+  }
+
+  get rxTopic(): string {
+    return `unibos/v1/gw/${this.options.gatewayId}/rx`;
+  }
+
+  get txTopic(): string {
+    return `unibos/v1/gw/${this.options.gatewayId}/tx`;
+  }
+
+  get statusTopic(): string {
+    return `unibos/v1/gw/${this.options.gatewayId}/status`;
+  }
+
+  /** A command for the mesh, from a local client or the hub. */
+  handleTx(payload: Buffer, origin: 'local' | 'hub'): ParsedTx {
+    const parsed = parseTxCommand(payload);
+    if (!parsed.ok) {
+      this.stats.txRejected++;
+      this.options.logger.warn({ origin, error: parsed.error }, 'tx command refused');
+      return parsed;
+    }
+    const c = parsed.command;
+    try {
+      if (c.kind === 'text') this.options.device.sendText(c.text, c.to);
+      else if (c.kind === 'alert') this.options.device.sendAlert(c.level, c.text, c.to, c.magnitudeX10);
+      else if (!this.router.injectFromMqtt(c.frame)) {
+        this.stats.txRejected++;
+        return { ok: false, error: 'frame refused (duplicate, replayed, or not on our channel)' };
+      }
+    } catch (err) {
+      this.stats.txRejected++;
+      return { ok: false, error: (err as Error).message };
+    }
+    this.stats.txAccepted++;
+    return parsed;
+  }
+
+  /** A sensor's publish on `unibos/v1/sensor/{id}/{metric}`: towards the hub, and into discovery. */
+  handleSensor(topic: string, payload: Buffer): void {
+    const [, , , sensorId, ...rest] = topic.split('/');
+    if (!sensorId || rest.length === 0) return;
+    this.stats.sensorMessages++;
+    this.uplink(`sensor:${sensorId}`, topic, payload);
+    const metric = rest.join('_');
+    const key = `${sensorId}/${metric}`;
+    if (!this.announcedSensors.has(key)) {
+      this.announcedSensors.add(key);
+      this.publishAll([sensorDiscovery(sensorId, metric)]);
+    }
+  }
+
+  /** The gateway's retained status on the local broker (the hub copy has the uplink's last will). */
+  publishStatus(state: 'online' | 'offline', extra: Record<string, unknown> = {}): Promise<void> {
+    const body = JSON.stringify({ state, gatewayId: this.options.gatewayId, time: new Date(this.clock()).toISOString(), ...extra });
+    return this.options.local.publish(this.statusTopic, body, { qos: 1, retain: true }).catch(() => {
+      this.stats.publishErrors++;
+    });
+  }
+
+  private onHeard(header: FrameHeader, data: Data, bytes: Uint8Array, rssi: number, snr: number): void {
+    this.stats.framesHeard++;
+    const now = this.clock();
+    const p = this.options.params;
+    const gatewayId = this.options.gatewayId;
+    const envelope = Buffer.from(
+      encodeEnvelope({ frame: bytes, gatewayId, rssi: Number.isFinite(rssi) ? rssi : 0, snr: Number.isFinite(snr) ? snr : 0, rxTimeMs: now, frequencyHz: p.frequencyHz, sf: p.sf, bandwidthHz: p.bandwidthHz }),
+    );
+    const node = nodeIdText(header.from);
+    const kind = MESH_TOPIC_KIND[dataKind(data)];
+    const hops = header.hopStart - header.hopLimit;
+    const json = Buffer.from(JSON.stringify(meshJson(data, { from: header.from, to: header.to, id: header.id, hops, rssi, snr, rxTimeMs: now, gatewayId })));
+    const link = JSON.stringify({ snr: Number.isFinite(snr) ? snr : null, rssi: Number.isFinite(rssi) ? rssi : null, hops: hops + 1, lastHeard: new Date(now).toISOString(), gatewayId });
+    const source = `mesh:${node}`;
+    this.announceNode(header.from, data.nodeInfo?.longName);
+    this.publish(this.rxTopic, envelope, false);
+    this.publish(`unibos/v1/mesh/${node}/${kind}`, json, false);
+    this.publish(`unibos/v1/mesh/${node}/link`, link, true);
+    // A frame that came over MQTT is already where MQTT goes: sending it up again would loop.
+    if (header.viaMqtt) {
+      this.stats.notUplinkedViaMqtt++;
+      return;
+    }
+    this.uplink(source, this.rxTopic, envelope);
+    this.uplink(source, `unibos/v1/mesh/${node}/${kind}`, json);
+  }
+
+  private announceNode(nodeId: number, name: string | undefined): void {
+    const named = this.announcedNodes.get(nodeId);
+    // Announce once, and again the first time the node tells us its name.
+    if (named === true || (named === false && name === undefined)) return;
+    this.announcedNodes.set(nodeId, name !== undefined);
+    this.publishAll(meshNodeDiscovery(nodeId, name));
+  }
+
+  private publishAll(messages: DiscoveryMessage[]): void {
+    for (const m of messages) this.publish(m.topic, m.payload, true);
+  }
+
+  private publish(topic: string, payload: Buffer | string, retain: boolean): void {
+    this.stats.published++;
+    this.options.local.publish(topic, payload, { qos: 0, retain }).catch((err: Error) => {
+      this.stats.publishErrors++;
+      this.options.logger.warn({ topic, err: err.message }, 'local publish failed');
+    });
+  }
+
+  private uplink(source: string, topic: string, payload: Buffer): void {
+    if (!this.options.uplink) return;
+    this.options.uplink.forward({ source, topic, payload });
+    this.stats.uplinked++;
+  }
+}

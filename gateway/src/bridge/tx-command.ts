@@ -1,0 +1,59 @@
+// What may be published on `unibos/v1/gw/{gatewayId}/tx` to reach the mesh, parsed strictly:
+//   - a JSON command: {"text": "...", "to": "!1a2b3c4d"} (to defaults to everyone), or
+//     {"alert": {"level": "EARTHQUAKE", "text": "...", "magnitude": 5.4}, "to": ...};
+//   - anything else is read as a protobuf Envelope carrying a frame another gateway heard.
+
+import { ALERT_LEVELS, BROADCAST, decodeEnvelope, type AlertLevel } from '@unibos/mesh-protocol';
+
+export type TxCommand =
+  | { kind: 'text'; to: number; text: string }
+  | { kind: 'alert'; to: number; level: AlertLevel; text: string; magnitudeX10: number }
+  | { kind: 'frame'; frame: Uint8Array };
+
+export type ParsedTx = { ok: true; command: TxCommand } | { ok: false; error: string };
+
+const MAX_TX_BYTES = 4096;
+
+export function parseTxCommand(payload: Buffer): ParsedTx {
+  if (payload.length === 0 || payload.length > MAX_TX_BYTES) return { ok: false, error: `payload of ${payload.length} bytes (1..${MAX_TX_BYTES})` };
+  if (payload[0] === 0x7b /* { */) return parseJson(payload.toString('utf8'));
+  try {
+    const env = decodeEnvelope(new Uint8Array(payload));
+    return { ok: true, command: { kind: 'frame', frame: env.frame } };
+  } catch (err) {
+    return { ok: false, error: `neither a JSON command nor an Envelope: ${(err as Error).message}` };
+  }
+}
+
+function parseJson(text: string): ParsedTx {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'not valid JSON' };
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, error: 'a JSON command must be an object' };
+  const o = v as Record<string, unknown>;
+  const to = parseTo(o.to);
+  if (to === null) return { ok: false, error: `"to" must be a node id like "!1a2b3c4d" or "broadcast"` };
+  if (typeof o.text === 'string' && o.alert === undefined) {
+    if (o.text.length === 0) return { ok: false, error: '"text" must not be empty' };
+    return { ok: true, command: { kind: 'text', to, text: o.text } };
+  }
+  if (typeof o.alert === 'object' && o.alert !== null && o.text === undefined) {
+    const a = o.alert as Record<string, unknown>;
+    if (typeof a.level !== 'string' || !(ALERT_LEVELS as readonly string[]).includes(a.level)) return { ok: false, error: `alert.level must be one of ${ALERT_LEVELS.join(', ')}` };
+    if (typeof a.text !== 'string') return { ok: false, error: 'alert.text must be a string' };
+    const magnitude = a.magnitude === undefined || a.magnitude === null ? 0 : a.magnitude;
+    if (typeof magnitude !== 'number' || !(magnitude >= 0 && magnitude <= 12)) return { ok: false, error: 'alert.magnitude must be a number 0..12' };
+    return { ok: true, command: { kind: 'alert', to, level: a.level as AlertLevel, text: a.text, magnitudeX10: Math.round(magnitude * 10) } };
+  }
+  return { ok: false, error: 'a JSON command has either "text" or "alert"' };
+}
+
+function parseTo(v: unknown): number | null {
+  if (v === undefined || v === 'broadcast') return BROADCAST;
+  if (typeof v !== 'string' || !/^!?[0-9a-f]{8}$/i.test(v)) return null;
+  const id = parseInt(v.replace('!', ''), 16);
+  return id > 0 && id < BROADCAST ? id : null;
+}

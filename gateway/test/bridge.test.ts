@@ -1,0 +1,119 @@
+// The mesh<->MQTT bridge on simulated time: a gateway node G and a field node N on the simulated
+// medium; what G publishes locally and hands to the hub uplink, and what `tx` commands do.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { BROADCAST, ChannelSet, DEFAULT_CHANNEL, MeshRouter, SeededRandom, SimMedium, SimScheduler, decodeEnvelope, encodeEnvelope, loraParams } from '@unibos/mesh-protocol';
+import { Device, loadNodeConfig, loadOrCreateIdentity } from '@unibos/firmware';
+import { openNodeDb } from '../../firmware/src/node/node-db.ts';
+import { SimManagedRadio } from '../../firmware/test/support/sim-managed-radio.ts';
+import { MeshBridge, type MqttPublisher, type UplinkSink } from '../src/bridge/mesh-bridge.ts';
+
+const silent = pino({ level: 'silent' });
+const params = loraParams('ShortFast');
+
+interface Published {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+}
+
+async function setup() {
+  const scheduler = new SimScheduler();
+  const rng = new SeededRandom(5);
+  const medium = new SimMedium({ params, scheduler, random: rng.fork(), link: () => ({ rssi: -100, snr: 4 }) });
+  const make = (name: string, role: string) => {
+    const dir = mkdtempSync(join(tmpdir(), `unibos-bridge-${name}-`));
+    const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dir, preset: 'ShortFast', role, name } });
+    const identity = loadOrCreateIdentity(join(dir, 'identity.json'));
+    const radio = new SimManagedRadio(medium.radio(identity.nodeId), scheduler);
+    return new Device({ config, identity, db: openNodeDb(join(dir, 'node.db')), radio, logger: silent, scheduler, random: rng.fork(), clock: () => 1_800_000_000_000 + scheduler.now() });
+  };
+  const g = make('G', 'GATEWAY');
+  const n = make('N', 'CLIENT');
+  const published: Published[] = [];
+  const uplinked: Array<{ source: string; topic: string; payload: Buffer }> = [];
+  const local: MqttPublisher = {
+    publish: async (topic, payload, o) => void published.push({ topic, payload: Buffer.from(payload), retain: o.retain }),
+  };
+  const uplink: UplinkSink = { forward: (m) => void uplinked.push(m) };
+  const bridge = new MeshBridge({ gatewayId: 'gw1', device: g, params, local, uplink, logger: silent });
+  await g.start();
+  await n.start();
+  scheduler.runUntil(30_000);
+  return { scheduler, medium, g, n, bridge, published, uplinked, run: (ms: number) => scheduler.runUntil(scheduler.now() + ms) };
+}
+
+test('a heard text goes out as the envelope and as JSON, locally and towards the hub, with discovery for its node', async () => {
+  const s = await setup();
+  s.n.sendText('river is rising');
+  s.run(60_000);
+  const nid = `!${s.n.nodeId.toString(16).padStart(8, '0')}`;
+  const text = s.published.find((p) => p.topic === `unibos/v1/mesh/${nid}/text`);
+  assert.ok(text, 'JSON on the mesh topic');
+  const doc = JSON.parse(text.payload.toString());
+  assert.equal(doc.text, 'river is rising');
+  assert.equal(doc.from, nid);
+  assert.equal(doc.hops, 0);
+  assert.equal(doc.gatewayId, 'gw1');
+  const rx = s.published.filter((p) => p.topic === 'unibos/v1/gw/gw1/rx').map((p) => decodeEnvelope(new Uint8Array(p.payload)));
+  assert.ok(rx.some((e) => e.gatewayId === 'gw1' && e.sf === params.sf && e.frame.length > 28), 'the frame exactly as heard, in an envelope');
+  assert.ok(s.published.some((p) => p.topic === `unibos/v1/mesh/${nid}/link` && p.retain));
+  assert.ok(s.uplinked.some((u) => u.source === `mesh:${nid}` && u.topic === `unibos/v1/mesh/${nid}/text`));
+  assert.ok(s.uplinked.some((u) => u.topic === 'unibos/v1/gw/gw1/rx'));
+  const disco = s.published.filter((p) => p.topic.startsWith('homeassistant/') && p.topic.includes(nid.slice(1)));
+  assert.ok(disco.length >= 5 && disco.every((p) => p.retain), 'retained Home Assistant discovery for the node');
+  assert.ok(disco.some((p) => p.topic === `homeassistant/device_tracker/unibos_${nid.slice(1)}/config`));
+});
+
+test('tx commands reach the mesh: a text, an alert, and a frame another gateway heard (never uplinked again)', async () => {
+  const s = await setup();
+  const nid = `!${s.n.nodeId.toString(16).padStart(8, '0')}`;
+  assert.equal(s.bridge.handleTx(Buffer.from(JSON.stringify({ text: 'meet at the school', to: nid })), 'hub').ok, true);
+  assert.equal(s.bridge.handleTx(Buffer.from(JSON.stringify({ alert: { level: 'EARTHQUAKE', text: 'M5.4 nearby', magnitude: 5.4 } })), 'hub').ok, true);
+
+  // A frame from a node far away, heard by another gateway and forwarded over MQTT.
+  const farScheduler = new SimScheduler();
+  const farMedium = new SimMedium({ params, scheduler: farScheduler, random: new SeededRandom(9), link: () => ({ rssi: -90, snr: 5 }) });
+  const far = new MeshRouter({ nodeId: 0x0f0f0f0f, radio: farMedium.radio(0x0f0f0f0f), scheduler: farScheduler, random: new SeededRandom(10), channels: new ChannelSet([DEFAULT_CHANNEL]) });
+  const heard: Uint8Array[] = [];
+  farMedium.radio(0x0e0e0e0e).attach({ onReceive: (p) => heard.push(p.bytes), onTransmitDone: () => undefined });
+  far.send(BROADCAST, { text: 'hello from the next valley' });
+  farScheduler.runUntilIdle();
+  const envelope = Buffer.from(encodeEnvelope({ frame: heard[0]!, gatewayId: 'gw2', rssi: -90, snr: 5, rxTimeMs: 0, frequencyHz: params.frequencyHz, sf: params.sf, bandwidthHz: params.bandwidthHz }));
+  s.uplinked.length = 0;
+  assert.equal(s.bridge.handleTx(envelope, 'hub').ok, true);
+  assert.equal(s.bridge.handleTx(envelope, 'hub').ok, false, 'the same frame twice is refused');
+  s.run(120_000);
+
+  const inbox = s.n.inbox.since();
+  assert.deepEqual(inbox.map((m) => m.text).sort(), ['M5.4 nearby', 'hello from the next valley', 'meet at the school']);
+  assert.equal(inbox.find((m) => m.kind === 'alert')?.level, 'EARTHQUAKE');
+  assert.equal(s.uplinked.filter((u) => u.source === 'mesh:!0f0f0f0f').length, 0, 'a frame that came over MQTT is not sent up again');
+  assert.ok(s.bridge.stats.notUplinkedViaMqtt >= 1);
+});
+
+test('bad tx payloads are refused with a reason and counted; nothing reaches the mesh', async () => {
+  const s = await setup();
+  for (const bad of ['{"text": 5}', '{"alert": {"level": "PARTY", "text": "x"}}', '{"text": "x", "to": "someone"}', '{nope', '\u0001\u0002garbage', '']) {
+    const r = s.bridge.handleTx(Buffer.from(bad), 'local');
+    assert.equal(r.ok, false, bad);
+  }
+  assert.equal(s.bridge.stats.txRejected, 6);
+  s.run(60_000);
+  assert.equal(s.n.inbox.since().length, 0);
+});
+
+test('sensor readings go to the hub and are announced to Home Assistant once', async () => {
+  const s = await setup();
+  s.bridge.handleSensor('unibos/v1/sensor/tank1/level', Buffer.from('42.5'));
+  s.bridge.handleSensor('unibos/v1/sensor/tank1/level', Buffer.from('41.9'));
+  assert.equal(s.uplinked.filter((u) => u.source === 'sensor:tank1').length, 2);
+  const disco = s.published.filter((p) => p.topic === 'homeassistant/sensor/unibos_sensor_tank1_level/config');
+  assert.equal(disco.length, 1);
+  assert.equal(JSON.parse(disco[0]!.payload.toString()).state_topic, 'unibos/v1/sensor/tank1/level');
+});
