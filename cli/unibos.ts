@@ -5,6 +5,7 @@ import { CliError } from './cli-error.ts';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   sim: { summary: 'simulate a LoRa mesh and compare flooding strategies', load: () => import('./commands/sim.ts') },
   node: { summary: 'run this machine as a field device (LoRa modem or simulated radio)', load: () => import('./commands/node.ts') },
+  gateway: { summary: 'run a gateway: a node plus MQTT broker, mesh bridge and hub uplink', load: () => import('./commands/gateway.ts') },
   air: { summary: 'run the simulated radio air that simulated nodes join', load: () => import('./commands/air.ts') },
   status: { summary: 'show what the running node is doing', load: () => import('./commands/status.ts') },
   peers: { summary: 'list the nodes the running node has heard', load: () => import('./commands/peers.ts') },

@@ -3,7 +3,7 @@
 // restart with an unsent message, the systemd notifications, and the errors people meet first.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { Proc, json, procs, unibos } from './support/processes.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -12,9 +12,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loraParams, rangeM } from '@unibos/mesh-protocol';
 
-const bin = fileURLToPath(new URL('../../bin/unibos.js', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'unibos-node-'));
-const procs: Proc[] = [];
 /** Closed even when a test fails half-way, so the test process can exit. */
 const sockets: Array<{ close(): void }> = [];
 after(() => {
@@ -22,79 +20,6 @@ after(() => {
   for (const s of sockets) s.close();
   rmSync(root, { recursive: true, force: true });
 });
-
-type LogLine = Record<string, unknown> & { msg: string };
-
-/** A long-running `unibos` process whose JSON log lines can be awaited. */
-class Proc {
-  readonly child: ChildProcess;
-  readonly lines: LogLine[] = [];
-  private waiters: Array<() => void> = [];
-  stderr = '';
-  readonly exited: Promise<number>;
-
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.push(this);
-    let buf = '';
-    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buf += chunk;
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          this.lines.push(JSON.parse(line) as LogLine);
-        } catch {
-          this.lines.push({ msg: line });
-        }
-      }
-      this.wake();
-    });
-    this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => (this.wake(), resolve(code ?? -1))));
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  /** The first log line (from `from` on) that matches; rejects if the process exits first. */
-  async waitFor(match: (l: LogLine) => boolean, what: string, from = 0, timeoutMs = 60_000): Promise<LogLine> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.lines.slice(from).find(match);
-      if (found) return found;
-      if (this.child.exitCode !== null) throw new Error(`process exited (${this.child.exitCode}) before ${what}: ${this.stderr}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-5))}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => (clearTimeout(t), resolve()));
-      });
-    }
-  }
-
-  async stop(): Promise<number> {
-    this.child.kill('SIGTERM');
-    return this.exited;
-  }
-}
-
-function unibos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function json<T>(args: string[]): Promise<T> {
-  const r = await unibos([...args, '--json']);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as T;
-}
 
 /** A Unix datagram socket standing in for systemd's notification socket. */
 function notifySocket(path: string): { messages: string[]; next(match: string): Promise<void>; close(): void } {
@@ -170,7 +95,8 @@ test('three nodes in a line: text A→C once through B, SOS C→A, peers, restar
   assert.equal(sos.code, 0, sos.stderr);
   await a.waitFor((l) => l.msg === 'alert received' && l.level === 'SOS', 'A to receive the SOS');
 
-  // A's node database: B one hop away, C two.
+  // A's node database: B one hop away, C two. B's announcement goes out within 10 s of its start.
+  await a.waitFor((l) => l.msg === 'peer heard' && l.peer === idB, 'A to hear B');
   const peers = await json<{ self: string; peers: Array<{ nodeId: number; hops: number; longName: string }> }>(['peers', '--data-dir', dirs.A]);
   const hex = (id: number) => `!${id.toString(16).padStart(8, '0')}`;
   const hops = Object.fromEntries(peers.peers.map((p) => [hex(p.nodeId), p.hops]));

@@ -25,7 +25,7 @@ interface Published {
 async function setup() {
   const scheduler = new SimScheduler();
   const rng = new SeededRandom(5);
-  const medium = new SimMedium({ params, scheduler, random: rng.fork(), link: () => ({ rssi: -100, snr: 4 }) });
+  const medium = new SimMedium({ params, scheduler, random: rng.fork(), link: () => ({ rssi: -100.4, snr: 4.25 }) });
   const make = (name: string, role: string) => {
     const dir = mkdtempSync(join(tmpdir(), `unibos-bridge-${name}-`));
     const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dir, preset: 'ShortFast', role, name } });

@@ -11,6 +11,7 @@ import type { Device } from '../node/device.ts';
 import { parseNodeId } from '../node/identity.ts';
 import { controlSocketPath } from './control-socket.ts';
 import { createNodeMetrics } from './metrics.ts';
+import type { Registry } from 'prom-client';
 
 export interface ControlServerOptions {
   device: Device;
@@ -18,6 +19,8 @@ export interface ControlServerOptions {
   /** Loopback TCP port for /health and /metrics; null = none, 0 = any free port. */
   httpPort: number | null;
   logger: Logger;
+  /** Adds a role's own metrics (a gateway's broker and uplink) to the node's registry. */
+  metrics?: ((registry: Registry) => void) | undefined;
 }
 
 export interface ControlServer {
@@ -59,6 +62,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     web.setErrorHandler(errorHandler(options.logger, false));
     web.setNotFoundHandler(notFound);
     const registry = createNodeMetrics(options.device);
+    options.metrics?.(registry);
     web.get('/health', async (_req, reply) => health(options.device, reply));
     web.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
     try {

@@ -7,17 +7,7 @@ import type { Device } from '../node/device.ts';
 export function createNodeMetrics(device: Device): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'unibos_node_' });
-  const gauge = (name: string, help: string, read: (g: Gauge) => void, labelNames: string[] = []): void => {
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        read(this);
-      },
-    });
-  };
+  const gauge = (name: string, help: string, read: (g: Gauge) => void, labelNames: string[] = []) => scrapedGauge(registry, name, help, read, labelNames);
   gauge('unibos_mesh_frames_sent', 'Frames this node put on air (own, relays, acks, beacons)', (g) => g.set(device.router.stats.txFrames));
   gauge('unibos_mesh_frames_received', 'Frames the radio received', (g) => g.set(device.router.stats.rxFrames));
   gauge('unibos_mesh_delivered', 'Frames delivered to this node', (g) => g.set(device.router.stats.delivered));
@@ -37,4 +27,17 @@ export function createNodeMetrics(device: Device): Registry {
   gauge('unibos_radio_ready', '1 while the radio can send', (g) => g.set(device.status().radio.state === 'ready' ? 1 : 0));
   gauge('unibos_sos_pending', '1 while our SOS waits for an acknowledgement', (g) => g.set(device.status().sos.phase === 'pending' ? 1 : 0));
   return registry;
+}
+
+/** A gauge whose value is read when Prometheus scrapes, from state the process already keeps. */
+export function scrapedGauge(registry: Registry, name: string, help: string, read: (g: Gauge) => void, labelNames: string[] = []): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      read(this);
+    },
+  });
 }

@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { startControlServer, type ControlServer } from '../control/control-server.ts';
 import { SystemdNotifier } from '../system/sd-notify.ts';
 import { Device } from './device.ts';
@@ -23,6 +24,8 @@ export interface RunNodeOptions {
   env?: NodeJS.ProcessEnv;
   /** Hardware to use instead of what the config names (tests). */
   parts?: DeviceParts;
+  /** More metrics on the node's /metrics (a gateway adds its broker and uplink). */
+  metrics?: (registry: Registry) => void;
 }
 
 export async function runNode(config: NodeConfig, options: RunNodeOptions): Promise<RunningNode> {
@@ -38,7 +41,7 @@ export async function runNode(config: NodeConfig, options: RunNodeOptions): Prom
     const parts = options.parts ?? buildDeviceParts(config, identity.nodeId, log);
     device = new Device({ config, identity, db, ...parts, logger: log });
     // The control socket is claimed before the radio opens: a second node on the same folder stops here.
-    control = await startControlServer({ device, dataDir: config.dataDir, httpPort: config.http.port, logger: log });
+    control = await startControlServer({ device, dataDir: config.dataDir, httpPort: config.http.port, logger: log, metrics: options.metrics });
     await device.start();
   } catch (err) {
     await control?.close();

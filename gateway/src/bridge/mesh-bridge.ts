@@ -40,10 +40,12 @@ export interface BridgeStats {
   txRejected: number;
   sensorMessages: number;
   publishErrors: number;
+  bridgeErrors: number;
+  uplinkRefused: number;
 }
 
 export class MeshBridge {
-  readonly stats: BridgeStats = { framesHeard: 0, published: 0, uplinked: 0, notUplinkedViaMqtt: 0, txAccepted: 0, txRejected: 0, sensorMessages: 0, publishErrors: 0 };
+  readonly stats: BridgeStats = { framesHeard: 0, published: 0, uplinked: 0, notUplinkedViaMqtt: 0, txAccepted: 0, txRejected: 0, sensorMessages: 0, publishErrors: 0, bridgeErrors: 0, uplinkRefused: 0 };
   private readonly router: MeshRouter;
   private readonly announcedNodes = new Map<number, boolean>();
   private readonly announcedSensors = new Set<string>();
@@ -52,7 +54,16 @@ export class MeshBridge {
   constructor(private readonly options: MeshBridgeOptions) {
     this.router = options.device.router;
     this.clock = options.clock ?? Date.now;
-    this.router.on('heard', (h) => this.onHeard(h.header, h.data, h.bytes, h.rssi, h.snr));
+    this.router.on('heard', (h) => {
+      // The router calls us in the middle of handling a frame: a failure here must not stop it
+      // delivering or relaying that frame.
+      try {
+        this.onHeard(h.header, h.data, h.bytes, h.rssi, h.snr);
+      } catch (err) {
+        this.stats.bridgeErrors++;
+        this.options.logger.error({ err: (err as Error).message }, 'could not bridge a heard frame');
+      }
+    });
   }
 
   get rxTopic(): string {
@@ -107,7 +118,8 @@ export class MeshBridge {
 
   /** The gateway's retained status on the local broker (the hub copy has the uplink's last will). */
   publishStatus(state: 'online' | 'offline', extra: Record<string, unknown> = {}): Promise<void> {
-    const body = JSON.stringify({ state, gatewayId: this.options.gatewayId, time: new Date(this.clock()).toISOString(), ...extra });
+    // The same shape the uplink publishes at the hub (and its last will), so one parser reads both.
+    const body = JSON.stringify({ status: state, gatewayId: this.options.gatewayId, ts: this.clock(), ...extra });
     return this.options.local.publish(this.statusTopic, body, { qos: 1, retain: true }).catch(() => {
       this.stats.publishErrors++;
     });
@@ -119,7 +131,7 @@ export class MeshBridge {
     const p = this.options.params;
     const gatewayId = this.options.gatewayId;
     const envelope = Buffer.from(
-      encodeEnvelope({ frame: bytes, gatewayId, rssi: Number.isFinite(rssi) ? rssi : 0, snr: Number.isFinite(snr) ? snr : 0, rxTimeMs: now, frequencyHz: p.frequencyHz, sf: p.sf, bandwidthHz: p.bandwidthHz }),
+      encodeEnvelope({ frame: bytes, gatewayId, rssi: Number.isFinite(rssi) ? Math.round(rssi) : 0, snr: Number.isFinite(snr) ? snr : 0, rxTimeMs: now, frequencyHz: p.frequencyHz, sf: p.sf, bandwidthHz: p.bandwidthHz }),
     );
     const node = nodeIdText(header.from);
     const kind = MESH_TOPIC_KIND[dataKind(data)];
@@ -162,7 +174,13 @@ export class MeshBridge {
 
   private uplink(source: string, topic: string, payload: Buffer): void {
     if (!this.options.uplink) return;
-    this.options.uplink.forward({ source, topic, payload });
-    this.stats.uplinked++;
+    try {
+      this.options.uplink.forward({ source, topic, payload });
+      this.stats.uplinked++;
+    } catch (err) {
+      // Refused by the outbox (a topic or payload the hub could never take): counted, not fatal.
+      this.stats.uplinkRefused++;
+      this.options.logger.warn({ topic, err: (err as Error).message }, 'not forwarded to the hub');
+    }
   }
 }

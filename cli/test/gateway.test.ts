@@ -1,0 +1,101 @@
+// A gateway the way an operator runs it: Debian's mosquitto stands in for the hub, `unibos air`
+// carries the radio, `unibos gateway` bridges a `unibos node`, and Debian's mosquitto clients
+// talk to the gateway's broker with credentials from `unibos gateway device add`.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { Proc, json, procs, unibos } from './support/processes.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'unibos-gw-'));
+after(() => {
+  for (const p of procs) p.child.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+async function credentials(dataDir: string, id: string, role: string): Promise<string> {
+  const r = await unibos(['gateway', 'device', 'add', id, '--role', role, '--data-dir', dataDir]);
+  assert.equal(r.code, 0, r.stderr);
+  return /password: (\S+)/.exec(r.stdout)![1]!;
+}
+
+test('mesh traffic reaches local MQTT clients and the hub; the hub and sensors reach back; SOS is acknowledged', { timeout: 120_000 }, async () => {
+  const gwDir = join(root, 'gw');
+  const hubPort = await freePort();
+  const [mqttPort, wsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  writeFileSync(join(root, 'hub.conf'), `listener ${hubPort} 127.0.0.1\nallow_anonymous true\nlog_dest stdout\n`);
+  const hub = new Proc(['-c', join(root, 'hub.conf')], {}, 'mosquitto');
+  await hub.waitFor((l) => /running/.test(l.msg), 'the hub broker');
+  const atHub = new Proc(['-p', String(hubPort), '-t', 'unibos/v1/#', '-v'], {}, 'mosquitto_sub');
+
+  const watcher = await credentials(gwDir, 'watcher', 'hub');
+  const sensor = await credentials(gwDir, 'tank1', 'sensor');
+  const listed = await unibos(['gateway', 'device', 'list', '--data-dir', gwDir]);
+  assert.match(listed.stdout, /tank1\s+sensor/);
+  assert.doesNotMatch(listed.stdout, new RegExp(sensor), 'secrets are never shown again');
+
+  const air = new Proc(['air', '--port', '0', '--preset', 'ShortFast']);
+  const airPort = String((await air.waitFor((l) => l.msg === 'simulated air listening', 'the air')).port);
+  const radio = ['--preset', 'ShortFast', '--air', `127.0.0.1:${airPort}`, '--lat', '41'];
+  const gw = new Proc(['gateway', '--data-dir', gwDir, ...radio, '--lon', '29', '--http-port', String(httpPort), '--mqtt-port', String(mqttPort), '--ws-port', String(wsPort), '--hub', `mqtt://127.0.0.1:${hubPort}`]);
+  const gwStarted = await gw.waitFor((l) => l.msg === 'gateway started', 'the gateway');
+  assert.equal(gwStarted.mqtt, mqttPort);
+  const gwId = String(gwStarted.gateway);
+  const nodeDir = join(root, 'node');
+  const node = new Proc(['node', '--data-dir', nodeDir, ...radio, '--lon', '29.005', '--http-port', 'off']);
+  const nodeId = String((await node.waitFor((l) => l.msg === 'node started', 'the node')).nodeId);
+
+  // A local MQTT client with credentials sees the mesh; a wrong password is refused.
+  const local = new Proc(['-p', String(mqttPort), '-u', 'watcher', '-P', watcher, '-t', 'unibos/v1/#', '-v'], {}, 'mosquitto_sub');
+  const refused = spawnSync('mosquitto_sub', ['-p', String(mqttPort), '-u', 'watcher', '-P', 'wrong', '-t', 'x', '-C', '1', '-W', '5'], { encoding: 'utf8' });
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /not authori[sz]ed|bad user name or password/i);
+  await gw.waitFor((l) => l.msg === 'peer heard' && l.peer === nodeId, 'the gateway to hear the node');
+
+  const sent = await unibos(['send', 'water at the school', '--data-dir', nodeDir]);
+  assert.equal(sent.code, 0, sent.stderr);
+  const text = await local.waitFor((l) => l.msg.startsWith(`unibos/v1/mesh/${nodeId}/text `), 'the text on the local broker');
+  assert.equal(JSON.parse(text.msg.slice(text.msg.indexOf(' ') + 1)).text, 'water at the school');
+  const upText = await atHub.waitFor((l) => l.msg.startsWith(`unibos/v1/mesh/${nodeId}/text `), 'the text at the hub');
+  const envelope = JSON.parse(upText.msg.slice(upText.msg.indexOf(' ') + 1));
+  assert.equal(envelope.body.text, 'water at the school');
+  assert.equal(envelope.source, `mesh:${nodeId}`);
+  assert.ok(envelope.id, 'a message id the hub can dedup on');
+
+  // A sensor publishes under its own prefix; it goes up to the hub.
+  const pub = spawnSync('mosquitto_pub', ['-p', String(mqttPort), '-u', 'tank1', '-P', sensor, '-q', '1', '-t', 'unibos/v1/sensor/tank1/level', '-m', '42.5'], { encoding: 'utf8' });
+  assert.equal(pub.status, 0, pub.stderr);
+  await atHub.waitFor((l) => l.msg.startsWith('unibos/v1/sensor/tank1/level '), 'the sensor reading at the hub');
+
+  // The hub sends a text down; the node gets it.
+  spawnSync('mosquitto_pub', ['-p', String(hubPort), '-q', '1', '-t', `unibos/v1/gw/${gwId}/tx`, '-m', JSON.stringify({ text: 'help is on the way', to: nodeId })]);
+  await node.waitFor((l) => l.msg === 'text received', 'the node to receive the downlink');
+  const inbox = await json<Array<{ text: string }>>(['inbox', '--data-dir', nodeDir]);
+  assert.ok(inbox.some((m) => m.text === 'help is on the way'));
+
+  // An SOS from the node is acknowledged by the gateway.
+  assert.equal((await unibos(['sos', '--data-dir', nodeDir])).code, 0);
+  await node.waitFor((l) => l.msg === 'SOS acknowledged', 'the gateway to acknowledge the SOS');
+
+  // Health and the gateway's metrics on the node's loopback port.
+  const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  assert.match(metrics, /^unibos_broker_clients [1-9]/m);
+  assert.match(metrics, /^unibos_hub_connected 1$/m);
+
+  for (const [name, p] of Object.entries({ node, gw, air })) assert.equal(await p.stop(), 0, `${name} exits 0 on SIGTERM: ${p.stderr}`);
+  await local.stop();
+  await atHub.stop();
+  await hub.stop();
+});

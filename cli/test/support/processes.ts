@@ -1,0 +1,89 @@
+// Running `unibos` the way a user does, for the CLI tests: long-running processes whose JSON log
+// lines can be awaited, and one-shot commands with their exit code and output.
+
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+const bin = fileURLToPath(new URL('../../../bin/unibos.js', import.meta.url));
+/** Every process started, so a test file can kill them all when it ends (also on failure). */
+export const procs: Proc[] = [];
+
+export type LogLine = Record<string, unknown> & { msg: string };
+
+/** A long-running `unibos` process whose JSON log lines can be awaited. */
+export class Proc {
+  readonly child: ChildProcess;
+  readonly lines: LogLine[] = [];
+  private waiters: Array<() => void> = [];
+  stderr = '';
+  readonly exited: Promise<number>;
+
+  /**
+   * `unibos args...`, or with `command` another program (mosquitto, mosquitto_sub), run under
+   * `stdbuf -oL` so its lines arrive as they are written rather than when a pipe buffer fills.
+   */
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, command?: string) {
+    const [file, argv] = command ? ['stdbuf', ['-oL', command, ...args]] : [process.execPath, [bin, ...args]];
+    this.child = spawn(file, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(this);
+    let buf = '';
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buf += chunk;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          this.lines.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.lines.push({ msg: line });
+        }
+      }
+      this.wake();
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => (this.wake(), resolve(code ?? -1))));
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** The first log line (from `from` on) that matches; rejects if the process exits first. */
+  async waitFor(match: (l: LogLine) => boolean, what: string, from = 0, timeoutMs = 60_000): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.slice(from).find(match);
+      if (found) return found;
+      if (this.child.exitCode !== null) throw new Error(`process exited (${this.child.exitCode}) before ${what}: ${this.stderr}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-5))}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => (clearTimeout(t), resolve()));
+      });
+    }
+  }
+
+  async stop(): Promise<number> {
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}
+
+export function unibos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+export async function json<T>(args: string[]): Promise<T> {
+  const r = await unibos([...args, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as T;
+}
+

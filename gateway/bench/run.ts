@@ -1,0 +1,313 @@
+// Gateway broker vs Debian mosquitto, and the frame pipeline vs a LoRa channel, in one run.
+//   broker: messages/s and latency at one subscriber for QoS 0 and 1, 1 publisher -> 1 subscriber
+//           and 100 publishers (over several processes) -> 1 subscriber; every broker measured with
+//           the same clients, in rounds that rotate which goes first; load and subscriber live in
+//           child processes, the gateway broker in this one (as in the gateway), mosquitto in its
+//           own. Bare aedes (memory persistence, no hooks) is measured too, to locate any gap.
+//   pipeline: frames/s from a fake radio through router dedup/decode and the MeshBridge into the
+//           gateway broker, against the most frames one LoRa channel can carry.
+// Prints a table and ends with one line of ratios (gateway / mosquitto, measured in this run).
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import { loraParams, timeOnAirMs } from '@unibos/mesh-protocol';
+import { DeviceCredentials, GatewayBroker } from '../src/broker/index.ts';
+import { measurePipeline, type PipelineResult } from './frame-pipeline.ts';
+import { startBareAedes, type BareAedes } from './bare-aedes.ts';
+import { startMosquitto, type MosquittoProcess } from './mosquitto-process.ts';
+import type { MqttTarget, PublisherCommand, PublisherReport, Qos, SubscriberCommand, SubscriberReport, SubscriberResult } from './worker-protocol.ts';
+
+const env = (name: string, fallback: number): number => {
+  const v = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer`);
+  return v;
+};
+const MSGS_ONE = env('BENCH_MSGS_1TO1', 40_000);
+const MSGS_FANIN = env('BENCH_MSGS_FANIN', 40_000);
+const ROUNDS = env('BENCH_ROUNDS', 2);
+const FANIN_PUBLISHERS = 100;
+const PUBLISHER_PROCESSES = env('BENCH_PUB_PROCESSES', 4);
+/** Unacknowledged messages a publisher may have: 64 for the lone publisher, 4 each (400 in all) in the fan-in. */
+const WINDOW_ONE = env('BENCH_WINDOW_1TO1', 64);
+const WINDOW_FANIN = env('BENCH_WINDOW_FANIN', 4);
+const PIPELINE_FRAMES = env('BENCH_FRAMES', 20_000);
+const LORA_PAYLOAD_BYTES = 60;
+const STALL_MS = 30_000;
+const QUIET_MS = 3_000;
+
+const BROKERS = ['mosquitto', 'gateway', 'aedes-mem'] as const;
+type BrokerName = (typeof BROKERS)[number];
+type Shape = '1->1' | '100->1';
+
+interface Measurement {
+  readonly broker: BrokerName;
+  readonly qos: Qos;
+  readonly shape: Shape;
+  readonly sent: number;
+  readonly stalled: boolean;
+  readonly result: SubscriberResult;
+  readonly msgsPerSecond: number;
+}
+
+/** A forked load process and the reports it sends back, taken in order. */
+class Worker {
+  private readonly queue: unknown[] = [];
+  private waiter: ((m: unknown) => void) | null = null;
+  private exitError: Error | null = null;
+  constructor(readonly name: string, readonly child: ChildProcess) {
+    child.on('message', (m) => {
+      if (this.waiter) {
+        const w = this.waiter;
+        this.waiter = null;
+        w(m);
+      } else this.queue.push(m);
+    });
+    child.once('exit', (code, signal) => {
+      this.exitError = new Error(`${name} exited (${code ?? signal})`);
+      this.waiter?.({ kind: 'error', message: this.exitError.message });
+    });
+  }
+
+  send(m: PublisherCommand | SubscriberCommand): void {
+    this.child.send(m);
+  }
+
+  /** The next report of `kind`; an 'error' report, an exit or the timeout throws. */
+  async next<R extends { kind: string }>(kind: R['kind'], timeoutMs: number): Promise<R> {
+    const m = await new Promise<unknown>((resolve, reject) => {
+      if (this.queue.length > 0) return resolve(this.queue.shift());
+      if (this.exitError) return reject(this.exitError);
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        reject(Object.assign(new Error(`${this.name}: no '${kind}' within ${timeoutMs} ms`), { code: 'E_TIMEOUT' }));
+      }, timeoutMs);
+      this.waiter = (msg) => {
+        clearTimeout(timer);
+        resolve(msg);
+      };
+    });
+    const r = m as { kind: string; message?: string };
+    if (r.kind === 'error') throw new Error(`${this.name}: ${r.message}`);
+    if (r.kind !== kind) throw new Error(`${this.name}: expected '${kind}', got '${r.kind}'`);
+    return m as R;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+function spawnWorker(name: string, script: string): Worker {
+  const path = fileURLToPath(new URL(script, import.meta.url));
+  return new Worker(name, fork(path, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+}
+
+const silent = pino({ level: 'silent' });
+const dir = mkdtempSync(join(tmpdir(), 'unibos-gateway-bench-'));
+const workers: Worker[] = [];
+let mosquitto: MosquittoProcess | null = null;
+let broker: GatewayBroker | null = null;
+let bare: BareAedes | null = null;
+let db: Database.Database | null = null;
+let cleaned: Promise<void> | null = null;
+
+function cleanup(): Promise<void> {
+  cleaned ??= (async () => {
+    for (const w of workers) w.kill();
+    await mosquitto?.stop().catch(() => undefined);
+    await broker?.close().catch(() => undefined);
+    await bare?.close().catch(() => undefined);
+    db?.close();
+    rmSync(dir, { recursive: true, force: true });
+  })();
+  return cleaned;
+}
+// Last resort if we die some other way: no orphaned mosquitto or load processes.
+process.once('exit', () => {
+  for (const w of workers) w.kill();
+  mosquitto?.child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+let runCounter = 0;
+
+async function measure(
+  targets: Record<BrokerName, MqttTarget>,
+  subscriber: Worker,
+  publishers: Worker[],
+  brokerName: BrokerName,
+  qos: Qos,
+  shape: Shape,
+  total: number,
+): Promise<Measurement> {
+  const runId = `${++runCounter}`;
+  const target = targets[brokerName];
+  subscriber.send({ cmd: 'arm', target, qos, expected: total, runId });
+  await subscriber.next<SubscriberReport>('armed', 30_000);
+  const plans: Array<{ worker: Worker; clients: number; first: number }> = [];
+  if (shape === '1->1') plans.push({ worker: publishers[0]!, clients: 1, first: 0 });
+  else {
+    const per = Math.ceil(FANIN_PUBLISHERS / publishers.length);
+    publishers.forEach((worker, i) => {
+      const first = i * per;
+      const clients = Math.min(per, FANIN_PUBLISHERS - first);
+      if (clients > 0) plans.push({ worker, clients, first });
+    });
+  }
+  const clientsInAll = plans.reduce((a, p) => a + p.clients, 0);
+  const perClient = Math.floor(total / clientsInAll);
+  const expected = perClient * clientsInAll;
+  if (expected !== total) throw new Error(`${total} messages do not split over ${clientsInAll} publishers`);
+  const window = shape === '1->1' ? WINDOW_ONE : WINDOW_FANIN;
+  for (const p of plans) p.worker.send({ cmd: 'prepare', target, qos, clients: p.clients, firstPublisher: p.first, perClient, window, runId });
+  await Promise.all(plans.map((p) => p.worker.next<PublisherReport>('ready', 60_000)));
+
+  const t0 = process.hrtime.bigint();
+  for (const p of plans) p.worker.send({ cmd: 'go' });
+  let stalled = false;
+  let sent = 0;
+  try {
+    const done = await Promise.all(plans.map((p) => p.worker.next<Extract<PublisherReport, { kind: 'published' }>>('published', STALL_MS)));
+    sent = done.reduce((a, d) => a + d.sent, 0);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'E_TIMEOUT') throw err;
+    stalled = true;
+  }
+  subscriber.send({ cmd: 'finish', quietMs: QUIET_MS });
+  const { result } = await subscriber.next<Extract<SubscriberReport, { kind: 'result' }>>('result', STALL_MS + QUIET_MS);
+  if (stalled) {
+    // The publishers are still waiting for acknowledgements; start them afresh for the next run.
+    throw new Error(`${brokerName} qos${qos} ${shape} stalled: ${result.received}/${total} delivered after ${STALL_MS / 1000} s`);
+  }
+  for (const p of plans) p.worker.send({ cmd: 'close' });
+  await Promise.all(plans.map((p) => p.worker.next<PublisherReport>('closed', 30_000)));
+  const seconds = Number(BigInt(result.lastNs) - t0) / 1e9;
+  return { broker: brokerName, qos, shape, sent, stalled, result, msgsPerSecond: result.received / seconds };
+}
+
+try {
+  const benchStarted = performance.now();
+  db = new Database(join(dir, 'gateway.db'));
+  const credentials = new DeviceCredentials(db);
+  // A hub-role device may use all of unibos/v1/#; mosquitto (allow_anonymous) ignores the login.
+  const secret = await credentials.add('bench', 'hub');
+  broker = await GatewayBroker.start({ dataDir: dir, credentials, gatewayId: 'bench', logger: silent, port: 0, wsPort: null, allowAnonymous: true });
+  mosquitto = await startMosquitto(dir);
+  bare = await startBareAedes();
+  const login = { username: 'bench', password: secret, clientIdPrefix: 'bench:' };
+  const targets: Record<BrokerName, MqttTarget> = {
+    mosquitto: { url: `mqtt://127.0.0.1:${mosquitto.port}`, ...login },
+    gateway: { url: `mqtt://127.0.0.1:${broker.ports.mqtt}`, ...login },
+    'aedes-mem': { url: `mqtt://127.0.0.1:${bare.port}`, ...login },
+  };
+
+  const subscriber = spawnWorker('subscriber', './subscriber-worker.ts');
+  workers.push(subscriber);
+  const publishers = Array.from({ length: PUBLISHER_PROCESSES }, (_, i) => spawnWorker(`publisher ${i}`, './publisher-worker.ts'));
+  workers.push(...publishers);
+
+  // Warm-up (not reported): JIT in every process, and aedes' and the database's first allocations.
+  for (const b of BROKERS) await measure(targets, subscriber, publishers, b, 1, '100->1', 2_000);
+
+  const scenarios: Array<{ qos: Qos; shape: Shape; total: number }> = [
+    { qos: 0, shape: '1->1', total: MSGS_ONE },
+    { qos: 1, shape: '1->1', total: MSGS_ONE },
+    { qos: 0, shape: '100->1', total: MSGS_FANIN },
+    { qos: 1, shape: '100->1', total: MSGS_FANIN },
+  ];
+  const results: Measurement[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, s] of scenarios.entries()) {
+      // Rotate which broker goes first, so drift (heat, page cache, other load) favours none.
+      const k = (i + round) % BROKERS.length;
+      const order = [...BROKERS.slice(k), ...BROKERS.slice(0, k)];
+      for (const b of order) results.push(await measure(targets, subscriber, publishers, b, s.qos, s.shape, s.total));
+    }
+  }
+
+  const pipeline: PipelineResult = await measurePipeline(broker, silent, PIPELINE_FRAMES);
+  const channelMax = (preset: 'LongFast' | 'ShortFast'): number => 1000 / timeOnAirMs(loraParams(preset), LORA_PAYLOAD_BYTES);
+  const longFastMax = channelMax('LongFast');
+  const shortFastMax = channelMax('ShortFast');
+  const elapsed = (performance.now() - benchStarted) / 1000;
+
+  const pad = (s: string, n: number): string => s.padEnd(n);
+  const num = (v: number, digits = 1): string => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
+  const median = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  };
+  interface Row { qos: Qos; shape: Shape; broker: BrokerName; rates: number[]; msgsPerSecond: number; p50Ms: number; p99Ms: number; maxMs: number; received: number; sent: number; duplicates: number }
+  const rows: Row[] = [];
+  for (const s of scenarios) {
+    for (const b of BROKERS) {
+      const ms = results.filter((m) => m.qos === s.qos && m.shape === s.shape && m.broker === b);
+      rows.push({
+        qos: s.qos,
+        shape: s.shape,
+        broker: b,
+        rates: ms.map((m) => m.msgsPerSecond),
+        msgsPerSecond: median(ms.map((m) => m.msgsPerSecond)),
+        p50Ms: median(ms.map((m) => m.result.p50Ms)),
+        p99Ms: median(ms.map((m) => m.result.p99Ms)),
+        maxMs: Math.max(...ms.map((m) => m.result.maxMs)),
+        received: ms.reduce((a, m) => a + m.result.received, 0),
+        sent: ms.reduce((a, m) => a + m.sent, 0),
+        duplicates: ms.reduce((a, m) => a + m.result.duplicates, 0),
+      });
+    }
+  }
+  console.log(
+    `gateway bench: ${ROUNDS} rounds; ${MSGS_ONE} msgs 1->1 (window ${WINDOW_ONE}), ${MSGS_FANIN} msgs ${FANIN_PUBLISHERS}->1 ` +
+      `(${FANIN_PUBLISHERS} mqtt.js clients over ${PUBLISHER_PROCESSES} processes, window ${WINDOW_FANIN} each); 64-byte payloads; subscriber in its own process.`,
+  );
+  console.log(
+    '  mosquitto = Debian 2.0, max_queued_messages 1000000, max_inflight_messages 0, no persistence; ' +
+      'gateway = GatewayBroker (aedes 1.2 + LevelDB persistence + auth/ACL); aedes-mem = bare aedes 1.2, memory persistence (diagnostic)',
+  );
+  console.log('  msgs/s and latencies are medians over the rounds (each round\'s msgs/s in brackets); latency = send -> subscriber, one clock');
+  console.log('');
+  console.log(`${pad('qos', 4)}${pad('shape', 8)}${pad('broker', 11)}${pad('received', 18)}${pad('msgs/s', 8)}${pad('(rounds)', 18)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}max ms`);
+  for (const r of rows) {
+    const got = `${r.received}/${r.sent}${r.duplicates ? ` +${r.duplicates}dup` : ''}`;
+    console.log(
+      `${pad(String(r.qos), 4)}${pad(r.shape, 8)}${pad(r.broker, 11)}${pad(got, 18)}${pad(Math.round(r.msgsPerSecond).toString(), 8)}` +
+        `${pad(`(${r.rates.map((v) => Math.round(v)).join(' ')})`, 18)}${pad(num(r.p50Ms, 2), 9)}${pad(num(r.p99Ms, 2), 9)}${num(r.maxMs, 1)}`,
+    );
+  }
+  console.log('');
+  console.log('frame pipeline (fake radio -> router dedup/decode -> MeshBridge -> gateway broker, no subscriber)');
+  console.log(
+    `  ${pipeline.framesIn} frames in (${pipeline.duplicatesIn} duplicates), ${pipeline.bridged} bridged, ${pipeline.published} publishes, ` +
+      `${pipeline.publishErrors} errors, ${num(pipeline.seconds, 2)} s: ${Math.round(pipeline.framesPerSecond)} frames/s`,
+  );
+  console.log(`  LoRa channel maximum for ${LORA_PAYLOAD_BYTES}-byte frames: LongFast ${num(longFastMax, 2)} frames/s, ShortFast ${num(shortFastMax, 2)} frames/s`);
+  console.log(`  pipeline / LongFast max ${Math.round(pipeline.framesPerSecond / longFastMax)}x, / ShortFast max ${Math.round(pipeline.framesPerSecond / shortFastMax)}x`);
+  const lost = rows.filter((r) => r.received < r.sent);
+  if (lost.length > 0) console.log(`  LOSS: ${lost.map((r) => `${r.broker} qos${r.qos} ${r.shape} ${r.sent - r.received}`).join(', ')}`);
+  console.log(`  (whole run ${num(elapsed, 1)} s)`);
+  console.log('');
+
+  const find = (qos: Qos, shape: Shape, b: BrokerName): Row => rows.find((r) => r.qos === qos && r.shape === shape && r.broker === b)!;
+  const rate = (qos: Qos, shape: Shape): string => (find(qos, shape, 'gateway').msgsPerSecond / find(qos, shape, 'mosquitto').msgsPerSecond).toFixed(2);
+  const p99 = (find(1, '100->1', 'gateway').p99Ms / find(1, '100->1', 'mosquitto').p99Ms).toFixed(2);
+  console.log(
+    `ratios: qos1 100->1 gateway/mosquitto ${rate(1, '100->1')}x msgs/s, p99 ${p99}x; qos1 1->1 ${rate(1, '1->1')}x; ` +
+      `qos0 1->1 ${rate(0, '1->1')}x; qos0 100->1 ${rate(0, '100->1')}x; pipeline/ShortFast-channel-max ${Math.round(pipeline.framesPerSecond / shortFastMax)}x`,
+  );
+} catch (err) {
+  console.error(`gateway bench failed: ${(err as Error).stack ?? String(err)}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}

@@ -1,0 +1,45 @@
+// The broker's counters, kept as plain numbers so /metrics can read them without the broker
+// depending on a metrics library.
+
+export type DenialKind = 'connect' | 'publish' | 'subscribe';
+
+export interface BrokerStats {
+  readonly clientsConnected: number;
+  /** PUBLISH packets (and wills) from clients that passed the ACL. */
+  readonly messagesIn: number;
+  /** Messages the broker wrote to client connections. */
+  readonly messagesOut: number;
+  /** Authenticated clients refused something: a client id, a will topic, a publish or a subscription. */
+  readonly denials: Readonly<Record<DenialKind, number>>;
+  /** CONNECTs refused for credentials: unknown device, wrong secret, anonymous not allowed. */
+  readonly authFailures: number;
+  /** Payloads over maxPayloadBytes and packets whose header announced more than the frame limit. */
+  readonly oversizedDrops: number;
+  /** Connections shed by the connection caps (oldest unauthenticated evicted, or over the total). */
+  readonly connectionsShed: number;
+  /** Connections closed for a protocol error: garbage, malformed packets, timeouts. */
+  readonly protocolErrors: number;
+}
+
+export class BrokerCounters {
+  messagesIn = 0;
+  messagesOut = 0;
+  readonly denials: Record<DenialKind, number> = { connect: 0, publish: 0, subscribe: 0 };
+  authFailures = 0;
+  oversizedDrops = 0;
+  connectionsShed = 0;
+  protocolErrors = 0;
+
+  snapshot(clientsConnected: number): BrokerStats {
+    return {
+      clientsConnected,
+      messagesIn: this.messagesIn,
+      messagesOut: this.messagesOut,
+      denials: { ...this.denials },
+      authFailures: this.authFailures,
+      oversizedDrops: this.oversizedDrops,
+      connectionsShed: this.connectionsShed,
+      protocolErrors: this.protocolErrors,
+    };
+  }
+}

@@ -1,0 +1,154 @@
+// The devices allowed on the gateway broker: id (also the MQTT username and client id), role and a
+// hashed secret, in the gateway's SQLite database. The secret is shown once, when it is issued.
+
+import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { FirmwareError } from '@unibos/firmware';
+import { ANONYMOUS_ID, DEVICE_ID_PATTERN, isDeviceRole, type DeviceRole } from './acl.ts';
+import { DEFAULT_SCRYPT_PARAMS, hashSecret, verifySecret, type ScryptParams } from './secret-hash.ts';
+
+export interface DeviceRecord {
+  readonly id: string;
+  readonly role: DeviceRole;
+  readonly createdMs: number;
+}
+
+export interface DeviceCredentialsOptions {
+  /** Clock for created_ms; injected so tests are deterministic. */
+  readonly now?: () => number;
+  /** scrypt cost for newly issued secrets; existing rows keep the cost they were hashed with. */
+  readonly scrypt?: ScryptParams;
+}
+
+const SECRET_BYTES = 32;
+
+interface DeviceRow {
+  id: string;
+  role: string;
+  secret_hash: string;
+  created_ms: number;
+}
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS devices (
+  id TEXT PRIMARY KEY NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('sensor', 'hub', 'gateway')),
+  secret_hash TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+)`;
+
+export class DeviceCredentials {
+  private readonly now: () => number;
+  private readonly scryptParams: ScryptParams;
+  private readonly stmt: {
+    readonly get: Database.Statement<[string], DeviceRow>;
+    readonly list: Database.Statement<[], DeviceRow>;
+    readonly insert: Database.Statement<[string, string, string, number]>;
+    readonly update: Database.Statement<[string, string]>;
+    readonly remove: Database.Statement<[string]>;
+  };
+  /** Verified against for unknown usernames, so a miss costs what a hit costs. */
+  private decoyHash: Promise<string> | null = null;
+
+  constructor(db: Database.Database, options: DeviceCredentialsOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.scryptParams = options.scrypt ?? DEFAULT_SCRYPT_PARAMS;
+    try {
+      db.exec(SCHEMA);
+    } catch (err) {
+      throw new FirmwareError('E_CONFIG', `cannot create the devices table: ${(err as Error).message}`, { cause: err });
+    }
+    const columns = new Set((db.pragma('table_info(devices)') as Array<{ name: string }>).map((c) => c.name));
+    const missing = ['id', 'role', 'secret_hash', 'created_ms'].filter((c) => !columns.has(c));
+    if (missing.length > 0) {
+      throw new FirmwareError('E_CONFIG', `the devices table exists but lacks column(s) ${missing.join(', ')}`);
+    }
+    this.stmt = {
+      get: db.prepare<[string], DeviceRow>('SELECT id, role, secret_hash, created_ms FROM devices WHERE id = ?'),
+      list: db.prepare<[], DeviceRow>('SELECT id, role, secret_hash, created_ms FROM devices ORDER BY id'),
+      insert: db.prepare<[string, string, string, number]>(
+        'INSERT INTO devices (id, role, secret_hash, created_ms) VALUES (?, ?, ?, ?)',
+      ),
+      update: db.prepare<[string, string]>('UPDATE devices SET secret_hash = ? WHERE id = ?'),
+      remove: db.prepare<[string]>('DELETE FROM devices WHERE id = ?'),
+    };
+  }
+
+  /** Registers a device and returns its secret; only a hash is kept, so this is the one chance to read it. */
+  async add(id: string, role: DeviceRole): Promise<string> {
+    checkId(id);
+    if (!isDeviceRole(role)) {
+      throw new FirmwareError('E_BAD_REQUEST', `unknown role ${JSON.stringify(role)}; expected sensor, hub or gateway`);
+    }
+    if (this.stmt.get.get(id)) throw new FirmwareError('E_BAD_REQUEST', `device ${id} already exists`);
+    const secret = randomBytes(SECRET_BYTES).toString('base64url');
+    const hash = await hashSecret(Buffer.from(secret, 'utf8'), this.scryptParams);
+    try {
+      this.stmt.insert.run(id, role, hash, this.now());
+    } catch (err) {
+      // Another process (the CLI next to a running gateway) may have added the same id meanwhile.
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new FirmwareError('E_BAD_REQUEST', `device ${id} already exists`, { cause: err });
+      }
+      throw err;
+    }
+    return secret;
+  }
+
+  /** Issues a new secret for an existing device; the old one stops working at its next connect. */
+  async rotate(id: string): Promise<string> {
+    checkId(id);
+    if (!this.stmt.get.get(id)) throw new FirmwareError('E_BAD_REQUEST', `no device ${id}`);
+    const secret = randomBytes(SECRET_BYTES).toString('base64url');
+    const hash = await hashSecret(Buffer.from(secret, 'utf8'), this.scryptParams);
+    if (this.stmt.update.run(hash, id).changes === 0) throw new FirmwareError('E_BAD_REQUEST', `no device ${id}`);
+    return secret;
+  }
+
+  /** The device's role if `password` is its secret, else null; unknown names take as long as known ones. */
+  async verify(username: string, password: Buffer | string): Promise<DeviceRole | null> {
+    const secret = typeof password === 'string' ? Buffer.from(password, 'utf8') : password;
+    const row = DEVICE_ID_PATTERN.test(username) ? this.stmt.get.get(username) : undefined;
+    if (!row || !isDeviceRole(row.role)) {
+      await verifySecret(secret, await this.decoy());
+      return null;
+    }
+    return (await verifySecret(secret, row.secret_hash)) ? row.role : null;
+  }
+
+  get(id: string): DeviceRecord | null {
+    if (!DEVICE_ID_PATTERN.test(id)) return null;
+    const row = this.stmt.get.get(id);
+    return row ? toRecord(row) : null;
+  }
+
+  list(): DeviceRecord[] {
+    return this.stmt.list.all().flatMap((row) => {
+      const record = toRecord(row);
+      return record ? [record] : [];
+    });
+  }
+
+  /** Forgets a device; true if it existed. Connected sessions are not cut here (see GatewayBroker.disconnectDevice). */
+  remove(id: string): boolean {
+    checkId(id);
+    return this.stmt.remove.run(id).changes > 0;
+  }
+
+  private decoy(): Promise<string> {
+    this.decoyHash ??= hashSecret(randomBytes(SECRET_BYTES), this.scryptParams);
+    return this.decoyHash;
+  }
+}
+
+function checkId(id: string): void {
+  if (typeof id !== 'string' || !DEVICE_ID_PATTERN.test(id)) {
+    throw new FirmwareError('E_BAD_REQUEST', `invalid device id ${JSON.stringify(id)}: use 1-64 of A-Z a-z 0-9 _ -`);
+  }
+  if (id === ANONYMOUS_ID) {
+    throw new FirmwareError('E_BAD_REQUEST', `device id ${ANONYMOUS_ID} is reserved for anonymous clients`);
+  }
+}
+
+function toRecord(row: DeviceRow): DeviceRecord | null {
+  return isDeviceRole(row.role) ? { id: row.id, role: row.role, createdMs: row.created_ms } : null;
+}

@@ -1,0 +1,626 @@
+// The gateway's MQTT broker for local sensors: aedes over TCP and WebSocket, with device
+// authentication, the ACL, size and connection limits, and a level database so retained messages,
+// QoS 1/2 state and persistent sessions outlive a restart. The gateway's own code talks to it
+// through publish() and subscribe(), which bypass the network and the ACL.
+
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import {
+  Aedes,
+  type AedesPublishPacket,
+  type AuthenticateError,
+  type AuthErrorCode,
+  type Client,
+  type ConnectPacket,
+  type PublishPacket,
+  type Subscription,
+} from 'aedes';
+import aedesPersistenceLevel, { type LevelPersistence } from 'aedes-persistence-level';
+import { Level } from 'level';
+import type { Logger } from 'pino';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { FirmwareError } from '@unibos/firmware';
+import { canPublish, canSubscribe, canUseClientId, ANONYMOUS_ID, type AclSubject, type DeviceRole } from './acl.ts';
+import { BrokerCounters, type BrokerStats, type DenialKind } from './broker-stats.ts';
+import { ConnectionGate } from './connection-gate.ts';
+import type { DeviceCredentials } from './device-credentials.ts';
+import { MqttFrameScanner } from './mqtt-frame-scanner.ts';
+import { isValidTopicFilter, isValidTopicName, topicMatches } from './topic-filter.ts';
+
+export interface GatewayBrokerOptions {
+  /** The gateway's data directory; the broker keeps its database in <dataDir>/broker-db. */
+  readonly dataDir: string;
+  readonly credentials: DeviceCredentials;
+  readonly gatewayId: string;
+  readonly logger: Logger;
+  /** Address both listeners bind to. Default 127.0.0.1: sensors on the LAN need it set explicitly. */
+  readonly host?: string;
+  /** MQTT over TCP; default 1883, 0 for an ephemeral port. */
+  readonly port?: number;
+  /** MQTT over WebSocket; default 8083, 0 for an ephemeral port, null for none. */
+  readonly wsPort?: number | null;
+  /** Accept clients without a username, and then only from loopback addresses. Default false. */
+  readonly allowAnonymous?: boolean;
+  /** Largest PUBLISH payload accepted; default 256 KiB. */
+  readonly maxPayloadBytes?: number;
+  /** Time a new connection has to send CONNECT; default 10 s. */
+  readonly connectTimeoutMs?: number;
+  /** Connections not yet authenticated; past this the oldest is dropped. Default 128. */
+  readonly maxPendingConnections?: number;
+  /** All connections; past this new ones are refused. Default 1024. */
+  readonly maxConnections?: number;
+}
+
+export interface BrokerPublishOptions {
+  readonly qos?: 0 | 1 | 2;
+  readonly retain?: boolean;
+}
+
+/**
+ * Receives messages for the gateway itself. It runs before the publishing client is acknowledged,
+ * so a handler that stores the message synchronously (the uplink's outbox) makes the PUBACK mean
+ * "stored"; if it throws, the publish is refused and the client, never acknowledged, sends it again.
+ * `clientId` is null for the gateway's own publishes.
+ */
+export type BrokerMessageHandler = (topic: string, payload: Buffer, clientId: string | null) => void | Promise<void>;
+
+export interface BrokerClientInfo {
+  readonly clientId: string;
+  readonly role: DeviceRole | 'anonymous';
+  readonly deviceId: string | null;
+  readonly transport: 'tcp' | 'ws';
+  readonly remoteAddress: string;
+}
+
+export interface BrokerDenial {
+  readonly kind: DenialKind;
+  readonly clientId: string | null;
+  readonly reason: string;
+  readonly topic?: string;
+}
+
+export interface GatewayBrokerEvents {
+  clientConnected: [BrokerClientInfo];
+  clientDisconnected: [{ readonly clientId: string }];
+  /** A SUBSCRIBE was answered; a refused filter has qos 128. */
+  subscribed: [{ readonly clientId: string; readonly subscriptions: ReadonlyArray<{ readonly filter: string; readonly qos: number }> }];
+  denied: [BrokerDenial];
+  authFailed: [{ readonly clientId: string; readonly username: string | null; readonly remoteAddress: string; readonly reason: string }];
+  /** `bytes` is null when only "over the limit" is known (a WebSocket message cut off by ws). */
+  oversized: [{ readonly clientId: string | null; readonly bytes: number | null; readonly remoteAddress: string }];
+}
+
+export const BROKER_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 1883,
+  wsPort: 8083,
+  maxPayloadBytes: 256 * 1024,
+  connectTimeoutMs: 10_000,
+  maxPendingConnections: 128,
+  maxConnections: 1024,
+  /** A subscriber whose socket stays full this long is cut off rather than stalling everyone (aedes' concurrency slots). */
+  drainTimeoutMs: 15_000,
+  /** Inbound QoS 2 messages a client may leave waiting for PUBREL before it is cut off. */
+  maxInflightInbound: 100,
+  /** Our topics have 5 levels; a few times that leaves room for sensors' own structure. */
+  maxTopicLevels: 32,
+  /** Packets a client may pipeline before its CONNECT is answered. */
+  queueLimit: 42,
+} as const;
+
+/** Room above the payload limit for a PUBLISH's topic (up to 64 KiB) and packet id. */
+const FRAME_OVERHEAD_BYTES = 65_535 + 2 + 2;
+
+interface ConnectionInfo {
+  readonly transport: 'tcp' | 'ws';
+  readonly remoteAddress: string;
+  /** The TCP socket underneath (for WebSocket, the upgraded HTTP socket). */
+  readonly socket: Socket;
+}
+
+interface ClientState {
+  /** The CONNECT carried an empty client id and aedes made one up. */
+  readonly serverAssignedId: boolean;
+  readonly will: { readonly topic: string; readonly bytes: number } | null;
+  subject: AclSubject | null;
+}
+
+interface InternalSubscription {
+  readonly filter: string;
+  readonly handler: BrokerMessageHandler;
+}
+
+/** Refusals the broker decided on; aedes reports them back as client errors, which are not counted again. */
+class BrokerRefusal extends Error {}
+
+export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
+  private readonly counters = new BrokerCounters();
+  private readonly clientState = new WeakMap<Client, ClientState>();
+  private readonly connections = new WeakMap<object, ConnectionInfo>();
+  private readonly connected = new Set<Client>();
+  private readonly internal: InternalSubscription[] = [];
+  private readonly gate: ConnectionGate;
+  private readonly log: Logger;
+  private readonly maxPayloadBytes: number;
+  private readonly maxFrameBytes: number;
+  private readonly allowAnonymous: boolean;
+  private readonly credentials: DeviceCredentials;
+  private aedes!: Aedes;
+  private persistence!: LevelPersistence;
+  private tcp: TcpServer | null = null;
+  private http: HttpServer | null = null;
+  private wss: WebSocketServer | null = null;
+  private closing: Promise<void> | null = null;
+  private boundPorts: { mqtt: number; ws: number | null } = { mqtt: 0, ws: null };
+
+  private constructor(options: GatewayBrokerOptions) {
+    super();
+    this.log = options.logger.child({ component: 'broker', gatewayId: options.gatewayId });
+    this.credentials = options.credentials;
+    this.allowAnonymous = options.allowAnonymous ?? false;
+    this.maxPayloadBytes = options.maxPayloadBytes ?? BROKER_DEFAULTS.maxPayloadBytes;
+    if (!Number.isInteger(this.maxPayloadBytes) || this.maxPayloadBytes < 1) {
+      throw new FirmwareError('E_CONFIG', `maxPayloadBytes must be a positive integer, got ${this.maxPayloadBytes}`);
+    }
+    this.maxFrameBytes = this.maxPayloadBytes + FRAME_OVERHEAD_BYTES;
+    this.gate = new ConnectionGate({
+      maxPending: options.maxPendingConnections ?? BROKER_DEFAULTS.maxPendingConnections,
+      maxTotal: options.maxConnections ?? BROKER_DEFAULTS.maxConnections,
+      onShed: (socket, why) => {
+        this.counters.connectionsShed++;
+        this.log.warn({ remoteAddress: socket.remoteAddress, why }, 'connection shed by the connection limits');
+      },
+    });
+  }
+
+  /** Opens the database, starts aedes and both listeners; throws FirmwareError E_STORAGE or E_CONFIG. */
+  static async start(options: GatewayBrokerOptions): Promise<GatewayBroker> {
+    const broker = new GatewayBroker(options);
+    await broker.open(options);
+    return broker;
+  }
+
+  get ports(): { readonly mqtt: number; readonly ws: number | null } {
+    return this.boundPorts;
+  }
+
+  get stats(): BrokerStats {
+    return this.counters.snapshot(this.connected.size);
+  }
+
+  /** Publishes as the gateway: no ACL, no size limit. Resolves once aedes has stored and routed it. */
+  async publish(topic: string, payload: Buffer | string, options: BrokerPublishOptions = {}): Promise<void> {
+    if (this.closing) throw new FirmwareError('E_BAD_REQUEST', 'the broker is closed');
+    if (!isValidTopicName(topic) || topic.startsWith('$')) {
+      throw new FirmwareError('E_BAD_REQUEST', `cannot publish to ${JSON.stringify(topic)}: not a topic name`);
+    }
+    const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    this.deliverInternally(topic, body, null);
+    const packet: PublishPacket = {
+      cmd: 'publish',
+      topic,
+      payload: body,
+      qos: options.qos ?? 0,
+      retain: options.retain ?? false,
+      dup: false,
+    };
+    await new Promise<void>((resolve, reject) => this.aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Hands the gateway every message whose topic `filter` matches, from clients and from publish(). Returns the unsubscribe. */
+  subscribe(filter: string, handler: BrokerMessageHandler): () => void {
+    if (!isValidTopicFilter(filter)) {
+      throw new FirmwareError('E_BAD_REQUEST', `cannot subscribe to ${JSON.stringify(filter)}: not a topic filter`);
+    }
+    const entry: InternalSubscription = { filter, handler };
+    this.internal.push(entry);
+    return () => {
+      const i = this.internal.indexOf(entry);
+      if (i >= 0) this.internal.splice(i, 1);
+    };
+  }
+
+  /** Cuts every connection of a device, e.g. after its credentials were removed; returns how many. */
+  disconnectDevice(deviceId: string): number {
+    let n = 0;
+    for (const client of this.connected) {
+      const subject = this.clientState.get(client)?.subject;
+      if (subject && subject.role !== 'anonymous' && subject.id === deviceId) {
+        client.close();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Stops listening, disconnects every client, closes aedes and then the database. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async open(options: GatewayBrokerOptions): Promise<void> {
+    const dbDir = join(options.dataDir, 'broker-db');
+    let db: Level;
+    try {
+      mkdirSync(dbDir, { recursive: true });
+      db = new Level(dbDir);
+      await db.open();
+    } catch (err) {
+      const hint = (err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED' ? ' (is another gateway using it?)' : '';
+      throw new FirmwareError('E_STORAGE', `cannot open the broker database ${dbDir}${hint}: ${(err as Error).message}`, { cause: err });
+    }
+    this.persistence = aedesPersistenceLevel(db);
+    try {
+      this.aedes = await Aedes.createBroker({
+        persistence: this.persistence,
+        connectTimeout: options.connectTimeoutMs ?? BROKER_DEFAULTS.connectTimeoutMs,
+        drainTimeout: BROKER_DEFAULTS.drainTimeoutMs,
+        maxInflightInbound: BROKER_DEFAULTS.maxInflightInbound,
+        maxTopicLevels: BROKER_DEFAULTS.maxTopicLevels,
+        // aedes checks this only for MQTT 3.1; canUseClientId bounds 3.1.1 ids to the same length.
+        maxClientsIdLength: 129,
+        queueLimit: BROKER_DEFAULTS.queueLimit,
+        preConnect: (client, packet, done) => this.preConnect(client, packet, done),
+        authenticate: (client, username, password, done) => void this.authenticate(client, username, password, done),
+        authorizePublish: (client, packet, done) => void this.authorizePublish(client, packet, done),
+        authorizeSubscribe: (client, sub, done) => this.authorizeSubscribe(client, sub, done),
+        authorizeForward: (client, packet) => this.authorizeForward(client, packet),
+      });
+    } catch (err) {
+      await this.persistence.destroy().catch(() => undefined);
+      throw new FirmwareError('E_STORAGE', `cannot start the broker on ${dbDir}: ${(err as Error).message}`, { cause: err });
+    }
+    this.watchAedes();
+    const host = options.host ?? BROKER_DEFAULTS.host;
+    try {
+      this.tcp = createTcpServer({ noDelay: true }, (socket) => this.acceptTcp(socket));
+      this.boundPorts = { mqtt: await listen(this.tcp, options.port ?? BROKER_DEFAULTS.port, host, 'MQTT'), ws: null };
+      const wsPort = options.wsPort === undefined ? BROKER_DEFAULTS.wsPort : options.wsPort;
+      if (wsPort !== null) {
+        this.http = this.createWebSocketServer(options.connectTimeoutMs ?? BROKER_DEFAULTS.connectTimeoutMs);
+        this.boundPorts = { mqtt: this.boundPorts.mqtt, ws: await listen(this.http, wsPort, host, 'MQTT over WebSocket') };
+      }
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    this.tcp.on('error', (err) => this.log.error({ err }, 'MQTT listener error'));
+    this.http?.on('error', (err) => this.log.error({ err }, 'WebSocket listener error'));
+    this.log.info({ host, ports: this.boundPorts, allowAnonymous: this.allowAnonymous }, 'broker listening');
+  }
+
+  private createWebSocketServer(connectTimeoutMs: number): HttpServer {
+    const http = createHttpServer((_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+      res.end('MQTT over WebSocket only\n');
+    });
+    // An HTTP connection that never finishes its upgrade request is an idle connect like any other.
+    http.headersTimeout = connectTimeoutMs;
+    http.requestTimeout = connectTimeoutMs;
+    http.on('connection', (socket: Socket) => {
+      this.gate.admit(socket);
+    });
+    this.wss = new WebSocketServer({
+      server: http,
+      // One WebSocket message carries one MQTT packet (mqtt.js, browsers), so the frame limit applies.
+      maxPayload: this.maxFrameBytes + 16,
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
+    });
+    this.wss.on('error', (err) => this.log.error({ err }, 'WebSocket server error'));
+    this.wss.on('connection', (ws, req) => {
+      const info: ConnectionInfo = { transport: 'ws', remoteAddress: req.socket.remoteAddress ?? '', socket: req.socket };
+      const stream = createWebSocketStream(ws);
+      ws.on('error', (err: Error & { code?: string }) => {
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.countOversized(clientIdOf(stream), null, info.remoteAddress);
+      });
+      this.connections.set(stream, info);
+      this.aedes.handle(stream, req);
+      this.guardFrames(stream, info);
+    });
+    return http;
+  }
+
+  private acceptTcp(socket: Socket): void {
+    if (!this.gate.admit(socket)) return;
+    const info: ConnectionInfo = { transport: 'tcp', remoteAddress: socket.remoteAddress ?? '', socket };
+    this.connections.set(socket, info);
+    this.aedes.handle(socket);
+    this.guardFrames(socket, info);
+  }
+
+  /** Watches packet sizes as bytes arrive, before aedes' parser has buffered a whole packet. */
+  private guardFrames(conn: Duplex, info: ConnectionInfo): void {
+    const scanner = new MqttFrameScanner(this.maxFrameBytes);
+    // aedes reads in paused mode ('readable'); a 'data' listener then sees each chunk as aedes reads
+    // it, without switching the stream to flowing mode.
+    const onData = (chunk: Buffer): void => {
+      const verdict = scanner.feed(chunk);
+      if (verdict.kind === 'ok') return;
+      conn.off('data', onData);
+      if (verdict.kind === 'oversized') this.countOversized(clientIdOf(conn), verdict.declaredBytes, info.remoteAddress);
+      // Destroy outside Readable.read(), which is what emitted this chunk.
+      process.nextTick(() => conn.destroy());
+    };
+    conn.on('data', onData);
+  }
+
+  private countOversized(clientId: string | null, bytes: number | null, remoteAddress: string): void {
+    this.counters.oversizedDrops++;
+    this.log.warn({ clientId, bytes, limit: this.maxPayloadBytes, remoteAddress }, 'oversized packet dropped, connection closed');
+    this.emit('oversized', { clientId, bytes, remoteAddress });
+  }
+
+  private watchAedes(): void {
+    const aedes = this.aedes;
+    // 'client' (registered, CONNACK about to go out), not 'clientReady': the latter waits for the
+    // queued-message replay, and the client may already be subscribing by then.
+    aedes.on('client', (client) => {
+      const state = this.clientState.get(client);
+      const info = this.connections.get(client.conn);
+      if (!state?.subject || !info) return;
+      this.connected.add(client);
+      const subject = state.subject;
+      const event: BrokerClientInfo = {
+        clientId: client.id,
+        role: subject.role,
+        deviceId: subject.role === 'anonymous' ? null : subject.id,
+        transport: info.transport,
+        remoteAddress: info.remoteAddress,
+      };
+      this.log.debug(event, 'client connected');
+      this.emit('clientConnected', event);
+    });
+    aedes.on('clientDisconnect', (client) => {
+      if (!this.connected.delete(client)) return;
+      this.log.debug({ clientId: client.id }, 'client disconnected');
+      this.emit('clientDisconnected', { clientId: client.id });
+    });
+    aedes.on('subscribe', (subscriptions, client) => {
+      this.emit('subscribed', {
+        clientId: client.id,
+        subscriptions: subscriptions.map((s) => ({ filter: s.topic, qos: s.qos })),
+      });
+    });
+    const onConnectionError = (client: Client, err: Error): void => {
+      if (err instanceof BrokerRefusal) return;
+      this.counters.protocolErrors++;
+      this.log.debug({ clientId: client.id, err: err.message }, 'connection closed on error');
+    };
+    aedes.on('clientError', onConnectionError);
+    aedes.on('connectionError', onConnectionError);
+    // Without a listener an 'error' (a persistence failure) would throw and take the gateway down.
+    (aedes as EventEmitter).on('error', (err: unknown) => this.log.error({ err }, 'broker error'));
+  }
+
+  private preConnect(client: Client, packet: ConnectPacket, done: (error: Error | null, success: boolean) => void): void {
+    const will = packet.will ? { topic: packet.will.topic, bytes: byteLength(packet.will.payload) } : null;
+    this.clientState.set(client, { serverAssignedId: !packet.clientId, will, subject: null });
+    done(null, true);
+  }
+
+  private async authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): Promise<void> {
+    const info = this.connections.get(client.conn);
+    const state = this.clientState.get(client);
+    const remoteAddress = info?.remoteAddress ?? '';
+    try {
+      if (!info || !state) return done(refusal(3, 'connection not tracked'), false);
+      // [MQTT-3.1.3-8]: a session needs a name to be found again; aedes would invent one nobody can reuse.
+      if (state.serverAssignedId && !client.clean) {
+        this.deny('connect', null, 'empty client id with a persistent session');
+        return done(refusal(2, 'empty client id requires a clean session'), false);
+      }
+      let subject: AclSubject;
+      if (username === undefined || username === '') {
+        if (!this.allowAnonymous || !isLoopback(remoteAddress)) {
+          const reason = this.allowAnonymous ? 'anonymous clients only from loopback' : 'anonymous access disabled';
+          this.authFailed(client.id, null, remoteAddress, reason);
+          return done(refusal(5, reason), false);
+        }
+        subject = { role: 'anonymous' };
+      } else {
+        const role = password === undefined ? null : await this.credentials.verify(username, password);
+        if (!role) {
+          this.authFailed(client.id, username, remoteAddress, password === undefined ? 'no password' : 'unknown device or wrong secret');
+          return done(refusal(4, 'bad user name or password'), false);
+        }
+        subject = { role, id: username };
+      }
+      const idDecision = canUseClientId(subject, client.id, {
+        serverAssigned: state.serverAssignedId,
+        isDeviceId: (id) => this.credentials.get(id) !== null,
+      });
+      if (!idDecision.allow) {
+        this.deny('connect', client.id, idDecision.reason);
+        return done(refusal(2, idDecision.reason), false);
+      }
+      // A will is a publish made later on the client's behalf, so it is judged now, while the client can still be told.
+      if (state.will) {
+        if (state.will.bytes > this.maxPayloadBytes) {
+          this.countOversized(client.id, state.will.bytes, remoteAddress);
+          return done(refusal(5, 'will payload too large'), false);
+        }
+        const willDecision = canPublish(subject, state.will.topic);
+        if (!willDecision.allow) {
+          this.deny('connect', client.id, `will: ${willDecision.reason}`, state.will.topic);
+          return done(refusal(5, `will topic not allowed: ${willDecision.reason}`), false);
+        }
+      }
+      state.subject = subject;
+      this.gate.promote(info.socket);
+      done(null, true);
+    } catch (err) {
+      this.log.error({ err, clientId: client.id }, 'authentication failed with an error');
+      done(refusal(3, 'server unavailable'), false);
+    }
+  }
+
+  private async authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void): Promise<void> {
+    const clientId = client?.id ?? storedWillClientId(packet);
+    const subject = client ? (this.clientState.get(client)?.subject ?? null) : this.subjectOfStoredWill(clientId);
+    const topic = packet.topic;
+    if (!subject) {
+      this.deny('publish', clientId, 'no authenticated client', topic);
+      return done(new BrokerRefusal('not authenticated'));
+    }
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    if (payload.length > this.maxPayloadBytes) {
+      const remoteAddress = client ? (this.connections.get(client.conn)?.remoteAddress ?? '') : '';
+      this.countOversized(clientId, payload.length, remoteAddress);
+      return done(new BrokerRefusal('payload too large'));
+    }
+    const decision = canPublish(subject, topic);
+    if (!decision.allow) {
+      this.deny('publish', clientId, decision.reason, topic);
+      return done(new BrokerRefusal(decision.reason));
+    }
+    try {
+      // A QoS 2 PUBLISH resent because our PUBREC was lost is already stored; aedes will only
+      // re-acknowledge it, and the gateway must not take it twice.
+      const resent =
+        client !== null &&
+        packet.qos === 2 &&
+        packet.messageId !== undefined &&
+        (await this.persistence.incomingGetPacket(client, packet).then(
+          () => true,
+          () => false,
+        ));
+      if (!resent) this.deliverInternally(topic, payload, clientId);
+    } catch (err) {
+      this.log.error({ err, clientId, topic }, 'the gateway could not take a message; not acknowledging it');
+      return done(new BrokerRefusal('gateway could not take the message'));
+    }
+    this.counters.messagesIn++;
+    done(null);
+  }
+
+  private authorizeSubscribe(
+    client: Client,
+    sub: Subscription,
+    done: (error: Error | null, subscription?: Subscription | null) => void,
+  ): void {
+    const subject = this.clientState.get(client)?.subject;
+    const decision: ReturnType<typeof canSubscribe> = subject
+      ? canSubscribe(subject, sub.topic)
+      : { allow: false, reason: 'no authenticated client' };
+    if (!decision.allow) {
+      this.deny('subscribe', client.id, decision.reason, sub.topic);
+      // A null subscription makes aedes answer 0x80 for this filter and keep the connection.
+      return done(null, null);
+    }
+    done(null, sub);
+  }
+
+  private authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket {
+    // aedes caps a delivery's QoS only when the subscription's filter is literally the topic, and
+    // not at all for messages queued while a persistent session was away; [MQTT-3.8.4-6] wants the
+    // lower of the publish's and the granted QoS. The packet is this client's own copy.
+    if (packet.qos > 0) {
+      const granted = grantedQos(client, packet.topic);
+      if (granted !== null && granted < packet.qos) packet.qos = granted;
+    }
+    this.counters.messagesOut++;
+    return packet;
+  }
+
+  /** A will left by a previous run has no client object; its id tells whose it is, if that device still exists. */
+  private subjectOfStoredWill(clientId: string | null): AclSubject | null {
+    if (!clientId) return null;
+    const owner = clientId.split(':', 1)[0]!;
+    if (owner === ANONYMOUS_ID) return null;
+    const device = this.credentials.get(owner);
+    return device ? { role: device.role, id: device.id } : null;
+  }
+
+  private deliverInternally(topic: string, payload: Buffer, clientId: string | null): void {
+    for (const sub of [...this.internal]) {
+      if (!topicMatches(sub.filter, topic)) continue;
+      const result = sub.handler(topic, payload, clientId);
+      if (result instanceof Promise) {
+        result.catch((err: unknown) => this.log.error({ err, topic, filter: sub.filter }, 'gateway message handler failed'));
+      }
+    }
+  }
+
+  private deny(kind: DenialKind, clientId: string | null, reason: string, topic?: string): void {
+    this.counters.denials[kind]++;
+    this.log.warn({ clientId, kind, topic, reason }, `${kind} denied`);
+    this.emit('denied', topic === undefined ? { kind, clientId, reason } : { kind, clientId, reason, topic });
+  }
+
+  private authFailed(clientId: string, username: string | null, remoteAddress: string, reason: string): void {
+    this.counters.authFailures++;
+    this.log.warn({ clientId, username, remoteAddress, reason }, 'authentication failed');
+    this.emit('authFailed', { clientId, username, remoteAddress, reason });
+  }
+
+  private async shutdown(): Promise<void> {
+    const closed = (server: TcpServer | HttpServer | null): Promise<void> =>
+      server?.listening ? new Promise((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const listenersClosed = Promise.all([closed(this.tcp), closed(this.http)]);
+    this.wss?.close();
+    if (this.aedes) await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+    // Whatever aedes did not own yet: sockets still before CONNECT, half-finished upgrades.
+    this.gate.closeAll();
+    await listenersClosed;
+    await this.persistence.destroy().catch((err: unknown) => this.log.error({ err }, 'closing the broker database failed'));
+    this.log.info('broker closed');
+  }
+}
+
+function listen(server: TcpServer | HttpServer, port: number, host: string, what: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => {
+      reject(new FirmwareError('E_CONFIG', `cannot listen for ${what} on ${host}:${port}: ${err.message}`, { cause: err }));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function refusal(returnCode: 2 | 3 | 4 | 5, message: string): AuthenticateError {
+  return Object.assign(new BrokerRefusal(message), { returnCode: returnCode as AuthErrorCode });
+}
+
+function isLoopback(address: string): boolean {
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+function byteLength(payload: Buffer | string): number {
+  return typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
+}
+
+function clientIdOf(conn: Duplex): string | null {
+  return (conn as Duplex & { client?: { id?: string | null } }).client?.id ?? null;
+}
+
+/** The highest QoS granted to any of the client's subscriptions that match `topic`; null if none does. */
+function grantedQos(client: Client, topic: string): 0 | 1 | 2 | null {
+  const subscriptions = (client as Client & { subscriptions?: Record<string, { qos?: number }> }).subscriptions;
+  if (!subscriptions) return null;
+  let best: number | null = null;
+  for (const filter in subscriptions) {
+    const qos = subscriptions[filter]?.qos ?? 0;
+    if ((best === null || qos > best) && topicMatches(filter, topic)) best = qos;
+  }
+  return best === null ? null : (Math.min(best, 2) as 0 | 1 | 2);
+}
+
+function storedWillClientId(packet: PublishPacket): string | null {
+  const id = (packet as PublishPacket & { clientId?: unknown }).clientId;
+  return typeof id === 'string' ? id : null;
+}

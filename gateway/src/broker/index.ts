@@ -1,0 +1,26 @@
+// The broker's public face inside @unibos/gateway: the package index and the CLI import from here.
+
+export {
+  GatewayBroker,
+  BROKER_DEFAULTS,
+  type GatewayBrokerOptions,
+  type GatewayBrokerEvents,
+  type BrokerPublishOptions,
+  type BrokerMessageHandler,
+  type BrokerClientInfo,
+  type BrokerDenial,
+} from './gateway-broker.ts';
+export { DeviceCredentials, type DeviceRecord, type DeviceCredentialsOptions } from './device-credentials.ts';
+export {
+  DEVICE_ROLES,
+  DEVICE_ID_PATTERN,
+  ANONYMOUS_ID,
+  isDeviceRole,
+  canPublish,
+  canSubscribe,
+  type DeviceRole,
+  type AclSubject,
+  type AclDecision,
+} from './acl.ts';
+export type { BrokerStats, DenialKind } from './broker-stats.ts';
+export { topicMatches, isValidTopicName, isValidTopicFilter } from './topic-filter.ts';

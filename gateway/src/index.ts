@@ -1,0 +1,6 @@
+// The public face of @unibos/gateway: the CLI imports only from here.
+
+export { runGateway, openGatewayDb, type GatewaySettings, type RunningGateway } from './run-gateway.ts';
+export { MeshBridge, type MqttPublisher, type UplinkSink } from './bridge/mesh-bridge.ts';
+export * from './broker/index.ts';
+export * from './uplink/index.ts';

@@ -1,0 +1,136 @@
+// `unibos gateway` as a library call: a firmware node in the GATEWAY role (it acknowledges SOS),
+// plus the embedded broker, the mesh<->MQTT bridge and, when a hub is configured, the durable
+// uplink. Started in that order, stopped in reverse; SIGTERM drains what it can to the hub.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { Gauge, Registry } from 'prom-client';
+import { Device, runNode, scrapedGauge, type NodeConfig, type RunningNode } from '@unibos/firmware';
+import { DeviceCredentials, GatewayBroker } from './broker/index.ts';
+import { HubOutbox, HubUplink } from './uplink/index.ts';
+import { MeshBridge } from './bridge/mesh-bridge.ts';
+
+export interface GatewaySettings {
+  /** Address the MQTT listeners bind to (127.0.0.1 unless sensors on the LAN must reach it). */
+  mqttHost: string;
+  mqttPort: number;
+  /** null = no MQTT over WebSocket. */
+  wsPort: number | null;
+  allowAnonymous: boolean;
+  hub?: { url: string; username?: string; password?: string } | undefined;
+}
+
+export interface RunningGateway {
+  gatewayId: string;
+  node: RunningNode;
+  broker: GatewayBroker;
+  bridge: MeshBridge;
+  uplink: HubUplink | undefined;
+  outbox: HubOutbox;
+  stop(): Promise<void>;
+}
+
+/** The gateway's own database: device credentials and the hub outbox (durable: WAL, FULL sync). */
+export function openGatewayDb(dataDir: string): Database.Database {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const db = new Database(join(dataDir, 'gateway.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  return db;
+}
+
+export async function runGateway(config: NodeConfig, settings: GatewaySettings, options: { logger: Logger }): Promise<RunningGateway> {
+  const logger = options.logger;
+  let broker: GatewayBroker | undefined;
+  let outbox: HubOutbox | undefined;
+  let uplink: HubUplink | undefined;
+  let bridge: MeshBridge | undefined;
+  const node = await runNode({ ...config, role: 'GATEWAY' }, { logger, metrics: (r) => gatewayMetrics(r, () => ({ broker, outbox, uplink, bridge })) });
+  const gatewayId = node.device.nodeId.toString(16).padStart(8, '0');
+  const log = logger.child({ gateway: gatewayId });
+  const db = openGatewayDb(config.dataDir);
+  try {
+    const credentials = new DeviceCredentials(db);
+    broker = await GatewayBroker.start({
+      dataDir: config.dataDir,
+      credentials,
+      gatewayId,
+      logger: log.child({ component: 'broker' }),
+      host: settings.mqttHost,
+      port: settings.mqttPort,
+      wsPort: settings.wsPort,
+      allowAnonymous: settings.allowAnonymous,
+    });
+    outbox = new HubOutbox(db, { logger: log.child({ component: 'outbox' }) });
+    const hubOutbox = outbox;
+    if (settings.hub) {
+      uplink = new HubUplink({ ...settings.hub, gatewayId, outbox: hubOutbox, logger: log.child({ component: 'uplink' }) });
+    }
+    const activeBridge = new MeshBridge({
+      gatewayId,
+      device: node.device,
+      params: Device.radioParams(config),
+      local: broker,
+      // Without a hub nothing is kept for one: the outbox would only fill up.
+      uplink: uplink ? { forward: (m) => void hubOutbox.add({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false }) } : undefined,
+      logger: log.child({ component: 'bridge' }),
+    });
+    bridge = activeBridge;
+    broker.subscribe('unibos/v1/sensor/#', (topic, payload) => activeBridge.handleSensor(topic, payload));
+    broker.subscribe(activeBridge.txTopic, (_topic, payload) => void activeBridge.handleTx(payload, 'local'));
+    uplink?.onDownlink((topic, payload) => void activeBridge.handleTx(Buffer.from(payload), 'hub'));
+    uplink?.start();
+    await activeBridge.publishStatus('online', { nodeId: `!${gatewayId}` });
+    log.info({ mqtt: broker.ports.mqtt, ws: broker.ports.ws, hub: settings.hub?.url ?? null }, 'gateway started');
+  } catch (err) {
+    await broker?.close().catch(() => undefined);
+    db.close();
+    await node.stop();
+    throw err;
+  }
+  const started = { broker, bridge, outbox };
+  let stopping: Promise<void> | undefined;
+  return {
+    gatewayId,
+    node,
+    broker: started.broker,
+    bridge: started.bridge,
+    uplink,
+    outbox: started.outbox,
+    stop: () =>
+      (stopping ??= (async () => {
+        await started.bridge.publishStatus('offline');
+        // What the hub has not acknowledged stays in the outbox for the next start.
+        await uplink?.stop();
+        await started.broker.close();
+        await node.stop();
+        db.close();
+      })()),
+  };
+}
+
+/** The gateway's figures on the node's /metrics, read at scrape time. */
+function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroker | undefined; outbox?: HubOutbox | undefined; uplink?: HubUplink | undefined; bridge?: MeshBridge | undefined }): void {
+  const gauge = (name: string, help: string, read: (g: Gauge) => void, labelNames: string[] = []) => scrapedGauge(registry, name, help, read, labelNames);
+  gauge('unibos_broker_clients', 'MQTT clients connected to the gateway broker', (g) => g.set(parts().broker?.stats.clientsConnected ?? 0));
+  gauge('unibos_broker_messages_in', 'PUBLISH packets accepted from clients', (g) => g.set(parts().broker?.stats.messagesIn ?? 0));
+  gauge('unibos_broker_messages_out', 'Messages written to clients', (g) => g.set(parts().broker?.stats.messagesOut ?? 0));
+  gauge('unibos_broker_auth_failures', 'CONNECTs refused for credentials', (g) => g.set(parts().broker?.stats.authFailures ?? 0));
+  gauge(
+    'unibos_broker_denials',
+    'ACL denials, by kind',
+    (g) => {
+      for (const [kind, n] of Object.entries(parts().broker?.stats.denials ?? {})) g.set({ kind }, n);
+    },
+    ['kind'],
+  );
+  gauge('unibos_broker_oversized_drops', 'Payloads over the size limit', (g) => g.set(parts().broker?.stats.oversizedDrops ?? 0));
+  gauge('unibos_hub_outbox_depth', 'Messages stored for the hub, not yet acknowledged', (g) => g.set(parts().outbox?.size ?? 0));
+  gauge('unibos_hub_outbox_dropped_full', 'Oldest messages dropped because the outbox was full', (g) => g.set(parts().outbox?.stats.droppedFull ?? 0));
+  gauge('unibos_hub_connected', '1 while connected to the hub', (g) => g.set(parts().uplink?.connected ? 1 : 0));
+  gauge('unibos_hub_acked', 'Messages the hub acknowledged', (g) => g.set(parts().uplink?.stats.acked ?? 0));
+  gauge('unibos_bridge_frames_heard', 'Mesh frames bridged to MQTT', (g) => g.set(parts().bridge?.stats.framesHeard ?? 0));
+  gauge('unibos_bridge_tx_rejected', 'tx commands refused', (g) => g.set(parts().bridge?.stats.txRejected ?? 0));
+}

@@ -1,0 +1,358 @@
+// The durable queue of everything bound for the hub. A message counts as accepted only once
+// add() has returned: by then it is committed to SQLite (the caller opens the database with WAL and
+// synchronous = FULL). Rows leave only when the hub has acknowledged them, or, when the bounds are
+// reached, oldest first, counted and reported — never silently.
+
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { MAX_ENVELOPE_FIELD_BYTES, detectFormat, type EnvelopeFormat } from './hub-envelope.ts';
+import { UplinkError } from './uplink-error.ts';
+
+export type Qos = 0 | 1 | 2;
+
+export interface NewHubMessage {
+  /** Who produced it, e.g. 'mesh:!1a2b3c4d' or 'sensor:abc'; order is kept per source. */
+  source: string;
+  topic: string;
+  payload: Uint8Array | string;
+  /** The QoS the message arrived with; the uplink always sends to the hub with QoS 1. */
+  qos?: Qos;
+  retain?: boolean;
+  /**
+   * The hub dedups on this id, so it must be unique across all gateways. Default: a random UUID.
+   * Pass your own to make re-adding the same message idempotent (the second add is a no-op).
+   */
+  msgId?: string;
+  /** 'auto' (default) wraps payloads that parse as JSON in the JSON envelope, the rest in the binary one. */
+  format?: EnvelopeFormat | 'auto';
+}
+
+export interface HubMessage {
+  seq: number;
+  source: string;
+  topic: string;
+  payload: Buffer;
+  qos: Qos;
+  retain: boolean;
+  msgId: string;
+  format: EnvelopeFormat;
+  createdMs: number;
+}
+
+export interface HubReceipt {
+  seq: number;
+  msgId: string;
+  /** True when a message with this msgId was already queued; nothing new was written. */
+  duplicate: boolean;
+}
+
+export interface OutboxDrop {
+  reason: 'full';
+  count: number;
+  bytes: number;
+  /** Every queued message with seq <= this was dropped. */
+  throughSeq: number;
+}
+
+export interface HubOutboxOptions {
+  /** Default 100,000. */
+  maxMessages?: number;
+  /** Counted over payload, topic, source and id; SQLite's per-row overhead comes on top. Default 64 MiB. */
+  maxBytes?: number;
+  /** A single larger payload is refused at add(). Default 256 KiB. */
+  maxPayloadBytes?: number;
+  logger?: Logger;
+  now?: () => number;
+  newId?: () => string;
+}
+
+export interface HubOutboxStats {
+  added: number;
+  acked: number;
+  /** Re-adds of a msgId that was still queued. */
+  duplicates: number;
+  droppedFull: number;
+  droppedFullBytes: number;
+}
+
+interface Row {
+  seq: number;
+  source: string;
+  topic: string;
+  payload: Buffer;
+  format: number;
+  qos: number;
+  retain: number;
+  msg_id: string;
+  created_ms: number;
+}
+
+interface Prepared {
+  source: string;
+  topic: string;
+  payload: Buffer;
+  format: number;
+  qos: Qos;
+  retain: number;
+  msgId: string;
+  size: number;
+}
+
+// Totals are kept by triggers in the same transaction as each insert/delete, so size and bytes
+// are one-row reads that stay right even if another process (the CLI) deletes rows.
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS hub_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    format INTEGER NOT NULL,
+    qos INTEGER NOT NULL,
+    retain INTEGER NOT NULL,
+    msg_id TEXT NOT NULL UNIQUE,
+    created_ms INTEGER NOT NULL,
+    size INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS hub_outbox_totals (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    messages INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+  );
+  INSERT OR IGNORE INTO hub_outbox_totals (id, messages, bytes)
+    SELECT 0, COUNT(*), COALESCE(SUM(size), 0) FROM hub_outbox;
+  CREATE TRIGGER IF NOT EXISTS hub_outbox_counted_in AFTER INSERT ON hub_outbox BEGIN
+    UPDATE hub_outbox_totals SET messages = messages + 1, bytes = bytes + NEW.size WHERE id = 0;
+  END;
+  CREATE TRIGGER IF NOT EXISTS hub_outbox_counted_out AFTER DELETE ON hub_outbox BEGIN
+    UPDATE hub_outbox_totals SET messages = messages - 1, bytes = bytes - OLD.size WHERE id = 0;
+  END;
+`;
+
+const LONE_SURROGATE = /\p{Cs}/u;
+const FORMAT_CODE: Record<EnvelopeFormat, number> = { binary: 0, json: 1 };
+const DROP_LOG_INTERVAL_MS = 10_000;
+
+export class HubOutbox {
+  readonly maxMessages: number;
+  readonly maxBytes: number;
+  readonly maxPayloadBytes: number;
+
+  private readonly counters: HubOutboxStats = { added: 0, acked: 0, duplicates: 0, droppedFull: 0, droppedFullBytes: 0 };
+  private readonly addedListeners = new Set<() => void>();
+  private readonly dropListeners = new Set<(drop: OutboxDrop) => void>();
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private readonly logger: Logger | undefined;
+  private unloggedDrops = 0;
+  private lastDropLogMs = -Infinity;
+
+  private readonly insertTx: (messages: Prepared[]) => { receipts: HubReceipt[]; drop: OutboxDrop | undefined };
+  private readonly ackTx: (seqs: readonly number[]) => number;
+  private readonly selectAfter: Database.Statement<[number, number], Row>;
+  private readonly selectTotals: Database.Statement<[], { messages: number; bytes: number }>;
+  private readonly deleteSeq: Database.Statement<[number]>;
+
+  constructor(db: Database.Database, options: HubOutboxOptions = {}) {
+    this.maxMessages = options.maxMessages ?? 100_000;
+    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.maxPayloadBytes = Math.min(options.maxPayloadBytes ?? 256 * 1024, this.maxBytes);
+    if (!Number.isSafeInteger(this.maxMessages) || this.maxMessages < 1) {
+      throw new UplinkError('E_UPLINK_CONFIG', `maxMessages must be a positive integer, got ${options.maxMessages}`);
+    }
+    if (!Number.isSafeInteger(this.maxBytes) || this.maxBytes < 1) {
+      throw new UplinkError('E_UPLINK_CONFIG', `maxBytes must be a positive integer, got ${options.maxBytes}`);
+    }
+    this.now = options.now ?? Date.now;
+    this.newId = options.newId ?? randomUUID;
+    this.logger = options.logger;
+
+    db.transaction(() => db.exec(SCHEMA))();
+
+    const insert = db.prepare<[string, string, Buffer, number, number, number, string, number, number], { seq: number }>(
+      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING RETURNING seq`,
+    );
+    const seqOf = db.prepare<[string], { seq: number }>('SELECT seq FROM hub_outbox WHERE msg_id = ?');
+    const oldest = db.prepare<[], { seq: number; size: number }>('SELECT seq, size FROM hub_outbox ORDER BY seq');
+    const deleteThrough = db.prepare<[number]>('DELETE FROM hub_outbox WHERE seq <= ?');
+    this.deleteSeq = db.prepare<[number]>('DELETE FROM hub_outbox WHERE seq = ?');
+    this.selectAfter = db.prepare<[number, number], Row>(
+      'SELECT seq, source, topic, payload, format, qos, retain, msg_id, created_ms FROM hub_outbox WHERE seq > ? ORDER BY seq LIMIT ?',
+    );
+    this.selectTotals = db.prepare<[], { messages: number; bytes: number }>(
+      'SELECT messages, bytes FROM hub_outbox_totals WHERE id = 0',
+    );
+
+    this.insertTx = db.transaction((messages: Prepared[]) => {
+      const createdMs = this.now();
+      const receipts: HubReceipt[] = [];
+      for (const m of messages) {
+        const row = insert.get(m.source, m.topic, m.payload, m.format, m.qos, m.retain, m.msgId, createdMs, m.size);
+        if (row) receipts.push({ seq: row.seq, msgId: m.msgId, duplicate: false });
+        else receipts.push({ seq: seqOf.get(m.msgId)!.seq, msgId: m.msgId, duplicate: true });
+      }
+      // Insert first, then trim: within one transaction that is the same as making room first,
+      // and it also covers a burst larger than the whole bound (its own oldest go too).
+      const totals = this.selectTotals.get()!;
+      const excessCount = totals.messages - this.maxMessages;
+      const excessBytes = totals.bytes - this.maxBytes;
+      if (excessCount <= 0 && excessBytes <= 0) return { receipts, drop: undefined };
+      let count = 0;
+      let bytes = 0;
+      let throughSeq = 0;
+      for (const r of oldest.iterate()) {
+        if (count >= excessCount && bytes >= excessBytes) break;
+        count++;
+        bytes += r.size;
+        throughSeq = r.seq;
+      }
+      deleteThrough.run(throughSeq);
+      return { receipts, drop: { reason: 'full' as const, count, bytes, throughSeq } };
+    });
+
+    this.ackTx = db.transaction((seqs: readonly number[]) => {
+      let removed = 0;
+      for (const seq of seqs) removed += this.deleteSeq.run(seq).changes;
+      return removed;
+    });
+  }
+
+  /** Durably queues one message; when it returns, the message is accepted (committed). */
+  add(message: NewHubMessage): HubReceipt {
+    return this.addMany([message])[0]!;
+  }
+
+  /** Durably queues a burst in one transaction: all are accepted, or (on a validation error) none. */
+  addMany(messages: readonly NewHubMessage[]): HubReceipt[] {
+    if (messages.length === 0) return [];
+    const prepared = messages.map((m) => this.prepare(m));
+    const { receipts, drop } = this.insertTx(prepared);
+    for (const r of receipts) {
+      if (r.duplicate) this.counters.duplicates++;
+      else this.counters.added++;
+    }
+    if (drop) this.reportDrop(drop);
+    if (receipts.some((r) => !r.duplicate)) for (const fn of this.addedListeners) fn();
+    return receipts;
+  }
+
+  /** Up to `limit` queued messages with seq > afterSeq, oldest first. */
+  peek(limit: number, afterSeq = 0): HubMessage[] {
+    return this.selectAfter.all(afterSeq, limit).map((r) => ({
+      seq: r.seq,
+      source: r.source,
+      topic: r.topic,
+      payload: r.payload,
+      qos: r.qos as Qos,
+      retain: r.retain === 1,
+      msgId: r.msg_id,
+      format: r.format === FORMAT_CODE.json ? 'json' : 'binary',
+      createdMs: r.created_ms,
+    }));
+  }
+
+  /** The hub has it: the row leaves. False if it was already gone (acked before, or dropped). */
+  ack(seq: number): boolean {
+    return this.ackMany([seq]) === 1;
+  }
+
+  /** Removes several acknowledged rows in one transaction; returns how many were still there. */
+  ackMany(seqs: readonly number[]): number {
+    if (seqs.length === 0) return 0;
+    const removed = this.ackTx(seqs);
+    this.counters.acked += removed;
+    return removed;
+  }
+
+  get size(): number {
+    return this.selectTotals.get()!.messages;
+  }
+
+  get bytes(): number {
+    return this.selectTotals.get()!.bytes;
+  }
+
+  /** Counters since this process opened the outbox. */
+  get stats(): Readonly<HubOutboxStats> {
+    return { ...this.counters };
+  }
+
+  /** Called after every add that queued something new (after its commit). */
+  onAdded(fn: () => void): () => void {
+    this.addedListeners.add(fn);
+    return () => this.addedListeners.delete(fn);
+  }
+
+  /** Called after the bound forced old messages out (after the commit). */
+  onDrop(fn: (drop: OutboxDrop) => void): () => void {
+    this.dropListeners.add(fn);
+    return () => this.dropListeners.delete(fn);
+  }
+
+  private prepare(m: NewHubMessage): Prepared {
+    const invalid = (why: string): never => {
+      throw new UplinkError('E_OUTBOX_INVALID', why);
+    };
+    // Lone surrogates would be replaced on the way to UTF-8, so the hub would see another string.
+    const text = (v: unknown): v is string => typeof v === 'string' && !LONE_SURROGATE.test(v);
+    const sourceBytes = text(m.source) ? Buffer.byteLength(m.source, 'utf8') : 0;
+    if (sourceBytes === 0 || sourceBytes > MAX_ENVELOPE_FIELD_BYTES) invalid('source must be text of 1..255 bytes');
+    // A topic the hub broker refuses would make it drop the connection on every resend and wedge
+    // the queue behind it, so such messages are refused here instead.
+    const topicBytes = text(m.topic) ? Buffer.byteLength(m.topic, 'utf8') : 0;
+    if (topicBytes === 0 || topicBytes > 65_535 || /[+#\u0000]/.test(m.topic) || m.topic.startsWith('$')) {
+      invalid(`topic ${JSON.stringify(m.topic)} is not a publishable MQTT topic`);
+    }
+    const msgId = m.msgId ?? this.newId();
+    const idBytes = text(msgId) ? Buffer.byteLength(msgId, 'utf8') : 0;
+    if (idBytes === 0 || idBytes > MAX_ENVELOPE_FIELD_BYTES) invalid('msgId must be text of 1..255 bytes');
+    const qos = m.qos ?? 1;
+    if (qos !== 0 && qos !== 1 && qos !== 2) invalid(`qos must be 0, 1 or 2, got ${String(qos)}`);
+    const payload =
+      typeof m.payload === 'string'
+        ? Buffer.from(m.payload, 'utf8')
+        : m.payload instanceof Uint8Array
+          ? Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength)
+          : invalid('payload must be a string or bytes');
+    if (payload.length > this.maxPayloadBytes) {
+      throw new UplinkError('E_OUTBOX_TOO_LARGE', `payload of ${payload.length} bytes exceeds ${this.maxPayloadBytes}`);
+    }
+    const size = payload.length + topicBytes + sourceBytes + idBytes;
+    if (size > this.maxBytes) {
+      throw new UplinkError('E_OUTBOX_TOO_LARGE', `message of ${size} bytes exceeds the outbox bound of ${this.maxBytes}`);
+    }
+    const wanted = m.format ?? 'auto';
+    const detected = detectFormat(payload);
+    if (wanted === 'json' && detected !== 'json') invalid('format json requested but the payload is not UTF-8 JSON');
+    const format: EnvelopeFormat = wanted === 'auto' ? detected : wanted;
+    return {
+      source: m.source,
+      topic: m.topic,
+      payload,
+      format: FORMAT_CODE[format],
+      qos,
+      retain: m.retain ? 1 : 0,
+      msgId,
+      size,
+    };
+  }
+
+  private reportDrop(drop: OutboxDrop): void {
+    this.counters.droppedFull += drop.count;
+    this.counters.droppedFullBytes += drop.bytes;
+    this.unloggedDrops += drop.count;
+    // While the hub is away and the outbox is full, every add drops one: log a summary at most
+    // every few seconds; the counter and the listeners see every drop.
+    const now = this.now();
+    if (now - this.lastDropLogMs >= DROP_LOG_INTERVAL_MS) {
+      this.logger?.warn(
+        { dropped: this.unloggedDrops, droppedTotal: this.counters.droppedFull, maxMessages: this.maxMessages, maxBytes: this.maxBytes },
+        'hub outbox full: dropped the oldest messages',
+      );
+      this.unloggedDrops = 0;
+      this.lastDropLogMs = now;
+    }
+    for (const fn of this.dropListeners) fn(drop);
+  }
+}

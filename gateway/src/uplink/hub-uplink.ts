@@ -1,0 +1,449 @@
+// Keeps one MQTT connection to the hub broker and drains the hub outbox over it with QoS 1:
+// a bounded window of publishes in flight, in seq order, each row deleted only on its PUBACK.
+// Every new connection (after a drop or a process restart) starts again from the oldest row
+// still in the outbox, so nothing unacknowledged is skipped and order per source holds; the
+// hub drops the repeats by the id in each envelope (see gateway/docs/uplink.md).
+
+import { performance } from 'node:perf_hooks';
+import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { encodeEnvelope } from './hub-envelope.ts';
+import type { HubMessage, HubOutbox } from './hub-outbox.ts';
+import { ReconnectBackoff } from './reconnect-backoff.ts';
+import { UplinkError } from './uplink-error.ts';
+
+export type UplinkState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'stopping' | 'stopped';
+
+/** Resolve once the downlink is safely handed on (queued durably), not once it is on air: the hub gets its PUBACK then. */
+export type DownlinkHandler = (topic: string, payload: Buffer) => void | Promise<void>;
+
+export interface HubUplinkOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  /** Also the MQTT client id, so the hub keeps one session per gateway. */
+  gatewayId: string;
+  outbox: HubOutbox;
+  logger: Logger;
+  /** Publishes awaiting PUBACK at once. Default 64. */
+  windowSize?: number;
+  keepaliveS?: number;
+  connectTimeoutMs?: number;
+  /** First reconnect delay; doubles per failed attempt up to reconnectMaxMs. Defaults 1 s and 30 s. */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** How long stop() keeps draining before it ends the connection. Default 5 s. */
+  stopTimeoutMs?: number;
+  /** A downlink handler that has not settled by then is logged and the downlink acknowledged anyway. Default 5 s. */
+  downlinkTimeoutMs?: number;
+  /** TLS material for mqtts:// hubs. */
+  tls?: Pick<IClientOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface HubUplinkStats {
+  state: UplinkState;
+  connected: boolean;
+  connects: number;
+  reconnects: number;
+  /** Outbox messages published, resends included. */
+  sent: number;
+  /** PUBACKs received for outbox messages. */
+  acked: number;
+  /** Messages this process published again on a later connection (a restart's first sends are not counted). */
+  resent: number;
+  inFlight: number;
+  outboxDepth: number;
+  downlinks: number;
+  downlinkErrors: number;
+  lastError: string | undefined;
+}
+
+/** One MQTT connection's worth of state; a reconnect is a new Link with a new client. */
+interface Link {
+  readonly client: MqttClient;
+  ready: boolean;
+  closed: boolean;
+  /** Highest seq published on this link: everything at or below it is acked, in flight, or dropped. */
+  afterSeq: number;
+  readonly inFlight: Set<number>;
+}
+
+const MAX_WINDOW = 1024;
+const HUB_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:']);
+
+export class HubUplink {
+  readonly gatewayId: string;
+  readonly statusTopic: string;
+  readonly downlinkTopic: string;
+
+  private readonly options: HubUplinkOptions;
+  private readonly outbox: HubOutbox;
+  private readonly log: Logger;
+  private readonly windowSize: number;
+  private readonly backoff: ReconnectBackoff;
+  private readonly now: () => number;
+
+  private currentState: UplinkState = 'idle';
+  private link: Link | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private stopPromise: Promise<void> | undefined;
+  private unsubscribeAdded: (() => void) | undefined;
+  private tickPending = false;
+  private pendingAcks: number[] = [];
+  private highestSentSeq = 0;
+  private readonly waiters = new Set<() => void>();
+  private readonly downlinkHandlers = new Set<DownlinkHandler>();
+  private readonly stateHandlers = new Set<(state: UplinkState) => void>();
+  private readonly counters = {
+    connects: 0,
+    reconnects: 0,
+    sent: 0,
+    acked: 0,
+    resent: 0,
+    downlinks: 0,
+    downlinkErrors: 0,
+    lastError: undefined as string | undefined,
+  };
+
+  constructor(options: HubUplinkOptions) {
+    if (!/^[^/+#\u0000]+$/.test(options.gatewayId ?? '')) {
+      throw new UplinkError('E_UPLINK_CONFIG', `gatewayId ${JSON.stringify(options.gatewayId)} must be one MQTT topic level`);
+    }
+    let protocol = '';
+    try {
+      protocol = new URL(options.url).protocol;
+    } catch {
+      // reported below
+    }
+    if (!HUB_PROTOCOLS.has(protocol)) {
+      throw new UplinkError('E_UPLINK_CONFIG', `hub url ${JSON.stringify(options.url)} must be mqtt://, mqtts://, ws:// or wss://`);
+    }
+    const windowSize = options.windowSize ?? 64;
+    if (!Number.isInteger(windowSize) || windowSize < 1 || windowSize > MAX_WINDOW) {
+      throw new UplinkError('E_UPLINK_CONFIG', `windowSize must be 1..${MAX_WINDOW}, got ${windowSize}`);
+    }
+    this.options = options;
+    this.gatewayId = options.gatewayId;
+    this.statusTopic = `unibos/v1/gw/${options.gatewayId}/status`;
+    this.downlinkTopic = `unibos/v1/gw/${options.gatewayId}/tx`;
+    this.outbox = options.outbox;
+    this.log = options.logger.child({ component: 'hub-uplink', gatewayId: options.gatewayId });
+    this.windowSize = windowSize;
+    this.now = options.now ?? Date.now;
+    this.backoff = new ReconnectBackoff({
+      minMs: options.reconnectMinMs ?? 1000,
+      maxMs: options.reconnectMaxMs ?? 30_000,
+      ...(options.random ? { random: options.random } : {}),
+    });
+  }
+
+  /** Connects (and keeps reconnecting) and drains the outbox. Idempotent. */
+  start(): void {
+    if (this.currentState !== 'idle' && this.currentState !== 'stopped') return;
+    this.stopping = false;
+    this.unsubscribeAdded = this.outbox.onAdded(() => this.schedule());
+    this.open();
+  }
+
+  /**
+   * Keeps draining for up to `timeoutMs` (the outbox keeps accepting meanwhile), publishes a
+   * retained `offline` status, then ends the connection. What is left stays in the outbox for
+   * the next start.
+   */
+  stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.stopPromise) return this.stopPromise;
+    if (this.currentState === 'idle' || this.currentState === 'stopped') return Promise.resolve();
+    this.stopPromise = this.shutdown(options.timeoutMs ?? this.options.stopTimeoutMs ?? 5000).finally(() => {
+      this.stopPromise = undefined;
+    });
+    return this.stopPromise;
+  }
+
+  /** Downlinks arrive here in order; the hub gets the PUBACK once every handler has settled. */
+  onDownlink(fn: DownlinkHandler): () => void {
+    this.downlinkHandlers.add(fn);
+    return () => this.downlinkHandlers.delete(fn);
+  }
+
+  onState(fn: (state: UplinkState) => void): () => void {
+    this.stateHandlers.add(fn);
+    return () => this.stateHandlers.delete(fn);
+  }
+
+  get state(): UplinkState {
+    return this.currentState;
+  }
+
+  get connected(): boolean {
+    return this.link?.ready === true;
+  }
+
+  get stats(): HubUplinkStats {
+    return {
+      ...this.counters,
+      state: this.currentState,
+      connected: this.connected,
+      inFlight: this.link?.inFlight.size ?? 0,
+      outboxDepth: this.outbox.size,
+    };
+  }
+
+  private open(): void {
+    this.setState('connecting');
+    const o = this.options;
+    const client = connect(o.url, {
+      protocolVersion: 4,
+      clientId: this.gatewayId,
+      // The hub keeps our subscription and queues downlinks while we are away.
+      clean: false,
+      keepalive: o.keepaliveS ?? 30,
+      connectTimeout: o.connectTimeoutMs ?? 10_000,
+      // Reconnects are ours (a fresh client per connection, with backoff): mqtt.js's own would
+      // replay its in-memory copies, while the outbox is the one source of truth.
+      reconnectPeriod: 0,
+      ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+      will: {
+        topic: this.statusTopic,
+        payload: Buffer.from(JSON.stringify({ status: 'offline', gatewayId: this.gatewayId, reason: 'connection-lost' })),
+        qos: 1,
+        retain: true,
+      },
+      ...o.tls,
+    });
+    const link: Link = { client, ready: false, closed: false, afterSeq: 0, inFlight: new Set() };
+    this.link = link;
+    client.handleMessage = (packet, done) => {
+      void this.deliver(link, packet).finally(() => done());
+    };
+    client.on('connect', (connack) => this.onConnect(link, connack.sessionPresent));
+    client.on('close', () => this.onClose(link));
+    client.on('error', (err) => this.onError(link, err));
+  }
+
+  private onConnect(link: Link, sessionPresent: boolean): void {
+    if (link.closed || link !== this.link) return;
+    link.ready = true;
+    this.backoff.reset();
+    this.counters.connects++;
+    if (this.counters.connects > 1) this.counters.reconnects++;
+    this.log.info({ sessionPresent, outboxDepth: this.outbox.size }, 'connected to hub');
+    // Subscribing on every connect is cheap and covers a hub that lost our session.
+    link.client.subscribe(this.downlinkTopic, { qos: 1 }, (err) => {
+      if (err) this.log.warn({ err }, 'downlink subscription failed');
+    });
+    this.publishStatus(link, 'online');
+    this.setState('connected');
+    this.flushAcks();
+    this.pump();
+  }
+
+  private onClose(link: Link): void {
+    if (link.closed) return;
+    const wasReady = link.ready;
+    link.closed = true;
+    link.ready = false;
+    // Its unacked publishes are still rows in the outbox; the next link sends them again.
+    link.client.end(true);
+    if (this.link === link) this.link = undefined;
+    if (wasReady) this.log.warn({ inFlight: link.inFlight.size }, 'hub connection lost');
+    this.wake();
+    if (this.stopping) return;
+    const delayMs = this.backoff.next();
+    this.setState('disconnected');
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.stopping) this.open();
+    }, delayMs);
+  }
+
+  private onError(link: Link, err: Error): void {
+    this.counters.lastError = err.message;
+    // A hub that stays down fails every attempt: say so once per outage, then quietly.
+    const level = this.backoff.attempts <= 1 || link.ready ? 'warn' : 'debug';
+    this.log[level]({ err: err.message, attempt: this.backoff.attempts }, 'hub connection error');
+  }
+
+  /** Fills the window from the outbox, oldest first, after this link's last published seq. */
+  private pump(): void {
+    const link = this.link;
+    if (!link?.ready || link.closed) return;
+    let room = this.windowSize - link.inFlight.size;
+    while (room > 0) {
+      let rows: HubMessage[];
+      try {
+        rows = this.outbox.peek(room, link.afterSeq);
+      } catch (err) {
+        this.log.error({ err }, 'cannot read the hub outbox');
+        return;
+      }
+      if (rows.length === 0) return;
+      for (const row of rows) this.send(link, row);
+      room = this.windowSize - link.inFlight.size;
+    }
+  }
+
+  private send(link: Link, row: HubMessage): void {
+    link.afterSeq = row.seq;
+    link.inFlight.add(row.seq);
+    this.counters.sent++;
+    if (row.seq <= this.highestSentSeq) this.counters.resent++;
+    else this.highestSentSeq = row.seq;
+    // QoS 1 whatever the origin's QoS: the outbox gives at-least-once, the envelope id makes it
+    // exactly-once at the hub, so QoS 2's extra round trip would buy nothing.
+    link.client.publish(row.topic, encodeEnvelope(row), { qos: 1, retain: row.retain }, (err) => {
+      link.inFlight.delete(row.seq);
+      // An error means the client is being torn down; the row stays queued for the next link.
+      if (err) return;
+      this.counters.acked++;
+      this.pendingAcks.push(row.seq);
+      this.schedule();
+    });
+  }
+
+  /** Coalesces acks and refills into one pass per event-loop turn, so a burst costs one transaction. */
+  private schedule(): void {
+    if (this.tickPending) return;
+    this.tickPending = true;
+    setImmediate(() => {
+      this.tickPending = false;
+      this.flushAcks();
+      this.pump();
+      this.wake();
+    });
+  }
+
+  private flushAcks(): void {
+    if (this.pendingAcks.length === 0) return;
+    const seqs = this.pendingAcks;
+    this.pendingAcks = [];
+    try {
+      this.outbox.ackMany(seqs);
+    } catch (err) {
+      // The rows stay and are sent again later; the hub drops the repeats by id.
+      this.log.error({ err, count: seqs.length }, 'cannot delete acknowledged rows from the hub outbox');
+    }
+  }
+
+  private async deliver(link: Link, packet: IPublishPacket): Promise<void> {
+    if (packet.topic !== this.downlinkTopic) {
+      this.log.warn({ topic: packet.topic }, 'ignoring a message on a topic this gateway did not ask for');
+      return;
+    }
+    this.counters.downlinks++;
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload, 'utf8') : packet.payload;
+    const timeoutMs = this.options.downlinkTimeoutMs ?? 5000;
+    for (const fn of this.downlinkHandlers) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        // Incoming packets (PUBACKs included) are processed one at a time, so a stuck handler
+        // would stall the uplink too: bound it.
+        await Promise.race([
+          Promise.resolve().then(() => fn(packet.topic, payload)),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`downlink handler still busy after ${timeoutMs} ms`)), timeoutMs);
+          }),
+        ]);
+      } catch (err) {
+        this.counters.downlinkErrors++;
+        this.log.error({ err, topic: packet.topic, bytes: payload.length, closed: link.closed }, 'downlink handler failed');
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  private publishStatus(link: Link, status: 'online' | 'offline', onAck?: (ok: boolean) => void): void {
+    const body = { status, gatewayId: this.gatewayId, ts: this.now(), ...(status === 'offline' ? { reason: 'shutdown' } : {}) };
+    link.client.publish(this.statusTopic, JSON.stringify(body), { qos: 1, retain: true }, (err) => {
+      if (err) this.log.debug({ err: err.message, status }, 'status publish not acknowledged');
+      onAck?.(!err);
+    });
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    this.setState('stopping');
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    const deadline = performance.now() + timeoutMs;
+    const remaining = (): number => Math.max(0, deadline - performance.now());
+    // Keep a slice of the budget for saying goodbye, so `offline` goes out even if draining took it all.
+    const goodbyeMs = Math.min(1000, timeoutMs / 4);
+    const link = this.link;
+    if (link?.ready) {
+      await this.waitUntil(() => link.closed || (link.inFlight.size === 0 && this.outbox.size === 0), remaining() - goodbyeMs);
+      let said = false;
+      if (!link.closed) {
+        said = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), remaining());
+          this.publishStatus(link, 'offline', (ok) => {
+            clearTimeout(timer);
+            resolve(ok);
+          });
+        });
+      }
+      // A clean DISCONNECT only when nothing is pending (mqtt.js would wait for it); otherwise
+      // cut the socket, and the hub publishes our will, which says offline too.
+      await this.end(link, !(said && link.inFlight.size === 0), remaining());
+    } else if (link) {
+      await this.end(link, true, remaining());
+    }
+    this.link = undefined;
+    this.flushAcks();
+    this.unsubscribeAdded?.();
+    this.unsubscribeAdded = undefined;
+    this.log.info({ outboxDepth: this.outbox.size, sent: this.counters.sent, acked: this.counters.acked }, 'hub uplink stopped');
+    this.setState('stopped');
+  }
+
+  private end(link: Link, force: boolean, timeoutMs: number): Promise<void> {
+    link.closed = true;
+    link.ready = false;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        link.client.stream?.destroy();
+        resolve();
+      }, Math.max(timeoutMs, 50));
+      link.client.end(force, {}, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private waitUntil(ready: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (ready()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (ok: boolean): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(ok);
+      };
+      const check = (): void => {
+        if (ready()) finish(true);
+      };
+      const timer = setTimeout(() => finish(false), Math.max(0, timeoutMs));
+      this.waiters.add(check);
+    });
+  }
+
+  private wake(): void {
+    for (const check of [...this.waiters]) check();
+  }
+
+  private setState(state: UplinkState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    for (const fn of this.stateHandlers) {
+      try {
+        fn(state);
+      } catch (err) {
+        this.log.error({ err, state }, 'state listener threw');
+      }
+    }
+  }
+}

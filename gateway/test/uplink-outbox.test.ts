@@ -1,0 +1,219 @@
+// The hub outbox on its own (durability, bounds, idempotent ids, refusals), the envelope the hub
+// decodes (exact bytes, and a fuzzed decoder that never throws anything but its own error), and
+// the reconnect backoff.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { BINARY_ENVELOPE_MAGIC, decodeEnvelope, detectFormat, encodeEnvelope } from '../src/uplink/hub-envelope.ts';
+import { HubOutbox, type HubOutboxOptions, type NewHubMessage } from '../src/uplink/hub-outbox.ts';
+import { ReconnectBackoff } from '../src/uplink/reconnect-backoff.ts';
+import { UplinkError } from '../src/uplink/uplink-error.ts';
+
+function tempDb(t: { after(fn: () => void): void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'unibos-outbox-'));
+  const path = join(dir, 'gateway.db');
+  const open = (): Database.Database => {
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    return db;
+  };
+  const opened: Database.Database[] = [];
+  t.after(() => {
+    for (const db of opened) if (db.open) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    open: (): Database.Database => {
+      const db = open();
+      opened.push(db);
+      return db;
+    },
+  };
+}
+
+let clock = 1_700_000_000_000;
+const opts = (extra: HubOutboxOptions = {}): HubOutboxOptions => ({ now: () => clock++, ...extra });
+const sensor = (n: number, extra: Partial<NewHubMessage> = {}): NewHubMessage => ({
+  source: 'sensor:abc',
+  topic: 'unibos/v1/sensor/abc/temp',
+  payload: JSON.stringify({ n }),
+  ...extra,
+});
+
+function rejects(fn: () => unknown, code: string): void {
+  assert.throws(fn, (err: unknown) => err instanceof UplinkError && err.code === code);
+}
+
+test('add() is committed when it returns: another connection sees it, and it survives reopening', (t) => {
+  const files = tempDb(t);
+  const db = files.open();
+  const outbox = new HubOutbox(db, opts());
+  const r = outbox.add(sensor(1, { retain: true, qos: 0 }));
+  const other = files.open();
+  assert.equal((other.prepare('SELECT COUNT(*) AS n FROM hub_outbox').get() as { n: number }).n, 1);
+  outbox.add({ source: 'mesh:!1a2b3c4d', topic: 'unibos/v1/gw/gw1/rx', payload: new Uint8Array([0, 1, 2]) });
+  db.close();
+
+  const reopened = new HubOutbox(files.open(), opts());
+  const rows = reopened.peek(10);
+  assert.equal(reopened.size, 2);
+  assert.deepEqual(
+    rows.map((m) => [m.seq, m.msgId, m.source, m.format, m.qos, m.retain]),
+    [
+      [r.seq, r.msgId, 'sensor:abc', 'json', 0, true],
+      [r.seq + 1, rows[1]!.msgId, 'mesh:!1a2b3c4d', 'binary', 1, false],
+    ],
+  );
+  assert.deepEqual([...rows[1]!.payload], [0, 1, 2]);
+});
+
+test('peek pages in seq order; ack removes only what is there', (t) => {
+  const outbox = new HubOutbox(tempDb(t).open(), opts());
+  const receipts = outbox.addMany(Array.from({ length: 10 }, (_, n) => sensor(n)));
+  assert.deepEqual(
+    outbox.peek(3, receipts[4]!.seq).map((m) => m.seq),
+    receipts.slice(5, 8).map((r) => r.seq),
+  );
+  assert.equal(outbox.ack(receipts[0]!.seq), true);
+  assert.equal(outbox.ack(receipts[0]!.seq), false);
+  assert.equal(outbox.ackMany(receipts.slice(0, 5).map((r) => r.seq)), 4);
+  assert.equal(outbox.size, 5);
+  assert.equal(outbox.stats.acked, 5);
+});
+
+test('a msgId already queued is not queued twice', (t) => {
+  const outbox = new HubOutbox(tempDb(t).open(), opts());
+  const a = outbox.add(sensor(1, { msgId: 'gw1:frame:42' }));
+  const b = outbox.add(sensor(1, { msgId: 'gw1:frame:42' }));
+  assert.deepEqual(b, { seq: a.seq, msgId: 'gw1:frame:42', duplicate: true });
+  assert.equal(outbox.size, 1);
+  assert.equal(outbox.stats.duplicates, 1);
+});
+
+test('bounded by count: the oldest go first, even within one burst, and each drop is reported', (t) => {
+  const outbox = new HubOutbox(tempDb(t).open(), opts({ maxMessages: 5 }));
+  const drops: number[] = [];
+  outbox.onDrop((d) => drops.push(d.count));
+  const receipts = outbox.addMany(Array.from({ length: 8 }, (_, n) => sensor(n)));
+  assert.deepEqual(
+    outbox.peek(10).map((m) => m.seq),
+    receipts.slice(3).map((r) => r.seq),
+  );
+  outbox.add(sensor(8));
+  assert.deepEqual(drops, [3, 1]);
+  assert.equal(outbox.stats.droppedFull, 4);
+  assert.equal(outbox.size, 5);
+});
+
+test('bounded by bytes: totals match the table, and a message larger than the bound is refused', (t) => {
+  const files = tempDb(t);
+  const db = files.open();
+  const outbox = new HubOutbox(db, opts({ maxBytes: 1000 }));
+  for (let n = 0; n < 100; n++) outbox.add(sensor(n, { payload: 'x'.repeat(n % 40) }));
+  const actual = db.prepare('SELECT COUNT(*) AS n, SUM(size) AS b FROM hub_outbox').get() as { n: number; b: number };
+  assert.deepEqual({ n: outbox.size, b: outbox.bytes }, { n: actual.n, b: actual.b });
+  assert.ok(outbox.bytes <= 1000 && outbox.bytes > 900, `bytes ${outbox.bytes}`);
+  assert.ok(outbox.stats.droppedFull > 0 && outbox.stats.droppedFullBytes > 0);
+  const seqs = outbox.peek(1000).map((m) => m.seq);
+  assert.equal(seqs.at(-1)! - seqs[0]! + 1, seqs.length, 'what remains is the newest run, without holes');
+  rejects(() => outbox.add(sensor(0, { payload: 'x'.repeat(1000) })), 'E_OUTBOX_TOO_LARGE');
+
+  // Totals are kept by triggers, so rows removed by another process are reflected too.
+  files.open().prepare('DELETE FROM hub_outbox WHERE seq = ?').run(seqs[0]!);
+  assert.equal(outbox.size, actual.n - 1);
+});
+
+test('refuses what the hub broker would refuse, and a bad burst writes nothing', (t) => {
+  const outbox = new HubOutbox(tempDb(t).open(), opts({ maxPayloadBytes: 100 }));
+  rejects(() => outbox.add(sensor(1, { topic: 'unibos/v1/sensor/+/temp' })), 'E_OUTBOX_INVALID');
+  rejects(() => outbox.add(sensor(1, { topic: 'unibos/v1/#' })), 'E_OUTBOX_INVALID');
+  rejects(() => outbox.add(sensor(1, { topic: '' })), 'E_OUTBOX_INVALID');
+  rejects(() => outbox.add(sensor(1, { topic: '$SYS/x' })), 'E_OUTBOX_INVALID');
+  rejects(() => outbox.add(sensor(1, { source: '' })), 'E_OUTBOX_INVALID');
+  rejects(() => outbox.add(sensor(1, { source: 's'.repeat(256) })), 'E_OUTBOX_INVALID');
+  rejects(() => outbox.add(sensor(1, { msgId: '' })), 'E_OUTBOX_INVALID');
+  rejects(() => outbox.add(sensor(1, { msgId: 'id-\ud800' })), 'E_OUTBOX_INVALID');
+  rejects(() => outbox.add(sensor(1, { qos: 3 as 0 })), 'E_OUTBOX_INVALID');
+  rejects(() => outbox.add(sensor(1, { payload: 'not json', format: 'json' })), 'E_OUTBOX_INVALID');
+  rejects(() => outbox.add(sensor(1, { payload: 'y'.repeat(101) })), 'E_OUTBOX_TOO_LARGE');
+  rejects(() => outbox.addMany([sensor(1), sensor(2, { topic: 'a/#' }), sensor(3)]), 'E_OUTBOX_INVALID');
+  assert.equal(outbox.size, 0);
+  assert.throws(() => new HubOutbox(tempDb(t).open(), { maxMessages: 0 }), /maxMessages/);
+});
+
+test('JSON envelope splices the original JSON text in unchanged', () => {
+  const bytes = encodeEnvelope({ msgId: 'id-1', source: 'sensor:abc', format: 'json', payload: Buffer.from('{ "t": 21.50 }') });
+  assert.equal(bytes.toString('utf8'), '{"id":"id-1","source":"sensor:abc","body":{ "t": 21.50 }}');
+  assert.deepEqual(decodeEnvelope(bytes), { format: 'json', id: 'id-1', source: 'sensor:abc', body: { t: 21.5 } });
+  assert.equal(detectFormat(Buffer.from('21.5')), 'json', 'a plain number is JSON');
+  assert.equal(detectFormat(Buffer.from('on')), 'binary');
+  assert.equal(detectFormat(Buffer.from('\ufeff{}')), 'binary', 'a BOM would not survive splicing');
+  assert.equal(detectFormat(Buffer.from([0x22, 0xff, 0x22])), 'binary', 'invalid UTF-8 is not text');
+  assert.equal(detectFormat(Buffer.alloc(0)), 'binary');
+});
+
+test('binary envelope layout: magic, version, id and source length-prefixed, then the frame', () => {
+  const bytes = encodeEnvelope({ msgId: 'ab', source: 'm', format: 'binary', payload: Buffer.from([9, 8]) });
+  assert.deepEqual([...bytes], [BINARY_ENVELOPE_MAGIC, 0x01, 2, 0x61, 0x62, 1, 0x6d, 9, 8]);
+  const env = decodeEnvelope(bytes);
+  assert.equal(env.format, 'binary');
+  assert.deepEqual([...(env.body as Uint8Array)], [9, 8]);
+  for (const bad of [[0xfe], [0xfe, 0x02, 1, 0x61, 0], [0xfe, 0x01, 0, 0], [0xfe, 0x01, 5, 0x61], [0x7b, 0x7d], [0x5b, 0x5d]]) {
+    assert.throws(() => decodeEnvelope(Uint8Array.from(bad)), (e: unknown) => e instanceof UplinkError && e.code === 'E_ENVELOPE_INVALID');
+  }
+});
+
+const field = fc.string({ unit: 'binary', minLength: 1, maxLength: 40 });
+
+test('envelopes round-trip for any id, source and payload', () => {
+  fc.assert(
+    fc.property(field, field, fc.uint8Array({ maxLength: 200 }), (msgId, source, payload) => {
+      const env = decodeEnvelope(encodeEnvelope({ msgId, source, format: 'binary', payload }));
+      assert.deepEqual([env.id, env.source, [...(env.body as Uint8Array)]], [msgId, source, [...payload]]);
+    }),
+  );
+  fc.assert(
+    fc.property(field, field, fc.json(), (msgId, source, json) => {
+      const payload = Buffer.from(json, 'utf8');
+      assert.equal(detectFormat(payload), 'json');
+      const env = decodeEnvelope(encodeEnvelope({ msgId, source, format: 'json', payload }));
+      assert.deepEqual([env.id, env.source, env.body], [msgId, source, JSON.parse(json)]);
+    }),
+  );
+});
+
+test('decoding arbitrary bytes returns an envelope or E_ENVELOPE_INVALID, nothing else', () => {
+  const bytes = fc.oneof(
+    fc.uint8Array({ maxLength: 80 }),
+    fc.uint8Array({ maxLength: 80 }).map((b) => Uint8Array.from([BINARY_ENVELOPE_MAGIC, 0x01, ...b])),
+    fc.json().map((j) => Buffer.from(j)),
+  );
+  fc.assert(
+    fc.property(bytes, (b) => {
+      try {
+        const env = decodeEnvelope(b);
+        assert.ok(env.id.length > 0);
+      } catch (err) {
+        assert.ok(err instanceof UplinkError && err.code === 'E_ENVELOPE_INVALID', String(err));
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('reconnect backoff doubles with jitter up to the cap and resets', () => {
+  let r = 0;
+  const b = new ReconnectBackoff({ minMs: 100, maxMs: 1000, random: () => r });
+  assert.deepEqual([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()], [100, 100, 200, 400, 500, 500]);
+  r = 0.999;
+  assert.equal(b.next(), 1000);
+  b.reset();
+  assert.equal(b.next(), 100);
+  assert.throws(() => new ReconnectBackoff({ minMs: 0, maxMs: 10 }), RangeError);
+});
