@@ -122,14 +122,16 @@ test('three nodes in a line: text A→C once through B, SOS C→A, peers, restar
   await a.waitFor((l) => l.msg === 'radio recovering', 'A to notice the air is gone');
   const queued = await unibos(['send', 'after the storm', '--to', idC, '--data-dir', dirs.A]);
   assert.equal(queued.code, 0, queued.stderr);
-  assert.equal((await json<{ outbox: { queued: number } }>(['status', '--data-dir', dirs.A])).outbox.queued, 1);
+  // The first text may still wait for C's ack, which the air took with it: it stays queued too.
+  const queuedBefore = (await json<{ outbox: { queued: number } }>(['status', '--data-dir', dirs.A])).outbox.queued;
+  assert.ok(queuedBefore >= 1 && queuedBefore <= 2, `queued: ${queuedBefore}`);
   assert.equal(await a.stop(), 0, 'SIGTERM ends the node cleanly');
   await notify.next('STOPPING=1');
 
   a = startNode('A');
   const restarted = await a.waitFor((l) => l.msg === 'node started', 'A restart');
   assert.equal(restarted.nodeId, idA, 'same identity after the restart');
-  assert.equal(restarted.queued, 1, 'the unsent message survived');
+  assert.equal(restarted.queued, queuedBefore, 'the unsent messages survived');
   const status = await json<{ radio: { state: string; error: string } }>(['status', '--data-dir', dirs.A]);
   assert.notEqual(status.radio.state, 'ready');
   assert.match(status.radio.error, /no simulated air/);

@@ -13,7 +13,7 @@ import { BROKER_DEFAULTS, GatewayBroker } from '../src/broker/gateway-broker.ts'
 import { BrokerHarness } from './support/broker-harness.ts';
 import { ProcessPool, connectArgs, type ClientLogin } from './support/broker-client-process.ts';
 import { EventWaiter } from './support/broker-event-waiter.ts';
-import { RawClient, encodeConnect, encodePacket, encodePublish } from './support/broker-raw-socket.ts';
+import { RawClient, encodeConnect, encodePacket, encodePublish, encodePublishQos2 } from './support/broker-raw-socket.ts';
 
 type Login = { username: string; password: string; clientId: string };
 
@@ -227,6 +227,30 @@ describe('gateway broker with mosquitto clients', () => {
       assert.deepEqual(tx, [['{"text":"hi"}', 'hub1:tx']]);
     } finally {
       off();
+    }
+  });
+
+  it('hands a QoS 2 message resent after a lost PUBREC to the gateway only once', async () => {
+    const topic = 'unibos/v1/sensor/s1/exactly-once';
+    const taken: string[] = [];
+    const off = h.broker.subscribe(topic, (_t, payload) => {
+      taken.push(payload.toString());
+    });
+    const raw = new RawClient(h.port);
+    try {
+      raw.write(encodeConnect({ clientId: 's1:qos2', clean: true, username: 's1', password: s1.password }));
+      assert.equal(await raw.connack(), 0);
+      raw.write(encodePublishQos2(topic, 7, Buffer.from('once')));
+      // CONNACK (4 bytes), then PUBREC for packet 7.
+      assert.equal((await raw.receivedAtLeast(8)).subarray(4, 8).toString('hex'), '50020007');
+      raw.write(encodePublishQos2(topic, 7, Buffer.from('once'), true));
+      assert.equal((await raw.receivedAtLeast(12)).subarray(8, 12).toString('hex'), '50020007', 'the resend is acknowledged again');
+      raw.write(encodePacket(0x62, Buffer.from([0, 7]))); // PUBREL
+      assert.equal((await raw.receivedAtLeast(16)).subarray(12, 16).toString('hex'), '70020007'); // PUBCOMP
+      assert.deepEqual(taken, ['once']);
+    } finally {
+      off();
+      raw.destroy();
     }
   });
 

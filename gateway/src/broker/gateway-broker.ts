@@ -411,98 +411,116 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     password: Buffer | undefined,
     done: (error: AuthenticateError | null, success: boolean | null) => void,
   ): Promise<void> {
-    const info = this.connections.get(client.conn);
-    const state = this.clientState.get(client);
-    const remoteAddress = info?.remoteAddress ?? '';
+    let refused: AuthenticateError | null;
     try {
-      if (!info || !state) return done(refusal(3, 'connection not tracked'), false);
-      // [MQTT-3.1.3-8]: a session needs a name to be found again; aedes would invent one nobody can reuse.
-      if (state.serverAssignedId && !client.clean) {
-        this.deny('connect', null, 'empty client id with a persistent session');
-        return done(refusal(2, 'empty client id requires a clean session'), false);
-      }
-      let subject: AclSubject;
-      if (username === undefined || username === '') {
-        if (!this.allowAnonymous || !isLoopback(remoteAddress)) {
-          const reason = this.allowAnonymous ? 'anonymous clients only from loopback' : 'anonymous access disabled';
-          this.authFailed(client.id, null, remoteAddress, reason);
-          return done(refusal(5, reason), false);
-        }
-        subject = { role: 'anonymous' };
-      } else {
-        const role = password === undefined ? null : await this.credentials.verify(username, password);
-        if (!role) {
-          this.authFailed(client.id, username, remoteAddress, password === undefined ? 'no password' : 'unknown device or wrong secret');
-          return done(refusal(4, 'bad user name or password'), false);
-        }
-        subject = { role, id: username };
-      }
-      const idDecision = canUseClientId(subject, client.id, {
-        serverAssigned: state.serverAssignedId,
-        isDeviceId: (id) => this.credentials.get(id) !== null,
-      });
-      if (!idDecision.allow) {
-        this.deny('connect', client.id, idDecision.reason);
-        return done(refusal(2, idDecision.reason), false);
-      }
-      // A will is a publish made later on the client's behalf, so it is judged now, while the client can still be told.
-      if (state.will) {
-        if (state.will.bytes > this.maxPayloadBytes) {
-          this.countOversized(client.id, state.will.bytes, remoteAddress);
-          return done(refusal(5, 'will payload too large'), false);
-        }
-        const willDecision = canPublish(subject, state.will.topic);
-        if (!willDecision.allow) {
-          this.deny('connect', client.id, `will: ${willDecision.reason}`, state.will.topic);
-          return done(refusal(5, `will topic not allowed: ${willDecision.reason}`), false);
-        }
-      }
-      state.subject = subject;
-      this.gate.promote(info.socket);
-      done(null, true);
+      refused = await this.admit(client, username, password);
     } catch (err) {
       this.log.error({ err, clientId: client.id }, 'authentication failed with an error');
-      done(refusal(3, 'server unavailable'), false);
+      refused = refusal(3, 'server unavailable');
     }
+    if (refused) done(refused, false);
+    else done(null, true);
+  }
+
+  /** Decides a CONNECT: null to let the client in (its ACL subject recorded), else the refusal to send. */
+  private async admit(client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
+    const info = this.connections.get(client.conn);
+    const state = this.clientState.get(client);
+    if (!info || !state) return refusal(3, 'connection not tracked');
+    const remoteAddress = info.remoteAddress;
+    // [MQTT-3.1.3-8]: a session needs a name to be found again; aedes would invent one nobody can reuse.
+    if (state.serverAssignedId && !client.clean) {
+      this.deny('connect', null, 'empty client id with a persistent session');
+      return refusal(2, 'empty client id requires a clean session');
+    }
+    let subject: AclSubject;
+    if (username === undefined || username === '') {
+      if (!this.allowAnonymous || !isLoopback(remoteAddress)) {
+        const reason = this.allowAnonymous ? 'anonymous clients only from loopback' : 'anonymous access disabled';
+        this.authFailed(client.id, null, remoteAddress, reason);
+        return refusal(5, reason);
+      }
+      subject = { role: 'anonymous' };
+    } else {
+      const role = password === undefined ? null : await this.credentials.verify(username, password);
+      if (!role) {
+        this.authFailed(client.id, username, remoteAddress, password === undefined ? 'no password' : 'unknown device or wrong secret');
+        return refusal(4, 'bad user name or password');
+      }
+      subject = { role, id: username };
+    }
+    const idDecision = canUseClientId(subject, client.id, {
+      serverAssigned: state.serverAssignedId,
+      isDeviceId: (id) => this.credentials.get(id) !== null,
+    });
+    if (!idDecision.allow) {
+      this.deny('connect', client.id, idDecision.reason);
+      return refusal(2, idDecision.reason);
+    }
+    // A will is a publish made later on the client's behalf, so it is judged now, while the client can still be told.
+    if (state.will) {
+      if (state.will.bytes > this.maxPayloadBytes) {
+        this.countOversized(client.id, state.will.bytes, remoteAddress);
+        return refusal(5, 'will payload too large');
+      }
+      const willDecision = canPublish(subject, state.will.topic);
+      if (!willDecision.allow) {
+        this.deny('connect', client.id, `will: ${willDecision.reason}`, state.will.topic);
+        return refusal(5, `will topic not allowed: ${willDecision.reason}`);
+      }
+    }
+    state.subject = subject;
+    this.gate.promote(info.socket);
+    return null;
   }
 
   private async authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void): Promise<void> {
+    let refused: Error | null;
+    try {
+      refused = await this.takePublish(client, packet);
+    } catch (err) {
+      this.log.error({ err, clientId: client?.id, topic: packet.topic }, 'the gateway could not take a message; not acknowledging it');
+      refused = new BrokerRefusal('gateway could not take the message');
+    }
+    done(refused);
+  }
+
+  /**
+   * Judges a client's PUBLISH (or a will) and hands it to the gateway's own subscribers; null if it
+   * may go on to be acknowledged and routed, else why not. Throws if a gateway handler did.
+   */
+  private async takePublish(client: Client | null, packet: PublishPacket): Promise<Error | null> {
     const clientId = client?.id ?? storedWillClientId(packet);
     const subject = client ? (this.clientState.get(client)?.subject ?? null) : this.subjectOfStoredWill(clientId);
     const topic = packet.topic;
     if (!subject) {
       this.deny('publish', clientId, 'no authenticated client', topic);
-      return done(new BrokerRefusal('not authenticated'));
+      return new BrokerRefusal('not authenticated');
     }
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     if (payload.length > this.maxPayloadBytes) {
       const remoteAddress = client ? (this.connections.get(client.conn)?.remoteAddress ?? '') : '';
       this.countOversized(clientId, payload.length, remoteAddress);
-      return done(new BrokerRefusal('payload too large'));
+      return new BrokerRefusal('payload too large');
     }
     const decision = canPublish(subject, topic);
     if (!decision.allow) {
       this.deny('publish', clientId, decision.reason, topic);
-      return done(new BrokerRefusal(decision.reason));
+      return new BrokerRefusal(decision.reason);
     }
-    try {
-      // A QoS 2 PUBLISH resent because our PUBREC was lost is already stored; aedes will only
-      // re-acknowledge it, and the gateway must not take it twice.
-      const resent =
-        client !== null &&
-        packet.qos === 2 &&
-        packet.messageId !== undefined &&
-        (await this.persistence.incomingGetPacket(client, packet).then(
-          () => true,
-          () => false,
-        ));
-      if (!resent) this.deliverInternally(topic, payload, clientId);
-    } catch (err) {
-      this.log.error({ err, clientId, topic }, 'the gateway could not take a message; not acknowledging it');
-      return done(new BrokerRefusal('gateway could not take the message'));
-    }
+    // A QoS 2 PUBLISH resent because our PUBREC was lost is already stored; aedes will only
+    // re-acknowledge it, and the gateway must not take it twice.
+    const resent =
+      client !== null &&
+      packet.qos === 2 &&
+      packet.messageId !== undefined &&
+      (await this.persistence.incomingGetPacket(client, packet).then(
+        () => true,
+        () => false,
+      ));
+    if (!resent) this.deliverInternally(topic, payload, clientId);
     this.counters.messagesIn++;
-    done(null);
+    return null;
   }
 
   private authorizeSubscribe(

@@ -52,6 +52,13 @@ export function encodePublish(topic: string, payload: Buffer): Buffer {
   return encodePacket(0x30, Buffer.concat([utf8Field(topic), payload]));
 }
 
+/** A QoS 2 PUBLISH with the given packet id; `dup` marks a resend. */
+export function encodePublishQos2(topic: string, messageId: number, payload: Buffer, dup = false): Buffer {
+  const id = Buffer.alloc(2);
+  id.writeUInt16BE(messageId);
+  return encodePacket(0x34 | (dup ? 0x08 : 0), Buffer.concat([utf8Field(topic), id, payload]));
+}
+
 /** A TCP connection that records what the broker sends and when it hangs up. */
 export class RawClient {
   received = Buffer.alloc(0);
@@ -93,6 +100,13 @@ export class RawClient {
     await this.waiter.until(() => this.received.length >= 4 || this.closed, 'a CONNACK', timeoutMs);
     if (this.received.length < 4 || this.received[0] !== 0x20) throw new Error(`no CONNACK; got ${this.received.toString('hex')}`);
     return this.received[3]!;
+  }
+
+  /** Waits until the broker has sent at least `bytes` bytes in total. */
+  async receivedAtLeast(bytes: number, timeoutMs = 5000): Promise<Buffer> {
+    await this.waiter.until(() => this.received.length >= bytes || this.closed, `${bytes} bytes from the broker`, timeoutMs);
+    if (this.received.length < bytes) throw new Error(`connection closed after ${this.received.toString('hex')}`);
+    return this.received;
   }
 
   async hangup(timeoutMs = 5000): Promise<void> {
