@@ -20,6 +20,7 @@ import {
   type Subscription,
 } from 'aedes';
 import aedesPersistenceLevel, { type LevelPersistence } from 'aedes-persistence-level';
+import { memoryPersistence, sessionAwarePersistence } from './session-aware-persistence.ts';
 import { Level } from 'level';
 import type { Logger } from 'pino';
 import { WebSocketServer, createWebSocketStream } from 'ws';
@@ -254,7 +255,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       const hint = (err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED' ? ' (is another gateway using it?)' : '';
       throw new FirmwareError('E_STORAGE', `cannot open the broker database ${dbDir}${hint}: ${(err as Error).message}`, { cause: err });
     }
-    this.persistence = aedesPersistenceLevel(db);
+    this.persistence = sessionAwarePersistence(aedesPersistenceLevel(db), memoryPersistence());
     try {
       this.aedes = await Aedes.createBroker({
         persistence: this.persistence,
