@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import {
-  BROADCAST,
   ChannelSet,
   DEFAULT_CHANNEL,
   MeshRouter,
@@ -18,60 +17,18 @@ import {
   SimScheduler,
   encodeData,
   loraParams,
-  sealFrame,
-  type Data,
-  type RadioListener,
 } from '@unibos/mesh-protocol';
 import { Device } from '../src/node/device.ts';
 import { loadOrCreateIdentity } from '../src/node/identity.ts';
 import { loadNodeConfig } from '../src/node/node-config.ts';
 import { openNodeDb } from '../src/node/node-db.ts';
-import type { ManagedRadio } from '../src/node/managed-radio.ts';
+import { FeedRadio, sampleFrames } from './bench-traffic.ts';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 20_000);
 const SENDERS = 50;
 const ENQUEUES = Number(process.env.BENCH_ENQUEUES ?? 2_000);
 const params = loraParams('LongFast');
 const rng = new SeededRandom(42);
-
-/** A radio that hands us its listener and never transmits (the bench feeds it frames). */
-class FeedRadio implements ManagedRadio {
-  listener: RadioListener | undefined;
-  state = 'ready';
-  readonly params = params;
-  attach(l: RadioListener): void {
-    this.listener = l;
-  }
-  transmit(): void {}
-  isChannelBusy(): boolean {
-    return false;
-  }
-  async open(): Promise<void> {}
-  async close(): Promise<void> {}
-  onStateChange(): void {}
-}
-
-function frames(): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const counters = new Map<number, number>();
-  for (let i = 0; i < FRAMES; i++) {
-    const from = 0x1000 + (i % SENDERS);
-    const counter = (counters.get(from) ?? 0) + 1;
-    counters.set(from, counter);
-    const kind = i % 4;
-    const data: Data =
-      kind === 0
-        ? { text: `status report ${i} from the field, all well here` }
-        : kind === 1
-          ? { position: { latitudeI: 410_000_000 + i, longitudeI: 290_000_000 + i, altitudeM: 30, time: 1_790_000_000 + i, precisionBits: 32, satsInView: 8, fixQuality: 3, groundSpeed: 1, groundTrack: 90 } }
-          : kind === 2
-            ? { telemetry: { batteryLevel: 80, voltage: 3.9, cpuTemperature: 45, uptimeS: i, channelUtilization: 5, airUtilTx: 1 } }
-            : { nodeInfo: { longName: `node ${from}`, shortName: 'n', hwModel: 'UNIBOS', role: 'CLIENT', publicKey: new Uint8Array(32) } };
-    const header = { to: BROADCAST, from, id: 1 + rng.int(0xfffffffe), hopLimit: 0, hopStart: 0, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: from & 0xff, counter };
-    out.push(sealFrame(header, encodeData(data), DEFAULT_CHANNEL));
-  }
-  return out;
-}
 
 function rate(n: number, run: () => void): number {
   const t0 = performance.now();
@@ -84,16 +41,16 @@ function feed(radio: FeedRadio, all: Uint8Array[]): void {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'unibos-bench-'));
-const all = frames();
+const all = sampleFrames(FRAMES, 0x1000, SENDERS, rng);
 const silent = pino({ level: 'silent' });
 
-const bareRadio = new FeedRadio();
+const bareRadio = new FeedRadio(params);
 new MeshRouter({ nodeId: 0x99, radio: bareRadio, scheduler: new SimScheduler(), random: rng.fork(), channels: new ChannelSet([DEFAULT_CHANNEL]), region: 'NONE' });
 const routerRate = rate(FRAMES, () => feed(bareRadio, all));
 
 const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dir, region: 'NONE', 'http-port': 'off' } });
 const db = openNodeDb(join(dir, 'node.db'));
-const deviceRadio = new FeedRadio();
+const deviceRadio = new FeedRadio(params);
 const device = new Device({ config, identity: loadOrCreateIdentity(join(dir, 'identity.json')), db, radio: deviceRadio, logger: silent, scheduler: new SimScheduler(), random: rng.fork() });
 const deviceRate = rate(FRAMES, () => feed(deviceRadio, all));
 const stored = device.inbox.since(0, FRAMES).length;

@@ -5,59 +5,17 @@
 
 import type { Logger } from 'pino';
 import {
-  BROADCAST,
   ChannelSet,
   DEFAULT_CHANNEL,
   MeshRouter,
   SeededRandom,
   SimScheduler,
-  encodeData,
   loraParams,
-  sealFrame,
-  type Data,
-  type Radio,
-  type RadioListener,
 } from '@unibos/mesh-protocol';
 import { MeshBridge, type GatewayBroker, type MqttPublisher } from '../src/index.ts';
+import { FeedRadio, sampleFrames } from '../../firmware/bench/bench-traffic.ts';
 
 const params = loraParams('ShortFast');
-
-/** A radio that hands over its listener and never transmits: the bench feeds it frames. */
-class FeedRadio implements Radio {
-  listener: RadioListener | undefined;
-  readonly params = params;
-  attach(l: RadioListener): void {
-    this.listener = l;
-  }
-  transmit(): void {
-    throw new Error('the pipeline bench never transmits');
-  }
-  isChannelBusy(): boolean {
-    return false;
-  }
-}
-
-function buildFrames(count: number, firstSender: number, senders: number, rng: SeededRandom): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const counters = new Map<number, number>();
-  for (let i = 0; i < count; i++) {
-    const from = firstSender + (i % senders);
-    const counter = (counters.get(from) ?? 0) + 1;
-    counters.set(from, counter);
-    const kind = i % 4;
-    const data: Data =
-      kind === 0
-        ? { text: `status report ${i} from the field, all well here` }
-        : kind === 1
-          ? { position: { latitudeI: 410_000_000 + i, longitudeI: 290_000_000 + i, altitudeM: 30, time: 1_790_000_000 + i, precisionBits: 32, satsInView: 8, fixQuality: 3, groundSpeed: 1, groundTrack: 90 } }
-          : kind === 2
-            ? { telemetry: { batteryLevel: 80, voltage: 3.9, cpuTemperature: 45, uptimeS: i, channelUtilization: 5, airUtilTx: 1 } }
-            : { nodeInfo: { longName: `node ${from}`, shortName: 'n', hwModel: 'UNIBOS', role: 'CLIENT', publicKey: new Uint8Array(32) } };
-    const header = { to: BROADCAST, from, id: 1 + rng.int(0xfffffffe), hopLimit: 0, hopStart: 0, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: from & 0xff, counter };
-    out.push(sealFrame(header, encodeData(data), DEFAULT_CHANNEL));
-  }
-  return out;
-}
 
 export interface PipelineResult {
   readonly framesIn: number;
@@ -72,7 +30,7 @@ export interface PipelineResult {
 
 export async function measurePipeline(broker: GatewayBroker, logger: Logger, frames: number): Promise<PipelineResult> {
   const rng = new SeededRandom(42);
-  const radio = new FeedRadio();
+  const radio = new FeedRadio(params);
   const router = new MeshRouter({ nodeId: 0x99, radio, scheduler: new SimScheduler(), random: rng.fork(), channels: new ChannelSet([DEFAULT_CHANNEL]), region: 'NONE' });
   let pending = 0;
   let onIdle: (() => void) | null = null;
@@ -98,12 +56,12 @@ export async function measurePipeline(broker: GatewayBroker, logger: Logger, fra
   };
 
   // Warm the JIT and the broker's retained store on other senders, outside the clock.
-  feed(buildFrames(Math.min(2_000, frames), 0x2000, 50, rng.fork()));
+  feed(sampleFrames(Math.min(2_000, frames), 0x2000, 50, rng.fork()));
   await idle();
   const warm = { heard: bridge.stats.framesHeard, published: bridge.stats.published };
 
   // Every fifth frame arrives twice, as when two relays repeat it: dedup must drop the copy.
-  const unique = buildFrames(frames, 0x1000, 50, rng.fork());
+  const unique = sampleFrames(frames, 0x1000, 50, rng.fork());
   const input: Uint8Array[] = [];
   unique.forEach((f, i) => {
     input.push(f);

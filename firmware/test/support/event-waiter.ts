@@ -12,7 +12,7 @@ export class EventWaiter {
   }
 
   /** Resolves once `cond` holds; `what` may be a function so the message can describe the state at the deadline. */
-  async until(cond: () => boolean, what: string | (() => string), timeoutMs: number): Promise<void> {
+  async until(cond: () => boolean, what: string | (() => string), timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!cond()) {
       const left = deadline - Date.now();

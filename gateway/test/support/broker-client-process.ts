@@ -3,7 +3,7 @@
 // that started them so no test leaves one behind.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { EventWaiter } from './broker-event-waiter.ts';
+import { EventWaiter } from '../../../firmware/test/support/event-waiter.ts';
 
 export interface ProcessExit {
   readonly code: number | null;

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { Aedes } from 'aedes';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { decodeEnvelope, type HubEnvelope } from '../../src/uplink/hub-envelope.ts';
+import { waitUntil } from './uplink-wait.ts';
 
 export interface Arrival {
   clientId: string;
@@ -191,23 +192,7 @@ export class TestHub {
   }
 
   waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!condition()) return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.events.off('change', check);
-      };
-      this.events.on('change', check);
-      check();
-    });
+    return waitUntil(condition, what, [{ emitter: this.events, event: 'change' }], timeoutMs);
   }
 
   private record(ledger: DedupLedger, clientId: string, topic: string, payload: Buffer | string): void {
