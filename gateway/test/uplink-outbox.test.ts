@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { BINARY_ENVELOPE_MAGIC, decodeEnvelope, detectFormat, encodeEnvelope } from '../src/uplink/hub-envelope.ts';
+import { HUB_ENVELOPE_MAGIC, MeshError, decodeHubEnvelope, detectHubEnvelopeFormat, encodeHubEnvelope } from '@unibos/mesh-protocol';
 import { HubOutbox, type HubOutboxOptions, type NewHubMessage } from '../src/uplink/hub-outbox.ts';
 import { ReconnectBackoff } from '../src/uplink/reconnect-backoff.ts';
 import { UplinkError } from '../src/uplink/uplink-error.ts';
@@ -148,24 +148,24 @@ test('refuses what the hub broker would refuse, and a bad burst writes nothing',
 });
 
 test('JSON envelope splices the original JSON text in unchanged', () => {
-  const bytes = encodeEnvelope({ msgId: 'id-1', source: 'sensor:abc', format: 'json', payload: Buffer.from('{ "t": 21.50 }') });
+  const bytes = encodeHubEnvelope({ msgId: 'id-1', source: 'sensor:abc', format: 'json', payload: Buffer.from('{ "t": 21.50 }') });
   assert.equal(bytes.toString('utf8'), '{"id":"id-1","source":"sensor:abc","body":{ "t": 21.50 }}');
-  assert.deepEqual(decodeEnvelope(bytes), { format: 'json', id: 'id-1', source: 'sensor:abc', body: { t: 21.5 } });
-  assert.equal(detectFormat(Buffer.from('21.5')), 'json', 'a plain number is JSON');
-  assert.equal(detectFormat(Buffer.from('on')), 'binary');
-  assert.equal(detectFormat(Buffer.from('\ufeff{}')), 'binary', 'a BOM would not survive splicing');
-  assert.equal(detectFormat(Buffer.from([0x22, 0xff, 0x22])), 'binary', 'invalid UTF-8 is not text');
-  assert.equal(detectFormat(Buffer.alloc(0)), 'binary');
+  assert.deepEqual(decodeHubEnvelope(bytes), { format: 'json', id: 'id-1', source: 'sensor:abc', body: { t: 21.5 } });
+  assert.equal(detectHubEnvelopeFormat(Buffer.from('21.5')), 'json', 'a plain number is JSON');
+  assert.equal(detectHubEnvelopeFormat(Buffer.from('on')), 'binary');
+  assert.equal(detectHubEnvelopeFormat(Buffer.from('\ufeff{}')), 'binary', 'a BOM would not survive splicing');
+  assert.equal(detectHubEnvelopeFormat(Buffer.from([0x22, 0xff, 0x22])), 'binary', 'invalid UTF-8 is not text');
+  assert.equal(detectHubEnvelopeFormat(Buffer.alloc(0)), 'binary');
 });
 
 test('binary envelope layout: magic, version, id and source length-prefixed, then the frame', () => {
-  const bytes = encodeEnvelope({ msgId: 'ab', source: 'm', format: 'binary', payload: Buffer.from([9, 8]) });
-  assert.deepEqual([...bytes], [BINARY_ENVELOPE_MAGIC, 0x01, 2, 0x61, 0x62, 1, 0x6d, 9, 8]);
-  const env = decodeEnvelope(bytes);
+  const bytes = encodeHubEnvelope({ msgId: 'ab', source: 'm', format: 'binary', payload: Buffer.from([9, 8]) });
+  assert.deepEqual([...bytes], [HUB_ENVELOPE_MAGIC, 0x01, 2, 0x61, 0x62, 1, 0x6d, 9, 8]);
+  const env = decodeHubEnvelope(bytes);
   assert.equal(env.format, 'binary');
   assert.deepEqual([...(env.body as Uint8Array)], [9, 8]);
   for (const bad of [[0xfe], [0xfe, 0x02, 1, 0x61, 0], [0xfe, 0x01, 0, 0], [0xfe, 0x01, 5, 0x61], [0x7b, 0x7d], [0x5b, 0x5d]]) {
-    assert.throws(() => decodeEnvelope(Uint8Array.from(bad)), (e: unknown) => e instanceof UplinkError && e.code === 'E_ENVELOPE_INVALID');
+    assert.throws(() => decodeHubEnvelope(Uint8Array.from(bad)), (e: unknown) => e instanceof MeshError && e.code === 'E_ENVELOPE_INVALID');
   }
 });
 
@@ -174,15 +174,15 @@ const field = fc.string({ unit: 'binary', minLength: 1, maxLength: 40 });
 test('envelopes round-trip for any id, source and payload', () => {
   fc.assert(
     fc.property(field, field, fc.uint8Array({ maxLength: 200 }), (msgId, source, payload) => {
-      const env = decodeEnvelope(encodeEnvelope({ msgId, source, format: 'binary', payload }));
+      const env = decodeHubEnvelope(encodeHubEnvelope({ msgId, source, format: 'binary', payload }));
       assert.deepEqual([env.id, env.source, [...(env.body as Uint8Array)]], [msgId, source, [...payload]]);
     }),
   );
   fc.assert(
     fc.property(field, field, fc.json(), (msgId, source, json) => {
       const payload = Buffer.from(json, 'utf8');
-      assert.equal(detectFormat(payload), 'json');
-      const env = decodeEnvelope(encodeEnvelope({ msgId, source, format: 'json', payload }));
+      assert.equal(detectHubEnvelopeFormat(payload), 'json');
+      const env = decodeHubEnvelope(encodeHubEnvelope({ msgId, source, format: 'json', payload }));
       assert.deepEqual([env.id, env.source, env.body], [msgId, source, JSON.parse(json)]);
     }),
   );
@@ -191,16 +191,16 @@ test('envelopes round-trip for any id, source and payload', () => {
 test('decoding arbitrary bytes returns an envelope or E_ENVELOPE_INVALID, nothing else', () => {
   const bytes = fc.oneof(
     fc.uint8Array({ maxLength: 80 }),
-    fc.uint8Array({ maxLength: 80 }).map((b) => Uint8Array.from([BINARY_ENVELOPE_MAGIC, 0x01, ...b])),
+    fc.uint8Array({ maxLength: 80 }).map((b) => Uint8Array.from([HUB_ENVELOPE_MAGIC, 0x01, ...b])),
     fc.json().map((j) => Buffer.from(j)),
   );
   fc.assert(
     fc.property(bytes, (b) => {
       try {
-        const env = decodeEnvelope(b);
+        const env = decodeHubEnvelope(b);
         assert.ok(env.id.length > 0);
       } catch (err) {
-        assert.ok(err instanceof UplinkError && err.code === 'E_ENVELOPE_INVALID', String(err));
+        assert.ok(err instanceof MeshError && err.code === 'E_ENVELOPE_INVALID', String(err));
       }
     }),
     { numRuns: 2000 },

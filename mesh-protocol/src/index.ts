@@ -34,3 +34,6 @@ export * from './sim/propagation.ts';
 export { runScenario, type ScenarioSpec, type ScenarioResult, type Topology, type FrameOutcome, type NodeOutcome } from './sim/scenario.ts';
 export { renderTopologySvg } from './sim/svg-report.ts';
 export { summarizeRuns, percentile, type RunSummary } from './sim/run-summary.ts';
+
+export * from './hub/hub-envelope.ts';
+export { hashSecret, verifySecret, parseSecretHash, DEFAULT_SCRYPT_PARAMS, type ScryptParams } from './crypto/secret-hash.ts';

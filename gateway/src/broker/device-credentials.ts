@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { FirmwareError } from '@unibos/firmware';
 import { ANONYMOUS_ID, DEVICE_ID_PATTERN, isDeviceRole, type DeviceRole } from './acl.ts';
-import { DEFAULT_SCRYPT_PARAMS, hashSecret, verifySecret, type ScryptParams } from './secret-hash.ts';
+import { DEFAULT_SCRYPT_PARAMS, hashSecret, verifySecret, type ScryptParams } from '@unibos/mesh-protocol';
 
 export interface DeviceRecord {
   readonly id: string;

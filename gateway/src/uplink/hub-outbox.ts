@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { MAX_ENVELOPE_FIELD_BYTES, detectFormat, type EnvelopeFormat } from './hub-envelope.ts';
+import { MAX_HUB_ENVELOPE_FIELD_BYTES, detectHubEnvelopeFormat, type HubEnvelopeFormat } from '@unibos/mesh-protocol';
 import { UplinkError } from './uplink-error.ts';
 
 export type Qos = 0 | 1 | 2;
@@ -25,7 +25,7 @@ export interface NewHubMessage {
    */
   msgId?: string;
   /** 'auto' (default) wraps payloads that parse as JSON in the JSON envelope, the rest in the binary one. */
-  format?: EnvelopeFormat | 'auto';
+  format?: HubEnvelopeFormat | 'auto';
 }
 
 export interface HubMessage {
@@ -36,7 +36,7 @@ export interface HubMessage {
   qos: Qos;
   retain: boolean;
   msgId: string;
-  format: EnvelopeFormat;
+  format: HubEnvelopeFormat;
   createdMs: number;
 }
 
@@ -130,7 +130,7 @@ const SCHEMA = `
 `;
 
 const LONE_SURROGATE = /\p{Cs}/u;
-const FORMAT_CODE: Record<EnvelopeFormat, number> = { binary: 0, json: 1 };
+const FORMAT_CODE: Record<HubEnvelopeFormat, number> = { binary: 0, json: 1 };
 const DROP_LOG_INTERVAL_MS = 10_000;
 
 export class HubOutbox {
@@ -297,7 +297,7 @@ export class HubOutbox {
     // Lone surrogates would be replaced on the way to UTF-8, so the hub would see another string.
     const text = (v: unknown): v is string => typeof v === 'string' && !LONE_SURROGATE.test(v);
     const sourceBytes = text(m.source) ? Buffer.byteLength(m.source, 'utf8') : 0;
-    if (sourceBytes === 0 || sourceBytes > MAX_ENVELOPE_FIELD_BYTES) invalid('source must be text of 1..255 bytes');
+    if (sourceBytes === 0 || sourceBytes > MAX_HUB_ENVELOPE_FIELD_BYTES) invalid('source must be text of 1..255 bytes');
     // A topic the hub broker refuses would make it drop the connection on every resend and wedge
     // the queue behind it, so such messages are refused here instead.
     const topicBytes = text(m.topic) ? Buffer.byteLength(m.topic, 'utf8') : 0;
@@ -306,7 +306,7 @@ export class HubOutbox {
     }
     const msgId = m.msgId ?? this.newId();
     const idBytes = text(msgId) ? Buffer.byteLength(msgId, 'utf8') : 0;
-    if (idBytes === 0 || idBytes > MAX_ENVELOPE_FIELD_BYTES) invalid('msgId must be text of 1..255 bytes');
+    if (idBytes === 0 || idBytes > MAX_HUB_ENVELOPE_FIELD_BYTES) invalid('msgId must be text of 1..255 bytes');
     const qos = m.qos ?? 1;
     if (qos !== 0 && qos !== 1 && qos !== 2) invalid(`qos must be 0, 1 or 2, got ${String(qos)}`);
     const payload =
@@ -323,9 +323,9 @@ export class HubOutbox {
       throw new UplinkError('E_OUTBOX_TOO_LARGE', `message of ${size} bytes exceeds the outbox bound of ${this.maxBytes}`);
     }
     const wanted = m.format ?? 'auto';
-    const detected = detectFormat(payload);
+    const detected = detectHubEnvelopeFormat(payload);
     if (wanted === 'json' && detected !== 'json') invalid('format json requested but the payload is not UTF-8 JSON');
-    const format: EnvelopeFormat = wanted === 'auto' ? detected : wanted;
+    const format: HubEnvelopeFormat = wanted === 'auto' ? detected : wanted;
     return {
       source: m.source,
       topic: m.topic,

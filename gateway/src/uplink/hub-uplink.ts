@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { encodeEnvelope } from './hub-envelope.ts';
+import { encodeHubEnvelope } from '@unibos/mesh-protocol';
 import type { HubMessage, HubOutbox } from './hub-outbox.ts';
 import { ReconnectBackoff } from './reconnect-backoff.ts';
 import { UplinkError } from './uplink-error.ts';
@@ -294,7 +294,7 @@ export class HubUplink {
     else this.highestSentSeq = row.seq;
     // QoS 1 whatever the origin's QoS: the outbox gives at-least-once, the envelope id makes it
     // exactly-once at the hub, so QoS 2's extra round trip would buy nothing.
-    link.client.publish(row.topic, encodeEnvelope(row), { qos: 1, retain: row.retain }, (err) => {
+    link.client.publish(row.topic, encodeHubEnvelope(row), { qos: 1, retain: row.retain }, (err) => {
       link.inFlight.delete(row.seq);
       // An error means the client is being torn down; the row stays queued for the next link.
       if (err) return;

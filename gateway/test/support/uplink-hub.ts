@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { Aedes } from 'aedes';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { decodeEnvelope, type HubEnvelope } from '../../src/uplink/hub-envelope.ts';
+import { decodeHubEnvelope, type HubEnvelope } from '@unibos/mesh-protocol';
 import { waitUntil } from './uplink-wait.ts';
 
 export interface Arrival {
@@ -198,7 +198,7 @@ export class TestHub {
   private record(ledger: DedupLedger, clientId: string, topic: string, payload: Buffer | string): void {
     if (topic.endsWith('/status') || topic.endsWith('/tx')) return;
     try {
-      ledger.add({ clientId, topic, envelope: decodeEnvelope(Buffer.from(payload)) });
+      ledger.add({ clientId, topic, envelope: decodeHubEnvelope(Buffer.from(payload)) });
     } catch {
       this.malformed.push(topic);
     }

@@ -3,7 +3,7 @@
 // is missing and that each source's messages arrive in order.
 
 import type { NewHubMessage } from '../../src/uplink/hub-outbox.ts';
-import type { HubEnvelope } from '../../src/uplink/hub-envelope.ts';
+import type { HubEnvelope } from '@unibos/mesh-protocol';
 
 export const SOURCES = ['sensor:k1', 'sensor:k2', 'mesh:!0000beef'] as const;
 

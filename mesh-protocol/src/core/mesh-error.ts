@@ -9,7 +9,8 @@ export type MeshErrorCode =
   | 'E_AUTH_FAILED'
   | 'E_BAD_PAYLOAD'
   | 'E_REPLAY'
-  | 'E_BAD_ARGUMENT';
+  | 'E_BAD_ARGUMENT'
+  | 'E_ENVELOPE_INVALID';
 
 export class MeshError extends Error {
   readonly code: MeshErrorCode;

@@ -1,22 +1,21 @@
-// The wire envelope of a message sent to the hub: its dedup id and source travel inside the
-// payload, because MQTT 3.1.1 (all aedes 1.x speaks) has no user properties. Format spec and
-// rationale: gateway/docs/uplink.md. The decoder is here for tests and as the reference for the
-// hub; it moves to @unibos/mesh-protocol once the hub consumes it (the hub never imports gateway code).
+// The wire envelope of a message a gateway sends to the hub: its dedup id and source travel inside
+// the payload, because MQTT 3.1.1 (all aedes 1.x speaks) has no user properties. The gateway
+// encodes, the hub decodes; format spec and rationale: gateway/docs/uplink.md.
 
-import { UplinkError } from './uplink-error.ts';
+import { MeshError } from '../core/mesh-error.ts';
 
-export type EnvelopeFormat = 'json' | 'binary';
+export type HubEnvelopeFormat = 'json' | 'binary';
 
 /** First byte of a binary envelope. 0xFE never occurs in UTF-8, so no text or JSON payload starts with it. */
-export const BINARY_ENVELOPE_MAGIC = 0xfe;
-export const BINARY_ENVELOPE_VERSION = 0x01;
+export const HUB_ENVELOPE_MAGIC = 0xfe;
+export const HUB_ENVELOPE_VERSION = 0x01;
 /** Ids and sources are length-prefixed with one byte in the binary form. */
-export const MAX_ENVELOPE_FIELD_BYTES = 255;
+export const MAX_HUB_ENVELOPE_FIELD_BYTES = 255;
 
-export interface EnvelopeInput {
+export interface HubEnvelopeInput {
   msgId: string;
   source: string;
-  format: EnvelopeFormat;
+  format: HubEnvelopeFormat;
   payload: Uint8Array;
 }
 
@@ -32,7 +31,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * 'json' when the payload is strict UTF-8 JSON (objects, arrays, strings, plain numbers like a
  * sensor's `21.5`), otherwise 'binary'. Decided once, when the message enters the outbox.
  */
-export function detectFormat(payload: Uint8Array): EnvelopeFormat {
+export function detectHubEnvelopeFormat(payload: Uint8Array): HubEnvelopeFormat {
   return isJson(payload) ? 'json' : 'binary';
 }
 
@@ -46,7 +45,7 @@ function isJson(payload: Uint8Array): boolean {
   }
 }
 
-export function encodeEnvelope(m: EnvelopeInput): Buffer {
+export function encodeHubEnvelope(m: HubEnvelopeInput): Buffer {
   if (m.format === 'json') {
     // The original JSON text is spliced in unchanged rather than re-serialised, so numbers,
     // key order and whitespace reach the hub exactly as the sensor sent them.
@@ -55,13 +54,13 @@ export function encodeEnvelope(m: EnvelopeInput): Buffer {
   }
   const id = Buffer.from(m.msgId, 'utf8');
   const source = Buffer.from(m.source, 'utf8');
-  if (id.length === 0 || id.length > MAX_ENVELOPE_FIELD_BYTES || source.length > MAX_ENVELOPE_FIELD_BYTES) {
-    throw new UplinkError('E_ENVELOPE_INVALID', 'envelope id must be 1..255 bytes and source at most 255 bytes');
+  if (id.length === 0 || id.length > MAX_HUB_ENVELOPE_FIELD_BYTES || source.length > MAX_HUB_ENVELOPE_FIELD_BYTES) {
+    throw new MeshError('E_ENVELOPE_INVALID', 'envelope id must be 1..255 bytes and source at most 255 bytes');
   }
   const out = Buffer.allocUnsafe(4 + id.length + source.length + m.payload.length);
   let at = 0;
-  out[at++] = BINARY_ENVELOPE_MAGIC;
-  out[at++] = BINARY_ENVELOPE_VERSION;
+  out[at++] = HUB_ENVELOPE_MAGIC;
+  out[at++] = HUB_ENVELOPE_VERSION;
   out[at++] = id.length;
   at += id.copy(out, at);
   out[at++] = source.length;
@@ -73,30 +72,30 @@ export function encodeEnvelope(m: EnvelopeInput): Buffer {
 const CLOSE_BRACE = Buffer.from('}', 'utf8');
 
 /** Parses an envelope as the hub receives it; anything malformed is an E_ENVELOPE_INVALID, never a crash. */
-export function decodeEnvelope(bytes: Uint8Array): HubEnvelope {
-  if (bytes.length > 0 && bytes[0] === BINARY_ENVELOPE_MAGIC) return decodeBinary(bytes);
+export function decodeHubEnvelope(bytes: Uint8Array): HubEnvelope {
+  if (bytes.length > 0 && bytes[0] === HUB_ENVELOPE_MAGIC) return decodeBinary(bytes);
   let value: unknown;
   try {
     value = JSON.parse(strictUtf8.decode(bytes));
   } catch (err) {
-    throw new UplinkError('E_ENVELOPE_INVALID', 'envelope is neither binary nor JSON', { cause: err });
+    throw new MeshError('E_ENVELOPE_INVALID', 'envelope is neither binary nor JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new UplinkError('E_ENVELOPE_INVALID', 'JSON envelope must be an object');
+    throw new MeshError('E_ENVELOPE_INVALID', 'JSON envelope must be an object');
   }
   const { id, source } = value as Record<string, unknown>;
   if (typeof id !== 'string' || id.length === 0 || typeof source !== 'string' || !('body' in value)) {
-    throw new UplinkError('E_ENVELOPE_INVALID', 'JSON envelope needs string "id", string "source" and "body"');
+    throw new MeshError('E_ENVELOPE_INVALID', 'JSON envelope needs string "id", string "source" and "body"');
   }
   return { format: 'json', id, source, body: (value as { body: unknown }).body };
 }
 
 function decodeBinary(bytes: Uint8Array): HubEnvelope {
   const fail = (why: string): never => {
-    throw new UplinkError('E_ENVELOPE_INVALID', `binary envelope: ${why}`);
+    throw new MeshError('E_ENVELOPE_INVALID', `binary envelope: ${why}`);
   };
   if (bytes.length < 4) fail('truncated header');
-  if (bytes[1] !== BINARY_ENVELOPE_VERSION) fail(`unknown version ${bytes[1]}`);
+  if (bytes[1] !== HUB_ENVELOPE_VERSION) fail(`unknown version ${bytes[1]}`);
   const idLen = bytes[2]!;
   if (idLen === 0) fail('empty id');
   const srcAt = 3 + idLen;
