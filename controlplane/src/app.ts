@@ -1,0 +1,110 @@
+// Builds the hub's Fastify app from its services: security headers, CORS (off unless
+// configured), OpenAPI at /docs, one error shape, then each area's routes as a plugin.
+
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { createGuard, type Guard } from './auth/guard.ts';
+import type { AuthServices } from './auth/auth-services.ts';
+import { authRoutes } from './auth/auth-routes.ts';
+import type { EventLog } from './events/event-log.ts';
+import { eventRoutes } from './events/event-routes.ts';
+import type { HubConfig } from './hub-config.ts';
+import { HubError } from './hub-error.ts';
+import { opsRoutes } from './ops/ops-routes.ts';
+import type { HubDb } from './storage/hub-db.ts';
+import { uiRoutes } from './ui/ui-routes.ts';
+
+export interface HubServices {
+  config: HubConfig;
+  logger: Logger;
+  db: HubDb;
+  metrics: Registry;
+  auth: AuthServices;
+  events: EventLog;
+  /** Set once the hub broker is listening; /ready answers 503 until then. */
+  ready: () => boolean;
+}
+
+/** What every route plugin receives. */
+export interface RouteDeps {
+  services: HubServices;
+  guard: Guard;
+}
+
+export const BODY_LIMIT = 64 * 1024;
+
+export async function buildHubApp(services: HubServices, extraRoutes: Array<(app: FastifyInstance, deps: RouteDeps) => Promise<void>> = []): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: services.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    disableRequestLogging: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  app.decorateRequest('auth', null);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const statusCode = err instanceof HubError ? err.statusCode : err.validation ? 400 : err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (statusCode >= 500) request.log.error({ err }, 'request failed');
+    const code = err instanceof HubError ? err.code : err.validation ? 'E_BAD_REQUEST' : statusCode === 429 ? 'E_RATE_LIMITED' : (err.code ?? 'E_INTERNAL');
+    const message = statusCode >= 500 && !(err instanceof HubError) ? 'internal error' : err.message;
+    void reply.status(statusCode).send({ statusCode, code, error: httpReason(statusCode), message });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ statusCode: 404, code: 'E_NOT_FOUND', error: 'Not Found', message: `${request.method} ${request.url.split('?')[0]} not found` });
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', ...tileOrigin(services.config.mapTileUrl)],
+        connectSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+      },
+    },
+  });
+  if (services.config.corsOrigins.length > 0) await app.register(cors, { origin: services.config.corsOrigins, credentials: false });
+  // Only routes that ask for it (login, refresh, claim) are limited.
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'UNIBOS hub API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'access token (JWT) or API key' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  const deps: RouteDeps = { services, guard: createGuard(services.auth) };
+  for (const routes of [opsRoutes, authRoutes, eventRoutes, ...extraRoutes, uiRoutes]) {
+    await app.register(async (scope) => routes(scope, deps));
+  }
+  return app;
+}
+
+function tileOrigin(url: string | null): string[] {
+  if (!url) return [];
+  try {
+    return [new URL(url.replace(/\{[a-z]\}/g, '0')).origin];
+  } catch {
+    return [];
+  }
+}
+
+function httpReason(status: number): string {
+  return STATUS_CODES[status] ?? 'Error';
+}

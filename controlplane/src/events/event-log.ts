@@ -1,0 +1,84 @@
+// The org event log: every event is a committed SQLite row first (its rowid is the monotonically
+// increasing event id), then handed to live listeners. A client that reconnects reads the rows
+// after its last id, so nothing is missed between the replay and the live stream.
+
+import { EventEmitter } from 'node:events';
+import type { HubDb } from '../storage/hub-db.ts';
+import { EVENT_TOPICS, type EventSink, type EventTopic, type HubEvent, type NewHubEvent } from './hub-event.ts';
+
+interface EventRow {
+  id: number;
+  org_id: string;
+  topic: string;
+  type: string;
+  ts: number;
+  data: string;
+}
+
+export interface EventLogOptions {
+  now?: () => number;
+  /** Rows kept; older ones are pruned in batches. Default 1,000,000. */
+  maxEvents?: number;
+}
+
+export class EventLog implements EventSink {
+  private readonly emitter = new EventEmitter();
+  private readonly now: () => number;
+  private readonly maxEvents: number;
+  private appendsSincePrune = 0;
+  private readonly stmt;
+
+  constructor(private readonly db: HubDb, options: EventLogOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.maxEvents = options.maxEvents ?? 1_000_000;
+    this.emitter.setMaxListeners(0);
+    db.exec(`CREATE TABLE IF NOT EXISTS events (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      org_id TEXT NOT NULL,
+      topic TEXT NOT NULL,
+      type TEXT NOT NULL,
+      ts INTEGER NOT NULL,
+      data TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS events_org ON events (org_id, id);`);
+    this.stmt = {
+      insert: db.prepare<[string, string, string, number, string]>('INSERT INTO events (org_id, topic, type, ts, data) VALUES (?, ?, ?, ?, ?)'),
+      after: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?'),
+      lastId: db.prepare<[], { id: number | null }>('SELECT MAX(id) AS id FROM events'),
+      prune: db.prepare<[number]>('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?'),
+    };
+  }
+
+  append(event: NewHubEvent): HubEvent {
+    const ts = event.ts ?? this.now();
+    const info = this.stmt.insert.run(event.orgId, event.topic, event.type, ts, JSON.stringify(event.data));
+    const stored: HubEvent = { id: Number(info.lastInsertRowid), orgId: event.orgId, topic: event.topic, type: event.type, ts, data: event.data };
+    if (++this.appendsSincePrune >= 10_000) {
+      this.appendsSincePrune = 0;
+      this.stmt.prune.run(this.maxEvents);
+    }
+    this.emitter.emit('event', stored);
+    return stored;
+  }
+
+  /** The org's events after `afterId`, oldest first, at most `limit`. */
+  after(orgId: string, afterId: number, limit: number): HubEvent[] {
+    return this.stmt.after.all(orgId, afterId, limit).map(fromRow);
+  }
+
+  /** The newest event id hub-wide (0 when empty): where a fresh subscriber starts. */
+  lastId(): number {
+    return this.stmt.lastId.get()?.id ?? 0;
+  }
+
+  /** Live events, every org; returns the unsubscribe function. */
+  subscribe(listener: (event: HubEvent) => void): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+}
+
+function fromRow(row: EventRow): HubEvent {
+  const topic = (EVENT_TOPICS as readonly string[]).includes(row.topic) ? (row.topic as EventTopic) : 'nodes';
+  return { id: row.id, orgId: row.org_id, topic, type: row.type, ts: row.ts, data: JSON.parse(row.data) as Record<string, unknown> };
+}

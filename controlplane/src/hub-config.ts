@@ -1,0 +1,141 @@
+// The hub's typed configuration: defaults < <dataDir>/hub.json < UNIBOS_HUB_* environment <
+// command-line flags. A bad value stops start-up with a message naming the key and its source.
+
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { HubError } from './hub-error.ts';
+
+export interface HubConfig {
+  dataDir: string;
+  /** API, admin UI, /ws, /docs, /metrics. Loopback unless the admin opens it up. */
+  httpHost: string;
+  httpPort: number;
+  /** The hub broker gateways connect to. Always authenticated; loopback unless opened up. */
+  mqttHost: string;
+  mqttPort: number;
+  /** The URL gateways are told to use when they claim (default: mqtt://<mqttHost>:<mqttPort>). */
+  mqttPublicUrl: string | null;
+  /** A node is marked offline after this much silence. */
+  offlineAfterS: number;
+  /** How long receptions of one frame by several gateways are collected before the event goes out. */
+  dedupWindowMs: number;
+  accessTokenTtlS: number;
+  refreshTokenTtlS: number;
+  /** Origins allowed by CORS; empty = CORS off (same-origin only). */
+  corsOrigins: string[];
+  /** Optional map tiles, e.g. a local tile server: https://tiles.example/{z}/{x}/{y}.png. null = offline map. */
+  mapTileUrl: string | null;
+}
+
+type Key = keyof HubConfig;
+type Kind = 'string' | 'int' | 'list' | 'nullable';
+
+const KEYS: Record<Key, { kind: Kind; env: string; min?: number; max?: number; help: string }> = {
+  dataDir: { kind: 'string', env: 'UNIBOS_HUB_DATA_DIR', help: 'state folder (accounts, hub.db, broker state, secrets)' },
+  httpHost: { kind: 'string', env: 'UNIBOS_HUB_HOST', help: 'address the HTTP server binds' },
+  httpPort: { kind: 'int', env: 'UNIBOS_HUB_PORT', min: 0, max: 65_535, help: 'HTTP port (0 = any free port)' },
+  mqttHost: { kind: 'string', env: 'UNIBOS_HUB_MQTT_HOST', help: 'address the hub broker binds' },
+  mqttPort: { kind: 'int', env: 'UNIBOS_HUB_MQTT_PORT', min: 0, max: 65_535, help: 'hub broker port (0 = any free port)' },
+  mqttPublicUrl: { kind: 'nullable', env: 'UNIBOS_HUB_MQTT_URL', help: 'broker URL handed to gateways when they claim' },
+  offlineAfterS: { kind: 'int', env: 'UNIBOS_HUB_OFFLINE_AFTER_S', min: 5, max: 30 * 86_400, help: 'silence before a node counts as offline, s' },
+  dedupWindowMs: { kind: 'int', env: 'UNIBOS_HUB_DEDUP_WINDOW_MS', min: 0, max: 60_000, help: 'window collecting several gateways\u2019 receptions of one frame, ms' },
+  accessTokenTtlS: { kind: 'int', env: 'UNIBOS_HUB_ACCESS_TTL_S', min: 30, max: 86_400, help: 'access token lifetime, s' },
+  refreshTokenTtlS: { kind: 'int', env: 'UNIBOS_HUB_REFRESH_TTL_S', min: 300, max: 365 * 86_400, help: 'refresh token lifetime, s' },
+  corsOrigins: { kind: 'list', env: 'UNIBOS_HUB_CORS_ORIGINS', help: 'comma-separated origins allowed by CORS (default none)' },
+  mapTileUrl: { kind: 'nullable', env: 'UNIBOS_HUB_MAP_TILES', help: 'tile URL template for the map (default: offline map)' },
+};
+
+export const HUB_CONFIG_KEYS = KEYS;
+
+export function defaultHubDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.UNIBOS_HUB_DATA_DIR ?? join(env.HOME ?? homedir(), '.unibos', 'hub');
+}
+
+export function hubConfigDefaults(dataDir: string): HubConfig {
+  return {
+    dataDir,
+    httpHost: '127.0.0.1',
+    httpPort: 8000,
+    mqttHost: '127.0.0.1',
+    mqttPort: 1884,
+    mqttPublicUrl: null,
+    offlineAfterS: 300,
+    dedupWindowMs: 1000,
+    accessTokenTtlS: 900,
+    refreshTokenTtlS: 30 * 86_400,
+    corsOrigins: [],
+    mapTileUrl: null,
+  };
+}
+
+export interface HubConfigSources {
+  env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags, already named by key. */
+  flags?: Partial<Record<Key, string | number>>;
+}
+
+export function loadHubConfig(sources: HubConfigSources = {}): HubConfig {
+  const env = sources.env ?? process.env;
+  const flags = sources.flags ?? {};
+  const dataDir = resolve(String(flags.dataDir ?? defaultHubDataDir(env)));
+  const config = hubConfigDefaults(dataDir);
+  const file = readFile(join(dataDir, 'hub.json'));
+  const layers: Array<[string, Partial<Record<string, unknown>>]> = [
+    [join(dataDir, 'hub.json'), file],
+    ['environment', Object.fromEntries(Object.entries(KEYS).filter(([, d]) => env[d.env] !== undefined).map(([k, d]) => [k, env[d.env]]))],
+    ['flags', flags],
+  ];
+  const values = config as unknown as Record<string, unknown>;
+  for (const [source, layer] of layers) {
+    for (const [key, raw] of Object.entries(layer)) {
+      if (key === 'dataDir' || raw === undefined) continue;
+      const def = KEYS[key as Key];
+      if (!def) throw new HubError('E_CONFIG', `unknown setting "${key}" in ${source}`);
+      values[key] = parse(key, def, raw, source);
+    }
+  }
+  return config;
+}
+
+function readFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new HubError('E_CONFIG', `cannot read ${path}: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new HubError('E_CONFIG', `${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HubError('E_CONFIG', `${path} must hold a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function parse(key: string, def: (typeof KEYS)[Key], raw: unknown, source: string): unknown {
+  const bad = (why: string): never => {
+    throw new HubError('E_CONFIG', `${key} (from ${source}): ${why}; ${def.help}`);
+  };
+  switch (def.kind) {
+    case 'string':
+      if (typeof raw !== 'string' || raw.length === 0) bad('must be a non-empty string');
+      return raw;
+    case 'nullable':
+      if (raw === null || raw === '') return null;
+      if (typeof raw !== 'string') bad('must be a string');
+      return raw;
+    case 'list':
+      if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw;
+      if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      return bad('must be a list of strings');
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      if (!Number.isInteger(n) || n < (def.min ?? -Infinity) || n > (def.max ?? Infinity)) bad(`must be an integer ${def.min}..${def.max}, got ${JSON.stringify(raw)}`);
+      return n;
+    }
+  }
+}

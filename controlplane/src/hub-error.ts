@@ -1,0 +1,45 @@
+// Errors the hub's routes and services throw on purpose: a stable code plus the HTTP status it
+// answers with, rendered in Fastify's shape { statusCode, code, error, message }.
+
+export type HubErrorCode =
+  | 'E_CONFIG'
+  | 'E_BAD_REQUEST'
+  | 'E_AUTH_REQUIRED'
+  | 'E_AUTH_INVALID'
+  | 'E_AUTH_EXPIRED'
+  | 'E_AUTH_REUSED'
+  | 'E_FORBIDDEN'
+  | 'E_NOT_FOUND'
+  | 'E_CONFLICT'
+  | 'E_SETUP_DONE'
+  | 'E_UNAVAILABLE';
+
+const STATUS: Record<HubErrorCode, number> = {
+  E_CONFIG: 500,
+  E_BAD_REQUEST: 400,
+  E_AUTH_REQUIRED: 401,
+  E_AUTH_INVALID: 401,
+  E_AUTH_EXPIRED: 401,
+  E_AUTH_REUSED: 401,
+  E_FORBIDDEN: 403,
+  E_NOT_FOUND: 404,
+  E_CONFLICT: 409,
+  E_SETUP_DONE: 409,
+  E_UNAVAILABLE: 503,
+};
+
+export class HubError extends Error {
+  readonly code: HubErrorCode;
+  readonly statusCode: number;
+  constructor(code: HubErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'HubError';
+    this.code = code;
+    this.statusCode = STATUS[code];
+  }
+}
+
+/** Another org's resource and a missing one look the same from outside: both are this. */
+export function notFound(what: string): HubError {
+  return new HubError('E_NOT_FOUND', `${what} not found`);
+}

@@ -1,0 +1,65 @@
+// `unibos hub` as a library call: opens the hub's storage, starts the hub broker gateways
+// connect to, the ingest and fleet services, then the HTTP app. Stopped in reverse order.
+
+import { mkdirSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { buildHubApp, type HubServices } from './app.ts';
+import { createAuthServices } from './auth/auth-services.ts';
+import { EventLog } from './events/event-log.ts';
+import type { HubConfig } from './hub-config.ts';
+import { HubError } from './hub-error.ts';
+import { openHubDb } from './storage/hub-db.ts';
+
+export interface RunningHub {
+  app: FastifyInstance;
+  services: HubServices;
+  /** http://host:port of the API and admin UI. */
+  url: string;
+  httpPort: number;
+  stop(): Promise<void>;
+}
+
+export interface RunHubOptions {
+  logger: Logger;
+  now?: () => number;
+}
+
+export async function runHub(config: HubConfig, options: RunHubOptions): Promise<RunningHub> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const logger = options.logger;
+  const db = openHubDb(config.dataDir);
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const stops: Array<() => Promise<void> | void> = [() => void db.close()];
+  const stop = async (): Promise<void> => {
+    for (const s of stops.reverse()) {
+      try {
+        await s();
+      } catch (err) {
+        logger.warn({ err }, 'hub: error while stopping');
+      }
+    }
+  };
+  try {
+    const events = new EventLog(db, { ...(options.now ? { now: options.now } : {}) });
+    const auth = await createAuthServices({ db, config, logger: logger.child({ component: 'auth' }), ...(options.now ? { now: options.now } : {}) });
+    stops.push(() => auth.close());
+    const services: HubServices = { config, logger, db, metrics, auth, events, ready: () => true };
+    const app = await buildHubApp(services);
+    stops.push(() => app.close());
+    try {
+      await app.listen({ host: config.httpHost, port: config.httpPort });
+    } catch (err) {
+      throw new HubError('E_CONFIG', `cannot listen on ${config.httpHost}:${config.httpPort} (${(err as Error).message}); set httpPort (--port) to a free port`);
+    }
+    const address = app.server.address();
+    const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
+    const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
+    return { app, services, url: `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`, httpPort, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
