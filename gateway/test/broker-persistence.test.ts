@@ -54,3 +54,38 @@ test('clean sessions keep in-flight state in memory; persistent sessions and sha
     'disk.destroy',
   ]);
 });
+
+test('a clean session ending clears its inbound QoS 2 state from memory and from disk', async () => {
+  const log: string[] = [];
+  const disk = recorder('disk', log);
+  const mem = recorder('mem', log);
+  disk.cleanIncoming = async (client: unknown) => void log.push(`disk.cleanIncoming(${(client as { id: string }).id})`);
+  mem.cleanIncoming = async (client: unknown) => void log.push(`mem.cleanIncoming(${(client as { id: string }).id})`);
+  const p = sessionAwarePersistence(disk, mem) as typeof disk;
+  await p.cleanIncoming!({ id: 'c', clean: true });
+  assert.deepEqual(log, ['mem.cleanIncoming(c)', 'disk.cleanIncoming(c)']);
+});
+
+test('routes methods of a class-based store and reads its other properties through', async () => {
+  const log: string[] = [];
+  class Store {
+    #broker: unknown = null;
+    get broker(): unknown {
+      return this.#broker;
+    }
+    async setup(broker: unknown): Promise<void> {
+      this.#broker = broker;
+    }
+    async destroy(): Promise<void> {}
+    async incomingGetPacket(client: { id: string }): Promise<string> {
+      log.push(`disk.incomingGetPacket(${client.id})`);
+      return 'stored';
+    }
+  }
+  const p = sessionAwarePersistence(new Store(), recorder('mem', log));
+  await p.setup('the broker');
+  assert.equal(p.broker, 'the broker');
+  assert.equal(await p.incomingGetPacket({ id: 'k', clean: false } as { id: string }), 'stored');
+  p.incomingGetPacket({ id: 'c', clean: true } as { id: string });
+  assert.deepEqual(log, ['mem.setup', 'disk.incomingGetPacket(k)', 'mem.incomingGetPacket(c)']);
+});

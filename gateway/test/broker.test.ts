@@ -158,6 +158,38 @@ describe('gateway broker with mosquitto clients', () => {
     assert.deepEqual(await watch.waitForLines(1), ['unibos/v1/sensor/s2/temp 21.0']);
   });
 
+  it('judges every publish of a connection, not only its first', async () => {
+    const url = `mqtt://127.0.0.1:${h.port}`;
+    const connect = (clientId: string) => mqtt.connectAsync(url, { ...s1, clientId, protocolVersion: 4, reconnectPeriod: 0 });
+    const own = 'unibos/v1/sensor/s1/steady';
+    const deniedBefore = h.broker.stats.denials.publish;
+
+    // Allowed publishes first, then one to another sensor's topic on the same connection.
+    const forger = await connect('s1:steady');
+    try {
+      for (let i = 0; i < 3; i++) await forger.publishAsync(own, `ok ${i}`, { qos: 1 });
+      const closed = new Promise<void>((resolve) => forger.once('close', () => resolve()));
+      forger.publish('unibos/v1/sensor/s2/steady', 'forged', { qos: 1 }, () => undefined);
+      await closed;
+      await h.waitForEvent('denied', (e) => e.kind === 'publish' && e.clientId === 's1:steady' && e.topic === 'unibos/v1/sensor/s2/steady', 'the late denial');
+      assert.equal(h.broker.stats.denials.publish, deniedBefore + 1);
+    } finally {
+      forger.end(true);
+    }
+
+    // An allowed topic does not let a later oversized payload to it through.
+    const bulky = await connect('s1:bulky');
+    try {
+      await bulky.publishAsync(own, 'small', { qos: 1 });
+      const closed = new Promise<void>((resolve) => bulky.once('close', () => resolve()));
+      bulky.publish(own, Buffer.alloc(BROKER_DEFAULTS.maxPayloadBytes + 1), { qos: 1 }, () => undefined);
+      await closed;
+      await h.waitForEvent('oversized', (e) => e.clientId === 's1:bulky' && e.bytes === BROKER_DEFAULTS.maxPayloadBytes + 1, 'the oversized payload');
+    } finally {
+      bulky.end(true);
+    }
+  });
+
   it("answers a sensor's subscription outside its prefix with a failure return code", async () => {
     const snoop = procs.spawn('mosquitto_sub', [...as(s1, 's1:snoop'), '-t', 'unibos/v1/sensor/+/temp']);
     await snoop.waitForExit();

@@ -48,29 +48,36 @@ export function sensorPrefix(id: string): readonly string[] {
   return ['unibos', 'v1', 'sensor', id];
 }
 
-const TRUSTED_PREFIXES: readonly (readonly string[])[] = [['unibos', 'v1'], ['homeassistant']];
+// Prefixes below are kept as isInsidePrefix takes them: the levels joined by '/'.
+const TRUSTED_PREFIXES: readonly string[] = ['unibos/v1', 'homeassistant'];
+const ANONYMOUS_PREFIXES: readonly string[] = [sensorPrefix(ANONYMOUS_ID).join('/')];
 
-function prefixesOf(subject: AclSubject): readonly (readonly string[])[] {
+function prefixesOf(subject: AclSubject): readonly string[] {
   switch (subject.role) {
     case 'hub':
     case 'gateway':
       return TRUSTED_PREFIXES;
     case 'sensor':
-      return [sensorPrefix(subject.id)];
+      return [sensorPrefix(subject.id).join('/')];
     case 'anonymous':
-      return [sensorPrefix(ANONYMOUS_ID)];
+      return ANONYMOUS_PREFIXES;
   }
 }
 
-function describe(prefixes: readonly (readonly string[])[]): string {
-  return prefixes.map((p) => `${p.join('/')}/#`).join(', ');
+function isInsideAny(topicOrFilter: string, prefixes: readonly string[]): boolean {
+  for (const prefix of prefixes) if (isInsidePrefix(topicOrFilter, prefix)) return true;
+  return false;
+}
+
+function describe(prefixes: readonly string[]): string {
+  return prefixes.map((p) => `${p}/#`).join(', ');
 }
 
 export function canPublish(subject: AclSubject, topic: string): AclDecision {
   if (!isValidTopicName(topic)) return deny('not a valid topic name');
   if (topic.startsWith('$')) return deny('$ topics are reserved for the broker');
   const prefixes = prefixesOf(subject);
-  if (prefixes.some((p) => isInsidePrefix(topic, p))) return ALLOW;
+  if (isInsideAny(topic, prefixes)) return ALLOW;
   return deny(`publish allowed only under ${describe(prefixes)}`);
 }
 
@@ -78,7 +85,7 @@ export function canSubscribe(subject: AclSubject, filter: string): AclDecision {
   if (!isValidTopicFilter(filter)) return deny('not a valid topic filter');
   if (filter.startsWith('$')) return deny('$ topics are reserved for the broker');
   const prefixes = prefixesOf(subject);
-  if (prefixes.some((p) => isInsidePrefix(filter, p))) return ALLOW;
+  if (isInsideAny(filter, prefixes)) return ALLOW;
   return deny(`subscribe allowed only inside ${describe(prefixes)}`);
 }
 

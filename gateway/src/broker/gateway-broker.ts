@@ -30,6 +30,7 @@ import { BrokerCounters, type BrokerStats, type DenialKind } from './broker-stat
 import { ConnectionGate } from './connection-gate.ts';
 import type { DeviceCredentials } from './device-credentials.ts';
 import { MqttFrameScanner } from './mqtt-frame-scanner.ts';
+import { coalesceWrites } from './write-coalescer.ts';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from './topic-filter.ts';
 
 export interface GatewayBrokerOptions {
@@ -128,6 +129,12 @@ interface ClientState {
   readonly serverAssignedId: boolean;
   readonly will: { readonly topic: string; readonly bytes: number } | null;
   subject: AclSubject | null;
+  /**
+   * The topic this client last published to and the ACL allowed. Devices publish to a handful of
+   * topics over and over, so this spares canPublish on most messages; the subject never changes
+   * once set, so the decision cannot go stale. Denials are never cached: each is judged, logged and counted.
+   */
+  lastAllowedTopic: string | null;
 }
 
 interface InternalSubscription {
@@ -143,7 +150,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private readonly clientState = new WeakMap<Client, ClientState>();
   private readonly connections = new WeakMap<object, ConnectionInfo>();
   private readonly connected = new Set<Client>();
-  private readonly internal: InternalSubscription[] = [];
+  /** Replaced, never mutated, so a delivery can iterate it while a handler unsubscribes. */
+  private internal: readonly InternalSubscription[] = [];
   private readonly gate: ConnectionGate;
   private readonly log: Logger;
   private readonly maxPayloadBytes: number;
@@ -218,10 +226,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new FirmwareError('E_BAD_REQUEST', `cannot subscribe to ${JSON.stringify(filter)}: not a topic filter`);
     }
     const entry: InternalSubscription = { filter, handler };
-    this.internal.push(entry);
+    this.internal = [...this.internal, entry];
     return () => {
-      const i = this.internal.indexOf(entry);
-      if (i >= 0) this.internal.splice(i, 1);
+      this.internal = this.internal.filter((e) => e !== entry);
     };
   }
 
@@ -268,7 +275,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
         queueLimit: BROKER_DEFAULTS.queueLimit,
         preConnect: (client, packet, done) => this.preConnect(client, packet, done),
         authenticate: (client, username, password, done) => void this.authenticate(client, username, password, done),
-        authorizePublish: (client, packet, done) => void this.authorizePublish(client, packet, done),
+        authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
         authorizeSubscribe: (client, sub, done) => this.authorizeSubscribe(client, sub, done),
         authorizeForward: (client, packet) => this.authorizeForward(client, packet),
       });
@@ -332,6 +339,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     if (!this.gate.admit(socket)) return;
     const info: ConnectionInfo = { transport: 'tcp', remoteAddress: socket.remoteAddress ?? '', socket };
     this.connections.set(socket, info);
+    coalesceWrites(socket);
     this.aedes.handle(socket);
     this.guardFrames(socket, info);
   }
@@ -402,7 +410,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
 
   private preConnect(client: Client, packet: ConnectPacket, done: (error: Error | null, success: boolean) => void): void {
     const will = packet.will ? { topic: packet.will.topic, bytes: byteLength(packet.will.payload) } : null;
-    this.clientState.set(client, { serverAssignedId: !packet.clientId, will, subject: null });
+    this.clientState.set(client, { serverAssignedId: !packet.clientId, will, subject: null, lastAllowedTopic: null });
     done(null, true);
   }
 
@@ -475,33 +483,62 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     return null;
   }
 
-  private async authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void): Promise<void> {
+  /**
+   * Runs for every PUBLISH, so the usual case (QoS 0 or 1, a topic the ACL allows) is decided and
+   * answered synchronously; only a QoS 2 message waits, for the store to say whether it is a resend.
+   */
+  private authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void): void {
     let refused: Error | null;
     try {
-      refused = await this.takePublish(client, packet);
+      refused = this.judgePublish(client, packet);
+      if (refused === null && client !== null && packet.qos === 2 && packet.messageId !== undefined) {
+        // A QoS 2 PUBLISH resent because our PUBREC was lost is already stored; aedes will only
+        // re-acknowledge it, and the gateway must not take it twice.
+        this.persistence.incomingGetPacket(client, packet).then(
+          () => this.takenPublish(client, packet, true, done),
+          () => this.takenPublish(client, packet, false, done),
+        );
+        return;
+      }
     } catch (err) {
-      this.log.error({ err, clientId: client?.id, topic: packet.topic }, 'the gateway could not take a message; not acknowledging it');
-      refused = new BrokerRefusal('gateway could not take the message');
+      refused = this.untakeable(client, packet, err);
+    }
+    if (refused === null) this.takenPublish(client, packet, false, done);
+    else done(refused);
+  }
+
+  /** Hands an allowed message to the gateway's own subscribers (unless it is a resend) and lets aedes go on. */
+  private takenPublish(client: Client | null, packet: PublishPacket, resent: boolean, done: (error?: Error | null) => void): void {
+    let refused: Error | null = null;
+    try {
+      if (!resent && this.internal.length > 0) this.deliverInternally(packet.topic, payloadOf(packet), client?.id ?? storedWillClientId(packet));
+      this.counters.messagesIn++;
+    } catch (err) {
+      refused = this.untakeable(client, packet, err);
     }
     done(refused);
   }
 
-  /**
-   * Judges a client's PUBLISH (or a will) and hands it to the gateway's own subscribers; null if it
-   * may go on to be acknowledged and routed, else why not. Throws if a gateway handler did.
-   */
-  private async takePublish(client: Client | null, packet: PublishPacket): Promise<Error | null> {
-    const clientId = client?.id ?? storedWillClientId(packet);
-    const subject = client ? (this.clientState.get(client)?.subject ?? null) : this.subjectOfStoredWill(clientId);
+  private untakeable(client: Client | null, packet: PublishPacket, err: unknown): Error {
+    this.log.error({ err, clientId: client?.id, topic: packet.topic }, 'the gateway could not take a message; not acknowledging it');
+    return new BrokerRefusal('gateway could not take the message');
+  }
+
+  /** Judges a client's PUBLISH (or a will): null if it may be taken, acknowledged and routed, else why not. */
+  private judgePublish(client: Client | null, packet: PublishPacket): Error | null {
+    const state = client ? this.clientState.get(client) : undefined;
     const topic = packet.topic;
+    const payloadBytes = byteLength(packet.payload);
+    if (state?.subject && topic === state.lastAllowedTopic && payloadBytes <= this.maxPayloadBytes) return null;
+    const clientId = client?.id ?? storedWillClientId(packet);
+    const subject = client ? (state?.subject ?? null) : this.subjectOfStoredWill(clientId);
     if (!subject) {
       this.deny('publish', clientId, 'no authenticated client', topic);
       return new BrokerRefusal('not authenticated');
     }
-    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    if (payload.length > this.maxPayloadBytes) {
+    if (payloadBytes > this.maxPayloadBytes) {
       const remoteAddress = client ? (this.connections.get(client.conn)?.remoteAddress ?? '') : '';
-      this.countOversized(clientId, payload.length, remoteAddress);
+      this.countOversized(clientId, payloadBytes, remoteAddress);
       return new BrokerRefusal('payload too large');
     }
     const decision = canPublish(subject, topic);
@@ -509,18 +546,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       this.deny('publish', clientId, decision.reason, topic);
       return new BrokerRefusal(decision.reason);
     }
-    // A QoS 2 PUBLISH resent because our PUBREC was lost is already stored; aedes will only
-    // re-acknowledge it, and the gateway must not take it twice.
-    const resent =
-      client !== null &&
-      packet.qos === 2 &&
-      packet.messageId !== undefined &&
-      (await this.persistence.incomingGetPacket(client, packet).then(
-        () => true,
-        () => false,
-      ));
-    if (!resent) this.deliverInternally(topic, payload, clientId);
-    this.counters.messagesIn++;
+    if (state) state.lastAllowedTopic = topic;
     return null;
   }
 
@@ -546,7 +572,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     // not at all for messages queued while a persistent session was away; [MQTT-3.8.4-6] wants the
     // lower of the publish's and the granted QoS. The packet is this client's own copy.
     if (packet.qos > 0) {
-      const granted = grantedQos(client, packet.topic);
+      const granted = grantedQos(client, packet.topic, packet.qos);
       if (granted !== null && granted < packet.qos) packet.qos = granted;
     }
     this.counters.messagesOut++;
@@ -563,7 +589,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   }
 
   private deliverInternally(topic: string, payload: Buffer, clientId: string | null): void {
-    for (const sub of [...this.internal]) {
+    for (const sub of this.internal) {
       if (!topicMatches(sub.filter, topic)) continue;
       const result = sub.handler(topic, payload, clientId);
       if (result instanceof Promise) {
@@ -627,16 +653,27 @@ function clientIdOf(conn: Duplex): string | null {
   return (conn as Duplex & { client?: { id?: string | null } }).client?.id ?? null;
 }
 
-/** The highest QoS granted to any of the client's subscriptions that match `topic`; null if none does. */
-function grantedQos(client: Client, topic: string): 0 | 1 | 2 | null {
+/**
+ * The highest QoS granted to any of the client's subscriptions that match `topic`; null if none
+ * does. Matching is skipped when no subscription was granted less than `wanted`, as then whatever
+ * matches grants at least that (the usual case: it runs for every delivery).
+ */
+function grantedQos(client: Client, topic: string, wanted: number): 0 | 1 | 2 | null {
   const subscriptions = (client as Client & { subscriptions?: Record<string, { qos?: number }> }).subscriptions;
   if (!subscriptions) return null;
+  let lowest = 2;
+  for (const filter in subscriptions) lowest = Math.min(lowest, subscriptions[filter]?.qos ?? 0);
+  if (lowest >= wanted) return null;
   let best: number | null = null;
   for (const filter in subscriptions) {
     const qos = subscriptions[filter]?.qos ?? 0;
     if ((best === null || qos > best) && topicMatches(filter, topic)) best = qos;
   }
   return best === null ? null : (Math.min(best, 2) as 0 | 1 | 2);
+}
+
+function payloadOf(packet: PublishPacket): Buffer {
+  return Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
 }
 
 function storedWillClientId(packet: PublishPacket): string | null {

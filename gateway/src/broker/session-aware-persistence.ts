@@ -17,21 +17,57 @@ export interface Persistence {
   destroy(): Promise<void>;
 }
 
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+type Client = { readonly clean?: boolean } | null | undefined;
+
+/** Every property name of `store`, own or inherited (aedes-persistence-level's are on its class). */
+function propertyNames(store: object): string[] {
+  const names = new Set<string>();
+  for (let o: object | null = store; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const name of Object.getOwnPropertyNames(o)) if (name !== 'constructor') names.add(name);
+  }
+  return [...names];
+}
+
+/**
+ * The durable store's interface with the per-message operations of clean sessions sent to `memory`.
+ * The routing is decided once here, not per call: aedes calls into this several times per message.
+ */
 export function sessionAwarePersistence<P extends object>(durable: P, memory: Persistence): P {
-  const target = durable as unknown as Record<string | symbol, unknown>;
-  const volatile = memory as unknown as Record<string | symbol, (...args: unknown[]) => unknown>;
-  return new Proxy(durable, {
-    get(_t, prop) {
-      const store = durable as unknown as Persistence;
-      if (prop === 'setup') return async (broker: unknown) => (await store.setup(broker), await memory.setup(broker));
-      if (prop === 'destroy') return async () => (await memory.destroy(), await store.destroy());
-      const value = target[prop];
-      if (typeof value !== 'function') return value;
-      if (typeof prop === 'string' && PER_CLIENT_IN_FLIGHT.has(prop)) {
-        return (client: { clean?: boolean } | null, ...rest: unknown[]) =>
-          client?.clean ? volatile[prop]!.call(memory, client, ...rest) : (value as (...a: unknown[]) => unknown).call(durable, client, ...rest);
-      }
-      return (value as (...a: unknown[]) => unknown).bind(durable);
-    },
-  });
+  const store = durable as unknown as Record<string, Method> & Persistence;
+  const volatile = memory as unknown as Record<string, Method> & Persistence;
+  const routed: Record<string, unknown> = {};
+  for (const name of propertyNames(durable)) {
+    const onDisk = store[name];
+    if (typeof onDisk !== 'function') {
+      // Not a method (aedes-persistence-level's `broker` getter): read through.
+      Object.defineProperty(routed, name, { get: () => store[name], enumerable: true });
+    } else if (PER_CLIENT_IN_FLIGHT.has(name)) {
+      const inMemory = volatile[name]!;
+      // Every one of these takes (client) or (client, packet).
+      routed[name] = (client: Client, packet?: unknown) =>
+        client?.clean ? inMemory.call(memory, client, packet) : onDisk.call(durable, client, packet);
+    } else {
+      routed[name] = onDisk.bind(durable);
+    }
+  }
+  routed.setup = async (broker: unknown) => {
+    await store.setup(broker);
+    await memory.setup(broker);
+  };
+  routed.destroy = async () => {
+    await memory.destroy();
+    await store.destroy();
+  };
+  // aedes calls this when a clean session starts and ends. The session's inbound QoS 2 state is in
+  // memory; the durable store may still hold some from when the id last had a persistent session.
+  if (typeof store.cleanIncoming === 'function') {
+    const onDisk = store.cleanIncoming;
+    const inMemory = typeof volatile.cleanIncoming === 'function' ? volatile.cleanIncoming : null;
+    routed.cleanIncoming = async (client: Client) => {
+      await inMemory?.call(memory, client);
+      await onDisk.call(durable, client);
+    };
+  }
+  return routed as unknown as P;
 }
