@@ -6,6 +6,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   sim: { summary: 'simulate a LoRa mesh and compare flooding strategies', load: () => import('./commands/sim.ts') },
   node: { summary: 'run this machine as a field device (LoRa modem or simulated radio)', load: () => import('./commands/node.ts') },
   gateway: { summary: 'run a gateway: a node plus MQTT broker, mesh bridge and hub uplink', load: () => import('./commands/gateway.ts') },
+  hub: { summary: 'run the hub: API, admin UI, event stream and the broker gateways connect to', load: () => import('./commands/hub.ts') },
+  demo: { summary: 'run hub, gateway and simulated nodes together on this machine (npm start)', load: () => import('./commands/demo.ts') },
   air: { summary: 'run the simulated radio air that simulated nodes join', load: () => import('./commands/air.ts') },
   status: { summary: 'show what the running node is doing', load: () => import('./commands/status.ts') },
   peers: { summary: 'list the nodes the running node has heard', load: () => import('./commands/peers.ts') },
@@ -46,6 +48,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     // The mesh library's errors say what was wrong with a value (a channel key, a frame); the
     // stack would only point into the library.
+    if (err instanceof Error && err.name === 'HubError') {
+      process.stderr.write(`unibos ${name}: ${err.message}\n`);
+      return USER_ERRORS.has((err as Error & { code?: string }).code ?? '') || (err as Error & { code?: string }).code === 'E_SETUP_DONE' ? 2 : 1;
+    }
     if (err instanceof Error && err.name === 'MeshError') {
       process.stderr.write(`unibos ${name}: ${err.message}\n`);
       return 1;

@@ -18,6 +18,11 @@ import { authRoutes } from './auth/auth-routes.ts';
 import type { EventLog } from './events/event-log.ts';
 import { eventRoutes } from './events/event-routes.ts';
 import type { HubConfig } from './hub-config.ts';
+import type { HubCore } from './hub-core.ts';
+import { fleetRoutes } from './fleet/fleet-routes.ts';
+import { recordRoutes } from './ingest/record-routes.ts';
+import { messageRoutes } from './messages/message-routes.ts';
+import { alertRoutes } from './alerts/alert-routes.ts';
 import { HubError } from './hub-error.ts';
 import { opsRoutes } from './ops/ops-routes.ts';
 import type { HubDb } from './storage/hub-db.ts';
@@ -30,8 +35,14 @@ export interface HubServices {
   metrics: Registry;
   auth: AuthServices;
   events: EventLog;
+  core: HubCore;
+  now: () => number;
   /** Set once the hub broker is listening; /ready answers 503 until then. */
   ready: () => boolean;
+  /** The hub broker's bound port (what a claiming gateway is told). */
+  brokerPort: () => number;
+  /** Ends a gateway's broker connection (its credentials were revoked). */
+  disconnectGateway: (gatewayId: string) => void;
 }
 
 /** What every route plugin receives. */
@@ -48,7 +59,6 @@ export async function buildHubApp(services: HubServices, extraRoutes: Array<(app
     bodyLimit: BODY_LIMIT,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    disableRequestLogging: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.decorateRequest('auth', null);
@@ -90,7 +100,7 @@ export async function buildHubApp(services: HubServices, extraRoutes: Array<(app
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   const deps: RouteDeps = { services, guard: createGuard(services.auth) };
-  for (const routes of [opsRoutes, authRoutes, eventRoutes, ...extraRoutes, uiRoutes]) {
+  for (const routes of [opsRoutes, authRoutes, eventRoutes, fleetRoutes, recordRoutes, messageRoutes, alertRoutes, ...extraRoutes, uiRoutes]) {
     await app.register(async (scope) => routes(scope, deps));
   }
   return app;

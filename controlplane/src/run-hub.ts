@@ -10,6 +10,9 @@ import { createAuthServices } from './auth/auth-services.ts';
 import { EventLog } from './events/event-log.ts';
 import type { HubConfig } from './hub-config.ts';
 import { HubError } from './hub-error.ts';
+import { createHubCore } from './hub-core.ts';
+import { HubBroker } from './broker/hub-broker.ts';
+import { registerHubMetrics } from './ops/hub-metrics.ts';
 import { openHubDb } from './storage/hub-db.ts';
 
 export interface RunningHub {
@@ -18,6 +21,9 @@ export interface RunningHub {
   /** http://host:port of the API and admin UI. */
   url: string;
   httpPort: number;
+  mqttPort: number;
+  /** The one-time link that creates the first admin, while there is none. */
+  setupUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -46,7 +52,49 @@ export async function runHub(config: HubConfig, options: RunHubOptions): Promise
     const events = new EventLog(db, { ...(options.now ? { now: options.now } : {}) });
     const auth = await createAuthServices({ db, config, logger: logger.child({ component: 'auth' }), ...(options.now ? { now: options.now } : {}) });
     stops.push(() => auth.close());
-    const services: HubServices = { config, logger, db, metrics, auth, events, ready: () => true };
+    const now = options.now ?? Date.now;
+    const core = createHubCore({ db, events, config, logger, now });
+    let broker: HubBroker | null = null;
+    const services: HubServices = {
+      config,
+      logger,
+      db,
+      metrics,
+      auth,
+      events,
+      core,
+      now,
+      ready: () => broker !== null,
+      brokerPort: () => broker?.port ?? config.mqttPort,
+      disconnectGateway: (id) => broker?.disconnect(id),
+    };
+    registerHubMetrics(metrics, services, () => broker);
+    broker = await HubBroker.start({
+      host: config.mqttHost,
+      port: config.mqttPort,
+      credentials: core.credentials,
+      logger: logger.child({ component: 'broker' }),
+      ingest: (gw, topic, payload) => {
+        try {
+          core.ingest.handle(gw.orgId, gw.id, topic, payload);
+        } catch (err) {
+          // A storage failure: log loudly; the message is acknowledged either way (see hub-ingest.ts).
+          logger.error({ err, gateway: gw.id, topic }, 'ingest failed');
+        }
+      },
+    });
+    const activeBroker = broker;
+    stops.push(() => activeBroker.close());
+    core.setGatewayLink(activeBroker);
+    activeBroker.on('gatewayConnected', (gw) => {
+      core.ingest.gatewaySeen(gw.orgId, `!${gw.id}`, now());
+      core.downlink.gatewayConnected(gw.orgId, `!${gw.id}`);
+    });
+    core.sweeper.start();
+    stops.push(() => {
+      core.sweeper.stop();
+      core.ingest.flush();
+    });
     const app = await buildHubApp(services);
     stops.push(() => app.close());
     try {
@@ -57,7 +105,12 @@ export async function runHub(config: HubConfig, options: RunHubOptions): Promise
     const address = app.server.address();
     const httpPort = typeof address === 'object' && address ? address.port : config.httpPort;
     const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
-    return { app, services, url: `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`, httpPort, stop };
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`;
+    const token = auth.setupToken();
+    const setupUrl = token ? `${url}/#setup=${token}` : null;
+    if (setupUrl) logger.warn({ setupUrl }, 'hub: no admin yet; open setupUrl to create the first one (valid 24 h), or run `unibos hub init`');
+    logger.info({ url, mqttPort: activeBroker.port }, 'hub ready');
+    return { app, services, url, httpPort, mqttPort: activeBroker.port, setupUrl, stop };
   } catch (err) {
     await stop();
     throw err;

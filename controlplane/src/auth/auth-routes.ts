@@ -1,4 +1,176 @@
-// PLACEHOLDER owned by the auth work.
-import type { FastifyInstance } from 'fastify';
+// The setup, session, org, member and API-key routes of docs/api.md. Every membership and key
+// route acts on the caller's org only: another org's user or key answers 404 like a missing one.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RouteDeps } from '../app.ts';
-export async function authRoutes(_app: FastifyInstance, _deps: RouteDeps): Promise<void> {}
+import { HubError, notFound } from '../hub-error.ts';
+import { type AuthContext, type Permission, type Role } from './auth-context.ts';
+import {
+  addMemberBody,
+  apiKeySchema,
+  createApiKeyBody,
+  idParams,
+  loginBody,
+  memberSchema,
+  noContent,
+  orgNameBody,
+  orgSchema,
+  refreshBody,
+  sessionSchema,
+  setRoleBody,
+  setupBody,
+  switchOrgBody,
+  userIdParams,
+  schemaErrorMessage,
+  userSchema,
+} from './auth-schemas.ts';
+
+const LIMITED = { rateLimit: { max: 10, timeWindow: '1 minute', keyGenerator: (request: FastifyRequest) => request.ip } };
+const BEARER = [{ bearer: [] }];
+
+export async function authRoutes(app: FastifyInstance, { services, guard }: RouteDeps): Promise<void> {
+  const auth = services.auth;
+  const accounts = auth.accounts;
+  app.setSchemaErrorFormatter((errors, dataVar) => schemaErrorMessage(errors, dataVar));
+
+  // Any valid caller, whatever its permissions (e.g. /me for a key scoped to 'send' only).
+  const signedIn = async (request: FastifyRequest): Promise<void> => {
+    const ctx = request.auth ?? (await auth.authenticate(request));
+    if (!ctx) throw new HubError('E_AUTH_REQUIRED', 'authentication required: send Authorization: Bearer <access token or API key>');
+    request.auth = ctx;
+  };
+  const caller = (request: FastifyRequest): AuthContext => {
+    if (!request.auth) throw new HubError('E_AUTH_REQUIRED', 'authentication required');
+    return request.auth;
+  };
+
+  app.get('/api/v1/setup', {
+    schema: { tags: ['setup'], summary: 'Whether the hub still needs its first admin', security: [], response: { 200: { type: 'object', required: ['needed'], properties: { needed: { type: 'boolean' } } } } },
+  }, async () => ({ needed: !auth.hasUsers() }));
+
+  app.post<{ Body: { token: string; email: string; password: string; name?: string; orgName?: string } }>('/api/v1/setup', {
+    config: LIMITED,
+    schema: { tags: ['setup'], summary: 'Create the first admin with the one-time setup token', security: [], body: setupBody, response: { 201: sessionSchema } },
+  }, async (request, reply) => reply.status(201).send(await auth.setup(request.body)));
+
+  app.post<{ Body: { email: string; password: string } }>('/api/v1/auth/login', {
+    config: LIMITED,
+    schema: { tags: ['auth'], summary: 'Log in', security: [], body: loginBody, response: { 200: sessionSchema } },
+  }, async (request) => auth.login(request.body.email, request.body.password));
+
+  app.post<{ Body: { refreshToken: string } }>('/api/v1/auth/refresh', {
+    config: LIMITED,
+    schema: { tags: ['auth'], summary: 'Spend a refresh token for a new session', security: [], body: refreshBody, response: { 200: sessionSchema } },
+  }, async (request) => auth.refresh(request.body.refreshToken));
+
+  app.post<{ Body: { refreshToken: string } }>('/api/v1/auth/logout', {
+    schema: { tags: ['auth'], summary: 'Revoke the session (the refresh token\u2019s family)', security: [], body: refreshBody, response: { 204: noContent } },
+  }, async (request, reply) => {
+    auth.logout(request.body.refreshToken);
+    return reply.status(204).send();
+  });
+
+  app.post<{ Body: { orgId: string } }>('/api/v1/auth/switch-org', {
+    preHandler: signedIn,
+    schema: { tags: ['auth'], summary: 'A session in another of the caller\u2019s orgs', security: BEARER, body: switchOrgBody, response: { 200: sessionSchema } },
+  }, async (request) => auth.switchOrg(caller(request), request.body.orgId));
+
+  app.get('/api/v1/me', {
+    preHandler: signedIn,
+    schema: {
+      tags: ['auth'],
+      summary: 'The caller, their current org and permissions',
+      security: BEARER,
+      response: { 200: { type: 'object', required: ['user', 'org', 'orgs', 'permissions'], properties: { user: userSchema, org: orgSchema, orgs: { type: 'array', items: orgSchema }, permissions: { type: 'array', items: { type: 'string' } } } } },
+    },
+  }, async (request) => {
+    const ctx = caller(request);
+    const user = auth.userView(ctx.userId);
+    const org = accounts.orgView(ctx.userId, ctx.orgId);
+    if (!user || !org) throw new HubError('E_AUTH_INVALID', 'no longer a member of this org');
+    return { user, org, orgs: ctx.kind === 'user' ? accounts.orgsOf(ctx.userId) : [org], permissions: ctx.permissions };
+  });
+
+  app.get('/api/v1/orgs', {
+    preHandler: signedIn,
+    schema: { tags: ['orgs'], summary: 'The caller\u2019s orgs', security: BEARER, response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: orgSchema } } } } },
+  }, async (request) => {
+    const ctx = caller(request);
+    return { items: ctx.kind === 'user' ? accounts.orgsOf(ctx.userId) : accounts.orgsOf(ctx.userId).filter((o) => o.id === ctx.orgId) };
+  });
+
+  app.post<{ Body: { name: string } }>('/api/v1/orgs', {
+    preHandler: signedIn,
+    schema: { tags: ['orgs'], summary: 'Create an org owned by the caller', security: BEARER, body: orgNameBody, response: { 201: orgSchema } },
+  }, async (request, reply) => {
+    const ctx = caller(request);
+    if (ctx.kind !== 'user') throw new HubError('E_FORBIDDEN', 'an API key cannot create orgs');
+    return reply.status(201).send(await accounts.createOrg(ctx.userId, request.body.name));
+  });
+
+  app.patch<{ Body: { name: string } }>('/api/v1/org', {
+    preHandler: guard('org'),
+    schema: { tags: ['orgs'], summary: 'Rename the current org', security: BEARER, body: orgNameBody, response: { 200: orgSchema } },
+  }, async (request) => {
+    const ctx = caller(request);
+    await accounts.renameOrg(ctx.orgId, request.body.name);
+    const org = accounts.store.orgById(ctx.orgId);
+    if (!org) throw notFound('org');
+    return { id: org.id, name: org.name, role: ctx.role };
+  });
+
+  app.get('/api/v1/members', {
+    preHandler: guard('read'),
+    schema: { tags: ['members'], summary: 'Members of the current org', security: BEARER, response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: memberSchema } } } } },
+  }, async (request) => ({ items: accounts.listMembers(caller(request).orgId) }));
+
+  app.post<{ Body: { email: string; name?: string; password?: string; role: Role } }>('/api/v1/members', {
+    preHandler: guard('members'),
+    schema: { tags: ['members'], summary: 'Add an existing user, or create one with a password', security: BEARER, body: addMemberBody, response: { 201: memberSchema } },
+  }, async (request, reply) => reply.status(201).send(await accounts.addMember(caller(request), request.body)));
+
+  app.patch<{ Params: { userId: string }; Body: { role: Role } }>('/api/v1/members/:userId', {
+    preHandler: guard('members'),
+    schema: { tags: ['members'], summary: 'Change a member\u2019s role', security: BEARER, params: userIdParams, body: setRoleBody, response: { 200: memberSchema } },
+  }, async (request) => accounts.setRole(caller(request), request.params.userId, request.body.role));
+
+  app.delete<{ Params: { userId: string } }>('/api/v1/members/:userId', {
+    preHandler: guard('members'),
+    schema: { tags: ['members'], summary: 'Remove a member (and the API keys they created here)', security: BEARER, params: userIdParams, response: { 204: noContent } },
+  }, async (request, reply) => {
+    await accounts.removeMember(caller(request), request.params.userId);
+    return reply.status(204).send();
+  });
+
+  app.get('/api/v1/api-keys', {
+    preHandler: guard('members'),
+    schema: { tags: ['api-keys'], summary: 'API keys of the current org', security: BEARER, response: { 200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: apiKeySchema } } } } },
+  }, async (request) => ({
+    items: accounts.store.apiKeysOf(caller(request).orgId).map((k) => ({ id: k.id, name: k.name, scopes: k.scopes, createdAt: k.createdAt, lastUsedAt: auth.apiKeys.lastUsedAt(k) })),
+  }));
+
+  app.post<{ Body: { name: string; scopes: Permission[] } }>('/api/v1/api-keys', {
+    preHandler: guard('members'),
+    schema: {
+      tags: ['api-keys'],
+      summary: 'Create an API key (the key is shown once)',
+      security: BEARER,
+      body: createApiKeyBody,
+      response: { 201: { type: 'object', required: ['id', 'name', 'scopes', 'key'], properties: { id: { type: 'string' }, name: { type: 'string' }, scopes: apiKeySchema.properties.scopes, key: { type: 'string' } } } },
+    },
+  }, async (request, reply) => {
+    const ctx = caller(request);
+    const beyond = request.body.scopes.filter((s) => !ctx.permissions.includes(s));
+    if (beyond.length > 0) throw new HubError('E_FORBIDDEN', `scopes beyond your own permissions: ${beyond.join(', ')}`);
+    const { record, key } = await auth.apiKeys.create({ orgId: ctx.orgId, createdBy: ctx.userId, name: request.body.name, scopes: request.body.scopes });
+    return reply.status(201).send({ id: record.id, name: record.name, scopes: record.scopes, key });
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/api-keys/:id', {
+    preHandler: guard('members'),
+    schema: { tags: ['api-keys'], summary: 'Delete an API key', security: BEARER, params: idParams, response: { 204: noContent } },
+  }, async (request, reply) => {
+    if (!(await accounts.store.deleteApiKey(caller(request).orgId, request.params.id))) throw notFound('API key');
+    return reply.status(204).send();
+  });
+}

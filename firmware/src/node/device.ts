@@ -495,6 +495,8 @@ export class Device extends EventEmitter<DeviceEvents> {
     // Nodes often start together (power back after an outage). Announcing at once, they would
     // collide at every neighbour that hears two of them, then retry only an ack timeout later.
     this.scheduler.schedule(this.random.next() * ANNOUNCE_SPREAD_MS, () => this.sendNodeInfo(BROADCAST, true));
+    // Where we are, spread the same way: a fix that came before the radio was held back for this.
+    this.scheduler.schedule((1 + this.random.next()) * ANNOUNCE_SPREAD_MS, () => this.maybeSendPosition());
   }
 
   private sendNodeInfo(to: number, askBack: boolean, hopLimit?: number): void {
@@ -511,7 +513,8 @@ export class Device extends EventEmitter<DeviceEvents> {
   private maybeSendPosition(): void {
     const fix = this.gps?.lastFix;
     const now = this.clock();
-    if (!fix || !this.position.due(fix, now)) return;
+    // Not while the radio is down: the beacon would count as sent, and the next one is an interval away.
+    if (!fix || this.stopped || this.radio.state !== 'ready' || !this.position.due(fix, now)) return;
     this.position.sent(fix, now);
     this.router.send(BROADCAST, { position: this.position.toPosition(fix, now) }, { polite: true });
   }

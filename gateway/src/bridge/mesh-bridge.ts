@@ -81,25 +81,34 @@ export class MeshBridge {
   /** A command for the mesh, from a local client or the hub. */
   handleTx(payload: Buffer, origin: 'local' | 'hub'): ParsedTx {
     const parsed = parseTxCommand(payload);
-    if (!parsed.ok) {
-      this.stats.txRejected++;
-      this.options.logger.warn({ origin, error: parsed.error }, 'tx command refused');
-      return parsed;
-    }
+    if (!parsed.ok) return this.refuseTx(parsed, origin);
     const c = parsed.command;
+    let packetId: number | undefined;
     try {
-      if (c.kind === 'text') this.options.device.sendText(c.text, c.to);
-      else if (c.kind === 'alert') this.options.device.sendAlert(c.level, c.text, c.to, c.magnitudeX10);
-      else if (!this.router.injectFromMqtt(c.frame)) {
-        this.stats.txRejected++;
-        return { ok: false, error: 'frame refused (duplicate, replayed, or not on our channel)' };
-      }
+      if (c.kind === 'text') packetId = this.options.device.sendText(c.text, c.to).packetId;
+      else if (c.kind === 'alert') packetId = this.options.device.sendAlert(c.level, c.text, c.to, c.magnitudeX10).packetId;
+      else if (!this.router.injectFromMqtt(c.frame)) return this.refuseTx({ ok: false, error: 'frame refused (duplicate, replayed, or not on our channel)' }, origin);
     } catch (err) {
-      this.stats.txRejected++;
-      return { ok: false, error: (err as Error).message };
+      return this.refuseTx({ ok: false, error: (err as Error).message, ...(c.kind !== 'frame' && c.ref ? { ref: c.ref } : {}) }, origin);
     }
     this.stats.txAccepted++;
+    if (c.kind !== 'frame' && c.ref && packetId !== undefined) this.txReport({ ref: c.ref, packetId, status: 'queued' });
     return parsed;
+  }
+
+  private refuseTx(refused: Extract<ParsedTx, { ok: false }>, origin: 'local' | 'hub'): ParsedTx {
+    this.stats.txRejected++;
+    this.options.logger.warn({ origin, error: refused.error }, 'tx command refused');
+    if (refused.ref) this.txReport({ ref: refused.ref, status: 'refused', error: refused.error });
+    return refused;
+  }
+
+  /** The answer to a command with a ref: its packet id (so the sender can match the node's ack) or why it was refused. */
+  private txReport(report: { ref: string; packetId?: number; status: 'queued' | 'refused'; error?: string }): void {
+    const payload = Buffer.from(JSON.stringify(report));
+    const topic = `unibos/v1/gw/${this.options.gatewayId}/txstatus`;
+    this.publish(topic, payload, false);
+    this.uplink('gateway', topic, payload);
   }
 
   /** A sensor's publish on `unibos/v1/sensor/{id}/{metric}`: towards the hub, and into discovery. */

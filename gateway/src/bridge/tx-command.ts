@@ -2,15 +2,18 @@
 //   - a JSON command: {"text": "...", "to": "!1a2b3c4d"} (to defaults to everyone), or
 //     {"alert": {"level": "EARTHQUAKE", "text": "...", "magnitude": 5.4}, "to": ...};
 //   - anything else is read as a protobuf Envelope carrying a frame another gateway heard.
+// A JSON command may carry "ref" (the hub's message id, up to 64 characters): the gateway then
+// reports on `unibos/v1/gw/{gatewayId}/txstatus` which packet id the message got, or why not.
 
 import { ALERT_LEVELS, BROADCAST, decodeEnvelope, type AlertLevel } from '@unibos/mesh-protocol';
 
 export type TxCommand =
-  | { kind: 'text'; to: number; text: string }
-  | { kind: 'alert'; to: number; level: AlertLevel; text: string; magnitudeX10: number }
+  | { kind: 'text'; to: number; text: string; ref?: string }
+  | { kind: 'alert'; to: number; level: AlertLevel; text: string; magnitudeX10: number; ref?: string }
   | { kind: 'frame'; frame: Uint8Array };
 
-export type ParsedTx = { ok: true; command: TxCommand } | { ok: false; error: string };
+/** `ref`, when the command had one: the sender's id for it, echoed in the gateway's tx report. */
+export type ParsedTx = { ok: true; command: TxCommand } | { ok: false; error: string; ref?: string };
 
 const MAX_TX_BYTES = 4096;
 
@@ -34,21 +37,24 @@ function parseJson(text: string): ParsedTx {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, error: 'a JSON command must be an object' };
   const o = v as Record<string, unknown>;
+  if (o.ref !== undefined && (typeof o.ref !== 'string' || o.ref.length === 0 || o.ref.length > 64)) return { ok: false, error: '"ref" must be a string of 1..64 characters' };
+  const ref = o.ref === undefined ? {} : { ref: o.ref as string };
+  const fail = (error: string): ParsedTx => ({ ok: false, error, ...ref });
   const to = parseTo(o.to);
-  if (to === null) return { ok: false, error: `"to" must be a node id like "!1a2b3c4d" or "broadcast"` };
+  if (to === null) return fail(`"to" must be a node id like "!1a2b3c4d" or "broadcast"`);
   if (typeof o.text === 'string' && o.alert === undefined) {
-    if (o.text.length === 0) return { ok: false, error: '"text" must not be empty' };
-    return { ok: true, command: { kind: 'text', to, text: o.text } };
+    if (o.text.length === 0) return fail('"text" must not be empty');
+    return { ok: true, command: { kind: 'text', to, text: o.text, ...ref } };
   }
   if (typeof o.alert === 'object' && o.alert !== null && o.text === undefined) {
     const a = o.alert as Record<string, unknown>;
-    if (typeof a.level !== 'string' || !(ALERT_LEVELS as readonly string[]).includes(a.level)) return { ok: false, error: `alert.level must be one of ${ALERT_LEVELS.join(', ')}` };
-    if (typeof a.text !== 'string') return { ok: false, error: 'alert.text must be a string' };
+    if (typeof a.level !== 'string' || !(ALERT_LEVELS as readonly string[]).includes(a.level)) return fail(`alert.level must be one of ${ALERT_LEVELS.join(', ')}`);
+    if (typeof a.text !== 'string') return fail('alert.text must be a string');
     const magnitude = a.magnitude === undefined || a.magnitude === null ? 0 : a.magnitude;
-    if (typeof magnitude !== 'number' || !(magnitude >= 0 && magnitude <= 12)) return { ok: false, error: 'alert.magnitude must be a number 0..12' };
-    return { ok: true, command: { kind: 'alert', to, level: a.level as AlertLevel, text: a.text, magnitudeX10: Math.round(magnitude * 10) } };
+    if (typeof magnitude !== 'number' || !(magnitude >= 0 && magnitude <= 12)) return fail('alert.magnitude must be a number 0..12');
+    return { ok: true, command: { kind: 'alert', to, level: a.level as AlertLevel, text: a.text, magnitudeX10: Math.round(magnitude * 10), ...ref } };
   }
-  return { ok: false, error: 'a JSON command has either "text" or "alert"' };
+  return fail('a JSON command has either "text" or "alert"');
 }
 
 function parseTo(v: unknown): number | null {

@@ -1,0 +1,223 @@
+// `unibos demo` (what `npm start` runs): the whole system on one machine with embedded defaults:
+// a simulated radio air, a hub, a gateway claimed into the hub's demo org, a handful of simulated
+// field nodes around it, a weather sensor speaking MQTT to the gateway, and some traffic (texts,
+// an SOS and its "I am safe"). It prints the admin URL and the login.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { connect, type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { Device, SimAir, loadNodeConfig, loadOrCreateIdentity, runNode, type RunningNode } from '@unibos/firmware';
+import { DeviceCredentials, openGatewayDb, runGateway, type RunningGateway } from '@unibos/gateway';
+import { createFirstAdmin, hubConfigDefaults, runHub, type RunningHub } from '@unibos/controlplane';
+import { integer, parseCommand } from '../cli-args.ts';
+
+const HELP = `usage: unibos demo [options]
+
+Runs hub + gateway + simulated nodes on this machine, with data flowing, and prints the admin
+URL and login. State is kept in the data dir, so a restart keeps the fleet and the login.
+
+  --data-dir DIR       demo state (default ~/.unibos/demo)
+  --port N             hub HTTP port (default 8000)
+  --mqtt-port N        hub broker port (default 1884)
+  --gateway-port N     the gateway's MQTT port for local sensors (default 1883)
+  --nodes N            simulated field nodes (default 5)
+  --fresh              start over: delete the demo state first
+`;
+
+const CENTER = { latitude: 46.5197, longitude: 6.6323 };
+/** Node places around the gateway, metres east/north: within a few km, some only reachable through others. */
+const PLACES: Array<[number, number, string]> = [
+  [900, 300, 'Harbour'],
+  [-700, 800, 'School'],
+  [1500, 1400, 'Clinic'],
+  [-1600, -500, 'Farm'],
+  [300, -1300, 'Bridge'],
+  [2400, 300, 'Ridge hut'],
+  [-300, 2300, 'Water tower'],
+  [-2300, 1500, 'Camp'],
+];
+const DEMO_EMAIL = 'admin@unibos.local';
+
+interface DemoState {
+  email: string;
+  password: string;
+  orgId: string;
+  sensorSecret?: string;
+  hub?: { url: string; username: string; password: string };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, HELP, {
+    'data-dir': { type: 'string' },
+    port: { type: 'string' },
+    'mqtt-port': { type: 'string' },
+    'gateway-port': { type: 'string' },
+    nodes: { type: 'string' },
+    fresh: { type: 'boolean' },
+  });
+  if (!parsed) return 0;
+  const v = parsed.values;
+  const dataDir = resolve(typeof v['data-dir'] === 'string' ? v['data-dir'] : join(process.env.HOME ?? homedir(), '.unibos', 'demo'));
+  if (v.fresh) rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const nodeCount = integer('--nodes', v.nodes as string | undefined, 5, 1, PLACES.length);
+  const logger = pino({ name: 'unibos-demo', level: process.env.UNIBOS_LOG_LEVEL ?? 'warn' });
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => logger.error({ err }, 'demo: error while stopping'));
+  };
+
+  try {
+    const preset = 'ShortFast';
+    const baseFlags = { radio: 'sim', preset, gps: 'sim', 'http-port': 'off' };
+    const air = new SimAir({ params: Device.radioParams(loadNodeConfig({ env: {}, flags: { ...baseFlags, 'data-dir': join(dataDir, 'air'), lat: String(CENTER.latitude), lon: String(CENTER.longitude) } })), port: 0, shadowingSigmaDb: 2, lossProbability: 0.02 });
+    const airPort = await air.listen();
+    stops.push(() => air.close());
+
+    // The demo login exists before the hub starts, so the hub never offers its setup link.
+    const state = await demoState(dataDir);
+    const hub = await runHub(
+      { ...hubConfigDefaults(join(dataDir, 'hub')), httpPort: integer('--port', v.port as string | undefined, 8000, 0, 65_535), mqttPort: integer('--mqtt-port', v['mqtt-port'] as string | undefined, 1884, 0, 65_535), offlineAfterS: 120 },
+      { logger: logger.child({ part: 'hub' }) },
+    );
+    stops.push(() => hub.stop());
+
+    const gwDir = join(dataDir, 'gateway');
+    mkdirSync(gwDir, { recursive: true, mode: 0o700 });
+    const gwId = loadOrCreateIdentity(join(gwDir, 'identity.json')).nodeId.toString(16).padStart(8, '0');
+    if (!state.hub) {
+      state.hub = await claimGateway(hub, state.orgId, gwId);
+      saveState(dataDir, state);
+    }
+    if (!state.sensorSecret) {
+      const db = openGatewayDb(gwDir);
+      try {
+        const creds = new DeviceCredentials(db);
+        if (creds.get('demo-weather')) creds.remove('demo-weather');
+        state.sensorSecret = await creds.add('demo-weather', 'sensor');
+      } finally {
+        db.close();
+      }
+      saveState(dataDir, state);
+    }
+    const air0 = `127.0.0.1:${airPort}`;
+    const gateway: RunningGateway = await runGateway(
+      loadNodeConfig({ env: {}, flags: { ...baseFlags, 'data-dir': gwDir, air: air0, lat: String(CENTER.latitude), lon: String(CENTER.longitude), name: 'Demo gateway' } }),
+      { mqttHost: '127.0.0.1', mqttPort: integer('--gateway-port', v['gateway-port'] as string | undefined, 1883, 0, 65_535), wsPort: null, allowAnonymous: false, hub: state.hub },
+      { logger: logger.child({ part: 'gateway' }) },
+    );
+    stops.push(() => gateway.stop());
+
+    const nodes: RunningNode[] = [];
+    for (let i = 0; i < nodeCount; i++) {
+      const [east, north, name] = PLACES[i]!;
+      const { latitude, longitude } = offset(east, north);
+      const nodeDir = join(dataDir, 'nodes', `node-${i + 1}`);
+      mkdirSync(nodeDir, { recursive: true, mode: 0o700 });
+      // Livelier than a field device (900 s, 1800 s), so the map and the fleet table fill within a minute.
+      writeFileSync(join(nodeDir, 'config.json'), `${JSON.stringify({ beacons: { positionIntervalS: 60, telemetryIntervalS: 120 } }, null, 2)}\n`);
+      const node = await runNode(
+        loadNodeConfig({ env: {}, flags: { ...baseFlags, 'data-dir': nodeDir, air: air0, lat: latitude.toFixed(6), lon: longitude.toFixed(6), name } }),
+        { logger: logger.child({ part: `node-${i + 1}` }) },
+      );
+      nodes.push(node);
+      stops.push(() => node.stop());
+    }
+
+    const sensor = startWeatherSensor(gateway.broker.ports.mqtt, state.sensorSecret);
+    stops.push(() => sensor.stop());
+    const traffic = startTraffic(nodes);
+    stops.push(async () => traffic.stop());
+
+    process.stdout.write(
+      `\nUNIBOS demo is running: a hub, gateway !${gwId} and ${nodeCount} simulated nodes on a simulated ${preset} radio.\n\n` +
+        `  Admin UI   ${hub.url}/\n  Login      ${state.email}\n  Password   ${state.password}\n\n` +
+        `  API docs   ${hub.url}/docs\n  Sensors    mqtt://127.0.0.1:${gateway.broker.ports.mqtt} (user demo-weather; add your own with 'unibos gateway device add ID --data-dir ${gwDir}')\n` +
+        `  State      ${dataDir} (--fresh starts over)\n\nNodes appear on the map within a minute. Ctrl-C stops everything.\n`,
+    );
+    await new Promise<void>((resolveStop) => {
+      const shutdown = (): void => {
+        setTimeout(() => process.exit(1), 8000).unref();
+        void stopAll().then(resolveStop);
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    });
+    return 0;
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function offset(eastM: number, northM: number): { latitude: number; longitude: number } {
+  const latitude = CENTER.latitude + northM / 111_320;
+  return { latitude, longitude: CENTER.longitude + eastM / (111_320 * Math.cos((CENTER.latitude * Math.PI) / 180)) };
+}
+
+function saveState(dataDir: string, state: DemoState): void {
+  writeFileSync(join(dataDir, 'demo.json'), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** The demo login: created on the first run, before the hub starts (a random password, kept in demo.json, 0600). */
+async function demoState(dataDir: string): Promise<DemoState> {
+  const path = join(dataDir, 'demo.json');
+  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as DemoState;
+  const password = randomBytes(9).toString('base64url');
+  const { orgId } = await createFirstAdmin({ dataDir: join(dataDir, 'hub'), email: DEMO_EMAIL, password, name: 'Demo admin', orgName: 'Demo' });
+  const state: DemoState = { email: DEMO_EMAIL, password, orgId };
+  saveState(dataDir, state);
+  return state;
+}
+
+/** Claims the gateway the way a field install does: a claim token, then the device's claim call. */
+async function claimGateway(hub: RunningHub, orgId: string, gatewayId: string): Promise<{ url: string; username: string; password: string }> {
+  const { token } = hub.services.core.credentials.createClaimToken(orgId, 'gateway', 'Demo gateway', 3_600_000, Date.now());
+  const res = await fetch(`${hub.url}/api/v1/devices/claim`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, deviceId: gatewayId }) });
+  if (res.status !== 201) throw new Error(`claiming the demo gateway failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { mqtt: { url: string; username: string; password: string } }).mqtt;
+}
+
+/** A weather station on the gateway's broker: temperature and humidity every 15 s. */
+function startWeatherSensor(port: number, secret: string): { stop(): Promise<void> } {
+  const client: MqttClient = connect(`mqtt://127.0.0.1:${port}`, { clientId: 'demo-weather', username: 'demo-weather', password: secret, protocolVersion: 4 });
+  let t = 0;
+  const publish = (): void => {
+    t++;
+    const temperature = Math.round((14 + 4 * Math.sin(t / 12) + Math.random()) * 10) / 10;
+    const humidity = Math.round(60 + 15 * Math.cos(t / 9) + Math.random() * 3);
+    client.publish('unibos/v1/sensor/demo-weather/temperature', String(temperature), { qos: 1 });
+    client.publish('unibos/v1/sensor/demo-weather/humidity', JSON.stringify({ value: humidity, unit: '%' }), { qos: 1 });
+  };
+  client.on('connect', publish);
+  const timer = setInterval(publish, 15_000);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await client.endAsync();
+    },
+  };
+}
+
+/** Check-in texts every ~25 s; node 3 raises an SOS after 40 s and is safe again 4 minutes later. */
+function startTraffic(nodes: RunningNode[]): { stop(): void } {
+  const timers: NodeJS.Timeout[] = [];
+  let n = 0;
+  timers.push(
+    setInterval(() => {
+      const from = nodes[n++ % nodes.length]!;
+      try {
+        from.device.sendText(`check-in ${new Date().toISOString().slice(11, 16)}: all well at ${from.device.name}`);
+      } catch {
+        // A full outbox in a long demo: skip this check-in.
+      }
+    }, 25_000),
+  );
+  const sos = nodes[Math.min(2, nodes.length - 1)]!;
+  timers.push(setTimeout(() => sos.device.raiseSos(), 40_000));
+  timers.push(setTimeout(() => sos.device.imSafe(), 280_000));
+  return { stop: () => timers.forEach((t) => clearTimeout(t)) };
+}

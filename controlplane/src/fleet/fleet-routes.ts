@@ -1,0 +1,174 @@
+// Fleet routes: claim tokens and device claims, node heartbeats, and the node registry.
+
+import type { FastifyInstance } from 'fastify';
+import type { RouteDeps } from '../app.ts';
+import { nodeSchema, page, pageQuery, errorResponses } from '../api/schemas.ts';
+import { HubError, notFound } from '../hub-error.ts';
+import { NODE_ID_PARAM, normalizeNodeId } from './node-id.ts';
+
+const claimLimit = { rateLimit: { max: 20, timeWindow: '1 minute' } };
+const idParams = { type: 'object', required: ['id'], properties: { id: NODE_ID_PARAM } } as const;
+
+export async function fleetRoutes(app: FastifyInstance, { services, guard }: RouteDeps): Promise<void> {
+  const { fleet, credentials, ingest } = services.core;
+  const now = services.now;
+  const security = [{ bearer: [] }];
+
+  app.post<{ Body: { kind: 'gateway' | 'node'; name?: string; ttlS?: number } }>('/api/v1/claim-tokens', {
+    preHandler: guard('fleet'),
+    schema: {
+      tags: ['fleet'],
+      summary: 'Create a one-time claim token for a gateway or node',
+      security,
+      body: {
+        type: 'object',
+        required: ['kind'],
+        additionalProperties: false,
+        properties: { kind: { type: 'string', enum: ['gateway', 'node'] }, name: { type: 'string', minLength: 1, maxLength: 64 }, ttlS: { type: 'integer', minimum: 60, maximum: 30 * 86_400, default: 86_400 } },
+      },
+      response: { 201: { type: 'object', properties: { token: { type: 'string' }, kind: { type: 'string' }, expiresAt: { type: 'string' } } }, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const t = credentials.createClaimToken(req.auth!.orgId, req.body.kind, req.body.name ?? null, (req.body.ttlS ?? 86_400) * 1000, now());
+    return reply.status(201).send({ token: t.token, kind: t.kind, expiresAt: new Date(t.expiresMs).toISOString() });
+  });
+
+  app.post<{ Body: { token: string; deviceId: string; name?: string; capabilities?: Record<string, unknown> } }>('/api/v1/devices/claim', {
+    config: claimLimit,
+    schema: {
+      tags: ['fleet'],
+      summary: 'A device trades a claim token for its credentials',
+      body: {
+        type: 'object',
+        required: ['token', 'deviceId'],
+        additionalProperties: false,
+        properties: {
+          token: { type: 'string', minLength: 10, maxLength: 200 },
+          deviceId: { type: 'string', pattern: '^!?[0-9a-fA-F]{8}$' },
+          name: { type: 'string', minLength: 1, maxLength: 64 },
+          capabilities: capabilitiesSchema,
+        },
+      },
+    },
+  }, async (req, reply) => {
+    const id = normalizeNodeId(req.body.deviceId);
+    const hex = id.slice(1);
+    const claimed = credentials.claim(req.body.token, hex, now());
+    if (!claimed) throw new HubError('E_AUTH_INVALID', 'claim token unknown, used or expired, or the device belongs to another org');
+    const { orgId, kind, secret } = claimed;
+    fleet.ensure(orgId, id, kind, now());
+    fleet.markClaimed(orgId, id);
+    const name = req.body.name ?? claimed.name;
+    if (name) fleet.rename(orgId, id, name);
+    if (req.body.capabilities) fleet.setCapabilities(orgId, id, req.body.capabilities);
+    ingest.nodeEvent(orgId, id, 'node.claimed');
+    if (kind === 'gateway') {
+      const url = services.config.mqttPublicUrl ?? `mqtt://${services.config.mqttHost}:${services.brokerPort()}`;
+      return reply.status(201).send({ deviceId: id, kind, mqtt: { url, username: hex, password: secret } });
+    }
+    return reply.status(201).send({ deviceId: id, kind, deviceToken: `ubd_${hex}_${secret}` });
+  });
+
+  app.post<{ Body: { battery?: number; voltage?: number; uptimeS?: number; position?: { latitude: number; longitude: number; altitudeM?: number }; capabilities?: Record<string, unknown> } }>('/api/v1/devices/heartbeat', {
+    schema: {
+      tags: ['fleet'],
+      summary: 'A claimed node reports that it is alive (Authorization: Bearer <deviceToken>)',
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          battery: { type: 'number', minimum: 0, maximum: 101 },
+          voltage: { type: 'number', minimum: 0, maximum: 100 },
+          uptimeS: { type: 'integer', minimum: 0 },
+          position: {
+            type: 'object',
+            required: ['latitude', 'longitude'],
+            additionalProperties: false,
+            properties: { latitude: { type: 'number', minimum: -90, maximum: 90 }, longitude: { type: 'number', minimum: -180, maximum: 180 }, altitudeM: { type: 'number' } },
+          },
+          capabilities: capabilitiesSchema,
+        },
+      },
+    },
+  }, async (req, reply) => {
+    const device = deviceFromToken(req.headers.authorization, credentials);
+    const id = `!${device.id}`;
+    const t = now();
+    const b = req.body ?? {};
+    const { cameOnline } = fleet.sighting({ orgId: device.orgId, nodeId: id, kind: device.kind, timeMs: t, fresh: true });
+    if (b.battery !== undefined || b.voltage !== undefined) fleet.setPower(device.orgId, id, b.battery ?? null, b.voltage ?? null);
+    if (b.position) fleet.setPosition(device.orgId, id, { latitude: b.position.latitude, longitude: b.position.longitude, altitudeM: b.position.altitudeM ?? null, timeMs: t });
+    if (b.capabilities) fleet.setCapabilities(device.orgId, id, b.capabilities);
+    if (cameOnline) ingest.nodeEvent(device.orgId, id, 'node.online');
+    return reply.status(204).send();
+  });
+
+  app.get<{ Querystring: { status?: 'online' | 'offline'; kind?: 'node' | 'gateway'; limit: number; cursor?: string } }>('/api/v1/nodes', {
+    preHandler: guard('read'),
+    schema: {
+      tags: ['fleet'],
+      summary: 'List the org\u2019s nodes and gateways',
+      security,
+      querystring: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['online', 'offline'] }, kind: { type: 'string', enum: ['node', 'gateway'] }, ...pageQuery } },
+      response: { 200: page(nodeSchema), ...errorResponses },
+    },
+  }, async (req) => {
+    const q = req.query;
+    const items = fleet.list(req.auth!.orgId, { limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.kind ? { kind: q.kind } : {}), ...(q.cursor ? { after: q.cursor } : {}) });
+    return { items, nextCursor: items.length === q.limit ? items[items.length - 1]!.id : null };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/nodes/:id', {
+    preHandler: guard('read'),
+    schema: { tags: ['fleet'], summary: 'One node', security, params: idParams, response: { 200: nodeSchema, ...errorResponses } },
+  }, async (req) => {
+    const node = fleet.get(req.auth!.orgId, normalizeNodeId(req.params.id));
+    if (!node) throw notFound('node');
+    return node;
+  });
+
+  app.patch<{ Params: { id: string }; Body: { name: string | null } }>('/api/v1/nodes/:id', {
+    preHandler: guard('fleet'),
+    schema: {
+      tags: ['fleet'],
+      summary: 'Rename a node',
+      security,
+      params: idParams,
+      body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: ['string', 'null'], minLength: 1, maxLength: 64 } } },
+      response: { 200: nodeSchema, ...errorResponses },
+    },
+  }, async (req) => {
+    const orgId = req.auth!.orgId;
+    const id = normalizeNodeId(req.params.id);
+    if (!fleet.get(orgId, id)) throw notFound('node');
+    fleet.rename(orgId, id, req.body.name);
+    ingest.nodeEvent(orgId, id, 'node.updated');
+    return fleet.get(orgId, id);
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/nodes/:id', {
+    preHandler: guard('fleet'),
+    schema: { tags: ['fleet'], summary: 'Remove a node and revoke its credentials', security, params: idParams, response: { 204: { type: 'null' }, ...errorResponses } },
+  }, async (req, reply) => {
+    const orgId = req.auth!.orgId;
+    const id = normalizeNodeId(req.params.id);
+    if (!fleet.remove(orgId, id)) throw notFound('node');
+    credentials.revoke(orgId, id.slice(1));
+    services.disconnectGateway(id.slice(1));
+    return reply.status(204).send();
+  });
+}
+
+const capabilitiesSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { radio: { type: 'boolean' }, gps: { type: 'boolean' }, camera: { type: 'boolean' }, modules: { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 64 } } },
+} as const;
+
+function deviceFromToken(header: string | undefined, credentials: RouteDeps['services']['core']['credentials']) {
+  const m = header ? /^Bearer ubd_([0-9a-f]{8})_([A-Za-z0-9_-]{20,100})$/.exec(header) : null;
+  if (!m) throw new HubError('E_AUTH_REQUIRED', 'send Authorization: Bearer <deviceToken> (from the device claim)');
+  const device = credentials.verify(m[1]!, m[2]!);
+  if (!device || device.kind !== 'node') throw new HubError('E_AUTH_INVALID', 'unknown or revoked device token');
+  return device;
+}

@@ -1,0 +1,282 @@
+// The fleet registry and its live state, per org: nodes and gateways (claimed or heard), which
+// gateways hear each node, last position, battery and signal. SQLite, written per heard message.
+
+import type { HubDb } from '../storage/hub-db.ts';
+
+export type DeviceKind = 'node' | 'gateway';
+
+export interface Capabilities {
+  radio: boolean;
+  gps: boolean;
+  camera: boolean;
+  modules: string[];
+}
+
+export interface NodePosition {
+  latitude: number;
+  longitude: number;
+  altitudeM: number | null;
+  time: string;
+}
+
+export interface HeardBy {
+  gatewayId: string;
+  rssi: number | null;
+  snr: number | null;
+  hops: number | null;
+  lastSeen: string;
+}
+
+export interface FleetNode {
+  id: string;
+  name: string | null;
+  kind: DeviceKind;
+  online: boolean;
+  lastSeen: string | null;
+  battery: number | null;
+  voltage: number | null;
+  snr: number | null;
+  rssi: number | null;
+  position: NodePosition | null;
+  capabilities: Capabilities;
+  heardBy: HeardBy[];
+  claimed: boolean;
+}
+
+interface NodeRow {
+  org_id: string;
+  id: string;
+  kind: string;
+  name: string | null;
+  claimed: number;
+  online: number;
+  last_seen_ms: number | null;
+  battery: number | null;
+  voltage: number | null;
+  snr: number | null;
+  rssi: number | null;
+  lat: number | null;
+  lon: number | null;
+  alt: number | null;
+  pos_ms: number | null;
+  capabilities: string | null;
+  created_ms: number;
+}
+
+interface HeardRow {
+  node_id: string;
+  gateway_id: string;
+  rssi: number | null;
+  snr: number | null;
+  hops: number | null;
+  last_seen_ms: number;
+}
+
+/** What one heard message tells about its sender. */
+export interface Sighting {
+  orgId: string;
+  nodeId: string;
+  kind?: DeviceKind;
+  timeMs: number;
+  gatewayId?: string;
+  rssi?: number | null;
+  snr?: number | null;
+  hops?: number | null;
+  /** False for a message that waited in a gateway's outbox past the offline limit: it says nothing about now. */
+  fresh: boolean;
+}
+
+export interface NodeQuery {
+  status?: 'online' | 'offline';
+  kind?: DeviceKind;
+  limit: number;
+  /** The last id of the previous page. */
+  after?: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS fleet_nodes (
+  org_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('node', 'gateway')),
+  name TEXT,
+  claimed INTEGER NOT NULL DEFAULT 0,
+  online INTEGER NOT NULL DEFAULT 0,
+  last_seen_ms INTEGER,
+  battery REAL, voltage REAL, snr REAL, rssi REAL,
+  lat REAL, lon REAL, alt REAL, pos_ms INTEGER,
+  capabilities TEXT,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (org_id, id)
+);
+CREATE INDEX IF NOT EXISTS fleet_nodes_online ON fleet_nodes (online, last_seen_ms);
+CREATE TABLE IF NOT EXISTS fleet_heard_by (
+  org_id TEXT NOT NULL,
+  node_id TEXT NOT NULL,
+  gateway_id TEXT NOT NULL,
+  rssi REAL, snr REAL, hops INTEGER,
+  last_seen_ms INTEGER NOT NULL,
+  PRIMARY KEY (org_id, node_id, gateway_id)
+);`;
+
+const DEFAULT_CAPABILITIES: Capabilities = { radio: true, gps: false, camera: false, modules: [] };
+
+export class FleetStore {
+  private readonly stmt;
+
+  constructor(private readonly db: HubDb) {
+    db.exec(SCHEMA);
+    this.stmt = {
+      get: db.prepare<[string, string], NodeRow>('SELECT * FROM fleet_nodes WHERE org_id = ? AND id = ?'),
+      insert: db.prepare<[string, string, string, number]>(`INSERT OR IGNORE INTO fleet_nodes (org_id, id, kind, created_ms) VALUES (?, ?, ?, ?)`),
+      seen: db.prepare<{ org: string; id: string; t: number; fresh: number; snr: number | null; rssi: number | null }>(
+        `UPDATE fleet_nodes SET online = MAX(online, @fresh), last_seen_ms = MAX(COALESCE(last_seen_ms, 0), @t),
+           snr = COALESCE(@snr, snr), rssi = COALESCE(@rssi, rssi) WHERE org_id = @org AND id = @id`,
+      ),
+      heard: db.prepare<{ org: string; id: string; gw: string; rssi: number | null; snr: number | null; hops: number | null; t: number }>(
+        `INSERT INTO fleet_heard_by (org_id, node_id, gateway_id, rssi, snr, hops, last_seen_ms) VALUES (@org, @id, @gw, @rssi, @snr, @hops, @t)
+         ON CONFLICT (org_id, node_id, gateway_id) DO UPDATE SET rssi = @rssi, snr = @snr, hops = @hops, last_seen_ms = MAX(last_seen_ms, @t)`,
+      ),
+      heardByOf: db.prepare<[string, string], HeardRow>('SELECT * FROM fleet_heard_by WHERE org_id = ? AND node_id = ? ORDER BY last_seen_ms DESC'),
+      gatewaysHearing: db.prepare<[string, string, number], { gateway_id: string }>(
+        'SELECT gateway_id FROM fleet_heard_by WHERE org_id = ? AND node_id = ? AND last_seen_ms >= ? ORDER BY last_seen_ms DESC',
+      ),
+      position: db.prepare<[number, number, number | null, number, string, string]>('UPDATE fleet_nodes SET lat = ?, lon = ?, alt = ?, pos_ms = ? WHERE org_id = ? AND id = ?'),
+      power: db.prepare<[number | null, number | null, string, string]>('UPDATE fleet_nodes SET battery = COALESCE(?, battery), voltage = COALESCE(?, voltage) WHERE org_id = ? AND id = ?'),
+      rename: db.prepare<[string | null, string, string]>('UPDATE fleet_nodes SET name = ? WHERE org_id = ? AND id = ?'),
+      nameIfUnset: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET name = ? WHERE org_id = ? AND id = ? AND (name IS NULL OR claimed = 0)'),
+      caps: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET capabilities = ? WHERE org_id = ? AND id = ?'),
+      claim: db.prepare<[string, string]>('UPDATE fleet_nodes SET claimed = 1 WHERE org_id = ? AND id = ?'),
+      kind: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET kind = ? WHERE org_id = ? AND id = ?'),
+      remove: db.prepare<[string, string]>('DELETE FROM fleet_nodes WHERE org_id = ? AND id = ?'),
+      removeHeard: db.prepare<[string, string, string]>('DELETE FROM fleet_heard_by WHERE org_id = ? AND (node_id = ? OR gateway_id = ?)'),
+      stale: db.prepare<[number], NodeRow>('SELECT * FROM fleet_nodes WHERE online = 1 AND last_seen_ms < ?'),
+      offline: db.prepare<[string, string, number]>('UPDATE fleet_nodes SET online = 0 WHERE org_id = ? AND id = ? AND last_seen_ms < ?'),
+      setOffline: db.prepare<[string, string]>('UPDATE fleet_nodes SET online = 0 WHERE org_id = ? AND id = ?'),
+      counts: db.prepare<[], { online: number; total: number }>('SELECT COALESCE(SUM(online), 0) AS online, COUNT(*) AS total FROM fleet_nodes'),
+    };
+  }
+
+  get(orgId: string, id: string): FleetNode | null {
+    const row = this.stmt.get.get(orgId, id);
+    return row ? this.toNode(row) : null;
+  }
+
+  /** Creates the node if the org does not know it yet; returns whether it was new. */
+  ensure(orgId: string, id: string, kind: DeviceKind, nowMs: number): boolean {
+    const created = this.stmt.insert.run(orgId, id, kind, nowMs).changes > 0;
+    if (!created && kind === 'gateway') this.stmt.kind.run(kind, orgId, id);
+    return created;
+  }
+
+  /**
+   * Records that the node was heard (directly by a gateway, or by a heartbeat). Returns whether it
+   * came back online with this (it was new or offline before).
+   */
+  sighting(s: Sighting): { created: boolean; cameOnline: boolean } {
+    const before = this.stmt.get.get(s.orgId, s.nodeId);
+    const created = !before && this.ensure(s.orgId, s.nodeId, s.kind ?? 'node', s.timeMs);
+    this.stmt.seen.run({ org: s.orgId, id: s.nodeId, t: s.timeMs, fresh: s.fresh ? 1 : 0, snr: s.snr ?? null, rssi: s.rssi ?? null });
+    if (s.gatewayId) {
+      this.stmt.heard.run({ org: s.orgId, id: s.nodeId, gw: s.gatewayId, rssi: s.rssi ?? null, snr: s.snr ?? null, hops: s.hops ?? null, t: s.timeMs });
+    }
+    return { created, cameOnline: s.fresh && (created || before?.online === 0) };
+  }
+
+  setPosition(orgId: string, id: string, p: { latitude: number; longitude: number; altitudeM: number | null; timeMs: number }): void {
+    this.stmt.position.run(p.latitude, p.longitude, p.altitudeM, p.timeMs, orgId, id);
+  }
+
+  setPower(orgId: string, id: string, battery: number | null, voltage: number | null): void {
+    this.stmt.power.run(battery, voltage, orgId, id);
+  }
+
+  /** A name the node announced itself; a name an admin gave a claimed node wins. */
+  announceName(orgId: string, id: string, name: string): void {
+    this.stmt.nameIfUnset.run(name, orgId, id);
+  }
+
+  rename(orgId: string, id: string, name: string | null): void {
+    this.stmt.rename.run(name, orgId, id);
+  }
+
+  setCapabilities(orgId: string, id: string, caps: Partial<Capabilities>): void {
+    const current = this.get(orgId, id)?.capabilities ?? DEFAULT_CAPABILITIES;
+    this.stmt.caps.run(JSON.stringify({ ...current, ...caps }), orgId, id);
+  }
+
+  markClaimed(orgId: string, id: string): void {
+    this.stmt.claim.run(orgId, id);
+  }
+
+  remove(orgId: string, id: string): boolean {
+    const removed = this.stmt.remove.run(orgId, id).changes > 0;
+    if (removed) this.stmt.removeHeard.run(orgId, id, id);
+    return removed;
+  }
+
+  /** Gateways that heard the node since `sinceMs`, most recent first: where a downlink goes. */
+  gatewaysHearing(orgId: string, id: string, sinceMs: number): string[] {
+    return this.stmt.gatewaysHearing.all(orgId, id, sinceMs).map((r) => r.gateway_id);
+  }
+
+  list(orgId: string, q: NodeQuery): FleetNode[] {
+    const where = ['org_id = ?'];
+    const args: Array<string | number> = [orgId];
+    if (q.status) where.push(`online = ${q.status === 'online' ? 1 : 0}`);
+    if (q.kind) {
+      where.push('kind = ?');
+      args.push(q.kind);
+    }
+    if (q.after) {
+      where.push('id > ?');
+      args.push(q.after);
+    }
+    args.push(q.limit);
+    const rows = this.db.prepare<typeof args, NodeRow>(`SELECT * FROM fleet_nodes WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...args);
+    return rows.map((r) => this.toNode(r));
+  }
+
+  /** Marks nodes silent since before `cutoffMs` offline; returns them (org and id). */
+  sweepOffline(cutoffMs: number): Array<{ orgId: string; id: string; lastSeenMs: number }> {
+    const gone: Array<{ orgId: string; id: string; lastSeenMs: number }> = [];
+    const tx = this.db.transaction(() => {
+      for (const row of this.stmt.stale.all(cutoffMs)) {
+        if (this.stmt.offline.run(row.org_id, row.id, cutoffMs).changes > 0) gone.push({ orgId: row.org_id, id: row.id, lastSeenMs: row.last_seen_ms ?? 0 });
+      }
+    });
+    tx();
+    return gone;
+  }
+
+  /** A gateway said it is going away (its last will): offline now, not after the silence. */
+  setOffline(orgId: string, id: string): boolean {
+    const row = this.stmt.get.get(orgId, id);
+    if (!row || row.online === 0) return false;
+    this.stmt.setOffline.run(orgId, id);
+    return true;
+  }
+
+  counts(): { online: number; total: number } {
+    return this.stmt.counts.get() ?? { online: 0, total: 0 };
+  }
+
+  private toNode(row: NodeRow): FleetNode {
+    const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      id: row.id,
+      name: row.name,
+      kind: row.kind === 'gateway' ? 'gateway' : 'node',
+      online: row.online === 1,
+      lastSeen: iso(row.last_seen_ms),
+      battery: row.battery,
+      voltage: row.voltage,
+      snr: row.snr,
+      rssi: row.rssi,
+      position: row.lat !== null && row.lon !== null ? { latitude: row.lat, longitude: row.lon, altitudeM: row.alt, time: iso(row.pos_ms) ?? '' } : null,
+      capabilities: row.capabilities ? { ...DEFAULT_CAPABILITIES, ...(JSON.parse(row.capabilities) as Partial<Capabilities>) } : { ...DEFAULT_CAPABILITIES },
+      heardBy: this.stmt.heardByOf.all(row.org_id, row.id).map((h) => ({ gatewayId: h.gateway_id, rssi: h.rssi, snr: h.snr, hops: h.hops, lastSeen: new Date(h.last_seen_ms).toISOString() })),
+      claimed: row.claimed === 1,
+    };
+  }
+}

@@ -1,0 +1,101 @@
+// Sends admins' (and modules') texts and alerts into the mesh: stores the message, picks the
+// gateway that heard the node most recently (every online gateway for a broadcast), publishes a
+// JSON command on that gateway's tx topic with the message id as `ref`, and follows the message
+// through the gateway's report (`txstatus`: its packet id) to the node's acknowledgement.
+// A message whose gateways are offline stays queued and goes out when one connects.
+
+import { randomUUID } from 'node:crypto';
+import type { EventSink } from '../events/hub-event.ts';
+import type { FleetStore } from '../fleet/fleet-store.ts';
+import { HubError } from '../hub-error.ts';
+import type { DownlinkMessage, MessageStatus, MessageStore } from './message-store.ts';
+
+export interface GatewayLink {
+  /** Whether the gateway is connected to the hub broker now. */
+  isConnected(gatewayId: string): boolean;
+  /** Publishes with QoS 1 on the gateway's tx topic. */
+  publishTx(gatewayId: string, payload: Buffer): void;
+}
+
+export interface DownlinkOptions {
+  store: MessageStore;
+  fleet: FleetStore;
+  events: EventSink;
+  link: GatewayLink;
+  now: () => number;
+  /** Only gateways that heard the node this recently are candidates. */
+  heardWithinMs: number;
+}
+
+export type DownlinkBody = { text: string } | { alert: { level: string; text: string; magnitude?: number } };
+
+export const BROADCAST_TARGET = 'broadcast';
+
+export class Downlink {
+  constructor(private readonly o: DownlinkOptions) {}
+
+  send(orgId: string, to: string, body: DownlinkBody, createdBy: string): DownlinkMessage {
+    const now = this.o.now();
+    let gateways: string[];
+    if (to === BROADCAST_TARGET) {
+      gateways = this.o.fleet.list(orgId, { kind: 'gateway', status: 'online', limit: 1000 }).map((g) => g.id);
+    } else {
+      if (!this.o.fleet.get(orgId, to)) throw new HubError('E_NOT_FOUND', `node ${to} not found`);
+      gateways = this.o.fleet.gatewaysHearing(orgId, to, now - this.o.heardWithinMs);
+    }
+    if (gateways.length === 0) throw new HubError('E_UNAVAILABLE', to === BROADCAST_TARGET ? 'no gateway of this org is online' : `no gateway has heard ${to} recently; nothing can reach it`);
+    const alert = 'alert' in body ? body.alert : null;
+    const message = this.o.store.add(orgId, {
+      id: randomUUID(),
+      to,
+      kind: alert ? 'alert' : 'text',
+      text: alert ? alert.text : (body as { text: string }).text,
+      level: alert?.level ?? null,
+      magnitude: alert?.magnitude ?? null,
+      gateways,
+      createdBy,
+      timeMs: now,
+    });
+    this.dispatch(message);
+    return this.o.store.get(orgId, message.id)!;
+  }
+
+  /** A gateway connected: hand it what waited for it. */
+  gatewayConnected(orgId: string, gatewayId: string): void {
+    for (const m of this.o.store.queued(orgId)) if (m.gateways.includes(gatewayId)) this.dispatch(m);
+  }
+
+  /** The gateway's report on a command: queued for the radio (with its packet id) or refused. */
+  txStatus(orgId: string, report: { ref: string; packetId?: number; status: string; error?: string }): void {
+    if (this.o.store.orgOf(report.ref) !== orgId) return;
+    if (report.status === 'queued' && report.packetId !== undefined) this.update(orgId, report.ref, 'sent', { packetId: report.packetId });
+    else if (report.status === 'refused') this.update(orgId, report.ref, 'failed', { error: report.error ?? 'refused by the gateway' });
+  }
+
+  /** A routing reply heard from the mesh: the node acknowledged (or refused) one of our packets. */
+  ack(orgId: string, replyId: number, error: string | null): void {
+    const m = this.o.store.byPacketId(orgId, replyId);
+    if (!m) return;
+    if (!error || error === 'NONE') this.update(orgId, m.id, 'delivered');
+    else this.update(orgId, m.id, 'failed', { error });
+  }
+
+  private dispatch(m: DownlinkMessage): void {
+    const gateway = m.gateways.find((g) => this.o.link.isConnected(g));
+    if (!gateway) return;
+    const targets = m.to === BROADCAST_TARGET ? m.gateways.filter((g) => this.o.link.isConnected(g)) : [gateway];
+    const command: Record<string, unknown> = { ref: m.id, to: m.to };
+    if (m.kind === 'alert') command.alert = { level: m.level, text: m.text, ...(m.magnitude !== null ? { magnitude: m.magnitude } : {}) };
+    else command.text = m.text;
+    const payload = Buffer.from(JSON.stringify(command));
+    for (const g of targets) this.o.link.publishTx(g, payload);
+  }
+
+  private update(orgId: string, id: string, status: MessageStatus, extra: { packetId?: number; error?: string } = {}): void {
+    const before = this.o.store.get(orgId, id);
+    if (!before || before.status === status || before.status === 'delivered') return;
+    this.o.store.setStatus(id, status, this.o.now(), extra);
+    const after = this.o.store.get(orgId, id)!;
+    this.o.events.append({ orgId, topic: 'messages', type: 'message.status', data: after as unknown as Record<string, unknown> });
+  }
+}

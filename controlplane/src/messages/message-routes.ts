@@ -1,0 +1,60 @@
+// Downlink routes: a text or alert to one node or to everyone, and the messages' delivery state.
+
+import type { FastifyInstance } from 'fastify';
+import { ALERT_LEVELS } from '@unibos/mesh-protocol';
+import type { RouteDeps } from '../app.ts';
+import { errorResponses, errorSchema, messageSchema, page, pageQuery } from '../api/schemas.ts';
+import { notFound } from '../hub-error.ts';
+import { NODE_ID_PARAM, normalizeNodeId } from '../fleet/node-id.ts';
+import { BROADCAST_TARGET, type DownlinkBody } from './downlink.ts';
+
+const bodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  oneOf: [{ required: ['text'] }, { required: ['alert'] }],
+  properties: {
+    text: { type: 'string', minLength: 1, maxLength: 200 },
+    alert: {
+      type: 'object',
+      required: ['level', 'text'],
+      additionalProperties: false,
+      properties: { level: { type: 'string', enum: ALERT_LEVELS.filter((l) => l !== 'UNSPECIFIED') }, text: { type: 'string', maxLength: 160 }, magnitude: { type: 'number', minimum: 0, maximum: 12 } },
+    },
+  },
+} as const;
+
+export async function messageRoutes(app: FastifyInstance, { services, guard }: RouteDeps): Promise<void> {
+  const { downlink, messages } = services.core;
+  const security = [{ bearer: [] }];
+  const who = (auth: NonNullable<import('fastify').FastifyRequest['auth']>): string => (auth.kind === 'apiKey' ? `apiKey:${auth.apiKeyId}` : `user:${auth.userId}`);
+  const sendResponse = { 202: messageSchema, 503: errorSchema, ...errorResponses };
+
+  app.post<{ Params: { id: string }; Body: DownlinkBody }>('/api/v1/nodes/:id/messages', {
+    preHandler: guard('send'),
+    schema: { tags: ['messages'], summary: 'Send a text or alert to one node through the gateway that heard it last', security, params: { type: 'object', required: ['id'], properties: { id: NODE_ID_PARAM } }, body: bodySchema, response: sendResponse },
+  }, async (req, reply) => reply.status(202).send(downlink.send(req.auth!.orgId, normalizeNodeId(req.params.id), req.body, who(req.auth!))));
+
+  app.post<{ Body: DownlinkBody }>('/api/v1/messages', {
+    preHandler: guard('send'),
+    schema: { tags: ['messages'], summary: 'Broadcast a text or alert through every online gateway', security, body: bodySchema, response: sendResponse },
+  }, async (req, reply) => reply.status(202).send(downlink.send(req.auth!.orgId, BROADCAST_TARGET, req.body, who(req.auth!))));
+
+  app.get<{ Querystring: { node?: string; limit: number; cursor?: string } }>('/api/v1/messages', {
+    preHandler: guard('read'),
+    schema: { tags: ['messages'], summary: 'Sent messages, newest first', security, querystring: { type: 'object', additionalProperties: false, properties: { node: { type: 'string', pattern: '^(!?[0-9a-fA-F]{8}|broadcast)$' }, ...pageQuery } }, response: { 200: page(messageSchema), ...errorResponses } },
+  }, async (req) => {
+    const q = req.query;
+    const to = q.node === undefined ? undefined : q.node === BROADCAST_TARGET ? BROADCAST_TARGET : normalizeNodeId(q.node);
+    const items = messages.list(req.auth!.orgId, { limit: q.limit, ...(to ? { to } : {}), ...(q.cursor ? { before: q.cursor } : {}) });
+    return { items, nextCursor: items.length === q.limit ? items[items.length - 1]!.id : null };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/messages/:id', {
+    preHandler: guard('read'),
+    schema: { tags: ['messages'], summary: 'One message and its delivery state', security, params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } }, response: { 200: messageSchema, ...errorResponses } },
+  }, async (req) => {
+    const m = messages.get(req.auth!.orgId, req.params.id);
+    if (!m) throw notFound('message');
+    return m;
+  });
+}

@@ -1,0 +1,136 @@
+// Downlink messages (hub -> mesh) and their delivery state:
+//   queued (stored, no gateway has taken it yet) -> sent (a gateway queued it for the radio)
+//   -> delivered (the node acknowledged it; for a broadcast: the mesh relayed it) | failed.
+
+import type { HubDb } from '../storage/hub-db.ts';
+
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'failed';
+
+export interface DownlinkMessage {
+  id: string;
+  to: string;
+  kind: 'text' | 'alert';
+  text: string;
+  level: string | null;
+  magnitude: number | null;
+  status: MessageStatus;
+  gateways: string[];
+  packetId: number | null;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  error: string | null;
+}
+
+interface MessageRow {
+  id: string;
+  org_id: string;
+  to_node: string;
+  kind: string;
+  text: string;
+  level: string | null;
+  magnitude: number | null;
+  status: string;
+  gateways: string;
+  packet_id: number | null;
+  created_ms: number;
+  updated_ms: number;
+  created_by: string;
+  error: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS downlink_messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  org_id TEXT NOT NULL,
+  to_node TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  text TEXT NOT NULL,
+  level TEXT, magnitude REAL,
+  status TEXT NOT NULL,
+  gateways TEXT NOT NULL,
+  packet_id INTEGER,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  error TEXT
+);
+CREATE INDEX IF NOT EXISTS downlink_org ON downlink_messages (org_id, seq);
+CREATE INDEX IF NOT EXISTS downlink_packet ON downlink_messages (org_id, packet_id);
+CREATE INDEX IF NOT EXISTS downlink_pending ON downlink_messages (status);`;
+
+export class MessageStore {
+  private readonly stmt;
+
+  constructor(private readonly db: HubDb) {
+    db.exec(SCHEMA);
+    this.stmt = {
+      insert: db.prepare<{ id: string; org: string; to: string; kind: string; text: string; level: string | null; magnitude: number | null; gateways: string; t: number; by: string }>(
+        `INSERT INTO downlink_messages (id, org_id, to_node, kind, text, level, magnitude, status, gateways, created_ms, updated_ms, created_by)
+         VALUES (@id, @org, @to, @kind, @text, @level, @magnitude, 'queued', @gateways, @t, @t, @by)`,
+      ),
+      get: db.prepare<[string, string], MessageRow>('SELECT * FROM downlink_messages WHERE org_id = ? AND id = ?'),
+      getById: db.prepare<[string], MessageRow>('SELECT * FROM downlink_messages WHERE id = ?'),
+      byPacket: db.prepare<[string, number], MessageRow>("SELECT * FROM downlink_messages WHERE org_id = ? AND packet_id = ? AND status IN ('queued', 'sent') ORDER BY seq DESC LIMIT 1"),
+      queuedFor: db.prepare<[string], MessageRow>("SELECT * FROM downlink_messages WHERE status = 'queued' AND org_id = ? ORDER BY seq"),
+      update: db.prepare<[string, number | null, string | null, number, string]>('UPDATE downlink_messages SET status = ?, packet_id = COALESCE(?, packet_id), error = ?, updated_ms = ? WHERE id = ?'),
+    };
+  }
+
+  add(orgId: string, m: { id: string; to: string; kind: 'text' | 'alert'; text: string; level: string | null; magnitude: number | null; gateways: string[]; createdBy: string; timeMs: number }): DownlinkMessage {
+    this.stmt.insert.run({ id: m.id, org: orgId, to: m.to, kind: m.kind, text: m.text, level: m.level, magnitude: m.magnitude, gateways: JSON.stringify(m.gateways), t: m.timeMs, by: m.createdBy });
+    return this.get(orgId, m.id)!;
+  }
+
+  get(orgId: string, id: string): DownlinkMessage | null {
+    const row = this.stmt.get.get(orgId, id);
+    return row ? toMessage(row) : null;
+  }
+
+  /** The org a message belongs to (a gateway's report names only the message). */
+  orgOf(id: string): string | null {
+    return this.stmt.getById.get(id)?.org_id ?? null;
+  }
+
+  byPacketId(orgId: string, packetId: number): DownlinkMessage | null {
+    const row = this.stmt.byPacket.get(orgId, packetId);
+    return row ? toMessage(row) : null;
+  }
+
+  /** Messages no gateway has taken yet (their gateways were offline), oldest first. */
+  queued(orgId: string): Array<DownlinkMessage & { orgId: string }> {
+    return this.stmt.queuedFor.all(orgId).map((r) => ({ ...toMessage(r), orgId: r.org_id }));
+  }
+
+  setStatus(id: string, status: MessageStatus, timeMs: number, extra: { packetId?: number; error?: string } = {}): void {
+    this.stmt.update.run(status, extra.packetId ?? null, extra.error ?? null, timeMs, id);
+  }
+
+  list(orgId: string, q: { to?: string; limit: number; before?: string }): DownlinkMessage[] {
+    const where = ['org_id = ?'];
+    const args: Array<string | number> = [orgId];
+    if (q.to) (where.push('to_node = ?'), args.push(q.to));
+    if (q.before) (where.push('seq < (SELECT seq FROM downlink_messages WHERE id = ?)'), args.push(q.before));
+    args.push(q.limit);
+    return this.db.prepare<typeof args, MessageRow>(`SELECT * FROM downlink_messages WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`).all(...args).map(toMessage);
+  }
+}
+
+function toMessage(row: MessageRow): DownlinkMessage {
+  return {
+    id: row.id,
+    to: row.to_node,
+    kind: row.kind === 'alert' ? 'alert' : 'text',
+    text: row.text,
+    level: row.level,
+    magnitude: row.magnitude,
+    status: row.status as MessageStatus,
+    gateways: JSON.parse(row.gateways) as string[],
+    packetId: row.packet_id,
+    createdAt: new Date(row.created_ms).toISOString(),
+    updatedAt: new Date(row.updated_ms).toISOString(),
+    createdBy: row.created_by,
+    error: row.error,
+  };
+}

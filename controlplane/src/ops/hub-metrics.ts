@@ -1,0 +1,27 @@
+// The hub's own Prometheus metrics, read when scraped: fleet, ingest, broker, event log.
+
+import { Gauge, type Registry } from 'prom-client';
+import type { HubServices } from '../app.ts';
+import type { HubBroker } from '../broker/hub-broker.ts';
+import { INGEST_DROP_REASONS } from '../ingest/hub-ingest.ts';
+
+export function registerHubMetrics(registry: Registry, services: HubServices, broker: () => HubBroker | null): void {
+  const gauge = (name: string, help: string, collect: (g: Gauge) => void, labelNames: string[] = []): void => {
+    registry.registerMetric(new Gauge({ name, help, labelNames, registers: [], collect() { collect(this); } }));
+  };
+  const ingest = services.core.ingest.stats;
+  gauge('unibos_hub_nodes', 'Nodes and gateways known, by state', (g) => {
+    const c = services.core.fleet.counts();
+    g.set({ state: 'online' }, c.online);
+    g.set({ state: 'offline' }, c.total - c.online);
+  }, ['state']);
+  gauge('unibos_hub_ingest_stored_total', 'Gateway messages stored', (g) => g.set(ingest.stored));
+  gauge('unibos_hub_ingest_duplicates_total', 'Gateway messages dropped as repeats of a delivered id', (g) => g.set(ingest.duplicates));
+  gauge('unibos_hub_ingest_dropped_total', 'Gateway messages dropped, by reason', (g) => {
+    for (const r of INGEST_DROP_REASONS) g.set({ reason: r }, ingest.drops[r]);
+  }, ['reason']);
+  gauge('unibos_hub_gateways_connected', 'Gateways connected to the hub broker', (g) => g.set(broker()?.stats.connected ?? 0));
+  gauge('unibos_hub_broker_auth_failures_total', 'Refused hub broker connections', (g) => g.set(broker()?.stats.authFailures ?? 0));
+  gauge('unibos_hub_broker_denied_total', 'Publishes and subscriptions the hub broker denied', (g) => g.set(broker()?.stats.denied ?? 0));
+  gauge('unibos_hub_last_event_id', 'Newest event id', (g) => g.set(services.events.lastId()));
+}

@@ -1,0 +1,161 @@
+// The hub's ingest end to end: gateways claimed through the API send over the real gateway
+// uplink to the real hub broker; records, fleet state, events and downlinks are checked through
+// the HTTP API, as an admin or a script would see them.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { connect } from 'mqtt';
+import { startTestHub } from './support/test-hub.ts';
+import { createAdminSession, type TestSession } from './support/test-auth.ts';
+import { TestGateway, claimDevice } from './support/test-gateway.ts';
+import { waitForEvent } from './support/hub-events.ts';
+
+async function api(hubUrl: string, session: TestSession, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${hubUrl}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${session.accessToken}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+test('one frame heard by two gateways becomes one record with both receptions, and the node shows up online with its position', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 300 });
+  const admin = await createAdminSession(hub);
+  const a = await TestGateway.connect(hub, admin, '0000000a');
+  const b = await TestGateway.connect(hub, admin, '0000000b');
+
+  a.mesh('!11112222', 'position', { latitude: 47.5, longitude: 8.7, altitudeM: 400 }, { packetId: 77, rssi: -80, snr: 7, hops: 0 });
+  b.mesh('!11112222', 'position', { latitude: 47.5, longitude: 8.7, altitudeM: 400 }, { packetId: 77, rssi: -110, snr: -3, hops: 1 });
+  const event = await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position', { what: 'the position event' });
+
+  const receptions = (event.data.receptions as Array<{ gatewayId: string; rssi: number }>).map((r) => [r.gatewayId, r.rssi]).sort();
+  assert.deepEqual(receptions, [['!0000000a', -80], ['!0000000b', -110]], 'the event carries both gateways\u2019 receptions');
+  const records = await api(hub.url, admin, '/api/v1/records?node=!11112222');
+  assert.equal(records.status, 200);
+  assert.equal(records.body.items.length, 1, 'one record, not one per gateway');
+  assert.equal(records.body.items[0].receptions.length, 2);
+  assert.equal(records.body.items[0].data.latitude, 47.5);
+
+  const node = await api(hub.url, admin, '/api/v1/nodes/!11112222');
+  assert.equal(node.status, 200);
+  assert.equal(node.body.online, true);
+  assert.deepEqual([node.body.position.latitude, node.body.position.longitude], [47.5, 8.7]);
+  assert.deepEqual(node.body.heardBy.map((h: { gatewayId: string }) => h.gatewayId).sort(), ['!0000000a', '!0000000b']);
+  const gateways = await api(hub.url, admin, '/api/v1/nodes?kind=gateway');
+  assert.deepEqual(gateways.body.items.map((g: { id: string; online: boolean }) => [g.id, g.online]), [['!0000000a', true], ['!0000000b', true]]);
+});
+
+test('texts, telemetry and sensor readings are stored and queryable by node, kind and time with pagination', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin, '0000000c');
+  const t0 = Date.parse('2026-11-20T10:00:00Z');
+  for (let i = 0; i < 5; i++) gw.mesh('!aaaa0001', 'text', { text: `hello ${i}` }, { packetId: 100 + i, rxTime: new Date(t0 + i * 60_000).toISOString() });
+  gw.mesh('!aaaa0001', 'telemetry', { batteryLevel: 64, voltage: 3.9 }, { packetId: 200 });
+  gw.sensor('garden', 'temperature', '21.5');
+  gw.sensor('garden', 'temperature', '{"value": 22}');
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.value === 22, { what: 'the second reading' });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.telemetry', { what: 'telemetry' });
+
+  const page1 = await api(hub.url, admin, '/api/v1/records?node=aaaa0001&kind=text&limit=2');
+  assert.deepEqual(page1.body.items.map((r: { data: { text: string } }) => r.data.text), ['hello 4', 'hello 3']);
+  const page2 = await api(hub.url, admin, `/api/v1/records?node=aaaa0001&kind=text&limit=2&cursor=${page1.body.nextCursor}`);
+  assert.deepEqual(page2.body.items.map((r: { data: { text: string } }) => r.data.text), ['hello 2', 'hello 1']);
+  const window = await api(hub.url, admin, `/api/v1/records?kind=text&from=${new Date(t0 + 60_000).toISOString()}&to=${new Date(t0 + 3 * 60_000).toISOString()}`);
+  assert.deepEqual(window.body.items.map((r: { data: { text: string } }) => r.data.text), ['hello 2', 'hello 1']);
+  const node = await api(hub.url, admin, '/api/v1/nodes/!aaaa0001');
+  assert.equal(node.body.battery, 64);
+  const readings = await api(hub.url, admin, '/api/v1/sensors/garden/readings?metric=temperature');
+  assert.deepEqual(readings.body.items.map((r: { value: number }) => r.value), [22, 21.5]);
+  const bad = await api(hub.url, admin, '/api/v1/records?kind=gossip');
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.message, /kind/);
+});
+
+test('an SOS becomes one open alert however often the node repeats it; "I am safe" resolves it', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin, '0000000d');
+  gw.mesh('!bbbb0001', 'alert', { level: 'SOS', text: 'SOS', position: { latitude: 46.1, longitude: 7.2 } }, { packetId: 1 });
+  gw.mesh('!bbbb0001', 'alert', { level: 'SOS', text: 'SOS' }, { packetId: 2 });
+  const raised = await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.raised', { what: 'alert.raised' });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.alert' && (e.data as { packetId: number }).packetId === 2, { what: 'the repeat' });
+  const open = await api(hub.url, admin, '/api/v1/alerts?state=open');
+  assert.equal(open.body.items.length, 1);
+  assert.deepEqual(open.body.items[0].position, { latitude: 46.1, longitude: 7.2 });
+  gw.mesh('!bbbb0001', 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: 3 });
+  const resolved = await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.resolved', { afterId: raised.id, what: 'alert.resolved' });
+  assert.equal(resolved.data.id, raised.data.id);
+  assert.equal((await api(hub.url, admin, '/api/v1/alerts?state=open')).body.items.length, 0);
+});
+
+test('a downlink goes to the gateway that heard the node, and its state follows the gateway report and the node\u2019s ack', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin, '0000000e');
+  gw.mesh('!cccc0001', 'info', { longName: 'Hut', shortName: 'HUT', role: 'CLIENT' }, { packetId: 5 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.info', { what: 'the node info' });
+  assert.equal((await api(hub.url, admin, '/api/v1/nodes/!cccc0001')).body.name, 'Hut');
+
+  const sent = await api(hub.url, admin, '/api/v1/nodes/!cccc0001/messages', { method: 'POST', body: { text: 'water at the hut?' } });
+  assert.equal(sent.status, 202);
+  assert.equal(sent.body.status, 'queued');
+  const command = await gw.nextDownlink();
+  assert.deepEqual(command, { ref: sent.body.id, to: '!cccc0001', text: 'water at the hut?' });
+
+  gw.txStatus({ ref: sent.body.id, packetId: 4242, status: 'queued' });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'message.status' && e.data.status === 'sent', { what: 'sent' });
+  gw.mesh('!cccc0001', 'ack', { replyId: 4242, error: 'NONE', to: '!0000000e' }, { packetId: 6 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'message.status' && e.data.status === 'delivered', { what: 'delivered' });
+  assert.equal((await api(hub.url, admin, `/api/v1/messages/${sent.body.id}`)).body.status, 'delivered');
+
+  const nobody = await api(hub.url, admin, '/api/v1/nodes/!dddd0001/messages', { method: 'POST', body: { text: 'hi' } });
+  assert.equal(nobody.status, 404);
+  const empty = await api(hub.url, admin, '/api/v1/nodes/!cccc0001/messages', { method: 'POST', body: { text: '' } });
+  assert.equal(empty.status, 400);
+});
+
+test('a silent node goes offline after the configured silence, with an event', async () => {
+  let now = Date.parse('2026-11-22T12:00:00Z');
+  const hub = await startTestHub({ dedupWindowMs: 0, offlineAfterS: 60 }, { now: () => now });
+  const admin = await createAdminSession(hub);
+  const claim = (await claimDevice(hub, admin, 'node', 'eeee0001', 'Pump')) as { deviceToken: string };
+  const beat = (body: unknown) => fetch(`${hub.url}/api/v1/devices/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${claim.deviceToken}` }, body: JSON.stringify(body) });
+  assert.equal((await beat({ battery: 80, position: { latitude: 1, longitude: 2 } })).status, 204);
+  const online = await waitForEvent(hub, admin.orgId, (e) => e.type === 'node.online' && e.data.id === '!eeee0001', { what: 'online' });
+  assert.equal((await beat({ battery: 150 })).status, 400);
+  assert.equal((await fetch(`${hub.url}/api/v1/devices/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${claim.deviceToken}x` }, body: '{}' })).status, 401);
+
+  now += 59_000;
+  assert.equal(hub.services.core.sweeper.runOnce(), 0, 'still within the limit');
+  now += 2_000;
+  assert.equal(hub.services.core.sweeper.runOnce(), 1);
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'node.offline' && e.data.id === '!eeee0001', { afterId: online.id, what: 'offline' });
+  const node = await api(hub.url, admin, '/api/v1/nodes/!eeee0001');
+  assert.equal(node.body.online, false);
+  assert.equal(node.body.name, 'Pump');
+  assert.equal(node.body.claimed, true);
+});
+
+test('the hub broker refuses unknown gateways and topics outside a gateway\u2019s own', async () => {
+  const hub = await startTestHub();
+  const admin = await createAdminSession(hub);
+  const refused = await new Promise<string>((resolve) => {
+    const c = connect(`mqtt://127.0.0.1:${hub.mqttPort}`, { clientId: '12345678', username: '12345678', password: 'nope', protocolVersion: 4, reconnectPeriod: 0 });
+    c.on('error', (err) => {
+      c.end(true);
+      resolve(err.message);
+    });
+  });
+  assert.match(refused, /Bad username or password|Not authorized/i);
+  const claim = (await claimDevice(hub, admin, 'gateway', '0000000f')) as { mqtt: { url: string; username: string; password: string } };
+  const client = connect(claim.mqtt.url, { clientId: '0000000f', username: claim.mqtt.username, password: claim.mqtt.password, protocolVersion: 4, reconnectPeriod: 0 });
+  await new Promise<void>((resolve, reject) => (client.once('connect', () => resolve()), client.once('error', reject)));
+  await assert.rejects(client.subscribeAsync('unibos/v1/gw/00000001/tx', { qos: 1 }), /Subscribe error/, 'another gateway\u2019s downlinks are refused');
+  const own = await client.subscribeAsync('unibos/v1/gw/0000000f/tx', { qos: 1 });
+  assert.equal(own[0]!.qos, 1);
+  assert.ok(!client.disconnecting && client.connected, 'a refused subscription does not cost the connection');
+  await client.endAsync();
+});

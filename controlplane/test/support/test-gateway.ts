@@ -1,0 +1,93 @@
+// A gateway's hub side for tests: claims a gateway on the hub through the API, then speaks to the
+// hub broker with the gateway's real durable uplink (HubOutbox + HubUplink from @unibos/gateway),
+// so what reaches the hub is exactly what a running gateway sends.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import pino from 'pino';
+import { HubOutbox, HubUplink, openGatewayDb } from '@unibos/gateway';
+import type { TestHub } from './test-hub.ts';
+import type { TestSession } from './test-auth.ts';
+
+export interface MeshMeta {
+  packetId: number;
+  rssi?: number;
+  snr?: number;
+  hops?: number;
+  rxTime?: string;
+  to?: string;
+}
+
+export async function claimDevice(hub: TestHub, session: TestSession, kind: 'gateway' | 'node', deviceId: string, name?: string): Promise<Record<string, unknown>> {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${session.accessToken}` };
+  const t = await fetch(`${hub.url}/api/v1/claim-tokens`, { method: 'POST', headers, body: JSON.stringify({ kind, ...(name ? { name } : {}) }) });
+  if (t.status !== 201) throw new Error(`claim token: ${t.status} ${await t.text()}`);
+  const { token } = (await t.json()) as { token: string };
+  const c = await fetch(`${hub.url}/api/v1/devices/claim`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, deviceId }) });
+  if (c.status !== 201) throw new Error(`claim: ${c.status} ${await c.text()}`);
+  return (await c.json()) as Record<string, unknown>;
+}
+
+export class TestGateway {
+  readonly downlinks: Array<Record<string, unknown>> = [];
+  private readonly waiters: Array<() => void> = [];
+
+  private constructor(
+    readonly id: string,
+    readonly outbox: HubOutbox,
+    readonly uplink: HubUplink,
+  ) {
+    uplink.onDownlink((_topic, payload) => {
+      this.downlinks.push(JSON.parse(payload.toString('utf8')) as Record<string, unknown>);
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  /** Claims gateway `id` (8 hex) in the session's org and connects its uplink; waits until connected. */
+  static async connect(hub: TestHub, session: TestSession, id: string): Promise<TestGateway> {
+    const claim = (await claimDevice(hub, session, 'gateway', id)) as { mqtt: { url: string; username: string; password: string } };
+    const dir = mkdtempSync(join(tmpdir(), 'unibos-test-gw-'));
+    const db = openGatewayDb(dir);
+    const outbox = new HubOutbox(db, { logger: pino({ level: 'silent' }) });
+    const uplink = new HubUplink({ url: claim.mqtt.url, username: claim.mqtt.username, password: claim.mqtt.password, gatewayId: id, outbox, logger: pino({ level: 'silent' }), reconnectMinMs: 100 });
+    const gw = new TestGateway(id, outbox, uplink);
+    const connected = new Promise<void>((resolve) => {
+      const off = uplink.onState((s) => {
+        if (s === 'connected') {
+          off();
+          resolve();
+        }
+      });
+    });
+    uplink.start();
+    after(async () => {
+      await uplink.stop({ timeoutMs: 1000 });
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await connected;
+    return gw;
+  }
+
+  /** What the gateway's bridge uplinks for a heard frame: the mesh JSON on mesh/{node}/{kind}. */
+  mesh(from: string, kind: string, body: Record<string, unknown>, meta: MeshMeta): void {
+    const doc = { from, to: meta.to ?? 'broadcast', id: meta.packetId, hops: meta.hops ?? 0, rssi: meta.rssi ?? -90, snr: meta.snr ?? 5, rxTime: meta.rxTime ?? new Date().toISOString(), gatewayId: this.id, ...body };
+    this.outbox.add({ source: `mesh:${from}`, topic: `unibos/v1/mesh/${from}/${kind}`, payload: JSON.stringify(doc) });
+  }
+
+  sensor(sensorId: string, metric: string, payload: string): void {
+    this.outbox.add({ source: `sensor:${sensorId}`, topic: `unibos/v1/sensor/${sensorId}/${metric}`, payload });
+  }
+
+  txStatus(report: Record<string, unknown>): void {
+    this.outbox.add({ source: 'gateway', topic: `unibos/v1/gw/${this.id}/txstatus`, payload: JSON.stringify(report) });
+  }
+
+  /** Resolves with the next downlink command (or one already received and not yet taken). */
+  async nextDownlink(): Promise<Record<string, unknown>> {
+    while (this.downlinks.length === 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    return this.downlinks.shift()!;
+  }
+}
