@@ -2,8 +2,9 @@
 // mesh to MQTT and forwards everything to the hub. `unibos gateway device add|list|remove`
 // manages the sensors' credentials.
 
-import { readFileSync } from 'node:fs';
-import { createLogger, defaultDataDir } from '@unibos/firmware';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, defaultDataDir, loadOrCreateIdentity } from '@unibos/firmware';
 import { DEVICE_ROLES, DeviceCredentials, isDeviceRole, openGatewayDb, runGateway } from '@unibos/gateway';
 import { CliError } from '../cli-error.ts';
 import { integer, parseCommand } from '../cli-args.ts';
@@ -12,10 +13,14 @@ import { table } from '../node-control.ts';
 
 const HELP = `usage: unibos gateway [options]
        unibos gateway device add ID [--role sensor|hub] | list | remove ID  [--data-dir DIR]
+       unibos gateway claim --hub-api URL --token TOKEN [--name NAME] [--data-dir DIR]
 
 Runs a gateway: a UNIBOS node (it acknowledges SOS) plus an MQTT broker for local sensors, the
 mesh<->MQTT bridge (unibos/v1/gw/{id}/rx|tx|status, unibos/v1/mesh/{node}/{kind}, Home Assistant
-discovery) and, with --hub, a durable uplink that forwards everything with QoS 1.
+discovery) and, with a hub, a durable uplink that forwards everything with QoS 1.
+
+'claim' trades a claim token (made by a hub admin) for this gateway's hub credentials and keeps
+them in <data-dir>/hub.json (0600); 'unibos gateway' then connects to that hub unless --hub is given.
 
   --mqtt-host ADDR     address the MQTT listeners bind to (default 127.0.0.1)
   --mqtt-port N        MQTT over TCP (default 1883)
@@ -39,6 +44,7 @@ const GATEWAY_OPTIONS = {
 
 export async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'device') return device(argv.slice(1));
+  if (argv[0] === 'claim') return claim(argv.slice(1));
   const parsed = parseCommand(argv, HELP, { ...nodeFlagOptions(), ...GATEWAY_OPTIONS });
   if (!parsed) return 0;
   const v = parsed.values as Record<string, string | boolean | undefined>;
@@ -51,6 +57,8 @@ export async function run(argv: string[]): Promise<number> {
     if (typeof v['hub-user'] === 'string') hub.username = v['hub-user'];
     const password = typeof v['hub-password-file'] === 'string' ? readSecret(v['hub-password-file']) : process.env.UNIBOS_HUB_PASSWORD;
     if (password !== undefined) hub.password = password;
+  } else {
+    hub = readClaimedHub(config.dataDir);
   }
   const logger = createLogger('unibos-gateway');
   const gateway = await runGateway(
@@ -101,5 +109,47 @@ async function device(argv: string[]): Promise<number> {
   } finally {
     db.close();
   }
+  return 0;
+}
+
+const HUB_FILE = 'hub.json';
+
+/** The hub credentials `unibos gateway claim` stored, if any. */
+function readClaimedHub(dataDir: string): { url: string; username: string; password: string } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dataDir, HUB_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CliError(`cannot read ${join(dataDir, HUB_FILE)}: ${(err as Error).message}`);
+  }
+  const v = JSON.parse(text) as { url?: unknown; username?: unknown; password?: unknown };
+  if (typeof v.url !== 'string' || typeof v.username !== 'string' || typeof v.password !== 'string') throw new CliError(`${join(dataDir, HUB_FILE)} needs url, username and password; claim again`);
+  return { url: v.url, username: v.username, password: v.password };
+}
+
+async function claim(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, HELP, { 'hub-api': { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' } });
+  if (!parsed) return 0;
+  const v = parsed.values;
+  if (typeof v['hub-api'] !== 'string' || !/^https?:\/\/\S+$/.test(v['hub-api'])) throw new CliError('--hub-api must be the hub\'s http(s):// address, e.g. http://hub.local:8000');
+  if (typeof v.token !== 'string') throw new CliError('--token is required (a claim token from the hub: POST /api/v1/claim-tokens {"kind":"gateway"})');
+  const dataDir = typeof v['data-dir'] === 'string' ? v['data-dir'] : defaultDataDir();
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const gatewayId = loadOrCreateIdentity(join(dataDir, 'identity.json')).nodeId.toString(16).padStart(8, '0');
+  let res: Response;
+  try {
+    res = await fetch(new URL('/api/v1/devices/claim', v['hub-api']), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: v.token, deviceId: gatewayId, ...(typeof v.name === 'string' ? { name: v.name } : {}), capabilities: { radio: true } }),
+    });
+  } catch (err) {
+    throw new CliError(`cannot reach the hub at ${v['hub-api']}: ${(err as Error).message}`);
+  }
+  const body = (await res.json().catch(() => ({}))) as { message?: string; mqtt?: { url: string; username: string; password: string } };
+  if (res.status !== 201 || !body.mqtt) throw new CliError(`the hub refused the claim (${res.status}): ${body.message ?? 'no reason given'}`);
+  writeFileSync(join(dataDir, HUB_FILE), `${JSON.stringify(body.mqtt, null, 2)}\n`, { mode: 0o600 });
+  process.stdout.write(`gateway !${gatewayId} claimed; hub broker ${body.mqtt.url}\ncredentials kept in ${join(dataDir, HUB_FILE)}; 'unibos gateway' now connects there\n`);
   return 0;
 }

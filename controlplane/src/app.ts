@@ -84,6 +84,9 @@ export async function buildHubApp(services: HubServices, extraRoutes: Array<(app
         connectSrc: ["'self'"],
         styleSrc: ["'self'", "'unsafe-inline'"],
         scriptSrc: ["'self'"],
+        // The hub is usually reached over plain http on a LAN name (no internet, no certificates):
+        // upgrading its requests to https would break every page load there.
+        upgradeInsecureRequests: null,
       },
     },
   });

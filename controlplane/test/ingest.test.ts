@@ -107,7 +107,7 @@ test('a downlink goes to the gateway that heard the node, and its state follows 
 
   gw.txStatus({ ref: sent.body.id, packetId: 4242, status: 'queued' });
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'message.status' && e.data.status === 'sent', { what: 'sent' });
-  gw.mesh('!cccc0001', 'ack', { replyId: 4242, error: 'NONE', to: '!0000000e' }, { packetId: 6 });
+  gw.mesh('!cccc0001', 'ack', { requestId: 4242, error: 'NONE', to: '!0000000e' }, { packetId: 6 });
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'message.status' && e.data.status === 'delivered', { what: 'delivered' });
   assert.equal((await api(hub.url, admin, `/api/v1/messages/${sent.body.id}`)).body.status, 'delivered');
 

@@ -143,9 +143,10 @@ export class HubIngest {
 
     const fresh = timeMs >= now - this.o.offlineAfterMs;
     this.gatewaySeen(orgId, gw, now);
-    const { cameOnline } = this.o.fleet.sighting({ orgId, nodeId, timeMs, gatewayId: gw, rssi: reception.rssi, snr: reception.snr, hops: reception.hops, fresh });
+    const sighting = this.o.fleet.sighting({ orgId, nodeId, timeMs, gatewayId: gw, rssi: reception.rssi, snr: reception.snr, hops: reception.hops, fresh });
     if (created) this.applyKind(orgId, nodeId, kind, doc, timeMs);
-    if (cameOnline) this.nodeEvent(orgId, nodeId, 'node.online');
+    // A node first heard through an old, delayed message is new to the fleet but not online.
+    if (sighting.cameOnline || sighting.created) this.nodeEvent(orgId, nodeId, sighting.cameOnline ? 'node.online' : 'node.updated');
     if (created) this.scheduleEvent(orgId, recordId);
     this.stats.stored++;
     return 'stored';
@@ -180,8 +181,9 @@ export class HubIngest {
       const { alert, created } = this.o.alerts.raise(orgId, { nodeId, level, text, position: position ? { latitude: position.latitude, longitude: position.longitude } : null, timeMs });
       if (created) this.alertEvent(orgId, alert.id, 'alert.raised');
     } else if (kind === 'ack') {
-      const replyId = num(doc.replyId);
-      if (replyId !== null) this.o.downlink.ack(orgId, replyId, typeof doc.error === 'string' ? doc.error : null);
+      // A routing reply names the packet it answers in requestId (as the mesh router writes it).
+      const answered = num(doc.requestId);
+      if (answered !== null) this.o.downlink.ack(orgId, answered, typeof doc.error === 'string' ? doc.error : null);
     }
   }
 

@@ -73,8 +73,8 @@ export class Downlink {
   }
 
   /** A routing reply heard from the mesh: the node acknowledged (or refused) one of our packets. */
-  ack(orgId: string, replyId: number, error: string | null): void {
-    const m = this.o.store.byPacketId(orgId, replyId);
+  ack(orgId: string, packetId: number, error: string | null): void {
+    const m = this.o.store.byPacketId(orgId, packetId);
     if (!m) return;
     if (!error || error === 'NONE') this.update(orgId, m.id, 'delivered');
     else this.update(orgId, m.id, 'failed', { error });

@@ -1,0 +1,77 @@
+// Element builders. Text always goes in as text nodes, never parsed as HTML: node names, texts
+// and alert messages come from the mesh and are untrusted.
+
+/**
+ * @typedef {Node | string | number | null | undefined | false | Child[]} Child
+ * @typedef {Record<string, unknown>} Props
+ */
+
+/**
+ * Creates an HTML element. Props: `class`, `dataset` (object), `on<event>` (listener),
+ * booleans (true = empty attribute, false/null = absent), anything else as an attribute.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Props} [props]
+ * @param {...Child} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  setProps(el, props);
+  append(el, children);
+  return el;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * Creates an SVG element (same props as h()).
+ * @param {string} tag
+ * @param {Props} [props]
+ * @param {...Child} children
+ * @returns {SVGElement}
+ */
+export function svg(tag, props = {}, ...children) {
+  const el = /** @type {SVGElement} */ (document.createElementNS(SVG_NS, tag));
+  setProps(el, props);
+  append(el, children);
+  return el;
+}
+
+/**
+ * @param {Element} el
+ * @param {Props} props
+ */
+function setProps(el, props) {
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') el.setAttribute('class', String(value));
+    else if (key === 'dataset' && el instanceof HTMLElement) Object.assign(el.dataset, value);
+    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), /** @type {EventListener} */ (value));
+    else if (key === 'value' && 'value' in el) /** @type {HTMLInputElement} */ (el).value = String(value);
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+}
+
+/**
+ * Appends children (strings become text nodes).
+ * @param {Element} el
+ * @param {Child[]} children
+ */
+export function append(el, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else el.append(typeof child === 'number' ? String(child) : child);
+  }
+}
+
+/**
+ * Replaces an element's children.
+ * @param {Element} el
+ * @param {...Child} children
+ */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+}

@@ -1,0 +1,114 @@
+// The offline map's background: a light latitude/longitude grid drawn on canvas tiles, so the
+// map shows scale and place with no tile server and no internet.
+
+/** Grid steps in degrees, coarse to fine. */
+const STEPS = [30, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002, 0.0001];
+/** Aim for grid lines about this far apart on screen. */
+const TARGET_PX = 140;
+
+/**
+ * The grid step for a zoom level: the finest step still at least TARGET_PX apart at the equator.
+ * @param {number} zoom
+ */
+export function gridStep(zoom) {
+  const degPerPx = 360 / (256 * 2 ** zoom);
+  const want = TARGET_PX * degPerPx;
+  let step = STEPS[0] ?? 30;
+  for (const s of STEPS) if (s >= want) step = s;
+  return step;
+}
+
+/** @param {number} value @param {number} step @param {'lat' | 'lon'} axis */
+function label(value, step, axis) {
+  const digits = Math.max(0, Math.ceil(-Math.log10(step)));
+  const hemi = axis === 'lat' ? (value > 0 ? 'N' : value < 0 ? 'S' : '') : value > 0 ? 'E' : value < 0 ? 'W' : '';
+  return `${Math.abs(value).toFixed(digits)}°${hemi}`;
+}
+
+/**
+ * @param {any} L the Leaflet namespace
+ * @returns {any} a GridLayer instance
+ */
+export function createGraticuleLayer(L) {
+  const Graticule = L.GridLayer.extend({
+    options: { tileSize: 256, updateWhenZooming: false, className: 'graticule', pane: 'tilePane' },
+    /**
+     * @param {{ x: number, y: number, z: number }} coords
+     */
+    createTile(coords) {
+      /** @type {HTMLCanvasElement} */
+      const tile = L.DomUtil.create('canvas', 'graticule-tile');
+      const size = this.getTileSize();
+      const ratio = window.devicePixelRatio || 1;
+      tile.width = size.x * ratio;
+      tile.height = size.y * ratio;
+      const g = /** @type {CanvasRenderingContext2D} */ (tile.getContext('2d'));
+      g.scale(ratio, ratio);
+      const map = this._map;
+      const zoom = coords.z;
+      const origin = L.point(coords.x * size.x, coords.y * size.y);
+      const nw = map.unproject(origin, zoom);
+      const se = map.unproject(origin.add(size), zoom);
+      const step = gridStep(zoom);
+      const major = step * 5;
+
+      g.font = '10px system-ui, sans-serif';
+      g.textBaseline = 'top';
+      const isMajor = (/** @type {number} */ v) => Math.abs(v / major - Math.round(v / major)) < 1e-6;
+
+      // Meridians (vertical lines).
+      for (let lon = Math.ceil(nw.lng / step) * step; lon <= se.lng; lon += step) {
+        const x = Math.round(map.project([0, lon], zoom).x - origin.x) + 0.5;
+        g.strokeStyle = isMajor(lon) ? 'rgba(40, 80, 120, 0.35)' : 'rgba(40, 80, 120, 0.16)';
+        g.lineWidth = 1;
+        g.beginPath();
+        g.moveTo(x, 0);
+        g.lineTo(x, size.y);
+        g.stroke();
+        // Labels on every other row of tiles only: a grid, not a wall of numbers.
+        if (((coords.y % 2) + 2) % 2 === 0) {
+          g.fillStyle = 'rgba(30, 60, 90, 0.7)';
+          g.fillText(label(round(lon, step), step, 'lon'), x + 3, 3);
+        }
+      }
+      // Parallels (horizontal lines).
+      for (let lat = Math.floor(nw.lat / step) * step; lat >= se.lat; lat -= step) {
+        if (Math.abs(lat) > 85.05) continue;
+        const y = Math.round(map.project([lat, 0], zoom).y - origin.y) + 0.5;
+        g.strokeStyle = isMajor(lat) ? 'rgba(40, 80, 120, 0.35)' : 'rgba(40, 80, 120, 0.16)';
+        g.lineWidth = 1;
+        g.beginPath();
+        g.moveTo(0, y);
+        g.lineTo(size.x, y);
+        g.stroke();
+        if (((coords.x % 2) + 2) % 2 === 0) {
+          g.fillStyle = 'rgba(30, 60, 90, 0.7)';
+          g.fillText(label(round(lat, step), step, 'lat'), 3, y + 3);
+        }
+      }
+      // The equator and the prime meridian stand out.
+      g.strokeStyle = 'rgba(200, 90, 40, 0.45)';
+      if (nw.lat >= 0 && se.lat <= 0) {
+        const y = Math.round(map.project([0, 0], zoom).y - origin.y) + 0.5;
+        g.beginPath();
+        g.moveTo(0, y);
+        g.lineTo(size.x, y);
+        g.stroke();
+      }
+      if (nw.lng <= 0 && se.lng >= 0) {
+        const x = Math.round(map.project([0, 0], zoom).x - origin.x) + 0.5;
+        g.beginPath();
+        g.moveTo(x, 0);
+        g.lineTo(x, size.y);
+        g.stroke();
+      }
+      return tile;
+    },
+  });
+  return new Graticule();
+}
+
+/** Removes float drift from repeated additions (0.30000000000000004). @param {number} v @param {number} step */
+function round(v, step) {
+  return Math.round(v / step) * step;
+}

@@ -1,0 +1,80 @@
+// Entry point of the admin UI: decides between first-run setup, sign-in and the signed-in app,
+// and moves between them as the session starts and ends.
+
+import { ApiClient } from './api-client.js';
+import { createShell } from './shell.js';
+import { renderLogin } from './views/login-view.js';
+import { renderSetup } from './views/setup-view.js';
+
+/** @typedef {{ mapTileUrl: string | null }} UiConfig */
+
+const root = /** @type {HTMLElement} */ (document.getElementById('app'));
+const api = new ApiClient();
+/** @type {UiConfig} */
+let uiConfig = { mapTileUrl: null };
+/** @type {{ destroy(): void } | null} */
+let shell = null;
+
+api.addEventListener('signedout', (e) => {
+  const reason = /** @type {CustomEvent<{ reason: string | null }>} */ (e).detail.reason;
+  showLogin(reason ? { message: reason } : {});
+});
+
+/** @param {{ message?: string, notice?: string }} [opts] */
+function showLogin(opts = {}) {
+  shell?.destroy();
+  shell = null;
+  renderLogin(root, api, { ...opts, onSignedIn: showApp });
+}
+
+function showApp() {
+  shell?.destroy();
+  shell = createShell(root, { api, config: uiConfig });
+}
+
+function setupToken() {
+  const m = /^#setup=([^&]+)/.exec(location.hash);
+  return m && m[1] ? decodeURIComponent(m[1]) : null;
+}
+
+async function boot() {
+  try {
+    uiConfig = { mapTileUrl: null, ...(await api.getPublic('/api/v1/ui-config')) };
+  } catch {
+    // The offline map needs no settings.
+  }
+  const token = setupToken();
+  if (token) {
+    renderSetup(root, api, {
+      token,
+      onDone: () => {
+        history.replaceState(null, '', `${location.pathname}#/fleet`);
+        showApp();
+      },
+      onSignIn: () => {
+        history.replaceState(null, '', location.pathname);
+        showLogin();
+      },
+    });
+    return;
+  }
+  if (api.hasStoredSession()) {
+    try {
+      await api.refresh();
+      showApp();
+      return;
+    } catch {
+      // Fall through to the sign-in form (the signedout handler may already have shown it).
+    }
+  }
+  let notice;
+  try {
+    const setup = await api.getPublic('/api/v1/setup');
+    if (setup?.needed) notice = 'This hub has not been set up yet. Open the one-time setup link the hub printed when it first started.';
+  } catch {
+    // Unknown: show the form anyway.
+  }
+  showLogin(notice ? { notice } : {});
+}
+
+void boot();

@@ -1,0 +1,173 @@
+// The signed-in app: header (org, user, live status, sign out), navigation between the screens
+// by URL hash, the shared fleet store and event stream every screen reads from.
+
+import { EventStream } from './event-stream.js';
+import { FleetStore } from './fleet-store.js';
+import { h, replace } from './dom.js';
+import { createAlertsView } from './views/alerts-view.js';
+import { createFeedView } from './views/feed-view.js';
+import { createFleetView } from './views/fleet-view.js';
+import { createMapView } from './views/map-view.js';
+import { createSendView } from './views/send-view.js';
+import { createSensorsView } from './views/sensors-view.js';
+
+/**
+ * @typedef {{ id: string, title: string, el: HTMLElement, show?: () => void, hide?: () => void, destroy?: () => void, permissionsChanged?: () => void }} View
+ * @typedef {{
+ *   api: import('./api-client.js').ApiClient,
+ *   fleet: FleetStore,
+ *   stream: EventStream,
+ *   config: { mapTileUrl: string | null },
+ *   can: (permission: string) => boolean,
+ *   setBadge: (viewId: string, count: number) => void,
+ *   notify: (message: string, kind?: 'error' | 'info' | 'alert', key?: string) => void,
+ *   dismiss: (key: string) => void,
+ *   go: (viewId: string) => void,
+ * }} AppContext
+ */
+
+const ROLE_PERMISSIONS = /** @type {Record<string, string[]>} */ ({
+  viewer: ['read'],
+  member: ['read', 'send', 'alerts'],
+  admin: ['read', 'send', 'alerts', 'fleet', 'members'],
+  owner: ['read', 'send', 'alerts', 'fleet', 'members', 'org'],
+});
+
+const STATE_LABEL = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', stopped: 'Offline' };
+
+/**
+ * @param {HTMLElement} root
+ * @param {{ api: import('./api-client.js').ApiClient, config: { mapTileUrl: string | null } }} deps
+ */
+export function createShell(root, { api, config }) {
+  const session = api.session;
+  let permissions = new Set(ROLE_PERMISSIONS[session?.org.role ?? 'viewer'] ?? ['read']);
+  const fleet = new FleetStore(api);
+  const stream = new EventStream({ token: () => api.accessToken, refresh: () => api.refresh() });
+
+  const toasts = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
+  // New SOS and alerts interrupt: announced at once, and they stay until dismissed.
+  const alarms = h('div', { class: 'alarms', role: 'alert' });
+  /** @type {AppContext} */
+  const ctx = {
+    api,
+    fleet,
+    stream,
+    config,
+    can: (p) => permissions.has(p),
+    setBadge: (id, count) => {
+      const badge = badges.get(id);
+      if (!badge) return;
+      badge.textContent = count > 0 ? String(count) : '';
+      badge.hidden = count === 0;
+    },
+    notify: (message, kind = 'info', key) => {
+      if (kind === 'alert') {
+        const alarm = h(
+          'div',
+          { class: 'alarm', dataset: key ? { key } : {} },
+          h('span', { class: 'alarm-text' }, message),
+          h('a', { href: '#/alerts', onclick: () => alarm.remove() }, 'View alerts'),
+          h('button', { type: 'button', class: 'ghost', 'aria-label': 'Dismiss', onclick: () => alarm.remove() }, '×'),
+        );
+        alarms.prepend(alarm);
+        while (alarms.childElementCount > 3) alarms.lastElementChild?.remove();
+        return;
+      }
+      const toast = h('div', { class: `toast toast--${kind}` }, message);
+      toasts.append(toast);
+      setTimeout(() => toast.remove(), kind === 'error' ? 8000 : 4000);
+    },
+    dismiss: (key) => {
+      for (const alarm of /** @type {NodeListOf<HTMLElement>} */ (alarms.querySelectorAll('.alarm'))) if (alarm.dataset.key === key) alarm.remove();
+    },
+    go: (id) => {
+      location.hash = `#/${id}`;
+    },
+  };
+
+  /** @type {View[]} */
+  const views = [createFleetView(ctx), createMapView(ctx), createFeedView(ctx), createSendView(ctx), createSensorsView(ctx), createAlertsView(ctx)];
+  /** @type {Map<string, HTMLElement>} */
+  const badges = new Map();
+  /** @type {Map<string, HTMLAnchorElement>} */
+  const links = new Map();
+  const nav = h(
+    'nav',
+    { class: 'nav', 'aria-label': 'Screens' },
+    h(
+      'ul',
+      {},
+      views.map((v) => {
+        const badge = h('span', { class: 'nav-badge', hidden: true });
+        badges.set(v.id, badge);
+        const link = h('a', { href: `#/${v.id}` }, v.title, badge);
+        links.set(v.id, link);
+        return h('li', {}, link);
+      }),
+    ),
+  );
+
+  const liveStatus = h('span', { class: 'live-status', role: 'status', 'aria-label': 'Event stream' }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), h('span', { class: 'live-text' }, STATE_LABEL.connecting));
+  stream.addEventListener('state', (e) => {
+    const state = /** @type {CustomEvent<keyof typeof STATE_LABEL>} */ (e).detail;
+    liveStatus.dataset.state = state;
+    /** @type {HTMLElement} */ (liveStatus.querySelector('.live-text')).textContent = STATE_LABEL[state];
+  });
+  liveStatus.dataset.state = 'connecting';
+
+  const signOut = h('button', { type: 'button', class: 'ghost' }, 'Sign out');
+  signOut.addEventListener('click', () => void api.logout());
+  const who = h('span', { class: 'who' }, h('span', { class: 'who-org' }, session?.org.name ?? ''), h('span', { class: 'who-user' }, session?.user.email ?? ''));
+  const header = h('header', { class: 'topbar' }, h('a', { class: 'brand', href: '#/fleet' }, h('img', { src: '/favicon.svg', alt: '', width: '28', height: '28' }), h('span', {}, 'UNIBOS')), nav, h('div', { class: 'topbar-right' }, liveStatus, who, signOut));
+  const main = h('main', { class: 'content', id: 'content' });
+  for (const v of views) {
+    v.el.hidden = true;
+    main.append(v.el);
+  }
+  root.removeAttribute('aria-busy');
+  replace(root, h('a', { class: 'skip-link', href: '#content', onclick: (/** @type {Event} */ e) => (e.preventDefault(), main.focus()) }, 'Skip to content'), header, alarms, main, toasts);
+  main.tabIndex = -1;
+
+  /** @type {View | null} */
+  let current = null;
+  const route = () => {
+    const id = /^#\/([a-z]+)/.exec(location.hash)?.[1] ?? 'fleet';
+    const next = views.find((v) => v.id === id) ?? views[0];
+    if (!next || next === current) return;
+    if (current) {
+      current.el.hidden = true;
+      current.hide?.();
+      links.get(current.id)?.removeAttribute('aria-current');
+    }
+    current = next;
+    next.el.hidden = false;
+    links.get(next.id)?.setAttribute('aria-current', 'page');
+    document.title = `${next.title} · UNIBOS hub`;
+    next.show?.();
+  };
+  window.addEventListener('hashchange', route);
+  route();
+
+  // Events that arrive while the snapshot loads are re-applied on top of it (FleetStore.load).
+  stream.addEventListener('event', (e) => fleet.apply(/** @type {CustomEvent} */ (e).detail));
+  stream.start();
+  fleet.load().catch((err) => ctx.notify(`Could not load the fleet: ${err.message}`, 'error'));
+  void api.get('/api/v1/me').then(
+    (me) => {
+      if (Array.isArray(me?.permissions)) {
+        permissions = new Set(me.permissions);
+        for (const v of views) v.permissionsChanged?.();
+      }
+    },
+    () => {},
+  );
+
+  return {
+    destroy() {
+      window.removeEventListener('hashchange', route);
+      stream.stop();
+      for (const v of views) v.destroy?.();
+    },
+  };
+}

@@ -1,0 +1,188 @@
+// Live mesh feed: what the mesh and the hub report, newest on top: texts, positions, telemetry,
+// alerts, nodes going online/offline, sensor readings, message status. Starts with the latest
+// records so the screen is not empty after a reload.
+
+import { h, replace } from '../dom.js';
+import { battery, clockTime, coordinates, dateTime, number } from '../format.js';
+import { positionOf } from '../fleet-store.js';
+
+const MAX_ENTRIES = 300;
+
+const TOPICS = [
+  ['', 'Everything'],
+  ['mesh', 'Mesh traffic'],
+  ['nodes', 'Nodes online/offline'],
+  ['alerts', 'Alerts'],
+  ['sensors', 'Sensors'],
+  ['messages', 'Sent messages'],
+];
+
+/**
+ * @param {import('../shell.js').AppContext} ctx
+ * @returns {import('../shell.js').View}
+ */
+export function createFeedView(ctx) {
+  const { fleet, stream, api } = ctx;
+  const filter = h('select', { id: 'feed-filter' }, TOPICS.map(([v, t]) => h('option', { value: v }, t)));
+  const list = h('ol', { class: 'feed', 'aria-label': 'Live mesh feed', 'aria-live': 'polite', 'aria-relevant': 'additions' });
+  const empty = h('p', { class: 'empty' }, 'Waiting for the mesh… new events appear here as they happen.');
+  const el = h(
+    'section',
+    { class: 'view', 'aria-labelledby': 'feed-title' },
+    h('div', { class: 'view-head' }, h('h1', { id: 'feed-title' }, 'Live feed')),
+    h('div', { class: 'toolbar' }, h('label', { for: 'feed-filter' }, 'Show'), filter),
+    empty,
+    list,
+  );
+  /** Record ids already listed (history and live copies of one record). */
+  const seenRecords = new Set();
+
+  /**
+   * @param {{ topic: string, type: string, ts: number, data: any }} event
+   * @param {boolean} live
+   */
+  const entryFor = (event, live) => {
+    const d = describe(event, fleet);
+    const nodeId = typeof event.data?.nodeId === 'string' ? event.data.nodeId : null;
+    /** @type {Record<string, string>} */
+    const dataset = { topic: event.topic, type: event.type };
+    // Named later, when the fleet (loaded in parallel) knows the node.
+    if (nodeId && d.who === nodeId) dataset.unnamed = nodeId;
+    const li = h(
+      'li',
+      { class: `feed-item feed-item--${event.topic} ${d.tone ? `tone--${d.tone}` : ''} ${live ? 'is-new' : ''}`, dataset },
+      h('time', { datetime: new Date(event.ts).toISOString(), title: dateTime(event.ts) }, clockTime(event.ts)),
+      h('span', { class: 'feed-kind' }, d.kind),
+      h('span', { class: 'feed-who' }, d.who),
+      h('span', { class: 'feed-what' }, d.what),
+    );
+    li.hidden = Boolean(filter.value) && filter.value !== event.topic;
+    return li;
+  };
+
+  /**
+   * @param {{ topic: string, type: string, ts: number, data: any }} event
+   * @param {boolean} live
+   */
+  const add = (event, live) => {
+    const recordId = event.data?.id;
+    if (event.topic === 'mesh' && (typeof recordId === 'number' || typeof recordId === 'string')) {
+      if (seenRecords.has(String(recordId))) return;
+      seenRecords.add(String(recordId));
+    }
+    const li = entryFor(event, live);
+    if (live) list.prepend(li);
+    else list.append(li);
+    while (list.childElementCount > MAX_ENTRIES) list.lastElementChild?.remove();
+    empty.hidden = true;
+  };
+
+  /** @param {Event} e */
+  const onEvent = (e) => add(/** @type {CustomEvent} */ (e).detail, true);
+  stream.addEventListener('event', onEvent);
+  const nameEntries = () => {
+    for (const li of /** @type {NodeListOf<HTMLLIElement>} */ (list.querySelectorAll('li[data-unnamed]'))) {
+      const id = li.dataset.unnamed ?? '';
+      const label = fleet.label(id);
+      if (label === id) continue;
+      const who = li.querySelector('.feed-who');
+      if (who) who.textContent = label;
+      delete li.dataset.unnamed;
+    }
+  };
+  fleet.addEventListener('change', nameEntries);
+  filter.addEventListener('change', () => {
+    for (const li of /** @type {NodeListOf<HTMLLIElement>} */ (list.querySelectorAll('li'))) li.hidden = Boolean(filter.value) && filter.value !== li.dataset.topic;
+  });
+
+  void api.get('/api/v1/records?limit=30').then(
+    (page) => {
+      for (const record of page?.items ?? []) {
+        if (!record || typeof record.kind !== 'string') continue;
+        const ts = Date.parse(record.time);
+        add({ topic: 'mesh', type: `mesh.${record.kind}`, ts: Number.isFinite(ts) ? ts : Date.now(), data: record }, false);
+      }
+    },
+    () => {},
+  );
+
+  return {
+    id: 'feed',
+    title: 'Live feed',
+    el,
+    destroy() {
+      stream.removeEventListener('event', onEvent);
+      fleet.removeEventListener('change', nameEntries);
+      replace(list);
+    },
+  };
+}
+
+/**
+ * A one-line description of an event: who, what kind, what happened.
+ * @param {{ topic: string, type: string, data: any }} event
+ * @param {import('../fleet-store.js').FleetStore} fleet
+ * @returns {{ kind: string, who: string, what: string, tone?: 'good' | 'bad' | 'alert' }}
+ */
+export function describe(event, fleet) {
+  const d = event.data ?? {};
+  const nodeId = typeof d.nodeId === 'string' ? d.nodeId : typeof d.id === 'string' && d.id.startsWith('!') ? d.id : null;
+  const who = typeof d.nodeName === 'string' && d.nodeName ? d.nodeName : typeof d.name === 'string' && d.name && event.topic === 'nodes' ? d.name : nodeId ? fleet.label(nodeId) : '';
+  const body = d.data ?? {};
+  switch (event.type) {
+    case 'mesh.text':
+      return { kind: 'Text', who, what: `“${String(body.text ?? d.text ?? '')}”${hops(d)}` };
+    case 'mesh.position': {
+      const p = positionOf(body);
+      return { kind: 'Position', who, what: p ? `${coordinates(p.latitude, p.longitude)}${typeof p.altitudeM === 'number' ? `, ${Math.round(p.altitudeM)} m` : ''}` : 'position without a fix' };
+    }
+    case 'mesh.telemetry': {
+      const parts = [];
+      const level = body.batteryLevel ?? body.battery;
+      if (typeof level === 'number') parts.push(`battery ${battery(level)}`);
+      if (typeof body.voltage === 'number' && body.voltage > 0) parts.push(`${body.voltage.toFixed(2)} V`);
+      if (typeof body.channelUtilization === 'number') parts.push(`channel ${number(body.channelUtilization)} %`);
+      return { kind: 'Telemetry', who, what: parts.join(', ') || 'telemetry' };
+    }
+    case 'mesh.alert':
+      return { kind: `Alert ${String(body.level ?? '')}`.trim(), who, what: String(body.text ?? ''), tone: 'alert' };
+    case 'mesh.info':
+      return { kind: 'Node info', who, what: [body.longName, body.hwModel, body.role].filter((x) => typeof x === 'string' && x).join(' · ') };
+    case 'mesh.neighbors':
+      return { kind: 'Neighbours', who, what: Array.isArray(body.neighbors) ? `${body.neighbors.length} neighbours` : 'neighbour report' };
+    case 'mesh.ack':
+      return { kind: 'Ack', who, what: body.error && body.error !== 'NONE' ? `failed: ${body.error}` : 'delivered', tone: body.error && body.error !== 'NONE' ? 'bad' : 'good' };
+    case 'node.online':
+      return { kind: 'Online', who, what: 'came online', tone: 'good' };
+    case 'node.offline':
+      return { kind: 'Offline', who, what: 'went offline', tone: 'bad' };
+    case 'node.claimed':
+      return { kind: 'Claimed', who, what: `${String(d.kind ?? 'device')} joined the fleet` };
+    case 'node.updated':
+      return { kind: 'Updated', who, what: 'node details changed' };
+    case 'sensor.reading': {
+      const sensor = String(d.sensorId ?? d.sensor ?? d.id ?? '');
+      return { kind: 'Sensor', who: sensor, what: `${String(d.metric ?? 'value')} = ${number(d.value)}` };
+    }
+    case 'alert.raised':
+      return { kind: `${String(d.level ?? 'Alert')} raised`, who, what: String(d.text ?? ''), tone: 'alert' };
+    case 'alert.acknowledged':
+      return { kind: 'Acknowledged', who, what: `${String(d.level ?? 'alert')}${d.acknowledgedBy ? ` by ${String(d.acknowledgedBy)}` : ''}` };
+    case 'alert.resolved':
+      return { kind: 'Resolved', who, what: `${String(d.level ?? 'alert')}${d.resolvedBy ? ` by ${String(d.resolvedBy)}` : ''}`, tone: 'good' };
+    case 'message.status': {
+      const to = d.to === 'broadcast' ? 'everyone' : typeof d.to === 'string' ? fleet.label(d.to) : '';
+      return { kind: 'Message', who: to ? `to ${to}` : '', what: `${String(d.kind ?? 'text')} ${String(d.status ?? '')}${d.text ? `: “${String(d.text)}”` : ''}`, tone: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : undefined };
+    }
+    default:
+      return { kind: event.type, who, what: '' };
+  }
+}
+
+/** @param {any} record */
+function hops(record) {
+  const r = Array.isArray(record.receptions) ? record.receptions : [];
+  if (r.length === 0) return '';
+  const gws = r.length === 1 ? '1 gateway' : `${r.length} gateways`;
+  return ` · via ${gws}`;
+}

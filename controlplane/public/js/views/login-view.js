@@ -1,0 +1,46 @@
+// The sign-in form: email and password against POST /api/v1/auth/login.
+
+import { ApiError } from '../api-client.js';
+import { h, replace } from '../dom.js';
+
+/**
+ * @param {HTMLElement} root
+ * @param {import('../api-client.js').ApiClient} api
+ * @param {{ onSignedIn: () => void, message?: string, notice?: string }} opts
+ */
+export function renderLogin(root, api, opts) {
+  const error = h('p', { class: 'form-error', role: 'alert' }, opts.message ?? '');
+  const email = h('input', { id: 'login-email', name: 'email', type: 'email', autocomplete: 'username', required: true });
+  const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
+  const form = h(
+    'form',
+    { class: 'card auth-card', 'aria-labelledby': 'login-title', novalidate: false },
+    h('h1', { id: 'login-title' }, 'Sign in to the UNIBOS hub'),
+    opts.notice ? h('p', { class: 'notice' }, opts.notice) : null,
+    h('div', { class: 'field' }, h('label', { for: 'login-email' }, 'Email'), email),
+    h('div', { class: 'field' }, h('label', { for: 'login-password' }, 'Password'), password),
+    error,
+    submit,
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    submit.disabled = true;
+    error.textContent = '';
+    try {
+      await api.login(email.value.trim(), password.value);
+      opts.onSignedIn();
+    } catch (err) {
+      error.textContent = err instanceof ApiError && err.status === 401 ? 'Wrong email or password.' : err instanceof Error ? err.message : String(err);
+      submit.disabled = false;
+      password.select();
+    }
+  });
+  root.removeAttribute('aria-busy');
+  replace(root, h('main', { class: 'auth-page' }, brand(), form));
+  email.focus();
+}
+
+export function brand() {
+  return h('div', { class: 'brand brand--large' }, h('img', { src: '/favicon.svg', alt: '', width: '40', height: '40' }), h('span', {}, 'UNIBOS'));
+}

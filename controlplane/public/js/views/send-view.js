@@ -1,0 +1,222 @@
+// Send: a text or an alert to one node or to everyone (broadcast), and the status of what was
+// sent (queued, sent, delivered, failed), live from message.status events.
+
+import { ApiError } from '../api-client.js';
+import { h, replace } from '../dom.js';
+import { dateTime, relativeTime } from '../format.js';
+
+/** The mesh's alert levels (mesh-protocol ALERT_LEVELS, without UNSPECIFIED). */
+const ALERT_LEVELS = ['SOS', 'WARNING', 'EVACUATE', 'EARTHQUAKE', 'FIRE', 'FLOOD', 'MEDICAL', 'SAFE'];
+/** A text must fit one LoRa frame with its headers; an alert's text shares the frame with its level. */
+const MAX_TEXT_BYTES = 200;
+const MAX_ALERT_BYTES = 160;
+
+/**
+ * @typedef {{ id: string, to: string, kind: string, text: string, level?: string, status: string,
+ *   gateways?: unknown[], createdAt?: string, updatedAt?: string, error?: string }} Message
+ */
+
+/**
+ * @param {import('../shell.js').AppContext} ctx
+ * @returns {import('../shell.js').View}
+ */
+export function createSendView(ctx) {
+  const { api, fleet, stream } = ctx;
+  const encoder = new TextEncoder();
+
+  const to = h('select', { id: 'send-to', name: 'to' });
+  const kindText = h('input', { type: 'radio', name: 'kind', id: 'send-kind-text', value: 'text', checked: true });
+  const kindAlert = h('input', { type: 'radio', name: 'kind', id: 'send-kind-alert', value: 'alert' });
+  const level = h('select', { id: 'send-level', name: 'level' }, ALERT_LEVELS.map((l) => h('option', { value: l }, l)));
+  const magnitude = h('input', { id: 'send-magnitude', name: 'magnitude', type: 'number', min: '0', max: '10', step: '0.1', inputmode: 'decimal' });
+  const text = h('textarea', { id: 'send-text', name: 'text', rows: '3', required: true, 'aria-describedby': 'send-count' });
+  const count = h('span', { id: 'send-count', class: 'hint' });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Send');
+  const result = h('p', { class: 'form-result', role: 'status' });
+  const levelRow = h('div', { class: 'field', hidden: true }, h('label', { for: 'send-level' }, 'Alert level'), level);
+  const magnitudeRow = h('div', { class: 'field', hidden: true }, h('label', { for: 'send-magnitude' }, 'Magnitude (optional)'), magnitude);
+  const denied = h('p', { class: 'notice', hidden: true }, 'Your role may read but not send. Ask an admin for the member role.');
+
+  const form = h(
+    'form',
+    { class: 'card send-form', 'aria-labelledby': 'send-form-title' },
+    h('h2', { id: 'send-form-title' }, 'New message'),
+    denied,
+    h('div', { class: 'field' }, h('label', { for: 'send-to' }, 'Recipient'), to),
+    h(
+      'fieldset',
+      { class: 'field radios' },
+      h('legend', {}, 'Type'),
+      h('label', { for: 'send-kind-text' }, kindText, ' Text'),
+      h('label', { for: 'send-kind-alert' }, kindAlert, ' Alert'),
+    ),
+    levelRow,
+    magnitudeRow,
+    h('div', { class: 'field' }, h('label', { for: 'send-text' }, 'Message'), text, count),
+    h('div', { class: 'form-actions' }, submit, result),
+  );
+
+  const tbody = h('tbody');
+  const noMessages = h('p', { class: 'empty' }, 'Nothing sent yet.');
+  const table = h(
+    'table',
+    { class: 'data-table' },
+    h('caption', { class: 'visually-hidden' }, 'Sent messages'),
+    h('thead', {}, h('tr', {}, ['Sent', 'To', 'Type', 'Text', 'Status', 'Gateways'].map((c) => h('th', { scope: 'col' }, c)))),
+    tbody,
+  );
+  const tableWrap = h('div', { class: 'table-wrap', hidden: true }, table);
+  const el = h(
+    'section',
+    { class: 'view', 'aria-labelledby': 'send-title' },
+    h('div', { class: 'view-head' }, h('h1', { id: 'send-title' }, 'Send')),
+    h('div', { class: 'send-layout' }, form, h('div', { class: 'card' }, h('h2', {}, 'Sent messages'), noMessages, tableWrap)),
+  );
+
+  const updateKind = () => {
+    const alert = kindAlert.checked;
+    levelRow.hidden = !alert;
+    magnitudeRow.hidden = !alert || level.value !== 'EARTHQUAKE';
+    submit.textContent = alert ? 'Send alert' : 'Send';
+    updateCount();
+  };
+  const limit = () => (kindAlert.checked ? MAX_ALERT_BYTES : MAX_TEXT_BYTES);
+  const updateCount = () => {
+    const bytes = encoder.encode(text.value).length;
+    count.textContent = `${bytes} / ${limit()} bytes`;
+    count.classList.toggle('is-over', bytes > limit());
+  };
+  kindText.addEventListener('change', updateKind);
+  kindAlert.addEventListener('change', updateKind);
+  level.addEventListener('change', updateKind);
+  text.addEventListener('input', updateCount);
+  updateCount();
+
+  const fillRecipients = () => {
+    const keep = to.value;
+    replace(
+      to,
+      h('option', { value: 'broadcast' }, 'Everyone (broadcast)'),
+      fleet.list().map((n) => h('option', { value: n.id }, `${n.name ?? n.id} (${n.id}${n.kind !== 'node' ? `, ${n.kind}` : ''}${n.online ? '' : ', offline'})`)),
+    );
+    to.value = [...to.options].some((o) => o.value === keep) ? keep : 'broadcast';
+  };
+  let pending = 0;
+  const onFleet = () => {
+    if (!pending) pending = requestAnimationFrame(() => ((pending = 0), fillRecipients()));
+  };
+  fleet.addEventListener('change', onFleet);
+  fillRecipients();
+
+  /** @type {Map<string, Message>} */
+  const messages = new Map();
+
+  /** @param {Message} m */
+  const rowFor = (m) => {
+    const status = String(m.status ?? 'queued');
+    const recipient = m.to === 'broadcast' ? 'Everyone' : fleet.label(m.to);
+    return h(
+      'tr',
+      { dataset: { messageId: m.id, status } },
+      h('td', {}, h('time', { datetime: m.createdAt ?? '', title: dateTime(m.createdAt) }, relativeTime(m.createdAt))),
+      h('td', {}, recipient),
+      h('td', {}, m.kind === 'alert' ? `Alert ${m.level ?? ''}`.trim() : 'Text'),
+      h('th', { scope: 'row', class: 'message-text' }, m.text ?? ''),
+      h('td', {}, h('span', { class: `badge badge--${status}`, title: m.error ?? '' }, status), m.error ? h('div', { class: 'hint' }, m.error) : null),
+      h('td', {}, Array.isArray(m.gateways) ? String(m.gateways.length) : '—'),
+    );
+  };
+
+  /** @param {Partial<Message> & { id: string }} m */
+  const upsert = (m) => {
+    const merged = /** @type {Message} */ ({ ...(messages.get(m.id) ?? {}), ...m });
+    messages.set(m.id, merged);
+    const row = rowFor(merged);
+    const existing = tbody.querySelector(`tr[data-message-id="${CSS.escape(m.id)}"]`);
+    if (existing) existing.replaceWith(row);
+    else tbody.prepend(row);
+    noMessages.hidden = true;
+    tableWrap.hidden = false;
+  };
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const value = text.value.trim();
+    if (!value) {
+      result.textContent = 'Write a message first.';
+      text.focus();
+      return;
+    }
+    if (encoder.encode(value).length > limit()) {
+      result.textContent = `Too long for one radio frame: at most ${limit()} bytes.`;
+      return;
+    }
+    /** @type {Record<string, unknown>} */
+    let body = { text: value };
+    if (kindAlert.checked) {
+      /** @type {Record<string, unknown>} */
+      const alert = { level: level.value, text: value };
+      if (level.value === 'EARTHQUAKE' && magnitude.value !== '') alert.magnitude = Number(magnitude.value);
+      body = { alert };
+    }
+    const path = to.value === 'broadcast' ? '/api/v1/messages' : `/api/v1/nodes/${encodeURIComponent(to.value)}/messages`;
+    submit.disabled = true;
+    result.textContent = 'Sending…';
+    try {
+      const message = await api.post(path, body);
+      if (message && typeof message.id === 'string') upsert(message);
+      result.textContent = `Queued for ${to.value === 'broadcast' ? 'everyone' : fleet.label(to.value)}.`;
+      text.value = '';
+      updateCount();
+    } catch (err) {
+      result.textContent = err instanceof ApiError && err.code === 'E_FORBIDDEN' ? 'Your role may not send messages.' : `Not sent: ${err instanceof Error ? err.message : String(err)}`;
+    } finally {
+      submit.disabled = !ctx.can('send');
+    }
+  });
+
+  /** @param {Event} e */
+  const onEvent = (e) => {
+    const event = /** @type {CustomEvent<import('../event-stream.js').HubEvent>} */ (e).detail;
+    if (event.type !== 'message.status') return;
+    const d = event.data ?? {};
+    const id = typeof d.id === 'string' ? d.id : typeof d.messageId === 'string' ? d.messageId : null;
+    if (id) upsert({ ...d, id });
+  };
+  stream.addEventListener('event', onEvent);
+
+  const load = async () => {
+    try {
+      const page = await api.get('/api/v1/messages?limit=50');
+      const items = /** @type {Message[]} */ (page?.items ?? []);
+      // Oldest first, each prepended: newest ends on top. Rows already updated live win.
+      for (const m of [...items].reverse()) if (m && typeof m.id === 'string' && !messages.has(m.id)) upsert(m);
+    } catch (err) {
+      ctx.notify(`Could not load sent messages: ${err instanceof Error ? err.message : String(err)}`, 'error');
+    }
+  };
+  void load();
+
+  const applyPermissions = () => {
+    const may = ctx.can('send');
+    denied.hidden = may;
+    submit.disabled = !may;
+  };
+  applyPermissions();
+
+  return {
+    id: 'send',
+    title: 'Send',
+    el,
+    show() {
+      if (!ctx.can('send')) return;
+      text.focus();
+    },
+    permissionsChanged: applyPermissions,
+    destroy() {
+      stream.removeEventListener('event', onEvent);
+      fleet.removeEventListener('change', onFleet);
+      cancelAnimationFrame(pending);
+    },
+  };
+}

@@ -1,0 +1,218 @@
+// Sensors: every sensor with its latest values, and a chart of one sensor's metric over a chosen
+// period; new readings extend the chart live.
+
+import { h, replace } from '../dom.js';
+import { dateTime, number, relativeTime } from '../format.js';
+import { lineChart } from '../line-chart.js';
+
+const PERIODS = [
+  ['3600000', 'Last hour'],
+  ['21600000', 'Last 6 hours'],
+  ['86400000', 'Last 24 hours'],
+  ['604800000', 'Last 7 days'],
+];
+const MAX_POINTS = 2000;
+
+/**
+ * @typedef {{ metric: string, value: number | null, raw?: unknown, time: string }} Reading
+ * @typedef {{ id: string, metrics: Reading[], lastSeen: string | null }} Sensor
+ */
+
+/**
+ * @param {import('../shell.js').AppContext} ctx
+ * @returns {import('../shell.js').View}
+ */
+export function createSensorsView(ctx) {
+  const { api, stream } = ctx;
+  const tbody = h('tbody');
+  const empty = h('p', { class: 'empty', hidden: true }, 'No sensors have reported yet.');
+  const table = h(
+    'table',
+    { class: 'data-table sensors-table' },
+    h('caption', { class: 'visually-hidden' }, 'Sensors'),
+    h('thead', {}, h('tr', {}, ['Sensor', 'Latest values', 'Last seen', ''].map((c) => h('th', { scope: 'col' }, c)))),
+    tbody,
+  );
+  const sensorSelect = h('select', { id: 'chart-sensor' });
+  const metricSelect = h('select', { id: 'chart-metric' });
+  const periodSelect = h('select', { id: 'chart-period' }, PERIODS.map(([v, t]) => h('option', { value: v }, t)));
+  periodSelect.value = '86400000';
+  const chartBox = h('div', { class: 'chart-box' });
+  const chartNote = h('p', { class: 'summary', 'aria-live': 'polite' });
+  const el = h(
+    'section',
+    { class: 'view', 'aria-labelledby': 'sensors-title' },
+    h('div', { class: 'view-head' }, h('h1', { id: 'sensors-title' }, 'Sensors')),
+    h(
+      'div',
+      { class: 'card' },
+      h('h2', {}, 'Readings'),
+      h('div', { class: 'toolbar' }, h('label', { for: 'chart-sensor' }, 'Sensor'), sensorSelect, h('label', { for: 'chart-metric' }, 'Metric'), metricSelect, h('label', { for: 'chart-period' }, 'Period'), periodSelect),
+      chartBox,
+      chartNote,
+    ),
+    h('div', { class: 'table-wrap' }, table),
+    empty,
+  );
+
+  /** @type {Sensor[]} */
+  let sensors = [];
+  /** @type {{ time: number, value: number }[]} */
+  let points = [];
+  let loadSeq = 0;
+  let loaded = false;
+
+  const renderTable = () => {
+    replace(
+      tbody,
+      sensors.map((s) =>
+        h(
+          'tr',
+          { dataset: { sensorId: s.id } },
+          h('th', { scope: 'row', class: 'mono' }, s.id),
+          h('td', {}, s.metrics.map((m) => h('span', { class: 'metric-chip' }, `${m.metric}: ${m.value === null || m.value === undefined ? shortRaw(m.raw) : number(m.value)}`))),
+          h('td', {}, h('time', { datetime: s.lastSeen ?? '', title: dateTime(s.lastSeen) }, relativeTime(s.lastSeen))),
+          h('td', {}, h('button', { type: 'button', class: 'link', 'aria-label': `Chart ${s.id}`, onclick: () => choose(s.id, s.metrics[0]?.metric) }, 'Chart')),
+        ),
+      ),
+    );
+    empty.hidden = !loaded || sensors.length > 0;
+  };
+
+  const fillSelectors = () => {
+    const keepSensor = sensorSelect.value;
+    replace(sensorSelect, sensors.map((s) => h('option', { value: s.id }, s.id)));
+    if (sensors.some((s) => s.id === keepSensor)) sensorSelect.value = keepSensor;
+    fillMetrics();
+  };
+
+  const fillMetrics = () => {
+    const keep = metricSelect.value;
+    const sensor = sensors.find((s) => s.id === sensorSelect.value);
+    const metrics = sensor?.metrics.map((m) => m.metric) ?? [];
+    replace(metricSelect, metrics.map((m) => h('option', { value: m }, m)));
+    if (metrics.includes(keep)) metricSelect.value = keep;
+  };
+
+  /** @param {string} id @param {string | undefined} metric */
+  const choose = (id, metric) => {
+    sensorSelect.value = id;
+    fillMetrics();
+    if (metric) metricSelect.value = metric;
+    void loadReadings();
+    chartBox.scrollIntoView({ block: 'nearest' });
+  };
+
+  const drawChart = () => {
+    const id = sensorSelect.value;
+    const metric = metricSelect.value;
+    if (!id || !metric) {
+      replace(chartBox, h('p', { class: 'empty' }, 'Choose a sensor and a metric.'));
+      chartNote.textContent = '';
+      return;
+    }
+    replace(chartBox, lineChart(points, { label: `${metric} of ${id}, ${periodSelect.selectedOptions[0]?.textContent?.toLowerCase() ?? ''}` }));
+    const last = points[points.length - 1];
+    chartNote.textContent = points.length === 0 ? 'No readings in this period.' : `${points.length} readings; latest ${number(last?.value)} at ${dateTime(last?.time)}`;
+  };
+
+  const loadReadings = async () => {
+    const id = sensorSelect.value;
+    const metric = metricSelect.value;
+    const seq = ++loadSeq;
+    if (!id || !metric) {
+      points = [];
+      drawChart();
+      return;
+    }
+    const from = new Date(Date.now() - Number(periodSelect.value)).toISOString();
+    /** @type {{ time: number, value: number }[]} */
+    const got = [];
+    let cursor = null;
+    try {
+      do {
+        const params = new URLSearchParams({ metric, from, limit: '500' });
+        if (cursor) params.set('cursor', cursor);
+        const page = await api.get(`/api/v1/sensors/${encodeURIComponent(id)}/readings?${params}`);
+        for (const r of page?.items ?? []) {
+          const t = Date.parse(r?.time);
+          if (typeof r?.value === 'number' && Number.isFinite(t)) got.push({ time: t, value: r.value });
+        }
+        cursor = page?.nextCursor ?? null;
+      } while (cursor && got.length < MAX_POINTS && seq === loadSeq);
+    } catch (err) {
+      if (seq === loadSeq) chartNote.textContent = `Could not load readings: ${err instanceof Error ? err.message : String(err)}`;
+      return;
+    }
+    if (seq !== loadSeq) return;
+    points = got.sort((a, b) => a.time - b.time);
+    drawChart();
+  };
+
+  const loadSensors = async () => {
+    try {
+      const page = await api.get('/api/v1/sensors');
+      sensors = (page?.items ?? []).filter((/** @type {any} */ s) => s && typeof s.id === 'string').map((/** @type {any} */ s) => ({ id: s.id, metrics: Array.isArray(s.metrics) ? s.metrics : [], lastSeen: s.lastSeen ?? null }));
+      loaded = true;
+      renderTable();
+      fillSelectors();
+    } catch (err) {
+      ctx.notify(`Could not load sensors: ${err instanceof Error ? err.message : String(err)}`, 'error');
+    }
+  };
+
+  sensorSelect.addEventListener('change', () => {
+    fillMetrics();
+    void loadReadings();
+  });
+  metricSelect.addEventListener('change', () => void loadReadings());
+  periodSelect.addEventListener('change', () => void loadReadings());
+
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let refreshTimer;
+  /** @param {Event} e */
+  const onEvent = (e) => {
+    const event = /** @type {CustomEvent<import('../event-stream.js').HubEvent>} */ (e).detail;
+    if (event.type !== 'sensor.reading') return;
+    const d = event.data ?? {};
+    const id = String(d.sensorId ?? d.sensor ?? d.id ?? '');
+    const sensor = sensors.find((s) => s.id === id);
+    const time = typeof d.time === 'string' ? d.time : new Date(event.ts).toISOString();
+    if (sensor && typeof d.metric === 'string' && typeof d.value === 'number') {
+      const m = sensor.metrics.find((x) => x.metric === d.metric);
+      if (m) Object.assign(m, { value: d.value, time });
+      else sensor.metrics.push({ metric: d.metric, value: d.value, time });
+      sensor.lastSeen = time;
+      renderTable();
+    } else {
+      // A sensor we have not listed yet: reload the list (at most once a second).
+      clearTimeout(refreshTimer);
+      refreshTimer = setTimeout(() => void loadSensors(), 1000);
+    }
+    if (id === sensorSelect.value && d.metric === metricSelect.value && typeof d.value === 'number') {
+      points.push({ time: Date.parse(time), value: d.value });
+      drawChart();
+    }
+  };
+  stream.addEventListener('event', onEvent);
+
+  return {
+    id: 'sensors',
+    title: 'Sensors',
+    el,
+    // Coming back to the screen catches up on what arrived meanwhile.
+    show() {
+      void loadSensors().then(loadReadings);
+    },
+    destroy() {
+      clearTimeout(refreshTimer);
+      stream.removeEventListener('event', onEvent);
+    },
+  };
+}
+
+/** A non-numeric reading as a short text. @param {unknown} raw */
+function shortRaw(raw) {
+  const text = typeof raw === 'string' ? raw : JSON.stringify(raw ?? null);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}

@@ -1,0 +1,65 @@
+// First-run setup from the hub's one-time link (/#setup=<token>): creates the first user, who
+// owns the first org, and signs them in.
+
+import { ApiError } from '../api-client.js';
+import { h, replace } from '../dom.js';
+import { brand } from './login-view.js';
+
+/**
+ * @param {HTMLElement} root
+ * @param {import('../api-client.js').ApiClient} api
+ * @param {{ token: string, onDone: () => void, onSignIn: () => void }} opts
+ */
+export function renderSetup(root, api, opts) {
+  const error = h('p', { class: 'form-error', role: 'alert' });
+  const field = (/** @type {string} */ id, /** @type {string} */ label, /** @type {Record<string, unknown>} */ props) => {
+    const input = h('input', { id, name: id, ...props });
+    return { input, row: h('div', { class: 'field' }, h('label', { for: id }, label), input) };
+  };
+  const name = field('setup-name', 'Your name', { autocomplete: 'name' });
+  const email = field('setup-email', 'Email', { type: 'email', autocomplete: 'username', required: true });
+  const password = field('setup-password', 'Password', { type: 'password', autocomplete: 'new-password', required: true, minlength: '8' });
+  const orgName = field('setup-org', 'Organisation name', { autocomplete: 'organization', placeholder: 'e.g. Valley Rescue Team' });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Create admin account');
+  const form = h(
+    'form',
+    { class: 'card auth-card', 'aria-labelledby': 'setup-title' },
+    h('h1', { id: 'setup-title' }, 'Set up this hub'),
+    h('p', { class: 'notice' }, 'Create the first account. It owns the hub’s first organisation and can invite others.'),
+    name.row,
+    email.row,
+    password.row,
+    orgName.row,
+    error,
+    submit,
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    submit.disabled = true;
+    error.textContent = '';
+    /** @type {{ token: string, email: string, password: string, name?: string, orgName?: string }} */
+    const body = { token: opts.token, email: email.input.value.trim(), password: password.input.value };
+    if (name.input.value.trim()) body.name = name.input.value.trim();
+    if (orgName.input.value.trim()) body.orgName = orgName.input.value.trim();
+    try {
+      await api.setup(body);
+      opts.onDone();
+    } catch (err) {
+      submit.disabled = false;
+      if (err instanceof ApiError && (err.code === 'E_SETUP_DONE' || err.status === 409)) {
+        replace(error, 'This hub is already set up. ', h('a', { href: '/', onclick: (/** @type {Event} */ ev) => (ev.preventDefault(), opts.onSignIn()) }, 'Sign in instead'), '.');
+      } else {
+        error.textContent = err instanceof Error ? err.message : String(err);
+      }
+    }
+  });
+  root.removeAttribute('aria-busy');
+  replace(root, h('main', { class: 'auth-page' }, brand(), form));
+  void api.getPublic('/api/v1/setup').then(
+    (state) => {
+      if (state && state.needed === false) replace(error, 'This hub is already set up. ', h('a', { href: '/', onclick: (/** @type {Event} */ ev) => (ev.preventDefault(), opts.onSignIn()) }, 'Sign in instead'), '.');
+    },
+    () => {},
+  );
+  (name.input).focus();
+}
