@@ -243,6 +243,25 @@ test('position beacons follow the GPS: sent on the first fix and again after mov
   assert.ok(Math.abs(seenAtB().latitude! - 41.025) <= 2 ** 11 * 1e-7, 'the move was beaconed');
 });
 
+test('a fix that arrives while the radio is down is beaconed soon after the radio returns', async () => {
+  let listener: ((f: GpsFix) => void) | undefined;
+  let last: GpsFix | undefined;
+  const gps: GpsSource = { start: async () => undefined, stop: async () => undefined, onFix: (fn) => (listener = fn), get lastFix() { return last; }, stats: { accepted: 0, dropped: 0, reconnects: 0 } };
+  const net = line(['A', 'B'], { gps: { A: gps } });
+  await net.startAll();
+  net.run(60_000);
+  const a = net.get('A');
+  const seenAtB = () => net.get('B').device.peers.all().find((p) => p.nodeId === a.identity.nodeId);
+  a.radio.set('recovering');
+  last = { mode: '3d', latitude: 41.2, longitude: 29.1, altitudeM: 5, satellites: 8 };
+  listener?.(last);
+  net.run(120_000);
+  assert.equal(seenAtB()?.latitude ?? null, null, 'nothing goes out while the modem is unplugged');
+  a.radio.set('ready');
+  net.run(15_000);
+  assert.ok(Math.abs((seenAtB()?.latitude ?? 0) - 41.2) < 1e-6, 'B knows where A is within seconds of the radio returning, not a beacon interval later');
+});
+
 test('the button: a long press raises an SOS (LED blinks fast, B buzzes), a short press says "I am safe"', async () => {
   const ios: Record<string, VirtualIo> = {};
   const panels: Record<string, JohnnyFivePanel> = {};

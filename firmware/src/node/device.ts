@@ -141,6 +141,7 @@ export class Device extends EventEmitter<DeviceEvents> {
   private pumpTimer: TimerHandle | undefined;
   private pumpAtMs = Infinity;
   private lastAnnounceMs = -Infinity;
+  private positionCheckPending = false;
   private expired = 0;
   private storageErrors = 0;
   private startedMs = 0;
@@ -210,6 +211,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       this.log.info({ radio: state }, `radio ${state}`);
       if (state !== 'ready') return;
       this.announce();
+      this.schedulePositionCheck();
       this.pump();
     });
   }
@@ -482,7 +484,7 @@ export class Device extends EventEmitter<DeviceEvents> {
   private onFix(fix: GpsFix): void {
     if (fix.mode !== 'none' && Number.isFinite(fix.latitude) && Number.isFinite(fix.longitude)) this.radio.moveTo?.(fix);
     this.updatePanel();
-    this.maybeSendPosition();
+    this.schedulePositionCheck();
   }
 
   // ---- beacons ----
@@ -495,8 +497,20 @@ export class Device extends EventEmitter<DeviceEvents> {
     // Nodes often start together (power back after an outage). Announcing at once, they would
     // collide at every neighbour that hears two of them, then retry only an ack timeout later.
     this.scheduler.schedule(this.random.next() * ANNOUNCE_SPREAD_MS, () => this.sendNodeInfo(BROADCAST, true));
-    // Where we are, spread the same way: a fix that came before the radio was held back for this.
-    this.scheduler.schedule((1 + this.random.next()) * ANNOUNCE_SPREAD_MS, () => this.maybeSendPosition());
+  }
+
+  /**
+   * Position beacons are decided at a random moment within the start-up spread after a new fix or
+   * the radio coming up: nodes that boot (and get their fix) together would otherwise all beacon
+   * at once and collide, and a fix that arrived while the radio was down would wait an interval.
+   */
+  private schedulePositionCheck(): void {
+    if (this.positionCheckPending || this.stopped) return;
+    this.positionCheckPending = true;
+    this.scheduler.schedule(this.random.next() * ANNOUNCE_SPREAD_MS, () => {
+      this.positionCheckPending = false;
+      this.maybeSendPosition();
+    });
   }
 
   private sendNodeInfo(to: number, askBack: boolean, hopLimit?: number): void {
