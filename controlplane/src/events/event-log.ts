@@ -45,6 +45,7 @@ export class EventLog implements EventSink {
       insert: db.prepare<[string, string, string, number, string]>('INSERT INTO events (org_id, topic, type, ts, data) VALUES (?, ?, ?, ?, ?)'),
       after: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?'),
       lastId: db.prepare<[], { id: number | null }>('SELECT MAX(id) AS id FROM events'),
+      lastIdOfOrg: db.prepare<[string], { id: number | null }>('SELECT MAX(id) AS id FROM events WHERE org_id = ?'),
       prune: db.prepare<[number]>('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?'),
     };
   }
@@ -66,9 +67,12 @@ export class EventLog implements EventSink {
     return this.stmt.after.all(orgId, afterId, limit).map(fromRow);
   }
 
-  /** The newest event id hub-wide (0 when empty): where a fresh subscriber starts. */
-  lastId(): number {
-    return this.stmt.lastId.get()?.id ?? 0;
+  /**
+   * The newest event id (0 when none): hub-wide, or of one org, which is where that org's fresh
+   * subscriber starts (and all a client learns, so it says nothing about other orgs' traffic).
+   */
+  lastId(orgId?: string): number {
+    return (orgId === undefined ? this.stmt.lastId.get() : this.stmt.lastIdOfOrg.get(orgId))?.id ?? 0;
   }
 
   /** Live events, every org; returns the unsubscribe function. */
