@@ -41,8 +41,8 @@ export interface HubServices {
   ready: () => boolean;
   /** The hub broker's bound port (what a claiming gateway is told). */
   brokerPort: () => number;
-  /** Ends a gateway's broker connection (its credentials were revoked). */
-  disconnectGateway: (gatewayId: string) => void;
+  /** Ends the org's gateway's broker connection (its credentials were revoked); another org's gateway is never touched. */
+  disconnectGateway: (orgId: string, gatewayId: string) => void;
 }
 
 /** What every route plugin receives. */
@@ -55,7 +55,8 @@ export const BODY_LIMIT = 64 * 1024;
 
 export async function buildHubApp(services: HubServices, extraRoutes: Array<(app: FastifyInstance, deps: RouteDeps) => Promise<void>> = []): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: services.logger as FastifyBaseLogger,
+    // Request lines without secrets: /ws takes its token in the query string (browsers cannot set headers there).
+    loggerInstance: services.logger.child({}, { serializers: { req: requestLine } }) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -107,6 +108,10 @@ export async function buildHubApp(services: HubServices, extraRoutes: Array<(app
     await app.register(async (scope) => routes(scope, deps));
   }
   return app;
+}
+
+function requestLine(req: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string } }): Record<string, unknown> {
+  return { method: req.method, url: req.url.replace(/([?&](?:token|access_token)=)[^&]*/g, '$1[redacted]'), remoteAddress: req.ip ?? req.socket?.remoteAddress };
 }
 
 function tileOrigin(url: string | null): string[] {

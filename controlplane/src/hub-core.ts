@@ -44,7 +44,7 @@ export function createHubCore(o: { db: HubDb; events: EventLog; config: HubConfi
     events: o.events,
     now: o.now,
     heardWithinMs: Math.max(offlineAfterMs, 24 * 3600_000),
-    link: { isConnected: (id) => link?.isConnected(id.replace(/^!/, '')) ?? false, publishTx: (id, p) => link?.publishTx(id.replace(/^!/, ''), p) },
+    link: { isConnected: (org, id) => link?.isConnected(org, id.replace(/^!/, '')) ?? false, publishTx: (org, id, p) => link?.publishTx(org, id.replace(/^!/, ''), p) },
   });
   const ingest = new HubIngest({
     records,
@@ -58,6 +58,7 @@ export function createHubCore(o: { db: HubDb; events: EventLog; config: HubConfi
     now: o.now,
     dedupWindowMs: o.config.dedupWindowMs,
     offlineAfterMs,
+    transaction: (fn) => o.db.transaction(fn)(),
   });
   const sweeper = new OfflineSweeper({
     offlineAfterMs,

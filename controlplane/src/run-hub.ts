@@ -66,7 +66,7 @@ export async function runHub(config: HubConfig, options: RunHubOptions): Promise
       now,
       ready: () => broker !== null,
       brokerPort: () => broker?.port ?? config.mqttPort,
-      disconnectGateway: (id) => broker?.disconnect(id),
+      disconnectGateway: (orgId, id) => broker?.disconnect(orgId, id),
     };
     registerHubMetrics(metrics, services, () => broker);
     broker = await HubBroker.start({
@@ -94,6 +94,7 @@ export async function runHub(config: HubConfig, options: RunHubOptions): Promise
     stops.push(() => {
       core.sweeper.stop();
       core.ingest.flush();
+      core.fleet.flushHeartbeats();
     });
     const app = await buildHubApp(services);
     stops.push(() => app.close());

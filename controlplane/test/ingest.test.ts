@@ -3,7 +3,12 @@
 // the HTTP API, as an admin or a script would see them.
 
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import pino from 'pino';
+import { hubConfigDefaults, runHub } from '../src/index.ts';
 import { connect } from 'mqtt';
 import { startTestHub } from './support/test-hub.ts';
 import { createAdminSession, type TestSession } from './support/test-auth.ts';
@@ -158,4 +163,24 @@ test('the hub broker refuses unknown gateways and topics outside a gateway\u2019
   assert.equal(own[0]!.qos, 1);
   assert.ok(!client.disconnecting && client.connected, 'a refused subscription does not cost the connection');
   await client.endAsync();
+});
+
+test('heartbeats of an online node are written together, and none is lost by a clean stop', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'unibos-hub-beats-'));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const hub = await startTestHub({ dataDir });
+  const admin = await createAdminSession(hub);
+  const claim = (await claimDevice(hub, admin, 'node', 'eeee0002')) as { deviceToken: string };
+  const beat = (body: unknown) => fetch(`${hub.url}/api/v1/devices/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${claim.deviceToken}` }, body: JSON.stringify(body) });
+  assert.equal((await beat({ battery: 90 })).status, 204);
+  for (const battery of [80, 70, 60]) assert.equal((await beat({ battery })).status, 204);
+  assert.equal((await beat({ position: { latitude: 10, longitude: 20 } })).status, 204);
+  assert.equal((await api(hub.url, admin, '/api/v1/nodes/!eeee0002')).body.battery, 60, 'a read sees the latest beat');
+  assert.equal((await beat({ battery: 55 })).status, 204);
+  await hub.stop();
+  const again = await runHub({ ...hubConfigDefaults(dataDir), httpPort: 0, mqttPort: 0 }, { logger: pino({ level: 'silent' }) });
+  after(() => again.stop());
+  const node = await api(again.url, admin, '/api/v1/nodes/!eeee0002');
+  assert.equal(node.body.battery, 55, 'the last beat before the stop was written');
+  assert.deepEqual([node.body.position.latitude, node.body.position.longitude], [10, 20], 'an earlier beat\u2019s position is kept when a later one omits it');
 });

@@ -64,12 +64,15 @@ export class HubBroker extends EventEmitter<HubBrokerEvents> {
     return this.boundPort;
   }
 
-  isConnected(gatewayId: string): boolean {
-    return this.online.has(gatewayId);
+  /** Whether gateway `gatewayId` of org `orgId` is connected (an id alone is not enough: orgs never reach each other's gateways). */
+  isConnected(orgId: string, gatewayId: string): boolean {
+    const client = this.online.get(gatewayId);
+    return client !== undefined && this.gateways.get(client)?.orgId === orgId;
   }
 
-  /** A downlink for a gateway (QoS 1; aedes keeps it for the gateway's persistent session). */
-  publishTx(gatewayId: string, payload: Buffer): void {
+  /** A downlink for org `orgId`'s gateway (QoS 1; aedes keeps it for the gateway's persistent session). */
+  publishTx(orgId: string, gatewayId: string, payload: Buffer): void {
+    if (!this.isConnected(orgId, gatewayId)) return;
     this.aedes.publish({ cmd: 'publish', topic: `unibos/v1/gw/${gatewayId}/tx`, payload, qos: 1, retain: false, dup: false }, (err) => {
       if (err) this.o.logger.error({ err, gatewayId }, 'could not publish a downlink');
     });
@@ -79,9 +82,9 @@ export class HubBroker extends EventEmitter<HubBrokerEvents> {
     return [...this.online.values()].flatMap((c) => this.gateways.get(c) ?? []);
   }
 
-  /** Ends a gateway's connection (its credentials were revoked). */
-  disconnect(gatewayId: string): void {
-    this.online.get(gatewayId)?.close();
+  /** Ends org `orgId`'s gateway's connection (its credentials were revoked). */
+  disconnect(orgId: string, gatewayId: string): void {
+    if (this.isConnected(orgId, gatewayId)) this.online.get(gatewayId)?.close();
   }
 
   async close(): Promise<void> {

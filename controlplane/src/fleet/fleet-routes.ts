@@ -70,6 +70,8 @@ export async function fleetRoutes(app: FastifyInstance, { services, guard }: Rou
   });
 
   app.post<{ Body: { battery?: number; voltage?: number; uptimeS?: number; position?: { latitude: number; longitude: number; altitudeM?: number }; capabilities?: Record<string, unknown> } }>('/api/v1/devices/heartbeat', {
+    // Devices call this, not browsers: the browser security headers would only cost every beat.
+    helmet: false,
     schema: {
       tags: ['fleet'],
       summary: 'A claimed node reports that it is alive (Authorization: Bearer <deviceToken>)',
@@ -93,12 +95,17 @@ export async function fleetRoutes(app: FastifyInstance, { services, guard }: Rou
   }, async (req, reply) => {
     const device = deviceFromToken(req.headers.authorization, credentials);
     const id = `!${device.id}`;
-    const t = now();
     const b = req.body ?? {};
-    const { cameOnline } = fleet.sighting({ orgId: device.orgId, nodeId: id, kind: device.kind, timeMs: t, fresh: true });
-    if (b.battery !== undefined || b.voltage !== undefined) fleet.setPower(device.orgId, id, b.battery ?? null, b.voltage ?? null);
-    if (b.position) fleet.setPosition(device.orgId, id, { latitude: b.position.latitude, longitude: b.position.longitude, altitudeM: b.position.altitudeM ?? null, timeMs: t });
-    if (b.capabilities) fleet.setCapabilities(device.orgId, id, b.capabilities);
+    const { cameOnline } = fleet.heartbeat({
+      orgId: device.orgId,
+      nodeId: id,
+      kind: device.kind,
+      timeMs: now(),
+      ...(b.battery !== undefined ? { battery: b.battery } : {}),
+      ...(b.voltage !== undefined ? { voltage: b.voltage } : {}),
+      ...(b.position ? { position: { latitude: b.position.latitude, longitude: b.position.longitude, altitudeM: b.position.altitudeM ?? null } } : {}),
+      ...(b.capabilities ? { capabilities: b.capabilities } : {}),
+    });
     if (cameOnline) ingest.nodeEvent(device.orgId, id, 'node.online');
     return reply.status(204).send();
   });
@@ -154,7 +161,7 @@ export async function fleetRoutes(app: FastifyInstance, { services, guard }: Rou
     const id = normalizeNodeId(req.params.id);
     if (!fleet.remove(orgId, id)) throw notFound('node');
     credentials.revoke(orgId, id.slice(1));
-    services.disconnectGateway(id.slice(1));
+    services.disconnectGateway(orgId, id.slice(1));
     return reply.status(204).send();
   });
 }

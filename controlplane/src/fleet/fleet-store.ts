@@ -86,6 +86,18 @@ export interface Sighting {
   fresh: boolean;
 }
 
+/** A claimed node's HTTP heartbeat. */
+export interface Heartbeat {
+  orgId: string;
+  nodeId: string;
+  kind: DeviceKind;
+  timeMs: number;
+  battery?: number;
+  voltage?: number;
+  position?: { latitude: number; longitude: number; altitudeM: number | null };
+  capabilities?: Partial<Capabilities>;
+}
+
 export interface NodeQuery {
   status?: 'online' | 'offline';
   kind?: DeviceKind;
@@ -121,8 +133,20 @@ CREATE TABLE IF NOT EXISTS fleet_heard_by (
 
 const DEFAULT_CAPABILITIES: Capabilities = { radio: true, gps: false, camera: false, modules: [] };
 
+/** Heartbeats of nodes already online are written together at most this long after they came. */
+const HEARTBEAT_FLUSH_MS = 1000;
+
 export class FleetStore {
   private readonly stmt;
+  /**
+   * Heartbeats are liveness, not user data: a fleet beating every minute would cost an fsync per
+   * beat. A beat from a node the store knows to be online is kept here and written with the others
+   * in one transaction (within a second, before any read, and on close); a beat that brings a node
+   * online is written at once. A crash loses at most a second of last-seen times.
+   */
+  private readonly pendingBeats = new Map<string, Heartbeat>();
+  private readonly knownOnline = new Set<string>();
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly db: HubDb) {
     db.exec(SCHEMA);
@@ -137,6 +161,7 @@ export class FleetStore {
         `INSERT INTO fleet_heard_by (org_id, node_id, gateway_id, rssi, snr, hops, last_seen_ms) VALUES (@org, @id, @gw, @rssi, @snr, @hops, @t)
          ON CONFLICT (org_id, node_id, gateway_id) DO UPDATE SET rssi = @rssi, snr = @snr, hops = @hops, last_seen_ms = MAX(last_seen_ms, @t)`,
       ),
+      heardByRange: db.prepare<[string, string, string], HeardRow>('SELECT * FROM fleet_heard_by WHERE org_id = ? AND node_id BETWEEN ? AND ? ORDER BY last_seen_ms DESC'),
       heardByOf: db.prepare<[string, string], HeardRow>('SELECT * FROM fleet_heard_by WHERE org_id = ? AND node_id = ? ORDER BY last_seen_ms DESC'),
       gatewaysHearing: db.prepare<[string, string, number], { gateway_id: string }>(
         'SELECT gateway_id FROM fleet_heard_by WHERE org_id = ? AND node_id = ? AND last_seen_ms >= ? ORDER BY last_seen_ms DESC',
@@ -158,6 +183,7 @@ export class FleetStore {
   }
 
   get(orgId: string, id: string): FleetNode | null {
+    this.flushHeartbeats();
     const row = this.stmt.get.get(orgId, id);
     return row ? this.toNode(row) : null;
   }
@@ -174,13 +200,45 @@ export class FleetStore {
    * came back online with this (it was new or offline before).
    */
   sighting(s: Sighting): { created: boolean; cameOnline: boolean } {
+    this.flushHeartbeats();
     const before = this.stmt.get.get(s.orgId, s.nodeId);
     const created = !before && this.ensure(s.orgId, s.nodeId, s.kind ?? 'node', s.timeMs);
     this.stmt.seen.run({ org: s.orgId, id: s.nodeId, t: s.timeMs, fresh: s.fresh ? 1 : 0, snr: s.snr ?? null, rssi: s.rssi ?? null });
     if (s.gatewayId) {
       this.stmt.heard.run({ org: s.orgId, id: s.nodeId, gw: s.gatewayId, rssi: s.rssi ?? null, snr: s.snr ?? null, hops: s.hops ?? null, t: s.timeMs });
     }
+    if (s.fresh) this.knownOnline.add(key(s.orgId, s.nodeId));
     return { created, cameOnline: s.fresh && (created || before?.online === 0) };
+  }
+
+  /** A heartbeat; returns whether it brought the node online (then it is already written). */
+  heartbeat(h: Heartbeat): { cameOnline: boolean } {
+    const k = key(h.orgId, h.nodeId);
+    if (this.knownOnline.has(k)) {
+      const prev = this.pendingBeats.get(k);
+      this.pendingBeats.set(k, prev ? merge(prev, h) : h);
+      this.flushTimer ??= setTimeout(() => this.flushHeartbeats(), HEARTBEAT_FLUSH_MS).unref();
+      return { cameOnline: false };
+    }
+    return { cameOnline: this.db.transaction(() => this.applyHeartbeat(h))() };
+  }
+
+  /** Writes the heartbeats held in memory, in one transaction. */
+  flushHeartbeats(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pendingBeats.size === 0) return;
+    const beats = [...this.pendingBeats.values()];
+    this.pendingBeats.clear();
+    this.db.transaction(() => beats.forEach((b) => this.applyHeartbeat(b)))();
+  }
+
+  private applyHeartbeat(h: Heartbeat): boolean {
+    const { cameOnline } = this.sighting({ orgId: h.orgId, nodeId: h.nodeId, kind: h.kind, timeMs: h.timeMs, fresh: true });
+    if (h.battery !== undefined || h.voltage !== undefined) this.setPower(h.orgId, h.nodeId, h.battery ?? null, h.voltage ?? null);
+    if (h.position) this.setPosition(h.orgId, h.nodeId, { ...h.position, timeMs: h.timeMs });
+    if (h.capabilities) this.setCapabilities(h.orgId, h.nodeId, h.capabilities);
+    return cameOnline;
   }
 
   setPosition(orgId: string, id: string, p: { latitude: number; longitude: number; altitudeM: number | null; timeMs: number }): void {
@@ -210,6 +268,8 @@ export class FleetStore {
   }
 
   remove(orgId: string, id: string): boolean {
+    this.flushHeartbeats();
+    this.knownOnline.delete(key(orgId, id));
     const removed = this.stmt.remove.run(orgId, id).changes > 0;
     if (removed) this.stmt.removeHeard.run(orgId, id, id);
     return removed;
@@ -217,10 +277,12 @@ export class FleetStore {
 
   /** Gateways that heard the node since `sinceMs`, most recent first: where a downlink goes. */
   gatewaysHearing(orgId: string, id: string, sinceMs: number): string[] {
+    this.flushHeartbeats();
     return this.stmt.gatewaysHearing.all(orgId, id, sinceMs).map((r) => r.gateway_id);
   }
 
   list(orgId: string, q: NodeQuery): FleetNode[] {
+    this.flushHeartbeats();
     const where = ['org_id = ?'];
     const args: Array<string | number> = [orgId];
     if (q.status) where.push(`online = ${q.status === 'online' ? 1 : 0}`);
@@ -234,11 +296,22 @@ export class FleetStore {
     }
     args.push(q.limit);
     const rows = this.db.prepare<typeof args, NodeRow>(`SELECT * FROM fleet_nodes WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...args);
-    return rows.map((r) => this.toNode(r));
+    if (rows.length === 0) return [];
+    // One query for the whole page's receptions, not one per node.
+    const heard = new Map<string, HeardRow[]>();
+    const first = rows[0]!.id;
+    const last = rows[rows.length - 1]!.id;
+    for (const h of this.stmt.heardByRange.all(orgId, first, last)) {
+      const list = heard.get(h.node_id) ?? [];
+      list.push(h);
+      heard.set(h.node_id, list);
+    }
+    return rows.map((r) => this.toNode(r, heard.get(r.id) ?? []));
   }
 
   /** Marks nodes silent since before `cutoffMs` offline; returns them (org and id). */
   sweepOffline(cutoffMs: number): Array<{ orgId: string; id: string; lastSeenMs: number }> {
+    this.flushHeartbeats();
     const gone: Array<{ orgId: string; id: string; lastSeenMs: number }> = [];
     const tx = this.db.transaction(() => {
       for (const row of this.stmt.stale.all(cutoffMs)) {
@@ -246,11 +319,14 @@ export class FleetStore {
       }
     });
     tx();
+    for (const g of gone) this.knownOnline.delete(key(g.orgId, g.id));
     return gone;
   }
 
   /** A gateway said it is going away (its last will): offline now, not after the silence. */
   setOffline(orgId: string, id: string): boolean {
+    this.flushHeartbeats();
+    this.knownOnline.delete(key(orgId, id));
     const row = this.stmt.get.get(orgId, id);
     if (!row || row.online === 0) return false;
     this.stmt.setOffline.run(orgId, id);
@@ -258,10 +334,11 @@ export class FleetStore {
   }
 
   counts(): { online: number; total: number } {
+    this.flushHeartbeats();
     return this.stmt.counts.get() ?? { online: 0, total: 0 };
   }
 
-  private toNode(row: NodeRow): FleetNode {
+  private toNode(row: NodeRow, heard: HeardRow[] = this.stmt.heardByOf.all(row.org_id, row.id)): FleetNode {
     const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
     return {
       id: row.id,
@@ -275,8 +352,22 @@ export class FleetStore {
       rssi: row.rssi,
       position: row.lat !== null && row.lon !== null ? { latitude: row.lat, longitude: row.lon, altitudeM: row.alt, time: iso(row.pos_ms) ?? '' } : null,
       capabilities: row.capabilities ? { ...DEFAULT_CAPABILITIES, ...(JSON.parse(row.capabilities) as Partial<Capabilities>) } : { ...DEFAULT_CAPABILITIES },
-      heardBy: this.stmt.heardByOf.all(row.org_id, row.id).map((h) => ({ gatewayId: h.gateway_id, rssi: h.rssi, snr: h.snr, hops: h.hops, lastSeen: new Date(h.last_seen_ms).toISOString() })),
+      heardBy: heard.map((h) => ({ gatewayId: h.gateway_id, rssi: h.rssi, snr: h.snr, hops: h.hops, lastSeen: new Date(h.last_seen_ms).toISOString() })),
       claimed: row.claimed === 1,
     };
   }
+}
+
+function key(orgId: string, id: string): string {
+  return `${orgId}\u0000${id}`;
+}
+
+/** A later heartbeat over an earlier one still waiting: what the later one omits, the earlier one keeps. */
+function merge(prev: Heartbeat, next: Heartbeat): Heartbeat {
+  const out: Heartbeat = { ...prev, timeMs: next.timeMs };
+  if (next.battery !== undefined) out.battery = next.battery;
+  if (next.voltage !== undefined) out.voltage = next.voltage;
+  if (next.position !== undefined) out.position = next.position;
+  if (next.capabilities !== undefined) out.capabilities = { ...prev.capabilities, ...next.capabilities };
+  return out;
 }

@@ -38,6 +38,8 @@ export interface HubIngestOptions {
   /** Receptions of one frame are collected this long before its event goes out. */
   dedupWindowMs: number;
   offlineAfterMs: number;
+  /** Runs one message's writes as one transaction (one fsync), all or nothing. */
+  transaction: <T>(fn: () => T) => T;
 }
 
 const NODE_ID = /^![0-9a-f]{8}$/;
@@ -53,6 +55,17 @@ export class HubIngest {
 
   /** One publish from gateway `gatewayId` (an 8-hex id) of org `orgId`. */
   handle(orgId: string, gatewayId: string, topic: string, payload: Buffer): IngestOutcome {
+    try {
+      return this.o.transaction(() => this.handleOne(orgId, gatewayId, topic, payload));
+    } catch (err) {
+      // JSON.parse accepts nesting that JSON.stringify cannot walk back (stack overflow): such a
+      // document is refused here, after its transaction rolled back, like any other bad payload.
+      if (err instanceof RangeError) return this.drop('bad_payload', gatewayId, topic, err.message);
+      throw err;
+    }
+  }
+
+  private handleOne(orgId: string, gatewayId: string, topic: string, payload: Buffer): IngestOutcome {
     const parts = topic.split('/');
     if (parts[0] !== 'unibos' || parts[1] !== 'v1') return this.drop('bad_topic', gatewayId, topic);
     const gw = `!${gatewayId}`;
@@ -72,12 +85,13 @@ export class HubIngest {
       return this.drop('bad_envelope', gatewayId, topic, (err as Error).message);
     }
     const now = this.o.now();
-    if (!this.o.dedup.firstTime(envelope.id, now)) {
+    // Ids are the gateway's own (producers may choose them): scoped by gateway, one gateway's ids never silence another's messages.
+    if (!this.o.dedup.firstTime(`${gatewayId}/${envelope.id}`, now)) {
       this.stats.duplicates++;
       return 'duplicate';
     }
-    if (parts[2] === 'gw' && parts[4] === 'txstatus' && envelope.format === 'json') return this.txStatus(orgId, envelope.body);
-    if (parts[2] === 'mesh' && parts.length === 5 && NODE_ID.test(parts[3]!) && envelope.format === 'json') return this.mesh(orgId, gw, parts[3]!, parts[4]!, envelope.body, now);
+    if (parts[2] === 'gw' && parts[4] === 'txstatus') return envelope.format === 'json' ? this.txStatus(orgId, envelope.body) : this.drop('bad_payload', gatewayId, topic);
+    if (parts[2] === 'mesh' && parts.length === 5 && NODE_ID.test(parts[3]!)) return envelope.format === 'json' ? this.mesh(orgId, gw, parts[3]!, parts[4]!, envelope.body, now) : this.drop('bad_payload', gatewayId, topic);
     if (parts[2] === 'sensor' && parts.length === 5 && SENSOR_PART.test(parts[3]!) && SENSOR_PART.test(parts[4]!)) return this.sensor(orgId, gw, parts[3]!, parts[4]!, envelope, now);
     return this.drop('bad_topic', gatewayId, topic);
   }
@@ -192,12 +206,15 @@ export class HubIngest {
     let raw: unknown;
     if (envelope.format === 'json') {
       const b = envelope.body;
-      if (typeof b === 'number' && Number.isFinite(b)) value = b;
-      else if (typeof b === 'object' && b !== null && typeof (b as { value?: unknown }).value === 'number') value = (b as { value: number }).value;
+      const v = typeof b === 'object' && b !== null ? (b as { value?: unknown }).value : b;
+      // 1e999 parses to Infinity, which JSON cannot carry back out: a broken sensor, refused.
+      if (typeof v === 'number' && !Number.isFinite(v)) return this.drop('bad_payload', gw, `sensor/${sensorId}/${metric}`, 'value beyond a double');
+      if (typeof v === 'number') value = v;
       else raw = b;
     } else {
       const text = Buffer.from(envelope.body).toString('utf8').trim();
-      value = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text) ? Number(text) : null;
+      const n = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text) ? Number(text) : NaN;
+      value = Number.isFinite(n) ? n : null;
       if (value === null) raw = text.slice(0, 1024);
     }
     if (raw !== undefined && JSON.stringify(raw).length > 8192) return this.drop('bad_payload', gw, `sensor/${sensorId}/${metric}`);

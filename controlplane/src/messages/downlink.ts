@@ -12,9 +12,9 @@ import type { DownlinkMessage, MessageStatus, MessageStore } from './message-sto
 
 export interface GatewayLink {
   /** Whether the gateway is connected to the hub broker now. */
-  isConnected(gatewayId: string): boolean;
+  isConnected(orgId: string, gatewayId: string): boolean;
   /** Publishes with QoS 1 on the gateway's tx topic. */
-  publishTx(gatewayId: string, payload: Buffer): void;
+  publishTx(orgId: string, gatewayId: string, payload: Buffer): void;
 }
 
 export interface DownlinkOptions {
@@ -38,7 +38,8 @@ export class Downlink {
     const now = this.o.now();
     let gateways: string[];
     if (to === BROADCAST_TARGET) {
-      gateways = this.o.fleet.list(orgId, { kind: 'gateway', status: 'online', limit: 1000 }).map((g) => g.id);
+      // The org's own connected gateways: a node the mesh calls a gateway is not one of ours for that.
+      gateways = this.o.fleet.list(orgId, { kind: 'gateway', status: 'online', limit: 1000 }).map((g) => g.id).filter((g) => this.o.link.isConnected(orgId, g));
     } else {
       if (!this.o.fleet.get(orgId, to)) throw new HubError('E_NOT_FOUND', `node ${to} not found`);
       gateways = this.o.fleet.gatewaysHearing(orgId, to, now - this.o.heardWithinMs);
@@ -56,13 +57,13 @@ export class Downlink {
       createdBy,
       timeMs: now,
     });
-    this.dispatch(message);
+    this.dispatch(orgId, message);
     return this.o.store.get(orgId, message.id)!;
   }
 
   /** A gateway connected: hand it what waited for it. */
   gatewayConnected(orgId: string, gatewayId: string): void {
-    for (const m of this.o.store.queued(orgId)) if (m.gateways.includes(gatewayId)) this.dispatch(m);
+    for (const m of this.o.store.queued(orgId)) if (m.gateways.includes(gatewayId)) this.dispatch(orgId, m);
   }
 
   /** The gateway's report on a command: queued for the radio (with its packet id) or refused. */
@@ -80,15 +81,15 @@ export class Downlink {
     else this.update(orgId, m.id, 'failed', { error });
   }
 
-  private dispatch(m: DownlinkMessage): void {
-    const gateway = m.gateways.find((g) => this.o.link.isConnected(g));
-    if (!gateway) return;
-    const targets = m.to === BROADCAST_TARGET ? m.gateways.filter((g) => this.o.link.isConnected(g)) : [gateway];
+  private dispatch(orgId: string, m: DownlinkMessage): void {
+    const connected = m.gateways.filter((g) => this.o.link.isConnected(orgId, g));
+    if (connected.length === 0) return;
+    const targets = m.to === BROADCAST_TARGET ? connected : connected.slice(0, 1);
     const command: Record<string, unknown> = { ref: m.id, to: m.to };
     if (m.kind === 'alert') command.alert = { level: m.level, text: m.text, ...(m.magnitude !== null ? { magnitude: m.magnitude } : {}) };
     else command.text = m.text;
     const payload = Buffer.from(JSON.stringify(command));
-    for (const g of targets) this.o.link.publishTx(g, payload);
+    for (const g of targets) this.o.link.publishTx(orgId, g, payload);
   }
 
   private update(orgId: string, id: string, status: MessageStatus, extra: { packetId?: number; error?: string } = {}): void {
