@@ -29,7 +29,7 @@ const env = (name: string, fallback: number): number => {
 };
 const MSGS_ONE = env('BENCH_MSGS_1TO1', 40_000);
 const MSGS_FANIN = env('BENCH_MSGS_FANIN', 40_000);
-const ROUNDS = env('BENCH_ROUNDS', 2);
+const ROUNDS = env('BENCH_ROUNDS', 3);
 const FANIN_PUBLISHERS = 100;
 const PUBLISHER_PROCESSES = env('BENCH_PUB_PROCESSES', 4);
 /** Unacknowledged messages a publisher may have: 64 for the lone publisher, 4 each (400 in all) in the fan-in. */

@@ -112,6 +112,8 @@ export const BROKER_DEFAULTS = {
   maxTopicLevels: 32,
   /** Packets a client may pipeline before its CONNECT is answered. */
   queueLimit: 42,
+  /** Publishes being routed at once (aedes' default is 100): a fan-in of many publishers otherwise queues behind it. */
+  concurrency: 1000,
 } as const;
 
 /** Room above the payload limit for a PUBLISH's topic (up to 64 KiB) and packet id. */
@@ -273,6 +275,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
         // aedes checks this only for MQTT 3.1; canUseClientId bounds 3.1.1 ids to the same length.
         maxClientsIdLength: 129,
         queueLimit: BROKER_DEFAULTS.queueLimit,
+        concurrency: BROKER_DEFAULTS.concurrency,
         preConnect: (client, packet, done) => this.preConnect(client, packet, done),
         authenticate: (client, username, password, done) => void this.authenticate(client, username, password, done),
         authorizePublish: (client, packet, done) => this.authorizePublish(client, packet, done),
