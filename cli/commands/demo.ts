@@ -4,6 +4,7 @@
 // an SOS and its "I am safe"). It prints the admin URL and the login.
 
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,9 +21,9 @@ Runs hub + gateway + simulated nodes on this machine, with data flowing, and pri
 URL and login. State is kept in the data dir, so a restart keeps the fleet and the login.
 
   --data-dir DIR       demo state (default ~/.unibos/demo)
-  --port N             hub HTTP port (default 8000)
-  --mqtt-port N        hub broker port (default 1884)
-  --gateway-port N     the gateway's MQTT port for local sensors (default 1883)
+  --port N             hub HTTP port (default 8000, or a free one if 8000 is taken)
+  --mqtt-port N        hub broker port (default 1884, or a free one)
+  --gateway-port N     the gateway's MQTT port for local sensors (default 1883, or a free one)
   --nodes N            simulated field nodes (default 5)
   --fresh              start over: delete the demo state first
 `;
@@ -80,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
     // The demo login exists before the hub starts, so the hub never offers its setup link.
     const state = await demoState(dataDir);
     const hub = await runHub(
-      { ...hubConfigDefaults(join(dataDir, 'hub')), httpPort: integer('--port', v.port as string | undefined, 8000, 0, 65_535), mqttPort: integer('--mqtt-port', v['mqtt-port'] as string | undefined, 1884, 0, 65_535), offlineAfterS: 120 },
+      { ...hubConfigDefaults(join(dataDir, 'hub')), httpPort: await port('--port', v.port, 8000), mqttPort: await port('--mqtt-port', v['mqtt-port'], 1884), offlineAfterS: 120 },
       { logger: logger.child({ part: 'hub' }) },
     );
     stops.push(() => hub.stop());
@@ -106,7 +107,7 @@ export async function run(argv: string[]): Promise<number> {
     const air0 = `127.0.0.1:${airPort}`;
     const gateway: RunningGateway = await runGateway(
       loadNodeConfig({ env: {}, flags: { ...baseFlags, 'data-dir': gwDir, air: air0, lat: String(CENTER.latitude), lon: String(CENTER.longitude), name: 'Demo gateway' } }),
-      { mqttHost: '127.0.0.1', mqttPort: integer('--gateway-port', v['gateway-port'] as string | undefined, 1883, 0, 65_535), wsPort: null, allowAnonymous: false, hub: state.hub },
+      { mqttHost: '127.0.0.1', mqttPort: await port('--gateway-port', v['gateway-port'], 1883), wsPort: null, allowAnonymous: false, hub: state.hub },
       { logger: logger.child({ part: 'gateway' }) },
     );
     stops.push(() => gateway.stop());
@@ -151,6 +152,20 @@ export async function run(argv: string[]): Promise<number> {
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * The port a flag names, else the usual one, else (when something already listens there, such as
+ * a mosquitto service on 1883) any free port: the demo prints where everything ended up.
+ */
+async function port(flag: string, raw: string | boolean | undefined, usual: number): Promise<number> {
+  if (typeof raw === 'string') return integer(flag, raw, usual, 0, 65_535);
+  const free = await new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(usual, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+  return free ? usual : 0;
 }
 
 function offset(eastM: number, northM: number): { latitude: number; longitude: number } {

@@ -1,7 +1,6 @@
 // Builds the hub's Fastify app from its services: security headers, CORS (off unless
 // configured), OpenAPI at /docs, one error shape, then each area's routes as a plugin.
 
-import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
@@ -58,13 +57,16 @@ export async function buildHubApp(services: HubServices, extraRoutes: Array<(app
     // Request lines without secrets: /ws takes its token in the query string (browsers cannot set headers there).
     loggerInstance: services.logger.child({}, { serializers: { req: requestLine } }) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
+    // A caller's x-request-id is kept; otherwise Fastify's own per-process counter (cheap, and log
+    // lines carry pid and time besides).
     requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.decorateRequest('auth', null);
-  app.addHook('onSend', async (request, reply) => {
+  // Set as the request arrives (a callback hook: no promise per request), so errors carry it too.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const statusCode = err instanceof HubError ? err.statusCode : err.validation ? 400 : err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;

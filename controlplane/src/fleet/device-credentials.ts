@@ -4,7 +4,7 @@
 // are 256 random bits, kept only as SHA-256 hashes: with that much entropy a slow KDF adds
 // nothing but latency on every heartbeat and connect.
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { HubDb } from '../storage/hub-db.ts';
 import type { DeviceKind } from './fleet-store.ts';
 
@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS fleet_credentials (
   created_ms INTEGER NOT NULL
 );`;
 
-const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+// One-shot hash(): no Hash object per heartbeat.
+const sha256 = (s: string): Buffer => hash('sha256', s, 'buffer');
 
 export class DeviceCredentials {
   private readonly stmt;

@@ -96,16 +96,8 @@ export async function fleetRoutes(app: FastifyInstance, { services, guard }: Rou
     const device = deviceFromToken(req.headers.authorization, credentials);
     const id = `!${device.id}`;
     const b = req.body ?? {};
-    const { cameOnline } = fleet.heartbeat({
-      orgId: device.orgId,
-      nodeId: id,
-      kind: device.kind,
-      timeMs: now(),
-      ...(b.battery !== undefined ? { battery: b.battery } : {}),
-      ...(b.voltage !== undefined ? { voltage: b.voltage } : {}),
-      ...(b.position ? { position: { latitude: b.position.latitude, longitude: b.position.longitude, altitudeM: b.position.altitudeM ?? null } } : {}),
-      ...(b.capabilities ? { capabilities: b.capabilities } : {}),
-    });
+    // The body is already validated against the schema: its fields go in as they are.
+    const { cameOnline } = fleet.heartbeat({ orgId: device.orgId, nodeId: id, kind: device.kind, timeMs: now(), battery: b.battery, voltage: b.voltage, position: b.position, capabilities: b.capabilities });
     if (cameOnline) ingest.nodeEvent(device.orgId, id, 'node.online');
     return reply.status(204).send();
   });

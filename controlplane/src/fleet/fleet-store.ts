@@ -94,7 +94,7 @@ export interface Heartbeat {
   timeMs: number;
   battery?: number;
   voltage?: number;
-  position?: { latitude: number; longitude: number; altitudeM: number | null };
+  position?: { latitude: number; longitude: number; altitudeM?: number | null };
   capabilities?: Partial<Capabilities>;
 }
 
@@ -216,7 +216,8 @@ export class FleetStore {
     const k = key(h.orgId, h.nodeId);
     if (this.knownOnline.has(k)) {
       const prev = this.pendingBeats.get(k);
-      this.pendingBeats.set(k, prev ? merge(prev, h) : h);
+      if (prev) absorb(prev, h);
+      else this.pendingBeats.set(k, { ...h });
       this.flushTimer ??= setTimeout(() => this.flushHeartbeats(), HEARTBEAT_FLUSH_MS).unref();
       return { cameOnline: false };
     }
@@ -236,7 +237,7 @@ export class FleetStore {
   private applyHeartbeat(h: Heartbeat): boolean {
     const { cameOnline } = this.sighting({ orgId: h.orgId, nodeId: h.nodeId, kind: h.kind, timeMs: h.timeMs, fresh: true });
     if (h.battery !== undefined || h.voltage !== undefined) this.setPower(h.orgId, h.nodeId, h.battery ?? null, h.voltage ?? null);
-    if (h.position) this.setPosition(h.orgId, h.nodeId, { ...h.position, timeMs: h.timeMs });
+    if (h.position) this.setPosition(h.orgId, h.nodeId, { latitude: h.position.latitude, longitude: h.position.longitude, altitudeM: h.position.altitudeM ?? null, timeMs: h.timeMs });
     if (h.capabilities) this.setCapabilities(h.orgId, h.nodeId, h.capabilities);
     return cameOnline;
   }
@@ -362,12 +363,11 @@ function key(orgId: string, id: string): string {
   return `${orgId}\u0000${id}`;
 }
 
-/** A later heartbeat over an earlier one still waiting: what the later one omits, the earlier one keeps. */
-function merge(prev: Heartbeat, next: Heartbeat): Heartbeat {
-  const out: Heartbeat = { ...prev, timeMs: next.timeMs };
-  if (next.battery !== undefined) out.battery = next.battery;
-  if (next.voltage !== undefined) out.voltage = next.voltage;
-  if (next.position !== undefined) out.position = next.position;
-  if (next.capabilities !== undefined) out.capabilities = { ...prev.capabilities, ...next.capabilities };
-  return out;
+/** A later heartbeat into an earlier one still waiting: what the later one omits, the earlier one keeps. */
+function absorb(into: Heartbeat, next: Heartbeat): void {
+  into.timeMs = next.timeMs;
+  if (next.battery !== undefined) into.battery = next.battery;
+  if (next.voltage !== undefined) into.voltage = next.voltage;
+  if (next.position !== undefined) into.position = next.position;
+  if (next.capabilities !== undefined) into.capabilities = { ...into.capabilities, ...next.capabilities };
 }

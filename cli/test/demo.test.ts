@@ -1,0 +1,59 @@
+// `npm start` as a new user runs it: `unibos demo` prints the admin URL and a login; within a
+// minute the simulated nodes are on the map (positions on the event stream), the weather sensor
+// reports, and Ctrl-C stops everything cleanly.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import WebSocket from 'ws';
+import { Proc, procs } from './support/processes.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'unibos-demo-'));
+const sockets: WebSocket[] = [];
+after(() => {
+  for (const p of procs) p.child.kill('SIGKILL');
+  for (const s of sockets) s.terminate();
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('the demo shows live nodes on the map within a minute, with a login it printed', { timeout: 150_000 }, async () => {
+  const demo = new Proc(['demo', '--data-dir', root, '--port', '0', '--mqtt-port', '0', '--gateway-port', '0', '--nodes', '4']);
+  const urlLine = await demo.waitFor((l) => /^\s+Admin UI\s+http/.test(l.msg), 'the admin URL');
+  const url = urlLine.msg.trim().split(/\s+/).pop()!.replace(/\/$/, '');
+  const email = (await demo.waitFor((l) => /^\s+Login\s+/.test(l.msg), 'the login')).msg.trim().split(/\s+/).pop()!;
+  const password = (await demo.waitFor((l) => /^\s+Password\s+/.test(l.msg), 'the password')).msg.trim().split(/\s+/).pop()!;
+  const started = Date.now();
+
+  const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  assert.equal(login.status, 200, 'the printed login works');
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  assert.equal((await fetch(`${url}/`)).status, 200, 'the admin UI is served');
+
+  const positions = new Set<string>();
+  let sensor = false;
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(accessToken)}&since=0`);
+  sockets.push(ws);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`after 60 s: positions from ${positions.size} nodes, sensor ${sensor}`)), 60_000);
+    ws.on('message', (raw) => {
+      const m = JSON.parse(String(raw)) as { type: string; event?: string; data?: { nodeId?: string } };
+      if (m.event === 'mesh.position' && m.data?.nodeId) positions.add(m.data.nodeId);
+      if (m.event === 'sensor.reading') sensor = true;
+      if (positions.size >= 4 && sensor) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    ws.once('error', reject);
+  });
+  assert.ok(Date.now() - started < 60_000);
+  const nodes = (await (await fetch(`${url}/api/v1/nodes`, { headers: { authorization: `Bearer ${accessToken}` } })).json()) as { items: Array<{ kind: string; online: boolean; position: unknown }> };
+  assert.ok(nodes.items.filter((n) => n.kind === 'node' && n.online && n.position).length >= 4, 'the fleet lists the nodes online with positions');
+  assert.ok(nodes.items.some((n) => n.kind === 'gateway' && n.online), 'and the gateway');
+  ws.close();
+
+  demo.child.kill('SIGINT');
+  assert.equal(await demo.exited, 0, 'Ctrl-C stops everything cleanly');
+});
