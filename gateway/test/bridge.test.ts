@@ -117,3 +117,20 @@ test('sensor readings go to the hub and are announced to Home Assistant once', a
   assert.equal(disco.length, 1);
   assert.equal(JSON.parse(disco[0]!.payload.toString()).state_topic, 'unibos/v1/sensor/tank1/level');
 });
+
+test('a hub command with a ref is reported with its packet id; the same ref again is not sent twice; a refused one says why', async () => {
+  const s = await setup();
+  const nid = `!${s.n.nodeId.toString(16).padStart(8, '0')}`;
+  const command = Buffer.from(JSON.stringify({ ref: 'msg-1', text: 'storm coming', to: nid }));
+  assert.equal(s.bridge.handleTx(command, 'hub').ok, true);
+  assert.equal(s.bridge.handleTx(command, 'hub').ok, true, 'a repeat (the hub had not seen our report) is answered, not refused');
+  assert.equal(s.bridge.handleTx(Buffer.from(JSON.stringify({ ref: 'msg-2', text: '' })), 'hub').ok, false);
+  const reports = s.uplinked.filter((u) => u.topic === 'unibos/v1/gw/gw1/txstatus').map((u) => JSON.parse(u.payload.toString()) as { ref: string; packetId?: number; status: string; error?: string });
+  assert.equal(reports.length, 3);
+  assert.equal(reports[0]!.status, 'queued');
+  assert.deepEqual(reports[1], reports[0], 'the repeat gets the same packet id');
+  assert.deepEqual([reports[2]!.ref, reports[2]!.status], ['msg-2', 'refused']);
+  assert.match(reports[2]!.error!, /text/);
+  s.run(120_000);
+  assert.deepEqual(s.n.inbox.since().map((m) => m.text), ['storm coming'], 'the node gets it once');
+});

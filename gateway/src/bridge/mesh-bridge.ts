@@ -44,11 +44,16 @@ export interface BridgeStats {
   uplinkRefused: number;
 }
 
+/** Refs remembered against repeats: far more than a hub has unreported at once. */
+const MAX_REMEMBERED_REFS = 4096;
+
 export class MeshBridge {
   readonly stats: BridgeStats = { framesHeard: 0, published: 0, uplinked: 0, notUplinkedViaMqtt: 0, txAccepted: 0, txRejected: 0, sensorMessages: 0, publishErrors: 0, bridgeErrors: 0, uplinkRefused: 0 };
   private readonly router: MeshRouter;
   private readonly announcedNodes = new Map<number, boolean>();
   private readonly announcedSensors = new Set<string>();
+  /** Hub command refs already queued, oldest first, with their packet ids. */
+  private readonly sentRefs = new Map<string, number>();
   private readonly clock: () => number;
 
   constructor(private readonly options: MeshBridgeOptions) {
@@ -83,6 +88,13 @@ export class MeshBridge {
     const parsed = parseTxCommand(payload);
     if (!parsed.ok) return this.refuseTx(parsed, origin);
     const c = parsed.command;
+    // The hub publishes a command again when it has not seen our report yet (we reconnected in
+    // between): the same ref is answered with the packet id it already got, not sent twice.
+    const known = c.kind !== 'frame' && c.ref ? this.sentRefs.get(c.ref) : undefined;
+    if (known !== undefined && c.kind !== 'frame' && c.ref) {
+      this.txReport({ ref: c.ref, packetId: known, status: 'queued' });
+      return parsed;
+    }
     let packetId: number | undefined;
     try {
       if (c.kind === 'text') packetId = this.options.device.sendText(c.text, c.to).packetId;
@@ -92,7 +104,11 @@ export class MeshBridge {
       return this.refuseTx({ ok: false, error: (err as Error).message, ...(c.kind !== 'frame' && c.ref ? { ref: c.ref } : {}) }, origin);
     }
     this.stats.txAccepted++;
-    if (c.kind !== 'frame' && c.ref && packetId !== undefined) this.txReport({ ref: c.ref, packetId, status: 'queued' });
+    if (c.kind !== 'frame' && c.ref && packetId !== undefined) {
+      this.sentRefs.set(c.ref, packetId);
+      if (this.sentRefs.size > MAX_REMEMBERED_REFS) this.sentRefs.delete(this.sentRefs.keys().next().value!);
+      this.txReport({ ref: c.ref, packetId, status: 'queued' });
+    }
     return parsed;
   }
 
