@@ -14,6 +14,7 @@ import { Device, SimAir, loadNodeConfig, loadOrCreateIdentity, runNode, type Run
 import { DeviceCredentials, openGatewayDb, runGateway, type RunningGateway } from '@unibos/gateway';
 import { createFirstAdmin, hubConfigDefaults, runHub, type RunningHub } from '@unibos/controlplane';
 import { integer, parseCommand } from '../cli-args.ts';
+import { claimGatewayAtHub, type HubCredentials } from '../hub-claim.ts';
 
 const HELP = `usage: unibos demo [options]
 
@@ -47,7 +48,7 @@ interface DemoState {
   password: string;
   orgId: string;
   sensorSecret?: string;
-  hub?: { url: string; username: string; password: string };
+  hub?: HubCredentials;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -93,6 +94,8 @@ export async function run(argv: string[]): Promise<number> {
       state.hub = await claimGateway(hub, state.orgId, gwId);
       saveState(dataDir, state);
     }
+    // The broker may be on another port than last time (the usual one was taken, or --mqtt-port).
+    const hubLink = { ...state.hub, url: `mqtt://127.0.0.1:${hub.mqttPort}` };
     if (!state.sensorSecret) {
       const db = openGatewayDb(gwDir);
       try {
@@ -107,7 +110,7 @@ export async function run(argv: string[]): Promise<number> {
     const air0 = `127.0.0.1:${airPort}`;
     const gateway: RunningGateway = await runGateway(
       loadNodeConfig({ env: {}, flags: { ...baseFlags, 'data-dir': gwDir, air: air0, lat: String(CENTER.latitude), lon: String(CENTER.longitude), name: 'Demo gateway' } }),
-      { mqttHost: '127.0.0.1', mqttPort: await port('--gateway-port', v['gateway-port'], 1883), wsPort: null, allowAnonymous: false, hub: state.hub },
+      { mqttHost: '127.0.0.1', mqttPort: await port('--gateway-port', v['gateway-port'], 1883), wsPort: null, allowAnonymous: false, hub: hubLink },
       { logger: logger.child({ part: 'gateway' }) },
     );
     stops.push(() => gateway.stop());
@@ -189,11 +192,9 @@ async function demoState(dataDir: string): Promise<DemoState> {
 }
 
 /** Claims the gateway the way a field install does: a claim token, then the device's claim call. */
-async function claimGateway(hub: RunningHub, orgId: string, gatewayId: string): Promise<{ url: string; username: string; password: string }> {
+async function claimGateway(hub: RunningHub, orgId: string, gatewayId: string): Promise<HubCredentials> {
   const { token } = hub.services.core.credentials.createClaimToken(orgId, 'gateway', 'Demo gateway', 3_600_000, Date.now());
-  const res = await fetch(`${hub.url}/api/v1/devices/claim`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, deviceId: gatewayId }) });
-  if (res.status !== 201) throw new Error(`claiming the demo gateway failed: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { mqtt: { url: string; username: string; password: string } }).mqtt;
+  return claimGatewayAtHub(hub.url, token, gatewayId);
 }
 
 /** A weather station on the gateway's broker: temperature and humidity every 15 s. */

@@ -2,7 +2,7 @@
 // mesh to MQTT and forwards everything to the hub. `unibos gateway device add|list|remove`
 // manages the sensors' credentials.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, defaultDataDir, loadOrCreateIdentity } from '@unibos/firmware';
 import { DEVICE_ROLES, DeviceCredentials, isDeviceRole, openGatewayDb, runGateway } from '@unibos/gateway';
@@ -10,6 +10,7 @@ import { CliError } from '../cli-error.ts';
 import { integer, parseCommand } from '../cli-args.ts';
 import { NODE_FLAG_HELP, nodeConfigFromFlags, nodeFlagOptions, runUntilSignal } from '../node-flags.ts';
 import { table } from '../node-control.ts';
+import { claimGatewayAtHub } from '../hub-claim.ts';
 
 const HELP = `usage: unibos gateway [options]
        unibos gateway device add ID [--role sensor|hub] | list | remove ID  [--data-dir DIR]
@@ -114,6 +115,19 @@ async function device(argv: string[]): Promise<number> {
 
 const HUB_FILE = 'hub.json';
 
+/** Written whole or not at all (the claim token is spent by now): a 0600 temp file, fsync'd, renamed over. */
+function writeSecretFile(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
 /** The hub credentials `unibos gateway claim` stored, if any. */
 function readClaimedHub(dataDir: string): { url: string; username: string; password: string } | undefined {
   let text: string;
@@ -123,7 +137,12 @@ function readClaimedHub(dataDir: string): { url: string; username: string; passw
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new CliError(`cannot read ${join(dataDir, HUB_FILE)}: ${(err as Error).message}`);
   }
-  const v = JSON.parse(text) as { url?: unknown; username?: unknown; password?: unknown };
+  let v: { url?: unknown; username?: unknown; password?: unknown };
+  try {
+    v = JSON.parse(text) as typeof v;
+  } catch {
+    throw new CliError(`${join(dataDir, HUB_FILE)} is not valid JSON; claim again with a new token`);
+  }
   if (typeof v.url !== 'string' || typeof v.username !== 'string' || typeof v.password !== 'string') throw new CliError(`${join(dataDir, HUB_FILE)} needs url, username and password; claim again`);
   return { url: v.url, username: v.username, password: v.password };
 }
@@ -137,19 +156,8 @@ async function claim(argv: string[]): Promise<number> {
   const dataDir = typeof v['data-dir'] === 'string' ? v['data-dir'] : defaultDataDir();
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const gatewayId = loadOrCreateIdentity(join(dataDir, 'identity.json')).nodeId.toString(16).padStart(8, '0');
-  let res: Response;
-  try {
-    res = await fetch(new URL('/api/v1/devices/claim', v['hub-api']), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: v.token, deviceId: gatewayId, ...(typeof v.name === 'string' ? { name: v.name } : {}), capabilities: { radio: true } }),
-    });
-  } catch (err) {
-    throw new CliError(`cannot reach the hub at ${v['hub-api']}: ${(err as Error).message}`);
-  }
-  const body = (await res.json().catch(() => ({}))) as { message?: string; mqtt?: { url: string; username: string; password: string } };
-  if (res.status !== 201 || !body.mqtt) throw new CliError(`the hub refused the claim (${res.status}): ${body.message ?? 'no reason given'}`);
-  writeFileSync(join(dataDir, HUB_FILE), `${JSON.stringify(body.mqtt, null, 2)}\n`, { mode: 0o600 });
-  process.stdout.write(`gateway !${gatewayId} claimed; hub broker ${body.mqtt.url}\ncredentials kept in ${join(dataDir, HUB_FILE)}; 'unibos gateway' now connects there\n`);
+  const mqtt = await claimGatewayAtHub(v['hub-api'], v.token, gatewayId, typeof v.name === 'string' ? v.name : undefined);
+  writeSecretFile(join(dataDir, HUB_FILE), `${JSON.stringify(mqtt, null, 2)}\n`);
+  process.stdout.write(`gateway !${gatewayId} claimed; hub broker ${mqtt.url}\ncredentials kept in ${join(dataDir, HUB_FILE)}; 'unibos gateway' now connects there\n`);
   return 0;
 }

@@ -32,7 +32,7 @@ export interface HubCore {
 
 export function createHubCore(o: { db: HubDb; events: EventLog; config: HubConfig; logger: Logger; now: () => number }): HubCore {
   const offlineAfterMs = o.config.offlineAfterS * 1000;
-  const fleet = new FleetStore(o.db);
+  const fleet = new FleetStore(o.db, (err) => o.logger.error({ err }, 'writing heartbeats failed; kept for the next try'));
   const records = new RecordStore(o.db);
   const sensors = new SensorStore(o.db);
   const alerts = new AlertStore(o.db);
@@ -58,7 +58,7 @@ export function createHubCore(o: { db: HubDb; events: EventLog; config: HubConfi
     now: o.now,
     dedupWindowMs: o.config.dedupWindowMs,
     offlineAfterMs,
-    transaction: (fn) => o.db.transaction(fn)(),
+    transaction: (fn) => o.events.batch(() => o.db.transaction(fn)()),
   });
   const sweeper = new OfflineSweeper({
     offlineAfterMs,
@@ -68,6 +68,7 @@ export function createHubCore(o: { db: HubDb; events: EventLog; config: HubConfi
       for (const g of link?.connectedGateways() ?? []) ingest.gatewaySeen(g.orgId, `!${g.id}`, now);
     },
     announce: (orgId, id) => ingest.nodeEvent(orgId, id, 'node.offline'),
+    onError: (err) => o.logger.error({ err }, 'offline sweep failed'),
   });
   return {
     fleet,

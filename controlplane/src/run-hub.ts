@@ -74,16 +74,15 @@ export async function runHub(config: HubConfig, options: RunHubOptions): Promise
       port: config.mqttPort,
       credentials: core.credentials,
       logger: logger.child({ component: 'broker' }),
-      ingest: (gw, topic, payload) => {
-        try {
-          core.ingest.handle(gw.orgId, gw.id, topic, payload);
-        } catch (err) {
-          // A storage failure: log loudly; the message is acknowledged either way (see hub-ingest.ts).
-          logger.error({ err, gateway: gw.id, topic }, 'ingest failed');
-        }
-      },
+      ingest: (gw, topic, payload) => core.ingest.handle(gw.orgId, gw.id, topic, payload),
     });
     const activeBroker = broker;
+    // Stops run in reverse: what is held in memory is written after the broker has stopped taking publishes.
+    stops.push(() => {
+      core.sweeper.stop();
+      core.ingest.close();
+      core.fleet.flushHeartbeats();
+    });
     stops.push(() => activeBroker.close());
     core.setGatewayLink(activeBroker);
     activeBroker.on('gatewayConnected', (gw) => {
@@ -91,11 +90,6 @@ export async function runHub(config: HubConfig, options: RunHubOptions): Promise
       core.downlink.gatewayConnected(gw.orgId, `!${gw.id}`);
     });
     core.sweeper.start();
-    stops.push(() => {
-      core.sweeper.stop();
-      core.ingest.flush();
-      core.fleet.flushHeartbeats();
-    });
     const app = await buildHubApp(services);
     stops.push(() => app.close());
     try {
@@ -109,7 +103,8 @@ export async function runHub(config: HubConfig, options: RunHubOptions): Promise
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${httpPort}`;
     const token = auth.setupToken();
     const setupUrl = token ? `${url}/#setup=${token}` : null;
-    if (setupUrl) logger.warn({ setupUrl }, 'hub: no admin yet; open setupUrl to create the first one (valid 24 h), or run `unibos hub init`');
+    // The link itself is a credential: it goes to the terminal (the CLI prints it), not into the log.
+    if (setupUrl) logger.warn('hub: no admin yet; open the setup link `unibos hub` printed (valid 24 h), or run `unibos hub init`');
     logger.info({ url, mqttPort: activeBroker.port }, 'hub ready');
     return { app, services, url, httpPort, mqttPort: activeBroker.port, setupUrl, stop };
   } catch (err) {

@@ -261,7 +261,7 @@ describe('hub ingest of untrusted gateway bytes (fast-check)', { timeout: 300_00
   let now = NOW;
   const core = createHubCore({ db, events, config: { ...hubConfigDefaults(dir), dedupWindowMs: 0 }, logger: pino({ level: 'silent' }), now: () => now });
   after(() => {
-    core.ingest.flush();
+    core.ingest.close();
     db.close();
     rmSync(dir, { recursive: true, force: true });
   });

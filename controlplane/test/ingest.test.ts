@@ -184,3 +184,31 @@ test('heartbeats of an online node are written together, and none is lost by a c
   assert.equal(node.body.battery, 55, 'the last beat before the stop was written');
   assert.deepEqual([node.body.position.latitude, node.body.position.longitude], [10, 20], 'an earlier beat\u2019s position is kept when a later one omits it');
 });
+
+test('a message the hub cannot store is not acknowledged: the gateway keeps it and it arrives once storage is back', { timeout: 30_000 }, async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin, '0000001a');
+  const db = hub.services.db;
+  db.pragma('query_only = ON'); // every write now fails, as on a full disk
+  const refusedOnce = new Promise<void>((resolve) => {
+    const off = gw.uplink.onState((s) => {
+      if (s === 'disconnected') {
+        off();
+        resolve();
+      }
+    });
+  });
+  gw.mesh('!ffff0001', 'text', { text: 'written while the disk was full' }, { packetId: 9 });
+  await refusedOnce;
+  assert.equal(gw.outbox.stats.acked, 0, 'no PUBACK: the message is still in the gateway\u2019s outbox');
+  db.pragma('query_only = OFF');
+  const stored = await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.text', { what: 'the text after storage came back' });
+  assert.equal((stored.data as { data: { text: string } }).data.text, 'written while the disk was full');
+  assert.equal((await api(hub.url, admin, '/api/v1/records?kind=text')).body.items.length, 1, 'stored once');
+});
+
+test('a hub whose broker port is taken fails to start with a clear error and leaves nothing running', { timeout: 20_000 }, async () => {
+  const blocker = await startTestHub();
+  await assert.rejects(startTestHub({ mqttPort: blocker.mqttPort }), (err: Error & { code?: string }) => err.code === 'E_CONFIG' && /mqttPort/.test(err.message));
+});

@@ -3,7 +3,8 @@
 // lookup by id plus one SHA-256 and a constant-time compare, so a key costs microseconds per
 // request. lastUsedAt is kept in memory and written to the store at most once a minute.
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { digestMatches, tokenDigest } from '../storage/token-digest.ts';
 import type { Logger } from 'pino';
 import type { AccountStore, ApiKeyRecord } from '../accounts/account-store.ts';
 import { HubError } from '../hub-error.ts';
@@ -13,11 +14,6 @@ export const API_KEY_PREFIX = 'ubk_';
 const KEY_PATTERN = /^ubk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 const FLUSH_INTERVAL_MS = 60_000;
 
-// The secret is 256 random bits, so nobody can guess it from its hash whatever the hash's speed:
-// a slow password hash (scrypt) would buy nothing and would cost milliseconds on every request.
-function secretHash(secret: string): Buffer {
-  return createHash('sha256').update(secret).digest();
-}
 
 export function isApiKey(token: string): boolean {
   return token.startsWith(API_KEY_PREFIX);
@@ -46,7 +42,7 @@ export class ApiKeys {
       orgId: input.orgId,
       name: input.name,
       scopes: [...new Set(input.scopes)],
-      secretHash: secretHash(secret).toString('hex'),
+      secretHash: tokenDigest(secret).toString('hex'),
       createdBy: input.createdBy,
       createdAt: new Date(this.now()).toISOString(),
       lastUsedAt: null,
@@ -59,7 +55,7 @@ export class ApiKeys {
   verify(key: string): ApiKeyRecord {
     const m = KEY_PATTERN.exec(key);
     const record = m ? this.store.apiKeyById(m[1]!) : undefined;
-    if (!m || !record || !timingSafeEqual(secretHash(m[2]!), Buffer.from(record.secretHash, 'hex'))) {
+    if (!m || !record || !digestMatches(m[2]!, Buffer.from(record.secretHash, 'hex'))) {
       throw new HubError('E_AUTH_INVALID', 'invalid API key');
     }
     this.lastUsed.set(record.id, this.now());

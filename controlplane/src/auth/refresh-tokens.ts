@@ -3,7 +3,8 @@
 // issues the next one in its family; presenting a spent token again means it was stolen or
 // replayed, so the whole family is revoked. Logout revokes the family.
 
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { tokenDigest } from '../storage/token-digest.ts';
 import { HubError } from '../hub-error.ts';
 import type { HubDb } from '../storage/hub-db.ts';
 
@@ -23,7 +24,7 @@ export interface RefreshGrant {
 }
 
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  return tokenDigest(value).toString('hex');
 }
 
 export class RefreshTokens {

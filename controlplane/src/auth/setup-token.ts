@@ -2,7 +2,8 @@
 // a SHA-256 hash in SQLite, valid 24 h; each start while no user exists issues a fresh one (the
 // plain token lives only in the process that printed it) and replaces the last.
 
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { digestMatches } from '../storage/token-digest.ts';
 import type { HubDb } from '../storage/hub-db.ts';
 import { sha256Hex } from './refresh-tokens.ts';
 
@@ -42,7 +43,7 @@ export class SetupTokens {
 
   check(token: string): 'ok' | 'invalid' | 'expired' {
     const row = this.stmt.get.get();
-    if (!row || !timingSafeEqual(Buffer.from(sha256Hex(token), 'hex'), Buffer.from(row.hash, 'hex'))) return 'invalid';
+    if (!row || !digestMatches(token, Buffer.from(row.hash, 'hex'))) return 'invalid';
     return row.expires_at <= this.now() ? 'expired' : 'ok';
   }
 

@@ -16,7 +16,11 @@ export interface HubBrokerOptions {
   port: number;
   credentials: DeviceCredentials;
   logger: Logger;
-  /** Called for every authorized publish, synchronously, before the PUBACK. Must not throw. */
+  /**
+   * Called for every authorized publish, synchronously, before the PUBACK. Bad input is the
+   * callee's to count and drop; a throw means the hub could not store it: no PUBACK goes out and
+   * the gateway sends it again after reconnecting.
+   */
   ingest: (gateway: { orgId: string; id: string }, topic: string, payload: Buffer) => void;
   maxConnections?: number;
   maxPayloadBytes?: number;
@@ -32,6 +36,8 @@ export interface HubBrokerStats {
   authFailures: number;
   denied: number;
   published: number;
+  /** Publishes refused because storing them failed (disk full, I/O error). */
+  storeFailures: number;
 }
 
 const GATEWAY_ID = /^[0-9a-f]{8}$/;
@@ -43,7 +49,7 @@ function refusal(code: AuthErrorCode, message: string): AuthenticateError {
 }
 
 export class HubBroker extends EventEmitter<HubBrokerEvents> {
-  readonly stats: HubBrokerStats = { connected: 0, authFailures: 0, denied: 0, published: 0 };
+  readonly stats: HubBrokerStats = { connected: 0, authFailures: 0, denied: 0, published: 0, storeFailures: 0 };
   private readonly gateways = new WeakMap<Client, { orgId: string; id: string }>();
   private readonly online = new Map<string, Client>();
   private aedes!: Aedes;
@@ -134,10 +140,16 @@ export class HubBroker extends EventEmitter<HubBrokerEvents> {
       this.aedes.handle(socket);
     });
     this.server.maxConnections = this.o.maxConnections ?? 1000;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', (err) => reject(new HubError('E_CONFIG', `hub broker cannot listen on ${this.o.host}:${this.o.port} (${err.message}); set mqttPort (--mqtt-port) to a free port`)));
-      this.server.listen(this.o.port, this.o.host, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.server.once('error', (err) => reject(new HubError('E_CONFIG', `hub broker cannot listen on ${this.o.host}:${this.o.port} (${err.message}); set mqttPort (--mqtt-port) to a free port`)));
+        this.server.listen(this.o.port, this.o.host, () => resolve());
+      });
+    } catch (err) {
+      // aedes runs timers of its own: without this a failed start would keep the process alive.
+      await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+      throw err;
+    }
     this.boundPort = (this.server.address() as AddressInfo).port;
     this.o.logger.info({ host: this.o.host, port: this.boundPort }, 'hub broker listening');
   }
@@ -166,8 +178,16 @@ export class HubBroker extends EventEmitter<HubBrokerEvents> {
     if (!allowed) return this.deny(gw.id, t, 'topic outside the gateway\u2019s own');
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     if (payload.length > maxPayload) return this.deny(gw.id, t, 'payload too large');
+    // Only a gateway's status is state worth keeping for later subscribers; nothing else is retained.
+    if (packet.retain && !t.endsWith('/status')) packet.retain = false;
+    try {
+      this.o.ingest(gw, t, payload);
+    } catch (err) {
+      this.stats.storeFailures++;
+      this.o.logger.error({ err, gateway: gw.id, topic: t }, 'could not store a gateway message; not acknowledged, the gateway will resend it');
+      return new Refusal('storage failed');
+    }
     this.stats.published++;
-    this.o.ingest(gw, t, payload);
     return null;
   }
 

@@ -26,6 +26,8 @@ export class EventLog implements EventSink {
   private readonly now: () => number;
   private readonly maxEvents: number;
   private appendsSincePrune = 0;
+  /** Events appended inside batch(), held until it returns. */
+  private held: HubEvent[] | null = null;
   private readonly stmt;
 
   constructor(private readonly db: HubDb, options: EventLogOptions = {}) {
@@ -58,8 +60,29 @@ export class EventLog implements EventSink {
       this.appendsSincePrune = 0;
       this.stmt.prune.run(this.maxEvents);
     }
-    this.emitter.emit('event', stored);
+    if (this.held) this.held.push(stored);
+    else this.emitter.emit('event', stored);
     return stored;
+  }
+
+  /**
+   * Runs `fn` (a transaction); the events it appends reach live listeners only once it has
+   * returned, so never an event whose row was rolled back (its id would be handed out again).
+   */
+  batch<T>(fn: () => T): T {
+    if (this.held) return fn();
+    this.held = [];
+    let out: T;
+    try {
+      out = fn();
+    } catch (err) {
+      this.held = null;
+      throw err;
+    }
+    const events = this.held;
+    this.held = null;
+    for (const e of events) this.emitter.emit('event', e);
+    return out;
   }
 
   /** The org's events after `afterId`, oldest first, at most `limit`. */

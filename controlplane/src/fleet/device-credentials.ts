@@ -4,7 +4,8 @@
 // are 256 random bits, kept only as SHA-256 hashes: with that much entropy a slow KDF adds
 // nothing but latency on every heartbeat and connect.
 
-import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { digestMatches, tokenDigest as sha256 } from '../storage/token-digest.ts';
 import type { HubDb } from '../storage/hub-db.ts';
 import type { DeviceKind } from './fleet-store.ts';
 
@@ -48,8 +49,6 @@ CREATE TABLE IF NOT EXISTS fleet_credentials (
   created_ms INTEGER NOT NULL
 );`;
 
-// One-shot hash(): no Hash object per heartbeat.
-const sha256 = (s: string): Buffer => hash('sha256', s, 'buffer');
 
 export class DeviceCredentials {
   private readonly stmt;
@@ -78,7 +77,8 @@ export class DeviceCredentials {
 
   /**
    * Spends a claim token for device `id` and issues its secret, in one transaction. Returns null
-   * for an unknown, used or expired token, or an id owned by another org (indistinguishable).
+   * for an unknown, used or expired token, an id owned by another org, or a token of the other
+   * kind for an id already claimed (indistinguishable). Claiming again replaces the secret.
    */
   claim(token: string, id: string, nowMs: number): { orgId: string; kind: DeviceKind; name: string | null; secret: string } | null {
     const hash = sha256(token);
@@ -86,7 +86,8 @@ export class DeviceCredentials {
       const row = this.stmt.getClaim.get(hash);
       if (!row || row.used_ms !== null || row.expires_ms <= nowMs) return null;
       const existing = this.stmt.getCred.get(id);
-      if (existing && existing.org_id !== row.org_id) return null;
+      // Another org's device, or a node token aimed at a gateway's id (or the reverse): refused.
+      if (existing && (existing.org_id !== row.org_id || existing.kind !== row.kind)) return null;
       this.stmt.useClaim.run(nowMs, id, hash);
       const kind: DeviceKind = row.kind === 'gateway' ? 'gateway' : 'node';
       const secret = randomBytes(32).toString('base64url');
@@ -105,7 +106,7 @@ export class DeviceCredentials {
       if (!row) return null;
       this.cache.set(id, row);
     }
-    if (!timingSafeEqual(sha256(secret), row.secret_hash)) return null;
+    if (!digestMatches(secret, row.secret_hash)) return null;
     return { orgId: row.org_id, id: row.id, kind: row.kind === 'gateway' ? 'gateway' : 'node' };
   }
 

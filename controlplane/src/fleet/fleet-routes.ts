@@ -63,7 +63,9 @@ export async function fleetRoutes(app: FastifyInstance, { services, guard }: Rou
     if (req.body.capabilities) fleet.setCapabilities(orgId, id, req.body.capabilities);
     ingest.nodeEvent(orgId, id, 'node.claimed');
     if (kind === 'gateway') {
-      const url = services.config.mqttPublicUrl ?? `mqtt://${services.config.mqttHost}:${services.brokerPort()}`;
+      // A claim again replaces the secret: a session on the old one ends.
+      services.disconnectGateway(orgId, hex);
+      const url = services.config.mqttPublicUrl ?? `mqtt://${brokerHost(services.config.mqttHost, req.hostname)}:${services.brokerPort()}`;
       return reply.status(201).send({ deviceId: id, kind, mqtt: { url, username: hex, password: secret } });
     }
     return reply.status(201).send({ deviceId: id, kind, deviceToken: `ubd_${hex}_${secret}` });
@@ -163,6 +165,12 @@ const capabilitiesSchema = {
   additionalProperties: false,
   properties: { radio: { type: 'boolean' }, gps: { type: 'boolean' }, camera: { type: 'boolean' }, modules: { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 64 } } },
 } as const;
+
+/** Where a gateway should dial: the broker's address, or the hub's own name when it listens everywhere. */
+function brokerHost(bound: string, requestHost: string): string {
+  if (bound !== '0.0.0.0' && bound !== '::') return bound.includes(':') ? `[${bound}]` : bound;
+  return requestHost.replace(/:\d+$/, '');
+}
 
 function deviceFromToken(header: string | undefined, credentials: RouteDeps['services']['core']['credentials']) {
   const m = header ? /^Bearer ubd_([0-9a-f]{8})_([A-Za-z0-9_-]{20,100})$/.exec(header) : null;

@@ -148,7 +148,11 @@ export class FleetStore {
   private readonly knownOnline = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly db: HubDb) {
+  constructor(
+    private readonly db: HubDb,
+    /** A timed flush that failed (storage); the beats stay held and are tried again. */
+    private readonly onFlushError: (err: unknown) => void = () => undefined,
+  ) {
     db.exec(SCHEMA);
     this.stmt = {
       get: db.prepare<[string, string], NodeRow>('SELECT * FROM fleet_nodes WHERE org_id = ? AND id = ?'),
@@ -218,20 +222,35 @@ export class FleetStore {
       const prev = this.pendingBeats.get(k);
       if (prev) absorb(prev, h);
       else this.pendingBeats.set(k, { ...h });
-      this.flushTimer ??= setTimeout(() => this.flushHeartbeats(), HEARTBEAT_FLUSH_MS).unref();
+      this.flushTimer ??= setTimeout(() => this.timedFlush(), HEARTBEAT_FLUSH_MS).unref();
       return { cameOnline: false };
     }
     return { cameOnline: this.db.transaction(() => this.applyHeartbeat(h))() };
   }
 
-  /** Writes the heartbeats held in memory, in one transaction. */
+  /** Writes the heartbeats held in memory, in one transaction; on failure they stay held. */
   flushHeartbeats(): void {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.pendingBeats.size === 0) return;
-    const beats = [...this.pendingBeats.values()];
+    // Taken out first: writing a beat reads the store, which would flush again.
+    const beats = [...this.pendingBeats.entries()];
     this.pendingBeats.clear();
-    this.db.transaction(() => beats.forEach((b) => this.applyHeartbeat(b)))();
+    try {
+      this.db.transaction(() => beats.forEach(([, b]) => this.applyHeartbeat(b)))();
+    } catch (err) {
+      for (const [k, b] of beats) this.pendingBeats.set(k, b);
+      throw err;
+    }
+  }
+
+  private timedFlush(): void {
+    try {
+      this.flushHeartbeats();
+    } catch (err) {
+      this.onFlushError(err);
+      this.flushTimer ??= setTimeout(() => this.timedFlush(), HEARTBEAT_FLUSH_MS).unref();
+    }
   }
 
   private applyHeartbeat(h: Heartbeat): boolean {

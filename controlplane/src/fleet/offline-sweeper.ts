@@ -7,6 +7,8 @@ export interface OfflineSweeperOptions {
   sweep: (cutoffMs: number) => Array<{ orgId: string; id: string }>;
   touchConnected: (nowMs: number) => void;
   announce: (orgId: string, id: string) => void;
+  /** A sweep that failed (storage): reported, and tried again at the next tick. */
+  onError: (err: unknown) => void;
 }
 
 export class OfflineSweeper {
@@ -17,7 +19,13 @@ export class OfflineSweeper {
   start(): void {
     // Often enough that "offline" shows at most a fifth of the limit late; at most every 30 s.
     const every = Math.max(1000, Math.min(30_000, Math.floor(this.o.offlineAfterMs / 5)));
-    this.timer = setInterval(() => this.runOnce(), every);
+    this.timer = setInterval(() => {
+      try {
+        this.runOnce();
+      } catch (err) {
+        this.o.onError(err);
+      }
+    }, every);
     this.timer.unref();
   }
 

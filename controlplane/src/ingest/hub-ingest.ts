@@ -50,6 +50,7 @@ const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
 export class HubIngest {
   readonly stats: IngestStats = { stored: 0, duplicates: 0, ignored: 0, drops: { bad_topic: 0, bad_envelope: 0, bad_payload: 0, foreign_gateway: 0 } };
   private readonly pending = new Map<number, { orgId: string; timer: NodeJS.Timeout }>();
+  private closed = false;
 
   constructor(private readonly o: HubIngestOptions) {}
 
@@ -96,8 +97,9 @@ export class HubIngest {
     return this.drop('bad_topic', gatewayId, topic);
   }
 
-  /** Sends every event still inside its collection window now (shutdown). */
-  flush(): void {
+  /** At shutdown, once the broker is closed: every event still inside its collection window goes out now. */
+  close(): void {
+    this.closed = true;
     for (const [recordId, p] of this.pending) {
       clearTimeout(p.timer);
       this.emitRecord(p.orgId, recordId);
@@ -197,7 +199,7 @@ export class HubIngest {
     } else if (kind === 'ack') {
       // A routing reply names the packet it answers in requestId (as the mesh router writes it).
       const answered = num(doc.requestId);
-      if (answered !== null) this.o.downlink.ack(orgId, answered, typeof doc.error === 'string' ? doc.error : null);
+      if (answered !== null) this.o.downlink.ack(orgId, nodeId, answered, typeof doc.error === 'string' ? doc.error : null);
     }
   }
 
@@ -226,7 +228,7 @@ export class HubIngest {
   }
 
   private scheduleEvent(orgId: string, recordId: number): void {
-    if (this.o.dedupWindowMs <= 0) {
+    if (this.o.dedupWindowMs <= 0 || this.closed) {
       this.emitRecord(orgId, recordId);
       return;
     }
@@ -237,8 +239,13 @@ export class HubIngest {
 
   private emitRecord(orgId: string, recordId: number): void {
     this.pending.delete(recordId);
-    const record = this.o.records.get(orgId, recordId);
-    if (record) this.o.events.append({ orgId, topic: 'mesh', type: `mesh.${record.kind}`, data: record as unknown as Record<string, unknown> });
+    // Runs from a timer: a storage error here is logged, never thrown into the event loop.
+    try {
+      const record = this.o.records.get(orgId, recordId);
+      if (record) this.o.events.append({ orgId, topic: 'mesh', type: `mesh.${record.kind}`, data: record as unknown as Record<string, unknown> });
+    } catch (err) {
+      this.o.logger.error({ err, recordId }, 'could not raise the event for a stored record');
+    }
   }
 
   nodeEvent(orgId: string, nodeId: string, type: string): void {

@@ -73,10 +73,11 @@ export class Downlink {
     else if (report.status === 'refused') this.update(orgId, report.ref, 'failed', { error: report.error ?? 'refused by the gateway' });
   }
 
-  /** A routing reply heard from the mesh: the node acknowledged (or refused) one of our packets. */
-  ack(orgId: string, packetId: number, error: string | null): void {
+  /** A routing reply heard from the mesh: node `from` acknowledged (or refused) one of our packets. */
+  ack(orgId: string, from: string, packetId: number, error: string | null): void {
     const m = this.o.store.byPacketId(orgId, packetId);
-    if (!m) return;
+    // Only the addressee answers for a message to one node (a relay's reply to a broadcast counts).
+    if (!m || (m.to !== BROADCAST_TARGET && m.to !== from)) return;
     if (!error || error === 'NONE') this.update(orgId, m.id, 'delivered');
     else this.update(orgId, m.id, 'failed', { error });
   }

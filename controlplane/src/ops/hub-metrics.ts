@@ -23,5 +23,6 @@ export function registerHubMetrics(registry: Registry, services: HubServices, br
   gauge('unibos_hub_gateways_connected', 'Gateways connected to the hub broker', (g) => g.set(broker()?.stats.connected ?? 0));
   gauge('unibos_hub_broker_auth_failures_total', 'Refused hub broker connections', (g) => g.set(broker()?.stats.authFailures ?? 0));
   gauge('unibos_hub_broker_denied_total', 'Publishes and subscriptions the hub broker denied', (g) => g.set(broker()?.stats.denied ?? 0));
+  gauge('unibos_hub_broker_store_failures_total', 'Gateway publishes not acknowledged because storing them failed', (g) => g.set(broker()?.stats.storeFailures ?? 0));
   gauge('unibos_hub_last_event_id', 'Newest event id', (g) => g.set(services.events.lastId()));
 }
