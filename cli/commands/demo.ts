@@ -14,6 +14,7 @@ import { Device, SimAir, loadNodeConfig, loadOrCreateIdentity, runNode, type Run
 import { DeviceCredentials, openGatewayDb, runGateway, type RunningGateway } from '@unibos/gateway';
 import { createFirstAdmin, hubConfigDefaults, runHub, type RunningHub } from '@unibos/controlplane';
 import { integer, parseCommand } from '../cli-args.ts';
+import { runUntilSignal } from '../node-flags.ts';
 import { claimGatewayAtHub, type HubCredentials } from '../hub-claim.ts';
 
 const HELP = `usage: unibos demo [options]
@@ -142,14 +143,7 @@ export async function run(argv: string[]): Promise<number> {
         `  API docs   ${hub.url}/docs\n  Sensors    mqtt://127.0.0.1:${gateway.broker.ports.mqtt} (user demo-weather; add your own with 'unibos gateway device add ID --data-dir ${gwDir}')\n` +
         `  State      ${dataDir} (--fresh starts over)\n\nNodes appear on the map within a minute. Ctrl-C stops everything.\n`,
     );
-    await new Promise<void>((resolveStop) => {
-      const shutdown = (): void => {
-        setTimeout(() => process.exit(1), 8000).unref();
-        void stopAll().then(resolveStop);
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
-    });
+    await runUntilSignal({ stop: stopAll }, logger);
     return 0;
   } catch (err) {
     await stopAll();

@@ -2,6 +2,7 @@
 // A node's repeated SOS (it resends until a gateway answers) stays one open alert.
 
 import type { HubDb } from '../storage/hub-db.ts';
+import { FilteredQuery } from '../storage/filtered-query.ts';
 
 export type AlertState = 'open' | 'acknowledged' | 'resolved';
 
@@ -56,9 +57,11 @@ CREATE INDEX IF NOT EXISTS alerts_node ON alerts (org_id, node_id, level, state)
 
 export class AlertStore {
   private readonly stmt;
+  private readonly listQuery: FilteredQuery<AlertRow>;
 
-  constructor(private readonly db: HubDb) {
+  constructor(db: HubDb) {
     db.exec(SCHEMA);
+    this.listQuery = new FilteredQuery(db, 'SELECT * FROM alerts', 'ORDER BY id DESC');
     this.stmt = {
       openFor: db.prepare<[string, string, string], AlertRow>("SELECT * FROM alerts WHERE org_id = ? AND node_id = ? AND level = ? AND state != 'resolved' ORDER BY id DESC LIMIT 1"),
       insert: db.prepare<[string, string, string, string, number | null, number | null, number, number]>(
@@ -102,12 +105,7 @@ export class AlertStore {
   }
 
   list(orgId: string, q: { state?: AlertState; limit: number; before?: number }): HubAlert[] {
-    const where = ['org_id = ?'];
-    const args: Array<string | number> = [orgId];
-    if (q.state) (where.push('state = ?'), args.push(q.state));
-    if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
-    args.push(q.limit);
-    return this.db.prepare<typeof args, AlertRow>(`SELECT * FROM alerts WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`).all(...args).map(toAlert);
+    return this.listQuery.all([['org_id = ?', orgId], ['state = ?', q.state], ['id < ?', q.before]], q.limit).map(toAlert);
   }
 }
 

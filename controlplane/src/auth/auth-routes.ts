@@ -34,11 +34,7 @@ export async function authRoutes(app: FastifyInstance, { services, guard }: Rout
   app.setSchemaErrorFormatter((errors, dataVar) => schemaErrorMessage(errors, dataVar));
 
   // Any valid caller, whatever its permissions (e.g. /me for a key scoped to 'send' only).
-  const signedIn = async (request: FastifyRequest): Promise<void> => {
-    const ctx = request.auth ?? (await auth.authenticate(request));
-    if (!ctx) throw new HubError('E_AUTH_REQUIRED', 'authentication required: send Authorization: Bearer <access token or API key>');
-    request.auth = ctx;
-  };
+  const signedIn = guard();
   const caller = (request: FastifyRequest): AuthContext => {
     if (!request.auth) throw new HubError('E_AUTH_REQUIRED', 'authentication required');
     return request.auth;

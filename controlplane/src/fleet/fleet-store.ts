@@ -2,6 +2,7 @@
 // gateways hear each node, last position, battery and signal. SQLite, written per heard message.
 
 import type { HubDb } from '../storage/hub-db.ts';
+import { FilteredQuery } from '../storage/filtered-query.ts';
 
 export type DeviceKind = 'node' | 'gateway';
 
@@ -147,6 +148,7 @@ export class FleetStore {
   private readonly pendingBeats = new Map<string, Heartbeat>();
   private readonly knownOnline = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
+  private readonly listQuery: FilteredQuery<NodeRow>;
 
   constructor(
     private readonly db: HubDb,
@@ -154,6 +156,7 @@ export class FleetStore {
     private readonly onFlushError: (err: unknown) => void = () => undefined,
   ) {
     db.exec(SCHEMA);
+    this.listQuery = new FilteredQuery(db, 'SELECT * FROM fleet_nodes', 'ORDER BY id');
     this.stmt = {
       get: db.prepare<[string, string], NodeRow>('SELECT * FROM fleet_nodes WHERE org_id = ? AND id = ?'),
       insert: db.prepare<[string, string, string, number]>(`INSERT OR IGNORE INTO fleet_nodes (org_id, id, kind, created_ms) VALUES (?, ?, ?, ?)`),
@@ -303,19 +306,8 @@ export class FleetStore {
 
   list(orgId: string, q: NodeQuery): FleetNode[] {
     this.flushHeartbeats();
-    const where = ['org_id = ?'];
-    const args: Array<string | number> = [orgId];
-    if (q.status) where.push(`online = ${q.status === 'online' ? 1 : 0}`);
-    if (q.kind) {
-      where.push('kind = ?');
-      args.push(q.kind);
-    }
-    if (q.after) {
-      where.push('id > ?');
-      args.push(q.after);
-    }
-    args.push(q.limit);
-    const rows = this.db.prepare<typeof args, NodeRow>(`SELECT * FROM fleet_nodes WHERE ${where.join(' AND ')} ORDER BY id LIMIT ?`).all(...args);
+    const status = q.status === undefined ? undefined : q.status === 'online' ? 1 : 0;
+    const rows = this.listQuery.all([['org_id = ?', orgId], ['online = ?', status], ['kind = ?', q.kind], ['id > ?', q.after]], q.limit);
     if (rows.length === 0) return [];
     // One query for the whole page's receptions, not one per node.
     const heard = new Map<string, HeardRow[]>();

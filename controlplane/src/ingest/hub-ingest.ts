@@ -47,6 +47,11 @@ const SENSOR_PART = /^[A-Za-z0-9_.:-]{1,64}$/;
 /** Accept a gateway's receive time unless its clock is this far ahead of ours. */
 const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
 
+/** A finite number from untrusted JSON, else null. */
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
 export class HubIngest {
   readonly stats: IngestStats = { stored: 0, duplicates: 0, ignored: 0, drops: { bad_topic: 0, bad_envelope: 0, bad_payload: 0, foreign_gateway: 0 } };
   private readonly pending = new Map<number, { orgId: string; timer: NodeJS.Timeout }>();
@@ -152,7 +157,6 @@ export class HubIngest {
     if (typeof packetId !== 'number' || !Number.isInteger(packetId) || packetId < 0 || packetId > 0xffffffff || doc.from !== nodeId) return this.drop('bad_payload', gw, `mesh/${kind}`);
     const rx = typeof doc.rxTime === 'string' ? Date.parse(doc.rxTime) : NaN;
     const timeMs = Number.isFinite(rx) && rx <= now + MAX_CLOCK_AHEAD_MS ? rx : now;
-    const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
     const reception = { gatewayId: gw, rssi: num(doc.rssi), snr: num(doc.snr), hops: num(doc.hops), timeMs };
     const { gatewayId: _g, rssi: _r, snr: _s, hops: _h, rxTime: _t, ...data } = doc;
     const { id: recordId, created } = this.o.records.add(orgId, { nodeId, kind, packetId, timeMs, data, reception });
@@ -169,7 +173,6 @@ export class HubIngest {
   }
 
   private applyKind(orgId: string, nodeId: string, kind: string, doc: Record<string, unknown>, timeMs: number): void {
-    const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
     if (kind === 'position') {
       const lat = num(doc.latitude);
       const lon = num(doc.longitude);

@@ -3,6 +3,7 @@
 // network server keeps one uplink with its gateways' metadata.
 
 import type { HubDb } from '../storage/hub-db.ts';
+import { FilteredQuery } from '../storage/filtered-query.ts';
 
 export interface Reception {
   gatewayId: string;
@@ -77,9 +78,11 @@ CREATE TABLE IF NOT EXISTS mesh_receptions (
 
 export class RecordStore {
   private readonly stmt;
+  private readonly listQuery: FilteredQuery<RecordRow>;
 
-  constructor(private readonly db: HubDb) {
+  constructor(db: HubDb) {
     db.exec(SCHEMA);
+    this.listQuery = new FilteredQuery(db, 'SELECT * FROM mesh_records', 'ORDER BY id DESC');
     this.stmt = {
       find: db.prepare<[string, string, number, number], { id: number }>('SELECT id FROM mesh_records WHERE org_id = ? AND node_id = ? AND packet_id = ? AND time_ms >= ? ORDER BY id DESC LIMIT 1'),
       insert: db.prepare<[string, string, string, number, number, string]>('INSERT INTO mesh_records (org_id, node_id, kind, packet_id, time_ms, data) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -110,23 +113,8 @@ export class RecordStore {
   }
 
   query(orgId: string, q: RecordQuery): MeshRecord[] {
-    const where = ['org_id = ?'];
-    const args: Array<string | number> = [orgId];
-    const add = (sql: string, v: string | number | undefined): void => {
-      if (v === undefined) return;
-      where.push(sql);
-      args.push(v);
-    };
-    add('node_id = ?', q.nodeId);
-    add('kind = ?', q.kind);
-    add('time_ms >= ?', q.fromMs);
-    add('time_ms < ?', q.toMs);
-    add('id < ?', q.before);
-    args.push(q.limit);
-    return this.db
-      .prepare<typeof args, RecordRow>(`SELECT * FROM mesh_records WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`)
-      .all(...args)
-      .map((r) => this.toRecord(r));
+    const filters = [['org_id = ?', orgId], ['node_id = ?', q.nodeId], ['kind = ?', q.kind], ['time_ms >= ?', q.fromMs], ['time_ms < ?', q.toMs], ['id < ?', q.before]] as const;
+    return this.listQuery.all(filters, q.limit).map((r) => this.toRecord(r));
   }
 
   private toRecord(row: RecordRow): MeshRecord {

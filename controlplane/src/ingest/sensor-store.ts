@@ -1,6 +1,7 @@
 // Sensor readings forwarded by gateways (unibos/v1/sensor/{sensorId}/{metric}), per org.
 
 import type { HubDb } from '../storage/hub-db.ts';
+import { FilteredQuery } from '../storage/filtered-query.ts';
 
 export interface SensorReading {
   metric: string;
@@ -48,9 +49,11 @@ CREATE TABLE IF NOT EXISTS sensor_latest (
 
 export class SensorStore {
   private readonly stmt;
+  private readonly readingsQuery: FilteredQuery<ReadingRow>;
 
-  constructor(private readonly db: HubDb) {
+  constructor(db: HubDb) {
     db.exec(SCHEMA);
+    this.readingsQuery = new FilteredQuery(db, 'SELECT id, metric, value, raw, time_ms FROM sensor_readings', 'ORDER BY id DESC');
     this.stmt = {
       insert: db.prepare<[string, string, string, number | null, string | null, string, number]>(
         'INSERT INTO sensor_readings (org_id, sensor_id, metric, value, raw, gateway_id, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -91,17 +94,8 @@ export class SensorStore {
 
   /** Newest first; `before` is the previous page's last cursor. */
   readings(orgId: string, sensorId: string, q: { metric?: string; fromMs?: number; toMs?: number; limit: number; before?: number }): Array<SensorReading & { cursor: number }> {
-    const where = ['org_id = ?', 'sensor_id = ?'];
-    const args: Array<string | number> = [orgId, sensorId];
-    if (q.metric !== undefined) (where.push('metric = ?'), args.push(q.metric));
-    if (q.fromMs !== undefined) (where.push('time_ms >= ?'), args.push(q.fromMs));
-    if (q.toMs !== undefined) (where.push('time_ms < ?'), args.push(q.toMs));
-    if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
-    args.push(q.limit);
-    return this.db
-      .prepare<typeof args, ReadingRow>(`SELECT id, metric, value, raw, time_ms FROM sensor_readings WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`)
-      .all(...args)
-      .map((row) => ({ ...reading(row), cursor: row.id }));
+    const filters = [['org_id = ?', orgId], ['sensor_id = ?', sensorId], ['metric = ?', q.metric], ['time_ms >= ?', q.fromMs], ['time_ms < ?', q.toMs], ['id < ?', q.before]] as const;
+    return this.readingsQuery.all(filters, q.limit).map((row) => ({ ...reading(row), cursor: row.id }));
   }
 }
 

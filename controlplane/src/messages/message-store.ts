@@ -3,6 +3,7 @@
 //   -> delivered (the node acknowledged it; for a broadcast: the mesh relayed it) | failed.
 
 import type { HubDb } from '../storage/hub-db.ts';
+import { FilteredQuery } from '../storage/filtered-query.ts';
 
 export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'failed';
 
@@ -62,9 +63,11 @@ CREATE INDEX IF NOT EXISTS downlink_pending ON downlink_messages (status);`;
 
 export class MessageStore {
   private readonly stmt;
+  private readonly listQuery: FilteredQuery<MessageRow>;
 
-  constructor(private readonly db: HubDb) {
+  constructor(db: HubDb) {
     db.exec(SCHEMA);
+    this.listQuery = new FilteredQuery(db, 'SELECT * FROM downlink_messages', 'ORDER BY seq DESC');
     this.stmt = {
       insert: db.prepare<{ id: string; org: string; to: string; kind: string; text: string; level: string | null; magnitude: number | null; gateways: string; t: number; by: string }>(
         `INSERT INTO downlink_messages (id, org_id, to_node, kind, text, level, magnitude, status, gateways, created_ms, updated_ms, created_by)
@@ -108,12 +111,8 @@ export class MessageStore {
   }
 
   list(orgId: string, q: { to?: string; limit: number; before?: string }): DownlinkMessage[] {
-    const where = ['org_id = ?'];
-    const args: Array<string | number> = [orgId];
-    if (q.to) (where.push('to_node = ?'), args.push(q.to));
-    if (q.before) (where.push('seq < (SELECT seq FROM downlink_messages WHERE id = ?)'), args.push(q.before));
-    args.push(q.limit);
-    return this.db.prepare<typeof args, MessageRow>(`SELECT * FROM downlink_messages WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`).all(...args).map(toMessage);
+    const filters = [['org_id = ?', orgId], ['to_node = ?', q.to || undefined], ['seq < (SELECT seq FROM downlink_messages WHERE id = ?)', q.before || undefined]] as const;
+    return this.listQuery.all(filters, q.limit).map(toMessage);
   }
 }
 

@@ -12,13 +12,14 @@ import { brand } from './login-view.js';
  */
 export function renderSetup(root, api, opts) {
   const error = h('p', { class: 'form-error', role: 'alert' });
+  const alreadySetUp = () => replace(error, 'This hub is already set up. ', h('a', { href: '/', onclick: (/** @type {Event} */ ev) => (ev.preventDefault(), opts.onSignIn()) }, 'Sign in instead'), '.');
   const field = (/** @type {string} */ id, /** @type {string} */ label, /** @type {Record<string, unknown>} */ props) => {
     const input = h('input', { id, name: id, ...props });
     return { input, row: h('div', { class: 'field' }, h('label', { for: id }, label), input) };
   };
   const name = field('setup-name', 'Your name', { autocomplete: 'name' });
   const email = field('setup-email', 'Email', { type: 'email', autocomplete: 'username', required: true });
-  const password = field('setup-password', 'Password', { type: 'password', autocomplete: 'new-password', required: true, minlength: '8' });
+  const password = field('setup-password', 'Password', { type: 'password', autocomplete: 'new-password', required: true, minlength: '10' });
   const orgName = field('setup-org', 'Organisation name', { autocomplete: 'organization', placeholder: 'e.g. Valley Rescue Team' });
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Create admin account');
   const form = h(
@@ -47,7 +48,7 @@ export function renderSetup(root, api, opts) {
     } catch (err) {
       submit.disabled = false;
       if (err instanceof ApiError && (err.code === 'E_SETUP_DONE' || err.status === 409)) {
-        replace(error, 'This hub is already set up. ', h('a', { href: '/', onclick: (/** @type {Event} */ ev) => (ev.preventDefault(), opts.onSignIn()) }, 'Sign in instead'), '.');
+        alreadySetUp();
       } else {
         error.textContent = err instanceof Error ? err.message : String(err);
       }
@@ -57,7 +58,7 @@ export function renderSetup(root, api, opts) {
   replace(root, h('main', { class: 'auth-page' }, brand(), form));
   void api.getPublic('/api/v1/setup').then(
     (state) => {
-      if (state && state.needed === false) replace(error, 'This hub is already set up. ', h('a', { href: '/', onclick: (/** @type {Event} */ ev) => (ev.preventDefault(), opts.onSignIn()) }, 'Sign in instead'), '.');
+      if (state && state.needed === false) alreadySetUp();
     },
     () => {},
   );
