@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
   const logger = pino({ name: 'unibos-demo', level: process.env.UNIBOS_LOG_LEVEL ?? 'warn' });
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async (): Promise<void> => {
-    for (const s of stops.reverse()) await s().catch((err: unknown) => logger.error({ err }, 'demo: error while stopping'));
+    for (const s of [...stops].reverse()) await s().catch((err: unknown) => logger.error({ err }, 'demo: error while stopping'));
   };
 
   try {

@@ -40,7 +40,7 @@ export async function runHub(config: HubConfig, options: RunHubOptions): Promise
   collectDefaultMetrics({ register: metrics });
   const stops: Array<() => Promise<void> | void> = [() => void db.close()];
   const stop = async (): Promise<void> => {
-    for (const s of stops.reverse()) {
+    for (const s of [...stops].reverse()) {
       try {
         await s();
       } catch (err) {
