@@ -123,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
       const nodeDir = join(dataDir, 'nodes', `node-${i + 1}`);
       mkdirSync(nodeDir, { recursive: true, mode: 0o700 });
       // Livelier than a field device (900 s, 1800 s), so the map and the fleet table fill within a minute.
-      writeFileSync(join(nodeDir, 'config.json'), `${JSON.stringify({ beacons: { positionIntervalS: 60, telemetryIntervalS: 120 } }, null, 2)}\n`);
+      writeFileSync(join(nodeDir, 'config.json'), `${JSON.stringify({ beacons: { positionIntervalS: 30, telemetryIntervalS: 120 } }, null, 2)}\n`);
       const node = await runNode(
         loadNodeConfig({ env: {}, flags: { ...baseFlags, 'data-dir': nodeDir, air: air0, lat: latitude.toFixed(6), lon: longitude.toFixed(6), name } }),
         { logger: logger.child({ part: `node-${i + 1}` }) },
