@@ -37,3 +37,4 @@ export { summarizeRuns, percentile, type RunSummary } from './sim/run-summary.ts
 
 export * from './hub/hub-envelope.ts';
 export { hashSecret, verifySecret, parseSecretHash, DEFAULT_SCRYPT_PARAMS, type ScryptParams } from './crypto/secret-hash.ts';
+export * from './hub/sos-stage.ts';

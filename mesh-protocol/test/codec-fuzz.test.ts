@@ -10,7 +10,7 @@ import { ChannelSet, DEFAULT_CHANNEL, deriveChannelKey } from '../src/crypto/cha
 import { decodeFrame, encodeFrame } from '../src/frame/frame-codec.ts';
 import { MAX_DATA_BYTES, MAX_HOP_LIMIT } from '../src/frame/header.ts';
 import type { FrameHeader } from '../src/frame/header.ts';
-import { ALERT_LEVELS, NODE_ROLES, ROUTING_ERRORS, decodeData, decodeEnvelope, encodeData } from '../src/frame/schema.ts';
+import { ALERT_LEVELS, NODE_ROLES, ROUTING_ERRORS, SOS_PROGRESS_STAGES, decodeData, decodeEnvelope, encodeData } from '../src/frame/schema.ts';
 import type { Alert, Data, DataBody, DataMeta, Neighbor, Position } from '../src/frame/schema.ts';
 
 const RUNS = 1000;
@@ -76,6 +76,9 @@ const body: fc.Arbitrary<DataBody> = fc.oneof(
     }, NP)
     .map((nodeInfo): DataBody => ({ nodeInfo })),
   fc.constantFrom(...ROUTING_ERRORS).map((error): DataBody => ({ routing: { error } })),
+  fc
+    .record({ stage: fc.constantFrom(...SOS_PROGRESS_STAGES), time: u32, by: str(24) }, NP)
+    .map((sos): DataBody => ({ routing: { error: 'NONE', sos } })),
   fc
     .record({
       route: fc.array(u32, { maxLength: 8 }),

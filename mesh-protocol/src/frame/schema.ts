@@ -85,9 +85,24 @@ export const ROUTING_ERRORS = [
 ] as const;
 export type RoutingError = (typeof ROUTING_ERRORS)[number];
 
+export const SOS_PROGRESS_STAGES = ['UNSPECIFIED', 'SENT', 'GATEWAY', 'HUB', 'ACKNOWLEDGED', 'RESOLVED'] as const;
+export type SosProgressStage = (typeof SOS_PROGRESS_STAGES)[number];
+
+/** The wire form of an SOS stage; hub/sos-stage.ts converts it to and from the shared stage model. */
+export interface SosProgress {
+  /** 'UNSPECIFIED' = a stage this build does not know: ignored. */
+  stage: SosProgressStage;
+  /** Unix seconds when the stage was reached; 0 = not given. */
+  time: number;
+  /** Who acknowledged or resolved it; empty when not given. */
+  by: string;
+}
+
 export interface Routing {
   /** 'NONE' is an ACK of Data.requestId. */
   error: RoutingError;
+  /** Only on the answer to an SOS (Data.replyId = its requestId): the stage it has reached. */
+  sos?: SosProgress;
 }
 
 export interface Traceroute {
@@ -205,6 +220,7 @@ export const protoRoot: protobuf.Root = root;
 const ENUM_FALLBACK: ReadonlyMap<string, string> = new Map([
   ['.unibos.v1.Alert.Level', 'UNSPECIFIED'],
   ['.unibos.v1.NodeInfo.Role', 'CLIENT'],
+  ['.unibos.v1.SosProgress.Stage', 'UNSPECIFIED'],
 ]);
 
 /** Fields whose bytes have a fixed length when present. */
