@@ -1,13 +1,14 @@
 // `unibos sos [--safe]`: raise an SOS on the running node, or end it with "I am safe".
 
-import { callNode, type SosStatus } from '@unibos/firmware';
-import { DATA_DIR_HELP, parseControlArgs, printJson } from '../node-control.ts';
+import { callNode, sosSummary, type SosStatus } from '@unibos/firmware';
+import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-control.ts';
 
 const HELP = `usage: unibos sos [--safe] [options]
 
 Raises an SOS, as a long press of the node's button does: an alert with our position, resent at
-growing intervals until a gateway acknowledges it. With --safe, ends a pending SOS and sends
-"I am safe" (a short press).
+growing intervals until a gateway has durably queued it for the hub. \`unibos status\` then shows
+how far it got: taken by a gateway, received by the hub, acknowledged by an admin, resolved.
+With --safe, ends the SOS and sends "I am safe" (a short press).
 
   --safe           cancel the SOS and tell the mesh you are safe
 ${DATA_DIR_HELP}
@@ -24,6 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const s = await callNode<SosStatus>(args.dataDir, 'POST', '/sos');
   if (args.values.json) printJson(s);
-  else process.stdout.write(`SOS raised: copy ${s.copiesSent} queued, resent at growing intervals until a gateway acknowledges it. \`unibos sos --safe\` ends it.\n`);
+  else if (s.resending) process.stdout.write(`SOS raised: copy ${s.copiesSent} queued, resent at growing intervals until a gateway takes it. \`unibos status\` shows how far it got; \`unibos sos --safe\` ends it.\n`);
+  else process.stdout.write(`SOS sent again (it was already ${plain(sosSummary(s))}). \`unibos sos --safe\` ends it.\n`);
   return 0;
 }

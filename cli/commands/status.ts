@@ -1,11 +1,12 @@
 // `unibos status`: what the running node is doing.
 
-import { callNode, type NodeStatus } from '@unibos/firmware';
+import { callNode, sosSummary, type NodeStatus } from '@unibos/firmware';
 import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-control.ts';
 
 const HELP = `usage: unibos status [options]
 
-Shows the running node's identity, radio, GPS fix, mesh counters, outbox and SOS state.
+Shows the running node's identity, radio, GPS fix, mesh counters, outbox and how far
+its SOS got (sent, taken by a gateway, received by the hub, acknowledged, resolved).
 
 ${DATA_DIR_HELP}
 `;
@@ -28,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
       `mesh      channel ${s.mesh.channel}, hop limit ${s.mesh.hopLimit}, channel use ${s.mesh.channelUtilizationPercent}%`,
       `frames    sent ${s.mesh.framesSent}, received ${s.mesh.framesReceived}, delivered ${s.mesh.delivered}, relayed ${s.mesh.relayed}; drops: ${drops}`,
       `outbox    ${s.outbox.queued} queued${s.outbox.oldestAgeS !== null ? `, oldest ${s.outbox.oldestAgeS} s` : ''}${s.outbox.expired ? `, ${s.outbox.expired} given up` : ''}`,
-      `sos       ${s.sos.phase}${s.sos.phase === 'none' ? '' : ` (${s.sos.copiesSent} sent${s.sos.ackedBy ? `, acknowledged by !${s.sos.ackedBy.toString(16).padStart(8, '0')}` : ''})`}`,
+      `sos       ${plain(sosSummary(s.sos))}`,
       `peers     ${s.peers}`,
     ].join('\n') + '\n',
   );

@@ -10,6 +10,7 @@ export { formatNodeId, parseNodeId, loadOrCreateIdentity, type NodeIdentity } fr
 export type { Peer } from './node/peer-store.ts';
 export type { InboxMessage } from './node/inbox.ts';
 export type { SosStatus } from './node/sos.ts';
+export { sosSummary } from './node/sos-summary.ts';
 export { callNode } from './control/control-client.ts';
 export { controlSocketPath } from './control/control-socket.ts';
 export { SimAir, type SimAirOptions, type AirEvent } from './radio/sim-air.ts';

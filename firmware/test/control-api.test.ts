@@ -135,7 +135,7 @@ describe('a node behind its control API', () => {
     assert.equal(status.radio.state, 'ready');
     assert.equal(status.peers, 1);
     assert.deepEqual(Object.keys(status.outbox).sort(), ['expired', 'inFlight', 'oldestAgeS', 'queued']);
-    assert.equal(status.sos.phase, 'none');
+    assert.equal(status.sos.stage, 'none');
 
     const peers = await callNode<{ self: string; peers: Peer[] }>(a.dir, 'GET', '/peers');
     assert.equal(peers.self, status.nodeId);
@@ -208,13 +208,14 @@ describe('a node behind its control API', () => {
 
   test('POST /sos raises an SOS that reaches the neighbour, and POST /safe ends it', async () => {
     const raised = await callNode<SosStatus>(a.dir, 'POST', '/sos');
-    assert.equal(raised.phase, 'pending');
+    assert.equal(raised.stage, 'sent');
+    assert.equal(raised.resending, true);
     net.run(30_000);
-    assert.equal((await callNode<NodeStatus>(a.dir, 'GET', '/status')).sos.phase, 'pending');
+    assert.equal((await callNode<NodeStatus>(a.dir, 'GET', '/status')).sos.stage, 'sent');
     const safe = await callNode<{ packetId: number; cancelledSos: boolean }>(a.dir, 'POST', '/safe');
     assert.equal(safe.cancelledSos, true);
     net.run(60_000);
-    assert.equal((await callNode<NodeStatus>(a.dir, 'GET', '/status')).sos.phase, 'cancelled');
+    assert.equal((await callNode<NodeStatus>(a.dir, 'GET', '/status')).sos.cancelled, true);
     assert.deepEqual(
       b.device.inbox.latest().filter((m) => m.kind === 'alert').map((m) => m.level),
       ['SOS', 'SAFE'],

@@ -97,6 +97,16 @@ function line(
   };
 }
 
+/**
+ * What the gateway's bridge does once an SOS is committed to its hub outbox: answer `gateway`.
+ * (The device alone never answers an SOS it merely heard.)
+ */
+function answerAsGateway(node: Node): void {
+  node.device.router.on('heard', (h) => {
+    if (h.data.alert?.level === 'SOS' && h.data.wantResponse && h.data.requestId) node.device.answerSos(h.header.from, h.data.requestId, { stage: 'gateway', timeMs: 0, by: '' });
+  });
+}
+
 test('a text from A reaches C through B exactly once, and A knows B at 1 hop and C at 2', async () => {
   const net = line(['A', 'B', 'C']);
   await net.startAll();
@@ -117,25 +127,28 @@ test('a text from A reaches C through B exactly once, and A knows B at 1 hop and
   assert.equal(peers.get(c.identity.nodeId)?.longName, 'C', 'names come from NodeInfo announcements');
 });
 
-test('an SOS is resent at growing intervals until a gateway acknowledges it', async () => {
+test('an SOS is resent at growing intervals until a gateway has taken it', async () => {
   const net = line(['A', 'B', 'C'], { roles: { A: 'GATEWAY' } });
+  answerAsGateway(net.get('A'));
   await net.startAll();
   net.run(30_000);
   const c = net.get('C').device;
   // The gateway is away at first (its radio down): nothing hears C's SOS beyond B.
   net.get('A').radio.set('recovering');
   const raised = c.raiseSos();
-  assert.equal(raised.phase, 'pending');
+  assert.equal(raised.stage, 'sent');
+  assert.equal(raised.resending, true);
   net.run(60_000 + 120_000 + 30_000); // copies at 0, 60 s, 180 s
-  assert.equal(c.status().sos.phase, 'pending');
+  assert.equal(c.status().sos.stage, 'sent');
   assert.equal(c.status().sos.copiesSent, 3);
   assert.equal(net.get('B').device.inbox.since().filter((m) => m.level === 'SOS').length, 1, 'B stores the SOS once, not once per copy');
 
   net.get('A').radio.set('ready');
   net.run(300_000); // the next copy at 420 s reaches the gateway
   const s = c.status().sos;
-  assert.equal(s.phase, 'acknowledged');
-  assert.equal(s.ackedBy, net.get('A').identity.nodeId);
+  assert.equal(s.stage, 'gateway', 'taken by the gateway; nobody at the hub has seen it yet');
+  assert.equal(s.resending, false);
+  assert.equal(s.answeredBy, net.get('A').identity.nodeId);
   const copies = s.copiesSent;
   net.run(3_600_000);
   assert.equal(c.status().sos.copiesSent, copies, 'no copies after the acknowledgement');
@@ -157,7 +170,7 @@ test('an SOS without any gateway keeps going, and "I am safe" ends it', async ()
   assert.equal(safe.cancelledSos, true);
   net.run(3_600_000);
   assert.equal(a.status().sos.copiesSent, copies);
-  assert.equal(a.status().sos.phase, 'cancelled');
+  assert.equal(a.status().sos.cancelled, true);
   const atB = net.get('B').device.inbox.since();
   assert.deepEqual(atB.map((m) => m.level), ['SOS', 'SAFE']);
 });
@@ -286,7 +299,7 @@ test('the button: a long press raises an SOS (LED blinks fast, B buzzes), a shor
   ioA.setInput(pins.button, 0);
   net.run(4_000);
   ioA.setInput(pins.button, 1);
-  assert.equal(a.status().sos.phase, 'pending');
+  assert.equal(a.status().sos.stage, 'sent');
   const t = net.scheduler.now();
   net.run(2_000);
   assert.ok(ledOnEdges(ioA, pins.led, t, t + 2_000) >= 8, 'SOS pending blinks the LED fast');
@@ -299,7 +312,7 @@ test('the button: a long press raises an SOS (LED blinks fast, B buzzes), a shor
   net.run(300); // a short press
   ioA.setInput(pins.button, 1);
   net.run(60_000);
-  assert.equal(a.status().sos.phase, 'cancelled');
+  assert.equal(a.status().sos.cancelled, true);
   assert.deepEqual(net.get('B').device.inbox.since().map((m) => m.level), ['SOS', 'SAFE']);
 });
 
@@ -321,14 +334,15 @@ test('a message whose radio fails before it goes on air stays queued and goes wh
 
 test('an SOS does not wait behind texts for a node that is not there', async () => {
   const net = line(['A', 'B'], { roles: { B: 'GATEWAY' } });
+  answerAsGateway(net.get('B'));
   await net.startAll();
   net.run(30_000);
   const a = net.get('A').device;
   for (let i = 0; i < 5; i++) a.sendText(`for the absent ${i}`, 0x0bad_cafe);
   const t0 = net.scheduler.now();
   a.raiseSos();
-  for (let i = 0; i < 600 && a.status().sos.phase !== 'acknowledged'; i++) net.run(100);
-  assert.equal(a.status().sos.phase, 'acknowledged');
+  for (let i = 0; i < 600 && a.status().sos.stage !== 'gateway'; i++) net.run(100);
+  assert.equal(a.status().sos.stage, 'gateway');
   assert.ok(net.scheduler.now() - t0 < 30_000, `acknowledged after ${Math.round((net.scheduler.now() - t0) / 1000)} s`);
   assert.equal(a.outbox.size, 5, 'the texts are still waiting for their destination');
 });

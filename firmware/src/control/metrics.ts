@@ -2,6 +2,7 @@
 // operator graphs (frames, drops by reason, channel use, outbox depth, peers), read at scrape time.
 
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { sosStageRank } from '@unibos/mesh-protocol';
 import type { Device } from '../node/device.ts';
 
 export function createNodeMetrics(device: Device): Registry {
@@ -25,7 +26,11 @@ export function createNodeMetrics(device: Device): Registry {
   gauge('unibos_outbox_queued', 'Own messages stored, not yet sent or acknowledged', (g) => g.set(device.outbox.size));
   gauge('unibos_peers', 'Nodes in the node database', (g) => g.set(device.peers.all().length));
   gauge('unibos_radio_ready', '1 while the radio can send', (g) => g.set(device.status().radio.state === 'ready' ? 1 : 0));
-  gauge('unibos_sos_pending', '1 while our SOS waits for an acknowledgement', (g) => g.set(device.status().sos.phase === 'pending' ? 1 : 0));
+  gauge('unibos_sos_pending', '1 while our SOS is resent, waiting for a gateway to take it', (g) => g.set(device.status().sos.resending ? 1 : 0));
+  gauge('unibos_sos_stage', 'How far our SOS got: 0 none, 1 sent, 2 gateway, 3 hub, 4 acknowledged, 5 resolved', (g) => {
+    const stage = device.status().sos.stage;
+    g.set(stage === 'none' ? 0 : sosStageRank(stage) + 1);
+  });
   return registry;
 }
 

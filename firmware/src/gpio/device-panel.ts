@@ -4,7 +4,12 @@
 /** A short press says "I am safe"; a long press (held past the hold time) sends SOS. */
 export type ButtonPress = 'short' | 'long';
 
-export type SosState = 'none' | 'pending' | 'acknowledged';
+/**
+ * The SOS as the LED shows it: pending = no gateway has taken it yet (still resending); taken = a
+ * gateway queued it for the hub, or the hub has it; acknowledged = an admin saw it. A resolved or
+ * cancelled SOS is 'none'.
+ */
+export type SosState = 'none' | 'pending' | 'taken' | 'acknowledged';
 
 export interface PanelStatus {
   gpsFix: boolean;
@@ -15,7 +20,7 @@ export interface DevicePanel {
   start(): Promise<void>;
   stop(): Promise<void>;
   onButton(listener: (press: ButtonPress) => void): void;
-  /** The LED pattern follows this state: SOS pending > SOS acknowledged > GPS fix/no fix. */
+  /** The LED pattern follows this state: SOS pending > taken > acknowledged > GPS fix/no fix. */
   setStatus(status: PanelStatus): void;
   /** A short LED blink for mesh activity (a frame sent or received), on top of the pattern. */
   flashActivity(): void;

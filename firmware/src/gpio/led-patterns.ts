@@ -15,9 +15,9 @@ export interface OnOffPattern {
   repeat: boolean;
 }
 
-export type LedPatternName = 'sos-pending' | 'sos-acknowledged' | 'gps-fix' | 'no-fix';
+export type LedPatternName = 'sos-pending' | 'sos-taken' | 'sos-acknowledged' | 'gps-fix' | 'no-fix';
 
-/** How long the LED stays solid once an SOS is acknowledged. */
+/** How long the LED stays solid once an admin acknowledged the SOS. */
 export const SOS_ACK_SOLID_MS = 10_000;
 
 export const LED_PATTERNS: Readonly<Record<LedPatternName, OnOffPattern>> = {
@@ -26,6 +26,15 @@ export const LED_PATTERNS: Readonly<Record<LedPatternName, OnOffPattern>> = {
     steps: [
       { on: true, ms: 100 },
       { on: false, ms: 100 },
+    ],
+    repeat: true,
+  },
+  // 0.5 Hz: "a gateway has your SOS on its way to the hub (or the hub has it); nobody has looked yet".
+  // Calmer than pending, still unlike any idle pattern.
+  'sos-taken': {
+    steps: [
+      { on: true, ms: 200 },
+      { on: false, ms: 1_800 },
     ],
     repeat: true,
   },
@@ -54,6 +63,7 @@ export const LED_PATTERNS: Readonly<Record<LedPatternName, OnOffPattern>> = {
 /** The pattern to start for a status; an acknowledged SOS starts with the solid phase. */
 export function ledPatternFor(status: PanelStatus): LedPatternName {
   if (status.sos === 'pending') return 'sos-pending';
+  if (status.sos === 'taken') return 'sos-taken';
   if (status.sos === 'acknowledged') return 'sos-acknowledged';
   return steadyLedPattern(status.gpsFix);
 }

@@ -1,7 +1,8 @@
 // The node loop: one field device's router, radio, GPS and button/LED/buzzer, tied together.
 // It announces the node, beacons position, telemetry and neighbours, keeps the node database and
-// inbox, sends the user's texts and SOS through the durable outbox, and acknowledges SOS when
-// it is a gateway. Hardware arrives already built (device-parts.ts), so tests inject twins.
+// inbox, sends the user's texts and SOS through the durable outbox, follows its SOS through its
+// stages, and (as a gateway) answers other nodes' SOS with a stage when told to: the device itself
+// never claims more than it did. Hardware arrives already built (device-parts.ts), so tests inject twins.
 
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
@@ -23,10 +24,15 @@ import {
   type LoRaParams,
   type Random,
   type Scheduler,
+  type SosStageReport,
   type TimerHandle,
+  laterSosStage,
+  sosStageOf,
+  sosStageRank,
+  sosStageRouting,
 } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
-import type { DevicePanel } from '../gpio/device-panel.ts';
+import type { DevicePanel, SosState } from '../gpio/device-panel.ts';
 import type { GpsFix, GpsSource } from '../gps/gps-source.ts';
 import type { NodeIdentity } from './identity.ts';
 import { formatNodeId } from './identity.ts';
@@ -112,6 +118,8 @@ const PART_RETRY_MAX_MS = 60_000;
 const NODEINFO_REPLY_INTERVAL_MS = 10 * 60_000;
 /** The announcement goes out at a random moment within this long after the radio is ready. */
 const ANNOUNCE_SPREAD_MS = 10_000;
+/** SOS answers remembered (node and request id -> highest stage answered): far more than one gateway serves at once. */
+const MAX_SOS_ANSWERS = 1024;
 /** Announce ourselves again when the radio comes back, at most this often. */
 const ANNOUNCE_MIN_INTERVAL_MS = 10 * 60_000;
 
@@ -137,6 +145,7 @@ export class Device extends EventEmitter<DeviceEvents> {
   /** Own messages handed to the router, at most one per priority: in order, alerts never stuck behind texts. */
   private readonly inFlight = new Map<number, OutboxEntry>();
   private readonly nodeInfoReplies = new Map<number, number>();
+  private readonly sosAnswers = new Map<string, SosStageReport>();
   private readonly partErrors = new Map<Part, string>();
   private pumpTimer: TimerHandle | undefined;
   private pumpAtMs = Infinity;
@@ -188,9 +197,9 @@ export class Device extends EventEmitter<DeviceEvents> {
       clock: this.clock,
       sendCopy: (requestId) => this.enqueue(BROADCAST, { alert: this.alert('SOS', 'SOS'), requestId, wantResponse: true }, 'alert', `sos:${requestId}`),
       onChange: (s) => {
-        // Once acknowledged or cancelled, copies still queued have nothing left to say.
-        if (s.phase !== 'pending') this.outbox.withdraw(`sos:${s.requestId}`);
-        this.log.info({ sos: s }, `SOS ${s.phase}`);
+        // Once a gateway has it (or the user is safe), copies still queued have nothing left to say.
+        if (!s.resending) this.outbox.withdraw(`sos:${s.requestId}`);
+        this.log.info({ sos: s }, `SOS ${s.cancelled ? 'cancelled' : s.stage}`);
         this.updatePanel();
         this.emit('sos', s);
       },
@@ -301,6 +310,26 @@ export class Device extends EventEmitter<DeviceEvents> {
 
   raiseSos(): SosStatus {
     return this.sos.raise();
+  }
+
+  /**
+   * Tells node `to` how far its SOS `requestId` has got. A gateway calls this only once it has
+   * done what the stage says (e.g. `gateway` after the SOS is committed to its hub outbox). A
+   * lower stage than one already answered is raised to that one: the node asking again missed it.
+   * Queued ahead of texts and retried until the node acknowledges.
+   */
+  answerSos(to: number, requestId: number, report: SosStageReport): { packetId: number; stage: SosStageReport['stage'] } {
+    if (!Number.isInteger(requestId) || requestId <= 0 || requestId > 0xffffffff) throw new FirmwareError('E_BAD_REQUEST', 'requestId must be a packet id (1..2^32-1)');
+    if (to === this.nodeId || to === BROADCAST) throw new FirmwareError('E_BAD_REQUEST', 'an SOS answer goes to the node that sent it');
+    const key = `${to}:${requestId}`;
+    const before = this.sosAnswers.get(key);
+    const answer = before && laterSosStage(report.stage, before.stage) !== report.stage ? before : report;
+    this.sosAnswers.delete(key);
+    this.sosAnswers.set(key, answer);
+    if (this.sosAnswers.size > MAX_SOS_ANSWERS) this.sosAnswers.delete(this.sosAnswers.keys().next().value!);
+    const packetId = this.enqueue(to, { routing: sosStageRouting(answer), replyId: requestId }, 'alert', `sos-answer:${key}`);
+    this.log.info({ to: formatNodeId(to), requestId, stage: answer.stage }, `SOS answered: ${answer.stage}`);
+    return { packetId, stage: answer.stage };
   }
 
   /** "I am safe": ends a pending SOS and tells the mesh. */
@@ -440,12 +469,12 @@ export class Device extends EventEmitter<DeviceEvents> {
       const at = a.position && (a.position.latitudeI !== 0 || a.position.longitudeI !== 0) ? a.position : undefined;
       const fresh = this.store({ ...base, kind: 'alert', level: a.level, text: a.text, latitude: at ? at.latitudeI / 1e7 : null, longitude: at ? at.longitudeI / 1e7 : null });
       if (fresh) this.panel?.alert(a.level === 'SOS' ? 'sos' : 'alert');
-      // Every copy of an SOS is acknowledged, so a sender whose last ack was lost stops too.
-      if (a.level === 'SOS' && data.wantResponse && this.config.role === 'GATEWAY') {
-        this.router.send(d.from, { routing: { error: 'NONE' }, replyId: data.requestId ?? 0 }, { hopLimit: this.config.hopLimit });
-      }
+      // Hearing an SOS is not answering it: a gateway answers through answerSos() once the SOS is
+      // durably on its way to the hub, never merely because the radio heard it.
     } else if (data.routing && data.replyId) {
-      this.sos.acknowledge(data.replyId, d.from);
+      // A bare ack (from a gateway built before stages) says only "heard": the SOS keeps going.
+      const report = sosStageOf(data.routing);
+      if (report) this.sos.advance(data.replyId, d.from, report);
     } else if (data.nodeInfo && data.wantResponse) {
       this.answerNodeInfo(d);
     }
@@ -560,8 +589,7 @@ export class Device extends EventEmitter<DeviceEvents> {
 
   private updatePanel(): void {
     const fix = this.gps?.lastFix;
-    const phase = this.sos.status.phase;
-    this.panel?.setStatus({ gpsFix: !!fix && fix.mode !== 'none', sos: phase === 'pending' ? 'pending' : phase === 'acknowledged' ? 'acknowledged' : 'none' });
+    this.panel?.setStatus({ gpsFix: !!fix && fix.mode !== 'none', sos: panelSos(this.sos.status) });
   }
 
   /** Runs `fn` every `intervalS`, spread by ±`jitter` so nodes started together do not collide. */
@@ -574,4 +602,11 @@ export class Device extends EventEmitter<DeviceEvents> {
     };
     arm();
   }
+}
+
+/** The LED's view of an SOS: see firmware/README.md for the patterns. */
+export function panelSos(s: SosStatus): SosState {
+  if (s.stage === 'none' || s.stage === 'resolved' || s.cancelled) return 'none';
+  if (s.resending || s.stage === 'sent') return 'pending';
+  return sosStageRank(s.stage) >= sosStageRank('acknowledged') ? 'acknowledged' : 'taken';
 }

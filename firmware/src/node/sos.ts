@@ -1,20 +1,31 @@
-// The SOS a user raised: resent (each copy a new frame with the same request id) at growing
-// intervals until a gateway acknowledges it or the user says they are safe. The state is kept in
-// the node database, so a reboot mid-emergency carries on resending.
+// The SOS a user raised and how far it has got: sent, taken by a gateway (durably queued for the
+// hub), at the hub, acknowledged by an admin, resolved (mesh-protocol's sos-stage.ts). Copies are
+// resent (each a new frame with the same request id) at growing intervals until a gateway has
+// taken it; after that the node only listens for later stages. Stages only move forward. The
+// state is kept in the node database, so a reboot mid-emergency carries on where it was.
 
 import { randomInt } from 'node:crypto';
-import type { Scheduler, TimerHandle } from '@unibos/mesh-protocol';
+import { SOS_STAGES, sosStageAdvances, sosStageRank, type Scheduler, type SosStage, type SosStageReport, type TimerHandle } from '@unibos/mesh-protocol';
 import type { Db } from './node-db.ts';
 
-export type SosPhase = 'none' | 'pending' | 'acknowledged' | 'cancelled';
-
 export interface SosStatus {
-  phase: SosPhase;
+  /** The furthest stage reached; 'none' before the first SOS. */
+  stage: SosStage | 'none';
+  /** The person said they are safe (the node's own ending; the hub may still report `resolved`). */
+  cancelled: boolean;
+  /** Copies are still going out: no gateway has taken the SOS yet. */
+  resending: boolean;
   requestId: number;
   startedMs: number;
   copiesSent: number;
-  ackedBy?: number;
-  ackedMs?: number;
+  /** When each stage was reached (ms since the epoch), as far as the node knows. */
+  stageTimes: Partial<Record<SosStage, number>>;
+  /** Who acknowledged it (an admin's name or email, short). */
+  acknowledgedBy?: string;
+  resolvedBy?: string;
+  /** The node whose answer brought the latest stage (a gateway, relaying for the hub). */
+  answeredBy?: number;
+  cancelledMs?: number;
 }
 
 export interface SosOptions {
@@ -27,7 +38,7 @@ export interface SosOptions {
 }
 
 const KEY = 'sos';
-const NONE: SosStatus = { phase: 'none', requestId: 0, startedMs: 0, copiesSent: 0 };
+const NONE: SosStatus = { stage: 'none', cancelled: false, resending: false, requestId: 0, startedMs: 0, copiesSent: 0, stageTimes: {} };
 
 export class SosTracker {
   private current: SosStatus;
@@ -42,45 +53,71 @@ export class SosTracker {
   ) {
     this.clock = options.clock ?? Date.now;
     const row = db.prepare('SELECT value FROM kv WHERE key = ?').get(KEY) as { value: string } | undefined;
-    this.current = row ? (JSON.parse(row.value) as SosStatus) : NONE;
+    this.current = row ? fromStored(JSON.parse(row.value) as Record<string, unknown>) : NONE;
     const upsert = db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
     this.save = (s) => upsert.run(KEY, JSON.stringify(s));
   }
 
   get status(): SosStatus {
-    return { ...this.current };
+    return { ...this.current, stageTimes: { ...this.current.stageTimes } };
   }
 
-  /** After a restart: an SOS still pending keeps going. */
+  /** After a restart: an SOS no gateway has taken yet keeps going. */
   resume(): void {
-    if (this.current.phase === 'pending') this.sendAndArm();
+    if (this.current.resending) this.sendAndArm();
   }
 
-  /** The user asks for help. Pressing again while pending sends another copy at once. */
+  /**
+   * The user asks for help. While the SOS is still open, pressing again sends another copy at
+   * once (the hub answers a copy with the stage it has reached); after it was resolved or
+   * cancelled, a new SOS starts.
+   */
   raise(): SosStatus {
-    if (this.current.phase !== 'pending') {
-      this.current = { phase: 'pending', requestId: randomInt(1, 0xffffffff), startedMs: this.clock(), copiesSent: 0 };
+    const c = this.current;
+    if (c.stage === 'none' || c.stage === 'resolved' || c.cancelled) {
+      const now = this.clock();
+      this.current = { ...NONE, stage: 'sent', resending: true, requestId: randomInt(1, 0xffffffff), startedMs: now, stageTimes: { sent: now } };
+      this.sendAndArm();
+    } else if (c.resending) {
+      this.sendAndArm();
+    } else {
+      this.options.sendCopy(c.requestId);
+      this.current = { ...c, copiesSent: c.copiesSent + 1 };
+      this.commit();
     }
-    this.sendAndArm();
     return this.status;
   }
 
-  /** A reply to request `replyId` arrived from `from`: true if it acknowledged our SOS. */
-  acknowledge(replyId: number, from: number): boolean {
-    if (this.current.phase !== 'pending' || replyId !== this.current.requestId) return false;
-    this.timer?.cancel();
-    this.current = { ...this.current, phase: 'acknowledged', ackedBy: from, ackedMs: this.clock() };
+  /**
+   * A stage answer to request `replyId` arrived from node `from`. Only a later stage changes
+   * anything (stages skipped on the way count as reached); returns whether it did.
+   */
+  advance(replyId: number, from: number, report: SosStageReport): boolean {
+    const c = this.current;
+    if (c.stage === 'none' || replyId !== c.requestId || !sosStageAdvances(c.stage, report.stage)) return false;
+    const at = report.timeMs > 0 ? report.timeMs : this.clock();
+    const stageTimes = { ...c.stageTimes, [report.stage]: at };
+    const next: SosStatus = { ...c, stage: report.stage, stageTimes, answeredBy: from };
+    if (report.stage === 'acknowledged' && report.by) next.acknowledgedBy = report.by;
+    if (report.stage === 'resolved' && report.by) next.resolvedBy = report.by;
+    if (sosStageRank(report.stage) >= sosStageRank('gateway')) {
+      // Taken by a gateway: it is on disk on its way to the hub, so copies would only cost airtime.
+      next.resending = false;
+      this.timer?.cancel();
+    }
+    this.current = next;
     this.commit();
     return true;
   }
 
   /** The user is safe: stop resending. Returns the request id that was cancelled, if any. */
   cancel(): number | undefined {
-    if (this.current.phase !== 'pending') return undefined;
+    const c = this.current;
+    if (c.stage === 'none' || c.stage === 'resolved' || c.cancelled) return undefined;
     this.timer?.cancel();
-    this.current = { ...this.current, phase: 'cancelled' };
+    this.current = { ...c, cancelled: true, resending: false, cancelledMs: this.clock() };
     this.commit();
-    return this.current.requestId;
+    return c.requestId;
   }
 
   stop(): void {
@@ -101,4 +138,17 @@ export class SosTracker {
     this.save(this.current);
     this.options.onChange(this.status);
   }
+}
+
+/** A stored status, including one written before stages existed (phase none|pending|acknowledged|cancelled). */
+function fromStored(v: Record<string, unknown>): SosStatus {
+  if (typeof v.stage === 'string' && (v.stage === 'none' || (SOS_STAGES as readonly string[]).includes(v.stage))) return { ...NONE, ...(v as Partial<SosStatus>) };
+  const phase = v.phase;
+  if (phase !== 'pending' && phase !== 'acknowledged' && phase !== 'cancelled') return NONE;
+  const requestId = typeof v.requestId === 'number' ? v.requestId : 0;
+  const startedMs = typeof v.startedMs === 'number' ? v.startedMs : 0;
+  const copiesSent = typeof v.copiesSent === 'number' ? v.copiesSent : 0;
+  // An old "acknowledged" only meant a gateway heard it: nothing stronger is claimed now.
+  const stage: SosStage = phase === 'acknowledged' ? 'gateway' : 'sent';
+  return { ...NONE, stage, cancelled: phase === 'cancelled', resending: phase === 'pending', requestId, startedMs, copiesSent, stageTimes: { sent: startedMs } };
 }

@@ -1,0 +1,37 @@
+// One line that says how far the node's SOS has got, the same words for `unibos status` and the
+// node's log: e.g. "acknowledged by Ayse at 14:02 (hub 14:01, gateway 14:01)".
+
+import { sosStageRank, type SosStage } from '@unibos/mesh-protocol';
+import type { SosStatus } from './sos.ts';
+
+const WORDS: Record<SosStage, string> = {
+  sent: 'sent, waiting for a gateway',
+  gateway: 'taken by a gateway',
+  hub: 'received by the hub',
+  acknowledged: 'acknowledged',
+  resolved: 'resolved',
+};
+
+/** Earlier stages listed after the headline, newest first. */
+const EARLIER: readonly SosStage[] = ['acknowledged', 'hub', 'gateway'];
+
+/** `clock` formats a time of day (default: HH:MM local time). */
+export function sosSummary(s: SosStatus, clock: (ms: number) => string = hhmm): string {
+  const current = s.stage;
+  if (current === 'none') return 'none';
+  const at = (stage: SosStage): string => {
+    const t = s.stageTimes[stage];
+    return t === undefined ? '' : ` at ${clock(t)}`;
+  };
+  const by = current === 'acknowledged' ? s.acknowledgedBy : current === 'resolved' ? s.resolvedBy : undefined;
+  let line = `${WORDS[current]}${by ? ` by ${by}` : ''}${at(current)}`;
+  const earlier = EARLIER.filter((stage) => stage !== current && s.stageTimes[stage] !== undefined && sosStageRank(stage) < sosStageRank(current)).map((stage) => `${stage} ${clock(s.stageTimes[stage]!)}`);
+  if (earlier.length > 0) line += ` (${earlier.join(', ')})`;
+  if (s.cancelled) line = `cancelled ("I am safe")${s.cancelledMs !== undefined ? ` at ${clock(s.cancelledMs)}` : ''}; ${line}`;
+  return `${line}; ${s.copiesSent} ${s.copiesSent === 1 ? 'copy' : 'copies'} sent`;
+}
+
+function hhmm(ms: number): string {
+  const d = new Date(ms);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
