@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MAX_REMAINING_LENGTH, MqttFrameScanner } from '../src/broker/mqtt-frame-scanner.ts';
+import { MAX_REMAINING_LENGTH, MqttFrameScanner } from '../src/mqtt/mqtt-frame-scanner.ts';
 
 const LIMIT = 1000;
 
@@ -68,6 +68,16 @@ describe('MQTT frame scanner', () => {
   it('calls a five-byte length and a reserved packet type malformed', () => {
     assert.equal(new MqttFrameScanner(LIMIT).feed(Buffer.from([0x10, 0x80, 0x80, 0x80, 0x80, 0x01])).kind, 'malformed');
     assert.equal(new MqttFrameScanner(LIMIT).feed(Buffer.from([0x00, 0x00])).kind, 'malformed');
+  });
+
+  it('holds the first packet (the CONNECT) to its own, smaller limit, and later packets to the general one', () => {
+    const connectLimit = 100;
+    assert.deepEqual(new MqttFrameScanner(LIMIT, connectLimit).feed(header(1, 0, connectLimit + 1)), { kind: 'oversized', declaredBytes: connectLimit + 1 });
+    const scanner = new MqttFrameScanner(LIMIT, connectLimit);
+    assert.equal(scanner.feed(Buffer.concat([header(1, 0, connectLimit), Buffer.alloc(connectLimit)])).kind, 'ok');
+    assert.equal(scanner.feed(Buffer.concat([header(3, 0, LIMIT), Buffer.alloc(LIMIT)])).kind, 'ok');
+    assert.equal(scanner.completePackets, 2);
+    assert.deepEqual(scanner.feed(header(3, 0, LIMIT + 1)), { kind: 'oversized', declaredBytes: LIMIT + 1 });
   });
 
   it('never throws on arbitrary bytes', () => {

@@ -27,9 +27,8 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import { FirmwareError } from '@unibos/firmware';
 import { canPublish, canSubscribe, canUseClientId, ANONYMOUS_ID, type AclSubject, type DeviceRole } from './acl.ts';
 import { BrokerCounters, type BrokerStats, type DenialKind } from './broker-stats.ts';
-import { ConnectionGate } from './connection-gate.ts';
+import { ConnectionGate, MqttFrameScanner } from '@unibos/mesh-protocol';
 import type { DeviceCredentials } from './device-credentials.ts';
-import { MqttFrameScanner } from './mqtt-frame-scanner.ts';
 import { coalesceWrites } from './write-coalescer.ts';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from './topic-filter.ts';
 

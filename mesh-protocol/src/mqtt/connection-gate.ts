@@ -1,4 +1,4 @@
-// Admission control for broker sockets: a cap on all connections and a smaller cap on those that have
+// Admission control for broker sockets (gateway and hub): a cap on all connections and a smaller cap on those that have
 // not authenticated yet. When the pending cap is hit the OLDEST pending socket is dropped, not the
 // newest: a flood of idle connects then only ever pushes out other idle connects, while a real
 // client, which sends CONNECT within milliseconds, gets through. It also remembers every socket so

@@ -1,7 +1,7 @@
 // Follows MQTT packet boundaries in a byte stream by reading only each fixed header's
 // remaining-length field. aedes' parser buffers a whole packet before it looks at it, and the
-// field allows 256 MiB, so without this one client could make the gateway hold that much per
-// connection; here the size is known from the header's first bytes and the connection can be cut.
+// field allows 256 MiB, so without this one client could make a broker (gateway or hub) hold that
+// much per connection; here the size is known from the header's first bytes and the connection can be cut.
 
 export type FrameVerdict =
   | { readonly kind: 'ok' }
@@ -22,8 +22,15 @@ export class MqttFrameScanner {
   private verdict: FrameVerdict = OK;
   private packets = 0;
 
-  /** @param maxRemainingLength the largest remaining length (bytes after the fixed header) accepted. */
-  constructor(private readonly maxRemainingLength: number) {}
+  /**
+   * @param maxRemainingLength the largest remaining length (bytes after the fixed header) accepted.
+   * @param maxFirstRemainingLength the same for the connection's first packet, which is its CONNECT
+   *   [MQTT-3.1.0-1] and arrives before the client has proved anything (default: maxRemainingLength).
+   */
+  constructor(
+    private readonly maxRemainingLength: number,
+    private readonly maxFirstRemainingLength: number = maxRemainingLength,
+  ) {}
 
   /** Whole packets seen so far. */
   get completePackets(): number {
@@ -57,7 +64,7 @@ export class MqttFrameScanner {
             }
             break;
           }
-          if (this.length > this.maxRemainingLength) {
+          if (this.length > (this.packets === 0 ? this.maxFirstRemainingLength : this.maxRemainingLength)) {
             return (this.verdict = { kind: 'oversized', declaredBytes: this.length });
           }
           this.bodyLeft = this.length;
