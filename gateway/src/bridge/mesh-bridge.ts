@@ -23,7 +23,7 @@ export interface UplinkSink {
 
 export interface MeshBridgeOptions {
   gatewayId: string;
-  device: Pick<Device, 'router' | 'sendText' | 'sendAlert'>;
+  device: Pick<Device, 'router' | 'sendText' | 'sendAlert' | 'answerSos'>;
   params: LoRaParams;
   local: MqttPublisher;
   uplink?: UplinkSink | undefined;
@@ -99,6 +99,7 @@ export class MeshBridge {
     try {
       if (c.kind === 'text') packetId = this.options.device.sendText(c.text, c.to).packetId;
       else if (c.kind === 'alert') packetId = this.options.device.sendAlert(c.level, c.text, c.to, c.magnitudeX10).packetId;
+      else if (c.kind === 'sosStage') packetId = this.options.device.answerSos(c.to, c.requestId, { stage: c.stage, timeMs: c.timeMs, by: c.by }).packetId;
       else if (!this.router.injectFromMqtt(c.frame)) return this.refuseTx({ ok: false, error: 'frame refused (duplicate, replayed, or not on our channel)' }, origin);
     } catch (err) {
       return this.refuseTx({ ok: false, error: (err as Error).message, ...(c.kind !== 'frame' && c.ref ? { ref: c.ref } : {}) }, origin);
@@ -173,8 +174,14 @@ export class MeshBridge {
       this.stats.notUplinkedViaMqtt++;
       return;
     }
+    const refusedBefore = this.stats.uplinkRefused;
     this.uplink(source, this.rxTopic, envelope);
     this.uplink(source, `unibos/v1/mesh/${node}/${kind}`, json);
+    // "Taken by a gateway" only once the SOS is committed to the hub outbox: without a hub, or
+    // when the outbox refused it, the node hears nothing and keeps trying for a gateway that can.
+    if (data.alert?.level === 'SOS' && data.wantResponse && data.requestId && this.options.uplink && this.stats.uplinkRefused === refusedBefore) {
+      this.options.device.answerSos(header.from, data.requestId, { stage: 'gateway', timeMs: now, by: '' });
+    }
   }
 
   private announceNode(nodeId: number, name: string | undefined): void {

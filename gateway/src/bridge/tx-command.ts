@@ -1,15 +1,18 @@
 // What may be published on `unibos/v1/gw/{gatewayId}/tx` to reach the mesh, parsed strictly:
 //   - a JSON command: {"text": "...", "to": "!1a2b3c4d"} (to defaults to everyone), or
 //     {"alert": {"level": "EARTHQUAKE", "text": "...", "magnitude": 5.4}, "to": ...};
+//   - {"sosStage": {"requestId": 123, "stage": "acknowledged", "time": "2026-...Z", "by": "Ayse"}, "to": "!1a2b3c4d"}:
+//     the hub tells a node how far its SOS got (answering the SOS's request id);
 //   - anything else is read as a protobuf Envelope carrying a frame another gateway heard.
 // A JSON command may carry "ref" (the hub's message id, up to 64 characters): the gateway then
 // reports on `unibos/v1/gw/{gatewayId}/txstatus` which packet id the message got, or why not.
 
-import { ALERT_LEVELS, BROADCAST, decodeEnvelope, type AlertLevel } from '@unibos/mesh-protocol';
+import { ALERT_LEVELS, BROADCAST, SOS_STAGES, decodeEnvelope, isSosStage, type AlertLevel, type SosStage } from '@unibos/mesh-protocol';
 
 export type TxCommand =
   | { kind: 'text'; to: number; text: string; ref?: string }
   | { kind: 'alert'; to: number; level: AlertLevel; text: string; magnitudeX10: number; ref?: string }
+  | { kind: 'sosStage'; to: number; requestId: number; stage: SosStage; timeMs: number; by: string; ref?: string }
   | { kind: 'frame'; frame: Uint8Array };
 
 /** `ref`, when the command had one: the sender's id for it, echoed in the gateway's tx report. */
@@ -42,6 +45,19 @@ function parseJson(text: string): ParsedTx {
   const fail = (error: string): ParsedTx => ({ ok: false, error, ...ref });
   const to = parseTo(o.to);
   if (to === null) return fail(`"to" must be a node id like "!1a2b3c4d" or "broadcast"`);
+  if (o.sosStage !== undefined) {
+    if (o.text !== undefined || o.alert !== undefined) return fail('a JSON command has one of "text", "alert" or "sosStage"');
+    const st = o.sosStage as Record<string, unknown> | null;
+    if (typeof st !== 'object' || st === null || Array.isArray(st)) return fail('"sosStage" must be an object');
+    if (to === BROADCAST) return fail('an SOS stage goes to one node: "to" is required');
+    const requestId = st.requestId;
+    if (typeof requestId !== 'number' || !Number.isInteger(requestId) || requestId < 1 || requestId > 0xffffffff) return fail('sosStage.requestId must be the SOS request id (1..4294967295)');
+    if (!isSosStage(st.stage)) return fail(`sosStage.stage must be one of ${SOS_STAGES.join(', ')}`);
+    const timeMs = st.time === undefined || st.time === null ? 0 : typeof st.time === 'string' ? Date.parse(st.time) : NaN;
+    if (!Number.isFinite(timeMs) || timeMs < 0) return fail('sosStage.time must be an ISO date');
+    if (st.by !== undefined && st.by !== null && (typeof st.by !== 'string' || st.by.length > 320)) return fail('sosStage.by must be a string');
+    return { ok: true, command: { kind: 'sosStage', to, requestId, stage: st.stage, timeMs, by: typeof st.by === 'string' ? st.by : '', ...ref } };
+  }
   if (typeof o.text === 'string' && o.alert === undefined) {
     if (o.text.length === 0) return fail('"text" must not be empty');
     return { ok: true, command: { kind: 'text', to, text: o.text, ...ref } };
