@@ -1,6 +1,11 @@
-// A gateway's claim at the hub (POST /api/v1/devices/claim): a one-time claim token for the
-// gateway's own hub broker credentials. Used by `unibos gateway claim` and by the demo.
+// A device's claim at the hub: ask for a single-use challenge (POST /api/v1/devices/claim/challenge),
+// answer it with the device's identity keys and a one-time claim token (POST /api/v1/devices/claim),
+// and get the device's own credentials back. The hub checks that the keys are the ones behind the
+// device id, so only the device itself can claim it. Used by `unibos gateway claim`,
+// `unibos node claim` and the demo.
 
+import type { KeyObject } from 'node:crypto';
+import { proveClaim, type ClaimChallenge } from '@unibos/mesh-protocol';
 import { CliError } from './cli-error.ts';
 
 export interface HubCredentials {
@@ -9,18 +14,50 @@ export interface HubCredentials {
   password: string;
 }
 
-export async function claimGatewayAtHub(hubApi: string, token: string, gatewayId: string, name?: string): Promise<HubCredentials> {
+/** What a claim needs of the device's identity (firmware's NodeIdentity has it). */
+export interface ClaimingIdentity {
+  nodeId: number;
+  privateKey: KeyObject;
+  signingPrivateKey: KeyObject;
+}
+
+export async function claimGatewayAtHub(hubApi: string, token: string, identity: ClaimingIdentity, name?: string): Promise<HubCredentials> {
+  const body = await claimAtHub(hubApi, token, identity, { ...(name ? { name } : {}), capabilities: { radio: true } });
+  if (!isCredentials(body.mqtt)) throw new CliError('the hub answered the claim without broker credentials: was the token made for a node? (kind "gateway" is needed)');
+  return body.mqtt;
+}
+
+/** A node's claim: the token its HTTP heartbeat carries. */
+export async function claimNodeAtHub(hubApi: string, token: string, identity: ClaimingIdentity, name?: string): Promise<string> {
+  const body = await claimAtHub(hubApi, token, identity, name ? { name } : {});
+  if (typeof body.deviceToken !== 'string') throw new CliError('the hub answered the claim without a device token: was the token made for a gateway? (kind "node" is needed)');
+  return body.deviceToken;
+}
+
+async function claimAtHub(hubApi: string, token: string, identity: ClaimingIdentity, extra: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const challenge = await post<ClaimChallenge>(hubApi, '/api/v1/devices/claim/challenge', undefined);
+  if (typeof challenge.nonce !== 'string' || typeof challenge.hubPublicKey !== 'string') throw new CliError(`the hub at ${hubApi} sent no usable claim challenge; is it a UNIBOS hub of this version?`);
+  const proof = proveClaim(challenge, token, { x25519PrivateKey: identity.privateKey, ed25519PrivateKey: identity.signingPrivateKey });
+  const deviceId = identity.nodeId.toString(16).padStart(8, '0');
+  return post<Record<string, unknown>>(hubApi, '/api/v1/devices/claim', { token, deviceId, proof, ...extra });
+}
+
+async function post<T>(hubApi: string, path: string, body: unknown): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(new URL('/api/v1/devices/claim', hubApi), {
+    res = await fetch(new URL(path, hubApi), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token, deviceId: gatewayId, ...(name ? { name } : {}), capabilities: { radio: true } }),
+      ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
     });
   } catch (err) {
     throw new CliError(`cannot reach the hub at ${hubApi}: ${(err as Error).message}`);
   }
-  const body = (await res.json().catch(() => ({}))) as { message?: string; mqtt?: HubCredentials };
-  if (res.status !== 201 || !body.mqtt) throw new CliError(`the hub refused the claim (${res.status}): ${body.message ?? 'no reason given'}`);
-  return body.mqtt;
+  const answer = (await res.json().catch(() => ({}))) as T & { code?: string; message?: string };
+  if (res.status !== 201) throw new CliError(`the hub refused the claim (${res.status}${answer.code ? ` ${answer.code}` : ''}): ${answer.message ?? 'no reason given'}`);
+  return answer;
+}
+
+function isCredentials(v: unknown): v is HubCredentials {
+  const c = v as Partial<HubCredentials> | null;
+  return typeof c?.url === 'string' && typeof c.username === 'string' && typeof c.password === 'string';
 }

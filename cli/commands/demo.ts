@@ -15,7 +15,7 @@ import { DeviceCredentials, openGatewayDb, runGateway, type RunningGateway } fro
 import { createFirstAdmin, hubConfigDefaults, runHub, type RunningHub } from '@unibos/controlplane';
 import { integer, parseCommand } from '../cli-args.ts';
 import { runUntilSignal } from '../node-flags.ts';
-import { claimGatewayAtHub, type HubCredentials } from '../hub-claim.ts';
+import { claimGatewayAtHub, type ClaimingIdentity, type HubCredentials } from '../hub-claim.ts';
 
 const HELP = `usage: unibos demo [options]
 
@@ -90,9 +90,10 @@ export async function run(argv: string[]): Promise<number> {
 
     const gwDir = join(dataDir, 'gateway');
     mkdirSync(gwDir, { recursive: true, mode: 0o700 });
-    const gwId = loadOrCreateIdentity(join(gwDir, 'identity.json')).nodeId.toString(16).padStart(8, '0');
+    const gwIdentity = loadOrCreateIdentity(join(gwDir, 'identity.json'));
+    const gwId = gwIdentity.nodeId.toString(16).padStart(8, '0');
     if (!state.hub) {
-      state.hub = await claimGateway(hub, state.orgId, gwId);
+      state.hub = await claimGateway(hub, state.orgId, gwIdentity);
       saveState(dataDir, state);
     }
     // The broker may be on another port than last time (the usual one was taken, or --mqtt-port).
@@ -185,10 +186,10 @@ async function demoState(dataDir: string): Promise<DemoState> {
   return state;
 }
 
-/** Claims the gateway the way a field install does: a claim token, then the device's claim call. */
-async function claimGateway(hub: RunningHub, orgId: string, gatewayId: string): Promise<HubCredentials> {
+/** Claims the gateway the way a field install does: a claim token, then the device's claim call with its keys. */
+async function claimGateway(hub: RunningHub, orgId: string, identity: ClaimingIdentity): Promise<HubCredentials> {
   const { token } = hub.services.core.credentials.createClaimToken(orgId, 'gateway', 'Demo gateway', 3_600_000, Date.now());
-  return claimGatewayAtHub(hub.url, token, gatewayId);
+  return claimGatewayAtHub(hub.url, token, identity);
 }
 
 /** A weather station on the gateway's broker: temperature and humidity every 15 s. */

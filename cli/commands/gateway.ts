@@ -2,7 +2,7 @@
 // mesh to MQTT and forwards everything to the hub. `unibos gateway device add|list|remove`
 // manages the sensors' credentials.
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, defaultDataDir, loadOrCreateIdentity } from '@unibos/firmware';
 import { DEVICE_ROLES, DeviceCredentials, isDeviceRole, openGatewayDb, runGateway } from '@unibos/gateway';
@@ -11,6 +11,7 @@ import { integer, parseCommand } from '../cli-args.ts';
 import { NODE_FLAG_HELP, nodeConfigFromFlags, nodeFlagOptions, runUntilSignal } from '../node-flags.ts';
 import { table } from '../node-control.ts';
 import { claimGatewayAtHub } from '../hub-claim.ts';
+import { writeSecretFile } from '../secret-file.ts';
 
 const HELP = `usage: unibos gateway [options]
        unibos gateway device add ID [--role sensor|hub] | list | remove ID  [--data-dir DIR]
@@ -20,8 +21,10 @@ Runs a gateway: a UNIBOS node (it acknowledges SOS) plus an MQTT broker for loca
 mesh<->MQTT bridge (unibos/v1/gw/{id}/rx|tx|status, unibos/v1/mesh/{node}/{kind}, Home Assistant
 discovery) and, with a hub, a durable uplink that forwards everything with QoS 1.
 
-'claim' trades a claim token (made by a hub admin) for this gateway's hub credentials and keeps
-them in <data-dir>/hub.json (0600); 'unibos gateway' then connects to that hub unless --hub is given.
+'claim' trades a claim token (made by a hub admin) for this gateway's hub credentials, proving with
+the gateway's identity keys (<data-dir>/identity.json) that it is the device it claims to be, and
+keeps them in <data-dir>/hub.json (0600); 'unibos gateway' then connects to that hub unless --hub
+is given.
 
   --mqtt-host ADDR     address the MQTT listeners bind to (default 127.0.0.1)
   --mqtt-port N        MQTT over TCP (default 1883)
@@ -115,19 +118,6 @@ async function device(argv: string[]): Promise<number> {
 
 const HUB_FILE = 'hub.json';
 
-/** Written whole or not at all (the claim token is spent by now): a 0600 temp file, fsync'd, renamed over. */
-function writeSecretFile(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
 /** The hub credentials `unibos gateway claim` stored, if any. */
 function readClaimedHub(dataDir: string): { url: string; username: string; password: string } | undefined {
   let text: string;
@@ -155,8 +145,9 @@ async function claim(argv: string[]): Promise<number> {
   if (typeof v.token !== 'string') throw new CliError('--token is required (a claim token from the hub: POST /api/v1/claim-tokens {"kind":"gateway"})');
   const dataDir = typeof v['data-dir'] === 'string' ? v['data-dir'] : defaultDataDir();
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const gatewayId = loadOrCreateIdentity(join(dataDir, 'identity.json')).nodeId.toString(16).padStart(8, '0');
-  const mqtt = await claimGatewayAtHub(v['hub-api'], v.token, gatewayId, typeof v.name === 'string' ? v.name : undefined);
+  const identity = loadOrCreateIdentity(join(dataDir, 'identity.json'));
+  const gatewayId = identity.nodeId.toString(16).padStart(8, '0');
+  const mqtt = await claimGatewayAtHub(v['hub-api'], v.token, identity, typeof v.name === 'string' ? v.name : undefined);
   writeSecretFile(join(dataDir, HUB_FILE), `${JSON.stringify(mqtt, null, 2)}\n`);
   process.stdout.write(`gateway !${gatewayId} claimed; hub broker ${mqtt.url}\ncredentials kept in ${join(dataDir, HUB_FILE)}; 'unibos gateway' now connects there\n`);
   return 0;

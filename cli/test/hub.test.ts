@@ -1,7 +1,8 @@
 // The hub as a new admin meets it: `unibos hub init`, `unibos hub`, a claim token made through the
 // API, `unibos gateway claim`, then a gateway and a node on the simulated air. The node shows up in
-// the fleet with its position, its text arrives on the event stream, and a text the admin sends
-// from the hub reaches the node and is reported delivered.
+// the fleet with its position as heard, unclaimed until `unibos node claim` proves it with its keys,
+// its text arrives on the event stream, and a text the admin sends from the hub reaches the node and
+// is reported delivered.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -90,9 +91,22 @@ test('hub init, hub, gateway claim, node: fleet, event stream and a delivered do
   await stream.next((e) => e.type === 'node.online' && e.data.id === `!${gatewayId}`, 'the gateway online');
   const position = await stream.next((e) => e.type === 'mesh.position' && e.data.nodeId === nodeId, 'the node\u2019s position');
   assert.equal(position.data.receptions[0].gatewayId, `!${gatewayId}`);
-  const fleet = (await (await fetch(`${url}/api/v1/nodes/${encodeURIComponent(nodeId)}`, { headers: authed })).json()) as { name: string; online: boolean; position: { latitude: number } };
+  const fleet = (await (await fetch(`${url}/api/v1/nodes/${encodeURIComponent(nodeId)}`, { headers: authed })).json()) as { name: string; online: boolean; position: { latitude: number }; claimed: boolean };
   assert.equal(fleet.online, true);
   assert.equal(fleet.position.latitude, 41);
+  // Heard through the org's gateway, but not the org's own until the node proves itself with its keys.
+  assert.equal(fleet.claimed, false);
+  const gatewayEntry = (await (await fetch(`${url}/api/v1/nodes/!${gatewayId}`, { headers: authed })).json()) as { claimed: boolean };
+  assert.equal(gatewayEntry.claimed, true, 'the gateway claimed itself with its identity keys');
+  const nodeToken = (await (await fetch(`${url}/api/v1/claim-tokens`, { method: 'POST', headers: authed, body: JSON.stringify({ kind: 'node' }) })).json()) as { token: string };
+  const nodeClaim = await unibos(['node', 'claim', '--hub-api', url, '--token', nodeToken.token, '--name', 'Shepherd (claimed)', '--data-dir', join(root, 'node')]);
+  assert.equal(nodeClaim.code, 0, nodeClaim.stderr);
+  assert.equal(statSync(join(root, 'node', 'hub-device.json')).mode & 0o777, 0o600);
+  const owned = (await (await fetch(`${url}/api/v1/nodes/${encodeURIComponent(nodeId)}`, { headers: authed })).json()) as { name: string; position: { latitude: number }; claimed: boolean; heardBy: Array<{ gatewayId: string }> };
+  assert.equal(owned.claimed, true, 'the heard entry became the org\u2019s own');
+  assert.equal(owned.name, 'Shepherd (claimed)');
+  assert.equal(owned.position.latitude, 41, 'what was heard before the claim is kept');
+  assert.equal(owned.heardBy[0]?.gatewayId, `!${gatewayId}`);
 
   const sent = await unibos(['send', '--data-dir', join(root, 'node'), 'hello hub']);
   assert.equal(sent.code, 0, sent.stderr);

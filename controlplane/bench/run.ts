@@ -3,12 +3,14 @@
 // clients (also in a child process). Prints a table and one `ratios:` line.
 
 import { fork, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import pino from 'pino';
+import { nodeIdFromPublicKey, proveClaim, rawPublicKey, type ClaimChallenge } from '@unibos/mesh-protocol';
 import { hubConfigDefaults, runHub, type RunningHub } from '../src/index.ts';
 import type { HttpLoadRequest, HttpLoadResult } from './http-load.ts';
 import type { FanoutClientsMessage, FanoutClientsRequest } from './ws-fanout-clients.ts';
@@ -83,7 +85,11 @@ async function seed(hub: RunningHub): Promise<{ orgId: string; accessToken: stri
   let deviceToken = '';
   for (let i = 0; i < NODES; i++) {
     const { token } = await api<{ token: string }>('POST', '/api/v1/claim-tokens', { kind: 'node', name: `bench-${i}` }, accessToken);
-    const claimed = await api<{ deviceToken: string }>('POST', '/api/v1/devices/claim', { token, deviceId: (0x1a2b3c00 + i).toString(16) });
+    // A device claims with its identity keys: a fresh pair per bench node.
+    const keys = { x25519PrivateKey: generateKeyPairSync('x25519').privateKey, ed25519PrivateKey: generateKeyPairSync('ed25519').privateKey };
+    const deviceId = nodeIdFromPublicKey(rawPublicKey(keys.x25519PrivateKey)).toString(16).padStart(8, '0');
+    const proof = proveClaim(await api<ClaimChallenge>('POST', '/api/v1/devices/claim/challenge', {}), token, keys);
+    const claimed = await api<{ deviceToken: string }>('POST', '/api/v1/devices/claim', { token, deviceId, proof });
     deviceToken ||= claimed.deviceToken;
   }
   return { orgId, accessToken, apiKey, deviceToken };

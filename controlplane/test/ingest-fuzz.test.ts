@@ -356,7 +356,7 @@ describe('hub ingest of untrusted gateway bytes (fast-check)', { timeout: 300_00
 test('garbage in a gateway\u2019s outbox is acknowledged and counted, and never holds up what was queued after it', { timeout: 60_000 }, async () => {
   const hub = await startTestHub({ dedupWindowMs: 0 });
   const admin = await createAdminSession(hub);
-  const gw = await TestGateway.connect(hub, admin, '0000ba11');
+  const gw = await TestGateway.connect(hub, admin);
   const stats = hub.services.core.ingest.stats;
   const dropsBefore = INGEST_DROP_REASONS.reduce((n, r) => n + stats.drops[r], 0);
   const garbage: Array<{ what: string; topic: string; payload: string | Uint8Array }> = [

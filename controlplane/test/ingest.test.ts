@@ -13,6 +13,7 @@ import { connect } from 'mqtt';
 import { startTestHub } from './support/test-hub.ts';
 import { createAdminSession, type TestSession } from './support/test-auth.ts';
 import { TestGateway, claimDevice } from './support/test-gateway.ts';
+import { testIdentity } from './support/test-identity.ts';
 import { waitForEvent } from './support/hub-events.ts';
 
 async function api(hubUrl: string, session: TestSession, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
@@ -28,15 +29,15 @@ async function api(hubUrl: string, session: TestSession, path: string, init: { m
 test('one frame heard by two gateways becomes one record with both receptions, and the node shows up online with its position', async () => {
   const hub = await startTestHub({ dedupWindowMs: 300 });
   const admin = await createAdminSession(hub);
-  const a = await TestGateway.connect(hub, admin, '0000000a');
-  const b = await TestGateway.connect(hub, admin, '0000000b');
+  const a = await TestGateway.connect(hub, admin);
+  const b = await TestGateway.connect(hub, admin);
 
   a.mesh('!11112222', 'position', { latitude: 47.5, longitude: 8.7, altitudeM: 400 }, { packetId: 77, rssi: -80, snr: 7, hops: 0 });
   b.mesh('!11112222', 'position', { latitude: 47.5, longitude: 8.7, altitudeM: 400 }, { packetId: 77, rssi: -110, snr: -3, hops: 1 });
   const event = await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position', { what: 'the position event' });
 
   const receptions = (event.data.receptions as Array<{ gatewayId: string; rssi: number }>).map((r) => [r.gatewayId, r.rssi]).sort();
-  assert.deepEqual(receptions, [['!0000000a', -80], ['!0000000b', -110]], 'the event carries both gateways\u2019 receptions');
+  assert.deepEqual(receptions, [[`!${a.id}`, -80], [`!${b.id}`, -110]].sort(), 'the event carries both gateways\u2019 receptions');
   const records = await api(hub.url, admin, '/api/v1/records?node=!11112222');
   assert.equal(records.status, 200);
   assert.equal(records.body.items.length, 1, 'one record, not one per gateway');
@@ -47,15 +48,15 @@ test('one frame heard by two gateways becomes one record with both receptions, a
   assert.equal(node.status, 200);
   assert.equal(node.body.online, true);
   assert.deepEqual([node.body.position.latitude, node.body.position.longitude], [47.5, 8.7]);
-  assert.deepEqual(node.body.heardBy.map((h: { gatewayId: string }) => h.gatewayId).sort(), ['!0000000a', '!0000000b']);
+  assert.deepEqual(node.body.heardBy.map((h: { gatewayId: string }) => h.gatewayId).sort(), [`!${a.id}`, `!${b.id}`].sort());
   const gateways = await api(hub.url, admin, '/api/v1/nodes?kind=gateway');
-  assert.deepEqual(gateways.body.items.map((g: { id: string; online: boolean }) => [g.id, g.online]), [['!0000000a', true], ['!0000000b', true]]);
+  assert.deepEqual(gateways.body.items.map((g: { id: string; online: boolean }) => [g.id, g.online]), [[`!${a.id}`, true], [`!${b.id}`, true]].sort());
 });
 
 test('texts, telemetry and sensor readings are stored and queryable by node, kind and time with pagination', async () => {
   const hub = await startTestHub({ dedupWindowMs: 0 });
   const admin = await createAdminSession(hub);
-  const gw = await TestGateway.connect(hub, admin, '0000000c');
+  const gw = await TestGateway.connect(hub, admin);
   const t0 = Date.parse('2026-11-20T10:00:00Z');
   for (let i = 0; i < 5; i++) gw.mesh('!aaaa0001', 'text', { text: `hello ${i}` }, { packetId: 100 + i, rxTime: new Date(t0 + i * 60_000).toISOString() });
   gw.mesh('!aaaa0001', 'telemetry', { batteryLevel: 64, voltage: 3.9 }, { packetId: 200 });
@@ -82,7 +83,7 @@ test('texts, telemetry and sensor readings are stored and queryable by node, kin
 test('an SOS becomes one open alert however often the node repeats it; "I am safe" resolves it', async () => {
   const hub = await startTestHub({ dedupWindowMs: 0 });
   const admin = await createAdminSession(hub);
-  const gw = await TestGateway.connect(hub, admin, '0000000d');
+  const gw = await TestGateway.connect(hub, admin);
   gw.mesh('!bbbb0001', 'alert', { level: 'SOS', text: 'SOS', position: { latitude: 46.1, longitude: 7.2 } }, { packetId: 1 });
   gw.mesh('!bbbb0001', 'alert', { level: 'SOS', text: 'SOS' }, { packetId: 2 });
   const raised = await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.raised', { what: 'alert.raised' });
@@ -99,7 +100,7 @@ test('an SOS becomes one open alert however often the node repeats it; "I am saf
 test('a downlink goes to the gateway that heard the node, and its state follows the gateway report and the node\u2019s ack', async () => {
   const hub = await startTestHub({ dedupWindowMs: 0 });
   const admin = await createAdminSession(hub);
-  const gw = await TestGateway.connect(hub, admin, '0000000e');
+  const gw = await TestGateway.connect(hub, admin);
   gw.mesh('!cccc0001', 'info', { longName: 'Hut', shortName: 'HUT', role: 'CLIENT' }, { packetId: 5 });
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.info', { what: 'the node info' });
   assert.equal((await api(hub.url, admin, '/api/v1/nodes/!cccc0001')).body.name, 'Hut');
@@ -112,7 +113,7 @@ test('a downlink goes to the gateway that heard the node, and its state follows 
 
   gw.txStatus({ ref: sent.body.id, packetId: 4242, status: 'queued' });
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'message.status' && e.data.status === 'sent', { what: 'sent' });
-  gw.mesh('!cccc0001', 'ack', { requestId: 4242, error: 'NONE', to: '!0000000e' }, { packetId: 6 });
+  gw.mesh('!cccc0001', 'ack', { requestId: 4242, error: 'NONE', to: `!${gw.id}` }, { packetId: 6 });
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'message.status' && e.data.status === 'delivered', { what: 'delivered' });
   assert.equal((await api(hub.url, admin, `/api/v1/messages/${sent.body.id}`)).body.status, 'delivered');
 
@@ -126,10 +127,11 @@ test('a silent node goes offline after the configured silence, with an event', a
   let now = Date.parse('2026-11-22T12:00:00Z');
   const hub = await startTestHub({ dedupWindowMs: 0, offlineAfterS: 60 }, { now: () => now });
   const admin = await createAdminSession(hub);
-  const claim = (await claimDevice(hub, admin, 'node', 'eeee0001', 'Pump')) as { deviceToken: string };
+  const pump = testIdentity();
+  const claim = (await claimDevice(hub, admin, 'node', pump, 'Pump')) as { deviceToken: string };
   const beat = (body: unknown) => fetch(`${hub.url}/api/v1/devices/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${claim.deviceToken}` }, body: JSON.stringify(body) });
   assert.equal((await beat({ battery: 80, position: { latitude: 1, longitude: 2 } })).status, 204);
-  const online = await waitForEvent(hub, admin.orgId, (e) => e.type === 'node.online' && e.data.id === '!eeee0001', { what: 'online' });
+  const online = await waitForEvent(hub, admin.orgId, (e) => e.type === 'node.online' && e.data.id === `!${pump.id}`, { what: 'online' });
   assert.equal((await beat({ battery: 150 })).status, 400);
   assert.equal((await fetch(`${hub.url}/api/v1/devices/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${claim.deviceToken}x` }, body: '{}' })).status, 401);
 
@@ -137,8 +139,8 @@ test('a silent node goes offline after the configured silence, with an event', a
   assert.equal(hub.services.core.sweeper.runOnce(), 0, 'still within the limit');
   now += 2_000;
   assert.equal(hub.services.core.sweeper.runOnce(), 1);
-  await waitForEvent(hub, admin.orgId, (e) => e.type === 'node.offline' && e.data.id === '!eeee0001', { afterId: online.id, what: 'offline' });
-  const node = await api(hub.url, admin, '/api/v1/nodes/!eeee0001');
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'node.offline' && e.data.id === `!${pump.id}`, { afterId: online.id, what: 'offline' });
+  const node = await api(hub.url, admin, `/api/v1/nodes/!${pump.id}`);
   assert.equal(node.body.online, false);
   assert.equal(node.body.name, 'Pump');
   assert.equal(node.body.claimed, true);
@@ -155,11 +157,11 @@ test('the hub broker refuses unknown gateways and topics outside a gateway\u2019
     });
   });
   assert.match(refused, /Bad username or password|Not authorized/i);
-  const claim = (await claimDevice(hub, admin, 'gateway', '0000000f')) as { mqtt: { url: string; username: string; password: string } };
-  const client = connect(claim.mqtt.url, { clientId: '0000000f', username: claim.mqtt.username, password: claim.mqtt.password, protocolVersion: 4, reconnectPeriod: 0 });
+  const claim = (await claimDevice(hub, admin, 'gateway')) as { mqtt: { url: string; username: string; password: string } };
+  const client = connect(claim.mqtt.url, { clientId: claim.mqtt.username, username: claim.mqtt.username, password: claim.mqtt.password, protocolVersion: 4, reconnectPeriod: 0 });
   await new Promise<void>((resolve, reject) => (client.once('connect', () => resolve()), client.once('error', reject)));
   await assert.rejects(client.subscribeAsync('unibos/v1/gw/00000001/tx', { qos: 1 }), /Subscribe error/, 'another gateway\u2019s downlinks are refused');
-  const own = await client.subscribeAsync('unibos/v1/gw/0000000f/tx', { qos: 1 });
+  const own = await client.subscribeAsync(`unibos/v1/gw/${claim.mqtt.username}/tx`, { qos: 1 });
   assert.equal(own[0]!.qos, 1);
   assert.ok(!client.disconnecting && client.connected, 'a refused subscription does not cost the connection');
   await client.endAsync();
@@ -170,17 +172,18 @@ test('heartbeats of an online node are written together, and none is lost by a c
   after(() => rmSync(dataDir, { recursive: true, force: true }));
   const hub = await startTestHub({ dataDir });
   const admin = await createAdminSession(hub);
-  const claim = (await claimDevice(hub, admin, 'node', 'eeee0002')) as { deviceToken: string };
+  const beater = testIdentity();
+  const claim = (await claimDevice(hub, admin, 'node', beater)) as { deviceToken: string };
   const beat = (body: unknown) => fetch(`${hub.url}/api/v1/devices/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${claim.deviceToken}` }, body: JSON.stringify(body) });
   assert.equal((await beat({ battery: 90 })).status, 204);
   for (const battery of [80, 70, 60]) assert.equal((await beat({ battery })).status, 204);
   assert.equal((await beat({ position: { latitude: 10, longitude: 20 } })).status, 204);
-  assert.equal((await api(hub.url, admin, '/api/v1/nodes/!eeee0002')).body.battery, 60, 'a read sees the latest beat');
+  assert.equal((await api(hub.url, admin, `/api/v1/nodes/!${beater.id}`)).body.battery, 60, 'a read sees the latest beat');
   assert.equal((await beat({ battery: 55 })).status, 204);
   await hub.stop();
   const again = await runHub({ ...hubConfigDefaults(dataDir), httpPort: 0, mqttPort: 0 }, { logger: pino({ level: 'silent' }) });
   after(() => again.stop());
-  const node = await api(again.url, admin, '/api/v1/nodes/!eeee0002');
+  const node = await api(again.url, admin, `/api/v1/nodes/!${beater.id}`);
   assert.equal(node.body.battery, 55, 'the last beat before the stop was written');
   assert.deepEqual([node.body.position.latitude, node.body.position.longitude], [10, 20], 'an earlier beat\u2019s position is kept when a later one omits it');
 });
@@ -188,7 +191,7 @@ test('heartbeats of an online node are written together, and none is lost by a c
 test('a message the hub cannot store is not acknowledged: the gateway keeps it and it arrives once storage is back', { timeout: 30_000 }, async () => {
   const hub = await startTestHub({ dedupWindowMs: 0 });
   const admin = await createAdminSession(hub);
-  const gw = await TestGateway.connect(hub, admin, '0000001a');
+  const gw = await TestGateway.connect(hub, admin);
   const db = hub.services.db;
   db.pragma('query_only = ON'); // every write now fails, as on a full disk
   const refusedOnce = new Promise<void>((resolve) => {

@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { PERMISSIONS } from '../src/auth/auth-context.ts';
 import { createAdminSession, createApiKey, createOrgUser, bearer } from './support/test-auth.ts';
 import { TestGateway, claimDevice } from './support/test-gateway.ts';
+import { proveAndClaim, testIdentity } from './support/test-identity.ts';
 import { startTestHub, type TestHub } from './support/test-hub.ts';
 import { waitForEvent } from './support/hub-events.ts';
 
@@ -120,10 +121,11 @@ const orgB = await createAdminSession(hub, { orgName: 'Isolation org B' });
 assert.notEqual(orgA.orgId, orgB.orgId);
 
 // Org A's resources, each made through the path a user or device would take.
-const GW_A = 'a0a0a0a0';
+const GW_A_IDENTITY = testIdentity();
+const GW_A = GW_A_IDENTITY.id;
 const NODE_A = '!a0a0a0a1';
 const SENSOR_A = 'orgA-tank-7f3a';
-const gwA = await TestGateway.connect(hub, orgA, GW_A);
+const gwA = await TestGateway.connect(hub, orgA, GW_A_IDENTITY);
 gwA.mesh(NODE_A, 'info', { longName: 'Org A hut', shortName: 'AHUT', role: 'CLIENT' }, { packetId: 1 });
 gwA.mesh(NODE_A, 'text', { text: 'org A secret text' }, { packetId: 2 });
 gwA.mesh(NODE_A, 'position', { latitude: 47.25, longitude: 8.5 }, { packetId: 3 });
@@ -200,7 +202,7 @@ const ROUTE_CASES: Record<string, RouteCase> = {
 
 /** Org-wide reads without a path parameter: what B gets must hold nothing of A's. */
 const LIST_CASES: Record<string, string[]> = {
-  'GET /api/v1/nodes': ['/api/v1/nodes', '/api/v1/nodes?kind=gateway', '/api/v1/nodes?status=online'],
+  'GET /api/v1/nodes': ['/api/v1/nodes', '/api/v1/nodes?kind=gateway', '/api/v1/nodes?status=online', '/api/v1/nodes?claimed=false', '/api/v1/nodes?claimed=true'],
   'GET /api/v1/records': ['/api/v1/records', `/api/v1/records?node=${NODE_A}`, '/api/v1/records?kind=alert'],
   'GET /api/v1/sensors': ['/api/v1/sensors'],
   'GET /api/v1/messages': ['/api/v1/messages', `/api/v1/messages?node=${NODE_A}`, '/api/v1/messages?node=broadcast'],
@@ -306,7 +308,7 @@ describe('org isolation: org B cannot see or touch org A\u2019s resources', { ti
     assert.equal(sw.status, 404, sw.text);
     assert.equal(sw.body.code, 'E_NOT_FOUND');
     assert.equal(sw.text, swMissing.text, 'another org answers like a missing one');
-    // With B's own claim token, A's gateway id is refused, and A's gateway keeps its credentials.
+    // With B's own claim token, A's gateway id is refused (B cannot prove it holds the gateway's keys), and A's gateway keeps its credentials.
     const t = await call(hub, orgB.accessToken, 'POST', '/api/v1/claim-tokens', { kind: 'gateway' });
     const claim = await call(hub, null, 'POST', '/api/v1/devices/claim', { token: t.body.token, deviceId: GW_A });
     assert.equal(claim.status, 401, claim.text);
@@ -343,10 +345,11 @@ describe('org isolation: org B cannot see or touch org A\u2019s resources', { ti
     assert.equal(viaKey.status, 200, 'A\u2019s API key still works');
     assert.equal(viaKey.body.org.id, orgA.orgId);
     // The claim token is unspent and claims into A, not B.
-    const claim = await call(hub, null, 'POST', '/api/v1/devices/claim', { token: CLAIM_TOKEN_A, deviceId: 'a0a0a0a3' });
-    assert.equal(claim.status, 201, claim.text);
-    assert.equal((await call(hub, orgA.accessToken, 'GET', '/api/v1/nodes/!a0a0a0a3')).body.name, 'Org A spare');
-    assert.equal((await call(hub, orgB.accessToken, 'GET', '/api/v1/nodes/!a0a0a0a3')).status, 404);
+    const spare = testIdentity();
+    const claim = await proveAndClaim(hub.url, CLAIM_TOKEN_A, spare);
+    assert.equal(claim.status, 201, JSON.stringify(claim.body));
+    assert.equal((await call(hub, orgA.accessToken, 'GET', `/api/v1/nodes/!${spare.id}`)).body.name, 'Org A spare');
+    assert.equal((await call(hub, orgB.accessToken, 'GET', `/api/v1/nodes/!${spare.id}`)).status, 404);
   });
 
   test('org B\u2019s event stream (/ws) never carries org A\u2019s events, live or replayed', async () => {
@@ -369,9 +372,10 @@ describe('org isolation: org B cannot see or touch org A\u2019s resources', { ti
     assert.equal(ack.status, 200, ack.text);
     await waitForEvent(hub, orgA.orgId, (e) => e.type === 'sensor.reading' && e.data.value === 43, { afterId: mark, what: 'A\u2019s live reading' });
     // Then an event in B: delivery keeps append order, so a leaked A event would arrive before it.
-    await claimDevice(hub, orgB, 'node', 'b0b0b0b1', 'B marker');
+    const marker = testIdentity();
+    await claimDevice(hub, orgB, 'node', marker, 'B marker');
     for (const [i, c] of clients.entries()) {
-      const frames = await c.until((f) => f.type === 'event' && f.event === 'node.claimed' && f.data?.id === '!b0b0b0b1');
+      const frames = await c.until((f) => f.type === 'event' && f.event === 'node.claimed' && f.data?.id === `!${marker.id}`);
       const leaks = frames.filter((f) => leakedSecrets(f).length > 0);
       assert.deepEqual(leaks, [], `${callersB[i]!.who}\u2019s stream carried org A\u2019s events`);
       assert.ok(frames.every((f) => JSON.parse(f).type === 'event'), 'only events after hello');
@@ -381,7 +385,7 @@ describe('org isolation: org B cannot see or touch org A\u2019s resources', { ti
   // These two need org B to have a fleet entry with the id of A's gateway (a node B's own
   // gateway heard announce that id), so they run after the sweeps above, where B has none.
   test('a node in org B with the id of org A\u2019s gateway does not route B\u2019s broadcast through A\u2019s gateway', async () => {
-    const gwB = await TestGateway.connect(hub, orgB, 'b0b0b0b0');
+    const gwB = await TestGateway.connect(hub, orgB);
     gwB.mesh(`!${GW_A}`, 'info', { longName: 'impostor', shortName: 'IMP', role: 'GATEWAY' }, { packetId: 100 });
     await waitForEvent(hub, orgB.orgId, (e) => e.type === 'mesh.info' && e.data.nodeId === `!${GW_A}`, { what: 'the impostor\u2019s announcement in B' });
     const fromB = await call(hub, orgB.accessToken, 'POST', '/api/v1/messages', { text: 'org B broadcast' });

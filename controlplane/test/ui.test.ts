@@ -16,6 +16,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { startTestHub, type TestHub } from './support/test-hub.ts';
 import { createAdminSession, TEST_PASSWORD, type TestSession } from './support/test-auth.ts';
 import { TestGateway } from './support/test-gateway.ts';
+import { testIdentity } from './support/test-identity.ts';
 import { waitForEvent } from './support/hub-events.ts';
 
 const CHROMIUM = process.env.UNIBOS_CHROMIUM ?? '/usr/bin/chromium';
@@ -24,7 +25,8 @@ const ONE_PIXEL_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJA
 const SHOTS = mkdtempSync(join(tmpdir(), 'unibos-ui-test-'));
 
 const ADMIN = { email: 'admin@valley-rescue.test', password: TEST_PASSWORD, name: 'Ada Admin', org: 'Valley Rescue' };
-const GATEWAY = '0a0b0c0d';
+const GATEWAY_IDENTITY = testIdentity();
+const GATEWAY = GATEWAY_IDENTITY.id;
 /** Names carry markup on purpose: the UI must show them as text. */
 const RIDGE = { id: '!1a2b3c01', name: 'Ridge <b>Station</b>', lat: 46.5201, lon: 7.9601 };
 const VALLEY = { id: '!1a2b3c02', name: 'Valley Hut', lat: 46.5102, lon: 7.9803 };
@@ -110,7 +112,7 @@ test('admin web UI', async (t) => {
   });
   if (hub.services.auth.setupToken() === null) {
     admin = await login(hub, ADMIN.email, ADMIN.password);
-    gw = await TestGateway.connect(hub, admin, GATEWAY);
+    gw = await TestGateway.connect(hub, admin, GATEWAY_IDENTITY);
   }
 
   await t.test('lists nodes with status, battery, SNR and the gateway that heard them, live as they are heard', async () => {
@@ -133,6 +135,7 @@ test('admin web UI', async (t) => {
     assert.match(ridgeText, /Online/);
     assert.match(ridgeText, /6\.5 dB/);
     assert.match(ridgeText, new RegExp(`!${GATEWAY}`), 'heard by the gateway');
+    assert.match(ridgeText, /heard, unclaimed/, 'a node only heard is not the org\u2019s own');
     assert.match(ridgeText, /just now|s ago/);
     assert.equal(await fleet.locator('b').count(), 0, 'a name with markup is shown as text, not parsed');
     await fleet.getByRole('row', { name: /Old Cabin/ }).filter({ hasText: 'Offline' }).waitFor();

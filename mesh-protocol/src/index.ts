@@ -40,3 +40,4 @@ export { hashSecret, verifySecret, parseSecretHash, DEFAULT_SCRYPT_PARAMS, type 
 export * from './hub/sos-stage.ts';
 export { MqttFrameScanner, MAX_REMAINING_LENGTH, type FrameVerdict } from './mqtt/mqtt-frame-scanner.ts';
 export { ConnectionGate, type ConnectionGateOptions } from './mqtt/connection-gate.ts';
+export { createClaimChallenge, proveClaim, verifyClaimProof, claimTranscript, nodeIdFromPublicKey, rawPublicKey, CLAIM_NONCE_BYTES, type ClaimChallenge, type ClaimProof, type ClaimProofFailure } from './crypto/claim-proof.ts';

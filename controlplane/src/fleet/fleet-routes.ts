@@ -5,6 +5,8 @@ import type { RouteDeps } from '../app.ts';
 import { nodeSchema, page, pageQuery, errorResponses } from '../api/schemas.ts';
 import { HubError, notFound } from '../hub-error.ts';
 import { NODE_ID_PARAM, normalizeNodeId } from './node-id.ts';
+import type { ClaimProof } from '@unibos/mesh-protocol';
+import type { ClaimRefusal } from './device-credentials.ts';
 
 const claimLimit = { rateLimit: { max: 20, timeWindow: '1 minute' } };
 const idParams = { type: 'object', required: ['id'], properties: { id: NODE_ID_PARAM } } as const;
@@ -33,11 +35,24 @@ export async function fleetRoutes(app: FastifyInstance, { services, guard }: Rou
     return reply.status(201).send({ token: t.token, kind: t.kind, expiresAt: new Date(t.expiresMs).toISOString() });
   });
 
-  app.post<{ Body: { token: string; deviceId: string; name?: string; capabilities?: Record<string, unknown> } }>('/api/v1/devices/claim', {
+  app.post('/api/v1/devices/claim/challenge', {
     config: claimLimit,
     schema: {
       tags: ['fleet'],
-      summary: 'A device trades a claim token for its credentials',
+      summary: 'A device about to claim asks for a single-use challenge (good for 5 minutes)',
+      response: { 201: { type: 'object', properties: { nonce: { type: 'string' }, hubPublicKey: { type: 'string' } } }, ...errorResponses },
+    },
+  }, async (_req, reply) => {
+    const challenge = credentials.issueChallenge(now());
+    if (!challenge) throw new HubError('E_UNAVAILABLE', 'too many claims in progress; try again in a few minutes');
+    return reply.status(201).send(challenge);
+  });
+
+  app.post<{ Body: { token: string; deviceId: string; name?: string; capabilities?: Record<string, unknown>; proof?: ClaimProof } }>('/api/v1/devices/claim', {
+    config: claimLimit,
+    schema: {
+      tags: ['fleet'],
+      summary: 'A device trades a claim token and a proof of holding its identity keys for its credentials',
       body: {
         type: 'object',
         required: ['token', 'deviceId'],
@@ -47,14 +62,24 @@ export async function fleetRoutes(app: FastifyInstance, { services, guard }: Rou
           deviceId: { type: 'string', pattern: '^!?[0-9a-fA-F]{8}$' },
           name: { type: 'string', minLength: 1, maxLength: 64 },
           capabilities: capabilitiesSchema,
+          // Optional here so that a device without it gets E_PROOF_REQUIRED (counted), not a schema error.
+          proof: {
+            type: 'object',
+            required: ['nonce', 'x25519PublicKey', 'ed25519PublicKey', 'signature', 'mac'],
+            additionalProperties: false,
+            properties: { nonce: b64(64), x25519PublicKey: b64(64), ed25519PublicKey: b64(64), signature: b64(100), mac: b64(64) },
+          },
         },
       },
     },
   }, async (req, reply) => {
     const id = normalizeNodeId(req.body.deviceId);
     const hex = id.slice(1);
-    const claimed = credentials.claim(req.body.token, hex, now());
-    if (!claimed) throw new HubError('E_AUTH_INVALID', 'claim token unknown, used or expired, or the device belongs to another org');
+    const claimed = credentials.claim(req.body.token, hex, req.body.proof, now());
+    if ('refused' in claimed) {
+      req.log.warn({ deviceId: id, reason: claimed.refused }, 'device claim refused');
+      throw claimRefusal(claimed.refused);
+    }
     const { orgId, kind, secret } = claimed;
     fleet.ensure(orgId, id, kind, now());
     fleet.markClaimed(orgId, id);
@@ -104,18 +129,18 @@ export async function fleetRoutes(app: FastifyInstance, { services, guard }: Rou
     return reply.status(204).send();
   });
 
-  app.get<{ Querystring: { status?: 'online' | 'offline'; kind?: 'node' | 'gateway'; limit: number; cursor?: string } }>('/api/v1/nodes', {
+  app.get<{ Querystring: { status?: 'online' | 'offline'; kind?: 'node' | 'gateway'; claimed?: boolean; limit: number; cursor?: string } }>('/api/v1/nodes', {
     preHandler: guard('read'),
     schema: {
       tags: ['fleet'],
-      summary: 'List the org\u2019s nodes and gateways',
+      summary: 'List the org\u2019s nodes and gateways: claimed ones and those its gateways only heard (claimed: false)',
       security,
-      querystring: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['online', 'offline'] }, kind: { type: 'string', enum: ['node', 'gateway'] }, ...pageQuery } },
+      querystring: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['online', 'offline'] }, kind: { type: 'string', enum: ['node', 'gateway'] }, claimed: { type: 'boolean' }, ...pageQuery } },
       response: { 200: page(nodeSchema), ...errorResponses },
     },
   }, async (req) => {
     const q = req.query;
-    const items = fleet.list(req.auth!.orgId, { limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.kind ? { kind: q.kind } : {}), ...(q.cursor ? { after: q.cursor } : {}) });
+    const items = fleet.list(req.auth!.orgId, { limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.kind ? { kind: q.kind } : {}), ...(q.claimed !== undefined ? { claimed: q.claimed } : {}), ...(q.cursor ? { after: q.cursor } : {}) });
     return { items, nextCursor: items.length === q.limit ? items[items.length - 1]!.id : null };
   });
 
@@ -165,6 +190,27 @@ const capabilitiesSchema = {
   additionalProperties: false,
   properties: { radio: { type: 'boolean' }, gps: { type: 'boolean' }, camera: { type: 'boolean' }, modules: { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 64 } } },
 } as const;
+
+const b64 = (maxLength: number) => ({ type: 'string', maxLength, pattern: '^[A-Za-z0-9_-]+$' }) as const;
+
+function claimRefusal(reason: ClaimRefusal): HubError {
+  switch (reason) {
+    case 'no_proof':
+      return new HubError('E_PROOF_REQUIRED', 'a claim must prove the device holds its identity keys: ask POST /api/v1/devices/claim/challenge and answer it with the device (unibos gateway claim / unibos node claim)');
+    case 'bad_challenge':
+      return new HubError('E_CHALLENGE_INVALID', 'the challenge is unknown, used or expired; ask for a new one');
+    case 'bad_proof':
+      return new HubError('E_PROOF_INVALID', 'the proof does not show possession of the keys behind this device id');
+    case 'bad_token':
+      return new HubError('E_AUTH_INVALID', 'claim token unknown, used or expired');
+    case 'owned_elsewhere':
+      return new HubError('E_CONFLICT', 'this device belongs to another org; an admin there must remove it first');
+    case 'key_mismatch':
+      return new HubError('E_CONFLICT', 'this device id is claimed with other identity keys; remove the device first to claim it with new ones');
+    case 'kind_mismatch':
+      return new HubError('E_CONFLICT', 'this device is claimed as the other kind (gateway or node); remove it first');
+  }
+}
 
 /** Where a gateway should dial: the broker's address, or the hub's own name when it listens everywhere. */
 function brokerHost(bound: string, requestHost: string): string {

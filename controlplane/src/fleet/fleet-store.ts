@@ -1,5 +1,8 @@
 // The fleet registry and its live state, per org: nodes and gateways (claimed or heard), which
 // gateways hear each node, last position, battery and signal. SQLite, written per heard message.
+// Each org has its own row for a device: a node heard by an org's gateways is listed there as
+// "heard, unclaimed" (claimed = 0), however many orgs hear it; only the org that claimed it with
+// the device's own keys (see device-credentials.ts) has it as claimed.
 
 import type { HubDb } from '../storage/hub-db.ts';
 import { FilteredQuery } from '../storage/filtered-query.ts';
@@ -102,6 +105,8 @@ export interface Heartbeat {
 export interface NodeQuery {
   status?: 'online' | 'offline';
   kind?: DeviceKind;
+  /** false: only nodes the org has heard but not claimed. */
+  claimed?: boolean;
   limit: number;
   /** The last id of the previous page. */
   after?: string;
@@ -307,7 +312,8 @@ export class FleetStore {
   list(orgId: string, q: NodeQuery): FleetNode[] {
     this.flushHeartbeats();
     const status = q.status === undefined ? undefined : q.status === 'online' ? 1 : 0;
-    const rows = this.listQuery.all([['org_id = ?', orgId], ['online = ?', status], ['kind = ?', q.kind], ['id > ?', q.after]], q.limit);
+    const claimed = q.claimed === undefined ? undefined : q.claimed ? 1 : 0;
+    const rows = this.listQuery.all([['org_id = ?', orgId], ['online = ?', status], ['kind = ?', q.kind], ['claimed = ?', claimed], ['id > ?', q.after]], q.limit);
     if (rows.length === 0) return [];
     // One query for the whole page's receptions, not one per node.
     const heard = new Map<string, HeardRow[]>();

@@ -4,6 +4,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type { HubServices } from '../app.ts';
 import type { HubBroker } from '../broker/hub-broker.ts';
 import { INGEST_DROP_REASONS } from '../ingest/hub-ingest.ts';
+import { CLAIM_REFUSALS } from '../fleet/device-credentials.ts';
 
 export function registerHubMetrics(registry: Registry, services: HubServices, broker: () => HubBroker | null): void {
   const gauge = (name: string, help: string, collect: (g: Gauge) => void, labelNames: string[] = []): void => {
@@ -24,5 +25,10 @@ export function registerHubMetrics(registry: Registry, services: HubServices, br
   gauge('unibos_hub_broker_auth_failures_total', 'Refused hub broker connections', (g) => g.set(broker()?.stats.authFailures ?? 0));
   gauge('unibos_hub_broker_denied_total', 'Publishes and subscriptions the hub broker denied', (g) => g.set(broker()?.stats.denied ?? 0));
   gauge('unibos_hub_broker_store_failures_total', 'Gateway publishes not acknowledged because storing them failed', (g) => g.set(broker()?.stats.storeFailures ?? 0));
+  gauge('unibos_hub_device_claims_total', 'Device claims, by outcome (accepted, or the reason it was refused)', (g) => {
+    const c = services.core.credentials.claimStats;
+    g.set({ outcome: 'accepted' }, c.accepted);
+    for (const r of CLAIM_REFUSALS) g.set({ outcome: r }, c.refused[r]);
+  }, ['outcome']);
   gauge('unibos_hub_last_event_id', 'Newest event id', (g) => g.set(services.events.lastId()));
 }

@@ -10,6 +10,7 @@ import pino from 'pino';
 import { HubOutbox, HubUplink, openGatewayDb } from '@unibos/gateway';
 import type { TestHub } from './test-hub.ts';
 import type { TestSession } from './test-auth.ts';
+import { proveAndClaim, testIdentity, type TestIdentity } from './test-identity.ts';
 
 export interface MeshMeta {
   packetId: number;
@@ -20,14 +21,15 @@ export interface MeshMeta {
   to?: string;
 }
 
-export async function claimDevice(hub: TestHub, session: TestSession, kind: 'gateway' | 'node', deviceId: string, name?: string): Promise<Record<string, unknown>> {
+/** Claims `device` (a new identity unless given) in the session's org, proving possession as a device does. */
+export async function claimDevice(hub: TestHub, session: TestSession, kind: 'gateway' | 'node', device: TestIdentity = testIdentity(), name?: string): Promise<Record<string, unknown>> {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${session.accessToken}` };
   const t = await fetch(`${hub.url}/api/v1/claim-tokens`, { method: 'POST', headers, body: JSON.stringify({ kind, ...(name ? { name } : {}) }) });
   if (t.status !== 201) throw new Error(`claim token: ${t.status} ${await t.text()}`);
   const { token } = (await t.json()) as { token: string };
-  const c = await fetch(`${hub.url}/api/v1/devices/claim`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, deviceId }) });
-  if (c.status !== 201) throw new Error(`claim: ${c.status} ${await c.text()}`);
-  return (await c.json()) as Record<string, unknown>;
+  const c = await proveAndClaim(hub.url, token, device);
+  if (c.status !== 201) throw new Error(`claim: ${c.status} ${JSON.stringify(c.body)}`);
+  return c.body;
 }
 
 export class TestGateway {
@@ -45,9 +47,10 @@ export class TestGateway {
     });
   }
 
-  /** Claims gateway `id` (8 hex) in the session's org and connects its uplink; waits until connected. */
-  static async connect(hub: TestHub, session: TestSession, id: string): Promise<TestGateway> {
-    const claim = (await claimDevice(hub, session, 'gateway', id)) as { mqtt: { url: string; username: string; password: string } };
+  /** Claims a gateway (a new identity unless given) in the session's org and connects its uplink; waits until connected. */
+  static async connect(hub: TestHub, session: TestSession, device: TestIdentity = testIdentity()): Promise<TestGateway> {
+    const id = device.id;
+    const claim = (await claimDevice(hub, session, 'gateway', device)) as { mqtt: { url: string; username: string; password: string } };
     const dir = mkdtempSync(join(tmpdir(), 'unibos-test-gw-'));
     const db = openGatewayDb(dir);
     const outbox = new HubOutbox(db, { logger: pino({ level: 'silent' }) });

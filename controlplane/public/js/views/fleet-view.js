@@ -45,7 +45,8 @@ export function createFleetView(ctx) {
       { dataset: { nodeId: node.id }, class: node.online ? '' : 'is-offline' },
       h('th', { scope: 'row' }, name),
       h('td', { class: 'mono' }, node.id),
-      h('td', {}, node.kind),
+      // Heard through the org's gateways but not claimed with the device's keys: on the map, not the org's own.
+      h('td', {}, node.kind, node.claimed === false ? [' ', h('span', { class: 'badge badge--heard', title: 'Heard by your gateways; claim it from the device to make it yours' }, 'heard, unclaimed')] : null),
       h('td', {}, h('span', { class: `badge ${node.online ? 'badge--online' : 'badge--offline'}` }, node.online ? 'Online' : 'Offline')),
       h('td', {}, seen),
       h('td', {}, battery(node.battery)),
