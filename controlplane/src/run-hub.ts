@@ -35,7 +35,7 @@ export interface RunHubOptions {
 export async function runHub(config: HubConfig, options: RunHubOptions): Promise<RunningHub> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const logger = options.logger;
-  const db = openHubDb(config.dataDir);
+  const db = openHubDb(config.dataDir, logger);
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
   const stops: Array<() => Promise<void> | void> = [() => void db.close()];

@@ -2,12 +2,12 @@
 // plus the embedded broker, the mesh<->MQTT bridge and, when a hub is configured, the durable
 // uplink. Started in that order, stopped in reverse; SIGTERM drains what it can to the hub.
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Gauge, Registry } from 'prom-client';
 import { Device, runNode, scrapedGauge, type NodeConfig, type RunningNode } from '@unibos/firmware';
+import { formatMode, makePrivate, sqliteFileNames, type ModeFix } from '@unibos/mesh-protocol';
 import { DeviceCredentials, GatewayBroker } from './broker/index.ts';
 import { HubOutbox, HubUplink } from './uplink/index.ts';
 import { MeshBridge } from './bridge/mesh-bridge.ts';
@@ -32,12 +32,20 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-/** The gateway's own database: device credentials and the hub outbox (durable: WAL, FULL sync). */
-export function openGatewayDb(dataDir: string): Database.Database {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+/**
+ * The gateway's own database: device credentials and the hub outbox (durable: WAL, FULL sync).
+ * Private: the data dir 0700, gateway.db and its -wal and -shm 0600, fixed (and logged) if wider.
+ */
+export function openGatewayDb(dataDir: string, logger?: Pick<Logger, 'warn'>): Database.Database {
+  const files = sqliteFileNames('gateway.db');
+  const report = (fixes: ModeFix[]): void => {
+    for (const f of fixes) logger?.warn({ path: f.path, oldMode: formatMode(f.oldMode), newMode: formatMode(f.newMode) }, 'gateway data was readable by others: permissions fixed');
+  };
+  report(makePrivate(dataDir, files, { create: 'gateway.db' }));
   const db = new Database(join(dataDir, 'gateway.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
+  report(makePrivate(dataDir, files));
   return db;
 }
 
@@ -50,7 +58,7 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
   const node = await runNode({ ...config, role: 'GATEWAY' }, { logger, metrics: (r) => gatewayMetrics(r, () => ({ broker, outbox, uplink, bridge })) });
   const gatewayId = node.device.nodeId.toString(16).padStart(8, '0');
   const log = logger.child({ gateway: gatewayId });
-  const db = openGatewayDb(config.dataDir);
+  const db = openGatewayDb(config.dataDir, log);
   try {
     const credentials = new DeviceCredentials(db);
     broker = await GatewayBroker.start({

@@ -41,3 +41,4 @@ export * from './hub/sos-stage.ts';
 export { MqttFrameScanner, MAX_REMAINING_LENGTH, type FrameVerdict } from './mqtt/mqtt-frame-scanner.ts';
 export { ConnectionGate, type ConnectionGateOptions } from './mqtt/connection-gate.ts';
 export { createClaimChallenge, proveClaim, verifyClaimProof, claimTranscript, nodeIdFromPublicKey, rawPublicKey, CLAIM_NONCE_BYTES, type ClaimChallenge, type ClaimProof, type ClaimProofFailure } from './crypto/claim-proof.ts';
+export { makePrivate, sqliteFileNames, formatMode, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, type ModeFix } from './core/private-files.ts';

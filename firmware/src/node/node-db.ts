@@ -1,8 +1,13 @@
 // The device's one SQLite file (WAL): everything written per event — the frame counter
 // reservation, the outbox, the node database and the inbox. Each table has its own small
 // repository class; this file only opens the database and brings its schema up to date.
+// Its folder is 0700 and node.db, -wal and -shm 0600 (it holds the frame counter and messages),
+// fixed at every start if found wider.
 
+import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { formatMode, makePrivate, sqliteFileNames, type ModeFix } from '@unibos/mesh-protocol';
+import type { Logger } from 'pino';
 import { FirmwareError } from '../firmware-error.ts';
 
 export type Db = Database.Database;
@@ -49,9 +54,15 @@ const MIGRATIONS: string[] = [
    );`,
 ];
 
-export function openNodeDb(path: string): Db {
+export function openNodeDb(path: string, logger?: Pick<Logger, 'warn'>): Db {
+  const dir = dirname(path);
+  const files = sqliteFileNames(basename(path));
+  const report = (fixes: ModeFix[]): void => {
+    for (const f of fixes) logger?.warn({ path: f.path, oldMode: formatMode(f.oldMode), newMode: formatMode(f.newMode) }, 'node data was readable by others: permissions fixed');
+  };
   let db: Db;
   try {
+    report(makePrivate(dir, files, { create: basename(path) }));
     db = new Database(path);
   } catch (err) {
     throw new FirmwareError('E_STORAGE', `cannot open the node database ${path}: ${(err as Error).message}`, { cause: err });
@@ -60,6 +71,7 @@ export function openNodeDb(path: string): Db {
   // FULL: a write the node acknowledged (a queued message, a counter reservation) survives power loss.
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 2000');
+  report(makePrivate(dir, files));
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > MIGRATIONS.length) {
     db.close();

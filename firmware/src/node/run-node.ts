@@ -33,7 +33,7 @@ export async function runNode(config: NodeConfig, options: RunNodeOptions): Prom
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const identity = loadOrCreateIdentity(join(config.dataDir, 'identity.json'));
   const log = logger.child({ node: formatNodeId(identity.nodeId) });
-  const db = openNodeDb(join(config.dataDir, 'node.db'));
+  const db = openNodeDb(join(config.dataDir, 'node.db'), log);
   const notifier = new SystemdNotifier({ env: options.env ?? process.env, onError: (m) => log.warn(m) });
   let control: ControlServer | undefined;
   let device: Device | undefined;

@@ -4,7 +4,6 @@
 // through publish() and subscribe(), which bypass the network and the ACL.
 
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -27,7 +26,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import { FirmwareError } from '@unibos/firmware';
 import { canPublish, canSubscribe, canUseClientId, ANONYMOUS_ID, type AclSubject, type DeviceRole } from './acl.ts';
 import { BrokerCounters, type BrokerStats, type DenialKind } from './broker-stats.ts';
-import { ConnectionGate, MqttFrameScanner } from '@unibos/mesh-protocol';
+import { ConnectionGate, MqttFrameScanner, formatMode, makePrivate } from '@unibos/mesh-protocol';
 import type { DeviceCredentials } from './device-credentials.ts';
 import { coalesceWrites } from './write-coalescer.ts';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from './topic-filter.ts';
@@ -256,7 +255,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const dbDir = join(options.dataDir, 'broker-db');
     let db: Level;
     try {
-      mkdirSync(dbDir, { recursive: true });
+      for (const f of makePrivate(dbDir)) this.log.warn({ path: f.path, oldMode: formatMode(f.oldMode), newMode: formatMode(f.newMode) }, 'broker data was readable by others: permissions fixed');
       db = new Level(dbDir);
       await db.open();
     } catch (err) {
