@@ -44,6 +44,7 @@ export function createHubCore(o: { db: HubDb; events: EventLog; config: HubConfi
     events: o.events,
     now: o.now,
     heardWithinMs: Math.max(offlineAfterMs, 24 * 3600_000),
+    alerts,
     link: { isConnected: (org, id) => link?.isConnected(org, id.replace(/^!/, '')) ?? false, publishTx: (org, id, p) => link?.publishTx(org, id.replace(/^!/, ''), p) },
   });
   const ingest = new HubIngest({

@@ -1,4 +1,5 @@
-// SOS and alert handling: list, acknowledge, resolve. Each change goes out on the event stream.
+// SOS and alert handling: list, acknowledge (with an optional short note), resolve. Each change
+// goes out on the event stream and, for an SOS, back over the mesh to the node that raised it.
 
 import type { FastifyInstance } from 'fastify';
 import type { RouteDeps } from '../app.ts';
@@ -22,19 +23,26 @@ export async function alertRoutes(app: FastifyInstance, { services, guard }: Rou
     return { items, nextCursor: items.length === q.limit ? String(items[items.length - 1]!.id) : null };
   });
 
+  // The note stays at the hub; only the name travels to the node (frames are small).
+  const noteBody = { type: ['object', 'null'], additionalProperties: false, properties: { note: { type: 'string', maxLength: 200 } } } as const;
   for (const action of ['acknowledge', 'resolve'] as const) {
-    app.post<{ Params: { id: number } }>(`/api/v1/alerts/:id/${action}`, {
+    app.post<{ Params: { id: number }; Body: { note?: string } | null }>(`/api/v1/alerts/:id/${action}`, {
       preHandler: guard('alerts'),
-      schema: { tags: ['alerts'], summary: action === 'acknowledge' ? 'Acknowledge an open alert' : 'Resolve an alert', security, params: idParams, response: { 200: alertSchema, ...errorResponses } },
+      schema: { tags: ['alerts'], summary: action === 'acknowledge' ? 'Acknowledge an open alert (optional body: {"note": "..."}); an SOS node is told who saw it' : 'Resolve an alert; an SOS node is told', security, params: idParams, ...(action === 'acknowledge' ? { body: noteBody } : {}), response: { 200: alertSchema, ...errorResponses } },
     }, async (req) => {
       const orgId = req.auth!.orgId;
       const before = alerts.get(orgId, req.params.id);
       if (!before) throw notFound('alert');
-      const by = req.auth!.kind === 'apiKey' ? `apiKey:${req.auth!.apiKeyId}` : `user:${req.auth!.userId}`;
-      const changed = action === 'acknowledge' ? alerts.acknowledge(orgId, before.id, by, services.now()) : alerts.resolve(orgId, before.id, by, services.now());
+      const auth = req.auth!;
+      const by = auth.kind === 'apiKey' ? `apiKey:${auth.apiKeyId}` : `user:${auth.userId}`;
+      const user = services.auth.accounts.userView(auth.userId);
+      const name = auth.kind === 'apiKey' ? `API key${user ? ` of ${user.name || user.email}` : ''}` : user ? user.name || user.email : null;
+      const note = req.body?.note?.trim() || null;
+      const changed = action === 'acknowledge' ? alerts.acknowledge(orgId, before.id, by, services.now(), { name, note }) : alerts.resolve(orgId, before.id, by, services.now(), { name });
       if (!changed) throw new HubError('E_CONFLICT', `alert is ${before.state}; it cannot be ${action === 'acknowledge' ? 'acknowledged' : 'resolved'}`);
       const after = withName(orgId, alerts.get(orgId, before.id)!);
       services.events.append({ orgId, topic: 'alerts', type: action === 'acknowledge' ? 'alert.acknowledged' : 'alert.resolved', data: after });
+      services.core.downlink.sosStage(orgId, after);
       return after;
     });
   }

@@ -99,6 +99,10 @@ export const alertSchema = {
     acknowledgedBy: nullableString,
     resolvedAt: nullableString,
     resolvedBy: nullableString,
+    requestId: { type: ['integer', 'null'] },
+    receivedAt: nullableString,
+    acknowledgedNote: nullableString,
+    stages: { type: 'array', items: { type: 'object', properties: { stage: { type: 'string', enum: ['sent', 'gateway', 'hub', 'acknowledged', 'resolved'] }, at: { type: 'string' }, by: nullableString } } },
   },
 } as const;
 

@@ -190,15 +190,22 @@ export class HubIngest {
       const level = typeof doc.level === 'string' ? doc.level : 'UNSPECIFIED';
       const text = typeof doc.text === 'string' ? doc.text : '';
       if (level === 'SAFE') {
-        for (const id of this.o.alerts.resolveSos(orgId, nodeId, nodeId, timeMs)) this.alertEvent(orgId, id, 'alert.resolved');
+        for (const id of this.o.alerts.resolveSos(orgId, nodeId, nodeId, timeMs)) {
+          this.alertEvent(orgId, id, 'alert.resolved');
+          const resolved = this.o.alerts.get(orgId, id);
+          if (resolved) this.o.downlink.sosStage(orgId, resolved);
+        }
         return;
       }
       const pos = doc.position as { latitude?: unknown; longitude?: unknown } | undefined;
       const lat = num(pos?.latitude);
       const lon = num(pos?.longitude);
       const position = lat !== null && lon !== null ? { latitude: lat, longitude: lon } : (this.o.fleet.get(orgId, nodeId)?.position ?? null);
-      const { alert, created } = this.o.alerts.raise(orgId, { nodeId, level, text, position: position ? { latitude: position.latitude, longitude: position.longitude } : null, timeMs });
+      const requestId = level === 'SOS' ? num(doc.requestId) : null;
+      const { alert, created } = this.o.alerts.raise(orgId, { nodeId, level, text, position: position ? { latitude: position.latitude, longitude: position.longitude } : null, timeMs, requestId, hubMs: this.o.now() });
       if (created) this.alertEvent(orgId, alert.id, 'alert.raised');
+      // Every copy the hub sees (a new SOS, or a node that missed its last answer) is told how far it got.
+      this.o.downlink.sosStage(orgId, alert);
     } else if (kind === 'ack') {
       // A routing reply names the packet it answers in requestId (as the mesh router writes it).
       const answered = num(doc.requestId);

@@ -3,8 +3,13 @@
 // JSON command on that gateway's tx topic with the message id as `ref`, and follows the message
 // through the gateway's report (`txstatus`: its packet id) to the node's acknowledgement.
 // A message whose gateways are offline stays queued and goes out when one connects.
+// SOS stages (hub, acknowledged, resolved) go back the same way to the node that raised the SOS,
+// answering its request id; the alert store is their queue: a gateway that connects is handed the
+// current stage of every SOS still open (or recently resolved) among the nodes it heard.
 
 import { randomUUID } from 'node:crypto';
+import type { SosStage } from '@unibos/mesh-protocol';
+import type { AlertStore, HubAlert } from '../alerts/alert-store.ts';
 import type { EventSink } from '../events/hub-event.ts';
 import type { FleetStore } from '../fleet/fleet-store.ts';
 import { HubError } from '../hub-error.ts';
@@ -25,7 +30,12 @@ export interface DownlinkOptions {
   now: () => number;
   /** Only gateways that heard the node this recently are candidates. */
   heardWithinMs: number;
+  /** Where SOS stages come from when a gateway connects; without it, stages go out only as they happen. */
+  alerts?: Pick<AlertStore, 'recentSos'>;
 }
+
+/** A resolved SOS is still told to its node this long after, for a gateway that was away. */
+const RESOLVED_STAGE_RESEND_MS = 24 * 3600_000;
 
 export type DownlinkBody = { text: string } | { alert: { level: string; text: string; magnitude?: number } };
 
@@ -63,7 +73,33 @@ export class Downlink {
 
   /** A gateway connected: hand it what waited for it. */
   gatewayConnected(orgId: string, gatewayId: string): void {
+    // Stages first: nothing the gateway is handed outranks telling a person how their SOS stands.
+    const since = this.o.now() - this.o.heardWithinMs;
+    for (const a of this.o.alerts?.recentSos(orgId, this.o.now() - RESOLVED_STAGE_RESEND_MS) ?? []) {
+      if (this.o.fleet.gatewaysHearing(orgId, a.nodeId, since).includes(gatewayId)) this.publishStage(orgId, gatewayId, a);
+    }
     for (const m of this.o.store.queued(orgId)) if (m.gateways.includes(gatewayId)) this.dispatch(orgId, m);
+  }
+
+  /**
+   * Tells the node of SOS alert `a` the stage the hub has reached, through the connected gateway
+   * that heard it most recently. Returns that gateway, or null when none can take it now (the
+   * stage then goes when one connects). Repeats are harmless: the node keeps the highest stage.
+   */
+  sosStage(orgId: string, a: HubAlert): string | null {
+    if (a.level !== 'SOS' || a.requestId === null) return null;
+    const gateway = this.o.fleet.gatewaysHearing(orgId, a.nodeId, this.o.now() - this.o.heardWithinMs).find((g) => this.o.link.isConnected(orgId, g));
+    if (!gateway) return null;
+    this.publishStage(orgId, gateway, a);
+    return gateway;
+  }
+
+  private publishStage(orgId: string, gatewayId: string, a: HubAlert): void {
+    const current = a.stages.at(-1);
+    if (a.requestId === null || !current) return;
+    const stage: SosStage = current.stage;
+    const command = { to: a.nodeId, sosStage: { requestId: a.requestId, stage, time: current.at, ...(current.by ? { by: current.by } : {}) } };
+    this.o.link.publishTx(orgId, gatewayId, Buffer.from(JSON.stringify(command)));
   }
 
   /** The gateway's report on a command: queued for the radio (with its packet id) or refused. */

@@ -1,5 +1,7 @@
 // Alerts: SOS and other alerts heard from the mesh, open ones first and highlighted, with
 // Acknowledge and Resolve; live from alert.* events. The navigation badge counts open alerts.
+// An SOS card lists its stages with times (heard by a gateway, at the hub, acknowledged by whom,
+// resolved): the same stages the node shows on its LED and in `unibos status`.
 
 import { ApiError } from '../api-client.js';
 import { h, replace } from '../dom.js';
@@ -9,11 +11,14 @@ import { positionOf } from '../fleet-store.js';
 /**
  * @typedef {{ id: number | string, nodeId: string, nodeName?: string | null, level: string, text: string, position?: unknown,
  *   state: 'open' | 'acknowledged' | 'resolved', raisedAt: string, acknowledgedAt?: string | null, acknowledgedBy?: string | null,
- *   resolvedAt?: string | null, resolvedBy?: string | null }} Alert
+ *   resolvedAt?: string | null, resolvedBy?: string | null, acknowledgedNote?: string | null,
+ *   stages?: Array<{ stage: string, at: string, by?: string | null }> }} Alert
  */
 
 const STATE_ORDER = { open: 0, acknowledged: 1, resolved: 2 };
 const STATE_LABEL = { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved' };
+/** @type {Record<string, string>} */
+const STAGE_LABEL = { sent: 'Sent', gateway: 'Gateway', hub: 'Hub', acknowledged: 'Acknowledged', resolved: 'Resolved' };
 
 /**
  * @param {import('../shell.js').AppContext} ctx
@@ -94,6 +99,8 @@ export function createAlertsView(ctx) {
         { tabindex: '-1', 'aria-label': `${level} from ${who}, ${STATE_LABEL[a.state] ?? a.state}` },
         h('div', { class: 'alert-head' }, h('span', { class: 'alert-level' }, level), h('strong', { class: 'alert-who' }, who), h('span', { class: `badge badge--${a.state}` }, STATE_LABEL[a.state] ?? a.state)),
         a.text ? h('p', { class: 'alert-text' }, a.text) : null,
+        stagesFor(a),
+        a.acknowledgedNote ? h('p', { class: 'alert-note' }, `Note: ${a.acknowledgedNote}`) : null,
         h(
           'p',
           { class: 'alert-meta' },
@@ -193,6 +200,33 @@ export function createAlertsView(ctx) {
       stream.removeEventListener('event', onEvent);
     },
   };
+}
+
+/**
+ * The SOS's stages, oldest first, each with its time (and who, for acknowledged and resolved).
+ * @param {Alert} a
+ */
+function stagesFor(a) {
+  if (!Array.isArray(a.stages) || a.stages.length === 0) return null;
+  return h(
+    'ol',
+    { class: 'alert-stages', 'aria-label': 'Stages' },
+    ...a.stages.map((s) =>
+      h(
+        'li',
+        { class: `alert-stage alert-stage--${s.stage}`, dataset: { stage: s.stage } },
+        `${STAGE_LABEL[s.stage] ?? s.stage} `,
+        h('time', { datetime: s.at, title: dateTime(s.at) }, timeOfDay(s.at)),
+        s.by ? ` by ${s.by}` : '',
+      ),
+    ),
+  );
+}
+
+/** @param {string} iso */
+function timeOfDay(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
 
 /** @param {any} a @returns {a is Alert} */
