@@ -365,10 +365,15 @@ test('garbage in a gateway\u2019s outbox is acknowledged and counted, and never 
     { what: 'a JSON null', topic: 'unibos/v1/mesh/!dead0001/text', payload: 'null' },
     { what: 'from not matching the topic', topic: 'unibos/v1/mesh/!dead0001/text', payload: '{"from":"!dead0002","id":1,"text":"spoof"}' },
     { what: 'a packet id out of range', topic: 'unibos/v1/mesh/!dead0001/text', payload: '{"from":"!dead0001","id":4294967296,"text":"big"}' },
-    { what: 'a sensor value too large to keep', topic: 'unibos/v1/sensor/garden/blob', payload: `"${'z'.repeat(9000)}"` },
     { what: 'a nesting too deep to serialise', topic: 'unibos/v1/mesh/!dead0001/text', payload: `{"from":"!dead0001","id":2,"text":"deep","x":${DEEP(20_000)}}` },
   ];
   for (const g of garbage) gw.outbox.add({ source: 'fuzz', topic: g.topic, payload: g.payload });
+  // What the hub's sensor rules refuse, the gateway refuses at its door (the same definition), so it never reaches the queue.
+  assert.throws(
+    () => gw.outbox.add({ source: 'fuzz', topic: 'unibos/v1/sensor/garden/blob', payload: `"${'z'.repeat(9000)}"` }),
+    (err: unknown) => (err as { refusal?: string }).refusal === 'bad_payload',
+    'a sensor value too large to keep is refused by the outbox',
+  );
   gw.mesh('!dead0001', 'text', { text: 'after the garbage' }, { packetId: 7 });
   gw.sensor('after-garbage', 'temperature', '19.5');
 

@@ -82,7 +82,7 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
       params: Device.radioParams(config),
       local: broker,
       // Without a hub nothing is kept for one: the outbox would only fill up.
-      uplink: uplink ? { forward: (m) => void hubOutbox.add({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false }) } : undefined,
+      uplink: uplink ? { forward: (m) => void hubOutbox.add({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false, lane: m.lane }) } : undefined,
       logger: log.child({ component: 'bridge' }),
     });
     bridge = activeBridge;
@@ -90,7 +90,9 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
     broker.subscribe(activeBridge.txTopic, (_topic, payload) => void activeBridge.handleTx(payload, 'local'));
     uplink?.onDownlink((topic, payload) => void activeBridge.handleTx(Buffer.from(payload), 'hub'));
     uplink?.start();
-    await activeBridge.publishStatus('online', { nodeId: `!${gatewayId}` });
+    const localStatus = (): Promise<void> => activeBridge.publishStatus('online', { nodeId: `!${gatewayId}`, deadLetters: hubOutbox.deadLetterCount });
+    hubOutbox.onDeadLetter(() => void localStatus());
+    await localStatus();
     log.info({ mqtt: broker.ports.mqtt, ws: broker.ports.ws, hub: settings.hub?.url ?? null }, 'gateway started');
   } catch (err) {
     await broker?.close().catch(() => undefined);
@@ -137,6 +139,16 @@ function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroke
   gauge('unibos_broker_oversized_drops', 'Payloads over the size limit', (g) => g.set(parts().broker?.stats.oversizedDrops ?? 0));
   gauge('unibos_hub_outbox_depth', 'Messages stored for the hub, not yet acknowledged', (g) => g.set(parts().outbox?.size ?? 0));
   gauge('unibos_hub_outbox_dropped_full', 'Oldest messages dropped because the outbox was full', (g) => g.set(parts().outbox?.stats.droppedFull ?? 0));
+  gauge('unibos_hub_outbox_dead_letters', 'Messages the hub would not take, kept in the dead-letter table', (g) => g.set(parts().outbox?.deadLetterCount ?? 0));
+  gauge('unibos_hub_outbox_dead_lettered', 'Messages moved to the dead-letter table since start', (g) => g.set(parts().outbox?.stats.deadLettered ?? 0));
+  gauge(
+    'unibos_broker_hub_refusals',
+    'Publishes refused at the door because the hub would refuse them, by reason',
+    (g) => {
+      for (const [reason, n] of Object.entries(parts().broker?.stats.hubRefusals ?? {})) g.set({ reason }, n);
+    },
+    ['reason'],
+  );
   gauge('unibos_hub_connected', '1 while connected to the hub', (g) => g.set(parts().uplink?.connected ? 1 : 0));
   gauge('unibos_hub_acked', 'Messages the hub acknowledged', (g) => g.set(parts().uplink?.stats.acked ?? 0));
   gauge('unibos_bridge_frames_heard', 'Mesh frames bridged to MQTT', (g) => g.set(parts().bridge?.stats.framesHeard ?? 0));

@@ -37,8 +37,9 @@ export { summarizeRuns, percentile, type RunSummary } from './sim/run-summary.ts
 
 export * from './hub/hub-envelope.ts';
 export { hashSecret, verifySecret, parseSecretHash, DEFAULT_SCRYPT_PARAMS, type ScryptParams } from './crypto/secret-hash.ts';
-export * from './hub/sos-stage.ts';
+export * from './hub/uplink-limits.ts';
 export { MqttFrameScanner, MAX_REMAINING_LENGTH, type FrameVerdict } from './mqtt/mqtt-frame-scanner.ts';
 export { ConnectionGate, type ConnectionGateOptions } from './mqtt/connection-gate.ts';
 export { createClaimChallenge, proveClaim, verifyClaimProof, claimTranscript, nodeIdFromPublicKey, rawPublicKey, CLAIM_NONCE_BYTES, type ClaimChallenge, type ClaimProof, type ClaimProofFailure } from './crypto/claim-proof.ts';
+export * from './hub/sos-stage.ts';
 export { makePrivate, sqliteFileNames, formatMode, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, type ModeFix } from './core/private-files.ts';

@@ -3,7 +3,7 @@
 // envelope, drop repeats by its id, store, update the fleet, and raise events. Bad input is
 // counted and dropped, never thrown back at the gateway (it would resend it forever).
 
-import { decodeHubEnvelope, type HubEnvelope } from '@unibos/mesh-protocol';
+import { decodeHubEnvelope, parseSensorTopic, readSensorPayload, type HubEnvelope } from '@unibos/mesh-protocol';
 import type { Logger } from 'pino';
 import type { AlertStore } from '../alerts/alert-store.ts';
 import type { EventSink } from '../events/hub-event.ts';
@@ -43,7 +43,6 @@ export interface HubIngestOptions {
 }
 
 const NODE_ID = /^![0-9a-f]{8}$/;
-const SENSOR_PART = /^[A-Za-z0-9_.:-]{1,64}$/;
 /** Accept a gateway's receive time unless its clock is this far ahead of ours. */
 const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
 
@@ -55,6 +54,8 @@ function num(v: unknown): number | null {
 export class HubIngest {
   readonly stats: IngestStats = { stored: 0, duplicates: 0, ignored: 0, drops: { bad_topic: 0, bad_envelope: 0, bad_payload: 0, foreign_gateway: 0 } };
   private readonly pending = new Map<number, { orgId: string; timer: NodeJS.Timeout }>();
+  /** Per gateway, the seq of the last dead letter an event was raised for. */
+  private readonly lastDeadLetter = new Map<string, number>();
   private closed = false;
 
   constructor(private readonly o: HubIngestOptions) {}
@@ -98,7 +99,8 @@ export class HubIngest {
     }
     if (parts[2] === 'gw' && parts[4] === 'txstatus') return envelope.format === 'json' ? this.txStatus(orgId, envelope.body) : this.drop('bad_payload', gatewayId, topic);
     if (parts[2] === 'mesh' && parts.length === 5 && NODE_ID.test(parts[3]!)) return envelope.format === 'json' ? this.mesh(orgId, gw, parts[3]!, parts[4]!, envelope.body, now) : this.drop('bad_payload', gatewayId, topic);
-    if (parts[2] === 'sensor' && parts.length === 5 && SENSOR_PART.test(parts[3]!) && SENSOR_PART.test(parts[4]!)) return this.sensor(orgId, gw, parts[3]!, parts[4]!, envelope, now);
+    const sensorTopic = parts[2] === 'sensor' ? parseSensorTopic(topic) : null;
+    if (sensorTopic) return this.sensor(orgId, gw, sensorTopic.sensorId, sensorTopic.metric, envelope, now);
     return this.drop('bad_topic', gatewayId, topic);
   }
 
@@ -113,8 +115,10 @@ export class HubIngest {
 
   private gatewayStatus(orgId: string, gw: string, payload: Buffer): IngestOutcome {
     let status: unknown;
+    let doc: { status?: unknown; deadLetters?: unknown; lastDeadLetter?: unknown };
     try {
-      status = (JSON.parse(payload.toString('utf8')) as { status?: unknown }).status;
+      doc = JSON.parse(payload.toString('utf8')) as typeof doc;
+      status = doc.status;
     } catch {
       return this.drop('bad_payload', gw, 'status');
     }
@@ -123,11 +127,38 @@ export class HubIngest {
       if (this.o.fleet.setOffline(orgId, gw)) this.nodeEvent(orgId, gw, 'node.offline');
     } else if (status === 'online') {
       this.gatewaySeen(orgId, gw, now);
+      this.deadLetterReport(orgId, gw, doc.deadLetters, doc.lastDeadLetter);
     } else {
       return this.drop('bad_payload', gw, 'status');
     }
     this.stats.stored++;
     return 'stored';
+  }
+
+  /**
+   * A gateway's status counts the messages it gave up on because this hub would not take them;
+   * each new one (by its outbox seq) becomes one event, so an admin sees what never arrived and why.
+   */
+  private deadLetterReport(orgId: string, gw: string, count: unknown, last: unknown): void {
+    const l = last as { seq?: unknown; topic?: unknown; source?: unknown; reason?: unknown; failedMs?: unknown } | null | undefined;
+    if (typeof count !== 'number' || !l || typeof l.seq !== 'number' || typeof l.reason !== 'string') return;
+    const key = `${orgId}/${gw}`;
+    if (this.lastDeadLetter.get(key) === l.seq) return;
+    this.lastDeadLetter.set(key, l.seq);
+    this.o.events.append({
+      orgId,
+      topic: 'nodes',
+      type: 'gateway.deadletter',
+      data: {
+        gatewayId: gw,
+        deadLetters: count,
+        seq: l.seq,
+        topic: typeof l.topic === 'string' ? l.topic.slice(0, 256) : null,
+        source: typeof l.source === 'string' ? l.source.slice(0, 256) : null,
+        reason: l.reason.slice(0, 512),
+        failedAt: typeof l.failedMs === 'number' ? new Date(l.failedMs).toISOString() : null,
+      },
+    });
   }
 
   /** A connected gateway is alive whatever it forwards. */
@@ -214,22 +245,10 @@ export class HubIngest {
   }
 
   private sensor(orgId: string, gw: string, sensorId: string, metric: string, envelope: HubEnvelope, now: number): IngestOutcome {
-    let value: number | null = null;
-    let raw: unknown;
-    if (envelope.format === 'json') {
-      const b = envelope.body;
-      const v = typeof b === 'object' && b !== null ? (b as { value?: unknown }).value : b;
-      // 1e999 parses to Infinity, which JSON cannot carry back out: a broken sensor, refused.
-      if (typeof v === 'number' && !Number.isFinite(v)) return this.drop('bad_payload', gw, `sensor/${sensorId}/${metric}`, 'value beyond a double');
-      if (typeof v === 'number') value = v;
-      else raw = b;
-    } else {
-      const text = Buffer.from(envelope.body).toString('utf8').trim();
-      const n = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text) ? Number(text) : NaN;
-      value = Number.isFinite(n) ? n : null;
-      if (value === null) raw = text.slice(0, 1024);
-    }
-    if (raw !== undefined && JSON.stringify(raw).length > 8192) return this.drop('bad_payload', gw, `sensor/${sensorId}/${metric}`);
+    // The same rules the gateway applies at its door (one definition, in mesh-protocol).
+    const reading = readSensorPayload(envelope.format === 'json' ? { json: envelope.body } : { bytes: envelope.body });
+    if (!reading.ok) return this.drop('bad_payload', gw, `sensor/${sensorId}/${metric}`, reading.detail);
+    const { value, raw } = reading;
     this.gatewaySeen(orgId, gw, now);
     this.o.sensors.add(orgId, { sensorId, metric, value, raw, gatewayId: gw, timeMs: now });
     this.o.events.append({ orgId, topic: 'sensors', type: 'sensor.reading', data: { sensorId, metric, value, ...(raw !== undefined ? { raw } : {}), gatewayId: gw, time: new Date(now).toISOString() } });

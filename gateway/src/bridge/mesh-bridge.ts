@@ -16,9 +16,13 @@ export interface MqttPublisher {
   publish(topic: string, payload: Buffer | string, options: { qos: 0 | 1 | 2; retain: boolean }): Promise<void>;
 }
 
-/** The durable path to the hub: a message handed over here is on disk when the call returns. */
+/**
+ * The durable path to the hub: a message handed over here is on disk when the call returns. It
+ * throws for a message the hub would refuse (nothing is kept). Urgent messages (SOS, alerts, the
+ * gateway's own reports) overtake routine backlog.
+ */
 export interface UplinkSink {
-  forward(message: { source: string; topic: string; payload: Buffer; retain?: boolean }): void;
+  forward(message: { source: string; topic: string; payload: Buffer; retain?: boolean; lane: 'urgent' | 'routine' }): void;
 }
 
 export interface MeshBridgeOptions {
@@ -43,6 +47,9 @@ export interface BridgeStats {
   bridgeErrors: number;
   uplinkRefused: number;
 }
+
+/** Mesh traffic that overtakes routine backlog on its way to the hub (JSON topic kinds). */
+const URGENT_KINDS: ReadonlySet<string> = new Set(['alert', 'ack']);
 
 /** Refs remembered against repeats: far more than a hub has unreported at once. */
 const MAX_REMEMBERED_REFS = 4096;
@@ -125,15 +132,18 @@ export class MeshBridge {
     const payload = Buffer.from(JSON.stringify(report));
     const topic = `unibos/v1/gw/${this.options.gatewayId}/txstatus`;
     this.publish(topic, payload, false);
-    this.uplink('gateway', topic, payload);
+    this.uplink('gateway', topic, payload, 'urgent');
   }
 
-  /** A sensor's publish on `unibos/v1/sensor/{id}/{metric}`: towards the hub, and into discovery. */
+  /**
+   * A sensor's publish on `unibos/v1/sensor/{id}/{metric}`: towards the hub, and into discovery.
+   * Throws (the broker then refuses it: no PUBACK) when the hub would not take it.
+   */
   handleSensor(topic: string, payload: Buffer): void {
     const [, , , sensorId, ...rest] = topic.split('/');
     if (!sensorId || rest.length === 0) return;
     this.stats.sensorMessages++;
-    this.uplink(`sensor:${sensorId}`, topic, payload);
+    this.uplink(`sensor:${sensorId}`, topic, payload, 'routine', { refuse: true });
     const metric = rest.join('_');
     const key = `${sensorId}/${metric}`;
     if (!this.announcedSensors.has(key)) {
@@ -175,8 +185,9 @@ export class MeshBridge {
       return;
     }
     const refusedBefore = this.stats.uplinkRefused;
-    this.uplink(source, this.rxTopic, envelope);
-    this.uplink(source, `unibos/v1/mesh/${node}/${kind}`, json);
+    const lane = URGENT_KINDS.has(kind) ? 'urgent' : 'routine';
+    this.uplink(source, this.rxTopic, envelope, lane);
+    this.uplink(source, `unibos/v1/mesh/${node}/${kind}`, json, lane);
     // "Taken by a gateway" only once the SOS is committed to the hub outbox: without a hub, or
     // when the outbox refused it, the node hears nothing and keeps trying for a gateway that can.
     if (data.alert?.level === 'SOS' && data.wantResponse && data.requestId && this.options.uplink && this.stats.uplinkRefused === refusedBefore) {
@@ -204,14 +215,16 @@ export class MeshBridge {
     });
   }
 
-  private uplink(source: string, topic: string, payload: Buffer): void {
+  private uplink(source: string, topic: string, payload: Buffer, lane: 'urgent' | 'routine', options: { refuse?: boolean } = {}): void {
     if (!this.options.uplink) return;
     try {
-      this.options.uplink.forward({ source, topic, payload });
+      this.options.uplink.forward({ source, topic, payload, lane });
       this.stats.uplinked++;
     } catch (err) {
-      // Refused by the outbox (a topic or payload the hub could never take): counted, not fatal.
+      // Refused by the outbox (a topic or payload the hub could never take): counted, and handed
+      // back to a publishing client so it is not acknowledged; a heard frame has nobody to tell.
       this.stats.uplinkRefused++;
+      if (options.refuse) throw err;
       this.options.logger.warn({ topic, err: (err as Error).message }, 'not forwarded to the hub');
     }
   }

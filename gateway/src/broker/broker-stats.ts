@@ -19,6 +19,8 @@ export interface BrokerStats {
   readonly connectionsShed: number;
   /** Connections closed for a protocol error: garbage, malformed packets, timeouts. */
   readonly protocolErrors: number;
+  /** Publishes refused (no PUBACK) because the hub would refuse them, by the hub limit they break. */
+  readonly hubRefusals: Readonly<Record<string, number>>;
 }
 
 export class BrokerCounters {
@@ -29,6 +31,7 @@ export class BrokerCounters {
   oversizedDrops = 0;
   connectionsShed = 0;
   protocolErrors = 0;
+  readonly hubRefusals: Record<string, number> = {};
 
   snapshot(clientsConnected: number): BrokerStats {
     return {
@@ -40,6 +43,7 @@ export class BrokerCounters {
       oversizedDrops: this.oversizedDrops,
       connectionsShed: this.connectionsShed,
       protocolErrors: this.protocolErrors,
+      hubRefusals: { ...this.hubRefusals },
     };
   }
 }

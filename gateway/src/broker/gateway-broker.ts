@@ -521,7 +521,16 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   }
 
   private untakeable(client: Client | null, packet: PublishPacket, err: unknown): Error {
-    this.log.error({ err, clientId: client?.id, topic: packet.topic }, 'the gateway could not take a message; not acknowledging it');
+    const clientId = client?.id ?? storedWillClientId(packet);
+    const refusal = (err as { refusal?: unknown } | null)?.refusal;
+    if (typeof refusal === 'string') {
+      // The hub would refuse it (too deep, too large once wrapped, a payload it cannot store): said
+      // now, while the client can still be told, instead of after it was acknowledged and queued.
+      this.counters.hubRefusals[refusal] = (this.counters.hubRefusals[refusal] ?? 0) + 1;
+      this.deny('publish', clientId, `the hub would refuse it (${refusal}): ${(err as Error).message}`, packet.topic);
+      return new BrokerRefusal(refusal);
+    }
+    this.log.error({ err, clientId, topic: packet.topic }, 'the gateway could not take a message; not acknowledging it');
     return new BrokerRefusal('gateway could not take the message');
   }
 

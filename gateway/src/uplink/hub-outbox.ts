@@ -1,15 +1,27 @@
 // The durable queue of everything bound for the hub. A message counts as accepted only once
 // add() has returned: by then it is committed to SQLite (the caller opens the database with WAL and
-// synchronous = FULL). Rows leave only when the hub has acknowledged them, or, when the bounds are
-// reached, oldest first, counted and reported — never silently.
+// synchronous = FULL). Rows leave only when the hub has acknowledged them, when the hub keeps
+// refusing one (it moves to the dead-letter table with its reason), or, when the bounds are reached,
+// oldest routine rows first — always counted and reported, never silently. Two lanes: urgent rows
+// (SOS, alerts, the gateway's own reports) are sent before any routine backlog.
 
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { MAX_HUB_ENVELOPE_FIELD_BYTES, detectHubEnvelopeFormat, type HubEnvelopeFormat } from '@unibos/mesh-protocol';
+import {
+  HUB_UPLINK_LIMITS,
+  MAX_HUB_ENVELOPE_FIELD_BYTES,
+  detectHubEnvelopeFormat,
+  hubWouldRefuse,
+  type HubEnvelopeFormat,
+} from '@unibos/mesh-protocol';
 import { UplinkError } from './uplink-error.ts';
 
 export type Qos = 0 | 1 | 2;
+
+/** Urgent rows go to the hub before any routine row, whatever their age. */
+export type Lane = 'urgent' | 'routine';
+export const LANES: readonly Lane[] = ['urgent', 'routine'];
 
 export interface NewHubMessage {
   /** Who produced it, e.g. 'mesh:!1a2b3c4d' or 'sensor:abc'; order is kept per source. */
@@ -26,6 +38,8 @@ export interface NewHubMessage {
   msgId?: string;
   /** 'auto' (default) wraps payloads that parse as JSON in the JSON envelope, the rest in the binary one. */
   format?: HubEnvelopeFormat | 'auto';
+  /** Default 'routine'. */
+  lane?: Lane;
 }
 
 export interface HubMessage {
@@ -38,6 +52,22 @@ export interface HubMessage {
   msgId: string;
   format: HubEnvelopeFormat;
   createdMs: number;
+  lane: Lane;
+  /** Connections to the hub that ended while this row was in flight. */
+  attempts: number;
+}
+
+export interface DeadLetter {
+  seq: number;
+  source: string;
+  topic: string;
+  msgId: string;
+  lane: Lane;
+  bytes: number;
+  createdMs: number;
+  failedMs: number;
+  attempts: number;
+  reason: string;
 }
 
 export interface HubReceipt {
@@ -51,8 +81,8 @@ export interface OutboxDrop {
   reason: 'full';
   count: number;
   bytes: number;
-  /** Every queued message with seq <= this was dropped. */
-  throughSeq: number;
+  /** Urgent rows among them: only when the outbox held nothing routine to drop. */
+  urgent: number;
 }
 
 export interface HubOutboxOptions {
@@ -60,8 +90,10 @@ export interface HubOutboxOptions {
   maxMessages?: number;
   /** Counted over payload, topic, source and id; SQLite's per-row overhead comes on top. Default 64 MiB. */
   maxBytes?: number;
-  /** A single larger payload is refused at add(). Default 256 KiB. */
+  /** A single larger payload is refused at add(). Default: what the hub accepts once wrapped (HUB_UPLINK_LIMITS). */
   maxPayloadBytes?: number;
+  /** Dead letters kept (oldest go first). Default 10,000. */
+  maxDeadLetters?: number;
   logger?: Logger;
   now?: () => number;
   newId?: () => string;
@@ -74,6 +106,8 @@ export interface HubOutboxStats {
   duplicates: number;
   droppedFull: number;
   droppedFullBytes: number;
+  /** Rows moved to the dead-letter table since this process started. */
+  deadLettered: number;
 }
 
 interface Row {
@@ -86,6 +120,8 @@ interface Row {
   retain: number;
   msg_id: string;
   created_ms: number;
+  lane: number;
+  attempts: number;
 }
 
 interface Prepared {
@@ -97,6 +133,7 @@ interface Prepared {
   retain: number;
   msgId: string;
   size: number;
+  lane: number;
 }
 
 // Totals are kept by triggers in the same transaction as each insert/delete, so size and bytes
@@ -114,6 +151,22 @@ const SCHEMA = `
     created_ms INTEGER NOT NULL,
     size INTEGER NOT NULL
   );
+  CREATE TABLE IF NOT EXISTS hub_dead_letter (
+    seq INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    format INTEGER NOT NULL,
+    qos INTEGER NOT NULL,
+    retain INTEGER NOT NULL,
+    msg_id TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    lane INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    failed_ms INTEGER NOT NULL,
+    reason TEXT NOT NULL
+  );
   CREATE TABLE IF NOT EXISTS hub_outbox_totals (
     id INTEGER PRIMARY KEY CHECK (id = 0),
     messages INTEGER NOT NULL,
@@ -129,18 +182,29 @@ const SCHEMA = `
   END;
 `;
 
+// Columns added after the first release: an outbox written by an older gateway is upgraded in place.
+const ADDED_COLUMNS: ReadonlyArray<[string, string]> = [
+  ['lane', 'INTEGER NOT NULL DEFAULT 1'],
+  ['attempts', 'INTEGER NOT NULL DEFAULT 0'],
+];
+
 const LONE_SURROGATE = /\p{Cs}/u;
 const FORMAT_CODE: Record<HubEnvelopeFormat, number> = { binary: 0, json: 1 };
+const LANE_CODE: Record<Lane, number> = { urgent: 0, routine: 1 };
+const laneOf = (code: number): Lane => (code === LANE_CODE.urgent ? 'urgent' : 'routine');
+const ROW_COLUMNS = 'seq, source, topic, payload, format, qos, retain, msg_id, created_ms, lane, attempts';
 const DROP_LOG_INTERVAL_MS = 10_000;
 
 export class HubOutbox {
   readonly maxMessages: number;
   readonly maxBytes: number;
   readonly maxPayloadBytes: number;
+  readonly maxDeadLetters: number;
 
-  private readonly counters: HubOutboxStats = { added: 0, acked: 0, duplicates: 0, droppedFull: 0, droppedFullBytes: 0 };
+  private readonly counters: HubOutboxStats = { added: 0, acked: 0, duplicates: 0, droppedFull: 0, droppedFullBytes: 0, deadLettered: 0 };
   private readonly addedListeners = new Set<() => void>();
   private readonly dropListeners = new Set<(drop: OutboxDrop) => void>();
+  private readonly deadLetterListeners = new Set<(letter: DeadLetter) => void>();
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly logger: Logger | undefined;
@@ -150,13 +214,20 @@ export class HubOutbox {
   private readonly insertTx: (messages: Prepared[]) => { receipts: HubReceipt[]; drop: OutboxDrop | undefined };
   private readonly ackTx: (seqs: readonly number[]) => number;
   private readonly selectAfter: Database.Statement<[number, number], Row>;
+  private readonly selectLaneAfter: Database.Statement<[number, number, number], Row>;
   private readonly selectTotals: Database.Statement<[], { messages: number; bytes: number }>;
   private readonly deleteSeq: Database.Statement<[number]>;
+  private readonly attemptTx: (seqs: readonly number[]) => void;
+  private readonly deadLetterTx: (seq: number, reason: string) => DeadLetter | undefined;
+  private readonly selectDeadLetters: Database.Statement<[number], DeadLetterRow>;
+  private readonly countDeadLetters: Database.Statement<[], { n: number }>;
+  private readonly requeueTx: (seqs: readonly number[] | 'all') => number;
 
   constructor(db: Database.Database, options: HubOutboxOptions = {}) {
     this.maxMessages = options.maxMessages ?? 100_000;
     this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
-    this.maxPayloadBytes = Math.min(options.maxPayloadBytes ?? 256 * 1024, this.maxBytes);
+    this.maxPayloadBytes = Math.min(options.maxPayloadBytes ?? HUB_UPLINK_LIMITS.maxPublishBytes, this.maxBytes);
+    this.maxDeadLetters = options.maxDeadLetters ?? 10_000;
     if (!Number.isSafeInteger(this.maxMessages) || this.maxMessages < 1) {
       throw new UplinkError('E_UPLINK_CONFIG', `maxMessages must be a positive integer, got ${options.maxMessages}`);
     }
@@ -167,19 +238,61 @@ export class HubOutbox {
     this.newId = options.newId ?? randomUUID;
     this.logger = options.logger;
 
-    db.transaction(() => db.exec(SCHEMA))();
+    db.transaction(() => {
+      db.exec(SCHEMA);
+      const have = new Set((db.prepare('PRAGMA table_info(hub_outbox)').all() as Array<{ name: string }>).map((c) => c.name));
+      for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE hub_outbox ADD COLUMN ${name} ${type}`);
+      db.exec('CREATE INDEX IF NOT EXISTS hub_outbox_lane_seq ON hub_outbox (lane, seq)');
+    })();
 
-    const insert = db.prepare<[string, string, Buffer, number, number, number, string, number, number], { seq: number }>(
-      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING RETURNING seq`,
+    const insert = db.prepare<[string, string, Buffer, number, number, number, string, number, number, number], { seq: number }>(
+      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING RETURNING seq`,
     );
     const seqOf = db.prepare<[string], { seq: number }>('SELECT seq FROM hub_outbox WHERE msg_id = ?');
-    const oldest = db.prepare<[], { seq: number; size: number }>('SELECT seq, size FROM hub_outbox ORDER BY seq');
-    const deleteThrough = db.prepare<[number]>('DELETE FROM hub_outbox WHERE seq <= ?');
+    // Routine rows go first when the bound is reached; urgent ones only when nothing else is left.
+    const dropOrder = db.prepare<[], { seq: number; size: number; lane: number }>('SELECT seq, size, lane FROM hub_outbox ORDER BY lane DESC, seq');
     this.deleteSeq = db.prepare<[number]>('DELETE FROM hub_outbox WHERE seq = ?');
-    this.selectAfter = db.prepare<[number, number], Row>(
-      'SELECT seq, source, topic, payload, format, qos, retain, msg_id, created_ms FROM hub_outbox WHERE seq > ? ORDER BY seq LIMIT ?',
+    this.selectAfter = db.prepare<[number, number], Row>(`SELECT ${ROW_COLUMNS} FROM hub_outbox WHERE seq > ? ORDER BY seq LIMIT ?`);
+    this.selectLaneAfter = db.prepare<[number, number, number], Row>(
+      `SELECT ${ROW_COLUMNS} FROM hub_outbox WHERE lane = ? AND seq > ? ORDER BY seq LIMIT ?`,
     );
+    const bumpAttempts = db.prepare<[number]>('UPDATE hub_outbox SET attempts = attempts + 1 WHERE seq = ?');
+    this.attemptTx = db.transaction((seqs: readonly number[]) => {
+      for (const seq of seqs) bumpAttempts.run(seq);
+    });
+    const moveToDeadLetter = db.prepare<[number, string, number], DeadLetterRow>(
+      `INSERT INTO hub_dead_letter (seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, failed_ms, reason)
+       SELECT seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, ?, ? FROM hub_outbox WHERE seq = ?
+       RETURNING ${DEAD_LETTER_COLUMNS}`,
+    );
+    const trimDeadLetters = db.prepare<[number]>('DELETE FROM hub_dead_letter WHERE seq NOT IN (SELECT seq FROM hub_dead_letter ORDER BY seq DESC LIMIT ?)');
+    this.deadLetterTx = db.transaction((seq: number, reason: string) => {
+      const row = moveToDeadLetter.get(this.now(), reason, seq);
+      if (!row) return undefined;
+      this.deleteSeq.run(seq);
+      trimDeadLetters.run(this.maxDeadLetters);
+      return deadLetterOf(row);
+    });
+    this.selectDeadLetters = db.prepare<[number], DeadLetterRow>(`SELECT ${DEAD_LETTER_COLUMNS} FROM hub_dead_letter ORDER BY seq DESC LIMIT ?`);
+    this.countDeadLetters = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM hub_dead_letter');
+    // A requeued letter keeps its id (the hub still drops it if it had it after all) and gets a new
+    // seq, so a connection already past its old place in the queue still sends it.
+    const requeueOne = db.prepare<[number]>(
+      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts)
+       SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, 0 FROM hub_dead_letter WHERE seq = ?
+       ON CONFLICT DO NOTHING`,
+    );
+    const deleteLetter = db.prepare<[number]>('DELETE FROM hub_dead_letter WHERE seq = ?');
+    const allLetters = db.prepare<[], { seq: number }>('SELECT seq FROM hub_dead_letter ORDER BY seq');
+    this.requeueTx = db.transaction((seqs: readonly number[] | 'all') => {
+      let n = 0;
+      for (const seq of seqs === 'all' ? allLetters.all().map((r) => r.seq) : seqs) {
+        n += requeueOne.run(seq).changes;
+        deleteLetter.run(seq);
+      }
+      return n;
+    });
     this.selectTotals = db.prepare<[], { messages: number; bytes: number }>(
       'SELECT messages, bytes FROM hub_outbox_totals WHERE id = 0',
     );
@@ -188,7 +301,7 @@ export class HubOutbox {
       const createdMs = this.now();
       const receipts: HubReceipt[] = [];
       for (const m of messages) {
-        const row = insert.get(m.source, m.topic, m.payload, m.format, m.qos, m.retain, m.msgId, createdMs, m.size);
+        const row = insert.get(m.source, m.topic, m.payload, m.format, m.qos, m.retain, m.msgId, createdMs, m.size, m.lane);
         if (row) receipts.push({ seq: row.seq, msgId: m.msgId, duplicate: false });
         else receipts.push({ seq: seqOf.get(m.msgId)!.seq, msgId: m.msgId, duplicate: true });
       }
@@ -198,17 +311,17 @@ export class HubOutbox {
       const excessCount = totals.messages - this.maxMessages;
       const excessBytes = totals.bytes - this.maxBytes;
       if (excessCount <= 0 && excessBytes <= 0) return { receipts, drop: undefined };
-      let count = 0;
+      const victims: number[] = [];
       let bytes = 0;
-      let throughSeq = 0;
-      for (const r of oldest.iterate()) {
-        if (count >= excessCount && bytes >= excessBytes) break;
-        count++;
+      let urgent = 0;
+      for (const r of dropOrder.iterate()) {
+        if (victims.length >= excessCount && bytes >= excessBytes) break;
+        victims.push(r.seq);
         bytes += r.size;
-        throughSeq = r.seq;
+        if (r.lane === LANE_CODE.urgent) urgent++;
       }
-      deleteThrough.run(throughSeq);
-      return { receipts, drop: { reason: 'full' as const, count, bytes, throughSeq } };
+      for (const seq of victims) this.deleteSeq.run(seq);
+      return { receipts, drop: { reason: 'full' as const, count: victims.length, bytes, urgent } };
     });
 
     this.ackTx = db.transaction((seqs: readonly number[]) => {
@@ -237,19 +350,49 @@ export class HubOutbox {
     return receipts;
   }
 
-  /** Up to `limit` queued messages with seq > afterSeq, oldest first. */
-  peek(limit: number, afterSeq = 0): HubMessage[] {
-    return this.selectAfter.all(afterSeq, limit).map((r) => ({
-      seq: r.seq,
-      source: r.source,
-      topic: r.topic,
-      payload: r.payload,
-      qos: r.qos as Qos,
-      retain: r.retain === 1,
-      msgId: r.msg_id,
-      format: r.format === FORMAT_CODE.json ? 'json' : 'binary',
-      createdMs: r.created_ms,
-    }));
+  /** Up to `limit` queued messages with seq > afterSeq, oldest first, of one lane or of both. */
+  peek(limit: number, afterSeq = 0, lane?: Lane): HubMessage[] {
+    const rows = lane === undefined ? this.selectAfter.all(afterSeq, limit) : this.selectLaneAfter.all(LANE_CODE[lane], afterSeq, limit);
+    return rows.map(messageOf);
+  }
+
+  /** These rows were in flight when a working connection to the hub ended: one more strike each. */
+  recordAttempts(seqs: readonly number[]): void {
+    if (seqs.length > 0) this.attemptTx(seqs);
+  }
+
+  /**
+   * The hub will not take this row: it leaves the queue for the dead-letter table, with the reason,
+   * counted, logged and reported to the listeners. False if the row was already gone.
+   */
+  deadLetter(seq: number, reason: string): boolean {
+    const letter = this.deadLetterTx(seq, reason);
+    if (!letter) return false;
+    this.counters.deadLettered++;
+    this.logger?.error({ seq, msgId: letter.msgId, topic: letter.topic, source: letter.source, attempts: letter.attempts, reason }, 'hub refuses a message: moved to the dead-letter table');
+    for (const fn of this.deadLetterListeners) fn(letter);
+    return true;
+  }
+
+  /** The newest dead letters first (payloads stay in the table: `unibos gateway outbox` shows them). */
+  deadLetters(limit = 100): DeadLetter[] {
+    return this.selectDeadLetters.all(limit).map(deadLetterOf);
+  }
+
+  get deadLetterCount(): number {
+    return this.countDeadLetters.get()!.n;
+  }
+
+  /** Puts dead letters back in the queue (after the hub was fixed); returns how many went back. */
+  requeueDeadLetters(seqs: readonly number[] | 'all'): number {
+    const n = this.requeueTx(seqs);
+    if (n > 0) for (const fn of this.addedListeners) fn();
+    return n;
+  }
+
+  onDeadLetter(fn: (letter: DeadLetter) => void): () => void {
+    this.deadLetterListeners.add(fn);
+    return () => this.deadLetterListeners.delete(fn);
   }
 
   /** The hub has it: the row leaves. False if it was already gone (acked before, or dropped). */
@@ -326,6 +469,13 @@ export class HubOutbox {
     const detected = detectHubEnvelopeFormat(payload);
     if (wanted === 'json' && detected !== 'json') invalid('format json requested but the payload is not UTF-8 JSON');
     const format: HubEnvelopeFormat = wanted === 'auto' ? detected : wanted;
+    const lane = m.lane ?? 'routine';
+    if (LANE_CODE[lane] === undefined) invalid(`lane must be urgent or routine, got ${String(lane)}`);
+    // What the hub would refuse would come back on every reconnect: refused here, before it is accepted.
+    const refusal = hubWouldRefuse({ topic: m.topic, payload, msgId, source: m.source, format });
+    if (refusal) {
+      throw new UplinkError(refusal.reason === 'too_large' ? 'E_OUTBOX_TOO_LARGE' : 'E_HUB_WOULD_REFUSE', refusal.detail, { refusal: refusal.reason });
+    }
     return {
       source: m.source,
       topic: m.topic,
@@ -335,6 +485,7 @@ export class HubOutbox {
       retain: m.retain ? 1 : 0,
       msgId,
       size,
+      lane: LANE_CODE[lane],
     };
   }
 
@@ -347,12 +498,58 @@ export class HubOutbox {
     const now = this.now();
     if (now - this.lastDropLogMs >= DROP_LOG_INTERVAL_MS) {
       this.logger?.warn(
-        { dropped: this.unloggedDrops, droppedTotal: this.counters.droppedFull, maxMessages: this.maxMessages, maxBytes: this.maxBytes },
-        'hub outbox full: dropped the oldest messages',
+        { dropped: this.unloggedDrops, droppedTotal: this.counters.droppedFull, urgent: drop.urgent, maxMessages: this.maxMessages, maxBytes: this.maxBytes },
+        'hub outbox full: dropped the oldest routine messages',
       );
       this.unloggedDrops = 0;
       this.lastDropLogMs = now;
     }
     for (const fn of this.dropListeners) fn(drop);
   }
+}
+
+interface DeadLetterRow {
+  seq: number;
+  source: string;
+  topic: string;
+  msg_id: string;
+  lane: number;
+  size: number;
+  created_ms: number;
+  failed_ms: number;
+  attempts: number;
+  reason: string;
+}
+
+const DEAD_LETTER_COLUMNS = 'seq, source, topic, msg_id, lane, size, created_ms, failed_ms, attempts, reason';
+
+function messageOf(r: Row): HubMessage {
+  return {
+    seq: r.seq,
+    source: r.source,
+    topic: r.topic,
+    payload: r.payload,
+    qos: r.qos as Qos,
+    retain: r.retain === 1,
+    msgId: r.msg_id,
+    format: r.format === FORMAT_CODE.json ? 'json' : 'binary',
+    createdMs: r.created_ms,
+    lane: laneOf(r.lane),
+    attempts: r.attempts,
+  };
+}
+
+function deadLetterOf(r: DeadLetterRow): DeadLetter {
+  return {
+    seq: r.seq,
+    source: r.source,
+    topic: r.topic,
+    msgId: r.msg_id,
+    lane: laneOf(r.lane),
+    bytes: r.size,
+    createdMs: r.created_ms,
+    failedMs: r.failed_ms,
+    attempts: r.attempts,
+    reason: r.reason,
+  };
 }

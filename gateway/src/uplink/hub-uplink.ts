@@ -1,14 +1,17 @@
 // Keeps one MQTT connection to the hub broker and drains the hub outbox over it with QoS 1:
-// a bounded window of publishes in flight, in seq order, each row deleted only on its PUBACK.
-// Every new connection (after a drop or a process restart) starts again from the oldest row
-// still in the outbox, so nothing unacknowledged is skipped and order per source holds; the
-// hub drops the repeats by the id in each envelope (see gateway/docs/uplink.md).
+// a bounded window of publishes in flight, the urgent lane before the routine one and each lane in
+// seq order, each row deleted only on its PUBACK. Every new connection (after a drop or a process
+// restart) starts again from the oldest row still in the outbox, so nothing unacknowledged is
+// skipped and order per source and lane holds; the hub drops the repeats by the id in each envelope.
+// A row the hub will not take (it ends the connection: MQTT 3.1.1 has no negative PUBACK) must not
+// block the queue: rows caught in flight by a drop get a strike, a struck row is then sent alone, and
+// a row that fails alone again goes to the dead-letter table (see gateway/docs/uplink.md).
 
 import { performance } from 'node:perf_hooks';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { encodeHubEnvelope } from '@unibos/mesh-protocol';
-import type { HubMessage, HubOutbox } from './hub-outbox.ts';
+import { encodeHubEnvelope, hubWouldRefuse } from '@unibos/mesh-protocol';
+import { LANES, type DeadLetter, type HubMessage, type HubOutbox, type Lane } from './hub-outbox.ts';
 import { ReconnectBackoff } from './reconnect-backoff.ts';
 import { UplinkError } from './uplink-error.ts';
 
@@ -27,6 +30,8 @@ export interface HubUplinkOptions {
   logger: Logger;
   /** Publishes awaiting PUBACK at once. Default 64. */
   windowSize?: number;
+  /** Connections a row may see end while it is in flight before it is dead-lettered (the later ones alone). Default 3. */
+  maxAttempts?: number;
   keepaliveS?: number;
   connectTimeoutMs?: number;
   /** First reconnect delay; doubles per failed attempt up to reconnectMaxMs. Defaults 1 s and 30 s. */
@@ -53,6 +58,8 @@ export interface HubUplinkStats {
   acked: number;
   /** Messages this process published again on a later connection (a restart's first sends are not counted). */
   resent: number;
+  /** Rows this process moved to the dead-letter table because the hub would not take them. */
+  deadLettered: number;
   inFlight: number;
   outboxDepth: number;
   downlinks: number;
@@ -65,9 +72,16 @@ interface Link {
   readonly client: MqttClient;
   ready: boolean;
   closed: boolean;
-  /** Highest seq published on this link: everything at or below it is acked, in flight, or dropped. */
-  afterSeq: number;
+  /**
+   * The hub acknowledged our status on this link, so it was storing when we began: a drop after
+   * that, with rows in flight, counts against those rows. Nothing is sent before it.
+   */
+  healthy: boolean;
+  /** Per lane, the highest seq published on this link: everything at or below it is acked, in flight, or gone. */
+  readonly afterSeq: Record<Lane, number>;
   readonly inFlight: Set<number>;
+  /** A struck row sent alone, with its strikes so far: if this link ends before its PUBACK, it is the culprit. */
+  probe: { seq: number; attempts: number } | undefined;
 }
 
 const MAX_WINDOW = 1024;
@@ -82,6 +96,7 @@ export class HubUplink {
   private readonly outbox: HubOutbox;
   private readonly log: Logger;
   private readonly windowSize: number;
+  private readonly maxAttempts: number;
   private readonly backoff: ReconnectBackoff;
   private readonly now: () => number;
 
@@ -103,10 +118,12 @@ export class HubUplink {
     sent: 0,
     acked: 0,
     resent: 0,
+    deadLettered: 0,
     downlinks: 0,
     downlinkErrors: 0,
     lastError: undefined as string | undefined,
   };
+  private unsubscribeDeadLetter: (() => void) | undefined;
 
   constructor(options: HubUplinkOptions) {
     if (!/^[^/+#\u0000]+$/.test(options.gatewayId ?? '')) {
@@ -132,6 +149,10 @@ export class HubUplink {
     this.outbox = options.outbox;
     this.log = options.logger.child({ component: 'hub-uplink', gatewayId: options.gatewayId });
     this.windowSize = windowSize;
+    this.maxAttempts = options.maxAttempts ?? 3;
+    if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 2) {
+      throw new UplinkError('E_UPLINK_CONFIG', `maxAttempts must be an integer >= 2, got ${options.maxAttempts}`);
+    }
     this.now = options.now ?? Date.now;
     this.backoff = new ReconnectBackoff({
       minMs: options.reconnectMinMs ?? 1000,
@@ -145,6 +166,10 @@ export class HubUplink {
     if (this.currentState !== 'idle' && this.currentState !== 'stopped') return;
     this.stopping = false;
     this.unsubscribeAdded = this.outbox.onAdded(() => this.schedule());
+    // The hub hears of every dead letter at once through our retained status (and so does every later connection).
+    this.unsubscribeDeadLetter = this.outbox.onDeadLetter((letter) => {
+      if (this.link?.ready) this.publishStatus(this.link, 'online', undefined, letter);
+    });
     this.open();
   }
 
@@ -214,7 +239,7 @@ export class HubUplink {
       },
       ...o.tls,
     });
-    const link: Link = { client, ready: false, closed: false, afterSeq: 0, inFlight: new Set() };
+    const link: Link = { client, ready: false, closed: false, healthy: false, afterSeq: { urgent: 0, routine: 0 }, inFlight: new Set(), probe: undefined };
     this.link = link;
     client.handleMessage = (packet, done) => {
       void this.deliver(link, packet).finally(() => done());
@@ -235,10 +260,15 @@ export class HubUplink {
     link.client.subscribe(this.downlinkTopic, { qos: 1 }, (err) => {
       if (err) this.log.warn({ err }, 'downlink subscription failed');
     });
-    this.publishStatus(link, 'online');
     this.setState('connected');
     this.flushAcks();
-    this.pump();
+    // Our status is the canary: once the hub has stored it, it is taking messages, and a drop
+    // from then on says something about the rows in flight.
+    this.publishStatus(link, 'online', (ok) => {
+      if (!ok || link.closed || link !== this.link) return;
+      link.healthy = true;
+      this.pump();
+    });
   }
 
   private onClose(link: Link): void {
@@ -246,6 +276,7 @@ export class HubUplink {
     const wasReady = link.ready;
     link.closed = true;
     link.ready = false;
+    if (link.healthy && !this.stopping) this.strike(link);
     // Its unacked publishes are still rows in the outbox; the next link sends them again.
     link.client.end(true);
     if (this.link === link) this.link = undefined;
@@ -267,27 +298,69 @@ export class HubUplink {
     this.log[level]({ err: err.message, attempt: this.backoff.attempts }, 'hub connection error');
   }
 
-  /** Fills the window from the outbox, oldest first, after this link's last published seq. */
+  /**
+   * A working connection ended with rows in flight: each gets a strike. A row that was alone in
+   * flight is the one the hub refuses; at maxAttempts it leaves the queue for the dead-letter table.
+   */
+  private strike(link: Link): void {
+    if (link.inFlight.size === 0) return;
+    const seqs = [...link.inFlight];
+    try {
+      this.outbox.recordAttempts(seqs);
+      const probe = link.probe;
+      if (probe && seqs.length === 1 && seqs[0] === probe.seq && probe.attempts + 1 >= this.maxAttempts) {
+        this.deadLetter(probe.seq, `the hub ended the connection each time it was sent (${probe.attempts + 1} times, the last ${probe.attempts} alone)`);
+      }
+    } catch (err) {
+      this.log.error({ err, seqs: seqs.length }, 'cannot record failed attempts in the hub outbox');
+    }
+  }
+
+  private deadLetter(seq: number, reason: string): void {
+    if (this.outbox.deadLetter(seq, reason)) this.counters.deadLettered++;
+  }
+
+  /**
+   * Fills the window from the outbox, urgent lane first, oldest first within a lane, after this
+   * link's last published seq in each. A row with a strike goes alone: nothing else is in flight
+   * while it is, so if the hub ends the connection again, it is the one.
+   */
   private pump(): void {
     const link = this.link;
-    if (!link?.ready || link.closed) return;
-    let room = this.windowSize - link.inFlight.size;
-    while (room > 0) {
-      let rows: HubMessage[];
-      try {
-        rows = this.outbox.peek(room, link.afterSeq);
-      } catch (err) {
-        this.log.error({ err }, 'cannot read the hub outbox');
-        return;
+    if (!link?.ready || link.closed || !link.healthy || link.probe) return;
+    try {
+      for (const lane of LANES) {
+        let room = this.windowSize - link.inFlight.size;
+        while (room > 0) {
+          const rows = this.outbox.peek(room, link.afterSeq[lane], lane);
+          if (rows.length === 0) break;
+          for (const row of rows) {
+            if (row.attempts === 0) {
+              this.send(link, row);
+              continue;
+            }
+            // Rows queued by an older gateway may break limits the door now enforces: say which, at once.
+            const refusal = hubWouldRefuse(row);
+            if (refusal) {
+              link.afterSeq[lane] = row.seq;
+              this.deadLetter(row.seq, `${refusal.reason}: ${refusal.detail}`);
+              continue;
+            }
+            if (link.inFlight.size > 0) return;
+            link.probe = { seq: row.seq, attempts: row.attempts };
+            this.send(link, row);
+            return;
+          }
+          room = this.windowSize - link.inFlight.size;
+        }
       }
-      if (rows.length === 0) return;
-      for (const row of rows) this.send(link, row);
-      room = this.windowSize - link.inFlight.size;
+    } catch (err) {
+      this.log.error({ err }, 'cannot read the hub outbox');
     }
   }
 
   private send(link: Link, row: HubMessage): void {
-    link.afterSeq = row.seq;
+    link.afterSeq[row.lane] = row.seq;
     link.inFlight.add(row.seq);
     this.counters.sent++;
     if (row.seq <= this.highestSentSeq) this.counters.resent++;
@@ -298,6 +371,7 @@ export class HubUplink {
       link.inFlight.delete(row.seq);
       // An error means the client is being torn down; the row stays queued for the next link.
       if (err) return;
+      if (link.probe?.seq === row.seq) link.probe = undefined;
       this.counters.acked++;
       this.pendingAcks.push(row.seq);
       this.schedule();
@@ -356,8 +430,23 @@ export class HubUplink {
     }
   }
 
-  private publishStatus(link: Link, status: 'online' | 'offline', onAck?: (ok: boolean) => void): void {
-    const body = { status, gatewayId: this.gatewayId, ts: this.now(), ...(status === 'offline' ? { reason: 'shutdown' } : {}) };
+  private publishStatus(link: Link, status: 'online' | 'offline', onAck?: (ok: boolean) => void, letter?: DeadLetter): void {
+    let deadLetters = 0;
+    try {
+      deadLetters = this.outbox.deadLetterCount;
+      letter ??= this.outbox.deadLetters(1)[0];
+    } catch (err) {
+      this.log.error({ err }, 'cannot count the dead letters');
+    }
+    const last = letter && { seq: letter.seq, topic: letter.topic, source: letter.source, msgId: letter.msgId, reason: letter.reason, failedMs: letter.failedMs };
+    const body = {
+      status,
+      gatewayId: this.gatewayId,
+      ts: this.now(),
+      deadLetters,
+      ...(last ? { lastDeadLetter: last } : {}),
+      ...(status === 'offline' ? { reason: 'shutdown' } : {}),
+    };
     link.client.publish(this.statusTopic, JSON.stringify(body), { qos: 1, retain: true }, (err) => {
       if (err) this.log.debug({ err: err.message, status }, 'status publish not acknowledged');
       onAck?.(!err);
@@ -396,6 +485,8 @@ export class HubUplink {
     this.flushAcks();
     this.unsubscribeAdded?.();
     this.unsubscribeAdded = undefined;
+    this.unsubscribeDeadLetter?.();
+    this.unsubscribeDeadLetter = undefined;
     this.log.info({ outboxDepth: this.outbox.size, sent: this.counters.sent, acked: this.counters.acked }, 'hub uplink stopped');
     this.setState('stopped');
   }

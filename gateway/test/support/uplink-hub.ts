@@ -65,6 +65,9 @@ export class TestHub {
   readonly acks = new Map<string, number>();
   port = 0;
   broker: Aedes | undefined;
+  /** Messages for which this returns true are refused (the connection ends), as a hub does with what it will not take. */
+  refuse: ((topic: string, payload: Buffer) => boolean) | undefined;
+  refused = 0;
   observer: MqttClient | undefined;
   private publicServer: net.Server | undefined;
   private internalServer: net.Server | undefined;
@@ -80,7 +83,14 @@ export class TestHub {
   async up(): Promise<void> {
     const broker = await Aedes.createBroker({
       authorizePublish: (client, packet, done) => {
-        if (client && client.id !== OBSERVER_ID) this.record(this.accepted, client.id, packet.topic, packet.payload);
+        const payload = Buffer.from(packet.payload);
+        // A refused publish makes aedes end the connection, as a real hub does with what it will not take.
+        if (client && client.id !== OBSERVER_ID && this.refuse?.(packet.topic, payload)) {
+          this.refused++;
+          this.changed();
+          return done(new Error('refused by the test hub'));
+        }
+        if (client && client.id !== OBSERVER_ID) this.record(this.accepted, client.id, packet.topic, payload);
         done(null);
       },
     });

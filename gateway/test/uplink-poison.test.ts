@@ -1,0 +1,211 @@
+// No message can stall the uplink: a row the hub refuses (it ends the connection, as MQTT 3.1.1
+// leaves it no other way) is isolated and moved to the dead-letter table while everything behind
+// it arrives; urgent rows (SOS, alerts) overtake a routine backlog; the gateway refuses at its door
+// what the hub would refuse, from the shared definition of the hub's limits.
+
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { connectAsync } from 'mqtt';
+import pino from 'pino';
+import { HUB_UPLINK_LIMITS, hubEnvelopeBytes, encodeHubEnvelope } from '@unibos/mesh-protocol';
+import { HubOutbox, type HubOutboxOptions } from '../src/uplink/hub-outbox.ts';
+import { HubUplink } from '../src/uplink/hub-uplink.ts';
+import { UplinkError } from '../src/uplink/uplink-error.ts';
+import { BrokerHarness } from './support/broker-harness.ts';
+import { TestHub } from './support/uplink-hub.ts';
+import { trafficMessage } from './support/uplink-traffic.ts';
+import { waitUntil } from './support/uplink-wait.ts';
+
+const logger = pino({ level: process.env.UNIBOS_LOG_LEVEL ?? 'silent' });
+
+type Cleanup = () => unknown;
+
+/** Undoes what a test started, newest first (the uplink stops before its database closes), even when the test failed. */
+function teardown(t: { after(fn: () => Promise<void>): void }): (fn: Cleanup) => void {
+  const steps: Cleanup[] = [];
+  t.after(async () => {
+    for (const step of steps.reverse()) await step();
+  });
+  return (fn) => void steps.push(fn);
+}
+
+function openOutbox(onEnd: (fn: Cleanup) => void, options?: HubOutboxOptions) {
+  const dir = mkdtempSync(join(tmpdir(), 'unibos-poison-'));
+  const db = new Database(join(dir, 'gateway.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  onEnd(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { db, outbox: new HubOutbox(db, { logger, ...options }) };
+}
+
+async function startHub(onEnd: (fn: Cleanup) => void): Promise<TestHub> {
+  const hub = new TestHub();
+  await hub.up();
+  onEnd(() => hub.down());
+  return hub;
+}
+
+function startUplink(onEnd: (fn: Cleanup) => void, hub: TestHub, outbox: HubOutbox, gatewayId: string, windowSize = 64) {
+  const uplink = new HubUplink({ url: `mqtt://127.0.0.1:${hub.port}`, gatewayId, outbox, logger, windowSize, reconnectMinMs: 20, reconnectMaxMs: 200 });
+  const events = new EventEmitter();
+  uplink.onState(() => events.emit('state'));
+  outbox.onDeadLetter(() => events.emit('state'));
+  uplink.start();
+  onEnd(() => uplink.stop({ timeoutMs: 500 }));
+  return { uplink, changed: [{ emitter: events, event: 'state' }, { emitter: hub.events, event: 'change' }] };
+}
+
+const POISON = 'POISON';
+
+test('a message the hub refuses every time is dead-lettered after a bounded number of tries; everything behind it arrives once', async (t) => {
+  const onEnd = teardown(t);
+  const hub = await startHub(onEnd);
+  hub.refuse = (_topic, payload) => payload.includes(POISON);
+  const { outbox } = openOutbox(onEnd);
+  const gatewayId = 'gwpoison';
+  const receipts = outbox.addMany(Array.from({ length: 300 }, (_, n) => trafficMessage(n, gatewayId)));
+  // Queued as an older gateway (or a hub with stricter rules) would have let it in: the door cannot catch it.
+  const poison = outbox.add({ source: 'sensor:k1', topic: 'unibos/v1/sensor/k1/temp', payload: JSON.stringify({ n: -1, note: POISON }) });
+  outbox.addMany(Array.from({ length: 300 }, (_, n) => trafficMessage(300 + n, gatewayId)));
+  const good = 600;
+
+  const { uplink, changed } = startUplink(onEnd, hub, outbox, gatewayId);
+  await waitUntil(() => outbox.size === 0 && hub.accepted.unique.length === good, 'every good message at the hub and the poison out of the queue', changed, 30_000);
+
+  const letters = outbox.deadLetters();
+  assert.equal(letters.length, 1, 'exactly the poison message is dead-lettered');
+  assert.equal(letters[0]!.msgId, poison.msgId);
+  assert.match(letters[0]!.reason, /ended the connection each time/);
+  assert.equal(letters[0]!.attempts, 3);
+  assert.equal(outbox.stats.deadLettered, 1);
+  assert.equal(uplink.stats.deadLettered, 1);
+  assert.ok(!hub.accepted.has(poison.msgId), 'the hub never took the poison');
+  assert.ok(receipts.every((r) => hub.accepted.has(r.msgId)), 'nothing queued before the poison was lost');
+  // Three strikes: the hub ended the connection three times, no more.
+  assert.equal(hub.refused, 3);
+  assert.equal(uplink.stats.reconnects, 3);
+
+  // The admin hears of it: the gateway's retained status counts it and names the last one.
+  await hub.waitFor(() => hub.statusesOf(gatewayId).some((s) => s.body.deadLetters === 1), 'a status that counts the dead letter');
+  const status = hub.statusesOf(gatewayId).find((s) => s.body.deadLetters === 1)!.body;
+  assert.equal((status.lastDeadLetter as { msgId: string }).msgId, poison.msgId);
+});
+
+test('a dead letter can be put back in the queue once the hub takes it again; it keeps its id', async (t) => {
+  const onEnd = teardown(t);
+  const hub = await startHub(onEnd);
+  hub.refuse = (_topic, payload) => payload.includes(POISON);
+  const { outbox } = openOutbox(onEnd);
+  const poison = outbox.add({ source: 'sensor:k1', topic: 'unibos/v1/sensor/k1/temp', payload: JSON.stringify({ note: POISON }) });
+  const { changed } = startUplink(onEnd, hub, outbox, 'gwrequeue');
+  await waitUntil(() => outbox.deadLetterCount === 1, 'the poison dead-lettered', changed);
+  hub.refuse = undefined;
+  assert.equal(outbox.requeueDeadLetters('all'), 1);
+  await waitUntil(() => hub.accepted.has(poison.msgId) && outbox.size === 0, 'the requeued message at the hub', changed);
+  assert.equal(outbox.deadLetterCount, 0);
+});
+
+test('an SOS queued behind a 5,000-message routine backlog goes out first', async (t) => {
+  const onEnd = teardown(t);
+  const hub = await startHub(onEnd);
+  await hub.closePublic();
+  const { outbox } = openOutbox(onEnd);
+  const gatewayId = 'gwbacklog';
+  outbox.addMany(Array.from({ length: 5000 }, (_, n) => trafficMessage(n, gatewayId)));
+  const sos = outbox.add({ source: 'mesh:!0000beef', topic: 'unibos/v1/mesh/!0000beef/alert', payload: JSON.stringify({ level: 'SOS' }), lane: 'urgent' });
+  const { changed } = startUplink(onEnd, hub, outbox, gatewayId);
+  await hub.openPublic();
+  await waitUntil(() => hub.accepted.has(sos.msgId), 'the SOS at the hub', changed);
+  assert.equal(hub.accepted.unique[0]!.envelope.id, sos.msgId, 'the SOS is the first message the hub gets');
+});
+
+test('an SOS raised while a routine backlog drains overtakes it within one in-flight window', async (t) => {
+  const onEnd = teardown(t);
+  const hub = await startHub(onEnd);
+  const { outbox } = openOutbox(onEnd);
+  const gatewayId = 'gwlive';
+  const windowSize = 16;
+  outbox.addMany(Array.from({ length: 20_000 }, (_, n) => trafficMessage(n, gatewayId)));
+  const { changed } = startUplink(onEnd, hub, outbox, gatewayId, windowSize);
+  await waitUntil(() => hub.accepted.unique.length >= 500, 'the backlog draining', changed);
+  const arrivedBefore = hub.accepted.unique.length;
+  const sos = outbox.add({ source: 'mesh:!0000beef', topic: 'unibos/v1/mesh/!0000beef/alert', payload: JSON.stringify({ level: 'SOS' }), lane: 'urgent' });
+  await waitUntil(() => hub.accepted.has(sos.msgId), 'the SOS at the hub', changed);
+  const position = hub.accepted.unique.findIndex((a) => a.envelope.id === sos.msgId);
+  const overtakenBy = position - arrivedBefore;
+  assert.ok(overtakenBy <= windowSize, `routine messages that reached the hub after the SOS was queued and before it: ${overtakenBy} (window ${windowSize})`);
+  assert.ok(outbox.size > 10_000, 'the backlog was still there when the SOS went through');
+});
+
+test('when the outbox is full, routine messages make room before any urgent one', (t) => {
+  const onEnd = teardown(t);
+  const { outbox } = openOutbox(onEnd, { maxMessages: 10 });
+  const urgent = outbox.addMany(Array.from({ length: 3 }, (_, n) => ({ source: 'mesh:!0000beef', topic: 'unibos/v1/mesh/!0000beef/alert', payload: JSON.stringify({ n }), lane: 'urgent' as const })));
+  outbox.addMany(Array.from({ length: 20 }, (_, n) => trafficMessage(n, 'gwfull')));
+  assert.equal(outbox.size, 10);
+  const kept = new Set(outbox.peek(10).map((m) => m.msgId));
+  assert.ok(urgent.every((r) => kept.has(r.msgId)), 'every urgent message is still queued');
+  assert.equal(outbox.stats.droppedFull, 13);
+});
+
+test('the outbox refuses what the hub would refuse, by the shared limits, with the reason', (t) => {
+  const onEnd = teardown(t);
+  const { outbox } = openOutbox(onEnd);
+  const refused = (m: Parameters<HubOutbox['add']>[0], reason: string) =>
+    assert.throws(() => outbox.add(m), (err: unknown) => err instanceof UplinkError && err.refusal === reason, reason);
+  refused({ source: 'sensor:x', topic: 'unibos/v1/sensor/x/a/b/c/d/e', payload: '1' }, 'topic_depth');
+  refused({ source: 'sensor:x', topic: 'unibos/v1/sensor/x/a/b', payload: '1' }, 'topic_shape');
+  refused({ source: 'sensor:x', topic: 'unibos/v1/sensor/x/t', payload: '1e999' }, 'bad_payload');
+  refused({ source: 'sensor:x', topic: 'unibos/v1/sensor/x/t', payload: '['.repeat(40) + ']'.repeat(40) }, 'bad_payload');
+  // A payload as large as the gateway broker accepts no longer fits once wrapped for the hub.
+  refused({ source: 'sensor:x', topic: 'unibos/v1/sensor/x/t', payload: Buffer.alloc(HUB_UPLINK_LIMITS.maxPublishBytes, 0x61) }, 'too_large');
+  assert.equal(outbox.size, 0);
+  // The largest payload that fits is taken, and its envelope is exactly at the hub's limit.
+  const msgId = 'fits';
+  const room = HUB_UPLINK_LIMITS.maxPublishBytes - hubEnvelopeBytes({ msgId, source: 'sensor:x', format: 'binary', payloadBytes: 0 });
+  outbox.add({ source: 'sensor:x', topic: 'unibos/v1/sensor/x/t', payload: Buffer.alloc(room, 0x61), msgId });
+  const row = outbox.peek(1)[0]!;
+  assert.equal(encodeHubEnvelope(row).length, HUB_UPLINK_LIMITS.maxPublishBytes);
+});
+
+test('the gateway broker refuses at its door (no PUBACK, counted, with the reason) a sensor message the hub would refuse', async (t) => {
+  const onEnd = teardown(t);
+  const h = await BrokerHarness.start();
+  onEnd(() => h.stop());
+  const { outbox } = openOutbox(onEnd);
+  h.broker.subscribe('unibos/v1/sensor/#', (topic, payload) => void outbox.add({ source: 'sensor:tank1', topic, payload }));
+  const login = await h.device('tank1', 'sensor');
+  const sensor = async () => {
+    const c = await connectAsync(`mqtt://127.0.0.1:${h.port}`, { ...login, protocolVersion: 4, reconnectPeriod: 0, clean: true });
+    c.on('error', () => {});
+    onEnd(() => c.end(true));
+    return c;
+  };
+  const refusedPublish = async (topic: string, payload: Buffer | string) => {
+    const c = await sensor();
+    const closed = new Promise<'closed'>((resolve) => c.once('close', () => resolve('closed')));
+    const acked = c.publishAsync(topic, payload, { qos: 1 }).then(() => 'acked' as const, () => 'closed' as const);
+    assert.equal(await Promise.race([acked, closed]), 'closed', `${topic} must not be acknowledged`);
+  };
+  await refusedPublish('unibos/v1/sensor/tank1/a/b/c/d/e', '1');
+  await refusedPublish('unibos/v1/sensor/tank1/level', Buffer.alloc(256 * 1024, 0x31));
+  assert.equal(outbox.size, 0, 'nothing refused was queued');
+  const denials = h.of('denied').filter((d) => d.kind === 'publish');
+  assert.deepEqual(
+    denials.map((d) => /\((\w+)\)/.exec(d.reason)?.[1]),
+    ['topic_depth', 'too_large'],
+  );
+  assert.deepEqual(h.broker.stats.hubRefusals, { topic_depth: 1, too_large: 1 });
+  // The same sensor's next good message goes through.
+  const c = await sensor();
+  await c.publishAsync('unibos/v1/sensor/tank1/level', '42.5', { qos: 1 });
+  assert.equal(outbox.size, 1);
+});

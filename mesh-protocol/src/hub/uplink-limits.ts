@@ -1,0 +1,130 @@
+// What the hub accepts from a gateway, defined once: the hub broker and ingest enforce it, and the
+// gateway refuses at its own door (no PUBACK, counted, with the reason) anything that would break
+// it, so a message the hub could never take is never accepted, queued and resent forever.
+
+import type { HubEnvelopeFormat } from './hub-envelope.ts';
+
+export const HUB_UPLINK_LIMITS = {
+  /** Topic levels the hub broker accepts; deeper topics are refused and the connection dropped. */
+  maxTopicLevels: 8,
+  /** Bytes of one PUBLISH payload (the whole envelope) the hub broker accepts. */
+  maxPublishBytes: 256 * 1024,
+  /** A sensor reading that is not a number is kept as text or JSON up to this many characters (JSON-encoded). */
+  maxSensorRawChars: 8192,
+  /** Nesting of a JSON sensor payload: deeper documents cannot be stored or streamed back out. */
+  maxSensorJsonDepth: 32,
+} as const;
+
+/** One sensor id or metric level: what the hub stores and the UI shows. */
+const SENSOR_PART = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export type UplinkRefusalReason = 'topic_depth' | 'topic_shape' | 'too_large' | 'bad_payload';
+
+export interface UplinkRefusal {
+  reason: UplinkRefusalReason;
+  detail: string;
+}
+
+/** Length in bytes of encodeHubEnvelope's output for these parts, without building it. */
+export function hubEnvelopeBytes(m: { msgId: string; source: string; format: HubEnvelopeFormat; payloadBytes: number }): number {
+  const id = Buffer.byteLength(m.msgId, 'utf8');
+  const source = Buffer.byteLength(m.source, 'utf8');
+  if (m.format === 'binary') return 4 + id + source + m.payloadBytes;
+  // {"id":<json string>,"source":<json string>,"body":<payload>}
+  return 24 + Buffer.byteLength(JSON.stringify(m.msgId), 'utf8') + Buffer.byteLength(JSON.stringify(m.source), 'utf8') + m.payloadBytes;
+}
+
+/** Levels of an MQTT topic name. */
+export function topicLevels(topic: string): number {
+  let n = 1;
+  for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 0x2f) n++;
+  return n;
+}
+
+/** `unibos/v1/sensor/{sensorId}/{metric}` as the hub reads it, or null when it is not that shape. */
+export function parseSensorTopic(topic: string): { sensorId: string; metric: string } | null {
+  const parts = topic.split('/');
+  if (parts.length !== 5 || parts[0] !== 'unibos' || parts[1] !== 'v1' || parts[2] !== 'sensor') return null;
+  const [, , , sensorId, metric] = parts as [string, string, string, string, string];
+  return SENSOR_PART.test(sensorId) && SENSOR_PART.test(metric) ? { sensorId, metric } : null;
+}
+
+export type SensorReading = { ok: true; value: number | null; raw?: unknown } | { ok: false; detail: string };
+
+const NUMBER_TEXT = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+
+/**
+ * A sensor payload as the hub stores it: a number (plain text, a JSON number, or `{"value": n}`),
+ * or else text/JSON kept raw. Refused: non-finite numbers, JSON nested deeper than the limit, and
+ * raw values longer than the limit. `body` is the parsed JSON when the envelope was JSON, else the bytes.
+ */
+export function readSensorPayload(body: { json: unknown } | { bytes: Uint8Array }): SensorReading {
+  if ('json' in body) {
+    const b = body.json;
+    if (jsonDepth(b, HUB_UPLINK_LIMITS.maxSensorJsonDepth) > HUB_UPLINK_LIMITS.maxSensorJsonDepth) {
+      return { ok: false, detail: `JSON nested deeper than ${HUB_UPLINK_LIMITS.maxSensorJsonDepth} levels` };
+    }
+    const v = typeof b === 'object' && b !== null && !Array.isArray(b) ? (b as { value?: unknown }).value : b;
+    // 1e999 parses to Infinity, which JSON cannot carry back out: a broken sensor, refused.
+    if (typeof v === 'number' && !Number.isFinite(v)) return { ok: false, detail: 'value beyond a double' };
+    if (typeof v === 'number') return { ok: true, value: v };
+    return rawReading(b);
+  }
+  const text = Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength).toString('utf8').trim();
+  const n = NUMBER_TEXT.test(text) ? Number(text) : NaN;
+  if (Number.isFinite(n)) return { ok: true, value: n };
+  // Text that is not a number is kept, cut to its first kilobyte.
+  return { ok: true, value: null, raw: text.slice(0, 1024) };
+}
+
+function rawReading(raw: unknown): SensorReading {
+  const chars = JSON.stringify(raw)?.length ?? 0;
+  if (chars > HUB_UPLINK_LIMITS.maxSensorRawChars) {
+    return { ok: false, detail: `raw value of ${chars} characters exceeds ${HUB_UPLINK_LIMITS.maxSensorRawChars}` };
+  }
+  return { ok: true, value: null, raw };
+}
+
+/** Depth of a parsed JSON value, counting stops once it passes `stopAt` (so a hostile document costs little). */
+function jsonDepth(v: unknown, stopAt: number, depth = 0): number {
+  if (typeof v !== 'object' || v === null) return depth;
+  if (depth >= stopAt) return depth + 1;
+  let max = depth + 1;
+  for (const child of Array.isArray(v) ? v : Object.values(v)) {
+    max = Math.max(max, jsonDepth(child, stopAt, depth + 1));
+    if (max > stopAt) break;
+  }
+  return max;
+}
+
+/**
+ * Would the hub refuse this message? Checked by the gateway at its door, before it acknowledges a
+ * client, and again by the outbox; null when the hub will take it.
+ */
+export function hubWouldRefuse(m: { topic: string; payload: Uint8Array; msgId: string; source: string; format: HubEnvelopeFormat }): UplinkRefusal | null {
+  const levels = topicLevels(m.topic);
+  if (levels > HUB_UPLINK_LIMITS.maxTopicLevels) {
+    return { reason: 'topic_depth', detail: `topic has ${levels} levels; the hub accepts at most ${HUB_UPLINK_LIMITS.maxTopicLevels}` };
+  }
+  const bytes = hubEnvelopeBytes({ msgId: m.msgId, source: m.source, format: m.format, payloadBytes: m.payload.length });
+  if (bytes > HUB_UPLINK_LIMITS.maxPublishBytes) {
+    return { reason: 'too_large', detail: `${bytes} bytes once wrapped for the hub; it accepts at most ${HUB_UPLINK_LIMITS.maxPublishBytes}` };
+  }
+  if (m.topic.startsWith('unibos/v1/sensor/')) {
+    if (!parseSensorTopic(m.topic)) {
+      return { reason: 'topic_shape', detail: 'sensor topics are unibos/v1/sensor/{sensorId}/{metric}, each 1-64 of A-Z a-z 0-9 _ . : -' };
+    }
+    let reading: SensorReading;
+    if (m.format === 'json') {
+      try {
+        reading = readSensorPayload({ json: JSON.parse(Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength).toString('utf8')) });
+      } catch (err) {
+        reading = { ok: false, detail: (err as Error).message };
+      }
+    } else {
+      reading = readSensorPayload({ bytes: m.payload });
+    }
+    if (!reading.ok) return { reason: 'bad_payload', detail: reading.detail };
+  }
+  return null;
+}
