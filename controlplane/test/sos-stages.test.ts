@@ -52,7 +52,7 @@ test('an SOS is told hub, then acknowledged (by whom), then resolved, through th
   assert.equal(ackStage.sosStage.by, name, 'the node learns who saw it: the admin\u2019s display name');
   assert.deepEqual(acked.body.stages.map((s: { stage: string }) => s.stage), ['gateway', 'hub', 'acknowledged']);
   const event = await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.acknowledged', { what: 'alert.acknowledged' });
-  assert.equal(event.data.stages.at(-1).by, name);
+  assert.equal((event.data.stages as Array<{ by: string | null }>).at(-1)?.by, name);
 
   const resolved = await api(hub.url, admin, `/api/v1/alerts/${raised.data.id}/resolve`, { method: 'POST' });
   assert.equal(resolved.status, 200, JSON.stringify(resolved.body));
