@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RouteDeps } from '../app.ts';
 import { HubError, notFound } from '../hub-error.ts';
 import { type AuthContext, type Permission, type Role } from './auth-context.ts';
+import { LoginThrottledError } from './login-throttle.ts';
 import {
   addMemberBody,
   apiKeySchema,
@@ -49,10 +50,17 @@ export async function authRoutes(app: FastifyInstance, { services, guard }: Rout
     schema: { tags: ['setup'], summary: 'Create the first admin with the one-time setup token', security: [], body: setupBody, response: { 201: sessionSchema } },
   }, async (request, reply) => reply.status(201).send(await auth.setup(request.body)));
 
-  app.post<{ Body: { email: string; password: string } }>('/api/v1/auth/login', {
+  app.post<{ Body: { email: string; password: string; deviceToken?: string } }>('/api/v1/auth/login', {
     config: LIMITED,
-    schema: { tags: ['auth'], summary: 'Log in', security: [], body: loginBody, response: { 200: sessionSchema } },
-  }, async (request) => auth.login(request.body.email, request.body.password));
+    schema: { tags: ['auth'], summary: 'Log in (429 E_LOGIN_THROTTLED with Retry-After while the account is locked by failed logins)', security: [], body: loginBody, response: { 200: sessionSchema } },
+  }, async (request, reply) => {
+    try {
+      return await auth.login(request.body.email, request.body.password, request.body.deviceToken);
+    } catch (err) {
+      if (err instanceof LoginThrottledError) void reply.header('retry-after', String(err.retryAfterS));
+      throw err;
+    }
+  });
 
   app.post<{ Body: { refreshToken: string } }>('/api/v1/auth/refresh', {
     config: LIMITED,

@@ -33,12 +33,13 @@ export const sessionSchema = {
     user: userSchema,
     org: orgSchema,
     orgs: { type: 'array', items: orgSchema },
+    deviceToken: { type: 'string', description: 'after a password login: send it with later logins from this device to skip the per-account lock' },
   },
 } as const;
 export const noContent = { type: 'null', description: 'no content' } as const;
 
 export const setupBody = body({ token: { type: 'string', minLength: 1, maxLength: 200 }, email, password: newPassword, name, orgName: name }, ['token', 'email', 'password']);
-export const loginBody = body({ email: { type: 'string', minLength: 1, maxLength: 254 }, password: { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_LENGTH } }, ['email', 'password']);
+export const loginBody = body({ email: { type: 'string', minLength: 1, maxLength: 254 }, password: { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_LENGTH }, deviceToken: { type: 'string', minLength: 1, maxLength: 200 } }, ['email', 'password']);
 export const refreshBody = body({ refreshToken: { type: 'string', minLength: 1, maxLength: 200 } }, ['refreshToken']);
 export const switchOrgBody = body({ orgId: id }, ['orgId']);
 export const orgNameBody = body({ name }, ['name']);

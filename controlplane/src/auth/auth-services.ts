@@ -14,6 +14,8 @@ import type { HubDb } from '../storage/hub-db.ts';
 import { AccessTokens, loadJwtKey } from './access-token.ts';
 import { ApiKeys, isApiKey } from './api-keys.ts';
 import { ROLE_PERMISSIONS, type AuthContext, type Permission } from './auth-context.ts';
+import { KnownDevices } from './known-devices.ts';
+import { LoginThrottle, type LoginThrottlePolicy } from './login-throttle.ts';
 import { RefreshTokens } from './refresh-tokens.ts';
 import { SetupTokens } from './setup-token.ts';
 
@@ -27,6 +29,8 @@ export interface Session {
   user: UserView;
   org: OrgView;
   orgs: OrgView[];
+  /** After a password login: proof that this device logged in before, to send with later logins (they then skip the per-account lock). */
+  deviceToken?: string;
 }
 
 export interface AuthServices {
@@ -49,7 +53,8 @@ export interface AuthServices {
   apiKeys: ApiKeys;
 
   setup(input: NewOwnerInput & { token: string }): Promise<Session>;
-  login(email: string, password: string): Promise<Session>;
+  /** Throws LoginThrottledError (429) while the account is locked by failures, unless `deviceToken` proves an earlier login to it. */
+  login(email: string, password: string, deviceToken?: string): Promise<Session>;
   refresh(refreshToken: string): Promise<Session>;
   logout(refreshToken: string): void;
   switchOrg(auth: AuthContext, orgId: string): Session;
@@ -67,6 +72,8 @@ export interface AuthServicesOptions {
   now?: () => number;
   /** Another accounts repository (default: lowdb at <dataDir>/accounts.json). */
   store?: AccountStore;
+  /** Per-account login protection (default LOGIN_THROTTLE_DEFAULTS). */
+  loginThrottle?: LoginThrottlePolicy;
 }
 
 export async function createAuthServices(options: AuthServicesOptions): Promise<AuthServices> {
@@ -79,6 +86,8 @@ export async function createAuthServices(options: AuthServicesOptions): Promise<
   const refreshTokens = new RefreshTokens(db, config.refreshTokenTtlS, now);
   const apiKeys = new ApiKeys(store, now, logger);
   const setupTokens = new SetupTokens(db, now);
+  const throttle = new LoginThrottle(db, now, options.loginThrottle);
+  const knownDevices = new KnownDevices(db, now);
   if (store.hasUsers()) setupTokens.clear();
   else setupTokens.issue();
 
@@ -142,9 +151,22 @@ export async function createAuthServices(options: AuthServicesOptions): Promise<
       return issueSession(user.id, org.id);
     },
 
-    async login(email, password) {
-      const user = await accounts.checkLogin(email, password);
-      return issueSession(user.id);
+    async login(email, password, deviceToken) {
+      const claimed = store.userByEmail(email);
+      const known = deviceToken !== undefined && claimed !== undefined && knownDevices.proves(deviceToken, claimed.id);
+      // A known device neither waits for nor adds to the account's lock: the failures that caused
+      // it came from somewhere else.
+      if (!known) throttle.check(email);
+      let user;
+      try {
+        user = await accounts.checkLogin(email, password);
+      } catch (err) {
+        if (!known && err instanceof HubError && err.code === 'E_AUTH_INVALID') throttle.failed(email);
+        throw err;
+      }
+      if (known) knownDevices.renew(deviceToken);
+      else throttle.succeeded(email);
+      return { ...issueSession(user.id), deviceToken: known ? deviceToken : knownDevices.issue(user.id) };
     },
 
     async refresh(refreshToken) {
