@@ -1,0 +1,117 @@
+// The field path as issue 10's attacker and a person in trouble meet it, all as processes: a hub,
+// a claimed gateway and a node on the simulated air, and a sensor with valid credentials speaking
+// MQTT through Debian's mosquitto_pub. The sensor's poison (a topic too deep for the hub, a payload
+// that no longer fits once wrapped) is refused at the gateway's door and cannot cut the gateway off;
+// the node's SOS, raised while the hub is down, is taken by the gateway, reaches the hub when it
+// returns, and the node sees every stage: taken by a gateway, at the hub, acknowledged, resolved.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { Proc, procs, unibos } from './support/processes.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'unibos-field-'));
+after(() => {
+  for (const p of procs) p.child.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+function mosquittoPub(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('mosquitto_pub', args, { timeout: 20_000 }, (err, _stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }));
+  });
+}
+
+async function metric(port: number, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+test('a hostile sensor cannot cut the gateway off, and an SOS raised while the hub is down reaches it with every stage shown on the node', { timeout: 300_000 }, async () => {
+  const hubDir = join(root, 'hub');
+  const passwordFile = join(root, 'password');
+  writeFileSync(passwordFile, 'a long enough password\n', { mode: 0o600 });
+  assert.equal((await unibos(['hub', 'init', '--email', 'ops@example.org', '--password-file', passwordFile, '--org', 'Valley', '--data-dir', hubDir])).code, 0);
+  // Fixed ports: the hub comes back on the same ones, where the gateway keeps looking for it.
+  const [httpPort, mqttPort, gwMqttPort, gwHttpPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const hubArgs = ['hub', '--data-dir', hubDir, '--port', String(httpPort), '--mqtt-port', String(mqttPort)];
+  let hub = new Proc(hubArgs);
+  const url = String((await hub.waitFor((l) => l.msg === 'hub ready', 'the hub')).url);
+  const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ops@example.org', password: 'a long enough password' }) });
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  const authed = { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` };
+
+  const gwDir = join(root, 'gw');
+  const claimToken = (await (await fetch(`${url}/api/v1/claim-tokens`, { method: 'POST', headers: authed, body: JSON.stringify({ kind: 'gateway' }) })).json()) as { token: string };
+  assert.equal((await unibos(['gateway', 'claim', '--hub-api', url, '--token', claimToken.token, '--data-dir', gwDir])).code, 0);
+  const added = await unibos(['gateway', 'device', 'add', 'tank1', '--role', 'sensor', '--data-dir', gwDir]);
+  const sensorPassword = /password: (\S+)/.exec(added.stdout)![1]!;
+
+  const air = new Proc(['air', '--port', '0', '--preset', 'ShortFast']);
+  const airPort = String((await air.waitFor((l) => l.msg === 'simulated air listening', 'the air')).port);
+  const radio = ['--preset', 'ShortFast', '--air', `127.0.0.1:${airPort}`, '--lat', '41'];
+  const gw = new Proc(['gateway', '--data-dir', gwDir, ...radio, '--lon', '29', '--http-port', String(gwHttpPort), '--mqtt-port', String(gwMqttPort), '--ws-port', 'off']);
+  await gw.waitFor((l) => l.msg === 'gateway started', 'the gateway');
+  await gw.waitFor((l) => l.msg === 'connected to hub', 'the gateway connected to the hub');
+  const nodeDir = join(root, 'node');
+  const node = new Proc(['node', '--data-dir', nodeDir, ...radio, '--lon', '29.004', '--gps', 'sim', '--name', 'Shepherd', '--http-port', 'off']);
+  await node.waitFor((l) => l.msg === 'node started', 'the node');
+
+  // The attack: valid credentials, QoS 1, messages the hub would refuse.
+  const sensor = ['-h', '127.0.0.1', '-p', String(gwMqttPort), '-u', 'tank1', '-P', sensorPassword, '-i', 'tank1', '-q', '1'];
+  const deep = await mosquittoPub([...sensor, '-t', 'unibos/v1/sensor/tank1/a/b/c/d/e', '-m', '1']);
+  assert.notEqual(deep.code, 0, 'a topic deeper than the hub accepts is not acknowledged');
+  const bigFile = join(root, 'big');
+  writeFileSync(bigFile, Buffer.alloc(256 * 1024, 0x31));
+  const big = await mosquittoPub([...sensor, '-t', 'unibos/v1/sensor/tank1/level', '-f', bigFile]);
+  assert.notEqual(big.code, 0, 'a payload that no longer fits once wrapped for the hub is not acknowledged');
+  assert.equal(await metric(gwHttpPort, 'unibos_broker_hub_refusals', '{reason="topic_depth"}'), 1);
+  assert.equal(await metric(gwHttpPort, 'unibos_broker_hub_refusals', '{reason="too_large"}'), 1);
+  // The same sensor's ordinary reading still goes through, and so does everything else.
+  assert.equal((await mosquittoPub([...sensor, '-t', 'unibos/v1/sensor/tank1/level', '-m', '42.5'])).code, 0);
+
+  // The hub goes down; the person presses SOS.
+  assert.equal(await hub.stop(), 0);
+  const fromLine = node.lines.length;
+  assert.equal((await unibos(['sos', '--data-dir', nodeDir])).code, 0);
+  await node.waitFor((l) => l.msg === 'SOS gateway', 'the node told its SOS was taken by a gateway', fromLine, 120_000);
+  const whileDown = await unibos(['status', '--data-dir', nodeDir]);
+  assert.match(whileDown.stdout, /taken by a gateway/);
+  assert.doesNotMatch(whileDown.stdout, /at the hub|received by the hub/);
+
+  // The hub returns: the SOS arrives, and the node hears that it did.
+  hub = new Proc(hubArgs);
+  await hub.waitFor((l) => l.msg === 'hub ready', 'the hub again');
+  await node.waitFor((l) => l.msg === 'SOS hub', 'the node told its SOS is at the hub', fromLine, 120_000);
+  const alerts = (await (await fetch(`${url}/api/v1/alerts?state=open`, { headers: authed })).json()) as { items: Array<{ id: number; level: string; nodeId: string }> };
+  const sos = alerts.items.find((a) => a.level === 'SOS');
+  assert.ok(sos, 'the SOS is an open alert at the hub');
+
+  const ack = await fetch(`${url}/api/v1/alerts/${sos.id}/acknowledge`, { method: 'POST', headers: authed, body: JSON.stringify({ note: 'team on the way' }) });
+  assert.equal(ack.status, 200, await ack.clone().text());
+  await node.waitFor((l) => l.msg === 'SOS acknowledged', 'the node told an admin saw it', fromLine, 120_000);
+  const acked = await unibos(['status', '--data-dir', nodeDir]);
+  // The node is told the admin's display name (here the first part of the e-mail address).
+  assert.match(acked.stdout, /sos +acknowledged by ops at /);
+  const resolve = await fetch(`${url}/api/v1/alerts/${sos.id}/resolve`, { method: 'POST', headers: authed, body: JSON.stringify({}) });
+  assert.equal(resolve.status, 200, await resolve.clone().text());
+  await node.waitFor((l) => l.msg === 'SOS resolved', 'the node told it is resolved', fromLine, 120_000);
+
+  assert.equal(await node.stop(), 0);
+  assert.equal(await gw.stop(), 0);
+  assert.equal(await hub.stop(), 0);
+  await air.stop();
+});
