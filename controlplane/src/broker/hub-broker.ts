@@ -3,11 +3,15 @@
 // may publish only its own gw/{id}/... topics plus mesh/# and sensor/#, and subscribe only to its
 // own tx topic. What it publishes is ingested inside authorizePublish, before aedes sends the
 // PUBACK, so an acknowledged message is already stored (gateway/docs/uplink.md).
+// Bytes are capped before anyone has authenticated: each packet's size is read from its fixed
+// header as it arrives (the first, the CONNECT, with a much smaller cap) and the socket is cut
+// before aedes' parser buffers it; unauthenticated sockets are few, and the oldest goes first.
 
 import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type AuthErrorCode, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
+import { ConnectionGate, HUB_UPLINK_LIMITS, MqttFrameScanner } from '@unibos/mesh-protocol';
 import type { DeviceCredentials } from '../fleet/device-credentials.ts';
 import { HubError } from '../hub-error.ts';
 
@@ -22,9 +26,26 @@ export interface HubBrokerOptions {
    * the gateway sends it again after reconnecting.
    */
   ingest: (gateway: { orgId: string; id: string }, topic: string, payload: Buffer) => void;
+  /** All sockets, authenticated or not; past this new ones are refused. Default 1000. */
   maxConnections?: number;
+  /** Sockets that have not authenticated yet; past this the oldest is dropped. Default 64. */
+  maxPendingConnections?: number;
+  /** Bytes of a CONNECT after its fixed header (id, gateway id, secret, will). Default 4 KiB. */
+  maxConnectBytes?: number;
+  /** Default and upper bound: HUB_UPLINK_LIMITS.maxPublishBytes, what gateways are told the hub takes. */
   maxPayloadBytes?: number;
 }
+
+export const HUB_BROKER_DEFAULTS = {
+  maxConnections: 1000,
+  maxPendingConnections: 64,
+  // A gateway's CONNECT carries an 8-hex id twice, a 43-character secret and a small status will.
+  maxConnectBytes: 4096,
+  connectTimeoutMs: 10_000,
+} as const;
+
+/** Beyond the payload, a PUBLISH carries a topic (at most 65,535 bytes) with its length and a packet id. */
+const PUBLISH_OVERHEAD_BYTES = 65_535 + 2 + 2;
 
 export interface HubBrokerEvents {
   gatewayConnected: [{ orgId: string; id: string }];
@@ -38,6 +59,12 @@ export interface HubBrokerStats {
   published: number;
   /** Publishes refused because storing them failed (disk full, I/O error). */
   storeFailures: number;
+  /** Connections cut because a packet's header declared more bytes than allowed (a CONNECT included). */
+  oversized: number;
+  /** Connections cut because the stream was not MQTT (e.g. a reserved packet type). */
+  malformed: number;
+  /** Sockets dropped by the connection limits (the oldest unauthenticated one, or any past the total cap). */
+  shed: number;
 }
 
 const GATEWAY_ID = /^[0-9a-f]{8}$/;
@@ -49,15 +76,28 @@ function refusal(code: AuthErrorCode, message: string): AuthenticateError {
 }
 
 export class HubBroker extends EventEmitter<HubBrokerEvents> {
-  readonly stats: HubBrokerStats = { connected: 0, authFailures: 0, denied: 0, published: 0, storeFailures: 0 };
+  readonly stats: HubBrokerStats = { connected: 0, authFailures: 0, denied: 0, published: 0, storeFailures: 0, oversized: 0, malformed: 0, shed: 0 };
   private readonly gateways = new WeakMap<Client, { orgId: string; id: string }>();
   private readonly online = new Map<string, Client>();
   private aedes!: Aedes;
   private server!: Server;
   private boundPort = 0;
+  private readonly gate: ConnectionGate;
+  private readonly maxPayload: number;
+  private readonly maxConnect: number;
 
   private constructor(private readonly o: HubBrokerOptions) {
     super();
+    this.maxPayload = Math.min(o.maxPayloadBytes ?? HUB_UPLINK_LIMITS.maxPublishBytes, HUB_UPLINK_LIMITS.maxPublishBytes);
+    this.maxConnect = o.maxConnectBytes ?? HUB_BROKER_DEFAULTS.maxConnectBytes;
+    this.gate = new ConnectionGate({
+      maxPending: o.maxPendingConnections ?? HUB_BROKER_DEFAULTS.maxPendingConnections,
+      maxTotal: o.maxConnections ?? HUB_BROKER_DEFAULTS.maxConnections,
+      onShed: (socket, why) => {
+        this.stats.shed++;
+        this.o.logger.warn({ remoteAddress: socket.remoteAddress, why }, 'hub broker shed a connection (connection limits)');
+      },
+    });
   }
 
   static async start(options: HubBrokerOptions): Promise<HubBroker> {
@@ -96,20 +136,25 @@ export class HubBroker extends EventEmitter<HubBrokerEvents> {
   async close(): Promise<void> {
     const closed = this.server.listening ? new Promise<void>((resolve) => this.server.close(() => resolve())) : Promise.resolve();
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
+    // Sockets aedes never owned: those still before their CONNECT.
+    this.gate.closeAll();
     await closed;
   }
 
   private async open(): Promise<void> {
-    const maxPayload = this.o.maxPayloadBytes ?? 256 * 1024;
+    const maxPayload = this.maxPayload;
     this.aedes = await Aedes.createBroker({
-      connectTimeout: 10_000,
+      connectTimeout: HUB_BROKER_DEFAULTS.connectTimeoutMs,
       drainTimeout: 30_000,
       maxInflightInbound: 1024,
-      maxTopicLevels: 8,
+      maxTopicLevels: HUB_UPLINK_LIMITS.maxTopicLevels,
       authenticate: (client, username, password, done) => {
         const refused = this.admit(client, username, password);
         if (refused) done(refused, false);
-        else done(null, true);
+        else {
+          this.gate.promote(client.conn as Socket);
+          done(null, true);
+        }
       },
       authorizePublish: (client, packet, done) => done(this.authorizePublish(client, packet, maxPayload)),
       authorizeSubscribe: (client, sub, done) => done(...this.authorizeSubscribe(client, sub)),
@@ -137,9 +182,10 @@ export class HubBroker extends EventEmitter<HubBrokerEvents> {
     });
     this.server = createServer({ noDelay: true }, (socket: Socket) => {
       socket.on('error', () => socket.destroy());
+      if (!this.gate.admit(socket)) return;
       this.aedes.handle(socket);
+      this.guardFrames(socket);
     });
-    this.server.maxConnections = this.o.maxConnections ?? 1000;
     try {
       await new Promise<void>((resolve, reject) => {
         this.server.once('error', (err) => reject(new HubError('E_CONFIG', `hub broker cannot listen on ${this.o.host}:${this.o.port} (${err.message}); set mqttPort (--mqtt-port) to a free port`)));
@@ -152,6 +198,35 @@ export class HubBroker extends EventEmitter<HubBrokerEvents> {
     }
     this.boundPort = (this.server.address() as AddressInfo).port;
     this.o.logger.info({ host: this.o.host, port: this.boundPort }, 'hub broker listening');
+  }
+
+  /** Cuts a socket whose next packet declares more than it may carry, before aedes' parser buffers it. */
+  private guardFrames(socket: Socket): void {
+    const scanner = new MqttFrameScanner(this.maxPayload + PUBLISH_OVERHEAD_BYTES, this.maxConnect);
+    // aedes reads in paused mode ('readable'); a 'data' listener sees each chunk as aedes reads it
+    // without switching the socket to flowing mode.
+    const onData = (chunk: Buffer): void => {
+      const verdict = scanner.feed(chunk);
+      if (verdict.kind === 'ok') return;
+      socket.off('data', onData);
+      const gateway = this.gatewayOf(socket);
+      if (verdict.kind === 'oversized') {
+        this.stats.oversized++;
+        const limit = scanner.completePackets === 0 ? this.maxConnect : this.maxPayload + PUBLISH_OVERHEAD_BYTES;
+        this.o.logger.warn({ remoteAddress: socket.remoteAddress, gateway, declaredBytes: verdict.declaredBytes, limit, connect: scanner.completePackets === 0 }, 'hub broker cut a connection: packet larger than allowed');
+      } else {
+        this.stats.malformed++;
+        this.o.logger.warn({ remoteAddress: socket.remoteAddress, gateway, reason: verdict.reason }, 'hub broker cut a connection: not MQTT');
+      }
+      // Destroyed outside Readable.read(), which is what emitted this chunk.
+      process.nextTick(() => socket.destroy());
+    };
+    socket.on('data', onData);
+  }
+
+  private gatewayOf(socket: Socket): string | null {
+    for (const [id, client] of this.online) if (client.conn === socket) return id;
+    return null;
   }
 
   private admit(client: Client, username: string | undefined, password: Buffer | undefined): AuthenticateError | null {

@@ -25,6 +25,9 @@ export function registerHubMetrics(registry: Registry, services: HubServices, br
   gauge('unibos_hub_broker_auth_failures_total', 'Refused hub broker connections', (g) => g.set(broker()?.stats.authFailures ?? 0));
   gauge('unibos_hub_broker_denied_total', 'Publishes and subscriptions the hub broker denied', (g) => g.set(broker()?.stats.denied ?? 0));
   gauge('unibos_hub_broker_store_failures_total', 'Gateway publishes not acknowledged because storing them failed', (g) => g.set(broker()?.stats.storeFailures ?? 0));
+  gauge('unibos_hub_broker_oversized_total', 'Hub broker connections cut because a packet (a CONNECT included) declared more bytes than allowed', (g) => g.set(broker()?.stats.oversized ?? 0));
+  gauge('unibos_hub_broker_malformed_total', 'Hub broker connections cut because the stream was not MQTT', (g) => g.set(broker()?.stats.malformed ?? 0));
+  gauge('unibos_hub_broker_connections_shed_total', 'Hub broker sockets dropped by the connection limits (oldest unauthenticated, or past the total)', (g) => g.set(broker()?.stats.shed ?? 0));
   gauge('unibos_hub_device_claims_total', 'Device claims, by outcome (accepted, or the reason it was refused)', (g) => {
     const c = services.core.credentials.claimStats;
     g.set({ outcome: 'accepted' }, c.accepted);
