@@ -1,11 +1,12 @@
 // `unibos gateway`: a field device that also runs the MQTT broker for local sensors, bridges the
 // mesh to MQTT and forwards everything to the hub. `unibos gateway device add|list|remove`
-// manages the sensors' credentials.
+// manages the sensors' credentials; `unibos gateway outbox` shows what waits for the hub and what
+// the hub would not take.
 
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, defaultDataDir, loadOrCreateIdentity } from '@unibos/firmware';
-import { DEVICE_ROLES, DeviceCredentials, isDeviceRole, openGatewayDb, runGateway } from '@unibos/gateway';
+import { DEVICE_ROLES, DeviceCredentials, HubOutbox, isDeviceRole, openGatewayDb, runGateway } from '@unibos/gateway';
 import { CliError } from '../cli-error.ts';
 import { integer, parseCommand } from '../cli-args.ts';
 import { NODE_FLAG_HELP, nodeConfigFromFlags, nodeFlagOptions, runUntilSignal } from '../node-flags.ts';
@@ -16,8 +17,9 @@ import { writeSecretFile } from '../secret-file.ts';
 const HELP = `usage: unibos gateway [options]
        unibos gateway device add ID [--role sensor|hub] | list | remove ID  [--data-dir DIR]
        unibos gateway claim --hub-api URL --token TOKEN [--name NAME] [--data-dir DIR]
+       unibos gateway outbox [--requeue all|SEQ,...] [--data-dir DIR]
 
-Runs a gateway: a UNIBOS node (it acknowledges SOS) plus an MQTT broker for local sensors, the
+Runs a gateway: a UNIBOS node (it tells an SOS sender once the SOS is safely queued for the hub) plus an MQTT broker for local sensors, the
 mesh<->MQTT bridge (unibos/v1/gw/{id}/rx|tx|status, unibos/v1/mesh/{node}/{kind}, Home Assistant
 discovery) and, with a hub, a durable uplink that forwards everything with QoS 1.
 
@@ -25,6 +27,10 @@ discovery) and, with a hub, a durable uplink that forwards everything with QoS 1
 the gateway's identity keys (<data-dir>/identity.json) that it is the device it claims to be, and
 keeps them in <data-dir>/hub.json (0600); 'unibos gateway' then connects to that hub unless --hub
 is given.
+
+'outbox' shows the messages waiting for the hub (urgent ones, such as SOS, go first) and the dead
+letters: messages the hub kept refusing (it ended the connection each time), set aside with the
+reason so they cannot block the queue. --requeue puts them back once the hub is fixed.
 
   --mqtt-host ADDR     address the MQTT listeners bind to (default 127.0.0.1)
   --mqtt-port N        MQTT over TCP (default 1883)
@@ -49,6 +55,7 @@ const GATEWAY_OPTIONS = {
 export async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'device') return device(argv.slice(1));
   if (argv[0] === 'claim') return claim(argv.slice(1));
+  if (argv[0] === 'outbox') return outbox(argv.slice(1));
   const parsed = parseCommand(argv, HELP, { ...nodeFlagOptions(), ...GATEWAY_OPTIONS });
   if (!parsed) return 0;
   const v = parsed.values as Record<string, string | boolean | undefined>;
@@ -110,6 +117,35 @@ async function device(argv: string[]): Promise<number> {
     } else {
       throw new CliError(`usage: unibos gateway device add ID [--role sensor|hub] | list | remove ID`);
     }
+  } finally {
+    db.close();
+  }
+  return 0;
+}
+
+async function outbox(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, HELP, { requeue: { type: 'string' }, 'data-dir': { type: 'string' } });
+  if (!parsed) return 0;
+  const v = parsed.values;
+  const dataDir = typeof v['data-dir'] === 'string' ? v['data-dir'] : defaultDataDir();
+  const db = openGatewayDb(dataDir);
+  try {
+    const box = new HubOutbox(db);
+    if (typeof v.requeue === 'string') {
+      const seqs = v.requeue === 'all' ? 'all' : v.requeue.split(',').map((x) => integer('--requeue', x.trim(), 0, 1, Number.MAX_SAFE_INTEGER));
+      const n = box.requeueDeadLetters(seqs);
+      process.stdout.write(`${n} dead letter${n === 1 ? '' : 's'} back in the queue; a running gateway sends ${n === 1 ? 'it' : 'them'} on its next pass\n`);
+      return 0;
+    }
+    process.stdout.write(`queued for the hub: ${box.size} (${box.depthByLane.urgent} urgent), ${box.bytes} bytes\n`);
+    const letters = box.deadLetters(100);
+    if (letters.length === 0) {
+      process.stdout.write('dead letters: none\n');
+      return 0;
+    }
+    process.stdout.write(`dead letters: ${box.deadLetterCount} (newest first)\n`);
+    const rows = letters.map((l) => [String(l.seq), new Date(l.failedMs).toISOString(), l.lane, l.source, l.topic, `${l.bytes}`, l.reason]);
+    process.stdout.write(table(['SEQ', 'FAILED', 'LANE', 'SOURCE', 'TOPIC', 'BYTES', 'REASON'], rows));
   } finally {
     db.close();
   }

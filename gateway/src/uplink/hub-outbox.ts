@@ -221,6 +221,7 @@ export class HubOutbox {
   private readonly deadLetterTx: (seq: number, reason: string) => DeadLetter | undefined;
   private readonly selectDeadLetters: Database.Statement<[number], DeadLetterRow>;
   private readonly countDeadLetters: Database.Statement<[], { n: number }>;
+  private readonly countLanes: Database.Statement<[], { lane: number; n: number }>;
   private readonly requeueTx: (seqs: readonly number[] | 'all') => number;
 
   constructor(db: Database.Database, options: HubOutboxOptions = {}) {
@@ -276,6 +277,7 @@ export class HubOutbox {
     });
     this.selectDeadLetters = db.prepare<[number], DeadLetterRow>(`SELECT ${DEAD_LETTER_COLUMNS} FROM hub_dead_letter ORDER BY seq DESC LIMIT ?`);
     this.countDeadLetters = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM hub_dead_letter');
+    this.countLanes = db.prepare<[], { lane: number; n: number }>('SELECT lane, COUNT(*) AS n FROM hub_outbox GROUP BY lane');
     // A requeued letter keeps its id (the hub still drops it if it had it after all) and gets a new
     // seq, so a connection already past its old place in the queue still sends it.
     const requeueOne = db.prepare<[number]>(
@@ -414,6 +416,13 @@ export class HubOutbox {
 
   get bytes(): number {
     return this.selectTotals.get()!.bytes;
+  }
+
+  /** Queued messages per lane. */
+  get depthByLane(): Record<Lane, number> {
+    const depth: Record<Lane, number> = { urgent: 0, routine: 0 };
+    for (const r of this.countLanes.all()) depth[laneOf(r.lane)] = r.n;
+    return depth;
   }
 
   /** Counters since this process opened the outbox. */
