@@ -94,6 +94,8 @@ interface FloodState {
   pendingRelay?: PendingRelay;
   relayed: number;
   lastAckSentAt: number;
+  /** It carries an SOS, an alert or an SOS stage: relayed ahead of other traffic. */
+  urgent: boolean;
 }
 
 interface PendingRelay {
@@ -107,6 +109,7 @@ interface PendingAck {
   length: number;
   to: number;
   left: number;
+  urgent: boolean;
   timer?: TimerHandle;
 }
 
@@ -207,6 +210,7 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     if (!this.replay.isFresh(header.from, header.counter)) return (this.dropFrame('E_REPLAY'), false);
     this.replay.accept(header.from, header.counter);
     const state = this.newState(now);
+    state.urgent = isUrgent(data);
     this.seen.add(header.from, header.id, state, now);
     this.emit('heard', { header, data, bytes, rssi: NaN, snr: NaN });
     if (header.to === this.nodeId || header.to === BROADCAST) {
@@ -215,7 +219,7 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     }
     if (header.to !== this.nodeId) {
       const copy = relayCopy(bytes, { hopLimit: header.hopLimit, viaMqtt: true, relayNode: lastByte(this.nodeId) });
-      this.tx.enqueue({ length: copy.length, kind: 'relay', prepare: () => ((state.relayed++, copy)), onSent: () => this.stats.relaysSent++ });
+      this.tx.enqueue({ length: copy.length, kind: 'relay', urgent: state.urgent, prepare: () => ((state.relayed++, copy)), onSent: () => this.stats.relaysSent++ });
     }
     return true;
   }
@@ -233,10 +237,12 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     this.stats.originated++;
     // Our own frame is "seen": copies relayed back to us are not delivered or relayed again.
     this.seen.add(this.nodeId, id, this.newState(0), this.scheduler.now());
-    if (header.wantAck) this.awaitingAck.set(id, { seal, length, to: header.to, left: this.maxTransmissions - 1 });
-    // First transmission waits a random slot count scaled by how busy the channel is.
-    const cw = Math.round(CW_MIN + (Math.min(this.utilization.percent(), 100) / 100) * (CW_MAX - CW_MIN));
-    this.scheduler.schedule(this.random.int(2 ** cw) * this.slotMs, () => this.transmitOwn(id, seal, length, kind, options.polite ?? false));
+    const urgent = isUrgent(data);
+    if (header.wantAck) this.awaitingAck.set(id, { seal, length, to: header.to, left: this.maxTransmissions - 1, urgent });
+    // First transmission waits a random slot count scaled by how busy the channel is; an SOS or
+    // alert takes the shortest window whatever the load (a person waiting for help feels the wait).
+    const cw = urgent ? CW_MIN : Math.round(CW_MIN + (Math.min(this.utilization.percent(), 100) / 100) * (CW_MAX - CW_MIN));
+    this.scheduler.schedule(this.random.int(2 ** cw) * this.slotMs, () => this.transmitOwn(id, seal, length, kind, options.polite ?? false, urgent));
     return id;
   }
 
@@ -271,12 +277,13 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     };
   }
 
-  private transmitOwn(id: number, seal: () => Uint8Array, length: number, kind: TxKind, polite: boolean): void {
+  private transmitOwn(id: number, seal: () => Uint8Array, length: number, kind: TxKind, polite: boolean, urgent: boolean): void {
     this.tx.enqueue({
       length,
       prepare: seal,
       kind,
       polite,
+      urgent,
       onSent: () => {
         this.emit('sent', { id });
         this.armRetry(id);
@@ -304,7 +311,7 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     if (pending.left <= 0) return this.settle(id, { nak: 'MAX_RETRANSMIT' });
     pending.left--;
     this.stats.retransmissions++;
-    this.transmitOwn(id, pending.seal, pending.length, 'origin', false);
+    this.transmitOwn(id, pending.seal, pending.length, 'origin', false, pending.urgent);
   }
 
   /** Ends the wait for an ack of our frame `id`, one way or the other. */
@@ -361,6 +368,7 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
     this.replay.accept(header.from, header.counter);
     const fresh = this.newState(now);
     fresh.snr = packet.snr;
+    fresh.urgent = isUrgent(data);
     if (transmitter !== undefined) fresh.transmitters.push(transmitter);
     this.seen.add(header.from, header.id, fresh, now);
 
@@ -436,6 +444,7 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
         this.tx.enqueue({
           length: copy.length,
           kind: 'relay',
+          urgent: state.urgent,
           // Still cancellable while it waits for a clear channel.
           prepare: () => {
             if (pending.cancelled) return null;
@@ -495,7 +504,7 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
   }
 
   private newState(now: number): FloodState {
-    return { firstHeardAt: now, copies: 1, transmitters: [], snr: 0, relayed: 0, lastAckSentAt: -Infinity };
+    return { firstHeardAt: now, copies: 1, transmitters: [], snr: 0, relayed: 0, lastAckSentAt: -Infinity, urgent: false };
   }
 
   private dropFrame(reason: DropReason, detail?: string): void {
@@ -504,3 +513,8 @@ export class MeshRouter extends EventEmitter<RouterEvents> {
   }
 }
 
+
+/** SOS, alerts and the stages travelling back to an SOS sender go ahead of everything else on air. */
+function isUrgent(data: Data): boolean {
+  return data.alert !== undefined || data.routing?.sos !== undefined;
+}

@@ -13,6 +13,10 @@ export type TxKind = 'ack' | 'origin' | 'relay' | 'beacon';
 
 /** Lower sends first: acks unblock other senders' retries, relays keep floods moving. */
 const PRIORITY: Record<TxKind, number> = { ack: 0, origin: 1, relay: 1, beacon: 2 };
+/** Urgent frames (an SOS, an alert, an SOS's stage) go before any other kind. */
+const URGENT = -1;
+
+const rank = (item: TxItem): number => (item.urgent ? URGENT : PRIORITY[item.kind]);
 
 export interface TxItem {
   /** Bytes on air (for the airtime budget before the frame exists). */
@@ -20,6 +24,12 @@ export interface TxItem {
   kind: TxKind;
   /** Telemetry and beacons: skipped when the channel is busier than the polite threshold. */
   polite?: boolean;
+  /**
+   * An SOS, alert or SOS stage, ours or relayed: it goes ahead of everything else, makes room in a
+   * full queue by pushing out the newest non-urgent frame, and waits for the duty-cycle budget
+   * instead of being dropped.
+   */
+  urgent?: boolean;
   /**
    * Called right before the frame goes on air: returns the bytes to send (our own frames are
    * sealed now, so frame counters rise in transmission order), or null to withdraw it (a relay
@@ -64,12 +74,18 @@ export class TxQueue {
       return false;
     }
     if (this.queue.length >= MAX_QUEUE) {
-      this.giveUp(item, 'queue-full');
-      return false;
+      const last = this.queue[this.queue.length - 1]!;
+      if (!item.urgent || last.urgent) {
+        this.giveUp(item, 'queue-full');
+        return false;
+      }
+      // Queued by rank, so the last item is the least urgent and, among equals, the newest.
+      this.queue.pop();
+      this.giveUp(last, 'queue-full');
     }
-    const p = PRIORITY[item.kind];
+    const p = rank(item);
     let i = this.queue.length;
-    while (i > 0 && PRIORITY[this.queue[i - 1]!.kind] > p) i--;
+    while (i > 0 && rank(this.queue[i - 1]!) > p) i--;
     this.queue.splice(i, 0, item);
     this.pump();
     return true;
@@ -94,7 +110,7 @@ export class TxQueue {
     if (blocked) {
       // A frame longer than the region's dwell limit can never go; a late relay is worth little
       // and others may cover it. Our own frames wait for the budget.
-      if (blocked === 'dwell' || item.kind === 'relay' || item.kind === 'beacon') {
+      if (blocked === 'dwell' || (!item.urgent && (item.kind === 'relay' || item.kind === 'beacon'))) {
         this.queue.shift();
         this.giveUp(item, 'duty-cycle');
         this.pump();

@@ -1,0 +1,106 @@
+// Priority is a property of every transmit queue an SOS passes through: a node with a backlog of
+// texts sends its SOS next, a relay with a backlog of texts to relay forwards the SOS first, and a
+// full queue makes room for an SOS instead of refusing it.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SeededRandom } from '../src/core/random.ts';
+import { ChannelSet, DEFAULT_CHANNEL } from '../src/crypto/channel-key.ts';
+import { BROADCAST } from '../src/frame/header.ts';
+import type { Data } from '../src/frame/schema.ts';
+import { loraParams } from '../src/phy/lora-params.ts';
+import { ChannelUtilization } from '../src/routing/channel-utilization.ts';
+import { DutyCycle } from '../src/routing/duty-cycle.ts';
+import { NaiveFloodPolicy } from '../src/routing/naive-flood-policy.ts';
+import { RouterStats } from '../src/routing/router-stats.ts';
+import { TxQueue } from '../src/routing/tx-queue.ts';
+import { MeshRouter, type Delivery } from '../src/routing/router.ts';
+import { SimMedium } from '../src/sim/medium.ts';
+import { SimScheduler } from '../src/sim/sim-scheduler.ts';
+
+const A = 0x0a0a;
+const B = 0x0b0b;
+const C = 0x0c0c;
+const SOS: Data = { alert: { level: 'SOS', text: 'help' } as Data['alert'] };
+
+function line(ids: number[]) {
+  const scheduler = new SimScheduler();
+  const rng = new SeededRandom(7);
+  const linked = new Set(ids.slice(1).flatMap((id, i) => [`${ids[i]}-${id}`, `${id}-${ids[i]}`]));
+  const medium = new SimMedium({ params: loraParams('LongFast'), scheduler, random: rng.fork(), link: (f, t) => (linked.has(`${f}-${t}`) ? { rssi: -95, snr: 2 } : null), lossProbability: 0 });
+  const heard = new Map<number, Delivery[]>();
+  const routers = ids.map((id) => {
+    const r = new MeshRouter({ nodeId: id, radio: medium.radio(id), scheduler, random: rng.fork(), channels: new ChannelSet([DEFAULT_CHANNEL]), policy: new NaiveFloodPolicy(), region: 'NONE' });
+    heard.set(id, []);
+    r.on('deliver', (d) => heard.get(id)!.push(d));
+    return r;
+  });
+  return { scheduler, routers, heard };
+}
+
+const kinds = (ds: Delivery[]) => ds.map((d) => (d.kind === 'alert' ? 'SOS' : d.data.text ?? d.kind));
+
+test('an SOS raised behind a backlog of texts goes on air before the texts still waiting', () => {
+  const net = line([A, B]);
+  const [a] = net.routers;
+  for (let i = 0; i < 10; i++) a!.send(BROADCAST, { text: `t${i}` });
+  // Let the first text reach the air, then press SOS.
+  net.scheduler.runUntil(2_000);
+  const onAirBefore = net.heard.get(B)!.length + 1;
+  a!.send(BROADCAST, SOS);
+  net.scheduler.runUntilIdle();
+  const order = kinds(net.heard.get(B)!);
+  assert.equal(order.length, 11);
+  assert.ok(order.indexOf('SOS') <= onAirBefore, `the SOS went out after at most the frame already on air: ${order.join(' ')}`);
+});
+
+test('a relay forwards an SOS ahead of the texts it was already waiting to relay', () => {
+  const net = line([A, B, C]);
+  const [a, b] = net.routers;
+  for (let i = 0; i < 12; i++) a!.send(BROADCAST, { text: `t${i}` });
+  // Once B has heard every text, its relays of them queue behind one another; then A sends an SOS.
+  let sent = false;
+  let backlogWhenSosHeard = -1;
+  b!.on('deliver', (d) => {
+    if (d.kind === 'alert') backlogWhenSosHeard = b!.txBacklog;
+    if (!sent && net.heard.get(B)!.length === 12) {
+      sent = true;
+      a!.send(BROADCAST, SOS);
+    }
+  });
+  net.scheduler.runUntilIdle();
+  const atC = kinds(net.heard.get(C)!);
+  assert.equal(atC.length, 13, 'every frame crossed the relay');
+  assert.ok(backlogWhenSosHeard >= 3, `B still had relays waiting when the SOS came: ${backlogWhenSosHeard}`);
+  const textsAfterSos = atC.length - 1 - atC.indexOf('SOS');
+  assert.ok(textsAfterSos >= backlogWhenSosHeard - 1, `the SOS overtook the relays waiting at B (${backlogWhenSosHeard}): C got ${atC.join(' ')}`);
+});
+
+test('a full transmit queue makes room for an SOS by dropping its newest non-urgent frame, counted', () => {
+  const scheduler = new SimScheduler();
+  const medium = new SimMedium({ params: loraParams('LongFast'), scheduler, random: new SeededRandom(3), link: () => null, lossProbability: 0 });
+  const radio = medium.radio(A);
+  const drops: string[] = [];
+  const stats = new RouterStats();
+  const queue = new TxQueue(radio, scheduler, new SeededRandom(4), 28, new DutyCycle('NONE', scheduler), new ChannelUtilization(scheduler), stats, (r) => drops.push(r));
+  radio.attach({ onReceive: () => {}, onTransmitDone: (ok) => queue.transmitDone(ok) });
+  const sent: string[] = [];
+  const dropped: string[] = [];
+  const item = (name: string, urgent = false) => ({
+    length: 40,
+    kind: 'origin' as const,
+    urgent,
+    prepare: () => new Uint8Array(40),
+    onSent: () => sent.push(name),
+    onDropped: () => dropped.push(name),
+  });
+  // One on air and 64 waiting: the queue is full.
+  for (let i = 0; i < 65; i++) assert.equal(queue.enqueue(item(`t${i}`)), true);
+  assert.equal(queue.enqueue(item('t65')), false, 'a text that does not fit is refused');
+  assert.equal(queue.enqueue(item('SOS', true)), true, 'an SOS is never refused for a full queue of texts');
+  assert.deepEqual(dropped, ['t65', 't64'], 'the refused text, then the newest waiting text made room');
+  assert.deepEqual(drops, ['queue-full', 'queue-full']);
+  scheduler.runUntilIdle();
+  assert.deepEqual(sent.slice(0, 2), ['t0', 'SOS'], 'the SOS went right after the frame on air');
+  assert.equal(sent.length, 65);
+});
