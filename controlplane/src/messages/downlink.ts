@@ -78,7 +78,9 @@ export class Downlink {
     for (const a of this.o.alerts?.recentSos(orgId, this.o.now() - RESOLVED_STAGE_RESEND_MS) ?? []) {
       if (this.o.fleet.gatewaysHearing(orgId, a.nodeId, since).includes(gatewayId)) this.publishStage(orgId, gatewayId, a);
     }
-    for (const m of this.o.store.queued(orgId)) if (m.gateways.includes(gatewayId)) this.dispatch(orgId, m);
+    // Then alerts before texts, each kind oldest first: a backlog of texts never delays a warning.
+    const waiting = this.o.store.queued(orgId).filter((m) => m.gateways.includes(gatewayId));
+    for (const m of [...waiting.filter((w) => w.kind === 'alert'), ...waiting.filter((w) => w.kind !== 'alert')]) this.dispatch(orgId, m);
   }
 
   /**
