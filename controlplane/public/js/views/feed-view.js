@@ -160,6 +160,10 @@ export function describe(event, fleet) {
       return { kind: 'Claimed', who, what: `${String(d.kind ?? 'device')} joined the fleet` };
     case 'node.updated':
       return { kind: 'Updated', who, what: 'node details changed' };
+    case 'gateway.deadletter': {
+      const gw = typeof d.gatewayId === 'string' ? fleet.label(d.gatewayId) : who;
+      return { kind: 'Not delivered', who: gw, what: `the hub refused ${String(d.topic ?? 'a message')} from ${String(d.source ?? 'a device')}: ${String(d.reason ?? '')} (${number(d.deadLetters)} set aside)`, tone: 'bad' };
+    }
     case 'sensor.reading': {
       const sensor = String(d.sensorId ?? d.sensor ?? d.id ?? '');
       return { kind: 'Sensor', who: sensor, what: `${String(d.metric ?? 'value')} = ${number(d.value)}` };
