@@ -6,7 +6,9 @@ export { runNode, type RunningNode, type RunNodeOptions } from './node/run-node.
 export { Device, type NodeStatus, type DeviceOptions } from './node/device.ts';
 export { buildDeviceParts, type DeviceParts } from './node/device-parts.ts';
 export type { ManagedRadio } from './node/managed-radio.ts';
-export { formatNodeId, parseNodeId, loadOrCreateIdentity, type NodeIdentity } from './node/identity.ts';
+export { loadOrCreateIdentity, type NodeIdentity } from './node/identity.ts';
+// Node ids are spelled by @unibos/mesh-protocol; re-exported for the firmware's callers.
+export { formatNodeId, parseNodeId } from '@unibos/mesh-protocol';
 export type { Peer } from './node/peer-store.ts';
 export type { InboxMessage } from './node/inbox.ts';
 export type { SosStatus } from './node/sos.ts';

@@ -20,7 +20,8 @@ import { startControlServer, type ControlServer } from '../src/control/control-s
 import { controlSocketPath } from '../src/control/control-socket.ts';
 import { FirmwareError } from '../src/firmware-error.ts';
 import { Device, type NodeStatus } from '../src/node/device.ts';
-import { formatNodeId, loadOrCreateIdentity, type NodeIdentity } from '../src/node/identity.ts';
+import { formatNodeId } from '@unibos/mesh-protocol';
+import { loadOrCreateIdentity, type NodeIdentity } from '../src/node/identity.ts';
 import { Inbox, type InboxMessage, type NewInboxMessage } from '../src/node/inbox.ts';
 import { loadNodeConfig } from '../src/node/node-config.ts';
 import { openNodeDb, type Db } from '../src/node/node-db.ts';

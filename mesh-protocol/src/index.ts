@@ -43,3 +43,6 @@ export { ConnectionGate, type ConnectionGateOptions } from './mqtt/connection-ga
 export { createClaimChallenge, proveClaim, verifyClaimProof, claimTranscript, nodeIdFromPublicKey, rawPublicKey, CLAIM_NONCE_BYTES, type ClaimChallenge, type ClaimProof, type ClaimProofFailure } from './crypto/claim-proof.ts';
 export * from './hub/sos-stage.ts';
 export { makePrivate, sqliteFileNames, formatMode, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, type ModeFix } from './core/private-files.ts';
+export * from './core/node-id.ts';
+export * from './mqtt/topics.ts';
+export * from './hub/hub-events.ts';

@@ -21,7 +21,7 @@ import { SimScheduler } from '../src/sim/sim-scheduler.ts';
 const A = 0x0a0a;
 const B = 0x0b0b;
 const C = 0x0c0c;
-const SOS: Data = { alert: { level: 'SOS', text: 'help' } as Data['alert'] };
+const SOS: Data = { alert: { level: 'SOS', text: 'help', magnitudeX10: 0 } };
 
 function line(ids: number[]) {
   const scheduler = new SimScheduler();

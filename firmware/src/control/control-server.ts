@@ -8,7 +8,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { Logger } from 'pino';
 import { FirmwareError } from '../firmware-error.ts';
 import type { Device } from '../node/device.ts';
-import { parseNodeId } from '../node/identity.ts';
+import { parseNodeId } from '@unibos/mesh-protocol';
 import { controlSocketPath } from './control-socket.ts';
 import { createNodeMetrics } from './metrics.ts';
 import type { Registry } from 'prom-client';

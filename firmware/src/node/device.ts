@@ -35,7 +35,7 @@ import { FirmwareError } from '../firmware-error.ts';
 import type { DevicePanel, SosState } from '../gpio/device-panel.ts';
 import type { GpsFix, GpsSource } from '../gps/gps-source.ts';
 import type { NodeIdentity } from './identity.ts';
-import { formatNodeId } from './identity.ts';
+import { formatNodeId } from '@unibos/mesh-protocol';
 import { Inbox, type InboxMessage } from './inbox.ts';
 import type { NodeConfig } from './node-config.ts';
 import type { Db } from './node-db.ts';

@@ -2,9 +2,9 @@
 // mesh knows it by, and its key pairs (X25519 for key agreement, Ed25519 for signatures). The
 // private keys never leave this file, which only the node's user can read.
 
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { BROADCAST } from '@unibos/mesh-protocol';
+import { formatNodeId, nodeIdFromPublicKey, parseNodeId } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
 import { writeFileDurably } from './durable-file.ts';
 
@@ -27,21 +27,6 @@ interface IdentityFile {
   ed25519PrivateKey: string;
 }
 
-/** `!` + 8 hex digits, the way operators write node numbers. */
-export function formatNodeId(id: number): string {
-  return `!${(id >>> 0).toString(16).padStart(8, '0')}`;
-}
-
-/** Accepts `!a1b2c3d4`, `0xa1b2c3d4`, `a1b2c3d4` or a decimal number. */
-export function parseNodeId(text: string): number | null {
-  const t = text.trim();
-  let v: number;
-  if (/^(!|0x)?[0-9a-f]{8}$/i.test(t)) v = parseInt(t.replace(/^(!|0x)/i, ''), 16);
-  else if (/^\d{1,10}$/.test(t)) v = Number(t);
-  else return null;
-  return v > 0 && v < BROADCAST ? v : null;
-}
-
 /** Loads the identity at `path`, creating it on first use. */
 export function loadOrCreateIdentity(path: string, now = Date.now()): NodeIdentity {
   let text: string | undefined;
@@ -56,7 +41,7 @@ export function loadOrCreateIdentity(path: string, now = Date.now()): NodeIdenti
     const publicKey = rawPublicKey(x.publicKey);
     const file: IdentityFile = {
       version: 1,
-      nodeId: formatNodeId(nodeIdFromKey(publicKey)),
+      nodeId: formatNodeId(nodeIdFromPublicKey(publicKey)),
       createdMs: now,
       x25519PrivateKey: pem(x.privateKey),
       ed25519PrivateKey: pem(e.privateKey),
@@ -87,16 +72,6 @@ function parseIdentity(text: string, path: string): NodeIdentity {
     // Never silently replace an identity: the mesh and the hub know this node by it.
     throw new FirmwareError('E_STORAGE', `${path} is not a valid node identity (${(err as Error).message}); restore it from a backup or move it away to create a new one`);
   }
-}
-
-/** The node number: the first four bytes of SHA-256 of the public key, avoiding 0 and broadcast. */
-function nodeIdFromKey(publicKey: Uint8Array): number {
-  const h = createHash('sha256').update(publicKey).digest();
-  for (let i = 0; i + 4 <= h.length; i++) {
-    const v = h.readUInt32BE(i);
-    if (v !== 0 && v !== BROADCAST) return v;
-  }
-  return 1;
 }
 
 function rawPublicKey(key: KeyObject): Uint8Array {

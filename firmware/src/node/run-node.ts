@@ -9,7 +9,8 @@ import { startControlServer, type ControlServer } from '../control/control-serve
 import { SystemdNotifier } from '../system/sd-notify.ts';
 import { Device } from './device.ts';
 import { buildDeviceParts, type DeviceParts } from './device-parts.ts';
-import { formatNodeId, loadOrCreateIdentity } from './identity.ts';
+import { formatNodeId } from '@unibos/mesh-protocol';
+import { loadOrCreateIdentity } from './identity.ts';
 import type { NodeConfig } from './node-config.ts';
 import { openNodeDb } from './node-db.ts';
 

@@ -3,6 +3,7 @@
 // it, so a message the hub could never take is never accepted, queued and resent forever.
 
 import type { HubEnvelopeFormat } from './hub-envelope.ts';
+import { parseSensorTopic, topics } from '../mqtt/topics.ts';
 
 export const HUB_UPLINK_LIMITS = {
   /** Topic levels the hub broker accepts; deeper topics are refused and the connection dropped. */
@@ -14,9 +15,6 @@ export const HUB_UPLINK_LIMITS = {
   /** Nesting of a JSON sensor payload: deeper documents cannot be stored or streamed back out. */
   maxSensorJsonDepth: 32,
 } as const;
-
-/** One sensor id or metric level: what the hub stores and the UI shows. */
-const SENSOR_PART = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export type UplinkRefusalReason = 'topic_depth' | 'topic_shape' | 'too_large' | 'bad_payload';
 
@@ -39,14 +37,6 @@ export function topicLevels(topic: string): number {
   let n = 1;
   for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 0x2f) n++;
   return n;
-}
-
-/** `unibos/v1/sensor/{sensorId}/{metric}` as the hub reads it, or null when it is not that shape. */
-export function parseSensorTopic(topic: string): { sensorId: string; metric: string } | null {
-  const parts = topic.split('/');
-  if (parts.length !== 5 || parts[0] !== 'unibos' || parts[1] !== 'v1' || parts[2] !== 'sensor') return null;
-  const [, , , sensorId, metric] = parts as [string, string, string, string, string];
-  return SENSOR_PART.test(sensorId) && SENSOR_PART.test(metric) ? { sensorId, metric } : null;
 }
 
 export type SensorReading = { ok: true; value: number | null; raw?: unknown } | { ok: false; detail: string };
@@ -110,7 +100,7 @@ export function hubWouldRefuse(m: { topic: string; payload: Uint8Array; msgId: s
   if (bytes > HUB_UPLINK_LIMITS.maxPublishBytes) {
     return { reason: 'too_large', detail: `${bytes} bytes once wrapped for the hub; it accepts at most ${HUB_UPLINK_LIMITS.maxPublishBytes}` };
   }
-  if (m.topic.startsWith('unibos/v1/sensor/')) {
+  if (m.topic.startsWith(topics.sensorRoot)) {
     if (!parseSensorTopic(m.topic)) {
       return { reason: 'topic_shape', detail: 'sensor topics are unibos/v1/sensor/{sensorId}/{metric}, each 1-64 of A-Z a-z 0-9 _ . : -' };
     }

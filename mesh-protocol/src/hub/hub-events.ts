@@ -1,0 +1,182 @@
+// The hub's events: every type the event stream can carry, with the shape of its data. One
+// definition for the hub (which raises them), modules (which raise and read them) and the admin
+// UI (which reads them through the generated controlplane/public/js/hub-events.js): an event
+// raised or matched under a name that is not here fails the typecheck or the vocabulary test.
+
+import type { NodeIdText } from '../core/node-id.ts';
+import { MESH_TOPIC_KIND, type MeshTopicKind } from '../mqtt/topics.ts';
+import type { SosStage } from './sos-stage.ts';
+
+/** Event-stream topics a client can filter on. */
+export const EVENT_TOPICS = ['nodes', 'mesh', 'sensors', 'alerts', 'messages'] as const;
+export type EventTopic = (typeof EVENT_TOPICS)[number];
+
+export type DeviceKind = 'node' | 'gateway';
+
+export interface NodePosition {
+  latitude: number;
+  longitude: number;
+  altitudeM: number | null;
+  time: string;
+}
+
+export interface HeardBy {
+  gatewayId: string;
+  rssi: number | null;
+  snr: number | null;
+  hops: number | null;
+  lastSeen: string;
+}
+
+/** A node or gateway as the fleet knows it (`node.*` events, the fleet API). */
+export interface FleetNode {
+  id: string;
+  name: string | null;
+  kind: DeviceKind;
+  online: boolean;
+  lastSeen: string | null;
+  battery: number | null;
+  voltage: number | null;
+  snr: number | null;
+  rssi: number | null;
+  position: NodePosition | null;
+  capabilities: { radio: boolean; gps: boolean; camera: boolean; modules: string[] };
+  heardBy: HeardBy[];
+  claimed: boolean;
+}
+
+export interface Reception {
+  gatewayId: string;
+  rssi: number | null;
+  snr: number | null;
+  hops: number | null;
+  time: string;
+}
+
+/** A heard frame, once, with every gateway that heard it (`mesh.*` events, the records API). */
+export interface MeshRecord {
+  id: number;
+  nodeId: string;
+  kind: string;
+  packetId: number;
+  time: string;
+  data: Record<string, unknown>;
+  receptions: Reception[];
+}
+
+export interface SensorReadingEvent {
+  sensorId: string;
+  metric: string;
+  value: number | null;
+  raw?: unknown;
+  gatewayId: string;
+  time: string;
+}
+
+export type AlertState = 'open' | 'acknowledged' | 'resolved';
+
+export interface AlertStage {
+  stage: SosStage;
+  at: string;
+  /** Who acknowledged or resolved: a display name or email (what the node is told). */
+  by: string | null;
+}
+
+export interface HubAlert {
+  id: number;
+  nodeId: string;
+  level: string;
+  text: string;
+  position: { latitude: number; longitude: number } | null;
+  state: AlertState;
+  raisedAt: string;
+  lastHeardAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  /** The SOS's request id (what the node's stage answers name); null for other alerts or old rows. */
+  requestId: number | null;
+  /** When the hub stored it (raisedAt is when the gateway heard it). */
+  receivedAt: string | null;
+  acknowledgedNote: string | null;
+  /** The stages so far, oldest first: gateway (heard), hub, acknowledged, resolved. */
+  stages: AlertStage[];
+}
+
+/** An alert event carries the node's name as it was known when it happened. */
+export type AlertEvent = HubAlert & { nodeName: string | null };
+
+export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'failed';
+
+/** A text or alert sent from the hub into the mesh (`message.status` events, the messages API). */
+export interface DownlinkMessage {
+  id: string;
+  to: string;
+  kind: 'text' | 'alert';
+  text: string;
+  level: string | null;
+  magnitude: number | null;
+  status: MessageStatus;
+  gateways: string[];
+  packetId: number | null;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  error: string | null;
+}
+
+/** A gateway gave up on a message because the hub kept refusing it. */
+export interface DeadLetterEvent {
+  gatewayId: NodeIdText;
+  deadLetters: number;
+  seq: number;
+  topic: string | null;
+  source: string | null;
+  reason: string;
+  failedAt: string | null;
+}
+
+type MeshEvents = { [K in MeshTopicKind as `mesh.${K}`]: MeshRecord };
+
+/** Every event type and the shape of its data. */
+export interface HubEventPayloads extends MeshEvents {
+  'node.online': FleetNode;
+  'node.offline': FleetNode;
+  'node.updated': FleetNode;
+  'node.claimed': FleetNode;
+  'sensor.reading': SensorReadingEvent;
+  'alert.raised': AlertEvent;
+  'alert.acknowledged': AlertEvent;
+  'alert.resolved': AlertEvent;
+  'message.status': DownlinkMessage;
+  'gateway.deadletter': DeadLetterEvent;
+}
+
+export type HubEventType = keyof HubEventPayloads;
+
+/** Each type's stream topic: one place decides where an event is filed. */
+export const HUB_EVENT_TOPIC: { readonly [K in HubEventType]: EventTopic } = {
+  'node.online': 'nodes',
+  'node.offline': 'nodes',
+  'node.updated': 'nodes',
+  'node.claimed': 'nodes',
+  'gateway.deadletter': 'nodes',
+  ...(Object.fromEntries(Object.values(MESH_TOPIC_KIND).map((k) => [`mesh.${k}`, 'mesh'])) as { [K in keyof MeshEvents]: 'mesh' }),
+  'sensor.reading': 'sensors',
+  'alert.raised': 'alerts',
+  'alert.acknowledged': 'alerts',
+  'alert.resolved': 'alerts',
+  'message.status': 'messages',
+};
+
+export const HUB_EVENT_TYPES = Object.keys(HUB_EVENT_TOPIC) as HubEventType[];
+
+export function isHubEventType(type: string): type is HubEventType {
+  return Object.hasOwn(HUB_EVENT_TOPIC, type);
+}
+
+/** The event type of a mesh record of topic word `kind`. */
+export function meshEventType(kind: MeshTopicKind): keyof MeshEvents {
+  return `mesh.${kind}`;
+}
