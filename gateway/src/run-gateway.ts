@@ -70,6 +70,7 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
       port: settings.mqttPort,
       wsPort: settings.wsPort,
       allowAnonymous: settings.allowAnonymous,
+      db,
     });
     outbox = new HubOutbox(db, { logger: log.child({ component: 'outbox' }) });
     const hubOutbox = outbox;
@@ -82,11 +83,11 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
       params: Device.radioParams(config),
       local: broker,
       // Without a hub nothing is kept for one: the outbox would only fill up.
-      uplink: uplink ? { forward: (m) => void hubOutbox.add({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false, lane: m.lane }) } : undefined,
+      uplink: uplink ? { forward: (m) => void hubOutbox.add({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false, lane: m.lane, msgId: m.msgId }) } : undefined,
       logger: log.child({ component: 'bridge' }),
     });
     bridge = activeBridge;
-    broker.subscribe('unibos/v1/sensor/#', (topic, payload) => activeBridge.handleSensor(topic, payload));
+    broker.subscribe('unibos/v1/sensor/#', (topic, payload, _clientId, msgId) => activeBridge.handleSensor(topic, payload, msgId));
     broker.subscribe(activeBridge.txTopic, (_topic, payload) => void activeBridge.handleTx(payload, 'local'));
     uplink?.onDownlink((topic, payload) => void activeBridge.handleTx(Buffer.from(payload), 'hub'));
     uplink?.start();

@@ -22,7 +22,8 @@ export interface MqttPublisher {
  * gateway's own reports) overtake routine backlog.
  */
 export interface UplinkSink {
-  forward(message: { source: string; topic: string; payload: Buffer; retain?: boolean; lane: 'urgent' | 'routine' }): void;
+  /** `msgId`, when set, is the hub dedup id the broker recorded for this publish (exactly once across crashes). */
+  forward(message: { source: string; topic: string; payload: Buffer; retain?: boolean; lane: 'urgent' | 'routine'; msgId?: string }): void;
 }
 
 export interface MeshBridgeOptions {
@@ -139,11 +140,11 @@ export class MeshBridge {
    * A sensor's publish on `unibos/v1/sensor/{id}/{metric}`: towards the hub, and into discovery.
    * Throws (the broker then refuses it: no PUBACK) when the hub would not take it.
    */
-  handleSensor(topic: string, payload: Buffer): void {
+  handleSensor(topic: string, payload: Buffer, msgId?: string): void {
     const [, , , sensorId, ...rest] = topic.split('/');
     if (!sensorId || rest.length === 0) return;
     this.stats.sensorMessages++;
-    this.uplink(`sensor:${sensorId}`, topic, payload, 'routine', { refuse: true });
+    this.uplink(`sensor:${sensorId}`, topic, payload, 'routine', { refuse: true, msgId });
     const metric = rest.join('_');
     const key = `${sensorId}/${metric}`;
     if (!this.announcedSensors.has(key)) {
@@ -215,10 +216,10 @@ export class MeshBridge {
     });
   }
 
-  private uplink(source: string, topic: string, payload: Buffer, lane: 'urgent' | 'routine', options: { refuse?: boolean } = {}): void {
+  private uplink(source: string, topic: string, payload: Buffer, lane: 'urgent' | 'routine', options: { refuse?: boolean; msgId?: string | undefined } = {}): void {
     if (!this.options.uplink) return;
     try {
-      this.options.uplink.forward({ source, topic, payload, lane });
+      this.options.uplink.forward(options.msgId === undefined ? { source, topic, payload, lane } : { source, topic, payload, lane, msgId: options.msgId });
       this.stats.uplinked++;
     } catch (err) {
       // Refused by the outbox (a topic or payload the hub could never take): counted, and handed

@@ -21,6 +21,8 @@ export interface BrokerStats {
   readonly protocolErrors: number;
   /** Publishes refused (no PUBACK) because the hub would refuse them, by the hub limit they break. */
   readonly hubRefusals: Readonly<Record<string, number>>;
+  /** QoS 1/2 resends of a message already taken (after a crash before our acknowledgement): acknowledged again, not taken twice. */
+  readonly resendsRecognised: number;
 }
 
 export class BrokerCounters {
@@ -32,6 +34,7 @@ export class BrokerCounters {
   connectionsShed = 0;
   protocolErrors = 0;
   readonly hubRefusals: Record<string, number> = {};
+  resendsRecognised = 0;
 
   snapshot(clientsConnected: number): BrokerStats {
     return {
@@ -44,6 +47,7 @@ export class BrokerCounters {
       connectionsShed: this.connectionsShed,
       protocolErrors: this.protocolErrors,
       hubRefusals: { ...this.hubRefusals },
+      resendsRecognised: this.resendsRecognised,
     };
   }
 }

@@ -3,6 +3,7 @@
 // QoS 1/2 state and persistent sessions outlive a restart. The gateway's own code talks to it
 // through publish() and subscribe(), which bypass the network and the ACL.
 
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
@@ -19,6 +20,7 @@ import {
   type Subscription,
 } from 'aedes';
 import aedesPersistenceLevel, { type LevelPersistence } from 'aedes-persistence-level';
+import type Database from 'better-sqlite3';
 import { memoryPersistence, sessionAwarePersistence } from './session-aware-persistence.ts';
 import { Level } from 'level';
 import type { Logger } from 'pino';
@@ -28,6 +30,7 @@ import { canPublish, canSubscribe, canUseClientId, ANONYMOUS_ID, type AclSubject
 import { BrokerCounters, type BrokerStats, type DenialKind } from './broker-stats.ts';
 import { ConnectionGate, MqttFrameScanner, formatMode, makePrivate } from '@unibos/mesh-protocol';
 import type { DeviceCredentials } from './device-credentials.ts';
+import { PublishDedup } from './publish-dedup.ts';
 import { coalesceWrites } from './write-coalescer.ts';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from './topic-filter.ts';
 
@@ -53,6 +56,12 @@ export interface GatewayBrokerOptions {
   readonly maxPendingConnections?: number;
   /** All connections; past this new ones are refused. Default 1024. */
   readonly maxConnections?: number;
+  /**
+   * The gateway's database, the one the hub outbox lives in. With it, a QoS 1/2 message from a
+   * persistent session is taken exactly once: its record and what the gateway's handlers write
+   * commit together, and a resend of it (same packet id, DUP set) after a crash is not taken again.
+   */
+  readonly db?: Database.Database;
 }
 
 export interface BrokerPublishOptions {
@@ -64,9 +73,12 @@ export interface BrokerPublishOptions {
  * Receives messages for the gateway itself. It runs before the publishing client is acknowledged,
  * so a handler that stores the message synchronously (the uplink's outbox) makes the PUBACK mean
  * "stored"; if it throws, the publish is refused and the client, never acknowledged, sends it again.
- * `clientId` is null for the gateway's own publishes.
+ * `clientId` is null for the gateway's own publishes. `msgId` is set when the broker tracks the
+ * message for exactly-once (QoS 1/2 from a persistent session, the broker given the gateway's db):
+ * the handler runs inside the transaction that records it, so an outbox row added synchronously
+ * under this id commits with the record, and a resend of the message never reaches the handler.
  */
-export type BrokerMessageHandler = (topic: string, payload: Buffer, clientId: string | null) => void | Promise<void>;
+export type BrokerMessageHandler = (topic: string, payload: Buffer, clientId: string | null, msgId: string | undefined) => void | Promise<void>;
 
 export interface BrokerClientInfo {
   readonly clientId: string;
@@ -127,6 +139,8 @@ interface ConnectionInfo {
 interface ClientState {
   /** The CONNECT carried an empty client id and aedes made one up. */
   readonly serverAssignedId: boolean;
+  /** Unique per connection (across restarts too): a client resends only on a later connection. */
+  readonly connection: string;
   readonly will: { readonly topic: string; readonly bytes: number } | null;
   subject: AclSubject | null;
   /**
@@ -158,6 +172,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private readonly maxFrameBytes: number;
   private readonly allowAnonymous: boolean;
   private readonly credentials: DeviceCredentials;
+  private readonly dedup: PublishDedup | null;
+  private readonly runId = randomBytes(6).toString('base64url');
+  private connectionCount = 0;
   private aedes!: Aedes;
   private persistence!: LevelPersistence;
   private tcp: TcpServer | null = null;
@@ -176,6 +193,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new FirmwareError('E_CONFIG', `maxPayloadBytes must be a positive integer, got ${this.maxPayloadBytes}`);
     }
     this.maxFrameBytes = this.maxPayloadBytes + FRAME_OVERHEAD_BYTES;
+    this.dedup = options.db ? new PublishDedup(options.db, { gatewayId: options.gatewayId }) : null;
     this.gate = new ConnectionGate({
       maxPending: options.maxPendingConnections ?? BROKER_DEFAULTS.maxPendingConnections,
       maxTotal: options.maxConnections ?? BROKER_DEFAULTS.maxConnections,
@@ -208,7 +226,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new FirmwareError('E_BAD_REQUEST', `cannot publish to ${JSON.stringify(topic)}: not a topic name`);
     }
     const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-    this.deliverInternally(topic, body, null);
+    this.deliverInternally(topic, body, null, undefined);
     const packet: PublishPacket = {
       cmd: 'publish',
       topic,
@@ -411,7 +429,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
 
   private preConnect(client: Client, packet: ConnectPacket, done: (error: Error | null, success: boolean) => void): void {
     const will = packet.will ? { topic: packet.will.topic, bytes: byteLength(packet.will.payload) } : null;
-    this.clientState.set(client, { serverAssignedId: !packet.clientId, will, subject: null, lastAllowedTopic: null });
+    const connection = `${this.runId}.${++this.connectionCount}`;
+    this.clientState.set(client, { serverAssignedId: !packet.clientId, connection, will, subject: null, lastAllowedTopic: null });
     done(null, true);
   }
 
@@ -479,6 +498,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
         return refusal(5, `will topic not allowed: ${willDecision.reason}`);
       }
     }
+    // A clean session starts afresh: nothing it sends is a resend of what an earlier session sent.
+    if (client.clean) this.dedup?.forgetClient(client.id);
     state.subject = subject;
     this.gate.promote(info.socket);
     return null;
@@ -512,12 +533,44 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private takenPublish(client: Client | null, packet: PublishPacket, resent: boolean, done: (error?: Error | null) => void): void {
     let refused: Error | null = null;
     try {
-      if (!resent && this.internal.length > 0) this.deliverInternally(packet.topic, payloadOf(packet), client?.id ?? storedWillClientId(packet));
+      if (resent) this.counters.resendsRecognised++;
+      else if (this.internal.length > 0) this.takeInternally(client, packet);
       this.counters.messagesIn++;
     } catch (err) {
       refused = this.untakeable(client, packet, err);
     }
     done(refused);
+  }
+
+  /**
+   * Delivers to the gateway's subscribers. A QoS 1/2 message of a persistent session goes through
+   * the dedup record first: the client may be resending it because we were killed after taking it
+   * and before our PUBACK/PUBREC left. Clean sessions are not recorded: their state ends with the
+   * connection, and a clean connect forgets the client's records.
+   */
+  private takeInternally(client: Client | null, packet: PublishPacket): void {
+    const payload = payloadOf(packet);
+    const state = client ? this.clientState.get(client) : undefined;
+    if (
+      !this.dedup ||
+      !client ||
+      !state ||
+      client.clean ||
+      packet.qos === 0 ||
+      packet.messageId === undefined ||
+      !this.internal.some((s) => topicMatches(s.filter, packet.topic))
+    ) {
+      this.deliverInternally(packet.topic, payload, client?.id ?? storedWillClientId(packet), undefined);
+      return;
+    }
+    const verdict = this.dedup.take(
+      { clientId: client.id, packetId: packet.messageId, dup: packet.dup, topic: packet.topic, payload, connection: state.connection },
+      (msgId) => this.deliverInternally(packet.topic, payload, client.id, msgId),
+    );
+    if (verdict.kind === 'resend') {
+      this.counters.resendsRecognised++;
+      this.log.info({ clientId: client.id, packetId: packet.messageId, msgId: verdict.msgId, topic: packet.topic }, 'resend of a message already taken: acknowledged again, not taken twice');
+    }
   }
 
   private untakeable(client: Client | null, packet: PublishPacket, err: unknown): Error {
@@ -598,10 +651,10 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     return device ? { role: device.role, id: device.id } : null;
   }
 
-  private deliverInternally(topic: string, payload: Buffer, clientId: string | null): void {
+  private deliverInternally(topic: string, payload: Buffer, clientId: string | null, msgId: string | undefined): void {
     for (const sub of this.internal) {
       if (!topicMatches(sub.filter, topic)) continue;
-      const result = sub.handler(topic, payload, clientId);
+      const result = sub.handler(topic, payload, clientId, msgId);
       if (result instanceof Promise) {
         result.catch((err: unknown) => this.log.error({ err, topic, filter: sub.filter }, 'gateway message handler failed'));
       }

@@ -1,0 +1,252 @@
+// Exactly once into the hub across gateway crashes. A sensor whose message the gateway took (it is
+// in the hub outbox) but never acknowledged, because the gateway was SIGKILLed, resends it on its
+// persistent session with the same packet id and DUP set: the hub must get it once. QoS 2 must be
+// exactly once through a kill at every step of its handshake. What is really new (DUP=0, another
+// connection's DUP=1 after a clean session, DUP=1 on the connection that was already answered) must
+// never be swallowed. The gateway runs as a child process (support/exactly-once-gateway.ts).
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DeviceCredentials } from '../src/broker/device-credentials.ts';
+import { openGatewayDb } from '../src/run-gateway.ts';
+import { TestHub } from './support/uplink-hub.ts';
+import { waitUntil } from './support/uplink-wait.ts';
+import { RawSensor, type SensorLogin } from './support/raw-sensor.ts';
+
+const CHILD = fileURLToPath(new URL('./support/exactly-once-gateway.ts', import.meta.url));
+const TOPIC = 'unibos/v1/sensor/s1/temp';
+type KillPoint = 'none' | 'taken' | 'puback' | 'pubrec' | 'pubcomp';
+
+class GatewayProcess {
+  readonly lines: string[] = [];
+  readonly events = new EventEmitter();
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  stderr = '';
+  private readonly proc: ChildProcess;
+
+  constructor(args: string[]) {
+    this.proc = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stderr!.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+    });
+    createInterface({ input: this.proc.stdout! }).on('line', (line) => {
+      this.lines.push(line);
+      this.events.emit('change');
+    });
+    this.proc.on('exit', (code, signal) => {
+      this.exit = { code, signal };
+      this.events.emit('change');
+    });
+  }
+
+  /** The outbox adds that queued something new. */
+  get added(): string[] {
+    return this.lines.filter((l) => /^added \S+ false$/.test(l)).map((l) => l.split(' ')[1]!);
+  }
+
+  waitFor(condition: () => boolean, what: string): Promise<void> {
+    return waitUntil(condition, `${what} (gateway stdout ${JSON.stringify(this.lines)}, stderr ${this.stderr.slice(-2000)})`, [{ emitter: this.events, event: 'change' }], 30_000);
+  }
+
+  async ready(): Promise<number> {
+    await this.waitFor(() => {
+      if (this.exit) throw new Error(`gateway exited before it was ready: ${JSON.stringify(this.exit)} ${this.stderr}`);
+      return this.lines.some((l) => l.startsWith('ready '));
+    }, 'the gateway to start');
+    return Number(this.lines.find((l) => l.startsWith('ready '))!.slice(6));
+  }
+
+  async killed(): Promise<void> {
+    await this.waitFor(() => this.exit !== null, 'the gateway to die');
+    assert.equal(this.exit?.signal, 'SIGKILL', `the gateway was killed, not ended: ${this.stderr}`);
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.exit === null) this.proc.kill(signal);
+  }
+
+  async stop(): Promise<void> {
+    if (this.exit !== null) return;
+    this.proc.kill('SIGTERM');
+    await this.waitFor(() => this.exit !== null, 'the gateway to stop');
+  }
+}
+
+interface Rig {
+  hub: TestHub;
+  gatewayId: string;
+  login: SensorLogin;
+  /** Starts a gateway on the rig's data directory (and, after the first, on the first one's port). */
+  start(kill?: KillPoint): Promise<{ gateway: GatewayProcess; port: number }>;
+  /** Every gateway started so far. */
+  gateways: GatewayProcess[];
+}
+
+async function rig(t: TestContext, gatewayId: string): Promise<Rig> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'unibos-exactly-once-'));
+  const db = openGatewayDb(dataDir);
+  const password = await new DeviceCredentials(db).add('s1', 'sensor');
+  db.close();
+  const hub = new TestHub();
+  await hub.up();
+  const gateways: GatewayProcess[] = [];
+  t.after(async () => {
+    for (const g of gateways) g.kill('SIGKILL');
+    await Promise.all(gateways.map((g) => g.waitFor(() => g.exit !== null, 'the gateway to exit')));
+    await hub.down();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  let port = 0;
+  return {
+    hub,
+    gatewayId,
+    login: { clientId: 's1', username: 's1', password },
+    gateways,
+    async start(kill: KillPoint = 'none') {
+      const gateway = new GatewayProcess([dataDir, `mqtt://127.0.0.1:${hub.port}`, gatewayId, String(port), kill]);
+      gateways.push(gateway);
+      port = await gateway.ready();
+      return { gateway, port };
+    },
+  };
+}
+
+const reading = (n: number): string => JSON.stringify({ value: 20 + n / 10, n });
+
+/** How many first arrivals (distinct envelope ids) at the hub carry reading n. */
+function atHub(r: Rig, n: number): number {
+  return r.hub.accepted.from(r.gatewayId).filter((a) => (a.envelope.body as { n?: number }).n === n).length;
+}
+
+/**
+ * Publishes a new marker reading and waits until the hub has it. The outbox sends in order, so by
+ * then everything queued before the marker has reached the hub too.
+ */
+async function settle(r: Rig, sensor: RawSensor, packetId: number, n: number): Promise<void> {
+  sensor.publish(1, TOPIC, packetId, reading(n));
+  await sensor.ack('puback', packetId);
+  await r.hub.waitFor(() => atHub(r, n) >= 1, `marker reading ${n} at the hub`);
+}
+
+test('QoS 1: a message taken but not acknowledged before a SIGKILL, resent with DUP on the persistent session, reaches the hub once', async (t) => {
+  const r = await rig(t, 'gw-eo-q1');
+  const first = await r.start('puback');
+  const sensor = await RawSensor.connect(first.port, r.login, false);
+  t.after(() => sensor.destroy());
+  sensor.publish(1, TOPIC, 42, reading(1));
+  await first.gateway.killed();
+  await sensor.hangup();
+  assert.equal(sensor.has('puback', 42), false, 'the PUBACK never left the killed gateway');
+  assert.equal(first.gateway.added.length, 1, 'the killed gateway had taken the message into its outbox');
+
+  const second = await r.start();
+  const again = await RawSensor.connect(second.port, r.login, false);
+  t.after(() => again.destroy());
+  again.publish(1, TOPIC, 42, reading(1), { dup: true });
+  await again.ack('puback', 42);
+  await settle(r, again, 43, 100);
+
+  assert.equal(atHub(r, 1), 1, 'the resent reading reached the hub once');
+  assert.equal(r.hub.accepted.duplicates, 0);
+  assert.deepEqual(second.gateway.added.length, 1, 'the restarted gateway queued only the marker, not the resend');
+  await second.gateway.stop();
+});
+
+test('QoS 1: the same packet id and payload with DUP=0, or with DUP=1 on the connection that already got its PUBACK, is a new message', async (t) => {
+  const r = await rig(t, 'gw-eo-new');
+  const { port, gateway } = await r.start();
+  const sensor = await RawSensor.connect(port, r.login, false);
+  t.after(() => sensor.destroy());
+  sensor.publish(1, TOPIC, 7, reading(2));
+  await sensor.ack('puback', 7);
+  sensor.publish(1, TOPIC, 7, reading(2));
+  await waitUntil(() => gateway.added.length >= 2, 'the second publish taken', [{ emitter: gateway.events, event: 'change' }]);
+  // [MQTT-4.3.2-2]: after a PUBACK the same packet id is a new publication, whatever its DUP flag.
+  sensor.publish(1, TOPIC, 7, reading(2), { dup: true });
+  await waitUntil(() => gateway.added.length >= 3, 'the third publish taken', [{ emitter: gateway.events, event: 'change' }]);
+  await settle(r, sensor, 8, 100);
+  assert.equal(atHub(r, 2), 3, 'three publishes, three messages at the hub');
+  await gateway.stop();
+});
+
+for (const point of ['taken', 'pubrec', 'after-pubrec', 'pubcomp'] as const) {
+  test(`QoS 2: exactly once at the hub through a gateway SIGKILL ${describePoint(point)}`, async (t) => {
+    const r = await rig(t, `gw-eo-q2-${point}`);
+    const first = await r.start(point === 'after-pubrec' ? 'none' : point);
+    const sensor = await RawSensor.connect(first.port, r.login, false);
+    t.after(() => sensor.destroy());
+    sensor.publish(2, TOPIC, 9, reading(3));
+    if (point === 'after-pubrec') {
+      await sensor.ack('pubrec', 9);
+      first.gateway.kill('SIGKILL');
+    } else if (point === 'pubcomp') {
+      await sensor.ack('pubrec', 9);
+      sensor.pubrel(9);
+    }
+    await first.gateway.killed();
+    await sensor.hangup();
+    assert.equal(sensor.has('pubcomp', 9), false);
+    assert.equal(first.gateway.added.length, 1, 'the killed gateway had taken the message into its outbox');
+
+    const second = await r.start();
+    const again = await RawSensor.connect(second.port, r.login, false);
+    t.after(() => again.destroy());
+    // [MQTT-4.4.0-1]: the client resends what was not acknowledged: the PUBLISH if it got no
+    // PUBREC, otherwise the PUBREL.
+    if (!sensor.has('pubrec', 9)) {
+      again.publish(2, TOPIC, 9, reading(3), { dup: true });
+      await again.ack('pubrec', 9);
+    }
+    again.pubrel(9);
+    await again.ack('pubcomp', 9);
+    await settle(r, again, 10, 100);
+
+    assert.equal(atHub(r, 3), 1, 'the reading reached the hub once');
+    assert.equal(second.gateway.added.length, 1, 'the restarted gateway queued only the marker');
+    await second.gateway.stop();
+  });
+}
+
+test('a clean session ends what the persistent one remembered: a DUP=1 publish reusing a packet id afterwards is a new message', async (t) => {
+  const r = await rig(t, 'gw-eo-clean');
+  const { port, gateway } = await r.start();
+  const persistent = await RawSensor.connect(port, r.login, false);
+  t.after(() => persistent.destroy());
+  persistent.publish(1, TOPIC, 5, reading(4));
+  await persistent.ack('puback', 5);
+  await persistent.disconnect();
+
+  const clean = await RawSensor.connect(port, r.login, true);
+  t.after(() => clean.destroy());
+  clean.publish(1, TOPIC, 5, reading(4), { dup: true });
+  await clean.ack('puback', 5);
+  await clean.disconnect();
+
+  const resumed = await RawSensor.connect(port, r.login, false);
+  t.after(() => resumed.destroy());
+  resumed.publish(1, TOPIC, 5, reading(4), { dup: true });
+  await resumed.ack('puback', 5);
+  await settle(r, resumed, 6, 100);
+  assert.equal(atHub(r, 4), 3, 'each publish after a clean session is new: three at the hub');
+  await gateway.stop();
+});
+
+function describePoint(point: 'taken' | 'pubrec' | 'after-pubrec' | 'pubcomp'): string {
+  switch (point) {
+    case 'taken':
+      return 'after the outbox commit, before the broker stored the message';
+    case 'pubrec':
+      return 'after the broker stored the message, before its PUBREC';
+    case 'after-pubrec':
+      return 'after the PUBREC, before the PUBREL';
+    case 'pubcomp':
+      return 'after the PUBREL, before the PUBCOMP';
+  }
+}
