@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, defaultDataDir, loadOrCreateIdentity } from '@unibos/firmware';
 import { DEVICE_ROLES, DeviceCredentials, HubOutbox, isDeviceRole, openGatewayDb, runGateway } from '@unibos/gateway';
+import { nodeIdHex } from '@unibos/mesh-protocol';
 import { CliError } from '../cli-error.ts';
 import { integer, parseCommand } from '../cli-args.ts';
 import { NODE_FLAG_HELP, nodeConfigFromFlags, nodeFlagOptions, runUntilSignal } from '../node-flags.ts';
@@ -182,7 +183,7 @@ async function claim(argv: string[]): Promise<number> {
   const dataDir = typeof v['data-dir'] === 'string' ? v['data-dir'] : defaultDataDir();
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const identity = loadOrCreateIdentity(join(dataDir, 'identity.json'));
-  const gatewayId = identity.nodeId.toString(16).padStart(8, '0');
+  const gatewayId = nodeIdHex(identity.nodeId);
   const mqtt = await claimGatewayAtHub(v['hub-api'], v.token, identity, typeof v.name === 'string' ? v.name : undefined);
   writeSecretFile(join(dataDir, HUB_FILE), `${JSON.stringify(mqtt, null, 2)}\n`);
   process.stdout.write(`gateway !${gatewayId} claimed; hub broker ${mqtt.url}\ncredentials kept in ${join(dataDir, HUB_FILE)}; 'unibos gateway' now connects there\n`);

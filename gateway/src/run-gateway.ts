@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Gauge, Registry } from 'prom-client';
 import { Device, runNode, scrapedGauge, type NodeConfig, type RunningNode } from '@unibos/firmware';
-import { formatMode, makePrivate, sqliteFileNames, type ModeFix } from '@unibos/mesh-protocol';
+import { formatMode, makePrivate, nodeIdHex, sqliteFileNames, topics, type ModeFix } from '@unibos/mesh-protocol';
 import { DeviceCredentials, GatewayBroker } from './broker/index.ts';
 import { HubOutbox, HubUplink } from './uplink/index.ts';
 import { MeshBridge } from './bridge/mesh-bridge.ts';
@@ -56,7 +56,7 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
   let uplink: HubUplink | undefined;
   let bridge: MeshBridge | undefined;
   const node = await runNode({ ...config, role: 'GATEWAY' }, { logger, metrics: (r) => gatewayMetrics(r, () => ({ broker, outbox, uplink, bridge })) });
-  const gatewayId = node.device.nodeId.toString(16).padStart(8, '0');
+  const gatewayId = nodeIdHex(node.device.nodeId);
   const log = logger.child({ gateway: gatewayId });
   const db = openGatewayDb(config.dataDir, log);
   try {
@@ -87,7 +87,7 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
       logger: log.child({ component: 'bridge' }),
     });
     bridge = activeBridge;
-    broker.subscribe('unibos/v1/sensor/#', (topic, payload, _clientId, msgId) => activeBridge.handleSensor(topic, payload, msgId));
+    broker.subscribe(topics.sensorFilter, (topic, payload, _clientId, msgId) => activeBridge.handleSensor(topic, payload, msgId));
     broker.subscribe(activeBridge.txTopic, (_topic, payload) => void activeBridge.handleTx(payload, 'local'));
     uplink?.onDownlink((topic, payload) => void activeBridge.handleTx(Buffer.from(payload), 'hub'));
     uplink?.start();

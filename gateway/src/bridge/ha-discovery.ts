@@ -2,7 +2,7 @@
 // Assistant instance on the gateway broker shows every mesh node (position, battery, last heard,
 // SNR) and every sensor without configuration. Each is announced once per gateway run.
 
-import { nodeIdText } from './mesh-json.ts';
+import { formatNodeId, nodeIdHex, topics } from '@unibos/mesh-protocol';
 
 export interface DiscoveryMessage {
   topic: string;
@@ -13,29 +13,29 @@ const ORIGIN = { name: 'UNIBOS', sw: '0.1.0' };
 
 /** Discovery configs for a mesh node whose messages appear under `unibos/v1/mesh/{id}/...`. */
 export function meshNodeDiscovery(nodeId: number, name: string | undefined): DiscoveryMessage[] {
-  const id = nodeIdText(nodeId);
-  const hex = id.slice(1);
-  const base = `unibos/v1/mesh/${id}`;
+  const id = formatNodeId(nodeId);
+  const hex = nodeIdHex(nodeId);
+  const stateTopic = (kind: string): string => topics.mesh(id, kind);
   const device = { identifiers: [`unibos_${hex}`], name: name ?? `UNIBOS ${id}`, manufacturer: 'UNIBOS', model: 'LoRa mesh node' };
   const sensor = (key: string, config: Record<string, unknown>): DiscoveryMessage => ({
-    topic: `homeassistant/sensor/unibos_${hex}/${key}/config`,
+    topic: topics.homeAssistantConfig('sensor', `unibos_${hex}/${key}`),
     payload: JSON.stringify({ unique_id: `unibos_${hex}_${key}`, device, origin: ORIGIN, ...config }),
   });
   return [
-    sensor('battery', { name: 'Battery', state_topic: `${base}/telemetry`, value_template: '{{ value_json.batteryLevel }}', unit_of_measurement: '%', device_class: 'battery', state_class: 'measurement' }),
-    sensor('voltage', { name: 'Voltage', state_topic: `${base}/telemetry`, value_template: '{{ value_json.voltage }}', unit_of_measurement: 'V', device_class: 'voltage', state_class: 'measurement' }),
-    sensor('snr', { name: 'SNR', state_topic: `${base}/link`, value_template: '{{ value_json.snr }}', unit_of_measurement: 'dB', state_class: 'measurement', entity_category: 'diagnostic' }),
-    sensor('hops', { name: 'Hops away', state_topic: `${base}/link`, value_template: '{{ value_json.hops }}', entity_category: 'diagnostic' }),
-    sensor('last_heard', { name: 'Last heard', state_topic: `${base}/link`, value_template: '{{ value_json.lastHeard }}', device_class: 'timestamp', entity_category: 'diagnostic' }),
+    sensor('battery', { name: 'Battery', state_topic: stateTopic('telemetry'), value_template: '{{ value_json.batteryLevel }}', unit_of_measurement: '%', device_class: 'battery', state_class: 'measurement' }),
+    sensor('voltage', { name: 'Voltage', state_topic: stateTopic('telemetry'), value_template: '{{ value_json.voltage }}', unit_of_measurement: 'V', device_class: 'voltage', state_class: 'measurement' }),
+    sensor('snr', { name: 'SNR', state_topic: stateTopic('link'), value_template: '{{ value_json.snr }}', unit_of_measurement: 'dB', state_class: 'measurement', entity_category: 'diagnostic' }),
+    sensor('hops', { name: 'Hops away', state_topic: stateTopic('link'), value_template: '{{ value_json.hops }}', entity_category: 'diagnostic' }),
+    sensor('last_heard', { name: 'Last heard', state_topic: stateTopic('link'), value_template: '{{ value_json.lastHeard }}', device_class: 'timestamp', entity_category: 'diagnostic' }),
     {
-      topic: `homeassistant/device_tracker/unibos_${hex}/config`,
+      topic: topics.homeAssistantConfig('device_tracker', `unibos_${hex}`),
       payload: JSON.stringify({
         unique_id: `unibos_${hex}_location`,
         name: 'Location',
         device,
         origin: ORIGIN,
         // The position document carries latitude/longitude; Home Assistant reads them as attributes.
-        json_attributes_topic: `${base}/position`,
+        json_attributes_topic: stateTopic('position'),
         source_type: 'gps',
       }),
     },
@@ -46,11 +46,11 @@ export function meshNodeDiscovery(nodeId: number, name: string | undefined): Dis
 export function sensorDiscovery(sensorId: string, metric: string): DiscoveryMessage {
   const key = `${sensorId}_${metric}`.replace(/[^A-Za-z0-9_-]/g, '_');
   return {
-    topic: `homeassistant/sensor/unibos_sensor_${key}/config`,
+    topic: topics.homeAssistantConfig('sensor', `unibos_sensor_${key}`),
     payload: JSON.stringify({
       unique_id: `unibos_sensor_${key}`,
       name: metric,
-      state_topic: `unibos/v1/sensor/${sensorId}/${metric}`,
+      state_topic: topics.sensor(sensorId, metric),
       value_template: '{{ value_json.value if value_json is mapping else value }}',
       device: { identifiers: [`unibos_sensor_${sensorId}`], name: `Sensor ${sensorId}`, manufacturer: 'UNIBOS' },
       origin: ORIGIN,

@@ -6,10 +6,10 @@
 // published for every node and sensor seen.
 
 import type { Logger } from 'pino';
-import { dataKind, encodeEnvelope, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
+import { MESH_TOPIC_KIND, dataKind, encodeEnvelope, formatNodeAddress, topics, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
 import type { Device } from '@unibos/firmware';
 import { meshNodeDiscovery, sensorDiscovery, type DiscoveryMessage } from './ha-discovery.ts';
-import { MESH_TOPIC_KIND, meshJson, nodeIdText } from './mesh-json.ts';
+import { meshJson } from './mesh-json.ts';
 import { parseTxCommand, type ParsedTx } from './tx-command.ts';
 
 export interface MqttPublisher {
@@ -80,15 +80,15 @@ export class MeshBridge {
   }
 
   get rxTopic(): string {
-    return `unibos/v1/gw/${this.options.gatewayId}/rx`;
+    return topics.gateway(this.options.gatewayId, 'rx');
   }
 
   get txTopic(): string {
-    return `unibos/v1/gw/${this.options.gatewayId}/tx`;
+    return topics.gateway(this.options.gatewayId, 'tx');
   }
 
   get statusTopic(): string {
-    return `unibos/v1/gw/${this.options.gatewayId}/status`;
+    return topics.gateway(this.options.gatewayId, 'status');
   }
 
   /** A command for the mesh, from a local client or the hub. */
@@ -131,7 +131,7 @@ export class MeshBridge {
   /** The answer to a command with a ref: its packet id (so the sender can match the node's ack) or why it was refused. */
   private txReport(report: { ref: string; packetId?: number; status: 'queued' | 'refused'; error?: string }): void {
     const payload = Buffer.from(JSON.stringify(report));
-    const topic = `unibos/v1/gw/${this.options.gatewayId}/txstatus`;
+    const topic = topics.gateway(this.options.gatewayId, 'txstatus');
     this.publish(topic, payload, false);
     this.uplink('gateway', topic, payload, 'urgent');
   }
@@ -170,7 +170,7 @@ export class MeshBridge {
     const envelope = Buffer.from(
       encodeEnvelope({ frame: bytes, gatewayId, rssi: Number.isFinite(rssi) ? Math.round(rssi) : 0, snr: Number.isFinite(snr) ? snr : 0, rxTimeMs: now, frequencyHz: p.frequencyHz, sf: p.sf, bandwidthHz: p.bandwidthHz }),
     );
-    const node = nodeIdText(header.from);
+    const node = formatNodeAddress(header.from);
     const kind = MESH_TOPIC_KIND[dataKind(data)];
     const hops = header.hopStart - header.hopLimit;
     const json = Buffer.from(JSON.stringify(meshJson(data, { from: header.from, to: header.to, id: header.id, hops, rssi, snr, rxTimeMs: now, gatewayId })));
@@ -178,8 +178,8 @@ export class MeshBridge {
     const source = `mesh:${node}`;
     this.announceNode(header.from, data.nodeInfo?.longName);
     this.publish(this.rxTopic, envelope, false);
-    this.publish(`unibos/v1/mesh/${node}/${kind}`, json, false);
-    this.publish(`unibos/v1/mesh/${node}/link`, link, true);
+    this.publish(topics.mesh(node, kind), json, false);
+    this.publish(topics.mesh(node, 'link'), link, true);
     // A frame that came over MQTT is already where MQTT goes: sending it up again would loop.
     if (header.viaMqtt) {
       this.stats.notUplinkedViaMqtt++;
@@ -188,7 +188,7 @@ export class MeshBridge {
     const refusedBefore = this.stats.uplinkRefused;
     const lane = URGENT_KINDS.has(kind) ? 'urgent' : 'routine';
     this.uplink(source, this.rxTopic, envelope, lane);
-    this.uplink(source, `unibos/v1/mesh/${node}/${kind}`, json, lane);
+    this.uplink(source, topics.mesh(node, kind), json, lane);
     // "Taken by a gateway" only once the SOS is committed to the hub outbox: without a hub, or
     // when the outbox refused it, the node hears nothing and keeps trying for a gateway that can.
     if (data.alert?.level === 'SOS' && data.wantResponse && data.requestId && this.options.uplink && this.stats.uplinkRefused === refusedBefore) {

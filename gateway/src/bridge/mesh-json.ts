@@ -1,23 +1,7 @@
 // Mesh payloads as JSON for humans and third-party tools on `unibos/v1/mesh/{nodeId}/{kind}`:
 // degrees instead of 1e-7 integers, node ids as `!1a2b3c4d`, bytes as base64.
 
-import { BROADCAST, type Data, type DataKind } from '@unibos/mesh-protocol';
-
-/** The topic word for each payload kind (ARCHITECTURE.md names text, position, telemetry, alert, ack). */
-export const MESH_TOPIC_KIND: Record<DataKind, string> = {
-  text: 'text',
-  position: 'position',
-  telemetry: 'telemetry',
-  alert: 'alert',
-  routing: 'ack',
-  nodeInfo: 'info',
-  neighborInfo: 'neighbors',
-  traceroute: 'traceroute',
-};
-
-export function nodeIdText(id: number): string {
-  return id === BROADCAST ? 'broadcast' : `!${(id >>> 0).toString(16).padStart(8, '0')}`;
-}
+import { formatNodeAddress, type Data } from '@unibos/mesh-protocol';
 
 export interface HeardMeta {
   from: number;
@@ -33,8 +17,8 @@ export interface HeardMeta {
 /** The JSON document published for one heard frame. */
 export function meshJson(data: Data, meta: HeardMeta): Record<string, unknown> {
   const common: Record<string, unknown> = {
-    from: nodeIdText(meta.from),
-    to: nodeIdText(meta.to),
+    from: formatNodeAddress(meta.from),
+    to: formatNodeAddress(meta.to),
     id: meta.id,
     hops: meta.hops,
     rssi: Number.isFinite(meta.rssi) ? meta.rssi : null,
@@ -58,9 +42,9 @@ export function meshJson(data: Data, meta: HeardMeta): Record<string, unknown> {
   }
   if (data.neighborInfo) {
     const n = data.neighborInfo;
-    return { ...common, intervalS: n.intervalS, neighbors: n.neighbors.map((x) => ({ nodeId: nodeIdText(x.nodeId), snr: x.snrX4 / 4, quality: x.quality / 255 })) };
+    return { ...common, intervalS: n.intervalS, neighbors: n.neighbors.map((x) => ({ nodeId: formatNodeAddress(x.nodeId), snr: x.snrX4 / 4, quality: x.quality / 255 })) };
   }
-  if (data.traceroute) return { ...common, route: data.traceroute.route.map(nodeIdText), routeBack: data.traceroute.routeBack.map(nodeIdText) };
+  if (data.traceroute) return { ...common, route: data.traceroute.route.map((id) => formatNodeAddress(id)), routeBack: data.traceroute.routeBack.map((id) => formatNodeAddress(id)) };
   return common;
 }
 

@@ -18,6 +18,7 @@
 // anything more would let any local user read every sensor and forge gateway traffic. The id
 // 'anonymous' is reserved so no registered device can share that prefix.
 
+import { HOME_ASSISTANT_ROOT, TOPIC_ROOT, topics } from '@unibos/mesh-protocol';
 import { isInsidePrefix, isValidTopicFilter, isValidTopicName } from './topic-filter.ts';
 
 export const DEVICE_ROLES = ['sensor', 'hub', 'gateway'] as const;
@@ -45,11 +46,11 @@ export function isDeviceRole(value: unknown): value is DeviceRole {
 
 /** The topic prefix a sensor owns, as levels: unibos/v1/sensor/{id}. */
 export function sensorPrefix(id: string): readonly string[] {
-  return ['unibos', 'v1', 'sensor', id];
+  return topics.sensorPrefix(id).split('/').slice(0, -1);
 }
 
 // Prefixes below are kept as isInsidePrefix takes them: the levels joined by '/'.
-const TRUSTED_PREFIXES: readonly string[] = ['unibos/v1', 'homeassistant'];
+const TRUSTED_PREFIXES: readonly string[] = [TOPIC_ROOT, HOME_ASSISTANT_ROOT];
 const ANONYMOUS_PREFIXES: readonly string[] = [sensorPrefix(ANONYMOUS_ID).join('/')];
 
 function prefixesOf(subject: AclSubject): readonly string[] {

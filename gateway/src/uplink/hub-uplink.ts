@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { encodeHubEnvelope, hubWouldRefuse } from '@unibos/mesh-protocol';
+import { encodeHubEnvelope, hubWouldRefuse, topics } from '@unibos/mesh-protocol';
 import { LANES, type DeadLetter, type HubMessage, type HubOutbox, type Lane } from './hub-outbox.ts';
 import { ReconnectBackoff } from './reconnect-backoff.ts';
 import { UplinkError } from './uplink-error.ts';
@@ -144,8 +144,8 @@ export class HubUplink {
     }
     this.options = options;
     this.gatewayId = options.gatewayId;
-    this.statusTopic = `unibos/v1/gw/${options.gatewayId}/status`;
-    this.downlinkTopic = `unibos/v1/gw/${options.gatewayId}/tx`;
+    this.statusTopic = topics.gateway(options.gatewayId, 'status');
+    this.downlinkTopic = topics.gateway(options.gatewayId, 'tx');
     this.outbox = options.outbox;
     this.log = options.logger.child({ component: 'hub-uplink', gatewayId: options.gatewayId });
     this.windowSize = windowSize;

@@ -5,6 +5,8 @@ import { nodeIdHex, normalizeNodeId, type NodeIdText } from '../core/node-id.ts'
 import type { DataKind } from '../frame/schema.ts';
 
 export const TOPIC_ROOT = 'unibos/v1';
+/** Home Assistant's discovery prefix (its default). */
+export const HOME_ASSISTANT_ROOT = 'homeassistant';
 
 /** What a gateway publishes about itself, and the commands it takes. */
 export type GatewayLeaf = 'status' | 'rx' | 'tx' | 'txstatus';
@@ -50,7 +52,7 @@ export const topics = {
   /** Everything UNIBOS publishes. */
   allFilter: `${TOPIC_ROOT}/#`,
   /** Home Assistant MQTT discovery: `homeassistant/{component}/{objectId}/config`. */
-  homeAssistantConfig: (component: string, objectId: string): string => `homeassistant/${component}/${objectId}/config`,
+  homeAssistantConfig: (component: string, objectId: string): string => `${HOME_ASSISTANT_ROOT}/${component}/${objectId}/config`,
 } as const;
 
 export type ParsedTopic =
