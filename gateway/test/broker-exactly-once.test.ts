@@ -14,7 +14,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { DeviceCredentials } from '../src/broker/device-credentials.ts';
+import { PublishDedup, type SessionPublish } from '../src/broker/publish-dedup.ts';
 import { openGatewayDb } from '../src/run-gateway.ts';
 import { TestHub } from './support/uplink-hub.ts';
 import { waitUntil } from './support/uplink-wait.ts';
@@ -236,6 +238,48 @@ test('a clean session ends what the persistent one remembered: a DUP=1 publish r
   await settle(r, resumed, 6, 100);
   assert.equal(atHub(r, 4), 3, 'each publish after a clean session is new: three at the hub');
   await gateway.stop();
+});
+
+test('the record commits with what the handler writes: a handler that throws leaves no record, so the resend is taken', () => {
+  const db = new Database(':memory:');
+  try {
+    const dedup = new PublishDedup(db, { gatewayId: 'gw1' });
+    db.exec('CREATE TABLE rows (msg_id TEXT)');
+    const insert = db.prepare<[string]>('INSERT INTO rows VALUES (?)');
+    const p: SessionPublish = { clientId: 's1', packetId: 3, dup: false, topic: TOPIC, payload: Buffer.from('21.5'), connection: 'a' };
+    assert.throws(() => dedup.take(p, (msgId) => {
+      insert.run(msgId);
+      throw new Error('refused');
+    }), /refused/);
+    assert.equal((db.prepare('SELECT COUNT(*) AS n FROM rows').get() as { n: number }).n, 0, 'the handler\'s row rolled back too');
+    const resent = dedup.take({ ...p, dup: true, connection: 'b' }, (msgId) => insert.run(msgId));
+    assert.equal(resent.kind, 'taken');
+    assert.match(resent.msgId, /^gw1:/);
+    const again = dedup.take({ ...p, dup: true, connection: 'c' }, () => assert.fail('a resend is not handed over'));
+    assert.deepEqual(again, { kind: 'resend', msgId: resent.msgId });
+    const other = dedup.take({ ...p, dup: true, connection: 'd', payload: Buffer.from('22') }, (msgId) => insert.run(msgId));
+    assert.equal(other.kind, 'taken', 'another payload under the same packet id is not a resend');
+  } finally {
+    db.close();
+  }
+});
+
+test('the records are bounded: one per client and packet id, and at most maxRecords in all, the oldest dropped first', () => {
+  const db = new Database(':memory:');
+  try {
+    const dedup = new PublishDedup(db, { gatewayId: 'gw1', maxRecords: 100 });
+    const base = { dup: false, topic: TOPIC, payload: Buffer.from('1'), connection: 'a' };
+    for (let i = 0; i < 500; i++) dedup.take({ ...base, clientId: 's1', packetId: 1 }, () => undefined);
+    const count = (): number => (db.prepare('SELECT COUNT(*) AS n FROM broker_publish_dedup').get() as { n: number }).n;
+    assert.equal(count(), 1, 'reusing a packet id replaces its record');
+    for (let i = 1; i <= 300; i++) dedup.take({ ...base, clientId: 's2', packetId: i }, () => undefined);
+    assert.equal(count(), 100);
+    const resend = (clientId: string, packetId: number) => dedup.take({ ...base, clientId, packetId, dup: true, connection: 'b' }, () => undefined).kind;
+    assert.equal(resend('s2', 300), 'resend', 'the newest records are kept');
+    assert.equal(resend('s2', 1), 'taken', 'the oldest went');
+  } finally {
+    db.close();
+  }
 });
 
 function describePoint(point: 'taken' | 'pubrec' | 'after-pubrec' | 'pubcomp'): string {

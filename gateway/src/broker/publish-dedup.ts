@@ -39,9 +39,6 @@ interface RecordRow {
   connection: string;
 }
 
-/** Takes this often, the table is trimmed to its bound (in the same transaction as a take). */
-const TRIM_EVERY = 256;
-
 // `seq` is the rowid: INSERT OR REPLACE gives a replaced record a new, higher one, so the lowest
 // seqs are the records taken longest ago and the bound is one range delete.
 const SCHEMA = `
@@ -62,11 +59,10 @@ export class PublishDedup {
   private readonly newId: () => string;
   private readonly select: Database.Statement<[string, number], RecordRow>;
   private readonly upsert: Database.Statement<[string, number, Buffer, string, string]>;
-  private readonly trim: Database.Statement<[number]>;
+  private readonly trim: Database.Statement<[number | bigint]>;
   private readonly anyOf: Database.Statement<[string], { one: number }>;
   private readonly deleteClient: Database.Statement<[string]>;
   private readonly takeTx: (p: SessionPublish, digest: Buffer, deliver: (msgId: string) => void) => PublishVerdict;
-  private takesSinceTrim = 0;
 
   constructor(db: Database.Database, options: PublishDedupOptions) {
     this.gatewayId = options.gatewayId;
@@ -80,7 +76,8 @@ export class PublishDedup {
     this.upsert = db.prepare<[string, number, Buffer, string, string]>(
       'INSERT OR REPLACE INTO broker_publish_dedup (client_id, packet_id, digest, msg_id, connection) VALUES (?, ?, ?, ?, ?)',
     );
-    this.trim = db.prepare<[number]>('DELETE FROM broker_publish_dedup WHERE seq <= (SELECT MAX(seq) FROM broker_publish_dedup) - ?');
+    // A range on the rowid: when nothing is that old (the usual case) it finds nothing at once.
+    this.trim = db.prepare<[number | bigint]>('DELETE FROM broker_publish_dedup WHERE seq <= ?');
     this.anyOf = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM broker_publish_dedup WHERE client_id = ? LIMIT 1');
     this.deleteClient = db.prepare<[string]>('DELETE FROM broker_publish_dedup WHERE client_id = ?');
     this.takeTx = db.transaction((p: SessionPublish, digest: Buffer, deliver: (msgId: string) => void): PublishVerdict => {
@@ -91,12 +88,9 @@ export class PublishDedup {
         if (known && known.connection !== p.connection && known.digest.equals(digest)) return { kind: 'resend', msgId: known.msg_id };
       }
       const msgId = `${this.gatewayId}:${this.newId()}`;
-      this.upsert.run(p.clientId, p.packetId, digest, msgId, p.connection);
+      const seq = this.upsert.run(p.clientId, p.packetId, digest, msgId, p.connection).lastInsertRowid;
       deliver(msgId);
-      if (++this.takesSinceTrim >= TRIM_EVERY) {
-        this.takesSinceTrim = 0;
-        this.trim.run(this.maxRecords);
-      }
+      this.trim.run(BigInt(seq) - BigInt(this.maxRecords));
       return { kind: 'taken', msgId };
     });
   }
