@@ -70,7 +70,8 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
       port: settings.mqttPort,
       wsPort: settings.wsPort,
       allowAnonymous: settings.allowAnonymous,
-      db,
+      // Sensor messages are taken exactly once for the hub; without one that would only cost a commit each.
+      db: settings.hub ? db : undefined,
     });
     outbox = new HubOutbox(db, { logger: log.child({ component: 'outbox' }) });
     const hubOutbox = outbox;
