@@ -6,6 +6,8 @@
 //           own. Bare aedes (memory persistence, no hooks) is measured too, to locate any gap.
 //   pipeline: frames/s from a fake radio through router dedup/decode and the MeshBridge into the
 //           gateway broker, against the most frames one LoRa channel can carry.
+//   uplink: a 10,000-message hub outbox backlog, added durably and drained over QoS 1 into a hub
+//           broker, against the same channel maximum.
 // Prints a table and ends with one line of ratios (gateway / mosquitto, measured in this run).
 
 import { fork, type ChildProcess } from 'node:child_process';
@@ -18,6 +20,7 @@ import pino from 'pino';
 import { loraParams, timeOnAirMs } from '@unibos/mesh-protocol';
 import { DeviceCredentials, GatewayBroker } from '../src/broker/index.ts';
 import { measurePipeline, type PipelineResult } from './frame-pipeline.ts';
+import { measureUplinkBacklog, type BacklogResult } from './uplink-backlog.ts';
 import { startBareAedes, type BareAedes } from './bare-aedes.ts';
 import { startMosquitto, type MosquittoProcess } from './mosquitto-process.ts';
 import type { MqttTarget, PublisherCommand, PublisherReport, Qos, SubscriberCommand, SubscriberReport, SubscriberResult } from './worker-protocol.ts';
@@ -36,6 +39,7 @@ const PUBLISHER_PROCESSES = env('BENCH_PUB_PROCESSES', 4);
 const WINDOW_ONE = env('BENCH_WINDOW_1TO1', 64);
 const WINDOW_FANIN = env('BENCH_WINDOW_FANIN', 4);
 const PIPELINE_FRAMES = env('BENCH_FRAMES', 20_000);
+const UPLINK_BACKLOG = env('BENCH_UPLINK_BACKLOG', 10_000);
 const LORA_PAYLOAD_BYTES = 60;
 const STALL_MS = 30_000;
 const QUIET_MS = 3_000;
@@ -235,6 +239,7 @@ try {
   }
 
   const pipeline: PipelineResult = await measurePipeline(broker, silent, PIPELINE_FRAMES);
+  const backlog: BacklogResult = await measureUplinkBacklog(silent, UPLINK_BACKLOG);
   const channelMax = (preset: 'LongFast' | 'ShortFast'): number => 1000 / timeOnAirMs(loraParams(preset), LORA_PAYLOAD_BYTES);
   const longFastMax = channelMax('LongFast');
   const shortFastMax = channelMax('ShortFast');
@@ -293,6 +298,12 @@ try {
   );
   console.log(`  LoRa channel maximum for ${LORA_PAYLOAD_BYTES}-byte frames: LongFast ${num(longFastMax, 2)} frames/s, ShortFast ${num(shortFastMax, 2)} frames/s`);
   console.log(`  pipeline / LongFast max ${Math.round(pipeline.framesPerSecond / longFastMax)}x, / ShortFast max ${Math.round(pipeline.framesPerSecond / shortFastMax)}x`);
+  console.log('');
+  console.log('hub uplink backlog (durable outbox -> HubUplink, QoS 1, window 64 -> bare aedes as the hub)');
+  console.log(
+    `  ${backlog.messages} added in ${num(backlog.addMs, 0)} ms (${Math.round(backlog.addsPerSecond)}/s, one fsync'd transaction each); ` +
+      `drained in ${num(backlog.drainMs, 0)} ms (${Math.round(backlog.drainPerSecond)} msgs/s)`,
+  );
   const lost = rows.filter((r) => r.received < r.sent);
   if (lost.length > 0) console.log(`  LOSS: ${lost.map((r) => `${r.broker} qos${r.qos} ${r.shape} ${r.sent - r.received}`).join(', ')}`);
   console.log(`  (whole run ${num(elapsed, 1)} s)`);
@@ -303,7 +314,8 @@ try {
   const p99 = (find(1, '100->1', 'gateway').p99Ms / find(1, '100->1', 'mosquitto').p99Ms).toFixed(2);
   console.log(
     `ratios: qos1 100->1 gateway/mosquitto ${rate(1, '100->1')}x msgs/s, p99 ${p99}x; qos1 1->1 ${rate(1, '1->1')}x; ` +
-      `qos0 1->1 ${rate(0, '1->1')}x; qos0 100->1 ${rate(0, '100->1')}x; pipeline/ShortFast-channel-max ${Math.round(pipeline.framesPerSecond / shortFastMax)}x`,
+      `qos0 1->1 ${rate(0, '1->1')}x; qos0 100->1 ${rate(0, '100->1')}x; pipeline/ShortFast-channel-max ${Math.round(pipeline.framesPerSecond / shortFastMax)}x; ` +
+      `uplink drain/ShortFast-channel-max ${Math.round(backlog.drainPerSecond / shortFastMax)}x`,
   );
 } catch (err) {
   console.error(`gateway bench failed: ${(err as Error).stack ?? String(err)}`);

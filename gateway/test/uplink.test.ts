@@ -8,7 +8,6 @@ import { EventEmitter, once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +18,7 @@ import { HubUplink, type UplinkState } from '../src/uplink/hub-uplink.ts';
 import { UplinkError } from '../src/uplink/uplink-error.ts';
 import { TestHub } from './support/uplink-hub.ts';
 import { outOfOrderSources, trafficMessage, trafficNumber } from './support/uplink-traffic.ts';
-import { waitUntil } from './support/uplink-wait.ts';
+import { waitUntil, type Trigger } from './support/uplink-wait.ts';
 
 const logger = pino({ level: process.env.UNIBOS_LOG_LEVEL ?? 'silent' });
 const CHILD = fileURLToPath(new URL('./support/uplink-child.ts', import.meta.url));
@@ -61,6 +60,21 @@ function startUplink(hub: TestHub, outbox: HubOutbox, gatewayId: string) {
   return { uplink, events, states, changed };
 }
 
+/** How long a transfer may stand still before a test gives up on it. */
+const STALL_MS = 20_000;
+
+/**
+ * Waits for `condition` for as long as `progress` keeps moving, failing only once it has stood
+ * still for STALL_MS: a loaded machine drains more slowly but does not fail. How fast the uplink
+ * drains is measured by the bench (`npm run bench -w gateway`), not judged here.
+ */
+async function waitWhileMoving(condition: () => boolean, what: string, triggers: Trigger[], progress: () => number): Promise<void> {
+  while (!condition()) {
+    const at = progress();
+    await waitUntil(() => condition() || progress() !== at, `${what} (no progress for ${STALL_MS / 1000} s at ${at})`, triggers, STALL_MS);
+  }
+}
+
 function idsOf(receipts: readonly HubReceipt[]): Set<string> {
   return new Set(receipts.map((r) => r.msgId));
 }
@@ -73,10 +87,8 @@ test('10,000 messages queued while the hub is down all arrive once it is up: exa
   t.after(() => hub.down());
   const { outbox } = openOutbox(t);
 
-  const addStart = performance.now();
   const receipts: HubReceipt[] = [];
   for (let n = 0; n < 10_000; n++) receipts.push(outbox.add(trafficMessage(n, GW)));
-  const addMs = performance.now() - addStart;
   assert.equal(outbox.size, 10_000);
 
   const { uplink, states, changed } = startUplink(hub, outbox, GW);
@@ -84,14 +96,13 @@ test('10,000 messages queued while the hub is down all arrive once it is up: exa
   await waitUntil(() => states.includes('disconnected'), 'a refused connection attempt while the hub is down', changed);
   assert.equal(uplink.connected, false);
 
-  const upStart = performance.now();
   await hub.up();
-  await hub.waitFor(
+  await waitWhileMoving(
     () => hub.accepted.unique.length >= 10_000 && hub.delivered.unique.length >= 10_000,
     'all 10,000 messages at the hub and at its subscriber',
-    40_000,
+    changed,
+    () => hub.accepted.total + hub.delivered.total,
   );
-  const drainMs = performance.now() - upStart;
   await uplink.stop();
 
   const expected = idsOf(receipts);
@@ -105,7 +116,7 @@ test('10,000 messages queued while the hub is down all arrive once it is up: exa
   assert.equal(outbox.size, 0, 'every row deleted after its PUBACK');
   assert.equal(hub.malformed.length, 0);
   t.diagnostic(
-    `backlog: 10000 added in ${addMs.toFixed(0)} ms (durable, one transaction each); drained ${drainMs.toFixed(0)} ms after the hub came up; ` +
+    `backlog: 10000 added while the hub was down; ` +
       `hub accepted ${hub.accepted.total} (${hub.accepted.duplicates} duplicates before dedup), subscriber got ${hub.delivered.total} ` +
       `(${hub.delivered.duplicates} duplicates); uplink sent ${uplink.stats.sent}, acked ${uplink.stats.acked}`,
   );
@@ -152,14 +163,14 @@ test('kill -9 mid-stream and a restart on the same database: every accepted mess
     { emitter: first.events, event: 'line' },
     { emitter: hub.events, event: 'change' },
   ];
-  await waitUntil(
+  await waitWhileMoving(
     () => {
       if (first.proc.exitCode !== null) throw new Error(`child exited early: ${first.stderr()}`);
       return accepted.size >= 4000 && hub.accepted.from(GW).length >= 1500;
     },
     'the child to accept 4,000 messages while the hub receives them',
     childChanged,
-    30_000,
+    () => accepted.size + hub.accepted.total,
   );
   first.proc.kill('SIGKILL');
   const [, signal] = (await once(first.proc, 'exit')) as [number | null, string | null];
@@ -175,7 +186,7 @@ test('kill -9 mid-stream and a restart on the same database: every accepted mess
     { emitter: hub.events, event: 'change' },
   ];
   const hubNumbers = (): Set<number> => new Set(hub.accepted.from(GW).map((a) => trafficNumber(a.envelope)));
-  await waitUntil(
+  await waitWhileMoving(
     () => {
       if (second.proc.exitCode !== null) throw new Error(`restarted child exited early: ${second.stderr()}`);
       if (!second.lines.includes('state connected')) return false;
@@ -185,7 +196,7 @@ test('kill -9 mid-stream and a restart on the same database: every accepted mess
     },
     'the restarted child connected and every accepted message at the hub',
     restartChanged,
-    30_000,
+    () => second.lines.length + hub.accepted.total,
   );
   const backlog = Number(second.lines.find((l) => l.startsWith('ready depth='))?.slice(12));
   second.proc.kill('SIGTERM');
@@ -269,7 +280,7 @@ test('the hub cuts the connection mid-stream twice: unacked messages are resent 
     };
     produce();
   });
-  await hub.waitFor(() => hub.accepted.unique.length >= TOTAL, `all ${TOTAL} messages at the hub`, 30_000);
+  await waitWhileMoving(() => hub.accepted.unique.length >= TOTAL, `all ${TOTAL} messages at the hub`, changed, () => hub.accepted.total);
   await uplink.stop();
 
   assert.equal(cutsDone, 2, 'the connection was cut twice mid-stream');
@@ -305,9 +316,9 @@ test('the hub broker restarts mid-stream (sessions lost): everything unacked is 
     if (!restart && hub.accepted.total >= 2000) restart = hub.down().then(() => hub.up());
   });
   const receipts = outbox.addMany(Array.from({ length: TOTAL }, (_, n) => trafficMessage(n, GW)));
-  await hub.waitFor(() => restart !== undefined, 'the restart to begin');
+  await waitWhileMoving(() => restart !== undefined, 'the restart to begin', changed, () => hub.accepted.total);
   await restart;
-  await hub.waitFor(() => hub.accepted.unique.length >= TOTAL, `all ${TOTAL} messages at the hub`, 30_000);
+  await waitWhileMoving(() => hub.accepted.unique.length >= TOTAL, `all ${TOTAL} messages at the hub`, changed, () => hub.accepted.total);
   await uplink.stop();
 
   assert.ok(uplink.stats.reconnects >= 1);
