@@ -1,0 +1,104 @@
+// Managed flooding (Meshtastic's FloodingRouter): a new frame not only for us is relayed while hops
+// remain, when and whether the RelayPolicy says; the relay stays cancellable until it is on air,
+// and a copy overheard meanwhile may cancel it. The router owns the mechanics, the policy decides.
+
+import { lastByte, relayCopy, type FrameHeader } from '../frame/header.ts';
+import { ackTimeoutMs } from './ack-timeout.ts';
+import { CoverageFloodPolicy } from './coverage-flood-policy.ts';
+import type { RelayContext, RelayPolicy } from './relay-policy.ts';
+import { RouterCore, type RouterOptions } from './router-core.ts';
+import type { PendingRelay, SeenFrame } from './seen-frame.ts';
+
+export class FloodingRouter extends RouterCore {
+  readonly policy: RelayPolicy;
+
+  constructor(options: RouterOptions) {
+    super(options);
+    this.policy = options.policy ?? new CoverageFloodPolicy();
+  }
+
+  protected override newFrameHeard(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
+    super.newFrameHeard(record, header, bytes, now);
+    if (header.to !== this.nodeId && header.hopLimit > 0) this.considerRelay(record, header, bytes, now);
+  }
+
+  protected override duplicateHeard(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
+    super.duplicateHeard(record, header, bytes, now);
+    const pending = record.pendingRelay;
+    if (pending) {
+      if (header.hopLimit > pending.hopLimit + 1) pending.hopLimit = header.hopLimit - 1;
+      if (this.policy.cancelOnDuplicate(this.relayContext(record, header, now))) {
+        pending.timer.cancel();
+        pending.cancelled = true;
+        record.pendingRelay = undefined;
+        this.stats.relaysCancelled++;
+      }
+    } else if (
+      header.to !== this.nodeId &&
+      header.hopLimit > 0 &&
+      header.hopLimit === header.hopStart &&
+      record.relayed > 0 &&
+      record.relayed < this.maxTransmissions &&
+      now - record.firstHeardAt >= ackTimeoutMs(this.radio.params, this.slotMs, this.hopLimit, bytes.length) / 2
+    ) {
+      // The origin itself sent this again, long after the first copy: it is retrying because the
+      // flood did not get through, so carry the retry once more.
+      this.considerRelay(record, header, bytes, now);
+    }
+  }
+
+  /**
+   * Relays a copy decided elsewhere (a frame handed over MQTT): queued at once, without the
+   * policy's wait, and not cancellable.
+   */
+  protected relayNow(record: SeenFrame, copy: Uint8Array): void {
+    this.tx.enqueue({
+      length: copy.length,
+      kind: 'relay',
+      urgent: record.urgent,
+      prepare: () => (record.relayed++, copy),
+      onSent: () => this.stats.relaysSent++,
+    });
+  }
+
+  private considerRelay(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
+    const delay = this.policy.relayDelay(this.relayContext(record, header, now));
+    if (delay === null) return;
+    this.stats.relaysScheduled++;
+    const pending: PendingRelay = {
+      hopLimit: header.hopLimit - 1,
+      cancelled: false,
+      timer: this.scheduler.schedule(delay, () => {
+        const copy = relayCopy(bytes, { hopLimit: pending.hopLimit, relayNode: lastByte(this.nodeId) });
+        this.tx.enqueue({
+          length: copy.length,
+          kind: 'relay',
+          urgent: record.urgent,
+          // Still cancellable while it waits for a clear channel.
+          prepare: () => {
+            if (pending.cancelled) return null;
+            record.pendingRelay = undefined;
+            record.relayed++;
+            return copy;
+          },
+          onSent: () => this.stats.relaysSent++,
+        });
+      }),
+    };
+    record.pendingRelay = pending;
+  }
+
+  private relayContext(record: SeenFrame, header: FrameHeader, now: number): RelayContext {
+    return {
+      self: this.nodeId,
+      header,
+      snr: record.snr,
+      transmitters: record.transmitters,
+      copies: record.copies,
+      slotMs: this.slotMs,
+      random: this.random,
+      neighbors: this.neighbors,
+      now,
+    };
+  }
+}

@@ -1,0 +1,119 @@
+// Reliable delivery over the flood (Meshtastic's ReliableRouter): our frames with want_ack are sent
+// again, after a jittered timeout, until acknowledged or out of attempts; the destination answers
+// them with a Routing ack (again when the sender retries), and a broadcast counts as acknowledged
+// when we overhear a neighbour relay it. Every wait ends in exactly one `ack` or `nak`.
+
+import { BROADCAST, MAX_HOP_LIMIT, type FrameHeader } from '../frame/header.ts';
+import type { Data } from '../frame/schema.ts';
+import type { TimerHandle } from '../core/scheduler.ts';
+import { ackTimeoutMs } from './ack-timeout.ts';
+import { FloodingRouter } from './flooding-router.ts';
+import { CW_MAX } from './relay-policy.ts';
+import type { OwnFrame } from './router-core.ts';
+import type { NakReason } from './router-events.ts';
+import type { DropReason } from './router-stats.ts';
+import type { SeenFrame } from './seen-frame.ts';
+
+interface PendingAck {
+  frame: OwnFrame;
+  /** Retransmissions still allowed. */
+  left: number;
+  timer?: TimerHandle;
+}
+
+/** Re-acknowledge a duplicate of a frame we already acked at most this often. */
+const REACK_INTERVAL_MS = 5_000;
+
+export class ReliableRouter extends FloodingRouter {
+  private readonly awaitingAck = new Map<number, PendingAck>();
+
+  protected override originated(frame: OwnFrame): void {
+    super.originated(frame);
+    if (frame.wantAck) this.awaitingAck.set(frame.id, { frame, left: this.maxTransmissions - 1 });
+  }
+
+  protected override ownFrameSent(frame: OwnFrame): void {
+    super.ownFrameSent(frame);
+    this.armRetry(frame.id);
+  }
+
+  // A frame the queue could not send never went on air: retrying at once would burn every attempt
+  // within milliseconds of a radio fault. The sender hears why and decides when to try again (a
+  // device's outbox backs off).
+  protected override ownFrameDropped(frame: OwnFrame, reason: DropReason): void {
+    if (this.awaitingAck.has(frame.id)) this.settle(frame.id, { nak: reason });
+    else super.ownFrameDropped(frame, reason);
+  }
+
+  protected override ownFrameHeard(header: FrameHeader, transmitter: number | undefined): void {
+    // Someone relayed our frame: for a broadcast that is the implicit ack.
+    const pending = this.awaitingAck.get(header.id);
+    if (pending && pending.frame.to === BROADCAST) this.settle(header.id, { ackBy: transmitter ?? 0, implicit: true });
+    super.ownFrameHeard(header, transmitter);
+  }
+
+  protected override duplicateHeard(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
+    if (header.to === this.nodeId && header.wantAck && now - record.lastAckSentAt >= REACK_INTERVAL_MS) {
+      // The sender retried: our ack was probably lost.
+      this.sendAck(header, now, record);
+    }
+    super.duplicateHeard(record, header, bytes, now);
+  }
+
+  protected override messageForUs(header: FrameHeader, data: Data, record: SeenFrame, now: number): void {
+    super.messageForUs(header, data, record, now);
+    if (data.routing && data.requestId) {
+      // Only the node we sent to can answer for it.
+      if (this.awaitingAck.get(data.requestId)?.frame.to !== header.from) return;
+      if (data.routing.error === 'NONE') this.settle(data.requestId, { ackBy: header.from, implicit: false });
+      else this.settle(data.requestId, { nak: data.routing.error });
+      return;
+    }
+    if (header.wantAck) this.sendAck(header, now, record);
+  }
+
+  private armRetry(id: number): void {
+    const pending = this.awaitingAck.get(id);
+    if (!pending) return;
+    pending.timer?.cancel();
+    // A random extra wait: two hidden nodes whose first frames collided would otherwise retry in
+    // lock-step and collide again every time.
+    const jitterMs = this.random.int(2 ** CW_MAX) * this.slotMs;
+    const timeoutMs = ackTimeoutMs(this.radio.params, this.slotMs, this.hopLimit, pending.frame.length);
+    pending.timer = this.scheduler.schedule(timeoutMs + jitterMs, () => this.retryOrGiveUp(id));
+  }
+
+  private retryOrGiveUp(id: number): void {
+    const pending = this.awaitingAck.get(id);
+    if (!pending) return;
+    if (pending.left <= 0) return this.settle(id, { nak: 'MAX_RETRANSMIT' });
+    pending.left--;
+    this.stats.retransmissions++;
+    this.transmitOwn(pending.frame, 'origin', false);
+  }
+
+  /** Ends the wait for an ack of our frame `id`, one way or the other. */
+  private settle(id: number, outcome: { ackBy: number; implicit: boolean } | { nak: NakReason }): void {
+    const pending = this.awaitingAck.get(id);
+    if (!pending) return;
+    pending.timer?.cancel();
+    this.awaitingAck.delete(id);
+    if ('nak' in outcome) {
+      this.stats.naks++;
+      this.emit('nak', { id, reason: outcome.nak });
+    } else {
+      this.stats.acksReceived++;
+      this.emit('ack', { id, by: outcome.ackBy, implicit: outcome.implicit });
+    }
+  }
+
+  private sendAck(header: FrameHeader, now: number, record: SeenFrame): void {
+    record.lastAckSentAt = now;
+    // Enough hops to retrace the request's path (even beyond our own default), plus slack for
+    // a different way back when that stays within our limit.
+    const used = header.hopStart - header.hopLimit;
+    const hopLimit = Math.min(MAX_HOP_LIMIT, used >= this.hopLimit ? used : Math.min(used + 2, this.hopLimit));
+    const ack = this.ownFrame(header.from, Math.max(hopLimit, 1), false, { routing: { error: 'NONE' }, requestId: header.id });
+    this.tx.enqueue({ length: ack.length, prepare: ack.seal, kind: 'ack' });
+  }
+}

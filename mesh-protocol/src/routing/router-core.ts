@@ -1,0 +1,336 @@
+// The receive/transmit core of the router (Meshtastic's plain Router): authenticates heard frames,
+// drops duplicates and replays, learns whom it hears, delivers, and puts our own frames on air
+// through the transmit queue. It neither relays nor waits for acks: the flooding and reliable
+// layers above it do, by overriding the layer hooks at the end of this class.
+// Everything it touches (radio, clock, randomness) is injected, so the simulator runs this code.
+
+import { EventEmitter } from 'node:events';
+import { MeshError } from '../core/mesh-error.ts';
+import type { Random } from '../core/random.ts';
+import type { Scheduler } from '../core/scheduler.ts';
+import { DEFAULT_CHANNEL, type ChannelKey, type ChannelSet } from '../crypto/channel-key.ts';
+import { checkPayloadSize, sealFrame } from '../crypto/frame-cipher.ts';
+import { decodeFrame, type DecodedFrame } from '../frame/frame-codec.ts';
+import { BROADCAST, DEFAULT_HOP_LIMIT, FRAME_OVERHEAD, MAX_HOP_LIMIT, lastByte, type FrameHeader } from '../frame/header.ts';
+import { PacketIdGenerator } from '../frame/packet-id.ts';
+import { dataKind, encodeData, type Data } from '../frame/schema.ts';
+import { slotTimeMs, timeOnAirMs } from '../phy/airtime.ts';
+import { LORA_MAX_PAYLOAD } from '../phy/lora-params.ts';
+import type { Radio, RxPacket } from '../phy/radio.ts';
+import { ChannelUtilization } from './channel-utilization.ts';
+import { DedupCache, type DedupOptions } from './dedup-cache.ts';
+import { DutyCycle, type RegionName, type RegionRules } from './duty-cycle.ts';
+import { MemoryFrameCounter, type FrameCounter } from './frame-counter.ts';
+import { NeighborTable } from './neighbor-table.ts';
+import { CW_MAX, CW_MIN, type RelayPolicy } from './relay-policy.ts';
+import { ReplayWindow } from './replay-window.ts';
+import type { RouterEvents } from './router-events.ts';
+import { RouterStats, type DropReason } from './router-stats.ts';
+import { newSeenFrame, type SeenFrame } from './seen-frame.ts';
+import { TxQueue, type TxKind } from './tx-queue.ts';
+import { isUrgent } from './urgency.ts';
+
+export interface RouterOptions {
+  nodeId: number;
+  radio: Radio;
+  scheduler: Scheduler;
+  random: Random;
+  /** Channels we can read and relay; the first is the one we send on unless told otherwise. */
+  channels: ChannelSet;
+  sendChannel?: ChannelKey;
+  /** Read by the flooding layer. */
+  policy?: RelayPolicy;
+  hopLimit?: number;
+  region?: RegionName | RegionRules;
+  dedup?: DedupOptions;
+  counter?: FrameCounter;
+  /** Transmissions in all (first + retries) of a frame that wants an ack. */
+  maxTransmissions?: number;
+}
+
+export interface SendOptions {
+  wantAck?: boolean;
+  hopLimit?: number;
+  /** Skipped when the channel is busy (telemetry, beacons). */
+  polite?: boolean;
+  /**
+   * The packet id to use instead of a fresh one: a device that persisted a frame and sends it
+   * again after a restart reuses its id, so nodes that already have it drop the copy.
+   */
+  id?: number;
+}
+
+/** One of our frames: encoded once, sealed each time it goes on air. */
+export interface OwnFrame {
+  readonly id: number;
+  readonly to: number;
+  readonly wantAck: boolean;
+  readonly urgent: boolean;
+  /** Bytes on air. */
+  readonly length: number;
+  /**
+   * Seals with the next counter, right before a transmission: receivers' replay windows then see
+   * our counters rise even when frames leave the queue out of order or are sent again.
+   */
+  readonly seal: () => Uint8Array;
+}
+
+export class RouterCore extends EventEmitter<RouterEvents> {
+  readonly nodeId: number;
+  readonly stats = new RouterStats();
+  readonly neighbors: NeighborTable;
+  readonly utilization: ChannelUtilization;
+  protected readonly radio: Radio;
+  protected readonly scheduler: Scheduler;
+  protected readonly random: Random;
+  protected readonly hopLimit: number;
+  /** Ours with want_ack are sent this often at most; relays assume the same of other origins. */
+  protected readonly maxTransmissions: number;
+  protected readonly slotMs: number;
+  protected readonly seen: DedupCache<SeenFrame>;
+  protected readonly replay = new ReplayWindow();
+  protected readonly tx: TxQueue;
+  private readonly channels: ChannelSet;
+  private readonly sendChannel: ChannelKey;
+  private readonly ids: PacketIdGenerator;
+  private readonly counter: FrameCounter;
+  private readonly duty: DutyCycle;
+  private beaconSeq = 0;
+
+  constructor(options: RouterOptions) {
+    super();
+    if (options.nodeId === 0 || options.nodeId >>> 0 === BROADCAST) {
+      throw new MeshError('E_BAD_ARGUMENT', 'node id must not be 0 or the broadcast address');
+    }
+    this.nodeId = options.nodeId >>> 0;
+    this.radio = options.radio;
+    this.scheduler = options.scheduler;
+    this.random = options.random;
+    this.channels = options.channels;
+    this.sendChannel = options.sendChannel ?? DEFAULT_CHANNEL;
+    this.hopLimit = options.hopLimit ?? DEFAULT_HOP_LIMIT;
+    if (!(this.hopLimit >= 0 && this.hopLimit <= MAX_HOP_LIMIT)) {
+      throw new MeshError('E_BAD_ARGUMENT', `hop limit must be 0..${MAX_HOP_LIMIT}`);
+    }
+    this.maxTransmissions = options.maxTransmissions ?? 3;
+    this.seen = new DedupCache(options.dedup);
+    this.ids = new PacketIdGenerator(options.random);
+    this.counter = options.counter ?? new MemoryFrameCounter();
+    this.neighbors = new NeighborTable(this.nodeId);
+    this.slotMs = slotTimeMs(this.radio.params);
+    this.duty = new DutyCycle(options.region ?? 'EU868', this.scheduler);
+    this.utilization = new ChannelUtilization(this.scheduler);
+    this.tx = new TxQueue(this.radio, this.scheduler, this.random, this.slotMs, this.duty, this.utilization, this.stats, (r) => this.dropFrame(r));
+    this.radio.attach({
+      onReceive: (p) => this.receive(p),
+      onTransmitDone: (ok) => this.tx.transmitDone(ok),
+    });
+  }
+
+  /** Sends `data` to `to` (a node number or BROADCAST); returns the packet id. */
+  send(to: number, data: Data, options: SendOptions = {}): number {
+    return this.originate(to, data, options, 'origin');
+  }
+
+  /** Zero-hop beacon telling neighbours whom we hear and how well (feeds coverage decisions). */
+  sendNeighborInfo(intervalS: number, maxNeighbors = 16): number {
+    const now = this.scheduler.now();
+    const neighbors = this.neighbors
+      .direct(now)
+      .sort((a, b) => b.quality - a.quality)
+      .slice(0, maxNeighbors)
+      .map((n) => ({ nodeId: n.nodeId, snrX4: Math.round((Number.isNaN(n.snr) ? 0 : n.snr) * 4), quality: Math.round(n.quality * 255) }));
+    const data: Data = { neighborInfo: { nodeId: this.nodeId, beaconSeq: ++this.beaconSeq, intervalS, neighbors } };
+    return this.originate(BROADCAST, data, { hopLimit: 0, polite: true }, 'beacon');
+  }
+
+  /** Frames waiting for the radio (queue + on air). */
+  get txBacklog(): number {
+    return this.tx.length;
+  }
+
+  private receive(packet: RxPacket): void {
+    const now = this.scheduler.now();
+    this.stats.rxFrames++;
+    // The channel was busy whatever arrived; a radio handing up more than a LoRa packet can hold
+    // must not make the airtime model throw before decodeFrame refuses the frame (E_FRAME_TOO_LARGE).
+    const airtime = timeOnAirMs(this.radio.params, Math.min(packet.bytes.length, LORA_MAX_PAYLOAD));
+    this.utilization.record(now - airtime, airtime);
+    const decoded = this.decode(packet.bytes);
+    if (decoded === undefined) return;
+    const { header, data, channel } = decoded;
+    const hops = header.hopStart - header.hopLimit;
+    const transmitter = this.resolveTransmitter(header);
+
+    if (header.from === this.nodeId) return this.ownFrameHeard(header, transmitter);
+
+    const known = this.seen.get(header.from, header.id, now);
+    if (known) {
+      known.copies++;
+      if (transmitter !== undefined && !known.transmitters.includes(transmitter)) known.transmitters.push(transmitter);
+      this.dropFrame('duplicate');
+      return this.duplicateHeard(known, header, packet.bytes, now);
+    }
+
+    const fresh = this.admit(header, data, packet.snr, now);
+    if (fresh === undefined) return;
+    if (transmitter !== undefined) fresh.transmitters.push(transmitter);
+
+    this.neighbors.heard(header.from, hops, packet.snr, packet.rssi, now);
+    if (hops > 0 && transmitter !== undefined) this.neighbors.heard(transmitter, 0, packet.snr, packet.rssi, now);
+    if (data.neighborInfo && hops === 0) {
+      const links = data.neighborInfo.neighbors.map((n) => ({ nodeId: n.nodeId, quality: n.quality / 255, snr: n.snrX4 / 4 }));
+      this.neighbors.beacon(header.from, data.neighborInfo.beaconSeq, links, now);
+    }
+    this.emit('heard', { header, data, bytes: packet.bytes, rssi: packet.rssi, snr: packet.snr });
+
+    if (header.to === this.nodeId || header.to === BROADCAST) {
+      this.deliver(header, data, channel.name, packet.rssi, packet.snr, now);
+      if (header.to === this.nodeId) this.messageForUs(header, data, fresh, now);
+    }
+    this.newFrameHeard(fresh, header, packet.bytes, now);
+  }
+
+  /** Authenticates and decodes heard bytes; a frame that fails is counted and reported, never thrown. */
+  protected decode(bytes: Uint8Array): DecodedFrame | undefined {
+    try {
+      return decodeFrame(bytes, this.channels);
+    } catch (err) {
+      const reason = err instanceof MeshError ? (err.code as DropReason) : 'E_BAD_PAYLOAD';
+      this.dropFrame(reason, err instanceof Error ? err.message : String(err));
+      return undefined;
+    }
+  }
+
+  /**
+   * The replay check and dedup entry every new frame passes, from the air or over MQTT: a frame
+   * replayed after the dedup cache forgot it is still refused. Returns its record, or undefined.
+   */
+  protected admit(header: FrameHeader, data: Data, snr: number, now: number): SeenFrame | undefined {
+    if (!this.replay.isFresh(header.from, header.counter)) {
+      this.dropFrame('E_REPLAY');
+      return undefined;
+    }
+    this.replay.accept(header.from, header.counter);
+    const record = newSeenFrame(now, snr, isUrgent(data));
+    this.seen.add(header.from, header.id, record, now);
+    return record;
+  }
+
+  protected deliver(header: FrameHeader, data: Data, channel: string, rssi: number, snr: number, now: number): void {
+    this.stats.delivered++;
+    this.emit('deliver', {
+      from: header.from,
+      to: header.to,
+      id: header.id,
+      kind: dataKind(data),
+      data,
+      hops: header.hopStart - header.hopLimit,
+      rssi,
+      snr,
+      rxTimeMs: now,
+      viaMqtt: header.viaMqtt,
+      channel,
+    });
+  }
+
+  protected originate(to: number, data: Data, options: SendOptions, kind: TxKind): number {
+    const frame = this.ownFrame(to, options.hopLimit ?? this.hopLimit, options.wantAck ?? false, data, options.id);
+    this.stats.originated++;
+    this.originated(frame);
+    // First transmission waits a random slot count scaled by how busy the channel is; an SOS or
+    // alert takes the shortest window whatever the load (a person waiting for help feels the wait).
+    const cw = frame.urgent ? CW_MIN : Math.round(CW_MIN + (Math.min(this.utilization.percent(), 100) / 100) * (CW_MAX - CW_MIN));
+    const polite = options.polite ?? false;
+    this.scheduler.schedule(this.random.int(2 ** cw) * this.slotMs, () => this.transmitOwn(frame, kind, polite));
+    return frame.id;
+  }
+
+  /**
+   * Encodes one of our frames now (an oversized payload is refused here, before anything is
+   * queued) and records it as seen: copies relayed back to us are not ours to deliver or relay.
+   */
+  protected ownFrame(to: number, hopLimit: number, wantAck: boolean, data: Data, id?: number): OwnFrame {
+    if (id !== undefined && !(Number.isInteger(id) && id > 0 && id <= 0xffffffff)) {
+      throw new MeshError('E_BAD_ARGUMENT', `packet id must be an integer 1..2^32-1, got ${id}`);
+    }
+    const header: Omit<FrameHeader, 'channelHash' | 'counter'> = {
+      to: to >>> 0,
+      from: this.nodeId,
+      id: id ?? this.ids.next(),
+      hopLimit,
+      hopStart: hopLimit,
+      wantAck,
+      viaMqtt: false,
+      nextHop: 0,
+      relayNode: lastByte(this.nodeId),
+    };
+    const plaintext = encodeData(data);
+    checkPayloadSize(plaintext);
+    const now = this.scheduler.now();
+    this.seen.add(this.nodeId, header.id, newSeenFrame(now), now);
+    return {
+      id: header.id,
+      to: header.to,
+      wantAck,
+      urgent: isUrgent(data),
+      length: plaintext.length + FRAME_OVERHEAD,
+      seal: () => sealFrame({ ...header, counter: this.counter.next() }, plaintext, this.sendChannel),
+    };
+  }
+
+  protected transmitOwn(frame: OwnFrame, kind: TxKind, polite: boolean): void {
+    this.tx.enqueue({
+      length: frame.length,
+      prepare: frame.seal,
+      kind,
+      polite,
+      urgent: frame.urgent,
+      onSent: () => {
+        this.emit('sent', { id: frame.id });
+        this.ownFrameSent(frame);
+      },
+      onDropped: (reason) => this.ownFrameDropped(frame, reason),
+    });
+  }
+
+  /** The node that sent this copy, from the one-byte relay field, if we can tell unambiguously. */
+  private resolveTransmitter(header: FrameHeader): number | undefined {
+    if (header.hopLimit === header.hopStart && lastByte(header.from) === header.relayNode) return header.from;
+    const candidates = this.neighbors.byLastByte(header.relayNode);
+    return candidates.length === 1 ? candidates[0]!.nodeId : undefined;
+  }
+
+  protected dropFrame(reason: DropReason, detail?: string): void {
+    this.stats.drop(reason);
+    if (this.listenerCount('drop') > 0) this.emit('drop', detail === undefined ? { reason } : { reason, detail });
+  }
+
+  // Layer hooks: the plain router's answer to each moment in a frame's life. A layer overrides
+  // the moments its job needs and calls super.
+
+  /** A copy of our own frame came back (someone relayed it): `transmitter` sent it, if known. */
+  protected ownFrameHeard(_header: FrameHeader, _transmitter: number | undefined): void {
+    this.dropFrame('own-frame');
+  }
+
+  /** Another copy of a frame already seen; the core has counted and dropped it. No allocation here. */
+  protected duplicateHeard(_record: SeenFrame, _header: FrameHeader, _bytes: Uint8Array, _now: number): void {}
+
+  /** A new frame addressed to us alone, right after it was delivered. */
+  protected messageForUs(_header: FrameHeader, _data: Data, _record: SeenFrame, _now: number): void {}
+
+  /** A new frame, after any delivery: the plain router keeps it to itself. */
+  protected newFrameHeard(_record: SeenFrame, _header: FrameHeader, _bytes: Uint8Array, _now: number): void {}
+
+  /** One of our frames was created; its first transmission waits for its contention slot. */
+  protected originated(_frame: OwnFrame): void {}
+
+  /** One of our frames left the antenna. */
+  protected ownFrameSent(_frame: OwnFrame): void {}
+
+  /** The transmit queue gave up on one of our frames: it never went on air. */
+  protected ownFrameDropped(frame: OwnFrame, reason: DropReason): void {
+    this.emit('nak', { id: frame.id, reason });
+  }
+}

@@ -1,0 +1,34 @@
+// What a router remembers about a frame it has seen, kept in the dedup cache under (from, id): one
+// record per frame, shared by the layers, so a duplicate costs a lookup and no allocation.
+
+import type { TimerHandle } from '../core/scheduler.ts';
+
+export interface SeenFrame {
+  // Written by the core, which hears every copy.
+  firstHeardAt: number;
+  /** Copies heard so far, including the first. */
+  copies: number;
+  /** Node ids known to have transmitted a copy (origin and relays we overheard). */
+  transmitters: number[];
+  /** SNR of the copy that first reached us. */
+  snr: number;
+  /** It carries an SOS, an alert or an SOS stage: relayed ahead of other traffic. */
+  urgent: boolean;
+  // Written by the flooding layer.
+  /** Our relay, from the moment it is scheduled until it goes on air (cancellable until then). */
+  pendingRelay?: PendingRelay;
+  /** Our relays of it that went on air. */
+  relayed: number;
+  // Written by the reliable layer.
+  lastAckSentAt: number;
+}
+
+export interface PendingRelay {
+  timer: TimerHandle;
+  hopLimit: number;
+  cancelled: boolean;
+}
+
+export function newSeenFrame(now: number, snr = 0, urgent = false): SeenFrame {
+  return { firstHeardAt: now, copies: 1, transmitters: [], snr, relayed: 0, lastAckSentAt: -Infinity, urgent };
+}
