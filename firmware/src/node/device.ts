@@ -558,8 +558,12 @@ export class Device extends EventEmitter<DeviceEvents> {
     const now = this.clock();
     // Not while the radio is down: the beacon would count as sent, and the next one is an interval away.
     if (!fix || this.stopped || this.radio.state !== 'ready' || !this.position.due(fix, now)) return;
+    // The first beacon meets every other node's start-up traffic (a mesh powering up together):
+    // like the announcement it asks for an implicit ack and is retried, or the node would stay off
+    // the map for a whole interval. Later ones are polite and may be skipped on a busy channel.
+    const options = this.position.neverSent ? { wantAck: true } : { polite: true };
     this.position.sent(fix, now);
-    this.router.send(BROADCAST, { position: this.position.toPosition(fix, now) }, { polite: true });
+    this.router.send(BROADCAST, { position: this.position.toPosition(fix, now) }, options);
   }
 
   private sendTelemetry(): void {

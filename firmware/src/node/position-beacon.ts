@@ -29,6 +29,11 @@ export class PositionBeacon {
     return distanceM(this.lastSentAt, fix) >= this.options.minMoveM;
   }
 
+  /** No beacon has gone out since this node started. */
+  get neverSent(): boolean {
+    return this.lastSentAt === undefined;
+  }
+
   /** Records that a beacon for `fix` went out at `nowMs`. */
   sent(fix: GpsFix, nowMs: number): void {
     this.lastSentMs = nowMs;
