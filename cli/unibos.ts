@@ -40,9 +40,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`unibos ${name}: ${err.message}\n`);
       return 2;
     }
-    // The device runtime's errors carry a code and a message written for the person at the
-    // keyboard (checked by name: importing the firmware here would slow down every command).
-    if (err instanceof Error && err.name === 'FirmwareError') {
+    // The device runtime's and the gateway's errors carry a code and a message written for the person
+    // at the keyboard (checked by name: importing those packages here would slow down every command).
+    if (err instanceof Error && (err.name === 'FirmwareError' || err.name === 'GatewayError')) {
       process.stderr.write(`unibos ${name}: ${err.message}\n`);
       return USER_ERRORS.has((err as Error & { code?: string }).code ?? '') ? 2 : 1;
     }

@@ -4,3 +4,4 @@ export { runGateway, openGatewayDb, type GatewaySettings, type RunningGateway } 
 export { MeshBridge, type MqttPublisher, type UplinkSink } from './bridge/mesh-bridge.ts';
 export * from './broker/index.ts';
 export * from './uplink/index.ts';
+export { GatewayError, type GatewayErrorCode } from './gateway-error.ts';

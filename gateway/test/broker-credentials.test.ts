@@ -4,10 +4,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { FirmwareError } from '@unibos/firmware';
+import { GatewayError } from '../src/gateway-error.ts';
 import { DeviceCredentials } from '../src/broker/device-credentials.ts';
 
-const isError = (code: string) => (err: unknown) => err instanceof FirmwareError && err.code === code;
+const isError = (code: string) => (err: unknown) => err instanceof GatewayError && err.code === code;
 
 describe('device credentials', () => {
   it('issues a secret once, keeps only a salted scrypt hash with its parameters, and verifies it', async () => {

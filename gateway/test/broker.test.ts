@@ -8,7 +8,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pino from 'pino';
-import { FirmwareError } from '@unibos/firmware';
+import { GatewayError } from '../src/gateway-error.ts';
 import { BROKER_DEFAULTS, GatewayBroker } from '../src/broker/gateway-broker.ts';
 import { BrokerHarness } from './support/broker-harness.ts';
 import { ProcessPool, connectArgs, type ClientLogin } from './support/broker-client-process.ts';
@@ -482,11 +482,11 @@ describe('gateway broker persistence and lifecycle', () => {
     try {
       await assert.rejects(
         GatewayBroker.start({ dataDir: `${h.dataDir}-other`, credentials: h.credentials, gatewayId: 'x', logger: silent, port: h.port, wsPort: null }),
-        (err: unknown) => err instanceof FirmwareError && err.code === 'E_CONFIG' && err.message.includes(String(h.port)),
+        (err: unknown) => err instanceof GatewayError && err.code === 'E_CONFIG' && err.message.includes(String(h.port)),
       );
       await assert.rejects(
         GatewayBroker.start({ dataDir: h.dataDir, credentials: h.credentials, gatewayId: 'x', logger: silent, port: 0, wsPort: null }),
-        (err: unknown) => err instanceof FirmwareError && err.code === 'E_STORAGE',
+        (err: unknown) => err instanceof GatewayError && err.code === 'E_STORAGE',
       );
     } finally {
       await h.stop();

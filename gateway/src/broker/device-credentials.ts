@@ -3,7 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { FirmwareError } from '@unibos/firmware';
+import { GatewayError } from '../gateway-error.ts';
 import { ANONYMOUS_ID, DEVICE_ID_PATTERN, isDeviceRole, type DeviceRole } from './acl.ts';
 import { DEFAULT_SCRYPT_PARAMS, hashSecret, verifySecret, type ScryptParams } from '@unibos/mesh-protocol';
 
@@ -55,12 +55,12 @@ export class DeviceCredentials {
     try {
       db.exec(SCHEMA);
     } catch (err) {
-      throw new FirmwareError('E_CONFIG', `cannot create the devices table: ${(err as Error).message}`, { cause: err });
+      throw new GatewayError('E_CONFIG', `cannot create the devices table: ${(err as Error).message}`, { cause: err });
     }
     const columns = new Set((db.pragma('table_info(devices)') as Array<{ name: string }>).map((c) => c.name));
     const missing = ['id', 'role', 'secret_hash', 'created_ms'].filter((c) => !columns.has(c));
     if (missing.length > 0) {
-      throw new FirmwareError('E_CONFIG', `the devices table exists but lacks column(s) ${missing.join(', ')}`);
+      throw new GatewayError('E_CONFIG', `the devices table exists but lacks column(s) ${missing.join(', ')}`);
     }
     this.stmt = {
       get: db.prepare<[string], DeviceRow>('SELECT id, role, secret_hash, created_ms FROM devices WHERE id = ?'),
@@ -77,9 +77,9 @@ export class DeviceCredentials {
   async add(id: string, role: DeviceRole): Promise<string> {
     checkId(id);
     if (!isDeviceRole(role)) {
-      throw new FirmwareError('E_BAD_REQUEST', `unknown role ${JSON.stringify(role)}; expected sensor, hub or gateway`);
+      throw new GatewayError('E_BAD_REQUEST', `unknown role ${JSON.stringify(role)}; expected sensor, hub or gateway`);
     }
-    if (this.stmt.get.get(id)) throw new FirmwareError('E_BAD_REQUEST', `device ${id} already exists`);
+    if (this.stmt.get.get(id)) throw new GatewayError('E_BAD_REQUEST', `device ${id} already exists`);
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const hash = await hashSecret(Buffer.from(secret, 'utf8'), this.scryptParams);
     try {
@@ -87,7 +87,7 @@ export class DeviceCredentials {
     } catch (err) {
       // Another process (the CLI next to a running gateway) may have added the same id meanwhile.
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new FirmwareError('E_BAD_REQUEST', `device ${id} already exists`, { cause: err });
+        throw new GatewayError('E_BAD_REQUEST', `device ${id} already exists`, { cause: err });
       }
       throw err;
     }
@@ -97,10 +97,10 @@ export class DeviceCredentials {
   /** Issues a new secret for an existing device; the old one stops working at its next connect. */
   async rotate(id: string): Promise<string> {
     checkId(id);
-    if (!this.stmt.get.get(id)) throw new FirmwareError('E_BAD_REQUEST', `no device ${id}`);
+    if (!this.stmt.get.get(id)) throw new GatewayError('E_BAD_REQUEST', `no device ${id}`);
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const hash = await hashSecret(Buffer.from(secret, 'utf8'), this.scryptParams);
-    if (this.stmt.update.run(hash, id).changes === 0) throw new FirmwareError('E_BAD_REQUEST', `no device ${id}`);
+    if (this.stmt.update.run(hash, id).changes === 0) throw new GatewayError('E_BAD_REQUEST', `no device ${id}`);
     return secret;
   }
 
@@ -142,10 +142,10 @@ export class DeviceCredentials {
 
 function checkId(id: string): void {
   if (typeof id !== 'string' || !DEVICE_ID_PATTERN.test(id)) {
-    throw new FirmwareError('E_BAD_REQUEST', `invalid device id ${JSON.stringify(id)}: use 1-64 of A-Z a-z 0-9 _ -`);
+    throw new GatewayError('E_BAD_REQUEST', `invalid device id ${JSON.stringify(id)}: use 1-64 of A-Z a-z 0-9 _ -`);
   }
   if (id === ANONYMOUS_ID) {
-    throw new FirmwareError('E_BAD_REQUEST', `device id ${ANONYMOUS_ID} is reserved for anonymous clients`);
+    throw new GatewayError('E_BAD_REQUEST', `device id ${ANONYMOUS_ID} is reserved for anonymous clients`);
   }
 }
 

@@ -25,7 +25,7 @@ import { memoryPersistence, sessionAwarePersistence } from './session-aware-pers
 import { Level } from 'level';
 import type { Logger } from 'pino';
 import { WebSocketServer, createWebSocketStream } from 'ws';
-import { FirmwareError } from '@unibos/firmware';
+import { GatewayError } from '../gateway-error.ts';
 import { canPublish, canSubscribe, canUseClientId, ANONYMOUS_ID, type AclSubject, type DeviceRole } from './acl.ts';
 import { BrokerCounters, type BrokerStats, type DenialKind } from './broker-stats.ts';
 import { ConnectionGate, MqttFrameScanner, formatMode, makePrivate } from '@unibos/mesh-protocol';
@@ -190,7 +190,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     this.allowAnonymous = options.allowAnonymous ?? false;
     this.maxPayloadBytes = options.maxPayloadBytes ?? BROKER_DEFAULTS.maxPayloadBytes;
     if (!Number.isInteger(this.maxPayloadBytes) || this.maxPayloadBytes < 1) {
-      throw new FirmwareError('E_CONFIG', `maxPayloadBytes must be a positive integer, got ${this.maxPayloadBytes}`);
+      throw new GatewayError('E_CONFIG', `maxPayloadBytes must be a positive integer, got ${this.maxPayloadBytes}`);
     }
     this.maxFrameBytes = this.maxPayloadBytes + FRAME_OVERHEAD_BYTES;
     this.dedup = options.db ? new PublishDedup(options.db, { gatewayId: options.gatewayId }) : null;
@@ -204,7 +204,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     });
   }
 
-  /** Opens the database, starts aedes and both listeners; throws FirmwareError E_STORAGE or E_CONFIG. */
+  /** Opens the database, starts aedes and both listeners; throws GatewayError E_STORAGE or E_CONFIG. */
   static async start(options: GatewayBrokerOptions): Promise<GatewayBroker> {
     const broker = new GatewayBroker(options);
     await broker.open(options);
@@ -221,9 +221,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
 
   /** Publishes as the gateway: no ACL, no size limit. Resolves once aedes has stored and routed it. */
   async publish(topic: string, payload: Buffer | string, options: BrokerPublishOptions = {}): Promise<void> {
-    if (this.closing) throw new FirmwareError('E_BAD_REQUEST', 'the broker is closed');
+    if (this.closing) throw new GatewayError('E_BAD_REQUEST', 'the broker is closed');
     if (!isValidTopicName(topic) || topic.startsWith('$')) {
-      throw new FirmwareError('E_BAD_REQUEST', `cannot publish to ${JSON.stringify(topic)}: not a topic name`);
+      throw new GatewayError('E_BAD_REQUEST', `cannot publish to ${JSON.stringify(topic)}: not a topic name`);
     }
     const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
     this.deliverInternally(topic, body, null, undefined);
@@ -241,7 +241,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   /** Hands the gateway every message whose topic `filter` matches, from clients and from publish(). Returns the unsubscribe. */
   subscribe(filter: string, handler: BrokerMessageHandler): () => void {
     if (!isValidTopicFilter(filter)) {
-      throw new FirmwareError('E_BAD_REQUEST', `cannot subscribe to ${JSON.stringify(filter)}: not a topic filter`);
+      throw new GatewayError('E_BAD_REQUEST', `cannot subscribe to ${JSON.stringify(filter)}: not a topic filter`);
     }
     const entry: InternalSubscription = { filter, handler };
     this.internal = [...this.internal, entry];
@@ -278,7 +278,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       await db.open();
     } catch (err) {
       const hint = (err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED' ? ' (is another gateway using it?)' : '';
-      throw new FirmwareError('E_STORAGE', `cannot open the broker database ${dbDir}${hint}: ${(err as Error).message}`, { cause: err });
+      throw new GatewayError('E_STORAGE', `cannot open the broker database ${dbDir}${hint}: ${(err as Error).message}`, { cause: err });
     }
     this.persistence = sessionAwarePersistence(aedesPersistenceLevel(db), memoryPersistence());
     try {
@@ -300,7 +300,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       });
     } catch (err) {
       await this.persistence.destroy().catch(() => undefined);
-      throw new FirmwareError('E_STORAGE', `cannot start the broker on ${dbDir}: ${(err as Error).message}`, { cause: err });
+      throw new GatewayError('E_STORAGE', `cannot start the broker on ${dbDir}: ${(err as Error).message}`, { cause: err });
     }
     this.watchAedes();
     const host = options.host ?? BROKER_DEFAULTS.host;
@@ -690,7 +690,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
 function listen(server: TcpServer | HttpServer, port: number, host: string, what: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error): void => {
-      reject(new FirmwareError('E_CONFIG', `cannot listen for ${what} on ${host}:${port}: ${err.message}`, { cause: err }));
+      reject(new GatewayError('E_CONFIG', `cannot listen for ${what} on ${host}:${port}: ${err.message}`, { cause: err }));
     };
     server.once('error', onError);
     server.listen(port, host, () => {

@@ -6,7 +6,7 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { FirmwareError } from '@unibos/firmware';
+import { GatewayError } from '../gateway-error.ts';
 
 export interface PublishDedupOptions {
   /** Part of every message id given out, so ids stay unique across gateways. */
@@ -68,7 +68,7 @@ export class PublishDedup {
     this.gatewayId = options.gatewayId;
     this.maxRecords = options.maxRecords ?? 200_000;
     if (!Number.isSafeInteger(this.maxRecords) || this.maxRecords < 1) {
-      throw new FirmwareError('E_CONFIG', `maxRecords must be a positive integer, got ${options.maxRecords}`);
+      throw new GatewayError('E_CONFIG', `maxRecords must be a positive integer, got ${options.maxRecords}`);
     }
     this.newId = options.newId ?? randomUUID;
     db.exec(SCHEMA);
