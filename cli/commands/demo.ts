@@ -188,7 +188,7 @@ async function demoState(dataDir: string): Promise<DemoState> {
 
 /** Claims the gateway the way a field install does: a claim token, then the device's claim call with its keys. */
 async function claimGateway(hub: RunningHub, orgId: string, identity: ClaimingIdentity): Promise<HubCredentials> {
-  const { token } = hub.services.core.credentials.createClaimToken(orgId, 'gateway', 'Demo gateway', 3_600_000, Date.now());
+  const { token } = hub.app.fleet.credentials.createClaimToken(orgId, 'gateway', 'Demo gateway', 3_600_000, Date.now());
   return claimGatewayAtHub(hub.url, token, identity);
 }
 

@@ -74,8 +74,8 @@ const HEARTBEAT_BODY = JSON.stringify({ battery: 87, voltage: 3.9, uptimeS: 3600
 
 /** An owner, an API key with read, NODES claimed nodes (one of whose device token the heartbeat uses). */
 async function seed(hub: RunningHub): Promise<{ orgId: string; accessToken: string; apiKey: string; deviceToken: string }> {
-  const { userId, orgId } = await hub.services.auth.createOwner({ email: 'bench@example.test', password: 'correct horse battery staple', orgName: 'Bench' });
-  const { accessToken } = hub.services.auth.issueSession(userId, orgId);
+  const { userId, orgId } = await hub.app.auth.createOwner({ email: 'bench@example.test', password: 'correct horse battery staple', orgName: 'Bench' });
+  const { accessToken } = hub.app.auth.issueSession(userId, orgId);
   const api = async <T>(method: string, path: string, body: unknown, token?: string): Promise<T> => {
     const res = await fetch(`${hub.url}${path}`, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
@@ -140,7 +140,10 @@ async function wsFanout(hub: RunningHub, orgId: string, token: string): Promise<
     const due = began + i * periodMs;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    hub.services.events.append({ orgId, topic: 'sensors', type: 'sensor.reading', data: { sensor: 'bench', metric: 'temperature', value: 20 + (i % 10) / 10, sentAt: performance.timeOrigin + performance.now() } });
+    // A real reading plus the send time the clients measure latency from.
+    const sentAt = performance.timeOrigin + performance.now();
+    const data = { sensorId: 'bench', metric: 'temperature', value: 20 + (i % 10) / 10, gatewayId: '!0000be9c', time: new Date(sentAt).toISOString(), sentAt };
+    hub.app.events.append({ orgId, type: 'sensor.reading', data });
   }
   const elapsedS = (performance.now() - began) / 1000;
   child.send({ finish: { perClient: total } });

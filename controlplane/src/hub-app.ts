@@ -1,5 +1,8 @@
-// Builds the hub's Fastify app from its services: security headers, CORS (off unless
-// configured), OpenAPI at /docs, one error shape, then each area's routes as a plugin.
+// Builds the hub: a Fastify app with security headers, CORS (off unless configured), OpenAPI at
+// /docs and one error shape, then the platform and each feature as a plugin, in dependency order.
+// Features declare what they use (plugin `dependencies` and `decorators`); Fastify refuses to
+// start when one is missing. The hub broker comes last: it listens once every feature has taken
+// its ingest topics, and it is the first thing closed.
 
 import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
@@ -10,59 +13,52 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
-import { createGuard, type Guard } from './auth/guard.ts';
-import type { AuthServices } from './auth/auth-services.ts';
-import { authRoutes } from './auth/auth-routes.ts';
-import type { EventLog } from './events/event-log.ts';
-import { eventRoutes } from './events/event-routes.ts';
+import { alertsPlugin } from './alerts/alerts-plugin.ts';
+import { authPlugin } from './auth/auth-plugin.ts';
+import { brokerPlugin } from './broker/broker-plugin.ts';
+import { gatewayLinkPlugin } from './broker/gateway-link.ts';
+import { eventsPlugin, type EventsOptions } from './events/events-plugin.ts';
+import { fleetPlugin } from './fleet/fleet-plugin.ts';
 import type { HubConfig } from './hub-config.ts';
-import type { HubCore } from './hub-core.ts';
-import { fleetRoutes } from './fleet/fleet-routes.ts';
-import { recordRoutes } from './ingest/record-routes.ts';
-import { messageRoutes } from './messages/message-routes.ts';
-import { alertRoutes } from './alerts/alert-routes.ts';
 import { HubError } from './hub-error.ts';
-import { opsRoutes } from './ops/ops-routes.ts';
-import type { HubDb } from './storage/hub-db.ts';
+import { ingestPlugin } from './ingest/ingest-plugin.ts';
+import { messagesPlugin } from './messages/messages-plugin.ts';
+import { opsPlugin } from './ops/ops-plugin.ts';
+import { platformPlugin } from './platform/platform-plugin.ts';
+import { recordsPlugin } from './records/records-plugin.ts';
+import { sensorsPlugin } from './sensors/sensors-plugin.ts';
 import { uiRoutes } from './ui/ui-routes.ts';
-
-export interface HubServices {
-  config: HubConfig;
-  logger: Logger;
-  db: HubDb;
-  metrics: Registry;
-  auth: AuthServices;
-  events: EventLog;
-  core: HubCore;
-  now: () => number;
-  /** Set once the hub broker is listening; /ready answers 503 until then. */
-  ready: () => boolean;
-  /** The hub broker's bound port (what a claiming gateway is told). */
-  brokerPort: () => number;
-  /** Ends the org's gateway's broker connection (its credentials were revoked); another org's gateway is never touched. */
-  disconnectGateway: (orgId: string, gatewayId: string) => void;
-}
-
-/** What every route plugin receives. */
-export interface RouteDeps {
-  services: HubServices;
-  guard: Guard;
-}
 
 export const BODY_LIMIT = 64 * 1024;
 
-export async function buildHubApp(services: HubServices, extraRoutes: Array<(app: FastifyInstance, deps: RouteDeps) => Promise<void>> = []): Promise<FastifyInstance> {
+export interface HubAppOptions {
+  logger: Logger;
+  now?: () => number;
+  /** Event stream tuning (tests, benches). */
+  events?: EventsOptions;
+}
+
+export async function buildHubApp(config: HubConfig, options: HubAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // Request lines without secrets: /ws takes its token in the query string (browsers cannot set headers there).
-    loggerInstance: services.logger.child({}, { serializers: { req: requestLine } }) as FastifyBaseLogger,
+    loggerInstance: options.logger.child({}, { serializers: { req: requestLine } }) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     // A caller's x-request-id is kept; otherwise Fastify's own per-process counter (cheap, and log
     // lines carry pid and time besides).
     requestIdHeader: 'x-request-id',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
-  app.decorateRequest('auth', null);
+  try {
+    await register(app, config, options);
+  } catch (err) {
+    // Whatever registered before the failure (the database, a listening broker) is closed again.
+    await app.close().catch(() => {});
+    throw err;
+  }
+  return app;
+}
+
+async function register(app: FastifyInstance, config: HubConfig, options: HubAppOptions): Promise<void> {
   // Set as the request arrives (a callback hook: no promise per request), so errors carry it too.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -83,7 +79,7 @@ export async function buildHubApp(services: HubServices, extraRoutes: Array<(app
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:', ...tileOrigin(services.config.mapTileUrl)],
+        imgSrc: ["'self'", 'data:', ...tileOrigin(config.mapTileUrl)],
         connectSrc: ["'self'"],
         styleSrc: ["'self'", "'unsafe-inline'"],
         scriptSrc: ["'self'"],
@@ -93,7 +89,7 @@ export async function buildHubApp(services: HubServices, extraRoutes: Array<(app
       },
     },
   });
-  if (services.config.corsOrigins.length > 0) await app.register(cors, { origin: services.config.corsOrigins, credentials: false });
+  if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins, credentials: false });
   // Only routes that ask for it (login, refresh, claim) are limited.
   await app.register(rateLimit, { global: false });
   await app.register(swagger, {
@@ -105,11 +101,21 @@ export async function buildHubApp(services: HubServices, extraRoutes: Array<(app
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
-  const deps: RouteDeps = { services, guard: createGuard(services.auth) };
-  for (const routes of [opsRoutes, authRoutes, eventRoutes, fleetRoutes, recordRoutes, messageRoutes, alertRoutes, ...extraRoutes, uiRoutes]) {
-    await app.register(async (scope) => routes(scope, deps));
-  }
-  return app;
+  // The platform, then each feature after what it declares it needs. Alerts before messages: a
+  // returning gateway hears how each SOS stands before anything that waited for it.
+  await app.register(platformPlugin, { config, now: options.now ?? Date.now });
+  await app.register(gatewayLinkPlugin);
+  await app.register(authPlugin);
+  await app.register(eventsPlugin, options.events ?? {});
+  await app.register(ingestPlugin);
+  await app.register(fleetPlugin);
+  await app.register(recordsPlugin);
+  await app.register(sensorsPlugin);
+  await app.register(alertsPlugin);
+  await app.register(messagesPlugin);
+  await app.register(opsPlugin);
+  await app.register(uiRoutes, { mapTileUrl: config.mapTileUrl });
+  await app.register(brokerPlugin);
 }
 
 function requestLine(req: { method: string; url: string; ip?: string; socket?: { remoteAddress?: string } }): Record<string, unknown> {

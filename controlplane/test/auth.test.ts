@@ -36,7 +36,7 @@ describe('setup', () => {
   test('the one-time setup token creates the first admin once', async () => {
     const hub = await startTestHub();
     assert.deepEqual((await api(hub, 'GET', '/api/v1/setup')).body, { needed: true });
-    const token = hub.services.auth.setupToken();
+    const token = hub.app.auth.setupToken();
     assert.ok(token);
     const body = { token, email: 'First@Example.test', password: TEST_PASSWORD, name: 'First Admin', orgName: 'Rescue team' };
     assertError(await api(hub, 'POST', '/api/v1/setup', { body: { ...body, token: 'not-the-token' } }), 401, 'E_AUTH_INVALID');
@@ -46,7 +46,7 @@ describe('setup', () => {
     assert.deepEqual(created.body.org, { id: created.body.org.id, name: 'Rescue team', role: 'owner' });
     assert.equal(created.body.expiresIn, 900);
     assert.deepEqual((await api(hub, 'GET', '/api/v1/setup')).body, { needed: false });
-    assert.equal(hub.services.auth.setupToken(), null);
+    assert.equal(hub.app.auth.setupToken(), null);
     assertError(await api(hub, 'POST', '/api/v1/setup', { body: { ...body, email: 'second@example.test' } }), 409, 'E_SETUP_DONE');
     const me = await api(hub, 'GET', '/api/v1/me', { token: created.body.accessToken });
     assert.equal(me.status, 200);
@@ -60,7 +60,7 @@ describe('setup', () => {
     await assert.rejects(createFirstAdmin({ dataDir, email: 'other@example.test', password: TEST_PASSWORD }), { code: 'E_SETUP_DONE' });
     await assert.rejects(createFirstAdmin({ dataDir: join(dataDir, 'fresh'), email: 'x@example.test', password: 'short' }), { code: 'E_BAD_REQUEST' });
     const hub = await startTestHub({ dataDir });
-    assert.equal(hub.services.auth.setupToken(), null);
+    assert.equal(hub.app.auth.setupToken(), null);
     assert.deepEqual((await api(hub, 'GET', '/api/v1/setup')).body, { needed: false });
     const login = await api(hub, 'POST', '/api/v1/auth/login', { body: { email: 'init@example.test', password: TEST_PASSWORD } });
     assert.equal(login.status, 200);
@@ -262,7 +262,7 @@ describe('orgs, members, roles and API keys', async () => {
     assert.equal((await api(hub, 'DELETE', `/api/v1/api-keys/${readOnly.id}`, { token: admin.accessToken })).status, 204);
     assertError(await api(hub, 'GET', '/api/v1/members', { token: readOnly.key }), 401, 'E_AUTH_INVALID');
     assertError(await api(hub, 'DELETE', `/api/v1/api-keys/${readOnly.id}`, { token: admin.accessToken }), 404, 'E_NOT_FOUND');
-    assert.equal((await hub.services.auth.authenticateToken(k.key)).orgId, owner.orgId);
+    assert.equal((await hub.app.auth.authenticateToken(k.key)).orgId, owner.orgId);
   });
 
   test('another org\u2019s members and keys answer 404', async () => {
@@ -339,7 +339,7 @@ describe('storage', () => {
     const config = { ...hubConfigDefaults(dataDir), httpPort: 0, mqttPort: 0 };
     const again: RunningHub = await runHub(config, { logger: pino({ level: 'silent' }) });
     after(() => again.stop());
-    assert.equal(again.services.auth.setupToken(), null);
+    assert.equal(again.app.auth.setupToken(), null);
     const refreshed = await api(again, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: admin.refreshToken } });
     assert.equal(refreshed.status, 200, 'the refresh token survives the restart');
     assert.equal((await api(again, 'GET', '/api/v1/me', { token: viewer.accessToken })).status, 200, 'so does the signing key');

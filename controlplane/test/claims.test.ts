@@ -145,7 +145,7 @@ describe('claims prove possession', { timeout: 60_000 }, async () => {
     assert.equal(n.body.name, 'Ridge hut');
     assert.equal(n.body.position.latitude, 46.5, 'what was heard before the claim is kept');
     assert.equal(n.body.heardBy[0].gatewayId, `!${gwA.id}`);
-    const keys = hub.services.core.credentials.publicKeys(orgA.orgId, node.id);
+    const keys = hub.app.fleet.credentials.publicKeys(orgA.orgId, node.id);
     assert.deepEqual(keys?.x25519, rawPublicKey(node.x25519PrivateKey), 'the hub keeps the keys the device proved');
     assert.deepEqual(keys?.ed25519, rawPublicKey(node.ed25519PrivateKey));
 

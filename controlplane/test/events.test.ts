@@ -7,10 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
-import { createGuard } from '../src/auth/guard.ts';
-import { createEventRoutes } from '../src/events/event-routes.ts';
+import type { HubEventType } from '@unibos/mesh-protocol';
+import { eventStreamRoutes } from '../src/events/event-routes.ts';
 import type { EventLog } from '../src/events/event-log.ts';
-import type { EventTopic } from '../src/events/hub-event.ts';
+import type { EventTopic, NewHubEvent } from '../src/events/hub-event.ts';
 import { bearer, createAdminSession, createApiKey, createOrgUser } from './support/test-auth.ts';
 import { startTestHub, type TestHub } from './support/test-hub.ts';
 
@@ -109,9 +109,10 @@ describe('event stream /ws', { timeout: 30_000 }, () => {
     await client.opened;
     return client;
   };
-  const append = (topic: EventTopic, type: string, data: Record<string, unknown> = {}, org = orgId) => hub.services.events.append({ orgId: org, topic, type, data });
+  // The topic each call names is the one HUB_EVENT_TOPIC files its type under; the data is a stand-in.
+  const append = (_topic: EventTopic, type: HubEventType, data: Record<string, unknown> = {}, org = orgId) => hub.app.events.append({ orgId: org, type, data } as unknown as NewHubEvent<HubEventType>);
   const counter = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
-    const metric = await hub.services.metrics.getSingleMetric(name)?.get();
+    const metric = await hub.app.metrics.getSingleMetric(name)?.get();
     return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
   };
 
@@ -191,7 +192,7 @@ describe('event stream /ws', { timeout: 30_000 }, () => {
     const replay = await connect({ token, since: 0 });
     const lastId = await replay.hello();
     assert.ok(lastId >= own.id && mineHello < own.id);
-    const ids = hub.services.events.after(orgId, 0, 10_000).map((e) => e.id);
+    const ids = hub.app.events.after(orgId, 0, 10_000).map((e) => e.id);
     const replayed = await replay.events(ids.length);
     assert.deepEqual(replayed.map((e) => e.id), ids);
     assert.ok(!replayed.some((e) => e.id === foreign.id));
@@ -224,7 +225,7 @@ describe('event stream /ws', { timeout: 30_000 }, () => {
   });
 
   test('events appended during a long replay come exactly once, after it, with strictly increasing ids', async () => {
-    const since = hub.services.events.lastId(orgId);
+    const since = hub.app.events.lastId(orgId);
     const backlog = Array.from({ length: 1_234 }, (_, i) => append('sensors', 'sensor.reading', { i }).id);
     const client = await connect({ token, since });
     // Appended while the server pages through the backlog (500 a step, yielding between steps).
@@ -304,13 +305,13 @@ describe('event stream /ws', { timeout: 30_000 }, () => {
     await client.close();
   });
 
-  describe('a second listener over the same hub services, tuned for tests', () => {
+  describe('a second listener over the same hub event log, tuned for tests', () => {
     // 50 ms pings instead of 30 s, replay pages of 5, and a log that can append at the worst moments.
     let fastBase: string;
     let app: FastifyInstance;
     const hooks: { beforeSnapshot?: () => void; onPage?: () => void } = {};
     before(async () => {
-      const real = hub.services.events;
+      const real = hub.app.events;
       const events = Object.create(real) as EventLog;
       events.lastId = (org?: string) => {
         hooks.beforeSnapshot?.();
@@ -323,8 +324,7 @@ describe('event stream /ws', { timeout: 30_000 }, () => {
       };
       app = Fastify();
       await app.register(websocket);
-      const routes = createEventRoutes({ pingIntervalMs: 50, replayPageSize: 5 });
-      await app.register(async (scope) => routes(scope, { services: { ...hub.services, events }, guard: createGuard(hub.services.auth) }));
+      await app.register(eventStreamRoutes, { log: events, authenticateToken: (t) => hub.app.auth.authenticateToken(t), metrics: hub.app.metrics, stream: { pingIntervalMs: 50, replayPageSize: 5 } });
       fastBase = await app.listen({ host: '127.0.0.1', port: 0 });
     });
     after(async () => {
@@ -332,7 +332,7 @@ describe('event stream /ws', { timeout: 30_000 }, () => {
     });
 
     test('events appended while the stream subscribes and replays arrive once each, in id order', async () => {
-      const since = hub.services.events.lastId(orgId);
+      const since = hub.app.events.lastId(orgId);
       const backlog = Array.from({ length: 14 }, (_, i) => append('mesh', 'mesh.text', { i }).id);
       const expected = [...backlog];
       // Appended after the stream subscribed but before it read the newest id: in the replay AND

@@ -9,15 +9,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
 import fc from 'fast-check';
 import pino from 'pino';
 import { encodeHubEnvelope } from '@unibos/mesh-protocol';
-import { EventLog } from '../src/events/event-log.ts';
+import { buildHubApp } from '../src/hub-app.ts';
 import { hubConfigDefaults } from '../src/hub-config.ts';
-import { createHubCore } from '../src/hub-core.ts';
-import { INGEST_DROP_REASONS, type IngestOutcome, type IngestStats } from '../src/ingest/hub-ingest.ts';
-import { openHubDb } from '../src/storage/hub-db.ts';
+import { INGEST_DROP_REASONS, type IngestOutcome, type IngestStats } from '../src/ingest/ingest-dispatcher.ts';
 import { createAdminSession } from './support/test-auth.ts';
 import { TestGateway } from './support/test-gateway.ts';
 import { startTestHub } from './support/test-hub.ts';
@@ -254,15 +253,34 @@ function envelopeJson(id: string, body: unknown): Buffer {
 
 describe('hub ingest of untrusted gateway bytes (fast-check)', { timeout: 300_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'unibos-ingest-fuzz-'));
-  const db = openHubDb(dir);
-  // The fuzz writes thousands of rows; durability per commit is not what is tested here.
-  db.pragma('synchronous = OFF');
-  const events = new EventLog(db);
   let now = NOW;
-  const core = createHubCore({ db, events, config: { ...hubConfigDefaults(dir), dedupWindowMs: 0 }, logger: pino({ level: 'silent' }), now: () => now });
-  after(() => {
-    core.ingest.close();
-    db.close();
+  // The hub's features without its HTTP listener: ingest called directly, stores read back.
+  let app: FastifyInstance;
+  before(async () => {
+    app = await buildHubApp({ ...hubConfigDefaults(dir), dedupWindowMs: 0, httpPort: 0, mqttPort: 0 }, { logger: pino({ level: 'silent' }), now: () => now });
+    // The fuzz writes thousands of rows; durability per commit is not what is tested here.
+    app.db.pragma('synchronous = OFF');
+  });
+  const core = {
+    get ingest() {
+      return app.ingest;
+    },
+    get records() {
+      return app.records;
+    },
+    get fleet() {
+      return app.fleet.store;
+    },
+    get sensors() {
+      return app.sensors;
+    },
+    get alerts() {
+      return app.alerts.store;
+    },
+  };
+  const events = { after: (orgId: string, afterId: number, limit: number) => app.events.after(orgId, afterId, limit) };
+  after(async () => {
+    await app?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -357,7 +375,7 @@ test('garbage in a gateway\u2019s outbox is acknowledged and counted, and never 
   const hub = await startTestHub({ dedupWindowMs: 0 });
   const admin = await createAdminSession(hub);
   const gw = await TestGateway.connect(hub, admin);
-  const stats = hub.services.core.ingest.stats;
+  const stats = hub.app.ingest.stats;
   const dropsBefore = INGEST_DROP_REASONS.reduce((n, r) => n + stats.drops[r], 0);
   const garbage: Array<{ what: string; topic: string; payload: string | Uint8Array }> = [
     { what: 'not JSON on a mesh topic', topic: 'unibos/v1/mesh/!dead0001/text', payload: 'this is not json {' },

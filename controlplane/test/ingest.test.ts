@@ -136,9 +136,9 @@ test('a silent node goes offline after the configured silence, with an event', a
   assert.equal((await fetch(`${hub.url}/api/v1/devices/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${claim.deviceToken}x` }, body: '{}' })).status, 401);
 
   now += 59_000;
-  assert.equal(hub.services.core.sweeper.runOnce(), 0, 'still within the limit');
+  assert.equal(hub.app.fleet.sweeper.runOnce(), 0, 'still within the limit');
   now += 2_000;
-  assert.equal(hub.services.core.sweeper.runOnce(), 1);
+  assert.equal(hub.app.fleet.sweeper.runOnce(), 1);
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'node.offline' && e.data.id === `!${pump.id}`, { afterId: online.id, what: 'offline' });
   const node = await api(hub.url, admin, `/api/v1/nodes/!${pump.id}`);
   assert.equal(node.body.online, false);
@@ -192,7 +192,7 @@ test('a message the hub cannot store is not acknowledged: the gateway keeps it a
   const hub = await startTestHub({ dedupWindowMs: 0 });
   const admin = await createAdminSession(hub);
   const gw = await TestGateway.connect(hub, admin);
-  const db = hub.services.db;
+  const db = hub.app.db;
   db.pragma('query_only = ON'); // every write now fails, as on a full disk
   const refusedOnce = new Promise<void>((resolve) => {
     const off = gw.uplink.onState((s) => {

@@ -49,8 +49,8 @@ describe('per-account login protection', () => {
     let hub = await startTestHub({ dataDir }, { now });
     const owner = { email: 'owner@example.test', password: TEST_PASSWORD };
     const other = { email: 'other@example.test', password: TEST_PASSWORD };
-    await hub.services.auth.createOwner({ ...owner, orgName: 'Valley rescue' });
-    await hub.services.auth.createOwner({ ...other, orgName: 'Hill rescue' });
+    await hub.app.auth.createOwner({ ...owner, orgName: 'Valley rescue' });
+    await hub.app.auth.createOwner({ ...other, orgName: 'Hill rescue' });
 
     // Before the attack the owner logged in once on their laptop: it keeps the device token and a session.
     const laptop = await post(hub, '/api/v1/auth/login', owner);

@@ -364,7 +364,7 @@ describe('org isolation: org B cannot see or touch org A\u2019s resources', { ti
     });
     await Promise.all(clients.map((c) => c.opened));
     for (const c of clients) await c.until((f) => f.type === 'hello');
-    const mark = hub.services.events.lastId();
+    const mark = hub.app.events.lastId();
     // Live traffic in A: mesh, sensors, nodes and alerts topics.
     gwA.mesh(NODE_A, 'text', { text: 'org A secret text, live' }, { packetId: 20 });
     gwA.sensor(SENSOR_A, 'level', '43');

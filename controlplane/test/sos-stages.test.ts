@@ -47,7 +47,7 @@ test('an SOS is told hub, then acknowledged (by whom), then resolved, through th
   assert.equal(acked.body.acknowledgedNote, 'team on the way');
   const ackStage = (await gw.nextDownlink()) as StageCommand;
   assert.equal(ackStage.sosStage.stage, 'acknowledged');
-  const name = hub.services.auth.accounts.userView(admin.userId)!.name;
+  const name = hub.app.auth.accounts.userView(admin.userId)!.name;
   assert.ok(name.length > 0);
   assert.equal(ackStage.sosStage.by, name, 'the node learns who saw it: the admin\u2019s display name');
   assert.deepEqual(acked.body.stages.map((s: { stage: string }) => s.stage), ['gateway', 'hub', 'acknowledged']);

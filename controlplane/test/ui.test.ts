@@ -92,7 +92,7 @@ test('admin web UI', async (t) => {
   };
 
   await t.test('creates the first admin from the setup link and opens the fleet', async () => {
-    const token = hub.services.auth.setupToken();
+    const token = hub.app.auth.setupToken();
     assert.ok(token, 'a fresh hub offers a setup token');
     await page.goto(`${hub.url}/#setup=${token}`);
     await page.getByRole('heading', { name: 'Set up this hub' }).waitFor();
@@ -110,7 +110,7 @@ test('admin web UI', async (t) => {
     assert.equal(await page.evaluate(() => sessionStorage.getItem('unibos.refreshToken') !== null), true, 'the refresh token is kept for this tab');
     assert.equal(await page.evaluate(() => JSON.stringify(localStorage).includes('ey')), false, 'no token in localStorage');
   });
-  if (hub.services.auth.setupToken() === null) {
+  if (hub.app.auth.setupToken() === null) {
     admin = await login(hub, ADMIN.email, ADMIN.password);
     gw = await TestGateway.connect(hub, admin, GATEWAY_IDENTITY);
   }

@@ -3,7 +3,7 @@
 // longer accepted) refreshes the session first.
 
 /**
- * @typedef {{ id: number, topic: string, type: string, ts: number, data: any }} HubEvent
+ * @typedef {{ id: number, topic: string, type: import('./hub-events.js').HubEventType, ts: number, data: any }} HubEvent
  * @typedef {'connecting' | 'live' | 'reconnecting' | 'stopped'} StreamState
  */
 

@@ -2,6 +2,8 @@
 // date from the event stream (node.* events carry the node; mesh.* records refresh its last
 // seen, position and battery). Views listen for 'change'.
 
+import { HUB_EVENT, HUB_EVENT_TOPIC } from './hub-events.js';
+
 /**
  * @typedef {{ latitude: number, longitude: number, altitudeM?: number | null, time?: string | null }} NodePosition
  * @typedef {{ gatewayId: string, rssi?: number, snr?: number, hops?: number, lastSeen?: string }} HeardBy
@@ -11,6 +13,8 @@
  */
 
 const PAGE = 200;
+/** The events that carry a node (gateway.deadletter is filed under nodes too, but names a message). */
+const NODE_EVENTS = new Set([HUB_EVENT.NODE_ONLINE, HUB_EVENT.NODE_OFFLINE, HUB_EVENT.NODE_UPDATED, HUB_EVENT.NODE_CLAIMED]);
 
 export class FleetStore extends EventTarget {
   /** @type {Map<string, FleetNode>} */
@@ -75,20 +79,16 @@ export class FleetStore extends EventTarget {
   apply(event) {
     this.#during?.push(event);
     const data = event.data ?? {};
-    if (event.type.startsWith('node.')) {
+    if (NODE_EVENTS.has(event.type)) {
       const id = typeof data.id === 'string' ? data.id : typeof data.nodeId === 'string' ? data.nodeId : null;
       if (!id) return;
-      if (event.type === 'node.removed' || event.type === 'node.deleted') {
-        if (this.nodes.delete(id)) this.#changed(id);
-        return;
-      }
       const known = this.nodes.get(id);
       // An event that carries the whole node replaces it; a partial one patches what it names.
       const patch = typeof data.id === 'string' ? normalize(data) : null;
       /** @type {FleetNode} */
       const node = { ...(known ?? blank(id)), ...(patch ? onlyGiven(patch, data) : {}) };
-      if (event.type === 'node.online') node.online = true;
-      if (event.type === 'node.offline') node.online = false;
+      if (event.type === HUB_EVENT.NODE_ONLINE) node.online = true;
+      if (event.type === HUB_EVENT.NODE_OFFLINE) node.online = false;
       if (typeof data.online === 'boolean') node.online = data.online;
       if (typeof data.lastSeen === 'string') node.lastSeen = data.lastSeen;
       this.nodes.set(id, node);
@@ -97,7 +97,7 @@ export class FleetStore extends EventTarget {
       if (!known && !patch) void this.#fetchOne(id);
       return;
     }
-    if (event.type.startsWith('mesh.') && typeof data.nodeId === 'string') {
+    if (HUB_EVENT_TOPIC[event.type] === 'mesh' && typeof data.nodeId === 'string') {
       const node = this.nodes.get(data.nodeId);
       if (!node) {
         // First heard (the hub announces no node.* event for a node first heard in the past).
@@ -108,8 +108,8 @@ export class FleetStore extends EventTarget {
       if (!node.lastSeen || time > node.lastSeen) node.lastSeen = time;
       const body = data.data ?? {};
       const pos = positionOf(body);
-      if (event.type === 'mesh.position' && pos) node.position = { ...pos, time };
-      if (event.type === 'mesh.telemetry') {
+      if (event.type === HUB_EVENT.MESH_POSITION && pos) node.position = { ...pos, time };
+      if (event.type === HUB_EVENT.MESH_TELEMETRY) {
         const level = body.batteryLevel ?? body.battery;
         if (typeof level === 'number') node.battery = level;
       }

@@ -1,8 +1,8 @@
-// User passwords at rest: scrypt (the shared PHC-string hash from mesh-protocol). A login for an
+// User passwords at rest: scrypt (the shared PHC-string hash from @unibos/credentials). A login for an
 // unknown email verifies against a decoy hash, so it costs the same time as a wrong password and
 // does not reveal which emails have accounts.
 
-import { hashSecret, verifySecret } from '@unibos/mesh-protocol';
+import { hashSecret, verifySecret } from '@unibos/credentials';
 
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 256;

@@ -2,40 +2,11 @@
 // A node's repeated SOS (it resends until a gateway answers) stays one open alert. For an SOS the
 // store also keeps what the node is told back: its request id and the stages with their times.
 
-import type { SosStage } from '@unibos/mesh-protocol';
+import type { AlertStage, AlertState, HubAlert } from '@unibos/mesh-protocol';
 import type { HubDb } from '../storage/hub-db.ts';
 import { FilteredQuery } from '../storage/filtered-query.ts';
 
-export type AlertState = 'open' | 'acknowledged' | 'resolved';
-
-export interface HubAlert {
-  id: number;
-  nodeId: string;
-  level: string;
-  text: string;
-  position: { latitude: number; longitude: number } | null;
-  state: AlertState;
-  raisedAt: string;
-  lastHeardAt: string;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  resolvedAt: string | null;
-  resolvedBy: string | null;
-  /** The SOS's request id (what the node's stage answers name); null for other alerts or old rows. */
-  requestId: number | null;
-  /** When the hub stored it (raisedAt is when the gateway heard it). */
-  receivedAt: string | null;
-  acknowledgedNote: string | null;
-  /** The stages so far, oldest first: gateway (heard), hub, acknowledged, resolved. */
-  stages: AlertStage[];
-}
-
-export interface AlertStage {
-  stage: SosStage;
-  at: string;
-  /** Who acknowledged or resolved: a display name or email (what the node is told). */
-  by: string | null;
-}
+export type { AlertStage, AlertState, HubAlert } from '@unibos/mesh-protocol';
 
 interface AlertRow {
   id: number;

@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { digestMatches, tokenDigest } from '../storage/token-digest.ts';
-import type { Logger } from 'pino';
+import type { FastifyBaseLogger } from 'fastify';
 import type { AccountStore, ApiKeyRecord } from '../accounts/account-store.ts';
 import { HubError } from '../hub-error.ts';
 import type { Permission } from './auth-context.ts';
@@ -28,7 +28,7 @@ export class ApiKeys {
   constructor(
     private readonly store: AccountStore,
     private readonly now: () => number,
-    private readonly logger: Logger,
+    private readonly logger: Pick<FastifyBaseLogger, 'warn'>,
   ) {
     this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
     this.timer.unref();

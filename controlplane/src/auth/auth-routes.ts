@@ -1,10 +1,11 @@
 // The setup, session, org, member and API-key routes of docs/api.md. Every membership and key
 // route acts on the caller's org only: another org's user or key answers 404 like a missing one.
 
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { RouteDeps } from '../app.ts';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { HubError, notFound } from '../hub-error.ts';
 import { type AuthContext, type Permission, type Role } from './auth-context.ts';
+import type { AuthServices } from './auth-services.ts';
+import type { Guard } from './guard.ts';
 import { LoginThrottledError } from './login-throttle.ts';
 import {
   addMemberBody,
@@ -29,8 +30,12 @@ import {
 const LIMITED = { rateLimit: { max: 10, timeWindow: '1 minute', keyGenerator: (request: FastifyRequest) => request.ip } };
 const BEARER = [{ bearer: [] }];
 
-export async function authRoutes(app: FastifyInstance, { services, guard }: RouteDeps): Promise<void> {
-  const auth = services.auth;
+export interface AuthRoutesOptions {
+  auth: AuthServices;
+  guard: Guard;
+}
+
+export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, guard }) => {
   const accounts = auth.accounts;
   app.setSchemaErrorFormatter((errors, dataVar) => schemaErrorMessage(errors, dataVar));
 
@@ -177,4 +182,4 @@ export async function authRoutes(app: FastifyInstance, { services, guard }: Rout
     if (!(await accounts.store.deleteApiKey(caller(request).orgId, request.params.id))) throw notFound('API key');
     return reply.status(204).send();
   });
-}
+};

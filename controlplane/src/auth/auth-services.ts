@@ -2,8 +2,7 @@
 // API key, with the role re-read from the store on every request), logins, refresh-token
 // rotation, the first-admin setup, and the org/member/API-key operations behind the routes.
 
-import type { FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { AccountStore } from '../accounts/account-store.ts';
 import { Accounts, type NewOwnerInput, type OrgView, type UserView } from '../accounts/accounts.ts';
 import { openLowdbAccountStore } from '../accounts/lowdb-account-store.ts';
@@ -68,7 +67,7 @@ export interface AuthServices {
 export interface AuthServicesOptions {
   db: HubDb;
   config: HubConfig;
-  logger: Logger;
+  logger: FastifyBaseLogger;
   now?: () => number;
   /** Another accounts repository (default: lowdb at <dataDir>/accounts.json). */
   store?: AccountStore;

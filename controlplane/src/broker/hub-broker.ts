@@ -10,8 +10,8 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type AuthErrorCode, type Client, type PublishPacket, type Subscription } from 'aedes';
-import type { Logger } from 'pino';
-import { ConnectionGate, HUB_UPLINK_LIMITS, MqttFrameScanner } from '@unibos/mesh-protocol';
+import type { FastifyBaseLogger } from 'fastify';
+import { ConnectionGate, HUB_UPLINK_LIMITS, MqttFrameScanner, TOPIC_ROOT, topics, type GatewayLeaf } from '@unibos/mesh-protocol';
 import type { DeviceCredentials } from '../fleet/device-credentials.ts';
 import { HubError } from '../hub-error.ts';
 
@@ -19,7 +19,7 @@ export interface HubBrokerOptions {
   host: string;
   port: number;
   credentials: DeviceCredentials;
-  logger: Logger;
+  logger: FastifyBaseLogger;
   /**
    * Called for every authorized publish, synchronously, before the PUBACK. Bad input is the
    * callee's to count and drop; a throw means the hub could not store it: no PUBACK goes out and
@@ -68,6 +68,10 @@ export interface HubBrokerStats {
 }
 
 const GATEWAY_ID = /^[0-9a-f]{8}$/;
+/** What a gateway may publish under its own gw/{id}/ (tx is the hub's to publish). */
+const GATEWAY_PUBLISHES: readonly GatewayLeaf[] = ['status', 'rx', 'txstatus'];
+/** Every mesh topic starts with this (the topic module names roots for sensors only). */
+const MESH_ROOT = `${TOPIC_ROOT}/mesh/`;
 
 class Refusal extends Error {}
 
@@ -119,7 +123,7 @@ export class HubBroker extends EventEmitter<HubBrokerEvents> {
   /** A downlink for org `orgId`'s gateway (QoS 1; aedes keeps it for the gateway's persistent session). */
   publishTx(orgId: string, gatewayId: string, payload: Buffer): void {
     if (!this.isConnected(orgId, gatewayId)) return;
-    this.aedes.publish({ cmd: 'publish', topic: `unibos/v1/gw/${gatewayId}/tx`, payload, qos: 1, retain: false, dup: false }, (err) => {
+    this.aedes.publish({ cmd: 'publish', topic: topics.gateway(gatewayId, 'tx'), payload, qos: 1, retain: false, dup: false }, (err) => {
       if (err) this.o.logger.error({ err, gatewayId }, 'could not publish a downlink');
     });
   }
@@ -248,8 +252,9 @@ export class HubBroker extends EventEmitter<HubBrokerEvents> {
     const gw = client ? this.gateways.get(client) : undefined;
     if (!gw) return this.deny(null, packet.topic, 'not a gateway');
     const t = packet.topic;
-    const own = `unibos/v1/gw/${gw.id}/`;
-    const allowed = t.startsWith(own) ? ['status', 'rx', 'txstatus'].includes(t.slice(own.length)) : t.startsWith('unibos/v1/mesh/') || t.startsWith('unibos/v1/sensor/');
+    // By prefix, not by parse: a malformed mesh or sensor topic is let in and counted as a drop by
+    // ingest (acknowledged, so the gateway moves on) instead of being refused (resent forever).
+    const allowed = GATEWAY_PUBLISHES.some((leaf) => t === topics.gateway(gw.id, leaf)) || t.startsWith(MESH_ROOT) || t.startsWith(topics.sensorRoot);
     if (!allowed) return this.deny(gw.id, t, 'topic outside the gateway\u2019s own');
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     if (payload.length > maxPayload) return this.deny(gw.id, t, 'payload too large');
@@ -268,7 +273,7 @@ export class HubBroker extends EventEmitter<HubBrokerEvents> {
 
   private authorizeSubscribe(client: Client | null, sub: Subscription): [Error | null, Subscription | null] {
     const gw = client ? this.gateways.get(client) : undefined;
-    if (gw && sub.topic === `unibos/v1/gw/${gw.id}/tx`) return [null, sub];
+    if (gw && sub.topic === topics.gateway(gw.id, 'tx')) return [null, sub];
     this.deny(gw?.id ?? null, sub.topic, 'gateways subscribe only to their own tx topic');
     // A null subscription is a SUBACK failure (0x80) for this filter; the connection stays up.
     return [null, null];

@@ -3,6 +3,7 @@
 // after its last id, so nothing is missed between the replay and the live stream.
 
 import { EventEmitter } from 'node:events';
+import { HUB_EVENT_TOPIC, type HubEventType } from '@unibos/mesh-protocol';
 import type { HubDb } from '../storage/hub-db.ts';
 import { EVENT_TOPICS, type EventSink, type EventTopic, type HubEvent, type NewHubEvent } from './hub-event.ts';
 
@@ -52,16 +53,17 @@ export class EventLog implements EventSink {
     };
   }
 
-  append(event: NewHubEvent): HubEvent {
+  append<T extends HubEventType>(event: NewHubEvent<T>): HubEvent<T> {
     const ts = event.ts ?? this.now();
-    const info = this.stmt.insert.run(event.orgId, event.topic, event.type, ts, JSON.stringify(event.data));
-    const stored: HubEvent = { id: Number(info.lastInsertRowid), orgId: event.orgId, topic: event.topic, type: event.type, ts, data: event.data };
+    const topic = HUB_EVENT_TOPIC[event.type];
+    const info = this.stmt.insert.run(event.orgId, topic, event.type, ts, JSON.stringify(event.data));
+    const stored = { id: Number(info.lastInsertRowid), orgId: event.orgId, topic, type: event.type, ts, data: event.data } as HubEvent<T>;
     if (++this.appendsSincePrune >= 10_000) {
       this.appendsSincePrune = 0;
       this.stmt.prune.run(this.maxEvents);
     }
-    if (this.held) this.held.push(stored);
-    else this.emitter.emit('event', stored);
+    if (this.held) this.held.push(stored as HubEvent);
+    else this.emitter.emit('event', stored as HubEvent);
     return stored;
   }
 
@@ -107,5 +109,6 @@ export class EventLog implements EventSink {
 
 function fromRow(row: EventRow): HubEvent {
   const topic = (EVENT_TOPICS as readonly string[]).includes(row.topic) ? (row.topic as EventTopic) : 'nodes';
-  return { id: row.id, orgId: row.org_id, topic, type: row.type, ts: row.ts, data: JSON.parse(row.data) as Record<string, unknown> };
+  // Rows are written by append() only, so their type is one of the union's (data as it was then).
+  return { id: row.id, orgId: row.org_id, topic, type: row.type, ts: row.ts, data: JSON.parse(row.data) } as HubEvent;
 }

@@ -1,23 +1,33 @@
 // The hub's event: one row of the org's event log, pushed live over /ws and replayed from its id.
+// Its type and data come from the shared union in @unibos/mesh-protocol (hub/hub-events.ts); the
+// stream topic is not chosen by whoever raises it but read from HUB_EVENT_TOPIC.
 
-export const EVENT_TOPICS = ['nodes', 'mesh', 'sensors', 'alerts', 'messages'] as const;
-export type EventTopic = (typeof EVENT_TOPICS)[number];
+import type { EventTopic, HubEventPayloads, HubEventType } from '@unibos/mesh-protocol';
 
-export interface HubEvent {
-  /** Monotonically increasing across the whole hub (SQLite rowid): a client resumes after it. */
-  id: number;
+export { EVENT_TOPICS, type EventTopic } from '@unibos/mesh-protocol';
+
+export type HubEvent<T extends HubEventType = HubEventType> = {
+  [K in T]: {
+    /** Monotonically increasing across the whole hub (SQLite rowid): a client resumes after it. */
+    id: number;
+    orgId: string;
+    topic: EventTopic;
+    type: K;
+    /** Epoch milliseconds. */
+    ts: number;
+    data: HubEventPayloads[K];
+  };
+}[T];
+
+/** What a feature raises: the topic follows from the type. */
+export interface NewHubEvent<T extends HubEventType> {
   orgId: string;
-  topic: EventTopic;
-  /** What happened, e.g. node.online, node.offline, mesh.text, sensor.reading, alert.raised, message.status. */
-  type: string;
-  /** Epoch milliseconds. */
-  ts: number;
-  data: Record<string, unknown>;
+  type: T;
+  data: HubEventPayloads[T];
+  ts?: number;
 }
 
-export type NewHubEvent = Omit<HubEvent, 'id' | 'ts'> & { ts?: number };
-
-/** Where services write events. append() is durable (committed) before it returns, then fans out live. */
+/** Where features write events. append() is durable (committed) before it returns, then fans out live. */
 export interface EventSink {
-  append(event: NewHubEvent): HubEvent;
+  append<T extends HubEventType>(event: NewHubEvent<T>): HubEvent<T>;
 }

@@ -1,19 +1,29 @@
 // Fleet routes: claim tokens and device claims, node heartbeats, and the node registry.
 
-import type { FastifyInstance } from 'fastify';
-import type { RouteDeps } from '../app.ts';
+import type { FastifyPluginAsync } from 'fastify';
+import { nodeIdHex, parseNodeId, type ClaimProof } from '@unibos/mesh-protocol';
 import { nodeSchema, page, pageQuery, errorResponses } from '../api/schemas.ts';
+import { NODE_ID_PARAM, nodeIdParam } from '../api/node-id-param.ts';
+import type { Guard } from '../auth/guard.ts';
+import type { GatewayLink } from '../broker/gateway-link.ts';
+import type { HubConfig } from '../hub-config.ts';
 import { HubError, notFound } from '../hub-error.ts';
-import { NODE_ID_PARAM, normalizeNodeId } from './node-id.ts';
-import type { ClaimProof } from '@unibos/mesh-protocol';
-import type { ClaimRefusal } from './device-credentials.ts';
+import type { ClaimRefusal, DeviceCredentials } from './device-credentials.ts';
+import type { Fleet } from './fleet.ts';
 
 const claimLimit = { rateLimit: { max: 20, timeWindow: '1 minute' } };
 const idParams = { type: 'object', required: ['id'], properties: { id: NODE_ID_PARAM } } as const;
 
-export async function fleetRoutes(app: FastifyInstance, { services, guard }: RouteDeps): Promise<void> {
-  const { fleet, credentials, ingest } = services.core;
-  const now = services.now;
+export interface FleetRoutesOptions {
+  fleet: Fleet;
+  gateways: GatewayLink;
+  guard: Guard;
+  config: Pick<HubConfig, 'mqttHost' | 'mqttPort' | 'mqttPublicUrl'>;
+  now: () => number;
+}
+
+export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (app, { fleet: feature, gateways, guard, config, now }) => {
+  const { store: fleet, credentials } = feature;
   const security = [{ bearer: [] }];
 
   app.post<{ Body: { kind: 'gateway' | 'node'; name?: string; ttlS?: number } }>('/api/v1/claim-tokens', {
@@ -73,8 +83,8 @@ export async function fleetRoutes(app: FastifyInstance, { services, guard }: Rou
       },
     },
   }, async (req, reply) => {
-    const id = normalizeNodeId(req.body.deviceId);
-    const hex = id.slice(1);
+    const id = nodeIdParam(req.body.deviceId);
+    const hex = nodeIdHex(parseNodeId(id)!);
     const claimed = credentials.claim(req.body.token, hex, req.body.proof, now());
     if ('refused' in claimed) {
       req.log.warn({ deviceId: id, reason: claimed.refused }, 'device claim refused');
@@ -86,11 +96,11 @@ export async function fleetRoutes(app: FastifyInstance, { services, guard }: Rou
     const name = req.body.name ?? claimed.name;
     if (name) fleet.rename(orgId, id, name);
     if (req.body.capabilities) fleet.setCapabilities(orgId, id, req.body.capabilities);
-    ingest.nodeEvent(orgId, id, 'node.claimed');
+    feature.announce(orgId, id, 'node.claimed');
     if (kind === 'gateway') {
       // A claim again replaces the secret: a session on the old one ends.
-      services.disconnectGateway(orgId, hex);
-      const url = services.config.mqttPublicUrl ?? `mqtt://${brokerHost(services.config.mqttHost, req.hostname)}:${services.brokerPort()}`;
+      gateways.disconnect(orgId, id);
+      const url = config.mqttPublicUrl ?? `mqtt://${brokerHost(config.mqttHost, req.hostname)}:${gateways.port ?? config.mqttPort}`;
       return reply.status(201).send({ deviceId: id, kind, mqtt: { url, username: hex, password: secret } });
     }
     return reply.status(201).send({ deviceId: id, kind, deviceToken: `ubd_${hex}_${secret}` });
@@ -121,11 +131,11 @@ export async function fleetRoutes(app: FastifyInstance, { services, guard }: Rou
     },
   }, async (req, reply) => {
     const device = deviceFromToken(req.headers.authorization, credentials);
-    const id = `!${device.id}`;
+    const id = nodeIdParam(device.id);
     const b = req.body ?? {};
     // The body is already validated against the schema: its fields go in as they are.
     const { cameOnline } = fleet.heartbeat({ orgId: device.orgId, nodeId: id, kind: device.kind, timeMs: now(), battery: b.battery, voltage: b.voltage, position: b.position, capabilities: b.capabilities });
-    if (cameOnline) ingest.nodeEvent(device.orgId, id, 'node.online');
+    if (cameOnline) feature.announce(device.orgId, id, 'node.online');
     return reply.status(204).send();
   });
 
@@ -148,7 +158,7 @@ export async function fleetRoutes(app: FastifyInstance, { services, guard }: Rou
     preHandler: guard('read'),
     schema: { tags: ['fleet'], summary: 'One node', security, params: idParams, response: { 200: nodeSchema, ...errorResponses } },
   }, async (req) => {
-    const node = fleet.get(req.auth!.orgId, normalizeNodeId(req.params.id));
+    const node = fleet.get(req.auth!.orgId, nodeIdParam(req.params.id));
     if (!node) throw notFound('node');
     return node;
   });
@@ -165,10 +175,10 @@ export async function fleetRoutes(app: FastifyInstance, { services, guard }: Rou
     },
   }, async (req) => {
     const orgId = req.auth!.orgId;
-    const id = normalizeNodeId(req.params.id);
+    const id = nodeIdParam(req.params.id);
     if (!fleet.get(orgId, id)) throw notFound('node');
     fleet.rename(orgId, id, req.body.name);
-    ingest.nodeEvent(orgId, id, 'node.updated');
+    feature.announce(orgId, id, 'node.updated');
     return fleet.get(orgId, id);
   });
 
@@ -177,13 +187,13 @@ export async function fleetRoutes(app: FastifyInstance, { services, guard }: Rou
     schema: { tags: ['fleet'], summary: 'Remove a node and revoke its credentials', security, params: idParams, response: { 204: { type: 'null' }, ...errorResponses } },
   }, async (req, reply) => {
     const orgId = req.auth!.orgId;
-    const id = normalizeNodeId(req.params.id);
+    const id = nodeIdParam(req.params.id);
     if (!fleet.remove(orgId, id)) throw notFound('node');
-    credentials.revoke(orgId, id.slice(1));
-    services.disconnectGateway(orgId, id.slice(1));
+    credentials.revoke(orgId, nodeIdHex(parseNodeId(id)!));
+    gateways.disconnect(orgId, id);
     return reply.status(204).send();
   });
-}
+};
 
 const capabilitiesSchema = {
   type: 'object',
@@ -218,7 +228,7 @@ function brokerHost(bound: string, requestHost: string): string {
   return requestHost.replace(/:\d+$/, '');
 }
 
-function deviceFromToken(header: string | undefined, credentials: RouteDeps['services']['core']['credentials']) {
+function deviceFromToken(header: string | undefined, credentials: DeviceCredentials) {
   const m = header ? /^Bearer ubd_([0-9a-f]{8})_([A-Za-z0-9_-]{20,100})$/.exec(header) : null;
   if (!m) throw new HubError('E_AUTH_REQUIRED', 'send Authorization: Bearer <deviceToken> (from the device claim)');
   const device = credentials.verify(m[1]!, m[2]!);

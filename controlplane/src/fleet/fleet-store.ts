@@ -4,48 +4,13 @@
 // "heard, unclaimed" (claimed = 0), however many orgs hear it; only the org that claimed it with
 // the device's own keys (see device-credentials.ts) has it as claimed.
 
+import type { DeviceKind, FleetNode, HeardBy, NodePosition } from '@unibos/mesh-protocol';
 import type { HubDb } from '../storage/hub-db.ts';
 import { FilteredQuery } from '../storage/filtered-query.ts';
 
-export type DeviceKind = 'node' | 'gateway';
+export type { DeviceKind, FleetNode, HeardBy, NodePosition } from '@unibos/mesh-protocol';
 
-export interface Capabilities {
-  radio: boolean;
-  gps: boolean;
-  camera: boolean;
-  modules: string[];
-}
-
-export interface NodePosition {
-  latitude: number;
-  longitude: number;
-  altitudeM: number | null;
-  time: string;
-}
-
-export interface HeardBy {
-  gatewayId: string;
-  rssi: number | null;
-  snr: number | null;
-  hops: number | null;
-  lastSeen: string;
-}
-
-export interface FleetNode {
-  id: string;
-  name: string | null;
-  kind: DeviceKind;
-  online: boolean;
-  lastSeen: string | null;
-  battery: number | null;
-  voltage: number | null;
-  snr: number | null;
-  rssi: number | null;
-  position: NodePosition | null;
-  capabilities: Capabilities;
-  heardBy: HeardBy[];
-  claimed: boolean;
-}
+export type Capabilities = FleetNode['capabilities'];
 
 interface NodeRow {
   org_id: string;

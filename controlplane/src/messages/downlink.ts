@@ -3,39 +3,22 @@
 // JSON command on that gateway's tx topic with the message id as `ref`, and follows the message
 // through the gateway's report (`txstatus`: its packet id) to the node's acknowledgement.
 // A message whose gateways are offline stays queued and goes out when one connects.
-// SOS stages (hub, acknowledged, resolved) go back the same way to the node that raised the SOS,
-// answering its request id; the alert store is their queue: a gateway that connects is handed the
-// current stage of every SOS still open (or recently resolved) among the nodes it heard.
+// (SOS stages travel the same way but belong to alerts: alerts/sos-stages.ts.)
 
 import { randomUUID } from 'node:crypto';
-import type { SosStage } from '@unibos/mesh-protocol';
-import type { AlertStore, HubAlert } from '../alerts/alert-store.ts';
+import type { GatewayLink } from '../broker/gateway-link.ts';
 import type { EventSink } from '../events/hub-event.ts';
-import type { FleetStore } from '../fleet/fleet-store.ts';
+import type { Fleet } from '../fleet/fleet.ts';
 import { HubError } from '../hub-error.ts';
 import type { DownlinkMessage, MessageStatus, MessageStore } from './message-store.ts';
 
-export interface GatewayLink {
-  /** Whether the gateway is connected to the hub broker now. */
-  isConnected(orgId: string, gatewayId: string): boolean;
-  /** Publishes with QoS 1 on the gateway's tx topic. */
-  publishTx(orgId: string, gatewayId: string, payload: Buffer): void;
-}
-
 export interface DownlinkOptions {
   store: MessageStore;
-  fleet: FleetStore;
+  fleet: Pick<Fleet, 'store' | 'gatewaysReaching'>;
   events: EventSink;
-  link: GatewayLink;
+  link: Pick<GatewayLink, 'isConnected' | 'publishTx'>;
   now: () => number;
-  /** Only gateways that heard the node this recently are candidates. */
-  heardWithinMs: number;
-  /** Where SOS stages come from when a gateway connects; without it, stages go out only as they happen. */
-  alerts?: Pick<AlertStore, 'recentSos'>;
 }
-
-/** A resolved SOS is still told to its node this long after, for a gateway that was away. */
-const RESOLVED_STAGE_RESEND_MS = 24 * 3600_000;
 
 export type DownlinkBody = { text: string } | { alert: { level: string; text: string; magnitude?: number } };
 
@@ -49,10 +32,10 @@ export class Downlink {
     let gateways: string[];
     if (to === BROADCAST_TARGET) {
       // The org's own connected gateways: a node the mesh calls a gateway is not one of ours for that.
-      gateways = this.o.fleet.list(orgId, { kind: 'gateway', status: 'online', limit: 1000 }).map((g) => g.id).filter((g) => this.o.link.isConnected(orgId, g));
+      gateways = this.o.fleet.store.list(orgId, { kind: 'gateway', status: 'online', limit: 1000 }).map((g) => g.id).filter((g) => this.o.link.isConnected(orgId, g));
     } else {
-      if (!this.o.fleet.get(orgId, to)) throw new HubError('E_NOT_FOUND', `node ${to} not found`);
-      gateways = this.o.fleet.gatewaysHearing(orgId, to, now - this.o.heardWithinMs);
+      if (!this.o.fleet.store.get(orgId, to)) throw new HubError('E_NOT_FOUND', `node ${to} not found`);
+      gateways = this.o.fleet.gatewaysReaching(orgId, to, now);
     }
     if (gateways.length === 0) throw new HubError('E_UNAVAILABLE', to === BROADCAST_TARGET ? 'no gateway of this org is online' : `no gateway has heard ${to} recently; nothing can reach it`);
     const alert = 'alert' in body ? body.alert : null;
@@ -71,37 +54,11 @@ export class Downlink {
     return this.o.store.get(orgId, message.id)!;
   }
 
-  /** A gateway connected: hand it what waited for it. */
+  /** A gateway connected: hand it what waited for it (after alerts have sent their SOS stages). */
   gatewayConnected(orgId: string, gatewayId: string): void {
-    // Stages first: nothing the gateway is handed outranks telling a person how their SOS stands.
-    const since = this.o.now() - this.o.heardWithinMs;
-    for (const a of this.o.alerts?.recentSos(orgId, this.o.now() - RESOLVED_STAGE_RESEND_MS) ?? []) {
-      if (this.o.fleet.gatewaysHearing(orgId, a.nodeId, since).includes(gatewayId)) this.publishStage(orgId, gatewayId, a);
-    }
-    // Then alerts before texts, each kind oldest first: a backlog of texts never delays a warning.
+    // Alerts before texts, each kind oldest first: a backlog of texts never delays a warning.
     const waiting = this.o.store.queued(orgId).filter((m) => m.gateways.includes(gatewayId));
     for (const m of [...waiting.filter((w) => w.kind === 'alert'), ...waiting.filter((w) => w.kind !== 'alert')]) this.dispatch(orgId, m);
-  }
-
-  /**
-   * Tells the node of SOS alert `a` the stage the hub has reached, through the connected gateway
-   * that heard it most recently. Returns that gateway, or null when none can take it now (the
-   * stage then goes when one connects). Repeats are harmless: the node keeps the highest stage.
-   */
-  sosStage(orgId: string, a: HubAlert): string | null {
-    if (a.level !== 'SOS' || a.requestId === null) return null;
-    const gateway = this.o.fleet.gatewaysHearing(orgId, a.nodeId, this.o.now() - this.o.heardWithinMs).find((g) => this.o.link.isConnected(orgId, g));
-    if (!gateway) return null;
-    this.publishStage(orgId, gateway, a);
-    return gateway;
-  }
-
-  private publishStage(orgId: string, gatewayId: string, a: HubAlert): void {
-    const current = a.stages.at(-1);
-    if (a.requestId === null || !current) return;
-    const stage: SosStage = current.stage;
-    const command = { to: a.nodeId, sosStage: { requestId: a.requestId, stage, time: current.at, ...(current.by ? { by: current.by } : {}) } };
-    this.o.link.publishTx(orgId, gatewayId, Buffer.from(JSON.stringify(command)));
   }
 
   /** The gateway's report on a command: queued for the radio (with its packet id) or refused. */
@@ -136,6 +93,6 @@ export class Downlink {
     if (!before || before.status === status || before.status === 'delivered') return;
     this.o.store.setStatus(id, status, this.o.now(), extra);
     const after = this.o.store.get(orgId, id)!;
-    this.o.events.append({ orgId, topic: 'messages', type: 'message.status', data: after as unknown as Record<string, unknown> });
+    this.o.events.append({ orgId, type: 'message.status', data: after });
   }
 }

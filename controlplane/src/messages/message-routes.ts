@@ -1,12 +1,13 @@
 // Downlink routes: a text or alert to one node or to everyone, and the messages' delivery state.
 
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ALERT_LEVELS } from '@unibos/mesh-protocol';
-import type { RouteDeps } from '../app.ts';
 import { errorResponses, errorSchema, messageSchema, page, pageQuery } from '../api/schemas.ts';
+import { NODE_ID_PARAM, nodeIdParam } from '../api/node-id-param.ts';
+import type { Guard } from '../auth/guard.ts';
 import { notFound } from '../hub-error.ts';
-import { NODE_ID_PARAM, normalizeNodeId } from '../fleet/node-id.ts';
-import { BROADCAST_TARGET, type DownlinkBody } from './downlink.ts';
+import { BROADCAST_TARGET, type Downlink, type DownlinkBody } from './downlink.ts';
+import type { MessageStore } from './message-store.ts';
 
 const bodySchema = {
   type: 'object',
@@ -23,16 +24,21 @@ const bodySchema = {
   },
 } as const;
 
-export async function messageRoutes(app: FastifyInstance, { services, guard }: RouteDeps): Promise<void> {
-  const { downlink, messages } = services.core;
+export interface MessageRoutesOptions {
+  downlink: Downlink;
+  messages: MessageStore;
+  guard: Guard;
+}
+
+export const messageRoutes: FastifyPluginAsync<MessageRoutesOptions> = async (app, { downlink, messages, guard }) => {
   const security = [{ bearer: [] }];
-  const who = (auth: NonNullable<import('fastify').FastifyRequest['auth']>): string => (auth.kind === 'apiKey' ? `apiKey:${auth.apiKeyId}` : `user:${auth.userId}`);
+  const who = (auth: NonNullable<FastifyRequest['auth']>): string => (auth.kind === 'apiKey' ? `apiKey:${auth.apiKeyId}` : `user:${auth.userId}`);
   const sendResponse = { 202: messageSchema, 503: errorSchema, ...errorResponses };
 
   app.post<{ Params: { id: string }; Body: DownlinkBody }>('/api/v1/nodes/:id/messages', {
     preHandler: guard('send'),
     schema: { tags: ['messages'], summary: 'Send a text or alert to one node through the gateway that heard it last', security, params: { type: 'object', required: ['id'], properties: { id: NODE_ID_PARAM } }, body: bodySchema, response: sendResponse },
-  }, async (req, reply) => reply.status(202).send(downlink.send(req.auth!.orgId, normalizeNodeId(req.params.id), req.body, who(req.auth!))));
+  }, async (req, reply) => reply.status(202).send(downlink.send(req.auth!.orgId, nodeIdParam(req.params.id), req.body, who(req.auth!))));
 
   app.post<{ Body: DownlinkBody }>('/api/v1/messages', {
     preHandler: guard('send'),
@@ -44,7 +50,7 @@ export async function messageRoutes(app: FastifyInstance, { services, guard }: R
     schema: { tags: ['messages'], summary: 'Sent messages, newest first', security, querystring: { type: 'object', additionalProperties: false, properties: { node: { type: 'string', pattern: '^(!?[0-9a-fA-F]{8}|broadcast)$' }, ...pageQuery } }, response: { 200: page(messageSchema), ...errorResponses } },
   }, async (req) => {
     const q = req.query;
-    const to = q.node === undefined ? undefined : q.node === BROADCAST_TARGET ? BROADCAST_TARGET : normalizeNodeId(q.node);
+    const to = q.node === undefined ? undefined : q.node === BROADCAST_TARGET ? BROADCAST_TARGET : nodeIdParam(q.node);
     const items = messages.list(req.auth!.orgId, { limit: q.limit, ...(to ? { to } : {}), ...(q.cursor ? { before: q.cursor } : {}) });
     return { items, nextCursor: items.length === q.limit ? items[items.length - 1]!.id : null };
   });
@@ -57,4 +63,4 @@ export async function messageRoutes(app: FastifyInstance, { services, guard }: R
     if (!m) throw notFound('message');
     return m;
   });
-}
+};

@@ -2,26 +2,11 @@
 //   queued (stored, no gateway has taken it yet) -> sent (a gateway queued it for the radio)
 //   -> delivered (the node acknowledged it; for a broadcast: the mesh relayed it) | failed.
 
+import type { DownlinkMessage, MessageStatus } from '@unibos/mesh-protocol';
 import type { HubDb } from '../storage/hub-db.ts';
 import { FilteredQuery } from '../storage/filtered-query.ts';
 
-export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'failed';
-
-export interface DownlinkMessage {
-  id: string;
-  to: string;
-  kind: 'text' | 'alert';
-  text: string;
-  level: string | null;
-  magnitude: number | null;
-  status: MessageStatus;
-  gateways: string[];
-  packetId: number | null;
-  createdAt: string;
-  updatedAt: string;
-  createdBy: string;
-  error: string | null;
-}
+export type { DownlinkMessage, MessageStatus } from '@unibos/mesh-protocol';
 
 interface MessageRow {
   id: string;

@@ -1,18 +1,26 @@
 // The hub's own Prometheus metrics, read when scraped: fleet, ingest, broker, event log.
 
 import { Gauge, type Registry } from 'prom-client';
-import type { HubServices } from '../app.ts';
-import type { HubBroker } from '../broker/hub-broker.ts';
-import { INGEST_DROP_REASONS } from '../ingest/hub-ingest.ts';
+import type { GatewayLink } from '../broker/gateway-link.ts';
+import type { EventLog } from '../events/event-log.ts';
 import { CLAIM_REFUSALS } from '../fleet/device-credentials.ts';
+import type { Fleet } from '../fleet/fleet.ts';
+import { INGEST_DROP_REASONS, type IngestStats } from '../ingest/ingest-dispatcher.ts';
 
-export function registerHubMetrics(registry: Registry, services: HubServices, broker: () => HubBroker | null): void {
+export interface HubMetricSources {
+  fleet: Pick<Fleet, 'store' | 'credentials'>;
+  ingest: { stats: IngestStats };
+  gateways: Pick<GatewayLink, 'stats'>;
+  events: Pick<EventLog, 'lastId'>;
+}
+
+export function registerHubMetrics(registry: Registry, { fleet, ingest: { stats: ingest }, gateways, events }: HubMetricSources): void {
   const gauge = (name: string, help: string, collect: (g: Gauge) => void, labelNames: string[] = []): void => {
     registry.registerMetric(new Gauge({ name, help, labelNames, registers: [], collect() { collect(this); } }));
   };
-  const ingest = services.core.ingest.stats;
+  const broker = () => gateways.stats;
   gauge('unibos_hub_nodes', 'Nodes and gateways known, by state', (g) => {
-    const c = services.core.fleet.counts();
+    const c = fleet.store.counts();
     g.set({ state: 'online' }, c.online);
     g.set({ state: 'offline' }, c.total - c.online);
   }, ['state']);
@@ -21,17 +29,17 @@ export function registerHubMetrics(registry: Registry, services: HubServices, br
   gauge('unibos_hub_ingest_dropped_total', 'Gateway messages dropped, by reason', (g) => {
     for (const r of INGEST_DROP_REASONS) g.set({ reason: r }, ingest.drops[r]);
   }, ['reason']);
-  gauge('unibos_hub_gateways_connected', 'Gateways connected to the hub broker', (g) => g.set(broker()?.stats.connected ?? 0));
-  gauge('unibos_hub_broker_auth_failures_total', 'Refused hub broker connections', (g) => g.set(broker()?.stats.authFailures ?? 0));
-  gauge('unibos_hub_broker_denied_total', 'Publishes and subscriptions the hub broker denied', (g) => g.set(broker()?.stats.denied ?? 0));
-  gauge('unibos_hub_broker_store_failures_total', 'Gateway publishes not acknowledged because storing them failed', (g) => g.set(broker()?.stats.storeFailures ?? 0));
-  gauge('unibos_hub_broker_oversized_total', 'Hub broker connections cut because a packet (a CONNECT included) declared more bytes than allowed', (g) => g.set(broker()?.stats.oversized ?? 0));
-  gauge('unibos_hub_broker_malformed_total', 'Hub broker connections cut because the stream was not MQTT', (g) => g.set(broker()?.stats.malformed ?? 0));
-  gauge('unibos_hub_broker_connections_shed_total', 'Hub broker sockets dropped by the connection limits (oldest unauthenticated, or past the total)', (g) => g.set(broker()?.stats.shed ?? 0));
+  gauge('unibos_hub_gateways_connected', 'Gateways connected to the hub broker', (g) => g.set(broker()?.connected ?? 0));
+  gauge('unibos_hub_broker_auth_failures_total', 'Refused hub broker connections', (g) => g.set(broker()?.authFailures ?? 0));
+  gauge('unibos_hub_broker_denied_total', 'Publishes and subscriptions the hub broker denied', (g) => g.set(broker()?.denied ?? 0));
+  gauge('unibos_hub_broker_store_failures_total', 'Gateway publishes not acknowledged because storing them failed', (g) => g.set(broker()?.storeFailures ?? 0));
+  gauge('unibos_hub_broker_oversized_total', 'Hub broker connections cut because a packet (a CONNECT included) declared more bytes than allowed', (g) => g.set(broker()?.oversized ?? 0));
+  gauge('unibos_hub_broker_malformed_total', 'Hub broker connections cut because the stream was not MQTT', (g) => g.set(broker()?.malformed ?? 0));
+  gauge('unibos_hub_broker_connections_shed_total', 'Hub broker sockets dropped by the connection limits (oldest unauthenticated, or past the total)', (g) => g.set(broker()?.shed ?? 0));
   gauge('unibos_hub_device_claims_total', 'Device claims, by outcome (accepted, or the reason it was refused)', (g) => {
-    const c = services.core.credentials.claimStats;
+    const c = fleet.credentials.claimStats;
     g.set({ outcome: 'accepted' }, c.accepted);
     for (const r of CLAIM_REFUSALS) g.set({ outcome: r }, c.refused[r]);
   }, ['outcome']);
-  gauge('unibos_hub_last_event_id', 'Newest event id', (g) => g.set(services.events.lastId()));
+  gauge('unibos_hub_last_event_id', 'Newest event id', (g) => g.set(events.lastId()));
 }

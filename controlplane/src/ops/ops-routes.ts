@@ -2,14 +2,23 @@
 // answers), /ready (it can serve: database and hub broker up), /health (both, as JSON, with
 // details), /metrics (Prometheus).
 
-import type { FastifyInstance } from 'fastify';
-import type { RouteDeps } from '../app.ts';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { HubDb } from '../storage/hub-db.ts';
 
-export async function opsRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
+export interface OpsRoutesOptions {
+  db: HubDb;
+  metrics: Registry;
+  /** Whether the hub broker is listening. */
+  brokerUp: () => boolean;
+  lastEventId: () => number;
+}
+
+export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, o) => {
   const started = Date.now();
   const dbOk = (): boolean => {
     try {
-      services.db.prepare('SELECT 1').get();
+      o.db.prepare('SELECT 1').get();
       return true;
     } catch {
       return false;
@@ -18,14 +27,14 @@ export async function opsRoutes(app: FastifyInstance, { services }: RouteDeps): 
   const hide = { schema: { hide: true } };
   app.get('/alive', hide, async () => ({ status: 'alive' }));
   app.get('/ready', hide, async (_req, reply) => {
-    const ready = dbOk() && services.ready();
+    const ready = dbOk() && o.brokerUp();
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
   });
   app.get('/health', hide, async (_req, reply) => {
     const db = dbOk();
-    const broker = services.ready();
+    const broker = o.brokerUp();
     const ok = db && broker;
-    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', uptimeS: Math.round((Date.now() - started) / 1000), database: db ? 'ok' : 'failing', broker: broker ? 'ok' : 'down', lastEventId: services.events.lastId() });
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', uptimeS: Math.round((Date.now() - started) / 1000), database: db ? 'ok' : 'failing', broker: broker ? 'ok' : 'down', lastEventId: o.lastEventId() });
   });
-  app.get('/metrics', hide, async (_req, reply) => reply.type(services.metrics.contentType).send(await services.metrics.metrics()));
-}
+  app.get('/metrics', hide, async (_req, reply) => reply.type(o.metrics.contentType).send(await o.metrics.metrics()));
+};

@@ -2,26 +2,11 @@
 // (org, sender, packet id) with one reception row per gateway (RSSI, SNR, hops), as a LoRaWAN
 // network server keeps one uplink with its gateways' metadata.
 
+import type { MeshRecord, Reception } from '@unibos/mesh-protocol';
 import type { HubDb } from '../storage/hub-db.ts';
 import { FilteredQuery } from '../storage/filtered-query.ts';
 
-export interface Reception {
-  gatewayId: string;
-  rssi: number | null;
-  snr: number | null;
-  hops: number | null;
-  time: string;
-}
-
-export interface MeshRecord {
-  id: number;
-  nodeId: string;
-  kind: string;
-  packetId: number;
-  time: string;
-  data: Record<string, unknown>;
-  receptions: Reception[];
-}
+export type { MeshRecord, Reception } from '@unibos/mesh-protocol';
 
 export interface RecordQuery {
   nodeId?: string;

@@ -1,4 +1,4 @@
-// Sensor readings forwarded by gateways (unibos/v1/sensor/{sensorId}/{metric}), per org.
+// Sensor readings forwarded by gateways (topics.sensor(sensorId, metric) in mesh-protocol), per org.
 
 import type { HubDb } from '../storage/hub-db.ts';
 import { FilteredQuery } from '../storage/filtered-query.ts';

@@ -6,8 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
-import type { RouteDeps } from '../app.ts';
+import type { FastifyPluginAsync } from 'fastify';
 
 export const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 
@@ -22,8 +21,8 @@ export interface UiConfig {
   mapTileUrl: string | null;
 }
 
-export async function uiRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
-  const uiConfig: UiConfig = { mapTileUrl: services.config.mapTileUrl };
+export const uiRoutes: FastifyPluginAsync<UiConfig> = async (app, { mapTileUrl }) => {
+  const uiConfig: UiConfig = { mapTileUrl };
   app.get(
     '/api/v1/ui-config',
     {
@@ -39,4 +38,4 @@ export async function uiRoutes(app: FastifyInstance, { services }: RouteDeps): P
   // The app shell revalidates on every load (ETag), so a hub upgrade reaches open browsers.
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: ['index.html'], cacheControl: true, maxAge: 0, schemaHide: true });
   await app.register(fastifyStatic, { root: leafletDistDir(), prefix: '/vendor/leaflet/', decorateReply: false, maxAge: '1d', schemaHide: true });
-}
+};

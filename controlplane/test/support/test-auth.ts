@@ -19,7 +19,7 @@ export const TEST_PASSWORD = 'correct horse battery staple';
 
 /** The owner of a new org. On a hub without users this is the first admin (through the setup link flow). */
 export async function createAdminSession(hub: TestHub, options: { orgName?: string } = {}): Promise<TestSession> {
-  const auth = hub.services.auth;
+  const auth = hub.app.auth;
   const email = `owner-${randomUUID().slice(0, 8)}@example.test`;
   const setupToken = auth.setupToken();
   if (setupToken) {
@@ -47,7 +47,7 @@ export async function createOrgUser(hub: TestHub, session: TestSession, role: Ro
   });
   if (res.status !== 201) throw new Error(`adding a ${role} failed: ${res.status} ${await res.text()}`);
   const { userId } = (await res.json()) as { userId: string };
-  const s = hub.services.auth.issueSession(userId, session.orgId);
+  const s = hub.app.auth.issueSession(userId, session.orgId);
   return { accessToken: s.accessToken, refreshToken: s.refreshToken, orgId: session.orgId, userId, email, password: TEST_PASSWORD };
 }
 

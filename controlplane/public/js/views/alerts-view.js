@@ -7,6 +7,7 @@ import { ApiError } from '../api-client.js';
 import { h, replace } from '../dom.js';
 import { coordinates, dateTime, relativeTime } from '../format.js';
 import { positionOf } from '../fleet-store.js';
+import { HUB_EVENT, HUB_EVENT_TOPIC } from '../hub-events.js';
 
 /**
  * @typedef {{ id: number | string, nodeId: string, nodeName?: string | null, level: string, text: string, position?: unknown,
@@ -168,14 +169,14 @@ export function createAlertsView(ctx) {
   /** @param {Event} e */
   const onEvent = (e) => {
     const event = /** @type {CustomEvent<import('../event-stream.js').HubEvent>} */ (e).detail;
-    if (!event.type.startsWith('alert.')) return;
+    if (HUB_EVENT_TOPIC[event.type] !== 'alerts') return;
     const d = event.data ?? {};
     if (!hasId(d)) {
       void load();
       return;
     }
-    const state = event.type === 'alert.raised' ? 'open' : event.type === 'alert.acknowledged' ? 'acknowledged' : event.type === 'alert.resolved' ? 'resolved' : d.state;
-    upsert({ ...d, state: d.state ?? state }, event.type === 'alert.raised' && !alerts.has(String(d.id)));
+    const state = event.type === HUB_EVENT.ALERT_RAISED ? 'open' : event.type === HUB_EVENT.ALERT_ACKNOWLEDGED ? 'acknowledged' : event.type === HUB_EVENT.ALERT_RESOLVED ? 'resolved' : d.state;
+    upsert({ ...d, state: d.state ?? state }, event.type === HUB_EVENT.ALERT_RAISED && !alerts.has(String(d.id)));
   };
   stream.addEventListener('event', onEvent);
   filter.addEventListener('change', () => void load());

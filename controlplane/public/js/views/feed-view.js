@@ -5,6 +5,7 @@
 import { h, replace } from '../dom.js';
 import { battery, clockTime, coordinates, dateTime, number } from '../format.js';
 import { positionOf } from '../fleet-store.js';
+import { HUB_EVENT } from '../hub-events.js';
 
 const MAX_ENTRIES = 300;
 
@@ -130,13 +131,13 @@ export function describe(event, fleet) {
   const who = typeof d.nodeName === 'string' && d.nodeName ? d.nodeName : typeof d.name === 'string' && d.name && event.topic === 'nodes' ? d.name : nodeId ? fleet.label(nodeId) : '';
   const body = d.data ?? {};
   switch (event.type) {
-    case 'mesh.text':
+    case HUB_EVENT.MESH_TEXT:
       return { kind: 'Text', who, what: `“${String(body.text ?? d.text ?? '')}”${hops(d)}` };
-    case 'mesh.position': {
+    case HUB_EVENT.MESH_POSITION: {
       const p = positionOf(body);
       return { kind: 'Position', who, what: p ? `${coordinates(p.latitude, p.longitude)}${typeof p.altitudeM === 'number' ? `, ${Math.round(p.altitudeM)} m` : ''}` : 'position without a fix' };
     }
-    case 'mesh.telemetry': {
+    case HUB_EVENT.MESH_TELEMETRY: {
       const parts = [];
       const level = body.batteryLevel ?? body.battery;
       if (typeof level === 'number') parts.push(`battery ${battery(level)}`);
@@ -144,37 +145,37 @@ export function describe(event, fleet) {
       if (typeof body.channelUtilization === 'number') parts.push(`channel ${number(body.channelUtilization)} %`);
       return { kind: 'Telemetry', who, what: parts.join(', ') || 'telemetry' };
     }
-    case 'mesh.alert':
+    case HUB_EVENT.MESH_ALERT:
       return { kind: `Alert ${String(body.level ?? '')}`.trim(), who, what: String(body.text ?? ''), tone: 'alert' };
-    case 'mesh.info':
+    case HUB_EVENT.MESH_INFO:
       return { kind: 'Node info', who, what: [body.longName, body.hwModel, body.role].filter((x) => typeof x === 'string' && x).join(' · ') };
-    case 'mesh.neighbors':
+    case HUB_EVENT.MESH_NEIGHBORS:
       return { kind: 'Neighbours', who, what: Array.isArray(body.neighbors) ? `${body.neighbors.length} neighbours` : 'neighbour report' };
-    case 'mesh.ack':
+    case HUB_EVENT.MESH_ACK:
       return { kind: 'Ack', who, what: body.error && body.error !== 'NONE' ? `failed: ${body.error}` : 'delivered', tone: body.error && body.error !== 'NONE' ? 'bad' : 'good' };
-    case 'node.online':
+    case HUB_EVENT.NODE_ONLINE:
       return { kind: 'Online', who, what: 'came online', tone: 'good' };
-    case 'node.offline':
+    case HUB_EVENT.NODE_OFFLINE:
       return { kind: 'Offline', who, what: 'went offline', tone: 'bad' };
-    case 'node.claimed':
+    case HUB_EVENT.NODE_CLAIMED:
       return { kind: 'Claimed', who, what: `${String(d.kind ?? 'device')} joined the fleet` };
-    case 'node.updated':
+    case HUB_EVENT.NODE_UPDATED:
       return { kind: 'Updated', who, what: 'node details changed' };
-    case 'gateway.deadletter': {
+    case HUB_EVENT.GATEWAY_DEADLETTER: {
       const gw = typeof d.gatewayId === 'string' ? fleet.label(d.gatewayId) : who;
       return { kind: 'Not delivered', who: gw, what: `the hub refused ${String(d.topic ?? 'a message')} from ${String(d.source ?? 'a device')}: ${String(d.reason ?? '')} (${number(d.deadLetters)} set aside)`, tone: 'bad' };
     }
-    case 'sensor.reading': {
+    case HUB_EVENT.SENSOR_READING: {
       const sensor = String(d.sensorId ?? d.sensor ?? d.id ?? '');
       return { kind: 'Sensor', who: sensor, what: `${String(d.metric ?? 'value')} = ${number(d.value)}` };
     }
-    case 'alert.raised':
+    case HUB_EVENT.ALERT_RAISED:
       return { kind: `${String(d.level ?? 'Alert')} raised`, who, what: String(d.text ?? ''), tone: 'alert' };
-    case 'alert.acknowledged':
+    case HUB_EVENT.ALERT_ACKNOWLEDGED:
       return { kind: 'Acknowledged', who, what: `${String(d.level ?? 'alert')}${d.acknowledgedBy ? ` by ${String(d.acknowledgedBy)}` : ''}` };
-    case 'alert.resolved':
+    case HUB_EVENT.ALERT_RESOLVED:
       return { kind: 'Resolved', who, what: `${String(d.level ?? 'alert')}${d.resolvedBy ? ` by ${String(d.resolvedBy)}` : ''}`, tone: 'good' };
-    case 'message.status': {
+    case HUB_EVENT.MESSAGE_STATUS: {
       const to = d.to === 'broadcast' ? 'everyone' : typeof d.to === 'string' ? fleet.label(d.to) : '';
       return { kind: 'Message', who: to ? `to ${to}` : '', what: `${String(d.kind ?? 'text')} ${String(d.status ?? '')}${d.text ? `: “${String(d.text)}”` : ''}`, tone: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : undefined };
     }

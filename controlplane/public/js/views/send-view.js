@@ -4,6 +4,7 @@
 import { ApiError } from '../api-client.js';
 import { h, replace } from '../dom.js';
 import { dateTime, relativeTime } from '../format.js';
+import { HUB_EVENT } from '../hub-events.js';
 
 /** The mesh's alert levels (mesh-protocol ALERT_LEVELS, without UNSPECIFIED). */
 const ALERT_LEVELS = ['SOS', 'WARNING', 'EVACUATE', 'EARTHQUAKE', 'FIRE', 'FLOOD', 'MEDICAL', 'SAFE'];
@@ -178,7 +179,7 @@ export function createSendView(ctx) {
   /** @param {Event} e */
   const onEvent = (e) => {
     const event = /** @type {CustomEvent<import('../event-stream.js').HubEvent>} */ (e).detail;
-    if (event.type !== 'message.status') return;
+    if (event.type !== HUB_EVENT.MESSAGE_STATUS) return;
     const d = event.data ?? {};
     const id = typeof d.id === 'string' ? d.id : typeof d.messageId === 'string' ? d.messageId : null;
     if (id) upsert({ ...d, id });

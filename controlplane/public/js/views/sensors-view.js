@@ -3,6 +3,7 @@
 
 import { h, replace } from '../dom.js';
 import { dateTime, number, relativeTime } from '../format.js';
+import { HUB_EVENT } from '../hub-events.js';
 import { lineChart } from '../line-chart.js';
 
 const PERIODS = [
@@ -173,7 +174,7 @@ export function createSensorsView(ctx) {
   /** @param {Event} e */
   const onEvent = (e) => {
     const event = /** @type {CustomEvent<import('../event-stream.js').HubEvent>} */ (e).detail;
-    if (event.type !== 'sensor.reading') return;
+    if (event.type !== HUB_EVENT.SENSOR_READING) return;
     const d = event.data ?? {};
     const id = String(d.sensorId ?? d.sensor ?? d.id ?? '');
     const sensor = sensors.find((s) => s.id === id);

@@ -1,0 +1,48 @@
+// The messages feature (downlink): texts and alerts an admin or a module sends into the mesh,
+// their delivery state from the gateway's txstatus report to the node's acknowledgement (the
+// `ack` kind of ingest), `message.status` events, and the message routes. Shares `downlink`.
+
+import fp from 'fastify-plugin';
+import { finiteNumber } from '../ingest/mesh-uplink.ts';
+import { Downlink } from './downlink.ts';
+import { messageRoutes } from './message-routes.ts';
+import { MessageStore } from './message-store.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    downlink: Downlink;
+  }
+}
+
+export const messagesPlugin = fp(
+  async (app) => {
+    const { gateways } = app;
+    const messages = new MessageStore(app.db);
+    const downlink = new Downlink({ store: messages, fleet: app.fleet, events: app.events, link: gateways, now: app.now });
+    app.decorate('downlink', downlink);
+
+    app.ingest.route('gateway.txstatus', ({ orgId }, body) => {
+      const b = body as { ref?: unknown; packetId?: unknown; status?: unknown; error?: unknown } | null;
+      if (!b || typeof b.ref !== 'string' || typeof b.status !== 'string') return { badPayload: 'txstatus without ref and status' };
+      downlink.txStatus(orgId, {
+        ref: b.ref,
+        status: b.status,
+        ...(typeof b.packetId === 'number' ? { packetId: b.packetId } : {}),
+        ...(typeof b.error === 'string' ? { error: b.error } : {}),
+      });
+      return 'stored';
+    });
+    // A routing reply names the packet it answers in requestId (as the mesh router writes it).
+    app.ingest.routeMeshKind('ack', ({ orgId }, { nodeId, doc }) => {
+      const answered = finiteNumber(doc.requestId);
+      if (answered !== null) downlink.ack(orgId, nodeId, answered, typeof doc.error === 'string' ? doc.error : null);
+    });
+    gateways.onConnected((orgId, gatewayId) => downlink.gatewayConnected(orgId, gatewayId));
+    await app.register(messageRoutes, { downlink, messages, guard: app.guard });
+  },
+  {
+    name: 'hub-messages',
+    dependencies: ['hub-platform', 'hub-accounts', 'hub-events', 'hub-ingest', 'hub-gateway-link', 'hub-fleet'],
+    decorators: { fastify: ['db', 'now', 'guard', 'events', 'ingest', 'gateways', 'fleet'] },
+  },
+);

@@ -1,0 +1,28 @@
+// The records feature: every heard mesh frame kept once with each gateway's reception, its
+// `mesh.*` event, and the /records route. Shares `records` (the store) for reading.
+
+import fp from 'fastify-plugin';
+import { RecordEvents } from './record-events.ts';
+import { recordRoutes } from './record-routes.ts';
+import { RecordStore } from './record-store.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    records: RecordStore;
+  }
+}
+
+export const recordsPlugin = fp(
+  async (app) => {
+    const records = new RecordStore(app.db);
+    const recordEvents = new RecordEvents({ records, events: app.events, logger: app.log.child({ component: 'records' }), dedupWindowMs: app.config.dedupWindowMs });
+    app.decorate('records', records);
+    app.ingest.route('mesh.frame', ({ orgId }, m) => {
+      const { id, created } = records.add(orgId, { nodeId: m.nodeId, kind: m.kind, packetId: m.packetId, timeMs: m.timeMs, data: m.data, reception: m.reception });
+      return { created, announce: () => (created ? recordEvents.schedule(orgId, id) : undefined) };
+    });
+    app.addHook('onClose', async () => recordEvents.close());
+    await app.register(recordRoutes, { records, guard: app.guard });
+  },
+  { name: 'hub-records', dependencies: ['hub-platform', 'hub-accounts', 'hub-events', 'hub-ingest'], decorators: { fastify: ['db', 'config', 'guard', 'events', 'ingest'] } },
+);

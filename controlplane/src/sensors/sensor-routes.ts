@@ -1,0 +1,47 @@
+// GET /api/v1/sensors and /api/v1/sensors/:id/readings: the org's sensors and their readings.
+
+import type { FastifyPluginAsync } from 'fastify';
+import { errorResponses, page, pageQuery, timeMs, timeRange } from '../api/schemas.ts';
+import type { Guard } from '../auth/guard.ts';
+import { notFound } from '../hub-error.ts';
+import type { SensorStore } from './sensor-store.ts';
+
+export const sensorRoutes: FastifyPluginAsync<{ sensors: SensorStore; guard: Guard }> = async (app, { sensors, guard }) => {
+  const security = [{ bearer: [] }];
+  const readingSchema = { type: 'object', properties: { metric: { type: 'string' }, value: { type: ['number', 'null'] }, raw: {}, time: { type: 'string' } } };
+
+  app.get('/api/v1/sensors', {
+    preHandler: guard('read'),
+    schema: {
+      tags: ['sensors'],
+      summary: 'The org\u2019s sensors with their latest reading per metric',
+      security,
+      response: { 200: { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, metrics: { type: 'array', items: readingSchema }, lastSeen: { type: 'string' } } } } } }, ...errorResponses },
+    },
+  }, async (req) => ({ items: sensors.list(req.auth!.orgId) }));
+
+  app.get<{ Params: { id: string }; Querystring: { metric?: string; from?: string; to?: string; limit: number; cursor?: string } }>('/api/v1/sensors/:id/readings', {
+    preHandler: guard('read'),
+    schema: {
+      tags: ['sensors'],
+      summary: 'A sensor\u2019s readings, newest first',
+      security,
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' } } },
+      querystring: { type: 'object', additionalProperties: false, properties: { metric: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' }, ...timeRange, ...pageQuery, cursor: { type: 'string', pattern: '^[0-9]{1,15}$' } } },
+      response: { 200: page(readingSchema), ...errorResponses },
+    },
+  }, async (req) => {
+    const orgId = req.auth!.orgId;
+    if (!sensors.exists(orgId, req.params.id)) throw notFound('sensor');
+    const q = req.query;
+    const rows = sensors.readings(orgId, req.params.id, {
+      limit: q.limit,
+      ...(q.metric ? { metric: q.metric } : {}),
+      ...(q.from ? { fromMs: timeMs(q.from)! } : {}),
+      ...(q.to ? { toMs: timeMs(q.to)! } : {}),
+      ...(q.cursor ? { before: Number(q.cursor) } : {}),
+    });
+    const items = rows.map(({ cursor: _c, ...r }) => r);
+    return { items, nextCursor: rows.length === q.limit ? String(rows[rows.length - 1]!.cursor) : null };
+  });
+};
