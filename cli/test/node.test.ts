@@ -63,7 +63,7 @@ const range = rangeM(loraParams('ShortFast'));
 const LAT = 41;
 const lonAt = (m: number) => (29 + m / (111_320 * Math.cos((LAT * Math.PI) / 180))).toFixed(6);
 
-test('three nodes in a line: text A→C once through B, SOS C→A, peers, restart with an unsent message', { timeout: 180_000 }, async () => {
+test('three nodes in a line: text A→C once through B, SOS C→A, peers, restart with an unsent message', { timeout: 360_000 }, async () => {
   const air = new Proc(['air', '--port', '0', '--preset', 'ShortFast']);
   const airPort = Number((await air.waitFor((l) => l.msg === 'simulated air listening', 'the air')).port);
   const dirs = { A: join(root, 'a'), B: join(root, 'b'), C: join(root, 'c') };
@@ -136,10 +136,19 @@ test('three nodes in a line: text A→C once through B, SOS C→A, peers, restar
   assert.notEqual(status.radio.state, 'ready');
   assert.match(status.radio.error, /no simulated air/);
 
+  // The air comes back. Each node rejoins on its own backoff (A since its start without air, B and
+  // C since they lost it), so A may try the path before B and C are back: its outbox then keeps the
+  // text and tries again, 30 s later at most 37.5 s. So the test waits for the three to be on the
+  // air, and then for the text, with a deadline well beyond one retry only to stop a hung run.
+  const [aLines, bLines, cLines] = [a.lines.length, b.lines.length, c.lines.length];
   const air2 = new Proc(['air', '--port', String(airPort), '--preset', 'ShortFast']);
   await air2.waitFor((l) => l.msg === 'simulated air listening', 'the air again');
-  const cLines = c.lines.length;
-  await c.waitFor((l) => l.msg === 'text received', 'C to receive the stored text', cLines, 90_000);
+  // A retries its radio on a backoff of up to 60 s, B and C theirs on up to 10 s.
+  const backOnAir = (p: Proc, name: string, from: number) => p.waitFor((l) => l.msg === 'radio ready', `${name} back on the air`, from, 90_000);
+  await Promise.all([backOnAir(a, 'A', aLines), backOnAir(b, 'B', bLines), backOnAir(c, 'C', cLines)]);
+  await c.waitFor((l) => l.msg === 'text received', 'C to receive the stored text', cLines, 150_000).catch((err: Error) => {
+    throw new Error(`${err.message}; A's outbox said: ${JSON.stringify(a.lines.filter((l) => /outbox|delivered/.test(l.msg)).slice(-3))}`);
+  });
   const texts = (await json<Array<{ text: string }>>(['inbox', '--data-dir', dirs.C])).map((m) => m.text).filter((t) => t !== undefined);
   assert.deepEqual(texts, ['water at the school', 'after the storm']);
 
