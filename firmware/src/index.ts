@@ -6,6 +6,8 @@ export { runNode, type RunningNode, type RunNodeOptions } from './node/run-node.
 export { Device, type NodeStatus, type DeviceOptions } from './node/device.ts';
 export { buildDeviceParts, type DeviceParts } from './node/device-parts.ts';
 export type { ManagedRadio } from './node/managed-radio.ts';
+export { SimManagedRadio } from './radio/sim-managed-radio.ts';
+export { openNodeDb, type Db } from './node/node-db.ts';
 export { loadOrCreateIdentity, type NodeIdentity } from './node/identity.ts';
 // Node ids are spelled by @unibos/mesh-protocol; re-exported for the firmware's callers.
 export { formatNodeId, parseNodeId } from '@unibos/mesh-protocol';

@@ -14,7 +14,7 @@ import { AirRadio } from '../src/radio/air-radio.ts';
 import { MAX_AIR_LINE, encodeAirMessage, parseServerMessage, type AirParams, type ServerMessage } from '../src/radio/air-protocol.ts';
 import { readLines } from '../src/net/line-reader.ts';
 import { radioContract, RadioProbe } from './contract/radio-contract.ts';
-import { EventWaiter } from './support/event-waiter.ts';
+import { EventWaiter } from '@unibos/test-support';
 
 const params = loraParams('ShortFast');
 const HOME = { latitude: 41.0, longitude: 29.0 };

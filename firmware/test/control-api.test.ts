@@ -28,7 +28,7 @@ import { openNodeDb, type Db } from '../src/node/node-db.ts';
 import type { Peer } from '../src/node/peer-store.ts';
 import type { SosStatus } from '../src/node/sos.ts';
 import { SystemdNotifier, type ExecFn, type UnixDgramAddon } from '../src/system/sd-notify.ts';
-import { SimManagedRadio } from './support/sim-managed-radio.ts';
+import { SimManagedRadio } from '../src/radio/sim-managed-radio.ts';
 
 const EPOCH = Date.UTC(2026, 10, 22, 12);
 const silent = pino({ level: 'silent' });

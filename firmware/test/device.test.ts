@@ -16,7 +16,7 @@ import type { GpsFix, GpsSource } from '../src/gps/gps-source.ts';
 import type { DevicePanel } from '../src/gpio/device-panel.ts';
 import { JohnnyFivePanel } from '../src/gpio/johnny-five-panel.ts';
 import { VirtualIo } from '../src/gpio/virtual-io.ts';
-import { SimManagedRadio } from './support/sim-managed-radio.ts';
+import { SimManagedRadio } from '../src/radio/sim-managed-radio.ts';
 
 const EPOCH = Date.UTC(2026, 10, 22, 12);
 const silent = pino({ level: 'silent' });

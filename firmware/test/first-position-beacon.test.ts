@@ -15,7 +15,7 @@ import { loadOrCreateIdentity } from '../src/node/identity.ts';
 import { loadNodeConfig } from '../src/node/node-config.ts';
 import { openNodeDb, type Db } from '../src/node/node-db.ts';
 import type { GpsFix, GpsSource } from '../src/gps/gps-source.ts';
-import { SimManagedRadio } from './support/sim-managed-radio.ts';
+import { SimManagedRadio } from '../src/radio/sim-managed-radio.ts';
 
 const EPOCH = Date.UTC(2026, 10, 22, 12);
 const dirs: string[] = [];

@@ -19,7 +19,7 @@ import { GpsdClient } from '../src/gps/gpsd-client.ts';
 import { NmeaSerialGps } from '../src/gps/nmea-serial-gps.ts';
 import { SimGps } from '../src/gps/sim-gps.ts';
 import { FixProbe, gpsContract, type GpsUnderTest } from './contract/gps-contract.ts';
-import { EventWaiter } from './support/event-waiter.ts';
+import { EventWaiter } from '@unibos/test-support';
 import { startGpsfake } from './support/gpsfake.ts';
 import { PtyPair } from './support/pty-pair.ts';
 

@@ -9,7 +9,7 @@ import { FirmwareError } from '../src/firmware-error.ts';
 import { SerialLoraModem, type SerialLoraModemOptions } from '../src/radio/serial-lora-modem.ts';
 import { bytesToHex, parseModemLine, p2pSettings, type ModemLine } from '../src/radio/rui3-at.ts';
 import { radioContract, RadioProbe } from './contract/radio-contract.ts';
-import { EventWaiter } from './support/event-waiter.ts';
+import { EventWaiter } from '@unibos/test-support';
 import { ModemAir, Rui3ModemEmulator, type EmulatorOptions } from './support/modem-emulator.ts';
 import { PtyPair } from './support/pty-pair.ts';
 

@@ -17,7 +17,7 @@ import { openNodeDb, type Db } from '../src/node/node-db.ts';
 import { sosSummary } from '../src/node/sos-summary.ts';
 import { JohnnyFivePanel } from '../src/gpio/johnny-five-panel.ts';
 import { VirtualIo } from '../src/gpio/virtual-io.ts';
-import { SimManagedRadio } from './support/sim-managed-radio.ts';
+import { SimManagedRadio } from '../src/radio/sim-managed-radio.ts';
 
 const EPOCH = Date.UTC(2026, 10, 22, 12);
 const silent = pino({ level: 'silent' });

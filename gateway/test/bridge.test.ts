@@ -8,9 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { BROADCAST, ChannelSet, DEFAULT_CHANNEL, MeshRouter, SeededRandom, SimMedium, SimScheduler, decodeEnvelope, encodeEnvelope, loraParams } from '@unibos/mesh-protocol';
-import { Device, loadNodeConfig, loadOrCreateIdentity } from '@unibos/firmware';
-import { openNodeDb } from '../../firmware/src/node/node-db.ts';
-import { SimManagedRadio } from '../../firmware/test/support/sim-managed-radio.ts';
+import { Device, loadNodeConfig, loadOrCreateIdentity, openNodeDb, SimManagedRadio } from '@unibos/firmware';
 import { MeshBridge, type MqttPublisher, type UplinkSink } from '../src/bridge/mesh-bridge.ts';
 
 const silent = pino({ level: 'silent' });

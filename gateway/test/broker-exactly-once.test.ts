@@ -19,7 +19,7 @@ import { DeviceCredentials } from '../src/broker/device-credentials.ts';
 import { PublishDedup, type SessionPublish } from '../src/broker/publish-dedup.ts';
 import { openGatewayDb } from '../src/run-gateway.ts';
 import { TestHub } from './support/uplink-hub.ts';
-import { waitUntil } from './support/uplink-wait.ts';
+import { waitUntil } from '@unibos/test-support';
 import { RawSensor, type SensorLogin } from './support/raw-sensor.ts';
 
 const CHILD = fileURLToPath(new URL('./support/exactly-once-gateway.ts', import.meta.url));

@@ -12,7 +12,7 @@ import { GatewayError } from '../src/gateway-error.ts';
 import { BROKER_DEFAULTS, GatewayBroker } from '../src/broker/gateway-broker.ts';
 import { BrokerHarness } from './support/broker-harness.ts';
 import { ProcessPool, connectArgs, type ClientLogin } from './support/broker-client-process.ts';
-import { EventWaiter } from '../../firmware/test/support/event-waiter.ts';
+import { EventWaiter } from '@unibos/test-support';
 import { RawClient, encodeConnect, encodePacket, encodePublish, encodePublishQos2 } from './support/broker-raw-socket.ts';
 
 type Login = { username: string; password: string; clientId: string };

@@ -19,7 +19,7 @@ import { UplinkError } from '../src/uplink/uplink-error.ts';
 import { BrokerHarness } from './support/broker-harness.ts';
 import { TestHub } from './support/uplink-hub.ts';
 import { trafficMessage } from './support/uplink-traffic.ts';
-import { waitUntil } from './support/uplink-wait.ts';
+import { waitUntil } from '@unibos/test-support';
 
 const logger = pino({ level: process.env.UNIBOS_LOG_LEVEL ?? 'silent' });
 

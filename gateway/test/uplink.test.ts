@@ -18,7 +18,7 @@ import { HubUplink, type UplinkState } from '../src/uplink/hub-uplink.ts';
 import { UplinkError } from '../src/uplink/uplink-error.ts';
 import { TestHub } from './support/uplink-hub.ts';
 import { outOfOrderSources, trafficMessage, trafficNumber } from './support/uplink-traffic.ts';
-import { waitUntil, type Trigger } from './support/uplink-wait.ts';
+import { waitUntil, type Trigger } from '@unibos/test-support';
 
 const logger = pino({ level: process.env.UNIBOS_LOG_LEVEL ?? 'silent' });
 const CHILD = fileURLToPath(new URL('./support/uplink-child.ts', import.meta.url));

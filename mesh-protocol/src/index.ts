@@ -36,7 +36,6 @@ export { renderTopologySvg } from './sim/svg-report.ts';
 export { summarizeRuns, percentile, type RunSummary } from './sim/run-summary.ts';
 
 export * from './hub/hub-envelope.ts';
-export { hashSecret, verifySecret, parseSecretHash, DEFAULT_SCRYPT_PARAMS, type ScryptParams } from './crypto/secret-hash.ts';
 export * from './hub/uplink-limits.ts';
 export { MqttFrameScanner, MAX_REMAINING_LENGTH, type FrameVerdict } from './mqtt/mqtt-frame-scanner.ts';
 export { ConnectionGate, type ConnectionGateOptions } from './mqtt/connection-gate.ts';

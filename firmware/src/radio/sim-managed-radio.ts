@@ -1,8 +1,9 @@
-// A radio on the in-process simulated medium with the node loop's open/close/state on top, so
-// Device tests run several nodes on simulated time, and can take a radio "down" (unplugged).
+// The simulated twin of a managed radio: a radio on the in-process simulated medium with the node
+// loop's open/close/state on top, so several nodes run on simulated time (tests, the gateway's
+// bridge tests) and a radio can be taken "down" (unplugged).
 
 import type { LoRaParams, RadioListener, Scheduler, SimRadio } from '@unibos/mesh-protocol';
-import type { ManagedRadio } from '../../src/node/managed-radio.ts';
+import type { ManagedRadio } from '../node/managed-radio.ts';
 
 export class SimManagedRadio implements ManagedRadio {
   private stateValue = 'closed';

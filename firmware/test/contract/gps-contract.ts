@@ -5,7 +5,7 @@ import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
 import type { GpsFix, GpsSource } from '../../src/gps/gps-source.ts';
-import { EventWaiter } from '../support/event-waiter.ts';
+import { EventWaiter } from '@unibos/test-support';
 
 export interface GpsUnderTest {
   source: GpsSource;

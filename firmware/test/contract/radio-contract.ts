@@ -4,7 +4,7 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Radio, RxPacket } from '@unibos/mesh-protocol';
-import { EventWaiter } from '../support/event-waiter.ts';
+import { EventWaiter } from '@unibos/test-support';
 
 export interface RadioPair {
   /** Two radios that hear each other. */

@@ -3,7 +3,7 @@
 
 import { SerialPort } from 'serialport';
 import { ReadlineParser } from '@serialport/parser-readline';
-import { EventWaiter } from './event-waiter.ts';
+import { EventWaiter } from '@unibos/test-support';
 
 export interface EmulatedP2pConfig {
   frequencyHz: number;

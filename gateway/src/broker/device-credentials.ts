@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { GatewayError } from '../gateway-error.ts';
 import { ANONYMOUS_ID, DEVICE_ID_PATTERN, isDeviceRole, type DeviceRole } from './acl.ts';
-import { DEFAULT_SCRYPT_PARAMS, hashSecret, verifySecret, type ScryptParams } from '@unibos/mesh-protocol';
+import { DEFAULT_SCRYPT_PARAMS, hashSecret, verifySecret, type ScryptParams } from '@unibos/credentials';
 
 export interface DeviceRecord {
   readonly id: string;

@@ -3,7 +3,7 @@
 // that started them so no test leaves one behind.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { EventWaiter } from '../../../firmware/test/support/event-waiter.ts';
+import { EventWaiter } from '@unibos/test-support';
 
 export interface ProcessExit {
   readonly code: number | null;

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { DeviceCredentials } from '../../src/broker/device-credentials.ts';
 import { GatewayBroker, type GatewayBrokerEvents, type GatewayBrokerOptions } from '../../src/broker/gateway-broker.ts';
 import type { DeviceRole } from '../../src/broker/acl.ts';
-import { EventWaiter } from '../../../firmware/test/support/event-waiter.ts';
+import { EventWaiter } from '@unibos/test-support';
 
 export type HarnessOptions = Partial<Omit<GatewayBrokerOptions, 'dataDir' | 'credentials' | 'logger' | 'gatewayId'>>;
 

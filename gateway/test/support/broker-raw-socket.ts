@@ -2,7 +2,7 @@
 // empty client ids with persistent sessions, broken packets, lying length headers.
 
 import { connect, type Socket } from 'node:net';
-import { EventWaiter } from '../../../firmware/test/support/event-waiter.ts';
+import { EventWaiter } from '@unibos/test-support';
 
 function utf8Field(s: string): Buffer {
   const body = Buffer.from(s, 'utf8');

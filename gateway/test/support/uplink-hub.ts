@@ -9,7 +9,7 @@ import net from 'node:net';
 import { Aedes } from 'aedes';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { decodeHubEnvelope, type HubEnvelope } from '@unibos/mesh-protocol';
-import { waitUntil } from './uplink-wait.ts';
+import { waitUntil } from '@unibos/test-support';
 
 export interface Arrival {
   clientId: string;

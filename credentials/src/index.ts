@@ -1,0 +1,3 @@
+// The public face of @unibos/credentials: secrets at rest, for whoever keeps accounts or device credentials.
+
+export { hashSecret, verifySecret, parseSecretHash, DEFAULT_SCRYPT_PARAMS, type ScryptParams } from './secret-hash.ts';
