@@ -13,6 +13,7 @@ import pino from 'pino';
 import { Device, SimAir, loadNodeConfig, loadOrCreateIdentity, runNode, type RunningNode } from '@unibos/firmware';
 import { DeviceCredentials, openGatewayDb, runGateway, type RunningGateway } from '@unibos/gateway';
 import { createFirstAdmin, hubConfigDefaults, runHub, type RunningHub } from '@unibos/controlplane';
+import { nodeIdHex, topics } from '@unibos/mesh-protocol';
 import { integer, parseCommand } from '../cli-args.ts';
 import { runUntilSignal } from '../node-flags.ts';
 import { claimGatewayAtHub, type ClaimingIdentity, type HubCredentials } from '../hub-claim.ts';
@@ -91,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
     const gwDir = join(dataDir, 'gateway');
     mkdirSync(gwDir, { recursive: true, mode: 0o700 });
     const gwIdentity = loadOrCreateIdentity(join(gwDir, 'identity.json'));
-    const gwId = gwIdentity.nodeId.toString(16).padStart(8, '0');
+    const gwId = nodeIdHex(gwIdentity.nodeId);
     if (!state.hub) {
       state.hub = await claimGateway(hub, state.orgId, gwIdentity);
       saveState(dataDir, state);
@@ -200,8 +201,8 @@ function startWeatherSensor(port: number, secret: string): { stop(): Promise<voi
     t++;
     const temperature = Math.round((14 + 4 * Math.sin(t / 12) + Math.random()) * 10) / 10;
     const humidity = Math.round(60 + 15 * Math.cos(t / 9) + Math.random() * 3);
-    client.publish('unibos/v1/sensor/demo-weather/temperature', String(temperature), { qos: 1 });
-    client.publish('unibos/v1/sensor/demo-weather/humidity', JSON.stringify({ value: humidity, unit: '%' }), { qos: 1 });
+    client.publish(topics.sensor('demo-weather', 'temperature'), String(temperature), { qos: 1 });
+    client.publish(topics.sensor('demo-weather', 'humidity'), JSON.stringify({ value: humidity, unit: '%' }), { qos: 1 });
   };
   client.on('connect', publish);
   const timer = setInterval(publish, 15_000);

@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type AuthErrorCode, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { FastifyBaseLogger } from 'fastify';
-import { ConnectionGate, HUB_UPLINK_LIMITS, MqttFrameScanner, TOPIC_ROOT, topics, type GatewayLeaf } from '@unibos/mesh-protocol';
+import { ConnectionGate, HUB_UPLINK_LIMITS, MqttFrameScanner, topics, type GatewayLeaf } from '@unibos/mesh-protocol';
 import type { DeviceCredentials } from '../fleet/device-credentials.ts';
 import { HubError } from '../hub-error.ts';
 
@@ -70,8 +70,6 @@ export interface HubBrokerStats {
 const GATEWAY_ID = /^[0-9a-f]{8}$/;
 /** What a gateway may publish under its own gw/{id}/ (tx is the hub's to publish). */
 const GATEWAY_PUBLISHES: readonly GatewayLeaf[] = ['status', 'rx', 'txstatus'];
-/** Every mesh topic starts with this (the topic module names roots for sensors only). */
-const MESH_ROOT = `${TOPIC_ROOT}/mesh/`;
 
 class Refusal extends Error {}
 
@@ -254,7 +252,7 @@ export class HubBroker extends EventEmitter<HubBrokerEvents> {
     const t = packet.topic;
     // By prefix, not by parse: a malformed mesh or sensor topic is let in and counted as a drop by
     // ingest (acknowledged, so the gateway moves on) instead of being refused (resent forever).
-    const allowed = GATEWAY_PUBLISHES.some((leaf) => t === topics.gateway(gw.id, leaf)) || t.startsWith(MESH_ROOT) || t.startsWith(topics.sensorRoot);
+    const allowed = GATEWAY_PUBLISHES.some((leaf) => t === topics.gateway(gw.id, leaf)) || t.startsWith(topics.meshRoot) || t.startsWith(topics.sensorRoot);
     if (!allowed) return this.deny(gw.id, t, 'topic outside the gateway\u2019s own');
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     if (payload.length > maxPayload) return this.deny(gw.id, t, 'payload too large');

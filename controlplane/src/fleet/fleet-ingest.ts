@@ -36,7 +36,7 @@ export function routeFleetIngest(ingest: IngestDispatcher, fleet: Fleet, o: { ev
     });
   };
 
-  ingest.route('gateway.status', ({ orgId, gatewayId, nowMs }, payload): HandlerResult => {
+  ingest.route('gatewayStatus', ({ orgId, gatewayId, nowMs }, payload): HandlerResult => {
     let doc: { status?: unknown; deadLetters?: unknown; lastDeadLetter?: unknown };
     try {
       doc = JSON.parse(payload.toString('utf8')) as typeof doc;
@@ -55,7 +55,7 @@ export function routeFleetIngest(ingest: IngestDispatcher, fleet: Fleet, o: { ev
     return 'stored';
   });
 
-  ingest.route('mesh.sighting', ({ orgId, gatewayId, nowMs }, m: MeshUplink) => {
+  ingest.route('meshSighting', ({ orgId, gatewayId, nowMs }, m: MeshUplink) => {
     const fresh = m.timeMs >= nowMs - o.offlineAfterMs;
     fleet.gatewaySeen(orgId, gatewayId, nowMs);
     const { rssi, snr, hops } = m.reception;

@@ -43,15 +43,15 @@ export interface KeptFrame {
 
 export interface IngestHandlers {
   /** gw/{id}/status: the raw JSON (not enveloped: it is the retained status and the last will). */
-  'gateway.status': (source: UplinkSource, payload: Buffer) => HandlerResult;
+  gatewayStatus: (source: UplinkSource, payload: Buffer) => HandlerResult;
   /** gw/{id}/txstatus: the gateway's report on a command (JSON). */
-  'gateway.txstatus': (source: UplinkSource, body: unknown) => HandlerResult;
+  gatewayTxStatus: (source: UplinkSource, body: unknown) => HandlerResult;
   /** sensor/{sensorId}/{metric}. */
   sensor: (source: UplinkSource, sensor: { sensorId: string; metric: string }, envelope: HubEnvelope) => HandlerResult;
   /** Every mesh frame, first: keep it. */
-  'mesh.frame': (source: UplinkSource, frame: MeshUplink) => KeptFrame;
+  meshFrame: (source: UplinkSource, frame: MeshUplink) => KeptFrame;
   /** Every mesh frame, second: who heard whom; `announce` runs after the kind's handler. */
-  'mesh.sighting': (source: UplinkSource, frame: MeshUplink) => { announce(): void };
+  meshSighting: (source: UplinkSource, frame: MeshUplink) => { announce(): void };
 }
 
 /** A new frame of one kind (a repeat heard by another gateway does not reach it). */
@@ -100,7 +100,7 @@ export class IngestDispatcher {
     if (!t) return this.drop('bad_topic', gatewayHex, topic);
     if (t.kind === 'gateway' && t.gatewayHex !== gatewayHex) return this.drop('foreign_gateway', gatewayHex, topic);
     const source: UplinkSource = { orgId, gatewayId: `!${gatewayHex}`, nowMs: this.o.now() };
-    if (t.kind === 'gateway' && t.leaf === 'status') return this.result(this.handlers['gateway.status']?.(source, payload), gatewayHex, topic);
+    if (t.kind === 'gateway' && t.leaf === 'status') return this.result(this.handlers.gatewayStatus?.(source, payload), gatewayHex, topic);
     if (t.kind === 'gateway' && t.leaf === 'rx') {
       // The raw frames: everything in them also arrives decoded on mesh/..., which is what we keep.
       this.stats.ignored++;
@@ -119,7 +119,7 @@ export class IngestDispatcher {
     }
     if (t.kind === 'gateway') {
       if (t.leaf !== 'txstatus') return this.drop('bad_topic', gatewayHex, topic);
-      return envelope.format === 'json' ? this.result(this.handlers['gateway.txstatus']?.(source, envelope.body), gatewayHex, topic) : this.drop('bad_payload', gatewayHex, topic);
+      return envelope.format === 'json' ? this.result(this.handlers.gatewayTxStatus?.(source, envelope.body), gatewayHex, topic) : this.drop('bad_payload', gatewayHex, topic);
     }
     if (t.kind === 'sensor') return this.result(this.handlers.sensor?.(source, t, envelope), gatewayHex, topic);
     const frame = envelope.format === 'json' ? readMeshUplink(t.nodeId, t.leaf, source.gatewayId, envelope.body, source.nowMs) : null;
@@ -128,8 +128,8 @@ export class IngestDispatcher {
   }
 
   private mesh(source: UplinkSource, frame: MeshUplink): IngestOutcome {
-    const kept = this.handlers['mesh.frame']?.(source, frame) ?? { created: false, announce: () => {} };
-    const sighting = this.handlers['mesh.sighting']?.(source, frame);
+    const kept = this.handlers.meshFrame?.(source, frame) ?? { created: false, announce: () => {} };
+    const sighting = this.handlers.meshSighting?.(source, frame);
     if (kept.created) this.meshKinds.get(frame.kind)?.(source, frame);
     sighting?.announce();
     kept.announce();

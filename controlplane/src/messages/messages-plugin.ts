@@ -21,7 +21,7 @@ export const messagesPlugin = fp(
     const downlink = new Downlink({ store: messages, fleet: app.fleet, events: app.events, link: gateways, now: app.now });
     app.decorate('downlink', downlink);
 
-    app.ingest.route('gateway.txstatus', ({ orgId }, body) => {
+    app.ingest.route('gatewayTxStatus', ({ orgId }, body) => {
       const b = body as { ref?: unknown; packetId?: unknown; status?: unknown; error?: unknown } | null;
       if (!b || typeof b.ref !== 'string' || typeof b.status !== 'string') return { badPayload: 'txstatus without ref and status' };
       downlink.txStatus(orgId, {

@@ -17,7 +17,7 @@ export const recordsPlugin = fp(
     const records = new RecordStore(app.db);
     const recordEvents = new RecordEvents({ records, events: app.events, logger: app.log.child({ component: 'records' }), dedupWindowMs: app.config.dedupWindowMs });
     app.decorate('records', records);
-    app.ingest.route('mesh.frame', ({ orgId }, m) => {
+    app.ingest.route('meshFrame', ({ orgId }, m) => {
       const { id, created } = records.add(orgId, { nodeId: m.nodeId, kind: m.kind, packetId: m.packetId, timeMs: m.timeMs, data: m.data, reception: m.reception });
       return { created, announce: () => (created ? recordEvents.schedule(orgId, id) : undefined) };
     });

@@ -49,6 +49,8 @@ export const topics = {
   sensorFilter: `${TOPIC_ROOT}/sensor/#`,
   /** What every sensor topic starts with. */
   sensorRoot: `${TOPIC_ROOT}/sensor/`,
+  /** What every mesh topic starts with. */
+  meshRoot: `${TOPIC_ROOT}/mesh/`,
   /** Everything UNIBOS publishes. */
   allFilter: `${TOPIC_ROOT}/#`,
   /** Home Assistant MQTT discovery: `homeassistant/{component}/{objectId}/config`. */
