@@ -19,7 +19,7 @@ import { HUB_EVENT, HUB_EVENT_TOPIC } from '../hub-events.js';
 const STATE_ORDER = { open: 0, acknowledged: 1, resolved: 2 };
 const STATE_LABEL = { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved' };
 /** @type {Record<string, string>} */
-const STAGE_LABEL = { sent: 'Sent', gateway: 'Gateway', hub: 'Hub', acknowledged: 'Acknowledged', resolved: 'Resolved' };
+const STAGE_LABEL = { sent: 'Sent', gateway: 'Taken by a gateway', hub: 'Received by the hub', acknowledged: 'Acknowledged', resolved: 'Resolved' };
 
 /**
  * @param {import('../shell.js').AppContext} ctx
