@@ -3,7 +3,8 @@
 export { FirmwareError, type FirmwareErrorCode } from './firmware-error.ts';
 export { loadNodeConfig, defaultDataDir, CONFIG_KEYS, type NodeConfig, type ConfigSources } from './node/node-config.ts';
 export { runNode, type RunningNode, type RunNodeOptions } from './node/run-node.ts';
-export { Device, type NodeStatus, type DeviceOptions } from './node/device.ts';
+export { Device, type DeviceOptions } from './node/device.ts';
+export type { NodeStatus } from './node/node-status.ts';
 export { buildDeviceParts, type DeviceParts } from './node/device-parts.ts';
 export type { ManagedRadio } from './node/managed-radio.ts';
 export { SimManagedRadio } from './radio/sim-managed-radio.ts';

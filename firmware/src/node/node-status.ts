@@ -1,0 +1,88 @@
+// The node's status as `unibos status`, `GET /status` and /metrics show it: one snapshot built from
+// what each layer reports (router, radio, parts, outbox pump, SOS tracker, stores).
+
+import { formatNodeId, type MeshRouter } from '@unibos/mesh-protocol';
+import type { GpsFix } from '../gps/gps-source.ts';
+import type { NodeConfig } from './node-config.ts';
+import type { Part } from './part-keeper.ts';
+import type { SosStatus } from './sos.ts';
+
+/** A piece of hardware and why it is not working, if it is not. */
+export interface PartStatus {
+  type: string;
+  error: string | null;
+}
+
+export interface NodeStatus {
+  nodeId: string;
+  name: string;
+  role: string;
+  uptimeS: number;
+  radio: PartStatus & { state: string; preset: string; frequencyHz: number; region: string };
+  gps: PartStatus & { fix: GpsFix | null };
+  gpio: PartStatus;
+  mesh: {
+    channel: string;
+    hopLimit: number;
+    channelUtilizationPercent: number;
+    txBacklog: number;
+    framesSent: number;
+    framesReceived: number;
+    delivered: number;
+    relayed: number;
+    drops: Record<string, number>;
+  };
+  outbox: { queued: number; oldestAgeS: number | null; inFlight: number; expired: number };
+  sos: SosStatus;
+  peers: number;
+  /** Stored events (peer updates, received messages) that could not be written. */
+  storageErrors: number;
+}
+
+export interface StatusSources {
+  nodeId: number;
+  name: string;
+  config: NodeConfig;
+  nowMs: number;
+  startedMs: number;
+  router: MeshRouter;
+  radioState: string;
+  partError: (part: Part) => string | null;
+  gpsFix: GpsFix | null;
+  outbox: { queued: number; oldestMs: number | undefined; inFlight: number; expired: number };
+  sos: SosStatus;
+  peers: number;
+  storageErrors: number;
+}
+
+export function nodeStatus(src: StatusSources): NodeStatus {
+  const { router, config: c, nowMs } = src;
+  const s = router.stats;
+  const drops: Record<string, number> = {};
+  for (const [reason, n] of Object.entries(s.drops)) if (n > 0) drops[reason] = n;
+  const oldest = src.outbox.oldestMs;
+  return {
+    nodeId: formatNodeId(src.nodeId),
+    name: src.name,
+    role: c.role,
+    uptimeS: Math.round((nowMs - src.startedMs) / 1000),
+    radio: { type: c.radio.type, state: src.radioState, error: src.partError('radio'), preset: c.preset, frequencyHz: c.frequencyHz, region: c.region },
+    gps: { type: c.gps.type, error: src.partError('gps'), fix: src.gpsFix },
+    gpio: { type: c.gpio.type, error: src.partError('gpio') },
+    mesh: {
+      channel: c.channel.name,
+      hopLimit: c.hopLimit,
+      channelUtilizationPercent: Math.round(router.utilization.percent() * 10) / 10,
+      txBacklog: router.txBacklog,
+      framesSent: s.txFrames,
+      framesReceived: s.rxFrames,
+      delivered: s.delivered,
+      relayed: s.relaysSent,
+      drops,
+    },
+    outbox: { queued: src.outbox.queued, oldestAgeS: oldest === undefined ? null : Math.round((nowMs - oldest) / 1000), inFlight: src.outbox.inFlight, expired: src.outbox.expired },
+    sos: src.sos,
+    peers: src.peers,
+    storageErrors: src.storageErrors,
+  };
+}

@@ -1,0 +1,145 @@
+// The outbox pump: hands the node's own queued messages (outbox.ts) to the router one alert and one
+// text at a time while the radio can send, and settles each by what the router reports back (sent,
+// acknowledged, refused or unanswered), with backoff for what must be tried again.
+
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import { BROADCAST, formatNodeId, type Data, type MeshRouter, type Random, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
+import type { Outbox, OutboxEntry, OutboxPriority } from './outbox.ts';
+
+/** A broadcast nobody relayed still reached whoever heard it: neighbours heard this recently count. */
+const NEIGHBOUR_FRESH_MS = 30 * 60_000;
+/**
+ * Real attempts (each up to the router's three transmissions) before a message is given up: with
+ * the backoff capped at 15 min, about a day of trying. Counted in attempts, not wall-clock age,
+ * because a Pi without a real-time clock can jump days when it first gets the time.
+ */
+const MAX_ATTEMPTS = 100;
+/** Timers are re-armed at least this often, so a wall-clock jump cannot leave the outbox asleep. */
+const MAX_PUMP_SLEEP_MS = 60_000;
+
+/** How a layer above puts a message on the outbox: returns its packet id once it is on disk. */
+export type Enqueue = (to: number, data: Data, priority: OutboxPriority, supersedes?: string) => number;
+
+export interface OutboxPumpOptions {
+  outbox: Outbox;
+  router: MeshRouter;
+  scheduler: Scheduler;
+  random: Random;
+  /** Wall-clock time, as stored in the outbox. */
+  clock: () => number;
+  /** False while the node is stopped or its radio cannot send: messages then wait on disk. */
+  canSend: () => boolean;
+  log: Logger;
+}
+
+export class OutboxPump {
+  /** Own messages handed to the router, at most one per priority: in order, alerts never stuck behind texts. */
+  private readonly inFlight = new Map<number, OutboxEntry>();
+  private pumpTimer: TimerHandle | undefined;
+  private pumpAtMs = Infinity;
+  private expiredCount = 0;
+
+  constructor(private readonly options: OutboxPumpOptions) {}
+
+  /** Messages handed to the router and not settled yet. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Messages given up after MAX_ATTEMPTS unanswered attempts. */
+  get expired(): number {
+    return this.expiredCount;
+  }
+
+  /** Stores a message durably, then tries to send it; returns its packet id. */
+  readonly enqueue: Enqueue = (to, data, priority, supersedes) => {
+    const packetId = randomInt(1, 0xffffffff);
+    const entry = { packetId, to, data, wantAck: true, priority, createdMs: this.options.clock() };
+    this.options.outbox.add(supersedes === undefined ? entry : { ...entry, supersedes });
+    this.pump();
+    return packetId;
+  };
+
+  /** Hands due messages to the router while the radio is up: one alert and one text at a time. */
+  pump(): void {
+    const { outbox, router, scheduler, clock, log } = this.options;
+    if (!this.options.canSend()) return;
+    const now = clock();
+    for (const priority of ['alert', 'text'] as const) {
+      if ([...this.inFlight.values()].some((e) => e.priority === priority)) continue;
+      const [e] = outbox.dueAt(now, priority, 1 + this.inFlight.size).filter((x) => !this.inFlight.has(x.packetId));
+      if (!e) continue;
+      this.inFlight.set(e.packetId, e);
+      const opts = e.hopLimit === undefined ? { id: e.packetId, wantAck: e.wantAck } : { id: e.packetId, wantAck: e.wantAck, hopLimit: e.hopLimit };
+      try {
+        router.send(e.to, e.data, opts);
+      } catch (err) {
+        // It passed the size check when queued, so this is unexpected: drop it rather than retry forever.
+        log.error({ err, packetId: e.packetId }, 'dropping an outbox message the router refused');
+        this.inFlight.delete(e.packetId);
+        outbox.done(e.packetId);
+      }
+    }
+    const next = outbox.nextDueAfter(now);
+    if (next !== undefined && next < this.pumpAtMs) {
+      this.pumpTimer?.cancel();
+      this.pumpAtMs = next;
+      this.pumpTimer = scheduler.schedule(Math.min(next - now, MAX_PUMP_SLEEP_MS), () => {
+        this.pumpAtMs = Infinity;
+        this.pumpTimer = undefined;
+        this.pump();
+      });
+    }
+  }
+
+  /** The router put frame `id` on air. */
+  sent(id: number): void {
+    const e = this.inFlight.get(id);
+    // A message that wants an ack stays until the ack (or the nak) comes.
+    if (e && !e.wantAck) this.settle(id, 'sent');
+  }
+
+  /** Frame `id` was acknowledged by node `by`. */
+  acknowledged(id: number, by: number): void {
+    this.settle(id, `acknowledged by ${formatNodeId(by)}`);
+  }
+
+  /** Frame `id` was refused or went unanswered: give it up, or keep it for later. */
+  notDelivered(id: number, reason: string): void {
+    const { outbox, router, scheduler, random, clock, log } = this.options;
+    const e = this.inFlight.get(id);
+    if (!e) return;
+    this.inFlight.delete(id);
+    // MAX_RETRANSMIT: it went on air every time, unanswered. Anything else: the radio, the queue
+    // or the budget kept it off the air, which is no attempt at all.
+    const attempted = reason === 'MAX_RETRANSMIT';
+    // Nobody relayed our broadcast, but direct neighbours were around to hear it: at the edge of
+    // the mesh there is no one further to relay to, so this is as delivered as a broadcast gets.
+    if (attempted && e.to === BROADCAST && router.neighbors.direct(scheduler.now(), NEIGHBOUR_FRESH_MS).length > 0) {
+      outbox.done(id);
+      this.pump();
+      return;
+    }
+    if (attempted && e.attempts + 1 >= MAX_ATTEMPTS) {
+      this.expiredCount++;
+      outbox.done(id);
+      log.warn({ packetId: id, to: formatNodeId(e.to), attempts: e.attempts + 1 }, 'gave up on a message nobody acknowledged');
+    } else {
+      // Nobody answered (the destination is away): wait longer each time. A radio or budget
+      // problem is retried sooner.
+      const base = attempted ? 30_000 : 5_000;
+      const wait = Math.min(base * 2 ** Math.min(e.attempts, 10), 15 * 60_000) * (0.75 + random.next() / 2);
+      outbox.retryAt(id, clock() + Math.round(wait), attempted);
+      log.info({ packetId: id, reason, retryInS: Math.round(wait / 1000) }, 'message not delivered yet; kept in the outbox');
+    }
+    this.pump();
+  }
+
+  private settle(id: number, how: string): void {
+    if (!this.inFlight.delete(id)) return;
+    this.options.outbox.done(id);
+    this.options.log.debug({ packetId: id }, `outbox message ${how}`);
+    this.pump();
+  }
+}
