@@ -1,10 +1,10 @@
 // The node's real radio: a RAK3172 (RUI3 firmware, LoRa P2P) driven with AT commands over a
-// serial port. One command in flight at a time; reboots, hangs and unplugs end in reconfiguration.
+// serial port. This file is the modem's state machine (closed -> configuring -> ready <->
+// recovering): configure (sync, switch to P2P, settings), transmit, health check and recovery.
+// Commands and replies travel through the AT command channel (at-command-channel.ts); the device
+// node is watched for unplug and replug (device-node-watch.ts).
 
-import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import pino from 'pino';
-import { SerialPort } from 'serialport';
 import {
   LORA_MAX_PAYLOAD,
   RealScheduler,
@@ -16,7 +16,8 @@ import {
   type TimerHandle,
 } from '@unibos/mesh-protocol';
 import { FirmwareError, type FirmwareErrorCode } from '../firmware-error.ts';
-import { readLines } from '../net/line-reader.ts';
+import { AtCommandChannel, asFirmwareError, type ModemDropReason, type ModemEvent } from './at-command-channel.ts';
+import { DeviceNodeWatch } from './device-node-watch.ts';
 import {
   AT_CONTINUOUS_RX,
   AT_P2P_MODE,
@@ -25,19 +26,13 @@ import {
   AT_STOP_RX,
   p2pConfigCommands,
   p2pSettings,
-  parseModemLine,
   psendCommand,
-  type AtErrorCode,
   type P2pSettings,
 } from './rui3-at.ts';
 
 export type ModemState = 'closed' | 'configuring' | 'ready' | 'recovering';
 
-/** Why something the modem said (or did not say) was thrown away. */
-/** Longest line a RUI3 modem sends: a 255-byte frame as hex plus the event prefix, with room to spare. */
-const MAX_MODEM_LINE = 1024;
-
-export type ModemDropReason = 'garbage-line' | 'bad-rx-payload' | 'timeout' | 'modem-error';
+export type { ModemDropReason } from './at-command-channel.ts';
 
 export interface SerialLoraModemOptions {
   /** The UART: /dev/serial0 on a Raspberry Pi header, /dev/ttyUSB0 behind a USB adapter. */
@@ -90,17 +85,6 @@ export interface SerialLoraModemStats {
   recoveries: number;
 }
 
-interface PendingCommand {
-  line: string;
-  timeoutMs: number;
-  /** For queries: the setting whose value line (`AT+NWM=0`) precedes the OK. */
-  queryKey: string | undefined;
-  value: string | undefined;
-  timer: TimerHandle | undefined;
-  resolve(value: string | undefined): void;
-  reject(err: FirmwareError): void;
-}
-
 interface TxDoneWatch {
   seen: boolean;
   settle: ((err?: FirmwareError) => void) | undefined;
@@ -108,16 +92,6 @@ interface TxDoneWatch {
 
 interface RestartWatch {
   resolve(restarted: boolean): void;
-}
-
-function asFirmwareError(err: unknown): FirmwareError {
-  if (err instanceof FirmwareError) return err;
-  return new FirmwareError('E_MODEM_ERROR', err instanceof Error ? err.message : String(err), { cause: err });
-}
-
-/** Keeps logs and error messages readable when the command carries 255 bytes of hex. */
-function describeCommand(line: string): string {
-  return line.startsWith('AT+PSEND=') ? `AT+PSEND=<${(line.length - 9) / 2} bytes>` : line;
 }
 
 export class SerialLoraModem implements Radio {
@@ -157,9 +131,8 @@ export class SerialLoraModem implements Radio {
   private readonly stateListeners = new Set<(state: ModemState, reason: string) => void>();
   private readonly dropListeners = new Set<(reason: ModemDropReason, detail: string) => void>();
 
-  private port: SerialPort | undefined;
-  private current: PendingCommand | undefined;
-  private readonly queue: PendingCommand[] = [];
+  private readonly channel: AtCommandChannel;
+  private readonly deviceWatch: DeviceNodeWatch;
   private transmitting = false;
   private txDone: TxDoneWatch | undefined;
   private restartWatch: RestartWatch | undefined;
@@ -167,7 +140,6 @@ export class SerialLoraModem implements Radio {
   private recovering = false;
   private closing = false;
   private healthTimer: TimerHandle | undefined;
-  private deviceWatcher: FSWatcher | undefined;
   private readonly sleepers = new Set<() => void>();
 
   /** Throws E_CONFIG (naming the field) if the params cannot be set on a RUI3 modem. */
@@ -187,6 +159,21 @@ export class SerialLoraModem implements Radio {
     this.healthCheckMs = options.healthCheckMs ?? 30_000;
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'serial-lora-modem', path: options.path });
+    this.channel = new AtCommandChannel({
+      path: this.path,
+      baudRate: this.baudRate,
+      commandTimeoutMs: this.commandTimeoutMs,
+      scheduler: this.scheduler,
+      log: this.log,
+      closing: () => this.closing,
+      listener: {
+        onEvent: (event) => this.onEvent(event),
+        onDrop: (reason, detail) => this.countDrop(reason, detail),
+        onBusyReply: () => this.stats.busyReplies++,
+        onPortLost: (reason) => this.portLost(reason),
+      },
+    });
+    this.deviceWatch = new DeviceNodeWatch(this.path, (present) => this.onDeviceNode(present), this.log);
   }
 
   get state(): ModemState {
@@ -216,14 +203,14 @@ export class SerialLoraModem implements Radio {
     this.closing = false;
     this.setState('configuring', 'opening');
     try {
-      await this.openPort();
-      this.watchDevice();
+      await this.channel.open();
+      this.deviceWatch.start();
       await this.configure();
       if (this.closing) throw new FirmwareError('E_MODEM_UNAVAILABLE', `the LoRa modem on ${this.path} was closed while opening`);
     } catch (err) {
       this.failPending('open failed', 'E_MODEM_UNAVAILABLE');
-      this.unwatchDevice();
-      await this.shutdownPort();
+      this.deviceWatch.stop();
+      await this.channel.close();
       this.setState('closed', 'open failed');
       throw asFirmwareError(err);
     }
@@ -233,18 +220,18 @@ export class SerialLoraModem implements Radio {
 
   /** Stops receiving, fails anything in flight and releases the port. */
   async close(): Promise<void> {
-    if (this.stateValue === 'closed' && !this.port) return;
+    if (this.stateValue === 'closed' && !this.channel.hasPort) return;
     const wasIdle = this.stateValue === 'ready' && !this.transmitting;
     this.closing = true;
     this.healthTimer?.cancel();
     for (const wake of [...this.sleepers]) wake();
     if (wasIdle) {
       // Parked in TX-idle the module draws far less than in continuous receive.
-      await this.command(AT_STOP_RX).catch(() => undefined);
+      await this.channel.command(AT_STOP_RX).catch(() => undefined);
     }
     this.failPending('the LoRa modem driver was closed', 'E_MODEM_UNAVAILABLE');
-    this.unwatchDevice();
-    await this.shutdownPort();
+    this.deviceWatch.stop();
+    await this.channel.close();
     this.setState('closed', 'closed');
   }
 
@@ -282,7 +269,7 @@ export class SerialLoraModem implements Radio {
     let failure: FirmwareError | undefined;
     try {
       // RUI3 answers AT+PSEND with AT_BUSY_ERROR while continuous receive (65534) is on.
-      await this.command(AT_STOP_RX);
+      await this.channel.command(AT_STOP_RX);
       this.txDone = { seen: false, settle: undefined };
       await this.sendWithBusyRetry(psendCommand(frame));
       await this.awaitTxDone(this.txDoneTimeoutMs(frame.length));
@@ -296,7 +283,7 @@ export class SerialLoraModem implements Radio {
     // Listen again whether or not the frame went out: a deaf node is worse off than one that lost a frame.
     if (this.stateValue === 'ready' && !this.closing) {
       try {
-        await this.command(AT_CONTINUOUS_RX);
+        await this.channel.command(AT_CONTINUOUS_RX);
       } catch (err) {
         this.faulted(asFirmwareError(err));
       }
@@ -313,7 +300,7 @@ export class SerialLoraModem implements Radio {
   private async sendWithBusyRetry(line: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.command(line);
+        await this.channel.command(line);
         return;
       } catch (err) {
         const e = asFirmwareError(err);
@@ -380,23 +367,23 @@ export class SerialLoraModem implements Radio {
 
   private async configureOnce(): Promise<void> {
     await this.sync();
-    const mode = (await this.command(AT_QUERY_WORK_MODE, 'NWM'))?.trim();
+    const mode = (await this.channel.command(AT_QUERY_WORK_MODE, 'NWM'))?.trim();
     if (mode !== '0') {
       this.log.info({ mode: mode ?? 'unknown' }, 'switching the modem to LoRa P2P');
       await this.switchToP2p(mode !== undefined);
       await this.sync();
     }
     // Settings are refused with AT_BUSY_ERROR while a receive window is open.
-    await this.command(AT_STOP_RX);
-    for (const line of p2pConfigCommands(this.settings)) await this.command(line);
-    await this.command(AT_CONTINUOUS_RX);
+    await this.channel.command(AT_STOP_RX);
+    for (const line of p2pConfigCommands(this.settings)) await this.channel.command(line);
+    await this.channel.command(AT_CONTINUOUS_RX);
   }
 
   private async sync(): Promise<void> {
     let last: FirmwareError | undefined;
     for (let i = 0; i < this.syncAttempts; i++) {
       try {
-        await this.command(AT_PING);
+        await this.channel.command(AT_PING);
         return;
       } catch (err) {
         last = asFirmwareError(err);
@@ -428,7 +415,7 @@ export class SerialLoraModem implements Radio {
       this.restartWatch = watch;
     });
     try {
-      await this.command(AT_P2P_MODE);
+      await this.channel.command(AT_P2P_MODE);
     } catch (err) {
       this.restartWatch?.resolve(false);
       throw err;
@@ -462,8 +449,8 @@ export class SerialLoraModem implements Radio {
   private async recover(): Promise<void> {
     for (let attempt = 1; !this.closing; attempt++) {
       try {
-        if (!this.port?.isOpen) {
-          await this.openPort();
+        if (!this.channel.isOpen) {
+          await this.channel.open();
           this.stats.reconnects++;
           this.log.info('serial port is back');
         }
@@ -486,12 +473,7 @@ export class SerialLoraModem implements Radio {
   /** Rejects the command in flight, everything queued, and any wait for TX done or a restart. */
   private failPending(reason: string, code: FirmwareErrorCode): void {
     const err = new FirmwareError(code, reason);
-    const cmd = this.current;
-    this.current = undefined;
-    cmd?.timer?.cancel();
-    const queued = this.queue.splice(0);
-    cmd?.reject(err);
-    for (const q of queued) q.reject(err);
+    this.channel.failAll(err);
     this.txDone?.settle?.(err);
     this.restartWatch?.resolve(false);
   }
@@ -500,8 +482,8 @@ export class SerialLoraModem implements Radio {
     this.healthTimer?.cancel();
     if (this.healthCheckMs <= 0 || this.closing) return;
     this.healthTimer = this.scheduler.schedule(this.healthCheckMs, () => {
-      if (this.stateValue === 'ready' && !this.transmitting && !this.current && this.queue.length === 0) {
-        this.command(AT_PING).catch((err: unknown) => this.faulted(asFirmwareError(err)));
+      if (this.stateValue === 'ready' && !this.transmitting && this.channel.idle) {
+        this.channel.command(AT_PING).catch((err: unknown) => this.faulted(asFirmwareError(err)));
       }
       this.scheduleHealthCheck();
     });
@@ -519,178 +501,27 @@ export class SerialLoraModem implements Radio {
     });
   }
 
-  // --- serial port and command queue ------------------------------------------------------------
-
-  private openPort(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const unavailable = (err: Error): FirmwareError =>
-        new FirmwareError('E_MODEM_UNAVAILABLE', `cannot open the LoRa modem port ${this.path}: ${err.message.replace(/^Error: /, '')}`, { cause: err });
-      let port: SerialPort;
-      try {
-        port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
-      } catch (err) {
-        reject(unavailable(asFirmwareError(err)));
-        return;
-      }
-      port.open((err) => {
-        if (err) {
-          reject(unavailable(err));
-          return;
-        }
-        if (this.closing) {
-          port.close();
-          reject(new FirmwareError('E_MODEM_UNAVAILABLE', `the LoRa modem on ${this.path} was closed while opening`));
-          return;
-        }
-        // Split on '\n' and trim the '\r': a '\r\n' delimiter would glue together lines that end in a bare '\n'.
-        // latin1 maps every byte to one character, so line noise cannot merge into multi-byte sequences.
-        readLines(
-          port,
-          MAX_MODEM_LINE,
-          (line) => this.onLine(port, line),
-          () => this.countDrop('garbage-line', `a line longer than ${MAX_MODEM_LINE} characters`),
-          'latin1',
-        );
-        port.on('close', (closeErr: Error | null | undefined) => this.onPortClosed(port, closeErr ?? undefined));
-        port.on('error', (portErr: Error) => this.log.warn({ err: portErr.message }, 'serial port error'));
-        this.port = port;
-        resolve();
-      });
-    });
-  }
-
-  private async shutdownPort(): Promise<void> {
-    const port = this.port;
-    this.port = undefined; // its close event is then ignored as stale
-    if (!port?.isOpen) return;
-    await new Promise<void>((resolve) => port.close(() => resolve()));
-  }
-
-  private onPortClosed(port: SerialPort, err: Error | undefined): void {
-    if (port !== this.port) return;
-    this.portLost(`serial port ${this.path} closed${err ? `: ${err.message}` : ''} (modem unplugged?)`);
-  }
+  // --- the port and what the modem says ------------------------------------------------------
 
   private portLost(reason: string): void {
-    const port = this.port;
-    this.port = undefined;
-    if (port?.isOpen) port.close();
     if (this.closing) return;
     this.log.warn(reason);
     if (this.stateValue === 'configuring') this.failPending(reason, 'E_MODEM_UNAVAILABLE');
     else this.startRecovery(reason, 'E_MODEM_UNAVAILABLE');
   }
 
-  /**
-   * Unplugging a USB adapter removes its device node, and killing socat its pty link. Reads on a
-   * hung-up pty return 0 bytes, which the serialport bindings retry forever instead of reporting,
-   * so the node vanishing is the only prompt sign; watching for it also makes a replug prompt.
-   */
-  private watchDevice(): void {
-    if (this.deviceWatcher) return;
-    const name = basename(this.path);
-    try {
-      this.deviceWatcher = watch(dirname(this.path), (_event, filename) => {
-        if (filename === null || filename === name) this.onDeviceNodeChanged();
-      });
-      this.deviceWatcher.on('error', () => this.unwatchDevice());
-    } catch (err) {
-      this.log.debug({ err: asFirmwareError(err).message }, 'cannot watch the device node; relying on I/O errors and timeouts');
-    }
-  }
-
-  private unwatchDevice(): void {
-    this.deviceWatcher?.close();
-    this.deviceWatcher = undefined;
-  }
-
-  private onDeviceNodeChanged(): void {
-    const present = existsSync(this.path);
-    if (!present && this.port) {
-      this.portLost(`serial device ${this.path} disappeared (modem unplugged?)`);
+  private onDeviceNode(present: boolean): void {
+    if (!present && this.channel.hasPort) {
+      this.channel.lose(`serial device ${this.path} disappeared (modem unplugged?)`);
     } else if (present && this.stateValue === 'recovering') {
       // Replugged: try now instead of at the end of the current backoff.
       for (const wake of [...this.sleepers]) wake();
     }
   }
 
-  /** Queues one AT command; resolves with the value line a query printed before its OK. */
-  private command(line: string, queryKey?: string): Promise<string | undefined> {
-    return new Promise((resolve, reject) => {
-      if (this.closing && line !== AT_STOP_RX) {
-        reject(new FirmwareError('E_MODEM_UNAVAILABLE', `the LoRa modem on ${this.path} is closing`));
-        return;
-      }
-      this.queue.push({ line, timeoutMs: this.commandTimeoutMs, queryKey, value: undefined, timer: undefined, resolve, reject });
-      this.pump();
-    });
-  }
-
-  private pump(): void {
-    while (!this.current) {
-      const next = this.queue.shift();
-      if (!next) return;
-      const port = this.port;
-      if (!port?.isOpen) {
-        next.reject(new FirmwareError('E_MODEM_UNAVAILABLE', `serial port ${this.path} is not open`));
-        continue;
-      }
-      this.current = next;
-      next.timer = this.scheduler.schedule(next.timeoutMs, () => this.onCommandTimeout(next));
-      this.log.debug({ command: describeCommand(next.line) }, 'to modem');
-      port.write(`${next.line}\r\n`, (err) => {
-        if (err) this.settle(next, new FirmwareError('E_MODEM_UNAVAILABLE', `writing to ${this.path} failed: ${err.message}`, { cause: err }));
-      });
-    }
-  }
-
-  private settle(cmd: PendingCommand, err?: FirmwareError): void {
-    if (this.current !== cmd) return;
-    cmd.timer?.cancel();
-    this.current = undefined;
-    if (err) cmd.reject(err);
-    else cmd.resolve(cmd.value);
-    this.pump();
-  }
-
-  private onCommandTimeout(cmd: PendingCommand): void {
-    if (this.current !== cmd) return;
-    // A reply that turns up later is taken for the next command's; the recovery this timeout
-    // triggers re-sends every setting, so such a shift cannot leave the radio misconfigured.
-    this.countDrop('timeout', `no reply to ${describeCommand(cmd.line)} within ${cmd.timeoutMs} ms`);
-    this.settle(
-      cmd,
-      new FirmwareError('E_MODEM_TIMEOUT', `the LoRa modem on ${this.path} did not answer ${describeCommand(cmd.line)} within ${cmd.timeoutMs} ms`),
-    );
-  }
-
-  private errorReply(cmd: PendingCommand, code: AtErrorCode): FirmwareError {
-    const what = `the LoRa modem on ${this.path} answered ${code} to ${describeCommand(cmd.line)}`;
-    return new FirmwareError(code === 'AT_BUSY_ERROR' ? 'E_MODEM_BUSY' : 'E_MODEM_ERROR', what);
-  }
-
-  // --- what the modem says ------------------------------------------------------------------------
-
-  private onLine(port: SerialPort, raw: string): void {
-    if (port !== this.port) return;
-    const line = parseModemLine(raw);
-    const cmd = this.current;
+  /** A line the modem sent on its own: a frame, the end of a transmission, a restart. */
+  private onEvent(line: ModemEvent): void {
     switch (line.kind) {
-      case 'blank':
-        return;
-      case 'ok':
-        if (cmd) this.settle(cmd);
-        else this.countDrop('garbage-line', 'OK with no command waiting');
-        return;
-      case 'error':
-        if (line.code === 'AT_BUSY_ERROR') this.stats.busyReplies++;
-        this.countDrop('modem-error', cmd ? `${line.code} to ${describeCommand(cmd.line)}` : `${line.code} with no command waiting`);
-        if (cmd) this.settle(cmd, this.errorReply(cmd, line.code));
-        return;
-      case 'value':
-        // Only a query's own setting counts; anything else is our command echoed back (ATE).
-        if (cmd?.queryKey === line.command && raw.trim().toUpperCase() !== cmd.line.toUpperCase()) cmd.value = line.value;
-        return;
       case 'tx-done':
         if (this.txDone) {
           this.txDone.seen = true;
@@ -713,7 +544,7 @@ export class SerialLoraModem implements Radio {
       case 'rx-timeout':
         // Someone opened a one-off receive window; continuous receive is what we want.
         if (this.stateValue === 'ready' && !this.transmitting) {
-          this.command(AT_CONTINUOUS_RX).catch((err: unknown) => this.faulted(asFirmwareError(err)));
+          this.channel.command(AT_CONTINUOUS_RX).catch((err: unknown) => this.faulted(asFirmwareError(err)));
         }
         return;
       case 'restarted':
@@ -725,21 +556,13 @@ export class SerialLoraModem implements Radio {
       case 'event':
         this.stats.ignoredEvents++;
         return;
-      case 'garbage':
-        // Older RUI3 builds print a query's value bare ("0" rather than "AT+NWM=0").
-        if (cmd?.queryKey !== undefined && cmd.value === undefined && /^[\w.,:-]{1,40}$/.test(line.text)) {
-          cmd.value = line.text;
-          return;
-        }
-        this.countDrop('garbage-line', line.text.slice(0, 80));
-        return;
     }
   }
 
   private onRestarted(workMode: string): void {
     if (this.restartWatch) {
       // Some builds restart without printing OK to AT+NWM=0 first.
-      if (this.current?.line === AT_P2P_MODE) this.settle(this.current);
+      this.channel.completeIf(AT_P2P_MODE);
       this.restartWatch.resolve(true);
       return;
     }
