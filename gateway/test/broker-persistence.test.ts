@@ -55,15 +55,22 @@ test('clean sessions keep in-flight state in memory; persistent sessions and sha
   ]);
 });
 
-test('a clean session ending clears its inbound QoS 2 state from memory and from disk', async () => {
+test('a clean session clears its inbound QoS 2 state from memory and from disk, and the queue of the id\'s earlier persistent session', async () => {
   const log: string[] = [];
   const disk = recorder('disk', log);
   const mem = recorder('mem', log);
   disk.cleanIncoming = async (client: unknown) => void log.push(`disk.cleanIncoming(${(client as { id: string }).id})`);
   mem.cleanIncoming = async (client: unknown) => void log.push(`mem.cleanIncoming(${(client as { id: string }).id})`);
+  // What an earlier persistent session of the id left queued: one message sent (it has a packet id), one never sent.
+  disk.outgoingStream = (client: unknown) => {
+    log.push(`disk.outgoingStream(${(client as { id: string }).id})`);
+    return [{ messageId: 7 }, {}];
+  };
+  disk.outgoingUpdate = (_client: unknown, packet: unknown) => void log.push(`disk.outgoingUpdate(${(packet as { messageId: number }).messageId})`);
+  disk.outgoingClearMessageId = (_client: unknown, packet: unknown) => void log.push(`disk.outgoingClearMessageId(${(packet as { messageId: number }).messageId})`);
   const p = sessionAwarePersistence(disk, mem) as typeof disk;
   await p.cleanIncoming!({ id: 'c', clean: true });
-  assert.deepEqual(log, ['mem.cleanIncoming(c)', 'disk.cleanIncoming(c)']);
+  assert.deepEqual(log, ['mem.cleanIncoming(c)', 'disk.cleanIncoming(c)', 'disk.outgoingStream(c)', 'disk.outgoingClearMessageId(7)', 'disk.outgoingUpdate(65536)', 'disk.outgoingClearMessageId(65536)']);
 });
 
 test('routes methods of a class-based store and reads its other properties through', async () => {

@@ -23,6 +23,8 @@ export interface BrokerStats {
   readonly hubRefusals: Readonly<Record<string, number>>;
   /** QoS 1/2 resends of a message already taken (after a crash before our acknowledgement): acknowledged again, not taken twice. */
   readonly resendsRecognised: number;
+  /** Publishes to `$…` topics refused: those belong to the broker ($SYS), never to a client. */
+  readonly reservedTopicRefusals: number;
 }
 
 export class BrokerCounters {
@@ -35,6 +37,7 @@ export class BrokerCounters {
   protocolErrors = 0;
   readonly hubRefusals: Record<string, number> = {};
   resendsRecognised = 0;
+  reservedTopicRefusals = 0;
 
   snapshot(clientsConnected: number): BrokerStats {
     return {
@@ -48,6 +51,7 @@ export class BrokerCounters {
       protocolErrors: this.protocolErrors,
       hubRefusals: { ...this.hubRefusals },
       resendsRecognised: this.resendsRecognised,
+      reservedTopicRefusals: this.reservedTopicRefusals,
     };
   }
 }

@@ -539,6 +539,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     } catch (err) {
       refused = this.untakeable(client, packet, err);
     }
+    // The publisher's DUP says it may have sent this before, to us; the copies we deliver are
+    // first sends [MQTT-3.3.1-3] (aedes would copy the flag to every subscriber and retained copy).
+    packet.dup = false;
     done(refused);
   }
 
@@ -606,6 +609,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     }
     const decision = canPublish(subject, topic);
     if (!decision.allow) {
+      if (topic.startsWith('$')) this.counters.reservedTopicRefusals++;
       this.deny('publish', clientId, decision.reason, topic);
       return new BrokerRefusal(decision.reason);
     }

@@ -5,6 +5,7 @@
 // Measured: LevelDB for every in-flight packet cost the broker about 40% of its QoS 1 rate.
 
 import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
 
 /** aedes' own in-memory store (CommonJS; its type declarations do not describe the factory under NodeNext). */
 export const memoryPersistence = createRequire(import.meta.url)('aedes-persistence') as () => Persistence;
@@ -42,6 +43,9 @@ export function sessionAwarePersistence<P extends object>(durable: P, memory: Pe
     if (typeof onDisk !== 'function') {
       // Not a method (aedes-persistence-level's `broker` getter): read through.
       Object.defineProperty(routed, name, { get: () => store[name], enumerable: true });
+    } else if (name === 'outgoingStream') {
+      const inMemory = volatile[name]!;
+      routed[name] = (client: Client) => (client?.clean ? inMemory.call(memory, client) : markResends(onDisk.call(durable, client) as AsyncIterable<QueuedPacket>));
     } else if (PER_CLIENT_IN_FLIGHT.has(name)) {
       const inMemory = volatile[name]!;
       // Every one of these takes (client) or (client, packet).
@@ -60,14 +64,59 @@ export function sessionAwarePersistence<P extends object>(durable: P, memory: Pe
     await store.destroy();
   };
   // aedes calls this when a clean session starts and ends. The session's inbound QoS 2 state is in
-  // memory; the durable store may still hold some from when the id last had a persistent session.
+  // memory; the durable store may still hold some from when the id last had a persistent session,
+  // and the messages queued for that session: [MQTT-3.1.2-6] has a clean connect discard them all,
+  // where aedes only drops the subscriptions and the queue would reach the id's next persistent session.
   if (typeof store.cleanIncoming === 'function') {
     const onDisk = store.cleanIncoming;
     const inMemory = typeof volatile.cleanIncoming === 'function' ? volatile.cleanIncoming : null;
     routed.cleanIncoming = async (client: Client) => {
       await inMemory?.call(memory, client);
       await onDisk.call(durable, client);
+      if (client) await discardQueue(store, client);
     };
   }
   return routed as unknown as P;
+}
+
+interface QueuedPacket {
+  messageId?: number;
+  dup?: boolean;
+}
+
+/**
+ * A persistent session's queue as aedes replays it on reconnect. A packet already given a packet id
+ * was written to the client before (aedes numbers a message when it sends it), so this is its
+ * resend and carries DUP=1 [MQTT-3.3.1-1]; aedes copies the flag but never sets it.
+ */
+function markResends(queue: AsyncIterable<QueuedPacket>): Readable {
+  return Readable.from(
+    (async function* () {
+      for await (const packet of queue) {
+        if (packet.messageId) packet.dup = true;
+        yield packet;
+      }
+    })(),
+  );
+}
+
+/** Packet ids beyond MQTT's 16 bits, for queued messages never sent: they cannot meet a real one. */
+const DISCARD_ID_BASE = 0x10000;
+
+/**
+ * Empties the durable queue of `client`'s id through the store's own operations: a message that
+ * was sent is cleared by its packet id; one never sent is first given an id no client can use.
+ */
+async function discardQueue(store: Record<string, Method>, client: NonNullable<Client>): Promise<void> {
+  const stream = store.outgoingStream, update = store.outgoingUpdate, clear = store.outgoingClearMessageId;
+  if (!stream || !update || !clear) return;
+  const id = { id: (client as { id?: string }).id };
+  let n = 0;
+  for await (const packet of stream.call(store, id) as AsyncIterable<QueuedPacket>) {
+    if (!packet.messageId) {
+      packet.messageId = DISCARD_ID_BASE + n++;
+      await update.call(store, id, packet);
+    }
+    await clear.call(store, id, packet);
+  }
 }
