@@ -204,16 +204,18 @@ async function main(): Promise<void> {
 
   // The faults, in time order: gateway kills at k/(kills+1) of the load, the hub outage centred.
   type Fault = { atMs: number; run: () => Promise<void> };
+  const hubReturns: Array<{ readyMs: number; reconnectedMs: number }> = [];
   const plan: Fault[] = [];
   for (let k = 1; k <= KILLS; k++) {
     plan.push({
       atMs: (plannedMs * k) / (KILLS + 1),
       run: async () => {
+        const reserved = await sos.reserve(30_000);
         const w = faults.begin('gateway dead');
         gw.child.kill('SIGKILL');
         await gw.exited;
         process.stderr.write(`  ${fmtS(Date.now() - t0).padStart(7)}: gateway SIGKILLed\n`);
-        const raised = await sos.raiseNow('gateway SIGKILL');
+        const raised = await sos.raiseNow('gateway SIGKILL', reserved);
         if (!raised) process.stderr.write('  (no idle node to raise an SOS while the gateway was dead)\n');
         gw = startGateway();
         await gw.waitFor((l) => l.msg === 'gateway started', 'the gateway after SIGKILL', 0, 120_000);
@@ -225,18 +227,23 @@ async function main(): Promise<void> {
     plan.push({
       atMs: Math.max(0, plannedMs / 2 - (HUB_DOWN_S * 1000) / 2),
       run: async () => {
+        const reserved = await sos.reserve(30_000);
         const w = faults.begin('hub down');
         const stoppedMs = Date.now();
         await hub.stop();
         process.stderr.write(`  ${fmtS(Date.now() - t0).padStart(7)}: hub stopped\n`);
-        await sos.raiseNow('hub down');
+        await sos.raiseNow('hub down', reserved);
         await sleep(stoppedMs + HUB_DOWN_S * 1000 - Date.now());
         const from = gw.lines.length;
         hub = new Proc(hubArgs);
         await hub.waitFor((l) => l.msg === 'hub ready', 'the hub again', 0, 120_000);
-        process.stderr.write(`  ${fmtS(Date.now() - t0).padStart(7)}: hub back\n`);
+        const backMs = Date.now();
+        process.stderr.write(`  ${fmtS(backMs - t0).padStart(7)}: hub back\n`);
+        // The next kill waits for this: a restarted gateway connects at once and would hide how
+        // long the running one takes to find its hub again.
         await gw.waitFor((l) => l.msg === 'connected to hub', 'the gateway back on the hub', from, 300_000);
         faults.end(w);
+        hubReturns.push({ readyMs: backMs, reconnectedMs: Date.now() });
       },
     });
   }
@@ -295,7 +302,7 @@ async function main(): Promise<void> {
   const strangers = (await api.sensorIds()).filter((id) => !sensors.some((s) => s.creds.id === id));
 
   // Per sensor: accepted (PUBACK), delivered (distinct n at the hub), duplicated, lost.
-  type Row = { id: string; dup: string; published: number; accepted: number; delivered: number; duplicated: number; lost: number; unackedDelivered: number; foreign: number };
+  type Row = { id: string; dup: string; published: number; accepted: number; resent: number; delivered: number; duplicated: number; lost: number; unackedDelivered: number; foreign: number };
   const rows: Row[] = sensors.map((s, j) => {
     const seen = new Map<number, number>();
     let foreign = 0;
@@ -310,7 +317,7 @@ async function main(): Promise<void> {
     for (const n of s.accepted) if (!seen.has(n)) lost++;
     let unackedDelivered = 0;
     for (const n of seen.keys()) if (!s.accepted.has(n)) unackedDelivered++;
-    return { id: s.creds.id, dup: s.marksResends ? 'DUP=1' : 'mqtt.js', published: s.sent, accepted: s.accepted.size, delivered: seen.size, duplicated, lost, unackedDelivered, foreign };
+    return { id: s.creds.id, dup: s.marksResends ? 'DUP=1' : 'mqtt.js', published: s.sent, accepted: s.accepted.size, resent: s.resent, delivered: seen.size, duplicated, lost, unackedDelivered, foreign };
   });
   const sum = (k: keyof Row): number => rows.reduce((a, r) => a + (r[k] as number), 0);
   const accepted = sum('accepted');
@@ -350,10 +357,12 @@ async function main(): Promise<void> {
   line(`load finished after ${fmtS(loadMs)}, outbox drained after ${fmtS(drainedMs)}${depth === 0 ? '' : ` (NOT drained: depth ${depth})`}`);
   line('faults (a gateway is dead until its new process started; the hub is down until the gateway is connected to it again):');
   for (const w of faults.windows) line(`  ${w.kind.padEnd(13)} ${fmtS(w.startMs - t0).padStart(8)} .. ${w.endMs === undefined ? 'end' : fmtS(w.endMs - t0)}  (${fmtS((w.endMs ?? Date.now()) - w.startMs)})`);
+  for (const h of hubReturns) line(`  the gateway reconnected ${fmtS(h.reconnectedMs - h.readyMs)} after the hub was ready again (its reconnect backoff)`);
   line();
-  line('sensor readings      resends  published  accepted  delivered  duplicated  lost  delivered-unacked');
-  for (const r of rows) line(`  ${r.id.padEnd(18)} ${r.dup.padEnd(8)} ${String(r.published).padStart(9)} ${String(r.accepted).padStart(9)} ${String(r.delivered).padStart(10)} ${String(r.duplicated).padStart(11)} ${String(r.lost).padStart(5)} ${String(r.unackedDelivered).padStart(18)}`);
-  line(`  ${'all'.padEnd(27)} ${String(sum('published')).padStart(9)} ${String(accepted).padStart(9)} ${String(delivered).padStart(10)} ${String(duplicated).padStart(11)} ${String(lost).padStart(5)} ${String(sum('unackedDelivered')).padStart(18)}`);
+  line('sensor readings      resends  published  accepted  resent  delivered  duplicated  lost  delivered-unacked');
+  for (const r of rows) line(`  ${r.id.padEnd(18)} ${r.dup.padEnd(8)} ${String(r.published).padStart(9)} ${String(r.accepted).padStart(9)} ${String(r.resent).padStart(7)} ${String(r.delivered).padStart(10)} ${String(r.duplicated).padStart(11)} ${String(r.lost).padStart(5)} ${String(r.unackedDelivered).padStart(18)}`);
+  line(`  ${'all'.padEnd(27)} ${String(sum('published')).padStart(9)} ${String(accepted).padStart(9)} ${String(sum('resent')).padStart(7)} ${String(delivered).padStart(10)} ${String(duplicated).padStart(11)} ${String(lost).padStart(5)} ${String(sum('unackedDelivered')).padStart(18)}`);
+  line('  (resent: unacknowledged when a connection ended, so sent again after the reconnect: the readings that test exactly-once)');
   if (sum('foreign') > 0) line(`  ${sum('foreign')} readings at the hub were not the bench's numbered readings`);
   line('  note: mqtt.js 5.16 resends unacknowledged QoS 1 messages after a reconnect with the same packet id but DUP=0;');
   line('        the "DUP=1" sensors use an outgoing store that marks those resends DUP=1, as MQTT 3.1.1 (3.3.1-1) requires.');

@@ -20,6 +20,9 @@ export class LoadSensor {
   readonly pending = new Set<number>();
   errors = 0;
   reconnects = 0;
+  /** Readings unacknowledged when a connection ended, so resent on the next one. */
+  resent = 0;
+  private online = false;
   private readonly store: ResendMarkingStore | undefined;
 
   constructor(
@@ -39,7 +42,13 @@ export class LoadSensor {
       connectTimeout: 5_000,
       ...(this.store ? { outgoingStore: this.store } : {}),
     });
-    this.client.on('close', () => this.store?.connectionLost());
+    this.client.on('connect', () => (this.online = true));
+    this.client.on('close', () => {
+      // What was in flight on a connection that just ended goes out again after the reconnect.
+      if (this.online) this.resent += this.pending.size;
+      this.online = false;
+      this.store?.connectionLost();
+    });
     this.client.on('reconnect', () => this.reconnects++);
     // Connection errors while the gateway is down are expected; mqtt.js keeps reconnecting.
     this.client.on('error', () => undefined);

@@ -100,14 +100,33 @@ export class SosRounds {
    * Raises the next SOS now on an idle node (a fault just began); resolves once `unibos sos` has
    * returned, so the caller knows it was raised before it ends the fault. False when no node is idle.
    */
-  async raiseNow(why: string): Promise<boolean> {
-    const node = this.idle()[0];
+  async raiseNow(why: string, reserved?: SosNode): Promise<boolean> {
+    if (reserved) reserved.busy = false;
+    const node = reserved ?? this.idle()[0];
     if (!node || this.started >= this.total) return false;
     let raised!: () => void;
     const wasRaised = new Promise<void>((r) => (raised = r));
     this.launch(node, why, raised);
     await wasRaised;
     return true;
+  }
+
+  /**
+   * Waits (at most timeoutMs) for a node that can raise an SOS and keeps it for raiseNow(), so a
+   * fault is only started once its SOS can be raised the moment it begins.
+   */
+  async reserve(timeoutMs: number): Promise<SosNode | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.started < this.total) {
+      const node = this.idle()[0];
+      if (node) {
+        node.busy = true;
+        return node;
+      }
+      if (Date.now() > deadline) return undefined;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return undefined;
   }
 
   /** Resolves when every SOS has been raised and has finished its round. */
