@@ -21,9 +21,15 @@ const MAX_PUMP_SLEEP_MS = 60_000;
 /** How a layer above puts a message on the outbox: returns its packet id once it is on disk. */
 export type Enqueue = (to: number, data: Data, priority: OutboxPriority, supersedes?: string) => number;
 
+/** What the pump needs of the router: sending, and who was heard directly lately. */
+export interface PumpRouter {
+  send: MeshRouter['send'];
+  neighbors: Pick<MeshRouter['neighbors'], 'direct'>;
+}
+
 export interface OutboxPumpOptions {
   outbox: Outbox;
-  router: MeshRouter;
+  router: PumpRouter;
   scheduler: Scheduler;
   random: Random;
   /** Wall-clock time, as stored in the outbox. */

@@ -1,0 +1,80 @@
+// The outbox pump on its own, between a real durable outbox and a router that only records what it
+// is handed: alerts never wait behind texts, nothing leaves while the radio is down, and a message
+// the radio could not send stays on disk and goes again soon without counting as an attempt.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import pino from 'pino';
+import { SeededRandom, SimScheduler, type Data } from '@unibos/mesh-protocol';
+import { openNodeDb, type Db } from '../src/node/node-db.ts';
+import { Outbox } from '../src/node/outbox.ts';
+import { OutboxPump, type PumpRouter } from '../src/node/outbox-pump.ts';
+
+const dirs: string[] = [];
+const dbs: Db[] = [];
+after(() => {
+  for (const db of dbs) db.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function rig(options: { radioUp?: boolean } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'unibos-pump-'));
+  dirs.push(dir);
+  const db = openNodeDb(join(dir, 'node.db'));
+  dbs.push(db);
+  const outbox = new Outbox(db);
+  const scheduler = new SimScheduler(1_000_000);
+  const handed: Array<{ to: number; data: Data; id: number | undefined }> = [];
+  const router: PumpRouter = {
+    send: (to, data, opts = {}) => (handed.push({ to, data, id: opts.id }), opts.id ?? 0),
+    neighbors: { direct: () => [] },
+  };
+  const radio = { up: options.radioUp ?? true };
+  const pump = new OutboxPump({
+    outbox,
+    router,
+    scheduler,
+    random: new SeededRandom(7),
+    clock: () => scheduler.now(),
+    canSend: () => radio.up,
+    log: pino({ level: 'silent' }),
+  });
+  return { outbox, pump, scheduler, handed, radio };
+}
+
+const texts = (handed: Array<{ data: Data }>) => handed.map((h) => h.data.text ?? h.data.alert?.text);
+
+test('an alert goes to the router while a text is in flight; the next text waits for the first', () => {
+  const { pump, handed, outbox } = rig();
+  const first = pump.enqueue(0x10, { text: 'one' }, 'text');
+  pump.enqueue(0x10, { text: 'two' }, 'text');
+  pump.enqueue(0x10, { alert: { level: 'SOS', text: 'help', magnitudeX10: 0 } }, 'alert');
+  assert.deepEqual(texts(handed), ['one', 'help']);
+  pump.acknowledged(first, 0x10);
+  assert.deepEqual(texts(handed), ['one', 'help', 'two']);
+  assert.equal(outbox.size, 2);
+  assert.equal(pump.inFlightCount, 2);
+});
+
+test('nothing is handed to the router while the radio is down; it all goes once it is up', () => {
+  const { pump, handed, radio, outbox } = rig({ radioUp: false });
+  pump.enqueue(0x10, { text: 'kept' }, 'text');
+  assert.equal(handed.length, 0);
+  assert.equal(outbox.size, 1);
+  radio.up = true;
+  pump.pump();
+  assert.deepEqual(texts(handed), ['kept']);
+});
+
+test('a message the radio could not send stays on disk, uncounted, and goes again soon', () => {
+  const { pump, handed, outbox, scheduler } = rig();
+  const id = pump.enqueue(0x10, { text: 'again' }, 'text');
+  pump.notDelivered(id, 'the radio is busy');
+  assert.equal(outbox.size, 1);
+  assert.equal(outbox.dueAt(Infinity, 'text', 1)[0]?.attempts, 0);
+  scheduler.runUntil(scheduler.now() + 10_000);
+  assert.deepEqual(handed.map((h) => h.id), [id, id]);
+});
