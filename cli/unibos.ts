@@ -1,5 +1,6 @@
 // `unibos` entry point: one binary, several roles; each subcommand lives in cli/commands/.
 
+import { readFileSync } from 'node:fs';
 import { CliError } from './cli-error.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   send: { summary: 'send a text through the running node', load: () => import('./commands/send.ts') },
   sos: { summary: 'raise (or end, with --safe) an SOS on the running node', load: () => import('./commands/sos.ts') },
   inbox: { summary: 'list texts and alerts the running node received', load: () => import('./commands/inbox.ts') },
+  image: { summary: 'build the device bundle, write unibos.json for a flashed card, first boot', load: () => import('./commands/image.ts') },
 };
 
 /**
@@ -24,6 +26,12 @@ const USER_ERRORS = new Set(['E_CONFIG', 'E_BAD_REQUEST', 'E_NODE_RUNNING', 'E_N
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') {
+    // Beside bin/ in a checkout and in the device bundle alike.
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`unibos ${version} (node ${process.version}, ${process.platform}-${process.arch})\n`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
     return name ? 0 : 2;

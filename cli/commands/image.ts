@@ -1,0 +1,207 @@
+// `unibos image`: what a flashable Raspberry Pi image needs from this repository. `bundle` builds
+// the compiled runtime the image carries; `config` writes unibos.json for a flashed card; `firstboot`
+// and `claim` are what the image's systemd units run on the device.
+
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { CliError } from '../cli-error.ts';
+import { parseCommand } from '../cli-args.ts';
+import { BOARDS, DEVICE_ROLES, formatProblems, parseBootConfig } from '../image/boot-config.ts';
+
+const HELP = `usage: unibos image bundle [--arch arm64|x64] [--out DIR] [--tarball FILE]
+       unibos image config [--boot DIR | --out FILE] [--role R] [--board B] [--region R] [options]
+       unibos image firstboot [--boot DIR] [--state DIR] [--etc DIR] [--led DIR] [--user NAME]
+       unibos image claim [--state DIR]
+
+'bundle' compiles this checkout to plain JavaScript (no TypeScript tooling at run time), copies the
+production dependencies only, checks that every native addon is built for --arch (default: this
+machine's) and writes SHA256SUMS; --tarball also packs it, with FILE.sha256 beside it (what
+images/build.sh hands to the pi-gen stage).
+
+'config' writes unibos.json, the file a flashed card's boot partition carries for its first boot,
+from these flags, asking for what is missing when run in a terminal. It refuses to write a file the
+device would reject.
+  --boot DIR           the card's boot partition (writes DIR/unibos.json)
+  --out FILE           or write FILE
+  --role R             ${DEVICE_ROLES.join(', ')}
+  --board B            ${BOARDS.join(', ')}
+  --region R           EU868, EU433, US915, ANZ, IN865
+  --preset P           LongFast (default), LongSlow, MediumFast, ShortFast
+  --tx-power DBM       transmit power
+  --name NAME          name on the mesh and the hub (up to 39 bytes)
+  --hostname NAME      host name (default unibos-XXXX from the node id)
+  --channel NAME       channel name (default: the public channel)
+  --channel-key B64|new  channel key; 'new' makes a random 16-byte key (share it with the other devices)
+  --hub-url URL        the hub, e.g. http://hub.local:8000
+  --claim-token T      claim token from the hub (kind gateway or node)
+  --admin-email E      role hub or gateway+hub: the first admin
+  --admin-password-file PATH
+  --wifi-country CC    Wi-Fi country (two letters)
+  --wifi-ssid SSID
+  --wifi-password-file PATH
+  --force              overwrite an existing file
+
+'firstboot' (unibos-firstboot.service, as root) applies <boot>/unibos.json; 'claim'
+(unibos-claim.service) claims the device at its hub, retrying until the hub answers.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'bundle') return bundle(rest);
+  if (sub === 'config') return config(rest);
+  if (sub === 'firstboot') return firstboot(rest);
+  if (sub === 'claim') return claim(rest);
+  if (sub === '--help' || sub === '-h') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  throw new CliError(`expected bundle, config, firstboot or claim\n\n${HELP}`);
+}
+
+async function bundle(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, HELP, { arch: { type: 'string' }, out: { type: 'string' }, tarball: { type: 'string' } });
+  if (!parsed) return 0;
+  const v = parsed.values;
+  const arch = typeof v.arch === 'string' ? v.arch : process.arch;
+  if (!['arm64', 'x64'].includes(arch)) throw new CliError(`--arch must be arm64 or x64, got '${arch}'`);
+  const { buildBundle, packBundle, REPO_ROOT } = await import('../image/bundle.ts');
+  const outDir = resolve(typeof v.out === 'string' ? v.out : join(REPO_ROOT, 'images', 'build', `unibos-linux-${arch}`));
+  const result = await buildBundle({ outDir, arch, log: (line) => process.stderr.write(`${line}\n`) });
+  process.stdout.write(`bundle ${result.version} for linux-${arch} in ${outDir}: ${result.files} files, ${(result.bytes / 1e6).toFixed(1)} MB, native addons: ${result.nativeAddons.join(', ') || 'none'}${result.skippedOptional.length ? `; left out (optional): ${[...new Set(result.skippedOptional)].join(', ')}` : ''}\n`);
+  if (typeof v.tarball === 'string') {
+    const sum = packBundle(outDir, resolve(v.tarball));
+    process.stdout.write(`packed ${resolve(v.tarball)} (sha256 ${sum})\n`);
+  }
+  return 0;
+}
+
+const CONFIG_OPTIONS = {
+  boot: { type: 'string' },
+  out: { type: 'string' },
+  role: { type: 'string' },
+  board: { type: 'string' },
+  region: { type: 'string' },
+  preset: { type: 'string' },
+  'tx-power': { type: 'string' },
+  name: { type: 'string' },
+  hostname: { type: 'string' },
+  channel: { type: 'string' },
+  'channel-key': { type: 'string' },
+  'hub-url': { type: 'string' },
+  'claim-token': { type: 'string' },
+  'admin-email': { type: 'string' },
+  'admin-password-file': { type: 'string' },
+  'wifi-country': { type: 'string' },
+  'wifi-ssid': { type: 'string' },
+  'wifi-password-file': { type: 'string' },
+  force: { type: 'boolean' },
+} as const;
+
+async function config(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, HELP, CONFIG_OPTIONS);
+  if (!parsed) return 0;
+  const v = { ...parsed.values } as Record<string, string | boolean | undefined>;
+  const target = typeof v.boot === 'string' ? join(v.boot, 'unibos.json') : typeof v.out === 'string' ? v.out : undefined;
+  if (!target) throw new CliError('say where to write: --boot DIR (the card\'s boot partition) or --out FILE');
+  if (existsSync(target) && v.force !== true) throw new CliError(`${target} exists; --force overwrites it`);
+  if (process.stdin.isTTY && (!v.role || !v.board || !v.region)) await ask(v);
+  const secret = (flag: string): string | undefined => {
+    const path = v[flag];
+    if (typeof path !== 'string') return undefined;
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch (err) {
+      throw new CliError(`cannot read --${flag} ${path}: ${(err as Error).message}`);
+    }
+  };
+  const str = (k: string): string | undefined => (typeof v[k] === 'string' && v[k] !== '' ? (v[k] as string) : undefined);
+  const channelKey = str('channel-key') === 'new' ? randomBytes(16).toString('base64') : str('channel-key');
+  const adminPassword = secret('admin-password-file') ?? str('admin-password');
+  const wifiPassword = secret('wifi-password-file') ?? str('wifi-password');
+  const file: Record<string, unknown> = {
+    $schema: 'https://unibos.invalid/schema/unibos.json',
+    version: 1,
+    role: str('role'),
+    ...(str('name') ? { name: str('name') } : {}),
+    ...(str('hostname') ? { hostname: str('hostname') } : {}),
+    radio: {
+      board: str('board'),
+      region: str('region'),
+      ...(str('preset') ? { preset: str('preset') } : {}),
+      ...(str('tx-power') ? { txPowerDbm: Number(str('tx-power')) } : {}),
+    },
+  };
+  if (str('channel') || channelKey) file.channel = { name: str('channel') ?? 'Public', ...(channelKey ? { key: channelKey } : {}) };
+  if (str('hub-url') || str('claim-token') || str('admin-email')) {
+    file.hub = {
+      ...(str('hub-url') ? { url: str('hub-url') } : {}),
+      ...(str('claim-token') ? { claimToken: str('claim-token') } : {}),
+      ...(str('admin-email') ? { admin: { email: str('admin-email'), password: adminPassword } } : {}),
+    };
+  }
+  if (str('wifi-country') || str('wifi-ssid')) file.wifi = { country: str('wifi-country'), ...(str('wifi-ssid') ? { ssid: str('wifi-ssid') } : {}), ...(wifiPassword ? { password: wifiPassword } : {}) };
+  const text = `${JSON.stringify(file, null, 2)}\n`;
+  const checked = parseBootConfig(text);
+  if (!checked.ok) throw new CliError(`not written, the device would reject it: ${formatProblems(checked.problems)}`);
+  writeFileSync(target, text, { mode: 0o600 });
+  process.stdout.write(`wrote ${target} (role ${checked.config.role}, board ${checked.config.radio.board}, region ${checked.config.radio.region})${channelKey && str('channel-key') === 'new' ? `\nnew channel key: ${channelKey} (give the same key to every device on this channel)` : ''}\n`);
+  return 0;
+}
+
+/** Prompts for what the flags left out; Enter takes the value in brackets. */
+async function ask(v: Record<string, string | boolean | undefined>): Promise<void> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const q = async (key: string, question: string, dflt?: string): Promise<void> => {
+      if (typeof v[key] === 'string') return;
+      const answer = (await rl.question(`${question}${dflt ? ` [${dflt}]` : ''}: `)).trim();
+      if (answer || dflt) v[key] = answer || dflt;
+    };
+    await q('role', `role (${DEVICE_ROLES.join(', ')})`, 'node');
+    await q('board', `radio board (${BOARDS.join(', ')})`, 'rak3172-hat');
+    await q('region', 'region (EU868, EU433, US915, ANZ, IN865)', 'EU868');
+    await q('name', 'name on the mesh (optional)');
+    await q('channel', 'channel name', 'Public');
+    await q('channel-key', "channel key (base64, 'new' for a random one, empty for the public channel)");
+    if (v.role !== 'hub') {
+      await q('hub-url', 'hub address, e.g. http://hub.local:8000 (optional)');
+      if (v['hub-url']) await q('claim-token', 'claim token from the hub');
+    }
+    if (v.role === 'hub' || v.role === 'gateway+hub') {
+      await q('admin-email', 'first admin e-mail (optional)');
+      if (v['admin-email']) await q('admin-password', 'first admin password (12+ characters)');
+    }
+    await q('wifi-country', 'Wi-Fi country, two letters (optional)');
+    if (v['wifi-country']) {
+      await q('wifi-ssid', 'Wi-Fi network name (optional)');
+      if (v['wifi-ssid']) await q('wifi-password', 'Wi-Fi password');
+    }
+  } finally {
+    rl.close();
+  }
+}
+
+async function firstboot(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, HELP, { boot: { type: 'string' }, state: { type: 'string' }, etc: { type: 'string' }, led: { type: 'string' }, user: { type: 'string' } });
+  if (!parsed) return 0;
+  const v = parsed.values;
+  const { DEFAULT_PATHS, firstBoot } = await import('../image/first-boot.ts');
+  const s = (k: string, d: string): string => (typeof v[k] === 'string' ? (v[k] as string) : d);
+  const etc = s('etc', DEFAULT_PATHS.etc);
+  await firstBoot({ boot: s('boot', DEFAULT_PATHS.boot), state: s('state', DEFAULT_PATHS.state), etc, led: s('led', DEFAULT_PATHS.led), user: s('user', DEFAULT_PATHS.user), live: etc === '/etc' && existsSync('/run/systemd/system') });
+  // A bad unibos.json is reported, not fatal: the services must still start with safe defaults.
+  return 0;
+}
+
+async function claim(argv: string[]): Promise<number> {
+  const parsed = parseCommand(argv, HELP, { state: { type: 'string' } });
+  if (!parsed) return 0;
+  const { claimAtBoot } = await import('../image/claim-at-boot.ts');
+  const { journal } = await import('../image/first-boot.ts');
+  const state = typeof parsed.values.state === 'string' ? parsed.values.state : '/var/lib/unibos';
+  const outcome = await claimAtBoot(join(state, 'device'), journal);
+  // 3 tells systemd not to restart: a refused token stays refused.
+  return outcome.status === 'refused' ? 3 : 0;
+}

@@ -1,0 +1,178 @@
+// unibos.json, the file a person puts on a flashed card's boot partition: parsed into a typed value
+// or a list of problems, each naming the key (the rules of pi-gen-config/unibos.schema.json, plus
+// the few the schema cannot say, such as the name's length in bytes on the air).
+
+import { LORA_PRESETS, REGIONS } from '@unibos/mesh-protocol';
+
+export const DEVICE_ROLES = ['node', 'gateway', 'hub', 'gateway+hub'] as const;
+export const BOARDS = ['rak3172-hat', 'rak3172-usb', 'sim'] as const;
+export type DeviceRole = (typeof DEVICE_ROLES)[number];
+export type Board = (typeof BOARDS)[number];
+
+export interface BootConfig {
+  version: 1;
+  role: DeviceRole;
+  name?: string;
+  hostname?: string;
+  meshRole?: 'CLIENT' | 'ROUTER';
+  radio: { board: Board; region: string; preset?: string; txPowerDbm?: number; air?: string };
+  channel?: { name: string; key?: string };
+  hub?: { url?: string; claimToken?: string; admin?: { email: string; password: string; org?: string } };
+  wifi?: { country: string; ssid?: string; password?: string };
+}
+
+export interface BootConfigProblem {
+  /** JSON path of the offending key, e.g. `radio.region` (`(file)` for the whole file). */
+  key: string;
+  message: string;
+}
+
+export type BootConfigResult = { ok: true; config: BootConfig } | { ok: false; code: 'E_BOOT_CONFIG'; problems: BootConfigProblem[] };
+
+/** The keys whose values are secrets: moved off the boot partition on first boot. */
+export const SECRET_KEYS = ['channel.key', 'hub.claimToken', 'hub.admin', 'wifi.password'] as const;
+
+const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const HOST_PORT = /^[^:\s]+:[0-9]{1,5}$/;
+
+export function parseBootConfig(text: string): BootConfigResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    return { ok: false, code: 'E_BOOT_CONFIG', problems: [{ key: '(file)', message: `not valid JSON: ${(err as Error).message}` }] };
+  }
+  const problems: BootConfigProblem[] = [];
+  const bad = (key: string, message: string): void => void problems.push({ key, message });
+  const obj = (v: unknown, key: string, allowed: readonly string[], required: readonly string[]): Record<string, unknown> | undefined => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      bad(key, 'must be an object');
+      return undefined;
+    }
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) if (!allowed.includes(k)) bad(key ? `${key}.${k}` : k, 'is not a known key (check the spelling against unibos.schema.json)');
+    for (const k of required) if (o[k] === undefined) bad(key ? `${key}.${k}` : k, 'is required');
+    return o;
+  };
+  const str = (o: Record<string, unknown>, k: string, key: string, check?: (s: string) => string | undefined): string | undefined => {
+    const v = o[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v.length === 0) {
+      bad(key, 'must be a non-empty string');
+      return undefined;
+    }
+    const why = check?.(v);
+    if (why) {
+      bad(key, why);
+      return undefined;
+    }
+    return v;
+  };
+  const oneOf = (values: readonly string[]) => (s: string) => (values.includes(s) ? undefined : `must be one of ${values.join(', ')} (got "${s}")`);
+  const matches = (re: RegExp, hint: string) => (s: string) => (re.test(s) ? undefined : `must be ${hint} (got "${s}")`);
+  const length = (min: number, max: number) => (s: string) => (s.length >= min && s.length <= max ? undefined : `must be ${min} to ${max} characters long`);
+
+  const top = obj(raw, '', ['$schema', 'version', 'role', 'name', 'hostname', 'meshRole', 'radio', 'channel', 'hub', 'wifi'], ['version', 'role', 'radio']);
+  if (!top) return { ok: false, code: 'E_BOOT_CONFIG', problems };
+  if (top.version !== undefined && top.version !== 1) bad('version', `must be 1 (got ${JSON.stringify(top.version)})`);
+  const role = str(top, 'role', 'role', oneOf(DEVICE_ROLES)) as DeviceRole | undefined;
+  const name = str(top, 'name', 'name', (s) => (Buffer.byteLength(s) <= 39 ? undefined : `must be at most 39 bytes of UTF-8 (it travels in every announcement); got ${Buffer.byteLength(s)}`));
+  const hostname = str(top, 'hostname', 'hostname', matches(HOSTNAME, 'a host name: lower-case letters, digits and inner hyphens, at most 63'));
+  const meshRole = str(top, 'meshRole', 'meshRole', oneOf(['CLIENT', 'ROUTER'])) as 'CLIENT' | 'ROUTER' | undefined;
+
+  let radio: BootConfig['radio'] | undefined;
+  if (top.radio !== undefined) {
+    const r = obj(top.radio, 'radio', ['board', 'region', 'preset', 'txPowerDbm', 'air'], ['board', 'region']);
+    if (r) {
+      const board = str(r, 'board', 'radio.board', oneOf(BOARDS)) as Board | undefined;
+      const region = str(r, 'region', 'radio.region', oneOf(Object.keys(REGIONS)));
+      const preset = str(r, 'preset', 'radio.preset', oneOf(Object.keys(LORA_PRESETS)));
+      const air = str(r, 'air', 'radio.air', matches(HOST_PORT, 'host:port'));
+      let txPowerDbm: number | undefined;
+      if (r.txPowerDbm !== undefined) {
+        if (typeof r.txPowerDbm !== 'number' || !Number.isInteger(r.txPowerDbm) || r.txPowerDbm < -9 || r.txPowerDbm > 30) bad('radio.txPowerDbm', `must be a whole number of dBm from -9 to 30 (got ${JSON.stringify(r.txPowerDbm)})`);
+        else txPowerDbm = r.txPowerDbm;
+      }
+      if (air !== undefined && board !== 'sim') bad('radio.air', 'is only for board "sim"');
+      if (board && region) radio = { board, region, ...(preset ? { preset } : {}), ...(txPowerDbm !== undefined ? { txPowerDbm } : {}), ...(air ? { air } : {}) };
+    }
+  }
+
+  let channel: BootConfig['channel'];
+  if (top.channel !== undefined) {
+    const c = obj(top.channel, 'channel', ['name', 'key'], ['name']);
+    if (c) {
+      const cname = str(c, 'name', 'channel.name', length(1, 200));
+      const key = str(c, 'key', 'channel.key', (s) => {
+        if (!BASE64.test(s)) return 'must be base64';
+        const n = Buffer.from(s, 'base64').length;
+        return [1, 16, 32].includes(n) ? undefined : `must be 16 or 32 random bytes in base64 (or AQ==, the public key); it decodes to ${n} bytes`;
+      });
+      if (cname) channel = { name: cname, ...(key ? { key } : {}) };
+    }
+  }
+
+  let hub: BootConfig['hub'];
+  if (top.hub !== undefined) {
+    const h = obj(top.hub, 'hub', ['url', 'claimToken', 'admin'], []);
+    if (h) {
+      const url = str(h, 'url', 'hub.url', matches(/^https?:\/\/\S+$/, "the hub's http(s):// address, e.g. http://hub.local:8000"));
+      const claimToken = str(h, 'claimToken', 'hub.claimToken', length(8, 200));
+      let admin: NonNullable<BootConfig['hub']>['admin'];
+      if (h.admin !== undefined) {
+        const a = obj(h.admin, 'hub.admin', ['email', 'password', 'org'], ['email', 'password']);
+        if (a) {
+          const email = str(a, 'email', 'hub.admin.email', matches(/^[^@\s]+@[^@\s]+$/, 'an e-mail address'));
+          const password = str(a, 'password', 'hub.admin.password', length(12, 200));
+          const org = str(a, 'org', 'hub.admin.org', length(1, 100));
+          if (email && password) admin = { email, password, ...(org ? { org } : {}) };
+        }
+      }
+      hub = { ...(url ? { url } : {}), ...(claimToken ? { claimToken } : {}), ...(admin ? { admin } : {}) };
+      if (claimToken && !url && role !== 'gateway+hub') bad('hub.url', 'is needed with hub.claimToken: where should the device claim itself?');
+      if (admin && role !== 'hub' && role !== 'gateway+hub') bad('hub.admin', 'is only for role hub or gateway+hub (the first admin of the hub on this device)');
+    }
+  }
+
+  let wifi: BootConfig['wifi'];
+  if (top.wifi !== undefined) {
+    const w = obj(top.wifi, 'wifi', ['country', 'ssid', 'password'], ['country']);
+    if (w) {
+      const country = str(w, 'country', 'wifi.country', matches(/^[A-Z]{2}$/, 'a two-letter country code in capitals, e.g. DE'));
+      const ssid = str(w, 'ssid', 'wifi.ssid', length(1, 32));
+      const password = str(w, 'password', 'wifi.password', length(8, 63));
+      if (password && !ssid) bad('wifi.password', 'needs wifi.ssid');
+      if (country) wifi = { country, ...(ssid ? { ssid } : {}), ...(password ? { password } : {}) };
+    }
+  }
+
+  if (problems.length || !role || !radio) {
+    if (!problems.length) bad('(file)', 'role and radio are required');
+    return { ok: false, code: 'E_BOOT_CONFIG', problems };
+  }
+  const config: BootConfig = { version: 1, role, radio };
+  if (name) config.name = name;
+  if (hostname) config.hostname = hostname;
+  if (meshRole) config.meshRole = meshRole;
+  if (channel) config.channel = channel;
+  if (hub && Object.keys(hub).length) config.hub = hub;
+  if (wifi) config.wifi = wifi;
+  return { ok: true, config };
+}
+
+/** The file as kept on the boot partition after first boot: everything but the secrets. */
+export function redactBootConfig(config: BootConfig): Record<string, unknown> {
+  const copy = JSON.parse(JSON.stringify(config)) as Record<string, any>;
+  if (copy.channel) delete copy.channel.key;
+  if (copy.hub) {
+    delete copy.hub.claimToken;
+    delete copy.hub.admin;
+  }
+  if (copy.wifi) delete copy.wifi.password;
+  return copy;
+}
+
+export function formatProblems(problems: BootConfigProblem[]): string {
+  return problems.map((p) => `${p.key}: ${p.message}`).join('; ');
+}

@@ -1,0 +1,96 @@
+// The claim first boot prepared (<state>/device/claim.json), made by unibos-claim.service once the
+// network is up: retried with exponential backoff while the hub cannot be reached or answers 5xx
+// (a field device may boot hours before its uplink works), given up when the hub refuses the
+// token. The token is spent either way, so claim.json is removed.
+
+import { existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatNodeId, loadOrCreateIdentity } from '@unibos/firmware';
+import { CliError } from '../cli-error.ts';
+import { claimGatewayAtHub, claimNodeAtHub } from '../hub-claim.ts';
+import { writeSecretFile } from '../secret-file.ts';
+import type { JournalLine } from './first-boot.ts';
+
+export interface PendingClaim {
+  kind: 'gateway' | 'node';
+  hubApi: string;
+  token?: string;
+  /** gateway+hub on one device: log in to the local hub as its first admin and make the token. */
+  admin?: { email: string; password: string };
+  name?: string;
+}
+
+export interface BackoffOptions {
+  firstDelayMs: number;
+  maxDelayMs: number;
+  /** Injected so tests need not wait; resolves after `ms`. */
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { firstDelayMs: 2_000, maxDelayMs: 300_000, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), random: Math.random };
+
+export type ClaimOutcome = { status: 'claimed'; deviceId: string; attempts: number } | { status: 'refused'; message: string; attempts: number } | { status: 'nothing-to-claim' };
+
+/** Errors worth another try: no answer, or the hub failing rather than refusing. */
+export function isTransient(err: unknown): boolean {
+  const m = err instanceof Error ? err.message : String(err);
+  return /^cannot reach the hub|refused the claim \(5\d\d|E_HUB_UNAVAILABLE|ECONNREFUSED|fetch failed/.test(m);
+}
+
+export async function claimAtBoot(deviceDir: string, say: JournalLine, backoff: BackoffOptions = DEFAULT_BACKOFF): Promise<ClaimOutcome> {
+  const file = join(deviceDir, 'claim.json');
+  if (!existsSync(file)) return { status: 'nothing-to-claim' };
+  const claim = JSON.parse(readFileSync(file, 'utf8')) as PendingClaim;
+  const identity = loadOrCreateIdentity(join(deviceDir, 'identity.json'));
+  const deviceId = formatNodeId(identity.nodeId);
+  let delay = backoff.firstDelayMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const token = claim.token ?? (await tokenFromLocalHub(claim));
+      if (claim.kind === 'gateway') {
+        const mqtt = await claimGatewayAtHub(claim.hubApi, token, identity, claim.name);
+        writeSecretFile(join(deviceDir, 'hub.json'), `${JSON.stringify(mqtt, null, 2)}\n`);
+      } else {
+        const deviceToken = await claimNodeAtHub(claim.hubApi, token, identity, claim.name);
+        writeSecretFile(join(deviceDir, 'hub-device.json'), `${JSON.stringify({ hubApi: claim.hubApi, deviceId, deviceToken }, null, 2)}\n`);
+      }
+      unlinkSync(file);
+      say(6, `${claim.kind} ${deviceId} claimed at ${claim.hubApi} (attempt ${attempt})`);
+      return { status: 'claimed', deviceId, attempts: attempt };
+    } catch (err) {
+      const message = (err as Error).message;
+      if (!isTransient(err)) {
+        // A refused token will be refused again: keep the reason, drop the secret.
+        renameSync(file, join(deviceDir, 'claim.refused.json'));
+        writeSecretFile(join(deviceDir, 'claim.refused.json'), `${JSON.stringify({ kind: claim.kind, hubApi: claim.hubApi, reason: message, atMs: Date.now() }, null, 2)}\n`);
+        say(3, `the claim at ${claim.hubApi} failed for good (${message}); make a new claim token and run 'unibos ${claim.kind} claim --hub-api ${claim.hubApi} --token T --data-dir ${deviceDir}'`);
+        return { status: 'refused', message, attempts: attempt };
+      }
+      const wait = Math.round(delay * (0.5 + backoff.random()));
+      say(4, `claim attempt ${attempt} at ${claim.hubApi}: ${message}; trying again in ${Math.round(wait / 1000)} s`);
+      await backoff.sleep(wait);
+      delay = Math.min(backoff.maxDelayMs, delay * 2);
+    }
+  }
+}
+
+async function tokenFromLocalHub(claim: PendingClaim): Promise<string> {
+  if (!claim.admin) throw new CliError('claim.json has neither a token nor the local hub admin');
+  const post = async (path: string, body: unknown, auth?: string): Promise<Record<string, unknown>> => {
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, claim.hubApi), { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) }, body: JSON.stringify(body) });
+    } catch (err) {
+      throw new CliError(`cannot reach the hub at ${claim.hubApi}: ${(err as Error).message}`);
+    }
+    const answer = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    if (res.status >= 500) throw new CliError(`the hub refused the claim (${res.status}): ${String(answer.message ?? '')}`);
+    if (res.status >= 300) throw new CliError(`the local hub answered ${path} with ${res.status}: ${String(answer.message ?? '')}`);
+    return answer;
+  };
+  const login = await post('/api/v1/auth/login', { email: claim.admin.email, password: claim.admin.password });
+  const made = await post('/api/v1/claim-tokens', { kind: claim.kind }, String(login.accessToken));
+  if (typeof made.token !== 'string') throw new CliError('the local hub made no claim token');
+  return made.token;
+}

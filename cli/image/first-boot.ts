@@ -1,0 +1,266 @@
+// First boot of a flashed card (unibos-firstboot.service, as root, before the UNIBOS services):
+// reads unibos.json from the boot partition, creates the device identity, writes the runtime's
+// config, picks the services for the role, names the host unibos-XXXX, sets up Wi-Fi unless
+// cloud-init's network-config does, prepares the claim at the hub (done by unibos-claim.service,
+// which retries until the hub answers) and moves the secrets off the card. A bad file is told in
+// the journal and by the ACT LED blinking fast, and the device still starts as a node with the
+// image's safe defaults, so it can be reached and fixed.
+
+import { chownSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatNodeId, loadOrCreateIdentity } from '@unibos/firmware';
+import { writeSecretFile } from '../secret-file.ts';
+import { formatProblems, parseBootConfig, redactBootConfig, type BootConfig, type BootConfigProblem } from './boot-config.ts';
+import { SAFE_DEFAULTS, deviceConfigFor } from './device-config.ts';
+
+export interface FirstBootPaths {
+  /** The boot partition (FAT), /boot/firmware on Raspberry Pi OS bookworm and later. */
+  boot: string;
+  /** StateDirectory=unibos: device/ (node or gateway), hub/, roles/. */
+  state: string;
+  /** /etc, or a copy of it in tests. */
+  etc: string;
+  /** The status LED in sysfs (the Pi's green ACT LED). */
+  led: string;
+  /** The system user the services run as. */
+  user: string;
+  /** Also tell the running system (hostnamectl); off when working on a root filesystem from outside. */
+  live: boolean;
+}
+
+export const DEFAULT_PATHS: FirstBootPaths = { boot: '/boot/firmware', state: '/var/lib/unibos', etc: '/etc', led: '/sys/class/leds/ACT', user: 'unibos', live: false };
+
+export interface FirstBootResult {
+  ok: boolean;
+  source: 'unibos.json' | 'defaults' | 'kept';
+  problems: BootConfigProblem[];
+  nodeId?: string;
+  hostname?: string;
+  role: BootConfig['role'];
+  claimPending: boolean;
+}
+
+/** One line for the journal; `<N>` is the syslog priority systemd reads from the line's start. */
+export type JournalLine = (priority: 3 | 4 | 6, message: string) => void;
+
+export const journal: JournalLine = (priority, message) => process.stderr.write(`<${priority}>${message}\n`);
+
+const ROLE_SERVICES: Record<BootConfig['role'], string[]> = { node: ['node'], gateway: ['gateway'], hub: ['node', 'hub'], 'gateway+hub': ['gateway', 'hub'] };
+
+export async function firstBoot(paths: FirstBootPaths, say: JournalLine = journal): Promise<FirstBootResult> {
+  const file = join(paths.boot, 'unibos.json');
+  const deviceDir = join(paths.state, 'device');
+  const owner = lookupUser(paths.etc, paths.user);
+  if (!owner) say(4, `user ${paths.user} is not in ${paths.etc}/passwd: files stay owned by root`);
+  const own = (p: string): void => {
+    if (owner) chownSync(p, owner.uid, owner.gid);
+  };
+  for (const d of [paths.state, deviceDir, join(paths.state, 'hub'), join(paths.state, 'roles')]) {
+    mkdirSync(d, { recursive: true, mode: 0o750 });
+    own(d);
+  }
+
+  let boot: BootConfig = readImageDefaults(paths.etc, say);
+  let source: FirstBootResult['source'] = existsSync(join(deviceDir, 'config.json')) ? 'kept' : 'defaults';
+  let problems: BootConfigProblem[] = [];
+  if (existsSync(file)) {
+    const parsed = parseBootConfig(readFileSync(file, 'utf8'));
+    if (parsed.ok) {
+      boot = parsed.config;
+      source = 'unibos.json';
+    } else {
+      problems = parsed.problems;
+      say(3, `${file} is not usable (E_BOOT_CONFIG): ${formatProblems(problems)}. Starting ${source === 'kept' ? 'with the settings of the last good file' : "as a node with the image's safe defaults"}; fix the file (or write it with 'unibos image config') and reboot.`);
+      for (const p of problems) say(3, `unibos.json ${p.key}: ${p.message}`);
+      setLed(paths.led, 'error', say);
+    }
+  } else {
+    say(6, `no ${file}: ${source === 'kept' ? 'keeping the current settings' : "starting as a node with the image's safe defaults"}`);
+  }
+
+  // The identity is made once and kept for the device's life: the mesh and the hub know it by it.
+  const identityFile = join(deviceDir, 'identity.json');
+  const identity = loadOrCreateIdentity(identityFile);
+  own(identityFile);
+  const nodeId = formatNodeId(identity.nodeId);
+
+  if (source !== 'kept') {
+    const configFile = join(deviceDir, 'config.json');
+    writeSecretFile(configFile, `${JSON.stringify(deviceConfigFor(boot), null, 2)}\n`);
+    own(configFile);
+    writeRoles(paths, boot.role, own);
+    writeMdnsService(paths.etc, boot.role);
+  }
+
+  let hostname: string | undefined;
+  let claimPending = false;
+  if (source === 'unibos.json') {
+    hostname = setHostname(paths, boot.hostname ?? `unibos-${nodeId.replace(/^!/, '').slice(-4)}`, boot.hostname !== undefined, say);
+    if (boot.wifi) setUpWifi(paths, boot.wifi, say);
+    if (boot.hub?.admin && boot.role !== 'node' && boot.role !== 'gateway') await createHubAdmin(paths, boot.hub.admin, own, say);
+    claimPending = writeClaim(paths, boot, own, say);
+    removeSecrets(file, boot);
+    say(6, `applied ${file} (role ${boot.role}, node ${nodeId}${hostname ? `, host ${hostname}` : ''}); secrets moved off the boot partition, the rest kept as unibos.json.applied`);
+    setLed(paths.led, 'ok', say);
+  }
+  writeSecretFile(join(paths.state, 'firstboot.json'), `${JSON.stringify({ ok: problems.length === 0, source, role: boot.role, nodeId, problems, atMs: Date.now() }, null, 2)}\n`);
+  own(join(paths.state, 'firstboot.json'));
+  return { ok: problems.length === 0, source, problems, nodeId, ...(hostname ? { hostname } : {}), role: boot.role, claimPending };
+}
+
+function lookupUser(etc: string, name: string): { uid: number; gid: number } | undefined {
+  try {
+    for (const line of readFileSync(join(etc, 'passwd'), 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f[0] === name) return { uid: Number(f[2]), gid: Number(f[3]) };
+    }
+  } catch {
+    // No passwd (a dev machine's scratch dir): nothing to chown to.
+  }
+  return undefined;
+}
+
+/** /etc/unibos/unibos.defaults.json, set when the image was built (its region, its board). */
+function readImageDefaults(etc: string, say: JournalLine): BootConfig {
+  const path = join(etc, 'unibos', 'unibos.defaults.json');
+  if (!existsSync(path)) return SAFE_DEFAULTS;
+  const parsed = parseBootConfig(readFileSync(path, 'utf8'));
+  if (parsed.ok) return parsed.config;
+  say(3, `${path} is not usable (${formatProblems(parsed.problems)}); using the built-in defaults`);
+  return SAFE_DEFAULTS;
+}
+
+/** The services read these markers (ConditionPathExists=) when they start, right after us. */
+function writeRoles(paths: FirstBootPaths, role: BootConfig['role'], own: (p: string) => void): void {
+  const dir = join(paths.state, 'roles');
+  for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true });
+  for (const service of ROLE_SERVICES[role]) {
+    writeFileSync(join(dir, service), `${role}\n`);
+    own(join(dir, service));
+  }
+}
+
+/** `_unibos._tcp` on mDNS, pointing at what this role serves to the network. */
+function writeMdnsService(etc: string, role: BootConfig['role']): void {
+  const dir = join(etc, 'avahi', 'services');
+  if (!existsSync(dir)) return;
+  const port = role === 'hub' || role === 'gateway+hub' ? 8000 : role === 'gateway' ? 1883 : 22;
+  const api = role === 'hub' || role === 'gateway+hub' ? '\n    <txt-record>api=/api/v1</txt-record>' : '';
+  writeFileSync(
+    join(dir, 'unibos.service'),
+    `<?xml version="1.0" standalone="no"?>\n<!DOCTYPE service-group SYSTEM "avahi-service.dtd">\n<!-- Written by unibos-firstboot for role ${role}. -->\n<service-group>\n  <name replace-wildcards="yes">UNIBOS %h</name>\n  <service>\n    <type>_unibos._tcp</type>\n    <port>${port}</port>\n    <txt-record>role=${role}</txt-record>${api}\n  </service>\n</service-group>\n`,
+  );
+}
+
+function setHostname(paths: FirstBootPaths, name: string, explicit: boolean, say: JournalLine): string | undefined {
+  // cloud-init's user-data may name the host (Raspberry Pi Imager writes `hostname:`): it wins
+  // unless unibos.json names it too.
+  const userData = join(paths.boot, 'user-data');
+  if (!explicit && existsSync(userData) && /^\s*(hostname|fqdn)\s*:/m.test(readFileSync(userData, 'utf8'))) {
+    say(6, 'the host name comes from cloud-init user-data; leaving it');
+    return undefined;
+  }
+  writeFileSync(join(paths.etc, 'hostname'), `${name}\n`);
+  const hostsFile = join(paths.etc, 'hosts');
+  const hosts = existsSync(hostsFile) ? readFileSync(hostsFile, 'utf8') : '127.0.0.1\tlocalhost\n';
+  const line = `127.0.1.1\t${name}`;
+  writeFileSync(hostsFile, /^127\.0\.1\.1\s.*$/m.test(hosts) ? hosts.replace(/^127\.0\.1\.1\s.*$/m, line) : `${hosts.replace(/\n?$/, '\n')}${line}\n`);
+  // Without this cloud-init would put its own idea of the name back at the next boot.
+  const cloudCfg = join(paths.etc, 'cloud', 'cloud.cfg.d');
+  if (existsSync(join(paths.etc, 'cloud'))) {
+    mkdirSync(cloudCfg, { recursive: true });
+    writeFileSync(join(cloudCfg, '99-unibos-hostname.cfg'), '# Written by unibos-firstboot: the host name is set from unibos.json.\npreserve_hostname: true\n');
+  }
+  if (paths.live) {
+    try {
+      writeFileSync('/proc/sys/kernel/hostname', name);
+    } catch (err) {
+      say(4, `could not set the running host name: ${(err as Error).message}`);
+    }
+  }
+  return name;
+}
+
+function setUpWifi(paths: FirstBootPaths, wifi: NonNullable<BootConfig['wifi']>, say: JournalLine): void {
+  const cmdline = join(paths.boot, 'cmdline.txt');
+  if (existsSync(cmdline)) {
+    // Raspberry Pi OS keeps the Wi-Fi country as a kernel argument.
+    const args = readFileSync(cmdline, 'utf8').trim().split(/\s+/).filter((a) => a && !a.startsWith('cfg80211.ieee80211_regdom='));
+    writeFileSync(cmdline, `${[...args, `cfg80211.ieee80211_regdom=${wifi.country}`].join(' ')}\n`);
+  }
+  if (!wifi.ssid) return;
+  const networkConfig = join(paths.boot, 'network-config');
+  if (existsSync(networkConfig) && /^\s*wifis\s*:/m.test(readFileSync(networkConfig, 'utf8'))) {
+    say(4, 'Wi-Fi is set in cloud-init network-config too; that one is used and unibos.json wifi.ssid is ignored');
+    return;
+  }
+  const dir = join(paths.etc, 'NetworkManager', 'system-connections');
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const security = wifi.password ? `\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=${wifi.password}\n` : '';
+  writeSecretFile(join(dir, 'unibos-wifi.nmconnection'), `[connection]\nid=unibos-wifi\ntype=wifi\nautoconnect=true\n\n[wifi]\nmode=infrastructure\nssid=${wifi.ssid}\n${security}\n[ipv4]\nmethod=auto\n\n[ipv6]\nmethod=auto\n`);
+}
+
+async function createHubAdmin(paths: FirstBootPaths, admin: { email: string; password: string; org?: string }, own: (p: string) => void, say: JournalLine): Promise<void> {
+  const hubDir = join(paths.state, 'hub');
+  try {
+    const { createFirstAdmin } = await import('@unibos/controlplane');
+    await createFirstAdmin({ dataDir: hubDir, email: admin.email, password: admin.password, ...(admin.org ? { orgName: admin.org } : {}) });
+    say(6, `created the hub's first admin ${admin.email}`);
+  } catch (err) {
+    say(4, `hub admin not created: ${(err as Error).message}`);
+  }
+  for (const f of readdirSync(hubDir)) own(join(hubDir, f));
+}
+
+/** The claim unibos-claim.service makes once the network is up; false when there is none to make. */
+function writeClaim(paths: FirstBootPaths, boot: BootConfig, own: (p: string) => void, say: JournalLine): boolean {
+  const file = join(paths.state, 'device', 'claim.json');
+  if (boot.role === 'hub') return false;
+  const kind = boot.role === 'node' ? 'node' : 'gateway';
+  const local = boot.role === 'gateway+hub';
+  const hubApi = boot.hub?.url ?? (local ? 'http://127.0.0.1:8000' : undefined);
+  const token = boot.hub?.claimToken;
+  const admin = local && !token ? boot.hub?.admin : undefined;
+  if (!hubApi || (!token && !admin)) {
+    say(6, `no hub claim in unibos.json: claim later with 'unibos ${kind} claim --hub-api URL --token T --data-dir ${join(paths.state, 'device')}'`);
+    return false;
+  }
+  writeSecretFile(file, `${JSON.stringify({ kind, hubApi, ...(token ? { token } : {}), ...(admin ? { admin: { email: admin.email, password: admin.password } } : {}), ...(boot.name ? { name: boot.name } : {}) }, null, 2)}\n`);
+  own(file);
+  return true;
+}
+
+/**
+ * The card leaves the device's hands (it is readable anywhere): the file is overwritten before it
+ * is removed, and what is kept says what was set without the secrets.
+ */
+function removeSecrets(file: string, boot: BootConfig): void {
+  const applied = `${file}.applied`;
+  writeFileSync(`${applied}.tmp`, `${JSON.stringify({ ...redactBootConfig(boot), appliedAtMs: Date.now() }, null, 2)}\n`);
+  renameSync(`${applied}.tmp`, applied);
+  const size = statSync(file).size;
+  const fd = openSync(file, 'r+');
+  try {
+    writeSync(fd, Buffer.alloc(size, 0x20), 0, size, 0);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(file);
+}
+
+/** The ACT LED: blinking fast means "unibos.json needs fixing"; back to SD-card activity when fine. */
+function setLed(dir: string, state: 'error' | 'ok', say: JournalLine): void {
+  if (!existsSync(join(dir, 'trigger'))) return;
+  try {
+    if (state === 'error') {
+      writeFileSync(join(dir, 'trigger'), 'timer');
+      writeFileSync(join(dir, 'delay_on'), '100');
+      writeFileSync(join(dir, 'delay_off'), '100');
+    } else if (/\[timer\]|^timer$/m.test(readFileSync(join(dir, 'trigger'), 'utf8'))) {
+      writeFileSync(join(dir, 'trigger'), 'mmc0');
+    }
+  } catch (err) {
+    say(4, `status LED ${dir}: ${(err as Error).message}`);
+  }
+}
