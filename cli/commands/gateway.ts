@@ -16,13 +16,20 @@ import { claimGatewayAtHub } from '../hub-claim.ts';
 import { writeSecretFile } from '../secret-file.ts';
 
 const HELP = `usage: unibos gateway [options]
-       unibos gateway device add ID [--role sensor|hub] | list | remove ID  [--data-dir DIR]
+       unibos gateway device add ID [--role sensor|hub] [--allow '[read|write|readwrite] TOPIC']... [--deny TOPIC]...
+       unibos gateway device list | remove ID  [--data-dir DIR]
        unibos gateway claim --hub-api URL --token TOKEN [--name NAME] [--data-dir DIR]
        unibos gateway outbox [--requeue all|SEQ,...] [--data-dir DIR]
 
 Runs a gateway: a UNIBOS node (it tells an SOS sender once the SOS is safely queued for the hub) plus an MQTT broker for local sensors, the
 mesh<->MQTT bridge (unibos/v1/gw/{id}/rx|tx|status, unibos/v1/mesh/{node}/{kind}, Home Assistant
 discovery) and, with a hub, a durable uplink that forwards everything with QoS 1.
+
+A device may write and read only unibos/v1/sensor/ID/# unless it has topic rules (mosquitto's ACL
+format, outside unibos/v1/ only): --allow 'write tele/%u/#' (%u = the device id, %c = its client
+id; access defaults to readwrite), --deny 'cmnd/%u/Backlog' (wins over any allow); or for every
+device, in the file given to --acl-file (lines 'user ID', 'topic [read|write|readwrite|deny] TOPIC',
+'pattern ...'). A bad rule is refused with its line (or flag) and the reason.
 
 'claim' trades a claim token (made by a hub admin) for this gateway's hub credentials, proving with
 the gateway's identity keys (<data-dir>/identity.json) that it is the device it claims to be, and
@@ -37,6 +44,7 @@ reason so they cannot block the queue. --requeue puts them back once the hub is 
   --mqtt-port N        MQTT over TCP (default 1883)
   --ws-port N|off      MQTT over WebSocket (default 8083)
   --allow-anonymous    accept clients without credentials, from loopback only
+  --acl-file PATH      topic rules for devices' own topic trees (mosquitto ACL format)
   --hub URL            the hub broker, e.g. mqtt://hub.local:1884
   --hub-user NAME      username at the hub
   --hub-password-file PATH  file holding the hub password [UNIBOS_HUB_PASSWORD]
@@ -48,6 +56,7 @@ const GATEWAY_OPTIONS = {
   'mqtt-port': { type: 'string' },
   'ws-port': { type: 'string' },
   'allow-anonymous': { type: 'boolean' },
+  'acl-file': { type: 'string' },
   hub: { type: 'string' },
   'hub-user': { type: 'string' },
   'hub-password-file': { type: 'string' },
@@ -80,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
       mqttPort: integer('--mqtt-port', v['mqtt-port'] as string | undefined, 1883, 0, 65_535),
       wsPort,
       allowAnonymous: v['allow-anonymous'] === true,
+      ...(typeof v['acl-file'] === 'string' ? { aclFile: v['acl-file'] } : {}),
       hub,
     },
     { logger },
@@ -97,7 +107,7 @@ function readSecret(path: string): string {
 }
 
 async function device(argv: string[]): Promise<number> {
-  const parsed = parseCommand(argv, HELP, { role: { type: 'string' }, 'data-dir': { type: 'string' } }, true);
+  const parsed = parseCommand(argv, HELP, { role: { type: 'string' }, allow: { type: 'string', multiple: true }, deny: { type: 'string', multiple: true }, 'data-dir': { type: 'string' } }, true);
   if (!parsed) return 0;
   const [action, id] = parsed.positionals;
   const dataDir = typeof parsed.values['data-dir'] === 'string' ? parsed.values['data-dir'] : defaultDataDir();
@@ -107,11 +117,18 @@ async function device(argv: string[]): Promise<number> {
     if (action === 'add' && id) {
       const role = typeof parsed.values.role === 'string' ? parsed.values.role : 'sensor';
       if (!isDeviceRole(role)) throw new CliError(`--role must be one of ${DEVICE_ROLES.join(', ')}`);
-      const secret = await credentials.add(id, role);
-      process.stdout.write(`added ${role} ${id}\nusername: ${id}\npassword: ${secret}\n(shown once: only its hash is stored)\n`);
+      const list = (flag: 'allow' | 'deny'): string[] => (parsed.values[flag] as unknown as string[] | undefined) ?? [];
+      let secret: string;
+      try {
+        secret = await credentials.add(id, role, { allow: list('allow'), deny: list('deny') });
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
+      const rules = credentials.rules(id).map((r) => `\n  ${r.access} ${r.topic}`).join('');
+      process.stdout.write(`added ${role} ${id}${rules ? `\ntopic rules:${rules}` : ''}\nusername: ${id}\npassword: ${secret}\n(shown once: only its hash is stored)\n`);
     } else if (action === 'list') {
-      const rows = credentials.list().map((d) => [d.id, d.role, new Date(d.createdMs).toISOString()]);
-      process.stdout.write(rows.length ? table(['DEVICE', 'ROLE', 'ADDED'], rows) : 'no devices\n');
+      const rows = credentials.list().map((d) => [d.id, d.role, new Date(d.createdMs).toISOString(), credentials.rules(d.id).map((r) => `${r.access} ${r.topic}`).join('; ') || '-']);
+      process.stdout.write(rows.length ? table(['DEVICE', 'ROLE', 'ADDED', 'TOPIC RULES'], rows) : 'no devices\n');
     } else if (action === 'remove' && id) {
       if (!credentials.remove(id)) throw new CliError(`no device ${id}`);
       process.stdout.write(`removed ${id}; a running gateway refuses its next connection\n`);

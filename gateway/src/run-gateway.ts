@@ -11,6 +11,7 @@ import { formatMode, makePrivate, nodeIdHex, sqliteFileNames, topics, type ModeF
 import { DeviceCredentials, GatewayBroker } from './broker/index.ts';
 import { HubOutbox, HubUplink } from './uplink/index.ts';
 import { MeshBridge } from './bridge/mesh-bridge.ts';
+import { readAclFile } from './broker/acl-file.ts';
 
 export interface GatewaySettings {
   /** Address the MQTT listeners bind to (127.0.0.1 unless sensors on the LAN must reach it). */
@@ -19,6 +20,8 @@ export interface GatewaySettings {
   /** null = no MQTT over WebSocket. */
   wsPort: number | null;
   allowAnonymous: boolean;
+  /** Topic rules for devices' own topic trees, in mosquitto's ACL file format (broker/topic-rules.ts). */
+  aclFile?: string | undefined;
   hub?: { url: string; username?: string; password?: string } | undefined;
 }
 
@@ -70,6 +73,7 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
       port: settings.mqttPort,
       wsPort: settings.wsPort,
       allowAnonymous: settings.allowAnonymous,
+      ...(settings.aclFile ? { topicRules: readAclFile(settings.aclFile) } : {}),
       // Sensor messages are taken exactly once for the hub; without one that would only cost a commit each.
       db: settings.hub ? db : undefined,
     });

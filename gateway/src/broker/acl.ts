@@ -18,8 +18,14 @@
 // anything more would let any local user read every sensor and forge gateway traffic. The id
 // 'anonymous' is reserved so no registered device can share that prefix.
 
+//
+// Beyond the table, a device may carry topic rules (topic-rules.ts, mosquitto's ACL format) for
+// topics outside unibos/v1/: a Tasmota plug writing tele/plug1/#, a Zigbee2MQTT bridge its own
+// tree. Inside unibos/v1/ (and for any filter that could match a topic there) the table alone decides.
+
 import { HOME_ASSISTANT_ROOT, TOPIC_ROOT, topics } from '@unibos/mesh-protocol';
 import { isInsidePrefix, isValidTopicFilter, isValidTopicName } from './topic-filter.ts';
+import { filtersOverlap, rulesAllowPublish, rulesAllowSubscribe, type BoundRule } from './topic-rules.ts';
 
 export const DEVICE_ROLES = ['sensor', 'hub', 'gateway'] as const;
 export type DeviceRole = (typeof DEVICE_ROLES)[number];
@@ -27,7 +33,10 @@ export type DeviceRole = (typeof DEVICE_ROLES)[number];
 /** The id anonymous clients share for their topic prefix; never a valid device id. */
 export const ANONYMOUS_ID = 'anonymous';
 
-export type AclSubject = { readonly role: DeviceRole; readonly id: string } | { readonly role: 'anonymous' };
+/** `rules`: the device's topic rules bound to this connection (%u, %c filled in); none by default. */
+export type AclSubject =
+  | { readonly role: DeviceRole; readonly id: string; readonly rules?: readonly BoundRule[] }
+  | { readonly role: 'anonymous'; readonly rules?: readonly BoundRule[] };
 
 export type AclDecision = { readonly allow: true } | { readonly allow: false; readonly reason: string };
 
@@ -79,7 +88,16 @@ export function canPublish(subject: AclSubject, topic: string): AclDecision {
   if (topic.startsWith('$')) return deny('$ topics are reserved for the broker');
   const prefixes = prefixesOf(subject);
   if (isInsideAny(topic, prefixes)) return ALLOW;
+  if (subject.rules && subject.rules.length > 0 && !isInsidePrefix(topic, TOPIC_ROOT)) {
+    const verdict = rulesAllowPublish(subject.rules, topic);
+    return verdict.allow ? ALLOW : deny(`${verdict.reason}; without a rule, publish only under ${describe(prefixes)}`);
+  }
   return deny(`publish allowed only under ${describe(prefixes)}`);
+}
+
+/** A filter some unibos/v1 topic could match: only the role table may grant it. */
+function reachesUnibos(filter: string): boolean {
+  return filtersOverlap(filter, `${TOPIC_ROOT}/#`);
 }
 
 export function canSubscribe(subject: AclSubject, filter: string): AclDecision {
@@ -87,6 +105,10 @@ export function canSubscribe(subject: AclSubject, filter: string): AclDecision {
   if (filter.startsWith('$')) return deny('$ topics are reserved for the broker');
   const prefixes = prefixesOf(subject);
   if (isInsideAny(filter, prefixes)) return ALLOW;
+  if (subject.rules && subject.rules.length > 0 && !reachesUnibos(filter)) {
+    const verdict = rulesAllowSubscribe(subject.rules, filter);
+    return verdict.allow ? ALLOW : deny(`${verdict.reason}; without a rule, subscribe only inside ${describe(prefixes)}`);
+  }
   return deny(`subscribe allowed only inside ${describe(prefixes)}`);
 }
 

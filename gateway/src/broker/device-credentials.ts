@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { GatewayError } from '../gateway-error.ts';
 import { ANONYMOUS_ID, DEVICE_ID_PATTERN, isDeviceRole, type DeviceRole } from './acl.ts';
 import { DEFAULT_SCRYPT_PARAMS, hashSecret, verifySecret, type ScryptParams } from '@unibos/credentials';
+import { parseRule, type RuleAccess, type TopicRule } from './topic-rules.ts';
 
 export interface DeviceRecord {
   readonly id: string;
@@ -36,6 +37,22 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS devices (
   created_ms INTEGER NOT NULL
 )`;
 
+// A device's own topic rules (`unibos gateway device add --allow/--deny`), as mosquitto `pattern`
+// lines of its user section; removed with the device.
+const RULES_SCHEMA = `CREATE TABLE IF NOT EXISTS device_topic_rules (
+  device_id TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  access TEXT NOT NULL CHECK (access IN ('read', 'write', 'readwrite', 'deny')),
+  topic TEXT NOT NULL,
+  PRIMARY KEY (device_id, seq)
+)`;
+
+/** A rule as given on the command line: `[read|write|readwrite] TOPIC` to allow, `TOPIC` to deny. */
+export interface DeviceRuleInput {
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
+}
+
 export class DeviceCredentials {
   private readonly now: () => number;
   private readonly scryptParams: ScryptParams;
@@ -45,15 +62,21 @@ export class DeviceCredentials {
     readonly insert: Database.Statement<[string, string, string, number]>;
     readonly update: Database.Statement<[string, string]>;
     readonly remove: Database.Statement<[string]>;
+    readonly rules: Database.Statement<[string], { seq: number; access: string; topic: string }>;
+    readonly addRule: Database.Statement<[string, number, string, string]>;
+    readonly removeRules: Database.Statement<[string]>;
   };
+  private readonly db: Database.Database;
   /** Verified against for unknown usernames, so a miss costs what a hit costs. */
   private decoyHash: Promise<string> | null = null;
 
   constructor(db: Database.Database, options: DeviceCredentialsOptions = {}) {
     this.now = options.now ?? Date.now;
     this.scryptParams = options.scrypt ?? DEFAULT_SCRYPT_PARAMS;
+    this.db = db;
     try {
       db.exec(SCHEMA);
+      db.exec(RULES_SCHEMA);
     } catch (err) {
       throw new GatewayError('E_CONFIG', `cannot create the devices table: ${(err as Error).message}`, { cause: err });
     }
@@ -70,20 +93,30 @@ export class DeviceCredentials {
       ),
       update: db.prepare<[string, string]>('UPDATE devices SET secret_hash = ? WHERE id = ?'),
       remove: db.prepare<[string]>('DELETE FROM devices WHERE id = ?'),
+      rules: db.prepare<[string], { seq: number; access: string; topic: string }>('SELECT seq, access, topic FROM device_topic_rules WHERE device_id = ? ORDER BY seq'),
+      addRule: db.prepare<[string, number, string, string]>('INSERT INTO device_topic_rules (device_id, seq, access, topic) VALUES (?, ?, ?, ?)'),
+      removeRules: db.prepare<[string]>('DELETE FROM device_topic_rules WHERE device_id = ?'),
     };
   }
 
-  /** Registers a device and returns its secret; only a hash is kept, so this is the one chance to read it. */
-  async add(id: string, role: DeviceRole): Promise<string> {
+  /**
+   * Registers a device and returns its secret; only a hash is kept, so this is the one chance to read it.
+   * `rules` are its topic rules; a bad one is refused (E_BAD_REQUEST naming it and why) and nothing is added.
+   */
+  async add(id: string, role: DeviceRole, rules: DeviceRuleInput = { allow: [], deny: [] }): Promise<string> {
     checkId(id);
     if (!isDeviceRole(role)) {
       throw new GatewayError('E_BAD_REQUEST', `unknown role ${JSON.stringify(role)}; expected sensor, hub or gateway`);
     }
+    const parsed = parseDeviceRules(id, rules);
     if (this.stmt.get.get(id)) throw new GatewayError('E_BAD_REQUEST', `device ${id} already exists`);
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const hash = await hashSecret(Buffer.from(secret, 'utf8'), this.scryptParams);
     try {
-      this.stmt.insert.run(id, role, hash, this.now());
+      this.db.transaction(() => {
+        this.stmt.insert.run(id, role, hash, this.now());
+        parsed.forEach((r, i) => this.stmt.addRule.run(id, i, r.access, r.topic));
+      })();
     } catch (err) {
       // Another process (the CLI next to a running gateway) may have added the same id meanwhile.
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -131,7 +164,16 @@ export class DeviceCredentials {
   /** Forgets a device; true if it existed. Connected sessions are not cut here (see GatewayBroker.disconnectDevice). */
   remove(id: string): boolean {
     checkId(id);
-    return this.stmt.remove.run(id).changes > 0;
+    return this.db.transaction(() => {
+      this.stmt.removeRules.run(id);
+      return this.stmt.remove.run(id).changes > 0;
+    })();
+  }
+
+  /** The device's own topic rules, in the order given (as `pattern` lines: %u and %c work). */
+  rules(id: string): TopicRule[] {
+    if (!DEVICE_ID_PATTERN.test(id)) return [];
+    return this.stmt.rules.all(id).map((r) => ({ kind: 'pattern', access: r.access as RuleAccess, topic: r.topic, origin: `device ${id} rule ${r.seq + 1}` }));
   }
 
   private decoy(): Promise<string> {
@@ -151,4 +193,25 @@ function checkId(id: string): void {
 
 function toRecord(row: DeviceRow): DeviceRecord | null {
   return isDeviceRole(row.role) ? { id: row.id, role: row.role, createdMs: row.created_ms } : null;
+}
+
+/** `--allow [read|write|readwrite] TOPIC` and `--deny TOPIC` read as rules; throws E_BAD_REQUEST naming the flag and why. */
+export function parseDeviceRules(id: string, input: DeviceRuleInput): TopicRule[] {
+  const out: TopicRule[] = [];
+  const read = (flag: string, text: string, i: number, deny: boolean): void => {
+    const origin = `${flag} #${i + 1} (${JSON.stringify(text)})`;
+    try {
+      const words = text.trim().split(/\s+/);
+      if (deny && words.length === 2 && words[0] === 'deny') words.shift();
+      if (deny && words.length !== 1) throw new Error(`--deny takes just a topic: it denies reading and writing`);
+      const rule = parseRule('pattern', words.join(' '), origin);
+      if (!deny && rule.access === 'deny') throw new Error('use --deny for a deny rule');
+      out.push(deny ? { ...rule, access: 'deny' } : rule);
+    } catch (err) {
+      throw new GatewayError('E_BAD_REQUEST', `device ${id}: ${(err as { reason?: string }).reason ? (err as Error).message : `${origin}: ${(err as Error).message}`}`, { cause: err });
+    }
+  };
+  input.allow.forEach((t, i) => read('--allow', t, i, false));
+  input.deny.forEach((t, i) => read('--deny', t, i, true));
+  return out;
 }

@@ -33,6 +33,7 @@ import type { DeviceCredentials } from './device-credentials.ts';
 import { PublishDedup } from './publish-dedup.ts';
 import { coalesceWrites } from './write-coalescer.ts';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from './topic-filter.ts';
+import { NO_RULES, bindRules, withDeviceRules, type TopicRuleSet } from './topic-rules.ts';
 
 export interface GatewayBrokerOptions {
   /** The gateway's data directory; the broker keeps its database in <dataDir>/broker-db. */
@@ -62,6 +63,11 @@ export interface GatewayBrokerOptions {
    * commit together, and a resend of it (same packet id, DUP set) after a crash is not taken again.
    */
   readonly db?: Database.Database;
+  /**
+   * Topic rules from the gateway's ACL file (mosquitto format, topic-rules.ts), on top of the role
+   * table and of each device's own rules (DeviceCredentials.rules). Read at each CONNECT.
+   */
+  readonly topicRules?: TopicRuleSet;
 }
 
 export interface BrokerPublishOptions {
@@ -173,6 +179,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private readonly allowAnonymous: boolean;
   private readonly credentials: DeviceCredentials;
   private readonly dedup: PublishDedup | null;
+  private readonly topicRules: TopicRuleSet;
   private readonly runId = randomBytes(6).toString('base64url');
   private connectionCount = 0;
   private aedes!: Aedes;
@@ -188,6 +195,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     this.log = options.logger.child({ component: 'broker', gatewayId: options.gatewayId });
     this.credentials = options.credentials;
     this.allowAnonymous = options.allowAnonymous ?? false;
+    this.topicRules = options.topicRules ?? NO_RULES;
     this.maxPayloadBytes = options.maxPayloadBytes ?? BROKER_DEFAULTS.maxPayloadBytes;
     if (!Number.isInteger(this.maxPayloadBytes) || this.maxPayloadBytes < 1) {
       throw new GatewayError('E_CONFIG', `maxPayloadBytes must be a positive integer, got ${this.maxPayloadBytes}`);
@@ -469,14 +477,16 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
         this.authFailed(client.id, null, remoteAddress, reason);
         return refusal(5, reason);
       }
-      subject = { role: 'anonymous' };
+      const rules = bindRules(this.topicRules, { deviceId: null, clientId: client.id });
+      subject = rules.length > 0 ? { role: 'anonymous', rules } : { role: 'anonymous' };
     } else {
       const role = password === undefined ? null : await this.credentials.verify(username, password);
       if (!role) {
         this.authFailed(client.id, username, remoteAddress, password === undefined ? 'no password' : 'unknown device or wrong secret');
         return refusal(4, 'bad user name or password');
       }
-      subject = { role, id: username };
+      const rules = bindRules(withDeviceRules(this.topicRules, username, this.credentials.rules(username)), { deviceId: username, clientId: client.id });
+      subject = rules.length > 0 ? { role, id: username, rules } : { role, id: username };
     }
     const idDecision = canUseClientId(subject, client.id, {
       serverAssigned: state.serverAssignedId,
@@ -652,7 +662,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const owner = clientId.split(':', 1)[0]!;
     if (owner === ANONYMOUS_ID) return null;
     const device = this.credentials.get(owner);
-    return device ? { role: device.role, id: device.id } : null;
+    if (!device) return null;
+    const rules = bindRules(withDeviceRules(this.topicRules, device.id, this.credentials.rules(device.id)), { deviceId: device.id, clientId });
+    return rules.length > 0 ? { role: device.role, id: device.id, rules } : { role: device.role, id: device.id };
   }
 
   private deliverInternally(topic: string, payload: Buffer, clientId: string | null, msgId: string | undefined): void {

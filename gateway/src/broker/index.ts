@@ -10,7 +10,8 @@ export {
   type BrokerClientInfo,
   type BrokerDenial,
 } from './gateway-broker.ts';
-export { DeviceCredentials, type DeviceRecord, type DeviceCredentialsOptions } from './device-credentials.ts';
+export { DeviceCredentials, parseDeviceRules, type DeviceRecord, type DeviceCredentialsOptions, type DeviceRuleInput } from './device-credentials.ts';
+export { parseAclFile, parseRule, TopicRuleError, NO_RULES, type TopicRule, type TopicRuleSet, type RuleAccess } from './topic-rules.ts';
 export {
   DEVICE_ROLES,
   DEVICE_ID_PATTERN,
