@@ -23,6 +23,7 @@ import type { HubConfig } from './hub-config.ts';
 import { HubError } from './hub-error.ts';
 import { ingestPlugin } from './ingest/ingest-plugin.ts';
 import { messagesPlugin } from './messages/messages-plugin.ts';
+import { modulesPlugin, type ModulesOptions } from './modules/modules-plugin.ts';
 import { opsPlugin } from './ops/ops-plugin.ts';
 import { platformPlugin } from './platform/platform-plugin.ts';
 import { recordsPlugin } from './records/records-plugin.ts';
@@ -36,6 +37,8 @@ export interface HubAppOptions {
   now?: () => number;
   /** Event stream tuning (tests, benches). */
   events?: EventsOptions;
+  /** Module host: where modules are found, the fetch they get (tests). */
+  modules?: ModulesOptions;
 }
 
 export async function buildHubApp(config: HubConfig, options: HubAppOptions): Promise<FastifyInstance> {
@@ -113,6 +116,8 @@ async function register(app: FastifyInstance, config: HubConfig, options: HubApp
   await app.register(sensorsPlugin);
   await app.register(alertsPlugin);
   await app.register(messagesPlugin);
+  // Modules after every feature their API uses, so they are unloaded before those close.
+  await app.register(modulesPlugin, options.modules ?? {});
   await app.register(opsPlugin);
   await app.register(uiRoutes, { mapTileUrl: config.mapTileUrl });
   await app.register(brokerPlugin);

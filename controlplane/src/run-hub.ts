@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildHubApp } from './hub-app.ts';
 import type { HubConfig } from './hub-config.ts';
+import type { ModulesOptions } from './modules/modules-plugin.ts';
 import { HubError } from './hub-error.ts';
 
 export interface RunningHub {
@@ -24,12 +25,13 @@ export interface RunningHub {
 export interface RunHubOptions {
   logger: Logger;
   now?: () => number;
+  modules?: ModulesOptions;
 }
 
 export async function runHub(config: HubConfig, options: RunHubOptions): Promise<RunningHub> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const logger = options.logger;
-  const app = await buildHubApp(config, { logger, ...(options.now ? { now: options.now } : {}) });
+  const app = await buildHubApp(config, { logger, ...(options.now ? { now: options.now } : {}), ...(options.modules ? { modules: options.modules } : {}) });
   const stop = async (): Promise<void> => {
     try {
       await app.close();

@@ -3,7 +3,7 @@
 // The UI matches event types through these names, never through string literals, so a renamed
 // event breaks `npm test` (test/hub-events-generated.test.ts) instead of silently matching nothing.
 
-/** @typedef {'alert.acknowledged' | 'alert.raised' | 'alert.resolved' | 'gateway.deadletter' | 'mesh.ack' | 'mesh.alert' | 'mesh.info' | 'mesh.neighbors' | 'mesh.position' | 'mesh.telemetry' | 'mesh.text' | 'mesh.traceroute' | 'message.status' | 'node.claimed' | 'node.offline' | 'node.online' | 'node.updated' | 'sensor.reading'} HubEventType */
+/** @typedef {'alert.acknowledged' | 'alert.raised' | 'alert.resolved' | 'gateway.deadletter' | 'mesh.ack' | 'mesh.alert' | 'mesh.info' | 'mesh.neighbors' | 'mesh.position' | 'mesh.telemetry' | 'mesh.text' | 'mesh.traceroute' | 'message.status' | 'module.state' | 'node.claimed' | 'node.offline' | 'node.online' | 'node.updated' | 'sensor.reading'} HubEventType */
 
 /** Every hub event type. */
 export const HUB_EVENT = Object.freeze({
@@ -20,6 +20,7 @@ export const HUB_EVENT = Object.freeze({
   MESH_TEXT: /** @type {'mesh.text'} */ ('mesh.text'),
   MESH_TRACEROUTE: /** @type {'mesh.traceroute'} */ ('mesh.traceroute'),
   MESSAGE_STATUS: /** @type {'message.status'} */ ('message.status'),
+  MODULE_STATE: /** @type {'module.state'} */ ('module.state'),
   NODE_CLAIMED: /** @type {'node.claimed'} */ ('node.claimed'),
   NODE_OFFLINE: /** @type {'node.offline'} */ ('node.offline'),
   NODE_ONLINE: /** @type {'node.online'} */ ('node.online'),
@@ -42,6 +43,7 @@ export const HUB_EVENT_TOPIC = Object.freeze({
   'mesh.text': 'mesh',
   'mesh.traceroute': 'mesh',
   'message.status': 'messages',
+  'module.state': 'modules',
   'node.claimed': 'nodes',
   'node.offline': 'nodes',
   'node.online': 'nodes',

@@ -3,7 +3,7 @@
 // after its last id, so nothing is missed between the replay and the live stream.
 
 import { EventEmitter } from 'node:events';
-import { HUB_EVENT_TOPIC, type HubEventType } from '@unibos/mesh-protocol';
+import { hubEventTopic, type HubEventType } from '@unibos/mesh-protocol';
 import type { HubDb } from '../storage/hub-db.ts';
 import { EVENT_TOPICS, type EventSink, type EventTopic, type HubEvent, type NewHubEvent } from './hub-event.ts';
 
@@ -55,7 +55,7 @@ export class EventLog implements EventSink {
 
   append<T extends HubEventType>(event: NewHubEvent<T>): HubEvent<T> {
     const ts = event.ts ?? this.now();
-    const topic = HUB_EVENT_TOPIC[event.type];
+    const topic = hubEventTopic(event.type);
     const info = this.stmt.insert.run(event.orgId, topic, event.type, ts, JSON.stringify(event.data));
     const stored = { id: Number(info.lastInsertRowid), orgId: event.orgId, topic, type: event.type, ts, data: event.data } as HubEvent<T>;
     if (++this.appendsSincePrune >= 10_000) {

@@ -8,7 +8,7 @@ import { MESH_TOPIC_KIND, type MeshTopicKind } from '../mqtt/topics.ts';
 import type { SosStage } from './sos-stage.ts';
 
 /** Event-stream topics a client can filter on. */
-export const EVENT_TOPICS = ['nodes', 'mesh', 'sensors', 'alerts', 'messages'] as const;
+export const EVENT_TOPICS = ['nodes', 'mesh', 'sensors', 'alerts', 'messages', 'modules'] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
 
 export type DeviceKind = 'node' | 'gateway';
@@ -139,6 +139,53 @@ export interface DeadLetterEvent {
 
 type MeshEvents = { [K in MeshTopicKind as `mesh.${K}`]: MeshRecord };
 
+/**
+ * A module's own event: `module.{module}.{event}`. The hub cannot list them (modules come and
+ * go), so the union takes them as a template; each module declares its events in its manifest
+ * (`permissions.events.publish`), the module API refuses any other at runtime, and the vocabulary
+ * test checks every such literal in the code against the manifests.
+ */
+export type ModuleEventType = `module.${string}.${string}`;
+
+/** Module events carry plain JSON objects of the module's own shape. */
+export type ModuleEventData = Record<string, unknown>;
+
+export const MODULE_EVENT_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+export const MODULE_NAME = /^[a-z][a-z0-9-]{1,39}$/;
+
+/** `module.birlikteyiz.quake` for module `birlikteyiz`, event `quake`. */
+export function moduleEventType(module: string, event: string): ModuleEventType {
+  return `module.${module}.${event}`;
+}
+
+/** The module and event names of a module event type, or null. */
+export function parseModuleEventType(type: string): { module: string; event: string } | null {
+  const m = /^module\.([^.]+)\.([^.]+)$/.exec(type);
+  if (!m || !MODULE_NAME.test(m[1]!) || !MODULE_EVENT_NAME.test(m[2]!)) return null;
+  return { module: m[1]!, event: m[2]! };
+}
+
+export type ModuleLifecycleState = 'not_loaded' | 'setup_in_progress' | 'loaded' | 'setup_error' | 'setup_retry' | 'migration_error' | 'unloaded' | 'disabled' | 'invalid' | 'unsupported';
+
+/** A module as the hub runs it (`module.state` events, the modules API). */
+export interface ModuleStatus {
+  name: string;
+  version: string | null;
+  description: string | null;
+  category: string | null;
+  enabled: boolean;
+  state: ModuleLifecycleState;
+  /** Why it is not loaded (setup error, manifest error with file and field, missing dependency...). */
+  error: string | null;
+  /** When a retrying module tries again (ISO time). */
+  retryAt: string | null;
+  /** Runtime errors caught since it was loaded. */
+  runtimeErrors: number;
+  settings: Record<string, unknown>;
+  settingsSchema: Record<string, unknown> | null;
+  hasUi: boolean;
+}
+
 /** Every event type and the shape of its data. */
 export interface HubEventPayloads extends MeshEvents {
   'node.online': FleetNode;
@@ -151,12 +198,14 @@ export interface HubEventPayloads extends MeshEvents {
   'alert.resolved': AlertEvent;
   'message.status': DownlinkMessage;
   'gateway.deadletter': DeadLetterEvent;
+  'module.state': ModuleStatus;
+  [type: ModuleEventType]: ModuleEventData;
 }
 
 export type HubEventType = keyof HubEventPayloads;
 
 /** Each type's stream topic: one place decides where an event is filed. */
-export const HUB_EVENT_TOPIC: { readonly [K in HubEventType]: EventTopic } = {
+export const HUB_EVENT_TOPIC: { readonly [K in Exclude<HubEventType, ModuleEventType>]: EventTopic } = {
   'node.online': 'nodes',
   'node.offline': 'nodes',
   'node.updated': 'nodes',
@@ -168,12 +217,19 @@ export const HUB_EVENT_TOPIC: { readonly [K in HubEventType]: EventTopic } = {
   'alert.acknowledged': 'alerts',
   'alert.resolved': 'alerts',
   'message.status': 'messages',
+  'module.state': 'modules',
 };
 
-export const HUB_EVENT_TYPES = Object.keys(HUB_EVENT_TOPIC) as HubEventType[];
+/** The hub's own event types (module events are declared by the modules, not listed here). */
+export const HUB_EVENT_TYPES = Object.keys(HUB_EVENT_TOPIC) as Array<Exclude<HubEventType, ModuleEventType>>;
 
 export function isHubEventType(type: string): type is HubEventType {
-  return Object.hasOwn(HUB_EVENT_TOPIC, type);
+  return Object.hasOwn(HUB_EVENT_TOPIC, type) || parseModuleEventType(type) !== null;
+}
+
+/** Where an event of `type` is filed: the hub's own from HUB_EVENT_TOPIC, every module event under `modules`. */
+export function hubEventTopic(type: HubEventType): EventTopic {
+  return Object.hasOwn(HUB_EVENT_TOPIC, type) ? HUB_EVENT_TOPIC[type as Exclude<HubEventType, ModuleEventType>] : 'modules';
 }
 
 /** The event type of a mesh record of topic word `kind`. */

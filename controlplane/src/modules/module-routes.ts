@@ -1,0 +1,84 @@
+// The modules API: list and inspect modules, enable, disable and configure them (admins), the
+// module's own routes under /api/v1/modules/{name}/ (forwarded into its own Fastify instance with
+// the authenticated caller), and its browser UI script (public, code only: no data).
+// `enable`, `disable` and `settings` under a module's path are the hub's, not the module's.
+
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+import { ModuleError } from '@unibos/module-api';
+import type { Guard } from '../auth/guard.ts';
+import { CALLER_HEADER } from './module-context-factory.ts';
+import type { ModuleHost } from './module-host.ts';
+
+export interface ModuleRoutesOptions {
+  modules: ModuleHost;
+  guard: Guard;
+  /** An org whose member used the modules API (it gets module.state events). */
+  sawOrg(orgId: string): void;
+}
+
+const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,39}$' } } } as const;
+const CONTENT_TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.json': 'application/json' };
+
+export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app, { modules, guard, sawOrg }) => {
+  const seen = async (request: { auth: { orgId: string } | null }): Promise<void> => {
+    if (request.auth) sawOrg(request.auth.orgId);
+  };
+
+  app.get('/api/v1/modules', { preHandler: [guard('read'), seen], schema: { tags: ['modules'], summary: 'Installed modules with their state' } }, async () => ({ modules: modules.list() }));
+
+  app.get<{ Params: { name: string } }>('/api/v1/modules/:name', { preHandler: [guard('read'), seen], schema: { tags: ['modules'], params: nameParam } }, async (request) => {
+    const { name } = request.params;
+    return { ...modules.status(name), manifest: modules.manifest(name) };
+  });
+
+  app.post<{ Params: { name: string }; Body: { settings?: Record<string, unknown> } | undefined }>(
+    '/api/v1/modules/:name/enable',
+    { preHandler: guard('fleet'), schema: { tags: ['modules'], params: nameParam, body: { type: ['object', 'null'], properties: { settings: { type: 'object' } } } } },
+    async (request) => modules.enable(request.params.name, request.body?.settings),
+  );
+
+  app.post<{ Params: { name: string } }>('/api/v1/modules/:name/disable', { preHandler: guard('fleet'), schema: { tags: ['modules'], params: nameParam } }, async (request) => modules.disable(request.params.name));
+
+  app.put<{ Params: { name: string }; Body: Record<string, unknown> }>(
+    '/api/v1/modules/:name/settings',
+    { preHandler: guard('fleet'), schema: { tags: ['modules'], params: nameParam, body: { type: 'object' } } },
+    async (request) => modules.configure(request.params.name, request.body),
+  );
+
+  app.get<{ Params: { name: string; '*': string } }>('/modules/:name/ui/*', { schema: { hide: true } }, async (request, reply) => {
+    const { name } = request.params;
+    const entry = modules.has(name) ? modules.manifest(name)?.entry.ui : undefined;
+    const dir = modules.dir(name);
+    if (!entry || !dir) throw new ModuleError('E_NOT_FOUND', `module ${name} has no UI`);
+    const base = join(dir, dirname(entry));
+    const file = normalize(join(base, request.params['*']));
+    if (!file.startsWith(base + sep) || !CONTENT_TYPES[extname(file)]) throw new ModuleError('E_NOT_FOUND', 'not found');
+    const body = await readFile(file).catch(() => {
+      throw new ModuleError('E_NOT_FOUND', 'not found');
+    });
+    return reply.type(CONTENT_TYPES[extname(file)]!).header('cache-control', 'no-cache').send(body);
+  });
+
+  app.all<{ Params: { name: string; '*': string } }>('/api/v1/modules/:name/*', { preHandler: [guard(), seen], schema: { hide: true } }, async (request, reply) => {
+    const { name } = request.params;
+    if (!modules.has(name)) throw new ModuleError('E_MODULE_NOT_FOUND', `no module named "${name}"`);
+    const target = modules.app(name);
+    if (!target) throw new ModuleError('E_MODULE_UNLOADED', `module ${name} is not loaded (${modules.status(name).state})`);
+    const auth = request.auth!;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(request.headers)) if (typeof v === 'string' && k !== 'authorization' && k !== CALLER_HEADER && k !== 'content-length') headers[k] = v;
+    headers[CALLER_HEADER] = JSON.stringify({ orgId: auth.orgId, userId: auth.userId, role: auth.role, permissions: auth.permissions });
+    const res = await target.inject({
+      method: request.method as 'GET',
+      url: request.url,
+      headers,
+      ...(request.body !== undefined ? { payload: JSON.stringify(request.body) } : {}),
+    });
+    void reply.status(res.statusCode);
+    const type = res.headers['content-type'];
+    if (typeof type === 'string') void reply.type(type);
+    return reply.send(res.rawPayload);
+  });
+};

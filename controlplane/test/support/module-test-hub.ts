@@ -1,0 +1,48 @@
+// A real hub for module tests: like startTestHub, with the module host pointed at a folder of
+// modules the test writes (or the repository's modules/) and a short retry backoff.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import pino from 'pino';
+import { hubConfigDefaults, runHub } from '../../src/index.ts';
+import type { ModulesOptions } from '../../src/modules/modules-plugin.ts';
+import type { TestHub } from './test-hub.ts';
+
+export async function startModuleHub(modules: ModulesOptions, options: { dataDir?: string; keep?: boolean } = {}): Promise<TestHub> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'unibos-modhub-'));
+  const hub = await runHub({ ...hubConfigDefaults(dataDir), httpPort: 0, mqttPort: 0, dedupWindowMs: 0 }, { logger: pino({ level: process.env.UNIBOS_TEST_LOG ?? 'silent' }), modules: { retry: { minMs: 50, maxMs: 400 }, ...modules } });
+  let stopped = false;
+  const testHub: TestHub = {
+    ...hub,
+    dataDir,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await hub.stop();
+    },
+  };
+  after(async () => {
+    await testHub.stop();
+    if (!options.keep && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+  return testHub;
+}
+
+/** A folder of modules: name -> { manifest fields over a valid default, files }. */
+export function writeModules(specs: Record<string, { manifest?: Record<string, unknown>; files?: Record<string, string>; raw?: string }>): string {
+  const root = mkdtempSync(join(tmpdir(), 'unibos-modules-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  for (const [name, spec] of Object.entries(specs)) {
+    const dir = join(root, name);
+    mkdirSync(dir, { recursive: true });
+    const manifest = { name, version: '1.0.0', description: `${name} test module`, author: 'tests', license: 'MIT', category: 'iot', dependencies: { core: '>=0.1.0' }, capabilities: {}, platforms: ['linux', 'macos', 'windows', 'raspberry_pi'], permissions: {}, entry: { hub: 'hub.js' }, ...spec.manifest };
+    writeFileSync(join(dir, 'module.json'), spec.raw ?? JSON.stringify(manifest, null, 2));
+    for (const [file, text] of Object.entries(spec.files ?? { 'hub.js': 'export default async function plugin(app) { app.get("/hello", async () => ({ hello: true })); }' })) {
+      mkdirSync(join(dir, file, '..'), { recursive: true });
+      writeFileSync(join(dir, file), text);
+    }
+  }
+  return root;
+}

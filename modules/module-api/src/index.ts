@@ -1,0 +1,10 @@
+// The public face of @unibos/module-api: what modules and the hub's module host import.
+
+export * from './manifest.ts';
+export { MANIFEST_SCHEMA } from './manifest-schema.ts';
+export { validateManifest, validateManifestText, formatProblem, type ManifestProblem, type ManifestResult } from './manifest-validation.ts';
+export { ModuleError, ModuleNotReady, type ModuleErrorCode } from './module-error.ts';
+export * from './module-context.ts';
+export * from './device-handler.ts';
+export { topicFilterMatches, topicFilterCovers } from './topic-filter.ts';
+export { validateSettings } from './settings-validation.ts';

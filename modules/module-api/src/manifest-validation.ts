@@ -1,0 +1,71 @@
+// Reads a module.json into a ModuleManifest or a list of problems, each naming the file and the
+// field (`permissions.events.publish[1]`), so one bad manifest is reported and the rest still load.
+
+import { Ajv, type ErrorObject } from 'ajv';
+import semver from 'semver';
+import { MANIFEST_SCHEMA } from './manifest-schema.ts';
+import type { ModuleManifest } from './manifest.ts';
+
+export interface ManifestProblem {
+  file: string;
+  /** Dotted path of the field, `(root)` for the whole document. */
+  field: string;
+  message: string;
+}
+
+export type ManifestResult = { ok: true; manifest: ModuleManifest } | { ok: false; problems: ManifestProblem[] };
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const check = ajv.compile(MANIFEST_SCHEMA);
+
+/** Validates `text` (the file's contents) read from `file`. */
+export function validateManifestText(text: string, file: string): ManifestResult {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, problems: [{ file, field: '(root)', message: `not JSON: ${(err as Error).message}` }] };
+  }
+  return validateManifest(doc, file);
+}
+
+export function validateManifest(doc: unknown, file: string): ManifestResult {
+  if (!check(doc)) return { ok: false, problems: (check.errors ?? []).map((e) => problem(file, e)) };
+  const manifest = doc as unknown as ModuleManifest;
+  const problems: ManifestProblem[] = [];
+  if (!semver.validRange(manifest.dependencies.core)) problems.push({ file, field: 'dependencies.core', message: `"${manifest.dependencies.core}" is not a semver range` });
+  for (const [dep, range] of Object.entries(manifest.dependencies.modules ?? {})) {
+    if (!semver.validRange(range)) problems.push({ file, field: `dependencies.modules.${dep}`, message: `"${range}" is not a semver range` });
+    if (dep === manifest.name) problems.push({ file, field: `dependencies.modules.${dep}`, message: 'a module cannot depend on itself' });
+  }
+  if (manifest.settings) {
+    try {
+      ajv.compile(manifest.settings.schema);
+    } catch (err) {
+      problems.push({ file, field: 'settings.schema', message: `not a usable JSON Schema: ${(err as Error).message}` });
+    }
+  }
+  return problems.length ? { ok: false, problems } : { ok: true, manifest };
+}
+
+function problem(file: string, e: ErrorObject): ManifestProblem {
+  let field = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+  let message = e.message ?? 'invalid';
+  if (e.keyword === 'required') field = field ? `${field}.${String(e.params.missingProperty)}` : String(e.params.missingProperty);
+  if (e.keyword === 'required') message = 'is required';
+  if (e.keyword === 'additionalProperties') {
+    const extra = String(e.params.additionalProperty);
+    field = field ? `${field}.${extra}` : extra;
+    message = 'is not a manifest field';
+  }
+  if (e.keyword === 'enum') message = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+  return { file, field: field || '(root)', message };
+}
+
+export function formatProblem(p: ManifestProblem): string {
+  return `${p.file}: ${p.field}: ${p.message}`;
+}
