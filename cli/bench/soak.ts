@@ -19,6 +19,7 @@ import { Proc, procs, unibos } from '../test/support/processes.ts';
 import { FaultTimeline } from './support/fault-timeline.ts';
 import { EXPECTED_REFUSAL, HostileSensor, type PoisonKind } from './support/hostile-sensor.ts';
 import { HubClient } from './support/hub-client.ts';
+import { LinkCutter } from './support/link-cutter.ts';
 import { LoadSensor, SensorLoad } from './support/sensor-fleet.ts';
 import { AlertWatcher, SosRounds, type SosNode } from './support/sos-rounds.ts';
 
@@ -31,6 +32,7 @@ const HELP = `usage: npm run bench:soak -- [options]
   --nodes N          simulated nodes raising them (default 4)
   --hub-down-s S     how long the hub is stopped, between the gateway kills (default 30)
   --kills N          gateway SIGKILLs, spread over the load (default 2)
+  --link-cuts N      times the sensors' links drop with the gateway's last PUBACKs lost (default 4)
   --drain-timeout-s S  how long to wait for the gateway outbox to empty at the end (default 300)
   --keep             keep the temp dir, with every process's log lines, and print its path
 `;
@@ -44,6 +46,7 @@ const { values: flags } = parseArgs({
     nodes: { type: 'string', default: '4' },
     'hub-down-s': { type: 'string', default: '30' },
     kills: { type: 'string', default: '2' },
+    'link-cuts': { type: 'string', default: '4' },
     'drain-timeout-s': { type: 'string', default: '300' },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -68,16 +71,19 @@ const SOS = count('sos', 0);
 const NODES = count('nodes', 1);
 const HUB_DOWN_S = count('hub-down-s', 0);
 const KILLS = count('kills', 0);
+const LINK_CUTS = count('link-cuts', 0);
 const DRAIN_TIMEOUT_S = count('drain-timeout-s', 1);
 
 const root = mkdtempSync(join(tmpdir(), 'unibos-soak-'));
 const sensors: LoadSensor[] = [];
+let cutter: LinkCutter | undefined;
 let cleaned = false;
 
 async function cleanup(): Promise<void> {
   if (cleaned) return;
   cleaned = true;
   for (const s of sensors) s.client.end(true);
+  await cutter?.close();
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   await Promise.all(procs.map((p) => p.exited));
   if (flags.keep) {
@@ -129,7 +135,7 @@ const fmtS = (ms: number): string => (Number.isFinite(ms) ? `${(ms / 1000).toFix
 
 async function main(): Promise<void> {
   const plannedMs = (MESSAGES / RATE) * 1000;
-  process.stderr.write(`soak: ${MESSAGES} readings at ${RATE}/s (~${Math.round(plannedMs / 1000)} s), ${SOS} SOS, ${KILLS} gateway SIGKILLs, hub down ${HUB_DOWN_S} s; temp ${root}\n`);
+  process.stderr.write(`soak: ${MESSAGES} readings at ${RATE}/s (~${Math.round(plannedMs / 1000)} s), ${SOS} SOS, ${KILLS} gateway SIGKILLs, ${LINK_CUTS} link cuts, hub down ${HUB_DOWN_S} s; temp ${root}\n`);
 
   // The hub, on fixed ports so it comes back where the gateway keeps looking for it.
   const hubDir = join(root, 'hub');
@@ -177,7 +183,10 @@ async function main(): Promise<void> {
   }
   for (const n of nodes) n.nodeId = String((await n.proc.waitFor((l) => l.msg === 'node started', 'a node')).nodeId);
 
-  for (const [i, creds] of sensorCreds.entries()) sensors.push(new LoadSensor(creds, gwMqttPort, i % 2 === 1));
+  // The well-behaved sensors reach the gateway through a relay that can drop their links.
+  cutter = await LinkCutter.start(gwMqttPort);
+  const linkCutter = cutter;
+  for (const [i, creds] of sensorCreds.entries()) sensors.push(new LoadSensor(creds, linkCutter.port, i % 2 === 1));
   await Promise.all(sensors.map((s) => new Promise<void>((resolve) => (s.client.connected ? resolve() : s.client.once('connect', () => resolve())))));
 
   // The run.
@@ -248,6 +257,14 @@ async function main(): Promise<void> {
     });
   }
   plan.sort((a, b) => a.atMs - b.atMs);
+  // Link cuts run on their own clock, between the other faults.
+  const cutsDone = (async () => {
+    for (let k = 1; k <= LINK_CUTS; k++) {
+      await sleep(t0 + (plannedMs * (2 * k - 1)) / (2 * LINK_CUTS) - Date.now());
+      await linkCutter.cut();
+      process.stderr.write(`  ${fmtS(Date.now() - t0).padStart(7)}: sensor links cut\n`);
+    }
+  })();
   // Each fault raises an SOS as it begins: keep a node free for it.
   for (const f of plan) sos.holdIdle(t0 + f.atMs - 15_000, t0 + f.atMs + 5_000);
   for (const f of plan) {
@@ -256,6 +273,7 @@ async function main(): Promise<void> {
   }
 
   await load.done;
+  await cutsDone;
   // The last readings are acknowledged (or given up on) before the counting starts.
   const ackDeadline = Date.now() + 120_000;
   while (sensors.some((s) => s.pending.size > 0) && Date.now() < ackDeadline) await sleep(200);
@@ -353,10 +371,11 @@ async function main(): Promise<void> {
   // The report.
   const out: string[] = [];
   const line = (s = ''): void => void out.push(s);
-  line(`soak: ${MESSAGES} readings at ${RATE}/s from ${SENSORS} sensors, ${SOS} SOS from ${NODES} nodes, ${KILLS} gateway SIGKILLs, hub down ${HUB_DOWN_S} s`);
+  line(`soak: ${MESSAGES} readings at ${RATE}/s from ${SENSORS} sensors, ${SOS} SOS from ${NODES} nodes, ${KILLS} gateway SIGKILLs, ${LINK_CUTS} sensor link cuts, hub down ${HUB_DOWN_S} s`);
   line(`load finished after ${fmtS(loadMs)}, outbox drained after ${fmtS(drainedMs)}${depth === 0 ? '' : ` (NOT drained: depth ${depth})`}`);
   line('faults (a gateway is dead until its new process started; the hub is down until the gateway is connected to it again):');
   for (const w of faults.windows) line(`  ${w.kind.padEnd(13)} ${fmtS(w.startMs - t0).padStart(8)} .. ${w.endMs === undefined ? 'end' : fmtS(w.endMs - t0)}  (${fmtS((w.endMs ?? Date.now()) - w.startMs)})`);
+  if (LINK_CUTS > 0) line(`  sensor links cut ${linkCutter.cuts} times: the gateway's replies swallowed for 300 ms, then every sensor link dropped`);
   for (const h of hubReturns) line(`  the gateway reconnected ${fmtS(h.reconnectedMs - h.readyMs)} after the hub was ready again (its reconnect backoff)`);
   line();
   line('sensor readings      resends  published  accepted  resent  delivered  duplicated  lost  delivered-unacked');
