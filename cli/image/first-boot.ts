@@ -45,7 +45,7 @@ export type JournalLine = (priority: 3 | 4 | 6, message: string) => void;
 
 export const journal: JournalLine = (priority, message) => process.stderr.write(`<${priority}>${message}\n`);
 
-const ROLE_SERVICES: Record<BootConfig['role'], string[]> = { node: ['node'], gateway: ['gateway'], hub: ['node', 'hub'], 'gateway+hub': ['gateway', 'hub'] };
+const ROLE_SERVICES: Record<BootConfig['role'], string[]> = { node: ['node'], gateway: ['gateway'], hub: ['hub'], 'gateway+hub': ['gateway', 'hub'] };
 
 export async function firstBoot(paths: FirstBootPaths, say: JournalLine = journal): Promise<FirstBootResult> {
   const file = join(paths.boot, 'unibos.json');
