@@ -95,7 +95,7 @@ test('MQTT topic strings are built only in the topic module', () => {
 
 test('every hub event type raised or matched is in the typed union', () => {
   const known = new Set<string>(HUB_EVENT_TYPES);
-  const looksLikeEvent = /^(node|mesh|sensor|alert|message|gateway)\.[a-z_]+$/;
+  const looksLikeEvent = /^(node|mesh|sensor|alert|message|gateway|module)\.[a-z_]+$/;
   const FILE_SUFFIX = /\.(db|sock|json|js|ts|key|pem|log|conf)$/;
   const unknown: string[] = [];
   let seen = 0;
@@ -109,4 +109,30 @@ test('every hub event type raised or matched is in the typed union', () => {
   }
   assert.ok(seen > 0, 'the scan found event types (the union is used somewhere)');
   assert.deepEqual(unknown, [], `not in HubEventPayloads (mesh-protocol/src/hub/hub-events.ts):\n${unknown.join('\n')}`);
+});
+
+test('every module event type in the code is declared by its module (module.{name}.{event})', () => {
+  // The union takes module events as a template (the hub cannot list them); what makes one real is
+  // its module's manifest: permissions.events.publish names each event the module may raise.
+  const declared = new Map<string, Set<string>>();
+  for (const name of readdirSync(join(root, 'modules'))) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(root, 'modules', name, 'module.json'), 'utf8')) as { name: string; permissions?: { events?: { publish?: string[] } } };
+      declared.set(manifest.name, new Set(manifest.permissions?.events?.publish ?? []));
+    } catch {
+      // A folder without a manifest (the module API package) declares nothing.
+    }
+  }
+  const unknown: string[] = [];
+  let seen = 0;
+  for (const file of files) {
+    for (const s of stringLiterals(readFileSync(join(root, file), 'utf8'))) {
+      const m = /^module\.([a-z][a-z0-9-]*)\.([a-z][a-z0-9_]*)$/.exec(s.value);
+      if (!m) continue;
+      seen++;
+      if (!declared.get(m[1]!)?.has(m[2]!)) unknown.push(`${file}:${s.line} ${s.value}`);
+    }
+  }
+  assert.ok(declared.size > 0 && seen > 0, 'the scan found module manifests and module event types');
+  assert.deepEqual(unknown, [], `not declared in modules/{name}/module.json permissions.events.publish:\n${unknown.join('\n')}`);
 });

@@ -1,0 +1,212 @@
+// Modules: every installed module with its state (loaded, setup error with the reason, retrying,
+// disabled...), enable and disable for admins, and a settings form generated from the module's
+// settings schema; live from module.state events. A loaded module with a UI (its manifest's
+// entry.ui) is mounted below, in its own section.
+
+import { ApiError } from '../api-client.js';
+import { h, replace } from '../dom.js';
+import { relativeTime } from '../format.js';
+import { HUB_EVENT } from '../hub-events.js';
+
+/**
+ * @typedef {{ name: string, version: string | null, description: string | null, category: string | null, enabled: boolean,
+ *   state: string, error: string | null, retryAt: string | null, runtimeErrors: number, settings: Record<string, any>,
+ *   settingsSchema: { properties?: Record<string, any> } | null, hasUi: boolean }} ModuleStatus
+ * @typedef {{ destroy?: () => void }} MountedUi
+ */
+
+/** @type {Record<string, string>} */
+const STATE_LABEL = {
+  loaded: 'Loaded',
+  setup_in_progress: 'Starting…',
+  setup_error: 'Setup error',
+  setup_retry: 'Retrying',
+  migration_error: 'Settings migration failed',
+  unloaded: 'Unloaded',
+  disabled: 'Disabled',
+  not_loaded: 'Not loaded',
+  invalid: 'Invalid manifest',
+  unsupported: 'Not supported here',
+};
+
+/**
+ * @param {import('../shell.js').AppContext} ctx
+ * @returns {import('../shell.js').View}
+ */
+export function createModulesView(ctx) {
+  const { api, stream } = ctx;
+  const list = h('ul', { class: 'modules', 'aria-label': 'Modules' });
+  const panels = h('div', { class: 'module-panels' });
+  const el = h('section', { class: 'view', 'aria-labelledby': 'modules-title' }, h('div', { class: 'view-head' }, h('h1', { id: 'modules-title' }, 'Modules')), list, panels);
+
+  /** @type {Map<string, ModuleStatus>} */
+  const modules = new Map();
+  /** @type {Map<string, { el: HTMLElement, ui: MountedUi | null }>} */
+  const mounted = new Map();
+  /** Settings forms the admin has open (kept across re-renders). */
+  const openForms = new Set();
+  let shown = false;
+
+  const load = async () => {
+    try {
+      const res = await api.get('/api/v1/modules');
+      modules.clear();
+      for (const m of res.modules) modules.set(m.name, m);
+      render();
+    } catch (err) {
+      ctx.notify(`Could not load modules: ${/** @type {Error} */ (err).message}`, 'error');
+    }
+  };
+
+  /**
+   * @param {ModuleStatus} m
+   * @param {'enable' | 'disable'} action
+   * @param {HTMLButtonElement} button
+   */
+  const toggle = async (m, action, button) => {
+    button.disabled = true;
+    try {
+      const status = await api.post(`/api/v1/modules/${m.name}/${action}`, {});
+      modules.set(m.name, status);
+      render();
+    } catch (err) {
+      button.disabled = false;
+      ctx.notify(err instanceof ApiError ? err.message : `Could not ${action} ${m.name}`, 'error');
+    }
+  };
+
+  /** @param {ModuleStatus} m */
+  const settingsForm = (m) => {
+    const props = m.settingsSchema?.properties ?? {};
+    /** @type {Array<[string, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, any]>} */
+    const fields = [];
+    const rows = Object.entries(props).map(([key, spec]) => {
+      const id = `module-${m.name}-${key}`;
+      const value = m.settings[key] ?? spec.default;
+      /** @type {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} */
+      let input;
+      if (Array.isArray(spec.enum)) {
+        input = h('select', { id }, spec.enum.map((/** @type {string} */ v) => h('option', { value: v, selected: v === value }, v)));
+      } else if (spec.type === 'boolean') {
+        input = h('input', { id, type: 'checkbox', checked: Boolean(value) });
+      } else if (spec.type === 'number' || spec.type === 'integer') {
+        input = h('input', { id, type: 'number', step: spec.type === 'integer' ? '1' : 'any', value: value ?? '', min: spec.minimum, max: spec.maximum });
+      } else if (spec.type === 'array' || spec.type === 'object') {
+        input = h('textarea', { id, rows: '2' });
+        input.value = JSON.stringify(value ?? spec.default ?? null);
+      } else {
+        input = h('input', { id, type: 'text', value: value ?? '' });
+      }
+      fields.push([key, input, spec]);
+      return h('div', { class: 'field' }, h('label', { for: id }, spec.title ?? key), input);
+    });
+    const save = h('button', { type: 'submit' }, 'Save settings');
+    const form = h('form', { class: 'module-settings', 'aria-label': `${m.name} settings` }, rows, save);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      /** @type {Record<string, unknown>} */
+      const settings = {};
+      try {
+        for (const [key, input, spec] of fields) {
+          if (spec.type === 'boolean') settings[key] = /** @type {HTMLInputElement} */ (input).checked;
+          else if (spec.type === 'number' || spec.type === 'integer') {
+            if (input.value !== '') settings[key] = Number(input.value);
+          } else if (spec.type === 'array' || spec.type === 'object') settings[key] = JSON.parse(input.value || 'null');
+          else settings[key] = input.value;
+        }
+      } catch {
+        ctx.notify('A list setting is not valid JSON', 'error');
+        return;
+      }
+      save.disabled = true;
+      try {
+        modules.set(m.name, await api.request('PUT', `/api/v1/modules/${m.name}/settings`, settings));
+        ctx.notify(`${m.name}: settings saved`);
+        render();
+      } catch (err) {
+        ctx.notify(err instanceof ApiError ? err.message : 'Could not save the settings', 'error');
+      } finally {
+        save.disabled = false;
+      }
+    });
+    return form;
+  };
+
+  /** @param {ModuleStatus} m */
+  const card = (m) => {
+    const admin = ctx.can('fleet');
+    const button = h('button', { type: 'button', class: m.enabled ? 'ghost' : '' }, m.enabled ? `Disable ${m.name}` : `Enable ${m.name}`);
+    button.addEventListener('click', () => void toggle(m, m.enabled ? 'disable' : 'enable', /** @type {HTMLButtonElement} */ (button)));
+    const canToggle = admin && !['invalid', 'unsupported'].includes(m.state);
+    const details = h('details', { class: 'module-settings-box', open: openForms.has(m.name) }, h('summary', {}, 'Settings'), m.settingsSchema ? settingsForm(m) : h('p', {}, 'No settings.'));
+    details.addEventListener('toggle', () => (details.open ? openForms.add(m.name) : openForms.delete(m.name)));
+    return h(
+      'li',
+      { class: `module module--${m.state}`, dataset: { module: m.name } },
+      h('div', { class: 'module-head' }, h('strong', {}, m.name), h('span', { class: 'muted' }, [m.version ? ` ${m.version}` : '', m.category ? ` · ${m.category}` : '']), h('span', { class: `badge badge--${m.state}`, role: 'status', 'aria-label': `${m.name} state` }, STATE_LABEL[m.state] ?? m.state)),
+      m.description && h('p', { class: 'module-description' }, m.description),
+      m.error && h('p', { class: 'module-error', role: 'note' }, m.error, m.retryAt ? ` (next try ${relativeTime(m.retryAt)})` : ''),
+      m.runtimeErrors > 0 && h('p', { class: 'muted' }, `${m.runtimeErrors} runtime error(s) since start`),
+      h('div', { class: 'toolbar' }, canToggle && button),
+      admin && m.settingsSchema && details,
+    );
+  };
+
+  const render = () => {
+    replace(list, [...modules.values()].map(card));
+    if (shown) syncPanels();
+  };
+
+  /** Mounts the UI of each loaded module that has one; unmounts the others. */
+  const syncPanels = () => {
+    for (const [name, panel] of mounted) {
+      if (modules.get(name)?.state === 'loaded') continue;
+      panel.ui?.destroy?.();
+      panel.el.remove();
+      mounted.delete(name);
+    }
+    for (const m of modules.values()) {
+      if (m.state !== 'loaded' || !m.hasUi || mounted.has(m.name)) continue;
+      const section = h('section', { class: 'module-panel', 'aria-label': `${m.name} panel` });
+      /** @type {{ el: HTMLElement, ui: MountedUi | null }} */
+      const panel = { el: section, ui: null };
+      mounted.set(m.name, panel);
+      panels.append(section);
+      void (async () => {
+        try {
+          const info = await api.get(`/api/v1/modules/${m.name}`);
+          const file = String(info.manifest?.entry?.ui ?? '').split('/').pop();
+          const ui = await import(`/modules/${encodeURIComponent(m.name)}/ui/${file}`);
+          if (mounted.get(m.name) !== panel) return;
+          panel.ui = ui.mount(section, { api, stream, config: ctx.config, can: ctx.can, notify: ctx.notify, base: `/api/v1/modules/${m.name}` });
+        } catch (err) {
+          replace(section, h('p', { class: 'module-error' }, `${m.name}: its screen did not load (${/** @type {Error} */ (err).message})`));
+        }
+      })();
+    }
+  };
+
+  stream.addEventListener('event', (e) => {
+    const ev = /** @type {CustomEvent} */ (e).detail;
+    if (ev.type !== HUB_EVENT.MODULE_STATE) return;
+    modules.set(ev.data.name, ev.data);
+    render();
+  });
+
+  return {
+    id: 'modules',
+    title: 'Modules',
+    el,
+    show: () => {
+      shown = true;
+      void load();
+    },
+    hide: () => {
+      shown = false;
+    },
+    destroy: () => {
+      for (const p of mounted.values()) p.ui?.destroy?.();
+      mounted.clear();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// The hub entry of birlikteyiz (mounted at /api/v1/modules/birlikteyiz/): polls the quake feeds,
+// turns quakes into alerts and check-in rounds (quake-watch.ts), marks nodes safe or in need of
+// help from what they send over the mesh, closes rounds on time, and serves the rounds, quakes,
+// feed states and assembly points to the admin UI. Everything goes through the module API.
+
+import type { ModulePlugin } from '@unibos/module-api';
+import type { MeshRecord } from '@unibos/mesh-protocol';
+import { AssemblyPoints } from './assembly-points.ts';
+import { BIRLIKTEYIZ_EVENT } from './birlikteyiz-events.ts';
+import { birlikteyizRoutes } from './birlikteyiz-routes.ts';
+import { readSettings } from './birlikteyiz-settings.ts';
+import { CheckinRounds } from './checkin-rounds.ts';
+import { FeedPoller } from './feed-poller.ts';
+import { parseAfadFeed } from './feeds/afad-feed.ts';
+import { parseEmscFeed } from './feeds/emsc-feed.ts';
+import { parseKandilliFeed } from './feeds/kandilli-feed.ts';
+import type { ParsedFeed, QuakeSource } from './feeds/quake.ts';
+import { parseUsgsFeed } from './feeds/usgs-feed.ts';
+import { QuakeWatch } from './quake-watch.ts';
+
+const PARSERS: Record<QuakeSource, (b: Uint8Array) => ParsedFeed> = { usgs: parseUsgsFeed, emsc: parseEmscFeed, afad: parseAfadFeed, kandilli: parseKandilliFeed };
+
+const plugin: ModulePlugin = async (app, { module: m }) => {
+  const settings = readSettings(m.settings);
+  const rounds = new CheckinRounds(m.store.collection('rounds'));
+  const points = new AssemblyPoints(m.store.collection('assembly_points'));
+  const watch = new QuakeWatch(m, settings, rounds);
+
+  const urls: Record<QuakeSource, string> = { usgs: settings.usgsUrl, emsc: settings.emscUrl, afad: settings.afadUrl, kandilli: settings.kandilliUrl };
+  const pollers: FeedPoller[] = [];
+  for (const source of Object.keys(urls) as QuakeSource[]) {
+    const url = urls[source].trim();
+    if (!url) continue;
+    const poller = new FeedPoller({ source, url, parse: PARSERS[source], fetch: (u, init) => m.fetch(source === 'afad' ? afadWindow(u, m.now()) : u, init), intervalMs: settings.pollIntervalS * 1000, now: m.now });
+    pollers.push(poller);
+    const job = m.jobs.every(
+      `poll ${source}`,
+      settings.pollIntervalS * 1000,
+      async () => {
+        const before = `${poller.status.state}|${poller.status.lastError}`;
+        const parsed = await poller.poll();
+        watch.reports(parsed.quakes);
+        job.setInterval(poller.status.nextPollInMs);
+        if (`${poller.status.state}|${poller.status.lastError}` !== before) for (const orgId of m.fleet.orgs()) m.events.publish(orgId, BIRLIKTEYIZ_EVENT.FEED_STATUS, { ...poller.status });
+      },
+      { immediately: true },
+    );
+  }
+
+  // A node's "I am safe" or SOS, heard through any gateway, answers the open rounds it is in.
+  m.events.subscribe('mesh.alert', (e) => {
+    const record = e.data as MeshRecord;
+    const level = record.data.level;
+    if (level !== 'SAFE' && level !== 'SOS') return;
+    const at = Date.parse(record.time) || m.now();
+    for (const round of rounds.openWith(e.orgId, record.nodeId, m.now())) {
+      if (rounds.nodeAnswered(round, record.nodeId, level === 'SAFE' ? 'safe' : 'needs_help', at)) m.events.publish(e.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round });
+    }
+  });
+
+  m.jobs.every('close rounds', 5_000, () => {
+    for (const orgId of m.fleet.orgs()) {
+      for (const round of rounds.due(orgId, m.now())) m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_CLOSED, { round: rounds.close(round, m.now()) });
+    }
+  });
+
+  await app.register(birlikteyizRoutes, { module: m, rounds, points, watch, feeds: () => pollers.map((p) => ({ ...p.status })) });
+};
+
+export default plugin;
+
+/** AFAD's filter wants a time window: the last day, in its own zone-less UTC spelling. */
+function afadWindow(url: string, nowMs: number): string {
+  if (/[?&]start=/.test(url)) return url;
+  const fmt = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  const u = new URL(url);
+  u.searchParams.set('start', fmt(nowMs - 86_400_000));
+  u.searchParams.set('end', fmt(nowMs + 60_000));
+  return u.toString();
+}

@@ -1,0 +1,117 @@
+// birlikteyiz's API (under /api/v1/modules/birlikteyiz/): quakes, feed states, check-in rounds
+// with their live status, check-ins by admins, and assembly points.
+
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import { ModuleError, type ModuleContext } from '@unibos/module-api';
+import { assemblyPointText, type AssemblyPoints } from './assembly-points.ts';
+import { BIRLIKTEYIZ_EVENT } from './birlikteyiz-events.ts';
+import type { CheckinRounds } from './checkin-rounds.ts';
+import type { FeedStatus } from './feed-poller.ts';
+import { distanceKm } from './geo.ts';
+import type { QuakeWatch, StoredQuake } from './quake-watch.ts';
+
+export interface BirlikteyizRoutesOptions {
+  module: ModuleContext;
+  rounds: CheckinRounds;
+  points: AssemblyPoints;
+  watch: QuakeWatch;
+  feeds: () => FeedStatus[];
+}
+
+const ASSEMBLY_RANGE_KM = 10;
+
+export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = async (app, { module: m, rounds, points, watch, feeds }) => {
+  app.get('/quakes', async (request) => {
+    m.require(request, 'read');
+    return { quakes: m.store.collection<StoredQuake>('quakes').list(null, { limit: 50 }).map((d) => d.doc).sort((a, b) => b.timeMs - a.timeMs) };
+  });
+
+  app.get('/feeds', async (request) => {
+    m.require(request, 'read');
+    return { feeds: feeds() };
+  });
+
+  app.get('/rounds', async (request) => {
+    const { orgId } = m.require(request, 'read');
+    return { rounds: rounds.list(orgId) };
+  });
+
+  app.get<{ Params: { id: string } }>('/rounds/:id', async (request) => {
+    const { orgId } = m.require(request, 'read');
+    const round = rounds.get(orgId, request.params.id);
+    if (!round) throw new ModuleError('E_NOT_FOUND', 'round not found');
+    return round;
+  });
+
+  app.post<{ Body: { title: string; radiusKm?: number; latitude?: number; longitude?: number } }>(
+    '/rounds',
+    { schema: { body: { type: 'object', required: ['title'], additionalProperties: false, properties: { title: { type: 'string', minLength: 1, maxLength: 100 }, radiusKm: { type: 'number', minimum: 0.1, maximum: 2000 }, latitude: { type: 'number', minimum: -90, maximum: 90 }, longitude: { type: 'number', minimum: -180, maximum: 180 } } } } },
+    async (request, reply) => {
+      const { orgId } = m.require(request, 'alerts');
+      const b = request.body;
+      const center = b.latitude !== undefined && b.longitude !== undefined ? { latitude: b.latitude, longitude: b.longitude } : null;
+      return reply.code(201).send(watch.openRound(orgId, b.title, b.radiusKm ?? null, center));
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { nodeId?: string; person?: string; status: 'safe' | 'needs_help'; note?: string } }>(
+    '/rounds/:id/checkins',
+    { schema: { body: { type: 'object', required: ['status'], additionalProperties: false, properties: { nodeId: { type: 'string', maxLength: 20 }, person: { type: 'string', minLength: 1, maxLength: 80 }, status: { enum: ['safe', 'needs_help'] }, note: { type: 'string', maxLength: 200 } } } } },
+    async (request) => {
+      const caller = m.require(request, 'alerts');
+      const round = rounds.get(caller.orgId, request.params.id);
+      if (!round) throw new ModuleError('E_NOT_FOUND', 'round not found');
+      const b = request.body;
+      if (!b.nodeId && !b.person) throw new ModuleError('E_BAD_REQUEST', 'name a node or a person');
+      if (b.nodeId && !round.nodes.some((n) => n.id === b.nodeId)) throw new ModuleError('E_NOT_FOUND', `node ${b.nodeId} is not in this round`);
+      const updated = rounds.adminCheckIn(round, { ...(b.nodeId ? { nodeId: b.nodeId } : {}), ...(b.person ? { person: b.person } : {}), status: b.status, by: caller.userId, atMs: m.now(), ...(b.note ? { note: b.note } : {}) });
+      m.events.publish(caller.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round: updated });
+      return updated;
+    },
+  );
+
+  app.post<{ Params: { id: string } }>('/rounds/:id/close', async (request) => {
+    const { orgId } = m.require(request, 'alerts');
+    const round = rounds.get(orgId, request.params.id);
+    if (!round) throw new ModuleError('E_NOT_FOUND', 'round not found');
+    if (round.closedAt !== null) throw new ModuleError('E_CONFLICT', 'round is already closed');
+    const closed = rounds.close(round, m.now());
+    m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_CLOSED, { round: closed });
+    return closed;
+  });
+
+  app.get('/assembly-points', async (request) => {
+    const { orgId } = m.require(request, 'read');
+    return { assemblyPoints: points.list(orgId) };
+  });
+
+  app.post<{ Body: { name: string; latitude: number; longitude: number; capacity?: number } }>(
+    '/assembly-points',
+    { schema: { body: { type: 'object', required: ['name', 'latitude', 'longitude'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 60 }, latitude: { type: 'number', minimum: -90, maximum: 90 }, longitude: { type: 'number', minimum: -180, maximum: 180 }, capacity: { type: 'integer', minimum: 1, maximum: 1_000_000 } } } } },
+    async (request, reply) => {
+      const caller = m.require(request, 'send');
+      const b = request.body;
+      const point = { id: randomUUID(), name: b.name, latitude: b.latitude, longitude: b.longitude, capacity: b.capacity ?? null, createdAt: m.now(), createdBy: caller.userId, sentTo: [] as string[], unreachable: [] as string[] };
+      // Each node within range is told (a text: it waits behind alerts, not behind other texts).
+      for (const n of m.fleet.list(caller.orgId)) {
+        if (n.kind !== 'node' || !n.position || distanceKm(n.position, point) > ASSEMBLY_RANGE_KM) continue;
+        try {
+          m.mesh.send(caller.orgId, n.id, { text: assemblyPointText(point) }, 'normal');
+          point.sentTo.push(n.id);
+        } catch {
+          point.unreachable.push(n.id);
+        }
+      }
+      points.put(caller.orgId, point);
+      m.events.publish(caller.orgId, BIRLIKTEYIZ_EVENT.ASSEMBLY_POINT, { assemblyPoint: point });
+      return reply.code(201).send(point);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>('/assembly-points/:id', async (request, reply) => {
+    const { orgId } = m.require(request, 'send');
+    if (!points.delete(orgId, request.params.id)) throw new ModuleError('E_NOT_FOUND', 'assembly point not found');
+    return reply.code(204).send();
+  });
+};

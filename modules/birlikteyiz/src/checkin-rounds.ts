@@ -1,0 +1,132 @@
+// Check-in rounds: after a quake alert every node in the affected area is asked over the mesh
+// "are you safe?"; its answer (the "I am safe" press, or an SOS) marks it safe or needing help,
+// and people can be checked in by name (by an admin, or at an assembly point). A round closes
+// after its time; whoever has not answered by then stays "no answer".
+
+import type { ModuleCollection } from '@unibos/module-api';
+import { distanceKm, type LatLon } from './geo.ts';
+
+export type CheckinStatus = 'waiting' | 'safe' | 'needs_help';
+
+export interface RoundNode {
+  id: string;
+  name: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  distanceKm: number | null;
+  status: CheckinStatus;
+  answeredAt: number | null;
+}
+
+export interface RoundPerson {
+  name: string;
+  status: Exclude<CheckinStatus, 'waiting'>;
+  at: number;
+  by: string;
+  nodeId: string | null;
+  note: string | null;
+}
+
+export interface CheckinRound {
+  id: string;
+  orgId: string;
+  title: string;
+  quakeId: string | null;
+  epicentre: (LatLon & { magnitude: number | null; place: string }) | null;
+  radiusKm: number;
+  openedAt: number;
+  closesAt: number;
+  closedAt: number | null;
+  nodes: RoundNode[];
+  people: RoundPerson[];
+  /** The downlink that asked the mesh, or why it could not (no gateway online...). */
+  meshMessageId: string | null;
+  meshError: string | null;
+  counts: { safe: number; needsHelp: number; waiting: number };
+}
+
+export interface RoundNodeCandidate {
+  id: string;
+  name: string | null;
+  position: LatLon | null;
+}
+
+export class CheckinRounds {
+  constructor(private readonly rounds: ModuleCollection<CheckinRound>) {}
+
+  open(o: { orgId: string; id: string; title: string; quakeId: string | null; epicentre: CheckinRound['epicentre']; radiusKm: number; nowMs: number; durationMs: number; nodes: RoundNodeCandidate[] }): CheckinRound {
+    const nodes = o.nodes.map((n): RoundNode => ({
+      id: n.id,
+      name: n.name,
+      latitude: n.position?.latitude ?? null,
+      longitude: n.position?.longitude ?? null,
+      distanceKm: n.position && o.epicentre ? Math.round(distanceKm(n.position, o.epicentre) * 10) / 10 : null,
+      status: 'waiting',
+      answeredAt: null,
+    }));
+    const round: CheckinRound = { id: o.id, orgId: o.orgId, title: o.title, quakeId: o.quakeId, epicentre: o.epicentre, radiusKm: o.radiusKm, openedAt: o.nowMs, closesAt: o.nowMs + o.durationMs, closedAt: null, nodes, people: [], meshMessageId: null, meshError: null, counts: { safe: 0, needsHelp: 0, waiting: 0 } };
+    return this.save(round);
+  }
+
+  save(round: CheckinRound): CheckinRound {
+    round.counts = {
+      safe: round.nodes.filter((n) => n.status === 'safe').length + round.people.filter((p) => p.status === 'safe').length,
+      needsHelp: round.nodes.filter((n) => n.status === 'needs_help').length + round.people.filter((p) => p.status === 'needs_help').length,
+      waiting: round.nodes.filter((n) => n.status === 'waiting').length,
+    };
+    this.rounds.put(round.orgId, round.id, round);
+    return round;
+  }
+
+  get(orgId: string, id: string): CheckinRound | null {
+    return this.rounds.get(orgId, id);
+  }
+
+  list(orgId: string, limit = 20): CheckinRound[] {
+    return this.rounds.list(orgId, { limit }).map((d) => d.doc).sort((a, b) => b.openedAt - a.openedAt);
+  }
+
+  /** Open rounds of the org that include `nodeId`. */
+  openWith(orgId: string, nodeId: string, nowMs: number): CheckinRound[] {
+    return this.list(orgId, 50).filter((r) => r.closedAt === null && r.closesAt > nowMs && r.nodes.some((n) => n.id === nodeId));
+  }
+
+  /**
+   * A node answered (a frame heard at `atMs`). Help outranks safe: once a node asked for help it
+   * stays so until an admin checks it in as safe.
+   */
+  nodeAnswered(round: CheckinRound, nodeId: string, status: Exclude<CheckinStatus, 'waiting'>, atMs: number): boolean {
+    const n = round.nodes.find((x) => x.id === nodeId);
+    if (!n || atMs < round.openedAt - 60_000) return false;
+    if (n.status === status || (n.status === 'needs_help' && status === 'safe')) return false;
+    n.status = status;
+    n.answeredAt = atMs;
+    this.save(round);
+    return true;
+  }
+
+  /** An admin sets a node's status (e.g. reached by phone), or checks a person in. */
+  adminCheckIn(round: CheckinRound, c: { nodeId?: string; person?: string; status: Exclude<CheckinStatus, 'waiting'>; by: string; atMs: number; note?: string }): CheckinRound {
+    if (c.nodeId) {
+      const n = round.nodes.find((x) => x.id === c.nodeId);
+      if (n) {
+        n.status = c.status;
+        n.answeredAt = c.atMs;
+      }
+    }
+    if (c.person) {
+      round.people = round.people.filter((p) => p.name.toLowerCase() !== c.person!.toLowerCase());
+      round.people.push({ name: c.person, status: c.status, at: c.atMs, by: c.by, nodeId: c.nodeId ?? null, note: c.note ?? null });
+    }
+    return this.save(round);
+  }
+
+  close(round: CheckinRound, nowMs: number): CheckinRound {
+    round.closedAt = nowMs;
+    return this.save(round);
+  }
+
+  due(orgId: string, nowMs: number): CheckinRound[] {
+    return this.list(orgId, 50).filter((r) => r.closedAt === null && r.closesAt <= nowMs);
+  }
+}

@@ -1,0 +1,45 @@
+// The device side of birlikteyiz: on a field node, a check-in question (an EARTHQUAKE or WARNING
+// alert asking "are you safe?") is answered by the person: a short press of the button is
+// "I am safe", a long press asks for help (the firmware's own button handling; `unibos sos
+// --safe` and `unibos sos` do the same). This handler adds what a node without a person needs:
+// in a simulation (the demo) or on an unattended sensor node it answers by itself after a delay.
+
+import type { DeviceHandler, DeviceHandlerFactory, DeviceMessage } from '@unibos/module-api';
+
+export interface CheckinAnswererOptions {
+  /** safe | help | none (let the person answer). */
+  answer?: 'safe' | 'help' | 'none';
+  /** How long after hearing the question it answers, ms. */
+  delayMs?: number;
+}
+
+const ASKS = /are you safe\?/i;
+
+export function isCheckinQuestion(m: DeviceMessage): boolean {
+  return m.kind === 'alert' && (m.level === 'EARTHQUAKE' || m.level === 'WARNING') && ASKS.test(m.text);
+}
+
+const checkinAnswerer: DeviceHandlerFactory = (device, options) => {
+  const o = options as CheckinAnswererOptions;
+  const answer = o.answer ?? 'none';
+  const timers = new Set<NodeJS.Timeout>();
+  const off = device.onMessage((m) => {
+    if (answer === 'none' || !isCheckinQuestion(m)) return;
+    const t = setTimeout(() => {
+      timers.delete(t);
+      if (answer === 'safe') device.imSafe();
+      else device.raiseSos();
+    }, o.delayMs ?? 5_000);
+    timers.add(t);
+  });
+  const handler: DeviceHandler = {
+    stop() {
+      off();
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+    },
+  };
+  return handler;
+};
+
+export default checkinAnswerer;

@@ -1,0 +1,82 @@
+// Polls one feed on a schedule: conditional requests (If-None-Match / If-Modified-Since, a 304
+// costs nothing), a timeout, and a backoff that doubles the interval on every failure up to
+// ten times it. A feed that cannot be reached is marked `unreachable` (no internet is a normal
+// state for this network), one that answers badly `error`; both recover on the next good poll.
+
+import type { ParsedFeed, QuakeSource } from './feeds/quake.ts';
+
+export type FeedState = 'waiting' | 'ok' | 'unreachable' | 'error';
+
+export interface FeedStatus {
+  source: QuakeSource;
+  url: string;
+  state: FeedState;
+  lastOkAt: number | null;
+  lastError: string | null;
+  failures: number;
+  /** Entries of the last document that did not parse. */
+  rejected: number;
+  nextPollInMs: number;
+}
+
+export interface FeedPollerOptions {
+  source: QuakeSource;
+  url: string;
+  parse: (body: Uint8Array) => ParsedFeed;
+  fetch: (url: string, init: RequestInit) => Promise<Response>;
+  intervalMs: number;
+  timeoutMs?: number;
+  now: () => number;
+}
+
+export class FeedPoller {
+  private etag: string | null = null;
+  private lastModified: string | null = null;
+  readonly status: FeedStatus;
+
+  constructor(private readonly o: FeedPollerOptions) {
+    this.status = { source: o.source, url: o.url, state: 'waiting', lastOkAt: null, lastError: null, failures: 0, rejected: 0, nextPollInMs: o.intervalMs };
+  }
+
+  /** One poll: the quakes of a changed document ([] when unchanged or failed). */
+  async poll(): Promise<ParsedFeed> {
+    const headers: Record<string, string> = { accept: 'application/json, text/html;q=0.9, */*;q=0.5', 'user-agent': 'UNIBOS-birlikteyiz/0.1 (+community emergency network)' };
+    if (this.etag) headers['if-none-match'] = this.etag;
+    if (this.lastModified) headers['if-modified-since'] = this.lastModified;
+    let res: Response;
+    try {
+      res = await this.o.fetch(this.o.url, { headers, signal: AbortSignal.timeout(this.o.timeoutMs ?? 15_000) });
+    } catch (err) {
+      return this.failed('unreachable', (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
+    }
+    if (res.status === 304) {
+      await res.body?.cancel();
+      return this.succeeded({ quakes: [], rejected: this.status.rejected });
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      return this.failed('error', `HTTP ${res.status}`);
+    }
+    let parsed: ParsedFeed;
+    try {
+      const body = new Uint8Array(await res.arrayBuffer());
+      parsed = this.o.parse(body);
+    } catch (err) {
+      return this.failed('error', `unreadable document: ${(err as Error).message}`);
+    }
+    this.etag = res.headers.get('etag');
+    this.lastModified = res.headers.get('last-modified');
+    return this.succeeded(parsed);
+  }
+
+  private succeeded(parsed: ParsedFeed): ParsedFeed {
+    Object.assign(this.status, { state: 'ok', lastOkAt: this.o.now(), lastError: null, failures: 0, rejected: parsed.rejected, nextPollInMs: this.o.intervalMs });
+    return parsed;
+  }
+
+  private failed(state: FeedState, reason: string): ParsedFeed {
+    const failures = this.status.failures + 1;
+    Object.assign(this.status, { state, lastError: reason, failures, nextPollInMs: Math.min(this.o.intervalMs * 10, this.o.intervalMs * 2 ** failures) });
+    return { quakes: [], rejected: 0 };
+  }
+}

@@ -1,0 +1,56 @@
+// One earthquake as a feed reports it, whatever the source's format: parsers turn untrusted
+// bytes into these, or count the entry as rejected.
+
+export const QUAKE_SOURCES = ['usgs', 'emsc', 'afad', 'kandilli'] as const;
+export type QuakeSource = (typeof QUAKE_SOURCES)[number];
+
+export interface Quake {
+  source: QuakeSource;
+  /** The source's own id of the event. */
+  sourceId: string;
+  /** Origin time, ms since the epoch (UTC). */
+  timeMs: number;
+  latitude: number;
+  longitude: number;
+  depthKm: number | null;
+  /** Null when the source gives none (Kandilli's `-.-`). */
+  magnitude: number | null;
+  magnitudeType: string | null;
+  place: string;
+}
+
+export interface ParsedFeed {
+  quakes: Quake[];
+  /** Entries that did not parse into a plausible quake. */
+  rejected: number;
+}
+
+/** A quake only when every field is within what the Earth allows; otherwise null. */
+export function plausibleQuake(q: Quake): Quake | null {
+  if (!Number.isFinite(q.timeMs) || q.timeMs < Date.UTC(1900, 0, 1) || q.timeMs > Date.UTC(2200, 0, 1)) return null;
+  if (!Number.isFinite(q.latitude) || Math.abs(q.latitude) > 90 || !Number.isFinite(q.longitude) || Math.abs(q.longitude) > 180) return null;
+  if (q.depthKm !== null && (!Number.isFinite(q.depthKm) || q.depthKm < -10 || q.depthKm > 800)) return null;
+  if (q.magnitude !== null && (!Number.isFinite(q.magnitude) || q.magnitude < -2 || q.magnitude > 10.5)) return null;
+  if (!q.sourceId || q.sourceId.length > 100) return null;
+  return { ...q, place: q.place.slice(0, 120), magnitudeType: q.magnitudeType ? q.magnitudeType.slice(0, 10) : null };
+}
+
+/** A JSON number, or a number written as a string (AFAD writes every number so). */
+export function numberish(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v)) return Number(v);
+  return null;
+}
+
+export function text(v: unknown): string {
+  return typeof v === 'string' ? v.trim() : '';
+}
+
+export function parseJson(body: Uint8Array | string): unknown {
+  const s = typeof body === 'string' ? body : new TextDecoder('utf-8').decode(body);
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}

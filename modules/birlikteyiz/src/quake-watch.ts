@@ -1,0 +1,119 @@
+// From reports to alerts: each report goes through the cross-source dedup; a new quake that is
+// recent, strong enough and inside the region becomes an alert for each org it concerns (the
+// admins' event stream, an alert frame into the mesh ahead of normal traffic) and opens a
+// check-in round for that org's nodes in range.
+
+import { randomUUID } from 'node:crypto';
+import type { ModuleContext } from '@unibos/module-api';
+import type { CheckinRounds } from './checkin-rounds.ts';
+import { BIRLIKTEYIZ_EVENT } from './birlikteyiz-events.ts';
+import type { Quake } from './feeds/quake.ts';
+import { distanceKm, insidePolygon } from './geo.ts';
+import { QuakeDedup, type QuakeEvent } from './quake-dedup.ts';
+import type { BirlikteyizSettings } from './birlikteyiz-settings.ts';
+
+export interface StoredQuake extends QuakeEvent {
+  /** Why it did or did not become an alert. */
+  verdict: 'alert' | 'too_small' | 'too_old' | 'outside_region';
+  alertedOrgs: string[];
+}
+
+export class QuakeWatch {
+  private readonly dedup = new QuakeDedup();
+
+  constructor(
+    private readonly m: ModuleContext,
+    private readonly settings: BirlikteyizSettings,
+    private readonly rounds: CheckinRounds,
+  ) {}
+
+  /** Reports from one feed poll (or one push message). */
+  reports(quakes: Quake[]): void {
+    const now = this.m.now();
+    for (const q of quakes) {
+      const added = this.dedup.add(q, now);
+      if (!added) continue;
+      const store = this.m.store.collection<StoredQuake>('quakes');
+      if (!added.isNew) {
+        const known = store.get(null, added.event.id);
+        if (known) store.put(null, known.id, { ...known, ...added.event });
+        continue;
+      }
+      const e = added.event;
+      const verdict = this.verdict(e, now);
+      const orgs = verdict === 'alert' ? this.concerned(e) : [];
+      const stored: StoredQuake = { ...e, verdict: orgs.length || verdict !== 'alert' ? verdict : 'outside_region', alertedOrgs: orgs.map((o) => o.orgId) };
+      store.put(null, e.id, stored);
+      for (const o of orgs) this.alert(o.orgId, e, o.inRange);
+    }
+  }
+
+  /** A round opened by hand (an aftershock people felt, a drill). */
+  openRound(orgId: string, title: string, radiusKm: number | null, center: { latitude: number; longitude: number } | null): ReturnType<CheckinRounds['open']> {
+    const nodes = this.fieldNodes(orgId).filter((n) => !center || !radiusKm || (n.position && distanceKm(n.position, center) <= radiusKm));
+    const round = this.rounds.open({ orgId, id: randomUUID(), title, quakeId: null, epicentre: center ? { ...center, magnitude: null, place: title } : null, radiusKm: radiusKm ?? 0, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes });
+    this.ask(round, { level: 'WARNING', text: `${title.slice(0, 80)}. Are you safe? Press once: safe. Hold: need help.` });
+    this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_OPENED, { round });
+    return round;
+  }
+
+  private verdict(e: QuakeEvent, now: number): StoredQuake['verdict'] {
+    if (e.magnitude === null || e.magnitude < this.settings.minMagnitude) return 'too_small';
+    if (now - e.timeMs > this.settings.maxAgeMinutes * 60_000) return 'too_old';
+    const s = this.settings;
+    if (s.regionMode === 'polygon') return s.polygon.length >= 3 && insidePolygon(e, s.polygon as Array<[number, number]>) ? 'alert' : 'outside_region';
+    if (s.regionMode === 'radius') return s.centerLatitude !== undefined && s.centerLongitude !== undefined && distanceKm(e, { latitude: s.centerLatitude, longitude: s.centerLongitude }) <= s.radiusKm ? 'alert' : 'outside_region';
+    return 'alert';
+  }
+
+  /** Orgs to alert and their field nodes within the radius of the epicentre. */
+  private concerned(e: QuakeEvent): Array<{ orgId: string; inRange: ReturnType<QuakeWatch['fieldNodes']> }> {
+    return this.m.fleet
+      .orgs()
+      .map((orgId) => ({ orgId, inRange: this.fieldNodes(orgId).filter((n) => n.position && distanceKm(n.position, e) <= this.settings.radiusKm) }))
+      .filter((o) => this.settings.regionMode !== 'fleet' || o.inRange.length > 0);
+  }
+
+  private fieldNodes(orgId: string): Array<{ id: string; name: string | null; position: { latitude: number; longitude: number } | null }> {
+    return this.m.fleet
+      .list(orgId)
+      .filter((n) => n.kind === 'node')
+      .map((n) => ({ id: n.id, name: n.name, position: n.position ? { latitude: n.position.latitude, longitude: n.position.longitude } : null }));
+  }
+
+  private alert(orgId: string, e: QuakeEvent, inRange: ReturnType<QuakeWatch['fieldNodes']>): void {
+    const mag = e.magnitude !== null ? `M${e.magnitude.toFixed(1)}` : 'Quake';
+    const when = new Date(e.timeMs).toISOString().slice(11, 16);
+    let round = null;
+    if (this.settings.checkInRounds && inRange.length > 0) {
+      round = this.rounds.open({ orgId, id: randomUUID(), title: `${mag} ${e.place}`.slice(0, 120), quakeId: e.id, epicentre: { latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place }, radiusKm: this.settings.radiusKm, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes: inRange });
+    }
+    const nodesInRange = inRange.map((n) => ({ id: n.id, name: n.name, distanceKm: n.position ? Math.round(distanceKm(n.position, e) * 10) / 10 : null, latitude: n.position?.latitude ?? null, longitude: n.position?.longitude ?? null }));
+    this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: e, nodesInRange, roundId: round?.id ?? null });
+    if (round) {
+      this.ask(round, { level: 'EARTHQUAKE', text: `${mag} ${e.place.slice(0, 60)} ${when}Z. Are you safe? Press once: safe. Hold: need help.`, ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
+      this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_OPENED, { round });
+    } else if (this.settings.meshAlerts) {
+      this.broadcast(orgId, { level: 'EARTHQUAKE', text: `${mag} ${e.place.slice(0, 60)} ${when}Z`, ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
+    }
+  }
+
+  /** The round's question as an alert frame to everyone on the org's mesh (priority: alert). */
+  private ask(round: ReturnType<CheckinRounds['open']>, alert: { level: string; text: string; magnitude?: number }): void {
+    if (!this.settings.meshAlerts) return;
+    const sent = this.broadcast(round.orgId, alert);
+    round.meshMessageId = sent.id;
+    round.meshError = sent.error;
+    this.rounds.save(round);
+  }
+
+  private broadcast(orgId: string, alert: { level: string; text: string; magnitude?: number }): { id: string | null; error: string | null } {
+    try {
+      return { id: this.m.mesh.send(orgId, 'broadcast', { alert }, 'alert').id, error: null };
+    } catch (err) {
+      // No gateway online: admins still see the alert and the round; they can reach people otherwise.
+      this.m.log.warn({ err: (err as Error).message, orgId }, 'quake alert could not go into the mesh');
+      return { id: null, error: (err as Error).message };
+    }
+  }
+}
