@@ -1,9 +1,10 @@
 // Debian's mosquitto as the bench's baseline: a temp config on a free loopback port, tuned as
 // ../../shared/DEPENDENCIES.md says a fair QoS 1 comparison needs (deep queues, no in-flight cap).
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
@@ -36,17 +37,33 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-export async function startMosquitto(dir: string): Promise<MosquittoProcess> {
+/**
+ * mosquitto set up as the gateway runs: logins from a password file, an ACL file, persistence on;
+ * and no queue or in-flight bound (`max_queued_messages 0`, `max_inflight_messages 0`), so it drops
+ * nothing and does not stall, or the baseline would be meaningless.
+ */
+export async function startMosquitto(dir: string, login: { username: string; password: string }): Promise<MosquittoProcess> {
   const port = await freePort();
   const configPath = join(dir, 'mosquitto.conf');
+  const passwordPath = join(dir, 'mosquitto.passwd');
+  const aclPath = join(dir, 'mosquitto.acl');
+  writeFileSync(passwordPath, '', { mode: 0o600 });
+  execFileSync('mosquitto_passwd', ['-b', passwordPath, login.username, login.password]);
+  writeFileSync(aclPath, `user ${login.username}\ntopic readwrite unibos/v1/#\n`);
+  mkdirSync(join(dir, 'mosquitto-db'), { recursive: true });
   writeFileSync(
     configPath,
     [
       `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      'max_queued_messages 1000000',
+      // Run as whoever runs the bench: as root mosquitto would switch to its own user, who cannot read the private bench dir.
+      `user ${userInfo().username}`,
+      'allow_anonymous false',
+      `password_file ${passwordPath}`,
+      `acl_file ${aclPath}`,
+      'max_queued_messages 0',
       'max_inflight_messages 0',
-      'persistence false',
+      'persistence true',
+      `persistence_location ${join(dir, 'mosquitto-db')}/`,
       'log_dest stderr',
       'log_type error',
       'log_type warning',

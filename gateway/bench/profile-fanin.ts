@@ -50,7 +50,7 @@ const broker = which === 'gateway'
   ? await GatewayBroker.start({ dataDir: dir, credentials, gatewayId: 'bench', logger: pino({ level: 'silent' }), port: 0, wsPort: null, allowAnonymous: true })
   : null;
 const bare = which === 'aedes-mem' ? await startBareAedes() : null;
-const mosquitto = which === 'mosquitto' ? await startMosquitto(dir) : null;
+const mosquitto = which === 'mosquitto' ? await startMosquitto(dir, { username: 'bench', password: secret }) : null;
 const port = broker ? broker.ports.mqtt : bare ? bare.port : mosquitto!.port;
 /** user+system CPU seconds of a process so far, from /proc. */
 const cpuOf = (pid: number): number => {

@@ -202,10 +202,10 @@ try {
   const benchStarted = performance.now();
   db = new Database(join(dir, 'gateway.db'));
   const credentials = new DeviceCredentials(db);
-  // A hub-role device may use all of unibos/v1/#; mosquitto (allow_anonymous) ignores the login.
+  // A hub-role device may use all of unibos/v1/#; mosquitto gets the same login and an ACL file granting the same.
   const secret = await credentials.add('bench', 'hub');
   broker = await GatewayBroker.start({ dataDir: dir, credentials, gatewayId: 'bench', logger: silent, port: 0, wsPort: null, allowAnonymous: true });
-  mosquitto = await startMosquitto(dir);
+  mosquitto = await startMosquitto(dir, { username: 'bench', password: secret });
   bare = await startBareAedes();
   const login = { username: 'bench', password: secret, clientIdPrefix: 'bench:' };
   const targets: Record<BrokerName, MqttTarget> = {
@@ -277,7 +277,7 @@ try {
       `(${FANIN_PUBLISHERS} mqtt.js clients over ${PUBLISHER_PROCESSES} processes, window ${WINDOW_FANIN} each); 64-byte payloads; subscriber in its own process.`,
   );
   console.log(
-    '  mosquitto = Debian 2.0, max_queued_messages 1000000, max_inflight_messages 0, no persistence; ' +
+    '  mosquitto = Debian 2.0 with password_file, acl_file and persistence, max_queued_messages 0, max_inflight_messages 0; ' +
       'gateway = GatewayBroker (aedes 1.2 + LevelDB persistence + auth/ACL); aedes-mem = bare aedes 1.2, memory persistence (diagnostic)',
   );
   console.log('  msgs/s and latencies are medians over the rounds (each round\'s msgs/s in brackets); latency = send -> subscriber, one clock');
@@ -313,8 +313,8 @@ try {
   const rate = (qos: Qos, shape: Shape): string => (find(qos, shape, 'gateway').msgsPerSecond / find(qos, shape, 'mosquitto').msgsPerSecond).toFixed(2);
   const p99 = (find(1, '100->1', 'gateway').p99Ms / find(1, '100->1', 'mosquitto').p99Ms).toFixed(2);
   console.log(
-    `ratios: qos1 100->1 gateway/mosquitto ${rate(1, '100->1')}x msgs/s, p99 ${p99}x; qos1 1->1 ${rate(1, '1->1')}x; ` +
-      `qos0 1->1 ${rate(0, '1->1')}x; qos0 100->1 ${rate(0, '100->1')}x; pipeline/ShortFast-channel-max ${Math.round(pipeline.framesPerSecond / shortFastMax)}x; ` +
+    `ratios: qos1 100->1 gw/mosquitto ${rate(1, '100->1')}x; qos1 1->1 ${rate(1, '1->1')}x; ` +
+      `qos0 1->1 ${rate(0, '1->1')}x; qos0 100->1 ${rate(0, '100->1')}x; qos1 100->1 p99 ${p99}x; pipeline/ShortFast-channel-max ${Math.round(pipeline.framesPerSecond / shortFastMax)}x; ` +
       `uplink drain/ShortFast-channel-max ${Math.round(backlog.drainPerSecond / shortFastMax)}x`,
   );
 } catch (err) {

@@ -10,8 +10,11 @@ import { Device, runNode, scrapedGauge, type NodeConfig, type RunningNode } from
 import { formatMode, makePrivate, nodeIdHex, sqliteFileNames, topics, type ModeFix } from '@unibos/mesh-protocol';
 import { DeviceCredentials, GatewayBroker } from './broker/index.ts';
 import { HubOutbox, HubUplink } from './uplink/index.ts';
-import { MeshBridge } from './bridge/mesh-bridge.ts';
+import { MeshBridge, type UplinkSink } from './bridge/mesh-bridge.ts';
 import { readAclFile } from './broker/acl-file.ts';
+import { ProfileRouter } from './profiles/profile-router.ts';
+import { SwitchCommander } from './profiles/switch-commander.ts';
+import { FAMILY_PROFILES, genericProfile } from './profiles/device-profiles.ts';
 
 export interface GatewaySettings {
   /** Address the MQTT listeners bind to (127.0.0.1 unless sensors on the LAN must reach it). */
@@ -22,6 +25,8 @@ export interface GatewaySettings {
   allowAnonymous: boolean;
   /** Topic rules for devices' own topic trees, in mosquitto's ACL file format (broker/topic-rules.ts). */
   aclFile?: string | undefined;
+  /** Topic patterns read by the generic JSON/number profile, e.g. `home/{device}/{metric}`. */
+  genericTopics?: readonly string[] | undefined;
   hub?: { url: string; username?: string; password?: string } | undefined;
 }
 
@@ -82,13 +87,25 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
     if (settings.hub) {
       uplink = new HubUplink({ ...settings.hub, gatewayId, outbox: hubOutbox, logger: log.child({ component: 'uplink' }) });
     }
+    const hubSink: UplinkSink | undefined = uplink ? { forward: (m) => void hubOutbox.add({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false, lane: m.lane, msgId: m.msgId }) } : undefined;
+    // Devices' own topic trees (Tasmota, ESPHome, Shelly, Zigbee2MQTT, discovery) read into readings for the hub.
+    const profiles = new ProfileRouter({
+      broker,
+      uplink: hubSink,
+      logger: log.child({ component: 'profiles' }),
+      profiles: [...FAMILY_PROFILES, ...(settings.genericTopics ?? []).map((p) => genericProfile(p))],
+    });
+    profiles.start();
+    const activeBroker = broker;
+    const switches = new SwitchCommander({ router: profiles, source: `unibos-${gatewayId}`, publish: (topic, payload) => activeBroker.publish(topic, payload, { qos: 1 }) });
     const activeBridge = new MeshBridge({
+      switches,
       gatewayId,
       device: node.device,
       params: Device.radioParams(config),
       local: broker,
       // Without a hub nothing is kept for one: the outbox would only fill up.
-      uplink: uplink ? { forward: (m) => void hubOutbox.add({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false, lane: m.lane, msgId: m.msgId }) } : undefined,
+      uplink: hubSink,
       logger: log.child({ component: 'bridge' }),
     });
     bridge = activeBridge;

@@ -34,6 +34,8 @@ export interface MeshBridgeOptions {
   uplink?: UplinkSink | undefined;
   logger: Logger;
   clock?: () => number;
+  /** Sets devices' switches for `switch` commands (profiles/switch-commander.ts); without it they are refused. */
+  switches?: { run(req: { sensor: string; state: 'ON' | 'OFF' | 'TOGGLE'; channel: number | null }): Promise<{ status: string; state?: string; error?: string }> } | undefined;
 }
 
 export interface BridgeStats {
@@ -96,6 +98,7 @@ export class MeshBridge {
     const parsed = parseTxCommand(payload);
     if (!parsed.ok) return this.refuseTx(parsed, origin);
     const c = parsed.command;
+    if (c.kind === 'switch') return this.handleSwitch(c, parsed, origin);
     // The hub publishes a command again when it has not seen our report yet (we reconnected in
     // between): the same ref is answered with the packet id it already got, not sent twice.
     const known = c.kind !== 'frame' && c.ref ? this.sentRefs.get(c.ref) : undefined;
@@ -121,6 +124,22 @@ export class MeshBridge {
     return parsed;
   }
 
+  /** A device switch: reported queued at once, then confirmed (the device said so), unconfirmed or refused. */
+  private handleSwitch(c: Extract<ParsedTx, { ok: true }>['command'] & { kind: 'switch' }, parsed: ParsedTx, origin: 'local' | 'hub'): ParsedTx {
+    const switches = this.options.switches;
+    if (!switches) return this.refuseTx({ ok: false, error: 'this gateway has no sensor profiles to set a switch with', ...(c.ref ? { ref: c.ref } : {}) }, origin);
+    this.stats.txAccepted++;
+    if (c.ref) this.txReport({ ref: c.ref, status: 'queued' });
+    void switches.run({ sensor: c.sensor, state: c.state, channel: c.channel }).then(
+      (outcome) => {
+        this.options.logger.info({ sensor: c.sensor, state: c.state, channel: c.channel, outcome }, 'switch command');
+        if (c.ref) this.txReport({ ref: c.ref, status: outcome.status as 'confirmed' | 'unconfirmed' | 'refused', ...(outcome.state ? { state: outcome.state } : {}), ...(outcome.error ? { error: outcome.error } : {}) });
+      },
+      (err: Error) => this.options.logger.error({ err: err.message }, 'switch command failed'),
+    );
+    return parsed;
+  }
+
   private refuseTx(refused: Extract<ParsedTx, { ok: false }>, origin: 'local' | 'hub'): ParsedTx {
     this.stats.txRejected++;
     this.options.logger.warn({ origin, error: refused.error }, 'tx command refused');
@@ -129,7 +148,7 @@ export class MeshBridge {
   }
 
   /** The answer to a command with a ref: its packet id (so the sender can match the node's ack) or why it was refused. */
-  private txReport(report: { ref: string; packetId?: number; status: 'queued' | 'refused'; error?: string }): void {
+  private txReport(report: { ref: string; packetId?: number; status: 'queued' | 'refused' | 'confirmed' | 'unconfirmed'; state?: string; error?: string }): void {
     const payload = Buffer.from(JSON.stringify(report));
     const topic = topics.gateway(this.options.gatewayId, 'txstatus');
     this.publish(topic, payload, false);

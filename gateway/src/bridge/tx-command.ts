@@ -4,6 +4,9 @@
 //   - {"sosStage": {"requestId": 123, "stage": "acknowledged", "time": "2026-...Z", "by": "Ayse"}, "to": "!1a2b3c4d"}:
 //     the hub tells a node how far its SOS got (answering the SOS's request id);
 //   - anything else is read as a protobuf Envelope carrying a frame another gateway heard.
+//   - {"switch": {"sensor": "plug001", "state": "ON" | "OFF" | "TOGGLE", "channel": 1}}: set a device's
+//     switch through its sensor profile (profiles/switch-commander.ts); the report says whether the
+//     device confirmed the new state on its state topic;
 // A JSON command may carry "ref" (the hub's message id, up to 64 characters): the gateway then
 // reports on `unibos/v1/gw/{gatewayId}/txstatus` which packet id the message got, or why not.
 
@@ -13,6 +16,7 @@ export type TxCommand =
   | { kind: 'text'; to: number; text: string; ref?: string }
   | { kind: 'alert'; to: number; level: AlertLevel; text: string; magnitudeX10: number; ref?: string }
   | { kind: 'sosStage'; to: number; requestId: number; stage: SosStage; timeMs: number; by: string; ref?: string }
+  | { kind: 'switch'; sensor: string; state: 'ON' | 'OFF' | 'TOGGLE'; channel: number | null; ref?: string }
   | { kind: 'frame'; frame: Uint8Array };
 
 /** `ref`, when the command had one: the sender's id for it, echoed in the gateway's tx report. */
@@ -43,6 +47,16 @@ function parseJson(text: string): ParsedTx {
   if (o.ref !== undefined && (typeof o.ref !== 'string' || o.ref.length === 0 || o.ref.length > 64)) return { ok: false, error: '"ref" must be a string of 1..64 characters' };
   const ref = o.ref === undefined ? {} : { ref: o.ref as string };
   const fail = (error: string): ParsedTx => ({ ok: false, error, ...ref });
+  if (o.switch !== undefined) {
+    const sw = o.switch as Record<string, unknown> | null;
+    if (typeof sw !== 'object' || sw === null || Array.isArray(sw) || o.text !== undefined || o.alert !== undefined) return fail('"switch" must be an object, alone');
+    if (typeof sw.sensor !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(sw.sensor)) return fail('switch.sensor must be the sensor id its readings arrive under');
+    const state = typeof sw.state === 'string' ? sw.state.toUpperCase() : '';
+    if (state !== 'ON' && state !== 'OFF' && state !== 'TOGGLE') return fail('switch.state must be ON, OFF or TOGGLE');
+    const channel = sw.channel === undefined || sw.channel === null ? null : sw.channel;
+    if (channel !== null && (typeof channel !== 'number' || !Number.isInteger(channel) || channel < 0 || channel > 64)) return fail('switch.channel must be 0..64');
+    return { ok: true, command: { kind: 'switch', sensor: sw.sensor, state, channel, ...ref } };
+  }
   const to = parseTo(o.to);
   if (to === null) return fail(`"to" must be a node id like "!1a2b3c4d" or "broadcast"`);
   if (o.sosStage !== undefined) {

@@ -1,0 +1,363 @@
+// Sensor profiles for the device families people already own, as data plus small readers: which
+// topics each family publishes, how its payloads turn into readings (metric, value, unit, device
+// class, time), and how its switches are commanded and confirmed. Payload shapes follow each
+// family's documentation (Tasmota MQTT and JSON status, ESPHome MQTT, Shelly Gen1 MQTT and Gen2
+// RPC/NotifyStatus, Zigbee2MQTT device messages); fixtures: gateway/test/fixtures/devices.
+
+import { topicPattern, type TopicPattern } from './topic-pattern.ts';
+import { drop, hubName, isObject, metricName, noReadings, numberValue, parseJson, switchValue, type ProfileResult, type Reading } from './reading.ts';
+
+export type ProfileName = 'tasmota' | 'esphome' | 'shelly' | 'shelly-gen2' | 'zigbee2mqtt' | 'generic';
+
+export interface SwitchCommand {
+  readonly topic: string;
+  readonly payload: string;
+}
+
+export interface DeviceProfile {
+  readonly name: ProfileName;
+  /** Topics this family publishes, first match wins (within the profile). */
+  readonly topics: ReadonlyArray<{ readonly pattern: TopicPattern; readonly read: (vars: Record<string, string>, payload: Buffer) => ProfileResult }>;
+  /** How to set a switch of `device` (channel: Tasmota POWER<n>, Shelly relay/switch id, Zigbee endpoint); absent: it has none. */
+  readonly command?: (device: string, channel: number | null, state: 'ON' | 'OFF' | 'TOGGLE', src: string) => SwitchCommand;
+  /** The metric a confirmed switch state appears under in this family's readings. */
+  readonly switchMetric?: (channel: number | null) => string;
+}
+
+/** Units and Home Assistant device classes by the (lower-cased) key devices use for them. */
+const QUANTITIES: Record<string, { unit?: string; deviceClass?: string }> = {
+  temperature: { unit: '°C', deviceClass: 'temperature' },
+  dewpoint: { unit: '°C', deviceClass: 'temperature' },
+  tc: { unit: '°C', deviceClass: 'temperature' },
+  humidity: { unit: '%', deviceClass: 'humidity' },
+  rh: { unit: '%', deviceClass: 'humidity' },
+  pressure: { unit: 'hPa', deviceClass: 'pressure' },
+  power: { unit: 'W', deviceClass: 'power' },
+  apower: { unit: 'W', deviceClass: 'power' },
+  apparentpower: { unit: 'VA', deviceClass: 'apparent_power' },
+  reactivepower: { unit: 'var', deviceClass: 'reactive_power' },
+  factor: { deviceClass: 'power_factor' },
+  voltage: { unit: 'V', deviceClass: 'voltage' },
+  current: { unit: 'A', deviceClass: 'current' },
+  total: { unit: 'kWh', deviceClass: 'energy' },
+  today: { unit: 'kWh', deviceClass: 'energy' },
+  yesterday: { unit: 'kWh', deviceClass: 'energy' },
+  energy: { unit: 'kWh', deviceClass: 'energy' },
+  illuminance: { unit: 'lx', deviceClass: 'illuminance' },
+  illuminance_lux: { unit: 'lx', deviceClass: 'illuminance' },
+  lux: { unit: 'lx', deviceClass: 'illuminance' },
+  co2: { unit: 'ppm', deviceClass: 'carbon_dioxide' },
+  carbondioxide: { unit: 'ppm', deviceClass: 'carbon_dioxide' },
+  battery: { unit: '%', deviceClass: 'battery' },
+  percent: { unit: '%', deviceClass: 'battery' },
+  linkquality: { unit: 'lqi' },
+  rssi: { unit: 'dBm', deviceClass: 'signal_strength' },
+  soil_moisture: { unit: '%', deviceClass: 'moisture' },
+  pm25: { unit: 'µg/m³', deviceClass: 'pm25' },
+  frequency: { unit: 'Hz', deviceClass: 'frequency' },
+  freq: { unit: 'Hz', deviceClass: 'frequency' },
+};
+
+function quantity(key: string): { unit?: string; deviceClass?: string } {
+  return QUANTITIES[key.toLowerCase()] ?? {};
+}
+
+function reading(sensor: string, path: readonly string[], value: number, extra: { unit?: string | undefined; deviceClass?: string | undefined; timeMs?: number | undefined } = {}): Reading {
+  // An on/off state is not the quantity its key names (Tasmota's POWER is a relay, not watts).
+  const q = extra.deviceClass === 'switch' ? {} : quantity(path[path.length - 1]!);
+  const unit = extra.unit ?? q.unit;
+  const deviceClass = extra.deviceClass ?? q.deviceClass;
+  return {
+    sensor: hubName(sensor),
+    metric: metricName(path),
+    value,
+    ...(unit !== undefined ? { unit } : {}),
+    ...(deviceClass !== undefined ? { deviceClass } : {}),
+    ...(extra.timeMs !== undefined ? { timeMs: extra.timeMs } : {}),
+  };
+}
+
+/** Numeric leaves (and ON/OFF states) of a JSON document, at most `depth` objects deep, as readings. */
+function leaves(sensor: string, doc: Record<string, unknown>, options: { skip?: ReadonlySet<string>; depth?: number; timeMs?: number | undefined; unitOf?: (path: string[]) => string | undefined } = {}): Reading[] {
+  const out: Reading[] = [];
+  const walk = (o: Record<string, unknown>, path: string[], depth: number): void => {
+    for (const [key, v] of Object.entries(o)) {
+      if (path.length === 0 && options.skip?.has(key)) continue;
+      const p = [...path, key];
+      const unit = options.unitOf?.(p);
+      const n = numberValue(v);
+      if (n !== null && typeof v === 'number') out.push(reading(sensor, p, n, { unit, timeMs: options.timeMs }));
+      else if (Array.isArray(v)) v.forEach((x, i) => typeof x === 'number' && Number.isFinite(x) && out.push(reading(sensor, [...p, String(i + 1)], x, { ...quantity(key), unit: unit ?? quantity(key).unit, timeMs: options.timeMs })));
+      else if (isObject(v) && depth > 0) walk(v, p, depth - 1);
+      else if (typeof v === 'string' || typeof v === 'boolean') {
+        const s = /^(power\d*|state(_l\d+)?|contact|occupancy|water_leak|output)$/i.test(key) ? switchValue(v) : null;
+        if (s !== null) out.push(reading(sensor, p, s, { deviceClass: 'switch', timeMs: options.timeMs }));
+      }
+    }
+  };
+  walk(doc, [], options.depth ?? 2);
+  return out;
+}
+
+function jsonObject(payload: Buffer): Record<string, unknown> | null {
+  const v = parseJson(payload);
+  return isObject(v) ? v : null;
+}
+
+const POWER_KEY = /^POWER(\d*)$/;
+
+// --- Tasmota: tele/<topic>/SENSOR|STATE|LWT, stat/<topic>/RESULT|POWER<n>, cmnd/<topic>/POWER<n>
+
+const TASMOTA_META = new Set(['Time', 'TempUnit', 'PressureUnit', 'SpeedUnit', 'Epoch']);
+
+function tasmotaPower(device: string, doc: Record<string, unknown>): Reading[] {
+  const out: Reading[] = [];
+  for (const [key, v] of Object.entries(doc)) {
+    const m = POWER_KEY.exec(key);
+    const s = m ? switchValue(v) : null;
+    if (s !== null) out.push(reading(device, [key], s, { deviceClass: 'switch' }));
+  }
+  return out;
+}
+
+export const tasmota: DeviceProfile = {
+  name: 'tasmota',
+  topics: [
+    {
+      pattern: topicPattern('tele/{device}/SENSOR'),
+      read: ({ device }, payload) => {
+        const doc = jsonObject(payload);
+        if (!doc) return drop('tasmota SENSOR is not a JSON object');
+        const tempUnit = doc.TempUnit === 'F' ? '°F' : undefined;
+        const pressureUnit = typeof doc.PressureUnit === 'string' ? doc.PressureUnit : undefined;
+        return { ok: true, readings: leaves(device!, doc, { skip: TASMOTA_META, unitOf: (p) => (/^(temperature|dewpoint)$/i.test(p[p.length - 1]!) ? tempUnit : /^pressure$/i.test(p[p.length - 1]!) ? pressureUnit : undefined) }) };
+      },
+    },
+    {
+      pattern: topicPattern('tele/{device}/STATE'),
+      read: ({ device }, payload) => {
+        const doc = jsonObject(payload);
+        if (!doc) return drop('tasmota STATE is not a JSON object');
+        const readings = tasmotaPower(device!, doc);
+        const rssi = isObject(doc.Wifi) ? numberValue(doc.Wifi.Signal) : null;
+        if (rssi !== null) readings.push(reading(device!, ['wifi', 'rssi'], rssi));
+        return { ok: true, readings };
+      },
+    },
+    {
+      pattern: topicPattern('stat/{device}/RESULT'),
+      read: ({ device }, payload) => {
+        const doc = jsonObject(payload);
+        return doc ? { ok: true, readings: tasmotaPower(device!, doc) } : drop('tasmota RESULT is not a JSON object');
+      },
+    },
+    {
+      pattern: topicPattern('stat/{device}/{key}'),
+      read: ({ device, key }, payload) => {
+        if (!POWER_KEY.test(key!)) return noReadings;
+        const s = switchValue(payload.toString('utf8'));
+        return s === null ? drop(`tasmota ${key} is neither ON nor OFF`) : { ok: true, readings: [reading(device!, [key!], s, { deviceClass: 'switch' })] };
+      },
+    },
+    { pattern: topicPattern('tele/{device}/{key}'), read: () => noReadings },
+  ],
+  command: (device, channel, state) => ({ topic: topicPattern('cmnd/{device}/{key}').fill({ device, key: `POWER${channel ?? ''}` }), payload: state }),
+  switchMetric: (channel) => metricName([`POWER${channel ?? ''}`]),
+};
+
+// --- ESPHome: <node>/sensor|binary_sensor|switch/<name>/state, <node>/switch/<name>/command
+
+export const esphome: DeviceProfile = {
+  name: 'esphome',
+  topics: [
+    {
+      pattern: topicPattern('{device}/sensor/{name}/state'),
+      read: ({ device, name }, payload) => {
+        const text = payload.toString('utf8');
+        if (text === 'nan' || text === 'NaN') return noReadings; // ESPHome's "no value yet"
+        const n = numberValue(text);
+        return n === null ? drop(`esphome sensor state ${JSON.stringify(text.slice(0, 40))} is not a number`) : { ok: true, readings: [reading(device!, [name!], n)] };
+      },
+    },
+    ...(['binary_sensor', 'switch'] as const).map((kind) => ({
+      pattern: topicPattern(`{device}/${kind}/{name}/state`),
+      read: ({ device, name }: Record<string, string>, payload: Buffer): ProfileResult => {
+        const s = switchValue(payload.toString('utf8'));
+        return s === null ? drop(`esphome ${kind} state is neither ON nor OFF`) : { ok: true, readings: [reading(device!, [name!], s, { deviceClass: kind === 'switch' ? 'switch' : undefined })] };
+      },
+    })),
+  ],
+  // ESPHome names switches, not channels: the switch's object id travels as "channel name" through the hub's `name`.
+};
+
+/** ESPHome switches are addressed by name; the generic command form keeps the shape of the others. */
+export function esphomeCommand(device: string, name: string, state: 'ON' | 'OFF' | 'TOGGLE'): SwitchCommand {
+  return { topic: topicPattern('{device}/switch/{name}/command').fill({ device, name }), payload: state };
+}
+
+// --- Shelly Gen1: shellies/<id>/relay/<n>[/power|/energy], sensor/<kind>, emeter/<n>/<quantity>, temperature
+
+const GEN1_SENSOR_UNITS: Record<string, string> = { temperature: '°C', humidity: '%', battery: '%', lux: 'lx' };
+
+export const shelly: DeviceProfile = {
+  name: 'shelly',
+  topics: [
+    {
+      pattern: topicPattern('shellies/{device}/relay/{n}'),
+      read: ({ device, n }, payload) => {
+        const text = payload.toString('utf8');
+        const s = switchValue(text);
+        if (s === null) return text === 'overpower' ? noReadings : drop(`shelly relay state ${JSON.stringify(text.slice(0, 40))}`);
+        return { ok: true, readings: [reading(device!, ['relay', n!], s, { deviceClass: 'switch' })] };
+      },
+    },
+    {
+      pattern: topicPattern('shellies/{device}/relay/{n}/{quantity}'),
+      read: ({ device, n, quantity: q }, payload) => {
+        const v = numberValue(payload.toString('utf8'));
+        if (q === 'command') return noReadings;
+        if (v === null) return drop(`shelly relay ${q} is not a number`);
+        // Gen1 reports energy in watt-minutes.
+        if (q === 'energy') return { ok: true, readings: [reading(device!, ['relay', n!, 'energy'], v / 60, { unit: 'Wh', deviceClass: 'energy' })] };
+        return { ok: true, readings: [reading(device!, ['relay', n!, q!], v)] };
+      },
+    },
+    {
+      pattern: topicPattern('shellies/{device}/emeter/{n}/{quantity}'),
+      read: ({ device, n, quantity: q }, payload) => {
+        const v = numberValue(payload.toString('utf8'));
+        if (v === null) return drop(`shelly emeter ${q} is not a number`);
+        const unit = q === 'total' || q === 'total_returned' ? 'Wh' : undefined;
+        return { ok: true, readings: [reading(device!, ['emeter', n!, q!], v, { unit })] };
+      },
+    },
+    {
+      pattern: topicPattern('shellies/{device}/sensor/{kind}'),
+      read: ({ device, kind }, payload) => {
+        const text = payload.toString('utf8');
+        const v = numberValue(text) ?? (kind === 'state' || kind === 'flood' || kind === 'motion' ? switchValue(text) : null);
+        if (v === null) return text.length === 0 ? noReadings : drop(`shelly sensor ${kind} ${JSON.stringify(text.slice(0, 40))}`);
+        return { ok: true, readings: [reading(device!, [kind!], v, { unit: GEN1_SENSOR_UNITS[kind!] })] };
+      },
+    },
+    {
+      pattern: topicPattern('shellies/{device}/temperature'),
+      read: ({ device }, payload) => {
+        const v = numberValue(payload.toString('utf8'));
+        return v === null ? drop('shelly temperature is not a number') : { ok: true, readings: [reading(device!, ['temperature'], v)] };
+      },
+    },
+    { pattern: topicPattern('shellies/{rest...}'), read: () => noReadings },
+  ],
+  command: (device, channel, state) => ({ topic: topicPattern('shellies/{device}/relay/{n}/command').fill({ device, n: String(channel ?? 0) }), payload: state.toLowerCase() }),
+  switchMetric: (channel) => metricName(['relay', String(channel ?? 0)]),
+};
+
+// --- Shelly Gen2+: <id>/status/<component> (switch:0, temperature:0, ...), <id>/events/rpc NotifyStatus, <id>/rpc
+
+function gen2Component(device: string, component: string, status: unknown, timeMs: number | undefined): Reading[] {
+  if (!isObject(status)) return [];
+  const [kind, id = '0'] = component.split(':');
+  const base = [kind!, id];
+  const out: Reading[] = [];
+  const num = (path: string[], v: unknown, extra: { unit?: string; deviceClass?: string } = {}): void => {
+    const n = typeof v === 'number' && Number.isFinite(v) ? v : null;
+    if (n !== null) out.push(reading(device, path, n, { ...extra, timeMs }));
+  };
+  if (typeof status.output === 'boolean') out.push(reading(device, [...base, 'output'], status.output ? 1 : 0, { deviceClass: 'switch', timeMs }));
+  if (typeof status.state === 'boolean') out.push(reading(device, [...base, 'state'], status.state ? 1 : 0, { timeMs }));
+  for (const key of ['apower', 'voltage', 'current', 'freq', 'pf', 'tC', 'rh', 'lux']) num([...base, key], status[key], key === 'pf' ? { deviceClass: 'power_factor' } : {});
+  if (isObject(status.aenergy)) num([...base, 'energy'], status.aenergy.total, { unit: 'Wh', deviceClass: 'energy' });
+  if (isObject(status.temperature)) num([...base, 'temperature'], status.temperature.tC, { unit: '°C', deviceClass: 'temperature' });
+  if (isObject(status.battery)) num([...base, 'battery'], status.battery.percent, { unit: '%', deviceClass: 'battery' });
+  return out;
+}
+
+const GEN2_COMPONENT = /^[a-z0-9_]+(:\d+)?$/;
+
+export const shellyGen2: DeviceProfile = {
+  name: 'shelly-gen2',
+  topics: [
+    {
+      pattern: topicPattern('{device}/status/{component}'),
+      read: ({ device, component }, payload) => {
+        if (!GEN2_COMPONENT.test(component!)) return drop(`shelly component ${JSON.stringify(component)} is not <type>[:<id>]`);
+        const doc = jsonObject(payload);
+        return doc ? { ok: true, readings: gen2Component(device!, component!, doc, undefined) } : drop('shelly status is not a JSON object');
+      },
+    },
+    {
+      pattern: topicPattern('{device}/events/rpc'),
+      read: ({ device }, payload) => {
+        const doc = jsonObject(payload);
+        if (!doc) return drop('shelly event is not a JSON object');
+        if (doc.method !== 'NotifyStatus' && doc.method !== 'NotifyFullStatus') return noReadings;
+        if (!isObject(doc.params)) return drop('shelly NotifyStatus without params');
+        const ts = typeof doc.params.ts === 'number' && Number.isFinite(doc.params.ts) ? Math.round(doc.params.ts * 1000) : undefined;
+        const readings: Reading[] = [];
+        for (const [component, status] of Object.entries(doc.params)) if (component !== 'ts' && GEN2_COMPONENT.test(component)) readings.push(...gen2Component(device!, component, status, ts));
+        return { ok: true, readings };
+      },
+    },
+  ],
+  command: (device, channel, state, src) => ({
+    topic: topicPattern('{device}/rpc').fill({ device }),
+    payload: JSON.stringify({ id: Date.now() % 1_000_000, src, method: state === 'TOGGLE' ? 'Switch.Toggle' : 'Switch.Set', params: state === 'TOGGLE' ? { id: channel ?? 0 } : { id: channel ?? 0, on: state === 'ON' } }),
+  }),
+  switchMetric: (channel) => metricName(['switch', String(channel ?? 0), 'output']),
+};
+
+// --- Zigbee2MQTT: zigbee2mqtt/<friendly name> (JSON), zigbee2mqtt/<friendly name>/set, bridge/...
+
+const Z2M_NOT_STATE = /(^bridge(\/|$))|(\/(set|get|availability)(\/.*)?$)/;
+/** Zigbee2MQTT reports voltage in mV. */
+const Z2M_UNITS: Record<string, string> = { voltage: 'mV' };
+
+export const zigbee2mqtt: DeviceProfile = {
+  name: 'zigbee2mqtt',
+  topics: [
+    {
+      pattern: topicPattern('zigbee2mqtt/{device...}'),
+      read: ({ device }, payload) => {
+        if (Z2M_NOT_STATE.test(device!)) return noReadings;
+        const doc = jsonObject(payload);
+        if (!doc) return drop('zigbee2mqtt device message is not a JSON object');
+        const seen = typeof doc.last_seen === 'string' ? Date.parse(doc.last_seen) : typeof doc.last_seen === 'number' ? doc.last_seen : NaN;
+        return { ok: true, readings: leaves(device!, doc, { skip: new Set(['last_seen', 'update', 'device']), depth: 0, timeMs: Number.isFinite(seen) ? seen : undefined, unitOf: (p) => Z2M_UNITS[p[0]!] }) };
+      },
+    },
+  ],
+  command: (device, channel, state) => ({ topic: topicPattern('zigbee2mqtt/{device...}/set').fill({ device }), payload: JSON.stringify({ [channel === null ? 'state' : `state_l${channel}`]: state }) }),
+  switchMetric: (channel) => metricName([channel === null ? 'state' : `state_l${channel}`]),
+};
+
+/**
+ * The generic profile: a topic pattern of the operator's (`home/{device}/{metric}` or
+ * `meters/{device}`) whose payload is a number, ON/OFF, or a JSON object of numbers.
+ */
+export function genericProfile(patternText: string): DeviceProfile {
+  const pattern = topicPattern(patternText);
+  if (!patternText.includes('{device}')) throw new Error(`generic pattern ${patternText} needs a {device} level`);
+  return {
+    name: 'generic',
+    topics: [
+      {
+        pattern,
+        read: ({ device, metric }, payload) => {
+          const text = payload.toString('utf8');
+          const n = numberValue(text) ?? switchValue(text);
+          if (n !== null) return { ok: true, readings: [reading(device!, [metric ?? 'value'], n)] };
+          const doc = jsonObject(payload);
+          if (!doc) return drop('neither a number, ON/OFF, nor a JSON object');
+          if (typeof doc.value === 'number' && Number.isFinite(doc.value)) {
+            return { ok: true, readings: [reading(device!, [metric ?? 'value'], doc.value, { unit: typeof doc.unit === 'string' ? doc.unit : undefined })] };
+          }
+          return { ok: true, readings: leaves(device!, doc, { depth: 1 }).map((r) => (metric ? { ...r, metric: hubName(`${metric}_${r.metric}`) } : r)) };
+        },
+      },
+    ],
+  };
+}
+
+/** The families, most specific topic shapes first (Shelly Gen2's `<id>/status/...` would otherwise swallow others). */
+export const FAMILY_PROFILES: readonly DeviceProfile[] = [tasmota, shelly, zigbee2mqtt, esphome, shellyGen2];

@@ -1,0 +1,178 @@
+// Turns what devices publish on the gateway broker into UNIBOS readings and hands them to the hub
+// through the same door as sensors' own messages (refused before the PUBACK when the hub would
+// refuse them). A state topic some device announced with Home Assistant discovery is read through
+// that announcement; anything else through the first family profile whose topic shape fits. A
+// message that cannot be read is a counted drop with its reason, never an error for the device.
+
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { HOME_ASSISTANT_ROOT, TOPIC_ROOT, topics } from '@unibos/mesh-protocol';
+import type { BrokerMessageHandler } from '../broker/gateway-broker.ts';
+import type { UplinkSink } from '../bridge/mesh-bridge.ts';
+import { FAMILY_PROFILES, type DeviceProfile, type ProfileName } from './device-profiles.ts';
+import { readDiscoveredState, readDiscovery, type DiscoveredEntity } from './ha-discovery-reader.ts';
+import type { Reading } from './reading.ts';
+import { topicMatches as matchesFilter } from '../broker/topic-filter.ts';
+
+export interface ProfileRouterOptions {
+  readonly broker: { subscribe(filter: string, handler: BrokerMessageHandler): () => void };
+  readonly uplink?: UplinkSink | undefined;
+  readonly logger: Logger;
+  /** Default: every family profile. Generic profiles (genericProfile) go here too. */
+  readonly profiles?: readonly DeviceProfile[];
+  readonly clock?: () => number;
+}
+
+export interface ProfileRouterStats {
+  messages: number;
+  readings: number;
+  /** Discovery entities understood (current count). */
+  discovered: number;
+  /** Messages that could not be read, by reason kind. */
+  readonly drops: Record<string, number>;
+}
+
+export interface ProfileRouterEvents {
+  reading: [{ readonly reading: Reading; readonly profile: ProfileName | 'discovery'; readonly clientId: string }];
+  dropped: [{ readonly topic: string; readonly clientId: string; readonly reason: string }];
+}
+
+/** Which family, and which name in its topics, a hub sensor id stands for: what a switch command needs. */
+export interface KnownDevice {
+  readonly profile: DeviceProfile;
+  /** The device level of the family's topics (Tasmota topic, Shelly id, Zigbee friendly name). */
+  readonly device: string;
+}
+
+const DISCOVERY_FILTER = `${HOME_ASSISTANT_ROOT}/#`;
+
+export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
+  readonly stats: ProfileRouterStats = { messages: 0, readings: 0, discovered: 0, drops: {} };
+  private readonly profiles: readonly DeviceProfile[];
+  private readonly entities = new Map<string, DiscoveredEntity>();
+  /** State topic -> the discovered entities reading it (a Tasmota SENSOR topic has several). */
+  private readonly byStateTopic = new Map<string, DiscoveredEntity[]>();
+  private readonly stateSubscriptions = new Map<string, () => void>();
+  private readonly known = new Map<string, KnownDevice>();
+  private readonly unsubscribes: Array<() => void> = [];
+  private readonly filters: string[] = [];
+  private readonly clock: () => number;
+
+  constructor(private readonly options: ProfileRouterOptions) {
+    super();
+    this.profiles = options.profiles ?? FAMILY_PROFILES;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  start(): void {
+    this.unsubscribes.push(this.options.broker.subscribe(DISCOVERY_FILTER, (topic, payload, clientId) => this.onDiscovery(topic, payload, clientId)));
+    // Several profile filters can match one topic; the first in order takes it, the rest pass.
+    const filters = [...new Set(this.profiles.flatMap((p) => p.topics.map((t) => t.pattern.filter)))];
+    this.filters.push(...filters);
+    for (const filter of filters) {
+      this.unsubscribes.push(this.options.broker.subscribe(filter, (topic, payload, clientId, msgId) => this.onMessage(filter, topic, payload, clientId, msgId)));
+    }
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribes.splice(0)) u();
+    for (const u of this.stateSubscriptions.values()) u();
+    this.stateSubscriptions.clear();
+  }
+
+  /** The family and device name behind a hub sensor id, once a reading of it was seen. */
+  knownDevice(sensor: string): KnownDevice | null {
+    return this.known.get(sensor) ?? null;
+  }
+
+  private onDiscovery(topic: string, payload: Buffer, clientId: string | null): void {
+    // The gateway's own announcements (of mesh nodes and unibos sensors) are not devices' state.
+    if (clientId === null) return;
+    const levels = topic.split('/').slice(1);
+    const parsed = readDiscovery(topic, levels, payload);
+    if (!parsed.ok) return this.dropped(topic, clientId, `discovery: ${parsed.reason}`);
+    if (parsed.entity === null) {
+      if (parsed.removed) this.forget(topic);
+      return;
+    }
+    const entity = parsed.entity;
+    if (entity.stateTopic.startsWith(`${TOPIC_ROOT}/`)) return;
+    this.forget(topic);
+    this.entities.set(topic, entity);
+    const list = this.byStateTopic.get(entity.stateTopic) ?? [];
+    list.push(entity);
+    this.byStateTopic.set(entity.stateTopic, list);
+    this.stats.discovered = this.entities.size;
+    // A state topic no profile listens to gets its own subscription.
+    if (!this.filters.some((f) => matchesFilter(f, entity.stateTopic)) && !this.stateSubscriptions.has(entity.stateTopic)) {
+      this.stateSubscriptions.set(entity.stateTopic, this.options.broker.subscribe(entity.stateTopic, (t, p, c, m) => this.onMessage(null, t, p, c, m)));
+    }
+    this.options.logger.info({ configTopic: topic, stateTopic: entity.stateTopic, sensor: entity.sensor, metric: entity.metric, unit: entity.unit, deviceClass: entity.deviceClass }, 'device announced itself with Home Assistant discovery');
+  }
+
+  private forget(configTopic: string): void {
+    const old = this.entities.get(configTopic);
+    if (!old) return;
+    this.entities.delete(configTopic);
+    const rest = (this.byStateTopic.get(old.stateTopic) ?? []).filter((e) => e !== old);
+    if (rest.length > 0) this.byStateTopic.set(old.stateTopic, rest);
+    else {
+      this.byStateTopic.delete(old.stateTopic);
+      this.stateSubscriptions.get(old.stateTopic)?.();
+      this.stateSubscriptions.delete(old.stateTopic);
+    }
+    this.stats.discovered = this.entities.size;
+  }
+
+  private onMessage(filter: string | null, topic: string, payload: Buffer, clientId: string | null, msgId: string | undefined): void {
+    if (clientId === null || topic.startsWith(`${TOPIC_ROOT}/`)) return;
+    const entities = this.byStateTopic.get(topic);
+    if (entities) {
+      // Taken once: by the first profile filter that matches, or by the entity's own subscription.
+      if (filter !== (this.filters.find((f) => matchesFilter(f, topic)) ?? null)) return;
+      this.stats.messages++;
+      const readings: Reading[] = [];
+      for (const e of entities) {
+        const r = readDiscoveredState(e, payload);
+        if (!r.ok) this.dropped(topic, clientId, r.reason);
+        else if (r.reading) readings.push(r.reading);
+      }
+      this.forward(readings, 'discovery', null, clientId, msgId);
+      return;
+    }
+    if (filter === null || filter !== this.filters.find((f) => matchesFilter(f, topic))) return;
+    this.stats.messages++;
+    for (const profile of this.profiles) {
+      for (const t of profile.topics) {
+        const vars = t.pattern.match(topic);
+        if (!vars) continue;
+        const result = t.read(vars, payload);
+        if (!result.ok) return this.dropped(topic, clientId, `${profile.name}: ${result.reason}`);
+        this.forward(result.readings, profile.name, { profile, device: vars.device ?? '' }, clientId, msgId);
+        return;
+      }
+    }
+  }
+
+  /** Each reading to the hub, as `unibos/v1/sensor/{sensor}/{metric}`; throws (the broker refuses the publish) when the hub would not take one. */
+  private forward(readings: readonly Reading[], profile: ProfileName | 'discovery', family: KnownDevice | null, clientId: string, msgId: string | undefined): void {
+    const now = this.clock();
+    readings.forEach((r, i) => {
+      const body = { value: r.value, ...(r.unit ? { unit: r.unit } : {}), ...(r.deviceClass ? { deviceClass: r.deviceClass } : {}), time: new Date(r.timeMs ?? now).toISOString(), profile };
+      const source = `sensor:${clientId.split(':', 1)[0]}`;
+      this.options.uplink?.forward({ source, topic: topics.sensor(r.sensor, r.metric), payload: Buffer.from(JSON.stringify(body)), lane: 'routine', ...(msgId ? { msgId: `${msgId}:${i}` } : {}) });
+    });
+    for (const r of readings) {
+      this.stats.readings++;
+      if (family && family.device) this.known.set(r.sensor, family);
+      this.emit('reading', { reading: r, profile, clientId });
+    }
+  }
+
+  private dropped(topic: string, clientId: string, reason: string): void {
+    const kind = reason.split(':', 1)[0]!;
+    this.stats.drops[kind] = (this.stats.drops[kind] ?? 0) + 1;
+    this.options.logger.warn({ topic, clientId, reason }, 'device message not understood: dropped');
+    this.emit('dropped', { topic, clientId, reason });
+  }
+}

@@ -1,0 +1,66 @@
+// Commands back to devices: the hub asks for a switch of a sensor it knows (by the sensor id its
+// readings arrive under) to be ON, OFF or toggled; the device's family profile says which topic and
+// payload do that (Tasmota cmnd/<topic>/POWER<n>, Shelly Gen1 relay command, Shelly Gen2 RPC
+// Switch.Set, Zigbee2MQTT <name>/set), and the answer waits for the device's own state topic to
+// report the new state: "confirmed" means the device said so, not that we sent it.
+
+import type { ProfileRouter } from './profile-router.ts';
+
+export interface SwitchRequest {
+  readonly sensor: string;
+  readonly state: 'ON' | 'OFF' | 'TOGGLE';
+  readonly channel: number | null;
+}
+
+export type SwitchOutcome =
+  | { readonly status: 'confirmed'; readonly state: 'ON' | 'OFF' }
+  | { readonly status: 'refused'; readonly error: string }
+  | { readonly status: 'unconfirmed'; readonly error: string };
+
+export interface SwitchCommanderOptions {
+  readonly router: Pick<ProfileRouter, 'knownDevice' | 'on' | 'off'>;
+  readonly publish: (topic: string, payload: string) => Promise<void>;
+  /** Name the gateway uses as RPC source towards Shelly Gen2 devices. */
+  readonly source: string;
+  /** How long a device has to report its new state. Default 10 s. */
+  readonly confirmWithinMs?: number;
+}
+
+export class SwitchCommander {
+  constructor(private readonly options: SwitchCommanderOptions) {}
+
+  async run(req: SwitchRequest): Promise<SwitchOutcome> {
+    const known = this.options.router.knownDevice(req.sensor);
+    if (!known) return { status: 'refused', error: `no readings seen from ${req.sensor} on this gateway: its family is not known yet` };
+    const { profile, device } = known;
+    if (!profile.command || !profile.switchMetric) return { status: 'refused', error: `${profile.name} devices have no switch the gateway can set` };
+    let command;
+    try {
+      command = profile.command(device, req.channel, req.state, this.options.source);
+    } catch (err) {
+      return { status: 'refused', error: (err as Error).message };
+    }
+    const metric = profile.switchMetric(req.channel);
+    const want = req.state === 'ON' ? 1 : req.state === 'OFF' ? 0 : null;
+    const confirmed = new Promise<SwitchOutcome>((resolve) => {
+      const onReading = (e: { reading: { sensor: string; metric: string; value: number } }): void => {
+        const r = e.reading;
+        if (r.sensor !== req.sensor || r.metric !== metric || (want !== null && r.value !== want)) return;
+        done({ status: 'confirmed', state: r.value === 1 ? 'ON' : 'OFF' });
+      };
+      const timer = setTimeout(() => done({ status: 'unconfirmed', error: `${req.sensor} did not report ${metric} ${req.state} within ${this.options.confirmWithinMs ?? 10_000} ms` }), this.options.confirmWithinMs ?? 10_000);
+      const done = (o: SwitchOutcome): void => {
+        clearTimeout(timer);
+        this.options.router.off('reading', onReading);
+        resolve(o);
+      };
+      this.options.router.on('reading', onReading);
+    });
+    try {
+      await this.options.publish(command.topic, command.payload);
+    } catch (err) {
+      return { status: 'refused', error: `could not publish ${command.topic}: ${(err as Error).message}` };
+    }
+    return confirmed;
+  }
+}

@@ -1,0 +1,103 @@
+// Profiles on the running broker: a Tasmota-style device (mosquitto_pub, with topic rules) and an
+// ESPHome-style device announcing itself with discovery become readings in the hub outbox, as the
+// hub will store them; a bad message is a counted drop and still acknowledged; a switch command
+// reaches the device's command topic and is confirmed only when the device reports the new state.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { parseSensorTopic, readSensorPayload } from '@unibos/mesh-protocol';
+import { DeviceCredentials } from '../src/broker/device-credentials.ts';
+import { GatewayBroker } from '../src/broker/gateway-broker.ts';
+import { HubOutbox } from '../src/uplink/hub-outbox.ts';
+import { openGatewayDb } from '../src/run-gateway.ts';
+import { ProfileRouter } from '../src/profiles/profile-router.ts';
+import { SwitchCommander } from '../src/profiles/switch-commander.ts';
+import { ProcessPool, connectArgs } from './support/broker-client-process.ts';
+
+describe('sensor profiles and switches on the gateway broker', () => {
+  const procs = new ProcessPool();
+  const dir = mkdtempSync(join(tmpdir(), 'unibos-profiles-'));
+  const db = openGatewayDb(dir);
+  const credentials = new DeviceCredentials(db);
+  const outbox = new HubOutbox(db);
+  let broker: GatewayBroker;
+  let router: ProfileRouter;
+  let commander: SwitchCommander;
+  const logins: Record<string, string> = {};
+  const clients: mqtt.MqttClient[] = [];
+
+  before(async () => {
+    broker = await GatewayBroker.start({ dataDir: dir, credentials, gatewayId: 'gwtest', logger: pino({ level: 'silent' }), port: 0, wsPort: null, db });
+    router = new ProfileRouter({ broker, uplink: { forward: (m) => void outbox.add({ source: m.source, topic: m.topic, payload: m.payload, retain: false, lane: m.lane, msgId: m.msgId }) }, logger: pino({ level: 'silent' }) });
+    router.start();
+    commander = new SwitchCommander({ router, source: 'unibos-gwtest', publish: (t, p) => broker.publish(t, p, { qos: 1 }), confirmWithinMs: 1500 });
+    logins.plug1 = await credentials.add('plug1', 'sensor', { allow: ['write tele/%u/#', 'readwrite stat/%u/#', 'read cmnd/%u/#'], deny: [] });
+    logins.esp1 = await credentials.add('esp1', 'sensor', { allow: ['write esp1/#', 'write homeassistant/sensor/esp1/#'], deny: [] });
+  });
+  afterEach(async () => {
+    await procs.stopAll();
+    for (const c of clients.splice(0)) await c.endAsync(true);
+  });
+  after(async () => {
+    router.stop();
+    await broker.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const pub = async (id: string, topic: string, message: string) => {
+    const p = procs.spawn('mosquitto_pub', [...connectArgs(broker.ports.mqtt, { username: id, password: logins[id], clientId: `${id}:pub` }), '-q', '1', '-t', topic, '-m', message]);
+    return (await p.waitForExit()).code;
+  };
+  const rows = () => outbox.peek(1000).map((m) => ({ topic: m.topic, body: JSON.parse(m.payload.toString()) as { value: number; unit?: string; deviceClass?: string } }));
+
+  it('a Tasmota SENSOR message becomes readings in the hub outbox that the hub stores as numbers', async () => {
+    assert.equal(await pub('plug1', 'tele/plug1/SENSOR', JSON.stringify({ Time: '2024-03-28T19:15:01', ENERGY: { Power: 27, Voltage: 234 } })), 0);
+    const got = rows().filter((r) => r.topic.includes('/plug1/'));
+    assert.deepEqual(got.map((r) => [r.topic, r.body.value, r.body.unit, r.body.deviceClass]), [
+      ['unibos/v1/sensor/plug1/energy_power', 27, 'W', 'power'],
+      ['unibos/v1/sensor/plug1/energy_voltage', 234, 'V', 'voltage'],
+    ]);
+    for (const r of got) {
+      assert.ok(parseSensorTopic(r.topic));
+      assert.equal(readSensorPayload({ json: r.body }).ok, true);
+    }
+  });
+
+  it('an ESPHome device is read through its own discovery message; a bad message is a counted drop, still acknowledged', async () => {
+    const config = { '~': 'esp1/sensor/soil', name: 'Soil', stat_t: '~/state', unit_of_meas: '%', dev_cla: 'moisture', dev: { ids: 'a4cf12', name: 'esp1' } };
+    assert.equal(await pub('esp1', 'homeassistant/sensor/esp1/soil/config', JSON.stringify(config)), 0);
+    assert.equal(await pub('esp1', 'esp1/sensor/soil/state', '37.5'), 0);
+    const soil = rows().find((r) => r.topic === 'unibos/v1/sensor/esp1/soil');
+    assert.deepEqual(soil?.body && [soil.body.value, soil.body.unit, soil.body.deviceClass], [37.5, '%', 'moisture']);
+    const drops = router.stats.drops.esphome ?? 0;
+    assert.equal(await pub('esp1', 'esp1/sensor/other/state', 'warm'), 0, 'acknowledged: the device did nothing wrong at MQTT level');
+    assert.equal(router.stats.drops.esphome, drops + 1);
+  });
+
+  it('a switch command reaches cmnd/<topic>/POWER and is confirmed from stat/<topic>/POWER; a silent device is unconfirmed', async () => {
+    const plug = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { username: 'plug1', password: logins.plug1, clientId: 'plug1', protocolVersion: 4 });
+    clients.push(plug);
+    await plug.subscribeAsync('cmnd/plug1/#', { qos: 1 });
+    const commands: string[] = [];
+    let answering = true;
+    plug.on('message', (topic, payload) => {
+      commands.push(`${topic} ${payload.toString()}`);
+      if (answering) void plug.publishAsync('stat/plug1/POWER', payload.toString() === 'OFF' ? 'OFF' : 'ON', { qos: 1 });
+    });
+    // The gateway learns the plug's family from its readings.
+    assert.equal(await pub('plug1', 'stat/plug1/POWER', 'OFF'), 0);
+    assert.ok(router.knownDevice('plug1'), 'taken before the PUBACK');
+    assert.deepEqual(await commander.run({ sensor: 'plug1', state: 'ON', channel: null }), { status: 'confirmed', state: 'ON' });
+    assert.deepEqual(commands, ['cmnd/plug1/POWER ON']);
+    answering = false;
+    const silent = await commander.run({ sensor: 'plug1', state: 'OFF', channel: null });
+    assert.equal(silent.status, 'unconfirmed');
+    assert.deepEqual(await commander.run({ sensor: 'nobody', state: 'ON', channel: null }), { status: 'refused', error: 'no readings seen from nobody on this gateway: its family is not known yet' });
+  });
+});
