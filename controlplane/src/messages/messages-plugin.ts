@@ -6,6 +6,7 @@ import fp from 'fastify-plugin';
 import { finiteNumber } from '../ingest/mesh-uplink.ts';
 import { Downlink } from './downlink.ts';
 import { messageRoutes } from './message-routes.ts';
+import { switchRoutes } from './switch-routes.ts';
 import { MessageStore } from './message-store.ts';
 
 declare module 'fastify' {
@@ -39,6 +40,7 @@ export const messagesPlugin = fp(
     });
     gateways.onConnected((orgId, gatewayId) => downlink.gatewayConnected(orgId, gatewayId));
     await app.register(messageRoutes, { downlink, messages, guard: app.guard });
+    await app.register(switchRoutes, { link: gateways, guard: app.guard });
   },
   {
     name: 'hub-messages',
