@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   send: { summary: 'send a text through the running node', load: () => import('./commands/send.ts') },
   sos: { summary: 'raise (or end, with --safe) an SOS on the running node', load: () => import('./commands/sos.ts') },
   inbox: { summary: 'list texts and alerts the running node received', load: () => import('./commands/inbox.ts') },
+  module: { summary: 'list, enable, disable, configure and create modules', load: () => import('./commands/module.ts') },
   image: { summary: 'build the device bundle, write unibos.json for a flashed card, first boot', load: () => import('./commands/image.ts') },
 };
 
