@@ -399,7 +399,9 @@ async function main(): Promise<void> {
     const during = r.raisedDuring.length ? r.raisedDuring.join('+') : r.hubMs !== undefined && faults.touches(r.raisedMs, r.hubMs) ? 'calm, then a fault' : 'calm';
     const taken = takenMs(r.requestId);
     const split = `${(taken === undefined ? '?' : fmtS(taken - r.raisedMs)).padStart(10)} ${(taken === undefined || r.hubMs === undefined ? '?' : fmtS(r.hubMs - taken)).padStart(7)}`;
-    line(`  ${r.nodeId.padEnd(12)} ${String(r.requestId).padStart(10)} ${fmtS(r.raisedMs - t0).padStart(8)}  ${during.padEnd(19)} ${split}  ${r.hubMs === undefined ? `MISSING${r.error ? ` (${r.error})` : ''}` : fmtS(r.hubMs - r.raisedMs)}`);
+    const notes = [r.merged ? 'merged into the node\u2019s earlier SOS, still open at the hub; delay as seen by the bench' : '', r.hubMs !== undefined && !r.resolvedAtHub ? '"I am safe" never resolved it at the hub' : ''].filter(Boolean).join('; ');
+    const split2 = r.merged ? `${split.slice(0, 11)}       ?` : split;
+    line(`  ${r.nodeId.padEnd(12)} ${String(r.requestId).padStart(10)} ${fmtS(r.raisedMs - t0).padStart(8)}  ${during.padEnd(19)} ${split2}  ${r.hubMs === undefined ? `MISSING${r.error ? ` (${r.error})` : ''}` : fmtS(r.hubMs - r.raisedMs)}${notes ? `  (${notes})` : ''}`);
   }
   line('  (to gateway: from `unibos sos` to the gateway durably taking it, the mesh part; to hub: the uplink part)');
   line(`  delay: p50 ${fmtS(pct(delays, 50))}, worst ${fmtS(worst)}; calm (no fault until it arrived, n=${calm.length}): p50 ${fmtS(pct(calm, 50))}, worst ${fmtS(calm.length ? calm[calm.length - 1]! : NaN)}`);
@@ -413,6 +415,8 @@ async function main(): Promise<void> {
   if (depth !== 0) failures.push(`gateway outbox not drained (depth ${depth} after ${DRAIN_TIMEOUT_S} s)`);
   if (droppedFull > 0) failures.push(`${droppedFull} readings dropped because the outbox was full`);
   for (const f of failures) line(`EXPECTATION NOT MET: ${f}`);
+  const unresolved = atHub.filter((r) => !r.resolvedAtHub).length;
+  if (unresolved > 0) line(`NOTE: ${unresolved} "I am safe" did not resolve its SOS at the hub within 240 s (the node sends it once; the SOS stays open at the hub)`);
 
   const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(3)}x` : 'n/a');
   line(

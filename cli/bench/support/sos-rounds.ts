@@ -27,6 +27,11 @@ export interface SosRound {
   /** The hub's receive time; unset if it never arrived. */
   hubMs?: number;
   resolvedAtHub: boolean;
+  /**
+   * The hub still had an open SOS of this node (its "I am safe" never arrived), so this one only
+   * touched it: the alert's receive time is the old one, and hubMs is when the bench saw it instead.
+   */
+  merged?: boolean;
   error?: string;
 }
 
@@ -201,6 +206,10 @@ export class SosRounds {
       return;
     }
     round.hubMs = Date.parse(atHub.receivedAt!);
+    if (round.hubMs < raisedMs) {
+      round.merged = true;
+      round.hubMs = Date.now();
+    }
     const safe = await unibos(['sos', '--safe', '--data-dir', node.dataDir]);
     if (safe.code !== 0) {
       round.error = `unibos sos --safe exited ${safe.code}: ${safe.stderr.trim()}`;
