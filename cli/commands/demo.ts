@@ -17,6 +17,7 @@ import { nodeIdHex, topics } from '@unibos/mesh-protocol';
 import { integer, parseCommand } from '../cli-args.ts';
 import { runUntilSignal } from '../node-flags.ts';
 import { claimGatewayAtHub, type ClaimingIdentity, type HubCredentials } from '../hub-claim.ts';
+import { startDemoBirlikteyiz } from '../demo-birlikteyiz.ts';
 
 const HELP = `usage: unibos demo [options]
 
@@ -138,12 +139,15 @@ export async function run(argv: string[]): Promise<number> {
     stops.push(() => sensor.stop());
     const traffic = startTraffic(nodes);
     stops.push(async () => traffic.stop());
+    const emergency = await startDemoBirlikteyiz(hub, nodes, CENTER, logger);
+    stops.push(() => emergency.stop());
 
     process.stdout.write(
       `\nUNIBOS demo is running: a hub, gateway !${gwId} and ${nodeCount} simulated nodes on a simulated ${preset} radio.\n\n` +
         `  Admin UI   ${hub.url}/\n  Login      ${state.email}\n  Password   ${state.password}\n\n` +
         `  API docs   ${hub.url}/docs\n  Sensors    mqtt://127.0.0.1:${gateway.broker.ports.mqtt} (user demo-weather; add your own with 'unibos gateway device add ID --data-dir ${gwDir}')\n` +
-        `  State      ${dataDir} (--fresh starts over)\n\nNodes appear on the map within a minute. Ctrl-C stops everything.\n`,
+        `  State      ${dataDir} (--fresh starts over)\n\nNodes appear on the map within a minute. About 90 s after start a (fixture) earthquake strikes nearby:\n` +
+        `open Modules to see the alert and the check-in round as the nodes answer. Ctrl-C stops everything.\n`,
     );
     await runUntilSignal({ stop: stopAll }, logger);
     return 0;

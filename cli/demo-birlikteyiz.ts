@@ -1,0 +1,64 @@
+// The demo's emergency story: birlikteyiz enabled with a local fixture feed (USGS format, no
+// internet needed) whose quake "happens" near the demo nodes a minute and a half after start, so
+// a newcomer sees the quake alert, the EARTHQUAKE frame on the nodes and a check-in round within
+// the first minutes; the simulated nodes answer it as people would (two press "I am safe", one
+// holds for help, the others stay silent).
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { RunningNode } from '@unibos/firmware';
+import type { RunningHub } from '@unibos/controlplane';
+import { checkinAnswerer, usgsFeedDocument, type CheckinAnswererOptions } from '@unibos/module-birlikteyiz';
+import type { DeviceHandler, DeviceMessage } from '@unibos/module-api';
+
+/** After start: the quake time, and how each node answers (index: answer, delay). */
+const QUAKE_AFTER_MS = 90_000;
+const ANSWERS: Array<CheckinAnswererOptions> = [
+  { answer: 'safe', delayMs: 6_000 },
+  { answer: 'safe', delayMs: 14_000 },
+  { answer: 'none' },
+  { answer: 'help', delayMs: 20_000 },
+];
+
+export async function startDemoBirlikteyiz(hub: RunningHub, nodes: RunningNode[], center: { latitude: number; longitude: number }, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const quakeMs = Date.now() + QUAKE_AFTER_MS;
+  const server: Server = createServer((_req, res) => {
+    // Before the quake "happens" the feed is empty, as a real one would be.
+    const quakes = Date.now() >= quakeMs ? [{ id: 'demo-quake-1', latitude: center.latitude + 0.045, longitude: center.longitude + 0.05, depthKm: 9, magnitude: 5.4, timeMs: quakeMs, place: '6 km NE of the demo gateway' }] : [];
+    res.writeHead(200, { 'content-type': 'application/json' }).end(usgsFeedDocument(quakes, Date.now()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/summary/2.5_hour.geojson`;
+  const handlers: DeviceHandler[] = nodes.map((node, i) =>
+    checkinAnswerer(
+      {
+        nodeId: node.device.nodeId,
+        name: node.device.name,
+        onMessage: (listener) => {
+          const fn = (m: DeviceMessage): void => listener(m);
+          node.device.on('message', fn as never);
+          return () => node.device.off('message', fn as never);
+        },
+        imSafe: () => void node.device.imSafe(),
+        raiseSos: () => void node.device.raiseSos(),
+        sendText: (t) => void node.device.sendText(t),
+      },
+      { ...(ANSWERS[i] ?? { answer: 'none' }) },
+    ),
+  );
+  try {
+    // The fixture feed only: the demo makes no request outside this machine.
+    await hub.app.modules.configure('birlikteyiz', { usgsUrl: url, emscUrl: '', afadUrl: '', kandilliUrl: '', pollIntervalS: 10, radiusKm: 50, minMagnitude: 4, roundMinutes: 30 });
+    const status = await hub.app.modules.enable('birlikteyiz');
+    if (status.state !== 'loaded') logger.warn({ status }, 'demo: birlikteyiz did not load');
+  } catch (err) {
+    logger.warn({ err }, 'demo: could not enable birlikteyiz');
+  }
+  return {
+    stop: async () => {
+      for (const h of handlers) h.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
