@@ -123,6 +123,15 @@ test('a fixture quake near the fleet opens a check-in round that the nodes answe
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'module.birlikteyiz.feed_status' && e.data.source === 'afad' && e.data.state === 'unreachable', { what: 'afad unreachable' });
   const quakes = (await (await fetch(`${hub.url}/api/v1/modules/birlikteyiz/quakes`, { headers })).json()) as { quakes: Array<{ place: string; verdict: string }> };
   assert.deepEqual(quakes.quakes.map((q) => q.verdict).sort(), ['alert', 'outside_region']);
+  // Another org on the same hub sees none of it: module data is scoped by the caller's org.
+  const roundsA = (await (await fetch(`${hub.url}/api/v1/modules/birlikteyiz/rounds`, { headers })).json()) as { rounds: Array<{ id: string }> };
+  assert.equal(roundsA.rounds.length, 1);
+  const other = await createAdminSession(hub, { orgName: 'Other org' });
+  const roundsB = (await (await fetch(`${hub.url}/api/v1/modules/birlikteyiz/rounds`, { headers: bearer(other.accessToken) })).json()) as { rounds: unknown[] };
+  assert.deepEqual(roundsB.rounds, []);
+  const peek = await fetch(`${hub.url}/api/v1/modules/birlikteyiz/rounds/${roundsA.rounds[0]!.id}`, { headers: bearer(other.accessToken) });
+  assert.equal(peek.status, 404);
+  assert.equal(((await peek.json()) as { code: string }).code, 'E_NOT_FOUND');
   const shots = mkdtempSync(join(tmpdir(), 'unibos-birlikteyiz-ui-'));
   await page.screenshot({ path: join(shots, 'check-in-round.png'), fullPage: true });
   t.diagnostic(`screenshot: ${join(shots, 'check-in-round.png')}`);
