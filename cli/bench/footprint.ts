@@ -3,7 +3,10 @@
 // alone, timed from spawn to its sd_notify READY=1 (each gets its own NOTIFY_SOCKET, as systemd
 // gives it), then everything idles together and resident memory is read from /proc. A bare
 // `node -e 'setInterval(()=>{},1e3)'` in the same run is the baseline; the same roles run from the
-// checkout through tsx show what the bundle saves.
+// checkout through tsx show what the bundle saves. The bundled roles get the NODE_OPTIONS their
+// systemd units in pi-gen-config set, so this measures what the image runs. Besides RSS (what the
+// goals are stated in) it shows private memory: the Node binary's pages count in every process's
+// RSS but are shared between them on the device.
 //
 //   npm run bench:footprint -- [--idle-s 30] [--bundle DIR] [--no-checkout]
 //
@@ -51,12 +54,14 @@ interface Row {
   child: ChildProcess;
   readyMs?: number;
   rssMb?: number;
+  privateMb?: number;
+  nodeOptions?: string;
   /** The process's first log lines, to say why it died if it does. */
   out: string;
 }
 
 /** Spawns `args` under Node with its own NOTIFY_SOCKET; resolves once READY=1 arrives (or `readyLine` is logged). */
-function start(label: string, role: Row['role'], args: string[], readyLine?: RegExp): Promise<Row & { port?: number }> {
+function start(label: string, role: Row['role'], args: string[], readyLine?: RegExp, nodeOptions?: string): Promise<Row & { port?: number }> {
   return new Promise((resolve, reject) => {
     const notify = join(work, `${label.replace(/\W+/g, '-')}.notify`);
     const t0 = process.hrtime.bigint();
@@ -76,6 +81,7 @@ function start(label: string, role: Row['role'], args: string[], readyLine?: Reg
     sockets.push(server);
     const env: NodeJS.ProcessEnv = { ...process.env, NOTIFY_SOCKET: notify };
     delete env.NODE_OPTIONS;
+    if (nodeOptions) env.NODE_OPTIONS = nodeOptions;
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: work });
     children.push(child);
     row = { label, role, child, out: '' };
@@ -103,6 +109,17 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+function privateMb(pid: number): number {
+  const m = /^Private_Dirty:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** NODE_OPTIONS from the image's unit for `role`, so the bench runs what the device runs. */
+function unitNodeOptions(role: 'node' | 'gateway' | 'hub'): string | undefined {
+  const unit = readFileSync(join(REPO, 'pi-gen-config', 'stage-unibos', '01-unibos', 'files', `unibos-${role}.service`), 'utf8');
+  return /^Environment=NODE_OPTIONS=(.+)$/m.exec(unit)?.[1];
+}
+
 async function main(): Promise<void> {
   let bundleDir = values.bundle;
   if (!bundleDir) {
@@ -118,23 +135,31 @@ async function main(): Promise<void> {
   const air = await start('air (bundle)', 'air', [bundled, 'air', '--port', '0'], /simulated air listening/);
   rows.push(air);
   const airAddr = `127.0.0.1:${air.port}`;
-  const roles = (bin: string, tag: string, dir: string): Array<[string, Row['role'], string[]]> => [
+  const roles = (bin: string, tag: string, dir: string): Array<[string, 'node' | 'gateway' | 'hub', string[]]> => [
     [`node (${tag})`, 'node', [bin, 'node', '--data-dir', join(work, dir, 'node'), '--http-port', 'off', '--air', airAddr, '--lat', '41', '--lon', '29']],
     [`gateway (${tag})`, 'gateway', [bin, 'gateway', '--data-dir', join(work, dir, 'gw'), '--http-port', 'off', '--air', airAddr, '--lat', '41', '--lon', '29.01', '--mqtt-port', '0', '--ws-port', 'off']],
     [`hub (${tag})`, 'hub', [bin, 'hub', '--data-dir', join(work, dir, 'hub'), '--port', '0', '--mqtt-port', '0']],
   ];
   const plan = [...roles(bundled, 'bundle', 'b'), ...(values['no-checkout'] ? [] : roles(checkout, 'checkout, tsx', 'c'))];
   // One at a time, so start-up is not timed against a neighbour's start-up on 2 cores.
-  for (const [label, role, args] of plan) rows.push(await start(label, role, args));
+  for (const [label, role, args] of plan) {
+    const options = label.includes('(bundle)') ? unitNodeOptions(role) : undefined;
+    const row = await start(label, role, args, undefined, options);
+    if (options) row.nodeOptions = options;
+    rows.push(row);
+  }
   process.stdout.write(`all started; idling ${idleS} s\n`);
   await new Promise((r) => setTimeout(r, idleS * 1000));
-  for (const r of rows) r.rssMb = rssMb(r.child.pid!);
+  for (const r of rows) {
+    r.rssMb = rssMb(r.child.pid!);
+    r.privateMb = privateMb(r.child.pid!);
+  }
 
   const bare = rows[0]!.rssMb!;
-  process.stdout.write(`\n${'process'.padEnd(24)}${'ready ms'.padStart(10)}${'idle RSS MB'.padStart(13)}${'x bare'.padStart(8)}\n`);
+  process.stdout.write(`\n${'process'.padEnd(24)}${'ready ms'.padStart(10)}${'idle RSS MB'.padStart(13)}${'x bare'.padStart(8)}${'private MB'.padStart(12)}  NODE_OPTIONS\n`);
   for (const r of rows) {
     const ready = r.role === 'bare' ? '-' : r.role === 'air' ? `${Math.round(r.readyMs!)}*` : String(Math.round(r.readyMs!));
-    process.stdout.write(`${r.label.padEnd(24)}${ready.padStart(10)}${r.rssMb!.toFixed(1).padStart(13)}${(r.rssMb! / bare).toFixed(2).padStart(8)}\n`);
+    process.stdout.write(`${r.label.padEnd(24)}${ready.padStart(10)}${r.rssMb!.toFixed(1).padStart(13)}${(r.rssMb! / bare).toFixed(2).padStart(8)}${r.privateMb!.toFixed(1).padStart(12)}  ${r.nodeOptions ?? ''}\n`);
   }
   process.stdout.write(`(* the air has no sd_notify: ready = its "listening" log line; idle = ${idleS} s after the last start, ${process.version} ${process.platform}-${process.arch})\n`);
   const b = (role: Row['role']): Row => rows.find((r) => r.role === role && r.label.includes('(bundle)'))!;

@@ -2,7 +2,7 @@
 // to). `unibos hub init` creates the first admin without the browser setup link.
 
 import { readFileSync } from 'node:fs';
-import { createLogger } from '@unibos/firmware';
+import { SystemdNotifier, createLogger } from '@unibos/firmware';
 import { createFirstAdmin, loadHubConfig } from '@unibos/controlplane';
 import { CliError } from '../cli-error.ts';
 import { parseCommand } from '../cli-args.ts';
@@ -64,7 +64,13 @@ export async function run(argv: string[]): Promise<number> {
   const { runHub } = await import('@unibos/controlplane');
   const hub = await runHub(config, { logger });
   process.stderr.write(`\nUNIBOS hub: ${hub.url}/  (hub broker on port ${hub.mqttPort})\n${hub.setupUrl ? `No admin yet: open ${hub.setupUrl} to create one (or run 'unibos hub init').\n` : ''}\n`);
+  // Under systemd (Type=notify, WatchdogSec=) the unit is started once the API answers, and restarted if the loop hangs.
+  const notifier = new SystemdNotifier({ onError: (m) => logger.warn(m) });
+  notifier.ready(`hub on ${hub.url}`);
+  notifier.startWatchdog();
   await runUntilSignal(hub, logger);
+  notifier.stopping();
+  notifier.close();
   return 0;
 }
 
