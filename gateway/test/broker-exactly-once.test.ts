@@ -161,7 +161,28 @@ test('QoS 1: a message taken but not acknowledged before a SIGKILL, resent with 
   await second.gateway.stop();
 });
 
-test('QoS 1: the same packet id and payload with DUP=0, or with DUP=1 on the connection that already got its PUBACK, is a new message', async (t) => {
+test('QoS 1: a client that resends without DUP (as mqtt.js 5 does) first thing on its new connection gets its message to the hub once', async (t) => {
+  const r = await rig(t, 'gw-eo-q1-nodup');
+  const first = await r.start('puback');
+  const sensor = await RawSensor.connect(first.port, r.login, false);
+  t.after(() => sensor.destroy());
+  sensor.publish(1, TOPIC, 52, reading(5));
+  await first.gateway.killed();
+  await sensor.hangup();
+  assert.equal(first.gateway.added.length, 1, 'the killed gateway had taken the message into its outbox');
+
+  const second = await r.start();
+  const again = await RawSensor.connect(second.port, r.login, false);
+  t.after(() => again.destroy());
+  again.publish(1, TOPIC, 52, reading(5));
+  await again.ack('puback', 52);
+  await settle(r, again, 53, 101);
+  assert.equal(atHub(r, 5), 1, 'the resent reading reached the hub once');
+  assert.equal(second.gateway.added.length, 1, 'the restarted gateway queued only the marker, not the resend');
+  await second.gateway.stop();
+});
+
+test('QoS 1: the same packet id and payload again on the connection that already got its PUBACK, with DUP=0 or DUP=1, is a new message', async (t) => {
   const r = await rig(t, 'gw-eo-new');
   const { port, gateway } = await r.start();
   const sensor = await RawSensor.connect(port, r.login, false);
@@ -259,6 +280,21 @@ test('the record commits with what the handler writes: a handler that throws lea
     assert.deepEqual(again, { kind: 'resend', msgId: resent.msgId });
     const other = dedup.take({ ...p, dup: true, connection: 'd', payload: Buffer.from('22') }, (msgId) => insert.run(msgId));
     assert.equal(other.kind, 'taken', 'another payload under the same packet id is not a resend');
+  } finally {
+    db.close();
+  }
+});
+
+test('without DUP, only the opening publishes of a new connection can be resends: after something new, a repeat is new', () => {
+  const db = new Database(':memory:');
+  try {
+    const dedup = new PublishDedup(db, { gatewayId: 'gw1' });
+    const p: SessionPublish = { clientId: 's1', packetId: 5, dup: false, topic: TOPIC, payload: Buffer.from('21.5'), connection: 'a' };
+    const taken = dedup.take(p, () => undefined);
+    assert.equal(taken.kind, 'taken');
+    assert.deepEqual(dedup.take({ ...p, connection: 'b' }, () => assert.fail('a resend is not handed over')), { kind: 'resend', msgId: taken.msgId }, 'opening a new connection with it: a resend');
+    assert.equal(dedup.take({ ...p, packetId: 6, payload: Buffer.from('22'), connection: 'b' }, () => undefined).kind, 'taken', 'something new ends the resends');
+    assert.equal(dedup.take({ ...p, connection: 'b' }, () => undefined).kind, 'taken', 'after that, only DUP marks a resend');
   } finally {
     db.close();
   }

@@ -1,8 +1,17 @@
 // Remembers, per persistent MQTT session, which hub message each packet id last became, so a
-// message the gateway took but could not acknowledge (it was killed in between) is recognised when
-// the sensor resends it (same packet id, DUP set, same topic and payload) and is acknowledged again
-// instead of being taken twice. The record and the hub outbox row are committed in one SQLite
-// transaction: after a crash either both exist or neither does.
+// message the gateway took but whose acknowledgement never reached the sensor (the gateway was
+// killed, or the link dropped, in between) is recognised when the sensor resends it (same packet
+// id, same topic and payload, on a later connection) and is acknowledged again instead of being
+// taken twice. The record and the hub outbox row are committed in one SQLite transaction: after a
+// crash either both exist or neither does.
+//
+// MQTT 3.1.1 marks a resend with DUP [MQTT-3.3.1-1], but widely used clients (mqtt.js 5 among
+// them) resend with DUP=0. They resend first thing on the new connection, before anything new, so
+// a DUP=0 publish that matches a record from an earlier connection is a resend too while the
+// connection is still in that opening stretch; the first publish that is not a resend ends it, and
+// from then on only DUP marks a resend. (A client that opens a connection by sending, under the
+// same packet id, exactly the message it had sent under that id before would have it taken once:
+// the price of exactly-once for clients that do not set DUP.)
 
 import { createHash, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -63,6 +72,8 @@ export class PublishDedup {
   private readonly anyOf: Database.Statement<[string], { one: number }>;
   private readonly deleteClient: Database.Statement<[string]>;
   private readonly takeTx: (p: SessionPublish, digest: Buffer, deliver: (msgId: string) => void) => PublishVerdict;
+  /** Connections that have sent something new: past their opening resends. Oldest first, bounded. */
+  private readonly pastResends = new Set<string>();
 
   constructor(db: Database.Database, options: PublishDedupOptions) {
     this.gatewayId = options.gatewayId;
@@ -83,13 +94,14 @@ export class PublishDedup {
     this.takeTx = db.transaction((p: SessionPublish, digest: Buffer, deliver: (msgId: string) => void): PublishVerdict => {
       // [MQTT-3.3.1-1] a resend carries DUP, and [MQTT-4.4.0-1] comes on a later connection: a DUP
       // publish on the connection that was already answered is a new publication ([MQTT-4.3.2-2]).
-      if (p.dup) {
+      if (p.dup || !this.pastResends.has(p.connection)) {
         const known = this.select.get(p.clientId, p.packetId);
         if (known && known.connection !== p.connection && known.digest.equals(digest)) return { kind: 'resend', msgId: known.msg_id };
       }
       const msgId = `${this.gatewayId}:${this.newId()}`;
       const seq = this.upsert.run(p.clientId, p.packetId, digest, msgId, p.connection).lastInsertRowid;
       deliver(msgId);
+      this.markPastResends(p.connection);
       this.trim.run(BigInt(seq) - BigInt(this.maxRecords));
       return { kind: 'taken', msgId };
     });
@@ -104,6 +116,12 @@ export class PublishDedup {
     return this.takeTx(p, digestOf(p.topic, p.payload), deliver);
   }
 
+  private markPastResends(connection: string): void {
+    if (this.pastResends.has(connection)) return;
+    this.pastResends.add(connection);
+    if (this.pastResends.size > MAX_TRACKED_CONNECTIONS) this.pastResends.delete(this.pastResends.values().next().value!);
+  }
+
   /** The client's session ended (a clean-session connect): nothing it sends later is a resend of what it sent before. */
   forgetClient(clientId: string): void {
     // Read first: a clean-session connect is common and usually has nothing to forget, and a
@@ -111,6 +129,9 @@ export class PublishDedup {
     if (this.anyOf.get(clientId)) this.deleteClient.run(clientId);
   }
 }
+
+/** Connections remembered as past their opening resends; an older one forgotten only loses the DUP=0 allowance. */
+const MAX_TRACKED_CONNECTIONS = 10_000;
 
 function digestOf(topic: string, payload: Buffer): Buffer {
   return createHash('sha256').update(topic, 'utf8').update(Buffer.from([0])).update(payload).digest().subarray(0, 16);

@@ -1,0 +1,49 @@
+// A module author's manifest as the registry reads it: the shipped module's manifest is valid, and
+// each mistake is reported with the file and the field, never thrown.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { formatProblem, validateManifest, validateManifestText } from '../src/index.ts';
+
+const shipped = readFileSync(new URL('../../birlikteyiz/module.json', import.meta.url), 'utf8');
+const base = (): Record<string, any> => JSON.parse(shipped);
+
+test('the shipped birlikteyiz manifest is valid', () => {
+  const r = validateManifestText(shipped, 'modules/birlikteyiz/module.json');
+  assert.equal(r.ok, true, r.ok ? '' : r.problems.map(formatProblem).join('\n'));
+});
+
+test('each mistake names the file and the field', () => {
+  const cases: Array<[string, (m: Record<string, any>) => void, string]> = [
+    ['missing name', (m) => delete m.name, 'name'],
+    ['bad category', (m) => (m.category = 'weather'), 'category'],
+    ['unknown field', (m) => (m.colour = 'red'), 'colour'],
+    ['bad core range', (m) => (m.dependencies.core = 'latest please'), 'dependencies.core'],
+    ['depends on itself', (m) => (m.dependencies.modules = { birlikteyiz: '*' }), 'dependencies.modules.birlikteyiz'],
+    ['a published event type that is not a word', (m) => (m.permissions.events.publish[1] = 'Not An Event!'), 'permissions.events.publish[1]'],
+  ];
+  for (const [what, mutate, field] of cases) {
+    const m = base();
+    mutate(m);
+    const r = validateManifest(m, 'x/module.json');
+    assert.equal(r.ok, false, what);
+    if (!r.ok) {
+      assert.ok(r.problems.some((p) => p.file === 'x/module.json' && p.field === field), `${what}: ${r.problems.map(formatProblem).join('; ')}`);
+    }
+  }
+  const notJson = validateManifestText('{ "name": ', 'y/module.json');
+  assert.equal(notJson.ok, false);
+  if (!notJson.ok) assert.match(formatProblem(notJson.problems[0]!), /^y\/module\.json: \(root\): not JSON/);
+});
+
+test('any JSON value as a manifest is answered with problems or a manifest, never a throw (fuzz)', () => {
+  fc.assert(
+    fc.property(fc.jsonValue(), (v) => {
+      const r = validateManifest(v, 'z/module.json');
+      if (!r.ok) assert.ok(r.problems.length > 0);
+    }),
+    { numRuns: 300 },
+  );
+});
