@@ -151,6 +151,27 @@ test('an SOS raised while a routine backlog drains overtakes it within one in-fl
   assert.ok(outbox.size > 10_000, 'the backlog was still there when the SOS went through');
 });
 
+test('an SOS waiting for the hub cuts a long reconnect backoff short', async (t) => {
+  const onEnd = teardown(t);
+  const hub = await startHub(onEnd);
+  await hub.closePublic();
+  const { outbox } = openOutbox(onEnd);
+  outbox.add(trafficMessage(1, 'gwhurry'));
+  const uplink = new HubUplink({ url: `mqtt://127.0.0.1:${hub.port}`, gatewayId: 'gwhurry', outbox, logger, reconnectMinMs: 20_000, reconnectMaxMs: 60_000, urgentReconnectMaxMs: 400 });
+  const events = new EventEmitter();
+  uplink.onState(() => events.emit('state'));
+  uplink.start();
+  onEnd(() => uplink.stop({ timeoutMs: 500 }));
+  const changed = [{ emitter: events, event: 'state' }, { emitter: hub.events, event: 'change' }];
+  await waitUntil(() => uplink.stats.reconnectDelayMs !== undefined, 'the first attempt to fail', changed);
+  assert.ok(uplink.stats.reconnectDelayMs! >= 10_000, `routine backlog: the backoff stands (${uplink.stats.reconnectDelayMs} ms)`);
+
+  const sos = outbox.add({ source: 'mesh:!0000beef', topic: 'unibos/v1/mesh/!0000beef/alert', payload: JSON.stringify({ level: 'SOS' }), lane: 'urgent' });
+  assert.ok(uplink.stats.reconnectDelayMs! <= 400, `an SOS waiting: the next attempt comes within the urgent bound (${uplink.stats.reconnectDelayMs} ms)`);
+  await hub.openPublic();
+  await waitUntil(() => hub.accepted.has(sos.msgId), 'the SOS at the hub', changed);
+});
+
 test('when the outbox is full, routine messages make room before any urgent one', (t) => {
   const onEnd = teardown(t);
   const { outbox } = openOutbox(onEnd, { maxMessages: 10 });

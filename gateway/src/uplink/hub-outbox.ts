@@ -222,6 +222,7 @@ export class HubOutbox {
   private readonly selectDeadLetters: Database.Statement<[number], DeadLetterRow>;
   private readonly countDeadLetters: Database.Statement<[], { n: number }>;
   private readonly countLanes: Database.Statement<[], { lane: number; n: number }>;
+  private readonly anyUrgent: Database.Statement<[], { one: number }>;
   private readonly requeueTx: (seqs: readonly number[] | 'all') => number;
 
   constructor(db: Database.Database, options: HubOutboxOptions = {}) {
@@ -278,6 +279,7 @@ export class HubOutbox {
     this.selectDeadLetters = db.prepare<[number], DeadLetterRow>(`SELECT ${DEAD_LETTER_COLUMNS} FROM hub_dead_letter ORDER BY seq DESC LIMIT ?`);
     this.countDeadLetters = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM hub_dead_letter');
     this.countLanes = db.prepare<[], { lane: number; n: number }>('SELECT lane, COUNT(*) AS n FROM hub_outbox GROUP BY lane');
+    this.anyUrgent = db.prepare<[], { one: number }>(`SELECT 1 AS one FROM hub_outbox WHERE lane = ${LANE_CODE.urgent} LIMIT 1`);
     // A requeued letter keeps its id (the hub still drops it if it had it after all) and gets a new
     // seq, so a connection already past its old place in the queue still sends it.
     const requeueOne = db.prepare<[number]>(
@@ -416,6 +418,11 @@ export class HubOutbox {
 
   get bytes(): number {
     return this.selectTotals.get()!.bytes;
+  }
+
+  /** Whether an urgent message (SOS, alert) is waiting: one indexed lookup, cheap enough for every add. */
+  hasUrgent(): boolean {
+    return this.anyUrgent.get() !== undefined;
   }
 
   /** Queued messages per lane. */

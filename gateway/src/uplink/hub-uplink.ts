@@ -37,6 +37,8 @@ export interface HubUplinkOptions {
   /** First reconnect delay; doubles per failed attempt up to reconnectMaxMs. Defaults 1 s and 30 s. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** While an urgent message (an SOS) waits, reconnect attempts come at least this often. Default 5 s. */
+  urgentReconnectMaxMs?: number;
   /** How long stop() keeps draining before it ends the connection. Default 5 s. */
   stopTimeoutMs?: number;
   /** A downlink handler that has not settled by then is logged and the downlink acknowledged anyway. Default 5 s. */
@@ -60,6 +62,8 @@ export interface HubUplinkStats {
   resent: number;
   /** Rows this process moved to the dead-letter table because the hub would not take them. */
   deadLettered: number;
+  /** While disconnected: how long the pending reconnect attempt was set to wait. */
+  reconnectDelayMs: number | undefined;
   inFlight: number;
   outboxDepth: number;
   downlinks: number;
@@ -103,6 +107,9 @@ export class HubUplink {
   private currentState: UplinkState = 'idle';
   private link: Link | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectDelay: { ms: number; dueAt: number } | undefined;
+  private readonly urgentReconnectMaxMs: number;
+  private readonly random: () => number;
   private stopping = false;
   private stopPromise: Promise<void> | undefined;
   private unsubscribeAdded: (() => void) | undefined;
@@ -150,6 +157,8 @@ export class HubUplink {
     this.log = options.logger.child({ component: 'hub-uplink', gatewayId: options.gatewayId });
     this.windowSize = windowSize;
     this.maxAttempts = options.maxAttempts ?? 3;
+    this.urgentReconnectMaxMs = options.urgentReconnectMaxMs ?? 5000;
+    this.random = options.random ?? Math.random;
     if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 2) {
       throw new UplinkError('E_UPLINK_CONFIG', `maxAttempts must be an integer >= 2, got ${options.maxAttempts}`);
     }
@@ -165,7 +174,10 @@ export class HubUplink {
   start(): void {
     if (this.currentState !== 'idle' && this.currentState !== 'stopped') return;
     this.stopping = false;
-    this.unsubscribeAdded = this.outbox.onAdded(() => this.schedule());
+    this.unsubscribeAdded = this.outbox.onAdded(() => {
+      this.schedule();
+      this.hurryForUrgent();
+    });
     // The hub hears of every dead letter at once through our retained status (and so does every later connection).
     this.unsubscribeDeadLetter = this.outbox.onDeadLetter((letter) => {
       if (this.link?.ready) this.publishStatus(this.link, 'online', undefined, letter);
@@ -212,6 +224,7 @@ export class HubUplink {
       state: this.currentState,
       connected: this.connected,
       inFlight: this.link?.inFlight.size ?? 0,
+      reconnectDelayMs: this.reconnectDelay?.ms,
       outboxDepth: this.outbox.size,
     };
   }
@@ -283,12 +296,41 @@ export class HubUplink {
     if (wasReady) this.log.warn({ inFlight: link.inFlight.size }, 'hub connection lost');
     this.wake();
     if (this.stopping) return;
-    const delayMs = this.backoff.next();
+    let delayMs = this.backoff.next();
+    // An SOS waiting for the hub does not sit out a long backoff: the hub may be back already.
+    if (delayMs > this.urgentReconnectMaxMs && this.urgentWaiting()) delayMs = this.urgentDelay();
+    this.reconnectIn(delayMs);
     this.setState('disconnected');
+  }
+
+  private reconnectIn(delayMs: number): void {
+    clearTimeout(this.reconnectTimer);
+    this.reconnectDelay = { ms: delayMs, dueAt: performance.now() + delayMs };
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
+      this.reconnectDelay = undefined;
       if (!this.stopping) this.open();
     }, delayMs);
+  }
+
+  /** An urgent row arrived while we wait out a long backoff: try again within the urgent bound. */
+  private hurryForUrgent(): void {
+    const pending = this.reconnectDelay;
+    if (!pending || this.stopping || pending.dueAt - performance.now() <= this.urgentReconnectMaxMs || !this.urgentWaiting()) return;
+    this.reconnectIn(this.urgentDelay());
+  }
+
+  private urgentWaiting(): boolean {
+    try {
+      return this.outbox.hasUrgent();
+    } catch {
+      return false;
+    }
+  }
+
+  /** Somewhere in the upper half of the urgent bound, so gateways that lost the hub together do not return in step. */
+  private urgentDelay(): number {
+    return Math.round(this.urgentReconnectMaxMs * (0.5 + this.random() / 2));
   }
 
   private onError(link: Link, err: Error): void {
@@ -458,6 +500,7 @@ export class HubUplink {
     this.setState('stopping');
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
+    this.reconnectDelay = undefined;
     const deadline = performance.now() + timeoutMs;
     const remaining = (): number => Math.max(0, deadline - performance.now());
     // Keep a slice of the budget for saying goodbye, so `offline` goes out even if draining took it all.
