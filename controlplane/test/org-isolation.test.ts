@@ -188,6 +188,7 @@ const ROUTE_CASES: Record<string, RouteCase> = {
   'PATCH /api/v1/members/:userId': { pairs: memberPairs, body: { role: 'viewer' } },
   'DELETE /api/v1/members/:userId': { pairs: memberPairs },
   'DELETE /api/v1/api-keys/:id': { pairs: [[{ id: keyA.id }, { id: randomUUID() }]] },
+  'POST /api/v1/gateways/:id/switch': { pairs: [[{ id: `!${GW_A}` }, { id: `!${NOBODY_NODE}` }], [{ id: GW_A }, { id: NOBODY_NODE }]], body: { sensor: 'plug1', state: 'ON' } },
   // Static files (the admin UI, the OpenAPI UI): no org data, but an org-A id in the path must
   // not find anything either.
   'GET /*': {

@@ -40,7 +40,7 @@ export const messagesPlugin = fp(
     });
     gateways.onConnected((orgId, gatewayId) => downlink.gatewayConnected(orgId, gatewayId));
     await app.register(messageRoutes, { downlink, messages, guard: app.guard });
-    await app.register(switchRoutes, { link: gateways, guard: app.guard });
+    await app.register(switchRoutes, { link: gateways, hasGateway: (orgId, id) => app.fleet.store.get(orgId, id)?.kind === 'gateway', guard: app.guard });
   },
   {
     name: 'hub-messages',

@@ -6,13 +6,17 @@
 
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
+import { formatNodeId, nodeIdHex, parseNodeId } from '@unibos/mesh-protocol';
 import { errorResponses, errorSchema } from '../api/schemas.ts';
+import { NODE_ID_PARAM } from '../api/node-id-param.ts';
 import type { GatewayLink } from '../broker/gateway-link.ts';
 import type { Guard } from '../auth/guard.ts';
 import { HubError } from '../hub-error.ts';
 
 export interface SwitchRoutesOptions {
   link: Pick<GatewayLink, 'isConnected' | 'publishTx'>;
+  /** Whether the org's fleet has this gateway: another org's gateway is answered as a missing one. */
+  hasGateway: (orgId: string, gatewayId: string) => boolean;
   guard: Guard;
 }
 
@@ -22,14 +26,14 @@ interface SwitchBody {
   channel?: number;
 }
 
-export const switchRoutes: FastifyPluginAsync<SwitchRoutesOptions> = async (app, { link, guard }) => {
+export const switchRoutes: FastifyPluginAsync<SwitchRoutesOptions> = async (app, { link, hasGateway, guard }) => {
   app.post<{ Params: { id: string }; Body: SwitchBody }>('/api/v1/gateways/:id/switch', {
     preHandler: guard('send'),
     schema: {
       tags: ['messages'],
       summary: "Set a device's switch through the gateway it publishes to; the result comes back on the gateway's txstatus under ref",
       security: [{ bearer: [] }],
-      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^!?[0-9a-fA-F]{8}$' } } },
+      params: { type: 'object', required: ['id'], properties: { id: NODE_ID_PARAM } },
       body: {
         type: 'object',
         additionalProperties: false,
@@ -40,8 +44,10 @@ export const switchRoutes: FastifyPluginAsync<SwitchRoutesOptions> = async (app,
     },
   }, async (req, reply) => {
     const orgId = req.auth!.orgId;
-    const gatewayId = req.params.id.replace('!', '').toLowerCase();
-    if (!link.isConnected(orgId, gatewayId)) throw new HubError('E_UNAVAILABLE', `gateway ${gatewayId} is not connected`);
+    const id = parseNodeId(req.params.id);
+    if (id === null || !hasGateway(orgId, formatNodeId(id))) throw new HubError('E_NOT_FOUND', `no gateway ${req.params.id}`);
+    const gatewayId = nodeIdHex(id);
+    if (!link.isConnected(orgId, gatewayId)) throw new HubError('E_UNAVAILABLE', `gateway ${formatNodeId(id)} is not connected`);
     const ref = randomUUID();
     const { sensor, state, channel } = req.body;
     link.publishTx(orgId, gatewayId, Buffer.from(JSON.stringify({ ref, switch: { sensor, state, ...(channel !== undefined ? { channel } : {}) } })));
