@@ -53,7 +53,7 @@ export class ClientProcess {
     return this.exit === null;
   }
 
-  async waitForLines(count: number, timeoutMs = 5000): Promise<string[]> {
+  async waitForLines(count: number, timeoutMs = 20_000): Promise<string[]> {
     await this.waiter.until(
       () => this.lines.length >= count || (this.exit !== null && this.lines.length < count),
       () => `${count} line(s) from ${this.describe()}`,
@@ -63,7 +63,7 @@ export class ClientProcess {
     return this.lines.slice(0, count);
   }
 
-  async waitForExit(timeoutMs = 5000): Promise<ProcessExit> {
+  async waitForExit(timeoutMs = 20_000): Promise<ProcessExit> {
     await this.waiter.until(() => this.exit !== null, () => `${this.describe()} to exit`, timeoutMs);
     return this.exit!;
   }
