@@ -78,3 +78,65 @@ test('"I am safe" resolves the SOS and the node is told so', async () => {
   const resolved = (await gw.nextDownlink()) as StageCommand;
   assert.deepEqual([resolved.sosStage.stage, resolved.sosStage.requestId], ['resolved', 77]);
 });
+
+test('a new SOS (new request id) from a node whose last SOS is still open supersedes it: the old one is resolved with why, the new one has its own times and stages', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  const firstAt = new Date(Date.now() - 3_600_000).toISOString();
+  gw.mesh('!bbbb0004', 'alert', { level: 'SOS', text: 'SOS', requestId: 101 }, { packetId: 1, rxTime: firstAt });
+  assert.equal(((await gw.nextDownlink()) as StageCommand).sosStage.requestId, 101);
+  const first = await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.raised' && e.data.requestId === 101, { what: 'the first SOS' });
+
+  const secondAt = new Date(Date.now() - 1_000).toISOString();
+  gw.mesh('!bbbb0004', 'alert', { level: 'SOS', text: 'SOS', requestId: 202 }, { packetId: 2, rxTime: secondAt });
+  const told = (await gw.nextDownlink()) as StageCommand;
+  assert.deepEqual([told.sosStage.requestId, told.sosStage.stage], [202, 'hub']);
+  const superseded = await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.resolved' && e.data.id === first.data.id, { what: 'the old SOS resolved' });
+  assert.equal(superseded.data.resolvedBy, '!bbbb0004', 'resolved by the node');
+  assert.equal(superseded.data.resolvedNote, 'superseded by a new SOS');
+  const second = await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.raised' && e.data.requestId === 202, { what: 'the new SOS' });
+  assert.notEqual(second.data.id, first.data.id);
+  assert.equal(second.data.raisedAt, secondAt, 'its own receive time');
+  assert.deepEqual((second.data.stages as Array<{ stage: string }>).map((s) => s.stage), ['gateway', 'hub']);
+  assert.ok(superseded.id < second.id, 'the admin sees the old one closed before the new one opens');
+
+  // A repeat copy of the new request id only touches it.
+  gw.mesh('!bbbb0004', 'alert', { level: 'SOS', text: 'SOS', requestId: 202 }, { packetId: 3 });
+  assert.deepEqual(((await gw.nextDownlink()) as StageCommand).sosStage.requestId, 202);
+  const open = await api(hub.url, admin, '/api/v1/alerts?state=open');
+  assert.deepEqual(open.body.items.map((a: { id: number }) => a.id), [second.data.id]);
+  const old = (await api(hub.url, admin, '/api/v1/alerts?state=resolved')).body.items.find((a: { id: number }) => a.id === first.data.id);
+  assert.equal(old?.resolvedNote, 'superseded by a new SOS', 'the API shows why it was closed');
+
+  // A late copy of the old request id does not reopen it: the node is told it is resolved.
+  gw.mesh('!bbbb0004', 'alert', { level: 'SOS', text: 'SOS', requestId: 101 }, { packetId: 4 });
+  assert.deepEqual(((await gw.nextDownlink()) as StageCommand).sosStage.stage, 'resolved');
+  assert.equal((await api(hub.url, admin, '/api/v1/alerts?state=open')).body.items.length, 1);
+});
+
+test('every copy of "I am safe" is answered with `resolved`, also after the SOS was resolved, and also for an SOS the hub never heard', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  gw.mesh('!bbbb0005', 'alert', { level: 'SOS', text: 'SOS', requestId: 55 }, { packetId: 1 });
+  assert.equal(((await gw.nextDownlink()) as StageCommand).sosStage.stage, 'hub');
+  gw.mesh('!bbbb0005', 'alert', { level: 'SAFE', text: 'I am safe', requestId: 55 }, { packetId: 2 });
+  assert.deepEqual(Object.values(((await gw.nextDownlink()) as StageCommand).sosStage).slice(0, 2), [55, 'resolved']);
+  // The node missed that answer and sends "I am safe" again. Then another node's SOS: whatever the
+  // hub answers to the repeat comes before it.
+  gw.mesh('!bbbb0005', 'alert', { level: 'SAFE', text: 'I am safe', requestId: 55 }, { packetId: 3 });
+  gw.mesh('!bbbb0006', 'alert', { level: 'SOS', text: 'SOS', requestId: 66 }, { packetId: 4 });
+  const again = (await gw.nextDownlink()) as StageCommand;
+  assert.deepEqual([again.to, again.sosStage.requestId, again.sosStage.stage], ['!bbbb0005', 55, 'resolved']);
+  assert.equal(((await gw.nextDownlink()) as StageCommand).to, '!bbbb0006');
+
+  // "I am safe" for an SOS whose copies never got through: recorded as an SOS the node ended, and told.
+  gw.mesh('!bbbb0007', 'alert', { level: 'SAFE', text: 'I am safe', requestId: 77 }, { packetId: 5 });
+  const told = (await gw.nextDownlink()) as StageCommand;
+  assert.deepEqual([told.to, told.sosStage.requestId, told.sosStage.stage], ['!bbbb0007', 77, 'resolved']);
+  const ended = await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.resolved' && e.data.requestId === 77, { what: 'the SOS known only from "I am safe"' });
+  assert.equal(ended.data.level, 'SOS');
+  assert.equal(ended.data.resolvedBy, '!bbbb0007');
+  assert.equal(ended.data.state, 'resolved');
+});

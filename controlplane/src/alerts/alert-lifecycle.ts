@@ -1,7 +1,8 @@
 // The whole life of an alert, in one place: raised by a heard frame (a new open alert, or the
-// node's open one seen again), acknowledged and resolved by people, resolved by the node's
-// "I am safe"; every change raises one AlertEvent (with the node's name) and, for an SOS, sends
-// the node its stage.
+// node's open one seen again), closed as superseded when the node raises a new SOS, acknowledged
+// and resolved by people, resolved by the node's "I am safe"; every change raises one AlertEvent
+// (with the node's name) and, for an SOS, sends the node its stage. Every copy of "I am safe" is
+// answered with `resolved`: the node resends it until it hears that.
 
 import type { AlertEvent } from '@unibos/mesh-protocol';
 import type { EventSink } from '../events/hub-event.ts';
@@ -43,20 +44,38 @@ export class AlertLifecycle {
   heard(orgId: string, { nodeId, doc, timeMs }: MeshUplink): void {
     const level = typeof doc.level === 'string' ? doc.level : 'UNSPECIFIED';
     const text = typeof doc.text === 'string' ? doc.text : '';
-    if (level === 'SAFE') {
-      for (const id of this.store.resolveSos(orgId, nodeId, nodeId, timeMs)) this.changed(orgId, id, 'alert.resolved');
-      return;
-    }
     const pos = doc.position as { latitude?: unknown; longitude?: unknown } | undefined;
     const lat = num(pos?.latitude);
     const lon = num(pos?.longitude);
     const known = this.o.fleet.store.get(orgId, nodeId)?.position;
     const position = lat !== null && lon !== null ? { latitude: lat, longitude: lon } : known ? { latitude: known.latitude, longitude: known.longitude } : null;
+    if (level === 'SAFE') {
+      this.safe(orgId, nodeId, num(doc.requestId), position, timeMs);
+      return;
+    }
     const requestId = level === 'SOS' ? num(doc.requestId) : null;
-    const { alert, created } = this.store.raise(orgId, { nodeId, level, text, position, timeMs, requestId, hubMs: this.o.now() });
+    const { alert, created, superseded } = this.store.raise(orgId, { nodeId, level, text, position, timeMs, requestId, hubMs: this.o.now() });
+    // The old SOS's node has moved on to the new request id: only the admin needs to hear of it.
+    if (superseded) this.append(orgId, 'alert.resolved', superseded);
     if (created) this.append(orgId, 'alert.raised', alert);
     // Every copy the hub sees (a new SOS, or a node that missed its last answer) is told how far it got.
     this.o.stages.send(orgId, alert);
+  }
+
+  /** "I am safe": resolves the node's open SOS, and tells the node `resolved` for the SOS it names, whatever became of it. */
+  private safe(orgId: string, nodeId: string, requestId: number | null, position: HubAlert['position'], timeMs: number): void {
+    const resolved = this.store.resolveSos(orgId, nodeId, nodeId, timeMs).map((id) => this.changed(orgId, id, 'alert.resolved'));
+    if (requestId === null || requestId <= 0 || resolved.some((a) => a?.requestId === requestId)) return;
+    const earlier = this.store.sosByRequest(orgId, nodeId, requestId);
+    if (earlier) {
+      // Resolved before (by this "I am safe" whose answer the node missed, or by an admin).
+      this.o.stages.send(orgId, earlier);
+      return;
+    }
+    const ended = this.store.endedUnheard(orgId, { nodeId, text: 'SOS', position, timeMs, requestId, hubMs: this.o.now() });
+    this.append(orgId, 'alert.raised', ended);
+    this.append(orgId, 'alert.resolved', ended);
+    this.o.stages.send(orgId, ended);
   }
 
   /** Someone saw it (with an optional short note that stays at the hub). */

@@ -1,6 +1,8 @@
 // SOS and other alerts heard from the mesh, with their handling: open -> acknowledged -> resolved.
-// A node's repeated SOS (it resends until a gateway answers) stays one open alert. For an SOS the
-// store also keeps what the node is told back: its request id and the stages with their times.
+// A node's repeated SOS (it resends until a gateway answers) stays one alert: copies carry the same
+// request id. A new request id is a new SOS: the node's open one is closed as superseded (by the
+// node, with a note saying so). For an SOS the store also keeps what the node is told back: its
+// request id and the stages with their times.
 
 import type { AlertStage, AlertState, HubAlert } from '@unibos/mesh-protocol';
 import type { HubDb } from '../storage/hub-db.ts';
@@ -28,6 +30,7 @@ interface AlertRow {
   ack_note: string | null;
   ack_name: string | null;
   resolved_name: string | null;
+  resolved_note: string | null;
 }
 
 /** Columns added after the first release, for databases created before them. */
@@ -37,7 +40,12 @@ const ADDED_COLUMNS: ReadonlyArray<[string, string]> = [
   ['ack_note', 'TEXT'],
   ['ack_name', 'TEXT'],
   ['resolved_name', 'TEXT'],
+  ['resolved_note', 'TEXT'],
 ];
+
+/** Why an SOS was closed without anyone resolving it. */
+export const SUPERSEDED_NOTE = 'superseded by a new SOS';
+export const ENDED_UNHEARD_NOTE = '"I am safe" heard; the SOS itself never reached the hub';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS alerts (
@@ -56,9 +64,12 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE INDEX IF NOT EXISTS alerts_org_state ON alerts (org_id, state, id);
 CREATE INDEX IF NOT EXISTS alerts_node ON alerts (org_id, node_id, level, state);`;
 
+type RaiseInput = { nodeId: string; level: string; text: string; position: { latitude: number; longitude: number } | null; timeMs: number; requestId?: number | null; hubMs?: number };
+
 export class AlertStore {
   private readonly stmt;
   private readonly listQuery: FilteredQuery<AlertRow>;
+  private readonly raiseOnce: (orgId: string, a: RaiseInput) => { id: number; created: boolean; supersededId?: number };
 
   constructor(db: HubDb) {
     db.exec(SCHEMA);
@@ -70,26 +81,74 @@ export class AlertStore {
       insert: db.prepare<[string, string, string, string, number | null, number | null, number, number, number | null, number]>(
         "INSERT INTO alerts (org_id, node_id, level, text, lat, lon, state, raised_ms, last_ms, request_id, hub_ms) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
       ),
-      // A node that raises a new SOS while its last one is still open: the stages answer the newest request id.
+      // A copy of an SOS stored before request ids, or an older row without one: the stages answer the newest request id.
       touch: db.prepare<[number, number | null, number | null, number | null, number]>('UPDATE alerts SET last_ms = MAX(last_ms, ?), lat = COALESCE(?, lat), lon = COALESCE(?, lon), request_id = COALESCE(?, request_id) WHERE id = ?'),
       get: db.prepare<[string, number], AlertRow>('SELECT * FROM alerts WHERE org_id = ? AND id = ?'),
       ack: db.prepare<[number, string, string | null, string | null, string, number]>("UPDATE alerts SET state = 'acknowledged', ack_ms = ?, ack_by = ?, ack_name = ?, ack_note = ? WHERE org_id = ? AND id = ? AND state = 'open'"),
       resolve: db.prepare<[number, string, string | null, string, number]>("UPDATE alerts SET state = 'resolved', resolved_ms = ?, resolved_by = ?, resolved_name = ? WHERE org_id = ? AND id = ? AND state != 'resolved'"),
       recentSos: db.prepare<[string, number], AlertRow>("SELECT * FROM alerts WHERE org_id = ? AND level = 'SOS' AND request_id IS NOT NULL AND (state != 'resolved' OR resolved_ms >= ?) ORDER BY id"),
+      sosByRequest: db.prepare<[string, string, number], AlertRow>("SELECT * FROM alerts WHERE org_id = ? AND node_id = ? AND level = 'SOS' AND request_id = ? ORDER BY id DESC LIMIT 1"),
+      closeWithNote: db.prepare<[number, string, string, number]>("UPDATE alerts SET state = 'resolved', resolved_ms = ?, resolved_by = ?, resolved_note = ? WHERE id = ? AND state != 'resolved'"),
+      insertEnded: db.prepare<[string, string, string, number | null, number | null, number, number, number, number, number, string, string]>(
+        "INSERT INTO alerts (org_id, node_id, level, text, lat, lon, state, raised_ms, last_ms, request_id, hub_ms, resolved_ms, resolved_by, resolved_note) VALUES (?, ?, 'SOS', ?, ?, ?, 'resolved', ?, ?, ?, ?, ?, ?, ?)",
+      ),
       resolveNode: db.prepare<[number, string, string, string]>("UPDATE alerts SET state = 'resolved', resolved_ms = ?, resolved_by = ? WHERE org_id = ? AND node_id = ? AND level = 'SOS' AND state != 'resolved' RETURNING id"),
     };
+    // Closing the superseded SOS and opening the new one land together or not at all.
+    this.raiseOnce = db.transaction((orgId: string, a: RaiseInput) => this.raiseRow(orgId, a));
   }
 
-  /** A heard alert: a new open alert, or the node's still-open one of the same level touched. */
-  raise(orgId: string, a: { nodeId: string; level: string; text: string; position: { latitude: number; longitude: number } | null; timeMs: number; requestId?: number | null; hubMs?: number }): { alert: HubAlert; created: boolean } {
+  /**
+   * A heard alert: a copy of an SOS already stored (same request id, whatever its state) or the
+   * node's still-open alert of the same level is touched; anything else is a new open alert. A new
+   * SOS request id closes the node's open SOS first (returned as `superseded`).
+   */
+  raise(orgId: string, a: RaiseInput): { alert: HubAlert; created: boolean; superseded?: HubAlert } {
+    const { id, created, supersededId } = this.raiseOnce(orgId, a);
+    const superseded = supersededId === undefined ? undefined : (this.get(orgId, supersededId) ?? undefined);
+    return { alert: this.get(orgId, id)!, created, ...(superseded ? { superseded } : {}) };
+  }
+
+  private raiseRow(orgId: string, a: RaiseInput): { id: number; created: boolean; supersededId?: number } {
     const requestId = a.requestId && a.requestId > 0 ? a.requestId : null;
-    const open = this.stmt.openFor.get(orgId, a.nodeId, a.level);
-    if (open) {
-      this.stmt.touch.run(a.timeMs, a.position?.latitude ?? null, a.position?.longitude ?? null, requestId, open.id);
-      return { alert: this.get(orgId, open.id)!, created: false };
+    const lat = a.position?.latitude ?? null;
+    const lon = a.position?.longitude ?? null;
+    // A late copy of an SOS that was since resolved (or superseded) must not reopen it.
+    const same = requestId !== null && a.level === 'SOS' ? this.stmt.sosByRequest.get(orgId, a.nodeId, requestId) : undefined;
+    if (same) {
+      this.stmt.touch.run(a.timeMs, lat, lon, requestId, same.id);
+      return { id: same.id, created: false };
     }
-    const id = Number(this.stmt.insert.run(orgId, a.nodeId, a.level, a.text, a.position?.latitude ?? null, a.position?.longitude ?? null, a.timeMs, a.timeMs, requestId, a.hubMs ?? a.timeMs).lastInsertRowid);
-    return { alert: this.get(orgId, id)!, created: true };
+    const open = this.stmt.openFor.get(orgId, a.nodeId, a.level);
+    let supersededId: number | undefined;
+    if (open) {
+      // Without request ids on both sides (older firmware), copies cannot be told from new SOS.
+      if (requestId === null || open.request_id === null || a.level !== 'SOS') {
+        this.stmt.touch.run(a.timeMs, lat, lon, requestId, open.id);
+        return { id: open.id, created: false };
+      }
+      this.stmt.closeWithNote.run(a.timeMs, a.nodeId, SUPERSEDED_NOTE, open.id);
+      supersededId = open.id;
+    }
+    const id = Number(this.stmt.insert.run(orgId, a.nodeId, a.level, a.text, lat, lon, a.timeMs, a.timeMs, requestId, a.hubMs ?? a.timeMs).lastInsertRowid);
+    return { id, created: true, ...(supersededId !== undefined ? { supersededId } : {}) };
+  }
+
+  /** The node's SOS with this request id, in any state. */
+  sosByRequest(orgId: string, nodeId: string, requestId: number): HubAlert | null {
+    const row = this.stmt.sosByRequest.get(orgId, nodeId, requestId);
+    return row ? toAlert(row) : null;
+  }
+
+  /**
+   * "I am safe" for an SOS the hub never stored (its copies were lost): kept as an SOS the node
+   * raised and ended, so the admin sees it happened and the node can be told `resolved`.
+   */
+  endedUnheard(orgId: string, a: { nodeId: string; text: string; position: { latitude: number; longitude: number } | null; timeMs: number; requestId: number; hubMs: number }): HubAlert {
+    const id = Number(
+      this.stmt.insertEnded.run(orgId, a.nodeId, a.text, a.position?.latitude ?? null, a.position?.longitude ?? null, a.timeMs, a.timeMs, a.requestId, a.hubMs, a.timeMs, a.nodeId, ENDED_UNHEARD_NOTE).lastInsertRowid,
+    );
+    return this.get(orgId, id)!;
   }
 
   /** "I am safe" from the node ends its SOS. Returns the ids resolved. */
@@ -139,6 +198,7 @@ function toAlert(row: AlertRow): HubAlert {
     requestId: row.request_id,
     receivedAt: iso(row.hub_ms),
     acknowledgedNote: row.ack_note,
+    resolvedNote: row.resolved_note,
     stages: stagesOf(row),
   };
 }

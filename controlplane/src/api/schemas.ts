@@ -102,6 +102,7 @@ export const alertSchema = {
     requestId: { type: ['integer', 'null'] },
     receivedAt: nullableString,
     acknowledgedNote: nullableString,
+    resolvedNote: nullableString,
     stages: { type: 'array', items: { type: 'object', properties: { stage: { type: 'string', enum: ['sent', 'gateway', 'hub', 'acknowledged', 'resolved'] }, at: { type: 'string' }, by: nullableString } } },
   },
 } as const;

@@ -100,6 +100,8 @@ export interface HubAlert {
   /** When the hub stored it (raisedAt is when the gateway heard it). */
   receivedAt: string | null;
   acknowledgedNote: string | null;
+  /** Why it was closed when nobody resolved it by hand (e.g. "superseded by a new SOS"); null otherwise. */
+  resolvedNote: string | null;
   /** The stages so far, oldest first: gateway (heard), hub, acknowledged, resolved. */
   stages: AlertStage[];
 }

@@ -12,7 +12,7 @@ import { HUB_EVENT, HUB_EVENT_TOPIC } from '../hub-events.js';
 /**
  * @typedef {{ id: number | string, nodeId: string, nodeName?: string | null, level: string, text: string, position?: unknown,
  *   state: 'open' | 'acknowledged' | 'resolved', raisedAt: string, acknowledgedAt?: string | null, acknowledgedBy?: string | null,
- *   resolvedAt?: string | null, resolvedBy?: string | null, acknowledgedNote?: string | null,
+ *   resolvedAt?: string | null, resolvedBy?: string | null, acknowledgedNote?: string | null, resolvedNote?: string | null,
  *   stages?: Array<{ stage: string, at: string, by?: string | null }> }} Alert
  */
 
@@ -102,6 +102,7 @@ export function createAlertsView(ctx) {
         a.text ? h('p', { class: 'alert-text' }, a.text) : null,
         stagesFor(a),
         a.acknowledgedNote ? h('p', { class: 'alert-note' }, `Note: ${a.acknowledgedNote}`) : null,
+        a.resolvedNote ? h('p', { class: 'alert-note' }, `Closed: ${a.resolvedNote}`) : null,
         h(
           'p',
           { class: 'alert-meta' },
