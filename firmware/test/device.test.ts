@@ -138,13 +138,13 @@ test('an SOS is resent at growing intervals until a gateway has taken it', async
   const raised = c.raiseSos();
   assert.equal(raised.stage, 'sent');
   assert.equal(raised.resending, true);
-  net.run(60_000 + 120_000 + 30_000); // copies at 0, 60 s, 180 s
+  net.run(200_000); // copies at 0, 10, 30, 70 and 150 s
   assert.equal(c.status().sos.stage, 'sent');
-  assert.equal(c.status().sos.copiesSent, 3);
+  assert.equal(c.status().sos.copiesSent, 5);
   assert.equal(net.get('B').device.inbox.since().filter((m) => m.level === 'SOS').length, 1, 'B stores the SOS once, not once per copy');
 
   net.get('A').radio.set('ready');
-  net.run(300_000); // the next copy at 420 s reaches the gateway
+  net.run(300_000); // the next copy at 310 s reaches the gateway
   const s = c.status().sos;
   assert.equal(s.stage, 'gateway', 'taken by the gateway; nobody at the hub has seen it yet');
   assert.equal(s.resending, false);
@@ -163,16 +163,19 @@ test('an SOS without any gateway keeps going, and "I am safe" ends it', async ()
   const a = net.get('A').device;
   a.raiseSos();
   net.run(2 * 3_600_000);
-  // 60, 120, 240, 480 s, then every 600 s: 5 copies in the first 15.5 min, 1 per 10 min after.
+  // Waits of 10, 20, 40, 80, 160, 320 s, then every 600 s: 7 copies in the first 10.5 min, 1 per 10 min after.
   const copies = a.status().sos.copiesSent;
-  assert.ok(copies >= 14 && copies <= 16, `copies in 2 h: ${copies}`);
+  assert.ok(copies >= 16 && copies <= 18, `copies in 2 h: ${copies}`);
   const safe = a.imSafe();
   assert.equal(safe.cancelledSos, true);
   net.run(3_600_000);
-  assert.equal(a.status().sos.copiesSent, copies);
+  assert.equal(a.status().sos.copiesSent, copies, 'no SOS copies after "I am safe"');
   assert.equal(a.status().sos.cancelled, true);
+  // No hub answers here: "I am safe" keeps going on the same schedule.
+  assert.equal(a.status().sos.safe, 'waiting');
+  assert.ok(a.status().sos.safeCopiesSent >= 10, `"I am safe" copies in 1 h: ${a.status().sos.safeCopiesSent}`);
   const atB = net.get('B').device.inbox.since();
-  assert.deepEqual(atB.map((m) => m.level), ['SOS', 'SAFE']);
+  assert.deepEqual(atB.map((m) => m.level), ['SOS', 'SAFE'], 'B stores each once, not once per copy');
 });
 
 test('messages wait in the outbox while the radio is down and survive a restart, then arrive once', async () => {

@@ -49,8 +49,10 @@ async function pair(t: { after: (fn: () => Promise<void>) => void }) {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
   const heardSos: Array<{ from: number; requestId: number }> = [];
+  const heardSafe: Array<{ packetId: number; requestId: number }> = [];
   g.router.on('heard', (h) => {
     if (h.data.alert?.level === 'SOS' && h.data.requestId) heardSos.push({ from: h.header.from, requestId: h.data.requestId });
+    if (h.data.alert?.level === 'SAFE' && h.header.from === n.nodeId) heardSafe.push({ packetId: h.header.id, requestId: h.data.requestId ?? 0 });
   });
   const run = async (ms: number) => {
     const end = scheduler.now() + ms;
@@ -88,7 +90,7 @@ async function pair(t: { after: (fn: () => Promise<void>) => void }) {
     if (onMs >= 0.9 * ms) return Infinity;
     return [...lengths.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 0;
   };
-  return { scheduler, n, g, heardSos, run, ledOnMs, answer: (stage: SosStage, by = '', timeMs = 0) => g.answerSos(n.nodeId, n.status().sos.requestId, { stage, timeMs, by }) };
+  return { scheduler, n, g, heardSos, heardSafe, run, ledOnMs, answer: (stage: SosStage, by = '', timeMs = 0) => g.answerSos(n.nodeId, n.status().sos.requestId, { stage, timeMs, by }) };
 }
 
 test('a gateway that only hears an SOS does not answer it: the node keeps resending', async (t) => {
@@ -163,4 +165,83 @@ test('a stage for another SOS (another request id) is ignored', async (t) => {
   s.g.answerSos(s.n.nodeId, (s.n.status().sos.requestId + 1) >>> 0 || 1, { stage: 'hub', timeMs: 0, by: '' });
   await s.run(15_000);
   assert.equal(s.n.status().sos.stage, 'sent');
+});
+
+test('the first resend comes about 10 s after the first copy, and the waits double from there', async (t) => {
+  const s = await pair(t);
+  s.n.raiseSos();
+  await s.run(15_000);
+  assert.equal(s.n.status().sos.copiesSent, 2, 'a person whose first copy was lost waits seconds, not a minute');
+  await s.run(20_000);
+  assert.equal(s.n.status().sos.copiesSent, 3, 'next after 20 s more');
+});
+
+/** A gateway announcing itself, as it does when it starts (or its radio returns). */
+function gatewayAnnounces(g: Device): void {
+  g.router.send(0xffffffff, { nodeInfo: { longName: g.name, shortName: 'GW', hwModel: 'UNIBOS', role: 'GATEWAY', publicKey: new Uint8Array(32) }, wantResponse: true });
+}
+
+test('an SOS still at `sent` goes again as soon as a gateway is heard announcing itself, at most once per few seconds', async (t) => {
+  const s = await pair(t);
+  s.n.raiseSos();
+  // Copies at 0, 10, 30, 70 and 150 s: the next is minutes away.
+  await s.run(160_000);
+  const before = s.n.status().sos.copiesSent;
+  gatewayAnnounces(s.g);
+  await s.run(3_000);
+  assert.equal(s.n.status().sos.copiesSent, before + 1, 'the gateway that came back gets a copy at once');
+  gatewayAnnounces(s.g);
+  await s.run(1_000);
+  assert.equal(s.n.status().sos.copiesSent, before + 1, 'not twice within seconds');
+
+  // Once a gateway has taken it, hearing a gateway costs no airtime.
+  s.answer('gateway');
+  await s.run(15_000);
+  const taken = s.n.status().sos.copiesSent;
+  gatewayAnnounces(s.g);
+  await s.run(10_000);
+  assert.equal(s.n.status().sos.copiesSent, taken);
+});
+
+test('"I am safe" is resent until the hub\u2019s `resolved` comes back; status and LED agree on the way', async (t) => {
+  const s = await pair(t);
+  s.n.raiseSos();
+  await s.run(1000);
+  s.answer('gateway');
+  await s.run(15_000);
+  const requestId = s.n.status().sos.requestId;
+  s.n.imSafe();
+  await s.run(60_000);
+  const waiting = s.n.status().sos;
+  assert.equal(waiting.safe, 'waiting');
+  assert.ok(waiting.safeCopiesSent >= 3, `${waiting.safeCopiesSent} copies of "I am safe" in a minute`);
+  assert.ok(new Set(s.heardSafe.map((h) => h.packetId)).size >= 2, 'each resend is a new frame');
+  assert.ok(s.heardSafe.every((h) => h.requestId === requestId), 'every copy names the SOS it ends');
+  assert.match(sosSummary(waiting), /^safe sent at \d\d:\d\d, waiting for the hub/);
+  assert.equal(await s.ledOnMs(8000), 50, 'the LED no longer shows an SOS');
+
+  s.answer('resolved', '!node');
+  await s.run(15_000);
+  const done = s.n.status().sos;
+  assert.equal(done.stage, 'resolved');
+  assert.equal(done.safe, 'confirmed');
+  const heard = s.heardSafe.length;
+  await s.run(20 * 60_000);
+  assert.equal(s.heardSafe.length, heard, 'no copies once the hub confirmed');
+  assert.match(sosSummary(s.n.status().sos), /^resolved by !node at \d\d:\d\d.*; safe at \d\d:\d\d/);
+  assert.equal(await s.ledOnMs(8000), 50);
+});
+
+test('"I am safe" also goes again when a gateway is heard announcing itself', async (t) => {
+  const s = await pair(t);
+  s.n.raiseSos();
+  await s.run(1000);
+  s.answer('gateway');
+  await s.run(15_000);
+  s.n.imSafe();
+  await s.run(160_000);
+  const before = s.n.status().sos.safeCopiesSent;
+  gatewayAnnounces(s.g);
+  await s.run(3_000);
+  assert.equal(s.n.status().sos.safeCopiesSent, before + 1);
 });

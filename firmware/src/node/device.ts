@@ -89,6 +89,7 @@ export class Device extends EventEmitter<DeviceEvents> {
   private readonly panel: PanelState;
   private readonly parts: PartKeeper;
   private storageErrors = 0;
+  private lastSafePacketId = 0;
   private startedMs = 0;
   private stopped = false;
 
@@ -144,6 +145,9 @@ export class Device extends EventEmitter<DeviceEvents> {
       maxRetryIntervalS: config.sos.maxRetryIntervalS,
       clock: this.clock,
       sendCopy: (requestId) => this.pump.enqueue(BROADCAST, { alert: this.alert('SOS', 'SOS'), requestId, wantResponse: true }, 'alert', `sos:${requestId}`),
+      sendSafe: (requestId) => {
+        this.lastSafePacketId = this.pump.enqueue(BROADCAST, { alert: this.alert('SAFE', 'I am safe'), requestId }, 'alert', `safe:${requestId}`);
+      },
       onChange: (s) => this.onSosChange(s),
     });
     this.panel = new PanelState(options.panel, { gpsFix: () => hasFix(this.gps?.lastFix), sos: () => this.sos.status });
@@ -156,6 +160,12 @@ export class Device extends EventEmitter<DeviceEvents> {
         if (change) this.log.info({ peer: formatNodeId(h.header.from), hops, peerName: h.data.nodeInfo?.longName }, change === 'new' ? 'peer heard' : 'peer named');
       }),
     );
+    // A gateway announcing itself has just started or come back: an SOS (or "I am safe") still
+    // waiting for one should not sit out the rest of its backoff.
+    this.router.on('heard', (h) => {
+      if (h.data.nodeInfo?.role !== 'GATEWAY' || h.header.from === this.nodeId) return;
+      if (this.sos.gatewayHeard()) this.log.info({ gateway: formatNodeId(h.header.from) }, 'gateway heard: SOS sent again now');
+    });
     this.router.on('sent', ({ id }) => {
       this.panel.activity();
       this.pump.sent(id);
@@ -249,11 +259,15 @@ export class Device extends EventEmitter<DeviceEvents> {
     return this.sosResponder.answer(to, requestId, report);
   }
 
-  /** "I am safe": ends a pending SOS and tells the mesh. */
+  /**
+   * "I am safe": ends a pending SOS and tells the mesh. For an open SOS the tracker resends it
+   * until the hub answers `resolved` (sos.ts); with nothing open it goes once.
+   */
   imSafe(): { packetId: number; cancelledSos: boolean } {
     const cancelled = this.sos.cancel();
-    const packetId = this.pump.enqueue(BROADCAST, { alert: this.alert('SAFE', 'I am safe'), requestId: cancelled ?? 0 }, 'alert');
-    return { packetId, cancelledSos: cancelled !== undefined };
+    if (cancelled !== undefined) return { packetId: this.lastSafePacketId, cancelledSos: true };
+    const packetId = this.pump.enqueue(BROADCAST, { alert: this.alert('SAFE', 'I am safe'), requestId: 0 }, 'alert');
+    return { packetId, cancelledSos: false };
   }
 
   status(): NodeStatus {
@@ -279,7 +293,9 @@ export class Device extends EventEmitter<DeviceEvents> {
   private onSosChange(s: SosStatus): void {
     // Once a gateway has it (or the user is safe), copies still queued have nothing left to say.
     if (!s.resending) this.outbox.withdraw(`sos:${s.requestId}`);
-    this.log.info({ sos: s }, `SOS ${s.cancelled ? 'cancelled' : s.stage}`);
+    if (s.safe !== 'waiting') this.outbox.withdraw(`safe:${s.requestId}`);
+    if (s.safe === 'gave-up') this.log.warn({ sos: s, reason: s.safeGaveUpReason }, `"I am safe" given up: ${s.safeGaveUpReason}`);
+    else this.log.info({ sos: s }, `SOS ${s.cancelled ? `cancelled, safe ${s.safe}` : s.stage}`);
     this.panel.refresh();
     this.emit('sos', s);
   }

@@ -46,7 +46,7 @@ export const CONFIG_KEYS = {
   'beacons.telemetryIntervalS': { spec: int(60, 86_400), default: 1800, help: 'battery and temperature report interval' },
   'beacons.nodeInfoIntervalS': { spec: int(600, 86_400), default: 10_800, help: 'name and key announcement interval' },
   'beacons.neighborInfoIntervalS': { spec: int(60, 86_400), default: 900, help: 'neighbour-info beacon interval (feeds relay decisions)' },
-  'sos.retryIntervalS': { spec: int(5, 3600), default: 60, env: 'UNIBOS_SOS_RETRY_S', help: 'first SOS resend interval; doubles up to the maximum' },
+  'sos.retryIntervalS': { spec: int(5, 3600), default: 10, env: 'UNIBOS_SOS_RETRY_S', help: 'first SOS (and "I am safe") resend interval; doubles up to the maximum' },
   'sos.maxRetryIntervalS': { spec: int(5, 86_400), default: 600, help: 'longest wait between SOS resends' },
   'radio.type': { spec: oneOf(['sim', 'serial']), default: 'sim', env: 'UNIBOS_RADIO', flag: 'radio', help: 'sim (joins `unibos air`) or serial (RAK3172 modem)' },
   'radio.air': { spec: { type: 'string', pattern: HOST_PORT, hint: 'host:port' }, default: '127.0.0.1:7300', env: 'UNIBOS_AIR', flag: 'air', help: 'simulated air to join' },

@@ -1,5 +1,6 @@
 // One line that says how far the node's SOS has got, the same words for `unibos status` and the
-// node's log: e.g. "acknowledged by Ayse at 14:02 (hub 14:01, gateway 14:01)".
+// node's log: e.g. "acknowledged by Ayse at 14:02 (hub 14:01, gateway 14:01)", or after "I am
+// safe": "safe sent at 14:10, waiting for the hub; ..." until the hub's `resolved` arrives.
 
 import { sosStageRank, type SosStage } from '@unibos/mesh-protocol';
 import type { SosStatus } from './sos.ts';
@@ -27,8 +28,13 @@ export function sosSummary(s: SosStatus, clock: (ms: number) => string = hhmm): 
   let line = `${WORDS[current]}${by ? ` by ${by}` : ''}${at(current)}`;
   const earlier = EARLIER.filter((stage) => stage !== current && s.stageTimes[stage] !== undefined && sosStageRank(stage) < sosStageRank(current)).map((stage) => `${stage} ${clock(s.stageTimes[stage]!)}`);
   if (earlier.length > 0) line += ` (${earlier.join(', ')})`;
-  if (s.cancelled) line = `cancelled ("I am safe")${s.cancelledMs !== undefined ? ` at ${clock(s.cancelledMs)}` : ''}; ${line}`;
-  return `${line}; ${s.copiesSent} ${s.copiesSent === 1 ? 'copy' : 'copies'} sent`;
+  const safeAt = s.cancelledMs !== undefined ? ` at ${clock(s.cancelledMs)}` : '';
+  if (s.cancelled && s.safe === 'waiting') line = `safe sent${safeAt}, waiting for the hub; ${line}`;
+  else if (s.cancelled && s.safe === 'gave-up') line = `safe sent${safeAt}, gave up: ${s.safeGaveUpReason ?? 'no answer from the hub'}; ${line}`;
+  else if (s.cancelled && s.safe === 'confirmed') line = `${line}; safe${safeAt}`;
+  else if (s.cancelled) line = `cancelled ("I am safe")${safeAt}; ${line}`;
+  const safeCopies = s.safeCopiesSent > 0 ? `, ${s.safeCopiesSent} of "I am safe"` : '';
+  return `${line}; ${s.copiesSent} ${s.copiesSent === 1 ? 'copy' : 'copies'} sent${safeCopies}`;
 }
 
 function hhmm(ms: number): string {

@@ -1,12 +1,25 @@
 // The SOS a user raised and how far it has got: sent, taken by a gateway (durably queued for the
 // hub), at the hub, acknowledged by an admin, resolved (mesh-protocol's sos-stage.ts). Copies are
 // resent (each a new frame with the same request id) at growing intervals until a gateway has
-// taken it; after that the node only listens for later stages. Stages only move forward. The
-// state is kept in the node database, so a reboot mid-emergency carries on where it was.
+// taken it, and at once when a gateway is heard announcing itself; after that the node only
+// listens for later stages. Stages only move forward. "I am safe" follows the same discipline:
+// resent until the hub's `resolved` comes back, or given up (with the reason) after a day or
+// MAX_SAFE_COPIES copies. The state is kept in the node database, so a reboot mid-emergency
+// carries on where it was.
 
 import { randomInt } from 'node:crypto';
 import { SOS_STAGES, sosStageAdvances, sosStageRank, type Scheduler, type SosStage, type SosStageReport, type TimerHandle } from '@unibos/mesh-protocol';
 import type { Db } from './node-db.ts';
+
+/** "I am safe" stops being resent this long after it was first sent without an answer from the hub. */
+export const SAFE_GIVE_UP_MS = 24 * 3600_000;
+/** ... or after this many copies, whichever comes first (short configured waits would reach it first). */
+export const MAX_SAFE_COPIES = 200;
+/** A copy prompted by hearing a gateway goes at most this soon after the previous copy. */
+export const NUDGE_MIN_INTERVAL_MS = 5_000;
+
+/** "I am safe": none said; waiting for the hub's `resolved` (copies go out); confirmed by it; given up. */
+export type SafeState = 'none' | 'waiting' | 'confirmed' | 'gave-up';
 
 export interface SosStatus {
   /** The furthest stage reached; 'none' before the first SOS. */
@@ -26,6 +39,11 @@ export interface SosStatus {
   /** The node whose answer brought the latest stage (a gateway, relaying for the hub). */
   answeredBy?: number;
   cancelledMs?: number;
+  safe: SafeState;
+  safeCopiesSent: number;
+  safeGaveUpReason?: string;
+  /** "I am safe" given up on by this node, ever (kept across SOS). */
+  safeGiveUps: number;
 }
 
 export interface SosOptions {
@@ -33,18 +51,21 @@ export interface SosOptions {
   maxRetryIntervalS: number;
   /** Puts one copy of the SOS on the outbox. */
   sendCopy: (requestId: number) => void;
+  /** Puts one copy of "I am safe" for that SOS on the outbox. */
+  sendSafe: (requestId: number) => void;
   onChange: (status: SosStatus) => void;
   clock?: () => number;
 }
 
 const KEY = 'sos';
-const NONE: SosStatus = { stage: 'none', cancelled: false, resending: false, requestId: 0, startedMs: 0, copiesSent: 0, stageTimes: {} };
+const NONE: SosStatus = { stage: 'none', cancelled: false, resending: false, requestId: 0, startedMs: 0, copiesSent: 0, stageTimes: {}, safe: 'none', safeCopiesSent: 0, safeGiveUps: 0 };
 
 export class SosTracker {
   private current: SosStatus;
   private timer: TimerHandle | undefined;
   private readonly save: (s: SosStatus) => void;
   private readonly clock: () => number;
+  private lastCopyMs = -Infinity;
 
   constructor(
     db: Db,
@@ -62,9 +83,24 @@ export class SosTracker {
     return { ...this.current, stageTimes: { ...this.current.stageTimes } };
   }
 
-  /** After a restart: an SOS no gateway has taken yet keeps going. */
+  /** After a restart: an SOS no gateway has taken yet, or an unanswered "I am safe", keeps going. */
   resume(): void {
     if (this.current.resending) this.sendAndArm();
+    else if (this.current.safe === 'waiting') this.sendSafeAndArm();
+  }
+
+  /**
+   * A gateway was heard announcing itself (it started, or came back in range): whatever is still
+   * waiting for one goes again now instead of after the current backoff, not more often than
+   * NUDGE_MIN_INTERVAL_MS. The scheduled resend stays as it was.
+   */
+  gatewayHeard(): boolean {
+    const c = this.current;
+    if (!c.resending && c.safe !== 'waiting') return false;
+    if (this.clock() - this.lastCopyMs < NUDGE_MIN_INTERVAL_MS) return false;
+    if (c.resending) this.sendOne();
+    else this.sendSafeOne();
+    return true;
   }
 
   /**
@@ -76,14 +112,12 @@ export class SosTracker {
     const c = this.current;
     if (c.stage === 'none' || c.stage === 'resolved' || c.cancelled) {
       const now = this.clock();
-      this.current = { ...NONE, stage: 'sent', resending: true, requestId: randomInt(1, 0xffffffff), startedMs: now, stageTimes: { sent: now } };
+      this.current = { ...NONE, stage: 'sent', resending: true, requestId: randomInt(1, 0xffffffff), startedMs: now, stageTimes: { sent: now }, safeGiveUps: c.safeGiveUps };
       this.sendAndArm();
     } else if (c.resending) {
       this.sendAndArm();
     } else {
-      this.options.sendCopy(c.requestId);
-      this.current = { ...c, copiesSent: c.copiesSent + 1 };
-      this.commit();
+      this.sendOne();
     }
     return this.status;
   }
@@ -100,6 +134,10 @@ export class SosTracker {
     const next: SosStatus = { ...c, stage: report.stage, stageTimes, answeredBy: from };
     if (report.stage === 'acknowledged' && report.by) next.acknowledgedBy = report.by;
     if (report.stage === 'resolved' && report.by) next.resolvedBy = report.by;
+    if (report.stage === 'resolved' && c.safe === 'waiting') {
+      next.safe = 'confirmed';
+      this.timer?.cancel();
+    }
     if (sosStageRank(report.stage) >= sosStageRank('gateway')) {
       // Taken by a gateway: it is on disk on its way to the hub, so copies would only cost airtime.
       next.resending = false;
@@ -110,13 +148,17 @@ export class SosTracker {
     return true;
   }
 
-  /** The user is safe: stop resending. Returns the request id that was cancelled, if any. */
+  /**
+   * The user is safe: the SOS copies stop and "I am safe" copies start, until the hub says
+   * `resolved`. Returns the request id that was cancelled, if any (none after the SOS was resolved
+   * or already cancelled: nothing is open to end).
+   */
   cancel(): number | undefined {
     const c = this.current;
     if (c.stage === 'none' || c.stage === 'resolved' || c.cancelled) return undefined;
     this.timer?.cancel();
-    this.current = { ...c, cancelled: true, resending: false, cancelledMs: this.clock() };
-    this.commit();
+    this.current = { ...c, cancelled: true, resending: false, cancelledMs: this.clock(), safe: 'waiting', safeCopiesSent: 0 };
+    this.sendSafeAndArm();
     return c.requestId;
   }
 
@@ -126,12 +168,46 @@ export class SosTracker {
 
   private sendAndArm(): void {
     this.timer?.cancel();
+    this.sendOne();
+    this.timer = this.scheduler.schedule(this.waitMs(this.current.copiesSent), () => this.sendAndArm());
+  }
+
+  private sendOne(): void {
     this.options.sendCopy(this.current.requestId);
+    this.lastCopyMs = this.clock();
     this.current = { ...this.current, copiesSent: this.current.copiesSent + 1 };
     this.commit();
+  }
+
+  private sendSafeAndArm(): void {
+    this.timer?.cancel();
+    const c = this.current;
+    const giveUp =
+      this.clock() - (c.cancelledMs ?? 0) >= SAFE_GIVE_UP_MS
+        ? `no answer from the hub in ${SAFE_GIVE_UP_MS / 3600_000} h`
+        : c.safeCopiesSent >= MAX_SAFE_COPIES
+          ? `no answer from the hub after ${MAX_SAFE_COPIES} copies`
+          : undefined;
+    if (giveUp) {
+      this.current = { ...c, safe: 'gave-up', safeGaveUpReason: giveUp, safeGiveUps: c.safeGiveUps + 1 };
+      this.commit();
+      return;
+    }
+    this.sendSafeOne();
+    this.timer = this.scheduler.schedule(this.waitMs(this.current.safeCopiesSent), () => this.sendSafeAndArm());
+  }
+
+  private sendSafeOne(): void {
+    this.options.sendSafe(this.current.requestId);
+    this.lastCopyMs = this.clock();
+    this.current = { ...this.current, safeCopiesSent: this.current.safeCopiesSent + 1 };
+    this.commit();
+  }
+
+  /** The wait after the `copies`-th copy: the first interval, doubling up to the maximum. */
+  private waitMs(copies: number): number {
     const { retryIntervalS, maxRetryIntervalS } = this.options;
-    const waitS = Math.min(retryIntervalS * 2 ** Math.min(this.current.copiesSent - 1, 20), maxRetryIntervalS);
-    this.timer = this.scheduler.schedule(waitS * 1000, () => this.sendAndArm());
+    return Math.min(retryIntervalS * 2 ** Math.min(Math.max(copies - 1, 0), 20), maxRetryIntervalS) * 1000;
   }
 
   private commit(): void {

@@ -1,0 +1,96 @@
+// "I am safe" as the node's SOS tracker keeps it, on simulated time: resent until the hub's
+// `resolved`, carried on after a reboot (the node database), and given up, with the reason, after
+// a day or a bounded number of copies.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SimScheduler } from '@unibos/mesh-protocol';
+import { openNodeDb } from '../src/node/node-db.ts';
+import { MAX_SAFE_COPIES, SosTracker, type SosStatus } from '../src/node/sos.ts';
+import { sosSummary } from '../src/node/sos-summary.ts';
+
+function setup(t: { after: (fn: () => void) => void }, intervals = { retryIntervalS: 10, maxRetryIntervalS: 600 }) {
+  const dir = mkdtempSync(join(tmpdir(), 'unibos-sos-tracker-'));
+  const db = openNodeDb(join(dir, 'node.db'));
+  const scheduler = new SimScheduler();
+  const sent: Array<{ kind: 'sos' | 'safe'; requestId: number }> = [];
+  const changes: SosStatus[] = [];
+  const trackers: SosTracker[] = [];
+  const tracker = () => {
+    const tr = new SosTracker(db, scheduler, {
+      ...intervals,
+      clock: () => scheduler.now(),
+      sendCopy: (requestId) => sent.push({ kind: 'sos', requestId }),
+      sendSafe: (requestId) => sent.push({ kind: 'safe', requestId }),
+      onChange: (s) => changes.push(s),
+    });
+    trackers.push(tr);
+    return tr;
+  };
+  t.after(() => {
+    for (const tr of trackers) tr.stop();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { scheduler, sent, changes, tracker, safes: () => sent.filter((x) => x.kind === 'safe').length };
+}
+
+test('"I am safe" carries on after a reboot until `resolved` arrives', (t) => {
+  const s = setup(t);
+  const before = s.tracker();
+  const { requestId } = before.raise();
+  before.advance(requestId, 7, { stage: 'gateway', timeMs: 0, by: '' });
+  assert.equal(before.cancel(), requestId);
+  assert.equal(s.safes(), 1, 'the first copy goes at once');
+  before.stop();
+
+  const after = s.tracker();
+  assert.equal(after.status.safe, 'waiting', 'the database remembers');
+  after.resume();
+  assert.equal(s.safes(), 2, 'a copy at start-up');
+  s.scheduler.runUntil(s.scheduler.now() + 60_000);
+  assert.ok(s.safes() >= 4);
+  assert.ok(s.sent.filter((x) => x.kind === 'safe').every((x) => x.requestId === requestId));
+  assert.equal(s.sent.filter((x) => x.kind === 'sos').length, 1, 'the SOS itself is not resent');
+
+  assert.equal(after.advance(requestId, 7, { stage: 'resolved', timeMs: 0, by: '' }), true);
+  assert.equal(after.status.safe, 'confirmed');
+  const copies = s.safes();
+  s.scheduler.runUntil(s.scheduler.now() + 3600_000);
+  assert.equal(s.safes(), copies);
+});
+
+test('"I am safe" gives up after a day without an answer, and says why', (t) => {
+  const s = setup(t);
+  const tr = s.tracker();
+  tr.raise();
+  tr.cancel();
+  s.scheduler.runUntil(25 * 3600_000);
+  const st = tr.status;
+  assert.equal(st.safe, 'gave-up');
+  assert.match(st.safeGaveUpReason ?? '', /no answer from the hub in 24 h/);
+  assert.equal(st.safeGiveUps, 1, 'counted');
+  assert.ok(st.safeCopiesSent < MAX_SAFE_COPIES);
+  assert.match(sosSummary(st), /safe sent at \d\d:\d\d, gave up: no answer from the hub in 24 h/);
+  const copies = s.safes();
+  s.scheduler.runUntil(48 * 3600_000);
+  assert.equal(s.safes(), copies, 'no copies after giving up');
+  // The count survives the next SOS.
+  tr.raise();
+  assert.equal(tr.status.safeGiveUps, 1);
+  assert.equal(tr.status.safe, 'none');
+});
+
+test('"I am safe" gives up after a bounded number of copies when the waits are short', (t) => {
+  const s = setup(t, { retryIntervalS: 5, maxRetryIntervalS: 5 });
+  const tr = s.tracker();
+  tr.raise();
+  tr.cancel();
+  s.scheduler.runUntil(24 * 3600_000);
+  assert.equal(tr.status.safe, 'gave-up');
+  assert.equal(s.safes(), MAX_SAFE_COPIES);
+  assert.match(tr.status.safeGaveUpReason ?? '', new RegExp(`${MAX_SAFE_COPIES} copies`));
+});
