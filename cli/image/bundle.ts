@@ -125,7 +125,8 @@ export async function buildBundle(options: BundleOptions): Promise<BundleResult>
   const skippedOptional: string[] = [];
   const visit = (fromDir: string, deps: Record<string, string>, optional: Set<string>): void => {
     for (const dep of Object.keys(deps)) {
-      if (workspaces.has(dep)) continue;
+      // Type declarations that some packages list as dependencies: nothing at run time.
+      if (workspaces.has(dep) || dep.startsWith('@types/')) continue;
       const pkgDir = resolvePackageDir(root, fromDir, dep);
       if (!pkgDir) {
         if (optional.has(dep)) {

@@ -1,0 +1,56 @@
+// `unibos image bundle`, the runtime an image carries: plain JavaScript that runs on Node without
+// any TypeScript tooling, production dependencies only, every file in SHA256SUMS, and native addons
+// for the target CPU only (a bundle for the wrong CPU is refused, not shipped).
+
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { elfArch } from '../image/elf-arch.ts';
+import { unibos } from './support/processes.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'unibos-image-bundle-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function files(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) files(p, out);
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+test('the bundle runs on plain Node, holds production dependencies only, and is checksummed', { timeout: 120_000 }, async () => {
+  const out = join(root, 'x');
+  const made = await unibos(['image', 'bundle', '--out', out, '--tarball', join(root, 'unibos.tar.gz')]);
+  assert.equal(made.code, 0, made.stderr);
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const version = spawnSync(process.execPath, [join(out, 'bin', 'unibos.js'), '--version'], { env, encoding: 'utf8' });
+  assert.equal(version.status, 0, version.stderr);
+  assert.match(version.stdout, new RegExp(`^unibos ${JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version} `));
+  const help = spawnSync(process.execPath, [join(out, 'bin', 'unibos.js'), 'hub', '--help'], { env, encoding: 'utf8' });
+  assert.equal(help.status, 0, help.stderr);
+  for (const dev of ['tsx', 'typescript', 'esbuild', '@types/node', 'fast-check', 'playwright-core']) assert.ok(!existsSync(join(out, 'node_modules', dev)), `no ${dev} in the bundle`);
+  const all = files(out);
+  assert.ok(!all.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'no TypeScript sources');
+  for (const asset of [join('mesh-protocol', 'proto', 'frame.proto'), join('controlplane', 'public', 'index.html')]) assert.ok(existsSync(join(out, asset)), `${asset}, found through import.meta.url, is where the code looks`);
+  for (const addon of all.filter((f) => f.endsWith('.node'))) assert.equal(elfArch(addon), process.arch, `${addon} is built for this CPU`);
+  execFileSync('sha256sum', ['--quiet', '--strict', '-c', 'SHA256SUMS'], { cwd: out });
+  const listed = readFileSync(join(out, 'SHA256SUMS'), 'utf8').trim().split('\n').length;
+  assert.equal(listed, all.length - 1, 'every file but SHA256SUMS itself is listed');
+  const sum = readFileSync(join(root, 'unibos.tar.gz.sha256'), 'utf8');
+  assert.match(sum, /^[0-9a-f]{64} {2}unibos\.tar\.gz\n$/);
+  execFileSync('sha256sum', ['--quiet', '-c', 'unibos.tar.gz.sha256'], { cwd: root });
+});
+
+test('a bundle for another CPU is refused when a compiled addon cannot be had for it', { timeout: 120_000 }, async () => {
+  const other = process.arch === 'arm64' ? 'x64' : 'arm64';
+  const made = await unibos(['image', 'bundle', '--arch', other, '--out', join(root, other)]);
+  assert.equal(made.code, 2, made.stdout);
+  assert.match(made.stderr, new RegExp(`better_sqlite3\\.node is built for ${process.arch}, not ${other}: native addons cannot be cross-built here`));
+  assert.match(made.stderr, /on a .* machine .* pass that bundle to images\/build\.sh with --bundle/);
+});
