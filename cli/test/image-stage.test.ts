@@ -152,6 +152,12 @@ test('stage-unibos on a debootstrapped root filesystem: units, Node, boot files,
   cpSync(join(REPO, 'pi-gen-config', 'stage-unibos'), stage, { recursive: true, dereference: true });
   const bundle = await buildBundle({ outDir: join(work, 'bundle'), arch: nodeArch });
   packBundle(bundle.outDir, join(stage, '01-unibos', 'files', 'unibos-bundle.tar.gz'));
+  if (RELEASE !== 'trixie') {
+    // As images/build.sh does for releases whose Node is older than 20 (UNIBOS_STAGE_RELEASE=bookworm).
+    const nodeVersion = /UNIBOS_NODE_VERSION:-([0-9.]+)/.exec(readFileSync(join(REPO, 'pi-gen-config', 'config'), 'utf8'))![1]!;
+    execFileSync('npm', ['pack', '--silent', `node-linux-${nodeArch}@${nodeVersion}`], { cwd: join(stage, '01-unibos', 'files') });
+    renameSync(join(stage, '01-unibos', 'files', `node-linux-${nodeArch}-${nodeVersion}.tgz`), join(stage, '01-unibos', 'files', `node-linux-${nodeArch}.tgz`));
+  }
 
   const started = Date.now();
   const applied = await runBounded(APPLY, [rootfs, stage, join(REPO, 'pi-gen-config', 'config')], { ARCH: debArch, RELEASE, APT_ARCHIVES: join(CACHE, `apt-${RELEASE}-${debArch}`) }, STAGE_TIMEOUT_MS);
@@ -175,10 +181,13 @@ test('stage-unibos on a debootstrapped root filesystem: units, Node, boot files,
     assert.match(readFileSync(join(rootfs, 'etc', 'avahi', 'services', 'unibos.service'), 'utf8'), /_unibos\._tcp/);
   });
 
-  await t.test('unibos runs with the installed Node', async () => {
+  await t.test('unibos runs with the installed Node', async (t) => {
     const version = await inRoot(['unibos', '--version']);
     assert.equal(version.code, 0, version.out);
-    const nodeVersion = (await inRoot(['node', '--version'])).out.trim();
+    // The release's Node, or the official build the stage installed where the release's is too old.
+    const installed = existsSync(join(rootfs, 'opt', 'unibos', 'node', 'bin', 'node')) ? '/opt/unibos/node/bin/node' : '/usr/bin/node';
+    t.diagnostic(`Node.js in the image: ${installed}`);
+    const nodeVersion = (await inRoot([installed, '--version'])).out.trim();
     assert.match(version.out, new RegExp(`^unibos \\d+\\.\\d+\\.\\d+ \\(node ${nodeVersion.replace(/\./g, '\\.')}, linux-${nodeArch}\\)`));
     assert.ok(Number(nodeVersion.slice(1).split('.')[0]) >= 20, `Node ${nodeVersion} is 20 or newer`);
     assert.ok(!existsSync(join(rootfs, 'opt', 'unibos', 'app', 'node_modules', 'tsx')), 'no TypeScript tooling in the image');
