@@ -28,7 +28,9 @@ export interface BackoffOptions {
   random: () => number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { firstDelayMs: 2_000, maxDelayMs: 300_000, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), random: Math.random };
+// At most a minute (and a half, with jitter) between tries: once the uplink works, the device should
+// be on the hub within minutes, and a fleet retrying once a minute is no load for a hub.
+export const DEFAULT_BACKOFF: BackoffOptions = { firstDelayMs: 2_000, maxDelayMs: 60_000, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), random: Math.random };
 
 export type ClaimOutcome = { status: 'claimed'; deviceId: string; attempts: number } | { status: 'refused'; message: string; attempts: number } | { status: 'nothing-to-claim' };
 

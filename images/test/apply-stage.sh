@@ -84,7 +84,7 @@ cp -L /etc/resolv.conf "${ROOTFS_DIR}/etc/resolv.conf"
 # No service starts inside a build root.
 printf '#!/bin/sh\nexit 101\n' > "${ROOTFS_DIR}/usr/sbin/policy-rc.d"
 chmod 755 "${ROOTFS_DIR}/usr/sbin/policy-rc.d"
-on_chroot -c 'apt-get update -q'
+on_chroot -c 'apt-get -o Acquire::Retries=3 update -q'
 
 cd "${STAGE_DIR}"
 if [ -x prerun.sh ]; then
@@ -110,9 +110,9 @@ SELEOF"
 				if [ -n "${packages// /}" ]; then
 					log "${i}-${kind}:${packages}"
 					if [ "${kind}" = packages-nr ]; then
-						on_chroot -c "apt-get install -q --no-install-recommends -y ${packages}"
+						on_chroot -c "apt-get -o Acquire::Retries=3 install -q --no-install-recommends -y ${packages}"
 					else
-						on_chroot -c "apt-get install -q -y ${packages}"
+						on_chroot -c "apt-get -o Acquire::Retries=3 install -q -y ${packages}"
 					fi
 				fi
 			fi
