@@ -6,7 +6,7 @@
 # so nothing outlives it, even when it is killed.
 #
 # usage: apply-stage.sh ROOTFS_DIR STAGE_DIR [CONFIG]   (as root; ARCH, RELEASE from the environment)
-#   APT_ARCHIVES=DIR  keep downloaded .deb files there between runs
+#   APT_ARCHIVES=DIR  keep downloaded .deb files there between runs (DIR.lock guards it)
 set -euo pipefail
 
 if [ "$#" -lt 2 ]; then
@@ -76,7 +76,13 @@ mount_in /dev --rbind /dev
 mount_in /run -t tmpfs tmpfs
 if [ -n "${APT_ARCHIVES:-}" ]; then
 	mkdir -p "${APT_ARCHIVES}/partial"
-	mount_in /var/cache/apt/archives --bind "${APT_ARCHIVES}"
+	# One run at a time uses the shared downloads; a concurrent run fetches its own instead of waiting.
+	exec 9>"${APT_ARCHIVES}.lock"
+	if flock -n 9; then
+		mount_in /var/cache/apt/archives --bind "${APT_ARCHIVES}"
+	else
+		log "another run is using ${APT_ARCHIVES}: downloading afresh"
+	fi
 fi
 # A link there could point out of the root filesystem.
 rm -f "${ROOTFS_DIR}/etc/resolv.conf"
