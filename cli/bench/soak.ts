@@ -11,11 +11,10 @@
 // a reading was lost or duplicated, poison reached the hub, or an SOS did not.
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Proc, procs, unibos } from '../test/support/processes.ts';
+import { freePort, Proc, procs, unibos } from '../test/support/processes.ts';
 import { FaultTimeline } from './support/fault-timeline.ts';
 import { EXPECTED_REFUSAL, HostileSensor, type PoisonKind } from './support/hostile-sensor.ts';
 import { HubClient } from './support/hub-client.ts';
@@ -101,14 +100,6 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 /** One Prometheus sample of the gateway (0 when absent). */
 async function metrics(port: number): Promise<(name: string, labels?: string) => number> {

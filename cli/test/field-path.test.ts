@@ -8,25 +8,16 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { Proc, procs, unibos } from './support/processes.ts';
+import { freePort, Proc, procs, unibos } from './support/processes.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'unibos-field-'));
 after(() => {
   for (const p of procs) p.child.kill('SIGKILL');
   rmSync(root, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 function mosquittoPub(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {

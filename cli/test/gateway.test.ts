@@ -5,25 +5,16 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { Proc, json, procs, unibos } from './support/processes.ts';
+import { freePort, json, Proc, procs, unibos } from './support/processes.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'unibos-gw-'));
 after(() => {
   for (const p of procs) p.child.kill('SIGKILL');
   rmSync(root, { recursive: true, force: true });
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 async function credentials(dataDir: string, id: string, role: string): Promise<string> {
   const r = await unibos(['gateway', 'device', 'add', id, '--role', role, '--data-dir', dataDir]);
