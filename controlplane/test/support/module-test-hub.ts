@@ -5,29 +5,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import pino from 'pino';
-import { hubConfigDefaults, runHub } from '../../src/index.ts';
 import type { ModulesOptions } from '../../src/modules/modules-plugin.ts';
-import type { TestHub } from './test-hub.ts';
+import { startTestHub, type TestHub } from './test-hub.ts';
 
-export async function startModuleHub(modules: ModulesOptions, options: { dataDir?: string; keep?: boolean } = {}): Promise<TestHub> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'unibos-modhub-'));
-  const hub = await runHub({ ...hubConfigDefaults(dataDir), httpPort: 0, mqttPort: 0, dedupWindowMs: 0 }, { logger: pino({ level: process.env.UNIBOS_TEST_LOG ?? 'silent' }), modules: { retry: { minMs: 50, maxMs: 400 }, ...modules } });
-  let stopped = false;
-  const testHub: TestHub = {
-    ...hub,
-    dataDir,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await hub.stop();
-    },
-  };
-  after(async () => {
-    await testHub.stop();
-    if (!options.keep && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
-  return testHub;
+export function startModuleHub(modules: ModulesOptions, options: { dataDir?: string; keep?: boolean } = {}): Promise<TestHub> {
+  return startTestHub(
+    { dedupWindowMs: 0, ...(options.dataDir ? { dataDir: options.dataDir } : {}) },
+    { keepDataDir: options.keep ?? false, modules: { retry: { minMs: 50, maxMs: 400 }, ...modules } },
+  );
 }
 
 /** A folder of modules: name -> { manifest fields over a valid default, files }. */

@@ -6,15 +6,16 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import pino from 'pino';
 import { hubConfigDefaults, runHub, type HubConfig, type RunningHub } from '../../src/index.ts';
+import type { ModulesOptions } from '../../src/modules/modules-plugin.ts';
 
 export interface TestHub extends RunningHub {
   dataDir: string;
 }
 
-export async function startTestHub(overrides: Partial<HubConfig> = {}, options: { now?: () => number; keepDataDir?: boolean } = {}): Promise<TestHub> {
+export async function startTestHub(overrides: Partial<HubConfig> = {}, options: { now?: () => number; keepDataDir?: boolean; modules?: ModulesOptions } = {}): Promise<TestHub> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'unibos-hub-'));
   const config: HubConfig = { ...hubConfigDefaults(dataDir), httpPort: 0, mqttPort: 0, ...overrides };
-  const hub = await runHub(config, { logger: pino({ level: process.env.UNIBOS_TEST_LOG ?? 'silent' }), ...(options.now ? { now: options.now } : {}) });
+  const hub = await runHub(config, { logger: pino({ level: process.env.UNIBOS_TEST_LOG ?? 'silent' }), ...(options.now ? { now: options.now } : {}), ...(options.modules ? { modules: options.modules } : {}) });
   let stopped = false;
   const testHub: TestHub = {
     ...hub,
