@@ -7,21 +7,12 @@ import assert from 'node:assert/strict';
 import { createHash, sign } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { claimTranscript, proveClaim, rawPublicKey, type ClaimProof } from '@unibos/mesh-protocol';
-import { createAdminSession, bearer, type TestSession } from './support/test-auth.ts';
+import { createAdminSession, bearer, type TestSession, api } from './support/test-auth.ts';
 import { TestGateway } from './support/test-gateway.ts';
 import { startTestHub, type TestHub } from './support/test-hub.ts';
 import { waitForEvent } from './support/hub-events.ts';
 import { claimChallenge, proveAndClaim, testIdentity, type TestIdentity } from './support/test-identity.ts';
 
-async function api(hub: TestHub, session: TestSession, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${hub.url}${path}`, {
-    method: init.method ?? 'GET',
-    headers: { ...bearer(session.accessToken), ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 
 async function nodeToken(hub: TestHub, session: TestSession, kind: 'node' | 'gateway' = 'node'): Promise<string> {
   const t = await api(hub, session, '/api/v1/claim-tokens', { method: 'POST', body: { kind } });

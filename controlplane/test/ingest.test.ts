@@ -11,20 +11,11 @@ import pino from 'pino';
 import { hubConfigDefaults, runHub } from '../src/index.ts';
 import { connect } from 'mqtt';
 import { startTestHub } from './support/test-hub.ts';
-import { createAdminSession, type TestSession } from './support/test-auth.ts';
+import { createAdminSession, type TestSession, api } from './support/test-auth.ts';
 import { TestGateway, claimDevice } from './support/test-gateway.ts';
 import { testIdentity } from './support/test-identity.ts';
 import { waitForEvent } from './support/hub-events.ts';
 
-async function api(hubUrl: string, session: TestSession, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${hubUrl}${path}`, {
-    method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${session.accessToken}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 
 test('one frame heard by two gateways becomes one record with both receptions, and the node shows up online with its position', async () => {
   const hub = await startTestHub({ dedupWindowMs: 300 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createAdminSession, bearer, type TestSession } from './support/test-auth.ts';
+import { createAdminSession, bearer, type TestSession, api } from './support/test-auth.ts';
 import { waitForEvent } from './support/hub-events.ts';
 import { startModuleHub, writeModules } from './support/module-test-hub.ts';
 import type { TestHub } from './support/test-hub.ts';
@@ -15,14 +15,9 @@ import type { TestHub } from './support/test-hub.ts';
 const ALL = ['linux', 'macos', 'windows', 'raspberry_pi'];
 const host = { platform: 'linux' as const, alsoLinux: false, provides: { requires_lora: true, requires_gps: false, requires_camera: false } };
 
-async function api(hub: TestHub, s: TestSession, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${hub.url}${path}`, { method, headers: { ...bearer(s.accessToken), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 
 async function moduleStatus(hub: TestHub, s: TestSession, name: string): Promise<any> {
-  const list = await api(hub, s, 'GET', '/api/v1/modules');
+  const list = await api(hub, s, '/api/v1/modules', { method: 'GET' });
   return list.body.modules.find((m: { name: string }) => m.name === name);
 }
 
@@ -38,7 +33,7 @@ test('a bad manifest is reported with its file and field, and the other modules 
   });
   const hub = await startModuleHub({ root, host });
   const admin = await createAdminSession(hub);
-  await api(hub, admin, 'POST', '/api/v1/modules/good/enable');
+  await api(hub, admin, '/api/v1/modules/good/enable', { method: 'POST' });
   const broken = await moduleStatus(hub, admin, 'broken');
   assert.equal(broken.state, 'invalid');
   assert.match(broken.error, new RegExp(`${join(root, 'broken', 'module.json').replace(/[/.]/g, '\\$&')}: category: must be one of`));
@@ -46,8 +41,8 @@ test('a bad manifest is reported with its file and field, and the other modules 
   assert.match(broken.error, /permissions\.events\.publish\[1\]/);
   assert.match((await moduleStatus(hub, admin, 'garbled')).error, /garbled\/module\.json: \(root\): not JSON/);
   assert.equal((await moduleStatus(hub, admin, 'good')).state, 'loaded');
-  assert.deepEqual((await api(hub, admin, 'GET', '/api/v1/modules/good/hello')).body, { hello: true });
-  const refused = await api(hub, admin, 'POST', '/api/v1/modules/broken/enable');
+  assert.deepEqual((await api(hub, admin, '/api/v1/modules/good/hello', { method: 'GET' })).body, { hello: true });
+  const refused = await api(hub, admin, '/api/v1/modules/broken/enable', { method: 'POST' });
   assert.equal(refused.status, 422);
   assert.equal(refused.body.code, 'E_MODULE_MANIFEST');
 });
@@ -76,13 +71,13 @@ test('modules set up after what they depend on; missing and cyclic dependencies 
   assert.match((await moduleStatus(hub, admin, 'loop-a')).error, /dependency cycle: loop-a -> loop-b -> loop-a/);
   assert.match((await moduleStatus(hub, admin, 'picky')).error, /needs UNIBOS core \^9\.0\.0; this is 0\.1\.0/);
   assert.match((await moduleStatus(hub, admin, 'old')).error, /depends on "base" \^2\.0\.0; installed is 1\.0\.0/);
-  const refused = await api(hub, admin, 'POST', '/api/v1/modules/loop-b/enable');
+  const refused = await api(hub, admin, '/api/v1/modules/loop-b/enable', { method: 'POST' });
   assert.equal(refused.body.code, 'E_MODULE_DEPENDENCY');
   // Disabling a module takes down what needs it; enabling it brings them back.
-  await api(hub, admin, 'POST', '/api/v1/modules/base/disable');
+  await api(hub, admin, '/api/v1/modules/base/disable', { method: 'POST' });
   assert.equal((await moduleStatus(hub, admin, 'middle')).state, 'setup_error');
   assert.equal((await moduleStatus(hub, admin, 'app')).state, 'setup_error');
-  await api(hub, admin, 'POST', '/api/v1/modules/base/enable');
+  await api(hub, admin, '/api/v1/modules/base/enable', { method: 'POST' });
   assert.equal((await moduleStatus(hub, admin, 'app')).state, 'loaded');
 });
 
@@ -92,8 +87,8 @@ test('platforms and capabilities are checked against the machine', async () => {
   const admin = await createAdminSession(hub);
   assert.deepEqual([(await moduleStatus(hub, admin, 'winonly')).state, (await moduleStatus(hub, admin, 'winonly')).error], ['unsupported', 'runs on windows; this hub is linux']);
   assert.match((await moduleStatus(hub, admin, 'camera')).error, /needs camera/);
-  assert.equal((await api(hub, admin, 'POST', '/api/v1/modules/winonly/enable')).body.code, 'E_MODULE_UNSUPPORTED');
-  assert.equal((await api(hub, admin, 'POST', '/api/v1/modules/anywhere/enable')).body.state, 'loaded');
+  assert.equal((await api(hub, admin, '/api/v1/modules/winonly/enable', { method: 'POST' })).body.code, 'E_MODULE_UNSUPPORTED');
+  assert.equal((await api(hub, admin, '/api/v1/modules/anywhere/enable', { method: 'POST' })).body.state, 'loaded');
 });
 
 test('the module API enforces the manifest: undeclared event types, topics and priorities are refused', async () => {
@@ -118,18 +113,18 @@ export default async function plugin(app, { module }) {
   const root = writeModules({ guarded: { manifest: { permissions: { events: { publish: ['reading'] }, mqtt: { subscribe: ['sensor/quake/+'] } } }, files: { 'hub.js': hubJs } } });
   const hub = await startModuleHub({ root, host });
   const admin = await createAdminSession(hub);
-  await api(hub, admin, 'POST', '/api/v1/modules/guarded/enable');
-  const ok = await api(hub, admin, 'POST', '/api/v1/modules/guarded/declared', {});
+  await api(hub, admin, '/api/v1/modules/guarded/enable', { method: 'POST' });
+  const ok = await api(hub, admin, '/api/v1/modules/guarded/declared', { method: 'POST', body: {} });
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
   const event = await waitForEvent(hub, admin.orgId, (e) => e.type === 'module.guarded.reading', { what: 'the declared event' });
   assert.equal(event.topic, 'modules');
   assert.deepEqual(event.data, { value: 1 });
   for (const path of ['undeclared', 'other-module', 'hub-event', 'subscribe-undeclared', 'mesh', 'mqtt-undeclared', 'fleet', 'network']) {
-    const r = await api(hub, admin, 'POST', `/api/v1/modules/guarded/${path}`, {});
+    const r = await api(hub, admin, `/api/v1/modules/guarded/${path}`, { method: 'POST', body: {} });
     assert.equal(r.status, 403, `${path}: ${JSON.stringify(r.body)}`);
     assert.equal(r.body.code, 'E_MODULE_PERMISSION', path);
   }
-  assert.equal((await api(hub, admin, 'POST', '/api/v1/modules/guarded/mqtt-declared', {})).status, 200);
+  assert.equal((await api(hub, admin, '/api/v1/modules/guarded/mqtt-declared', { method: 'POST', body: {} })).status, 200);
   assert.equal(hub.app.events.after(admin.orgId, 0, 1000).filter((e) => e.type.includes('secret')).length, 0, 'nothing undeclared reached the event log');
 });
 
@@ -144,28 +139,28 @@ export function migrateSettings(s, from) { return from === 1 ? { greeting: s.hel
   const hub = await startModuleHub({ root, host }, { dataDir });
   const admin = await createAdminSession(hub);
   assert.equal((await moduleStatus(hub, admin, 'greeter')).state, 'disabled');
-  assert.equal((await api(hub, admin, 'GET', '/api/v1/modules/greeter/greeting')).body.code, 'E_MODULE_UNLOADED');
+  assert.equal((await api(hub, admin, '/api/v1/modules/greeter/greeting', { method: 'GET' })).body.code, 'E_MODULE_UNLOADED');
 
-  const enabled = await api(hub, admin, 'POST', '/api/v1/modules/greeter/enable');
+  const enabled = await api(hub, admin, '/api/v1/modules/greeter/enable', { method: 'POST' });
   assert.equal(enabled.body.state, 'loaded');
-  assert.deepEqual((await api(hub, admin, 'GET', '/api/v1/modules/greeter/greeting')).body, { greeting: 'selam', times: 1 }, 'version 1 settings went through the migration hook');
+  assert.deepEqual((await api(hub, admin, '/api/v1/modules/greeter/greeting', { method: 'GET' })).body, { greeting: 'selam', times: 1 }, 'version 1 settings went through the migration hook');
 
-  const bad = await api(hub, admin, 'PUT', '/api/v1/modules/greeter/settings', { greeting: 'x'.repeat(30), times: 0 });
+  const bad = await api(hub, admin, '/api/v1/modules/greeter/settings', { method: 'PUT', body: { greeting: 'x'.repeat(30), times: 0 } });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.code, 'E_MODULE_SETTINGS');
   assert.match(bad.body.message, /greeting must NOT have more than 20 characters/);
   assert.match(bad.body.message, /times must be >= 1/);
-  const put = await api(hub, admin, 'PUT', '/api/v1/modules/greeter/settings', { greeting: 'hello' });
+  const put = await api(hub, admin, '/api/v1/modules/greeter/settings', { method: 'PUT', body: { greeting: 'hello' } });
   assert.deepEqual(put.body.settings, { greeting: 'hello', times: 2 }, 'defaults filled in');
-  assert.deepEqual((await api(hub, admin, 'GET', '/api/v1/modules/greeter/greeting')).body, { greeting: 'hello', times: 2 }, 'reloaded with the new settings');
+  assert.deepEqual((await api(hub, admin, '/api/v1/modules/greeter/greeting', { method: 'GET' })).body, { greeting: 'hello', times: 2 }, 'reloaded with the new settings');
 
-  const disabled = await api(hub, admin, 'POST', '/api/v1/modules/greeter/disable');
+  const disabled = await api(hub, admin, '/api/v1/modules/greeter/disable', { method: 'POST' });
   assert.equal(disabled.body.state, 'unloaded');
-  assert.equal((await api(hub, admin, 'GET', '/api/v1/modules/greeter/greeting')).status, 503);
+  assert.equal((await api(hub, admin, '/api/v1/modules/greeter/greeting', { method: 'GET' })).status, 503);
   const stored = JSON.parse(readFileSync(join(dataDir, 'modules.json'), 'utf8'));
   assert.deepEqual(stored.modules.greeter, { enabled: false, settings: { greeting: 'hello', times: 2 }, settingsVersion: 2 });
 
-  const member = await api(hub, { ...admin, accessToken: 'nope' }, 'POST', '/api/v1/modules/greeter/enable');
+  const member = await api(hub, { ...admin, accessToken: 'nope' }, '/api/v1/modules/greeter/enable', { method: 'POST' });
   assert.equal(member.status, 401);
 });
 
@@ -177,25 +172,25 @@ test('a module that throws is contained: setup error with its reason, retry with
   });
   const hub = await startModuleHub({ root, host });
   const admin = await createAdminSession(hub);
-  await api(hub, admin, 'GET', '/api/v1/modules');
+  await api(hub, admin, '/api/v1/modules', { method: 'GET' });
 
-  const crashy = await api(hub, admin, 'POST', '/api/v1/modules/crashy/enable');
+  const crashy = await api(hub, admin, '/api/v1/modules/crashy/enable', { method: 'POST' });
   assert.equal(crashy.body.state, 'setup_error');
   assert.equal(crashy.body.error, 'cannot open the camera');
   assert.equal((await fetch(`${hub.url}/alive`)).status, 200, 'the hub is still up');
 
-  const flaky = await api(hub, admin, 'POST', '/api/v1/modules/flaky/enable');
+  const flaky = await api(hub, admin, '/api/v1/modules/flaky/enable', { method: 'POST' });
   assert.equal(flaky.body.state, 'setup_retry');
   assert.equal(flaky.body.error, 'feed server not up yet');
   assert.ok(flaky.body.retryAt);
   await waitForState(hub, admin, 'flaky', 'loaded');
-  assert.deepEqual((await api(hub, admin, 'GET', '/api/v1/modules/flaky/up')).body, { attempts: 3 });
+  assert.deepEqual((await api(hub, admin, '/api/v1/modules/flaky/up', { method: 'GET' })).body, { attempts: 3 });
 
-  await api(hub, admin, 'POST', '/api/v1/modules/bomb/enable');
+  await api(hub, admin, '/api/v1/modules/bomb/enable', { method: 'POST' });
   const retry = (await waitForEvent(hub, admin.orgId, (e) => e.type === 'module.state' && e.data.name === 'bomb' && e.data.state === 'setup_retry', { what: 'bomb retrying' })) as unknown as { id: number; data: { error: string; runtimeErrors: number } };
   assert.equal(retry.data.error, 'runtime error in job tick: kaboom');
   assert.equal(retry.data.runtimeErrors, 1);
   await waitForState(hub, admin, 'bomb', 'loaded', retry.id);
-  assert.deepEqual((await api(hub, admin, 'GET', '/api/v1/modules/bomb/alive')).body, { alive: true });
+  assert.deepEqual((await api(hub, admin, '/api/v1/modules/bomb/alive', { method: 'GET' })).body, { alive: true });
   assert.equal((await fetch(`${hub.url}/alive`)).status, 200);
 });

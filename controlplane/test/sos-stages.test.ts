@@ -6,19 +6,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startTestHub } from './support/test-hub.ts';
-import { createAdminSession, type TestSession } from './support/test-auth.ts';
+import { createAdminSession, type TestSession, api } from './support/test-auth.ts';
 import { TestGateway } from './support/test-gateway.ts';
 import { waitForEvent } from './support/hub-events.ts';
 
-async function api(hubUrl: string, session: TestSession, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${hubUrl}${path}`, {
-    method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${session.accessToken}`, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
 
 type StageCommand = { to: string; sosStage: { requestId: number; stage: string; time: string; by?: string } };
 

@@ -65,3 +65,14 @@ export async function createApiKey(hub: TestHub, session: TestSession, scopes: s
 export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }
+
+/** One API call as the session, answered with its status and parsed body (null when empty). */
+export async function api(hub: { url: string } | string, session: TestSession, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${typeof hub === 'string' ? hub : hub.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { ...bearer(session.accessToken), ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
