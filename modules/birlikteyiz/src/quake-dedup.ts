@@ -7,18 +7,12 @@ import type { Quake, QuakeSource } from './feeds/quake.ts';
 
 export const SAME_QUAKE = { seconds: 90, km: 15, magnitude: 0.7 } as const;
 
-export interface QuakeEvent {
+/** A quake as one event: the first report's figures, with every source that reported it. */
+export type QuakeEvent = Omit<Quake, 'source' | 'sourceId'> & {
   /** `{source}:{sourceId}` of the first report. */
   id: string;
-  timeMs: number;
-  latitude: number;
-  longitude: number;
-  depthKm: number | null;
-  magnitude: number | null;
-  magnitudeType: string | null;
-  place: string;
   sources: Array<{ source: QuakeSource; sourceId: string; magnitude: number | null; timeMs: number }>;
-}
+};
 
 export function sameQuake(a: Pick<Quake, 'timeMs' | 'latitude' | 'longitude' | 'magnitude'>, b: Pick<Quake, 'timeMs' | 'latitude' | 'longitude' | 'magnitude'>): boolean {
   if (Math.abs(a.timeMs - b.timeMs) > SAME_QUAKE.seconds * 1000) return false;
