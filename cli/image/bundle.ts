@@ -144,7 +144,7 @@ export async function buildBundle(options: BundleOptions): Promise<BundleResult>
       visit(pkgDir, { ...pkg.dependencies, ...pkg.optionalDependencies }, new Set(Object.keys(pkg.optionalDependencies ?? {})));
     }
   };
-  visit(root, rootPkg.dependencies ?? {}, new Set());
+  visit(root, { ...rootPkg.dependencies, ...rootPkg.optionalDependencies }, new Set(Object.keys(rootPkg.optionalDependencies ?? {})));
   for (const dir of included.values()) {
     const pkg = readJson<PackageJson>(join(dir, 'package.json'));
     visit(dir, { ...pkg.dependencies, ...pkg.optionalDependencies }, new Set(Object.keys(pkg.optionalDependencies ?? {})));
@@ -228,7 +228,7 @@ function copyPackage(from: string, to: string, arch: string): void {
 
 /** Every .node in the bundle must be for `arch`; a foreign build of an optional addon is dropped. */
 function checkNativeAddons(out: string, arch: string, included: Map<string, string>, root: string, skippedOptional: string[], log: (line: string) => void): string[] {
-  const optional = new Set<string>();
+  const optional = new Set<string>(Object.keys(readJson<PackageJson>(join(root, 'package.json')).optionalDependencies ?? {}));
   for (const dir of included.values()) for (const d of Object.keys(readJson<PackageJson>(join(dir, 'package.json')).optionalDependencies ?? {})) optional.add(d);
   const addons: string[] = [];
   const walk = (dir: string): void => {
@@ -256,7 +256,6 @@ function checkNativeAddons(out: string, arch: string, included: Map<string, stri
     }
   };
   walk(join(out, 'node_modules'));
-  void root;
   return addons;
 }
 
