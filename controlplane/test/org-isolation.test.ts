@@ -139,6 +139,10 @@ const sentA = await call(hub, orgA.accessToken, 'POST', `/api/v1/nodes/${NODE_A}
 assert.equal(sentA.status, 202, sentA.text);
 const MESSAGE_A = sentA.body.id as string;
 assert.equal((await gwA.nextDownlink()).ref, MESSAGE_A);
+const switchedA = await call(hub, orgA.accessToken, 'POST', `/api/v1/gateways/!${GW_A}/switch`, { sensor: 'plug1', state: 'ON' });
+assert.equal(switchedA.status, 202, switchedA.text);
+const SWITCH_A = switchedA.body.ref as string;
+assert.equal((await gwA.nextDownlink()).ref, SWITCH_A);
 const memberA = await createOrgUser(hub, orgA, 'member');
 const keyA = await createApiKey(hub, orgA, ['read'], 'org A key 5c1e');
 const claimA = await call(hub, orgA.accessToken, 'POST', '/api/v1/claim-tokens', { kind: 'node', name: 'Org A spare' });
@@ -153,7 +157,7 @@ const callersB = [
 ];
 
 /** Text that is org A's alone: none of it may appear in anything org B is answered. */
-const SECRETS_A = [GW_A, NODE_A.slice(1), SENSOR_A, MESSAGE_A, orgA.orgId, orgA.userId, orgA.email, memberA.userId, memberA.email, keyA.id, 'org A key 5c1e', 'Isolation org A', 'Org A hut', 'org A secret text', 'org A SOS', 'org A downlink', 'Org A spare'];
+const SECRETS_A = [GW_A, NODE_A.slice(1), SENSOR_A, MESSAGE_A, SWITCH_A, orgA.orgId, orgA.userId, orgA.email, memberA.userId, memberA.email, keyA.id, 'org A key 5c1e', 'Isolation org A', 'Org A hut', 'org A secret text', 'org A SOS', 'org A downlink', 'Org A spare'];
 
 function leakedSecrets(text: string): string[] {
   return SECRETS_A.filter((s) => text.includes(s));
@@ -183,6 +187,7 @@ const ROUTE_CASES: Record<string, RouteCase> = {
   'POST /api/v1/nodes/:id/messages': { pairs: nodePairs, body: { text: 'from org B' } },
   'GET /api/v1/sensors/:id/readings': { pairs: [[{ id: SENSOR_A }, { id: 'no-such-sensor' }]] },
   'GET /api/v1/messages/:id': { pairs: [[{ id: MESSAGE_A }, { id: randomUUID() }]] },
+  'GET /api/v1/switches/:ref': { pairs: [[{ ref: SWITCH_A }, { ref: randomUUID() }]] },
   'POST /api/v1/alerts/:id/acknowledge': { pairs: [[{ id: ALERT_A }, { id: '999999' }]] },
   'POST /api/v1/alerts/:id/resolve': { pairs: [[{ id: ALERT_A }, { id: '999999' }]] },
   'PATCH /api/v1/members/:userId': { pairs: memberPairs, body: { role: 'viewer' } },
@@ -339,6 +344,9 @@ describe('org isolation: org B cannot see or touch org A\u2019s resources', { ti
     const message = await call(hub, orgA.accessToken, 'GET', `/api/v1/messages/${MESSAGE_A}`);
     assert.equal(message.status, 200);
     assert.equal(message.body.text, 'org A downlink');
+    const switched = await call(hub, orgA.accessToken, 'GET', `/api/v1/switches/${SWITCH_A}`);
+    assert.equal(switched.status, 200);
+    assert.deepEqual([switched.body.sensor, switched.body.status], ['plug1', 'sent']);
     const alerts = await call(hub, orgA.accessToken, 'GET', '/api/v1/alerts');
     assert.deepEqual(alerts.body.items.map((a: { id: number; state: string; acknowledgedBy: string | null }) => [String(a.id), a.state, a.acknowledgedBy]), [[ALERT_A, 'open', null]], 'B could not acknowledge or resolve it');
     const members = await call(hub, orgA.accessToken, 'GET', '/api/v1/members');

@@ -3,7 +3,7 @@
 // The UI matches event types through these names, never through string literals, so a renamed
 // event breaks `npm test` (test/hub-events-generated.test.ts) instead of silently matching nothing.
 
-/** @typedef {'alert.acknowledged' | 'alert.raised' | 'alert.resolved' | 'gateway.deadletter' | 'mesh.ack' | 'mesh.alert' | 'mesh.info' | 'mesh.neighbors' | 'mesh.position' | 'mesh.telemetry' | 'mesh.text' | 'mesh.traceroute' | 'message.status' | 'module.state' | 'node.claimed' | 'node.offline' | 'node.online' | 'node.updated' | 'sensor.reading'} HubEventType */
+/** @typedef {'alert.acknowledged' | 'alert.raised' | 'alert.resolved' | 'gateway.deadletter' | 'mesh.ack' | 'mesh.alert' | 'mesh.info' | 'mesh.neighbors' | 'mesh.position' | 'mesh.telemetry' | 'mesh.text' | 'mesh.traceroute' | 'message.status' | 'module.state' | 'node.claimed' | 'node.offline' | 'node.online' | 'node.updated' | 'sensor.reading' | 'switch.status'} HubEventType */
 
 /** Every hub event type. */
 export const HUB_EVENT = Object.freeze({
@@ -26,6 +26,7 @@ export const HUB_EVENT = Object.freeze({
   NODE_ONLINE: /** @type {'node.online'} */ ('node.online'),
   NODE_UPDATED: /** @type {'node.updated'} */ ('node.updated'),
   SENSOR_READING: /** @type {'sensor.reading'} */ ('sensor.reading'),
+  SWITCH_STATUS: /** @type {'switch.status'} */ ('switch.status'),
 });
 
 /** The event-stream topic each type is filed under. @type {Readonly<Record<HubEventType, string>>} */
@@ -49,4 +50,5 @@ export const HUB_EVENT_TOPIC = Object.freeze({
   'node.online': 'nodes',
   'node.updated': 'nodes',
   'sensor.reading': 'sensors',
+  'switch.status': 'messages',
 });

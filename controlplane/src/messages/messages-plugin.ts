@@ -1,12 +1,15 @@
 // The messages feature (downlink): texts and alerts an admin or a module sends into the mesh,
 // their delivery state from the gateway's txstatus report to the node's acknowledgement (the
 // `ack` kind of ingest), `message.status` events, and the message routes. Shares `downlink`.
+// Device switches at a gateway share the txstatus topic: their refs are answered first.
 
 import fp from 'fastify-plugin';
 import { finiteNumber } from '../ingest/mesh-uplink.ts';
 import { Downlink } from './downlink.ts';
 import { messageRoutes } from './message-routes.ts';
 import { switchRoutes } from './switch-routes.ts';
+import { DeviceSwitches } from './device-switches.ts';
+import { SwitchStore } from './switch-store.ts';
 import { MessageStore } from './message-store.ts';
 
 declare module 'fastify' {
@@ -21,10 +24,13 @@ export const messagesPlugin = fp(
     const messages = new MessageStore(app.db);
     const downlink = new Downlink({ store: messages, fleet: app.fleet, events: app.events, link: gateways, now: app.now });
     app.decorate('downlink', downlink);
+    const switches = new DeviceSwitches({ store: new SwitchStore(app.db), events: app.events, link: gateways, now: app.now });
 
-    app.ingest.route('gatewayTxStatus', ({ orgId }, body) => {
-      const b = body as { ref?: unknown; packetId?: unknown; status?: unknown; error?: unknown } | null;
+    app.ingest.route('gatewayTxStatus', ({ orgId, gatewayId }, body) => {
+      const b = body as { ref?: unknown; packetId?: unknown; status?: unknown; state?: unknown; error?: unknown } | null;
       if (!b || typeof b.ref !== 'string' || typeof b.status !== 'string') return { badPayload: 'txstatus without ref and status' };
+      const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+      if (switches.report(orgId, gatewayId, { ref: b.ref, status: b.status, state: text(b.state), error: text(b.error) })) return 'stored';
       downlink.txStatus(orgId, {
         ref: b.ref,
         status: b.status,
@@ -40,7 +46,7 @@ export const messagesPlugin = fp(
     });
     gateways.onConnected((orgId, gatewayId) => downlink.gatewayConnected(orgId, gatewayId));
     await app.register(messageRoutes, { downlink, messages, guard: app.guard });
-    await app.register(switchRoutes, { link: gateways, hasGateway: (orgId, id) => app.fleet.store.get(orgId, id)?.kind === 'gateway', guard: app.guard });
+    await app.register(switchRoutes, { switches, hasGateway: (orgId, id) => app.fleet.store.get(orgId, id)?.kind === 'gateway', guard: app.guard });
   },
   {
     name: 'hub-messages',

@@ -1,38 +1,54 @@
-// Switch a device at a gateway (issue 14): the hub publishes a `switch` command on the gateway's tx
-// topic; the gateway sets the device through its sensor profile (Tasmota, Shelly, Zigbee2MQTT) and
-// reports `queued`, then `confirmed` once the device's own state topic shows the new state (or
-// `unconfirmed` / `refused`) on txstatus under the returned ref. The confirmed state also arrives as
-// the device's sensor reading. Kept apart from the downlink of texts and alerts, which it does not touch.
+// Switch a device at a gateway (issue 14): POST hands the gateway a `switch` command under a fresh
+// ref; the gateway sets the device through its sensor profile (Tasmota, Shelly, Zigbee2MQTT) and
+// reports on txstatus (device-switches.ts), so GET /api/v1/switches/:ref and the `switch.status`
+// events tell the admin whether the device confirmed its new state. The confirmed state also
+// arrives as the device's sensor reading. Kept apart from the downlink of texts and alerts.
 
-import { randomUUID } from 'node:crypto';
-import type { FastifyPluginAsync } from 'fastify';
-import { formatNodeId, nodeIdHex, parseNodeId } from '@unibos/mesh-protocol';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { formatNodeId, parseNodeId } from '@unibos/mesh-protocol';
 import { errorResponses, errorSchema } from '../api/schemas.ts';
 import { NODE_ID_PARAM } from '../api/node-id-param.ts';
-import type { GatewayLink } from '../broker/gateway-link.ts';
 import type { Guard } from '../auth/guard.ts';
-import { HubError } from '../hub-error.ts';
+import { HubError, notFound } from '../hub-error.ts';
+import type { DeviceSwitches, SwitchRequest } from './device-switches.ts';
 
 export interface SwitchRoutesOptions {
-  link: Pick<GatewayLink, 'isConnected' | 'publishTx'>;
+  switches: DeviceSwitches;
   /** Whether the org's fleet has this gateway: another org's gateway is answered as a missing one. */
   hasGateway: (orgId: string, gatewayId: string) => boolean;
   guard: Guard;
 }
 
-interface SwitchBody {
-  sensor: string;
-  state: 'ON' | 'OFF' | 'TOGGLE';
-  channel?: number;
-}
+const nullable = (type: string) => ({ anyOf: [{ type }, { type: 'null' }] });
 
-export const switchRoutes: FastifyPluginAsync<SwitchRoutesOptions> = async (app, { link, hasGateway, guard }) => {
-  app.post<{ Params: { id: string }; Body: SwitchBody }>('/api/v1/gateways/:id/switch', {
+const switchSchema = {
+  type: 'object',
+  required: ['ref', 'gatewayId', 'sensor', 'requested', 'channel', 'status', 'state', 'error', 'createdBy', 'createdAt', 'updatedAt'],
+  properties: {
+    ref: { type: 'string' },
+    gatewayId: { type: 'string' },
+    sensor: { type: 'string' },
+    requested: { type: 'string', enum: ['ON', 'OFF', 'TOGGLE'] },
+    channel: nullable('integer'),
+    status: { type: 'string', enum: ['sent', 'queued', 'confirmed', 'unconfirmed', 'refused'] },
+    state: { anyOf: [{ type: 'string', enum: ['ON', 'OFF'] }, { type: 'null' }] },
+    error: nullable('string'),
+    createdBy: { type: 'string' },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+  },
+} as const;
+
+export const switchRoutes: FastifyPluginAsync<SwitchRoutesOptions> = async (app, { switches, hasGateway, guard }) => {
+  const security = [{ bearer: [] }];
+  const who = (auth: NonNullable<FastifyRequest['auth']>): string => (auth.kind === 'apiKey' ? `apiKey:${auth.apiKeyId}` : `user:${auth.userId}`);
+
+  app.post<{ Params: { id: string }; Body: SwitchRequest }>('/api/v1/gateways/:id/switch', {
     preHandler: guard('send'),
     schema: {
       tags: ['messages'],
-      summary: "Set a device's switch through the gateway it publishes to; the result comes back on the gateway's txstatus under ref",
-      security: [{ bearer: [] }],
+      summary: "Set a device's switch through the gateway it publishes to; follow it at /api/v1/switches/{ref} or by switch.status events",
+      security,
       params: { type: 'object', required: ['id'], properties: { id: NODE_ID_PARAM } },
       body: {
         type: 'object',
@@ -40,17 +56,27 @@ export const switchRoutes: FastifyPluginAsync<SwitchRoutesOptions> = async (app,
         required: ['sensor', 'state'],
         properties: { sensor: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' }, state: { type: 'string', enum: ['ON', 'OFF', 'TOGGLE'] }, channel: { type: 'integer', minimum: 0, maximum: 64 } },
       },
-      response: { 202: { type: 'object', required: ['ref'], properties: { ref: { type: 'string' } } }, 503: errorSchema, ...errorResponses },
+      response: { 202: switchSchema, 503: errorSchema, ...errorResponses },
     },
   }, async (req, reply) => {
     const orgId = req.auth!.orgId;
     const id = parseNodeId(req.params.id);
     if (id === null || !hasGateway(orgId, formatNodeId(id))) throw new HubError('E_NOT_FOUND', `no gateway ${req.params.id}`);
-    const gatewayId = nodeIdHex(id);
-    if (!link.isConnected(orgId, gatewayId)) throw new HubError('E_UNAVAILABLE', `gateway ${formatNodeId(id)} is not connected`);
-    const ref = randomUUID();
-    const { sensor, state, channel } = req.body;
-    link.publishTx(orgId, gatewayId, Buffer.from(JSON.stringify({ ref, switch: { sensor, state, ...(channel !== undefined ? { channel } : {}) } })));
-    return reply.status(202).send({ ref });
+    return reply.status(202).send(switches.send(orgId, formatNodeId(id), req.body, who(req.auth!)));
+  });
+
+  app.get<{ Params: { ref: string } }>('/api/v1/switches/:ref', {
+    preHandler: guard('read'),
+    schema: {
+      tags: ['messages'],
+      summary: 'One switch command and how far it got: sent, queued, confirmed (the device reported the state), unconfirmed or refused',
+      security,
+      params: { type: 'object', required: ['ref'], properties: { ref: { type: 'string', format: 'uuid' } } },
+      response: { 200: switchSchema, ...errorResponses },
+    },
+  }, async (req) => {
+    const c = switches.get(req.auth!.orgId, req.params.ref);
+    if (!c) throw notFound('switch command');
+    return c;
   });
 };

@@ -128,6 +128,28 @@ export interface DownlinkMessage {
   error: string | null;
 }
 
+export type SwitchStatus = 'sent' | 'queued' | 'confirmed' | 'unconfirmed' | 'refused';
+
+/**
+ * A device switch the hub asked a gateway to set (`switch.status` events, the switches API):
+ * sent (on the gateway's tx topic) -> queued (the gateway took it) -> confirmed (the device's own
+ * state topic showed it), unconfirmed (the device did not say so in time) or refused.
+ */
+export interface SwitchCommand {
+  ref: string;
+  gatewayId: NodeIdText;
+  sensor: string;
+  requested: 'ON' | 'OFF' | 'TOGGLE';
+  channel: number | null;
+  status: SwitchStatus;
+  /** The state the device reported, once confirmed. */
+  state: 'ON' | 'OFF' | null;
+  error: string | null;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** A gateway gave up on a message because the hub kept refusing it. */
 export interface DeadLetterEvent {
   gatewayId: NodeIdText;
@@ -199,6 +221,7 @@ export interface HubEventPayloads extends MeshEvents {
   'alert.acknowledged': AlertEvent;
   'alert.resolved': AlertEvent;
   'message.status': DownlinkMessage;
+  'switch.status': SwitchCommand;
   'gateway.deadletter': DeadLetterEvent;
   'module.state': ModuleStatus;
   [type: ModuleEventType]: ModuleEventData;
@@ -219,6 +242,7 @@ export const HUB_EVENT_TOPIC: { readonly [K in Exclude<HubEventType, ModuleEvent
   'alert.acknowledged': 'alerts',
   'alert.resolved': 'alerts',
   'message.status': 'messages',
+  'switch.status': 'messages',
   'module.state': 'modules',
 };
 

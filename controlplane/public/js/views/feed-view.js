@@ -1,5 +1,5 @@
 // Live mesh feed: what the mesh and the hub report, newest on top: texts, positions, telemetry,
-// alerts, nodes going online/offline, sensor readings, message status. Starts with the latest
+// alerts, nodes going online/offline, sensor readings, message and switch status. Starts with the latest
 // records so the screen is not empty after a reload.
 
 import { h, replace } from '../dom.js';
@@ -178,6 +178,17 @@ export function describe(event, fleet) {
     case HUB_EVENT.MESSAGE_STATUS: {
       const to = d.to === 'broadcast' ? 'everyone' : typeof d.to === 'string' ? fleet.label(d.to) : '';
       return { kind: 'Message', who: to ? `to ${to}` : '', what: `${String(d.kind ?? 'text')} ${String(d.status ?? '')}${d.text ? `: “${String(d.text)}”` : ''}`, tone: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : undefined };
+    }
+    case HUB_EVENT.SWITCH_STATUS: {
+      const gw = typeof d.gatewayId === 'string' ? fleet.label(d.gatewayId) : '';
+      const channel = typeof d.channel === 'number' ? ` (channel ${d.channel})` : '';
+      const outcome = d.status === 'confirmed' ? `confirmed ${String(d.state ?? d.requested ?? '')}` : String(d.status ?? '');
+      return {
+        kind: 'Switch',
+        who: `${String(d.sensor ?? '')}${gw ? ` at ${gw}` : ''}`,
+        what: `${String(d.requested ?? '')}${channel}: ${outcome}${d.error ? ` (${String(d.error)})` : ''}`,
+        tone: d.status === 'confirmed' ? 'good' : d.status === 'refused' || d.status === 'unconfirmed' ? 'bad' : undefined,
+      };
     }
     default:
       return { kind: event.type, who, what: '' };
