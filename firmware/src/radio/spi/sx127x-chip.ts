@@ -1,0 +1,223 @@
+// The SX1276/RFM95 driver: register reads and writes over SPI (address bit 7 = write), the FIFO
+// for payloads, DIO0 remapped per operation (RxDone, TxDone, CadDone), packet RSSI/SNR from
+// RegPktRssiValue/RegPktSnrValue. The chip has no BUSY line: the datasheet's waits are timed.
+
+import { lowDataRateOn, RealScheduler, type LoRaParams, type RxPacket, type Scheduler } from '@unibos/mesh-protocol';
+import { FirmwareError } from '../../firmware-error.ts';
+import type { BoardProfile } from '../../boards/board-profile.ts';
+import type { ChipIdentity, ChipIrq, LoraChip } from './lora-chip.ts';
+import type { ChipLink, OpenChipLink } from './chip-link.ts';
+import type { GpioInput, GpioOutput } from './gpio-pins.ts';
+import { DIO0, FLAG, LONG_RANGE_MODE, LOW_FREQUENCY_MODE, MODE, MODE_NAMES, R, SX1276_VERSION, bandwidthCode127x, frfWord, rssiOffset } from './sx127x-registers.ts';
+
+export interface Sx127xChipOptions {
+  board: BoardProfile;
+  link: OpenChipLink;
+  scheduler?: Scheduler;
+}
+
+/** LoRa's private-network sync word. */
+const SYNC_WORD = 0x12;
+
+export class Sx127xChip implements LoraChip {
+  readonly model = 'SX1276';
+  readonly busyWaits = 0;
+  private readonly board: BoardProfile;
+  private readonly scheduler: Scheduler;
+  private link: ChipLink | undefined;
+  private resetLine: GpioOutput | undefined;
+  private dio0: GpioInput | undefined;
+  private enables: GpioOutput[] = [];
+  private lf = 0;
+  private frequencyHz = 0;
+
+  constructor(private readonly options: Sx127xChipOptions) {
+    this.board = options.board;
+    this.scheduler = options.scheduler ?? new RealScheduler();
+  }
+
+  async open(): Promise<void> {
+    const link = await this.options.link();
+    this.link = link;
+    try {
+      for (const line of this.board.pins.enable ?? []) this.enables.push(await link.pins.output(line, 1));
+      this.resetLine = await link.pins.output(this.board.pins.reset, 1);
+      this.dio0 = await link.pins.input(this.board.pins.irq);
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    const link = this.link;
+    this.link = undefined;
+    this.resetLine = this.dio0 = undefined;
+    this.enables = [];
+    if (!link) return;
+    await link.bus.close().catch(() => undefined);
+    await link.pins.close().catch(() => undefined);
+  }
+
+  async reset(): Promise<void> {
+    const reset = this.need(this.resetLine);
+    // Datasheet 7.2.2: NRESET low for more than 100 us, then 5 ms before the chip is ready.
+    reset.set(0);
+    await this.pause(1);
+    reset.set(1);
+    await this.pause(6);
+  }
+
+  async identify(): Promise<ChipIdentity> {
+    const version = (await this.read(R.Version, 1))[0]!;
+    if (version === 0x00 || version === 0xff) {
+      throw new FirmwareError('E_MODEM_UNAVAILABLE', `no SX1276 answered on ${this.busName()}: RegVersion read 0x${hex(version)} (MISO stuck ${version ? 'high' : 'low'}): check the SPI device, chip select and RESET pin (GPIO ${this.board.pins.reset}) in the board profile`);
+    }
+    if (version !== SX1276_VERSION) {
+      throw new FirmwareError('E_MODEM_UNAVAILABLE', `the chip on ${this.busName()} has RegVersion 0x${hex(version)}, not an SX1276/RFM95 (0x12)${version === 0x22 ? ': 0x22 is an SX1272, which this driver does not drive' : ''}`);
+    }
+    return { chip: 'SX1276', evidence: `RegVersion 0x${hex(version)}` };
+  }
+
+  async configure(p: LoRaParams): Promise<void> {
+    const bw = bandwidthCode127x(p.bandwidthHz);
+    if (bw === undefined) throw new FirmwareError('E_CONFIG', `the SX1276 has no ${p.bandwidthHz} Hz LoRa bandwidth`);
+    if (p.sf < 7 || p.sf > 12) throw new FirmwareError('E_CONFIG', `the SX1276 takes spreading factors 7..12 with an explicit header, not ${p.sf}`);
+    this.lf = p.frequencyHz < 525_000_000 ? LOW_FREQUENCY_MODE : 0;
+    this.frequencyHz = p.frequencyHz;
+    // LongRangeMode can only change in Sleep: go to FSK sleep, then LoRa sleep.
+    await this.write(R.OpMode, MODE.Sleep | this.lf);
+    await this.write(R.OpMode, LONG_RANGE_MODE | MODE.Sleep | this.lf);
+    const frf = frfWord(p.frequencyHz);
+    await this.write(R.FrfMsb, (frf >> 16) & 0xff, (frf >> 8) & 0xff, frf & 0xff);
+    await this.power(p.txPowerDbm);
+    await this.write(R.Lna, 0x23); // maximum gain, LNA boost on the HF port
+    await this.write(R.FifoTxBaseAddr, 0x00, 0x00); // TX and RX base (0x0e, 0x0f): one frame at a time uses all 256 bytes
+    await this.write(R.ModemConfig1, (bw << 4) | (p.codingRate << 1) | (p.explicitHeader ? 0 : 1));
+    await this.write(R.ModemConfig2, (p.sf << 4) | (p.crc ? 0x04 : 0));
+    await this.write(R.PreambleMsb, (p.preambleSymbols >> 8) & 0xff, p.preambleSymbols & 0xff);
+    await this.write(R.MaxPayloadLength, 0xff);
+    await this.write(R.ModemConfig3, (lowDataRateOn(p) ? 0x08 : 0) | 0x04 /* AGC auto */);
+    await this.write(R.DetectOptimize, 0xc3);
+    await this.write(R.DetectionThreshold, 0x0a);
+    await this.write(R.SyncWord, SYNC_WORD);
+    await this.write(R.IrqFlagsMask, FLAG.FhssChangeChannel);
+    await this.write(R.IrqFlags, 0xff);
+    await this.setMode(MODE.Standby);
+  }
+
+  async receive(): Promise<void> {
+    await this.write(R.DioMapping1, DIO0.RxDone);
+    await this.setMode(MODE.RxContinuous);
+  }
+
+  async transmit(frame: Uint8Array): Promise<void> {
+    await this.setMode(MODE.Standby);
+    await this.write(R.DioMapping1, DIO0.TxDone);
+    await this.write(R.FifoAddrPtr, 0x00);
+    await this.write(R.Fifo, ...frame);
+    await this.write(R.PayloadLength, frame.length);
+    await this.setMode(MODE.Tx);
+  }
+
+  async startCad(): Promise<void> {
+    await this.setMode(MODE.Standby);
+    await this.write(R.DioMapping1, DIO0.CadDone);
+    await this.setMode(MODE.Cad);
+  }
+
+  async takeIrq(): Promise<ChipIrq> {
+    const raw = (await this.read(R.IrqFlags, 1))[0]!;
+    if (raw !== 0) await this.write(R.IrqFlags, raw);
+    return {
+      raw,
+      txDone: (raw & FLAG.TxDone) !== 0,
+      rxDone: (raw & FLAG.RxDone) !== 0,
+      crcError: (raw & FLAG.PayloadCrcError) !== 0,
+      headerError: false,
+      cadDone: (raw & FLAG.CadDone) !== 0,
+      cadDetected: (raw & FLAG.CadDetected) !== 0,
+      timeout: false,
+    };
+  }
+
+  async readPacket(): Promise<RxPacket> {
+    const [n] = await this.read(R.RxNbBytes, 1);
+    const [start] = await this.read(R.FifoRxCurrentAddr, 1);
+    await this.write(R.FifoAddrPtr, start!);
+    const bytes = await this.read(R.Fifo, n!);
+    const [snrRaw, rssiRaw] = await this.read(R.PktSnrValue, 2);
+    const snr = ((snrRaw! << 24) >> 24) / 4;
+    // Datasheet 5.5.5: below the noise floor the SNR corrects the packet RSSI.
+    const rssi = rssiOffset(this.frequencyHz) + rssiRaw! + (snr < 0 ? snr : 0);
+    return { bytes, rssi, snr };
+  }
+
+  async lostConfiguration(): Promise<boolean> {
+    const [op] = await this.read(R.OpMode, 1);
+    return (op! & LONG_RANGE_MODE) === 0;
+  }
+
+  onInterrupt(fn: () => void): () => void {
+    return this.need(this.dio0).onChange((level) => level === 1 && fn());
+  }
+
+  async deviceErrors(): Promise<string[]> {
+    return [];
+  }
+
+  async mode(): Promise<string> {
+    const [op] = await this.read(R.OpMode, 1);
+    if ((op! & LONG_RANGE_MODE) === 0) return 'FSK';
+    const m = MODE_NAMES[op! & 7]!;
+    return m;
+  }
+
+  // --- the wire -------------------------------------------------------------------------------
+
+  /** PA_BOOST (the only PA the RFM95 brings out): +2..+17 dBm, +20 dBm with the high-power DAC. */
+  private async power(dbm: number): Promise<void> {
+    const p = Math.max(2, Math.min(this.board.maxChipPowerDbm, Math.round(dbm - this.board.paGainDb)));
+    if (p > 17) {
+      await this.write(R.PaDac, 0x87);
+      await this.write(R.PaConfig, 0x80 | 0x70 | (p - 5));
+      await this.write(R.Ocp, 0x20 | 0x1b); // 240 mA
+    } else {
+      await this.write(R.PaDac, 0x84);
+      await this.write(R.PaConfig, 0x80 | 0x70 | (p - 2));
+      await this.write(R.Ocp, 0x20 | 0x0b); // 100 mA
+    }
+  }
+
+  private setMode(mode: number): Promise<void> {
+    return this.write(R.OpMode, LONG_RANGE_MODE | this.lf | mode);
+  }
+
+  private async write(address: number, ...bytes: number[]): Promise<void> {
+    await this.need(this.link).bus.transfer(Uint8Array.of(0x80 | address, ...bytes));
+  }
+
+  private async read(address: number, n: number): Promise<Uint8Array> {
+    const tx = new Uint8Array(1 + n);
+    tx[0] = address & 0x7f;
+    const rx = await this.need(this.link).bus.transfer(tx);
+    return rx.slice(1);
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => this.scheduler.schedule(ms, resolve));
+  }
+
+  private busName(): string {
+    return this.link?.bus.name ?? 'the SPI bus';
+  }
+
+  private need<T>(v: T | undefined): T {
+    if (v === undefined) throw new FirmwareError('E_MODEM_UNAVAILABLE', 'the SX1276 is not open');
+    return v;
+  }
+}
+
+function hex(b: number): string {
+  return b.toString(16).padStart(2, '0');
+}
