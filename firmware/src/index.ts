@@ -31,4 +31,4 @@ export { NmeaSerialGps } from './gps/nmea-serial-gps.ts';
 export { SimGps } from './gps/sim-gps.ts';
 export { JohnnyFivePanel } from './gpio/johnny-five-panel.ts';
 export { VirtualIo } from './gpio/virtual-io.ts';
-export { scrapedGauge } from './control/metrics.ts';
+export { scrapedGauge } from './control/scraped-gauge.ts';

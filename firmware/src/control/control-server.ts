@@ -2,16 +2,14 @@
 // safe, for the `unibos` CLI. On loopback TCP (optional): health and Prometheus metrics only.
 
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
 import { connect } from 'node:net';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { FirmwareError } from '../firmware-error.ts';
 import type { Device } from '../node/device.ts';
 import { parseNodeId } from '@unibos/mesh-protocol';
 import { controlSocketPath } from './control-socket.ts';
-import { createNodeMetrics } from './metrics.ts';
-import type { Registry } from 'prom-client';
+import { JsonApiServer, integerParam, type ApiHandler, type ApiReply } from './json-api-server.ts';
 
 export interface ControlServerOptions {
   device: Device;
@@ -34,15 +32,13 @@ export interface ControlServer {
 export const CONTROL_BODY_LIMIT = 16 * 1024;
 /** Inbox messages per answer when the caller does not say. */
 const INBOX_DEFAULT_LIMIT = 100;
+const API_NAME = "the node's API";
 
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   const socketPath = controlSocketPath(options.dataDir);
   await claimSocket(socketPath, options.dataDir);
-  const api = Fastify({ logger: false, bodyLimit: CONTROL_BODY_LIMIT });
   // Only the node's own user can reach the socket, so a failure's real message is shown to them.
-  api.setErrorHandler(errorHandler(options.logger, true));
-  api.setNotFoundHandler(notFound);
-  routes(api, options.device);
+  const api = new JsonApiServer({ routes: routes(options.device), bodyLimit: CONTROL_BODY_LIMIT, logger: options.logger, showInternal: true, apiName: API_NAME });
   try {
     await api.listen({ path: socketPath });
   } catch (err) {
@@ -54,17 +50,27 @@ export async function startControlServer(options: ControlServerOptions): Promise
   // The data folder is owner-only too; this keeps the socket private if the folder is ever opened up.
   chmodSync(socketPath, 0o600);
 
-  let web: FastifyInstance | undefined;
+  let web: JsonApiServer | undefined;
   let httpPort: number | null = null;
   if (options.httpPort !== null) {
-    web = Fastify({ logger: false });
-    // Any local user can reach loopback: internal messages stay in the node's log.
-    web.setErrorHandler(errorHandler(options.logger, false));
-    web.setNotFoundHandler(notFound);
+    // prom-client is loaded only by a node that serves metrics: a node with http.port off never pays for it.
+    const { createNodeMetrics } = await import('./metrics.ts');
     const registry = createNodeMetrics(options.device);
     options.metrics?.(registry);
-    web.get('/health', async (_req, reply) => health(options.device, reply));
-    web.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+    // Any local user can reach loopback: internal messages stay in the node's log.
+    web = new JsonApiServer({
+      routes: {
+        'GET /health': (_req, reply) => health(options.device, reply),
+        'GET /metrics': async (_req, reply) => {
+          reply.type(registry.contentType);
+          return registry.metrics();
+        },
+      },
+      bodyLimit: CONTROL_BODY_LIMIT,
+      logger: options.logger,
+      showInternal: false,
+      apiName: API_NAME,
+    });
     try {
       await web.listen({ host: '127.0.0.1', port: options.httpPort });
     } catch (err) {
@@ -84,41 +90,42 @@ export async function startControlServer(options: ControlServerOptions): Promise
   };
 }
 
-function routes(api: FastifyInstance, device: Device): void {
-  api.get('/health', async (_req, reply) => health(device, reply));
-  api.get('/status', async () => device.status());
-  api.get('/peers', async () => ({ self: device.status().nodeId, peers: device.peers.all() }));
-  api.get<{ Querystring: { after?: number; limit?: number } }>(
-    '/inbox',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          properties: { after: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, limit: { type: 'integer', minimum: 1, maximum: 1000 } },
-          additionalProperties: false,
-        },
-      },
-    },
+function routes(device: Device): Record<string, ApiHandler> {
+  return {
+    'GET /health': (_req, reply) => health(device, reply),
+    'GET /status': () => device.status(),
+    'GET /peers': () => ({ self: device.status().nodeId, peers: device.peers.all() }),
     // Without `after`, the newest: the inbox only grows, and today's SOS must not hide behind
     // last month's chatter. With `after`, a reader pages forward from the last number it saw.
-    async (req) => {
-      const limit = req.query.limit ?? INBOX_DEFAULT_LIMIT;
-      return { messages: req.query.after === undefined ? device.inbox.latest(limit) : device.inbox.since(req.query.after, limit) };
+    'GET /inbox': (req) => {
+      const after = integerParam(req.query, 'after', 0, Number.MAX_SAFE_INTEGER);
+      const limit = integerParam(req.query, 'limit', 1, 1000) ?? INBOX_DEFAULT_LIMIT;
+      return { messages: after === undefined ? device.inbox.latest(limit) : device.inbox.since(after, limit) };
     },
-  );
-  api.post('/send', async (req, reply) => {
-    const { text, to } = parseSendBody(req.body);
-    return reply.code(202).send(device.sendText(text, to));
-  });
-  api.post('/sos', async (_req, reply) => reply.code(202).send(device.raiseSos()));
-  api.post('/safe', async (_req, reply) => reply.code(202).send(device.imSafe()));
+    'POST /send': (req, reply) => {
+      const { text, to } = parseSendBody(req.body);
+      const sent = device.sendText(text, to);
+      reply.code(202);
+      return sent;
+    },
+    'POST /sos': (_req, reply) => {
+      const raised = device.raiseSos();
+      reply.code(202);
+      return raised;
+    },
+    'POST /safe': (_req, reply) => {
+      const safe = device.imSafe();
+      reply.code(202);
+      return safe;
+    },
+  };
 }
 
 const SEND_FIELDS = new Set(['text', 'to']);
 
 /**
- * Parsed by hand rather than by Fastify's schema: its validator coerces types (`{"text": 5}`
- * would be sent as "5") and silently drops unknown properties, and its messages do not name them.
+ * Parsed by hand rather than by a schema validator: Fastify's coerced types (`{"text": 5}` would be
+ * sent as "5") and silently dropped unknown properties, and its messages did not name them.
  */
 function parseSendBody(body: unknown): { text: string; to: number | undefined } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -149,35 +156,10 @@ function describe(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
-function health(device: Device, reply: { code(n: number): unknown }): { status: string; radio: string } {
+function health(device: Device, reply: ApiReply): { status: string; radio: string } {
   const radio = device.status().radio.state;
   if (radio !== 'ready') reply.code(503);
   return { status: radio === 'ready' ? 'ok' : 'degraded', radio };
-}
-
-function errorBody(statusCode: number, code: string, message: string) {
-  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
-}
-
-/** Every error in Fastify's shape, with a stable code: E_BAD_REQUEST for anything the caller can fix. */
-function errorHandler(log: Logger, showInternal: boolean) {
-  return (err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    if (err instanceof FirmwareError && err.code === 'E_BAD_REQUEST') return reply.code(400).send(errorBody(400, err.code, err.message));
-    if (err.validation) return reply.code(400).send(errorBody(400, 'E_BAD_REQUEST', err.message));
-    // 400 like every other bad request, so clients need not know Fastify's 413 for this one case.
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(400).send(errorBody(400, 'E_BAD_REQUEST', `the request body is larger than ${CONTROL_BODY_LIMIT / 1024} KiB`));
-    }
-    const status = err.statusCode ?? 500;
-    if (status >= 400 && status < 500) return reply.code(status).send(errorBody(status, 'E_BAD_REQUEST', err.message));
-    log.error({ err, method: req.method, url: req.url }, 'control API request failed');
-    const code = err instanceof FirmwareError ? err.code : 'E_INTERNAL';
-    return reply.code(500).send(errorBody(500, code, showInternal ? err.message : 'internal error; see the node log'));
-  };
-}
-
-function notFound(req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return reply.code(404).send(errorBody(404, 'E_NOT_FOUND', `${req.method} ${req.url.split('?')[0]} is not part of the node's API`));
 }
 
 function runningError(dataDir: string): FirmwareError {

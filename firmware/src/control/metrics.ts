@@ -1,9 +1,11 @@
 // Prometheus metrics for one node process: Node's own process metrics plus the mesh figures an
 // operator graphs (frames, drops by reason, channel use, outbox depth, peers), read at scrape time.
+// Imported only where metrics are served (control-server.ts), so prom-client stays unloaded otherwise.
 
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics, type Gauge } from 'prom-client';
 import { sosStageRank } from '@unibos/mesh-protocol';
 import type { Device } from '../node/device.ts';
+import { scrapedGauge } from './scraped-gauge.ts';
 
 export function createNodeMetrics(device: Device): Registry {
   const registry = new Registry();
@@ -34,17 +36,4 @@ export function createNodeMetrics(device: Device): Registry {
     g.set(stage === 'none' ? 0 : sosStageRank(stage) + 1);
   });
   return registry;
-}
-
-/** A gauge whose value is read when Prometheus scrapes, from state the process already keeps. */
-export function scrapedGauge(registry: Registry, name: string, help: string, read: (g: Gauge) => void, labelNames: string[] = []): void {
-  new Gauge({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      read(this);
-    },
-  });
 }

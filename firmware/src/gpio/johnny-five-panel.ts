@@ -1,8 +1,8 @@
 // The DevicePanel on real pins: a johnny-five Board over raspi-io on a Pi, or over the virtual IO
 // plugin elsewhere. johnny-five does the IO; debounce, hold and every pattern run on the injected
 // scheduler, because johnny-five's own Button/Led/Pin timers are wall-clock intervals.
+// johnny-five itself (~12 MB resident) is loaded by start(), so a node without a panel never has it.
 
-import five from 'johnny-five';
 import { RealScheduler, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
 import type { ButtonPress, DevicePanel, PanelStatus } from './device-panel.ts';
@@ -136,7 +136,12 @@ interface J5BoardOptions {
   timeout: number;
 }
 
-const Board = five.Board as unknown as new (options: J5BoardOptions) => J5Board;
+type J5BoardConstructor = new (options: J5BoardOptions) => J5Board;
+
+async function loadBoard(): Promise<J5BoardConstructor> {
+  const five = (await import('johnny-five')).default;
+  return five.Board as unknown as J5BoardConstructor;
+}
 
 /** One start..stop: callbacks from an earlier board check `closed` and fall silent. */
 interface Session {
@@ -328,6 +333,7 @@ export class JohnnyFivePanel implements DevicePanel {
   }
 
   private async open(): Promise<void> {
+    const Board = await loadBoard();
     const { io, ownsIo } = await this.resolveIo();
     // Only the plugins we build: abstract-io's base class has a normalize() that always throws.
     const roleOfLine = new Map<number, string>();

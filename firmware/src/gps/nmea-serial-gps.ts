@@ -1,8 +1,9 @@
 // Position straight from an NMEA receiver on a serial port (UART or USB), for images without gpsd:
-// one process owns the port, parses sentences and reopens the port when it goes away.
+// one process owns the port, parses sentences and reopens the port when it goes away. serialport
+// is loaded when the port is first opened, so a node with another position source never has it.
 
-import { SerialPort } from 'serialport';
-import { ReadlineParser } from '@serialport/parser-readline';
+import type { SerialPort } from 'serialport';
+import type { ReadlineParser } from '@serialport/parser-readline';
 import type { Logger } from 'pino';
 import { RealScheduler, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
@@ -90,6 +91,7 @@ export class NmeaSerialGps extends LinkedFixEmitter implements GpsSource {
   }
 
   private async openOnce(): Promise<void> {
+    const [{ SerialPort }, { ReadlineParser }] = await Promise.all([import('serialport'), import('@serialport/parser-readline')]);
     const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
     await new Promise<void>((resolve, reject) => {
       port.open((err) => {
@@ -101,11 +103,10 @@ export class NmeaSerialGps extends LinkedFixEmitter implements GpsSource {
       await new Promise<void>((resolve) => port.close(() => resolve()));
       return;
     }
-    this.attach(port);
+    this.attach(port, new ReadlineParser({ delimiter: '\r\n', encoding: 'latin1' }));
   }
 
-  private attach(port: SerialPort): void {
-    const parser = new ReadlineParser({ delimiter: '\r\n', encoding: 'latin1' });
+  private attach(port: SerialPort, parser: ReadlineParser): void {
     port.pipe(parser);
     parser.on('data', (line: string) => this.handleLine(line));
     // ReadlineParser buffers until it sees CRLF; noise at the wrong baud rate may never contain one.

@@ -3,7 +3,8 @@
 // and hands every line that answers no command (a frame, TX done, a restart) to its listener.
 
 import pino from 'pino';
-import { SerialPort } from 'serialport';
+import { createRequire } from 'node:module';
+import type { SerialPort } from 'serialport';
 import type { Scheduler, TimerHandle } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
 import { readLines } from '../net/line-reader.ts';
@@ -92,7 +93,9 @@ export class AtCommandChannel {
         new FirmwareError('E_MODEM_UNAVAILABLE', `cannot open the LoRa modem port ${this.path}: ${err.message.replace(/^Error: /, '')}`, { cause: err });
       let port: SerialPort;
       try {
-        port = new SerialPort({ path: this.path, baudRate: this.options.baudRate, autoOpen: false });
+        // Required at first open, not imported: exporting the modem class must not load serialport (~14 MB).
+        const { SerialPort: Port } = createRequire(import.meta.url)('serialport') as typeof import('serialport');
+        port = new Port({ path: this.path, baudRate: this.options.baudRate, autoOpen: false });
       } catch (err) {
         reject(unavailable(asFirmwareError(err)));
         return;
