@@ -1,4 +1,4 @@
-// Runs one broker (gateway, aedes-mem or mosquitto) under the bench's QoS 1 100->1 fan-in load, to profile the broker process alone:
+// Runs one broker (gateway, aedes-mem or mosquitto) under the bench's 100->1 fan-in load (QoS 1, or PROFILE_QOS=0), to profile the broker process alone:
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-fanin.ts [gateway|aedes-mem|mosquitto]
 // Same load processes as run.ts; no mosquitto, no table: prints msgs/s per repetition and
 // each process's CPU time per message (the machine's cores are what the brokers compete for).
@@ -47,7 +47,11 @@ const db = new Database(join(dir, 'gateway.db'));
 const credentials = new DeviceCredentials(db);
 const secret = await credentials.add('bench', 'hub');
 const broker = which === 'gateway'
-  ? await GatewayBroker.start({ dataDir: dir, credentials, gatewayId: 'bench', logger: pino({ level: 'silent' }), port: 0, wsPort: null, allowAnonymous: true })
+  ? await GatewayBroker.start({
+      dataDir: dir, credentials, gatewayId: 'bench', logger: pino({ level: 'silent' }), port: 0, wsPort: null, allowAnonymous: true,
+      // PROFILE_QOS0_QUEUE=0: aedes' own QoS 0 delivery (waits for a full socket), to compare.
+      ...(process.env.PROFILE_QOS0_QUEUE !== undefined ? { maxQueuedQos0: Number(process.env.PROFILE_QOS0_QUEUE) } : {}),
+    })
   : null;
 const bare = which === 'aedes-mem' ? await startBareAedes() : null;
 const mosquitto = which === 'mosquitto' ? await startMosquitto(dir, { username: 'bench', password: secret }) : null;
@@ -83,7 +87,7 @@ for (let rep = 0; rep < REPS; rep++) {
   for (const p of pubs) p.child.send({ cmd: 'close' } satisfies PublisherCommand);
   await Promise.all(pubs.map((p) => p.next('closed')));
   const s = Number(BigInt(result.lastNs) - t0) / 1e9;
-  console.log(`${which} qos${QOS} 100->1 rep ${rep}: ${result.received} msgs, ${Math.round(result.received / s)} msgs/s, p99 ${result.p99Ms.toFixed(1)} ms; CPU us/msg broker ${us('broker')} subscriber ${us('sub')} publishers ${us('pubs')}`);
+  console.log(`${which} qos${QOS} 100->1 rep ${rep}: ${result.received}/${TOTAL} msgs${broker ? ` (${broker.stats.qos0Dropped} QoS 0 drops so far)` : ''}, ${Math.round(result.received / s)} msgs/s, p99 ${result.p99Ms.toFixed(1)} ms; CPU us/msg broker ${us('broker')} subscriber ${us('sub')} publishers ${us('pubs')}`);
 }
 for (const w of [sub, ...pubs]) w.child.kill();
 await broker?.close();

@@ -4,6 +4,9 @@
 //           the same clients, in rounds that rotate which goes first; load and subscriber live in
 //           child processes, the gateway broker in this one (as in the gateway), mosquitto in its
 //           own. Bare aedes (memory persistence, no hooks) is measured too, to locate any gap.
+//   generator ceiling: in the same rounds, the publisher processes against a sink that only
+//           acknowledges, and the subscriber process fed by that sink as fast as its socket takes
+//           it (noop-sink.ts): no broker can deliver faster than the slower of the two.
 //   pipeline: frames/s from a fake radio through router dedup/decode and the MeshBridge into the
 //           gateway broker, against the most frames one LoRa channel can carry.
 //   uplink: a 10,000-message hub outbox backlog, added durably and drained over QoS 1 into a hub
@@ -18,11 +21,12 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { loraParams, timeOnAirMs } from '@unibos/mesh-protocol';
-import { DeviceCredentials, GatewayBroker } from '../src/broker/index.ts';
+import { BROKER_DEFAULTS, DeviceCredentials, GatewayBroker } from '../src/broker/index.ts';
 import { measurePipeline, type PipelineResult } from './frame-pipeline.ts';
 import { measureUplinkBacklog, type BacklogResult } from './uplink-backlog.ts';
 import { startBareAedes, type BareAedes } from './bare-aedes.ts';
 import { startMosquitto, type MosquittoProcess } from './mosquitto-process.ts';
+import { startNoopSink, type NoopSink } from './noop-sink.ts';
 import type { MqttTarget, PublisherCommand, PublisherReport, Qos, SubscriberCommand, SubscriberReport, SubscriberResult } from './worker-protocol.ts';
 
 const env = (name: string, fallback: number): number => {
@@ -56,6 +60,8 @@ interface Measurement {
   readonly stalled: boolean;
   readonly result: SubscriberResult;
   readonly msgsPerSecond: number;
+  /** QoS 0 deliveries the gateway broker dropped and counted in this measurement (0 for the others). */
+  readonly dropped: number;
 }
 
 /** A forked load process and the reports it sends back, taken in order. */
@@ -117,6 +123,7 @@ const workers: Worker[] = [];
 let mosquitto: MosquittoProcess | null = null;
 let broker: GatewayBroker | null = null;
 let bare: BareAedes | null = null;
+let sink: NoopSink | null = null;
 let db: Database.Database | null = null;
 let cleaned: Promise<void> | null = null;
 
@@ -126,6 +133,7 @@ function cleanup(): Promise<void> {
     await mosquitto?.stop().catch(() => undefined);
     await broker?.close().catch(() => undefined);
     await bare?.close().catch(() => undefined);
+    await sink?.close().catch(() => undefined);
     db?.close();
     rmSync(dir, { recursive: true, force: true });
   })();
@@ -157,24 +165,11 @@ async function measure(
   const target = targets[brokerName];
   subscriber.send({ cmd: 'arm', target, qos, expected: total, runId });
   await subscriber.next<SubscriberReport>('armed', 30_000);
-  const plans: Array<{ worker: Worker; clients: number; first: number }> = [];
-  if (shape === '1->1') plans.push({ worker: publishers[0]!, clients: 1, first: 0 });
-  else {
-    const per = Math.ceil(FANIN_PUBLISHERS / publishers.length);
-    publishers.forEach((worker, i) => {
-      const first = i * per;
-      const clients = Math.min(per, FANIN_PUBLISHERS - first);
-      if (clients > 0) plans.push({ worker, clients, first });
-    });
-  }
-  const clientsInAll = plans.reduce((a, p) => a + p.clients, 0);
-  const perClient = Math.floor(total / clientsInAll);
-  const expected = perClient * clientsInAll;
-  if (expected !== total) throw new Error(`${total} messages do not split over ${clientsInAll} publishers`);
-  const window = shape === '1->1' ? WINDOW_ONE : WINDOW_FANIN;
+  const { plans, perClient, window } = planLoad(publishers, shape, total);
   for (const p of plans) p.worker.send({ cmd: 'prepare', target, qos, clients: p.clients, firstPublisher: p.first, perClient, window, runId });
   await Promise.all(plans.map((p) => p.worker.next<PublisherReport>('ready', 60_000)));
 
+  const dropsBefore = broker?.stats.qos0Dropped ?? 0;
   const t0 = process.hrtime.bigint();
   for (const p of plans) p.worker.send({ cmd: 'go' });
   let stalled = false;
@@ -195,7 +190,65 @@ async function measure(
   for (const p of plans) p.worker.send({ cmd: 'close' });
   await Promise.all(plans.map((p) => p.worker.next<PublisherReport>('closed', 30_000)));
   const seconds = Number(BigInt(result.lastNs) - t0) / 1e9;
-  return { broker: brokerName, qos, shape, sent, stalled, result, msgsPerSecond: result.received / seconds };
+  const dropped = brokerName === 'gateway' ? (broker?.stats.qos0Dropped ?? 0) - dropsBefore : 0;
+  return { broker: brokerName, qos, shape, sent, stalled, result, msgsPerSecond: result.received / seconds, dropped };
+}
+
+interface LoadPlan {
+  plans: Array<{ worker: Worker; clients: number; first: number }>;
+  perClient: number;
+  window: number;
+}
+
+/** Which publisher process runs which publishers, and how many messages each sends. */
+function planLoad(publishers: Worker[], shape: Shape, total: number): LoadPlan {
+  const plans: LoadPlan['plans'] = [];
+  if (shape === '1->1') plans.push({ worker: publishers[0]!, clients: 1, first: 0 });
+  else {
+    const per = Math.ceil(FANIN_PUBLISHERS / publishers.length);
+    publishers.forEach((worker, i) => {
+      const first = i * per;
+      const clients = Math.min(per, FANIN_PUBLISHERS - first);
+      if (clients > 0) plans.push({ worker, clients, first });
+    });
+  }
+  const clientsInAll = plans.reduce((a, p) => a + p.clients, 0);
+  const perClient = Math.floor(total / clientsInAll);
+  if (perClient * clientsInAll !== total) throw new Error(`${total} messages do not split over ${clientsInAll} publishers`);
+  return { plans, perClient, window: shape === '1->1' ? WINDOW_ONE : WINDOW_FANIN };
+}
+
+interface Ceiling {
+  readonly qos: Qos;
+  readonly shape: Shape;
+  /** msgs/s the publisher processes sent (QoS 1: acknowledged) into a sink that does nothing else. */
+  readonly publishers: number;
+  /** msgs/s the subscriber process took from a sink writing as fast as its socket allows. */
+  readonly subscriber: number;
+}
+
+/** The load generator's ceiling for one scenario: each side against the no-op sink. */
+async function measureCeiling(target: MqttTarget, noop: NoopSink, subscriber: Worker, publishers: Worker[], qos: Qos, shape: Shape, total: number): Promise<Ceiling> {
+  const runId = `${++runCounter}`;
+  const { plans, perClient, window } = planLoad(publishers, shape, total);
+  for (const p of plans) p.worker.send({ cmd: 'prepare', target, qos, clients: p.clients, firstPublisher: p.first, perClient, window, runId });
+  await Promise.all(plans.map((p) => p.worker.next<PublisherReport>('ready', 60_000)));
+  const t0 = process.hrtime.bigint();
+  for (const p of plans) p.worker.send({ cmd: 'go' });
+  const done = await Promise.all(plans.map((p) => p.worker.next<Extract<PublisherReport, { kind: 'published' }>>('published', STALL_MS)));
+  const pubSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const sent = done.reduce((a, d) => a + d.sent, 0);
+  for (const p of plans) p.worker.send({ cmd: 'close' });
+  await Promise.all(plans.map((p) => p.worker.next<PublisherReport>('closed', 30_000)));
+
+  subscriber.send({ cmd: 'arm', target, qos, expected: total, runId });
+  await subscriber.next<SubscriberReport>('armed', 30_000);
+  const t1 = process.hrtime.bigint();
+  await noop.blast(total, qos);
+  subscriber.send({ cmd: 'finish', quietMs: QUIET_MS });
+  const { result } = await subscriber.next<Extract<SubscriberReport, { kind: 'result' }>>('result', STALL_MS + QUIET_MS);
+  const subSeconds = Number(BigInt(result.lastNs) - t1) / 1e9;
+  return { qos, shape, publishers: sent / pubSeconds, subscriber: result.received / subSeconds };
 }
 
 try {
@@ -207,6 +260,7 @@ try {
   broker = await GatewayBroker.start({ dataDir: dir, credentials, gatewayId: 'bench', logger: silent, port: 0, wsPort: null, allowAnonymous: true });
   mosquitto = await startMosquitto(dir, { username: 'bench', password: secret });
   bare = await startBareAedes();
+  sink = await startNoopSink();
   const login = { username: 'bench', password: secret, clientIdPrefix: 'bench:' };
   const targets: Record<BrokerName, MqttTarget> = {
     mosquitto: { url: `mqtt://127.0.0.1:${mosquitto.port}`, ...login },
@@ -229,8 +283,11 @@ try {
     { qos: 1, shape: '100->1', total: MSGS_FANIN },
   ];
   const results: Measurement[] = [];
+  const ceilings: Ceiling[] = [];
+  const sinkTarget: MqttTarget = { url: `mqtt://127.0.0.1:${sink.port}`, ...login };
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, s] of scenarios.entries()) {
+      ceilings.push(await measureCeiling(sinkTarget, sink, subscriber, publishers, s.qos, s.shape, s.total));
       // Rotate which broker goes first, so drift (heat, page cache, other load) favours none.
       const k = (i + round) % BROKERS.length;
       const order = [...BROKERS.slice(k), ...BROKERS.slice(0, k)];
@@ -252,7 +309,7 @@ try {
     const m = s.length >> 1;
     return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
   };
-  interface Row { qos: Qos; shape: Shape; broker: BrokerName; rates: number[]; msgsPerSecond: number; p50Ms: number; p99Ms: number; maxMs: number; received: number; sent: number; duplicates: number }
+  interface Row { qos: Qos; shape: Shape; broker: BrokerName; rates: number[]; msgsPerSecond: number; p50Ms: number; p99Ms: number; maxMs: number; received: number; sent: number; duplicates: number; dropped: number }
   const rows: Row[] = [];
   for (const s of scenarios) {
     for (const b of BROKERS) {
@@ -269,6 +326,7 @@ try {
         received: ms.reduce((a, m) => a + m.result.received, 0),
         sent: ms.reduce((a, m) => a + m.sent, 0),
         duplicates: ms.reduce((a, m) => a + m.result.duplicates, 0),
+        dropped: ms.reduce((a, m) => a + m.dropped, 0),
       });
     }
   }
@@ -278,7 +336,8 @@ try {
   );
   console.log(
     '  mosquitto = Debian 2.0 with password_file, acl_file and persistence, max_queued_messages 0, max_inflight_messages 0; ' +
-      'gateway = GatewayBroker (aedes 1.2 + LevelDB persistence + auth/ACL); aedes-mem = bare aedes 1.2, memory persistence (diagnostic)',
+      `gateway = GatewayBroker (aedes 1.2 + LevelDB persistence + auth/ACL, QoS 0 queue bound ${BROKER_DEFAULTS.maxQueuedQos0} per subscriber); aedes-mem = bare aedes 1.2, memory persistence (diagnostic); ` +
+      'load generator ceiling measured against a no-op sink in the same rounds',
   );
   console.log('  msgs/s and latencies are medians over the rounds (each round\'s msgs/s in brackets); latency = send -> subscriber, one clock');
   console.log('');
@@ -288,6 +347,22 @@ try {
     console.log(
       `${pad(String(r.qos), 4)}${pad(r.shape, 8)}${pad(r.broker, 11)}${pad(got, 18)}${pad(Math.round(r.msgsPerSecond).toString(), 8)}` +
         `${pad(`(${r.rates.map((v) => Math.round(v)).join(' ')})`, 18)}${pad(num(r.p50Ms, 2), 9)}${pad(num(r.p99Ms, 2), 9)}${num(r.maxMs, 1)}`,
+    );
+  }
+  console.log('');
+  console.log('load generator ceiling (each side against the no-op sink; medians, rounds in brackets): msgs/s');
+  const ceilingOf = (qos: Qos, shape: Shape): { publishers: number; subscriber: number; both: number } => {
+    const cs = ceilings.filter((c) => c.qos === qos && c.shape === shape);
+    const publishersRate = median(cs.map((c) => c.publishers));
+    const subscriberRate = median(cs.map((c) => c.subscriber));
+    return { publishers: publishersRate, subscriber: subscriberRate, both: Math.min(publishersRate, subscriberRate) };
+  };
+  for (const s of scenarios) {
+    const cs = ceilings.filter((c) => c.qos === s.qos && c.shape === s.shape);
+    const c = ceilingOf(s.qos, s.shape);
+    console.log(
+      `  qos${s.qos} ${pad(s.shape, 7)} publishers ${pad(Math.round(c.publishers).toString(), 7)}${pad(`(${cs.map((x) => Math.round(x.publishers)).join(' ')})`, 22)}` +
+        `subscriber ${pad(Math.round(c.subscriber).toString(), 7)}(${cs.map((x) => Math.round(x.subscriber)).join(' ')})`,
     );
   }
   console.log('');
@@ -305,17 +380,23 @@ try {
       `drained in ${num(backlog.drainMs, 0)} ms (${Math.round(backlog.drainPerSecond)} msgs/s)`,
   );
   const lost = rows.filter((r) => r.received < r.sent);
-  if (lost.length > 0) console.log(`  LOSS: ${lost.map((r) => `${r.broker} qos${r.qos} ${r.shape} ${r.sent - r.received}`).join(', ')}`);
+  if (lost.length > 0) {
+    console.log(`  LOSS: ${lost.map((r) => `${r.broker} qos${r.qos} ${r.shape} ${r.sent - r.received}${r.broker === 'gateway' ? ` (${r.dropped} counted QoS 0 queue drops)` : ''}`).join(', ')}`);
+  }
   console.log(`  (whole run ${num(elapsed, 1)} s)`);
   console.log('');
 
   const find = (qos: Qos, shape: Shape, b: BrokerName): Row => rows.find((r) => r.qos === qos && r.shape === shape && r.broker === b)!;
   const rate = (qos: Qos, shape: Shape): string => (find(qos, shape, 'gateway').msgsPerSecond / find(qos, shape, 'mosquitto').msgsPerSecond).toFixed(2);
   const p99 = (find(1, '100->1', 'gateway').p99Ms / find(1, '100->1', 'mosquitto').p99Ms).toFixed(2);
+  const ceiling = (qos: Qos, shape: Shape): string => `${Math.round(ceilingOf(qos, shape).both / 1000)}k`;
+  const fanin0 = find(0, '100->1', 'gateway');
   console.log(
     `ratios: qos1 100->1 gw/mosquitto ${rate(1, '100->1')}x; qos1 1->1 ${rate(1, '1->1')}x; ` +
       `qos0 1->1 ${rate(0, '1->1')}x; qos0 100->1 ${rate(0, '100->1')}x; qos1 100->1 p99 ${p99}x; pipeline/ShortFast-channel-max ${Math.round(pipeline.framesPerSecond / shortFastMax)}x; ` +
-      `uplink drain/ShortFast-channel-max ${Math.round(backlog.drainPerSecond / shortFastMax)}x`,
+      `uplink drain/ShortFast-channel-max ${Math.round(backlog.drainPerSecond / shortFastMax)}x; ` +
+      `qos0 100->1 gw delivered ${fanin0.received}/${fanin0.sent} (${fanin0.dropped} counted drops); ` +
+      `generator ceiling msgs/s (min of publishers, subscriber vs a no-op sink): qos1 100->1 ${ceiling(1, '100->1')}; qos1 1->1 ${ceiling(1, '1->1')}; qos0 1->1 ${ceiling(0, '1->1')}; qos0 100->1 ${ceiling(0, '100->1')}`,
   );
 } catch (err) {
   console.error(`gateway bench failed: ${(err as Error).stack ?? String(err)}`);

@@ -25,6 +25,8 @@ export interface BrokerStats {
   readonly resendsRecognised: number;
   /** Publishes to `$…` topics refused: those belong to the broker ($SYS), never to a client. */
   readonly reservedTopicRefusals: number;
+  /** QoS 0 deliveries dropped (oldest first) for subscribers whose queue was full (maxQueuedQos0). */
+  readonly qos0Dropped: number;
 }
 
 export class BrokerCounters {
@@ -38,6 +40,7 @@ export class BrokerCounters {
   readonly hubRefusals: Record<string, number> = {};
   resendsRecognised = 0;
   reservedTopicRefusals = 0;
+  qos0Dropped = 0;
 
   snapshot(clientsConnected: number): BrokerStats {
     return {
@@ -52,6 +55,7 @@ export class BrokerCounters {
       hubRefusals: { ...this.hubRefusals },
       resendsRecognised: this.resendsRecognised,
       reservedTopicRefusals: this.reservedTopicRefusals,
+      qos0Dropped: this.qos0Dropped,
     };
   }
 }

@@ -32,6 +32,7 @@ import { ConnectionGate, MqttFrameScanner, formatMode, makePrivate } from '@unib
 import type { DeviceCredentials } from './device-credentials.ts';
 import { PublishDedup } from './publish-dedup.ts';
 import { coalesceWrites } from './write-coalescer.ts';
+import { Qos0Queue } from './qos0-queue.ts';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from './topic-filter.ts';
 import { NO_RULES, bindRules, withDeviceRules, type TopicRuleSet } from './topic-rules.ts';
 
@@ -68,6 +69,14 @@ export interface GatewayBrokerOptions {
    * table and of each device's own rules (DeviceCredentials.rules). Read at each CONNECT.
    */
   readonly topicRules?: TopicRuleSet;
+  /**
+   * QoS 0 deliveries that may wait for a stalled subscriber (its socket full and not drained for
+   * a second); beyond this the oldest is dropped and counted (stats.qos0Dropped), so a subscriber
+   * that stopped reading does not hold back the publishers. 0: never drop, a QoS 0 delivery waits
+   * for the socket as aedes makes it (and so does everyone publishing to it, until drainTimeout
+   * cuts it off). Default 1000 (mosquitto's max_queued_messages default).
+   */
+  readonly maxQueuedQos0?: number;
 }
 
 export interface BrokerPublishOptions {
@@ -128,8 +137,19 @@ export const BROKER_DEFAULTS = {
   maxTopicLevels: 32,
   /** Packets a client may pipeline before its CONNECT is answered. */
   queueLimit: 42,
-  /** Publishes being routed at once (aedes' default is 100): a fan-in of many publishers otherwise queues behind it. */
-  concurrency: 1000,
+  /**
+   * Publishes being routed at once: no limit (aedes' default is 100, we had 1000). Past the limit
+   * mqemitter keeps a waiting line in an array it empties with shift(), O(n) per message: in a QoS 0
+   * fan-in that line grew long and shift() took most of the broker's CPU (profiled). Nothing grows
+   * without it: aedes reads a client's next packets only once its current ones are routed.
+   */
+  concurrency: 0,
+  /** QoS 0 deliveries waiting for one subscriber's socket before the oldest is dropped. */
+  maxQueuedQos0: 1000,
+  /** Unsent bytes a subscriber's socket may hold before publishes to it wait for it to drain. */
+  qos0SocketBytes: 64 * 1024,
+  /** How long publishes wait for a subscriber's full socket before it counts as stalled and its QoS 0 deliveries queue (and drop). */
+  qos0StallMs: 1000,
 } as const;
 
 /** Room above the payload limit for a PUBLISH's topic (up to 64 KiB) and packet id. */
@@ -155,6 +175,8 @@ interface ClientState {
    * once set, so the decision cannot go stale. Denials are never cached: each is judged, logged and counted.
    */
   lastAllowedTopic: string | null;
+  /** QoS 0 deliveries dropped for this client (logged at 1, 10, 100, ...). */
+  qos0Dropped: number;
 }
 
 interface InternalSubscription {
@@ -180,6 +202,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private readonly credentials: DeviceCredentials;
   private readonly dedup: PublishDedup | null;
   private readonly topicRules: TopicRuleSet;
+  private readonly maxQueuedQos0: number;
   private readonly runId = randomBytes(6).toString('base64url');
   private connectionCount = 0;
   private aedes!: Aedes;
@@ -196,6 +219,10 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     this.credentials = options.credentials;
     this.allowAnonymous = options.allowAnonymous ?? false;
     this.topicRules = options.topicRules ?? NO_RULES;
+    this.maxQueuedQos0 = options.maxQueuedQos0 ?? BROKER_DEFAULTS.maxQueuedQos0;
+    if (!Number.isInteger(this.maxQueuedQos0) || this.maxQueuedQos0 < 0) {
+      throw new GatewayError('E_CONFIG', `maxQueuedQos0 must be an integer >= 0, got ${this.maxQueuedQos0}`);
+    }
     this.maxPayloadBytes = options.maxPayloadBytes ?? BROKER_DEFAULTS.maxPayloadBytes;
     if (!Number.isInteger(this.maxPayloadBytes) || this.maxPayloadBytes < 1) {
       throw new GatewayError('E_CONFIG', `maxPayloadBytes must be a positive integer, got ${this.maxPayloadBytes}`);
@@ -227,7 +254,12 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     return this.counters.snapshot(this.connected.size);
   }
 
-  /** Publishes as the gateway: no ACL, no size limit. Resolves once aedes has stored and routed it. */
+  /**
+   * Publishes as the gateway: no ACL, no size limit. Resolves once aedes has stored and routed it
+   * and the event loop has had a turn: QoS 0 deliveries complete at once, and a caller publishing
+   * in a loop would otherwise never let the sockets it writes to send anything (their queues would
+   * fill and drop, however fast the subscribers read).
+   */
   async publish(topic: string, payload: Buffer | string, options: BrokerPublishOptions = {}): Promise<void> {
     if (this.closing) throw new GatewayError('E_BAD_REQUEST', 'the broker is closed');
     if (!isValidTopicName(topic) || topic.startsWith('$')) {
@@ -243,7 +275,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       retain: options.retain ?? false,
       dup: false,
     };
-    await new Promise<void>((resolve, reject) => this.aedes.publish(packet, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => this.aedes.publish(packet, (err) => (err ? reject(err) : setImmediate(resolve))));
   }
 
   /** Hands the gateway every message whose topic `filter` matches, from clients and from publish(). Returns the unsubscribe. */
@@ -438,8 +470,51 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private preConnect(client: Client, packet: ConnectPacket, done: (error: Error | null, success: boolean) => void): void {
     const will = packet.will ? { topic: packet.will.topic, bytes: byteLength(packet.will.payload) } : null;
     const connection = `${this.runId}.${++this.connectionCount}`;
-    this.clientState.set(client, { serverAssignedId: !packet.clientId, connection, will, subject: null, lastAllowedTopic: null });
+    const state: ClientState = { serverAssignedId: !packet.clientId, connection, will, subject: null, lastAllowedTopic: null, qos0Dropped: 0 };
+    this.clientState.set(client, state);
+    // Before any subscription exists: aedes binds a subscription to the client's deliver0 when it is made.
+    if (this.maxQueuedQos0 > 0) this.boundQos0Delivery(client, state);
     done(null, true);
+  }
+
+  /**
+   * Replaces aedes' QoS 0 delivery for this client (qos0-queue.ts): written at once (no setImmediate
+   * per message); a publish waits for this subscriber only while its socket is behind, and not at
+   * all once it is stalled, when its deliveries queue and the oldest beyond maxQueuedQos0 are dropped.
+   */
+  private boundQos0Delivery(client: Client, state: ClientState): void {
+    const queue = new Qos0Queue(client.conn, {
+      limit: this.maxQueuedQos0,
+      socketBytes: BROKER_DEFAULTS.qos0SocketBytes,
+      stallMs: BROKER_DEFAULTS.qos0StallMs,
+      onStall: () => {
+        this.log.warn({ clientId: client.id, stallMs: BROKER_DEFAULTS.qos0StallMs, limit: this.maxQueuedQos0 }, 'subscriber stalled: publishes no longer wait for it; its QoS 0 deliveries queue, the oldest dropped beyond the limit');
+      },
+      onDrop: (packet) => {
+        this.counters.qos0Dropped++;
+        const n = ++state.qos0Dropped;
+        // 1, 10, 100, ...: a subscriber that stays behind is visible in the log without flooding it.
+        if (/^10*$/.test(String(n))) {
+          this.log.warn({ clientId: client.id, dropped: n, limit: this.maxQueuedQos0, topic: packet.topic }, 'QoS 0 messages dropped: the subscriber does not read as fast as they come');
+        }
+      },
+      onError: (err) => {
+        this.counters.protocolErrors++;
+        this.log.debug({ clientId: client.id, err: err.message }, 'QoS 0 delivery could not be written; closing');
+        client.conn.destroy();
+      },
+    });
+    client.conn.once('close', () => queue.close());
+    const aedesClient = client as Client & { deliver0: Deliver; duplicates: Record<string, number> };
+    aedesClient.deliver0 = (packet, cb) => {
+      // What aedes' own deliver0 checks: no-local (MQTT 5), and one copy per message however many
+      // of the client's subscriptions match it (aedes numbers every message per broker).
+      const skip = (packet.nl && packet.clientId === client.id) || !firstCopy(aedesClient.duplicates, packet);
+      // Never synchronously: aedes may be inside its parser's loop for the publisher's packets.
+      if (skip) return void process.nextTick(cb);
+      this.counters.messagesOut++;
+      queue.deliver({ cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: 0, retain: packet.retain === true, dup: false }, cb);
+    };
   }
 
   private async authenticate(
@@ -749,6 +824,28 @@ function grantedQos(client: Client, topic: string, wanted: number): 0 | 1 | 2 | 
     if ((best === null || qos > best) && topicMatches(filter, topic)) best = qos;
   }
   return best === null ? null : (Math.min(best, 2) as 0 | 1 | 2);
+}
+
+/** A message as aedes hands it to a client's delivery function. */
+interface DeliveredPacket {
+  readonly topic: string;
+  readonly payload: Buffer | string;
+  readonly retain?: boolean;
+  readonly nl?: boolean;
+  readonly clientId?: string;
+  readonly brokerId?: string | null;
+  readonly brokerCounter?: number;
+}
+type Deliver = (packet: DeliveredPacket, cb: () => void) => void;
+
+/** aedes' dedupe: a client takes each broker's message numbers in increasing order, once. */
+function firstCopy(duplicates: Record<string, number>, packet: DeliveredPacket): boolean {
+  const id = packet.brokerId;
+  if (!id) return true;
+  const counter = packet.brokerCounter ?? 0;
+  if ((duplicates[id] ?? 0) >= counter) return false;
+  duplicates[id] = counter;
+  return true;
 }
 
 function payloadOf(packet: PublishPacket): Buffer {
