@@ -119,7 +119,7 @@ async function register(app: FastifyInstance, config: HubConfig, options: HubApp
   // Modules after every feature their API uses, so they are unloaded before those close.
   await app.register(modulesPlugin, options.modules ?? {});
   await app.register(opsPlugin);
-  await app.register(uiRoutes, { mapTileUrl: config.mapTileUrl });
+  await app.register(uiRoutes, { mapTileUrl: config.mapTileUrl, dataDir: config.dataDir });
   await app.register(brokerPlugin);
 }
 

@@ -130,7 +130,7 @@ test('admin web UI', async (t) => {
 
     const fleet = page.getByRole('table', { name: 'Fleet' });
     const ridge = fleet.getByRole('row', { name: /Ridge <b>Station<\/b>/ });
-    await ridge.filter({ hasText: '87 %' }).waitFor();
+    await ridge.filter({ hasText: '87%' }).waitFor();
     const ridgeText = await ridge.innerText();
     assert.match(ridgeText, /Online/);
     assert.match(ridgeText, /6\.5 dB/);
@@ -141,7 +141,8 @@ test('admin web UI', async (t) => {
     await fleet.getByRole('row', { name: /Old Cabin/ }).filter({ hasText: 'Offline' }).waitFor();
     assert.match(await fleet.getByRole('row', { name: /Old Cabin/ }).innerText(), /1 h ago/);
     await fleet.getByRole('row', { name: /Valley Hut/ }).filter({ hasText: 'Online' }).waitFor();
-    await fleet.getByRole('row', { name: new RegExp(`!${GATEWAY}`) }).filter({ hasText: 'gateway' }).waitFor();
+    // A gateway without a name is called a gateway (with its id), not a bare id.
+    await fleet.getByRole('row', { name: new RegExp(`^Gateway !${GATEWAY}`) }).filter({ hasText: 'Online' }).waitFor();
 
     // A reload shows the same fleet from the API (the session survives the reload).
     await page.reload();
@@ -202,7 +203,7 @@ test('admin web UI', async (t) => {
     await feed.getByRole('listitem').first().filter({ hasText: 'Bridge on the lower trail is out' }).waitFor();
     assert.match(await feed.getByRole('listitem').first().innerText(), /Valley Hut/);
     gateway().mesh(RIDGE.id, 'telemetry', { batteryLevel: 64, voltage: 3.8 }, { packetId: packetId++ });
-    await feed.getByRole('listitem').first().filter({ hasText: 'battery 64 %' }).waitFor();
+    await feed.getByRole('listitem').first().filter({ hasText: 'battery 64%' }).waitFor();
     assert.match(await feed.getByRole('listitem').nth(1).innerText(), /Bridge on the lower trail is out/, 'the earlier event moved down');
     await page.screenshot({ path: join(SHOTS, 'feed.png') });
   });
@@ -261,9 +262,17 @@ test('admin web UI', async (t) => {
     assert.match((await card.locator('xpath=..').getAttribute('class')) ?? '', /is-sos/, 'an open SOS is highlighted');
     await page.screenshot({ path: join(SHOTS, 'alerts.png') });
 
-    const ack = page.waitForResponse((r) => /\/api\/v1\/alerts\/\d+\/acknowledge$/.test(r.url()));
+    // Acknowledging asks for a note for the person first.
     await card.getByRole('button', { name: /^Acknowledge/ }).click();
+    const dialog = page.getByRole('dialog', { name: /Acknowledge the SOS from Ridge/ });
+    await dialog.getByLabel('Note for the person (optional)').fill('Team on the way, 15 min');
+    const ack = page.waitForResponse((r) => /\/api\/v1\/alerts\/\d+\/acknowledge$/.test(r.url()));
+    await dialog.getByRole('button', { name: 'Acknowledge' }).click();
     assert.equal((await ack).status(), 200);
+    assert.equal(JSON.parse((await ack).request().postData() ?? '{}').note, 'Team on the way, 15 min');
+    await card.getByText('Note: Team on the way, 15 min').waitFor();
+    assert.match(await card.innerText(), /by Ada Admin/, 'the person who acknowledged is named, not an account id');
+    assert.doesNotMatch(await card.innerText(), /user:/);
     await card.filter({ hasText: 'Acknowledged' }).waitFor();
     assert.equal(await card.getByRole('button', { name: /^Acknowledge/ }).count(), 0);
 
@@ -363,7 +372,7 @@ describe('admin web UI sessions and settings', () => {
     const hub = await startTestHub({ mapTileUrl });
     const config = await fetch(`${hub.url}/api/v1/ui-config`);
     assert.equal(config.status, 200, 'the UI settings need no sign-in');
-    assert.deepEqual(await config.json(), { mapTileUrl });
+    assert.deepEqual(await config.json(), { mapTileUrl, region: null });
 
     const admin = await createAdminSession(hub);
     const { page, problems } = await newPage(browser, hub, [tileHost]);

@@ -2,6 +2,8 @@
 // sessionStorage (survives a reload of this tab, not a closed browser). A 401 E_AUTH_EXPIRED is
 // answered by one refresh (shared by every request that hit it) and a retry.
 
+import { t } from './i18n.js';
+
 const REFRESH_KEY = 'unibos.refreshToken';
 
 /**
@@ -68,7 +70,7 @@ export class ApiClient extends EventTarget {
       try {
         return this.#adopt(await this.#send('POST', '/api/v1/auth/refresh', { refreshToken }, false));
       } catch (err) {
-        if (err instanceof ApiError && err.status === 401) this.#signedOut('Your session has ended; please sign in again.');
+        if (err instanceof ApiError && err.status === 401) this.#signedOut(t('Your session has ended; please sign in again.'));
         throw err;
       }
     })().finally(() => {
@@ -147,7 +149,7 @@ export class ApiClient extends EventTarget {
     try {
       res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
     } catch {
-      throw new ApiError(0, 'E_NETWORK', 'The hub cannot be reached.');
+      throw new ApiError(0, 'E_NETWORK', t('The hub cannot be reached.'));
     }
     if (res.status === 204) return null;
     const text = await res.text();

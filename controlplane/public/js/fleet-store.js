@@ -3,6 +3,7 @@
 // seen, position and battery). Views listen for 'change'.
 
 import { HUB_EVENT, HUB_EVENT_TOPIC } from './hub-events.js';
+import { t } from './i18n.js';
 
 /**
  * @typedef {{ latitude: number, longitude: number, altitudeM?: number | null, time?: string | null }} NodePosition
@@ -13,6 +14,8 @@ import { HUB_EVENT, HUB_EVENT_TOPIC } from './hub-events.js';
  */
 
 const PAGE = 200;
+/** Positions kept per node for its trail on the map. */
+const TRAIL = 20;
 /** The events that carry a node (gateway.deadletter is filed under nodes too, but names a message). */
 const NODE_EVENTS = new Set([HUB_EVENT.NODE_ONLINE, HUB_EVENT.NODE_OFFLINE, HUB_EVENT.NODE_UPDATED, HUB_EVENT.NODE_CLAIMED]);
 
@@ -64,10 +67,64 @@ export class FleetStore extends EventTarget {
     return this.nodes.get(id);
   }
 
+  /** Where each node has been (oldest first, at most TRAIL points): the map draws it. @type {Map<string, NodePosition[]>} */
+  trails = new Map();
+
+  /**
+   * @param {string} id
+   * @param {NodePosition} p
+   */
+  #addToTrail(id, p) {
+    const trail = this.trails.get(id) ?? [];
+    const last = trail.at(-1);
+    if (last && last.latitude === p.latitude && last.longitude === p.longitude) return;
+    trail.push(p);
+    if (trail.length > TRAIL) trail.shift();
+    this.trails.set(id, trail);
+  }
+
+  /**
+   * Earlier positions from the records (once per node), oldest first, before the live ones.
+   * @param {string} id
+   */
+  async loadTrail(id) {
+    if (this.#trailLoaded.has(id)) return;
+    this.#trailLoaded.add(id);
+    try {
+      const page = await this.api.get(`/api/v1/records?${new URLSearchParams({ node: id, kind: 'position', limit: String(TRAIL) })}`);
+      /** @type {NodePosition[]} */
+      const earlier = [];
+      for (const r of [...(page?.items ?? [])].reverse()) {
+        const p = positionOf(r?.data ?? r);
+        if (p) earlier.push({ ...p, time: typeof r.time === 'string' ? r.time : null });
+      }
+      const live = this.trails.get(id) ?? [];
+      this.trails.set(id, []);
+      for (const p of [...earlier, ...live]) this.#addToTrail(id, p);
+      this.#changed(id);
+    } catch {
+      // No trail is no harm.
+    }
+  }
+
+  /** @type {Set<string>} */
+  #trailLoaded = new Set();
+
   /** A node's display name: its name, else its id. @param {string} id */
   label(id) {
     const node = this.nodes.get(id);
     return node?.name ? node.name : id;
+  }
+
+  /**
+   * What to call a node on screen: its name, else a placeholder that says the hub is asking the
+   * node for it (the id stays visible, and is on hover wherever a name is shown).
+   * @param {string} id
+   */
+  display(id) {
+    const node = this.nodes.get(id);
+    if (node?.name) return node.name;
+    return node?.kind === 'gateway' ? t('Gateway {id}', { id }) : t('{id} (name not known yet)', { id });
   }
 
   /** Sorted for display: online first, then by name. */
@@ -108,7 +165,12 @@ export class FleetStore extends EventTarget {
       if (!node.lastSeen || time > node.lastSeen) node.lastSeen = time;
       const body = data.data ?? {};
       const pos = positionOf(body);
-      if (event.type === HUB_EVENT.MESH_POSITION && pos) node.position = { ...pos, time };
+      if (event.type === HUB_EVENT.MESH_POSITION && pos) {
+        node.position = { ...pos, time };
+        this.#addToTrail(node.id, node.position);
+      }
+      // A node that tells its name in a frame is named at once (the node.updated event follows).
+      if (event.type === HUB_EVENT.MESH_INFO && typeof body.longName === 'string' && body.longName && !node.name) node.name = body.longName;
       if (event.type === HUB_EVENT.MESH_TELEMETRY) {
         const level = body.batteryLevel ?? body.battery;
         if (typeof level === 'number') node.battery = level;

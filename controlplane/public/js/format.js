@@ -1,4 +1,7 @@
-// How values read on screen: relative times, battery, radio figures, coordinates.
+// How values read on screen, in the chosen language and locale: relative times, battery, radio
+// figures, coordinates, distances and bearings.
+
+import { formatNumber, locale, t } from './i18n.js';
 
 /**
  * "just now", "42 s ago", "5 min ago", "3 h ago", "2 d ago"; a date past a week.
@@ -6,51 +9,54 @@
  * @param {number} [now]
  */
 export function relativeTime(time, now = Date.now()) {
-  if (time === null || time === undefined || time === '') return 'never';
-  const t = typeof time === 'number' ? time : Date.parse(time);
-  if (!Number.isFinite(t)) return '—';
-  const s = Math.round((now - t) / 1000);
-  if (s < 5) return 'just now';
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
-  if (s < 7 * 86_400) return `${Math.floor(s / 86_400)} d ago`;
-  return new Date(t).toLocaleDateString();
+  if (time === null || time === undefined || time === '') return t('never');
+  const ms = typeof time === 'number' ? time : Date.parse(time);
+  if (!Number.isFinite(ms)) return '—';
+  const s = Math.round((now - ms) / 1000);
+  if (s < 5) return t('just now');
+  if (s < 60) return t('{n} s ago', { n: s });
+  if (s < 3600) return t('{n} min ago', { n: Math.floor(s / 60) });
+  if (s < 86_400) return t('{n} h ago', { n: Math.floor(s / 3600) });
+  if (s < 7 * 86_400) return t('{n} d ago', { n: Math.floor(s / 86_400) });
+  return new Date(ms).toLocaleDateString(locale());
 }
 
-/**
- * @param {string | number | null | undefined} time
- */
+/** @param {string | number | null | undefined} time */
 export function clockTime(time) {
   if (time === null || time === undefined) return '—';
   const d = new Date(time);
-  return Number.isFinite(d.getTime()) ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '—';
+  return Number.isFinite(d.getTime()) ? d.toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit', second: '2-digit' }) : '—';
 }
 
-/**
- * @param {string | number | null | undefined} time
- */
+/** @param {string | number | null | undefined} time */
 export function dateTime(time) {
   if (time === null || time === undefined) return '—';
   const d = new Date(time);
-  return Number.isFinite(d.getTime()) ? d.toLocaleString() : '—';
+  return Number.isFinite(d.getTime()) ? d.toLocaleString(locale()) : '—';
+}
+
+/** @param {string | number | null | undefined} time hours and minutes */
+export function timeOfDay(time) {
+  if (time === null || time === undefined) return '—';
+  const d = new Date(time);
+  return Number.isFinite(d.getTime()) ? d.toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' }) : '—';
 }
 
 /** @param {unknown} value 0..100 %, 101 = external power (as the mesh reports it). */
 export function battery(value) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return '—';
-  if (value > 100) return 'external power';
-  return `${Math.round(value)} %`;
+  if (value > 100) return t('external power');
+  return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 0 }).format(value / 100);
 }
 
 /** @param {unknown} value */
 export function decibels(value) {
-  return typeof value === 'number' && Number.isFinite(value) ? `${value.toFixed(1)} dB` : '—';
+  return typeof value === 'number' && Number.isFinite(value) ? `${formatNumber(value, { minimumFractionDigits: 1, maximumFractionDigits: 1 })} dB` : '—';
 }
 
 /** @param {unknown} value */
 export function dbm(value) {
-  return typeof value === 'number' && Number.isFinite(value) ? `${Math.round(value)} dBm` : '—';
+  return typeof value === 'number' && Number.isFinite(value) ? `${formatNumber(Math.round(value))} dBm` : '—';
 }
 
 /**
@@ -58,11 +64,43 @@ export function dbm(value) {
  * @param {number} lon
  */
 export function coordinates(lat, lon) {
-  return `${Math.abs(lat).toFixed(5)}°${lat >= 0 ? 'N' : 'S'} ${Math.abs(lon).toFixed(5)}°${lon >= 0 ? 'E' : 'W'}`;
+  const f = (/** @type {number} */ v) => formatNumber(Math.abs(v), { minimumFractionDigits: 5, maximumFractionDigits: 5 });
+  return `${f(lat)}°${lat >= 0 ? t('N') : t('S')} ${f(lon)}°${lon >= 0 ? t('E') : t('W')}`;
 }
 
 /** @param {unknown} value */
 export function number(value) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return String(value ?? '—');
-  return Math.abs(value) >= 100 || Number.isInteger(value) ? String(Math.round(value * 10) / 10) : value.toPrecision(3);
+  return Math.abs(value) >= 100 || Number.isInteger(value) ? formatNumber(Math.round(value * 10) / 10) : formatNumber(value, { maximumSignificantDigits: 3 });
+}
+
+/** @param {number} metres "850 m", "2.4 km" */
+export function distance(metres) {
+  if (metres < 1000) return `${formatNumber(Math.round(metres), { maximumFractionDigits: 0 })} m`;
+  return `${formatNumber(metres / 1000, { maximumFractionDigits: metres < 10_000 ? 1 : 0 })} km`;
+}
+
+/** @param {number} degrees 0 = north, clockwise: "NE (45°)" */
+export function bearing(degrees) {
+  const names = [t('N'), t('NE'), t('E'), t('SE'), t('S'), t('SW'), t('W'), t('NW')];
+  const d = ((degrees % 360) + 360) % 360;
+  return `${names[Math.round(d / 45) % 8]} (${formatNumber(Math.round(d), { maximumFractionDigits: 0 })}°)`;
+}
+
+/**
+ * Great-circle distance (m) and initial bearing (degrees) from a to b.
+ * @param {{ latitude: number, longitude: number }} a
+ * @param {{ latitude: number, longitude: number }} b
+ */
+export function distanceAndBearing(a, b) {
+  const rad = Math.PI / 180;
+  const φ1 = a.latitude * rad;
+  const φ2 = b.latitude * rad;
+  const dφ = φ2 - φ1;
+  const dλ = (b.longitude - a.longitude) * rad;
+  const h = Math.sin(dφ / 2) ** 2 + Math.cos(φ1) * Math.cos(φ2) * Math.sin(dλ / 2) ** 2;
+  const metres = 2 * 6_371_008.8 * Math.asin(Math.min(1, Math.sqrt(h)));
+  const y = Math.sin(dλ) * Math.cos(φ2);
+  const x = Math.cos(φ1) * Math.sin(φ2) - Math.sin(φ1) * Math.cos(φ2) * Math.cos(dλ);
+  return { metres, degrees: (Math.atan2(y, x) / rad + 360) % 360 };
 }

@@ -2,11 +2,12 @@
 // and moves between them as the session starts and ends.
 
 import { ApiClient } from './api-client.js';
+import { t } from './i18n.js';
 import { createShell } from './shell.js';
 import { renderLogin } from './views/login-view.js';
 import { renderSetup } from './views/setup-view.js';
 
-/** @typedef {{ mapTileUrl: string | null }} UiConfig */
+/** @typedef {{ mapTileUrl: string | null, region?: { url: string, minZoom: number, maxZoom: number, bounds: number[] | null, attribution: string | null } | null }} UiConfig */
 
 const root = /** @type {HTMLElement} */ (document.getElementById('app'));
 const api = new ApiClient();
@@ -39,7 +40,7 @@ function setupToken() {
 
 async function boot() {
   try {
-    uiConfig = { mapTileUrl: null, ...(await api.getPublic('/api/v1/ui-config')) };
+    uiConfig = { mapTileUrl: null, region: null, ...(await api.getPublic('/api/v1/ui-config')) };
   } catch {
     // The offline map needs no settings.
   }
@@ -70,7 +71,7 @@ async function boot() {
   let notice;
   try {
     const setup = await api.getPublic('/api/v1/setup');
-    if (setup?.needed) notice = 'This hub has not been set up yet. Open the one-time setup link the hub printed when it first started.';
+    if (setup?.needed) notice = t('This hub has not been set up yet. Open the one-time setup link the hub printed when it first started.');
   } catch {
     // Unknown: show the form anyway.
   }

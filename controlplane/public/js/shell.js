@@ -3,6 +3,9 @@
 
 import { EventStream } from './event-stream.js';
 import { FleetStore } from './fleet-store.js';
+import { LANGUAGES, lang, setLang, t } from './i18n.js';
+import { askNotificationPermission, notificationPermission, notifySos, playSiren } from './sos-alarm.js';
+import { OpenAlerts } from './sos-store.js';
 import { h, replace } from './dom.js';
 import { createAlertsView } from './views/alerts-view.js';
 import { createFeedView } from './views/feed-view.js';
@@ -17,8 +20,9 @@ import { createSensorsView } from './views/sensors-view.js';
  * @typedef {{
  *   api: import('./api-client.js').ApiClient,
  *   fleet: FleetStore,
+ *   alerts: OpenAlerts,
  *   stream: EventStream,
- *   config: { mapTileUrl: string | null },
+ *   config: import('./main.js').UiConfig,
  *   can: (permission: string) => boolean,
  *   setBadge: (viewId: string, count: number) => void,
  *   notify: (message: string, kind?: 'error' | 'info' | 'alert', key?: string) => void,
@@ -34,16 +38,17 @@ const ROLE_PERMISSIONS = /** @type {Record<string, string[]>} */ ({
   owner: ['read', 'send', 'alerts', 'fleet', 'members', 'org'],
 });
 
-const STATE_LABEL = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', stopped: 'Offline' };
+const STATE_LABEL = () => ({ connecting: t('Connecting…'), live: t('Live'), reconnecting: t('Reconnecting…'), stopped: t('Offline') });
 
 /**
  * @param {HTMLElement} root
- * @param {{ api: import('./api-client.js').ApiClient, config: { mapTileUrl: string | null } }} deps
+ * @param {{ api: import('./api-client.js').ApiClient, config: import('./main.js').UiConfig }} deps
  */
 export function createShell(root, { api, config }) {
   const session = api.session;
   let permissions = new Set(ROLE_PERMISSIONS[session?.org.role ?? 'viewer'] ?? ['read']);
   const fleet = new FleetStore(api);
+  const openAlerts = new OpenAlerts(api);
   const stream = new EventStream({ token: () => api.accessToken, refresh: () => api.refresh() });
 
   const toasts = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
@@ -53,6 +58,7 @@ export function createShell(root, { api, config }) {
   const ctx = {
     api,
     fleet,
+    alerts: openAlerts,
     stream,
     config,
     can: (p) => permissions.has(p),
@@ -68,8 +74,8 @@ export function createShell(root, { api, config }) {
           'div',
           { class: 'alarm', dataset: key ? { key } : {} },
           h('span', { class: 'alarm-text' }, message),
-          h('a', { href: '#/alerts', onclick: () => alarm.remove() }, 'View alerts'),
-          h('button', { type: 'button', class: 'ghost', 'aria-label': 'Dismiss', onclick: () => alarm.remove() }, '×'),
+          h('a', { href: '#/alerts', onclick: () => alarm.remove() }, t('View alerts')),
+          h('button', { type: 'button', class: 'ghost', 'aria-label': t('Dismiss'), onclick: () => alarm.remove() }, '×'),
         );
         alarms.prepend(alarm);
         while (alarms.childElementCount > 3) alarms.lastElementChild?.remove();
@@ -95,7 +101,7 @@ export function createShell(root, { api, config }) {
   const links = new Map();
   const nav = h(
     'nav',
-    { class: 'nav', 'aria-label': 'Screens' },
+    { class: 'nav', 'aria-label': t('Screens') },
     h(
       'ul',
       {},
@@ -109,25 +115,36 @@ export function createShell(root, { api, config }) {
     ),
   );
 
-  const liveStatus = h('span', { class: 'live-status', role: 'status', 'aria-label': 'Event stream' }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), h('span', { class: 'live-text' }, STATE_LABEL.connecting));
+  const liveStatus = h('span', { class: 'live-status', role: 'status', 'aria-label': t('Event stream') }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), h('span', { class: 'live-text' }, STATE_LABEL().connecting));
   stream.addEventListener('state', (e) => {
-    const state = /** @type {CustomEvent<keyof typeof STATE_LABEL>} */ (e).detail;
+    const state = /** @type {CustomEvent<'connecting' | 'live' | 'reconnecting' | 'stopped'>} */ (e).detail;
     liveStatus.dataset.state = state;
-    /** @type {HTMLElement} */ (liveStatus.querySelector('.live-text')).textContent = STATE_LABEL[state];
+    /** @type {HTMLElement} */ (liveStatus.querySelector('.live-text')).textContent = STATE_LABEL()[state];
   });
   liveStatus.dataset.state = 'connecting';
 
-  const signOut = h('button', { type: 'button', class: 'ghost' }, 'Sign out');
+  const signOut = h('button', { type: 'button', class: 'ghost' }, t('Sign out'));
   signOut.addEventListener('click', () => void api.logout());
-  const who = h('span', { class: 'who' }, h('span', { class: 'who-org' }, session?.org.name ?? ''), h('span', { class: 'who-user' }, session?.user.email ?? ''));
-  const header = h('header', { class: 'topbar' }, h('a', { class: 'brand', href: '#/fleet' }, h('img', { src: '/favicon.svg', alt: '', width: '28', height: '28' }), h('span', {}, 'UNIBOS')), nav, h('div', { class: 'topbar-right' }, liveStatus, who, signOut));
+  const who = h('span', { class: 'who' }, h('span', { class: 'who-org' }, session?.org.name ?? ''), h('span', { class: 'who-user' }, session?.user.name || session?.user.email || ''));
+  // Changing the language draws the app again in it (the session stays).
+  const language = h('select', { id: 'ui-language', class: 'lang-select', 'aria-label': t('Language') }, LANGUAGES.map(([code, name]) => h('option', { value: code, lang: code, selected: code === lang }, name)));
+  language.addEventListener('change', () => {
+    setLang(/** @type {'en' | 'tr'} */ (language.value));
+    location.reload();
+  });
+  const bell = h('button', { type: 'button', class: 'ghost bell', hidden: notificationPermission() !== 'default' }, t('Notify me of SOS'));
+  bell.addEventListener('click', async () => {
+    await askNotificationPermission();
+    bell.hidden = notificationPermission() !== 'default';
+  });
+  const header = h('header', { class: 'topbar' }, h('a', { class: 'brand', href: '#/fleet' }, h('img', { src: '/favicon.svg', alt: '', width: '28', height: '28' }), h('span', {}, 'UNIBOS')), nav, h('div', { class: 'topbar-right' }, liveStatus, bell, who, language, signOut));
   const main = h('main', { class: 'content', id: 'content' });
   for (const v of views) {
     v.el.hidden = true;
     main.append(v.el);
   }
   root.removeAttribute('aria-busy');
-  replace(root, h('a', { class: 'skip-link', href: '#content', onclick: (/** @type {Event} */ e) => (e.preventDefault(), main.focus()) }, 'Skip to content'), header, alarms, main, toasts);
+  replace(root, h('a', { class: 'skip-link', href: '#content', onclick: (/** @type {Event} */ e) => (e.preventDefault(), main.focus()) }, t('Skip to content')), header, alarms, main, toasts);
   main.tabIndex = -1;
 
   /** @type {View | null} */
@@ -144,16 +161,30 @@ export function createShell(root, { api, config }) {
     current = next;
     next.el.hidden = false;
     links.get(next.id)?.setAttribute('aria-current', 'page');
-    document.title = `${next.title} · UNIBOS hub`;
+    document.title = t('{screen} · UNIBOS hub', { screen: next.title });
     next.show?.();
   };
   window.addEventListener('hashchange', route);
   route();
 
   // Events that arrive while the snapshot loads are re-applied on top of it (FleetStore.load).
-  stream.addEventListener('event', (e) => fleet.apply(/** @type {CustomEvent} */ (e).detail));
+  stream.addEventListener('event', (e) => {
+    const event = /** @type {CustomEvent} */ (e).detail;
+    fleet.apply(event);
+    openAlerts.apply(event);
+  });
+  // A new SOS: the banner (from the alerts screen), a siren, and a notification when allowed.
+  openAlerts.addEventListener('change', (e) => {
+    const raised = /** @type {CustomEvent<{ raised: string | null }>} */ (e).detail.raised;
+    const a = raised ? openAlerts.open.get(raised) : null;
+    if (!a || a.level !== 'SOS') return;
+    playSiren();
+    const name = a.nodeName || fleet.display(a.nodeId);
+    notifySos(t('SOS from {name}', { name }), a.text || t('Open the alert to see where'), `sos:${a.id}`, () => ctx.go(`map/${encodeURIComponent(a.nodeId)}`));
+  });
   stream.start();
-  fleet.load().catch((err) => ctx.notify(`Could not load the fleet: ${err.message}`, 'error'));
+  fleet.load().catch((err) => ctx.notify(t('Could not load the fleet: {error}', { error: err.message }), 'error'));
+  openAlerts.load().catch(() => {});
   void api.get('/api/v1/me').then(
     (me) => {
       if (Array.isArray(me?.permissions)) {

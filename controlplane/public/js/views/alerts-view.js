@@ -1,13 +1,16 @@
 // Alerts: SOS and other alerts heard from the mesh, open ones first and highlighted, with
-// Acknowledge and Resolve; live from alert.* events. The navigation badge counts open alerts.
-// An SOS card lists its stages with times (heard by a gateway, at the hub, acknowledged by whom,
+// Acknowledge (with an optional note that travels to the node) and Resolve; live from alert.*
+// events. The navigation badge counts open alerts. An SOS card says where: a link that opens the
+// map centred on it, distance and bearing from the nearest gateway, how old the position is and
+// how precise, and its stages with times (taken by a gateway, at the hub, acknowledged by whom,
 // resolved): the same stages the node shows on its LED and in `unibos status`.
 
 import { ApiError } from '../api-client.js';
 import { h, replace } from '../dom.js';
-import { coordinates, dateTime, relativeTime } from '../format.js';
+import { bearing, coordinates, dateTime, distance, distanceAndBearing, relativeTime, timeOfDay } from '../format.js';
 import { positionOf } from '../fleet-store.js';
 import { HUB_EVENT, HUB_EVENT_TOPIC } from '../hub-events.js';
+import { t } from '../i18n.js';
 
 /**
  * @typedef {{ id: number | string, nodeId: string, nodeName?: string | null, level: string, text: string, position?: unknown,
@@ -17,9 +20,36 @@ import { HUB_EVENT, HUB_EVENT_TOPIC } from '../hub-events.js';
  */
 
 const STATE_ORDER = { open: 0, acknowledged: 1, resolved: 2 };
-const STATE_LABEL = { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved' };
-/** @type {Record<string, string>} */
-const STAGE_LABEL = { sent: 'Sent', gateway: 'Taken by a gateway', hub: 'Received by the hub', acknowledged: 'Acknowledged', resolved: 'Resolved' };
+const STATE_LABEL = () => ({ open: t('Open'), acknowledged: t('Acknowledged'), resolved: t('Resolved') });
+/** @returns {Record<string, string>} */
+const STAGE_LABEL = () => ({ sent: t('Sent'), gateway: t('Taken by a gateway'), hub: t('Received by the hub'), acknowledged: t('Acknowledged'), resolved: t('Resolved') });
+/** Notes travel to the node on the mesh: short. */
+const MAX_NOTE = 200;
+
+/**
+ * Who acted, as people know them: the stage's name (the hub fills it from the account), a node's
+ * name for a node, never an account id.
+ * @param {Alert} a
+ * @param {'acknowledged' | 'resolved'} stage
+ * @param {import('../fleet-store.js').FleetStore} fleet
+ */
+function actorOf(a, stage, fleet) {
+  const s = (a.stages ?? []).find((x) => x.stage === stage);
+  const raw = s?.by ?? (stage === 'acknowledged' ? a.acknowledgedBy : a.resolvedBy) ?? null;
+  if (!raw) return null;
+  if (/^!?[0-9a-f]{8}$/i.test(raw)) return fleet.display(raw.startsWith('!') ? raw : `!${raw}`);
+  if (/^(user|apiKey):/.test(raw)) return t('a team member');
+  return raw;
+}
+
+/**
+ * Position precision the node reported (bits kept of 32) as metres, roughly half a cell.
+ * @param {unknown} bits
+ */
+function accuracyM(bits) {
+  if (typeof bits !== 'number' || bits <= 0 || bits > 32) return null;
+  return Math.max(5, (2 ** (32 - bits) * 1e-7 * 111_320) / 2);
+}
 
 /**
  * @param {import('../shell.js').AppContext} ctx
@@ -27,15 +57,16 @@ const STAGE_LABEL = { sent: 'Sent', gateway: 'Taken by a gateway', hub: 'Receive
  */
 export function createAlertsView(ctx) {
   const { api, stream, fleet } = ctx;
-  const filter = h('select', { id: 'alerts-filter' }, h('option', { value: '' }, 'All'), h('option', { value: 'open' }, 'Open'), h('option', { value: 'acknowledged' }, 'Acknowledged'), h('option', { value: 'resolved' }, 'Resolved'));
-  const list = h('ul', { class: 'alerts', 'aria-label': 'Alerts' });
+  const SL = STATE_LABEL();
+  const filter = h('select', { id: 'alerts-filter' }, h('option', { value: '' }, t('All')), h('option', { value: 'open' }, SL.open), h('option', { value: 'acknowledged' }, SL.acknowledged), h('option', { value: 'resolved' }, SL.resolved));
+  const list = h('ul', { class: 'alerts', 'aria-label': t('Alerts') });
   const empty = h('p', { class: 'empty', hidden: true });
   const summary = h('p', { class: 'summary', 'aria-live': 'polite' });
   const el = h(
     'section',
     { class: 'view', 'aria-labelledby': 'alerts-title' },
-    h('div', { class: 'view-head' }, h('h1', { id: 'alerts-title' }, 'Alerts'), summary),
-    h('div', { class: 'toolbar' }, h('label', { for: 'alerts-filter' }, 'Show'), filter),
+    h('div', { class: 'view-head' }, h('h1', { id: 'alerts-title' }, t('Alerts')), summary),
+    h('div', { class: 'toolbar' }, h('label', { for: 'alerts-filter' }, t('Show')), filter),
     empty,
     list,
   );
@@ -44,72 +75,145 @@ export function createAlertsView(ctx) {
   const alerts = new Map();
   /** Open alert ids, whatever the filter shows: the navigation badge. */
   const openIds = new Set();
+  /** Per node: what the SOS frame itself said about the position (precision, fix time). @type {Map<string, any>} */
+  const framePositions = new Map();
   let loadSeq = 0;
 
   const updateBadge = () => {
     ctx.setBadge('alerts', openIds.size);
-    summary.textContent = openIds.size === 0 ? 'No open alerts' : `${openIds.size} open`;
+    summary.textContent = openIds.size === 0 ? t('No open alerts') : t({ one: '{count} open', other: '{count} open' }, { count: openIds.size });
   };
 
   /**
    * @param {Alert} a
    * @param {'acknowledge' | 'resolve'} action
    * @param {HTMLButtonElement} button
+   * @param {Record<string, unknown>} [body]
    */
-  const act = async (a, action, button) => {
+  const act = async (a, action, button, body) => {
     button.disabled = true;
     try {
-      const updated = await api.post(`/api/v1/alerts/${encodeURIComponent(a.id)}/${action}`);
+      const updated = await api.post(`/api/v1/alerts/${encodeURIComponent(a.id)}/${action}`, body);
       if (updated && hasId(updated)) upsert(updated, false);
       // The card was redrawn: keep keyboard focus on it.
       const item = list.querySelector(`li[data-alert-id="${CSS.escape(String(a.id))}"]`);
       /** @type {HTMLElement | null} */ (item?.querySelector('button') ?? item?.querySelector('article') ?? null)?.focus();
     } catch (err) {
       button.disabled = false;
-      ctx.notify(err instanceof ApiError && err.code === 'E_FORBIDDEN' ? 'Your role may not handle alerts.' : `Could not ${action}: ${err instanceof Error ? err.message : String(err)}`, 'error');
+      const what = err instanceof Error ? err.message : String(err);
+      ctx.notify(err instanceof ApiError && err.code === 'E_FORBIDDEN' ? t('Your role may not handle alerts.') : action === 'acknowledge' ? t('Could not acknowledge: {error}', { error: what }) : t('Could not resolve: {error}', { error: what }), 'error');
     }
+  };
+
+  /**
+   * Acknowledge asks for an optional note first: it goes to the node with the stage.
+   * @param {Alert} a
+   * @param {HTMLButtonElement} button
+   */
+  const acknowledgeWithNote = (a, button) => {
+    const who = a.nodeName || fleet.display(a.nodeId);
+    const note = h('textarea', { id: 'ack-note', rows: '3', maxlength: String(MAX_NOTE), 'aria-describedby': 'ack-note-hint' });
+    const confirm = h('button', { type: 'submit', class: 'primary' }, t('Acknowledge'));
+    const cancel = h('button', { type: 'button' }, t('Cancel'));
+    const dialog = h(
+      'dialog',
+      { class: 'ack-dialog', 'aria-labelledby': 'ack-title' },
+      h(
+        'form',
+        { method: 'dialog' },
+        h('h2', { id: 'ack-title' }, t('Acknowledge the {level} from {name}', { level: a.level, name: who })),
+        h('div', { class: 'field' }, h('label', { for: 'ack-note' }, t('Note for the person (optional)')), note, h('span', { id: 'ack-note-hint', class: 'hint' }, t('Sent to the node with the acknowledgement, e.g. “Team on the way, 15 min”. Up to {max} characters.', { max: MAX_NOTE }))),
+        h('div', { class: 'form-actions' }, confirm, cancel),
+      ),
+    );
+    cancel.addEventListener('click', () => dialog.close('cancel'));
+    dialog.addEventListener('close', () => {
+      const ok = dialog.returnValue !== 'cancel' && dialog.returnValue !== '';
+      dialog.remove();
+      if (ok) void act(a, 'acknowledge', button, note.value.trim() ? { note: note.value.trim() } : {});
+      else button.focus();
+    });
+    confirm.addEventListener('click', () => {
+      dialog.returnValue = 'ok';
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    note.focus();
+  };
+
+  /**
+   * Where the SOS is, as an operator needs it: on the map, from the nearest gateway, how old, how precise.
+   * @param {Alert} a
+   */
+  const whereFor = (a) => {
+    const fromAlert = positionOf(a.position);
+    const node = fleet.get(a.nodeId);
+    const pos = fromAlert ?? node?.position ?? null;
+    if (!pos) return h('p', { class: 'alert-where alert-where--none' }, t('No position known yet: ask the person where they are.'));
+    const frame = framePositions.get(a.nodeId);
+    const fixTime = (frame && typeof frame.time === 'string' ? frame.time : null) ?? (fromAlert ? a.raisedAt : (node?.position?.time ?? null));
+    const acc = accuracyM(frame?.precisionBits);
+    let nearest = null;
+    for (const gw of fleet.list()) {
+      if (gw.kind !== 'gateway' || !gw.position) continue;
+      const d = distanceAndBearing(gw.position, pos);
+      if (!nearest || d.metres < nearest.d.metres) nearest = { gw, d };
+    }
+    return h(
+      'div',
+      { class: 'alert-where' },
+      h('a', { class: 'button-link', href: `#/map/${encodeURIComponent(a.nodeId)}`, 'aria-label': t('Show {name} on the map', { name: a.nodeName || fleet.display(a.nodeId) }) }, t('Show on map')),
+      h(
+        'dl',
+        { class: 'alert-facts' },
+        h('dt', {}, t('Position')),
+        h('dd', {}, coordinates(pos.latitude, pos.longitude)),
+        nearest ? [h('dt', {}, t('From the nearest gateway')), h('dd', {}, t('{distance} {bearing} of {gateway}', { distance: distance(nearest.d.metres), bearing: bearing(nearest.d.degrees), gateway: fleet.display(nearest.gw.id) }))] : null,
+        h('dt', {}, t('Position age')),
+        h('dd', {}, fixTime ? h('time', { datetime: fixTime, title: dateTime(fixTime) }, relativeTime(fixTime)) : t('unknown')),
+        h('dt', {}, t('Accuracy')),
+        h('dd', {}, acc !== null ? t('about ±{metres}', { metres: distance(acc) }) : fromAlert ? t('as sent with the SOS') : t('last known position, not from the SOS')),
+      ),
+    );
   };
 
   /** @param {Alert} a */
   const itemFor = (a) => {
-    const who = a.nodeName || fleet.label(a.nodeId);
-    const pos = positionOf(a.position);
+    const who = a.nodeName || fleet.display(a.nodeId);
     const canAct = ctx.can('alerts');
     const actions = h('div', { class: 'alert-actions' });
+    const level = String(a.level || 'ALERT');
     if (a.state === 'open') {
-      const ack = h('button', { type: 'button', 'aria-label': `Acknowledge ${a.level} from ${who}`, disabled: !canAct }, 'Acknowledge');
-      ack.addEventListener('click', () => void act(a, 'acknowledge', ack));
+      const ack = h('button', { type: 'button', 'aria-label': t('Acknowledge {level} from {name}', { level, name: who }), disabled: !canAct }, t('Acknowledge'));
+      ack.addEventListener('click', () => acknowledgeWithNote(a, ack));
       actions.append(ack);
     }
     if (a.state !== 'resolved') {
-      const resolve = h('button', { type: 'button', class: a.state === 'acknowledged' ? 'primary' : '', 'aria-label': `Resolve ${a.level} from ${who}`, disabled: !canAct }, 'Resolve');
+      const resolve = h('button', { type: 'button', class: a.state === 'acknowledged' ? 'primary' : '', 'aria-label': t('Resolve {level} from {name}', { level, name: who }), disabled: !canAct }, t('Resolve'));
       resolve.addEventListener('click', () => void act(a, 'resolve', resolve));
       actions.append(resolve);
     }
+    const ackBy = actorOf(a, 'acknowledged', fleet);
+    const resBy = actorOf(a, 'resolved', fleet);
     const history = [
-      `Raised ${relativeTime(a.raisedAt)}`,
-      a.acknowledgedAt ? `acknowledged ${relativeTime(a.acknowledgedAt)}${a.acknowledgedBy ? ` by ${a.acknowledgedBy}` : ''}` : null,
-      a.resolvedAt ? `resolved ${relativeTime(a.resolvedAt)}${a.resolvedBy ? ` by ${a.resolvedBy}` : ''}` : null,
+      t('Raised {when}', { when: relativeTime(a.raisedAt) }),
+      a.acknowledgedAt ? (ackBy ? t('acknowledged {when} by {name}', { when: relativeTime(a.acknowledgedAt), name: ackBy }) : t('acknowledged {when}', { when: relativeTime(a.acknowledgedAt) })) : null,
+      a.resolvedAt ? (resBy ? t('resolved {when} by {name}', { when: relativeTime(a.resolvedAt), name: resBy }) : t('resolved {when}', { when: relativeTime(a.resolvedAt) })) : null,
     ].filter(Boolean);
-    const level = String(a.level || 'ALERT');
+    const stateLabel = SL[a.state] ?? a.state;
     return h(
       'li',
       { class: `alert-card alert-card--${a.state} ${level === 'SOS' ? 'is-sos' : ''}`, dataset: { alertId: String(a.id), state: a.state } },
       h(
         'article',
-        { tabindex: '-1', 'aria-label': `${level} from ${who}, ${STATE_LABEL[a.state] ?? a.state}` },
-        h('div', { class: 'alert-head' }, h('span', { class: 'alert-level' }, level), h('strong', { class: 'alert-who' }, who), h('span', { class: `badge badge--${a.state}` }, STATE_LABEL[a.state] ?? a.state)),
-        a.text ? h('p', { class: 'alert-text' }, a.text) : null,
-        stagesFor(a),
-        a.acknowledgedNote ? h('p', { class: 'alert-note' }, `Note: ${a.acknowledgedNote}`) : null,
-        a.resolvedNote ? h('p', { class: 'alert-note' }, `Closed: ${a.resolvedNote}`) : null,
-        h(
-          'p',
-          { class: 'alert-meta' },
-          h('time', { datetime: a.raisedAt, title: dateTime(a.raisedAt) }, history.join(', ')),
-          pos ? ` · ${coordinates(pos.latitude, pos.longitude)}` : '',
-          ` · ${a.nodeId}`,
-        ),
+        { tabindex: '-1', 'aria-label': t('{level} from {name}, {state}', { level, name: who, state: stateLabel }) },
+        h('div', { class: 'alert-head' }, h('span', { class: 'alert-level' }, level === 'SOS' ? h('span', { class: 'sos-glyph', 'aria-hidden': 'true' }, '▲') : null, level), h('strong', { class: 'alert-who', title: a.nodeId }, who), h('span', { class: `badge badge--${a.state}` }, stateLabel)),
+        a.text && a.text !== level ? h('p', { class: 'alert-text' }, a.text) : null,
+        level === 'SOS' || a.position ? whereFor(a) : null,
+        stagesFor(a, fleet),
+        a.acknowledgedNote ? h('p', { class: 'alert-note' }, t('Note: {note}', { note: a.acknowledgedNote })) : null,
+        a.resolvedNote ? h('p', { class: 'alert-note' }, t('Closed: {note}', { note: a.resolvedNote })) : null,
+        h('p', { class: 'alert-meta' }, h('time', { datetime: a.raisedAt, title: dateTime(a.raisedAt) }, history.join(', ')), ' · ', h('span', { class: 'mono' }, a.nodeId)),
         actions,
       ),
     );
@@ -122,7 +226,23 @@ export function createAlertsView(ctx) {
       .sort((a, b) => (STATE_ORDER[a.state] ?? 3) - (STATE_ORDER[b.state] ?? 3) || String(b.raisedAt).localeCompare(String(a.raisedAt)));
     replace(list, shown.map(itemFor));
     empty.hidden = shown.length > 0;
-    empty.textContent = want ? `No ${STATE_LABEL[/** @type {keyof typeof STATE_LABEL} */ (want)]?.toLowerCase() ?? want} alerts.` : 'No alerts. SOS and alerts from the mesh appear here.';
+    empty.textContent = want === 'open' ? t('No open alerts.') : want === 'acknowledged' ? t('No acknowledged alerts.') : want === 'resolved' ? t('No resolved alerts.') : t('No alerts. SOS and alerts from the mesh appear here.');
+  };
+
+  /** The SOS frame's own position details (precision, fix time), for the card. @param {string} nodeId */
+  const loadFramePosition = async (nodeId) => {
+    if (framePositions.has(nodeId)) return;
+    framePositions.set(nodeId, null);
+    try {
+      const page = await api.get(`/api/v1/records?${new URLSearchParams({ node: nodeId, kind: 'alert', limit: '1' })}`);
+      const p = page?.items?.[0]?.data?.position;
+      if (p && typeof p === 'object') {
+        framePositions.set(nodeId, p);
+        render();
+      }
+    } catch {
+      // The card shows what the alert says.
+    }
   };
 
   /**
@@ -138,12 +258,14 @@ export function createAlertsView(ctx) {
       openIds.delete(key);
       ctx.dismiss(`alert:${key}`);
     }
+    if (merged.level === 'SOS' && merged.state !== 'resolved') void loadFramePosition(merged.nodeId);
     updateBadge();
     render();
     if (fresh) {
       const item = list.querySelector(`li[data-alert-id="${CSS.escape(key)}"]`);
       item?.classList.add('is-new');
-      ctx.notify(`${merged.level || 'Alert'} from ${merged.nodeName || fleet.label(merged.nodeId)}${merged.text ? `: ${merged.text}` : ''}`, 'alert', `alert:${key}`);
+      const name = merged.nodeName || fleet.display(merged.nodeId);
+      ctx.notify(merged.text && merged.text !== merged.level ? t('{level} from {name}: {text}', { level: merged.level || 'Alert', name, text: merged.text }) : t('{level} from {name}', { level: merged.level || 'Alert', name }), 'alert', `alert:${key}`);
     }
   };
 
@@ -160,10 +282,11 @@ export function createAlertsView(ctx) {
       for (const a of page?.items ?? []) if (hasId(a)) alerts.set(String(a.id), a);
       openIds.clear();
       for (const a of open?.items ?? []) if (hasId(a)) openIds.add(String(a.id));
+      for (const a of alerts.values()) if (a.level === 'SOS' && a.state !== 'resolved') void loadFramePosition(a.nodeId);
       updateBadge();
       render();
     } catch (err) {
-      ctx.notify(`Could not load alerts: ${err instanceof Error ? err.message : String(err)}`, 'error');
+      ctx.notify(t('Could not load alerts: {error}', { error: err instanceof Error ? err.message : String(err) }), 'error');
     }
   };
 
@@ -181,6 +304,13 @@ export function createAlertsView(ctx) {
   };
   stream.addEventListener('event', onEvent);
   filter.addEventListener('change', () => void load());
+  // A node named after its SOS (the hub asked it) gets its name on the card; gateways' positions
+  // change the distance. Not while someone is typing in the card.
+  let pending = 0;
+  const onFleet = () => {
+    if (!pending) pending = requestAnimationFrame(() => ((pending = 0), !list.contains(document.activeElement) && render()));
+  };
+  fleet.addEventListener('change', onFleet);
   // The badge counts open alerts from the start, before the screen is first shown.
   void load();
 
@@ -191,7 +321,7 @@ export function createAlertsView(ctx) {
 
   return {
     id: 'alerts',
-    title: 'Alerts',
+    title: t('Alerts'),
     el,
     show() {
       void load();
@@ -199,7 +329,9 @@ export function createAlertsView(ctx) {
     permissionsChanged: render,
     destroy() {
       clearInterval(ticker);
+      cancelAnimationFrame(pending);
       stream.removeEventListener('event', onEvent);
+      fleet.removeEventListener('change', onFleet);
     },
   };
 }
@@ -207,28 +339,24 @@ export function createAlertsView(ctx) {
 /**
  * The SOS's stages, oldest first, each with its time (and who, for acknowledged and resolved).
  * @param {Alert} a
+ * @param {import('../fleet-store.js').FleetStore} fleet
  */
-function stagesFor(a) {
+function stagesFor(a, fleet) {
   if (!Array.isArray(a.stages) || a.stages.length === 0) return null;
+  const labels = STAGE_LABEL();
   return h(
     'ol',
-    { class: 'alert-stages', 'aria-label': 'Stages' },
-    ...a.stages.map((s) =>
-      h(
+    { class: 'alert-stages', 'aria-label': t('Stages') },
+    ...a.stages.map((s) => {
+      const by = s.stage === 'acknowledged' || s.stage === 'resolved' ? actorOf(a, s.stage, fleet) : null;
+      return h(
         'li',
         { class: `alert-stage alert-stage--${s.stage}`, dataset: { stage: s.stage } },
-        `${STAGE_LABEL[s.stage] ?? s.stage} `,
-        h('time', { datetime: s.at, title: dateTime(s.at) }, timeOfDay(s.at)),
-        s.by ? ` by ${s.by}` : '',
-      ),
-    ),
+        h('span', { class: 'stage-check', 'aria-hidden': 'true' }, '✓'),
+        by ? t('{stage} {time} by {name}', { stage: labels[s.stage] ?? s.stage, time: '\u0000', name: by }).split('\u0000').flatMap((part, i) => (i === 0 ? [part] : [h('time', { datetime: s.at, title: dateTime(s.at) }, timeOfDay(s.at)), part])) : [`${labels[s.stage] ?? s.stage} `, h('time', { datetime: s.at, title: dateTime(s.at) }, timeOfDay(s.at))],
+      );
+    }),
   );
-}
-
-/** @param {string} iso */
-function timeOfDay(iso) {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
 
 /** @param {any} a @returns {a is Alert} */

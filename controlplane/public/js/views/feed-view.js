@@ -6,6 +6,7 @@ import { h, replace } from '../dom.js';
 import { battery, clockTime, coordinates, dateTime, number } from '../format.js';
 import { positionOf } from '../fleet-store.js';
 import { HUB_EVENT } from '../hub-events.js';
+import { t } from '../i18n.js';
 
 const MAX_ENTRIES = 300;
 
@@ -23,7 +24,30 @@ const TOPICS = [
  * @returns {import('../shell.js').View}
  */
 export function createFeedView(ctx) {
-  const { fleet, stream, api } = ctx;
+  const { fleet, stream, api, alerts } = ctx;
+  // Open SOS stay on top, whatever scrolls past below them.
+  const pinned = h('ul', { class: 'feed-pinned', 'aria-label': t('Open SOS') });
+  const renderPinned = () => {
+    const open = alerts.list().filter((a) => a.level === 'SOS');
+    replace(
+      pinned,
+      open.map((a) =>
+        h(
+          'li',
+          { class: 'feed-pin', dataset: { nodeId: a.nodeId } },
+          h('span', { class: 'sos-glyph', 'aria-hidden': 'true' }, '▲'),
+          h('strong', {}, t('SOS from {name}', { name: a.nodeName || fleet.display(a.nodeId) })),
+          h('time', { datetime: a.raisedAt, title: dateTime(a.raisedAt) }, clockTime(a.raisedAt)),
+          h('a', { href: `#/map/${encodeURIComponent(a.nodeId)}` }, t('Show on map')),
+          h('a', { href: '#/alerts' }, t('Open the alert')),
+        ),
+      ),
+    );
+    pinned.hidden = open.length === 0;
+  };
+  alerts.addEventListener('change', renderPinned);
+  fleet.addEventListener('change', renderPinned);
+  renderPinned();
   const filter = h('select', { id: 'feed-filter' }, TOPICS.map(([v, t]) => h('option', { value: v }, t)));
   const list = h('ol', { class: 'feed', 'aria-label': 'Live mesh feed', 'aria-live': 'polite', 'aria-relevant': 'additions' });
   const empty = h('p', { class: 'empty' }, 'Waiting for the mesh… new events appear here as they happen.');
@@ -32,6 +56,7 @@ export function createFeedView(ctx) {
     { class: 'view', 'aria-labelledby': 'feed-title' },
     h('div', { class: 'view-head' }, h('h1', { id: 'feed-title' }, 'Live feed')),
     h('div', { class: 'toolbar' }, h('label', { for: 'feed-filter' }, 'Show'), filter),
+    pinned,
     empty,
     list,
   );
@@ -114,6 +139,8 @@ export function createFeedView(ctx) {
     destroy() {
       stream.removeEventListener('event', onEvent);
       fleet.removeEventListener('change', nameEntries);
+      fleet.removeEventListener('change', renderPinned);
+      alerts.removeEventListener('change', renderPinned);
       replace(list);
     },
   };

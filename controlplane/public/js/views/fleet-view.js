@@ -1,57 +1,70 @@
 // Fleet: every node and gateway with its status, last seen, battery, SNR and the gateways that
-// heard it; live from the fleet store.
+// heard it; live from the fleet store. A node the hub has not learned the name of yet says so
+// (the hub is asking it over the mesh); a node with an open SOS is marked and sorted first. On a
+// phone each row becomes a card (the column names come from data-label).
 
 import { h, replace } from '../dom.js';
 import { battery, dateTime, decibels, relativeTime } from '../format.js';
+import { t } from '../i18n.js';
 
 /**
  * @param {import('../shell.js').AppContext} ctx
  * @returns {import('../shell.js').View}
  */
 export function createFleetView(ctx) {
-  const { fleet } = ctx;
-  const search = h('input', { id: 'fleet-search', type: 'search', placeholder: 'Name or id', autocomplete: 'off' });
-  const status = h('select', { id: 'fleet-status' }, h('option', { value: '' }, 'All'), h('option', { value: 'online' }, 'Online'), h('option', { value: 'offline' }, 'Offline'));
+  const { fleet, alerts } = ctx;
+  const search = h('input', { id: 'fleet-search', type: 'search', placeholder: t('Name or id'), autocomplete: 'off' });
+  const status = h('select', { id: 'fleet-status' }, h('option', { value: '' }, t('All')), h('option', { value: 'online' }, t('Online')), h('option', { value: 'offline' }, t('Offline')));
   const summary = h('p', { class: 'summary', 'aria-live': 'polite' });
   const tbody = h('tbody');
-  const empty = h('p', { class: 'empty', hidden: true }, 'No devices yet. Claim a gateway or node with a claim token (unibos hub claim-token) and it appears here.');
+  const empty = h('p', { class: 'empty', hidden: true }, t('No devices yet. Claim a gateway or node with a claim token (unibos hub claim-token) and it appears here.'));
+  const COLUMNS = [t('Name'), t('ID'), t('Kind'), t('Status'), t('Last seen'), t('Battery'), t('SNR'), t('Heard by')];
   const table = h(
     'table',
     { class: 'data-table fleet-table' },
-    h('caption', { class: 'visually-hidden' }, 'Fleet'),
-    h(
-      'thead',
-      {},
-      h('tr', {}, ['Name', 'ID', 'Kind', 'Status', 'Last seen', 'Battery', 'SNR', 'Heard by'].map((c) => h('th', { scope: 'col' }, c))),
-    ),
+    h('caption', { class: 'visually-hidden' }, t('Fleet')),
+    h('thead', {}, h('tr', {}, COLUMNS.map((c) => h('th', { scope: 'col' }, c)))),
     tbody,
   );
   const el = h(
     'section',
     { class: 'view', 'aria-labelledby': 'fleet-title' },
-    h('div', { class: 'view-head' }, h('h1', { id: 'fleet-title' }, 'Fleet'), summary),
-    h('div', { class: 'toolbar' }, h('label', { for: 'fleet-search' }, 'Search'), search, h('label', { for: 'fleet-status' }, 'Status'), status),
+    h('div', { class: 'view-head' }, h('h1', { id: 'fleet-title' }, t('Fleet')), summary),
+    h('div', { class: 'toolbar' }, h('label', { for: 'fleet-search' }, t('Search')), search, h('label', { for: 'fleet-status' }, t('Status')), status),
     h('div', { class: 'table-wrap' }, table),
     empty,
   );
 
   /** @param {import('../fleet-store.js').FleetNode} node */
   const rowFor = (node) => {
-    const name = node.name ?? node.id;
-    const heard = node.heardBy.length === 0 ? '—' : node.heardBy.map((g) => `${fleet.label(g.gatewayId)}${typeof g.hops === 'number' && g.hops > 0 ? ` (${g.hops} hop${g.hops === 1 ? '' : 's'})` : ''}`).join(', ');
-    const seen = h('time', { datetime: node.lastSeen ?? '', title: node.lastSeen ? dateTime(node.lastSeen) : 'never', class: 'relative-time' }, relativeTime(node.lastSeen));
+    const sos = alerts.sosOf(node.id);
+    const heard =
+      node.heardBy.length === 0
+        ? '—'
+        : node.heardBy.map((g) => {
+            const via = typeof g.hops === 'number' && g.hops > 0 ? t({ one: '{name} ({count} hop)', other: '{name} ({count} hops)' }, { name: fleet.display(g.gatewayId), count: g.hops }) : fleet.display(g.gatewayId);
+            return h('span', { class: 'heard-gw', title: g.gatewayId }, via);
+          }).flatMap((x, i) => (i === 0 ? [x] : [', ', x]));
+    const seen = h('time', { datetime: node.lastSeen ?? '', title: node.lastSeen ? dateTime(node.lastSeen) : t('never'), class: 'relative-time' }, relativeTime(node.lastSeen));
+    const cell = (/** @type {number} */ i, /** @type {Record<string, unknown>} */ props, /** @type {any[]} */ ...children) => h('td', { ...props, 'data-label': COLUMNS[i] }, ...children);
     return h(
       'tr',
-      { dataset: { nodeId: node.id }, class: node.online ? '' : 'is-offline' },
-      h('th', { scope: 'row' }, name),
-      h('td', { class: 'mono' }, node.id),
+      { dataset: { nodeId: node.id }, class: `${node.online ? '' : 'is-offline'} ${sos ? 'has-sos' : ''}` },
+      h(
+        'th',
+        { scope: 'row', title: node.id, 'data-label': COLUMNS[0] },
+        sos ? h('a', { class: 'sos-tag', href: `#/map/${encodeURIComponent(node.id)}`, title: t('Open SOS: show on map') }, h('span', { 'aria-hidden': 'true' }, '▲ '), 'SOS') : null,
+        sos ? ' ' : null,
+        node.name ? node.name : h('span', { class: 'unnamed' }, fleet.display(node.id)),
+      ),
+      cell(1, { class: 'mono' }, node.id),
       // Heard through the org's gateways but not claimed with the device's keys: on the map, not the org's own.
-      h('td', {}, node.kind, node.claimed === false ? [' ', h('span', { class: 'badge badge--heard', title: 'Heard by your gateways; claim it from the device to make it yours' }, 'heard, unclaimed')] : null),
-      h('td', {}, h('span', { class: `badge ${node.online ? 'badge--online' : 'badge--offline'}` }, node.online ? 'Online' : 'Offline')),
-      h('td', {}, seen),
-      h('td', {}, battery(node.battery)),
-      h('td', {}, decibels(node.snr)),
-      h('td', { class: 'heard-by' }, heard),
+      cell(2, {}, node.kind === 'gateway' ? t('gateway') : t('node'), node.claimed === false ? [' ', h('span', { class: 'badge badge--heard', title: t('Heard by your gateways; claim it from the device to make it yours') }, t('heard, unclaimed'))] : null),
+      cell(3, {}, h('span', { class: `badge ${node.online ? 'badge--online' : 'badge--offline'}` }, h('span', { 'aria-hidden': 'true' }, node.online ? '● ' : '○ '), node.online ? t('Online') : t('Offline'))),
+      cell(4, {}, seen),
+      cell(5, {}, battery(node.battery)),
+      cell(6, {}, decibels(node.snr)),
+      cell(7, { class: 'heard-by' }, heard),
     );
   };
 
@@ -59,10 +72,12 @@ export function createFleetView(ctx) {
     const q = search.value.trim().toLowerCase();
     const want = status.value;
     const all = fleet.list();
-    const shown = all.filter((n) => (!want || (want === 'online') === n.online) && (!q || n.id.toLowerCase().includes(q) || (n.name ?? '').toLowerCase().includes(q)));
+    const shown = all
+      .filter((n) => (!want || (want === 'online') === n.online) && (!q || n.id.toLowerCase().includes(q) || (n.name ?? '').toLowerCase().includes(q)))
+      .sort((a, b) => Number(Boolean(alerts.sosOf(b.id))) - Number(Boolean(alerts.sosOf(a.id))));
     replace(tbody, shown.map(rowFor));
     const online = all.filter((n) => n.online).length;
-    summary.textContent = fleet.loaded ? `${online} of ${all.length} online` : 'Loading…';
+    summary.textContent = fleet.loaded ? t('{online} of {count} online', { online, count: all.length }) : t('Loading…');
     empty.hidden = !fleet.loaded || all.length > 0;
   };
 
@@ -72,22 +87,24 @@ export function createFleetView(ctx) {
     if (!pending) pending = requestAnimationFrame(() => ((pending = 0), render()));
   };
   fleet.addEventListener('change', onChange);
+  alerts.addEventListener('change', onChange);
   search.addEventListener('input', render);
   status.addEventListener('change', render);
   // Relative times age while the page is open.
   const ticker = setInterval(() => {
-    for (const t of tbody.querySelectorAll('time.relative-time')) t.textContent = relativeTime(t.getAttribute('datetime') || null);
+    for (const el of tbody.querySelectorAll('time.relative-time')) el.textContent = relativeTime(el.getAttribute('datetime') || null);
   }, 10_000);
   render();
 
   return {
     id: 'fleet',
-    title: 'Fleet',
+    title: t('Fleet'),
     el,
     destroy() {
       clearInterval(ticker);
       cancelAnimationFrame(pending);
       fleet.removeEventListener('change', onChange);
+      alerts.removeEventListener('change', onChange);
     },
   };
 }

@@ -2,6 +2,7 @@
 
 import { ApiError } from '../api-client.js';
 import { h, replace } from '../dom.js';
+import { t } from '../i18n.js';
 
 /**
  * @param {HTMLElement} root
@@ -12,14 +13,14 @@ export function renderLogin(root, api, opts) {
   const error = h('p', { class: 'form-error', role: 'alert' }, opts.message ?? '');
   const email = h('input', { id: 'login-email', name: 'email', type: 'email', autocomplete: 'username', required: true });
   const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const submit = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
+  const submit = h('button', { type: 'submit', class: 'primary' }, t('Sign in'));
   const form = h(
     'form',
     { class: 'card auth-card', 'aria-labelledby': 'login-title', novalidate: false },
-    h('h1', { id: 'login-title' }, 'Sign in to the UNIBOS hub'),
+    h('h1', { id: 'login-title' }, t('Sign in to the UNIBOS hub')),
     opts.notice ? h('p', { class: 'notice' }, opts.notice) : null,
-    h('div', { class: 'field' }, h('label', { for: 'login-email' }, 'Email'), email),
-    h('div', { class: 'field' }, h('label', { for: 'login-password' }, 'Password'), password),
+    h('div', { class: 'field' }, h('label', { for: 'login-email' }, t('Email')), email),
+    h('div', { class: 'field' }, h('label', { for: 'login-password' }, t('Password')), password),
     error,
     submit,
   );
@@ -31,7 +32,7 @@ export function renderLogin(root, api, opts) {
       await api.login(email.value.trim(), password.value);
       opts.onSignedIn();
     } catch (err) {
-      error.textContent = err instanceof ApiError && err.status === 401 ? 'Wrong email or password.' : err instanceof Error ? err.message : String(err);
+      error.textContent = err instanceof ApiError && err.status === 401 ? t('Wrong email or password.') : err instanceof Error ? err.message : String(err);
       submit.disabled = false;
       password.select();
     }
@@ -42,5 +43,5 @@ export function renderLogin(root, api, opts) {
 }
 
 export function brand() {
-  return h('div', { class: 'brand brand--large' }, h('img', { src: '/favicon.svg', alt: '', width: '40', height: '40' }), h('span', {}, 'UNIBOS'));
+  return h('div', { class: 'brand brand--large' }, h('img', { src: '/favicon.svg', alt: '', width: '40', height: '40' }), h('span', {}, t('UNIBOS')));
 }

@@ -1,32 +1,69 @@
-// Map: node positions on a Leaflet map that works offline (a drawn lat/lon grid; the configured
-// tile server on top when there is one), green for online, grey for offline, names in popups.
+// Map: works with no internet. Natural Earth coastlines, borders and country names (served by the
+// hub), the admin's region map on top when there is one, an online tile server only when one is
+// configured. Nodes are labelled markers (green online, grey offline, with their name), gateways
+// squares with their coverage, links from each node to the gateways that heard it coloured by the
+// last SNR (dashed through relays), position trails, clusters when zoomed out, and an open SOS as a
+// pulsing red triangle. `#/map/<nodeId>` centres the map on a node (the alert card links there).
 
 import { h, replace } from '../dom.js';
-import { battery, coordinates, relativeTime } from '../format.js';
+import { addBaseMap } from '../base-map-layer.js';
+import { battery, coordinates, decibels, relativeTime } from '../format.js';
 import { createGraticuleLayer } from '../graticule-layer.js';
+import { t } from '../i18n.js';
+
+/** Markers closer than this (px) are drawn as one cluster. */
+const CLUSTER_PX = 28;
+/** Clusters only where the map is zoomed out this far. */
+const CLUSTER_BELOW_ZOOM = 11;
+/** A gateway's coverage when no node it hears directly has a position yet (m). */
+const DEFAULT_COVERAGE_M = 2000;
+
+/** @param {number | null | undefined} snr */
+export function snrClass(snr) {
+  if (typeof snr !== 'number') return 'unknown';
+  if (snr >= 5) return 'good';
+  if (snr >= -5) return 'fair';
+  return 'poor';
+}
+const SNR_COLOUR = { good: '#137a3e', fair: '#b7791f', poor: '#b42318', unknown: '#6b7280' };
 
 /**
  * @param {import('../shell.js').AppContext} ctx
  * @returns {import('../shell.js').View}
  */
 export function createMapView(ctx) {
-  const { fleet } = ctx;
-  const mapEl = h('div', { class: 'map', id: 'node-map', role: 'region', 'aria-label': 'Node map' });
-  const fit = h('button', { type: 'button' }, 'Fit to nodes');
+  const { fleet, alerts } = ctx;
+  const mapEl = h('div', { class: 'map', id: 'node-map', role: 'region', 'aria-label': t('Node map') });
+  const fit = h('button', { type: 'button' }, t('Fit to nodes'));
   const note = h('p', { class: 'summary', 'aria-live': 'polite' });
+  const legend = h(
+    'ul',
+    { class: 'legend', 'aria-label': t('Legend') },
+    h('li', {}, h('span', { class: 'legend-dot legend-dot--online', 'aria-hidden': 'true' }), t('online')),
+    h('li', {}, h('span', { class: 'legend-dot legend-dot--offline', 'aria-hidden': 'true' }), t('offline')),
+    h('li', {}, h('span', { class: 'legend-gw', 'aria-hidden': 'true' }), t('gateway and its coverage')),
+    h('li', {}, h('span', { class: 'legend-sos', 'aria-hidden': 'true' }, '!'), t('open SOS')),
+    h('li', {}, h('span', { class: 'legend-link legend-link--good', 'aria-hidden': 'true' }), t('link, SNR ≥ 5 dB')),
+    h('li', {}, h('span', { class: 'legend-link legend-link--fair', 'aria-hidden': 'true' }), t('link, SNR −5…5 dB')),
+    h('li', {}, h('span', { class: 'legend-link legend-link--poor', 'aria-hidden': 'true' }), t('link, SNR < −5 dB')),
+  );
   const el = h(
     'section',
     { class: 'view view--map', 'aria-labelledby': 'map-title' },
-    h('div', { class: 'view-head' }, h('h1', { id: 'map-title' }, 'Map'), note, h('div', { class: 'spacer' }), fit),
+    h('div', { class: 'view-head' }, h('h1', { id: 'map-title' }, t('Map')), note, h('div', { class: 'spacer' }), fit),
     mapEl,
-    h('p', { class: 'legend' }, h('span', { class: 'legend-dot legend-dot--online', 'aria-hidden': 'true' }), 'online', h('span', { class: 'legend-dot legend-dot--offline', 'aria-hidden': 'true' }), 'offline'),
+    legend,
   );
 
   /** @type {any} */
   let map = null;
   /** @type {Map<string, any>} */
   const markers = new Map();
+  /** @type {any} */
+  let overlay = null;
   let fittedOnce = false;
+  /** A node to centre on once the map is up (from #/map/<id>). @type {string | null} */
+  let focusId = null;
 
   const L = () => /** @type {any} */ (window).L;
 
@@ -34,34 +71,54 @@ export function createMapView(ctx) {
     if (map) return;
     const leaflet = L();
     if (!leaflet) {
-      replace(mapEl, h('p', { class: 'empty' }, 'The map library did not load.'));
+      replace(mapEl, h('p', { class: 'empty' }, t('The map library did not load.')));
       return;
     }
-    map = leaflet.map(mapEl, { worldCopyJump: true, minZoom: 2, maxZoom: 19, zoomSnap: 0.5, attributionControl: Boolean(ctx.config.mapTileUrl) });
+    map = leaflet.map(mapEl, { worldCopyJump: true, minZoom: 2, maxZoom: 19, zoomSnap: 0.5, attributionControl: true });
+    map.attributionControl.setPrefix(false);
+    map.attributionControl.addAttribution(t('Natural Earth'));
+    addBaseMap(leaflet, map);
     const grid = createGraticuleLayer(leaflet);
-    if (ctx.config.mapTileUrl) {
-      const tiles = leaflet.tileLayer(ctx.config.mapTileUrl, { maxZoom: 19, attribution: 'Map tiles: local tile server' });
-      tiles.addTo(map);
-      leaflet.control.layers({}, { 'Lat/lon grid': grid }, { collapsed: true }).addTo(map);
-    } else {
-      grid.addTo(map);
+    /** @type {Record<string, any>} */
+    const bases = {};
+    /** @type {Record<string, any>} */
+    const extras = { [t('Lat/lon grid')]: grid };
+    const region = ctx.config.region;
+    if (region) {
+      const regionLayer = leaflet.tileLayer(region.url, { minZoom: 2, maxNativeZoom: region.maxZoom, minNativeZoom: region.minZoom, maxZoom: 19, attribution: region.attribution ?? t('Region map'), className: 'region-tiles', ...(region.bounds ? { bounds: [[region.bounds[1], region.bounds[0]], [region.bounds[3], region.bounds[2]]] } : {}) });
+      regionLayer.addTo(map);
+      extras[t('Region map')] = regionLayer;
     }
+    if (ctx.config.mapTileUrl) {
+      const tiles = leaflet.tileLayer(ctx.config.mapTileUrl, { maxZoom: 19, attribution: t('Map tiles: configured tile server') });
+      tiles.addTo(map);
+      extras[t('Online tiles')] = tiles;
+    }
+    if (!region && !ctx.config.mapTileUrl) grid.addTo(map);
+    leaflet.control.layers(bases, extras, { collapsed: true }).addTo(map);
     leaflet.control.scale({ imperial: false }).addTo(map);
+    overlay = leaflet.layerGroup().addTo(map);
     map.setView([20, 0], 2);
+    map.on('zoomend', () => sync());
     sync();
   };
 
   /** @param {import('../fleet-store.js').FleetNode} node */
-  const popupFor = (node) =>
-    h(
+  const popupFor = (node) => {
+    const sos = alerts.sosOf(node.id);
+    return h(
       'div',
       { class: 'node-popup' },
-      h('strong', {}, node.name ?? node.id),
+      h('strong', { title: node.id }, fleet.display(node.id)),
       h('div', { class: 'mono' }, node.id),
-      h('div', {}, h('span', { class: `badge ${node.online ? 'badge--online' : 'badge--offline'}` }, node.online ? 'Online' : 'Offline'), ' ', `last seen ${relativeTime(node.lastSeen)}`),
-      node.battery !== null ? h('div', {}, `Battery ${battery(node.battery)}`) : null,
+      sos ? h('div', { class: 'popup-sos' }, h('span', { class: 'badge badge--open' }, t('SOS open')), ' ', h('a', { href: '#/alerts' }, t('Open the alert'))) : null,
+      h('div', {}, h('span', { class: `badge ${node.online ? 'badge--online' : 'badge--offline'}` }, node.online ? t('Online') : t('Offline')), ' ', t('last seen {when}', { when: relativeTime(node.lastSeen) })),
+      node.battery !== null ? h('div', {}, t('Battery {value}', { value: battery(node.battery) })) : null,
+      node.snr !== null ? h('div', {}, t('SNR {value}', { value: decibels(node.snr) })) : null,
       node.position ? h('div', {}, coordinates(node.position.latitude, node.position.longitude)) : null,
+      node.kind !== 'gateway' ? h('div', {}, h('a', { href: `#/send/${encodeURIComponent(node.id)}` }, t('Send a message'))) : null,
     );
+  };
 
   const style = (/** @type {boolean} */ online) => ({
     radius: 8,
@@ -72,38 +129,66 @@ export function createMapView(ctx) {
     className: `node-marker node-marker--${online ? 'online' : 'offline'}`,
   });
 
+  /** @param {import('../fleet-store.js').FleetNode} node */
+  const accessibleName = (node) => {
+    const status = node.online ? t('online') : t('offline');
+    return node.kind === 'gateway' ? t('Gateway {name} ({status})', { name: fleet.display(node.id), status }) : t('{name} ({status})', { name: fleet.display(node.id), status });
+  };
+
+  /** @param {import('../fleet-store.js').FleetNode} node */
+  const markerFor = (node) => {
+    const leaflet = L();
+    const at = [node.position?.latitude, node.position?.longitude];
+    /** @type {any} */
+    let marker;
+    if (node.kind === 'gateway') {
+      marker = leaflet.marker(at, { icon: leaflet.divIcon({ className: `gw-marker gw-marker--${node.online ? 'online' : 'offline'}`, html: '', iconSize: [18, 18] }), keyboard: true, title: fleet.display(node.id), alt: accessibleName(node) });
+    } else {
+      marker = leaflet.circleMarker(at, style(node.online));
+    }
+    marker.bindPopup(() => popupFor(/** @type {import('../fleet-store.js').FleetNode} */ (fleet.get(node.id) ?? node)));
+    marker.bindTooltip(document.createTextNode(fleet.display(node.id)), { permanent: true, direction: 'right', offset: [10, 0], className: `node-label ${fleet.get(node.id)?.name ? '' : 'node-label--unnamed'}` });
+    marker.addTo(map);
+    const elOf = marker.getElement();
+    if (elOf) {
+      elOf.setAttribute('aria-label', accessibleName(node));
+      elOf.setAttribute('role', 'button');
+      elOf.setAttribute('tabindex', '0');
+      elOf.dataset.nodeId = node.id;
+      elOf.addEventListener('keydown', (/** @type {KeyboardEvent} */ e) => {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          marker.openPopup();
+        }
+      });
+    }
+    marker._unibosKey = `${node.kind}:${node.online}:${fleet.display(node.id)}`;
+    return marker;
+  };
+
   const sync = () => {
     if (!map) return;
     const leaflet = L();
     const seen = new Set();
     let withPos = 0;
-    for (const node of fleet.list()) {
+    const list = fleet.list();
+    /** Nodes within a cluster are drawn as one marker (not while zoomed in). */
+    const clusters = clusterNodes(list.filter((n) => n.position), map.getZoom() < CLUSTER_BELOW_ZOOM ? (n) => map.latLngToLayerPoint([n.position.latitude, n.position.longitude]) : null);
+    for (const node of list) {
       if (!node.position) continue;
       withPos++;
+      if (clusters.hidden.has(node.id)) continue;
       seen.add(node.id);
-      const at = [node.position.latitude, node.position.longitude];
       let marker = markers.get(node.id);
-      const cls = `node-marker--${node.online ? 'online' : 'offline'}`;
-      if (marker && !marker.getElement()?.classList.contains(cls)) {
-        // className is fixed when the path is created: recreate on an online/offline change.
+      const key = `${node.kind}:${node.online}:${fleet.display(node.id)}`;
+      if (marker && marker._unibosKey !== key) {
+        // Class names and labels are fixed when the marker is made: make it again on a change.
         marker.remove();
         markers.delete(node.id);
         marker = undefined;
       }
-      if (!marker) {
-        marker = leaflet.circleMarker(at, style(node.online)).addTo(map);
-        marker.bindPopup(() => popupFor(/** @type {import('../fleet-store.js').FleetNode} */ (fleet.get(node.id) ?? node)));
-        marker.bindTooltip(document.createTextNode(node.name ?? node.id), { direction: 'top', offset: [0, -8] });
-        markers.set(node.id, marker);
-        const path = marker.getElement();
-        if (path) {
-          path.setAttribute('aria-label', `${node.name ?? node.id} (${node.online ? 'online' : 'offline'})`);
-          path.dataset.nodeId = node.id;
-        }
-      } else {
-        marker.setLatLng(at);
-        marker.setTooltipContent(document.createTextNode(node.name ?? node.id));
-      }
+      if (!marker) markers.set(node.id, (marker = markerFor(node)));
+      else marker.setLatLng([node.position.latitude, node.position.longitude]);
     }
     for (const [id, marker] of markers) {
       if (!seen.has(id)) {
@@ -111,19 +196,103 @@ export function createMapView(ctx) {
         markers.delete(id);
       }
     }
+    drawOverlay(leaflet, clusters.groups);
     const total = fleet.nodes.size;
-    note.textContent = !fleet.loaded ? 'Loading…' : withPos === total ? `${withPos} devices` : `${withPos} of ${total} devices have a position`;
-    if (!fittedOnce && withPos > 0) {
+    note.textContent = !fleet.loaded ? t('Loading…') : withPos === total ? t({ one: '{count} device', other: '{count} devices' }, { count: withPos }) : t('{with} of {count} devices have a position', { with: withPos, count: total });
+    if (focusId && fleet.get(focusId)?.position) centreOn(focusId);
+    else if (!fittedOnce && withPos > 0) {
       fittedOnce = true;
       fitToNodes();
     }
   };
 
+  /**
+   * Links, coverage, trails, clusters and SOS markers: redrawn whole (a few dozen shapes).
+   * @param {any} leaflet
+   * @param {Array<{ at: any, ids: string[] }>} groups
+   */
+  const drawOverlay = (leaflet, groups) => {
+    overlay.clearLayers();
+    for (const node of fleet.list()) {
+      const p = node.position;
+      if (!p) continue;
+      const trail = fleet.trails.get(node.id) ?? [];
+      if (trail.length > 1) overlay.addLayer(leaflet.polyline(trail.map((q) => [q.latitude, q.longitude]), { color: '#1f6fb2', weight: 2, opacity: 0.5, dashArray: '2 6', interactive: false, className: 'node-trail' }));
+      if (node.kind === 'gateway') {
+        const reach = fleet.list().filter((n) => n.position && n.heardBy.some((g) => g.gatewayId === node.id && (g.hops ?? 0) === 0)).map((n) => map.distance([p.latitude, p.longitude], [n.position?.latitude, n.position?.longitude]));
+        overlay.addLayer(leaflet.circle([p.latitude, p.longitude], { radius: reach.length ? Math.max(...reach) * 1.1 : DEFAULT_COVERAGE_M, color: '#1f6fb2', weight: 1, fillOpacity: 0.06, interactive: false, className: 'gw-coverage' }));
+        continue;
+      }
+      for (const g of node.heardBy) {
+        const gw = fleet.get(g.gatewayId);
+        if (!gw?.position) continue;
+        const quality = snrClass(g.snr);
+        overlay.addLayer(
+          leaflet
+            .polyline([[p.latitude, p.longitude], [gw.position.latitude, gw.position.longitude]], { color: SNR_COLOUR[quality], weight: 3, opacity: 0.8, dashArray: (g.hops ?? 0) > 0 ? '6 6' : null, className: `node-link node-link--${quality}` })
+            .bindTooltip(t('{node} → {gateway}: SNR {snr}', { node: fleet.display(node.id), gateway: fleet.display(g.gatewayId), snr: decibels(g.snr) }), { sticky: true }),
+        );
+      }
+    }
+    for (const g of groups) {
+      const label = t({ one: '{count} node', other: '{count} nodes' }, { count: g.ids.length });
+      const cluster = leaflet.marker(g.at, { icon: leaflet.divIcon({ className: 'node-cluster', html: '', iconSize: [34, 34] }), title: label, alt: label, keyboard: true });
+      cluster.on('add', () => {
+        const e = cluster.getElement();
+        if (e) e.textContent = String(g.ids.length);
+      });
+      cluster.on('click', () => map.fitBounds(leaflet.latLngBounds(g.ids.map((id) => [fleet.get(id)?.position?.latitude, fleet.get(id)?.position?.longitude])).pad(0.3), { maxZoom: CLUSTER_BELOW_ZOOM + 1 }));
+      overlay.addLayer(cluster);
+    }
+    for (const a of alerts.list()) {
+      if (a.level !== 'SOS') continue;
+      const where = sosPosition(a);
+      if (!where) continue;
+      const name = fleet.display(a.nodeId);
+      const label = t('SOS from {name}', { name });
+      const m = leaflet.marker([where.latitude, where.longitude], { icon: leaflet.divIcon({ className: 'sos-marker', html: '<span class="sos-pulse"></span><span class="sos-shape">SOS</span>', iconSize: [44, 44] }), zIndexOffset: 1000, keyboard: true, title: label, alt: label });
+      m.bindPopup(() => popupFor(fleet.get(a.nodeId) ?? { id: a.nodeId, name: null, kind: 'node', online: true, lastSeen: a.raisedAt, battery: null, snr: null, rssi: null, position: where, heardBy: [] }));
+      overlay.addLayer(m);
+      const e = m.getElement();
+      if (e) {
+        e.dataset.nodeId = a.nodeId;
+        e.setAttribute('role', 'button');
+        e.setAttribute('aria-label', label);
+      }
+    }
+  };
+
+  /** @param {import('../views/alerts-view.js').Alert} a */
+  const sosPosition = (a) => {
+    const p = /** @type {any} */ (a.position);
+    if (p && typeof p.latitude === 'number' && typeof p.longitude === 'number' && !(p.latitude === 0 && p.longitude === 0)) return { latitude: p.latitude, longitude: p.longitude };
+    return fleet.get(a.nodeId)?.position ?? null;
+  };
+
   const fitToNodes = () => {
-    if (!map || markers.size === 0) return;
+    if (!map) return;
     const leaflet = L();
-    const bounds = leaflet.latLngBounds([...markers.values()].map((m) => m.getLatLng()));
-    map.fitBounds(bounds.pad(0.15), { maxZoom: 15, animate: false });
+    const points = fleet.list().filter((n) => n.position).map((n) => [n.position?.latitude, n.position?.longitude]);
+    if (points.length === 0) return;
+    map.fitBounds(leaflet.latLngBounds(points).pad(0.15), { maxZoom: 15, animate: false });
+  };
+
+  /** @param {string} id */
+  const centreOn = (id) => {
+    const sos = alerts.sosOf(id);
+    const p = (sos && sosPosition(sos)) ?? fleet.get(id)?.position;
+    if (!map || !p) return;
+    focusId = null;
+    fittedOnce = true;
+    map.setView([p.latitude, p.longitude], Math.max(map.getZoom(), 15), { animate: false });
+    if (!sos) markers.get(id)?.openPopup();
+  };
+
+  const readFocus = () => {
+    const m = /^#\/map\/([^/?#]+)/.exec(location.hash);
+    if (!m || !m[1]) return;
+    focusId = decodeURIComponent(m[1]);
+    for (const id of [focusId]) void fleet.loadTrail(id);
   };
 
   let pending = 0;
@@ -131,23 +300,61 @@ export function createMapView(ctx) {
     if (!pending) pending = requestAnimationFrame(() => ((pending = 0), sync()));
   };
   fleet.addEventListener('change', onChange);
+  alerts.addEventListener('change', onChange);
   fit.addEventListener('click', fitToNodes);
+  const onHash = () => {
+    if (el.hidden) return;
+    readFocus();
+    sync();
+  };
+  window.addEventListener('hashchange', onHash);
 
   return {
     id: 'map',
-    title: 'Map',
+    title: t('Map'),
     el,
     show() {
+      readFocus();
       ensureMap();
       // Leaflet measured a hidden container; measure again now that it is shown.
       map?.invalidateSize({ animate: false });
-      if (!fittedOnce) sync();
+      for (const n of fleet.list()) if (n.position && n.kind !== 'gateway') void fleet.loadTrail(n.id);
+      sync();
     },
     destroy() {
       fleet.removeEventListener('change', onChange);
+      alerts.removeEventListener('change', onChange);
+      window.removeEventListener('hashchange', onHash);
       cancelAnimationFrame(pending);
       map?.remove();
       map = null;
     },
   };
+}
+
+/**
+ * Groups nodes whose markers would overlap on screen. `project` is null when zoomed in (no clusters).
+ * @param {import('../fleet-store.js').FleetNode[]} nodes
+ * @param {((n: any) => { x: number, y: number }) | null} project
+ */
+function clusterNodes(nodes, project) {
+  /** @type {Set<string>} */
+  const hidden = new Set();
+  /** @type {Array<{ at: any, ids: string[] }>} */
+  const groups = [];
+  if (!project) return { hidden, groups };
+  /** @type {Array<{ x: number, y: number, ids: string[], lat: number, lon: number }>} */
+  const cells = [];
+  for (const n of nodes) {
+    const pt = project(n);
+    const near = cells.find((c) => Math.hypot(c.x - pt.x, c.y - pt.y) < CLUSTER_PX);
+    if (near) near.ids.push(n.id);
+    else cells.push({ x: pt.x, y: pt.y, ids: [n.id], lat: n.position?.latitude ?? 0, lon: n.position?.longitude ?? 0 });
+  }
+  for (const c of cells) {
+    if (c.ids.length < 2) continue;
+    for (const id of c.ids) hidden.add(id);
+    groups.push({ at: [c.lat, c.lon], ids: c.ids });
+  }
+  return { hidden, groups };
 }

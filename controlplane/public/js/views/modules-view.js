@@ -7,6 +7,7 @@ import { ApiError } from '../api-client.js';
 import { h, replace } from '../dom.js';
 import { relativeTime } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
+import { t } from '../i18n.js';
 
 /**
  * @typedef {{ name: string, version: string | null, description: string | null, category: string | null, enabled: boolean,
@@ -17,16 +18,16 @@ import { HUB_EVENT } from '../hub-events.js';
 
 /** @type {Record<string, string>} */
 const STATE_LABEL = {
-  loaded: 'Loaded',
-  setup_in_progress: 'Starting…',
-  setup_error: 'Setup error',
-  setup_retry: 'Retrying',
-  migration_error: 'Settings migration failed',
-  unloaded: 'Unloaded',
-  disabled: 'Disabled',
-  not_loaded: 'Not loaded',
-  invalid: 'Invalid manifest',
-  unsupported: 'Not supported here',
+  loaded: t('Loaded'),
+  setup_in_progress: t('Starting…'),
+  setup_error: t('Setup error'),
+  setup_retry: t('Retrying'),
+  migration_error: t('Settings migration failed'),
+  unloaded: t('Unloaded'),
+  disabled: t('Disabled'),
+  not_loaded: t('Not loaded'),
+  invalid: t('Invalid manifest'),
+  unsupported: t('Not supported here'),
 };
 
 /**
@@ -35,9 +36,9 @@ const STATE_LABEL = {
  */
 export function createModulesView(ctx) {
   const { api, stream } = ctx;
-  const list = h('ul', { class: 'modules', 'aria-label': 'Modules' });
+  const list = h('ul', { class: 'modules', 'aria-label': t('Modules') });
   const panels = h('div', { class: 'module-panels' });
-  const el = h('section', { class: 'view', 'aria-labelledby': 'modules-title' }, h('div', { class: 'view-head' }, h('h1', { id: 'modules-title' }, 'Modules')), list, panels);
+  const el = h('section', { class: 'view', 'aria-labelledby': 'modules-title' }, h('div', { class: 'view-head' }, h('h1', { id: 'modules-title' }, t('Modules'))), list, panels);
 
   /** @type {Map<string, ModuleStatus>} */
   const modules = new Map();
@@ -54,7 +55,7 @@ export function createModulesView(ctx) {
       for (const m of res.modules) modules.set(m.name, m);
       render();
     } catch (err) {
-      ctx.notify(`Could not load modules: ${/** @type {Error} */ (err).message}`, 'error');
+      ctx.notify(t('Could not load modules: {error}', { error: /** @type {Error} */ (err).message }), 'error');
     }
   };
 
@@ -71,7 +72,7 @@ export function createModulesView(ctx) {
       render();
     } catch (err) {
       button.disabled = false;
-      ctx.notify(err instanceof ApiError ? err.message : `Could not ${action} ${m.name}`, 'error');
+      ctx.notify(err instanceof ApiError ? err.message : (action === 'enable' ? t('Could not enable {module}', { module: m.name }) : t('Could not disable {module}', { module: m.name })), 'error');
     }
   };
 
@@ -100,7 +101,7 @@ export function createModulesView(ctx) {
       fields.push([key, input, spec]);
       return h('div', { class: 'field' }, h('label', { for: id }, spec.title ?? key), input);
     });
-    const save = h('button', { type: 'submit' }, 'Save settings');
+    const save = h('button', { type: 'submit' }, t('Save settings'));
     const form = h('form', { class: 'module-settings', 'aria-label': `${m.name} settings` }, rows, save);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -124,7 +125,7 @@ export function createModulesView(ctx) {
         ctx.notify(`${m.name}: settings saved`);
         render();
       } catch (err) {
-        ctx.notify(err instanceof ApiError ? err.message : 'Could not save the settings', 'error');
+        ctx.notify(err instanceof ApiError ? err.message : t('Could not save the settings'), 'error');
       } finally {
         save.disabled = false;
       }
@@ -135,18 +136,18 @@ export function createModulesView(ctx) {
   /** @param {ModuleStatus} m */
   const card = (m) => {
     const admin = ctx.can('fleet');
-    const button = h('button', { type: 'button', class: m.enabled ? 'ghost' : '' }, m.enabled ? `Disable ${m.name}` : `Enable ${m.name}`);
+    const button = h('button', { type: 'button', class: m.enabled ? 'ghost' : '' }, m.enabled ? t('Disable {module}', { module: m.name }) : t('Enable {module}', { module: m.name }));
     button.addEventListener('click', () => void toggle(m, m.enabled ? 'disable' : 'enable', /** @type {HTMLButtonElement} */ (button)));
     const canToggle = admin && !['invalid', 'unsupported'].includes(m.state);
-    const details = h('details', { class: 'module-settings-box', open: openForms.has(m.name) }, h('summary', {}, 'Settings'), m.settingsSchema ? settingsForm(m) : h('p', {}, 'No settings.'));
+    const details = h('details', { class: 'module-settings-box', open: openForms.has(m.name) }, h('summary', {}, t('Settings')), m.settingsSchema ? settingsForm(m) : h('p', {}, t('No settings.')));
     details.addEventListener('toggle', () => (details.open ? openForms.add(m.name) : openForms.delete(m.name)));
     return h(
       'li',
       { class: `module module--${m.state}`, dataset: { module: m.name } },
-      h('div', { class: 'module-head' }, h('strong', {}, m.name), h('span', { class: 'muted' }, [m.version ? ` ${m.version}` : '', m.category ? ` · ${m.category}` : '']), h('span', { class: `badge badge--${m.state}`, role: 'status', 'aria-label': `${m.name} state` }, STATE_LABEL[m.state] ?? m.state)),
+      h('div', { class: 'module-head' }, h('strong', {}, m.name), h('span', { class: 'muted' }, [m.version ? ` ${m.version}` : '', m.category ? ` · ${m.category}` : '']), h('span', { class: `badge badge--${m.state}`, role: 'status', 'aria-label': t('{module} state', { module: m.name }) }, STATE_LABEL[m.state] ?? m.state)),
       m.description && h('p', { class: 'module-description' }, m.description),
-      m.error && h('p', { class: 'module-error', role: 'note' }, m.error, m.retryAt ? ` (next try ${relativeTime(m.retryAt)})` : ''),
-      m.runtimeErrors > 0 && h('p', { class: 'muted' }, `${m.runtimeErrors} runtime error(s) since start`),
+      m.error && h('p', { class: 'module-error', role: 'note' }, m.error, m.retryAt ? t(' (next try {when})', { when: relativeTime(m.retryAt) }) : ''),
+      m.runtimeErrors > 0 && h('p', { class: 'muted' }, t({ one: '{count} runtime error since start', other: '{count} runtime errors since start' }, { count: m.runtimeErrors })),
       h('div', { class: 'toolbar' }, canToggle && button),
       admin && m.settingsSchema && details,
     );
@@ -180,7 +181,7 @@ export function createModulesView(ctx) {
           if (mounted.get(m.name) !== panel) return;
           panel.ui = ui.mount(section, { api, stream, config: ctx.config, can: ctx.can, notify: ctx.notify, base: `/api/v1/modules/${m.name}` });
         } catch (err) {
-          replace(section, h('p', { class: 'module-error' }, `${m.name}: its screen did not load (${/** @type {Error} */ (err).message})`));
+          replace(section, h('p', { class: 'module-error' }, t('{module}: its screen did not load ({error})', { module: m.name, error: /** @type {Error} */ (err).message })));
         }
       })();
     }
@@ -195,7 +196,7 @@ export function createModulesView(ctx) {
 
   return {
     id: 'modules',
-    title: 'Modules',
+    title: t('Modules'),
     el,
     show: () => {
       shown = true;

@@ -5,6 +5,7 @@ import { ApiError } from '../api-client.js';
 import { h, replace } from '../dom.js';
 import { dateTime, relativeTime } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
+import { t } from '../i18n.js';
 
 /** The mesh's alert levels (mesh-protocol ALERT_LEVELS, without UNSPECIFIED). */
 const ALERT_LEVELS = ['SOS', 'WARNING', 'EVACUATE', 'EARTHQUAKE', 'FIRE', 'FLOOD', 'MEDICAL', 'SAFE'];
@@ -32,53 +33,53 @@ export function createSendView(ctx) {
   const magnitude = h('input', { id: 'send-magnitude', name: 'magnitude', type: 'number', min: '0', max: '10', step: '0.1', inputmode: 'decimal' });
   const text = h('textarea', { id: 'send-text', name: 'text', rows: '3', required: true, 'aria-describedby': 'send-count' });
   const count = h('span', { id: 'send-count', class: 'hint' });
-  const submit = h('button', { type: 'submit', class: 'primary' }, 'Send');
+  const submit = h('button', { type: 'submit', class: 'primary' }, t('Send'));
   const result = h('p', { class: 'form-result', role: 'status' });
-  const levelRow = h('div', { class: 'field', hidden: true }, h('label', { for: 'send-level' }, 'Alert level'), level);
-  const magnitudeRow = h('div', { class: 'field', hidden: true }, h('label', { for: 'send-magnitude' }, 'Magnitude (optional)'), magnitude);
-  const denied = h('p', { class: 'notice', hidden: true }, 'Your role may read but not send. Ask an admin for the member role.');
+  const levelRow = h('div', { class: 'field', hidden: true }, h('label', { for: 'send-level' }, t('Alert level')), level);
+  const magnitudeRow = h('div', { class: 'field', hidden: true }, h('label', { for: 'send-magnitude' }, t('Magnitude (optional)')), magnitude);
+  const denied = h('p', { class: 'notice', hidden: true }, t('Your role may read but not send. Ask an admin for the member role.'));
 
   const form = h(
     'form',
     { class: 'card send-form', 'aria-labelledby': 'send-form-title' },
-    h('h2', { id: 'send-form-title' }, 'New message'),
+    h('h2', { id: 'send-form-title' }, t('New message')),
     denied,
-    h('div', { class: 'field' }, h('label', { for: 'send-to' }, 'Recipient'), to),
+    h('div', { class: 'field' }, h('label', { for: 'send-to' }, t('Recipient')), to),
     h(
       'fieldset',
       { class: 'field radios' },
-      h('legend', {}, 'Type'),
-      h('label', { for: 'send-kind-text' }, kindText, ' Text'),
-      h('label', { for: 'send-kind-alert' }, kindAlert, ' Alert'),
+      h('legend', {}, t('Type')),
+      h('label', { for: 'send-kind-text' }, kindText, ' ', t('Text')),
+      h('label', { for: 'send-kind-alert' }, kindAlert, ' ', t('Alert')),
     ),
     levelRow,
     magnitudeRow,
-    h('div', { class: 'field' }, h('label', { for: 'send-text' }, 'Message'), text, count),
+    h('div', { class: 'field' }, h('label', { for: 'send-text' }, t('Message')), text, count),
     h('div', { class: 'form-actions' }, submit, result),
   );
 
   const tbody = h('tbody');
-  const noMessages = h('p', { class: 'empty' }, 'Nothing sent yet.');
+  const noMessages = h('p', { class: 'empty' }, t('Nothing sent yet.'));
   const table = h(
     'table',
     { class: 'data-table' },
-    h('caption', { class: 'visually-hidden' }, 'Sent messages'),
-    h('thead', {}, h('tr', {}, ['Sent', 'To', 'Type', 'Text', 'Status', 'Gateways'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('caption', { class: 'visually-hidden' }, t('Sent messages')),
+    h('thead', {}, h('tr', {}, [t('Sent'), t('To'), t('Type'), t('Text'), t('Status'), t('Gateways')].map((c) => h('th', { scope: 'col' }, c)))),
     tbody,
   );
   const tableWrap = h('div', { class: 'table-wrap', hidden: true }, table);
   const el = h(
     'section',
     { class: 'view', 'aria-labelledby': 'send-title' },
-    h('div', { class: 'view-head' }, h('h1', { id: 'send-title' }, 'Send')),
-    h('div', { class: 'send-layout' }, form, h('div', { class: 'card' }, h('h2', {}, 'Sent messages'), noMessages, tableWrap)),
+    h('div', { class: 'view-head' }, h('h1', { id: 'send-title' }, t('Send'))),
+    h('div', { class: 'send-layout' }, form, h('div', { class: 'card' }, h('h2', {}, t('Sent messages')), noMessages, tableWrap)),
   );
 
   const updateKind = () => {
     const alert = kindAlert.checked;
     levelRow.hidden = !alert;
     magnitudeRow.hidden = !alert || level.value !== 'EARTHQUAKE';
-    submit.textContent = alert ? 'Send alert' : 'Send';
+    submit.textContent = alert ? t('Send alert') : t('Send');
     updateCount();
   };
   const limit = () => (kindAlert.checked ? MAX_ALERT_BYTES : MAX_TEXT_BYTES);
@@ -97,10 +98,13 @@ export function createSendView(ctx) {
     const keep = to.value;
     replace(
       to,
-      h('option', { value: 'broadcast' }, 'Everyone (broadcast)'),
-      fleet.list().map((n) => h('option', { value: n.id }, `${n.name ?? n.id} (${n.id}${n.kind !== 'node' ? `, ${n.kind}` : ''}${n.online ? '' : ', offline'})`)),
+      h('option', { value: 'broadcast' }, t('Everyone (broadcast)')),
+      fleet.list().map((n) => h('option', { value: n.id }, n.name ? t(n.online ? '{name} ({id})' : '{name} ({id}, offline)', { name: n.name, id: n.id }) : t(n.online ? '{id} (name not known yet)' : '{id} (name not known yet, offline)', { id: n.id }))),
     );
-    to.value = [...to.options].some((o) => o.value === keep) ? keep : 'broadcast';
+    // #/send/<nodeId> (from the map or an alert) picks the recipient.
+    const asked = /^#\/send\/([^/?#]+)/.exec(location.hash)?.[1];
+    const want = asked ? decodeURIComponent(asked) : keep;
+    to.value = [...to.options].some((o) => o.value === want) ? want : 'broadcast';
   };
   let pending = 0;
   const onFleet = () => {
@@ -115,13 +119,13 @@ export function createSendView(ctx) {
   /** @param {Message} m */
   const rowFor = (m) => {
     const status = String(m.status ?? 'queued');
-    const recipient = m.to === 'broadcast' ? 'Everyone' : fleet.label(m.to);
+    const recipient = m.to === 'broadcast' ? t('Everyone') : fleet.display(m.to);
     return h(
       'tr',
       { dataset: { messageId: m.id, status } },
       h('td', {}, h('time', { datetime: m.createdAt ?? '', title: dateTime(m.createdAt) }, relativeTime(m.createdAt))),
       h('td', {}, recipient),
-      h('td', {}, m.kind === 'alert' ? `Alert ${m.level ?? ''}`.trim() : 'Text'),
+      h('td', {}, m.kind === 'alert' ? t('Alert {level}', { level: m.level ?? '' }).trim() : t('Text')),
       h('th', { scope: 'row', class: 'message-text' }, m.text ?? ''),
       h('td', {}, h('span', { class: `badge badge--${status}`, title: m.error ?? '' }, status), m.error ? h('div', { class: 'hint' }, m.error) : null),
       h('td', {}, Array.isArray(m.gateways) ? String(m.gateways.length) : '—'),
@@ -144,12 +148,12 @@ export function createSendView(ctx) {
     e.preventDefault();
     const value = text.value.trim();
     if (!value) {
-      result.textContent = 'Write a message first.';
+      result.textContent = t('Write a message first.');
       text.focus();
       return;
     }
     if (encoder.encode(value).length > limit()) {
-      result.textContent = `Too long for one radio frame: at most ${limit()} bytes.`;
+      result.textContent = t('Too long for one radio frame: at most {max} bytes.', { max: limit() });
       return;
     }
     /** @type {Record<string, unknown>} */
@@ -162,15 +166,15 @@ export function createSendView(ctx) {
     }
     const path = to.value === 'broadcast' ? '/api/v1/messages' : `/api/v1/nodes/${encodeURIComponent(to.value)}/messages`;
     submit.disabled = true;
-    result.textContent = 'Sending…';
+    result.textContent = t('Sending…');
     try {
       const message = await api.post(path, body);
       if (message && typeof message.id === 'string') upsert(message);
-      result.textContent = `Queued for ${to.value === 'broadcast' ? 'everyone' : fleet.label(to.value)}.`;
+      result.textContent = to.value === 'broadcast' ? t('Queued for everyone.') : t('Queued for {name}.', { name: fleet.display(to.value) });
       text.value = '';
       updateCount();
     } catch (err) {
-      result.textContent = err instanceof ApiError && err.code === 'E_FORBIDDEN' ? 'Your role may not send messages.' : `Not sent: ${err instanceof Error ? err.message : String(err)}`;
+      result.textContent = err instanceof ApiError && err.code === 'E_FORBIDDEN' ? t('Your role may not send messages.') : t('Not sent: {error}', { error: err instanceof Error ? err.message : String(err) });
     } finally {
       submit.disabled = !ctx.can('send');
     }
@@ -193,7 +197,7 @@ export function createSendView(ctx) {
       // Oldest first, each prepended: newest ends on top. Rows already updated live win.
       for (const m of [...items].reverse()) if (m && typeof m.id === 'string' && !messages.has(m.id)) upsert(m);
     } catch (err) {
-      ctx.notify(`Could not load sent messages: ${err instanceof Error ? err.message : String(err)}`, 'error');
+      ctx.notify(t('Could not load sent messages: {error}', { error: err instanceof Error ? err.message : String(err) }), 'error');
     }
   };
   void load();
@@ -207,9 +211,10 @@ export function createSendView(ctx) {
 
   return {
     id: 'send',
-    title: 'Send',
+    title: t('Send'),
     el,
     show() {
+      fillRecipients();
       if (!ctx.can('send')) return;
       text.focus();
     },

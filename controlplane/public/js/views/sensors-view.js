@@ -5,12 +5,13 @@ import { h, replace } from '../dom.js';
 import { dateTime, number, relativeTime } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { lineChart } from '../line-chart.js';
+import { t } from '../i18n.js';
 
 const PERIODS = [
-  ['3600000', 'Last hour'],
-  ['21600000', 'Last 6 hours'],
-  ['86400000', 'Last 24 hours'],
-  ['604800000', 'Last 7 days'],
+  ['3600000', t('Last hour')],
+  ['21600000', t('Last 6 hours')],
+  ['86400000', t('Last 24 hours')],
+  ['604800000', t('Last 7 days')],
 ];
 const MAX_POINTS = 2000;
 
@@ -26,12 +27,12 @@ const MAX_POINTS = 2000;
 export function createSensorsView(ctx) {
   const { api, stream } = ctx;
   const tbody = h('tbody');
-  const empty = h('p', { class: 'empty', hidden: true }, 'No sensors have reported yet.');
+  const empty = h('p', { class: 'empty', hidden: true }, t('No sensors have reported yet.'));
   const table = h(
     'table',
     { class: 'data-table sensors-table' },
-    h('caption', { class: 'visually-hidden' }, 'Sensors'),
-    h('thead', {}, h('tr', {}, ['Sensor', 'Latest values', 'Last seen', ''].map((c) => h('th', { scope: 'col' }, c)))),
+    h('caption', { class: 'visually-hidden' }, t('Sensors')),
+    h('thead', {}, h('tr', {}, [t('Sensor'), t('Latest values'), t('Last seen'), ''].map((c) => h('th', { scope: 'col' }, c)))),
     tbody,
   );
   const sensorSelect = h('select', { id: 'chart-sensor' });
@@ -43,12 +44,12 @@ export function createSensorsView(ctx) {
   const el = h(
     'section',
     { class: 'view', 'aria-labelledby': 'sensors-title' },
-    h('div', { class: 'view-head' }, h('h1', { id: 'sensors-title' }, 'Sensors')),
+    h('div', { class: 'view-head' }, h('h1', { id: 'sensors-title' }, t('Sensors'))),
     h(
       'div',
       { class: 'card' },
-      h('h2', {}, 'Readings'),
-      h('div', { class: 'toolbar' }, h('label', { for: 'chart-sensor' }, 'Sensor'), sensorSelect, h('label', { for: 'chart-metric' }, 'Metric'), metricSelect, h('label', { for: 'chart-period' }, 'Period'), periodSelect),
+      h('h2', {}, t('Readings')),
+      h('div', { class: 'toolbar' }, h('label', { for: 'chart-sensor' }, t('Sensor')), sensorSelect, h('label', { for: 'chart-metric' }, t('Metric')), metricSelect, h('label', { for: 'chart-period' }, t('Period')), periodSelect),
       chartBox,
       chartNote,
     ),
@@ -73,7 +74,7 @@ export function createSensorsView(ctx) {
           h('th', { scope: 'row', class: 'mono' }, s.id),
           h('td', {}, s.metrics.map((m) => h('span', { class: 'metric-chip' }, `${m.metric}: ${m.value === null || m.value === undefined ? shortRaw(m.raw) : number(m.value)}`))),
           h('td', {}, h('time', { datetime: s.lastSeen ?? '', title: dateTime(s.lastSeen) }, relativeTime(s.lastSeen))),
-          h('td', {}, h('button', { type: 'button', class: 'link', 'aria-label': `Chart ${s.id}`, onclick: () => choose(s.id, s.metrics[0]?.metric) }, 'Chart')),
+          h('td', {}, h('button', { type: 'button', class: 'link', 'aria-label': t('Chart {sensor}', { sensor: s.id }), onclick: () => choose(s.id, s.metrics[0]?.metric) }, t('Chart'))),
         ),
       ),
     );
@@ -108,13 +109,13 @@ export function createSensorsView(ctx) {
     const id = sensorSelect.value;
     const metric = metricSelect.value;
     if (!id || !metric) {
-      replace(chartBox, h('p', { class: 'empty' }, 'Choose a sensor and a metric.'));
+      replace(chartBox, h('p', { class: 'empty' }, t('Choose a sensor and a metric.')));
       chartNote.textContent = '';
       return;
     }
-    replace(chartBox, lineChart(points, { label: `${metric} of ${id}, ${periodSelect.selectedOptions[0]?.textContent?.toLowerCase() ?? ''}` }));
+    replace(chartBox, lineChart(points, { label: t('{metric} of {sensor}, {period}', { metric, sensor: id, period: periodSelect.selectedOptions[0]?.textContent?.toLowerCase() ?? '' }) }));
     const last = points[points.length - 1];
-    chartNote.textContent = points.length === 0 ? 'No readings in this period.' : `${points.length} readings; latest ${number(last?.value)} at ${dateTime(last?.time)}`;
+    chartNote.textContent = points.length === 0 ? t('No readings in this period.') : t({ one: '{count} reading; latest {value} at {time}', other: '{count} readings; latest {value} at {time}' }, { count: points.length, value: number(last?.value), time: dateTime(last?.time) });
   };
 
   const loadReadings = async () => {
@@ -142,7 +143,7 @@ export function createSensorsView(ctx) {
         cursor = page?.nextCursor ?? null;
       } while (cursor && got.length < MAX_POINTS && seq === loadSeq);
     } catch (err) {
-      if (seq === loadSeq) chartNote.textContent = `Could not load readings: ${err instanceof Error ? err.message : String(err)}`;
+      if (seq === loadSeq) chartNote.textContent = t('Could not load readings: {error}', { error: err instanceof Error ? err.message : String(err) });
       return;
     }
     if (seq !== loadSeq) return;
@@ -158,7 +159,7 @@ export function createSensorsView(ctx) {
       renderTable();
       fillSelectors();
     } catch (err) {
-      ctx.notify(`Could not load sensors: ${err instanceof Error ? err.message : String(err)}`, 'error');
+      ctx.notify(t('Could not load sensors: {error}', { error: err instanceof Error ? err.message : String(err) }), 'error');
     }
   };
 
@@ -199,7 +200,7 @@ export function createSensorsView(ctx) {
 
   return {
     id: 'sensors',
-    title: 'Sensors',
+    title: t('Sensors'),
     el,
     // Coming back to the screen catches up on what arrived meanwhile.
     show() {

@@ -4,6 +4,7 @@
 import { ApiError } from '../api-client.js';
 import { h, replace } from '../dom.js';
 import { brand } from './login-view.js';
+import { t } from '../i18n.js';
 
 /**
  * @param {HTMLElement} root
@@ -12,21 +13,21 @@ import { brand } from './login-view.js';
  */
 export function renderSetup(root, api, opts) {
   const error = h('p', { class: 'form-error', role: 'alert' });
-  const alreadySetUp = () => replace(error, 'This hub is already set up. ', h('a', { href: '/', onclick: (/** @type {Event} */ ev) => (ev.preventDefault(), opts.onSignIn()) }, 'Sign in instead'), '.');
+  const alreadySetUp = () => replace(error, 'This hub is already set up. ', h('a', { href: '/', onclick: (/** @type {Event} */ ev) => (ev.preventDefault(), opts.onSignIn()) }, t('Sign in instead')), '.');
   const field = (/** @type {string} */ id, /** @type {string} */ label, /** @type {Record<string, unknown>} */ props) => {
     const input = h('input', { id, name: id, ...props });
     return { input, row: h('div', { class: 'field' }, h('label', { for: id }, label), input) };
   };
-  const name = field('setup-name', 'Your name', { autocomplete: 'name' });
-  const email = field('setup-email', 'Email', { type: 'email', autocomplete: 'username', required: true });
-  const password = field('setup-password', 'Password', { type: 'password', autocomplete: 'new-password', required: true, minlength: '10' });
-  const orgName = field('setup-org', 'Organisation name', { autocomplete: 'organization', placeholder: 'e.g. Valley Rescue Team' });
-  const submit = h('button', { type: 'submit', class: 'primary' }, 'Create admin account');
+  const name = field('setup-name', t('Your name'), { autocomplete: 'name' });
+  const email = field('setup-email', t('Email'), { type: 'email', autocomplete: 'username', required: true });
+  const password = field('setup-password', t('Password'), { type: 'password', autocomplete: 'new-password', required: true, minlength: '10' });
+  const orgName = field('setup-org', 'Organisation name', { autocomplete: 'organization', placeholder: t('e.g. Valley Rescue Team') });
+  const submit = h('button', { type: 'submit', class: 'primary' }, t('Create admin account'));
   const form = h(
     'form',
     { class: 'card auth-card', 'aria-labelledby': 'setup-title' },
-    h('h1', { id: 'setup-title' }, 'Set up this hub'),
-    h('p', { class: 'notice' }, 'Create the first account. It owns the hub’s first organisation and can invite others.'),
+    h('h1', { id: 'setup-title' }, t('Set up this hub')),
+    h('p', { class: 'notice' }, t('Create the first account. It owns the hub’s first organisation and can invite others.')),
     name.row,
     email.row,
     password.row,

@@ -1,0 +1,65 @@
+// The offline base map: Natural Earth country outlines (coastlines and borders) and country
+// names, from the world-atlas files the hub serves. The coarse 1:110m set draws the world; the
+// 1:50m set replaces it from zoom 4 on. Drawn on one canvas, so it stays light on a phone.
+
+import { labelPoint, topoFeatures } from './topojson.js';
+
+const DETAIL_FROM_ZOOM = 4;
+const LABELS_FROM_ZOOM = 3;
+
+/**
+ * @param {any} L Leaflet
+ * @param {any} map
+ * @param {(name: string) => string} [localName] the country name in the UI's language
+ * @returns {{ ready: Promise<void>, remove(): void }}
+ */
+export function addBaseMap(L, map, localName = (n) => n) {
+  const renderer = L.canvas({ padding: 0.5 });
+  const style = { renderer, color: '#7c8a7a', weight: 0.8, fillColor: '#eef0e4', fillOpacity: 1, interactive: false };
+  /** @type {Record<string, any>} */
+  const layers = {};
+  const labels = L.layerGroup();
+  let removed = false;
+
+  /** @param {'110m' | '50m'} scale */
+  const load = async (scale) => {
+    if (layers[scale]) return layers[scale];
+    const res = await fetch(`/vendor/world-atlas/countries-${scale}.json`);
+    if (!res.ok) throw new Error(`world-atlas ${scale}: ${res.status}`);
+    const features = topoFeatures(await res.json(), 'countries');
+    layers[scale] = L.geoJSON({ type: 'FeatureCollection', features }, { style: () => style, interactive: false, className: 'base-map' });
+    if (scale === '110m') {
+      for (const f of features) {
+        const at = labelPoint(f);
+        const name = typeof f.properties.name === 'string' ? f.properties.name : '';
+        if (!at || !name) continue;
+        labels.addLayer(L.marker(at, { icon: L.divIcon({ className: 'country-label', html: '', iconSize: null }), interactive: false, keyboard: false }).on('add', (/** @type {any} */ e) => {
+          const el = e.target.getElement();
+          if (el) el.textContent = localName(name);
+        }));
+      }
+    }
+    return layers[scale];
+  };
+
+  const update = async () => {
+    if (removed) return;
+    const detailed = map.getZoom() >= DETAIL_FROM_ZOOM;
+    const want = detailed ? await load('50m').catch(() => load('110m')) : await load('110m');
+    for (const layer of Object.values(layers)) if (layer !== want && map.hasLayer(layer)) map.removeLayer(layer);
+    if (!map.hasLayer(want)) want.addTo(map).bringToBack();
+    if (map.getZoom() >= LABELS_FROM_ZOOM && map.getZoom() < 9) labels.addTo(map);
+    else labels.remove();
+  };
+  map.on('zoomend', update);
+  const ready = update();
+  return {
+    ready,
+    remove() {
+      removed = true;
+      map.off('zoomend', update);
+      for (const layer of Object.values(layers)) layer.remove();
+      labels.remove();
+    },
+  };
+}
