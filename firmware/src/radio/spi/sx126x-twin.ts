@@ -81,6 +81,8 @@ export class Sx126xTwin {
   /** Opcodes received, in order (names), for tests that check the driver's sequence. */
   readonly commands: string[] = [];
   readonly counters = { transfers: 0, transmitted: 0, received: 0, resets: 0 };
+  /** Called as a transmission starts (tests cut the power there). */
+  onTransmitStart: (() => void) | undefined;
 
   private readonly board: BoardProfile;
   private readonly antenna: Radio | undefined;
@@ -453,6 +455,7 @@ export class Sx126xTwin {
     this.mode = 'tx';
     const gen = this.generation;
     this.counters.transmitted++;
+    this.onTransmitStart?.();
     const txLineDown = this.board.pins.txEnable !== undefined && this.pinLevels.get(this.board.pins.txEnable) !== 1;
     if (txLineDown) this.violations.push(`SetTx with TXEN (GPIO ${this.board.pins.txEnable}) low: the PA is not connected to the antenna`);
     if (timeoutMs > 0) this.later(timeoutMs, () => gen === this.generation && this.finish('tx', IRQ.Timeout));

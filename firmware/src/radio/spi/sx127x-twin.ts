@@ -26,6 +26,8 @@ const CONFIG_REGISTERS: ReadonlySet<number> = new Set([R.FrfMsb, R.FrfMid, R.Frf
 export class Sx127xTwin {
   readonly violations: string[] = [];
   readonly counters = { transfers: 0, transmitted: 0, received: 0, resets: 0 };
+  /** Called as a transmission starts (tests cut the power there). */
+  onTransmitStart: (() => void) | undefined;
 
   private readonly board: BoardProfile;
   private readonly antenna: Radio | undefined;
@@ -225,6 +227,7 @@ export class Sx127xTwin {
     const frame = new Uint8Array(n);
     for (let i = 0; i < n; i++) frame[i] = this.fifo[(base + i) & 0xff]!;
     this.counters.transmitted++;
+    this.onTransmitStart?.();
     const gen = this.generation;
     if (this.antenna && this.onAntennaChannel()) {
       this.airGeneration = gen;
