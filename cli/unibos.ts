@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   hub: { summary: 'run the hub: API, admin UI, event stream and the broker gateways connect to', load: () => import('./commands/hub.ts') },
   demo: { summary: 'run hub, gateway and simulated nodes together on this machine (npm start)', load: () => import('./commands/demo.ts') },
   air: { summary: 'run the simulated radio air that simulated nodes join', load: () => import('./commands/air.ts') },
+  radio: { summary: 'list SPI LoRa boards; probe one (or its emulated chip) and say how to fix it', load: () => import('./commands/radio.ts') },
   status: { summary: 'show what the running node is doing', load: () => import('./commands/status.ts') },
   peers: { summary: 'list the nodes the running node has heard', load: () => import('./commands/peers.ts') },
   send: { summary: 'send a text through the running node', load: () => import('./commands/send.ts') },

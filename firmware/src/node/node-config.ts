@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_HOP_LIMIT, FRAME_OVERHEAD, LORA_PRESETS, MAX_HOP_LIMIT, NODE_ROLES, REGIONS, loraParams, timeOnAirMs } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
+import { BOARDS, resolveBoard } from '../boards/board-catalog.ts';
 
 type Spec =
   | { type: 'int'; min: number; max: number; optional?: true }
@@ -48,7 +49,8 @@ export const CONFIG_KEYS = {
   'beacons.neighborInfoIntervalS': { spec: int(60, 86_400), default: 900, help: 'neighbour-info beacon interval (feeds relay decisions)' },
   'sos.retryIntervalS': { spec: int(5, 3600), default: 10, env: 'UNIBOS_SOS_RETRY_S', help: 'first SOS (and "I am safe") resend interval; doubles up to the maximum' },
   'sos.maxRetryIntervalS': { spec: int(5, 86_400), default: 600, help: 'longest wait between SOS resends' },
-  'radio.type': { spec: oneOf(['sim', 'serial']), default: 'sim', env: 'UNIBOS_RADIO', flag: 'radio', help: 'sim (joins `unibos air`) or serial (RAK3172 modem)' },
+  'radio.type': { spec: oneOf(['sim', 'serial', 'spi', 'spi-twin']), default: 'sim', env: 'UNIBOS_RADIO', flag: 'radio', help: 'sim (joins `unibos air`), serial (RAK3172 modem), spi (SX1262/SX1276 board, see --board) or spi-twin (that board\'s chip emulated on `unibos air`)' },
+  'radio.board': { spec: str(true), default: undefined, env: 'UNIBOS_RADIO_BOARD', flag: 'board', help: 'LoRa board for --radio spi: a name (`unibos radio boards`) or the path of a JSON board profile' },
   'radio.air': { spec: { type: 'string', pattern: HOST_PORT, hint: 'host:port' }, default: '127.0.0.1:7300', env: 'UNIBOS_AIR', flag: 'air', help: 'simulated air to join' },
   'radio.serialPath': { spec: str(), default: '/dev/serial0', env: 'UNIBOS_RADIO_PATH', flag: 'radio-path', help: 'modem serial port' },
   'radio.baudRate': { spec: int(1200, 921_600), default: 115_200, help: 'modem baud rate' },
@@ -85,7 +87,7 @@ export interface NodeConfig {
     neighborInfoIntervalS: number;
   };
   sos: { retryIntervalS: number; maxRetryIntervalS: number };
-  radio: { type: 'sim' | 'serial'; air: { host: string; port: number }; serialPath: string; baudRate: number };
+  radio: { type: 'sim' | 'serial' | 'spi' | 'spi-twin'; board: string | undefined; air: { host: string; port: number }; serialPath: string; baudRate: number };
   gps: { type: 'none' | 'sim' | 'gpsd' | 'nmea'; latitude: number | undefined; longitude: number | undefined; altitudeM: number; gpsd: { host: string; port: number }; serialPath: string; baudRate: number };
   gpio: { type: 'none' | 'virtual' | 'raspi' };
   /** null = no loopback HTTP listener. */
@@ -214,6 +216,19 @@ function checkRegion(config: NodeConfig): void {
   }
 }
 
+/** An SPI radio needs a board that exists and whose RF front end is built for the configured frequency. */
+function checkBoardChoice(config: NodeConfig): void {
+  const { type, board } = config.radio;
+  if (type !== 'spi' && type !== 'spi-twin') return;
+  if (board === undefined) throw new FirmwareError('E_CONFIG', `config key radio.board: --radio ${type} needs --board NAME (${BOARDS.map((b) => b.name).join(', ')}) or the path of a JSON board profile`);
+  const profile = resolveBoard(board);
+  const [low, high] = profile.frequencyRangeMhz;
+  const mhz = config.frequencyHz / 1e6;
+  if (mhz < low || mhz > high) {
+    throw new FirmwareError('E_CONFIG', `config key frequencyHz: ${mhz} MHz is outside what the ${profile.title} is built for (${low}-${high} MHz)`);
+  }
+}
+
 function hostPort(v: string): { host: string; port: number } {
   const i = v.lastIndexOf(':');
   return { host: v.slice(0, i), port: Number(v.slice(i + 1)) };
@@ -245,7 +260,7 @@ function build(v: ConfigValues): NodeConfig {
       neighborInfoIntervalS: n('beacons.neighborInfoIntervalS'),
     },
     sos: { retryIntervalS: n('sos.retryIntervalS'), maxRetryIntervalS: n('sos.maxRetryIntervalS') },
-    radio: { type: s('radio.type') as 'sim' | 'serial', air: hostPort(s('radio.air')), serialPath: s('radio.serialPath'), baudRate: n('radio.baudRate') },
+    radio: { type: s('radio.type') as NodeConfig['radio']['type'], board: v['radio.board'] === undefined ? undefined : s('radio.board'), air: hostPort(s('radio.air')), serialPath: s('radio.serialPath'), baudRate: n('radio.baudRate') },
     gps: {
       type: s('gps.type') as NodeConfig['gps']['type'],
       latitude: v['gps.latitude'] === undefined ? undefined : n('gps.latitude'),
@@ -259,6 +274,7 @@ function build(v: ConfigValues): NodeConfig {
     http: { port: v['http.port'] === undefined ? null : n('http.port') },
   };
   checkRegion(config);
+  checkBoardChoice(config);
   if (config.sos.maxRetryIntervalS < config.sos.retryIntervalS) {
     throw new FirmwareError('E_CONFIG', 'config key sos.maxRetryIntervalS must be at least sos.retryIntervalS');
   }
