@@ -20,8 +20,10 @@ const which = process.argv[2] ?? 'gateway';
 const REPS = Number(process.env.PROFILE_REPS ?? 4);
 const TOTAL = Number(process.env.PROFILE_MSGS ?? 40_000);
 const QOS = Number(process.env.PROFILE_QOS ?? 1) as 0 | 1;
-const PROCESSES = 4;
-const PUBLISHERS = 100;
+/** PROFILE_ONE=1: the 1->1 shape instead (one publisher, window 64). */
+const ONE = process.env.PROFILE_ONE === '1';
+const PROCESSES = ONE ? 1 : 4;
+const PUBLISHERS = ONE ? 1 : 100;
 
 function spawn(script: string): { child: ChildProcess; next: (kind: string) => Promise<Record<string, unknown>> } {
   const child = fork(fileURLToPath(new URL(script, import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -71,7 +73,7 @@ for (let rep = 0; rep < REPS; rep++) {
   await sub.next('armed');
   const per = PUBLISHERS / PROCESSES;
   pubs.forEach((p, i) =>
-    p.child.send({ cmd: 'prepare', target, qos: QOS, clients: per, firstPublisher: i * per, perClient: TOTAL / PUBLISHERS, window: 4, runId } satisfies PublisherCommand),
+    p.child.send({ cmd: 'prepare', target, qos: QOS, clients: per, firstPublisher: i * per, perClient: TOTAL / PUBLISHERS, window: ONE ? 64 : 4, runId } satisfies PublisherCommand),
   );
   await Promise.all(pubs.map((p) => p.next('ready')));
   const pids = { broker: mosquitto ? mosquitto.child.pid! : process.pid, sub: sub.child.pid!, pubs: pubs.map((p) => p.child.pid!) };
@@ -87,7 +89,7 @@ for (let rep = 0; rep < REPS; rep++) {
   for (const p of pubs) p.child.send({ cmd: 'close' } satisfies PublisherCommand);
   await Promise.all(pubs.map((p) => p.next('closed')));
   const s = Number(BigInt(result.lastNs) - t0) / 1e9;
-  console.log(`${which} qos${QOS} 100->1 rep ${rep}: ${result.received}/${TOTAL} msgs${broker ? ` (${broker.stats.qos0Dropped} QoS 0 drops so far)` : ''}, ${Math.round(result.received / s)} msgs/s, p99 ${result.p99Ms.toFixed(1)} ms; CPU us/msg broker ${us('broker')} subscriber ${us('sub')} publishers ${us('pubs')}`);
+  console.log(`${which} qos${QOS} ${PUBLISHERS}->1 rep ${rep}: ${result.received}/${TOTAL} msgs${broker ? ` (${broker.stats.qos0Dropped} QoS 0 drops so far)` : ''}, ${Math.round(result.received / s)} msgs/s, p99 ${result.p99Ms.toFixed(1)} ms; CPU us/msg broker ${us('broker')} subscriber ${us('sub')} publishers ${us('pubs')}`);
 }
 for (const w of [sub, ...pubs]) w.child.kill();
 await broker?.close();

@@ -70,7 +70,7 @@ export interface GatewayBrokerOptions {
    */
   readonly topicRules?: TopicRuleSet;
   /**
-   * QoS 0 deliveries that may wait for a stalled subscriber (its socket full and not drained for
+   * QoS 0 deliveries that may wait for a stalled subscriber (its socket full and nothing sent for
    * a second); beyond this the oldest is dropped and counted (stats.qos0Dropped), so a subscriber
    * that stopped reading does not hold back the publishers. 0: never drop, a QoS 0 delivery waits
    * for the socket as aedes makes it (and so does everyone publishing to it, until drainTimeout
@@ -147,8 +147,8 @@ export const BROKER_DEFAULTS = {
   /** QoS 0 deliveries waiting for one subscriber's socket before the oldest is dropped. */
   maxQueuedQos0: 1000,
   /** Unsent bytes a subscriber's socket may hold before publishes to it wait for it to drain. */
-  qos0SocketBytes: 64 * 1024,
-  /** How long publishes wait for a subscriber's full socket before it counts as stalled and its QoS 0 deliveries queue (and drop). */
+  qos0SocketBytes: 1024 * 1024,
+  /** How long a subscriber's full socket may send nothing before it counts as stalled and its QoS 0 deliveries queue (and drop). */
   qos0StallMs: 1000,
 } as const;
 

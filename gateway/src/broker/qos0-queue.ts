@@ -8,9 +8,10 @@
 //   - past that the socket is behind: deliveries are still written, but the publish waits for the
 //     socket to drain (backpressure to the publishers through TCP, as aedes does: a subscriber
 //     that is only momentarily behind loses nothing);
-//   - if it has not drained within `stallMs`, the subscriber is stalled: the waiting publishes are
-//     let go, and until it drains its deliveries wait in a queue of at most `limit`, beyond which
-//     the OLDEST is dropped and counted (for sensor values the newest is the one worth having).
+//   - if the socket has sent nothing for `stallMs`, the subscriber is stalled (it stopped reading,
+//     as opposed to reading slowly): the waiting publishes are let go, and until it drains its
+//     deliveries wait in a queue of at most `limit`, beyond which the OLDEST is dropped and counted
+//     (for sensor values the newest is the one worth having).
 // QoS 1/2 deliveries never come here and are never dropped.
 
 import type { Duplex } from 'node:stream';
@@ -30,7 +31,7 @@ export interface Qos0QueueOptions {
   readonly limit: number;
   /** Unsent bytes the socket may hold before publishes wait for it to drain. */
   readonly socketBytes: number;
-  /** How long publishes wait for a full socket to drain before the subscriber counts as stalled. */
+  /** How long a full socket may send nothing before the subscriber counts as stalled. */
   readonly stallMs: number;
   /** Called for each dropped delivery. */
   readonly onDrop: (packet: Qos0Packet) => void;
@@ -50,6 +51,10 @@ export class Qos0Queue {
   private stalled = false;
   private closed = false;
   private stallTimer: NodeJS.Timeout | null = null;
+  /** Bytes handed to the socket so far; what it still holds (writableLength) is the part not yet sent. */
+  private bytesIn = 0;
+  /** Bytes the socket had sent when the stall timer was last armed. */
+  private sentAtMark = 0;
   private readonly onDrain = (): void => this.drained();
 
   constructor(
@@ -85,24 +90,37 @@ export class Qos0Queue {
 
   private write(packet: Qos0Packet): void {
     let accepted: boolean;
+    const before = this.conn.writableLength;
     try {
       accepted = mqttPacket.writeToStream(packet as mqttPacket.IPublishPacket, this.conn);
     } catch (err) {
       this.options.onError(err as Error);
       return;
     }
+    this.bytesIn += Math.max(0, this.conn.writableLength - before);
     // Past the stream's 16 KiB mark write() says false but keeps the bytes; 'drain' comes once all are sent.
     if (!accepted && !this.behind && this.conn.writableLength >= this.options.socketBytes) {
       this.behind = true;
       this.conn.once('drain', this.onDrain);
-      this.stallTimer = setTimeout(() => this.stall(), this.options.stallMs);
-      this.stallTimer.unref();
+      this.armStallTimer();
     }
+  }
+
+  private get bytesSent(): number {
+    return this.bytesIn - this.conn.writableLength;
+  }
+
+  private armStallTimer(): void {
+    this.sentAtMark = this.bytesSent;
+    this.stallTimer = setTimeout(() => this.stall(), this.options.stallMs);
+    this.stallTimer.unref();
   }
 
   private stall(): void {
     this.stallTimer = null;
     if (this.closed || !this.behind) return;
+    // Reading, only slowly: the publishers keep waiting for it.
+    if (this.bytesSent > this.sentAtMark) return this.armStallTimer();
     this.stalled = true;
     this.options.onStall();
     this.release();
