@@ -85,6 +85,7 @@ test('mesh traffic reaches local MQTT clients and the hub; the hub and sensors r
   const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
   assert.match(metrics, /^unibos_broker_clients [1-9]/m);
   assert.match(metrics, /^unibos_hub_connected 1$/m);
+  assert.match(metrics, /^unibos_broker_qos0_dropped 0$/m, 'QoS 0 drops are on /metrics (none here)');
 
   for (const [name, p] of Object.entries({ node, gw, air })) assert.equal(await p.stop(), 0, `${name} exits 0 on SIGTERM: ${p.stderr}`);
   await local.stop();
