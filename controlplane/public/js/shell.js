@@ -70,6 +70,13 @@ export function createShell(root, { api, config }) {
     },
     notify: (message, kind = 'info', key) => {
       if (kind === 'alert') {
+        // The same alert again (its node was named since): the banner's text changes in place.
+        const same = key ? [.../** @type {NodeListOf<HTMLElement>} */ (alarms.querySelectorAll('.alarm'))].find((a) => a.dataset.key === key) : null;
+        const sameText = same?.querySelector('.alarm-text');
+        if (sameText) {
+          sameText.textContent = message;
+          return;
+        }
         const alarm = h(
           'div',
           { class: 'alarm', dataset: key ? { key } : {} },

@@ -1,4 +1,4 @@
-// The org's open SOS (and other open alerts), shared by the screens that must show them at once:
+// The org's unresolved SOS and alerts (open or acknowledged: help is not there yet), shared by the screens that must show them at once:
 // the map (a pulsing marker), the feed (pinned on top) and the alarm (sound, notification).
 // Loaded from /api/v1/alerts, then kept current from alert.* events.
 
@@ -19,9 +19,9 @@ export class OpenAlerts extends EventTarget {
   }
 
   async load() {
-    const page = await this.api.get('/api/v1/alerts?state=open&limit=200');
+    const [open, acknowledged] = await Promise.all([this.api.get('/api/v1/alerts?state=open&limit=200'), this.api.get('/api/v1/alerts?state=acknowledged&limit=200')]);
     this.open.clear();
-    for (const a of page?.items ?? []) if (a && a.id !== undefined) this.open.set(String(a.id), a);
+    for (const a of [...(open?.items ?? []), ...(acknowledged?.items ?? [])]) if (a && a.id !== undefined) this.open.set(String(a.id), a);
     this.#changed(null);
   }
 
@@ -43,6 +43,7 @@ export class OpenAlerts extends EventTarget {
     const key = String(a.id);
     const fresh = event.type === HUB_EVENT.ALERT_RAISED && !this.open.has(key);
     if (event.type === HUB_EVENT.ALERT_RAISED) this.open.set(key, { ...(this.open.get(key) ?? {}), ...a, state: 'open' });
+    else if (event.type === HUB_EVENT.ALERT_ACKNOWLEDGED) this.open.set(key, { ...(this.open.get(key) ?? {}), ...a, state: 'acknowledged' });
     else this.open.delete(key);
     this.#changed(fresh ? key : null);
   }

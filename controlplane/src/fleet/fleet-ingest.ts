@@ -5,8 +5,9 @@ import type { EventSink } from '../events/hub-event.ts';
 import type { HandlerResult, IngestDispatcher, UplinkSource } from '../ingest/ingest-dispatcher.ts';
 import { finiteNumber as num, type MeshUplink } from '../ingest/mesh-uplink.ts';
 import type { Fleet } from './fleet.ts';
+import type { NodeNameRequests } from './node-name-requests.ts';
 
-export function routeFleetIngest(ingest: IngestDispatcher, fleet: Fleet, o: { events: EventSink; offlineAfterMs: number }): void {
+export function routeFleetIngest(ingest: IngestDispatcher, fleet: Fleet, o: { events: EventSink; offlineAfterMs: number; names?: NodeNameRequests }): void {
   const store = fleet.store;
   /** Per gateway, the seq of the last dead letter an event was raised for. */
   const lastDeadLetter = new Map<string, number>();
@@ -65,6 +66,7 @@ export function routeFleetIngest(ingest: IngestDispatcher, fleet: Fleet, o: { ev
       // A node first heard through an old, delayed message is new to the fleet but not online.
       announce: () => {
         if (sighting.cameOnline || sighting.created) fleet.announce(orgId, m.nodeId, sighting.cameOnline ? 'node.online' : 'node.updated');
+        if (fresh) o.names?.heard(orgId, m.nodeId, gatewayId);
       },
     };
   });
@@ -84,7 +86,13 @@ export function routeFleetIngest(ingest: IngestDispatcher, fleet: Fleet, o: { ev
   });
 
   ingest.routeMeshKind('info', ({ orgId }, { nodeId, doc, timeMs }) => {
-    if (typeof doc.longName === 'string' && doc.longName.length > 0) store.announceName(orgId, nodeId, doc.longName.slice(0, 64));
+    if (typeof doc.longName === 'string' && doc.longName.length > 0) {
+      // A name that arrives after the node was first heard (asked for, or its NodeInfo was late) is news.
+      const name = doc.longName.slice(0, 64);
+      const before = store.get(orgId, nodeId)?.name ?? null;
+      if (store.announceName(orgId, nodeId, name) && before !== name) fleet.announce(orgId, nodeId, 'node.updated');
+      o.names?.named(orgId, nodeId);
+    }
     if (doc.role === 'GATEWAY') store.ensure(orgId, nodeId, 'gateway', timeMs);
   });
 }

@@ -8,6 +8,7 @@ import { Fleet } from './fleet.ts';
 import { routeFleetIngest } from './fleet-ingest.ts';
 import { fleetRoutes } from './fleet-routes.ts';
 import { FleetStore } from './fleet-store.ts';
+import { NodeNameRequests } from './node-name-requests.ts';
 import { OfflineSweeper } from './offline-sweeper.ts';
 
 declare module 'fastify' {
@@ -37,7 +38,8 @@ export const fleetPlugin = fp(
     fleet = new Fleet(store, new DeviceCredentials(db), sweeper, events, Math.max(offlineAfterMs, 24 * 3600_000));
     app.decorate('fleet', fleet);
 
-    routeFleetIngest(app.ingest, fleet, { events, offlineAfterMs });
+    const names = new NodeNameRequests({ store, link: gateways, now });
+    routeFleetIngest(app.ingest, fleet, { events, offlineAfterMs, names });
     gateways.onConnected((orgId, id) => fleet.gatewaySeen(orgId, id, now()));
     await app.register(fleetRoutes, { fleet, gateways, guard: app.guard, config: app.config, now });
 

@@ -243,8 +243,9 @@ export class FleetStore {
   }
 
   /** A name the node announced itself; a name an admin gave a claimed node wins. */
-  announceName(orgId: string, id: string, name: string): void {
-    this.stmt.nameIfUnset.run(name, orgId, id);
+  /** Names a node that has no name yet; true when this named it. */
+  announceName(orgId: string, id: string, name: string): boolean {
+    return this.stmt.nameIfUnset.run(name, orgId, id).changes > 0;
   }
 
   rename(orgId: string, id: string, name: string | null): void {

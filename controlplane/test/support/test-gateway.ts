@@ -34,6 +34,8 @@ export async function claimDevice(hub: TestHub, session: TestSession, kind: 'gat
 
 export class TestGateway {
   readonly downlinks: Array<Record<string, unknown>> = [];
+  /** The hub asking for unnamed nodes' NodeInfo (fleet/node-name-requests.ts): kept apart from messages and SOS stages. */
+  readonly nameRequests: string[] = [];
   private readonly waiters: Array<() => void> = [];
 
   private constructor(
@@ -42,7 +44,9 @@ export class TestGateway {
     readonly uplink: HubUplink,
   ) {
     uplink.onDownlink((_topic, payload) => {
-      this.downlinks.push(JSON.parse(payload.toString('utf8')) as Record<string, unknown>);
+      const command = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
+      if (command.nodeInfoRequest === true) this.nameRequests.push(String(command.to));
+      else this.downlinks.push(command);
       for (const w of this.waiters.splice(0)) w();
     });
   }
@@ -86,6 +90,11 @@ export class TestGateway {
 
   txStatus(report: Record<string, unknown>): void {
     this.outbox.add({ source: 'gateway', topic: `unibos/v1/gw/${this.id}/txstatus`, payload: JSON.stringify(report) });
+  }
+
+  /** Resolves once the hub has asked for the NodeInfo of `nodeId`. */
+  async nameRequested(nodeId: string): Promise<void> {
+    while (!this.nameRequests.includes(nodeId)) await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
   /** Resolves with the next downlink command (or one already received and not yet taken). */

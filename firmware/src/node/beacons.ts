@@ -10,6 +10,8 @@ import type { DeviceHealth } from './telemetry-reader.ts';
 
 /** Answer another node's request for our NodeInfo at most this often per requester. */
 const NODEINFO_REPLY_INTERVAL_MS = 10 * 60_000;
+/** A request addressed to us (a gateway asking for the hub, which heard us without a name) is answered more readily. */
+const DIRECT_NODEINFO_REPLY_INTERVAL_MS = 30_000;
 /** The announcement goes out at a random moment within this long after the radio is ready. */
 const ANNOUNCE_SPREAD_MS = 10_000;
 /** Announce ourselves again when the radio comes back, at most this often. */
@@ -79,14 +81,19 @@ export class Beacons {
   }
 
   /** A node that just started asks who is around: answer it, as far away as it is, not further. */
-  answerNodeInfoRequest(from: number, hops: number): void {
+  answerNodeInfoRequest(from: number, hops: number, direct = false): void {
     const now = this.options.clock();
-    if (now - (this.nodeInfoReplies.get(from) ?? -Infinity) < NODEINFO_REPLY_INTERVAL_MS) return;
+    if (now - (this.nodeInfoReplies.get(from) ?? -Infinity) < (direct ? DIRECT_NODEINFO_REPLY_INTERVAL_MS : NODEINFO_REPLY_INTERVAL_MS)) return;
     if (this.nodeInfoReplies.size >= 1024) {
       for (const [id, at] of this.nodeInfoReplies) if (now - at >= NODEINFO_REPLY_INTERVAL_MS) this.nodeInfoReplies.delete(id);
     }
     this.nodeInfoReplies.set(from, now);
     this.sendNodeInfo(from, false, hops);
+  }
+
+  /** Asks one node for its NodeInfo (ours goes with the request): the packet id. */
+  requestNodeInfo(to: number): number {
+    return this.sendNodeInfo(to, true);
   }
 
   /** Where we are, at the configured precision, for an alert; undefined without a fix. */
@@ -95,7 +102,7 @@ export class Beacons {
     return fix && fix.mode !== 'none' ? this.position.toPosition(fix, this.options.clock()) : undefined;
   }
 
-  private sendNodeInfo(to: number, askBack: boolean, hopLimit?: number): void {
+  private sendNodeInfo(to: number, askBack: boolean, hopLimit?: number): number {
     const { nodeId, name, publicKey, config } = this.options;
     const data: Data = {
       nodeInfo: { longName: name, shortName: formatNodeId(nodeId).slice(-4), hwModel: 'UNIBOS', role: config.role, publicKey },
@@ -104,7 +111,7 @@ export class Beacons {
     // The announcement asks for an implicit ack (a relay overheard), so a collision at start-up
     // is retried; the periodic ones are polite and may be skipped on a busy channel.
     const options = askBack ? { wantAck: true } : { polite: true };
-    this.options.router.send(to, data, hopLimit === undefined ? options : { ...options, hopLimit });
+    return this.options.router.send(to, data, hopLimit === undefined ? options : { ...options, hopLimit });
   }
 
   private maybeSendPosition(): void {

@@ -245,6 +245,12 @@ export class Device extends EventEmitter<DeviceEvents> {
     return { packetId: this.pump.enqueue(to, data, 'alert') };
   }
 
+  /** Asks one node who it is (the hub heard it without a name): it answers with its NodeInfo. */
+  requestNodeInfo(to: number): { packetId: number } {
+    if (to === this.nodeId || to === BROADCAST) throw new FirmwareError('E_BAD_REQUEST', 'a node info request goes to one other node');
+    return { packetId: this.beacons.requestNodeInfo(to) };
+  }
+
   /** The user asks for help: the SOS tracker (sos.ts) puts copies on the outbox until a gateway has it. */
   raiseSos(): SosStatus {
     return this.sos.raise();
@@ -318,7 +324,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       const report = sosStageOf(data.routing);
       if (report) this.sos.advance(data.replyId, d.from, report);
     } else if (data.nodeInfo && data.wantResponse) {
-      this.beacons.answerNodeInfoRequest(d.from, d.hops);
+      this.beacons.answerNodeInfoRequest(d.from, d.hops, d.to === this.nodeId);
     }
   }
 

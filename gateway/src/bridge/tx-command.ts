@@ -3,6 +3,7 @@
 //     {"alert": {"level": "EARTHQUAKE", "text": "...", "magnitude": 5.4}, "to": ...};
 //   - {"sosStage": {"requestId": 123, "stage": "acknowledged", "time": "2026-...Z", "by": "Ayse"}, "to": "!1a2b3c4d"}:
 //     the hub tells a node how far its SOS got (answering the SOS's request id);
+//   - {"nodeInfoRequest": true, "to": "!1a2b3c4d"}: ask a node for its name (the hub heard it without one);
 //   - anything else is read as a protobuf Envelope carrying a frame another gateway heard.
 //   - {"switch": {"sensor": "plug001", "state": "ON" | "OFF" | "TOGGLE", "channel": 1}}: set a device's
 //     switch through its sensor profile (profiles/switch-commander.ts); the report says whether the
@@ -16,6 +17,7 @@ export type TxCommand =
   | { kind: 'text'; to: number; text: string; ref?: string }
   | { kind: 'alert'; to: number; level: AlertLevel; text: string; magnitudeX10: number; ref?: string }
   | { kind: 'sosStage'; to: number; requestId: number; stage: SosStage; timeMs: number; by: string; ref?: string }
+  | { kind: 'nodeInfoRequest'; to: number; ref?: string }
   | { kind: 'switch'; sensor: string; state: 'ON' | 'OFF' | 'TOGGLE'; channel: number | null; ref?: string }
   | { kind: 'frame'; frame: Uint8Array };
 
@@ -59,6 +61,11 @@ function parseJson(text: string): ParsedTx {
   }
   const to = parseTo(o.to);
   if (to === null) return fail(`"to" must be a node id like "!1a2b3c4d" or "broadcast"`);
+  if (o.nodeInfoRequest !== undefined) {
+    if (o.nodeInfoRequest !== true || o.text !== undefined || o.alert !== undefined || o.sosStage !== undefined) return fail('"nodeInfoRequest" must be true, alone');
+    if (to === BROADCAST) return fail('a node info request goes to one node: "to" is required');
+    return { ok: true, command: { kind: 'nodeInfoRequest', to, ...ref } };
+  }
   if (o.sosStage !== undefined) {
     if (o.text !== undefined || o.alert !== undefined) return fail('a JSON command has one of "text", "alert" or "sosStage"');
     const st = o.sosStage as Record<string, unknown> | null;

@@ -162,7 +162,7 @@ export function createAlertsView(ctx) {
     return h(
       'div',
       { class: 'alert-where' },
-      h('a', { class: 'button-link', href: `#/map/${encodeURIComponent(a.nodeId)}`, 'aria-label': t('Show {name} on the map', { name: a.nodeName || fleet.display(a.nodeId) }) }, t('Show on map')),
+      h('a', { class: 'button-link', href: `#/map/${encodeURIComponent(a.nodeId)}`, 'aria-label': t('Show on map: {name}', { name: a.nodeName || fleet.display(a.nodeId) }) }, t('Show on map')),
       h(
         'dl',
         { class: 'alert-facts' },
@@ -264,9 +264,22 @@ export function createAlertsView(ctx) {
     if (fresh) {
       const item = list.querySelector(`li[data-alert-id="${CSS.escape(key)}"]`);
       item?.classList.add('is-new');
-      const name = merged.nodeName || fleet.display(merged.nodeId);
-      ctx.notify(merged.text && merged.text !== merged.level ? t('{level} from {name}: {text}', { level: merged.level || 'Alert', name, text: merged.text }) : t('{level} from {name}', { level: merged.level || 'Alert', name }), 'alert', `alert:${key}`);
+      announce(merged);
     }
+  };
+
+  /** Banner texts shown, per alert: redrawn when the node's name arrives later. @type {Map<string, string>} */
+  const announced = new Map();
+  /** @param {Alert} a */
+  const bannerText = (a) => {
+    const name = a.nodeName || fleet.display(a.nodeId);
+    return a.text && a.text !== a.level ? t('{level} from {name}: {text}', { level: a.level || 'Alert', name, text: a.text }) : t('{level} from {name}', { level: a.level || 'Alert', name });
+  };
+  /** @param {Alert} a */
+  const announce = (a) => {
+    const text = bannerText(a);
+    announced.set(String(a.id), text);
+    ctx.notify(text, 'alert', `alert:${a.id}`);
   };
 
   const load = async () => {
@@ -308,6 +321,11 @@ export function createAlertsView(ctx) {
   // change the distance. Not while someone is typing in the card.
   let pending = 0;
   const onFleet = () => {
+    for (const [key, text] of announced) {
+      const a = alerts.get(key);
+      if (!a || a.state !== 'open') announced.delete(key);
+      else if (bannerText(a) !== text) announce(a);
+    }
     if (!pending) pending = requestAnimationFrame(() => ((pending = 0), !list.contains(document.activeElement) && render()));
   };
   fleet.addEventListener('change', onFleet);

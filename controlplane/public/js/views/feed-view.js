@@ -11,12 +11,12 @@ import { t } from '../i18n.js';
 const MAX_ENTRIES = 300;
 
 const TOPICS = [
-  ['', 'Everything'],
-  ['mesh', 'Mesh traffic'],
-  ['nodes', 'Nodes online/offline'],
-  ['alerts', 'Alerts'],
-  ['sensors', 'Sensors'],
-  ['messages', 'Sent messages'],
+  ['', t('Everything')],
+  ['mesh', t('Mesh traffic')],
+  ['nodes', t('Nodes online/offline')],
+  ['alerts', t('Alerts')],
+  ['sensors', t('Sensors')],
+  ['messages', t('Sent messages')],
 ];
 
 /**
@@ -49,13 +49,13 @@ export function createFeedView(ctx) {
   fleet.addEventListener('change', renderPinned);
   renderPinned();
   const filter = h('select', { id: 'feed-filter' }, TOPICS.map(([v, t]) => h('option', { value: v }, t)));
-  const list = h('ol', { class: 'feed', 'aria-label': 'Live mesh feed', 'aria-live': 'polite', 'aria-relevant': 'additions' });
-  const empty = h('p', { class: 'empty' }, 'Waiting for the mesh… new events appear here as they happen.');
+  const list = h('ol', { class: 'feed', 'aria-label': t('Live mesh feed'), 'aria-live': 'polite', 'aria-relevant': 'additions' });
+  const empty = h('p', { class: 'empty' }, t('Waiting for the mesh… new events appear here as they happen.'));
   const el = h(
     'section',
     { class: 'view', 'aria-labelledby': 'feed-title' },
-    h('div', { class: 'view-head' }, h('h1', { id: 'feed-title' }, 'Live feed')),
-    h('div', { class: 'toolbar' }, h('label', { for: 'feed-filter' }, 'Show'), filter),
+    h('div', { class: 'view-head' }, h('h1', { id: 'feed-title' }, t('Live feed'))),
+    h('div', { class: 'toolbar' }, h('label', { for: 'feed-filter' }, t('Show')), filter),
     pinned,
     empty,
     list,
@@ -134,7 +134,7 @@ export function createFeedView(ctx) {
 
   return {
     id: 'feed',
-    title: 'Live feed',
+    title: t('Live feed'),
     el,
     destroy() {
       stream.removeEventListener('event', onEvent);

@@ -166,12 +166,24 @@ export function createMapView(ctx) {
     return marker;
   };
 
+  /**
+   * The fleet as the map places it: a node known only from its SOS stands where the SOS says.
+   * @returns {import('../fleet-store.js').FleetNode[]}
+   */
+  const placed = () =>
+    fleet.list().map((n) => {
+      if (n.position) return n;
+      const sos = alerts.sosOf(n.id);
+      const p = sos ? sosPosition(sos) : null;
+      return p ? { ...n, position: { ...p, altitudeM: null, time: sos?.raisedAt ?? null } } : n;
+    });
+
   const sync = () => {
     if (!map) return;
     const leaflet = L();
     const seen = new Set();
     let withPos = 0;
-    const list = fleet.list();
+    const list = placed();
     /** Nodes within a cluster are drawn as one marker (not while zoomed in). */
     const clusters = clusterNodes(list.filter((n) => n.position), map.getZoom() < CLUSTER_BELOW_ZOOM ? (n) => map.latLngToLayerPoint([n.position.latitude, n.position.longitude]) : null);
     for (const node of list) {
@@ -196,11 +208,11 @@ export function createMapView(ctx) {
         markers.delete(id);
       }
     }
-    drawOverlay(leaflet, clusters.groups);
+    drawOverlay(leaflet, clusters.groups, list);
     const total = fleet.nodes.size;
     note.textContent = !fleet.loaded ? t('Loading…') : withPos === total ? t({ one: '{count} device', other: '{count} devices' }, { count: withPos }) : t('{with} of {count} devices have a position', { with: withPos, count: total });
-    if (focusId && fleet.get(focusId)?.position) centreOn(focusId);
-    else if (!fittedOnce && withPos > 0) {
+    if (focusId) centreOn(focusId);
+    if (!focusId && !fittedOnce && withPos > 0) {
       fittedOnce = true;
       fitToNodes();
     }
@@ -210,21 +222,23 @@ export function createMapView(ctx) {
    * Links, coverage, trails, clusters and SOS markers: redrawn whole (a few dozen shapes).
    * @param {any} leaflet
    * @param {Array<{ at: any, ids: string[] }>} groups
+   * @param {import('../fleet-store.js').FleetNode[]} list
    */
-  const drawOverlay = (leaflet, groups) => {
+  const drawOverlay = (leaflet, groups, list) => {
     overlay.clearLayers();
-    for (const node of fleet.list()) {
+    const byId = new Map(list.map((n) => [n.id, n]));
+    for (const node of list) {
       const p = node.position;
       if (!p) continue;
       const trail = fleet.trails.get(node.id) ?? [];
       if (trail.length > 1) overlay.addLayer(leaflet.polyline(trail.map((q) => [q.latitude, q.longitude]), { color: '#1f6fb2', weight: 2, opacity: 0.5, dashArray: '2 6', interactive: false, className: 'node-trail' }));
       if (node.kind === 'gateway') {
-        const reach = fleet.list().filter((n) => n.position && n.heardBy.some((g) => g.gatewayId === node.id && (g.hops ?? 0) === 0)).map((n) => map.distance([p.latitude, p.longitude], [n.position?.latitude, n.position?.longitude]));
+        const reach = list.filter((n) => n.position && n.heardBy.some((g) => g.gatewayId === node.id && (g.hops ?? 0) === 0)).map((n) => map.distance([p.latitude, p.longitude], [n.position?.latitude, n.position?.longitude]));
         overlay.addLayer(leaflet.circle([p.latitude, p.longitude], { radius: reach.length ? Math.max(...reach) * 1.1 : DEFAULT_COVERAGE_M, color: '#1f6fb2', weight: 1, fillOpacity: 0.06, interactive: false, className: 'gw-coverage' }));
         continue;
       }
       for (const g of node.heardBy) {
-        const gw = fleet.get(g.gatewayId);
+        const gw = byId.get(g.gatewayId);
         if (!gw?.position) continue;
         const quality = snrClass(g.snr);
         overlay.addLayer(
@@ -241,7 +255,7 @@ export function createMapView(ctx) {
         const e = cluster.getElement();
         if (e) e.textContent = String(g.ids.length);
       });
-      cluster.on('click', () => map.fitBounds(leaflet.latLngBounds(g.ids.map((id) => [fleet.get(id)?.position?.latitude, fleet.get(id)?.position?.longitude])).pad(0.3), { maxZoom: CLUSTER_BELOW_ZOOM + 1 }));
+      cluster.on('click', () => map.fitBounds(leaflet.latLngBounds(g.ids.map((id) => [byId.get(id)?.position?.latitude, byId.get(id)?.position?.longitude])).pad(0.3), { maxZoom: CLUSTER_BELOW_ZOOM + 1 }));
       overlay.addLayer(cluster);
     }
     for (const a of alerts.list()) {
@@ -250,7 +264,9 @@ export function createMapView(ctx) {
       if (!where) continue;
       const name = fleet.display(a.nodeId);
       const label = t('SOS from {name}', { name });
-      const m = leaflet.marker([where.latitude, where.longitude], { icon: leaflet.divIcon({ className: 'sos-marker', html: '<span class="sos-pulse"></span><span class="sos-shape">SOS</span>', iconSize: [44, 44] }), zIndexOffset: 1000, keyboard: true, title: label, alt: label });
+      // Open: it pulses until someone acknowledges it; acknowledged, it stays until resolved.
+      const html = a.state === 'acknowledged' ? '<span class="sos-shape">SOS</span>' : '<span class="sos-pulse"></span><span class="sos-shape">SOS</span>';
+      const m = leaflet.marker([where.latitude, where.longitude], { icon: leaflet.divIcon({ className: `sos-marker sos-marker--${a.state}`, html, iconSize: [44, 44] }), zIndexOffset: 1000, keyboard: true, title: label, alt: label });
       m.bindPopup(() => popupFor(fleet.get(a.nodeId) ?? { id: a.nodeId, name: null, kind: 'node', online: true, lastSeen: a.raisedAt, battery: null, snr: null, rssi: null, position: where, heardBy: [] }));
       overlay.addLayer(m);
       const e = m.getElement();
@@ -272,7 +288,7 @@ export function createMapView(ctx) {
   const fitToNodes = () => {
     if (!map) return;
     const leaflet = L();
-    const points = fleet.list().filter((n) => n.position).map((n) => [n.position?.latitude, n.position?.longitude]);
+    const points = placed().filter((n) => n.position).map((n) => [n.position?.latitude, n.position?.longitude]);
     if (points.length === 0) return;
     map.fitBounds(leaflet.latLngBounds(points).pad(0.15), { maxZoom: 15, animate: false });
   };
@@ -314,10 +330,10 @@ export function createMapView(ctx) {
     title: t('Map'),
     el,
     show() {
-      readFocus();
       ensureMap();
       // Leaflet measured a hidden container; measure again now that it is shown.
       map?.invalidateSize({ animate: false });
+      readFocus();
       for (const n of fleet.list()) if (n.position && n.kind !== 'gateway') void fleet.loadTrail(n.id);
       sync();
     },
