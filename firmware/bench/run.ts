@@ -1,7 +1,9 @@
 // What the device runtime costs on top of the router, measured in one run on one core:
 //   receive: frames/s through the bare router vs through the node loop (router + node database
 //            and inbox writes in SQLite, FULL sync) — the price of remembering every peer;
-//   outbox:  durable enqueues/s of texts vs a bare better-sqlite3 insert of the same bytes.
+//   outbox:  durable enqueues/s of texts vs a bare better-sqlite3 insert of the same bytes;
+//   SPI:     commands and driver CPU per frame for the SX1262 and SX1276 drivers (bench-spi.ts),
+//            the SX1262's CPU set against the node loop's cost of one received frame.
 // Prints a table and ends with one line of ratios (absolute rates vary with the machine).
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,10 +25,14 @@ import { loadOrCreateIdentity } from '../src/node/identity.ts';
 import { loadNodeConfig } from '../src/node/node-config.ts';
 import { openNodeDb } from '../src/node/node-db.ts';
 import { FeedRadio, sampleFrames } from './bench-traffic.ts';
+import { measureSimBaseline, measureSpiPath } from './bench-spi.ts';
+import { waveshareSx1262Hat } from '../src/boards/waveshare-sx1262-hat.ts';
+import { adafruitRfm9xBonnet } from '../src/boards/adafruit-rfm9x-bonnet.ts';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 20_000);
 const SENDERS = 50;
 const ENQUEUES = Number(process.env.BENCH_ENQUEUES ?? 2_000);
+const SPI_FRAMES = Number(process.env.BENCH_SPI_FRAMES ?? 200);
 const params = loraParams('LongFast');
 const rng = new SeededRandom(42);
 
@@ -72,13 +78,25 @@ await device.stop();
 db.close();
 rmSync(dir, { recursive: true, force: true });
 
+// The SPI path runs on real time (frames take their time on air); CPU is what it costs.
+const baselineCpuMs = await measureSimBaseline(SPI_FRAMES);
+const spi = [await measureSpiPath(waveshareSx1262Hat, SPI_FRAMES, baselineCpuMs), await measureSpiPath(adafruitRfm9xBonnet, SPI_FRAMES, baselineCpuMs)];
+
 const k = (v: number) => `${(v / 1000).toFixed(1)}k/s`;
-console.log(`firmware bench: ${FRAMES} frames from ${SENDERS} senders (a quarter texts, stored); ${ENQUEUES} outbox enqueues`);
+console.log(`firmware bench: ${FRAMES} frames from ${SENDERS} senders (a quarter texts, stored); ${ENQUEUES} outbox enqueues; ${SPI_FRAMES} frames per SPI driver`);
 console.log('');
 console.log('what                                   rate');
 console.log(`receive, bare router                   ${k(routerRate)}`);
 console.log(`receive, node loop (+ peers, inbox)    ${k(deviceRate)}   (${stored} texts stored)`);
 console.log(`outbox enqueue (durable, FULL sync)    ${k(enqueueRate)}`);
 console.log(`bare SQLite insert (same sync)         ${k(rawRate)}`);
+for (const f of spi) {
+  console.log(
+    `SPI path, ${f.chip} twin to twin${' '.repeat(Math.max(1, 14 - f.chip.length))}${f.txCommandsPerFrame.toFixed(1)} + ${f.rxCommandsPerFrame.toFixed(1)} commands/frame (send + receive), driver CPU ${f.driverCpuMsPerFrame.toFixed(3)} ms/frame; time on air ${f.airtimeMeasuredMs.toFixed(1)} ms measured vs ${f.airtimeModelMs.toFixed(1)} ms model`,
+  );
+}
 console.log('');
-console.log(`ratios: node-loop/router receive ${(deviceRate / routerRate).toFixed(3)}x; outbox/bare-insert ${(enqueueRate / rawRate).toFixed(3)}x`);
+// Driver CPU per frame against what the node loop spends on one received frame, in the same run.
+const nodeLoopMsPerFrame = 1000 / deviceRate;
+const spiRatio = spi[0]!.driverCpuMsPerFrame / nodeLoopMsPerFrame;
+console.log(`ratios: node-loop/router receive ${(deviceRate / routerRate).toFixed(3)}x; outbox/bare-insert ${(enqueueRate / rawRate).toFixed(3)}x; sx1262-driver/node-loop per frame ${spiRatio.toFixed(3)}x`);

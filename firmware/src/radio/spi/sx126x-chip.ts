@@ -258,6 +258,11 @@ export class Sx126xChip implements LoraChip {
     const busy = this.need(this.busy);
     if (busy.read() === 0) return;
     this.busyWaits++;
+    // Most commands release BUSY within microseconds: a turn of the event loop is cheaper than a timer.
+    for (let i = 0; i < 2; i++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (busy.read() === 0) return;
+    }
     if (!(await waitForLevel(busy, 0, this.busyTimeoutMs, this.scheduler))) {
       throw new FirmwareError('E_MODEM_TIMEOUT', `BUSY (GPIO ${this.board.pins.busy}) stayed high for ${this.busyTimeoutMs} ms after ${after}: the ${this.model} is hung or held in reset (check the RESET pin, GPIO ${this.board.pins.reset}, in the board profile)`);
     }
