@@ -7,8 +7,9 @@
 // block the queue: rows caught in flight by a drop get a strike, a struck row is then sent alone, and
 // a row that fails alone again goes to the dead-letter table (see gateway/docs/uplink.md).
 
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { encodeHubEnvelope, hubWouldRefuse, topics } from '@unibos/mesh-protocol';
 import { LANES, type DeadLetter, type HubMessage, type HubOutbox, type Lane } from './hub-outbox.ts';
@@ -232,6 +233,8 @@ export class HubUplink {
   private open(): void {
     this.setState('connecting');
     const o = this.options;
+    // mqtt.js (~18 MB resident) is required at the first connection: a gateway without a hub never loads it.
+    const { connect } = createRequire(import.meta.url)('mqtt') as typeof import('mqtt');
     const client = connect(o.url, {
       protocolVersion: 4,
       clientId: this.gatewayId,
