@@ -49,7 +49,7 @@ export async function measurePipeline(broker: GatewayBroker, logger: Logger, fra
   const unused = (): never => {
     throw new Error('the pipeline bench sends nothing into the mesh');
   };
-  const bridge = new MeshBridge({ gatewayId: 'bench', device: { router, sendText: unused, sendAlert: unused, answerSos: unused }, params, local, logger });
+  const bridge = new MeshBridge({ gatewayId: 'bench', device: { router, sendText: unused, sendAlert: unused, answerSos: unused, requestNodeInfo: unused }, params, local, logger });
   const idle = (): Promise<void> => (pending === 0 ? Promise.resolve() : new Promise((resolve) => (onIdle = resolve)));
   const feed = (all: readonly Uint8Array[]): void => {
     for (const bytes of all) radio.listener!.onReceive({ bytes, rssi: -100, snr: 5 });
