@@ -76,7 +76,12 @@ test('a switch command is followed from sent to confirmed, refused or unconfirme
 });
 
 test('the admin feed says what became of a switch', async () => {
-  // A browser module (plain JS, no declarations): imported by a computed path, typed by hand.
+  // A browser module (plain JS, no declarations): imported by a computed path, typed by hand, with
+  // the little of a browser its imports touch when loaded (the UI language: English).
+  const g = globalThis as Record<string, unknown>;
+  g.navigator ??= { language: 'en-GB', languages: ['en-GB'] };
+  g.localStorage ??= { getItem: () => null, setItem: () => undefined };
+  g.document ??= { documentElement: {} };
   const feedView = new URL('../public/js/views/feed-view.js', import.meta.url).href;
   const { describe } = (await import(feedView)) as { describe: (e: unknown, fleet: unknown) => { kind: string; who: string; what: string; tone?: string } };
   const fleet = { label: (id: string) => (id === '!0a0b0c0d' ? 'Well gateway' : id) };
