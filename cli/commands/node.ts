@@ -12,8 +12,9 @@ import { NODE_FLAG_HELP, nodeConfigFromFlags, nodeFlagOptions, runUntilSignal } 
 const HELP = `usage: unibos node [options]
        unibos node claim --hub-api URL --token TOKEN [--name NAME] [--data-dir DIR]
 
-Runs a UNIBOS field device: the mesh router on a LoRa radio (a RAK3172 modem on a serial port, or
-the simulated air of \`unibos air\`), GPS, the SOS button and status LED, and a local control API
+Runs a UNIBOS field device: the mesh router on a LoRa radio (a RAK3172 modem on a serial port, an
+SX1262/SX1276 board on SPI with --radio spi --board NAME, see \`unibos radio boards\`, or the
+simulated air of \`unibos air\`), GPS, the SOS button and status LED, and a local control API
 for \`unibos status|peers|send|sos|inbox\`. Logs are JSON lines on stdout. Settings come from
 defaults < <data-dir>/config.json (or --config) < environment < these flags.
 

@@ -38,7 +38,7 @@ test('radio probe --twin finds the emulated chip, configures it and leaves it li
 test('radio probe on a machine without SPI says to enable it, with the board\'s chip-select overlay', async () => {
   const r = await unibos(['radio', 'probe', '--board', 'e22-900m30s-hat', '--data-dir', join(root, 'probe')]);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /FAIL \/dev\/spidev0\.0 not found\n {5}fix: enable SPI \(dtparam=spi=on in \/boot\/firmware\/config\.txt and "dtoverlay=spi0-1cs,cs0_pin=21"/);
+  assert.match(r.stdout, /FAIL \/dev\/spidev0\.0 not found\n {5}fix: enable SPI \(dtparam=spi=on in \/boot\/firmware\/config\.txt\) and add "dtoverlay=spi0-1cs,cs0_pin=21"/);
 });
 
 test('a custom board profile is taken from a path, and a wrong one is refused naming the field', async () => {

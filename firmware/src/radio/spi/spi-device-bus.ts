@@ -21,8 +21,8 @@ export function spiDevicePath(board: BoardProfile): string {
 
 /** The fix for a missing SPI device node, with the board's chip-select overlay when it needs one. */
 export function enableSpiFix(board: BoardProfile): string {
-  const overlay = board.spi.overlay ? ` and "${board.spi.overlay}" (this board's chip select is not a CE pin)` : '';
-  return `enable SPI (dtparam=spi=on in /boot/firmware/config.txt${overlay}) and reboot`;
+  if (!board.spi.overlay) return 'enable SPI (dtparam=spi=on in /boot/firmware/config.txt) and reboot';
+  return `enable SPI (dtparam=spi=on in /boot/firmware/config.txt) and add "${board.spi.overlay}" (this board's chip select is not a CE pin), then reboot`;
 }
 
 export function enableSpiHint(board: BoardProfile): string {
