@@ -72,3 +72,23 @@ test('unibos node --radio spi without SPI keeps running and says how to enable i
   assert.match(JSON.stringify(line), /\/dev\/spidev0\.0 not found: enable SPI \(dtparam=spi=on/);
   assert.equal(await node.stop(), 0);
 });
+
+test('unibos node --radio spi-twin: an emulated SX1262 and SX1276 talk to a simulated node on unibos air', { timeout: 120_000 }, async () => {
+  const air = new Proc(['air', '--port', '0', '--preset', 'ShortFast']);
+  const airPort = Number((await air.waitFor((l) => l.msg === 'simulated air listening', 'the air')).port);
+  const node = (name: string, lon: number, radio: string[]) =>
+    new Proc(['node', ...radio, '--data-dir', join(root, name), '--name', name, '--preset', 'ShortFast', '--air', `127.0.0.1:${airPort}`, '--lat', '41', '--lon', String(lon), '--http-port', 'off']);
+  const a = node('sx1262', 29, ['--radio', 'spi-twin', '--board', 'waveshare-sx1262-hat']);
+  const b = node('sx1276', 29.01, ['--radio', 'spi-twin', '--board', 'adafruit-rfm9x-bonnet']);
+  const c = node('sim', 29.02, ['--radio', 'sim']);
+  const started = async (p: Proc) => (await p.waitFor((l) => l.msg === 'node started', 'node start')).nodeId as string;
+  const [, , idC] = [await started(a), await started(b), await started(c)];
+  await a.waitFor((l) => l.msg === 'chip found' && l.chip === 'SX1262', 'the SX1262 twin found');
+  await b.waitFor((l) => l.msg === 'chip found' && l.chip === 'SX1276', 'the SX1276 twin found');
+  const sent = await unibos(['send', 'from an emulated SX1262', '--to', idC, '--data-dir', join(root, 'sx1262')]);
+  assert.equal(sent.code, 0, sent.stderr);
+  await c.waitFor((l) => l.msg === 'text received', 'the simulated node to receive the text');
+  const status = await unibos(['status', '--data-dir', join(root, 'sx1276')]);
+  assert.match(status.stdout, /radio {5}spi-twin, ready/);
+  for (const p of [a, b, c, air]) assert.equal(await p.stop(), 0);
+});
