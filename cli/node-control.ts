@@ -1,26 +1,75 @@
 // Shared by the commands that talk to a running node (status, peers, send, sos, inbox): the
-// --data-dir and --json options, and the plain-text formatting they share.
+// --data-dir, --node and --json options, and the plain-text formatting they share. `--node NAME`
+// finds a node that `unibos demo` started (it lists them in <demo dir>/nodes.json).
 
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
-import { defaultDataDir } from '@unibos/firmware';
+import { controlSocketPath, defaultDataDir } from '@unibos/firmware';
 import { parseCommand } from './cli-args.ts';
+import { CliError } from './cli-error.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 export interface ControlArgs<V> {
-  values: V & { 'data-dir'?: string; json?: boolean };
+  values: V & { 'data-dir'?: string; node?: string; json?: boolean };
   positionals: string[];
   dataDir: string;
 }
 
-export const DATA_DIR_HELP = `  --data-dir DIR   the node's state folder (default $UNIBOS_DATA_DIR or ~/.unibos/node)
-  --json           print the node's answer as JSON`;
+export const DATA_DIR_HELP = `  --data-dir DIR   the node's state folder (default: $UNIBOS_DATA_DIR, else ~/.unibos/node)
+  --node NAME      a node the demo started, by name or id (e.g. --node Clinic); the demo's
+                   list is <demo dir>/nodes.json (default dir: $UNIBOS_DEMO_DIR, else ~/.unibos/demo)
+  --json           print the node's answer as JSON (default: a table for people)`;
+
+/** One node `unibos demo` runs: where its state (and control socket) is. */
+export interface DemoNodeEntry {
+  name: string;
+  id: string;
+  dataDir: string;
+}
+
+export function demoDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.UNIBOS_DEMO_DIR ?? join(env.HOME ?? homedir(), '.unibos', 'demo');
+}
+
+/** The nodes the demo last started (empty when it never ran). */
+export function demoNodes(dir = demoDir()): DemoNodeEntry[] {
+  try {
+    const list = JSON.parse(readFileSync(join(dir, 'nodes.json'), 'utf8')) as unknown;
+    return Array.isArray(list) ? list.filter((n): n is DemoNodeEntry => Boolean(n) && typeof n.name === 'string' && typeof n.id === 'string' && typeof n.dataDir === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function nodeList(nodes: DemoNodeEntry[]): string {
+  return nodes.map((n) => `${n.name} (${n.id})`).join(', ');
+}
+
+/** --node NAME: a demo node by name (any case) or id. */
+export function findNode(name: string, nodes = demoNodes()): DemoNodeEntry {
+  const want = name.trim().toLowerCase();
+  const found = nodes.find((n) => n.name.toLowerCase() === want || n.id.toLowerCase() === want || n.id.toLowerCase() === `!${want}`);
+  if (found) return found;
+  if (nodes.length === 0) throw new CliError(`--node ${name}: no demo nodes are known (${join(demoDir(), 'nodes.json')} is missing); start them with \`npm start\`, or name the node's folder with --data-dir`);
+  throw new CliError(`--node ${name}: no such node; the demo's nodes are ${nodeList(nodes)}`);
+}
 
 export function parseControlArgs<V>(argv: string[], help: string, options: Options = {}, positionals = false): ControlArgs<V> | null {
-  const parsed = parseCommand(argv, help, { ...options, 'data-dir': { type: 'string' }, json: { type: 'boolean' } }, positionals);
+  const parsed = parseCommand(argv, help, { ...options, 'data-dir': { type: 'string' }, node: { type: 'string' }, json: { type: 'boolean' } }, positionals);
   if (!parsed) return null;
   const values = parsed.values as ControlArgs<V>['values'];
-  return { values, positionals: parsed.positionals, dataDir: values['data-dir'] ?? defaultDataDir() };
+  if (values.node !== undefined && values['data-dir'] !== undefined) throw new CliError('--node and --data-dir both name a node: give one');
+  if (values.node !== undefined) return { values, positionals: parsed.positionals, dataDir: findNode(values.node).dataDir };
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+  // Nothing runs in the default folder but the demo does: say which nodes there are and how to reach them.
+  if (values['data-dir'] === undefined && !existsSync(controlSocketPath(dataDir))) {
+    const nodes = demoNodes().filter((n) => existsSync(controlSocketPath(n.dataDir)));
+    if (nodes.length > 0) throw new CliError(`no node is running with data dir ${dataDir}, but the demo's nodes are: ${nodeList(nodes)}; pick one with --node NAME (e.g. --node ${JSON.stringify(nodes[0]!.name).slice(1, -1)})`);
+  }
+  return { values, positionals: parsed.positionals, dataDir };
 }
 
 export function printJson(value: unknown): void {

@@ -5,10 +5,37 @@ import { CONFIG_KEYS, loadNodeConfig, type NodeConfig } from '@unibos/firmware';
 import type { Logger } from 'pino';
 import type { Parsed } from './cli-args.ts';
 
-const FLAGS = Object.values(CONFIG_KEYS as Record<string, { flag?: string; env?: string; help: string }>).filter((d) => d.flag);
+type FlagSpec = { type: 'int' | 'number'; min: number; max: number } | { type: 'string'; hint?: string } | { type: 'enum'; values: readonly string[] };
+type FlagDef = { flag?: string; env?: string; help: string; spec: FlagSpec; default: string | number | undefined };
+const FLAGS = Object.values(CONFIG_KEYS as unknown as Record<string, FlagDef>).filter((d) => d.flag);
 
-export const NODE_FLAG_HELP = `  --config PATH        JSON config file
-${FLAGS.map((d) => `  --${`${d.flag} VALUE`.padEnd(19)}${d.help}${d.env ? ` [${d.env}]` : ''}`).join('\n')}`;
+/** What a flag takes, as its help shows it: the allowed values or range, never a bare VALUE. */
+function placeholder(d: FlagDef): string {
+  const s = d.spec;
+  if (s.type === 'enum') return s.values.length <= 5 ? s.values.join('|') : 'NAME';
+  if (s.type === 'int') return 'N';
+  if (s.type === 'number') return 'X';
+  return s.type === 'string' && s.hint ? s.hint.toUpperCase().replace(/[^A-Z:]+/g, '_') : d.flag === 'name' ? 'TEXT' : /path|dir/.test(d.flag ?? '') ? 'PATH' : 'TEXT';
+}
+
+function allowed(d: FlagDef): string {
+  const s = d.spec;
+  const parts: string[] = [];
+  if (s.type === 'enum' && s.values.length > 5) parts.push(`one of ${s.values.join(', ')}`);
+  if (s.type === 'int' || s.type === 'number') parts.push(`${s.min}..${s.max}`);
+  // Help that already says its default in words keeps it.
+  if (d.default !== undefined && !/\(default/.test(d.help)) parts.push(`default ${d.default}`);
+  if (d.flag === 'data-dir') parts.push('default ~/.unibos/node');
+  else if (d.default === undefined && !/\(default/.test(d.help)) parts.push('default: none');
+  return parts.length ? ` (${parts.join('; ')})` : '';
+}
+
+export const NODE_FLAG_HELP = `  --config PATH        JSON config file (default: none)
+${FLAGS.map((d) => {
+  const head = `  --${d.flag} ${placeholder(d)}`;
+  const text = `${d.help}${allowed(d)}${d.env ? ` [${d.env}]` : ''}`;
+  return head.length < 23 ? `${head.padEnd(23)}${text}` : `${head}\n${' '.repeat(23)}${text}`;
+}).join('\n')}`;
 
 export function nodeFlagOptions(): Record<string, { type: 'string' }> {
   const options: Record<string, { type: 'string' }> = { config: { type: 'string' } };

@@ -18,18 +18,21 @@ import { integer, parseCommand } from '../cli-args.ts';
 import { runUntilSignal } from '../node-flags.ts';
 import { claimGatewayAtHub, type ClaimingIdentity, type HubCredentials } from '../hub-claim.ts';
 import { startDemoBirlikteyiz } from '../demo-birlikteyiz.ts';
+import type { DemoNodeEntry } from '../node-control.ts';
 
 const HELP = `usage: unibos demo [options]
 
 Runs hub + gateway + simulated nodes on this machine, with data flowing, and prints the admin
 URL and login. State is kept in the data dir, so a restart keeps the fleet and the login.
 
-  --data-dir DIR       demo state (default ~/.unibos/demo)
-  --port N             hub HTTP port (default 8000, or a free one if 8000 is taken)
-  --mqtt-port N        hub broker port (default 1884, or a free one)
-  --gateway-port N     the gateway's MQTT port for local sensors (default 1883, or a free one)
-  --nodes N            simulated field nodes (default 5)
-  --fresh              start over: delete the demo state first
+  --data-dir DIR       demo state (default: $UNIBOS_DEMO_DIR, else ~/.unibos/demo)
+  --port N             hub HTTP port, 0..65535 (default 8000, or a free one if 8000 is taken)
+  --mqtt-port N        hub broker port, 0..65535 (default 1884, or a free one)
+  --gateway-port N     the gateway's MQTT port for local sensors, 0..65535 (default 1883, or a free one)
+  --nodes N            simulated field nodes, 1..8 (default 5)
+  --fresh              start over: delete the demo state first (default: keep it)
+
+The nodes answer \`unibos status|peers|inbox|send|sos --node NAME\` (e.g. --node Clinic).
 `;
 
 const CENTER = { latitude: 46.5197, longitude: 6.6323 };
@@ -65,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (!parsed) return 0;
   const v = parsed.values;
-  const dataDir = resolve(typeof v['data-dir'] === 'string' ? v['data-dir'] : join(process.env.HOME ?? homedir(), '.unibos', 'demo'));
+  const dataDir = resolve(typeof v['data-dir'] === 'string' ? v['data-dir'] : (process.env.UNIBOS_DEMO_DIR ?? join(process.env.HOME ?? homedir(), '.unibos', 'demo')));
   if (v.fresh) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const nodeCount = integer('--nodes', v.nodes as string | undefined, 5, 1, PLACES.length);
@@ -135,6 +138,9 @@ export async function run(argv: string[]): Promise<number> {
       stops.push(() => node.stop());
     }
 
+    // `unibos status --node Clinic` (and peers, inbox, send, sos) find them here.
+    const registry: DemoNodeEntry[] = nodes.map((n, i) => ({ name: n.device.name, id: `!${nodeIdHex(n.device.nodeId)}`, dataDir: join(dataDir, 'nodes', `node-${i + 1}`) }));
+    writeFileSync(join(dataDir, 'nodes.json'), `${JSON.stringify(registry, null, 2)}\n`);
     const sensor = startWeatherSensor(gateway.broker.ports.mqtt, state.sensorSecret);
     stops.push(() => sensor.stop());
     const traffic = startTraffic(nodes);
@@ -146,7 +152,8 @@ export async function run(argv: string[]): Promise<number> {
       `\nUNIBOS demo is running: a hub, gateway !${gwId} and ${nodeCount} simulated nodes on a simulated ${preset} radio.\n\n` +
         `  Admin UI   ${hub.url}/\n  Login      ${state.email}\n  Password   ${state.password}\n\n` +
         `  API docs   ${hub.url}/docs\n  Sensors    mqtt://127.0.0.1:${gateway.broker.ports.mqtt} (user demo-weather; add your own with 'unibos gateway device add ID --data-dir ${gwDir}')\n` +
-        `  State      ${dataDir} (--fresh starts over)\n\nNodes appear on the map within a minute. About 90 s after start a (fixture) earthquake strikes nearby:\n` +
+        `  State      ${dataDir} (--fresh starts over)\n\n  Nodes      ${registry.map((r) => `${r.name} ${r.id}`).join(', ')}\n` +
+        `             ask one: npx unibos status --node ${registry[0]?.name ?? 'NAME'} (also peers, inbox, send, sos)${v['data-dir'] !== undefined && process.env.UNIBOS_DEMO_DIR === undefined ? ` with UNIBOS_DEMO_DIR=${dataDir}` : ''}\n\nNodes appear on the map within a minute. About 90 s after start a (fixture) earthquake strikes nearby:\n` +
         `open Modules to see the alert and the check-in round as the nodes answer. Ctrl-C stops everything.\n`,
     );
     await runUntilSignal({ stop: stopAll }, logger);

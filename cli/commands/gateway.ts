@@ -43,11 +43,11 @@ reason so they cannot block the queue. --requeue puts them back once the hub is 
   --mqtt-host ADDR     address the MQTT listeners bind to (default 127.0.0.1)
   --mqtt-port N        MQTT over TCP (default 1883)
   --ws-port N|off      MQTT over WebSocket (default 8083)
-  --allow-anonymous    accept clients without credentials, from loopback only
-  --acl-file PATH      topic rules for devices' own topic trees (mosquitto ACL format)
-  --hub URL            the hub broker, e.g. mqtt://hub.local:1884
-  --hub-user NAME      username at the hub
-  --hub-password-file PATH  file holding the hub password [UNIBOS_HUB_PASSWORD]
+  --allow-anonymous    accept clients without credentials, from loopback only (default: off)
+  --acl-file PATH      topic rules for devices' own topic trees (mosquitto ACL format; default: none)
+  --hub URL            the hub broker, e.g. mqtt://hub.local:1884 (default: from the claim, else none)
+  --hub-user NAME      username at the hub (default: from the claim)
+  --hub-password-file PATH  file holding the hub password (default: from the claim) [UNIBOS_HUB_PASSWORD]
 ${NODE_FLAG_HELP}
 `;
 

@@ -23,25 +23,25 @@ images/build.sh hands to the pi-gen stage).
 'config' writes unibos.json, the file a flashed card's boot partition carries for its first boot,
 from these flags, asking for what is missing when run in a terminal. It refuses to write a file the
 device would reject.
-  --boot DIR           the card's boot partition (writes DIR/unibos.json)
-  --out FILE           or write FILE
-  --role R             ${DEVICE_ROLES.join(', ')}
-  --board B            ${BOARDS.join(', ')}
-  --region R           EU868, EU433, US915, ANZ, IN865
+  --boot DIR           the card's boot partition (writes DIR/unibos.json; one of --boot or --out is required)
+  --out FILE           or write FILE (default: none)
+  --role R             ${DEVICE_ROLES.join(', ')} (required)
+  --board B            ${BOARDS.join(', ')} (required; a terminal offers rak3172-hat)
+  --region R           EU868, EU433, US915, ANZ, IN865 (required; a terminal offers EU868)
   --preset P           LongFast (default), LongSlow, MediumFast, ShortFast
-  --tx-power DBM       transmit power
-  --name NAME          name on the mesh and the hub (up to 39 bytes)
+  --tx-power DBM       transmit power, -9..30 (default: the node's, 14)
+  --name NAME          name on the mesh and the hub (up to 39 bytes; default: UNIBOS + node id)
   --hostname NAME      host name (default unibos-XXXX from the node id)
   --channel NAME       channel name (default: the public channel)
   --channel-key B64|new  channel key; 'new' makes a random 16-byte key (share it with the other devices)
-  --hub-url URL        the hub, e.g. http://hub.local:8000
-  --claim-token T      claim token from the hub (kind gateway or node)
-  --admin-email E      role hub or gateway+hub: the first admin
+  --hub-url URL        the hub, e.g. http://hub.local:8000 (default: none)
+  --claim-token T      claim token from the hub (kind gateway or node; default: none)
+  --admin-email E      role hub or gateway+hub: the first admin (default: none)
   --admin-password-file PATH
-  --wifi-country CC    Wi-Fi country (two letters)
+  --wifi-country CC    Wi-Fi country (two letters; default: none)
   --wifi-ssid SSID
   --wifi-password-file PATH
-  --force              overwrite an existing file
+  --force              overwrite an existing file (default: refuse)
 
 'firstboot' (unibos-firstboot.service, as root) applies <boot>/unibos.json; 'claim'
 (unibos-claim.service) claims the device at its hub, retrying until the hub answers.

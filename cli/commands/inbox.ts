@@ -11,7 +11,7 @@ Lists the texts and alerts (SOS, "I am safe", warnings) this node received, olde
 Each has a number; the node keeps the newest 10000.
 
   --last N         the newest N messages (default 20, at most 1000)
-  --after N        instead, the messages after number N (up to 1000; page on from the last shown)
+  --after N        instead, the messages after number N (up to 1000; page on from the last shown; default: the latest)
 ${DATA_DIR_HELP}
 `;
 

@@ -10,7 +10,7 @@ growing intervals until a gateway has durably queued it for the hub. \`unibos st
 how far it got: taken by a gateway, received by the hub, acknowledged by an admin, resolved.
 With --safe, ends the SOS and sends "I am safe" (a short press).
 
-  --safe           cancel the SOS and tell the mesh you are safe
+  --safe           cancel the SOS and tell the mesh you are safe (default: raise an SOS)
 ${DATA_DIR_HELP}
 `;
 

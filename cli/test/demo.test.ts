@@ -58,6 +58,13 @@ test('the demo shows every live node on the map, with a login it printed', { tim
   assert.ok(nodes.items.some((n) => n.kind === 'gateway' && n.online), 'and the gateway');
   ws.close();
 
+  // The banner lists the nodes, and the node commands find them by name.
+  const listed = (await demo.waitFor((l) => /^\s+Nodes\s+/.test(l.msg), 'the node list')).msg;
+  assert.match(listed, /Harbour !?[0-9a-f]{8}, School !?[0-9a-f]{8}/);
+  const status = new Proc(['status', '--node', 'school'], { UNIBOS_DEMO_DIR: root });
+  await status.waitFor((l) => /^node\s+![0-9a-f]{8}\s+School/.test(l.msg), '`unibos status --node school`');
+  assert.equal(await status.exited, 0);
+
   demo.child.kill('SIGINT');
   assert.equal(await demo.exited, 0, 'Ctrl-C stops everything cleanly');
 });
