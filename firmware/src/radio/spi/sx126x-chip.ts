@@ -53,6 +53,8 @@ export class Sx126xChip implements LoraChip {
   private rxEnable: GpioOutput | undefined;
   private enables: GpioOutput[] = [];
   private lastCommand = 'none';
+  /** What configure() set, for the packet length of each transmission. */
+  private params: LoRaParams | undefined;
 
   constructor(private readonly options: Sx126xChipOptions) {
     this.board = options.board;
@@ -141,12 +143,10 @@ export class Sx126xChip implements LoraChip {
     this.params = p;
   }
 
-  private params: LoRaParams | undefined;
-
   async receive(): Promise<void> {
     this.txEnable?.set(0);
     this.rxEnable?.set(1);
-    await this.cmd(OP.SetRx, 0xff, 0xff, 0xff & RX_CONTINUOUS);
+    await this.cmd(OP.SetRx, (RX_CONTINUOUS >> 16) & 0xff, (RX_CONTINUOUS >> 8) & 0xff, RX_CONTINUOUS & 0xff);
   }
 
   async transmit(frame: Uint8Array, timeoutMs: number): Promise<void> {
