@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ANONYMOUS_ID, canPublish, canSubscribe, canUseClientId, type AclSubject } from '../src/broker/acl.ts';
-import { isValidTopicFilter, topicMatches } from '../src/broker/topic-filter.ts';
+import { isValidTopicFilter, topicMatches } from '@unibos/mesh-protocol';
 
 /** MQTT 3.1.1 §4.7 matching, independent of topic-filter.ts. */
 function specMatches(filter: string, topic: string): boolean {

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { canPublish, canSubscribe, type AclSubject } from '../src/broker/acl.ts';
 import { parseDeviceRules } from '../src/broker/device-credentials.ts';
 import { bindRules, parseAclFile, rulesAllowPublish, rulesAllowSubscribe, TopicRuleError, withDeviceRules, type TopicRuleSet } from '../src/broker/topic-rules.ts';
-import { topicMatches } from '../src/broker/topic-filter.ts';
+import { topicMatches } from '@unibos/mesh-protocol';
 import { BrokerHarness } from './support/broker-harness.ts';
 import { ProcessPool, connectArgs } from './support/broker-client-process.ts';
 

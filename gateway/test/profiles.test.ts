@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import pino from 'pino';
-import { topicMatches } from '../src/broker/topic-filter.ts';
+import { topicMatches } from '@unibos/mesh-protocol';
 import type { BrokerMessageHandler } from '../src/broker/gateway-broker.ts';
 import { FAMILY_PROFILES, genericProfile } from '../src/profiles/device-profiles.ts';
 import { ProfileRouter } from '../src/profiles/profile-router.ts';

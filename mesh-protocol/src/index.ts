@@ -45,3 +45,4 @@ export { makePrivate, sqliteFileNames, formatMode, PRIVATE_DIR_MODE, PRIVATE_FIL
 export * from './core/node-id.ts';
 export * from './mqtt/topics.ts';
 export * from './hub/hub-events.ts';
+export { MAX_TOPIC_BYTES, isValidTopicName, isValidTopicFilter, topicMatches, isInsidePrefix, filterCovers, filtersOverlap } from './mqtt/topic-filter.ts';

@@ -24,8 +24,8 @@
 // tree. Inside unibos/v1/ (and for any filter that could match a topic there) the table alone decides.
 
 import { HOME_ASSISTANT_ROOT, TOPIC_ROOT, topics } from '@unibos/mesh-protocol';
-import { isInsidePrefix, isValidTopicFilter, isValidTopicName } from './topic-filter.ts';
-import { filtersOverlap, rulesAllowPublish, rulesAllowSubscribe, type BoundRule } from './topic-rules.ts';
+import { filtersOverlap, isInsidePrefix, isValidTopicFilter, isValidTopicName } from '@unibos/mesh-protocol';
+import { rulesAllowPublish, rulesAllowSubscribe, type BoundRule } from './topic-rules.ts';
 
 export const DEVICE_ROLES = ['sensor', 'hub', 'gateway'] as const;
 export type DeviceRole = (typeof DEVICE_ROLES)[number];

@@ -33,7 +33,7 @@ import type { DeviceCredentials } from './device-credentials.ts';
 import { PublishDedup } from './publish-dedup.ts';
 import { coalesceWrites } from './write-coalescer.ts';
 import { Qos0Queue } from './qos0-queue.ts';
-import { isValidTopicFilter, isValidTopicName, topicMatches } from './topic-filter.ts';
+import { isValidTopicFilter, isValidTopicName, topicMatches } from '@unibos/mesh-protocol';
 import { NO_RULES, bindRules, withDeviceRules, type TopicRuleSet } from './topic-rules.ts';
 
 export interface GatewayBrokerOptions {

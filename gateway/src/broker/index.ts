@@ -24,4 +24,4 @@ export {
   type AclDecision,
 } from './acl.ts';
 export type { BrokerStats, DenialKind } from './broker-stats.ts';
-export { topicMatches, isValidTopicName, isValidTopicFilter } from './topic-filter.ts';
+export { topicMatches, isValidTopicName, isValidTopicFilter } from '@unibos/mesh-protocol';

@@ -12,7 +12,7 @@
 // the role table in acl.ts alone, whatever a rule says, so no rule can let a device forge mesh or
 // gateway traffic. Without rules nothing changes (a sensor writes only its own prefix).
 
-import { isValidTopicFilter, topicMatches } from './topic-filter.ts';
+import { filterCovers, filtersOverlap, isValidTopicFilter, topicMatches } from '@unibos/mesh-protocol';
 
 export type RuleAccess = 'read' | 'write' | 'readwrite' | 'deny';
 const ACCESSES: readonly RuleAccess[] = ['read', 'write', 'readwrite', 'deny'];
@@ -161,28 +161,4 @@ export function rulesAllowSubscribe(rules: readonly BoundRule[], filter: string)
     if (allowedBy === null && grants(r.access, 'read') && filterCovers(r.filter, filter)) allowedBy = r.origin;
   }
   return allowedBy === null ? { allow: false, reason: `no rule allows reading all of ${filter}` } : { allow: true, origin: allowedBy };
-}
-
-/** Every topic `inner` matches is matched by `outer`. */
-export function filterCovers(outer: string, inner: string): boolean {
-  const o = outer.split('/');
-  const n = inner.split('/');
-  for (let i = 0; i < o.length; i++) {
-    if (o[i] === '#') return true;
-    if (i >= n.length) return false;
-    if (n[i] === '#') return false;
-    if (o[i] !== '+' && (n[i] === '+' || o[i] !== n[i])) return false;
-  }
-  return o.length === n.length;
-}
-
-/** Some topic is matched by both filters. */
-export function filtersOverlap(a: string, b: string): boolean {
-  const x = a.split('/');
-  const y = b.split('/');
-  for (let i = 0; ; i++) {
-    if (x[i] === '#' || y[i] === '#') return true;
-    if (i >= x.length || i >= y.length) return x.length === y.length;
-    if (x[i] !== '+' && y[i] !== '+' && x[i] !== y[i]) return false;
-  }
 }

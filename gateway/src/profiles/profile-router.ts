@@ -12,7 +12,7 @@ import type { UplinkSink } from '../bridge/mesh-bridge.ts';
 import { FAMILY_PROFILES, type DeviceProfile, type ProfileName } from './device-profiles.ts';
 import { readDiscoveredState, readDiscovery, type DiscoveredEntity } from './ha-discovery-reader.ts';
 import type { Reading } from './reading.ts';
-import { topicMatches as matchesFilter } from '../broker/topic-filter.ts';
+import { topicMatches as matchesFilter } from '@unibos/mesh-protocol';
 
 export interface ProfileRouterOptions {
   readonly broker: { subscribe(filter: string, handler: BrokerMessageHandler): () => void };

@@ -1,6 +1,7 @@
 // MQTT 3.1.1 topic names and filters (spec §4.7): what is well formed, what a filter matches, and
-// whether a topic or filter stays inside a literal prefix. The ACL and the gateway's own
-// subscriptions share these so they cannot disagree about what a topic means.
+// whether a topic or filter stays inside a literal prefix, whether one filter covers or overlaps
+// another. The gateway's ACL and topic rules, its own subscriptions and the hub's module
+// permissions share these so they cannot disagree about what a topic means.
 
 /** The spec caps every UTF-8 string on the wire at 65,535 bytes. */
 export const MAX_TOPIC_BYTES = 65_535;
@@ -88,4 +89,28 @@ function sameLevel(a: string, af: number, ae: number, b: string, bf: number, be:
  */
 export function isInsidePrefix(topicOrFilter: string, prefix: string): boolean {
   return topicOrFilter.startsWith(prefix) && (topicOrFilter.length === prefix.length || topicOrFilter.charCodeAt(prefix.length) === SLASH);
+}
+
+/** Every topic `inner` matches is matched by `outer`. */
+export function filterCovers(outer: string, inner: string): boolean {
+  const o = outer.split('/');
+  const n = inner.split('/');
+  for (let i = 0; i < o.length; i++) {
+    if (o[i] === '#') return true;
+    if (i >= n.length) return false;
+    if (n[i] === '#') return false;
+    if (o[i] !== '+' && (n[i] === '+' || o[i] !== n[i])) return false;
+  }
+  return o.length === n.length;
+}
+
+/** Some topic is matched by both filters. */
+export function filtersOverlap(a: string, b: string): boolean {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; ; i++) {
+    if (x[i] === '#' || y[i] === '#') return true;
+    if (i >= x.length || i >= y.length) return x.length === y.length;
+    if (x[i] !== '+' && y[i] !== '+' && x[i] !== y[i]) return false;
+  }
 }

@@ -6,5 +6,6 @@ export { validateManifest, validateManifestText, formatProblem, type ManifestPro
 export { ModuleError, ModuleNotReady, type ModuleErrorCode } from './module-error.ts';
 export * from './module-context.ts';
 export * from './device-handler.ts';
-export { topicFilterMatches, topicFilterCovers } from './topic-filter.ts';
+// Topic-filter matching is MQTT's, defined once in mesh-protocol.
+export { topicMatches as topicFilterMatches, filterCovers as topicFilterCovers } from '@unibos/mesh-protocol';
 export { validateSettings } from './settings-validation.ts';
