@@ -9,6 +9,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { controlSocketPath, defaultDataDir } from '@unibos/firmware';
 import { parseCommand } from './cli-args.ts';
 import { CliError } from './cli-error.ts';
+import { say } from './cli-language.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -53,21 +54,21 @@ export function findNode(name: string, nodes = demoNodes()): DemoNodeEntry {
   const want = name.trim().toLowerCase();
   const found = nodes.find((n) => n.name.toLowerCase() === want || n.id.toLowerCase() === want || n.id.toLowerCase() === `!${want}`);
   if (found) return found;
-  if (nodes.length === 0) throw new CliError(`--node ${name}: no demo nodes are known (${join(demoDir(), 'nodes.json')} is missing); start them with \`npm start\`, or name the node's folder with --data-dir`);
-  throw new CliError(`--node ${name}: no such node; the demo's nodes are ${nodeList(nodes)}`);
+  if (nodes.length === 0) throw new CliError(say("--node {name}: no demo nodes are known ({file} is missing); start them with `npm start`, or name the node's folder with --data-dir", { name, file: join(demoDir(), 'nodes.json') }));
+  throw new CliError(say("--node {name}: no such node; the demo's nodes are {list}", { name, list: nodeList(nodes) }));
 }
 
 export function parseControlArgs<V>(argv: string[], help: string, options: Options = {}, positionals = false): ControlArgs<V> | null {
   const parsed = parseCommand(argv, help, { ...options, 'data-dir': { type: 'string' }, node: { type: 'string' }, json: { type: 'boolean' } }, positionals);
   if (!parsed) return null;
   const values = parsed.values as ControlArgs<V>['values'];
-  if (values.node !== undefined && values['data-dir'] !== undefined) throw new CliError('--node and --data-dir both name a node: give one');
+  if (values.node !== undefined && values['data-dir'] !== undefined) throw new CliError(say('--node and --data-dir both name a node: give one'));
   if (values.node !== undefined) return { values, positionals: parsed.positionals, dataDir: findNode(values.node).dataDir };
   const dataDir = values['data-dir'] ?? defaultDataDir();
   // Nothing runs in the default folder but the demo does: say which nodes there are and how to reach them.
   if (values['data-dir'] === undefined && !existsSync(controlSocketPath(dataDir))) {
     const nodes = demoNodes().filter((n) => existsSync(controlSocketPath(n.dataDir)));
-    if (nodes.length > 0) throw new CliError(`no node is running with data dir ${dataDir}, but the demo's nodes are: ${nodeList(nodes)}; pick one with --node NAME (e.g. --node ${JSON.stringify(nodes[0]!.name).slice(1, -1)})`);
+    if (nodes.length > 0) throw new CliError(say("no node is running with data dir {dir}, but the demo's nodes are: {list}; pick one with --node NAME (e.g. --node {example})", { dir: dataDir, list: nodeList(nodes), example: nodes[0]!.name }));
   }
   return { values, positionals: parsed.positionals, dataDir };
 }

@@ -2,6 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { CliError } from './cli-error.ts';
+import { say } from './cli-language.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   sim: { summary: 'simulate a LoRa mesh and compare flooding strategies', load: () => import('./commands/sim.ts') },
@@ -40,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`unibos: unknown command '${name}'\n\n${usage()}`);
+    process.stderr.write(`unibos: ${say("unknown command '{name}'", { name })}\n\n${usage()}`);
     return 2;
   }
   try {
@@ -71,6 +72,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`);
-  return `usage: unibos <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'unibos <command> --help' for a command's options.\n`;
+  const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${say(c.summary)}`);
+  return `${say('usage: unibos <command> [options]')}\n\n${say('commands')}:\n${lines.join('\n')}\n\n${say("Run 'unibos <command> --help' for a command's options.")}\n`;
 }

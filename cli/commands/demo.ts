@@ -19,6 +19,7 @@ import { runUntilSignal } from '../node-flags.ts';
 import { claimGatewayAtHub, type ClaimingIdentity, type HubCredentials } from '../hub-claim.ts';
 import { startDemoBirlikteyiz } from '../demo-birlikteyiz.ts';
 import type { DemoNodeEntry } from '../node-control.ts';
+import { say } from '../cli-language.ts';
 
 const HELP = `usage: unibos demo [options]
 
@@ -148,13 +149,27 @@ export async function run(argv: string[]): Promise<number> {
     const emergency = await startDemoBirlikteyiz(hub, nodes, CENTER, logger);
     stops.push(() => emergency.stop());
 
+    const ask = `npx unibos status --node ${registry[0]?.name ?? 'NAME'}${v['data-dir'] !== undefined && process.env.UNIBOS_DEMO_DIR === undefined ? ` with UNIBOS_DEMO_DIR=${dataDir}` : ''}`;
+    const label = (text: string): string => say(text).padEnd(10);
     process.stdout.write(
-      `\nUNIBOS demo is running: a hub, gateway !${gwId} and ${nodeCount} simulated nodes on a simulated ${preset} radio.\n\n` +
-        `  Admin UI   ${hub.url}/\n  Login      ${state.email}\n  Password   ${state.password}\n\n` +
-        `  API docs   ${hub.url}/docs\n  Sensors    mqtt://127.0.0.1:${gateway.broker.ports.mqtt} (user demo-weather; add your own with 'unibos gateway device add ID --data-dir ${gwDir}')\n` +
-        `  State      ${dataDir} (--fresh starts over)\n\n  Nodes      ${registry.map((r) => `${r.name} ${r.id}`).join(', ')}\n` +
-        `             ask one: npx unibos status --node ${registry[0]?.name ?? 'NAME'} (also peers, inbox, send, sos)${v['data-dir'] !== undefined && process.env.UNIBOS_DEMO_DIR === undefined ? ` with UNIBOS_DEMO_DIR=${dataDir}` : ''}\n\nNodes appear on the map within a minute. About 90 s after start a (fixture) earthquake strikes nearby:\n` +
-        `open Modules to see the alert and the check-in round as the nodes answer. Ctrl-C stops everything.\n`,
+      [
+        '',
+        say('UNIBOS demo is running: a hub, gateway {gateway} and {count} simulated nodes on a simulated {preset} radio.', { gateway: `!${gwId}`, count: nodeCount, preset }),
+        '',
+        `  ${label('Admin UI')} ${hub.url}/`,
+        `  ${label('Login')} ${state.email}`,
+        `  ${label('Password')} ${state.password}`,
+        '',
+        `  ${label('API docs')} ${hub.url}/docs`,
+        `  ${label('Sensors')} mqtt://127.0.0.1:${gateway.broker.ports.mqtt} ${say("(user demo-weather; add your own with 'unibos gateway device add ID --data-dir {dir}')", { dir: gwDir })}`,
+        `  ${label('State')} ${dataDir} ${say('(--fresh starts over)')}`,
+        '',
+        `  ${label('Nodes')} ${registry.map((r) => `${r.name} ${r.id}`).join(', ')}`,
+        `  ${' '.repeat(10)} ${say('ask one: {command} (also peers, inbox, send, sos)', { command: ask })}`,
+        '',
+        say('Nodes appear on the map within a minute. About 90 s after start a (fixture) earthquake strikes nearby:\nopen Modules to see the alert and the check-in round as the nodes answer. Ctrl-C stops everything.'),
+        '',
+      ].join('\n'),
     );
     await runUntilSignal({ stop: stopAll }, logger);
     return 0;

@@ -78,3 +78,28 @@ test('every option in the node commands\u2019 --help says what it takes and its 
     for (const b of blocks) assert.match(b, /default|required|\d+\.\.\d+/i, `${command}: ${b.trim()}`);
   }
 });
+
+test('the CLI speaks Turkish when the locale or UNIBOS_LANG says so, with every message translated', async () => {
+  const tr = await unibos(['--help'], { LANG: 'tr_TR.UTF-8' });
+  assert.match(tr.stdout, /^kullanım: unibos <komut>/);
+  assert.match(tr.stdout, /status\s+çalışan cihazın ne yaptığını göster/);
+  const en = await unibos(['--help'], { LANG: 'tr_TR.UTF-8', UNIBOS_LANG: 'en' });
+  assert.match(en.stdout, /^usage: unibos <command>/, 'UNIBOS_LANG wins over the locale');
+  const lost = await unibos(['status', '--node', 'nobody'], { UNIBOS_LANG: 'tr', HOME: tmpdir() });
+  assert.match(lost.stderr, /bilinen demo cihazı yok/);
+  // Every sentence the CLI passes through say() has its Turkish.
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const { CLI_TURKISH } = await import('../cli-language.ts');
+  const files = [join(ROOT, 'cli/unibos.ts'), join(ROOT, 'cli/node-control.ts'), ...readdirSync(join(ROOT, 'cli/commands')).map((f) => join(ROOT, 'cli/commands', f))];
+  const missing: string[] = [];
+  for (const f of files) {
+    const src = readFileSync(f, 'utf8');
+    for (const m of src.matchAll(/\bsay\(\s*(['"`])((?:\\.|(?!\1).)*)\1/g)) {
+      const key = m[2]!.replace(/\\n/g, '\n').replace(/\\(['"`])/g, '$1');
+      if (!(key in CLI_TURKISH)) missing.push(`${f}: ${key}`);
+    }
+  }
+  const summaries = [...readFileSync(join(ROOT, 'cli/unibos.ts'), 'utf8').matchAll(/summary: '((?:\\.|[^'])*)'/g)].map((m) => m[1]!);
+  for (const s of summaries) if (!(s in CLI_TURKISH)) missing.push(`summary: ${s}`);
+  assert.deepEqual(missing, []);
+});

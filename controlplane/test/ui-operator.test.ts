@@ -125,6 +125,11 @@ test('admin UI for the operator', async (t) => {
     await page.keyboard.press('Enter');
     assert.equal((await ack).status(), 200);
     await page.getByRole('article', { name: /SOS from Clinic, Acknowledged/ }).getByText('Note: Team on the way').waitFor();
+    // The note goes to the person's node as a text, through the gateway that heard it.
+    let text = await gw.nextDownlink();
+    while (text.text === undefined) text = await gw.nextDownlink();
+    assert.deepEqual({ to: text.to, text: text.text }, { to: CLINIC.id, text: 'Team on the way' });
+    await page.getByText('The note is on its way to Clinic.').waitFor();
     assert.deepEqual(problems, []);
   });
 

@@ -164,6 +164,8 @@ export const TR = {
   'Taken by a gateway': 'Ağ geçidi aldı',
   Text: 'Metin',
   'The hub cannot be reached.': 'Merkeze ulaşılamıyor.',
+  'The note is on its way to {name}.': 'Not {name} cihazına gönderiliyor.',
+  'The note could not be sent to the node: {error}': 'Not cihaza gönderilemedi: {error}',
   'The map library did not load.': 'Harita kütüphanesi yüklenemedi.',
   'This hub has not been set up yet. Open the one-time setup link the hub printed when it first started.': 'Bu merkez henüz kurulmadı. Merkezin ilk açılışta yazdığı tek kullanımlık kurulum bağlantısını açın.',
   To: 'Alıcı',

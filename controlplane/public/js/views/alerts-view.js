@@ -95,6 +95,13 @@ export function createAlertsView(ctx) {
     try {
       const updated = await api.post(`/api/v1/alerts/${encodeURIComponent(a.id)}/${action}`, body);
       if (updated && hasId(updated)) upsert(updated, false);
+      // The note travels to the person as a text to their node (the stage itself carries only who).
+      if (action === 'acknowledge' && typeof body?.note === 'string' && body.note) {
+        api.post(`/api/v1/nodes/${encodeURIComponent(a.nodeId)}/messages`, { text: body.note }).then(
+          () => ctx.notify(t('The note is on its way to {name}.', { name: a.nodeName || fleet.display(a.nodeId) }), 'info'),
+          (err) => ctx.notify(t('The note could not be sent to the node: {error}', { error: err instanceof Error ? err.message : String(err) }), 'error'),
+        );
+      }
       // The card was redrawn: keep keyboard focus on it.
       const item = list.querySelector(`li[data-alert-id="${CSS.escape(String(a.id))}"]`);
       /** @type {HTMLElement | null} */ (item?.querySelector('button') ?? item?.querySelector('article') ?? null)?.focus();

@@ -31,7 +31,7 @@ export function createFleetView(ctx) {
     { class: 'view', 'aria-labelledby': 'fleet-title' },
     h('div', { class: 'view-head' }, h('h1', { id: 'fleet-title' }, t('Fleet')), summary),
     h('div', { class: 'toolbar' }, h('label', { for: 'fleet-search' }, t('Search')), search, h('label', { for: 'fleet-status' }, t('Status')), status),
-    h('div', { class: 'table-wrap' }, table),
+    h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('Fleet') }, table),
     empty,
   );
 

@@ -67,7 +67,8 @@ export function createSendView(ctx) {
     h('thead', {}, h('tr', {}, [t('Sent'), t('To'), t('Type'), t('Text'), t('Status'), t('Gateways')].map((c) => h('th', { scope: 'col' }, c)))),
     tbody,
   );
-  const tableWrap = h('div', { class: 'table-wrap', hidden: true }, table);
+  // Scrolls sideways on a phone: focusable, so the keyboard can scroll it too.
+  const tableWrap = h('div', { class: 'table-wrap', hidden: true, tabindex: '0', role: 'region', 'aria-label': t('Sent messages') }, table);
   const el = h(
     'section',
     { class: 'view', 'aria-labelledby': 'send-title' },

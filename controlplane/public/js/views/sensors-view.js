@@ -53,7 +53,7 @@ export function createSensorsView(ctx) {
       chartBox,
       chartNote,
     ),
-    h('div', { class: 'table-wrap' }, table),
+    h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('Sensors') }, table),
     empty,
   );
 
