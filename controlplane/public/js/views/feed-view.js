@@ -159,59 +159,59 @@ export function describe(event, fleet) {
   const body = d.data ?? {};
   switch (event.type) {
     case HUB_EVENT.MESH_TEXT:
-      return { kind: 'Text', who, what: `“${String(body.text ?? d.text ?? '')}”${hops(d)}` };
+      return { kind: t('Text'), who, what: `“${String(body.text ?? d.text ?? '')}”${hops(d)}` };
     case HUB_EVENT.MESH_POSITION: {
       const p = positionOf(body);
-      return { kind: 'Position', who, what: p ? `${coordinates(p.latitude, p.longitude)}${typeof p.altitudeM === 'number' ? `, ${Math.round(p.altitudeM)} m` : ''}` : 'position without a fix' };
+      return { kind: t('Position'), who, what: p ? `${coordinates(p.latitude, p.longitude)}${typeof p.altitudeM === 'number' ? `, ${Math.round(p.altitudeM)} m` : ''}` : t('position without a fix') };
     }
     case HUB_EVENT.MESH_TELEMETRY: {
       const parts = [];
       const level = body.batteryLevel ?? body.battery;
-      if (typeof level === 'number') parts.push(`battery ${battery(level)}`);
+      if (typeof level === 'number') parts.push(t('battery {value}', { value: battery(level) }));
       if (typeof body.voltage === 'number' && body.voltage > 0) parts.push(`${body.voltage.toFixed(2)} V`);
       if (typeof body.channelUtilization === 'number') parts.push(`channel ${number(body.channelUtilization)} %`);
-      return { kind: 'Telemetry', who, what: parts.join(', ') || 'telemetry' };
+      return { kind: t('Telemetry'), who, what: parts.join(', ') || t('telemetry') };
     }
     case HUB_EVENT.MESH_ALERT:
-      return { kind: `Alert ${String(body.level ?? '')}`.trim(), who, what: String(body.text ?? ''), tone: 'alert' };
+      return { kind: t('Alert {level}', { level: String(body.level ?? '') }).trim(), who, what: String(body.text ?? ''), tone: 'alert' };
     case HUB_EVENT.MESH_INFO:
-      return { kind: 'Node info', who, what: [body.longName, body.hwModel, body.role].filter((x) => typeof x === 'string' && x).join(' · ') };
+      return { kind: t('Node info'), who, what: [body.longName, body.hwModel, body.role].filter((x) => typeof x === 'string' && x).join(' · ') };
     case HUB_EVENT.MESH_NEIGHBORS:
-      return { kind: 'Neighbours', who, what: Array.isArray(body.neighbors) ? `${body.neighbors.length} neighbours` : 'neighbour report' };
+      return { kind: t('Neighbours'), who, what: Array.isArray(body.neighbors) ? t({ one: '{count} neighbour', other: '{count} neighbours' }, { count: body.neighbors.length }) : t('neighbour report') };
     case HUB_EVENT.MESH_ACK:
-      return { kind: 'Ack', who, what: body.error && body.error !== 'NONE' ? `failed: ${body.error}` : 'delivered', tone: body.error && body.error !== 'NONE' ? 'bad' : 'good' };
+      return { kind: t('Ack'), who, what: body.error && body.error !== 'NONE' ? t('failed: {error}', { error: body.error }) : t('delivered'), tone: body.error && body.error !== 'NONE' ? 'bad' : 'good' };
     case HUB_EVENT.NODE_ONLINE:
-      return { kind: 'Online', who, what: 'came online', tone: 'good' };
+      return { kind: t('Online'), who, what: t('came online'), tone: 'good' };
     case HUB_EVENT.NODE_OFFLINE:
-      return { kind: 'Offline', who, what: 'went offline', tone: 'bad' };
+      return { kind: t('Offline'), who, what: t('went offline'), tone: 'bad' };
     case HUB_EVENT.NODE_CLAIMED:
-      return { kind: 'Claimed', who, what: `${String(d.kind ?? 'device')} joined the fleet` };
+      return { kind: t('Claimed'), who, what: d.kind === 'gateway' ? t('the gateway joined the fleet') : t('the node joined the fleet') };
     case HUB_EVENT.NODE_UPDATED:
-      return { kind: 'Updated', who, what: 'node details changed' };
+      return { kind: t('Updated'), who, what: t('node details changed') };
     case HUB_EVENT.GATEWAY_DEADLETTER: {
       const gw = typeof d.gatewayId === 'string' ? fleet.label(d.gatewayId) : who;
-      return { kind: 'Not delivered', who: gw, what: `the hub refused ${String(d.topic ?? 'a message')} from ${String(d.source ?? 'a device')}: ${String(d.reason ?? '')} (${number(d.deadLetters)} set aside)`, tone: 'bad' };
+      return { kind: t('Not delivered'), who: gw, what: `the hub refused ${String(d.topic ?? 'a message')} from ${String(d.source ?? 'a device')}: ${String(d.reason ?? '')} (${number(d.deadLetters)} set aside)`, tone: 'bad' };
     }
     case HUB_EVENT.SENSOR_READING: {
       const sensor = String(d.sensorId ?? d.sensor ?? d.id ?? '');
-      return { kind: 'Sensor', who: sensor, what: `${String(d.metric ?? 'value')} = ${number(d.value)}` };
+      return { kind: t('Sensor'), who: sensor, what: `${String(d.metric ?? 'value')} = ${number(d.value)}` };
     }
     case HUB_EVENT.ALERT_RAISED:
-      return { kind: `${String(d.level ?? 'Alert')} raised`, who, what: String(d.text ?? ''), tone: 'alert' };
+      return { kind: t('{level} raised', { level: String(d.level ?? 'Alert') }), who, what: String(d.text ?? ''), tone: 'alert' };
     case HUB_EVENT.ALERT_ACKNOWLEDGED:
-      return { kind: 'Acknowledged', who, what: `${String(d.level ?? 'alert')}${d.acknowledgedBy ? ` by ${String(d.acknowledgedBy)}` : ''}` };
+      return { kind: t('Acknowledged'), who, what: actedBy(d, 'acknowledged', fleet) ? t('{level} by {name}', { level: String(d.level ?? ''), name: actedBy(d, 'acknowledged', fleet) }) : String(d.level ?? '') };
     case HUB_EVENT.ALERT_RESOLVED:
-      return { kind: 'Resolved', who, what: `${String(d.level ?? 'alert')}${d.resolvedBy ? ` by ${String(d.resolvedBy)}` : ''}`, tone: 'good' };
+      return { kind: t('Resolved'), who, what: actedBy(d, 'resolved', fleet) ? t('{level} by {name}', { level: String(d.level ?? ''), name: actedBy(d, 'resolved', fleet) }) : String(d.level ?? ''), tone: 'good' };
     case HUB_EVENT.MESSAGE_STATUS: {
-      const to = d.to === 'broadcast' ? 'everyone' : typeof d.to === 'string' ? fleet.label(d.to) : '';
-      return { kind: 'Message', who: to ? `to ${to}` : '', what: `${String(d.kind ?? 'text')} ${String(d.status ?? '')}${d.text ? `: “${String(d.text)}”` : ''}`, tone: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : undefined };
+      const to = d.to === 'broadcast' ? t('everyone') : typeof d.to === 'string' ? fleet.display(d.to) : '';
+      return { kind: t('Message'), who: to ? t('to {name}', { name: to }) : '', what: `${String(d.kind ?? 'text')} ${String(d.status ?? '')}${d.text ? `: “${String(d.text)}”` : ''}`, tone: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : undefined };
     }
     case HUB_EVENT.SWITCH_STATUS: {
       const gw = typeof d.gatewayId === 'string' ? fleet.label(d.gatewayId) : '';
       const channel = typeof d.channel === 'number' ? ` (channel ${d.channel})` : '';
       const outcome = d.status === 'confirmed' ? `confirmed ${String(d.state ?? d.requested ?? '')}` : String(d.status ?? '');
       return {
-        kind: 'Switch',
+        kind: t('Switch'),
         who: `${String(d.sensor ?? '')}${gw ? ` at ${gw}` : ''}`,
         what: `${String(d.requested ?? '')}${channel}: ${outcome}${d.error ? ` (${String(d.error)})` : ''}`,
         tone: d.status === 'confirmed' ? 'good' : d.status === 'refused' || d.status === 'unconfirmed' ? 'bad' : undefined,
@@ -222,10 +222,24 @@ export function describe(event, fleet) {
   }
 }
 
+/**
+ * Who acknowledged or resolved, as people know them: the name the hub recorded with the stage, a
+ * node's name for a node, never an account id.
+ * @param {any} d
+ * @param {'acknowledged' | 'resolved'} stage
+ * @param {import('../fleet-store.js').FleetStore} fleet
+ */
+function actedBy(d, stage, fleet) {
+  const s = Array.isArray(d.stages) ? d.stages.find((/** @type {any} */ x) => x?.stage === stage) : null;
+  const raw = s?.by ?? (stage === 'acknowledged' ? d.acknowledgedBy : d.resolvedBy) ?? null;
+  if (typeof raw !== 'string' || !raw) return null;
+  if (/^!?[0-9a-f]{8}$/i.test(raw)) return fleet.display(raw.startsWith('!') ? raw : `!${raw}`);
+  return /^(user|apiKey):/.test(raw) ? t('a team member') : raw;
+}
+
 /** @param {any} record */
 function hops(record) {
   const r = Array.isArray(record.receptions) ? record.receptions : [];
   if (r.length === 0) return '';
-  const gws = r.length === 1 ? '1 gateway' : `${r.length} gateways`;
-  return ` · via ${gws}`;
+  return t({ one: ' · via {count} gateway', other: ' · via {count} gateways' }, { count: r.length });
 }
