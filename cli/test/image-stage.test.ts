@@ -179,6 +179,8 @@ test('stage-unibos on a debootstrapped root filesystem: units, Node, boot files,
     for (const g of ['gpio', 'spi', 'dialout']) assert.ok(groups.out.split(/\s+/).includes(g), `unibos is in ${g}: ${groups.out}`);
     assert.ok(existsSync(join(rootfs, 'etc', 'avahi', 'services', 'unibos.service')), 'advertised over mDNS');
     assert.match(readFileSync(join(rootfs, 'etc', 'avahi', 'services', 'unibos.service'), 'utf8'), /_unibos\._tcp/);
+    const gpio = await inRoot(['sh', '-c', 'command -v gpioset && command -v gpiomon']);
+    assert.equal(gpio.code, 0, `the SPI radios' GPIO tools are installed: ${gpio.out}`);
   });
 
   await t.test('unibos runs with the installed Node', async (t) => {
