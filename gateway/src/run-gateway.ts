@@ -63,6 +63,7 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
   let outbox: HubOutbox | undefined;
   let uplink: HubUplink | undefined;
   let bridge: MeshBridge | undefined;
+  const selfReports: NodeJS.Timeout[] = [];
   const node = await runNode({ ...config, role: 'GATEWAY' }, { logger, metrics: (r) => gatewayMetrics(r, () => ({ broker, outbox, uplink, bridge })) });
   const gatewayId = nodeIdHex(node.device.nodeId);
   const log = logger.child({ gateway: gatewayId });
@@ -116,6 +117,11 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
     const localStatus = (): Promise<void> => activeBridge.publishStatus('online', { nodeId: `!${gatewayId}`, deadLetters: hubOutbox.deadLetterCount });
     hubOutbox.onDeadLetter(() => void localStatus());
     await localStatus();
+    // Its own name and place on the hub's map: now, soon after (a GPS fix may take a while), then
+    // every 15 minutes (the gateway may move).
+    activeBridge.reportSelf();
+    for (const ms of [10_000, 60_000]) selfReports.push(setTimeout(() => activeBridge.reportSelf(), ms).unref());
+    selfReports.push(setInterval(() => activeBridge.reportSelf(), 15 * 60_000).unref());
     log.info({ mqtt: broker.ports.mqtt, ws: broker.ports.ws, hub: settings.hub?.url ?? null }, 'gateway started');
   } catch (err) {
     await broker?.close().catch(() => undefined);
@@ -134,6 +140,7 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
     outbox: started.outbox,
     stop: () =>
       (stopping ??= (async () => {
+        for (const t of selfReports) clearTimeout(t);
         await started.bridge.publishStatus('offline');
         // What the hub has not acknowledged stays in the outbox for the next start.
         await uplink?.stop();

@@ -67,3 +67,35 @@ test('a nodeInfoRequest goes to one node: broadcast and malformed ones are refus
   assert.deepEqual(notTrue, { ok: false, error: '"nodeInfoRequest" must be true, alone', ref: 'r1' });
   assert.deepEqual(parseTxCommand(Buffer.from(JSON.stringify({ to: '!1a2b3c4d', nodeInfoRequest: true }))), { ok: true, command: { kind: 'nodeInfoRequest', to: 0x1a2b3c4d } });
 });
+
+test('the gateway reports its own name and position to the hub: it never hears its own beacons', async (t) => {
+  const scheduler = new SimScheduler();
+  const rng = new SeededRandom(3);
+  const medium = new SimMedium({ params, scheduler, random: rng.fork(), link: () => ({ rssi: -100, snr: 4 }) });
+  const dir = mkdtempSync(join(tmpdir(), 'unibos-bridge-self-'));
+  const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dir, preset: 'ShortFast', role: 'GATEWAY', name: 'Demo gateway', gps: 'sim', lat: '46.5197', lon: '6.6323' } });
+  const identity = loadOrCreateIdentity(join(dir, 'identity.json'));
+  const db = openNodeDb(join(dir, 'node.db'));
+  const { SimGps } = await import('@unibos/firmware');
+  const gps = new SimGps({ latitude: 46.5197, longitude: 6.6323, altitudeM: 380, scheduler, utcAtZeroMs: 1_800_000_000_000 });
+  await gps.start();
+  const device = new Device({ config, identity, db, radio: new SimManagedRadio(medium.radio(identity.nodeId), scheduler), gps, logger: silent, scheduler, random: rng.fork(), clock: () => 1_800_000_000_000 + scheduler.now() });
+  await device.start();
+  t.after(async () => {
+    await device.stop();
+    await gps.stop?.();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  scheduler.runUntil(5_000);
+  const committed: Array<{ topic: string; payload: Buffer }> = [];
+  const bridge = new MeshBridge({ gatewayId: 'gw1', device, params, local: { publish: async () => undefined }, uplink: { forward: (m) => void committed.push({ topic: m.topic, payload: m.payload }) }, logger: silent });
+  bridge.reportSelf();
+  const me = formatNodeId(identity.nodeId);
+  const info = committed.find((c) => c.topic === `unibos/v1/mesh/${me}/info`);
+  const position = committed.find((c) => c.topic === `unibos/v1/mesh/${me}/position`);
+  assert.ok(info && position, `info and position uplinked: ${committed.map((c) => c.topic).join(', ')}`);
+  assert.deepEqual({ ...JSON.parse(info.payload.toString()), id: 0, rxTime: '' }, { from: me, to: 'broadcast', hops: 0, rssi: null, snr: null, rxTime: '', gatewayId: 'gw1', id: 0, longName: 'Demo gateway', shortName: me.slice(-4), hwModel: 'UNIBOS', role: 'GATEWAY' });
+  const p = JSON.parse(position.payload.toString()) as { latitude: number; longitude: number };
+  assert.ok(Math.abs(p.latitude - 46.5197) < 1e-4 && Math.abs(p.longitude - 6.6323) < 1e-4);
+});

@@ -28,7 +28,7 @@ export interface UplinkSink {
 
 export interface MeshBridgeOptions {
   gatewayId: string;
-  device: Pick<Device, 'router' | 'sendText' | 'sendAlert' | 'answerSos' | 'requestNodeInfo'>;
+  device: Pick<Device, 'router' | 'sendText' | 'sendAlert' | 'answerSos' | 'requestNodeInfo'> & Partial<Pick<Device, 'nodeId' | 'name' | 'status'>>;
   params: LoRaParams;
   local: MqttPublisher;
   uplink?: UplinkSink | undefined;
@@ -123,6 +123,26 @@ export class MeshBridge {
       this.txReport({ ref: c.ref, packetId, status: 'queued' });
     }
     return parsed;
+  }
+
+  /**
+   * The gateway's own name and position, for the hub's fleet and map: a gateway never hears its
+   * own beacons, so they would otherwise never reach the hub. Sent as the mesh documents a heard
+   * frame would be (hops 0, no signal), each with a fresh random packet id.
+   */
+  reportSelf(): void {
+    const d = this.options.device;
+    if (!this.options.uplink || d.nodeId === undefined || !d.status) return;
+    const node = formatNodeAddress(d.nodeId);
+    const now = this.clock();
+    const base = { from: node, to: 'broadcast', hops: 0, rssi: null, snr: null, rxTime: new Date(now).toISOString(), gatewayId: this.options.gatewayId };
+    const id = (): number => 1 + Math.floor(Math.random() * 0xfffffffe);
+    const source = `mesh:${node}`;
+    this.uplink(source, topics.mesh(node, 'info'), Buffer.from(JSON.stringify({ ...base, id: id(), longName: d.name, shortName: node.slice(-4), hwModel: 'UNIBOS', role: 'GATEWAY' })), 'routine');
+    const fix = d.status().gps.fix;
+    if (fix && fix.mode !== 'none' && Number.isFinite(fix.latitude) && Number.isFinite(fix.longitude) && !(fix.latitude === 0 && fix.longitude === 0)) {
+      this.uplink(source, topics.mesh(node, 'position'), Buffer.from(JSON.stringify({ ...base, id: id(), latitude: fix.latitude, longitude: fix.longitude, altitudeM: fix.altitudeM ?? null, time: new Date(now).toISOString(), precisionBits: 32 })), 'routine');
+    }
   }
 
   /** A device switch: reported queued at once, then confirmed (the device said so), unconfirmed or refused. */
