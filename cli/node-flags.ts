@@ -5,7 +5,7 @@ import { CONFIG_KEYS, loadNodeConfig, type NodeConfig } from '@unibos/firmware';
 import type { Logger } from 'pino';
 import type { Parsed } from './cli-args.ts';
 
-type FlagSpec = { type: 'int' | 'number'; min: number; max: number } | { type: 'string'; hint?: string } | { type: 'enum'; values: readonly string[] };
+type FlagSpec = { type: 'int' | 'number'; min: number; max: number } | { type: 'string'; hint?: string } | { type: 'enum'; values: readonly string[] } | { type: 'list'; hint: string } | { type: 'object' };
 type FlagDef = { flag?: string; env?: string; help: string; spec: FlagSpec; default: string | number | undefined };
 const FLAGS = Object.values(CONFIG_KEYS as unknown as Record<string, FlagDef>).filter((d) => d.flag);
 
@@ -15,6 +15,7 @@ function placeholder(d: FlagDef): string {
   if (s.type === 'enum') return s.values.length <= 5 ? s.values.join('|') : 'NAME';
   if (s.type === 'int') return 'N';
   if (s.type === 'number') return 'X';
+  if (s.type === 'list') return 'NAME';
   return s.type === 'string' && s.hint ? s.hint.toUpperCase().replace(/[^A-Z:]+/g, '_') : d.flag === 'name' ? 'TEXT' : /path|dir/.test(d.flag ?? '') ? 'PATH' : 'TEXT';
 }
 
@@ -37,9 +38,10 @@ ${FLAGS.map((d) => {
   return head.length < 23 ? `${head.padEnd(23)}${text}` : `${head}\n${' '.repeat(23)}${text}`;
 }).join('\n')}`;
 
-export function nodeFlagOptions(): Record<string, { type: 'string' }> {
-  const options: Record<string, { type: 'string' }> = { config: { type: 'string' } };
-  for (const d of FLAGS) options[d.flag!] = { type: 'string' };
+export function nodeFlagOptions(): Record<string, { type: 'string'; multiple?: boolean }> {
+  const options: Record<string, { type: 'string'; multiple?: boolean }> = { config: { type: 'string' } };
+  // A list key (--module) is given once per value.
+  for (const d of FLAGS) options[d.flag!] = d.spec.type === 'list' ? { type: 'string', multiple: true } : { type: 'string' };
   return options;
 }
 
@@ -48,6 +50,7 @@ export function nodeConfigFromFlags(parsed: Parsed): NodeConfig {
   for (const d of FLAGS) {
     const v = parsed.values[d.flag!];
     if (typeof v === 'string') flags[d.flag!] = v;
+    else if (Array.isArray(v)) flags[d.flag!] = v.join(',');
   }
   const file = parsed.values.config;
   return loadNodeConfig({ flags, ...(typeof file === 'string' ? { file } : {}) });

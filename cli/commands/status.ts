@@ -6,7 +6,8 @@ import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-contr
 const HELP = `usage: unibos status [options]
 
 Shows the running node's identity, radio, GPS fix, mesh counters, outbox and how far
-its SOS got (sent, taken by a gateway, received by the hub, acknowledged, resolved).
+its SOS got (sent, taken by a gateway, received by the hub, acknowledged, resolved), and
+the modules it runs (loaded, or why not).
 
 ${DATA_DIR_HELP}
 `;
@@ -31,7 +32,15 @@ export async function run(argv: string[]): Promise<number> {
       `outbox    ${s.outbox.queued} queued${s.outbox.oldestAgeS !== null ? `, oldest ${s.outbox.oldestAgeS} s` : ''}${s.outbox.expired ? `, ${s.outbox.expired} given up` : ''}`,
       `sos       ${plain(sosSummary(s.sos))}`,
       `peers     ${s.peers}`,
+      ...(s.modules?.length ? [`modules   ${s.modules.map(moduleLine).join('\n          ')}`] : []),
     ].join('\n') + '\n',
   );
   return 0;
+}
+
+/** One configured module: loaded (with refusals, if any), or why it is not running. */
+function moduleLine(m: NodeStatus['modules'][number]): string {
+  const head = `${plain(m.name)}${m.version ? ` ${plain(m.version)}` : ''} ${m.state}`;
+  const counts = [m.refused ? `${m.refused} refused` : '', m.failed ? `${m.failed} failed` : '', m.errors ? `${m.errors} thrown` : ''].filter(Boolean).join(', ');
+  return `${head}${counts ? ` (${counts})` : ''}${m.reason ? `: ${plain(m.reason)}` : ''}`;
 }

@@ -29,11 +29,12 @@ import {
   type SosStageReport,
 } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
-import type { DevicePanel } from '../gpio/device-panel.ts';
+import type { ButtonPress, DevicePanel } from '../gpio/device-panel.ts';
 import type { GpsFix, GpsSource } from '../gps/gps-source.ts';
 import { Beacons } from './beacons.ts';
 import type { NodeIdentity } from './identity.ts';
 import { Inbox, type InboxMessage } from './inbox.ts';
+import type { ModuleStatus } from './module-status.ts';
 import type { ManagedRadio } from './managed-radio.ts';
 import type { NodeConfig } from './node-config.ts';
 import type { Db } from './node-db.ts';
@@ -67,6 +68,8 @@ export interface DeviceOptions {
 export interface DeviceEvents {
   message: [InboxMessage];
   sos: [SosStatus];
+  /** A button press, after the node acted on it (modules with `hardware: ["button"]` hear it). */
+  press: [ButtonPress];
 }
 
 export class Device extends EventEmitter<DeviceEvents> {
@@ -92,6 +95,8 @@ export class Device extends EventEmitter<DeviceEvents> {
   private lastSafePacketId = 0;
   private startedMs = 0;
   private stopped = false;
+  /** The configured modules' state for status(), once run-node has loaded them. */
+  modules: { status(): ModuleStatus[]; stop(): void } | undefined;
 
   constructor(options: DeviceOptions) {
     super();
@@ -195,6 +200,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       this.log.info({ press }, `button: ${press} press`);
       if (press === 'long') this.raiseSos();
       else this.imSafe();
+      this.emit('press', press);
     });
     // A part missing at boot (modem unplugged, air not started, gpsd not up yet) does not stop
     // the node: it keeps its control API, button and outbox, says why, and keeps trying.
@@ -276,6 +282,14 @@ export class Device extends EventEmitter<DeviceEvents> {
     return { packetId, cancelledSos: false };
   }
 
+  /** A module's buzzer or LED signal (its permission is checked by the module host); false without a panel. */
+  moduleSignal(part: 'buzzer' | 'led', kind: 'alert' | 'sos'): boolean {
+    if (!this.panel.present) return false;
+    if (part === 'led') this.panel.activity();
+    else this.panel.alertHeard(kind === 'sos' ? 'SOS' : 'WARNING');
+    return true;
+  }
+
   status(): NodeStatus {
     return nodeStatus({
       nodeId: this.nodeId,
@@ -291,6 +305,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       sos: this.sos.status,
       peers: this.peers.all().length,
       storageErrors: this.storageErrors,
+      modules: this.modules?.status() ?? [],
     });
   }
 

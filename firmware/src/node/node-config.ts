@@ -13,7 +13,11 @@ type Spec =
   | { type: 'int'; min: number; max: number; optional?: true }
   | { type: 'number'; min: number; max: number; optional?: true }
   | { type: 'string'; optional?: true; pattern?: RegExp; hint?: string; maxBytes?: number }
-  | { type: 'enum'; values: readonly string[] };
+  | { type: 'enum'; values: readonly string[] }
+  /** Names (a JSON array in the file, comma-separated in env, a repeatable flag), kept joined by commas. */
+  | { type: 'list'; pattern: RegExp; hint: string }
+  /** A JSON object (file, or JSON text in env), kept as its JSON text. */
+  | { type: 'object' };
 
 interface KeyDef {
   spec: Spec;
@@ -63,6 +67,9 @@ export const CONFIG_KEYS = {
   'gps.baudRate': { spec: int(1200, 921_600), default: 9600, help: 'NMEA receiver baud rate' },
   'gpio.type': { spec: oneOf(['none', 'virtual', 'raspi']), default: 'none', env: 'UNIBOS_GPIO', flag: 'gpio', help: 'button/LED/buzzer: none, virtual or raspi' },
   'http.port': { spec: int(0, 65_535, true), default: 8001, env: 'UNIBOS_HTTP_PORT', flag: 'http-port', help: 'loopback health and metrics port (0 = any free port, off = none)' },
+  modules: { spec: { type: 'list', pattern: /^[a-z][a-z0-9-]{1,39}$/, hint: 'module names' }, default: '', env: 'UNIBOS_MODULES', flag: 'module', help: "a module whose device-side handler this node runs (repeatable; env: comma-separated)" },
+  modulesDir: { spec: str(true), default: undefined, env: 'UNIBOS_MODULES_DIR', flag: 'modules-dir', help: "folder of modules/NAME/module.json (default: the modules/ folder next to the runtime)" },
+  moduleOptions: { spec: { type: 'object' }, default: '{}', env: 'UNIBOS_MODULE_OPTIONS', help: 'options per module handed to its device handler, e.g. {"birlikteyiz": {"answer": "safe"}}' },
 } satisfies Record<string, KeyDef>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -92,6 +99,10 @@ export interface NodeConfig {
   gpio: { type: 'none' | 'virtual' | 'raspi' };
   /** null = no loopback HTTP listener. */
   http: { port: number | null };
+  /** Modules whose device-side handlers run here (module-loader.ts), from `modulesDir` (undefined: the runtime's own). */
+  modules: string[];
+  modulesDir: string | undefined;
+  moduleOptions: Record<string, Record<string, unknown>>;
 }
 
 export interface ConfigSources {
@@ -177,6 +188,23 @@ function check(key: string, raw: unknown, source: string): string | number | und
     case 'enum':
       if (typeof raw !== 'string' || !spec.values.includes(raw)) return fail(`one of ${spec.values.join(', ')}`);
       return raw;
+    case 'list': {
+      const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((x) => x.trim()).filter((x) => x !== '') : null;
+      if (!items || !items.every((x): x is string => typeof x === 'string' && spec.pattern.test(x))) return fail(`${spec.hint} (each matching ${spec.pattern})`);
+      return [...new Set(items)].join(',');
+    }
+    case 'object': {
+      let o: unknown = raw;
+      if (typeof raw === 'string') {
+        try {
+          o = JSON.parse(raw);
+        } catch {
+          return fail('a JSON object');
+        }
+      }
+      if (typeof o !== 'object' || o === null || Array.isArray(o) || !Object.values(o).every((x) => typeof x === 'object' && x !== null && !Array.isArray(x))) return fail('a JSON object of objects');
+      return JSON.stringify(o);
+    }
     case 'string':
       if (typeof raw !== 'string' || raw.length === 0 || raw.length > 200) return fail('a non-empty string');
       if (spec.pattern && !spec.pattern.test(raw)) return fail(spec.hint ?? `a string matching ${spec.pattern}`);
@@ -272,6 +300,9 @@ function build(v: ConfigValues): NodeConfig {
     },
     gpio: { type: s('gpio.type') as NodeConfig['gpio']['type'] },
     http: { port: v['http.port'] === undefined ? null : n('http.port') },
+    modules: s('modules').split(',').filter((x) => x !== ''),
+    modulesDir: v.modulesDir === undefined ? undefined : resolve(s('modulesDir')),
+    moduleOptions: JSON.parse(s('moduleOptions')) as NodeConfig['moduleOptions'],
   };
   checkRegion(config);
   checkBoardChoice(config);

@@ -4,6 +4,7 @@
 import { formatNodeId, type MeshRouter } from '@unibos/mesh-protocol';
 import type { GpsFix } from '../gps/gps-source.ts';
 import type { NodeConfig } from './node-config.ts';
+import type { ModuleStatus } from './module-status.ts';
 import type { Part } from './part-keeper.ts';
 import type { SosStatus } from './sos.ts';
 
@@ -37,6 +38,8 @@ export interface NodeStatus {
   peers: number;
   /** Stored events (peer updates, received messages) that could not be written. */
   storageErrors: number;
+  /** Modules configured on this node (module-loader.ts): loaded, or failed/unloaded with the reason. */
+  modules: ModuleStatus[];
 }
 
 export interface StatusSources {
@@ -53,6 +56,7 @@ export interface StatusSources {
   sos: SosStatus;
   peers: number;
   storageErrors: number;
+  modules: ModuleStatus[];
 }
 
 export function nodeStatus(src: StatusSources): NodeStatus {
@@ -84,5 +88,6 @@ export function nodeStatus(src: StatusSources): NodeStatus {
     sos: src.sos,
     peers: src.peers,
     storageErrors: src.storageErrors,
+    modules: src.modules,
   };
 }

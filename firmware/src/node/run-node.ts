@@ -44,6 +44,8 @@ export async function runNode(config: NodeConfig, options: RunNodeOptions): Prom
     // The control socket is claimed before the radio opens: a second node on the same folder stops here.
     control = await startControlServer({ device, dataDir: config.dataDir, httpPort: config.http.port, logger: log, metrics: options.metrics });
     await device.start();
+    // module-api (and ajv) are loaded only by a node that names a module; a module that cannot load is reported, not fatal.
+    if (config.modules.length > 0) device.modules = await (await import('./module-loader.ts')).loadNodeModules({ device, config, log });
   } catch (err) {
     await control?.close();
     await device?.stop().catch(() => undefined);
@@ -63,6 +65,7 @@ export async function runNode(config: NodeConfig, options: RunNodeOptions): Prom
       (stopping ??= (async () => {
         notifier.stopping();
         await server.close();
+        running.modules?.stop();
         await running.stop();
         db.close();
         notifier.close();

@@ -1,0 +1,15 @@
+// A configured module as `unibos status` and GET /status show it.
+
+export interface ModuleStatus {
+  name: string;
+  version: string | null;
+  /** loaded; failed (never loaded: reason says why); unloaded (it threw, was contained and stopped); stopped (node shutting down). */
+  state: 'loaded' | 'failed' | 'unloaded' | 'stopped';
+  reason: string | null;
+  /** Calls its manifest does not allow. */
+  refused: number;
+  /** Calls the node could not do (bad arguments, storage). */
+  failed: number;
+  /** Throws from its handler (the first one unloads it). */
+  errors: number;
+}
