@@ -1,12 +1,14 @@
-// The UNIBOS bundle a device runs: this checkout's TypeScript compiled to plain JavaScript file by
-// file (the layout is kept, so assets found through import.meta.url, such as the .proto files and
-// the admin UI, are where the code expects them), the production dependencies only, native addons
+// The UNIBOS bundle a device runs: this checkout's TypeScript bundled by esbuild into dist/ (one
+// chunk per command and the code they share, so a role loads a few files instead of hundreds of
+// ESM modules), the same code also compiled file by file (the layout is kept, so assets found
+// through import.meta.url, such as the .proto files and the admin UI, and the packages modules
+// import, are where the code expects them), the production dependencies only, native addons
 // checked to be built for the target CPU, and a SHA256SUMS over every file.
 
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError } from '../cli-error.ts';
@@ -52,7 +54,7 @@ export async function buildBundle(options: BundleOptions): Promise<BundleResult>
   const root = options.repoRoot ?? REPO_ROOT;
   const out = options.outDir;
   const log = options.log ?? (() => {});
-  const { transform } = await loadEsbuild(root);
+  const { transform, build } = await loadEsbuild(root);
   const rootPkg = readJson<PackageJson>(join(root, 'package.json'));
   const workspaces = listWorkspaces(root, rootPkg);
   rmSync(out, { recursive: true, force: true });
@@ -104,14 +106,21 @@ export async function buildBundle(options: BundleOptions): Promise<BundleResult>
     mkdirSync(dirname(link), { recursive: true });
     symlinkSync(relative(dirname(link), target), link);
   }
+  const mesh = included.get('@unibos/mesh-protocol');
+  if (mesh) {
+    // Loaded from JSON on the device instead of parsed from the .proto text at every start.
+    const { protoRoot, COMPILED_SCHEMA_PATH } = await import('@unibos/mesh-protocol');
+    writeFileSync(join(out, relative(root, mesh), COMPILED_SCHEMA_PATH), `${JSON.stringify(protoRoot.toJSON())}\n`);
+  }
   for (const sub of ['', 'commands', 'image']) {
     const dir = join(root, 'cli', sub);
     for (const f of readdirSync(dir)) if (f.endsWith('.ts') && !f.endsWith('.test.ts')) await compile(join(dir, f), join(out, 'cli', sub, f.replace(/\.ts$/, '.js')));
   }
+  await bundleCli(root, out, build);
   mkdirSync(join(out, 'bin'), { recursive: true });
   writeFileSync(
     join(out, 'bin', 'unibos.js'),
-    "#!/usr/bin/env node\n// The `unibos` binary of a bundle: compiled JavaScript, no TypeScript tooling at run time.\nconst { main } = await import('../cli/unibos.js');\nprocess.exitCode = await main(process.argv.slice(2));\n",
+    "#!/usr/bin/env node\n// The `unibos` binary of a bundle: bundled JavaScript, no TypeScript tooling at run time.\nconst { main } = await import('../dist/unibos.js');\nprocess.exitCode = await main(process.argv.slice(2));\n",
   );
   chmodSync(join(out, 'bin', 'unibos.js'), 0o755);
   writeFileSync(
@@ -160,10 +169,58 @@ export function rewriteTsSpecifiers(code: string): string {
   return code.replace(/((?:from|import)\s*\(?\s*)(['"])(\.{1,2}\/[^'"\n]+)\.ts\2/g, '$1$2$3.js$2');
 }
 
-async function loadEsbuild(root: string): Promise<{ transform: typeof import('esbuild').transform }> {
+/**
+ * The CLI and the workspaces it reaches, bundled into dist/ with esbuild: every command stays a
+ * dynamic import (its own chunk), so `unibos node` does not load the hub's code. Third-party
+ * packages stay in node_modules (native addons, worker files and the packages modules import need
+ * them there) and are imported by the path Node would have resolved from the original file, so a
+ * package nested under one workspace stays that workspace's version.
+ */
+async function bundleCli(root: string, out: string, build: typeof import('esbuild').build): Promise<void> {
+  const dist = join(out, 'dist');
+  const ownCode: import('esbuild').Plugin = {
+    name: 'unibos-layout',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === 'inner' || args.path.startsWith('@unibos/') || args.path.startsWith('node:') || isBuiltin(args.path)) return undefined;
+        const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'inner' });
+        if (found.errors.length) return { errors: found.errors };
+        return { path: toImportPath(relative(dist, join(out, relative(root, found.path)))), external: true };
+      });
+      // import.meta.url becomes the URL the file has in the compiled tree beside dist/, so assets
+      // (new URL('../../proto/', import.meta.url)) and createRequire() resolve as they do there.
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        if (!source.includes('import.meta.url')) return { contents: source, loader: 'ts' };
+        const compiled = relative(dist, join(out, relative(root, args.path))).replace(/\.ts$/, '.js').split(sep).join('/');
+        return { contents: source.replaceAll('import.meta.url', `new URL(${JSON.stringify(compiled)}, import.meta.url).href`), loader: 'ts' };
+      });
+    },
+  };
+  await build({
+    entryPoints: { unibos: join(root, 'cli', 'unibos.ts') },
+    outdir: dist,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    chunkNames: 'chunk-[hash]',
+    absWorkingDir: root,
+    plugins: [ownCode],
+    logLevel: 'silent',
+  });
+}
+
+function toImportPath(rel: string): string {
+  const p = rel.split(sep).join('/');
+  return p.startsWith('.') ? p : `./${p}`;
+}
+
+async function loadEsbuild(root: string): Promise<{ transform: typeof import('esbuild').transform; build: typeof import('esbuild').build }> {
   try {
     const path = createRequire(join(root, 'package.json')).resolve('esbuild');
-    return (await import(path)) as { transform: typeof import('esbuild').transform };
+    return (await import(path)) as { transform: typeof import('esbuild').transform; build: typeof import('esbuild').build };
   } catch (err) {
     throw new CliError(`esbuild is needed to compile the bundle and is not installed (${(err as Error).message}): run 'npm ci' in the checkout`);
   }

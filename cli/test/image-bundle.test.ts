@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { decodeData, encodeData, encodeEnvelope, type Data, type Envelope } from '@unibos/mesh-protocol';
 import { elfArch } from '../image/elf-arch.ts';
 import { unibos } from './support/processes.ts';
 
@@ -39,6 +41,21 @@ test('the bundle runs on plain Node, holds production dependencies only, and is 
   assert.ok(!all.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'no TypeScript sources');
   for (const asset of [join('mesh-protocol', 'proto', 'frame.proto'), join('controlplane', 'public', 'index.html')]) assert.ok(existsSync(join(out, asset)), `${asset}, found through import.meta.url, is where the code looks`);
   for (const addon of all.filter((f) => f.endsWith('.node'))) assert.equal(elfArch(addon), process.arch, `${addon} is built for this CPU`);
+  // The device loads the schema precompiled to JSON, not the .proto text: the same bytes on air.
+  assert.ok(existsSync(join(out, 'mesh-protocol', 'proto', 'unibos.v1.json')), 'the schema is precompiled');
+  const device = (await import(pathToFileURL(join(out, 'mesh-protocol', 'src', 'index.js')).href)) as typeof import('@unibos/mesh-protocol');
+  const samples: Data[] = [
+    { text: 'merhaba, su lazım' },
+    { position: { latitudeI: 410_000_000, longitudeI: 290_000_000, altitudeM: -3, time: 1_700_000_000, precisionBits: 32, satsInView: 7, fixQuality: 1, groundSpeed: 0, groundTrack: 0 } },
+    { alert: { level: 'SOS', text: 'trapped, 2 people', magnitudeX10: 0 } },
+  ];
+  for (const data of samples) {
+    const bytes = encodeData(data);
+    assert.deepEqual(device.encodeData(data), bytes, JSON.stringify(data));
+    assert.deepEqual(device.decodeData(bytes), decodeData(bytes));
+  }
+  const envelope: Envelope = { frame: new Uint8Array([1, 2, 3]), gatewayId: '!a1b2c3d4', rssi: -97, snr: -6.5, rxTimeMs: 1_700_000_000_123, frequencyHz: 869_525_000, sf: 9, bandwidthHz: 125_000 };
+  assert.deepEqual(device.encodeEnvelope(envelope), encodeEnvelope(envelope));
   execFileSync('sha256sum', ['--quiet', '--strict', '-c', 'SHA256SUMS'], { cwd: out });
   const listed = readFileSync(join(out, 'SHA256SUMS'), 'utf8').trim().split('\n').length;
   assert.equal(listed, all.length - 1, 'every file but SHA256SUMS itself is listed');

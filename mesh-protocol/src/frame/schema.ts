@@ -1,8 +1,9 @@
 // Typed views of the protobuf messages (Data, Envelope) and their strict codecs.
 // Every decoded value is checked against the schema here, so nothing untyped leaves this file.
 
-import { readFileSync } from 'node:fs';
-import protobuf from 'protobufjs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import protobuf from 'protobufjs/light.js';
 import type { Enum, Field, Message, Type } from 'protobufjs';
 import { MeshError } from '../core/mesh-error.ts';
 import { LORA_MAX_PAYLOAD } from '../phy/lora-params.ts';
@@ -202,10 +203,23 @@ export interface FrameRecord {
 // Schema loading: once, at import.
 // ---------------------------------------------------------------------------------------------
 
-const root = new protobuf.Root();
-for (const file of ['frame.proto', 'data.proto', 'envelope.proto']) {
-  protobuf.parse(readFileSync(new URL(`../../proto/${file}`, import.meta.url), 'utf8'), root);
+/** Where a device bundle keeps the schema precompiled to JSON (`unibos image bundle` writes it). */
+export const COMPILED_SCHEMA_PATH = 'proto/unibos.v1.json';
+
+/** The schema read from the .proto text, with protobufjs's full build (its parser). */
+export function parseProtoFiles(): protobuf.Root {
+  const full = createRequire(import.meta.url)('protobufjs') as typeof import('protobufjs');
+  const parsed = new full.Root();
+  for (const file of ['frame.proto', 'data.proto', 'envelope.proto']) {
+    full.parse(readFileSync(new URL(`../../proto/${file}`, import.meta.url), 'utf8'), parsed);
+  }
+  return parsed;
 }
+
+// The parser and parsing cost a small device several MB at start, so a bundle loads the
+// precompiled JSON (same types, same field numbers: the same wire format); a checkout parses.
+const compiledSchema = new URL(`../../${COMPILED_SCHEMA_PATH}`, import.meta.url);
+const root = existsSync(compiledSchema) ? protobuf.Root.fromJSON(JSON.parse(readFileSync(compiledSchema, 'utf8')) as protobuf.INamespace) : parseProtoFiles();
 root.resolveAll();
 
 const DataType = root.lookupType('unibos.v1.Data');
