@@ -2,15 +2,14 @@
 // internet needed) whose quake "happens" near the demo nodes a minute and a half after start, so
 // a newcomer sees the quake alert, the EARTHQUAKE frame on the nodes and a check-in round within
 // the first minutes; the simulated nodes answer it as people would (two press "I am safe", one
-// holds for help, the others stay silent).
+// holds for help, the others stay silent). Each node runs birlikteyiz's device handler because its
+// config names the module (`modules`, `moduleOptions`), as a field node would.
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { RunningNode } from '@unibos/firmware';
 import type { RunningHub } from '@unibos/controlplane';
-import { checkinAnswerer, usgsFeedDocument, type CheckinAnswererOptions } from '@unibos/module-birlikteyiz';
-import type { DeviceHandler, DeviceMessage } from '@unibos/module-api';
+import { usgsFeedDocument, type CheckinAnswererOptions } from '@unibos/module-birlikteyiz';
 
 /** After start: the quake time, and how each node answers (index: answer, delay). */
 const QUAKE_AFTER_MS = 90_000;
@@ -21,7 +20,12 @@ const ANSWERS: Array<CheckinAnswererOptions> = [
   { answer: 'help', delayMs: 20_000 },
 ];
 
-export async function startDemoBirlikteyiz(hub: RunningHub, nodes: RunningNode[], center: { latitude: number; longitude: number }, logger: Logger): Promise<{ stop(): Promise<void> }> {
+/** The node config keys that make demo node `index` run birlikteyiz's check-in answerer. */
+export function demoNodeModules(index: number): { modules: string[]; moduleOptions: Record<string, CheckinAnswererOptions> } {
+  return { modules: ['birlikteyiz'], moduleOptions: { birlikteyiz: { ...(ANSWERS[index] ?? { answer: 'none' }) } } };
+}
+
+export async function startDemoBirlikteyiz(hub: RunningHub, center: { latitude: number; longitude: number }, logger: Logger): Promise<{ stop(): Promise<void> }> {
   const quakeMs = Date.now() + QUAKE_AFTER_MS;
   const server: Server = createServer((_req, res) => {
     // Before the quake "happens" the feed is empty, as a real one would be.
@@ -30,23 +34,6 @@ export async function startDemoBirlikteyiz(hub: RunningHub, nodes: RunningNode[]
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/summary/2.5_hour.geojson`;
-  const handlers: DeviceHandler[] = nodes.map((node, i) =>
-    checkinAnswerer(
-      {
-        nodeId: node.device.nodeId,
-        name: node.device.name,
-        onMessage: (listener) => {
-          const fn = (m: DeviceMessage): void => listener(m);
-          node.device.on('message', fn as never);
-          return () => node.device.off('message', fn as never);
-        },
-        imSafe: () => void node.device.imSafe(),
-        raiseSos: () => void node.device.raiseSos(),
-        sendText: (t) => void node.device.sendText(t),
-      },
-      { ...(ANSWERS[i] ?? { answer: 'none' }) },
-    ),
-  );
   try {
     // The fixture feed only: the demo makes no request outside this machine.
     await hub.app.modules.configure('birlikteyiz', { usgsUrl: url, emscUrl: '', afadUrl: '', kandilliUrl: '', pollIntervalS: 10, radiusKm: 50, minMagnitude: 4, roundMinutes: 30 });
@@ -57,7 +44,6 @@ export async function startDemoBirlikteyiz(hub: RunningHub, nodes: RunningNode[]
   }
   return {
     stop: async () => {
-      for (const h of handlers) h.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

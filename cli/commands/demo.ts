@@ -17,7 +17,7 @@ import { nodeIdHex, topics } from '@unibos/mesh-protocol';
 import { integer, parseCommand } from '../cli-args.ts';
 import { runUntilSignal } from '../node-flags.ts';
 import { claimGatewayAtHub, type ClaimingIdentity, type HubCredentials } from '../hub-claim.ts';
-import { startDemoBirlikteyiz } from '../demo-birlikteyiz.ts';
+import { demoNodeModules, startDemoBirlikteyiz } from '../demo-birlikteyiz.ts';
 import type { DemoNodeEntry } from '../node-control.ts';
 import { say } from '../cli-language.ts';
 
@@ -130,7 +130,8 @@ export async function run(argv: string[]): Promise<number> {
       const nodeDir = join(dataDir, 'nodes', `node-${i + 1}`);
       mkdirSync(nodeDir, { recursive: true, mode: 0o700 });
       // Livelier than a field device (900 s, 1800 s), so the map and the fleet table fill within a minute.
-      writeFileSync(join(nodeDir, 'config.json'), `${JSON.stringify({ beacons: { positionIntervalS: 30, telemetryIntervalS: 120 } }, null, 2)}\n`);
+      // Each node runs birlikteyiz's device handler (the check-in answerer) from its config, as a field node would.
+      writeFileSync(join(nodeDir, 'config.json'), `${JSON.stringify({ beacons: { positionIntervalS: 30, telemetryIntervalS: 120 }, ...demoNodeModules(i) }, null, 2)}\n`);
       const node = await runNode(
         loadNodeConfig({ env: {}, flags: { ...baseFlags, 'data-dir': nodeDir, air: air0, lat: latitude.toFixed(6), lon: longitude.toFixed(6), name } }),
         { logger: logger.child({ part: `node-${i + 1}` }) },
@@ -146,7 +147,7 @@ export async function run(argv: string[]): Promise<number> {
     stops.push(() => sensor.stop());
     const traffic = startTraffic(nodes);
     stops.push(async () => traffic.stop());
-    const emergency = await startDemoBirlikteyiz(hub, nodes, CENTER, logger);
+    const emergency = await startDemoBirlikteyiz(hub, CENTER, logger);
     stops.push(() => emergency.stop());
 
     const ask = `npx unibos status --node ${registry[0]?.name ?? 'NAME'}${v['data-dir'] !== undefined && process.env.UNIBOS_DEMO_DIR === undefined ? ` with UNIBOS_DEMO_DIR=${dataDir}` : ''}`;
