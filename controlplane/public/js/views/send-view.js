@@ -9,6 +9,8 @@ import { t } from '../i18n.js';
 
 /** The mesh's alert levels (mesh-protocol ALERT_LEVELS, without UNSPECIFIED). */
 const ALERT_LEVELS = ['SOS', 'WARNING', 'EVACUATE', 'EARTHQUAKE', 'FIRE', 'FLOOD', 'MEDICAL', 'SAFE'];
+/** @returns {Record<string, string>} */
+const STATUS_LABEL = () => ({ queued: t('queued'), sent: t('sent'), delivered: t('delivered'), failed: t('failed') });
 /** A text must fit one LoRa frame with its headers; an alert's text shares the frame with its level. */
 const MAX_TEXT_BYTES = 200;
 const MAX_ALERT_BYTES = 160;
@@ -59,12 +61,13 @@ export function createSendView(ctx) {
   );
 
   const tbody = h('tbody');
+  const SENT_COLUMNS = [t('Sent'), t('To'), t('Type'), t('Text'), t('Status'), t('Gateways')];
   const noMessages = h('p', { class: 'empty' }, t('Nothing sent yet.'));
   const table = h(
     'table',
-    { class: 'data-table' },
+    { class: 'data-table sent-table' },
     h('caption', { class: 'visually-hidden' }, t('Sent messages')),
-    h('thead', {}, h('tr', {}, [t('Sent'), t('To'), t('Type'), t('Text'), t('Status'), t('Gateways')].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, SENT_COLUMNS.map((c) => h('th', { scope: 'col' }, c)))),
     tbody,
   );
   // Scrolls sideways on a phone: focusable, so the keyboard can scroll it too.
@@ -109,7 +112,13 @@ export function createSendView(ctx) {
   };
   let pending = 0;
   const onFleet = () => {
-    if (!pending) pending = requestAnimationFrame(() => ((pending = 0), fillRecipients()));
+    if (!pending)
+      pending = requestAnimationFrame(() => {
+        pending = 0;
+        fillRecipients();
+        // Names that arrived since a row was drawn.
+        for (const m of messages.values()) tbody.querySelector(`tr[data-message-id="${CSS.escape(m.id)}"]`)?.replaceWith(rowFor(m));
+      });
   };
   fleet.addEventListener('change', onFleet);
   fillRecipients();
@@ -121,15 +130,16 @@ export function createSendView(ctx) {
   const rowFor = (m) => {
     const status = String(m.status ?? 'queued');
     const recipient = m.to === 'broadcast' ? t('Everyone') : fleet.display(m.to);
+    const label = (/** @type {number} */ i) => ({ 'data-label': SENT_COLUMNS[i] });
     return h(
       'tr',
       { dataset: { messageId: m.id, status } },
-      h('td', {}, h('time', { datetime: m.createdAt ?? '', title: dateTime(m.createdAt) }, relativeTime(m.createdAt))),
-      h('td', {}, recipient),
-      h('td', {}, m.kind === 'alert' ? t('Alert {level}', { level: m.level ?? '' }).trim() : t('Text')),
-      h('th', { scope: 'row', class: 'message-text' }, m.text ?? ''),
-      h('td', {}, h('span', { class: `badge badge--${status}`, title: m.error ?? '' }, status), m.error ? h('div', { class: 'hint' }, m.error) : null),
-      h('td', {}, Array.isArray(m.gateways) ? String(m.gateways.length) : '—'),
+      h('td', label(0), h('time', { datetime: m.createdAt ?? '', title: dateTime(m.createdAt) }, relativeTime(m.createdAt))),
+      h('td', { ...label(1), title: m.to }, recipient),
+      h('td', label(2), m.kind === 'alert' ? t('Alert {level}', { level: m.level ?? '' }).trim() : t('Text')),
+      h('th', { scope: 'row', class: 'message-text', ...label(3) }, m.text ?? ''),
+      h('td', label(4), h('span', { class: `badge badge--${status}`, title: m.error ?? '' }, STATUS_LABEL()[status] ?? status), m.error ? h('div', { class: 'hint' }, m.error) : null),
+      h('td', label(5), Array.isArray(m.gateways) ? String(m.gateways.length) : '—'),
     );
   };
 
