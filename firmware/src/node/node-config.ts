@@ -67,7 +67,7 @@ export const CONFIG_KEYS = {
   'gps.baudRate': { spec: int(1200, 921_600), default: 9600, help: 'NMEA receiver baud rate' },
   'gpio.type': { spec: oneOf(['none', 'virtual', 'raspi']), default: 'none', env: 'UNIBOS_GPIO', flag: 'gpio', help: 'button/LED/buzzer: none, virtual or raspi' },
   'http.port': { spec: int(0, 65_535, true), default: 8001, env: 'UNIBOS_HTTP_PORT', flag: 'http-port', help: 'loopback health and metrics port (0 = any free port, off = none)' },
-  modules: { spec: { type: 'list', pattern: /^[a-z][a-z0-9-]{1,39}$/, hint: 'module names' }, default: '', env: 'UNIBOS_MODULES', flag: 'module', help: "a module whose device-side handler this node runs (repeatable; env: comma-separated)" },
+  modules: { spec: { type: 'list', pattern: /^[a-z][a-z0-9-]{1,39}$/, hint: 'module names' }, default: '', env: 'UNIBOS_MODULES', flag: 'module', help: 'a module whose device-side handler this node runs, repeatable (default: none; env: comma-separated)' },
   modulesDir: { spec: str(true), default: undefined, env: 'UNIBOS_MODULES_DIR', flag: 'modules-dir', help: "folder of modules/NAME/module.json (default: the modules/ folder next to the runtime)" },
   moduleOptions: { spec: { type: 'object' }, default: '{}', env: 'UNIBOS_MODULE_OPTIONS', help: 'options per module handed to its device handler, e.g. {"birlikteyiz": {"answer": "safe"}}' },
 } satisfies Record<string, KeyDef>;
