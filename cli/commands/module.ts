@@ -232,7 +232,7 @@ export function scaffoldModule(modulesDir: string, name: string, category: strin
         dependencies: { core: '>=0.1.0 <1.0.0' },
         capabilities: { offline_capable: true },
         platforms: ['linux', 'macos', 'windows', 'raspberry_pi'],
-        permissions: { events: { publish: ['hello'] }, fleet: 'read' },
+        permissions: { events: { publish: ['hello'], subscribe: ['mesh.text'] }, mesh: { max_priority: 'normal' }, fleet: 'read' },
         settings: { version: 1, schema: { type: 'object', additionalProperties: false, properties: { greeting: { type: 'string', default: 'hello', maxLength: 40, title: 'Greeting' } } } },
         entry: { hub: 'src/hub-plugin.ts', device: 'src/device-handler.ts' },
       },
@@ -275,7 +275,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import Fastify from 'fastify';
-import { validateManifestText, validateSettings, type ModuleContext } from '@unibos/module-api';
+import { validateManifestText, validateSettings, type DeviceSide, type ModuleContext } from '@unibos/module-api';
 import plugin from '../src/hub-plugin.ts';
 import handler from '../src/device-handler.ts';
 
@@ -308,7 +308,21 @@ test('GET /hello answers with the greeting and raises ${name}.hello', async () =
 test('the device handler answers a ping', () => {
   const sent: string[] = [];
   let listener: ((m: { kind: 'text'; text: string }) => void) | undefined;
-  const h = handler({ nodeId: 1, name: 'Test node', onMessage: (l) => ((listener = l as typeof listener), () => {}), imSafe: () => {}, raiseSos: () => {}, sendText: (t) => void sent.push(t) }, {});
+  const device: DeviceSide = {
+    nodeId: 1,
+    name: 'Test node',
+    onMessage: (l) => ((listener = l as typeof listener), () => {}),
+    imSafe: () => true,
+    raiseSos: () => true,
+    sendText: (t) => (sent.push(t), true),
+    sendAlert: () => true,
+    buzzer: () => true,
+    led: () => true,
+    onButton: () => () => {},
+    after: () => () => {},
+    store: { get: () => undefined, set: () => true, delete: () => {}, keys: () => [] },
+  };
+  const h = handler(device, {});
   listener?.({ kind: 'text', text: 'ping ${name}' });
   assert.deepEqual(sent, ['pong from Test node']);
   h.stop();

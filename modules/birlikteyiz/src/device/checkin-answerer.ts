@@ -22,21 +22,22 @@ export function isCheckinQuestion(m: DeviceMessage): boolean {
 const checkinAnswerer: DeviceHandlerFactory = (device, options) => {
   const o = options as CheckinAnswererOptions;
   const answer = o.answer ?? 'none';
-  const timers = new Set<NodeJS.Timeout>();
+  // The node's own timers: it clears them when the module stops and contains a throw in them.
+  const cancels = new Set<() => void>();
   const off = device.onMessage((m) => {
     if (answer === 'none' || !isCheckinQuestion(m)) return;
-    const t = setTimeout(() => {
-      timers.delete(t);
+    const cancel = device.after(o.delayMs ?? 5_000, () => {
+      cancels.delete(cancel);
       if (answer === 'safe') device.imSafe();
       else device.raiseSos();
-    }, o.delayMs ?? 5_000);
-    timers.add(t);
+    });
+    cancels.add(cancel);
   });
   const handler: DeviceHandler = {
     stop() {
       off();
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
+      for (const cancel of cancels) cancel();
+      cancels.clear();
     },
   };
   return handler;
