@@ -24,7 +24,7 @@ import type Database from 'better-sqlite3';
 import { memoryPersistence, sessionAwarePersistence } from './session-aware-persistence.ts';
 import { Level } from 'level';
 import type { Logger } from 'pino';
-import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { WebSocketServer } from 'ws';
 import { GatewayError } from '../gateway-error.ts';
 import { canPublish, canSubscribe, canUseClientId, ANONYMOUS_ID, type AclSubject, type DeviceRole } from './acl.ts';
 import { BrokerCounters, type BrokerStats, type DenialKind } from './broker-stats.ts';
@@ -349,7 +349,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       this.boundPorts = { mqtt: await listen(this.tcp, options.port ?? BROKER_DEFAULTS.port, host, 'MQTT'), ws: null };
       const wsPort = options.wsPort === undefined ? BROKER_DEFAULTS.wsPort : options.wsPort;
       if (wsPort !== null) {
-        this.http = this.createWebSocketServer(options.connectTimeoutMs ?? BROKER_DEFAULTS.connectTimeoutMs);
+        this.http = await this.createWebSocketServer(options.connectTimeoutMs ?? BROKER_DEFAULTS.connectTimeoutMs);
         this.boundPorts = { mqtt: this.boundPorts.mqtt, ws: await listen(this.http, wsPort, host, 'MQTT over WebSocket') };
       }
     } catch (err) {
@@ -361,7 +361,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     this.log.info({ host, ports: this.boundPorts, allowAnonymous: this.allowAnonymous }, 'broker listening');
   }
 
-  private createWebSocketServer(connectTimeoutMs: number): HttpServer {
+  private async createWebSocketServer(connectTimeoutMs: number): Promise<HttpServer> {
+    // Loaded only when a WebSocket listener is configured: a gateway with --ws-port off is spared it.
+    const { WebSocketServer, createWebSocketStream } = await import('ws');
     const http = createHttpServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
       res.end('MQTT over WebSocket only\n');
