@@ -71,7 +71,9 @@ export async function buildBundle(options: BundleOptions): Promise<BundleResult>
     const pkg = readJson<PackageJson>(join(dir, 'package.json'));
     for (const d of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) if (workspaces.has(d)) wanted.push(d);
   }
+  const sources: string[] = [];
   const compile = async (from: string, to: string): Promise<void> => {
+    sources.push(from);
     const source = readFileSync(from, 'utf8');
     const result = await transform(source, { loader: 'ts', format: 'esm', target: 'node20', platform: 'node', sourcefile: relative(root, from) });
     mkdirSync(dirname(to), { recursive: true });
@@ -116,7 +118,7 @@ export async function buildBundle(options: BundleOptions): Promise<BundleResult>
     const dir = join(root, 'cli', sub);
     for (const f of readdirSync(dir)) if (f.endsWith('.ts') && !f.endsWith('.test.ts')) await compile(join(dir, f), join(out, 'cli', sub, f.replace(/\.ts$/, '.js')));
   }
-  await bundleCli(root, out, build);
+  await bundleCli(root, out, sources, build);
   mkdirSync(join(out, 'bin'), { recursive: true });
   writeFileSync(
     join(out, 'bin', 'unibos.js'),
@@ -170,21 +172,41 @@ export function rewriteTsSpecifiers(code: string): string {
 }
 
 /**
- * The CLI and the workspaces it reaches, bundled into dist/ with esbuild: every command stays a
- * dynamic import (its own chunk), so `unibos node` does not load the hub's code. Third-party
- * packages stay in node_modules (native addons, worker files and the packages modules import need
- * them there) and are imported by the path Node would have resolved from the original file, so a
- * package nested under one workspace stays that workspace's version.
+ * The CLI, the workspaces it reaches and their pure-JavaScript dependencies, bundled into dist/ with
+ * esbuild: every command stays a dynamic import (its own chunk), so `unibos node` does not load the
+ * hub's code, and a role reads a few files instead of hundreds of modules (each one Node loads
+ * costs memory for as long as the process runs). Left in node_modules and imported by the path
+ * Node would have resolved from the original file (so a package nested under one workspace stays
+ * that workspace's version): native addons and the packages our code loads through
+ * createRequire() at run time, which must stay one instance with what the rest imports (one
+ * prom-client registry, one protobufjs).
  */
-async function bundleCli(root: string, out: string, build: typeof import('esbuild').build): Promise<void> {
+async function bundleCli(root: string, out: string, sources: string[], build: typeof import('esbuild').build): Promise<void> {
   const dist = join(out, 'dist');
+  const requiredAtRunTime = new Set<string>();
+  // By exact specifier: mesh-protocol inlines protobufjs/light.js while a checkout without the
+  // precompiled schema requires the full 'protobufjs' (only its JSON output crosses over).
+  for (const file of sources) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/(?:createRequire\([^)]*\)|require(?:\.resolve)?)\(\s*['"]([^'"./][^'"]*)['"]/g)) requiredAtRunTime.add(m[1]!);
+  }
+  const keptOutside = (pkgDir: string, name: string, specifier: string): boolean => {
+    if (requiredAtRunTime.has(specifier)) return true;
+    if (existsSync(join(pkgDir, 'binding.gyp')) || existsSync(join(pkgDir, 'prebuilds'))) return true;
+    const pkg = readJson<PackageJson & { gypfile?: boolean }>(join(pkgDir, 'package.json'));
+    return pkg.gypfile === true || ['bindings', 'node-gyp-build', 'prebuild-install'].some((d) => d in (pkg.dependencies ?? {})) || ASSET_PACKAGES.has(name);
+  };
   const ownCode: import('esbuild').Plugin = {
     name: 'unibos-layout',
     setup(b) {
       b.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.pluginData === 'inner' || args.path.startsWith('@unibos/') || args.path.startsWith('node:') || isBuiltin(args.path)) return undefined;
         const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'inner' });
-        if (found.errors.length) return { errors: found.errors };
+        // Optional peers a package tries in a try/catch (ws's bufferutil): left to fail at run time as they do now.
+        if (found.errors.length) return { path: args.path, external: true };
+        const name = packageName(args.path);
+        const at = found.path.lastIndexOf(`${sep}node_modules${sep}${name.split('/').join(sep)}${sep}`);
+        const pkgDir = at >= 0 ? found.path.slice(0, at + `${sep}node_modules${sep}`.length + name.length) : undefined;
+        if (pkgDir && !keptOutside(pkgDir, name, args.path)) return { path: found.path, pluginData: found.pluginData };
         return { path: toImportPath(relative(dist, join(out, relative(root, found.path)))), external: true };
       });
       // import.meta.url becomes the URL the file has in the compiled tree beside dist/, so assets
@@ -208,8 +230,20 @@ async function bundleCli(root: string, out: string, build: typeof import('esbuil
     chunkNames: 'chunk-[hash]',
     absWorkingDir: root,
     plugins: [ownCode],
+    // Bundled CommonJS asks for Node's builtins (and the addons kept outside) through require.
+    // (import.meta['url']: the plain spelling would be rewritten when this file is bundled itself.)
+    banner: { js: "import { createRequire as __unibosCreateRequire } from 'node:module';\nconst require = __unibosCreateRequire(import.meta['url']);" },
     logLevel: 'silent',
   });
+}
+
+/** Packages that read their own files from disk at run time (the Swagger UI's assets). */
+const ASSET_PACKAGES = new Set(['@fastify/swagger', '@fastify/swagger-ui']);
+
+/** `@scope/name/sub` -> `@scope/name`, `name/sub` -> `name`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return (specifier.startsWith('@') ? parts.slice(0, 2) : parts.slice(0, 1)).join('/');
 }
 
 function toImportPath(rel: string): string {

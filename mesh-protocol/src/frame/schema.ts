@@ -206,20 +206,24 @@ export interface FrameRecord {
 /** Where a device bundle keeps the schema precompiled to JSON (`unibos image bundle` writes it). */
 export const COMPILED_SCHEMA_PATH = 'proto/unibos.v1.json';
 
-/** The schema read from the .proto text, with protobufjs's full build (its parser). */
-export function parseProtoFiles(): protobuf.Root {
+/**
+ * The schema read from the .proto text, with protobufjs's full build (its parser), as JSON: the
+ * root is always built from JSON by the light build, so the codecs below see one set of classes
+ * even where the full build is a separate copy (the device bundle inlines the light one).
+ */
+export function parseProtoFiles(): protobuf.INamespace {
   const full = createRequire(import.meta.url)('protobufjs') as typeof import('protobufjs');
   const parsed = new full.Root();
   for (const file of ['frame.proto', 'data.proto', 'envelope.proto']) {
     full.parse(readFileSync(new URL(`../../proto/${file}`, import.meta.url), 'utf8'), parsed);
   }
-  return parsed;
+  return parsed.toJSON();
 }
 
 // The parser and parsing cost a small device several MB at start, so a bundle loads the
 // precompiled JSON (same types, same field numbers: the same wire format); a checkout parses.
 const compiledSchema = new URL(`../../${COMPILED_SCHEMA_PATH}`, import.meta.url);
-const root = existsSync(compiledSchema) ? protobuf.Root.fromJSON(JSON.parse(readFileSync(compiledSchema, 'utf8')) as protobuf.INamespace) : parseProtoFiles();
+const root = protobuf.Root.fromJSON(existsSync(compiledSchema) ? (JSON.parse(readFileSync(compiledSchema, 'utf8')) as protobuf.INamespace) : parseProtoFiles());
 root.resolveAll();
 
 const DataType = root.lookupType('unibos.v1.Data');
