@@ -77,7 +77,7 @@ export class ModuleDeviceSide {
       },
       imSafe: () => (priority === 'alert' ? this.attempt('imSafe', () => device.imSafe()) : this.refuse('imSafe', needAlert)),
       raiseSos: () => (priority === 'alert' ? this.attempt('raiseSos', () => device.raiseSos()) : this.refuse('raiseSos', needAlert)),
-      sendText: (text, to = BROADCAST) => (priority ? this.attempt('sendText', () => device.sendText(text, to)) : this.refuse('sendText', 'mesh.max_priority')),
+      sendText: (text, to = BROADCAST) => (priority ? this.attempt('sendText', () => device.sendText(text, to)) : this.refuse('sendText', 'a mesh.max_priority')),
       sendAlert: (level: AlertLevel, text, to = BROADCAST) => {
         if (priority !== 'alert') return this.refuse('sendAlert', needAlert);
         return this.attempt('sendAlert', () => {
