@@ -191,9 +191,39 @@ async function bundleCli(root: string, out: string, sources: string[], build: ty
   }
   const keptOutside = (pkgDir: string, name: string, specifier: string): boolean => {
     if (requiredAtRunTime.has(specifier)) return true;
-    if (existsSync(join(pkgDir, 'binding.gyp')) || existsSync(join(pkgDir, 'prebuilds'))) return true;
+    if (existsSync(join(pkgDir, 'binding.gyp')) || existsSync(join(pkgDir, 'prebuilds'))) return !addonFoundDirectly(pkgDir);
     const pkg = readJson<PackageJson & { gypfile?: boolean }>(join(pkgDir, 'package.json'));
     return pkg.gypfile === true || ['bindings', 'node-gyp-build', 'prebuild-install'].some((d) => d in (pkg.dependencies ?? {})) || ASSET_PACKAGES.has(name);
+  };
+  // An addon loaded through `bindings` (better-sqlite3) is required by its path instead: that
+  // package's search (a dozen candidate paths, found through a stack trace) is enough path work at
+  // start to wake V8's optimizing compiler, ~4 MB resident for the process's life. Its JavaScript
+  // is then bundled like any other.
+  const addonPaths = new Map<string, Map<string, string>>();
+  const addonFoundDirectly = (pkgDir: string): boolean => {
+    if (addonPaths.has(pkgDir)) return true;
+    const found = new Map<string, string>();
+    const walk = (dir: string): boolean => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (!['node_modules', 'build', 'deps', 'src', 'test'].includes(entry.name) && !walk(p)) return false;
+        } else if (entry.name.endsWith('.js')) {
+          const code = readFileSync(p, 'utf8');
+          if (/\bnode-gyp-build\b|process\.dlopen/.test(code.replace(BINDINGS_CALL, ''))) return false;
+          for (const m of code.matchAll(BINDINGS_CALL)) {
+            const file = m[1]!.endsWith('.node') ? m[1]! : `${m[1]}.node`;
+            const addon = join(pkgDir, 'build', 'Release', file);
+            if (!existsSync(addon)) return false;
+            found.set(m[0], addon);
+          }
+        }
+      }
+      return true;
+    };
+    if (!walk(pkgDir) || found.size === 0) return false;
+    addonPaths.set(pkgDir, found);
+    return true;
   };
   const ownCode: import('esbuild').Plugin = {
     name: 'unibos-layout',
@@ -211,6 +241,15 @@ async function bundleCli(root: string, out: string, sources: string[], build: ty
       });
       // import.meta.url becomes the URL the file has in the compiled tree beside dist/, so assets
       // (new URL('../../proto/', import.meta.url)) and createRequire() resolve as they do there.
+      // Written above as paths from dist/, where the chunk that requires them is.
+      b.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, external: true }));
+      b.onLoad({ filter: /[\\/]node_modules[\\/].*\.js$/ }, (args) => {
+        const pkg = [...addonPaths.keys()].find((dir) => args.path.startsWith(`${dir}${sep}`));
+        if (!pkg) return undefined;
+        let code = readFileSync(args.path, 'utf8');
+        for (const [call, addon] of addonPaths.get(pkg)!) code = code.replaceAll(call, `require(${JSON.stringify(toImportPath(relative(dist, join(out, relative(root, addon)))))})`);
+        return { contents: code, loader: 'js' };
+      });
       b.onLoad({ filter: /\.ts$/ }, (args) => {
         const source = readFileSync(args.path, 'utf8');
         if (!source.includes('import.meta.url')) return { contents: source, loader: 'ts' };
@@ -236,6 +275,9 @@ async function bundleCli(root: string, out: string, sources: string[], build: ty
     logLevel: 'silent',
   });
 }
+
+/** `require('bindings')('better_sqlite3.node')`, the usual way a compiled addon is found. */
+const BINDINGS_CALL = /require\(\s*['"]bindings['"]\s*\)\(\s*['"]([\w.-]+)['"]\s*\)/g;
 
 /** Packages that read their own files from disk at run time (the Swagger UI's assets). */
 const ASSET_PACKAGES = new Set(['@fastify/swagger', '@fastify/swagger-ui']);
