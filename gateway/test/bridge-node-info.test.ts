@@ -56,7 +56,9 @@ test('a nodeInfoRequest from the hub makes the node tell its name again, to the 
   scheduler.runUntil(scheduler.now() + 30_000);
   const infos = committed.filter((c) => c.topic === infoTopic);
   assert.ok(infos.length > infosBefore, 'the node answered, and its answer went to the hub');
-  assert.equal((JSON.parse(infos.at(-1)!.payload.toString()) as { longName?: string }).longName, 'Clinic');
+  const answer = JSON.parse(infos.at(-1)!.payload.toString()) as { longName?: string; to?: string };
+  assert.equal(answer.longName, 'Clinic');
+  assert.equal(answer.to, formatNodeId(g.id), 'the node answered the gateway that asked');
 });
 
 test('a nodeInfoRequest goes to one node: broadcast and malformed ones are refused with a reason', () => {

@@ -47,6 +47,7 @@ export const fleetPlugin = fp(
     // After the broker has stopped taking publishes (it closes first): heartbeats held in memory are written.
     app.addHook('onClose', async () => {
       sweeper.stop();
+      names.close();
       store.flushHeartbeats();
     });
   },

@@ -88,7 +88,9 @@ export class Beacons {
       for (const [id, at] of this.nodeInfoReplies) if (now - at >= NODEINFO_REPLY_INTERVAL_MS) this.nodeInfoReplies.delete(id);
     }
     this.nodeInfoReplies.set(from, now);
-    this.sendNodeInfo(from, false, hops);
+    // Asked by name (the hub wants it, through a gateway): acknowledged and retried, since the
+    // channel is busiest right then (an SOS); a polite answer would be the first thing skipped.
+    this.sendNodeInfo(from, false, hops, direct);
   }
 
   /** Asks one node for its NodeInfo (ours goes with the request): the packet id. */
@@ -102,7 +104,7 @@ export class Beacons {
     return fix && fix.mode !== 'none' ? this.position.toPosition(fix, this.options.clock()) : undefined;
   }
 
-  private sendNodeInfo(to: number, askBack: boolean, hopLimit?: number): number {
+  private sendNodeInfo(to: number, askBack: boolean, hopLimit?: number, reliable = askBack): number {
     const { nodeId, name, publicKey, config } = this.options;
     const data: Data = {
       nodeInfo: { longName: name, shortName: formatNodeId(nodeId).slice(-4), hwModel: 'UNIBOS', role: config.role, publicKey },
@@ -110,7 +112,7 @@ export class Beacons {
     };
     // The announcement asks for an implicit ack (a relay overheard), so a collision at start-up
     // is retried; the periodic ones are polite and may be skipped on a busy channel.
-    const options = askBack ? { wantAck: true } : { polite: true };
+    const options = reliable ? { wantAck: true } : { polite: true };
     return this.options.router.send(to, data, hopLimit === undefined ? options : { ...options, hopLimit });
   }
 
