@@ -177,9 +177,9 @@ export function rewriteTsSpecifiers(code: string): string {
  * hub's code, and a role reads a few files instead of hundreds of modules (each one Node loads
  * costs memory for as long as the process runs). Left in node_modules and imported by the path
  * Node would have resolved from the original file (so a package nested under one workspace stays
- * that workspace's version): native addons and the packages our code loads through
- * createRequire() at run time, which must stay one instance with what the rest imports (one
- * prom-client registry, one protobufjs).
+ * that workspace's version): native addons other than those found through `bindings`, and the
+ * packages our code loads through createRequire() at run time, which must stay one instance with
+ * what the rest imports (one prom-client registry).
  */
 async function bundleCli(root: string, out: string, sources: string[], build: typeof import('esbuild').build): Promise<void> {
   const dist = join(out, 'dist');
@@ -189,11 +189,11 @@ async function bundleCli(root: string, out: string, sources: string[], build: ty
   for (const file of sources) {
     for (const m of readFileSync(file, 'utf8').matchAll(/(?:createRequire\([^)]*\)|require(?:\.resolve)?)\(\s*['"]([^'"./][^'"]*)['"]/g)) requiredAtRunTime.add(m[1]!);
   }
-  const keptOutside = (pkgDir: string, name: string, specifier: string): boolean => {
+  const keptOutside = (pkgDir: string, specifier: string): boolean => {
     if (requiredAtRunTime.has(specifier)) return true;
     if (existsSync(join(pkgDir, 'binding.gyp')) || existsSync(join(pkgDir, 'prebuilds'))) return !addonFoundDirectly(pkgDir);
     const pkg = readJson<PackageJson & { gypfile?: boolean }>(join(pkgDir, 'package.json'));
-    return pkg.gypfile === true || ['bindings', 'node-gyp-build', 'prebuild-install'].some((d) => d in (pkg.dependencies ?? {})) || ASSET_PACKAGES.has(name);
+    return pkg.gypfile === true || ['bindings', 'node-gyp-build', 'prebuild-install'].some((d) => d in (pkg.dependencies ?? {}));
   };
   // An addon loaded through `bindings` (better-sqlite3) is required by its path instead: that
   // package's search (a dozen candidate paths, found through a stack trace) is enough path work at
@@ -236,18 +236,25 @@ async function bundleCli(root: string, out: string, sources: string[], build: ty
         const name = packageName(args.path);
         const at = found.path.lastIndexOf(`${sep}node_modules${sep}${name.split('/').join(sep)}${sep}`);
         const pkgDir = at >= 0 ? found.path.slice(0, at + `${sep}node_modules${sep}`.length + name.length) : undefined;
-        if (pkgDir && !keptOutside(pkgDir, name, args.path)) return { path: found.path, pluginData: found.pluginData };
+        if (pkgDir && !keptOutside(pkgDir, args.path)) return { path: found.path, pluginData: found.pluginData };
         return { path: toImportPath(relative(dist, join(out, relative(root, found.path)))), external: true };
       });
       // import.meta.url becomes the URL the file has in the compiled tree beside dist/, so assets
       // (new URL('../../proto/', import.meta.url)) and createRequire() resolve as they do there.
       // Written above as paths from dist/, where the chunk that requires them is.
       b.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, external: true }));
-      b.onLoad({ filter: /[\\/]node_modules[\\/].*\.js$/ }, (args) => {
+      // A bundled package that finds its own files (the Swagger UI's assets, pino's worker) gets
+      // __dirname and __filename of its file as copied into node_modules beside dist/.
+      b.onLoad({ filter: /[\\/]node_modules[\\/].*\.c?js$/ }, (args) => {
         const pkg = [...addonPaths.keys()].find((dir) => args.path.startsWith(`${dir}${sep}`));
-        if (!pkg) return undefined;
         let code = readFileSync(args.path, 'utf8');
-        for (const [call, addon] of addonPaths.get(pkg)!) code = code.replaceAll(call, `require(${JSON.stringify(toImportPath(relative(dist, join(out, relative(root, addon)))))})`);
+        const ownFiles = /\b__(?:dirname|filename)\b/.test(code);
+        if (!pkg && !ownFiles) return undefined;
+        for (const [call, addon] of pkg ? addonPaths.get(pkg)! : []) code = code.replaceAll(call, `require(${JSON.stringify(toImportPath(relative(dist, join(out, relative(root, addon)))))})`);
+        if (ownFiles) {
+          const file = relative(dist, join(out, relative(root, args.path))).split(sep).join('/');
+          code = `var __filename = require('node:path').join(__unibosDist, ${JSON.stringify(file)}), __dirname = require('node:path').dirname(__filename);\n${code}`;
+        }
         return { contents: code, loader: 'js' };
       });
       b.onLoad({ filter: /\.ts$/ }, (args) => {
@@ -271,16 +278,13 @@ async function bundleCli(root: string, out: string, sources: string[], build: ty
     plugins: [ownCode],
     // Bundled CommonJS asks for Node's builtins (and the addons kept outside) through require.
     // (import.meta['url']: the plain spelling would be rewritten when this file is bundled itself.)
-    banner: { js: "import { createRequire as __unibosCreateRequire } from 'node:module';\nconst require = __unibosCreateRequire(import.meta['url']);" },
+    banner: { js: "import { createRequire as __unibosCreateRequire } from 'node:module';\nimport { fileURLToPath as __unibosFileURLToPath } from 'node:url';\nconst require = __unibosCreateRequire(import.meta['url']);\nconst __unibosDist = __unibosFileURLToPath(new URL('.', import.meta['url']));" },
     logLevel: 'silent',
   });
 }
 
 /** `require('bindings')('better_sqlite3.node')`, the usual way a compiled addon is found. */
 const BINDINGS_CALL = /require\(\s*['"]bindings['"]\s*\)\(\s*['"]([\w.-]+)['"]\s*\)/g;
-
-/** Packages that read their own files from disk at run time (the Swagger UI's assets). */
-const ASSET_PACKAGES = new Set(['@fastify/swagger', '@fastify/swagger-ui']);
 
 /** `@scope/name/sub` -> `@scope/name`, `name/sub` -> `name`. */
 function packageName(specifier: string): string {
