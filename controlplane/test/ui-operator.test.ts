@@ -107,7 +107,7 @@ test('admin UI for the operator', async (t) => {
     await map.locator('.leaflet-tooltip.node-label', { hasText: 'Harbour' }).waitFor();
     assert.equal(await map.locator('path.gw-coverage').count(), 1, 'the gateway’s coverage');
     assert.equal(await map.locator('path.node-link--good').count(), 1, 'the harbour link is good (7.5 dB)');
-    assert.equal(await map.locator('path.node-link--poor').count(), 1, 'the clinic link is poor (-7 dB), dashed through a relay');
+    assert.equal(await map.locator('path.node-link--poor').count(), 1, 'the clinic link is poor (-7 dB): red and dotted');
     await page.screenshot({ path: join(SHOTS, 'map-sos-laptop.png') });
   });
 

@@ -1,8 +1,8 @@
 // Map: works with no internet. Natural Earth coastlines, borders and country names (served by the
 // hub), the admin's region map on top when there is one, an online tile server only when one is
 // configured. Nodes are labelled markers (green online, grey offline, with their name), gateways
-// squares with their coverage, links from each node to the gateways that heard it coloured by the
-// last SNR (dashed through relays), position trails, clusters when zoomed out, and an open SOS as a
+// squares with their coverage, links from each node to the gateways that heard it coloured and
+// dashed by the last SNR (thinner through relays), position trails, clusters when zoomed out, and an open SOS as a
 // pulsing red triangle. `#/map/<nodeId>` centres the map on a node (the alert card links there).
 
 import { h, replace } from '../dom.js';
@@ -26,6 +26,7 @@ export function snrClass(snr) {
   return 'poor';
 }
 const SNR_COLOUR = { good: '#137a3e', fair: '#b7791f', poor: '#b42318', unknown: '#6b7280' };
+const SNR_DASH = { good: null, fair: '10 6', poor: '2 6', unknown: '1 8' };
 
 /**
  * @param {import('../shell.js').AppContext} ctx
@@ -243,7 +244,8 @@ export function createMapView(ctx) {
         const quality = snrClass(g.snr);
         overlay.addLayer(
           leaflet
-            .polyline([[p.latitude, p.longitude], [gw.position.latitude, gw.position.longitude]], { color: SNR_COLOUR[quality], weight: 3, opacity: 0.8, dashArray: (g.hops ?? 0) > 0 ? '6 6' : null, className: `node-link node-link--${quality}` })
+            // Quality by colour and by dash (colour is never the only signal); through relays thinner.
+            .polyline([[p.latitude, p.longitude], [gw.position.latitude, gw.position.longitude]], { color: SNR_COLOUR[quality], weight: (g.hops ?? 0) > 0 ? 2 : 3.5, opacity: 0.85, dashArray: SNR_DASH[quality], className: `node-link node-link--${quality}` })
             .bindTooltip(t('{node} → {gateway}: SNR {snr}', { node: fleet.display(node.id), gateway: fleet.display(g.gatewayId), snr: decibels(g.snr) }), { sticky: true }),
         );
       }
