@@ -81,10 +81,6 @@ test('a node whose first frame at the hub is its SOS is named in the alert, the 
 
   // Named: the hub asked through the gateway, the node answered.
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'node.updated' && e.data.id === clinic && e.data.name === 'Clinic', { what: 'the node named', timeoutMs: 90_000, afterId: raised.id });
-  if (process.env.DEBUG_FIRST_SOS) {
-    const after = (await (await fetch(`${hub.url}/api/v1/records?node=${encodeURIComponent(clinic)}&limit=50`, { headers: { authorization: `Bearer ${admin.accessToken}` } })).json()) as { items: Array<{ kind: string; data: { to?: string } }> };
-    console.log(after.items.map((r) => `${r.kind}->${r.data.to}`).join(' '));
-  }
   await page.getByRole('list', { name: 'Alerts' }).getByRole('article', { name: /^SOS from Clinic/ }).waitFor();
   await page.getByRole('alert').filter({ hasText: 'SOS from Clinic' }).waitFor();
   await page.screenshot({ path: join(SHOTS, 'alert-named-laptop.png') });

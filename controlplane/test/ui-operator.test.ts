@@ -133,6 +133,35 @@ test('admin UI for the operator', async (t) => {
     assert.deepEqual(problems, []);
   });
 
+  await t.test('a new SOS sounds a siren and, once allowed, shows a system notification that opens the map', async () => {
+    const { context, page: p, problems: probs } = await openPage(browser, hub, { size: 'laptop' });
+    t.after(() => context.close());
+    await context.grantPermissions(['notifications'], { origin: hub.url });
+    // Records what the page asks of the system (headless Chromium shows nothing itself). Given as
+    // source text: a compiled function would need helpers the page does not have.
+    await p.addInitScript({
+      content: `
+        window.shownNotifications = [];
+        Object.defineProperty(window, 'Notification', { configurable: true, writable: true, value: Object.assign(function (title, options) {
+          window.shownNotifications.push({ title: title, body: (options && options.body) || '' });
+          this.onclick = null;
+          this.close = function () {};
+          window.lastNotification = this;
+        }, { permission: 'granted', requestPermission: async function () { return 'granted'; } }) });
+      `,
+    });
+    await signIn(p, hub, admin, '#/fleet');
+    gw.mesh(HARBOUR.id, 'alert', { level: 'SOS', text: 'Boat capsized', requestId: 91, position: { latitude: HARBOUR.lat, longitude: HARBOUR.lon, precisionBits: 32 } }, { packetId: packetId++, snr: 7 });
+    await p.getByRole('alert').filter({ hasText: 'SOS from Harbour' }).waitFor();
+    await p.waitForFunction(() => (window as unknown as { shownNotifications: unknown[] }).shownNotifications.length > 0);
+    const shown = await p.evaluate(() => (window as unknown as { shownNotifications: Array<{ title: string; body: string }> }).shownNotifications);
+    assert.deepEqual(shown, [{ title: 'SOS from Harbour', body: 'Boat capsized' }]);
+    assert.ok(await p.evaluate(() => document.documentElement.dataset.lastSiren), 'the siren played');
+    await p.evaluate(() => (window as unknown as { lastNotification: { onclick: () => void } }).lastNotification.onclick());
+    await p.getByRole('region', { name: 'Node map' }).getByRole('button', { name: 'SOS from Harbour' }).waitFor();
+    assert.deepEqual(probs, []);
+  });
+
   for (const size of Object.keys(SIZES) as SizeName[]) {
     await t.test(`every screen works at ${SIZES[size].width}x${SIZES[size].height}: navigation, no sideways scrolling, no axe-core violation`, async () => {
       const { context, page: p, problems: probs } = await openPage(browser, hub, { size });
