@@ -38,10 +38,12 @@ export function createFleetView(ctx) {
   /** @param {import('../fleet-store.js').FleetNode} node */
   const rowFor = (node) => {
     const sos = alerts.sosOf(node.id);
+    // A gateway reports itself through itself: that is not being heard.
+    const heardBy = node.heardBy.filter((g) => g.gatewayId !== node.id);
     const heard =
-      node.heardBy.length === 0
+      heardBy.length === 0
         ? '—'
-        : node.heardBy.map((g) => {
+        : heardBy.map((g) => {
             const via = typeof g.hops === 'number' && g.hops > 0 ? t({ one: '{name} ({count} hop)', other: '{name} ({count} hops)' }, { name: fleet.display(g.gatewayId), count: g.hops }) : fleet.display(g.gatewayId);
             return h('span', { class: 'heard-gw', title: g.gatewayId }, via);
           }).flatMap((x, i) => (i === 0 ? [x] : [', ', x]));
