@@ -161,6 +161,7 @@ export async function buildBundle(options: BundleOptions): Promise<BundleResult>
     visit(dir, { ...pkg.dependencies, ...pkg.optionalDependencies }, new Set(Object.keys(pkg.optionalDependencies ?? {})));
   }
 
+  requireAddonsByPath(join(out, 'node_modules'));
   const nativeAddons = checkNativeAddons(out, options.arch, included, root, skippedOptional, log);
   const sums = writeChecksums(out);
   return { outDir: out, version: rootPkg.version, files: sums.files, bytes: sums.bytes, nativeAddons, skippedOptional };
@@ -278,9 +279,47 @@ async function bundleCli(root: string, out: string, sources: string[], build: ty
     plugins: [ownCode],
     // Bundled CommonJS asks for Node's builtins (and the addons kept outside) through require.
     // (import.meta['url']: the plain spelling would be rewritten when this file is bundled itself.)
-    banner: { js: "import { createRequire as __unibosCreateRequire } from 'node:module';\nimport { fileURLToPath as __unibosFileURLToPath } from 'node:url';\nconst require = __unibosCreateRequire(import.meta['url']);\nconst __unibosDist = __unibosFileURLToPath(new URL('.', import.meta['url']));" },
+    // import.meta.filename/dirname (Node 20.11+) spare a URL-to-path conversion per chunk: with the
+    // loader's own, enough of them at start to get the conversion optimized, and V8's optimizing
+    // compiler then stays resident.
+    banner: {
+      js: "import { createRequire as __unibosCreateRequire } from 'node:module';\nimport { fileURLToPath as __unibosFileURLToPath } from 'node:url';\nconst require = __unibosCreateRequire(import.meta['filename'] ?? import.meta['url']);\nconst __unibosDist = import.meta['dirname'] ?? __unibosFileURLToPath(new URL('.', import.meta['url']));",
+    },
     logLevel: 'silent',
   });
+}
+
+/**
+ * The same for the addons left in node_modules (unix-dgram, loaded with createRequire() when
+ * systemd is told the process is ready): their copy requires build/Release/<addon> by path.
+ */
+function requireAddonsByPath(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (!entry.isDirectory()) continue;
+    if (entry.name.startsWith('@') || entry.name === 'node_modules') {
+      requireAddonsByPath(p);
+      continue;
+    }
+    if (existsSync(join(p, 'build', 'Release'))) {
+      const walk = (d: string): void => {
+        for (const e of readdirSync(d, { withFileTypes: true })) {
+          const f = join(d, e.name);
+          if (e.isDirectory() && e.name !== 'node_modules' && e.name !== 'build') walk(f);
+          else if (e.isFile() && /\.c?js$/.test(e.name)) {
+            const code = readFileSync(f, 'utf8');
+            const patched = code.replace(BINDINGS_CALL, (call, name: string) => {
+              const addon = join(p, 'build', 'Release', name.endsWith('.node') ? name : `${name}.node`);
+              return existsSync(addon) ? `require(${JSON.stringify(toImportPath(relative(d, addon)))})` : call;
+            });
+            if (patched !== code) writeFileSync(f, patched);
+          }
+        }
+      };
+      walk(p);
+    }
+    if (existsSync(join(p, 'node_modules'))) requireAddonsByPath(join(p, 'node_modules'));
+  }
 }
 
 /** `require('bindings')('better_sqlite3.node')`, the usual way a compiled addon is found. */
