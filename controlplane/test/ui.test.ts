@@ -14,6 +14,7 @@ import { inflateSync } from 'node:zlib';
 import { describe, it, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestHub, type TestHub } from './support/test-hub.ts';
+import { openPage } from './support/ui-browser.ts';
 import { createAdminSession, TEST_PASSWORD, type TestSession } from './support/test-auth.ts';
 import { TestGateway } from './support/test-gateway.ts';
 import { testIdentity } from './support/test-identity.ts';
@@ -40,22 +41,9 @@ async function launch(executablePath = CHROMIUM, extraArgs: string[] = []): Prom
   return chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
-/** A fresh page that fails the test on any script error or CSP violation. */
-async function newPage(browser: Browser, hub: TestHub, otherHosts: string[] = []): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text())) problems.push(`console error: ${msg.text()}`);
-  });
-  // Nothing may leave the hub's origin: the UI has to work without internet.
-  page.on('request', (req) => {
-    const url = new URL(req.url());
-    if (url.protocol !== 'data:' && url.host !== new URL(hub.url).host && !otherHosts.includes(url.host)) problems.push(`request to another origin: ${req.url()}`);
-  });
-  return { context, page, problems };
+/** A fresh page that fails the test on any script error, CSP violation or request leaving the hub. */
+function newPage(browser: Browser, hub: TestHub, otherHosts: string[] = []): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  return openPage(browser, hub, { viewport: { width: 1280, height: 860 }, locale: null, otherHosts });
 }
 
 async function signIn(page: Page, hub: TestHub, session: TestSession, hash = ''): Promise<void> {

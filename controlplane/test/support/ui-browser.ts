@@ -28,8 +28,19 @@ export async function launch(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
-export async function openPage(browser: Browser, hub: TestHub, options: { size?: SizeName; locale?: string } = {}): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: SIZES[options.size ?? 'laptop'], deviceScaleFactor: 1, locale: options.locale ?? 'en-GB', isMobile: options.size === 'phone', hasTouch: options.size === 'phone' });
+/**
+ * A fresh page that records script errors and any request leaving the hub's origin (the UI must
+ * work without internet; `otherHosts` are the ones a test allows, e.g. a configured tile server).
+ * `viewport` overrides the size; `locale: null` keeps the browser's own.
+ */
+export async function openPage(
+  browser: Browser,
+  hub: TestHub,
+  options: { size?: SizeName; locale?: string | null; viewport?: { width: number; height: number }; otherHosts?: readonly string[] } = {},
+): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const phone = options.size === 'phone';
+  const locale = options.locale === null ? {} : { locale: options.locale ?? 'en-GB' };
+  const context = await browser.newContext({ viewport: options.viewport ?? SIZES[options.size ?? 'laptop'], deviceScaleFactor: 1, ...locale, ...(phone ? { isMobile: true, hasTouch: true } : {}) });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const problems: string[] = [];
@@ -39,7 +50,7 @@ export async function openPage(browser: Browser, hub: TestHub, options: { size?:
   });
   page.on('request', (req) => {
     const url = new URL(req.url());
-    if (url.protocol !== 'data:' && url.host !== new URL(hub.url).host) problems.push(`request to another origin: ${req.url()}`);
+    if (url.protocol !== 'data:' && url.host !== new URL(hub.url).host && !options.otherHosts?.includes(url.host)) problems.push(`request to another origin: ${req.url()}`);
   });
   return { context, page, problems };
 }
