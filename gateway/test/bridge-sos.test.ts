@@ -5,34 +5,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { SeededRandom, SimMedium, SimScheduler, loraParams } from '@unibos/mesh-protocol';
-import { Device, loadNodeConfig, loadOrCreateIdentity, openNodeDb, SimManagedRadio } from '@unibos/firmware';
 import { MeshBridge, type UplinkSink } from '../src/bridge/mesh-bridge.ts';
-
-const silent = pino({ level: 'silent' });
-const params = loraParams('ShortFast');
+import { params, silent, simMesh } from './support/sim-mesh.ts';
 
 type Forwarded = { source: string; topic: string; payload: Buffer };
 
 async function setup(t: { after: (fn: () => Promise<void>) => void }, hub: 'up' | 'refusing' | 'none') {
-  const scheduler = new SimScheduler();
-  const rng = new SeededRandom(5);
-  const medium = new SimMedium({ params, scheduler, random: rng.fork(), link: () => ({ rssi: -100, snr: 4 }) });
-  const dirs: string[] = [];
-  const make = (name: string, role: string) => {
-    const dir = mkdtempSync(join(tmpdir(), `unibos-bridge-sos-${name}-`));
-    dirs.push(dir);
-    const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dir, preset: 'ShortFast', role, name } });
-    const identity = loadOrCreateIdentity(join(dir, 'identity.json'));
-    const db = openNodeDb(join(dir, 'node.db'));
-    const radio = new SimManagedRadio(medium.radio(identity.nodeId), scheduler);
-    const device = new Device({ config, identity, db, radio, logger: silent, scheduler, random: rng.fork(), clock: () => 1_800_000_000_000 + scheduler.now() });
-    return { device, db };
-  };
+  const { scheduler, make } = simMesh(t, { seed: 5, link: { rssi: -100, snr: 4 }, prefix: 'unibos-bridge-sos' });
   const g = make('G', 'GATEWAY');
   const n = make('N', 'CLIENT');
   const committed: Forwarded[] = [];
@@ -53,13 +32,6 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }, hub: 'up' 
   const bridge = new MeshBridge({ gatewayId: 'gw1', device: g.device, params, local: { publish: async () => undefined }, uplink: hub === 'none' ? undefined : uplink, logger: silent });
   await g.device.start();
   await n.device.start();
-  t.after(async () => {
-    await n.device.stop();
-    await g.device.stop();
-    n.db.close();
-    g.db.close();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  });
   scheduler.runUntil(30_000);
   return { n: n.device, g: g.device, bridge, committed, answers, run: (ms: number) => scheduler.runUntil(scheduler.now() + ms) };
 }

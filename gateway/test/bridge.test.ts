@@ -3,16 +3,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { BROADCAST, ChannelSet, DEFAULT_CHANNEL, MeshRouter, SeededRandom, SimMedium, SimScheduler, decodeEnvelope, encodeEnvelope, loraParams } from '@unibos/mesh-protocol';
-import { Device, loadNodeConfig, loadOrCreateIdentity, openNodeDb, SimManagedRadio } from '@unibos/firmware';
+import { BROADCAST, ChannelSet, DEFAULT_CHANNEL, MeshRouter, SeededRandom, SimMedium, SimScheduler, decodeEnvelope, encodeEnvelope } from '@unibos/mesh-protocol';
 import { MeshBridge, type MqttPublisher, type UplinkSink } from '../src/bridge/mesh-bridge.ts';
-
-const silent = pino({ level: 'silent' });
-const params = loraParams('ShortFast');
+import { params, silent, simMesh } from './support/sim-mesh.ts';
 
 interface Published {
   topic: string;
@@ -20,19 +13,10 @@ interface Published {
   retain: boolean;
 }
 
-async function setup() {
-  const scheduler = new SimScheduler();
-  const rng = new SeededRandom(5);
-  const medium = new SimMedium({ params, scheduler, random: rng.fork(), link: () => ({ rssi: -100.4, snr: 4.25 }) });
-  const make = (name: string, role: string) => {
-    const dir = mkdtempSync(join(tmpdir(), `unibos-bridge-${name}-`));
-    const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dir, preset: 'ShortFast', role, name } });
-    const identity = loadOrCreateIdentity(join(dir, 'identity.json'));
-    const radio = new SimManagedRadio(medium.radio(identity.nodeId), scheduler);
-    return new Device({ config, identity, db: openNodeDb(join(dir, 'node.db')), radio, logger: silent, scheduler, random: rng.fork(), clock: () => 1_800_000_000_000 + scheduler.now() });
-  };
-  const g = make('G', 'GATEWAY');
-  const n = make('N', 'CLIENT');
+async function setup(t: { after(fn: () => Promise<void>): void }) {
+  const { scheduler, medium, make } = simMesh(t, { seed: 5, link: { rssi: -100.4, snr: 4.25 }, prefix: 'unibos-bridge' });
+  const g = make('G', 'GATEWAY').device;
+  const n = make('N', 'CLIENT').device;
   const published: Published[] = [];
   const uplinked: Array<{ source: string; topic: string; payload: Buffer }> = [];
   const local: MqttPublisher = {
@@ -46,8 +30,8 @@ async function setup() {
   return { scheduler, medium, g, n, bridge, published, uplinked, run: (ms: number) => scheduler.runUntil(scheduler.now() + ms) };
 }
 
-test('a heard text goes out as the envelope and as JSON, locally and towards the hub, with discovery for its node', async () => {
-  const s = await setup();
+test('a heard text goes out as the envelope and as JSON, locally and towards the hub, with discovery for its node', async (t) => {
+  const s = await setup(t);
   s.n.sendText('river is rising');
   s.run(60_000);
   const nid = `!${s.n.nodeId.toString(16).padStart(8, '0')}`;
@@ -68,8 +52,8 @@ test('a heard text goes out as the envelope and as JSON, locally and towards the
   assert.ok(disco.some((p) => p.topic === `homeassistant/device_tracker/unibos_${nid.slice(1)}/config`));
 });
 
-test('tx commands reach the mesh: a text, an alert, and a frame another gateway heard (never uplinked again)', async () => {
-  const s = await setup();
+test('tx commands reach the mesh: a text, an alert, and a frame another gateway heard (never uplinked again)', async (t) => {
+  const s = await setup(t);
   const nid = `!${s.n.nodeId.toString(16).padStart(8, '0')}`;
   assert.equal(s.bridge.handleTx(Buffer.from(JSON.stringify({ text: 'meet at the school', to: nid })), 'hub').ok, true);
   assert.equal(s.bridge.handleTx(Buffer.from(JSON.stringify({ alert: { level: 'EARTHQUAKE', text: 'M5.4 nearby', magnitude: 5.4 } })), 'hub').ok, true);
@@ -95,8 +79,8 @@ test('tx commands reach the mesh: a text, an alert, and a frame another gateway 
   assert.ok(s.bridge.stats.notUplinkedViaMqtt >= 1);
 });
 
-test('bad tx payloads are refused with a reason and counted; nothing reaches the mesh', async () => {
-  const s = await setup();
+test('bad tx payloads are refused with a reason and counted; nothing reaches the mesh', async (t) => {
+  const s = await setup(t);
   for (const bad of ['{"text": 5}', '{"alert": {"level": "PARTY", "text": "x"}}', '{"text": "x", "to": "someone"}', '{nope', '\u0001\u0002garbage', '']) {
     const r = s.bridge.handleTx(Buffer.from(bad), 'local');
     assert.equal(r.ok, false, bad);
@@ -106,8 +90,8 @@ test('bad tx payloads are refused with a reason and counted; nothing reaches the
   assert.equal(s.n.inbox.since().length, 0);
 });
 
-test('sensor readings go to the hub and are announced to Home Assistant once', async () => {
-  const s = await setup();
+test('sensor readings go to the hub and are announced to Home Assistant once', async (t) => {
+  const s = await setup(t);
   s.bridge.handleSensor('unibos/v1/sensor/tank1/level', Buffer.from('42.5'));
   s.bridge.handleSensor('unibos/v1/sensor/tank1/level', Buffer.from('41.9'));
   assert.equal(s.uplinked.filter((u) => u.source === 'sensor:tank1').length, 2);
@@ -116,8 +100,8 @@ test('sensor readings go to the hub and are announced to Home Assistant once', a
   assert.equal(JSON.parse(disco[0]!.payload.toString()).state_topic, 'unibos/v1/sensor/tank1/level');
 });
 
-test('a hub command with a ref is reported with its packet id; the same ref again is not sent twice; a refused one says why', async () => {
-  const s = await setup();
+test('a hub command with a ref is reported with its packet id; the same ref again is not sent twice; a refused one says why', async (t) => {
+  const s = await setup(t);
   const nid = `!${s.n.nodeId.toString(16).padStart(8, '0')}`;
   const command = Buffer.from(JSON.stringify({ ref: 'msg-1', text: 'storm coming', to: nid }));
   assert.equal(s.bridge.handleTx(command, 'hub').ok, true);
