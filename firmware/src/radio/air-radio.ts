@@ -4,11 +4,12 @@
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import pino from 'pino';
-import { LORA_MAX_PAYLOAD, type LoRaParams, type Radio, type RadioListener } from '@unibos/mesh-protocol';
+import type { LoRaParams, Radio, RadioListener } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
 import { checkLatLon, type LatLon } from '../geo/distance.ts';
 import { readLines } from '../net/line-reader.ts';
 import { DEFAULT_AIR_PORT, MAX_AIR_LINE, encodeAirMessage, parseServerMessage, type ServerMessage } from './air-protocol.ts';
+import { transmitRefusal } from './transmit-refusal.ts';
 
 export interface AirRadioOptions {
   nodeId: number;
@@ -125,10 +126,7 @@ export class AirRadio implements Radio {
   }
 
   transmit(frame: Uint8Array): void {
-    let refusal: string | undefined;
-    if (this.transmitting) refusal = 'already transmitting';
-    else if (frame.length > LORA_MAX_PAYLOAD) refusal = `frame of ${frame.length} bytes exceeds the ${LORA_MAX_PAYLOAD}-byte LoRa limit`;
-    else if (this.stateValue !== 'ready') refusal = `not on the simulated air (${this.stateValue})`;
+    const refusal = transmitRefusal(frame, { transmitting: this.transmitting, ready: this.stateValue === 'ready', notReady: `not on the simulated air (${this.stateValue})` });
     if (refusal) {
       const reason = refusal;
       // Reported on a later tick, as a radio would, so the caller is never re-entered.

@@ -6,7 +6,6 @@
 
 import pino from 'pino';
 import {
-  LORA_MAX_PAYLOAD,
   RealScheduler,
   timeOnAirMs,
   type LoRaParams,
@@ -29,6 +28,7 @@ import {
   psendCommand,
   type P2pSettings,
 } from './rui3-at.ts';
+import { transmitRefusal } from './transmit-refusal.ts';
 
 export type ModemState = 'closed' | 'configuring' | 'ready' | 'recovering';
 
@@ -240,11 +240,11 @@ export class SerialLoraModem implements Radio {
   }
 
   transmit(frame: Uint8Array): void {
-    let refusal: string | undefined;
-    if (frame.length > LORA_MAX_PAYLOAD) refusal = `frame of ${frame.length} bytes exceeds the ${LORA_MAX_PAYLOAD}-byte LoRa limit`;
-    else if (frame.length === 0) refusal = 'empty frame: a LoRa P2P packet carries 1..255 bytes';
-    else if (this.transmitting) refusal = 'a transmission is already in flight; the radio sends one frame at a time';
-    else if (this.stateValue !== 'ready' || this.closing) refusal = `the LoRa modem on ${this.path} is ${this.closing ? 'closing' : this.stateValue}`;
+    const refusal = transmitRefusal(frame, {
+      transmitting: this.transmitting,
+      ready: this.stateValue === 'ready' && !this.closing,
+      notReady: `the LoRa modem on ${this.path} is ${this.closing ? 'closing' : this.stateValue}`,
+    });
     if (refusal !== undefined) {
       this.stats.transmitFailures++;
       this.reportTransmitDone(false, refusal);

@@ -6,7 +6,6 @@
 
 import pino from 'pino';
 import {
-  LORA_MAX_PAYLOAD,
   RealScheduler,
   slotTimeMs,
   timeOnAirMs,
@@ -18,6 +17,7 @@ import {
 import { FirmwareError } from '../../firmware-error.ts';
 import type { ManagedRadio } from '../../node/managed-radio.ts';
 import type { ChipIrq, LoraChip } from './lora-chip.ts';
+import { transmitRefusal } from '../transmit-refusal.ts';
 
 export type SpiRadioState = 'closed' | 'configuring' | 'ready' | 'recovering';
 
@@ -193,11 +193,11 @@ export class SpiLoraRadio implements ManagedRadio {
   }
 
   transmit(frame: Uint8Array): void {
-    let refusal: string | undefined;
-    if (frame.length > LORA_MAX_PAYLOAD) refusal = `frame of ${frame.length} bytes exceeds the ${LORA_MAX_PAYLOAD}-byte LoRa limit`;
-    else if (frame.length === 0) refusal = 'empty frame: a LoRa packet carries 1..255 bytes';
-    else if (this.transmitting) refusal = 'a transmission is already in flight; the radio sends one frame at a time';
-    else if (this.stateValue !== 'ready' || this.closing) refusal = `the ${this.chip.model} on ${this.board} is ${this.closing ? 'closing' : this.stateValue}`;
+    const refusal = transmitRefusal(frame, {
+      transmitting: this.transmitting,
+      ready: this.stateValue === 'ready' && !this.closing,
+      notReady: `the ${this.chip.model} on ${this.board} is ${this.closing ? 'closing' : this.stateValue}`,
+    });
     if (refusal !== undefined) {
       this.stats.transmitFailures++;
       this.report(false, refusal);
