@@ -364,7 +364,11 @@ describe('lifecycle', () => {
       (err: unknown) => (outcome = err),
     );
     // Wait for the event that matters: start() has armed its timeout on the scheduler.
-    for (let i = 0; i < 100 && sched.pending() === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    // start() loads johnny-five first (through the module loader, which may answer from another
+    // thread), so it may take many turns on a busy machine: the deadline only stops a hung run.
+    const deadline = Date.now() + 20_000;
+    while (sched.pending() === 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(sched.pending(), 1, 'start() armed its ready timeout');
     sched.runUntil(4_999);
     await Promise.resolve();
     assert.equal(outcome, 'pending');
