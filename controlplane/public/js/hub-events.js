@@ -3,13 +3,14 @@
 // The UI matches event types through these names, never through string literals, so a renamed
 // event breaks `npm test` (test/hub-events-generated.test.ts) instead of silently matching nothing.
 
-/** @typedef {'alert.acknowledged' | 'alert.raised' | 'alert.resolved' | 'gateway.deadletter' | 'mesh.ack' | 'mesh.alert' | 'mesh.info' | 'mesh.neighbors' | 'mesh.position' | 'mesh.telemetry' | 'mesh.text' | 'mesh.traceroute' | 'message.status' | 'module.state' | 'node.claimed' | 'node.offline' | 'node.online' | 'node.updated' | 'sensor.reading' | 'switch.status'} HubEventType */
+/** @typedef {'alert.acknowledged' | 'alert.raised' | 'alert.resolved' | 'conversation.updated' | 'gateway.deadletter' | 'mesh.ack' | 'mesh.alert' | 'mesh.info' | 'mesh.neighbors' | 'mesh.position' | 'mesh.telemetry' | 'mesh.text' | 'mesh.traceroute' | 'message.deleted' | 'message.edited' | 'message.new' | 'message.read' | 'message.status' | 'messenger.devices_changed' | 'module.state' | 'node.claimed' | 'node.offline' | 'node.online' | 'node.updated' | 'presence' | 'sensor.reading' | 'switch.status' | 'typing'} HubEventType */
 
 /** Every hub event type. */
 export const HUB_EVENT = Object.freeze({
   ALERT_ACKNOWLEDGED: /** @type {'alert.acknowledged'} */ ('alert.acknowledged'),
   ALERT_RAISED: /** @type {'alert.raised'} */ ('alert.raised'),
   ALERT_RESOLVED: /** @type {'alert.resolved'} */ ('alert.resolved'),
+  CONVERSATION_UPDATED: /** @type {'conversation.updated'} */ ('conversation.updated'),
   GATEWAY_DEADLETTER: /** @type {'gateway.deadletter'} */ ('gateway.deadletter'),
   MESH_ACK: /** @type {'mesh.ack'} */ ('mesh.ack'),
   MESH_ALERT: /** @type {'mesh.alert'} */ ('mesh.alert'),
@@ -19,14 +20,21 @@ export const HUB_EVENT = Object.freeze({
   MESH_TELEMETRY: /** @type {'mesh.telemetry'} */ ('mesh.telemetry'),
   MESH_TEXT: /** @type {'mesh.text'} */ ('mesh.text'),
   MESH_TRACEROUTE: /** @type {'mesh.traceroute'} */ ('mesh.traceroute'),
+  MESSAGE_DELETED: /** @type {'message.deleted'} */ ('message.deleted'),
+  MESSAGE_EDITED: /** @type {'message.edited'} */ ('message.edited'),
+  MESSAGE_NEW: /** @type {'message.new'} */ ('message.new'),
+  MESSAGE_READ: /** @type {'message.read'} */ ('message.read'),
   MESSAGE_STATUS: /** @type {'message.status'} */ ('message.status'),
+  MESSENGER_DEVICES_CHANGED: /** @type {'messenger.devices_changed'} */ ('messenger.devices_changed'),
   MODULE_STATE: /** @type {'module.state'} */ ('module.state'),
   NODE_CLAIMED: /** @type {'node.claimed'} */ ('node.claimed'),
   NODE_OFFLINE: /** @type {'node.offline'} */ ('node.offline'),
   NODE_ONLINE: /** @type {'node.online'} */ ('node.online'),
   NODE_UPDATED: /** @type {'node.updated'} */ ('node.updated'),
+  PRESENCE: /** @type {'presence'} */ ('presence'),
   SENSOR_READING: /** @type {'sensor.reading'} */ ('sensor.reading'),
   SWITCH_STATUS: /** @type {'switch.status'} */ ('switch.status'),
+  TYPING: /** @type {'typing'} */ ('typing'),
 });
 
 /** The event-stream topic each type is filed under. @type {Readonly<Record<HubEventType, string>>} */
@@ -34,6 +42,7 @@ export const HUB_EVENT_TOPIC = Object.freeze({
   'alert.acknowledged': 'alerts',
   'alert.raised': 'alerts',
   'alert.resolved': 'alerts',
+  'conversation.updated': 'messenger',
   'gateway.deadletter': 'nodes',
   'mesh.ack': 'mesh',
   'mesh.alert': 'mesh',
@@ -43,12 +52,19 @@ export const HUB_EVENT_TOPIC = Object.freeze({
   'mesh.telemetry': 'mesh',
   'mesh.text': 'mesh',
   'mesh.traceroute': 'mesh',
+  'message.deleted': 'messenger',
+  'message.edited': 'messenger',
+  'message.new': 'messenger',
+  'message.read': 'messenger',
   'message.status': 'messages',
+  'messenger.devices_changed': 'messenger',
   'module.state': 'modules',
   'node.claimed': 'nodes',
   'node.offline': 'nodes',
   'node.online': 'nodes',
   'node.updated': 'nodes',
+  'presence': 'messenger',
   'sensor.reading': 'sensors',
   'switch.status': 'messages',
+  'typing': 'messenger',
 });

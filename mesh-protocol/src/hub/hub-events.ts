@@ -8,7 +8,7 @@ import { MESH_TOPIC_KIND, type MeshTopicKind } from '../mqtt/topics.ts';
 import type { SosStage } from './sos-stage.ts';
 
 /** Event-stream topics a client can filter on. */
-export const EVENT_TOPICS = ['nodes', 'mesh', 'sensors', 'alerts', 'messages', 'modules'] as const;
+export const EVENT_TOPICS = ['nodes', 'mesh', 'sensors', 'alerts', 'messages', 'modules', 'messenger'] as const;
 export type EventTopic = (typeof EVENT_TOPICS)[number];
 
 export type DeviceKind = 'node' | 'gateway';
@@ -161,6 +161,56 @@ export interface DeadLetterEvent {
   failedAt: string | null;
 }
 
+export type MessengerMessageKind = 'message' | 'edit' | 'delete' | 'reaction' | 'read' | 'sender-key' | 'typing';
+
+/**
+ * A messenger message as its conversation's members are told of it (`message.*` events): the
+ * metadata the hub sees anyway, never ciphertext. The client then reads its device's inbox.
+ */
+export interface MessengerMessageEvent {
+  conversationId: string;
+  messageId: string;
+  senderUser: string;
+  senderDevice: string;
+  kind: MessengerMessageKind;
+  /** The message an edit, delete, reaction or read receipt is about. */
+  target: string | null;
+  sentAt: string;
+  expiresAt: string | null;
+}
+
+/** Someone is typing in a conversation (`typing`, not stored: only live streams get it). */
+export interface MessengerTypingEvent {
+  conversationId: string;
+  userId: string;
+  deviceId: string;
+}
+
+/** A messenger device came online or went away (`presence`, not stored), told to its user's conversation partners. */
+export interface MessengerPresenceEvent {
+  userId: string;
+  deviceId: string;
+  status: 'online' | 'offline';
+}
+
+/** A user's set of messenger devices changed (`messenger.devices_changed`): clients announce the new or revoked key. */
+export interface MessengerDevicesChangedEvent {
+  userId: string;
+  deviceId: string;
+  change: 'added' | 'revoked';
+  identityKey: string;
+}
+
+/** A conversation's details or members changed (`conversation.updated`); a new epoch means: re-key. */
+export interface MessengerConversationEvent {
+  conversationId: string;
+  epoch: number;
+  change: 'created' | 'details' | 'members_added' | 'member_removed' | 'member_left' | 'role_changed';
+  /** The users the change is about (added, removed, left, re-roled). */
+  userIds: string[];
+  by: string;
+}
+
 type MeshEvents = { [K in MeshTopicKind as `mesh.${K}`]: MeshRecord };
 
 /**
@@ -224,6 +274,14 @@ export interface HubEventPayloads extends MeshEvents {
   'switch.status': SwitchCommand;
   'gateway.deadletter': DeadLetterEvent;
   'module.state': ModuleStatus;
+  'message.new': MessengerMessageEvent;
+  'message.edited': MessengerMessageEvent;
+  'message.deleted': MessengerMessageEvent;
+  'message.read': MessengerMessageEvent;
+  typing: MessengerTypingEvent;
+  presence: MessengerPresenceEvent;
+  'messenger.devices_changed': MessengerDevicesChangedEvent;
+  'conversation.updated': MessengerConversationEvent;
   [type: ModuleEventType]: ModuleEventData;
 }
 
@@ -244,6 +302,14 @@ export const HUB_EVENT_TOPIC: { readonly [K in Exclude<HubEventType, ModuleEvent
   'message.status': 'messages',
   'switch.status': 'messages',
   'module.state': 'modules',
+  'message.new': 'messenger',
+  'message.edited': 'messenger',
+  'message.deleted': 'messenger',
+  'message.read': 'messenger',
+  typing: 'messenger',
+  presence: 'messenger',
+  'messenger.devices_changed': 'messenger',
+  'conversation.updated': 'messenger',
 };
 
 /** The hub's own event types (module events are declared by the modules, not listed here). */
