@@ -11,3 +11,5 @@ export {
   signSignedPrekey,
   verifySignedPrekey,
 } from './device-bundle.ts';
+export { type RandomSource, systemRandom } from './random-source.ts';
+export { DeviceIdentity, type DeviceIdentityJson } from './device-identity.ts';
