@@ -19,6 +19,15 @@ test('POST /api/v1/gateways/:id/switch hands the gateway a switch command; away 
   const { ref } = (await res.json()) as { ref: string };
   assert.deepEqual(await gw.nextDownlink(), { ref, switch: { sensor: 'pump1', state: 'ON', channel: 1 } });
 
+  // ESPHome names its switches: the name travels to the gateway; a channel and a name together are refused.
+  const named = await post(`!${gw.id}`, { sensor: 'esp1', state: 'OFF', name: 'pump' });
+  assert.equal(named.status, 202, await named.clone().text());
+  const namedBody = (await named.json()) as { ref: string; name: string | null; channel: number | null };
+  assert.deepEqual([namedBody.name, namedBody.channel], ['pump', null]);
+  assert.deepEqual(await gw.nextDownlink(), { ref: namedBody.ref, switch: { sensor: 'esp1', state: 'OFF', name: 'pump' } });
+  assert.equal((await post(`!${gw.id}`, { sensor: 'esp1', state: 'ON', name: 'pump', channel: 1 })).status, 400);
+  assert.equal((await post(`!${gw.id}`, { sensor: 'esp1', state: 'ON', name: 'a/b' })).status, 400, 'one topic level');
+
   const bad = await post(`!${gw.id}`, { sensor: 'pump1', state: 'MAYBE' });
   assert.equal(bad.status, 400);
   const unknown = await post('!0badf00d', { sensor: 'pump1', state: 'ON' });

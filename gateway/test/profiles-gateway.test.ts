@@ -17,6 +17,7 @@ import { HubOutbox } from '../src/uplink/hub-outbox.ts';
 import { openGatewayDb } from '../src/run-gateway.ts';
 import { ProfileRouter } from '../src/profiles/profile-router.ts';
 import { SwitchCommander } from '../src/profiles/switch-commander.ts';
+import { parseTxCommand } from '../src/bridge/tx-command.ts';
 import { ProcessPool, connectArgs } from './support/broker-client-process.ts';
 
 describe('sensor profiles and switches on the gateway broker', () => {
@@ -37,7 +38,7 @@ describe('sensor profiles and switches on the gateway broker', () => {
     router.start();
     commander = new SwitchCommander({ router, source: 'unibos-gwtest', publish: (t, p) => broker.publish(t, p, { qos: 1 }), confirmWithinMs: 1500 });
     logins.plug1 = await credentials.add('plug1', 'sensor', { allow: ['write tele/%u/#', 'readwrite stat/%u/#', 'read cmnd/%u/#'], deny: [] });
-    logins.esp1 = await credentials.add('esp1', 'sensor', { allow: ['write esp1/#', 'write homeassistant/sensor/esp1/#'], deny: [] });
+    logins.esp1 = await credentials.add('esp1', 'sensor', { allow: ['write esp1/#', 'read esp1/switch/+/command', 'write homeassistant/sensor/esp1/#'], deny: [] });
   });
   afterEach(async () => {
     await procs.stopAll();
@@ -99,5 +100,33 @@ describe('sensor profiles and switches on the gateway broker', () => {
     const silent = await commander.run({ sensor: 'plug1', state: 'OFF', channel: null });
     assert.equal(silent.status, 'unconfirmed');
     assert.deepEqual(await commander.run({ sensor: 'nobody', state: 'ON', channel: null }), { status: 'refused', error: 'no readings seen from nobody on this gateway: its family is not known yet' });
+    const named = await commander.run({ sensor: 'plug1', state: 'ON', channel: null, name: 'pump' });
+    assert.equal(named.status, 'refused', 'Tasmota numbers its relays: a switch name is refused, not ignored');
+  });
+
+  it('an ESPHome switch is set by its name on <node>/switch/<name>/command and confirmed from its state topic', async () => {
+    const esp = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { username: 'esp1', password: logins.esp1, clientId: 'esp1', protocolVersion: 4 });
+    clients.push(esp);
+    await esp.subscribeAsync('esp1/switch/+/command', { qos: 1 });
+    const commands: string[] = [];
+    esp.on('message', (topic, payload) => {
+      commands.push(`${topic} ${payload.toString()}`);
+      const name = topic.split('/')[2];
+      void esp.publishAsync(`esp1/switch/${name}/state`, payload.toString(), { qos: 1 });
+    });
+    assert.equal(await pub('esp1', 'esp1/switch/pump/state', 'OFF'), 0);
+    assert.deepEqual(await commander.run({ sensor: 'esp1', state: 'ON', channel: null, name: 'pump' }), { status: 'confirmed', state: 'ON' });
+    assert.deepEqual(commands, ['esp1/switch/pump/command ON']);
+    const unnamed = await commander.run({ sensor: 'esp1', state: 'ON', channel: 1 });
+    assert.equal(unnamed.status, 'refused');
+    assert.match(unnamed.status === 'refused' ? unnamed.error : '', /by name/);
+  });
+
+  it('the hub\'s switch command names an ESPHome switch by one topic level, never with a channel too', () => {
+    const parse = (sw: unknown) => parseTxCommand(Buffer.from(JSON.stringify({ switch: sw })));
+    assert.deepEqual(parse({ sensor: 'esp1', state: 'on', name: 'pump' }), { ok: true, command: { kind: 'switch', sensor: 'esp1', state: 'ON', channel: null, name: 'pump' } });
+    for (const bad of [{ sensor: 'esp1', state: 'ON', name: 'a/b' }, { sensor: 'esp1', state: 'ON', name: '#' }, { sensor: 'esp1', state: 'ON', name: 'pump', channel: 1 }, { sensor: 'esp1', state: 'ON', name: 7 }]) {
+      assert.equal(parse(bad).ok, false, JSON.stringify(bad));
+    }
   });
 });

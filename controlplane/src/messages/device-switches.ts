@@ -21,6 +21,8 @@ export interface SwitchRequest {
   sensor: string;
   state: SwitchCommand['requested'];
   channel?: number | undefined;
+  /** For families that name their switches (ESPHome); exclusive with channel. */
+  name?: string | undefined;
 }
 
 /** A gateway's txstatus body, as far as switches read it. */
@@ -40,8 +42,9 @@ export class DeviceSwitches {
   send(orgId: string, gatewayId: NodeIdText, req: SwitchRequest, createdBy: string): SwitchCommand {
     const hex = gatewayId.slice(1);
     if (!this.o.link.isConnected(orgId, hex)) throw new HubError('E_UNAVAILABLE', `gateway ${gatewayId} is not connected`);
-    const command = this.o.store.add(orgId, { ref: randomUUID(), gatewayId, sensor: req.sensor, requested: req.state, channel: req.channel ?? null, createdBy, timeMs: this.o.now() });
-    const body = { ref: command.ref, switch: { sensor: req.sensor, state: req.state, ...(req.channel !== undefined ? { channel: req.channel } : {}) } };
+    if (req.channel !== undefined && req.name !== undefined) throw new HubError('E_BAD_REQUEST', 'a switch has a channel or a name, not both');
+    const command = this.o.store.add(orgId, { ref: randomUUID(), gatewayId, sensor: req.sensor, requested: req.state, channel: req.channel ?? null, name: req.name ?? null, createdBy, timeMs: this.o.now() });
+    const body = { ref: command.ref, switch: { sensor: req.sensor, state: req.state, ...(req.channel !== undefined ? { channel: req.channel } : {}), ...(req.name !== undefined ? { name: req.name } : {}) } };
     this.o.link.publishTx(orgId, hex, Buffer.from(JSON.stringify(body)));
     this.o.events.append({ orgId, type: 'switch.status', data: command });
     return command;

@@ -1,5 +1,5 @@
 // Switch a device at a gateway (issue 14): POST hands the gateway a `switch` command under a fresh
-// ref; the gateway sets the device through its sensor profile (Tasmota, Shelly, Zigbee2MQTT) and
+// ref; the gateway sets the device through its sensor profile (Tasmota, Shelly, Zigbee2MQTT, ESPHome) and
 // reports on txstatus (device-switches.ts), so GET /api/v1/switches/:ref and the `switch.status`
 // events tell the admin whether the device confirmed its new state. The confirmed state also
 // arrives as the device's sensor reading. Kept apart from the downlink of texts and alerts.
@@ -23,13 +23,14 @@ const nullable = (type: string) => ({ anyOf: [{ type }, { type: 'null' }] });
 
 const switchSchema = {
   type: 'object',
-  required: ['ref', 'gatewayId', 'sensor', 'requested', 'channel', 'status', 'state', 'error', 'createdBy', 'createdAt', 'updatedAt'],
+  required: ['ref', 'gatewayId', 'sensor', 'requested', 'channel', 'name', 'status', 'state', 'error', 'createdBy', 'createdAt', 'updatedAt'],
   properties: {
     ref: { type: 'string' },
     gatewayId: { type: 'string' },
     sensor: { type: 'string' },
     requested: { type: 'string', enum: ['ON', 'OFF', 'TOGGLE'] },
     channel: nullable('integer'),
+    name: nullable('string'),
     status: { type: 'string', enum: ['sent', 'queued', 'confirmed', 'unconfirmed', 'refused'] },
     state: { anyOf: [{ type: 'string', enum: ['ON', 'OFF'] }, { type: 'null' }] },
     error: nullable('string'),
@@ -54,7 +55,7 @@ export const switchRoutes: FastifyPluginAsync<SwitchRoutesOptions> = async (app,
         type: 'object',
         additionalProperties: false,
         required: ['sensor', 'state'],
-        properties: { sensor: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' }, state: { type: 'string', enum: ['ON', 'OFF', 'TOGGLE'] }, channel: { type: 'integer', minimum: 0, maximum: 64 } },
+        properties: { sensor: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' }, state: { type: 'string', enum: ['ON', 'OFF', 'TOGGLE'] }, channel: { type: 'integer', minimum: 0, maximum: 64 }, name: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: "the switch's name, for devices that name their switches (ESPHome); not with channel" } },
       },
       response: { 202: switchSchema, 503: errorSchema, ...errorResponses },
     },

@@ -17,6 +17,7 @@ interface SwitchRow {
   sensor: string;
   requested: string;
   channel: number | null;
+  name: string | null;
   status: string;
   state: string | null;
   error: string | null;
@@ -33,6 +34,7 @@ CREATE TABLE IF NOT EXISTS switch_commands (
   sensor TEXT NOT NULL,
   requested TEXT NOT NULL,
   channel INTEGER,
+  name TEXT,
   status TEXT NOT NULL,
   state TEXT,
   error TEXT,
@@ -46,18 +48,21 @@ export class SwitchStore {
 
   constructor(db: HubDb) {
     db.exec(SCHEMA);
+    // Hubs from before switch names (ESPHome) gain the column in place.
+    const cols = new Set(db.prepare<[], { name: string }>('PRAGMA table_info(switch_commands)').all().map((c) => c.name));
+    if (!cols.has('name')) db.exec('ALTER TABLE switch_commands ADD COLUMN name TEXT');
     this.stmt = {
-      insert: db.prepare<{ ref: string; org: string; gw: string; sensor: string; requested: string; channel: number | null; by: string; t: number }>(
-        `INSERT INTO switch_commands (ref, org_id, gateway_id, sensor, requested, channel, status, created_by, created_ms, updated_ms)
-         VALUES (@ref, @org, @gw, @sensor, @requested, @channel, 'sent', @by, @t, @t)`,
+      insert: db.prepare<{ ref: string; org: string; gw: string; sensor: string; requested: string; channel: number | null; name: string | null; by: string; t: number }>(
+        `INSERT INTO switch_commands (ref, org_id, gateway_id, sensor, requested, channel, name, status, created_by, created_ms, updated_ms)
+         VALUES (@ref, @org, @gw, @sensor, @requested, @channel, @name, 'sent', @by, @t, @t)`,
       ),
       get: db.prepare<[string, string], SwitchRow>('SELECT * FROM switch_commands WHERE org_id = ? AND ref = ?'),
       update: db.prepare<[string, string | null, string | null, number, string]>('UPDATE switch_commands SET status = ?, state = ?, error = ?, updated_ms = ? WHERE ref = ?'),
     };
   }
 
-  add(orgId: string, c: { ref: string; gatewayId: NodeIdText; sensor: string; requested: SwitchCommand['requested']; channel: number | null; createdBy: string; timeMs: number }): SwitchCommand {
-    this.stmt.insert.run({ ref: c.ref, org: orgId, gw: c.gatewayId, sensor: c.sensor, requested: c.requested, channel: c.channel, by: c.createdBy, t: c.timeMs });
+  add(orgId: string, c: { ref: string; gatewayId: NodeIdText; sensor: string; requested: SwitchCommand['requested']; channel: number | null; name: string | null; createdBy: string; timeMs: number }): SwitchCommand {
+    this.stmt.insert.run({ ref: c.ref, org: orgId, gw: c.gatewayId, sensor: c.sensor, requested: c.requested, channel: c.channel, name: c.name, by: c.createdBy, t: c.timeMs });
     return this.get(orgId, c.ref)!;
   }
 
@@ -78,6 +83,7 @@ function toCommand(row: SwitchRow): SwitchCommand {
     sensor: row.sensor,
     requested: row.requested as SwitchCommand['requested'],
     channel: row.channel,
+    name: row.name,
     status: row.status as SwitchStatus,
     state: row.state === 'ON' || row.state === 'OFF' ? row.state : null,
     error: row.error,

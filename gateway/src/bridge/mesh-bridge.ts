@@ -35,7 +35,7 @@ export interface MeshBridgeOptions {
   logger: Logger;
   clock?: () => number;
   /** Sets devices' switches for `switch` commands (profiles/switch-commander.ts); without it they are refused. */
-  switches?: { run(req: { sensor: string; state: 'ON' | 'OFF' | 'TOGGLE'; channel: number | null }): Promise<{ status: string; state?: string; error?: string }> } | undefined;
+  switches?: { run(req: { sensor: string; state: 'ON' | 'OFF' | 'TOGGLE'; channel: number | null; name: string | null }): Promise<{ status: string; state?: string; error?: string }> } | undefined;
 }
 
 export interface BridgeStats {
@@ -151,9 +151,9 @@ export class MeshBridge {
     if (!switches) return this.refuseTx({ ok: false, error: 'this gateway has no sensor profiles to set a switch with', ...(c.ref ? { ref: c.ref } : {}) }, origin);
     this.stats.txAccepted++;
     if (c.ref) this.txReport({ ref: c.ref, status: 'queued' });
-    void switches.run({ sensor: c.sensor, state: c.state, channel: c.channel }).then(
+    void switches.run({ sensor: c.sensor, state: c.state, channel: c.channel, name: c.name }).then(
       (outcome) => {
-        this.options.logger.info({ sensor: c.sensor, state: c.state, channel: c.channel, outcome }, 'switch command');
+        this.options.logger.info({ sensor: c.sensor, state: c.state, channel: c.channel, name: c.name, outcome }, 'switch command');
         if (c.ref) this.txReport({ ref: c.ref, status: outcome.status as 'confirmed' | 'unconfirmed' | 'refused', ...(outcome.state ? { state: outcome.state } : {}), ...(outcome.error ? { error: outcome.error } : {}) });
       },
       (err: Error) => this.options.logger.error({ err: err.message }, 'switch command failed'),

@@ -5,7 +5,8 @@
 //     the hub tells a node how far its SOS got (answering the SOS's request id);
 //   - {"nodeInfoRequest": true, "to": "!1a2b3c4d"}: ask a node for its name (the hub heard it without one);
 //   - anything else is read as a protobuf Envelope carrying a frame another gateway heard.
-//   - {"switch": {"sensor": "plug001", "state": "ON" | "OFF" | "TOGGLE", "channel": 1}}: set a device's
+//   - {"switch": {"sensor": "plug001", "state": "ON" | "OFF" | "TOGGLE", "channel": 1}} (or "name": "pump" for
+//     a family that names its switches, ESPHome): set a device's
 //     switch through its sensor profile (profiles/switch-commander.ts); the report says whether the
 //     device confirmed the new state on its state topic;
 // A JSON command may carry "ref" (the hub's message id, up to 64 characters): the gateway then
@@ -18,13 +19,15 @@ export type TxCommand =
   | { kind: 'alert'; to: number; level: AlertLevel; text: string; magnitudeX10: number; ref?: string }
   | { kind: 'sosStage'; to: number; requestId: number; stage: SosStage; timeMs: number; by: string; ref?: string }
   | { kind: 'nodeInfoRequest'; to: number; ref?: string }
-  | { kind: 'switch'; sensor: string; state: 'ON' | 'OFF' | 'TOGGLE'; channel: number | null; ref?: string }
+  | { kind: 'switch'; sensor: string; state: 'ON' | 'OFF' | 'TOGGLE'; channel: number | null; name: string | null; ref?: string }
   | { kind: 'frame'; frame: Uint8Array };
 
 /** `ref`, when the command had one: the sender's id for it, echoed in the gateway's tx report. */
 export type ParsedTx = { ok: true; command: TxCommand } | { ok: false; error: string; ref?: string };
 
 const MAX_TX_BYTES = 4096;
+/** One topic level, in the hub's sensor-name alphabet. */
+const SWITCH_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export function parseTxCommand(payload: Buffer): ParsedTx {
   if (payload.length === 0 || payload.length > MAX_TX_BYTES) return { ok: false, error: `payload of ${payload.length} bytes (1..${MAX_TX_BYTES})` };
@@ -57,7 +60,10 @@ function parseJson(text: string): ParsedTx {
     if (state !== 'ON' && state !== 'OFF' && state !== 'TOGGLE') return fail('switch.state must be ON, OFF or TOGGLE');
     const channel = sw.channel === undefined || sw.channel === null ? null : sw.channel;
     if (channel !== null && (typeof channel !== 'number' || !Number.isInteger(channel) || channel < 0 || channel > 64)) return fail('switch.channel must be 0..64');
-    return { ok: true, command: { kind: 'switch', sensor: sw.sensor, state, channel, ...ref } };
+    const name = sw.name === undefined || sw.name === null ? null : sw.name;
+    if (name !== null && (typeof name !== 'string' || !SWITCH_NAME.test(name))) return fail('switch.name must be the switch\'s name as its topics spell it (1-64 of A-Za-z0-9_.:-)');
+    if (name !== null && channel !== null) return fail('a switch has a channel or a name, not both');
+    return { ok: true, command: { kind: 'switch', sensor: sw.sensor, state, channel, name, ...ref } };
   }
   const to = parseTo(o.to);
   if (to === null) return fail(`"to" must be a node id like "!1a2b3c4d" or "broadcast"`);

@@ -14,14 +14,20 @@ export interface SwitchCommand {
   readonly payload: string;
 }
 
+/** Which switch of a device: families number their relays (`channel`), ESPHome names its switches (`name`). */
+export interface SwitchTarget {
+  readonly channel: number | null;
+  readonly name: string | null;
+}
+
 export interface DeviceProfile {
   readonly name: ProfileName;
   /** Topics this family publishes, first match wins (within the profile). */
   readonly topics: ReadonlyArray<{ readonly pattern: TopicPattern; readonly read: (vars: Record<string, string>, payload: Buffer) => ProfileResult }>;
-  /** How to set a switch of `device` (channel: Tasmota POWER<n>, Shelly relay/switch id, Zigbee endpoint); absent: it has none. */
-  readonly command?: (device: string, channel: number | null, state: 'ON' | 'OFF' | 'TOGGLE', src: string) => SwitchCommand;
+  /** How to set a switch of `device` (channel: Tasmota POWER<n>, Shelly relay/switch id, Zigbee endpoint; name: ESPHome); absent: it has none. Throws when the target is not this family's kind. */
+  readonly command?: (device: string, target: SwitchTarget, state: 'ON' | 'OFF' | 'TOGGLE', src: string) => SwitchCommand;
   /** The metric a confirmed switch state appears under in this family's readings. */
-  readonly switchMetric?: (channel: number | null) => string;
+  readonly switchMetric?: (target: SwitchTarget) => string;
 }
 
 /** Units and Home Assistant device classes by the (lower-cased) key devices use for them. */
@@ -161,8 +167,8 @@ export const tasmota: DeviceProfile = {
     },
     { pattern: topicPattern('tele/{device}/{key}'), read: () => noReadings },
   ],
-  command: (device, channel, state) => ({ topic: topicPattern('cmnd/{device}/{key}').fill({ device, key: `POWER${channel ?? ''}` }), payload: state }),
-  switchMetric: (channel) => metricName([`POWER${channel ?? ''}`]),
+  command: (device, target, state) => ({ topic: topicPattern('cmnd/{device}/{key}').fill({ device, key: `POWER${numbered(target, 'Tasmota') ?? ''}` }), payload: state }),
+  switchMetric: ({ channel }) => metricName([`POWER${channel ?? ''}`]),
 };
 
 // --- ESPHome: <node>/sensor|binary_sensor|switch/<name>/state, <node>/switch/<name>/command
@@ -187,12 +193,17 @@ export const esphome: DeviceProfile = {
       },
     })),
   ],
-  // ESPHome names switches, not channels: the switch's object id travels as "channel name" through the hub's `name`.
+  command: (device, { name }, state) => {
+    if (name === null) throw new Error('ESPHome switches are set by name (the switch\'s object id, as in <node>/switch/<name>/state), not by channel');
+    return { topic: topicPattern('{device}/switch/{name}/command').fill({ device, name }), payload: state };
+  },
+  switchMetric: ({ name }) => metricName([name ?? '']),
 };
 
-/** ESPHome switches are addressed by name; the generic command form keeps the shape of the others. */
-export function esphomeCommand(device: string, name: string, state: 'ON' | 'OFF' | 'TOGGLE'): SwitchCommand {
-  return { topic: topicPattern('{device}/switch/{name}/command').fill({ device, name }), payload: state };
+/** The relay number of a family that numbers its relays; a switch name is refused, not ignored. */
+function numbered(target: SwitchTarget, family: string): number | null {
+  if (target.name !== null) throw new Error(`${family} switches are set by channel number, not by name`);
+  return target.channel;
 }
 
 // --- Shelly Gen1: shellies/<id>/relay/<n>[/power|/energy], sensor/<kind>, emeter/<n>/<quantity>, temperature
@@ -249,8 +260,8 @@ export const shelly: DeviceProfile = {
     },
     { pattern: topicPattern('shellies/{rest...}'), read: () => noReadings },
   ],
-  command: (device, channel, state) => ({ topic: topicPattern('shellies/{device}/relay/{n}/command').fill({ device, n: String(channel ?? 0) }), payload: state.toLowerCase() }),
-  switchMetric: (channel) => metricName(['relay', String(channel ?? 0)]),
+  command: (device, target, state) => ({ topic: topicPattern('shellies/{device}/relay/{n}/command').fill({ device, n: String(numbered(target, 'Shelly') ?? 0) }), payload: state.toLowerCase() }),
+  switchMetric: ({ channel }) => metricName(['relay', String(channel ?? 0)]),
 };
 
 // --- Shelly Gen2+: <id>/status/<component> (switch:0, temperature:0, ...), <id>/events/rpc NotifyStatus, <id>/rpc
@@ -300,11 +311,14 @@ export const shellyGen2: DeviceProfile = {
       },
     },
   ],
-  command: (device, channel, state, src) => ({
-    topic: topicPattern('{device}/rpc').fill({ device }),
-    payload: JSON.stringify({ id: Date.now() % 1_000_000, src, method: state === 'TOGGLE' ? 'Switch.Toggle' : 'Switch.Set', params: state === 'TOGGLE' ? { id: channel ?? 0 } : { id: channel ?? 0, on: state === 'ON' } }),
-  }),
-  switchMetric: (channel) => metricName(['switch', String(channel ?? 0), 'output']),
+  command: (device, target, state, src) => {
+    const id = numbered(target, 'Shelly') ?? 0;
+    return {
+      topic: topicPattern('{device}/rpc').fill({ device }),
+      payload: JSON.stringify({ id: Date.now() % 1_000_000, src, method: state === 'TOGGLE' ? 'Switch.Toggle' : 'Switch.Set', params: state === 'TOGGLE' ? { id } : { id, on: state === 'ON' } }),
+    };
+  },
+  switchMetric: ({ channel }) => metricName(['switch', String(channel ?? 0), 'output']),
 };
 
 // --- Zigbee2MQTT: zigbee2mqtt/<friendly name> (JSON), zigbee2mqtt/<friendly name>/set, bridge/...
@@ -327,8 +341,11 @@ export const zigbee2mqtt: DeviceProfile = {
       },
     },
   ],
-  command: (device, channel, state) => ({ topic: topicPattern('zigbee2mqtt/{device...}/set').fill({ device }), payload: JSON.stringify({ [channel === null ? 'state' : `state_l${channel}`]: state }) }),
-  switchMetric: (channel) => metricName([channel === null ? 'state' : `state_l${channel}`]),
+  command: (device, target, state) => {
+    const channel = numbered(target, 'Zigbee2MQTT');
+    return { topic: topicPattern('zigbee2mqtt/{device...}/set').fill({ device }), payload: JSON.stringify({ [channel === null ? 'state' : `state_l${channel}`]: state }) };
+  },
+  switchMetric: ({ channel }) => metricName([channel === null ? 'state' : `state_l${channel}`]),
 };
 
 /**

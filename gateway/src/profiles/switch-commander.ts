@@ -1,7 +1,7 @@
 // Commands back to devices: the hub asks for a switch of a sensor it knows (by the sensor id its
 // readings arrive under) to be ON, OFF or toggled; the device's family profile says which topic and
 // payload do that (Tasmota cmnd/<topic>/POWER<n>, Shelly Gen1 relay command, Shelly Gen2 RPC
-// Switch.Set, Zigbee2MQTT <name>/set), and the answer waits for the device's own state topic to
+// Switch.Set, Zigbee2MQTT <name>/set, ESPHome <node>/switch/<name>/command), and the answer waits for the device's own state topic to
 // report the new state: "confirmed" means the device said so, not that we sent it.
 
 import type { ProfileRouter } from './profile-router.ts';
@@ -10,6 +10,8 @@ export interface SwitchRequest {
   readonly sensor: string;
   readonly state: 'ON' | 'OFF' | 'TOGGLE';
   readonly channel: number | null;
+  /** The switch's name, for families that name their switches (ESPHome). */
+  readonly name?: string | null;
 }
 
 export type SwitchOutcome =
@@ -34,13 +36,14 @@ export class SwitchCommander {
     if (!known) return { status: 'refused', error: `no readings seen from ${req.sensor} on this gateway: its family is not known yet` };
     const { profile, device } = known;
     if (!profile.command || !profile.switchMetric) return { status: 'refused', error: `${profile.name} devices have no switch the gateway can set` };
+    const target = { channel: req.channel, name: req.name ?? null };
     let command;
     try {
-      command = profile.command(device, req.channel, req.state, this.options.source);
+      command = profile.command(device, target, req.state, this.options.source);
     } catch (err) {
       return { status: 'refused', error: (err as Error).message };
     }
-    const metric = profile.switchMetric(req.channel);
+    const metric = profile.switchMetric(target);
     const want = req.state === 'ON' ? 1 : req.state === 'OFF' ? 0 : null;
     const confirmed = new Promise<SwitchOutcome>((resolve) => {
       const onReading = (e: { reading: { sensor: string; metric: string; value: number } }): void => {

@@ -69,6 +69,11 @@ export interface SensorReadingEvent {
   metric: string;
   value: number | null;
   raw?: unknown;
+  unit?: string;
+  /** Home Assistant's device class (temperature, power, switch, ...), when the sensor said. */
+  deviceClass?: string;
+  /** When the device measured it, when it said; `time` is when the hub got it. */
+  measuredAt?: string;
   gatewayId: string;
   time: string;
 }
@@ -141,6 +146,8 @@ export interface SwitchCommand {
   sensor: string;
   requested: 'ON' | 'OFF' | 'TOGGLE';
   channel: number | null;
+  /** The switch's name, for families that name their switches (ESPHome). */
+  name: string | null;
   status: SwitchStatus;
   /** The state the device reported, once confirmed. */
   state: 'ON' | 'OFF' | null;
