@@ -52,8 +52,9 @@ test('texts, telemetry and sensor readings are stored and queryable by node, kin
   for (let i = 0; i < 5; i++) gw.mesh('!aaaa0001', 'text', { text: `hello ${i}` }, { packetId: 100 + i, rxTime: new Date(t0 + i * 60_000).toISOString() });
   gw.mesh('!aaaa0001', 'telemetry', { batteryLevel: 64, voltage: 3.9 }, { packetId: 200 });
   gw.sensor('garden', 'temperature', '21.5');
-  gw.sensor('garden', 'temperature', '{"value": 22}');
-  await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.value === 22, { what: 'the second reading' });
+  gw.sensor('garden', 'temperature', '{"value": 22, "unit": "°C", "deviceClass": "temperature", "time": "2026-11-20T09:59:30.000Z"}');
+  const second = await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.value === 22, { what: 'the second reading' });
+  assert.deepEqual([second.data.unit, second.data.deviceClass, second.data.measuredAt], ['°C', 'temperature', '2026-11-20T09:59:30.000Z']);
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.telemetry', { what: 'telemetry' });
 
   const page1 = await api(hub.url, admin, '/api/v1/records?node=aaaa0001&kind=text&limit=2');
@@ -66,6 +67,14 @@ test('texts, telemetry and sensor readings are stored and queryable by node, kin
   assert.equal(node.body.battery, 64);
   const readings = await api(hub.url, admin, '/api/v1/sensors/garden/readings?metric=temperature');
   assert.deepEqual(readings.body.items.map((r: { value: number }) => r.value), [22, 21.5]);
+  assert.deepEqual(
+    readings.body.items.map((r: { unit?: string; deviceClass?: string; measuredAt?: string }) => [r.unit, r.deviceClass, r.measuredAt]),
+    [['°C', 'temperature', '2026-11-20T09:59:30.000Z'], [undefined, undefined, undefined]],
+    'the unit, class and measuring time the sensor gave are kept; a bare number has none',
+  );
+  const latest = await api(hub.url, admin, '/api/v1/sensors');
+  const garden = latest.body.items.find((s: { id: string }) => s.id === 'garden') as { metrics: Array<{ unit?: string }> };
+  assert.equal(garden.metrics[0]!.unit, '°C');
   const bad = await api(hub.url, admin, '/api/v1/records?kind=gossip');
   assert.equal(bad.status, 400);
   assert.match(bad.body.message, /kind/);

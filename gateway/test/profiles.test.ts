@@ -100,7 +100,13 @@ describe('sensor profiles from recorded fixtures', () => {
     assert.deepEqual(parseSensorTopic(m.topic), { sensorId: 'plug001', metric: 'energy_power' });
     assert.equal(m.source, 'sensor:plug1');
     assert.deepEqual(JSON.parse(m.payload.toString()), { value: 27, unit: 'W', deviceClass: 'power', time: '2023-11-14T22:13:20.000Z', profile: 'tasmota' });
-    assert.deepEqual(readSensorPayload({ json: JSON.parse(m.payload.toString()) }), { ok: true, value: 27 });
+    // The hub keeps what the device said about the value, not only the number.
+    assert.deepEqual(readSensorPayload({ json: JSON.parse(m.payload.toString()) }), { ok: true, value: 27, unit: 'W', deviceClass: 'power', measuredMs: Date.parse('2023-11-14T22:13:20.000Z') });
+    for (const [body, why] of [[{ value: 1, unit: 'x'.repeat(17) }, /unit/], [{ value: 1, deviceClass: 'Power Factor' }, /deviceClass/], [{ value: 1, time: 'yesterday' }, /time/]] as const) {
+      const r = readSensorPayload({ json: body });
+      assert.equal(r.ok, false, JSON.stringify(body));
+      assert.match(!r.ok ? r.detail : '', why);
+    }
   });
 
   it("ignores the gateway's own publishes and UNIBOS topics", () => {

@@ -8,7 +8,18 @@ import type { SensorStore } from './sensor-store.ts';
 
 export const sensorRoutes: FastifyPluginAsync<{ sensors: SensorStore; guard: Guard }> = async (app, { sensors, guard }) => {
   const security = [{ bearer: [] }];
-  const readingSchema = { type: 'object', properties: { metric: { type: 'string' }, value: { type: ['number', 'null'] }, raw: {}, time: { type: 'string' } } };
+  const readingSchema = {
+    type: 'object',
+    properties: {
+      metric: { type: 'string' },
+      value: { type: ['number', 'null'] },
+      raw: {},
+      unit: { type: 'string' },
+      deviceClass: { type: 'string', description: "Home Assistant's device class, when the sensor said" },
+      measuredAt: { type: 'string', description: 'when the device measured it, when it said; `time` is when the hub got it' },
+      time: { type: 'string' },
+    },
+  };
 
   app.get('/api/v1/sensors', {
     preHandler: guard('read'),

@@ -8,7 +8,25 @@ export interface SensorReading {
   value: number | null;
   /** The payload as sent when it was not a plain number (a JSON document or text). */
   raw?: unknown;
+  unit?: string;
+  /** Home Assistant's device class (temperature, power, switch, ...), when the sensor said. */
+  deviceClass?: string;
+  /** When the device measured it, when it said; `time` is when the hub got it. */
+  measuredAt?: string;
   time: string;
+}
+
+/** A reading on its way in: the value and what the sensor said about it. */
+export interface NewReading {
+  sensorId: string;
+  metric: string;
+  value: number | null;
+  raw: unknown;
+  unit?: string | undefined;
+  deviceClass?: string | undefined;
+  measuredMs?: number | undefined;
+  gatewayId: string;
+  timeMs: number;
 }
 
 export interface SensorSummary {
@@ -22,8 +40,14 @@ interface ReadingRow {
   metric: string;
   value: number | null;
   raw: string | null;
+  unit: string | null;
+  device_class: string | null;
+  measured_ms: number | null;
   time_ms: number;
 }
+
+/** Columns hubs from before units and device classes gain in place, per table. */
+const ADDED_COLUMNS = [['unit', 'TEXT'], ['device_class', 'TEXT'], ['measured_ms', 'INTEGER']] as const;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sensor_readings (
@@ -53,26 +77,43 @@ export class SensorStore {
 
   constructor(db: HubDb) {
     db.exec(SCHEMA);
-    this.readingsQuery = new FilteredQuery(db, 'SELECT id, metric, value, raw, time_ms FROM sensor_readings', 'ORDER BY id DESC');
+    for (const table of ['sensor_readings', 'sensor_latest']) {
+      const have = new Set(db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all().map((c) => c.name));
+      for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+    }
+    this.readingsQuery = new FilteredQuery(db, 'SELECT id, metric, value, raw, unit, device_class, measured_ms, time_ms FROM sensor_readings', 'ORDER BY id DESC');
+    type Row = { org: string; sensor: string; metric: string; value: number | null; raw: string | null; unit: string | null; cls: string | null; measured: number | null; gw: string; t: number };
     this.stmt = {
-      insert: db.prepare<[string, string, string, number | null, string | null, string, number]>(
-        'INSERT INTO sensor_readings (org_id, sensor_id, metric, value, raw, gateway_id, time_ms) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      insert: db.prepare<Row>(
+        `INSERT INTO sensor_readings (org_id, sensor_id, metric, value, raw, unit, device_class, measured_ms, gateway_id, time_ms)
+         VALUES (@org, @sensor, @metric, @value, @raw, @unit, @cls, @measured, @gw, @t)`,
       ),
-      latest: db.prepare<[string, string, string, number | null, string | null, number]>(
-        `INSERT INTO sensor_latest (org_id, sensor_id, metric, value, raw, time_ms) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (org_id, sensor_id, metric) DO UPDATE SET value = excluded.value, raw = excluded.raw, time_ms = excluded.time_ms WHERE excluded.time_ms >= time_ms`,
+      latest: db.prepare<Omit<Row, 'gw'>>(
+        `INSERT INTO sensor_latest (org_id, sensor_id, metric, value, raw, unit, device_class, measured_ms, time_ms) VALUES (@org, @sensor, @metric, @value, @raw, @unit, @cls, @measured, @t)
+         ON CONFLICT (org_id, sensor_id, metric) DO UPDATE SET value = excluded.value, raw = excluded.raw, unit = excluded.unit, device_class = excluded.device_class,
+           measured_ms = excluded.measured_ms, time_ms = excluded.time_ms WHERE excluded.time_ms >= time_ms`,
       ),
-      list: db.prepare<[string], { sensor_id: string; metric: string; value: number | null; raw: string | null; time_ms: number }>(
+      list: db.prepare<[string], Omit<ReadingRow, 'id'> & { sensor_id: string }>(
         'SELECT * FROM sensor_latest WHERE org_id = ? ORDER BY sensor_id, metric',
       ),
       exists: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM sensor_latest WHERE org_id = ? AND sensor_id = ?'),
     };
   }
 
-  add(orgId: string, r: { sensorId: string; metric: string; value: number | null; raw: unknown; gatewayId: string; timeMs: number }): number {
-    const raw = r.value === null ? JSON.stringify(r.raw ?? null) : null;
-    const id = Number(this.stmt.insert.run(orgId, r.sensorId, r.metric, r.value, raw, r.gatewayId, r.timeMs).lastInsertRowid);
-    this.stmt.latest.run(orgId, r.sensorId, r.metric, r.value, raw, r.timeMs);
+  add(orgId: string, r: NewReading): number {
+    const row = {
+      org: orgId,
+      sensor: r.sensorId,
+      metric: r.metric,
+      value: r.value,
+      raw: r.value === null ? JSON.stringify(r.raw ?? null) : null,
+      unit: r.unit ?? null,
+      cls: r.deviceClass ?? null,
+      measured: r.measuredMs ?? null,
+      t: r.timeMs,
+    };
+    const id = Number(this.stmt.insert.run({ ...row, gw: r.gatewayId }).lastInsertRowid);
+    this.stmt.latest.run(row);
     return id;
   }
 
@@ -99,8 +140,11 @@ export class SensorStore {
   }
 }
 
-function reading(row: { metric: string; value: number | null; raw: string | null; time_ms: number }): SensorReading {
+function reading(row: Omit<ReadingRow, 'id'>): SensorReading {
   const r: SensorReading = { metric: row.metric, value: row.value, time: new Date(row.time_ms).toISOString() };
   if (row.raw !== null) r.raw = JSON.parse(row.raw) as unknown;
+  if (row.unit !== null) r.unit = row.unit;
+  if (row.device_class !== null) r.deviceClass = row.device_class;
+  if (row.measured_ms !== null) r.measuredAt = new Date(row.measured_ms).toISOString();
   return r;
 }

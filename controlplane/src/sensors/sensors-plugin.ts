@@ -21,10 +21,11 @@ export const sensorsPlugin = fp(
     app.ingest.route('sensor', ({ orgId, gatewayId, nowMs }, { sensorId, metric }, envelope) => {
       const reading = readSensorPayload(envelope.format === 'json' ? { json: envelope.body } : { bytes: envelope.body });
       if (!reading.ok) return { badPayload: reading.detail };
-      const { value, raw } = reading;
+      const { value, raw, unit, deviceClass, measuredMs } = reading;
       fleet.gatewaySeen(orgId, gatewayId, nowMs);
-      sensors.add(orgId, { sensorId, metric, value, raw, gatewayId, timeMs: nowMs });
-      events.append({ orgId, type: 'sensor.reading', data: { sensorId, metric, value, ...(raw !== undefined ? { raw } : {}), gatewayId, time: new Date(nowMs).toISOString() } });
+      sensors.add(orgId, { sensorId, metric, value, raw, unit, deviceClass, measuredMs, gatewayId, timeMs: nowMs });
+      const said = { ...(unit !== undefined ? { unit } : {}), ...(deviceClass !== undefined ? { deviceClass } : {}), ...(measuredMs !== undefined ? { measuredAt: new Date(measuredMs).toISOString() } : {}) };
+      events.append({ orgId, type: 'sensor.reading', data: { sensorId, metric, value, ...(raw !== undefined ? { raw } : {}), ...said, gatewayId, time: new Date(nowMs).toISOString() } });
       return 'stored';
     });
     await app.register(sensorRoutes, { sensors, guard: app.guard });

@@ -6,7 +6,7 @@
 
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { HOME_ASSISTANT_ROOT, TOPIC_ROOT, topics } from '@unibos/mesh-protocol';
+import { HOME_ASSISTANT_ROOT, TOPIC_ROOT, isDeviceClass, isSensorUnit, topics } from '@unibos/mesh-protocol';
 import type { BrokerMessageHandler } from '../broker/gateway-broker.ts';
 import type { UplinkSink } from '../bridge/mesh-bridge.ts';
 import { FAMILY_PROFILES, type DeviceProfile, type ProfileName } from './device-profiles.ts';
@@ -158,7 +158,8 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
   private forward(readings: readonly Reading[], profile: ProfileName | 'discovery', family: KnownDevice | null, clientId: string, msgId: string | undefined): void {
     const now = this.clock();
     readings.forEach((r, i) => {
-      const body = { value: r.value, ...(r.unit ? { unit: r.unit } : {}), ...(r.deviceClass ? { deviceClass: r.deviceClass } : {}), time: new Date(r.timeMs ?? now).toISOString(), profile };
+      // A unit or class the hub could not keep (a device's own discovery can say anything) is left out; the value still goes.
+      const body = { value: r.value, ...(isSensorUnit(r.unit) ? { unit: r.unit } : {}), ...(isDeviceClass(r.deviceClass) ? { deviceClass: r.deviceClass } : {}), time: new Date(r.timeMs ?? now).toISOString(), profile };
       const source = `sensor:${clientId.split(':', 1)[0]}`;
       this.options.uplink?.forward({ source, topic: topics.sensor(r.sensor, r.metric), payload: Buffer.from(JSON.stringify(body)), lane: 'routine', ...(msgId ? { msgId: `${msgId}:${i}` } : {}) });
     });

@@ -14,7 +14,22 @@ export const HUB_UPLINK_LIMITS = {
   maxSensorRawChars: 8192,
   /** Nesting of a JSON sensor payload: deeper documents cannot be stored or streamed back out. */
   maxSensorJsonDepth: 32,
+  /** Characters of a reading's unit (`°C`, `kWh`, `µg/m³`). */
+  maxSensorUnitChars: 16,
 } as const;
+
+/** Home Assistant's device class names: lower case, digits and '_'. */
+const DEVICE_CLASS = /^[a-z][a-z0-9_]{0,31}$/;
+
+/** A unit the hub keeps: short text without control characters. */
+export function isSensorUnit(unit: unknown): unit is string {
+  return typeof unit === 'string' && unit.length > 0 && unit.length <= HUB_UPLINK_LIMITS.maxSensorUnitChars && !/[\u0000-\u001f]/.test(unit);
+}
+
+/** A device class the hub keeps: Home Assistant's spelling. */
+export function isDeviceClass(deviceClass: unknown): deviceClass is string {
+  return typeof deviceClass === 'string' && DEVICE_CLASS.test(deviceClass);
+}
 
 export type UplinkRefusalReason = 'topic_depth' | 'topic_shape' | 'too_large' | 'bad_payload';
 
@@ -39,7 +54,16 @@ export function topicLevels(topic: string): number {
   return n;
 }
 
-export type SensorReading = { ok: true; value: number | null; raw?: unknown } | { ok: false; detail: string };
+/** What a number reading may say about itself (a gateway's sensor profiles send all three). */
+export interface SensorDescriptors {
+  unit?: string;
+  /** Home Assistant's device class: temperature, power, humidity, switch, ... */
+  deviceClass?: string;
+  /** When the device says it measured it (ms), as opposed to when the hub got it. */
+  measuredMs?: number;
+}
+
+export type SensorReading = ({ ok: true; value: number | null; raw?: unknown } & SensorDescriptors) | { ok: false; detail: string };
 
 const NUMBER_TEXT = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
 
@@ -57,7 +81,7 @@ export function readSensorPayload(body: { json: unknown } | { bytes: Uint8Array 
     const v = typeof b === 'object' && b !== null && !Array.isArray(b) ? (b as { value?: unknown }).value : b;
     // 1e999 parses to Infinity, which JSON cannot carry back out: a broken sensor, refused.
     if (typeof v === 'number' && !Number.isFinite(v)) return { ok: false, detail: 'value beyond a double' };
-    if (typeof v === 'number') return { ok: true, value: v };
+    if (typeof v === 'number') return v === b ? { ok: true, value: v } : withDescriptors(v, b as Record<string, unknown>);
     return rawReading(b);
   }
   const text = Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength).toString('utf8').trim();
@@ -65,6 +89,25 @@ export function readSensorPayload(body: { json: unknown } | { bytes: Uint8Array 
   if (Number.isFinite(n)) return { ok: true, value: n };
   // Text that is not a number is kept, cut to its first kilobyte.
   return { ok: true, value: null, raw: text.slice(0, 1024) };
+}
+
+function withDescriptors(value: number, doc: Record<string, unknown>): SensorReading {
+  const out: { ok: true; value: number } & SensorDescriptors = { ok: true, value };
+  const { unit, deviceClass, time } = doc;
+  if (unit !== undefined) {
+    if (!isSensorUnit(unit)) return { ok: false, detail: `"unit" must be text of 1-${HUB_UPLINK_LIMITS.maxSensorUnitChars} characters` };
+    out.unit = unit;
+  }
+  if (deviceClass !== undefined) {
+    if (!isDeviceClass(deviceClass)) return { ok: false, detail: '"deviceClass" must be a Home Assistant device class (a-z, 0-9, _)' };
+    out.deviceClass = deviceClass;
+  }
+  if (time !== undefined) {
+    const ms = typeof time === 'string' ? Date.parse(time) : NaN;
+    if (!Number.isFinite(ms)) return { ok: false, detail: '"time" must be an ISO 8601 date' };
+    out.measuredMs = ms;
+  }
+  return out;
 }
 
 function rawReading(raw: unknown): SensorReading {
