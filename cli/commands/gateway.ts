@@ -45,6 +45,8 @@ reason so they cannot block the queue. --requeue puts them back once the hub is 
   --ws-port N|off      MQTT over WebSocket (default 8083)
   --allow-anonymous    accept clients without credentials, from loopback only (default: off)
   --acl-file PATH      topic rules for devices' own topic trees (mosquitto ACL format; default: none)
+  --generic-topic PATTERN  read a number, ON/OFF or JSON payload on topics like 'home/{device}/{metric}'
+                       as readings (repeatable; {device} required; default: none)
   --hub URL            the hub broker, e.g. mqtt://hub.local:1884 (default: from the claim, else none)
   --hub-user NAME      username at the hub (default: from the claim)
   --hub-password-file PATH  file holding the hub password (default: from the claim) [UNIBOS_HUB_PASSWORD]
@@ -57,6 +59,7 @@ const GATEWAY_OPTIONS = {
   'ws-port': { type: 'string' },
   'allow-anonymous': { type: 'boolean' },
   'acl-file': { type: 'string' },
+  'generic-topic': { type: 'string', multiple: true },
   hub: { type: 'string' },
   'hub-user': { type: 'string' },
   'hub-password-file': { type: 'string' },
@@ -90,6 +93,7 @@ export async function run(argv: string[]): Promise<number> {
       wsPort,
       allowAnonymous: v['allow-anonymous'] === true,
       ...(typeof v['acl-file'] === 'string' ? { aclFile: v['acl-file'] } : {}),
+      genericTopics: (parsed.values as { 'generic-topic'?: string[] })['generic-topic'] ?? [],
       hub,
     },
     { logger },

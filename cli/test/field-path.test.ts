@@ -6,30 +6,17 @@
 // returns, and the node sees every stage: taken by a gateway, at the hub, acknowledged, resolved.
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, Proc, procs, unibos } from './support/processes.ts';
+import { freePort, mosquittoPub, Proc, procs, scrapeMetric as metric, unibos } from './support/processes.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'unibos-field-'));
 after(() => {
   for (const p of procs) p.child.kill('SIGKILL');
   rmSync(root, { recursive: true, force: true });
 });
-
-function mosquittoPub(args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('mosquitto_pub', args, { timeout: 20_000 }, (err, _stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }));
-  });
-}
-
-async function metric(port: number, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
 
 test('a hostile sensor cannot cut the gateway off, and an SOS raised while the hub is down reaches it with every stage shown on the node', { timeout: 300_000 }, async () => {
   const hubDir = join(root, 'hub');

@@ -15,6 +15,7 @@ import { readAclFile } from './broker/acl-file.ts';
 import { ProfileRouter } from './profiles/profile-router.ts';
 import { SwitchCommander } from './profiles/switch-commander.ts';
 import { FAMILY_PROFILES, genericProfile } from './profiles/device-profiles.ts';
+import { GatewayError } from './gateway-error.ts';
 
 export interface GatewaySettings {
   /** Address the MQTT listeners bind to (127.0.0.1 unless sensors on the LAN must reach it). */
@@ -59,12 +60,21 @@ export function openGatewayDb(dataDir: string, logger?: Pick<Logger, 'warn'>): D
 
 export async function runGateway(config: NodeConfig, settings: GatewaySettings, options: { logger: Logger }): Promise<RunningGateway> {
   const logger = options.logger;
+  // A bad generic pattern is a configuration error before anything starts, not a half-started gateway.
+  const generic = (settings.genericTopics ?? []).map((p) => {
+    try {
+      return genericProfile(p);
+    } catch (err) {
+      throw new GatewayError('E_CONFIG', `generic topic pattern '${p}': ${(err as Error).message}`);
+    }
+  });
   let broker: GatewayBroker | undefined;
   let outbox: HubOutbox | undefined;
   let uplink: HubUplink | undefined;
   let bridge: MeshBridge | undefined;
+  let profileRouter: ProfileRouter | undefined;
   const selfReports: NodeJS.Timeout[] = [];
-  const node = await runNode({ ...config, role: 'GATEWAY' }, { logger, metrics: (r) => gatewayMetrics(r, () => ({ broker, outbox, uplink, bridge })) });
+  const node = await runNode({ ...config, role: 'GATEWAY' }, { logger, metrics: (r) => gatewayMetrics(r, () => ({ broker, outbox, uplink, bridge, profiles: profileRouter })) });
   const gatewayId = nodeIdHex(node.device.nodeId);
   const log = logger.child({ gateway: gatewayId });
   const db = openGatewayDb(config.dataDir, log);
@@ -94,9 +104,10 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
       broker,
       uplink: hubSink,
       logger: log.child({ component: 'profiles' }),
-      profiles: [...FAMILY_PROFILES, ...(settings.genericTopics ?? []).map((p) => genericProfile(p))],
+      profiles: [...FAMILY_PROFILES, ...generic],
     });
     profiles.start();
+    profileRouter = profiles;
     const activeBroker = broker;
     const switches = new SwitchCommander({ router: profiles, source: `unibos-${gatewayId}`, publish: (topic, payload) => activeBroker.publish(topic, payload, { qos: 1 }) });
     const activeBridge = new MeshBridge({
@@ -152,7 +163,7 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
 }
 
 /** The gateway's figures on the node's /metrics, read at scrape time. */
-function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroker | undefined; outbox?: HubOutbox | undefined; uplink?: HubUplink | undefined; bridge?: MeshBridge | undefined }): void {
+function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroker | undefined; outbox?: HubOutbox | undefined; uplink?: HubUplink | undefined; bridge?: MeshBridge | undefined; profiles?: ProfileRouter | undefined }): void {
   const gauge = (name: string, help: string, read: (g: Gauge) => void, labelNames: string[] = []) => scrapedGauge(registry, name, help, read, labelNames);
   gauge('unibos_broker_clients', 'MQTT clients connected to the gateway broker', (g) => g.set(parts().broker?.stats.clientsConnected ?? 0));
   gauge('unibos_broker_messages_in', 'PUBLISH packets accepted from clients', (g) => g.set(parts().broker?.stats.messagesIn ?? 0));
@@ -179,6 +190,15 @@ function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroke
       for (const [reason, n] of Object.entries(parts().broker?.stats.hubRefusals ?? {})) g.set({ reason }, n);
     },
     ['reason'],
+  );
+  gauge('unibos_profile_readings', "Readings made from devices' own topics (Tasmota, ESPHome, Shelly, Zigbee2MQTT, discovery, generic)", (g) => g.set(parts().profiles?.stats.readings ?? 0));
+  gauge(
+    'unibos_profile_drops',
+    "Device messages acknowledged but unreadable by their profile, by profile (the reason is logged)",
+    (g) => {
+      for (const [profile, n] of Object.entries(parts().profiles?.stats.drops ?? {})) g.set({ profile }, n);
+    },
+    ['profile'],
   );
   gauge('unibos_hub_connected', '1 while connected to the hub', (g) => g.set(parts().uplink?.connected ? 1 : 0));
   gauge('unibos_hub_acked', 'Messages the hub acknowledged', (g) => g.set(parts().uplink?.stats.acked ?? 0));

@@ -82,6 +82,20 @@ export function unibos(args: string[]): Promise<{ code: number; stdout: string; 
   });
 }
 
+/** Debian's mosquitto_pub, run to its end: exit code 0 means the broker took the message. */
+export function mosquittoPub(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('mosquitto_pub', args, { timeout: 20_000 }, (err, _stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }));
+  });
+}
+
+/** One sample of a process's Prometheus /metrics (0 when absent). */
+export async function scrapeMetric(port: number, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `) || (labels === '' && l.startsWith(`${name} `)));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
 export async function json<T>(args: string[]): Promise<T> {
   const r = await unibos([...args, '--json']);
   assert.equal(r.code, 0, r.stderr);
