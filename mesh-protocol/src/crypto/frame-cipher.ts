@@ -9,9 +9,10 @@
 // At LoRa rates 2^32 counter values last for decades. Relays never re-encrypt (relayCopy patches
 // only unauthenticated bytes), and retransmitting the very same sealed frame repeats nothing new.
 
-import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
+import { createCipheriv, createSecretKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { MeshError } from '../core/mesh-error.ts';
+import { CcmOpener } from './ccm-opener.ts';
 import type { ChannelKey, ChannelSet } from './channel-key.ts';
 import {
   AAD_SIZE,
@@ -34,6 +35,9 @@ const aadScratch = new Uint8Array(AAD_SIZE);
 
 // Importing raw key bytes into a KeyObject once per channel instead of once per frame.
 const keyObjects = new WeakMap<ChannelKey, KeyObject>();
+
+// Opening runs once per frame heard: one reusable CCM context per channel (ccm-opener.ts).
+const openers = new WeakMap<ChannelKey, CcmOpener>();
 
 function keyObject(channel: ChannelKey): KeyObject {
   let k = keyObjects.get(channel);
@@ -107,16 +111,11 @@ export function openFrame(frame: Uint8Array, channels: ChannelSet): OpenedFrame 
 }
 
 function tryOpen(channel: ChannelKey, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | undefined {
-  const decipher = createDecipheriv(ALGORITHM, keyObject(channel), nonce, { authTagLength: TAG_SIZE });
-  decipher.setAuthTag(tag);
-  decipher.setAAD(aad, { plaintextLength: ciphertext.length });
-  let out: Buffer;
-  try {
-    // CCM verifies the tag inside update(); a mismatch throws here.
-    out = decipher.update(ciphertext);
-    decipher.final();
-  } catch {
-    return undefined;
+  let opener = openers.get(channel);
+  if (!opener) {
+    keyObject(channel); // refuses a key that is not 32 bytes, with the channel's name
+    opener = new CcmOpener(channel.key);
+    openers.set(channel, opener);
   }
-  return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  return opener.open(nonce, aad, ciphertext, tag);
 }

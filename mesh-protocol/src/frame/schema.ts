@@ -349,73 +349,135 @@ function scalarOrMessageToWire(field: Field, v: unknown, path: string, code: Err
   return v;
 }
 
+// Decoding runs once per frame heard, so each type's fields are classified once, and the path
+// that names a bad field is only built when something is refused.
+type FieldKind = 'message' | 'enum' | 'bytes' | 'long' | 'float' | 'scalar';
+
+interface FieldPlan {
+  field: Field;
+  name: string;
+  kind: FieldKind;
+  repeated: boolean;
+  /** Message and oneof fields: absent stays absent (the prototype holds a default otherwise). */
+  presence: boolean;
+  bytesLength: number | undefined;
+}
+
+interface TypePlan {
+  fields: FieldPlan[];
+  oneofs: string[][];
+}
+
+const LONG_TYPES: ReadonlySet<string> = new Set(['uint64', 'int64', 'sint64', 'fixed64', 'sfixed64']);
+const plans = new WeakMap<Type, TypePlan>();
+
+function planOf(type: Type): TypePlan {
+  let plan = plans.get(type);
+  if (plan === undefined) {
+    plan = {
+      fields: type.fieldsArray.map((field) => {
+        const resolved = field.resolvedType;
+        const kind: FieldKind =
+          resolved instanceof protobuf.Type
+            ? 'message'
+            : resolved instanceof protobuf.Enum
+              ? 'enum'
+              : field.type === 'bytes'
+                ? 'bytes'
+                : LONG_TYPES.has(field.type)
+                  ? 'long'
+                  : field.type === 'float' || field.type === 'double'
+                    ? 'float'
+                    : 'scalar';
+        return {
+          field,
+          name: field.name,
+          kind,
+          repeated: field.repeated,
+          presence: kind === 'message' || Boolean(field.partOf),
+          bytesLength: BYTES_LENGTH.get(`${field.parent?.fullName ?? ''}.${field.name}`),
+        };
+      }),
+      oneofs: type.oneofsArray.map((o) => o.oneof),
+    };
+    plans.set(type, plan);
+  }
+  return plan;
+}
+
 /** Turns a decoded protobufjs message into the TS shape, refusing what the schema cannot mean. */
 function fromWire(type: Type, message: Message, path: string): Plain {
   const raw = message as unknown as Plain;
   const out: Plain = {};
-  for (const field of type.fieldsArray) {
-    const fieldPath = `${path}.${field.name}`;
-    const v = raw[field.name];
-    if (field.repeated) {
-      out[field.name] = Array.isArray(v) ? v.map((item, i) => valueFromWire(field, item, `${fieldPath}[${i}]`)) : [];
-    } else if (field.resolvedType instanceof protobuf.Type || field.partOf) {
-      // Message and oneof fields have presence: absent stays absent (the prototype holds a default otherwise).
-      if (Object.hasOwn(raw, field.name) && v !== null && v !== undefined) {
-        out[field.name] = valueFromWire(field, v, fieldPath);
-      }
+  const plan = planOf(type);
+  for (const f of plan.fields) {
+    const v = raw[f.name];
+    if (f.repeated) {
+      out[f.name] = Array.isArray(v) ? v.map((item, i) => valueFromWire(f, item, path, i)) : [];
+    } else if (f.presence) {
+      if (Object.hasOwn(raw, f.name) && v !== null && v !== undefined) out[f.name] = valueFromWire(f, v, path, -1);
     } else {
-      out[field.name] = valueFromWire(field, v, fieldPath);
+      out[f.name] = valueFromWire(f, v, path, -1);
     }
   }
-  for (const oneof of type.oneofsArray) {
-    const set = oneof.oneof.filter((name) => out[name] !== undefined);
+  for (const members of plan.oneofs) {
+    let set = 0;
+    for (const name of members) if (out[name] !== undefined) set++;
     // protobufjs already applies "last member wins" while decoding; this catches the empty body.
-    if (set.length !== 1) {
-      throw new MeshError('E_BAD_PAYLOAD', `${path}: exactly one of ${oneof.oneof.join('|')} must be set, got ${set.length}`);
+    if (set !== 1) {
+      throw new MeshError('E_BAD_PAYLOAD', `${path}: exactly one of ${members.join('|')} must be set, got ${set}`);
     }
   }
   return out;
 }
 
-function valueFromWire(field: Field, v: unknown, path: string): unknown {
-  const resolved = field.resolvedType;
-  if (resolved instanceof protobuf.Type) return fromWire(resolved, v as Message, path);
-  if (resolved instanceof protobuf.Enum) return enumFromWire(resolved, v, path);
-  switch (field.type) {
+function fieldPath(path: string, f: FieldPlan, index: number): string {
+  return index < 0 ? `${path}.${f.name}` : `${path}.${f.name}[${index}]`;
+}
+
+function valueFromWire(f: FieldPlan, v: unknown, path: string, index: number): unknown {
+  switch (f.kind) {
+    case 'message':
+      return fromWire(f.field.resolvedType as Type, v as Message, fieldPath(path, f, index));
+    case 'enum':
+      return enumFromWire(f.field.resolvedType as Enum, v, path, f, index);
     case 'bytes': {
       // Decoded bytes may alias the input buffer (or be a plain [] default): always copy.
       const bytes = v instanceof Uint8Array ? new Uint8Array(v) : new Uint8Array(0);
-      const want = BYTES_LENGTH.get(`${field.parent?.fullName ?? ''}.${field.name}`);
-      if (want !== undefined && bytes.length !== 0 && bytes.length !== want) {
-        throw new MeshError('E_BAD_PAYLOAD', `${path}: expected ${want} bytes, got ${bytes.length}`);
+      if (f.bytesLength !== undefined && bytes.length !== 0 && bytes.length !== f.bytesLength) {
+        throw new MeshError('E_BAD_PAYLOAD', `${fieldPath(path, f, index)}: expected ${f.bytesLength} bytes, got ${bytes.length}`);
       }
       return bytes;
     }
-    case 'uint64':
-    case 'int64':
-    case 'sint64':
-    case 'fixed64':
-    case 'sfixed64': {
+    case 'long': {
       const n = longToNumber(v);
-      if (!Number.isSafeInteger(n)) throw new MeshError('E_BAD_PAYLOAD', `${path}: ${String(v)} exceeds 2^53`);
+      if (!Number.isSafeInteger(n)) throw new MeshError('E_BAD_PAYLOAD', `${fieldPath(path, f, index)}: ${String(v)} exceeds 2^53`);
       return n;
     }
     case 'float':
-    case 'double':
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new MeshError('E_BAD_PAYLOAD', `${path}: not a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new MeshError('E_BAD_PAYLOAD', `${fieldPath(path, f, index)}: not a finite number`);
       return v;
     default:
-      checkScalar(field, v, path, 'E_BAD_PAYLOAD');
+      if (!scalarFits(f.field, v)) checkScalar(f.field, v, fieldPath(path, f, index), 'E_BAD_PAYLOAD');
       return v;
   }
 }
 
-function enumFromWire(e: Enum, v: unknown, path: string): string {
+/** The common case of checkScalar without building a path: true when `v` fits the field. */
+function scalarFits(field: Field, v: unknown): boolean {
+  const range = INT_RANGE[field.type];
+  if (range) return typeof v === 'number' && Number.isInteger(v) && v >= range[0] && v <= range[1];
+  if (field.type === 'bool') return typeof v === 'boolean';
+  if (field.type === 'string') return typeof v === 'string';
+  return false;
+}
+
+function enumFromWire(e: Enum, v: unknown, path: string, f: FieldPlan, index: number): string {
   const name = typeof v === 'number' ? e.valuesById[v] : undefined;
   if (name !== undefined) return name;
   const fallback = ENUM_FALLBACK.get(e.fullName);
   if (fallback !== undefined) return fallback;
-  throw new MeshError('E_BAD_PAYLOAD', `${path}: unknown ${e.name} value ${String(v)}`);
+  throw new MeshError('E_BAD_PAYLOAD', `${fieldPath(path, f, index)}: unknown ${e.name} value ${String(v)}`);
 }
 
 function longToNumber(v: unknown): number {

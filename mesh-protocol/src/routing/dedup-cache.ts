@@ -12,6 +12,7 @@ export const DEFAULT_DEDUP_CAPACITY = 4096;
 export const DEFAULT_DEDUP_TTL_MS = 60 * 60 * 1000;
 
 interface Slot<V> {
+  from: number;
   at: number;
   value: V;
 }
@@ -20,7 +21,7 @@ export class DedupCache<V> {
   readonly capacity: number;
   readonly ttlMs: number;
   // A Map iterates in insertion order, so its first key is always the oldest entry.
-  private readonly map = new Map<string, Slot<V>>();
+  private readonly map = new Map<number, Slot<V>>();
 
   constructor(options: DedupOptions = {}) {
     this.capacity = options.capacity ?? DEFAULT_DEDUP_CAPACITY;
@@ -35,7 +36,7 @@ export class DedupCache<V> {
   /** The state remembered for (from, id), or undefined if never seen or expired. */
   get(from: number, id: number, now: number): V | undefined {
     const slot = this.map.get(key(from, id));
-    if (slot === undefined) return undefined;
+    if (slot === undefined || slot.from !== from >>> 0) return undefined;
     if (now - slot.at > this.ttlMs) return undefined;
     return slot.value;
   }
@@ -44,7 +45,7 @@ export class DedupCache<V> {
   add(from: number, id: number, value: V, now: number): void {
     const k = key(from, id);
     this.map.delete(k);
-    this.map.set(k, { at: now, value });
+    this.map.set(k, { from: from >>> 0, at: now, value });
     for (const [oldKey, slot] of this.map) {
       if (this.map.size <= this.capacity && now - slot.at <= this.ttlMs) break;
       this.map.delete(oldKey);
@@ -52,7 +53,11 @@ export class DedupCache<V> {
   }
 }
 
-function key(from: number, id: number): string {
-  // Two u32s do not fit exactly in one double, so the key is a short string.
-  return `${from >>> 0}:${id >>> 0}`;
+/**
+ * The id and the low 21 bits of the sender, as one exact integer (a string key cost an allocation
+ * and a hash per frame heard). The slot keeps the whole sender: two senders sharing those bits and
+ * an id displace each other, which only makes the cache forget early, as if it were full.
+ */
+function key(from: number, id: number): number {
+  return (from & 0x1f_ffff) * 0x1_0000_0000 + (id >>> 0);
 }
