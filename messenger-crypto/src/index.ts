@@ -13,3 +13,13 @@ export {
 } from './device-bundle.ts';
 export { type RandomSource, systemRandom } from './random-source.ts';
 export { DeviceIdentity, type DeviceIdentityJson } from './device-identity.ts';
+export { DoubleRatchet, DEFAULT_RATCHET_BOUNDS, type RatchetHeader, type RatchetBounds } from './double-ratchet.ts';
+export {
+  decodeRatchetMessage,
+  MESSAGE_OVERHEAD_BYTES,
+  PREKEY_MESSAGE_OVERHEAD_BYTES,
+  MAX_MESSAGE_PLAINTEXT_BYTES,
+  type RatchetMessage,
+  type PrekeyHeader,
+} from './ratchet-message.ts';
+export { PairwiseSession } from './pairwise-session.ts';
