@@ -23,6 +23,7 @@ import type { HubConfig } from './hub-config.ts';
 import { HubError } from './hub-error.ts';
 import { ingestPlugin } from './ingest/ingest-plugin.ts';
 import { messagesPlugin } from './messages/messages-plugin.ts';
+import { messengerPlugin } from './messenger/messenger-plugin.ts';
 import { modulesPlugin, type ModulesOptions } from './modules/modules-plugin.ts';
 import { opsPlugin } from './ops/ops-plugin.ts';
 import { platformPlugin } from './platform/platform-plugin.ts';
@@ -116,6 +117,7 @@ async function register(app: FastifyInstance, config: HubConfig, options: HubApp
   await app.register(sensorsPlugin);
   await app.register(alertsPlugin);
   await app.register(messagesPlugin);
+  await app.register(messengerPlugin);
   // Modules after every feature their API uses, so they are unloaded before those close.
   await app.register(modulesPlugin, options.modules ?? {});
   await app.register(opsPlugin);

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { MESSENGER_LIMITS } from '@unibos/messenger-crypto';
 import { HubError } from './hub-error.ts';
 
 export interface HubConfig {
@@ -26,6 +27,8 @@ export interface HubConfig {
   corsOrigins: string[];
   /** Optional map tiles, e.g. a local tile server: https://tiles.example/{z}/{x}/{y}.png. null = offline map. */
   mapTileUrl: string | null;
+  /** Largest encrypted messenger attachment accepted, bytes. */
+  messengerMaxAttachmentBytes: number;
 }
 
 type Key = keyof HubConfig;
@@ -44,6 +47,7 @@ const KEYS: Record<Key, { kind: Kind; env: string; min?: number; max?: number; h
   refreshTokenTtlS: { kind: 'int', env: 'UNIBOS_HUB_REFRESH_TTL_S', min: 300, max: 365 * 86_400, help: 'refresh token lifetime, s' },
   corsOrigins: { kind: 'list', env: 'UNIBOS_HUB_CORS_ORIGINS', help: 'comma-separated origins allowed by CORS (default none)' },
   mapTileUrl: { kind: 'nullable', env: 'UNIBOS_HUB_MAP_TILES', help: 'tile URL template for the map (default: offline map)' },
+  messengerMaxAttachmentBytes: { kind: 'int', env: 'UNIBOS_HUB_MESSENGER_MAX_ATTACHMENT_BYTES', min: 1, max: 1024 * 1024 * 1024, help: 'largest encrypted messenger attachment, bytes' },
 };
 
 export const HUB_CONFIG_KEYS = KEYS;
@@ -66,6 +70,7 @@ export function hubConfigDefaults(dataDir: string): HubConfig {
     refreshTokenTtlS: 30 * 86_400,
     corsOrigins: [],
     mapTileUrl: null,
+    messengerMaxAttachmentBytes: MESSENGER_LIMITS.maxAttachmentBytes,
   };
 }
 

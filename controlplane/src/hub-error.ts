@@ -16,7 +16,10 @@ export type HubErrorCode =
   | 'E_NOT_FOUND'
   | 'E_CONFLICT'
   | 'E_SETUP_DONE'
-  | 'E_UNAVAILABLE';
+  | 'E_UNAVAILABLE'
+  | 'E_TOO_LARGE'
+  | 'E_BAD_BUNDLE'
+  | 'E_LIMIT_REACHED';
 
 const STATUS: Record<HubErrorCode, number> = {
   E_CONFIG: 500,
@@ -34,6 +37,9 @@ const STATUS: Record<HubErrorCode, number> = {
   E_CONFLICT: 409,
   E_SETUP_DONE: 409,
   E_UNAVAILABLE: 503,
+  E_TOO_LARGE: 413,
+  E_BAD_BUNDLE: 400,
+  E_LIMIT_REACHED: 409,
 };
 
 export class HubError extends Error {

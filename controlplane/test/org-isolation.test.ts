@@ -16,6 +16,7 @@ import { TestGateway, claimDevice } from './support/test-gateway.ts';
 import { proveAndClaim, testIdentity } from './support/test-identity.ts';
 import { startTestHub, type TestHub } from './support/test-hub.ts';
 import { waitForEvent } from './support/hub-events.ts';
+import { opaque, registerDevice } from './support/messenger-client.ts';
 
 interface Reply {
   status: number;
@@ -148,16 +149,29 @@ const keyA = await createApiKey(hub, orgA, ['read'], 'org A key 5c1e');
 const claimA = await call(hub, orgA.accessToken, 'POST', '/api/v1/claim-tokens', { kind: 'node', name: 'Org A spare' });
 assert.equal(claimA.status, 201, claimA.text);
 const CLAIM_TOKEN_A = claimA.body.token as string;
+// Org A's messenger: a device each, a direct conversation, an attachment and a message referring to it.
+const deviceA = await registerDevice(hub, orgA, 'Org A phone');
+const memberDeviceA = await registerDevice(hub, memberA, 'Org A member phone');
+const convA = await call(hub, orgA.accessToken, 'POST', '/api/v1/messenger/conversations', { kind: 'direct', userId: memberA.userId });
+assert.equal(convA.status, 201, convA.text);
+const CONVERSATION_A = convA.body.id as string;
+const uploadA = await fetch(`${hub.url}/api/v1/messenger/attachments`, { method: 'POST', headers: { ...bearer(orgA.accessToken), 'content-type': 'application/octet-stream' }, body: Buffer.from('org A encrypted blob') });
+assert.equal(uploadA.status, 201);
+const ATTACHMENT_A = ((await uploadA.json()) as { id: string }).id;
+const sentMessengerA = await call(hub, orgA.accessToken, 'POST', `/api/v1/messenger/conversations/${CONVERSATION_A}/messages`, { clientId: randomUUID(), kind: 'message', senderDevice: deviceA.id, recipientDevices: [memberDeviceA.id], ciphertext: opaque(), attachments: [ATTACHMENT_A] });
+assert.equal(sentMessengerA.status, 201, sentMessengerA.text);
 
 // Org B: its owner, and an API key with every scope.
 const keyB = await createApiKey(hub, orgB, [...PERMISSIONS], 'org B all scopes');
+// B's owner's messenger device (B's all-scopes key acts for the same user).
+const deviceB = await registerDevice(hub, orgB, 'Org B phone');
 const callersB = [
   { who: 'org B\u2019s owner', token: orgB.accessToken },
   { who: 'org B\u2019s all-scopes API key', token: keyB.key },
 ];
 
 /** Text that is org A's alone: none of it may appear in anything org B is answered. */
-const SECRETS_A = [GW_A, NODE_A.slice(1), SENSOR_A, MESSAGE_A, SWITCH_A, orgA.orgId, orgA.userId, orgA.email, memberA.userId, memberA.email, keyA.id, 'org A key 5c1e', 'Isolation org A', 'Org A hut', 'org A secret text', 'org A SOS', 'org A downlink', 'Org A spare'];
+const SECRETS_A = [GW_A, NODE_A.slice(1), SENSOR_A, MESSAGE_A, SWITCH_A, orgA.orgId, orgA.userId, orgA.email, memberA.userId, memberA.email, keyA.id, 'org A key 5c1e', 'Isolation org A', 'Org A hut', 'org A secret text', 'org A SOS', 'org A downlink', 'Org A spare', deviceA.id, memberDeviceA.id, CONVERSATION_A, ATTACHMENT_A, sentMessengerA.body.id as string, 'Org A phone'];
 
 function leakedSecrets(text: string): string[] {
   return SECRETS_A.filter((s) => text.includes(s));
@@ -203,6 +217,19 @@ const ROUTE_CASES: Record<string, RouteCase> = {
       [{ '*': `api/v1/nodes/${NODE_A}/records` }, { '*': `api/v1/nodes/!${NOBODY_NODE}/records` }],
     ],
   },
+  'DELETE /api/v1/messenger/devices/:id': { pairs: [[{ id: deviceA.id }, { id: randomUUID() }]] },
+  'POST /api/v1/messenger/devices/:id/prekeys': { pairs: [[{ id: deviceA.id }, { id: randomUUID() }]], body: { bundle: {} } },
+  'GET /api/v1/messenger/users/:userId/bundles': { pairs: memberPairs },
+  'GET /api/v1/messenger/conversations/:id': { pairs: [[{ id: CONVERSATION_A }, { id: randomUUID() }]] },
+  'PATCH /api/v1/messenger/conversations/:id': { pairs: [[{ id: CONVERSATION_A }, { id: randomUUID() }]], body: { name: 'renamed by org B' } },
+  'POST /api/v1/messenger/conversations/:id/members': { pairs: [[{ id: CONVERSATION_A }, { id: randomUUID() }]], body: { userIds: [orgB.userId] } },
+  'DELETE /api/v1/messenger/conversations/:id/members/:userId': { pairs: [[{ id: CONVERSATION_A, userId: memberA.userId }, { id: randomUUID(), userId: randomUUID() }]] },
+  'PATCH /api/v1/messenger/conversations/:id/members/:userId': { pairs: [[{ id: CONVERSATION_A, userId: memberA.userId }, { id: randomUUID(), userId: randomUUID() }]], body: { role: 'admin' } },
+  'POST /api/v1/messenger/conversations/:id/leave': { pairs: [[{ id: CONVERSATION_A }, { id: randomUUID() }]] },
+  'PUT /api/v1/messenger/conversations/:id/mute': { pairs: [[{ id: CONVERSATION_A }, { id: randomUUID() }]], body: { muted: true } },
+  'GET /api/v1/messenger/conversations/:id/messages': { pairs: [[{ id: CONVERSATION_A }, { id: randomUUID() }]] },
+  'POST /api/v1/messenger/conversations/:id/messages': { pairs: [[{ id: CONVERSATION_A }, { id: randomUUID() }]], body: { clientId: 'org-b-try', kind: 'message', senderDevice: deviceB.id, recipientDevices: [deviceA.id], ciphertext: 'AAAA' } },
+  'GET /api/v1/messenger/attachments/:id': { pairs: [[{ id: ATTACHMENT_A }, { id: randomUUID() }]] },
   'GET /docs/*': { pairs: [[{ '*': MESSAGE_A }, { '*': randomUUID() }], [{ '*': SENSOR_A }, { '*': 'no-such-sensor' }]] },
 };
 
@@ -218,6 +245,9 @@ const LIST_CASES: Record<string, string[]> = {
   'GET /api/v1/orgs': ['/api/v1/orgs'],
   'GET /api/v1/me': ['/api/v1/me'],
   'GET /api/v1/modules': ['/api/v1/modules'],
+  'GET /api/v1/messenger/devices': ['/api/v1/messenger/devices'],
+  'GET /api/v1/messenger/conversations': ['/api/v1/messenger/conversations'],
+  'GET /api/v1/messenger/inbox': [`/api/v1/messenger/inbox?device=${deviceB.id}`],
   // Hub-wide and unauthenticated by design; checked for A's data all the same.
   'GET /api/v1/setup': ['/api/v1/setup'],
   'GET /api/v1/ui-config': ['/api/v1/ui-config'],

@@ -14,6 +14,7 @@ interface EventRow {
   type: string;
   ts: number;
   data: string;
+  audience: string | null;
 }
 
 export interface EventLogOptions {
@@ -44,8 +45,10 @@ export class EventLog implements EventSink {
       data TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS events_org ON events (org_id, id);`);
+    // Added with the messenger: a hub.db from before it gets the column (NULL: the whole org).
+    if (!db.prepare<[], { name: string }>('PRAGMA table_info(events)').all().some((c) => c.name === 'audience')) db.exec('ALTER TABLE events ADD COLUMN audience TEXT');
     this.stmt = {
-      insert: db.prepare<[string, string, string, number, string]>('INSERT INTO events (org_id, topic, type, ts, data) VALUES (?, ?, ?, ?, ?)'),
+      insert: db.prepare<[string, string, string, number, string, string | null]>('INSERT INTO events (org_id, topic, type, ts, data, audience) VALUES (?, ?, ?, ?, ?, ?)'),
       after: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?'),
       lastId: db.prepare<[], { id: number | null }>('SELECT MAX(id) AS id FROM events'),
       lastIdOfOrg: db.prepare<[string], { id: number | null }>('SELECT MAX(id) AS id FROM events WHERE org_id = ?'),
@@ -56,8 +59,9 @@ export class EventLog implements EventSink {
   append<T extends HubEventType>(event: NewHubEvent<T>): HubEvent<T> {
     const ts = event.ts ?? this.now();
     const topic = hubEventTopic(event.type);
-    const info = this.stmt.insert.run(event.orgId, topic, event.type, ts, JSON.stringify(event.data));
-    const stored = { id: Number(info.lastInsertRowid), orgId: event.orgId, topic, type: event.type, ts, data: event.data } as HubEvent<T>;
+    const audience = event.audience ? [...event.audience] : undefined;
+    const info = this.stmt.insert.run(event.orgId, topic, event.type, ts, JSON.stringify(event.data), audience ? JSON.stringify(audience) : null);
+    const stored = { id: Number(info.lastInsertRowid), orgId: event.orgId, topic, type: event.type, ts, data: event.data, ...(audience ? { audience } : {}) } as HubEvent<T>;
     if (++this.appendsSincePrune >= 10_000) {
       this.appendsSincePrune = 0;
       this.stmt.prune.run(this.maxEvents);
@@ -65,6 +69,17 @@ export class EventLog implements EventSink {
     if (this.held) this.held.push(stored as HubEvent);
     else this.emitter.emit('event', stored as HubEvent);
     return stored;
+  }
+
+  /**
+   * An event for live streams only (typing, presence): never a row, so never replayed. It carries
+   * the org's last stored id, so a client resuming after it misses nothing.
+   */
+  announce<T extends HubEventType>(event: NewHubEvent<T>): HubEvent<T> {
+    const audience = event.audience ? [...event.audience] : undefined;
+    const live = { id: this.lastId(event.orgId), orgId: event.orgId, topic: hubEventTopic(event.type), type: event.type, ts: event.ts ?? this.now(), data: event.data, ephemeral: true, ...(audience ? { audience } : {}) } as HubEvent<T>;
+    this.emitter.emit('event', live as HubEvent);
+    return live;
   }
 
   /**
@@ -110,5 +125,5 @@ export class EventLog implements EventSink {
 function fromRow(row: EventRow): HubEvent {
   const topic = (EVENT_TOPICS as readonly string[]).includes(row.topic) ? (row.topic as EventTopic) : 'nodes';
   // Rows are written by append() only, so their type is one of the union's (data as it was then).
-  return { id: row.id, orgId: row.org_id, topic, type: row.type, ts: row.ts, data: JSON.parse(row.data) } as HubEvent;
+  return { id: row.id, orgId: row.org_id, topic, type: row.type, ts: row.ts, data: JSON.parse(row.data), ...(row.audience ? { audience: JSON.parse(row.audience) as string[] } : {}) } as HubEvent;
 }

@@ -137,7 +137,7 @@ export class EventStreamSession {
       for (const event of page) {
         if (event.id > this.floor || this.state !== 'replaying') break;
         cursor = event.id;
-        if (!this.wants(event.topic)) continue;
+        if (!this.wants(event.topic) || !this.reaches(event)) continue;
         const frame = eventFrame(event);
         // Replay is our burst, not the client's fault: wait for the socket to drain rather than
         // judging the client by it. A client that never drains is caught by the pending limit
@@ -156,7 +156,13 @@ export class EventStreamSession {
   }
 
   private onLive(event: HubEvent, frame: Buffer): void {
-    if (event.id <= this.floor || !this.wants(event.topic)) return;
+    if (!this.wants(event.topic) || !this.reaches(event)) return;
+    // Ephemeral events have no id of their own: they go to live streams only and move no floor.
+    if (event.ephemeral) {
+      if (this.state === 'live' && this.socket.bufferedAmount <= this.deps.options.maxBufferedBytes) this.sendEvent(frame);
+      return;
+    }
+    if (event.id <= this.floor) return;
     if (this.state === 'replaying') {
       this.pending.push({ event, frame });
       if (this.pending.length > this.deps.options.maxPendingEvents) this.slowConsumer(this.pending.length);
@@ -173,6 +179,11 @@ export class EventStreamSession {
 
   private wants(topic: EventTopic): boolean {
     return this.topics === null || this.topics.has(topic);
+  }
+
+  /** An event with an audience (a conversation's members) reaches only their streams. */
+  private reaches(event: HubEvent): boolean {
+    return event.audience === undefined || (this.auth !== null && event.audience.includes(this.auth.userId));
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {

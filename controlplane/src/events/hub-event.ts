@@ -16,6 +16,10 @@ export type HubEvent<T extends HubEventType = HubEventType> = {
     /** Epoch milliseconds. */
     ts: number;
     data: HubEventPayloads[K];
+    /** Only these users' streams get it (a conversation's members); absent: the whole org. */
+    audience?: readonly string[];
+    /** Not stored (typing, presence): live streams only; its id is the org's last stored one. */
+    ephemeral?: true;
   };
 }[T];
 
@@ -25,6 +29,8 @@ export interface NewHubEvent<T extends HubEventType> {
   type: T;
   data: HubEventPayloads[T];
   ts?: number;
+  /** User ids whose streams may carry it; absent: every stream of the org. */
+  audience?: readonly string[];
 }
 
 /** Where features write events. append() is durable (committed) before it returns, then fans out live. */

@@ -1,0 +1,71 @@
+// The messenger feature: end-to-end encrypted conversations relayed by the hub, which stores and
+// forwards only ciphertext and the metadata it needs to route it (devices and their published
+// keys, conversations and roles, per-device inboxes, encrypted attachments, expiry). Its events
+// reach only the conversation's members. Shares `messenger` for tests and tools (the sweep).
+
+import fp from 'fastify-plugin';
+import { attachmentRoutes } from './attachment-routes.ts';
+import { conversationRoutes } from './conversation-routes.ts';
+import { ConversationStore } from './conversation-store.ts';
+import { AttachmentStore } from './attachment-store.ts';
+import { DeviceDirectory } from './device-directory.ts';
+import { deviceRoutes } from './device-routes.ts';
+import { ExpirySweeper } from './expiry-sweeper.ts';
+import { MailboxStore } from './mailbox-store.ts';
+import { MessageRelay } from './message-relay.ts';
+import { messageRelayRoutes } from './message-relay-routes.ts';
+import { MessengerConversations } from './messenger-conversations.ts';
+import { MessengerDevices } from './messenger-devices.ts';
+import { MessengerEvents } from './messenger-events.ts';
+import { messengerMetrics } from './messenger-metrics.ts';
+
+export interface Messenger {
+  devices: MessengerDevices;
+  conversations: MessengerConversations;
+  relay: MessageRelay;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    messenger: Messenger;
+  }
+}
+
+/** How often expired ciphertext is deleted (reads hide it from the moment it expires). */
+const SWEEP_EVERY_MS = 30_000;
+/** A send carries one envelope per recipient device: a big group's sender-key distribution is large. */
+const SEND_BODY_LIMIT = 8 * 1024 * 1024;
+
+export const messengerPlugin = fp(
+  async (app) => {
+    const { db, now, config } = app;
+    const metrics = messengerMetrics(app.metrics);
+    const directory = new DeviceDirectory(db);
+    const store = new ConversationStore(db);
+    const mailbox = new MailboxStore(db);
+    // After the mailbox: its queries read the mailbox's attachment links.
+    const attachments = new AttachmentStore(db, config.dataDir);
+    const events = new MessengerEvents(app.events, store);
+    const isOrgMember = (orgId: string, userId: string): boolean => app.auth.accounts.orgView(userId, orgId) !== null;
+    const devices = new MessengerDevices({ directory, mailbox, events, metrics, isOrgMember, now });
+    const conversations = new MessengerConversations({ store, directory, events, metrics, isOrgMember, now });
+    const relay = new MessageRelay({ mailbox, directory, conversations, attachments, events, metrics, now });
+    app.decorate('messenger', { devices, conversations, relay });
+
+    const log = app.log.child({ component: 'messenger' });
+    const sweeper = new ExpirySweeper({ everyMs: SWEEP_EVERY_MS, sweep: () => relay.sweep(), onError: (err) => log.error({ err }, 'messenger: expiry sweep failed') });
+    app.addHook('onReady', async () => sweeper.start());
+    app.addHook('onClose', async () => sweeper.stop());
+
+    const guard = app.guard;
+    await app.register(deviceRoutes, { devices, guard });
+    await app.register(conversationRoutes, { conversations, guard });
+    await app.register(messageRelayRoutes, { relay, guard, sendBodyLimit: SEND_BODY_LIMIT });
+    await app.register(attachmentRoutes, { relay, guard, metrics, maxBytes: config.messengerMaxAttachmentBytes });
+  },
+  {
+    name: 'hub-messenger',
+    dependencies: ['hub-platform', 'hub-accounts', 'hub-events'],
+    decorators: { fastify: ['db', 'now', 'config', 'metrics', 'auth', 'guard', 'events'] },
+  },
+);
