@@ -6,6 +6,8 @@ import { labelPoint, topoFeatures } from './topojson.js';
 
 const DETAIL_FROM_ZOOM = 4;
 const LABELS_FROM_ZOOM = 3;
+/** Closer in, the towns and cities (place-labels-layer.js) say where you are; the country name would crowd them. */
+const LABELS_UNTIL_ZOOM = 6;
 
 /**
  * @param {any} L Leaflet
@@ -48,7 +50,7 @@ export function addBaseMap(L, map, localName = (n) => n) {
     const want = detailed ? await load('50m').catch(() => load('110m')) : await load('110m');
     for (const layer of Object.values(layers)) if (layer !== want && map.hasLayer(layer)) map.removeLayer(layer);
     if (!map.hasLayer(want)) want.addTo(map).bringToBack();
-    if (map.getZoom() >= LABELS_FROM_ZOOM && map.getZoom() < 9) labels.addTo(map);
+    if (map.getZoom() >= LABELS_FROM_ZOOM && map.getZoom() < LABELS_UNTIL_ZOOM) labels.addTo(map);
     else labels.remove();
   };
   map.on('zoomend', update);

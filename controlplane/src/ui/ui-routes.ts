@@ -1,7 +1,8 @@
 // The admin web UI: plain ES modules and CSS from controlplane/public/ (no build step), Leaflet's
 // dist files from node_modules at /vendor/leaflet/, Natural Earth outlines (world-atlas) at
-// /vendor/world-atlas/, the admin's region map at /map/region/ when there is one, and the page's
-// unauthenticated settings at /api/v1/ui-config. Everything is served by the hub itself, so the UI
+// /vendor/world-atlas/, town and city names (GeoNames, from map-data/places/) at /map/places/, the
+// admin's region map at /map/region/ when there is one, and the page's unauthenticated settings at
+// /api/v1/ui-config. Everything is served by the hub itself, so the UI
 // works with no internet.
 
 import { createRequire } from 'node:module';
@@ -12,6 +13,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { openRegion, REGION_PREFIX, type RegionInfo } from './region-tiles.ts';
 
 export const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
+/** Place names by zoom: world.json and 10° cells (scripts/generate-places.ts writes them). */
+export const PLACES_DIR = fileURLToPath(new URL('../../map-data/places/', import.meta.url));
 
 const require = createRequire(import.meta.url);
 
@@ -83,4 +86,5 @@ export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = async (app, { mapTi
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: ['index.html'], cacheControl: true, maxAge: 0, schemaHide: true });
   await app.register(fastifyStatic, { root: leafletDistDir(), prefix: '/vendor/leaflet/', decorateReply: false, maxAge: '1d', schemaHide: true });
   await app.register(fastifyStatic, { root: worldAtlasDir(), prefix: '/vendor/world-atlas/', decorateReply: false, maxAge: '1d', schemaHide: true, allowedPath: (p) => /^\/(countries|land)-(110m|50m)\.json$/.test(p) });
+  await app.register(fastifyStatic, { root: PLACES_DIR, prefix: '/map/places/', decorateReply: false, maxAge: '1d', schemaHide: true, allowedPath: (p) => /^\/(world|cells\/-?\d{1,3}_-?\d{1,3})\.json$/.test(p) });
 };

@@ -85,6 +85,7 @@ export const TR = {
   Name: 'Ad',
   'Name or id': 'Ad veya kimlik',
   'Natural Earth': 'Natural Earth',
+  'Place names: GeoNames (CC BY 4.0)': 'Yer adları: GeoNames (CC BY 4.0)',
   'New message': 'Yeni mesaj',
   'No acknowledged alerts.': 'Teyit edilmiş uyarı yok.',
   'No alerts. SOS and alerts from the mesh appear here.': 'Uyarı yok. Ağdan gelen SOS ve uyarılar burada görünür.',

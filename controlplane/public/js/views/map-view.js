@@ -1,5 +1,5 @@
-// Map: works with no internet. Natural Earth coastlines, borders and country names (served by the
-// hub), the admin's region map on top when there is one, an online tile server only when one is
+// Map: works with no internet. Natural Earth coastlines, borders and country names and GeoNames
+// town and city names (served by the hub), the admin's region map on top when there is one, an online tile server only when one is
 // configured. Nodes are labelled markers (green online, grey offline, with their name), gateways
 // squares with their coverage, links from each node to the gateways that heard it coloured and
 // dashed by the last SNR (thinner through relays), position trails, clusters when zoomed out, and an open SOS as a
@@ -7,6 +7,7 @@
 
 import { h, replace } from '../dom.js';
 import { addBaseMap } from '../base-map-layer.js';
+import { addPlaceLabels } from '../place-labels-layer.js';
 import { battery, coordinates, decibels, relativeTime } from '../format.js';
 import { createGraticuleLayer } from '../graticule-layer.js';
 import { t } from '../i18n.js';
@@ -62,6 +63,8 @@ export function createMapView(ctx) {
   const markers = new Map();
   /** @type {any} */
   let overlay = null;
+  /** Town names give way to the markers: placed again when these move. @type {{ refresh(): void } | null} */
+  let places = null;
   let fittedOnce = false;
   /** A node to centre on once the map is up (from #/map/<id>). @type {string | null} */
   let focusId = null;
@@ -78,7 +81,9 @@ export function createMapView(ctx) {
     map = leaflet.map(mapEl, { worldCopyJump: true, minZoom: 2, maxZoom: 19, zoomSnap: 0.5, attributionControl: true });
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution(t('Natural Earth'));
+    map.attributionControl.addAttribution(t('Place names: GeoNames (CC BY 4.0)'));
     addBaseMap(leaflet, map);
+    places = addPlaceLabels(leaflet, map);
     const grid = createGraticuleLayer(leaflet);
     /** @type {Record<string, any>} */
     const bases = {};
@@ -210,6 +215,7 @@ export function createMapView(ctx) {
       }
     }
     drawOverlay(leaflet, clusters.groups, list);
+    places?.refresh();
     const total = fleet.nodes.size;
     note.textContent = !fleet.loaded ? t('Loading…') : withPos === total ? t({ one: '{count} device', other: '{count} devices' }, { count: withPos }) : t('{with} of {count} devices have a position', { with: withPos, count: total });
     if (focusId) centreOn(focusId);
