@@ -23,3 +23,6 @@ export {
   type PrekeyHeader,
 } from './ratchet-message.ts';
 export { PairwiseSession } from './pairwise-session.ts';
+export { safetyNumber, formatSafetyNumber, type SafetyNumberParty } from './safety-number.ts';
+export { TrustStore, type TrustStatus } from './trust-store.ts';
+export { PairwiseSessions, type FetchedDeviceBundle } from './pairwise-sessions.ts';

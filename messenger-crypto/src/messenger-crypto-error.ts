@@ -20,16 +20,20 @@ export type MessengerErrorCode =
   | 'E_TOO_MANY_SKIPPED'
   | 'E_NO_SESSION'
   | 'E_KEY_CHANGED'
+  | 'E_DEVICE_REVOKED'
   | 'E_BAD_SIGNATURE'
   | 'E_UNKNOWN_SENDER_KEY'
   | 'E_NOT_A_MEMBER';
 
 export class MessengerCryptoError extends Error {
   readonly code: MessengerErrorCode;
-  constructor(code: MessengerErrorCode, reason: string) {
+  /** Facts a UI needs to explain the failure (e.g. the device and both keys of a key change). */
+  readonly details: Readonly<Record<string, string>>;
+  constructor(code: MessengerErrorCode, reason: string, details: Record<string, string> = {}) {
     super(reason);
     this.name = 'MessengerCryptoError';
     this.code = code;
+    this.details = details;
   }
   /** The human sentence, for a UI that shows why a message could not be read. */
   get reason(): string {
