@@ -26,3 +26,5 @@ export { PairwiseSession } from './pairwise-session.ts';
 export { safetyNumber, formatSafetyNumber, type SafetyNumberParty } from './safety-number.ts';
 export { TrustStore, type TrustStatus } from './trust-store.ts';
 export { PairwiseSessions, type FetchedDeviceBundle } from './pairwise-sessions.ts';
+export { GroupSession, type Rekey } from './group-session.ts';
+export { GROUP_MESSAGE_OVERHEAD_BYTES, MAX_GROUP_PLAINTEXT_BYTES, decodeGroupMessage, decodeSenderKeyDistribution } from './sender-key.ts';
