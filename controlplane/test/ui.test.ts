@@ -284,9 +284,9 @@ test('admin web UI', async (t) => {
     const chart = page.getByRole('img', { name: /level of river-gauge/ });
     await chart.waitFor();
     assert.equal(await chart.locator('circle').count(), 3);
-    gateway().sensor('river-gauge', 'level', '6.25');
+    gateway().sensor('river-gauge', 'level', '{"value": 6.25, "unit": "m"}');
     await page.waitForFunction(() => document.querySelectorAll('svg.line-chart circle').length === 4);
-    await page.getByRole('table', { name: 'Sensors' }).getByRole('row', { name: /river-gauge/ }).filter({ hasText: 'level: 6.25' }).waitFor();
+    await page.getByRole('table', { name: 'Sensors' }).getByRole('row', { name: /river-gauge/ }).filter({ hasText: 'level: 6.25 m' }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'sensors.png'), fullPage: true });
   });
 

@@ -16,7 +16,7 @@ const PERIODS = [
 const MAX_POINTS = 2000;
 
 /**
- * @typedef {{ metric: string, value: number | null, raw?: unknown, time: string }} Reading
+ * @typedef {{ metric: string, value: number | null, raw?: unknown, unit?: string, deviceClass?: string, measuredAt?: string, time: string }} Reading
  * @typedef {{ id: string, metrics: Reading[], lastSeen: string | null }} Sensor
  */
 
@@ -72,7 +72,7 @@ export function createSensorsView(ctx) {
           'tr',
           { dataset: { sensorId: s.id } },
           h('th', { scope: 'row', class: 'mono' }, s.id),
-          h('td', {}, s.metrics.map((m) => h('span', { class: 'metric-chip' }, `${m.metric}: ${m.value === null || m.value === undefined ? shortRaw(m.raw) : number(m.value)}`))),
+          h('td', {}, s.metrics.map((m) => h('span', { class: 'metric-chip', title: m.deviceClass ?? '' }, `${m.metric}: ${m.value === null || m.value === undefined ? shortRaw(m.raw) : number(m.value)}${m.unit ? ` ${m.unit}` : ''}`))),
           h('td', {}, h('time', { datetime: s.lastSeen ?? '', title: dateTime(s.lastSeen) }, relativeTime(s.lastSeen))),
           h('td', {}, h('button', { type: 'button', class: 'link', 'aria-label': t('Chart {sensor}', { sensor: s.id }), onclick: () => choose(s.id, s.metrics[0]?.metric) }, t('Chart'))),
         ),
