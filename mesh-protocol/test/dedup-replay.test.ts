@@ -136,3 +136,14 @@ test('replay window tracks a bounded number of senders and forgets the least rec
   assert.equal(w.isFresh(25, 1000), false);
   assert.equal(w.isFresh(26, 1000), true, 'sender 26 was forgotten');
 });
+
+test('replay window never forgets a sender it keeps hearing, however many newcomers pass through', () => {
+  const w = new ReplayWindow(16);
+  let counter = 1;
+  for (let s = 100; s < 600; s++) {
+    offer(w, s, 1);
+    if (s % 5 === 0) assert.equal(offer(w, 1, counter++), true);
+    assert.ok(w.size <= 16, `size ${w.size}`);
+  }
+  assert.equal(w.isFresh(1, counter - 1), false, 'sender 1 is still remembered: its last counter is a replay');
+});

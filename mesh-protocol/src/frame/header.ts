@@ -73,23 +73,61 @@ export function writeHeader(h: FrameHeader, out: Uint8Array): void {
 
 /** Parses and validates the header of a whole frame (header + ciphertext + tag). */
 export function readHeader(frame: Uint8Array): FrameHeader {
+  return readHeaderInto(frame, {
+    to: 0,
+    from: 0,
+    id: 0,
+    hopLimit: 0,
+    hopStart: 0,
+    wantAck: false,
+    viaMqtt: false,
+    channelHash: 0,
+    nextHop: 0,
+    relayNode: 0,
+    counter: 0,
+  });
+}
+
+/** readHeader into an object the caller reuses (the router's duplicate path allocates nothing). */
+export function readHeaderInto(frame: Uint8Array, h: FrameHeader): FrameHeader {
   checkFrameSize(frame);
   const flags = frame[12]!;
-  const h: FrameHeader = {
-    to: getU32(frame, 0),
-    from: getU32(frame, 4),
-    id: getU32(frame, 8),
-    hopLimit: flags & FLAG_HOP_LIMIT,
-    hopStart: flags >>> HOP_START_SHIFT,
-    wantAck: (flags & FLAG_WANT_ACK) !== 0,
-    viaMqtt: (flags & FLAG_VIA_MQTT) !== 0,
-    channelHash: frame[13]!,
-    nextHop: frame[14]!,
-    relayNode: frame[15]!,
-    counter: getU32(frame, 16),
-  };
+  h.to = getU32(frame, 0);
+  h.from = getU32(frame, 4);
+  h.id = getU32(frame, 8);
+  h.hopLimit = flags & FLAG_HOP_LIMIT;
+  h.hopStart = flags >>> HOP_START_SHIFT;
+  h.wantAck = (flags & FLAG_WANT_ACK) !== 0;
+  h.viaMqtt = (flags & FLAG_VIA_MQTT) !== 0;
+  h.channelHash = frame[13]!;
+  h.nextHop = frame[14]!;
+  h.relayNode = frame[15]!;
+  h.counter = getU32(frame, 16);
   checkSemantics(h.from, h.id, h.hopLimit, h.hopStart);
   return h;
+}
+
+/** Sender and packet id of a frame that has a header, read before anything else (dedup first). */
+export function frameSender(frame: Uint8Array): number {
+  return getU32(frame, 4);
+}
+
+export function framePacketId(frame: Uint8Array): number {
+  return getU32(frame, 8);
+}
+
+/**
+ * True when two frames carry the same sealed content: every authenticated byte, the counter,
+ * the ciphertext and the tag are equal; only what relays may change (hop limit, via-MQTT, next
+ * hop, relay node) differs. A copy equal to one that authenticated needs no key to trust.
+ */
+export function sameSealedFrame(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length || n < FRAME_OVERHEAD) return false;
+  for (let i = 0; i < 12; i++) if (a[i] !== b[i]) return false;
+  if ((a[12]! & FLAG_IMMUTABLE) !== (b[12]! & FLAG_IMMUTABLE) || a[13] !== b[13]) return false;
+  for (let i = 16; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

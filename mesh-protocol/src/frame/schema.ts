@@ -361,6 +361,8 @@ interface FieldPlan {
   /** Message and oneof fields: absent stays absent (the prototype holds a default otherwise). */
   presence: boolean;
   bytesLength: number | undefined;
+  /** Integer fields: the range a value must fall in. */
+  range: readonly [number, number] | undefined;
 }
 
 interface TypePlan {
@@ -396,6 +398,7 @@ function planOf(type: Type): TypePlan {
           repeated: field.repeated,
           presence: kind === 'message' || Boolean(field.partOf),
           bytesLength: BYTES_LENGTH.get(`${field.parent?.fullName ?? ''}.${field.name}`),
+          range: INT_RANGE[field.type],
         };
       }),
       oneofs: type.oneofsArray.map((o) => o.oneof),
@@ -458,17 +461,17 @@ function valueFromWire(f: FieldPlan, v: unknown, path: string, index: number): u
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new MeshError('E_BAD_PAYLOAD', `${fieldPath(path, f, index)}: not a finite number`);
       return v;
     default:
-      if (!scalarFits(f.field, v)) checkScalar(f.field, v, fieldPath(path, f, index), 'E_BAD_PAYLOAD');
+      if (!scalarFits(f, v)) checkScalar(f.field, v, fieldPath(path, f, index), 'E_BAD_PAYLOAD');
       return v;
   }
 }
 
 /** The common case of checkScalar without building a path: true when `v` fits the field. */
-function scalarFits(field: Field, v: unknown): boolean {
-  const range = INT_RANGE[field.type];
+function scalarFits(f: FieldPlan, v: unknown): boolean {
+  const range = f.range;
   if (range) return typeof v === 'number' && Number.isInteger(v) && v >= range[0] && v <= range[1];
-  if (field.type === 'bool') return typeof v === 'boolean';
-  if (field.type === 'string') return typeof v === 'string';
+  if (f.field.type === 'bool') return typeof v === 'boolean';
+  if (f.field.type === 'string') return typeof v === 'string';
   return false;
 }
 

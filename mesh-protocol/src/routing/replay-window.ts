@@ -5,6 +5,8 @@ export const REPLAY_WINDOW = 64;
 export const DEFAULT_REPLAY_SENDERS = 4096;
 
 interface SenderWindow {
+  /** When it was last put at the back of the eviction order (a count of such moves). */
+  stamp: number;
   /** Highest counter accepted from this sender. */
   top: number;
   /** Bit i set = counter (top - i) was accepted; two 32-bit halves cover 64 counters. */
@@ -14,6 +16,7 @@ interface SenderWindow {
 
 export class ReplayWindow {
   private readonly senders = new Map<number, SenderWindow>();
+  private stamps = 0;
 
   constructor(private readonly maxSenders = DEFAULT_REPLAY_SENDERS) {}
 
@@ -30,22 +33,28 @@ export class ReplayWindow {
   accept(from: number, counter: number): void {
     let w = this.senders.get(from);
     if (w === undefined) {
-      w = { top: counter, low: 1, high: 0 };
-    } else {
-      this.senders.delete(from);
-      if (counter > w.top) {
-        shift(w, counter - w.top);
-        w.top = counter;
-        w.low |= 1;
-      } else {
-        setBit(w, w.top - counter);
+      w = { stamp: this.stamps++, top: counter, low: 1, high: 0 };
+      this.senders.set(from, w);
+      if (this.senders.size > this.maxSenders) {
+        const oldest = this.senders.keys().next().value;
+        if (oldest !== undefined) this.senders.delete(oldest);
       }
+      return;
     }
-    // Re-inserting keeps the Map in least-recently-heard order for eviction.
-    this.senders.set(from, w);
-    if (this.senders.size > this.maxSenders) {
-      const oldest = this.senders.keys().next().value;
-      if (oldest !== undefined) this.senders.delete(oldest);
+    if (counter > w.top) {
+      shift(w, counter - w.top);
+      w.top = counter;
+      w.low |= 1;
+    } else {
+      setBit(w, w.top - counter);
+    }
+    // The Map's order is the eviction order (least recently heard first). Moving a sender to the
+    // back on every frame cost a delete and an insert per frame; moving it only once it has
+    // drifted into the older half keeps every sender heard since then safe from eviction.
+    if (this.stamps - w.stamp > this.maxSenders / 2) {
+      this.senders.delete(from);
+      w.stamp = this.stamps++;
+      this.senders.set(from, w);
     }
   }
 

@@ -11,7 +11,19 @@ import type { Scheduler } from '../core/scheduler.ts';
 import { DEFAULT_CHANNEL, type ChannelKey, type ChannelSet } from '../crypto/channel-key.ts';
 import { checkPayloadSize, sealFrame } from '../crypto/frame-cipher.ts';
 import { decodeFrame, type DecodedFrame } from '../frame/frame-codec.ts';
-import { BROADCAST, DEFAULT_HOP_LIMIT, FRAME_OVERHEAD, MAX_HOP_LIMIT, lastByte, type FrameHeader } from '../frame/header.ts';
+import {
+  BROADCAST,
+  DEFAULT_HOP_LIMIT,
+  FRAME_OVERHEAD,
+  MAX_HOP_LIMIT,
+  framePacketId,
+  frameSender,
+  lastByte,
+  readHeader,
+  readHeaderInto,
+  sameSealedFrame,
+  type FrameHeader,
+} from '../frame/header.ts';
 import { PacketIdGenerator } from '../frame/packet-id.ts';
 import { dataKind, encodeData, type Data } from '../frame/schema.ts';
 import { slotTimeMs, timeOnAirMs } from '../phy/airtime.ts';
@@ -96,6 +108,8 @@ export class RouterCore extends EventEmitter<RouterEvents> {
   private readonly counter: FrameCounter;
   private readonly duty: DutyCycle;
   private beaconSeq = 0;
+  /** The duplicate path's header: valid only during a duplicateHeard call. */
+  private readonly scratchHeader = readHeader(new Uint8Array(FRAME_OVERHEAD).fill(1, 4, 12));
 
   constructor(options: RouterOptions) {
     super();
@@ -156,6 +170,7 @@ export class RouterCore extends EventEmitter<RouterEvents> {
     // must not make the airtime model throw before decodeFrame refuses the frame (E_FRAME_TOO_LARGE).
     const airtime = timeOnAirMs(this.radio.params, Math.min(packet.bytes.length, LORA_MAX_PAYLOAD));
     this.utilization.record(now - airtime, airtime);
+    if (this.sealedDuplicate(packet, now)) return;
     const decoded = this.decode(packet.bytes);
     if (decoded === undefined) return;
     const { header, data, channel } = decoded;
@@ -174,6 +189,7 @@ export class RouterCore extends EventEmitter<RouterEvents> {
 
     const fresh = this.admit(header, data, packet.snr, now);
     if (fresh === undefined) return;
+    fresh.sealed = packet.bytes;
     if (transmitter !== undefined) fresh.transmitters.push(transmitter);
 
     this.neighbors.heard(header.from, hops, packet.snr, packet.rssi, now);
@@ -182,13 +198,40 @@ export class RouterCore extends EventEmitter<RouterEvents> {
       const links = data.neighborInfo.neighbors.map((n) => ({ nodeId: n.nodeId, quality: n.quality / 255, snr: n.snrX4 / 4 }));
       this.neighbors.beacon(header.from, data.neighborInfo.beaconSeq, links, now);
     }
-    this.emit('heard', { header, data, bytes: packet.bytes, rssi: packet.rssi, snr: packet.snr });
+    // No event object for nobody: this runs for every frame heard.
+    if (this.listenerCount('heard') > 0) this.emit('heard', { header, data, bytes: packet.bytes, rssi: packet.rssi, snr: packet.snr });
 
     if (header.to === this.nodeId || header.to === BROADCAST) {
       this.deliver(header, data, channel.name, packet.rssi, packet.snr, now);
       if (header.to === this.nodeId) this.messageForUs(header, data, fresh, now);
     }
     this.newFrameHeard(fresh, header, packet.bytes, now);
+  }
+
+  /**
+   * Most frames a node hears in a flood are copies of one it already has. A copy whose sealed
+   * bytes equal the first copy's (which authenticated) is handled here from its header alone: no
+   * decryption, no decode, no allocation. Anything else takes the full path.
+   */
+  private sealedDuplicate(packet: RxPacket, now: number): boolean {
+    const bytes = packet.bytes;
+    if (bytes.length < FRAME_OVERHEAD || bytes.length > LORA_MAX_PAYLOAD) return false;
+    const from = frameSender(bytes);
+    if (from === this.nodeId) return false;
+    const known = this.seen.get(from, framePacketId(bytes), now);
+    if (known?.sealed === undefined || !sameSealedFrame(known.sealed, bytes)) return false;
+    let header: FrameHeader;
+    try {
+      header = readHeaderInto(bytes, this.scratchHeader);
+    } catch {
+      return false;
+    }
+    const transmitter = this.resolveTransmitter(header);
+    known.copies++;
+    if (transmitter !== undefined && !known.transmitters.includes(transmitter)) known.transmitters.push(transmitter);
+    this.dropFrame('duplicate');
+    this.duplicateHeard(known, header, bytes, now);
+    return true;
   }
 
   /** Authenticates and decodes heard bytes; a frame that fails is counted and reported, never thrown. */
@@ -219,6 +262,7 @@ export class RouterCore extends EventEmitter<RouterEvents> {
 
   protected deliver(header: FrameHeader, data: Data, channel: string, rssi: number, snr: number, now: number): void {
     this.stats.delivered++;
+    if (this.listenerCount('deliver') === 0) return;
     this.emit('deliver', {
       from: header.from,
       to: header.to,
@@ -314,7 +358,10 @@ export class RouterCore extends EventEmitter<RouterEvents> {
     this.dropFrame('own-frame');
   }
 
-  /** Another copy of a frame already seen; the core has counted and dropped it. No allocation here. */
+  /**
+   * Another copy of a frame already seen; the core has counted and dropped it. No allocation here.
+   * `header` may be a scratch object the core reuses: read it, do not keep it.
+   */
   protected duplicateHeard(_record: SeenFrame, _header: FrameHeader, _bytes: Uint8Array, _now: number): void {}
 
   /** A new frame addressed to us alone, right after it was delivered. */

@@ -14,6 +14,11 @@ export interface SeenFrame {
   snr: number;
   /** It carries an SOS, an alert or an SOS stage: relayed ahead of other traffic. */
   urgent: boolean;
+  /**
+   * The first copy heard on air, which authenticated: a later copy with the same sealed bytes is
+   * a duplicate without decrypting it (header.ts sameSealedFrame).
+   */
+  sealed?: Uint8Array;
   // Written by the flooding layer.
   /** Our relay, from the moment it is scheduled until it goes on air (cancellable until then). */
   pendingRelay?: PendingRelay;
