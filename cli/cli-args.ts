@@ -3,6 +3,7 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from './cli-error.ts';
+import { say } from './cli-language.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -29,19 +30,19 @@ export function parseCommand(argv: string[], help: string, options: Options, all
 export function integer(flag: string, raw: string | undefined, dflt: number, min: number, max: number): number {
   if (raw === undefined) return dflt;
   const v = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!(v >= min && v <= max)) throw new CliError(`${flag} must be a whole number from ${min} to ${max}, got '${raw}'`);
+  if (!(v >= min && v <= max)) throw new CliError(say("{flag} must be a whole number from {min} to {max}, got '{value}'", { flag, min, max, value: raw }));
   return v;
 }
 
 export function number(flag: string, raw: string | undefined, dflt: number, min: number, max: number): number {
   if (raw === undefined) return dflt;
   const v = Number(raw);
-  if (!/^\d*\.?\d+$/.test(raw) || !(v >= min && v <= max)) throw new CliError(`${flag} must be a number from ${min} to ${max}, got '${raw}'`);
+  if (!/^\d*\.?\d+$/.test(raw) || !(v >= min && v <= max)) throw new CliError(say("{flag} must be a number from {min} to {max}, got '{value}'", { flag, min, max, value: raw }));
   return v;
 }
 
 export function oneOf(flag: string, raw: string | undefined, allowed: readonly string[], dflt: string): string {
   if (raw === undefined) return dflt;
-  if (!allowed.includes(raw)) throw new CliError(`${flag} must be one of ${allowed.join(', ')}, got '${raw}'`);
+  if (!allowed.includes(raw)) throw new CliError(say("{flag} must be one of {allowed}, got '{value}'", { flag, allowed: allowed.join(', '), value: raw }));
   return raw;
 }

@@ -2,7 +2,31 @@
 // LANG says so (tr, tr_TR.UTF-8), else English. Messages are whole sentences with named
 // placeholders, keyed by their English text, so no sentence is glued together from parts.
 
+// The node's own errors (firmware), written in English and shown to the person at the keyboard:
+// recognised by their English text (sayMessage), so the node needs no language of its own.
+const NODE_MESSAGES: Record<string, string> = {
+  'no node is running with data dir {dir} (no control socket at {socket}); start one with `unibos node`':
+    '{dir} klasörüyle çalışan cihaz yok ({socket} denetim soketi yok); `unibos node` ile birini başlatın',
+  'not allowed to use {socket}: run as the user the node runs as': '{socket} kullanılamıyor: cihazın çalıştığı kullanıcı olarak çalıştırın',
+  'lost the connection to the node at {socket} ({reason})': '{socket} üzerindeki cihazla bağlantı koptu ({reason})',
+  'the node with data dir {dir} did not answer within {seconds} s; it may be overloaded or hung (see its log, e.g. journalctl -u unibos-node)':
+    '{dir} klasörlü cihaz {seconds} sn içinde yanıt vermedi; aşırı yüklü veya takılmış olabilir (günlüğüne bakın, ör. journalctl -u unibos-node)',
+  'the node answered {status} with something that is not JSON': 'cihaz {status} ile JSON olmayan bir yanıt verdi',
+  'the node answered {status}': 'cihaz {status} yanıtını verdi',
+  'the node failed: {message}': 'cihazda hata: {message}',
+  'a node is already running with data dir {dir}': '{dir} klasörüyle zaten çalışan bir cihaz var',
+  'text must not be empty': 'metin boş olamaz',
+  'text is missing': 'metin eksik',
+  'text is {size} bytes encoded; one frame carries at most {max}': 'metin kodlanınca {size} bayt; bir çerçeve en çok {max} bayt taşır',
+  'alert is {size} bytes encoded; one frame carries at most {max}': 'uyarı kodlanınca {size} bayt; bir çerçeve en çok {max} bayt taşır',
+  'that is this node': 'bu, bu cihazın kendisi',
+  '{value} is not a node id (write it as !1a2b3c4d)': '{value} bir cihaz kimliği değil (!1a2b3c4d biçiminde yazın)',
+  'to must be a node id string such as "!1a2b3c4d", not {what}': 'to, "!1a2b3c4d" gibi bir cihaz kimliği olmalı, {what} değil',
+  'text must be a string, not {what}': 'metin bir dize olmalı, {what} değil',
+};
+
 const TR: Record<string, string> = {
+  ...NODE_MESSAGES,
   'usage: unibos <command> [options]': 'kullanım: unibos <komut> [seçenekler]',
   commands: 'komutlar',
   "Run 'unibos <command> --help' for a command's options.": "Bir komutun seçenekleri için 'unibos <komut> --help' çalıştırın.",
@@ -41,6 +65,114 @@ const TR: Record<string, string> = {
   'ask one: {command} (also peers, inbox, send, sos)': 'birine sorun: {command} (peers, inbox, send, sos da olur)',
   'Nodes appear on the map within a minute. About 90 s after start a (fixture) earthquake strikes nearby:\nopen Modules to see the alert and the check-in round as the nodes answer. Ctrl-C stops everything.':
     'Cihazlar bir dakika içinde haritada görünür. Başlangıçtan yaklaşık 90 sn sonra yakında (örnek) bir deprem olur:\nuyarıyı ve cihazlar yanıt verdikçe yoklama turunu görmek için Modüller’i açın. Ctrl-C her şeyi durdurur.',
+
+  // `unibos status`: row labels, then each row as one sentence.
+  node: 'cihaz',
+  radio: 'telsiz',
+  gps: 'gps',
+  mesh: 'ağ',
+  frames: 'çerçeveler',
+  outbox: 'giden kutusu',
+  sos: 'sos',
+  peers: 'komşular',
+  modules: 'modüller',
+  '{id}  {name}  ({role}), up {seconds} s': '{id}  {name}  ({role}), {seconds} sn’dir açık',
+  '{type}, {state}, {preset} on {mhz} MHz, {region}': '{type}, {state}, {mhz} MHz’de {preset}, {region}',
+  '{type}, {mode} fix {lat}, {lon}': '{type}, {mode} konum {lat}, {lon}',
+  '{type}, no fix': '{type}, konum yok',
+  'channel {channel}, hop limit {hops}, channel use {percent}%': 'kanal {channel}, atlama sınırı {hops}, kanal kullanımı %{percent}',
+  'sent {sent}, received {received}, delivered {delivered}, relayed {relayed}; drops: {drops}': '{sent} gönderildi, {received} alındı, {delivered} teslim edildi, {relayed} aktarıldı; düşenler: {drops}',
+  none: 'yok',
+  '{count} queued': '{count} sırada',
+  'oldest {seconds} s': 'en eskisi {seconds} sn',
+  '{count} given up': '{count} vazgeçildi',
+  '{count} refused': '{count} reddedildi',
+  '{count} failed': '{count} başarısız',
+  '{count} thrown': '{count} hata fırlattı',
+
+  // How far an SOS got (the same structure as the node's own line, in firmware/src/node/sos-summary.ts).
+  'sent, waiting for a gateway': 'gönderildi, bir ağ geçidi bekleniyor',
+  'taken by a gateway': 'bir ağ geçidi aldı',
+  'received by the hub': 'merkeze ulaştı',
+  acknowledged: 'teyit edildi',
+  resolved: 'çözüldü',
+  '{stage} at {time}': '{stage} ({time})',
+  '{stage} by {name} at {time}': '{name} tarafından {stage} ({time})',
+  '{stage} by {name}': '{name} tarafından {stage}',
+  'gateway {time}': 'ağ geçidi {time}',
+  'hub {time}': 'merkez {time}',
+  'acknowledged {time}': 'teyit {time}',
+  '{line} ({earlier})': '{line} ({earlier})',
+  'safe sent at {time}, waiting for the hub; {line}': '"güvendeyim" {time} gönderildi, merkez bekleniyor; {line}',
+  'safe sent, waiting for the hub; {line}': '"güvendeyim" gönderildi, merkez bekleniyor; {line}',
+  'safe sent at {time}, gave up: {reason}; {line}': '"güvendeyim" {time} gönderildi, vazgeçildi: {reason}; {line}',
+  'safe sent, gave up: {reason}; {line}': '"güvendeyim" gönderildi, vazgeçildi: {reason}; {line}',
+  'no answer from the hub': 'merkezden yanıt yok',
+  '{line}; safe at {time}': '{line}; {time} itibarıyla güvende',
+  '{line}; safe': '{line}; güvende',
+  'cancelled ("I am safe") at {time}; {line}': 'iptal edildi ("güvendeyim", {time}); {line}',
+  'cancelled ("I am safe"); {line}': 'iptal edildi ("güvendeyim"); {line}',
+  '{line}; {count} copy sent': '{line}; {count} kopya gönderildi',
+  '{line}; {count} copies sent': '{line}; {count} kopya gönderildi',
+  '{line}; {count} copy sent, {safe} of "I am safe"': '{line}; {count} kopya ve {safe} "güvendeyim" gönderildi',
+  '{line}; {count} copies sent, {safe} of "I am safe"': '{line}; {count} kopya ve {safe} "güvendeyim" gönderildi',
+
+  // `unibos peers`, `inbox`, `send`, `sos`.
+  NODE: 'CİHAZ',
+  NAME: 'AD',
+  HOPS: 'ATLAMA',
+  SNR: 'SNR',
+  RSSI: 'RSSI',
+  'LAST HEARD': 'SON DUYULMA',
+  POSITION: 'KONUM',
+  BATTERY: 'PİL',
+  powered: 'şebekeden',
+  '{id} has not heard any other node yet': '{id} henüz başka bir cihaz duymadı',
+  '#': '#',
+  FROM: 'KİMDEN',
+  KIND: 'TÜR',
+  TEXT: 'METİN',
+  RECEIVED: 'ALINDI',
+  text: 'mesaj',
+  'no messages': 'mesaj yok',
+  'give --last or --after, not both': '--last veya --after verin, ikisini birden değil',
+  'give the text as one argument (quote it)\n\n{help}': 'metni tek bir argüman olarak verin (tırnak içinde)\n\n{help}',
+  'queued message {id} for {to} ({count} in the outbox)': '{id} mesajı {to} için sıraya alındı (giden kutusunda {count})',
+  everyone: 'herkes',
+  'SOS cancelled; "I am safe" sent; it is resent until the hub confirms it (`unibos status` shows it)':
+    'SOS iptal edildi; "güvendeyim" gönderildi; merkez onaylayana kadar yeniden gönderilir (`unibos status` gösterir)',
+  '"I am safe" sent; it is resent until the hub confirms it (`unibos status` shows it)': '"güvendeyim" gönderildi; merkez onaylayana kadar yeniden gönderilir (`unibos status` gösterir)',
+  'SOS raised: copy {copy} queued, resent at growing intervals until a gateway takes it. `unibos status` shows how far it got; `unibos sos --safe` ends it.':
+    'SOS başlatıldı: {copy}. kopya sırada; bir ağ geçidi alana kadar artan aralıklarla yeniden gönderilir. Nereye ulaştığını `unibos status` gösterir; `unibos sos --safe` bitirir.',
+  'SOS sent again (it was already {summary}). `unibos sos --safe` ends it.': 'SOS yeniden gönderildi (zaten {summary} durumundaydı). `unibos sos --safe` bitirir.',
+  '{seconds} s ago': '{seconds} sn önce',
+  '{minutes} min ago': '{minutes} dk önce',
+  '{hours} h ago': '{hours} sa önce',
+  '{days} d ago': '{days} gün önce',
+
+  // Checked command-line values (cli-args.ts).
+  "{flag} must be a whole number from {min} to {max}, got '{value}'": "{flag} {min} ile {max} arasında bir tam sayı olmalı, verilen: '{value}'",
+  "{flag} must be a number from {min} to {max}, got '{value}'": "{flag} {min} ile {max} arasında bir sayı olmalı, verilen: '{value}'",
+  "{flag} must be one of {allowed}, got '{value}'": "{flag} şunlardan biri olmalı: {allowed}, verilen: '{value}'",
+
+  // Set-up commands: hub init, claims, gateway devices.
+  '--email is required': '--email gerekli',
+  'give the password with --password-file PATH or UNIBOS_ADMIN_PASSWORD (never on the command line, where ps shows it)':
+    'parolayı --password-file YOL veya UNIBOS_ADMIN_PASSWORD ile verin (komut satırında asla: ps onu gösterir)',
+  "created admin {email} (owner of org {org}) in {dir}\nStop a running hub before using init; start it with 'unibos hub'.":
+    "{dir} içinde {email} yöneticisi oluşturuldu ({org} kuruluşunun sahibi)\ninit kullanmadan önce çalışan merkezi durdurun; 'unibos hub' ile başlatın.",
+  "--hub-api must be the hub's http(s):// address, e.g. http://hub.local:8000": "--hub-api merkezin http(s):// adresi olmalı, ör. http://hub.local:8000",
+  'node {id} claimed at {hub}\ndevice token kept in {file}': 'cihaz {id}, {hub} merkezine bağlandı\ncihaz anahtarı {file} dosyasında saklanıyor',
+  "gateway {id} claimed; hub broker {url}\ncredentials kept in {file}; 'unibos gateway' now connects there":
+    "ağ geçidi {id} bağlandı; merkez aracısı {url}\nkimlik bilgileri {file} dosyasında; 'unibos gateway' artık oraya bağlanır",
+  'no devices': 'cihaz yok',
+  'no device {id}': '{id} diye bir cihaz yok',
+  'removed {id}; a running gateway refuses its next connection': '{id} kaldırıldı; çalışan ağ geçidi bir sonraki bağlantısını reddeder',
+  'dead letters: none': 'teslim edilemeyenler: yok',
+  '{count} dead letter back in the queue; a running gateway sends it on its next pass': '{count} teslim edilemeyen yeniden sırada; çalışan ağ geçidi bir sonraki turda gönderir',
+  '{count} dead letters back in the queue; a running gateway sends them on its next pass': '{count} teslim edilemeyen yeniden sırada; çalışan ağ geçidi bir sonraki turda gönderir',
+  'dead letters: {count} (newest first)': 'teslim edilemeyenler: {count} (en yenisi önce)',
+  'queued for the hub: {count} ({urgent} urgent), {bytes} bytes': 'merkez için sırada: {count} ({urgent} acil), {bytes} bayt',
 };
 
 export type CliLang = 'en' | 'tr';
@@ -57,6 +189,39 @@ export function cliLang(env: NodeJS.ProcessEnv = process.env): CliLang {
 export function say(key: string, params: Record<string, string | number> = {}, lang: CliLang = cliLang()): string {
   const text = lang === 'tr' ? (TR[key] ?? key) : key;
   return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
+/** English templates as patterns, to recognise a message another package wrote (longest first). */
+const PATTERNS = Object.keys(NODE_MESSAGES)
+  .filter((k) => /\{\w+\}/.test(k))
+  .sort((a, b) => b.length - a.length)
+  .map((key) => {
+    const names: string[] = [];
+    const body = key.split(/(\{\w+\})/).map((part) => {
+      const m = /^\{(\w+)\}$/.exec(part);
+      if (!m) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(m[1]!);
+      return '([\\s\\S]+?)';
+    });
+    return { key, names, re: new RegExp(`^${body.join('')}$`) };
+  });
+
+/**
+ * A message written in English elsewhere (the node's errors come over its control socket in
+ * English) in the CLI's language, when it is one the CLI knows; otherwise as it is.
+ */
+export function sayMessage(message: string, lang: CliLang = cliLang()): string {
+  if (lang === 'en') return message;
+  if (message in NODE_MESSAGES) return NODE_MESSAGES[message]!;
+  for (const p of PATTERNS) {
+    const m = p.re.exec(message);
+    if (!m) continue;
+    const params: Record<string, string> = {};
+    // A message inside a message ("the node failed: {message}") is translated too.
+    p.names.forEach((name, i) => (params[name] = name === 'message' ? sayMessage(m[i + 1]!, lang) : m[i + 1]!));
+    return say(p.key, params, lang);
+  }
+  return message;
 }
 
 /** Every key has its Turkish (tests). */

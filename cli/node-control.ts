@@ -80,10 +80,10 @@ export function printJson(value: unknown): void {
 /** "12 s ago", "3 min ago", "2 h ago". */
 export function ago(ms: number, now = Date.now()): string {
   const s = Math.max(0, Math.round((now - ms) / 1000));
-  if (s < 90) return `${s} s ago`;
-  if (s < 5400) return `${Math.round(s / 60)} min ago`;
-  if (s < 172_800) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86_400)} d ago`;
+  if (s < 90) return say('{seconds} s ago', { seconds: s });
+  if (s < 5400) return say('{minutes} min ago', { minutes: Math.round(s / 60) });
+  if (s < 172_800) return say('{hours} h ago', { hours: Math.round(s / 3600) });
+  return say('{days} d ago', { days: Math.round(s / 86_400) });
 }
 
 // Terminal escape sequences (CSI such as colours and cursor moves, OSC such as window titles and

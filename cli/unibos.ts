@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { CliError } from './cli-error.ts';
-import { say } from './cli-language.ts';
+import { say, sayMessage } from './cli-language.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   sim: { summary: 'simulate a LoRa mesh and compare flooding strategies', load: () => import('./commands/sim.ts') },
@@ -54,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     // The device runtime's and the gateway's errors carry a code and a message written for the person
     // at the keyboard (checked by name: importing those packages here would slow down every command).
     if (err instanceof Error && (err.name === 'FirmwareError' || err.name === 'GatewayError')) {
-      process.stderr.write(`unibos ${name}: ${err.message}\n`);
+      process.stderr.write(`unibos ${name}: ${sayMessage(err.message)}\n`);
       return USER_ERRORS.has((err as Error & { code?: string }).code ?? '') ? 2 : 1;
     }
     // The mesh library's errors say what was wrong with a value (a channel key, a frame); the

@@ -9,6 +9,7 @@ import { createLogger, defaultDataDir, loadOrCreateIdentity } from '@unibos/firm
 import { DEVICE_ROLES, DeviceCredentials, HubOutbox, isDeviceRole, openGatewayDb, runGateway } from '@unibos/gateway';
 import { nodeIdHex } from '@unibos/mesh-protocol';
 import { CliError } from '../cli-error.ts';
+import { say } from '../cli-language.ts';
 import { integer, parseCommand } from '../cli-args.ts';
 import { NODE_FLAG_HELP, nodeConfigFromFlags, nodeFlagOptions, runUntilSignal } from '../node-flags.ts';
 import { table } from '../node-control.ts';
@@ -132,10 +133,10 @@ async function device(argv: string[]): Promise<number> {
       process.stdout.write(`added ${role} ${id}${rules ? `\ntopic rules:${rules}` : ''}\nusername: ${id}\npassword: ${secret}\n(shown once: only its hash is stored)\n`);
     } else if (action === 'list') {
       const rows = credentials.list().map((d) => [d.id, d.role, new Date(d.createdMs).toISOString(), credentials.rules(d.id).map((r) => `${r.access} ${r.topic}`).join('; ') || '-']);
-      process.stdout.write(rows.length ? table(['DEVICE', 'ROLE', 'ADDED', 'TOPIC RULES'], rows) : 'no devices\n');
+      process.stdout.write(rows.length ? table(['DEVICE', 'ROLE', 'ADDED', 'TOPIC RULES'], rows) : `${say('no devices')}\n`);
     } else if (action === 'remove' && id) {
-      if (!credentials.remove(id)) throw new CliError(`no device ${id}`);
-      process.stdout.write(`removed ${id}; a running gateway refuses its next connection\n`);
+      if (!credentials.remove(id)) throw new CliError(say('no device {id}', { id }));
+      process.stdout.write(`${say('removed {id}; a running gateway refuses its next connection', { id })}\n`);
     } else {
       throw new CliError(`usage: unibos gateway device add ID [--role sensor|hub] | list | remove ID`);
     }
@@ -156,16 +157,16 @@ async function outbox(argv: string[]): Promise<number> {
     if (typeof v.requeue === 'string') {
       const seqs = v.requeue === 'all' ? 'all' : v.requeue.split(',').map((x) => integer('--requeue', x.trim(), 0, 1, Number.MAX_SAFE_INTEGER));
       const n = box.requeueDeadLetters(seqs);
-      process.stdout.write(`${n} dead letter${n === 1 ? '' : 's'} back in the queue; a running gateway sends ${n === 1 ? 'it' : 'them'} on its next pass\n`);
+      process.stdout.write(`${n === 1 ? say('{count} dead letter back in the queue; a running gateway sends it on its next pass', { count: n }) : say('{count} dead letters back in the queue; a running gateway sends them on its next pass', { count: n })}\n`);
       return 0;
     }
-    process.stdout.write(`queued for the hub: ${box.size} (${box.depthByLane.urgent} urgent), ${box.bytes} bytes\n`);
+    process.stdout.write(`${say('queued for the hub: {count} ({urgent} urgent), {bytes} bytes', { count: box.size, urgent: box.depthByLane.urgent, bytes: box.bytes })}\n`);
     const letters = box.deadLetters(100);
     if (letters.length === 0) {
-      process.stdout.write('dead letters: none\n');
+      process.stdout.write(`${say('dead letters: none')}\n`);
       return 0;
     }
-    process.stdout.write(`dead letters: ${box.deadLetterCount} (newest first)\n`);
+    process.stdout.write(`${say('dead letters: {count} (newest first)', { count: box.deadLetterCount })}\n`);
     const rows = letters.map((l) => [String(l.seq), new Date(l.failedMs).toISOString(), l.lane, l.source, l.topic, `${l.bytes}`, l.reason]);
     process.stdout.write(table(['SEQ', 'FAILED', 'LANE', 'SOURCE', 'TOPIC', 'BYTES', 'REASON'], rows));
   } finally {
@@ -199,7 +200,7 @@ async function claim(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, HELP, { 'hub-api': { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' } });
   if (!parsed) return 0;
   const v = parsed.values;
-  if (typeof v['hub-api'] !== 'string' || !/^https?:\/\/\S+$/.test(v['hub-api'])) throw new CliError('--hub-api must be the hub\'s http(s):// address, e.g. http://hub.local:8000');
+  if (typeof v['hub-api'] !== 'string' || !/^https?:\/\/\S+$/.test(v['hub-api'])) throw new CliError(say("--hub-api must be the hub's http(s):// address, e.g. http://hub.local:8000"));
   if (typeof v.token !== 'string') throw new CliError('--token is required (a claim token from the hub: POST /api/v1/claim-tokens {"kind":"gateway"})');
   const dataDir = typeof v['data-dir'] === 'string' ? v['data-dir'] : defaultDataDir();
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -207,6 +208,6 @@ async function claim(argv: string[]): Promise<number> {
   const gatewayId = nodeIdHex(identity.nodeId);
   const mqtt = await claimGatewayAtHub(v['hub-api'], v.token, identity, typeof v.name === 'string' ? v.name : undefined);
   writeSecretFile(join(dataDir, HUB_FILE), `${JSON.stringify(mqtt, null, 2)}\n`);
-  process.stdout.write(`gateway !${gatewayId} claimed; hub broker ${mqtt.url}\ncredentials kept in ${join(dataDir, HUB_FILE)}; 'unibos gateway' now connects there\n`);
+  process.stdout.write(`${say("gateway {id} claimed; hub broker {url}\ncredentials kept in {file}; 'unibos gateway' now connects there", { id: `!${gatewayId}`, url: mqtt.url, file: join(dataDir, HUB_FILE) })}\n`);
   return 0;
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { SystemdNotifier, createLogger } from '@unibos/firmware';
 import { createFirstAdmin, loadHubConfig } from '@unibos/controlplane';
 import { CliError } from '../cli-error.ts';
+import { say } from '../cli-language.ts';
 import { parseCommand } from '../cli-args.ts';
 import { runUntilSignal } from '../node-flags.ts';
 
@@ -78,7 +79,7 @@ async function init(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, HELP, { email: { type: 'string' }, 'password-file': { type: 'string' }, org: { type: 'string' }, 'data-dir': { type: 'string' } });
   if (!parsed) return 0;
   const v = parsed.values;
-  if (typeof v.email !== 'string') throw new CliError('--email is required');
+  if (typeof v.email !== 'string') throw new CliError(say('--email is required'));
   let password = process.env.UNIBOS_ADMIN_PASSWORD;
   if (typeof v['password-file'] === 'string') {
     try {
@@ -87,9 +88,9 @@ async function init(argv: string[]): Promise<number> {
       throw new CliError(`cannot read --password-file: ${(err as Error).message}`);
     }
   }
-  if (!password) throw new CliError('give the password with --password-file PATH or UNIBOS_ADMIN_PASSWORD (never on the command line, where ps shows it)');
+  if (!password) throw new CliError(say('give the password with --password-file PATH or UNIBOS_ADMIN_PASSWORD (never on the command line, where ps shows it)'));
   const config = loadHubConfig({ flags: typeof v['data-dir'] === 'string' ? { dataDir: v['data-dir'] } : {} });
   const admin = await createFirstAdmin({ dataDir: config.dataDir, email: v.email, password, ...(typeof v.org === 'string' ? { orgName: v.org } : {}) });
-  process.stdout.write(`created admin ${admin.email} (owner of org ${admin.orgId}) in ${config.dataDir}\nStop a running hub before using init; start it with 'unibos hub'.\n`);
+  process.stdout.write(`${say("created admin {email} (owner of org {org}) in {dir}\nStop a running hub before using init; start it with 'unibos hub'.", { email: admin.email, org: admin.orgId, dir: config.dataDir })}\n`);
   return 0;
 }

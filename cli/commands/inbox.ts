@@ -3,6 +3,7 @@
 import { callNode, formatNodeId, type InboxMessage } from '@unibos/firmware';
 import { integer } from '../cli-args.ts';
 import { CliError } from '../cli-error.ts';
+import { say } from '../cli-language.ts';
 import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
 
 const HELP = `usage: unibos inbox [--last N | --after N] [options]
@@ -21,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseControlArgs<{ after?: string; last?: string }>(argv, HELP, { after: { type: 'string' }, last: { type: 'string' } });
   if (!args) return 0;
   const { after, last } = args.values;
-  if (after !== undefined && last !== undefined) throw new CliError('give --last or --after, not both');
+  if (after !== undefined && last !== undefined) throw new CliError(say('give --last or --after, not both'));
   const query =
     after === undefined
       ? `limit=${integer('--last', last, 20, 1, MAX)}`
@@ -32,10 +33,10 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (messages.length === 0) {
-    process.stdout.write('no messages\n');
+    process.stdout.write(`${say('no messages')}\n`);
     return 0;
   }
-  const rows = messages.map((m) => [String(m.seq), formatNodeId(m.from), m.kind === 'alert' ? (m.level ?? 'ALERT') : 'text', m.text, String(m.hops), ago(m.rxMs)]);
-  process.stdout.write(table(['#', 'FROM', 'KIND', 'TEXT', 'HOPS', 'RECEIVED'], rows));
+  const rows = messages.map((m) => [String(m.seq), formatNodeId(m.from), m.kind === 'alert' ? (m.level ?? 'ALERT') : say('text'), m.text, String(m.hops), ago(m.rxMs)]);
+  process.stdout.write(table([say('#'), say('FROM'), say('KIND'), say('TEXT'), say('HOPS'), say('RECEIVED')], rows));
   return 0;
 }

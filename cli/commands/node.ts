@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, defaultDataDir, formatNodeId, loadOrCreateIdentity, runNode } from '@unibos/firmware';
 import { CliError } from '../cli-error.ts';
+import { say } from '../cli-language.ts';
 import { parseCommand } from '../cli-args.ts';
 import { claimNodeAtHub } from '../hub-claim.ts';
 import { writeSecretFile } from '../secret-file.ts';
@@ -45,7 +46,7 @@ async function claim(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, HELP, { 'hub-api': { type: 'string' }, token: { type: 'string' }, name: { type: 'string' }, 'data-dir': { type: 'string' } });
   if (!parsed) return 0;
   const v = parsed.values;
-  if (typeof v['hub-api'] !== 'string' || !/^https?:\/\/\S+$/.test(v['hub-api'])) throw new CliError('--hub-api must be the hub\'s http(s):// address, e.g. http://hub.local:8000');
+  if (typeof v['hub-api'] !== 'string' || !/^https?:\/\/\S+$/.test(v['hub-api'])) throw new CliError(say("--hub-api must be the hub's http(s):// address, e.g. http://hub.local:8000"));
   if (typeof v.token !== 'string') throw new CliError('--token is required (a claim token from the hub: POST /api/v1/claim-tokens {"kind":"node"})');
   const dataDir = typeof v['data-dir'] === 'string' ? v['data-dir'] : defaultDataDir();
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -53,6 +54,6 @@ async function claim(argv: string[]): Promise<number> {
   const deviceToken = await claimNodeAtHub(v['hub-api'], v.token, identity, typeof v.name === 'string' ? v.name : undefined);
   const file = join(dataDir, 'hub-device.json');
   writeSecretFile(file, `${JSON.stringify({ hubApi: v['hub-api'], deviceId: formatNodeId(identity.nodeId), deviceToken }, null, 2)}\n`);
-  process.stdout.write(`node ${formatNodeId(identity.nodeId)} claimed at ${v['hub-api']}\ndevice token kept in ${file}\n`);
+  process.stdout.write(`${say('node {id} claimed at {hub}\ndevice token kept in {file}', { id: formatNodeId(identity.nodeId), hub: v['hub-api'], file })}\n`);
   return 0;
 }

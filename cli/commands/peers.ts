@@ -1,6 +1,7 @@
 // `unibos peers`: the running node's node database.
 
 import { callNode, formatNodeId, type Peer } from '@unibos/firmware';
+import { say } from '../cli-language.ts';
 import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
 
 const HELP = `usage: unibos peers [options]
@@ -20,7 +21,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (answer.peers.length === 0) {
-    process.stdout.write(`${answer.self} has not heard any other node yet\n`);
+    process.stdout.write(`${say('{id} has not heard any other node yet', { id: answer.self })}\n`);
     return 0;
   }
   const rows = answer.peers.map((p) => [
@@ -31,8 +32,8 @@ export async function run(argv: string[]): Promise<number> {
     p.rssi === null ? '' : `${Math.round(p.rssi)} dBm`,
     ago(p.lastHeardMs),
     p.latitude === null || p.longitude === null ? '' : `${p.latitude.toFixed(5)}, ${p.longitude.toFixed(5)}`,
-    p.batteryLevel === null ? '' : p.batteryLevel > 100 ? 'powered' : `${p.batteryLevel}%`,
+    p.batteryLevel === null ? '' : p.batteryLevel > 100 ? say('powered') : `${p.batteryLevel}%`,
   ]);
-  process.stdout.write(table(['NODE', 'NAME', 'HOPS', 'SNR', 'RSSI', 'LAST HEARD', 'POSITION', 'BATTERY'], rows));
+  process.stdout.write(table([say('NODE'), say('NAME'), say('HOPS'), say('SNR'), say('RSSI'), say('LAST HEARD'), say('POSITION'), say('BATTERY')], rows));
   return 0;
 }

@@ -2,6 +2,7 @@
 
 import { callNode, formatNodeId } from '@unibos/firmware';
 import { CliError } from '../cli-error.ts';
+import { say } from '../cli-language.ts';
 import { DATA_DIR_HELP, parseControlArgs, printJson } from '../node-control.ts';
 
 const HELP = `usage: unibos send "text" [--to NODE] [options]
@@ -16,10 +17,10 @@ ${DATA_DIR_HELP}
 export async function run(argv: string[]): Promise<number> {
   const args = parseControlArgs<{ to?: string }>(argv, HELP, { to: { type: 'string' } }, true);
   if (!args) return 0;
-  if (args.positionals.length !== 1) throw new CliError(`give the text as one argument (quote it)\n\n${HELP}`);
+  if (args.positionals.length !== 1) throw new CliError(say('give the text as one argument (quote it)\n\n{help}', { help: HELP }));
   const body = args.values.to === undefined ? { text: args.positionals[0] } : { text: args.positionals[0], to: args.values.to };
   const r = await callNode<{ packetId: number; queued: number }>(args.dataDir, 'POST', '/send', body);
   if (args.values.json) printJson(r);
-  else process.stdout.write(`queued message ${formatNodeId(r.packetId)} for ${args.values.to ?? 'everyone'} (${r.queued} in the outbox)\n`);
+  else process.stdout.write(`${say('queued message {id} for {to} ({count} in the outbox)', { id: formatNodeId(r.packetId), to: args.values.to ?? say('everyone'), count: r.queued })}\n`);
   return 0;
 }

@@ -1,7 +1,9 @@
 // `unibos sos [--safe]`: raise an SOS on the running node, or end it with "I am safe".
 
-import { callNode, sosSummary, type SosStatus } from '@unibos/firmware';
+import { callNode, type SosStatus } from '@unibos/firmware';
+import { say } from '../cli-language.ts';
 import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-control.ts';
+import { sosLine } from '../sos-line.ts';
 
 const HELP = `usage: unibos sos [--safe] [options]
 
@@ -20,12 +22,12 @@ export async function run(argv: string[]): Promise<number> {
   if (args.values.safe) {
     const r = await callNode<{ packetId: number; cancelledSos: boolean }>(args.dataDir, 'POST', '/safe');
     if (args.values.json) printJson(r);
-    else process.stdout.write(`${r.cancelledSos ? 'SOS cancelled; ' : ''}"I am safe" sent; it is resent until the hub confirms it (\`unibos status\` shows it)\n`);
+    else process.stdout.write(`${r.cancelledSos ? say('SOS cancelled; "I am safe" sent; it is resent until the hub confirms it (`unibos status` shows it)') : say('"I am safe" sent; it is resent until the hub confirms it (`unibos status` shows it)')}\n`);
     return 0;
   }
   const s = await callNode<SosStatus>(args.dataDir, 'POST', '/sos');
   if (args.values.json) printJson(s);
-  else if (s.resending) process.stdout.write(`SOS raised: copy ${s.copiesSent} queued, resent at growing intervals until a gateway takes it. \`unibos status\` shows how far it got; \`unibos sos --safe\` ends it.\n`);
-  else process.stdout.write(`SOS sent again (it was already ${plain(sosSummary(s))}). \`unibos sos --safe\` ends it.\n`);
+  else if (s.resending) process.stdout.write(`${say('SOS raised: copy {copy} queued, resent at growing intervals until a gateway takes it. `unibos status` shows how far it got; `unibos sos --safe` ends it.', { copy: s.copiesSent })}\n`);
+  else process.stdout.write(`${say('SOS sent again (it was already {summary}). `unibos sos --safe` ends it.', { summary: plain(sosLine(s)) })}\n`);
   return 0;
 }

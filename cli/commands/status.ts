@@ -1,7 +1,9 @@
 // `unibos status`: what the running node is doing.
 
-import { callNode, sosSummary, type NodeStatus } from '@unibos/firmware';
+import { callNode, type NodeStatus } from '@unibos/firmware';
+import { say } from '../cli-language.ts';
 import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-control.ts';
+import { sosLine } from '../sos-line.ts';
 
 const HELP = `usage: unibos status [options]
 
@@ -21,26 +23,28 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const fix = s.gps.fix;
-  const drops = Object.entries(s.mesh.drops).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
-  process.stdout.write(
-    [
-      `node      ${s.nodeId}  ${plain(s.name)}  (${s.role}), up ${s.uptimeS} s`,
-      `radio     ${s.radio.type}, ${s.radio.state}, ${s.radio.preset} on ${(s.radio.frequencyHz / 1e6).toFixed(3)} MHz, ${s.radio.region}${s.radio.error ? `\n          ${plain(s.radio.error)}` : ''}`,
-      `gps       ${s.gps.type}${fix && fix.mode !== 'none' ? `, ${fix.mode} fix ${fix.latitude.toFixed(5)}, ${fix.longitude.toFixed(5)}` : s.gps.type === 'none' ? '' : ', no fix'}`,
-      `mesh      channel ${s.mesh.channel}, hop limit ${s.mesh.hopLimit}, channel use ${s.mesh.channelUtilizationPercent}%`,
-      `frames    sent ${s.mesh.framesSent}, received ${s.mesh.framesReceived}, delivered ${s.mesh.delivered}, relayed ${s.mesh.relayed}; drops: ${drops}`,
-      `outbox    ${s.outbox.queued} queued${s.outbox.oldestAgeS !== null ? `, oldest ${s.outbox.oldestAgeS} s` : ''}${s.outbox.expired ? `, ${s.outbox.expired} given up` : ''}`,
-      `sos       ${plain(sosSummary(s.sos))}`,
-      `peers     ${s.peers}`,
-      ...(s.modules?.length ? [`modules   ${s.modules.map(moduleLine).join('\n          ')}`] : []),
-    ].join('\n') + '\n',
-  );
+  const drops = Object.entries(s.mesh.drops).map(([k, n]) => `${k} ${n}`).join(', ') || say('none');
+  const rows: Array<[string, string]> = [
+    [say('node'), say('{id}  {name}  ({role}), up {seconds} s', { id: s.nodeId, name: plain(s.name), role: s.role, seconds: s.uptimeS })],
+    [say('radio'), say('{type}, {state}, {preset} on {mhz} MHz, {region}', { type: s.radio.type, state: s.radio.state, preset: s.radio.preset, mhz: (s.radio.frequencyHz / 1e6).toFixed(3), region: s.radio.region }) + (s.radio.error ? `\n${plain(s.radio.error)}` : '')],
+    [say('gps'), fix && fix.mode !== 'none' ? say('{type}, {mode} fix {lat}, {lon}', { type: s.gps.type, mode: fix.mode, lat: fix.latitude.toFixed(5), lon: fix.longitude.toFixed(5) }) : s.gps.type === 'none' ? s.gps.type : say('{type}, no fix', { type: s.gps.type })],
+    [say('mesh'), say('channel {channel}, hop limit {hops}, channel use {percent}%', { channel: s.mesh.channel, hops: s.mesh.hopLimit, percent: s.mesh.channelUtilizationPercent })],
+    [say('frames'), say('sent {sent}, received {received}, delivered {delivered}, relayed {relayed}; drops: {drops}', { sent: s.mesh.framesSent, received: s.mesh.framesReceived, delivered: s.mesh.delivered, relayed: s.mesh.relayed, drops })],
+    [say('outbox'), [say('{count} queued', { count: s.outbox.queued }), s.outbox.oldestAgeS !== null ? say('oldest {seconds} s', { seconds: s.outbox.oldestAgeS }) : '', s.outbox.expired ? say('{count} given up', { count: s.outbox.expired }) : ''].filter(Boolean).join(', ')],
+    [say('sos'), plain(sosLine(s.sos))],
+    [say('peers'), String(s.peers)],
+    ...(s.modules?.length ? [[say('modules'), s.modules.map(moduleLine).join('\n')] as [string, string]] : []),
+  ];
+  // Labels in a column as wide as the longest in the language, at least as wide as the English one.
+  const width = Math.max(10, ...rows.map(([label]) => label.length + 2));
+  const indent = ' '.repeat(width);
+  process.stdout.write(rows.map(([label, value]) => label.padEnd(width) + value.split('\n').join(`\n${indent}`)).join('\n') + '\n');
   return 0;
 }
 
 /** One configured module: loaded (with refusals, if any), or why it is not running. */
 function moduleLine(m: NodeStatus['modules'][number]): string {
   const head = `${plain(m.name)}${m.version ? ` ${plain(m.version)}` : ''} ${m.state}`;
-  const counts = [m.refused ? `${m.refused} refused` : '', m.failed ? `${m.failed} failed` : '', m.errors ? `${m.errors} thrown` : ''].filter(Boolean).join(', ');
+  const counts = [m.refused ? say('{count} refused', { count: m.refused }) : '', m.failed ? say('{count} failed', { count: m.failed }) : '', m.errors ? say('{count} thrown', { count: m.errors }) : ''].filter(Boolean).join(', ');
   return `${head}${counts ? ` (${counts})` : ''}${m.reason ? `: ${plain(m.reason)}` : ''}`;
 }

@@ -1,0 +1,69 @@
+// How far the node's SOS got, as `unibos status` and `unibos sos` say it, in the CLI's language:
+// the node's own line (firmware's sosSummary, for its log) built again from whole-sentence
+// templates, so "acknowledged by Ayse at 14:02 (hub 14:01, gateway 14:01)" reads as well in Turkish.
+
+import type { SosStatus } from '@unibos/firmware';
+import { say, type CliLang, cliLang } from './cli-language.ts';
+
+type Stage = Exclude<SosStatus['stage'], 'none'>;
+
+function headline(stage: Stage, lang: CliLang): string {
+  switch (stage) {
+    case 'sent':
+      return say('sent, waiting for a gateway', {}, lang);
+    case 'gateway':
+      return say('taken by a gateway', {}, lang);
+    case 'hub':
+      return say('received by the hub', {}, lang);
+    case 'acknowledged':
+      return say('acknowledged', {}, lang);
+    case 'resolved':
+      return say('resolved', {}, lang);
+  }
+}
+
+/** An earlier stage after the headline: "hub 14:01". */
+function earlier(stage: 'acknowledged' | 'hub' | 'gateway', time: string, lang: CliLang): string {
+  if (stage === 'acknowledged') return say('acknowledged {time}', { time }, lang);
+  if (stage === 'hub') return say('hub {time}', { time }, lang);
+  return say('gateway {time}', { time }, lang);
+}
+
+const RANK: Record<Stage, number> = { sent: 0, gateway: 1, hub: 2, acknowledged: 3, resolved: 4 };
+
+function hhmm(ms: number): string {
+  const d = new Date(ms);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+export function sosLine(s: SosStatus, lang: CliLang = cliLang(), clock: (ms: number) => string = hhmm): string {
+  const current = s.stage;
+  if (current === 'none') return say('none', {}, lang);
+  const stage = headline(current, lang);
+  const t = s.stageTimes[current];
+  const by = current === 'acknowledged' ? s.acknowledgedBy : current === 'resolved' ? s.resolvedBy : undefined;
+  let line =
+    by && t !== undefined
+      ? say('{stage} by {name} at {time}', { stage, name: by, time: clock(t) }, lang)
+      : by
+        ? say('{stage} by {name}', { stage, name: by }, lang)
+        : t !== undefined
+          ? say('{stage} at {time}', { stage, time: clock(t) }, lang)
+          : stage;
+  const before = (['acknowledged', 'hub', 'gateway'] as const).filter((x) => x !== current && s.stageTimes[x] !== undefined && RANK[x] < RANK[current]);
+  if (before.length > 0) line = say('{line} ({earlier})', { line, earlier: before.map((x) => earlier(x, clock(s.stageTimes[x]!), lang)).join(', ') }, lang);
+  const safeAt = s.cancelledMs !== undefined ? clock(s.cancelledMs) : null;
+  if (s.cancelled && s.safe === 'waiting') line = safeAt ? say('safe sent at {time}, waiting for the hub; {line}', { time: safeAt, line }, lang) : say('safe sent, waiting for the hub; {line}', { line }, lang);
+  else if (s.cancelled && s.safe === 'gave-up') {
+    const reason = s.safeGaveUpReason ?? say('no answer from the hub', {}, lang);
+    line = safeAt ? say('safe sent at {time}, gave up: {reason}; {line}', { time: safeAt, reason, line }, lang) : say('safe sent, gave up: {reason}; {line}', { reason, line }, lang);
+  } else if (s.cancelled && s.safe === 'confirmed') line = safeAt ? say('{line}; safe at {time}', { line, time: safeAt }, lang) : say('{line}; safe', { line }, lang);
+  else if (s.cancelled) line = safeAt ? say('cancelled ("I am safe") at {time}; {line}', { time: safeAt, line }, lang) : say('cancelled ("I am safe"); {line}', { line }, lang);
+  const count = s.copiesSent;
+  if (s.safeCopiesSent > 0) {
+    return count === 1
+      ? say('{line}; {count} copy sent, {safe} of "I am safe"', { line, count, safe: s.safeCopiesSent }, lang)
+      : say('{line}; {count} copies sent, {safe} of "I am safe"', { line, count, safe: s.safeCopiesSent }, lang);
+  }
+  return count === 1 ? say('{line}; {count} copy sent', { line, count }, lang) : say('{line}; {count} copies sent', { line, count }, lang);
+}

@@ -1,0 +1,135 @@
+// The CLI in Turkish (issue 19): with UNIBOS_LANG=tr a real node's status, SOS, send and inbox,
+// the peers table, checked values and the node's own errors all come out in Turkish, the English
+// output stays as it was, and every sentence the CLI says has a Turkish translation with the same
+// placeholders.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { controlSocketPath, sosSummary, type SosStatus } from '@unibos/firmware';
+import { CLI_TURKISH } from '../cli-language.ts';
+import { sosLine } from '../sos-line.ts';
+import { Proc, procs } from './support/processes.ts';
+
+const CLI = fileURLToPath(new URL('../', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/unibos.js', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'unibos-lang-'));
+after(() => {
+  for (const p of procs) p.child.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+function unibos(args: string[], lang: 'en' | 'tr'): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, UNIBOS_LANG: lang };
+  delete env.UNIBOS_DATA_DIR;
+  delete env.UNIBOS_DEMO_DIR;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env, encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('a real node answers in Turkish: status, SOS, send, inbox and its own errors', { timeout: 120_000 }, async () => {
+  const dir = join(root, 'node');
+  // No simulated air: the node runs, its radio waits, and everything it is told stays queued.
+  const node = new Proc(['node', '--data-dir', dir, '--name', 'Clinic', '--lat', '41', '--lon', '29', '--http-port', 'off', '--air', '127.0.0.1:1']);
+  await node.waitFor((l) => l.msg === 'node started', 'the node');
+
+  const en = await unibos(['status', '--data-dir', dir], 'en');
+  assert.equal(en.code, 0, en.stderr);
+  assert.match(en.stdout, /^node {6}!\w{8} {2}Clinic {2}\(CLIENT\), up \d+ s$/m, 'English as before');
+  assert.match(en.stdout, /^outbox {4}0 queued$/m);
+  assert.match(en.stdout, /^sos {7}none$/m);
+
+  const tr = await unibos(['status', '--data-dir', dir], 'tr');
+  assert.equal(tr.code, 0, tr.stderr);
+  assert.match(tr.stdout, /^cihaz {9}!\w{8} {2}Clinic {2}\(CLIENT\), \d+ sn’dir açık$/m);
+  assert.match(tr.stdout, /^ağ {12}kanal \S+, atlama sınırı \d, kanal kullanımı %\d/m);
+  assert.match(tr.stdout, /^giden kutusu {2}0 sırada$/m, 'labels in one column as wide as the longest Turkish one');
+  assert.match(tr.stdout, /^sos {11}yok$/m);
+
+  const sos = await unibos(['sos', '--data-dir', dir], 'tr');
+  assert.equal(sos.code, 0, sos.stderr);
+  assert.match(sos.stdout, /^SOS başlatıldı: \d+\. kopya sırada; bir ağ geçidi alana kadar artan aralıklarla yeniden gönderilir\./);
+  const after = await unibos(['status', '--data-dir', dir], 'tr');
+  assert.match(after.stdout, /^sos {11}gönderildi, bir ağ geçidi bekleniyor \(\d\d:\d\d\); \d+ kopya gönderildi$/m);
+
+  const sent = await unibos(['send', 'su lazım', '--data-dir', dir], 'tr');
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.match(sent.stdout, /^!\w{8} mesajı herkes için sıraya alındı \(giden kutusunda \d+\)$/m);
+  const inbox = await unibos(['inbox', '--data-dir', dir], 'tr');
+  assert.equal(inbox.stdout, 'mesaj yok\n');
+
+  // The node's refusal comes over its socket in English; the CLI says it in Turkish.
+  const tooLong = await unibos(['send', 'x'.repeat(300), '--data-dir', dir], 'tr');
+  assert.equal(tooLong.code, 2);
+  assert.equal(tooLong.stderr, 'unibos send: metin kodlanınca 303 bayt; bir çerçeve en çok 227 bayt taşır\n', 'the size counts the encoding');
+  const badTo = await unibos(['send', 'hi', '--to', 'nobody', '--data-dir', dir], 'tr');
+  assert.match(badTo.stderr, /"nobody" bir cihaz kimliği değil \(!1a2b3c4d biçiminde yazın\)/);
+  const badLast = await unibos(['inbox', '--last', '0', '--data-dir', dir], 'tr');
+  assert.equal(badLast.stderr, "unibos inbox: --last 1 ile 1000 arasında bir tam sayı olmalı, verilen: '0'\n");
+  assert.equal(await node.stop(), 0);
+
+  const none = await unibos(['status', '--data-dir', join(root, 'nobody')], 'tr');
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /^unibos status: \S+nobody klasörüyle çalışan cihaz yok \(\S+ denetim soketi yok\); `unibos node` ile birini başlatın\n$/);
+});
+
+test('the peers table in Turkish: headers, times and battery', async (t) => {
+  const dir = join(root, 'peers');
+  mkdirSync(dir, { recursive: true });
+  const now = Date.now();
+  // A stand-in for a node's control socket with one peer (a real one needs a second node on the air).
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ self: '!a50a6e65', peers: [{ nodeId: 0x2b3c4d01, longName: 'Harbour', shortName: 'HARB', role: 'CLIENT', lastHeardMs: now - 300_000, hops: 1, snr: 7.5, rssi: -80, latitude: 41.01, longitude: 28.95, altitudeM: null, positionMs: now, batteryLevel: 101, voltage: null }] }));
+  });
+  await new Promise<void>((resolve) => server.listen(controlSocketPath(dir), resolve));
+  t.after(() => server.close());
+  const tr = await unibos(['peers', '--data-dir', dir], 'tr');
+  assert.equal(tr.code, 0, tr.stderr);
+  const [head, row] = tr.stdout.split('\n');
+  assert.match(head!, /^CİHAZ\s+AD\s+ATLAMA\s+SNR\s+RSSI\s+SON DUYULMA\s+KONUM\s+PİL$/);
+  assert.match(row!, /^!2b3c4d01\s+Harbour\s+1\s+7\.5 dB\s+-80 dBm\s+5 dk önce\s+41\.01000, 28\.95000\s+şebekeden$/);
+  const en = await unibos(['peers', '--data-dir', dir], 'en');
+  assert.match(en.stdout, /^NODE\s+NAME\s+HOPS\s+SNR\s+RSSI\s+LAST HEARD\s+POSITION\s+BATTERY\n!2b3c4d01\s+Harbour\s+1\s+7\.5 dB\s+-80 dBm\s+5 min ago\s+41\.01000, 28\.95000\s+powered\n$/);
+});
+
+test('every sentence the CLI says has its Turkish, with the same placeholders', () => {
+  const files = [...readdirSync(CLI).filter((f) => f.endsWith('.ts')).map((f) => join(CLI, f)), ...readdirSync(join(CLI, 'commands')).map((f) => join(CLI, 'commands', f))];
+  const missing: string[] = [];
+  let found = 0;
+  for (const f of files) {
+    for (const m of readFileSync(f, 'utf8').matchAll(/\bsay\(\s*(['"`])((?:\\.|(?!\1).)*)\1/g)) {
+      found++;
+      const key = m[2]!.replace(/\\n/g, '\n').replace(/\\(['"`])/g, '$1');
+      if (!(key in CLI_TURKISH)) missing.push(`${f.slice(CLI.length)}: ${key}`);
+    }
+  }
+  assert.ok(found > 100, `the scan sees the CLI's sentences (${found})`);
+  assert.deepEqual(missing, []);
+  const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');
+  const mismatched = Object.entries(CLI_TURKISH).filter(([en, tr]) => placeholders(en) !== placeholders(tr)).map(([en]) => en);
+  assert.deepEqual(mismatched, []);
+});
+
+test('the SOS line in English is the node’s own line, word for word', () => {
+  const at = (h: number, m: number) => new Date(2026, 0, 1, h, m).getTime();
+  const base: SosStatus = { stage: 'sent', cancelled: false, resending: true, requestId: 7, startedMs: at(14, 0), copiesSent: 1, stageTimes: { sent: at(14, 0) }, safe: 'none', safeCopiesSent: 0, safeGiveUps: 0 } as SosStatus;
+  const cases: SosStatus[] = [
+    { ...base, stage: 'none' } as SosStatus,
+    base,
+    { ...base, stage: 'acknowledged', copiesSent: 3, acknowledgedBy: 'Ayse', stageTimes: { sent: at(14, 0), gateway: at(14, 1), hub: at(14, 1), acknowledged: at(14, 2) } },
+    { ...base, stage: 'hub', cancelled: true, cancelledMs: at(14, 10), safe: 'waiting', safeCopiesSent: 2, stageTimes: { sent: at(14, 0), gateway: at(14, 1), hub: at(14, 1) } } as SosStatus,
+    { ...base, stage: 'resolved', cancelled: true, cancelledMs: at(14, 10), safe: 'confirmed', resolvedBy: 'Ayse', stageTimes: { resolved: at(14, 12), hub: at(14, 1) } } as SosStatus,
+    { ...base, cancelled: true, cancelledMs: at(14, 10), safe: 'gave-up' } as SosStatus,
+  ];
+  for (const s of cases) assert.equal(sosLine(s, 'en'), sosSummary(s));
+  assert.equal(sosLine(cases[2]!, 'tr', (ms) => new Date(ms).toTimeString().slice(0, 5)), 'Ayse tarafından teyit edildi (14:02) (merkez 14:01, ağ geçidi 14:01); 3 kopya gönderildi');
+});
