@@ -1,0 +1,209 @@
+// One camera: its source, reconnected with a growing backoff when it drops; its motion worker;
+// the cool-down that turns motion into events; and the media it keeps on the node. Its state
+// (live, reconnecting, unavailable and why) is what the API, `unibos status` and the UI show.
+
+import { EventEmitter } from 'node:events';
+import type { CameraConfig } from './camera-config.ts';
+import type { Frame } from './frame.ts';
+import type { ClipRecorder } from './media/clip-recorder.ts';
+import type { MediaStore } from './media/media-store.ts';
+import { MotionCooldown } from './motion/motion-cooldown.ts';
+import type { MotionRegion, MotionSettings } from './motion/motion-detector.ts';
+import { MotionWorker } from './motion/motion-worker-client.ts';
+import type { CameraSource, SourceSession } from './sources/camera-source.ts';
+
+export type CameraStateName = 'starting' | 'live' | 'reconnecting' | 'ended' | 'unavailable' | 'stopped';
+
+export interface CameraState {
+  id: string;
+  name: string;
+  source: string;
+  state: CameraStateName;
+  /** Why it is reconnecting or unavailable, in words. */
+  reason: string | null;
+  upload: boolean;
+  frames: number;
+  /** Frames skipped because the detector was still busy with the one before. */
+  dropped: number;
+  events: number;
+  reconnects: number;
+  lastFrameAt: number | null;
+  lastEventAt: number | null;
+  nextRetryAt: number | null;
+  /** Mean detector time per frame (ms), in the worker. */
+  detectMs: number;
+  opencv: string | null;
+}
+
+export interface MotionEvent {
+  camera: string;
+  cameraName: string;
+  ts: number;
+  zone: string;
+  area: number;
+  box: MotionRegion['box'];
+  /** A small JPEG; stays on the node unless the camera's upload is on (privacy-gate.ts). */
+  thumbnail: Uint8Array | null;
+  /** The snapshot's file name in the node's media store. */
+  snapshot: string | null;
+}
+
+export interface CameraOptions {
+  config: CameraConfig;
+  source: CameraSource;
+  motion: Omit<MotionSettings, 'zones'>;
+  cooldownMs: number;
+  media: MediaStore | null;
+  clips?: ClipRecorder | null;
+  snapshots: boolean;
+  backoff?: { minMs: number; maxMs: number };
+  now?: () => number;
+  /** Starts the worker (injected to count or to fail in tests). */
+  startWorker?: (s: MotionSettings) => Promise<MotionWorker>;
+}
+
+export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [CameraState] }> {
+  readonly state: CameraState;
+  private worker: MotionWorker | null = null;
+  private session: SourceSession | null = null;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private stopped = false;
+  private readonly cooldown: MotionCooldown;
+  private readonly zoneNames: string[];
+  private detectTotal = 0;
+
+  constructor(private readonly o: CameraOptions) {
+    super();
+    const c = o.config;
+    this.state = { id: c.id, name: c.name, source: o.source.label, state: 'starting', reason: null, upload: c.upload, frames: 0, dropped: 0, events: 0, reconnects: 0, lastFrameAt: null, lastEventAt: null, nextRetryAt: null, detectMs: 0, opencv: null };
+    this.cooldown = new MotionCooldown(o.cooldownMs);
+    const include = c.zones.filter((z) => z.kind === 'include').map((z) => z.name);
+    this.zoneNames = include.length ? include : ['frame'];
+  }
+
+  /** Starts the worker, then the source. Resolves once the first attempt settled (live, retrying or unavailable). */
+  async start(): Promise<void> {
+    try {
+      this.worker = await (this.o.startWorker ?? ((s) => MotionWorker.start(s)))({ ...this.o.motion, zones: this.o.config.zones });
+      this.state.opencv = this.worker.opencv;
+    } catch (err) {
+      // No OpenCV: nothing a retry would fix until someone builds it.
+      this.set('unavailable', `unavailable: ${(err as Error).message}`);
+      return;
+    }
+    await this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const s = this.session;
+    this.session = null;
+    await s?.stop().catch(() => {});
+    await this.o.clips?.stop();
+    await this.worker?.close();
+    this.worker = null;
+    this.set('stopped', null);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      this.session = await this.o.source.open(
+        (f) => this.onFrame(f),
+        (reason) => this.onEnd(reason),
+      );
+      this.attempt = 0;
+      this.state.nextRetryAt = null;
+      this.set('live', null);
+    } catch (err) {
+      this.retry(err as Error);
+    }
+  }
+
+  private onEnd(reason: Error | null): void {
+    this.session = null;
+    if (this.stopped) return;
+    if (reason === null) return this.set('ended', 'the source ended');
+    this.retry(reason);
+  }
+
+  private retry(err: Error): void {
+    if (this.stopped) return;
+    const b = this.o.backoff ?? { minMs: 1000, maxMs: 60_000 };
+    const delay = Math.min(b.maxMs, b.minMs * 2 ** this.attempt);
+    this.attempt++;
+    this.state.reconnects++;
+    this.state.nextRetryAt = this.now() + delay;
+    this.set('reconnecting', err.message);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.connect(), delay);
+    this.retryTimer.unref?.();
+  }
+
+  private async onFrame(frame: Frame): Promise<void> {
+    const w = this.worker;
+    if (!w || this.stopped) return;
+    this.state.frames++;
+    this.state.lastFrameAt = frame.ts;
+    if (w.busy) {
+      this.state.dropped++;
+      return;
+    }
+    const recording = this.o.clips?.recording(this.o.config.id) ?? false;
+    if (recording && frame.kind === 'raw' && this.o.clips!.takesRaw) this.o.clips!.rawFrame(this.o.config.id, frame);
+    const images = this.cooldown.open(this.zoneNames, frame.ts);
+    let r;
+    try {
+      r = await w.process(frame, { images: Boolean(images), clipJpeg: recording && !(frame.kind === 'raw' && this.o.clips!.takesRaw) });
+    } catch (err) {
+      if (this.stopped) return;
+      // A frame that does not decode is dropped and counted; a dead worker makes the camera unavailable.
+      if ((err as { code?: string }).code === 'E_CCTV_UNAVAILABLE') this.set('unavailable', `unavailable: ${(err as Error).message}`);
+      else this.state.dropped++;
+      return;
+    }
+    this.detectTotal += r.ms;
+    this.state.detectMs = this.detectTotal / Math.max(1, this.state.frames - this.state.dropped);
+    if (r.clipJpeg) this.o.clips?.jpegFrame(this.o.config.id, r.clipJpeg);
+    this.o.clips?.tick(this.o.config.id, frame.ts);
+    const started = new Set<string>();
+    for (const region of r.detection.regions) {
+      if (!this.cooldown.seen(region.zone, frame.ts) || started.has(region.zone)) continue;
+      started.add(region.zone);
+      this.emitEvent(region, frame, r.thumbnail ?? null, r.snapshot ?? null);
+    }
+  }
+
+  private emitEvent(region: MotionRegion, frame: Frame, thumbnail: Uint8Array | null, snapshot: Uint8Array | null): void {
+    const c = this.o.config;
+    let snapName: string | null = null;
+    if (this.o.media && this.o.snapshots && snapshot) {
+      try {
+        snapName = this.o.media.save(c.id, 'snapshot', 'jpg', frame.ts, snapshot).name;
+        if (thumbnail) this.o.media.save(c.id, 'thumb', 'jpg', frame.ts, thumbnail);
+      } catch (err) {
+        this.state.reason = `media not saved: ${(err as Error).message}`;
+      }
+    }
+    this.o.clips?.begin(c.id, frame);
+    this.state.events++;
+    this.state.lastEventAt = frame.ts;
+    this.emit('motion', { camera: c.id, cameraName: c.name, ts: frame.ts, zone: region.zone, area: round(region.area), box: { x: round(region.box.x), y: round(region.box.y), w: round(region.box.w), h: round(region.box.h) }, thumbnail, snapshot: snapName });
+  }
+
+  private set(state: CameraStateName, reason: string | null): void {
+    this.state.state = state;
+    this.state.reason = reason;
+    this.emit('state', { ...this.state });
+  }
+
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 10000) / 10000;
+}

@@ -1,0 +1,48 @@
+// The hub entry of cctv (mounted at /api/v1/modules/cctv/), for a hub that sits with its cameras
+// (a Pi running hub and cameras, the usual off-grid home). Checks that OpenCV loads — without it
+// the setup fails with "unavailable: <why>" and the hub retries with backoff while everything
+// else runs —, starts the configured cameras, and publishes each motion event, through the
+// privacy gate, on the org's event stream. Media stays in the node's media folder.
+
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ModuleNotReady, type ModulePlugin } from '@unibos/module-api';
+import { CctvError } from './cctv-error.ts';
+import { CCTV_EVENT } from './cctv-events.ts';
+import { cctvRoutes } from './cctv-routes.ts';
+import { CctvService, type CctvServiceOptions } from './cctv-service.ts';
+import { readSettings } from './cctv-settings.ts';
+import { forHub, type HubMotionEvent } from './privacy-gate.ts';
+
+/** Tests swap sources and workers here; the hub passes nothing. */
+export const testHooks: { service?: Partial<CctvServiceOptions> } = {};
+
+const plugin: ModulePlugin = async (app, { module: m }) => {
+  const settings = readSettings(m.settings);
+  const dataDir = process.env.UNIBOS_CCTV_DATA_DIR || join(homedir(), '.local', 'share', 'unibos');
+  const service = new CctvService({ settings, dataDir, ...testHooks.service });
+  try {
+    await service.start();
+  } catch (err) {
+    await service.stop();
+    if (err instanceof CctvError && err.code === 'E_CCTV_UNAVAILABLE') throw new ModuleNotReady(`unavailable: ${err.message}`);
+    throw err;
+  }
+  const events = m.store.collection<HubMotionEvent>('events');
+  const orgs = (): string[] => (settings.orgId ? [settings.orgId] : m.fleet.orgs());
+
+  service.on('motion', (e, { upload }) => {
+    const data = forHub(e, upload);
+    for (const orgId of orgs()) {
+      events.put(orgId, `${e.camera}-${e.ts}-${e.zone}`, data);
+      m.events.publish(orgId, CCTV_EVENT.MOTION, data);
+    }
+  });
+  service.on('state', (st) => {
+    for (const orgId of orgs()) m.events.publish(orgId, CCTV_EVENT.CAMERA_STATUS, { camera: st.id, state: st.state, reason: st.reason });
+  });
+  app.addHook('onClose', async () => service.stop());
+  await app.register(cctvRoutes, { module: m, service, events });
+};
+
+export default plugin;

@@ -1,0 +1,89 @@
+// The cameras of one place (a node, or a hub colocated with its cameras): starts each with its
+// source, worker, media store and clip recorder; reports whether the module can work here at all
+// ("unavailable: <why>": no OpenCV, no camera) and each camera's state; passes motion events on.
+
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { Camera, type CameraState, type MotionEvent } from './camera.ts';
+import { sourceFor } from './camera-config.ts';
+import type { CctvSettings } from './cctv-settings.ts';
+import { ClipRecorder } from './media/clip-recorder.ts';
+import { MediaStore } from './media/media-store.ts';
+import { DEFAULT_MOTION, type MotionSettings } from './motion/motion-detector.ts';
+import { MotionWorker } from './motion/motion-worker-client.ts';
+import type { CameraSource } from './sources/camera-source.ts';
+
+export interface CctvStatus {
+  state: 'available' | 'unavailable';
+  /** "unavailable: ..." with the reason, or null. */
+  reason: string | null;
+  opencv: string | null;
+  cameras: CameraState[];
+  mediaFiles: number;
+  mediaDeleted: number;
+}
+
+export interface CctvServiceOptions {
+  settings: CctvSettings;
+  /** Where media goes when settings.mediaDir is empty. */
+  dataDir: string;
+  /** Builds a camera's source (tests pass synthetic ones). */
+  sourceFor?: (c: CctvSettings['cameras'][number]) => CameraSource;
+  startWorker?: (s: MotionSettings) => Promise<MotionWorker>;
+  backoff?: { minMs: number; maxMs: number };
+  clips?: boolean;
+}
+
+export class CctvService extends EventEmitter<{ motion: [MotionEvent, { upload: boolean }]; state: [CameraState] }> {
+  readonly cameras: Camera[] = [];
+  readonly media: MediaStore;
+  private opencv: string | null = null;
+  private unavailable: string | null = null;
+  private retention: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: CctvServiceOptions) {
+    super();
+    const s = o.settings;
+    this.media = new MediaStore({ dir: s.mediaDir || join(o.dataDir, 'cctv-media'), limits: s.retention });
+  }
+
+  /** Checks that OpenCV loads (rejects with E_CCTV_UNAVAILABLE and why otherwise), then starts every camera. */
+  async start(): Promise<void> {
+    const start = this.o.startWorker ?? ((m: MotionSettings) => MotionWorker.start(m));
+    const probe = await start({ ...DEFAULT_MOTION, zones: [] });
+    this.opencv = probe.opencv;
+    await probe.close();
+    const s = this.o.settings;
+    if (s.cameras.length === 0) this.unavailable = 'unavailable: no camera is configured (settings "cameras")';
+    const clips = s.clipSeconds > 0 && this.o.clips !== false ? new ClipRecorder(this.media, s.clipSeconds * 1000, Math.max(1, ...s.cameras.map((c) => c.fps))) : null;
+    for (const c of s.cameras) {
+      let source: CameraSource;
+      try {
+        source = (this.o.sourceFor ?? sourceFor)(c);
+      } catch (err) {
+        this.unavailable ??= `unavailable: ${(err as Error).message}`;
+        continue;
+      }
+      const cam = new Camera({ config: c, source, motion: s.motion, cooldownMs: s.cooldownMs, media: this.media, clips, snapshots: s.snapshots, backoff: this.o.backoff, startWorker: this.o.startWorker });
+      cam.on('motion', (e) => this.emit('motion', e, { upload: c.upload }));
+      cam.on('state', (st) => this.emit('state', st));
+      this.cameras.push(cam);
+    }
+    await Promise.all(this.cameras.map((c) => c.start()));
+    this.retention = setInterval(() => this.media.enforce(), 60_000);
+    this.retention.unref();
+  }
+
+  status(): CctvStatus {
+    const cams = this.cameras.map((c) => ({ ...c.state }));
+    const working = cams.some((c) => c.state === 'live' || c.state === 'starting');
+    let reason = this.unavailable;
+    if (!reason && cams.length && !working) reason = `unavailable: ${cams.map((c) => `${c.id}: ${(c.reason ?? c.state).replace(/^unavailable: /, '')}`).join('; ')}`;
+    return { state: reason ? 'unavailable' : 'available', reason, opencv: this.opencv, cameras: cams, mediaFiles: this.media.list().length, mediaDeleted: this.media.deleted };
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.retention);
+    await Promise.all(this.cameras.map((c) => c.stop()));
+  }
+}

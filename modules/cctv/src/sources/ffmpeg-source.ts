@@ -1,0 +1,98 @@
+// V4L2 devices, RTSP streams and video files through an ffmpeg child process that writes raw BGR
+// frames of a fixed size to its stdout: the decoding runs in ffmpeg, not in Node. A device that
+// does not exist or an ffmpeg that is not installed is an open error with the reason in words.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { CctvError } from '../cctv-error.ts';
+import type { Frame } from '../frame.ts';
+import { redactUrl, type CameraSource, type SourceSession } from './camera-source.ts';
+
+export interface FfmpegSourceOptions {
+  /** /dev/videoN, rtsp://..., or a file path. */
+  input: string;
+  width: number;
+  height: number;
+  fps: number;
+  ffmpeg?: string;
+  now?: () => number;
+}
+
+export class FfmpegSource implements CameraSource {
+  readonly kind: 'v4l2' | 'rtsp' | 'file';
+  readonly label: string;
+
+  constructor(private readonly o: FfmpegSourceOptions) {
+    this.kind = o.input.startsWith('/dev/') ? 'v4l2' : /^rtsps?:\/\//.test(o.input) ? 'rtsp' : 'file';
+    this.label = this.kind === 'rtsp' ? redactUrl(o.input) : o.input;
+  }
+
+  open(onFrame: (f: Frame) => void | Promise<void>, onEnd: (reason: Error | null) => void): Promise<SourceSession> {
+    const { input, width, height, fps } = this.o;
+    if (this.kind !== 'rtsp' && !existsSync(input)) return Promise.reject(new CctvError('E_CCTV_SOURCE', `${input} does not exist${this.kind === 'v4l2' ? ' (is the camera plugged in? the Pi camera needs libcamera\'s V4L2 compatibility)' : ''}`));
+    const args = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
+    if (this.kind === 'v4l2') args.push('-f', 'v4l2', '-framerate', String(fps), '-video_size', `${width}x${height}`);
+    if (this.kind === 'rtsp') args.push('-rtsp_transport', 'tcp', '-timeout', '10000000');
+    if (this.kind === 'file') args.push('-re');
+    args.push('-i', input, '-an', '-vf', `fps=${fps},scale=${width}:${height}`, '-pix_fmt', 'bgr24', '-f', 'rawvideo', 'pipe:1');
+    const now = this.o.now ?? Date.now;
+    const frameSize = width * height * 3;
+    return new Promise((resolve, reject) => {
+      let child: ChildProcess;
+      try {
+        child = spawn(this.o.ffmpeg ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      } catch (err) {
+        return reject(new CctvError('E_CCTV_SOURCE', `ffmpeg does not start: ${(err as Error).message}`));
+      }
+      let opened = false;
+      let stopping = false;
+      let stderr = '';
+      let pending = new Uint8Array(frameSize);
+      let filled = 0;
+      child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
+      child.stdout!.on('data', (chunk: Buffer) => {
+        if (!opened) {
+          opened = true;
+          resolve(session);
+        }
+        let off = 0;
+        while (off < chunk.length) {
+          const n = Math.min(frameSize - filled, chunk.length - off);
+          pending.set(chunk.subarray(off, off + n), filled);
+          filled += n;
+          off += n;
+          if (filled === frameSize) {
+            const data = pending;
+            pending = new Uint8Array(frameSize);
+            filled = 0;
+            void onFrame({ kind: 'raw', width, height, channels: 3, data, ts: now() });
+          }
+        }
+      });
+      child.on('error', (err: NodeJS.ErrnoException) => {
+        const e = new CctvError('E_CCTV_SOURCE', err.code === 'ENOENT' ? 'ffmpeg is not installed (apt-get install ffmpeg)' : `ffmpeg: ${err.message}`);
+        if (!opened) reject(e);
+        else onEnd(e);
+        opened = true;
+      });
+      child.on('close', (code, signal) => {
+        const why = stderr.trim().split('\n').pop() || `ffmpeg exited (${code ?? signal})`;
+        if (!opened) {
+          opened = true;
+          return reject(new CctvError('E_CCTV_SOURCE', `${this.label}: ${why}`));
+        }
+        if (stopping) return;
+        onEnd(code === 0 && this.kind === 'file' ? null : new CctvError('E_CCTV_SOURCE', `${this.label}: ${why}`));
+      });
+      const session: SourceSession = {
+        stop: () =>
+          new Promise<void>((done) => {
+            stopping = true;
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once('close', () => done());
+            child.kill('SIGTERM');
+          }),
+      };
+    });
+  }
+}
