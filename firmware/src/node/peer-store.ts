@@ -1,11 +1,13 @@
 // The node database: every node heard on the mesh, with when, how far (hops), how well (SNR,
 // RSSI), where (its last position beacon) and what it said about itself (names, role, battery).
+// It holds at most `capacity` peers: beyond that the least recently heard is forgotten, except a
+// gateway (the way out to the hub) and a peer with an open SOS (someone may be coming for them).
 
 import type { Data } from '@unibos/mesh-protocol';
 import type { Db } from './node-db.ts';
 
-/** Nodes remembered; the least recently heard beyond this are forgotten. */
-export const MAX_PEERS = 4096;
+/** Nodes remembered; the least recently heard beyond this are forgotten (festival and city meshes reach this). */
+export const MAX_PEERS = 2000;
 
 export interface Peer {
   nodeId: number;
@@ -23,6 +25,8 @@ export interface Peer {
   positionMs: number | null;
   batteryLevel: number | null;
   voltage: number | null;
+  /** It raised an SOS and has not said it is safe since. */
+  sosOpen: boolean;
 }
 
 interface Row {
@@ -40,21 +44,35 @@ interface Row {
   position_ms: number | null;
   battery_level: number | null;
   voltage: number | null;
+  sos_open: number;
+}
+
+export interface PeerStoreOptions {
+  /** Most peers kept (default MAX_PEERS). */
+  capacity?: number;
 }
 
 export class PeerStore {
+  readonly capacity: number;
+  /** New peers not stored because every peer held was a gateway or had an open SOS. */
+  refused = 0;
   private readonly touch;
   private readonly exists;
   private readonly setInfo;
   private readonly setPosition;
   private readonly setTelemetry;
   private readonly list;
-  private readonly prune;
-  private added = 0;
+  private readonly setSos;
+  private readonly countAll;
+  private readonly evict;
+  private readonly forget;
+  private count: number;
   /** One transaction per heard frame: one disk sync instead of one per statement. */
   private readonly update: (nodeId: number, relays: number, snr: number, rssi: number, data: Data, nowMs: number) => 'new' | 'renamed' | null;
 
-  constructor(db: Db) {
+  constructor(db: Db, options: PeerStoreOptions = {}) {
+    this.capacity = options.capacity ?? MAX_PEERS;
+    if (!(Number.isInteger(this.capacity) && this.capacity >= 1)) throw new RangeError(`peer capacity must be a whole number >= 1, got ${this.capacity}`);
     this.touch = db.prepare(`INSERT INTO peers (node_id, last_heard_ms, hops_away, snr, rssi) VALUES (@nodeId, @now, @hops, @snr, @rssi)
       ON CONFLICT(node_id) DO UPDATE SET last_heard_ms = excluded.last_heard_ms, hops_away = excluded.hops_away,
         snr = COALESCE(excluded.snr, peers.snr), rssi = COALESCE(excluded.rssi, peers.rssi)`);
@@ -63,7 +81,12 @@ export class PeerStore {
     this.setPosition = db.prepare('UPDATE peers SET latitude = ?, longitude = ?, altitude_m = ?, position_ms = ? WHERE node_id = ?');
     this.setTelemetry = db.prepare('UPDATE peers SET battery_level = ?, voltage = ? WHERE node_id = ?');
     this.list = db.prepare('SELECT * FROM peers ORDER BY hops_away, last_heard_ms DESC');
-    this.prune = db.prepare('DELETE FROM peers WHERE node_id NOT IN (SELECT node_id FROM peers ORDER BY last_heard_ms DESC LIMIT ?)');
+    this.setSos = db.prepare('UPDATE peers SET sos_open = ? WHERE node_id = ?');
+    this.countAll = db.prepare('SELECT COUNT(*) AS n FROM peers');
+    this.evict = db.prepare(`DELETE FROM peers WHERE node_id IN (SELECT node_id FROM peers
+      WHERE sos_open = 0 AND (role IS NULL OR role <> 'GATEWAY') AND node_id <> ? ORDER BY last_heard_ms, node_id LIMIT ?)`);
+    this.forget = db.prepare('DELETE FROM peers WHERE node_id = ?');
+    this.count = (this.countAll.get() as { n: number }).n;
     this.update = db.transaction((...args: Parameters<PeerStore['heard']>) => this.updateOnce(...args));
   }
 
@@ -87,9 +110,22 @@ export class PeerStore {
     }
     const t = data.telemetry;
     if (t) this.setTelemetry.run(t.batteryLevel || null, t.voltage || null, nodeId);
-    // Anyone on a public channel can invent node ids: keep the most recently heard, not all.
-    if (!before && ++this.added % 64 === 0) this.prune.run(MAX_PEERS);
-    if (!before) return 'new';
+    // An SOS stays open until the same node says it is safe.
+    const level = data.alert?.level;
+    if (level === 'SOS' || level === 'SAFE') this.setSos.run(level === 'SOS' ? 1 : 0, nodeId);
+    if (!before) {
+      // Anyone on a public channel can invent node ids: keep the most recently heard, not all.
+      this.count++;
+      if (this.count > this.capacity) this.count -= this.evict.run(nodeId, this.count - this.capacity).changes;
+      if (this.count > this.capacity) {
+        // Every peer held is protected: the newcomer is the one not remembered.
+        this.forget.run(nodeId);
+        this.count--;
+        this.refused++;
+        return null;
+      }
+      return 'new';
+    }
     return info && (info.longName !== before.name || info.role !== before.role) ? 'renamed' : null;
   }
 
@@ -109,6 +145,7 @@ export class PeerStore {
       positionMs: r.position_ms,
       batteryLevel: r.battery_level,
       voltage: r.voltage,
+      sosOpen: r.sos_open === 1,
     }));
   }
 }
