@@ -1,0 +1,181 @@
+// The hub's messenger routes as typed calls over fetch (Node and browser alike). A hub error keeps
+// its stable code (E_DEVICES_CHANGED, E_NOT_FOUND, ...) so the client can react to it.
+
+import { MessengerClientError } from './messenger-client-error.ts';
+
+export interface FetchedBundle {
+  deviceId: string;
+  name: string;
+  identityKey: string;
+  signingKey: string;
+  signedPrekey: { keyId: number; publicKey: string; signature: string };
+  oneTimePrekey: { keyId: number; publicKey: string } | null;
+}
+
+export interface HubDevice {
+  id: string;
+  userId: string;
+  name: string;
+  identityKey: string;
+  oneTimePrekeys: number;
+  createdAt: string;
+}
+
+export interface HubConversation {
+  id: string;
+  kind: 'direct' | 'group' | 'channel';
+  name: string | null;
+  description: string | null;
+  epoch: number;
+  createdAt: string;
+  createdBy: string;
+  muted: boolean;
+  members: Array<{ userId: string; role: 'owner' | 'admin' | 'member'; joinedAt: string }>;
+  devices: Array<{ deviceId: string; userId: string }>;
+}
+
+export interface InboxRow {
+  seq: number;
+  messageId: string;
+  conversationId: string;
+  senderUser: string;
+  senderDevice: string;
+  kind: string;
+  target: string | null;
+  sentAt: string;
+  expiresAt: string | null;
+  ciphertext: string | null;
+  envelope: string | null;
+  attachments?: string[];
+}
+
+export interface SendBody {
+  clientId: string;
+  kind: 'message' | 'edit' | 'delete' | 'reaction' | 'read' | 'sender-key' | 'typing';
+  target?: string;
+  expiresAt?: string;
+  senderDevice: string;
+  recipientDevices: string[];
+  ciphertext?: string;
+  envelopes?: Array<{ deviceId: string; ciphertext: string }>;
+  attachments?: string[];
+}
+
+export interface OrgMember {
+  userId: string;
+  email: string;
+  name: string;
+  role: string;
+}
+
+export class HubApi {
+  constructor(
+    readonly hubUrl: string,
+    private readonly auth: () => Promise<string>,
+    private readonly fetchFn: typeof fetch = (...a) => globalThis.fetch(...a),
+  ) {}
+
+  async request<T>(method: string, path: string, body?: unknown, raw?: Uint8Array): Promise<T> {
+    const token = await this.auth();
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    let payload: BodyInit | undefined;
+    if (raw) {
+      headers['content-type'] = 'application/octet-stream';
+      payload = raw as unknown as BodyInit;
+    } else if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body);
+    }
+    let res: Response;
+    try {
+      res = await this.fetchFn(new URL(path, this.hubUrl).toString(), { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
+    } catch (err) {
+      throw new MessengerClientError('E_HUB_UNREACHABLE', `the hub at ${this.hubUrl} did not answer: ${(err as Error).message}`);
+    }
+    if (res.status === 204) return undefined as T;
+    if ((res.headers.get('content-type') ?? '').startsWith('application/octet-stream')) {
+      if (!res.ok) throw new MessengerClientError('E_HUB_ANSWER', `the hub answered ${res.status}`, res.status);
+      return new Uint8Array(await res.arrayBuffer()) as T;
+    }
+    const text = await res.text();
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      throw new MessengerClientError('E_HUB_ANSWER', `the hub answered ${res.status} with something that is not JSON`, res.status);
+    }
+    if (!res.ok) {
+      const e = (parsed ?? {}) as { code?: string; message?: string };
+      throw new MessengerClientError(e.code ?? 'E_HUB_ANSWER', e.message ?? `the hub answered ${res.status}`, res.status, (parsed ?? {}) as Record<string, unknown>);
+    }
+    return parsed as T;
+  }
+
+  me(): Promise<{ user: { id: string; email: string; name: string }; org: { id: string; name: string } }> {
+    return this.request('GET', '/api/v1/me');
+  }
+
+  members(): Promise<{ items: OrgMember[] }> {
+    return this.request('GET', '/api/v1/members');
+  }
+
+  registerDevice(name: string, bundle: unknown): Promise<HubDevice> {
+    return this.request('POST', '/api/v1/messenger/devices', { name, bundle });
+  }
+
+  devices(): Promise<{ items: HubDevice[] }> {
+    return this.request('GET', '/api/v1/messenger/devices');
+  }
+
+  revokeDevice(id: string): Promise<void> {
+    return this.request('DELETE', `/api/v1/messenger/devices/${encodeURIComponent(id)}`);
+  }
+
+  refillPrekeys(id: string, bundle: unknown): Promise<HubDevice> {
+    return this.request('POST', `/api/v1/messenger/devices/${encodeURIComponent(id)}/prekeys`, { bundle });
+  }
+
+  bundles(userId: string): Promise<{ items: FetchedBundle[] }> {
+    return this.request('GET', `/api/v1/messenger/users/${encodeURIComponent(userId)}/bundles`);
+  }
+
+  conversations(cursor?: string): Promise<{ items: HubConversation[]; nextCursor: string | null }> {
+    return this.request('GET', `/api/v1/messenger/conversations?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+  }
+
+  conversation(id: string): Promise<HubConversation> {
+    return this.request('GET', `/api/v1/messenger/conversations/${encodeURIComponent(id)}`);
+  }
+
+  createConversation(body: { kind: 'direct'; userId: string } | { kind: 'group' | 'channel'; name: string; description?: string; members?: string[] }): Promise<HubConversation> {
+    return this.request('POST', '/api/v1/messenger/conversations', body);
+  }
+
+  addMembers(id: string, userIds: string[]): Promise<HubConversation> {
+    return this.request('POST', `/api/v1/messenger/conversations/${encodeURIComponent(id)}/members`, { userIds });
+  }
+
+  removeMember(id: string, userId: string): Promise<HubConversation> {
+    return this.request('DELETE', `/api/v1/messenger/conversations/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`);
+  }
+
+  send(conversationId: string, body: SendBody): Promise<{ id: string; sentAt: string; expiresAt: string | null; duplicate: boolean }> {
+    return this.request('POST', `/api/v1/messenger/conversations/${encodeURIComponent(conversationId)}/messages`, body);
+  }
+
+  inbox(device: string, after: number, limit: number): Promise<{ items: InboxRow[] }> {
+    return this.request('GET', `/api/v1/messenger/inbox?device=${encodeURIComponent(device)}&after=${after}&limit=${limit}`);
+  }
+
+  ack(device: string, upTo: number): Promise<{ acknowledged: number }> {
+    return this.request('POST', '/api/v1/messenger/inbox/ack', { device, upTo });
+  }
+
+  upload(blob: Uint8Array): Promise<{ id: string; bytes: number }> {
+    return this.request('POST', '/api/v1/messenger/attachments', undefined, blob);
+  }
+
+  download(id: string): Promise<Uint8Array> {
+    return this.request('GET', `/api/v1/messenger/attachments/${encodeURIComponent(id)}`);
+  }
+}

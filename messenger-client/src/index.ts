@@ -1,0 +1,9 @@
+// @unibos/messenger-client: the messenger's client side for the CLI and the browser alike.
+
+export { MessengerClient, type MessengerClientOptions, type Arrival, type SyncProblem, type SyncResult, type ConversationSummary, type SendOptions } from './messenger-client.ts';
+export { MessengerClientError, type MessengerClientErrorCode } from './messenger-client-error.ts';
+export { type MessengerStateStore, MemoryStateStore } from './state-store.ts';
+export { type HistoryMessage, type HistoryView } from './local-history.ts';
+export { type AttachmentRef } from './message-content.ts';
+export { type HubConversation, type HubDevice, type OrgMember, type InboxRow } from './hub-api.ts';
+export { type UserTrustStatus } from './user-key-pins.ts';

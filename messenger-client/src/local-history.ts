@@ -1,0 +1,137 @@
+// The client's own decrypted record of its conversations (the hub has only ciphertext): messages
+// in arrival order with edits, deletes, reactions and read receipts applied, and expired
+// messages dropped on the client's clock.
+
+import type { AttachmentRef, MessageContent } from './message-content.ts';
+import { MessengerClientError } from './messenger-client-error.ts';
+
+export interface HistoryMessage {
+  id: string;
+  conversationId: string;
+  senderUser: string;
+  senderDevice: string;
+  sentAt: string;
+  text: string;
+  replyTo: string | null;
+  expiresAt: string | null;
+  attachment: AttachmentRef | null;
+  editedAt: string | null;
+  deleted: boolean;
+  /** userId -> emoji */
+  reactions: Record<string, string>;
+}
+
+export interface HistoryView extends HistoryMessage {
+  /** Users (other than the sender) whose read receipt covers this message. */
+  readBy: string[];
+}
+
+interface ConversationLog {
+  messages: HistoryMessage[];
+  /** userId -> id of the last message they said they read. */
+  readUpTo: Record<string, string>;
+}
+
+export interface Meta {
+  id: string;
+  conversationId: string;
+  senderUser: string;
+  senderDevice: string;
+  sentAt: string;
+}
+
+export class LocalHistory {
+  private readonly logs = new Map<string, ConversationLog>();
+
+  private log(conversationId: string): ConversationLog {
+    let l = this.logs.get(conversationId);
+    if (!l) this.logs.set(conversationId, (l = { messages: [], readUpTo: {} }));
+    return l;
+  }
+
+  /** Applies one decrypted message; false when it changed nothing (a duplicate, an unknown target). */
+  apply(meta: Meta, c: MessageContent): boolean {
+    const log = this.log(meta.conversationId);
+    const find = (id: string) => log.messages.find((m) => m.id === id);
+    switch (c.type) {
+      case 'text':
+        if (find(meta.id)) return false;
+        log.messages.push({ ...meta, text: c.text, replyTo: c.replyTo ?? null, expiresAt: c.expiresAt ?? null, attachment: c.attachment ?? null, editedAt: null, deleted: false, reactions: {} });
+        return true;
+      case 'edit': {
+        const m = find(c.target);
+        // Only the author edits: the hub checks it too, but the hub is not trusted with content.
+        if (!m || m.senderUser !== meta.senderUser || m.deleted) return false;
+        m.text = c.text;
+        m.editedAt = meta.sentAt;
+        return true;
+      }
+      case 'delete': {
+        const m = find(c.target);
+        if (!m) return false;
+        m.deleted = true;
+        m.text = '';
+        m.attachment = null;
+        m.reactions = {};
+        return true;
+      }
+      case 'reaction': {
+        const m = find(c.target);
+        if (!m) return false;
+        if (c.emoji === '') delete m.reactions[meta.senderUser];
+        else m.reactions[meta.senderUser] = c.emoji;
+        return true;
+      }
+      case 'read': {
+        const at = log.messages.findIndex((m) => m.id === c.target);
+        if (at < 0) return false;
+        const before = log.readUpTo[meta.senderUser];
+        if (before !== undefined && log.messages.findIndex((m) => m.id === before) >= at) return false;
+        log.readUpTo[meta.senderUser] = c.target;
+        return true;
+      }
+    }
+  }
+
+  get(conversationId: string, messageId: string): HistoryMessage | undefined {
+    return this.logs.get(conversationId)?.messages.find((m) => m.id === messageId);
+  }
+
+  /** The conversation's messages, oldest first, without expired ones. */
+  list(conversationId: string, nowMs: number): HistoryView[] {
+    const log = this.logs.get(conversationId);
+    if (!log) return [];
+    const readAt = Object.entries(log.readUpTo).map(([user, id]) => [user, log.messages.findIndex((m) => m.id === id)] as const);
+    return log.messages
+      .map((m, i) => ({ ...m, reactions: { ...m.reactions }, readBy: readAt.filter(([user, at]) => at >= i && user !== m.senderUser).map(([user]) => user) }))
+      .filter((m) => m.expiresAt === null || Date.parse(m.expiresAt) > nowMs);
+  }
+
+  /** Messages from others after `userId`'s own read marker. */
+  unread(conversationId: string, userId: string, nowMs: number): number {
+    const log = this.logs.get(conversationId);
+    if (!log) return 0;
+    const marker = log.readUpTo[userId];
+    const from = marker === undefined ? 0 : log.messages.findIndex((m) => m.id === marker) + 1;
+    return log.messages.slice(from).filter((m) => m.senderUser !== userId && !m.deleted && (m.expiresAt === null || Date.parse(m.expiresAt) > nowMs)).length;
+  }
+
+  /** Forgets expired messages for good (their text must not outlive them on disk). */
+  prune(nowMs: number): void {
+    for (const log of this.logs.values()) log.messages = log.messages.filter((m) => m.expiresAt === null || Date.parse(m.expiresAt) > nowMs);
+  }
+
+  toJSON(): Record<string, ConversationLog> {
+    return Object.fromEntries(this.logs);
+  }
+
+  static fromJSON(json: unknown): LocalHistory {
+    if (typeof json !== 'object' || json === null) throw new MessengerClientError('E_STATE_MALFORMED', 'the saved history is not an object');
+    const h = new LocalHistory();
+    for (const [id, v] of Object.entries(json as Record<string, ConversationLog>)) {
+      if (!Array.isArray(v?.messages) || typeof v.readUpTo !== 'object' || v.readUpTo === null) throw new MessengerClientError('E_STATE_MALFORMED', `the saved history of conversation ${id} is malformed`);
+      h.logs.set(id, { messages: v.messages, readUpTo: v.readUpTo });
+    }
+    return h;
+  }
+}

@@ -1,0 +1,109 @@
+// What travels inside the ciphertext: the text, reply, edit, delete, reaction, read receipt and
+// expiry, as versioned JSON. The hub sees only the contract's plaintext `kind` and `target`; the
+// content repeats both with the conversation id, so a hub that moves an envelope to another
+// conversation or relabels it is caught when it is opened.
+
+import { MESSENGER_LIMITS } from '@unibos/messenger-crypto';
+import { MessengerClientError } from './messenger-client-error.ts';
+
+export interface AttachmentRef {
+  /** The hub's id of the encrypted blob. */
+  id: string;
+  /** base64url key and nonce that open it: they exist only inside messages. */
+  key: string;
+  nonce: string;
+  name: string;
+  mimeType: string;
+  bytes: number;
+}
+
+export type MessageContent =
+  | { type: 'text'; conversationId: string; text: string; replyTo?: string; expiresAt?: string; attachment?: AttachmentRef }
+  | { type: 'edit'; conversationId: string; target: string; text: string }
+  | { type: 'delete'; conversationId: string; target: string }
+  | { type: 'reaction'; conversationId: string; target: string; emoji: string }
+  | { type: 'read'; conversationId: string; target: string };
+
+/** The contract's plaintext kind of each content type. */
+export const KIND_OF: Record<MessageContent['type'], 'message' | 'edit' | 'delete' | 'reaction' | 'read'> = {
+  text: 'message',
+  edit: 'edit',
+  delete: 'delete',
+  reaction: 'reaction',
+  read: 'read',
+};
+
+const MAX_EMOJI_CHARS = 16;
+
+export function checkText(text: string): void {
+  if (text.length === 0) throw new MessengerClientError('E_BAD_REQUEST', 'a message needs some text (or an attachment)');
+  if ([...text].length > MESSENGER_LIMITS.maxTextChars) throw new MessengerClientError('E_TEXT_TOO_LONG', `a message is at most ${MESSENGER_LIMITS.maxTextChars} characters; this one has ${[...text].length}`);
+}
+
+export function encodeContent(c: MessageContent): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ v: 1, ...c }));
+}
+
+function bad(reason: string): MessengerClientError {
+  return new MessengerClientError('E_CONTENT_MALFORMED', `the decrypted message is malformed: ${reason}`);
+}
+
+function str(r: Record<string, unknown>, key: string, optional = false): string | undefined {
+  const v = r[key];
+  if (v === undefined && optional) return undefined;
+  if (typeof v !== 'string') throw bad(`${key} is not a string`);
+  return v;
+}
+
+/** Parses decrypted bytes into a content value, or throws E_CONTENT_MALFORMED. */
+export function decodeContent(bytes: Uint8Array): MessageContent {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw bad('not UTF-8 JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('not an object');
+  const r = value as Record<string, unknown>;
+  if (r.v !== 1) throw bad(`unsupported version ${JSON.stringify(r.v)}`);
+  const conversationId = str(r, 'conversationId')!;
+  switch (r.type) {
+    case 'text': {
+      const text = str(r, 'text')!;
+      if ([...text].length > MESSENGER_LIMITS.maxTextChars) throw bad('the text is too long');
+      const out: MessageContent = { type: 'text', conversationId, text };
+      const replyTo = str(r, 'replyTo', true);
+      const expiresAt = str(r, 'expiresAt', true);
+      if (replyTo !== undefined) out.replyTo = replyTo;
+      if (expiresAt !== undefined) {
+        if (!Number.isFinite(Date.parse(expiresAt))) throw bad('expiresAt is not a time');
+        out.expiresAt = expiresAt;
+      }
+      if (r.attachment !== undefined) out.attachment = attachment(r.attachment);
+      return out;
+    }
+    case 'edit': {
+      const text = str(r, 'text')!;
+      if ([...text].length > MESSENGER_LIMITS.maxTextChars) throw bad('the text is too long');
+      return { type: 'edit', conversationId, target: str(r, 'target')!, text };
+    }
+    case 'delete':
+    case 'read':
+      return { type: r.type, conversationId, target: str(r, 'target')! };
+    case 'reaction': {
+      const emoji = str(r, 'emoji')!;
+      if ([...emoji].length > MAX_EMOJI_CHARS) throw bad('a reaction is a short emoji');
+      return { type: 'reaction', conversationId, target: str(r, 'target')!, emoji };
+    }
+    default:
+      throw bad(`unknown type ${JSON.stringify(r.type)}`);
+  }
+}
+
+function attachment(v: unknown): AttachmentRef {
+  if (typeof v !== 'object' || v === null) throw bad('attachment is not an object');
+  const a = v as Record<string, unknown>;
+  const bytes = a.bytes;
+  if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 0 || bytes > MESSENGER_LIMITS.maxAttachmentBytes) throw bad('attachment.bytes is not a size');
+  return { id: str(a, 'id')!, key: str(a, 'key')!, nonce: str(a, 'nonce')!, name: str(a, 'name')!, mimeType: str(a, 'mimeType')!, bytes };
+}

@@ -1,0 +1,628 @@
+// One messenger device of one hub user: registers itself, keeps 1:1 sessions with every device it
+// talks to and a sender key per group, encrypts what it sends, pulls its inbox in order, decrypts,
+// keeps the decrypted history locally, saves its state before acknowledging, and reports every
+// key change and every message it could not read (with the reason) instead of skipping it.
+
+import {
+  DeviceIdentity,
+  GroupSession,
+  MESSENGER_LIMITS,
+  PairwiseSessions,
+  TrustStore,
+  decodeRatchetMessage,
+  formatSafetyNumber,
+  fromBase64url,
+  isMessengerCryptoError,
+  safetyNumber as computeSafetyNumber,
+  toBase64url,
+} from '@unibos/messenger-crypto';
+import { openAttachment, sealAttachment } from './attachment-cipher.ts';
+import { HubApi, type FetchedBundle, type HubConversation, type HubDevice, type InboxRow, type OrgMember, type SendBody } from './hub-api.ts';
+import { LocalHistory, type HistoryView } from './local-history.ts';
+import { checkText, decodeContent, encodeContent, KIND_OF, type AttachmentRef, type MessageContent } from './message-content.ts';
+import { MessengerClientError } from './messenger-client-error.ts';
+import type { MessengerStateStore } from './state-store.ts';
+import { UserKeyPins, type UserTrustStatus } from './user-key-pins.ts';
+
+export interface MessengerClientOptions {
+  hubUrl: string;
+  /** A current bearer token (the client asks before every request, so it may refresh). */
+  auth: () => Promise<string>;
+  store: MessengerStateStore;
+  /** Shown in the user's device list. */
+  deviceName: string;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/** Something that arrived and was decrypted. */
+export interface Arrival {
+  messageId: string;
+  conversationId: string;
+  type: MessageContent['type'];
+  senderUser: string;
+  senderDevice: string;
+  sentAt: string;
+  text?: string;
+  target?: string;
+  emoji?: string;
+  replyTo?: string;
+  expiresAt?: string;
+  attachment?: AttachmentRef;
+}
+
+export type SyncProblem =
+  | { code: 'key_changed'; userId: string; devices: string[]; safetyNumber: string; held: number }
+  | { code: 'undecryptable'; messageId: string; conversationId: string; senderUser: string; senderDevice: string; errorCode: string; reason: string };
+
+export interface SyncResult {
+  arrived: Arrival[];
+  problems: SyncProblem[];
+}
+
+export interface ConversationSummary extends HubConversation {
+  unread: number;
+}
+
+export interface SendOptions {
+  text: string;
+  replyTo?: string;
+  expiresInMs?: number;
+  attachment?: { data: Uint8Array; name: string; mimeType?: string };
+}
+
+interface StateJson {
+  v: 1;
+  hubUrl: string;
+  userId: string;
+  orgId: string;
+  deviceId: string;
+  deviceName: string;
+  identity: unknown;
+  trust: unknown;
+  sessions: unknown;
+  groups: Record<string, { session: unknown; distributed: boolean }>;
+  pins: unknown;
+  history: unknown;
+  seen: string[];
+  lastSeq: number;
+  held: InboxRow[];
+}
+
+/** Below this many one-time prekeys left on the hub, the client uploads a new batch. */
+const PREKEY_LOW_WATER = 25;
+const INBOX_PAGE = 100;
+/** Message ids remembered to drop a redelivery (the hub redelivers only what was not acked). */
+const SEEN_KEPT = 10_000;
+const SEND_ATTEMPTS = 4;
+
+export class MessengerClient {
+  private readonly sessions: PairwiseSessions;
+  private readonly groups = new Map<string, { session: GroupSession; distributed: boolean }>();
+  private seen: string[];
+  private readonly seenSet: Set<string>;
+  private syncing: Promise<SyncResult> | null = null;
+
+  private constructor(
+    private readonly api: HubApi,
+    private readonly store: MessengerStateStore,
+    private readonly now: () => number,
+    private readonly state: StateJson,
+    private readonly identity: DeviceIdentity,
+    private readonly trust: TrustStore,
+    private readonly pins: UserKeyPins,
+    private readonly log: LocalHistory,
+  ) {
+    this.sessions = PairwiseSessions.fromJSON(state.sessions, identity, trust);
+    for (const [id, g] of Object.entries(state.groups)) this.groups.set(id, { session: GroupSession.fromJSON(g.session), distributed: g.distributed });
+    this.seen = [...state.seen];
+    this.seenSet = new Set(this.seen);
+  }
+
+  /** Opens the device kept in `store`, or creates and registers a new one (keys made here, never sent). */
+  static async open(o: MessengerClientOptions): Promise<MessengerClient> {
+    const api = new HubApi(o.hubUrl, o.auth, o.fetch);
+    const now = o.now ?? Date.now;
+    const saved = await o.store.load();
+    let state: StateJson;
+    if (saved === null) {
+      const me = await api.me();
+      const identity = DeviceIdentity.generate({ oneTimePrekeys: MESSENGER_LIMITS.maxOneTimePrekeys });
+      const device = await api.registerDevice(o.deviceName, identity.publishedBundle());
+      state = {
+        v: 1, hubUrl: o.hubUrl, userId: me.user.id, orgId: me.org.id, deviceId: device.id, deviceName: o.deviceName,
+        identity: identity.toJSON(), trust: new TrustStore().toJSON(), sessions: new PairwiseSessions(identity, new TrustStore()).toJSON(),
+        groups: {}, pins: {}, history: {}, seen: [], lastSeq: 0, held: [],
+      };
+      await o.store.save(JSON.stringify(state));
+    } else {
+      state = parseState(saved);
+    }
+    let client: MessengerClient;
+    try {
+      const identity = DeviceIdentity.fromJSON(state.identity);
+      client = new MessengerClient(api, o.store, now, state, identity, TrustStore.fromJSON(state.trust), UserKeyPins.fromJSON(state.pins), LocalHistory.fromJSON(state.history));
+    } catch (err) {
+      if (err instanceof MessengerClientError) throw err;
+      throw new MessengerClientError('E_STATE_MALFORMED', `the saved messenger state does not load: ${(err as Error).message}`);
+    }
+    await client.refillPrekeys();
+    return client;
+  }
+
+  get userId(): string {
+    return this.state.userId;
+  }
+
+  get deviceId(): string {
+    return this.state.deviceId;
+  }
+
+  get hubUrl(): string {
+    return this.state.hubUrl;
+  }
+
+  // ---- devices and people ---------------------------------------------------------------
+
+  /** This user's devices on the hub (this one included). */
+  async devices(): Promise<HubDevice[]> {
+    return (await this.api.devices()).items;
+  }
+
+  async revokeDevice(deviceId: string): Promise<void> {
+    await this.api.revokeDevice(deviceId);
+  }
+
+  /** The people of the user's org (to find someone by email). */
+  async people(): Promise<OrgMember[]> {
+    return (await this.api.members()).items;
+  }
+
+  /** Uploads new one-time prekeys when the hub has few left; the private halves are saved first. */
+  async refillPrekeys(): Promise<number> {
+    const own = (await this.api.devices()).items.find((d) => d.id === this.state.deviceId);
+    if (!own) throw new MessengerClientError('E_DEVICE_REVOKED', `this device (${this.state.deviceId}) is no longer registered on the hub: it was revoked; set it up again`);
+    if (own.oneTimePrekeys >= PREKEY_LOW_WATER) return 0;
+    const fresh = this.identity.generateOneTimePrekeys(MESSENGER_LIMITS.maxOneTimePrekeys - own.oneTimePrekeys);
+    await this.persist();
+    await this.api.refillPrekeys(this.state.deviceId, this.identity.publishedBundle(fresh));
+    return fresh.length;
+  }
+
+  // ---- conversations ----------------------------------------------------------------------
+
+  async conversations(): Promise<ConversationSummary[]> {
+    const out: ConversationSummary[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.api.conversations(cursor);
+      for (const c of page.items) out.push({ ...c, unread: this.log.unread(c.id, this.state.userId, this.now()) });
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return out;
+  }
+
+  conversation(id: string): Promise<HubConversation> {
+    return this.api.conversation(id);
+  }
+
+  /** The direct conversation with `userId` (created, or the existing one). */
+  startDirect(userId: string): Promise<HubConversation> {
+    return this.api.createConversation({ kind: 'direct', userId });
+  }
+
+  async createGroup(o: { kind: 'group' | 'channel'; name: string; description?: string; members: string[] }): Promise<HubConversation> {
+    return this.api.createConversation({ kind: o.kind, name: o.name, ...(o.description !== undefined ? { description: o.description } : {}), members: o.members });
+  }
+
+  /** Adds members and hands this device's new sender key to the members now (the new ones included). */
+  async addMember(conversationId: string, userIds: string[]): Promise<HubConversation> {
+    const c = await this.api.addMembers(conversationId, userIds);
+    await this.rekey(conversationId);
+    return c;
+  }
+
+  /** Removes a member and re-keys at once: what this device sends next is closed to them. */
+  async removeMember(conversationId: string, userId: string): Promise<HubConversation> {
+    const c = await this.api.removeMember(conversationId, userId);
+    await this.rekey(conversationId);
+    return c;
+  }
+
+  // ---- sending ----------------------------------------------------------------------------
+
+  async send(conversationId: string, o: SendOptions): Promise<HistoryView> {
+    if (o.text !== '' || !o.attachment) checkText(o.text);
+    let expiresAt: string | undefined;
+    if (o.expiresInMs !== undefined) {
+      if (!Number.isInteger(o.expiresInMs) || o.expiresInMs <= 0) throw new MessengerClientError('E_BAD_REQUEST', 'expiresInMs is a positive whole number of milliseconds');
+      expiresAt = new Date(this.now() + o.expiresInMs).toISOString();
+    }
+    let attachment: AttachmentRef | undefined;
+    if (o.attachment) {
+      const sealed = sealAttachment(o.attachment.data);
+      const uploaded = await this.api.upload(sealed.blob);
+      attachment = { id: uploaded.id, key: sealed.key, nonce: sealed.nonce, name: o.attachment.name, mimeType: o.attachment.mimeType ?? 'application/octet-stream', bytes: o.attachment.data.length };
+    }
+    const content: MessageContent = { type: 'text', conversationId, text: o.text, ...(o.replyTo ? { replyTo: o.replyTo } : {}), ...(expiresAt ? { expiresAt } : {}), ...(attachment ? { attachment } : {}) };
+    const id = await this.sendContent(conversationId, content, { ...(expiresAt ? { expiresAt } : {}), ...(attachment ? { attachments: [attachment.id] } : {}) });
+    return this.history(conversationId).find((m) => m.id === id)!;
+  }
+
+  async edit(conversationId: string, messageId: string, text: string): Promise<void> {
+    checkText(text);
+    await this.sendContent(conversationId, { type: 'edit', conversationId, target: messageId, text });
+  }
+
+  async delete(conversationId: string, messageId: string): Promise<void> {
+    await this.sendContent(conversationId, { type: 'delete', conversationId, target: messageId });
+  }
+
+  /** Reacts with `emoji`; an empty string takes the reaction back. */
+  async react(conversationId: string, messageId: string, emoji: string): Promise<void> {
+    if ([...emoji].length > 16) throw new MessengerClientError('E_BAD_REQUEST', 'a reaction is one short emoji');
+    await this.sendContent(conversationId, { type: 'reaction', conversationId, target: messageId, emoji });
+  }
+
+  /** Tells the others (and this user's other devices) everything up to `messageId` (default: the latest) was read. */
+  async markRead(conversationId: string, messageId?: string): Promise<string | null> {
+    const target = messageId ?? this.history(conversationId).filter((m) => m.senderUser !== this.state.userId).at(-1)?.id;
+    if (!target) return null;
+    await this.sendContent(conversationId, { type: 'read', conversationId, target });
+    return target;
+  }
+
+  async downloadAttachment(ref: AttachmentRef): Promise<Uint8Array> {
+    return openAttachment(await this.api.download(ref.id), ref.key, ref.nonce);
+  }
+
+  /** Encrypts and sends, re-reading the conversation's devices when the hub says they changed. */
+  private async sendContent(conversationId: string, content: MessageContent, extra: { expiresAt?: string; attachments?: string[] } = {}): Promise<string> {
+    const plaintext = encodeContent(content);
+    const kind = KIND_OF[content.type];
+    const target = 'target' in content ? content.target : undefined;
+    for (let attempt = 1; ; attempt++) {
+      const conv = await this.api.conversation(conversationId);
+      await this.ensureSessions(conv);
+      const recipients = this.recipients(conv);
+      const body: SendBody = { clientId: uuid(), kind, senderDevice: this.state.deviceId, recipientDevices: recipients.map((r) => r.deviceId), ...(target ? { target } : {}), ...extra };
+      if (conv.kind === 'direct') {
+        body.envelopes = this.sessions.encryptForDevices(recipients, plaintext);
+      } else {
+        const group = await this.readyGroup(conv, recipients);
+        body.ciphertext = group.encrypt(plaintext);
+      }
+      // Ratchet and chain keys moved on: saved before the hub sees anything, so a crash here never reuses a key.
+      await this.persist();
+      try {
+        const sent = await this.api.send(conversationId, body);
+        this.log.apply({ id: sent.id, conversationId, senderUser: this.state.userId, senderDevice: this.state.deviceId, sentAt: sent.sentAt }, content);
+        await this.persist();
+        return sent.id;
+      } catch (err) {
+        if (err instanceof MessengerClientError && err.code === 'E_DEVICES_CHANGED' && attempt < SEND_ATTEMPTS) continue;
+        throw err;
+      }
+    }
+  }
+
+  private recipients(conv: HubConversation): Array<{ deviceId: string; userId: string; address: string }> {
+    return conv.devices.filter((d) => d.deviceId !== this.state.deviceId).map((d) => ({ ...d, address: address(d.userId, d.deviceId) }));
+  }
+
+  /** The group session with this conversation's current devices; a new sender key is distributed first. */
+  private async readyGroup(conv: HubConversation, recipients: Array<{ deviceId: string; address: string }>): Promise<GroupSession> {
+    const g = this.groupOf(conv);
+    if (!g.distributed) {
+      await this.sendBody(conv.id, {
+        clientId: uuid(), kind: 'sender-key', senderDevice: this.state.deviceId,
+        recipientDevices: recipients.map((r) => r.deviceId),
+        envelopes: this.sessions.encryptForDevices(recipients, g.session.currentDistribution()),
+      });
+      g.distributed = true;
+      await this.persist();
+    }
+    return g.session;
+  }
+
+  private async sendBody(conversationId: string, body: SendBody): Promise<void> {
+    await this.persist();
+    await this.api.send(conversationId, body);
+  }
+
+  /** A fresh sender key for the group's members now, distributed at once (after add/remove). */
+  private async rekey(conversationId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const conv = await this.api.conversation(conversationId);
+      if (conv.kind === 'direct') return;
+      await this.ensureSessions(conv);
+      this.groupOf(conv);
+      try {
+        await this.readyGroup(conv, this.recipients(conv));
+        return;
+      } catch (err) {
+        if (err instanceof MessengerClientError && err.code === 'E_DEVICES_CHANGED' && attempt < SEND_ATTEMPTS) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** The group's session set to the conversation's devices now; a change makes a new own sender key to hand out. */
+  private groupOf(conv: HubConversation): { session: GroupSession; distributed: boolean } {
+    let g = this.groups.get(conv.id);
+    if (!g) this.groups.set(conv.id, (g = { session: new GroupSession(conv.id, address(this.state.userId, this.state.deviceId)), distributed: false }));
+    if (g.session.setMembers(this.recipients(conv).map((r) => r.address))) g.distributed = false;
+    return g;
+  }
+
+  /**
+   * A 1:1 session with every device of the conversation, each device's key checked against its
+   * user's pin. A key the pin does not hold stops the send with E_KEY_CHANGED.
+   */
+  private async ensureSessions(conv: HubConversation): Promise<void> {
+    const byUser = new Map<string, string[]>();
+    for (const d of this.recipients(conv)) byUser.set(d.userId, [...(byUser.get(d.userId) ?? []), d.deviceId]);
+    const changed: string[] = [];
+    for (const [userId, deviceIds] of byUser) {
+      const ready = this.pins.isPinned(userId) && this.pins.status(userId) !== 'key_changed' && deviceIds.every((id) => this.pins.isAccepted(userId, id) && this.sessions.hasSession(address(userId, id)));
+      if (ready) continue;
+      const bundles = await this.fetchBundles(userId);
+      if (this.pins.status(userId) === 'key_changed') {
+        changed.push(userId);
+        continue;
+      }
+      for (const b of bundles) {
+        const addr = address(userId, b.deviceId);
+        if (deviceIds.includes(b.deviceId) && !this.sessions.hasSession(addr)) this.startSession(userId, addr, b);
+      }
+    }
+    await this.persist();
+    if (changed.length > 0) {
+      const userId = changed[0]!;
+      throw new MessengerClientError('E_KEY_CHANGED', `the keys of ${userId} changed (a new or reinstalled device): compare safety numbers and accept the change before sending`, 0, { userId, users: changed, safetyNumber: await this.safetyNumberOf(userId) });
+    }
+  }
+
+  private startSession(userId: string, addr: string, b: FetchedBundle): void {
+    try {
+      this.sessions.startSession(addr, b);
+    } catch (err) {
+      if (isMessengerCryptoError(err) && err.code === 'E_KEY_CHANGED') {
+        this.pins.observeOne(userId, addr.slice(userId.length + 1), b.identityKey);
+        throw new MessengerClientError('E_KEY_CHANGED', err.message, 0, { userId });
+      }
+      throw err;
+    }
+  }
+
+  /** A user's current devices, observed against their pin (pinned on first sight). */
+  private async fetchBundles(userId: string): Promise<FetchedBundle[]> {
+    const bundles = (await this.api.bundles(userId)).items;
+    this.pins.observe(userId, bundles.map((b) => ({ deviceId: b.deviceId, identityKey: b.identityKey })));
+    return bundles;
+  }
+
+  // ---- trust ------------------------------------------------------------------------------
+
+  trustStatus(userId: string): UserTrustStatus {
+    return this.pins.status(userId);
+  }
+
+  /** Users with a key change waiting to be compared and accepted. */
+  keyChanges(): string[] {
+    return this.pins.usersWithChanges();
+  }
+
+  /** The 60-digit number (12 groups of 5) both sides compare; over the keys as they are now, accepted or not. */
+  async safetyNumber(userId: string): Promise<{ safetyNumber: string; status: UserTrustStatus }> {
+    for (const u of new Set([this.state.userId, userId])) await this.fetchBundles(u);
+    await this.persist();
+    return { safetyNumber: await this.safetyNumberOf(userId), status: this.pins.status(userId) };
+  }
+
+  private async safetyNumberOf(userId: string): Promise<string> {
+    if (!this.pins.isPinned(this.state.userId)) await this.fetchBundles(this.state.userId);
+    const mine = this.pins.keys(this.state.userId, true);
+    const theirs = this.pins.keys(userId, true);
+    if (mine.length === 0 || theirs.length === 0) return '';
+    return formatSafetyNumber(computeSafetyNumber({ userId: this.state.userId, identityKeys: mine }, { userId, identityKeys: theirs }));
+  }
+
+  /** The user compared safety numbers and marks the current keys verified. */
+  async markVerified(userId: string): Promise<void> {
+    this.pins.markVerified(userId);
+    await this.persist();
+  }
+
+  /**
+   * Accepts a user's changed keys (after comparing safety numbers). Messages held back because of
+   * the change are opened now and returned like a sync's.
+   */
+  async acceptKeyChange(userId: string): Promise<SyncResult> {
+    for (const d of this.pins.accept(userId)) {
+      // The same device presenting another key (the hub cannot re-key a device in place, but a
+      // forged bundle could try): the per-device pin follows the user's decision.
+      const addr = address(userId, d.deviceId);
+      if (this.trust.pinnedKey(addr)) this.trust.acceptKeyChange(addr, fromBase64url(d.identityKey));
+    }
+    const held = this.state.held.filter((r) => r.senderUser === userId);
+    this.state.held = this.state.held.filter((r) => r.senderUser !== userId);
+    const result: SyncResult = { arrived: [], problems: [] };
+    const ctx = new Map<string, Promise<HubConversation | MessengerClientError>>();
+    for (const row of held) await this.processRow(row, result, ctx);
+    await this.persist();
+    return result;
+  }
+
+  // ---- receiving --------------------------------------------------------------------------
+
+  /** The conversation as this device decrypted it, oldest first (expired messages left out). */
+  history(conversationId: string): HistoryView[] {
+    return this.log.list(conversationId, this.now());
+  }
+
+  /**
+   * Pulls the inbox in order, decrypts, saves the state, then acknowledges. Returns what arrived
+   * and every problem: key changes (those messages are held until accepted) and messages that
+   * could not be decrypted, each with its code and reason.
+   */
+  sync(): Promise<SyncResult> {
+    // One pull at a time: two overlapping pulls would decrypt the same rows twice.
+    this.syncing ??= this.pull().finally(() => (this.syncing = null));
+    return this.syncing;
+  }
+
+  private async pull(): Promise<SyncResult> {
+    const result: SyncResult = { arrived: [], problems: [] };
+    const ctx = new Map<string, Promise<HubConversation | MessengerClientError>>();
+    for (;;) {
+      let rows: InboxRow[];
+      try {
+        rows = (await this.api.inbox(this.state.deviceId, this.state.lastSeq, INBOX_PAGE)).items;
+      } catch (err) {
+        if (err instanceof MessengerClientError && err.status === 404) throw new MessengerClientError('E_DEVICE_REVOKED', `this device (${this.state.deviceId}) is no longer registered on the hub: it was revoked; set it up again`, 404);
+        throw err;
+      }
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        await this.processRow(row, result, ctx);
+        this.state.lastSeq = Math.max(this.state.lastSeq, row.seq);
+      }
+      this.log.prune(this.now());
+      await this.persist();
+      await this.api.ack(this.state.deviceId, this.state.lastSeq);
+      if (rows.length < INBOX_PAGE) break;
+    }
+    await this.refillPrekeys();
+    // A key change is reported once per user, with what it holds back.
+    const changed = new Map<string, number>();
+    for (const r of this.state.held) changed.set(r.senderUser, (changed.get(r.senderUser) ?? 0) + 1);
+    for (const userId of this.pins.usersWithChanges()) {
+      result.problems.push({ code: 'key_changed', userId, devices: this.pins.pendingDevices(userId), safetyNumber: await this.safetyNumberOf(userId), held: changed.get(userId) ?? 0 });
+    }
+    return result;
+  }
+
+  private async processRow(row: InboxRow, result: SyncResult, ctx: Map<string, Promise<HubConversation | MessengerClientError>>): Promise<void> {
+    if (this.seenSet.has(row.messageId) || row.kind === 'typing') return;
+    const problem = (errorCode: string, reason: string): void => {
+      result.problems.push({ code: 'undecryptable', messageId: row.messageId, conversationId: row.conversationId, senderUser: row.senderUser, senderDevice: row.senderDevice, errorCode, reason });
+    };
+    try {
+      const from = address(row.senderUser, row.senderDevice);
+      if (row.kind === 'sender-key') {
+        if (row.envelope === null) throw new MessengerClientError('E_CONTENT_MALFORMED', 'a sender key arrived without an envelope for this device');
+        const plaintext = await this.openEnvelope(row, row.envelope);
+        const conv = await this.conversationFor(row.conversationId, ctx);
+        this.groupOf(conv).session.processDistribution(from, plaintext);
+      } else {
+        let plaintext: Uint8Array;
+        if (row.envelope !== null) plaintext = await this.openEnvelope(row, row.envelope);
+        else if (row.ciphertext !== null) {
+          const conv = await this.conversationFor(row.conversationId, ctx);
+          if (conv.kind === 'direct') throw new MessengerClientError('E_CONTENT_MALFORMED', 'a direct conversation\u2019s message came without a per-device envelope');
+          plaintext = this.groupOf(conv).session.decrypt(from, row.ciphertext);
+        } else throw new MessengerClientError('E_CONTENT_MALFORMED', 'the message carries no ciphertext for this device');
+        const content = decodeContent(plaintext);
+        // The hub's plaintext labels must agree with the sealed content: a relabelled or moved message is refused.
+        if (content.conversationId !== row.conversationId) throw new MessengerClientError('E_CONTENT_MALFORMED', 'the message was sealed for another conversation');
+        if (KIND_OF[content.type] !== row.kind) throw new MessengerClientError('E_CONTENT_MALFORMED', `the hub labels this message '${row.kind}' but it is a ${content.type}`);
+        if ('target' in content && content.target !== row.target) throw new MessengerClientError('E_CONTENT_MALFORMED', 'the hub names another target message than the sealed one');
+        this.log.apply({ id: row.messageId, conversationId: row.conversationId, senderUser: row.senderUser, senderDevice: row.senderDevice, sentAt: row.sentAt }, content);
+        const arrival: Arrival = { messageId: row.messageId, conversationId: row.conversationId, type: content.type, senderUser: row.senderUser, senderDevice: row.senderDevice, sentAt: row.sentAt };
+        if ('text' in content) arrival.text = content.text;
+        if ('target' in content) arrival.target = content.target;
+        if (content.type === 'reaction') arrival.emoji = content.emoji;
+        if (content.type === 'text') {
+          if (content.replyTo) arrival.replyTo = content.replyTo;
+          if (content.expiresAt) arrival.expiresAt = content.expiresAt;
+          if (content.attachment) arrival.attachment = content.attachment;
+        }
+        result.arrived.push(arrival);
+      }
+    } catch (err) {
+      if ((err instanceof MessengerClientError || isMessengerCryptoError(err)) && err.code === 'E_KEY_CHANGED') {
+        // Held, not dropped (and not marked seen): it is opened once the user accepts the new key.
+        if (!this.state.held.some((h) => h.messageId === row.messageId)) this.state.held.push(row);
+        return;
+      } else if (err instanceof MessengerClientError || isMessengerCryptoError(err)) {
+        problem(err.code, err.message);
+      } else {
+        throw err;
+      }
+    }
+    this.remember(row.messageId);
+  }
+
+  /** Opens a per-device envelope; a handshake from a key the sender's pin does not hold is a key change. */
+  private async openEnvelope(row: InboxRow, envelope: string): Promise<Uint8Array> {
+    let header;
+    try {
+      header = decodeRatchetMessage(fromBase64url(envelope)).prekey;
+    } catch (err) {
+      if (isMessengerCryptoError(err)) throw err;
+      throw new MessengerClientError('E_CONTENT_MALFORMED', 'the envelope is not a ratchet message');
+    }
+    if (header) {
+      const key = toBase64url(header.identityKey);
+      if (!this.pins.isPinned(row.senderUser)) await this.fetchBundles(row.senderUser);
+      if (!this.pins.observeOne(row.senderUser, row.senderDevice, key)) {
+        throw new MessengerClientError('E_KEY_CHANGED', `a new key for ${row.senderUser}'s device ${row.senderDevice}`, 0, { userId: row.senderUser });
+      }
+    }
+    return this.sessions.decrypt(address(row.senderUser, row.senderDevice), envelope);
+  }
+
+  private async conversationFor(id: string, ctx: Map<string, Promise<HubConversation | MessengerClientError>>): Promise<HubConversation> {
+    let p = ctx.get(id);
+    if (!p) {
+      p = this.api.conversation(id).catch((err: unknown) => {
+        if (err instanceof MessengerClientError && err.status === 404) return new MessengerClientError('E_NOT_A_MEMBER', 'this user is no longer a member of the conversation, so its keys are gone');
+        throw err;
+      });
+      ctx.set(id, p);
+    }
+    const c = await p;
+    if (c instanceof MessengerClientError) throw c;
+    return c;
+  }
+
+  private remember(messageId: string): void {
+    this.seen.push(messageId);
+    this.seenSet.add(messageId);
+    if (this.seen.length > SEEN_KEPT) for (const old of this.seen.splice(0, this.seen.length - SEEN_KEPT)) this.seenSet.delete(old);
+  }
+
+  private async persist(): Promise<void> {
+    this.state.identity = this.identity.toJSON();
+    this.state.trust = this.trust.toJSON();
+    this.state.sessions = this.sessions.toJSON();
+    this.state.groups = Object.fromEntries([...this.groups].map(([id, g]) => [id, { session: g.session.toJSON(), distributed: g.distributed }]));
+    this.state.pins = this.pins.toJSON();
+    this.state.history = this.log.toJSON();
+    this.state.seen = this.seen;
+    await this.store.save(JSON.stringify(this.state));
+  }
+}
+
+function address(userId: string, deviceId: string): string {
+  return `${userId}/${deviceId}`;
+}
+
+function uuid(): string {
+  return globalThis.crypto.randomUUID();
+}
+
+function parseState(json: string): StateJson {
+  let s: Partial<StateJson>;
+  try {
+    s = JSON.parse(json) as Partial<StateJson>;
+  } catch {
+    throw new MessengerClientError('E_STATE_MALFORMED', 'the saved messenger state is not JSON');
+  }
+  const strings = ['hubUrl', 'userId', 'orgId', 'deviceId', 'deviceName'] as const;
+  if (s?.v !== 1 || strings.some((k) => typeof s[k] !== 'string') || typeof s.lastSeq !== 'number' || !Array.isArray(s.seen) || !Array.isArray(s.held) || typeof s.groups !== 'object' || s.groups === null) {
+    throw new MessengerClientError('E_STATE_MALFORMED', 'the saved messenger state is malformed (or from another version)');
+  }
+  return s as StateJson;
+}
