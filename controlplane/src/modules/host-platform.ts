@@ -16,8 +16,10 @@ export function detectHostPlatform(): HostPlatform {
   const pi = process.platform === 'linux' && isRaspberryPi();
   const platform: ModulePlatform = pi ? 'raspberry_pi' : process.platform === 'darwin' ? 'macos' : process.platform === 'win32' ? 'windows' : 'linux';
   // The hub reaches the LoRa mesh through its gateways, so `requires_lora` holds at any hub;
-  // GPS and cameras are the nodes' (their device handlers), not the hub's.
-  return { platform, alsoLinux: pi, provides: { requires_lora: true, requires_gps: false, requires_camera: false } };
+  // GPS is the nodes' (their device handlers), not the hub's. Cameras a hub can reach too (RTSP and
+  // MJPEG over the network, or a V4L2 device where it sits with them): a camera module that finds
+  // none says "unavailable: ..." itself.
+  return { platform, alsoLinux: pi, provides: { requires_lora: true, requires_gps: false, requires_camera: true } };
 }
 
 function isRaspberryPi(): boolean {

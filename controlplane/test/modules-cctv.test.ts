@@ -1,0 +1,71 @@
+// The cctv module on a real hub: without OpenCV the hub starts and serves, and the module says
+// "unavailable: <why>"; with it, synthetic cameras raise motion events on the org's event stream,
+// a thumbnail only for the camera whose upload the admin turned on.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { findOpenCv } from '../../modules/cctv/src/motion/opencv-loader.ts';
+import { createAdminSession, api } from './support/test-auth.ts';
+import { waitForEvent } from './support/hub-events.ts';
+import { startModuleHub } from './support/module-test-hub.ts';
+
+const opencv = findOpenCv();
+const skip = opencv.ok ? false : process.env.UNIBOS_REQUIRE_OPENCV === '1' ? (() => { throw new Error(`UNIBOS_REQUIRE_OPENCV=1 and ${opencv.reason}`); })() : opencv.reason;
+
+function mediaDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cctv-hub-media-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('without OpenCV the hub starts and serves, and cctv shows "unavailable: <why>"', async () => {
+  const before = process.env.UNIBOS_OPENCV4NODEJS;
+  process.env.UNIBOS_OPENCV4NODEJS = 'off';
+  after(() => {
+    if (before === undefined) delete process.env.UNIBOS_OPENCV4NODEJS;
+    else process.env.UNIBOS_OPENCV4NODEJS = before;
+  });
+  const hub = await startModuleHub({});
+  const admin = await createAdminSession(hub);
+  const list = await api(hub, admin, '/api/v1/modules');
+  const disabled = list.body.modules.find((m: { name: string }) => m.name === 'cctv');
+  assert.equal(disabled.state, 'disabled');
+  assert.equal(disabled.category, 'media');
+  const waiting = waitForEvent(hub, admin.orgId, (e) => e.type === 'module.state' && e.data.name === 'cctv' && e.data.state === 'setup_retry', { what: 'cctv setup_retry' });
+  const enabled = await api(hub, admin, '/api/v1/modules/cctv/enable', { method: 'POST', body: { settings: { mediaDir: mediaDir(), cameras: [{ id: 'yard', source: 'synthetic:walker' }] } } });
+  assert.equal(enabled.status, 200);
+  await waiting;
+  const status = await api(hub, admin, '/api/v1/modules/cctv');
+  assert.match(status.body.error, /^unavailable: OpenCV is switched off \(UNIBOS_OPENCV4NODEJS=off\)/);
+  // Everything else still answers.
+  assert.equal((await api(hub, admin, '/api/v1/modules')).status, 200);
+  assert.equal((await api(hub, admin, '/api/v1/modules/cctv/status')).status, 503);
+});
+
+test('motion on synthetic cameras reaches the event stream; the thumbnail only where upload is on', { skip }, async () => {
+  const hub = await startModuleHub({});
+  const admin = await createAdminSession(hub);
+  const cameras = [
+    { id: 'yard', name: 'Yard', source: 'synthetic:walker', width: 320, height: 240, fps: 15, upload: false },
+    { id: 'gate', name: 'Gate', source: 'synthetic:walker', width: 320, height: 240, fps: 15, upload: true },
+  ];
+  const yard = waitForEvent(hub, admin.orgId, (e) => e.type === 'module.cctv.motion' && e.data.camera === 'yard', { what: 'motion on yard', timeoutMs: 30_000 });
+  const gate = waitForEvent(hub, admin.orgId, (e) => e.type === 'module.cctv.motion' && e.data.camera === 'gate', { what: 'motion on gate', timeoutMs: 30_000 });
+  const enabled = await api(hub, admin, '/api/v1/modules/cctv/enable', { method: 'POST', body: { settings: { mediaDir: mediaDir(), orgId: admin.orgId, cameras, clipSeconds: 0 } } });
+  assert.equal(enabled.body.state, 'loaded', JSON.stringify(enabled.body));
+  const [y, g] = await Promise.all([yard, gate]);
+  assert.equal(y.data.zone, 'frame');
+  assert.equal(y.data.thumbnail, null, 'no upload: the thumbnail stays on the node');
+  assert.equal(y.data.uploaded, false);
+  assert.match(String(g.data.thumbnail), /^data:image\/jpeg;base64,\/9j\//);
+  const status = await api(hub, admin, '/api/v1/modules/cctv/status');
+  assert.equal(status.body.state, 'available');
+  assert.deepEqual(status.body.cameras.map((c: { id: string; state: string }) => `${c.id}:${c.state}`).sort(), ['gate:live', 'yard:live']);
+  const events = await api(hub, admin, '/api/v1/modules/cctv/events?camera=yard');
+  assert.equal(events.body.events[0].thumbnail, null);
+  const disabled = await api(hub, admin, '/api/v1/modules/cctv/disable', { method: 'POST' });
+  assert.equal(disabled.body.state, 'unloaded');
+});
