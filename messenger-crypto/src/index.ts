@@ -28,3 +28,16 @@ export { TrustStore, type TrustStatus } from './trust-store.ts';
 export { PairwiseSessions, type FetchedDeviceBundle } from './pairwise-sessions.ts';
 export { GroupSession, type Rekey } from './group-session.ts';
 export { GROUP_MESSAGE_OVERHEAD_BYTES, MAX_GROUP_PLAINTEXT_BYTES, decodeGroupMessage, decodeSenderKeyDistribution } from './sender-key.ts';
+export { meshNodeIdFromPublicKey, meshNodeAddress } from './mesh-node-id.ts';
+export {
+  parseMeshDirect,
+  MESH_DIRECT_MAX_BYTES,
+  MESH_DIRECT_MAX_TEXT_BYTES,
+  MESH_INIT_OVERHEAD_BYTES,
+  MESH_STEP_OVERHEAD_BYTES,
+  MESH_SHORT_OVERHEAD_BYTES,
+  type MeshDirectMessage,
+} from './mesh-direct-message.ts';
+export { MeshDirectSession } from './mesh-direct-session.ts';
+export { MeshDirectEndpoint, encodeMeshDirect, decodeMeshDirect, type MeshPeer } from './mesh-direct-endpoint.ts';
+export { newX25519KeyPair, newEd25519KeyPair, type KeyPair } from './curve-keys.ts';

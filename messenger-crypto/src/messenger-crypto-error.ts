@@ -19,6 +19,7 @@ export type MessengerErrorCode =
   | 'E_REPLAY'
   | 'E_TOO_MANY_SKIPPED'
   | 'E_NO_SESSION'
+  | 'E_EARLY_MESSAGE'
   | 'E_KEY_CHANGED'
   | 'E_DEVICE_REVOKED'
   | 'E_BAD_SIGNATURE'

@@ -1,0 +1,119 @@
+// A compact Double Ratchet session with a mesh node (or from one). Nodes have no prekeys, only an
+// X25519 identity key whose hash is their node id, so the handshake is the X3DH shape without
+// prekeys: SK = HKDF(F || DH(IK_A, IK_B)), and the sender's ephemeral key doubles as its first
+// ratchet key, so the first root step mixes in DH(EK_A, IK_B). From the first reply on, it is the
+// full Double Ratchet (forward secrecy and post-compromise security) with u16 counters and the
+// short headers of mesh-direct-message.ts.
+
+import { concatBytes } from '@noble/hashes/utils.js';
+import { equalBytes } from '@noble/ciphers/utils.js';
+import { diffieHellman, newX25519KeyPair, type KeyPair } from './curve-keys.ts';
+import { DoubleRatchet, type RatchetBounds, type RatchetHeader } from './double-ratchet.ts';
+import { encodeMeshHeader, type MeshDirectMessage } from './mesh-direct-message.ts';
+import { MessengerCryptoError } from './messenger-crypto-error.ts';
+import type { RandomSource } from './random-source.ts';
+import { x3dhSecret } from './ratchet-kdf.ts';
+import { asBoolean, asBytes, asRecord, asVersion, b64, type JsonRecord } from './state-json.ts';
+
+const DOMAIN = 'UNIBOS mesh direct v1';
+const HANDSHAKE_INFO = 'UNIBOS mesh direct v1 handshake';
+// Counters are u16 on the wire; 0xfffe keeps `pn` (messages in the previous chain) within u16 too.
+const MESH_BOUNDS: RatchetBounds = { maxSkip: 256, maxStoredSkipped: 256, maxCounter: 0xfffe };
+
+export class MeshDirectSession {
+  private constructor(
+    private readonly ratchet: DoubleRatchet,
+    readonly remoteIdentityKey: Uint8Array,
+    private readonly associatedData: Uint8Array,
+    /** Our identity key while we started the session and have no reply yet (INIT form). */
+    private pendingInit: Uint8Array | null,
+    /** The initiator's ephemeral key: names the handshake so repeated INITs find this session. */
+    readonly baseKey: Uint8Array,
+  ) {}
+
+  static initiate(ourIdentity: KeyPair, theirIdentityKey: Uint8Array, random: RandomSource): MeshDirectSession {
+    const ephemeral = newX25519KeyPair(random);
+    const sharedSecret = x3dhSecret([diffieHellman(ourIdentity.secretKey, theirIdentityKey)], HANDSHAKE_INFO);
+    const ratchet = DoubleRatchet.initSender({ sharedSecret, theirRatchetKey: theirIdentityKey, ourRatchetKey: ephemeral, domain: DOMAIN, bounds: MESH_BOUNDS, random });
+    return new MeshDirectSession(ratchet, theirIdentityKey, concatBytes(ourIdentity.publicKey, theirIdentityKey), ourIdentity.publicKey, ephemeral.publicKey);
+  }
+
+  static respond(ourIdentity: KeyPair, m: Extract<MeshDirectMessage, { form: 'init' }>, random: RandomSource): { session: MeshDirectSession; plaintext: Uint8Array } {
+    const sharedSecret = x3dhSecret([diffieHellman(ourIdentity.secretKey, m.identityKey)], HANDSHAKE_INFO);
+    const ratchet = DoubleRatchet.initReceiver({ sharedSecret, ourRatchetKey: { secretKey: ourIdentity.secretKey.slice(), publicKey: ourIdentity.publicKey.slice() }, domain: DOMAIN, bounds: MESH_BOUNDS, random });
+    const ad = concatBytes(m.identityKey, ourIdentity.publicKey);
+    const plaintext = ratchet.decrypt({ dh: m.ratchetKey, pn: 0, n: m.n }, m.headerBytes, m.sealed, ad);
+    return { session: new MeshDirectSession(ratchet, m.identityKey, ad, null, m.ratchetKey), plaintext };
+  }
+
+  get awaitingReply(): boolean {
+    return this.pendingInit !== null;
+  }
+
+  /** The overhead the next message will have (INIT, STEP or SHORT), known before encrypting. */
+  nextForm(): 'init' | 'step' | 'short' {
+    if (this.pendingInit) return 'init';
+    return this.ratchet.peekHeader().n === 0 ? 'step' : 'short';
+  }
+
+  matchesHandshake(m: MeshDirectMessage): boolean {
+    return m.form === 'init' && equalBytes(m.ratchetKey, this.baseKey) && equalBytes(m.identityKey, this.remoteIdentityKey);
+  }
+
+  encrypt(plaintext: Uint8Array): Uint8Array {
+    const pending = this.pendingInit;
+    const { headerBytes, sealed } = this.ratchet.encrypt(plaintext, this.associatedData, (h: RatchetHeader) => {
+      if (pending) return encodeMeshHeader({ form: 'init', identityKey: pending, ratchetKey: h.dh, n: h.n });
+      if (h.n === 0) return encodeMeshHeader({ form: 'step', ratchetKey: h.dh, pn: h.pn, n: h.n });
+      return encodeMeshHeader({ form: 'short', chainTag: h.dh[0]!, n: h.n });
+    });
+    return concatBytes(headerBytes, sealed);
+  }
+
+  decrypt(m: MeshDirectMessage): Uint8Array {
+    let plaintext: Uint8Array;
+    if (m.form === 'init') {
+      if (!this.matchesHandshake(m)) throw new MessengerCryptoError('E_DECRYPT_FAILED', 'this first message belongs to another handshake');
+      plaintext = this.ratchet.decrypt({ dh: m.ratchetKey, pn: 0, n: m.n }, m.headerBytes, m.sealed, this.associatedData);
+    } else if (m.form === 'step') {
+      plaintext = this.ratchet.decrypt({ dh: m.ratchetKey, pn: m.pn, n: m.n }, m.headerBytes, m.sealed, this.associatedData);
+    } else {
+      plaintext = this.decryptShort(m);
+    }
+    this.pendingInit = null;
+    return plaintext;
+  }
+
+  toJSON(): JsonRecord {
+    return { v: 1, ratchet: this.ratchet.toJSON(), remoteIdentityKey: b64(this.remoteIdentityKey), associatedData: b64(this.associatedData), awaitingReply: this.pendingInit !== null, baseKey: b64(this.baseKey) };
+  }
+
+  static fromJSON(json: unknown, random: RandomSource): MeshDirectSession {
+    const j = asRecord(json, 'meshSession');
+    asVersion(j.v, 'meshSession.v', 1);
+    const ad = asBytes(j.associatedData, 'meshSession.associatedData', 64);
+    return new MeshDirectSession(
+      DoubleRatchet.fromJSON(j.ratchet, { domain: DOMAIN, bounds: MESH_BOUNDS, random }),
+      asBytes(j.remoteIdentityKey, 'meshSession.remoteIdentityKey', 32),
+      ad,
+      asBoolean(j.awaitingReply, 'meshSession.awaitingReply') ? ad.slice(0, 32) : null,
+      asBytes(j.baseKey, 'meshSession.baseKey', 32),
+    );
+  }
+
+  private decryptShort(m: Extract<MeshDirectMessage, { form: 'short' }>): Uint8Array {
+    // The one-byte tag picks the chain; two chains may share a tag, so each candidate is tried and
+    // only an authenticating one changes the state.
+    const candidates = this.ratchet.candidateReceivingKeys().filter((k) => k[0] === m.chainTag);
+    let firstError: unknown;
+    for (const dh of candidates) {
+      try {
+        return this.ratchet.decrypt({ dh, pn: 0, n: m.n }, m.headerBytes, m.sealed, this.associatedData);
+      } catch (e) {
+        firstError ??= e;
+      }
+    }
+    if (firstError) throw firstError;
+    throw new MessengerCryptoError('E_EARLY_MESSAGE', 'this message continues a chain whose first message has not arrived yet: keep it and try again after the next message from this node');
+  }
+}

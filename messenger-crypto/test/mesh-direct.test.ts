@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { MAX_DATA_BYTES, nodeIdFromPublicKey } from '@unibos/mesh-protocol';
+import {
+  MeshDirectEndpoint,
+  MessengerCryptoError,
+  decodeMeshDirect,
+  encodeMeshDirect,
+  meshNodeAddress,
+  meshNodeIdFromPublicKey,
+  newX25519KeyPair,
+  systemRandom,
+  MESH_DIRECT_MAX_BYTES,
+  MESH_DIRECT_MAX_TEXT_BYTES,
+  MESH_INIT_OVERHEAD_BYTES,
+  MESH_SHORT_OVERHEAD_BYTES,
+  MESH_STEP_OVERHEAD_BYTES,
+} from '../src/index.ts';
+
+const isCode = (...codes: string[]) => (e: unknown) => e instanceof MessengerCryptoError && codes.includes(e.code);
+
+function endpoint() {
+  const e = new MeshDirectEndpoint(newX25519KeyPair(systemRandom));
+  return { e, peer: { nodeId: e.nodeId, identityKey: e.identity.publicKey } };
+}
+
+test('node ids are computed exactly as the mesh computes them', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (key) => {
+      assert.equal(meshNodeIdFromPublicKey(key), nodeIdFromPublicKey(key));
+    }),
+  );
+});
+
+test('stated overheads hold, and the largest message of every form fits a LoRa frame with room to spare', () => {
+  assert.deepEqual([MESH_INIT_OVERHEAD_BYTES, MESH_STEP_OVERHEAD_BYTES, MESH_SHORT_OVERHEAD_BYTES], [83, 53, 20]);
+  assert.ok(MESH_DIRECT_MAX_BYTES + 20 <= MAX_DATA_BYTES, `${MESH_DIRECT_MAX_BYTES} + 20 bytes of protobuf wrapping must fit the ${MAX_DATA_BYTES}-byte Data budget`);
+  const { e: node, peer: nodePeer } = endpoint();
+  const { e: user, peer: userPeer } = endpoint();
+  const max = 'x'.repeat(MESH_DIRECT_MAX_TEXT_BYTES);
+  const init = encodeMeshDirect(user, nodePeer, max);
+  assert.equal(init.length, MESH_DIRECT_MAX_BYTES);
+  assert.equal(decodeMeshDirect(node, user.nodeId, init), max);
+  const step = encodeMeshDirect(node, userPeer, max);
+  assert.equal(step.length, MESH_STEP_OVERHEAD_BYTES + max.length);
+  const short = encodeMeshDirect(node, userPeer, 'ok');
+  assert.equal(short.length, MESH_SHORT_OVERHEAD_BYTES + 2);
+  assert.equal(decodeMeshDirect(user, node.nodeId, step), max);
+  assert.equal(decodeMeshDirect(user, node.nodeId, short), 'ok');
+});
+
+test('a too-long text is refused with E_TEXT_TOO_LONG before anything is encrypted, counting UTF-8 bytes', () => {
+  const { e: node, peer: nodePeer } = endpoint();
+  const { e: user } = endpoint();
+  const emoji = '\u{1F6A8}'.repeat(Math.floor(MESH_DIRECT_MAX_TEXT_BYTES / 4) + 1);
+  assert.throws(() => encodeMeshDirect(user, nodePeer, emoji), (e: unknown) => isCode('E_TEXT_TOO_LONG')(e) && /at most 117 bytes/.test((e as Error).message));
+  assert.throws(() => encodeMeshDirect(user, nodePeer, 'y'.repeat(MESH_DIRECT_MAX_TEXT_BYTES + 1)), isCode('E_TEXT_TOO_LONG'));
+  // Nothing was started: the first real message is message 0 of a new handshake.
+  const first = encodeMeshDirect(user, nodePeer, 'short enough');
+  assert.equal(first.length, MESH_INIT_OVERHEAD_BYTES + 12);
+  assert.equal(new DataView(first.buffer).getUint16(65), 0);
+  assert.equal(decodeMeshDirect(node, user.nodeId, first), 'short enough');
+});
+
+test('a conversation with a node: first messages lost or late, replies, and a restart of both ends', () => {
+  const { e: node, peer: nodePeer } = endpoint();
+  let { e: user, peer: userPeer } = endpoint();
+  const a = encodeMeshDirect(user, nodePeer, 'are you ok?');
+  const b = encodeMeshDirect(user, nodePeer, 'please answer');
+  assert.equal(decodeMeshDirect(node, user.nodeId, b), 'please answer', 'the first INIT was lost; the second starts the session');
+  assert.equal(decodeMeshDirect(node, user.nodeId, a), 'are you ok?', 'the late one still opens');
+  assert.throws(() => decodeMeshDirect(node, user.nodeId, a), isCode('E_REPLAY'));
+  const r1 = encodeMeshDirect(node, userPeer, 'ok, 3 people here');
+  const r2 = encodeMeshDirect(node, userPeer, 'need water');
+  const r3 = encodeMeshDirect(node, userPeer, 'at the school');
+  assert.equal(r1.length, MESH_STEP_OVERHEAD_BYTES + 17);
+  assert.equal(r2.length, MESH_SHORT_OVERHEAD_BYTES + 10);
+  // A short message that overtakes the first of its chain cannot be opened yet: a distinct code tells
+  // the caller to keep it and try again after the next message from that node.
+  assert.throws(() => decodeMeshDirect(user, node.nodeId, r3), isCode('E_EARLY_MESSAGE'));
+  assert.equal(decodeMeshDirect(user, node.nodeId, r1), 'ok, 3 people here');
+  assert.equal(decodeMeshDirect(user, node.nodeId, r3), 'at the school');
+  assert.equal(decodeMeshDirect(user, node.nodeId, r2), 'need water');
+  user = MeshDirectEndpoint.fromJSON(JSON.parse(JSON.stringify(user)), user.identity);
+  const restoredNode = MeshDirectEndpoint.fromJSON(JSON.parse(JSON.stringify(node)), node.identity);
+  const c = encodeMeshDirect(user, nodePeer, 'help is coming');
+  assert.equal(c.length, MESH_STEP_OVERHEAD_BYTES + 14, 'after the reply the short forms are used');
+  assert.equal(decodeMeshDirect(restoredNode, user.nodeId, c), 'help is coming');
+  userPeer = { nodeId: user.nodeId, identityKey: user.identity.publicKey };
+  assert.equal(decodeMeshDirect(user, node.nodeId, encodeMeshDirect(restoredNode, userPeer, 'thanks')), 'thanks');
+});
+
+test('a node that lost its session state (same key) starts over and is accepted; a key that is not the node\'s is refused', () => {
+  const { e: node, peer: nodePeer } = endpoint();
+  const { e: user, peer: userPeer } = endpoint();
+  decodeMeshDirect(node, user.nodeId, encodeMeshDirect(user, nodePeer, 'hi'));
+  decodeMeshDirect(user, node.nodeId, encodeMeshDirect(node, userPeer, 'hi back'));
+  const wiped = new MeshDirectEndpoint(node.identity);
+  assert.throws(() => decodeMeshDirect(wiped, user.nodeId, encodeMeshDirect(user, nodePeer, 'lost on the node')), isCode('E_NO_SESSION'));
+  assert.equal(decodeMeshDirect(user, node.nodeId, encodeMeshDirect(wiped, userPeer, 'I rebooted')), 'I rebooted');
+  assert.equal(decodeMeshDirect(wiped, user.nodeId, encodeMeshDirect(user, nodePeer, 'welcome back')), 'welcome back');
+
+  const impostor = newX25519KeyPair(systemRandom);
+  assert.throws(() => encodeMeshDirect(user, { nodeId: node.nodeId, identityKey: impostor.publicKey }, 'x'), isCode('E_BAD_KEY'));
+  const fromImpostor = encodeMeshDirect(new MeshDirectEndpoint(impostor), userPeer, 'I am the node');
+  assert.throws(() => decodeMeshDirect(user, node.nodeId, fromImpostor), isCode('E_BAD_KEY'));
+  // A key that did hash to the same id (a 32-bit collision) would still be a key change.
+  user.trust.acceptKeyChange(meshNodeAddress(node.nodeId), impostor.publicKey);
+  assert.throws(() => decodeMeshDirect(user, node.nodeId, encodeMeshDirect(wiped, userPeer, 'x')), isCode('E_KEY_CHANGED'));
+});
+
+test('mesh sessions keep forward secrecy and heal after a leak, and every altered byte is refused with a code', () => {
+  const { e: node, peer: nodePeer } = endpoint();
+  const { e: user, peer: userPeer } = endpoint();
+  const captured = encodeMeshDirect(user, nodePeer, 'meet at 6');
+  decodeMeshDirect(node, user.nodeId, captured);
+  decodeMeshDirect(user, node.nodeId, encodeMeshDirect(node, userPeer, 'ok'));
+  const stolen = MeshDirectEndpoint.fromJSON(JSON.parse(JSON.stringify(node)), node.identity);
+  assert.throws(() => decodeMeshDirect(stolen, user.nodeId, captured), isCode('E_REPLAY'));
+
+  const eve = MeshDirectEndpoint.fromJSON(JSON.parse(JSON.stringify(node)), node.identity);
+  const exposed = encodeMeshDirect(user, nodePeer, 'sent against the leaked key');
+  assert.equal(decodeMeshDirect(node, user.nodeId, exposed), 'sent against the leaked key');
+  assert.equal(decodeMeshDirect(eve, user.nodeId, exposed), 'sent against the leaked key', 'the leak does expose this one');
+  decodeMeshDirect(user, node.nodeId, encodeMeshDirect(node, userPeer, 'step 1: the node ratchets with a fresh key'));
+  const later = encodeMeshDirect(user, nodePeer, 'step 2');
+  assert.equal(decodeMeshDirect(node, user.nodeId, later), 'step 2');
+  assert.throws(() => decodeMeshDirect(eve, user.nodeId, later), isCode('E_DECRYPT_FAILED'));
+
+  const wire = encodeMeshDirect(user, nodePeer, 'tamper me');
+  for (let i = 0; i < wire.length; i++) {
+    const bad = wire.slice();
+    bad[i]! ^= 0x10;
+    assert.throws(() => decodeMeshDirect(node, user.nodeId, bad), isCode('E_DECRYPT_FAILED', 'E_MESSAGE_MALFORMED', 'E_UNSUPPORTED_VERSION', 'E_EARLY_MESSAGE', 'E_TOO_MANY_SKIPPED', 'E_REPLAY', 'E_BAD_KEY'), `byte ${i}`);
+  }
+  assert.equal(decodeMeshDirect(node, user.nodeId, wire), 'tamper me');
+});
