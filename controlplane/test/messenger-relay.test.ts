@@ -195,6 +195,38 @@ describe('messenger relay', { timeout: 60_000 }, () => {
     assert.equal(unauthenticated.status, 401);
   });
 
+  test('a delete for everyone removes the target\u2019s ciphertext from the hub', async () => {
+    const rae = await createOrgUser(hub, owner, 'member');
+    const sam = await createOrgUser(hub, owner, 'member');
+    const r = await registerDevice(hub, rae, 'r');
+    const s = await registerDevice(hub, sam, 's');
+    const id = await direct(rae, sam);
+    const marker = toBase64url(Buffer.from('deleted ciphertext marker 41c2'));
+    const original = await send(r, id, { recipientDevices: [s.id], ciphertext: marker });
+    const byOther = await send(s, id, { kind: 'delete', target: original.body.id, recipientDevices: [r.id], ciphertext: 'AAAA' });
+    assert.equal(byOther.status, 403, 'only its author deletes a message in a direct conversation');
+    const deleted = await send(r, id, { kind: 'delete', target: original.body.id, recipientDevices: [s.id], ciphertext: 'AAAA' });
+    assert.equal(deleted.status, 201);
+    const rows = await inbox(hub, s);
+    assert.deepEqual(rows.map((x) => [x.kind, x.target]), [['delete', original.body.id]], 'the original is gone from the inbox; the delete itself arrives');
+    const stored = hub.app.db.prepare('SELECT COUNT(*) AS n FROM messenger_messages WHERE ciphertext = ?').get(marker) as { n: number };
+    assert.equal(stored.n, 0);
+  });
+
+  test('a user removed from the org drops out of the devices a message must reach', async () => {
+    const tia = await createOrgUser(hub, owner, 'member');
+    const ulf = await createOrgUser(hub, owner, 'member');
+    const vin = await createOrgUser(hub, owner, 'member');
+    const t = await registerDevice(hub, tia, 't');
+    const u = await registerDevice(hub, ulf, 'u');
+    const v = await registerDevice(hub, vin, 'v');
+    const id = (await api(hub, tia, '/api/v1/messenger/conversations', { method: 'POST', body: { kind: 'group', name: 'g', members: [ulf.userId, vin.userId] } })).body.id as string;
+    assert.deepEqual((await conversationDevices(hub, tia, id)).sort(), [t.id, u.id, v.id].sort());
+    assert.equal((await api(hub, owner, `/api/v1/members/${vin.userId}`, { method: 'DELETE' })).status, 204);
+    assert.deepEqual((await conversationDevices(hub, tia, id)).sort(), [t.id, u.id].sort());
+    assert.equal((await send(t, id, { recipientDevices: [u.id], ciphertext: 'AAAA' })).status, 201);
+  });
+
   test('a device sends only as itself, and only members post', async () => {
     const oli = await createOrgUser(hub, owner, 'member');
     const pia = await createOrgUser(hub, owner, 'member');

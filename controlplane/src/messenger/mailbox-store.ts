@@ -134,6 +134,10 @@ export class MailboxStore {
       dropExpiredDeliveries: db.prepare<[number]>('DELETE FROM messenger_deliveries WHERE message_id IN (SELECT id FROM messenger_messages WHERE expires_ms IS NOT NULL AND expires_ms <= ?)'),
       dropExpiredLinks: db.prepare<[number]>('DELETE FROM messenger_message_attachments WHERE message_id IN (SELECT id FROM messenger_messages WHERE expires_ms IS NOT NULL AND expires_ms <= ?)'),
       dropExpiredMessages: db.prepare<[number]>('DELETE FROM messenger_messages WHERE expires_ms IS NOT NULL AND expires_ms <= ?'),
+      linksOf: db.prepare<[string], { attachment_id: string }>('SELECT attachment_id FROM messenger_message_attachments WHERE message_id = ?'),
+      eraseDeliveries: db.prepare<[string]>('DELETE FROM messenger_deliveries WHERE message_id = ?'),
+      eraseLinks: db.prepare<[string]>('DELETE FROM messenger_message_attachments WHERE message_id = ?'),
+      eraseMessage: db.prepare<[string]>('DELETE FROM messenger_messages WHERE id = ?'),
       referenced: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM messenger_message_attachments WHERE attachment_id = ?'),
       memberMayRead: db.prepare<[string, string, string, number], { n: number }>(
         `SELECT COUNT(*) AS n FROM messenger_message_attachments a
@@ -212,6 +216,17 @@ export class MailboxStore {
       this.stmt.dropExpiredLinks.run(nowMs);
       this.stmt.dropExpiredMessages.run(nowMs);
       return { messages, orphanedAttachments: attachments.filter((a) => this.stmt.referenced.get(a)!.n === 0) };
+    })();
+  }
+
+  /** Deletes one message everywhere (a delete for everyone); returns the attachments no message refers to any more. */
+  erase(messageId: string): string[] {
+    return this.db.transaction(() => {
+      const attachments = this.stmt.linksOf.all(messageId).map((r) => r.attachment_id);
+      this.stmt.eraseDeliveries.run(messageId);
+      this.stmt.eraseLinks.run(messageId);
+      this.stmt.eraseMessage.run(messageId);
+      return attachments.filter((a) => this.stmt.referenced.get(a)!.n === 0);
     })();
   }
 

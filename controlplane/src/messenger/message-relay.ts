@@ -131,6 +131,8 @@ export class MessageRelay {
       recipients: input.recipientDevices.map((deviceId) => ({ deviceId, envelope: envelopes.get(deviceId) ?? null })),
       attachments,
     });
+    // A delete for everyone: the hub keeps no copy of what its author took back.
+    if (input.kind === 'delete' && target) for (const a of this.d.mailbox.erase(target)) this.d.attachments.remove(a);
     this.d.events.toConversation(orgId, conversationId, EVENT_OF[input.kind] as 'message.new', metadata);
     return { ok: true, message: stored, duplicate: false };
   }

@@ -87,7 +87,11 @@ export class MessengerConversations {
 
   /** Every active device of every member: what a message must be addressed to. */
   memberDevices(conversationId: string, orgId: string): Array<{ deviceId: string; userId: string }> {
-    return this.d.store.members(conversationId).flatMap((m) => this.d.directory.activeDevicesOf(orgId, m.userId).map((dev) => ({ deviceId: dev.id, userId: m.userId })));
+    // A user who left the org keeps their seat in the table but is sent nothing more.
+    return this.d.store
+      .members(conversationId)
+      .filter((m) => this.d.isOrgMember(orgId, m.userId))
+      .flatMap((m) => this.d.directory.activeDevicesOf(orgId, m.userId).map((dev) => ({ deviceId: dev.id, userId: m.userId })));
   }
 
   updateDetails(orgId: string, userId: string, id: string, patch: { name?: string; description?: string | null }): ConversationView {
