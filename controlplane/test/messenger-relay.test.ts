@@ -245,7 +245,7 @@ describe('messenger relay', { timeout: 60_000 }, () => {
 });
 
 async function upload(session: TestSession, bytes: Buffer): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${hub.url}/api/v1/messenger/attachments`, { method: 'POST', headers: { ...bearer(session.accessToken), 'content-type': 'application/octet-stream' }, body: bytes });
+  const res = await fetch(`${hub.url}/api/v1/messenger/attachments`, { method: 'POST', headers: { ...bearer(session.accessToken), 'content-type': 'application/octet-stream' }, body: new Uint8Array(bytes) });
   return { status: res.status, body: await res.json() };
 }
 
