@@ -27,6 +27,8 @@ export interface BrokerStats {
   readonly reservedTopicRefusals: number;
   /** QoS 0 deliveries dropped (oldest first) for subscribers whose queue was full (maxQueuedQos0). */
   readonly qos0Dropped: number;
+  /** QoS 0 publishes forwarded as the publisher's own frame, below aedes (qos0-fast-path.ts); also counted in messagesIn. */
+  readonly qos0Forwarded: number;
 }
 
 export class BrokerCounters {
@@ -41,6 +43,7 @@ export class BrokerCounters {
   resendsRecognised = 0;
   reservedTopicRefusals = 0;
   qos0Dropped = 0;
+  qos0Forwarded = 0;
 
   snapshot(clientsConnected: number): BrokerStats {
     return {
@@ -56,6 +59,7 @@ export class BrokerCounters {
       resendsRecognised: this.resendsRecognised,
       reservedTopicRefusals: this.reservedTopicRefusals,
       qos0Dropped: this.qos0Dropped,
+      qos0Forwarded: this.qos0Forwarded,
     };
   }
 }

@@ -33,6 +33,7 @@ import type { DeviceCredentials } from './device-credentials.ts';
 import { PublishDedup } from './publish-dedup.ts';
 import { coalesceWrites } from './write-coalescer.ts';
 import { Qos0Queue } from './qos0-queue.ts';
+import { Qos0FastPath } from './qos0-fast-path.ts';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from '@unibos/mesh-protocol';
 import { NO_RULES, bindRules, withDeviceRules, type TopicRuleSet } from './topic-rules.ts';
 
@@ -206,6 +207,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private readonly runId = randomBytes(6).toString('base64url');
   private connectionCount = 0;
   private aedes!: Aedes;
+  /** QoS 0 publishes forwarded below aedes (qos0-fast-path.ts); null when maxQueuedQos0 is 0 (aedes delivers everything). */
+  private fastPath: Qos0FastPath | null = null;
   private persistence!: LevelPersistence;
   private tcp: TcpServer | null = null;
   private http: HttpServer | null = null;
@@ -285,8 +288,10 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     }
     const entry: InternalSubscription = { filter, handler };
     this.internal = [...this.internal, entry];
+    this.fastPath?.invalidate();
     return () => {
       this.internal = this.internal.filter((e) => e !== entry);
+      this.fastPath?.invalidate();
     };
   }
 
@@ -343,6 +348,13 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new GatewayError('E_STORAGE', `cannot start the broker on ${dbDir}: ${(err as Error).message}`, { cause: err });
     }
     this.watchAedes();
+    if (this.maxQueuedQos0 > 0) {
+      this.fastPath = new Qos0FastPath(this.aedes as unknown as ConstructorParameters<typeof Qos0FastPath>[0], {
+        take: (client, topic, payload, deliveries) => this.takeForwarded(client, topic, payload, deliveries),
+        takesInternally: (topic) => this.internal.some((s) => topicMatches(s.filter, topic)),
+        allows: (client, topic) => this.allowsForwarding(client, topic),
+      }, this.maxPayloadBytes);
+    }
     const host = options.host ?? BROKER_DEFAULTS.host;
     try {
       this.tcp = createTcpServer({ noDelay: true }, (socket) => this.acceptTcp(socket));
@@ -390,7 +402,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
         if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.countOversized(clientIdOf(stream), null, info.remoteAddress);
       });
       this.connections.set(stream, info);
-      this.aedes.handle(stream, req);
+      this.fastPath?.watch(this.aedes.handle(stream, req));
       this.guardFrames(stream, info);
     });
     return http;
@@ -401,7 +413,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const info: ConnectionInfo = { transport: 'tcp', remoteAddress: socket.remoteAddress ?? '', socket };
     this.connections.set(socket, info);
     coalesceWrites(socket);
-    this.aedes.handle(socket);
+    this.fastPath?.watch(this.aedes.handle(socket));
     this.guardFrames(socket, info);
   }
 
@@ -507,6 +519,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       },
     });
     client.conn.once('close', () => queue.close());
+    this.fastPath?.serveWith(client, queue);
     const aedesClient = client as Client & { deliver0: Deliver; duplicates: Record<string, number> };
     aedesClient.deliver0 = (packet, cb) => {
       // What aedes' own deliver0 checks: no-local (MQTT 5), and one copy per message however many
@@ -701,6 +714,30 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       return new BrokerRefusal(decision.reason);
     }
     if (state) state.lastAllowedTopic = topic;
+    if (client) this.fastPath?.allow(client, topic);
+    return null;
+  }
+
+  /** judgePublish's verdict on a topic for the fast path, without its side effects (a refusal is left to judgePublish). */
+  private allowsForwarding(client: Client, topic: string): boolean {
+    const subject = this.clientState.get(client)?.subject;
+    if (!subject || topic.startsWith('$') || !isValidTopicName(topic) || topicLevels(topic) > BROKER_DEFAULTS.maxTopicLevels) return false;
+    return canPublish(subject, topic).allow;
+  }
+
+  /**
+   * A QoS 0 publish the fast path forwards: its topic was allowed for this client before, so what
+   * is left is takenPublish's part (the gateway's own subscribers, the counters).
+   */
+  private takeForwarded(client: Client, topic: string, payload: Buffer | null, deliveries: number): Error | null {
+    try {
+      if (payload !== null) this.deliverInternally(topic, payload, client.id, undefined);
+    } catch (err) {
+      return this.untakeable(client, { cmd: 'publish', topic, payload: payload ?? Buffer.alloc(0), qos: 0, retain: false, dup: false }, err);
+    }
+    this.counters.messagesIn++;
+    this.counters.qos0Forwarded++;
+    this.counters.messagesOut += deliveries;
     return null;
   }
 
@@ -848,6 +885,12 @@ function firstCopy(duplicates: Record<string, number>, packet: DeliveredPacket):
   if ((duplicates[id] ?? 0) >= counter) return false;
   duplicates[id] = counter;
   return true;
+}
+
+function topicLevels(topic: string): number {
+  let levels = 1;
+  for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 47) levels++;
+  return levels;
 }
 
 function payloadOf(packet: PublishPacket): Buffer {

@@ -12,7 +12,8 @@
 //     as opposed to reading slowly): the waiting publishes are let go, and until it drains its
 //     deliveries wait in a queue of at most `limit`, beyond which the OLDEST is dropped and counted
 //     (for sensor values the newest is the one worth having).
-// QoS 1/2 deliveries never come here and are never dropped.
+// QoS 1/2 deliveries never come here and are never dropped. A delivery is either a packet to encode
+// or the bytes of one already encoded (qos0-fast-path.ts forwards the publisher's own frame).
 
 import type { Duplex } from 'node:stream';
 import mqttPacket from 'mqtt-packet';
@@ -26,6 +27,15 @@ export interface Qos0Packet {
   readonly dup: false;
 }
 
+/** A QoS 0 PUBLISH already encoded: the same bytes go to every subscriber. */
+export interface RawQos0 {
+  readonly cmd: 'raw';
+  readonly topic: string;
+  readonly bytes: Buffer;
+}
+
+type Qos0Delivery = Qos0Packet | RawQos0;
+
 export interface Qos0QueueOptions {
   /** Deliveries that may wait for a stalled subscriber; past this the oldest is dropped. */
   readonly limit: number;
@@ -34,7 +44,7 @@ export interface Qos0QueueOptions {
   /** How long a full socket may send nothing before the subscriber counts as stalled. */
   readonly stallMs: number;
   /** Called for each dropped delivery. */
-  readonly onDrop: (packet: Qos0Packet) => void;
+  readonly onDrop: (dropped: { readonly topic: string }) => void;
   /** Called when the subscriber is found stalled (publishes no longer wait for it). */
   readonly onStall: () => void;
   /** Called when writing fails (a packet mqtt-packet cannot encode); the caller closes the connection. */
@@ -43,7 +53,7 @@ export interface Qos0QueueOptions {
 
 export class Qos0Queue {
   /** Deliveries waiting while stalled, oldest first, from `head`. */
-  private waiting: Qos0Packet[] = [];
+  private waiting: Qos0Delivery[] = [];
   private head = 0;
   /** Publishes waiting for the socket to drain (behind, not yet stalled). */
   private held: Array<() => void> = [];
@@ -79,6 +89,22 @@ export class Qos0Queue {
     else process.nextTick(done);
   }
 
+  /**
+   * Delivers an encoded PUBLISH. Returns true if the publish may go on now; false if it must wait
+   * for this subscriber's socket, and then `release` runs once it may (as `done` does for deliver()).
+   */
+  deliverRaw(bytes: Buffer, topic: string, release: () => void): boolean {
+    if (this.closed || this.conn.destroyed) return true;
+    if (this.stalled) {
+      this.enqueue({ cmd: 'raw', topic, bytes });
+      return true;
+    }
+    this.write({ cmd: 'raw', topic, bytes });
+    if (!this.behind) return true;
+    this.held.push(release);
+    return false;
+  }
+
   /** The connection ended: what waits is gone with it (QoS 0 is not kept for a session), and no publish waits for it. */
   close(): void {
     this.closed = true;
@@ -88,11 +114,11 @@ export class Qos0Queue {
     this.release();
   }
 
-  private write(packet: Qos0Packet): void {
+  private write(packet: Qos0Delivery): void {
     let accepted: boolean;
     const before = this.conn.writableLength;
     try {
-      accepted = mqttPacket.writeToStream(packet as mqttPacket.IPublishPacket, this.conn);
+      accepted = packet.cmd === 'raw' ? this.conn.write(packet.bytes) : mqttPacket.writeToStream(packet as mqttPacket.IPublishPacket, this.conn);
     } catch (err) {
       this.options.onError(err as Error);
       return;
@@ -126,10 +152,10 @@ export class Qos0Queue {
     this.release();
   }
 
-  private enqueue(packet: Qos0Packet): void {
+  private enqueue(packet: Qos0Delivery): void {
     if (this.length >= this.options.limit) {
       const oldest = this.waiting[this.head]!;
-      this.waiting[this.head++] = undefined as unknown as Qos0Packet;
+      this.waiting[this.head++] = undefined as unknown as Qos0Delivery;
       this.options.onDrop(oldest);
       if (this.head > 1024 && this.head * 2 > this.waiting.length) {
         this.waiting = this.waiting.slice(this.head);
