@@ -13,14 +13,19 @@ const ZERO_SALT = new Uint8Array(32);
 const MESSAGE_KEY_CONSTANT = Uint8Array.of(0x01);
 const CHAIN_KEY_CONSTANT = Uint8Array.of(0x02);
 
+/** HKDF-SHA256 (RFC 5869): every derivation below is this with its own salt and info. */
+export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  return hkdf(sha256, ikm, salt, info, length);
+}
+
 /** X3DH's KDF: HKDF(salt = 32 zero bytes, ikm = F || DH1 || DH2 || DH3 [|| DH4], info). */
 export function x3dhSecret(dhOutputs: Uint8Array[], info: string): Uint8Array {
-  return hkdf(sha256, concatBytes(X3DH_F, ...dhOutputs), ZERO_SALT, utf8ToBytes(info), 32);
+  return hkdfSha256(concatBytes(X3DH_F, ...dhOutputs), ZERO_SALT, utf8ToBytes(info), 32);
 }
 
 /** KDF_RK: a new root key and chain key from the root key and a DH output. */
 export function kdfRootKey(rootKey: Uint8Array, dhOutput: Uint8Array, info: string): { rootKey: Uint8Array; chainKey: Uint8Array } {
-  const out = hkdf(sha256, dhOutput, rootKey, utf8ToBytes(info), 64);
+  const out = hkdfSha256(dhOutput, rootKey, utf8ToBytes(info), 64);
   return { rootKey: out.slice(0, 32), chainKey: out.slice(32, 64) };
 }
 
@@ -31,6 +36,6 @@ export function kdfChainKey(chainKey: Uint8Array): { chainKey: Uint8Array; messa
 
 /** A message key's AEAD key (32) and XChaCha20 nonce (24). */
 export function messageCipherKeys(messageKey: Uint8Array, info: string): { key: Uint8Array; nonce: Uint8Array } {
-  const out = hkdf(sha256, messageKey, ZERO_SALT, utf8ToBytes(info), 56);
+  const out = hkdfSha256(messageKey, ZERO_SALT, utf8ToBytes(info), 56);
   return { key: out.slice(0, 32), nonce: out.slice(32, 56) };
 }
