@@ -19,6 +19,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   inbox: { summary: 'list texts and alerts the running node received', load: () => import('./commands/inbox.ts') },
   module: { summary: 'list, enable, disable, configure and create modules', load: () => import('./commands/module.ts') },
   image: { summary: 'build the device bundle, write unibos.json for a flashed card, first boot', load: () => import('./commands/image.ts') },
+  msg: { summary: 'end-to-end encrypted messages through the hub: login, dm, send, read, groups, safety numbers', load: () => import('./commands/msg.ts') },
 };
 
 /**

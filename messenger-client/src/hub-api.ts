@@ -75,6 +75,10 @@ export class HubApi {
     private readonly fetchFn: typeof fetch = (...a) => globalThis.fetch(...a),
   ) {}
 
+  token(): Promise<string> {
+    return this.auth();
+  }
+
   async request<T>(method: string, path: string, body?: unknown, raw?: Uint8Array): Promise<T> {
     const token = await this.auth();
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };

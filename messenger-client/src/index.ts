@@ -7,3 +7,4 @@ export { type HistoryMessage, type HistoryView } from './local-history.ts';
 export { type AttachmentRef } from './message-content.ts';
 export { type HubConversation, type HubDevice, type OrgMember, type InboxRow } from './hub-api.ts';
 export { type UserTrustStatus } from './user-key-pins.ts';
+export { type FollowHandle, type WebSocketFactory, type WebSocketLike } from './hub-event-follower.ts';

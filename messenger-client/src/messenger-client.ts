@@ -17,6 +17,7 @@ import {
   toBase64url,
 } from '@unibos/messenger-crypto';
 import { openAttachment, sealAttachment } from './attachment-cipher.ts';
+import { followHubEvents, type FollowHandle, type WebSocketFactory, type WebSocketLike } from './hub-event-follower.ts';
 import { HubApi, type FetchedBundle, type HubConversation, type HubDevice, type InboxRow, type OrgMember, type SendBody } from './hub-api.ts';
 import { LocalHistory, type HistoryView } from './local-history.ts';
 import { checkText, decodeContent, encodeContent, KIND_OF, type AttachmentRef, type MessageContent } from './message-content.ts';
@@ -470,6 +471,25 @@ export class MessengerClient {
     // One pull at a time: two overlapping pulls would decrypt the same rows twice.
     this.syncing ??= this.pull().finally(() => (this.syncing = null));
     return this.syncing;
+  }
+
+  /**
+   * Syncs now and again whenever the hub's event stream says something arrived, handing each
+   * result to `onResult`. `open` makes the WebSocket (default: the platform's own).
+   */
+  async follow(onResult: (r: SyncResult) => void | Promise<void>, o: { open?: WebSocketFactory; onError?: (err: unknown) => void } = {}): Promise<FollowHandle> {
+    const open = o.open;
+    const factory = open ?? ((url: string) => new (globalThis as unknown as { WebSocket: new (u: string) => WebSocketLike }).WebSocket(url));
+    let pending = Promise.resolve();
+    const round = (): void => {
+      pending = pending.then(async () => onResult(await this.sync())).catch((err: unknown) => o.onError?.(err));
+    };
+    const handle = followHubEvents(this.state.hubUrl, await this.api.token(), round, factory);
+    await handle.ready;
+    // Whatever came before the stream was open.
+    round();
+    await pending;
+    return handle;
   }
 
   private async pull(): Promise<SyncResult> {

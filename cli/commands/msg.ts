@@ -1,0 +1,363 @@
+// `unibos msg`: the end-to-end encrypted messenger from the command line. The keys are made here
+// and stay in the data dir; the hub sees only ciphertext.
+
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { hostname } from 'node:os';
+import WebSocket from 'ws';
+import { MessengerClient, MessengerClientError, type Arrival, type ConversationSummary, type HistoryView, type OrgMember, type SyncProblem, type SyncResult, type WebSocketLike } from '@unibos/messenger-client';
+import { parseCommand, type Parsed } from '../cli-args.ts';
+import { CliError } from '../cli-error.ts';
+import { DEFAULT_MSG_DIR, MessengerAccount } from '../messenger-account.ts';
+
+const DATA_DIR = `  --data-dir DIR    where the session and this device's keys are kept, files 0600 (default: ${DEFAULT_MSG_DIR})`;
+
+const HELP = `usage: unibos msg <command> [arguments] [options]
+
+End-to-end encrypted messages through the hub. This machine is one messenger device of your hub
+account: its keys are made here and never leave the data dir; the hub relays only ciphertext.
+
+commands:
+  login --hub URL --email EMAIL [--password-file FILE] [--device-name NAME]
+                      log in and register this device (the password is read from FILE, else from stdin)
+  devices [--revoke ID]
+                      list your messenger devices, or revoke one (it gets nothing more)
+  list                your conversations, with unread counts
+  dm WHO "text"       send a direct message to WHO (an email or user id of your org)
+  send CONVERSATION "text" [--reply-to ID] [--expires DURATION] [--attach FILE]
+                      send into a conversation (its id, group name, or the other person of a DM)
+  read [CONVERSATION] [--follow]
+                      fetch and decrypt what arrived, print it in order with names and mark it read;
+                      with CONVERSATION, print that conversation's whole history
+  group create NAME --member WHO [--member WHO ...] [--channel] [--description TEXT]
+  group add CONVERSATION WHO [WHO ...]
+  group remove CONVERSATION WHO
+                      groups and channels; adding or removing a member re-keys the group
+  safety WHO          the safety number to compare with WHO (in person or on a call)
+  trust WHO           accept WHO's changed keys after comparing the safety number
+
+options:
+  --hub URL           the hub's address, e.g. http://hub.local:8080 (login; no default)
+  --email EMAIL       your hub account (login; no default)
+  --password-file FILE  a file whose first line is the password (login; default: read stdin)
+  --device-name NAME  how this device is listed (login; default: "cli on <hostname>")
+  --revoke ID         a device id from \`unibos msg devices\` (devices; default: list only)
+  --reply-to ID       a message id to reply to (send; default: none)
+  --expires DURATION  delete the message after DURATION: a number and s, m, h, d or w, from 10s to 4w (send; default: never)
+  --attach FILE       a file to send encrypted along with the text, at most 10 MiB (send; default: none)
+  --follow            keep running and print messages as they arrive, until Ctrl-C (read; default: off)
+  --member WHO        a member to add, email or user id; repeat for more (group create; default: none)
+  --channel           make a channel, where only owner and admins post (group create; default: a group)
+  --description TEXT  the group's description (group create; default: none)
+${DATA_DIR}
+`;
+
+const OPTIONS = {
+  hub: { type: 'string' },
+  email: { type: 'string' },
+  'password-file': { type: 'string' },
+  'device-name': { type: 'string' },
+  'data-dir': { type: 'string' },
+  revoke: { type: 'string' },
+  'reply-to': { type: 'string' },
+  expires: { type: 'string' },
+  attach: { type: 'string' },
+  follow: { type: 'boolean' },
+  member: { type: 'string', multiple: true },
+  channel: { type: 'boolean' },
+  description: { type: 'string' },
+} as const;
+
+const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000, w: 604_800_000 };
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseCommand(argv, HELP, OPTIONS, true);
+  if (!args) return 0;
+  const [sub, ...rest] = args.positionals;
+  const dir = (args.values['data-dir'] as string | undefined) ?? DEFAULT_MSG_DIR;
+  try {
+    switch (sub) {
+      case 'login':
+        return await login(dir, args, rest);
+      case 'devices':
+      case 'list':
+      case 'dm':
+      case 'send':
+      case 'read':
+      case 'group':
+      case 'safety':
+      case 'trust':
+        return await withClient(dir, (c) => COMMANDS[sub](c, args, rest));
+      case undefined:
+        throw new CliError(`say what to do\n\n${HELP}`);
+      default:
+        throw new CliError(`unknown msg command '${sub}'\n\n${HELP}`);
+    }
+  } catch (err) {
+    if (err instanceof MessengerClientError) {
+      process.stderr.write(`unibos msg: ${err.message}\n`);
+      if (err.code === 'E_KEY_CHANGED' && typeof err.details.userId === 'string') {
+        process.stderr.write(`unibos msg: compare the safety number (\`unibos msg safety ${err.details.userId}\`), then accept with \`unibos msg trust ${err.details.userId}\`\n`);
+      }
+      return 1;
+    }
+    throw err;
+  }
+}
+
+interface Ctx {
+  client: MessengerClient;
+  people: OrgMember[];
+  account: MessengerAccount;
+}
+
+const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | 'safety' | 'trust', (c: Ctx, args: Parsed, rest: string[]) => Promise<number>> = {
+  async devices({ client }, args, rest) {
+    noMore(rest, 0);
+    const revoke = args.values.revoke as string | undefined;
+    if (revoke) {
+      await client.revokeDevice(revoke);
+      out(`revoked device ${revoke}${revoke === client.deviceId ? ' (this one: log in again to use the messenger here)' : ''}`);
+      return 0;
+    }
+    for (const d of await client.devices()) out(`${d.id}  ${d.name}  since ${d.createdAt}  ${d.oneTimePrekeys} prekeys${d.id === client.deviceId ? '  (this device)' : ''}`);
+    return 0;
+  },
+
+  async list(ctx, _args, rest) {
+    noMore(rest, 0);
+    const list = await ctx.client.conversations();
+    if (list.length === 0) out('no conversations yet: start one with `unibos msg dm WHO "text"`');
+    for (const c of list) out(`${c.id}  ${c.kind.padEnd(7)}  ${label(ctx, c)}  ${c.unread} unread${c.muted ? '  (muted)' : ''}`);
+    return 0;
+  },
+
+  async dm(ctx, _args, rest) {
+    if (rest.length !== 2) throw new CliError('usage: unibos msg dm WHO "text" (quote the text)');
+    const who = person(ctx, rest[0]!);
+    const conv = await ctx.client.startDirect(who.userId);
+    const sent = await ctx.client.send(conv.id, { text: rest[1]! });
+    out(`sent ${sent.id} to ${who.email} (conversation ${conv.id})`);
+    return 0;
+  },
+
+  async send(ctx, args, rest) {
+    if (rest.length !== 2) throw new CliError('usage: unibos msg send CONVERSATION "text" (quote the text)');
+    const conv = await conversation(ctx, rest[0]!);
+    const file = args.values.attach as string | undefined;
+    let attachment;
+    if (file) {
+      try {
+        attachment = { data: new Uint8Array(readFileSync(file)), name: basename(file) };
+      } catch (err) {
+        throw new CliError(`cannot read --attach ${file}: ${(err as Error).message}`);
+      }
+    }
+    const replyTo = args.values['reply-to'] as string | undefined;
+    const expires = args.values.expires as string | undefined;
+    const sent = await ctx.client.send(conv.id, { text: rest[1]!, ...(replyTo ? { replyTo } : {}), ...(expires ? { expiresInMs: duration(expires) } : {}), ...(attachment ? { attachment } : {}) });
+    out(`sent ${sent.id} to ${label(ctx, conv)}${sent.expiresAt ? ` (expires ${sent.expiresAt})` : ''}`);
+    return 0;
+  },
+
+  async read(ctx, args, rest) {
+    noMore(rest, 1);
+    const only = rest[0] ? await conversation(ctx, rest[0]) : null;
+    const first = await ctx.client.sync();
+    const convs = new Map((await ctx.client.conversations()).map((c) => [c.id, c]));
+    if (only) {
+      report(ctx, { arrived: [], problems: first.problems }, convs);
+      for (const m of ctx.client.history(only.id)) out(historyLine(ctx, m));
+      await ctx.client.markRead(only.id);
+    } else {
+      await show(ctx, first, convs);
+    }
+    if (!args.values.follow) return 0;
+    const stop = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    const handle = await ctx.client.follow(
+      async (r) => {
+        for (const a of r.arrived) if (!convs.has(a.conversationId)) for (const c of await ctx.client.conversations()) convs.set(c.id, c);
+        await show(ctx, only ? { arrived: r.arrived.filter((a) => a.conversationId === only.id), problems: r.problems } : r, convs);
+      },
+      { open: (url) => new WebSocket(url) as unknown as WebSocketLike, onError: (err) => process.stderr.write(`unibos msg: ${(err as Error).message}\n`) },
+    );
+    out('-- following new messages; Ctrl-C to stop');
+    await Promise.race([stop, handle.closed]);
+    handle.close();
+    return 0;
+  },
+
+  async group(ctx, args, rest) {
+    const [op, ...more] = rest;
+    if (op === 'create') {
+      if (more.length !== 1) throw new CliError('usage: unibos msg group create NAME --member WHO [--member WHO ...]');
+      const members = ((args.values.member as unknown as string[] | undefined) ?? []).map((w) => person(ctx, w).userId);
+      const description = args.values.description as string | undefined;
+      const c = await ctx.client.createGroup({ kind: args.values.channel ? 'channel' : 'group', name: more[0]!, members, ...(description ? { description } : {}) });
+      out(`created ${c.kind} ${c.name} (${c.id}) with ${c.members.length} members`);
+      return 0;
+    }
+    if (op === 'add' || op === 'remove') {
+      if (more.length < 2 || (op === 'remove' && more.length !== 2)) throw new CliError(`usage: unibos msg group ${op} CONVERSATION WHO${op === 'add' ? ' [WHO ...]' : ''}`);
+      const conv = await conversation(ctx, more[0]!);
+      const who = more.slice(1).map((w) => person(ctx, w));
+      const c = op === 'add' ? await ctx.client.addMember(conv.id, who.map((w) => w.userId)) : await ctx.client.removeMember(conv.id, who[0]!.userId);
+      out(`${op === 'add' ? 'added' : 'removed'} ${who.map((w) => w.email).join(', ')}; ${c.name} has ${c.members.length} members and a new key`);
+      return 0;
+    }
+    throw new CliError('usage: unibos msg group create|add|remove ... (see unibos msg --help)');
+  },
+
+  async safety(ctx, _args, rest) {
+    noMore(rest, 1);
+    if (!rest[0]) throw new CliError('usage: unibos msg safety WHO');
+    const who = person(ctx, rest[0]);
+    const { safetyNumber, status } = await ctx.client.safetyNumber(who.userId);
+    out(`safety number with ${who.email} (${status === 'key_changed' ? 'KEYS CHANGED, not accepted yet' : status}):`);
+    out(`  ${safetyNumber}`);
+    out('compare it with theirs in person or on a call; the same digits mean no one is in between');
+    return 0;
+  },
+
+  async trust(ctx, _args, rest) {
+    noMore(rest, 1);
+    if (!rest[0]) throw new CliError('usage: unibos msg trust WHO');
+    const who = person(ctx, rest[0]);
+    if (ctx.client.trustStatus(who.userId) !== 'key_changed') {
+      out(`${who.email}'s keys have not changed; nothing to accept`);
+      return 0;
+    }
+    const released = await ctx.client.acceptKeyChange(who.userId);
+    out(`accepted the new keys of ${who.email}`);
+    await show(ctx, released, new Map((await ctx.client.conversations()).map((c) => [c.id, c])));
+    return 0;
+  },
+};
+
+async function login(dir: string, args: Parsed, rest: string[]): Promise<number> {
+  noMore(rest, 0);
+  const hub = args.values.hub as string | undefined;
+  const email = args.values.email as string | undefined;
+  if (!hub || !email) throw new CliError('login needs --hub URL and --email EMAIL');
+  try {
+    new URL(hub);
+  } catch {
+    throw new CliError(`--hub must be a URL such as http://hub.local:8080, got '${hub}'`);
+  }
+  const file = args.values['password-file'] as string | undefined;
+  let password: string;
+  try {
+    password = (file ? readFileSync(file, 'utf8') : readFileSync(0, 'utf8')).split('\n')[0]!;
+  } catch (err) {
+    throw new CliError(`cannot read the password${file ? ` from ${file}` : ' from stdin'}: ${(err as Error).message}`);
+  }
+  if (!password) throw new CliError('the password is empty');
+  const account = await MessengerAccount.login(dir, hub, email, password);
+  const name = (args.values['device-name'] as string | undefined) ?? `cli on ${hostname()}`;
+  const client = await MessengerClient.open({ hubUrl: account.hubUrl, auth: () => account.token(), store: account.deviceStore(), deviceName: name });
+  out(`logged in to ${account.hubUrl} as ${account.email}; this device is ${client.deviceId}`);
+  return 0;
+}
+
+async function withClient(dir: string, f: (c: Ctx) => Promise<number>): Promise<number> {
+  const account = MessengerAccount.load(dir);
+  const client = await MessengerClient.open({ hubUrl: account.hubUrl, auth: () => account.token(), store: account.deviceStore(), deviceName: `cli on ${hostname()}` });
+  return f({ client, account, people: await client.people() });
+}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function noMore(rest: string[], max: number): void {
+  if (rest.length > max) throw new CliError(`unexpected argument '${rest[max]}'`);
+}
+
+function duration(raw: string): number {
+  const m = /^(\d{1,6})([smhdw])$/.exec(raw);
+  const ms = m ? Number(m[1]) * DURATION_UNITS[m[2]!]! : NaN;
+  if (!(ms >= 10_000 && ms <= 4 * DURATION_UNITS.w!)) throw new CliError(`--expires must be a number and s, m, h, d or w, from 10s to 4w (e.g. 1h), got '${raw}'`);
+  return ms;
+}
+
+function person(ctx: Ctx, who: string): OrgMember {
+  const found = ctx.people.find((p) => p.email.toLowerCase() === who.toLowerCase() || p.userId === who);
+  if (!found) throw new CliError(`no one in your org is '${who}' (give an email or a user id)`);
+  return found;
+}
+
+function nameOf(ctx: Ctx, userId: string): string {
+  if (userId === ctx.client.userId) return 'you';
+  const p = ctx.people.find((x) => x.userId === userId);
+  return p ? p.name || p.email : userId;
+}
+
+function label(ctx: Ctx, c: { kind: string; name: string | null; members: Array<{ userId: string }> }): string {
+  if (c.kind !== 'direct') return c.name ?? '(unnamed)';
+  const other = c.members.find((m) => m.userId !== ctx.client.userId);
+  return other ? ctx.people.find((p) => p.userId === other.userId)?.email ?? other.userId : '(direct)';
+}
+
+/** A conversation by id, id prefix, group name, or the email or id of the other person of a DM. */
+async function conversation(ctx: Ctx, ref: string): Promise<ConversationSummary> {
+  const all = await ctx.client.conversations();
+  const byId = all.find((c) => c.id === ref);
+  if (byId) return byId;
+  const other = ctx.people.find((p) => p.email.toLowerCase() === ref.toLowerCase() || p.userId === ref);
+  const matches = all.filter((c) => (c.kind !== 'direct' && c.name?.toLowerCase() === ref.toLowerCase()) || (other && c.kind === 'direct' && c.members.some((m) => m.userId === other.userId)) || (ref.length >= 6 && c.id.startsWith(ref)));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) throw new CliError(`'${ref}' names ${matches.length} conversations; give the id (see \`unibos msg list\`)`);
+  throw new CliError(`no conversation '${ref}' (see \`unibos msg list\`)`);
+}
+
+function time(iso: string): string {
+  return iso.slice(11, 19);
+}
+
+function arrivalLine(ctx: Ctx, a: Arrival, conv: ConversationSummary | undefined): string {
+  const where = conv ? `[${label(ctx, conv)}] ` : '';
+  const who = nameOf(ctx, a.senderUser);
+  switch (a.type) {
+    case 'text':
+      return `${time(a.sentAt)} ${where}${who}: ${a.text}${a.replyTo ? `  (reply to ${a.replyTo})` : ''}${a.attachment ? `  [file ${a.attachment.name}, ${a.attachment.bytes} bytes]` : ''}${a.expiresAt ? `  (expires ${a.expiresAt})` : ''}  {${a.messageId}}`;
+    case 'edit':
+      return `${time(a.sentAt)} ${where}${who} edited ${a.target}: ${a.text}`;
+    case 'delete':
+      return `${time(a.sentAt)} ${where}${who} deleted ${a.target}`;
+    case 'reaction':
+      return a.emoji ? `${time(a.sentAt)} ${where}${who} reacted ${a.emoji} to ${a.target}` : `${time(a.sentAt)} ${where}${who} took back a reaction to ${a.target}`;
+    case 'read':
+      return `${time(a.sentAt)} ${where}${who} read up to ${a.target}`;
+  }
+}
+
+function historyLine(ctx: Ctx, m: HistoryView): string {
+  if (m.deleted) return `${time(m.sentAt)} ${nameOf(ctx, m.senderUser)}: (deleted)  {${m.id}}`;
+  const reactions = Object.entries(m.reactions).map(([u, e]) => `${e} ${nameOf(ctx, u)}`).join(', ');
+  const read = m.readBy.length > 0 ? `  (read by ${m.readBy.map((u) => nameOf(ctx, u)).join(', ')})` : '';
+  return `${time(m.sentAt)} ${nameOf(ctx, m.senderUser)}: ${m.text}${m.editedAt ? ' (edited)' : ''}${m.replyTo ? `  (reply to ${m.replyTo})` : ''}${reactions ? `  [${reactions}]` : ''}${read}  {${m.id}}`;
+}
+
+function report(ctx: Ctx, r: SyncResult, _convs: Map<string, ConversationSummary>): void {
+  for (const p of r.problems) process.stderr.write(`${problemLine(ctx, p)}\n`);
+}
+
+function problemLine(ctx: Ctx, p: SyncProblem): string {
+  const who = ctx.people.find((x) => x.userId === (p.code === 'key_changed' ? p.userId : p.senderUser));
+  const name = who?.email ?? (p.code === 'key_changed' ? p.userId : p.senderUser);
+  if (p.code === 'key_changed') {
+    return `! the keys of ${name} changed (a new or reinstalled device)${p.held ? `; ${p.held} message(s) held until you accept` : ''}. Compare the safety number ${p.safetyNumber} with them, then run \`unibos msg trust ${name}\``;
+  }
+  return `! could not read message ${p.messageId} from ${name}: ${p.errorCode}: ${p.reason}`;
+}
+
+/** Prints what arrived and the problems, then marks the conversations with new messages read. */
+async function show(ctx: Ctx, r: SyncResult, convs: Map<string, ConversationSummary>): Promise<void> {
+  report(ctx, r, convs);
+  for (const a of r.arrived) out(arrivalLine(ctx, a, convs.get(a.conversationId)));
+  const fresh = new Set(r.arrived.filter((a) => a.type === 'text' && a.senderUser !== ctx.client.userId).map((a) => a.conversationId));
+  for (const id of fresh) await ctx.client.markRead(id);
+}

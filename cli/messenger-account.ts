@@ -1,0 +1,129 @@
+// The CLI's messenger sign-in and device state in its data dir (default ~/.unibos/messenger):
+// session.json (hub, refresh token, current access token) and device.json (the device's private
+// keys, sessions and decrypted history), both 0600 in a 0700 folder, written whole or not at all.
+
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { MessengerStateStore } from '@unibos/messenger-client';
+import { CliError } from './cli-error.ts';
+import { writeSecretFile } from './secret-file.ts';
+
+export const DEFAULT_MSG_DIR = join(homedir(), '.unibos', 'messenger');
+
+interface SessionFile {
+  hubUrl: string;
+  email: string;
+  userId: string;
+  accessToken: string;
+  accessExpiresAt: number;
+  refreshToken: string;
+}
+
+interface HubSession {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: { id: string; email: string };
+}
+
+/** Refresh this long before the access token runs out, so a request never carries a dead one. */
+const REFRESH_MARGIN_MS = 30_000;
+
+export class MessengerAccount {
+  private refreshing: Promise<string> | null = null;
+
+  private constructor(
+    readonly dir: string,
+    private session: SessionFile,
+  ) {}
+
+  get hubUrl(): string {
+    return this.session.hubUrl;
+  }
+
+  get email(): string {
+    return this.session.email;
+  }
+
+  /** Logs in with email and password and keeps the session in `dir`. */
+  static async login(dir: string, hubUrl: string, email: string, password: string): Promise<MessengerAccount> {
+    const res = await hubPost(hubUrl, '/api/v1/auth/login', { email, password });
+    ensureDir(dir);
+    const existing = readSession(dir);
+    const s = res as HubSession;
+    if (existing && (existing.hubUrl !== hubUrl || existing.userId !== s.user.id) && existsSync(join(dir, 'device.json'))) {
+      throw new CliError(`${dir} already holds the messenger device of ${existing.email} at ${existing.hubUrl}; use another --data-dir for ${email}`);
+    }
+    const account = new MessengerAccount(dir, { hubUrl, email: s.user.email, userId: s.user.id, accessToken: s.accessToken, accessExpiresAt: Date.now() + s.expiresIn * 1000, refreshToken: s.refreshToken });
+    account.save();
+    return account;
+  }
+
+  static load(dir: string): MessengerAccount {
+    const s = readSession(dir);
+    if (!s) throw new CliError(`not logged in (no session in ${dir}): run \`unibos msg login --hub URL --email EMAIL\` first`);
+    return new MessengerAccount(dir, s);
+  }
+
+  /** A current access token, refreshed (and the new refresh token saved at once) when it runs out. */
+  token(): Promise<string> {
+    if (Date.now() < this.session.accessExpiresAt - REFRESH_MARGIN_MS) return Promise.resolve(this.session.accessToken);
+    this.refreshing ??= this.refresh().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  private async refresh(): Promise<string> {
+    let s: HubSession;
+    try {
+      s = (await hubPost(this.session.hubUrl, '/api/v1/auth/refresh', { refreshToken: this.session.refreshToken })) as HubSession;
+    } catch (err) {
+      throw new CliError(`the session with ${this.session.hubUrl} ended (${(err as Error).message}): run \`unibos msg login\` again`);
+    }
+    this.session = { ...this.session, accessToken: s.accessToken, refreshToken: s.refreshToken, accessExpiresAt: Date.now() + s.expiresIn * 1000 };
+    this.save();
+    return s.accessToken;
+  }
+
+  /** The device state as a 0600 file in the same folder. */
+  deviceStore(): MessengerStateStore {
+    const path = join(this.dir, 'device.json');
+    return {
+      load: async () => (existsSync(path) ? readFileSync(path, 'utf8') : null),
+      save: async (json: string) => writeSecretFile(path, json),
+    };
+  }
+
+  private save(): void {
+    writeSecretFile(join(this.dir, 'session.json'), `${JSON.stringify(this.session, null, 2)}\n`);
+  }
+}
+
+function ensureDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
+function readSession(dir: string): SessionFile | null {
+  const path = join(dir, 'session.json');
+  if (!existsSync(path)) return null;
+  try {
+    const s = JSON.parse(readFileSync(path, 'utf8')) as SessionFile;
+    if (typeof s.hubUrl !== 'string' || typeof s.refreshToken !== 'string' || typeof s.userId !== 'string') throw new Error('fields missing');
+    return s;
+  } catch (err) {
+    throw new CliError(`${path} is not a messenger session (${(err as Error).message}): log in again`);
+  }
+}
+
+async function hubPost(hubUrl: string, path: string, body: unknown): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, hubUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  } catch (err) {
+    throw new CliError(`the hub at ${hubUrl} did not answer (${(err as Error).message})`);
+  }
+  const parsed = (await res.json().catch(() => ({}))) as { message?: string };
+  if (!res.ok) throw new CliError(`the hub refused: ${parsed.message ?? res.status}`);
+  return parsed;
+}
