@@ -56,6 +56,7 @@ export const recordSchema = {
   properties: {
     id: { type: 'integer' },
     nodeId: { type: 'string' },
+    nodeName: { type: ['string', 'null'], description: 'the sender’s name when the frame came in (null: not known then)' },
     kind: { type: 'string' },
     packetId: { type: 'integer' },
     time: { type: 'string' },

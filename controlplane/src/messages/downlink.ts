@@ -93,6 +93,8 @@ export class Downlink {
     if (!before || before.status === status || before.status === 'delivered') return;
     this.o.store.setStatus(id, status, this.o.now(), extra);
     const after = this.o.store.get(orgId, id)!;
-    this.o.events.append({ orgId, type: 'message.status', data: after });
+    // The recipient as it was called when this happened (the feed keeps that, not a later name).
+    const toName = after.to === BROADCAST_TARGET ? null : (this.o.fleet.store.get(orgId, after.to)?.name ?? null);
+    this.o.events.append({ orgId, type: 'message.status', data: { ...after, toName } });
   }
 }

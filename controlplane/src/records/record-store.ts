@@ -25,6 +25,7 @@ interface RecordRow {
   packet_id: number;
   time_ms: number;
   data: string;
+  node_name: string | null;
 }
 
 interface ReceptionRow {
@@ -47,7 +48,8 @@ CREATE TABLE IF NOT EXISTS mesh_records (
   kind TEXT NOT NULL,
   packet_id INTEGER NOT NULL,
   time_ms INTEGER NOT NULL,
-  data TEXT NOT NULL
+  data TEXT NOT NULL,
+  node_name TEXT
 );
 CREATE INDEX IF NOT EXISTS mesh_records_frame ON mesh_records (org_id, node_id, packet_id, time_ms);
 CREATE INDEX IF NOT EXISTS mesh_records_org ON mesh_records (org_id, id);
@@ -67,10 +69,12 @@ export class RecordStore {
 
   constructor(db: HubDb) {
     db.exec(SCHEMA);
+    // Hubs from before records kept their sender's name: the column is added, old rows stay null.
+    if (!(db.prepare('PRAGMA table_info(mesh_records)').all() as Array<{ name: string }>).some((c) => c.name === 'node_name')) db.exec('ALTER TABLE mesh_records ADD COLUMN node_name TEXT');
     this.listQuery = new FilteredQuery(db, 'SELECT * FROM mesh_records', 'ORDER BY id DESC');
     this.stmt = {
       find: db.prepare<[string, string, number, number], { id: number }>('SELECT id FROM mesh_records WHERE org_id = ? AND node_id = ? AND packet_id = ? AND time_ms >= ? ORDER BY id DESC LIMIT 1'),
-      insert: db.prepare<[string, string, string, number, number, string]>('INSERT INTO mesh_records (org_id, node_id, kind, packet_id, time_ms, data) VALUES (?, ?, ?, ?, ?, ?)'),
+      insert: db.prepare<[string, string, string, number, number, string, string | null]>('INSERT INTO mesh_records (org_id, node_id, kind, packet_id, time_ms, data, node_name) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       reception: db.prepare<[number, string, number | null, number | null, number | null, number]>(
         'INSERT OR IGNORE INTO mesh_receptions (record_id, gateway_id, rssi, snr, hops, time_ms) VALUES (?, ?, ?, ?, ?, ?)',
       ),
@@ -82,11 +86,11 @@ export class RecordStore {
   /**
    * Stores one gateway's copy of a frame. The first copy creates the record; later copies (other
    * gateways, or the same gateway again) add or keep a reception. Returns the record id and
-   * whether this copy created it.
+   * whether this copy created it. `nodeName` is what the sender was called when the frame came in.
    */
-  add(orgId: string, r: { nodeId: string; kind: string; packetId: number; timeMs: number; data: Record<string, unknown>; reception: Omit<Reception, 'time'> & { timeMs: number } }): { id: number; created: boolean } {
+  add(orgId: string, r: { nodeId: string; nodeName?: string | null; kind: string; packetId: number; timeMs: number; data: Record<string, unknown>; reception: Omit<Reception, 'time'> & { timeMs: number } }): { id: number; created: boolean } {
     const existing = this.stmt.find.get(orgId, r.nodeId, r.packetId, r.timeMs - SAME_FRAME_WITHIN_MS);
-    const id = existing?.id ?? Number(this.stmt.insert.run(orgId, r.nodeId, r.kind, r.packetId, r.timeMs, JSON.stringify(r.data)).lastInsertRowid);
+    const id = existing?.id ?? Number(this.stmt.insert.run(orgId, r.nodeId, r.kind, r.packetId, r.timeMs, JSON.stringify(r.data), r.nodeName ?? null).lastInsertRowid);
     const rc = r.reception;
     this.stmt.reception.run(id, rc.gatewayId, rc.rssi, rc.snr, rc.hops, rc.timeMs);
     return { id, created: !existing };
@@ -106,6 +110,7 @@ export class RecordStore {
     return {
       id: row.id,
       nodeId: row.node_id,
+      nodeName: row.node_name ?? null,
       kind: row.kind,
       packetId: row.packet_id,
       time: new Date(row.time_ms).toISOString(),

@@ -12,17 +12,23 @@ declare module 'fastify' {
   }
 }
 
+/** The sender's name as of this frame: the one a NodeInfo frame brings, else the one the fleet knows. */
+function nameAtFrame(known: string | null, m: { kind: string; data: Record<string, unknown> }): string | null {
+  const said = m.kind === 'info' ? m.data.longName : undefined;
+  return typeof said === 'string' && said.length > 0 ? said.slice(0, 64) : known;
+}
+
 export const recordsPlugin = fp(
   async (app) => {
     const records = new RecordStore(app.db);
     const recordEvents = new RecordEvents({ records, events: app.events, logger: app.log.child({ component: 'records' }), dedupWindowMs: app.config.dedupWindowMs });
     app.decorate('records', records);
     app.ingest.route('meshFrame', ({ orgId }, m) => {
-      const { id, created } = records.add(orgId, { nodeId: m.nodeId, kind: m.kind, packetId: m.packetId, timeMs: m.timeMs, data: m.data, reception: m.reception });
+      const { id, created } = records.add(orgId, { nodeId: m.nodeId, nodeName: nameAtFrame(app.fleet.store.get(orgId, m.nodeId)?.name ?? null, m), kind: m.kind, packetId: m.packetId, timeMs: m.timeMs, data: m.data, reception: m.reception });
       return { created, announce: () => (created ? recordEvents.schedule(orgId, id) : undefined) };
     });
     app.addHook('onClose', async () => recordEvents.close());
     await app.register(recordRoutes, { records, guard: app.guard });
   },
-  { name: 'hub-records', dependencies: ['hub-platform', 'hub-accounts', 'hub-events', 'hub-ingest'], decorators: { fastify: ['db', 'config', 'guard', 'events', 'ingest'] } },
+  { name: 'hub-records', dependencies: ['hub-platform', 'hub-accounts', 'hub-events', 'hub-ingest', 'hub-fleet'], decorators: { fastify: ['db', 'config', 'guard', 'events', 'ingest', 'fleet'] } },
 );

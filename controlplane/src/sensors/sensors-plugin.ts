@@ -25,7 +25,7 @@ export const sensorsPlugin = fp(
       fleet.gatewaySeen(orgId, gatewayId, nowMs);
       sensors.add(orgId, { sensorId, metric, value, raw, unit, deviceClass, measuredMs, gatewayId, timeMs: nowMs });
       const said = { ...(unit !== undefined ? { unit } : {}), ...(deviceClass !== undefined ? { deviceClass } : {}), ...(measuredMs !== undefined ? { measuredAt: new Date(measuredMs).toISOString() } : {}) };
-      events.append({ orgId, type: 'sensor.reading', data: { sensorId, metric, value, ...(raw !== undefined ? { raw } : {}), ...said, gatewayId, time: new Date(nowMs).toISOString() } });
+      events.append({ orgId, type: 'sensor.reading', data: { sensorId, metric, value, ...(raw !== undefined ? { raw } : {}), ...said, gatewayId, gatewayName: fleet.store.get(orgId, gatewayId)?.name ?? null, time: new Date(nowMs).toISOString() } });
       return 'stored';
     });
     await app.register(sensorRoutes, { sensors, guard: app.guard });

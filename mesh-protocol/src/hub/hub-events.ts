@@ -57,6 +57,8 @@ export interface Reception {
 export interface MeshRecord {
   id: number;
   nodeId: string;
+  /** The sender's name when the frame came in (null: not known then); a later rename leaves it. */
+  nodeName: string | null;
   kind: string;
   packetId: number;
   time: string;
@@ -75,6 +77,8 @@ export interface SensorReadingEvent {
   /** When the device measured it, when it said; `time` is when the hub got it. */
   measuredAt?: string;
   gatewayId: string;
+  /** The gateway's name when the reading came in (null: not yet known). */
+  gatewayName?: string | null;
   time: string;
 }
 
@@ -115,6 +119,9 @@ export interface HubAlert {
 export type AlertEvent = HubAlert & { nodeName: string | null };
 
 export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'failed';
+
+/** A `message.status` event names the recipient as it was known then (null: everyone, or not yet known). */
+export type DownlinkEvent = DownlinkMessage & { toName: string | null };
 
 /** A text or alert sent from the hub into the mesh (`message.status` events, the messages API). */
 export interface DownlinkMessage {
@@ -277,7 +284,7 @@ export interface HubEventPayloads extends MeshEvents {
   'alert.raised': AlertEvent;
   'alert.acknowledged': AlertEvent;
   'alert.resolved': AlertEvent;
-  'message.status': DownlinkMessage;
+  'message.status': DownlinkEvent;
   'switch.status': SwitchCommand;
   'gateway.deadletter': DeadLetterEvent;
   'module.state': ModuleStatus;

@@ -259,6 +259,8 @@ export const TR = {
   '{level} raised': '{level} bildirildi',
   '{level} by {name}': '{level}, {name}',
   everyone: 'herkes',
+  '{id}, now called {name}': '{id}, şimdiki adı {name}',
+  '{reading} at {gateway}': '{reading} ({gateway})',
   'to {name}': '{name} alıcısına',
   Switch: 'Anahtar',
   '{count} neighbours': { one: '{count} komşu', other: '{count} komşu' },

@@ -1,6 +1,7 @@
 // Live mesh feed: what the mesh and the hub report, newest on top: texts, positions, telemetry,
 // alerts, nodes going online/offline, sensor readings, message and switch status. Starts with the latest
-// records so the screen is not empty after a reload.
+// records so the screen is not empty after a reload. A row names a node as it was called when the
+// event happened (events carry that name); its id, and its name now if it has changed, are on hover.
 
 import { h, replace } from '../dom.js';
 import { battery, clockTime, coordinates, dateTime, number } from '../format.js';
@@ -69,11 +70,14 @@ export function createFeedView(ctx) {
    */
   const entryFor = (event, live) => {
     const d = describe(event, fleet);
-    const nodeId = typeof event.data?.nodeId === 'string' ? event.data.nodeId : null;
+    const nodeId = nodeOf(event.data ?? {});
     /** @type {Record<string, string>} */
     const dataset = { topic: event.topic, type: event.type };
     // Named later, when the fleet (loaded in parallel) knows the node.
     if (nodeId && d.who === nodeId) dataset.unnamed = nodeId;
+    if (nodeId) dataset.nodeId = nodeId;
+    const then = nameThen(event);
+    if (then) dataset.nameThen = then;
     const li = h(
       'li',
       { class: `feed-item feed-item--${event.topic} ${d.tone ? `tone--${d.tone}` : ''} ${live ? 'is-new' : ''}`, dataset },
@@ -83,7 +87,18 @@ export function createFeedView(ctx) {
       h('span', { class: 'feed-what' }, d.what),
     );
     li.hidden = Boolean(filter.value) && filter.value !== event.topic;
+    hover(li);
     return li;
+  };
+
+  /** The id on hover, and the name now when it is not the one the row shows. @param {HTMLLIElement} li */
+  const hover = (li) => {
+    const id = li.dataset.nodeId;
+    const who = li.querySelector('.feed-who');
+    if (!id || !who) return;
+    const now = fleet.get(id)?.name ?? null;
+    const then = li.dataset.nameThen;
+    who.setAttribute('title', then && now && now !== then ? t('{id}, now called {name}', { id, name: now }) : id);
   };
 
   /**
@@ -115,6 +130,7 @@ export function createFeedView(ctx) {
       if (who) who.textContent = label;
       delete li.dataset.unnamed;
     }
+    for (const li of /** @type {NodeListOf<HTMLLIElement>} */ (list.querySelectorAll('li[data-name-then]'))) hover(li);
   };
   fleet.addEventListener('change', nameEntries);
   filter.addEventListener('change', () => {
@@ -154,8 +170,8 @@ export function createFeedView(ctx) {
  */
 export function describe(event, fleet) {
   const d = event.data ?? {};
-  const nodeId = typeof d.nodeId === 'string' ? d.nodeId : typeof d.id === 'string' && d.id.startsWith('!') ? d.id : null;
-  const who = typeof d.nodeName === 'string' && d.nodeName ? d.nodeName : typeof d.name === 'string' && d.name && event.topic === 'nodes' ? d.name : nodeId ? fleet.label(nodeId) : '';
+  const nodeId = nodeOf(d);
+  const who = nameThen(event) ?? (nodeId ? fleet.label(nodeId) : '');
   const body = d.data ?? {};
   switch (event.type) {
     case HUB_EVENT.MESH_TEXT:
@@ -194,7 +210,9 @@ export function describe(event, fleet) {
     }
     case HUB_EVENT.SENSOR_READING: {
       const sensor = String(d.sensorId ?? d.sensor ?? d.id ?? '');
-      return { kind: t('Sensor'), who: sensor, what: `${String(d.metric ?? 'value')} = ${number(d.value)}` };
+      const at = typeof d.gatewayName === 'string' && d.gatewayName ? d.gatewayName : typeof d.gatewayId === 'string' ? fleet.label(d.gatewayId) : '';
+      const reading = `${String(d.metric ?? 'value')} = ${number(d.value)}`;
+      return { kind: t('Sensor'), who: sensor, what: at ? t('{reading} at {gateway}', { reading, gateway: at }) : reading };
     }
     case HUB_EVENT.ALERT_RAISED:
       return { kind: t('{level} raised', { level: String(d.level ?? 'Alert') }), who, what: String(d.text ?? ''), tone: 'alert' };
@@ -203,7 +221,7 @@ export function describe(event, fleet) {
     case HUB_EVENT.ALERT_RESOLVED:
       return { kind: t('Resolved'), who, what: actedBy(d, 'resolved', fleet) ? t('{level} by {name}', { level: String(d.level ?? ''), name: actedBy(d, 'resolved', fleet) }) : String(d.level ?? ''), tone: 'good' };
     case HUB_EVENT.MESSAGE_STATUS: {
-      const to = d.to === 'broadcast' ? t('everyone') : typeof d.to === 'string' ? fleet.display(d.to) : '';
+      const to = d.to === 'broadcast' ? t('everyone') : typeof d.toName === 'string' && d.toName ? d.toName : typeof d.to === 'string' ? fleet.display(d.to) : '';
       return { kind: t('Message'), who: to ? t('to {name}', { name: to }) : '', what: `${String(d.kind ?? 'text')} ${String(d.status ?? '')}${d.text ? `: “${String(d.text)}”` : ''}`, tone: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : undefined };
     }
     case HUB_EVENT.SWITCH_STATUS: {
@@ -220,6 +238,23 @@ export function describe(event, fleet) {
     default:
       return { kind: event.type, who, what: '' };
   }
+}
+
+/** The node an event is about: a record's or alert's sender, a node event's node. @param {any} d */
+function nodeOf(d) {
+  return typeof d.nodeId === 'string' ? d.nodeId : typeof d.id === 'string' && d.id.startsWith('!') ? d.id : null;
+}
+
+/**
+ * The node's name as the event recorded it (mesh and alert events carry `nodeName`, node events
+ * the node itself), or null when it was not known then.
+ * @param {{ topic: string, data: any }} event
+ */
+function nameThen(event) {
+  const d = event.data ?? {};
+  if (typeof d.nodeName === 'string' && d.nodeName) return d.nodeName;
+  if (event.topic === 'nodes' && typeof d.name === 'string' && d.name) return d.name;
+  return null;
 }
 
 /**
