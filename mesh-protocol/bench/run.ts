@@ -114,6 +114,25 @@ const baseReach = rb.reachedPerFrame / rn.reachedPerFrame;
 console.log(`  baseline: airtime ${baseAir.toFixed(3)}x  reach ${baseReach.toFixed(3)}x`);
 const oursAtBaseAir = interpolate(curve, baseAir);
 
+// The 500-node region (town, villages, farms, hilltop relays): fewer seeds, each run is 500 routers.
+const REGION_SEEDS = Math.min(SEEDS, 3);
+const region: ScenarioBase = { label: 'region-500 loss20% hop4', topology: 'mixed', nodes: 500, loss: 0.2, hopLimit: 4, frames: FRAMES };
+console.log(`\n500-node region (dense town, villages, farms, hilltop relays): ${REGION_SEEDS} seeds x ${FRAMES} frames`);
+const regionCpu = process.cpuUsage();
+for (const st of [naive, baseline, ours]) {
+  const runs = [];
+  for (let seed = 1; seed <= REGION_SEEDS; seed++) runs.push(runScenario({ ...region, seed, policy: st.policy }));
+  const s = summarizeRuns(runs);
+  results.set(`${region.label}/${st.name}`, s);
+  console.log(row([region.label, st.name, s.reachedPerFrame.toFixed(1), s.txPerFrame.toFixed(1), (s.airtimeMs / 1000).toFixed(0), (s.p50LatencyMs / 1000).toFixed(2), (s.p99LatencyMs / 1000).toFixed(2), s.duplicateDeliveries, s.collisions], W));
+}
+const regionUsage = process.cpuUsage(regionCpu);
+const regionCpuS = (regionUsage.user + regionUsage.system) / 1e6;
+console.log(`${''.padStart(24)}  (${(regionCpuS / (3 * REGION_SEEDS)).toFixed(1)} s of CPU per 500-node run)`);
+const gn = results.get(`${region.label}/naive`)!;
+const gb = results.get(`${region.label}/baseline`)!;
+const go = results.get(`${region.label}/ours`)!;
+
 // Router throughput: decode + authenticate + dedup + relay decision, one core, vs protobuf decode.
 const { routerFps, floodFps, bareFps } = throughput();
 console.log(`\nrouter: ${fmt(routerFps)} frames/s (new frames: decode+auth+dedup+decision)  ${fmt(floodFps)} frames/s (each frame + 2 relayed copies)  bare protobuf decode: ${fmt(bareFps)} frames/s`);
@@ -123,6 +142,7 @@ console.log(
   `ratios: random-50 ours/naive reach ${(ro.reachedPerFrame / rn.reachedPerFrame).toFixed(3)}x airtime ${(ro.airtimeMs / rn.airtimeMs).toFixed(3)}x; ` +
     `baseline/naive reach ${baseReach.toFixed(3)}x airtime ${baseAir.toFixed(3)}x; ` +
     `ours at baseline airtime reach ${oursAtBaseAir.toFixed(3)}x vs ${baseReach.toFixed(3)}x; ` +
+    `500-node region ours/naive reach ${(go.reachedPerFrame / gn.reachedPerFrame).toFixed(3)}x airtime ${(go.airtimeMs / gn.airtimeMs).toFixed(3)}x p50/p99 ${(go.p50LatencyMs / 1000).toFixed(2)}/${(go.p99LatencyMs / 1000).toFixed(2)} s, baseline/naive reach ${(gb.reachedPerFrame / gn.reachedPerFrame).toFixed(3)}x airtime ${(gb.airtimeMs / gn.airtimeMs).toFixed(3)}x p50/p99 ${(gb.p50LatencyMs / 1000).toFixed(2)}/${(gb.p99LatencyMs / 1000).toFixed(2)} s; ` +
     `duplicates delivered ${dups}; router ${fmt(routerFps)} frames/s, /bare-decode ${(routerFps / bareFps).toFixed(3)}x (with relayed copies ${fmt(floodFps)}/s)`,
 );
 

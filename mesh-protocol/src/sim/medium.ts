@@ -18,6 +18,12 @@ export interface MediumOptions {
   random: Random;
   /** Signal at `to` from `from`, or null if below the demodulation floor. */
   link: (from: number, to: number) => Link | null;
+  /**
+   * The nodes that can hear `from` (those `link` gives a signal for), in the order their radios
+   * were made. Without it every transmission asks `link` about every radio: O(n) per frame, which
+   * a 500-node mesh cannot afford.
+   */
+  hearers?: (from: number) => readonly number[];
   /** Independent chance that an otherwise clean reception is lost (fading, interference). */
   lossProbability?: number;
   /** A reception survives an overlap only if it is this much stronger than each other one. */
@@ -94,10 +100,14 @@ export class SimMedium {
       if (!rx.corrupted) this.stats.lostToHalfDuplex++;
       rx.corrupted = true;
     }
-    for (const r of this.radios.values()) {
+    const reached: SimRadio[] = [];
+    const hearers = this.options.hearers?.(sender.id);
+    const candidates: Iterable<SimRadio> = hearers ? this.radiosOf(hearers) : this.radios.values();
+    for (const r of candidates) {
       if (r === sender) continue;
       const link = this.options.link(sender.id, r.id);
       if (!link) continue;
+      reached.push(r);
       const rx: Reception = { from: sender.id, link, bytes, start: now, end: now + airtime, corrupted: r.transmittingUntil > now };
       if (rx.corrupted) this.stats.lostToHalfDuplex++;
       for (const other of r.receptions) {
@@ -116,9 +126,17 @@ export class SimMedium {
     }
     scheduler.schedule(airtime, () => {
       sender.transmittingUntil = 0;
-      for (const r of this.radios.values()) this.finishReceptions(r, now + airtime, sender.id);
+      // Only radios that started hearing it have a reception to finish (a detached one has none left).
+      for (const r of reached) this.finishReceptions(r, now + airtime, sender.id);
       sender.listener?.onTransmitDone(true);
     });
+  }
+
+  private *radiosOf(ids: readonly number[]): Iterable<SimRadio> {
+    for (const id of ids) {
+      const r = this.radios.get(id);
+      if (r !== undefined) yield r;
+    }
   }
 
   private finishReceptions(r: SimRadio, end: number, from: number): void {

@@ -12,7 +12,11 @@ import { SimMedium, type Link, type MediumStats } from './medium.ts';
 import { DEFAULT_PROPAGATION, linkBudget, linkShadowingDb, rangeM } from './propagation.ts';
 import { SimScheduler } from './sim-scheduler.ts';
 
-export type Topology = 'line' | 'grid' | 'random';
+/**
+ * line, grid and random meshes of ground nodes; `mixed` is a region: a dense town (buildings cut
+ * the range), sparse villages, a few farms and a few hilltop relays whose long links join them.
+ */
+export type Topology = 'line' | 'grid' | 'random' | 'mixed';
 
 export interface ScenarioSpec {
   topology: Topology;
@@ -39,7 +43,11 @@ export interface Placement {
   id: number;
   x: number;
   y: number;
+  /** Where it stands in a `mixed` region (absent elsewhere). */
+  kind?: PlacementKind;
 }
+
+export type PlacementKind = 'town' | 'village' | 'farm' | 'hilltop';
 
 export interface FrameOutcome {
   origin: number;
@@ -83,12 +91,17 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
   const params = loraParams(spec.preset ?? 'LongFast');
   const rng = new SeededRandom(spec.seed);
   const topologyRng = rng.fork();
-  const sigma = spec.shadowingSigmaDb ?? (spec.topology === 'random' ? DEFAULT_PROPAGATION.shadowingSigmaDb : 0);
+  const sigma = spec.shadowingSigmaDb ?? (spec.topology === 'random' || spec.topology === 'mixed' ? DEFAULT_PROPAGATION.shadowingSigmaDb : 0);
   const model = { ...DEFAULT_PROPAGATION, shadowingSigmaDb: sigma };
   const range = rangeM(params, model);
+  // An antenna on a hill clears the ground clutter (~17 km at LongFast); between town houses the
+  // range shrinks to ~1 km.
+  const hilltop = { ...model, pathLossExponent: 2.5 };
+  const town = { ...model, pathLossExponent: 3.5 };
 
-  const { placements, linkOf } = placeConnected(spec, range, topologyRng, (a, b, d) => {
-    const budget = linkBudget(d, params, sigma > 0 ? linkShadowingDb(spec.seed, a, b, sigma) : 0, model);
+  const { placements, linkOf, hearers } = placeConnected(spec, range, topologyRng, (a, b, d) => {
+    const m = a.kind === 'hilltop' || b.kind === 'hilltop' ? hilltop : a.kind === 'town' && b.kind === 'town' ? town : model;
+    const budget = linkBudget(d, params, sigma > 0 ? linkShadowingDb(spec.seed, a.id, b.id, sigma) : 0, m);
     return budget.audible ? { rssi: budget.rssi, snr: budget.snr } : null;
   });
 
@@ -102,6 +115,7 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
     scheduler,
     random: rng.fork(),
     link: linkOf,
+    hearers,
     lossProbability: spec.loss,
     onTransmit: (_from, bytes, airtime) => {
       const h = readHeader(bytes);
@@ -189,11 +203,8 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
 
   const links: ScenarioResult['links'] = [];
   for (const a of placements) {
-    for (const b of placements) {
-      if (a.id < b.id) {
-        const l = linkOf(a.id, b.id);
-        if (l) links.push({ a: a.id, b: b.id, snr: l.snr });
-      }
+    for (const b of hearers(a.id)) {
+      if (a.id < b) links.push({ a: a.id, b, snr: linkOf(a.id, b)!.snr });
     }
   }
 
@@ -240,6 +251,40 @@ function placeConnected(
   throw new RangeError('could not draw a connected random mesh: raise meanDegree');
 }
 
+/** Every link worked out once, up front: the medium then asks only the hearers of each sender. */
+function airOf(placements: Placement[], link: LinkFn): Air {
+  const n = placements.length;
+  const index = new Map(placements.map((p, i) => [p.id, i]));
+  const links = new Map<number, Link>();
+  const adjacency: number[][] = placements.map(() => []);
+  for (let i = 0; i < n; i++) {
+    const a = placements[i]!;
+    for (let j = i + 1; j < n; j++) {
+      const b = placements[j]!;
+      const l = link(a, b, Math.hypot(a.x - b.x, a.y - b.y));
+      if (l === null) continue;
+      links.set(i * n + j, l);
+      // i ascends in the outer loop and j in the inner one: each list ends up in placement order.
+      adjacency[i]!.push(b.id);
+      adjacency[j]!.push(a.id);
+    }
+  }
+  const none: readonly number[] = [];
+  return {
+    placements,
+    linkOf: (a, b) => {
+      const i = index.get(a);
+      const j = index.get(b);
+      if (i === undefined || j === undefined || i === j) return null;
+      return links.get(i < j ? i * n + j : j * n + i) ?? null;
+    },
+    hearers: (id) => {
+      const i = index.get(id);
+      return i === undefined ? none : adjacency[i]!;
+    },
+  };
+}
+
 function place(spec: ScenarioSpec, range: number, rng: SeededRandom): Placement[] {
   const n = spec.nodes;
   const out: Placement[] = [];
@@ -249,6 +294,8 @@ function place(spec: ScenarioSpec, range: number, rng: SeededRandom): Placement[
   } else if (spec.topology === 'grid') {
     const side = Math.ceil(Math.sqrt(n));
     for (let i = 0; i < n; i++) out.push({ id: FIRST_NODE + i, x: (i % side) * 0.6 * range, y: Math.floor(i / side) * 0.6 * range });
+  } else if (spec.topology === 'mixed') {
+    placeRegion(n, range, rng, out);
   } else {
     const degree = spec.meanDegree ?? 10;
     const side = range * Math.sqrt((n * Math.PI) / degree);
@@ -257,17 +304,54 @@ function place(spec: ScenarioSpec, range: number, rng: SeededRandom): Placement[
   return out;
 }
 
-function connected(placements: Placement[], linkOf: (a: number, b: number) => Link | null): boolean {
-  const seen = new Set([placements[0]!.id]);
-  const stack = [placements[0]!.id];
+function connected(air: Air): boolean {
+  const first = air.placements[0]!.id;
+  const seen = new Set([first]);
+  const stack = [first];
   while (stack.length) {
-    const a = stack.pop()!;
-    for (const p of placements) {
-      if (!seen.has(p.id) && linkOf(a, p.id)) {
-        seen.add(p.id);
-        stack.push(p.id);
+    for (const b of air.hearers(stack.pop()!)) {
+      if (!seen.has(b)) {
+        seen.add(b);
+        stack.push(b);
       }
     }
   }
-  return seen.size === placements.length;
+  return seen.size === air.placements.length;
+}
+
+/**
+ * A region around a town, in units of the ground range R (~8 km at LongFast): 60 % of the nodes
+ * in a town of radius 0.5 R, 35 % in villages (up to 8) 1.6-2 R out, 4 % on scattered farms, and
+ * about one in a hundred (at least 2) on hilltops 0.9 R out, which hear the town and the villages
+ * on their side.
+ */
+function placeRegion(n: number, range: number, rng: SeededRandom, out: Placement[]): void {
+  const hilltops = Math.max(2, Math.round(n / 100));
+  const villages = Math.max(2, Math.min(8, Math.round(n / 60)));
+  const villagers = Math.round(n * 0.35);
+  const farms = Math.round(n * 0.04);
+  const townsfolk = Math.max(1, n - hilltops - villagers - farms);
+  const add = (kind: PlacementKind, x: number, y: number): void => {
+    if (out.length < n) out.push({ id: FIRST_NODE + out.length, x, y, kind });
+  };
+  const disc = (cx: number, cy: number, radius: number): [number, number] => {
+    const r = radius * Math.sqrt(rng.next());
+    const a = 2 * Math.PI * rng.next();
+    return [cx + r * Math.cos(a), cy + r * Math.sin(a)];
+  };
+  for (let i = 0; i < townsfolk; i++) add('town', ...disc(0, 0, 0.5 * range));
+  const centres = Array.from({ length: villages }, (_, k) => {
+    const a = (2 * Math.PI * (k + 0.3 * rng.next())) / villages;
+    const d = (1.6 + 0.4 * rng.next()) * range;
+    return [d * Math.cos(a), d * Math.sin(a)] as const;
+  });
+  for (let i = 0; i < villagers; i++) {
+    const [cx, cy] = centres[i % villages]!;
+    add('village', ...disc(cx, cy, 0.1 * range));
+  }
+  for (let k = 0; k < hilltops; k++) {
+    const a = (2 * Math.PI * (k + 0.5 + 0.2 * rng.next())) / hilltops;
+    add('hilltop', 0.9 * range * Math.cos(a), 0.9 * range * Math.sin(a));
+  }
+  while (out.length < n) add('farm', ...disc(0, 0, 2.2 * range));
 }
