@@ -61,7 +61,7 @@ export class FloodingRouter extends RouterCore {
     });
   }
 
-  private considerRelay(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
+  protected considerRelay(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
     const delay = this.policy.relayDelay(this.relayContext(record, header, now));
     if (delay === null) return;
     this.stats.relaysScheduled++;
@@ -96,6 +96,7 @@ export class FloodingRouter extends RouterCore {
       transmitters: record.transmitters,
       copies: record.copies,
       slotMs: this.slotMs,
+      urgent: record.urgent,
       random: this.random,
       neighbors: this.neighbors,
       now,

@@ -1,4 +1,4 @@
-// Reliable delivery over the flood (Meshtastic's ReliableRouter): our frames with want_ack are sent
+// Reliable delivery over next-hop routing and the flood (Meshtastic's ReliableRouter): our frames with want_ack are sent
 // again, after a jittered timeout, until acknowledged or out of attempts; the destination answers
 // them with a Routing ack (again when the sender retries), and a broadcast counts as acknowledged
 // when we overhear a neighbour relay it. Every wait ends in exactly one `ack` or `nak`.
@@ -7,7 +7,7 @@ import { BROADCAST, MAX_HOP_LIMIT, type FrameHeader } from '../frame/header.ts';
 import type { Data } from '../frame/schema.ts';
 import type { TimerHandle } from '../core/scheduler.ts';
 import { ackTimeoutMs } from './ack-timeout.ts';
-import { FloodingRouter } from './flooding-router.ts';
+import { NextHopRouter } from './next-hop-router.ts';
 import { CW_MAX } from './relay-policy.ts';
 import type { OwnFrame } from './router-core.ts';
 import type { NakReason } from './router-events.ts';
@@ -18,18 +18,21 @@ interface PendingAck {
   frame: OwnFrame;
   /** Retransmissions still allowed. */
   left: number;
+  /** The extra flooded try a frame first sent by a route gets, so routing never costs a flood's chances. */
+  floodOwed: boolean;
   timer?: TimerHandle;
 }
 
 /** Re-acknowledge a duplicate of a frame we already acked at most this often. */
 const REACK_INTERVAL_MS = 5_000;
 
-export class ReliableRouter extends FloodingRouter {
+export class ReliableRouter extends NextHopRouter {
   private readonly awaitingAck = new Map<number, PendingAck>();
+  private readonly ackFrames = new WeakSet<OwnFrame>();
 
   protected override originated(frame: OwnFrame): void {
     super.originated(frame);
-    if (frame.wantAck) this.awaitingAck.set(frame.id, { frame, left: this.maxTransmissions - 1 });
+    if (frame.wantAck) this.awaitingAck.set(frame.id, { frame, left: this.maxTransmissions - 1, floodOwed: true });
   }
 
   protected override ownFrameSent(frame: OwnFrame): void {
@@ -42,7 +45,8 @@ export class ReliableRouter extends FloodingRouter {
   // device's outbox backs off).
   protected override ownFrameDropped(frame: OwnFrame, reason: DropReason): void {
     if (this.awaitingAck.has(frame.id)) this.settle(frame.id, { nak: reason });
-    else super.ownFrameDropped(frame, reason);
+    // A dropped ack is counted; the sender's retry will draw another.
+    else if (!this.ackFrames.has(this.unwrapped(frame))) super.ownFrameDropped(frame, reason);
   }
 
   protected override ownFrameHeard(header: FrameHeader, transmitter: number | undefined): void {
@@ -86,8 +90,9 @@ export class ReliableRouter extends FloodingRouter {
   private retryOrGiveUp(id: number): void {
     const pending = this.awaitingAck.get(id);
     if (!pending) return;
-    if (pending.left <= 0) return this.settle(id, { nak: 'MAX_RETRANSMIT' });
-    pending.left--;
+    if (pending.left <= 0 && pending.floodOwed && this.wentByRoute(pending.frame)) pending.floodOwed = false;
+    else if (pending.left <= 0) return this.settle(id, { nak: 'MAX_RETRANSMIT' });
+    else pending.left--;
     this.stats.retransmissions++;
     this.transmitOwn(pending.frame, 'origin', false);
   }
@@ -114,6 +119,8 @@ export class ReliableRouter extends FloodingRouter {
     const used = header.hopStart - header.hopLimit;
     const hopLimit = Math.min(MAX_HOP_LIMIT, used >= this.hopLimit ? used : Math.min(used + 2, this.hopLimit));
     const ack = this.ownFrame(header.from, Math.max(hopLimit, 1), false, { routing: { error: 'NONE' }, requestId: header.id });
-    this.tx.enqueue({ length: ack.length, prepare: ack.seal, kind: 'ack' });
+    this.ackFrames.add(ack);
+    // Through the layers below, so the ack takes the route back that the request just taught us.
+    this.transmitOwn(ack, 'ack', false);
   }
 }

@@ -58,6 +58,8 @@ export interface RouterOptions {
   counter?: FrameCounter;
   /** Transmissions in all (first + retries) of a frame that wants an ack. */
   maxTransmissions?: number;
+  /** Route direct messages by next hops learned from traffic (default); false floods them. */
+  nextHopRouting?: boolean;
 }
 
 export interface SendOptions {
@@ -331,7 +333,8 @@ export class RouterCore extends EventEmitter<RouterEvents> {
       polite,
       urgent: frame.urgent,
       onSent: () => {
-        this.emit('sent', { id: frame.id });
+        // An ack is the router's own business, not a frame the user sent.
+        if (kind !== 'ack') this.emit('sent', { id: frame.id });
         this.ownFrameSent(frame);
       },
       onDropped: (reason) => this.ownFrameDropped(frame, reason),

@@ -24,6 +24,8 @@ export class RouterStats {
   relaysScheduled = 0;
   relaysSent = 0;
   relaysCancelled = 0;
+  /** Hand-overs to a next hop that was never overheard relaying: the route was dropped, the frame flooded. */
+  routesFailed = 0;
   retransmissions = 0;
   acksReceived = 0;
   naks = 0;

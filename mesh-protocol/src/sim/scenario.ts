@@ -37,6 +37,13 @@ export interface ScenarioSpec {
   meanDegree?: number;
   /** Log-normal shadowing per link (dB); defaults to 0 on the line and grid, 6 in a random mesh. */
   shadowingSigmaDb?: number;
+  /**
+   * The measured frames: broadcast texts (default), broadcast SOS alerts, or direct messages with
+   * want_ack exchanged back and forth by a few pairs of nodes (conversations, so routes can form).
+   */
+  traffic?: 'text' | 'sos' | 'direct';
+  /** Whether routers route direct messages by learned next hops (default) or only flood them. */
+  nextHopRouting?: boolean;
 }
 
 export interface Placement {
@@ -108,6 +115,7 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
   const scheduler = new SimScheduler();
   const channels = new ChannelSet([DEFAULT_CHANNEL]);
   const frameOf = new Map<string, FrameOutcome>();
+  const replyOf = new Map<string, FrameOutcome>();
   let beaconAirtimeMs = 0;
   let policyName = '';
   const medium = new SimMedium({
@@ -119,7 +127,8 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
     lossProbability: spec.loss,
     onTransmit: (_from, bytes, airtime) => {
       const h = readHeader(bytes);
-      const outcome = frameOf.get(`${h.from}:${h.id}`);
+      // A direct message's ack (from its destination back to its sender) is part of its cost.
+      const outcome = frameOf.get(`${h.from}:${h.id}`) ?? (h.to !== BROADCAST ? replyOf.get(`${h.from}:${h.to}`) : undefined);
       if (outcome) {
         outcome.transmissions++;
         outcome.airtimeMs += airtime;
@@ -138,6 +147,7 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
       channels,
       policy: spec.policy(),
       hopLimit: spec.hopLimit ?? 3,
+      nextHopRouting: spec.nextHopRouting,
     });
     policyName = router.policy.name;
     return router;
@@ -168,20 +178,43 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
       scheduler.schedule(r * beaconInterval + rng.next() * beaconInterval * 0.9, () => router.sendNeighborInfo(beaconInterval / 1000));
     }
   }
+  if (spec.traffic === 'direct') {
+    // Every node announces itself once, as a device does when it boots: the flood that teaches
+    // the mesh a way back to it before anyone writes to it.
+    for (const router of routers) {
+      const name = router.nodeId.toString(16);
+      const nodeInfo = { longName: `node ${name}`, shortName: name.slice(-4), hwModel: 'sim', role: 'CLIENT' as const, publicKey: new Uint8Array(0) };
+      scheduler.schedule(Math.max(0, rounds - 1) * beaconInterval + rng.next() * beaconInterval * 0.9, () => router.send(BROADCAST, { nodeInfo }));
+    }
+  }
   const measureStart = rounds * beaconInterval;
   scheduler.runUntil(measureStart);
 
   const frames = spec.frames ?? 20;
   const interval = spec.frameIntervalMs ?? 45_000;
   const outcomes: FrameOutcome[] = [];
+  const traffic = spec.traffic ?? 'text';
+  const pairs = traffic === 'direct' ? conversations(routers.length, rng) : [];
   for (let k = 0; k < frames; k++) {
-    const origin = routers[rng.int(routers.length)]!;
+    let origin = routers[rng.int(routers.length)]!;
+    let to = BROADCAST;
+    if (traffic === 'direct') {
+      const [a, b] = pairs[k % pairs.length]!;
+      const turn = Math.floor(k / pairs.length) % 2;
+      origin = routers[turn === 0 ? a : b]!;
+      to = routers[turn === 0 ? b : a]!.nodeId;
+    }
     scheduler.schedule(measureStart + k * interval - scheduler.now(), () => {
       // send() only queues: the first transmission happens later, after the outcome is registered.
-      const id = origin.send(BROADCAST, { text: `frame ${k} from ${origin.nodeId.toString(16)}` });
+      const text = `frame ${k} from ${origin.nodeId.toString(16)}`;
+      const id =
+        traffic === 'direct'
+          ? origin.send(to, { text }, { wantAck: true })
+          : origin.send(BROADCAST, traffic === 'sos' ? { alert: { level: 'SOS', text, magnitudeX10: 0 } } : { text });
       const outcome: FrameOutcome = { origin: origin.nodeId, id, sentAtMs: scheduler.now(), reached: 0, transmissions: 0, airtimeMs: 0, latenciesMs: [] };
       frameOf.set(`${origin.nodeId}:${id}`, outcome);
       outcomes.push(outcome);
+      if (to !== BROADCAST) replyOf.set(`${to}:${origin.nodeId}`, outcome);
     });
   }
   scheduler.runUntilIdle();
@@ -219,6 +252,18 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
     durationMs: scheduler.now() - measureStart,
     medium: medium.stats,
   };
+}
+
+/** A few pairs of distinct nodes (indices) that talk to each other. */
+function conversations(n: number, rng: SeededRandom): Array<[number, number]> {
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; i < Math.min(4, Math.floor(n / 2)); i++) {
+    const a = rng.int(n);
+    let b = rng.int(n - 1);
+    if (b >= a) b++;
+    pairs.push([a, b]);
+  }
+  return pairs;
 }
 
 type LinkFn = (a: number, b: number, distanceM: number) => Link | null;

@@ -1,0 +1,269 @@
+// Next-hop routing for direct messages (Meshtastic's NextHopRouter, without its failure modes): a
+// unicast frame names one neighbour in its next_hop byte when we know a way to the destination;
+// only that neighbour relays it, at once and without cancelling. Every hand-over waits for the
+// next hop to be overheard relaying; silence means the route failed, so the route is forgotten
+// and the same frame is flooded from this hop. The neighbours that held back flood it on then.
+
+import { BROADCAST, lastByte, relayCopy, type FrameHeader } from '../frame/header.ts';
+import type { TimerHandle } from '../core/scheduler.ts';
+import { timeOnAirMs } from '../phy/airtime.ts';
+import { FloodingRouter } from './flooding-router.ts';
+import { CW_MIN } from './relay-policy.ts';
+import type { OwnFrame, RouterOptions } from './router-core.ts';
+import type { Data } from '../frame/schema.ts';
+import type { DropReason } from './router-stats.ts';
+import { RouteTable } from './route-table.ts';
+import type { SeenFrame } from './seen-frame.ts';
+import type { TxKind } from './tx-queue.ts';
+
+/** A copy handed to a named next hop, until that hop is overheard relaying it. */
+interface HandOver {
+  via: number;
+  timer: TimerHandle;
+  /** Copies handed to `via` so far. */
+  tries: number;
+}
+
+/** One of our frames sent by a next hop: the frame as the layers above know it, and the route. */
+interface RoutedOwn {
+  original: OwnFrame;
+  via: number;
+  kind: TxKind;
+}
+
+/** Frames held back for another next hop are remembered this long, for a fallback flood to find. */
+const DEFERRED_CAPACITY = 512;
+/**
+ * Copies handed to one next hop before giving up on it. On a lossy link a single silence is as
+ * likely our missing its relay as its missing our copy: one more try is far cheaper than a flood.
+ */
+const HAND_OVER_TRIES = 2;
+/** Slots of listen-before-talk backoff a next hop may need before its relay goes on air. */
+const HAND_OVER_SLACK_SLOTS = 96;
+
+export class NextHopRouter extends FloodingRouter {
+  readonly routes = new RouteTable();
+  private readonly routing: boolean;
+  /** By origin, then packet id: copies (ours and relayed) waiting for their next hop to relay. */
+  private readonly handedOver = new Map<number, Map<number, HandOver>>();
+  /** By origin, then packet id: frames we held back because they named another next hop. */
+  private readonly deferred = new Map<number, Set<number>>();
+  private deferredCount = 0;
+  /** Our frames that already went out once by a route: a retry floods (the route is suspect). */
+  private readonly routedOnce = new WeakSet<OwnFrame>();
+  private readonly routedOwn = new WeakMap<OwnFrame, RoutedOwn>();
+
+  constructor(options: RouterOptions) {
+    super(options);
+    this.routing = options.nextHopRouting ?? true;
+    // The destination's ack passing by proves a frame arrived, whoever relayed it: a hand-over
+    // whose next hop's relay we missed must not turn into a flood.
+    this.on('heard', ({ header, data }) => {
+      if (data.routing !== undefined && data.requestId && header.to !== BROADCAST) this.settleHandOver(header.to, data.requestId);
+    });
+  }
+
+  /** The neighbour a direct message to `dest` would be handed to now (undefined: it floods). */
+  nextHopTo(dest: number): number | undefined {
+    if (!this.routing || dest === BROADCAST) return undefined;
+    const now = this.scheduler.now();
+    const via = this.routes.get(dest, now)?.via;
+    // next_hop 0 means "anyone": a neighbour whose number ends in 0x00 cannot be named.
+    return via === undefined || lastByte(via) === 0 ? undefined : via;
+  }
+
+  /** Whether our frame went out by a route first (the reliable layer then grants it one more flooded try). */
+  protected wentByRoute(frame: OwnFrame): boolean {
+    return this.routedOnce.has(frame);
+  }
+
+  /** The frame the layers above handed us, for a copy this layer addressed to a next hop. */
+  protected unwrapped(frame: OwnFrame): OwnFrame {
+    return this.routedOwn.get(frame)?.original ?? frame;
+  }
+
+  protected override transmitOwn(frame: OwnFrame, kind: TxKind, polite: boolean): void {
+    const via = this.routedOnce.has(frame) ? undefined : this.nextHopTo(frame.to);
+    if (via === undefined) return super.transmitOwn(frame, kind, polite);
+    this.routedOnce.add(frame);
+    const routed: OwnFrame = {
+      ...frame,
+      seal: () => {
+        const bytes = frame.seal();
+        // next_hop is outside the authenticated data: set after sealing, as a relay would.
+        bytes[14] = lastByte(via);
+        return bytes;
+      },
+    };
+    this.routedOwn.set(routed, { original: frame, via, kind });
+    super.transmitOwn(routed, kind, polite);
+  }
+
+  protected override ownFrameSent(frame: OwnFrame): void {
+    const routed = this.routedOwn.get(frame);
+    if (routed === undefined) return super.ownFrameSent(frame);
+    super.ownFrameSent(routed.original);
+    if (routed.via !== frame.to) {
+      this.handOver(
+        this.nodeId,
+        frame.id,
+        routed.via,
+        frame.to,
+        frame.length,
+        () => super.transmitOwn(frame, routed.kind, false),
+        () => super.transmitOwn(routed.original, routed.kind, false),
+      );
+    }
+  }
+
+  protected override ownFrameDropped(frame: OwnFrame, reason: DropReason): void {
+    super.ownFrameDropped(this.unwrapped(frame), reason);
+  }
+
+  protected override ownFrameHeard(header: FrameHeader, transmitter: number | undefined): void {
+    if (header.to !== BROADCAST) this.relayOverheard(header);
+    super.ownFrameHeard(header, transmitter);
+  }
+
+  // Before the reliable layer answers: its ack takes the way back this frame just taught us.
+  protected override messageForUs(header: FrameHeader, data: Data, record: SeenFrame, now: number): void {
+    this.learnReversePath(record, header, now);
+    super.messageForUs(header, data, record, now);
+  }
+
+  protected override newFrameHeard(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
+    this.learnReversePath(record, header, now);
+    if (header.to === BROADCAST || header.to === this.nodeId || header.nextHop === 0) {
+      return super.newFrameHeard(record, header, bytes, now);
+    }
+    if (header.nextHop === lastByte(this.nodeId)) {
+      if (header.hopLimit > 0) this.forward(record, header, bytes);
+      return;
+    }
+    // Named for another neighbour: ours to flood only if that hand-over fails.
+    this.defer(header.from, header.id);
+  }
+
+  protected override duplicateHeard(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
+    if (header.to !== BROADCAST) {
+      this.relayOverheard(header);
+      if (header.nextHop !== 0 && header.nextHop === lastByte(this.nodeId) && header.to !== this.nodeId && header.hopLimit > 0 && record.relayed < this.maxTransmissions) {
+        // Handed to us after we overheard it on its way elsewhere, or handed again because the
+        // sender missed our relay: either way the next step is ours.
+        this.undefer(header.from, header.id);
+        this.forward(record, header, bytes);
+      } else if (header.nextHop === 0 && header.to !== this.nodeId && header.hopLimit > 0 && this.undefer(header.from, header.id)) {
+        // A hop upstream gave up on its route and flooded: our turn to help, as in any flood.
+        this.considerRelay(record, header, bytes, now);
+      }
+    }
+    super.duplicateHeard(record, header, bytes, now);
+  }
+
+  /** Whoever brought us the first copy of a frame from X is a way back to X. */
+  private learnReversePath(record: SeenFrame, header: FrameHeader, now: number): void {
+    const transmitter = record.transmitters[0];
+    if (transmitter !== undefined && !header.viaMqtt) this.routes.learn(header.from, transmitter, header.hopStart - header.hopLimit, record.snr, now);
+  }
+
+  /** We are the named next hop: relay at once, by our own route or, without one, as a flood. */
+  private forward(record: SeenFrame, header: FrameHeader, bytes: Uint8Array): void {
+    let via = this.nextHopTo(header.to);
+    // Never hand a frame back to the neighbour that gave it to us.
+    if (via !== undefined && lastByte(via) === header.relayNode) {
+      this.routes.forget(header.to);
+      via = undefined;
+    }
+    const copy = relayCopy(bytes, { hopLimit: header.hopLimit - 1, relayNode: lastByte(this.nodeId), nextHop: via === undefined ? 0 : lastByte(via) });
+    this.stats.relaysScheduled++;
+    // Short and not cancellable: the frame was handed to us, no other neighbour is relaying it
+    // (meshtastic/firmware#8274 cancelled exactly such a needed rebroadcast).
+    this.scheduler.schedule(this.random.int(2 ** CW_MIN) * this.slotMs, () => this.relayTo(via, record, header.from, header.id, header.to, copy));
+  }
+
+  /** Puts a relayed copy on air; one named for a next hop other than the destination waits for its relay. */
+  private relayTo(via: number | undefined, record: SeenFrame, origin: number, id: number, dest: number, copy: Uint8Array): void {
+    this.tx.enqueue({
+      length: copy.length,
+      kind: 'relay',
+      urgent: record.urgent,
+      prepare: () => (record.relayed++, copy),
+      onSent: () => {
+        this.stats.relaysSent++;
+        if (via === undefined || via === dest) return;
+        this.handOver(origin, id, via, dest, copy.length, () => this.relayTo(via, record, origin, id, dest, copy), () => this.floodFromHere(record, copy));
+      },
+    });
+  }
+
+  /** Waits for `via` to be overheard relaying frame (origin, id); if it is not, `retry`, then `fallback`. */
+  private handOver(origin: number, id: number, via: number, dest: number, length: number, retry: () => void, fallback: () => void): void {
+    let byId = this.handedOver.get(origin);
+    if (byId === undefined) this.handedOver.set(origin, (byId = new Map()));
+    const earlier = byId.get(id);
+    earlier?.timer.cancel();
+    const tries = earlier !== undefined && earlier.via === via ? earlier.tries + 1 : 1;
+    const timer = this.scheduler.schedule(this.handOverTimeoutMs(length), () => {
+      if (tries < HAND_OVER_TRIES) return retry();
+      this.clearHandOver(origin, id);
+      this.stats.routesFailed++;
+      // Forget the route at once: a stale next hop must not eat the next message too (meshtastic/firmware#6844).
+      this.routes.forget(dest);
+      fallback();
+    });
+    byId.set(id, { via, timer, tries });
+  }
+
+  /** A copy of unicast frame (from, id) went on air: the hand-over to its transmitter, if any, worked. */
+  private relayOverheard(header: FrameHeader): void {
+    const h = this.handedOver.get(header.from)?.get(header.id);
+    if (h === undefined || header.relayNode !== lastByte(h.via)) return;
+    this.settleHandOver(header.from, header.id);
+  }
+
+  private settleHandOver(origin: number, id: number): void {
+    const h = this.handedOver.get(origin)?.get(id);
+    if (h === undefined) return;
+    h.timer.cancel();
+    this.clearHandOver(origin, id);
+  }
+
+  private clearHandOver(origin: number, id: number): void {
+    const byId = this.handedOver.get(origin);
+    if (byId === undefined) return;
+    byId.delete(id);
+    if (byId.size === 0) this.handedOver.delete(origin);
+  }
+
+  /** Our next hop stayed silent: the copy goes out again with no next hop, for every neighbour to carry. */
+  private floodFromHere(record: SeenFrame, copy: Uint8Array): void {
+    const flood = copy.slice();
+    flood[14] = 0;
+    this.tx.enqueue({ length: flood.length, kind: 'relay', urgent: record.urgent, prepare: () => (record.relayed++, flood), onSent: () => this.stats.relaysSent++ });
+  }
+
+  /** Time for a next hop to hear our copy, wait its short slot window, find the channel clear and relay. */
+  private handOverTimeoutMs(length: number): number {
+    return 2 * timeOnAirMs(this.radio.params, Math.min(length, 255)) + (2 ** CW_MIN + HAND_OVER_SLACK_SLOTS) * this.slotMs;
+  }
+
+  private defer(origin: number, id: number): void {
+    if (this.deferredCount >= DEFERRED_CAPACITY) {
+      // The oldest origin's frames go first (Map keeps insertion order).
+      const [oldest, ids] = this.deferred.entries().next().value!;
+      this.deferredCount -= ids.size;
+      this.deferred.delete(oldest);
+    }
+    let ids = this.deferred.get(origin);
+    if (ids === undefined) this.deferred.set(origin, (ids = new Set()));
+    if (!ids.has(id)) (ids.add(id), this.deferredCount++);
+  }
+
+  private undefer(origin: number, id: number): boolean {
+    const ids = this.deferred.get(origin);
+    if (ids === undefined || !ids.delete(id)) return false;
+    this.deferredCount--;
+    if (ids.size === 0) this.deferred.delete(origin);
+    return true;
+  }
+}

@@ -1,0 +1,111 @@
+// Direct messages by next hop: a route is learned from traffic, used so only the chosen relay
+// transmits, and when that relay leaves mid-conversation the next message still arrives (the hop
+// before it floods instead) and a new route is learned.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SeededRandom } from '../src/core/random.ts';
+import { ChannelSet, DEFAULT_CHANNEL } from '../src/crypto/channel-key.ts';
+import { BROADCAST, readHeader } from '../src/frame/header.ts';
+import { loraParams } from '../src/phy/lora-params.ts';
+import { MeshRouter } from '../src/routing/router.ts';
+import { SimMedium } from '../src/sim/medium.ts';
+import { SimScheduler } from '../src/sim/sim-scheduler.ts';
+
+const A = 0x0a0a;
+const B = 0x0b0b;
+const C = 0x0c0c;
+const D = 0x0d0d;
+
+/** A diamond: A hears B and C, both hear D; A and D do not hear each other. */
+function diamond(nextHopRouting = true) {
+  const scheduler = new SimScheduler();
+  const rng = new SeededRandom(11);
+  const edges = new Set([`${A}-${B}`, `${A}-${C}`, `${B}-${D}`, `${C}-${D}`]);
+  const onAir: Array<{ by: number; from: number; id: number; nextHop: number }> = [];
+  const medium = new SimMedium({
+    params: loraParams('LongFast'),
+    scheduler,
+    random: rng.fork(),
+    link: (f, t) => (edges.has(`${f}-${t}`) || edges.has(`${t}-${f}`) ? { rssi: -95, snr: 2 } : null),
+    lossProbability: 0,
+    onTransmit: (by, bytes) => {
+      const h = readHeader(bytes);
+      onAir.push({ by, from: h.from, id: h.id, nextHop: h.nextHop });
+    },
+  });
+  const routers = new Map(
+    [A, B, C, D].map((id) => [id, new MeshRouter({ nodeId: id, radio: medium.radio(id), scheduler, random: rng.fork(), channels: new ChannelSet([DEFAULT_CHANNEL]), region: 'NONE', nextHopRouting })]),
+  );
+  const got: string[] = [];
+  routers.get(D)!.on('deliver', (d) => d.data.text !== undefined && got.push(d.data.text));
+  // Neighbour-info beacons, one node at a time, so everyone knows whom it hears directly.
+  for (let round = 0; round < 2; round++) {
+    for (const [i, r] of [...routers.values()].entries()) scheduler.schedule(round * 60_000 + i * 5_000, () => r.sendNeighborInfo(60));
+  }
+  scheduler.runUntilIdle();
+  return { scheduler, medium, routers, onAir, got, r: (id: number) => routers.get(id)! };
+}
+
+/** Sends a direct message with want_ack and runs the air until everything settled. */
+function converse(net: ReturnType<typeof diamond>, from: number, to: number, text: string) {
+  const outcome: string[] = [];
+  const id = net.r(from).send(to, { text }, { wantAck: true });
+  net.r(from).on('ack', (a) => a.id === id && outcome.push('ack'));
+  net.r(from).on('nak', (a) => a.id === id && outcome.push(`nak ${a.reason}`));
+  const start = net.onAir.length;
+  net.scheduler.runUntilIdle();
+  return { id, outcome, transmissions: net.onAir.slice(start) };
+}
+
+test('a route learned from a flood carries a direct message through one relay only, and the ack back the same way', () => {
+  const net = diamond();
+  net.r(D).send(BROADCAST, { text: 'D is here' });
+  net.scheduler.runUntilIdle();
+  const via = net.r(A).nextHopTo(D);
+  assert.ok(via === B || via === C, `A learned a way to D from its flood, got ${via?.toString(16)}`);
+  const other = via === B ? C : B;
+
+  const dm = converse(net, A, D, 'hello D');
+  assert.deepEqual(dm.outcome, ['ack']);
+  assert.deepEqual(net.got.filter((t) => t === 'hello D'), ['hello D'], 'delivered once');
+  const carriers = dm.transmissions.filter((t) => t.from === A && t.id === dm.id).map((t) => t.by);
+  assert.deepEqual(carriers, [A, via], 'only the named next hop relayed the message');
+  assert.equal(dm.transmissions.filter((t) => t.by === other).length, 0, 'the other relay stayed silent, for the ack too');
+  assert.equal(net.r(A).stats.routesFailed, 0);
+});
+
+test('without next-hop routing the same message is flooded: both relays carry it', () => {
+  const net = diamond(false);
+  net.r(D).send(BROADCAST, { text: 'D is here' });
+  net.scheduler.runUntilIdle();
+  assert.equal(net.r(A).nextHopTo(D), undefined);
+  const dm = converse(net, A, D, 'hello D');
+  assert.deepEqual(dm.outcome, ['ack']);
+  assert.ok(dm.transmissions.length > 2, `a flood with its ack takes more than two transmissions, took ${dm.transmissions.length}`);
+});
+
+test('a relay leaves mid-conversation: the next message still arrives, by flood, and a new route is learned', () => {
+  const net = diamond();
+  net.r(D).send(BROADCAST, { text: 'D is here' });
+  net.scheduler.runUntilIdle();
+  assert.deepEqual(converse(net, A, D, 'first').outcome, ['ack']);
+  const via = net.r(A).nextHopTo(D)!;
+  const other = via === B ? C : B;
+
+  net.medium.detach(via);
+  const second = converse(net, A, D, 'second');
+  assert.deepEqual(second.outcome, ['ack'], 'acknowledged end to end despite the dead next hop');
+  assert.deepEqual(net.got, ['first', 'second'], 'each message delivered exactly once');
+  assert.ok(second.transmissions.some((t) => t.by === A && t.id === second.id && t.nextHop === 0), 'A fell back to flooding the message');
+  assert.ok(net.r(A).stats.routesFailed >= 1, 'the failed hand-over is counted');
+  assert.equal(net.r(A).nextHopTo(D), other, 'the ack taught A the way that works');
+
+  const third = converse(net, A, D, 'third');
+  assert.deepEqual(third.outcome, ['ack']);
+  assert.deepEqual(
+    third.transmissions.filter((t) => t.from === A && t.id === third.id).map((t) => t.by),
+    [A, other],
+    'the repaired route is used: one relay, no flood',
+  );
+});
