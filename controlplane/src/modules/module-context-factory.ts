@@ -73,7 +73,8 @@ export function createModuleContext(manifest: ModuleManifest, settings: Record<s
         const own = parseModuleEventType(type)?.module === name;
         if (!subscribable.has(type) && !own) refuse(`read "${type}" events`);
         const safe = guarded(`event ${type}`, handler as (e: ModuleEvent) => void);
-        disposers.push(hub.events.subscribe((e) => e.type === (type as HubEventType) && safe(e as ModuleEvent)));
+        // An event with an audience (the messenger's) belongs to those users only, never to a module.
+        disposers.push(hub.events.subscribe((e) => e.type === (type as HubEventType) && e.audience === undefined && safe(e as ModuleEvent)));
       },
     },
     mesh: {
