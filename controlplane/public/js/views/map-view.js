@@ -3,7 +3,9 @@
 // configured. Nodes are labelled markers (green online, grey offline, with their name), gateways
 // squares with their coverage, links from each node to the gateways that heard it coloured and
 // dashed by the last SNR (thinner through relays), position trails, clusters when zoomed out, and an open SOS as a
-// pulsing red triangle. `#/map/<nodeId>` centres the map on a node (the alert card links there).
+// pulsing red triangle. A gateway without a position of its own (no GPS) stands, marked as
+// estimated, where the node it hears best directly is: usually the node beside it.
+// `#/map/<nodeId>` centres the map on a node (the alert card links there).
 
 import { h, replace } from '../dom.js';
 import { addBaseMap } from '../base-map-layer.js';
@@ -18,6 +20,28 @@ const CLUSTER_PX = 28;
 const CLUSTER_BELOW_ZOOM = 11;
 /** A gateway's coverage when no node it hears directly has a position yet (m). */
 const DEFAULT_COVERAGE_M = 2000;
+
+/**
+ * The node a gateway hears best directly (by RSSI, then SNR) among those with a position: for a
+ * gateway without GPS, usually the node beside it (often its own field node).
+ * @param {string} gatewayId
+ * @param {import('../fleet-store.js').FleetNode[]} nodes
+ */
+export function colocatedNode(gatewayId, nodes) {
+  let best = null;
+  let bestScore = -Infinity;
+  for (const n of nodes) {
+    if (n.kind === 'gateway' || !n.position) continue;
+    const g = n.heardBy.find((x) => x.gatewayId === gatewayId && (x.hops ?? 0) === 0);
+    if (!g) continue;
+    const score = (g.rssi ?? -200) * 100 + (g.snr ?? -50);
+    if (score > bestScore) {
+      best = n;
+      bestScore = score;
+    }
+  }
+  return best;
+}
 
 /** @param {number | null | undefined} snr */
 export function snrClass(snr) {
@@ -44,6 +68,7 @@ export function createMapView(ctx) {
     h('li', {}, h('span', { class: 'legend-dot legend-dot--online', 'aria-hidden': 'true' }), t('online')),
     h('li', {}, h('span', { class: 'legend-dot legend-dot--offline', 'aria-hidden': 'true' }), t('offline')),
     h('li', {}, h('span', { class: 'legend-gw', 'aria-hidden': 'true' }), t('gateway and its coverage')),
+    h('li', {}, h('span', { class: 'legend-gw legend-gw--estimated', 'aria-hidden': 'true' }), t('gateway without GPS, at the node it hears best')),
     h('li', {}, h('span', { class: 'legend-sos', 'aria-hidden': 'true' }, '!'), t('open SOS')),
     h('li', {}, h('span', { class: 'legend-link legend-link--good', 'aria-hidden': 'true' }), t('link, SNR ≥ 5 dB')),
     h('li', {}, h('span', { class: 'legend-link legend-link--fair', 'aria-hidden': 'true' }), t('link, SNR −5…5 dB')),
@@ -109,8 +134,11 @@ export function createMapView(ctx) {
     sync();
   };
 
-  /** @param {import('../fleet-store.js').FleetNode} node */
-  const popupFor = (node) => {
+  /**
+   * @param {import('../fleet-store.js').FleetNode} node
+   * @param {string | null} [estimatedFrom] the node a gateway's estimated position comes from
+   */
+  const popupFor = (node, estimatedFrom = null) => {
     const sos = alerts.sosOf(node.id);
     return h(
       'div',
@@ -122,6 +150,7 @@ export function createMapView(ctx) {
       node.battery !== null ? h('div', {}, t('Battery {value}', { value: battery(node.battery) })) : null,
       node.snr !== null ? h('div', {}, t('SNR {value}', { value: decibels(node.snr) })) : null,
       node.position ? h('div', {}, coordinates(node.position.latitude, node.position.longitude)) : null,
+      estimatedFrom ? h('div', { class: 'popup-estimated' }, t('No position of its own: shown at {name}, the node it hears best', { name: fleet.display(estimatedFrom) })) : null,
       node.kind !== 'gateway' ? h('div', {}, h('a', { href: `#/send/${encodeURIComponent(node.id)}` }, t('Send a message'))) : null,
     );
   };
@@ -135,25 +164,28 @@ export function createMapView(ctx) {
     className: `node-marker node-marker--${online ? 'online' : 'offline'}`,
   });
 
-  /** @param {import('../fleet-store.js').FleetNode} node */
+  /** @param {import('../fleet-store.js').FleetNode & { estimatedFrom?: string }} node */
   const accessibleName = (node) => {
     const status = node.online ? t('online') : t('offline');
+    if (node.kind === 'gateway' && node.estimatedFrom) return t('Gateway {name} ({status}), position estimated', { name: fleet.display(node.id), status });
     return node.kind === 'gateway' ? t('Gateway {name} ({status})', { name: fleet.display(node.id), status }) : t('{name} ({status})', { name: fleet.display(node.id), status });
   };
 
-  /** @param {import('../fleet-store.js').FleetNode} node */
+  /** @param {import('../fleet-store.js').FleetNode & { estimatedFrom?: string }} node */
   const markerFor = (node) => {
     const leaflet = L();
     const at = [node.position?.latitude, node.position?.longitude];
     /** @type {any} */
     let marker;
     if (node.kind === 'gateway') {
-      marker = leaflet.marker(at, { icon: leaflet.divIcon({ className: `gw-marker gw-marker--${node.online ? 'online' : 'offline'}`, html: '', iconSize: [18, 18] }), keyboard: true, title: fleet.display(node.id), alt: accessibleName(node) });
+      marker = leaflet.marker(at, { icon: leaflet.divIcon({ className: `gw-marker gw-marker--${node.online ? 'online' : 'offline'}${node.estimatedFrom ? ' gw-marker--estimated' : ''}`, html: '', iconSize: [18, 18] }), keyboard: true, title: fleet.display(node.id), alt: accessibleName(node) });
     } else {
       marker = leaflet.circleMarker(at, style(node.online));
     }
-    marker.bindPopup(() => popupFor(/** @type {import('../fleet-store.js').FleetNode} */ (fleet.get(node.id) ?? node)));
-    marker.bindTooltip(document.createTextNode(fleet.display(node.id)), { permanent: true, direction: 'right', offset: [10, 0], className: `node-label ${fleet.get(node.id)?.name ? '' : 'node-label--unnamed'}` });
+    marker.bindPopup(() => popupFor(/** @type {import('../fleet-store.js').FleetNode} */ (fleet.get(node.id) ?? node), node.estimatedFrom ?? null));
+    // An estimated gateway shares its spot with a node: its name goes to the other side.
+    const side = node.estimatedFrom ? { direction: 'left', offset: [-10, 0] } : { direction: 'right', offset: [10, 0] };
+    marker.bindTooltip(document.createTextNode(fleet.display(node.id)), { permanent: true, ...side, className: `node-label ${fleet.get(node.id)?.name ? '' : 'node-label--unnamed'}` });
     marker.addTo(map);
     const elOf = marker.getElement();
     if (elOf) {
@@ -168,21 +200,28 @@ export function createMapView(ctx) {
         }
       });
     }
-    marker._unibosKey = `${node.kind}:${node.online}:${fleet.display(node.id)}`;
+    marker._unibosKey = `${node.kind}:${node.online}:${fleet.display(node.id)}:${node.estimatedFrom ?? ''}`;
     return marker;
   };
 
   /**
-   * The fleet as the map places it: a node known only from its SOS stands where the SOS says.
-   * @returns {import('../fleet-store.js').FleetNode[]}
+   * The fleet as the map places it: a node known only from its SOS stands where the SOS says; a
+   * gateway with no position of its own where the node it hears best directly is.
+   * @returns {Array<import('../fleet-store.js').FleetNode & { estimatedFrom?: string }>}
    */
-  const placed = () =>
-    fleet.list().map((n) => {
+  const placed = () => {
+    const all = fleet.list();
+    return all.map((n) => {
       if (n.position) return n;
+      if (n.kind === 'gateway') {
+        const near = colocatedNode(n.id, all);
+        return near?.position ? { ...n, position: { ...near.position, altitudeM: null }, estimatedFrom: near.id } : n;
+      }
       const sos = alerts.sosOf(n.id);
       const p = sos ? sosPosition(sos) : null;
       return p ? { ...n, position: { ...p, altitudeM: null, time: sos?.raisedAt ?? null } } : n;
     });
+  };
 
   const sync = () => {
     if (!map) return;
@@ -198,7 +237,7 @@ export function createMapView(ctx) {
       if (clusters.hidden.has(node.id)) continue;
       seen.add(node.id);
       let marker = markers.get(node.id);
-      const key = `${node.kind}:${node.online}:${fleet.display(node.id)}`;
+      const key = `${node.kind}:${node.online}:${fleet.display(node.id)}:${node.estimatedFrom ?? ''}`;
       if (marker && marker._unibosKey !== key) {
         // Class names and labels are fixed when the marker is made: make it again on a change.
         marker.remove();
@@ -241,7 +280,7 @@ export function createMapView(ctx) {
       if (trail.length > 1) overlay.addLayer(leaflet.polyline(trail.map((q) => [q.latitude, q.longitude]), { color: '#1f6fb2', weight: 2, opacity: 0.5, dashArray: '2 6', interactive: false, className: 'node-trail' }));
       if (node.kind === 'gateway') {
         const reach = list.filter((n) => n.position && n.heardBy.some((g) => g.gatewayId === node.id && (g.hops ?? 0) === 0)).map((n) => map.distance([p.latitude, p.longitude], [n.position?.latitude, n.position?.longitude]));
-        overlay.addLayer(leaflet.circle([p.latitude, p.longitude], { radius: reach.length ? Math.max(...reach) * 1.1 : DEFAULT_COVERAGE_M, color: '#1f6fb2', weight: 1, fillOpacity: 0.06, interactive: false, className: 'gw-coverage' }));
+        overlay.addLayer(leaflet.circle([p.latitude, p.longitude], { radius: reach.length ? Math.max(...reach) * 1.1 : DEFAULT_COVERAGE_M, color: '#1f6fb2', weight: 1, fillOpacity: 0.06, interactive: false, className: 'gw-coverage', ...(node.estimatedFrom ? { dashArray: '4 6' } : {}) }));
         continue;
       }
       for (const g of node.heardBy) {
