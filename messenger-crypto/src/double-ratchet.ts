@@ -79,20 +79,6 @@ export class DoubleRatchet {
     return new DoubleRatchet({ rootKey: o.sharedSecret, dhs: o.ourRatchetKey, dhr: null, cks: null, ckr: null, ns: 0, nr: 0, pn: 0, skipped: new Map(), pastReceivingKeys: [] }, o.domain, o.bounds ?? DEFAULT_RATCHET_BOUNDS, o.random ?? systemRandom);
   }
 
-  /** Our current ratchet public key (the `dh` of the next header). */
-  get ratchetPublicKey(): Uint8Array {
-    return this.s.dhs.publicKey;
-  }
-
-  /** The other side's current ratchet public key, once known. */
-  get receivingRatchetKey(): Uint8Array | null {
-    return this.s.dhr;
-  }
-
-  get canSend(): boolean {
-    return this.s.cks !== null;
-  }
-
   /** The next header, without sending: lets a codec check sizes before anything is consumed. */
   peekHeader(): RatchetHeader {
     return { dh: this.s.dhs.publicKey, pn: this.s.pn, n: this.s.ns };
@@ -150,16 +136,10 @@ export class DoubleRatchet {
     return plaintext;
   }
 
-  /** True when `dh` is the current or a remembered receiving key, or has skipped keys waiting. */
-  knowsReceivingKey(dh: Uint8Array): boolean {
-    if (this.s.dhr && equalBytes(dh, this.s.dhr)) return true;
-    const k = b64(dh);
-    if (this.s.pastReceivingKeys.includes(k)) return true;
-    for (const key of this.s.skipped.keys()) if (key.startsWith(`${k}:`)) return true;
-    return false;
-  }
-
-  /** Receiving ratchet keys that may still have messages to open: current first, then ones with skipped keys. */
+  /**
+   * Receiving ratchet keys a message could belong to: the current one, then ones with skipped keys
+   * waiting, then remembered past ones (so a replay there is named a replay).
+   */
   candidateReceivingKeys(): Uint8Array[] {
     const out: Uint8Array[] = [];
     const seen = new Set<string>();
@@ -174,11 +154,13 @@ export class DoubleRatchet {
         out.push(asBytes(dh, 'skipped', 32));
       }
     }
+    for (const dh of this.s.pastReceivingKeys) {
+      if (!seen.has(dh)) {
+        seen.add(dh);
+        out.push(asBytes(dh, 'pastReceivingKeys', 32));
+      }
+    }
     return out;
-  }
-
-  get skippedKeyCount(): number {
-    return this.s.skipped.size;
   }
 
   toJSON(): JsonRecord {
@@ -220,7 +202,7 @@ export class DoubleRatchet {
       nr: asUint(j.nr, 'ratchet.nr', 2 ** 32),
       pn: asUint(j.pn, 'ratchet.pn', 2 ** 32),
       skipped,
-      pastReceivingKeys: asArray(j.pastReceivingKeys, 'ratchet.pastReceivingKeys').map((v, i) => asString(v, `ratchet.pastReceivingKeys[${i}]`)),
+      pastReceivingKeys: asArray(j.pastReceivingKeys, 'ratchet.pastReceivingKeys').map((v, i) => b64(asBytes(v, `ratchet.pastReceivingKeys[${i}]`, 32))),
     };
     return new DoubleRatchet(state, o.domain, o.bounds ?? DEFAULT_RATCHET_BOUNDS, o.random ?? systemRandom);
   }

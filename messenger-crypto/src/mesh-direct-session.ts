@@ -105,15 +105,17 @@ export class MeshDirectSession {
     // The one-byte tag picks the chain; two chains may share a tag, so each candidate is tried and
     // only an authenticating one changes the state.
     const candidates = this.ratchet.candidateReceivingKeys().filter((k) => k[0] === m.chainTag);
-    let firstError: unknown;
+    const errors: unknown[] = [];
     for (const dh of candidates) {
       try {
         return this.ratchet.decrypt({ dh, pn: 0, n: m.n }, m.headerBytes, m.sealed, this.associatedData);
       } catch (e) {
-        firstError ??= e;
+        errors.push(e);
       }
     }
-    if (firstError) throw firstError;
+    // A replay is the most specific answer; otherwise the first chain's (the current one's) error.
+    const replay = errors.find((e) => e instanceof MessengerCryptoError && e.code === 'E_REPLAY');
+    if (replay || errors[0]) throw replay ?? errors[0];
     throw new MessengerCryptoError('E_EARLY_MESSAGE', 'this message continues a chain whose first message has not arrived yet: keep it and try again after the next message from this node');
   }
 }

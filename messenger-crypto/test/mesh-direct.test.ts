@@ -136,3 +136,54 @@ test('mesh sessions keep forward secrecy and heal after a leak, and every altere
   }
   assert.equal(decodeMeshDirect(node, user.nodeId, wire), 'tamper me');
 });
+
+test('any delivery order over the mesh opens every delivered message once, when early ones are kept and retried as E_EARLY_MESSAGE asks', () => {
+  fc.assert(
+    fc.property(fc.array(fc.boolean(), { minLength: 1, maxLength: 24 }), fc.func(fc.integer()), fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }), (fromUser, orderKey, dropped) => {
+      const { e: node, peer: nodePeer } = endpoint();
+      const { e: user, peer: userPeer } = endpoint();
+      decodeMeshDirect(node, user.nodeId, encodeMeshDirect(user, nodePeer, 'start'));
+      const toNode: { wire: Uint8Array; body: string }[] = [];
+      const toUser: { wire: Uint8Array; body: string }[] = [];
+      fromUser.forEach((u, i) => {
+        if (u) toNode.push({ wire: encodeMeshDirect(user, nodePeer, `m${i}`), body: `m${i}` });
+        else toUser.push({ wire: encodeMeshDirect(node, userPeer, `m${i}`), body: `m${i}` });
+      });
+      const run = (to: MeshDirectEndpoint, from: number, msgs: { wire: Uint8Array; body: string }[]) => {
+        const shuffled = msgs.map((m, i) => ({ m, k: orderKey(i) })).sort((p, q) => p.k - q.k).map((x) => x.m);
+        const lost = new Set(shuffled.filter((_, i) => dropped[i]));
+        const opened: string[] = [];
+        let held: { wire: Uint8Array; body: string }[] = [];
+        for (const m of shuffled) {
+          if (lost.has(m)) continue;
+          try {
+            opened.push(decodeMeshDirect(to, from, m.wire));
+          } catch (e) {
+            assert.ok(isCode('E_EARLY_MESSAGE')(e), String(e));
+            held.push(m);
+            continue;
+          }
+          // Each success may be the chain start the held ones were waiting for.
+          held = held.filter((h) => {
+            try {
+              opened.push(decodeMeshDirect(to, from, h.wire));
+              return false;
+            } catch (e) {
+              assert.ok(isCode('E_EARLY_MESSAGE')(e), String(e));
+              return true;
+            }
+          });
+        }
+        const delivered = shuffled.filter((m) => !lost.has(m));
+        // Only messages whose chain start was lost may stay unreadable.
+        if (msgs[0] && !lost.has(msgs[0])) assert.equal(held.length, 0, 'the chain start arrived, so nothing may stay held');
+        assert.deepEqual([...opened].sort(), delivered.filter((m) => !held.includes(m)).map((m) => m.body).sort());
+        for (const m of delivered) if (!held.includes(m)) assert.throws(() => decodeMeshDirect(to, from, m.wire), isCode('E_REPLAY'));
+        return held.length;
+      };
+      run(node, user.nodeId, toNode);
+      run(user, node.nodeId, toUser);
+    }),
+    { numRuns: 60 },
+  );
+});
