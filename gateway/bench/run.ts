@@ -62,6 +62,8 @@ interface Measurement {
   readonly msgsPerSecond: number;
   /** QoS 0 deliveries the gateway broker dropped and counted in this measurement (0 for the others). */
   readonly dropped: number;
+  /** Publishes the gateway broker forwarded below aedes (qos0-fast-path.ts) in this measurement (0 for the others). */
+  readonly forwarded: number;
 }
 
 /** A forked load process and the reports it sends back, taken in order. */
@@ -170,6 +172,7 @@ async function measure(
   await Promise.all(plans.map((p) => p.worker.next<PublisherReport>('ready', 60_000)));
 
   const dropsBefore = broker?.stats.qos0Dropped ?? 0;
+  const forwardedBefore = broker?.stats.qos0Forwarded ?? 0;
   const t0 = process.hrtime.bigint();
   for (const p of plans) p.worker.send({ cmd: 'go' });
   let stalled = false;
@@ -191,7 +194,8 @@ async function measure(
   await Promise.all(plans.map((p) => p.worker.next<PublisherReport>('closed', 30_000)));
   const seconds = Number(BigInt(result.lastNs) - t0) / 1e9;
   const dropped = brokerName === 'gateway' ? (broker?.stats.qos0Dropped ?? 0) - dropsBefore : 0;
-  return { broker: brokerName, qos, shape, sent, stalled, result, msgsPerSecond: result.received / seconds, dropped };
+  const forwarded = brokerName === 'gateway' ? (broker?.stats.qos0Forwarded ?? 0) - forwardedBefore : 0;
+  return { broker: brokerName, qos, shape, sent, stalled, result, msgsPerSecond: result.received / seconds, dropped, forwarded };
 }
 
 interface LoadPlan {
@@ -309,7 +313,7 @@ try {
     const m = s.length >> 1;
     return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
   };
-  interface Row { qos: Qos; shape: Shape; broker: BrokerName; rates: number[]; msgsPerSecond: number; p50Ms: number; p99Ms: number; maxMs: number; received: number; sent: number; duplicates: number; dropped: number }
+  interface Row { qos: Qos; shape: Shape; broker: BrokerName; rates: number[]; msgsPerSecond: number; p50Ms: number; p99Ms: number; maxMs: number; received: number; sent: number; duplicates: number; dropped: number; forwarded: number }
   const rows: Row[] = [];
   for (const s of scenarios) {
     for (const b of BROKERS) {
@@ -327,6 +331,7 @@ try {
         sent: ms.reduce((a, m) => a + m.sent, 0),
         duplicates: ms.reduce((a, m) => a + m.result.duplicates, 0),
         dropped: ms.reduce((a, m) => a + m.dropped, 0),
+        forwarded: ms.reduce((a, m) => a + m.forwarded, 0),
       });
     }
   }
@@ -336,7 +341,7 @@ try {
   );
   console.log(
     '  mosquitto = Debian 2.0 with password_file, acl_file and persistence, max_queued_messages 0, max_inflight_messages 0; ' +
-      `gateway = GatewayBroker (aedes 1.2 + LevelDB persistence + auth/ACL, QoS 0 queue bound ${BROKER_DEFAULTS.maxQueuedQos0} per subscriber); aedes-mem = bare aedes 1.2, memory persistence (diagnostic); ` +
+      `gateway = GatewayBroker (aedes 1.2 + LevelDB persistence + auth/ACL; QoS 0 forwarded below aedes, queue bound ${BROKER_DEFAULTS.maxQueuedQos0} per subscriber); aedes-mem = bare aedes 1.2, memory persistence (diagnostic); ` +
       'load generator ceiling measured against a no-op sink in the same rounds',
   );
   console.log('  msgs/s and latencies are medians over the rounds (each round\'s msgs/s in brackets); latency = send -> subscriber, one clock');
@@ -395,7 +400,7 @@ try {
     `ratios: qos1 100->1 gw/mosquitto ${rate(1, '100->1')}x; qos1 1->1 ${rate(1, '1->1')}x; ` +
       `qos0 1->1 ${rate(0, '1->1')}x; qos0 100->1 ${rate(0, '100->1')}x; qos1 100->1 p99 ${p99}x; pipeline/ShortFast-channel-max ${Math.round(pipeline.framesPerSecond / shortFastMax)}x; ` +
       `uplink drain/ShortFast-channel-max ${Math.round(backlog.drainPerSecond / shortFastMax)}x; ` +
-      `qos0 100->1 gw delivered ${fanin0.received}/${fanin0.sent} (${fanin0.dropped} counted drops); ` +
+      `qos0 100->1 gw delivered ${fanin0.received}/${fanin0.sent} (${fanin0.dropped} counted drops, ${fanin0.forwarded} forwarded below aedes); ` +
       `generator ceiling msgs/s (min of publishers, subscriber vs a no-op sink): qos1 100->1 ${ceiling(1, '100->1')}; qos1 1->1 ${ceiling(1, '1->1')}; qos0 1->1 ${ceiling(0, '1->1')}; qos0 100->1 ${ceiling(0, '100->1')}`,
   );
 } catch (err) {
