@@ -42,3 +42,4 @@ export { MeshDirectSession } from './mesh-direct-session.ts';
 export { MeshDirectEndpoint, encodeMeshDirect, decodeMeshDirect, type MeshPeer } from './mesh-direct-endpoint.ts';
 export { newX25519KeyPair, newEd25519KeyPair, type KeyPair } from './curve-keys.ts';
 export { encryptAttachment, decryptAttachment, ATTACHMENT_OVERHEAD_BYTES, type AttachmentKey } from './attachment-cipher.ts';
+export { encodeMessageContent, decodeMessageContent, parseMessageContent, type MessageContent, type ContentKind, type AttachmentRef } from './message-content.ts';
