@@ -86,7 +86,8 @@ const samples: Record<DataKind, Data> = {
         { nodeId: 1, snrX4: 40, quality: 0 },
       ],
     },
-  },
+  },  // The largest private message (MESH_DIRECT_MAX_BYTES) with a reply id still fits one frame.
+  direct: { direct: { sender: 0xffff_fffe, sealed: new Uint8Array(200).fill(0xa5) }, replyId: 0xffff_ffff },
 };
 
 /** What decoding gives back: meta fields are always present. */

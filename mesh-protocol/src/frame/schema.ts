@@ -128,6 +128,14 @@ export interface NeighborInfo {
   neighbors: Neighbor[];
 }
 
+/** An end-to-end encrypted private message; messenger-crypto's decodeMeshDirect(sender, sealed) opens it. */
+export interface DirectMessage {
+  /** The end-to-end sender's mesh address (a node id or a hub device's virtual address), not the frame's transmitter. */
+  sender: number;
+  /** The mesh-direct bytes (INIT, STEP or SHORT form), 1..200. */
+  sealed: Uint8Array;
+}
+
 interface DataBodies {
   text: string;
   position: Position;
@@ -137,6 +145,7 @@ interface DataBodies {
   routing: Routing;
   traceroute: Traceroute;
   neighborInfo: NeighborInfo;
+  direct: DirectMessage;
 }
 
 export type DataKind = keyof DataBodies;
@@ -150,6 +159,7 @@ export const DATA_KINDS: readonly DataKind[] = [
   'routing',
   'traceroute',
   'neighborInfo',
+  'direct',
 ];
 
 /** Exactly one body member; the others are typed `never` so the compiler rejects two at once. */

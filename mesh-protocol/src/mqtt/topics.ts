@@ -22,6 +22,7 @@ export const MESH_TOPIC_KIND = {
   nodeInfo: 'info',
   neighborInfo: 'neighbors',
   traceroute: 'traceroute',
+  direct: 'direct',
 } as const satisfies Record<DataKind, string>;
 export type MeshTopicKind = (typeof MESH_TOPIC_KIND)[DataKind];
 
