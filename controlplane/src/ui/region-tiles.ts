@@ -1,11 +1,13 @@
 // The admin's own street-level map for the area the network covers, served by the hub so the map
-// works with no internet: an MBTiles file (`<dataDir>/map/region.mbtiles`, SQLite, raster tiles)
-// or a folder of tiles (`<dataDir>/map/tiles/{z}/{x}/{y}.png|jpg|webp`). Either is optional; the
-// Natural Earth base map is always there.
+// works with no internet: a PMTiles archive (`<dataDir>/map/region.pmtiles`, raster tiles), an
+// MBTiles file (`<dataDir>/map/region.mbtiles`, SQLite, raster tiles) or a folder of tiles
+// (`<dataDir>/map/tiles/{z}/{x}/{y}.png|jpg|webp`). Each is optional; the Natural Earth base map
+// is always there.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { openPmtiles } from './pmtiles-archive.ts';
 
 export interface RegionInfo {
   /** Where the page fetches tiles: {z}/{x}/{y} in XYZ order. */
@@ -28,6 +30,8 @@ export const REGION_PREFIX = '/map/region';
 
 export function openRegion(dataDir: string): RegionSource | null {
   const dir = join(dataDir, 'map');
+  const pmtiles = join(dir, 'region.pmtiles');
+  if (existsSync(pmtiles)) return openPmtiles(pmtiles, REGION_PREFIX);
   const mbtiles = join(dir, 'region.mbtiles');
   if (existsSync(mbtiles)) return openMbtiles(mbtiles);
   const tiles = join(dir, 'tiles');

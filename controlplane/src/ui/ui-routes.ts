@@ -35,7 +35,7 @@ export interface UiConfig {
 }
 
 export interface UiRoutesOptions extends UiConfig {
-  /** Where the admin may put `map/region.mbtiles` or `map/tiles/` (default: none). */
+  /** Where the admin may put `map/region.pmtiles`, `map/region.mbtiles` or `map/tiles/` (default: none). */
   dataDir?: string;
 }
 
@@ -76,7 +76,14 @@ export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = async (app, { mapTi
     app.addHook('onClose', async () => source.close());
     app.get<{ Params: { z: string; x: string; y: string } }>(`${REGION_PREFIX}/:z/:x/:y`, { schema: { hide: true } }, async (req, reply) => {
       const [z, x, y] = [req.params.z, req.params.x, req.params.y].map((v) => (/^\d{1,7}$/.test(v) ? Number(v) : NaN));
-      const tile = Number.isInteger(z) && Number.isInteger(x) && Number.isInteger(y) && z! <= 24 ? source.tile(z!, x!, y!) : null;
+      let tile: ReturnType<typeof source.tile> = null;
+      try {
+        tile = Number.isInteger(z) && Number.isInteger(x) && Number.isInteger(y) && z! <= 24 ? source.tile(z!, x!, y!) : null;
+      } catch (err) {
+        // A damaged part of the region file: this tile is lost, the map and the hub go on.
+        req.log.warn({ err, z, x, y }, 'a region map tile could not be read');
+        return reply.code(500).send({ statusCode: 500, code: 'E_REGION_TILE', error: 'Internal Server Error', message: 'this tile of the region map could not be read' });
+      }
       if (!tile) return reply.code(404).send({ statusCode: 404, code: 'E_NOT_FOUND', error: 'Not Found', message: 'no such tile in the region map' });
       return reply.header('cache-control', 'public, max-age=86400').type(tile.type).send(tile.body);
     });
