@@ -62,6 +62,14 @@ export async function buildHubApp(config: HubConfig, options: HubAppOptions): Pr
   return app;
 }
 
+/** Fastify's own refusals (a body it cannot parse, one too large, a `__proto__` key) in the hub's codes, so a client needs one list. */
+function frameworkCode(statusCode: number): string {
+  if (statusCode === 429) return 'E_RATE_LIMITED';
+  if (statusCode === 413) return 'E_TOO_LARGE';
+  if (statusCode === 404) return 'E_NOT_FOUND';
+  return statusCode < 500 ? 'E_BAD_REQUEST' : 'E_INTERNAL';
+}
+
 async function register(app: FastifyInstance, config: HubConfig, options: HubAppOptions): Promise<void> {
   // Set as the request arrives (a callback hook: no promise per request), so errors carry it too.
   app.addHook('onRequest', (request, reply, done) => {
@@ -71,7 +79,7 @@ async function register(app: FastifyInstance, config: HubConfig, options: HubApp
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const statusCode = err instanceof HubError ? err.statusCode : err.validation ? 400 : err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (statusCode >= 500) request.log.error({ err }, 'request failed');
-    const code = err instanceof HubError ? err.code : err.validation ? 'E_BAD_REQUEST' : statusCode === 429 ? 'E_RATE_LIMITED' : (err.code ?? 'E_INTERNAL');
+    const code = err instanceof HubError ? err.code : err.validation ? 'E_BAD_REQUEST' : frameworkCode(statusCode);
     const message = statusCode >= 500 && !(err instanceof HubError) ? 'internal error' : err.message;
     void reply.status(statusCode).send({ statusCode, code, error: httpReason(statusCode), message });
   });

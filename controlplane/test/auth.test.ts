@@ -296,6 +296,17 @@ describe('orgs, members, roles and API keys', async () => {
     }
   });
 
+  test("bodies the framework itself refuses come out in the hub's codes", async () => {
+    const raw = async (body: string, type = 'application/json'): Promise<Reply> => {
+      const res = await fetch(`${hub.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': type }, body });
+      return { status: res.status, body: JSON.parse(await res.text()) };
+    };
+    assertError(await raw('{"email": "a@example.test", "password": "x", "__proto__": {"admin": true}}'), 400, 'E_BAD_REQUEST');
+    assertError(await raw('{not json'), 400, 'E_BAD_REQUEST');
+    assertError(await raw('email=a', 'application/x-www-form-urlencoded'), 415, 'E_BAD_REQUEST');
+    assertError(await raw(JSON.stringify({ email: 'a@example.test', password: 'x'.repeat(2 * 1024 * 1024) })), 413, 'E_TOO_LARGE');
+  });
+
   test('the OpenAPI document lists the routes with their tags', async () => {
     const doc = await api(hub, 'GET', '/docs/json');
     assert.equal(doc.status, 200);
