@@ -4,7 +4,7 @@
 
 import { equalBytes } from '@noble/ciphers/utils.js';
 import { fromBase64url } from './base64url.ts';
-import type { PublishedDeviceBundle } from './device-bundle.ts';
+import { verifyDeviceBundle, type PublishedDeviceBundle } from './device-bundle.ts';
 import type { DeviceIdentity } from './device-identity.ts';
 import { DoubleRatchet } from './double-ratchet.ts';
 import { MessengerCryptoError } from './messenger-crypto-error.ts';
@@ -26,8 +26,11 @@ export class PairwiseSession {
     readonly baseKey: Uint8Array,
   ) {}
 
-  /** Starts a session to the device behind `bundle` (already checked by verifyDeviceBundle). */
-  static initiate(device: DeviceIdentity, bundle: PublishedDeviceBundle, opts: { random?: RandomSource } = {}): PairwiseSession {
+  /** Starts a session to the device behind `bundle`, which is checked again here (signature included): E_BAD_SIGNATURE if it fails. */
+  static initiate(device: DeviceIdentity, untrustedBundle: PublishedDeviceBundle, opts: { random?: RandomSource } = {}): PairwiseSession {
+    const check = verifyDeviceBundle(untrustedBundle);
+    if (!check.ok) throw new MessengerCryptoError('E_BAD_SIGNATURE', `the device bundle is not valid (${check.code}: ${check.reason}); no session was started`, { bundleCode: check.code });
+    const bundle = check.bundle;
     const random = opts.random ?? device.randomSource ?? systemRandom;
     const otk = bundle.oneTimePrekeys[0];
     const theirIdentity = fromBase64url(bundle.identityKey);

@@ -12,7 +12,7 @@
 //     signature over the same prefix and every byte before the signature. Overhead 89 bytes.
 
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { newEd25519KeyPair, signBytes, verifyBytes, type KeyPair } from './curve-keys.ts';
+import { ed25519PublicKeyOf, newEd25519KeyPair, signBytes, verifyBytes, type KeyPair } from './curve-keys.ts';
 import { AEAD_TAG_BYTES, openMessage, sealMessage } from './message-aead.ts';
 import { MessengerCryptoError } from './messenger-crypto-error.ts';
 import { MESSENGER_LIMITS } from './messenger-limits.ts';
@@ -110,15 +110,13 @@ export class OwnSenderKey {
   }
 
   toJSON(): JsonRecord {
-    return { groupId: this.groupId, keyId: this.keyId, iteration: this.iteration, chainKey: b64(this.chainKey), signingSecret: b64(this.signing.secretKey), signingPublic: b64(this.signing.publicKey) };
+    return { groupId: this.groupId, keyId: this.keyId, iteration: this.iteration, chainKey: b64(this.chainKey), signingSecret: b64(this.signing.secretKey) };
   }
 
   static fromJSON(json: unknown): OwnSenderKey {
     const j = asRecord(json, 'ownSenderKey');
-    return new OwnSenderKey(asString(j.groupId, 'ownSenderKey.groupId'), asUint(j.keyId, 'ownSenderKey.keyId'), asUint(j.iteration, 'ownSenderKey.iteration'), asBytes(j.chainKey, 'ownSenderKey.chainKey', 32), {
-      secretKey: asBytes(j.signingSecret, 'ownSenderKey.signingSecret', 32),
-      publicKey: asBytes(j.signingPublic, 'ownSenderKey.signingPublic', 32),
-    });
+    const secretKey = asBytes(j.signingSecret, 'ownSenderKey.signingSecret', 32);
+    return new OwnSenderKey(asString(j.groupId, 'ownSenderKey.groupId'), asUint(j.keyId, 'ownSenderKey.keyId'), asUint(j.iteration, 'ownSenderKey.iteration'), asBytes(j.chainKey, 'ownSenderKey.chainKey', 32), { secretKey, publicKey: ed25519PublicKeyOf(secretKey) });
   }
 }
 

@@ -193,3 +193,10 @@ test('corrupt stored session state is refused with E_STATE_MALFORMED', () => {
   const j = JSON.parse(JSON.stringify(a));
   assert.throws(() => PairwiseSession.fromJSON({ ...j, ratchet: { ...j.ratchet, rootKey: 'AA' } }), isCode('E_STATE_MALFORMED'));
 });
+
+test('starting a session from a bundle whose signed prekey is not signed by its device is refused', () => {
+  const alice = DeviceIdentity.generate({ oneTimePrekeys: 0 });
+  const bundle = DeviceIdentity.generate({ oneTimePrekeys: 1 }).publishedBundle();
+  const other = DeviceIdentity.generate({ oneTimePrekeys: 0 }).publishedBundle();
+  assert.throws(() => PairwiseSession.initiate(alice, { ...bundle, signedPrekey: other.signedPrekey }), isCode('E_BAD_SIGNATURE'));
+});
