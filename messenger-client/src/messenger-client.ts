@@ -629,8 +629,13 @@ function address(userId: string, deviceId: string): string {
   return `${userId}/${deviceId}`;
 }
 
+/** A v4 UUID from getRandomValues: randomUUID exists only on https pages, and a hub on a LAN is often plain http. */
 function uuid(): string {
-  return globalThis.crypto.randomUUID();
+  const b = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 function parseState(json: string): StateJson {
