@@ -9,6 +9,7 @@ import { DeviceIdentity, MESSENGER_LIMITS } from '@unibos/messenger-crypto';
 import { EventStream, inbox, registerDevice, sendOpaque } from './support/messenger-client.ts';
 import { api, createAdminSession, createOrgUser } from './support/test-auth.ts';
 import { startTestHub } from './support/test-hub.ts';
+import { PREKEY_FETCHES_PER_HOUR } from '../src/messenger/messenger-devices.ts';
 
 const hub = await startTestHub();
 const owner = await createAdminSession(hub, { orgName: 'Messenger devices' });
@@ -77,6 +78,22 @@ describe('messenger devices', { timeout: 60_000 }, () => {
     assert.equal(new Set(taken).size, 2, 'two different prekeys, each once');
     const mine = await api(hub, dave, '/api/v1/messenger/devices');
     assert.equal(mine.body.items[0].oneTimePrekeys, 0);
+  });
+
+  test("one member cannot drain another's one-time prekeys: past the hourly budget, bundles come without them", async () => {
+    const fay = await createOrgUser(hub, owner, 'member');
+    const mallory = await createOrgUser(hub, owner, 'member');
+    await registerDevice(hub, fay, 'Fay phone', PREKEY_FETCHES_PER_HOUR + 5);
+    let withKey = 0;
+    for (let i = 0; i < PREKEY_FETCHES_PER_HOUR + 5; i++) {
+      const res = await api(hub, mallory, `/api/v1/messenger/users/${fay.userId}/bundles`);
+      assert.equal(res.status, 200, 'still answered: a session can start without a one-time prekey');
+      if (res.body.items[0].oneTimePrekey) withKey++;
+    }
+    assert.equal(withKey, PREKEY_FETCHES_PER_HOUR);
+    const fays = await api(hub, fay, '/api/v1/messenger/devices');
+    assert.equal(fays.body.items[0].oneTimePrekeys, 5, 'the rest stay for everyone else');
+    assert.ok((await api(hub, alice, `/api/v1/messenger/users/${fay.userId}/bundles`)).body.items[0].oneTimePrekey, 'another member still gets one');
   });
 
   test('a prekey refill adds one-time prekeys and rotates the signed prekey, but never swaps the identity', async () => {

@@ -132,11 +132,11 @@ export class DeviceDirectory {
     })();
   }
 
-  /** Every active device's bundle, taking one one-time prekey from each (null once they ran out). */
-  takeBundles(orgId: string, userId: string): DeviceBundleView[] {
+  /** Every active device's bundle, taking one one-time prekey from each (null once they ran out, or when `oneTime` is false). */
+  takeBundles(orgId: string, userId: string, oneTime = true): DeviceBundleView[] {
     return this.db.transaction(() =>
       this.stmt.activeOfUser.all(orgId, userId).map((row) => {
-        const otk = this.stmt.takePrekey.get(row.id);
+        const otk = oneTime ? this.stmt.takePrekey.get(row.id) : undefined;
         return {
           deviceId: row.id,
           name: row.name,

@@ -61,5 +61,5 @@ export const deviceRoutes: FastifyPluginAsync<DeviceRoutesOptions> = async (app,
       summary: 'Every active device of a user of the caller\u2019s org, each with one one-time prekey (taken: it is never handed out again)',
       response: { 200: { type: 'object', properties: { items: { type: 'array', items: bundleViewSchema } } }, ...errorResponses },
     },
-  }, async (req) => ({ items: devices.bundles(req.auth!.orgId, req.params.userId) }));
+  }, async (req) => ({ items: devices.bundles(req.auth!.orgId, req.auth!.userId, req.params.userId) }));
 };

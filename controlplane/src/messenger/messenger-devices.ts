@@ -21,7 +21,27 @@ export interface MessengerDevicesDeps {
   now: () => number;
 }
 
+/** One-time prekeys one caller may take from one user's devices per hour. */
+export const PREKEY_FETCHES_PER_HOUR = 20;
+
+/** Fetches per key within the last hour; keys whose hour has passed are forgotten as new ones come. */
+class FetchBudget {
+  private readonly windows = new Map<string, { startMs: number; count: number }>();
+
+  take(key: string, nowMs: number): boolean {
+    const w = this.windows.get(key);
+    if (!w || nowMs - w.startMs >= 3_600_000) {
+      if (this.windows.size >= 10_000) for (const [k, old] of this.windows) if (nowMs - old.startMs >= 3_600_000) this.windows.delete(k);
+      this.windows.set(key, { startMs: nowMs, count: 1 });
+      return true;
+    }
+    return ++w.count <= PREKEY_FETCHES_PER_HOUR;
+  }
+}
+
 export class MessengerDevices {
+  private readonly prekeyBudget = new FetchBudget();
+
   constructor(private readonly d: MessengerDevicesDeps) {}
 
   register(orgId: string, userId: string, name: string, body: unknown): MessengerDevice {
@@ -70,10 +90,17 @@ export class MessengerDevices {
     return this.d.directory.refill(orgId, device.id, bundle);
   }
 
-  /** Every active device of a user in the caller's org, one one-time prekey taken from each. */
-  bundles(orgId: string, userId: string): DeviceBundleView[] {
+  /**
+   * Every active device of a user in the caller's org, one one-time prekey taken from each. A caller
+   * who keeps fetching the same user's bundles (beyond what starting sessions needs) gets them
+   * without one-time prekeys, so nobody can drain another's: X3DH works without one, as Signal's
+   * does when they run out.
+   */
+  bundles(orgId: string, callerId: string, userId: string): DeviceBundleView[] {
     if (!this.d.isOrgMember(orgId, userId)) throw notFound('user');
-    return this.d.directory.takeBundles(orgId, userId);
+    const oneTime = this.prekeyBudget.take(`${orgId} ${callerId} ${userId}`, this.d.now());
+    if (!oneTime) this.d.metrics.refused.inc({ reason: 'prekey_budget' });
+    return this.d.directory.takeBundles(orgId, userId, oneTime);
   }
 
   private verified(body: unknown): PublishedDeviceBundle {
