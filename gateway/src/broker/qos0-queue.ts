@@ -96,7 +96,8 @@ export class Qos0Queue {
   deliverRaw(bytes: Buffer, topic: string, release: () => void): boolean {
     if (this.closed || this.conn.destroyed) return true;
     if (this.stalled) {
-      this.enqueue({ cmd: 'raw', topic, bytes });
+      // A copy: `bytes` is a view into the publisher's read buffer, which a long wait would keep whole.
+      this.enqueue({ cmd: 'raw', topic, bytes: Buffer.from(bytes) });
       return true;
     }
     this.write({ cmd: 'raw', topic, bytes });
