@@ -137,7 +137,7 @@ export async function loadNodeModules(options: LoadModulesOptions): Promise<Node
 
   return {
     status: () =>
-      loaded.map((e) => ({ ...e.status, refused: e.side?.counters.refused ?? 0, failed: e.side?.counters.failed ?? 0 })),
+      loaded.map((e) => ({ ...e.status, reason: e.status.state === 'loaded' ? handlerStatus(e) : e.status.reason, refused: e.side?.counters.refused ?? 0, failed: e.side?.counters.failed ?? 0 })),
     stop: () => {
       for (const e of loaded) {
         if (e.status.state !== 'loaded') continue;
@@ -154,6 +154,16 @@ function compiledOrSource(path: string): string | null {
   if (existsSync(path)) return path;
   const js = path.replace(/\.ts$/, '.js');
   return js !== path && existsSync(js) ? js : null;
+}
+
+/** What a loaded handler says of itself (its status() is optional; one that throws says nothing). */
+function handlerStatus(e: Loaded): string | null {
+  try {
+    const s = e.handler?.status?.();
+    return typeof s === 'string' ? s.slice(0, 500) : null;
+  } catch {
+    return null;
+  }
 }
 
 function stopHandler(e: Loaded, log: Logger): void {

@@ -1,8 +1,8 @@
 // The node as a module manifest's `platforms` and `capabilities` see it, and why a module cannot
 // run here. A node always has a LoRa radio (simulated or real); GPS only when one is configured;
-// a camera never (the firmware drives none).
+// a camera when it has a V4L2 device or its module options name cameras (RTSP, MJPEG).
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { NodeConfig } from './node-config.ts';
 
 export type NodePlatform = 'linux' | 'macos' | 'windows' | 'raspberry_pi';
@@ -23,7 +23,16 @@ interface ManifestNeeds {
 export function nodeAbilities(config: NodeConfig, model: () => string = readBoardModel): NodeAbilities {
   const pi = process.platform === 'linux' && /raspberry pi/i.test(model());
   const platform: NodePlatform = pi ? 'raspberry_pi' : process.platform === 'darwin' ? 'macos' : process.platform === 'win32' ? 'windows' : 'linux';
-  return { platform, alsoLinux: pi, provides: { requires_lora: true, requires_gps: config.gps.type !== 'none', requires_camera: false } };
+  return { platform, alsoLinux: pi, provides: { requires_lora: true, requires_gps: config.gps.type !== 'none', requires_camera: hasCamera(config) } };
+}
+
+function hasCamera(config: NodeConfig): boolean {
+  if (Object.values(config.moduleOptions ?? {}).some((o) => Array.isArray(o?.cameras) && o.cameras.length > 0)) return true;
+  try {
+    return readdirSync('/dev').some((d) => /^video\d+$/.test(d));
+  } catch {
+    return false;
+  }
 }
 
 /** Null when the module can run on this node, else the reason in words. */

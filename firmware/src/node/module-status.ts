@@ -5,6 +5,7 @@ export interface ModuleStatus {
   version: string | null;
   /** loaded; failed (never loaded: reason says why); unloaded (it threw, was contained and stopped); stopped (node shutting down). */
   state: 'loaded' | 'failed' | 'unloaded' | 'stopped';
+  /** Why it is not loaded; while loaded, what its handler says of itself (status()), if anything. */
   reason: string | null;
   /** Calls its manifest does not allow. */
   refused: number;

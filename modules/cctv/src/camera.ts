@@ -85,8 +85,11 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
   /** Starts the worker, then the source. Resolves once the first attempt settled (live, retrying or unavailable). */
   async start(): Promise<void> {
     try {
-      this.worker = await (this.o.startWorker ?? ((s) => MotionWorker.start(s)))({ ...this.o.motion, zones: this.o.config.zones });
-      this.state.opencv = this.worker.opencv;
+      const worker = await (this.o.startWorker ?? ((s) => MotionWorker.start(s)))({ ...this.o.motion, zones: this.o.config.zones });
+      // Stopped while the worker started: it must not outlive the camera.
+      if (this.stopped) return void (await worker.close());
+      this.worker = worker;
+      this.state.opencv = worker.opencv;
     } catch (err) {
       // No OpenCV: nothing a retry would fix until someone builds it.
       this.set('unavailable', `unavailable: ${(err as Error).message}`);

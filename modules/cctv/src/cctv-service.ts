@@ -40,11 +40,27 @@ export class CctvService extends EventEmitter<{ motion: [MotionEvent, { upload: 
   private opencv: string | null = null;
   private unavailable: string | null = null;
   private retention: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(private readonly o: CctvServiceOptions) {
     super();
     const s = o.settings;
     this.media = new MediaStore({ dir: s.mediaDir || join(o.dataDir, 'cctv-media'), limits: s.retention });
+    if (s.cameras.length === 0) this.unavailable = 'unavailable: no camera is configured (settings "cameras")';
+    const clips = s.clipSeconds > 0 && o.clips !== false ? new ClipRecorder(this.media, s.clipSeconds * 1000, Math.max(1, ...s.cameras.map((c) => c.fps))) : null;
+    for (const c of s.cameras) {
+      let source: CameraSource;
+      try {
+        source = (o.sourceFor ?? sourceFor)(c);
+      } catch (err) {
+        this.unavailable ??= `unavailable: ${(err as Error).message}`;
+        continue;
+      }
+      const cam = new Camera({ config: c, source, motion: s.motion, cooldownMs: s.cooldownMs, media: this.media, clips, snapshots: s.snapshots, backoff: o.backoff, startWorker: o.startWorker });
+      cam.on('motion', (e) => this.emit('motion', e, { upload: c.upload }));
+      cam.on('state', (st) => this.emit('state', st));
+      this.cameras.push(cam);
+    }
   }
 
   /** Checks that OpenCV loads (rejects with E_CCTV_UNAVAILABLE and why otherwise), then starts every camera. */
@@ -53,22 +69,8 @@ export class CctvService extends EventEmitter<{ motion: [MotionEvent, { upload: 
     const probe = await start({ ...DEFAULT_MOTION, zones: [] });
     this.opencv = probe.opencv;
     await probe.close();
-    const s = this.o.settings;
-    if (s.cameras.length === 0) this.unavailable = 'unavailable: no camera is configured (settings "cameras")';
-    const clips = s.clipSeconds > 0 && this.o.clips !== false ? new ClipRecorder(this.media, s.clipSeconds * 1000, Math.max(1, ...s.cameras.map((c) => c.fps))) : null;
-    for (const c of s.cameras) {
-      let source: CameraSource;
-      try {
-        source = (this.o.sourceFor ?? sourceFor)(c);
-      } catch (err) {
-        this.unavailable ??= `unavailable: ${(err as Error).message}`;
-        continue;
-      }
-      const cam = new Camera({ config: c, source, motion: s.motion, cooldownMs: s.cooldownMs, media: this.media, clips, snapshots: s.snapshots, backoff: this.o.backoff, startWorker: this.o.startWorker });
-      cam.on('motion', (e) => this.emit('motion', e, { upload: c.upload }));
-      cam.on('state', (st) => this.emit('state', st));
-      this.cameras.push(cam);
-    }
+    // Stopped while the probe ran (a node shutting down right after start): start nothing.
+    if (this.stopped) return;
     await Promise.all(this.cameras.map((c) => c.start()));
     this.retention = setInterval(() => this.media.enforce(), 60_000);
     this.retention.unref();
@@ -83,6 +85,7 @@ export class CctvService extends EventEmitter<{ motion: [MotionEvent, { upload: 
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.retention);
     await Promise.all(this.cameras.map((c) => c.stop()));
   }

@@ -53,6 +53,8 @@ export interface DeviceSide {
 
 export interface DeviceHandler {
   stop(): void;
+  /** One line on its own state for `unibos status` while loaded (a camera module: each camera live, or why not). */
+  status?(): string | null;
 }
 
 /** The device entry's default export. */
