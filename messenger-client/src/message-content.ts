@@ -9,9 +9,9 @@ import { MessengerClientError } from './messenger-client-error.ts';
 export interface AttachmentRef {
   /** The hub's id of the encrypted blob. */
   id: string;
-  /** base64url key and nonce that open it: they exist only inside messages. */
+  /** base64url key that opens it and SHA-256 of the blob (messenger-crypto's AttachmentKey): they exist only inside messages. */
   key: string;
-  nonce: string;
+  digest: string;
   name: string;
   mimeType: string;
   bytes: number;
@@ -105,5 +105,5 @@ function attachment(v: unknown): AttachmentRef {
   const a = v as Record<string, unknown>;
   const bytes = a.bytes;
   if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 0 || bytes > MESSENGER_LIMITS.maxAttachmentBytes) throw bad('attachment.bytes is not a size');
-  return { id: str(a, 'id')!, key: str(a, 'key')!, nonce: str(a, 'nonce')!, name: str(a, 'name')!, mimeType: str(a, 'mimeType')!, bytes };
+  return { id: str(a, 'id')!, key: str(a, 'key')!, digest: str(a, 'digest')!, name: str(a, 'name')!, mimeType: str(a, 'mimeType')!, bytes };
 }

@@ -4,7 +4,10 @@
 // key change and every message it could not read (with the reason) instead of skipping it.
 
 import {
+  ATTACHMENT_OVERHEAD_BYTES,
   DeviceIdentity,
+  decryptAttachment,
+  encryptAttachment,
   GroupSession,
   MESSENGER_LIMITS,
   PairwiseSessions,
@@ -16,7 +19,6 @@ import {
   safetyNumber as computeSafetyNumber,
   toBase64url,
 } from '@unibos/messenger-crypto';
-import { openAttachment, sealAttachment } from './attachment-cipher.ts';
 import { followHubEvents, type FollowHandle, type WebSocketFactory, type WebSocketLike } from './hub-event-follower.ts';
 import { HubApi, type FetchedBundle, type HubConversation, type HubDevice, type InboxRow, type OrgMember, type SendBody } from './hub-api.ts';
 import { LocalHistory, type HistoryView } from './local-history.ts';
@@ -241,9 +243,12 @@ export class MessengerClient {
     }
     let attachment: AttachmentRef | undefined;
     if (o.attachment) {
-      const sealed = sealAttachment(o.attachment.data);
+      // The hub's limit is on the encrypted blob, which is a little bigger than the file.
+      const max = MESSENGER_LIMITS.maxAttachmentBytes - ATTACHMENT_OVERHEAD_BYTES;
+      if (o.attachment.data.length > max) throw new MessengerClientError('E_ATTACHMENT_TOO_LARGE', `an attachment is at most ${max} bytes; this one is ${o.attachment.data.length}`);
+      const sealed = encryptAttachment(o.attachment.data);
       const uploaded = await this.api.upload(sealed.blob);
-      attachment = { id: uploaded.id, key: sealed.key, nonce: sealed.nonce, name: o.attachment.name, mimeType: o.attachment.mimeType ?? 'application/octet-stream', bytes: o.attachment.data.length };
+      attachment = { id: uploaded.id, key: sealed.attachment.key, digest: sealed.attachment.digest, name: o.attachment.name, mimeType: o.attachment.mimeType ?? 'application/octet-stream', bytes: sealed.attachment.size };
     }
     const content: MessageContent = { type: 'text', conversationId, text: o.text, ...(o.replyTo ? { replyTo: o.replyTo } : {}), ...(expiresAt ? { expiresAt } : {}), ...(attachment ? { attachment } : {}) };
     const id = await this.sendContent(conversationId, content, { ...(expiresAt ? { expiresAt } : {}), ...(attachment ? { attachments: [attachment.id] } : {}) });
@@ -267,14 +272,30 @@ export class MessengerClient {
 
   /** Tells the others (and this user's other devices) everything up to `messageId` (default: the latest) was read. */
   async markRead(conversationId: string, messageId?: string): Promise<string | null> {
-    const target = messageId ?? this.history(conversationId).filter((m) => m.senderUser !== this.state.userId).at(-1)?.id;
-    if (!target) return null;
-    await this.sendContent(conversationId, { type: 'read', conversationId, target });
-    return target;
+    if (messageId) {
+      await this.sendContent(conversationId, { type: 'read', conversationId, target: messageId });
+      return messageId;
+    }
+    // Newest first: the latest may have been deleted (or expired) on the hub since it arrived here.
+    const candidates = this.history(conversationId).filter((m) => m.senderUser !== this.state.userId && !m.deleted).reverse().slice(0, 5);
+    for (const m of candidates) {
+      try {
+        await this.sendContent(conversationId, { type: 'read', conversationId, target: m.id });
+        return m.id;
+      } catch (err) {
+        if (!(err instanceof MessengerClientError && err.status === 404 && err.code === 'E_NOT_FOUND')) throw err;
+      }
+    }
+    return null;
   }
 
   async downloadAttachment(ref: AttachmentRef): Promise<Uint8Array> {
-    return openAttachment(await this.api.download(ref.id), ref.key, ref.nonce);
+    try {
+      return decryptAttachment(await this.api.download(ref.id), { key: ref.key, digest: ref.digest, size: ref.bytes });
+    } catch (err) {
+      if (isMessengerCryptoError(err)) throw new MessengerClientError('E_ATTACHMENT_CORRUPT', `the attachment ${ref.name} does not open: ${err.message}`);
+      throw err;
+    }
   }
 
   /** Encrypts and sends, re-reading the conversation's devices when the hub says they changed. */
