@@ -3,7 +3,7 @@
 // its neighbours' advertised links, how many of its own neighbours probably still lack the frame
 // after every copy it has overheard, and stays silent only when that expected gain is small.
 
-import { CW_MAX, snrWeightedDelay, type RelayContext, type RelayPolicy } from './relay-policy.ts';
+import { CW_MAX, snrWeightedDelay, urgentDelay, type RelayContext, type RelayPolicy } from './relay-policy.ts';
 
 /** Direct neighbours older than this are not counted (they may have moved or died). */
 const NEIGHBOR_MAX_AGE_MS = 3 * 60 * 60 * 1000;
@@ -21,6 +21,11 @@ export interface CoverageOptions {
 }
 
 export const DEFAULT_COVERAGE_THRESHOLD = 0.25;
+/**
+ * An SOS or alert relays while half the usual share of neighbours may still lack it: its short
+ * window leaves less time to overhear others, so coverage estimates err, and reach is what counts.
+ */
+const URGENT_THRESHOLD_FACTOR = 0.5;
 
 export class CoverageFloodPolicy implements RelayPolicy {
   readonly name: string;
@@ -35,7 +40,8 @@ export class CoverageFloodPolicy implements RelayPolicy {
 
   relayDelay(ctx: RelayContext): number | null {
     const gain = expectedGain(ctx);
-    if (gain < this.threshold) return null;
+    if (gain < this.thresholdFor(ctx)) return null;
+    if (ctx.urgent) return urgentDelay(ctx.slotMs, ctx.random);
     if (!Number.isFinite(gain)) return snrWeightedDelay(ctx.snr, ctx.slotMs, ctx.random);
     // A uniform draw over the whole window, not the SNR-weighted one: the published scheme gives
     // far receivers a window of only 8 slots, so they relay almost together, without hearing each
@@ -45,7 +51,11 @@ export class CoverageFloodPolicy implements RelayPolicy {
   }
 
   cancelOnDuplicate(ctx: RelayContext): boolean {
-    return expectedGain(ctx) < this.threshold;
+    return expectedGain(ctx) < this.thresholdFor(ctx);
+  }
+
+  private thresholdFor(ctx: RelayContext): number {
+    return ctx.urgent ? this.threshold * URGENT_THRESHOLD_FACTOR : this.threshold;
   }
 }
 

@@ -64,6 +64,7 @@ export class FloodingRouter extends RouterCore {
   protected considerRelay(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
     const delay = this.policy.relayDelay(this.relayContext(record, header, now));
     if (delay === null) return;
+    if (record.urgent) this.tx.holdForUrgent(delay);
     this.stats.relaysScheduled++;
     const pending: PendingRelay = {
       hopLimit: header.hopLimit - 1,

@@ -288,7 +288,9 @@ export class RouterCore extends EventEmitter<RouterEvents> {
     // alert takes the shortest window whatever the load (a person waiting for help feels the wait).
     const cw = frame.urgent ? CW_MIN : Math.round(CW_MIN + (Math.min(this.utilization.percent(), 100) / 100) * (CW_MAX - CW_MIN));
     const polite = options.polite ?? false;
-    this.scheduler.schedule(this.random.int(2 ** cw) * this.slotMs, () => this.transmitOwn(frame, kind, polite));
+    const delay = this.random.int(2 ** cw) * this.slotMs;
+    if (frame.urgent) this.tx.holdForUrgent(delay);
+    this.scheduler.schedule(delay, () => this.transmitOwn(frame, kind, polite));
     return frame.id;
   }
 

@@ -51,6 +51,8 @@ export class TxQueue {
   private onAir: TxItem | undefined;
   private wake: TimerHandle | undefined;
   private csmaTries = 0;
+  /** Until then nothing but urgent frames starts: an SOS waiting out its short slot owns the radio. */
+  private urgentHoldUntil = 0;
 
   constructor(
     private readonly radio: Radio,
@@ -91,6 +93,14 @@ export class TxQueue {
     return true;
   }
 
+  /**
+   * An urgent frame will be queued in `ms` (its contention slot): no other frame may start in the
+   * meantime, or a text that happened to be ready first would hold the radio for a whole airtime.
+   */
+  holdForUrgent(ms: number): void {
+    this.urgentHoldUntil = Math.max(this.urgentHoldUntil, this.scheduler.now() + ms);
+  }
+
   /** The radio reports the end of our transmission. */
   transmitDone(ok: boolean): void {
     const item = this.onAir;
@@ -105,6 +115,10 @@ export class TxQueue {
   private pump(): void {
     if (this.onAir || this.wake || this.queue.length === 0) return;
     const item = this.queue[0]!;
+    if (!item.urgent && this.scheduler.now() < this.urgentHoldUntil) {
+      this.sleep(this.urgentHoldUntil - this.scheduler.now());
+      return;
+    }
     const airtime = timeOnAirMs(this.radio.params, item.length);
     const blocked = this.duty.blockedBy(airtime);
     if (blocked) {
