@@ -140,6 +140,9 @@ test('a PMTiles region is drawn on the map with no request leaving the hub', asy
   await signIn(page, hub, admin, '#/map');
   await page.locator('#node-map .region-tiles img.leaflet-tile-loaded').first().waitFor();
   assert.match(await page.locator('#node-map .leaflet-control-attribution').innerText(), /Test PMTiles region/);
+  // Over the Natural Earth land fill, not hidden under it.
+  const [base, tiles] = await page.evaluate(() => ['.leaflet-base-pane', '.leaflet-tile-pane'].map((s) => Number(getComputedStyle(document.querySelector(s)!).zIndex)));
+  assert.ok(base! < tiles!, `the region map draws above the base map (z-index ${base} < ${tiles})`);
   await page.screenshot({ path: join(artifactsDir('ui-region-pmtiles'), 'pmtiles-laptop.png') });
   assert.deepEqual(problems, []);
 });

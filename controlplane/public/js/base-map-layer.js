@@ -10,13 +10,51 @@ const LABELS_FROM_ZOOM = 3;
 const LABELS_UNTIL_ZOOM = 6;
 
 /**
+ * Rings that cross the antimeridian (Russia, Fiji, Antarctica) jump from +180° to -180°; drawn as
+ * they are, each jump is a line across the whole world. Each point is moved by whole turns to stay
+ * within 180° of the one before, so the shape runs on past the edge instead.
+ * @param {[number, number][]} ring
+ */
+export function unwrapRing(ring) {
+  /** @type {[number, number][]} */
+  const out = [];
+  let shift = 0;
+  let prev = null;
+  for (const [lon, lat] of ring) {
+    if (prev !== null) {
+      const d = lon + shift - prev;
+      if (d > 180) shift -= 360;
+      else if (d < -180) shift += 360;
+    }
+    prev = lon + shift;
+    out.push([prev, lat]);
+  }
+  return out;
+}
+
+/**
+ * @template {{ geometry: { type: string, coordinates: any } }} F
+ * @param {F} f
+ * @returns {F}
+ */
+export function unwrapFeature(f) {
+  const g = f.geometry;
+  const coordinates = g.type === 'Polygon' ? g.coordinates.map(unwrapRing) : g.type === 'MultiPolygon' ? g.coordinates.map((/** @type {any} */ p) => p.map(unwrapRing)) : g.coordinates;
+  return { ...f, geometry: { ...g, coordinates } };
+}
+
+/**
  * @param {any} L Leaflet
  * @param {any} map
  * @param {(name: string) => string} [localName] the country name in the UI's language
  * @returns {{ ready: Promise<void>, remove(): void }}
  */
 export function addBaseMap(L, map, localName = (n) => n) {
-  const renderer = L.canvas({ padding: 0.5 });
+  // Under the tile layers (Leaflet's tilePane is 200): the admin's region map and online tiles
+  // draw over the land fill instead of being hidden beneath it.
+  const pane = map.getPane('basePane') ?? map.createPane('basePane');
+  pane.style.zIndex = '150';
+  const renderer = L.canvas({ padding: 0.5, pane: 'basePane' });
   const style = { renderer, color: '#7c8a7a', weight: 0.8, fillColor: '#eef0e4', fillOpacity: 1, interactive: false };
   /** @type {Record<string, any>} */
   const layers = {};
@@ -28,8 +66,8 @@ export function addBaseMap(L, map, localName = (n) => n) {
     if (layers[scale]) return layers[scale];
     const res = await fetch(`/vendor/world-atlas/countries-${scale}.json`);
     if (!res.ok) throw new Error(`world-atlas ${scale}: ${res.status}`);
-    const features = topoFeatures(await res.json(), 'countries');
-    layers[scale] = L.geoJSON({ type: 'FeatureCollection', features }, { style: () => style, interactive: false, className: 'base-map' });
+    const features = topoFeatures(await res.json(), 'countries').map(unwrapFeature);
+    layers[scale] = L.geoJSON({ type: 'FeatureCollection', features }, { style: () => style, interactive: false, className: 'base-map', pane: 'basePane' });
     if (scale === '110m') {
       for (const f of features) {
         const at = labelPoint(f);
