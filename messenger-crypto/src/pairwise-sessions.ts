@@ -91,7 +91,11 @@ export class PairwiseSessions {
     let firstError: unknown;
     for (const session of [entry.current, ...entry.previous]) {
       try {
-        return session.decrypt(m);
+        const plaintext = session.decrypt(m);
+        // The session the other side writes in becomes ours too, so two devices that started
+        // sessions to each other at the same time settle on one.
+        if (session !== entry.current) this.install(address, session);
+        return plaintext;
       } catch (e) {
         firstError ??= e;
         if (!(e instanceof MessengerCryptoError) || e.code !== 'E_DECRYPT_FAILED') throw e;
@@ -129,7 +133,7 @@ export class PairwiseSessions {
       this.sessions.set(address, { current: session, previous: [] });
       return;
     }
-    entry.previous = [entry.current, ...entry.previous].slice(0, PREVIOUS_SESSIONS_KEPT);
+    entry.previous = [entry.current, ...entry.previous].filter((s) => s !== session).slice(0, PREVIOUS_SESSIONS_KEPT);
     entry.current = session;
   }
 }

@@ -141,3 +141,23 @@ test('safety numbers: 60 digits, the same on both sides, and different when any 
   assert.notEqual(safetyNumber({ userId: 'alice', identityKeys: keys(a1) }, { userId: 'bob', identityKeys: keys(b1) }), fromAlice);
   assert.notEqual(safetyNumber({ userId: 'alice', identityKeys: keys(a1, a2) }, { userId: 'carol', identityKeys: keys(b1) }), fromAlice);
 });
+
+test('two devices that start sessions to each other at the same time settle on one and keep talking', () => {
+  const a = makeDevice('alice', 'phone');
+  const b = makeDevice('bob', 'phone');
+  a.sessions.startSession(b.address, fetchBundle(b, new Set()));
+  b.sessions.startSession(a.address, fetchBundle(a, new Set()));
+  const fromA = a.sessions.encrypt(b.address, text('hi from a'));
+  const fromB = b.sessions.encrypt(a.address, text('hi from b'));
+  assert.equal(read(b.sessions.decrypt(a.address, fromA)), 'hi from a');
+  assert.equal(read(a.sessions.decrypt(b.address, fromB)), 'hi from b');
+  for (let i = 0; i < 4; i++) {
+    assert.equal(read(b.sessions.decrypt(a.address, a.sessions.encrypt(b.address, text(`a${i}`)))), `a${i}`);
+    assert.equal(read(a.sessions.decrypt(b.address, b.sessions.encrypt(a.address, text(`b${i}`)))), `b${i}`);
+  }
+  // Settled on one session: Bob writes in the one Alice writes in, so even after Alice starts two
+  // fresh sessions (pushing older ones out of what she keeps), Bob's next message still opens.
+  a.sessions.startSession(b.address, fetchBundle(b, new Set()));
+  a.sessions.startSession(b.address, fetchBundle(b, new Set()));
+  assert.equal(read(a.sessions.decrypt(b.address, b.sessions.encrypt(a.address, text('still here')))), 'still here');
+});
