@@ -14,6 +14,10 @@ export type FirmwareErrorCode =
   | 'E_NODE_TIMEOUT'
   | 'E_NODE_ERROR'
   | 'E_BAD_REQUEST'
+  // A private message longer than one frame's encrypted form can carry; refused before anything is sent.
+  | 'E_TEXT_TOO_LONG'
+  // No identity key for the peer of a private message yet (a node-info request has gone out).
+  | 'E_NO_KEY'
   | 'E_STORAGE';
 
 export class FirmwareError extends Error {

@@ -103,8 +103,9 @@ function routes(device: Device): Record<string, ApiHandler> {
       return { messages: after === undefined ? device.inbox.latest(limit) : device.inbox.since(after, limit) };
     },
     'POST /send': (req, reply) => {
-      const { text, to } = parseSendBody(req.body);
-      const sent = device.sendText(text, to);
+      const { text, to, private: isPrivate } = parseSendBody(req.body);
+      if (isPrivate && to === undefined) throw new FirmwareError('E_BAD_REQUEST', 'a private message goes to one node: give "to"');
+      const sent = isPrivate && to !== undefined ? device.sendPrivate(text, to) : device.sendText(text, to);
       reply.code(202);
       return sent;
     },
@@ -121,27 +122,29 @@ function routes(device: Device): Record<string, ApiHandler> {
   };
 }
 
-const SEND_FIELDS = new Set(['text', 'to']);
+const SEND_FIELDS = new Set(['text', 'to', 'private']);
 
 /**
  * Parsed by hand rather than by a schema validator: Fastify's coerced types (`{"text": 5}` would be
  * sent as "5") and silently dropped unknown properties, and its messages did not name them.
  */
-function parseSendBody(body: unknown): { text: string; to: number | undefined } {
+function parseSendBody(body: unknown): { text: string; to: number | undefined; private: boolean } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new FirmwareError('E_BAD_REQUEST', 'the body must be a JSON object like {"text": "hello", "to": "!1a2b3c4d"}');
   }
   const fields = body as Record<string, unknown>;
   const unknown = Object.keys(fields).filter((k) => !SEND_FIELDS.has(k));
-  if (unknown.length > 0) throw new FirmwareError('E_BAD_REQUEST', `unknown property ${unknown.map(quote).join(', ')}; a message has only "text" and "to"`);
+  if (unknown.length > 0) throw new FirmwareError('E_BAD_REQUEST', `unknown property ${unknown.map(quote).join(', ')}; a message has only "text", "to" and "private"`);
   const { text, to } = fields;
+  const isPrivate = fields.private ?? false;
+  if (typeof isPrivate !== 'boolean') throw new FirmwareError('E_BAD_REQUEST', `private must be true or false, not ${describe(isPrivate)}`);
   if (text === undefined) throw new FirmwareError('E_BAD_REQUEST', 'text is missing');
   if (typeof text !== 'string') throw new FirmwareError('E_BAD_REQUEST', `text must be a string, not ${describe(text)}`);
-  if (to === undefined) return { text, to: undefined };
+  if (to === undefined) return { text, to: undefined, private: isPrivate };
   if (typeof to !== 'string') throw new FirmwareError('E_BAD_REQUEST', `to must be a node id string such as "!1a2b3c4d", not ${describe(to)}`);
   const id = parseNodeId(to);
   if (id === null) throw new FirmwareError('E_BAD_REQUEST', `${quote(to)} is not a node id (write it as !1a2b3c4d)`);
-  return { text, to: id };
+  return { text, to: id, private: isPrivate };
 }
 
 /** Quoted and cut short: the value is echoed back in an error message. */

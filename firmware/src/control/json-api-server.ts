@@ -96,7 +96,7 @@ export class JsonApiServer {
 
   private fail(req: IncomingMessage, res: ServerResponse, method: string, path: string, err: unknown): void {
     if (err instanceof NotFound) return sendError(res, 404, 'E_NOT_FOUND', `${method} ${path} is not part of ${this.options.apiName}`);
-    if (err instanceof FirmwareError && err.code === 'E_BAD_REQUEST') return sendError(res, 400, err.code, err.message);
+    if (err instanceof FirmwareError && (err.code === 'E_BAD_REQUEST' || err.code === 'E_TEXT_TOO_LONG' || err.code === 'E_NO_KEY')) return sendError(res, 400, err.code, err.message);
     if (err instanceof RequestError) return sendError(res, err.statusCode, 'E_BAD_REQUEST', err.message);
     this.options.logger.error({ err, method, url: req.url }, 'control API request failed');
     const code = err instanceof FirmwareError ? err.code : 'E_INTERNAL';

@@ -28,6 +28,7 @@ import {
   type Scheduler,
   type SosStageReport,
 } from '@unibos/mesh-protocol';
+import { MESH_DIRECT_MAX_TEXT_BYTES } from '@unibos/messenger-crypto';
 import { FirmwareError } from '../firmware-error.ts';
 import type { ButtonPress, DevicePanel } from '../gpio/device-panel.ts';
 import type { GpsFix, GpsSource } from '../gps/gps-source.ts';
@@ -45,6 +46,7 @@ import { PanelState } from './panel-state.ts';
 import { PartKeeper } from './part-keeper.ts';
 import { PeerStore } from './peer-store.ts';
 import { PersistentFrameCounter } from './persistent-frame-counter.ts';
+import { PrivateMessages } from './private-messages.ts';
 import { SosResponder, type SosAnswer } from './sos-responder.ts';
 import { SosTracker, type SosStatus } from './sos.ts';
 import { StoppableScheduler } from './stoppable-scheduler.ts';
@@ -79,6 +81,8 @@ export class Device extends EventEmitter<DeviceEvents> {
   readonly outbox: Outbox;
   readonly peers: PeerStore;
   readonly inbox: Inbox;
+  /** End-to-end encrypted private messages (Data.direct) to and from this node. */
+  readonly privateMessages: PrivateMessages;
   private readonly config: NodeConfig;
   private readonly radio: ManagedRadio;
   private readonly gps: GpsSource | undefined;
@@ -125,6 +129,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     this.outbox = new Outbox(options.db);
     this.peers = new PeerStore(options.db);
     this.inbox = new Inbox(options.db);
+    this.privateMessages = new PrivateMessages(options.db, identity);
     const canSend = (): boolean => !this.stopped && this.radio.state === 'ready';
     const stopped = (): boolean => this.stopped;
     this.parts = new PartKeeper(this.scheduler, this.log, stopped);
@@ -165,6 +170,10 @@ export class Device extends EventEmitter<DeviceEvents> {
         if (change) this.log.info({ peer: formatNodeId(h.header.from), hops, peerName: h.data.nodeInfo?.longName }, change === 'new' ? 'peer heard' : 'peer named');
       }),
     );
+    this.router.on('heard', (h) => {
+      const key = h.data.nodeInfo?.publicKey;
+      if (key && key.length > 0) this.safely('peer keys', () => this.privateMessages.keyHeard(h.header.from, key, this.clock()));
+    });
     // A gateway announcing itself has just started or come back: an SOS (or "I am safe") still
     // waiting for one should not sit out the rest of its backoff.
     this.router.on('heard', (h) => {
@@ -240,6 +249,28 @@ export class Device extends EventEmitter<DeviceEvents> {
     }
     if (to === this.nodeId) throw new FirmwareError('E_BAD_REQUEST', 'that is this node');
     const packetId = this.pump.enqueue(to, data, 'text');
+    return { packetId, queued: this.outbox.size };
+  }
+
+  /**
+   * Queues a private message for node `to`, encrypted end to end (private-messages.ts). Too long a
+   * text is refused (E_TEXT_TOO_LONG) before anything is sent; without the peer's key yet, a
+   * node-info request goes to it and the message is refused (E_NO_KEY).
+   */
+  sendPrivate(text: string, to: number): { packetId: number; queued: number } {
+    if (typeof text !== 'string' || text.length === 0) throw new FirmwareError('E_BAD_REQUEST', 'text must not be empty');
+    if (to === this.nodeId) throw new FirmwareError('E_BAD_REQUEST', 'that is this node');
+    if (to === BROADCAST) throw new FirmwareError('E_BAD_REQUEST', 'a private message goes to one node: give --to');
+    // Checked here, not left to the crypto, so a text too long is refused before any node-info request goes out.
+    if (Buffer.byteLength(text, 'utf8') > MESH_DIRECT_MAX_TEXT_BYTES) {
+      throw new FirmwareError('E_TEXT_TOO_LONG', `a private message holds at most ${MESH_DIRECT_MAX_TEXT_BYTES} bytes of text; this one has ${Buffer.byteLength(text, 'utf8')}`);
+    }
+    if (!this.privateMessages.keyFor(to)) {
+      this.requestNodeInfo(to);
+      throw new FirmwareError('E_NO_KEY', `no key for ${formatNodeId(to)} yet: asked it for its node info; send again once it has answered (see unibos peers)`);
+    }
+    const direct = this.privateMessages.seal(to, text);
+    const packetId = this.pump.enqueue(to, { direct }, 'text');
     return { packetId, queued: this.outbox.size };
   }
 
@@ -338,9 +369,26 @@ export class Device extends EventEmitter<DeviceEvents> {
       // A bare ack (from a gateway built before stages) says only "heard": the SOS keeps going.
       const report = sosStageOf(data.routing);
       if (report) this.sos.advance(data.replyId, d.from, report);
+    } else if (data.direct) {
+      this.receivePrivate(d, data.direct, base);
     } else if (data.nodeInfo && data.wantResponse) {
       this.beacons.answerNodeInfoRequest(d.from, d.hops, d.to === this.nodeId);
     }
+  }
+
+  /** A private message for this node is stored opened, or as "could not decrypt: <reason>"; never dropped silently. */
+  private receivePrivate(d: Delivery, direct: NonNullable<Data['direct']>, base: { rxMs: number; hops: number; rssi: number; snr: number; packetId: number; requestId: number }): void {
+    if (d.to !== this.nodeId) {
+      this.log.warn({ from: formatNodeId(d.from), to: formatNodeId(d.to) }, 'private message not addressed to this node: dropped (E_NOT_FOR_US)');
+      this.privateMessages.failures.set('E_NOT_FOR_US', (this.privateMessages.failures.get('E_NOT_FOR_US') ?? 0) + 1);
+      return;
+    }
+    // A copy of one already stored would only fail as a replay.
+    if (this.inbox.has(direct.sender, d.id)) return;
+    const opened = this.privateMessages.open(direct);
+    const text = opened.ok ? opened.text : `could not decrypt: ${opened.reason}`;
+    if (!opened.ok) this.log.warn({ sender: formatNodeId(direct.sender), via: formatNodeId(d.from), code: opened.code }, 'private message could not be decrypted');
+    this.store({ ...base, from: direct.sender, to: d.to, kind: 'private', level: null, text, decryptError: opened.ok ? null : opened.code, latitude: null, longitude: null });
   }
 
   private store(m: Omit<InboxMessage, 'seq'>): boolean {

@@ -10,9 +10,13 @@ export interface InboxMessage {
   to: number;
   packetId: number;
   requestId: number;
-  kind: 'text' | 'alert';
+  /** 'private': end-to-end encrypted to this node; `from` is its writer, not the node that transmitted it. */
+  kind: 'text' | 'alert' | 'private';
   level: string | null;
+  /** For a private message that could not be opened: "could not decrypt: <reason>". */
   text: string;
+  /** Private messages only: the error code when it could not be opened (then `text` says why), else null. */
+  decryptError?: string | null;
   rxMs: number;
   hops: number;
   rssi: number | null;
@@ -27,9 +31,10 @@ interface Row {
   dest: number;
   packet_id: number;
   request_id: number;
-  kind: 'text' | 'alert';
+  kind: 'text' | 'alert' | 'private';
   level: string | null;
   text: string;
+  decrypt_error: string | null;
   rx_ms: number;
   hops: number;
   rssi: number | null;
@@ -52,6 +57,7 @@ export const INBOX_MAX_MESSAGES = 10_000;
 export class Inbox {
   private readonly insert;
   private readonly sameRequest;
+  private readonly stored;
   private readonly after;
   private readonly newest;
   private readonly prune;
@@ -62,8 +68,9 @@ export class Inbox {
   constructor(db: Db, options: InboxOptions = {}) {
     this.maxMessages = options.maxMessages ?? INBOX_MAX_MESSAGES;
     this.pruneEvery = options.pruneEvery ?? 100;
-    this.insert = db.prepare(`INSERT OR IGNORE INTO inbox (sender, dest, packet_id, request_id, kind, level, text, rx_ms, hops, rssi, snr, latitude, longitude)
-      VALUES (@from, @to, @packetId, @requestId, @kind, @level, @text, @rxMs, @hops, @rssi, @snr, @latitude, @longitude)`);
+    this.insert = db.prepare(`INSERT OR IGNORE INTO inbox (sender, dest, packet_id, request_id, kind, level, text, decrypt_error, rx_ms, hops, rssi, snr, latitude, longitude)
+      VALUES (@from, @to, @packetId, @requestId, @kind, @level, @text, @decryptError, @rxMs, @hops, @rssi, @snr, @latitude, @longitude)`);
+    this.stored = db.prepare('SELECT 1 FROM inbox WHERE sender = ? AND packet_id = ? LIMIT 1');
     this.sameRequest = db.prepare('SELECT 1 FROM inbox WHERE sender = ? AND request_id = ? AND kind = ? AND level IS ? LIMIT 1');
     this.after = db.prepare('SELECT * FROM inbox WHERE seq > ? ORDER BY seq LIMIT ?');
     this.newest = db.prepare('SELECT * FROM (SELECT * FROM inbox ORDER BY seq DESC LIMIT ?) ORDER BY seq');
@@ -76,10 +83,15 @@ export class Inbox {
   /** Stores a message; null if it is a copy of one already stored. */
   add(m: NewInboxMessage): InboxMessage | null {
     if (m.requestId !== 0 && this.sameRequest.get(m.from, m.requestId, m.kind, m.level)) return null;
-    const r = this.insert.run(m);
+    const r = this.insert.run({ decryptError: null, ...m });
     if (r.changes === 0) return null;
     if (++this.insertsSincePrune >= this.pruneEvery) this.trim();
     return { seq: Number(r.lastInsertRowid), ...m };
+  }
+
+  /** Whether message `packetId` from `from` is stored: a repeat of a private message must not be opened twice (a replay). */
+  has(from: number, packetId: number): boolean {
+    return this.stored.get(from, packetId) !== undefined;
   }
 
   /** Up to `limit` messages after `afterSeq`, oldest first: for paging forward from a number seen before. */
@@ -108,6 +120,7 @@ function fromRow(r: Row): InboxMessage {
     kind: r.kind,
     level: r.level,
     text: r.text,
+    ...(r.kind === 'private' ? { decryptError: r.decrypt_error } : {}),
     rxMs: r.rx_ms,
     hops: r.hops,
     rssi: r.rssi,

@@ -68,7 +68,8 @@ export class ModuleDeviceSide {
       onMessage: (listener) => {
         if (hears.size === 0) return this.refuseListener('onMessage', 'events.subscribe "mesh.text" or "mesh.alert"');
         const fn = (m: InboxMessage): void => {
-          if (!hears.has(m.kind)) return;
+          // A private message is for the person at this node, never for a module.
+          if (m.kind === 'private' || !hears.has(m.kind)) return;
           const message: DeviceMessage = { from: m.from, kind: m.kind, level: m.level, text: m.text, packetId: m.packetId, rxMs: m.rxMs };
           this.guard('onMessage listener', () => listener(message));
         };

@@ -56,6 +56,10 @@ const MIGRATIONS: string[] = [
   // index keeps finding the least recently heard evictable peer cheap at 2,000 peers.
   `ALTER TABLE peers ADD COLUMN sos_open INTEGER NOT NULL DEFAULT 0;
    CREATE INDEX peers_by_last_heard ON peers (last_heard_ms);`,
+  // Private messages (private-messages.ts): why one could not be opened, and the identity keys
+  // peers announced (a first private message to a node needs its key).
+  `ALTER TABLE inbox ADD COLUMN decrypt_error TEXT;
+   CREATE TABLE direct_peer_keys (node_id INTEGER PRIMARY KEY, public_key BLOB NOT NULL, heard_ms INTEGER NOT NULL);`,
 ];
 
 export function openNodeDb(path: string, logger?: Pick<Logger, 'warn'>): Db {

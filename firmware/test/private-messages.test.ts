@@ -1,0 +1,230 @@
+// End-to-end encrypted private messages between field devices, with no gateway or hub: three
+// nodes in a line A–B–C on the in-process medium (A cannot hear C, B relays), each with its own
+// identity and database, as `unibos node` runs them.
+
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import fc from 'fast-check';
+import { SeededRandom, SimMedium, SimScheduler, loraParams, type DirectMessage } from '@unibos/mesh-protocol';
+import { MESH_DIRECT_MAX_TEXT_BYTES, meshNodeIdFromPublicKey } from '@unibos/messenger-crypto';
+import { Device } from '../src/node/device.ts';
+import { loadOrCreateIdentity } from '../src/node/identity.ts';
+import { loadNodeConfig } from '../src/node/node-config.ts';
+import { openNodeDb, type Db } from '../src/node/node-db.ts';
+import { SimManagedRadio } from '../src/radio/sim-managed-radio.ts';
+
+const silent = pino({ level: 'silent' });
+const FORMS = ['?', 'INIT', 'STEP', 'SHORT'];
+
+function line(t: TestContext, names: string[]) {
+  const scheduler = new SimScheduler();
+  const rng = new SeededRandom(11);
+  const dirs = names.map((n) => mkdtempSync(join(tmpdir(), `unibos-pm-${n}-`)));
+  const identities = dirs.map((d) => loadOrCreateIdentity(join(d, 'identity.json')));
+  const index = new Map(identities.map((id, i) => [id.nodeId, i]));
+  /** Every Data.direct that went on the air, as the frames carried it (what anyone listening has). */
+  const onAir: Array<{ from: number; direct: DirectMessage }> = [];
+  const seen = new Set<string>();
+  const medium = new SimMedium({
+    params: loraParams('ShortFast'),
+    scheduler,
+    random: rng.fork(),
+    link: (from, to) => (Math.abs(index.get(from)! - index.get(to)!) === 1 ? { rssi: -100, snr: 3 } : null),
+  });
+  const nodes = new Map<string, { device: Device; db: Db; id: number }>();
+  const make = (i: number) => {
+    const name = names[i]!;
+    const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dirs[i]!, preset: 'ShortFast', role: 'CLIENT', name } });
+    const db = openNodeDb(join(dirs[i]!, 'node.db'));
+    const radio = new SimManagedRadio(medium.radio(identities[i]!.nodeId), scheduler);
+    const device = new Device({ config, identity: identities[i]!, db, radio, logger: silent, scheduler, random: rng.fork(), clock: () => 1_800_000_000_000 + scheduler.now(), health: () => ({ batteryLevel: 80, voltage: 3.9 }) });
+    // B is in the middle: it hears every frame A and C put on the air (each original once).
+    if (name === 'B') {
+      device.router.on('heard', (h) => {
+        const key = `${h.header.from}:${h.header.id}`;
+        if (h.data.direct && !seen.has(key)) {
+          seen.add(key);
+          onAir.push({ from: h.header.from, direct: h.data.direct });
+        }
+      });
+    }
+    const node = { device, db, id: identities[i]!.nodeId };
+    nodes.set(name, node);
+    return node;
+  };
+  names.forEach((_, i) => make(i));
+  t.after(async () => {
+    for (const n of nodes.values()) {
+      await n.device.stop();
+      n.db.close();
+    }
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    medium,
+    onAir,
+    get: (n: string) => nodes.get(n)!,
+    startAll: async () => {
+      for (const n of nodes.values()) await n.device.start();
+    },
+    run: (ms: number) => scheduler.runUntil(scheduler.now() + ms),
+    restart: async (n: string) => {
+      const old = nodes.get(n)!;
+      await old.device.stop();
+      old.db.close();
+      medium.detach(old.id);
+      const fresh = make(names.indexOf(n));
+      await fresh.device.start();
+      return fresh;
+    },
+  };
+}
+
+const privateIn = (device: Device) => device.inbox.since(0, 1000).filter((m) => m.kind === 'private');
+const formOf = (d: DirectMessage) => FORMS[d.sealed[0]! & 0x0f];
+
+test('two nodes exchange private messages both ways through a relay, INIT then STEP then SHORT, and the relay reads nothing', async (t) => {
+  const net = line(t, ['A', 'B', 'C']);
+  await net.startAll();
+  net.run(60_000); // announcements: everyone learns everyone's key from NodeInfo
+  const [a, b, c] = [net.get('A'), net.get('B'), net.get('C')];
+
+  a.device.sendPrivate('meet at the mosque at 6', c.id);
+  net.run(60_000);
+  c.device.sendPrivate('ok, bringing water', a.id);
+  net.run(60_000);
+  a.device.sendPrivate('thanks', c.id);
+  net.run(60_000);
+  a.device.sendPrivate('see you', c.id);
+  net.run(60_000);
+
+  assert.deepEqual(privateIn(c.device).map((m) => [m.from, m.text, m.decryptError]), [
+    [a.id, 'meet at the mosque at 6', null],
+    [a.id, 'thanks', null],
+    [a.id, 'see you', null],
+  ]);
+  assert.deepEqual(privateIn(a.device).map((m) => [m.from, m.text, m.hops]), [[c.id, 'ok, bringing water', 2]]);
+  assert.equal(b.device.inbox.since().length, 0, 'the relay stores nothing');
+  const sentByEnds = net.onAir.filter((f) => f.from === a.id || f.from === c.id);
+  assert.deepEqual(sentByEnds.map((f) => formOf(f.direct)), ['INIT', 'STEP', 'STEP', 'SHORT']);
+  for (const f of net.onAir) {
+    assert.ok(!Buffer.from(f.direct.sealed).includes(Buffer.from('mosque')), 'no plaintext on the air');
+    assert.ok([a.id, c.id].includes(f.direct.sender));
+  }
+  assert.equal(a.device.outbox.size, 0, "C's acks emptied A's outbox");
+});
+
+test('a tampered private message is stored as "could not decrypt" with the reason, and the conversation goes on', async (t) => {
+  const net = line(t, ['A', 'B', 'C']);
+  await net.startAll();
+  net.run(60_000);
+  const [a, b, c] = [net.get('A'), net.get('B'), net.get('C')];
+  a.device.sendPrivate('first', c.id);
+  net.run(60_000);
+  // A's next message, caught by B in the middle before C has it, and sent on with one bit flipped.
+  const original = a.device.privateMessages.seal(c.id, 'second');
+  const sealed = original.sealed.slice();
+  sealed[sealed.length - 1]! ^= 0x01;
+  b.device.router.send(c.id, { direct: { sender: a.id, sealed } }, { wantAck: true });
+  net.run(60_000);
+  a.device.router.send(c.id, { direct: original }, { wantAck: true });
+  net.run(60_000);
+
+  const got = privateIn(c.device);
+  assert.equal(got.length, 3);
+  assert.deepEqual([got[0]!.text, got[2]!.text], ['first', 'second']);
+  assert.equal(got[1]!.from, a.id);
+  assert.equal(got[1]!.decryptError, 'E_DECRYPT_FAILED');
+  assert.match(got[1]!.text, /^could not decrypt: /);
+  assert.equal(c.device.privateMessages.failures.get('E_DECRYPT_FAILED'), 1);
+});
+
+test('a text too long is refused before anything is sent, and a peer without a known key gets a node-info request instead', async (t) => {
+  const net = line(t, ['A', 'B', 'C']);
+  await net.startAll();
+  net.run(60_000);
+  const [a, c] = [net.get('A'), net.get('C')];
+  const before = net.medium.stats.transmissions;
+  assert.throws(() => a.device.sendPrivate('x'.repeat(MESH_DIRECT_MAX_TEXT_BYTES + 1), c.id), { code: 'E_TEXT_TOO_LONG' });
+  assert.throws(() => a.device.sendPrivate('ğ'.repeat(59), c.id), { code: 'E_TEXT_TOO_LONG' }, 'the limit is in UTF-8 bytes');
+  assert.equal(a.device.outbox.size, 0);
+  net.run(60_000);
+  assert.equal(net.medium.stats.transmissions, before, 'no frame on the air');
+  assert.equal(net.onAir.length, 0);
+
+  const stranger = 0x0badcafe;
+  const askedAtB: number[] = [];
+  net.get('B').device.router.on('heard', (h) => {
+    if (h.header.from === a.id && h.data.nodeInfo && h.data.wantResponse) askedAtB.push(h.header.to);
+  });
+  assert.throws(() => a.device.sendPrivate('hello', stranger), { code: 'E_NO_KEY', message: /asked it for its node info/ });
+  net.run(60_000);
+  assert.ok(askedAtB.includes(stranger), 'a node-info request went to it');
+  assert.equal(net.onAir.length, 0, 'but no private message');
+  a.device.sendPrivate('x'.repeat(MESH_DIRECT_MAX_TEXT_BYTES), c.id);
+  net.run(60_000);
+  assert.equal(privateIn(c.device)[0]?.text, 'x'.repeat(MESH_DIRECT_MAX_TEXT_BYTES), 'the longest text allowed arrives');
+});
+
+test('restarting a node keeps its sessions: the conversation continues in SHORT form both ways', async (t) => {
+  const net = line(t, ['A', 'B', 'C']);
+  await net.startAll();
+  net.run(60_000);
+  let [a, c] = [net.get('A'), net.get('C')];
+  a.device.sendPrivate('one', c.id);
+  net.run(60_000);
+  c.device.sendPrivate('two', a.id);
+  net.run(60_000);
+  a.device.sendPrivate('three', c.id);
+  net.run(60_000);
+
+  c = await net.restart('C');
+  a = await net.restart('A');
+  net.run(30_000);
+  a.device.sendPrivate('four', c.id);
+  net.run(60_000);
+  c.device.sendPrivate('five', a.id);
+  net.run(60_000);
+  c.device.sendPrivate('six', a.id);
+  net.run(60_000);
+
+  assert.deepEqual(privateIn(c.device).map((m) => [m.text, m.decryptError]), [['one', null], ['three', null], ['four', null]]);
+  assert.deepEqual(privateIn(a.device).map((m) => [m.text, m.decryptError]), [['two', null], ['five', null], ['six', null]]);
+  const last = net.onAir.filter((f) => f.from === a.id || f.from === c.id).map((f) => formOf(f.direct));
+  assert.equal(last.at(-1), 'SHORT');
+  assert.ok(!last.slice(3).includes('INIT'), 'no new handshake after the restart');
+});
+
+test('a node key must hash to its id: a NodeInfo with someone else\'s key is not used for private messages', async (t) => {
+  const net = line(t, ['A', 'B']);
+  const [a, b] = [net.get('A'), net.get('B')];
+  const foreign = new Uint8Array(32).fill(9);
+  assert.notEqual(meshNodeIdFromPublicKey(foreign), b.id);
+  a.device.privateMessages.keyHeard(b.id, foreign, 0);
+  assert.equal(a.device.privateMessages.keyFor(b.id), undefined);
+});
+
+test('random bytes in Data.direct never crash the node: each is stored as "could not decrypt" or ignored as a repeat', async (t) => {
+  const net = line(t, ['A', 'B']);
+  await net.startAll();
+  const [a, b] = [net.get('A'), net.get('B')];
+  let id = 1;
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 0, maxLength: 260 }), fc.integer({ min: 1, max: 0xfffffffe }), fc.boolean(), (sealed, sender, versioned) => {
+      if (versioned && sealed.length > 0) sealed[0] = 0x10 | (sealed[0]! & 0x0f);
+      const packetId = id++;
+      const before = privateIn(a.device).length;
+      a.device.router.emit('deliver', { from: b.id, to: a.id, id: packetId, kind: 'direct', data: { direct: { sender, sealed } }, hops: 0, rssi: -90, snr: 5, rxTimeMs: 0, viaMqtt: false, channel: 'x' });
+      const got = privateIn(a.device);
+      assert.equal(got.length, before + 1);
+      assert.equal(got.at(-1)!.from, sender);
+      assert.match(got.at(-1)!.text, /^could not decrypt: /);
+      assert.ok(got.at(-1)!.decryptError);
+    }),
+    { numRuns: 300 },
+  );
+});
