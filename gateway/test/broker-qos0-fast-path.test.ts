@@ -15,6 +15,7 @@ import { BrokerHarness } from './support/broker-harness.ts';
 /** A client over a bare socket that writes bytes exactly as the test cuts them. */
 class RawPublisher {
   closed = false;
+  readonly received: mqttPacket.Packet[] = [];
   private readonly waiter = new EventWaiter();
   private readonly parser = mqttPacket.parser({ protocolVersion: 4 });
   private connacked = false;
@@ -22,6 +23,7 @@ class RawPublisher {
   private constructor(private readonly socket: Socket) {
     this.parser.on('packet', (p: mqttPacket.Packet) => {
       if (p.cmd === 'connack' && p.returnCode === 0) this.connacked = true;
+      this.received.push(p);
       this.waiter.wake();
     });
     socket.on('data', (chunk: Buffer) => this.parser.parse(chunk));
@@ -47,6 +49,11 @@ class RawPublisher {
 
   write(bytes: Buffer): Promise<void> {
     return new Promise((resolve, reject) => this.socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+  }
+
+  async until(cond: () => boolean, what: string): Promise<void> {
+    await this.waiter.until(() => cond() || this.closed, what, 5000);
+    assert.ok(!this.closed, `connection closed while waiting for ${what}`);
   }
 
   async hangup(): Promise<void> {
@@ -185,6 +192,33 @@ describe('QoS 0 publishes forwarded below aedes', () => {
       frames.map((_, i) => `unibos/v1/sensor/s1/cut/${i % 3} ${`m${i}`.repeat(1 + (i % 5) * 40)}`),
     );
     assert.ok(h.broker.stats.qos0Forwarded - forwardedBefore > 0, 'some went the fast path');
+  });
+
+  it('does not take the inside of a packet that came in pieces for a packet of its own', async () => {
+    const sub = await client(hub, 'hub1:pieces');
+    const got = collect(sub);
+    await sub.subscribeAsync('unibos/v1/sensor/s1/pieces/#', { qos: 0 });
+    const raw = await RawPublisher.connect(h.port, { ...sensor, clientId: 's1:pieces' });
+    raws.push(raw);
+    // A QoS 1 PUBLISH whose topic is 0x307f bytes long and starts with the rest of a QoS 0 PUBLISH
+    // to an allowed topic: read from its variable header on, it looks like that QoS 0 PUBLISH.
+    const inner = Buffer.concat([qos0('unibos/v1/sensor/s1/pieces/forged', 'never sent'.padEnd(60, '.')).subarray(2)]);
+    const innerFrame = Buffer.concat([inner, Buffer.alloc(0x7f - inner.length, 0x61)]);
+    const topic = Buffer.concat([innerFrame, Buffer.alloc(0x307f - innerFrame.length, 0x61)]);
+    const body = Buffer.concat([Buffer.from([0x30, 0x7f]), topic, Buffer.from([0, 1]), Buffer.from('real')]);
+    const header = mqttPacket.generate({ cmd: 'publish', topic: 'x', payload: Buffer.alloc(body.length - 5), qos: 1, messageId: 1, retain: false, dup: false }).subarray(0, 3);
+    assert.equal(header[0], 0x32);
+    // Its fixed header alone first, so the broker's parser is inside the packet with nothing buffered.
+    await raw.write(header);
+    // A round trip on another connection: the broker has read those bytes by the time it ends.
+    await sub.publishAsync('unibos/v1/sensor/s1/pieces/barrier', 'barrier');
+    await got.until(() => got.messages.some((m) => m.payload === 'barrier'), 'the barrier');
+    await raw.write(body);
+    // The whole packet is one publish, to a topic with a U+0000 in it: refused, the connection closed.
+    await raw.hangup();
+    await sub.publishAsync('unibos/v1/sensor/s1/pieces/barrier', 'end');
+    await got.until(() => got.messages.some((m) => m.payload === 'end'), 'the end marker');
+    assert.deepEqual(got.messages.map((m) => m.payload), ['barrier', 'end']);
   });
 
   it('keeps refusing what the ACL, the size limit and `$` topics refuse, after the same client was forwarded', async () => {

@@ -57,7 +57,7 @@ interface ClientInternals {
   readonly connackSent: boolean;
   readonly version: number | null;
   readonly subscriptions: Record<string, { readonly func: Listener }>;
-  readonly _parser: { parse(buf: Buffer): unknown; _queue: unknown[] | null; _list?: { length: number } };
+  readonly _parser: { parse(buf: Buffer): unknown; _queue: unknown[] | null; _list: { length: number }; _stateCounter: number };
   _parsingBatch: number;
   readonly _nextBatch: (err?: Error) => void;
   readonly _keepaliveInterval: number;
@@ -258,8 +258,8 @@ class FastConnection {
     /** Start of frames not yet handed to aedes, or -1. */
     let forAedes = -1;
     let took = false;
-    // aedes' parser holds part of a packet (see below): the bytes that follow are its to parse.
-    if ((client._parser._list?.length ?? 0) > 0) {
+    // aedes' parser is inside a packet (see below): the bytes that follow are its to parse.
+    if (!this.parserBetweenPackets()) {
       this.parse(data);
       return length;
     }
@@ -336,9 +336,15 @@ class FastConnection {
       !c.closed &&
       c._parsingBatch <= 0 &&
       c._parser._queue === null &&
-      (c._parser._list?.length ?? 0) === 0 &&
+      this.parserBetweenPackets() &&
       (c.version === MQTT_3_1 || c.version === MQTT_3_1_1)
     );
+  }
+
+  /** mqtt-packet's parser holds no bytes and is not part-way through a packet (it consumes a header before the rest has come). */
+  private parserBetweenPackets(): boolean {
+    const parser = this.client._parser;
+    return parser._stateCounter === 0 && parser._list.length === 0;
   }
 
   /** The route of a QoS 0 PUBLISH (its variable header from `body`) if it can be forwarded as it is; null: aedes takes it. */
