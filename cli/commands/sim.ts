@@ -10,7 +10,8 @@ import {
   ManagedFloodPolicy,
   MAX_HOP_LIMIT,
   NaiveFloodPolicy,
-  renderTopologySvg,
+  latencyByHops,
+  renderComparisonSvg,
   runScenario,
   summarizeRuns,
   type LoRaPresetName,
@@ -30,7 +31,8 @@ Simulates LoRa nodes running the UNIBOS router on a shared radio medium (path lo
 per-link loss, collisions, half-duplex, airtime) and reports how floods spread.
 
   --nodes N          number of nodes (default 30)
-  --topology T       line | grid | random (default random)
+  --topology T       line | grid | random | mixed (default random); mixed = a town, villages,
+                     farms and hilltop relays (try --nodes 500)
   --loss P           extra per-reception loss, 0..1 (default 0.2)
   --seed N           random seed; the same seed gives the same run (default 1)
   --frames N         broadcast frames originated by random nodes (default 20)
@@ -38,7 +40,8 @@ per-link loss, collisions, half-duplex, airtime) and reports how floods spread.
   --preset NAME      ${Object.keys(LORA_PRESETS).join(' | ')} (default LongFast)
   --strategy S       naive | baseline | ours | all (default all)
   --threshold X      ours: share of neighbours a relay must newly reach (default ${DEFAULT_COVERAGE_THRESHOLD})
-  --svg PATH         where to write the topology picture (default sim-report.svg)
+  --svg PATH         where to write the picture: each strategy's map side by side, with its
+                     latency-over-hops chart (default sim-report.svg)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -47,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const o = parsed.values as Record<string, string | undefined>;
   const nodes = integer('--nodes', o.nodes, 30, 2, 500);
-  const topology = oneOf('--topology', o.topology, ['line', 'grid', 'random'] as const, 'random') as Topology;
+  const topology = oneOf('--topology', o.topology, ['line', 'grid', 'random', 'mixed'] as const, 'random') as Topology;
   const loss = number('--loss', o.loss, 0.2, 0, 0.95);
   const seed = integer('--seed', o.seed, 1, 0, 2 ** 32 - 1);
   const frames = integer('--frames', o.frames, 20, 1, 10_000);
@@ -104,20 +107,29 @@ export async function run(argv: string[]): Promise<number> {
     );
   }
 
-  const snrs = shown.links.map((l) => l.snr);
-  const [lo, hi] = [Math.min(...snrs), Math.max(...snrs)];
-  const svg = renderTopologySvg({
-    title: `UNIBOS mesh simulation: ${nodes} nodes, ${topology}, ${shownName}`,
-    subtitle: `loss ${Math.round(loss * 100)}%, hop limit ${hopLimit}, ${preset}, seed ${seed}; colour = share of frames received`,
-    nodes: shown.nodes.map((n) => ({
-      id: n.id,
-      label: hex(n.id),
-      x: n.x,
-      y: n.y,
-      delivery: n.eligible ? n.received / n.eligible : 1,
-      transmissions: n.transmissions,
-    })),
-    links: shown.links.map((l) => ({ a: l.a, b: l.b, quality: hi > lo ? 0.2 + (0.8 * (l.snr - lo)) / (hi - lo) : 1 })),
+  let [lo, hi] = [Infinity, -Infinity];
+  for (const l of shown.links) [lo, hi] = [Math.min(lo, l.snr), Math.max(hi, l.snr)];
+  const svg = renderComparisonSvg({
+    title: `UNIBOS mesh simulation: ${nodes} nodes, ${topology}${chosen.length > 1 ? ', strategies side by side' : `, ${shownName}`}`,
+    subtitle: `loss ${Math.round(loss * 100)}%, hop limit ${hopLimit}, ${preset}, seed ${seed}, ${frames} frames; colour = share of frames received; same nodes and links in every panel`,
+    panels: results.map(([name, r]) => {
+      const m = summarizeRuns([r]);
+      return {
+        name,
+        summary: `reach ${(100 * m.reachShare).toFixed(1)}%  ·  ${m.txPerFrame.toFixed(1)} tx/frame  ·  airtime ${(m.airtimeMs / 1000).toFixed(0)} s  ·  p50 ${(m.p50LatencyMs / 1000).toFixed(2)} s  ·  p99 ${(m.p99LatencyMs / 1000).toFixed(2)} s`,
+        nodes: r.nodes.map((n) => ({
+          id: n.id,
+          label: hex(n.id),
+          x: n.x,
+          y: n.y,
+          delivery: n.eligible ? n.received / n.eligible : 1,
+          transmissions: n.transmissions,
+          ...(n.kind === 'hilltop' ? { role: 'hilltop' as const } : {}),
+        })),
+        links: r.links.map((l) => ({ a: l.a, b: l.b, quality: hi > lo ? 0.2 + (0.8 * (l.snr - lo)) / (hi - lo) : 1 })),
+        latencyByHops: latencyByHops([r]),
+      };
+    }),
   });
   try {
     writeFileSync(svgPath, svg);

@@ -32,6 +32,17 @@ test('sim prints a row per strategy and writes the topology picture', async () =
   const picture = readFileSync(svg, 'utf8');
   assert.match(picture, /^<svg|^<\?xml/);
   assert.equal((picture.match(/<circle/g) ?? []).length >= 12, true, 'one circle per node');
+  // Every strategy is drawn, side by side, each with its latency-over-hops chart.
+  assert.deepEqual([...picture.matchAll(/data-strategy="([^"]+)"/g)].map((m) => m[1]), ['naive', 'baseline', 'ours']);
+  assert.equal((picture.match(/Delivery latency by hops/g) ?? []).length, 3);
+});
+
+test('sim runs the mixed region (town, villages, hilltops) and draws its hilltop relays', async () => {
+  const svg = join(dir, 'region.svg');
+  const r = await unibos(['sim', '--topology', 'mixed', '--nodes', '120', '--frames', '3', '--strategy', 'baseline', '--svg', svg]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /120 nodes, mixed/);
+  assert.equal((readFileSync(svg, 'utf8').match(/class="node hilltop"/g) ?? []).length, 2);
 });
 
 test('the same seed gives the same run; another seed a different one', async () => {

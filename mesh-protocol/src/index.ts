@@ -32,8 +32,9 @@ export { SimMedium, SimRadio, type Link, type MediumStats } from './sim/medium.t
 export { SimScheduler } from './sim/sim-scheduler.ts';
 export * from './sim/propagation.ts';
 export { runScenario, type ScenarioSpec, type ScenarioResult, type Topology, type FrameOutcome, type NodeOutcome } from './sim/scenario.ts';
-export { renderTopologySvg } from './sim/svg-report.ts';
-export { summarizeRuns, percentile, type RunSummary } from './sim/run-summary.ts';
+export { renderTopologySvg, renderComparisonSvg, type StrategyPanel, type ComparisonReport } from './sim/svg-report.ts';
+export { placeLabels, intersects, type Box, type LabelRequest } from './sim/label-placement.ts';
+export { summarizeRuns, percentile, latencyByHops, type RunSummary, type HopLatency } from './sim/run-summary.ts';
 
 export * from './hub/hub-envelope.ts';
 export * from './hub/uplink-limits.ts';

@@ -61,3 +61,33 @@ export function summarizeRuns(runs: readonly ScenarioResult[]): RunSummary {
 export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 }
+
+/** Latency of the deliveries that took `hops` hops, over all frames of all runs. */
+export interface HopLatency {
+  hops: number;
+  deliveries: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** Latency by hop count (1 = heard from the origin itself), for the latency-over-hops chart. */
+export function latencyByHops(runs: readonly ScenarioResult[]): HopLatency[] {
+  const byHops = new Map<number, number[]>();
+  for (const r of runs) {
+    for (const f of r.frames) {
+      f.latenciesMs.forEach((ms, i) => {
+        // The router counts relays (0 = heard directly); a reader counts hops.
+        const hops = (f.hops?.[i] ?? 0) + 1;
+        const list = byHops.get(hops);
+        if (list) list.push(ms);
+        else byHops.set(hops, [ms]);
+      });
+    }
+  }
+  return [...byHops.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([hops, list]) => {
+      list.sort((a, b) => a - b);
+      return { hops, deliveries: list.length, p50Ms: percentile(list, 0.5), p99Ms: percentile(list, 0.99) };
+    });
+}

@@ -66,6 +66,8 @@ export interface FrameOutcome {
   transmissions: number;
   airtimeMs: number;
   latenciesMs: number[];
+  /** Hops each delivery took, in the order of latenciesMs (absent until the first delivery). */
+  hops?: number[];
 }
 
 export interface NodeOutcome extends Placement {
@@ -166,6 +168,7 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
       if (outcome) {
         outcome.reached++;
         outcome.latenciesMs.push(d.rxTimeMs - outcome.sentAtMs);
+        (outcome.hops ??= []).push(d.hops);
       }
     });
   }
@@ -266,32 +269,21 @@ function conversations(n: number, rng: SeededRandom): Array<[number, number]> {
   return pairs;
 }
 
-type LinkFn = (a: number, b: number, distanceM: number) => Link | null;
+type LinkFn = (a: Placement, b: Placement, distanceM: number) => Link | null;
 
-/** Places nodes for the topology; a random mesh is redrawn until every node can reach every other. */
-function placeConnected(
-  spec: ScenarioSpec,
-  range: number,
-  rng: SeededRandom,
-  link: LinkFn,
-): { placements: Placement[]; linkOf: (a: number, b: number) => Link | null } {
+interface Air {
+  placements: Placement[];
+  linkOf: (a: number, b: number) => Link | null;
+  /** Who hears `id`, in placement order (the medium's radio order, so runs replay exactly). */
+  hearers: (id: number) => readonly number[];
+}
+
+/** Places nodes for the topology; a random mesh or region is redrawn until every node can reach every other. */
+function placeConnected(spec: ScenarioSpec, range: number, rng: SeededRandom, link: LinkFn): Air {
   if (!(spec.nodes >= 2)) throw new RangeError('a scenario needs at least 2 nodes');
   for (let attempt = 0; attempt < 200; attempt++) {
-    const placements = place(spec, range, rng);
-    const byId = new Map(placements.map((p) => [p.id, p]));
-    const cache = new Map<string, Link | null>();
-    const linkOf = (a: number, b: number): Link | null => {
-      const key = a < b ? `${a}:${b}` : `${b}:${a}`;
-      let l = cache.get(key);
-      if (l === undefined) {
-        const pa = byId.get(a)!;
-        const pb = byId.get(b)!;
-        l = link(a, b, Math.hypot(pa.x - pb.x, pa.y - pb.y));
-        cache.set(key, l);
-      }
-      return l;
-    };
-    if (spec.topology !== 'random' || connected(placements, linkOf)) return { placements, linkOf };
+    const air = airOf(place(spec, range, rng), link);
+    if (spec.topology === 'line' || spec.topology === 'grid' || connected(air)) return air;
   }
   throw new RangeError('could not draw a connected random mesh: raise meanDegree');
 }
