@@ -142,7 +142,6 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
     this.set('reconnecting', err.message);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.connect(), delay);
-    this.retryTimer.unref?.();
   }
 
   private async onFrame(frame: Frame): Promise<void> {

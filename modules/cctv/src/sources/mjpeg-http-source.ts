@@ -27,7 +27,15 @@ export class MjpegHttpSource implements CameraSource {
     const timer = setTimeout(() => abort.abort(new Error('no answer in time')), this.o.connectTimeoutMs ?? 10_000);
     let res: Response;
     try {
-      res = await (this.o.fetch ?? fetch)(this.url, { signal: abort.signal });
+      // fetch refuses a URL with credentials in it; cameras want them as Basic authorization.
+      const u = new URL(this.url);
+      const headers: Record<string, string> = {};
+      if (u.username || u.password) {
+        headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+        u.username = '';
+        u.password = '';
+      }
+      res = await (this.o.fetch ?? fetch)(u, { signal: abort.signal, headers });
     } catch (err) {
       throw new CctvError('E_CCTV_SOURCE', `${this.label}: ${(err as Error).message}`);
     } finally {
