@@ -194,8 +194,16 @@ export class Qos0FastPath {
 class FastConnection {
   queue: Qos0Queue | null = null;
   readonly allowed = new Set<string>();
-  /** Bytes not looked at yet: an incomplete frame, what came while a publish waits, or what came in the middle of take(). */
-  private pending: Buffer | null = null;
+  /**
+   * Bytes not looked at yet, in the order they came: an incomplete frame, what came while a publish
+   * waits, or what came while frames were being handed to aedes. Kept as chunks and joined only
+   * when the frame they start is complete: a large packet trickling in byte by byte is not copied
+   * again at every byte.
+   */
+  private chunks: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Bytes the incomplete frame at the start of `chunks` needs in all (0: its header is not complete). */
+  private needed = 0;
   /** Subscribers the current publish waits for; while > 0 nothing more is read from this client. */
   private waitingFor = 0;
   private taking = false;
@@ -225,8 +233,9 @@ class FastConnection {
     this.parse = parser.parse.bind(parser);
     parser.parse = (chunk: Buffer) => {
       if (this.passThrough) return this.parse(chunk);
-      this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-      if (!this.taking && this.waitingFor === 0) this.drain();
+      this.chunks.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (!this.taking && this.waitingFor === 0 && this.pendingBytes >= this.needed) this.drain();
       return undefined;
     };
   }
@@ -234,16 +243,19 @@ class FastConnection {
   private drain(): void {
     this.taking = true;
     try {
-      while (this.pending !== null && this.waitingFor === 0) {
-        const data = this.pending;
-        this.pending = null;
+      while (this.pendingBytes > 0 && this.pendingBytes >= this.needed && this.waitingFor === 0) {
+        const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.pendingBytes);
+        this.chunks = [];
+        this.pendingBytes = 0;
+        this.needed = 0;
         const stop = this.takeFrames(data);
         if (stop >= data.length) continue;
-        const tail = data.subarray(stop);
         // Bytes aedes read for us while we were handing it frames come after what is left here.
-        const arrived = this.pending as Buffer | null;
-        this.pending = arrived ? Buffer.concat([tail, arrived]) : tail;
-        if (!arrived) break;
+        const arrived = this.chunks.length > 0;
+        const tail = data.subarray(stop);
+        this.chunks.unshift(tail);
+        this.pendingBytes += tail.length;
+        if (!arrived && this.waitingFor === 0) break;
       }
     } finally {
       this.taking = false;
@@ -300,7 +312,7 @@ class FastConnection {
         if (data[at] !== PLAIN_QOS0_PUBLISH) {
           if (forAedes < 0) forAedes = at;
           at = length;
-        }
+        } else if (complete) this.needed = end - at;
         break;
       }
       // After a frame for aedes, the rest of this read goes to aedes too (see ready()).
