@@ -19,10 +19,9 @@ export interface ControlArgs<V> {
   dataDir: string;
 }
 
-export const DATA_DIR_HELP = `  --data-dir DIR   the node's state folder (default: $UNIBOS_DATA_DIR, else ~/.unibos/node)
-  --node NAME      a node the demo started, by name or id (e.g. --node Clinic); the demo's
-                   list is <demo dir>/nodes.json (default dir: $UNIBOS_DEMO_DIR, else ~/.unibos/demo)
-  --json           print the node's answer as JSON (default: a table for people)`;
+export const DATA_DIR_HELP = say(
+  '  --data-dir DIR   the node\'s state folder (default: $UNIBOS_DATA_DIR, else ~/.unibos/node)\n  --node NAME      a node the demo started, by name or id (e.g. --node Clinic); the demo\'s\n                   list is <demo dir>/nodes.json (default dir: $UNIBOS_DEMO_DIR, else ~/.unibos/demo)\n  --json           print the node\'s answer as JSON (default: a table for people)',
+);
 
 /** One node `unibos demo` runs: where its state (and control socket) is. */
 export interface DemoNodeEntry {

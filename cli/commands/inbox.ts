@@ -6,15 +6,10 @@ import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
 import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
 
-const HELP = `usage: unibos inbox [--last N | --after N] [options]
-
-Lists the texts and alerts (SOS, "I am safe", warnings) this node received, oldest first.
-Each has a number; the node keeps the newest 10000.
-
-  --last N         the newest N messages (default 20, at most 1000)
-  --after N        instead, the messages after number N (up to 1000; page on from the last shown; default: the latest)
-${DATA_DIR_HELP}
-`;
+const HELP = say(
+  'usage: unibos inbox [--last N | --after N] [options]\n\nLists the texts and alerts (SOS, "I am safe", warnings) this node received, oldest first.\nEach has a number; the node keeps the newest 10000.\n\n  --last N         the newest N messages (default 20, at most 1000)\n  --after N        instead, the messages after number N (up to 1000; page on from the last shown; default: the latest)\n{options}\n',
+  { options: DATA_DIR_HELP },
+);
 
 const MAX = 1000;
 

@@ -4,13 +4,10 @@ import { callNode, formatNodeId, type Peer } from '@unibos/firmware';
 import { say } from '../cli-language.ts';
 import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
 
-const HELP = `usage: unibos peers [options]
-
-Lists the nodes this node has heard: hops away (1 = heard directly), signal of the last direct
-reception, when it was last heard, and its last reported position and battery.
-
-${DATA_DIR_HELP}
-`;
+const HELP = say(
+  'usage: unibos peers [options]\n\nLists the nodes this node has heard: hops away (1 = heard directly), signal of the last direct\nreception, when it was last heard, and its last reported position and battery.\n\n{options}\n',
+  { options: DATA_DIR_HELP },
+);
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseControlArgs(argv, HELP);

@@ -5,14 +5,10 @@ import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
 import { DATA_DIR_HELP, parseControlArgs, printJson } from '../node-control.ts';
 
-const HELP = `usage: unibos send "text" [--to NODE] [options]
-
-Queues a text message on the running node. It is stored before this command returns and sent as
-soon as the radio and the duty-cycle budget allow, surviving restarts until it is delivered.
-
-  --to NODE        a node id such as !1a2b3c4d (default: everyone on the channel)
-${DATA_DIR_HELP}
-`;
+const HELP = say(
+  'usage: unibos send "text" [--to NODE] [options]\n\nQueues a text message on the running node. It is stored before this command returns and sent as\nsoon as the radio and the duty-cycle budget allow, surviving restarts until it is delivered.\n\n  --to NODE        a node id such as !1a2b3c4d (default: everyone on the channel)\n{options}\n',
+  { options: DATA_DIR_HELP },
+);
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseControlArgs<{ to?: string }>(argv, HELP, { to: { type: 'string' } }, true);

@@ -5,14 +5,10 @@ import { say } from '../cli-language.ts';
 import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-control.ts';
 import { sosLine } from '../sos-line.ts';
 
-const HELP = `usage: unibos status [options]
-
-Shows the running node's identity, radio, GPS fix, mesh counters, outbox and how far
-its SOS got (sent, taken by a gateway, received by the hub, acknowledged, resolved), and
-the modules it runs (loaded, or why not).
-
-${DATA_DIR_HELP}
-`;
+const HELP = say(
+  'usage: unibos status [options]\n\nShows the running node\'s identity, radio, GPS fix, mesh counters, outbox and how far\nits SOS got (sent, taken by a gateway, received by the hub, acknowledged, resolved), and\nthe modules it runs (loaded, or why not).\n\n{options}\n',
+  { options: DATA_DIR_HELP },
+);
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseControlArgs(argv, HELP);

@@ -101,6 +101,16 @@ test('the peers table in Turkish: headers, times and battery', async (t) => {
   assert.match(en.stdout, /^NODE\s+NAME\s+HOPS\s+SNR\s+RSSI\s+LAST HEARD\s+POSITION\s+BATTERY\n!2b3c4d01\s+Harbour\s+1\s+7\.5 dB\s+-80 dBm\s+5 min ago\s+41\.01000, 28\.95000\s+powered\n$/);
 });
 
+test('the node commands’ --help in Turkish, with every option', async () => {
+  for (const command of ['status', 'peers', 'inbox', 'send', 'sos']) {
+    const r = await unibos([command, '--help'], 'tr');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^kullanım: unibos ${command} `));
+    for (const option of ['--data-dir KLASÖR', '--node AD', '--json']) assert.ok(r.stdout.includes(option), `${command}: ${option}`);
+    assert.doesNotMatch(r.stdout, /\b(the|default)\b/, `${command}: no English left`);
+  }
+});
+
 test('every sentence the CLI says has its Turkish, with the same placeholders', () => {
   const files = [...readdirSync(CLI).filter((f) => f.endsWith('.ts')).map((f) => join(CLI, f)), ...readdirSync(join(CLI, 'commands')).map((f) => join(CLI, 'commands', f))];
   const missing: string[] = [];
