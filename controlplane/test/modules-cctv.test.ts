@@ -1,6 +1,7 @@
 // The cctv module on a real hub: without OpenCV the hub starts and serves, and the module says
 // "unavailable: <why>"; with it, synthetic cameras raise motion events on the org's event stream,
-// a thumbnail only for the camera whose upload the admin turned on.
+// a thumbnail only for the camera whose upload the admin turned on — in the API and in the admin UI
+// (a real Chromium).
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { findOpenCv } from '../../modules/cctv/src/motion/opencv-loader.ts';
 import { createAdminSession, api } from './support/test-auth.ts';
 import { waitForEvent } from './support/hub-events.ts';
 import { startModuleHub } from './support/module-test-hub.ts';
+import { artifactsDir, launch, openPage, signIn } from './support/ui-browser.ts';
 
 const opencv = findOpenCv();
 const skip = opencv.ok ? false : process.env.UNIBOS_REQUIRE_OPENCV === '1' ? (() => { throw new Error(`UNIBOS_REQUIRE_OPENCV=1 and ${opencv.reason}`); })() : opencv.reason;
@@ -45,7 +47,7 @@ test('without OpenCV the hub starts and serves, and cctv shows "unavailable: <wh
   assert.equal((await api(hub, admin, '/api/v1/modules/cctv/status')).status, 503);
 });
 
-test('motion on synthetic cameras reaches the event stream; the thumbnail only where upload is on', { skip }, async () => {
+test('motion on synthetic cameras reaches the event stream and the UI; the thumbnail only where upload is on', { skip }, async (t) => {
   const hub = await startModuleHub({});
   const admin = await createAdminSession(hub);
   const cameras = [
@@ -66,6 +68,19 @@ test('motion on synthetic cameras reaches the event stream; the thumbnail only w
   assert.deepEqual(status.body.cameras.map((c: { id: string; state: string }) => `${c.id}:${c.state}`).sort(), ['gate:live', 'yard:live']);
   const events = await api(hub, admin, '/api/v1/modules/cctv/events?camera=yard');
   assert.equal(events.body.events[0].thumbnail, null);
+
+  const browser = await launch();
+  t.after(() => browser.close());
+  const { page, problems } = await openPage(browser, hub);
+  await signIn(page, hub, admin, '#/modules');
+  const panel = page.locator('section[aria-label="cctv panel"]').or(page.getByRole('region', { name: 'cctv panel' }));
+  await panel.locator('tr[data-camera="gate"]').waitFor();
+  await panel.locator('li[data-camera="gate"] img').first().waitFor();
+  assert.match(await panel.locator('tr[data-camera="yard"]').innerText(), /Yard\s+synthetic:walker\s+live/);
+  assert.equal(await panel.locator('li[data-camera="yard"] img').count(), 0, 'no picture of the camera without upload');
+  assert.match(await panel.locator('li[data-camera="yard"]').first().innerText(), /picture kept on the node/);
+  await page.screenshot({ path: join(artifactsDir('cctv'), 'modules-cctv.png'), fullPage: true });
+  assert.deepEqual(problems, []);
   const disabled = await api(hub, admin, '/api/v1/modules/cctv/disable', { method: 'POST' });
   assert.equal(disabled.body.state, 'unloaded');
 });
