@@ -7,6 +7,7 @@ export type MessengerClientErrorCode =
   | 'E_KEY_CHANGED'
   | 'E_DEVICE_REVOKED'
   | 'E_DEVICES_CHANGED'
+  | 'E_NO_DEVICES'
   | 'E_STATE_MALFORMED'
   | 'E_CONTENT_MALFORMED'
   | 'E_TEXT_TOO_LONG'

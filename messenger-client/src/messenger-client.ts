@@ -307,6 +307,11 @@ export class MessengerClient {
       const conv = await this.api.conversation(conversationId);
       await this.ensureSessions(conv);
       const recipients = this.recipients(conv);
+      const reachable = new Set(recipients.map((r) => r.userId));
+      const unreachable = conv.members.filter((m) => m.userId !== this.state.userId && !reachable.has(m.userId)).map((m) => m.userId);
+      // Sent anyway, it would reach only this user's other devices: the person would never know.
+      if (conv.kind === 'direct' && unreachable.length > 0) throw new MessengerClientError('E_NO_DEVICES', `${unreachable[0]} has no messenger device yet (they must open the messenger once); nothing was sent`, 0, { userId: unreachable[0]! });
+      if (recipients.length === 0) throw new MessengerClientError('E_NO_DEVICES', 'no one else in this conversation has a messenger device yet; nothing was sent');
       const body: SendBody = { clientId: uuid(), kind, senderDevice: this.state.deviceId, recipientDevices: recipients.map((r) => r.deviceId), ...(target ? { target } : {}), ...extra };
       if (conv.kind === 'direct') {
         body.envelopes = this.sessions.encryptForDevices(recipients, plaintext);

@@ -55,3 +55,32 @@ test('the bundle runs in Chromium: a browser device and a Node device exchange e
   assert.deepEqual(history, ['sent from the browser', 'answered from node']);
   assert.deepEqual(problems, []);
 });
+
+test('in the browser the device lives in IndexedDB: a reloaded page is the same device with its history', async () => {
+  const hub = await startTestHub();
+  const alice = await createAdminSession(hub);
+  const bob = await createOrgUser(hub, alice, 'member');
+  const browser = await launch();
+  after(() => browser.close());
+  await MessengerClient.open({ hubUrl: hub.url, auth: async () => bob.accessToken, store: new MemoryStateStore(), deviceName: 'bob node' });
+  const { page, problems } = await openPage(browser, hub);
+  await page.goto(`${hub.url}/`);
+  const openClient = `const m = await import('/js/vendor/messenger-client.js');
+    const client = await m.MessengerClient.open({ hubUrl: location.origin, auth: async () => ${JSON.stringify(alice.accessToken)}, store: new m.IndexedDbStateStore('alice'), deviceName: 'alice browser' });`;
+  const first = (await page.evaluate(`(async () => {
+    ${openClient}
+    const conv = await client.startDirect(${JSON.stringify(bob.userId)});
+    await client.send(conv.id, { text: 'kept across reloads' });
+    return { deviceId: client.deviceId, conversationId: conv.id };
+  })()`)) as { deviceId: string; conversationId: string };
+  await page.reload();
+  const again = (await page.evaluate(`(async () => {
+    ${openClient}
+    return { deviceId: client.deviceId, texts: client.history(${JSON.stringify(first.conversationId)}).map((x) => x.text) };
+  })()`)) as { deviceId: string; texts: string[] };
+  assert.equal(again.deviceId, first.deviceId);
+  assert.deepEqual(again.texts, ['kept across reloads']);
+  const devices = await fetch(`${hub.url}/api/v1/messenger/devices`, { headers: { authorization: `Bearer ${alice.accessToken}` } });
+  assert.equal(((await devices.json()) as { items: unknown[] }).items.length, 1, 'no second registration');
+  assert.deepEqual(problems, []);
+});

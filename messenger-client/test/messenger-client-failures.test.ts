@@ -68,3 +68,14 @@ test('a tampered envelope and a relabelled message are reported with their codes
   assert.deepEqual(r.problems.map((p) => (p.code === 'undecryptable' ? p.errorCode : p.code)), ['E_DECRYPT_FAILED', 'E_CONTENT_MALFORMED']);
   assert.ok(r.problems.every((p) => p.code === 'undecryptable' && p.reason.length > 0 && p.senderUser === alice.userId));
 });
+
+test('a message to someone without a messenger device is refused with E_NO_DEVICES, not sent to nobody', async () => {
+  const hub = await startTestHub();
+  const alice = await createAdminSession(hub);
+  const carol = await createOrgUser(hub, alice, 'member');
+  const a1 = await open(hub, alice, 'alice');
+  await open(hub, alice, 'alice two');
+  const dm = await a1.startDirect(carol.userId);
+  await assert.rejects(a1.send(dm.id, { text: 'anyone there?' }), (err: Error & { code?: string }) => err.code === 'E_NO_DEVICES' && /no messenger device yet/.test(err.message));
+  assert.deepEqual(a1.history(dm.id), []);
+});
