@@ -23,12 +23,13 @@ import {
   type AlertLevel,
   type Data,
   type Delivery,
+  type DirectMessage,
   type LoRaParams,
   type Random,
   type Scheduler,
   type SosStageReport,
 } from '@unibos/mesh-protocol';
-import { MESH_DIRECT_MAX_TEXT_BYTES } from '@unibos/messenger-crypto';
+import { MESH_DIRECT_MAX_BYTES, MESH_DIRECT_MAX_TEXT_BYTES } from '@unibos/messenger-crypto';
 import { FirmwareError } from '../firmware-error.ts';
 import type { ButtonPress, DevicePanel } from '../gpio/device-panel.ts';
 import type { GpsFix, GpsSource } from '../gps/gps-source.ts';
@@ -271,6 +272,19 @@ export class Device extends EventEmitter<DeviceEvents> {
     }
     const direct = this.privateMessages.seal(to, text);
     const packetId = this.pump.enqueue(to, { direct }, 'text');
+    return { packetId, queued: this.outbox.size };
+  }
+
+  /**
+   * Queues a private message sealed elsewhere (a hub user's device, through a gateway's `direct`
+   * command) for node `to`: this node only carries it, acknowledged and retried like a text.
+   */
+  sendSealed(to: number, direct: DirectMessage): { packetId: number; queued: number } {
+    if (to === this.nodeId || to === BROADCAST) throw new FirmwareError('E_BAD_REQUEST', 'a private message goes to one other node');
+    if (!(direct.sealed instanceof Uint8Array) || direct.sealed.length === 0 || direct.sealed.length > MESH_DIRECT_MAX_BYTES) {
+      throw new FirmwareError('E_BAD_REQUEST', `a sealed private message is 1..${MESH_DIRECT_MAX_BYTES} bytes`);
+    }
+    const packetId = this.pump.enqueue(to, { direct: { sender: direct.sender, sealed: direct.sealed } }, 'text');
     return { packetId, queued: this.outbox.size };
   }
 

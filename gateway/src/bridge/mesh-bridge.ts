@@ -28,7 +28,7 @@ export interface UplinkSink {
 
 export interface MeshBridgeOptions {
   gatewayId: string;
-  device: Pick<Device, 'router' | 'sendText' | 'sendAlert' | 'answerSos' | 'requestNodeInfo'> & Partial<Pick<Device, 'nodeId' | 'name' | 'status'>>;
+  device: Pick<Device, 'router' | 'sendText' | 'sendAlert' | 'answerSos' | 'requestNodeInfo'> & Partial<Pick<Device, 'nodeId' | 'name' | 'status' | 'sendSealed'>>;
   params: LoRaParams;
   local: MqttPublisher;
   uplink?: UplinkSink | undefined;
@@ -111,6 +111,10 @@ export class MeshBridge {
       if (c.kind === 'text') packetId = this.options.device.sendText(c.text, c.to).packetId;
       else if (c.kind === 'alert') packetId = this.options.device.sendAlert(c.level, c.text, c.to, c.magnitudeX10).packetId;
       else if (c.kind === 'nodeInfoRequest') packetId = this.options.device.requestNodeInfo(c.to).packetId;
+      else if (c.kind === 'direct') {
+        if (!this.options.device.sendSealed) return this.refuseTx({ ok: false, error: 'this gateway cannot carry private messages', ...(c.ref ? { ref: c.ref } : {}) }, origin);
+        packetId = this.options.device.sendSealed(c.to, { sender: c.sender, sealed: c.sealed }).packetId;
+      }
       else if (c.kind === 'sosStage') packetId = this.options.device.answerSos(c.to, c.requestId, { stage: c.stage, timeMs: c.timeMs, by: c.by }).packetId;
       else if (!this.router.injectFromMqtt(c.frame)) return this.refuseTx({ ok: false, error: 'frame refused (duplicate, replayed, or not on our channel)' }, origin);
     } catch (err) {

@@ -44,6 +44,8 @@ export function meshJson(data: Data, meta: HeardMeta): Record<string, unknown> {
     const n = data.neighborInfo;
     return { ...common, intervalS: n.intervalS, neighbors: n.neighbors.map((x) => ({ nodeId: formatNodeAddress(x.nodeId), snr: x.snrX4 / 4, quality: x.quality / 255 })) };
   }
+  // Sealed end to end: the hub's messenger opens it (sender = who wrote it; `from` only transmitted it).
+  if (data.direct) return { ...common, direct: { sender: formatNodeAddress(data.direct.sender), sealed: Buffer.from(data.direct.sealed).toString('base64url') } };
   if (data.traceroute) return { ...common, route: data.traceroute.route.map((id) => formatNodeAddress(id)), routeBack: data.traceroute.routeBack.map((id) => formatNodeAddress(id)) };
   return common;
 }

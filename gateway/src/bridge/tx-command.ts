@@ -4,6 +4,9 @@
 //   - {"sosStage": {"requestId": 123, "stage": "acknowledged", "time": "2026-...Z", "by": "Ayse"}, "to": "!1a2b3c4d"}:
 //     the hub tells a node how far its SOS got (answering the SOS's request id);
 //   - {"nodeInfoRequest": true, "to": "!1a2b3c4d"}: ask a node for its name (the hub heard it without one);
+//   - {"direct": {"sender": "!5e6f7a8b", "sealed": "<base64url>"}, "to": "!1a2b3c4d"}: a private message a
+//     hub user's device sealed end to end for node `to` (sender = that device's mesh address); the
+//     gateway only carries it, as its own frame with Data.direct (1..200 sealed bytes);
 //   - anything else is read as a protobuf Envelope carrying a frame another gateway heard.
 //   - {"switch": {"sensor": "plug001", "state": "ON" | "OFF" | "TOGGLE", "channel": 1}} (or "name": "pump" for
 //     a family that names its switches, ESPHome): set a device's
@@ -19,6 +22,7 @@ export type TxCommand =
   | { kind: 'alert'; to: number; level: AlertLevel; text: string; magnitudeX10: number; ref?: string }
   | { kind: 'sosStage'; to: number; requestId: number; stage: SosStage; timeMs: number; by: string; ref?: string }
   | { kind: 'nodeInfoRequest'; to: number; ref?: string }
+  | { kind: 'direct'; to: number; sender: number; sealed: Uint8Array; ref?: string }
   | { kind: 'switch'; sensor: string; state: 'ON' | 'OFF' | 'TOGGLE'; channel: number | null; name: string | null; ref?: string }
   | { kind: 'frame'; frame: Uint8Array };
 
@@ -26,6 +30,9 @@ export type TxCommand =
 export type ParsedTx = { ok: true; command: TxCommand } | { ok: false; error: string; ref?: string };
 
 const MAX_TX_BYTES = 4096;
+/** messenger-crypto's MESH_DIRECT_MAX_BYTES: the largest sealed private message one frame carries. */
+const MAX_SEALED_BYTES = 200;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** One topic level, in the hub's sensor-name alphabet. */
 const SWITCH_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -67,6 +74,20 @@ function parseJson(text: string): ParsedTx {
   }
   const to = parseTo(o.to);
   if (to === null) return fail(`"to" must be a node id like "!1a2b3c4d" or "broadcast"`);
+  if (o.direct !== undefined) {
+    if (o.text !== undefined || o.alert !== undefined || o.sosStage !== undefined || o.nodeInfoRequest !== undefined) return fail('"direct" must be alone');
+    const d = o.direct as Record<string, unknown> | null;
+    if (typeof d !== 'object' || d === null || Array.isArray(d)) return fail('"direct" must be an object {"sender": "!1a2b3c4d", "sealed": "<base64url>"}');
+    const extra = Object.keys(d).filter((k) => k !== 'sender' && k !== 'sealed');
+    if (extra.length > 0) return fail(`direct.${extra[0]} is not a field of a direct message (sender, sealed)`);
+    if (o.to === undefined || to === BROADCAST) return fail('a private message goes to one node: "to" is required');
+    const sender = typeof d.sender === 'string' ? parseTo(d.sender) : null;
+    if (sender === null || sender === BROADCAST) return fail('direct.sender must be the sealing device\'s mesh address like "!1a2b3c4d"');
+    if (typeof d.sealed !== 'string' || !BASE64URL.test(d.sealed)) return fail('direct.sealed must be base64url (no padding)');
+    const sealed = new Uint8Array(Buffer.from(d.sealed, 'base64url'));
+    if (sealed.length === 0 || sealed.length > MAX_SEALED_BYTES || Buffer.from(sealed).toString('base64url') !== d.sealed) return fail(`direct.sealed must be 1..${MAX_SEALED_BYTES} bytes in canonical base64url`);
+    return { ok: true, command: { kind: 'direct', to, sender, sealed, ...ref } };
+  }
   if (o.nodeInfoRequest !== undefined) {
     if (o.nodeInfoRequest !== true || o.text !== undefined || o.alert !== undefined || o.sosStage !== undefined) return fail('"nodeInfoRequest" must be true, alone');
     if (to === BROADCAST) return fail('a node info request goes to one node: "to" is required');
