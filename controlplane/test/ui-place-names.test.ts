@@ -121,3 +121,22 @@ test('place names on the map: cities zoomed out, towns zoomed in, none over anot
     });
   }
 });
+
+test('in Turkish the map credits the place names in Turkish; the names stay as GeoNames has them', async (t) => {
+  const browser = await launch();
+  t.after(() => browser.close());
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  gw.mesh(KONYA.id, 'info', { longName: KONYA.name, shortName: 'TEAM', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: 1 });
+  gw.mesh(KONYA.id, 'position', { latitude: KONYA.lat, longitude: KONYA.lon }, { packetId: 2 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position' && e.data.nodeId === KONYA.id, { what: 'the position' });
+  const { page, problems } = await openPage(browser, hub, { size: 'phone', locale: 'tr-TR' });
+  await signIn(page, hub, admin, '#/map');
+  const map = page.getByRole('region', { name: 'Cihaz haritası' });
+  await map.locator('.leaflet-tooltip.node-label', { hasText: KONYA.name }).waitFor();
+  await page.locator('.place-labels .place-label').first().waitFor();
+  assert.match(await map.locator('.leaflet-control-attribution').innerText(), /Yer adları: GeoNames \(CC BY 4\.0\)/);
+  await page.screenshot({ path: join(SHOTS, 'places-tr-phone.png') });
+  assert.deepEqual(problems, []);
+});
