@@ -17,6 +17,7 @@ interface Recording {
 
 export class ClipRecorder {
   private readonly active = new Map<string, Recording>();
+  private readonly finishing = new Set<Promise<void>>();
   /** Raw frames go to ffmpeg; without it the worker encodes each frame as a JPEG. */
   readonly takesRaw: boolean;
   clips = 0;
@@ -71,10 +72,21 @@ export class ClipRecorder {
     if (r && ts >= r.until) void this.finish(camera);
   }
 
-  async finish(camera: string): Promise<void> {
+  finish(camera: string): Promise<void> {
     const r = this.active.get(camera);
-    if (!r) return;
+    if (!r) return Promise.resolve();
     this.active.delete(camera);
+    const done = this.close(r).finally(() => this.finishing.delete(done));
+    this.finishing.add(done);
+    return done;
+  }
+
+  /** Resolves when every clip that was ending has been written. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.finishing]);
+  }
+
+  private async close(r: Recording): Promise<void> {
     if (r.ffmpeg) {
       r.ffmpeg.stdin?.end();
       await r.closed;
@@ -90,6 +102,7 @@ export class ClipRecorder {
 
   async stop(): Promise<void> {
     await Promise.all([...this.active.keys()].map((c) => this.finish(c)));
+    await this.settled();
   }
 }
 
