@@ -80,11 +80,19 @@ test('unibos msg: login, DM to every device, live follow, groups, safety numbers
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /keys of .* changed/);
   assert.match(refused.stderr, /unibos msg trust/);
+  // New Bob writes first: Alice's read says his keys changed and holds the message back.
+  await ok('bob2', 'dm', alice.email, 'new phone, same bob');
+  const held = await msg('alice1', 'read');
+  assert.equal(held.code, 0);
+  assert.doesNotMatch(held.stdout, /new phone, same bob/);
+  assert.match(held.stderr, /keys of .* changed .* 1 message\(s\) held until you accept/);
   const changed = await ok('alice1', 'safety', bob.email);
   assert.match(changed, /KEYS CHANGED/);
   assert.notEqual(digits(changed), fromAlice);
   assert.equal(digits(await ok('bob2', 'safety', alice.email)), digits(changed));
-  assert.match(await ok('alice1', 'trust', bob.email), /accepted the new keys/);
+  const trusted = await ok('alice1', 'trust', bob.email);
+  assert.match(trusted, /accepted the new keys/);
+  assert.match(trusted, /: new phone, same bob/, 'the held message is shown once accepted');
   await ok('alice1', 'dm', bob.email, 'welcome back');
   assert.match(await ok('bob2', 'read'), /: welcome back/);
 
