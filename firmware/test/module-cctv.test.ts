@@ -11,6 +11,7 @@ import pino from 'pino';
 import { loraParams } from '@unibos/mesh-protocol';
 import { callNode } from '../src/control/control-client.ts';
 import { loadNodeConfig } from '../src/node/node-config.ts';
+import type { InboxMessage } from '../src/node/inbox.ts';
 import type { NodeStatus } from '../src/node/node-status.ts';
 import { nodeAbilities, unsupportedOnNode } from '../src/node/module-platform.ts';
 import { runNode, type RunningNode } from '../src/node/run-node.ts';
@@ -20,10 +21,10 @@ import { findOpenCv } from '../../modules/cctv/src/motion/opencv-loader.ts';
 const opencv = findOpenCv();
 const skip = opencv.ok ? false : process.env.UNIBOS_REQUIRE_OPENCV === '1' ? (() => { throw new Error(`UNIBOS_REQUIRE_OPENCV=1 and ${opencv.reason}`); })() : opencv.reason;
 
-async function cameraNode(root: string, port: number): Promise<{ node: RunningNode; dataDir: string }> {
+async function cameraNode(root: string, port: number, options: Record<string, unknown> = {}): Promise<{ node: RunningNode; dataDir: string }> {
   const dataDir = join(root, 'cam');
   mkdirSync(dataDir);
-  writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ moduleOptions: { cctv: { mediaDir: join(root, 'media'), cameras: [{ id: 'yard', source: 'synthetic:walker', width: 160, height: 120 }] } } }));
+  writeFileSync(join(dataDir, 'config.json'), JSON.stringify({ moduleOptions: { cctv: { mediaDir: join(root, 'media'), cameras: [{ id: 'yard', name: 'Yard', source: 'synthetic:walker', width: 160, height: 120, fps: 15 }], ...options } } }));
   const node = await runNode(loadNodeConfig({ env: {}, flags: { preset: 'ShortFast', 'http-port': 'off', air: `127.0.0.1:${port}`, lat: '41', lon: '29', name: 'Cam', 'data-dir': dataDir, module: 'cctv' } }), { logger: pino({ level: 'silent' }), env: {} });
   return { node, dataDir };
 }
@@ -68,6 +69,29 @@ test('with OpenCV, the node status shows each camera of cctv', { skip }, async (
     assert.match(cctv!.reason!, /^yard (starting|live)$/);
   } finally {
     await node?.stop();
+    await air.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('with meshAlerts on, motion on a node camera goes into the mesh as a short text, and no picture', { skip }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'unibos-cctv-node-'));
+  const air = new SimAir({ params: loraParams('ShortFast'), port: 0 });
+  const port = await air.listen();
+  const nodes: RunningNode[] = [];
+  try {
+    const listenerDir = join(root, 'listener');
+    const listener = await runNode(loadNodeConfig({ env: {}, flags: { preset: 'ShortFast', 'http-port': 'off', air: `127.0.0.1:${port}`, lat: '41.001', lon: '29', name: 'Home', 'data-dir': listenerDir } }), { logger: pino({ level: 'silent' }), env: {} });
+    nodes.push(listener);
+    const heard = new Promise<InboxMessage>((resolve) => listener.device.on('message', (m) => m.text.startsWith('CCTV') && resolve(m)));
+    const started = await cameraNode(root, port, { meshAlerts: true, clipSeconds: 0 });
+    nodes.push(started.node);
+    const m = await heard;
+    assert.equal(m.kind, 'text');
+    assert.equal(m.from, started.node.device.nodeId);
+    assert.match(m.text, /^CCTV Yard: motion in frame \d\d:\d\dZ$/);
+  } finally {
+    for (const n of nodes.reverse()) await n.stop();
     await air.close();
     rmSync(root, { recursive: true, force: true });
   }
