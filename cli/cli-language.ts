@@ -23,6 +23,10 @@ const NODE_MESSAGES: Record<string, string> = {
   '{value} is not a node id (write it as !1a2b3c4d)': '{value} bir cihaz kimliği değil (!1a2b3c4d biçiminde yazın)',
   'to must be a node id string such as "!1a2b3c4d", not {what}': 'to, "!1a2b3c4d" gibi bir cihaz kimliği olmalı, {what} değil',
   'text must be a string, not {what}': 'metin bir dize olmalı, {what} değil',
+  'a private message holds at most {max} bytes of text; this one has {bytes}': 'özel bir mesaj en çok {max} bayt metin taşır; bu mesaj {bytes} bayt',
+  'no key for {node} yet: asked it for its node info; send again once it has answered (see unibos peers)':
+    '{node} için henüz anahtar yok: cihaz bilgisi istendi; yanıt verince yeniden gönderin (bkz. unibos peers)',
+  'a private message goes to one node: give "to"': 'özel mesaj tek bir cihaza gider: "to" verin',
 };
 
 const TR: Record<string, string> = {
@@ -135,6 +139,10 @@ const TR: Record<string, string> = {
   TEXT: 'METİN',
   RECEIVED: 'ALINDI',
   text: 'mesaj',
+  '🔒 private': '🔒 özel',
+  'could not decrypt: {reason}': 'şifresi çözülemedi: {reason}',
+  '--private needs --to NODE: a private message goes to one node': '--private için --to CİHAZ gerekli: özel mesaj tek bir cihaza gider',
+  'queued private message {id} for {to}, encrypted end to end ({count} in the outbox)': '{id} özel mesajı {to} için uçtan uca şifreli olarak sıraya alındı (giden kutusunda {count})',
   'no messages': 'mesaj yok',
   'give --last or --after, not both': '--last veya --after verin, ikisini birden değil',
   'give the text as one argument (quote it)\n\n{help}': 'metni tek bir argüman olarak verin (tırnak içinde)\n\n{help}',
@@ -171,10 +179,10 @@ const TR: Record<string, string> = {
     'kullanım: unibos status [seçenekler]\n\nÇalışan cihazın kimliğini, telsizini, GPS konumunu, ağ sayaçlarını, giden kutusunu, SOS\'unun\nnereye ulaştığını (gönderildi, bir ağ geçidi aldı, merkeze ulaştı, teyit edildi, çözüldü) ve\nçalıştırdığı modülleri (yüklendi veya neden yüklenmedi) gösterir.\n\n{options}\n',
   'usage: unibos peers [options]\n\nLists the nodes this node has heard: hops away (1 = heard directly), signal of the last direct\nreception, when it was last heard, and its last reported position and battery.\n\n{options}\n':
     'kullanım: unibos peers [seçenekler]\n\nBu cihazın duyduğu cihazları listeler: kaç atlama uzakta (1 = doğrudan duyuldu), son doğrudan\nalımın sinyali, en son ne zaman duyulduğu, bildirdiği son konum ve pil.\n\n{options}\n',
-  'usage: unibos inbox [--last N | --after N] [options]\n\nLists the texts and alerts (SOS, "I am safe", warnings) this node received, oldest first.\nEach has a number; the node keeps the newest 10000.\n\n  --last N         the newest N messages (default 20, at most 1000)\n  --after N        instead, the messages after number N (up to 1000; page on from the last shown; default: the latest)\n{options}\n':
-    'kullanım: unibos inbox [--last N | --after N] [seçenekler]\n\nBu cihazın aldığı mesajları ve uyarıları (SOS, "güvendeyim", uyarılar) eskiden yeniye listeler.\nHer birinin bir numarası vardır; cihaz en yeni 10000 tanesini saklar.\n\n  --last N         en yeni N mesaj (varsayılan 20, en çok 1000)\n  --after N        bunun yerine N numaradan sonraki mesajlar (en çok 1000; gösterilen sonuncudan devam edin; varsayılan: en yeniler)\n{options}\n',
-  'usage: unibos send "text" [--to NODE] [options]\n\nQueues a text message on the running node. It is stored before this command returns and sent as\nsoon as the radio and the duty-cycle budget allow, surviving restarts until it is delivered.\n\n  --to NODE        a node id such as !1a2b3c4d (default: everyone on the channel)\n{options}\n':
-    'kullanım: unibos send "metin" [--to CİHAZ] [seçenekler]\n\nÇalışan cihazda bir mesajı sıraya koyar. Mesaj bu komut dönmeden önce saklanır ve telsiz ile\ngörev döngüsü bütçesi izin verir vermez gönderilir; teslim edilene kadar yeniden başlatmalarda korunur.\n\n  --to CİHAZ       !1a2b3c4d gibi bir cihaz kimliği (varsayılan: kanaldaki herkes)\n{options}\n',
+  'usage: unibos inbox [--last N | --after N] [options]\n\nLists the texts, private messages (🔒, end-to-end encrypted) and alerts (SOS, "I am safe",\nwarnings) this node received, oldest first. Each has a number; the node keeps the newest 10000.\n\n  --last N         the newest N messages (default 20, at most 1000)\n  --after N        instead, the messages after number N (up to 1000; page on from the last shown; default: the latest)\n{options}\n':
+    'kullanım: unibos inbox [--last N | --after N] [seçenekler]\n\nBu cihazın aldığı mesajları, özel mesajları (🔒, uçtan uca şifreli) ve uyarıları (SOS, "güvendeyim",\nuyarılar) eskiden yeniye listeler. Her birinin bir numarası vardır; cihaz en yeni 10000 tanesini saklar.\n\n  --last N         en yeni N mesaj (varsayılan 20, en çok 1000)\n  --after N        bunun yerine N numaradan sonraki mesajlar (en çok 1000; gösterilen sonuncudan devam edin; varsayılan: en yeniler)\n{options}\n',
+  'usage: unibos send "text" [--to NODE [--private]] [options]\n\nQueues a text message on the running node. It is stored before this command returns and sent as\nsoon as the radio and the duty-cycle budget allow, surviving restarts until it is delivered.\n\n  --to NODE        a node id such as !1a2b3c4d (default: everyone on the channel)\n  --private        encrypted end to end: only NODE can read it (at most 117 bytes of text)\n{options}\n':
+    'kullanım: unibos send "metin" [--to CİHAZ [--private]] [seçenekler]\n\nÇalışan cihazda bir mesajı sıraya koyar. Mesaj bu komut dönmeden önce saklanır ve telsiz ile\ngörev döngüsü bütçesi izin verir vermez gönderilir; teslim edilene kadar yeniden başlatmalarda korunur.\n\n  --to CİHAZ       !1a2b3c4d gibi bir cihaz kimliği (varsayılan: kanaldaki herkes)\n  --private        uçtan uca şifreli: yalnızca CİHAZ okuyabilir (en çok 117 bayt metin)\n{options}\n',
   'usage: unibos sos [--safe] [options]\n\nRaises an SOS, as a long press of the node\'s button does: an alert with our position, resent at\ngrowing intervals until a gateway has durably queued it for the hub. `unibos status` then shows\nhow far it got: taken by a gateway, received by the hub, acknowledged by an admin, resolved.\nWith --safe, ends the SOS and sends "I am safe" (a short press).\n\n  --safe           cancel the SOS and tell the mesh you are safe (default: raise an SOS)\n{options}\n':
     'kullanım: unibos sos [--safe] [seçenekler]\n\nCihazın düğmesine uzun basmak gibi bir SOS başlatır: konumumuzla bir uyarı; bir ağ geçidi onu\nmerkez için kalıcı olarak sıraya alana kadar artan aralıklarla yeniden gönderilir. Ardından\n`unibos status` nereye ulaştığını gösterir: bir ağ geçidi aldı, merkeze ulaştı, bir yönetici\nteyit etti, çözüldü. --safe ile SOS\'u bitirir ve "güvendeyim" gönderir (kısa basış).\n\n  --safe           SOS\'u iptal et ve ağa güvende olduğunu söyle (varsayılan: SOS başlat)\n{options}\n',
   '  --data-dir DIR   the node\'s state folder (default: $UNIBOS_DATA_DIR, else ~/.unibos/node)\n  --node NAME      a node the demo started, by name or id (e.g. --node Clinic); the demo\'s\n                   list is <demo dir>/nodes.json (default dir: $UNIBOS_DEMO_DIR, else ~/.unibos/demo)\n  --json           print the node\'s answer as JSON (default: a table for people)':

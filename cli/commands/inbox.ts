@@ -7,7 +7,7 @@ import { say } from '../cli-language.ts';
 import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
 
 const HELP = say(
-  'usage: unibos inbox [--last N | --after N] [options]\n\nLists the texts and alerts (SOS, "I am safe", warnings) this node received, oldest first.\nEach has a number; the node keeps the newest 10000.\n\n  --last N         the newest N messages (default 20, at most 1000)\n  --after N        instead, the messages after number N (up to 1000; page on from the last shown; default: the latest)\n{options}\n',
+  'usage: unibos inbox [--last N | --after N] [options]\n\nLists the texts, private messages (🔒, end-to-end encrypted) and alerts (SOS, "I am safe",\nwarnings) this node received, oldest first. Each has a number; the node keeps the newest 10000.\n\n  --last N         the newest N messages (default 20, at most 1000)\n  --after N        instead, the messages after number N (up to 1000; page on from the last shown; default: the latest)\n{options}\n',
   { options: DATA_DIR_HELP },
 );
 
@@ -31,7 +31,19 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${say('no messages')}\n`);
     return 0;
   }
-  const rows = messages.map((m) => [String(m.seq), formatNodeId(m.from), m.kind === 'alert' ? (m.level ?? 'ALERT') : say('text'), m.text, String(m.hops), ago(m.rxMs)]);
+  const rows = messages.map((m) => [String(m.seq), formatNodeId(m.from), kindOf(m), textOf(m), String(m.hops), ago(m.rxMs)]);
   process.stdout.write(table([say('#'), say('FROM'), say('KIND'), say('TEXT'), say('HOPS'), say('RECEIVED')], rows));
   return 0;
+}
+
+function kindOf(m: InboxMessage): string {
+  if (m.kind === 'alert') return m.level ?? 'ALERT';
+  // The lock says only the two ends could read it, whatever the row says.
+  return m.kind === 'private' ? say('🔒 private') : say('text');
+}
+
+/** A private message that could not be opened says so, never as if it were the text. */
+function textOf(m: InboxMessage): string {
+  if (m.kind !== 'private' || !m.decryptError) return m.text;
+  return say('could not decrypt: {reason}', { reason: m.text.replace(/^could not decrypt: /, '') });
 }

@@ -1,4 +1,4 @@
-// `unibos send "text" [--to NODE]`: queue a text on the running node.
+// `unibos send "text" [--to NODE [--private]]`: queue a text (or an end-to-end encrypted one) on the running node.
 
 import { callNode, formatNodeId } from '@unibos/firmware';
 import { CliError } from '../cli-error.ts';
@@ -6,17 +6,20 @@ import { say } from '../cli-language.ts';
 import { DATA_DIR_HELP, parseControlArgs, printJson } from '../node-control.ts';
 
 const HELP = say(
-  'usage: unibos send "text" [--to NODE] [options]\n\nQueues a text message on the running node. It is stored before this command returns and sent as\nsoon as the radio and the duty-cycle budget allow, surviving restarts until it is delivered.\n\n  --to NODE        a node id such as !1a2b3c4d (default: everyone on the channel)\n{options}\n',
+  'usage: unibos send "text" [--to NODE [--private]] [options]\n\nQueues a text message on the running node. It is stored before this command returns and sent as\nsoon as the radio and the duty-cycle budget allow, surviving restarts until it is delivered.\n\n  --to NODE        a node id such as !1a2b3c4d (default: everyone on the channel)\n  --private        encrypted end to end: only NODE can read it (at most 117 bytes of text)\n{options}\n',
   { options: DATA_DIR_HELP },
 );
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseControlArgs<{ to?: string }>(argv, HELP, { to: { type: 'string' } }, true);
+  const args = parseControlArgs<{ to?: string; private?: boolean }>(argv, HELP, { to: { type: 'string' }, private: { type: 'boolean' } }, true);
   if (!args) return 0;
   if (args.positionals.length !== 1) throw new CliError(say('give the text as one argument (quote it)\n\n{help}', { help: HELP }));
-  const body = args.values.to === undefined ? { text: args.positionals[0] } : { text: args.positionals[0], to: args.values.to };
+  const isPrivate = args.values.private === true;
+  if (isPrivate && args.values.to === undefined) throw new CliError(say('--private needs --to NODE: a private message goes to one node'));
+  const body = args.values.to === undefined ? { text: args.positionals[0] } : { text: args.positionals[0], to: args.values.to, ...(isPrivate ? { private: true } : {}) };
   const r = await callNode<{ packetId: number; queued: number }>(args.dataDir, 'POST', '/send', body);
   if (args.values.json) printJson(r);
+  else if (isPrivate) process.stdout.write(`${say('queued private message {id} for {to}, encrypted end to end ({count} in the outbox)', { id: formatNodeId(r.packetId), to: args.values.to ?? '', count: r.queued })}\n`);
   else process.stdout.write(`${say('queued message {id} for {to} ({count} in the outbox)', { id: formatNodeId(r.packetId), to: args.values.to ?? say('everyone'), count: r.queued })}\n`);
   return 0;
 }
