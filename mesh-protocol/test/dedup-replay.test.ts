@@ -3,6 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { SeededRandom } from '../src/core/random.ts';
 import { DedupCache } from '../src/routing/dedup-cache.ts';
 import { REPLAY_WINDOW, ReplayWindow } from '../src/routing/replay-window.ts';
 
@@ -146,4 +147,31 @@ test('replay window never forgets a sender it keeps hearing, however many newcom
     assert.ok(w.size <= 16, `size ${w.size}`);
   }
   assert.equal(w.isFresh(1, counter - 1), false, 'sender 1 is still remembered: its last counter is a replay');
+});
+
+test('dedup cache agrees with a plain model under random adds, re-adds and lookups (index deletions never lose an entry)', () => {
+  const rng = new SeededRandom(11);
+  const cache = new DedupCache<number>({ capacity: 50, ttlMs: 400 });
+  // The model: insertion-ordered (re-adding moves to the back), capped at 50, forgetting what is older than the ttl.
+  const model = new Map<string, { at: number; v: number }>();
+  for (let step = 0; step < 20_000; step++) {
+    const now = step;
+    // Few senders and ids, so keys repeat and probe runs collide.
+    const from = 1 + rng.int(4);
+    const id = 1 + rng.int(120);
+    const k = `${from}:${id}`;
+    if (rng.next() < 0.5) {
+      cache.add(from, id, step, now);
+      model.delete(k);
+      model.set(k, { at: now, v: step });
+      for (const [mk, e] of model) {
+        if (model.size <= 50 && now - e.at <= 400) break;
+        model.delete(mk);
+      }
+    } else {
+      const e = model.get(k);
+      assert.equal(cache.get(from, id, now), e && now - e.at <= 400 ? e.v : undefined, `step ${step} ${k}`);
+    }
+    assert.ok(cache.size <= 50);
+  }
 });
