@@ -7,11 +7,13 @@
 import { BROADCAST, lastByte, relayCopy, type FrameHeader } from '../frame/header.ts';
 import type { TimerHandle } from '../core/scheduler.ts';
 import { timeOnAirMs } from '../phy/airtime.ts';
+import { ackTimeoutMs } from './ack-timeout.ts';
 import { FloodingRouter } from './flooding-router.ts';
 import { CW_MIN } from './relay-policy.ts';
 import type { OwnFrame, RouterOptions } from './router-core.ts';
 import type { Data } from '../frame/schema.ts';
 import type { DropReason } from './router-stats.ts';
+import { FrameSet } from './frame-set.ts';
 import { RouteTable } from './route-table.ts';
 import type { SeenFrame } from './seen-frame.ts';
 import type { TxKind } from './tx-queue.ts';
@@ -46,9 +48,10 @@ export class NextHopRouter extends FloodingRouter {
   private readonly routing: boolean;
   /** By origin, then packet id: copies (ours and relayed) waiting for their next hop to relay. */
   private readonly handedOver = new Map<number, Map<number, HandOver>>();
-  /** By origin, then packet id: frames we held back because they named another next hop. */
-  private readonly deferred = new Map<number, Set<number>>();
-  private deferredCount = 0;
+  /** By origin, then packet id: frames we held back (or carried by route) that a later flood of them should find us relaying. */
+  private readonly deferred = new FrameSet(DEFERRED_CAPACITY);
+  /** Direct messages whose sender's retry we already carried once. */
+  private readonly retriesCarried = new FrameSet(DEFERRED_CAPACITY);
   /** Our frames that already went out once by a route: a retry floods (the route is suspect). */
   private readonly routedOnce = new WeakSet<OwnFrame>();
   private readonly routedOwn = new WeakMap<OwnFrame, RoutedOwn>();
@@ -141,7 +144,7 @@ export class NextHopRouter extends FloodingRouter {
       return;
     }
     // Named for another neighbour: ours to flood only if that hand-over fails.
-    this.defer(header.from, header.id);
+    this.deferred.add(header.from, header.id);
   }
 
   protected override duplicateHeard(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
@@ -150,11 +153,27 @@ export class NextHopRouter extends FloodingRouter {
       if (header.nextHop !== 0 && header.nextHop === lastByte(this.nodeId) && header.to !== this.nodeId && header.hopLimit > 0 && record.relayed < this.maxTransmissions) {
         // Handed to us after we overheard it on its way elsewhere, or handed again because the
         // sender missed our relay: either way the next step is ours.
-        this.undefer(header.from, header.id);
+        this.deferred.delete(header.from, header.id);
         this.forward(record, header, bytes);
-      } else if (header.nextHop === 0 && header.to !== this.nodeId && header.hopLimit > 0 && this.undefer(header.from, header.id)) {
+      } else if (header.nextHop === 0 && header.to !== this.nodeId && header.hopLimit > 0 && this.deferred.delete(header.from, header.id)) {
         // A hop upstream gave up on its route and flooded: our turn to help, as in any flood.
         this.considerRelay(record, header, bytes, now);
+      } else if (
+        header.nextHop === 0 &&
+        header.to !== this.nodeId &&
+        header.hopLimit > 0 &&
+        record.pendingRelay === undefined &&
+        record.relayed < this.maxTransmissions &&
+        now - record.firstHeardAt >= ackTimeoutMs(this.radio.params, this.slotMs, this.hopLimit, bytes.length) / 2 &&
+        this.retriesCarried.add(header.from, header.id)
+      ) {
+        // A direct message flooded again long after we first heard it: its sender is retrying
+        // because no ack came back, so whatever said the destination was covered was wrong. A
+        // node with a way to the destination carries it there by that way (measured: only the
+        // destination's neighbours doing so delivered less than flooding on grid-25); one that
+        // stayed silent the first time takes part in the flood now.
+        if (this.nextHopTo(header.to) !== undefined) this.forward(record, header, bytes);
+        else if (record.relayed === 0) this.considerRelay(record, header, bytes, now);
       }
     }
     super.duplicateHeard(record, header, bytes, now);
@@ -175,6 +194,9 @@ export class NextHopRouter extends FloodingRouter {
       via = undefined;
     }
     const copy = relayCopy(bytes, { hopLimit: header.hopLimit - 1, relayNode: lastByte(this.nodeId), nextHop: via === undefined ? 0 : lastByte(via) });
+    // If the frame is flooded later (a hop gave up, or the origin retries), we are on the way that
+    // worked before: take part in that flood too.
+    if (via !== undefined) this.deferred.add(header.from, header.id);
     this.stats.relaysScheduled++;
     // Short and not cancellable: the frame was handed to us, no other neighbour is relaying it
     // (meshtastic/firmware#8274 cancelled exactly such a needed rebroadcast).
@@ -245,25 +267,5 @@ export class NextHopRouter extends FloodingRouter {
   /** Time for a next hop to hear our copy, wait its short slot window, find the channel clear and relay. */
   private handOverTimeoutMs(length: number): number {
     return 2 * timeOnAirMs(this.radio.params, Math.min(length, 255)) + (2 ** CW_MIN + HAND_OVER_SLACK_SLOTS) * this.slotMs;
-  }
-
-  private defer(origin: number, id: number): void {
-    if (this.deferredCount >= DEFERRED_CAPACITY) {
-      // The oldest origin's frames go first (Map keeps insertion order).
-      const [oldest, ids] = this.deferred.entries().next().value!;
-      this.deferredCount -= ids.size;
-      this.deferred.delete(oldest);
-    }
-    let ids = this.deferred.get(origin);
-    if (ids === undefined) this.deferred.set(origin, (ids = new Set()));
-    if (!ids.has(id)) (ids.add(id), this.deferredCount++);
-  }
-
-  private undefer(origin: number, id: number): boolean {
-    const ids = this.deferred.get(origin);
-    if (ids === undefined || !ids.delete(id)) return false;
-    this.deferredCount--;
-    if (ids.size === 0) this.deferred.delete(origin);
-    return true;
   }
 }
