@@ -24,8 +24,20 @@ export type DownlinkBody = { text: string } | { alert: { level: string; text: st
 
 export const BROADCAST_TARGET = 'broadcast';
 
+/** Another feature's commands on the same tx path (the messenger's mesh direct messages): told the reports on refs this store does not hold. */
+export interface DownlinkFollower {
+  txStatus(orgId: string, report: { ref: string; packetId?: number; status: string; error?: string }): void;
+  ack(orgId: string, from: string, packetId: number, error: string | null): void;
+}
+
 export class Downlink {
+  private readonly followers: DownlinkFollower[] = [];
+
   constructor(private readonly o: DownlinkOptions) {}
+
+  follow(follower: DownlinkFollower): void {
+    this.followers.push(follower);
+  }
 
   send(orgId: string, to: string, body: DownlinkBody, createdBy: string): DownlinkMessage {
     const now = this.o.now();
@@ -63,7 +75,10 @@ export class Downlink {
 
   /** The gateway's report on a command: queued for the radio (with its packet id) or refused. */
   txStatus(orgId: string, report: { ref: string; packetId?: number; status: string; error?: string }): void {
-    if (this.o.store.orgOf(report.ref) !== orgId) return;
+    if (this.o.store.orgOf(report.ref) !== orgId) {
+      for (const f of this.followers) f.txStatus(orgId, report);
+      return;
+    }
     if (report.status === 'queued' && report.packetId !== undefined) this.update(orgId, report.ref, 'sent', { packetId: report.packetId });
     else if (report.status === 'refused') this.update(orgId, report.ref, 'failed', { error: report.error ?? 'refused by the gateway' });
   }
@@ -71,6 +86,7 @@ export class Downlink {
   /** A routing reply heard from the mesh: node `from` acknowledged (or refused) one of our packets. */
   ack(orgId: string, from: string, packetId: number, error: string | null): void {
     const m = this.o.store.byPacketId(orgId, packetId);
+    if (!m) for (const f of this.followers) f.ack(orgId, from, packetId, error);
     // Only the addressee answers for a message to one node (a relay's reply to a broadcast counts).
     if (!m || (m.to !== BROADCAST_TARGET && m.to !== from)) return;
     if (!error || error === 'NONE') this.update(orgId, m.id, 'delivered');

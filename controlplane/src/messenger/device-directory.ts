@@ -82,6 +82,7 @@ export class DeviceDirectory {
       addPrekey: db.prepare<[string, number, string]>('INSERT OR REPLACE INTO messenger_prekeys (device_id, key_id, public_key) VALUES (?, ?, ?)'),
       active: db.prepare<[string, string], DeviceRow>(`${WITH_COUNT} WHERE d.org_id = ? AND d.id = ? AND d.revoked_ms IS NULL`),
       activeOfUser: db.prepare<[string, string], DeviceRow>(`${WITH_COUNT} WHERE d.org_id = ? AND d.user_id = ? AND d.revoked_ms IS NULL ORDER BY d.n`),
+      activeOfOrg: db.prepare<[string], DeviceRow>(`${WITH_COUNT} WHERE d.org_id = ? AND d.revoked_ms IS NULL ORDER BY d.n`),
       byIdentity: db.prepare<[string, string], { id: string }>('SELECT id FROM messenger_devices WHERE org_id = ? AND identity_key = ?'),
       revoke: db.prepare<[number, string]>('UPDATE messenger_devices SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL'),
       dropPrekeys: db.prepare<[string]>('DELETE FROM messenger_prekeys WHERE device_id = ?'),
@@ -100,6 +101,11 @@ export class DeviceDirectory {
 
   activeDevicesOf(orgId: string, userId: string): MessengerDevice[] {
     return this.stmt.activeOfUser.all(orgId, userId).map(toDevice);
+  }
+
+  /** Every active device of the org (mesh messages find their device by its virtual address). */
+  activeDevicesOfOrg(orgId: string): MessengerDevice[] {
+    return this.stmt.activeOfOrg.all(orgId).map(toDevice);
   }
 
   /** Any device, active or revoked, that ever published this identity key in the org. */

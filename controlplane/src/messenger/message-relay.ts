@@ -42,6 +42,8 @@ const EVENT_OF: Record<Exclude<MessengerMessageKind, 'typing'>, HubEventType> = 
   edit: 'message.edited',
   delete: 'message.deleted',
   read: 'message.read',
+  // Never sent through the relay (mesh-conversations.ts files them); here for completeness of the map.
+  mesh: 'message.new',
 };
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 /** Attachments one message may refer to. */

@@ -18,11 +18,15 @@ import { MessengerConversations } from './messenger-conversations.ts';
 import { MessengerDevices } from './messenger-devices.ts';
 import { MessengerEvents } from './messenger-events.ts';
 import { messengerMetrics } from './messenger-metrics.ts';
+import { MeshConversationStore } from './mesh-conversation-store.ts';
+import { MeshConversations } from './mesh-conversations.ts';
+import { meshRoutes } from './mesh-routes.ts';
 
 export interface Messenger {
   devices: MessengerDevices;
   conversations: MessengerConversations;
   relay: MessageRelay;
+  mesh: MeshConversations;
 }
 
 declare module 'fastify' {
@@ -50,7 +54,12 @@ export const messengerPlugin = fp(
     const devices = new MessengerDevices({ directory, mailbox, events, metrics, isOrgMember, now });
     const conversations = new MessengerConversations({ store, directory, events, metrics, isOrgMember, now });
     const relay = new MessageRelay({ mailbox, directory, conversations, attachments, events, metrics, now });
-    app.decorate('messenger', { devices, conversations, relay });
+    // Direct messages with mesh nodes ride the downlink's tx path; the node's `direct` frames come in through ingest.
+    const mesh = new MeshConversations({ store: new MeshConversationStore(db), mailbox, directory, events: app.events, fleet: app.fleet, records: app.records, link: app.gateways, dropped: metrics.meshDropped, now });
+    app.downlink.follow(mesh);
+    app.gateways.onConnected((orgId, gatewayId) => mesh.gatewayConnected(orgId, gatewayId));
+    app.ingest.routeMeshKind('direct', ({ orgId }, frame) => mesh.heard(orgId, frame));
+    app.decorate('messenger', { devices, conversations, relay, mesh });
 
     const log = app.log.child({ component: 'messenger' });
     const sweeper = new ExpirySweeper({ everyMs: SWEEP_EVERY_MS, sweep: () => relay.sweep(), onError: (err) => log.error({ err }, 'messenger: expiry sweep failed') });
@@ -61,11 +70,12 @@ export const messengerPlugin = fp(
     await app.register(deviceRoutes, { devices, guard });
     await app.register(conversationRoutes, { conversations, guard });
     await app.register(messageRelayRoutes, { relay, guard, sendBodyLimit: SEND_BODY_LIMIT });
+    await app.register(meshRoutes, { mesh, guard });
     await app.register(attachmentRoutes, { relay, guard, metrics, maxBytes: config.messengerMaxAttachmentBytes });
   },
   {
     name: 'hub-messenger',
-    dependencies: ['hub-platform', 'hub-accounts', 'hub-events'],
-    decorators: { fastify: ['db', 'now', 'config', 'metrics', 'auth', 'guard', 'events'] },
+    dependencies: ['hub-platform', 'hub-accounts', 'hub-events', 'hub-ingest', 'hub-gateway-link', 'hub-fleet', 'hub-records', 'hub-messages'],
+    decorators: { fastify: ['db', 'now', 'config', 'metrics', 'auth', 'guard', 'events', 'ingest', 'gateways', 'fleet', 'records', 'downlink'] },
   },
 );

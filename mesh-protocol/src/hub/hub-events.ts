@@ -175,7 +175,8 @@ export interface DeadLetterEvent {
   failedAt: string | null;
 }
 
-export type MessengerMessageKind = 'message' | 'edit' | 'delete' | 'reaction' | 'read' | 'sender-key' | 'typing';
+// 'mesh': a direct message to or from a mesh node, sealed end to end with the node (target: the node id).
+export type MessengerMessageKind = 'message' | 'edit' | 'delete' | 'reaction' | 'read' | 'sender-key' | 'typing' | 'mesh';
 
 /**
  * A messenger message as its conversation's members are told of it (`message.*` events): the
