@@ -1,13 +1,11 @@
 // An HTTP MJPEG camera (multipart/x-mixed-replace, as most IP cameras and ESP32-CAMs serve it):
-// JPEGs are cut out of the stream by their start and end markers, whatever the boundary says, and
-// handed on still compressed (the motion worker decodes them). An oversized or endless part is a
-// counted drop, never unbounded memory.
+// JPEGs are cut out of the stream (mjpeg-splitter.ts) and handed on still compressed (the motion
+// worker decodes them). An oversized or endless part is a counted drop, never unbounded memory.
 
 import { CctvError } from '../cctv-error.ts';
 import type { Frame } from '../frame.ts';
 import { redactUrl, type CameraSource, type SourceSession } from './camera-source.ts';
-
-const MAX_JPEG = 8 * 1024 * 1024;
+import { MjpegSplitter } from './mjpeg-splitter.ts';
 
 export class MjpegHttpSource implements CameraSource {
   readonly kind = 'mjpeg';
@@ -45,30 +43,13 @@ export class MjpegHttpSource implements CameraSource {
     const now = this.o.now ?? Date.now;
     let stopped = false;
     const reader = res.body.getReader();
+    const splitter = new MjpegSplitter();
     const pump = (async () => {
-      let buf: Uint8Array = new Uint8Array(0);
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        buf = concat(buf, value);
-        for (;;) {
-          const start = indexOf2(buf, 0xff, 0xd8, 0);
-          if (start < 0) {
-            buf = buf.subarray(Math.max(0, buf.length - 1));
-            break;
-          }
-          const end = indexOf2(buf, 0xff, 0xd9, start + 2);
-          if (end < 0) {
-            if (buf.length - start > MAX_JPEG) {
-              this.dropped++;
-              buf = new Uint8Array(0);
-            } else buf = buf.subarray(start);
-            break;
-          }
-          const jpeg = buf.slice(start, end + 2);
-          buf = buf.subarray(end + 2);
-          void onFrame({ kind: 'jpeg', data: jpeg, ts: now() });
-        }
+        for (const jpeg of splitter.push(value)) void onFrame({ kind: 'jpeg', data: jpeg, ts: now() });
+        this.dropped = splitter.dropped;
       }
     })().then(
       () => !stopped && onEnd(new CctvError('E_CCTV_SOURCE', `${this.label}: the stream ended`)),
@@ -83,17 +64,4 @@ export class MjpegHttpSource implements CameraSource {
       },
     };
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-function indexOf2(buf: Uint8Array, b0: number, b1: number, from: number): number {
-  for (let i = from; i < buf.length - 1; i++) if (buf[i] === b0 && buf[i + 1] === b1) return i;
-  return -1;
 }
