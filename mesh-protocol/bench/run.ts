@@ -133,6 +133,40 @@ const gn = results.get(`${region.label}/naive`)!;
 const gb = results.get(`${region.label}/baseline`)!;
 const go = results.get(`${region.label}/ours`)!;
 
+// SOS alerts on the same meshes and seeds: what a person waiting for help feels, at the tail.
+console.log(`\nSOS alerts: ${SEEDS} seeds x ${FRAMES} broadcast SOS per scenario`);
+console.log(row(['scenario', 'strategy', 'reached', 'tx/frame', 'airtime s', 'p50 s', 'p99 s', 'dups', 'colls'], W));
+const sosRatios: string[] = [];
+for (const sc of SCENARIOS) {
+  const sos: ScenarioBase = { ...sc, traffic: 'sos' };
+  const by = new Map<string, RunSummary>();
+  for (const st of [naive, baseline, ours]) {
+    const s = measure(sos, st);
+    by.set(st.name, s);
+    console.log(row([sc.label, st.name, s.reachedPerFrame.toFixed(2), s.txPerFrame.toFixed(1), (s.airtimeMs / 1000).toFixed(0), (s.p50LatencyMs / 1000).toFixed(2), (s.p99LatencyMs / 1000).toFixed(2), s.duplicateDeliveries, s.collisions], W));
+    results.set(`${sos.label} SOS/${st.name}`, s);
+  }
+  const [n, b, o] = [by.get('naive')!, by.get('baseline')!, by.get('ours')!];
+  sosRatios.push(`${sc.label.split(' ')[0]} p99 ${(o.p99LatencyMs / 1000).toFixed(2)} s vs baseline ${(b.p99LatencyMs / 1000).toFixed(2)} s reach ${(o.reachedPerFrame / n.reachedPerFrame).toFixed(3)}x vs ${(b.reachedPerFrame / n.reachedPerFrame).toFixed(3)}x`);
+}
+
+// Direct messages (want_ack, conversations between pairs): ours flooding them vs ours routing
+// them by learned next hops, on the same seeds. Airtime includes the acks.
+console.log(`\nDirect messages: ${SEEDS} seeds x ${FRAMES} messages with want_ack in 4 conversations per scenario, acks counted`);
+console.log(row(['scenario', 'routing', 'delivered', 'tx/msg', 'airtime s', 'p50 s', 'p99 s'], W));
+const dmRatios: string[] = [];
+for (const sc of SCENARIOS.filter((x) => x.topology !== 'line')) {
+  const by = new Map<string, RunSummary>();
+  for (const nextHopRouting of [false, true]) {
+    const s = measure({ ...sc, traffic: 'direct', nextHopRouting }, ours);
+    const name = nextHopRouting ? 'next-hop' : 'flood';
+    by.set(name, s);
+    console.log(row([sc.label, name, s.reachedPerFrame.toFixed(3), s.txPerFrame.toFixed(1), (s.airtimeMs / 1000).toFixed(0), (s.p50LatencyMs / 1000).toFixed(2), (s.p99LatencyMs / 1000).toFixed(2)], W));
+  }
+  const [f, h] = [by.get('flood')!, by.get('next-hop')!];
+  dmRatios.push(`${sc.label.split(' ')[0]} delivery ${h.reachedPerFrame.toFixed(3)} vs ${f.reachedPerFrame.toFixed(3)} airtime ${(h.airtimeMs / f.airtimeMs).toFixed(3)}x`);
+}
+
 // Router throughput: decode + authenticate + dedup + relay decision, one core, vs protobuf decode.
 const { routerFps, floodFps, bareFps } = throughput();
 console.log(`\nrouter: ${fmt(routerFps)} frames/s (new frames: decode+auth+dedup+decision)  ${fmt(floodFps)} frames/s (each frame + 2 relayed copies)  bare protobuf decode: ${fmt(bareFps)} frames/s`);
@@ -143,6 +177,13 @@ console.log(
     `baseline/naive reach ${baseReach.toFixed(3)}x airtime ${baseAir.toFixed(3)}x; ` +
     `ours at baseline airtime reach ${oursAtBaseAir.toFixed(3)}x vs ${baseReach.toFixed(3)}x; ` +
     `500-node region ours/naive reach ${(go.reachedPerFrame / gn.reachedPerFrame).toFixed(3)}x airtime ${(go.airtimeMs / gn.airtimeMs).toFixed(3)}x p50/p99 ${(go.p50LatencyMs / 1000).toFixed(2)}/${(go.p99LatencyMs / 1000).toFixed(2)} s, baseline/naive reach ${(gb.reachedPerFrame / gn.reachedPerFrame).toFixed(3)}x airtime ${(gb.airtimeMs / gn.airtimeMs).toFixed(3)}x p50/p99 ${(gb.p50LatencyMs / 1000).toFixed(2)}/${(gb.p99LatencyMs / 1000).toFixed(2)} s; ` +
+    `latency ours/baseline p50,p99 ${SCENARIOS.map((sc) => {
+      const o = results.get(`${sc.label}/ours`)!;
+      const b = results.get(`${sc.label}/baseline`)!;
+      return `${sc.label.split(' ')[0]} ${(o.p50LatencyMs / b.p50LatencyMs).toFixed(2)},${(o.p99LatencyMs / b.p99LatencyMs).toFixed(2)}`;
+    }).join(' ')}; ` +
+    `SOS ${sosRatios.join(', ')}; ` +
+    `DMs next-hop vs flood ${dmRatios.join(', ')}; ` +
     `duplicates delivered ${dups}; router ${fmt(routerFps)} frames/s, /bare-decode ${(routerFps / bareFps).toFixed(3)}x (with relayed copies ${fmt(floodFps)}/s)`,
 );
 
