@@ -228,3 +228,32 @@ test('random bytes in Data.direct never crash the node: each is stored as "could
     { numRuns: 300 },
   );
 });
+
+test('a private message that arrives before the one starting its chain is kept, and opens when that one arrives', async (t) => {
+  const net = line(t, ['A', 'B', 'C']);
+  const [a, c] = [net.get('A'), net.get('C')];
+  const aKey = loadOrCreateIdentity(join(a.db.name, '..', 'identity.json')).publicKey;
+  const cKey = loadOrCreateIdentity(join(c.db.name, '..', 'identity.json')).publicKey;
+  a.device.privateMessages.keyHeard(c.id, cKey, 0);
+  c.device.privateMessages.keyHeard(a.id, aKey, 0);
+  let packetId = 100;
+  const deliver = (to: typeof a, direct: DirectMessage) =>
+    to.device.router.emit('deliver', { from: direct.sender, to: to.id, id: packetId++, kind: 'direct', data: { direct }, hops: 1, rssi: -90, snr: 5, rxTimeMs: 0, viaMqtt: false, channel: 'x' });
+
+  deliver(c, a.device.privateMessages.seal(c.id, 'one'));
+  deliver(a, c.device.privateMessages.seal(a.id, 'two'));
+  // A's new chain: its first message (STEP) is overtaken on the way by the two after it (SHORT).
+  const three = a.device.privateMessages.seal(c.id, 'three');
+  const four = a.device.privateMessages.seal(c.id, 'four');
+  const five = a.device.privateMessages.seal(c.id, 'five');
+  assert.deepEqual([formOf(three), formOf(four), formOf(five)], ['STEP', 'SHORT', 'SHORT']);
+  deliver(c, five);
+  deliver(c, four);
+  assert.deepEqual(privateIn(c.device).map((m) => m.decryptError), [null, 'E_EARLY_MESSAGE', 'E_EARLY_MESSAGE']);
+  const heard: string[] = [];
+  c.device.on('message', (m) => heard.push(m.text));
+  deliver(c, three);
+
+  assert.deepEqual(privateIn(c.device).map((m) => [m.text, m.decryptError]), [['one', null], ['five', null], ['four', null], ['three', null]]);
+  assert.deepEqual(heard.sort(), ['five', 'four', 'three'], 'each is announced once it opens');
+});

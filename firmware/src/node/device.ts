@@ -402,7 +402,17 @@ export class Device extends EventEmitter<DeviceEvents> {
     const opened = this.privateMessages.open(direct);
     const text = opened.ok ? opened.text : `could not decrypt: ${opened.reason}`;
     if (!opened.ok) this.log.warn({ sender: formatNodeId(direct.sender), via: formatNodeId(d.from), code: opened.code }, 'private message could not be decrypted');
-    this.store({ ...base, from: direct.sender, to: d.to, kind: 'private', level: null, text, decryptError: opened.ok ? null : opened.code, latitude: null, longitude: null });
+    const stored = this.safely('inbox', () => this.inbox.add({ ...base, from: direct.sender, to: d.to, kind: 'private', level: null, text, decryptError: opened.ok ? null : opened.code, latitude: null, longitude: null }));
+    if (!stored) return;
+    this.log.info({ from: formatNodeId(stored.from), kind: stored.kind, hops: stored.hops }, 'private received');
+    this.emit('message', stored);
+    if (!opened.ok && opened.code === 'E_EARLY_MESSAGE') this.safely('held private messages', () => this.privateMessages.hold(direct.sender, d.id, direct.sealed, stored.seq));
+    if (!opened.ok) return;
+    // This one may start the chain that messages which came early were waiting for.
+    for (const later of this.safely('held private messages', () => this.privateMessages.reopenHeld(direct.sender)) ?? []) {
+      const row = this.inbox.opened(later.seq, later.text);
+      if (row) this.emit('message', row);
+    }
   }
 
   private store(m: Omit<InboxMessage, 'seq'>): boolean {

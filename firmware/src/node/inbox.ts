@@ -58,6 +58,8 @@ export class Inbox {
   private readonly insert;
   private readonly sameRequest;
   private readonly stored;
+  private readonly setText;
+  private readonly bySeq;
   private readonly after;
   private readonly newest;
   private readonly prune;
@@ -71,6 +73,8 @@ export class Inbox {
     this.insert = db.prepare(`INSERT OR IGNORE INTO inbox (sender, dest, packet_id, request_id, kind, level, text, decrypt_error, rx_ms, hops, rssi, snr, latitude, longitude)
       VALUES (@from, @to, @packetId, @requestId, @kind, @level, @text, @decryptError, @rxMs, @hops, @rssi, @snr, @latitude, @longitude)`);
     this.stored = db.prepare('SELECT 1 FROM inbox WHERE sender = ? AND packet_id = ? LIMIT 1');
+    this.setText = db.prepare("UPDATE inbox SET text = ?, decrypt_error = NULL WHERE seq = ? AND kind = 'private'");
+    this.bySeq = db.prepare('SELECT * FROM inbox WHERE seq = ?');
     this.sameRequest = db.prepare('SELECT 1 FROM inbox WHERE sender = ? AND request_id = ? AND kind = ? AND level IS ? LIMIT 1');
     this.after = db.prepare('SELECT * FROM inbox WHERE seq > ? ORDER BY seq LIMIT ?');
     this.newest = db.prepare('SELECT * FROM (SELECT * FROM inbox ORDER BY seq DESC LIMIT ?) ORDER BY seq');
@@ -87,6 +91,13 @@ export class Inbox {
     if (r.changes === 0) return null;
     if (++this.insertsSincePrune >= this.pruneEvery) this.trim();
     return { seq: Number(r.lastInsertRowid), ...m };
+  }
+
+  /** A private message kept unopened (it came early) has now been opened: its row gets the text. */
+  opened(seq: number, text: string): InboxMessage | null {
+    this.setText.run(text, seq);
+    const row = this.bySeq.get(seq) as Row | undefined;
+    return row ? fromRow(row) : null;
   }
 
   /** Whether message `packetId` from `from` is stored: a repeat of a private message must not be opened twice (a replay). */

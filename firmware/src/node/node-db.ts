@@ -60,6 +60,8 @@ const MIGRATIONS: string[] = [
   // peers announced (a first private message to a node needs its key).
   `ALTER TABLE inbox ADD COLUMN decrypt_error TEXT;
    CREATE TABLE direct_peer_keys (node_id INTEGER PRIMARY KEY, public_key BLOB NOT NULL, heard_ms INTEGER NOT NULL);`,
+  // A private message that arrived before the one starting its chain is kept, and opened later.
+  `CREATE TABLE direct_held (sender INTEGER NOT NULL, packet_id INTEGER NOT NULL, sealed BLOB NOT NULL, inbox_seq INTEGER NOT NULL, PRIMARY KEY (sender, packet_id));`,
 ];
 
 export function openNodeDb(path: string, logger?: Pick<Logger, 'warn'>): Db {

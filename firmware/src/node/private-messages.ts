@@ -10,6 +10,8 @@ import { FirmwareError } from '../firmware-error.ts';
 import type { Db } from './node-db.ts';
 
 const STATE_KEY = 'mesh-direct';
+/** Early messages kept per sender; past that the oldest is given up (its inbox row keeps saying why). */
+const MAX_HELD_PER_SENDER = 32;
 
 /** What opening a Data.direct gave: the text, or why it could not be read. */
 export type Opened = { ok: true; text: string } | { ok: false; code: string; reason: string };
@@ -20,6 +22,10 @@ export class PrivateMessages {
   private readonly saveState;
   private readonly keyOf;
   private readonly rememberKey;
+  private readonly holdOne;
+  private readonly heldFrom;
+  private readonly release;
+  private readonly trimHeld;
   /** Private messages that could not be opened, by error code (they are still stored, as such). */
   readonly failures = new Map<string, number>();
 
@@ -32,6 +38,11 @@ export class PrivateMessages {
     this.keyOf = db.prepare('SELECT public_key AS key FROM direct_peer_keys WHERE node_id = ?');
     this.rememberKey = db.prepare(`INSERT INTO direct_peer_keys (node_id, public_key, heard_ms) VALUES (?, ?, ?)
       ON CONFLICT(node_id) DO UPDATE SET public_key = excluded.public_key, heard_ms = excluded.heard_ms`);
+    this.holdOne = db.prepare('INSERT OR IGNORE INTO direct_held (sender, packet_id, sealed, inbox_seq) VALUES (?, ?, ?, ?)');
+    this.heldFrom = db.prepare('SELECT packet_id AS packetId, sealed, inbox_seq AS seq FROM direct_held WHERE sender = ? ORDER BY inbox_seq');
+    this.release = db.prepare('DELETE FROM direct_held WHERE sender = ? AND packet_id = ?');
+    this.trimHeld = db.prepare(`DELETE FROM direct_held WHERE sender = ? AND inbox_seq NOT IN
+      (SELECT inbox_seq FROM direct_held WHERE sender = ? ORDER BY inbox_seq DESC LIMIT ${MAX_HELD_PER_SENDER})`);
     const keys = keyPairOf(identity);
     const row = this.loadState.get(STATE_KEY) as { value: string } | undefined;
     if (!row) {
@@ -79,17 +90,46 @@ export class PrivateMessages {
   }
 
   /** Opens a Data.direct addressed to this node; never throws for what came off the air. */
-  open(direct: DirectMessage): Opened {
+  open(direct: DirectMessage, count = true): Opened {
     try {
       const text = this.endpoint.decodeMeshDirect(direct.sender, direct.sealed);
       this.persist();
       return { ok: true, text };
     } catch (err) {
       const code = isMessengerCryptoError(err) ? err.code : 'E_DECRYPT_FAILED';
-      this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
+      if (count) this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
       // A failed message leaves the sessions as they were; only what authenticated moves them on.
       return { ok: false, code, reason: err instanceof Error ? err.message : String(err) };
     }
+  }
+
+  /**
+   * Keeps a message that came before the one starting its chain (E_EARLY_MESSAGE): the mesh does
+   * not keep order, and the crypto opens it once that one has arrived (reopenHeld).
+   */
+  hold(sender: number, packetId: number, sealed: Uint8Array, inboxSeq: number): void {
+    this.holdOne.run(sender, packetId, Buffer.from(sealed), inboxSeq);
+    this.trimHeld.run(sender, sender);
+  }
+
+  /** After a message from `sender` opened: every kept one that now opens, with its inbox row. */
+  reopenHeld(sender: number): Array<{ seq: number; text: string }> {
+    const opened: Array<{ seq: number; text: string }> = [];
+    // Each one opened may start the chain another is waiting for: go round until nothing opens.
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const h of this.heldFrom.all(sender) as Array<{ packetId: number; sealed: Buffer; seq: number }>) {
+        const r = this.open({ sender, sealed: new Uint8Array(h.sealed) }, false);
+        if (!r.ok && r.code === 'E_EARLY_MESSAGE') continue;
+        // Opened, or now failing for another reason (a replay, a lost session): no longer worth keeping.
+        this.release.run(sender, h.packetId);
+        if (r.ok) {
+          opened.push({ seq: h.seq, text: r.text });
+          progress = true;
+        }
+      }
+    }
+    return opened;
   }
 
   private persist(): void {
