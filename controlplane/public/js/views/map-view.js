@@ -178,13 +178,16 @@ export function createMapView(ctx) {
     /** @type {any} */
     let marker;
     if (node.kind === 'gateway') {
-      marker = leaflet.marker(at, { icon: leaflet.divIcon({ className: `gw-marker gw-marker--${node.online ? 'online' : 'offline'}${node.estimatedFrom ? ' gw-marker--estimated' : ''}`, html: '', iconSize: [18, 18] }), keyboard: true, title: fleet.display(node.id), alt: accessibleName(node) });
+      // An estimated gateway sits up and left of the node it stands in for, not over it: the
+      // node's own marker and status colour stay visible.
+      const beside = node.estimatedFrom ? { iconAnchor: [27, 27], tooltipAnchor: [-27, -18] } : {};
+      marker = leaflet.marker(at, { icon: leaflet.divIcon({ className: `gw-marker gw-marker--${node.online ? 'online' : 'offline'}${node.estimatedFrom ? ' gw-marker--estimated' : ''}`, html: '', iconSize: [18, 18], ...beside }), keyboard: true, title: fleet.display(node.id), alt: accessibleName(node) });
     } else {
       marker = leaflet.circleMarker(at, style(node.online));
     }
     marker.bindPopup(() => popupFor(/** @type {import('../fleet-store.js').FleetNode} */ (fleet.get(node.id) ?? node), node.estimatedFrom ?? null));
     // An estimated gateway shares its spot with a node: its name goes to the other side.
-    const side = node.estimatedFrom ? { direction: 'left', offset: [-10, 0] } : { direction: 'right', offset: [10, 0] };
+    const side = node.estimatedFrom ? { direction: 'left', offset: [-2, 0] } : { direction: 'right', offset: [10, 0] };
     marker.bindTooltip(document.createTextNode(fleet.display(node.id)), { permanent: true, ...side, className: `node-label ${fleet.get(node.id)?.name ? '' : 'node-label--unnamed'}` });
     marker.addTo(map);
     const elOf = marker.getElement();
@@ -273,6 +276,11 @@ export function createMapView(ctx) {
   const drawOverlay = (leaflet, groups, list) => {
     overlay.clearLayers();
     const byId = new Map(list.map((n) => [n.id, n]));
+    /** Where a gateway's square is drawn: an estimated one sits beside its node (see markerFor). @param {any} gw */
+    const squareAt = (gw) => {
+      const at = [gw.position.latitude, gw.position.longitude];
+      return gw.estimatedFrom ? map.layerPointToLatLng(map.latLngToLayerPoint(at).subtract([18, 18])) : at;
+    };
     for (const node of list) {
       const p = node.position;
       if (!p) continue;
@@ -290,7 +298,7 @@ export function createMapView(ctx) {
         overlay.addLayer(
           leaflet
             // Quality by colour and by dash (colour is never the only signal); through relays thinner.
-            .polyline([[p.latitude, p.longitude], [gw.position.latitude, gw.position.longitude]], { color: SNR_COLOUR[quality], weight: (g.hops ?? 0) > 0 ? 2 : 3.5, opacity: 0.85, dashArray: SNR_DASH[quality], className: `node-link node-link--${quality}` })
+            .polyline([[p.latitude, p.longitude], squareAt(gw)], { color: SNR_COLOUR[quality], weight: (g.hops ?? 0) > 0 ? 2 : 3.5, opacity: 0.85, dashArray: SNR_DASH[quality], className: `node-link node-link--${quality}` })
             .bindTooltip(t('{node} → {gateway}: SNR {snr}', { node: fleet.display(node.id), gateway: fleet.display(g.gatewayId), snr: decibels(g.snr) }), { sticky: true }),
         );
       }
@@ -323,6 +331,8 @@ export function createMapView(ctx) {
         e.setAttribute('aria-label', label);
       }
     }
+    // Links end at the nodes' centres: the nodes go back on top so their status colour shows.
+    for (const m of markers.values()) if (typeof m.bringToFront === 'function') m.bringToFront();
   };
 
   /** @param {import('../views/alerts-view.js').Alert} a */
