@@ -24,6 +24,7 @@ import { HubApi, type FetchedBundle, type HubConversation, type HubDevice, type 
 import { LocalHistory, type HistoryView } from './local-history.ts';
 import { checkText, decodeContent, encodeContent, KIND_OF, type AttachmentRef, type MessageContent } from './message-content.ts';
 import { MessengerClientError } from './messenger-client-error.ts';
+import { checkMeshText, MeshConversations } from './mesh-conversations.ts';
 import type { MessengerStateStore } from './state-store.ts';
 import { UserKeyPins, type UserTrustStatus } from './user-key-pins.ts';
 
@@ -52,6 +53,8 @@ export interface Arrival {
   replyTo?: string;
   expiresAt?: string;
   attachment?: AttachmentRef;
+  /** A mesh node's message: the node's id ("!1a2b3c4d"), also its senderUser and senderDevice. */
+  nodeId?: string;
 }
 
 export type SyncProblem =
@@ -90,6 +93,8 @@ interface StateJson {
   seen: string[];
   lastSeq: number;
   held: InboxRow[];
+  /** Direct messages with mesh nodes (absent in a state saved before they existed). */
+  mesh?: unknown;
 }
 
 /** Below this many one-time prekeys left on the hub, the client uploads a new batch. */
@@ -105,6 +110,7 @@ export class MessengerClient {
   private seen: string[];
   private readonly seenSet: Set<string>;
   private syncing: Promise<SyncResult> | null = null;
+  private readonly mesh: MeshConversations;
 
   private constructor(
     private readonly api: HubApi,
@@ -120,6 +126,7 @@ export class MessengerClient {
     for (const [id, g] of Object.entries(state.groups)) this.groups.set(id, { session: GroupSession.fromJSON(g.session), distributed: g.distributed });
     this.seen = [...state.seen];
     this.seenSet = new Set(this.seen);
+    this.mesh = MeshConversations.fromJSON(state.mesh, identity.identity);
   }
 
   /** Opens the device kept in `store`, or creates and registers a new one (keys made here, never sent). */
@@ -488,6 +495,62 @@ export class MessengerClient {
     return this.log.list(conversationId, this.now());
   }
 
+  // ---- mesh nodes -------------------------------------------------------------------------
+
+  /** This device's address on the mesh ("!1a2b3c4d", the hash of its identity key): nodes reply to it. */
+  get meshAddress(): string {
+    return this.mesh.address;
+  }
+
+  /**
+   * Sends `text` end-to-end encrypted to mesh node `nodeId` through the hub and the gateway that
+   * heard the node last. Too long a text is refused (E_TEXT_TOO_LONG, with the byte limit) before
+   * anything is sent. `status` is how far it got: 'queued' (the hub holds it until that gateway
+   * connects), 'sent' (the gateway has it for the radio), 'delivered' (the node acknowledged), 'failed'.
+   */
+  async sendToNode(nodeId: string, text: string): Promise<{ messageId: string; conversationId: string; nodeId: string; status: string }> {
+    checkMeshText(text);
+    const node = (nodeId.startsWith('!') ? nodeId : `!${nodeId}`).toLowerCase();
+    const key = await this.api.request<{ publicKey: string }>('GET', `/api/v1/messenger/mesh/${encodeURIComponent(node)}/key`);
+    const sealed = this.mesh.seal(node, fromBase64url(key.publicKey), text);
+    // The session has moved on: saved before the ciphertext leaves, as every send is.
+    await this.persist();
+    const sent = await this.api.request<{ id: string; conversationId: string; sentAt: string; status: string }>('POST', `/api/v1/messenger/mesh/${encodeURIComponent(node)}/messages`, { senderDevice: this.state.deviceId, sealed, clientId: uuid() });
+    this.mesh.remember(node, sent.conversationId);
+    this.log.apply({ id: sent.id, conversationId: sent.conversationId, senderUser: this.state.userId, senderDevice: this.state.deviceId, sentAt: sent.sentAt }, { type: 'text', conversationId: sent.conversationId, text });
+    await this.persist();
+    return { messageId: sent.id, conversationId: sent.conversationId, nodeId: node, status: sent.status };
+  }
+
+  /** The decrypted conversation with a node, oldest first (what this device sent and received). */
+  meshHistory(nodeId: string): HistoryView[] {
+    const conversationId = this.mesh.conversationOf((nodeId.startsWith('!') ? nodeId : `!${nodeId}`).toLowerCase());
+    return conversationId ? this.log.list(conversationId, this.now()) : [];
+  }
+
+  /** How far this device's messages to a node got, as the hub follows them (newest first). */
+  async meshDeliveries(nodeId: string): Promise<Array<{ messageId: string; status: string; error: string | null }>> {
+    const node = (nodeId.startsWith('!') ? nodeId : `!${nodeId}`).toLowerCase();
+    const page = await this.api.request<{ items: Array<{ messageId: string; senderDevice: string; status?: string; error?: string | null }> }>('GET', `/api/v1/messenger/mesh/${encodeURIComponent(node)}/messages?device=${encodeURIComponent(this.state.deviceId)}`);
+    return page.items.filter((i) => i.senderDevice === this.state.deviceId && i.status).map((i) => ({ messageId: i.messageId, status: i.status!, error: i.error ?? null }));
+  }
+
+  /** A node's message (or this device's own copy, already in the local history): opened, kept if early, or reported. */
+  private receiveMesh(row: InboxRow, result: SyncResult): void {
+    if (row.senderDevice !== this.state.deviceId) {
+      const { opened, failed } = this.mesh.receive(row);
+      for (const o of opened) {
+        const meta = { id: o.row.messageId, conversationId: o.row.conversationId, senderUser: o.nodeId, senderDevice: o.nodeId, sentAt: o.row.sentAt };
+        this.log.apply(meta, { type: 'text', conversationId: o.row.conversationId, text: o.text });
+        result.arrived.push({ messageId: meta.id, conversationId: meta.conversationId, type: 'text', senderUser: o.nodeId, senderDevice: o.nodeId, sentAt: meta.sentAt, text: o.text, nodeId: o.nodeId });
+      }
+      for (const f of failed) {
+        result.problems.push({ code: 'undecryptable', messageId: f.row.messageId, conversationId: f.row.conversationId, senderUser: f.row.senderUser, senderDevice: f.row.senderDevice, errorCode: f.code, reason: f.reason });
+      }
+    }
+    this.remember(row.messageId);
+  }
+
   /**
    * Pulls the inbox in order, decrypts, saves the state, then acknowledges. Returns what arrived
    * and every problem: key changes (those messages are held until accepted) and messages that
@@ -551,6 +614,7 @@ export class MessengerClient {
 
   private async processRow(row: InboxRow, result: SyncResult, ctx: Map<string, Promise<HubConversation | MessengerClientError>>): Promise<void> {
     if (this.seenSet.has(row.messageId) || row.kind === 'typing') return;
+    if (row.kind === 'mesh') return this.receiveMesh(row, result);
     const problem = (errorCode: string, reason: string): void => {
       result.problems.push({ code: 'undecryptable', messageId: row.messageId, conversationId: row.conversationId, senderUser: row.senderUser, senderDevice: row.senderDevice, errorCode, reason });
     };
@@ -647,6 +711,7 @@ export class MessengerClient {
     this.state.pins = this.pins.toJSON();
     this.state.history = this.log.toJSON();
     this.state.seen = this.seen;
+    this.state.mesh = this.mesh.toJSON();
     await this.store.save(JSON.stringify(this.state));
   }
 }
