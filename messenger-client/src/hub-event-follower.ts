@@ -25,8 +25,14 @@ export interface FollowHandle {
   close(): void;
 }
 
+/** A messenger event as the stream carries it: its type and metadata (never content). */
+export interface HubEventNudge {
+  event: string;
+  data: Record<string, unknown>;
+}
+
 /** Opens the stream as `token` and calls `onNudge` for every messenger event. */
-export function followHubEvents(hubUrl: string, token: string, onNudge: () => void, open: WebSocketFactory): FollowHandle {
+export function followHubEvents(hubUrl: string, token: string, onNudge: (e: HubEventNudge) => void, open: WebSocketFactory): FollowHandle {
   const url = new URL('/ws', hubUrl);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.searchParams.set('token', token);
@@ -43,7 +49,7 @@ export function followHubEvents(hubUrl: string, token: string, onNudge: () => vo
   });
   ws.onerror = () => {};
   ws.onmessage = (ev) => {
-    let frame: { type?: string; topic?: string };
+    let frame: { type?: string; topic?: string; event?: unknown; data?: unknown };
     try {
       frame = JSON.parse(typeof ev.data === 'string' ? ev.data : new TextDecoder().decode(ev.data as Uint8Array)) as typeof frame;
     } catch {
@@ -52,7 +58,9 @@ export function followHubEvents(hubUrl: string, token: string, onNudge: () => vo
     if (frame.type === 'hello') {
       ws.send(JSON.stringify({ type: 'subscribe', topics: [MESSENGER_TOPIC] }));
       readyResolve();
-    } else if (frame.type === 'event' && frame.topic === MESSENGER_TOPIC) onNudge();
+    } else if (frame.type === 'event' && frame.topic === MESSENGER_TOPIC) {
+      onNudge({ event: typeof frame.event === 'string' ? frame.event : '', data: typeof frame.data === 'object' && frame.data !== null ? (frame.data as Record<string, unknown>) : {} });
+    }
   };
   return { ready, closed, close: () => ws.close() };
 }

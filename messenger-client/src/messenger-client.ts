@@ -19,7 +19,7 @@ import {
   safetyNumber as computeSafetyNumber,
   toBase64url,
 } from '@unibos/messenger-crypto';
-import { followHubEvents, type FollowHandle, type WebSocketFactory, type WebSocketLike } from './hub-event-follower.ts';
+import { followHubEvents, type FollowHandle, type HubEventNudge, type WebSocketFactory, type WebSocketLike } from './hub-event-follower.ts';
 import { HubApi, type FetchedBundle, type HubConversation, type HubDevice, type InboxRow, type OrgMember, type SendBody } from './hub-api.ts';
 import { LocalHistory, type HistoryView } from './local-history.ts';
 import { checkText, decodeContent, encodeContent, KIND_OF, type AttachmentRef, type MessageContent } from './message-content.ts';
@@ -103,6 +103,8 @@ const INBOX_PAGE = 100;
 /** Message ids remembered to drop a redelivery (the hub redelivers only what was not acked). */
 const SEEN_KEPT = 10_000;
 const SEND_ATTEMPTS = 4;
+/** The hub event naming a user's new or revoked device (mesh-protocol's HubEventType). */
+const DEVICES_CHANGED_EVENT = 'messenger.devices_changed';
 
 export class MessengerClient {
   private readonly sessions: PairwiseSessions;
@@ -570,8 +572,13 @@ export class MessengerClient {
     const open = o.open;
     const factory = open ?? ((url: string) => new (globalThis as unknown as { WebSocket: new (u: string) => WebSocketLike }).WebSocket(url));
     let pending = Promise.resolve();
-    const round = (): void => {
-      pending = pending.then(async () => onResult(await this.sync())).catch((err: unknown) => o.onError?.(err));
+    const round = (nudge?: HubEventNudge): void => {
+      pending = pending
+        .then(async () => {
+          if (nudge) await this.noteDeviceChange(nudge);
+          await onResult(await this.sync());
+        })
+        .catch((err: unknown) => o.onError?.(err));
     };
     const handle = followHubEvents(this.state.hubUrl, await this.api.token(), round, factory);
     await handle.ready;
@@ -579,6 +586,19 @@ export class MessengerClient {
     round();
     await pending;
     return handle;
+  }
+
+  /**
+   * The hub tells a user's partners when the user adds a device: a key the user's pin lacks is a
+   * key change, announced by the next sync before any message from or to that device. (The hub
+   * can only cause a warning this way, never an accepted key.)
+   */
+  private async noteDeviceChange(n: HubEventNudge): Promise<void> {
+    const { userId, deviceId, identityKey, change } = n.data;
+    if (n.event !== DEVICES_CHANGED_EVENT || change !== 'added' || typeof userId !== 'string' || typeof deviceId !== 'string' || typeof identityKey !== 'string') return;
+    if (!this.pins.isPinned(userId) || deviceId === this.state.deviceId) return;
+    this.pins.observeOne(userId, deviceId, identityKey);
+    await this.persist();
   }
 
   private async pull(): Promise<SyncResult> {

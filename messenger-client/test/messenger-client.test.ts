@@ -5,11 +5,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import WebSocket from 'ws';
 import { GroupSession } from '@unibos/messenger-crypto';
 import { createAdminSession, createOrgUser, type TestSession } from '../../controlplane/test/support/test-auth.ts';
 import { startTestHub, type TestHub } from '../../controlplane/test/support/test-hub.ts';
-import { MemoryStateStore, MessengerClient, MessengerClientError, type SyncResult } from '../src/index.ts';
+import { MemoryStateStore, MessengerClient, MessengerClientError, type SyncResult, type WebSocketLike } from '../src/index.ts';
 
 async function device(hub: TestHub, who: TestSession, name: string, store = new MemoryStateStore(), now?: () => number): Promise<MessengerClient> {
   return MessengerClient.open({ hubUrl: hub.url, auth: async () => who.accessToken, store, deviceName: name, ...(now ? { now } : {}) });
@@ -198,4 +199,30 @@ test('edits, deletes, reactions, read receipts and expiry round trip inside the 
   clock += 61_000;
   assert.ok(!b1.history(dm.id).some((m) => m.text === 'this burns in a minute'), 'gone from the local history once expired');
   await assert.rejects(a1.send(dm.id, { text: 'x'.repeat(4001) }), (err: MessengerClientError) => err.code === 'E_TEXT_TOO_LONG');
+});
+
+// The timeout only stops a hang when the announcement never comes.
+test('a partner\u2019s reinstall is announced live, from the hub\u2019s event, before any message to or from the new device', { timeout: 60_000 }, async () => {
+  const hub = await startTestHub();
+  const alice = await createAdminSession(hub);
+  const bob = await createOrgUser(hub, alice, 'member');
+  const a1 = await device(hub, alice, 'alice');
+  const b1 = await device(hub, bob, 'bob');
+  const dm = await a1.startDirect(bob.userId);
+  await a1.send(dm.id, { text: 'hi' });
+  await b1.sync();
+
+  let wake: (r: SyncResult) => void = () => {};
+  const results: SyncResult[] = [];
+  const follow = await a1.follow((r) => {
+    results.push(r);
+    wake(r);
+  }, { open: (url) => new WebSocket(url) as unknown as WebSocketLike });
+  after(() => follow.close());
+  const announced = new Promise<SyncResult>((resolve) => (wake = (r) => r.problems.some((p) => p.code === 'key_changed') && resolve(r)));
+  await device(hub, bob, 'bob reinstalled');
+  const r = await announced;
+  const p = r.problems.find((x) => x.code === 'key_changed');
+  assert.equal(p?.code === 'key_changed' && p.userId, bob.userId);
+  assert.equal(a1.trustStatus(bob.userId), 'key_changed');
 });
