@@ -154,7 +154,9 @@ export function addPlaceLabels(L, map) {
     .then((doc) => {
       world = { cellDeg: doc.cellDeg, cellFromZoom: doc.cellFromZoom, cells: new Set(doc.cells), places: doc.places };
       refresh();
-    });
+    })
+    // Without the names the map still works: outlines, markers and the region map stay.
+    .catch(() => undefined);
   return {
     ready,
     refresh,
