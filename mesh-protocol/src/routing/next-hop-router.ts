@@ -33,7 +33,7 @@ interface RoutedOwn {
   kind: TxKind;
 }
 
-/** Frames held back for another next hop are remembered this long, for a fallback flood to find. */
+/** At most this many frames held back (or carried by route) are remembered, for a later flood of them to find. */
 const DEFERRED_CAPACITY = 512;
 /**
  * Copies handed to one next hop before giving up on it. On a lossy link a single silence is as
