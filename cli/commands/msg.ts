@@ -33,6 +33,9 @@ commands:
   group add CONVERSATION WHO [WHO ...]
   group remove CONVERSATION WHO
                       groups and channels; adding or removing a member re-keys the group
+  node !NODE ["text"] send an end-to-end encrypted direct message (at most 117 bytes) to a mesh node
+                      through the gateway that heard it last; without text, that conversation with
+                      each sent message's state (queued, sent, delivered, failed)
   safety WHO          the safety number to compare with WHO (in person or on a call)
   trust WHO           accept WHO's changed keys after comparing the safety number
 
@@ -68,6 +71,14 @@ const OPTIONS = {
   description: { type: 'string' },
 } as const;
 
+/** What a mesh message's state means to the person who sent it. */
+const NODE_STATUS: Record<string, string> = {
+  queued: 'not yet confirmed by the gateway; waits at the hub while the gateway is away',
+  sent: 'sent to the gateway',
+  delivered: 'acknowledged by the node',
+  failed: 'failed',
+};
+
 const DURATION_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000, w: 604_800_000 };
 
 export async function run(argv: string[]): Promise<number> {
@@ -87,6 +98,7 @@ export async function run(argv: string[]): Promise<number> {
       case 'group':
       case 'safety':
       case 'trust':
+      case 'node':
         return await withClient(dir, (c) => COMMANDS[sub](c, args, rest));
       case undefined:
         throw new CliError(`say what to do\n\n${HELP}`);
@@ -111,7 +123,7 @@ interface Ctx {
   account: MessengerAccount;
 }
 
-const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | 'safety' | 'trust', (c: Ctx, args: Parsed, rest: string[]) => Promise<number>> = {
+const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | 'safety' | 'trust' | 'node', (c: Ctx, args: Parsed, rest: string[]) => Promise<number>> = {
   async devices({ client }, args, rest) {
     noMore(rest, 0);
     const revoke = args.values.revoke as string | undefined;
@@ -211,6 +223,23 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     throw new CliError('usage: unibos msg group create|add|remove ... (see unibos msg --help)');
   },
 
+  async node({ client }, _args, rest) {
+    noMore(rest, 2);
+    if (!rest[0]) throw new CliError('usage: unibos msg node !NODE ["text"]');
+    if (rest[1] === undefined) {
+      const states = new Map((await client.meshDeliveries(rest[0])).map((d) => [d.messageId, d]));
+      for (const m of client.meshHistory(rest[0])) {
+        const d = states.get(m.id);
+        const who = m.senderDevice === client.deviceId ? 'you' : m.senderUser;
+        out(`${time(m.sentAt)} \u{1F512} ${who}: ${m.text}${d ? `  (${NODE_STATUS[d.status] ?? d.status}${d.error ? `: ${d.error}` : ''})` : ''}  {${m.id}}`);
+      }
+      return 0;
+    }
+    const sent = await client.sendToNode(rest[0], rest[1]);
+    out(`handed to the hub for ${sent.nodeId}, end-to-end encrypted {${sent.messageId}}: it goes out through the gateway that heard the node last, and waits at the hub while that gateway is away; \`unibos msg node ${sent.nodeId}\` shows when it is on the air and when the node acknowledged it`);
+    return 0;
+  },
+
   async safety(ctx, _args, rest) {
     noMore(rest, 1);
     if (!rest[0]) throw new CliError('usage: unibos msg safety WHO');
@@ -257,7 +286,17 @@ async function login(dir: string, args: Parsed, rest: string[]): Promise<number>
   if (!password) throw new CliError('the password is empty');
   const account = await MessengerAccount.login(dir, hub, email, password);
   const name = (args.values['device-name'] as string | undefined) ?? `cli on ${hostname()}`;
-  const client = await MessengerClient.open({ hubUrl: account.hubUrl, auth: () => account.token(), store: account.deviceStore(), deviceName: name });
+  const open = () => MessengerClient.open({ hubUrl: account.hubUrl, auth: () => account.token(), store: account.deviceStore(), deviceName: name });
+  let client: MessengerClient;
+  try {
+    client = await open();
+  } catch (err) {
+    if (!(err instanceof MessengerClientError && err.code === 'E_DEVICE_REVOKED')) throw err;
+    // A revoked device's keys are useless: set them aside (its history stays readable there) and start a new device.
+    const aside = account.retireDevice();
+    client = await open();
+    out(`this machine's previous device was revoked; its state is kept in ${aside}`);
+  }
   out(`logged in to ${account.hubUrl} as ${account.email}; this device is ${client.deviceId}`);
   return 0;
 }
@@ -318,7 +357,7 @@ function time(iso: string): string {
 }
 
 function arrivalLine(ctx: Ctx, a: Arrival, conv: ConversationSummary | undefined): string {
-  const where = conv ? `[${label(ctx, conv)}] ` : '';
+  const where = a.nodeId ? `[mesh ${a.nodeId} \u{1F512}] ` : conv ? `[${label(ctx, conv)}] ` : '';
   const who = nameOf(ctx, a.senderUser);
   switch (a.type) {
     case 'text':
@@ -358,6 +397,7 @@ function problemLine(ctx: Ctx, p: SyncProblem): string {
 async function show(ctx: Ctx, r: SyncResult, convs: Map<string, ConversationSummary>): Promise<void> {
   report(ctx, r, convs);
   for (const a of r.arrived) out(arrivalLine(ctx, a, convs.get(a.conversationId)));
-  const fresh = new Set(r.arrived.filter((a) => a.type === 'text' && a.senderUser !== ctx.client.userId).map((a) => a.conversationId));
+  // A mesh node's message has no read receipt to send (the node is not a hub conversation member).
+  const fresh = new Set(r.arrived.filter((a) => a.type === 'text' && a.senderUser !== ctx.client.userId && !a.nodeId).map((a) => a.conversationId));
   for (const id of fresh) await ctx.client.markRead(id);
 }
