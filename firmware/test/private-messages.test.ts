@@ -5,17 +5,20 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import fc from 'fast-check';
-import { SeededRandom, SimMedium, SimScheduler, loraParams, type DirectMessage } from '@unibos/mesh-protocol';
+import { SeededRandom, SimMedium, SimScheduler, formatNodeId, loraParams, type DirectMessage } from '@unibos/mesh-protocol';
 import { MESH_DIRECT_MAX_TEXT_BYTES, meshNodeIdFromPublicKey } from '@unibos/messenger-crypto';
 import { Device } from '../src/node/device.ts';
 import { loadOrCreateIdentity } from '../src/node/identity.ts';
 import { loadNodeConfig } from '../src/node/node-config.ts';
 import { openNodeDb, type Db } from '../src/node/node-db.ts';
 import { SimManagedRadio } from '../src/radio/sim-managed-radio.ts';
+import { startControlServer } from '../src/control/control-server.ts';
+import { controlSocketPath } from '../src/control/control-socket.ts';
 
 const silent = pino({ level: 'silent' });
 const FORMS = ['?', 'INIT', 'STEP', 'SHORT'];
@@ -35,7 +38,7 @@ function line(t: TestContext, names: string[]) {
     random: rng.fork(),
     link: (from, to) => (Math.abs(index.get(from)! - index.get(to)!) === 1 ? { rssi: -100, snr: 3 } : null),
   });
-  const nodes = new Map<string, { device: Device; db: Db; id: number }>();
+  const nodes = new Map<string, { device: Device; db: Db; id: number; dir: string }>();
   const make = (i: number) => {
     const name = names[i]!;
     const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dirs[i]!, preset: 'ShortFast', role: 'CLIENT', name } });
@@ -52,7 +55,7 @@ function line(t: TestContext, names: string[]) {
         }
       });
     }
-    const node = { device, db, id: identities[i]!.nodeId };
+    const node = { device, db, id: identities[i]!.nodeId, dir: dirs[i]! };
     nodes.set(name, node);
     return node;
   };
@@ -256,4 +259,42 @@ test('a private message that arrives before the one starting its chain is kept, 
 
   assert.deepEqual(privateIn(c.device).map((m) => [m.text, m.decryptError]), [['one', null], ['five', null], ['four', null], ['three', null]]);
   assert.deepEqual(heard.sort(), ['five', 'four', 'three'], 'each is announced once it opens');
+});
+
+/** POST /send on the node's control socket: the status and the JSON answer as a client sees them. */
+function postSend(dir: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: controlSocketPath(dir), path: '/send', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+test('the control API sends private messages and refuses bad ones with a stable code', async (t) => {
+  const net = line(t, ['A', 'B']);
+  const [a, b] = [net.get('A'), net.get('B')];
+  const control = await startControlServer({ device: a.device, dataDir: a.dir, httpPort: null, logger: silent });
+  t.after(() => control.close());
+  await net.startAll();
+  net.run(60_000);
+  const to = formatNodeId(b.id);
+
+  const tooLong = await postSend(a.dir, { text: 'x'.repeat(MESH_DIRECT_MAX_TEXT_BYTES + 1), to, private: true });
+  assert.deepEqual([tooLong.status, tooLong.json.code], [400, 'E_TEXT_TOO_LONG']);
+  const noTo = await postSend(a.dir, { text: 'hi', private: true });
+  assert.deepEqual([noTo.status, noTo.json.code], [400, 'E_BAD_REQUEST']);
+  assert.match(String(noTo.json.message), /give "to"/);
+  const notBool = await postSend(a.dir, { text: 'hi', to, private: 'yes' });
+  assert.match(String(notBool.json.message), /private must be true or false/);
+  const unknown = await postSend(a.dir, { text: 'hi', to: formatNodeId(0x0badcafe), private: true });
+  assert.deepEqual([unknown.status, unknown.json.code], [400, 'E_NO_KEY']);
+  assert.equal(a.device.outbox.size, 0);
+
+  const ok = await postSend(a.dir, { text: 'hi B', to, private: true });
+  assert.equal(ok.status, 202);
+  net.run(30_000);
+  assert.deepEqual(privateIn(b.device).map((m) => m.text), ['hi B']);
 });
