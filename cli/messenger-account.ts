@@ -2,7 +2,7 @@
 // session.json (hub, refresh token, current access token) and device.json (the device's private
 // keys, sessions and decrypted history), both 0600 in a 0700 folder, written whole or not at all.
 
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { MessengerStateStore } from '@unibos/messenger-client';
@@ -92,6 +92,13 @@ export class MessengerAccount {
       load: async () => (existsSync(path) ? readFileSync(path, 'utf8') : null),
       save: async (json: string) => writeSecretFile(path, json),
     };
+  }
+
+  /** Moves the device state aside (a revoked device); the next open registers a new device. */
+  retireDevice(): string {
+    const aside = join(this.dir, `device.revoked-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    renameSync(join(this.dir, 'device.json'), aside);
+    return aside;
   }
 
   private save(): void {
