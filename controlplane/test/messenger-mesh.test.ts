@@ -124,3 +124,29 @@ test('a send the hub cannot carry is refused with a clear code before anything i
   const history = await api(hub, admin, `/api/v1/messenger/mesh/${node.address}/messages?device=${device.id}`);
   assert.deepEqual(history.body.items, []);
 });
+
+test('while the gateway that heard the node is away the message waits at the hub, goes out when it connects, and a refusal shows as failed', { timeout: 60_000 }, async () => {
+  const device = await registerDevice(hub, admin, 'radio desk');
+  const deviceEndpoint = new MeshDirectEndpoint(device.keys.identity);
+  const gw = await TestGateway.connect(hub, admin);
+  const node = meshNode();
+  gw.mesh(node.address, 'info', { longName: 'Pass', publicKey: Buffer.from(node.publicKey).toString('base64') }, { packetId: 30 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.info' && e.data.nodeId === node.address, { what: 'the NodeInfo' });
+  await gw.uplink.stop({ timeoutMs: 1000 });
+
+  const sealed = Buffer.from(deviceEndpoint.encodeMeshDirect({ nodeId: node.id, identityKey: node.publicKey }, 'road closed')).toString('base64url');
+  const sent = await api(hub, admin, `/api/v1/messenger/mesh/${node.address}/messages`, { method: 'POST', body: { senderDevice: device.id, sealed } });
+  assert.equal(sent.status, 201, JSON.stringify(sent.body));
+  assert.equal(sent.body.status, 'queued');
+
+  gw.uplink.start();
+  const command = await gw.nextDownlink();
+  assert.equal(command.ref, sent.body.id, 'it went out once the gateway was back');
+  gw.txStatus({ ref: sent.body.id, status: 'refused', error: 'duty cycle exhausted' });
+  // The uplink is in order: once a later frame is in, the report before it was handled.
+  gw.mesh(node.address, 'telemetry', { batteryLevel: 80 }, { packetId: 31 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.telemetry' && e.data.packetId === 31, { what: 'the frame after the report' });
+  const history = await api(hub, admin, `/api/v1/messenger/mesh/${node.address}/messages?device=${device.id}`);
+  assert.equal(history.body.items[0].status, 'failed');
+  assert.equal(history.body.items[0].error, 'duty cycle exhausted');
+});
