@@ -276,7 +276,7 @@ function postSend(dir: string, body: unknown): Promise<{ status: number; json: R
 test('the control API sends private messages and refuses bad ones with a stable code', async (t) => {
   const net = line(t, ['A', 'B']);
   const [a, b] = [net.get('A'), net.get('B')];
-  const control = await startControlServer({ device: a.device, dataDir: a.dir, httpPort: null, logger: silent });
+  const control = await startControlServer({ device: a.device, dataDir: a.dir, httpPort: 0, logger: silent });
   t.after(() => control.close());
   await net.startAll();
   net.run(60_000);
@@ -297,4 +297,9 @@ test('the control API sends private messages and refuses bad ones with a stable 
   assert.equal(ok.status, 202);
   net.run(30_000);
   assert.deepEqual(privateIn(b.device).map((m) => m.text), ['hi B']);
+
+  // An unreadable one is counted by its code where an operator looks.
+  a.device.router.emit('deliver', { from: b.id, to: a.id, id: 77, kind: 'direct', data: { direct: { sender: b.id, sealed: new Uint8Array([0x13, 1, 2, 3]) } }, hops: 0, rssi: -90, snr: 5, rxTimeMs: 0, viaMqtt: false, channel: 'x' });
+  const metrics = await (await fetch(`http://127.0.0.1:${control.httpPort}/metrics`)).text();
+  assert.match(metrics, /^unibos_private_messages_unreadable\{code="E_MESSAGE_MALFORMED"\} 1$/m);
 });

@@ -23,6 +23,14 @@ export function createNodeMetrics(device: Device): Registry {
     },
     ['reason'],
   );
+  gauge(
+    'unibos_private_messages_unreadable',
+    'Private messages to this node that could not be opened (stored as "could not decrypt"), by error code',
+    (g) => {
+      for (const [code, n] of device.privateMessages.failures) g.set({ code }, n);
+    },
+    ['code'],
+  );
   gauge('unibos_mesh_channel_utilization_percent', 'Share of the last minute the channel was busy', (g) => g.set(device.router.utilization.percent()));
   gauge('unibos_mesh_tx_backlog', 'Frames waiting for the radio', (g) => g.set(device.router.txBacklog));
   gauge('unibos_outbox_queued', 'Own messages stored, not yet sent or acknowledged', (g) => g.set(device.outbox.size));
