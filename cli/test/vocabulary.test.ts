@@ -13,8 +13,9 @@ import { HUB_EVENT_TYPES } from '@unibos/mesh-protocol';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const TOPIC_MODULE = 'mesh-protocol/src/mqtt/topics.ts';
 /** Where product code lives: each package's src, the CLI's commands, the browser's scripts. */
-const SOURCE_DIRS = ['mesh-protocol/src', 'firmware/src', 'gateway/src', 'controlplane/src', 'controlplane/public/js', 'cli/commands', 'modules'];
-const SKIP_DIRS = new Set(['node_modules', 'test', 'bench', 'fixtures']);
+const SOURCE_DIRS = ['mesh-protocol/src', 'firmware/src', 'gateway/src', 'controlplane/src', 'controlplane/public/js', 'cli/commands', 'modules', 'messenger-client/src'];
+// vendor/: bundles built from the sources above (checked there) plus third-party code.
+const SKIP_DIRS = new Set(['node_modules', 'test', 'bench', 'fixtures', 'vendor']);
 
 function sourceFiles(dir: string): string[] {
   let entries: string[];
