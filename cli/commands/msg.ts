@@ -139,8 +139,10 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
   async list(ctx, _args, rest) {
     noMore(rest, 0);
     const list = await ctx.client.conversations();
-    if (list.length === 0) out('no conversations yet: start one with `unibos msg dm WHO "text"`');
+    const mesh = await ctx.client.meshConversations();
+    if (list.length === 0 && mesh.length === 0) out('no conversations yet: start one with `unibos msg dm WHO "text"`');
     for (const c of list) out(`${c.id}  ${c.kind.padEnd(7)}  ${label(ctx, c)}  ${c.unread} unread${c.muted ? '  (muted)' : ''}`);
+    for (const c of mesh) out(`${c.conversationId}  ${'mesh'.padEnd(7)}  ${c.nodeId}${c.name ? ` (${c.name})` : ''}  ${c.unread} unread  (\`unibos msg node ${c.nodeId}\`)`);
     return 0;
   },
 
@@ -233,6 +235,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
         const who = m.senderDevice === client.deviceId ? 'you' : m.senderUser;
         out(`${time(m.sentAt)} \u{1F512} ${who}: ${m.text}${d ? `  (${NODE_STATUS[d.status] ?? d.status}${d.error ? `: ${d.error}` : ''})` : ''}  {${m.id}}`);
       }
+      await client.markMeshRead(rest[0]);
       return 0;
     }
     const sent = await client.sendToNode(rest[0], rest[1]);

@@ -56,8 +56,10 @@ test('unibos msg node sends sealed to a node, refuses too long a text, reads the
   const read = await msg('read');
   assert.equal(read.code, 0, read.stderr);
   assert.match(read.stdout, new RegExp(`\\[mesh ${nodeId} .*\\] ${nodeId}: on my way`));
+  assert.match((await msg('list')).stdout, new RegExp(`mesh +${nodeId} \\(Ridge\\) +1 unread`));
   const conversation = await msg('node', nodeId);
   assert.equal(conversation.code, 0, conversation.stderr);
   assert.match(conversation.stdout, /you: water at the school {2}\(acknowledged by the node\)/);
   assert.match(conversation.stdout, new RegExp(`${nodeId}: on my way`));
+  assert.match((await msg('list')).stdout, new RegExp(`mesh +${nodeId} \\(Ridge\\) +0 unread`), 'reading the conversation marks it read');
 });

@@ -73,6 +73,9 @@ test('a client sends to a node and reads its replies in order, an early one kept
   assert.deepEqual(later.arrived.map((a) => [a.nodeId, a.text]), [[nodeId, 'ANSWER-ONE-PLAINTEXT 42 people'], [nodeId, 'ANSWER-TWO-PLAINTEXT need blankets']]);
   assert.deepEqual(client.meshHistory(nodeId).map((m) => m.text), [question, 'ANSWER-ONE-PLAINTEXT 42 people', 'ANSWER-TWO-PLAINTEXT need blankets']);
   assert.equal(later.arrived[0]!.conversationId, sent.conversationId, 'one conversation both ways');
+  assert.deepEqual(await client.meshConversations(), [{ conversationId: sent.conversationId, nodeId, name: 'Ridge', unread: 2 }]);
+  await client.markMeshRead(nodeId);
+  assert.equal((await client.meshConversations())[0]!.unread, 0);
 
   gw.txStatus({ ref: sent.messageId, status: 'queued', packetId: 900 });
   gw.mesh(nodeId, 'ack', { requestId: 900, error: 'NONE' }, { packetId: 12 });

@@ -524,10 +524,26 @@ export class MessengerClient {
     return { messageId: sent.id, conversationId: sent.conversationId, nodeId: node, status: sent.status };
   }
 
+  /** Conversations with mesh nodes, newest first, with unread counts (from the local history). */
+  async meshConversations(): Promise<Array<{ conversationId: string; nodeId: string; name: string | null; unread: number }>> {
+    const { items } = await this.api.request<{ items: Array<{ id: string; nodeId: string; name: string | null }> }>('GET', '/api/v1/messenger/mesh');
+    for (const c of items) this.mesh.remember(c.nodeId, c.id);
+    return items.map((c) => ({ conversationId: c.id, nodeId: c.nodeId, name: c.name, unread: this.log.unread(c.id, this.state.userId, this.now()) }));
+  }
+
   /** The decrypted conversation with a node, oldest first (what this device sent and received). */
   meshHistory(nodeId: string): HistoryView[] {
     const conversationId = this.mesh.conversationOf((nodeId.startsWith('!') ? nodeId : `!${nodeId}`).toLowerCase());
     return conversationId ? this.log.list(conversationId, this.now()) : [];
+  }
+
+  /** Marks the conversation with a node read up to its newest message, on this device only (a node gets no read receipts). */
+  async markMeshRead(nodeId: string): Promise<void> {
+    const conversationId = this.mesh.conversationOf((nodeId.startsWith('!') ? nodeId : `!${nodeId}`).toLowerCase());
+    const last = conversationId ? this.log.list(conversationId, this.now()).at(-1) : undefined;
+    if (!conversationId || !last) return;
+    this.log.apply({ id: `read:${last.id}`, conversationId, senderUser: this.state.userId, senderDevice: this.state.deviceId, sentAt: new Date(this.now()).toISOString() }, { type: 'read', conversationId, target: last.id });
+    await this.persist();
   }
 
   /** How far this device's messages to a node got, as the hub follows them (newest first). */

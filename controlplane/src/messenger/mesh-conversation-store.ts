@@ -65,6 +65,7 @@ export class MeshConversationStore {
   constructor(db: HubDb) {
     db.exec(SCHEMA);
     this.stmt = {
+      ofUser: db.prepare<[string, string], { id: string; node_id: string; created_ms: number }>('SELECT id, node_id, created_ms FROM messenger_mesh_conversations WHERE org_id = ? AND user_id = ? ORDER BY created_ms DESC, node_id'),
       conversation: db.prepare<[string, string, string], { id: string }>('SELECT id FROM messenger_mesh_conversations WHERE org_id = ? AND user_id = ? AND node_id = ?'),
       addConversation: db.prepare<[string, string, string, string, number]>('INSERT OR IGNORE INTO messenger_mesh_conversations (org_id, user_id, node_id, id, created_ms) VALUES (?, ?, ?, ?, ?)'),
       addOutgoing: db.prepare<[string, string, string, string, string, string, number]>(
@@ -81,6 +82,11 @@ export class MeshConversationStore {
   conversationId(orgId: string, userId: string, nodeId: string, newId: string, nowMs: number): string {
     this.stmt.addConversation.run(orgId, userId, nodeId, newId, nowMs);
     return this.stmt.conversation.get(orgId, userId, nodeId)!.id;
+  }
+
+  /** The user's conversations with nodes, newest first. */
+  conversationsOf(orgId: string, userId: string): Array<{ id: string; nodeId: string; createdAt: string }> {
+    return this.stmt.ofUser.all(orgId, userId).map((r) => ({ id: r.id, nodeId: r.node_id, createdAt: new Date(r.created_ms).toISOString() }));
   }
 
   existingConversationId(orgId: string, userId: string, nodeId: string): string | null {

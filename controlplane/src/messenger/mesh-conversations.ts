@@ -70,6 +70,11 @@ export class MeshConversations implements DownlinkFollower {
     throw new HubError('E_NOT_FOUND', `the hub has no identity key for ${nodeId} yet (it was not claimed with one and no NodeInfo with a key was heard); ask the node for its NodeInfo and try again`);
   }
 
+  /** The caller's conversations with nodes (one per node), newest first, with the node's name as the fleet knows it. */
+  list(orgId: string, userId: string): Array<{ id: string; kind: 'mesh'; nodeId: string; name: string | null; createdAt: string }> {
+    return this.d.store.conversationsOf(orgId, userId).map((c) => ({ id: c.id, kind: 'mesh' as const, nodeId: c.nodeId, name: this.d.fleet.store.get(orgId, c.nodeId)?.name ?? null, createdAt: c.createdAt }));
+  }
+
   send(orgId: string, userId: string, nodeId: NodeIdText, input: { senderDevice: string; sealed: string; clientId?: string }): MeshSent {
     const device = this.d.directory.activeDevice(orgId, input.senderDevice);
     if (!device || device.userId !== userId) throw new HubError('E_FORBIDDEN', 'senderDevice is not one of your active messenger devices');

@@ -20,6 +20,15 @@ export const meshRoutes: FastifyPluginAsync<MeshRoutesOptions> = async (app, { m
   const params = { type: 'object', required: ['nodeId'], properties: { nodeId: NODE_ID_PARAM } } as const;
   const status = { type: 'string', enum: ['queued', 'sent', 'delivered', 'failed'] } as const;
 
+  app.get('/api/v1/messenger/mesh', {
+    preHandler: guard('read'),
+    schema: {
+      tags, security,
+      summary: 'The caller\u2019s conversations with mesh nodes (one per node), newest first',
+      response: { 200: { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, kind: { type: 'string' }, nodeId: { type: 'string' }, name: { type: ['string', 'null'] }, createdAt: { type: 'string' } } } } } }, ...errorResponses },
+    },
+  }, async (req) => ({ items: mesh.list(req.auth!.orgId, req.auth!.userId) }));
+
   app.get<{ Params: { nodeId: string } }>('/api/v1/messenger/mesh/:nodeId/key', {
     preHandler: guard('read'),
     schema: {
