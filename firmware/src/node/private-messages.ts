@@ -17,7 +17,7 @@ const MAX_HELD_PER_SENDER = 32;
 export type Opened = { ok: true; text: string } | { ok: false; code: string; reason: string };
 
 export class PrivateMessages {
-  private endpoint: MeshDirectEndpoint;
+  private readonly endpoint: MeshDirectEndpoint;
   private readonly loadState;
   private readonly saveState;
   private readonly keyOf;
