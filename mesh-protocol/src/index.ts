@@ -17,6 +17,8 @@ export type { Radio, RadioListener, RxPacket } from './phy/radio.ts';
 
 export { MeshRouter, type RouterOptions, type RouterEvents, type Delivery, type SendOptions } from './routing/router.ts';
 export { RouterStats, type DropReason } from './routing/router-stats.ts';
+export { TraceService, DEFAULT_TRACE_TIMEOUT_MS, TRACE_RATE_PER_MINUTE, type TraceResult, type TraceServiceOptions } from './routing/trace-service.ts';
+export { TRACE_MAX_HOPS, UNKNOWN_NODE, type TraceHop } from './routing/trace-route.ts';
 export { DedupCache, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL_MS, type DedupOptions } from './routing/dedup-cache.ts';
 export { ReplayWindow } from './routing/replay-window.ts';
 export { NeighborTable, type NodeRecord, type NeighborLink } from './routing/neighbor-table.ts';

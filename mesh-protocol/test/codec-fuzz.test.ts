@@ -85,6 +85,8 @@ const body: fc.Arbitrary<DataBody> = fc.oneof(
       snrTowards: fc.array(i32, { maxLength: 8 }),
       routeBack: fc.array(u32, { maxLength: 8 }),
       snrBack: fc.array(i32, { maxLength: 8 }),
+      requester: u32,
+      destination: u32,
     }, NP)
     .map((traceroute): DataBody => ({ traceroute })),
   fc

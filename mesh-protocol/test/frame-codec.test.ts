@@ -75,7 +75,7 @@ const samples: Record<DataKind, Data> = {
     nodeInfo: { longName: 'Kadikoy Router 1', shortName: 'KDK1', hwModel: 'RPI4_SX1262', role: 'ROUTER', publicKey: new Uint8Array(32).fill(7) },
   },
   routing: { routing: { error: 'NONE' }, requestId: 0xdead_beef },
-  traceroute: { traceroute: { route: [0x1111_1111, 0xffff_fffe], snrTowards: [-40, 28], routeBack: [0x2222_2222], snrBack: [-80] }, replyId: 9 },
+  traceroute: { traceroute: { route: [0x1111_1111, 0xffff_fffe], snrTowards: [-40, 28], routeBack: [0x2222_2222], snrBack: [-80], requester: 0x0a0a_0a0a, destination: 0x0d0d_0d0d }, replyId: 9 },
   neighborInfo: {
     neighborInfo: {
       nodeId: 0x1234_5678,

@@ -10,7 +10,8 @@ export type MeshErrorCode =
   | 'E_BAD_PAYLOAD'
   | 'E_REPLAY'
   | 'E_BAD_ARGUMENT'
-  | 'E_ENVELOPE_INVALID';
+  | 'E_ENVELOPE_INVALID'
+  | 'E_TRACE_TIMEOUT';
 
 export class MeshError extends Error {
   readonly code: MeshErrorCode;

@@ -112,6 +112,9 @@ export interface Traceroute {
   snrTowards: number[];
   routeBack: number[];
   snrBack: number[];
+  /** Who asked, and whom the trace is for (each hop's frame names only that hop). */
+  requester: number;
+  destination: number;
 }
 
 export interface Neighbor {

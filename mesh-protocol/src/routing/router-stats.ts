@@ -13,7 +13,10 @@ export type DropReason =
   | 'duty-cycle'
   | 'channel-busy'
   | 'queue-full'
-  | 'radio-error';
+  | 'radio-error'
+  | 'E_BAD_TRACE'
+  | 'trace-too-long'
+  | 'trace-rate-limited';
 
 export class RouterStats {
   rxFrames = 0;
