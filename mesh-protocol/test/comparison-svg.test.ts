@@ -105,3 +105,12 @@ test('a panel whose link names a node it does not have is refused', () => {
   assert.throws(() => renderComparisonSvg({ title: 'x', panels: [{ ...panel('a', nodes, 1), links: [{ a: 1, b: 999, quality: 1 }] }] }), RangeError);
   assert.throws(() => renderComparisonSvg({ title: 'x', panels: [] }), RangeError);
 });
+
+test('on a line the labels keep off the links when they can (above or below), so the links stay visible', () => {
+  const nodes: TopologyNode[] = Array.from({ length: 8 }, (_, i) => ({ id: i + 1, label: `100${i}`, x: i * 5600, y: 0, delivery: 0.5, transmissions: 1 }));
+  const svg = renderComparisonSvg({ title: 'Line', panels: [{ ...panel('naive', nodes, 9000), links: nodes.slice(1).map((n, i) => ({ a: i + 1, b: n.id, quality: 1 })) }] });
+  const labels = labelBoxes(svg);
+  assert.equal(labels.length, 8, 'every node labelled');
+  const lineY = Number(svg.match(/<line class="link" x1="[^"]+" y1="([^"]+)"/)![1]);
+  for (const b of labels) assert.ok(b.y + b.height <= lineY || b.y >= lineY, `label at y ${b.y}..${b.y + b.height} crosses the line at ${lineY}`);
+});

@@ -23,9 +23,15 @@ export interface LabelRequest {
 
 const GAP = 3;
 
-/** One entry per request, in request order: the label's box, or null when it was left out. */
-export function placeLabels(requests: readonly LabelRequest[], bounds: Box, obstacles: readonly Box[] = []): Array<Box | null> {
+/**
+ * One entry per request, in request order: the label's box, or null when it was left out.
+ * `avoid` are places a label had better not cover (boxes along the links): a label takes a spot
+ * clear of them if it has one, else any spot clear of labels, nodes and `obstacles`.
+ */
+export function placeLabels(requests: readonly LabelRequest[], bounds: Box, obstacles: readonly Box[] = [], avoid: readonly Box[] = []): Array<Box | null> {
   const placed: Array<Box | null> = requests.map(() => null);
+  const soft = new BoxGrid(Math.max(8, ...requests.map((r) => r.width)));
+  for (const a of avoid) soft.add(a);
   // Every node is an obstacle to every label, its own included.
   const grid = new BoxGrid(Math.max(8, ...requests.map((r) => r.width)));
   for (const o of obstacles) grid.add(o);
@@ -33,12 +39,11 @@ export function placeLabels(requests: readonly LabelRequest[], bounds: Box, obst
   const order = requests.map((_, i) => i).sort((a, b) => requests[b]!.priority - requests[a]!.priority || a - b);
   for (const i of order) {
     const r = requests[i]!;
-    for (const box of candidates(r)) {
-      if (inside(box, bounds) && !grid.hits(box)) {
-        placed[i] = box;
-        grid.add(box);
-        break;
-      }
+    const spots = candidates(r).filter((box) => inside(box, bounds) && !grid.hits(box));
+    const box = spots.find((b) => !soft.hits(b)) ?? spots[0];
+    if (box) {
+      placed[i] = box;
+      grid.add(box);
     }
   }
   return placed;

@@ -110,7 +110,7 @@ export function renderTopologySvg(report: TopologyReport): string {
   }
   out.push('</g>');
 
-  out.push(nodesAndLabels(report.nodes, project, NODE_RADIUS, 12, { x: 0, y: PLOT.top - 20, width: WIDTH, height: PLOT.bottom - PLOT.top + 40 }));
+  out.push(nodesAndLabels(report.nodes, project, NODE_RADIUS, 12, { x: 0, y: PLOT.top - 20, width: WIDTH, height: PLOT.bottom - PLOT.top + 40 }, report.links));
 
   out.push(legend(), scaleBar(project.pxPerMetre), '</svg>');
   return out.join('\n');
@@ -121,7 +121,7 @@ const LABEL_HEIGHT = 1.25;
 const GLYPH_WIDTH = 0.62;
 
 /** Node circles, then the labels that fit (label-placement.ts); the rest only in tooltips. */
-function nodesAndLabels(nodes: readonly TopologyNode[], project: Projection, radius: number, fontSize: number, bounds: Box): string {
+function nodesAndLabels(nodes: readonly TopologyNode[], project: Projection, radius: number, fontSize: number, bounds: Box, links: readonly TopologyLink[] = []): string {
   const out: string[] = [`<g class="nodes" font-size="${fontSize}" fill="#222">`];
   const points = nodes.map((node) => project.point(node));
   const texts = nodes.map((node) => `${node.label} ${Math.round(clamp01(node.delivery) * 100)}%`);
@@ -156,6 +156,8 @@ function nodesAndLabels(nodes: readonly TopologyNode[], project: Projection, rad
       priority: (node.role === 'origin' || node.role === 'hilltop' ? 2 : 0) + (1 - clamp01(node.delivery)),
     })),
     bounds,
+    [],
+    linkSamples(nodes, links, project),
   );
   nodes.forEach((node, i) => {
     const b = boxes[i];
@@ -168,6 +170,24 @@ function nodesAndLabels(nodes: readonly TopologyNode[], project: Projection, rad
   });
   out.push('</g>');
   return out.join('\n');
+}
+
+/** Small boxes along the drawn links, which labels try to keep clear of; none on a crowded map. */
+function linkSamples(nodes: readonly TopologyNode[], links: readonly TopologyLink[], project: Projection): Box[] {
+  if (links.length > 400) return [];
+  const byId = new Map(nodes.map((n) => [n.id, project.point(n)]));
+  const out: Box[] = [];
+  for (const l of links) {
+    const a = byId.get(l.a);
+    const b = byId.get(l.b);
+    if (!a || !b) continue;
+    const steps = Math.ceil(Math.hypot(b.x - a.x, b.y - a.y) / 6);
+    for (let k = 1; k < steps; k++) {
+      const t = k / steps;
+      out.push({ x: a.x + (b.x - a.x) * t - 1, y: a.y + (b.y - a.y) * t - 1, width: 2, height: 2 });
+    }
+  }
+  return out;
 }
 
 export interface StrategyPanel {
@@ -244,7 +264,7 @@ export function renderComparisonSvg(report: ComparisonReport): string {
       out.push(`<line class="link" x1="${num(a.x)}" y1="${num(a.y)}" x2="${num(b.x)}" y2="${num(b.y)}" stroke-width="${num(w)}" stroke-opacity="${num(0.1 + 0.6 * q)}"/>`);
     }
     out.push('</g>');
-    out.push(nodesAndLabels(panel.nodes, project, radius, fontSize, mapBox));
+    out.push(nodesAndLabels(panel.nodes, project, radius, fontSize, mapBox, drawn));
     const shown = drawn.length < panel.links.length ? `${drawn.length} of ${panel.links.length} links drawn (each node's ${BEST_LINKS_PER_NODE} best)` : `${panel.links.length} links`;
     out.push(`<text x="${x0 + PANEL_W}" y="${mapBox.y + MAP_H + 14}" font-size="10" fill="#777" text-anchor="end">${shown}</text>`);
     // Under the map, not on it, where it would cover nodes.
