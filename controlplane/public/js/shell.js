@@ -11,6 +11,7 @@ import { createAlertsView } from './views/alerts-view.js';
 import { createFeedView } from './views/feed-view.js';
 import { createFleetView } from './views/fleet-view.js';
 import { createMapView } from './views/map-view.js';
+import { createMessengerView } from './views/messenger-view.js';
 import { createModulesView } from './views/modules-view.js';
 import { createSendView } from './views/send-view.js';
 import { createSensorsView } from './views/sensors-view.js';
@@ -101,7 +102,7 @@ export function createShell(root, { api, config }) {
   };
 
   /** @type {View[]} */
-  const views = [createFleetView(ctx), createMapView(ctx), createFeedView(ctx), createSendView(ctx), createSensorsView(ctx), createAlertsView(ctx), createModulesView(ctx)];
+  const views = [createFleetView(ctx), createMapView(ctx), createFeedView(ctx), createSendView(ctx), createSensorsView(ctx), createAlertsView(ctx), createMessengerView(ctx), createModulesView(ctx)];
   /** @type {Map<string, HTMLElement>} */
   const badges = new Map();
   /** @type {Map<string, HTMLAnchorElement>} */

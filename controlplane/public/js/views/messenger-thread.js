@@ -1,0 +1,315 @@
+// One conversation of the messenger view: its head (safety number, members), the key-change
+// warning that blocks sending until the user has compared and accepted, the decrypted messages
+// with replies, edits, deletes, reactions, read receipts and expiry, and the composer.
+
+import { h, replace } from '../dom.js';
+import { dateTime, relativeTime } from '../format.js';
+import { t } from '../i18n.js';
+
+const REACTIONS = ['👍', '❤️', '✅', '❗'];
+
+/**
+ * @typedef {{
+ *   client: any, conversation: any, me: string, title: string, nameOf: (userId: string) => string,
+ *   canManage: boolean, people: Array<{ userId: string, email: string, name: string }>, problems: any[],
+ *   changedUsers: string[], replyTo: { id: string, text: string } | null, editing: string | null,
+ *   maxChars: number, expiryChoices: string[][], kindLabel: string,
+ *   back: () => void, setReply: (m: any) => void, setEditing: (id: string | null) => void,
+ *   act: (fn: () => Promise<unknown>) => Promise<boolean>, afterSend: () => void,
+ *   setMuted: (conversationId: string, muted: boolean) => Promise<unknown>,
+ * }} ThreadProps
+ */
+
+/**
+ * @param {HTMLElement} pane
+ * @param {ThreadProps} p
+ */
+export function renderThread(pane, p) {
+  const c = p.conversation;
+  const history = p.client.history(c.id);
+  const byId = new Map(history.map((/** @type {any} */ m) => [m.id, m]));
+  const blocked = p.changedUsers.length > 0;
+  const canWrite = c.kind !== 'channel' || ['owner', 'admin'].includes(c.members.find((/** @type {any} */ m) => m.userId === p.me)?.role);
+  const previous = /** @type {HTMLTextAreaElement | null} */ (pane.querySelector('#msg-text'));
+  const draft = previous && !p.editing ? previous.value : '';
+  const hadFocus = previous !== null && document.activeElement === previous;
+
+  const head = h(
+    'div',
+    { class: 'msg-thread-head' },
+    h('button', { type: 'button', class: 'ghost msg-back', onclick: p.back }, t('← Conversations')),
+    h('h2', { id: 'msg-thread-title' }, p.title),
+    h('span', { class: 'badge' }, p.kindLabel),
+    c.muted ? h('span', { class: 'badge badge--muted' }, t('muted')) : null,
+    h('span', { class: 'msg-e2e' }, t('End-to-end encrypted')),
+  );
+  const tools = h('div', { class: 'msg-tools' });
+  const others = c.members.filter((/** @type {any} */ m) => m.userId !== p.me);
+  if (c.kind === 'direct' && others[0]) tools.append(safetyButton(p, others[0].userId));
+  tools.append(
+    h(
+      'button',
+      {
+        type: 'button',
+        'aria-pressed': c.muted ? 'true' : 'false',
+        onclick: () => p.act(() => p.setMuted(c.id, !c.muted)),
+      },
+      t('Mute'),
+    ),
+  );
+  if (c.kind !== 'direct') tools.append(membersPanel(p));
+
+  const banners = p.changedUsers.map((userId) => keyChangeBanner(p, userId));
+  const description = c.description ? h('p', { class: 'hint msg-description' }, c.description) : null;
+
+  const log = h('ol', { class: 'msg-log', 'aria-label': t('Messages in {name}', { name: p.title }), tabindex: '0' });
+  for (const m of history) log.append(messageItem(p, m, byId));
+  for (const problem of p.problems)
+    log.append(
+      h(
+        'li',
+        { class: 'msg msg--problem' },
+        h('p', {}, h('strong', {}, t('Could not decrypt a message from {name}.', { name: p.nameOf(problem.senderUser) })), ' ', t('Reason: {reason} ({code})', { reason: problem.reason, code: problem.errorCode })),
+      ),
+    );
+  if (history.length === 0 && p.problems.length === 0) log.append(h('li', { class: 'empty' }, t('No messages yet.')));
+
+  pane.replaceChildren(head, description ?? '', tools, ...banners, log, canWrite ? composer(p, byId, blocked, draft) : h('p', { class: 'notice' }, t('Only the channel’s admins write here; you can react and read.')));
+  log.scrollTop = log.scrollHeight;
+  if (hadFocus) /** @type {HTMLElement | null} */ (pane.querySelector('#msg-text'))?.focus();
+}
+
+/**
+ * @param {ThreadProps} p
+ * @param {string} userId
+ */
+function safetyButton(p, userId) {
+  const out = h('div', { class: 'msg-safety', hidden: true, role: 'region', 'aria-label': t('Safety number') });
+  const button = h('button', { type: 'button', 'aria-expanded': 'false' }, t('Safety number'));
+  button.addEventListener('click', async () => {
+    if (!out.hidden) {
+      out.hidden = true;
+      button.setAttribute('aria-expanded', 'false');
+      return;
+    }
+    await p.act(async () => {
+      const { safetyNumber, status } = await p.client.safetyNumber(userId);
+      replace(out, safetyBlock(p, userId, safetyNumber, status));
+      out.hidden = false;
+      button.setAttribute('aria-expanded', 'true');
+    });
+  });
+  return h('div', { class: 'msg-safety-wrap' }, button, out);
+}
+
+/**
+ * @param {ThreadProps} p
+ * @param {string} userId
+ * @param {string} number
+ * @param {string} status
+ */
+function safetyBlock(p, userId, number, status) {
+  const STATUS = /** @type {Record<string, string>} */ ({ new: t('not yet compared'), trusted: t('trusted on first use, not compared'), verified: t('verified by you'), key_changed: t('keys changed: compare again') });
+  return [
+    h('p', {}, t('Compare this number with {name}, in person or on a call. If it is the same on both screens, nobody is in between.', { name: p.nameOf(userId) })),
+    h('p', { class: 'msg-safety-number' }, numberGroups(number)),
+    h('p', { class: 'hint' }, t('Status: {status}', { status: STATUS[status] ?? status })),
+    status !== 'verified' && status !== 'key_changed'
+      ? h('button', { type: 'button', onclick: () => p.act(() => p.client.markVerified(userId)) }, t('Mark as verified'))
+      : null,
+  ];
+}
+
+/**
+ * @param {ThreadProps} p
+ * @param {string} userId
+ */
+function keyChangeBanner(p, userId) {
+  const number = h('p', { class: 'msg-safety-number' }, t('Loading…'));
+  void p.client.safetyNumber(userId).then(
+    (/** @type {any} */ r) => replace(number, numberGroups(r.safetyNumber)),
+    () => replace(number, t('The safety number could not be loaded.')),
+  );
+  const message =
+    userId === p.me
+      ? t('A new device was added to your account. If it was not you, revoke it under Devices. Sending is paused until you accept it.')
+      : t('The keys of {name} changed (a new or reinstalled device). Sending is paused: compare the safety number with {name} before you accept.', { name: p.nameOf(userId) });
+  return h(
+    'div',
+    { class: 'msg-keychange', role: 'alert' },
+    h('p', { class: 'msg-keychange-title' }, h('strong', {}, t('Warning: keys changed'))),
+    h('p', {}, message),
+    h('p', { class: 'hint' }, t('New safety number:')),
+    number,
+    h(
+      'button',
+      { type: 'button', class: 'primary', onclick: () => p.act(() => p.client.acceptKeyChange(userId)) },
+      userId === p.me ? t('Accept my new device') : t('I compared the numbers: accept the new keys of {name}', { name: p.nameOf(userId) }),
+    ),
+  );
+}
+
+/**
+ * Twelve groups of five digits, read aloud group by group when comparing.
+ * @param {string} number
+ */
+function numberGroups(number) {
+  const groups = number.replace(/\s+/g, '').match(/.{1,5}/g) ?? [];
+  return groups.flatMap((g, i) => (i === 0 ? [h('span', {}, g)] : [' ', h('span', {}, g)]));
+}
+
+/** @param {ThreadProps} p */
+function membersPanel(p) {
+  const c = p.conversation;
+  const ROLE = /** @type {Record<string, string>} */ ({ owner: t('owner'), admin: t('admin'), member: t('member') });
+  const list = h(
+    'ul',
+    { class: 'msg-members' },
+    c.members.map((/** @type {any} */ m) =>
+      h(
+        'li',
+        {},
+        h('span', {}, t('{name} ({role})', { name: p.nameOf(m.userId), role: ROLE[m.role] ?? m.role })),
+        p.canManage && m.userId !== p.me && m.role !== 'owner'
+          ? h('button', { type: 'button', class: 'link', onclick: () => p.act(() => p.client.removeMember(c.id, m.userId)), 'aria-label': t('Remove {name}', { name: p.nameOf(m.userId) }) }, t('Remove'))
+          : null,
+      ),
+    ),
+  );
+  const outside = p.people.filter((x) => !c.members.some((/** @type {any} */ m) => m.userId === x.userId));
+  const pick = h('select', { id: 'msg-add-member' }, outside.map((x) => h('option', { value: x.userId }, x.name || x.email)));
+  const add =
+    p.canManage && outside.length > 0
+      ? h(
+          'form',
+          { class: 'msg-add', onsubmit: (/** @type {Event} */ e) => (e.preventDefault(), void p.act(() => p.client.addMember(c.id, [pick.value]))) },
+          h('label', { for: 'msg-add-member' }, t('Add member')),
+          pick,
+          h('button', { type: 'submit' }, t('Add')),
+        )
+      : null;
+  return h('details', { class: 'msg-members-wrap' }, h('summary', {}, t({ one: '{count} member', other: '{count} members' }, { count: c.members.length })), list, add);
+}
+
+/**
+ * @param {ThreadProps} p
+ * @param {any} m
+ * @param {Map<string, any>} byId
+ */
+function messageItem(p, m, byId) {
+  const mine = m.senderUser === p.me;
+  const sender = p.nameOf(m.senderUser);
+  const body = [];
+  if (m.replyTo) {
+    const quoted = byId.get(m.replyTo);
+    body.push(h('blockquote', { class: 'msg-quote' }, quoted ? t('Reply to {name}: {text}', { name: p.nameOf(quoted.senderUser), text: quoted.deleted ? t('(deleted)') : quoted.text }) : t('Reply to an earlier message')));
+  }
+  body.push(m.deleted ? h('p', { class: 'msg-text msg-text--deleted' }, t('This message was deleted.')) : h('p', { class: 'msg-text' }, m.text));
+  const facts = [];
+  if (m.editedAt) facts.push(t('edited'));
+  if (m.expiresAt) facts.push(t('disappears {when}', { when: relativeTime(m.expiresAt) }));
+  if (mine && m.readBy?.length) facts.push(t('read by {names}', { names: m.readBy.map(p.nameOf).join(', ') }));
+  const reactions = Object.entries(m.reactions ?? {});
+  const counts = new Map();
+  for (const [, emoji] of reactions) counts.set(emoji, (counts.get(emoji) ?? 0) + 1);
+  const actions = m.deleted
+    ? null
+    : h(
+        'div',
+        { class: 'msg-item-actions' },
+        h('button', { type: 'button', class: 'link', 'aria-label': t('Reply to this message from {name}', { name: sender }), onclick: () => p.setReply({ id: m.id, text: m.text }) }, t('Reply')),
+        REACTIONS.map((emoji) =>
+          h(
+            'button',
+            { type: 'button', class: 'link msg-react', 'aria-pressed': m.reactions?.[p.me] === emoji ? 'true' : 'false', 'aria-label': t('React with {emoji}', { emoji }), onclick: () => p.act(() => p.client.react(p.conversation.id, m.id, m.reactions?.[p.me] === emoji ? '' : emoji)) },
+            emoji,
+          ),
+        ),
+        mine ? h('button', { type: 'button', class: 'link', onclick: () => p.setEditing(m.id) }, t('Edit')) : null,
+        mine || p.canManage
+          ? h('button', { type: 'button', class: 'link', onclick: () => confirm(t('Delete this message for everyone?')) && p.act(() => p.client.delete(p.conversation.id, m.id)) }, t('Delete'))
+          : null,
+      );
+  return h(
+    'li',
+    { class: `msg${mine ? ' msg--mine' : ''}`, dataset: { id: m.id } },
+    h('article', { 'aria-label': t('Message from {name}', { name: sender }) },
+      h('p', { class: 'msg-meta' }, h('span', { class: 'msg-sender' }, sender), ' ', h('time', { datetime: m.sentAt, title: dateTime(m.sentAt) }, relativeTime(m.sentAt))),
+      body,
+      facts.length ? h('p', { class: 'msg-facts' }, facts.join(' · ')) : null,
+      counts.size ? h('p', { class: 'msg-reactions', 'aria-label': t('Reactions') }, [...counts].map(([emoji, n]) => h('span', { class: 'msg-reaction' }, t('{emoji} {count}', { emoji, count: n })))) : null,
+      actions,
+    ),
+  );
+}
+
+/**
+ * @param {ThreadProps} p
+ * @param {Map<string, any>} byId
+ * @param {boolean} blocked
+ * @param {string} draft
+ */
+function composer(p, byId, blocked, draft) {
+  const c = p.conversation;
+  const editingMsg = p.editing ? byId.get(p.editing) : null;
+  const text = h('textarea', { id: 'msg-text', rows: '3', 'aria-describedby': 'msg-count msg-error', disabled: blocked });
+  text.value = editingMsg ? editingMsg.text : draft;
+  const count = h('span', { id: 'msg-count', class: 'hint' });
+  const error = h('p', { id: 'msg-error', class: 'msg-error', role: 'alert' });
+  const expiry = h('select', { id: 'msg-expiry', disabled: blocked || !!editingMsg }, p.expiryChoices.map(([v, label]) => h('option', { value: v }, label)));
+  const send = h('button', { type: 'submit', class: 'primary', disabled: blocked }, editingMsg ? t('Save edit') : t('Send'));
+  const chars = () => [...text.value].length;
+  const update = () => {
+    const n = chars();
+    count.textContent = t('{count} of {max} characters', { count: n, max: p.maxChars });
+    count.classList.toggle('is-over', n > p.maxChars);
+    if (n <= p.maxChars) error.textContent = '';
+  };
+  text.addEventListener('input', update);
+  update();
+  const context = editingMsg
+    ? h('p', { class: 'msg-context' }, t('Editing your message'), ' ', h('button', { type: 'button', class: 'link', onclick: () => p.setEditing(null) }, t('Cancel edit')))
+    : p.replyTo
+      ? h('p', { class: 'msg-context' }, t('Replying to: {text}', { text: p.replyTo.text.slice(0, 80) }), ' ', h('button', { type: 'button', class: 'link', onclick: () => p.setReply(null) }, t('Cancel reply')))
+      : null;
+  const form = h(
+    'form',
+    { class: 'msg-compose', 'aria-label': t('Write a message') },
+    blocked ? h('p', { class: 'notice' }, t('Sending is paused until you accept the changed keys above.')) : null,
+    context,
+    h('label', { for: 'msg-text' }, t('Message')),
+    text,
+    count,
+    error,
+    h('div', { class: 'msg-compose-row' }, h('label', { for: 'msg-expiry' }, t('Disappears')), expiry, send),
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const value = text.value.trim();
+    if (!value) {
+      error.textContent = t('Write something first.');
+      return;
+    }
+    if (chars() > p.maxChars) {
+      error.textContent = t('Too long: {count} characters, at most {max}. Nothing was sent.', { count: chars(), max: p.maxChars });
+      text.focus();
+      return;
+    }
+    send.disabled = true;
+    const ok = await p.act(async () => {
+      if (editingMsg) await p.client.edit(c.id, editingMsg.id, value);
+      else await p.client.send(c.id, { text: value, ...(p.replyTo ? { replyTo: p.replyTo.id } : {}), ...(expiry.value ? { expiresInMs: Number(expiry.value) } : {}) });
+      text.value = '';
+      p.afterSend();
+    });
+    if (!ok) send.disabled = false;
+  });
+  // Enter sends, Shift+Enter starts a new line (as in every chat app).
+  text.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  return form;
+}

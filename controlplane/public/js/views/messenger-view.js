@@ -1,0 +1,452 @@
+// Messages: the end-to-end encrypted messenger (issue 16) on this browser as one device of the
+// signed-in user. Keys are made here on first use and kept in IndexedDB; the hub sees ciphertext
+// only. The hub's event stream is a nudge to sync; the inbox is the source of truth.
+
+import { h, replace } from '../dom.js';
+import { dateTime } from '../format.js';
+import { t } from '../i18n.js';
+import { renderThread } from './messenger-thread.js';
+
+/** The library's own limit (messenger-crypto LIMITS.maxTextChars): checked here before sending. */
+const MAX_TEXT_CHARS = 4000;
+const EXPIRY_CHOICES = () => [
+  ['', t('Never')],
+  [String(3_600_000), t('After 1 hour')],
+  [String(86_400_000), t('After 1 day')],
+  [String(604_800_000), t('After 1 week')],
+];
+const KIND_LABEL = () => ({ direct: t('Direct'), group: t('Group'), channel: t('Channel') });
+
+/**
+ * @param {import('../shell.js').AppContext} ctx
+ * @returns {import('../shell.js').View}
+ */
+export function createMessengerView(ctx) {
+  const { api, stream } = ctx;
+  const me = api.session?.user.id ?? '';
+
+  /** @type {any} */
+  let client = null;
+  /** @type {Promise<any> | null} */
+  let opening = null;
+  /** @type {any[]} */
+  let conversations = [];
+  /** @type {Map<string, { userId: string, email: string, name: string }>} */
+  let people = new Map();
+  /** @type {string | null} */
+  let currentId = null;
+  /** conversationId -> problems (undecryptable messages) seen on this page. @type {Map<string, any[]>} */
+  const problems = new Map();
+  /** @type {{ id: string, text: string } | null} */
+  let replyTo = null;
+  /** @type {string | null} */
+  let editing = null;
+  /** conversationId -> the newest message id a read receipt was sent for. */
+  const readSent = new Map();
+  let visible = false;
+
+  const status = h('p', { class: 'msg-status', role: 'status' });
+  const convList = h('ul', { class: 'msg-conv-list', 'aria-label': t('Conversations') });
+  const newDm = h('button', { type: 'button', class: 'primary' }, t('New direct message'));
+  const newGroup = h('button', { type: 'button' }, t('New group'));
+  const devicesBtn = h('button', { type: 'button' }, t('Devices'));
+  const side = h(
+    'div',
+    { class: 'msg-side card' },
+    h('h2', { id: 'msg-list-title' }, t('Conversations')),
+    h('div', { class: 'msg-actions' }, newDm, newGroup, devicesBtn),
+    convList,
+  );
+  const pane = h('div', { class: 'msg-pane card', role: 'region', 'aria-label': t('Conversation') });
+  const el = h(
+    'section',
+    { class: 'view msg-view', 'aria-labelledby': 'msg-title' },
+    h('div', { class: 'view-head' }, h('h1', { id: 'msg-title' }, t('Messages')), status),
+    h('div', { class: 'msg-layout' }, side, pane),
+  );
+
+  const nameOf = (/** @type {string} */ userId) => {
+    if (userId === me) return t('You');
+    const p = people.get(userId);
+    return p ? p.name || p.email : t('Unknown member');
+  };
+  const titleOf = (/** @type {any} */ c) => {
+    if (c.kind === 'direct') {
+      const other = c.members.find((/** @type {any} */ m) => m.userId !== me);
+      return other ? nameOf(other.userId) : t('Direct message');
+    }
+    return c.name || t('Unnamed group');
+  };
+  const myRole = (/** @type {any} */ c) => c.members.find((/** @type {any} */ m) => m.userId === me)?.role ?? 'member';
+  const showError = (/** @type {any} */ err) => {
+    status.textContent = t('Error: {error}', { error: err?.message ?? String(err) });
+    status.classList.add('is-error');
+  };
+  const clearStatus = () => {
+    status.textContent = '';
+    status.classList.remove('is-error');
+  };
+
+  async function open() {
+    if (client) return client;
+    opening ??= (async () => {
+      status.textContent = t('Setting up this device’s keys…');
+      const { MessengerClient, IndexedDbStateStore } = await import('../vendor/messenger-client.js');
+      const session = api.session;
+      const c = await MessengerClient.open({
+        hubUrl: location.origin,
+        auth: async () => {
+          if (!api.accessToken) await api.refresh();
+          return api.accessToken ?? '';
+        },
+        // One device per hub, user and browser profile.
+        store: new IndexedDbStateStore(`${location.host}/${session?.org.id}/${session?.user.id}`),
+        deviceName: t('Web browser ({platform})', { platform: navigator.platform || 'unknown' }),
+      });
+      client = c;
+      clearStatus();
+      people = new Map((await c.people()).map((/** @type {any} */ p) => [p.userId, p]));
+      await sync();
+      return c;
+    })();
+    try {
+      return await opening;
+    } catch (err) {
+      opening = null;
+      showError(err);
+      throw err;
+    }
+  }
+
+  // Syncs run one after another; a nudge during a sync asks for one more afterwards.
+  let syncing = /** @type {Promise<void> | null} */ (null);
+  let again = false;
+  async function sync() {
+    if (!client) return;
+    if (syncing) {
+      again = true;
+      return syncing;
+    }
+    syncing = (async () => {
+      do {
+        again = false;
+        try {
+          const result = await client.sync();
+          for (const p of result.problems) if (p.code === 'undecryptable') addProblem(p);
+          conversations = await client.conversations();
+        } catch (err) {
+          showError(err);
+        }
+      } while (again);
+    })().finally(() => (syncing = null));
+    await syncing;
+    render();
+  }
+
+  /** @param {any} p */
+  function addProblem(p) {
+    const list = problems.get(p.conversationId) ?? [];
+    if (!list.some((q) => q.messageId === p.messageId)) list.push(p);
+    problems.set(p.conversationId, list);
+  }
+
+  function render() {
+    renderList();
+    renderPane();
+    ctx.setBadge('messages', conversations.filter((c) => !c.muted).reduce((n, c) => n + (c.unread ?? 0), 0));
+    void sendReadReceipt();
+  }
+
+  function renderList() {
+    if (conversations.length === 0) {
+      replace(convList, h('li', { class: 'empty' }, t('No conversations yet. Start a direct message or a group.')));
+      return;
+    }
+    replace(
+      convList,
+      conversations.map((c) => {
+        const title = titleOf(c);
+        const bits = [KIND_LABEL()[/** @type {'direct'} */ (c.kind)]];
+        if (c.unread > 0) bits.push(t({ one: '{count} unread', other: '{count} unread' }, { count: c.unread }));
+        if (c.muted) bits.push(t('muted'));
+        return h(
+          'li',
+          {},
+          h(
+            'button',
+            { type: 'button', class: `msg-conv${c.id === currentId ? ' is-current' : ''}`, 'aria-current': c.id === currentId ? 'true' : null, dataset: { id: c.id }, onclick: () => openConversation(c.id) },
+            h('span', { class: 'msg-conv-title' }, title),
+            h('span', { class: 'msg-conv-meta' }, h('span', { class: 'badge' }, KIND_LABEL()[/** @type {'direct'} */ (c.kind)]), c.muted ? h('span', { class: 'badge badge--muted' }, t('muted')) : null),
+            c.unread > 0 ? h('span', { class: 'msg-unread' }, t({ one: '{count} unread', other: '{count} unread' }, { count: c.unread })) : null,
+          ),
+        );
+      }),
+    );
+  }
+
+  /** @param {string} id */
+  function openConversation(id) {
+    currentId = id;
+    replyTo = null;
+    editing = null;
+    el.classList.add('has-thread');
+    render();
+    /** @type {HTMLElement | null} */ (pane.querySelector('textarea'))?.focus();
+  }
+
+  // Read receipts for what this user has seen: the open thread, on a visible page.
+  async function sendReadReceipt() {
+    if (!client || !currentId || !visible || document.hidden) return;
+    const c = conversations.find((x) => x.id === currentId);
+    if (!c || (c.unread ?? 0) === 0) return;
+    const newest = client.history(currentId).filter((/** @type {any} */ m) => m.senderUser !== me && !m.deleted).at(-1);
+    if (!newest || readSent.get(currentId) === newest.id) return;
+    readSent.set(currentId, newest.id);
+    try {
+      await client.markRead(currentId, newest.id);
+      conversations = await client.conversations();
+      renderList();
+      ctx.setBadge('messages', conversations.filter((x) => !x.muted).reduce((n, x) => n + (x.unread ?? 0), 0));
+    } catch {
+      // A receipt is a courtesy: a failure (e.g. keys not yet accepted) leaves the message unread here.
+      readSent.delete(currentId);
+    }
+  }
+
+  function renderPane() {
+    const c = conversations.find((x) => x.id === currentId);
+    if (!c) {
+      if (!pane.dataset.form) replace(pane, h('p', { class: 'empty' }, t('Choose a conversation, or start one.')));
+      return;
+    }
+    delete pane.dataset.form;
+    const changed = c.members.map((/** @type {any} */ m) => m.userId).filter((/** @type {string} */ u) => client.trustStatus(u) === 'key_changed');
+    renderThread(pane, {
+      client,
+      conversation: c,
+      me,
+      title: titleOf(c),
+      nameOf,
+      canManage: ['owner', 'admin'].includes(myRole(c)),
+      people: [...people.values()],
+      problems: problems.get(c.id) ?? [],
+      changedUsers: changed,
+      replyTo,
+      editing,
+      maxChars: MAX_TEXT_CHARS,
+      expiryChoices: EXPIRY_CHOICES(),
+      kindLabel: KIND_LABEL()[/** @type {'direct'} */ (c.kind)],
+      back: () => {
+        currentId = null;
+        el.classList.remove('has-thread');
+        render();
+        /** @type {HTMLElement | null} */ (convList.querySelector('button'))?.focus();
+      },
+      setReply: (/** @type {any} */ m) => {
+        replyTo = m;
+        editing = null;
+        renderPane();
+        /** @type {HTMLElement | null} */ (pane.querySelector('textarea'))?.focus();
+      },
+      setEditing: (/** @type {string | null} */ id) => {
+        editing = id;
+        replyTo = null;
+        renderPane();
+        /** @type {HTMLElement | null} */ (pane.querySelector('textarea'))?.focus();
+      },
+      act: async (/** @type {() => Promise<unknown>} */ fn) => {
+        clearStatus();
+        try {
+          await fn();
+          return true;
+        } catch (err) {
+          const e = /** @type {any} */ (err);
+          if (e?.code === 'E_KEY_CHANGED') {
+            status.textContent = t('Not sent: a key changed. Compare the safety number first.');
+            status.classList.add('is-error');
+          } else showError(err);
+          return false;
+        } finally {
+          conversations = await client.conversations().catch(() => conversations);
+          render();
+        }
+      },
+      // The client library has no mute: it is a hub setting of this user, not a message.
+      setMuted: (/** @type {string} */ id, /** @type {boolean} */ muted) => api.request(/** @type {any} */ ('PUT'), `/api/v1/messenger/conversations/${encodeURIComponent(id)}/mute`, { muted }),
+      afterSend: () => {
+        replyTo = null;
+        editing = null;
+      },
+    });
+  }
+
+  function showNewDm() {
+    currentId = null;
+    el.classList.add('has-thread');
+    pane.dataset.form = 'dm';
+    const others = [...people.values()].filter((p) => p.userId !== me);
+    const pick = h('select', { id: 'msg-dm-user', required: true }, others.map((p) => h('option', { value: p.userId }, p.name && p.name !== p.email ? t('{name} ({email})', { name: p.name, email: p.email }) : p.email)));
+    const form = h(
+      'form',
+      { class: 'msg-form', 'aria-labelledby': 'msg-dm-title' },
+      h('h2', { id: 'msg-dm-title' }, t('New direct message')),
+      others.length === 0 ? h('p', { class: 'notice' }, t('There is nobody else in this organisation yet.')) : h('div', { class: 'field' }, h('label', { for: 'msg-dm-user' }, t('Member')), pick),
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary', disabled: others.length === 0 }, t('Start conversation')), h('button', { type: 'button', onclick: cancelForm }, t('Cancel'))),
+    );
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        const conv = await client.startDirect(pick.value);
+        conversations = await client.conversations();
+        delete pane.dataset.form;
+        openConversation(conv.id);
+      } catch (err) {
+        showError(err);
+      }
+    });
+    replace(pane, form);
+    renderList();
+    pick.focus();
+  }
+
+  function showNewGroup() {
+    currentId = null;
+    el.classList.add('has-thread');
+    pane.dataset.form = 'group';
+    const name = h('input', { id: 'msg-group-name', required: true, maxlength: '100', autocomplete: 'off' });
+    const description = h('textarea', { id: 'msg-group-desc', rows: '2', maxlength: '500' });
+    const kind = h('select', { id: 'msg-group-kind' }, h('option', { value: 'group' }, t('Group: everyone writes')), h('option', { value: 'channel' }, t('Channel: admins write, members read')));
+    const others = [...people.values()].filter((p) => p.userId !== me);
+    const boxes = others.map((p) => h('label', { class: 'msg-check' }, h('input', { type: 'checkbox', value: p.userId }), ' ', p.name || p.email));
+    const form = h(
+      'form',
+      { class: 'msg-form', 'aria-labelledby': 'msg-group-title' },
+      h('h2', { id: 'msg-group-title' }, t('New group')),
+      h('div', { class: 'field' }, h('label', { for: 'msg-group-name' }, t('Name')), name),
+      h('div', { class: 'field' }, h('label', { for: 'msg-group-desc' }, t('Description (optional)')), description),
+      h('div', { class: 'field' }, h('label', { for: 'msg-group-kind' }, t('Type')), kind),
+      h('fieldset', { class: 'field' }, h('legend', {}, t('Members')), boxes.length ? boxes : h('p', { class: 'hint' }, t('There is nobody else in this organisation yet.'))),
+      h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'primary' }, t('Create')), h('button', { type: 'button', onclick: cancelForm }, t('Cancel'))),
+    );
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const members = boxes.map((b) => /** @type {HTMLInputElement} */ (b.querySelector('input'))).filter((i) => i.checked).map((i) => i.value);
+      try {
+        const desc = description.value.trim();
+        const conv = await client.createGroup({ kind: kind.value, name: name.value.trim(), ...(desc ? { description: desc } : {}), members });
+        conversations = await client.conversations();
+        delete pane.dataset.form;
+        openConversation(conv.id);
+      } catch (err) {
+        showError(err);
+      }
+    });
+    replace(pane, form);
+    renderList();
+    name.focus();
+  }
+
+  async function showDevices() {
+    currentId = null;
+    el.classList.add('has-thread');
+    pane.dataset.form = 'devices';
+    const list = h('ul', { class: 'msg-devices', 'aria-label': t('Your devices') });
+    const draw = async () => {
+      try {
+        const devices = await client.devices();
+        replace(
+          list,
+          devices.map((/** @type {any} */ d) =>
+            h(
+              'li',
+              {},
+              h('span', { class: 'msg-device-name' }, d.name),
+              h('span', { class: 'hint' }, t('Added {when}', { when: dateTime(d.createdAt) })),
+              d.id === client.deviceId
+                ? h('span', { class: 'badge badge--online' }, t('This device'))
+                : h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'danger',
+                      'aria-label': t('Revoke {device}', { device: d.name }),
+                      onclick: async () => {
+                        if (!confirm(t('Revoke {device}? It will receive nothing more.', { device: d.name }))) return;
+                        try {
+                          await client.revokeDevice(d.id);
+                          await draw();
+                        } catch (err) {
+                          showError(err);
+                        }
+                      },
+                    },
+                    t('Revoke'),
+                  ),
+            ),
+          ),
+        );
+      } catch (err) {
+        showError(err);
+      }
+    };
+    const back = h('button', { type: 'button', onclick: cancelForm }, t('Back'));
+    replace(pane, h('div', { class: 'msg-form' }, h('h2', { id: 'msg-devices-title', tabindex: '-1' }, t('Your devices')), h('p', { class: 'hint' }, t('Each browser or app you use the messenger in has its own keys. Revoke a device you no longer have.')), list, back));
+    renderList();
+    /** @type {HTMLElement} */ (pane.querySelector('h2')).focus();
+    await draw();
+  }
+
+  function cancelForm() {
+    delete pane.dataset.form;
+    el.classList.remove('has-thread');
+    render();
+  }
+
+  const guard = (/** @type {() => unknown} */ fn) => async () => {
+    try {
+      await open();
+      fn();
+    } catch {
+      // Shown in the status line.
+    }
+  };
+  newDm.addEventListener('click', guard(showNewDm));
+  newGroup.addEventListener('click', guard(showNewGroup));
+  devicesBtn.addEventListener('click', guard(showDevices));
+
+  const onEvent = (/** @type {Event} */ e) => {
+    const event = /** @type {CustomEvent} */ (e).detail;
+    if (!client || !/^(message\.(new|edited|deleted|read)|conversation\.updated|messenger\.devices_changed)$/.test(event.type)) return;
+    if (event.type === 'messenger.devices_changed' && event.data?.change === 'added' && typeof event.data.userId === 'string') {
+      // Look at the new keys at once, so the warning shows before anyone tries to send.
+      void client.safetyNumber(event.data.userId).then(() => render(), () => {});
+    }
+    if (event.type === 'conversation.updated' && typeof event.data?.userId === 'string' && event.data.userId !== me) {
+      void client.people().then((/** @type {any[]} */ list) => (people = new Map(list.map((p) => [p.userId, p]))), () => {});
+    }
+    void sync();
+  };
+  stream.addEventListener('event', onEvent);
+  const onVisible = () => void sendReadReceipt();
+  document.addEventListener('visibilitychange', onVisible);
+
+  return {
+    id: 'messages',
+    title: t('Messages'),
+    el,
+    show() {
+      visible = true;
+      if (!client) {
+        replace(pane, h('p', { class: 'empty' }, t('Choose a conversation, or start one.')));
+        void open().catch(() => {});
+      } else void sync();
+    },
+    hide() {
+      visible = false;
+    },
+    destroy() {
+      stream.removeEventListener('event', onEvent);
+      document.removeEventListener('visibilitychange', onVisible);
+    },
+  };
+}

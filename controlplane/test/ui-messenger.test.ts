@@ -1,0 +1,189 @@
+// The messenger in the admin UI (issue 16), in Debian's Chromium against a real hub: two users of
+// one org in two browser contexts chat live (DM, reply, edit, reaction, read receipt); a too-long
+// text is refused before anything is sent; the hub's files hold no plaintext; a second device of
+// Bob (a fresh browser, so new keys) makes Alice's page warn and block sending until she accepts
+// after comparing the safety number, which is the same on Bob's new device; then that device gets
+// the next message. axe-core clean and screenshots at phone and laptop size.
+
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { startTestHub } from './support/test-hub.ts';
+import { api, createAdminSession, createOrgUser } from './support/test-auth.ts';
+import { artifactsDir, assertFitsWidth, axe, launch, openPage, signIn, SIZES, type SizeName } from './support/ui-browser.ts';
+
+const SHOTS = artifactsDir('ui-messenger');
+const NOTES_SHOTS = '/work/notes/shots';
+
+async function shot(page: Page, name: string): Promise<void> {
+  const path = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path });
+  try {
+    mkdirSync(NOTES_SHOTS, { recursive: true });
+    copyFileSync(path, join(NOTES_SHOTS, `messenger-${name}.png`));
+  } catch {
+    // Only on the team's machine: the artifact above is the test's record.
+  }
+}
+
+/** Ready: the device's keys exist (made in this browser) and the list has loaded. */
+async function openMessages(page: Page): Promise<void> {
+  await page.locator('a[href="#/messages"][aria-current="page"]').waitFor();
+  await page.getByRole('list', { name: 'Conversations' }).getByRole('listitem').first().waitFor();
+  await page.locator('.msg-status').filter({ hasText: /^$/ }).waitFor({ state: 'attached' });
+}
+
+const log = (page: Page) => page.getByRole('list', { name: /^Messages in / });
+
+test('messenger in the admin UI: two users, live, end to end encrypted, key changes never silent', async (t) => {
+  const browser = await launch();
+  t.after(() => browser.close());
+  t.diagnostic(`screenshots: ${SHOTS}`);
+  const hub = await startTestHub();
+  const alice = await createAdminSession(hub);
+  const bob = await createOrgUser(hub, alice, 'member');
+  // The UI names people as the hub does (name, else email).
+  const members = (await api(hub, alice, '/api/v1/members')).body.items as Array<{ userId: string; email: string; name: string }>;
+  const shown = (userId: string) => {
+    const m = members.find((x) => x.userId === userId)!;
+    return m.name || m.email;
+  };
+  const BOB = shown(bob.userId);
+  const ALICE = shown(alice.userId);
+  const re = (text: string) => new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+
+  const a = await openPage(browser, hub, { size: 'laptop' });
+  const b = await openPage(browser, hub, { size: 'laptop' });
+  t.after(() => a.context.close());
+  t.after(() => b.context.close());
+  await signIn(b.page, hub, bob, '#/messages');
+  await openMessages(b.page);
+  await signIn(a.page, hub, alice, '#/messages');
+  await openMessages(a.page);
+  const aliceP = a.page;
+  const bobP = b.page;
+  const FIRST = 'Meet at the clinic at 0900, bring the radios';
+  const EDITED = 'Meet at the clinic at 1000, bring the radios';
+  const REPLY = 'On my way with two radios';
+
+  await t.test('Alice starts a DM with Bob and sends; Bob sees it live and replies', async () => {
+    await aliceP.getByRole('button', { name: 'New direct message' }).click();
+    await aliceP.getByLabel('Member').selectOption(bob.userId);
+    assert.match(await aliceP.getByLabel('Member').locator('option:checked').innerText(), re(BOB), 'members are shown by name or email');
+    await aliceP.getByRole('button', { name: 'Start conversation' }).click();
+    await aliceP.getByRole('heading', { name: BOB }).waitFor();
+    await aliceP.getByRole('textbox', { name: 'Message' }).fill(FIRST);
+    await aliceP.getByRole('button', { name: 'Send' }).click();
+    await log(aliceP).getByText(FIRST, { exact: true }).waitFor();
+
+    const conv = bobP.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: re(ALICE) });
+    await conv.filter({ hasText: '1 unread' }).waitFor();
+    await conv.click();
+    await log(bobP).getByText(FIRST, { exact: true }).waitFor();
+    // Bob's page sent a read receipt: Alice sees it on her message.
+    await log(aliceP).getByText(/read by /).waitFor();
+
+    await log(bobP).getByRole('button', { name: /^Reply to this message from / }).click();
+    await bobP.getByRole('textbox', { name: 'Message' }).fill(REPLY);
+    await bobP.getByRole('textbox', { name: 'Message' }).press('Enter');
+    const reply = log(aliceP).getByRole('article', { name: /^Message from / }).filter({ hasText: REPLY });
+    await reply.waitFor();
+    assert.match(await reply.innerText(), /Reply to You: Meet at the clinic/, 'the reply quotes what it answers');
+  });
+
+  await t.test('Alice edits her message and reacts to the reply; Bob sees both', async () => {
+    const mine = log(aliceP).getByRole('article', { name: 'Message from You' }).filter({ hasText: FIRST });
+    await mine.getByRole('button', { name: 'Edit' }).click();
+    const box = aliceP.getByRole('textbox', { name: 'Message' });
+    assert.equal(await box.inputValue(), FIRST);
+    await box.fill(EDITED);
+    await aliceP.getByRole('button', { name: 'Save edit' }).click();
+    await log(aliceP).getByText(EDITED, { exact: true }).waitFor();
+    await log(aliceP).getByRole('article').filter({ hasText: REPLY }).getByRole('button', { name: 'React with 👍' }).click();
+
+    const edited = log(bobP).getByRole('article').filter({ hasText: EDITED });
+    await edited.filter({ hasText: 'edited' }).waitFor();
+    assert.equal(await log(bobP).getByText(FIRST, { exact: true }).count(), 0, 'the old text is gone');
+    await log(bobP).getByRole('article').filter({ hasText: REPLY }).getByLabel('Reactions').filter({ hasText: '👍 1' }).waitFor();
+  });
+
+  await t.test('a text over the limit is refused with a clear error before anything is sent', async () => {
+    const before = await log(bobP).getByRole('article').count();
+    const box = aliceP.getByRole('textbox', { name: 'Message' });
+    await box.fill('x'.repeat(4001));
+    await aliceP.getByText('4,001 of 4,000 characters').waitFor();
+    await aliceP.getByRole('button', { name: 'Send' }).click();
+    await aliceP.getByRole('alert').filter({ hasText: 'Too long: 4,001 characters, at most 4,000. Nothing was sent.' }).waitFor();
+    assert.equal((await box.inputValue()).length, 4001, 'the text stays for the user to shorten');
+    await box.fill('');
+    assert.equal(await log(bobP).getByRole('article').count(), before);
+  });
+
+  await t.test('the hub stores no plaintext', () => {
+    const files = readdirSync(hub.dataDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => join(f.parentPath, f.name));
+    assert.ok(files.some((f) => f.endsWith('.db')), `the hub's database is among ${files.join(', ')}`);
+    for (const f of files) {
+      const bytes = readFileSync(f);
+      for (const text of [FIRST, EDITED, REPLY, 'clinic at']) assert.equal(bytes.includes(Buffer.from(text)), false, `${f} holds "${text}"`);
+    }
+  });
+
+  await t.test('screens at phone and laptop size pass axe and fit the width', async () => {
+    for (const size of ['laptop', 'phone'] as SizeName[]) {
+      await aliceP.setViewportSize(SIZES[size]);
+      await log(aliceP).getByText(EDITED, { exact: true }).waitFor();
+      await assertFitsWidth(aliceP, `the thread at ${size} size`);
+      assert.deepEqual(await axe(aliceP), [], `axe at ${size} size (thread)`);
+      await shot(aliceP, `thread-${size}`);
+    }
+    // On a phone the list and the thread take turns.
+    await aliceP.getByRole('button', { name: '← Conversations' }).click();
+    await aliceP.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: re(BOB) }).waitFor();
+    assert.deepEqual(await axe(aliceP), [], 'axe at phone size (list)');
+    await shot(aliceP, 'list-phone');
+    await aliceP.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: re(BOB) }).click();
+    await aliceP.setViewportSize(SIZES.laptop);
+  });
+
+  await t.test("Bob's new device makes Alice's page warn and pause sending until she accepts; then the new device gets her messages", async () => {
+    const b2 = await openPage(browser, hub, { size: 'phone' });
+    t.after(() => b2.context.close());
+    await signIn(b2.page, hub, bob, '#/messages');
+    await openMessages(b2.page);
+
+    const banner = aliceP.getByRole('alert').filter({ hasText: 'Warning: keys changed' });
+    await banner.waitFor();
+    assert.match(await banner.innerText(), re(`The keys of ${BOB} changed`));
+    const box = aliceP.getByRole('textbox', { name: 'Message' });
+    assert.equal(await box.isDisabled(), true, 'no typing into a conversation with unaccepted keys');
+    assert.equal(await aliceP.getByRole('button', { name: 'Send' }).isDisabled(), true, 'sending is blocked');
+    await banner.locator('.msg-safety-number span').first().waitFor();
+    const aliceNumber = (await banner.locator('.msg-safety-number').innerText()).replace(/\s+/g, ' ').trim();
+    assert.match(aliceNumber, /^(\d{5} ){11}\d{5}$/, `60 digits in 12 groups: ${aliceNumber}`);
+    await shot(aliceP, 'key-change-laptop');
+    assert.deepEqual(await axe(aliceP), [], 'axe with the warning');
+
+    // Bob's new device shows the same number for Alice: what they compare.
+    const p2 = b2.page;
+    await p2.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: re(ALICE) }).click();
+    await p2.getByRole('button', { name: 'Safety number' }).click();
+    const bobNumber = (await p2.getByRole('region', { name: 'Safety number' }).locator('.msg-safety-number').innerText()).replace(/\s+/g, ' ').trim();
+    assert.equal(bobNumber, aliceNumber, 'both sides show the same safety number');
+    await shot(p2, 'safety-number-phone');
+
+    await banner.getByRole('button', { name: /^I compared the numbers: accept the new keys of / }).click();
+    await banner.waitFor({ state: 'detached' });
+    assert.equal(await box.isDisabled(), false);
+    const AFTER = 'Checked the numbers, welcome to your phone';
+    await box.fill(AFTER);
+    await aliceP.getByRole('button', { name: 'Send' }).click();
+    await log(p2).getByText(AFTER, { exact: true }).waitFor();
+    await log(bobP).getByText(AFTER, { exact: true }).waitFor();
+    assert.deepEqual(b2.problems, []);
+  });
+
+  assert.deepEqual(a.problems, [], 'no script errors on Alice\'s page');
+  assert.deepEqual(b.problems, [], 'no script errors on Bob\'s page');
+});
