@@ -80,3 +80,16 @@ test('a copy with a header no receiver accepts is refused with its code, whateve
   assert.equal(router.stats.dropCount('duplicate'), 0);
   assert.equal(router.stats.dropCount('E_BAD_HEADER'), 1);
 });
+
+test('a radio that reads every frame into the same buffer cannot make a forged frame pass as a copy', () => {
+  const { router, hear, scheduler, sent } = node();
+  const buffer = frame.slice();
+  hear(buffer);
+  // The next frame arrives in the same buffer: same sender and id, tampered ciphertext.
+  buffer[24]! ^= 0xff;
+  hear(buffer);
+  scheduler.runUntilIdle();
+  assert.equal(router.stats.dropCount('duplicate'), 0);
+  assert.equal(router.stats.dropCount('E_AUTH_FAILED'), 1);
+  assert.equal(sent.length, 1, 'our relay still went out');
+});

@@ -191,7 +191,9 @@ export class RouterCore extends EventEmitter<RouterEvents> {
 
     const fresh = this.admit(header, data, packet.snr, now);
     if (fresh === undefined) return;
-    fresh.sealed = packet.bytes;
+    // A copy: a radio that reads every frame into one buffer would otherwise make each later frame
+    // equal to this one.
+    fresh.sealed = packet.bytes.slice();
     if (transmitter !== undefined) fresh.transmitters.push(transmitter);
 
     this.neighbors.heard(header.from, hops, packet.snr, packet.rssi, now);
