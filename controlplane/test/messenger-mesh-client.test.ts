@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { MESH_DIRECT_MAX_TEXT_BYTES, MeshDirectEndpoint, meshNodeAddress, meshNodeIdFromPublicKey, newX25519KeyPair, systemRandom } from '@unibos/messenger-crypto';
 import { MemoryStateStore, MessengerClient, MessengerClientError } from '../../messenger-client/src/index.ts';
+import { MeshConversations } from '../../messenger-client/src/mesh-conversations.ts';
 import { waitForEvent } from './support/hub-events.ts';
 import { createAdminSession } from './support/test-auth.ts';
 import { TestGateway } from './support/test-gateway.ts';
@@ -85,4 +86,12 @@ test('a client sends to a node and reads its replies in order, an early one kept
   const files = readdirSync(hub.dataDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => join(f.parentPath, f.name));
   const stored = Buffer.concat(files.map((f) => readFileSync(f)));
   for (const p of ['PLAINTEXT', 'shelter', 'blankets']) assert.equal(stored.includes(Buffer.from(p)), false, `hub storage holds "${p}"`);
+});
+
+test('a key that does not belong to the node (a lying hub) is refused with E_BAD_KEY as a client error, before anything is sealed', () => {
+  const mine = newX25519KeyPair(systemRandom);
+  const mesh = MeshConversations.fromJSON(undefined, mine);
+  const node = newX25519KeyPair(systemRandom);
+  const impostor = newX25519KeyPair(systemRandom);
+  assert.throws(() => mesh.seal(meshNodeAddress(meshNodeIdFromPublicKey(node.publicKey)), impostor.publicKey, 'hello'), (err: unknown) => err instanceof MessengerClientError && err.code === 'E_BAD_KEY');
 });

@@ -74,7 +74,13 @@ export class MeshConversations {
   /** Seals `text` for the node, refusing too long a text before anything else (the node's key is checked against its id). */
   seal(nodeId: string, identityKey: Uint8Array, text: string): string {
     checkMeshText(text);
-    return toBase64url(this.endpoint.encodeMeshDirect({ nodeId: nodeNumber(nodeId), identityKey }, text));
+    try {
+      return toBase64url(this.endpoint.encodeMeshDirect({ nodeId: nodeNumber(nodeId), identityKey }, text));
+    } catch (err) {
+      // One error type for callers: E_BAD_KEY (a key that is not the node's), E_KEY_CHANGED (not the pinned one).
+      if (isMessengerCryptoError(err)) throw new MessengerClientError(err.code, err.message, 0, { nodeId });
+      throw err;
+    }
   }
 
   /** Opens a node's message; an early one is kept, and every kept one from that node is tried again after a success. */
