@@ -20,7 +20,7 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function rig(options: { radioUp?: boolean } = {}) {
+function rig(options: { radioUp?: boolean; neighbours?: number[]; radios?: number[] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'unibos-pump-'));
   dirs.push(dir);
   const db = openNodeDb(join(dir, 'node.db'));
@@ -30,7 +30,7 @@ function rig(options: { radioUp?: boolean } = {}) {
   const handed: Array<{ to: number; data: Data; id: number | undefined }> = [];
   const router: PumpRouter = {
     send: (to, data, opts = {}) => (handed.push({ to, data, id: opts.id }), opts.id ?? 0),
-    neighbors: { direct: () => [] },
+    neighbors: { direct: () => (options.neighbours ?? []).map((nodeId) => ({ nodeId })) as unknown as ReturnType<PumpRouter['neighbors']['direct']> },
   };
   const radio = { up: options.radioUp ?? true };
   const pump = new OutboxPump({
@@ -40,6 +40,7 @@ function rig(options: { radioUp?: boolean } = {}) {
     random: new SeededRandom(7),
     clock: () => scheduler.now(),
     canSend: () => radio.up,
+    ...(options.radios ? { isRadio: (id: number) => options.radios!.includes(id) } : {}),
     log: pino({ level: 'silent' }),
   });
   return { outbox, pump, scheduler, handed, radio };
@@ -77,4 +78,20 @@ test('a message the radio could not send stays on disk, uncounted, and goes agai
   assert.equal(outbox.dueAt(Infinity, 'text', 1)[0]?.attempts, 0);
   scheduler.runUntil(scheduler.now() + 10_000);
   assert.deepEqual(handed.map((h) => h.id), [id, id]);
+});
+
+test("a reply to a hub user (an address no radio has) is done once it went on air with neighbours around; a node's is retried", () => {
+  const hubUser = 0x5eed0001;
+  const node = 0x10;
+  const { pump, outbox } = rig({ neighbours: [0x20], radios: [node, 0x20] });
+  const toUser = pump.enqueue(hubUser, { text: 'reply' }, 'text');
+  pump.notDelivered(toUser, 'MAX_RETRANSMIT');
+  assert.equal(outbox.size, 0, 'not retried for a day: nobody could ever acknowledge it');
+  const toNode = pump.enqueue(node, { text: 'hello' }, 'text');
+  pump.notDelivered(toNode, 'MAX_RETRANSMIT');
+  assert.equal(outbox.size, 1, 'a node that did not answer is tried again');
+  const alone = rig({ neighbours: [], radios: [node] });
+  const lonely = alone.pump.enqueue(hubUser, { text: 'reply' }, 'text');
+  alone.pump.notDelivered(lonely, 'MAX_RETRANSMIT');
+  assert.equal(alone.outbox.size, 1, 'with nobody around to hear it, it waits for someone');
 });

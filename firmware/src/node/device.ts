@@ -30,6 +30,7 @@ import {
   type SosStageReport,
 } from '@unibos/mesh-protocol';
 import { MESH_DIRECT_MAX_BYTES, MESH_DIRECT_MAX_TEXT_BYTES } from '@unibos/messenger-crypto';
+import { TraceService } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
 import type { ButtonPress, DevicePanel } from '../gpio/device-panel.ts';
 import type { GpsFix, GpsSource } from '../gps/gps-source.ts';
@@ -84,6 +85,8 @@ export class Device extends EventEmitter<DeviceEvents> {
   readonly inbox: Inbox;
   /** End-to-end encrypted private messages (Data.direct) to and from this node. */
   readonly privateMessages: PrivateMessages;
+  /** `unibos trace`: traces this node starts, and its part in others' traces. */
+  readonly traces: TraceService;
   private readonly config: NodeConfig;
   private readonly radio: ManagedRadio;
   private readonly gps: GpsSource | undefined;
@@ -134,7 +137,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     const canSend = (): boolean => !this.stopped && this.radio.state === 'ready';
     const stopped = (): boolean => this.stopped;
     this.parts = new PartKeeper(this.scheduler, this.log, stopped);
-    this.pump = new OutboxPump({ outbox: this.outbox, router: this.router, scheduler: this.scheduler, random, clock: this.clock, canSend, log: this.log });
+    this.pump = new OutboxPump({ outbox: this.outbox, router: this.router, scheduler: this.scheduler, random, clock: this.clock, canSend, isRadio: (id) => this.peers.has(id), log: this.log });
     this.beacons = new Beacons({
       nodeId: identity.nodeId,
       name: this.name,
@@ -151,6 +154,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       stopped,
     });
     this.sosResponder = new SosResponder(identity.nodeId, this.pump.enqueue, this.log);
+    this.traces = new TraceService({ router: this.router, scheduler: this.scheduler, random });
     this.sos = new SosTracker(options.db, this.scheduler, {
       retryIntervalS: config.sos.retryIntervalS,
       maxRetryIntervalS: config.sos.maxRetryIntervalS,
@@ -229,6 +233,8 @@ export class Device extends EventEmitter<DeviceEvents> {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // A trace waiting for its answer is told now: its timer is about to stop with the others.
+    this.traces.close();
     // Every timer of ours and of the router (retries, relays, backoffs) ends here.
     this.scheduler.stop();
     await this.panel.stop();

@@ -129,6 +129,11 @@ export class PeerStore {
     return info && (info.longName !== before.name || info.role !== before.role) ? 'renamed' : null;
   }
 
+  /** Whether `nodeId` was ever heard on the air (and is still remembered). */
+  has(nodeId: number): boolean {
+    return this.exists.get(nodeId) !== undefined;
+  }
+
   all(): Peer[] {
     return (this.list.all() as Row[]).map((r) => ({
       nodeId: r.node_id,
