@@ -3,7 +3,7 @@
 // The UI matches event types through these names, never through string literals, so a renamed
 // event breaks `npm test` (test/hub-events-generated.test.ts) instead of silently matching nothing.
 
-/** @typedef {'alert.acknowledged' | 'alert.raised' | 'alert.resolved' | 'conversation.updated' | 'gateway.deadletter' | 'mesh.ack' | 'mesh.alert' | 'mesh.info' | 'mesh.neighbors' | 'mesh.position' | 'mesh.telemetry' | 'mesh.text' | 'mesh.traceroute' | 'message.deleted' | 'message.edited' | 'message.new' | 'message.read' | 'message.status' | 'messenger.devices_changed' | 'module.state' | 'node.claimed' | 'node.offline' | 'node.online' | 'node.updated' | 'presence' | 'sensor.reading' | 'switch.status' | 'typing'} HubEventType */
+/** @typedef {'alert.acknowledged' | 'alert.raised' | 'alert.resolved' | 'conversation.updated' | 'gateway.deadletter' | 'mesh.ack' | 'mesh.alert' | 'mesh.direct' | 'mesh.info' | 'mesh.neighbors' | 'mesh.position' | 'mesh.telemetry' | 'mesh.text' | 'mesh.traceroute' | 'message.deleted' | 'message.edited' | 'message.new' | 'message.read' | 'message.status' | 'messenger.devices_changed' | 'module.state' | 'node.claimed' | 'node.offline' | 'node.online' | 'node.updated' | 'presence' | 'sensor.reading' | 'switch.status' | 'typing'} HubEventType */
 
 /** Every hub event type. */
 export const HUB_EVENT = Object.freeze({
@@ -14,6 +14,7 @@ export const HUB_EVENT = Object.freeze({
   GATEWAY_DEADLETTER: /** @type {'gateway.deadletter'} */ ('gateway.deadletter'),
   MESH_ACK: /** @type {'mesh.ack'} */ ('mesh.ack'),
   MESH_ALERT: /** @type {'mesh.alert'} */ ('mesh.alert'),
+  MESH_DIRECT: /** @type {'mesh.direct'} */ ('mesh.direct'),
   MESH_INFO: /** @type {'mesh.info'} */ ('mesh.info'),
   MESH_NEIGHBORS: /** @type {'mesh.neighbors'} */ ('mesh.neighbors'),
   MESH_POSITION: /** @type {'mesh.position'} */ ('mesh.position'),
@@ -46,6 +47,7 @@ export const HUB_EVENT_TOPIC = Object.freeze({
   'gateway.deadletter': 'nodes',
   'mesh.ack': 'mesh',
   'mesh.alert': 'mesh',
+  'mesh.direct': 'mesh',
   'mesh.info': 'mesh',
   'mesh.neighbors': 'mesh',
   'mesh.position': 'mesh',
