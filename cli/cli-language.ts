@@ -45,6 +45,15 @@ const TR: Record<string, string> = {
   'show what the running node is doing': 'çalışan cihazın ne yaptığını göster',
   'list the nodes the running node has heard': 'çalışan cihazın duyduğu cihazları listele',
   'send a text through the running node': 'çalışan cihaz üzerinden mesaj gönder',
+  'trace the path to a node and back, with the SNR of each hop': 'bir cihaza giden ve dönen yolu, her adımın SNR değeriyle izle',
+  'usage: unibos trace !NODE [options]\n\nTraces the path the running node\'s direct messages take to NODE and back: every hop adds itself\nand the SNR it heard the trace at. "?" is a relay that carried the trace without recording itself.\n\n  --timeout S      seconds to wait for the answer (default 60)\n{options}\n':
+    'kullanım: unibos trace !CİHAZ [seçenekler]\n\nÇalışan cihazın doğrudan mesajlarının CİHAZ\'a gidip dönerken izlediği yolu gösterir: her adım\nkendini ve izi duyduğu SNR değerini ekler. "?", izi kendini yazmadan taşıyan bir aktarıcıdır.\n\n  --timeout S      yanıt için beklenecek saniye (varsayılan 60)\n{options}\n',
+  'give one node id to trace, such as !1a2b3c4d\n\n{help}': 'izlenecek tek bir cihaz kimliği verin, örneğin !1a2b3c4d\n\n{help}',
+  'no answer from {node} within {seconds} s: it may be off, out of range, or more than 8 hops away':
+    '{node} cihazından {seconds} sn içinde yanıt gelmedi: kapalı, menzil dışında ya da 8 adımdan uzak olabilir',
+  'route to {node} ({there} hops there, {back} back):': '{node} yolu (gidiş {there} adım, dönüş {back} adım):',
+  towards: 'gidiş',
+  back: 'dönüş',
   'raise (or end, with --safe) an SOS on the running node': 'çalışan cihazda SOS başlat (veya --safe ile bitir)',
   'list texts and alerts the running node received': 'çalışan cihazın aldığı mesajları ve uyarıları listele',
   'list, enable, disable, configure and create modules': 'modülleri listele, aç, kapat, ayarla ve oluştur',

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   status: { summary: 'show what the running node is doing', load: () => import('./commands/status.ts') },
   peers: { summary: 'list the nodes the running node has heard', load: () => import('./commands/peers.ts') },
   send: { summary: 'send a text through the running node', load: () => import('./commands/send.ts') },
+  trace: { summary: 'trace the path to a node and back, with the SNR of each hop', load: () => import('./commands/trace.ts') },
   sos: { summary: 'raise (or end, with --safe) an SOS on the running node', load: () => import('./commands/sos.ts') },
   inbox: { summary: 'list texts and alerts the running node received', load: () => import('./commands/inbox.ts') },
   module: { summary: 'list, enable, disable, configure and create modules', load: () => import('./commands/module.ts') },

@@ -1,5 +1,5 @@
-// The node's local API. On the control socket (owner-only): status, peers, inbox, send, sos and
-// safe, for the `unibos` CLI. On loopback TCP (optional): health and Prometheus metrics only.
+// The node's local API. On the control socket (owner-only): status, peers, inbox, send, trace, sos
+// and safe, for the `unibos` CLI. On loopback TCP (optional): health and Prometheus metrics only.
 
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { FirmwareError } from '../firmware-error.ts';
 import type { Device } from '../node/device.ts';
-import { parseNodeId } from '@unibos/mesh-protocol';
+import { UNKNOWN_NODE, formatNodeId, parseNodeId, type TraceHop } from '@unibos/mesh-protocol';
 import { controlSocketPath } from './control-socket.ts';
 import { JsonApiServer, integerParam, type ApiHandler, type ApiReply } from './json-api-server.ts';
 
@@ -109,6 +109,11 @@ function routes(device: Device): Record<string, ApiHandler> {
       reply.code(202);
       return sent;
     },
+    // Answers when the trace does (seconds on a real mesh): the caller waits for the route or the timeout.
+    'POST /trace': async (req) => {
+      const { to, timeoutS } = parseTraceBody(req.body);
+      return traceAnswer(device, to, timeoutS);
+    },
     'POST /sos': (_req, reply) => {
       const raised = device.raiseSos();
       reply.code(202);
@@ -145,6 +150,47 @@ function parseSendBody(body: unknown): { text: string; to: number | undefined; p
   const id = parseNodeId(to);
   if (id === null) throw new FirmwareError('E_BAD_REQUEST', `${quote(to)} is not a node id (write it as !1a2b3c4d)`);
   return { text, to: id, private: isPrivate };
+}
+
+const TRACE_FIELDS = new Set(['to', 'timeoutS']);
+/** A trace waits this long unless told: a few hops each way, each with its ack and a retry. */
+export const TRACE_DEFAULT_TIMEOUT_S = 60;
+const TRACE_MAX_TIMEOUT_S = 600;
+
+function parseTraceBody(body: unknown): { to: number; timeoutS: number } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FirmwareError('E_BAD_REQUEST', 'the body must be a JSON object like {"to": "!1a2b3c4d"}');
+  const fields = body as Record<string, unknown>;
+  const unknown = Object.keys(fields).filter((k) => !TRACE_FIELDS.has(k));
+  if (unknown.length > 0) throw new FirmwareError('E_BAD_REQUEST', `unknown property ${unknown.map(quote).join(', ')}; a trace has only "to" and "timeoutS"`);
+  const { to, timeoutS = TRACE_DEFAULT_TIMEOUT_S } = fields;
+  if (typeof to !== 'string') throw new FirmwareError('E_BAD_REQUEST', `to must be a node id string such as "!1a2b3c4d", not ${describe(to)}`);
+  const id = parseNodeId(to);
+  if (id === null) throw new FirmwareError('E_BAD_REQUEST', `${quote(to)} is not a node id (write it as !1a2b3c4d)`);
+  if (typeof timeoutS !== 'number' || !Number.isInteger(timeoutS) || timeoutS < 1 || timeoutS > TRACE_MAX_TIMEOUT_S) {
+    throw new FirmwareError('E_BAD_REQUEST', `timeoutS must be a whole number of seconds from 1 to ${TRACE_MAX_TIMEOUT_S}`);
+  }
+  return { to: id, timeoutS };
+}
+
+/** A hop as the CLI prints it: the node's id, and the SNR it heard the hop before at (null: unknown). */
+interface TraceHopAnswer {
+  node: string;
+  snr: number | null;
+}
+
+/** The trace's answer, or `answered: false` when none came in time (not an error of the node's). */
+async function traceAnswer(device: Device, to: number, timeoutS: number) {
+  const self = formatNodeId(device.nodeId);
+  const destination = formatNodeId(to);
+  if (to === device.nodeId) throw new FirmwareError('E_BAD_REQUEST', `${destination} is this node: trace another one`);
+  const hops = (list: TraceHop[]): TraceHopAnswer[] => list.map((h) => ({ node: h.node === UNKNOWN_NODE ? '?' : formatNodeId(h.node), snr: h.snr ?? null }));
+  try {
+    const r = await device.traces.trace(to, timeoutS * 1000);
+    return { self, destination, answered: true, timeoutS, towards: hops(r.towards), back: hops(r.back) };
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'E_TRACE_TIMEOUT') throw err;
+    return { self, destination, answered: false, timeoutS, towards: [], back: [] };
+  }
 }
 
 /** Quoted and cut short: the value is echoed back in an error message. */

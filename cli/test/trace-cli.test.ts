@@ -1,0 +1,51 @@
+// `unibos trace` the way a user runs it: `unibos air` and three `unibos node` processes in a line
+// (A hears B, B hears C, A and C are out of range), then `unibos trace` on A names B on the way to C
+// and back, each hop with an SNR; a node nobody hears ends in a clear timeout.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { Proc, json, procs, unibos } from './support/processes.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'unibos-trace-'));
+after(() => {
+  for (const p of procs) p.child.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('unibos trace shows the path to a node two hops away and back, with each hop\'s SNR', { timeout: 240_000 }, async () => {
+  const air = new Proc(['air', '--port', '0', '--preset', 'ShortFast']);
+  const airPort = Number((await air.waitFor((l) => l.msg === 'simulated air listening', 'the air')).port);
+  // ShortFast reaches about 3.4 km; 0.03 degrees of longitude at 41 N is about 2.5 km.
+  const start = (name: string, lon: string) =>
+    new Proc(['node', '--data-dir', join(root, name), '--name', `node ${name}`, '--preset', 'ShortFast', '--air', `127.0.0.1:${airPort}`, '--lat', '41', '--lon', lon, '--http-port', 'off']);
+  const [a, b, c] = [start('A', '29.00'), start('B', '29.03'), start('C', '29.06')];
+  const started = async (p: Proc) => (await p.waitFor((l) => l.msg === 'node started', 'node start')).nodeId as string;
+  const [idA, idB, idC] = [await started(a), await started(b), await started(c)];
+
+  // Each end learns its way to the other from the other's announcement, relayed by B.
+  await a.waitFor((l) => l.msg === 'peer heard' && l.peer === idC, 'A to hear C');
+  await c.waitFor((l) => l.msg === 'peer heard' && l.peer === idA, 'C to hear A');
+
+  const traced = await unibos(['trace', idC, '--data-dir', join(root, 'A')]);
+  assert.equal(traced.code, 0, traced.stderr);
+  const dB = '\\(-?\\d+\\.\\d\\d dB\\)';
+  assert.match(traced.stdout, new RegExp(`route to ${idC} \\(2 hops there, 2 back\\):`));
+  assert.match(traced.stdout, new RegExp(`towards: ${idA} → ${idB} ${dB} → ${idC} ${dB}`));
+  assert.match(traced.stdout, new RegExp(`back:\\s+${idC} → ${idB} ${dB} → ${idA} ${dB}`));
+
+  const answer = await json<{ answered: boolean; towards: Array<{ node: string; snr: number | null }> }>(['trace', idC, '--data-dir', join(root, 'A')]);
+  assert.equal(answer.answered, true);
+  assert.deepEqual(answer.towards.map((h) => h.node), [idA, idB, idC]);
+  assert.ok(answer.towards.slice(1).every((h) => typeof h.snr === 'number'), 'every hop has its SNR');
+
+  const missing = await unibos(['trace', '!0e0e0e0e', '--timeout', '5', '--data-dir', join(root, 'A')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no answer from !0e0e0e0e within 5 s/);
+
+  const bad = await unibos(['trace', 'nobody', '--data-dir', join(root, 'A')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /nobody is not a node id/);
+});
