@@ -150,3 +150,16 @@ test('while the gateway that heard the node is away the message waits at the hub
   assert.equal(history.body.items[0].status, 'failed');
   assert.equal(history.body.items[0].error, 'duty cycle exhausted');
 });
+
+test('a node heard without a key: the key lookup says so and the hub asks the node for its NodeInfo', { timeout: 60_000 }, async () => {
+  const gw = await TestGateway.connect(hub, admin);
+  const node = meshNode();
+  gw.mesh(node.address, 'info', { longName: 'Keyless', shortName: 'KL' }, { packetId: 40 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.info' && e.data.nodeId === node.address, { what: 'the NodeInfo' });
+  assert.equal(gw.nameRequests.includes(node.address), false, 'a named node is not asked for its NodeInfo by the fleet');
+  const key = await api(hub, admin, `/api/v1/messenger/mesh/${node.address}/key`);
+  assert.equal(key.status, 404);
+  assert.equal(key.body.code, 'E_NOT_FOUND');
+  assert.match(key.body.message, /asked for its NodeInfo/);
+  await gw.nameRequested(node.address);
+});

@@ -25,6 +25,8 @@ import type { MeshConversationStore, MeshOutgoing, MeshSendStatus } from './mesh
 export const MESH_SEALED_MAX_BYTES = 200;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const ADDRESS = /^![0-9a-f]{8}$/;
+/** A node asked for its NodeInfo (to learn its key) at most this often, however often users look. */
+const KEY_REQUEST_EVERY_MS = 60_000;
 
 export const MESH_DROP_REASONS = ['bad_payload', 'unknown_device', 'own_echo'] as const;
 export type MeshDropReason = (typeof MESH_DROP_REASONS)[number];
@@ -54,6 +56,8 @@ export interface MeshSent {
 export type MeshHistoryItem = DeliveryView & { status?: MeshSendStatus; error?: string | null };
 
 export class MeshConversations implements DownlinkFollower {
+  private readonly keyRequested = new Map<string, number>();
+
   constructor(private readonly d: MeshConversationsDeps) {}
 
   /** The node's X25519 identity key as the hub knows it: proved at its claim, else from its NodeInfo (checked against its id). */
@@ -67,7 +71,8 @@ export class MeshConversations implements DownlinkFollower {
       // A key that does not hash to the node's id is someone else's: never hand it out.
       if (key && key.length === 32 && meshNodeIdFromPublicKey(key) === id) return { nodeId, publicKey: key.toString('base64url'), source: 'nodeinfo' };
     }
-    throw new HubError('E_NOT_FOUND', `the hub has no identity key for ${nodeId} yet (it was not claimed with one and no NodeInfo with a key was heard); ask the node for its NodeInfo and try again`);
+    const asked = this.askForKey(orgId, nodeId);
+    throw new HubError('E_NOT_FOUND', `the hub has no identity key for ${nodeId} yet (it was not claimed with one and no NodeInfo with a key was heard); ${asked ? 'the node was asked for its NodeInfo: try again in a minute' : 'no gateway that heard it is connected to ask it for its NodeInfo'}`);
   }
 
   /** The caller's conversations with nodes (one per node), newest first, with the node's name as the fleet knows it. */
@@ -170,6 +175,19 @@ export class MeshConversations implements DownlinkFollower {
     // No gateway connected: it stays queued here until one that heard the node connects.
     if (!gateway) return;
     this.d.link.publishTx(orgId, gateway, Buffer.from(JSON.stringify({ direct: { sender: m.sender, sealed: m.sealed }, to: m.nodeId, ref: m.id })));
+  }
+
+  /** Asks the node for its NodeInfo through a connected gateway that heard it; false when none can. */
+  private askForKey(orgId: string, nodeId: string): boolean {
+    const nowMs = this.d.now();
+    const gateway = this.d.fleet.gatewaysReaching(orgId, nodeId, nowMs).find((g) => this.d.link.isConnected(orgId, g));
+    if (!gateway) return false;
+    const key = `${orgId}/${nodeId}`;
+    if (nowMs - (this.keyRequested.get(key) ?? -Infinity) < KEY_REQUEST_EVERY_MS) return true;
+    if (this.keyRequested.size > 10_000) this.keyRequested.clear();
+    this.keyRequested.set(key, nowMs);
+    this.d.link.publishTx(orgId, gateway, Buffer.from(JSON.stringify({ to: nodeId, nodeInfoRequest: true })));
+    return true;
   }
 
   private drop(reason: MeshDropReason): void {
