@@ -2,6 +2,8 @@
 // LANG says so (tr, tr_TR.UTF-8), else English. Messages are whole sentences with named
 // placeholders, keyed by their English text, so no sentence is glued together from parts.
 
+import { HELP_PAGES_TR, NODE_FLAGS_TR } from './help-pages-turkish.ts';
+
 // The node's own errors (firmware), written in English and shown to the person at the keyboard:
 // recognised by their English text (sayMessage), so the node needs no language of its own.
 const NODE_MESSAGES: Record<string, string> = {
@@ -31,6 +33,8 @@ const NODE_MESSAGES: Record<string, string> = {
 
 const TR: Record<string, string> = {
   ...NODE_MESSAGES,
+  ...HELP_PAGES_TR,
+  ...NODE_FLAGS_TR,
   'usage: unibos <command> [options]': 'kullanım: unibos <komut> [seçenekler]',
   commands: 'komutlar',
   "Run 'unibos <command> --help' for a command's options.": "Bir komutun seçenekleri için 'unibos <komut> --help' çalıştırın.",

@@ -4,6 +4,7 @@
 import { CONFIG_KEYS, loadNodeConfig, type NodeConfig } from '@unibos/firmware';
 import type { Logger } from 'pino';
 import type { Parsed } from './cli-args.ts';
+import { say } from './cli-language.ts';
 
 type FlagSpec = { type: 'int' | 'number'; min: number; max: number } | { type: 'string'; hint?: string } | { type: 'enum'; values: readonly string[] } | { type: 'list'; hint: string } | { type: 'object' };
 type FlagDef = { flag?: string; env?: string; help: string; spec: FlagSpec; default: string | number | undefined };
@@ -12,29 +13,29 @@ const FLAGS = Object.values(CONFIG_KEYS as unknown as Record<string, FlagDef>).f
 /** What a flag takes, as its help shows it: the allowed values or range, never a bare VALUE. */
 function placeholder(d: FlagDef): string {
   const s = d.spec;
-  if (s.type === 'enum') return s.values.length <= 5 ? s.values.join('|') : 'NAME';
+  if (s.type === 'enum') return s.values.length <= 5 ? s.values.join('|') : say('NAME');
   if (s.type === 'int') return 'N';
   if (s.type === 'number') return 'X';
-  if (s.type === 'list') return 'NAME';
-  return s.type === 'string' && s.hint ? s.hint.toUpperCase().replace(/[^A-Z:]+/g, '_') : d.flag === 'name' ? 'TEXT' : /path|dir/.test(d.flag ?? '') ? 'PATH' : 'TEXT';
+  if (s.type === 'list') return say('NAME');
+  return s.type === 'string' && s.hint ? s.hint.toUpperCase().replace(/[^A-Z:]+/g, '_') : d.flag === 'name' ? say('TEXT') : /path|dir/.test(d.flag ?? '') ? say('PATH') : say('TEXT');
 }
 
 function allowed(d: FlagDef): string {
   const s = d.spec;
   const parts: string[] = [];
-  if (s.type === 'enum' && s.values.length > 5) parts.push(`one of ${s.values.join(', ')}`);
+  if (s.type === 'enum' && s.values.length > 5) parts.push(say('one of {values}', { values: s.values.join(', ') }));
   if (s.type === 'int' || s.type === 'number') parts.push(`${s.min}..${s.max}`);
   // Help that already says its default in words keeps it.
-  if (d.default !== undefined && !/\(default/.test(d.help)) parts.push(`default ${d.default}`);
-  if (d.flag === 'data-dir') parts.push('default ~/.unibos/node');
-  else if (d.default === undefined && !/\(default/.test(d.help)) parts.push('default: none');
+  if (d.default !== undefined && !/\(default/.test(d.help)) parts.push(say('default {value}', { value: d.default }));
+  if (d.flag === 'data-dir') parts.push(say('default {value}', { value: '~/.unibos/node' }));
+  else if (d.default === undefined && !/\(default/.test(d.help)) parts.push(say('default: none'));
   return parts.length ? ` (${parts.join('; ')})` : '';
 }
 
-export const NODE_FLAG_HELP = `  --config PATH        JSON config file (default: none)
+export const NODE_FLAG_HELP = `${say('  --config PATH        JSON config file (default: none)')}
 ${FLAGS.map((d) => {
   const head = `  --${d.flag} ${placeholder(d)}`;
-  const text = `${d.help}${allowed(d)}${d.env ? ` [${d.env}]` : ''}`;
+  const text = `${say(d.help)}${allowed(d)}${d.env ? ` [${d.env}]` : ''}`;
   return head.length < 23 ? `${head.padEnd(23)}${text}` : `${head}\n${' '.repeat(23)}${text}`;
 }).join('\n')}`;
 

@@ -16,7 +16,7 @@ import { table } from '../node-control.ts';
 import { claimGatewayAtHub } from '../hub-claim.ts';
 import { writeSecretFile } from '../secret-file.ts';
 
-const HELP = `usage: unibos gateway [options]
+const HELP = say(`usage: unibos gateway [options]
        unibos gateway device add ID [--role sensor|hub] [--allow '[read|write|readwrite] TOPIC']... [--deny TOPIC]...
        unibos gateway device list | remove ID  [--data-dir DIR]
        unibos gateway claim --hub-api URL --token TOKEN [--name NAME] [--data-dir DIR]
@@ -51,8 +51,8 @@ reason so they cannot block the queue. --requeue puts them back once the hub is 
   --hub URL            the hub broker, e.g. mqtt://hub.local:1884 (default: from the claim, else none)
   --hub-user NAME      username at the hub (default: from the claim)
   --hub-password-file PATH  file holding the hub password (default: from the claim) [UNIBOS_HUB_PASSWORD]
-${NODE_FLAG_HELP}
-`;
+{flags}
+`, { flags: NODE_FLAG_HELP });
 
 const GATEWAY_OPTIONS = {
   'mqtt-host': { type: 'string' },

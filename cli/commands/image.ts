@@ -7,10 +7,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { CliError } from '../cli-error.ts';
+import { say } from '../cli-language.ts';
 import { parseCommand } from '../cli-args.ts';
 import { BOARDS, DEVICE_ROLES, formatProblems, parseBootConfig } from '../image/boot-config.ts';
 
-const HELP = `usage: unibos image bundle [--arch arm64|x64] [--out DIR] [--tarball FILE]
+const HELP = say(`usage: unibos image bundle [--arch arm64|x64] [--out DIR] [--tarball FILE]
        unibos image config [--boot DIR | --out FILE] [--role R] [--board B] [--region R] [options]
        unibos image firstboot [--boot DIR] [--state DIR] [--etc DIR] [--led DIR] [--user NAME]
        unibos image claim [--state DIR]
@@ -25,8 +26,8 @@ from these flags, asking for what is missing when run in a terminal. It refuses 
 device would reject.
   --boot DIR           the card's boot partition (writes DIR/unibos.json; one of --boot or --out is required)
   --out FILE           or write FILE (default: none)
-  --role R             ${DEVICE_ROLES.join(', ')} (required)
-  --board B            ${BOARDS.join(', ')} (required; a terminal offers rak3172-hat)
+  --role R             {roles} (required)
+  --board B            {boards} (required; a terminal offers rak3172-hat)
   --region R           EU868, EU433, US915, ANZ, IN865 (required; a terminal offers EU868)
   --preset P           LongFast (default), LongSlow, MediumFast, ShortFast
   --tx-power DBM       transmit power, -9..30 (default: the node's, 14)
@@ -45,7 +46,7 @@ device would reject.
 
 'firstboot' (unibos-firstboot.service, as root) applies <boot>/unibos.json; 'claim'
 (unibos-claim.service) claims the device at its hub, retrying until the hub answers.
-`;
+`, { roles: DEVICE_ROLES.join(', '), boards: BOARDS.join(', ') });
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

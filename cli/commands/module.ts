@@ -10,9 +10,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { defaultHubDataDir } from '@unibos/controlplane';
 import { MODULE_CATEGORIES, formatProblem, validateManifestText, validateSettings, type ModuleManifest } from '@unibos/module-api';
 import { CliError } from '../cli-error.ts';
+import { say } from '../cli-language.ts';
 import { parseCommand } from '../cli-args.ts';
 
-const HELP = `usage: unibos module <command> [options]
+const HELP = say(`usage: unibos module <command> [options]
 
   list                       installed modules and their state
   info NAME                  one module: manifest, state, settings
@@ -27,8 +28,8 @@ options:
   --token T            an access token or API key (default $UNIBOS_HUB_TOKEN)
   --modules-dir DIR    where modules live (default: this installation's modules/)
   --data-dir DIR       the hub's data dir, for modules.json without a hub (default ~/.unibos/hub)
-  --category C         create: ${MODULE_CATEGORIES.join(', ')} (default iot)
-`;
+  --category C         create: {categories} (default iot)
+`, { categories: MODULE_CATEGORIES.join(', ') });
 
 export const DEFAULT_MODULES_DIR = fileURLToPath(new URL('../../modules/', import.meta.url));
 const NAME = /^[a-z][a-z0-9-]{1,39}$/;

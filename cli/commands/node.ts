@@ -10,7 +10,7 @@ import { claimNodeAtHub } from '../hub-claim.ts';
 import { writeSecretFile } from '../secret-file.ts';
 import { NODE_FLAG_HELP, nodeConfigFromFlags, nodeFlagOptions, runUntilSignal } from '../node-flags.ts';
 
-const HELP = `usage: unibos node [options]
+const HELP = say(`usage: unibos node [options]
        unibos node claim --hub-api URL --token TOKEN [--name NAME] [--data-dir DIR]
 
 Runs a UNIBOS field device: the mesh router on a LoRa radio (a RAK3172 modem on a serial port, an
@@ -24,13 +24,13 @@ identity keys (<data-dir>/identity.json) and a claim token of kind "node" made b
 keeps the device token the hub returns in <data-dir>/hub-device.json (0600). Until then the hub
 lists the node, if its gateways hear it, as "heard, unclaimed".
 
-${NODE_FLAG_HELP}
+{flags}
 
 Example, three nodes in a line on one machine (run \`unibos air\` first):
   unibos node --data-dir /tmp/a --lat 41.000 --lon 29.000 --http-port off
   unibos node --data-dir /tmp/b --lat 41.000 --lon 29.060 --http-port off
   unibos node --data-dir /tmp/c --lat 41.000 --lon 29.120 --http-port off
-`;
+`, { flags: NODE_FLAG_HELP });
 
 export async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'claim') return claim(argv.slice(1));

@@ -20,12 +20,13 @@ import {
   type Topology,
 } from '@unibos/mesh-protocol';
 import { CliError } from '../cli-error.ts';
+import { say } from '../cli-language.ts';
 import { integer, number, oneOf, parseCommand } from '../cli-args.ts';
 
 const STRATEGIES = ['naive', 'baseline', 'ours'] as const;
 type StrategyName = (typeof STRATEGIES)[number];
 
-const HELP = `usage: unibos sim [options]
+const HELP = say(`usage: unibos sim [options]
 
 Simulates LoRa nodes running the UNIBOS router on a shared radio medium (path loss, shadowing,
 per-link loss, collisions, half-duplex, airtime) and reports how floods spread.
@@ -37,12 +38,12 @@ per-link loss, collisions, half-duplex, airtime) and reports how floods spread.
   --seed N           random seed; the same seed gives the same run (default 1)
   --frames N         broadcast frames originated by random nodes (default 20)
   --hop-limit N      0..7 (default 3)
-  --preset NAME      ${Object.keys(LORA_PRESETS).join(' | ')} (default LongFast)
+  --preset NAME      {presets} (default LongFast)
   --strategy S       naive | baseline | ours | all (default all)
-  --threshold X      ours: share of neighbours a relay must newly reach (default ${DEFAULT_COVERAGE_THRESHOLD})
+  --threshold X      ours: share of neighbours a relay must newly reach (default {threshold})
   --svg PATH         where to write the picture: each strategy's map side by side, with its
                      latency-over-hops chart (default sim-report.svg)
-`;
+`, { presets: Object.keys(LORA_PRESETS).join(' | '), threshold: DEFAULT_COVERAGE_THRESHOLD });
 
 export async function run(argv: string[]): Promise<number> {
   const flags = ['nodes', 'topology', 'loss', 'seed', 'frames', 'hop-limit', 'preset', 'strategy', 'threshold', 'svg'];

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { controlSocketPath, sosSummary, type SosStatus } from '@unibos/firmware';
+import { CONFIG_KEYS, controlSocketPath, sosSummary, type SosStatus } from '@unibos/firmware';
 import { CLI_TURKISH } from '../cli-language.ts';
 import { sosLine } from '../sos-line.ts';
 import { Proc, procs } from './support/processes.ts';
@@ -116,7 +116,8 @@ test('every sentence the CLI says has its Turkish, with the same placeholders', 
   const missing: string[] = [];
   let found = 0;
   for (const f of files) {
-    for (const m of readFileSync(f, 'utf8').matchAll(/\bsay\(\s*(['"`])((?:\\.|(?!\1).)*)\1/g)) {
+    // A --help page is a template literal over many lines.
+    for (const m of readFileSync(f, 'utf8').matchAll(/\bsay\(\s*(['"`])((?:\\.|(?!\1)[\s\S])*)\1/g)) {
       found++;
       const key = m[2]!.replace(/\\n/g, '\n').replace(/\\(['"`])/g, '$1');
       if (!(key in CLI_TURKISH)) missing.push(`${f.slice(CLI.length)}: ${key}`);
@@ -127,6 +128,49 @@ test('every sentence the CLI says has its Turkish, with the same placeholders', 
   const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');
   const mismatched = Object.entries(CLI_TURKISH).filter(([en, tr]) => placeholders(en) !== placeholders(tr)).map(([en]) => en);
   assert.deepEqual(mismatched, []);
+});
+
+/** Each option's text (it may continue on the lines below), by the option it starts with. */
+function optionBlocks(help: string): Map<string, string> {
+  const blocks = new Map<string, string>();
+  let last: string | undefined;
+  for (const line of help.split('\n')) {
+    const flag = /^\s+(--[\w-]+)/.exec(line)?.[1];
+    if (flag) blocks.set((last = flag), line);
+    else if (last && /^\s{10,}\S/.test(line)) blocks.set(last, `${blocks.get(last)} ${line.trim()}`);
+    else last = undefined;
+  }
+  return blocks;
+}
+
+test('every other command’s --help in Turkish, with every option, its values and its default', async () => {
+  // A word each page's Turkish must have (it is not in the English).
+  const words: Record<string, string> = { node: 'saha cihazı', gateway: 'ağ geçidi', hub: 'yönetim arayüzü', demo: 'benzetilmiş cihazları', sim: 'yönlendiricisini', image: 'önyükleme bölümü', module: 'kurulu modüller', radio: 'kartlarını listeler', air: 'LoRa ortamını loopback üzerinde' };
+  for (const [command, word] of Object.entries(words)) {
+    const [en, tr] = await Promise.all([unibos([command, '--help'], 'en'), unibos([command, '--help'], 'tr')]);
+    assert.equal(tr.code, 0, tr.stderr);
+    assert.match(en.stdout, new RegExp(`^usage: unibos ${command} `), `${command}: English as before`);
+    assert.match(tr.stdout, new RegExp(`^kullanım: unibos ${command} `));
+    assert.ok(tr.stdout.includes(word), `${command}: Turkish (${word})`);
+    assert.doesNotMatch(tr.stdout, /\b(usage|default|required)\b/, `${command}: no English left`);
+    const flags = (s: string) => [...new Set(s.match(/--[a-z][\w-]*/g))].sort();
+    assert.deepEqual(flags(tr.stdout), flags(en.stdout), `${command}: every flag`);
+    const enBlocks = optionBlocks(en.stdout);
+    const trBlocks = optionBlocks(tr.stdout);
+    // radio's options are in its usage lines only.
+    if (command !== 'radio') assert.ok(enBlocks.size > 0, `${command} lists options`);
+    for (const [flag, text] of enBlocks) {
+      const allowed = text.match(/-?\d+\.\.\d+|\w+(?:\|\w+)+/g) ?? [];
+      for (const a of allowed) assert.ok(trBlocks.get(flag)?.includes(a), `${command} ${flag}: ${a} in ${trBlocks.get(flag)}`);
+      if (/default|required/.test(text)) assert.match(trBlocks.get(flag) ?? '', /varsayılan|gerekli/, `${command} ${flag}: its default`);
+    }
+  }
+});
+
+test('every device setting’s help line has its Turkish', () => {
+  const lines = Object.values(CONFIG_KEYS as unknown as Record<string, { flag?: string; help: string }>).filter((d) => d.flag).map((d) => d.help);
+  assert.ok(lines.length > 10);
+  assert.deepEqual(lines.filter((l) => !(l in CLI_TURKISH)), []);
 });
 
 test('the SOS line in English is the node’s own line, word for word', () => {
