@@ -6,7 +6,7 @@ import { say } from '../cli-language.ts';
 import { DATA_DIR_HELP, parseControlArgs, printJson } from '../node-control.ts';
 
 const HELP = say(
-  'usage: unibos send "text" [--to NODE [--private]] [options]\n\nQueues a text message on the running node. It is stored before this command returns and sent as\nsoon as the radio and the duty-cycle budget allow, surviving restarts until it is delivered.\n\n  --to NODE        a node id such as !1a2b3c4d (default: everyone on the channel)\n  --private        encrypted end to end: only NODE can read it (at most 117 bytes of text)\n{options}\n',
+  'usage: unibos send "text" [--to NODE [--private]] [options]\n\nQueues a text message on the running node. It is stored before this command returns and sent as\nsoon as the radio and the duty-cycle budget allow, surviving restarts until it is delivered.\n\n  --to NODE        a node id such as !1a2b3c4d (default: everyone on the channel)\n  --private        encrypted end to end: only NODE can read it (at most 117 bytes of text; default: off)\n{options}\n',
   { options: DATA_DIR_HELP },
 );
 
