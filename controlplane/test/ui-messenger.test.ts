@@ -101,12 +101,12 @@ test('messenger in the admin UI: two users, live, end to end encrypted, key chan
     await box.fill(EDITED);
     await aliceP.getByRole('button', { name: 'Save edit' }).click();
     await log(aliceP).getByText(EDITED, { exact: true }).waitFor();
-    await log(aliceP).getByRole('article').filter({ hasText: REPLY }).getByRole('button', { name: 'React with 👍' }).click();
+    await log(aliceP).getByRole('article').filter({ hasText: REPLY }).getByRole('button', { name: 'React with ✓' }).click();
 
     const edited = log(bobP).getByRole('article').filter({ hasText: EDITED });
     await edited.filter({ hasText: 'edited' }).waitFor();
     assert.equal(await log(bobP).getByText(FIRST, { exact: true }).count(), 0, 'the old text is gone');
-    await log(bobP).getByRole('article').filter({ hasText: REPLY }).getByLabel('Reactions').filter({ hasText: '👍 1' }).waitFor();
+    await log(bobP).getByRole('article').filter({ hasText: REPLY }).getByLabel('Reactions').filter({ hasText: '✓ 1' }).waitFor();
   });
 
   await t.test('a text over the limit is refused with a clear error before anything is sent', async () => {

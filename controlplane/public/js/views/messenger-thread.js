@@ -6,7 +6,12 @@ import { h, replace } from '../dom.js';
 import { dateTime, relativeTime } from '../format.js';
 import { t } from '../i18n.js';
 
-const REACTIONS = ['👍', '❤️', '✅', '❗'];
+// Symbols every system font has (an offline hub's browsers may have no emoji font).
+const REACTIONS = ['✓', '❤', '★', '✗'];
+/** conversation/user -> the safety number last fetched, while its panel is open. @type {Map<string, { safetyNumber: string, status: string }>} */
+const openSafety = new Map();
+/** userId -> the safety number shown in its key-change warning. @type {Map<string, Promise<{ safetyNumber: string }>>} */
+const bannerNumbers = new Map();
 
 /**
  * @typedef {{
@@ -72,7 +77,7 @@ export function renderThread(pane, p) {
         h('p', {}, h('strong', {}, t('Could not decrypt a message from {name}.', { name: p.nameOf(problem.senderUser) })), ' ', t('Reason: {reason} ({code})', { reason: problem.reason, code: problem.errorCode })),
       ),
     );
-  if (history.length === 0 && p.problems.length === 0) log.append(h('li', { class: 'empty' }, t('No messages yet.')));
+  if (history.length === 0 && p.problems.length === 0) log.append(h('li', { class: 'empty' }, t('No messages on this device yet. Messages sent before it was set up cannot be read here.')));
 
   pane.replaceChildren(head, description ?? '', tools, ...banners, log, canWrite ? composer(p, byId, blocked, draft) : h('p', { class: 'notice' }, t('Only the channel’s admins write here; you can react and read.')));
   log.scrollTop = log.scrollHeight;
@@ -84,19 +89,30 @@ export function renderThread(pane, p) {
  * @param {string} userId
  */
 function safetyButton(p, userId) {
+  const key = `${p.conversation.id}/${userId}`;
   const out = h('div', { class: 'msg-safety', hidden: true, role: 'region', 'aria-label': t('Safety number') });
-  const button = h('button', { type: 'button', 'aria-expanded': 'false' }, t('Safety number'));
+  const button = h('button', { type: 'button', 'aria-expanded': 'false', 'aria-controls': `msg-safety-${p.conversation.id}` }, t('Safety number'));
+  out.id = `msg-safety-${p.conversation.id}`;
+  const show = (/** @type {{ safetyNumber: string, status: string }} */ r) => {
+    replace(out, safetyBlock(p, userId, r.safetyNumber, p.client.trustStatus(userId) ?? r.status));
+    out.hidden = false;
+    button.setAttribute('aria-expanded', 'true');
+  };
+  // Live updates redraw the thread: an open number stays open (from what was fetched, since each
+  // fetch of someone's keys spends one of their one-time prekeys).
+  const open = openSafety.get(key);
+  if (open) show(open);
   button.addEventListener('click', async () => {
     if (!out.hidden) {
+      openSafety.delete(key);
       out.hidden = true;
       button.setAttribute('aria-expanded', 'false');
       return;
     }
     await p.act(async () => {
-      const { safetyNumber, status } = await p.client.safetyNumber(userId);
-      replace(out, safetyBlock(p, userId, safetyNumber, status));
-      out.hidden = false;
-      button.setAttribute('aria-expanded', 'true');
+      const r = await p.client.safetyNumber(userId);
+      openSafety.set(key, r);
+      show(r);
     });
   });
   return h('div', { class: 'msg-safety-wrap' }, button, out);
@@ -126,7 +142,13 @@ function safetyBlock(p, userId, number, status) {
  */
 function keyChangeBanner(p, userId) {
   const number = h('p', { class: 'msg-safety-number' }, t('Loading…'));
-  void p.client.safetyNumber(userId).then(
+  // Fetched once per warning: every fetch of someone's keys spends one of their one-time prekeys.
+  let pending = bannerNumbers.get(userId);
+  if (!pending) {
+    bannerNumbers.set(userId, (pending = p.client.safetyNumber(userId)));
+    pending.catch(() => bannerNumbers.delete(userId));
+  }
+  void pending.then(
     (/** @type {any} */ r) => replace(number, numberGroups(r.safetyNumber)),
     () => replace(number, t('The safety number could not be loaded.')),
   );
@@ -143,7 +165,14 @@ function keyChangeBanner(p, userId) {
     number,
     h(
       'button',
-      { type: 'button', class: 'primary', onclick: () => p.act(() => p.client.acceptKeyChange(userId)) },
+      {
+        type: 'button',
+        class: 'primary',
+        onclick: () => p.act(async () => {
+          await p.client.acceptKeyChange(userId);
+          bannerNumbers.delete(userId);
+        }),
+      },
       userId === p.me ? t('Accept my new device') : t('I compared the numbers: accept the new keys of {name}', { name: p.nameOf(userId) }),
     ),
   );
