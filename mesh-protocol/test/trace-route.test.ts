@@ -3,6 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { SeededRandom } from '../src/core/random.ts';
 import { ChannelSet, DEFAULT_CHANNEL } from '../src/crypto/channel-key.ts';
 import { BROADCAST } from '../src/frame/header.ts';
@@ -117,4 +118,30 @@ test('a node answers at most its rate of traces a minute, and counts the rest', 
   assert.equal(outcomes.filter((o) => o === 'answered').length, 6);
   assert.equal(outcomes.filter((o) => o === 'E_TRACE_TIMEOUT').length, 2);
   assert.equal(net.n(B).router.stats.dropCount('trace-rate-limited'), 2);
+});
+
+test('whatever trace a node is handed, it either sends one frame on or counts one drop, and never throws', () => {
+  const scheduler = new SimScheduler();
+  const rng = new SeededRandom(7);
+  const medium = new SimMedium({ params: loraParams('LongFast'), scheduler, random: rng.fork(), link: () => null, lossProbability: 0 });
+  const router = new MeshRouter({ nodeId: B, radio: medium.radio(B), scheduler, random: rng.fork(), channels: new ChannelSet([DEFAULT_CHANNEL]), region: 'NONE' });
+  new TraceService({ router, scheduler, random: rng.fork(), ratePerMinute: Infinity });
+  const node = fc.oneof(fc.constantFrom(0, A, B, C, D, BROADCAST), fc.integer({ min: 0, max: 0xffff_ffff }));
+  const ids = fc.array(node, { maxLength: 10 });
+  const snrs = fc.array(fc.integer({ min: -0x8000_0000, max: 0x7fff_ffff }), { maxLength: 11 });
+  fc.assert(
+    fc.property(
+      fc.record({ route: ids, snrTowards: snrs, routeBack: ids, snrBack: snrs, requester: node, destination: node }),
+      fc.integer({ min: 0, max: 0xffff_ffff }),
+      fc.integer({ min: 0, max: 7 }),
+      fc.constantFrom(B, BROADCAST),
+      fc.double({ noNaN: false }),
+      (traceroute, requestId, hops, to, snr) => {
+        const before = router.stats.originated + router.stats.dropCount();
+        router.emit('deliver', { from: A, to, id: 1, kind: 'traceroute', data: { traceroute, requestId }, hops, rssi: -90, snr, rxTimeMs: 0, viaMqtt: false, channel: 'LongFast' });
+        assert.equal(router.stats.originated + router.stats.dropCount(), before + 1);
+      },
+    ),
+    { numRuns: 500 },
+  );
 });
