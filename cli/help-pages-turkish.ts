@@ -2,6 +2,91 @@
 // write it: a page is one template, so its translation can reorder and rewrap freely.
 
 export const HELP_PAGES_TR: Record<string, string> = {
+  // unibos msg --help
+  [`usage: unibos msg <command> [arguments] [options]
+
+End-to-end encrypted messages through the hub. This machine is one messenger device of your hub
+account: its keys are made here and never leave the data dir; the hub relays only ciphertext.
+
+commands:
+  login --hub URL --email EMAIL [--password-file FILE] [--device-name NAME]
+                      log in and register this device (the password is read from FILE, else from stdin)
+  devices [--revoke ID]
+                      list your messenger devices, or revoke one (it gets nothing more)
+  list                your conversations, with unread counts
+  dm WHO "text"       send a direct message to WHO (an email or user id of your org)
+  send CONVERSATION "text" [--reply-to ID] [--expires DURATION] [--attach FILE]
+                      send into a conversation (its id, group name, or the other person of a DM)
+  read [CONVERSATION] [--follow]
+                      fetch and decrypt what arrived, print it in order with names and mark it read;
+                      with CONVERSATION, print that conversation's whole history
+  group create NAME --member WHO [--member WHO ...] [--channel] [--description TEXT]
+  group add CONVERSATION WHO [WHO ...]
+  group remove CONVERSATION WHO
+                      groups and channels; adding or removing a member re-keys the group
+  node !NODE ["text"] send an end-to-end encrypted direct message (at most 117 bytes) to a mesh node
+                      through the gateway that heard it last; without text, that conversation with
+                      each sent message's state (queued, sent, delivered, failed)
+  safety WHO          the safety number to compare with WHO (in person or on a call)
+  trust WHO           accept WHO's changed keys after comparing the safety number
+
+options:
+  --hub URL           the hub's address, e.g. http://hub.local:8080 (login; no default)
+  --email EMAIL       your hub account (login; no default)
+  --password-file FILE  a file whose first line is the password (login; default: read stdin)
+  --device-name NAME  how this device is listed (login; default: "cli on <hostname>")
+  --revoke ID         a device id from \`unibos msg devices\` (devices; default: list only)
+  --reply-to ID       a message id to reply to (send; default: none)
+  --expires DURATION  delete the message after DURATION: a number and s, m, h, d or w, from 10s to 4w (send; default: never)
+  --attach FILE       a file to send encrypted along with the text, at most 10 MiB (send; default: none)
+  --follow            keep running and print messages as they arrive, until Ctrl-C (read; default: off)
+  --member WHO        a member to add, email or user id; repeat for more (group create; default: none)
+  --channel           make a channel, where only owner and admins post (group create; default: a group)
+  --description TEXT  the group's description (group create; default: none)
+  --data-dir DIR    where the session and this device's keys are kept, files 0600 (default: {dataDir})
+`]:
+    `kullanım: unibos msg <komut> [argümanlar] [seçenekler]
+
+Merkez üzerinden uçtan uca şifreli mesajlar. Bu makine, merkez hesabınızın mesajlaşma cihazlarından
+biridir: anahtarları burada üretilir ve veri klasöründen hiç çıkmaz; merkez yalnızca şifreli metni iletir.
+
+komutlar:
+  login --hub URL --email EPOSTA [--password-file DOSYA] [--device-name AD]
+                      oturum açar ve bu cihazı kaydeder (parola DOSYA'dan, yoksa standart girdiden okunur)
+  devices [--revoke KİMLİK]
+                      mesajlaşma cihazlarınızı listeler ya da birini iptal eder (artık hiçbir şey almaz)
+  list                konuşmalarınız, okunmamış sayılarıyla
+  dm KİM "metin"      KİM'e (kuruluşunuzdan bir e-posta ya da kullanıcı kimliği) doğrudan mesaj gönderir
+  send KONUŞMA "metin" [--reply-to KİMLİK] [--expires SÜRE] [--attach DOSYA]
+                      bir konuşmaya gönderir (kimliği, grup adı ya da bir doğrudan mesajdaki diğer kişi)
+  read [KONUŞMA] [--follow]
+                      geleni alır, şifresini çözer, adlarla sırayla yazdırır ve okundu işaretler;
+                      KONUŞMA verilirse o konuşmanın tüm geçmişini yazdırır
+  group create AD --member KİM [--member KİM ...] [--channel] [--description METİN]
+  group add KONUŞMA KİM [KİM ...]
+  group remove KONUŞMA KİM
+                      gruplar ve kanallar; üye eklemek ya da çıkarmak grubun anahtarını yeniler
+  node !CİHAZ ["metin"] bir ağ cihazına, onu en son duyan ağ geçidi üzerinden uçtan uca şifreli
+                      doğrudan mesaj gönderir (en çok 117 bayt); metin verilmezse o konuşmayı, her
+                      gönderilen mesajın durumuyla gösterir (sırada, gönderildi, teslim edildi, başarısız)
+  safety KİM          KİM ile (yüz yüze ya da telefonda) karşılaştırılacak güvenlik numarası
+  trust KİM           güvenlik numarasını karşılaştırdıktan sonra KİM'in değişen anahtarlarını kabul eder
+
+seçenekler:
+  --hub URL           merkezin adresi, ör. http://hub.local:8080 (login; varsayılan yok)
+  --email EPOSTA      merkez hesabınız (login; varsayılan yok)
+  --password-file DOSYA  ilk satırı parola olan bir dosya (login; varsayılan: standart girdiden okunur)
+  --device-name AD    bu cihazın listelerdeki adı (login; varsayılan: "cli on <makine adı>")
+  --revoke KİMLİK     \`unibos msg devices\` çıktısından bir cihaz kimliği (devices; varsayılan: yalnızca listele)
+  --reply-to KİMLİK   yanıtlanacak mesajın kimliği (send; varsayılan: yok)
+  --expires SÜRE      mesajı SÜRE sonra siler: bir sayı ve s, m, h, d ya da w, 10s ile 4w arası (send; varsayılan: hiçbir zaman)
+  --attach DOSYA      metinle birlikte şifreli gönderilecek dosya, en çok 10 MiB (send; varsayılan: yok)
+  --follow            çalışmayı sürdürür ve gelen mesajları Ctrl-C'ye kadar yazdırır (read; varsayılan: kapalı)
+  --member KİM        eklenecek üye, e-posta ya da kullanıcı kimliği; daha fazlası için tekrarlayın (group create; varsayılan: yok)
+  --channel           yalnızca sahip ve yöneticilerin yazdığı bir kanal oluşturur (group create; varsayılan: grup)
+  --description METİN grubun açıklaması (group create; varsayılan: yok)
+  --data-dir KLASÖR   oturumun ve bu cihazın anahtarlarının tutulduğu yer, dosyalar 0600 (varsayılan: {dataDir})
+`,
   // unibos node --help
   [`usage: unibos node [options]
        unibos node claim --hub-api URL --token TOKEN [--name NAME] [--data-dir DIR]

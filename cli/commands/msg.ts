@@ -8,11 +8,10 @@ import WebSocket from 'ws';
 import { MessengerClient, MessengerClientError, type Arrival, type ConversationSummary, type HistoryView, type OrgMember, type SyncProblem, type SyncResult, type WebSocketLike } from '@unibos/messenger-client';
 import { parseCommand, type Parsed } from '../cli-args.ts';
 import { CliError } from '../cli-error.ts';
+import { say } from '../cli-language.ts';
 import { DEFAULT_MSG_DIR, MessengerAccount } from '../messenger-account.ts';
 
-const DATA_DIR = `  --data-dir DIR    where the session and this device's keys are kept, files 0600 (default: ${DEFAULT_MSG_DIR})`;
-
-const HELP = `usage: unibos msg <command> [arguments] [options]
+const HELP = say(`usage: unibos msg <command> [arguments] [options]
 
 End-to-end encrypted messages through the hub. This machine is one messenger device of your hub
 account: its keys are made here and never leave the data dir; the hub relays only ciphertext.
@@ -52,8 +51,8 @@ options:
   --member WHO        a member to add, email or user id; repeat for more (group create; default: none)
   --channel           make a channel, where only owner and admins post (group create; default: a group)
   --description TEXT  the group's description (group create; default: none)
-${DATA_DIR}
-`;
+  --data-dir DIR    where the session and this device's keys are kept, files 0600 (default: {dataDir})
+`, { dataDir: DEFAULT_MSG_DIR });
 
 const OPTIONS = {
   hub: { type: 'string' },
