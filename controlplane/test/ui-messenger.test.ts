@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startTestHub } from './support/test-hub.ts';
 import { api, createAdminSession, createOrgUser } from './support/test-auth.ts';
+import { registerDevice, sendOpaque } from './support/messenger-client.ts';
 import { artifactsDir, assertFitsWidth, axe, launch, openPage, signIn, SIZES, type SizeName } from './support/ui-browser.ts';
 
 const SHOTS = artifactsDir('ui-messenger');
@@ -186,4 +187,101 @@ test('messenger in the admin UI: two users, live, end to end encrypted, key chan
 
   assert.deepEqual(a.problems, [], 'no script errors on Alice\'s page');
   assert.deepEqual(b.problems, [], 'no script errors on Bob\'s page');
+});
+
+test('messenger groups in the admin UI: members, a message that cannot be decrypted, disappearing messages, devices, Turkish', async (t) => {
+  const browser = await launch();
+  t.after(() => browser.close());
+  const hub = await startTestHub();
+  const alice = await createAdminSession(hub);
+  const bob = await createOrgUser(hub, alice, 'member');
+  const carol = await createOrgUser(hub, alice, 'member');
+  const members = (await api(hub, alice, '/api/v1/members')).body.items as Array<{ userId: string; email: string; name: string }>;
+  const shown = (userId: string) => {
+    const m = members.find((x) => x.userId === userId)!;
+    return m.name || m.email;
+  };
+  // Carol's device speaks the protocol badly: what it sends cannot be opened.
+  const carolDevice = await registerDevice(hub, carol, "Carol's radio");
+  const a = await openPage(browser, hub, { size: 'phone' });
+  const b = await openPage(browser, hub, { size: 'laptop' });
+  t.after(() => a.context.close());
+  t.after(() => b.context.close());
+  await signIn(b.page, hub, bob, '#/messages');
+  await openMessages(b.page);
+  await signIn(a.page, hub, alice, '#/messages');
+  await openMessages(a.page);
+  const aliceP = a.page;
+  const TEAM = 'Search team North';
+  const CHECKIN = 'Team check-in at 0700 at the school';
+
+  await t.test('Alice creates a group with a description and two members and sends a disappearing message; Bob reads it', async () => {
+    await aliceP.getByRole('button', { name: 'New group' }).click();
+    await aliceP.getByLabel('Name').fill(TEAM);
+    await aliceP.getByLabel('Description (optional)').fill('Sector 4, north of the river');
+    await aliceP.getByRole('checkbox', { name: shown(bob.userId) }).check();
+    await aliceP.getByRole('checkbox', { name: shown(carol.userId) }).check();
+    await aliceP.getByRole('button', { name: 'Create' }).click();
+    await aliceP.getByRole('heading', { name: TEAM }).waitFor();
+    await aliceP.getByText('Sector 4, north of the river').waitFor();
+    await aliceP.getByLabel('Disappears').selectOption({ label: 'After 1 hour' });
+    await aliceP.getByRole('textbox', { name: 'Message' }).fill(CHECKIN);
+    await aliceP.getByRole('button', { name: 'Send' }).click();
+    const mine = log(aliceP).getByRole('article').filter({ hasText: CHECKIN });
+    await mine.waitFor();
+    assert.match(await mine.innerText(), /disappears \d/, 'the expiry is shown');
+
+    const conv = b.page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(TEAM) });
+    await conv.filter({ hasText: '1 unread' }).waitFor();
+    await conv.click();
+    await log(b.page).getByText(CHECKIN, { exact: true }).waitFor();
+  });
+
+  await t.test('a message that cannot be decrypted is shown as such, with the reason', async () => {
+    const conversationId = await aliceP.locator('.msg-conv.is-current').getAttribute('data-id');
+    const sent = await sendOpaque(hub, carolDevice, conversationId!);
+    assert.equal(sent.status, 201, JSON.stringify(sent.body));
+    const problem = log(aliceP).getByRole('listitem').filter({ hasText: `Could not decrypt a message from ${shown(carol.userId)}.` });
+    await problem.waitFor();
+    assert.match(await problem.innerText(), /Reason: .+ \(E_[A-Z_]+\)/);
+  });
+
+  await t.test('the owner removes a member', async () => {
+    await aliceP.getByText('3 members').click();
+    await aliceP.getByRole('button', { name: `Remove ${shown(carol.userId)}` }).click();
+    await aliceP.getByText('2 members').waitFor();
+    const conv = (await api(hub, alice, `/api/v1/messenger/conversations/${await aliceP.locator('.msg-conv.is-current').getAttribute('data-id')}`)).body;
+    assert.deepEqual(conv.members.map((m: { userId: string }) => m.userId).sort(), [alice.userId, bob.userId].sort());
+  });
+
+  await t.test('in Turkish after a reload: the same device (keys kept in this browser), the history, axe clean', async () => {
+    await aliceP.getByLabel('Language').selectOption('tr');
+    await aliceP.locator('a[href="#/messages"][aria-current="page"]').filter({ hasText: 'Mesajlar' }).waitFor();
+    await aliceP.getByRole('list', { name: 'Sohbetler' }).getByRole('button', { name: new RegExp(TEAM) }).click();
+    await aliceP.getByRole('list', { name: new RegExp(`^${TEAM} sohbetindeki mesajlar$`) }).getByText(CHECKIN, { exact: true }).waitFor();
+    await aliceP.getByText('2 üye').click();
+    const devices = (await api(hub, alice, '/api/v1/messenger/devices')).body.items as unknown[];
+    assert.equal(devices.length, 1, 'a reload keeps the device: no new keys');
+    await assertFitsWidth(aliceP, 'the group in Turkish on a phone');
+    assert.deepEqual(await axe(aliceP), [], 'axe on the Turkish group thread');
+    await shot(aliceP, 'group-tr-phone');
+  });
+
+  await t.test('the devices list revokes another device of the user', async () => {
+    await registerDevice(hub, alice, 'Old laptop');
+    await aliceP.getByRole('button', { name: '← Sohbetler' }).click();
+    aliceP.once('dialog', (d) => void d.accept());
+    await aliceP.getByRole('button', { name: 'Cihazlarım' }).click();
+    const list = aliceP.getByRole('list', { name: 'Cihazlarınız' });
+    await list.getByText('Bu cihaz').waitFor();
+    await shot(aliceP, 'devices-tr-phone');
+    await list.getByRole('button', { name: 'Old laptop cihazını iptal et' }).click();
+    await list.getByText('Old laptop').waitFor({ state: 'detached' });
+    const devices = (await api(hub, alice, '/api/v1/messenger/devices')).body.items as Array<{ name: string }>;
+    assert.deepEqual(devices.map((d) => d.name).includes('Old laptop'), false);
+    assert.deepEqual(await axe(aliceP), [], 'axe on the devices list');
+  });
+
+  assert.deepEqual(a.problems, []);
+  assert.deepEqual(b.problems, []);
 });

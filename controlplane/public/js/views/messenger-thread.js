@@ -236,7 +236,7 @@ function messageItem(p, m, byId) {
   body.push(m.deleted ? h('p', { class: 'msg-text msg-text--deleted' }, t('This message was deleted.')) : h('p', { class: 'msg-text' }, m.text));
   const facts = [];
   if (m.editedAt) facts.push(t('edited'));
-  if (m.expiresAt) facts.push(t('disappears {when}', { when: relativeTime(m.expiresAt) }));
+  if (m.expiresAt) facts.push(t('disappears {when}', { when: dateTime(m.expiresAt) }));
   if (mine && m.readBy?.length) facts.push(t('read by {names}', { names: m.readBy.map(p.nameOf).join(', ') }));
   const reactions = Object.entries(m.reactions ?? {});
   const counts = new Map();
