@@ -36,7 +36,7 @@ async function openMessages(page: Page): Promise<void> {
   await page.locator('.msg-status').filter({ hasText: /^$/ }).waitFor({ state: 'attached' });
 }
 
-const log = (page: Page) => page.getByRole('list', { name: /^Messages in / });
+const log = (page: Page) => page.getByRole('list', { name: /^(Messages in .+|.+ sohbetindeki mesajlar)$/ });
 
 test('messenger in the admin UI: two users, live, end to end encrypted, key changes never silent', async (t) => {
   const browser = await launch();
@@ -81,6 +81,7 @@ test('messenger in the admin UI: two users, live, end to end encrypted, key chan
 
     const conv = bobP.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: re(ALICE) });
     await conv.filter({ hasText: '1 unread' }).waitFor();
+    assert.equal(await bobP.locator('a[href="#/messages"] .nav-badge').innerText(), '1', 'the navigation counts unread messages');
     await conv.click();
     await log(bobP).getByText(FIRST, { exact: true }).waitFor();
     // Bob's page sent a read receipt: Alice sees it on her message.
@@ -259,6 +260,7 @@ test('messenger groups in the admin UI: members, a message that cannot be decryp
     await aliceP.locator('a[href="#/messages"][aria-current="page"]').filter({ hasText: 'Mesajlar' }).waitFor();
     await aliceP.getByRole('list', { name: 'Sohbetler' }).getByRole('button', { name: new RegExp(TEAM) }).click();
     await aliceP.getByRole('list', { name: new RegExp(`^${TEAM} sohbetindeki mesajlar$`) }).getByText(CHECKIN, { exact: true }).waitFor();
+    await log(aliceP).getByText(`${shown(carol.userId)} kaynaklı bir mesajın şifresi çözülemedi.`).waitFor();
     await aliceP.getByText('2 üye').click();
     const devices = (await api(hub, alice, '/api/v1/messenger/devices')).body.items as unknown[];
     assert.equal(devices.length, 1, 'a reload keeps the device: no new keys');

@@ -313,6 +313,8 @@ export const TR = {
   '← Conversations': '← Sohbetler',
   'End-to-end encrypted': 'Uçtan uca şifreli',
   'Mute': 'Sessize al',
+  'Leave {name}? You will get no more of its messages.': '{name} grubundan ayrılınsın mı? Artık mesajlarını almayacaksınız.',
+  Leave: 'Ayrıl',
   'Messages in {name}': '{name} sohbetindeki mesajlar',
   'Could not decrypt a message from {name}.': '{name} kaynaklı bir mesajın şifresi çözülemedi.',
   'Reason: {reason} ({code})': 'Neden: {reason} ({code})',

@@ -21,7 +21,7 @@ const bannerNumbers = new Map();
  *   maxChars: number, expiryChoices: string[][], kindLabel: string,
  *   back: () => void, setReply: (m: any) => void, setEditing: (id: string | null) => void,
  *   act: (fn: () => Promise<unknown>) => Promise<boolean>, afterSend: () => void,
- *   setMuted: (conversationId: string, muted: boolean) => Promise<unknown>,
+ *   setMuted: (conversationId: string, muted: boolean) => Promise<unknown>, leave: (conversationId: string) => Promise<unknown>,
  * }} ThreadProps
  */
 
@@ -62,7 +62,12 @@ export function renderThread(pane, p) {
       t('Mute'),
     ),
   );
-  if (c.kind !== 'direct') tools.append(membersPanel(p));
+  if (c.kind !== 'direct') {
+    tools.append(
+      h('button', { type: 'button', onclick: () => confirm(t('Leave {name}? You will get no more of its messages.', { name: p.title })) && p.act(() => p.leave(c.id)) }, t('Leave')),
+      membersPanel(p),
+    );
+  }
 
   const banners = p.changedUsers.map((userId) => keyChangeBanner(p, userId));
   const description = c.description ? h('p', { class: 'hint msg-description' }, c.description) : null;

@@ -18,12 +18,26 @@ const EXPIRY_CHOICES = () => [
 const KIND_LABEL = () => ({ direct: t('Direct'), group: t('Group'), channel: t('Channel') });
 
 /**
+ * @param {string} key
+ * @returns {Map<string, any[]>}
+ */
+function loadProblems(key) {
+  try {
+    const saved = JSON.parse(localStorage.getItem(key) ?? '[]');
+    return new Map(Array.isArray(saved) ? saved.filter((e) => Array.isArray(e) && typeof e[0] === 'string' && Array.isArray(e[1])) : []);
+  } catch {
+    return new Map();
+  }
+}
+
+/**
  * @param {import('../shell.js').AppContext} ctx
  * @returns {import('../shell.js').View}
  */
 export function createMessengerView(ctx) {
   const { api, stream } = ctx;
   const me = api.session?.user.id ?? '';
+  const storeKey = `${location.host}/${api.session?.org.id}/${me}`;
 
   /** @type {any} */
   let client = null;
@@ -35,8 +49,11 @@ export function createMessengerView(ctx) {
   let people = new Map();
   /** @type {string | null} */
   let currentId = null;
-  /** conversationId -> problems (undecryptable messages) seen on this page. @type {Map<string, any[]>} */
-  const problems = new Map();
+  // Undecryptable messages are reported once, by the sync that met them: kept in this browser
+  // (metadata and the reason only, never content) so they still show after a reload.
+  const problemsKey = `unibos.messenger.problems/${location.host}/${api.session?.org.id}/${me}`;
+  /** conversationId -> undecryptable messages. @type {Map<string, any[]>} */
+  const problems = loadProblems(problemsKey);
   /** @type {{ id: string, text: string } | null} */
   let replyTo = null;
   /** @type {string | null} */
@@ -92,7 +109,6 @@ export function createMessengerView(ctx) {
     opening ??= (async () => {
       status.textContent = t('Setting up this device’s keys…');
       const { MessengerClient, IndexedDbStateStore } = await import('../vendor/messenger-client.js');
-      const session = api.session;
       const c = await MessengerClient.open({
         hubUrl: location.origin,
         auth: async () => {
@@ -100,7 +116,7 @@ export function createMessengerView(ctx) {
           return api.accessToken ?? '';
         },
         // One device per hub, user and browser profile.
-        store: new IndexedDbStateStore(`${location.host}/${session?.org.id}/${session?.user.id}`),
+        store: new IndexedDbStateStore(storeKey),
         deviceName: t('Web browser ({platform})', { platform: navigator.platform || 'unknown' }),
       });
       client = c;
@@ -147,7 +163,12 @@ export function createMessengerView(ctx) {
   function addProblem(p) {
     const list = problems.get(p.conversationId) ?? [];
     if (!list.some((q) => q.messageId === p.messageId)) list.push(p);
-    problems.set(p.conversationId, list);
+    problems.set(p.conversationId, list.slice(-50));
+    try {
+      localStorage.setItem(problemsKey, JSON.stringify([...problems]));
+    } catch {
+      // Storage full or off: shown on this page only.
+    }
   }
 
   function render() {
@@ -272,6 +293,11 @@ export function createMessengerView(ctx) {
         }
       },
       // The client library has no mute: it is a hub setting of this user, not a message.
+      leave: async (/** @type {string} */ id) => {
+        await api.request('POST', `/api/v1/messenger/conversations/${encodeURIComponent(id)}/leave`, {});
+        currentId = null;
+        el.classList.remove('has-thread');
+      },
       setMuted: (/** @type {string} */ id, /** @type {boolean} */ muted) => api.request(/** @type {any} */ ('PUT'), `/api/v1/messenger/conversations/${encodeURIComponent(id)}/mute`, { muted }),
       afterSend: () => {
         replyTo = null;
@@ -429,6 +455,13 @@ export function createMessengerView(ctx) {
   stream.addEventListener('event', onEvent);
   const onVisible = () => void sendReadReceipt();
   document.addEventListener('visibilitychange', onVisible);
+
+  // A browser that already is a messenger device follows its conversations from the start (unread
+  // counts on the navigation); one that is not gets keys only when the user opens Messages.
+  void import('../vendor/messenger-client.js')
+    .then(({ IndexedDbStateStore }) => new IndexedDbStateStore(storeKey).load())
+    .then((saved) => (saved && !client ? open() : null))
+    .catch(() => {});
 
   return {
     id: 'messages',
