@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { MessengerStateStore } from '@unibos/messenger-client';
 import { CliError } from './cli-error.ts';
+import { say } from './cli-language.ts';
 import { writeSecretFile } from './secret-file.ts';
 
 export const DEFAULT_MSG_DIR = join(homedir(), '.unibos', 'messenger');
@@ -53,7 +54,7 @@ export class MessengerAccount {
     const existing = readSession(dir);
     const s = res as HubSession;
     if (existing && (existing.hubUrl !== hubUrl || existing.userId !== s.user.id) && existsSync(join(dir, 'device.json'))) {
-      throw new CliError(`${dir} already holds the messenger device of ${existing.email} at ${existing.hubUrl}; use another --data-dir for ${email}`);
+      throw new CliError(say('{dir} already holds the messenger device of {existing} at {hub}; use another --data-dir for {email}', { dir, existing: existing.email, hub: existing.hubUrl, email }));
     }
     const account = new MessengerAccount(dir, { hubUrl, email: s.user.email, userId: s.user.id, accessToken: s.accessToken, accessExpiresAt: Date.now() + s.expiresIn * 1000, refreshToken: s.refreshToken });
     account.save();
@@ -62,7 +63,7 @@ export class MessengerAccount {
 
   static load(dir: string): MessengerAccount {
     const s = readSession(dir);
-    if (!s) throw new CliError(`not logged in (no session in ${dir}): run \`unibos msg login --hub URL --email EMAIL\` first`);
+    if (!s) throw new CliError(say('not logged in (no session in {dir}): run `unibos msg login --hub URL --email EMAIL` first', { dir }));
     return new MessengerAccount(dir, s);
   }
 
@@ -78,7 +79,7 @@ export class MessengerAccount {
     try {
       s = (await hubPost(this.session.hubUrl, '/api/v1/auth/refresh', { refreshToken: this.session.refreshToken })) as HubSession;
     } catch (err) {
-      throw new CliError(`the session with ${this.session.hubUrl} ended (${(err as Error).message}): run \`unibos msg login\` again`);
+      throw new CliError(say('the session with {hub} ended ({reason}): run `unibos msg login` again', { hub: this.session.hubUrl, reason: (err as Error).message }));
     }
     this.session = { ...this.session, accessToken: s.accessToken, refreshToken: s.refreshToken, accessExpiresAt: Date.now() + s.expiresIn * 1000 };
     this.save();
@@ -119,7 +120,7 @@ function readSession(dir: string): SessionFile | null {
     if (typeof s.hubUrl !== 'string' || typeof s.refreshToken !== 'string' || typeof s.userId !== 'string') throw new Error('fields missing');
     return s;
   } catch (err) {
-    throw new CliError(`${path} is not a messenger session (${(err as Error).message}): log in again`);
+    throw new CliError(say('{file} is not a messenger session ({reason}): log in again', { file: path, reason: (err as Error).message }));
   }
 }
 
@@ -128,9 +129,9 @@ async function hubPost(hubUrl: string, path: string, body: unknown): Promise<unk
   try {
     res = await fetch(new URL(path, hubUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   } catch (err) {
-    throw new CliError(`the hub at ${hubUrl} did not answer (${(err as Error).message})`);
+    throw new CliError(say('the hub at {hub} did not answer ({reason})', { hub: hubUrl, reason: (err as Error).message }));
   }
   const parsed = (await res.json().catch(() => ({}))) as { message?: string };
-  if (!res.ok) throw new CliError(`the hub refused: ${parsed.message ?? res.status}`);
+  if (!res.ok) throw new CliError(say('the hub refused: {reason}', { reason: parsed.message ?? res.status }));
   return parsed;
 }

@@ -100,15 +100,15 @@ export async function run(argv: string[]): Promise<number> {
       case 'node':
         return await withClient(dir, (c) => COMMANDS[sub](c, args, rest));
       case undefined:
-        throw new CliError(`say what to do\n\n${HELP}`);
+        throw new CliError(say('say what to do\n\n{help}', { help: HELP }));
       default:
-        throw new CliError(`unknown msg command '${sub}'\n\n${HELP}`);
+        throw new CliError(say("unknown msg command '{name}'\n\n{help}", { name: sub, help: HELP }));
     }
   } catch (err) {
     if (err instanceof MessengerClientError) {
       process.stderr.write(`unibos msg: ${err.message}\n`);
       if (err.code === 'E_KEY_CHANGED' && typeof err.details.userId === 'string') {
-        process.stderr.write(`unibos msg: compare the safety number (\`unibos msg safety ${err.details.userId}\`), then accept with \`unibos msg trust ${err.details.userId}\`\n`);
+        process.stderr.write(`unibos msg: ${say('compare the safety number (`unibos msg safety {user}`), then accept with `unibos msg trust {user}`', { user: err.details.userId })}\n`);
       }
       return 1;
     }
@@ -128,7 +128,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     const revoke = args.values.revoke as string | undefined;
     if (revoke) {
       await client.revokeDevice(revoke);
-      out(`revoked device ${revoke}${revoke === client.deviceId ? ' (this one: log in again to use the messenger here)' : ''}`);
+      out(revoke === client.deviceId ? say('revoked device {id} (this one: log in again to use the messenger here)', { id: revoke }) : say('revoked device {id}', { id: revoke }));
       return 0;
     }
     for (const d of await client.devices()) out(`${d.id}  ${d.name}  since ${d.createdAt}  ${d.oneTimePrekeys} prekeys${d.id === client.deviceId ? '  (this device)' : ''}`);
@@ -139,23 +139,23 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     noMore(rest, 0);
     const list = await ctx.client.conversations();
     const mesh = await ctx.client.meshConversations();
-    if (list.length === 0 && mesh.length === 0) out('no conversations yet: start one with `unibos msg dm WHO "text"`');
+    if (list.length === 0 && mesh.length === 0) out(say('no conversations yet: start one with `unibos msg dm WHO "text"`'));
     for (const c of list) out(`${c.id}  ${c.kind.padEnd(7)}  ${label(ctx, c)}  ${c.unread} unread${c.muted ? '  (muted)' : ''}`);
     for (const c of mesh) out(`${c.conversationId}  ${'mesh'.padEnd(7)}  ${c.nodeId}${c.name ? ` (${c.name})` : ''}  ${c.unread} unread  (\`unibos msg node ${c.nodeId}\`)`);
     return 0;
   },
 
   async dm(ctx, _args, rest) {
-    if (rest.length !== 2) throw new CliError('usage: unibos msg dm WHO "text" (quote the text)');
+    if (rest.length !== 2) throw new CliError(say('usage: unibos msg dm WHO "text" (quote the text)'));
     const who = person(ctx, rest[0]!);
     const conv = await ctx.client.startDirect(who.userId);
     const sent = await ctx.client.send(conv.id, { text: rest[1]! });
-    out(`sent ${sent.id} to ${who.email} (conversation ${conv.id})`);
+    out(say('sent {id} to {email} (conversation {conversation})', { id: sent.id, email: who.email, conversation: conv.id }));
     return 0;
   },
 
   async send(ctx, args, rest) {
-    if (rest.length !== 2) throw new CliError('usage: unibos msg send CONVERSATION "text" (quote the text)');
+    if (rest.length !== 2) throw new CliError(say('usage: unibos msg send CONVERSATION "text" (quote the text)'));
     const conv = await conversation(ctx, rest[0]!);
     const file = args.values.attach as string | undefined;
     let attachment;
@@ -163,13 +163,13 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
       try {
         attachment = { data: new Uint8Array(readFileSync(file)), name: basename(file) };
       } catch (err) {
-        throw new CliError(`cannot read --attach ${file}: ${(err as Error).message}`);
+        throw new CliError(say('cannot read --attach {file}: {reason}', { file, reason: (err as Error).message }));
       }
     }
     const replyTo = args.values['reply-to'] as string | undefined;
     const expires = args.values.expires as string | undefined;
     const sent = await ctx.client.send(conv.id, { text: rest[1]!, ...(replyTo ? { replyTo } : {}), ...(expires ? { expiresInMs: duration(expires) } : {}), ...(attachment ? { attachment } : {}) });
-    out(`sent ${sent.id} to ${label(ctx, conv)}${sent.expiresAt ? ` (expires ${sent.expiresAt})` : ''}`);
+    out(sent.expiresAt ? say('sent {id} to {to} (expires {expires})', { id: sent.id, to: label(ctx, conv), expires: sent.expiresAt }) : say('sent {id} to {to}', { id: sent.id, to: label(ctx, conv) }));
     return 0;
   },
 
@@ -197,7 +197,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
       },
       { open: (url) => new WebSocket(url) as unknown as WebSocketLike, onError: (err) => process.stderr.write(`unibos msg: ${(err as Error).message}\n`) },
     );
-    out('-- following new messages; Ctrl-C to stop');
+    out(say('-- following new messages; Ctrl-C to stop'));
     await Promise.race([stop, handle.closed]);
     handle.close();
     return 0;
@@ -206,27 +206,27 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
   async group(ctx, args, rest) {
     const [op, ...more] = rest;
     if (op === 'create') {
-      if (more.length !== 1) throw new CliError('usage: unibos msg group create NAME --member WHO [--member WHO ...]');
+      if (more.length !== 1) throw new CliError(say('usage: unibos msg group create NAME --member WHO [--member WHO ...]'));
       const members = ((args.values.member as unknown as string[] | undefined) ?? []).map((w) => person(ctx, w).userId);
       const description = args.values.description as string | undefined;
       const c = await ctx.client.createGroup({ kind: args.values.channel ? 'channel' : 'group', name: more[0]!, members, ...(description ? { description } : {}) });
-      out(`created ${c.kind} ${c.name} (${c.id}) with ${c.members.length} members`);
+      out(say(c.kind === 'channel' ? 'created channel {name} ({id}) with {count} members' : 'created group {name} ({id}) with {count} members', { name: String(c.name), id: c.id, count: c.members.length }));
       return 0;
     }
     if (op === 'add' || op === 'remove') {
-      if (more.length < 2 || (op === 'remove' && more.length !== 2)) throw new CliError(`usage: unibos msg group ${op} CONVERSATION WHO${op === 'add' ? ' [WHO ...]' : ''}`);
+      if (more.length < 2 || (op === 'remove' && more.length !== 2)) throw new CliError(op === 'add' ? say('usage: unibos msg group add CONVERSATION WHO [WHO ...]') : say('usage: unibos msg group remove CONVERSATION WHO'));
       const conv = await conversation(ctx, more[0]!);
       const who = more.slice(1).map((w) => person(ctx, w));
       const c = op === 'add' ? await ctx.client.addMember(conv.id, who.map((w) => w.userId)) : await ctx.client.removeMember(conv.id, who[0]!.userId);
-      out(`${op === 'add' ? 'added' : 'removed'} ${who.map((w) => w.email).join(', ')}; ${c.name} has ${c.members.length} members and a new key`);
+      out(say(op === 'add' ? 'added {who}; {name} has {count} members and a new key' : 'removed {who}; {name} has {count} members and a new key', { who: who.map((w) => w.email).join(', '), name: String(c.name), count: c.members.length }));
       return 0;
     }
-    throw new CliError('usage: unibos msg group create|add|remove ... (see unibos msg --help)');
+    throw new CliError(say('usage: unibos msg group create|add|remove ... (see unibos msg --help)'));
   },
 
   async node({ client }, _args, rest) {
     noMore(rest, 2);
-    if (!rest[0]) throw new CliError('usage: unibos msg node !NODE ["text"]');
+    if (!rest[0]) throw new CliError(say('usage: unibos msg node !NODE ["text"]'));
     if (rest[1] === undefined) {
       const states = new Map((await client.meshDeliveries(rest[0])).map((d) => [d.messageId, d]));
       for (const m of client.meshHistory(rest[0])) {
@@ -238,31 +238,31 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
       return 0;
     }
     const sent = await client.sendToNode(rest[0], rest[1]);
-    out(`handed to the hub for ${sent.nodeId}, end-to-end encrypted {${sent.messageId}}: it goes out through the gateway that heard the node last, and waits at the hub while that gateway is away; \`unibos msg node ${sent.nodeId}\` shows when it is on the air and when the node acknowledged it`);
+    out(say('handed to the hub for {node}, end-to-end encrypted {{id}}: it goes out through the gateway that heard the node last, and waits at the hub while that gateway is away; `unibos msg node {node}` shows when it is on the air and when the node acknowledged it', { node: sent.nodeId, id: sent.messageId }));
     return 0;
   },
 
   async safety(ctx, _args, rest) {
     noMore(rest, 1);
-    if (!rest[0]) throw new CliError('usage: unibos msg safety WHO');
+    if (!rest[0]) throw new CliError(say('usage: unibos msg safety WHO'));
     const who = person(ctx, rest[0]);
     const { safetyNumber, status } = await ctx.client.safetyNumber(who.userId);
-    out(`safety number with ${who.email} (${status === 'key_changed' ? 'KEYS CHANGED, not accepted yet' : status}):`);
+    out(status === 'key_changed' ? say('safety number with {email} (KEYS CHANGED, not accepted yet):', { email: who.email }) : say('safety number with {email} ({status}):', { email: who.email, status }));
     out(`  ${safetyNumber}`);
-    out('compare it with theirs in person or on a call; the same digits mean no one is in between');
+    out(say('compare it with theirs in person or on a call; the same digits mean no one is in between'));
     return 0;
   },
 
   async trust(ctx, _args, rest) {
     noMore(rest, 1);
-    if (!rest[0]) throw new CliError('usage: unibos msg trust WHO');
+    if (!rest[0]) throw new CliError(say('usage: unibos msg trust WHO'));
     const who = person(ctx, rest[0]);
     if (ctx.client.trustStatus(who.userId) !== 'key_changed') {
-      out(`${who.email}'s keys have not changed; nothing to accept`);
+      out(say("{email}'s keys have not changed; nothing to accept", { email: who.email }));
       return 0;
     }
     const released = await ctx.client.acceptKeyChange(who.userId);
-    out(`accepted the new keys of ${who.email}`);
+    out(say('accepted the new keys of {email}', { email: who.email }));
     await show(ctx, released, new Map((await ctx.client.conversations()).map((c) => [c.id, c])));
     return 0;
   },
@@ -272,20 +272,20 @@ async function login(dir: string, args: Parsed, rest: string[]): Promise<number>
   noMore(rest, 0);
   const hub = args.values.hub as string | undefined;
   const email = args.values.email as string | undefined;
-  if (!hub || !email) throw new CliError('login needs --hub URL and --email EMAIL');
+  if (!hub || !email) throw new CliError(say('login needs --hub URL and --email EMAIL'));
   try {
     new URL(hub);
   } catch {
-    throw new CliError(`--hub must be a URL such as http://hub.local:8080, got '${hub}'`);
+    throw new CliError(say("--hub must be a URL such as http://hub.local:8080, got '{value}'", { value: hub }));
   }
   const file = args.values['password-file'] as string | undefined;
   let password: string;
   try {
     password = (file ? readFileSync(file, 'utf8') : readFileSync(0, 'utf8')).split('\n')[0]!;
   } catch (err) {
-    throw new CliError(`cannot read the password${file ? ` from ${file}` : ' from stdin'}: ${(err as Error).message}`);
+    throw new CliError(file ? say('cannot read the password from {file}: {reason}', { file, reason: (err as Error).message }) : say('cannot read the password from stdin: {reason}', { reason: (err as Error).message }));
   }
-  if (!password) throw new CliError('the password is empty');
+  if (!password) throw new CliError(say('the password is empty'));
   const account = await MessengerAccount.login(dir, hub, email, password);
   const name = (args.values['device-name'] as string | undefined) ?? `cli on ${hostname()}`;
   const open = () => MessengerClient.open({ hubUrl: account.hubUrl, auth: () => account.token(), store: account.deviceStore(), deviceName: name });
@@ -297,9 +297,9 @@ async function login(dir: string, args: Parsed, rest: string[]): Promise<number>
     // A revoked device's keys are useless: set them aside (its history stays readable there) and start a new device.
     const aside = account.retireDevice();
     client = await open();
-    out(`this machine's previous device was revoked; its state is kept in ${aside}`);
+    out(say("this machine's previous device was revoked; its state is kept in {dir}", { dir: aside }));
   }
-  out(`logged in to ${account.hubUrl} as ${account.email}; this device is ${client.deviceId}`);
+  out(say('logged in to {hub} as {email}; this device is {device}', { hub: account.hubUrl, email: account.email, device: client.deviceId }));
   return 0;
 }
 
@@ -314,19 +314,19 @@ function out(line: string): void {
 }
 
 function noMore(rest: string[], max: number): void {
-  if (rest.length > max) throw new CliError(`unexpected argument '${rest[max]}'`);
+  if (rest.length > max) throw new CliError(say("unexpected argument '{value}'", { value: String(rest[max]) }));
 }
 
 function duration(raw: string): number {
   const m = /^(\d{1,6})([smhdw])$/.exec(raw);
   const ms = m ? Number(m[1]) * DURATION_UNITS[m[2]!]! : NaN;
-  if (!(ms >= 10_000 && ms <= 4 * DURATION_UNITS.w!)) throw new CliError(`--expires must be a number and s, m, h, d or w, from 10s to 4w (e.g. 1h), got '${raw}'`);
+  if (!(ms >= 10_000 && ms <= 4 * DURATION_UNITS.w!)) throw new CliError(say("--expires must be a number and s, m, h, d or w, from 10s to 4w (e.g. 1h), got '{value}'", { value: raw }));
   return ms;
 }
 
 function person(ctx: Ctx, who: string): OrgMember {
   const found = ctx.people.find((p) => p.email.toLowerCase() === who.toLowerCase() || p.userId === who);
-  if (!found) throw new CliError(`no one in your org is '${who}' (give an email or a user id)`);
+  if (!found) throw new CliError(say("no one in your org is '{who}' (give an email or a user id)", { who }));
   return found;
 }
 
@@ -350,8 +350,8 @@ async function conversation(ctx: Ctx, ref: string): Promise<ConversationSummary>
   const other = ctx.people.find((p) => p.email.toLowerCase() === ref.toLowerCase() || p.userId === ref);
   const matches = all.filter((c) => (c.kind !== 'direct' && c.name?.toLowerCase() === ref.toLowerCase()) || (other && c.kind === 'direct' && c.members.some((m) => m.userId === other.userId)) || (ref.length >= 6 && c.id.startsWith(ref)));
   if (matches.length === 1) return matches[0]!;
-  if (matches.length > 1) throw new CliError(`'${ref}' names ${matches.length} conversations; give the id (see \`unibos msg list\`)`);
-  throw new CliError(`no conversation '${ref}' (see \`unibos msg list\`)`);
+  if (matches.length > 1) throw new CliError(say("'{ref}' names {count} conversations; give the id (see `unibos msg list`)", { ref, count: matches.length }));
+  throw new CliError(say("no conversation '{ref}' (see `unibos msg list`)", { ref }));
 }
 
 function time(iso: string): string {

@@ -187,3 +187,35 @@ test('the SOS line in English is the node’s own line, word for word', () => {
   for (const s of cases) assert.equal(sosLine(s, 'en'), sosSummary(s));
   assert.equal(sosLine(cases[2]!, 'tr', (ms) => new Date(ms).toTimeString().slice(0, 5)), 'Ayse tarafından teyit edildi (14:02) (merkez 14:01, ağ geçidi 14:01); 3 kopya gönderildi');
 });
+
+test('set-up commands say their mistakes and results in Turkish, and English stays as it was', async () => {
+  const frob = await unibos(['msg', 'frob'], 'tr');
+  assert.equal(frob.code, 2);
+  assert.match(frob.stderr, /^unibos msg: bilinmeyen msg komutu 'frob'\n\nkullanım: unibos msg /);
+  const frobEn = await unibos(['msg', 'frob'], 'en');
+  assert.match(frobEn.stderr, /^unibos msg: unknown msg command 'frob'\n\nusage: unibos msg /);
+
+  const noCommand = await unibos(['module', '--modules-dir', join(root, 'modules'), '--data-dir', join(root, 'hub')], 'tr');
+  assert.equal(noCommand.code, 2);
+  assert.match(noCommand.stderr, /^unibos module: bir komut gerekli\n\nkullanım: unibos module /);
+
+  const gw = join(root, 'gateway');
+  const badRole = await unibos(['gateway', 'device', 'add', 'meter-1', '--role', 'boss', '--data-dir', gw], 'tr');
+  assert.equal(badRole.code, 2);
+  assert.equal(badRole.stderr, 'unibos gateway: --role şunlardan biri olmalı: sensor, hub, gateway\n');
+  const badRoleEn = await unibos(['gateway', 'device', 'add', 'meter-1', '--role', 'boss', '--data-dir', gw], 'en');
+  assert.equal(badRoleEn.stderr, 'unibos gateway: --role must be one of sensor, hub, gateway\n');
+
+  const added = await unibos(['gateway', 'device', 'add', 'meter-1', '--data-dir', gw], 'tr');
+  assert.equal(added.code, 0, added.stderr);
+  assert.match(added.stdout, /^sensor meter-1 eklendi\n(?:konu kuralları:(?:\n {2}\S+ \S+)+\n)?kullanıcı adı: meter-1\nparola: \S+\n\(yalnızca bir kez gösterilir: yalnızca özeti saklanır\)\n$/);
+  const addedEn = await unibos(['gateway', 'device', 'add', 'meter-2', '--data-dir', gw], 'en');
+  assert.match(addedEn.stdout, /^added sensor meter-2\n(?:topic rules:(?:\n {2}\S+ \S+)+\n)?username: meter-2\npassword: \S+\n\(shown once: only its hash is stored\)\n$/);
+  const list = await unibos(['gateway', 'device', 'list', '--data-dir', gw], 'tr');
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout.split('\n')[0]!, /^CİHAZ\s+ROL\s+EKLENDİ\s+KONU KURALLARI$/);
+  const empty = await unibos(['gateway', 'device', 'list', '--data-dir', join(root, 'empty-gateway')], 'tr');
+  assert.equal(empty.stdout, 'cihaz yok\n');
+  const usage = await unibos(['gateway', 'device', 'frob', '--data-dir', gw], 'tr');
+  assert.equal(usage.stderr, 'unibos gateway: kullanım: unibos gateway device add KİMLİK [--role sensor|hub] | list | remove KİMLİK\n');
+});
