@@ -53,13 +53,13 @@ export async function run(argv: string[], out: (line: string) => void = (l) => p
   const token = v.token ?? process.env.UNIBOS_HUB_TOKEN;
   const hub = hubUrl ? new HubModules(hubUrl, token) : null;
   const local = new LocalModules(modulesDir, resolve(v['data-dir'] ?? defaultHubDataDir()));
-  if (!command) throw new CliError(`a command is needed\n\n${HELP}`);
-  if (command !== 'list' && (!name || !NAME.test(name))) throw new CliError(`${command} needs a module name (lower case letters, digits, dashes)`);
+  if (!command) throw new CliError(say('a command is needed\n\n{help}', { help: HELP }));
+  if (command !== 'list' && (!name || !NAME.test(name))) throw new CliError(say('{command} needs a module name (lower case letters, digits, dashes)', { command }));
 
   switch (command) {
     case 'list': {
       const rows = hub ? ((await hub.call('GET', '/api/v1/modules')) as { modules: StatusRow[] }).modules : local.list();
-      if (rows.length === 0) out(`no modules in ${modulesDir}`);
+      if (rows.length === 0) out(say('no modules in {dir}', { dir: modulesDir }));
       for (const m of rows) out(`${m.name.padEnd(16)} ${(m.version ?? '?').padEnd(8)} ${m.state.padEnd(18)} ${m.error ?? ''}`.trimEnd());
       return 0;
     }
@@ -71,7 +71,8 @@ export async function run(argv: string[], out: (line: string) => void = (l) => p
     case 'enable':
     case 'disable': {
       const status = (hub ? await hub.call('POST', `/api/v1/modules/${name}/${command}`, {}) : local.setEnabled(name!, command === 'enable')) as StatusRow;
-      out(`${name}: ${status.state}${status.error ? ` (${status.error})` : ''}${hub ? '' : ' — takes effect when the hub starts'}`);
+      const line = status.error ? say('{name}: {state} ({error})', { name: name!, state: status.state, error: status.error }) : say('{name}: {state}', { name: name!, state: status.state });
+      out(hub ? line : say('{line} — takes effect when the hub starts', { line }));
       return status.state === 'setup_error' || status.state === 'invalid' ? 1 : 0;
     }
     case 'settings': {
@@ -83,7 +84,7 @@ export async function run(argv: string[], out: (line: string) => void = (l) => p
       const next: Record<string, unknown> = { ...current };
       for (const pair of rest) {
         const eq = pair.indexOf('=');
-        if (eq < 1) throw new CliError(`settings are KEY=VALUE, got '${pair}'`);
+        if (eq < 1) throw new CliError(say("settings are KEY=VALUE, got '{value}'", { value: pair }));
         const raw = pair.slice(eq + 1);
         try {
           next[pair.slice(0, eq)] = JSON.parse(raw);
@@ -97,15 +98,15 @@ export async function run(argv: string[], out: (line: string) => void = (l) => p
     }
     case 'create': {
       const category = v.category ?? 'iot';
-      if (!(MODULE_CATEGORIES as readonly string[]).includes(category)) throw new CliError(`--category must be one of ${MODULE_CATEGORIES.join(', ')}`);
+      if (!(MODULE_CATEGORIES as readonly string[]).includes(category)) throw new CliError(say('--category must be one of {allowed}', { allowed: MODULE_CATEGORIES.join(', ') }));
       const dir = scaffoldModule(modulesDir, name!, category);
-      out(`created ${dir}\n  test it:   node --import tsx --test ${join(dir, 'test')}/*.test.ts\n  enable it: unibos module enable ${name}`);
+      out(say('created {dir}\n  test it:   node --import tsx --test {tests}/*.test.ts\n  enable it: unibos module enable {name}', { dir, tests: join(dir, 'test'), name: name! }));
       return 0;
     }
     case 'run': {
       const [cmd, ...args] = rest;
       const manifest = local.manifest(name!);
-      if (!manifest.entry.cli) throw new CliError(`${name} has no CLI commands`);
+      if (!manifest.entry.cli) throw new CliError(say('{name} has no CLI commands', { name: name! }));
       const mod = (await import(pathToFileURL(join(modulesDir, name!, manifest.entry.cli)).href)) as { commands?: Record<string, { summary: string; run(argv: string[], out: (l: string) => void): Promise<number> }> };
       const c = cmd ? mod.commands?.[cmd] : undefined;
       if (!c) {
@@ -115,7 +116,7 @@ export async function run(argv: string[], out: (line: string) => void = (l) => p
       return c.run(args, out);
     }
     default:
-      throw new CliError(`unknown module command '${command}'\n\n${HELP}`);
+      throw new CliError(say("unknown module command '{name}'\n\n{help}", { name: command, help: HELP }));
   }
 }
 
@@ -124,7 +125,7 @@ class HubModules {
     private readonly url: string,
     private readonly token: string | undefined,
   ) {
-    if (!token) throw new CliError('--hub needs --token (an access token or API key), or UNIBOS_HUB_TOKEN');
+    if (!token) throw new CliError(say('--hub needs --token (an access token or API key), or UNIBOS_HUB_TOKEN'));
   }
 
   async call(method: string, path: string, body?: unknown): Promise<unknown> {
@@ -132,7 +133,7 @@ class HubModules {
     try {
       res = await fetch(new URL(path, this.url), { method, headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     } catch (err) {
-      throw new CliError(`cannot reach the hub at ${this.url}: ${(err as Error).message}`);
+      throw new CliError(say('cannot reach the hub at {url}: {reason}', { url: this.url, reason: (err as Error).message }));
     }
     const data = (await res.json().catch(() => null)) as { message?: string; code?: string } | null;
     if (!res.ok) throw new CliError(`${data?.code ?? res.status}: ${data?.message ?? res.statusText}`);
@@ -163,7 +164,7 @@ class LocalModules {
 
   manifest(name: string): ModuleManifest {
     const file = join(this.dir, name, 'module.json');
-    if (!existsSync(file)) throw new CliError(`no module named '${name}' in ${this.dir}`);
+    if (!existsSync(file)) throw new CliError(say("no module named '{name}' in {dir}", { name, dir: this.dir }));
     const r = validateManifestText(readFileSync(file, 'utf8'), file);
     if (!r.ok) throw new CliError(r.problems.map(formatProblem).join('\n'));
     return r.manifest;
@@ -195,7 +196,7 @@ class LocalModules {
   private row(name: string): StatusRow {
     const file = join(this.dir, name, 'module.json');
     const r = existsSync(file) ? validateManifestText(readFileSync(file, 'utf8'), file) : null;
-    if (!r) throw new CliError(`no module named '${name}' in ${this.dir}`);
+    if (!r) throw new CliError(say("no module named '{name}' in {dir}", { name, dir: this.dir }));
     const stored = this.read().modules[name];
     if (!r.ok) return { name, version: null, state: 'invalid', enabled: false, error: r.problems.map(formatProblem).join('; '), settings: {} };
     return { name, version: r.manifest.version, state: stored?.enabled ? 'enabled' : 'disabled', enabled: Boolean(stored?.enabled), error: null, settings: stored?.settings ?? {} };
@@ -220,7 +221,7 @@ class LocalModules {
 /** Writes a new module that loads, answers a route, raises its declared event, and tests itself. */
 export function scaffoldModule(modulesDir: string, name: string, category: string): string {
   const dir = join(modulesDir, name);
-  if (existsSync(dir)) throw new CliError(`${dir} already exists`);
+  if (existsSync(dir)) throw new CliError(say('{dir} already exists', { dir }));
   const files: Record<string, string> = {
     'module.json': `${JSON.stringify(
       {
