@@ -103,7 +103,10 @@ test('messenger in the admin UI: two users, live, end to end encrypted, key chan
     await box.fill(EDITED);
     await aliceP.getByRole('button', { name: 'Save edit' }).click();
     await log(aliceP).getByText(EDITED, { exact: true }).waitFor();
-    await log(aliceP).getByRole('article').filter({ hasText: REPLY }).getByRole('button', { name: 'React with ✓' }).click();
+    // From the keyboard; the redraw that follows keeps the focus on the same button, now pressed.
+    await log(aliceP).getByRole('article').filter({ hasText: REPLY }).getByRole('button', { name: 'React with ✓' }).focus();
+    await aliceP.keyboard.press('Enter');
+    await aliceP.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'React with ✓' && document.activeElement.getAttribute('aria-pressed') === 'true');
 
     const edited = log(bobP).getByRole('article').filter({ hasText: EDITED });
     await edited.filter({ hasText: 'edited' }).waitFor();

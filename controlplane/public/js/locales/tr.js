@@ -315,6 +315,7 @@ export const TR = {
   'Mute': 'Sessize al',
   'Leave {name}? You will get no more of its messages.': '{name} grubundan ayrılınsın mı? Artık mesajlarını almayacaksınız.',
   Leave: 'Ayrıl',
+  'New message from {name} in {conversation}': '{conversation} sohbetinde {name} kaynaklı yeni mesaj',
   'Messages in {name}': '{name} sohbetindeki mesajlar',
   'Could not decrypt a message from {name}.': '{name} kaynaklı bir mesajın şifresi çözülemedi.',
   'Reason: {reason} ({code})': 'Neden: {reason} ({code})',

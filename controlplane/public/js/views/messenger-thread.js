@@ -38,6 +38,14 @@ export function renderThread(pane, p) {
   const previous = /** @type {HTMLTextAreaElement | null} */ (pane.querySelector('#msg-text'));
   const draft = previous && !p.editing ? previous.value : '';
   const hadFocus = previous !== null && document.activeElement === previous;
+  // Live updates redraw the thread: keep the reader's place and the keyboard's focus.
+  const oldLog = /** @type {HTMLElement | null} */ (pane.querySelector('.msg-log'));
+  const sameThread = pane.dataset.conversation === c.id;
+  const atBottom = !oldLog || !sameThread || oldLog.scrollHeight - oldLog.scrollTop - oldLog.clientHeight < 40;
+  const oldScroll = oldLog?.scrollTop ?? 0;
+  const focused = document.activeElement instanceof HTMLElement && pane.contains(document.activeElement) ? document.activeElement : null;
+  const focusItem = focused?.closest('li[data-id]')?.getAttribute('data-id') ?? null;
+  const focusName = focused ? focused.getAttribute('aria-label') ?? focused.textContent : null;
 
   const head = h(
     'div',
@@ -85,8 +93,14 @@ export function renderThread(pane, p) {
   if (history.length === 0 && p.problems.length === 0) log.append(h('li', { class: 'empty' }, t('No messages on this device yet. Messages sent before it was set up cannot be read here.')));
 
   pane.replaceChildren(head, description ?? '', tools, ...banners, log, canWrite ? composer(p, byId, blocked, draft) : h('p', { class: 'notice' }, t('Only the channel’s admins write here; you can react and read.')));
-  log.scrollTop = log.scrollHeight;
+  pane.dataset.conversation = c.id;
+  log.scrollTop = atBottom ? log.scrollHeight : oldScroll;
   if (hadFocus) /** @type {HTMLElement | null} */ (pane.querySelector('#msg-text'))?.focus();
+  else if (focused && sameThread && !focused.isConnected) {
+    const scope = focusItem ? pane.querySelector(`li[data-id="${CSS.escape(focusItem)}"]`) : pane;
+    const again = [...(scope?.querySelectorAll('button, summary, select') ?? [])].find((x) => (x.getAttribute('aria-label') ?? x.textContent) === focusName);
+    /** @type {HTMLElement | undefined} */ (again)?.focus();
+  }
 }
 
 /**

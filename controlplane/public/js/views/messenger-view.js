@@ -63,6 +63,8 @@ export function createMessengerView(ctx) {
   let visible = false;
 
   const status = h('p', { class: 'msg-status', role: 'status' });
+  // New messages from others, announced to screen readers (the thread itself is redrawn quietly).
+  const announce = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
   const convList = h('ul', { class: 'msg-conv-list', 'aria-label': t('Conversations') });
   const newDm = h('button', { type: 'button', class: 'primary' }, t('New direct message'));
   const newGroup = h('button', { type: 'button' }, t('New group'));
@@ -78,7 +80,7 @@ export function createMessengerView(ctx) {
   const el = h(
     'section',
     { class: 'view msg-view', 'aria-labelledby': 'msg-title' },
-    h('div', { class: 'view-head' }, h('h1', { id: 'msg-title' }, t('Messages')), status),
+    h('div', { class: 'view-head' }, h('h1', { id: 'msg-title' }, t('Messages')), status, announce),
     h('div', { class: 'msg-layout' }, side, pane),
   );
 
@@ -150,6 +152,12 @@ export function createMessengerView(ctx) {
           const result = await client.sync();
           for (const p of result.problems) if (p.code === 'undecryptable') addProblem(p);
           conversations = await client.conversations();
+          const fresh = result.arrived.filter((/** @type {any} */ m) => m.type === 'text' && m.senderUser !== me);
+          if (visible && fresh.length > 0) {
+            const last = fresh.at(-1);
+            const conv = conversations.find((x) => x.id === last.conversationId);
+            announce.textContent = t('New message from {name} in {conversation}', { name: nameOf(last.senderUser), conversation: conv ? titleOf(conv) : '' });
+          }
         } catch (err) {
           showError(err);
         }
