@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
   const wsPort = v['ws-port'] === 'off' ? null : integer('--ws-port', v['ws-port'] as string | undefined, 8083, 0, 65_535);
   let hub: { url: string; username?: string; password?: string } | undefined;
   if (typeof v.hub === 'string') {
-    if (!/^(mqtts?|wss?):\/\/[^\s]+$/.test(v.hub)) throw new CliError(`--hub must be an mqtt://, mqtts://, ws:// or wss:// URL, got '${v.hub}'`);
+    if (!/^(mqtts?|wss?):\/\/[^\s]+$/.test(v.hub)) throw new CliError(say("--hub must be an mqtt://, mqtts://, ws:// or wss:// URL, got '{value}'", { value: v.hub }));
     hub = { url: v.hub };
     if (typeof v['hub-user'] === 'string') hub.username = v['hub-user'];
     const password = typeof v['hub-password-file'] === 'string' ? readSecret(v['hub-password-file']) : process.env.UNIBOS_HUB_PASSWORD;
@@ -107,7 +107,7 @@ function readSecret(path: string): string {
   try {
     return readFileSync(path, 'utf8').trim();
   } catch (err) {
-    throw new CliError(`cannot read --hub-password-file ${path}: ${(err as Error).message}`);
+    throw new CliError(say('cannot read --hub-password-file {path}: {reason}', { path, reason: (err as Error).message }));
   }
 }
 
@@ -121,7 +121,7 @@ async function device(argv: string[]): Promise<number> {
     const credentials = new DeviceCredentials(db);
     if (action === 'add' && id) {
       const role = typeof parsed.values.role === 'string' ? parsed.values.role : 'sensor';
-      if (!isDeviceRole(role)) throw new CliError(`--role must be one of ${DEVICE_ROLES.join(', ')}`);
+      if (!isDeviceRole(role)) throw new CliError(say('--role must be one of {allowed}', { allowed: DEVICE_ROLES.join(', ') }));
       const list = (flag: 'allow' | 'deny'): string[] => (parsed.values[flag] as unknown as string[] | undefined) ?? [];
       let secret: string;
       try {
@@ -130,15 +130,18 @@ async function device(argv: string[]): Promise<number> {
         throw new CliError((err as Error).message);
       }
       const rules = credentials.rules(id).map((r) => `\n  ${r.access} ${r.topic}`).join('');
-      process.stdout.write(`added ${role} ${id}${rules ? `\ntopic rules:${rules}` : ''}\nusername: ${id}\npassword: ${secret}\n(shown once: only its hash is stored)\n`);
+      const added = [say('added {role} {id}', { role, id })];
+      if (rules) added.push(say('topic rules:{rules}', { rules }));
+      added.push(say('username: {id}\npassword: {secret}\n(shown once: only its hash is stored)', { id, secret }));
+      process.stdout.write(`${added.join('\n')}\n`);
     } else if (action === 'list') {
       const rows = credentials.list().map((d) => [d.id, d.role, new Date(d.createdMs).toISOString(), credentials.rules(d.id).map((r) => `${r.access} ${r.topic}`).join('; ') || '-']);
-      process.stdout.write(rows.length ? table(['DEVICE', 'ROLE', 'ADDED', 'TOPIC RULES'], rows) : `${say('no devices')}\n`);
+      process.stdout.write(rows.length ? table([say('DEVICE'), say('ROLE'), say('ADDED'), say('TOPIC RULES')], rows) : `${say('no devices')}\n`);
     } else if (action === 'remove' && id) {
       if (!credentials.remove(id)) throw new CliError(say('no device {id}', { id }));
       process.stdout.write(`${say('removed {id}; a running gateway refuses its next connection', { id })}\n`);
     } else {
-      throw new CliError(`usage: unibos gateway device add ID [--role sensor|hub] | list | remove ID`);
+      throw new CliError(say('usage: unibos gateway device add ID [--role sensor|hub] | list | remove ID'));
     }
   } finally {
     db.close();
@@ -168,7 +171,7 @@ async function outbox(argv: string[]): Promise<number> {
     }
     process.stdout.write(`${say('dead letters: {count} (newest first)', { count: box.deadLetterCount })}\n`);
     const rows = letters.map((l) => [String(l.seq), new Date(l.failedMs).toISOString(), l.lane, l.source, l.topic, `${l.bytes}`, l.reason]);
-    process.stdout.write(table(['SEQ', 'FAILED', 'LANE', 'SOURCE', 'TOPIC', 'BYTES', 'REASON'], rows));
+    process.stdout.write(table([say('SEQ'), say('FAILED'), say('LANE'), say('SOURCE'), say('TOPIC'), say('BYTES'), say('REASON')], rows));
   } finally {
     db.close();
   }
@@ -184,15 +187,15 @@ function readClaimedHub(dataDir: string): { url: string; username: string; passw
     text = readFileSync(join(dataDir, HUB_FILE), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CliError(`cannot read ${join(dataDir, HUB_FILE)}: ${(err as Error).message}`);
+    throw new CliError(say('cannot read {file}: {reason}', { file: join(dataDir, HUB_FILE), reason: (err as Error).message }));
   }
   let v: { url?: unknown; username?: unknown; password?: unknown };
   try {
     v = JSON.parse(text) as typeof v;
   } catch {
-    throw new CliError(`${join(dataDir, HUB_FILE)} is not valid JSON; claim again with a new token`);
+    throw new CliError(say('{file} is not valid JSON; claim again with a new token', { file: join(dataDir, HUB_FILE) }));
   }
-  if (typeof v.url !== 'string' || typeof v.username !== 'string' || typeof v.password !== 'string') throw new CliError(`${join(dataDir, HUB_FILE)} needs url, username and password; claim again`);
+  if (typeof v.url !== 'string' || typeof v.username !== 'string' || typeof v.password !== 'string') throw new CliError(say('{file} needs url, username and password; claim again', { file: join(dataDir, HUB_FILE) }));
   return { url: v.url, username: v.username, password: v.password };
 }
 
@@ -201,7 +204,7 @@ async function claim(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const v = parsed.values;
   if (typeof v['hub-api'] !== 'string' || !/^https?:\/\/\S+$/.test(v['hub-api'])) throw new CliError(say("--hub-api must be the hub's http(s):// address, e.g. http://hub.local:8000"));
-  if (typeof v.token !== 'string') throw new CliError('--token is required (a claim token from the hub: POST /api/v1/claim-tokens {"kind":"gateway"})');
+  if (typeof v.token !== 'string') throw new CliError(say('--token is required (a claim token from the hub: POST /api/v1/claim-tokens {"kind":"gateway"})'));
   const dataDir = typeof v['data-dir'] === 'string' ? v['data-dir'] : defaultDataDir();
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const identity = loadOrCreateIdentity(join(dataDir, 'identity.json'));
