@@ -14,6 +14,7 @@ const HELP = say(
 
 interface TraceHopAnswer {
   node: string;
+  name: string | null;
   snr: number | null;
 }
 
@@ -53,7 +54,8 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** "!a → !b (6.3 dB) → !c (? dB)": the first node sent, every later one heard the one before. */
+/** "!a → !b "Clinic" (6.25 dB) → ? (? dB)": the first node sent, every later one heard the one before. */
 function path(hops: TraceHopAnswer[]): string {
-  return hops.map((h, i) => (i === 0 ? plain(h.node) : `${plain(h.node)} (${h.snr === null ? '?' : h.snr.toFixed(2)} dB)`)).join(' → ');
+  const node = (h: TraceHopAnswer) => (h.name ? `${plain(h.node)} "${plain(h.name)}"` : plain(h.node));
+  return hops.map((h, i) => (i === 0 ? node(h) : `${node(h)} (${h.snr === null ? '?' : h.snr.toFixed(2)} dB)`)).join(' → ');
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { callNode } from '@unibos/firmware';
 import { Proc, json, procs, unibos } from './support/processes.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'unibos-trace-'));
@@ -26,15 +27,16 @@ test('unibos trace shows the path to a node two hops away and back, with each ho
   const [idA, idB, idC] = [await started(a), await started(b), await started(c)];
 
   // Each end learns its way to the other from the other's announcement, relayed by B.
-  await a.waitFor((l) => l.msg === 'peer heard' && l.peer === idC, 'A to hear C');
-  await c.waitFor((l) => l.msg === 'peer heard' && l.peer === idA, 'C to hear A');
+  // A prints the names it knows: it waits for B's and C's announcements.
+  const named = (p: Proc, id: string, name: string) => p.waitFor((l) => (l.msg === 'peer heard' || l.msg === 'peer named') && l.peer === id && l.peerName === name, `${name} to be heard by name`);
+  await Promise.all([named(a, idB, 'node B'), named(a, idC, 'node C'), c.waitFor((l) => l.msg === 'peer heard' && l.peer === idA, 'C to hear A')]);
 
   const traced = await unibos(['trace', idC, '--data-dir', join(root, 'A')]);
   assert.equal(traced.code, 0, traced.stderr);
   const dB = '\\(-?\\d+\\.\\d\\d dB\\)';
-  assert.match(traced.stdout, new RegExp(`route to ${idC} \\(2 hops there, 2 back\\):`));
-  assert.match(traced.stdout, new RegExp(`towards: ${idA} → ${idB} ${dB} → ${idC} ${dB}`));
-  assert.match(traced.stdout, new RegExp(`back:\\s+${idC} → ${idB} ${dB} → ${idA} ${dB}`));
+  assert.match(traced.stdout, new RegExp(`route to ${idC} \\(2 hops there, 2 back\\):`), traced.stdout);
+  assert.match(traced.stdout, new RegExp(`towards: ${idA} "node A" → ${idB} "node B" ${dB} → ${idC} "node C" ${dB}`), traced.stdout);
+  assert.match(traced.stdout, new RegExp(`back:\\s+${idC} "node C" → ${idB} "node B" ${dB} → ${idA} "node A" ${dB}`), traced.stdout);
 
   const answer = await json<{ answered: boolean; towards: Array<{ node: string; snr: number | null }> }>(['trace', idC, '--data-dir', join(root, 'A')]);
   assert.equal(answer.answered, true);
@@ -48,4 +50,8 @@ test('unibos trace shows the path to a node two hops away and back, with each ho
   const bad = await unibos(['trace', 'nobody', '--data-dir', join(root, 'A')]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /nobody is not a node id/);
+  // The node's API refuses what the CLI would never send, naming the field.
+  await assert.rejects(callNode(join(root, 'A'), 'POST', '/trace', { to: idC, timeoutS: 0 }), { code: 'E_BAD_REQUEST', message: /timeoutS must be a whole number of seconds from 1 to 600/ });
+  await assert.rejects(callNode(join(root, 'A'), 'POST', '/trace', { to: 5 }), { code: 'E_BAD_REQUEST', message: /to must be a node id string/ });
+  await assert.rejects(callNode(join(root, 'A'), 'POST', '/trace', { to: idA }), { code: 'E_BAD_REQUEST', message: /is this node/ });
 });

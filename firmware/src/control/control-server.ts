@@ -172,9 +172,10 @@ function parseTraceBody(body: unknown): { to: number; timeoutS: number } {
   return { to: id, timeoutS };
 }
 
-/** A hop as the CLI prints it: the node's id, and the SNR it heard the hop before at (null: unknown). */
+/** A hop as the CLI prints it: the node's id, its name when known, and the SNR it heard the hop before at (null: unknown). */
 interface TraceHopAnswer {
   node: string;
+  name: string | null;
   snr: number | null;
 }
 
@@ -183,9 +184,12 @@ async function traceAnswer(device: Device, to: number, timeoutS: number) {
   const self = formatNodeId(device.nodeId);
   const destination = formatNodeId(to);
   if (to === device.nodeId) throw new FirmwareError('E_BAD_REQUEST', `${destination} is this node: trace another one`);
-  const hops = (list: TraceHop[]): TraceHopAnswer[] => list.map((h) => ({ node: h.node === UNKNOWN_NODE ? '?' : formatNodeId(h.node), snr: h.snr ?? null }));
   try {
     const r = await device.traces.trace(to, timeoutS * 1000);
+    const names = new Map<number, string | null>(device.peers.all().map((p) => [p.nodeId, p.longName]));
+    names.set(device.nodeId, device.name);
+    const hops = (list: TraceHop[]): TraceHopAnswer[] =>
+      list.map((h) => (h.node === UNKNOWN_NODE ? { node: '?', name: null, snr: h.snr ?? null } : { node: formatNodeId(h.node), name: names.get(h.node) ?? null, snr: h.snr ?? null }));
     return { self, destination, answered: true, timeoutS, towards: hops(r.towards), back: hops(r.back) };
   } catch (err) {
     if ((err as { code?: string }).code !== 'E_TRACE_TIMEOUT') throw err;
