@@ -7,6 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import { proveClaim, type ClaimChallenge } from '@unibos/mesh-protocol';
 import { CliError } from './cli-error.ts';
+import { say } from './cli-language.ts';
 
 export interface HubCredentials {
   url: string;
@@ -23,20 +24,20 @@ export interface ClaimingIdentity {
 
 export async function claimGatewayAtHub(hubApi: string, token: string, identity: ClaimingIdentity, name?: string): Promise<HubCredentials> {
   const body = await claimAtHub(hubApi, token, identity, { ...(name ? { name } : {}), capabilities: { radio: true } });
-  if (!isCredentials(body.mqtt)) throw new CliError('the hub answered the claim without broker credentials: was the token made for a node? (kind "gateway" is needed)');
+  if (!isCredentials(body.mqtt)) throw new CliError(say('the hub answered the claim without broker credentials: was the token made for a node? (kind "gateway" is needed)'));
   return body.mqtt;
 }
 
 /** A node's claim: the token its HTTP heartbeat carries. */
 export async function claimNodeAtHub(hubApi: string, token: string, identity: ClaimingIdentity, name?: string): Promise<string> {
   const body = await claimAtHub(hubApi, token, identity, name ? { name } : {});
-  if (typeof body.deviceToken !== 'string') throw new CliError('the hub answered the claim without a device token: was the token made for a gateway? (kind "node" is needed)');
+  if (typeof body.deviceToken !== 'string') throw new CliError(say('the hub answered the claim without a device token: was the token made for a gateway? (kind "node" is needed)'));
   return body.deviceToken;
 }
 
 async function claimAtHub(hubApi: string, token: string, identity: ClaimingIdentity, extra: Record<string, unknown>): Promise<Record<string, unknown>> {
   const challenge = await post<ClaimChallenge>(hubApi, '/api/v1/devices/claim/challenge', undefined);
-  if (typeof challenge.nonce !== 'string' || typeof challenge.hubPublicKey !== 'string') throw new CliError(`the hub at ${hubApi} sent no usable claim challenge; is it a UNIBOS hub of this version?`);
+  if (typeof challenge.nonce !== 'string' || typeof challenge.hubPublicKey !== 'string') throw new CliError(say('the hub at {url} sent no usable claim challenge; is it a UNIBOS hub of this version?', { url: hubApi }));
   const proof = proveClaim(challenge, token, { x25519PrivateKey: identity.privateKey, ed25519PrivateKey: identity.signingPrivateKey });
   const deviceId = identity.nodeId.toString(16).padStart(8, '0');
   return post<Record<string, unknown>>(hubApi, '/api/v1/devices/claim', { token, deviceId, proof, ...extra });
@@ -50,10 +51,10 @@ async function post<T>(hubApi: string, path: string, body: unknown): Promise<T> 
       ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
     });
   } catch (err) {
-    throw new CliError(`cannot reach the hub at ${hubApi}: ${(err as Error).message}`);
+    throw new CliError(say('cannot reach the hub at {url}: {reason}', { url: hubApi, reason: (err as Error).message }));
   }
   const answer = (await res.json().catch(() => ({}))) as T & { code?: string; message?: string };
-  if (res.status !== 201) throw new CliError(`the hub refused the claim (${res.status}${answer.code ? ` ${answer.code}` : ''}): ${answer.message ?? 'no reason given'}`);
+  if (res.status !== 201) throw new CliError(say(answer.message == null ? 'the hub refused the claim ({status}): no reason given' : 'the hub refused the claim ({status}): {reason}', { status: answer.code ? `${res.status} ${answer.code}` : res.status, reason: String(answer.message) }));
   return answer;
 }
 

@@ -64,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   const logger = createLogger('unibos-hub');
   const { runHub } = await import('@unibos/controlplane');
   const hub = await runHub(config, { logger });
-  process.stderr.write(`\nUNIBOS hub: ${hub.url}/  (hub broker on port ${hub.mqttPort})\n${hub.setupUrl ? `No admin yet: open ${hub.setupUrl} to create one (or run 'unibos hub init').\n` : ''}\n`);
+  process.stderr.write(`\n${say('UNIBOS hub: {url}/  (hub broker on port {port})', { url: hub.url, port: hub.mqttPort })}\n${hub.setupUrl ? `${say("No admin yet: open {url} to create one (or run 'unibos hub init').", { url: hub.setupUrl })}\n` : ''}\n`);
   // Under systemd (Type=notify, WatchdogSec=) the unit is started once the API answers, and restarted if the loop hangs.
   const notifier = new SystemdNotifier({ onError: (m) => logger.warn(m) });
   notifier.ready(`hub on ${hub.url}`);
@@ -85,7 +85,7 @@ async function init(argv: string[]): Promise<number> {
     try {
       password = readFileSync(v['password-file'], 'utf8').trim();
     } catch (err) {
-      throw new CliError(`cannot read --password-file: ${(err as Error).message}`);
+      throw new CliError(say('cannot read --password-file: {reason}', { reason: (err as Error).message }));
     }
   }
   if (!password) throw new CliError(say('give the password with --password-file PATH or UNIBOS_ADMIN_PASSWORD (never on the command line, where ps shows it)'));
