@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  throw new CliError(`expected bundle, config, firstboot or claim\n\n${HELP}`);
+  throw new CliError(say('expected bundle, config, firstboot or claim\n\n{help}', { help: HELP }));
 }
 
 async function bundle(argv: string[]): Promise<number> {
@@ -66,14 +66,15 @@ async function bundle(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const v = parsed.values;
   const arch = typeof v.arch === 'string' ? v.arch : process.arch;
-  if (!['arm64', 'x64'].includes(arch)) throw new CliError(`--arch must be arm64 or x64, got '${arch}'`);
+  if (!['arm64', 'x64'].includes(arch)) throw new CliError(say("--arch must be arm64 or x64, got '{value}'", { value: arch }));
   const { buildBundle, packBundle, REPO_ROOT } = await import('../image/bundle.ts');
   const outDir = resolve(typeof v.out === 'string' ? v.out : join(REPO_ROOT, 'images', 'build', `unibos-linux-${arch}`));
   const result = await buildBundle({ outDir, arch, log: (line) => process.stderr.write(`${line}\n`) });
-  process.stdout.write(`bundle ${result.version} for linux-${arch} in ${outDir}: ${result.files} files, ${(result.bytes / 1e6).toFixed(1)} MB, native addons: ${result.nativeAddons.join(', ') || 'none'}${result.skippedOptional.length ? `; left out (optional): ${[...new Set(result.skippedOptional)].join(', ')}` : ''}\n`);
+  const built = say('bundle {version} for linux-{arch} in {dir}: {files} files, {mb} MB, native addons: {addons}', { version: result.version, arch, dir: outDir, files: result.files, mb: (result.bytes / 1e6).toFixed(1), addons: result.nativeAddons.join(', ') || say('none') });
+  process.stdout.write(`${result.skippedOptional.length ? say('{line}; left out (optional): {list}', { line: built, list: [...new Set(result.skippedOptional)].join(', ') }) : built}\n`);
   if (typeof v.tarball === 'string') {
     const sum = packBundle(outDir, resolve(v.tarball));
-    process.stdout.write(`packed ${resolve(v.tarball)} (sha256 ${sum})\n`);
+    process.stdout.write(`${say('packed {file} (sha256 {sum})', { file: resolve(v.tarball), sum })}\n`);
   }
   return 0;
 }
@@ -105,8 +106,8 @@ async function config(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const v = { ...parsed.values } as Record<string, string | boolean | undefined>;
   const target = typeof v.boot === 'string' ? join(v.boot, 'unibos.json') : typeof v.out === 'string' ? v.out : undefined;
-  if (!target) throw new CliError('say where to write: --boot DIR (the card\'s boot partition) or --out FILE');
-  if (existsSync(target) && v.force !== true) throw new CliError(`${target} exists; --force overwrites it`);
+  if (!target) throw new CliError(say("say where to write: --boot DIR (the card's boot partition) or --out FILE"));
+  if (existsSync(target) && v.force !== true) throw new CliError(say('{file} exists; --force overwrites it', { file: target }));
   if (process.stdin.isTTY && (!v.role || !v.board || !v.region)) await ask(v);
   const secret = (flag: string): string | undefined => {
     const path = v[flag];
@@ -114,7 +115,7 @@ async function config(argv: string[]): Promise<number> {
     try {
       return readFileSync(path, 'utf8').trim();
     } catch (err) {
-      throw new CliError(`cannot read --${flag} ${path}: ${(err as Error).message}`);
+      throw new CliError(say('cannot read --{flag} {path}: {reason}', { flag, path, reason: (err as Error).message }));
     }
   };
   const str = (k: string): string | undefined => (typeof v[k] === 'string' && v[k] !== '' ? (v[k] as string) : undefined);
@@ -145,9 +146,10 @@ async function config(argv: string[]): Promise<number> {
   if (str('wifi-country') || str('wifi-ssid')) file.wifi = { country: str('wifi-country'), ...(str('wifi-ssid') ? { ssid: str('wifi-ssid') } : {}), ...(wifiPassword ? { password: wifiPassword } : {}) };
   const text = `${JSON.stringify(file, null, 2)}\n`;
   const checked = parseBootConfig(text);
-  if (!checked.ok) throw new CliError(`not written, the device would reject it: ${formatProblems(checked.problems)}`);
+  if (!checked.ok) throw new CliError(say('not written, the device would reject it: {problems}', { problems: formatProblems(checked.problems) }));
   writeFileSync(target, text, { mode: 0o600 });
-  process.stdout.write(`wrote ${target} (role ${checked.config.role}, board ${checked.config.radio.board}, region ${checked.config.radio.region})${channelKey && str('channel-key') === 'new' ? `\nnew channel key: ${channelKey} (give the same key to every device on this channel)` : ''}\n`);
+  const wrote = say('wrote {file} (role {role}, board {board}, region {region})', { file: target, role: checked.config.role, board: checked.config.radio.board, region: checked.config.radio.region });
+  process.stdout.write(`${channelKey && str('channel-key') === 'new' ? say('{line}\nnew channel key: {key} (give the same key to every device on this channel)', { line: wrote, key: channelKey }) : wrote}\n`);
   return 0;
 }
 
