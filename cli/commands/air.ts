@@ -40,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     bound = await air.listen();
   } catch (err) {
-    throw new CliError(`cannot listen on 127.0.0.1:${port}: ${(err as Error).message}`);
+    throw new CliError(say('cannot listen on 127.0.0.1:{port}: {reason}', { port, reason: (err as Error).message }));
   }
   logger.info({ port: bound, preset, frequencyHz: params.frequencyHz }, 'simulated air listening');
   await new Promise<void>((resolve) => {

@@ -26,12 +26,12 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return sub === undefined ? 2 : 0;
   }
-  throw new CliError(`unknown subcommand '${sub}'\n\n${HELP}`);
+  throw new CliError(say("unknown subcommand '{name}'\n\n{help}", { name: sub, help: HELP }));
 }
 
 function boards(): number {
   for (const b of BOARDS) process.stdout.write(`${b.name.padEnd(26)} ${b.chip.toUpperCase().padEnd(7)} ${b.title}\n`);
-  process.stdout.write('\nA custom board: --board path/to/board.json (same fields; see firmware/docs/boards/).\n');
+  process.stdout.write(`\n${say('A custom board: --board path/to/board.json (same fields; see firmware/docs/boards/).')}\n`);
   return 0;
 }
 

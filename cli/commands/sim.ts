@@ -135,7 +135,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     writeFileSync(svgPath, svg);
   } catch (err) {
-    throw new CliError(`cannot write the topology picture to ${svgPath}: ${(err as Error).message}`);
+    throw new CliError(say('cannot write the topology picture to {file}: {reason}', { file: svgPath, reason: (err as Error).message }));
   }
   out.push('');
   out.push(`topology picture: ${svgPath}`);
