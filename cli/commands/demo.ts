@@ -150,7 +150,8 @@ export async function run(argv: string[]): Promise<number> {
     const emergency = await startDemoBirlikteyiz(hub, CENTER, logger);
     stops.push(() => emergency.stop());
 
-    const ask = `npx unibos status --node ${registry[0]?.name ?? 'NAME'}${v['data-dir'] !== undefined && process.env.UNIBOS_DEMO_DIR === undefined ? ` with UNIBOS_DEMO_DIR=${dataDir}` : ''}`;
+    const ask = `npx unibos status --node ${registry[0]?.name ?? 'NAME'}`;
+    const askLine = v['data-dir'] !== undefined && process.env.UNIBOS_DEMO_DIR === undefined ? say('ask one: {command} with UNIBOS_DEMO_DIR={dir} (also peers, inbox, send, sos)', { command: ask, dir: dataDir }) : say('ask one: {command} (also peers, inbox, send, sos)', { command: ask });
     const label = (text: string): string => say(text).padEnd(10);
     process.stdout.write(
       [
@@ -166,7 +167,7 @@ export async function run(argv: string[]): Promise<number> {
         `  ${label('State')} ${dataDir} ${say('(--fresh starts over)')}`,
         '',
         `  ${label('Nodes')} ${registry.map((r) => `${r.name} ${r.id}`).join(', ')}`,
-        `  ${' '.repeat(10)} ${say('ask one: {command} (also peers, inbox, send, sos)', { command: ask })}`,
+        `  ${' '.repeat(10)} ${askLine}`,
         '',
         say('Nodes appear on the map within a minute. About 90 s after start a (fixture) earthquake strikes nearby:\nopen Modules to see the alert and the check-in round as the nodes answer. Ctrl-C stops everything.'),
         '',
