@@ -9,6 +9,7 @@ import { ChannelSet, DEFAULT_CHANNEL } from '../src/crypto/channel-key.ts';
 import { BROADCAST } from '../src/frame/header.ts';
 import { loraParams } from '../src/phy/lora-params.ts';
 import { MeshRouter } from '../src/routing/router.ts';
+import { UNKNOWN_NODE } from '../src/routing/trace-route.ts';
 import { TraceService, type TraceResult } from '../src/routing/trace-service.ts';
 import { SimMedium } from '../src/sim/medium.ts';
 import { SimScheduler } from '../src/sim/sim-scheduler.ts';
@@ -28,7 +29,7 @@ const SNR: Record<string, number> = {
   [`${D}>${C}`]: 0.75,
 };
 
-function line() {
+function line(learnRoutes = true) {
   const scheduler = new SimScheduler();
   const rng = new SeededRandom(15);
   const medium = new SimMedium({
@@ -47,7 +48,7 @@ function line() {
   // Neighbour beacons, then one flood from each node, one at a time: every node learns whom it
   // hears and a next hop to every other.
   for (const [i, { router }] of [...nodes.values()].entries()) scheduler.schedule(i * 5_000, () => router.sendNeighborInfo(60));
-  for (const [i, { router }] of [...nodes.values()].entries()) scheduler.schedule(60_000 + i * 30_000, () => router.send(BROADCAST, { text: `hello from ${i}` }));
+  if (learnRoutes) for (const [i, { router }] of [...nodes.values()].entries()) scheduler.schedule(60_000 + i * 30_000, () => router.send(BROADCAST, { text: `hello from ${i}` }));
   scheduler.runUntilIdle();
   return { scheduler, n: (id: number) => nodes.get(id)! };
 }
@@ -75,6 +76,24 @@ test('a trace over a 4-node line returns the path to the node and back with the 
     { node: A, snr: 5.5 },
   ]);
   for (const id of [A, B, C, D]) assert.equal(net.n(id).router.stats.dropCount('E_BAD_TRACE'), 0);
+});
+
+test('without a route the trace floods: the relays it passed are unknown hops, and the answer comes back by the route the flood taught', async () => {
+  const net = line(false);
+  assert.equal(net.n(A).router.nextHopTo(D), undefined, 'A knows no way to D yet');
+  const r = await settle(net, net.n(A).trace.trace(D));
+  assert.deepEqual(r.towards, [
+    { node: A, snr: undefined },
+    { node: UNKNOWN_NODE, snr: undefined },
+    { node: UNKNOWN_NODE, snr: undefined },
+    { node: D, snr: 1.5 },
+  ]);
+  assert.deepEqual(r.back, [
+    { node: D, snr: undefined },
+    { node: C, snr: 0.75 },
+    { node: B, snr: -2.5 },
+    { node: A, snr: 5.5 },
+  ]);
 });
 
 test('a trace to a node nobody hears ends in a timeout naming the node', async () => {
@@ -139,6 +158,7 @@ test('whatever trace a node is handed, it either sends one frame on or counts on
       (traceroute, requestId, hops, to, snr) => {
         const before = router.stats.originated + router.stats.dropCount();
         router.emit('deliver', { from: A, to, id: 1, kind: 'traceroute', data: { traceroute, requestId }, hops, rssi: -90, snr, rxTimeMs: 0, viaMqtt: false, channel: 'LongFast' });
+        scheduler.runUntilIdle();
         assert.equal(router.stats.originated + router.stats.dropCount(), before + 1);
       },
     ),

@@ -63,8 +63,11 @@ export class TraceService {
     this.scheduler = options.scheduler;
     this.random = options.random;
     this.ratePerMinute = options.ratePerMinute ?? TRACE_RATE_PER_MINUTE;
+    // Handled once the router is done with the frame: it delivers before it learns the way back
+    // from it, and the answer to a flooded trace should take that way.
     this.router.on('deliver', (d) => {
-      if (d.data.traceroute !== undefined) this.heard(d, d.data.traceroute, d.data.requestId ?? 0);
+      const t = d.data.traceroute;
+      if (t !== undefined) this.scheduler.schedule(0, () => this.heard(d, t, d.data.requestId ?? 0));
     });
     this.router.on('ack', ({ id }) => this.hopSends.delete(id));
     this.router.on('nak', ({ id }) => this.hopFailed(id));
