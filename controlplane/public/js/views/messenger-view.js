@@ -4,6 +4,7 @@
 
 import { h, replace } from '../dom.js';
 import { dateTime } from '../format.js';
+import { HUB_EVENT } from '../hub-events.js';
 import { t } from '../i18n.js';
 import { renderThread } from './messenger-thread.js';
 
@@ -15,6 +16,8 @@ const EXPIRY_CHOICES = () => [
   [String(86_400_000), t('After 1 day')],
   [String(604_800_000), t('After 1 week')],
 ];
+/** Events that mean the inbox or a conversation changed (typing and presence do not). */
+const SYNC_ON = new Set([HUB_EVENT.MESSAGE_NEW, HUB_EVENT.MESSAGE_EDITED, HUB_EVENT.MESSAGE_DELETED, HUB_EVENT.MESSAGE_READ, HUB_EVENT.CONVERSATION_UPDATED, HUB_EVENT.MESSENGER_DEVICES_CHANGED]);
 const KIND_LABEL = () => ({ direct: t('Direct'), group: t('Group'), channel: t('Channel') });
 
 /**
@@ -61,6 +64,8 @@ export function createMessengerView(ctx) {
   /** conversationId -> the newest message id a read receipt was sent for. */
   const readSent = new Map();
   let visible = false;
+  /** Member ids looked up in the org's people list since this page loaded. */
+  const lookedUp = new Set();
 
   const status = h('p', { class: 'msg-status', role: 'status' });
   // New messages from others, announced to screen readers (the thread itself is redrawn quietly).
@@ -152,6 +157,13 @@ export function createMessengerView(ctx) {
           const result = await client.sync();
           for (const p of result.problems) if (p.code === 'undecryptable') addProblem(p);
           conversations = await client.conversations();
+          // Someone who joined the org since: learn their name before drawing (once: a member who
+          // left the org stays unknown).
+          const unknown = conversations.flatMap((c) => c.members.map((/** @type {any} */ m) => m.userId)).filter((u) => !people.has(u) && !lookedUp.has(u));
+          if (unknown.length > 0) {
+            for (const u of unknown) lookedUp.add(u);
+            people = new Map((await client.people()).map((/** @type {any} */ p) => [p.userId, p]));
+          }
           const fresh = result.arrived.filter((/** @type {any} */ m) => m.type === 'text' && m.senderUser !== me);
           if (visible && fresh.length > 0) {
             const last = fresh.at(-1);
@@ -450,13 +462,10 @@ export function createMessengerView(ctx) {
 
   const onEvent = (/** @type {Event} */ e) => {
     const event = /** @type {CustomEvent} */ (e).detail;
-    if (!client || !/^(message\.(new|edited|deleted|read)|conversation\.updated|messenger\.devices_changed)$/.test(event.type)) return;
-    if (event.type === 'messenger.devices_changed' && event.data?.change === 'added' && typeof event.data.userId === 'string') {
+    if (!client || !SYNC_ON.has(event.type)) return;
+    if (event.type === HUB_EVENT.MESSENGER_DEVICES_CHANGED && event.data?.change === 'added' && typeof event.data.userId === 'string') {
       // Look at the new keys at once, so the warning shows before anyone tries to send.
       void client.safetyNumber(event.data.userId).then(() => render(), () => {});
-    }
-    if (event.type === 'conversation.updated' && typeof event.data?.userId === 'string' && event.data.userId !== me) {
-      void client.people().then((/** @type {any[]} */ list) => (people = new Map(list.map((p) => [p.userId, p]))), () => {});
     }
     void sync();
   };
