@@ -131,7 +131,10 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
       out(revoke === client.deviceId ? say('revoked device {id} (this one: log in again to use the messenger here)', { id: revoke }) : say('revoked device {id}', { id: revoke }));
       return 0;
     }
-    for (const d of await client.devices()) out(`${d.id}  ${d.name}  since ${d.createdAt}  ${d.oneTimePrekeys} prekeys${d.id === client.deviceId ? '  (this device)' : ''}`);
+    for (const d of await client.devices()) {
+      const row = { id: d.id, name: d.name, since: d.createdAt, prekeys: d.oneTimePrekeys };
+      out(d.id === client.deviceId ? say('{id}  {name}  since {since}  {prekeys} prekeys  (this device)', row) : say('{id}  {name}  since {since}  {prekeys} prekeys', row));
+    }
     return 0;
   },
 
@@ -140,8 +143,11 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     const list = await ctx.client.conversations();
     const mesh = await ctx.client.meshConversations();
     if (list.length === 0 && mesh.length === 0) out(say('no conversations yet: start one with `unibos msg dm WHO "text"`'));
-    for (const c of list) out(`${c.id}  ${c.kind.padEnd(7)}  ${label(ctx, c)}  ${c.unread} unread${c.muted ? '  (muted)' : ''}`);
-    for (const c of mesh) out(`${c.conversationId}  ${'mesh'.padEnd(7)}  ${c.nodeId}${c.name ? ` (${c.name})` : ''}  ${c.unread} unread  (\`unibos msg node ${c.nodeId}\`)`);
+    for (const c of list) {
+      const row = { id: c.id, kind: c.kind.padEnd(7), label: label(ctx, c), unread: c.unread };
+      out(c.muted ? say('{id}  {kind}  {label}  {unread} unread  (muted)', row) : say('{id}  {kind}  {label}  {unread} unread', row));
+    }
+    for (const c of mesh) out(say('{id}  {kind}  {label}  {unread} unread  (`unibos msg node {node}`)', { id: c.conversationId, kind: 'mesh'.padEnd(7), label: c.name ? `${c.nodeId} (${c.name})` : c.nodeId, unread: c.unread, node: c.nodeId }));
     return 0;
   },
 
@@ -231,8 +237,9 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
       const states = new Map((await client.meshDeliveries(rest[0])).map((d) => [d.messageId, d]));
       for (const m of client.meshHistory(rest[0])) {
         const d = states.get(m.id);
-        const who = m.senderDevice === client.deviceId ? 'you' : m.senderUser;
-        out(`${time(m.sentAt)} \u{1F512} ${who}: ${m.text}${d ? `  (${NODE_STATUS[d.status] ?? d.status}${d.error ? `: ${d.error}` : ''})` : ''}  {${m.id}}`);
+        const who = m.senderDevice === client.deviceId ? say('you') : m.senderUser;
+        const status = d ? (NODE_STATUS[d.status] ? say(NODE_STATUS[d.status]!) : d.status) : '';
+        out(`${time(m.sentAt)} \u{1F512} ${who}: ${m.text}${d ? `  (${status}${d.error ? `: ${d.error}` : ''})` : ''}  {${m.id}}`);
       }
       await client.markMeshRead(rest[0]);
       return 0;
@@ -331,15 +338,15 @@ function person(ctx: Ctx, who: string): OrgMember {
 }
 
 function nameOf(ctx: Ctx, userId: string): string {
-  if (userId === ctx.client.userId) return 'you';
+  if (userId === ctx.client.userId) return say('you');
   const p = ctx.people.find((x) => x.userId === userId);
   return p ? p.name || p.email : userId;
 }
 
 function label(ctx: Ctx, c: { kind: string; name: string | null; members: Array<{ userId: string }> }): string {
-  if (c.kind !== 'direct') return c.name ?? '(unnamed)';
+  if (c.kind !== 'direct') return c.name ?? say('(unnamed)');
   const other = c.members.find((m) => m.userId !== ctx.client.userId);
-  return other ? ctx.people.find((p) => p.userId === other.userId)?.email ?? other.userId : '(direct)';
+  return other ? ctx.people.find((p) => p.userId === other.userId)?.email ?? other.userId : say('(direct)');
 }
 
 /** A conversation by id, id prefix, group name, or the email or id of the other person of a DM. */
@@ -363,23 +370,23 @@ function arrivalLine(ctx: Ctx, a: Arrival, conv: ConversationSummary | undefined
   const who = nameOf(ctx, a.senderUser);
   switch (a.type) {
     case 'text':
-      return `${time(a.sentAt)} ${where}${who}: ${a.text}${a.replyTo ? `  (reply to ${a.replyTo})` : ''}${a.attachment ? `  [file ${a.attachment.name}, ${a.attachment.bytes} bytes]` : ''}${a.expiresAt ? `  (expires ${a.expiresAt})` : ''}  {${a.messageId}}`;
+      return `${time(a.sentAt)} ${where}${who}: ${a.text}${a.replyTo ? `  ${say('(reply to {id})', { id: a.replyTo })}` : ''}${a.attachment ? `  ${say('[file {name}, {bytes} bytes]', { name: a.attachment.name, bytes: a.attachment.bytes })}` : ''}${a.expiresAt ? `  ${say('(expires {time})', { time: a.expiresAt })}` : ''}  {${a.messageId}}`;
     case 'edit':
-      return `${time(a.sentAt)} ${where}${who} edited ${a.target}: ${a.text}`;
+      return `${time(a.sentAt)} ${where}${say('{who} edited {target}: {text}', { who, target: String(a.target), text: String(a.text) })}`;
     case 'delete':
-      return `${time(a.sentAt)} ${where}${who} deleted ${a.target}`;
+      return `${time(a.sentAt)} ${where}${say('{who} deleted {target}', { who, target: String(a.target) })}`;
     case 'reaction':
-      return a.emoji ? `${time(a.sentAt)} ${where}${who} reacted ${a.emoji} to ${a.target}` : `${time(a.sentAt)} ${where}${who} took back a reaction to ${a.target}`;
+      return `${time(a.sentAt)} ${where}${a.emoji ? say('{who} reacted {emoji} to {target}', { who, emoji: a.emoji, target: String(a.target) }) : say('{who} took back a reaction to {target}', { who, target: String(a.target) })}`;
     case 'read':
-      return `${time(a.sentAt)} ${where}${who} read up to ${a.target}`;
+      return `${time(a.sentAt)} ${where}${say('{who} read up to {target}', { who, target: String(a.target) })}`;
   }
 }
 
 function historyLine(ctx: Ctx, m: HistoryView): string {
-  if (m.deleted) return `${time(m.sentAt)} ${nameOf(ctx, m.senderUser)}: (deleted)  {${m.id}}`;
+  if (m.deleted) return `${time(m.sentAt)} ${nameOf(ctx, m.senderUser)}: ${say('(deleted)')}  {${m.id}}`;
   const reactions = Object.entries(m.reactions).map(([u, e]) => `${e} ${nameOf(ctx, u)}`).join(', ');
-  const read = m.readBy.length > 0 ? `  (read by ${m.readBy.map((u) => nameOf(ctx, u)).join(', ')})` : '';
-  return `${time(m.sentAt)} ${nameOf(ctx, m.senderUser)}: ${m.text}${m.editedAt ? ' (edited)' : ''}${m.replyTo ? `  (reply to ${m.replyTo})` : ''}${reactions ? `  [${reactions}]` : ''}${read}  {${m.id}}`;
+  const read = m.readBy.length > 0 ? `  ${say('(read by {names})', { names: m.readBy.map((u) => nameOf(ctx, u)).join(', ') })}` : '';
+  return `${time(m.sentAt)} ${nameOf(ctx, m.senderUser)}: ${m.text}${m.editedAt ? ` ${say('(edited)')}` : ''}${m.replyTo ? `  ${say('(reply to {id})', { id: m.replyTo })}` : ''}${reactions ? `  [${reactions}]` : ''}${read}  {${m.id}}`;
 }
 
 function report(ctx: Ctx, r: SyncResult, _convs: Map<string, ConversationSummary>): void {
@@ -390,9 +397,10 @@ function problemLine(ctx: Ctx, p: SyncProblem): string {
   const who = ctx.people.find((x) => x.userId === (p.code === 'key_changed' ? p.userId : p.senderUser));
   const name = who?.email ?? (p.code === 'key_changed' ? p.userId : p.senderUser);
   if (p.code === 'key_changed') {
-    return `! the keys of ${name} changed (a new or reinstalled device)${p.held ? `; ${p.held} message(s) held until you accept` : ''}. Compare the safety number ${p.safetyNumber} with them, then run \`unibos msg trust ${name}\``;
+    const params = { name, held: p.held, number: p.safetyNumber };
+    return `! ${p.held ? say('the keys of {name} changed (a new or reinstalled device); {held} message(s) held until you accept. Compare the safety number {number} with them, then run `unibos msg trust {name}`', params) : say('the keys of {name} changed (a new or reinstalled device). Compare the safety number {number} with them, then run `unibos msg trust {name}`', params)}`;
   }
-  return `! could not read message ${p.messageId} from ${name}: ${p.errorCode}: ${p.reason}`;
+  return `! ${say('could not read message {id} from {name}: {code}: {reason}', { id: p.messageId, name, code: p.errorCode, reason: p.reason })}`;
 }
 
 /** Prints what arrived and the problems, then marks the conversations with new messages read. */
