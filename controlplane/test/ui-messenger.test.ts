@@ -189,6 +189,17 @@ test('messenger in the admin UI: two users, live, end to end encrypted, key chan
     assert.deepEqual(b2.problems, []);
   });
 
+  await t.test("a device Bob adds while Alice's page is closed is a warning when she comes back, before she sends", async () => {
+    await aliceP.close();
+    await registerDevice(hub, bob, "Bob's tablet");
+    const again = await a.context.newPage();
+    again.on('pageerror', (err) => a.problems.push(`page error: ${err.message}`));
+    await signIn(again, hub, alice, '#/messages');
+    await again.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: re(BOB) }).click();
+    await again.getByRole('alert').filter({ hasText: 'Warning: keys changed' }).waitFor();
+    assert.equal(await again.getByRole('button', { name: 'Send' }).isDisabled(), true);
+  });
+
   assert.deepEqual(a.problems, [], 'no script errors on Alice\'s page');
   assert.deepEqual(b.problems, [], 'no script errors on Bob\'s page');
 });

@@ -254,6 +254,38 @@ export function createMessengerView(ctx) {
     }
   }
 
+  // A device added while this page was closed sends no event to it: the hub's list of the
+  // conversation's devices shows it, and the keys are fetched (once per change, since each fetch
+  // spends one of that user's one-time prekeys) so the warning shows before anyone sends.
+  const devicesKey = `unibos.messenger.devices/${location.host}/${api.session?.org.id}/${me}`;
+  /** @param {any} c */
+  function checkDevices(c) {
+    /** @type {Record<string, string>} */
+    let seen = {};
+    try {
+      seen = JSON.parse(localStorage.getItem(devicesKey) ?? '{}') ?? {};
+    } catch {
+      // Unreadable: start again.
+    }
+    const byUser = new Map();
+    for (const d of c.devices) if (d.userId !== me) byUser.set(d.userId, [...(byUser.get(d.userId) ?? []), d.deviceId].sort().join(','));
+    let changedAny = false;
+    for (const [userId, ids] of byUser) {
+      if (seen[userId] === ids) continue;
+      const known = seen[userId] !== undefined;
+      seen[userId] = ids;
+      changedAny = true;
+      if (known) void client.safetyNumber(userId).then(() => renderPane(), () => {});
+    }
+    if (changedAny) {
+      try {
+        localStorage.setItem(devicesKey, JSON.stringify(seen));
+      } catch {
+        // Not kept: checked again next time.
+      }
+    }
+  }
+
   function renderPane() {
     const c = conversations.find((x) => x.id === currentId);
     if (!c) {
@@ -261,6 +293,7 @@ export function createMessengerView(ctx) {
       return;
     }
     delete pane.dataset.form;
+    checkDevices(c);
     const changed = c.members.map((/** @type {any} */ m) => m.userId).filter((/** @type {string} */ u) => client.trustStatus(u) === 'key_changed');
     renderThread(pane, {
       client,
