@@ -79,7 +79,8 @@ async function register(app: FastifyInstance, config: HubConfig, options: HubApp
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const statusCode = err instanceof HubError ? err.statusCode : err.validation ? 400 : err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (statusCode >= 500) request.log.error({ err }, 'request failed');
-    const code = err instanceof HubError ? err.code : err.validation ? 'E_BAD_REQUEST' : frameworkCode(statusCode);
+    // Our own error classes (modules' ModuleError, ...) carry E_ codes; Fastify's FST_ codes are mapped.
+    const code = err instanceof HubError ? err.code : err.validation ? 'E_BAD_REQUEST' : typeof err.code === 'string' && /^E_[A-Z_]+$/.test(err.code) ? err.code : frameworkCode(statusCode);
     const message = statusCode >= 500 && !(err instanceof HubError) ? 'internal error' : err.message;
     void reply.status(statusCode).send({ statusCode, code, error: httpReason(statusCode), message });
   });
