@@ -114,6 +114,20 @@ test('messenger in the admin UI: two users, live, end to end encrypted, key chan
     await log(bobP).getByRole('article').filter({ hasText: REPLY }).getByLabel('Reactions').filter({ hasText: '✓ 1' }).waitFor();
   });
 
+  const ROSTER = 'Night shift roster: Ayse, Mehmet, Deniz';
+  await t.test('Bob sends a file, encrypted in his browser; Alice saves it and gets the same bytes', async () => {
+    await bobP.getByLabel('Attach a file (optional, encrypted here)').setInputFiles({ name: 'roster.txt', mimeType: 'text/plain', buffer: Buffer.from(ROSTER) });
+    await bobP.getByRole('textbox', { name: 'Message' }).fill('The roster');
+    await bobP.getByRole('button', { name: 'Send' }).click();
+    const save = log(aliceP).getByRole('button', { name: /^Save roster\.txt \(\d+ B\)$/ });
+    await save.waitFor();
+    const download = aliceP.waitForEvent('download');
+    await save.click();
+    const file = await download;
+    assert.equal(file.suggestedFilename(), 'roster.txt');
+    assert.equal(readFileSync(await file.path()).toString(), ROSTER);
+  });
+
   await t.test('a text over the limit is refused with a clear error before anything is sent', async () => {
     const before = await log(bobP).getByRole('article').count();
     const box = aliceP.getByRole('textbox', { name: 'Message' });
@@ -131,7 +145,7 @@ test('messenger in the admin UI: two users, live, end to end encrypted, key chan
     assert.ok(files.some((f) => f.endsWith('.db')), `the hub's database is among ${files.join(', ')}`);
     for (const f of files) {
       const bytes = readFileSync(f);
-      for (const text of [FIRST, EDITED, REPLY, 'clinic at']) assert.equal(bytes.includes(Buffer.from(text)), false, `${f} holds "${text}"`);
+      for (const text of [FIRST, EDITED, REPLY, 'clinic at', ROSTER]) assert.equal(bytes.includes(Buffer.from(text)), false, `${f} holds "${text}"`);
     }
   });
 

@@ -252,7 +252,8 @@ function messageItem(p, m, byId) {
     const quoted = byId.get(m.replyTo);
     body.push(h('blockquote', { class: 'msg-quote' }, quoted ? t('Reply to {name}: {text}', { name: p.nameOf(quoted.senderUser), text: quoted.deleted ? t('(deleted)') : quoted.text }) : t('Reply to an earlier message')));
   }
-  body.push(m.deleted ? h('p', { class: 'msg-text msg-text--deleted' }, t('This message was deleted.')) : h('p', { class: 'msg-text' }, m.text));
+  body.push(m.deleted ? h('p', { class: 'msg-text msg-text--deleted' }, t('This message was deleted.')) : m.text ? h('p', { class: 'msg-text' }, m.text) : null);
+  if (m.attachment && !m.deleted) body.push(attachmentButton(p, m.attachment));
   const facts = [];
   if (m.editedAt) facts.push(t('edited'));
   if (m.expiresAt) facts.push(t('disappears {when}', { when: dateTime(m.expiresAt) }));
@@ -292,6 +293,39 @@ function messageItem(p, m, byId) {
 }
 
 /**
+ * Attachments are opened on this device (fetched encrypted, checked and decrypted here) and saved.
+ * @param {ThreadProps} p
+ * @param {{ id: string, key: string, digest: string, name: string, mimeType: string, bytes: number }} ref
+ */
+function attachmentButton(p, ref) {
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'msg-attachment',
+      onclick: () =>
+        p.act(async () => {
+          const data = await p.client.downloadAttachment(ref);
+          const url = URL.createObjectURL(new Blob([data], { type: ref.mimeType }));
+          const a = h('a', { href: url, download: ref.name, hidden: true });
+          document.body.append(a);
+          a.click();
+          a.remove();
+          setTimeout(() => URL.revokeObjectURL(url), 60_000);
+        }),
+    },
+    t('Save {name} ({size})', { name: ref.name, size: formatBytes(ref.bytes) }),
+  );
+}
+
+/** @param {number} bytes */
+function formatBytes(bytes) {
+  if (bytes < 1024) return t('{n} B', { n: bytes });
+  if (bytes < 1024 * 1024) return t('{n} KB', { n: Math.round(bytes / 102.4) / 10 });
+  return t('{n} MB', { n: Math.round(bytes / 104857.6) / 10 });
+}
+
+/**
  * @param {ThreadProps} p
  * @param {Map<string, any>} byId
  * @param {boolean} blocked
@@ -304,6 +338,7 @@ function composer(p, byId, blocked, draft) {
   text.value = editingMsg ? editingMsg.text : draft;
   const count = h('span', { id: 'msg-count', class: 'hint' });
   const error = h('p', { id: 'msg-error', class: 'msg-error', role: 'alert' });
+  const file = h('input', { type: 'file', id: 'msg-file', disabled: blocked || !!editingMsg });
   const expiry = h('select', { id: 'msg-expiry', disabled: blocked || !!editingMsg }, p.expiryChoices.map(([v, label]) => h('option', { value: v }, label)));
   const send = h('button', { type: 'submit', class: 'primary', disabled: blocked }, editingMsg ? t('Save edit') : t('Send'));
   const chars = () => [...text.value].length;
@@ -329,12 +364,14 @@ function composer(p, byId, blocked, draft) {
     text,
     count,
     error,
+    editingMsg ? null : h('div', { class: 'msg-compose-row' }, h('label', { for: 'msg-file' }, t('Attach a file (optional, encrypted here)')), file),
     h('div', { class: 'msg-compose-row' }, h('label', { for: 'msg-expiry' }, t('Disappears')), expiry, send),
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const value = text.value.trim();
-    if (!value) {
+    const chosen = file.files?.[0] ?? null;
+    if (!value && !chosen) {
       error.textContent = t('Write something first.');
       return;
     }
@@ -346,7 +383,10 @@ function composer(p, byId, blocked, draft) {
     send.disabled = true;
     const ok = await p.act(async () => {
       if (editingMsg) await p.client.edit(c.id, editingMsg.id, value);
-      else await p.client.send(c.id, { text: value, ...(p.replyTo ? { replyTo: p.replyTo.id } : {}), ...(expiry.value ? { expiresInMs: Number(expiry.value) } : {}) });
+      else {
+        const attachment = chosen ? { data: new Uint8Array(await chosen.arrayBuffer()), name: chosen.name, mimeType: chosen.type || 'application/octet-stream' } : null;
+        await p.client.send(c.id, { text: value, ...(p.replyTo ? { replyTo: p.replyTo.id } : {}), ...(expiry.value ? { expiresInMs: Number(expiry.value) } : {}), ...(attachment ? { attachment } : {}) });
+      }
       text.value = '';
       p.afterSend();
     });
