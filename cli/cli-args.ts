@@ -3,7 +3,7 @@
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from './cli-error.ts';
-import { say } from './cli-language.ts';
+import { say, sayMessage } from './cli-language.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -18,7 +18,7 @@ export function parseCommand(argv: string[], help: string, options: Options, all
   try {
     parsed = parseArgs({ args: argv, allowPositionals, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
-    throw new CliError(`${(err as Error).message}\n\n${help}`);
+    throw new CliError(`${sayMessage((err as Error).message)}\n\n${help}`);
   }
   if (parsed.values.help) {
     process.stdout.write(help);

@@ -31,8 +31,22 @@ const NODE_MESSAGES: Record<string, string> = {
   'a private message goes to one node: give "to"': 'özel mesaj tek bir cihaza gider: "to" verin',
 };
 
+// Node's own command-line parser (node:util parseArgs) refuses a flag in English; recognised the
+// same way, so an English run prints exactly what Node says.
+const ARGS_MESSAGES: Record<string, string> = {
+  "Unknown option '{option}'": "bilinmeyen seçenek '{option}'",
+  "Unknown option '{option}'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- {quoted}":
+    "bilinmeyen seçenek '{option}'. '-' ile başlayan bir argüman vermek için onu komutun sonuna, '--' ardına koyun, ör. '-- {quoted}",
+  "Option '{option} <value>' argument missing": "'{option} <değer>' seçeneğinin değeri eksik",
+  "Option '{option}' does not take an argument": "'{option}' seçeneği değer almaz",
+  "Unexpected argument '{value}'. This command does not take positional arguments": "beklenmeyen argüman '{value}'. Bu komut konumsal argüman almaz",
+};
+
+/** Messages written in English elsewhere that sayMessage recognises. */
+const FOREIGN_MESSAGES: Record<string, string> = { ...NODE_MESSAGES, ...ARGS_MESSAGES };
+
 const TR: Record<string, string> = {
-  ...NODE_MESSAGES,
+  ...FOREIGN_MESSAGES,
   ...HELP_PAGES_TR,
   ...NODE_FLAGS_TR,
   'usage: unibos <command> [options]': 'kullanım: unibos <komut> [seçenekler]',
@@ -375,7 +389,7 @@ export function say(key: string, params: Record<string, string | number> = {}, l
 }
 
 /** English templates as patterns, to recognise a message another package wrote (longest first). */
-const PATTERNS = Object.keys(NODE_MESSAGES)
+const PATTERNS = Object.keys(FOREIGN_MESSAGES)
   .filter((k) => /\{\w+\}/.test(k))
   .sort((a, b) => b.length - a.length)
   .map((key) => {
@@ -395,7 +409,7 @@ const PATTERNS = Object.keys(NODE_MESSAGES)
  */
 export function sayMessage(message: string, lang: CliLang = cliLang()): string {
   if (lang === 'en') return message;
-  if (message in NODE_MESSAGES) return NODE_MESSAGES[message]!;
+  if (message in FOREIGN_MESSAGES) return FOREIGN_MESSAGES[message]!;
   for (const p of PATTERNS) {
     const m = p.re.exec(message);
     if (!m) continue;

@@ -219,3 +219,13 @@ test('set-up commands say their mistakes and results in Turkish, and English sta
   const usage = await unibos(['gateway', 'device', 'frob', '--data-dir', gw], 'tr');
   assert.equal(usage.stderr, 'unibos gateway: kullanım: unibos gateway device add KİMLİK [--role sensor|hub] | list | remove KİMLİK\n');
 });
+
+test('a flag the command does not know is refused in Turkish, with the Turkish help after it', async () => {
+  const tr = await unibos(['peers', '--frob'], 'tr');
+  assert.equal(tr.code, 2);
+  assert.match(tr.stderr, /^unibos peers: bilinmeyen seçenek '--frob'\n\nkullanım: unibos peers /);
+  const missing = await unibos(['inbox', '--last'], 'tr');
+  assert.match(missing.stderr, /^unibos inbox: '--last <değer>' seçeneğinin değeri eksik\n/);
+  const en = await unibos(['peers', '--frob'], 'en');
+  assert.match(en.stderr, /^unibos peers: Unknown option '--frob'\n\nusage: unibos peers /, 'English as Node says it');
+});
