@@ -181,6 +181,8 @@ interface RouteCase {
   /** Pairs of path parameters: org A's, and the same shape for something that exists in no org. */
   pairs: Array<[a: Record<string, string>, missing: Record<string, string>]>;
   body?: unknown;
+  /** A query string the route needs besides the id (e.g. the caller's own device). */
+  query?: string;
 }
 
 const NOBODY_NODE = '0badf00d';
@@ -230,6 +232,10 @@ const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /api/v1/messenger/conversations/:id/messages': { pairs: [[{ id: CONVERSATION_A }, { id: randomUUID() }]] },
   'POST /api/v1/messenger/conversations/:id/messages': { pairs: [[{ id: CONVERSATION_A }, { id: randomUUID() }]], body: { clientId: 'org-b-try', kind: 'message', senderDevice: deviceB.id, recipientDevices: [deviceA.id], ciphertext: 'AAAA' } },
   'GET /api/v1/messenger/attachments/:id': { pairs: [[{ id: ATTACHMENT_A }, { id: randomUUID() }]] },
+  // A node org A heard is, for org B, a node nobody heard: no key, no conversation, nothing to send through.
+  'GET /api/v1/messenger/mesh/:nodeId/key': { pairs: [[{ nodeId: NODE_A }, { nodeId: `!${NOBODY_NODE}` }]] },
+  'GET /api/v1/messenger/mesh/:nodeId/messages': { pairs: [[{ nodeId: NODE_A }, { nodeId: `!${NOBODY_NODE}` }]], query: `?device=${deviceB.id}` },
+  'POST /api/v1/messenger/mesh/:nodeId/messages': { pairs: [[{ nodeId: NODE_A }, { nodeId: `!${NOBODY_NODE}` }]], body: { senderDevice: deviceB.id, sealed: 'AAAA' } },
   'GET /docs/*': { pairs: [[{ '*': MESSAGE_A }, { '*': randomUUID() }], [{ '*': SENSOR_A }, { '*': 'no-such-sensor' }]] },
 };
 
@@ -248,6 +254,7 @@ const LIST_CASES: Record<string, string[]> = {
   'GET /api/v1/messenger/devices': ['/api/v1/messenger/devices'],
   'GET /api/v1/messenger/conversations': ['/api/v1/messenger/conversations'],
   'GET /api/v1/messenger/inbox': [`/api/v1/messenger/inbox?device=${deviceB.id}`],
+  'GET /api/v1/messenger/mesh': [`/api/v1/messenger/mesh?device=${deviceB.id}`],
   // Hub-wide and unauthenticated by design; checked for A's data all the same.
   'GET /api/v1/setup': ['/api/v1/setup'],
   'GET /api/v1/ui-config': ['/api/v1/ui-config'],
@@ -297,9 +304,9 @@ describe('org isolation: org B cannot see or touch org A\u2019s resources', { ti
       exercised.add(`${method} ${path}`);
       for (const { who, token } of callersB) {
         for (const [params, missingParams] of c.pairs) {
-          const url = fill(path, params);
+          const url = fill(path, params) + (c.query ?? '');
           const got = await call(hub, token, method, url, c.body);
-          const missing = await call(hub, token, method, fill(path, missingParams), c.body);
+          const missing = await call(hub, token, method, fill(path, missingParams) + (c.query ?? ''), c.body);
           const where = `${who}: ${method} ${url}`;
           if (got.status !== 404 || got.body?.code !== 'E_NOT_FOUND') {
             failures.push(`${where} answered ${got.status} ${got.text.slice(0, 200)}`);

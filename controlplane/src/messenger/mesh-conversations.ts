@@ -114,6 +114,8 @@ export class MeshConversations implements DownlinkFollower {
   history(orgId: string, userId: string, nodeId: NodeIdText, deviceId: string, limit: number, beforeSeq?: number): { conversationId: string | null; items: MeshHistoryItem[]; nextCursor: string | null } {
     const device = this.d.directory.activeDevice(orgId, deviceId);
     if (!device || device.userId !== userId) throw notFound('messenger device');
+    // A node of another org (or of none) is missing, as on every other route; one of ours may just have no messages yet.
+    if (!this.d.fleet.store.get(orgId, nodeId)) throw notFound('node');
     const conversationId = this.d.store.existingConversationId(orgId, userId, nodeId);
     if (!conversationId) return { conversationId: null, items: [], nextCursor: null };
     const items: MeshHistoryItem[] = this.d.mailbox.history(deviceId, conversationId, limit, this.d.now(), beforeSeq).map((row) => {
