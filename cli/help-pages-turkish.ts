@@ -29,6 +29,8 @@ commands:
                       each sent message's state (queued, sent, delivered, failed)
   safety WHO          the safety number to compare with WHO (in person or on a call)
   trust WHO           accept WHO's changed keys after comparing the safety number
+  keys                this device's id, name and key fingerprint, and each conversation partner's
+                      device fingerprints with their trust state (pinned, changed awaiting trust)
 
 options:
   --hub URL           the hub's address, e.g. http://hub.local:8080 (login; no default)
@@ -71,6 +73,8 @@ komutlar:
                       gönderilen mesajın durumuyla gösterir (sırada, gönderildi, teslim edildi, başarısız)
   safety KİM          KİM ile (yüz yüze ya da telefonda) karşılaştırılacak güvenlik numarası
   trust KİM           güvenlik numarasını karşılaştırdıktan sonra KİM'in değişen anahtarlarını kabul eder
+  keys                bu cihazın kimliği, adı ve anahtar parmak izi; her konuşma ortağının cihaz parmak
+                      izleri ve güven durumları (sabitlendi, değişti ve güven bekliyor)
 
 seçenekler:
   --hub URL           merkezin adresi, ör. http://hub.local:8080 (login; varsayılan yok)

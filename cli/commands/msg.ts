@@ -9,6 +9,7 @@ import { MessengerClient, MessengerClientError, type Arrival, type ConversationS
 import { parseCommand, type Parsed } from '../cli-args.ts';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { keyFingerprint } from '../key-fingerprint.ts';
 import { DEFAULT_MSG_DIR, MessengerAccount } from '../messenger-account.ts';
 
 const HELP = say(`usage: unibos msg <command> [arguments] [options]
@@ -37,6 +38,8 @@ commands:
                       each sent message's state (queued, sent, delivered, failed)
   safety WHO          the safety number to compare with WHO (in person or on a call)
   trust WHO           accept WHO's changed keys after comparing the safety number
+  keys                this device's id, name and key fingerprint, and each conversation partner's
+                      device fingerprints with their trust state (pinned, changed awaiting trust)
 
 options:
   --hub URL           the hub's address, e.g. http://hub.local:8080 (login; no default)
@@ -97,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
       case 'group':
       case 'safety':
       case 'trust':
+      case 'keys':
       case 'node':
         return await withClient(dir, (c) => COMMANDS[sub](c, args, rest));
       case undefined:
@@ -122,7 +126,7 @@ interface Ctx {
   account: MessengerAccount;
 }
 
-const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | 'safety' | 'trust' | 'node', (c: Ctx, args: Parsed, rest: string[]) => Promise<number>> = {
+const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | 'safety' | 'trust' | 'keys' | 'node', (c: Ctx, args: Parsed, rest: string[]) => Promise<number>> = {
   async devices({ client }, args, rest) {
     noMore(rest, 0);
     const revoke = args.values.revoke as string | undefined;
@@ -271,6 +275,27 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     const released = await ctx.client.acceptKeyChange(who.userId);
     out(say('accepted the new keys of {email}', { email: who.email }));
     await show(ctx, released, new Map((await ctx.client.conversations()).map((c) => [c.id, c])));
+    return 0;
+  },
+
+  async keys(ctx, _args, rest) {
+    noMore(rest, 0);
+    const { client } = ctx;
+    out(say('this device: {id}  {name}  {fingerprint}', { id: client.deviceId, name: client.deviceName, fingerprint: keyFingerprint(client.identityKey) }));
+    const partners = new Set((await client.conversations()).flatMap((c) => c.members.map((m) => m.userId)).filter((u) => u !== client.userId));
+    for (const userId of partners) {
+      const who = ctx.people.find((p) => p.userId === userId)?.email ?? userId;
+      const devices = client.pinnedDevices(userId);
+      if (devices.length === 0) {
+        out(say('{who}: no keys seen yet (they are pinned with the first message either way)', { who }));
+        continue;
+      }
+      out(`${who}:`);
+      for (const d of devices) {
+        const row = { id: d.deviceId, fingerprint: keyFingerprint(d.identityKey), who };
+        out(d.state === 'pinned' ? say('  {id}  {fingerprint}  pinned', row) : say('  {id}  {fingerprint}  CHANGED, awaiting trust (`unibos msg trust {who}`)', row));
+      }
+    }
     return 0;
   },
 };

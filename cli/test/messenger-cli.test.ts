@@ -1,6 +1,6 @@
 // `unibos msg` end to end through processes, against a real hub with real users: login keeps
 // private files, a DM reaches Bob and Alice's other device, --follow prints live, groups, safety
-// numbers that agree, a key change that blocks sending until `trust`, and clear errors.
+// numbers that agree, key fingerprints with their trust state, a key change that blocks sending until `trust`, and clear errors.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -72,6 +72,17 @@ test('unibos msg: login, DM to every device, live follow, groups, safety numbers
   assert.ok(fromAlice);
   assert.equal(digits(await ok('bob', 'safety', alice.email)), fromAlice);
 
+  // Keys: each device prints its own fingerprint, and the other side pinned that same one.
+  const own = (s: string) => /^this device: ([0-9a-f-]{36}) {2}(.+) {2}((?:[0-9a-f]{4} ){9}[0-9a-f]{4})$/m.exec(s);
+  const partnerDevice = (s: string, email: string, id: string) => new RegExp(`^${email.replace(/[.+]/g, '\\$&')}:\n(?:  .*\n)*?  ${id}  ((?:[0-9a-f]{4} ){9}[0-9a-f]{4})  (.*)$`, 'm').exec(s);
+  const aliceKeys = await ok('alice1', 'keys');
+  assert.equal(own(aliceKeys)?.[2], 'alice laptop');
+  const bobOwn = own(await ok('bob', 'keys'))!;
+  assert.ok(bobOwn, 'Bob\u2019s device prints its id and fingerprint');
+  const bobAtAlice = partnerDevice(aliceKeys, bob.email, bobOwn[1]!);
+  assert.deepEqual([bobAtAlice?.[1], bobAtAlice?.[2]], [bobOwn[3], 'pinned'], 'Alice pinned the key Bob\u2019s device shows');
+  assert.notEqual(own(aliceKeys)![3], bobOwn[3]);
+
   // Bob reinstalls: the old device is revoked, a new one logs in. Alice cannot send until she trusts.
   const bobDevice = /^([0-9a-f-]{36}) .*\(this device\)/m.exec(await ok('bob', 'devices'))![1]!;
   await ok('bob', 'devices', '--revoke', bobDevice);
@@ -91,9 +102,14 @@ test('unibos msg: login, DM to every device, live follow, groups, safety numbers
   assert.match(changed, /KEYS CHANGED/);
   assert.notEqual(digits(changed), fromAlice);
   assert.equal(digits(await ok('bob', 'safety', alice.email)), digits(changed));
+  const newBob = own(await ok('bob', 'keys'))!;
+  const waiting = await ok('alice1', 'keys');
+  assert.deepEqual(partnerDevice(waiting, bob.email, newBob[1]!)?.slice(1), [newBob[3], `CHANGED, awaiting trust (\`unibos msg trust ${bob.email}\`)`]);
+  assert.ok(!waiting.includes(bobOwn[1]!), 'the revoked device has left the pin');
   const trusted = await ok('alice1', 'trust', bob.email);
   assert.match(trusted, /accepted the new keys/);
   assert.match(trusted, /: new phone, same bob/, 'the held message is shown once accepted');
+  assert.equal(partnerDevice(await ok('alice1', 'keys'), bob.email, newBob[1]!)?.[2], 'pinned');
   await ok('alice1', 'dm', bob.email, 'welcome back');
   assert.match(await ok('bob', 'read'), /: welcome back/);
 

@@ -444,6 +444,25 @@ export class MessengerClient {
     return this.pins.status(userId);
   }
 
+  /** This device's identity public key (base64url), what others pin and fingerprint. */
+  get identityKey(): string {
+    return toBase64url(this.identity.identity.publicKey);
+  }
+
+  get deviceName(): string {
+    return this.state.deviceName;
+  }
+
+  /** A user's device keys as pinned here: accepted ('pinned'), or a changed key waiting for the user to accept it. */
+  pinnedDevices(userId: string): Array<{ deviceId: string; identityKey: string; state: 'pinned' | 'changed' }> {
+    const pin = this.pins.toJSON()[userId];
+    if (!pin) return [];
+    const out = new Map<string, { deviceId: string; identityKey: string; state: 'pinned' | 'changed' }>();
+    for (const [deviceId, identityKey] of Object.entries(pin.keys)) out.set(deviceId, { deviceId, identityKey, state: 'pinned' });
+    for (const [deviceId, identityKey] of Object.entries(pin.pending)) out.set(deviceId, { deviceId, identityKey, state: 'changed' });
+    return [...out.values()];
+  }
+
   /** Users with a key change waiting to be compared and accepted. */
   keyChanges(): string[] {
     return this.pins.usersWithChanges();
