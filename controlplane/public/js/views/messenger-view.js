@@ -6,6 +6,7 @@ import { h, replace } from '../dom.js';
 import { dateTime } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { t } from '../i18n.js';
+import { renderNodePicker, renderNodeThread } from './messenger-node-thread.js';
 import { renderThread } from './messenger-thread.js';
 
 /** The library's own limit (messenger-crypto LIMITS.maxTextChars): checked here before sending. */
@@ -17,7 +18,7 @@ const EXPIRY_CHOICES = () => [
   [String(604_800_000), t('After 1 week')],
 ];
 /** Events that mean the inbox or a conversation changed (typing and presence do not). */
-const SYNC_ON = new Set([HUB_EVENT.MESSAGE_NEW, HUB_EVENT.MESSAGE_EDITED, HUB_EVENT.MESSAGE_DELETED, HUB_EVENT.MESSAGE_READ, HUB_EVENT.CONVERSATION_UPDATED, HUB_EVENT.MESSENGER_DEVICES_CHANGED]);
+const SYNC_ON = new Set([HUB_EVENT.MESH_ACK, HUB_EVENT.MESSAGE_NEW, HUB_EVENT.MESSAGE_EDITED, HUB_EVENT.MESSAGE_DELETED, HUB_EVENT.MESSAGE_READ, HUB_EVENT.CONVERSATION_UPDATED, HUB_EVENT.MESSENGER_DEVICES_CHANGED]);
 const KIND_LABEL = () => ({ direct: t('Direct'), group: t('Group'), channel: t('Channel') });
 
 /**
@@ -38,7 +39,7 @@ function loadProblems(key) {
  * @returns {import('../shell.js').View}
  */
 export function createMessengerView(ctx) {
-  const { api, stream } = ctx;
+  const { api, stream, fleet } = ctx;
   const me = api.session?.user.id ?? '';
   const storeKey = `${location.host}/${api.session?.org.id}/${me}`;
 
@@ -52,6 +53,12 @@ export function createMessengerView(ctx) {
   let people = new Map();
   /** @type {string | null} */
   let currentId = null;
+  /** Conversations with mesh nodes (the client's meshConversations()). @type {any[]} */
+  let meshConvs = [];
+  /** The node whose conversation is open, instead of a hub conversation. @type {string | null} */
+  let currentNode = null;
+  /** nodeId -> messageId -> how far this device's message got. @type {Map<string, Map<string, { status: string, error: string | null }>>} */
+  const deliveries = new Map();
   // Undecryptable messages are reported once, by the sync that met them: kept in this browser
   // (metadata and the reason only, never content) so they still show after a reload.
   const problemsKey = `unibos.messenger.problems/${location.host}/${api.session?.org.id}/${me}`;
@@ -73,12 +80,13 @@ export function createMessengerView(ctx) {
   const convList = h('ul', { class: 'msg-conv-list', 'aria-label': t('Conversations') });
   const newDm = h('button', { type: 'button', class: 'primary' }, t('New direct message'));
   const newGroup = h('button', { type: 'button' }, t('New group'));
+  const newNode = h('button', { type: 'button' }, t('Message a node'));
   const devicesBtn = h('button', { type: 'button' }, t('Devices'));
   const side = h(
     'div',
     { class: 'msg-side card' },
     h('h2', { id: 'msg-list-title' }, t('Conversations')),
-    h('div', { class: 'msg-actions' }, newDm, newGroup, devicesBtn),
+    h('div', { class: 'msg-actions' }, newDm, newGroup, newNode, devicesBtn),
     convList,
   );
   const pane = h('div', { class: 'msg-pane card', role: 'region', 'aria-label': t('Conversation') });
@@ -157,6 +165,8 @@ export function createMessengerView(ctx) {
           const result = await client.sync();
           for (const p of result.problems) if (p.code === 'undecryptable') addProblem(p);
           conversations = await client.conversations();
+          meshConvs = await client.meshConversations();
+          if (currentNode) await loadDeliveries(currentNode);
           // Someone who joined the org since: learn their name before drawing (once: a member who
           // left the org stays unknown).
           const unknown = conversations.flatMap((c) => c.members.map((/** @type {any} */ m) => m.userId)).filter((u) => !people.has(u) && !lookedUp.has(u));
@@ -165,7 +175,9 @@ export function createMessengerView(ctx) {
             people = new Map((await client.people()).map((/** @type {any} */ p) => [p.userId, p]));
           }
           const fresh = result.arrived.filter((/** @type {any} */ m) => m.type === 'text' && m.senderUser !== me);
-          if (visible && fresh.length > 0) {
+          if (visible && fresh.length > 0 && fresh.at(-1).nodeId) {
+            announce.textContent = t('New message from {name} in {conversation}', { name: nodeTitle(fresh.at(-1).nodeId), conversation: nodeTitle(fresh.at(-1).nodeId) });
+          } else if (visible && fresh.length > 0) {
             const last = fresh.at(-1);
             const conv = conversations.find((x) => x.id === last.conversationId);
             announce.textContent = t('New message from {name} in {conversation}', { name: nameOf(last.senderUser), conversation: conv ? titleOf(conv) : '' });
@@ -194,12 +206,65 @@ export function createMessengerView(ctx) {
   function render() {
     renderList();
     renderPane();
-    ctx.setBadge('messages', conversations.filter((c) => !c.muted).reduce((n, c) => n + (c.unread ?? 0), 0));
+    ctx.setBadge('messages', conversations.filter((c) => !c.muted).reduce((n, c) => n + (c.unread ?? 0), 0) + meshConvs.reduce((n, c) => n + c.unread, 0));
     void sendReadReceipt();
+    void markNodeRead();
+  }
+
+  /** @param {string} nodeId */
+  function nodeTitle(nodeId) {
+    return meshConvs.find((c) => c.nodeId === nodeId)?.name || fleet.display(nodeId);
+  }
+
+  /** @param {string} nodeId */
+  async function loadDeliveries(nodeId) {
+    try {
+      deliveries.set(nodeId, new Map((await client.meshDeliveries(nodeId)).map((/** @type {any} */ d) => [d.messageId, { status: d.status, error: d.error }])));
+    } catch {
+      // The states stay as last seen; the texts themselves are local.
+    }
+  }
+
+  // What this user has seen of a node's conversation: this device only (nodes get no receipts).
+  async function markNodeRead() {
+    if (!client || !currentNode || !visible || document.hidden) return;
+    const c = meshConvs.find((x) => x.nodeId === currentNode);
+    if (!c || c.unread === 0) return;
+    await client.markMeshRead(currentNode).catch(() => {});
+    meshConvs = await client.meshConversations().catch(() => meshConvs);
+    render();
+  }
+
+  /** @param {string} nodeId */
+  async function openNode(nodeId) {
+    currentId = null;
+    currentNode = nodeId;
+    delete pane.dataset.form;
+    el.classList.add('has-thread');
+    await loadDeliveries(nodeId);
+    render();
+    /** @type {HTMLElement | null} */ (pane.querySelector('textarea'))?.focus();
+  }
+
+  function meshItems() {
+    return meshConvs.map((c) =>
+      h(
+        'li',
+        {},
+        h(
+          'button',
+          { type: 'button', class: `msg-conv${c.nodeId === currentNode ? ' is-current' : ''}`, 'aria-current': c.nodeId === currentNode ? 'true' : null, title: c.nodeId, onclick: () => openNode(c.nodeId) },
+          h('span', { class: 'msg-conv-title' }, nodeTitle(c.nodeId)),
+          h('span', { class: 'msg-conv-meta' }, h('span', { class: 'badge' }, t('Mesh node'))),
+          h('span', { class: 'msg-conv-lock' }, t('Encrypted to the node')),
+          c.unread > 0 ? h('span', { class: 'msg-unread' }, t({ one: '{count} unread', other: '{count} unread' }, { count: c.unread })) : null,
+        ),
+      ),
+    );
   }
 
   function renderList() {
-    if (conversations.length === 0) {
+    if (conversations.length === 0 && meshConvs.length === 0) {
       replace(convList, h('li', { class: 'empty' }, t('No conversations yet. Start a direct message or a group.')));
       return;
     }
@@ -221,13 +286,14 @@ export function createMessengerView(ctx) {
             c.unread > 0 ? h('span', { class: 'msg-unread' }, t({ one: '{count} unread', other: '{count} unread' }, { count: c.unread })) : null,
           ),
         );
-      }),
+      }).concat(meshItems()),
     );
   }
 
   /** @param {string} id */
   function openConversation(id) {
     currentId = id;
+    currentNode = null;
     replyTo = null;
     editing = null;
     el.classList.add('has-thread');
@@ -287,6 +353,43 @@ export function createMessengerView(ctx) {
   }
 
   function renderPane() {
+    if (currentNode && client && !pane.dataset.form) {
+      const nodeId = currentNode;
+      renderNodeThread(pane, {
+        client,
+        me,
+        nodeId,
+        title: nodeTitle(nodeId),
+        deliveries: deliveries.get(nodeId) ?? new Map(),
+        back: () => {
+          currentNode = null;
+          el.classList.remove('has-thread');
+          render();
+          /** @type {HTMLElement | null} */ (convList.querySelector('button'))?.focus();
+        },
+        act: async (fn) => {
+          clearStatus();
+          try {
+            await fn();
+            return true;
+          } catch (err) {
+            showError(err);
+            return false;
+          }
+        },
+        sent: (result) => {
+          const known = deliveries.get(nodeId) ?? new Map();
+          known.set(result.messageId, { status: result.status, error: null });
+          deliveries.set(nodeId, known);
+          void client.meshConversations().then((/** @type {any[]} */ list) => {
+            meshConvs = list;
+            render();
+          });
+          render();
+        },
+      });
+      return;
+    }
     const c = conversations.find((x) => x.id === currentId);
     if (!c) {
       if (!pane.dataset.form) replace(pane, h('p', { class: 'empty' }, t('Choose a conversation, or start one.')));
@@ -359,8 +462,22 @@ export function createMessengerView(ctx) {
     });
   }
 
+  function showNewNode() {
+    currentId = null;
+    currentNode = null;
+    el.classList.add('has-thread');
+    pane.dataset.form = 'node';
+    const nodes = fleet
+      .list()
+      .filter((n) => n.kind !== 'gateway')
+      .map((n) => ({ id: n.id, label: meshConvs.find((c) => c.nodeId === n.id)?.name || fleet.label(n.id) }));
+    renderNodePicker(pane, { nodes, start: (nodeId) => void openNode(nodeId), cancel: cancelForm });
+    renderList();
+  }
+
   function showNewDm() {
     currentId = null;
+    currentNode = null;
     el.classList.add('has-thread');
     pane.dataset.form = 'dm';
     const others = [...people.values()].filter((p) => p.userId !== me);
@@ -390,6 +507,7 @@ export function createMessengerView(ctx) {
 
   function showNewGroup() {
     currentId = null;
+    currentNode = null;
     el.classList.add('has-thread');
     pane.dataset.form = 'group';
     const name = h('input', { id: 'msg-group-name', required: true, maxlength: '100', autocomplete: 'off' });
@@ -427,6 +545,7 @@ export function createMessengerView(ctx) {
 
   async function showDevices() {
     currentId = null;
+    currentNode = null;
     el.classList.add('has-thread');
     pane.dataset.form = 'devices';
     const list = h('ul', { class: 'msg-devices', 'aria-label': t('Your devices') });
@@ -491,6 +610,7 @@ export function createMessengerView(ctx) {
   };
   newDm.addEventListener('click', guard(showNewDm));
   newGroup.addEventListener('click', guard(showNewGroup));
+  newNode.addEventListener('click', guard(showNewNode));
   devicesBtn.addEventListener('click', guard(showDevices));
 
   const onEvent = (/** @type {Event} */ e) => {
