@@ -130,6 +130,15 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
     await list.getByRole('button', { name: new RegExp(NAME) }).filter({ hasNotText: 'unread' }).waitFor();
   });
 
+  await t.test('a text the gateway refuses shows as failed, with its reason', async () => {
+    const REFUSED = 'Send two more blankets PLAINTEXT-C';
+    await box.fill(REFUSED);
+    await page.getByRole('button', { name: 'Send' }).click();
+    const command = await gw.nextDownlink();
+    gw.txStatus({ ref: command.ref, status: 'refused', error: 'duty cycle exhausted' });
+    await log.getByRole('article', { name: 'Message from You' }).filter({ hasText: REFUSED }).filter({ hasText: 'Failed: duty cycle exhausted' }).waitFor();
+  });
+
   await t.test('the hub stores no plaintext', () => {
     const files = readdirSync(hub.dataDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => join(f.parentPath, f.name));
     const stored = Buffer.concat(files.map((f) => readFileSync(f)));

@@ -59,6 +59,8 @@ export function createMessengerView(ctx) {
   let currentNode = null;
   /** nodeId -> messageId -> how far this device's message got. @type {Map<string, Map<string, { status: string, error: string | null }>>} */
   const deliveries = new Map();
+  /** @type {ReturnType<typeof setTimeout> | null} */
+  let deliveryTimer = null;
   // Undecryptable messages are reported once, by the sync that met them: kept in this browser
   // (metadata and the reason only, never content) so they still show after a reload.
   const problemsKey = `unibos.messenger.problems/${location.host}/${api.session?.org.id}/${me}`;
@@ -235,6 +237,21 @@ export function createMessengerView(ctx) {
     render();
   }
 
+  // The hub tells the node's acknowledgement on the event stream (mesh.ack) but not the gateway's
+  // report (on the air, or refused): while a text of the open thread is on its way, look again.
+  /** @param {string} nodeId */
+  function followDeliveries(nodeId) {
+    if (deliveryTimer) return;
+    const pending = [...(deliveries.get(nodeId)?.values() ?? [])].some((d) => d.status === 'queued' || d.status === 'sent');
+    if (!pending || !visible) return;
+    deliveryTimer = setTimeout(async () => {
+      deliveryTimer = null;
+      if (currentNode !== nodeId || !visible) return;
+      await loadDeliveries(nodeId);
+      if (currentNode === nodeId) renderPane();
+    }, 5000);
+  }
+
   /** @param {string} nodeId */
   async function openNode(nodeId) {
     currentId = null;
@@ -388,6 +405,7 @@ export function createMessengerView(ctx) {
           render();
         },
       });
+      followDeliveries(nodeId);
       return;
     }
     const c = conversations.find((x) => x.id === currentId);
@@ -648,6 +666,7 @@ export function createMessengerView(ctx) {
       visible = false;
     },
     destroy() {
+      if (deliveryTimer) clearTimeout(deliveryTimer);
       stream.removeEventListener('event', onEvent);
       document.removeEventListener('visibilitychange', onVisible);
     },
