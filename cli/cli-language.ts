@@ -46,6 +46,21 @@ const ARGS_MESSAGES: Record<string, string> = {
 const FOREIGN_MESSAGES: Record<string, string> = { ...NODE_MESSAGES, ...ARGS_MESSAGES };
 
 const TR: Record<string, string> = {
+  // unibos sim output
+  'unibos sim: {nodes} nodes, {topology}, loss {loss}%, hop limit {hopLimit}, {preset}, seed {seed}, {frames} frames':
+    'unibos sim: {nodes} cihaz, {topology}, kayıp %{loss}, sıçrama sınırı {hopLimit}, {preset}, tohum {seed}, {frames} çerçeve',
+  strategy: 'strateji',
+  'reach %': 'erişim %',
+  'tx/frame': 'gönd./çerç.',
+  'airtime s': 'yayın sn',
+  'dup deliveries': 'yinelenen teslim',
+  collisions: 'çarpışma',
+  'per node ({strategy}):': 'cihaz başına ({strategy}):',
+  neighbours: 'komşular',
+  received: 'alınan',
+  sent: 'gönderilen',
+  cancelled: 'iptal',
+  'topology picture: {file}': 'topoloji resmi: {file}',
   ...FOREIGN_MESSAGES,
   ...HELP_PAGES_TR,
   ...NODE_FLAGS_TR,

@@ -66,9 +66,12 @@ export async function run(argv: string[]): Promise<number> {
     s === 'naive' ? () => new NaiveFloodPolicy() : s === 'baseline' ? () => new ManagedFloodPolicy() : () => new CoverageFloodPolicy({ threshold });
 
   const out: string[] = [];
-  out.push(`unibos sim: ${nodes} nodes, ${topology}, loss ${Math.round(loss * 100)}%, hop limit ${hopLimit}, ${preset}, seed ${seed}, ${frames} frames`);
+  out.push(say('unibos sim: {nodes} nodes, {topology}, loss {loss}%, hop limit {hopLimit}, {preset}, seed {seed}, {frames} frames', { nodes, topology, loss: Math.round(loss * 100), hopLimit, preset, seed, frames }));
   out.push('');
-  out.push(row(['strategy', 'reach %', 'tx/frame', 'airtime s', 'p50 s', 'p99 s', 'dup deliveries', 'collisions'], [10, 8, 9, 10, 7, 7, 15, 11]));
+  // Column headers in the user's language; a longer word widens its column instead of running into the next.
+  const strategyHeads = [say('strategy'), say('reach %'), say('tx/frame'), say('airtime s'), 'p50 s', 'p99 s', say('dup deliveries'), say('collisions')];
+  const strategyWidths = fit(strategyHeads, [10, 8, 9, 10, 7, 7, 15, 11]);
+  out.push(row(strategyHeads, strategyWidths));
   const results: Array<[StrategyName, ScenarioResult]> = [];
   for (const s of chosen) {
     const r = runScenario({ topology, nodes, loss, seed, frames, hopLimit, preset, policy: policyOf(s) });
@@ -86,14 +89,16 @@ export async function run(argv: string[]): Promise<number> {
           m.duplicateDeliveries,
           m.collisions,
         ],
-        [10, 8, 9, 10, 7, 7, 15, 11],
+        strategyWidths,
       ),
     );
   }
   const [shownName, shown] = results[results.length - 1]!;
   out.push('');
-  out.push(`per node (${shownName}):`);
-  out.push(row(['node', 'x km', 'y km', 'neighbours', 'received', 'sent', 'cancelled'], [6, 7, 7, 11, 11, 6, 10]));
+  out.push(say('per node ({strategy}):', { strategy: shownName }));
+  const nodeHeads = [say('node'), 'x km', 'y km', say('neighbours'), say('received'), say('sent'), say('cancelled')];
+  const nodeWidths = fit(nodeHeads, [6, 7, 7, 11, 11, 6, 10]);
+  out.push(row(nodeHeads, nodeWidths));
   const degree = new Map<number, number>();
   for (const l of shown.links) {
     degree.set(l.a, (degree.get(l.a) ?? 0) + 1);
@@ -103,7 +108,7 @@ export async function run(argv: string[]): Promise<number> {
     out.push(
       row(
         [hex(n.id), (n.x / 1000).toFixed(2), (n.y / 1000).toFixed(2), degree.get(n.id) ?? 0, `${n.received}/${n.eligible}`, n.transmissions, n.relaysCancelled],
-        [6, 7, 7, 11, 11, 6, 10],
+        nodeWidths,
       ),
     );
   }
@@ -138,9 +143,14 @@ export async function run(argv: string[]): Promise<number> {
     throw new CliError(say('cannot write the topology picture to {file}: {reason}', { file: svgPath, reason: (err as Error).message }));
   }
   out.push('');
-  out.push(`topology picture: ${svgPath}`);
+  out.push(say('topology picture: {file}', { file: svgPath }));
   process.stdout.write(out.join('\n') + '\n');
   return 0;
+}
+
+/** Each column at least as wide as its header. */
+function fit(heads: string[], widths: number[]): number[] {
+  return widths.map((w, i) => Math.max(w, (heads[i] ?? '').length));
 }
 
 function row(cells: Array<string | number>, widths: number[]): string {

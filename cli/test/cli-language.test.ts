@@ -229,3 +229,21 @@ test('a flag the command does not know is refused in Turkish, with the Turkish h
   const en = await unibos(['peers', '--frob'], 'en');
   assert.match(en.stderr, /^unibos peers: Unknown option '--frob'\n\nusage: unibos peers /, 'English as Node says it');
 });
+
+test('unibos sim prints its tables in Turkish, every column as wide as its header', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unibos-sim-tr-'));
+  try {
+    const tr = await unibos(['sim', '--nodes', '8', '--frames', '2', '--svg', join(dir, 'sim.svg')], 'tr');
+    assert.equal(tr.code, 0, tr.stderr);
+    const lines = tr.stdout.split('\n');
+    assert.match(lines[0]!, /^unibos sim: 8 cihaz, random, kayıp %20, sıçrama sınırı 3/);
+    const head = lines.find((l) => l.includes('strateji'))!;
+    const naive = lines.find((l) => /^\s+naive /.test(l))!;
+    assert.equal(naive.length, head.length, 'rows line up under the Turkish headers');
+    assert.match(tr.stdout, /cihaz başına \(ours\):/);
+    assert.match(tr.stdout, /topoloji resmi: /);
+    assert.doesNotMatch(tr.stdout, /\b(strategy|per node|topology picture)\b/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
