@@ -1,13 +1,27 @@
 // The browser's state store: one IndexedDB record per device, written in a transaction that has
-// completed before save() resolves (the client acks the hub's inbox only after that).
+// completed before save() resolves (the client acks the hub's inbox only after that). The state
+// holds the device's private keys as raw bytes (the ratchet runs on @noble, which WebCrypto cannot
+// hold non-extractable), so it is stored only encrypted under a non-extractable AES-GCM key that
+// lives in IndexedDB as a CryptoKey: a copied profile folder without the browser's key store does
+// not give the keys away. Script running in the page can still use the key; that this cannot stop.
 
 import { MessengerClientError } from './messenger-client-error.ts';
 import type { MessengerStateStore } from './state-store.ts';
 
 const OBJECT_STORE = 'state';
+const KEY_STORE = 'keys';
+const WRAPPING_KEY = 'state-wrapping-key';
+
+/** What is stored: the state JSON, AES-GCM encrypted; the record's key is the additional data, so records cannot be swapped. */
+interface WrappedRecord {
+  v: 1;
+  iv: Uint8Array;
+  data: ArrayBuffer;
+}
 
 export class IndexedDbStateStore implements MessengerStateStore {
   private opening: Promise<IDBDatabase> | null = null;
+  private wrapping: Promise<CryptoKey> | null = null;
 
   /** `key` names this device's record (e.g. the hub URL and user id); `dbName` the database. */
   constructor(
@@ -17,35 +31,83 @@ export class IndexedDbStateStore implements MessengerStateStore {
 
   async load(): Promise<string | null> {
     const db = await this.db();
-    return new Promise((resolve, reject) => {
+    const record = await new Promise<unknown>((resolve, reject) => {
       const req = db.transaction(OBJECT_STORE, 'readonly').objectStore(OBJECT_STORE).get(this.key);
-      req.onsuccess = () => resolve(typeof req.result === 'string' ? req.result : null);
+      req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(failed('read', req.error));
     });
+    if (record === undefined) return null;
+    if (typeof record === 'string') {
+      // Saved in plaintext before the state was wrapped: read once, and from now on kept wrapped.
+      await this.save(record);
+      return record;
+    }
+    if (!isWrapped(record)) throw new MessengerClientError('E_STATE_MALFORMED', 'the messenger state in IndexedDB is neither a wrapped record (v1) nor the old plaintext');
+    try {
+      const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: record.iv, additionalData: new TextEncoder().encode(this.key) }, await this.wrappingKey(), record.data);
+      return new TextDecoder().decode(plain);
+    } catch {
+      throw new MessengerClientError('E_STATE_MALFORMED', 'the messenger state in IndexedDB does not decrypt: its wrapping key is missing or another one (was the browser\u2019s key store cleared?)');
+    }
   }
 
   async save(json: string): Promise<void> {
+    const key = await this.wrappingKey();
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const data = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(this.key) }, key, new TextEncoder().encode(json));
+    const record: WrappedRecord = { v: 1, iv, data };
     const db = await this.db();
     return new Promise((resolve, reject) => {
       const tx = db.transaction(OBJECT_STORE, 'readwrite');
-      tx.objectStore(OBJECT_STORE).put(json, this.key);
+      tx.objectStore(OBJECT_STORE).put(record, this.key);
       tx.oncomplete = () => resolve();
       tx.onerror = () => reject(failed('write', tx.error));
       tx.onabort = () => reject(failed('write', tx.error));
     });
   }
 
+  /** The database's wrapping key, made once; if two pages make one at the same time, the first one stored wins. */
+  private wrappingKey(): Promise<CryptoKey> {
+    this.wrapping ??= (async () => {
+      const db = await this.db();
+      const fresh = (await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt'])) as CryptoKey;
+      return new Promise<CryptoKey>((resolve, reject) => {
+        const tx = db.transaction(KEY_STORE, 'readwrite');
+        const keys = tx.objectStore(KEY_STORE);
+        let chosen = fresh;
+        const req = keys.get(WRAPPING_KEY);
+        req.onsuccess = () => {
+          if (req.result instanceof CryptoKey) chosen = req.result;
+          else keys.put(fresh, WRAPPING_KEY);
+        };
+        tx.oncomplete = () => resolve(chosen);
+        tx.onerror = () => reject(failed('keep the wrapping key of', tx.error));
+        tx.onabort = () => reject(failed('keep the wrapping key of', tx.error));
+      });
+    })();
+    this.wrapping.catch(() => (this.wrapping = null));
+    return this.wrapping;
+  }
+
   private db(): Promise<IDBDatabase> {
     this.opening ??= new Promise((resolve, reject) => {
       const idb = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
       if (!idb) return reject(new MessengerClientError('E_STATE_MALFORMED', 'this environment has no IndexedDB; give the client another MessengerStateStore'));
-      const req = idb.open(this.dbName, 1);
-      req.onupgradeneeded = () => req.result.createObjectStore(OBJECT_STORE);
+      // Version 2 added the key store; a database from version 1 keeps its state records.
+      const req = idb.open(this.dbName, 2);
+      req.onupgradeneeded = () => {
+        for (const name of [OBJECT_STORE, KEY_STORE]) if (!req.result.objectStoreNames.contains(name)) req.result.createObjectStore(name);
+      };
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(failed('open', req.error));
     });
     return this.opening;
   }
+}
+
+function isWrapped(r: unknown): r is WrappedRecord {
+  const x = r as Partial<WrappedRecord> | null;
+  return typeof x === 'object' && x !== null && x.v === 1 && x.iv instanceof Uint8Array && x.iv.length === 12 && x.data instanceof ArrayBuffer;
 }
 
 function failed(what: string, err: DOMException | null): MessengerClientError {

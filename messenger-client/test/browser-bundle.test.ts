@@ -84,3 +84,68 @@ test('in the browser the device lives in IndexedDB: a reloaded page is the same 
   assert.equal(((await devices.json()) as { items: unknown[] }).items.length, 1, 'no second registration');
   assert.deepEqual(problems, []);
 });
+
+test('in IndexedDB the state is wrapped under a non-extractable key: no private key and no JSON in the record', { timeout: 120_000 }, async () => {
+  const hub = await startTestHub();
+  const alice = await createAdminSession(hub);
+  const browser = await launch();
+  after(() => browser.close());
+  const { page, problems } = await openPage(browser, hub);
+  await page.goto(`${hub.url}/`);
+  // What the client hands the store (the plaintext state) is caught on the way in, to know what must not be on disk.
+  const openClient = `const m = await import('/js/vendor/messenger-client.js');
+    class Watched extends m.IndexedDbStateStore { async save(json) { window.savedJson = json; return super.save(json); } }
+    const client = await m.MessengerClient.open({ hubUrl: location.origin, auth: async () => ${JSON.stringify(alice.accessToken)}, store: new Watched('alice'), deviceName: 'alice browser' });`;
+  const readRaw = `const idb = (name, key) => new Promise((resolve, reject) => {
+      const open = indexedDB.open('unibos-messenger');
+      open.onsuccess = () => {
+        try {
+          const req = open.result.transaction(name).objectStore(name).get(key);
+          req.onsuccess = () => { open.result.close(); resolve(req.result); };
+          req.onerror = () => reject(req.error);
+        } catch (e) { open.result.close(); reject(e); }
+      };
+      open.onerror = () => reject(open.error);
+    });`;
+  const first = (await page.evaluate(`(async () => {
+    ${openClient}
+    ${readRaw}
+    const record = await idb('state', 'alice');
+    const wrappingKey = await idb('keys', 'state-wrapping-key');
+    const exported = await crypto.subtle.exportKey('raw', wrappingKey).then(() => 'exported', (e) => e.name);
+    const bytes = record && record.data instanceof ArrayBuffer ? Array.from(new Uint8Array(record.data)) : null;
+    return { deviceId: client.deviceId, state: window.savedJson, recordType: typeof record, bytes, latin1: bytes ? String.fromCharCode(...bytes) : String(record),
+      keyClass: Object.prototype.toString.call(wrappingKey), extractable: wrappingKey && wrappingKey.extractable, algorithm: wrappingKey && wrappingKey.algorithm.name, exported };
+  })()`)) as { deviceId: string; state: string; recordType: string; bytes: number[] | null; latin1: string; keyClass: string; extractable: boolean; algorithm: string; exported: string };
+  const secrets = JSON.parse(first.state).identity as { identitySecret: string; signingSecret: string };
+  assert.equal(first.recordType, 'object', 'the record is not the JSON string');
+  assert.ok(first.bytes && first.bytes.length > 0, 'the record holds ciphertext bytes');
+  for (const secret of [secrets.identitySecret, secrets.signingSecret]) {
+    assert.ok(!first.latin1.includes(secret), 'a private key (base64url) in the stored record');
+    assert.ok(!Buffer.from(first.bytes!).includes(Buffer.from(secret, 'base64url')), 'a private key (raw) in the stored record');
+  }
+  assert.ok(!first.latin1.includes('"identity"') && !first.latin1.includes('{"v"'), 'no JSON in the stored record');
+  assert.deepEqual([first.keyClass, first.algorithm, first.extractable, first.exported], ['[object CryptoKey]', 'AES-GCM', false, 'InvalidAccessError'], 'the wrapping key cannot be exported');
+
+  // An old plaintext record is read once and stored wrapped from then on.
+  const legacy = (await page.evaluate(`(async () => {
+    const m = await import('/js/vendor/messenger-client.js');
+    ${readRaw}
+    await new Promise((resolve, reject) => {
+      const open = indexedDB.open('unibos-messenger');
+      open.onsuccess = () => { const tx = open.result.transaction('state', 'readwrite'); tx.objectStore('state').put(window.savedJson, 'old'); tx.oncomplete = () => { open.result.close(); resolve(); }; tx.onerror = () => reject(tx.error); };
+    });
+    const loaded = await new m.IndexedDbStateStore('old').load();
+    const after = await idb('state', 'old');
+    return { same: loaded === window.savedJson, afterType: typeof after, again: (await new m.IndexedDbStateStore('old').load()) === window.savedJson };
+  })()`)) as { same: boolean; afterType: string; again: boolean };
+  assert.deepEqual(legacy, { same: true, afterType: 'object', again: true });
+
+  await page.reload();
+  const again = (await page.evaluate(`(async () => {
+    ${openClient}
+    return client.deviceId;
+  })()`)) as string;
+  assert.equal(again, first.deviceId, 'the reloaded page decrypts its state and is the same device');
+  assert.deepEqual(problems, []);
+});
