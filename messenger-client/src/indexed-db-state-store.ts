@@ -15,7 +15,7 @@ const WRAPPING_KEY = 'state-wrapping-key';
 /** What is stored: the state JSON, AES-GCM encrypted; the record's key is the additional data, so records cannot be swapped. */
 interface WrappedRecord {
   v: 1;
-  iv: Uint8Array;
+  iv: Uint8Array<ArrayBuffer>;
   data: ArrayBuffer;
 }
 
