@@ -116,7 +116,12 @@ export class NmeaSerialGps extends LinkedFixEmitter implements GpsSource {
         this.counters.dropped++;
       }
     });
-    port.on('error', (err: Error) => this.logger?.warn({ path: this.path, err: err.message }, 'GPS serial port error'));
+    // A read error (EIO once a USB receiver or pty is gone) is the port going away too, whether or not
+    // serialport also reports it as a disconnect: close it, and 'close' below reopens.
+    port.on('error', (err: Error) => {
+      this.logger?.warn({ path: this.path, err: err.message }, 'GPS serial port error');
+      if (this.port === port && port.isOpen) port.close(() => undefined);
+    });
     port.on('close', () => {
       if (this.port === port) this.linkLost();
     });
