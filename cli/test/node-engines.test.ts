@@ -1,5 +1,5 @@
-// The README promises a Node.js major (Raspberry Pi OS ships Node 20): every installed
-// dependency must accept the first release of it, or `npm ci` warns EBADENGINE and the package
+// The README promises a Node.js release (Debian and Raspberry Pi OS trixie ship 20.19): every
+// installed dependency must accept it, or `npm ci` warns EBADENGINE and the package
 // may use what that Node lacks (fastify's light-my-request pulled cookie@2, Node >= 22).
 
 import assert from 'node:assert/strict';
@@ -11,20 +11,20 @@ import { test } from 'node:test';
 const ROOT = new URL('../../', import.meta.url).pathname;
 const semver = createRequire(join(ROOT, 'package.json'))('semver') as { satisfies(v: string, range: string): boolean; validRange(r: string): string | null };
 
-function promisedMajor(): number {
-  const m = /Node\.js (\d+) or newer/.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'));
-  assert.ok(m, 'the README says which Node.js it needs ("Node.js N or newer")');
-  return Number(m[1]);
+/** "Node.js 20.19 or newer" in the README: the release as written (20.19) and as a version (20.19.0). */
+function promised(): { written: string; version: string } {
+  const m = /Node\.js (\d+)(?:\.(\d+))? or newer/.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+  assert.ok(m, 'the README says which Node.js it needs ("Node.js N.M or newer")');
+  return { written: m[2] === undefined ? m[1]! : `${m[1]}.${m[2]}`, version: `${m[1]}.${m[2] ?? 0}.0` };
 }
 
 test('the root engines field says what the README promises', () => {
-  const major = promisedMajor();
   const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines?: { node?: string } };
-  assert.equal(root.engines?.node, `>=${major}`);
+  assert.equal(root.engines?.node, `>=${promised().written}`);
 });
 
 test('no installed dependency excludes the Node.js version the README promises', () => {
-  const version = `${promisedMajor()}.0.0`;
+  const { version } = promised();
   const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; engines?: unknown; link?: boolean }> };
   const excluded: string[] = [];
   let checked = 0;
