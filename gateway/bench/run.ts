@@ -62,7 +62,7 @@ interface Measurement {
   readonly msgsPerSecond: number;
   /** QoS 0 deliveries the gateway broker dropped and counted in this measurement (0 for the others). */
   readonly dropped: number;
-  /** Publishes the gateway broker forwarded below aedes (qos0-fast-path.ts) in this measurement (0 for the others). */
+  /** Publishes the gateway broker forwarded below aedes (publish-fast-path.ts) in this measurement (0 for the others). */
   readonly forwarded: number;
 }
 

@@ -1,4 +1,4 @@
-// QoS 0 publishes forwarded below aedes (qos0-fast-path.ts, issue 14): whatever path a message
+// QoS 0 publishes forwarded below aedes (publish-fast-path.ts, issue 14): whatever path a message
 // takes, subscribers and the gateway's own handlers see the same messages, in order, and every
 // rule still holds (ACL per device, `$` refusals, the size limit, retained messages, subscriptions
 // that change, refusals by the gateway's handlers). Each test checks

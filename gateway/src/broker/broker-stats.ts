@@ -27,7 +27,7 @@ export interface BrokerStats {
   readonly reservedTopicRefusals: number;
   /** QoS 0 deliveries dropped (oldest first) for subscribers whose queue was full (maxQueuedQos0). */
   readonly qos0Dropped: number;
-  /** QoS 0 publishes forwarded as the publisher's own frame, below aedes (qos0-fast-path.ts); also counted in messagesIn. */
+  /** QoS 0 publishes forwarded as the publisher's own frame, below aedes (publish-fast-path.ts); also counted in messagesIn. */
   readonly qos0Forwarded: number;
 }
 

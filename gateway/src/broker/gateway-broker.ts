@@ -33,7 +33,7 @@ import type { DeviceCredentials } from './device-credentials.ts';
 import { PublishDedup } from './publish-dedup.ts';
 import { coalesceWrites } from './write-coalescer.ts';
 import { Qos0Queue } from './qos0-queue.ts';
-import { Qos0FastPath } from './qos0-fast-path.ts';
+import { PublishFastPath } from './publish-fast-path.ts';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from '@unibos/mesh-protocol';
 import { NO_RULES, bindRules, withDeviceRules, type TopicRuleSet } from './topic-rules.ts';
 
@@ -207,8 +207,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private readonly runId = randomBytes(6).toString('base64url');
   private connectionCount = 0;
   private aedes!: Aedes;
-  /** QoS 0 publishes forwarded below aedes (qos0-fast-path.ts); null when maxQueuedQos0 is 0 (aedes delivers everything). */
-  private fastPath: Qos0FastPath | null = null;
+  /** QoS 0 publishes forwarded below aedes (publish-fast-path.ts); null when maxQueuedQos0 is 0 (aedes delivers everything). */
+  private fastPath: PublishFastPath | null = null;
   private persistence!: LevelPersistence;
   private tcp: TcpServer | null = null;
   private http: HttpServer | null = null;
@@ -349,7 +349,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     }
     this.watchAedes();
     if (this.maxQueuedQos0 > 0) {
-      this.fastPath = new Qos0FastPath(this.aedes as unknown as ConstructorParameters<typeof Qos0FastPath>[0], {
+      this.fastPath = new PublishFastPath(this.aedes as unknown as ConstructorParameters<typeof PublishFastPath>[0], {
         take: (client, topic, payload, deliveries) => this.takeForwarded(client, topic, payload, deliveries),
         takesInternally: (topic) => this.internal.some((s) => topicMatches(s.filter, topic)),
         allows: (client, topic) => this.allowsForwarding(client, topic),

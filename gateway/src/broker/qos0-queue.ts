@@ -13,7 +13,7 @@
 //     deliveries wait in a queue of at most `limit`, beyond which the OLDEST is dropped and counted
 //     (for sensor values the newest is the one worth having).
 // QoS 1/2 deliveries never come here and are never dropped. A delivery is either a packet to encode
-// or the bytes of one already encoded (qos0-fast-path.ts forwards the publisher's own frame).
+// or the bytes of one already encoded (publish-fast-path.ts forwards the publisher's own frame).
 
 import type { Duplex } from 'node:stream';
 import mqttPacket from 'mqtt-packet';

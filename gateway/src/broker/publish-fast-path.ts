@@ -87,7 +87,7 @@ const MQTT_3_1_1 = 4;
 /** PUBLISH, QoS 0, DUP 0, RETAIN 0. */
 const PLAIN_QOS0_PUBLISH = 0x30;
 
-export class Qos0FastPath {
+export class PublishFastPath {
   private readonly connections = new WeakMap<Client, FastConnection>();
   private readonly routes = new Map<string, Route>();
   /** Bumped by every subscription change (aedes' and the gateway's own): every route is then rebuilt. */
@@ -226,7 +226,7 @@ class FastConnection {
   };
 
   constructor(
-    private readonly path: Qos0FastPath,
+    private readonly path: PublishFastPath,
     private readonly client: ClientInternals,
   ) {
     const parser = client._parser;
