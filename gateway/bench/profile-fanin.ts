@@ -89,7 +89,7 @@ for (let rep = 0; rep < REPS; rep++) {
   for (const p of pubs) p.child.send({ cmd: 'close' } satisfies PublisherCommand);
   await Promise.all(pubs.map((p) => p.next('closed')));
   const s = Number(BigInt(result.lastNs) - t0) / 1e9;
-  console.log(`${which} qos${QOS} ${PUBLISHERS}->1 rep ${rep}: ${result.received}/${TOTAL} msgs${broker ? ` (${broker.stats.qos0Dropped} QoS 0 drops, ${broker.stats.qos0Forwarded} forwarded below aedes so far)` : ''}, ${Math.round(result.received / s)} msgs/s, p99 ${result.p99Ms.toFixed(1)} ms; CPU us/msg broker ${us('broker')} subscriber ${us('sub')} publishers ${us('pubs')}`);
+  console.log(`${which} qos${QOS} ${PUBLISHERS}->1 rep ${rep}: ${result.received}/${TOTAL} msgs${broker ? ` (${broker.stats.qos0Dropped} QoS 0 drops, ${broker.stats.qos0Forwarded + broker.stats.qos1Forwarded} forwarded below aedes so far)` : ''}, ${Math.round(result.received / s)} msgs/s, p99 ${result.p99Ms.toFixed(1)} ms; CPU us/msg broker ${us('broker')} subscriber ${us('sub')} publishers ${us('pubs')}`);
 }
 for (const w of [sub, ...pubs]) w.child.kill();
 await broker?.close();

@@ -180,6 +180,7 @@ function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroke
   gauge('unibos_broker_oversized_drops', 'Payloads over the size limit', (g) => g.set(parts().broker?.stats.oversizedDrops ?? 0));
   gauge('unibos_broker_qos0_dropped', 'QoS 0 deliveries dropped (oldest first) for subscribers that did not read as fast as they came', (g) => g.set(parts().broker?.stats.qos0Dropped ?? 0));
   gauge('unibos_broker_qos0_forwarded', 'QoS 0 publishes forwarded to subscribers below aedes, as the publisher sent them (the fast path)', (g) => g.set(parts().broker?.stats.qos0Forwarded ?? 0));
+  gauge('unibos_broker_qos1_forwarded', 'QoS 1 publishes acknowledged and forwarded to clean-session subscribers below aedes (the fast path)', (g) => g.set(parts().broker?.stats.qos1Forwarded ?? 0));
   gauge('unibos_hub_outbox_depth', 'Messages stored for the hub, not yet acknowledged', (g) => g.set(parts().outbox?.size ?? 0));
   gauge('unibos_hub_outbox_dropped_full', 'Oldest messages dropped because the outbox was full', (g) => g.set(parts().outbox?.stats.droppedFull ?? 0));
   gauge('unibos_hub_outbox_dead_letters', 'Messages the hub would not take, kept in the dead-letter table', (g) => g.set(parts().outbox?.deadLetterCount ?? 0));

@@ -63,7 +63,7 @@ test('reports a full buffer and drains after the held writes go out', async () =
   }
 });
 
-test('end() right after writes delivers them; destroy() before the turn ends is no error', async () => {
+test('end() right after writes delivers them; destroy() before the turn ends still sends them first, and is no error', async () => {
   const { server, client, listener } = await pair();
   try {
     const data: Buffer[] = [];
@@ -73,10 +73,15 @@ test('end() right after writes delivers them; destroy() before the turn ends is 
     await once(client, 'end');
     assert.equal(Buffer.concat(data).toString(), 'last words');
 
+    // A client cut off right after the broker answered it (a refused publish after acknowledged ones) still gets the answers.
     const second = await pair();
-    second.server.write('never mind');
+    const got: Buffer[] = [];
+    second.client.on('data', (d: Buffer) => got.push(d));
+    second.server.write('acknowledged');
     second.server.destroy();
     await once(second.server, 'close');
+    await once(second.client, 'end');
+    assert.equal(Buffer.concat(got).toString(), 'acknowledged');
     second.client.destroy();
     second.listener.close();
   } finally {

@@ -5,6 +5,11 @@ declare module 'aedes-persistence-level' {
   export interface LevelPersistence {
     /** Resolves with the stored inbound QoS 2 packet; rejects when there is none. */
     incomingGetPacket(client: { readonly id: string }, packet: { readonly messageId?: number }): Promise<unknown>;
+    /** The subscriptions of persistent sessions (online or not) that match `topic`: a QoS 1/2 message is stored for each. */
+    subscriptionsByTopic(topic: string): Promise<unknown[]>;
+    addSubscriptions(...args: unknown[]): Promise<void>;
+    removeSubscriptions(...args: unknown[]): Promise<void>;
+    cleanSubscriptions(...args: unknown[]): Promise<void>;
     /** Closes the level database it was given. */
     destroy(): Promise<void>;
   }

@@ -29,6 +29,8 @@ export interface BrokerStats {
   readonly qos0Dropped: number;
   /** QoS 0 publishes forwarded as the publisher's own frame, below aedes (publish-fast-path.ts); also counted in messagesIn. */
   readonly qos0Forwarded: number;
+  /** QoS 1 publishes acknowledged and forwarded below aedes (publish-fast-path.ts); also counted in messagesIn. */
+  readonly qos1Forwarded: number;
 }
 
 export class BrokerCounters {
@@ -44,6 +46,7 @@ export class BrokerCounters {
   reservedTopicRefusals = 0;
   qos0Dropped = 0;
   qos0Forwarded = 0;
+  qos1Forwarded = 0;
 
   snapshot(clientsConnected: number): BrokerStats {
     return {
@@ -60,6 +63,7 @@ export class BrokerCounters {
       reservedTopicRefusals: this.reservedTopicRefusals,
       qos0Dropped: this.qos0Dropped,
       qos0Forwarded: this.qos0Forwarded,
+      qos1Forwarded: this.qos1Forwarded,
     };
   }
 }

@@ -326,6 +326,16 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new GatewayError('E_STORAGE', `cannot open the broker database ${dbDir}${hint}: ${(err as Error).message}`, { cause: err });
     }
     this.persistence = sessionAwarePersistence(aedesPersistenceLevel(db), memoryPersistence());
+    // Which persistent sessions subscribe decides what the fast path may carry (aedes stores QoS 1
+    // for them). Judged again when a change starts and when it is done: cleanSubscriptions reads
+    // the store before it removes anything, and removes through the store's own method.
+    for (const name of ['addSubscriptions', 'removeSubscriptions', 'cleanSubscriptions'] as const) {
+      const change = this.persistence[name];
+      this.persistence[name] = (...args: unknown[]) => {
+        this.fastPath?.invalidate();
+        return change(...args).finally(() => this.fastPath?.invalidate());
+      };
+    }
     try {
       this.aedes = await Aedes.createBroker({
         persistence: this.persistence,
@@ -350,9 +360,11 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     this.watchAedes();
     if (this.maxQueuedQos0 > 0) {
       this.fastPath = new PublishFastPath(this.aedes as unknown as ConstructorParameters<typeof PublishFastPath>[0], {
-        take: (client, topic, payload, deliveries) => this.takeForwarded(client, topic, payload, deliveries),
+        take: (client, topic, payload, deliveries, qos) => this.takeForwarded(client, topic, payload, deliveries, qos),
         takesInternally: (topic) => this.internal.some((s) => topicMatches(s.filter, topic)),
         allows: (client, topic) => this.allowsForwarding(client, topic),
+        deliveryQos: (subscriber, topic) => (grantedQos(subscriber, topic, 1) ?? 1) === 0 ? 0 : 1,
+        durablySubscribed: async (topic) => (await this.persistence.subscriptionsByTopic(topic)).length > 0,
       }, this.maxPayloadBytes);
     }
     const host = options.host ?? BROKER_DEFAULTS.host;
@@ -729,14 +741,15 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
    * A QoS 0 publish the fast path forwards: its topic was allowed for this client before, so what
    * is left is takenPublish's part (the gateway's own subscribers, the counters).
    */
-  private takeForwarded(client: Client, topic: string, payload: Buffer | null, deliveries: number): Error | null {
+  private takeForwarded(client: Client, topic: string, payload: Buffer | null, deliveries: number, qos: 0 | 1): Error | null {
     try {
       if (payload !== null) this.deliverInternally(topic, payload, client.id, undefined);
     } catch (err) {
-      return this.untakeable(client, { cmd: 'publish', topic, payload: payload ?? Buffer.alloc(0), qos: 0, retain: false, dup: false }, err);
+      return this.untakeable(client, { cmd: 'publish', topic, payload: payload ?? Buffer.alloc(0), qos, retain: false, dup: false }, err);
     }
     this.counters.messagesIn++;
-    this.counters.qos0Forwarded++;
+    if (qos === 0) this.counters.qos0Forwarded++;
+    else this.counters.qos1Forwarded++;
     this.counters.messagesOut += deliveries;
     return null;
   }

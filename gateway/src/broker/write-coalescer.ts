@@ -15,6 +15,13 @@ export function coalesceWrites(socket: Socket): void {
     // end() and destroy() may have come first; end() already flushed, and a destroyed socket drops it anyway.
     if (socket.writableCorked > 0) socket.uncork();
   };
+  const destroy = socket.destroy;
+  // What the broker wrote before it cut a client off (the PUBACKs of the messages it took before a
+  // refused one) goes out first, as it would have without the hold.
+  socket.destroy = function flushedDestroy(this: Socket, ...args: Parameters<Socket['destroy']>): Socket {
+    if (held && !this.destroyed && this.writableCorked > 0) this.uncork();
+    return destroy.apply(this, args);
+  };
   socket.write = function coalescedWrite(this: Socket, ...args: Parameters<Socket['write']>): boolean {
     if (!held && !this.destroyed) {
       held = true;

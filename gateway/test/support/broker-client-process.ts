@@ -21,8 +21,11 @@ export class ClientProcess {
   constructor(
     readonly command: string,
     readonly args: readonly string[],
+    /** Written to its standard input, which is then closed (e.g. mosquitto_pub -l, a message per line). */
+    input?: string,
   ) {
-    this.child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(command, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) this.child.stdin!.end(input);
     this.child.stdout!.setEncoding('utf8');
     this.child.stdout!.on('data', (chunk: string) => {
       const parts = (this.partial + chunk).split('\n');
@@ -80,8 +83,8 @@ export class ClientProcess {
 export class ProcessPool {
   private readonly started: ClientProcess[] = [];
 
-  spawn(command: 'mosquitto_pub' | 'mosquitto_sub', args: readonly string[]): ClientProcess {
-    const p = new ClientProcess(command, args);
+  spawn(command: 'mosquitto_pub' | 'mosquitto_sub', args: readonly string[], input?: string): ClientProcess {
+    const p = new ClientProcess(command, args, input);
     this.started.push(p);
     return p;
   }

@@ -47,6 +47,21 @@ export class PacketClient {
     return { client, connack };
   }
 
+  /** Runs `handler` on every packet from now on, before anyone waiting is woken (e.g. to acknowledge deliveries). */
+  onPacket(handler: (p: Packet) => void): void {
+    this.parser.on('packet', handler);
+    // The listener that records and wakes was added first: move this one before it.
+    const listeners = this.parser.listeners('packet') as Array<(p: Packet) => void>;
+    this.parser.removeAllListeners('packet');
+    for (const l of [handler, ...listeners.filter((l) => l !== handler)]) this.parser.on('packet', l);
+  }
+
+  /** Waits until `cond` holds; throws if the connection closes first. */
+  async until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    await this.waiter.until(() => cond() || this.closed, () => `${what}; received ${this.received.length} packet(s)`, timeoutMs);
+    if (!cond()) throw new Error(`connection closed before ${what}`);
+  }
+
   send(packet: Packet): void {
     this.socket.write(mqttPacket.generate(packet));
   }
@@ -85,6 +100,20 @@ export class PacketClient {
   async disconnect(): Promise<void> {
     this.send({ cmd: 'disconnect' });
     await this.hangup();
+  }
+
+  /** Bytes exactly as the test cut them, resolved once the socket took them. */
+  write(bytes: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.socket.write(bytes, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Stops reading: what the broker sends piles up in the kernel's buffers, then in the broker's. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
   }
 
   destroy(): void {
