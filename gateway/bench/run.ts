@@ -172,7 +172,8 @@ async function measure(
   await Promise.all(plans.map((p) => p.worker.next<PublisherReport>('ready', 60_000)));
 
   const dropsBefore = broker?.stats.qos0Dropped ?? 0;
-  const forwardedBefore = broker?.stats.qos0Forwarded ?? 0;
+  const forwardedOf = (b: GatewayBroker | null): number => (b ? b.stats.qos0Forwarded + b.stats.qos1Forwarded : 0);
+  const forwardedBefore = forwardedOf(broker);
   const t0 = process.hrtime.bigint();
   for (const p of plans) p.worker.send({ cmd: 'go' });
   let stalled = false;
@@ -194,7 +195,7 @@ async function measure(
   await Promise.all(plans.map((p) => p.worker.next<PublisherReport>('closed', 30_000)));
   const seconds = Number(BigInt(result.lastNs) - t0) / 1e9;
   const dropped = brokerName === 'gateway' ? (broker?.stats.qos0Dropped ?? 0) - dropsBefore : 0;
-  const forwarded = brokerName === 'gateway' ? (broker?.stats.qos0Forwarded ?? 0) - forwardedBefore : 0;
+  const forwarded = brokerName === 'gateway' ? forwardedOf(broker) - forwardedBefore : 0;
   return { broker: brokerName, qos, shape, sent, stalled, result, msgsPerSecond: result.received / seconds, dropped, forwarded };
 }
 
@@ -341,7 +342,7 @@ try {
   );
   console.log(
     '  mosquitto = Debian 2.0 with password_file, acl_file and persistence, max_queued_messages 0, max_inflight_messages 0; ' +
-      `gateway = GatewayBroker (aedes 1.2 + LevelDB persistence + auth/ACL; QoS 0 forwarded below aedes, queue bound ${BROKER_DEFAULTS.maxQueuedQos0} per subscriber); aedes-mem = bare aedes 1.2, memory persistence (diagnostic); ` +
+      `gateway = GatewayBroker (aedes 1.2 + LevelDB persistence + auth/ACL; QoS 0 and QoS 1 without persistent subscribers forwarded below aedes, QoS 0 queue bound ${BROKER_DEFAULTS.maxQueuedQos0} per subscriber); aedes-mem = bare aedes 1.2, memory persistence (diagnostic); ` +
       'load generator ceiling measured against a no-op sink in the same rounds',
   );
   console.log('  msgs/s and latencies are medians over the rounds (each round\'s msgs/s in brackets); latency = send -> subscriber, one clock');
@@ -396,11 +397,13 @@ try {
   const p99 = (find(1, '100->1', 'gateway').p99Ms / find(1, '100->1', 'mosquitto').p99Ms).toFixed(2);
   const ceiling = (qos: Qos, shape: Shape): string => `${Math.round(ceilingOf(qos, shape).both / 1000)}k`;
   const fanin0 = find(0, '100->1', 'gateway');
+  const fanin1 = find(1, '100->1', 'gateway');
   console.log(
     `ratios: qos1 100->1 gw/mosquitto ${rate(1, '100->1')}x; qos1 1->1 ${rate(1, '1->1')}x; ` +
       `qos0 1->1 ${rate(0, '1->1')}x; qos0 100->1 ${rate(0, '100->1')}x; qos1 100->1 p99 ${p99}x; pipeline/ShortFast-channel-max ${Math.round(pipeline.framesPerSecond / shortFastMax)}x; ` +
       `uplink drain/ShortFast-channel-max ${Math.round(backlog.drainPerSecond / shortFastMax)}x; ` +
       `qos0 100->1 gw delivered ${fanin0.received}/${fanin0.sent} (${fanin0.dropped} counted drops, ${fanin0.forwarded} forwarded below aedes); ` +
+      `qos1 100->1 gw delivered ${fanin1.received}/${fanin1.sent} (${fanin1.forwarded} forwarded below aedes); ` +
       `generator ceiling msgs/s (min of publishers, subscriber vs a no-op sink): qos1 100->1 ${ceiling(1, '100->1')}; qos1 1->1 ${ceiling(1, '1->1')}; qos0 1->1 ${ceiling(0, '1->1')}; qos0 100->1 ${ceiling(0, '100->1')}`,
   );
 } catch (err) {
