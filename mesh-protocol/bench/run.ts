@@ -32,6 +32,8 @@ import {
 const SEEDS = Number(process.env.BENCH_SEEDS ?? 12);
 if (!Number.isInteger(SEEDS) || SEEDS < 1) throw new Error(`BENCH_SEEDS must be a whole number >= 1, got '${process.env.BENCH_SEEDS}'`);
 const FRAMES = 20;
+/** BENCH_FLOOD_ONLY=1 skips the direct-message rows (a quicker run when only flooding changed). */
+const FLOOD_ONLY = process.env.BENCH_FLOOD_ONLY === '1';
 
 interface Strategy {
   name: string;
@@ -155,7 +157,7 @@ for (const sc of SCENARIOS) {
 console.log(`\nDirect messages: ${SEEDS} seeds x ${FRAMES} messages with want_ack in 4 conversations per scenario, acks counted`);
 console.log(row(['scenario', 'routing', 'delivered', 'tx/msg', 'airtime s', 'p50 s', 'p99 s'], W));
 const dmRatios: string[] = [];
-for (const sc of SCENARIOS.filter((x) => x.topology !== 'line')) {
+for (const sc of SCENARIOS.filter((x) => !FLOOD_ONLY && x.topology !== 'line')) {
   const by = new Map<string, RunSummary>();
   for (const nextHopRouting of [false, true]) {
     const s = measure({ ...sc, traffic: 'direct', nextHopRouting }, ours);
