@@ -160,3 +160,35 @@ describe('bounded QoS 0 queue per subscriber', () => {
     assert.equal(h.broker.stats.qos0Dropped, before);
   });
 });
+
+describe('with the QoS 0 bound off (maxQueuedQos0: 0)', () => {
+  it('clients connect and aedes delivers everything, QoS 0 and 1, with nothing forwarded below it', async () => {
+    const h = await BrokerHarness.start({ wsPort: null, maxQueuedQos0: 0 });
+    const clients: mqtt.MqttClient[] = [];
+    try {
+      const login = await h.device('hubdev', 'hub');
+      const connect = async (clientId: string) => {
+        const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${h.port}`, { ...login, clientId, protocolVersion: 4, reconnectPeriod: 0 });
+        clients.push(c);
+        return c;
+      };
+      const sub = await connect('hubdev:sub');
+      const got: string[] = [];
+      const waiter = new EventWaiter();
+      sub.on('message', (_t, p) => {
+        got.push(p.toString());
+        waiter.wake();
+      });
+      await sub.subscribeAsync('unibos/v1/q/#', { qos: 1 });
+      const pub = await connect('hubdev:pub');
+      const expected = Array.from({ length: 100 }, (_, i) => `m${i}`);
+      for (const [i, m] of expected.entries()) pub.publish(TOPIC, m, { qos: i % 2 ? 1 : 0 });
+      await waiter.until(() => got.length >= expected.length, () => `got ${got.length}/${expected.length}`, 10_000);
+      assert.deepEqual([...got].sort(), [...expected].sort());
+      assert.equal(h.broker.stats.qos0Forwarded + h.broker.stats.qos1Forwarded, 0);
+    } finally {
+      for (const c of clients) await c.endAsync(true);
+      await h.stop();
+    }
+  });
+});

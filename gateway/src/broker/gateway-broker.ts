@@ -414,7 +414,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
         if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.countOversized(clientIdOf(stream), null, info.remoteAddress);
       });
       this.connections.set(stream, info);
-      this.fastPath?.watch(this.aedes.handle(stream, req));
+      // Not inside `fastPath?.watch(...)`: with no fast path that would skip handle() itself.
+      const client = this.aedes.handle(stream, req);
+      this.fastPath?.watch(client);
       this.guardFrames(stream, info);
     });
     return http;
@@ -425,7 +427,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const info: ConnectionInfo = { transport: 'tcp', remoteAddress: socket.remoteAddress ?? '', socket };
     this.connections.set(socket, info);
     coalesceWrites(socket);
-    this.fastPath?.watch(this.aedes.handle(socket));
+    const client = this.aedes.handle(socket);
+    this.fastPath?.watch(client);
     this.guardFrames(socket, info);
   }
 
