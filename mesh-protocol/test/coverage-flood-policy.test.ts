@@ -1,27 +1,29 @@
-// When our coverage-aware policy relays a text: at once-ish where nobody else can carry it on (the
-// flood's frontier, a line), spread over the long window where several neighbours hold the same
-// copy and can hear each other before deciding.
+// When our coverage-aware policy relays a text: relays that would add coverage take turns in an
+// order every node works out alike, so the first goes at once, and two relays that cannot hear
+// each other but share a neighbour never start together.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Random } from '../src/core/random.ts';
 import { BROADCAST, type FrameHeader } from '../src/frame/header.ts';
-import { CoverageFloodPolicy, FRONTIER_WINDOW_SLOTS } from '../src/routing/coverage-flood-policy.ts';
-import { NeighborTable } from '../src/routing/neighbor-table.ts';
-import { CW_MAX, type RelayContext } from '../src/routing/relay-policy.ts';
+import { CoverageFloodPolicy, TURN_JITTER_SLOTS, TURN_SLOTS, turnOrder } from '../src/routing/coverage-flood-policy.ts';
+import { NeighborTable, type NeighborLink } from '../src/routing/neighbor-table.ts';
+import type { RelayContext } from '../src/routing/relay-policy.ts';
 
-const SELF = 0x100;
 const ORIGIN = 0x200;
 const SLOT_MS = 28;
 const NOW = 1_000_000;
+const AIRTIME_SLOTS = 24;
 
 /** Always the last value of any range: the longest delay the policy could pick. */
 const longest: Random = { next: () => 0.999999, int: (n) => n - 1, u32: () => 0xffffffff };
+/** Always the first value: the shortest. */
+const shortest: Random = { next: () => 0, int: () => 0, u32: () => 0 };
 
-const header: FrameHeader = {
+const header = (id = 7): FrameHeader => ({
   to: BROADCAST,
   from: ORIGIN,
-  id: 7,
+  id,
   hopLimit: 2,
   hopStart: 3,
   wantAck: false,
@@ -30,45 +32,58 @@ const header: FrameHeader = {
   nextHop: 0,
   relayNode: ORIGIN & 0xff,
   counter: 1,
-};
+});
 
-/** SELF heard ORIGIN; `ahead` neighbours hear SELF only, `beside` ones hear SELF and ORIGIN. */
-function context(ahead: number[], beside: number[]): RelayContext {
-  const neighbors = new NeighborTable(SELF);
-  neighbors.heard(ORIGIN, 0, 0, -90, NOW);
+const link = (nodeId: number): NeighborLink => ({ nodeId, quality: 0.9, snr: 0 });
+
+/** `self` heard ORIGIN's copy; `lists` says whom each of its direct neighbours advertises hearing. */
+function context(self: number, lists: Record<number, number[]>, random: Random, id = 7): RelayContext {
+  const neighbors = new NeighborTable(self);
   let seq = 1;
-  for (const n of [...ahead, ...beside]) {
-    neighbors.heard(n, 0, 0, -90, NOW);
-    const links = [{ nodeId: SELF, quality: 0.8, snr: 0 }];
-    if (beside.includes(n)) links.push({ nodeId: ORIGIN, quality: 0.8, snr: 0 });
-    neighbors.beacon(n, seq++, links, NOW);
+  for (const [node, hears] of Object.entries(lists)) {
+    neighbors.heard(Number(node), 0, 0, -90, NOW);
+    neighbors.beacon(Number(node), seq++, hears.map(link), NOW);
   }
-  return { self: SELF, header, snr: -5, transmitters: [ORIGIN], copies: 1, slotMs: SLOT_MS, urgent: false, random: longest, neighbors, now: NOW };
+  return { self, header: header(id), snr: -5, transmitters: [ORIGIN], copies: 1, slotMs: SLOT_MS, urgent: false, random, neighbors, now: NOW };
 }
 
-test('a relay that alone holds the frame among its neighbours (the next node on a line) relays within the short window, without the fixed wait', () => {
-  const delay = new CoverageFloodPolicy().relayDelay(context([0x301], []));
+test('the next node on a line, which nobody else can beat to it, relays at once', () => {
+  const [self, ahead] = [0x100, 0x301];
+  const delay = new CoverageFloodPolicy().relayDelay(context(self, { [ORIGIN]: [self], [ahead]: [self, 0x302] }, longest));
   assert.ok(delay !== null, 'it relays');
-  assert.ok(delay <= (FRONTIER_WINDOW_SLOTS - 1) * SLOT_MS, `waited ${delay} ms, ${delay / SLOT_MS} slots`);
+  assert.ok(delay < TURN_JITTER_SLOTS * SLOT_MS, `waited ${delay} ms, ${delay / SLOT_MS} slots`);
 });
 
-test('a relay among neighbours that heard the same copy waits the fixed wait and the whole window, so it can hear them first', () => {
+test('two relays that cannot hear each other but share a neighbour take different turns, a whole airtime apart', () => {
+  // A diamond: ORIGIN reaches B and C, both reach D, B and C cannot hear each other.
+  const [B, C, D] = [0x100, 0x500, 0x301];
   const policy = new CoverageFloodPolicy();
-  const delay = policy.relayDelay(context([0x301, 0x302], [0x401, 0x402]));
-  assert.ok(delay !== null, 'it still has neighbours to cover');
-  assert.equal(delay, (2 * CW_MAX + policy.windowSlots - 1) * SLOT_MS);
+  for (let id = 1; id <= 20; id++) {
+    for (const [bRandom, cRandom] of [[longest, shortest], [shortest, longest]] as const) {
+      const b = policy.relayDelay(context(B, { [ORIGIN]: [B, C], [D]: [B, C] }, bRandom, id));
+      const c = policy.relayDelay(context(C, { [ORIGIN]: [B, C], [D]: [B, C] }, cRandom, id));
+      assert.ok(b !== null && c !== null, 'both have D to cover');
+      const [first, second] = [Math.min(b, c), Math.max(b, c)];
+      assert.ok(first < TURN_JITTER_SLOTS * SLOT_MS, `frame ${id}: the first goes at once, waited ${first} ms`);
+      assert.ok(second - first > AIRTIME_SLOTS * SLOT_MS, `frame ${id}: ${first} and ${second} ms overlap on air`);
+    }
+  }
 });
 
-test('a relay whose next neighbour also hears a node it cannot hear, which heard the same copy, spreads over the whole window: the two would collide there', () => {
-  // A diamond: ORIGIN reaches SELF and HIDDEN, both reach AHEAD, SELF and HIDDEN cannot hear each other.
-  const HIDDEN = 0x500;
-  const AHEAD = 0x301;
-  const neighbors = new NeighborTable(SELF);
-  neighbors.heard(ORIGIN, 0, 0, -90, NOW);
-  neighbors.heard(AHEAD, 0, 0, -90, NOW);
-  neighbors.beacon(ORIGIN, 1, [{ nodeId: SELF, quality: 0.8, snr: 0 }, { nodeId: HIDDEN, quality: 0.9, snr: 0 }], NOW);
-  neighbors.beacon(AHEAD, 1, [{ nodeId: SELF, quality: 0.8, snr: 0 }, { nodeId: HIDDEN, quality: 0.9, snr: 0 }], NOW);
-  const policy = new CoverageFloodPolicy();
-  const ctx: RelayContext = { self: SELF, header, snr: -5, transmitters: [ORIGIN], copies: 1, slotMs: SLOT_MS, urgent: false, random: longest, neighbors, now: NOW };
-  assert.equal(policy.relayDelay(ctx), (2 * CW_MAX + policy.windowSlots - 1) * SLOT_MS);
+test('a neighbour that holds the frame but would cover nothing new does not make us wait', () => {
+  // `beside` heard the origin too and hears only nodes that have it: it will stay silent.
+  const [self, beside, ahead] = [0x100, 0x401, 0x301];
+  const delay = new CoverageFloodPolicy().relayDelay(context(self, { [ORIGIN]: [self, beside], [beside]: [ORIGIN, self], [ahead]: [self] }, longest));
+  assert.ok(delay !== null && delay < TURN_JITTER_SLOTS * SLOT_MS, `waited ${delay} ms`);
+});
+
+test('the turn order is the same on every node and changes from frame to frame, so no node is always last', () => {
+  const nodes = [0x100, 0x500, 0x301, 0x777];
+  const first = new Map(nodes.map((n) => [n, 0]));
+  for (let id = 1; id <= 400; id++) {
+    const order = [...nodes].sort((a, b) => turnOrder(a, header(id)) - turnOrder(b, header(id)));
+    first.set(order[0]!, first.get(order[0]!)! + 1);
+  }
+  for (const [node, times] of first) assert.ok(times > 40, `node ${node.toString(16)} went first ${times} times of 400`);
+  assert.equal(TURN_SLOTS > AIRTIME_SLOTS, true, 'a turn is longer than a text on air');
 });
