@@ -18,26 +18,38 @@ const A = 0x0a0a;
 const B = 0x0b0b;
 const C = 0x0c0c;
 const D = 0x0d0d;
+const E = 0x0e0e;
+const F = 0x0f0f;
 
-/** A diamond: A hears B and C, both hear D; A and D do not hear each other. */
-function diamond(nextHopRouting = true) {
+/** A diamond: A hears B and C, both hear D; A and D do not hear each other. (Or other links.) */
+function diamond(nextHopRouting = true, links: Array<[number, number]> = [[A, B], [A, C], [B, D], [C, D]], hopLimit?: number) {
   const scheduler = new SimScheduler();
   const rng = new SeededRandom(11);
-  const edges = new Set([`${A}-${B}`, `${A}-${C}`, `${B}-${D}`, `${C}-${D}`]);
-  const onAir: Array<{ by: number; from: number; id: number; nextHop: number }> = [];
+  const edges = new Set(links.map(([a, b]) => `${a}-${b}`));
+  const onAir: Array<{ by: number; from: number; id: number; to: number; nextHop: number }> = [];
+  /** Copies to lose, once each: the first transmission `by` of a frame `from` is not heard by `at`. */
+  const lose: Array<{ by: number; from: number; at: number }> = [];
   const medium = new SimMedium({
     params: loraParams('LongFast'),
     scheduler,
     random: rng.fork(),
-    link: (f, t) => (edges.has(`${f}-${t}`) || edges.has(`${t}-${f}`) ? { rssi: -95, snr: 2 } : null),
+    link: (f, t) => {
+      if (!edges.has(`${f}-${t}`) && !edges.has(`${t}-${f}`)) return null;
+      const now = onAir[onAir.length - 1];
+      const i = lose.findIndex((l) => now !== undefined && l.by === f && l.at === t && l.from === now.from && now.by === f);
+      if (i < 0) return { rssi: -95, snr: 2 };
+      lose.splice(i, 1);
+      return null;
+    },
     lossProbability: 0,
     onTransmit: (by, bytes) => {
       const h = readHeader(bytes);
-      onAir.push({ by, from: h.from, id: h.id, nextHop: h.nextHop });
+      onAir.push({ by, from: h.from, id: h.id, to: h.to, nextHop: h.nextHop });
     },
   });
+  const nodes = [...new Set(links.flat())].sort((a, b) => a - b);
   const routers = new Map(
-    [A, B, C, D].map((id) => [id, new MeshRouter({ nodeId: id, radio: medium.radio(id), scheduler, random: rng.fork(), channels: new ChannelSet([DEFAULT_CHANNEL]), region: 'NONE', nextHopRouting })]),
+    nodes.map((id) => [id, new MeshRouter({ nodeId: id, radio: medium.radio(id), scheduler, random: rng.fork(), channels: new ChannelSet([DEFAULT_CHANNEL]), region: 'NONE', nextHopRouting, hopLimit })]),
   );
   const got: string[] = [];
   routers.get(D)!.on('deliver', (d) => d.data.text !== undefined && got.push(d.data.text));
@@ -46,7 +58,7 @@ function diamond(nextHopRouting = true) {
     for (const [i, r] of [...routers.values()].entries()) scheduler.schedule(round * 60_000 + i * 5_000, () => r.sendNeighborInfo(60));
   }
   scheduler.runUntilIdle();
-  return { scheduler, medium, routers, onAir, got, r: (id: number) => routers.get(id)! };
+  return { scheduler, medium, routers, onAir, lose, got, r: (id: number) => routers.get(id)! };
 }
 
 /** Sends a direct message with want_ack and runs the air until everything settled. */
@@ -110,6 +122,59 @@ test('a relay leaves mid-conversation: the next message still arrives, by flood,
     [A, other],
     'the repaired route is used: one relay, no flood',
   );
+});
+
+test("the last relay waits for the destination to ack: a copy lost on the last hop is handed again, not left to the sender's retry", () => {
+  const net = diamond();
+  net.r(D).send(BROADCAST, { text: 'D is here' });
+  net.scheduler.runUntilIdle();
+  const via = net.r(A).nextHopTo(D)!;
+  const other = via === B ? C : B;
+  net.lose.push({ by: via, from: A, at: D });
+
+  const dm = converse(net, A, D, 'hello D');
+  assert.equal(net.lose.length, 0, 'the last hop lost its first copy');
+  assert.deepEqual(dm.outcome, ['ack']);
+  assert.deepEqual(net.got, ['hello D']);
+  const message = dm.transmissions.filter((t) => t.from === A && t.id === dm.id);
+  assert.deepEqual(message.map((t) => t.by), [A, via, via], 'the relay handed it to D again; A sent it once');
+  assert.equal(dm.transmissions.filter((t) => t.by === other).length, 0, 'no flood');
+});
+
+test("an ack lost on its last hop: the sender's retry takes the same route, no flood", () => {
+  const net = diamond();
+  net.r(D).send(BROADCAST, { text: 'D is here' });
+  net.scheduler.runUntilIdle();
+  const via = net.r(A).nextHopTo(D)!;
+  const other = via === B ? C : B;
+  net.lose.push({ by: via, from: D, at: A });
+
+  const dm = converse(net, A, D, 'hello D');
+  assert.equal(net.lose.length, 0, "the ack's last hop was lost once");
+  assert.deepEqual(dm.outcome, ['ack']);
+  assert.deepEqual(net.got, ['hello D'], 'delivered once, the retry recognised as a copy');
+  const fromA = dm.transmissions.filter((t) => t.by === A && t.from === A && t.id === dm.id);
+  assert.equal(fromA.length, 2, 'A sent it again after the ack did not come');
+  assert.ok(fromA.every((t) => t.nextHop !== 0), 'both times named for the next hop');
+  assert.equal(dm.transmissions.filter((t) => t.by === other).length, 0, 'the other relay stayed silent throughout');
+});
+
+test("a sender that missed its next hop's relay hands the message again: only that hop answers, the hops after it do not carry it twice", () => {
+  // A line long enough that D's ack cannot come back to A before A hands the message again.
+  const net = diamond(true, [[A, B], [B, C], [C, E], [E, F], [F, D]], 5);
+  net.r(D).send(BROADCAST, { text: 'D is here' });
+  net.scheduler.runUntilIdle();
+  assert.equal(net.r(A).nextHopTo(D), B);
+  net.lose.push({ by: B, from: A, at: A });
+
+  const dm = converse(net, A, D, 'hello D');
+  assert.equal(net.lose.length, 0, "A missed B's relay once");
+  assert.deepEqual(dm.outcome, ['ack']);
+  assert.deepEqual(net.got, ['hello D']);
+  const message = dm.transmissions.filter((t) => t.from === A && t.id === dm.id);
+  assert.equal(message.filter((t) => t.by === A).length, 2, 'A handed it to B twice');
+  assert.equal(message.filter((t) => t.by === B).length, 2, 'B answered the second hand-over');
+  assert.equal(message.filter((t) => t.by === C).length, 1, 'C carried it once');
 });
 
 test('same seed, same numbers: a simulated run of direct messages (and of SOS alerts) replays exactly', () => {

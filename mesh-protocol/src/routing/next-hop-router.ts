@@ -4,7 +4,7 @@
 // next hop to be overheard relaying; silence means the route failed, so the route is forgotten
 // and the same frame is flooded from this hop. The neighbours that held back flood it on then.
 
-import { BROADCAST, lastByte, relayCopy, type FrameHeader } from '../frame/header.ts';
+import { BROADCAST, lastByte, readHeader, relayCopy, type FrameHeader } from '../frame/header.ts';
 import type { TimerHandle } from '../core/scheduler.ts';
 import { timeOnAirMs } from '../phy/airtime.ts';
 import { ackTimeoutMs } from './ack-timeout.ts';
@@ -24,6 +24,8 @@ interface HandOver {
   timer: TimerHandle;
   /** Copies handed to `via` so far. */
   tries: number;
+  /** Hops our copy had travelled: a copy heard two or more beyond it went past `via`. */
+  hops: number;
 }
 
 /** One of our frames sent by a next hop: the frame as the layers above know it, and the route. */
@@ -39,7 +41,9 @@ const DEFERRED_CAPACITY = 512;
  * Copies handed to one next hop before giving up on it. On a lossy link a single silence is as
  * likely our missing its relay as its missing our copy: one more try is far cheaper than a flood.
  */
-const HAND_OVER_TRIES = 2;
+const HAND_OVER_TRIES = 4;
+/** Tries of one of our frames by a route before its retries flood. */
+const ROUTED_TRIES = 2;
 /** Slots of listen-before-talk backoff a next hop may need before its relay goes on air. */
 const HAND_OVER_SLACK_SLOTS = 96;
 
@@ -52,8 +56,8 @@ export class NextHopRouter extends FloodingRouter {
   private readonly deferred = new FrameSet(DEFERRED_CAPACITY);
   /** Direct messages whose sender's retry we already carried once. */
   private readonly retriesCarried = new FrameSet(DEFERRED_CAPACITY);
-  /** Our frames that already went out once by a route: a retry floods (the route is suspect). */
-  private readonly routedOnce = new WeakSet<OwnFrame>();
+  /** How many times each of our frames went out by a route. */
+  private readonly routedTries = new WeakMap<OwnFrame, number>();
   private readonly routedOwn = new WeakMap<OwnFrame, RoutedOwn>();
 
   constructor(options: RouterOptions) {
@@ -62,7 +66,9 @@ export class NextHopRouter extends FloodingRouter {
     // The destination's ack passing by proves a frame arrived, whoever relayed it: a hand-over
     // whose next hop's relay we missed must not turn into a flood.
     this.on('heard', ({ header, data }) => {
-      if (data.routing !== undefined && data.requestId && header.to !== BROADCAST) this.settleHandOver(header.to, data.requestId);
+      if (data.routing === undefined || !data.requestId || header.to === BROADCAST) return;
+      this.settleHandOver(header.to, data.requestId);
+      if (this.routing) this.answered(header.to, data.requestId);
     });
   }
 
@@ -77,7 +83,22 @@ export class NextHopRouter extends FloodingRouter {
 
   /** Whether our frame went out by a route first (the reliable layer then grants it one more flooded try). */
   protected wentByRoute(frame: OwnFrame): boolean {
-    return this.routedOnce.has(frame);
+    return this.routedTries.has(frame);
+  }
+
+  /**
+   * Whether our frame's next transmission would go by a route. A retry may: every hop of a routed
+   * try waits to overhear the next, and floods on when it does not, so a missing ack most often
+   * means the last hop (to the destination, or the ack's into us) was lost, which the same route
+   * repairs at a few transmissions where a flood costs the whole mesh's.
+   */
+  protected routesNext(frame: OwnFrame): boolean {
+    return (this.routedTries.get(frame) ?? 0) < ROUTED_TRIES && this.nextHopTo(frame.to) !== undefined;
+  }
+
+  /** Whether our frame `id` is handed to a next hop that we have not yet heard carry it on. */
+  protected handingOver(id: number): boolean {
+    return this.handedOver.get(this.nodeId)?.has(id) ?? false;
   }
 
   /** The frame the layers above handed us, for a copy this layer addressed to a next hop. */
@@ -86,9 +107,9 @@ export class NextHopRouter extends FloodingRouter {
   }
 
   protected override transmitOwn(frame: OwnFrame, kind: TxKind, polite: boolean): void {
-    const via = this.routedOnce.has(frame) ? undefined : this.nextHopTo(frame.to);
+    const via = this.routesNext(frame) ? this.nextHopTo(frame.to) : undefined;
     if (via === undefined) return super.transmitOwn(frame, kind, polite);
-    this.routedOnce.add(frame);
+    this.routedTries.set(frame, (this.routedTries.get(frame) ?? 0) + 1);
     const routed: OwnFrame = {
       ...frame,
       seal: () => {
@@ -113,6 +134,7 @@ export class NextHopRouter extends FloodingRouter {
         routed.via,
         frame.to,
         frame.length,
+        0,
         () => super.transmitOwn(frame, routed.kind, false),
         () => super.transmitOwn(routed.original, routed.kind, false),
       );
@@ -148,13 +170,15 @@ export class NextHopRouter extends FloodingRouter {
   }
 
   protected override duplicateHeard(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
+    if (this.routing) this.learnShorterPath(record, header, now);
     if (header.to !== BROADCAST) {
       this.relayOverheard(header);
       if (header.nextHop !== 0 && header.nextHop === lastByte(this.nodeId) && header.to !== this.nodeId && header.hopLimit > 0 && record.relayed < this.maxTransmissions) {
         // Handed to us after we overheard it on its way elsewhere, or handed again because the
         // sender missed our relay: either way the next step is ours.
         this.deferred.delete(header.from, header.id);
-        this.forward(record, header, bytes);
+        if (this.onlyConfirm(record, header, bytes.length, now)) this.confirmRelay(record, header, bytes);
+        else this.forward(record, header, bytes);
       } else if (header.nextHop === 0 && header.to !== this.nodeId && header.hopLimit > 0 && this.deferred.delete(header.from, header.id)) {
         // A hop upstream gave up on its route and flooded: our turn to help, as in any flood.
         this.considerRelay(record, header, bytes, now);
@@ -179,10 +203,62 @@ export class NextHopRouter extends FloodingRouter {
     super.duplicateHeard(record, header, bytes, now);
   }
 
+  /**
+   * The destination acked direct message (origin, id): it arrived, so a flood of it still waiting
+   * here has no one left to serve. Nodes near the destination and along the ack's way hear this
+   * before their contention windows run out.
+   */
+  private answered(origin: number, id: number): void {
+    this.deferred.delete(origin, id);
+    const record = this.seen.get(origin, id, this.scheduler.now());
+    const pending = record?.pendingRelay;
+    if (record === undefined || pending === undefined) return;
+    pending.timer.cancel();
+    pending.cancelled = true;
+    record.pendingRelay = undefined;
+    this.stats.relaysCancelled++;
+  }
+
+  /**
+   * A later copy that came a shorter way than our route to its sender teaches that way instead:
+   * the first copy is the fastest, not the one with fewest relays (relays wait out random
+   * windows), and a route longer than a frame's hop limit leaves its last hops to a flood.
+   */
+  private learnShorterPath(record: SeenFrame, header: FrameHeader, now: number): void {
+    // Runs for every duplicate heard: a map lookup and a scan of a few transmitters, no allocation.
+    const route = this.routes.get(header.from, now);
+    const hops = header.hopStart - header.hopLimit;
+    if ((route !== undefined && hops >= route.hops) || header.viaMqtt) return;
+    let via: number | undefined;
+    if (hops === 0) via = header.from;
+    // The core added this copy's transmitter, when it could tell which neighbour sent it.
+    else for (const t of record.transmitters) if (lastByte(t) === header.relayNode) via = t;
+    if (via !== undefined && via !== this.nodeId) this.routes.learn(header.from, via, hops, route?.snr ?? record.snr, now);
+  }
+
   /** Whoever brought us the first copy of a frame from X is a way back to X. */
   private learnReversePath(record: SeenFrame, header: FrameHeader, now: number): void {
     const transmitter = record.transmitters[0];
     if (transmitter !== undefined && !header.viaMqtt) this.routes.learn(header.from, transmitter, header.hopStart - header.hopLimit, record.snr, now);
+  }
+
+  /**
+   * Handed a frame again soon after we relayed it, with our own hand-over of it already settled:
+   * the sender only missed our relay. Naming our next hop again would make it, and every hop after
+   * it, carry the frame once more; a sender's retry (much later) still goes the whole way.
+   */
+  private onlyConfirm(record: SeenFrame, header: FrameHeader, length: number, now: number): boolean {
+    return (
+      record.relayed > 0 &&
+      this.handedOver.get(header.from)?.get(header.id) === undefined &&
+      now - record.firstHeardAt < ackTimeoutMs(this.radio.params, this.slotMs, this.hopLimit, length) / 2
+    );
+  }
+
+  /** Our relay again, named for ourselves: the sender hears its hand-over worked, no one carries it on. */
+  private confirmRelay(record: SeenFrame, header: FrameHeader, bytes: Uint8Array): void {
+    const copy = relayCopy(bytes, { hopLimit: header.hopLimit - 1, relayNode: lastByte(this.nodeId), nextHop: lastByte(this.nodeId) });
+    this.tx.enqueue({ length: copy.length, kind: 'relay', urgent: record.urgent, prepare: () => (record.relayed++, copy), onSent: () => this.stats.relaysSent++ });
   }
 
   /** We are the named next hop: relay at once, by our own route or, without one, as a flood. */
@@ -193,6 +269,9 @@ export class NextHopRouter extends FloodingRouter {
       this.routes.forget(header.to);
       via = undefined;
     }
+    // A route needing more relays than the frame has hops left would be handed over in vain (a next
+    // hop cannot relay past the hop limit): the remaining hops flood, which may find a shorter way.
+    if (via !== undefined && (this.routes.get(header.to, this.scheduler.now())?.hops ?? 0) > header.hopLimit - 1) via = undefined;
     const copy = relayCopy(bytes, { hopLimit: header.hopLimit - 1, relayNode: lastByte(this.nodeId), nextHop: via === undefined ? 0 : lastByte(via) });
     // If the frame is flooded later (a hop gave up, or the origin retries), we are on the way that
     // worked before: take part in that flood too.
@@ -200,11 +279,16 @@ export class NextHopRouter extends FloodingRouter {
     this.stats.relaysScheduled++;
     // Short and not cancellable: the frame was handed to us, no other neighbour is relaying it
     // (meshtastic/firmware#8274 cancelled exactly such a needed rebroadcast).
-    this.scheduler.schedule(this.random.int(2 ** CW_MIN) * this.slotMs, () => this.relayTo(via, record, header.from, header.id, header.to, copy));
+    // `header` may be the core's scratch copy, rewritten by the next frame heard: keep what we need.
+    const { from, id, to, wantAck } = header;
+    this.scheduler.schedule(this.random.int(2 ** CW_MIN) * this.slotMs, () => this.relayTo(via, record, from, id, to, wantAck, copy));
   }
 
-  /** Puts a relayed copy on air; one named for a next hop other than the destination waits for its relay. */
-  private relayTo(via: number | undefined, record: SeenFrame, origin: number, id: number, dest: number, copy: Uint8Array): void {
+  /**
+   * Puts a relayed copy on air; one named for a next hop waits for its relay, or, when the next
+   * hop is the destination, for its ack (an ack itself, wanting none, cannot be confirmed).
+   */
+  private relayTo(via: number | undefined, record: SeenFrame, origin: number, id: number, dest: number, wantAck: boolean, copy: Uint8Array): void {
     this.tx.enqueue({
       length: copy.length,
       kind: 'relay',
@@ -212,14 +296,15 @@ export class NextHopRouter extends FloodingRouter {
       prepare: () => (record.relayed++, copy),
       onSent: () => {
         this.stats.relaysSent++;
-        if (via === undefined || via === dest) return;
-        this.handOver(origin, id, via, dest, copy.length, () => this.relayTo(via, record, origin, id, dest, copy), () => this.floodFromHere(record, copy));
+        if (via === undefined || (via === dest && !wantAck)) return;
+        const sent = readHeader(copy);
+        this.handOver(origin, id, via, dest, copy.length, sent.hopStart - sent.hopLimit, () => this.relayTo(via, record, origin, id, dest, wantAck, copy), () => this.floodFromHere(record, copy));
       },
     });
   }
 
   /** Waits for `via` to be overheard relaying frame (origin, id); if it is not, `retry`, then `fallback`. */
-  private handOver(origin: number, id: number, via: number, dest: number, length: number, retry: () => void, fallback: () => void): void {
+  private handOver(origin: number, id: number, via: number, dest: number, length: number, hops: number, retry: () => void, fallback: () => void): void {
     let byId = this.handedOver.get(origin);
     if (byId === undefined) this.handedOver.set(origin, (byId = new Map()));
     const earlier = byId.get(id);
@@ -233,13 +318,16 @@ export class NextHopRouter extends FloodingRouter {
       this.routes.forget(dest);
       fallback();
     });
-    byId.set(id, { via, timer, tries });
+    byId.set(id, { via, timer, tries, hops });
   }
 
-  /** A copy of unicast frame (from, id) went on air: the hand-over to its transmitter, if any, worked. */
+  /**
+   * A copy of unicast frame (from, id) went on air: the hand-over worked if our next hop sent it,
+   * or if it is already further along (we missed our next hop but hear the one after it).
+   */
   private relayOverheard(header: FrameHeader): void {
     const h = this.handedOver.get(header.from)?.get(header.id);
-    if (h === undefined || header.relayNode !== lastByte(h.via)) return;
+    if (h === undefined || (header.relayNode !== lastByte(h.via) && header.hopStart - header.hopLimit < h.hops + 2)) return;
     this.settleHandOver(header.from, header.id);
   }
 

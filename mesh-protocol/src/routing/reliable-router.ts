@@ -29,6 +29,8 @@ const REACK_INTERVAL_MS = 5_000;
 export class ReliableRouter extends NextHopRouter {
   private readonly awaitingAck = new Map<number, PendingAck>();
   private readonly ackFrames = new WeakSet<OwnFrame>();
+  /** Our latest ack of each message we answered, by the message's record. */
+  private readonly ackOf = new WeakMap<SeenFrame, number>();
 
   protected override originated(frame: OwnFrame): void {
     super.originated(frame);
@@ -57,8 +59,11 @@ export class ReliableRouter extends NextHopRouter {
   }
 
   protected override duplicateHeard(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
-    if (header.to === this.nodeId && header.wantAck && now - record.lastAckSentAt >= REACK_INTERVAL_MS) {
-      // The sender retried: our ack was probably lost.
+    // The sender retried (or the last relay handed it again): our ack was probably lost. Unless it
+    // is still being handed over by route, which repeats it on its own: a second ack would double
+    // the way back.
+    const ack = this.ackOf.get(record);
+    if (header.to === this.nodeId && header.wantAck && now - record.lastAckSentAt >= REACK_INTERVAL_MS && (ack === undefined || !this.handingOver(ack))) {
       this.sendAck(header, now, record);
     }
     super.duplicateHeard(record, header, bytes, now);
@@ -90,9 +95,12 @@ export class ReliableRouter extends NextHopRouter {
   private retryOrGiveUp(id: number): void {
     const pending = this.awaitingAck.get(id);
     if (!pending) return;
-    if (pending.left <= 0 && pending.floodOwed && this.wentByRoute(pending.frame)) pending.floodOwed = false;
-    else if (pending.left <= 0) return this.settle(id, { nak: 'MAX_RETRANSMIT' });
-    else pending.left--;
+    // A retry by route costs a few transmissions, not a flood's: it does not use up an attempt.
+    if (!this.routesNext(pending.frame)) {
+      if (pending.left <= 0 && pending.floodOwed && this.wentByRoute(pending.frame)) pending.floodOwed = false;
+      else if (pending.left <= 0) return this.settle(id, { nak: 'MAX_RETRANSMIT' });
+      else pending.left--;
+    }
     this.stats.retransmissions++;
     this.transmitOwn(pending.frame, 'origin', false);
   }
@@ -120,6 +128,7 @@ export class ReliableRouter extends NextHopRouter {
     const hopLimit = Math.min(MAX_HOP_LIMIT, used >= this.hopLimit ? used : Math.min(used + 2, this.hopLimit));
     const ack = this.ownFrame(header.from, Math.max(hopLimit, 1), false, { routing: { error: 'NONE' }, requestId: header.id });
     this.ackFrames.add(ack);
+    this.ackOf.set(record, ack.id);
     // Through the layers below, so the ack takes the route back that the request just taught us.
     this.transmitOwn(ack, 'ack', false);
   }
