@@ -178,6 +178,8 @@ interface ClientState {
   lastAllowedTopic: string | null;
   /** QoS 0 deliveries dropped for this client (logged at 1, 10, 100, ...). */
   qos0Dropped: number;
+  /** The broker's number of the message last handed to this client's deliveries: the same one again is a copy (firstCopy). */
+  lastDelivered: number;
 }
 
 interface InternalSubscription {
@@ -499,10 +501,11 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private preConnect(client: Client, packet: ConnectPacket, done: (error: Error | null, success: boolean) => void): void {
     const will = packet.will ? { topic: packet.will.topic, bytes: byteLength(packet.will.payload) } : null;
     const connection = `${this.runId}.${++this.connectionCount}`;
-    const state: ClientState = { serverAssignedId: !packet.clientId, connection, will, subject: null, lastAllowedTopic: null, qos0Dropped: 0 };
+    const state: ClientState = { serverAssignedId: !packet.clientId, connection, will, subject: null, lastAllowedTopic: null, qos0Dropped: 0, lastDelivered: 0 };
     this.clientState.set(client, state);
-    // Before any subscription exists: aedes binds a subscription to the client's deliver0 when it is made.
+    // Before any subscription exists: aedes binds a subscription to the client's deliver0/deliverQoS when it is made.
     if (this.maxQueuedQos0 > 0) this.boundQos0Delivery(client, state);
+    this.dropOnlyCopies(client, state);
     done(null, true);
   }
 
@@ -535,15 +538,48 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     });
     client.conn.once('close', () => queue.close());
     this.fastPath?.serveWith(client, queue);
-    const aedesClient = client as Client & { deliver0: Deliver; duplicates: Record<string, number> };
+    const aedesClient = client as Client & { deliver0: Deliver };
     aedesClient.deliver0 = (packet, cb) => {
-      // What aedes' own deliver0 checks: no-local (MQTT 5), and one copy per message however many
-      // of the client's subscriptions match it (aedes numbers every message per broker).
-      const skip = (packet.nl && packet.clientId === client.id) || !firstCopy(aedesClient.duplicates, packet);
+      // What aedes' own deliver0 checks: no-local (MQTT 5); copies are dropped by dropOnlyCopies.
+      const skip = packet.nl && packet.clientId === client.id;
       // Never synchronously: aedes may be inside its parser's loop for the publisher's packets.
       if (skip) return void process.nextTick(cb);
       this.counters.messagesOut++;
       queue.deliver({ cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: 0, retain: packet.retain === true, dup: false }, cb);
+    };
+  }
+
+  /**
+   * aedes keeps one copy per message for a client whose subscriptions overlap by comparing each
+   * message's number with the highest it delivered to the client. Messages do not leave aedes in
+   * the order they were numbered: a retained one waits for the store, a QoS 1 one for the queue
+   * of a persistent session that is away, while later ones go straight through. The earlier one
+   * then counted as a copy and was dropped, after its publisher had its PUBACK. Here copies are
+   * dropped by firstCopy, and aedes' own check is left to pass.
+   */
+  private dropOnlyCopies(client: Client, state: ClientState): void {
+    const aedesClient = client as Client & { deliverQoS: Deliver; deliver0: Deliver; duplicates: Record<string, number> };
+    const { deliverQoS, deliver0 } = aedesClient;
+    let inDeliverQoS = false;
+    const delivers = (packet: DeliveredPacket): boolean => {
+      if (!firstCopy(state, packet, this.aedes.id)) return false;
+      if (packet.brokerId) aedesClient.duplicates[packet.brokerId] = (packet.brokerCounter ?? 0) - 1;
+      return true;
+    };
+    aedesClient.deliverQoS = (packet, cb) => {
+      // Never synchronously: aedes may be inside its parser's loop for the publisher's packets.
+      if (!delivers(packet)) return void setImmediate(cb);
+      inDeliverQoS = true;
+      try {
+        deliverQoS.call(client, packet, cb);
+      } finally {
+        inDeliverQoS = false;
+      }
+    };
+    aedesClient.deliver0 = (packet, cb) => {
+      // aedes' deliverQoS hands a message published at QoS 0 on to deliver0: judged there already.
+      if (!inDeliverQoS && !delivers(packet)) return void setImmediate(cb);
+      deliver0.call(client, packet, cb);
     };
   }
 
@@ -894,12 +930,16 @@ interface DeliveredPacket {
 type Deliver = (packet: DeliveredPacket, cb: () => void) => void;
 
 /** aedes' dedupe: a client takes each broker's message numbers in increasing order, once. */
-function firstCopy(duplicates: Record<string, number>, packet: DeliveredPacket): boolean {
-  const id = packet.brokerId;
-  if (!id) return true;
-  const counter = packet.brokerCounter ?? 0;
-  if ((duplicates[id] ?? 0) >= counter) return false;
-  duplicates[id] = counter;
+/**
+ * Whether `packet` is not a copy of the message last delivered to the client: mqemitter hands a
+ * message to each of a client's matching subscriptions one right after the other, each a copy
+ * with the message's number (aedes numbers every message it routes; messages of other brokers,
+ * without our id, are not ours to judge).
+ */
+function firstCopy(state: ClientState, packet: DeliveredPacket, brokerId: string): boolean {
+  if (packet.brokerId !== brokerId || packet.brokerCounter === undefined) return true;
+  if (packet.brokerCounter === state.lastDelivered) return false;
+  state.lastDelivered = packet.brokerCounter;
   return true;
 }
 

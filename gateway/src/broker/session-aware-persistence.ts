@@ -76,6 +76,20 @@ export function sessionAwarePersistence<P extends object>(durable: P, memory: Pe
       if (client) await discardQueue(store, client);
     };
   }
+  // aedes routes a QoS 1/2 message once it is queued for every persistent session that subscribes,
+  // and LevelDB's writes finish in any order on its thread pool: a publisher's message whose write
+  // finished first went ahead of an earlier one. Each enqueue resolves in the order it was asked.
+  let enqueued: Promise<unknown> = Promise.resolve();
+  for (const name of ['outgoingEnqueue', 'outgoingEnqueueCombi']) {
+    const enqueue = routed[name] as Method | undefined;
+    if (typeof enqueue !== 'function') continue;
+    routed[name] = (...args: unknown[]) => {
+      const write = enqueue(...args) as Promise<unknown>;
+      const inOrder = enqueued.then(() => write);
+      enqueued = inOrder.catch(() => undefined);
+      return inOrder;
+    };
+  }
   return routed as unknown as P;
 }
 
