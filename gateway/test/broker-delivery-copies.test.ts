@@ -68,6 +68,16 @@ for (const maxQueuedQos0 of [1000, 0]) {
       await back.until(() => back.publishes().length >= 30, 'the 30 queued while away');
     });
 
+    it('a retained message and the next on the same topic arrive in the order they were sent', async () => {
+      const sub = await connect(hub, 'hub1:same');
+      await sub.subscribe('unibos/v1/sensor/s1/same', 0, 1);
+      const pub = await connect(sensor, 's1:same');
+      const topic = 'unibos/v1/sensor/s1/same';
+      await pub.write(Buffer.concat([frame(topic, 'ON', 0, undefined, true), frame(topic, 'OFF', 0), frame(topic, 'ON again', 1, 1, true), frame(topic, 'OFF again', 1, 2)]));
+      await sub.until(() => sub.publishes().length >= 4, 'all four');
+      assert.deepEqual(sub.publishes().map((p) => p.payload.toString()), ['ON', 'OFF', 'ON again', 'OFF again'], 'the last value a subscriber sees is the last one sent');
+    });
+
     it('one copy for a client whose subscriptions overlap', async () => {
       const sub = await connect(hub, 'hub1:overlap');
       await sub.subscribe('unibos/v1/sensor/s1/o/#', 0, 1);

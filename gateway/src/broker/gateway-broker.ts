@@ -209,7 +209,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private readonly runId = randomBytes(6).toString('base64url');
   private connectionCount = 0;
   private aedes!: Aedes;
-  /** QoS 0 publishes forwarded below aedes (publish-fast-path.ts); null when maxQueuedQos0 is 0 (aedes delivers everything). */
+  /** Publishes forwarded below aedes, and the rest handed to it one at a time (publish-fast-path.ts); null until started. */
   private fastPath: PublishFastPath | null = null;
   private persistence!: LevelPersistence;
   private tcp: TcpServer | null = null;
@@ -360,15 +360,15 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new GatewayError('E_STORAGE', `cannot start the broker on ${dbDir}: ${(err as Error).message}`, { cause: err });
     }
     this.watchAedes();
-    if (this.maxQueuedQos0 > 0) {
-      this.fastPath = new PublishFastPath(this.aedes as unknown as ConstructorParameters<typeof PublishFastPath>[0], {
-        take: (client, topic, payload, deliveries, qos) => this.takeForwarded(client, topic, payload, deliveries, qos),
-        takesInternally: (topic) => this.internal.some((s) => topicMatches(s.filter, topic)),
-        allows: (client, topic) => this.allowsForwarding(client, topic),
-        deliveryQos: (subscriber, topic) => (grantedQos(subscriber, topic, 1) ?? 1) === 0 ? 0 : 1,
-        durablySubscribed: async (topic) => (await this.persistence.subscriptionsByTopic(topic)).length > 0,
-      }, this.maxPayloadBytes);
-    }
+    // Always there, for it hands aedes a client's publishes one at a time; it forwards nothing
+    // without QoS 0 queues (maxQueuedQos0 0: aedes delivers everything).
+    this.fastPath = new PublishFastPath(this.aedes as unknown as ConstructorParameters<typeof PublishFastPath>[0], {
+      take: (client, topic, payload, deliveries, qos) => this.takeForwarded(client, topic, payload, deliveries, qos),
+      takesInternally: (topic) => this.internal.some((s) => topicMatches(s.filter, topic)),
+      allows: (client, topic) => this.allowsForwarding(client, topic),
+      deliveryQos: (subscriber, topic) => (grantedQos(subscriber, topic, 1) ?? 1) === 0 ? 0 : 1,
+      durablySubscribed: async (topic) => (await this.persistence.subscriptionsByTopic(topic)).length > 0,
+    }, this.maxPayloadBytes);
     const host = options.host ?? BROKER_DEFAULTS.host;
     try {
       this.tcp = createTcpServer({ noDelay: true }, (socket) => this.acceptTcp(socket));

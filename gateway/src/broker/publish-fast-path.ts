@@ -140,6 +140,7 @@ const PLAIN_QOS0_PUBLISH = 0x30;
 /** PUBLISH, QoS 1, DUP 0, RETAIN 0. */
 const PLAIN_QOS1_PUBLISH = 0x32;
 const PUBACK = 0x40;
+const PUBLISH_TYPE = 3;
 const MAX_PACKET_ID = 65535;
 
 /** A first byte the fast path may take (the rest of the frame still decides). */
@@ -307,6 +308,14 @@ class FastConnection {
    * turn of the loop), and a frame forwarded then would overtake it.
    */
   private inAedes = 0;
+  /**
+   * A PUBLISH was handed to aedes and it has not finished with it: nothing more of this client is
+   * looked at (or read) until it has. aedes handles all packets of a read at once, and a message
+   * that takes longer through it (a retained one being stored, a QoS 1 one being queued for a
+   * persistent session) was overtaken by the next, even on the same topic; handed one at a time,
+   * a client's messages leave in the order they came, whichever path each takes.
+   */
+  private awaitingAedes = false;
   private readonly nextBatch: (err?: Error) => void;
   private readonly release = (): void => {
     if (--this.waitingFor > 0) return;
@@ -332,14 +341,19 @@ class FastConnection {
     this.nextBatch = nextBatch;
     client._nextBatch = (err) => {
       if (this.inAedes > 0) this.inAedes--;
-      nextBatch(err);
+      if (!this.awaitingAedes || this.inAedes > 0 || err) return nextBatch(err);
+      this.awaitingAedes = false;
+      client._parsingBatch -= HOLD_COUNT;
+      // aedes' own bookkeeping for the packet it finished (it may read and hand on more), then what waited here.
+      nextBatch();
+      if (!this.taking && this.waitingFor === 0 && !this.awaitingAedes && this.pendingBytes > 0 && this.pendingBytes >= this.needed) this.drain();
     };
     this.parse = parser.parse.bind(parser);
     parser.parse = (chunk: Buffer) => {
       if (this.passThrough) return this.parse(chunk);
       this.chunks.push(chunk);
       this.pendingBytes += chunk.length;
-      if (!this.taking && this.waitingFor === 0 && this.pendingBytes >= this.needed) this.drain();
+      if (!this.taking && this.waitingFor === 0 && !this.awaitingAedes && this.pendingBytes >= this.needed) this.drain();
       return undefined;
     };
   }
@@ -347,7 +361,7 @@ class FastConnection {
   private drain(): void {
     this.taking = true;
     try {
-      while (this.pendingBytes > 0 && this.pendingBytes >= this.needed && this.waitingFor === 0) {
+      while (this.pendingBytes > 0 && this.pendingBytes >= this.needed && this.waitingFor === 0 && !this.awaitingAedes) {
         const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.pendingBytes);
         this.chunks = [];
         this.pendingBytes = 0;
@@ -359,7 +373,7 @@ class FastConnection {
         const tail = data.subarray(stop);
         this.chunks.unshift(tail);
         this.pendingBytes += tail.length;
-        if (!arrived && this.waitingFor === 0) break;
+        if (!arrived && this.waitingFor === 0 && !this.awaitingAedes) break;
       }
     } finally {
       this.taking = false;
@@ -419,11 +433,21 @@ class FastConnection {
         } else if (complete) this.needed = end - at;
         break;
       }
-      // After a frame for aedes, the rest of this read goes to aedes too (see ready()).
+      // After a frame for aedes, the frames that follow it go to aedes too, up to its next PUBLISH (see ready()).
       const route = forAedes < 0 && minimal && fastKind(data[at]) && this.ready() ? this.routeOf(data, i, end, data[at] === PLAIN_QOS1_PUBLISH) : null;
       if (route === null) {
         if (forAedes < 0) forAedes = at;
+        const publish = data[at]! >> 4 === PUBLISH_TYPE;
         at = end;
+        if (!publish) continue;
+        // One PUBLISH at a time to aedes (awaitingAedes); it may be done with it at once.
+        this.parse(data.subarray(forAedes, at));
+        forAedes = -1;
+        if (this.inAedes > 0 && !client.closed) {
+          this.awaitingAedes = true;
+          client._parsingBatch += HOLD_COUNT;
+          break;
+        }
         continue;
       }
       took = true;
