@@ -174,6 +174,8 @@ const TR: Record<string, string> = {
   POSITION: 'KONUM',
   BATTERY: 'PİL',
   powered: 'şebekeden',
+  open: 'açık',
+  SOS: 'SOS',
   '{id} has not heard any other node yet': '{id} henüz başka bir cihaz duymadı',
   '#': '#',
   FROM: 'KİMDEN',
@@ -219,8 +221,8 @@ const TR: Record<string, string> = {
   // `--help` of the commands that talk to a running node.
   'usage: unibos status [options]\n\nShows the running node\'s identity, radio, GPS fix, mesh counters, outbox and how far\nits SOS got (sent, taken by a gateway, received by the hub, acknowledged, resolved), and\nthe modules it runs (loaded, or why not).\n\n{options}\n':
     'kullanım: unibos status [seçenekler]\n\nÇalışan cihazın kimliğini, telsizini, GPS konumunu, ağ sayaçlarını, giden kutusunu, SOS\'unun\nnereye ulaştığını (gönderildi, bir ağ geçidi aldı, merkeze ulaştı, teyit edildi, çözüldü) ve\nçalıştırdığı modülleri (yüklendi veya neden yüklenmedi) gösterir.\n\n{options}\n',
-  'usage: unibos peers [options]\n\nLists the nodes this node has heard: hops away (1 = heard directly), signal of the last direct\nreception, when it was last heard, and its last reported position and battery.\n\n{options}\n':
-    'kullanım: unibos peers [seçenekler]\n\nBu cihazın duyduğu cihazları listeler: kaç atlama uzakta (1 = doğrudan duyuldu), son doğrudan\nalımın sinyali, en son ne zaman duyulduğu, bildirdiği son konum ve pil.\n\n{options}\n',
+  'usage: unibos peers [options]\n\nLists the nodes this node has heard: hops away (1 = heard directly), signal of the last direct\nreception, when it was last heard, its last reported position and battery, and an SOS it raised\nand has not ended with "I am safe" (such a node, like a gateway, is never forgotten to make room).\n\n{options}\n':
+    'kullanım: unibos peers [seçenekler]\n\nBu cihazın duyduğu cihazları listeler: kaç atlama uzakta (1 = doğrudan duyuldu), son doğrudan\nalımın sinyali, en son ne zaman duyulduğu, bildirdiği son konum ve pil, ve başlatıp "güvendeyim"\nile bitirmediği bir SOS (böyle bir cihaz, bir ağ geçidi gibi, yer açmak için asla unutulmaz).\n\n{options}\n',
   'usage: unibos inbox [--last N | --after N] [options]\n\nLists the texts, private messages (🔒, end-to-end encrypted) and alerts (SOS, "I am safe",\nwarnings) this node received, oldest first. Each has a number; the node keeps the newest 10000.\n\n  --last N         the newest N messages (default 20, at most 1000)\n  --after N        instead, the messages after number N (up to 1000; page on from the last shown; default: the latest)\n{options}\n':
     'kullanım: unibos inbox [--last N | --after N] [seçenekler]\n\nBu cihazın aldığı mesajları, özel mesajları (🔒, uçtan uca şifreli) ve uyarıları (SOS, "güvendeyim",\nuyarılar) eskiden yeniye listeler. Her birinin bir numarası vardır; cihaz en yeni 10000 tanesini saklar.\n\n  --last N         en yeni N mesaj (varsayılan 20, en çok 1000)\n  --after N        bunun yerine N numaradan sonraki mesajlar (en çok 1000; gösterilen sonuncudan devam edin; varsayılan: en yeniler)\n{options}\n',
   'usage: unibos send "text" [--to NODE [--private]] [options]\n\nQueues a text message on the running node. It is stored before this command returns and sent as\nsoon as the radio and the duty-cycle budget allow, surviving restarts until it is delivered.\n\n  --to NODE        a node id such as !1a2b3c4d (default: everyone on the channel)\n  --private        encrypted end to end: only NODE can read it (at most 117 bytes of text; default: off)\n{options}\n':

@@ -5,7 +5,7 @@ import { say } from '../cli-language.ts';
 import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
 
 const HELP = say(
-  'usage: unibos peers [options]\n\nLists the nodes this node has heard: hops away (1 = heard directly), signal of the last direct\nreception, when it was last heard, and its last reported position and battery.\n\n{options}\n',
+  'usage: unibos peers [options]\n\nLists the nodes this node has heard: hops away (1 = heard directly), signal of the last direct\nreception, when it was last heard, its last reported position and battery, and an SOS it raised\nand has not ended with "I am safe" (such a node, like a gateway, is never forgotten to make room).\n\n{options}\n',
   { options: DATA_DIR_HELP },
 );
 
@@ -30,7 +30,8 @@ export async function run(argv: string[]): Promise<number> {
     ago(p.lastHeardMs),
     p.latitude === null || p.longitude === null ? '' : `${p.latitude.toFixed(5)}, ${p.longitude.toFixed(5)}`,
     p.batteryLevel === null ? '' : p.batteryLevel > 100 ? say('powered') : `${p.batteryLevel}%`,
+    p.sosOpen ? say('open') : '',
   ]);
-  process.stdout.write(table([say('NODE'), say('NAME'), say('HOPS'), say('SNR'), say('RSSI'), say('LAST HEARD'), say('POSITION'), say('BATTERY')], rows));
+  process.stdout.write(table([say('NODE'), say('NAME'), say('HOPS'), say('SNR'), say('RSSI'), say('LAST HEARD'), say('POSITION'), say('BATTERY'), say('SOS')], rows));
   return 0;
 }

@@ -81,24 +81,24 @@ test('a real node answers in Turkish: status, SOS, send, inbox and its own error
   assert.match(none.stderr, /^unibos status: \S+nobody klasörüyle çalışan cihaz yok \(\S+ denetim soketi yok\); `unibos node` ile birini başlatın\n$/);
 });
 
-test('the peers table in Turkish: headers, times and battery', async (t) => {
+test('the peers table in Turkish: headers, times, battery and an open SOS', async (t) => {
   const dir = join(root, 'peers');
   mkdirSync(dir, { recursive: true });
   const now = Date.now();
   // A stand-in for a node's control socket with one peer (a real one needs a second node on the air).
   const server = createServer((_req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ self: '!a50a6e65', peers: [{ nodeId: 0x2b3c4d01, longName: 'Harbour', shortName: 'HARB', role: 'CLIENT', lastHeardMs: now - 300_000, hops: 1, snr: 7.5, rssi: -80, latitude: 41.01, longitude: 28.95, altitudeM: null, positionMs: now, batteryLevel: 101, voltage: null }] }));
+    res.end(JSON.stringify({ self: '!a50a6e65', peers: [{ nodeId: 0x2b3c4d01, longName: 'Harbour', shortName: 'HARB', role: 'CLIENT', lastHeardMs: now - 300_000, hops: 1, snr: 7.5, rssi: -80, latitude: 41.01, longitude: 28.95, altitudeM: null, positionMs: now, batteryLevel: 101, voltage: null, sosOpen: true }] }));
   });
   await new Promise<void>((resolve) => server.listen(controlSocketPath(dir), resolve));
   t.after(() => server.close());
   const tr = await unibos(['peers', '--data-dir', dir], 'tr');
   assert.equal(tr.code, 0, tr.stderr);
   const [head, row] = tr.stdout.split('\n');
-  assert.match(head!, /^CİHAZ\s+AD\s+ATLAMA\s+SNR\s+RSSI\s+SON DUYULMA\s+KONUM\s+PİL$/);
-  assert.match(row!, /^!2b3c4d01\s+Harbour\s+1\s+7\.5 dB\s+-80 dBm\s+5 dk önce\s+41\.01000, 28\.95000\s+şebekeden$/);
+  assert.match(head!, /^CİHAZ\s+AD\s+ATLAMA\s+SNR\s+RSSI\s+SON DUYULMA\s+KONUM\s+PİL\s+SOS$/);
+  assert.match(row!, /^!2b3c4d01\s+Harbour\s+1\s+7\.5 dB\s+-80 dBm\s+5 dk önce\s+41\.01000, 28\.95000\s+şebekeden\s+açık$/);
   const en = await unibos(['peers', '--data-dir', dir], 'en');
-  assert.match(en.stdout, /^NODE\s+NAME\s+HOPS\s+SNR\s+RSSI\s+LAST HEARD\s+POSITION\s+BATTERY\n!2b3c4d01\s+Harbour\s+1\s+7\.5 dB\s+-80 dBm\s+5 min ago\s+41\.01000, 28\.95000\s+powered\n$/);
+  assert.match(en.stdout, /^NODE\s+NAME\s+HOPS\s+SNR\s+RSSI\s+LAST HEARD\s+POSITION\s+BATTERY\s+SOS\n!2b3c4d01\s+Harbour\s+1\s+7\.5 dB\s+-80 dBm\s+5 min ago\s+41\.01000, 28\.95000\s+powered\s+open\n$/);
 });
 
 test('the node commands’ --help in Turkish, with every option', async () => {
