@@ -87,3 +87,18 @@ test('the turn order is the same on every node and changes from frame to frame, 
   for (const [node, times] of first) assert.ok(times > 40, `node ${node.toString(16)} went first ${times} times of 400`);
   assert.equal(TURN_SLOTS > AIRTIME_SLOTS, true, 'a turn is longer than a text on air');
 });
+
+test('an SOS relay that heard the copy weakly (farther from its sender) goes before one that heard it strongly, both within 16 slots', () => {
+  // Both have a neighbour to cover; the weak one draws its longest random slot, the strong one its shortest.
+  const sos = (snr: number, random: Random): number | null => new CoverageFloodPolicy().relayDelay({ ...context(0x100, { [ORIGIN]: [0x100], [0x301]: [0x100] }, random), urgent: true, snr });
+  for (const [weak, strong] of [[-15, 5], [-8, 8], [-20, 10]]) {
+    const far = sos(weak!, longest);
+    const near = sos(strong!, shortest);
+    assert.ok(far !== null && near !== null, 'both relay');
+    assert.ok(far < near, `SNR ${weak} dB waited ${far / SLOT_MS} slots, SNR ${strong} dB ${near / SLOT_MS}`);
+  }
+  for (const snr of [-30, -5, 20]) {
+    const slowest = sos(snr, longest);
+    assert.ok(slowest !== null && slowest < 16 * SLOT_MS, `an SOS heard at ${snr} dB waited ${slowest! / SLOT_MS} slots`);
+  }
+});

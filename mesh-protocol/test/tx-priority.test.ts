@@ -104,3 +104,19 @@ test('a full transmit queue makes room for an SOS by dropping its newest non-urg
   assert.deepEqual(sent.slice(0, 2), ['t0', 'SOS'], 'the SOS went right after the frame on air');
   assert.equal(sent.length, 65);
 });
+
+test('an SOS waiting for a busy channel listens again within its 16-slot window, so it goes soon after the channel clears', () => {
+  const scheduler = new SimScheduler();
+  const params = loraParams('LongFast');
+  const clearAt = 1_000;
+  const onAirAt: number[] = [];
+  const radio = { params, attach: () => {}, transmit: () => onAirAt.push(scheduler.now()), isChannelBusy: () => scheduler.now() < clearAt };
+  // Every random draw at its longest: the slowest listen-before-talk the queue could pick.
+  const longest = { next: () => 0.999999, int: (n: number) => n - 1, u32: () => 0xffffffff };
+  const slotMs = 28;
+  const queue = new TxQueue(radio, scheduler, longest, slotMs, new DutyCycle('NONE', scheduler), new ChannelUtilization(scheduler), new RouterStats(), () => {});
+  queue.enqueue({ length: 40, kind: 'relay', urgent: true, prepare: () => new Uint8Array(40) });
+  scheduler.runUntilIdle();
+  assert.equal(onAirAt.length, 1, 'the SOS went on air');
+  assert.ok(onAirAt[0]! >= clearAt && onAirAt[0]! <= clearAt + 16 * slotMs, `the channel cleared at ${clearAt} ms, the SOS went at ${onAirAt[0]} ms`);
+});

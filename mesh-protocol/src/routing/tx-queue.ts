@@ -45,6 +45,13 @@ const MAX_QUEUE = 64;
 const MAX_CSMA_TRIES = 20;
 /** Listen-before-talk backoff: a random wait of 1..64 slots while the channel is busy. */
 const CSMA_BACKOFF_SLOTS = 64;
+/**
+ * An urgent frame listens again within 16 slots (its relay window): where a few dozen relays of
+ * one SOS share the air, up to 64 slots (1.8 s on LongFast) a try kept relays waiting long after
+ * the channel had cleared (random-50 SOS p99 7.5-7.8 s -> 6.6-6.8 s on five sets of 12 seeds,
+ * reach within 0.01); 8 slots let the relays waiting together collide (reach 0.98 -> 0.96).
+ */
+const URGENT_BACKOFF_SLOTS = 16;
 
 export class TxQueue {
   private readonly queue: TxItem[] = [];
@@ -135,7 +142,7 @@ export class TxQueue {
     }
     if (this.radio.isChannelBusy() && this.csmaTries < MAX_CSMA_TRIES) {
       this.csmaTries++;
-      this.sleep((1 + this.random.int(CSMA_BACKOFF_SLOTS)) * this.slotMs);
+      this.sleep((1 + this.random.int(item.urgent ? URGENT_BACKOFF_SLOTS : CSMA_BACKOFF_SLOTS)) * this.slotMs);
       return;
     }
     this.csmaTries = 0;
