@@ -23,8 +23,23 @@ export interface NodeRecord {
   quality: number;
   /** Who it hears, as it last advertised (empty until a neighbour-info beacon arrives). */
   advertised: Map<number, NeighborLink>;
+  /** The beacon sequence number that last listed each advertised link. */
+  listedAt: Map<number, number>;
   lastBeaconSeq: number;
 }
+
+/**
+ * Most neighbours one beacon lists (what fits a LoRa frame with room to spare). A node hearing
+ * more lists a different slice of them in each beacon, so its neighbours learn all of them over a
+ * few beacons; a beacon listing fewer is the sender's whole list.
+ */
+export const BEACON_MAX_NEIGHBORS = 16;
+/**
+ * A link from a full (possibly partial) beacon is forgotten when this many later beacons from the
+ * same neighbour have not listed it: enough for 96 neighbours to come round, soon enough that a
+ * link lost is not trusted for long.
+ */
+const PARTIAL_LINK_BEACONS = 6;
 
 /** Quality learnt per beacon: an exponentially weighted reception ratio. */
 const QUALITY_ALPHA = 0.25;
@@ -82,8 +97,26 @@ export class NeighborTable {
       for (let i = 0; i < missed; i++) q *= 1 - QUALITY_ALPHA;
       r.quality = q * (1 - QUALITY_ALPHA) + QUALITY_ALPHA;
     }
+    const restarted = r.lastBeaconSeq >= 0 && seq <= r.lastBeaconSeq;
     r.lastBeaconSeq = seq;
-    r.advertised = new Map(links.filter((l) => l.nodeId !== nodeId).map((l) => [l.nodeId, l]));
+    const listed = links.filter((l) => l.nodeId !== nodeId);
+    // A short list is the whole list. A full one may be one slice of a longer list (the sender
+    // hears more than a beacon holds): keep what earlier slices said until it goes unlisted for a
+    // while, or a dense town's nodes would each know a third of whom their neighbours hear and
+    // relay for neighbours long covered.
+    if (links.length < BEACON_MAX_NEIGHBORS || restarted) {
+      r.advertised = new Map();
+      r.listedAt = new Map();
+    }
+    for (const l of listed) {
+      r.advertised.set(l.nodeId, l);
+      r.listedAt.set(l.nodeId, seq);
+    }
+    for (const [id, at] of r.listedAt) {
+      if (seq - at < PARTIAL_LINK_BEACONS) continue;
+      r.listedAt.delete(id);
+      r.advertised.delete(id);
+    }
   }
 
   /** Direct neighbours whose node number ends in `byte` (the relay_node header field). */
@@ -111,6 +144,7 @@ export class NeighborTable {
         rssi: NaN,
         quality: 0,
         advertised: new Map(),
+        listedAt: new Map(),
         lastBeaconSeq: -1,
       };
       this.nodes.set(nodeId, r);

@@ -33,7 +33,7 @@ import { ChannelUtilization } from './channel-utilization.ts';
 import { DedupCache, type DedupOptions } from './dedup-cache.ts';
 import { DutyCycle, type RegionName, type RegionRules } from './duty-cycle.ts';
 import { MemoryFrameCounter, type FrameCounter } from './frame-counter.ts';
-import { NeighborTable } from './neighbor-table.ts';
+import { BEACON_MAX_NEIGHBORS, NeighborTable } from './neighbor-table.ts';
 import { CW_MAX, CW_MIN, type RelayPolicy } from './relay-policy.ts';
 import { ReplayWindow } from './replay-window.ts';
 import type { RouterEvents } from './router-events.ts';
@@ -149,14 +149,23 @@ export class RouterCore extends EventEmitter<RouterEvents> {
   }
 
   /** Zero-hop beacon telling neighbours whom we hear and how well (feeds coverage decisions). */
-  sendNeighborInfo(intervalS: number, maxNeighbors = 16): number {
+  sendNeighborInfo(intervalS: number, maxNeighbors = BEACON_MAX_NEIGHBORS): number {
     const now = this.scheduler.now();
-    const neighbors = this.neighbors
-      .direct(now)
-      .sort((a, b) => b.quality - a.quality)
-      .slice(0, maxNeighbors)
+    const seq = ++this.beaconSeq;
+    let heard = this.neighbors.direct(now);
+    if (heard.length <= maxNeighbors) {
+      heard.sort((a, b) => b.quality - a.quality);
+    } else {
+      // More than a beacon holds: each beacon lists the next slice (in node order, so it wraps
+      // round the whole list), and receivers keep earlier slices (NeighborTable.beacon). Always the
+      // best 16 left a dense town's nodes knowing a third of whom their neighbours hear.
+      heard.sort((a, b) => a.nodeId - b.nodeId);
+      const start = ((seq - 1) * maxNeighbors) % heard.length;
+      heard = [...heard.slice(start), ...heard.slice(0, start)].slice(0, maxNeighbors);
+    }
+    const neighbors = heard
       .map((n) => ({ nodeId: n.nodeId, snrX4: Math.round((Number.isNaN(n.snr) ? 0 : n.snr) * 4), quality: Math.round(n.quality * 255) }));
-    const data: Data = { neighborInfo: { nodeId: this.nodeId, beaconSeq: ++this.beaconSeq, intervalS, neighbors } };
+    const data: Data = { neighborInfo: { nodeId: this.nodeId, beaconSeq: seq, intervalS, neighbors } };
     return this.originate(BROADCAST, data, { hopLimit: 0, polite: true }, 'beacon');
   }
 
