@@ -70,7 +70,12 @@ function bucketsOf(spec: Omit<ScenarioSpec, 'seed'>): { totalMs: number; buckets
         const key = `${ack}:${x.by}`;
         const what = ack ? 'ack' : 'message';
         let bucket: string;
-        if (x.nextHop !== 0) bucket = routedBy.has(key) ? `${what}: hand-overs repeated, and confirmations` : `${what}: routed hand-overs`;
+        if (x.nextHop !== 0 && routedBy.has(key)) {
+          // A relay's copy named for itself only confirms a repeated hand-over; a repeat named for the destination waits for its ack.
+          if (x.nextHop === (x.by & 0xff)) bucket = `${what}: confirmations of repeated hand-overs`;
+          else if (x.nextHop === (x.to & 0xff)) bucket = `${what}: hand-overs repeated to the destination`;
+          else bucket = `${what}: hand-overs repeated to a relay`;
+        } else if (x.nextHop !== 0) bucket = `${what}: routed hand-overs`;
         else if (routedBy.has(key)) bucket = `${what}: fall-back floods from a hop`;
         else if (ack) bucket = x.by === x.from ? 'ack: flooded by the destination (no route)' : 'ack: relays of floods';
         else if (x.by === f.origin) bucket = attempt <= 1 ? 'message: origin floods, no route' : 'message: origin floods, retries';

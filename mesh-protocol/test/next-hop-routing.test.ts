@@ -159,8 +159,7 @@ test("an ack lost on its last hop: the sender's retry takes the same route, no f
   assert.equal(dm.transmissions.filter((t) => t.by === other).length, 0, 'the other relay stayed silent throughout');
 });
 
-test("a sender that missed its next hop's relay hands the message again: only that hop answers, the hops after it do not carry it twice", () => {
-  // A line long enough that D's ack cannot come back to A before A hands the message again.
+test("a sender that missed its next hop's relay hears the ack pass by before it would hand the message again: sent once, no hop carries it twice", () => {
   const net = diamond(true, [[A, B], [B, C], [C, E], [E, F], [F, D]], 5);
   net.r(D).send(BROADCAST, { text: 'D is here' });
   net.scheduler.runUntilIdle();
@@ -169,6 +168,22 @@ test("a sender that missed its next hop's relay hands the message again: only th
 
   const dm = converse(net, A, D, 'hello D');
   assert.equal(net.lose.length, 0, "A missed B's relay once");
+  assert.deepEqual(dm.outcome, ['ack']);
+  assert.deepEqual(net.got, ['hello D']);
+  const message = dm.transmissions.filter((t) => t.from === A && t.id === dm.id);
+  assert.deepEqual(message.map((t) => t.by), [A, B, C, E, F], 'each hop sent it once');
+});
+
+test("a sender that missed its next hop's relay hands the message again: only that hop answers, the hops after it do not carry it twice", () => {
+  const net = diamond(true, [[A, B], [B, C], [C, E], [E, F], [F, D]], 5);
+  net.r(D).send(BROADCAST, { text: 'D is here' });
+  net.scheduler.runUntilIdle();
+  assert.equal(net.r(A).nextHopTo(D), B);
+  // The ack loses a hop on its way back (E hands it to C again), so it cannot pass A before A hands the message again.
+  net.lose.push({ by: B, from: A, at: A }, { by: E, from: D, at: C });
+
+  const dm = converse(net, A, D, 'hello D');
+  assert.equal(net.lose.length, 0, "A missed B's relay once, C the ack's first copy");
   assert.deepEqual(dm.outcome, ['ack']);
   assert.deepEqual(net.got, ['hello D']);
   const message = dm.transmissions.filter((t) => t.from === A && t.id === dm.id);
