@@ -1,4 +1,4 @@
-// Port watching: tells the modem when its serial device node vanishes or comes back. Unplugging a
+// Port watching: tells the modem or the NMEA GPS when its serial device node vanishes or comes back. Unplugging a
 // USB adapter removes its device node, and killing socat its pty link. Reads on a hung-up pty
 // return 0 bytes, which the serialport bindings retry forever instead of reporting, so the node
 // vanishing is the only prompt sign; watching for it also makes a replug prompt.
@@ -14,7 +14,7 @@ export class DeviceNodeWatch {
   constructor(
     private readonly path: string,
     private readonly onChange: (present: boolean) => void,
-    private readonly log: pino.Logger,
+    private readonly log: Pick<pino.Logger, 'debug'> | undefined,
   ) {}
 
   start(): void {
@@ -26,7 +26,7 @@ export class DeviceNodeWatch {
       });
       this.watcher.on('error', () => this.stop());
     } catch (err) {
-      this.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'cannot watch the device node; relying on I/O errors and timeouts');
+      this.log?.debug({ err: err instanceof Error ? err.message : String(err) }, 'cannot watch the device node; relying on I/O errors and timeouts');
     }
   }
 

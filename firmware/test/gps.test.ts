@@ -3,7 +3,7 @@
 
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -475,6 +475,33 @@ describe('NmeaSerialGps', () => {
       await gps.stop();
       await closePort(feed);
       await pair.dispose();
+    }
+  });
+
+  it('takes a device node that disappeared for the receiver gone, though reads never failed', async () => {
+    // As /dev/serial/by-id/... does when a USB receiver is unplugged; here the pty stays up, so no
+    // read error comes at all and only the missing path can tell.
+    const pair = await PtyPair.create();
+    const dir = scratchDir();
+    const byId = join(dir, 'usb-u-blox_GNSS_receiver-if00');
+    symlinkSync(pair.hostPath, byId);
+    const feed = await openPort(pair.devicePath);
+    const gps = new NmeaSerialGps({ path: byId, reopenDelayMs: () => 20 });
+    const link = linkEvents(gps);
+    try {
+      await gps.start();
+      const down = link.next(false);
+      unlinkSync(byId);
+      await down;
+      const up = link.next(true);
+      symlinkSync(pair.hostPath, byId);
+      await up;
+      assert.equal(gps.stats.reconnects, 1);
+    } finally {
+      await gps.stop();
+      await closePort(feed);
+      await pair.dispose();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -6,6 +6,7 @@ import type { SerialPort } from 'serialport';
 import type { ReadlineParser } from '@serialport/parser-readline';
 import type { Logger } from 'pino';
 import { RealScheduler, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
+import { DeviceNodeWatch } from '../device-node-watch.ts';
 import { FirmwareError } from '../firmware-error.ts';
 import { LinkedFixEmitter } from './fix-emitter.ts';
 import type { GpsSource } from './gps-source.ts';
@@ -19,7 +20,7 @@ export interface NmeaSerialGpsOptions {
   /** Wait before reopen attempt `attempt` (1, 2, ...) after the port went away. Default 500 ms doubling to 10 s. */
   reopenDelayMs?: (attempt: number) => number;
   scheduler?: Scheduler;
-  logger?: Pick<Logger, 'info' | 'warn'>;
+  logger?: Pick<Logger, 'info' | 'warn' | 'debug'>;
 }
 
 export function defaultReopenDelayMs(attempt: number): number {
@@ -31,7 +32,12 @@ export class NmeaSerialGps extends LinkedFixEmitter implements GpsSource {
   private readonly baudRate: number;
   private readonly reopenDelayMs: (attempt: number) => number;
   private readonly scheduler: Scheduler;
-  private readonly logger: Pick<Logger, 'info' | 'warn'> | undefined;
+  private readonly logger: Pick<Logger, 'info' | 'warn' | 'debug'> | undefined;
+  /**
+   * An unplugged USB receiver takes its device node with it, and a hung-up port may never report a
+   * read error (reads return 0 bytes, which serialport retries): the node vanishing closes the port.
+   */
+  private readonly deviceNode: DeviceNodeWatch;
 
   private readonly epoch = new NmeaFixAccumulator();
 
@@ -55,6 +61,12 @@ export class NmeaSerialGps extends LinkedFixEmitter implements GpsSource {
     this.reopenDelayMs = options.reopenDelayMs ?? defaultReopenDelayMs;
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.logger = options.logger;
+    this.deviceNode = new DeviceNodeWatch(this.path, (present) => {
+      const port = this.port;
+      if (present || !port?.isOpen) return;
+      this.logger?.warn({ path: this.path }, 'GPS serial device node is gone');
+      port.close(() => undefined);
+    }, this.logger);
   }
 
   async start(): Promise<void> {
@@ -66,11 +78,13 @@ export class NmeaSerialGps extends LinkedFixEmitter implements GpsSource {
       this.running = false;
       throw err;
     }
+    this.deviceNode.start();
     if (this.running) this.emitLink(true);
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.deviceNode.stop();
     this.retryTimer?.cancel();
     this.retryTimer = undefined;
     await this.opening?.catch(() => undefined);

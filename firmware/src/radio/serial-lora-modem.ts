@@ -16,7 +16,7 @@ import {
 } from '@unibos/mesh-protocol';
 import { FirmwareError, type FirmwareErrorCode } from '../firmware-error.ts';
 import { AtCommandChannel, asFirmwareError, type ModemDropReason, type ModemEvent } from './at-command-channel.ts';
-import { DeviceNodeWatch } from './device-node-watch.ts';
+import { DeviceNodeWatch } from '../device-node-watch.ts';
 import {
   AT_CONTINUOUS_RX,
   AT_P2P_MODE,
