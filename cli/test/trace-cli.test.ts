@@ -36,7 +36,9 @@ test('unibos trace shows the path to a node two hops away and back, with each ho
   const dB = '\\(-?\\d+\\.\\d\\d dB\\)';
   assert.match(traced.stdout, new RegExp(`route to ${idC} \\(2 hops there, 2 back\\):`), traced.stdout);
   assert.match(traced.stdout, new RegExp(`towards: ${idA} "node A" → ${idB} "node B" ${dB} → ${idC} "node C" ${dB}`), traced.stdout);
-  assert.match(traced.stdout, new RegExp(`back:\\s+${idC} "node C" → ${idB} "node B" ${dB} → ${idA} "node A" ${dB}`), traced.stdout);
+  // On the way back C hands the answer to B; when C does not overhear B pass it on in time (a CI
+  // run under load), C floods it from there, and the trace says so: that stretch shows as `?`.
+  assert.match(traced.stdout, new RegExp(`back:\\s+${idC} "node C" → (${idB} "node B" ${dB}|\\? \\(\\? dB\\)) → ${idA} "node A" ${dB}`), traced.stdout);
 
   const answer = await json<{ answered: boolean; towards: Array<{ node: string; snr: number | null }> }>(['trace', idC, '--data-dir', join(root, 'A')]);
   assert.equal(answer.answered, true);
