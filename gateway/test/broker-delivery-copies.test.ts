@@ -52,9 +52,7 @@ for (const maxQueuedQos0 of [1000, 0]) {
       await away.subscribe('unibos/v1/sensor/s1/q/+', 1, 1);
       await away.disconnect();
       const sub = await connect(hub, 'hub1:live');
-      sub.onPacket((p) => {
-        if (p.cmd === 'publish' && p.qos === 1) sub.send({ cmd: 'puback', messageId: p.messageId! });
-      });
+      sub.acknowledgeDeliveries = true;
       await sub.subscribe('unibos/v1/sensor/s1/q/#', 1, 1);
       const pub = await connect(sensor, 's1:q');
       const frames = Array.from({ length: 30 }, (_, i) => frame('unibos/v1/sensor/s1/q/t', `q1 ${i}`, 1, i + 1));

@@ -49,9 +49,7 @@ describe('QoS 1 publishes forwarded below aedes', () => {
   /** A subscriber that acknowledges every QoS 1 delivery, as a client library does. */
   async function subscriber(clientId: string, filter: string, qos: 0 | 1, clean = true): Promise<PacketClient> {
     const c = await connect(hub, clientId, clean);
-    c.onPacket((p) => {
-      if (p.cmd === 'publish' && p.qos === 1) c.send({ cmd: 'puback', messageId: p.messageId! });
-    });
+    c.acknowledgeDeliveries = true;
     await c.subscribe(filter, qos, 1);
     return c;
   }

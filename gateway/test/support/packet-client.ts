@@ -18,11 +18,14 @@ export interface PacketLogin {
 export class PacketClient {
   readonly received: Packet[] = [];
   closed = false;
+  /** Answer every QoS 1 delivery with its PUBACK, as a client library does (off: the test decides). */
+  acknowledgeDeliveries = false;
   private readonly waiter = new EventWaiter();
   private readonly parser = mqttPacket.parser({ protocolVersion: 4 });
 
   private constructor(private readonly socket: Socket) {
     this.parser.on('packet', (p: Packet) => {
+      if (this.acknowledgeDeliveries && p.cmd === 'publish' && p.qos === 1) this.send({ cmd: 'puback', messageId: p.messageId! });
       this.received.push(p);
       this.waiter.wake();
     });
@@ -45,15 +48,6 @@ export class PacketClient {
     client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean, clientId: login.clientId, keepalive: 30, username: login.username, password: Buffer.from(login.password) });
     const connack = (await client.next((p) => p.cmd === 'connack', 'CONNACK')) as mqttPacket.IConnackPacket;
     return { client, connack };
-  }
-
-  /** Runs `handler` on every packet from now on, before anyone waiting is woken (e.g. to acknowledge deliveries). */
-  onPacket(handler: (p: Packet) => void): void {
-    this.parser.on('packet', handler);
-    // The listener that records and wakes was added first: move this one before it.
-    const listeners = this.parser.listeners('packet') as Array<(p: Packet) => void>;
-    this.parser.removeAllListeners('packet');
-    for (const l of [handler, ...listeners.filter((l) => l !== handler)]) this.parser.on('packet', l);
   }
 
   /** Waits until `cond` holds; throws if the connection closes first. */
