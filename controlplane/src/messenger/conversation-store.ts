@@ -85,7 +85,7 @@ export class ConversationStore {
       addMember: db.prepare<[string, string, string, number]>('INSERT OR IGNORE INTO messenger_members (conversation_id, user_id, role, joined_ms) VALUES (?, ?, ?, ?)'),
       get: db.prepare<[string, string], ConversationRow>('SELECT * FROM messenger_conversations WHERE org_id = ? AND id = ?'),
       byPair: db.prepare<[string], ConversationRow>('SELECT * FROM messenger_conversations WHERE pair = ?'),
-      members: db.prepare<[string], MemberRow>('SELECT user_id, role, muted, joined_ms FROM messenger_members WHERE conversation_id = ? ORDER BY joined_ms, user_id'),
+      members: db.prepare<[string], MemberRow>("SELECT user_id, role, muted, joined_ms FROM messenger_members WHERE conversation_id = ? ORDER BY joined_ms, CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, user_id"),
       member: db.prepare<[string, string], MemberRow>('SELECT user_id, role, muted, joined_ms FROM messenger_members WHERE conversation_id = ? AND user_id = ?'),
       listOfUser: db.prepare<[string, string, number, number], ConversationRow>(
         `SELECT c.* FROM messenger_conversations c JOIN messenger_members m ON m.conversation_id = c.id
