@@ -115,8 +115,9 @@ function decryptWithEither(entry: Entry, m: ReturnType<typeof parseMeshDirect>):
     if (!entry.previous) throw e;
     try {
       return entry.previous.decrypt(m);
-    } catch {
-      throw e;
+    } catch (old) {
+      // A repeat of a message the previous session opened is a replay, whatever the current one says.
+      throw old instanceof MessengerCryptoError && old.code === 'E_REPLAY' ? old : e;
     }
   }
 }

@@ -13,12 +13,16 @@ import { encodeMeshHeader, type MeshDirectMessage } from './mesh-direct-message.
 import { MessengerCryptoError } from './messenger-crypto-error.ts';
 import type { RandomSource } from './random-source.ts';
 import { x3dhSecret } from './ratchet-kdf.ts';
-import { asBoolean, asBytes, asRecord, asVersion, b64, type JsonRecord } from './state-json.ts';
+import { AEAD_TAG_BYTES } from './message-aead.ts';
+import { asArray, asBoolean, asBytes, asRecord, asVersion, b64, type JsonRecord } from './state-json.ts';
 
 const DOMAIN = 'UNIBOS mesh direct v1';
 const HANDSHAKE_INFO = 'UNIBOS mesh direct v1 handshake';
 // Counters are u16 on the wire; 0xfffe keeps `pn` (messages in the previous chain) within u16 too.
 const MESH_BOUNDS: RatchetBounds = { maxSkip: 256, maxStoredSkipped: 256, maxCounter: 0xfffe };
+// How many opened SHORT messages are remembered (by their 16-byte AEAD tag) so a repeat is named a
+// replay. Their one-byte chain tag cannot say which chain they belong to, so nothing else can.
+const REMEMBERED_SHORT_TAGS = 64;
 
 export class MeshDirectSession {
   private constructor(
@@ -29,6 +33,8 @@ export class MeshDirectSession {
     private pendingInit: Uint8Array | null,
     /** The initiator's ephemeral key: names the handshake so repeated INITs find this session. */
     readonly baseKey: Uint8Array,
+    /** AEAD tags (base64url) of the last SHORT messages opened, oldest first. */
+    private readonly openedShortTags: string[] = [],
   ) {}
 
   static initiate(ourIdentity: KeyPair, theirIdentityKey: Uint8Array, random: RandomSource): MeshDirectSession {
@@ -85,7 +91,7 @@ export class MeshDirectSession {
   }
 
   toJSON(): JsonRecord {
-    return { v: 1, ratchet: this.ratchet.toJSON(), remoteIdentityKey: b64(this.remoteIdentityKey), associatedData: b64(this.associatedData), awaitingReply: this.pendingInit !== null, baseKey: b64(this.baseKey) };
+    return { v: 1, ratchet: this.ratchet.toJSON(), remoteIdentityKey: b64(this.remoteIdentityKey), associatedData: b64(this.associatedData), awaitingReply: this.pendingInit !== null, baseKey: b64(this.baseKey), openedShortTags: [...this.openedShortTags] };
   }
 
   static fromJSON(json: unknown, random: RandomSource): MeshDirectSession {
@@ -98,24 +104,30 @@ export class MeshDirectSession {
       ad,
       asBoolean(j.awaitingReply, 'meshSession.awaitingReply') ? ad.slice(0, 32) : null,
       asBytes(j.baseKey, 'meshSession.baseKey', 32),
+      // States saved before this list existed have none.
+      j.openedShortTags === undefined ? [] : asArray(j.openedShortTags, 'meshSession.openedShortTags').map((v, i) => b64(asBytes(v, `meshSession.openedShortTags[${i}]`, AEAD_TAG_BYTES))).slice(-REMEMBERED_SHORT_TAGS),
     );
   }
 
   private decryptShort(m: Extract<MeshDirectMessage, { form: 'short' }>): Uint8Array {
-    // The one-byte tag picks the chain; two chains may share a tag, so each candidate is tried and
-    // only an authenticating one changes the state.
-    const candidates = this.ratchet.candidateReceivingKeys().filter((k) => k[0] === m.chainTag);
-    const errors: unknown[] = [];
-    for (const dh of candidates) {
+    // The one-byte tag picks the chain, but a chain whose first message has not arrived yet may share
+    // its tag with one we know (one in eight after 32 chains), and every verdict short of an
+    // authenticated open (replay, too far ahead, does not authenticate) is then about the wrong
+    // chain. So: only an authenticating candidate changes the state; a repeat of a message opened
+    // here is a replay; anything else may be early and is kept by the caller (it is bounded there).
+    const tag = b64(m.sealed.subarray(m.sealed.length - AEAD_TAG_BYTES));
+    for (const dh of this.ratchet.candidateReceivingKeys()) {
+      if (dh[0] !== m.chainTag) continue;
       try {
-        return this.ratchet.decrypt({ dh, pn: 0, n: m.n }, m.headerBytes, m.sealed, this.associatedData);
-      } catch (e) {
-        errors.push(e);
+        const plaintext = this.ratchet.decrypt({ dh, pn: 0, n: m.n }, m.headerBytes, m.sealed, this.associatedData);
+        this.openedShortTags.push(tag);
+        if (this.openedShortTags.length > REMEMBERED_SHORT_TAGS) this.openedShortTags.shift();
+        return plaintext;
+      } catch {
+        // Another chain with the same tag may be the one.
       }
     }
-    // A replay is the most specific answer; otherwise the first chain's (the current one's) error.
-    const replay = errors.find((e) => e instanceof MessengerCryptoError && e.code === 'E_REPLAY');
-    if (replay || errors[0]) throw replay ?? errors[0];
-    throw new MessengerCryptoError('E_EARLY_MESSAGE', 'this message continues a chain whose first message has not arrived yet: keep it and try again after the next message from this node');
+    if (this.openedShortTags.includes(tag)) throw new MessengerCryptoError('E_REPLAY', 'this message was already received: refused as a replay');
+    throw new MessengerCryptoError('E_EARLY_MESSAGE', 'this message opens under no chain known here: it continues a chain whose first message has not arrived yet (keep it and try again after the next message from this node), or it was altered');
   }
 }
