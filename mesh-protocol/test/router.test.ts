@@ -488,6 +488,22 @@ test('a neighbour heard only through relays for hours is no longer a direct neig
   assert.deepEqual(table.byLastByte(C & 0xff).map((n) => n.nodeId), [C], 'still resolvable as a relay byte (heard directly once)');
 });
 
+test('a relay byte shared by two direct neighbours names neither, until the table forgets one of them', () => {
+  const table = new NeighborTable(A, 3);
+  const twinOld = 0x1100_00aa;
+  const twinNew = 0x2200_00aa;
+  table.heard(twinOld, 0, 5, -90, 0);
+  table.heard(B, 2, 5, -90, 1);
+  table.heard(twinNew, 0, 5, -90, 2);
+  assert.deepEqual(table.byLastByte(0xaa).map((n) => n.nodeId), [twinOld, twinNew]);
+  assert.deepEqual(table.byLastByte(B & 0xff).map((n) => n.nodeId), [], 'heard only through relays: not a candidate');
+  // A fourth node overflows the table (capacity 3): the stalest, twinOld, goes, and 0xaa is twinNew's alone.
+  table.heard(C, 0, 5, -90, 3);
+  assert.equal(table.get(twinOld), undefined);
+  assert.deepEqual(table.byLastByte(0xaa).map((n) => n.nodeId), [twinNew]);
+  assert.deepEqual(table.byLastByte(C & 0xff).map((n) => n.nodeId), [C]);
+});
+
 test('a payload too large for one frame is refused at send(), whole, and nothing is queued', () => {
   const net = network([[A, B]]);
   const a = net.add(A);

@@ -41,6 +41,8 @@ export const BEACON_MAX_NEIGHBORS = 16;
  */
 const PARTIAL_LINK_BEACONS = 6;
 
+const NO_RECORDS: readonly NodeRecord[] = [];
+
 /** Quality learnt per beacon: an exponentially weighted reception ratio. */
 const QUALITY_ALPHA = 0.25;
 /** Before any beacon gap is measured, a directly heard node is assumed this reliable. */
@@ -48,6 +50,8 @@ const PRIOR_QUALITY = 0.7;
 
 export class NeighborTable {
   private readonly nodes = new Map<number, NodeRecord>();
+  /** Nodes ever heard directly, by the last byte of their number (what a relayed copy names). */
+  private readonly directByLastByte = new Map<number, NodeRecord[]>();
 
   constructor(
     private readonly self: number,
@@ -73,6 +77,11 @@ export class NeighborTable {
     const r = this.record(nodeId, now);
     r.lastHeardMs = now;
     if (hops === 0) {
+      if (r.lastDirectMs === -Infinity) {
+        const bucket = this.directByLastByte.get(nodeId & 0xff);
+        if (bucket) bucket.push(r);
+        else this.directByLastByte.set(nodeId & 0xff, [r]);
+      }
       r.hopsAway = 0;
       r.lastDirectMs = now;
       r.snr = Number.isNaN(r.snr) ? snr : r.snr * 0.7 + snr * 0.3;
@@ -120,10 +129,8 @@ export class NeighborTable {
   }
 
   /** Direct neighbours whose node number ends in `byte` (the relay_node header field). */
-  byLastByte(byte: number): NodeRecord[] {
-    const out: NodeRecord[] = [];
-    for (const r of this.nodes.values()) if (r.lastDirectMs > -Infinity && (r.nodeId & 0xff) === byte) out.push(r);
-    return out;
+  byLastByte(byte: number): readonly NodeRecord[] {
+    return this.directByLastByte.get(byte) ?? NO_RECORDS;
   }
 
   /** Probability that a frame sent by `from` reached `to`, from what `to` advertised (0 if unknown). */
@@ -156,6 +163,11 @@ export class NeighborTable {
   private evictStalest(): void {
     let stalest: NodeRecord | undefined;
     for (const r of this.nodes.values()) if (!stalest || r.lastHeardMs < stalest.lastHeardMs) stalest = r;
-    if (stalest) this.nodes.delete(stalest.nodeId);
+    if (!stalest) return;
+    this.nodes.delete(stalest.nodeId);
+    if (stalest.lastDirectMs === -Infinity) return;
+    const bucket = this.directByLastByte.get(stalest.nodeId & 0xff)!;
+    bucket.splice(bucket.indexOf(stalest), 1);
+    if (bucket.length === 0) this.directByLastByte.delete(stalest.nodeId & 0xff);
   }
 }
