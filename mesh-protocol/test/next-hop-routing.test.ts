@@ -22,7 +22,7 @@ const E = 0x0e0e;
 const F = 0x0f0f;
 
 /** A diamond: A hears B and C, both hear D; A and D do not hear each other. (Or other links.) */
-function diamond(nextHopRouting = true, links: Array<[number, number]> = [[A, B], [A, C], [B, D], [C, D]], hopLimit?: number) {
+function diamond(nextHopRouting = true, links: Array<[number, number]> = [[A, B], [A, C], [B, D], [C, D]], hopLimit?: number, floodingOnly: number[] = []) {
   const scheduler = new SimScheduler();
   const rng = new SeededRandom(11);
   const edges = new Set(links.map(([a, b]) => `${a}-${b}`));
@@ -49,7 +49,7 @@ function diamond(nextHopRouting = true, links: Array<[number, number]> = [[A, B]
   });
   const nodes = [...new Set(links.flat())].sort((a, b) => a - b);
   const routers = new Map(
-    nodes.map((id) => [id, new MeshRouter({ nodeId: id, radio: medium.radio(id), scheduler, random: rng.fork(), channels: new ChannelSet([DEFAULT_CHANNEL]), region: 'NONE', nextHopRouting, hopLimit })]),
+    nodes.map((id) => [id, new MeshRouter({ nodeId: id, radio: medium.radio(id), scheduler, random: rng.fork(), channels: new ChannelSet([DEFAULT_CHANNEL]), region: 'NONE', nextHopRouting: nextHopRouting && !floodingOnly.includes(id), hopLimit })]),
   );
   const got: string[] = [];
   routers.get(D)!.on('deliver', (d) => d.data.text !== undefined && got.push(d.data.text));
@@ -190,6 +190,23 @@ test("a sender that missed its next hop's relay hands the message again: only th
   assert.equal(message.filter((t) => t.by === A).length, 2, 'A handed it to B twice');
   assert.equal(message.filter((t) => t.by === B).length, 2, 'B answered the second hand-over');
   assert.equal(message.filter((t) => t.by === C).length, 1, 'C carried it once');
+});
+
+test('a flooded direct message is not relayed by a node too far from its destination for the hops left; nodes within reach carry it', () => {
+  // A - B - C - D, and a branch B - E - F. E is two relays from D; the flood reaches E with one left.
+  const net = diamond(true, [[A, B], [B, C], [C, D], [B, E], [E, F]], 3, [A]);
+  net.r(D).send(BROADCAST, { text: 'D is here' });
+  net.scheduler.runUntilIdle();
+  assert.equal(net.r(E).nextHopTo(D), B, 'E learned its way to D, two relays long');
+  // A sends without routing (as a node without a route would): a flood.
+  const dm = converse(net, A, D, 'hello D');
+  assert.deepEqual(dm.outcome, ['ack']);
+  assert.deepEqual(net.got.filter((t) => t === 'hello D'), ['hello D']);
+  const carriers = new Set(dm.transmissions.filter((t) => t.from === A && t.id === dm.id).map((t) => t.by));
+  assert.ok(carriers.has(B) && carriers.has(C), 'the nodes on the way carried it');
+  assert.ok(!carriers.has(E), 'E could not bring it to D within the hop limit, and stayed silent');
+  assert.equal(net.r(E).stats.floodRelaysOutOfReach, 1);
+  assert.equal(net.r(B).stats.floodRelaysOutOfReach + net.r(C).stats.floodRelaysOutOfReach, 0);
 });
 
 test('same seed, same numbers: a simulated run of direct messages (and of SOS alerts) replays exactly', () => {

@@ -213,6 +213,28 @@ export class NextHopRouter extends FloodingRouter {
   }
 
   /**
+   * A flooded direct message is relayed only by nodes it can still take to its destination: our
+   * copy allows hopLimit - 1 more relays, and a destination whose frames needed more relays than
+   * that to reach us (the fewest we have seen, or our route's) is out of its reach from here.
+   * Unknown distance relays, as any flood. Measured on seeds 1-48 against flooding's airtime:
+   * random-50 (hop limit 3) 0.292x -> 0.239x, delivery 0.996 -> 0.998; grid-25 (hop limit 5)
+   * 0.459x -> 0.481x at the same delivery (fewer copies teach fewer short routes there).
+   */
+  protected override considerRelay(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
+    if (this.routing && header.to !== BROADCAST && this.relaysToReach(header.to, now) > header.hopLimit - 1) {
+      this.stats.floodRelaysOutOfReach++;
+      return;
+    }
+    super.considerRelay(record, header, bytes, now);
+  }
+
+  /** Fewest relays a frame from us needs to reach `dest`, as far as we know; 0 when we do not know. */
+  private relaysToReach(dest: number, now: number): number {
+    const known = Math.min(this.neighbors.get(dest)?.hopsAway ?? Infinity, this.routes.get(dest, now)?.hops ?? Infinity);
+    return Number.isFinite(known) ? known : 0;
+  }
+
+  /**
    * The destination acked direct message (origin, id): it arrived, so a flood of it still waiting
    * here has no one left to serve. Nodes near the destination and along the ack's way hear this
    * before their contention windows run out.

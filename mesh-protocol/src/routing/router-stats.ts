@@ -27,6 +27,8 @@ export class RouterStats {
   relaysScheduled = 0;
   relaysSent = 0;
   relaysCancelled = 0;
+  /** Flooded direct messages not relayed because their destination is farther than the hops left. */
+  floodRelaysOutOfReach = 0;
   /** Hand-overs to a next hop that was never overheard relaying: the route was dropped, the frame flooded. */
   routesFailed = 0;
   retransmissions = 0;
