@@ -173,6 +173,8 @@ test('a short message whose chain has not started here is kept as early even whe
     assert.equal(decodeMeshDirect(user, node.nodeId, start), 'chain two');
     assert.equal(decodeMeshDirect(user, node.nodeId, next), 'chain two, again');
     assert.throws(() => decodeMeshDirect(user, node.nodeId, next), isCode('E_REPLAY'));
+    const restored = MeshDirectEndpoint.fromJSON(JSON.parse(JSON.stringify(user)), user.identity);
+    assert.throws(() => decodeMeshDirect(restored, node.nodeId, next), isCode('E_REPLAY'), 'still a replay after a restart');
     return;
   }
   assert.fail('no seed gave two chains with the same tag');
