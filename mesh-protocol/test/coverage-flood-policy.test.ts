@@ -102,3 +102,28 @@ test('an SOS relay that heard the copy weakly (farther from its sender) goes bef
     assert.ok(slowest !== null && slowest < 16 * SLOT_MS, `an SOS heard at ${snr} dB waited ${slowest! / SLOT_MS} slots`);
   }
 });
+
+test('a text relay that heard the copy weakly takes its turn before one that heard it strongly, whatever the hash order', () => {
+  // The diamond again; B hears ORIGIN at -15 dB (far), C at +5 dB (near), and both lists say so.
+  const [B, C, D] = [0x100, 0x500, 0x301];
+  const snrAt = { [B]: -15, [C]: 5 };
+  const at = (self: number, id: number, random: Random): RelayContext => {
+    const neighbors = new NeighborTable(self);
+    neighbors.heard(ORIGIN, 0, snrAt[self]!, -100, NOW);
+    neighbors.beacon(ORIGIN, 1, [B, C].map((n) => ({ nodeId: n, quality: 0.9, snr: snrAt[n]! })), NOW);
+    neighbors.heard(D, 0, 0, -90, NOW);
+    neighbors.beacon(D, 2, [B, C].map(link), NOW);
+    return { self, header: header(id), snr: snrAt[self]!, transmitters: [ORIGIN], copies: 1, slotMs: SLOT_MS, urgent: false, random, neighbors, now: NOW };
+  };
+  const policy = new CoverageFloodPolicy();
+  let hashWouldPutCFirst = 0;
+  for (let id = 1; id <= 20; id++) {
+    if (turnOrder(C, header(id)) < turnOrder(B, header(id))) hashWouldPutCFirst++;
+    const far = policy.relayDelay(at(B, id, longest));
+    const near = policy.relayDelay(at(C, id, shortest));
+    assert.ok(far !== null && near !== null, 'both have D to cover');
+    assert.ok(far < TURN_JITTER_SLOTS * SLOT_MS, `frame ${id}: the far relay goes at once, waited ${far / SLOT_MS} slots`);
+    assert.ok(near - far > AIRTIME_SLOTS * SLOT_MS, `frame ${id}: the near relay waits its turn (${near / SLOT_MS} slots)`);
+  }
+  assert.ok(hashWouldPutCFirst > 0, 'some frames would have gone the other way by hash alone');
+});

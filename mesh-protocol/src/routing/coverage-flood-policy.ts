@@ -78,9 +78,10 @@ export class CoverageFloodPolicy implements RelayPolicy {
     // Turns, not a random draw: a uniform window over 256 slots (the published scheme's longest)
     // let relays hear each other before deciding, but cost 2-4x the baseline's latency, and a
     // short random window made relays that cannot hear each other collide at the neighbour they
-    // share. Every node orders the same candidates the same way (a hash of node and frame, so no
-    // node is always last), so two relays hidden from each other that know of each other through
-    // a shared neighbour never pick the same turn, and the first relay goes at once.
+    // share. Every node orders the same candidates the same way (weak copies first, then a hash
+    // of node and frame, so no node is always last), so two relays hidden from each other that
+    // know of each other through a shared neighbour never pick the same turn, and the first relay
+    // goes at once.
     return (Math.round(relaysAhead(ctx, this.threshold)) * TURN_SLOTS + ctx.random.int(TURN_JITTER_SLOTS)) * ctx.slotMs;
   }
 
@@ -108,10 +109,37 @@ export function turnOrder(node: number, header: RelayContext['header']): number 
   return (Math.imul((node ^ header.id) >>> 0, 0x9e3779b1) ^ Math.imul(header.from, 0x85ebca6b)) >>> 0;
 }
 
+/**
+ * Turns go weak copies first, in classes this wide (dB), hash order within a class: a relay that
+ * heard the transmitter weakly is far from it and reaches the most new nodes, and the nearer ones
+ * hear it before their turn (the same reason an SOS relays weak copies first). Every node places a
+ * candidate by the SNR of its link to the transmitter as either of them advertised it, and itself
+ * by what it advertises, so the order is the same everywhere as far as the lists agree. Measured on
+ * random-50 against hash order alone: latency ours/managed p50 0.94 -> 0.77, p99 1.29 -> 1.20
+ * (seeds 1-12; 13-48: p50 0.95 -> 0.81, p99 1.34 -> 1.27), reach unchanged, airtime 0.651x ->
+ * 0.647x (0.664x -> 0.675x). 3-6 dB classes split a grid's straight and diagonal links and
+ * cost it reach (0.988 -> 0.971); 10 dB leaves grid-25 unchanged.
+ */
+export const TURN_SNR_CLASS_DB = 10;
+
+/** The SNR class of the link from `w` to `node` for the turn order; NaN if no list says. */
+function snrClass(ctx: RelayContext, w: number, node: number): number {
+  const { neighbors } = ctx;
+  const snr = node === ctx.self ? (neighbors.get(w)?.snr ?? NaN) : (neighbors.get(node)?.advertised.get(w)?.snr ?? neighbors.get(w)?.advertised.get(node)?.snr ?? NaN);
+  return Math.floor(snr / TURN_SNR_CLASS_DB);
+}
+
 /** Expected number of useful relays (see usefulRelays) whose turn comes before ours. */
 export function relaysAhead(ctx: RelayContext, threshold: number): number {
   const mine = turnOrder(ctx.self, ctx.header);
-  return usefulRelays(ctx, threshold, (c) => turnOrder(c, ctx.header) < mine);
+  const w = process.env.BONLY === '1' && ctx.header.to !== 0xffffffff ? undefined : ctx.transmitters[0];
+  const myClass = w === undefined ? NaN : snrClass(ctx, w, ctx.self);
+  return usefulRelays(ctx, threshold, (c) => {
+    const theirs = w === undefined ? NaN : snrClass(ctx, w, c);
+    // A class unknown on either side falls back to the hash order alone.
+    if (theirs === myClass || Number.isNaN(theirs) || Number.isNaN(myClass)) return turnOrder(c, ctx.header) < mine;
+    return theirs < myClass;
+  });
 }
 
 /**
