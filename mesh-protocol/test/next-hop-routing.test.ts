@@ -22,7 +22,7 @@ const E = 0x0e0e;
 const F = 0x0f0f;
 
 /** A diamond: A hears B and C, both hear D; A and D do not hear each other. (Or other links.) */
-function diamond(nextHopRouting = true, links: Array<[number, number]> = [[A, B], [A, C], [B, D], [C, D]], hopLimit?: number, floodingOnly: number[] = []) {
+function diamond(nextHopRouting = true, links: Array<[number, number]> = [[A, B], [A, C], [B, D], [C, D]], hopLimit?: number, floodingOnly: number[] = [], linkSnr: Record<string, number> = {}) {
   const scheduler = new SimScheduler();
   const rng = new SeededRandom(11);
   const edges = new Set(links.map(([a, b]) => `${a}-${b}`));
@@ -37,7 +37,7 @@ function diamond(nextHopRouting = true, links: Array<[number, number]> = [[A, B]
       if (!edges.has(`${f}-${t}`) && !edges.has(`${t}-${f}`)) return null;
       const now = onAir[onAir.length - 1];
       const i = lose.findIndex((l) => now !== undefined && l.by === f && l.at === t && l.from === now.from && now.by === f);
-      if (i < 0) return { rssi: -95, snr: 2 };
+      if (i < 0) return { rssi: -95, snr: linkSnr[`${f}-${t}`] ?? linkSnr[`${t}-${f}`] ?? 2 };
       lose.splice(i, 1);
       return null;
     },
@@ -190,6 +190,21 @@ test("a sender that missed its next hop's relay hands the message again: only th
   assert.equal(message.filter((t) => t.by === A).length, 2, 'A handed it to B twice');
   assert.equal(message.filter((t) => t.by === B).length, 2, 'B answered the second hand-over');
   assert.equal(message.filter((t) => t.by === C).length, 1, 'C carried it once');
+});
+
+test('a route as long through a neighbour heard clearly better replaces one learnt over a weak link', () => {
+  // B hears D and A weakly, C hears both well: D's flood reaches A first through B (weak copies
+  // relay first), then through C. One hop left for B and C, none for A to relay with.
+  const weak = -15;
+  const net = diamond(true, undefined, undefined, [], { [`${A}-${B}`]: weak, [`${B}-${D}`]: weak, [`${A}-${C}`]: 8, [`${C}-${D}`]: 8 });
+  const carriers: number[] = [];
+  net.r(D).send(BROADCAST, { text: 'D is here' }, { hopLimit: 1 });
+  const start = net.onAir.length;
+  net.scheduler.runUntilIdle();
+  for (const t of net.onAir.slice(start)) if (t.from === D && t.by !== D) carriers.push(t.by);
+  assert.deepEqual(carriers, [B, C], 'B relayed first, C after it');
+  assert.equal(net.r(A).nextHopTo(D), C, 'the clear link, at the same length');
+  assert.deepEqual(converse(net, A, D, 'hello D').outcome, ['ack']);
 });
 
 test('a flooded direct message is not relayed by a node too far from its destination for the hops left; nodes within reach carry it', () => {
