@@ -36,7 +36,7 @@ export * from './sim/propagation.ts';
 export { runScenario, type ScenarioSpec, type ScenarioResult, type Topology, type FrameOutcome, type NodeOutcome } from './sim/scenario.ts';
 export { renderTopologySvg, renderComparisonSvg, type StrategyPanel, type ComparisonReport } from './sim/svg-report.ts';
 export { placeLabels, intersects, type Box, type LabelRequest } from './sim/label-placement.ts';
-export { summarizeRuns, percentile, latencyByHops, type RunSummary, type HopLatency } from './sim/run-summary.ts';
+export { summarizeRuns, percentile, latencyByHops, matchedLatency, type RunSummary, type HopLatency, type MatchedLatency } from './sim/run-summary.ts';
 
 export * from './hub/hub-envelope.ts';
 export * from './hub/uplink-limits.ts';

@@ -62,6 +62,40 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 }
 
+/** Latency of the deliveries two strategies both made (same node, same frame), each strategy's own. */
+export interface MatchedLatency {
+  deliveries: number;
+  p50Ms: [number, number];
+  p99Ms: [number, number];
+}
+
+/**
+ * Compares two strategies on the deliveries both made: runs `a[i]` and `b[i]` are the same seed,
+ * so their k-th frames have the same origin. A strategy that reaches more nodes is slower to the
+ * hardest of them; this separates that from being slower to the same nodes.
+ */
+export function matchedLatency(a: readonly ScenarioResult[], b: readonly ScenarioResult[]): MatchedLatency {
+  const la: number[] = [];
+  const lb: number[] = [];
+  a.forEach((run, i) => {
+    run.frames.forEach((fa, k) => {
+      const fb = b[i]?.frames[k];
+      if (fb === undefined || fb.origin !== fa.origin) throw new Error(`run ${i} frame ${k}: the two runs are not the same seed`);
+      const other = new Map<number, number>();
+      fb.receivers?.forEach((node, j) => other.set(node, fb.latenciesMs[j]!));
+      fa.receivers?.forEach((node, j) => {
+        const t = other.get(node);
+        if (t === undefined) return;
+        la.push(fa.latenciesMs[j]!);
+        lb.push(t);
+      });
+    });
+  });
+  la.sort((x, y) => x - y);
+  lb.sort((x, y) => x - y);
+  return { deliveries: la.length, p50Ms: [percentile(la, 0.5), percentile(lb, 0.5)], p99Ms: [percentile(la, 0.99), percentile(lb, 0.99)] };
+}
+
 /** Latency of the deliveries that took `hops` hops, over all frames of all runs. */
 export interface HopLatency {
   hops: number;

@@ -68,6 +68,8 @@ export interface FrameOutcome {
   latenciesMs: number[];
   /** Hops each delivery took, in the order of latenciesMs (absent until the first delivery). */
   hops?: number[];
+  /** The node of each delivery, in the order of latenciesMs (absent until the first delivery). */
+  receivers?: number[];
 }
 
 export interface NodeOutcome extends Placement {
@@ -169,6 +171,7 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
         outcome.reached++;
         outcome.latenciesMs.push(d.rxTimeMs - outcome.sentAtMs);
         (outcome.hops ??= []).push(d.hops);
+        (outcome.receivers ??= []).push(router.nodeId);
       }
     });
   }
