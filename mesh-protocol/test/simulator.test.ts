@@ -12,6 +12,7 @@ import { ManagedFloodPolicy } from '../src/routing/managed-flood-policy.ts';
 import { NaiveFloodPolicy } from '../src/routing/naive-flood-policy.ts';
 import type { RelayPolicy } from '../src/routing/relay-policy.ts';
 import { SimMedium, type Link } from '../src/sim/medium.ts';
+import { matchedLatency } from '../src/sim/run-summary.ts';
 import { runScenario, type ScenarioResult, type ScenarioSpec } from '../src/sim/scenario.ts';
 import { SimScheduler } from '../src/sim/sim-scheduler.ts';
 
@@ -153,4 +154,20 @@ test('medium: a radio that is transmitting does not receive (half-duplex)', () =
   assert.deepEqual(net.heard.get(R), []);
   assert.equal(net.medium.stats.lostToHalfDuplex, 1);
   assert.equal(net.medium.stats.collisions, 0);
+});
+
+test('latency on the deliveries two strategies both made counts each (frame, node) once and refuses runs of different seeds', () => {
+  const spec: ScenarioSpec = { topology: 'random', nodes: 15, loss: 0.2, seed: 11, policy: POLICIES.managed!, frames: 6, meanDegree: 6 };
+  const managed = runScenario(spec);
+  const coverage = runScenario({ ...spec, policy: POLICIES.coverage! });
+  for (const r of [managed, coverage]) for (const f of r.frames) assert.equal(f.receivers?.length ?? 0, f.reached, 'one receiver per delivery');
+  const both = managed.frames.reduce((n, f, k) => n + (f.receivers ?? []).filter((node) => coverage.frames[k]!.receivers?.includes(node)).length, 0);
+  const m = matchedLatency([coverage], [managed]);
+  assert.equal(m.deliveries, both);
+  assert.ok(both > 0 && both <= Math.min(received(managed), received(coverage)));
+  // Against itself: every delivery, the same figures on both sides.
+  const self = matchedLatency([coverage], [coverage]);
+  assert.equal(self.deliveries, received(coverage));
+  assert.deepEqual(self.p99Ms[0], self.p99Ms[1]);
+  assert.throws(() => matchedLatency([coverage], [runScenario({ ...spec, seed: 12 })]), /not the same seed/);
 });
