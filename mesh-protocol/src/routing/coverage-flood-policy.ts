@@ -132,7 +132,7 @@ function snrClass(ctx: RelayContext, w: number, node: number): number {
 /** Expected number of useful relays (see usefulRelays) whose turn comes before ours. */
 export function relaysAhead(ctx: RelayContext, threshold: number): number {
   const mine = turnOrder(ctx.self, ctx.header);
-  const w = process.env.BONLY === '1' && ctx.header.to !== 0xffffffff ? undefined : ctx.transmitters[0];
+  const w = ctx.transmitters[0];
   const myClass = w === undefined ? NaN : snrClass(ctx, w, ctx.self);
   return usefulRelays(ctx, threshold, (c) => {
     const theirs = w === undefined ? NaN : snrClass(ctx, w, c);

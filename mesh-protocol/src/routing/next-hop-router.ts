@@ -36,7 +36,6 @@ interface RoutedOwn {
   kind: TxKind;
 }
 
-/** At most this many frames held back (or carried by route) are remembered, for a later flood of them to find. */
 /**
  * A route as long through a neighbour heard this much better (dB) replaces the current one.
  * Measured over seeds 1-48 (direct messages, airtime against flooding's): grid-25 0.481x -> 0.461x,
@@ -44,6 +43,7 @@ interface RoutedOwn {
  * links differ by less.
  */
 const BETTER_LINK_DB = 3;
+/** At most this many frames held back (or carried by route) are remembered, for a later flood of them to find. */
 const DEFERRED_CAPACITY = 512;
 /**
  * Copies handed to one next hop before giving up on it. On a lossy link a silence is as likely our
