@@ -274,7 +274,8 @@ export class NextHopRouter extends FloodingRouter {
     // The core added this copy's transmitter, when it could tell which neighbour sent it.
     else for (const t of record.transmitters) if (lastByte(t) === header.relayNode) via = t;
     if (via === undefined || via === this.nodeId) return;
-    if (route !== undefined && hops === route.hops && !(via !== route.via && this.linkSnr(via) >= this.linkSnr(route.via) + BETTER_LINK_DB)) return;
+    // As long as our route: only through a neighbour heard clearly better.
+    if (route !== undefined && hops === route.hops && (via === route.via || this.linkSnr(via) < this.linkSnr(route.via) + BETTER_LINK_DB)) return;
     this.routes.learn(header.from, via, hops, route?.snr ?? record.snr, now);
   }
 
