@@ -61,6 +61,18 @@ function diamond(nextHopRouting = true, links: Array<[number, number]> = [[A, B]
   return { scheduler, medium, routers, onAir, lose, got, r: (id: number) => routers.get(id)! };
 }
 
+/**
+ * D announces itself and the air settles, so every node has heard a frame from D. Returns what went
+ * on air meanwhile, A's next hop to D, and the diamond's other relay.
+ */
+function announceD(net: ReturnType<typeof diamond>, options: { hopLimit?: number } = {}) {
+  const start = net.onAir.length;
+  net.r(D).send(BROADCAST, { text: 'D is here' }, options);
+  net.scheduler.runUntilIdle();
+  const via = net.r(A).nextHopTo(D);
+  return { transmissions: net.onAir.slice(start), via, other: via === B ? C : B };
+}
+
 /** Sends a direct message with want_ack and runs the air until everything settled. */
 function converse(net: ReturnType<typeof diamond>, from: number, to: number, text: string) {
   const outcome: string[] = [];
@@ -74,11 +86,8 @@ function converse(net: ReturnType<typeof diamond>, from: number, to: number, tex
 
 test('a route learned from a flood carries a direct message through one relay only, and the ack back the same way', () => {
   const net = diamond();
-  net.r(D).send(BROADCAST, { text: 'D is here' });
-  net.scheduler.runUntilIdle();
-  const via = net.r(A).nextHopTo(D);
+  const { via, other } = announceD(net);
   assert.ok(via === B || via === C, `A learned a way to D from its flood, got ${via?.toString(16)}`);
-  const other = via === B ? C : B;
 
   const dm = converse(net, A, D, 'hello D');
   assert.deepEqual(dm.outcome, ['ack']);
@@ -91,8 +100,7 @@ test('a route learned from a flood carries a direct message through one relay on
 
 test('without next-hop routing the same message is flooded: both relays carry it', () => {
   const net = diamond(false);
-  net.r(D).send(BROADCAST, { text: 'D is here' });
-  net.scheduler.runUntilIdle();
+  announceD(net);
   assert.equal(net.r(A).nextHopTo(D), undefined);
   const dm = converse(net, A, D, 'hello D');
   assert.deepEqual(dm.outcome, ['ack']);
@@ -101,8 +109,7 @@ test('without next-hop routing the same message is flooded: both relays carry it
 
 test('a relay leaves mid-conversation: the next message still arrives, by flood, and a new route is learned', () => {
   const net = diamond();
-  net.r(D).send(BROADCAST, { text: 'D is here' });
-  net.scheduler.runUntilIdle();
+  announceD(net);
   assert.deepEqual(converse(net, A, D, 'first').outcome, ['ack']);
   const via = net.r(A).nextHopTo(D)!;
   const other = via === B ? C : B;
@@ -126,11 +133,8 @@ test('a relay leaves mid-conversation: the next message still arrives, by flood,
 
 test("the last relay waits for the destination to ack: a copy lost on the last hop is handed again, not left to the sender's retry", () => {
   const net = diamond();
-  net.r(D).send(BROADCAST, { text: 'D is here' });
-  net.scheduler.runUntilIdle();
-  const via = net.r(A).nextHopTo(D)!;
-  const other = via === B ? C : B;
-  net.lose.push({ by: via, from: A, at: D });
+  const { via, other } = announceD(net);
+  net.lose.push({ by: via!, from: A, at: D });
 
   const dm = converse(net, A, D, 'hello D');
   assert.equal(net.lose.length, 0, 'the last hop lost its first copy');
@@ -143,11 +147,8 @@ test("the last relay waits for the destination to ack: a copy lost on the last h
 
 test("an ack lost on its last hop: the sender's retry takes the same route, no flood", () => {
   const net = diamond();
-  net.r(D).send(BROADCAST, { text: 'D is here' });
-  net.scheduler.runUntilIdle();
-  const via = net.r(A).nextHopTo(D)!;
-  const other = via === B ? C : B;
-  net.lose.push({ by: via, from: D, at: A });
+  const { via, other } = announceD(net);
+  net.lose.push({ by: via!, from: D, at: A });
 
   const dm = converse(net, A, D, 'hello D');
   assert.equal(net.lose.length, 0, "the ack's last hop was lost once");
@@ -161,8 +162,7 @@ test("an ack lost on its last hop: the sender's retry takes the same route, no f
 
 test("a sender that missed its next hop's relay hears the ack pass by before it would hand the message again: sent once, no hop carries it twice", () => {
   const net = diamond(true, [[A, B], [B, C], [C, E], [E, F], [F, D]], 5);
-  net.r(D).send(BROADCAST, { text: 'D is here' });
-  net.scheduler.runUntilIdle();
+  announceD(net);
   assert.equal(net.r(A).nextHopTo(D), B);
   net.lose.push({ by: B, from: A, at: A });
 
@@ -176,8 +176,7 @@ test("a sender that missed its next hop's relay hears the ack pass by before it 
 
 test("a sender that missed its next hop's relay hands the message again: only that hop answers, the hops after it do not carry it twice", () => {
   const net = diamond(true, [[A, B], [B, C], [C, E], [E, F], [F, D]], 5);
-  net.r(D).send(BROADCAST, { text: 'D is here' });
-  net.scheduler.runUntilIdle();
+  announceD(net);
   assert.equal(net.r(A).nextHopTo(D), B);
   // The ack loses a hop on its way back (E hands it to C again), so it cannot pass A before A hands the message again.
   net.lose.push({ by: B, from: A, at: A }, { by: E, from: D, at: C });
@@ -197,11 +196,7 @@ test('a route as long through a neighbour heard clearly better replaces one lear
   // relay first), then through C. One hop left for B and C, none for A to relay with.
   const weak = -15;
   const net = diamond(true, undefined, undefined, [], { [`${A}-${B}`]: weak, [`${B}-${D}`]: weak, [`${A}-${C}`]: 8, [`${C}-${D}`]: 8 });
-  const carriers: number[] = [];
-  net.r(D).send(BROADCAST, { text: 'D is here' }, { hopLimit: 1 });
-  const start = net.onAir.length;
-  net.scheduler.runUntilIdle();
-  for (const t of net.onAir.slice(start)) if (t.from === D && t.by !== D) carriers.push(t.by);
+  const carriers = announceD(net, { hopLimit: 1 }).transmissions.filter((t) => t.from === D && t.by !== D).map((t) => t.by);
   assert.deepEqual(carriers, [B, C], 'B relayed first, C after it');
   assert.equal(net.r(A).nextHopTo(D), C, 'the clear link, at the same length');
   assert.deepEqual(converse(net, A, D, 'hello D').outcome, ['ack']);
@@ -210,8 +205,7 @@ test('a route as long through a neighbour heard clearly better replaces one lear
 test('a flooded direct message is not relayed by a node too far from its destination for the hops left; nodes within reach carry it', () => {
   // A - B - C - D, and a branch B - E - F. E is two relays from D; the flood reaches E with one left.
   const net = diamond(true, [[A, B], [B, C], [C, D], [B, E], [E, F]], 3, [A]);
-  net.r(D).send(BROADCAST, { text: 'D is here' });
-  net.scheduler.runUntilIdle();
+  announceD(net);
   assert.equal(net.r(E).nextHopTo(D), B, 'E learned its way to D, two relays long');
   // A sends without routing (as a node without a route would): a flood.
   const dm = converse(net, A, D, 'hello D');
