@@ -31,12 +31,7 @@ for (const maxQueuedQos0 of [1000, 0]) {
     });
     after(() => h.stop());
 
-    async function connect(login: PacketLogin, clientId: string, clean = true): Promise<PacketClient> {
-      const { client, connack } = await PacketClient.connect(h.port, { ...login, clientId }, clean);
-      open.push(client);
-      assert.equal(connack.returnCode, 0);
-      return client;
-    }
+    const connect = (login: PacketLogin, clientId: string, clean = true): Promise<PacketClient> => PacketClient.connectAccepted(h.port, { ...login, clientId }, open, clean);
 
     it('a retained message followed at once by a plain one', async () => {
       const sub = await connect(hub, 'hub1:retained');

@@ -39,12 +39,7 @@ describe('QoS 1 publishes forwarded below aedes', () => {
   });
   after(() => h.stop());
 
-  async function connect(login: PacketLogin, clientId: string, clean = true): Promise<PacketClient> {
-    const { client, connack } = await PacketClient.connect(h.port, { ...login, clientId }, clean);
-    open.push(client);
-    assert.equal(connack.returnCode, 0);
-    return client;
-  }
+  const connect = (login: PacketLogin, clientId: string, clean = true): Promise<PacketClient> => PacketClient.connectAccepted(h.port, { ...login, clientId }, open, clean);
 
   /** A subscriber that acknowledges every QoS 1 delivery, as a client library does. */
   async function subscriber(clientId: string, filter: string, qos: 0 | 1, clean = true): Promise<PacketClient> {

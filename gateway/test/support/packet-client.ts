@@ -50,6 +50,14 @@ export class PacketClient {
     return { client, connack };
   }
 
+  /** Connects and requires the broker to accept; the client joins `open`, which the test closes after it. */
+  static async connectAccepted(port: number, login: PacketLogin, open: PacketClient[], clean = true): Promise<PacketClient> {
+    const { client, connack } = await PacketClient.connect(port, login, clean);
+    open.push(client);
+    if (connack.returnCode !== 0) throw new Error(`the broker refused ${login.clientId}: CONNACK return code ${connack.returnCode}`);
+    return client;
+  }
+
   /** Waits until `cond` holds; throws if the connection closes first. */
   async until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
     await this.waiter.until(() => cond() || this.closed, () => `${what}; received ${this.received.length} packet(s)`, timeoutMs);
