@@ -1,4 +1,4 @@
-// Direct messages by next hop: a route is learned from traffic, used so only the chosen relay
+// Direct messages by next hop: a route is learned from traffic (or read from neighbours' beacons), used so only the chosen relay
 // transmits, and when that relay leaves mid-conversation the next message still arrives (the hop
 // before it floods instead) and a new route is learned.
 
@@ -129,6 +129,43 @@ test('a relay leaves mid-conversation: the next message still arrives, by flood,
     [A, other],
     'the repaired route is used: one relay, no flood',
   );
+});
+
+test('a destination whose frames never reached us, listed in a neighbour\'s beacons, is reached through that neighbour: one relay, no flood', () => {
+  const net = diamond();
+  // D never announced itself: all A knows of D is that B's and C's beacons list it.
+  const dm = converse(net, A, D, 'hello D');
+  assert.deepEqual(dm.outcome, ['ack']);
+  assert.deepEqual(net.got, ['hello D']);
+  const carriers = dm.transmissions.filter((t) => t.from === A && t.id === dm.id);
+  assert.equal(carriers.length, 2, `A and one relay carried the message, got ${carriers.map((t) => t.by.toString(16)).join(', ')}`);
+  const via = carriers[1]!.by;
+  assert.ok(via === B || via === C);
+  assert.equal(carriers[0]!.nextHop, via & 0xff, 'A named that relay, it did not flood');
+  assert.equal(dm.transmissions.filter((t) => t.by === (via === B ? C : B)).length, 0, 'the other relay stayed silent');
+});
+
+test('a relay that left after carrying messages by its beacons is not named again from those beacons: the next message goes the other way', () => {
+  const net = diamond();
+  const first = converse(net, A, D, 'first');
+  assert.deepEqual(first.outcome, ['ack']);
+  const via = first.transmissions.filter((t) => t.from === A && t.id === first.id)[1]!.by;
+  const other = via === B ? C : B;
+
+  net.medium.detach(via);
+  const second = converse(net, A, D, 'second');
+  assert.deepEqual(second.outcome, ['ack']);
+  assert.ok(second.transmissions.some((t) => t.by === A && t.id === second.id && t.nextHop === 0), 'A fell back to flooding the message');
+  // The way the ack taught expires; A's beacon records of the relay that left still list D.
+  net.r(A).routes.forget(D);
+  assert.equal(net.r(A).nextHopTo(D), other, 'the relay that left is not named again');
+  const third = converse(net, A, D, 'third');
+  assert.deepEqual(third.outcome, ['ack']);
+  assert.deepEqual(
+    third.transmissions.filter((t) => t.from === A && t.id === third.id).map((t) => t.by),
+    [A, other],
+  );
+  assert.deepEqual(net.got, ['first', 'second', 'third']);
 });
 
 test("the last relay waits for the destination to ack: a copy lost on the last hop is handed again, not left to the sender's retry", () => {

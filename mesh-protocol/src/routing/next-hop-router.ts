@@ -15,7 +15,8 @@ import type { OwnFrame, RouterOptions } from './router-core.ts';
 import type { Data } from '../frame/schema.ts';
 import type { DropReason } from './router-stats.ts';
 import { FrameSet } from './frame-set.ts';
-import { RouteTable } from './route-table.ts';
+import type { NodeRecord } from './neighbor-table.ts';
+import { ROUTE_TTL_MS, RouteTable } from './route-table.ts';
 import type { SeenFrame } from './seen-frame.ts';
 import type { TxKind } from './tx-queue.ts';
 
@@ -43,6 +44,11 @@ interface RoutedOwn {
  * links differ by less.
  */
 const BETTER_LINK_DB = 3;
+/**
+ * A route from neighbours' beacons needs at least this chance that both of its links carry a frame
+ * (0.15 and 0.5 measured alike, within what 48 seeds can tell apart).
+ */
+const HEARD_ROUTE_MIN_QUALITY = 0.3;
 /** At most this many frames held back (or carried by route) are remembered, for a later flood of them to find. */
 const DEFERRED_CAPACITY = 512;
 /**
@@ -90,10 +96,45 @@ export class NextHopRouter extends FloodingRouter {
   /** The neighbour a direct message to `dest` would be handed to now (undefined: it floods). */
   nextHopTo(dest: number): number | undefined {
     if (!this.routing || dest === BROADCAST) return undefined;
-    const now = this.scheduler.now();
-    const via = this.routes.get(dest, now)?.via;
+    const via = this.routeTo(dest, this.scheduler.now())?.via;
     // next_hop 0 means "anyone": a neighbour whose number ends in 0x00 cannot be named.
     return via === undefined || lastByte(via) === 0 ? undefined : via;
+  }
+
+  /** The next hop did not carry a frame for `dest` on (or a trace through it was never answered). */
+  routeFailed(dest: number, via: number): void {
+    this.routes.forget(dest);
+    this.routes.viaFailed(via, this.scheduler.now());
+  }
+
+  /** A way to `dest`: one traffic taught us, else one our neighbours' beacons show. */
+  private routeTo(dest: number, now: number): { via: number; hops: number } | undefined {
+    return this.routes.get(dest, now) ?? this.heardRoute(dest, now);
+  }
+
+  /**
+   * With no frame of `dest` heard (every node of a mesh that boots together announces itself in
+   * the same minute, and many of those floods are lost), a neighbour whose beacons list `dest` is a
+   * way to it: the best by the chance that both links carry the frame, if that is at least
+   * HEARD_ROUTE_MIN_QUALITY. Only through a neighbour heard directly within a route's lifetime and
+   * since its last failed hand-over (a relay that left is not tried again until it is heard).
+   * Measured over seeds 1-192 (direct messages, airtime against flooding's): grid-25 0.468x ->
+   * 0.459x, random-50 0.245x -> 0.227x (p50 2.35 -> 2.22 s), delivery 1.000 and 0.999 -> 1.000.
+   * Single sets of 12 seeds move either way (grid-25 seeds 1-12 0.397x -> 0.425x).
+   */
+  private heardRoute(dest: number, now: number): { via: number; hops: number } | undefined {
+    const usable = (n: NodeRecord): boolean => now - n.lastDirectMs < ROUTE_TTL_MS && this.routes.failedAt(n.nodeId) < n.lastDirectMs;
+    const d = this.neighbors.get(dest);
+    if (d !== undefined && usable(d) && d.quality >= HEARD_ROUTE_MIN_QUALITY) return { via: dest, hops: 0 };
+    let best: number | undefined;
+    let bestQuality = HEARD_ROUTE_MIN_QUALITY;
+    for (const n of this.neighbors.direct(now, ROUTE_TTL_MS)) {
+      const link = n.advertised.get(dest);
+      if (link === undefined || !usable(n)) continue;
+      const quality = (this.neighbors.linkQuality(this.nodeId, n.nodeId) || n.quality) * link.quality;
+      if (quality >= bestQuality) (bestQuality = quality), (best = n.nodeId);
+    }
+    return best === undefined ? undefined : { via: best, hops: 1 };
   }
 
   /** Whether our frame went out by a route first (the reliable layer then grants it one more flooded try). */
@@ -237,7 +278,7 @@ export class NextHopRouter extends FloodingRouter {
 
   /** Fewest relays a frame from us needs to reach `dest`, as far as we know; 0 when we do not know. */
   private relaysToReach(dest: number, now: number): number {
-    const known = Math.min(this.neighbors.get(dest)?.hopsAway ?? Infinity, this.routes.get(dest, now)?.hops ?? Infinity);
+    const known = Math.min(this.neighbors.get(dest)?.hopsAway ?? Infinity, this.routeTo(dest, now)?.hops ?? Infinity);
     return Number.isFinite(known) ? known : 0;
   }
 
@@ -320,7 +361,7 @@ export class NextHopRouter extends FloodingRouter {
     }
     // A route needing more relays than the frame has hops left would be handed over in vain (a next
     // hop cannot relay past the hop limit): the remaining hops flood, which may find a shorter way.
-    if (via !== undefined && (this.routes.get(header.to, this.scheduler.now())?.hops ?? 0) > header.hopLimit - 1) via = undefined;
+    if (via !== undefined && (this.routeTo(header.to, this.scheduler.now())?.hops ?? 0) > header.hopLimit - 1) via = undefined;
     const copy = relayCopy(bytes, { hopLimit: header.hopLimit - 1, relayNode: lastByte(this.nodeId), nextHop: via === undefined ? 0 : lastByte(via) });
     // If the frame is flooded later (a hop gave up, or the origin retries), we are on the way that
     // worked before: take part in that flood too.
@@ -369,7 +410,7 @@ export class NextHopRouter extends FloodingRouter {
       this.clearHandOver(origin, id);
       this.stats.routesFailed++;
       // Forget the route at once: a stale next hop must not eat the next message too (meshtastic/firmware#6844).
-      this.routes.forget(dest);
+      this.routeFailed(dest, via);
       fallback();
     });
     byId.set(id, { via, timer, tries, hops });

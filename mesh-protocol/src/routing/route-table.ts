@@ -18,6 +18,8 @@ export interface Route {
 
 export class RouteTable {
   private readonly routes = new Map<number, Route>();
+  /** By neighbour: when a hand-over to it last failed (routes from beacons avoid it until it is heard again). */
+  private readonly failed = new Map<number, number>();
 
   constructor(private readonly capacity = 1024) {}
 
@@ -53,6 +55,18 @@ export class RouteTable {
   /** The next hop did not carry a frame on: forget the route until traffic teaches a new one. */
   forget(dest: number): void {
     this.routes.delete(dest);
+  }
+
+  /** A hand-over to `via` failed at `now`. */
+  viaFailed(via: number, now: number): void {
+    this.failed.delete(via);
+    if (this.failed.size >= this.capacity) this.failed.delete(this.failed.keys().next().value!);
+    this.failed.set(via, now);
+  }
+
+  /** When a hand-over to `via` last failed (-Infinity: never, or too long ago to remember). */
+  failedAt(via: number): number {
+    return this.failed.get(via) ?? -Infinity;
   }
 
   /** Every route through `via` (a neighbour that stopped answering). */

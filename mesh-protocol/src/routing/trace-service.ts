@@ -44,6 +44,8 @@ interface Pending {
 /** A trace frame sent to a named next hop: if that hop never acks, the trace floods to its target instead. */
 interface HopSend {
   target: number;
+  /** The next hop the trace was handed to. */
+  via: number;
   trace: Traceroute;
   requestId: number;
 }
@@ -154,7 +156,7 @@ export class TraceService {
     }
     // The next hop is a neighbour heard directly: no relay needs to carry this frame.
     const id = this.router.send(via, { traceroute: trace, requestId }, { wantAck: true, hopLimit: 0 });
-    if (via !== target) this.hopSends.set(id, { target, trace, requestId });
+    if (via !== target) this.hopSends.set(id, { target, via, trace, requestId });
   }
 
   /** Our next hop never acknowledged: that route is gone, so the trace floods to its target. */
@@ -162,7 +164,7 @@ export class TraceService {
     const s = this.hopSends.get(id);
     if (s === undefined) return;
     this.hopSends.delete(id);
-    this.router.routes.forget(s.target);
+    this.router.routeFailed(s.target, s.via);
     this.router.send(s.target, { traceroute: s.trace, requestId: s.requestId }, { wantAck: true });
   }
 
