@@ -266,6 +266,38 @@ test('messenger groups in the admin UI: members, a message that cannot be decryp
     await log(b.page).getByText(CHECKIN, { exact: true }).waitFor();
   });
 
+  await t.test('a draft and its expiry survive a live update, stay with their conversation and go out as chosen', async () => {
+    const DRAFT = 'Bring the thermal blankets to the school';
+    const LIVE = 'Two more volunteers at the bridge';
+    const box = aliceP.getByRole('textbox', { name: 'Message' });
+    const expiry = aliceP.getByLabel('Disappears');
+    await box.fill(DRAFT);
+    await expiry.selectOption({ label: 'After 1 day' });
+    // Bob writes to the group while Alice is still writing: her thread redraws live.
+    await b.page.getByRole('textbox', { name: 'Message' }).fill(LIVE);
+    await b.page.getByRole('button', { name: 'Send' }).click();
+    await log(aliceP).getByText(LIVE, { exact: true }).waitFor();
+    assert.equal(await box.inputValue(), DRAFT, 'the text is still there');
+    assert.equal(await expiry.locator('option:checked').innerText(), 'After 1 day', 'and so is the expiry she chose');
+
+    // Another conversation starts with an empty composer; back in the group, the draft is where she left it.
+    await aliceP.getByRole('button', { name: '← Conversations' }).click();
+    await aliceP.getByRole('button', { name: 'New direct message' }).click();
+    await aliceP.getByLabel('Member').selectOption(bob.userId);
+    await aliceP.getByRole('button', { name: 'Start conversation' }).click();
+    await aliceP.getByRole('heading', { name: shown(bob.userId) }).waitFor();
+    assert.equal(await box.inputValue(), '', 'the draft did not follow her into the direct conversation');
+    assert.equal(await expiry.locator('option:checked').innerText(), 'Never');
+    await aliceP.getByRole('button', { name: '← Conversations' }).click();
+    await aliceP.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(TEAM) }).click();
+    await aliceP.getByRole('heading', { name: TEAM }).waitFor();
+    assert.equal(await box.inputValue(), DRAFT);
+    assert.equal(await expiry.locator('option:checked').innerText(), 'After 1 day');
+    await aliceP.getByRole('button', { name: 'Send' }).click();
+    await log(aliceP).getByRole('article').filter({ hasText: DRAFT }).getByText(/disappears \d/).waitFor();
+    assert.equal(await box.inputValue(), '', 'sent: the composer is empty again');
+  });
+
   await t.test('a message that cannot be decrypted is shown as such, with the reason', async () => {
     const conversationId = await aliceP.locator('.msg-conv.is-current').getAttribute('data-id');
     const sent = await sendOpaque(hub, carolDevice, conversationId!);

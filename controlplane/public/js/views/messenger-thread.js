@@ -29,6 +29,25 @@ const bannerNumbers = new Map();
  * @param {HTMLElement} pane
  * @param {ThreadProps} p
  */
+/**
+ * @typedef {{ text: string, expiry: string, files: FileList | null }} Draft
+ * What the composer holds, by thread pane, then conversation. Live updates redraw the thread, and
+ * opening another conversation or going back to the list replaces it: neither may lose what was
+ * written, the expiry chosen (a message meant to disappear must not go out to stay) or the file
+ * picked, nor carry them into another conversation.
+ * @type {WeakMap<HTMLElement, Map<string, Draft>>}
+ */
+const drafts = new WeakMap();
+
+/** @param {HTMLElement} pane @param {string} conversationId @returns {Draft} */
+function draftOf(pane, conversationId) {
+  let byConversation = drafts.get(pane);
+  if (!byConversation) drafts.set(pane, (byConversation = new Map()));
+  let draft = byConversation.get(conversationId);
+  if (!draft) byConversation.set(conversationId, (draft = { text: '', expiry: '', files: null }));
+  return draft;
+}
+
 export function renderThread(pane, p) {
   const c = p.conversation;
   const history = p.client.history(c.id);
@@ -36,7 +55,6 @@ export function renderThread(pane, p) {
   const blocked = p.changedUsers.length > 0;
   const canWrite = c.kind !== 'channel' || ['owner', 'admin'].includes(c.members.find((/** @type {any} */ m) => m.userId === p.me)?.role);
   const previous = /** @type {HTMLTextAreaElement | null} */ (pane.querySelector('#msg-text'));
-  const draft = previous && !p.editing ? previous.value : '';
   const hadFocus = previous !== null && document.activeElement === previous;
   // Live updates redraw the thread: keep the reader's place and the keyboard's focus.
   const oldLog = /** @type {HTMLElement | null} */ (pane.querySelector('.msg-log'));
@@ -92,7 +110,7 @@ export function renderThread(pane, p) {
     );
   if (history.length === 0 && p.problems.length === 0) log.append(h('li', { class: 'empty' }, t('No messages on this device yet. Messages sent before it was set up cannot be read here.')));
 
-  pane.replaceChildren(head, description ?? '', tools, ...banners, log, canWrite ? composer(p, byId, blocked, draft) : h('p', { class: 'notice' }, t('Only the channel’s admins write here; you can react and read.')));
+  pane.replaceChildren(head, description ?? '', tools, ...banners, log, canWrite ? composer(p, byId, blocked, draftOf(pane, c.id)) : h('p', { class: 'notice' }, t('Only the channel’s admins write here; you can react and read.')));
   pane.dataset.conversation = c.id;
   log.scrollTop = atBottom ? log.scrollHeight : oldScroll;
   if (hadFocus) /** @type {HTMLElement | null} */ (pane.querySelector('#msg-text'))?.focus();
@@ -329,17 +347,24 @@ function formatBytes(bytes) {
  * @param {ThreadProps} p
  * @param {Map<string, any>} byId
  * @param {boolean} blocked
- * @param {string} draft
+ * @param {Draft} draft
  */
 function composer(p, byId, blocked, draft) {
   const c = p.conversation;
   const editingMsg = p.editing ? byId.get(p.editing) : null;
   const text = h('textarea', { id: 'msg-text', rows: '3', 'aria-describedby': 'msg-count msg-error', disabled: blocked });
-  text.value = editingMsg ? editingMsg.text : draft;
+  text.value = editingMsg ? editingMsg.text : draft.text;
   const count = h('span', { id: 'msg-count', class: 'hint' });
   const error = h('p', { id: 'msg-error', class: 'msg-error', role: 'alert' });
   const file = h('input', { type: 'file', id: 'msg-file', disabled: blocked || !!editingMsg });
   const expiry = h('select', { id: 'msg-expiry', disabled: blocked || !!editingMsg }, p.expiryChoices.map(([v, label]) => h('option', { value: v }, label)));
+  if (!editingMsg) {
+    expiry.value = draft.expiry;
+    if (draft.files) file.files = draft.files;
+    text.addEventListener('input', () => (draft.text = text.value));
+    expiry.addEventListener('change', () => (draft.expiry = expiry.value));
+    file.addEventListener('change', () => (draft.files = file.files?.length ? file.files : null));
+  }
   const send = h('button', { type: 'submit', class: 'primary', disabled: blocked }, editingMsg ? t('Save edit') : t('Send'));
   const chars = () => [...text.value].length;
   const update = () => {
@@ -388,6 +413,8 @@ function composer(p, byId, blocked, draft) {
         await p.client.send(c.id, { text: value, ...(p.replyTo ? { replyTo: p.replyTo.id } : {}), ...(expiry.value ? { expiresInMs: Number(expiry.value) } : {}), ...(attachment ? { attachment } : {}) });
       }
       text.value = '';
+      // The expiry chosen stays for the next message; the text and the file went.
+      if (!editingMsg) (draft.text = ''), (draft.files = null);
       p.afterSend();
     });
     if (!ok) send.disabled = false;
