@@ -117,7 +117,9 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
     );
   });
 
-  await t.test('a reply while another screen is open is counted unread on the node’s entry, with its lock mark', async () => {
+  await t.test('a reply while another screen is open is counted unread on the node’s entry, with its lock mark; an unsent text waits in its conversation', async () => {
+    const DRAFT = 'Is the generator running?';
+    await box.fill(DRAFT);
     await page.getByRole('button', { name: 'Message a node' }).click();
     await reply(LATER, 4);
     const entry = list.getByRole('button', { name: new RegExp(NAME) });
@@ -128,6 +130,7 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
     await page.keyboard.press('Enter');
     await log.getByText(LATER, { exact: true }).waitFor();
     await list.getByRole('button', { name: new RegExp(NAME) }).filter({ hasNotText: 'unread' }).waitFor();
+    assert.equal(await box.inputValue(), DRAFT, 'the unsent text is back with its conversation');
   });
 
   await t.test('a text the gateway refuses shows as failed, with its reason', async () => {

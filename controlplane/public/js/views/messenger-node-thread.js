@@ -6,6 +6,7 @@
 import { h } from '../dom.js';
 import { dateTime } from '../format.js';
 import { t } from '../i18n.js';
+import { draftOf } from './drafts.js';
 
 /** messenger-crypto's MESH_DIRECT_MAX_TEXT_BYTES: the client library refuses more with E_TEXT_TOO_LONG. */
 export const MESH_MAX_TEXT_BYTES = 117;
@@ -40,7 +41,6 @@ export function renderNodeThread(pane, p) {
   const history = p.client.meshHistory(p.nodeId);
   const previous = /** @type {HTMLTextAreaElement | null} */ (pane.querySelector('#msg-node-text'));
   const sameThread = pane.dataset.conversation === key;
-  const draft = previous && sameThread ? previous.value : '';
   const hadFocus = previous !== null && document.activeElement === previous;
   const oldLog = /** @type {HTMLElement | null} */ (pane.querySelector('.msg-log'));
   const atBottom = !oldLog || !sameThread || oldLog.scrollHeight - oldLog.scrollTop - oldLog.clientHeight < 40;
@@ -76,7 +76,7 @@ export function renderNodeThread(pane, p) {
   }
   if (history.length === 0) log.append(h('li', { class: 'empty' }, t('No messages with this node on this device yet.')));
 
-  pane.replaceChildren(head, about, log, composer(p, draft));
+  pane.replaceChildren(head, about, log, composer(p, draftOf(pane, key)));
   pane.dataset.conversation = key;
   log.scrollTop = atBottom ? log.scrollHeight : oldScroll;
   if (hadFocus) /** @type {HTMLElement | null} */ (pane.querySelector('#msg-node-text'))?.focus();
@@ -84,11 +84,12 @@ export function renderNodeThread(pane, p) {
 
 /**
  * @param {NodeThreadProps} p
- * @param {string} draft
+ * @param {import('./drafts.js').Draft} draft
  */
 function composer(p, draft) {
   const text = h('textarea', { id: 'msg-node-text', rows: '2', 'aria-describedby': 'msg-node-count msg-node-error' });
-  text.value = draft;
+  text.value = draft.text;
+  text.addEventListener('input', () => (draft.text = text.value));
   const count = h('span', { id: 'msg-node-count', class: 'hint' });
   const error = h('p', { id: 'msg-node-error', class: 'msg-error', role: 'alert' });
   const send = h('button', { type: 'submit', class: 'primary' }, t('Send'));
@@ -121,6 +122,7 @@ function composer(p, draft) {
       try {
         const result = await p.client.sendToNode(p.nodeId, value);
         text.value = '';
+        draft.text = '';
         p.sent(result);
       } catch (err) {
         // The library's own check, should the limit here ever fall behind it.

@@ -5,6 +5,7 @@
 import { h, replace } from '../dom.js';
 import { dateTime, relativeTime } from '../format.js';
 import { t } from '../i18n.js';
+import { draftOf } from './drafts.js';
 
 // Symbols every system font has (an offline hub's browsers may have no emoji font).
 const REACTIONS = ['✓', '❤', '★', '✗'];
@@ -29,25 +30,6 @@ const bannerNumbers = new Map();
  * @param {HTMLElement} pane
  * @param {ThreadProps} p
  */
-/**
- * @typedef {{ text: string, expiry: string, files: FileList | null }} Draft
- * What the composer holds, by thread pane, then conversation. Live updates redraw the thread, and
- * opening another conversation or going back to the list replaces it: neither may lose what was
- * written, the expiry chosen (a message meant to disappear must not go out to stay) or the file
- * picked, nor carry them into another conversation.
- * @type {WeakMap<HTMLElement, Map<string, Draft>>}
- */
-const drafts = new WeakMap();
-
-/** @param {HTMLElement} pane @param {string} conversationId @returns {Draft} */
-function draftOf(pane, conversationId) {
-  let byConversation = drafts.get(pane);
-  if (!byConversation) drafts.set(pane, (byConversation = new Map()));
-  let draft = byConversation.get(conversationId);
-  if (!draft) byConversation.set(conversationId, (draft = { text: '', expiry: '', files: null }));
-  return draft;
-}
-
 export function renderThread(pane, p) {
   const c = p.conversation;
   const history = p.client.history(c.id);
@@ -347,7 +329,7 @@ function formatBytes(bytes) {
  * @param {ThreadProps} p
  * @param {Map<string, any>} byId
  * @param {boolean} blocked
- * @param {Draft} draft
+ * @param {import('./drafts.js').Draft} draft
  */
 function composer(p, byId, blocked, draft) {
   const c = p.conversation;

@@ -1,0 +1,23 @@
+// What a conversation's composer holds, by thread pane, then conversation. Live updates redraw a
+// thread, and opening another conversation or going back to the list replaces it: neither may lose
+// what was written, the expiry chosen (a message meant to disappear must not go out to stay) or
+// the file picked, nor carry them into another conversation.
+
+/** @typedef {{ text: string, expiry: string, files: FileList | null }} Draft */
+
+/** @type {WeakMap<HTMLElement, Map<string, Draft>>} */
+const drafts = new WeakMap();
+
+/**
+ * The draft of conversation `key` shown in `pane` (created empty); the composer writes into it.
+ * @param {HTMLElement} pane
+ * @param {string} key
+ * @returns {Draft}
+ */
+export function draftOf(pane, key) {
+  let byConversation = drafts.get(pane);
+  if (!byConversation) drafts.set(pane, (byConversation = new Map()));
+  let draft = byConversation.get(key);
+  if (!draft) byConversation.set(key, (draft = { text: '', expiry: '', files: null }));
+  return draft;
+}
