@@ -46,6 +46,13 @@ export function createModulesView(ctx) {
   const mounted = new Map();
   /** Settings forms the admin has open (kept across re-renders). */
   const openForms = new Set();
+  /**
+   * By module: its settings form while the admin has unsaved edits in it. A module.state event
+   * (a module retrying, another enabled) redraws the list; the form the admin is typing in is
+   * carried over as it is, values and focus, instead of being rebuilt from the saved settings.
+   * @type {Map<string, HTMLFormElement>}
+   */
+  const editing = new Map();
   let shown = false;
 
   const load = async () => {
@@ -102,7 +109,10 @@ export function createModulesView(ctx) {
       return h('div', { class: 'field' }, h('label', { for: id }, spec.title ?? key), input);
     });
     const save = h('button', { type: 'submit' }, t('Save settings'));
-    const form = h('form', { class: 'module-settings', 'aria-label': `${m.name} settings` }, rows, save);
+    const form = /** @type {HTMLFormElement} */ (h('form', { class: 'module-settings', 'aria-label': `${m.name} settings` }, rows, save));
+    const edited = () => editing.set(m.name, form);
+    form.addEventListener('input', edited);
+    form.addEventListener('change', edited);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       /** @type {Record<string, unknown>} */
@@ -122,6 +132,7 @@ export function createModulesView(ctx) {
       save.disabled = true;
       try {
         modules.set(m.name, await api.request('PUT', `/api/v1/modules/${m.name}/settings`, settings));
+        editing.delete(m.name);
         ctx.notify(`${m.name}: settings saved`);
         render();
       } catch (err) {
@@ -139,7 +150,7 @@ export function createModulesView(ctx) {
     const button = h('button', { type: 'button', class: m.enabled ? 'ghost' : '' }, m.enabled ? t('Disable {module}', { module: m.name }) : t('Enable {module}', { module: m.name }));
     button.addEventListener('click', () => void toggle(m, m.enabled ? 'disable' : 'enable', /** @type {HTMLButtonElement} */ (button)));
     const canToggle = admin && !['invalid', 'unsupported'].includes(m.state);
-    const details = h('details', { class: 'module-settings-box', open: openForms.has(m.name) }, h('summary', {}, t('Settings')), m.settingsSchema ? settingsForm(m) : h('p', {}, t('No settings.')));
+    const details = h('details', { class: 'module-settings-box', open: openForms.has(m.name) }, h('summary', {}, t('Settings')), m.settingsSchema ? (editing.get(m.name) ?? settingsForm(m)) : h('p', {}, t('No settings.')));
     details.addEventListener('toggle', () => (details.open ? openForms.add(m.name) : openForms.delete(m.name)));
     return h(
       'li',
@@ -154,7 +165,10 @@ export function createModulesView(ctx) {
   };
 
   const render = () => {
+    const focused = document.activeElement instanceof HTMLElement && list.contains(document.activeElement) ? document.activeElement : null;
     replace(list, [...modules.values()].map(card));
+    // A field of a form carried over (see editing) left the page for a moment: give it its focus back.
+    if (focused?.isConnected && document.activeElement !== focused) focused.focus();
     if (shown) syncPanels();
   };
 

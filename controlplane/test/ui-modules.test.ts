@@ -1,0 +1,51 @@
+// The modules screen in a real browser: an admin edits a module's settings while module.state
+// events redraw the list (a module retrying, another disabled), and what they typed, and where,
+// stays until they save; saving applies it on the hub.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { api, createAdminSession } from './support/test-auth.ts';
+import { startModuleHub, writeModules } from './support/module-test-hub.ts';
+import { launch, openPage, signIn } from './support/ui-browser.ts';
+
+const host = { platform: 'linux' as const, alsoLinux: false, provides: { requires_lora: true, requires_gps: false, requires_camera: false } };
+
+test('module settings being edited survive a live redraw of the modules list, and save as typed', async (t) => {
+  const hubJs = `export default async function plugin(app, { module }) { app.get('/greeting', async () => ({ greeting: module.settings.greeting, times: module.settings.times })); }`;
+  const schema = { type: 'object', additionalProperties: false, properties: { greeting: { type: 'string', default: 'merhaba', maxLength: 20 }, times: { type: 'integer', minimum: 1, default: 2 } } };
+  const root = writeModules({ greeter: { manifest: { settings: { version: 1, schema } }, files: { 'hub.js': hubJs } }, other: {} });
+  const hub = await startModuleHub({ root, host });
+  const admin = await createAdminSession(hub);
+  for (const name of ['greeter', 'other']) assert.equal((await api(hub, admin, `/api/v1/modules/${name}/enable`, { method: 'POST' })).body.state, 'loaded');
+
+  const browser = await launch();
+  t.after(() => browser.close());
+  const { context, page, problems } = await openPage(browser, hub);
+  t.after(() => context.close());
+  await signIn(page, hub, admin, '#/modules');
+  const greeter = page.locator('li[data-module="greeter"]');
+  await greeter.getByText('Settings', { exact: true }).click();
+  const greeting = greeter.getByLabel('greeting');
+  assert.equal(await greeting.inputValue(), 'merhaba', 'the saved value (the default) to start from');
+  await greeting.fill('hello team');
+  await greeter.getByLabel('times').fill('3');
+  await greeting.focus();
+
+  // Another module changes: the hub says so live and the list is drawn again.
+  assert.equal((await api(hub, admin, '/api/v1/modules/other/disable', { method: 'POST' })).body.state, 'unloaded');
+  await page.getByRole('status', { name: 'other state' }).filter({ hasNotText: /^Loaded$/ }).waitFor();
+  assert.equal(await greeting.inputValue(), 'hello team', 'the unsaved text is still there');
+  assert.equal(await greeter.getByLabel('times').inputValue(), '3');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'module-greeter-greeting', 'and the cursor is where it was');
+
+  await greeter.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('greeter: settings saved').waitFor();
+  assert.deepEqual((await api(hub, admin, '/api/v1/modules/greeter/greeting', { method: 'GET' })).body, { greeting: 'hello team', times: 3 }, 'the module runs with what was typed');
+
+  // Saved: a later redraw shows the saved settings, not a stale form.
+  assert.equal((await api(hub, admin, '/api/v1/modules/greeter/settings', { method: 'PUT', body: { greeting: 'from the API', times: 1 } })).status, 200);
+  assert.equal((await api(hub, admin, '/api/v1/modules/other/enable', { method: 'POST' })).body.state, 'loaded');
+  await page.getByRole('status', { name: 'other state' }).filter({ hasText: /^Loaded$/ }).waitFor();
+  await page.waitForFunction(() => (document.getElementById('module-greeter-greeting') as HTMLInputElement | null)?.value === 'from the API');
+  assert.deepEqual(problems, []);
+});
