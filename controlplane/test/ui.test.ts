@@ -284,9 +284,12 @@ test('admin web UI', async (t) => {
     const chart = page.getByRole('img', { name: /level of river-gauge/ });
     await chart.waitFor();
     assert.equal(await chart.locator('circle').count(), 3);
+    // A keyboard user on the row's Chart button: the live reading redraws the table, not their place.
+    await page.getByRole('button', { name: 'Chart river-gauge' }).focus();
     gateway().sensor('river-gauge', 'level', '{"value": 6.25, "unit": "m"}');
     await page.waitForFunction(() => document.querySelectorAll('svg.line-chart circle').length === 4);
     await page.getByRole('table', { name: 'Sensors' }).getByRole('row', { name: /river-gauge/ }).filter({ hasText: 'level: 6.25 m' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Chart river-gauge', 'focus stayed on the Chart button');
     await page.screenshot({ path: join(SHOTS, 'sensors.png'), fullPage: true });
   });
 

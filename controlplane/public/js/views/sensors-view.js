@@ -65,6 +65,8 @@ export function createSensorsView(ctx) {
   let loaded = false;
 
   const renderTable = () => {
+    // Readings redraw the table every few seconds: a keyboard user on a row's Chart button stays there.
+    const focusedRow = document.activeElement instanceof HTMLElement && tbody.contains(document.activeElement) ? document.activeElement.closest('tr')?.dataset.sensorId : undefined;
     replace(
       tbody,
       sensors.map((s) =>
@@ -79,6 +81,7 @@ export function createSensorsView(ctx) {
       ),
     );
     empty.hidden = !loaded || sensors.length > 0;
+    if (focusedRow !== undefined) /** @type {HTMLElement | null} */ (tbody.querySelector(`tr[data-sensor-id="${CSS.escape(focusedRow)}"] button`))?.focus();
   };
 
   const fillSelectors = () => {
