@@ -121,9 +121,12 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
     const DRAFT = 'Is the generator running?';
     await box.fill(DRAFT);
     await page.getByRole('button', { name: 'Message a node' }).click();
-    await reply(LATER, 4);
     const entry = list.getByRole('button', { name: new RegExp(NAME) });
+    // A keyboard user on the node's entry: the reply redraws the list, not their place.
+    await entry.focus();
+    await reply(LATER, 4);
     await entry.filter({ hasText: '1 unread' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('title')), nodeId, 'focus stayed on the node\'s entry');
     assert.match(await entry.innerText(), /Mesh node[\s\S]*Encrypted to the node/);
     assert.equal(await page.locator('a[href="#/messages"] .nav-badge').innerText(), '1', 'the navigation counts it');
     await entry.focus();

@@ -75,3 +75,25 @@ export function replace(el, ...children) {
   el.replaceChildren();
   append(el, children);
 }
+
+/**
+ * Replaces the rows of a live table or list and gives the keyboard focus back: a row that had it
+ * (found again by its `data-<key>`), or a row's control that had it (found again by its row and its
+ * name), gets it in the redrawn rows. Live data redraws these every few seconds; without this a
+ * keyboard or screen-reader user is thrown back to the top of the page each time.
+ * @param {Element} el
+ * @param {string} key the rows' data attribute, e.g. 'node-id' for data-node-id
+ * @param {Child[]} rows
+ */
+export function replaceRows(el, key, rows) {
+  const focused = document.activeElement instanceof HTMLElement && el.contains(document.activeElement) ? document.activeElement : null;
+  const keyed = focused?.closest(`[data-${key}]`);
+  const row = keyed?.getAttribute(`data-${key}`);
+  const name = (/** @type {Element} */ x) => x.getAttribute('aria-label') ?? x.textContent;
+  const wanted = focused ? name(focused) : null;
+  replace(el, rows);
+  if (!focused || row === undefined || row === null) return;
+  const selector = `[data-${key}="${CSS.escape(row)}"]`;
+  const again = keyed === focused ? el.querySelector(selector) : [...el.querySelectorAll(`${selector} ${focused.tagName}`)].find((x) => name(x) === wanted);
+  /** @type {HTMLElement | null | undefined} */ (again)?.focus();
+}

@@ -3,7 +3,7 @@
 // (the hub is asking it over the mesh); a node with an open SOS is marked and sorted first. On a
 // phone each row becomes a card (the column names come from data-label).
 
-import { h, replace } from '../dom.js';
+import { h, replaceRows } from '../dom.js';
 import { battery, dateTime, decibels, relativeTime } from '../format.js';
 import { t } from '../i18n.js';
 
@@ -77,7 +77,7 @@ export function createFleetView(ctx) {
     const shown = all
       .filter((n) => (!want || (want === 'online') === n.online) && (!q || n.id.toLowerCase().includes(q) || (n.name ?? '').toLowerCase().includes(q)))
       .sort((a, b) => Number(Boolean(alerts.sosOf(b.id))) - Number(Boolean(alerts.sosOf(a.id))));
-    replace(tbody, shown.map(rowFor));
+    replaceRows(tbody, 'node-id', shown.map(rowFor));
     const online = all.filter((n) => n.online).length;
     summary.textContent = fleet.loaded ? t('{online} of {count} online', { online, count: all.length }) : t('Loading…');
     empty.hidden = !fleet.loaded || all.length > 0;

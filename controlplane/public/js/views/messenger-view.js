@@ -2,7 +2,7 @@
 // signed-in user. Keys are made here on first use and kept in IndexedDB; the hub sees ciphertext
 // only. The hub's event stream is a nudge to sync; the inbox is the source of truth.
 
-import { h, replace } from '../dom.js';
+import { h, replace, replaceRows } from '../dom.js';
 import { dateTime } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { t } from '../i18n.js';
@@ -270,7 +270,7 @@ export function createMessengerView(ctx) {
         {},
         h(
           'button',
-          { type: 'button', class: `msg-conv${c.nodeId === currentNode ? ' is-current' : ''}`, 'aria-current': c.nodeId === currentNode ? 'true' : null, title: c.nodeId, onclick: () => openNode(c.nodeId) },
+          { type: 'button', class: `msg-conv${c.nodeId === currentNode ? ' is-current' : ''}`, 'aria-current': c.nodeId === currentNode ? 'true' : null, title: c.nodeId, dataset: { id: `mesh:${c.nodeId}` }, onclick: () => openNode(c.nodeId) },
           h('span', { class: 'msg-conv-title' }, nodeTitle(c.nodeId)),
           h('span', { class: 'msg-conv-meta' }, h('span', { class: 'badge' }, t('Mesh node'))),
           h('span', { class: 'msg-conv-lock' }, t('Encrypted to the node')),
@@ -285,8 +285,9 @@ export function createMessengerView(ctx) {
       replace(convList, h('li', { class: 'empty' }, t('No conversations yet. Start a direct message or a group.')));
       return;
     }
-    replace(
+    replaceRows(
       convList,
+      'id',
       conversations.map((c) => {
         const title = titleOf(c);
         const bits = [KIND_LABEL()[/** @type {'direct'} */ (c.kind)]];

@@ -1,7 +1,7 @@
 // Sensors: every sensor with its latest values, and a chart of one sensor's metric over a chosen
 // period; new readings extend the chart live.
 
-import { h, replace } from '../dom.js';
+import { h, replace, replaceRows } from '../dom.js';
 import { dateTime, number, relativeTime } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { lineChart } from '../line-chart.js';
@@ -65,10 +65,9 @@ export function createSensorsView(ctx) {
   let loaded = false;
 
   const renderTable = () => {
-    // Readings redraw the table every few seconds: a keyboard user on a row's Chart button stays there.
-    const focusedRow = document.activeElement instanceof HTMLElement && tbody.contains(document.activeElement) ? document.activeElement.closest('tr')?.dataset.sensorId : undefined;
-    replace(
+    replaceRows(
       tbody,
+      'sensor-id',
       sensors.map((s) =>
         h(
           'tr',
@@ -81,7 +80,6 @@ export function createSensorsView(ctx) {
       ),
     );
     empty.hidden = !loaded || sensors.length > 0;
-    if (focusedRow !== undefined) /** @type {HTMLElement | null} */ (tbody.querySelector(`tr[data-sensor-id="${CSS.escape(focusedRow)}"] button`))?.focus();
   };
 
   const fillSelectors = () => {
