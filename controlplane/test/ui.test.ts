@@ -256,6 +256,12 @@ test('admin web UI', async (t) => {
     assert.match((await card.locator('xpath=..').getAttribute('class')) ?? '', /is-sos/, 'an open SOS is highlighted');
     await page.screenshot({ path: join(SHOTS, 'alerts.png') });
 
+    // A keyboard user on the card's Acknowledge button stays there when another alert comes in.
+    await card.getByRole('button', { name: /^Acknowledge/ }).focus();
+    gateway().mesh(VALLEY.id, 'alert', { level: 'ALERT', text: 'Rockfall on the valley road' }, { packetId: packetId++ });
+    await alerts.getByRole('article').filter({ hasText: 'Rockfall on the valley road' }).waitFor();
+    assert.match((await page.evaluate(() => document.activeElement?.closest('li')?.textContent)) ?? '', /Climber injured below the ridge/, 'focus stayed on the SOS card');
+
     // Acknowledging asks for a note for the person first.
     await card.getByRole('button', { name: /^Acknowledge/ }).click();
     const dialog = page.getByRole('dialog', { name: /Acknowledge the SOS from Ridge/ });
@@ -274,6 +280,9 @@ test('admin web UI', async (t) => {
     await card.getByRole('button', { name: /^Resolve/ }).click();
     assert.equal((await resolve).status(), 200);
     await card.filter({ hasText: 'Resolved' }).waitFor();
+    const rockfall = alerts.getByRole('article').filter({ hasText: 'Rockfall on the valley road' });
+    await rockfall.getByRole('button', { name: /^Resolve/ }).click();
+    await rockfall.filter({ hasText: 'Resolved' }).waitFor();
     await page.waitForFunction(() => (document.querySelector('a[href="#/alerts"] .nav-badge') as HTMLElement | null)?.hidden === true);
 
     // The state is the hub's, not only the page's.

@@ -6,7 +6,7 @@
 // resolved): the same stages the node shows on its LED and in `unibos status`.
 
 import { ApiError } from '../api-client.js';
-import { h, replace } from '../dom.js';
+import { h, replaceRows } from '../dom.js';
 import { bearing, coordinates, dateTime, distance, distanceAndBearing, relativeTime, timeOfDay } from '../format.js';
 import { positionOf } from '../fleet-store.js';
 import { HUB_EVENT, HUB_EVENT_TOPIC } from '../hub-events.js';
@@ -231,7 +231,7 @@ export function createAlertsView(ctx) {
     const shown = [...alerts.values()]
       .filter((a) => !want || a.state === want)
       .sort((a, b) => (STATE_ORDER[a.state] ?? 3) - (STATE_ORDER[b.state] ?? 3) || String(b.raisedAt).localeCompare(String(a.raisedAt)));
-    replace(list, shown.map(itemFor));
+    replaceRows(list, 'alert-id', shown.map(itemFor));
     empty.hidden = shown.length > 0;
     empty.textContent = want === 'open' ? t('No open alerts.') : want === 'acknowledged' ? t('No acknowledged alerts.') : want === 'resolved' ? t('No resolved alerts.') : t('No alerts. SOS and alerts from the mesh appear here.');
   };
@@ -325,7 +325,7 @@ export function createAlertsView(ctx) {
   stream.addEventListener('event', onEvent);
   filter.addEventListener('change', () => void load());
   // A node named after its SOS (the hub asked it) gets its name on the card; gateways' positions
-  // change the distance. Not while someone is typing in the card.
+  // change the distance.
   let pending = 0;
   const onFleet = () => {
     for (const [key, text] of announced) {
@@ -333,7 +333,7 @@ export function createAlertsView(ctx) {
       if (!a || a.state !== 'open') announced.delete(key);
       else if (bannerText(a) !== text) announce(a);
     }
-    if (!pending) pending = requestAnimationFrame(() => ((pending = 0), !list.contains(document.activeElement) && render()));
+    if (!pending) pending = requestAnimationFrame(() => ((pending = 0), render()));
   };
   fleet.addEventListener('change', onFleet);
   // The badge counts open alerts from the start, before the screen is first shown.
@@ -341,7 +341,7 @@ export function createAlertsView(ctx) {
 
   // Relative times age while the page is open.
   const ticker = setInterval(() => {
-    if (!el.hidden && !list.contains(document.activeElement)) render();
+    if (!el.hidden) render();
   }, 30_000);
 
   return {
