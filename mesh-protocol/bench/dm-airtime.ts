@@ -1,15 +1,15 @@
 // Where a direct message's airtime goes: the bench's direct-message runs (same scenarios, seeds and
 // policy), with every transmission of a measured message and of its ack put in one bucket by who
 // sent it and why, as a share of flooding's airtime for the same messages. Run it with
-// `node --import tsx bench/dm-airtime.ts` (8 x BENCH_SEEDS seeds, default 12, as the bench's direct-message rows).
+// `node --import tsx bench/dm-airtime.ts` (2 x BENCH_SEEDS seeds, default 48, as the bench's direct-message rows).
 
 import { BROADCAST, ChannelSet, CoverageFloodPolicy, DEFAULT_CHANNEL, DEFAULT_COVERAGE_THRESHOLD, SimMedium, decodeFrame, runScenario, type ScenarioSpec } from '../src/index.ts';
 import { readHeader } from '../src/frame/header.ts';
 import { timeOnAirMs } from '../src/phy/airtime.ts';
 
-const BENCH_SEEDS = Number(process.env.BENCH_SEEDS ?? 12);
+const BENCH_SEEDS = Number(process.env.BENCH_SEEDS ?? 48);
 if (!Number.isInteger(BENCH_SEEDS) || BENCH_SEEDS < 1) throw new Error(`BENCH_SEEDS must be a whole number >= 1, got '${process.env.BENCH_SEEDS}'`);
-const SEEDS = BENCH_SEEDS * 8;
+const SEEDS = BENCH_SEEDS * 2;
 
 interface Tx {
   at: number;
