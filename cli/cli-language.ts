@@ -84,7 +84,7 @@ const TR: Record<string, string> = {
   'give one node id to trace, such as !1a2b3c4d\n\n{help}': 'izlenecek tek bir cihaz kimliği verin, örneğin !1a2b3c4d\n\n{help}',
   'no answer from {node} within {seconds} s: it may be off, out of range, or more than 8 hops away':
     '{node} cihazından {seconds} sn içinde yanıt gelmedi: kapalı, menzil dışında ya da 8 adımdan uzak olabilir',
-  'route to {node} ({there} hops there, {back} back):': '{node} yolu (gidiş {there} adım, dönüş {back} adım):',
+  'route to {node} (hops there: {there}, back: {back}):': '{node} yolu (gidiş: {there} adım, dönüş: {back} adım):',
   towards: 'gidiş',
   back: 'dönüş',
   'raise (or end, with --safe) an SOS on the running node': 'çalışan cihazda SOS başlat (veya --safe ile bitir)',

@@ -47,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
   const labels = [`${say('towards')}:`, `${say('back')}:`];
   const width = Math.max(...labels.map((l) => l.length));
   process.stdout.write(
-    `${say('route to {node} ({there} hops there, {back} back):', { node: r.destination, there: r.towards.length - 1, back: r.back.length - 1 })}\n` +
+    `${say('route to {node} (hops there: {there}, back: {back}):', { node: r.destination, there: r.towards.length - 1, back: r.back.length - 1 })}\n` +
       `  ${labels[0]!.padEnd(width)} ${path(r.towards)}\n` +
       `  ${labels[1]!.padEnd(width)} ${path(r.back)}\n`,
   );

@@ -34,7 +34,7 @@ test('unibos trace shows the path to a node two hops away and back, with each ho
   const traced = await unibos(['trace', idC, '--data-dir', join(root, 'A')]);
   assert.equal(traced.code, 0, traced.stderr);
   const dB = '\\(-?\\d+\\.\\d\\d dB\\)';
-  assert.match(traced.stdout, new RegExp(`route to ${idC} \\(2 hops there, 2 back\\):`), traced.stdout);
+  assert.match(traced.stdout, new RegExp(`route to ${idC} \\(hops there: 2, back: 2\\):`), traced.stdout);
   assert.match(traced.stdout, new RegExp(`towards: ${idA} "node A" → ${idB} "node B" ${dB} → ${idC} "node C" ${dB}`), traced.stdout);
   // On the way back C hands the answer to B; when C does not overhear B pass it on in time (a CI
   // run under load), C floods it from there, and the trace says so: that stretch shows as `?`.
