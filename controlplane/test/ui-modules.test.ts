@@ -1,12 +1,14 @@
 // The modules screen in a real browser: an admin edits a module's settings while module.state
 // events redraw the list (a module retrying, another disabled), and what they typed, and where,
-// stays until they save; saving applies it on the hub.
+// stays until they save; saving applies it on the hub. The screen at laptop and phone size passes
+// axe and fits the width.
 
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { api, createAdminSession } from './support/test-auth.ts';
 import { startModuleHub, writeModules } from './support/module-test-hub.ts';
-import { launch, openPage, signIn } from './support/ui-browser.ts';
+import { artifactsDir, assertFitsWidth, axe, launch, openPage, signIn } from './support/ui-browser.ts';
 
 const host = { platform: 'linux' as const, alsoLinux: false, provides: { requires_lora: true, requires_gps: false, requires_camera: false } };
 
@@ -47,5 +49,17 @@ test('module settings being edited survive a live redraw of the modules list, an
   assert.equal((await api(hub, admin, '/api/v1/modules/other/enable', { method: 'POST' })).body.state, 'loaded');
   await page.getByRole('status', { name: 'other state' }).filter({ hasText: /^Loaded$/ }).waitFor();
   await page.waitForFunction(() => (document.getElementById('module-greeter-greeting') as HTMLInputElement | null)?.value === 'from the API');
+  assert.deepEqual(await axe(page), [], 'axe on the modules screen');
+  await page.screenshot({ path: join(artifactsDir('ui-modules'), 'modules-laptop.png'), fullPage: true });
+
+  const phone = await openPage(browser, hub, { size: 'phone' });
+  t.after(() => phone.context.close());
+  await signIn(phone.page, hub, admin, '#/modules');
+  await phone.page.locator('li[data-module="greeter"]').getByText('Settings', { exact: true }).click();
+  await phone.page.getByLabel('greeting').waitFor();
+  await assertFitsWidth(phone.page, 'the modules screen on a phone');
+  assert.deepEqual(await axe(phone.page), [], 'axe on the modules screen on a phone');
+  await phone.page.screenshot({ path: join(artifactsDir('ui-modules'), 'modules-phone.png'), fullPage: true });
   assert.deepEqual(problems, []);
+  assert.deepEqual(phone.problems, []);
 });
