@@ -137,7 +137,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     }
     for (const d of await client.devices()) {
       const row = { id: d.id, name: d.name, since: d.createdAt, prekeys: d.oneTimePrekeys };
-      out(d.id === client.deviceId ? say('{id}  {name}  since {since}  {prekeys} prekeys  (this device)', row) : say('{id}  {name}  since {since}  {prekeys} prekeys', row));
+      out(d.id === client.deviceId ? say('{id}  {name}  since {since}  one-time prekeys: {prekeys}  (this device)', row) : say('{id}  {name}  since {since}  one-time prekeys: {prekeys}', row));
     }
     return 0;
   },
@@ -228,7 +228,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
       const conv = await conversation(ctx, more[0]!);
       const who = more.slice(1).map((w) => person(ctx, w));
       const c = op === 'add' ? await ctx.client.addMember(conv.id, who.map((w) => w.userId)) : await ctx.client.removeMember(conv.id, who[0]!.userId);
-      out(say(op === 'add' ? 'added {who}; {name} has {count} members and a new key' : 'removed {who}; {name} has {count} members and a new key', { who: who.map((w) => w.email).join(', '), name: String(c.name), count: c.members.length }));
+      out(say(op === 'add' ? 'added {who}; {name} has a new key; members: {count}' : 'removed {who}; {name} has a new key; members: {count}', { who: who.map((w) => w.email).join(', '), name: String(c.name), count: c.members.length }));
       return 0;
     }
     throw new CliError(say('usage: unibos msg group create|add|remove ... (see unibos msg --help)'));
