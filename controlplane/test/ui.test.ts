@@ -350,6 +350,7 @@ describe('admin web UI sessions and settings', () => {
     assert.equal(((await (await expired).json()) as { code: string }).code, 'E_AUTH_EXPIRED');
     assert.equal((await refreshed).status(), 200);
     await page.getByText('No sensors have reported yet.').waitFor();
+    assert.equal(await page.getByLabel('Sensor', { exact: true }).isDisabled(), true, 'nothing to chart yet: the choices are off');
 
     // The refresh token's family is revoked elsewhere (sign-out in another tab): back to sign-in.
     const stored = await page.evaluate(() => sessionStorage.getItem('unibos.refreshToken'));

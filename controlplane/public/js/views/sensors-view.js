@@ -85,6 +85,8 @@ export function createSensorsView(ctx) {
   const fillSelectors = () => {
     const keepSensor = sensorSelect.value;
     replace(sensorSelect, sensors.map((s) => h('option', { value: s.id }, s.id)));
+    // Nothing to choose from until a sensor reports: not two empty boxes.
+    for (const select of [sensorSelect, metricSelect, periodSelect]) select.disabled = sensors.length === 0;
     if (sensors.some((s) => s.id === keepSensor)) sensorSelect.value = keepSensor;
     fillMetrics();
   };
