@@ -241,14 +241,23 @@ export function createMapView(ctx) {
       seen.add(node.id);
       let marker = markers.get(node.id);
       const key = `${node.kind}:${node.online}:${fleet.display(node.id)}:${node.estimatedFrom ?? ''}`;
+      let popupOpen = false;
+      let hadFocus = false;
       if (marker && marker._unibosKey !== key) {
-        // Class names and labels are fixed when the marker is made: make it again on a change.
+        // Class names and labels are fixed when the marker is made: make it again on a change,
+        // its popup still open and the keyboard still on it if they were (a node going offline or
+        // getting its name must not close what the operator is reading).
+        popupOpen = marker.isPopupOpen();
+        hadFocus = marker.getElement() === document.activeElement;
         marker.remove();
         markers.delete(node.id);
         marker = undefined;
       }
-      if (!marker) markers.set(node.id, (marker = markerFor(node)));
-      else marker.setLatLng([node.position.latitude, node.position.longitude]);
+      if (!marker) {
+        markers.set(node.id, (marker = markerFor(node)));
+        if (popupOpen) marker.openPopup();
+        if (hadFocus) marker.getElement()?.focus();
+      } else marker.setLatLng([node.position.latitude, node.position.longitude]);
     }
     for (const [id, marker] of markers) {
       if (!seen.has(id)) {
@@ -332,7 +341,10 @@ export function createMapView(ctx) {
       }
     }
     // Links end at the nodes' centres: the nodes go back on top so their status colour shows.
+    // Moving an element in the page takes the keyboard focus off it: a node marker that had it gets it back.
+    const focused = document.activeElement;
     for (const m of markers.values()) if (typeof m.bringToFront === 'function') m.bringToFront();
+    if (focused instanceof SVGElement && focused.isConnected && document.activeElement !== focused) focused.focus();
   };
 
   /** @param {import('../views/alerts-view.js').Alert} a */

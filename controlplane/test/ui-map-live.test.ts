@@ -1,0 +1,46 @@
+// The map draws a node's marker again when the node is renamed or goes on or offline, and puts
+// every node back on top of the links on any fleet change: a popup the operator opened stays open,
+// now with the new name, and the keyboard stays on the marker.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startTestHub } from './support/test-hub.ts';
+import { createAdminSession } from './support/test-auth.ts';
+import { TestGateway } from './support/test-gateway.ts';
+import { waitForEvent } from './support/hub-events.ts';
+import { launch, openPage, signIn } from './support/ui-browser.ts';
+
+const NODE = { id: '!4d5e6f11', lat: 38.4237, lon: 27.1428 };
+
+test('a node renamed while its popup is open: the popup stays open with the new name, and the focus stays on the marker', async (t) => {
+  const browser = await launch();
+  t.after(() => browser.close());
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  let packetId = 900;
+  gw.mesh(NODE.id, 'info', { longName: 'Tent 4', shortName: 'T4', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: packetId++ });
+  gw.mesh(NODE.id, 'position', { latitude: NODE.lat, longitude: NODE.lon }, { packetId: packetId++ });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position' && e.data.nodeId === NODE.id, { what: 'the position' });
+
+  const { page, problems, context } = await openPage(browser, hub);
+  t.after(() => context.close());
+  await signIn(page, hub, admin, '#/map');
+  const map = page.getByRole('region', { name: 'Node map' });
+  await map.getByRole('button', { name: 'Tent 4 (online)' }).focus();
+  await page.keyboard.press('Enter');
+  const popup = page.locator('.leaflet-popup');
+  await popup.getByText('Tent 4', { exact: true }).waitFor();
+
+  gw.mesh(NODE.id, 'info', { longName: 'First aid tent', shortName: 'FA', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: packetId++ });
+  await map.getByRole('button', { name: 'First aid tent (online)' }).waitFor();
+  await popup.getByText('First aid tent', { exact: true }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'First aid tent (online)', 'the keyboard is still on the node');
+
+  // Any other fleet change redraws the links and puts the nodes back on top of them: the keyboard stays.
+  gw.mesh('!4d5e6f12', 'info', { longName: 'Water point', shortName: 'WP', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: packetId++ });
+  gw.mesh('!4d5e6f12', 'position', { latitude: NODE.lat + 0.01, longitude: NODE.lon + 0.01 }, { packetId: packetId++ });
+  await map.getByRole('button', { name: 'Water point (online)' }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'First aid tent (online)', 'still on the node after another one appeared');
+  assert.deepEqual(problems, []);
+});
