@@ -137,8 +137,11 @@ export function createAlertsView(ctx) {
     dialog.addEventListener('close', () => {
       const ok = dialog.returnValue !== 'cancel' && dialog.returnValue !== '';
       dialog.remove();
-      if (ok) void act(a, 'acknowledge', button, note.value.trim() ? { note: note.value.trim() } : {});
-      else button.focus();
+      // Alerts and fleet updates redraw the cards while the dialog is open: the card's button as drawn now.
+      const live = button.isConnected ? button : [...list.querySelectorAll(`li[data-alert-id="${CSS.escape(String(a.id))}"] button`)].find((b) => b.textContent === button.textContent);
+      const target = /** @type {HTMLButtonElement} */ (live ?? button);
+      if (ok) void act(a, 'acknowledge', target, note.value.trim() ? { note: note.value.trim() } : {});
+      else target.focus();
     });
     confirm.addEventListener('click', () => {
       dialog.returnValue = 'ok';
