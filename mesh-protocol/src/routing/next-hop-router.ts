@@ -95,10 +95,15 @@ export class NextHopRouter extends FloodingRouter {
 
   /** The neighbour a direct message to `dest` would be handed to now (undefined: it floods). */
   nextHopTo(dest: number): number | undefined {
+    return this.namedRoute(dest)?.via;
+  }
+
+  /** The route a direct message to `dest` would be handed over by now (undefined: it floods). */
+  private namedRoute(dest: number): { via: number; hops: number } | undefined {
     if (!this.routing || dest === BROADCAST) return undefined;
-    const via = this.routeTo(dest, this.scheduler.now())?.via;
+    const route = this.routeTo(dest, this.scheduler.now());
     // next_hop 0 means "anyone": a neighbour whose number ends in 0x00 cannot be named.
-    return via === undefined || lastByte(via) === 0 ? undefined : via;
+    return route === undefined || lastByte(route.via) === 0 ? undefined : route;
   }
 
   /** The next hop did not carry a frame for `dest` on (or a trace through it was never answered). */
@@ -353,7 +358,8 @@ export class NextHopRouter extends FloodingRouter {
 
   /** We are the named next hop: relay at once, by our own route or, without one, as a flood. */
   private forward(record: SeenFrame, header: FrameHeader, bytes: Uint8Array): void {
-    let via = this.nextHopTo(header.to);
+    const route = this.namedRoute(header.to);
+    let via = route?.via;
     // Never hand a frame back to the neighbour that gave it to us.
     if (via !== undefined && lastByte(via) === header.relayNode) {
       this.routes.forget(header.to);
@@ -361,7 +367,7 @@ export class NextHopRouter extends FloodingRouter {
     }
     // A route needing more relays than the frame has hops left would be handed over in vain (a next
     // hop cannot relay past the hop limit): the remaining hops flood, which may find a shorter way.
-    if (via !== undefined && (this.routeTo(header.to, this.scheduler.now())?.hops ?? 0) > header.hopLimit - 1) via = undefined;
+    if (via !== undefined && route!.hops > header.hopLimit - 1) via = undefined;
     const copy = relayCopy(bytes, { hopLimit: header.hopLimit - 1, relayNode: lastByte(this.nodeId), nextHop: via === undefined ? 0 : lastByte(via) });
     // If the frame is flooded later (a hop gave up, or the origin retries), we are on the way that
     // worked before: take part in that flood too.
