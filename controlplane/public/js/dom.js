@@ -77,23 +77,36 @@ export function replace(el, ...children) {
 }
 
 /**
- * Replaces the rows of a live table or list and gives the keyboard focus back: a row that had it
- * (found again by its `data-<key>`), or a row's control that had it (found again by its row and its
- * name), gets it in the redrawn rows. Live data redraws these every few seconds; without this a
- * keyboard or screen-reader user is thrown back to the top of the page each time.
+ * `control` (inside a row of `el` marked `data-<key>`) as `el` shows it now: itself if it is still
+ * in the page, else the row with the same key when the row itself was the control, else the
+ * control of the same kind and name in that row. Live data redraws rows while a user is on them.
  * @param {Element} el
  * @param {string} key the rows' data attribute, e.g. 'node-id' for data-node-id
- * @param {Child[]} rows
+ * @param {Element} control
+ * @returns {HTMLElement | null}
+ */
+export function sameControl(el, key, control) {
+  if (control.isConnected) return /** @type {HTMLElement} */ (control);
+  const keyed = control.closest(`[data-${key}]`);
+  const row = keyed?.getAttribute(`data-${key}`);
+  if (row === undefined || row === null) return null;
+  const selector = `[data-${key}="${CSS.escape(row)}"]`;
+  if (keyed === control) return el.querySelector(selector);
+  const name = (/** @type {Element} */ x) => x.getAttribute('aria-label') ?? x.textContent;
+  return /** @type {HTMLElement | undefined} */ ([...el.querySelectorAll(`${selector} ${control.tagName}`)].find((x) => name(x) === name(control))) ?? null;
+}
+
+/**
+ * Replaces the rows of a live table or list and gives the keyboard focus back (see sameControl):
+ * without this a keyboard or screen-reader user is thrown back to the top of the page on every
+ * redraw.
+ * @param {Element} el
+ * @param {string} key the rows' data attribute, e.g. 'node-id' for data-node-id
+ * @param {Child[] | (() => Child[])} rows the rows, or what makes them when making them moves
+ *   elements out of `el` (a form carried over into its redrawn row)
  */
 export function replaceRows(el, key, rows) {
   const focused = document.activeElement instanceof HTMLElement && el.contains(document.activeElement) ? document.activeElement : null;
-  const keyed = focused?.closest(`[data-${key}]`);
-  const row = keyed?.getAttribute(`data-${key}`);
-  const name = (/** @type {Element} */ x) => x.getAttribute('aria-label') ?? x.textContent;
-  const wanted = focused ? name(focused) : null;
-  replace(el, rows);
-  if (!focused || row === undefined || row === null) return;
-  const selector = `[data-${key}="${CSS.escape(row)}"]`;
-  const again = keyed === focused ? el.querySelector(selector) : [...el.querySelectorAll(`${selector} ${focused.tagName}`)].find((x) => name(x) === wanted);
-  /** @type {HTMLElement | null | undefined} */ (again)?.focus();
+  replace(el, typeof rows === 'function' ? rows() : rows);
+  if (focused && document.activeElement !== focused) sameControl(el, key, focused)?.focus();
 }

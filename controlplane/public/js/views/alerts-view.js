@@ -6,7 +6,7 @@
 // resolved): the same stages the node shows on its LED and in `unibos status`.
 
 import { ApiError } from '../api-client.js';
-import { h, replaceRows } from '../dom.js';
+import { h, replaceRows, sameControl } from '../dom.js';
 import { bearing, coordinates, dateTime, distance, distanceAndBearing, relativeTime, timeOfDay } from '../format.js';
 import { positionOf } from '../fleet-store.js';
 import { HUB_EVENT, HUB_EVENT_TOPIC } from '../hub-events.js';
@@ -138,8 +138,7 @@ export function createAlertsView(ctx) {
       const ok = dialog.returnValue !== 'cancel' && dialog.returnValue !== '';
       dialog.remove();
       // Alerts and fleet updates redraw the cards while the dialog is open: the card's button as drawn now.
-      const live = button.isConnected ? button : [...list.querySelectorAll(`li[data-alert-id="${CSS.escape(String(a.id))}"] button`)].find((b) => b.textContent === button.textContent);
-      const target = /** @type {HTMLButtonElement} */ (live ?? button);
+      const target = /** @type {HTMLButtonElement} */ (sameControl(list, 'alert-id', button) ?? button);
       if (ok) void act(a, 'acknowledge', target, note.value.trim() ? { note: note.value.trim() } : {});
       else target.focus();
     });

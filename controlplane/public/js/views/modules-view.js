@@ -4,7 +4,7 @@
 // entry.ui) is mounted below, in its own section.
 
 import { ApiError } from '../api-client.js';
-import { h, replace } from '../dom.js';
+import { h, replace, replaceRows } from '../dom.js';
 import { relativeTime } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { t } from '../i18n.js';
@@ -165,10 +165,8 @@ export function createModulesView(ctx) {
   };
 
   const render = () => {
-    const focused = document.activeElement instanceof HTMLElement && list.contains(document.activeElement) ? document.activeElement : null;
-    replace(list, [...modules.values()].map(card));
-    // A field of a form carried over (see editing) left the page for a moment: give it its focus back.
-    if (focused?.isConnected && document.activeElement !== focused) focused.focus();
+    // A form carried over (see editing) comes back with its fields; the focus goes back to the same one.
+    replaceRows(list, 'module', () => [...modules.values()].map(card));
     if (shown) syncPanels();
   };
 
