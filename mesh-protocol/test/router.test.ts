@@ -573,3 +573,27 @@ test('a frame injected from MQTT is delivered, put on air once with via_mqtt set
   assert.ok(a.stats.dropCount('duplicate') >= 1);
   assert.equal(a.stats.dropCount('E_AUTH_FAILED'), 1);
 });
+
+test('a copy claiming another hop start neither stretches a waiting relay nor crashes it', () => {
+  // Anyone on the public channel can seal a frame with a sender's id and packet id and a larger
+  // hop start. B's relay carries the copy it first heard, so it keeps that copy's hop limit.
+  const net = network([
+    [EVE, B],
+    [B, C],
+  ]);
+  const waits: RelayPolicy = { name: 'waits', relayDelay: () => 5_000, cancelOnDuplicate: () => false };
+  const b = net.add(B, { policy: waits });
+  net.add(C);
+  const X = 0x0777;
+  const header = (hops: number, counter: number) => ({ to: BROADCAST, from: X, id: 0x5150, hopLimit: hops, hopStart: hops, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: X & 0xff, counter });
+  net.inject(encodeFrame(header(3, 1), text('hello'), DEFAULT_CHANNEL));
+  net.scheduler.runUntil(net.scheduler.now() + 1_500);
+  net.inject(encodeFrame(header(7, 2), text('hello'), DEFAULT_CHANNEL));
+  assert.doesNotThrow(() => net.scheduler.runUntilIdle());
+  // Eve hears B's relay.
+  const relayed = net.captured.filter((f) => readHeader(f).from === X && readHeader(f).relayNode === (B & 0xff));
+  assert.equal(relayed.length, 1, 'B relayed once');
+  assert.equal(readHeader(relayed[0]!).hopLimit, 2, "the first copy's hop start 3, one hop used");
+  assert.equal(b.stats.relaysSent, 1);
+  assert.deepEqual(texts(net.deliveries.get(C)).map((d) => d.data.text), ['hello']);
+});

@@ -26,7 +26,10 @@ export class FloodingRouter extends RouterCore {
     super.duplicateHeard(record, header, bytes, now);
     const pending = record.pendingRelay;
     if (pending) {
-      if (header.hopLimit > pending.hopLimit + 1) pending.hopLimit = header.hopLimit - 1;
+      // A copy that came by fewer hops lets ours go farther; one claiming another hop start is not
+      // the frame our relay carries (a forgery, or a sender that changed its hop limit) and must
+      // not stretch it past what its own header allows.
+      if (header.hopStart === pending.hopStart && header.hopLimit > pending.hopLimit + 1) pending.hopLimit = header.hopLimit - 1;
       if (this.policy.cancelOnDuplicate(this.relayContext(record, header, now))) {
         pending.timer.cancel();
         pending.cancelled = true;
@@ -67,6 +70,7 @@ export class FloodingRouter extends RouterCore {
     if (record.urgent) this.tx.holdForUrgent(delay);
     this.stats.relaysScheduled++;
     const pending: PendingRelay = {
+      hopStart: header.hopStart,
       hopLimit: header.hopLimit - 1,
       cancelled: false,
       timer: this.scheduler.schedule(delay, () => {

@@ -30,6 +30,8 @@ export interface SeenFrame {
 
 export interface PendingRelay {
   timer: TimerHandle;
+  /** The hop start of the copy our relay carries: the most hops it may be given. */
+  hopStart: number;
   hopLimit: number;
   cancelled: boolean;
 }
