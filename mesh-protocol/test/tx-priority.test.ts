@@ -120,3 +120,21 @@ test('an SOS waiting for a busy channel listens again within its 16-slot window,
   assert.equal(onAirAt.length, 1, 'the SOS went on air');
   assert.ok(onAirAt[0]! >= clearAt && onAirAt[0]! <= clearAt + 16 * slotMs, `the channel cleared at ${clearAt} ms, the SOS went at ${onAirAt[0]} ms`);
 });
+
+test('an SOS that fits the duty-cycle budget goes at once, not after the text ahead of it waits for the budget', () => {
+  const scheduler = new SimScheduler();
+  const params = loraParams('LongFast');
+  const onAir: number[] = [];
+  const radio = { params, attach: () => {}, transmit: (b: Uint8Array) => onAir.push(b.length), isChannelBusy: () => false };
+  const duty = new DutyCycle('EU868', scheduler);
+  const queue = new TxQueue(radio, scheduler, new SeededRandom(5), 28, duty, new ChannelUtilization(scheduler), new RouterStats(), () => {});
+  // Busy minutes of relaying left 0.9 s of the hour's budget: a 180-byte text (about 1.7 s on air)
+  // must wait most of an hour, a 40-byte SOS (about 0.55 s) fits now.
+  duty.record(duty.budgetMs - 900);
+  queue.enqueue({ length: 180, kind: 'origin', prepare: () => new Uint8Array(180) });
+  scheduler.runUntil(scheduler.now() + 1_000);
+  assert.deepEqual(onAir, [], 'the text waits for the budget');
+  queue.enqueue({ length: 40, kind: 'origin', urgent: true, prepare: () => new Uint8Array(40) });
+  scheduler.runUntil(scheduler.now() + 1);
+  assert.deepEqual(onAir, [40], 'the SOS went on air at once');
+});

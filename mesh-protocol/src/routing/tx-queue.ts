@@ -96,6 +96,12 @@ export class TxQueue {
     let i = this.queue.length;
     while (i > 0 && rank(this.queue[i - 1]!) > p) i--;
     this.queue.splice(i, 0, item);
+    // An urgent frame now at the head does not sleep out the wait of the frame it overtook: a text
+    // waiting an hour for the duty-cycle budget, or its listen-before-talk backoff.
+    if (i === 0 && item.urgent && this.wake && this.queue[1]?.urgent !== true) {
+      this.wake.cancel();
+      this.wake = undefined;
+    }
     this.pump();
     return true;
   }
