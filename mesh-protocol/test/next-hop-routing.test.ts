@@ -267,3 +267,28 @@ test('same seed, same numbers: a simulated run of direct messages (and of SOS al
     assert.notDeepEqual(other.frames, first.frames, `${traffic}: another seed, another run`);
   }
 });
+
+test("a destination whose repeated hand-over of its ack fails on the radio still acks the sender's retry", () => {
+  const net = diamond();
+  const { via } = announceD(net);
+  // The ack's relay is lost at A (so A retries) and at D (so D hands the ack over again) ...
+  net.lose.push({ by: via!, from: D, at: A }, { by: via!, from: D, at: D });
+  // ... and that second hand-over never leaves D's radio.
+  const radio = net.medium.radio(D);
+  const transmit = radio.transmit.bind(radio);
+  let acksTried = 0;
+  radio.transmit = (frame) => {
+    const h = readHeader(frame);
+    if (h.from === D && h.to === A && ++acksTried === 2) {
+      net.scheduler.schedule(0, () => radio.listener?.onTransmitDone(false, 'radio error'));
+      return;
+    }
+    transmit(frame);
+  };
+
+  const dm = converse(net, A, D, 'hello D');
+  assert.equal(net.lose.length, 0, 'both copies of the relayed ack were lost');
+  assert.ok(acksTried >= 3, `D acked the retry (tried ${acksTried} transmissions of acks)`);
+  assert.deepEqual(dm.outcome, ['ack'], 'A heard that its message arrived');
+  assert.deepEqual(net.got, ['hello D'], 'delivered once');
+});

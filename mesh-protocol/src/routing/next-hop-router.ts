@@ -204,7 +204,17 @@ export class NextHopRouter extends FloodingRouter {
   }
 
   protected override ownFrameDropped(frame: OwnFrame, reason: DropReason): void {
+    this.handOverDropped(frame);
     super.ownFrameDropped(this.unwrapped(frame), reason);
+  }
+
+  /**
+   * One of our frames never went on air: if it was a repeated hand-over, its wait is over (left in
+   * place it would never be settled, and for one of our acks it would stop us acking the sender's
+   * retries).
+   */
+  protected handOverDropped(frame: OwnFrame): void {
+    if (this.routedOwn.has(frame)) this.clearHandOver(this.nodeId, frame.id);
   }
 
   protected override ownFrameHeard(header: FrameHeader, transmitter: number | undefined): void {
@@ -390,6 +400,9 @@ export class NextHopRouter extends FloodingRouter {
       kind: 'relay',
       urgent: record.urgent,
       prepare: () => (record.relayed++, copy),
+      // A repeated hand-over that never went on air (radio error, duty-cycle budget, full queue)
+      // waits for nothing now: left in place it would never be settled.
+      onDropped: () => this.clearHandOver(origin, id),
       onSent: () => {
         this.stats.relaysSent++;
         if (via === undefined || (via === dest && !wantAck)) return;

@@ -46,9 +46,12 @@ export class ReliableRouter extends NextHopRouter {
   // within milliseconds of a radio fault. The sender hears why and decides when to try again (a
   // device's outbox backs off).
   protected override ownFrameDropped(frame: OwnFrame, reason: DropReason): void {
-    if (this.awaitingAck.has(frame.id)) this.settle(frame.id, { nak: reason });
+    if (!this.awaitingAck.has(frame.id) && !this.ackFrames.has(this.unwrapped(frame))) return super.ownFrameDropped(frame, reason);
+    // Answered here, not by the layers below (they would report it a second time), except that
+    // a hand-over of it waits for nothing now.
+    this.handOverDropped(frame);
     // A dropped ack is counted; the sender's retry will draw another.
-    else if (!this.ackFrames.has(this.unwrapped(frame))) super.ownFrameDropped(frame, reason);
+    if (this.awaitingAck.has(frame.id)) this.settle(frame.id, { nak: reason });
   }
 
   protected override ownFrameHeard(header: FrameHeader, transmitter: number | undefined): void {
