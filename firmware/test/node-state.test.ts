@@ -64,6 +64,23 @@ test('the frame counter never repeats across restarts, even after a crash mid-bl
   fresh.close();
 });
 
+test('a counter block whose reservation could not be written is not handed out: sending fails until the disk takes it', () => {
+  const dir = tmp('ctr-full');
+  const db = openNodeDb(join(dir, 'node.db'));
+  const counter = new PersistentFrameCounter(db, { blockSize: 100 });
+  for (let i = 0; i < 100; i++) counter.next();
+  // The database refuses writes (as a full SD card does) just as the next block is reserved.
+  db.pragma('query_only = ON');
+  assert.throws(() => counter.next(), /readonly|read-only|query_only/i);
+  assert.throws(() => counter.next(), /readonly|read-only|query_only/i, 'no counter goes out without its reservation on disk');
+  db.pragma('query_only = OFF');
+  assert.equal(counter.next(), 101, 'once the disk takes it, counting carries on where it stopped');
+  db.close();
+  const again = openNodeDb(join(dir, 'node.db'));
+  assert.equal(new PersistentFrameCounter(again, { blockSize: 100 }).next(), 201, 'and a restart skips the block reserved');
+  again.close();
+});
+
 test('configuration: defaults < file < environment < flags', () => {
   const dir = tmp('cfg');
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ name: 'file-name', hopLimit: 5, radio: { type: 'serial', serialPath: '/dev/ttyUSB0' }, beacons: { telemetryIntervalS: 600 } }));

@@ -47,7 +47,7 @@ class TapRadio implements Radio {
 /** Rejections decodeFrame itself reports; the router must count each under the same code. */
 const DECODE_CODES = ['E_FRAME_TOO_SHORT', 'E_FRAME_TOO_LARGE', 'E_BAD_HEADER', 'E_UNKNOWN_CHANNEL', 'E_AUTH_FAILED', 'E_BAD_PAYLOAD'] as const;
 /** Drops the transmit side counts (not about a received frame). */
-const TX_REASONS: DropReason[] = ['duty-cycle', 'channel-busy', 'queue-full', 'radio-error'];
+const TX_REASONS: DropReason[] = ['duty-cycle', 'channel-busy', 'queue-full', 'radio-error', 'seal-failed'];
 
 interface Harness {
   router: MeshRouter;

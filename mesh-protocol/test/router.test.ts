@@ -597,3 +597,32 @@ test('a copy claiming another hop start neither stretches a waiting relay nor cr
   assert.equal(b.stats.relaysSent, 1);
   assert.deepEqual(texts(net.deliveries.get(C)).map((d) => d.data.text), ['hello']);
 });
+
+test('a frame that cannot be sealed (its counter could not be reserved) ends in a counted nak; the frames behind it still go', () => {
+  const net = network([[A, B]]);
+  let value = 0;
+  let failNext = true;
+  // A device's counter reserves blocks on disk; a full disk makes one reservation throw.
+  const counter = {
+    next: () => {
+      if (failNext) {
+        failNext = false;
+        throw new Error('SQLITE_FULL: database or disk is full');
+      }
+      return ++value;
+    },
+  };
+  const a = net.add(A, { counter });
+  net.add(B);
+  const outcome = new Map<number, string>();
+  a.on('ack', (x) => outcome.set(x.id, 'ack'));
+  a.on('nak', (x) => outcome.set(x.id, `nak ${x.reason}`));
+  const first = a.send(B, text('first'), { wantAck: true });
+  const second = a.send(B, text('second'), { wantAck: true });
+  assert.doesNotThrow(() => net.scheduler.runUntilIdle());
+  const failed = outcome.get(first) === 'nak seal-failed' ? first : second;
+  assert.equal(outcome.get(failed), 'nak seal-failed', `one of the two was refused: ${[...outcome.values()].join(', ')}`);
+  assert.equal(outcome.get(failed === first ? second : first), 'ack', 'the other went and was acked');
+  assert.equal(a.stats.dropCount('seal-failed'), 1);
+  assert.equal(texts(net.deliveries.get(B)).length, 1);
+});

@@ -33,8 +33,11 @@ export class PersistentFrameCounter implements FrameCounter {
   next(): number {
     if (this.value >= 0xffffffff) throw new RangeError('frame counter exhausted: rotate the channel key');
     if (this.value >= this.reserved) {
-      this.reserved = Math.min(this.value + this.blockSize, 0xffffffff);
-      this.save(this.reserved);
+      // Saved first: a reservation that failed to reach the disk (a full SD card) must not hand
+      // out counters a restart would hand out again. The caller gets the error; the next call tries again.
+      const reserved = Math.min(this.value + this.blockSize, 0xffffffff);
+      this.save(reserved);
+      this.reserved = reserved;
     }
     return ++this.value;
   }

@@ -14,6 +14,7 @@ export type DropReason =
   | 'channel-busy'
   | 'queue-full'
   | 'radio-error'
+  | 'seal-failed'
   | 'E_BAD_TRACE'
   | 'trace-too-long'
   | 'trace-rate-limited';

@@ -153,7 +153,16 @@ export class TxQueue {
     }
     this.csmaTries = 0;
     this.queue.shift();
-    const bytes = item.prepare();
+    let bytes: Uint8Array | null;
+    try {
+      bytes = item.prepare();
+    } catch {
+      // Sealing failed (the frame counter could not reserve its next block: a full disk). The
+      // frame is given up like any other the queue cannot send, and the frames behind it still go.
+      this.giveUp(item, 'seal-failed');
+      this.pump();
+      return;
+    }
     if (!bytes) {
       this.pump();
       return;
