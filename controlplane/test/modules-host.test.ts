@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createAdminSession, bearer, type TestSession, api } from './support/test-auth.ts';
+import { createAdminSession, createOrgUser, bearer, type TestSession, api } from './support/test-auth.ts';
 import { waitForEvent } from './support/hub-events.ts';
 import { startModuleHub, writeModules } from './support/module-test-hub.ts';
 import type { TestHub } from './support/test-hub.ts';
@@ -162,6 +162,49 @@ export function migrateSettings(s, from) { return from === 1 ? { greeting: s.hel
 
   const member = await api(hub, { ...admin, accessToken: 'nope' }, '/api/v1/modules/greeter/enable', { method: 'POST' });
   assert.equal(member.status, 401);
+});
+
+test("modules are the whole hub's: an org's own owner cannot switch them off, change them or read their settings; the hub's admins can", async () => {
+  const schema = { type: 'object', additionalProperties: false, properties: { feedUrl: { type: 'string', default: 'https://example.test/feed' } } };
+  const root = writeModules({ quakes: { manifest: { settings: { version: 1, schema } } } });
+  const hub = await startModuleHub({ root, host });
+  const admin = await createAdminSession(hub);
+  await api(hub, admin, '/api/v1/modules/quakes/enable', { method: 'POST', body: { settings: { feedUrl: 'https://feeds.example.test/quakes' } } });
+
+  // A viewer of the hub's own org makes an org of their own and so owns it.
+  const viewer = await createOrgUser(hub, admin, 'viewer');
+  const made = await api(hub, viewer, '/api/v1/orgs', { method: 'POST', body: { name: 'mine' } });
+  assert.equal(made.status, 201);
+  const switched = await api(hub, viewer, '/api/v1/auth/switch-org', { method: 'POST', body: { orgId: made.body.id } });
+  assert.equal(switched.status, 200);
+  const owner = { ...viewer, accessToken: switched.body.accessToken, orgId: made.body.id };
+
+  for (const [path, method, body] of [
+    ['/api/v1/modules/quakes/disable', 'POST', undefined],
+    ['/api/v1/modules/quakes/enable', 'POST', { settings: { feedUrl: 'http://attacker.example/feed' } }],
+    ['/api/v1/modules/quakes/settings', 'PUT', { feedUrl: 'http://attacker.example/feed' }],
+  ] as const) {
+    const r = await api(hub, owner, path, { method, body });
+    assert.equal(r.status, 403, `${method} ${path}: ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.code, 'E_FORBIDDEN');
+    assert.match(r.body.message, /whole hub/);
+  }
+  const theirs = await api(hub, owner, '/api/v1/modules', { method: 'GET' });
+  assert.equal(theirs.body.canManage, false);
+  const seenByThem = theirs.body.modules.find((m: { name: string }) => m.name === 'quakes');
+  assert.equal(seenByThem.state, 'loaded', 'still running');
+  assert.equal(seenByThem.settings, undefined, 'its settings are not shown to another org');
+  assert.equal((await api(hub, owner, '/api/v1/modules/quakes', { method: 'GET' })).body.settings, undefined);
+
+  const ours = await api(hub, admin, '/api/v1/modules', { method: 'GET' });
+  assert.equal(ours.body.canManage, true);
+  assert.deepEqual(ours.body.modules.find((m: { name: string }) => m.name === 'quakes').settings, { feedUrl: 'https://feeds.example.test/quakes' }, 'unchanged');
+
+  // The hub's admin switches it off: the other org hears of it, without the settings.
+  const off = await api(hub, admin, '/api/v1/modules/quakes/disable', { method: 'POST' });
+  assert.equal(off.body.state, 'unloaded');
+  const event = await waitForEvent(hub, owner.orgId, (e) => e.type === 'module.state' && e.data.name === 'quakes' && e.data.state === 'unloaded', { what: 'quakes unloaded' });
+  assert.equal(event.data.settings, undefined);
 });
 
 test('a module that throws is contained: setup error with its reason, retry with backoff, runtime errors unload and retry', async () => {

@@ -1,7 +1,8 @@
 // The modules screen in a real browser: an admin edits a module's settings while module.state
 // events redraw the list (a module retrying, another disabled), and what they typed, and where,
 // stays until they save; saving applies it on the hub. The screen at laptop and phone size passes
-// axe and fits the width.
+// axe and fits the width. The owner of another org on the same hub sees the modules, and why they
+// cannot change them, not their controls or settings.
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -62,4 +63,28 @@ test('module settings being edited survive a live redraw of the modules list, an
   await phone.page.screenshot({ path: join(artifactsDir('ui-modules'), 'modules-phone.png'), fullPage: true });
   assert.deepEqual(problems, []);
   assert.deepEqual(phone.problems, []);
+});
+
+test("the owner of another org sees the hub's modules and why they cannot change them: no switches, no settings", async (t) => {
+  const schema = { type: 'object', additionalProperties: false, properties: { feedUrl: { type: 'string', default: 'https://example.test/feed' } } };
+  const root = writeModules({ quakes: { manifest: { settings: { version: 1, schema } } } });
+  const hub = await startModuleHub({ root, host });
+  const admin = await createAdminSession(hub);
+  assert.equal((await api(hub, admin, '/api/v1/modules/quakes/enable', { method: 'POST' })).body.state, 'loaded');
+  // Setup is done: this is the owner of an org of their own, not of the hub's.
+  const owner = await createAdminSession(hub, { orgName: 'Search team' });
+
+  const browser = await launch();
+  t.after(() => browser.close());
+  const { context, page, problems } = await openPage(browser, hub);
+  t.after(() => context.close());
+  await signIn(page, hub, owner, '#/modules');
+  const quakes = page.locator('li[data-module="quakes"]');
+  await quakes.getByRole('status', { name: 'quakes state' }).filter({ hasText: /^Loaded$/ }).waitFor();
+  await page.getByText("only the admins of the hub's own org can enable, disable or set them up").waitFor();
+  assert.equal(await quakes.getByRole('button').count(), 0, 'no enable or disable button');
+  assert.equal(await quakes.getByText('Settings', { exact: true }).count(), 0, 'no settings');
+  assert.deepEqual(await axe(page), [], 'axe on the modules screen of another org');
+  await page.screenshot({ path: join(artifactsDir('ui-modules'), 'modules-other-org.png'), fullPage: true });
+  assert.deepEqual(problems, []);
 });

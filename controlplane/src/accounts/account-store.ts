@@ -54,6 +54,8 @@ export function emptyAccounts(): AccountsData {
 
 export interface AccountStore {
   hasUsers(): boolean;
+  /** The org made first (at setup): the hub's own. */
+  firstOrgId(): string | undefined;
   userById(id: string): User | undefined;
   userByEmail(email: string): User | undefined;
   orgById(id: string): Org | undefined;

@@ -38,6 +38,9 @@ export class LowdbAccountStore implements AccountStore {
   hasUsers(): boolean {
     return this.db.data.users.length > 0;
   }
+  firstOrgId(): string | undefined {
+    return this.db.data.orgs[0]?.id;
+  }
   userById(id: string): User | undefined {
     return this.usersById.get(id);
   }

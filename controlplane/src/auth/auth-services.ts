@@ -43,6 +43,12 @@ export interface AuthServices {
   orgIdsOf(userId: string): string[];
   /** Whether an org with this id exists. */
   hasOrg(orgId: string): boolean;
+  /**
+   * The hub's own org: the first, made at setup. What is the whole hub's, not one org's (its
+   * modules and their settings), is for this org's admins to change; other orgs' users, who may
+   * have made their orgs themselves, only see it.
+   */
+  hubOrgId(): string | undefined;
   /** id, email and name of a user (e.g. who acknowledged an alert); null if unknown. */
   userView(userId: string): UserView | null;
   /** The one-time setup token while no user exists (print it as <url>/#setup=<token>); null once set up. */
@@ -135,6 +141,7 @@ export async function createAuthServices(options: AuthServicesOptions): Promise<
     hasUsers: () => store.hasUsers(),
     orgIdsOf: (userId) => store.membershipsOf(userId).map((m) => m.orgId),
     hasOrg: (orgId) => store.orgById(orgId) !== undefined,
+    hubOrgId: () => store.firstOrgId(),
     userView: (userId) => accounts.userView(userId),
     setupToken: () => (store.hasUsers() ? null : setupTokens.current()),
     accounts,

@@ -7,13 +7,18 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import { ModuleError } from '@unibos/module-api';
+import { can, type AuthContext } from '../auth/auth-context.ts';
 import type { Guard } from '../auth/guard.ts';
+import { HubError } from '../hub-error.ts';
 import { CALLER_HEADER } from './module-context-factory.ts';
+import type { ModuleStatus } from '@unibos/mesh-protocol';
 import type { ModuleHost } from './module-host.ts';
 
 export interface ModuleRoutesOptions {
   modules: ModuleHost;
   guard: Guard;
+  /** The hub's own org (AuthServices.hubOrgId): modules are the whole hub's, its admins manage them. */
+  hubOrgId(): string | undefined;
   /** An org whose member used the modules API (it gets module.state events). */
   sawOrg(orgId: string): void;
 }
@@ -21,29 +26,48 @@ export interface ModuleRoutesOptions {
 const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9-]{1,39}$' } } } as const;
 const CONTENT_TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.json': 'application/json' };
 
-export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app, { modules, guard, sawOrg }) => {
+/** A module's status as someone who may not manage modules sees it: no settings (camera addresses, feed URLs). */
+export function publicStatus(status: ModuleStatus): ModuleStatus {
+  const { settings: _settings, ...rest } = status;
+  return rest;
+}
+
+export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app, { modules, guard, hubOrgId, sawOrg }) => {
   const seen = async (request: { auth: { orgId: string } | null }): Promise<void> => {
     if (request.auth) sawOrg(request.auth.orgId);
   };
+  // Any user can make an org of their own and be its owner: the fleet permission alone would let
+  // anyone switch the emergency module off for every org, or point its feed elsewhere.
+  const mayManage = (auth: AuthContext | null): boolean => auth !== null && can(auth, 'fleet') && auth.orgId === hubOrgId();
+  const manage = [
+    guard('fleet'),
+    async (request: { auth: AuthContext | null }): Promise<void> => {
+      if (!mayManage(request.auth)) throw new HubError('E_FORBIDDEN', "modules run for the whole hub: only admins of the hub's own org (the one made at setup) may enable, disable or configure them");
+    },
+  ];
+  const shown = (status: ModuleStatus, auth: AuthContext | null) => (mayManage(auth) ? status : publicStatus(status));
 
-  app.get('/api/v1/modules', { preHandler: [guard('read'), seen], schema: { tags: ['modules'], summary: 'Installed modules with their state' } }, async () => ({ modules: modules.list() }));
+  app.get('/api/v1/modules', { preHandler: [guard('read'), seen], schema: { tags: ['modules'], summary: 'Installed modules with their state (settings only for those who may manage them)' } }, async (request) => ({
+    modules: modules.list().map((s) => shown(s, request.auth)),
+    canManage: mayManage(request.auth),
+  }));
 
   app.get<{ Params: { name: string } }>('/api/v1/modules/:name', { preHandler: [guard('read'), seen], schema: { tags: ['modules'], params: nameParam } }, async (request) => {
     const { name } = request.params;
-    return { ...modules.status(name), manifest: modules.manifest(name) };
+    return { ...shown(modules.status(name), request.auth), manifest: modules.manifest(name) };
   });
 
   app.post<{ Params: { name: string }; Body: { settings?: Record<string, unknown> } | undefined }>(
     '/api/v1/modules/:name/enable',
-    { preHandler: guard('fleet'), schema: { tags: ['modules'], params: nameParam, body: { type: ['object', 'null'], properties: { settings: { type: 'object' } } } } },
+    { preHandler: manage, schema: { tags: ['modules'], params: nameParam, body: { type: ['object', 'null'], properties: { settings: { type: 'object' } } } } },
     async (request) => modules.enable(request.params.name, request.body?.settings),
   );
 
-  app.post<{ Params: { name: string } }>('/api/v1/modules/:name/disable', { preHandler: guard('fleet'), schema: { tags: ['modules'], params: nameParam } }, async (request) => modules.disable(request.params.name));
+  app.post<{ Params: { name: string } }>('/api/v1/modules/:name/disable', { preHandler: manage, schema: { tags: ['modules'], params: nameParam } }, async (request) => modules.disable(request.params.name));
 
   app.put<{ Params: { name: string }; Body: Record<string, unknown> }>(
     '/api/v1/modules/:name/settings',
-    { preHandler: guard('fleet'), schema: { tags: ['modules'], params: nameParam, body: { type: 'object' } } },
+    { preHandler: manage, schema: { tags: ['modules'], params: nameParam, body: { type: 'object' } } },
     async (request) => modules.configure(request.params.name, request.body),
   );
 

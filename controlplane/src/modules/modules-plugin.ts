@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { detectHostPlatform, type HostPlatform } from './host-platform.ts';
 import { ModuleDocStore } from './module-doc-store.ts';
 import { ModuleHost } from './module-host.ts';
-import { moduleRoutes } from './module-routes.ts';
+import { moduleRoutes, publicStatus } from './module-routes.ts';
 import { ModuleStateStore } from './module-state-store.ts';
 
 export interface ModulesOptions {
@@ -44,13 +44,15 @@ export const modulesPlugin = fp<ModulesOptions>(
       logger: app.log as unknown as Logger,
       retry: options.retry ?? { minMs: 2_000, maxMs: 300_000 },
       onChange: (status) => {
-        // Module state is hub-wide; each org that has a fleet or has looked at modules hears it.
+        // Module state is hub-wide; each org that has a fleet or has looked at modules hears it,
+        // without the settings, which are for the hub's own admins (module-routes.ts).
         for (const r of fleetOrgs.all()) orgs.add(r.org_id);
-        for (const orgId of orgs) app.events.append({ orgId, type: 'module.state', data: status });
+        const data = publicStatus(status);
+        for (const orgId of orgs) app.events.append({ orgId, type: 'module.state', data });
       },
     });
     app.decorate('modules', host);
-    await app.register(moduleRoutes, { modules: host, guard: app.guard, sawOrg: (orgId) => orgs.add(orgId) });
+    await app.register(moduleRoutes, { modules: host, guard: app.guard, hubOrgId: () => app.auth.hubOrgId(), sawOrg: (orgId) => orgs.add(orgId) });
     app.addHook('onReady', async () => {
       await host.start();
     });
@@ -61,6 +63,6 @@ export const modulesPlugin = fp<ModulesOptions>(
   {
     name: 'hub-modules',
     dependencies: ['hub-platform', 'hub-accounts', 'hub-events', 'hub-fleet', 'hub-messages'],
-    decorators: { fastify: ['db', 'now', 'config', 'guard', 'events', 'fleet', 'downlink'] },
+    decorators: { fastify: ['db', 'now', 'config', 'auth', 'guard', 'events', 'fleet', 'downlink'] },
   },
 );

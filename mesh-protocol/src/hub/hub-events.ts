@@ -270,7 +270,11 @@ export interface ModuleStatus {
   retryAt: string | null;
   /** Runtime errors caught since it was loaded. */
   runtimeErrors: number;
-  settings: Record<string, unknown>;
+  /**
+   * The saved settings: only for those who may manage modules (admins of the hub's own org);
+   * absent in module.state events and for everyone else (they hold camera addresses, feed URLs).
+   */
+  settings?: Record<string, unknown>;
   settingsSchema: Record<string, unknown> | null;
   hasUi: boolean;
 }

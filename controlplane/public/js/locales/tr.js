@@ -27,6 +27,7 @@ export const TR = {
   'Could not enable {module}': '{module} açılamadı',
   'Could not load alerts: {error}': 'Uyarılar yüklenemedi: {error}',
   'Could not load modules: {error}': 'Modüller yüklenemedi: {error}',
+  "Modules serve every org on this hub: only the admins of the hub's own org can enable, disable or set them up.": 'Modüller bu merkezdeki her kuruluşa hizmet eder: yalnızca merkezin kendi kuruluşunun yöneticileri onları açıp kapatabilir ve ayarlayabilir.',
   'Could not load readings: {error}': 'Ölçümler yüklenemedi: {error}',
   'Could not load sensors: {error}': 'Sensörler yüklenemedi: {error}',
   'Could not load sent messages: {error}': 'Gönderilen mesajlar yüklenemedi: {error}',

@@ -1,7 +1,7 @@
 // Modules: every installed module with its state (loaded, setup error with the reason, retrying,
-// disabled...), enable and disable for admins, and a settings form generated from the module's
-// settings schema; live from module.state events. A loaded module with a UI (its manifest's
-// entry.ui) is mounted below, in its own section.
+// disabled...), enable and disable for the hub's admins (its own org's: modules serve every org),
+// and a settings form generated from the module's settings schema; live from module.state events.
+// A loaded module with a UI (its manifest's entry.ui) is mounted below, in its own section.
 
 import { ApiError } from '../api-client.js';
 import { h, replace, replaceRows } from '../dom.js';
@@ -11,7 +11,7 @@ import { t } from '../i18n.js';
 
 /**
  * @typedef {{ name: string, version: string | null, description: string | null, category: string | null, enabled: boolean,
- *   state: string, error: string | null, retryAt: string | null, runtimeErrors: number, settings: Record<string, any>,
+ *   state: string, error: string | null, retryAt: string | null, runtimeErrors: number, settings?: Record<string, any>,
  *   settingsSchema: { properties?: Record<string, any> } | null, hasUi: boolean }} ModuleStatus
  * @typedef {{ destroy?: () => void }} MountedUi
  */
@@ -38,7 +38,9 @@ export function createModulesView(ctx) {
   const { api, stream } = ctx;
   const list = h('ul', { class: 'modules', 'aria-label': t('Modules') });
   const panels = h('div', { class: 'module-panels' });
-  const el = h('section', { class: 'view', 'aria-labelledby': 'modules-title' }, h('div', { class: 'view-head' }, h('h1', { id: 'modules-title' }, t('Modules'))), list, panels);
+  /** Shown to an org admin who is not one of the hub's: why there is nothing to change here. */
+  const notHubAdmin = h('p', { class: 'muted', hidden: true }, t("Modules serve every org on this hub: only the admins of the hub's own org can enable, disable or set them up."));
+  const el = h('section', { class: 'view', 'aria-labelledby': 'modules-title' }, h('div', { class: 'view-head' }, h('h1', { id: 'modules-title' }, t('Modules'))), notHubAdmin, list, panels);
 
   /** @type {Map<string, ModuleStatus>} */
   const modules = new Map();
@@ -54,10 +56,14 @@ export function createModulesView(ctx) {
    */
   const editing = new Map();
   let shown = false;
+  /** Whether this user may enable, disable and set up modules (the hub says, per org). */
+  let canManage = false;
 
   const load = async () => {
     try {
       const res = await api.get('/api/v1/modules');
+      canManage = res.canManage === true;
+      notHubAdmin.hidden = canManage || !ctx.can('fleet');
       modules.clear();
       for (const m of res.modules) modules.set(m.name, m);
       render();
@@ -90,7 +96,7 @@ export function createModulesView(ctx) {
     const fields = [];
     const rows = Object.entries(props).map(([key, spec]) => {
       const id = `module-${m.name}-${key}`;
-      const value = m.settings[key] ?? spec.default;
+      const value = m.settings?.[key] ?? spec.default;
       /** @type {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} */
       let input;
       if (Array.isArray(spec.enum)) {
@@ -146,7 +152,7 @@ export function createModulesView(ctx) {
 
   /** @param {ModuleStatus} m */
   const card = (m) => {
-    const admin = ctx.can('fleet');
+    const admin = canManage && ctx.can('fleet');
     const button = h('button', { type: 'button', class: m.enabled ? 'ghost' : '' }, m.enabled ? t('Disable {module}', { module: m.name }) : t('Enable {module}', { module: m.name }));
     button.addEventListener('click', () => void toggle(m, m.enabled ? 'disable' : 'enable', /** @type {HTMLButtonElement} */ (button)));
     const canToggle = admin && !['invalid', 'unsupported'].includes(m.state);
@@ -202,8 +208,10 @@ export function createModulesView(ctx) {
   stream.addEventListener('event', (e) => {
     const ev = /** @type {CustomEvent} */ (e).detail;
     if (ev.type !== HUB_EVENT.MODULE_STATE) return;
-    modules.set(ev.data.name, ev.data);
+    // Events carry no settings (every org hears them): the hub's admins load them again.
+    modules.set(ev.data.name, { ...ev.data, settings: modules.get(ev.data.name)?.settings });
     render();
+    if (canManage) void load();
   });
 
   return {
