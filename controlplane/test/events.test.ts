@@ -425,4 +425,28 @@ describe('event stream /ws', { timeout: 30_000 }, () => {
     assert.equal(await counter('unibos_ws_closed_total', { reason: 'slow_consumer' }), 1);
     await Promise.all([bystander.close(), fresh.close()]);
   });
+
+  test('a client that sends without reading the replies is closed with 4008 too: replies wait in the same bounded buffer', async () => {
+    type ServerSide = { readyState: number; bufferedAmount: number };
+    const server = (hub.app as unknown as { websocketServer: { clients: Set<ServerSide> } }).websocketServer;
+    const before = new Set(server.clients);
+    const client = await connect();
+    await client.hello();
+    const ours = [...server.clients].find((c) => !before.has(c))!;
+    const socket = (client.ws as unknown as { _socket: Socket })._socket;
+    socket.pause();
+    // Each bad subscribe draws an error that quotes it: about 60 KiB the hub must hold until read.
+    const bad = JSON.stringify({ type: 'subscribe', topics: ['x'.repeat(60_000)] });
+    let sent = 0;
+    while (ours.readyState === WebSocket.OPEN) {
+      assert.ok(sent < 2_000, `the hub kept buffering replies to a client that does not read: ${Math.round(ours.bufferedAmount / 1e6)} MB held`);
+      for (let i = 0; i < 20; i++, sent++) client.ws.send(bad);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    assert.ok(ours.bufferedAmount < 4 * 1024 * 1024, `held ${ours.bufferedAmount} bytes when it gave up`);
+    socket.resume();
+    const { code, reason } = await client.closed;
+    assert.equal(code, 4008);
+    assert.equal(reason, 'slow consumer');
+  });
 });

@@ -256,7 +256,11 @@ export class EventStreamSession {
   }
 
   private send(message: ServerMessage): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(serverFrame(message));
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    // Replies to the client's messages wait in the same buffer as events, under the same limit:
+    // a client that sends and never reads would otherwise make the hub hold every reply.
+    if (this.socket.bufferedAmount > this.deps.options.maxBufferedBytes) return this.slowConsumer(0);
+    this.socket.send(serverFrame(message));
   }
 
   private sendEvent(frame: Buffer): void {
