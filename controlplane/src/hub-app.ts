@@ -13,6 +13,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
+import { jsonDepth } from '@unibos/mesh-protocol';
 import { alertsPlugin } from './alerts/alerts-plugin.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
 import { brokerPlugin } from './broker/broker-plugin.ts';
@@ -32,6 +33,12 @@ import { sensorsPlugin } from './sensors/sensors-plugin.ts';
 import { uiRoutes } from './ui/ui-routes.ts';
 
 export const BODY_LIMIT = 64 * 1024;
+/**
+ * Nesting of a JSON request body. Nothing the API takes is nested nearly this deep; a deeper body
+ * (64 KiB of brackets is 32,000 levels) is refused as it is read, before validation or a module's
+ * settings code recurse into it.
+ */
+export const MAX_BODY_JSON_DEPTH = 64;
 
 export interface HubAppOptions {
   logger: Logger;
@@ -83,6 +90,16 @@ async function register(app: FastifyInstance, config: HubConfig, options: HubApp
     const code = err instanceof HubError ? err.code : err.validation ? 'E_BAD_REQUEST' : typeof err.code === 'string' && /^E_[A-Z_]+$/.test(err.code) ? err.code : frameworkCode(statusCode);
     const message = statusCode >= 500 && !(err instanceof HubError) ? 'internal error' : err.message;
     void reply.status(statusCode).send({ statusCode, code, error: httpReason(statusCode), message });
+  });
+  // Fastify's own JSON parser (prototype poisoning refused), then the nesting limit.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (err, value) => {
+      if (err) return done(err, undefined);
+      if (jsonDepth(value, MAX_BODY_JSON_DEPTH) > MAX_BODY_JSON_DEPTH) return done(new HubError('E_BAD_REQUEST', `the JSON body is nested more than ${MAX_BODY_JSON_DEPTH} levels deep`), undefined);
+      done(null, value);
+    });
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ statusCode: 404, code: 'E_NOT_FOUND', error: 'Not Found', message: `${request.method} ${request.url.split('?')[0]} not found` });

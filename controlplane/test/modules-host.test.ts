@@ -207,6 +207,29 @@ test("modules are the whole hub's: an org's own owner cannot switch them off, ch
   assert.equal(event.data.settings, undefined);
 });
 
+test('a JSON body nested thousands of levels deep is a 400 at the door, on module settings as on any route, and the hub carries on', async () => {
+  const schema = { type: 'object', properties: { zones: { type: 'array', items: { type: 'object' } } } };
+  const root = writeModules({ deep: { manifest: { settings: { version: 1, schema } } } });
+  const hub = await startModuleHub({ root, host });
+  const admin = await createAdminSession(hub);
+  // Sent as text: 5,000 levels is more than JSON.stringify's own recursion takes here.
+  const nested = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+  for (const [path, method, body] of [
+    ['/api/v1/modules/deep/settings', 'PUT', `{"zones":${nested}}`],
+    ['/api/v1/modules/deep/enable', 'POST', `{"settings":{"zones":${nested}}}`],
+    ['/api/v1/orgs', 'POST', `{"name":${nested}}`],
+  ] as const) {
+    const res = await fetch(`${hub.url}${path}`, { method, headers: { ...bearer(admin.accessToken), 'content-type': 'application/json' }, body });
+    const reply = (await res.json()) as { code: string; message: string };
+    assert.equal(res.status, 400, `${method} ${path}: ${JSON.stringify(reply)}`);
+    assert.equal(reply.code, 'E_BAD_REQUEST');
+    assert.match(reply.message, /nested more than 64 levels/);
+  }
+  const fine = await api(hub, admin, '/api/v1/modules/deep/settings', { method: 'PUT', body: { zones: [{ name: 'gate', points: [[0, 0], [1, 1]] }] } });
+  assert.equal(fine.status, 200, 'ordinary nesting is taken');
+  assert.equal((await moduleStatus(hub, admin, 'deep')).settings.zones[0].name, 'gate');
+});
+
 test('a module that throws is contained: setup error with its reason, retry with backoff, runtime errors unload and retry', async () => {
   const root = writeModules({
     crashy: { files: { 'hub.js': `export default async function plugin() { throw new Error('cannot open the camera'); }` } },

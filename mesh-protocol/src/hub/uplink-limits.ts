@@ -119,7 +119,7 @@ function rawReading(raw: unknown): SensorReading {
 }
 
 /** Depth of a parsed JSON value, counting stops once it passes `stopAt` (so a hostile document costs little). */
-function jsonDepth(v: unknown, stopAt: number, depth = 0): number {
+export function jsonDepth(v: unknown, stopAt: number, depth = 0): number {
   if (typeof v !== 'object' || v === null) return depth;
   if (depth >= stopAt) return depth + 1;
   let max = depth + 1;
