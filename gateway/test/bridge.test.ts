@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BROADCAST, ChannelSet, DEFAULT_CHANNEL, MeshRouter, SeededRandom, SimMedium, SimScheduler, decodeEnvelope, encodeEnvelope } from '@unibos/mesh-protocol';
-import { MeshBridge, type MqttPublisher, type UplinkSink } from '../src/bridge/mesh-bridge.ts';
+import { MAX_ANNOUNCED_SENSORS, MeshBridge, type MqttPublisher, type UplinkSink } from '../src/bridge/mesh-bridge.ts';
 import { params, silent, simMesh } from './support/sim-mesh.ts';
 
 interface Published {
@@ -98,6 +98,23 @@ test('sensor readings go to the hub and are announced to Home Assistant once', a
   const disco = s.published.filter((p) => p.topic === 'homeassistant/sensor/unibos_sensor_tank1_level/config');
   assert.equal(disco.length, 1);
   assert.equal(JSON.parse(disco[0]!.payload.toString()).state_topic, 'unibos/v1/sensor/tank1/level');
+});
+
+test('the bridge remembers announcing only its most recently heard sensors: one long silent is announced again when it comes back', async (t) => {
+  const s = await setup(t);
+  const announced = (id: string) => s.published.filter((p) => p.topic === `homeassistant/sensor/unibos_sensor_${id}_level/config`).length;
+  const reading = (id: string) => s.bridge.handleSensor(`unibos/v1/sensor/${id}/level`, Buffer.from('1'));
+  reading('quiet');
+  reading('busy');
+  // More sensors than the bridge remembers; busy keeps reporting meanwhile, quiet does not.
+  for (let i = 0; i < MAX_ANNOUNCED_SENSORS; i++) {
+    reading(`s${i}`);
+    reading('busy');
+  }
+  reading('quiet');
+  reading('busy');
+  assert.equal(announced('quiet'), 2, 'forgotten, so announced again');
+  assert.equal(announced('busy'), 1, 'a sensor heard all along is not announced again');
 });
 
 test('a hub command with a ref is reported with its packet id; the same ref again is not sent twice; a refused one says why', async (t) => {

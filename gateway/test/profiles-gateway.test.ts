@@ -2,6 +2,9 @@
 // ESPHome-style device announcing itself with discovery become readings in the hub outbox, as the
 // hub will store them; a bad message is a counted drop and still acknowledged; a switch command
 // reaches the device's command topic and is confirmed only when the device reports the new state.
+// Devices set up as the README says cannot make readings under another's sensor id (by discovery,
+// by a broad topic rule, by announcing another's state topic), and a device clock gone wrong costs
+// the reading's time, never the message or the connection.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,6 +42,12 @@ describe('sensor profiles and switches on the gateway broker', () => {
     commander = new SwitchCommander({ router, source: 'unibos-gwtest', publish: (t, p) => broker.publish(t, p, { qos: 1 }), confirmWithinMs: 1500 });
     logins.plug1 = await credentials.add('plug1', 'sensor', { allow: ['write tele/%u/#', 'readwrite stat/%u/#', 'read cmnd/%u/#'], deny: [] });
     logins.esp1 = await credentials.add('esp1', 'sensor', { allow: ['write esp1/#', 'read esp1/switch/+/command', 'write homeassistant/sensor/esp1/#'], deny: [] });
+    // As the README sets them up: Tasmota with discovery on, Shelly Gen2, Zigbee2MQTT.
+    logins.plug2 = await credentials.add('plug2', 'sensor', { allow: ['write tele/%u/#', 'readwrite stat/%u/#', 'read cmnd/%u/#', 'write homeassistant/#'], deny: [] });
+    logins.shellyplus1 = await credentials.add('shellyplus1', 'sensor', { allow: ['write +/status/#', 'write +/events/#', 'write +/online', 'read +/rpc'], deny: [] });
+    logins.z2m = await credentials.add('z2m', 'sensor', { allow: ['readwrite zigbee2mqtt/#', 'write homeassistant/#'], deny: [] });
+    // A native UNIBOS sensor: its readings are unibos/v1/sensor/kitchen-temp/..., and only its own.
+    logins['kitchen-temp'] = await credentials.add('kitchen-temp', 'sensor');
   });
   afterEach(async () => {
     await procs.stopAll();
@@ -55,7 +64,22 @@ describe('sensor profiles and switches on the gateway broker', () => {
     const p = procs.spawn('mosquitto_pub', [...connectArgs(broker.ports.mqtt, { username: id, password: logins[id], clientId: `${id}:pub` }), '-q', '1', '-t', topic, '-m', message]);
     return (await p.waitForExit()).code;
   };
-  const rows = () => outbox.peek(1000).map((m) => ({ topic: m.topic, body: JSON.parse(m.payload.toString()) as { value: number; unit?: string; deviceClass?: string } }));
+  const rows = () => outbox.peek(1000).map((m) => ({ topic: m.topic, body: JSON.parse(m.payload.toString()) as { value: number; unit?: string; deviceClass?: string; time: string } }));
+  const connect = async (id: string): Promise<mqtt.MqttClient> => {
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { username: id, password: logins[id], clientId: id, protocolVersion: 4, reconnectPeriod: 0 });
+    clients.push(c);
+    return c;
+  };
+  /** A QoS 1 publish: 'acked' on the PUBACK, 'closed' when the broker ends the connection instead. */
+  const publish1 = (c: mqtt.MqttClient, topic: string, payload: unknown): Promise<'acked' | 'closed'> =>
+    new Promise((resolve, reject) => {
+      const onClose = (): void => resolve('closed');
+      c.once('close', onClose);
+      c.publishAsync(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), { qos: 1 }).then(() => {
+        c.off('close', onClose);
+        resolve('acked');
+      }, reject);
+    });
 
   it('a Tasmota SENSOR message becomes readings in the hub outbox that the hub stores as numbers', async () => {
     assert.equal(await pub('plug1', 'tele/plug1/SENSOR', JSON.stringify({ Time: '2024-03-28T19:15:01', ENERGY: { Power: 27, Voltage: 234 } })), 0);
@@ -128,5 +152,84 @@ describe('sensor profiles and switches on the gateway broker', () => {
     for (const bad of [{ sensor: 'esp1', state: 'ON', name: 'a/b' }, { sensor: 'esp1', state: 'ON', name: '#' }, { sensor: 'esp1', state: 'ON', name: 'pump', channel: 1 }, { sensor: 'esp1', state: 'ON', name: 7 }]) {
       assert.equal(parse(bad).ok, false, JSON.stringify(bad));
     }
+  });
+
+  it('a device cannot make readings under a sensor id it does not own: discovery names, broad topic rules and switch routing stay its own', async () => {
+    const plug = await connect('plug2');
+    await plug.subscribeAsync('cmnd/plug2/#', { qos: 1 });
+    const commands: string[] = [];
+    plug.on('message', (topic, payload) => {
+      commands.push(`${topic} ${payload.toString()}`);
+      // Its PUBACK may still be on the way when the test ends the connection.
+      plug.publishAsync('stat/plug2/POWER', payload.toString() === 'OFF' ? 'OFF' : 'ON', { qos: 1 }).catch(() => undefined);
+    });
+    assert.equal(await publish1(plug, 'stat/plug2/POWER', 'OFF'), 'acked');
+    // The plug announces an entity of "device" kitchen-temp (a native sensor), read from its own tele tree.
+    const forged = { state_topic: 'tele/plug2/FAKE', device: { name: 'kitchen-temp' }, unit_of_measurement: '°C', device_class: 'temperature' };
+    assert.equal(await publish1(plug, 'homeassistant/sensor/plug2/temperature/config', forged), 'acked');
+    assert.equal(await publish1(plug, 'tele/plug2/FAKE', '99'), 'acked');
+    // A Shelly Gen2 with the README's `write +/status/#` reports a "status" of the native sensor and of the plug.
+    const shelly = await connect('shellyplus1');
+    assert.equal(await publish1(shelly, 'kitchen-temp/status/temperature:0', { id: 0, tC: 99 }), 'acked');
+    assert.equal(await publish1(shelly, 'plug2/status/switch:0', { id: 0, output: true }), 'acked');
+
+    const got = rows();
+    assert.deepEqual(got.filter((r) => r.topic.startsWith('unibos/v1/sensor/kitchen-temp/')), [], 'nothing under the native sensor\'s id');
+    assert.deepEqual(got.filter((r) => r.topic.startsWith('unibos/v1/sensor/plug2/')).map((r) => [r.topic, r.body.value]), [['unibos/v1/sensor/plug2/power', 0]], 'the plug\'s id carries only what the plug reported of itself');
+    // What they did send arrives, under ids of their own.
+    assert.deepEqual(got.filter((r) => r.topic === 'unibos/v1/sensor/plug2:kitchen-temp/temperature').map((r) => [r.body.value, r.body.unit]), [[99, '°C']]);
+    assert.ok(got.some((r) => r.topic === 'unibos/v1/sensor/shellyplus1:kitchen-temp/temperature_0_tc'));
+    assert.ok(got.some((r) => r.topic === 'unibos/v1/sensor/shellyplus1:plug2/switch_0_output'));
+
+    // The hub's switch command for the plug still reaches the plug, not the Shelly's RPC topic.
+    assert.deepEqual(await commander.run({ sensor: 'plug2', state: 'ON', channel: null }), { status: 'confirmed', state: 'ON' });
+    assert.deepEqual(commands, ['cmnd/plug2/POWER ON']);
+    assert.equal((await commander.run({ sensor: 'kitchen-temp', state: 'ON', channel: null })).status, 'refused', 'nobody made kitchen-temp a switch');
+  });
+
+  it("another device's discovery of a state topic does not change how its owner's messages are read", async () => {
+    const z2m = await connect('z2m');
+    // z2m may write homeassistant/#: it announces the plug's SENSOR topic as its own entity.
+    const hijack = { stat_t: 'tele/plug2/SENSOR', val_tpl: '{{ value_json.ENERGY.Power | float * 1000 }}', dev: { name: 'plug2' } };
+    assert.equal(await publish1(z2m, 'homeassistant/sensor/plug2/energy_power/config', hijack), 'acked');
+    const plug = await connect('plug2');
+    assert.equal(await publish1(plug, 'tele/plug2/SENSOR', { ENERGY: { Power: 27 } }), 'acked');
+    const got = rows().filter((r) => r.topic.includes('/plug2') && r.topic.includes('energy_power'));
+    assert.deepEqual(got.map((r) => [r.topic, r.body.value]), [['unibos/v1/sensor/plug2/energy_power', 27]]);
+  });
+
+  it('a bridge for many devices owns the ids under its login; a name too long to be one of them is a counted drop, still acknowledged', async () => {
+    const z2m = await connect('z2m');
+    assert.equal(await publish1(z2m, 'zigbee2mqtt/kitchen', { temperature: 21.5 }), 'acked');
+    assert.deepEqual(rows().filter((r) => r.topic === 'unibos/v1/sensor/z2m:kitchen/temperature').map((r) => r.body.value), [21.5]);
+    const drops = router.stats.drops.ownership ?? 0;
+    const before = rows().length;
+    assert.equal(await publish1(z2m, `zigbee2mqtt/${'x'.repeat(62)}`, { temperature: 1 }), 'acked');
+    assert.equal(router.stats.drops.ownership, drops + 1);
+    assert.equal(rows().length, before);
+  });
+
+  it('a device time no clock could give is replaced by the time of arrival: the message is acknowledged, the connection stays, every time', async () => {
+    const z2m = await connect('z2m');
+    const shelly = await connect('shellyplus1');
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const from = Date.now();
+      assert.equal(await publish1(z2m, 'zigbee2mqtt/cellar', { temperature: 12.5, last_seen: 1e20 }), 'acked', `attempt ${attempt}`);
+      // A Shelly without time sync counts seconds since boot; another with a broken clock far ahead.
+      assert.equal(await publish1(shelly, 'shellyplus1/events/rpc', { method: 'NotifyStatus', params: { ts: 1234.5, 'switch:0': { id: 0, apower: 5 } } }), 'acked');
+      assert.equal(await publish1(shelly, 'shellyplus1/events/rpc', { method: 'NotifyStatus', params: { ts: 1e300, 'switch:0': { id: 0, apower: 6 } } }), 'acked');
+      const to = Date.now();
+      const got = rows();
+      const cellar = got.filter((r) => r.topic === 'unibos/v1/sensor/z2m:cellar/temperature').at(-1)!;
+      const power = got.filter((r) => r.topic === 'unibos/v1/sensor/shellyplus1/switch_0_apower').slice(-2);
+      assert.deepEqual([cellar.body.value, ...power.map((r) => r.body.value)], [12.5, 5, 6]);
+      for (const r of [cellar, ...power]) {
+        const t = Date.parse(r.body.time);
+        assert.ok(t >= from && t <= to, `${r.topic} stamped on arrival, not ${r.body.time}`);
+      }
+    }
+    // A plausible device time is still the reading's.
+    assert.equal(await publish1(z2m, 'zigbee2mqtt/cellar', { temperature: 12.6, last_seen: '2024-03-28T19:15:01Z' }), 'acked');
+    assert.equal(rows().filter((r) => r.topic === 'unibos/v1/sensor/z2m:cellar/temperature').at(-1)!.body.time, '2024-03-28T19:15:01.000Z');
   });
 });

@@ -1,7 +1,9 @@
 // Home Assistant MQTT discovery: retained config messages under `homeassistant/`, so a Home
 // Assistant instance on the gateway broker shows every mesh node (position, battery, last heard,
-// SNR) and every sensor without configuration. Each is announced once per gateway run.
+// SNR) and every sensor without configuration. Each is announced once per gateway run (a sensor
+// again when the bridge had forgotten it), each under its own config topic.
 
+import { createHash } from 'node:crypto';
 import { formatNodeId, nodeIdHex, topics } from '@unibos/mesh-protocol';
 
 export interface DiscoveryMessage {
@@ -42,9 +44,26 @@ export function meshNodeDiscovery(nodeId: number, name: string | undefined): Dis
   ];
 }
 
+const HA_ID_PART = /^[A-Za-z0-9-]+$/;
+const HA_ID = /^[A-Za-z0-9_-]+$/;
+const HASH_SUFFIX = /_[0-9a-f]{12}$/;
+
+/**
+ * The discovery object id of a sensor's metric, one per (sensor, metric): `{sensorId}_{metric}` when
+ * that is in Home Assistant's alphabet and can be split back (the sensor id has no '_'); otherwise
+ * the same with every other character made '_' and 12 hex digits of the pair's SHA-256 after it. A
+ * readable key never ends like a hashed one, so `a`+`b_c`, `a_b`+`c` and `a.b`+`c` stay three configs.
+ */
+export function sensorDiscoveryKey(sensorId: string, metric: string): string {
+  const plain = `${sensorId}_${metric}`;
+  if (HA_ID_PART.test(sensorId) && HA_ID.test(metric) && !HASH_SUFFIX.test(plain)) return plain;
+  const hash = createHash('sha256').update(JSON.stringify([sensorId, metric])).digest('hex').slice(0, 12);
+  return `${plain.replace(/[^A-Za-z0-9_-]/g, '_')}_${hash}`;
+}
+
 /** A sensor value published on `unibos/v1/sensor/{sensorId}/{metric}` (a plain number or JSON `{"value": n}`). */
 export function sensorDiscovery(sensorId: string, metric: string): DiscoveryMessage {
-  const key = `${sensorId}_${metric}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const key = sensorDiscoveryKey(sensorId, metric);
   return {
     topic: topics.homeAssistantConfig('sensor', `unibos_sensor_${key}`),
     payload: JSON.stringify({

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { MESH_TOPIC_KIND, dataKind, encodeEnvelope, formatNodeAddress, topics, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
 import type { Device } from '@unibos/firmware';
 import { meshNodeDiscovery, sensorDiscovery, type DiscoveryMessage } from './ha-discovery.ts';
+import { LruSet } from './lru-set.ts';
 import { meshJson } from './mesh-json.ts';
 import { parseTxCommand, type ParsedTx } from './tx-command.ts';
 
@@ -57,11 +58,14 @@ const URGENT_KINDS: ReadonlySet<string> = new Set(['alert', 'ack']);
 /** Refs remembered against repeats: far more than a hub has unreported at once. */
 const MAX_REMEMBERED_REFS = 4096;
 
+/** Sensor metrics remembered as announced to Home Assistant; one forgotten is announced again when next seen. */
+export const MAX_ANNOUNCED_SENSORS = 4096;
+
 export class MeshBridge {
   readonly stats: BridgeStats = { framesHeard: 0, published: 0, uplinked: 0, notUplinkedViaMqtt: 0, txAccepted: 0, txRejected: 0, sensorMessages: 0, publishErrors: 0, bridgeErrors: 0, uplinkRefused: 0 };
   private readonly router: MeshRouter;
   private readonly announcedNodes = new Map<number, boolean>();
-  private readonly announcedSensors = new Set<string>();
+  private readonly announcedSensors = new LruSet<string>(MAX_ANNOUNCED_SENSORS);
   /** Hub command refs already queued, oldest first, with their packet ids. */
   private readonly sentRefs = new Map<string, number>();
   private readonly clock: () => number;
@@ -189,12 +193,9 @@ export class MeshBridge {
     if (!sensorId || rest.length === 0) return;
     this.stats.sensorMessages++;
     this.uplink(`sensor:${sensorId}`, topic, payload, 'routine', { refuse: true, msgId });
-    const metric = rest.join('_');
-    const key = `${sensorId}/${metric}`;
-    if (!this.announcedSensors.has(key)) {
-      this.announcedSensors.add(key);
-      this.publishAll([sensorDiscovery(sensorId, metric)]);
-    }
+    // The metric's own levels: its state topic is the topic it came on.
+    const metric = rest.join('/');
+    if (!this.announcedSensors.touch(`${sensorId}/${metric}`)) this.publishAll([sensorDiscovery(sensorId, metric)]);
   }
 
   /** The gateway's retained status on the local broker (the hub copy has the uplink's last will). */

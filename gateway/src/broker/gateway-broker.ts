@@ -93,8 +93,11 @@ export interface BrokerPublishOptions {
  * message for exactly-once (QoS 1/2 from a persistent session, the broker given the gateway's db):
  * the handler runs inside the transaction that records it, so an outbox row added synchronously
  * under this id commits with the record, and a resend of the message never reaches the handler.
+ * `deviceId` is who the publisher logged in as (`anonymous` for anonymous clients, null for the
+ * gateway's own publishes): unlike the client id (which the broker may have assigned), it says
+ * whose message this is.
  */
-export type BrokerMessageHandler = (topic: string, payload: Buffer, clientId: string | null, msgId: string | undefined) => void | Promise<void>;
+export type BrokerMessageHandler = (topic: string, payload: Buffer, clientId: string | null, msgId: string | undefined, deviceId: string | null) => void | Promise<void>;
 
 export interface BrokerClientInfo {
   readonly clientId: string;
@@ -271,7 +274,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new GatewayError('E_BAD_REQUEST', `cannot publish to ${JSON.stringify(topic)}: not a topic name`);
     }
     const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-    this.deliverInternally(topic, body, null, undefined);
+    this.deliverInternally(topic, body, null, undefined, null);
     const packet: PublishPacket = {
       cmd: 'publish',
       topic,
@@ -714,12 +717,14 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       packet.messageId === undefined ||
       !this.internal.some((s) => topicMatches(s.filter, packet.topic))
     ) {
-      this.deliverInternally(packet.topic, payload, client?.id ?? storedWillClientId(packet), undefined);
+      const clientId = client?.id ?? storedWillClientId(packet);
+      const subject = client ? state?.subject : this.subjectOfStoredWill(clientId);
+      this.deliverInternally(packet.topic, payload, clientId, undefined, deviceIdOf(subject));
       return;
     }
     const verdict = this.dedup.take(
       { clientId: client.id, packetId: packet.messageId, dup: packet.dup, topic: packet.topic, payload, connection: state.connection },
-      (msgId) => this.deliverInternally(packet.topic, payload, client.id, msgId),
+      (msgId) => this.deliverInternally(packet.topic, payload, client.id, msgId, deviceIdOf(state.subject)),
     );
     if (verdict.kind === 'resend') {
       this.counters.resendsRecognised++;
@@ -782,7 +787,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
    */
   private takeForwarded(client: Client, topic: string, payload: Buffer | null, deliveries: number, qos: 0 | 1): Error | null {
     try {
-      if (payload !== null) this.deliverInternally(topic, payload, client.id, undefined);
+      if (payload !== null) this.deliverInternally(topic, payload, client.id, undefined, deviceIdOf(this.clientState.get(client)?.subject));
     } catch (err) {
       return this.untakeable(client, { cmd: 'publish', topic, payload: payload ?? Buffer.alloc(0), qos, retain: false, dup: false }, err);
     }
@@ -833,10 +838,10 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     return rules.length > 0 ? { role: device.role, id: device.id, rules } : { role: device.role, id: device.id };
   }
 
-  private deliverInternally(topic: string, payload: Buffer, clientId: string | null, msgId: string | undefined): void {
+  private deliverInternally(topic: string, payload: Buffer, clientId: string | null, msgId: string | undefined, deviceId: string | null): void {
     for (const sub of this.internal) {
       if (!topicMatches(sub.filter, topic)) continue;
-      const result = sub.handler(topic, payload, clientId, msgId);
+      const result = sub.handler(topic, payload, clientId, msgId, deviceId);
       if (result instanceof Promise) {
         result.catch((err: unknown) => this.log.error({ err, topic, filter: sub.filter }, 'gateway message handler failed'));
       }
@@ -951,6 +956,12 @@ function topicLevels(topic: string): number {
 
 function payloadOf(packet: PublishPacket): Buffer {
   return Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+}
+
+/** Whose a message is, by the login of its publisher: a device id, or `anonymous`. */
+function deviceIdOf(subject: AclSubject | null | undefined): string | null {
+  if (!subject) return null;
+  return subject.role === 'anonymous' ? ANONYMOUS_ID : subject.id;
 }
 
 function storedWillClientId(packet: PublishPacket): string | null {

@@ -1,8 +1,10 @@
 // Turns what devices publish on the gateway broker into UNIBOS readings and hands them to the hub
 // through the same door as sensors' own messages (refused before the PUBACK when the hub would
-// refuse them). A state topic some device announced with Home Assistant discovery is read through
-// that announcement; anything else through the first family profile whose topic shape fits. A
-// message that cannot be read is a counted drop with its reason, never an error for the device.
+// refuse them). A state topic a device announced with Home Assistant discovery is read through that
+// announcement (its own messages only); anything else through the first family profile whose topic
+// shape fits. Every reading is named inside its publisher's own sensor ids (sensor-ownership.ts),
+// and its time is the device's only when plausible. A message that cannot be read is a counted drop
+// with its reason, never an error for the device.
 
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -11,7 +13,8 @@ import type { BrokerMessageHandler } from '../broker/gateway-broker.ts';
 import type { UplinkSink } from '../bridge/mesh-bridge.ts';
 import { FAMILY_PROFILES, type DeviceProfile, type ProfileName } from './device-profiles.ts';
 import { readDiscoveredState, readDiscovery, type DiscoveredEntity } from './ha-discovery-reader.ts';
-import type { Reading } from './reading.ts';
+import { plausibleTimeMs, type Reading } from './reading.ts';
+import { ownedSensorId } from './sensor-ownership.ts';
 import { topicMatches as matchesFilter } from '@unibos/mesh-protocol';
 
 export interface ProfileRouterOptions {
@@ -33,6 +36,7 @@ export interface ProfileRouterStats {
 }
 
 export interface ProfileRouterEvents {
+  /** `reading.sensor` is the id the hub gets: inside the publisher's own (sensor-ownership.ts). */
   reading: [{ readonly reading: Reading; readonly profile: ProfileName | 'discovery'; readonly clientId: string }];
   dropped: [{ readonly topic: string; readonly clientId: string; readonly reason: string }];
 }
@@ -46,12 +50,19 @@ export interface KnownDevice {
 
 const DISCOVERY_FILTER = `${HOME_ASSISTANT_ROOT}/#`;
 
+/** A discovered entity and the device (login) that announced it: it reads only that device's messages. */
+interface OwnedEntity {
+  readonly owner: string;
+  readonly entity: DiscoveredEntity;
+}
+
 export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
   readonly stats: ProfileRouterStats = { messages: 0, readings: 0, discovered: 0, drops: {} };
   private readonly profiles: readonly DeviceProfile[];
-  private readonly entities = new Map<string, DiscoveredEntity>();
+  /** By owner and config topic: one device's announcement never replaces or removes another's. */
+  private readonly entities = new Map<string, OwnedEntity>();
   /** State topic -> the discovered entities reading it (a Tasmota SENSOR topic has several). */
-  private readonly byStateTopic = new Map<string, DiscoveredEntity[]>();
+  private readonly byStateTopic = new Map<string, OwnedEntity[]>();
   private readonly stateSubscriptions = new Map<string, () => void>();
   private readonly known = new Map<string, KnownDevice>();
   private readonly unsubscribes: Array<() => void> = [];
@@ -65,12 +76,12 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
   }
 
   start(): void {
-    this.unsubscribes.push(this.options.broker.subscribe(DISCOVERY_FILTER, (topic, payload, clientId) => this.onDiscovery(topic, payload, clientId)));
+    this.unsubscribes.push(this.options.broker.subscribe(DISCOVERY_FILTER, (topic, payload, clientId, _msgId, deviceId) => this.onDiscovery(topic, payload, clientId, deviceId)));
     // Several profile filters can match one topic; the first in order takes it, the rest pass.
     const filters = [...new Set(this.profiles.flatMap((p) => p.topics.map((t) => t.pattern.filter)))];
     this.filters.push(...filters);
     for (const filter of filters) {
-      this.unsubscribes.push(this.options.broker.subscribe(filter, (topic, payload, clientId, msgId) => this.onMessage(filter, topic, payload, clientId, msgId)));
+      this.unsubscribes.push(this.options.broker.subscribe(filter, (topic, payload, clientId, msgId, deviceId) => this.onMessage(filter, topic, payload, clientId, msgId, deviceId)));
     }
   }
 
@@ -85,59 +96,63 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
     return this.known.get(sensor) ?? null;
   }
 
-  private onDiscovery(topic: string, payload: Buffer, clientId: string | null): void {
+  private onDiscovery(topic: string, payload: Buffer, clientId: string | null, owner: string | null): void {
     // The gateway's own announcements (of mesh nodes and unibos sensors) are not devices' state.
-    if (clientId === null) return;
+    if (clientId === null || owner === null) return;
     const levels = topic.split('/').slice(1);
     const parsed = readDiscovery(topic, levels, payload);
     if (!parsed.ok) return this.dropped(topic, clientId, `discovery: ${parsed.reason}`);
     if (parsed.entity === null) {
-      if (parsed.removed) this.forget(topic);
+      if (parsed.removed) this.forget(owner, topic);
       return;
     }
     const entity = parsed.entity;
     if (entity.stateTopic.startsWith(`${TOPIC_ROOT}/`)) return;
-    this.forget(topic);
-    this.entities.set(topic, entity);
+    this.forget(owner, topic);
+    const owned = { owner, entity };
+    this.entities.set(entityKey(owner, topic), owned);
     const list = this.byStateTopic.get(entity.stateTopic) ?? [];
-    list.push(entity);
+    list.push(owned);
     this.byStateTopic.set(entity.stateTopic, list);
     this.stats.discovered = this.entities.size;
     // A state topic no profile listens to gets its own subscription.
     if (!this.filters.some((f) => matchesFilter(f, entity.stateTopic)) && !this.stateSubscriptions.has(entity.stateTopic)) {
-      this.stateSubscriptions.set(entity.stateTopic, this.options.broker.subscribe(entity.stateTopic, (t, p, c, m) => this.onMessage(null, t, p, c, m)));
+      this.stateSubscriptions.set(entity.stateTopic, this.options.broker.subscribe(entity.stateTopic, (t, p, c, m, d) => this.onMessage(null, t, p, c, m, d)));
     }
-    this.options.logger.info({ configTopic: topic, stateTopic: entity.stateTopic, sensor: entity.sensor, metric: entity.metric, unit: entity.unit, deviceClass: entity.deviceClass }, 'device announced itself with Home Assistant discovery');
+    this.options.logger.info({ configTopic: topic, owner, stateTopic: entity.stateTopic, sensor: entity.sensor, metric: entity.metric, unit: entity.unit, deviceClass: entity.deviceClass }, 'device announced itself with Home Assistant discovery');
   }
 
-  private forget(configTopic: string): void {
-    const old = this.entities.get(configTopic);
+  private forget(owner: string, configTopic: string): void {
+    const key = entityKey(owner, configTopic);
+    const old = this.entities.get(key);
     if (!old) return;
-    this.entities.delete(configTopic);
-    const rest = (this.byStateTopic.get(old.stateTopic) ?? []).filter((e) => e !== old);
-    if (rest.length > 0) this.byStateTopic.set(old.stateTopic, rest);
+    this.entities.delete(key);
+    const stateTopic = old.entity.stateTopic;
+    const rest = (this.byStateTopic.get(stateTopic) ?? []).filter((e) => e !== old);
+    if (rest.length > 0) this.byStateTopic.set(stateTopic, rest);
     else {
-      this.byStateTopic.delete(old.stateTopic);
-      this.stateSubscriptions.get(old.stateTopic)?.();
-      this.stateSubscriptions.delete(old.stateTopic);
+      this.byStateTopic.delete(stateTopic);
+      this.stateSubscriptions.get(stateTopic)?.();
+      this.stateSubscriptions.delete(stateTopic);
     }
     this.stats.discovered = this.entities.size;
   }
 
-  private onMessage(filter: string | null, topic: string, payload: Buffer, clientId: string | null, msgId: string | undefined): void {
-    if (clientId === null || topic.startsWith(`${TOPIC_ROOT}/`)) return;
-    const entities = this.byStateTopic.get(topic);
-    if (entities) {
+  private onMessage(filter: string | null, topic: string, payload: Buffer, clientId: string | null, msgId: string | undefined, owner: string | null): void {
+    if (clientId === null || owner === null || topic.startsWith(`${TOPIC_ROOT}/`)) return;
+    // Another device's announcement of this topic says nothing about how to read this one's messages.
+    const entities = this.byStateTopic.get(topic)?.filter((e) => e.owner === owner);
+    if (entities && entities.length > 0) {
       // Taken once: by the first profile filter that matches, or by the entity's own subscription.
       if (filter !== (this.filters.find((f) => matchesFilter(f, topic)) ?? null)) return;
       this.stats.messages++;
       const readings: Reading[] = [];
-      for (const e of entities) {
-        const r = readDiscoveredState(e, payload);
+      for (const { entity } of entities) {
+        const r = readDiscoveredState(entity, payload);
         if (!r.ok) this.dropped(topic, clientId, r.reason);
         else if (r.reading) readings.push(r.reading);
       }
-      this.forward(readings, 'discovery', null, clientId, msgId);
+      this.forward(topic, readings, 'discovery', null, clientId, owner, msgId);
       return;
     }
     if (filter === null || filter !== this.filters.find((f) => matchesFilter(f, topic))) return;
@@ -148,19 +163,37 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
         if (!vars) continue;
         const result = t.read(vars, payload);
         if (!result.ok) return this.dropped(topic, clientId, `${profile.name}: ${result.reason}`);
-        this.forward(result.readings, profile.name, { profile, device: vars.device ?? '' }, clientId, msgId);
+        this.forward(topic, result.readings, profile.name, { profile, device: vars.device ?? '' }, clientId, owner, msgId);
         return;
       }
     }
   }
 
-  /** Each reading to the hub, as `unibos/v1/sensor/{sensor}/{metric}`; throws (the broker refuses the publish) when the hub would not take one. */
-  private forward(readings: readonly Reading[], profile: ProfileName | 'discovery', family: KnownDevice | null, clientId: string, msgId: string | undefined): void {
+  /**
+   * Each reading to the hub, as `unibos/v1/sensor/{sensor}/{metric}` with `sensor` inside the ids
+   * `owner` owns (a name it cannot have there is a counted drop); throws (the broker refuses the
+   * publish) when the hub would not take one.
+   */
+  private forward(topic: string, named: readonly Reading[], profile: ProfileName | 'discovery', family: KnownDevice | null, clientId: string, owner: string, msgId: string | undefined): void {
+    const readings: Reading[] = [];
+    const refused = new Set<string>();
+    for (const r of named) {
+      const id = ownedSensorId(owner, r.sensor);
+      if (id.ok) {
+        // A time no clock could have given (unset, or `last_seen: 1e20`) is dropped; the value stays.
+        const { timeMs, ...rest } = r;
+        const plausible = plausibleTimeMs(timeMs);
+        readings.push({ ...rest, sensor: id.sensor, ...(plausible !== undefined ? { timeMs: plausible } : {}) });
+      } else if (!refused.has(r.sensor)) {
+        refused.add(r.sensor);
+        this.dropped(topic, clientId, id.reason);
+      }
+    }
     const now = this.clock();
+    const source = `sensor:${owner}`;
     readings.forEach((r, i) => {
       // A unit or class the hub could not keep (a device's own discovery can say anything) is left out; the value still goes.
       const body = { value: r.value, ...(isSensorUnit(r.unit) ? { unit: r.unit } : {}), ...(isDeviceClass(r.deviceClass) ? { deviceClass: r.deviceClass } : {}), time: new Date(r.timeMs ?? now).toISOString(), profile };
-      const source = `sensor:${clientId.split(':', 1)[0]}`;
       this.options.uplink?.forward({ source, topic: topics.sensor(r.sensor, r.metric), payload: Buffer.from(JSON.stringify(body)), lane: 'routine', ...(msgId ? { msgId: `${msgId}:${i}` } : {}) });
     });
     for (const r of readings) {
@@ -176,4 +209,8 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
     this.options.logger.warn({ topic, clientId, reason }, 'device message not understood: dropped');
     this.emit('dropped', { topic, clientId, reason });
   }
+}
+
+function entityKey(owner: string, configTopic: string): string {
+  return `${owner}\u0000${configTopic}`;
 }
