@@ -574,6 +574,31 @@ test('a frame injected from MQTT is delivered, put on air once with via_mqtt set
   assert.equal(a.stats.dropCount('E_AUTH_FAILED'), 1);
 });
 
+test('a direct message and its ack that cross over MQTT are answered as from the air: acked, and the ack settles the wait', () => {
+  // A and D are in two meshes; a gateway in each (Eve's radios) hears its mesh and hands frames over MQTT.
+  const near = network([[A, EVE]]);
+  const a = near.add(A);
+  const far = network([[D, EVE]]);
+  const d = far.add(D);
+  const outcome: string[] = [];
+  const id = a.send(D, text('across the valley'), { wantAck: true });
+  a.on('ack', (x) => x.id === id && outcome.push('ack'));
+  a.on('nak', (x) => x.id === id && outcome.push(`nak ${x.reason}`));
+  near.scheduler.runUntil(near.scheduler.now() + 3_000);
+  const message = near.captured.find((f) => readHeader(f).from === A && readHeader(f).id === id);
+  assert.ok(message, "A's message went on air");
+
+  assert.equal(d.injectFromMqtt(message), true);
+  far.scheduler.runUntilIdle();
+  assert.deepEqual(texts(far.deliveries.get(D)).map((x) => x.data.text), ['across the valley']);
+  const ack = far.captured.find((f) => readHeader(f).from === D && readHeader(f).to === A);
+  assert.ok(ack, 'D acked it on air');
+
+  assert.equal(a.injectFromMqtt(ack), true);
+  near.scheduler.runUntilIdle();
+  assert.deepEqual(outcome, ['ack'], 'the ack that came over MQTT settled the wait');
+});
+
 test('a copy claiming another hop start neither stretches a waiting relay nor crashes it', () => {
   // Anyone on the public channel can seal a frame with a sender's id and packet id and a larger
   // hop start. B's relay carries the copy it first heard, so it keeps that copy's hop limit.

@@ -10,8 +10,8 @@ export type { RouterEvents, Delivery, NakReason } from './router-events.ts';
 
 export class MeshRouter extends ReliableRouter {
   /**
-   * A frame another gateway heard, handed to us over MQTT. It is authenticated, deduplicated and
-   * delivered like one from the air, then put on air with via_mqtt set (so no gateway uplinks it
+   * A frame another gateway heard, handed to us over MQTT. It is authenticated, deduplicated,
+   * delivered and (when it is ours) acked or taken as an ack like one from the air, then put on air with via_mqtt set (so no gateway uplinks it
    * again), keeping its hop limit: it has not crossed any of our radio hops yet. It teaches the
    * neighbour table nothing, since no radio of ours heard it. Returns whether it was new.
    */
@@ -27,6 +27,8 @@ export class MeshRouter extends ReliableRouter {
     if (record === undefined) return false;
     this.emit('heard', { header, data, bytes, rssi: NaN, snr: NaN });
     if (header.to === this.nodeId || header.to === BROADCAST) this.deliver(header, data, channel.name, NaN, NaN, now);
+    // Ours as from the air: an ack settles our wait, a message wanting one is acked.
+    if (header.to === this.nodeId) this.messageForUs(header, data, record, now);
     if (header.to !== this.nodeId) this.relayNow(record, relayCopy(bytes, { hopLimit: header.hopLimit, viaMqtt: true, relayNode: lastByte(this.nodeId) }));
     return true;
   }
