@@ -11,9 +11,10 @@ export type { RouterEvents, Delivery, NakReason } from './router-events.ts';
 export class MeshRouter extends ReliableRouter {
   /**
    * A frame another gateway heard, handed to us over MQTT. It is authenticated, deduplicated,
-   * delivered and (when it is ours) acked or taken as an ack like one from the air, then put on air with via_mqtt set (so no gateway uplinks it
-   * again), keeping its hop limit: it has not crossed any of our radio hops yet. It teaches the
-   * neighbour table nothing, since no radio of ours heard it. Returns whether it was new.
+   * delivered and (when it is ours) acked or taken as an ack like one from the air; one for others
+   * is put on air with via_mqtt set (so no gateway uplinks it again), keeping its hop limit: it has
+   * not crossed any of our radio hops yet. It teaches the neighbour table nothing, since no radio
+   * of ours heard it. Returns whether it was new.
    */
   injectFromMqtt(bytes: Uint8Array): boolean {
     const now = this.scheduler.now();
