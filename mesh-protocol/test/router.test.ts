@@ -43,8 +43,8 @@ interface Net {
   inject(bytes: Uint8Array): void;
 }
 
-/** A medium where exactly the listed pairs hear each other (both ways), with no random loss. */
-function network(edges: Array<[number, number]>, seed = 1): Net {
+/** A medium where exactly the listed pairs hear each other (both ways) while `up` says so, with no random loss. */
+function network(edges: Array<[number, number]>, seed = 1, up: (from: number, to: number) => boolean = () => true): Net {
   const scheduler = new SimScheduler();
   const rng = new SeededRandom(seed);
   const linked = new Set(edges.flatMap(([a, b]) => [`${a}-${b}`, `${b}-${a}`]));
@@ -52,7 +52,7 @@ function network(edges: Array<[number, number]>, seed = 1): Net {
     params,
     scheduler,
     random: rng.fork(),
-    link: (from, to) => (linked.has(`${from}-${to}`) ? LINK : null),
+    link: (from, to) => (linked.has(`${from}-${to}`) && up(from, to) ? LINK : null),
     lossProbability: 0,
   });
   const routers = new Map<number, MeshRouter>();
@@ -650,4 +650,37 @@ test('a frame that cannot be sealed (its counter could not be reserved) ends in 
   assert.equal(outcome.get(failed === first ? second : first), 'ack', 'the other went and was acked');
   assert.equal(a.stats.dropCount('seal-failed'), 1);
   assert.equal(texts(net.deliveries.get(B)).length, 1);
+});
+
+test("a message sent again with its id after a failed attempt (as a device's outbox does) is carried again by the relays that carried the first", () => {
+  // Line A - B - D; D walks out of B's range during the first attempt and is back a minute later.
+  let dInRange = true;
+  const net = network(
+    [
+      [A, B],
+      [B, D],
+    ],
+    1,
+    (f, t) => dInRange || (f !== D && t !== D),
+  );
+  const a = net.add(A, { policy: new ManagedFloodPolicy() });
+  net.add(B, { policy: new ManagedFloodPolicy() });
+  net.add(D, { policy: new ManagedFloodPolicy() });
+  for (const id of [A, B, D]) net.routers.get(id)!.send(BROADCAST, text(`${id} here`));
+  net.scheduler.runUntilIdle();
+
+  const outcome: string[] = [];
+  a.on('ack', () => outcome.push('ack'));
+  a.on('nak', (n) => outcome.push(`nak ${n.reason}`));
+  dInRange = false;
+  const id = a.send(D, text('are you ok?'), { wantAck: true });
+  net.scheduler.runUntilIdle();
+  assert.deepEqual(outcome, ['nak MAX_RETRANSMIT'], 'the first attempt found nobody');
+
+  dInRange = true;
+  net.scheduler.runUntil(net.scheduler.now() + 60_000);
+  a.send(D, text('are you ok?'), { wantAck: true, id });
+  net.scheduler.runUntilIdle();
+  assert.deepEqual(texts(net.deliveries.get(D)).filter((x) => x.data.text === 'are you ok?').length, 1, 'D got it once');
+  assert.deepEqual(outcome, ['nak MAX_RETRANSMIT', 'ack']);
 });

@@ -41,13 +41,25 @@ export class FloodingRouter extends RouterCore {
       header.hopLimit > 0 &&
       header.hopLimit === header.hopStart &&
       record.relayed > 0 &&
-      record.relayed < this.maxTransmissions &&
-      now - record.firstHeardAt >= ackTimeoutMs(this.radio.params, this.slotMs, this.hopLimit, bytes.length) / 2
+      this.retryToCarry(record, bytes.length, now)
     ) {
-      // The origin itself sent this again, long after the first copy: it is retrying because the
-      // flood did not get through, so carry the retry once more.
+      // The origin itself sent this again: it is retrying because the flood did not get through,
+      // so carry the retry once more.
       this.considerRelay(record, header, bytes, now);
     }
+  }
+
+  /**
+   * Whether a copy sent again (by its origin, or flooded again) is a retry for us to take up: it
+   * came at least half an ack timeout after we first heard the frame, or last took up a retry of
+   * it, so it is no late echo of a copy we carried. Not a count: a device's outbox tries a message
+   * again with the same id long after its router gave up (so that a destination that got it
+   * already does not deliver it twice), and those tries must be carried as the first was.
+   */
+  protected retryToCarry(record: SeenFrame, length: number, now: number): boolean {
+    if (now - record.carriedAt < ackTimeoutMs(this.radio.params, this.slotMs, this.hopLimit, length) / 2) return false;
+    record.carriedAt = now;
+    return true;
   }
 
   /**

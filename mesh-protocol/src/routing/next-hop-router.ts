@@ -76,7 +76,6 @@ export class NextHopRouter extends FloodingRouter {
   /** By origin, then packet id: frames we held back (or carried by route) that a later flood of them should find us relaying. */
   private readonly deferred = new FrameSet(DEFERRED_CAPACITY);
   /** Direct messages whose sender's retry we already carried once. */
-  private readonly retriesCarried = new FrameSet(DEFERRED_CAPACITY);
   /** How many times each of our frames went out by a route. */
   private readonly routedTries = new WeakMap<OwnFrame, number>();
   private readonly routedOwn = new WeakMap<OwnFrame, RoutedOwn>();
@@ -245,7 +244,13 @@ export class NextHopRouter extends FloodingRouter {
     if (this.routing) this.learnShorterPath(record, header, now);
     if (header.to !== BROADCAST) {
       this.relayOverheard(header);
-      if (header.nextHop !== 0 && header.nextHop === lastByte(this.nodeId) && header.to !== this.nodeId && header.hopLimit > 0 && record.relayed < this.maxTransmissions) {
+      if (
+        header.nextHop !== 0 &&
+        header.nextHop === lastByte(this.nodeId) &&
+        header.to !== this.nodeId &&
+        header.hopLimit > 0 &&
+        (record.relayed < this.maxTransmissions || this.retryToCarry(record, bytes.length, now))
+      ) {
         // Handed to us after we overheard it on its way elsewhere, or handed again because the
         // sender missed our relay: either way the next step is ours.
         this.deferred.delete(header.from, header.id);
@@ -259,17 +264,17 @@ export class NextHopRouter extends FloodingRouter {
         header.to !== this.nodeId &&
         header.hopLimit > 0 &&
         record.pendingRelay === undefined &&
-        record.relayed < this.maxTransmissions &&
-        now - record.firstHeardAt >= ackTimeoutMs(this.radio.params, this.slotMs, this.hopLimit, bytes.length) / 2 &&
-        this.retriesCarried.add(header.from, header.id)
+        (this.nextHopTo(header.to) !== undefined || record.relayed === 0) &&
+        this.retryToCarry(record, bytes.length, now)
       ) {
         // A direct message flooded again long after we first heard it: its sender is retrying
         // because no ack came back, so whatever said the destination was covered was wrong. A
         // node with a way to the destination carries it there by that way (measured: only the
         // destination's neighbours doing so delivered less than flooding on grid-25); one that
-        // stayed silent the first time takes part in the flood now.
+        // stayed silent the first time takes part in the flood now. (One that relayed it, with
+        // no way, carries the origin's own retries as any flood's: FloodingRouter.)
         if (this.nextHopTo(header.to) !== undefined) this.forward(record, header, bytes);
-        else if (record.relayed === 0) this.considerRelay(record, header, bytes, now);
+        else this.considerRelay(record, header, bytes, now);
       }
     }
     super.duplicateHeard(record, header, bytes, now);

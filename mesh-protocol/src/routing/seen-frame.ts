@@ -24,6 +24,8 @@ export interface SeenFrame {
   pendingRelay?: PendingRelay;
   /** Our relays of it that went on air. */
   relayed: number;
+  /** When we last took up a retry of it (at first, when we first heard it): see FloodingRouter.retryToCarry. */
+  carriedAt: number;
   // Written by the reliable layer.
   lastAckSentAt: number;
 }
@@ -37,5 +39,5 @@ export interface PendingRelay {
 }
 
 export function newSeenFrame(now: number, snr = 0, urgent = false): SeenFrame {
-  return { firstHeardAt: now, copies: 1, transmitters: [], snr, relayed: 0, lastAckSentAt: -Infinity, urgent };
+  return { firstHeardAt: now, copies: 1, transmitters: [], snr, relayed: 0, carriedAt: now, lastAckSentAt: -Infinity, urgent };
 }
