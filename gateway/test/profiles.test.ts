@@ -113,6 +113,14 @@ describe('sensor profiles from recorded fixtures', () => {
     }
   });
 
+  it('every drop is counted under its kind, not its text: a discovered switch saying something odd is a discovery drop', () => {
+    const { broker, router, drops } = rig();
+    broker.publish('homeassistant/switch/dev1/pump/config', { name: 'pump', state_topic: 'dev1/pump/state', device: { name: 'dev1' } });
+    for (const state of ['MAYBE', 'HALF', 'SOMETIMES']) broker.publish('dev1/pump/state', state);
+    assert.equal(drops.length, 3);
+    assert.deepEqual(router.stats.drops, { discovery: 3 }, 'one kind, whatever each message said');
+  });
+
   it("ignores the gateway's own publishes and UNIBOS topics", () => {
     const { broker, readings } = rig();
     broker.publish('tele/plug001/STATE', { POWER: 'ON' }, null as unknown as string);

@@ -149,7 +149,7 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
       const readings: Reading[] = [];
       for (const { entity } of entities) {
         const r = readDiscoveredState(entity, payload);
-        if (!r.ok) this.dropped(topic, clientId, r.reason);
+        if (!r.ok) this.dropped(topic, clientId, `discovery: ${r.reason}`);
         else if (r.reading) readings.push(r.reading);
       }
       this.forward(topic, readings, 'discovery', null, clientId, owner, msgId);
