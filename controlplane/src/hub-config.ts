@@ -29,6 +29,8 @@ export interface HubConfig {
   mapTileUrl: string | null;
   /** Largest encrypted messenger attachment accepted, bytes. */
   messengerMaxAttachmentBytes: number;
+  /** Attachments are refused while the data disk would keep less free than this, bytes. */
+  messengerMinFreeBytes: number;
 }
 
 type Key = keyof HubConfig;
@@ -48,6 +50,7 @@ const KEYS: Record<Key, { kind: Kind; env: string; min?: number; max?: number; h
   corsOrigins: { kind: 'list', env: 'UNIBOS_HUB_CORS_ORIGINS', help: 'comma-separated origins allowed by CORS (default none)' },
   mapTileUrl: { kind: 'nullable', env: 'UNIBOS_HUB_MAP_TILES', help: 'tile URL template for the map (default: offline map)' },
   messengerMaxAttachmentBytes: { kind: 'int', env: 'UNIBOS_HUB_MESSENGER_MAX_ATTACHMENT_BYTES', min: 1, max: 1024 * 1024 * 1024, help: 'largest encrypted messenger attachment, bytes' },
+  messengerMinFreeBytes: { kind: 'int', env: 'UNIBOS_HUB_MESSENGER_MIN_FREE_BYTES', min: 0, max: 2 ** 50, help: 'messenger attachments are refused while the data disk would keep less free, bytes' },
 };
 
 export const HUB_CONFIG_KEYS = KEYS;
@@ -71,6 +74,7 @@ export function hubConfigDefaults(dataDir: string): HubConfig {
     corsOrigins: [],
     mapTileUrl: null,
     messengerMaxAttachmentBytes: MESSENGER_LIMITS.maxAttachmentBytes,
+    messengerMinFreeBytes: 256 * 1024 * 1024,
   };
 }
 

@@ -195,6 +195,25 @@ describe('messenger relay', { timeout: 60_000 }, () => {
     assert.equal(unauthenticated.status, 401);
   });
 
+  test("one user's uploads not yet in a message are capped (counted); sending one makes room again", async () => {
+    const pia = await createOrgUser(hub, owner, 'member');
+    const rex = await createOrgUser(hub, owner, 'member');
+    const p = await registerDevice(hub, pia, 'p');
+    const r = await registerDevice(hub, rex, 'r');
+    const id = await direct(pia, rex);
+    const ups = [];
+    for (let i = 0; i < 4; i++) ups.push(await upload(pia, randomBytes(MAX_ATTACHMENT)));
+    assert.deepEqual(ups.map((u) => u.status), [201, 201, 201, 201], 'four attachments waiting to be sent');
+    const refused = await metric('unibos_messenger_refused_total{reason="attachment_unsent"}');
+    const fifth = await upload(pia, randomBytes(10));
+    assert.deepEqual([fifth.status, fifth.body.code], [409, 'E_LIMIT_REACHED']);
+    assert.match(fifth.body.message, /in no message yet/);
+    assert.equal(await metric('unibos_messenger_refused_total{reason="attachment_unsent"}'), refused + 1);
+    assert.equal((await upload(rex, randomBytes(10))).status, 201, 'another user is not held up');
+    assert.equal((await send(p, id, { recipientDevices: [r.id], ciphertext: 'AAAA', attachments: [ups[0]!.body.id] })).status, 201);
+    assert.equal((await upload(pia, randomBytes(10))).status, 201, 'one sent, room for another');
+  });
+
   test('a delete for everyone removes the target\u2019s ciphertext from the hub', async () => {
     const rae = await createOrgUser(hub, owner, 'member');
     const sam = await createOrgUser(hub, owner, 'member');
@@ -242,6 +261,25 @@ describe('messenger relay', { timeout: 60_000 }, () => {
     assert.equal((await api(hub, quinn, `/api/v1/messenger/conversations/${id}`)).status, 404);
     assert.deepEqual((await conversationDevices(hub, oli, id)).sort(), [o.id, p.id].sort(), 'the conversation lists both devices (in no particular order)');
   });
+});
+
+test("attachments stop while the hub's disk would keep less free than its floor; messages still go", async (t) => {
+  // A floor above any disk's free space: every upload would cross it.
+  const full = await startTestHub({ messengerMinFreeBytes: 2 ** 50 });
+  t.after(() => full.stop());
+  const boss = await createAdminSession(full);
+  const ann = await createOrgUser(full, boss, 'member');
+  const a = await registerDevice(full, ann, 'a');
+  const b = await registerDevice(full, boss, 'b');
+  const res = await fetch(`${full.url}/api/v1/messenger/attachments`, { method: 'POST', headers: { ...bearer(ann.accessToken), 'content-type': 'application/octet-stream' }, body: new Uint8Array(randomBytes(100)) });
+  const body = (await res.json()) as { code: string; message: string };
+  assert.deepEqual([res.status, body.code], [503, 'E_UNAVAILABLE']);
+  assert.match(body.message, /disk is nearly full/);
+  const metrics = await (await fetch(`${full.url}/metrics`)).text();
+  assert.match(metrics, /unibos_messenger_refused_total\{reason="attachment_disk_full"\} 1/);
+  const conversation = (await api(full, ann, '/api/v1/messenger/conversations', { method: 'POST', body: { kind: 'direct', userId: boss.userId } })).body.id as string;
+  const sent = await api(full, ann, `/api/v1/messenger/conversations/${conversation}/messages`, { method: 'POST', body: { clientId: randomUUID(), kind: 'message', senderDevice: a.id, recipientDevices: [b.id], ciphertext: 'AAAA' } });
+  assert.equal(sent.status, 201, 'a message without a file still goes');
 });
 
 async function upload(session: TestSession, bytes: Buffer): Promise<{ status: number; body: any }> {

@@ -2,7 +2,7 @@
 // files 0600), indexed by the `messenger_attachments` table. The hub never sees a key: the client
 // encrypts before upload and sends the key inside the message that refers to the attachment.
 
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HubDb } from '../storage/hub-db.ts';
 
@@ -43,6 +43,9 @@ export class AttachmentStore {
       insert: db.prepare<[string, string, string, number, number]>('INSERT INTO messenger_attachments (id, org_id, uploaded_by, bytes, created_ms) VALUES (?, ?, ?, ?, ?)'),
       get: db.prepare<[string, string], AttachmentRow>('SELECT * FROM messenger_attachments WHERE org_id = ? AND id = ?'),
       remove: db.prepare<[string]>('DELETE FROM messenger_attachments WHERE id = ?'),
+      unsentBytes: db.prepare<[string, string], { bytes: number | null }>(
+        'SELECT SUM(bytes) AS bytes FROM messenger_attachments a WHERE a.org_id = ? AND a.uploaded_by = ? AND NOT EXISTS (SELECT 1 FROM messenger_message_attachments l WHERE l.attachment_id = a.id)',
+      ),
       unreferencedBefore: db.prepare<[number], { id: string }>(
         'SELECT id FROM messenger_attachments a WHERE a.created_ms < ? AND NOT EXISTS (SELECT 1 FROM messenger_message_attachments l WHERE l.attachment_id = a.id)',
       ),
@@ -68,6 +71,17 @@ export class AttachmentStore {
   remove(id: string): void {
     this.stmt.remove.run(id);
     rmSync(this.path(id), { force: true });
+  }
+
+  /** Bytes a user uploaded that no message refers to (yet, or any more). */
+  unsentBytes(orgId: string, userId: string): number {
+    return this.stmt.unsentBytes.get(orgId, userId)?.bytes ?? 0;
+  }
+
+  /** Free bytes on the disk the blobs are written to (for an unprivileged writer). */
+  freeBytes(): number {
+    const s = statfsSync(this.dir);
+    return s.bavail * s.bsize;
   }
 
   /** Uploads no message referred to (abandoned, or every message that did has expired), older than `cutoffMs`. */

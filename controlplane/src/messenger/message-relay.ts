@@ -51,11 +51,20 @@ export const MAX_ATTACHMENTS_PER_MESSAGE = 32;
 /** An upload no message refers to is deleted after this long. */
 export const ORPHAN_ATTACHMENT_MS = 24 * 3600_000;
 
+/** What one user may keep on the hub's disk before it is sent, and what the disk must keep free. */
+export interface AttachmentLimits {
+  /** Bytes of a user's uploads that no message refers to yet (they are cleared after a day). */
+  maxUnsentBytes: number;
+  /** Uploads stop while less than this would stay free: the mesh's messages and alerts need the room. */
+  minFreeBytes: number;
+}
+
 export interface MessageRelayDeps {
   mailbox: MailboxStore;
   directory: DeviceDirectory;
   conversations: MessengerConversations;
   attachments: AttachmentStore;
+  attachmentLimits: AttachmentLimits;
   events: MessengerEvents;
   metrics: MessengerMetrics;
   now: () => number;
@@ -165,6 +174,16 @@ export class MessageRelay {
 
   upload(orgId: string, userId: string, data: Buffer): { id: string; bytes: number; createdAt: string } {
     if (data.length === 0) throw new HubError('E_BAD_REQUEST', 'an attachment is the encrypted blob as the raw request body; this one is empty');
+    const { maxUnsentBytes, minFreeBytes } = this.d.attachmentLimits;
+    const unsent = this.d.attachments.unsentBytes(orgId, userId);
+    if (unsent + data.length > maxUnsentBytes) {
+      this.d.metrics.refused.inc({ reason: 'attachment_unsent' });
+      throw new HubError('E_LIMIT_REACHED', `${unsent} bytes of your uploads are in no message yet (at most ${maxUnsentBytes}): send them, or wait a day for them to be cleared, before uploading more`);
+    }
+    if (this.d.attachments.freeBytes() - data.length < minFreeBytes) {
+      this.d.metrics.refused.inc({ reason: 'attachment_disk_full' });
+      throw new HubError('E_UNAVAILABLE', "the hub's disk is nearly full: attachments are refused to keep room for the mesh's messages and alerts");
+    }
     const record = this.d.attachments.save(orgId, randomUUID(), userId, data, this.d.now());
     return { id: record.id, bytes: record.bytes, createdAt: record.createdAt };
   }

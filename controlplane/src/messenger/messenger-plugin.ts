@@ -37,6 +37,8 @@ declare module 'fastify' {
 
 /** How often expired ciphertext is deleted (reads hide it from the moment it expires). */
 const SWEEP_EVERY_MS = 30_000;
+/** Largest attachments' worth of uploads one user may have in no message yet. */
+const ATTACHMENTS_UNSENT_PER_USER = 4;
 /** A send carries one envelope per recipient device: a big group's sender-key distribution is large. */
 const SEND_BODY_LIMIT = 8 * 1024 * 1024;
 
@@ -53,7 +55,9 @@ export const messengerPlugin = fp(
     const isOrgMember = (orgId: string, userId: string): boolean => app.auth.accounts.orgView(userId, orgId) !== null;
     const devices = new MessengerDevices({ directory, mailbox, events, metrics, isOrgMember, now });
     const conversations = new MessengerConversations({ store, directory, events, metrics, isOrgMember, now });
-    const relay = new MessageRelay({ mailbox, directory, conversations, attachments, events, metrics, now });
+    // A user may hold a few attachments' worth of uploads not yet sent (a message with several files).
+    const attachmentLimits = { maxUnsentBytes: ATTACHMENTS_UNSENT_PER_USER * config.messengerMaxAttachmentBytes, minFreeBytes: config.messengerMinFreeBytes };
+    const relay = new MessageRelay({ mailbox, directory, conversations, attachments, attachmentLimits, events, metrics, now });
     // Direct messages with mesh nodes ride the downlink's tx path; the node's `direct` frames come in through ingest.
     const mesh = new MeshConversations({ store: new MeshConversationStore(db), mailbox, directory, events: app.events, fleet: app.fleet, records: app.records, link: app.gateways, dropped: metrics.meshDropped, now });
     app.downlink.follow(mesh);
