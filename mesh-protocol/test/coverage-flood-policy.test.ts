@@ -44,7 +44,7 @@ function context(self: number, lists: Record<number, number[]>, random: Random, 
     neighbors.heard(Number(node), 0, 0, -90, NOW);
     neighbors.beacon(Number(node), seq++, hears.map(link), NOW);
   }
-  return { self, header: header(id), snr: -5, transmitters: [ORIGIN], copies: 1, slotMs: SLOT_MS, urgent: false, random, neighbors, now: NOW };
+  return { self, header: header(id), snr: -5, transmitters: [ORIGIN], copies: 1, slotMs: SLOT_MS, airtimeSlots: AIRTIME_SLOTS, urgent: false, random, neighbors, now: NOW };
 }
 
 test('the next node on a line, which nobody else can beat to it, relays at once', () => {
@@ -66,6 +66,21 @@ test('two relays that cannot hear each other but share a neighbour take differen
       const [first, second] = [Math.min(b, c), Math.max(b, c)];
       assert.ok(first < TURN_JITTER_SLOTS * SLOT_MS, `frame ${id}: the first goes at once, waited ${first} ms`);
       assert.ok(second - first > AIRTIME_SLOTS * SLOT_MS, `frame ${id}: ${first} and ${second} ms overlap on air`);
+    }
+  }
+});
+
+test('for a long copy (a long text, a slow preset) the turns are as long as it is on air: hidden relays still never overlap', () => {
+  const [B, C, D] = [0x100, 0x500, 0x301];
+  const policy = new CoverageFloodPolicy();
+  for (const airtimeSlots of [43, 62, 151]) {
+    for (let id = 1; id <= 20; id++) {
+      const b = policy.relayDelay({ ...context(B, { [ORIGIN]: [B, C], [D]: [B, C] }, longest, id), airtimeSlots });
+      const c = policy.relayDelay({ ...context(C, { [ORIGIN]: [B, C], [D]: [B, C] }, shortest, id), airtimeSlots });
+      assert.ok(b !== null && c !== null, 'both have D to cover');
+      const [first, second] = [Math.min(b, c), Math.max(b, c)];
+      assert.ok(first < TURN_JITTER_SLOTS * SLOT_MS, `frame ${id}: the first goes at once`);
+      assert.ok(second - first > airtimeSlots * SLOT_MS, `${airtimeSlots} slots on air, frame ${id}: ${first / SLOT_MS} and ${second / SLOT_MS} slots overlap`);
     }
   }
 });
@@ -113,7 +128,7 @@ test('a text relay that heard the copy weakly takes its turn before one that hea
     neighbors.beacon(ORIGIN, 1, [B, C].map((n) => ({ nodeId: n, quality: 0.9, snr: snrAt[n]! })), NOW);
     neighbors.heard(D, 0, 0, -90, NOW);
     neighbors.beacon(D, 2, [B, C].map(link), NOW);
-    return { self, header: header(id), snr: snrAt[self]!, transmitters: [ORIGIN], copies: 1, slotMs: SLOT_MS, urgent: false, random, neighbors, now: NOW };
+    return { self, header: header(id), snr: snrAt[self]!, transmitters: [ORIGIN], copies: 1, slotMs: SLOT_MS, airtimeSlots: AIRTIME_SLOTS, urgent: false, random, neighbors, now: NOW };
   };
   const policy = new CoverageFloodPolicy();
   let hashWouldPutCFirst = 0;

@@ -91,7 +91,7 @@ function context(self: number, transmitters: number[], lists: Map<number, number
     neighbors.beacon(node, seq++, hears.map(link), NOW);
   }
   const header: FrameHeader = { to: BROADCAST, from: ORIGIN, id: 9, hopLimit: 2, hopStart: 4, wantAck: false, viaMqtt: false, channelHash: 0, nextHop: 0, relayNode: transmitters.at(-1)! & 0xff, counter: 1 };
-  return { self, header, snr: -5, transmitters, copies: transmitters.length, slotMs: 28, urgent: false, random, neighbors, now: NOW };
+  return { self, header, snr: -5, transmitters, copies: transmitters.length, slotMs: 28, airtimeSlots: 24, urgent: false, random, neighbors, now: NOW };
 }
 
 test('in a town, four copies overheard silence a relay whose neighbours list slices that do not name those relays', () => {

@@ -3,6 +3,7 @@
 // and a copy overheard meanwhile may cancel it. The router owns the mechanics, the policy decides.
 
 import { lastByte, relayCopy, type FrameHeader } from '../frame/header.ts';
+import { timeOnAirMs } from '../phy/airtime.ts';
 import { ackTimeoutMs } from './ack-timeout.ts';
 import { CoverageFloodPolicy } from './coverage-flood-policy.ts';
 import type { RelayContext, RelayPolicy } from './relay-policy.ts';
@@ -30,7 +31,7 @@ export class FloodingRouter extends RouterCore {
       // the frame our relay carries (a forgery, or a sender that changed its hop limit) and must
       // not stretch it past what its own header allows.
       if (header.hopStart === pending.hopStart && header.hopLimit > pending.hopLimit + 1) pending.hopLimit = header.hopLimit - 1;
-      if (this.policy.cancelOnDuplicate(this.relayContext(record, header, now))) {
+      if (this.policy.cancelOnDuplicate(this.relayContext(record, header, bytes.length, now))) {
         pending.timer.cancel();
         pending.cancelled = true;
         record.pendingRelay = undefined;
@@ -77,7 +78,7 @@ export class FloodingRouter extends RouterCore {
   }
 
   protected considerRelay(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
-    const delay = this.policy.relayDelay(this.relayContext(record, header, now));
+    const delay = this.policy.relayDelay(this.relayContext(record, header, bytes.length, now));
     if (delay === null) return;
     if (record.urgent) this.tx.holdForUrgent(delay);
     this.stats.relaysScheduled++;
@@ -105,7 +106,7 @@ export class FloodingRouter extends RouterCore {
     record.pendingRelay = pending;
   }
 
-  private relayContext(record: SeenFrame, header: FrameHeader, now: number): RelayContext {
+  private relayContext(record: SeenFrame, header: FrameHeader, length: number, now: number): RelayContext {
     return {
       self: this.nodeId,
       header,
@@ -113,6 +114,7 @@ export class FloodingRouter extends RouterCore {
       transmitters: record.transmitters,
       copies: record.copies,
       slotMs: this.slotMs,
+      airtimeSlots: timeOnAirMs(this.radio.params, length) / this.slotMs,
       urgent: record.urgent,
       random: this.random,
       neighbors: this.neighbors,

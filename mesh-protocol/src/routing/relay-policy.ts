@@ -16,6 +16,8 @@ export interface RelayContext {
   /** Copies heard so far, including the first. */
   copies: number;
   slotMs: number;
+  /** How long this frame is on air, in slots. */
+  airtimeSlots: number;
   /** An SOS, an alert or an SOS stage: it relays ahead of everything else. */
   urgent: boolean;
   random: Random;
