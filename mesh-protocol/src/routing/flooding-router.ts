@@ -12,6 +12,8 @@ import type { PendingRelay, SeenFrame } from './seen-frame.ts';
 
 export class FloodingRouter extends RouterCore {
   readonly policy: RelayPolicy;
+  /** A frame's airtime in slots, by its length: worked out once per length, not per frame heard. */
+  private readonly slotsByLength: number[] = [];
 
   constructor(options: RouterOptions) {
     super(options);
@@ -114,7 +116,7 @@ export class FloodingRouter extends RouterCore {
       transmitters: record.transmitters,
       copies: record.copies,
       slotMs: this.slotMs,
-      airtimeSlots: timeOnAirMs(this.radio.params, length) / this.slotMs,
+      airtimeSlots: (this.slotsByLength[length] ??= timeOnAirMs(this.radio.params, length) / this.slotMs),
       urgent: record.urgent,
       random: this.random,
       neighbors: this.neighbors,
