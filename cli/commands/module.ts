@@ -296,7 +296,7 @@ test('GET /hello answers with the greeting and raises ${name}.hello', async () =
     name: '${name}',
     settings: validateSettings(r.manifest.settings?.schema, {}),
     require: () => ({ orgId: 'org1', userId: 'u1', role: 'admin', can: () => true }),
-    fleet: { list: () => [{ id: '!00000001' }], orgs: () => ['org1'], get: () => null },
+    fleet: { list: () => [{ id: '!00000001' }], orgs: () => ['org1'], hubOrg: () => 'org1', get: () => null },
     events: { publish: (_org: string, type: string, data: unknown) => void published.push({ type, data }), subscribe: () => {} },
   } as unknown as ModuleContext;
   const app = Fastify();

@@ -47,16 +47,18 @@ test('without OpenCV the hub starts and serves, and cctv shows "unavailable: <wh
   assert.equal((await api(hub, admin, '/api/v1/modules/cctv/status')).status, 503);
 });
 
-test('motion on synthetic cameras reaches the event stream and the UI; the thumbnail only where upload is on', { skip }, async (t) => {
+test("motion on synthetic cameras reaches the hub's own org's event stream and UI, no other org's; the thumbnail only where upload is on", { skip }, async (t) => {
   const hub = await startModuleHub({});
   const admin = await createAdminSession(hub);
+  // Another org on the same hub: the cameras are not theirs.
+  const neighbours = await createAdminSession(hub, { orgName: 'Neighbours' });
   const cameras = [
     { id: 'yard', name: 'Yard', source: 'synthetic:walker', width: 320, height: 240, fps: 15, upload: false },
     { id: 'gate', name: 'Gate', source: 'synthetic:walker', width: 320, height: 240, fps: 15, upload: true },
   ];
   const yard = waitForEvent(hub, admin.orgId, (e) => e.type === 'module.cctv.motion' && e.data.camera === 'yard', { what: 'motion on yard', timeoutMs: 30_000 });
   const gate = waitForEvent(hub, admin.orgId, (e) => e.type === 'module.cctv.motion' && e.data.camera === 'gate', { what: 'motion on gate', timeoutMs: 30_000 });
-  const enabled = await api(hub, admin, '/api/v1/modules/cctv/enable', { method: 'POST', body: { settings: { mediaDir: mediaDir(), orgId: admin.orgId, cameras, clipSeconds: 0 } } });
+  const enabled = await api(hub, admin, '/api/v1/modules/cctv/enable', { method: 'POST', body: { settings: { mediaDir: mediaDir(), cameras, clipSeconds: 0 } } });
   assert.equal(enabled.body.state, 'loaded', JSON.stringify(enabled.body));
   const [y, g] = await Promise.all([yard, gate]);
   assert.equal(y.data.zone, 'frame');
@@ -68,6 +70,12 @@ test('motion on synthetic cameras reaches the event stream and the UI; the thumb
   assert.deepEqual(status.body.cameras.map((c: { id: string; state: string }) => `${c.id}:${c.state}`).sort(), ['gate:live', 'yard:live']);
   const events = await api(hub, admin, '/api/v1/modules/cctv/events?camera=yard');
   assert.equal(events.body.events[0].thumbnail, null);
+  // Events are written to every org they go to at once: by now the other org would have them.
+  const theirs = hub.app.events.after(neighbours.orgId, 0, 10_000).filter((e) => e.type.startsWith('module.cctv.'));
+  assert.deepEqual(theirs, [], 'no camera event reached another org');
+  for (const path of ['status', 'cameras', 'cameras/gate', 'events']) {
+    assert.equal((await api(hub, neighbours, `/api/v1/modules/cctv/${path}`)).status, 404, `${path} for another org`);
+  }
 
   const browser = await launch();
   t.after(() => browser.close());

@@ -24,6 +24,8 @@ export interface HubServices {
   docs: ModuleDocStore;
   fetch: typeof fetch;
   now: () => number;
+  /** The hub's own org (AuthServices.hubOrgId). */
+  hubOrgId: () => string | undefined;
 }
 
 export interface ModuleContextHandle {
@@ -108,6 +110,9 @@ export function createModuleContext(manifest: ModuleManifest, settings: Record<s
       orgs() {
         if (perms.fleet !== 'read') refuse('read the fleet');
         return fleetOrgs.all().map((r) => r.org_id);
+      },
+      hubOrg() {
+        return hub.hubOrgId() ?? null;
       },
       list(orgId) {
         if (perms.fleet !== 'read') refuse('read the fleet');

@@ -40,7 +40,7 @@ export const modulesPlugin = fp<ModulesOptions>(
       coreVersion: CORE_VERSION,
       host: options.host ?? detectHostPlatform(),
       state: await ModuleStateStore.open(app.config.dataDir),
-      services: { db: app.db, events: app.events, fleet: app.fleet.store, downlink: app.downlink, docs: new ModuleDocStore(app.db), fetch: options.fetch ?? globalThis.fetch, now: app.now },
+      services: { db: app.db, events: app.events, fleet: app.fleet.store, downlink: app.downlink, docs: new ModuleDocStore(app.db), fetch: options.fetch ?? globalThis.fetch, now: app.now, hubOrgId: () => app.auth.hubOrgId() },
       logger: app.log as unknown as Logger,
       retry: options.retry ?? { minMs: 2_000, maxMs: 300_000 },
       onChange: (status) => {

@@ -29,7 +29,12 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
     throw err;
   }
   const events = m.store.collection<HubMotionEvent>('events');
-  const orgs = (): string[] => (settings.orgId ? [settings.orgId] : m.fleet.orgs());
+  // Whose cameras these are: the org the settings name, else the hub's own, not every org on the hub.
+  const orgs = (): string[] => {
+    if (settings.orgId) return [settings.orgId];
+    const own = m.fleet.hubOrg();
+    return own ? [own] : [];
+  };
 
   service.on('motion', (e, { upload }) => {
     const data = forHub(e, upload);
@@ -42,7 +47,7 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
     for (const orgId of orgs()) m.events.publish(orgId, CCTV_EVENT.CAMERA_STATUS, { camera: st.id, state: st.state, reason: st.reason });
   });
   app.addHook('onClose', async () => service.stop());
-  await app.register(cctvRoutes, { module: m, service, events });
+  await app.register(cctvRoutes, { module: m, service, events, orgs });
 };
 
 export default plugin;

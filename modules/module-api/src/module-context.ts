@@ -91,6 +91,8 @@ export interface ModuleContext {
   readonly fleet: {
     /** Orgs that have a fleet. */
     orgs(): string[];
+    /** The hub's own org (made at setup; its admins manage modules), null before setup. */
+    hubOrg(): string | null;
     list(orgId: string): FleetNode[];
     get(orgId: string, nodeId: string): FleetNode | null;
   };
