@@ -44,3 +44,37 @@ test('a node renamed while its popup is open: the popup stays open with the new 
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'First aid tent (online)', 'still on the node after another one appeared');
   assert.deepEqual(problems, []);
 });
+
+test('a name a node gives itself over the air is text on the map, also in the tooltip of its link to a gateway', async (t) => {
+  const browser = await launch();
+  t.after(() => browser.close());
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  t.after(() => hub.stop());
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  let packetId = 1900;
+  gw.mesh(`!${gw.id}`, 'info', { longName: 'Valley gateway', shortName: 'GW', hwModel: 'UNIBOS', role: 'GATEWAY' }, { packetId: packetId++ });
+  gw.mesh(`!${gw.id}`, 'position', { latitude: NODE.lat - 0.01, longitude: NODE.lon - 0.01 }, { packetId: packetId++ });
+  // Any radio on the channel can announce this; it fits the 64 characters the hub keeps.
+  const name = '<b id=pwn>x</b><meta http-equiv=refresh content=0;url=/phish>';
+  gw.mesh(NODE.id, 'info', { longName: name, shortName: 'EV', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: packetId++ });
+  gw.mesh(NODE.id, 'position', { latitude: NODE.lat, longitude: NODE.lon }, { packetId: packetId++ });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position' && e.data.nodeId === NODE.id, { what: 'the position' });
+
+  const { page, problems, context } = await openPage(browser, hub);
+  t.after(() => context.close());
+  await signIn(page, hub, admin, '#/map');
+  const map = page.getByRole('region', { name: 'Node map' });
+  await page.getByRole('button', { name: 'Fit to nodes' }).click();
+  const link = map.locator('path.node-link').first();
+  await link.waitFor();
+  const box = (await link.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.move(box.x + box.width / 2 + 1, box.y + box.height / 2 + 1);
+  const tooltip = map.locator('.leaflet-tooltip').filter({ hasText: 'Valley gateway: SNR' });
+  await tooltip.waitFor();
+  assert.match(await tooltip.innerText(), /<b id=pwn>x<\/b><meta http-equiv=refresh/, 'the name as the node sent it, as text');
+  assert.equal(await page.locator('#pwn').count(), 0, 'nothing of it became part of the page');
+  assert.match(page.url(), /#\/map$/, 'and the page stayed where it was');
+  assert.deepEqual(problems, []);
+});

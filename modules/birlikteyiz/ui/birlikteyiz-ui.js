@@ -117,13 +117,14 @@ export function mount(root, ctx) {
     const bounds = [];
     if (round.epicentre) {
       const e = round.epicentre;
-      L.circleMarker([e.latitude, e.longitude], { radius: 10, color: '#cf222e', weight: 3, fillOpacity: 0.2 }).bindTooltip(`Epicentre ${e.magnitude === null ? '' : `M${e.magnitude.toFixed(1)} `}${e.place}`).addTo(layer);
+      // Tooltips as text nodes: Leaflet puts a string in as HTML, and the place comes from a feed, a node's name from the air.
+      L.circleMarker([e.latitude, e.longitude], { radius: 10, color: '#cf222e', weight: 3, fillOpacity: 0.2 }).bindTooltip(document.createTextNode(`Epicentre ${e.magnitude === null ? '' : `M${e.magnitude.toFixed(1)} `}${e.place}`)).addTo(layer);
       if (round.radiusKm > 0) L.circle([e.latitude, e.longitude], { radius: round.radiusKm * 1000, color: '#cf222e', weight: 1, fill: false, dashArray: '4 4' }).addTo(layer);
       bounds.push([e.latitude, e.longitude]);
     }
     for (const n of round.nodes) {
       if (n.latitude === null || n.longitude === null) continue;
-      L.circleMarker([n.latitude, n.longitude], { radius: 7, color: STATUS_COLOR[n.status], fillColor: STATUS_COLOR[n.status], fillOpacity: 0.85 }).bindTooltip(`${n.name ?? n.id}: ${STATUS_LABEL[n.status]}`).addTo(layer);
+      L.circleMarker([n.latitude, n.longitude], { radius: 7, color: STATUS_COLOR[n.status], fillColor: STATUS_COLOR[n.status], fillOpacity: 0.85 }).bindTooltip(document.createTextNode(`${n.name ?? n.id}: ${STATUS_LABEL[n.status]}`)).addTo(layer);
       bounds.push([n.latitude, n.longitude]);
     }
     if (bounds.length) map.fitBounds(bounds, { padding: [30, 30], maxZoom: 13 });

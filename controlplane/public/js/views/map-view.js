@@ -308,7 +308,8 @@ export function createMapView(ctx) {
           leaflet
             // Quality by colour and by dash (colour is never the only signal); through relays thinner.
             .polyline([[p.latitude, p.longitude], squareAt(gw)], { color: SNR_COLOUR[quality], weight: (g.hops ?? 0) > 0 ? 2 : 3.5, opacity: 0.85, dashArray: SNR_DASH[quality], className: `node-link node-link--${quality}` })
-            .bindTooltip(t('{node} → {gateway}: SNR {snr}', { node: fleet.display(node.id), gateway: fleet.display(g.gatewayId), snr: decibels(g.snr) }), { sticky: true }),
+            // A text node: Leaflet puts a string in as HTML, and a node names itself over the air.
+            .bindTooltip(document.createTextNode(t('{node} → {gateway}: SNR {snr}', { node: fleet.display(node.id), gateway: fleet.display(g.gatewayId), snr: decibels(g.snr) })), { sticky: true }),
         );
       }
     }
