@@ -75,6 +75,11 @@ export interface SendOptions {
   replyTo?: string;
   expiresInMs?: number;
   attachment?: { data: Uint8Array; name: string; mimeType?: string };
+  /**
+   * The send's id at the hub (from sendId()): given again when a send is tried again after it went
+   * unanswered (the connection dropped), the hub keeps one message, so nobody gets it twice.
+   */
+  clientId?: string;
 }
 
 interface StateJson {
@@ -260,8 +265,13 @@ export class MessengerClient {
       attachment = { id: uploaded.id, key: sealed.attachment.key, digest: sealed.attachment.digest, name: o.attachment.name, mimeType: o.attachment.mimeType ?? 'application/octet-stream', bytes: sealed.attachment.size };
     }
     const content: MessageContent = { type: 'text', conversationId, text: o.text, ...(o.replyTo ? { replyTo: o.replyTo } : {}), ...(expiresAt ? { expiresAt } : {}), ...(attachment ? { attachment } : {}) };
-    const id = await this.sendContent(conversationId, content, { ...(expiresAt ? { expiresAt } : {}), ...(attachment ? { attachments: [attachment.id] } : {}) });
+    const id = await this.sendContent(conversationId, content, { ...(expiresAt ? { expiresAt } : {}), ...(attachment ? { attachments: [attachment.id] } : {}) }, o.clientId);
     return this.history(conversationId).find((m) => m.id === id)!;
+  }
+
+  /** A new id for a send that may have to be tried again (SendOptions.clientId). */
+  sendId(): string {
+    return uuid();
   }
 
   async edit(conversationId: string, messageId: string, text: string): Promise<void> {
@@ -308,7 +318,7 @@ export class MessengerClient {
   }
 
   /** Encrypts and sends, re-reading the conversation's devices when the hub says they changed. */
-  private async sendContent(conversationId: string, content: MessageContent, extra: { expiresAt?: string; attachments?: string[] } = {}): Promise<string> {
+  private async sendContent(conversationId: string, content: MessageContent, extra: { expiresAt?: string; attachments?: string[] } = {}, clientId = uuid()): Promise<string> {
     const plaintext = encodeContent(content);
     const kind = KIND_OF[content.type];
     const target = 'target' in content ? content.target : undefined;
@@ -321,7 +331,7 @@ export class MessengerClient {
       // Sent anyway, it would reach only this user's other devices: the person would never know.
       if (conv.kind === 'direct' && unreachable.length > 0) throw new MessengerClientError('E_NO_DEVICES', `${unreachable[0]} has no messenger device yet (they must open the messenger once); nothing was sent`, 0, { userId: unreachable[0]! });
       if (recipients.length === 0) throw new MessengerClientError('E_NO_DEVICES', 'no one else in this conversation has a messenger device yet; nothing was sent');
-      const body: SendBody = { clientId: uuid(), kind, senderDevice: this.state.deviceId, recipientDevices: recipients.map((r) => r.deviceId), ...(target ? { target } : {}), ...extra };
+      const body: SendBody = { clientId, kind, senderDevice: this.state.deviceId, recipientDevices: recipients.map((r) => r.deviceId), ...(target ? { target } : {}), ...extra };
       if (conv.kind === 'direct') {
         body.envelopes = this.sessions.encryptForDevices(recipients, plaintext);
       } else {

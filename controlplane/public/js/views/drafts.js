@@ -3,7 +3,11 @@
 // what was written, the expiry chosen (a message meant to disappear must not go out to stay) or
 // the file picked, nor carry them into another conversation.
 
-/** @typedef {{ text: string, expiry: string, files: FileList | null }} Draft */
+/**
+ * `sending`: the id of a send that went unanswered (the connection dropped), with what it sent: the
+ * same message sent again keeps that id, so the hub keeps one copy if the first did arrive.
+ * @typedef {{ text: string, expiry: string, files: FileList | null, sending: { clientId: string, text: string, expiry: string, file: File | null } | null }} Draft
+ */
 
 /** @type {WeakMap<HTMLElement, Map<string, Draft>>} */
 const drafts = new WeakMap();
@@ -18,6 +22,6 @@ export function draftOf(pane, key) {
   let byConversation = drafts.get(pane);
   if (!byConversation) drafts.set(pane, (byConversation = new Map()));
   let draft = byConversation.get(key);
-  if (!draft) byConversation.set(key, (draft = { text: '', expiry: '', files: null }));
+  if (!draft) byConversation.set(key, (draft = { text: '', expiry: '', files: null, sending: null }));
   return draft;
 }

@@ -391,12 +391,16 @@ function composer(p, byId, blocked, draft) {
     const ok = await p.act(async () => {
       if (editingMsg) await p.client.edit(c.id, editingMsg.id, value);
       else {
+        // The same message as a send that went unanswered keeps its id: the hub keeps one copy.
+        const same = draft.sending && draft.sending.text === value && draft.sending.expiry === expiry.value && draft.sending.file === chosen;
+        if (!same) draft.sending = { clientId: p.client.sendId(), text: value, expiry: expiry.value, file: chosen };
+        const clientId = /** @type {NonNullable<typeof draft.sending>} */ (draft.sending).clientId;
         const attachment = chosen ? { data: new Uint8Array(await chosen.arrayBuffer()), name: chosen.name, mimeType: chosen.type || 'application/octet-stream' } : null;
-        await p.client.send(c.id, { text: value, ...(p.replyTo ? { replyTo: p.replyTo.id } : {}), ...(expiry.value ? { expiresInMs: Number(expiry.value) } : {}), ...(attachment ? { attachment } : {}) });
+        await p.client.send(c.id, { text: value, clientId, ...(p.replyTo ? { replyTo: p.replyTo.id } : {}), ...(expiry.value ? { expiresInMs: Number(expiry.value) } : {}), ...(attachment ? { attachment } : {}) });
       }
       text.value = '';
       // The expiry chosen stays for the next message; the text and the file went.
-      if (!editingMsg) (draft.text = ''), (draft.files = null);
+      if (!editingMsg) (draft.text = ''), (draft.files = null), (draft.sending = null);
       p.afterSend();
     });
     if (!ok) send.disabled = false;
