@@ -4,6 +4,9 @@
 // hold non-extractable), so it is stored only encrypted under a non-extractable AES-GCM key that
 // lives in IndexedDB as a CryptoKey: a copied profile folder without the browser's key store does
 // not give the keys away. Script running in the page can still use the key; that this cannot stop.
+// WebCrypto exists only on secure pages (https, or the hub on this computer as localhost), and a
+// hub on a LAN is usually plain http: there the state is kept unsealed. On such a page anyone on the
+// network could change the page itself, so the seal would guard little; the messenger says so.
 
 import { MessengerClientError } from './messenger-client-error.ts';
 import type { MessengerStateStore } from './state-store.ts';
@@ -17,6 +20,11 @@ interface WrappedRecord {
   v: 1;
   iv: Uint8Array<ArrayBuffer>;
   data: ArrayBuffer;
+}
+
+/** Whether this page can seal the state (WebCrypto: secure pages only). */
+export function canSealState(): boolean {
+  return globalThis.crypto?.subtle !== undefined;
 }
 
 export class IndexedDbStateStore implements MessengerStateStore {
@@ -38,11 +46,15 @@ export class IndexedDbStateStore implements MessengerStateStore {
     });
     if (record === undefined) return null;
     if (typeof record === 'string') {
-      // Saved in plaintext before the state was wrapped: read once, and from now on kept wrapped.
-      await this.save(record);
+      // Saved unsealed (before the state was wrapped, or on a plain-http page): from now on kept
+      // sealed where this page can seal it.
+      if (canSealState()) await this.save(record);
       return record;
     }
     if (!isWrapped(record)) throw new MessengerClientError('E_STATE_MALFORMED', 'the messenger state in IndexedDB is neither a wrapped record (v1) nor the old plaintext');
+    if (!canSealState()) {
+      throw new MessengerClientError('E_STATE_SEALED', 'this browser sealed the messenger\u2019s keys on a secure page (https, or localhost), and this page is plain http, which cannot open them: open the hub at that address again');
+    }
     try {
       const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: record.iv, additionalData: new TextEncoder().encode(this.key) }, await this.wrappingKey(), record.data);
       return new TextDecoder().decode(plain);
@@ -52,10 +64,15 @@ export class IndexedDbStateStore implements MessengerStateStore {
   }
 
   async save(json: string): Promise<void> {
+    if (!canSealState()) return this.put(json);
     const key = await this.wrappingKey();
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const data = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(this.key) }, key, new TextEncoder().encode(json));
     const record: WrappedRecord = { v: 1, iv, data };
+    return this.put(record);
+  }
+
+  private async put(record: WrappedRecord | string): Promise<void> {
     const db = await this.db();
     return new Promise((resolve, reject) => {
       const tx = db.transaction(OBJECT_STORE, 'readwrite');

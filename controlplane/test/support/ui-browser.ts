@@ -23,9 +23,10 @@ export function artifactsDir(name: string): string {
   return dir;
 }
 
-export async function launch(): Promise<Browser> {
+/** `args`: more Chromium flags (e.g. a host name for the hub that is not localhost). */
+export async function launch(args: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or point UNIBOS_CHROMIUM at a Chromium binary.`);
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...args] });
 }
 
 /**

@@ -26,6 +26,7 @@ export const TR = {
   'Could not disable {module}': '{module} kapatılamadı',
   'Could not enable {module}': '{module} açılamadı',
   'Could not load alerts: {error}': 'Uyarılar yüklenemedi: {error}',
+  'This page is plain http: this device’s message keys are kept unsealed in this browser, and someone on the network could change the page. Messages are still encrypted end to end; where you can, open the hub over https.': 'Bu sayfa düz http: bu cihazın mesaj anahtarları bu tarayıcıda mühürsüz tutulur ve ağdaki biri sayfayı değiştirebilir. Mesajlar yine uçtan uca şifrelidir; yapabiliyorsanız merkezi https ile açın.',
   'Could not load modules: {error}': 'Modüller yüklenemedi: {error}',
   "Modules serve every org on this hub: only the admins of the hub's own org can enable, disable or set them up.": 'Modüller bu merkezdeki her kuruluşa hizmet eder: yalnızca merkezin kendi kuruluşunun yöneticileri onları açıp kapatabilir ve ayarlayabilir.',
   'Could not load readings: {error}': 'Ölçümler yüklenemedi: {error}',

@@ -92,10 +92,16 @@ export function createMessengerView(ctx) {
     convList,
   );
   const pane = h('div', { class: 'msg-pane card', role: 'region', 'aria-label': t('Conversation') });
+  // WebCrypto, which seals this device's keys in the browser, exists only on secure pages: a hub
+  // on a LAN is usually plain http. The messenger works there; the person should know what it means.
+  const plainHttp = window.isSecureContext
+    ? null
+    : h('p', { class: 'notice' }, t('This page is plain http: this device’s message keys are kept unsealed in this browser, and someone on the network could change the page. Messages are still encrypted end to end; where you can, open the hub over https.'));
   const el = h(
     'section',
     { class: 'view msg-view', 'aria-labelledby': 'msg-title' },
     h('div', { class: 'view-head' }, h('h1', { id: 'msg-title' }, t('Messages')), status, announce),
+    plainHttp,
     h('div', { class: 'msg-layout' }, side, pane),
   );
 
