@@ -14,6 +14,10 @@ import type { MessengerStateStore } from './state-store.ts';
 const OBJECT_STORE = 'state';
 const KEY_STORE = 'keys';
 const WRAPPING_KEY = 'state-wrapping-key';
+/** In KEY_STORE, before a record's key: which page (tab) holds that device now. */
+const HOLDER_PREFIX = 'holder:';
+/** This page, as a holder: every store the page makes is the same holder. */
+const THIS_PAGE = [...globalThis.crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, '0')).join('');
 
 /** What is stored: the state JSON, AES-GCM encrypted; the record's key is the additional data, so records cannot be swapped. */
 interface WrappedRecord {
@@ -27,9 +31,16 @@ export function canSealState(): boolean {
   return globalThis.crypto?.subtle !== undefined;
 }
 
+/**
+ * Two tabs of one browser share the record, but each runs its own ratchets: both sending would
+ * reuse message keys. So the page that last loaded the state holds the device, and a save from any
+ * other page is refused (E_STATE_TAKEN) in the same transaction that would write it: that page
+ * stops before its next message goes out, and the one opened last carries on.
+ */
 export class IndexedDbStateStore implements MessengerStateStore {
   private opening: Promise<IDBDatabase> | null = null;
   private wrapping: Promise<CryptoKey> | null = null;
+  private readonly holder = THIS_PAGE;
 
   /** `key` names this device's record (e.g. the hub URL and user id); `dbName` the database. */
   constructor(
@@ -37,8 +48,16 @@ export class IndexedDbStateStore implements MessengerStateStore {
     private readonly dbName = 'unibos-messenger',
   ) {}
 
+  /** Reads the device's state, and makes this page its holder (see the class). */
   async load(): Promise<string | null> {
     const db = await this.db();
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction(KEY_STORE, 'readwrite');
+      tx.objectStore(KEY_STORE).put(this.holder, HOLDER_PREFIX + this.key);
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(failed('take', tx.error));
+      tx.onabort = () => reject(failed('take', tx.error));
+    });
     const record = await new Promise<unknown>((resolve, reject) => {
       const req = db.transaction(OBJECT_STORE, 'readonly').objectStore(OBJECT_STORE).get(this.key);
       req.onsuccess = () => resolve(req.result);
@@ -75,11 +94,22 @@ export class IndexedDbStateStore implements MessengerStateStore {
   private async put(record: WrappedRecord | string): Promise<void> {
     const db = await this.db();
     return new Promise((resolve, reject) => {
-      const tx = db.transaction(OBJECT_STORE, 'readwrite');
-      tx.objectStore(OBJECT_STORE).put(record, this.key);
+      const tx = db.transaction([OBJECT_STORE, KEY_STORE], 'readwrite');
+      let taken = false;
+      const holder = tx.objectStore(KEY_STORE).get(HOLDER_PREFIX + this.key);
+      holder.onsuccess = () => {
+        if (holder.result !== undefined && holder.result !== this.holder) {
+          taken = true;
+          tx.abort();
+          return;
+        }
+        tx.objectStore(OBJECT_STORE).put(record, this.key);
+      };
+      const fail = (): void =>
+        reject(taken ? new MessengerClientError('E_STATE_TAKEN', 'this messenger device is open in another tab or window of this browser, which took it over: nothing more is sent from here; reload this page to use it here instead') : failed('write', tx.error));
       tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(failed('write', tx.error));
-      tx.onabort = () => reject(failed('write', tx.error));
+      tx.onerror = fail;
+      tx.onabort = fail;
     });
   }
 
