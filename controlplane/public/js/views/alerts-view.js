@@ -1,16 +1,20 @@
 // Alerts: SOS and other alerts heard from the mesh, open ones first and highlighted, with
 // Acknowledge (with an optional note that travels to the node) and Resolve; live from alert.*
-// events. The navigation badge counts open alerts. An SOS card says where: a link that opens the
-// map centred on it, distance and bearing from the nearest gateway, how old the position is and
-// how precise, and its stages with times (taken by a gateway, at the hub, acknowledged by whom,
-// resolved): the same stages the node shows on its LED and in `unibos status`.
+// events. The list is the hub's snapshot with the events that arrived while it loaded re-applied
+// on top (AlertBook), so an alert raised or handled meanwhile is neither lost nor undone; the
+// navigation badge and the banners follow the shared OpenAlerts store, as the siren and the map
+// do. An SOS card says where: a link that opens the map centred on it, distance and bearing from
+// the nearest gateway, how old the position is and how precise, and its stages with times (taken
+// by a gateway, at the hub, acknowledged by whom, resolved): the same stages the node shows on its
+// LED and in `unibos status`.
 
 import { ApiError } from '../api-client.js';
 import { h, replaceRows, sameControl } from '../dom.js';
 import { bearing, coordinates, dateTime, distance, distanceAndBearing, relativeTime, timeOfDay } from '../format.js';
 import { positionOf } from '../fleet-store.js';
-import { HUB_EVENT, HUB_EVENT_TOPIC } from '../hub-events.js';
+import { HUB_EVENT_TOPIC } from '../hub-events.js';
 import { t } from '../i18n.js';
+import { AlertBook, hasAlertId } from '../sos-store.js';
 
 /**
  * @typedef {{ id: number | string, nodeId: string, nodeName?: string | null, level: string, text: string, position?: unknown,
@@ -56,7 +60,7 @@ function accuracyM(bits) {
  * @returns {import('../shell.js').View}
  */
 export function createAlertsView(ctx) {
-  const { api, stream, fleet } = ctx;
+  const { api, stream, fleet, alerts: unresolved } = ctx;
   const SL = STATE_LABEL();
   const filter = h('select', { id: 'alerts-filter' }, h('option', { value: '' }, t('All')), h('option', { value: 'open' }, SL.open), h('option', { value: 'acknowledged' }, SL.acknowledged), h('option', { value: 'resolved' }, SL.resolved));
   const list = h('ul', { class: 'alerts', 'aria-label': t('Alerts') });
@@ -71,17 +75,16 @@ export function createAlertsView(ctx) {
     list,
   );
 
-  /** @type {Map<string, Alert>} */
-  const alerts = new Map();
-  /** Open alert ids, whatever the filter shows: the navigation badge. */
-  const openIds = new Set();
+  /** The alerts the list shows (as the filter asked the hub for them, kept current from events). */
+  const book = new AlertBook(api);
   /** Per node: what the SOS frame itself said about the position (precision, fix time). @type {Map<string, any>} */
   const framePositions = new Map();
-  let loadSeq = 0;
 
+  // Open alerts, whatever the filter shows: counted from the store the banner, siren and map share.
   const updateBadge = () => {
-    ctx.setBadge('alerts', openIds.size);
-    summary.textContent = openIds.size === 0 ? t('No open alerts') : t({ one: '{count} open', other: '{count} open' }, { count: openIds.size });
+    const open = unresolved.openCount();
+    ctx.setBadge('alerts', open);
+    summary.textContent = open === 0 ? t('No open alerts') : t({ one: '{count} open', other: '{count} open' }, { count: open });
   };
 
   /**
@@ -94,7 +97,10 @@ export function createAlertsView(ctx) {
     button.disabled = true;
     try {
       const updated = await api.post(`/api/v1/alerts/${encodeURIComponent(a.id)}/${action}`, body);
-      if (updated && hasId(updated)) upsert(updated, false);
+      if (hasAlertId(updated)) {
+        unresolved.put(updated);
+        book.put(updated);
+      }
       // The note travels to the person as a text to their node (the stage itself carries only who).
       if (action === 'acknowledge' && typeof body?.note === 'string' && body.note) {
         api.post(`/api/v1/nodes/${encodeURIComponent(a.nodeId)}/messages`, { text: body.note }).then(
@@ -230,9 +236,10 @@ export function createAlertsView(ctx) {
 
   const render = () => {
     const want = filter.value;
-    const shown = [...alerts.values()]
+    const shown = [...book.alerts.values()]
       .filter((a) => !want || a.state === want)
       .sort((a, b) => (STATE_ORDER[a.state] ?? 3) - (STATE_ORDER[b.state] ?? 3) || String(b.raisedAt).localeCompare(String(a.raisedAt)));
+    for (const a of shown) if (a.level === 'SOS' && a.state !== 'resolved') void loadFramePosition(a.nodeId);
     replaceRows(list, 'alert-id', shown.map(itemFor));
     empty.hidden = shown.length > 0;
     empty.textContent = want === 'open' ? t('No open alerts.') : want === 'acknowledged' ? t('No acknowledged alerts.') : want === 'resolved' ? t('No resolved alerts.') : t('No alerts. SOS and alerts from the mesh appear here.');
@@ -254,28 +261,13 @@ export function createAlertsView(ctx) {
     }
   };
 
-  /**
-   * @param {Alert} a
-   * @param {boolean} fresh a newly raised alert: announce it
-   */
-  const upsert = (a, fresh) => {
-    const key = String(a.id);
-    const merged = /** @type {Alert} */ ({ ...(alerts.get(key) ?? {}), ...a });
-    alerts.set(key, merged);
-    if (merged.state === 'open') openIds.add(key);
-    else {
-      openIds.delete(key);
-      ctx.dismiss(`alert:${key}`);
-    }
-    if (merged.level === 'SOS' && merged.state !== 'resolved') void loadFramePosition(merged.nodeId);
-    updateBadge();
+  /** @param {Event} e */
+  const onBook = (e) => {
     render();
-    if (fresh) {
-      const item = list.querySelector(`li[data-alert-id="${CSS.escape(key)}"]`);
-      item?.classList.add('is-new');
-      announce(merged);
-    }
+    const raised = /** @type {CustomEvent<{ raised: string | null }>} */ (e).detail.raised;
+    if (raised) list.querySelector(`li[data-alert-id="${CSS.escape(raised)}"]`)?.classList.add('is-new');
   };
+  book.addEventListener('change', onBook);
 
   /** Banner texts shown, per alert: redrawn when the node's name arrives later. @type {Map<string, string>} */
   const announced = new Map();
@@ -291,22 +283,21 @@ export function createAlertsView(ctx) {
     ctx.notify(text, 'alert', `alert:${a.id}`);
   };
 
+  /** Banners of alerts no longer open go; the others follow their node's name. */
+  const updateBanners = () => {
+    for (const [key, text] of announced) {
+      const a = unresolved.get(key);
+      if (!a || a.state !== 'open') {
+        announced.delete(key);
+        ctx.dismiss(`alert:${key}`);
+      } else if (bannerText(a) !== text) announce(a);
+    }
+  };
+
   const load = async () => {
-    const seq = ++loadSeq;
     const state = filter.value;
     try {
-      const [page, open] = await Promise.all([
-        api.get(`/api/v1/alerts?${new URLSearchParams({ limit: '200', ...(state ? { state } : {}) })}`),
-        api.get('/api/v1/alerts?state=open&limit=200'),
-      ]);
-      if (seq !== loadSeq) return;
-      alerts.clear();
-      for (const a of page?.items ?? []) if (hasId(a)) alerts.set(String(a.id), a);
-      openIds.clear();
-      for (const a of open?.items ?? []) if (hasId(a)) openIds.add(String(a.id));
-      for (const a of alerts.values()) if (a.level === 'SOS' && a.state !== 'resolved') void loadFramePosition(a.nodeId);
-      updateBadge();
-      render();
+      await book.load([String(new URLSearchParams({ limit: '200', ...(state ? { state } : {}) }))]);
     } catch (err) {
       ctx.notify(t('Could not load alerts: {error}', { error: err instanceof Error ? err.message : String(err) }), 'error');
     }
@@ -316,29 +307,29 @@ export function createAlertsView(ctx) {
   const onEvent = (e) => {
     const event = /** @type {CustomEvent<import('../event-stream.js').HubEvent>} */ (e).detail;
     if (HUB_EVENT_TOPIC[event.type] !== 'alerts') return;
-    const d = event.data ?? {};
-    if (!hasId(d)) {
-      void load();
-      return;
-    }
-    const state = event.type === HUB_EVENT.ALERT_RAISED ? 'open' : event.type === HUB_EVENT.ALERT_ACKNOWLEDGED ? 'acknowledged' : event.type === HUB_EVENT.ALERT_RESOLVED ? 'resolved' : d.state;
-    upsert({ ...d, state: d.state ?? state }, event.type === HUB_EVENT.ALERT_RAISED && !alerts.has(String(d.id)));
+    if (!hasAlertId(event.data)) void load();
+    else book.apply(event);
   };
   stream.addEventListener('event', onEvent);
   filter.addEventListener('change', () => void load());
+
+  /** @param {Event} e */
+  const onUnresolved = (e) => {
+    updateBadge();
+    updateBanners();
+    const raised = /** @type {CustomEvent<{ raised: string | null }>} */ (e).detail.raised;
+    const a = raised ? unresolved.get(raised) : null;
+    if (a && a.state === 'open') announce(a);
+  };
+  unresolved.addEventListener('change', onUnresolved);
   // A node named after its SOS (the hub asked it) gets its name on the card; gateways' positions
   // change the distance.
   let pending = 0;
   const onFleet = () => {
-    for (const [key, text] of announced) {
-      const a = alerts.get(key);
-      if (!a || a.state !== 'open') announced.delete(key);
-      else if (bannerText(a) !== text) announce(a);
-    }
+    updateBanners();
     if (!pending) pending = requestAnimationFrame(() => ((pending = 0), render()));
   };
   fleet.addEventListener('change', onFleet);
-  // The badge counts open alerts from the start, before the screen is first shown.
   void load();
 
   // Relative times age while the page is open.
@@ -352,12 +343,15 @@ export function createAlertsView(ctx) {
     el,
     show() {
       void load();
+      unresolved.load().catch(() => {});
     },
     permissionsChanged: render,
     destroy() {
       clearInterval(ticker);
       cancelAnimationFrame(pending);
       stream.removeEventListener('event', onEvent);
+      book.removeEventListener('change', onBook);
+      unresolved.removeEventListener('change', onUnresolved);
       fleet.removeEventListener('change', onFleet);
     },
   };
@@ -384,9 +378,4 @@ function stagesFor(a, fleet) {
       );
     }),
   );
-}
-
-/** @param {any} a @returns {a is Alert} */
-function hasId(a) {
-  return Boolean(a) && (typeof a.id === 'number' || (typeof a.id === 'string' && a.id !== ''));
 }
