@@ -1,10 +1,25 @@
 // The hub API as the page uses it. The access token lives only in memory; the refresh token in
 // sessionStorage (survives a reload of this tab, not a closed browser). A 401 E_AUTH_EXPIRED is
 // answered by one refresh (shared by every request that hit it) and a retry.
+//
+// Each refresh spends the token (rotation). A reload while a refresh is on its way presents the
+// spent token again: the hub answers that with the same successor for a short while (docs/api.md).
+// A duplicated tab starts with a copy of this tab's sessionStorage, the same token: rather than
+// spend it (this tab would present it spent at its next renewal and the hub would end the login),
+// it asks this tab, over a BroadcastChannel, for a login of its own. Every tab of the origin hears
+// that channel, whoever is signed in there: the question names the token by a random tag, and the
+// answer is the new refresh token XORed with the shared one (a one-time pad only the two hold).
 
 import { t } from './i18n.js';
 
 const REFRESH_KEY = 'unibos.refreshToken';
+/** A random, public name for the stored refresh token (the token itself never goes on the channel). */
+const TAG_KEY = 'unibos.refreshTag';
+/** Set while a page of this tab runs; a reload clears it first, so at start-up it means "copied from a running tab". */
+const RUNNING_KEY = 'unibos.tabRunning';
+const CHANNEL = 'unibos.session';
+/** How long a copied tab waits for the tab it was copied from before it spends the token itself. */
+const OWN_LOGIN_WAIT_MS = 1500;
 
 /**
  * @typedef {{ id: string, email: string, name: string }} User
@@ -35,6 +50,24 @@ export class ApiClient extends EventTarget {
   #refreshing = null;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #renewTimer;
+  /** The refresh token this tab spent last, with its tag (a copy of this tab may still hold it). @type {{ tag: string | null, token: string } | null} */
+  #spent = null;
+  /** Whether this page started with another running tab's sessionStorage (Duplicate tab). */
+  #copied = false;
+  /** @type {BroadcastChannel | null} */
+  #channel = null;
+
+  constructor() {
+    super();
+    this.#copied = sessionStorage.getItem(RUNNING_KEY) !== null;
+    sessionStorage.setItem(RUNNING_KEY, '1');
+    addEventListener('pagehide', () => sessionStorage.removeItem(RUNNING_KEY));
+    addEventListener('pageshow', () => sessionStorage.setItem(RUNNING_KEY, '1'));
+    if (typeof BroadcastChannel === 'function') {
+      this.#channel = new BroadcastChannel(CHANNEL);
+      this.#channel.addEventListener('message', (e) => void this.#onTabMessage(e.data));
+    }
+  }
 
   /** The current session (user, org); null when signed out. */
   get session() {
@@ -62,13 +95,29 @@ export class ApiClient extends EventTarget {
     return this.#adopt(await this.#send('POST', '/api/v1/setup', body, false));
   }
 
+  /**
+   * At start-up: the session this tab had. A copy of a running tab gets a login of its own from
+   * that tab; otherwise (a reload, or nobody answers) the stored token is exchanged.
+   */
+  async resume() {
+    if (this.#copied) {
+      this.#copied = false;
+      const own = await this.#askForOwnLogin();
+      if (own) sessionStorage.setItem(REFRESH_KEY, own);
+    }
+    return this.refresh();
+  }
+
   /** Exchanges the stored refresh token for a new session (rotation: the old one is spent). */
   refresh() {
     this.#refreshing ??= (async () => {
       const refreshToken = sessionStorage.getItem(REFRESH_KEY);
       if (!refreshToken) throw new ApiError(401, 'E_AUTH_REQUIRED', 'not signed in');
       try {
-        return this.#adopt(await this.#send('POST', '/api/v1/auth/refresh', { refreshToken }, false));
+        const tag = sessionStorage.getItem(TAG_KEY);
+        const session = await this.#send('POST', '/api/v1/auth/refresh', { refreshToken }, false);
+        this.#spent = { tag, token: refreshToken };
+        return this.#adopt(session);
       } catch (err) {
         if (err instanceof ApiError && err.status === 401) this.#signedOut(t('Your session has ended; please sign in again.'));
         throw err;
@@ -173,12 +222,62 @@ export class ApiClient extends EventTarget {
     this.#accessToken = session.accessToken;
     this.#session = session;
     sessionStorage.setItem(REFRESH_KEY, session.refreshToken);
+    sessionStorage.setItem(TAG_KEY, randomTag());
     // Renew a little before expiry so the event stream can always reconnect with a live token.
     clearTimeout(this.#renewTimer);
     const inMs = Math.max(10, Number(session.expiresIn) || 60) * 800;
     this.#renewTimer = setTimeout(() => void this.refresh().catch(() => {}), inMs);
     this.dispatchEvent(new CustomEvent('session', { detail: session }));
     return session;
+  }
+
+  /**
+   * A copy's question to the tab it was copied from; the refresh token of a login of its own, or
+   * null when nobody answers in time (then it was a restored tab, not a copy) or the answer is empty.
+   * @returns {Promise<string | null>}
+   */
+  #askForOwnLogin() {
+    const channel = this.#channel;
+    const shared = sessionStorage.getItem(REFRESH_KEY);
+    const tag = sessionStorage.getItem(TAG_KEY);
+    if (!channel || !shared || !tag) return Promise.resolve(null);
+    const id = randomTag();
+    return new Promise((resolve) => {
+      /** @param {MessageEvent} e */
+      const onMessage = (e) => {
+        if (e.data?.type === 'own-login' && e.data.id === id) done(typeof e.data.sealed === 'string' ? xorTokens(e.data.sealed, shared) : null);
+      };
+      /** @param {string | null} token */
+      const done = (token) => {
+        clearTimeout(timer);
+        channel.removeEventListener('message', onMessage);
+        resolve(token);
+      };
+      const timer = setTimeout(() => done(null), OWN_LOGIN_WAIT_MS);
+      channel.addEventListener('message', onMessage);
+      channel.postMessage({ type: 'own-login?', id, tag });
+    });
+  }
+
+  /**
+   * A copy of this tab asks for a login of its own: a new session in the same org (its own
+   * refresh-token family), so neither tab ever presents a token the other has spent.
+   * @param {any} m
+   */
+  async #onTabMessage(m) {
+    if (m?.type !== 'own-login?' || !this.#session || typeof m.tag !== 'string') return;
+    const spent = this.#spent;
+    const shared = m.tag === sessionStorage.getItem(TAG_KEY) ? sessionStorage.getItem(REFRESH_KEY) : spent && m.tag === spent.tag ? spent.token : null;
+    if (!shared) return;
+    /** @type {string | null} */
+    let sealed = null;
+    try {
+      const session = await this.post('/api/v1/auth/switch-org', { orgId: this.#session.org.id });
+      sealed = xorTokens(session.refreshToken, shared);
+    } catch {
+      // The copy falls back to spending the token.
+    }
+    this.#channel?.postMessage({ type: 'own-login', id: m.id, sealed });
   }
 
   /** @param {string | null} reason */
@@ -188,6 +287,38 @@ export class ApiClient extends EventTarget {
     this.#accessToken = null;
     this.#session = null;
     sessionStorage.removeItem(REFRESH_KEY);
+    sessionStorage.removeItem(TAG_KEY);
     if (wasSignedIn) this.dispatchEvent(new CustomEvent('signedout', { detail: { reason } }));
   }
+}
+
+function randomTag() {
+  return bytesToBase64url(crypto.getRandomValues(new Uint8Array(12)));
+}
+
+/**
+ * Two refresh tokens (base64url of 32 random bytes) XORed: sealed with one, the other comes back
+ * with it. Null when they are not the same length.
+ * @param {string} a
+ * @param {string} b
+ */
+function xorTokens(a, b) {
+  const x = base64urlToBytes(a);
+  const y = base64urlToBytes(b);
+  if (!x || !y || x.length !== y.length) return null;
+  return bytesToBase64url(x.map((v, i) => v ^ /** @type {number} */ (y[i])));
+}
+
+/** @param {string} s */
+function base64urlToBytes(s) {
+  try {
+    return Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+  } catch {
+    return null;
+  }
+}
+
+/** @param {Uint8Array} bytes */
+function bytesToBase64url(bytes) {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }

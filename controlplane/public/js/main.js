@@ -61,7 +61,7 @@ async function boot() {
   }
   if (api.hasStoredSession()) {
     try {
-      await api.refresh();
+      await api.resume();
       showApp();
       return;
     } catch {
