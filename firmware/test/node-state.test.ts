@@ -12,7 +12,7 @@ import { loadNodeConfig } from '../src/node/node-config.ts';
 import { openNodeDb } from '../src/node/node-db.ts';
 import { PersistentFrameCounter } from '../src/node/persistent-frame-counter.ts';
 import { readDeviceHealth } from '../src/node/telemetry-reader.ts';
-import { reducePrecision } from '../src/node/position-beacon.ts';
+import { PositionBeacon, reducePrecision } from '../src/node/position-beacon.ts';
 import { mkdirSync } from 'node:fs';
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `unibos-${name}-`));
@@ -148,4 +148,13 @@ test('reduced position precision keeps the point inside its cell, centred', () =
     assert.equal(reducePrecision(r, bits), r, 'reducing twice changes nothing');
   }
   assert.ok(Math.abs(reducePrecision(-410_151_370, 16) + 410_151_370) <= 2 ** 15, 'southern latitudes too');
+});
+
+test('a position beacon gives speed in km/h and course in degrees, as the protocol says', () => {
+  const beacon = new PositionBeacon({ intervalS: 900, minMoveM: 100, precisionBits: 32 });
+  const walking = beacon.toPosition({ mode: '3d', latitude: 38.71, longitude: -9.137, speedMps: 1.4, courseDeg: 271.6, satellites: 7 }, Date.UTC(2026, 11, 5));
+  assert.equal(walking.groundSpeed, 5, '1.4 m/s is 5 km/h');
+  assert.equal(walking.groundTrack, 272);
+  const driving = beacon.toPosition({ mode: '3d', latitude: 38.71, longitude: -9.137, speedMps: 13.9, courseDeg: 10 }, Date.UTC(2026, 11, 5));
+  assert.equal(driving.groundSpeed, 50);
 });

@@ -50,7 +50,8 @@ export class PositionBeacon {
       precisionBits: bits,
       satsInView: fix.satellites ?? 0,
       fixQuality: fix.mode === '3d' ? 3 : 2,
-      groundSpeed: Math.round(fix.speedMps ?? 0),
+      // km/h, as the protocol says (data.proto): a walker's 1.4 m/s would round to 1.
+      groundSpeed: Math.round((fix.speedMps ?? 0) * 3.6),
       groundTrack: Math.round(fix.courseDeg ?? 0),
     };
   }
