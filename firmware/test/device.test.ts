@@ -17,6 +17,7 @@ import type { DevicePanel } from '../src/gpio/device-panel.ts';
 import { JohnnyFivePanel } from '../src/gpio/johnny-five-panel.ts';
 import { VirtualIo } from '../src/gpio/virtual-io.ts';
 import { SimManagedRadio } from '../src/radio/sim-managed-radio.ts';
+import type { DeviceHealth } from '../src/node/telemetry-reader.ts';
 
 const EPOCH = Date.UTC(2026, 10, 22, 12);
 const silent = pino({ level: 'silent' });
@@ -39,6 +40,7 @@ function line(
     gps?: Record<string, GpsSource>;
     precisionBits?: Record<string, number>;
     panel?: (scheduler: SimScheduler) => Record<string, DevicePanel>;
+    health?: Record<string, () => DeviceHealth>;
   } = {},
 ) {
   const scheduler = new SimScheduler();
@@ -62,7 +64,7 @@ function line(
     if (precision) config.beacons.positionPrecisionBits = precision;
     const db = openNodeDb(join(dirs[i]!, 'node.db'));
     const radio = new SimManagedRadio(medium.radio(identities[i]!.nodeId), scheduler);
-    const device = new Device({ config, identity: identities[i]!, db, radio, logger: silent, scheduler, random: rng.fork(), clock, health: () => ({ batteryLevel: 80, voltage: 3.9 }), gps: options.gps?.[name], panel: panels[name] });
+    const device = new Device({ config, identity: identities[i]!, db, radio, logger: silent, scheduler, random: rng.fork(), clock, health: options.health?.[name] ?? (() => ({ batteryLevel: 80, voltage: 3.9 })), gps: options.gps?.[name], panel: panels[name] });
     const node = { name, dir: dirs[i]!, identity: identities[i]!, db, radio, device };
     nodes.set(name, node);
     return node;
@@ -398,4 +400,55 @@ test('a received message that cannot be stored is counted, and the node keeps re
   net.run(120_000);
   assert.equal(net.get('B').device.status().storageErrors, 1);
   assert.deepEqual(net.get('C').device.inbox.since().map((m) => m.text), ['through B anyway']);
+});
+
+test('an open SOS keeps going on air while the disk refuses writes, and a restart on that disk still starts the node', async () => {
+  const net = line(['A', 'B']);
+  await net.startAll();
+  net.run(30_000);
+  const heardAtB: Array<{ packetId: number; requestId: number }> = [];
+  const listen = (b: Node) => b.device.router.on('heard', (h) => {
+    if (h.data.alert?.level === 'SOS' && h.header.from === net.get('A').identity.nodeId) heardAtB.push({ packetId: h.header.id, requestId: h.data.requestId ?? 0 });
+  });
+  listen(net.get('B'));
+  const { requestId } = net.get('A').device.raiseSos();
+  net.run(2_000);
+  // The SD card fills up: SQLite refuses every write from now on.
+  net.get('A').db.pragma('query_only = ON');
+  net.run(10 * 60_000);
+  const a = net.get('A').device.status();
+  const copies = new Set(heardAtB.map((h) => h.packetId)).size;
+  assert.ok(copies >= 5, `B heard ${copies} SOS copies from A while its disk was full`);
+  assert.ok(heardAtB.every((h) => h.requestId === requestId));
+  assert.equal(a.sos.resending, true);
+  assert.ok(a.storageErrors > 0, 'the refused writes are counted');
+
+  // Restarted (by systemd, say) with the disk still full: the node starts and the SOS is still open.
+  const fresh = await net.restart('A');
+  fresh.db.pragma('query_only = ON');
+  await fresh.device.start();
+  assert.equal(fresh.device.status().sos.requestId, requestId);
+  assert.equal(fresh.device.status().sos.resending, true);
+  net.run(60_000);
+  // Room again (logs rotated): the copies reach B without another restart.
+  fresh.db.pragma('query_only = OFF');
+  const before = heardAtB.length;
+  net.run(10 * 60_000);
+  assert.ok(heardAtB.slice(before).some((h) => h.requestId === requestId), 'a copy of the same SOS reached B after the restart');
+  await fresh.device.stop();
+});
+
+test('a telemetry report that fails once does not end the reports after it, or the node', async () => {
+  let reads = 0;
+  const health = (): DeviceHealth => {
+    if (reads++ === 0) throw new Error('EIO reading /sys/class/power_supply/battery/capacity');
+    return { batteryLevel: 55, voltage: 3.7 };
+  };
+  const net = line(['A', 'B'], { health: { A: health } });
+  await net.startAll();
+  // Telemetry every 30 min (±10 %): the first read fails, the second goes out.
+  net.run(70 * 60_000);
+  assert.ok(reads >= 2, `health read ${reads} times`);
+  const atB = net.get('B').device.peers.all().find((p) => p.nodeId === net.get('A').identity.nodeId);
+  assert.equal(atB?.batteryLevel, 55, 'B has the report that came after the failed one');
 });

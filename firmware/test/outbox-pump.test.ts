@@ -25,7 +25,8 @@ function rig(options: { radioUp?: boolean; neighbours?: number[]; radios?: numbe
   dirs.push(dir);
   const db = openNodeDb(join(dir, 'node.db'));
   dbs.push(db);
-  const outbox = new Outbox(db);
+  const writeErrors: unknown[] = [];
+  const outbox = new Outbox(db, { onWriteError: (err) => writeErrors.push(err) });
   const scheduler = new SimScheduler(1_000_000);
   const handed: Array<{ to: number; data: Data; id: number | undefined }> = [];
   const router: PumpRouter = {
@@ -43,7 +44,7 @@ function rig(options: { radioUp?: boolean; neighbours?: number[]; radios?: numbe
     ...(options.radios ? { isRadio: (id: number) => options.radios!.includes(id) } : {}),
     log: pino({ level: 'silent' }),
   });
-  return { outbox, pump, scheduler, handed, radio };
+  return { db, outbox, pump, scheduler, handed, radio, writeErrors };
 }
 
 const texts = (handed: Array<{ data: Data }>) => handed.map((h) => h.data.text ?? h.data.alert?.text);
@@ -94,4 +95,33 @@ test("a reply to a hub user (an address no radio has) is done once it went on ai
   const lonely = alone.pump.enqueue(hubUser, { text: 'reply' }, 'text');
   alone.pump.notDelivered(lonely, 'MAX_RETRANSMIT');
   assert.equal(alone.outbox.size, 1, 'with nobody around to hear it, it waits for someone');
+});
+
+test('while the disk refuses writes an SOS copy is held in memory and sent, texts are refused, and nothing settled goes again', () => {
+  const { db, pump, handed, outbox, scheduler, writeErrors } = rig();
+  const text = pump.enqueue(0x10, { text: 'on disk' }, 'text');
+  db.pragma('query_only = ON'); // a full SD card
+  const sos = pump.enqueue(0xffffffff, { alert: { level: 'SOS', text: 'SOS', magnitudeX10: 0 }, requestId: 9 }, 'alert', 'sos:9', 'hold');
+  assert.deepEqual(texts(handed), ['on disk', 'SOS'], 'the SOS goes to the radio although it is not on disk');
+  assert.equal(outbox.size, 2);
+  assert.throws(() => pump.enqueue(0x10, { text: 'refused' }, 'text'), /readonly/, 'a text is not accepted when it cannot be stored');
+
+  // Unanswered: its next try cannot be stored, and it still waits its backoff instead of going again at once.
+  pump.notDelivered(text, 'MAX_RETRANSMIT');
+  scheduler.runUntil(scheduler.now() + 20_000);
+  assert.deepEqual(texts(handed), ['on disk', 'SOS']);
+  scheduler.runUntil(scheduler.now() + 30_000);
+  assert.deepEqual(texts(handed), ['on disk', 'SOS', 'on disk']);
+
+  pump.acknowledged(sos, 0x20);
+  pump.acknowledged(text, 0x10);
+  assert.equal(outbox.size, 0, 'both settled, though the disk kept the text\'s row');
+  scheduler.runUntil(scheduler.now() + 3600_000);
+  assert.equal(handed.length, 3, 'nothing settled is sent again');
+  assert.ok(writeErrors.length >= 3, 'each refused write is reported');
+
+  db.pragma('query_only = OFF'); // room again: the next write brings the disk up to date
+  pump.enqueue(0x10, { text: 'later' }, 'text');
+  assert.deepEqual((db.prepare('SELECT packet_id FROM outbox').all() as Array<{ packet_id: number }>).length, 1);
+  assert.equal(outbox.size, 1);
 });

@@ -245,3 +245,31 @@ test('"I am safe" also goes again when a gateway is heard announcing itself', as
   await s.run(3_000);
   assert.equal(s.n.status().sos.safeCopiesSent, before + 1);
 });
+
+test('"I am safe" said before the gateway\u2019s answer arrived goes on when the late stages come in', async (t) => {
+  const s = await pair(t);
+  s.n.raiseSos();
+  await s.run(1000);
+  const requestId = s.n.status().sos.requestId;
+  // The gateway has committed the SOS, but before its answer reaches the node the person presses "I am safe".
+  s.n.imSafe();
+  await s.run(2000);
+  s.answer('gateway');
+  await s.run(15_000);
+  s.answer('acknowledged', 'Ayse');
+  await s.run(15_000);
+  assert.equal(s.n.status().sos.stage, 'acknowledged', 'the late stages are taken');
+  const copiesAt = (heard: typeof s.heardSafe) => new Set(heard.filter((h) => h.requestId === requestId).map((h) => h.packetId)).size;
+  const before = copiesAt(s.heardSafe);
+  await s.run(30 * 60_000);
+  assert.ok(copiesAt(s.heardSafe) >= before + 4, `"I am safe" kept going after the late stages: ${before} copies heard before, ${copiesAt(s.heardSafe)} after half an hour`);
+  assert.equal(s.n.status().sos.safe, 'waiting');
+  assert.match(sosSummary(s.n.status().sos), /^safe sent at \d\d:\d\d, waiting for the hub/);
+
+  s.answer('resolved', 'Ayse');
+  await s.run(15_000);
+  assert.equal(s.n.status().sos.safe, 'confirmed');
+  const heard = s.heardSafe.length;
+  await s.run(20 * 60_000);
+  assert.equal(s.heardSafe.length, heard, 'no copies once the hub confirmed');
+});

@@ -94,3 +94,21 @@ test('"I am safe" gives up after a bounded number of copies when the waits are s
   assert.equal(s.safes(), MAX_SAFE_COPIES);
   assert.match(tr.status.safeGaveUpReason ?? '', new RegExp(`${MAX_SAFE_COPIES} copies`));
 });
+
+test('a stage of the SOS never stops "I am safe"; a new SOS does', (t) => {
+  const s = setup(t);
+  const tr = s.tracker();
+  const { requestId } = tr.raise();
+  s.scheduler.runUntil(5_000);
+  tr.cancel();
+  for (const stage of ['gateway', 'hub', 'acknowledged'] as const) tr.advance(requestId, 7, { stage, timeMs: 0, by: '' });
+  s.scheduler.runUntil(6 * 3600_000);
+  assert.equal(tr.status.safe, 'waiting');
+  assert.ok(s.safes() >= 30, `${s.safes()} copies of "I am safe" in six hours`);
+
+  const second = tr.raise();
+  const safes = s.safes();
+  s.scheduler.runUntil(12 * 3600_000);
+  assert.equal(s.safes(), safes, 'the new SOS replaced the old "I am safe"');
+  assert.ok(s.sent.filter((x) => x.kind === 'sos' && x.requestId === second.requestId).length > 5, 'and its own copies go out');
+});

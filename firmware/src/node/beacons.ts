@@ -2,6 +2,7 @@
 // when the radio returns, then periodically), where it is (position beacons), its neighbours and
 // its health (telemetry); and its NodeInfo again to a node that just started and asks who is around.
 
+import type { Logger } from 'pino';
 import { BROADCAST, formatNodeId, type Data, type MeshRouter, type Position, type Random, type Scheduler } from '@unibos/mesh-protocol';
 import type { GpsSource } from '../gps/gps-source.ts';
 import type { NodeConfig } from './node-config.ts';
@@ -33,6 +34,7 @@ export interface BeaconsOptions {
   /** False while the node is stopped or its radio cannot send. */
   canSend: () => boolean;
   stopped: () => boolean;
+  log: Pick<Logger, 'error'>;
 }
 
 export class Beacons {
@@ -50,10 +52,10 @@ export class Beacons {
   start(): void {
     const { router } = this.options;
     const b = this.options.config.beacons;
-    this.every(b.nodeInfoIntervalS, () => this.sendNodeInfo(BROADCAST, false));
-    this.every(b.neighborInfoIntervalS, () => router.sendNeighborInfo(b.neighborInfoIntervalS), 0.1);
-    this.every(b.telemetryIntervalS, () => this.sendTelemetry(), 0.1);
-    this.every(b.positionIntervalS, () => this.maybeSendPosition());
+    this.every('node info', b.nodeInfoIntervalS, () => this.sendNodeInfo(BROADCAST, false));
+    this.every('neighbour info', b.neighborInfoIntervalS, () => router.sendNeighborInfo(b.neighborInfoIntervalS), 0.1);
+    this.every('telemetry', b.telemetryIntervalS, () => this.sendTelemetry(), 0.1);
+    this.every('position beacon', b.positionIntervalS, () => this.maybeSendPosition());
   }
 
   /** Tells the mesh who we are and asks who is around: at start, and when the radio returns. */
@@ -63,7 +65,7 @@ export class Beacons {
     this.lastAnnounceMs = now;
     // Nodes often start together (power back after an outage). Announcing at once, they would
     // collide at every neighbour that hears two of them, then retry only an ack timeout later.
-    this.options.scheduler.schedule(this.options.random.next() * ANNOUNCE_SPREAD_MS, () => this.sendNodeInfo(BROADCAST, true));
+    this.options.scheduler.schedule(this.options.random.next() * ANNOUNCE_SPREAD_MS, () => this.guarded('announcement', () => this.sendNodeInfo(BROADCAST, true)));
   }
 
   /**
@@ -76,7 +78,7 @@ export class Beacons {
     this.positionCheckPending = true;
     this.options.scheduler.schedule(this.options.random.next() * ANNOUNCE_SPREAD_MS, () => {
       this.positionCheckPending = false;
-      this.maybeSendPosition();
+      this.guarded('position beacon', () => this.maybeSendPosition());
     });
   }
 
@@ -150,13 +152,23 @@ export class Beacons {
   }
 
   /** Runs `fn` every `intervalS`, spread by ±`jitter` so nodes started together do not collide. */
-  private every(intervalS: number, fn: () => void, jitter = 0.05): void {
+  private every(what: string, intervalS: number, fn: () => void, jitter = 0.05): void {
     const arm = (): void => {
       this.options.scheduler.schedule(intervalS * 1000 * (1 - jitter + 2 * jitter * this.options.random.next()), () => {
-        fn();
+        // Re-armed first: one beacon that fails must not end the ones after it.
         arm();
+        this.guarded(what, fn);
       });
     };
     arm();
+  }
+
+  /** A beacon that throws (a sensor read, a frame counter that cannot reserve) is logged and skipped, never thrown out of its timer. */
+  private guarded(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.options.log.error({ err: err instanceof Error ? err.message : String(err) }, `${what} not sent`);
+    }
   }
 }

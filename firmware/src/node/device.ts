@@ -130,7 +130,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       region: config.region,
       counter: new PersistentFrameCounter(options.db, { mirrorPath: join(config.dataDir, 'frame-counter') }),
     });
-    this.outbox = new Outbox(options.db);
+    this.outbox = new Outbox(options.db, { onWriteError: (err) => this.storageFailed('outbox', err) });
     this.peers = new PeerStore(options.db);
     this.inbox = new Inbox(options.db);
     this.privateMessages = new PrivateMessages(options.db, identity);
@@ -152,6 +152,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       uptimeS: () => Math.round((this.clock() - this.startedMs) / 1000),
       canSend,
       stopped,
+      log: this.log,
     });
     this.sosResponder = new SosResponder(identity.nodeId, this.pump.enqueue, this.log);
     this.traces = new TraceService({ router: this.router, scheduler: this.scheduler, random });
@@ -159,11 +160,13 @@ export class Device extends EventEmitter<DeviceEvents> {
       retryIntervalS: config.sos.retryIntervalS,
       maxRetryIntervalS: config.sos.maxRetryIntervalS,
       clock: this.clock,
-      sendCopy: (requestId) => this.pump.enqueue(BROADCAST, { alert: this.alert('SOS', 'SOS'), requestId, wantResponse: true }, 'alert', `sos:${requestId}`),
+      // A copy the disk refuses (a full SD card) goes on air from memory all the same.
+      sendCopy: (requestId) => this.pump.enqueue(BROADCAST, { alert: this.alert('SOS', 'SOS'), requestId, wantResponse: true }, 'alert', `sos:${requestId}`, 'hold'),
       sendSafe: (requestId) => {
-        this.lastSafePacketId = this.pump.enqueue(BROADCAST, { alert: this.alert('SAFE', 'I am safe'), requestId }, 'alert', `safe:${requestId}`);
+        this.lastSafePacketId = this.pump.enqueue(BROADCAST, { alert: this.alert('SAFE', 'I am safe'), requestId }, 'alert', `safe:${requestId}`, 'hold');
       },
       onChange: (s) => this.onSosChange(s),
+      onError: (what, err) => this.storageFailed(what, err),
     });
     this.panel = new PanelState(options.panel, { gpsFix: () => hasFix(this.gps?.lastFix), sos: () => this.sos.status });
 
@@ -327,9 +330,10 @@ export class Device extends EventEmitter<DeviceEvents> {
    * until the hub answers `resolved` (sos.ts); with nothing open it goes once.
    */
   imSafe(): { packetId: number; cancelledSos: boolean } {
+    this.lastSafePacketId = 0; // stays 0 if the copy could not be queued (it is retried on schedule)
     const cancelled = this.sos.cancel();
     if (cancelled !== undefined) return { packetId: this.lastSafePacketId, cancelledSos: true };
-    const packetId = this.pump.enqueue(BROADCAST, { alert: this.alert('SAFE', 'I am safe'), requestId: 0 }, 'alert');
+    const packetId = this.pump.enqueue(BROADCAST, { alert: this.alert('SAFE', 'I am safe'), requestId: 0 }, 'alert', undefined, 'hold');
     return { packetId, cancelledSos: false };
   }
 
@@ -434,10 +438,14 @@ export class Device extends EventEmitter<DeviceEvents> {
     try {
       return write();
     } catch (err) {
-      this.storageErrors++;
-      this.log.error({ err: (err as Error).message }, `could not write to the ${what}`);
+      this.storageFailed(what, err);
       return undefined;
     }
+  }
+
+  private storageFailed(what: string, err: unknown): void {
+    this.storageErrors++;
+    this.log.error({ err: err instanceof Error ? err.message : String(err) }, `could not write to the ${what}`);
   }
 
   private onFix(fix: GpsFix): void {

@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { BROADCAST, formatNodeId, type Data, type MeshRouter, type Random, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
-import type { Outbox, OutboxEntry, OutboxPriority } from './outbox.ts';
+import type { Outbox, OutboxEntry, OutboxPriority, WhenRefused } from './outbox.ts';
 
 /** A broadcast nobody relayed still reached whoever heard it: neighbours heard this recently count. */
 const NEIGHBOUR_FRESH_MS = 30 * 60_000;
@@ -18,8 +18,11 @@ const MAX_ATTEMPTS = 100;
 /** Timers are re-armed at least this often, so a wall-clock jump cannot leave the outbox asleep. */
 const MAX_PUMP_SLEEP_MS = 60_000;
 
-/** How a layer above puts a message on the outbox: returns its packet id once it is on disk. */
-export type Enqueue = (to: number, data: Data, priority: OutboxPriority, supersedes?: string) => number;
+/**
+ * How a layer above puts a message on the outbox: returns its packet id once it is on disk (or,
+ * with `whenRefused` 'hold' and a disk that refuses the write, once it is held in memory to be sent anyway).
+ */
+export type Enqueue = (to: number, data: Data, priority: OutboxPriority, supersedes?: string, whenRefused?: WhenRefused) => number;
 
 /** What the pump needs of the router: sending, and who was heard directly lately. */
 export interface PumpRouter {
@@ -64,10 +67,10 @@ export class OutboxPump {
   }
 
   /** Stores a message durably, then tries to send it; returns its packet id. */
-  readonly enqueue: Enqueue = (to, data, priority, supersedes) => {
+  readonly enqueue: Enqueue = (to, data, priority, supersedes, whenRefused = 'throw') => {
     const packetId = randomInt(1, 0xffffffff);
     const entry = { packetId, to, data, wantAck: true, priority, createdMs: this.options.clock() };
-    this.options.outbox.add(supersedes === undefined ? entry : { ...entry, supersedes });
+    this.options.outbox.add(supersedes === undefined ? entry : { ...entry, supersedes }, whenRefused);
     this.pump();
     return packetId;
   };

@@ -2,6 +2,9 @@
 // the node says it accepted it, handed to the router a few at a time, and removed only once it
 // has gone on air (or been acknowledged, when it asked for an ack). A restart resends what was
 // left with the same packet ids, so nodes that already have a message drop the copy.
+// When the disk refuses a write (a full SD card), the outbox goes on from memory: an SOS copy is
+// held and sent anyway, and a row it could not delete or reschedule is settled in memory, so
+// nothing throws out of the router's events and nothing is sent twice while the node runs.
 
 import { decodeData, encodeData, type Data } from '@unibos/mesh-protocol';
 import type { Db } from './node-db.ts';
@@ -35,6 +38,19 @@ export interface NewOutboxEntry {
   supersedes?: string;
 }
 
+/** What add() does when the disk refuses the write: throw (the caller was not accepted), or hold it in memory and send it anyway. */
+export type WhenRefused = 'throw' | 'hold';
+
+export interface OutboxOptions {
+  /** A write the disk refused (a full SD card); the outbox went on from memory. */
+  onWriteError?: (err: unknown) => void;
+}
+
+/** A message the disk refused, kept in memory until sent (lost on a restart). */
+interface Held extends OutboxEntry {
+  supersedes: string | undefined;
+}
+
 interface Row {
   seq: number;
   packet_id: number;
@@ -55,10 +71,23 @@ export class Outbox {
   private readonly due;
   private readonly count;
   private readonly defer;
+  private readonly setRetry;
+  private readonly attemptsOf;
+  private readonly keyedRows;
+  private readonly maxSeq;
   private readonly oldest;
   private readonly nextDue;
+  private readonly onWriteError: (err: unknown) => void;
+  // The memory side, used only while the disk refuses writes (empty otherwise).
+  private readonly held = new Map<number, Held>();
+  /** Rows settled (sent, withdrawn, superseded) whose delete the disk refused. */
+  private readonly gone = new Set<number>();
+  /** Rows whose next attempt the disk refused to store. */
+  private readonly deferred = new Map<number, { attempts: number; nextAttemptMs: number }>();
+  private lastHeldSeq = 0;
 
-  constructor(db: Db) {
+  constructor(db: Db, options: OutboxOptions = {}) {
+    this.onWriteError = options.onWriteError ?? (() => undefined);
     const insert = db.prepare(
       `INSERT INTO outbox (seq, packet_id, dest, payload, want_ack, hop_limit, supersedes, priority, created_ms)
        VALUES (@seq, @packetId, @to, @payload, @wantAck, @hopLimit, @supersedes, @priority, @createdMs)`,
@@ -74,39 +103,62 @@ export class Outbox {
       insert.run({ ...row, seq });
     });
     this.remove = db.prepare('DELETE FROM outbox WHERE packet_id = ?');
-    this.due = db.prepare('SELECT * FROM outbox WHERE priority = ? AND next_attempt_ms <= ? ORDER BY seq LIMIT ?');
-    this.count = db.prepare('SELECT COUNT(*) AS n FROM outbox');
+    // `gone` is a JSON array of packet ids: rows settled in memory only, as if deleted.
+    const notGone = 'packet_id NOT IN (SELECT value FROM json_each(@gone))';
+    this.due = db.prepare(`SELECT * FROM outbox WHERE priority = @priority AND next_attempt_ms <= @now AND ${notGone} ORDER BY seq LIMIT @limit`);
+    this.count = db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE ${notGone}`);
     this.defer = db.prepare('UPDATE outbox SET attempts = attempts + ?, next_attempt_ms = ? WHERE packet_id = ?');
-    this.oldest = db.prepare('SELECT MIN(created_ms) AS t FROM outbox');
-    this.nextDue = db.prepare('SELECT MIN(next_attempt_ms) AS t FROM outbox WHERE next_attempt_ms > ?');
+    this.setRetry = db.prepare('UPDATE outbox SET attempts = ?, next_attempt_ms = ? WHERE packet_id = ?');
+    this.attemptsOf = db.prepare('SELECT attempts FROM outbox WHERE packet_id = ?');
+    this.keyedRows = db.prepare('SELECT seq, packet_id FROM outbox WHERE supersedes = ? ORDER BY seq');
+    this.maxSeq = db.prepare('SELECT MAX(seq) AS s FROM outbox');
+    this.oldest = db.prepare(`SELECT MIN(created_ms) AS t FROM outbox WHERE ${notGone}`);
+    this.nextDue = db.prepare(`SELECT MIN(next_attempt_ms) AS t FROM outbox WHERE next_attempt_ms > @now AND ${notGone}`);
   }
 
-  /** Durably queues a message; returns once it is on disk. */
-  add(entry: NewOutboxEntry): void {
-    this.insert({
-      packetId: entry.packetId,
-      to: entry.to,
-      payload: Buffer.from(encodeData(entry.data)),
-      wantAck: entry.wantAck ? 1 : 0,
-      hopLimit: entry.hopLimit ?? null,
-      supersedes: entry.supersedes ?? null,
-      priority: RANK[entry.priority],
-      createdMs: entry.createdMs,
-    });
+  /**
+   * Durably queues a message; returns once it is on disk ('stored'). If the disk refuses, `throw`
+   * passes the error on; `hold` keeps the message in memory, sends it all the same and returns
+   * 'held' (for an SOS: better on air and lost on a restart than not on air at all).
+   */
+  add(entry: NewOutboxEntry, whenRefused: WhenRefused = 'throw'): 'stored' | 'held' {
+    this.catchUp();
+    try {
+      this.insert({
+        packetId: entry.packetId,
+        to: entry.to,
+        payload: Buffer.from(encodeData(entry.data)),
+        wantAck: entry.wantAck ? 1 : 0,
+        hopLimit: entry.hopLimit ?? null,
+        supersedes: entry.supersedes ?? null,
+        priority: RANK[entry.priority],
+        createdMs: entry.createdMs,
+      });
+    } catch (err) {
+      if (whenRefused === 'throw') throw err;
+      this.hold(entry);
+      this.onWriteError(err);
+      return 'held';
+    }
+    if (entry.supersedes !== undefined) this.dropHeld(entry.supersedes);
+    return 'stored';
   }
 
   /** Messages of one priority whose next attempt is due, oldest first, at most `limit`. */
   dueAt(nowMs: number, priority: OutboxPriority, limit: number): OutboxEntry[] {
-    return (this.due.all(RANK[priority], nowMs, limit) as Row[]).flatMap((r) => {
+    const rows = this.due.all({ priority: RANK[priority], now: nowMs, gone: this.goneJson(), limit: limit + this.deferred.size }) as Row[];
+    const fromDisk = rows.flatMap((r): OutboxEntry[] => {
       let data: Data;
       try {
         data = decodeData(new Uint8Array(r.payload));
       } catch {
         // A row that no longer decodes (written by a different schema) cannot be sent; drop it
         // rather than block the queue behind it.
-        this.remove.run(r.packet_id);
+        this.done(r.packet_id);
         return [];
       }
+      const retry = this.deferred.get(r.packet_id);
+      if (retry && retry.nextAttemptMs > nowMs) return [];
       return [
         {
           seq: r.seq,
@@ -117,38 +169,145 @@ export class Outbox {
           hopLimit: r.hop_limit ?? undefined,
           priority,
           createdMs: r.created_ms,
-          attempts: r.attempts,
-          nextAttemptMs: r.next_attempt_ms,
+          attempts: retry?.attempts ?? r.attempts,
+          nextAttemptMs: retry?.nextAttemptMs ?? r.next_attempt_ms,
         },
       ];
     });
+    const fromMemory = [...this.held.values()].filter((h) => h.priority === priority && h.nextAttemptMs <= nowMs).map(({ supersedes: _, ...e }) => ({ ...e }));
+    if (fromMemory.length === 0) return fromDisk.slice(0, limit);
+    return [...fromDisk, ...fromMemory].sort((a, b) => a.seq - b.seq).slice(0, limit);
   }
 
   /** Sent (or acknowledged): it leaves the outbox. */
   done(packetId: number): boolean {
-    return this.remove.run(packetId).changes > 0;
+    this.deferred.delete(packetId);
+    if (this.held.delete(packetId)) return true;
+    return this.write(
+      () => this.remove.run(packetId).changes > 0,
+      () => {
+        const there = this.attemptsOf.get(packetId) !== undefined && !this.gone.has(packetId);
+        this.gone.add(packetId);
+        return there;
+      },
+    );
   }
 
   /** Drops every queued message with this `supersedes` key. */
   withdraw(key: string): number {
-    return this.dropKey.run(key).changes;
+    const held = this.dropHeld(key);
+    return (
+      held +
+      this.write(
+        () => this.dropKey.run(key).changes,
+        () => {
+          const rows = (this.keyedRows.all(key) as Array<{ packet_id: number }>).filter((r) => !this.gone.has(r.packet_id));
+          for (const r of rows) this.gone.add(r.packet_id);
+          return rows.length;
+        },
+      )
+    );
   }
 
   /** Not delivered this time: try again at `atMs`; `attempted` = it really went on air. */
   retryAt(packetId: number, atMs: number, attempted: boolean): void {
-    this.defer.run(attempted ? 1 : 0, atMs, packetId);
+    const held = this.held.get(packetId);
+    if (held) {
+      held.attempts += attempted ? 1 : 0;
+      held.nextAttemptMs = atMs;
+      return;
+    }
+    this.write(
+      () => void this.defer.run(attempted ? 1 : 0, atMs, packetId),
+      () => {
+        const before = this.deferred.get(packetId)?.attempts ?? (this.attemptsOf.get(packetId) as { attempts: number } | undefined)?.attempts ?? 0;
+        this.deferred.set(packetId, { attempts: before + (attempted ? 1 : 0), nextAttemptMs: atMs });
+      },
+    );
   }
 
   /** When the earliest deferred message after `nowMs` becomes due, if any. */
   nextDueAfter(nowMs: number): number | undefined {
-    return (this.nextDue.get(nowMs) as { t: number | null }).t ?? undefined;
+    const onDisk = (this.nextDue.get({ now: nowMs, gone: this.goneJson() }) as { t: number | null }).t ?? Infinity;
+    let next = onDisk;
+    for (const m of [...this.held.values(), ...this.deferred.values()]) if (m.nextAttemptMs > nowMs && m.nextAttemptMs < next) next = m.nextAttemptMs;
+    return Number.isFinite(next) ? next : undefined;
   }
 
   get size(): number {
-    return (this.count.get() as { n: number }).n;
+    return (this.count.get({ gone: this.goneJson() }) as { n: number }).n + this.held.size;
   }
 
   get oldestMs(): number | undefined {
-    return (this.oldest.get() as { t: number | null }).t ?? undefined;
+    let oldest = (this.oldest.get({ gone: this.goneJson() }) as { t: number | null }).t ?? Infinity;
+    for (const h of this.held.values()) oldest = Math.min(oldest, h.createdMs);
+    return Number.isFinite(oldest) ? oldest : undefined;
+  }
+
+  /** Messages held in memory because the disk refused them (sent from there; lost on a restart). */
+  get heldInMemory(): number {
+    return this.held.size;
+  }
+
+  /** A message the disk refused: in memory, in the place of the copy it supersedes, if any. */
+  private hold(entry: NewOutboxEntry): void {
+    let seq: number | undefined;
+    if (entry.supersedes !== undefined) {
+      for (const h of this.held.values()) if (h.supersedes === entry.supersedes) seq ??= h.seq;
+      this.dropHeld(entry.supersedes);
+      // The copies on disk it replaces could not be deleted either: they are skipped from now on.
+      for (const r of this.keyedRows.all(entry.supersedes) as Array<{ seq: number; packet_id: number }>) {
+        seq ??= r.seq;
+        this.gone.add(r.packet_id);
+      }
+    }
+    if (seq === undefined) {
+      seq = Math.max(this.lastHeldSeq, (this.maxSeq.get() as { s: number | null }).s ?? 0) + 1;
+      this.lastHeldSeq = seq;
+    }
+    const { supersedes, hopLimit, ...rest } = entry;
+    this.held.set(entry.packetId, { ...rest, hopLimit, seq, attempts: 0, nextAttemptMs: 0, supersedes });
+  }
+
+  private dropHeld(key: string): number {
+    let n = 0;
+    for (const [id, h] of this.held) {
+      if (h.supersedes !== key) continue;
+      this.held.delete(id);
+      n++;
+    }
+    return n;
+  }
+
+  /** A write to the disk; if it refuses, the change is made in memory (`instead`) and reported. */
+  private write<T>(toDisk: () => T, instead: () => T): T {
+    this.catchUp();
+    try {
+      return toDisk();
+    } catch (err) {
+      this.onWriteError(err);
+      return instead();
+    }
+  }
+
+  /** Once the disk takes writes again, the changes made in memory meanwhile go to it. */
+  private catchUp(): void {
+    if (this.gone.size === 0 && this.deferred.size === 0) return;
+    try {
+      for (const id of [...this.gone]) {
+        this.remove.run(id);
+        this.gone.delete(id);
+      }
+      for (const [id, r] of [...this.deferred]) {
+        this.setRetry.run(r.attempts, r.nextAttemptMs, id);
+        this.deferred.delete(id);
+      }
+    } catch {
+      // Still refused: already reported when it was first refused.
+    }
+  }
+
+  private goneJson(): string {
+    return this.gone.size === 0 ? '[]' : JSON.stringify([...this.gone]);
   }
 }

@@ -54,6 +54,11 @@ export interface SosOptions {
   /** Puts one copy of "I am safe" for that SOS on the outbox. */
   sendSafe: (requestId: number) => void;
   onChange: (status: SosStatus) => void;
+  /**
+   * Storing the status or queueing a copy failed (a full SD card). The SOS goes on from memory:
+   * the resends stay scheduled, and a restart resumes from the last status that was stored.
+   */
+  onError?: (what: string, err: unknown) => void;
   clock?: () => number;
 }
 
@@ -62,7 +67,10 @@ const NONE: SosStatus = { stage: 'none', cancelled: false, resending: false, req
 
 export class SosTracker {
   private current: SosStatus;
-  private timer: TimerHandle | undefined;
+  // Two timers, not one: a stage of the SOS (which stops the SOS copies) must never stop the
+  // "I am safe" copies of the same SOS, which only the hub's `resolved` (or giving up) ends.
+  private sosTimer: TimerHandle | undefined;
+  private safeTimer: TimerHandle | undefined;
   private readonly save: (s: SosStatus) => void;
   private readonly clock: () => number;
   private lastCopyMs = -Infinity;
@@ -111,6 +119,8 @@ export class SosTracker {
   raise(): SosStatus {
     const c = this.current;
     if (c.stage === 'none' || c.stage === 'resolved' || c.cancelled) {
+      // A new SOS replaces the old one, and with it any "I am safe" still waiting for the hub.
+      this.safeTimer?.cancel();
       const now = this.clock();
       this.current = { ...NONE, stage: 'sent', resending: true, requestId: randomInt(1, 0xffffffff), startedMs: now, stageTimes: { sent: now }, safeGiveUps: c.safeGiveUps };
       this.sendAndArm();
@@ -136,12 +146,13 @@ export class SosTracker {
     if (report.stage === 'resolved' && report.by) next.resolvedBy = report.by;
     if (report.stage === 'resolved' && c.safe === 'waiting') {
       next.safe = 'confirmed';
-      this.timer?.cancel();
+      this.safeTimer?.cancel();
     }
     if (sosStageRank(report.stage) >= sosStageRank('gateway')) {
-      // Taken by a gateway: it is on disk on its way to the hub, so copies would only cost airtime.
+      // Taken by a gateway: it is on disk on its way to the hub, so SOS copies would only cost
+      // airtime. "I am safe" copies (after a cancel) go on until `resolved`.
       next.resending = false;
-      this.timer?.cancel();
+      this.sosTimer?.cancel();
     }
     this.current = next;
     this.commit();
@@ -156,31 +167,33 @@ export class SosTracker {
   cancel(): number | undefined {
     const c = this.current;
     if (c.stage === 'none' || c.stage === 'resolved' || c.cancelled) return undefined;
-    this.timer?.cancel();
+    this.sosTimer?.cancel();
     this.current = { ...c, cancelled: true, resending: false, cancelledMs: this.clock(), safe: 'waiting', safeCopiesSent: 0 };
     this.sendSafeAndArm();
     return c.requestId;
   }
 
   stop(): void {
-    this.timer?.cancel();
+    this.sosTimer?.cancel();
+    this.safeTimer?.cancel();
   }
 
   private sendAndArm(): void {
-    this.timer?.cancel();
+    this.sosTimer?.cancel();
+    // Armed before sending: whatever happens to this copy, the next one is already due.
+    this.sosTimer = this.scheduler.schedule(this.waitMs(this.current.copiesSent + 1), () => this.sendAndArm());
     this.sendOne();
-    this.timer = this.scheduler.schedule(this.waitMs(this.current.copiesSent), () => this.sendAndArm());
   }
 
   private sendOne(): void {
-    this.options.sendCopy(this.current.requestId);
+    if (!this.attempt('outbox (an SOS copy)', () => this.options.sendCopy(this.current.requestId))) return;
     this.lastCopyMs = this.clock();
     this.current = { ...this.current, copiesSent: this.current.copiesSent + 1 };
     this.commit();
   }
 
   private sendSafeAndArm(): void {
-    this.timer?.cancel();
+    this.safeTimer?.cancel();
     const c = this.current;
     const giveUp =
       this.clock() - (c.cancelledMs ?? 0) >= SAFE_GIVE_UP_MS
@@ -193,12 +206,12 @@ export class SosTracker {
       this.commit();
       return;
     }
+    this.safeTimer = this.scheduler.schedule(this.waitMs(c.safeCopiesSent + 1), () => this.sendSafeAndArm());
     this.sendSafeOne();
-    this.timer = this.scheduler.schedule(this.waitMs(this.current.safeCopiesSent), () => this.sendSafeAndArm());
   }
 
   private sendSafeOne(): void {
-    this.options.sendSafe(this.current.requestId);
+    if (!this.attempt('outbox (an "I am safe" copy)', () => this.options.sendSafe(this.current.requestId))) return;
     this.lastCopyMs = this.clock();
     this.current = { ...this.current, safeCopiesSent: this.current.safeCopiesSent + 1 };
     this.commit();
@@ -211,8 +224,21 @@ export class SosTracker {
   }
 
   private commit(): void {
-    this.save(this.current);
+    // A full SD card must not end an emergency: the status lives on in memory and is stored again
+    // with the next change.
+    this.attempt('SOS state', () => this.save(this.current));
     this.options.onChange(this.status);
+  }
+
+  /** Runs `fn`; a failure is reported, never thrown out of a resend timer or a restart. */
+  private attempt(what: string, fn: () => void): boolean {
+    try {
+      fn();
+      return true;
+    } catch (err) {
+      this.options.onError?.(what, err);
+      return false;
+    }
   }
 }
 
