@@ -616,6 +616,76 @@ describe('GpsdClient', () => {
     }
   });
 
+  it('reports the fix lost when gpsd lets go of the receiver (unplugged), before gpsd itself goes', async () => {
+    const port = await freePort();
+    const log = join(dir, 'unplugged.nmea');
+    writeFileSync(log, SHORT_LOG.map((l) => `${l}\r\n`).join(''));
+    const fake = await startGpsfake(log, port, dir);
+    // No age limit: only what gpsd says about the receiver can end the fix here.
+    const gps = new GpsdClient({ port, maxFixAgeMs: 0 });
+    const probe = new FixProbe(gps);
+    const events: string[] = [];
+    gps.onFix((f) => events.push(`fix ${f.mode}`));
+    gps.onLinkChange((up) => events.push(up ? 'link up' : 'link down'));
+    try {
+      await gps.start();
+      fake.release(SHORT_LOG.length); // not the end marker: gpsd keeps the receiver
+      await probe.until(() => probe.firstPositioned() !== undefined, 'a fix');
+      const mark = events.length;
+      await fake.unplug();
+      await probe.until(() => events.slice(mark).includes('fix none'), 'the fix lost with the receiver');
+      const after = events.slice(mark);
+      const down = after.indexOf('link down');
+      assert.ok(down === -1 || after.indexOf('fix none') < down, `the receiver's deactivation ended the fix, not the lost link: ${after.join(', ')}`);
+      assert.equal(gps.lastFix?.mode, 'none');
+    } finally {
+      await gps.stop();
+      await fake.kill();
+    }
+  });
+
+  it('reports the fix lost when the receiver stops talking and gpsd says nothing about it', async () => {
+    const port = await freePort();
+    const log = join(dir, 'silent.nmea');
+    writeFileSync(log, SHORT_LOG.map((l) => `${l}\r\n`).join(''));
+    const fake = await startGpsfake(log, port, dir);
+    const gps = new GpsdClient({ port, maxFixAgeMs: 2000 });
+    const probe = new FixProbe(gps);
+    const link = linkEvents(gps);
+    let linkLost = false;
+    void link.next(false).then(() => (linkLost = true), () => undefined);
+    try {
+      await gps.start();
+      // The whole log but not its end: gpsfake then waits, gpsd keeps the receiver, and no TPV comes.
+      fake.release(SHORT_LOG.length);
+      await probe.until(() => probe.firstPositioned() !== undefined && probe.fixes.at(-1)!.mode === 'none', 'the last position to age out');
+      assert.equal(linkLost, false, 'gpsd was still there');
+      assert.equal(gps.lastFix?.mode, 'none');
+    } finally {
+      await gps.stop();
+      await fake.kill();
+    }
+  });
+
+  it('a receiver other than the one with the fix going away leaves the fix standing', async () => {
+    const fake = await fakeGpsd((socket) => {
+      socket.write('{"class":"DEVICE","path":"/dev/ttyUSB1","activated":"2024-05-18T09:41:00.000Z"}\n');
+      socket.write('{"class":"TPV","device":"/dev/ttyACM0","mode":3,"time":"2024-05-18T09:41:06.000Z","lat":41.0,"lon":29.0}\n');
+      socket.write('{"class":"DEVICE","path":"/dev/ttyUSB1","activated":0}\n');
+      socket.write('{"class":"DEVICE","path":"/dev/ttyACM0","activated":0}\n');
+    }, { devices: ['/dev/ttyACM0'] });
+    const gps = new GpsdClient({ port: fake.port, maxFixAgeMs: 0 });
+    const probe = new FixProbe(gps);
+    try {
+      await gps.start();
+      await probe.until(() => probe.fixes.length >= 2, 'the fix, then its receiver gone');
+      assert.deepEqual(probe.fixes.map((f) => f.mode), ['3d', 'none'], 'only the receiver that gave the fix ends it');
+    } finally {
+      await gps.stop();
+      await fake.close();
+    }
+  });
+
   it('start() rejects with E_GPS_UNAVAILABLE naming host:port when nothing listens', async () => {
     const port = await freePort();
     const gps = new GpsdClient({ port });
@@ -641,7 +711,7 @@ describe('GpsdClient', () => {
 });
 
 /** A scripted stand-in for gpsd on a real TCP port: banner, WATCH acknowledgement, then `afterWatch`. */
-async function fakeGpsd(afterWatch: (socket: Socket) => void, opts: { silent?: boolean } = {}): Promise<{ close(): Promise<void>; port: number }> {
+async function fakeGpsd(afterWatch: (socket: Socket) => void, opts: { silent?: boolean; devices?: string[] } = {}): Promise<{ close(): Promise<void>; port: number }> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -655,7 +725,8 @@ async function fakeGpsd(afterWatch: (socket: Socket) => void, opts: { silent?: b
       got += chunk;
       if (got.includes('?WATCH={"enable":true')) {
         got = '';
-        socket.write('{"class":"DEVICES","devices":[]}\n{"class":"WATCH","enable":true,"json":true}\n');
+        const devices = (opts.devices ?? []).map((path) => ({ class: 'DEVICE', path, activated: '2024-05-18T09:40:00.000Z' }));
+        socket.write(`${JSON.stringify({ class: 'DEVICES', devices })}\n{"class":"WATCH","enable":true,"json":true}\n`);
         afterWatch(socket);
       }
     });

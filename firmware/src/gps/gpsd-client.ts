@@ -1,5 +1,7 @@
 // Position from gpsd over its JSON protocol (TCP, newline-delimited objects): the usual source on
-// a Pi, where gpsd owns the receiver and several programs can share it.
+// a Pi, where gpsd owns the receiver and several programs can share it. A fix stands only while
+// its receiver does: gpsd says a receiver went away (unplugged) with nothing but a DEVICE
+// deactivation, and a receiver that stops talking gets no word at all, so both end the fix here.
 
 import { Socket, createConnection } from 'node:net';
 import type { Logger } from 'pino';
@@ -20,11 +22,17 @@ export interface GpsdClientOptions {
   handshakeTimeoutMs?: number;
   /** Longest JSON line accepted; a SKY with every constellation in view is a few KB. Default 64 KiB. */
   maxLineBytes?: number;
+  /**
+   * A position with no newer TPV for this long counts as lost (a receiver that went silent while
+   * gpsd kept it). Default 15 s: receivers report every 1 s, slow ones every 5 s; 0 turns it off.
+   */
+  maxFixAgeMs?: number;
   scheduler?: Scheduler;
   logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
 export const DEFAULT_GPSD_PORT = 2947;
+export const DEFAULT_MAX_FIX_AGE_MS = 15_000;
 
 const WATCH_ON = '?WATCH={"enable":true,"json":true};\n';
 const WATCH_OFF = '?WATCH={"enable":false};\n';
@@ -41,6 +49,7 @@ export class GpsdClient extends LinkedFixEmitter implements GpsSource {
   private readonly reconnectDelayMs: (attempt: number) => number;
   private readonly handshakeTimeoutMs: number;
   private readonly maxLineBytes: number;
+  private readonly maxFixAgeMs: number;
   private readonly scheduler: Scheduler;
   private readonly logger: Pick<Logger, 'info' | 'warn'> | undefined;
 
@@ -54,6 +63,11 @@ export class GpsdClient extends LinkedFixEmitter implements GpsSource {
   private skySatellites: number | undefined;
   private skyHdop: number | undefined;
   private release: string | undefined;
+  /** Receivers gpsd has active (DEVICES, then each DEVICE), by path. */
+  private readonly devices = new Set<string>();
+  /** The receiver the current position came from, when the TPV named it. */
+  private fixDevice: string | undefined;
+  private staleTimer: TimerHandle | undefined;
 
   constructor(options: GpsdClientOptions = {}) {
     super();
@@ -65,6 +79,7 @@ export class GpsdClient extends LinkedFixEmitter implements GpsSource {
     this.reconnectDelayMs = options.reconnectDelayMs ?? defaultReconnectDelayMs;
     this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5000;
     this.maxLineBytes = options.maxLineBytes ?? 64 * 1024;
+    this.maxFixAgeMs = options.maxFixAgeMs ?? DEFAULT_MAX_FIX_AGE_MS;
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.logger = options.logger;
   }
@@ -96,6 +111,8 @@ export class GpsdClient extends LinkedFixEmitter implements GpsSource {
     this.running = false;
     this.retryTimer?.cancel();
     this.retryTimer = undefined;
+    this.staleTimer?.cancel();
+    this.staleTimer = undefined;
     const socket = this.socket;
     this.socket = undefined;
     const connecting = this.connecting;
@@ -158,6 +175,8 @@ export class GpsdClient extends LinkedFixEmitter implements GpsSource {
     this.socket = undefined;
     if (!this.running) return;
     this.logger?.warn({ host: this.host, port: this.port, why }, 'gpsd link lost; reconnecting');
+    this.staleTimer?.cancel();
+    this.devices.clear();
     this.emitLink(false);
     this.attempt = 0;
     this.scheduleReconnect();
@@ -212,16 +231,64 @@ export class GpsdClient extends LinkedFixEmitter implements GpsSource {
         if (fix.mode !== 'none') {
           if (this.skySatellites !== undefined) fix.satellites = this.skySatellites;
           if (this.skyHdop !== undefined) fix.hdop = this.skyHdop;
+          this.fixDevice = typeof obj.device === 'string' ? obj.device : undefined;
+          this.armStaleTimer();
+        } else {
+          this.staleTimer?.cancel();
         }
         this.emitFix(fix);
       }
       return cls;
     }
-    if (cls === 'SKY') this.takeSky(obj);
+    if (cls === 'DEVICES') this.takeDevices(obj);
+    else if (cls === 'DEVICE') this.takeDevice(obj);
+    else if (cls === 'SKY') this.takeSky(obj);
     else if (cls === 'VERSION' && typeof obj.release === 'string') this.release = obj.release;
     else if (cls === 'ERROR') this.logger?.warn({ message: obj.message }, 'gpsd reported an error');
     this.counters.accepted++;
     return cls;
+  }
+
+  /** The receivers gpsd has active when the watch starts. */
+  private takeDevices(list: Json): void {
+    if (!Array.isArray(list.devices)) return;
+    this.devices.clear();
+    for (const d of list.devices) {
+      if (typeof d === 'object' && d !== null && typeof (d as Json).path === 'string' && (d as Json).activated !== 0) this.devices.add((d as Json).path as string);
+    }
+  }
+
+  /** A receiver activated, or deactivated (`"activated":0`: unplugged, or gpsd gave up on it). */
+  private takeDevice(device: Json): void {
+    const path = device.path;
+    if (typeof path !== 'string' || device.activated === undefined) return;
+    if (device.activated !== 0) {
+      this.devices.add(path);
+      return;
+    }
+    this.devices.delete(path);
+    // The position stood on that receiver, or no receiver is left to stand on.
+    if (path === this.fixDevice || this.devices.size === 0) {
+      this.fixLost({ device: path }, 'GPS receiver gone from gpsd; position lost');
+    }
+  }
+
+  private armStaleTimer(): void {
+    this.staleTimer?.cancel();
+    if (this.maxFixAgeMs <= 0) return;
+    this.staleTimer = this.scheduler.schedule(this.maxFixAgeMs, () => {
+      this.staleTimer = undefined;
+      this.fixLost({ device: this.fixDevice, maxFixAgeMs: this.maxFixAgeMs }, 'no report from the GPS receiver; position lost');
+    });
+  }
+
+  /** The position is no longer current: say so once, rather than let the last one stand. */
+  private fixLost(context: Record<string, unknown>, message: string): void {
+    this.staleTimer?.cancel();
+    this.staleTimer = undefined;
+    if (!this.lastFix || this.lastFix.mode === 'none') return;
+    this.logger?.warn(context, message);
+    this.emitFix({ mode: 'none', latitude: Number.NaN, longitude: Number.NaN });
   }
 
   private takeSky(sky: Json): void {

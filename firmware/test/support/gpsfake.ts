@@ -2,10 +2,18 @@
 // client is tested against gpsd itself rather than against our idea of its protocol.
 
 import { spawn, spawnSync } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
 
 export interface Gpsfake {
   /** Lets gpsfake play `lines` more sentences (it waits for a newline before each one). */
   release(lines: number): void;
+  /**
+   * gpsd lets go of the receiver as it does when one is unplugged (its deactivate_device(): watchers
+   * get only `{"class":"DEVICE","activated":0}`), through gpsd's control socket. gpsfake then sees
+   * its receiver gone and ends, taking its gpsd with it a moment later.
+   */
+  unplug(): Promise<void>;
   /** Kills gpsfake and its gpsd; resolves when they are gone. */
   kill(): Promise<void>;
 }
@@ -47,6 +55,10 @@ export async function startGpsfake(log: string, port: number, dir: string): Prom
     release: (lines) => {
       child.stdin!.write('\n'.repeat(lines));
     },
+    unplug: async () => {
+      const paths = await gpsdDevices(port);
+      for (const path of paths) await gpsdControl(join(dir, `gpsfake-${child.pid}.sock`), `-${path}`);
+    },
     kill: async () => {
       if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
       await exited;
@@ -54,4 +66,39 @@ export async function startGpsfake(log: string, port: number, dir: string): Prom
       spawnSync('ipcrm', ['-M', `0x4770${port.toString(16).padStart(4, '0')}`], { stdio: 'ignore' });
     },
   };
+}
+
+/** The paths of the receivers gpsd on `port` has, from its ?DEVICES answer. */
+function gpsdDevices(port: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let buffered = '';
+    socket.setEncoding('utf8');
+    socket.on('error', reject);
+    socket.on('connect', () => socket.write('?DEVICES;\n'));
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      for (const line of buffered.split('\n')) {
+        if (!line.includes('"class":"DEVICES"')) continue;
+        const { devices } = JSON.parse(line) as { devices: Array<{ path: string }> };
+        socket.destroy();
+        resolve(devices.map((d) => d.path));
+        return;
+      }
+    });
+  });
+}
+
+/** One command on gpsd's control socket (`-/dev/pts/3` removes a device); resolves on its answer. */
+function gpsdControl(path: string, command: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ path });
+    socket.on('error', reject);
+    socket.on('connect', () => socket.write(`${command}\r\n\0`));
+    socket.once('data', (answer) => {
+      socket.destroy();
+      if (String(answer).startsWith('OK')) resolve();
+      else reject(new Error(`gpsd's control socket answered ${JSON.stringify(String(answer))} to ${command}`));
+    });
+  });
 }
