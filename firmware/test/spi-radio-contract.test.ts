@@ -68,3 +68,22 @@ test('an SX1262 (E22 HAT: TCXO, TXEN/RXEN) and an SX1276 hear each other on the 
     b.twin.dispose();
   }
 });
+
+test('on an E22 whose GPIO takes a moment to change (a gpioset to restart), TXEN is up before the chip sends', async () => {
+  const medium = realMedium(params);
+  const a = await twinRadio(medium, 1, e22900m30sHat, params, {}, {}, { gpioDelayMs: 3 });
+  const b = await twinRadio(medium, 2, adafruitRfm9xBonnet, params);
+  try {
+    const heard = new Promise<Uint8Array>((resolve) => b.radio.attach({ onReceive: (p) => resolve(p.bytes), onTransmitDone: () => undefined }));
+    const sent = new Promise<boolean>((resolve) => a.radio.attach({ onReceive: () => undefined, onTransmitDone: (ok) => resolve(ok) }));
+    a.radio.transmit(new TextEncoder().encode('through the PA'));
+    assert.equal(await sent, true);
+    assert.deepEqual(a.twin.violations, [], 'SetTx came after TXEN was high: the frame went through the PA, not into the LNA');
+    assert.equal(new TextDecoder().decode(await heard), 'through the PA');
+  } finally {
+    await a.radio.close();
+    await b.radio.close();
+    a.twin.dispose();
+    b.twin.dispose();
+  }
+});

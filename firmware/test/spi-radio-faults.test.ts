@@ -105,6 +105,24 @@ for (const board of [waveshareSx1262Hat, adafruitRfm9xBonnet]) {
         await r.close();
       }
     });
+
+    it('reopens its GPIO when the link breaks on its own (its gpiomon died), then sends and hears again', async () => {
+      const r = await rig(board);
+      try {
+        // From here on the pins the driver holds are dead: no interrupt would ever arrive on them.
+        r.a.twin.failPins('gpiomon watching GPIO 16 on gpiochip0 exited (SIGKILL)');
+        await reaches(r.a, 'ready');
+        assert.equal(r.a.radio.stats.linkFaults, 1);
+        assert.equal(r.a.radio.stats.recoveries, 1, 'it went through a recovery');
+        await roundTrip(r, 5);
+        const before = r.pa.received.length;
+        r.b.radio.transmit(Uint8Array.of(0xbb, 6));
+        await r.pa.until(() => r.pa.received.length > before, 'a to hear b on its new pins');
+        assert.deepEqual(r.a.twin.violations, []);
+      } finally {
+        await r.close();
+      }
+    });
   });
 }
 

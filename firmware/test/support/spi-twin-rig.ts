@@ -24,8 +24,9 @@ export async function twinRadio(
   params: LoRaParams,
   options: Partial<SpiLoraRadioOptions> = {},
   chipOptions: { busyTimeoutMs?: number } = {},
+  twinOptions: { gpioDelayMs?: number } = {},
 ): Promise<TwinRadio> {
-  const twin = makeTwin(board, { antenna: medium.radio(id) });
+  const twin = makeTwin(board, { antenna: medium.radio(id), ...twinOptions });
   let bus: CountingSpiBus | undefined;
   const counting = async () => {
     const link = twin.link();

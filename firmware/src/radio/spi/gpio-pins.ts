@@ -8,7 +8,8 @@ import type { Scheduler } from '@unibos/mesh-protocol';
 export type Level = 0 | 1;
 
 export interface GpioOutput {
-  set(level: Level): void;
+  /** Resolves once the line is at `level` (rejects if it could not be set). Changes of one line take effect in the order asked. */
+  set(level: Level): Promise<void>;
 }
 
 export interface GpioInput {
@@ -23,6 +24,11 @@ export interface GpioPins {
   readonly name: string;
   output(offset: number, initial: Level): Promise<GpioOutput>;
   input(offset: number): Promise<GpioInput>;
+  /**
+   * Called when the pins stopped working on their own after they were opened (a helper process
+   * died: outputs no longer held, or no edges arriving). Only closing and opening them again helps.
+   */
+  onFault?(fn: (err: Error) => void): () => void;
   close(): Promise<void>;
 }
 

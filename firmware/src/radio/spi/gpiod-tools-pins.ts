@@ -1,6 +1,7 @@
 // GPIO on the kernel's character device through libgpiod's own tools (Debian package `gpiod`):
 // gpiodetect finds the header's chip by label, gpiomon streams edges of the input lines, gpioset
-// holds each output. No native addon to build, and the same code runs on libgpiod 1.6 (Raspberry
+// sets and holds each output. A helper that fails or dies is reported (onFault), so the radio can
+// open the pins again. No native addon to build, and the same code runs on libgpiod 1.6 (Raspberry
 // Pi OS bookworm) and 2.x (trixie), whose tools differ only in how they take the chip. Line
 // numbers are offsets on that chip (the BCM numbers), so the 512+ renumbering of the deprecated
 // sysfs interface on recent kernels does not matter.
@@ -40,6 +41,11 @@ export function parseEdge(line: string): { offset: number; level: Level } | unde
   return { offset: Number(m[1]), level: m[2] === '1' ? 1 : 0 };
 }
 
+/** How long the gpioset that makes a change keeps the level before it exits: past an SX126x's 100 us reset pulse. */
+const SET_HOLD_US = 200;
+/** A libgpiod tool that has not finished by then is hung. */
+const TOOL_TIMEOUT_MS = 5000;
+
 interface Tools {
   /** libgpiod 2.x takes the chip as `-c CHIP`; 1.6 as the first argument. */
   v2: boolean;
@@ -47,7 +53,7 @@ interface Tools {
 
 function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 5000 }, (err, stdout, stderr) => {
+    execFile(cmd, args, { timeout: TOOL_TIMEOUT_MS }, (err, stdout, stderr) => {
       if (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') reject(new FirmwareError('E_MODEM_UNAVAILABLE', `${cmd} not found: install libgpiod's tools (sudo apt install gpiod)`, { cause: err }));
@@ -76,10 +82,23 @@ export async function openGpiodPins(chipSetting: string): Promise<GpioPins> {
   return new GpiodToolsPins(chip, tools);
 }
 
+/** One output line: the gpioset holding it, and the change under way or waiting. */
+interface OutputLine {
+  offset: number;
+  holder: ChildProcess | undefined;
+  /** The change being made now (the previous gpioset stopping, the next one starting). */
+  changing: boolean;
+  /** The level asked for while a change was under way: only the latest is made, then all its callers are answered. */
+  next: { level: Level; waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> } | undefined;
+}
+
 class GpiodToolsPins implements GpioPins {
-  private readonly outputs = new Map<number, ChildProcess>();
+  private readonly lines = new Map<number, OutputLine>();
+  /** Every process we started and that has not exited, whatever its job, so close() ends them all. */
+  private readonly children = new Set<ChildProcess>();
   private readonly levels = new Map<number, Level>();
   private readonly listeners = new Map<number, Set<(l: Level) => void>>();
+  private readonly faultListeners = new Set<(err: FirmwareError) => void>();
   private monitor: ChildProcess | undefined;
   private closed = false;
 
@@ -93,35 +112,116 @@ class GpiodToolsPins implements GpioPins {
   }
 
   async output(offset: number, initial: Level): Promise<GpioOutput> {
-    await this.hold(offset, initial);
-    return {
-      set: (level) => {
-        void this.hold(offset, level).catch(() => undefined);
-      },
-    };
+    if (this.lines.has(offset)) throw new FirmwareError('E_CONFIG', `GPIO ${offset} on ${this.name} is claimed twice: check the board profile's pins`);
+    const line: OutputLine = { offset, holder: undefined, changing: false, next: undefined };
+    this.lines.set(offset, line);
+    try {
+      await this.change(line, initial);
+    } catch (err) {
+      this.lines.delete(offset);
+      throw err;
+    }
+    return { set: (level) => this.change(line, level) };
   }
 
-  /** gpioset keeps the line requested at `level` until it is stopped; a new level means a new gpioset. */
-  private async hold(offset: number, level: Level): Promise<void> {
-    if (this.closed) return;
-    const old = this.outputs.get(offset);
+  /**
+   * Sets `line` to `level`; resolves once the level is in effect. Changes of one line are made one
+   * at a time, each after the previous one is in effect, so two gpiosets of ours never compete for
+   * the line (the loser would fail with EBUSY). A level asked for while a change is under way waits
+   * for it; if several wait, only the latest is made, and all of them resolve with it.
+   */
+  private change(line: OutputLine, level: Level): Promise<void> {
+    let done: Promise<void>;
+    if (!line.changing) {
+      done = this.run(line, level);
+    } else {
+      done = new Promise<void>((resolve, reject) => {
+        line.next ??= { level, waiters: [] };
+        line.next.level = level;
+        line.next.waiters.push({ resolve, reject });
+      });
+    }
+    // A caller that does not wait still must not meet an unhandled rejection: failures are also reported through onFault.
+    done.catch(() => undefined);
+    return done;
+  }
+
+  private async run(line: OutputLine, level: Level): Promise<void> {
+    line.changing = true;
+    try {
+      await this.hold(line, level);
+    } finally {
+      line.changing = false;
+      const next = line.next;
+      line.next = undefined;
+      if (next) {
+        this.run(line, next.level).then(
+          () => next.waiters.forEach((w) => w.resolve()),
+          (err: Error) => next.waiters.forEach((w) => w.reject(err)),
+        );
+      }
+    }
+  }
+
+  /**
+   * A new level in two steps. First a gpioset that sets the line, keeps it there for a moment and
+   * exits: its exit says the level is in effect (or, failing, why not: EBUSY when another program
+   * holds the line). Then one that holds the line at that level until the next change, so no other
+   * program takes it and the level stays defined (libgpiod does not promise it after release).
+   */
+  private async hold(line: OutputLine, level: Level): Promise<void> {
+    const { offset } = line;
+    const old = line.holder;
+    line.holder = undefined;
     if (old) await stop(old);
-    const args = this.tools.v2 ? [...this.chipArgs(), `${offset}=${level}`] : ['--mode=signal', ...this.chipArgs(), `${offset}=${level}`];
-    const child = spawn('gpioset', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.outputs.set(offset, child);
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', () => resolve());
-      child.once('error', (err) => reject(new FirmwareError('E_MODEM_UNAVAILABLE', `gpioset for GPIO ${offset} on ${this.name}: ${err.message}`, { cause: err })));
+    this.checkOpen(offset);
+    const spec = `${offset}=${level}`;
+    await this.setOnce(offset, this.tools.v2 ? ['-p', `${SET_HOLD_US}us`, '-t', '0', ...this.chipArgs(), spec] : ['--mode=time', `--usec=${SET_HOLD_US}`, ...this.chipArgs(), spec]);
+    this.checkOpen(offset);
+    const child = this.start('gpioset', this.tools.v2 ? [...this.chipArgs(), spec] : ['--mode=signal', ...this.chipArgs(), spec]);
+    line.holder = child;
+    const stderr = collect(child);
+    // A holder that ends on its own (another program took the line in between; killed from
+    // outside) no longer holds the level: the radio must hear of it.
+    child.once('exit', (code, signal) => {
+      if (line.holder !== child || this.closed) return;
+      line.holder = undefined;
+      this.fault(`gpioset holding GPIO ${offset} on ${this.name} at ${level} exited (${signal ?? `code ${code}`})${stderr() ? `: ${stderr()}` : ''}`);
     });
+    await spawned(child, () => `gpioset for GPIO ${offset} on ${this.name}`);
+  }
+
+  /** Runs a gpioset that sets the line and exits; resolves once it exited 0. */
+  private setOnce(offset: number, args: string[]): Promise<void> {
+    const child = this.start('gpioset', args);
+    const stderr = collect(child);
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), TOOL_TIMEOUT_MS);
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new FirmwareError('E_MODEM_UNAVAILABLE', `gpioset for GPIO ${offset} on ${this.name}: ${err.message}`, { cause: err }));
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0) resolve();
+        else reject(new FirmwareError('E_MODEM_UNAVAILABLE', `could not set GPIO ${offset} on ${this.name}: ${stderr() || `gpioset exited (${signal ?? `code ${code}`})`}${/busy/i.test(stderr()) ? ' (another program holds the line: see gpioinfo)' : ''}`));
+      });
+    });
+  }
+
+  private checkOpen(offset: number): void {
+    if (this.closed) throw new FirmwareError('E_MODEM_UNAVAILABLE', `GPIO ${offset} on ${this.name}: the pins were closed`);
   }
 
   async input(offset: number): Promise<GpioInput> {
     if (!this.listeners.has(offset)) this.listeners.set(offset, new Set());
     const args = this.tools.v2 ? ['--numeric', ...this.chipArgs(), String(offset)] : [...this.chipArgs(), String(offset)];
-    if (this.monitor) await stop(this.monitor);
+    const monitor = this.monitor;
+    this.monitor = undefined; // stopped on purpose: no fault
+    if (monitor) await stop(monitor);
     const level = (await run('gpioget', args)).trim();
     this.levels.set(offset, level === '1' ? 1 : 0);
-    this.startMonitor();
+    await this.startMonitor();
     return {
       read: () => this.levels.get(offset) ?? 0,
       onChange: (fn) => {
@@ -132,13 +232,20 @@ class GpiodToolsPins implements GpioPins {
     };
   }
 
+  onFault(fn: (err: FirmwareError) => void): () => void {
+    this.faultListeners.add(fn);
+    return () => this.faultListeners.delete(fn);
+  }
+
   /** One gpiomon for every input line: their edges arrive in order on one stream. */
-  private startMonitor(): void {
+  private async startMonitor(): Promise<void> {
     const offsets = [...this.listeners.keys()].map(String);
+    this.checkOpen(Number(offsets[0]));
     const args = this.tools.v2 ? ['-c', this.name, '--format=%o %e', ...offsets] : ['--format=%o %e', this.name, ...offsets];
-    const child = spawn('gpiomon', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = this.start('gpiomon', args, true);
     this.monitor = child;
     let rest = '';
+    const stderr = collect(child);
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
       rest += chunk;
@@ -151,19 +258,63 @@ class GpiodToolsPins implements GpioPins {
         for (const fn of [...(this.listeners.get(edge.offset) ?? [])]) fn(edge.level);
       }
     });
+    // Without gpiomon no edge arrives: BUSY would look stuck and no interrupt would come.
+    child.once('exit', (code, signal) => {
+      if (this.monitor !== child || this.closed) return;
+      this.monitor = undefined;
+      this.fault(`gpiomon watching GPIO ${offsets.join(', ')} on ${this.name} exited (${signal ?? `code ${code}`})${stderr() ? `: ${stderr()}` : ''}`);
+    });
+    await spawned(child, () => `gpiomon for GPIO ${offsets.join(', ')} on ${this.name}`);
+  }
+
+  private start(cmd: string, args: string[], output = false): ChildProcess {
+    const child = spawn(cmd, args, { stdio: ['ignore', output ? 'pipe' : 'ignore', 'pipe'] });
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+    child.once('error', () => this.children.delete(child));
+    return child;
+  }
+
+  private fault(message: string): void {
+    const err = new FirmwareError('E_MODEM_ERROR', message);
+    for (const fn of [...this.faultListeners]) fn(err);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const all = [...this.outputs.values(), ...(this.monitor ? [this.monitor] : [])];
-    this.outputs.clear();
     this.monitor = undefined;
-    await Promise.all(all.map(stop));
+    for (const line of this.lines.values()) {
+      line.holder = undefined;
+      const next = line.next;
+      line.next = undefined;
+      for (const w of next?.waiters ?? []) w.reject(new FirmwareError('E_MODEM_UNAVAILABLE', `GPIO ${line.offset} on ${this.name}: the pins were closed`));
+    }
+    this.lines.clear();
+    await Promise.all([...this.children].map(stop));
   }
 }
 
+/** The first KB of what `child` says on stderr, trimmed. */
+function collect(child: ChildProcess): () => string {
+  let text = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    if (text.length < 1000) text += chunk;
+  });
+  return () => text.trim();
+}
+
+/** Resolves once `child` runs; rejects (E_MODEM_UNAVAILABLE) if it could not be started. */
+function spawned(child: ChildProcess, what: () => string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    child.once('spawn', () => resolve());
+    child.once('error', (err) => reject(new FirmwareError('E_MODEM_UNAVAILABLE', `${what()}: ${err.message}`, { cause: err })));
+  });
+}
+
 function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  // Never started (the binary is missing), or already gone: nothing to wait for.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');

@@ -49,6 +49,8 @@ export interface LoraChip {
   lostConfiguration(): Promise<boolean>;
   /** The interrupt line rose; returns an unsubscribe function. */
   onInterrupt(fn: () => void): () => void;
+  /** The chip's link (its GPIO) broke on its own since open(): only close() and open() bring it back. */
+  onLinkFault(fn: (err: Error) => void): () => void;
   /** Device errors the chip reports (SX126x GetDeviceErrors), cleared as they are read. */
   deviceErrors(): Promise<string[]>;
   /** The chip's current mode, for logs and the probe: "RX", "STBY_RC", "SLEEP". */

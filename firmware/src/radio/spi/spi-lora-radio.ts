@@ -2,7 +2,8 @@
 // recovering) over a LoraChip (SX126x or SX127x). It serialises every chip operation, services
 // the chip's interrupt, listens before it talks (channel activity detection), watches each
 // transmission with a timeout, measures its time on air, and brings a chip that stopped answering
-// (BUSY stuck, reset on its own, TX never done) back with a counted reset.
+// (BUSY stuck, reset on its own, TX never done) back with a counted reset. A link that broke on its
+// own (a GPIO helper process died) is closed and opened again as part of that recovery.
 
 import pino from 'pino';
 import {
@@ -63,6 +64,8 @@ export interface SpiRadioStats {
   hardwareResets: number;
   /** Times the chip was brought back to ready after a fault. */
   recoveries: number;
+  /** Times the link broke on its own (a gpiomon or gpioset died) and was opened again. */
+  linkFaults: number;
   cadRuns: number;
   cadBusy: number;
   /** Transmissions given up because every CAD found the channel busy. */
@@ -95,6 +98,7 @@ export class SpiLoraRadio implements ManagedRadio {
     unexpectedResets: 0,
     hardwareResets: 0,
     recoveries: 0,
+    linkFaults: 0,
     cadRuns: 0,
     cadBusy: 0,
     channelBusyFailures: 0,
@@ -127,6 +131,12 @@ export class SpiLoraRadio implements ManagedRadio {
   private closing = false;
   private recovering = false;
   private offInterrupt: (() => void) | undefined;
+  private offLinkFault: (() => void) | undefined;
+  /** The link broke since it was opened: the next recovery attempt closes and opens it first. */
+  private linkBroken = false;
+  /** Link faults in a row (each within a minute of the last), for the backoff before reopening. */
+  private linkFaultStreak = 0;
+  private lastLinkFaultMs = -Infinity;
   private healthTimer: TimerHandle | undefined;
   private readonly sleepers = new Set<() => void>();
 
@@ -165,18 +175,18 @@ export class SpiLoraRadio implements ManagedRadio {
     this.closing = false;
     this.setState('configuring', 'opening');
     try {
-      await this.chip.open();
-      this.offInterrupt = this.chip.onInterrupt(() => this.interrupted());
+      await this.openLink();
       await this.run(() => this.bringUp());
     } catch (err) {
-      this.offInterrupt?.();
-      this.offInterrupt = undefined;
+      this.dropLinkListeners();
       await this.chip.close().catch(() => undefined);
       this.setState('closed', 'open failed');
       throw asFirmwareError(err);
     }
     this.setState('ready', 'configured');
     this.scheduleHealthCheck();
+    // It broke while it was being configured: recover at once.
+    if (this.linkBroken) this.startRecovery('the GPIO link broke while the radio was opening');
   }
 
   async close(): Promise<void> {
@@ -186,9 +196,9 @@ export class SpiLoraRadio implements ManagedRadio {
     for (const wake of [...this.sleepers]) wake();
     this.failWaiter(new FirmwareError('E_MODEM_UNAVAILABLE', 'the radio was closed'));
     await this.chain.catch(() => undefined);
-    this.offInterrupt?.();
-    this.offInterrupt = undefined;
+    this.dropLinkListeners();
     await this.chip.close().catch(() => undefined);
+    this.linkBroken = false;
     this.setState('closed', 'closed');
   }
 
@@ -394,20 +404,67 @@ export class SpiLoraRadio implements ManagedRadio {
   private async recover(): Promise<void> {
     for (let attempt = 1; !this.closing; attempt++) {
       try {
-        await this.run(() => this.bringUp());
+        // A link that keeps breaking (another program holding a line) is not reopened in a tight loop.
+        if (this.linkBroken && this.linkFaultStreak > 1) await this.sleep(this.backoffMs(this.linkFaultStreak - 1));
         if (this.closing) break;
+        await this.run(async () => {
+          if (this.linkBroken) await this.reopenLink();
+          await this.bringUp();
+        });
+        if (this.closing) break;
+        if (this.linkBroken) throw new FirmwareError('E_MODEM_ERROR', 'the GPIO link broke again during recovery');
         this.recovering = false;
         this.stats.recoveries++;
         this.setState('ready', 'recovered');
         return;
       } catch (err) {
         if (this.closing) break;
-        const waitMs = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** Math.min(attempt - 1, 20));
+        const waitMs = this.backoffMs(attempt);
         this.log.warn({ attempt, waitMs, err: asFirmwareError(err).message }, 'radio recovery attempt failed');
         await this.sleep(waitMs);
       }
     }
     this.recovering = false;
+  }
+
+  private backoffMs(attempt: number): number {
+    return Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** Math.min(attempt - 1, 20));
+  }
+
+  /** Opens the chip's link and listens to its interrupt and its faults. */
+  private async openLink(): Promise<void> {
+    await this.chip.open();
+    this.linkBroken = false;
+    this.offInterrupt = this.chip.onInterrupt(() => this.interrupted());
+    this.offLinkFault = this.chip.onLinkFault((err) => this.linkFaulted(err));
+  }
+
+  private dropLinkListeners(): void {
+    this.offInterrupt?.();
+    this.offInterrupt = undefined;
+    this.offLinkFault?.();
+    this.offLinkFault = undefined;
+  }
+
+  /** Within a recovery attempt: a fresh link (new GPIO helpers) before the chip is brought up again. */
+  private async reopenLink(): Promise<void> {
+    this.dropLinkListeners();
+    await this.chip.close();
+    await this.openLink();
+    this.log.info('GPIO link reopened');
+  }
+
+  /** The GPIO link broke on its own (a helper process died): outputs are not held, or edges no longer come. */
+  private linkFaulted(err: Error): void {
+    if (this.closing || this.stateValue === 'closed') return;
+    this.stats.linkFaults++;
+    const now = this.scheduler.now();
+    this.linkFaultStreak = now - this.lastLinkFaultMs < 60_000 ? this.linkFaultStreak + 1 : 1;
+    this.lastLinkFaultMs = now;
+    this.linkBroken = true;
+    this.log.warn({ err: err.message }, 'GPIO link broke');
+    if (this.stateValue === 'ready') this.startRecovery(`GPIO: ${err.message}`);
+    // Configuring or recovering: the open, or the recovery attempt under way, sees linkBroken.
   }
 
   private scheduleHealthCheck(): void {

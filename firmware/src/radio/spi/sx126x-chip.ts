@@ -93,9 +93,9 @@ export class Sx126xChip implements LoraChip {
   async reset(): Promise<void> {
     const reset = this.need(this.reset_);
     // NRESET low for at least 100 us; the chip then boots (BUSY high) for a few ms.
-    reset.set(0);
+    await reset.set(0);
     await this.pause(1);
-    reset.set(1);
+    await reset.set(1);
     await this.pause(1);
     await this.waitReady('the reset');
   }
@@ -144,8 +144,8 @@ export class Sx126xChip implements LoraChip {
   }
 
   async receive(): Promise<void> {
-    this.txEnable?.set(0);
-    this.rxEnable?.set(1);
+    await this.txEnable?.set(0);
+    await this.rxEnable?.set(1);
     await this.cmd(OP.SetRx, (RX_CONTINUOUS >> 16) & 0xff, (RX_CONTINUOUS >> 8) & 0xff, RX_CONTINUOUS & 0xff);
   }
 
@@ -155,16 +155,17 @@ export class Sx126xChip implements LoraChip {
     // In explicit-header mode the payload length of SetPacketParams is what goes out.
     await this.packetParams(p, frame.length);
     await this.transfer(Uint8Array.of(OP.WriteBuffer, 0x00, ...frame), 'WriteBuffer');
-    this.rxEnable?.set(0);
-    this.txEnable?.set(1);
+    // The antenna is on the PA before the chip starts sending, not a gpioset restart later.
+    await this.rxEnable?.set(0);
+    await this.txEnable?.set(1);
     const steps = timerSteps(timeoutMs);
     await this.cmd(OP.SetTx, (steps >> 16) & 0xff, (steps >> 8) & 0xff, steps & 0xff);
   }
 
   async startCad(): Promise<void> {
     await this.cmd(OP.SetStandby, STANDBY_RC);
-    this.txEnable?.set(0);
-    this.rxEnable?.set(1);
+    await this.txEnable?.set(0);
+    await this.rxEnable?.set(1);
     await this.cmd(OP.SetCad);
   }
 
@@ -198,6 +199,10 @@ export class Sx126xChip implements LoraChip {
   async lostConfiguration(): Promise<boolean> {
     const d = await this.get(OP.GetPacketType, 1);
     return d[1] !== PACKET_TYPE_LORA;
+  }
+
+  onLinkFault(fn: (err: Error) => void): () => void {
+    return this.need(this.link).pins.onFault?.(fn) ?? (() => undefined);
   }
 
   onInterrupt(fn: () => void): () => void {

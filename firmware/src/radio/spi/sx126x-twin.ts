@@ -8,7 +8,8 @@
 import { RealScheduler, timeOnAirMs, type LoRaParams, type Radio, type RxPacket, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
 import type { BoardProfile } from '../../boards/board-profile.ts';
 import type { ChipLink } from './chip-link.ts';
-import type { GpioInput, GpioOutput, GpioPins, Level } from './gpio-pins.ts';
+import type { GpioPins, Level } from './gpio-pins.ts';
+import { TwinPinSet } from './twin-gpio-pins.ts';
 import type { SpiBus } from './spi-bus.ts';
 import {
   CHIP_MODE,
@@ -31,6 +32,8 @@ export interface Sx126xTwinOptions {
   /** Where frames go and come from; without one the chip transmits into an empty room. */
   antenna?: Radio;
   scheduler?: Scheduler;
+  /** How long an output change (RESET, TXEN, RXEN) takes to reach the chip, ms; default 0. The real GPIO is a process away (gpiod-tools-pins.ts). */
+  gpioDelayMs?: number;
   /** How long the chip stays BUSY after a reset and during calibration, ms; default 3.5. */
   bootMs?: number;
 }
@@ -98,6 +101,7 @@ export class Sx126xTwin {
   private lastCmdStatus = 0;
   private readonly pinLevels = new Map<number, Level>();
   private readonly lineListeners = new Map<number, Set<(l: Level) => void>>();
+  private readonly pinSet: TwinPinSet;
   private dio1: Level = 0;
   private timers: TimerHandle[] = [];
 
@@ -131,6 +135,20 @@ export class Sx126xTwin {
     this.antenna = options.antenna;
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.bootMs = options.bootMs ?? 3.5;
+    this.pinSet = new TwinPinSet(
+      {
+        name: `${this.chipName} twin`,
+        drive: (offset, level) => this.drive(offset, level),
+        level: (offset) => this.lineLevel(offset),
+        listen: (offset, fn) => {
+          let set = this.lineListeners.get(offset);
+          if (!set) this.lineListeners.set(offset, (set = new Set()));
+          set.add(fn);
+          return () => set.delete(fn);
+        },
+      },
+      { outputDelayMs: options.gpioDelayMs ?? 0, scheduler: this.scheduler },
+    );
     this.powerOn();
     this.antenna?.attach({
       onReceive: (p) => this.hear(p),
@@ -148,6 +166,11 @@ export class Sx126xTwin {
   }
 
   // --- fault injection ------------------------------------------------------------------------
+
+  /** The GPIO handed to the driver breaks, as when its gpiomon dies: no more edges until it is reopened. */
+  failPins(message = 'gpiomon exited (SIGKILL)'): void {
+    this.pinSet.failAll(message);
+  }
 
   /** BUSY goes high and stays high until the RESET line is pulsed. */
   stickBusy(): void {
@@ -196,26 +219,7 @@ export class Sx126xTwin {
   }
 
   private pins(): GpioPins {
-    const twin = this;
-    return {
-      name: `${this.chipName} twin`,
-      async output(offset: number, initial: Level): Promise<GpioOutput> {
-        twin.drive(offset, initial);
-        return { set: (level) => twin.drive(offset, level) };
-      },
-      async input(offset: number): Promise<GpioInput> {
-        return {
-          read: () => twin.lineLevel(offset),
-          onChange: (fn) => {
-            let set = twin.lineListeners.get(offset);
-            if (!set) twin.lineListeners.set(offset, (set = new Set()));
-            set.add(fn);
-            return () => set.delete(fn);
-          },
-        };
-      },
-      async close(): Promise<void> {},
-    };
+    return this.pinSet.pins();
   }
 
   private lineLevel(offset: number): Level {

@@ -62,9 +62,9 @@ export class Sx127xChip implements LoraChip {
   async reset(): Promise<void> {
     const reset = this.need(this.resetLine);
     // Datasheet 7.2.2: NRESET low for more than 100 us, then 5 ms before the chip is ready.
-    reset.set(0);
+    await reset.set(0);
     await this.pause(1);
-    reset.set(1);
+    await reset.set(1);
     await this.pause(6);
   }
 
@@ -156,6 +156,10 @@ export class Sx127xChip implements LoraChip {
   async lostConfiguration(): Promise<boolean> {
     const [op] = await this.read(R.OpMode, 1);
     return (op! & LONG_RANGE_MODE) === 0;
+  }
+
+  onLinkFault(fn: (err: Error) => void): () => void {
+    return this.need(this.link).pins.onFault?.(fn) ?? (() => undefined);
   }
 
   onInterrupt(fn: () => void): () => void {

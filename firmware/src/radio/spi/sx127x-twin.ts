@@ -8,7 +8,8 @@
 import { RealScheduler, timeOnAirMs, type LoRaParams, type Radio, type RxPacket, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
 import type { BoardProfile } from '../../boards/board-profile.ts';
 import type { ChipLink } from './chip-link.ts';
-import type { GpioInput, GpioOutput, GpioPins, Level } from './gpio-pins.ts';
+import type { GpioPins, Level } from './gpio-pins.ts';
+import { TwinPinSet } from './twin-gpio-pins.ts';
 import type { SpiBus } from './spi-bus.ts';
 import { DIO0, FLAG, LONG_RANGE_MODE, MODE, R, SX1276_VERSION, bandwidthCode127x, bandwidthFromCode127x, frfWord } from './sx127x-registers.ts';
 
@@ -16,6 +17,8 @@ export interface Sx127xTwinOptions {
   board: BoardProfile;
   antenna?: Radio;
   scheduler?: Scheduler;
+  /** How long an output change (RESET) takes to reach the chip, ms; default 0. The real GPIO is a process away (gpiod-tools-pins.ts). */
+  gpioDelayMs?: number;
   /** Start-up time after RESET during which SPI is not served, ms; default 5. */
   bootMs?: number;
 }
@@ -36,6 +39,7 @@ export class Sx127xTwin {
   private readonly regs = new Uint8Array(0x80);
   private readonly fifo = new Uint8Array(256);
   private readonly lineListeners = new Map<number, Set<(l: Level) => void>>();
+  private readonly pinSet: TwinPinSet;
   private readonly pinLevels = new Map<number, Level>();
   private dio0: Level = 0;
   private inReset = false;
@@ -50,6 +54,20 @@ export class Sx127xTwin {
     this.antenna = options.antenna;
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.bootMs = options.bootMs ?? 5;
+    this.pinSet = new TwinPinSet(
+      {
+        name: 'SX1276 twin',
+        drive: (offset, level) => this.drive(offset, level),
+        level: (offset) => (offset === this.board.pins.irq ? this.dio0 : 0),
+        listen: (offset, fn) => {
+          let set = this.lineListeners.get(offset);
+          if (!set) this.lineListeners.set(offset, (set = new Set()));
+          set.add(fn);
+          return () => set.delete(fn);
+        },
+      },
+      { outputDelayMs: options.gpioDelayMs ?? 0, scheduler: this.scheduler },
+    );
     this.powerOn();
     this.antenna?.attach({ onReceive: (p) => this.hear(p), onTransmitDone: () => this.airDone() });
   }
@@ -63,6 +81,11 @@ export class Sx127xTwin {
   }
 
   // --- fault injection ------------------------------------------------------------------------
+
+  /** The GPIO handed to the driver breaks, as when its gpiomon dies: no more edges until it is reopened. */
+  failPins(message = 'gpiomon exited (SIGKILL)'): void {
+    this.pinSet.failAll(message);
+  }
 
   /** A glitch on DIO0: a pulse with no IRQ flag set. */
   spuriousIrq(): void {
@@ -107,26 +130,7 @@ export class Sx127xTwin {
   }
 
   private pins(): GpioPins {
-    const twin = this;
-    return {
-      name: 'SX1276 twin',
-      async output(offset: number, initial: Level): Promise<GpioOutput> {
-        twin.drive(offset, initial);
-        return { set: (level) => twin.drive(offset, level) };
-      },
-      async input(offset: number): Promise<GpioInput> {
-        return {
-          read: () => (offset === twin.board.pins.irq ? twin.dio0 : 0),
-          onChange: (fn) => {
-            let set = twin.lineListeners.get(offset);
-            if (!set) twin.lineListeners.set(offset, (set = new Set()));
-            set.add(fn);
-            return () => set.delete(fn);
-          },
-        };
-      },
-      async close(): Promise<void> {},
-    };
+    return this.pinSet.pins();
   }
 
   private drive(offset: number, level: Level): void {

@@ -1,0 +1,81 @@
+// The GPIO pins a chip twin hands its driver: outputs drive the twin's lines, inputs read them and
+// hear their edges. Like the real ones (gpiod-tools-pins.ts) they can break on their own (a helper
+// process dying): then they go dead (no edges, no levels set, reads stuck at the last level) and
+// say so through onFault, until the driver closes them and opens new ones.
+
+import type { Scheduler } from '@unibos/mesh-protocol';
+import { FirmwareError } from '../../firmware-error.ts';
+import type { GpioInput, GpioOutput, GpioPins, Level } from './gpio-pins.ts';
+
+/** The twin's side of its lines. */
+export interface TwinLines {
+  name: string;
+  /** The host drives one of the chip's inputs (RESET, or a board line). */
+  drive(offset: number, level: Level): void;
+  /** The level of one of the chip's outputs (BUSY, DIO), or of a line the host drove. */
+  level(offset: number): Level;
+  /** Subscribes to the edges of one line; returns an unsubscribe function. */
+  listen(offset: number, fn: (level: Level) => void): () => void;
+}
+
+export class TwinPinSet {
+  private readonly handedOut = new Set<{ fail(message: string): void }>();
+
+  constructor(
+    private readonly lines: TwinLines,
+    /** An output change reaches the chip `outputDelayMs` after set(), which resolves then (0: at once). */
+    private readonly options: { outputDelayMs: number; scheduler: Scheduler },
+  ) {}
+
+  /** A fresh set of pins: one per link the driver opens. */
+  pins(): GpioPins {
+    const { lines } = this;
+    const { outputDelayMs, scheduler } = this.options;
+    let alive = true;
+    const drive = async (offset: number, level: Level): Promise<void> => {
+      if (outputDelayMs > 0) await new Promise<void>((resolve) => scheduler.schedule(outputDelayMs, resolve));
+      if (alive) lines.drive(offset, level);
+    };
+    const frozen = new Map<number, Level>();
+    const inputs = new Set<number>();
+    const faults = new Set<(err: Error) => void>();
+    const handle = {
+      fail: (message: string): void => {
+        if (!alive) return;
+        for (const offset of inputs) frozen.set(offset, lines.level(offset));
+        alive = false;
+        this.handedOut.delete(handle);
+        const err = new FirmwareError('E_MODEM_ERROR', message);
+        for (const fn of [...faults]) fn(err);
+      },
+    };
+    this.handedOut.add(handle);
+    return {
+      name: lines.name,
+      async output(offset: number, initial: Level): Promise<GpioOutput> {
+        await drive(offset, initial);
+        return { set: (level) => drive(offset, level) };
+      },
+      async input(offset: number): Promise<GpioInput> {
+        inputs.add(offset);
+        return {
+          read: () => (alive ? lines.level(offset) : (frozen.get(offset) ?? 0)),
+          onChange: (fn) => lines.listen(offset, (level) => alive && fn(level)),
+        };
+      },
+      onFault: (fn) => {
+        faults.add(fn);
+        return () => faults.delete(fn);
+      },
+      close: async () => {
+        alive = false;
+        this.handedOut.delete(handle);
+      },
+    };
+  }
+
+  /** Every set of pins handed out so far breaks, as when their gpiomon dies. */
+  failAll(message: string): void {
+    for (const h of [...this.handedOut]) h.fail(message);
+  }
+}
