@@ -20,7 +20,7 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function rig(options: { radioUp?: boolean; neighbours?: number[]; radios?: number[] } = {}) {
+function rig(options: { radioUp?: boolean; neighbours?: number[]; hubDevices?: number[] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'unibos-pump-'));
   dirs.push(dir);
   const db = openNodeDb(join(dir, 'node.db'));
@@ -41,7 +41,7 @@ function rig(options: { radioUp?: boolean; neighbours?: number[]; radios?: numbe
     random: new SeededRandom(7),
     clock: () => scheduler.now(),
     canSend: () => radio.up,
-    ...(options.radios ? { isRadio: (id: number) => options.radios!.includes(id) } : {}),
+    ...(options.hubDevices ? { isHubDevice: (id: number) => options.hubDevices!.includes(id) } : {}),
     log: pino({ level: 'silent' }),
   });
   return { db, outbox, pump, scheduler, handed, radio, writeErrors };
@@ -81,17 +81,20 @@ test('a message the radio could not send stays on disk, uncounted, and goes agai
   assert.deepEqual(handed.map((h) => h.id), [id, id]);
 });
 
-test("a reply to a hub user (an address no radio has) is done once it went on air with neighbours around; a node's is retried", () => {
+test("a reply to a hub user (an address no radio has) is done once it went on air with neighbours around; a node's is retried, heard or not", () => {
   const hubUser = 0x5eed0001;
   const node = 0x10;
-  const { pump, outbox } = rig({ neighbours: [0x20], radios: [node, 0x20] });
+  const { pump, outbox } = rig({ neighbours: [0x20], hubDevices: [hubUser] });
   const toUser = pump.enqueue(hubUser, { text: 'reply' }, 'text');
   pump.notDelivered(toUser, 'MAX_RETRANSMIT');
   assert.equal(outbox.size, 0, 'not retried for a day: nobody could ever acknowledge it');
   const toNode = pump.enqueue(node, { text: 'hello' }, 'text');
   pump.notDelivered(toNode, 'MAX_RETRANSMIT');
   assert.equal(outbox.size, 1, 'a node that did not answer is tried again');
-  const alone = rig({ neighbours: [], radios: [node] });
+  const neverHeard = pump.enqueue(0x77, { text: 'are you there?' }, 'text');
+  pump.notDelivered(neverHeard, 'MAX_RETRANSMIT');
+  assert.equal(outbox.size, 2, 'nor is a node this one has never heard (it may be switched off)');
+  const alone = rig({ neighbours: [], hubDevices: [hubUser] });
   const lonely = alone.pump.enqueue(hubUser, { text: 'reply' }, 'text');
   alone.pump.notDelivered(lonely, 'MAX_RETRANSMIT');
   assert.equal(alone.outbox.size, 1, 'with nobody around to hear it, it waits for someone');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import fc from 'fast-check';
 import { SeededRandom, SimMedium, SimScheduler, formatNodeId, loraParams, type DirectMessage } from '@unibos/mesh-protocol';
-import { MESH_DIRECT_MAX_TEXT_BYTES, meshNodeIdFromPublicKey } from '@unibos/messenger-crypto';
+import { MESH_DIRECT_MAX_TEXT_BYTES, MeshDirectEndpoint, meshNodeIdFromPublicKey, newX25519KeyPair, systemRandom } from '@unibos/messenger-crypto';
 import { Device } from '../src/node/device.ts';
 import { loadOrCreateIdentity } from '../src/node/identity.ts';
 import { loadNodeConfig } from '../src/node/node-config.ts';
@@ -302,4 +302,23 @@ test('the control API sends private messages and refuses bad ones with a stable 
   a.device.router.emit('deliver', { from: b.id, to: a.id, id: 77, kind: 'direct', data: { direct: { sender: b.id, sealed: new Uint8Array([0x13, 1, 2, 3]) } }, hops: 0, rssi: -90, snr: 5, rxTimeMs: 0, viaMqtt: false, channel: 'x' });
   const metrics = await (await fetch(`http://127.0.0.1:${control.httpPort}/metrics`)).text();
   assert.match(metrics, /^unibos_private_messages_unreadable\{code="E_MESSAGE_MALFORMED"\} 1$/m);
+});
+
+test("a hub user's device (its messages carried by a gateway) is no radio: a reply to it is not retried for a day; a node never heard is", async (t) => {
+  const net = line(t, ['A', 'B', 'C']);
+  await net.startAll();
+  net.run(60_000);
+  const [a, b] = [net.get('A'), net.get('B')];
+  // A hub user's messenger device: an identity key and the address that is its hash, no radio.
+  const user = new MeshDirectEndpoint(newX25519KeyPair(systemRandom));
+  b.device.sendSealed(a.id, { sender: user.nodeId, sealed: user.encodeMeshDirect({ nodeId: a.id, identityKey: loadOrCreateIdentity(join(a.dir, 'identity.json')).publicKey }, 'is the bridge open?') });
+  net.run(60_000);
+  assert.deepEqual(privateIn(a.device).map((m) => [m.from, m.text]), [[user.nodeId, 'is the bridge open?']]);
+
+  // A answers the user, and texts a node it has never heard (switched off somewhere).
+  a.device.sendText('yes, one lane', user.nodeId);
+  a.device.sendText('are you there?', 0x3c0ffee1);
+  net.run(10 * 60_000);
+  const waiting = a.device.outbox.dueAt(Number.MAX_SAFE_INTEGER, 'text', 10).map((e) => e.to);
+  assert.deepEqual(waiting, [0x3c0ffee1], 'the reply went on air and is done; the text to the unheard node waits to be tried again');
 });

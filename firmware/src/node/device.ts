@@ -137,7 +137,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     const canSend = (): boolean => !this.stopped && this.radio.state === 'ready';
     const stopped = (): boolean => this.stopped;
     this.parts = new PartKeeper(this.scheduler, this.log, stopped);
-    this.pump = new OutboxPump({ outbox: this.outbox, router: this.router, scheduler: this.scheduler, random, clock: this.clock, canSend, isRadio: (id) => this.peers.has(id), log: this.log });
+    this.pump = new OutboxPump({ outbox: this.outbox, router: this.router, scheduler: this.scheduler, random, clock: this.clock, canSend, isHubDevice: (id) => this.privateMessages.isHubDevice(id), log: this.log });
     this.beacons = new Beacons({
       nodeId: identity.nodeId,
       name: this.name,
@@ -414,6 +414,8 @@ export class Device extends EventEmitter<DeviceEvents> {
     if (!opened.ok) this.log.warn({ sender: formatNodeId(direct.sender), via: formatNodeId(d.from), code: opened.code }, 'private message could not be decrypted');
     const stored = this.safely('inbox', () => this.inbox.add({ ...base, from: direct.sender, to: d.to, kind: 'private', level: null, text, decryptError: opened.ok ? null : opened.code, latitude: null, longitude: null }));
     if (!stored) return;
+    // Opened, so really from `sender`; carried by another node: a hub user's device, with no radio.
+    if (opened.ok && direct.sender !== d.from) this.safely('hub devices', () => this.privateMessages.heardFromHubDevice(direct.sender, this.clock()));
     this.log.info({ from: formatNodeId(stored.from), kind: stored.kind, hops: stored.hops }, 'private received');
     this.emit('message', stored);
     if (!opened.ok && opened.code === 'E_EARLY_MESSAGE') this.safely('held private messages', () => this.privateMessages.hold(direct.sender, d.id, direct.sealed, stored.seq));

@@ -62,6 +62,8 @@ const MIGRATIONS: string[] = [
    CREATE TABLE direct_peer_keys (node_id INTEGER PRIMARY KEY, public_key BLOB NOT NULL, heard_ms INTEGER NOT NULL);`,
   // A private message that arrived before the one starting its chain is kept, and opened later.
   `CREATE TABLE direct_held (sender INTEGER NOT NULL, packet_id INTEGER NOT NULL, sealed BLOB NOT NULL, inbox_seq INTEGER NOT NULL, PRIMARY KEY (sender, packet_id));`,
+  // Hub users' messenger devices this node heard from (through a gateway): no radio answers for them.
+  `CREATE TABLE hub_devices (node_id INTEGER PRIMARY KEY, heard_ms INTEGER NOT NULL);`,
 ];
 
 export function openNodeDb(path: string, logger?: Pick<Logger, 'warn'>): Db {

@@ -40,10 +40,11 @@ export interface OutboxPumpOptions {
   /** False while the node is stopped or its radio cannot send: messages then wait on disk. */
   canSend: () => boolean;
   /**
-   * Whether `id` has ever been heard on the air. A hub user's messenger device has a mesh address
-   * (its key's hash) but no radio, so nobody on the mesh can acknowledge a message to it. Default: every address is a radio.
+   * Whether `id` is known to be a hub user's messenger device: it has a mesh address (its key's
+   * hash) but no radio, so nobody on the mesh can acknowledge a message to it. An address the node
+   * knows nothing about is a radio that may be off: its messages are retried. Default: none is.
    */
-  isRadio?: (id: number) => boolean;
+  isHubDevice?: (id: number) => boolean;
   log: Logger;
 }
 
@@ -132,7 +133,7 @@ export class OutboxPump {
     // the mesh there is no one further to relay to, so this is as delivered as a broadcast gets.
     // The same for a reply to a hub user (no radio can acknowledge it): the gateways among those
     // neighbours forward what they hear, and retrying for a day would only spend the channel.
-    const unanswerable = e.to === BROADCAST || !(this.options.isRadio?.(e.to) ?? true);
+    const unanswerable = e.to === BROADCAST || (this.options.isHubDevice?.(e.to) ?? false);
     if (attempted && unanswerable && router.neighbors.direct(scheduler.now(), NEIGHBOUR_FRESH_MS).length > 0) {
       outbox.done(id);
       if (e.to !== BROADCAST) log.info({ packetId: id, to: formatNodeId(e.to) }, 'sent to a hub user: it went on air with neighbours around; no radio can acknowledge it');

@@ -12,6 +12,8 @@ import type { Db } from './node-db.ts';
 const STATE_KEY = 'mesh-direct';
 /** Early messages kept per sender; past that the oldest is given up (its inbox row keeps saying why). */
 const MAX_HELD_PER_SENDER = 32;
+/** Hub users' devices remembered; past that the least recently heard is forgotten. */
+const MAX_HUB_DEVICES = 1000;
 
 /** What opening a Data.direct gave: the text, or why it could not be read. */
 export type Opened = { ok: true; text: string } | { ok: false; code: string; reason: string };
@@ -26,6 +28,9 @@ export class PrivateMessages {
   private readonly heldFrom;
   private readonly release;
   private readonly trimHeld;
+  private readonly rememberHubDevice;
+  private readonly trimHubDevices;
+  private readonly findHubDevice;
   /** Private messages that could not be opened, by error code (they are still stored, as such). */
   readonly failures = new Map<string, number>();
 
@@ -43,6 +48,9 @@ export class PrivateMessages {
     this.release = db.prepare('DELETE FROM direct_held WHERE sender = ? AND packet_id = ?');
     this.trimHeld = db.prepare(`DELETE FROM direct_held WHERE sender = ? AND inbox_seq NOT IN
       (SELECT inbox_seq FROM direct_held WHERE sender = ? ORDER BY inbox_seq DESC LIMIT ${MAX_HELD_PER_SENDER})`);
+    this.rememberHubDevice = db.prepare('INSERT INTO hub_devices (node_id, heard_ms) VALUES (?, ?) ON CONFLICT(node_id) DO UPDATE SET heard_ms = excluded.heard_ms');
+    this.trimHubDevices = db.prepare(`DELETE FROM hub_devices WHERE node_id NOT IN (SELECT node_id FROM hub_devices ORDER BY heard_ms DESC LIMIT ${MAX_HUB_DEVICES})`);
+    this.findHubDevice = db.prepare('SELECT 1 FROM hub_devices WHERE node_id = ?');
     const keys = keyPairOf(identity);
     const row = this.loadState.get(STATE_KEY) as { value: string } | undefined;
     if (!row) {
@@ -55,6 +63,20 @@ export class PrivateMessages {
       // Starting over would silently break every conversation (and could reuse keys): say so and stop.
       throw new FirmwareError('E_STORAGE', `the private-message sessions in the node database cannot be read (${(err as Error).message}); restore node.db from a backup`);
     }
+  }
+
+  /**
+   * `sender` wrote a private message that opened, carried on its behalf by `transmitter`: a hub
+   * user's messenger device (its address is its key's hash; it has no radio), which no node can
+   * acknowledge a message for.
+   */
+  heardFromHubDevice(sender: number, nowMs: number): void {
+    this.rememberHubDevice.run(sender, nowMs);
+    this.trimHubDevices.run();
+  }
+
+  isHubDevice(nodeId: number): boolean {
+    return this.findHubDevice.get(nodeId) !== undefined;
   }
 
   /** A peer's NodeInfo key: kept only when it is the key its node id is the hash of. */
