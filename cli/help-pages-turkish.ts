@@ -512,8 +512,8 @@ export const NODE_FLAGS_TR: Record<string, string> = {
     'okunacak gpsd',
   'NMEA receiver serial port':
     'NMEA alıcısının seri portu',
-  'button/LED/buzzer: none, virtual or raspi':
-    'düğme/LED/sesli uyarıcı: none, virtual veya raspi',
+  'button/LED/buzzer: none, virtual, gpiod (libgpiod tools, no root) or raspi (pigpio, as root)':
+    'düğme/LED/sesli uyarıcı: none, virtual, gpiod (libgpiod araçları, root gerekmez) veya raspi (pigpio, root olarak)',
   'loopback health and metrics port (0 = any free port, off = none)':
     'loopback üzerinde sağlık ve ölçüm portu (0 = herhangi bir boş port, off = yok)',
   'a module whose device-side handler this node runs, repeatable (default: none; env: comma-separated)':

@@ -5,7 +5,7 @@ import type { Board, BootConfig } from './boot-config.ts';
 
 /** What each radio board means for the runtime: where the modem is, where positions come from, GPIO. */
 const BOARD_PROFILES: Record<Board, Record<string, unknown>> = {
-  'rak3172-hat': { radio: { type: 'serial', serialPath: '/dev/serial0', baudRate: 115200 }, gps: { type: 'gpsd' }, gpio: { type: 'raspi' } },
+  'rak3172-hat': { radio: { type: 'serial', serialPath: '/dev/serial0', baudRate: 115200 }, gps: { type: 'gpsd' }, gpio: { type: 'gpiod' } },
   'rak3172-usb': { radio: { type: 'serial', serialPath: '/dev/ttyUSB0', baudRate: 115200 }, gps: { type: 'gpsd' }, gpio: { type: 'none' } },
   sim: { radio: { type: 'sim' }, gps: { type: 'none' }, gpio: { type: 'none' } },
 };

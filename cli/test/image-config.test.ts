@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { LORA_PRESETS, REGIONS } from '@unibos/mesh-protocol';
+import { loadNodeConfig } from '@unibos/firmware';
 import { parseBootConfig } from '../image/boot-config.ts';
 import { firstBoot } from '../image/first-boot.ts';
 import { unibos } from './support/processes.ts';
@@ -135,4 +136,19 @@ test('first boot leaves cloud-init its host name and Wi-Fi, and makes the first 
   const claim = JSON.parse(readFileSync(join(paths.state, 'device', 'claim.json'), 'utf8')) as { kind: string; hubApi: string };
   assert.deepEqual([claim.kind, claim.hubApi], ['gateway', 'http://127.0.0.1:8000'], 'the gateway claims itself at the hub beside it');
   assert.ok(!readFileSync(join(paths.boot, 'unibos.json.applied'), 'utf8').includes('a long enough password'));
+});
+
+test("the image's default board runs the SOS button, LED and buzzer through gpiod, which the unprivileged unibos user can use", async () => {
+  // No unibos.json on the boot partition: the safe defaults, the rak3172-hat board.
+  const dir = join(root, 'default-board');
+  const paths = { boot: join(dir, 'boot'), state: join(dir, 'state'), etc: join(dir, 'etc'), led: join(dir, 'led'), user: 'unibos', live: false };
+  for (const d of [paths.boot, paths.etc]) mkdirSync(d, { recursive: true });
+  const said: string[] = [];
+  const result = await firstBoot(paths, (p, m) => said.push(`<${p}>${m}`));
+  assert.equal(result.ok, true, said.join('\n'));
+  const file = join(paths.state, 'device', 'config.json');
+  const written = JSON.parse(readFileSync(file, 'utf8')) as { gpio?: { type?: string } };
+  // raspi-io (pigpio) needs root, and unibos-node.service runs as User=unibos with no capabilities.
+  assert.equal(written.gpio?.type, 'gpiod');
+  assert.equal(loadNodeConfig({ file, env: {} }).gpio.type, 'gpiod', 'and the runtime accepts it');
 });

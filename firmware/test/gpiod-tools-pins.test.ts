@@ -3,42 +3,19 @@
 // another (EBUSY). Output changes of one line take effect in order, nothing is left holding a line
 // after close(), and a helper process that fails or dies is reported.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openGpiodPins } from '../src/radio/spi/gpiod-tools-pins.ts';
 import type { FirmwareError } from '../src/firmware-error.ts';
+import { useFakeGpiod } from './support/fake-gpiod.ts';
 
-const TOOLS = fileURLToPath(new URL('./fixtures/fake-gpiod', import.meta.url));
-const saved = { PATH: process.env.PATH, FAKE_GPIO_DIR: process.env.FAKE_GPIO_DIR };
-let dir = '';
-
-before(() => {
-  process.env.PATH = `${TOOLS}:${saved.PATH}`;
-});
-after(() => {
-  process.env.PATH = saved.PATH;
-  if (saved.FAKE_GPIO_DIR === undefined) delete process.env.FAKE_GPIO_DIR;
-  else process.env.FAKE_GPIO_DIR = saved.FAKE_GPIO_DIR;
-});
-
-function freshLines(t: { after: (fn: () => void) => void }): void {
-  dir = mkdtempSync(join(tmpdir(), 'unibos-gpiod-'));
-  process.env.FAKE_GPIO_DIR = dir;
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-}
-
-const level = (line: number) => readFileSync(join(dir, `line-${line}.level`), 'utf8').trim();
-const changes = (line: number) => readFileSync(join(dir, 'log'), 'utf8').split('\n').filter((l) => l.startsWith(`set ${line}=`));
-/** True when no process holds the line (a gpioset left behind would). */
-const free = (line: number) => spawnSync('flock', ['-n', join(dir, `line-${line}.lock`), 'true']).status === 0;
+const gpiod = useFakeGpiod();
+const { level, changes, free } = gpiod;
 
 test('a RESET pulse asked for in two quick calls goes low then high, ends high, and close() leaves nothing holding the line', async (t) => {
-  freshLines(t);
+  gpiod.fresh(t);
   for (let run = 0; run < 5; run++) {
     const pins = await openGpiodPins('gpiochip0');
     const reset = await pins.output(18, 1);
@@ -54,7 +31,7 @@ test('a RESET pulse asked for in two quick calls goes low then high, ends high, 
 });
 
 test('of several changes asked for while one is under way, only the latest is made, and every caller hears when it is', async (t) => {
-  freshLines(t);
+  gpiod.fresh(t);
   const pins = await openGpiodPins('gpiochip0');
   try {
     const txen = await pins.output(13, 0);
@@ -68,9 +45,9 @@ test('of several changes asked for while one is under way, only the latest is ma
 });
 
 test('a line another program holds is refused with EBUSY and the reason', async (t) => {
-  freshLines(t);
+  gpiod.fresh(t);
   // Another program holds GPIO 18.
-  const holder = spawn('bash', ['-c', `exec 9>"${join(dir, 'line-18.lock')}"; flock -n 9 && echo locked && exec sleep 60`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const holder = spawn('bash', ['-c', `exec 9>"${join(gpiod.dir, 'line-18.lock')}"; flock -n 9 && echo locked && exec sleep 60`], { stdio: ['ignore', 'pipe', 'ignore'] });
   t.after(() => {
     holder.kill('SIGTERM');
   });
@@ -91,7 +68,7 @@ test('a line another program holds is refused with EBUSY and the reason', async 
 });
 
 test('a gpioset that stops holding its line is reported, so the radio can reopen its pins', async (t) => {
-  freshLines(t);
+  gpiod.fresh(t);
   process.env.FAKE_GPIOSET_HOLDER_FAILS = 'Device or resource busy';
   t.after(() => {
     delete process.env.FAKE_GPIOSET_HOLDER_FAILS;
@@ -108,7 +85,7 @@ test('a gpioset that stops holding its line is reported, so the radio can reopen
 });
 
 test('a gpiomon that dies is reported, so the radio can reopen its pins', async (t) => {
-  freshLines(t);
+  gpiod.fresh(t);
   process.env.FAKE_GPIOMON_DIES = 'No such device';
   t.after(() => {
     delete process.env.FAKE_GPIOMON_DIES;

@@ -1,5 +1,5 @@
-// The DevicePanel on real pins: a johnny-five Board over raspi-io on a Pi, or over the virtual IO
-// plugin elsewhere. johnny-five does the IO; debounce, hold and every pattern run on the injected
+// The DevicePanel on real pins: a johnny-five Board over libgpiod's tools (gpiod-io.ts) or raspi-io
+// on a Pi, or over the virtual IO plugin elsewhere. johnny-five does the IO; debounce, hold and every pattern run on the injected
 // scheduler, because johnny-five's own Button/Led/Pin timers are wall-clock intervals.
 // johnny-five itself (~12 MB resident) is loaded by start(), so a node without a panel never has it.
 
@@ -7,6 +7,7 @@ import { RealScheduler, type Scheduler, type TimerHandle } from '@unibos/mesh-pr
 import { FirmwareError } from '../firmware-error.ts';
 import type { ButtonPress, DevicePanel, PanelStatus } from './device-panel.ts';
 import { LED_PATTERNS, ledPatternFor, steadyLedPattern, type LedPatternName, type OnOffPattern, type OnOffStep } from './led-patterns.ts';
+import { openGpiodIo } from './gpiod-io.ts';
 import { PressClassifier } from './press-classifier.ts';
 import { VirtualIo } from './virtual-io.ts';
 
@@ -25,6 +26,8 @@ export interface BoardIo {
   digitalWrite(pin: PinId, value: number): void;
   digitalRead(pin: PinId, callback: (value: number) => void): void;
   reset?(): void;
+  /** Releases the pins; stop() waits for it, so a restart does not find its own lines still held. */
+  close?(): Promise<void>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   once(event: string, listener: (...args: unknown[]) => void): unknown;
   emit(event: string, ...args: unknown[]): boolean;
@@ -51,6 +54,9 @@ export const DEFAULT_READY_TIMEOUT_MS = 10_000;
 export const ACTIVITY_FLASH_MS = 40;
 
 export type BuzzerAlert = 'sos' | 'alert';
+
+/** The IO plugins the panel can build itself. */
+export type PanelIoType = 'gpiod' | 'raspi' | 'virtual';
 
 const MORSE_UNIT_MS = 100;
 
@@ -98,8 +104,13 @@ export interface PanelLogger {
 }
 
 export interface JohnnyFivePanelOptions {
-  /** 'raspi' (default): raspi-io, loaded only on a Pi; 'virtual': a VirtualIo on the panel's scheduler; or an IO plugin you own. */
-  io?: 'raspi' | 'virtual' | BoardIo;
+  /**
+   * 'gpiod': libgpiod's tools on the GPIO character device (no root needed); 'raspi' (default): raspi-io
+   * (pigpio, root only), loaded only on a Pi; 'virtual': a VirtualIo on the panel's scheduler; or an IO plugin you own.
+   */
+  io?: PanelIoType | BoardIo;
+  /** For io 'gpiod': the chip as gpiodetect names it, or 'auto' (default): the 40-pin header's chip, found by its label. */
+  gpiodChip?: string;
   pins?: Partial<PanelPins>;
   /** Button to ground with the pull-up enabled, so pressed reads low (default true). False: button to 3V3 with the pull-down. */
   buttonActiveLow?: boolean;
@@ -191,7 +202,8 @@ export class JohnnyFivePanel implements DevicePanel {
   readonly debounceMs: number;
   readonly readyTimeoutMs: number;
 
-  private readonly ioOption: 'raspi' | 'virtual' | BoardIo;
+  private readonly ioOption: PanelIoType | BoardIo;
+  private readonly gpiodChip: string;
   private readonly scheduler: Scheduler;
   private readonly logger: PanelLogger;
   private readonly classifier: PressClassifier;
@@ -216,6 +228,7 @@ export class JohnnyFivePanel implements DevicePanel {
 
   constructor(options: JohnnyFivePanelOptions = {}) {
     this.ioOption = options.io ?? 'raspi';
+    this.gpiodChip = options.gpiodChip ?? 'auto';
     this.pins = Object.freeze({
       button: options.pins?.button ?? DEFAULT_PANEL_PINS.button,
       led: options.pins?.led ?? DEFAULT_PANEL_PINS.led,
@@ -258,6 +271,11 @@ export class JohnnyFivePanel implements DevicePanel {
     return this.createdVirtualIo;
   }
 
+  /** The IO plugin of the running board (to watch or drive its pins from a test or dev tool); undefined when stopped. */
+  get boardIo(): BoardIo | undefined {
+    return this.session?.io;
+  }
+
   get running(): boolean {
     return this.session !== undefined;
   }
@@ -294,8 +312,9 @@ export class JohnnyFivePanel implements DevicePanel {
     }
     this.ledWritten = undefined;
     this.buzzerWritten = undefined;
-    // raspi-io polls inputs on intervals until reset; an IO plugin handed to us belongs to the caller.
-    if (session.ownsIo) this.resetIo(session.io);
+    // raspi-io polls inputs on intervals until reset, gpiod holds its lines with processes until closed;
+    // an IO plugin handed to us belongs to the caller.
+    if (session.ownsIo) await this.releaseIo(session.io);
   }
 
   onButton(listener: (press: ButtonPress) => void): void {
@@ -354,7 +373,7 @@ export class JohnnyFivePanel implements DevicePanel {
     try {
       board = new Board({ io, repl: false, debug: false, sigint: false, timeout: this.readyTimeoutMs });
     } catch (err) {
-      if (ownsIo) this.resetIo(io);
+      if (ownsIo) await this.releaseIo(io);
       throw new FirmwareError('E_GPIO_UNAVAILABLE', `johnny-five could not use ${io.name} as a board: ${messageOf(err)}`, { cause: err });
     }
     const session: Session = {
@@ -369,16 +388,17 @@ export class JohnnyFivePanel implements DevicePanel {
       this.configurePins(session);
     } catch (err) {
       session.closed = true;
-      if (ownsIo) this.resetIo(io);
+      if (ownsIo) await this.releaseIo(io);
       throw err;
     }
     this.session = session;
     this.updateLedPattern();
   }
 
-  private resetIo(io: BoardIo): void {
+  private async releaseIo(io: BoardIo): Promise<void> {
     try {
       io.reset?.();
+      await io.close?.();
     } catch (err) {
       this.logger.warn({ err }, `gpio: ${io.name} failed to reset`);
     }
@@ -391,6 +411,15 @@ export class JohnnyFivePanel implements DevicePanel {
       return { io: this.createdVirtualIo, ownsIo: true };
     }
     if (choice === 'raspi') return { io: await loadRaspiIo(this.pins), ownsIo: true };
+    if (choice === 'gpiod') {
+      const { button, led, buzzer } = this.pins;
+      const io = await openGpiodIo({
+        chip: this.gpiodChip,
+        outputs: [led, buzzer],
+        inputs: [{ pin: button, pull: this.buttonActiveLow ? 'up' : 'down' }],
+      });
+      return { io, ownsIo: true };
+    }
     return { io: choice, ownsIo: false };
   }
 

@@ -3,13 +3,11 @@
 
 import { EventEmitter } from 'node:events';
 import type { Scheduler } from '@unibos/mesh-protocol';
-import { FirmwareError } from '../firmware-error.ts';
+import { PI_GPIO_COUNT, bcmLine } from './bcm-pin.ts';
 import type { BoardIo, PinId } from './johnny-five-panel.ts';
 
 const MODES = Object.freeze({ INPUT: 0, OUTPUT: 1, ANALOG: 2, PWM: 3, SERVO: 4 });
 
-/** BCM0..BCM27, the lines on the 40-pin header. */
-const PI_GPIO_COUNT = 28;
 /** Enough history for any test or a look back over a sim run, without growing for ever on a long run. */
 const DEFAULT_MAX_WRITES_PER_PIN = 10_000;
 
@@ -94,12 +92,7 @@ export class VirtualIo extends EventEmitter implements BoardIo {
 
   /** 'GPIO17', 'BCM17', 17 and '17' all name BCM line 17 (raspi-io reads bare numbers as wiringPi; use names in config). */
   normalize(pin: PinId): number {
-    const match = typeof pin === 'number' ? null : /^(?:GPIO|BCM)?(\d{1,2})$/i.exec(pin.trim());
-    const n = typeof pin === 'number' ? pin : match ? Number(match[1]) : Number.NaN;
-    if (!Number.isInteger(n) || n < 0 || n >= PI_GPIO_COUNT) {
-      throw new FirmwareError('E_CONFIG', `unknown GPIO pin ${JSON.stringify(pin)}: use a BCM name such as "GPIO17" (0-${PI_GPIO_COUNT - 1})`);
-    }
-    return n;
+    return bcmLine(pin);
   }
 
   pinMode(pin: PinId, mode: number): void {

@@ -65,7 +65,7 @@ export const CONFIG_KEYS = {
   'gps.gpsd': { spec: { type: 'string', pattern: HOST_PORT, hint: 'host:port' }, default: '127.0.0.1:2947', env: 'UNIBOS_GPSD', flag: 'gpsd', help: 'gpsd to read' },
   'gps.serialPath': { spec: str(), default: '/dev/ttyAMA1', env: 'UNIBOS_GPS_PATH', flag: 'gps-path', help: 'NMEA receiver serial port' },
   'gps.baudRate': { spec: int(1200, 921_600), default: 9600, help: 'NMEA receiver baud rate' },
-  'gpio.type': { spec: oneOf(['none', 'virtual', 'raspi']), default: 'none', env: 'UNIBOS_GPIO', flag: 'gpio', help: 'button/LED/buzzer: none, virtual or raspi' },
+  'gpio.type': { spec: oneOf(['none', 'virtual', 'gpiod', 'raspi']), default: 'none', env: 'UNIBOS_GPIO', flag: 'gpio', help: 'button/LED/buzzer: none, virtual, gpiod (libgpiod tools, no root) or raspi (pigpio, as root)' },
   'http.port': { spec: int(0, 65_535, true), default: 8001, env: 'UNIBOS_HTTP_PORT', flag: 'http-port', help: 'loopback health and metrics port (0 = any free port, off = none)' },
   modules: { spec: { type: 'list', pattern: /^[a-z][a-z0-9-]{1,39}$/, hint: 'module names' }, default: '', env: 'UNIBOS_MODULES', flag: 'module', help: 'a module whose device-side handler this node runs, repeatable (default: none; env: comma-separated)' },
   modulesDir: { spec: str(true), default: undefined, env: 'UNIBOS_MODULES_DIR', flag: 'modules-dir', help: "folder of modules/NAME/module.json (default: the modules/ folder next to the runtime)" },
@@ -96,7 +96,7 @@ export interface NodeConfig {
   sos: { retryIntervalS: number; maxRetryIntervalS: number };
   radio: { type: 'sim' | 'serial' | 'spi' | 'spi-twin'; board: string | undefined; air: { host: string; port: number }; serialPath: string; baudRate: number };
   gps: { type: 'none' | 'sim' | 'gpsd' | 'nmea'; latitude: number | undefined; longitude: number | undefined; altitudeM: number; gpsd: { host: string; port: number }; serialPath: string; baudRate: number };
-  gpio: { type: 'none' | 'virtual' | 'raspi' };
+  gpio: { type: 'none' | 'virtual' | 'gpiod' | 'raspi' };
   /** null = no loopback HTTP listener. */
   http: { port: number | null };
   /** Modules whose device-side handlers run here (module-loader.ts), from `modulesDir` (undefined: the runtime's own). */

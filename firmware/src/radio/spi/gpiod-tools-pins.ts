@@ -67,7 +67,21 @@ export async function listGpioChips(): Promise<GpiodChip[]> {
   return parseGpiodetect(await run('gpiodetect', []));
 }
 
-export async function openGpiodPins(chipSetting: string): Promise<GpioPins> {
+/** The pull resistor an input line is requested with ('as-is' leaves the chip's setting alone). */
+export type GpiodBias = 'as-is' | 'pull-up' | 'pull-down';
+
+export interface GpiodInputOptions {
+  /** libgpiod 1.5+ and 2.x take it as --bias; one gpiomon watches every input, so all inputs share one bias. */
+  bias?: GpiodBias;
+}
+
+/** GpioPins on libgpiod's tools; an input may also ask for a pull resistor (a button to ground needs a pull-up). */
+export interface GpiodPins extends GpioPins {
+  input(offset: number, options?: GpiodInputOptions): Promise<GpioInput>;
+  onFault(fn: (err: FirmwareError) => void): () => void;
+}
+
+export async function openGpiodPins(chipSetting: string): Promise<GpiodPins> {
   const version = await run('gpioset', ['--version']);
   const tools: Tools = { v2: /v2\./.test(version) };
   let chip = chipSetting;
@@ -92,7 +106,7 @@ interface OutputLine {
   next: { level: Level; waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> } | undefined;
 }
 
-class GpiodToolsPins implements GpioPins {
+class GpiodToolsPins implements GpiodPins {
   private readonly lines = new Map<number, OutputLine>();
   /** Every process we started and that has not exited, whatever its job, so close() ends them all. */
   private readonly children = new Set<ChildProcess>();
@@ -100,6 +114,7 @@ class GpiodToolsPins implements GpioPins {
   private readonly listeners = new Map<number, Set<(l: Level) => void>>();
   private readonly faultListeners = new Set<(err: FirmwareError) => void>();
   private monitor: ChildProcess | undefined;
+  private bias: GpiodBias = 'as-is';
   private closed = false;
 
   constructor(
@@ -213,9 +228,14 @@ class GpiodToolsPins implements GpioPins {
     if (this.closed) throw new FirmwareError('E_MODEM_UNAVAILABLE', `GPIO ${offset} on ${this.name}: the pins were closed`);
   }
 
-  async input(offset: number): Promise<GpioInput> {
+  async input(offset: number, options: GpiodInputOptions = {}): Promise<GpioInput> {
+    const bias = options.bias ?? 'as-is';
+    if (this.listeners.size > 0 && bias !== this.bias) {
+      throw new FirmwareError('E_CONFIG', `GPIO ${offset} on ${this.name}: inputs with different pull resistors (${this.bias}, ${bias}) cannot share one gpiomon`);
+    }
+    this.bias = bias;
     if (!this.listeners.has(offset)) this.listeners.set(offset, new Set());
-    const args = this.tools.v2 ? ['--numeric', ...this.chipArgs(), String(offset)] : [...this.chipArgs(), String(offset)];
+    const args = [...this.biasArgs(), ...(this.tools.v2 ? ['--numeric', ...this.chipArgs(), String(offset)] : [...this.chipArgs(), String(offset)])];
     const monitor = this.monitor;
     this.monitor = undefined; // stopped on purpose: no fault
     if (monitor) await stop(monitor);
@@ -232,6 +252,11 @@ class GpiodToolsPins implements GpioPins {
     };
   }
 
+  /** Asked of gpioget as well as gpiomon, so the first level read is already the pulled one. */
+  private biasArgs(): string[] {
+    return this.bias === 'as-is' ? [] : [`--bias=${this.bias}`];
+  }
+
   onFault(fn: (err: FirmwareError) => void): () => void {
     this.faultListeners.add(fn);
     return () => this.faultListeners.delete(fn);
@@ -241,7 +266,7 @@ class GpiodToolsPins implements GpioPins {
   private async startMonitor(): Promise<void> {
     const offsets = [...this.listeners.keys()].map(String);
     this.checkOpen(Number(offsets[0]));
-    const args = this.tools.v2 ? ['-c', this.name, '--format=%o %e', ...offsets] : ['--format=%o %e', this.name, ...offsets];
+    const args = [...this.biasArgs(), ...(this.tools.v2 ? ['-c', this.name, '--format=%o %e', ...offsets] : ['--format=%o %e', this.name, ...offsets])];
     const child = this.start('gpiomon', args, true);
     this.monitor = child;
     let rest = '';
