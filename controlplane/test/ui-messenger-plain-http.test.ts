@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { MemoryStateStore, MessengerClient } from '../../messenger-client/src/index.ts';
 import { startTestHub } from './support/test-hub.ts';
 import { createAdminSession, createOrgUser } from './support/test-auth.ts';
-import { launch, openPage, signIn } from './support/ui-browser.ts';
+import { launch, messengerReady, openPage, signIn } from './support/ui-browser.ts';
 
 test('the messenger over plain http on a LAN name: a message goes out and comes in, and a reload is the same device', async (t) => {
   // hub.lan resolves to this machine; for the browser it is an ordinary, insecure origin.
@@ -23,6 +23,7 @@ test('the messenger over plain http on a LAN name: a message goes out and comes 
   const { page, problems, context } = await openPage(browser, hub);
   t.after(() => context.close());
   await signIn(page, hub, alice, '#/messages');
+  await messengerReady(page);
   assert.equal(await page.evaluate(() => window.isSecureContext), false, 'an insecure page, as on a LAN');
   await page.getByText('This page is plain http').waitFor();
   await page.getByRole('button', { name: 'New direct message' }).click();
@@ -37,6 +38,7 @@ test('the messenger over plain http on a LAN name: a message goes out and comes 
   const devices = async () => (await (await fetch(`${started.url}/api/v1/messenger/devices`, { headers: { authorization: `Bearer ${alice.accessToken}` } })).json()) as unknown;
   const before = await devices();
   await page.reload();
+  await messengerReady(page);
   await page.getByRole('list', { name: 'Conversations' }).getByRole('button').first().click();
   await page.getByText('Water at the school, come with jerrycans').waitFor();
   const conversation = (await bobClient.conversations())[0]!;

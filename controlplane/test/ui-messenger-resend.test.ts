@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { MemoryStateStore, MessengerClient } from '../../messenger-client/src/index.ts';
 import { startTestHub } from './support/test-hub.ts';
 import { createAdminSession, createOrgUser } from './support/test-auth.ts';
-import { launch, openPage, signIn } from './support/ui-browser.ts';
+import { launch, messengerReady, openPage, signIn } from './support/ui-browser.ts';
 
 test('a message sent again after its answer was lost reaches the other person once', async (t) => {
   const browser = await launch();
@@ -20,6 +20,7 @@ test('a message sent again after its answer was lost reaches the other person on
   const { page, context } = await openPage(browser, hub);
   t.after(() => context.close());
   await signIn(page, hub, alice, '#/messages');
+  await messengerReady(page);
   await page.getByRole('button', { name: 'New direct message' }).click();
   await page.getByLabel('Member').selectOption(bob.userId);
   await page.getByRole('button', { name: 'Start conversation' }).click();

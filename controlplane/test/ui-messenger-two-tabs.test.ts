@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { MemoryStateStore, MessengerClient } from '../../messenger-client/src/index.ts';
 import { startTestHub } from './support/test-hub.ts';
 import { createAdminSession, createOrgUser } from './support/test-auth.ts';
-import { launch, openPage, signIn } from './support/ui-browser.ts';
+import { launch, messengerReady, openPage, signIn } from './support/ui-browser.ts';
 
 const log = (page: Page) => page.getByRole('list', { name: /^Messages in .+$/ });
 
@@ -29,6 +29,7 @@ test('two tabs of one browser: the one opened last sends, the other stops and sa
   const { context, page: tab1, problems } = await openPage(browser, hub);
   t.after(() => context.close());
   await signIn(tab1, hub, alice, '#/messages');
+  await messengerReady(tab1);
   await tab1.getByRole('button', { name: 'New direct message' }).click();
   await tab1.getByLabel('Member').selectOption(bob.userId);
   await tab1.getByRole('button', { name: 'Start conversation' }).click();
@@ -37,6 +38,7 @@ test('two tabs of one browser: the one opened last sends, the other stops and sa
 
   const tab2 = await context.newPage();
   await signIn(tab2, hub, alice, '#/messages');
+  await messengerReady(tab2);
   await tab2.getByRole('list', { name: 'Conversations' }).getByRole('button').first().click();
   await log(tab2).getByText('hello from tab 1', { exact: true }).waitFor();
 
@@ -49,6 +51,7 @@ test('two tabs of one browser: the one opened last sends, the other stops and sa
   assert.deepEqual(got.problems, [], 'and no message key was used twice');
 
   await tab1.reload();
+  await messengerReady(tab1);
   await tab1.getByRole('list', { name: 'Conversations' }).getByRole('button').first().click();
   await log(tab1).getByText('first from tab 2', { exact: true }).waitFor();
   await send(tab1, 'back in tab 1');

@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { startTestHub } from './support/test-hub.ts';
 import { api, createAdminSession, createOrgUser } from './support/test-auth.ts';
 import { registerDevice, sendOpaque } from './support/messenger-client.ts';
-import { artifactsDir, assertFitsWidth, axe, launch, openPage, signIn, SIZES, type SizeName } from './support/ui-browser.ts';
+import { artifactsDir, assertFitsWidth, axe, launch, messengerReady, openPage, signIn, SIZES, type SizeName } from './support/ui-browser.ts';
 
 const SHOTS = artifactsDir('ui-messenger');
 const NOTES_SHOTS = '/work/notes/shots';
@@ -29,12 +29,6 @@ async function shot(page: Page, name: string): Promise<void> {
   }
 }
 
-/** Ready: the device's keys exist (made in this browser) and the list has loaded. */
-async function openMessages(page: Page): Promise<void> {
-  await page.locator('a[href="#/messages"][aria-current="page"]').waitFor();
-  await page.getByRole('list', { name: 'Conversations' }).getByRole('listitem').first().waitFor();
-  await page.locator('.msg-status').filter({ hasText: /^$/ }).waitFor({ state: 'attached' });
-}
 
 const log = (page: Page) => page.getByRole('list', { name: /^(Messages in .+|.+ sohbetindeki mesajlar)$/ });
 
@@ -60,9 +54,9 @@ test('messenger in the admin UI: two users, live, end to end encrypted, key chan
   t.after(() => a.context.close());
   t.after(() => b.context.close());
   await signIn(b.page, hub, bob, '#/messages');
-  await openMessages(b.page);
+  await messengerReady(b.page);
   await signIn(a.page, hub, alice, '#/messages');
-  await openMessages(a.page);
+  await messengerReady(a.page);
   const aliceP = a.page;
   const bobP = b.page;
   const FIRST = 'Meet at the clinic at 0900, bring the radios';
@@ -170,7 +164,7 @@ test('messenger in the admin UI: two users, live, end to end encrypted, key chan
     const b2 = await openPage(browser, hub, { size: 'phone' });
     t.after(() => b2.context.close());
     await signIn(b2.page, hub, bob, '#/messages');
-    await openMessages(b2.page);
+    await messengerReady(b2.page);
 
     const banner = aliceP.getByRole('alert').filter({ hasText: 'Warning: keys changed' });
     await banner.waitFor();
@@ -237,9 +231,9 @@ test('messenger groups in the admin UI: members, a message that cannot be decryp
   t.after(() => a.context.close());
   t.after(() => b.context.close());
   await signIn(b.page, hub, bob, '#/messages');
-  await openMessages(b.page);
+  await messengerReady(b.page);
   await signIn(a.page, hub, alice, '#/messages');
-  await openMessages(a.page);
+  await messengerReady(a.page);
   const aliceP = a.page;
   const TEAM = 'Search team North';
   const CHECKIN = 'Team check-in at 0700 at the school';

@@ -90,3 +90,13 @@ export async function assertFitsWidth(page: Page, what: string): Promise<void> {
   const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
   assert.ok(scroll <= width + 1, `${what}: the page is ${scroll} px wide on a ${width} px screen`);
 }
+
+/**
+ * The Messages screen is ready: this browser's messenger device is open (its keys made or loaded)
+ * and the conversation list has loaded. Acting before that races the first sync, which redraws.
+ */
+export async function messengerReady(page: Page): Promise<void> {
+  await page.locator('a[href="#/messages"][aria-current="page"]').waitFor();
+  await page.getByRole('list', { name: /^(Conversations|Sohbetler)$/ }).getByRole('listitem').first().waitFor();
+  await page.locator('.msg-status').filter({ hasText: /^$/ }).waitFor({ state: 'attached' });
+}
