@@ -100,7 +100,6 @@ export class Sx126xTwin {
   private corruptNext = false;
   private lastCmdStatus = 0;
   private readonly pinLevels = new Map<number, Level>();
-  private readonly lineListeners = new Map<number, Set<(l: Level) => void>>();
   private readonly pinSet: TwinPinSet;
   private dio1: Level = 0;
   private timers: TimerHandle[] = [];
@@ -140,12 +139,6 @@ export class Sx126xTwin {
         name: `${this.chipName} twin`,
         drive: (offset, level) => this.drive(offset, level),
         level: (offset) => this.lineLevel(offset),
-        listen: (offset, fn) => {
-          let set = this.lineListeners.get(offset);
-          if (!set) this.lineListeners.set(offset, (set = new Set()));
-          set.add(fn);
-          return () => set.delete(fn);
-        },
       },
       { outputDelayMs: options.gpioDelayMs ?? 0, scheduler: this.scheduler },
     );
@@ -229,7 +222,7 @@ export class Sx126xTwin {
   }
 
   private setLine(offset: number, level: Level): void {
-    for (const fn of [...(this.lineListeners.get(offset) ?? [])]) fn(level);
+    this.pinSet.edge(offset, level);
   }
 
   /** The host drives one of our inputs: RESET, or a board line (TXEN, RXEN, enable). */

@@ -38,7 +38,6 @@ export class Sx127xTwin {
   private readonly bootMs: number;
   private readonly regs = new Uint8Array(0x80);
   private readonly fifo = new Uint8Array(256);
-  private readonly lineListeners = new Map<number, Set<(l: Level) => void>>();
   private readonly pinSet: TwinPinSet;
   private readonly pinLevels = new Map<number, Level>();
   private dio0: Level = 0;
@@ -59,12 +58,6 @@ export class Sx127xTwin {
         name: 'SX1276 twin',
         drive: (offset, level) => this.drive(offset, level),
         level: (offset) => (offset === this.board.pins.irq ? this.dio0 : 0),
-        listen: (offset, fn) => {
-          let set = this.lineListeners.get(offset);
-          if (!set) this.lineListeners.set(offset, (set = new Set()));
-          set.add(fn);
-          return () => set.delete(fn);
-        },
       },
       { outputDelayMs: options.gpioDelayMs ?? 0, scheduler: this.scheduler },
     );
@@ -300,7 +293,7 @@ export class Sx127xTwin {
   }
 
   private emit(level: Level): void {
-    for (const fn of [...(this.lineListeners.get(this.board.pins.irq) ?? [])]) fn(level);
+    this.pinSet.edge(this.board.pins.irq, level);
   }
 
   private onAntennaChannel(): boolean {

@@ -14,12 +14,11 @@ export interface TwinLines {
   drive(offset: number, level: Level): void;
   /** The level of one of the chip's outputs (BUSY, DIO), or of a line the host drove. */
   level(offset: number): Level;
-  /** Subscribes to the edges of one line; returns an unsubscribe function. */
-  listen(offset: number, fn: (level: Level) => void): () => void;
 }
 
 export class TwinPinSet {
   private readonly handedOut = new Set<{ fail(message: string): void }>();
+  private readonly listeners = new Map<number, Set<(level: Level) => void>>();
 
   constructor(
     private readonly lines: TwinLines,
@@ -31,6 +30,7 @@ export class TwinPinSet {
   pins(): GpioPins {
     const { lines } = this;
     const { outputDelayMs, scheduler } = this.options;
+    const listen = (offset: number, fn: (level: Level) => void): (() => void) => this.listen(offset, fn);
     let alive = true;
     const drive = async (offset: number, level: Level): Promise<void> => {
       if (outputDelayMs > 0) await new Promise<void>((resolve) => scheduler.schedule(outputDelayMs, resolve));
@@ -60,7 +60,7 @@ export class TwinPinSet {
         inputs.add(offset);
         return {
           read: () => (alive ? lines.level(offset) : (frozen.get(offset) ?? 0)),
-          onChange: (fn) => lines.listen(offset, (level) => alive && fn(level)),
+          onChange: (fn) => listen(offset, (level) => alive && fn(level)),
         };
       },
       onFault: (fn) => {
@@ -72,6 +72,18 @@ export class TwinPinSet {
         this.handedOut.delete(handle);
       },
     };
+  }
+
+  /** The twin's line `offset` changed to `level`: every input watching it hears the edge. */
+  edge(offset: number, level: Level): void {
+    for (const fn of [...(this.listeners.get(offset) ?? [])]) fn(level);
+  }
+
+  private listen(offset: number, fn: (level: Level) => void): () => void {
+    let set = this.listeners.get(offset);
+    if (!set) this.listeners.set(offset, (set = new Set()));
+    set.add(fn);
+    return () => set.delete(fn);
   }
 
   /** Every set of pins handed out so far breaks, as when their gpiomon dies. */
