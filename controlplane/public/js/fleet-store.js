@@ -4,6 +4,7 @@
 
 import { HUB_EVENT, HUB_EVENT_TOPIC } from './hub-events.js';
 import { t } from './i18n.js';
+import { LoadReplay } from './load-replay.js';
 
 /**
  * @typedef {{ latitude: number, longitude: number, altitudeM?: number | null, time?: string | null }} NodePosition
@@ -23,8 +24,8 @@ export class FleetStore extends EventTarget {
   /** @type {Map<string, FleetNode>} */
   nodes = new Map();
   loaded = false;
-  /** Events that arrived while a load was in flight: re-applied on top of the snapshot. @type {import('./event-stream.js').HubEvent[] | null} */
-  #during = null;
+  /** Events that arrived while a load was in flight: re-applied on top of the snapshot. @type {LoadReplay<import('./event-stream.js').HubEvent>} */
+  #replay = new LoadReplay();
   /** Node ids being fetched one by one. */
   #fetching = new Set();
 
@@ -38,7 +39,7 @@ export class FleetStore extends EventTarget {
     /** @type {Map<string, FleetNode>} */
     const next = new Map();
     let cursor = null;
-    this.#during = [];
+    const during = this.#replay.begin();
     try {
       do {
         const params = new URLSearchParams({ limit: String(PAGE) });
@@ -50,12 +51,9 @@ export class FleetStore extends EventTarget {
         }
         cursor = page?.nextCursor ?? null;
       } while (cursor);
-    } catch (err) {
-      this.#during = null;
-      throw err;
+    } finally {
+      this.#replay.end(during);
     }
-    const during = this.#during ?? [];
-    this.#during = null;
     this.nodes = next;
     this.loaded = true;
     for (const event of during) this.apply(event);
@@ -134,7 +132,7 @@ export class FleetStore extends EventTarget {
 
   /** @param {import('./event-stream.js').HubEvent} event */
   apply(event) {
-    this.#during?.push(event);
+    this.#replay.record(event);
     const data = event.data ?? {};
     if (NODE_EVENTS.has(event.type)) {
       const id = typeof data.id === 'string' ? data.id : typeof data.nodeId === 'string' ? data.nodeId : null;

@@ -175,7 +175,7 @@ export function createShell(root, { api, config }) {
   window.addEventListener('hashchange', route);
   route();
 
-  // Events that arrive while the snapshot loads are re-applied on top of it (FleetStore.load).
+  // Events that arrive while a snapshot loads are re-applied on top of it (load-replay.js: FleetStore.load, AlertBook.load).
   stream.addEventListener('event', (e) => {
     const event = /** @type {CustomEvent} */ (e).detail;
     fleet.apply(event);

@@ -4,6 +4,7 @@
 // Alerts screen's badge. Loaded from /api/v1/alerts, then kept current from alert.* events.
 
 import { HUB_EVENT, HUB_EVENT_TOPIC } from './hub-events.js';
+import { LoadReplay } from './load-replay.js';
 
 /**
  * @typedef {import('./views/alerts-view.js').Alert} Alert
@@ -53,15 +54,15 @@ export function alertOfEvent(event) {
 
 /**
  * Alerts from a snapshot of /api/v1/alerts kept current from events. A snapshot can be older than
- * events that arrived while it was on its way: those are re-applied on top of it (as FleetStore
- * does), and with mergeAlert the result is the same whichever came first. 'change' carries the id
+ * events that arrived while it was on its way: those are re-applied on top of it (load-replay.js,
+ * as for the fleet), and with mergeAlert the result is the same whichever came first. 'change' carries the id
  * of an alert first heard of just now (raised), else null.
  */
 export class AlertBook extends EventTarget {
   /** Every alert heard of since the last snapshot, resolved ones too (so nothing stale reopens them). @type {Map<string, Alert>} */
   alerts = new Map();
-  /** Per load in flight: what was heard of alerts since it was asked for (events, answers to actions). @type {Set<Alert[]>} */
-  #during = new Set();
+  /** Per load in flight: what was heard of alerts since it was asked for (events, answers to actions). @type {LoadReplay<Alert>} */
+  #replay = new LoadReplay();
   #seq = 0;
 
   /** @param {import('./api-client.js').ApiClient} api */
@@ -77,14 +78,12 @@ export class AlertBook extends EventTarget {
    */
   async load(queries) {
     const seq = ++this.#seq;
-    /** @type {Alert[]} */
-    const during = [];
-    this.#during.add(during);
+    const during = this.#replay.begin();
     let pages;
     try {
       pages = await Promise.all(queries.map((q) => this.api.get(`/api/v1/alerts?${q}`)));
     } finally {
-      this.#during.delete(during);
+      this.#replay.end(during);
     }
     if (seq !== this.#seq) return;
     /** @type {Map<string, Alert>} */
@@ -107,7 +106,7 @@ export class AlertBook extends EventTarget {
   apply(event) {
     const a = alertOfEvent(event);
     if (!a) return;
-    for (const during of this.#during) during.push(a);
+    this.#replay.record(a);
     const fresh = this.#take(a) && event.type === HUB_EVENT.ALERT_RAISED;
     this.#changed(fresh ? String(a.id) : null);
   }
@@ -118,7 +117,7 @@ export class AlertBook extends EventTarget {
    */
   put(a) {
     if (!hasAlertId(a)) return;
-    for (const during of this.#during) during.push(a);
+    this.#replay.record(a);
     this.#take(a);
     this.#changed(null);
   }
