@@ -4,21 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MemoryStateStore, MessengerClient } from '../../messenger-client/src/index.ts';
-import { startTestHub } from './support/test-hub.ts';
-import { createAdminSession, createOrgUser } from './support/test-auth.ts';
-import { launch, messengerReady, openPage, signIn } from './support/ui-browser.ts';
+import { aliceAndBob, startDirect } from './support/messenger-ui.ts';
+import { messengerReady, openPage, signIn } from './support/ui-browser.ts';
 
 test('the messenger over plain http on a LAN name: a message goes out and comes in, and a reload is the same device', async (t) => {
   // hub.lan resolves to this machine; for the browser it is an ordinary, insecure origin.
-  const browser = await launch(['--host-resolver-rules=MAP hub.lan 127.0.0.1']);
-  t.after(() => browser.close());
-  const started = await startTestHub();
-  t.after(() => started.stop());
-  const hub = { ...started, url: started.url.replace('127.0.0.1', 'hub.lan') };
-  const alice = await createAdminSession(started);
-  const bob = await createOrgUser(started, alice, 'member');
-  const bobClient = await MessengerClient.open({ hubUrl: started.url, auth: async () => bob.accessToken, store: new MemoryStateStore(), deviceName: 'bob laptop' });
+  const { browser, hub, localUrl, alice, bob, bobClient } = await aliceAndBob(t, { lanName: 'hub.lan' });
 
   const { page, problems, context } = await openPage(browser, hub);
   t.after(() => context.close());
@@ -26,16 +17,14 @@ test('the messenger over plain http on a LAN name: a message goes out and comes 
   await messengerReady(page);
   assert.equal(await page.evaluate(() => window.isSecureContext), false, 'an insecure page, as on a LAN');
   await page.getByText('This page is plain http').waitFor();
-  await page.getByRole('button', { name: 'New direct message' }).click();
-  await page.getByLabel('Member').selectOption(bob.userId);
-  await page.getByRole('button', { name: 'Start conversation' }).click();
+  await startDirect(page, bob);
   await page.getByRole('textbox', { name: 'Message' }).fill('Water at the school, come with jerrycans');
   await page.getByRole('button', { name: 'Send' }).click();
   await page.waitForFunction(() => (document.getElementById('msg-text') as HTMLTextAreaElement | null)?.value === '');
   const got = await bobClient.sync();
   assert.deepEqual(got.arrived.map((m) => m.text), ['Water at the school, come with jerrycans']);
 
-  const devices = async () => (await (await fetch(`${started.url}/api/v1/messenger/devices`, { headers: { authorization: `Bearer ${alice.accessToken}` } })).json()) as unknown;
+  const devices = async () => (await (await fetch(`${localUrl}/api/v1/messenger/devices`, { headers: { authorization: `Bearer ${alice.accessToken}` } })).json()) as unknown;
   const before = await devices();
   await page.reload();
   await messengerReady(page);

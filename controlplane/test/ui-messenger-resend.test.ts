@@ -3,27 +3,17 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MemoryStateStore, MessengerClient } from '../../messenger-client/src/index.ts';
-import { startTestHub } from './support/test-hub.ts';
-import { createAdminSession, createOrgUser } from './support/test-auth.ts';
-import { launch, messengerReady, openPage, signIn } from './support/ui-browser.ts';
+import { aliceAndBob, startDirect } from './support/messenger-ui.ts';
+import { messengerReady, openPage, signIn } from './support/ui-browser.ts';
 
 test('a message sent again after its answer was lost reaches the other person once', async (t) => {
-  const browser = await launch();
-  t.after(() => browser.close());
-  const hub = await startTestHub();
-  t.after(() => hub.stop());
-  const alice = await createAdminSession(hub);
-  const bob = await createOrgUser(hub, alice, 'member');
-  const bobClient = await MessengerClient.open({ hubUrl: hub.url, auth: async () => bob.accessToken, store: new MemoryStateStore(), deviceName: 'bob laptop' });
+  const { browser, hub, alice, bob, bobClient } = await aliceAndBob(t);
 
   const { page, context } = await openPage(browser, hub);
   t.after(() => context.close());
   await signIn(page, hub, alice, '#/messages');
   await messengerReady(page);
-  await page.getByRole('button', { name: 'New direct message' }).click();
-  await page.getByLabel('Member').selectOption(bob.userId);
-  await page.getByRole('button', { name: 'Start conversation' }).click();
+  await startDirect(page, bob);
   let posts = 0;
   await page.route(/\/api\/v1\/messenger\/conversations\/[^/]+\/messages$/, async (route) => {
     if (route.request().method() !== 'POST' || posts++ > 0) return route.continue();

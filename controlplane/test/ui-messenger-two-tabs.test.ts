@@ -5,10 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { MemoryStateStore, MessengerClient } from '../../messenger-client/src/index.ts';
-import { startTestHub } from './support/test-hub.ts';
-import { createAdminSession, createOrgUser } from './support/test-auth.ts';
-import { launch, messengerReady, openPage, signIn } from './support/ui-browser.ts';
+import { aliceAndBob, startDirect } from './support/messenger-ui.ts';
+import { messengerReady, openPage, signIn } from './support/ui-browser.ts';
 
 const log = (page: Page) => page.getByRole('list', { name: /^Messages in .+$/ });
 
@@ -18,21 +16,13 @@ async function send(page: Page, text: string): Promise<void> {
 }
 
 test('two tabs of one browser: the one opened last sends, the other stops and says why; a reload takes the messenger back', async (t) => {
-  const browser = await launch();
-  t.after(() => browser.close());
-  const hub = await startTestHub();
-  t.after(() => hub.stop());
-  const alice = await createAdminSession(hub);
-  const bob = await createOrgUser(hub, alice, 'member');
-  const bobClient = await MessengerClient.open({ hubUrl: hub.url, auth: async () => bob.accessToken, store: new MemoryStateStore(), deviceName: 'bob laptop' });
+  const { browser, hub, alice, bob, bobClient } = await aliceAndBob(t);
 
   const { context, page: tab1, problems } = await openPage(browser, hub);
   t.after(() => context.close());
   await signIn(tab1, hub, alice, '#/messages');
   await messengerReady(tab1);
-  await tab1.getByRole('button', { name: 'New direct message' }).click();
-  await tab1.getByLabel('Member').selectOption(bob.userId);
-  await tab1.getByRole('button', { name: 'Start conversation' }).click();
+  await startDirect(tab1, bob);
   await send(tab1, 'hello from tab 1');
   await log(tab1).getByText('hello from tab 1', { exact: true }).waitFor();
 
