@@ -206,4 +206,13 @@ function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroke
   gauge('unibos_hub_acked', 'Messages the hub acknowledged', (g) => g.set(parts().uplink?.stats.acked ?? 0));
   gauge('unibos_bridge_frames_heard', 'Mesh frames bridged to MQTT', (g) => g.set(parts().bridge?.stats.framesHeard ?? 0));
   gauge('unibos_bridge_tx_rejected', 'tx commands refused', (g) => g.set(parts().bridge?.stats.txRejected ?? 0));
+  gauge(
+    'unibos_bridge_forgotten',
+    'Mesh nodes and sensor metrics forgotten on the local broker (their retained messages cleared) to stay within the bound',
+    (g) => {
+      g.set({ kind: 'node' }, parts().bridge?.stats.nodesForgotten ?? 0);
+      g.set({ kind: 'sensor' }, parts().bridge?.stats.sensorsForgotten ?? 0);
+    },
+    ['kind'],
+  );
 }

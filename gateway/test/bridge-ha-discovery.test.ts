@@ -1,8 +1,10 @@
 // Home Assistant discovery of sensors on the running broker, as Home Assistant sees it: sensors
 // whose id and metric only differ in where an '_' or '.' falls each get their own retained config,
-// pointing at their own state topic, and a Home Assistant started later finds all of them.
+// pointing at their own state topic, and a Home Assistant started later finds all of them; mesh
+// nodes' retained messages stay within a bound however many node ids the air makes up.
 
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import mqtt from 'mqtt';
@@ -10,7 +12,7 @@ import pino from 'pino';
 import { loraParams, topics, type MeshRouter } from '@unibos/mesh-protocol';
 import { EventWaiter } from '@unibos/test-support';
 import { sensorDiscoveryKey } from '../src/bridge/ha-discovery.ts';
-import { MeshBridge } from '../src/bridge/mesh-bridge.ts';
+import { MeshBridge, type MqttPublisher } from '../src/bridge/mesh-bridge.ts';
 import { BrokerHarness } from './support/broker-harness.ts';
 
 interface Config {
@@ -88,5 +90,65 @@ describe('Home Assistant discovery of sensors on the gateway broker', () => {
     // Sensor a choosing the metric whose plain key would be a_b's hashed one.
     const hashed = sensorDiscoveryKey('a_b', 'c');
     assert.notEqual(sensorDiscoveryKey('a', hashed.slice('a_'.length)), hashed);
+  });
+});
+
+describe('mesh nodes on the gateway broker', () => {
+  let h: BrokerHarness;
+  before(async () => {
+    h = await BrokerHarness.start({ wsPort: null });
+  });
+  after(() => h.stop());
+
+  /** The retained messages in the broker's store: what a Home Assistant subscribing now is sent. */
+  const retainedTopics = async (): Promise<string[]> => {
+    const store = (h.broker as unknown as { persistence: { createRetainedStream(pattern: string): AsyncIterable<{ topic: string }> } }).persistence;
+    const found: string[] = [];
+    for await (const packet of store.createRetainedStream('#')) found.push(packet.topic);
+    return found.sort();
+  };
+
+  it('node ids made up on the public channel cannot grow the retained store: the least recently heard node is forgotten and cleared', async () => {
+    const heard = new EventEmitter();
+    const router = heard as unknown as MeshRouter;
+    const unused = (): never => {
+      throw new Error('no radio in this test');
+    };
+    // Every local publish is awaited before the store is read.
+    const pending: Promise<void>[] = [];
+    const local: MqttPublisher = {
+      publish: (topic, payload, o) => {
+        const done = h.broker.publish(topic, payload, o);
+        pending.push(done);
+        return done;
+      },
+    };
+    const bridge = new MeshBridge({ gatewayId: 'gw-test', device: { router, sendText: unused, sendAlert: unused, answerSos: unused, requestNodeInfo: unused }, params: loraParams('LongFast'), local, logger: pino({ level: 'silent' }), maxMeshNodes: 3 });
+    // A frame as the router reports one it heard and authenticated (the public channel's key is public).
+    const hear = (from: number) => heard.emit('heard', { header: { from, to: 0xffffffff, id: from, hopStart: 3, hopLimit: 3, viaMqtt: true }, data: { text: 'hi' }, bytes: new Uint8Array(40), rssi: -100, snr: 5 });
+    const perNode = (from: number) => {
+      const hex = from.toString(16).padStart(8, '0');
+      return (topic: string) => topic.includes(`unibos_${hex}`) || topic === `unibos/v1/mesh/!${hex}/link`;
+    };
+
+    hear(0x0a000001);
+    for (let id = 0x0b000001; id <= 0x0b000004; id++) {
+      hear(id);
+      hear(0x0a000001); // a real node keeps talking meanwhile
+    }
+    await Promise.all(pending);
+    const stored = await retainedTopics();
+    const kept = [0x0a000001, 0x0b000003, 0x0b000004];
+    for (const id of kept) assert.equal(stored.filter(perNode(id)).length, 7, `node ${id.toString(16)}: six discovery configs and its link`);
+    assert.equal(stored.length, 3 * 7, `only the three most recently heard nodes: ${stored.join(' ')}`);
+    assert.equal(bridge.stats.nodesForgotten, 2);
+
+    // A forgotten node heard again is announced again (and the least recent now is forgotten).
+    hear(0x0b000001);
+    await Promise.all(pending);
+    const again = await retainedTopics();
+    assert.equal(again.filter(perNode(0x0b000001)).length, 7);
+    assert.equal(again.filter(perNode(0x0b000003)).length, 0);
+    assert.equal(again.filter(perNode(0x0a000001)).length, 7, 'the node heard all along stays');
   });
 });

@@ -100,9 +100,9 @@ test('sensor readings go to the hub and are announced to Home Assistant once', a
   assert.equal(JSON.parse(disco[0]!.payload.toString()).state_topic, 'unibos/v1/sensor/tank1/level');
 });
 
-test('the bridge remembers announcing only its most recently heard sensors: one long silent is announced again when it comes back', async (t) => {
+test('the bridge keeps only its most recently heard sensors announced: one long silent is cleared, and announced again when it comes back', async (t) => {
   const s = await setup(t);
-  const announced = (id: string) => s.published.filter((p) => p.topic === `homeassistant/sensor/unibos_sensor_${id}_level/config`).length;
+  const announced = (id: string) => s.published.filter((p) => p.topic === `homeassistant/sensor/unibos_sensor_${id}_level/config` && p.payload.length > 0).length;
   const reading = (id: string) => s.bridge.handleSensor(`unibos/v1/sensor/${id}/level`, Buffer.from('1'));
   reading('quiet');
   reading('busy');
@@ -115,6 +115,11 @@ test('the bridge remembers announcing only its most recently heard sensors: one 
   reading('busy');
   assert.equal(announced('quiet'), 2, 'forgotten, so announced again');
   assert.equal(announced('busy'), 1, 'a sensor heard all along is not announced again');
+  // Forgetting it cleared its retained config (an empty retained message), so the broker's store stays bounded.
+  const quiet = s.published.filter((p) => p.topic === 'homeassistant/sensor/unibos_sensor_quiet_level/config');
+  assert.deepEqual(quiet.map((p) => [p.retain, p.payload.length > 0]), [[true, true], [true, false], [true, true]], 'announced, cleared, announced again');
+  assert.ok(s.bridge.stats.sensorsForgotten >= 2);
+  assert.equal(s.published.filter((p) => p.topic.startsWith('homeassistant/sensor/unibos_sensor_') && p.payload.length === 0).length, s.bridge.stats.sensorsForgotten);
 });
 
 test('a hub command with a ref is reported with its packet id; the same ref again is not sent twice; a refused one says why', async (t) => {

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { MESH_TOPIC_KIND, dataKind, encodeEnvelope, formatNodeAddress, topics, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
 import type { Device } from '@unibos/firmware';
 import { meshNodeDiscovery, sensorDiscovery, type DiscoveryMessage } from './ha-discovery.ts';
-import { LruSet } from './lru-set.ts';
+import { LruMap } from './lru-map.ts';
 import { meshJson } from './mesh-json.ts';
 import { parseTxCommand, type ParsedTx } from './tx-command.ts';
 
@@ -37,6 +37,8 @@ export interface MeshBridgeOptions {
   clock?: () => number;
   /** Sets devices' switches for `switch` commands (profiles/switch-commander.ts); without it they are refused. */
   switches?: { run(req: { sensor: string; state: 'ON' | 'OFF' | 'TOGGLE'; channel: number | null; name: string | null }): Promise<{ status: string; state?: string; error?: string }> } | undefined;
+  /** Mesh nodes kept on the local broker (default MAX_MESH_NODES). */
+  maxMeshNodes?: number;
 }
 
 export interface BridgeStats {
@@ -50,6 +52,9 @@ export interface BridgeStats {
   publishErrors: number;
   bridgeErrors: number;
   uplinkRefused: number;
+  /** Mesh nodes and sensor metrics forgotten (their retained messages cleared) to keep within the bounds. */
+  nodesForgotten: number;
+  sensorsForgotten: number;
 }
 
 /** Mesh traffic that overtakes routine backlog on its way to the hub (JSON topic kinds). */
@@ -58,14 +63,25 @@ const URGENT_KINDS: ReadonlySet<string> = new Set(['alert', 'ack']);
 /** Refs remembered against repeats: far more than a hub has unreported at once. */
 const MAX_REMEMBERED_REFS = 4096;
 
-/** Sensor metrics remembered as announced to Home Assistant; one forgotten is announced again when next seen. */
+/**
+ * Sensor metrics and mesh nodes kept on the local broker, most recently heard first. Each has
+ * retained messages there (its Home Assistant discovery; a node its `link` too), and anyone on
+ * the public channel can make up node ids: the least recently heard beyond the bound is forgotten
+ * and its retained messages cleared, so the store stays bounded. One heard again is announced again.
+ */
 export const MAX_ANNOUNCED_SENSORS = 4096;
+export const MAX_MESH_NODES = 2048;
 
 export class MeshBridge {
-  readonly stats: BridgeStats = { framesHeard: 0, published: 0, uplinked: 0, notUplinkedViaMqtt: 0, txAccepted: 0, txRejected: 0, sensorMessages: 0, publishErrors: 0, bridgeErrors: 0, uplinkRefused: 0 };
+  readonly stats: BridgeStats = { framesHeard: 0, published: 0, uplinked: 0, notUplinkedViaMqtt: 0, txAccepted: 0, txRejected: 0, sensorMessages: 0, publishErrors: 0, bridgeErrors: 0, uplinkRefused: 0, nodesForgotten: 0, sensorsForgotten: 0 };
   private readonly router: MeshRouter;
-  private readonly announcedNodes = new Map<number, boolean>();
-  private readonly announcedSensors = new LruSet<string>(MAX_ANNOUNCED_SENSORS);
+  /** Mesh nodes announced, and whether with their name. */
+  private readonly announcedNodes: LruMap<number, boolean>;
+  /** Sensor metrics announced (`{sensorId}/{metric}`). */
+  private readonly announcedSensors = new LruMap<string, [sensorId: string, metric: string]>(MAX_ANNOUNCED_SENSORS, (_key, [sensorId, metric]) => {
+    this.stats.sensorsForgotten++;
+    this.clearRetained([sensorDiscovery(sensorId, metric).topic]);
+  });
   /** Hub command refs already queued, oldest first, with their packet ids. */
   private readonly sentRefs = new Map<string, number>();
   private readonly clock: () => number;
@@ -73,6 +89,10 @@ export class MeshBridge {
   constructor(private readonly options: MeshBridgeOptions) {
     this.router = options.device.router;
     this.clock = options.clock ?? Date.now;
+    this.announcedNodes = new LruMap(options.maxMeshNodes ?? MAX_MESH_NODES, (nodeId) => {
+      this.stats.nodesForgotten++;
+      this.clearRetained([...meshNodeDiscovery(nodeId, undefined).map((m) => m.topic), topics.mesh(formatNodeAddress(nodeId), 'link')]);
+    });
     this.router.on('heard', (h) => {
       // The router calls us in the middle of handling a frame: a failure here must not stop it
       // delivering or relaying that frame.
@@ -195,7 +215,10 @@ export class MeshBridge {
     this.uplink(`sensor:${sensorId}`, topic, payload, 'routine', { refuse: true, msgId });
     // The metric's own levels: its state topic is the topic it came on.
     const metric = rest.join('/');
-    if (!this.announcedSensors.touch(`${sensorId}/${metric}`)) this.publishAll([sensorDiscovery(sensorId, metric)]);
+    const key = `${sensorId}/${metric}`;
+    if (this.announcedSensors.touch(key)) return;
+    this.announcedSensors.set(key, [sensorId, metric]);
+    this.publishAll([sensorDiscovery(sensorId, metric)]);
   }
 
   /** The gateway's retained status on the local broker (the hub copy has the uplink's last will). */
@@ -242,7 +265,7 @@ export class MeshBridge {
   }
 
   private announceNode(nodeId: number, name: string | undefined): void {
-    const named = this.announcedNodes.get(nodeId);
+    const named = this.announcedNodes.touch(nodeId);
     // Announce once, and again the first time the node tells us its name.
     if (named === true || (named === false && name === undefined)) return;
     this.announcedNodes.set(nodeId, name !== undefined);
@@ -251,6 +274,11 @@ export class MeshBridge {
 
   private publishAll(messages: DiscoveryMessage[]): void {
     for (const m of messages) this.publish(m.topic, m.payload, true);
+  }
+
+  /** An empty retained message deletes the retained one on its topic [MQTT-3.3.1-10]. */
+  private clearRetained(topicsToClear: string[]): void {
+    for (const topic of topicsToClear) this.publish(topic, '', true);
   }
 
   private publish(topic: string, payload: Buffer | string, retain: boolean): void {
