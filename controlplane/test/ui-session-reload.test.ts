@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startTestHub } from './support/test-hub.ts';
-import { createAdminSession } from './support/test-auth.ts';
+import { createAdminSession, createOrgUser } from './support/test-auth.ts';
 import { launch, openPage, signIn } from './support/ui-browser.ts';
 
 /** Waits until the page shows either the signed-in app (live) or the sign-in form; true for the app. */
@@ -84,4 +84,34 @@ test('a duplicated tab gets a login of its own: both tabs stay signed in through
   }
   assert.deepEqual(problems, []);
   assert.deepEqual(copyProblems, []);
+});
+
+test('signing out in one tab signs the same user out in the other tabs and ends their logins; another user\u2019s tab stays', async (t) => {
+  const browser = await launch();
+  t.after(() => browser.close());
+  const hub = await startTestHub();
+  const admin = await createAdminSession(hub);
+  const viewer = await createOrgUser(hub, admin, 'viewer');
+  const { context, page: first, problems } = await openPage(browser, hub, { size: 'laptop' });
+  await signIn(first, hub, admin, '#/fleet');
+  // A second tab where the same person signed in again, and a colleague's tab in the same browser.
+  const second = await context.newPage();
+  await signIn(second, hub, admin, '#/alerts');
+  const colleague = await context.newPage();
+  await signIn(colleague, hub, viewer, '#/fleet');
+  const secondToken = await second.evaluate(() => sessionStorage.getItem('unibos.refreshToken'));
+  assert.ok(secondToken);
+
+  const secondEnded = second.waitForResponse((r) => r.url().endsWith('/api/v1/auth/logout'));
+  await first.getByRole('button', { name: 'Sign out' }).click();
+  await first.getByRole('heading', { name: 'Sign in to the UNIBOS hub' }).waitFor();
+  await second.getByText('You signed out in another tab.').waitFor();
+  assert.equal(await signedIn(second), false);
+  assert.equal((await secondEnded).status(), 204);
+  const refused = await fetch(`${hub.url}/api/v1/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: secondToken }) });
+  assert.equal(refused.status, 401, 'the second tab\u2019s login is ended at the hub, not only hidden');
+
+  await colleague.reload();
+  assert.equal(await signedIn(colleague), true, 'the colleague is still signed in');
+  assert.deepEqual(problems, []);
 });

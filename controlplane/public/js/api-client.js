@@ -9,6 +9,8 @@
 // it asks this tab, over a BroadcastChannel, for a login of its own. Every tab of the origin hears
 // that channel, whoever is signed in there: the question names the token by a random tag, and the
 // answer is the new refresh token XORed with the shared one (a one-time pad only the two hold).
+// Signing out in one tab signs the same user out in every tab of this browser (each ends its own
+// login at the hub), as a person at a shared computer expects of "Sign out".
 
 import { t } from './i18n.js';
 
@@ -129,8 +131,18 @@ export class ApiClient extends EventTarget {
   }
 
   async logout() {
+    const user = this.#session?.user.id;
+    if (user) this.#channel?.postMessage({ type: 'signed-out', user });
+    await this.#endLogin(null);
+  }
+
+  /**
+   * Signs this tab out and ends its login at the hub.
+   * @param {string | null} reason
+   */
+  async #endLogin(reason) {
     const refreshToken = sessionStorage.getItem(REFRESH_KEY);
-    this.#signedOut(null);
+    this.#signedOut(reason);
     if (refreshToken) {
       try {
         await this.#send('POST', '/api/v1/auth/logout', { refreshToken }, false);
@@ -260,11 +272,13 @@ export class ApiClient extends EventTarget {
   }
 
   /**
-   * A copy of this tab asks for a login of its own: a new session in the same org (its own
+   * Another tab signed its user out: so does this tab if it is the same user's. Or a copy of this
+   * tab asks for a login of its own: a new session in the same org (its own
    * refresh-token family), so neither tab ever presents a token the other has spent.
    * @param {any} m
    */
   async #onTabMessage(m) {
+    if (m?.type === 'signed-out' && this.#session && m.user === this.#session.user.id) return this.#endLogin(t('You signed out in another tab.'));
     if (m?.type !== 'own-login?' || !this.#session || typeof m.tag !== 'string') return;
     const spent = this.#spent;
     const shared = m.tag === sessionStorage.getItem(TAG_KEY) ? sessionStorage.getItem(REFRESH_KEY) : spent && m.tag === spent.tag ? spent.token : null;

@@ -186,6 +186,7 @@ export const TR = {
   'Your role may not send messages.': 'Rolünüz mesaj gönderemez.',
   'Your role may read but not send. Ask an admin for the member role.': 'Rolünüz okuyabilir ama gönderemez. Bir yöneticiden üye rolü isteyin.',
   'Your session has ended; please sign in again.': 'Oturumunuz sona erdi; lütfen yeniden giriş yapın.',
+  'You signed out in another tab.': 'Başka bir sekmede oturumu kapattınız.',
   'a team member': 'bir ekip üyesi',
   'about ±{metres}': 'yaklaşık ±{metres}',
   'acknowledged {when}': '{when} teyit edildi',
