@@ -18,6 +18,7 @@ import {
   isMessengerCryptoError,
   safetyNumber as computeSafetyNumber,
   toBase64url,
+  type SenderStanding,
 } from '@unibos/messenger-crypto';
 import { followHubEvents, type FollowHandle, type HubEventNudge, type WebSocketFactory, type WebSocketLike } from './hub-event-follower.ts';
 import { HubApi, type FetchedBundle, type HubConversation, type HubDevice, type InboxRow, type OrgMember, type SendBody } from './hub-api.ts';
@@ -689,14 +690,14 @@ export class MessengerClient {
         if (row.envelope === null) throw new MessengerClientError('E_CONTENT_MALFORMED', 'a sender key arrived without an envelope for this device');
         const plaintext = await this.openEnvelope(row, row.envelope);
         const conv = await this.conversationFor(row.conversationId, ctx);
-        this.groupOf(conv).session.processDistribution(from, plaintext);
+        this.groupOf(conv).session.processDistribution(from, plaintext, standing(conv, row));
       } else {
         let plaintext: Uint8Array;
         if (row.envelope !== null) plaintext = await this.openEnvelope(row, row.envelope);
         else if (row.ciphertext !== null) {
           const conv = await this.conversationFor(row.conversationId, ctx);
           if (conv.kind === 'direct') throw new MessengerClientError('E_CONTENT_MALFORMED', 'a direct conversation\u2019s message came without a per-device envelope');
-          plaintext = this.groupOf(conv).session.decrypt(from, row.ciphertext);
+          plaintext = this.groupOf(conv).session.decrypt(from, row.ciphertext, standing(conv, row));
         } else throw new MessengerClientError('E_CONTENT_MALFORMED', 'the message carries no ciphertext for this device');
         const content = decodeContent(plaintext);
         // The hub's plaintext labels must agree with the sealed content: a relabelled or moved message is refused.
@@ -779,6 +780,16 @@ export class MessengerClient {
     this.state.mesh = this.mesh.toJSON();
     await this.store.save(JSON.stringify(this.state));
   }
+}
+
+/**
+ * A group message or sender key from someone who is no longer a member opens only if the hub took
+ * it before they left: a device that syncs after the removal still reads what they said while a
+ * member (both times are the hub's; it refuses sends from non-members).
+ */
+function standing(conv: HubConversation, row: InboxRow): SenderStanding {
+  const sent = Date.parse(row.sentAt);
+  return { sentBeforeLeaving: conv.departed.some((d) => d.userId === row.senderUser && sent <= Date.parse(d.leftAt)) };
 }
 
 function address(userId: string, deviceId: string): string {

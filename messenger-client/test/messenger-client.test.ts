@@ -157,6 +157,37 @@ test('a group re-keys when a member is removed: what follows cannot be read with
   assert.throws(() => carolGroup.decrypt(`${alice.userId}/${a1.deviceId}`, after.ciphertext!), (err: Error & { code?: string }) => err.code === 'E_UNKNOWN_SENDER_KEY');
 });
 
+test('a device that syncs after a member was removed still reads what they said while a member, and nothing they could send after', async () => {
+  const hub = await startTestHub();
+  const alice = await createAdminSession(hub);
+  const bob = await createOrgUser(hub, alice, 'member');
+  const carol = await createOrgUser(hub, alice, 'member');
+  const dave = await createOrgUser(hub, alice, 'member');
+  const a1 = await device(hub, alice, 'alice');
+  const b1 = await device(hub, bob, 'bob');
+  const c1 = await device(hub, carol, 'carol');
+  const d1 = await device(hub, dave, 'dave');
+
+  const group = await a1.createGroup({ kind: 'group', name: 'pumps', members: [bob.userId, carol.userId, dave.userId] });
+  await a1.send(group.id, { text: 'pumps report in' });
+  assert.deepEqual(texts(await b1.sync()), ['pumps report in']);
+  assert.deepEqual(texts(await c1.sync()), ['pumps report in']);
+  // Dave's device has not synced once: Carol's sender key is still in his inbox too.
+  await c1.send(group.id, { text: 'carol: pump 3 is dry' });
+  await a1.removeMember(group.id, carol.userId);
+  await a1.send(group.id, { text: 'carol has left the team' });
+
+  for (const [who, d] of [['bob', b1], ['dave', d1]] as const) {
+    const got = await d.sync();
+    assert.deepEqual(got.problems, [], `${who}: nothing undecryptable`);
+    assert.deepEqual(texts(got), who === 'dave' ? ['pumps report in', 'carol: pump 3 is dry', 'carol has left the team'] : ['carol: pump 3 is dry', 'carol has left the team']);
+  }
+  assert.deepEqual(b1.history(group.id).map((m) => m.text), ['pumps report in', 'carol: pump 3 is dry', 'carol has left the team']);
+  const conv = await b1.conversation(group.id);
+  assert.deepEqual(conv.departed.map((d) => d.userId), [carol.userId], 'the hub says who left, and when');
+  await assert.rejects(c1.send(group.id, { text: 'carol: let me back in' }), (err: MessengerClientError) => err.status === 404, 'and takes nothing from her after');
+});
+
 test('edits, deletes, reactions, read receipts and expiry round trip inside the ciphertext', async () => {
   const hub = await startTestHub();
   const alice = await createAdminSession(hub);

@@ -1,8 +1,11 @@
 // One device's view of one group: its own sender key and the sender keys it received from the
 // other member devices. Every membership change (add or remove) makes a fresh own sender key that
-// goes only to the devices that are members now, and drops what removed devices had sent; so a
-// removed member holds no key to anything sent after the removal, and a new member none to
-// anything sent before it joined. Every member device re-keys on the change, not just the admin.
+// goes only to the devices that are members now; so a removed member holds no key to anything
+// sent after the removal, and a new member none to anything sent before it joined. Every member
+// device re-keys on the change, not just the admin. The sender keys of a removed device are kept
+// apart, opened only for a message the caller vouches was sent before the removal (the hub's
+// departure time against its send time): a device that syncs after the removal still reads what
+// the removed member said while a member.
 
 import { fromBase64url, toBase64url } from './base64url.ts';
 import { MessengerCryptoError } from './messenger-crypto-error.ts';
@@ -13,6 +16,14 @@ import { asArray, asRecord, asString, asVersion, type JsonRecord } from './state
 
 // Older sender keys of a current member stay readable for messages still in flight.
 const KEYS_KEPT_PER_SENDER = 2;
+// Former member devices whose keys are kept, the most recently removed.
+const FORMER_KEPT = MESSENGER_LIMITS.maxGroupMembers;
+
+/** How to treat a sender that is not a member now. */
+export interface SenderStanding {
+  /** The sender's user left or was removed after this message was sent: open it with the keys kept from its membership. */
+  sentBeforeLeaving?: boolean;
+}
 
 export interface Rekey {
   /** The plaintext of a 'sender-key' message: encrypt it to each device in `recipients` through its 1:1 session. */
@@ -24,6 +35,8 @@ export class GroupSession {
   private own: OwnSenderKey | null = null;
   private members = new Set<string>();
   private readonly received = new Map<string, ReceivedSenderKey[]>();
+  /** Sender keys of devices that were members, most recently removed last. */
+  private readonly former = new Map<string, ReceivedSenderKey[]>();
 
   constructor(
     readonly groupId: string,
@@ -47,7 +60,20 @@ export class GroupSession {
     }
     const changed = this.own === null || next.size !== this.members.size || [...next].some((d) => !this.members.has(d));
     if (!changed) return undefined;
-    for (const d of this.members) if (!next.has(d)) this.received.delete(d);
+    for (const d of this.members) {
+      if (next.has(d)) continue;
+      const keys = this.received.get(d);
+      this.received.delete(d);
+      this.former.delete(d);
+      if (keys) this.former.set(d, keys);
+    }
+    for (const d of next) {
+      // Back again: what it sent during its earlier membership opens as before.
+      const keys = this.former.get(d);
+      this.former.delete(d);
+      if (keys && !this.members.has(d)) this.received.set(d, keys);
+    }
+    while (this.former.size > FORMER_KEPT) this.former.delete(this.former.keys().next().value as string);
     this.members = next;
     const r = this.random(4);
     const keyId = this.own ? (this.own.keyId + 1) >>> 0 : new DataView(r.buffer, r.byteOffset, 4).getUint32(0);
@@ -62,12 +88,22 @@ export class GroupSession {
   }
 
   /** Stores a member device's sender key, received as the plaintext of its 'sender-key' message. */
-  processDistribution(from: string, plaintext: Uint8Array): void {
-    if (!this.members.has(from)) throw new MessengerCryptoError('E_NOT_A_MEMBER', `device ${from} is not a member of this group; its sender key is ignored`, { address: from });
+  processDistribution(from: string, plaintext: Uint8Array, standing: SenderStanding = {}): void {
+    const keyring = this.keyring(from, standing, 'its sender key is ignored');
     const d = decodeSenderKeyDistribution(plaintext);
     if (d.groupId !== this.groupId) throw new MessengerCryptoError('E_MESSAGE_MALFORMED', 'this sender key is for another group');
-    const keys = (this.received.get(from) ?? []).filter((k) => k.keyId !== d.keyId);
-    this.received.set(from, [ReceivedSenderKey.fromDistribution(d), ...keys].slice(0, KEYS_KEPT_PER_SENDER));
+    const keys = (keyring.get(from) ?? []).filter((k) => k.keyId !== d.keyId);
+    keyring.set(from, [ReceivedSenderKey.fromDistribution(d), ...keys].slice(0, KEYS_KEPT_PER_SENDER));
+  }
+
+  /** Where `from`'s keys are: a member's, or a former member's when the message was sent before it left. */
+  private keyring(from: string, standing: SenderStanding, refused: string): Map<string, ReceivedSenderKey[]> {
+    if (this.members.has(from)) return this.received;
+    if (standing.sentBeforeLeaving) {
+      if (!this.former.has(from)) this.former.set(from, []);
+      return this.former;
+    }
+    throw new MessengerCryptoError('E_NOT_A_MEMBER', `device ${from} is not a member of this group; ${refused}`, { address: from });
   }
 
   /** One ciphertext for every member device: the contract's shared `ciphertext`, base64url. */
@@ -76,8 +112,8 @@ export class GroupSession {
     return toBase64url(this.own.encrypt(plaintext));
   }
 
-  decrypt(from: string, ciphertext: string): Uint8Array {
-    if (!this.members.has(from)) throw new MessengerCryptoError('E_NOT_A_MEMBER', `device ${from} is not a member of this group`, { address: from });
+  decrypt(from: string, ciphertext: string, standing: SenderStanding = {}): Uint8Array {
+    const keyring = this.keyring(from, standing, 'its message is refused');
     let bytes: Uint8Array;
     try {
       bytes = fromBase64url(ciphertext);
@@ -85,13 +121,14 @@ export class GroupSession {
       throw new MessengerCryptoError('E_MESSAGE_MALFORMED', 'the group ciphertext is not base64url');
     }
     const m = decodeGroupMessage(bytes);
-    const key = this.received.get(from)?.find((k) => k.keyId === m.keyId);
+    const key = keyring.get(from)?.find((k) => k.keyId === m.keyId);
     if (!key) throw new MessengerCryptoError('E_UNKNOWN_SENDER_KEY', `no sender key ${m.keyId} from device ${from}: its 'sender-key' message has not arrived, or this device was not a member when it was sent`, { address: from });
     return key.decrypt(m);
   }
 
   toJSON(): JsonRecord {
-    return { v: 1, groupId: this.groupId, ownAddress: this.ownAddress, own: this.own?.toJSON() ?? null, members: [...this.members], received: [...this.received].map(([from, keys]) => ({ from, keys: keys.map((k) => k.toJSON()) })) };
+    const keyrings = (m: Map<string, ReceivedSenderKey[]>) => [...m].map(([from, keys]) => ({ from, keys: keys.map((k) => k.toJSON()) }));
+    return { v: 1, groupId: this.groupId, ownAddress: this.ownAddress, own: this.own?.toJSON() ?? null, members: [...this.members], received: keyrings(this.received), former: keyrings(this.former) };
   }
 
   static fromJSON(json: unknown, random: RandomSource = systemRandom): GroupSession {
@@ -100,10 +137,14 @@ export class GroupSession {
     const g = new GroupSession(asString(j.groupId, 'group.groupId'), asString(j.ownAddress, 'group.ownAddress'), random);
     g.own = j.own === null ? null : OwnSenderKey.fromJSON(j.own);
     g.members = new Set(asArray(j.members, 'group.members').map((m, i) => asString(m, `group.members[${i}]`)));
-    asArray(j.received, 'group.received').forEach((v, i) => {
-      const r = asRecord(v, `group.received[${i}]`);
-      g.received.set(asString(r.from, `group.received[${i}].from`), asArray(r.keys, `group.received[${i}].keys`).map((k) => ReceivedSenderKey.fromJSON(k)));
-    });
+    const keyrings = (list: unknown, name: string, into: Map<string, ReceivedSenderKey[]>) =>
+      asArray(list, name).forEach((v, i) => {
+        const r = asRecord(v, `${name}[${i}]`);
+        into.set(asString(r.from, `${name}[${i}].from`), asArray(r.keys, `${name}[${i}].keys`).map((k) => ReceivedSenderKey.fromJSON(k)));
+      });
+    keyrings(j.received, 'group.received', g.received);
+    // Kept since this field came; state saved before it has none.
+    if (j.former !== undefined) keyrings(j.former, 'group.former', g.former);
     return g;
   }
 }

@@ -26,7 +26,7 @@ export { PairwiseSession } from './pairwise-session.ts';
 export { safetyNumber, formatSafetyNumber, type SafetyNumberParty } from './safety-number.ts';
 export { TrustStore, type TrustStatus } from './trust-store.ts';
 export { PairwiseSessions, type FetchedDeviceBundle } from './pairwise-sessions.ts';
-export { GroupSession, type Rekey } from './group-session.ts';
+export { GroupSession, type Rekey, type SenderStanding } from './group-session.ts';
 export { GROUP_MESSAGE_OVERHEAD_BYTES, MAX_GROUP_PLAINTEXT_BYTES, decodeGroupMessage, decodeSenderKeyDistribution } from './sender-key.ts';
 export { meshNodeIdFromPublicKey, meshNodeAddress } from './mesh-node-id.ts';
 export {

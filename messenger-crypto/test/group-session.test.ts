@@ -106,6 +106,39 @@ test('a removed member cannot read anything sent after the removal, even holding
   assert.throws(() => alice.group.decrypt(carol.address, carol.group.encrypt(text('still here?'))), isCode('E_NOT_A_MEMBER'));
 });
 
+test('what a member sent before it was removed still opens, when vouched for, on a device that learns of the removal first; nothing else does', () => {
+  const [alice, bob, carol] = ['alice/1', 'bob/1', 'carol/1'].map(member) as [Member, Member, Member];
+  const all = [alice, bob, carol];
+  connect(all);
+  setMembersEverywhere(all, all);
+  const said = carol.group.encrypt(text('carol: pump 3 is dry'));
+  // Bob hears of the removal before he opens Carol's message (he was offline when she sent it).
+  bob.group.setMembers([alice.address, bob.address]);
+  assert.throws(() => bob.group.decrypt(carol.address, said), isCode('E_NOT_A_MEMBER'), 'not without the caller vouching it was sent before she left');
+  const saved = GroupSession.fromJSON(JSON.parse(JSON.stringify(bob.group)));
+  for (const g of [bob.group, saved]) assert.equal(read(g.decrypt(carol.address, said, { sentBeforeLeaving: true })), 'carol: pump 3 is dry');
+  // A replay is still refused, and a device that never was a member has no keys to open anything.
+  assert.throws(() => bob.group.decrypt(carol.address, said, { sentBeforeLeaving: true }), isCode('E_REPLAY'));
+  assert.throws(() => bob.group.decrypt('mallory/1', said, { sentBeforeLeaving: true }), isCode('E_UNKNOWN_SENDER_KEY'));
+
+  // Added back, she is a member again and her earlier keys open her earlier messages as before.
+  const more = carol.group.encrypt(text('carol: still there'));
+  bob.group.setMembers([alice.address, bob.address, carol.address]);
+  assert.equal(read(bob.group.decrypt(carol.address, more)), 'carol: still there');
+
+  // A sender key that arrives after the removal was handed out, vouched for, is kept with her old keys.
+  const dave = member('dave/1');
+  connect([carol, dave]);
+  dave.group.setMembers([alice.address, dave.address]);
+  const carolRekey = carol.group.setMembers([alice.address, dave.address, carol.address]);
+  const envelope = distribute(carol, carolRekey).get(dave.address)!;
+  const late = carol.group.encrypt(text('carol: new key'));
+  const plaintext = dave.sessions.decrypt(carol.address, envelope);
+  assert.throws(() => dave.group.processDistribution(carol.address, plaintext), isCode('E_NOT_A_MEMBER'));
+  dave.group.processDistribution(carol.address, plaintext, { sentBeforeLeaving: true });
+  assert.equal(read(dave.group.decrypt(carol.address, late, { sentBeforeLeaving: true })), 'carol: new key');
+});
+
 test('a member added later cannot read what was sent before it joined', () => {
   const [alice, bob, dave] = ['alice/1', 'bob/1', 'dave/1'].map(member) as [Member, Member, Member];
   const all = [alice, bob, dave];

@@ -1,6 +1,8 @@
 // Messenger conversations and their members (the `messenger_conversations` and
 // `messenger_members` tables). A direct conversation is unique per pair of users (its `pair`
 // key); every membership change bumps the conversation's epoch, which tells clients to re-key.
+// When a member leaves or is removed is kept (`messenger_departures`), so a device that syncs
+// later can still open what they sent while they were a member.
 
 import type { HubDb } from '../storage/hub-db.ts';
 
@@ -12,6 +14,12 @@ export interface ConversationMember {
   role: MemberRole;
   muted: boolean;
   joinedAt: string;
+}
+
+/** A user who left the conversation or was removed, and when (their latest departure). */
+export interface Departure {
+  userId: string;
+  leftAt: string;
 }
 
 export interface Conversation {
@@ -66,7 +74,13 @@ CREATE TABLE IF NOT EXISTS messenger_members (
   joined_ms INTEGER NOT NULL,
   PRIMARY KEY (conversation_id, user_id)
 );
-CREATE INDEX IF NOT EXISTS messenger_members_user ON messenger_members (user_id, conversation_id);`;
+CREATE INDEX IF NOT EXISTS messenger_members_user ON messenger_members (user_id, conversation_id);
+CREATE TABLE IF NOT EXISTS messenger_departures (
+  conversation_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  left_ms INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, user_id)
+);`;
 
 /** The key that makes a direct conversation unique: the org and both users, in a fixed order. */
 export function directPair(orgId: string, a: string, b: string): string {
@@ -92,6 +106,10 @@ export class ConversationStore {
          WHERE c.org_id = ? AND m.user_id = ? AND c.n < ? ORDER BY c.n DESC LIMIT ?`,
       ),
       removeMember: db.prepare<[string, string]>('DELETE FROM messenger_members WHERE conversation_id = ? AND user_id = ?'),
+      departed: db.prepare<[string, string, number]>(
+        'INSERT INTO messenger_departures (conversation_id, user_id, left_ms) VALUES (?, ?, ?) ON CONFLICT (conversation_id, user_id) DO UPDATE SET left_ms = MAX(left_ms, excluded.left_ms)',
+      ),
+      departures: db.prepare<[string], { user_id: string; left_ms: number }>('SELECT user_id, left_ms FROM messenger_departures WHERE conversation_id = ? ORDER BY left_ms, user_id'),
       setRole: db.prepare<[string, string, string]>('UPDATE messenger_members SET role = ? WHERE conversation_id = ? AND user_id = ?'),
       setMuted: db.prepare<[number, string, string]>('UPDATE messenger_members SET muted = ? WHERE conversation_id = ? AND user_id = ?'),
       setDetails: db.prepare<[string | null, string | null, string]>('UPDATE messenger_conversations SET name = ?, description = ? WHERE id = ?'),
@@ -127,6 +145,11 @@ export class ConversationStore {
     return this.stmt.members.all(conversationId).map(toMember);
   }
 
+  /** Who left or was removed, and when (the latest time for each); one row per user ever gone. */
+  departures(conversationId: string): Departure[] {
+    return this.stmt.departures.all(conversationId).map((r) => ({ userId: r.user_id, leftAt: new Date(r.left_ms).toISOString() }));
+  }
+
   member(conversationId: string, userId: string): ConversationMember | null {
     const row = this.stmt.member.get(conversationId, userId);
     return row ? toMember(row) : null;
@@ -145,9 +168,10 @@ export class ConversationStore {
     })();
   }
 
-  removeMember(conversationId: string, userId: string, successor?: string): void {
+  removeMember(conversationId: string, userId: string, nowMs: number, successor?: string): void {
     this.db.transaction(() => {
       this.stmt.removeMember.run(conversationId, userId);
+      this.stmt.departed.run(conversationId, userId, nowMs);
       if (successor) this.stmt.setRole.run('owner', conversationId, successor);
       this.stmt.bumpEpoch.run(conversationId);
     })();

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { MESSENGER_LIMITS } from '@unibos/messenger-crypto';
 import { HubError, notFound } from '../hub-error.ts';
-import { directPair, type Conversation, type ConversationKind, type ConversationMember, type ConversationStore, type MemberRole } from './conversation-store.ts';
+import { directPair, type Conversation, type ConversationKind, type ConversationMember, type ConversationStore, type Departure, type MemberRole } from './conversation-store.ts';
 import type { DeviceDirectory } from './device-directory.ts';
 import type { MessengerEvents } from './messenger-events.ts';
 import type { MessengerMetrics } from './messenger-metrics.ts';
@@ -18,6 +18,11 @@ export interface ConversationView extends Conversation {
   muted: boolean;
   members: Array<Omit<ConversationMember, 'muted'>>;
   devices: Array<{ deviceId: string; userId: string }>;
+  /**
+   * Former members and when they left: a device catching up opens what they sent before that
+   * (the hub took it from them only while they were members), and nothing after.
+   */
+  departed: Departure[];
 }
 
 export type NewConversation =
@@ -122,7 +127,7 @@ export class MessengerConversations {
     if (!victim) throw notFound('member');
     // An admin removes members; only the owner removes an admin; nobody removes the owner.
     if (RANK[victim.role] >= RANK[member.role]) throw new HubError('E_FORBIDDEN', `a conversation ${member.role} cannot remove its ${victim.role}`);
-    this.d.store.removeMember(id, target);
+    this.d.store.removeMember(id, target, this.d.now());
     const updated = this.d.store.get(orgId, id)!;
     // The removed user is told they are out (and nothing more), the rest to re-key.
     this.d.events.toConversation(orgId, id, 'conversation.updated', { conversationId: id, epoch: updated.epoch, change: 'member_removed', userIds: [target], by: userId }, [target]);
@@ -135,7 +140,7 @@ export class MessengerConversations {
     const rest = this.d.store.members(id).filter((m) => m.userId !== userId);
     // The owner's seat passes to the longest-serving admin, or else the longest-serving member.
     const successor = member.role === 'owner' ? (rest.find((m) => m.role === 'admin') ?? rest[0])?.userId : undefined;
-    this.d.store.removeMember(id, userId, successor);
+    this.d.store.removeMember(id, userId, this.d.now(), successor);
     const updated = this.d.store.get(orgId, id)!;
     this.d.events.toConversation(orgId, id, 'conversation.updated', { conversationId: id, epoch: updated.epoch, change: 'member_left', userIds: [userId], by: userId }, [userId]);
     return this.view(updated, userId);
@@ -181,7 +186,7 @@ export class MessengerConversations {
   private view(c: Conversation, userId: string): ConversationView {
     const members = this.d.store.members(c.id);
     // Muting is the caller's own business: others' mute flags are not shown.
-    return { ...c, muted: members.find((m) => m.userId === userId)?.muted ?? false, members: members.map(({ muted: _muted, ...m }) => m), devices: this.memberDevices(c.id, c.orgId) };
+    return { ...c, muted: members.find((m) => m.userId === userId)?.muted ?? false, members: members.map(({ muted: _muted, ...m }) => m), devices: this.memberDevices(c.id, c.orgId), departed: this.d.store.departures(c.id) };
   }
 }
 

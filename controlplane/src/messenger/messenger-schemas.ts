@@ -49,6 +49,7 @@ export const conversationSchema = {
     muted: { type: 'boolean' },
     members: { type: 'array', items: { type: 'object', properties: { userId: { type: 'string' }, role: { type: 'string' }, joinedAt: { type: 'string' } } } },
     devices: { type: 'array', items: { type: 'object', properties: { deviceId: { type: 'string' }, userId: { type: 'string' } } } },
+    departed: { type: 'array', items: { type: 'object', properties: { userId: { type: 'string' }, leftAt: { type: 'string' } } } },
   },
 } as const;
 
