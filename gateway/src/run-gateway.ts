@@ -121,6 +121,7 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
       logger: log.child({ component: 'bridge' }),
     });
     bridge = activeBridge;
+    await activeBridge.restore((filter) => activeBroker.retained(filter));
     broker.subscribe(topics.sensorFilter, (topic, payload, _clientId, msgId) => activeBridge.handleSensor(topic, payload, msgId));
     broker.subscribe(activeBridge.txTopic, (_topic, payload) => void activeBridge.handleTx(payload, 'local'));
     uplink?.onDownlink((topic, payload) => void activeBridge.handleTx(Buffer.from(payload), 'hub'));

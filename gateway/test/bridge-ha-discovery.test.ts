@@ -102,19 +102,20 @@ describe('mesh nodes on the gateway broker', () => {
 
   /** The retained messages in the broker's store: what a Home Assistant subscribing now is sent. */
   const retainedTopics = async (): Promise<string[]> => {
-    const store = (h.broker as unknown as { persistence: { createRetainedStream(pattern: string): AsyncIterable<{ topic: string }> } }).persistence;
     const found: string[] = [];
-    for await (const packet of store.createRetainedStream('#')) found.push(packet.topic);
+    for await (const packet of h.broker.retained('#')) found.push(packet.topic);
     return found.sort();
   };
 
-  it('node ids made up on the public channel cannot grow the retained store: the least recently heard node is forgotten and cleared', async () => {
+  // The bridges' clock: every frame heard a second after the one before, across restarts.
+  let clockMs = Date.UTC(2026, 11, 5);
+  /** A bridge on the harness's broker whose local publishes are all awaited before the store is read, and a way to make it hear a frame. */
+  const bridgeOnBroker = () => {
     const heard = new EventEmitter();
     const router = heard as unknown as MeshRouter;
     const unused = (): never => {
       throw new Error('no radio in this test');
     };
-    // Every local publish is awaited before the store is read.
     const pending: Promise<void>[] = [];
     const local: MqttPublisher = {
       publish: (topic, payload, o) => {
@@ -123,20 +124,25 @@ describe('mesh nodes on the gateway broker', () => {
         return done;
       },
     };
-    const bridge = new MeshBridge({ gatewayId: 'gw-test', device: { router, sendText: unused, sendAlert: unused, answerSos: unused, requestNodeInfo: unused }, params: loraParams('LongFast'), local, logger: pino({ level: 'silent' }), maxMeshNodes: 3 });
+    const bridge = new MeshBridge({ gatewayId: 'gw-test', device: { router, sendText: unused, sendAlert: unused, answerSos: unused, requestNodeInfo: unused }, params: loraParams('LongFast'), local, logger: pino({ level: 'silent' }), maxMeshNodes: 3, clock: () => (clockMs += 1000) });
     // A frame as the router reports one it heard and authenticated (the public channel's key is public).
     const hear = (from: number) => heard.emit('heard', { header: { from, to: 0xffffffff, id: from, hopStart: 3, hopLimit: 3, viaMqtt: true }, data: { text: 'hi' }, bytes: new Uint8Array(40), rssi: -100, snr: 5 });
-    const perNode = (from: number) => {
-      const hex = from.toString(16).padStart(8, '0');
-      return (topic: string) => topic.includes(`unibos_${hex}`) || topic === `unibos/v1/mesh/!${hex}/link`;
-    };
+    return { bridge, hear, settled: () => Promise.all(pending) };
+  };
+  const perNode = (from: number) => {
+    const hex = from.toString(16).padStart(8, '0');
+    return (topic: string) => topic.includes(`unibos_${hex}`) || topic === `unibos/v1/mesh/!${hex}/link`;
+  };
+
+  it('node ids made up on the public channel cannot grow the retained store: the least recently heard node is forgotten and cleared, across restarts too', async () => {
+    const { bridge, hear, settled } = bridgeOnBroker();
 
     hear(0x0a000001);
     for (let id = 0x0b000001; id <= 0x0b000004; id++) {
       hear(id);
       hear(0x0a000001); // a real node keeps talking meanwhile
     }
-    await Promise.all(pending);
+    await settled();
     const stored = await retainedTopics();
     const kept = [0x0a000001, 0x0b000003, 0x0b000004];
     for (const id of kept) assert.equal(stored.filter(perNode(id)).length, 7, `node ${id.toString(16)}: six discovery configs and its link`);
@@ -145,10 +151,24 @@ describe('mesh nodes on the gateway broker', () => {
 
     // A forgotten node heard again is announced again (and the least recent now is forgotten).
     hear(0x0b000001);
-    await Promise.all(pending);
+    await settled();
     const again = await retainedTopics();
     assert.equal(again.filter(perNode(0x0b000001)).length, 7);
     assert.equal(again.filter(perNode(0x0b000003)).length, 0);
     assert.equal(again.filter(perNode(0x0a000001)).length, 7, 'the node heard all along stays');
+
+    // A device's own discovery config is not the bridge's to forget.
+    await h.broker.publish('homeassistant/sensor/plug1_218FF9_energy/config', '{"state_topic":"tele/plug1/SENSOR"}', { retain: true });
+    // The gateway restarts: the store still holds what the last run announced, and the bound holds on.
+    await h.restart();
+    const restarted = bridgeOnBroker();
+    await restarted.bridge.restore((filter) => h.broker.retained(filter));
+    restarted.hear(0x0c000001);
+    restarted.hear(0x0c000002);
+    await restarted.settled();
+    const afterRestart = await retainedTopics();
+    for (const id of [0x0b000001, 0x0c000001, 0x0c000002]) assert.equal(afterRestart.filter(perNode(id)).length, 7, `node ${id.toString(16)} kept`);
+    assert.deepEqual(afterRestart.filter((t) => !t.includes('unibos')), ['homeassistant/sensor/plug1_218FF9_energy/config']);
+    assert.equal(afterRestart.length, 3 * 7 + 1, `the three most recently heard nodes and the device's config: ${afterRestart.join(' ')}`);
   });
 });

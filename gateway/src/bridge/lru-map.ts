@@ -16,6 +16,11 @@ export class LruMap<K, V> {
     return this.entries.size;
   }
 
+  /** Whether `key` is an entry (its place in the order unchanged). */
+  has(key: K): boolean {
+    return this.entries.has(key);
+  }
+
   /** The value of `key`, now the most recent entry, or undefined when it is not one. */
   touch(key: K): V | undefined {
     const value = this.entries.get(key);

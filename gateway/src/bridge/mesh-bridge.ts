@@ -6,7 +6,7 @@
 // published for every node and sensor seen.
 
 import type { Logger } from 'pino';
-import { MESH_TOPIC_KIND, dataKind, encodeEnvelope, formatNodeAddress, topics, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
+import { MESH_TOPIC_KIND, TOPIC_ROOT, dataKind, encodeEnvelope, formatNodeAddress, parseNodeId, topics, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
 import type { Device } from '@unibos/firmware';
 import { meshNodeDiscovery, sensorDiscovery, type DiscoveryMessage } from './ha-discovery.ts';
 import { LruMap } from './lru-map.ts';
@@ -75,10 +75,10 @@ export const MAX_MESH_NODES = 2048;
 export class MeshBridge {
   readonly stats: BridgeStats = { framesHeard: 0, published: 0, uplinked: 0, notUplinkedViaMqtt: 0, txAccepted: 0, txRejected: 0, sensorMessages: 0, publishErrors: 0, bridgeErrors: 0, uplinkRefused: 0, nodesForgotten: 0, sensorsForgotten: 0 };
   private readonly router: MeshRouter;
-  /** Mesh nodes announced, and whether with their name. */
-  private readonly announcedNodes: LruMap<number, boolean>;
-  /** Sensor metrics announced (`{sensorId}/{metric}`). */
-  private readonly announcedSensors = new LruMap<string, [sensorId: string, metric: string]>(MAX_ANNOUNCED_SENSORS, (_key, [sensorId, metric]) => {
+  /** Mesh nodes with retained messages: announced in this run with their name (true) or without (false), or only in an earlier run (null). */
+  private readonly announcedNodes: LruMap<number, boolean | null>;
+  /** Sensor metrics (`{sensorId}/{metric}`) with a retained config, and whether it was announced in this run. */
+  private readonly announcedSensors = new LruMap<string, { sensorId: string; metric: string; thisRun: boolean }>(MAX_ANNOUNCED_SENSORS, (_key, { sensorId, metric }) => {
     this.stats.sensorsForgotten++;
     this.clearRetained([sensorDiscovery(sensorId, metric).topic]);
   });
@@ -216,9 +216,38 @@ export class MeshBridge {
     // The metric's own levels: its state topic is the topic it came on.
     const metric = rest.join('/');
     const key = `${sensorId}/${metric}`;
-    if (this.announcedSensors.touch(key)) return;
-    this.announcedSensors.set(key, [sensorId, metric]);
+    if (this.announcedSensors.touch(key)?.thisRun) return;
+    this.announcedSensors.set(key, { sensorId, metric, thisRun: true });
     this.publishAll([sensorDiscovery(sensorId, metric)]);
+  }
+
+  /**
+   * At start: takes up the nodes and sensor metrics an earlier run left retained messages for,
+   * least recently heard first, so the bounds hold across restarts (those beyond them are cleared
+   * now). Each is announced again when next heard, as in every run. Retained configs devices
+   * announced themselves are not the bridge's and are left alone.
+   */
+  async restore(retained: (filter: string) => AsyncIterable<{ topic: string; payload: Buffer }>): Promise<void> {
+    const lastHeard = new Map<number, number>();
+    for await (const m of retained(topics.homeAssistantConfig('device_tracker', '+'))) {
+      const node = /^unibos_([0-9a-f]{8})$/.exec(m.topic.split('/')[2] ?? '')?.[1];
+      const id = node === undefined ? null : parseNodeId(node);
+      if (id !== null) lastHeard.set(id, 0);
+    }
+    for await (const m of retained(`${TOPIC_ROOT}/mesh/+/link`)) {
+      const id = parseNodeId(m.topic.split('/')[3] ?? '');
+      if (id !== null) lastHeard.set(id, Date.parse(jsonField(m.payload, 'lastHeard') ?? '') || 0);
+    }
+    for (const [id] of [...lastHeard].sort((a, b) => a[1] - b[1])) if (!this.announcedNodes.has(id)) this.announcedNodes.set(id, null);
+    const sensorRoot = topics.sensorPrefix('');
+    for await (const m of retained(topics.homeAssistantConfig('sensor', '+'))) {
+      if (!m.topic.split('/')[2]?.startsWith('unibos_sensor_')) continue;
+      const state = jsonField(m.payload, 'state_topic');
+      if (!state?.startsWith(sensorRoot)) continue;
+      const [sensorId, ...rest] = state.slice(sensorRoot.length).split('/');
+      const key = `${sensorId}/${rest.join('/')}`;
+      if (sensorId && rest.length > 0 && !this.announcedSensors.has(key)) this.announcedSensors.set(key, { sensorId, metric: rest.join('/'), thisRun: false });
+    }
   }
 
   /** The gateway's retained status on the local broker (the hub copy has the uplink's last will). */
@@ -265,7 +294,7 @@ export class MeshBridge {
   }
 
   private announceNode(nodeId: number, name: string | undefined): void {
-    const named = this.announcedNodes.touch(nodeId);
+    const named = this.announcedNodes.touch(nodeId) ?? null;
     // Announce once, and again the first time the node tells us its name.
     if (named === true || (named === false && name === undefined)) return;
     this.announcedNodes.set(nodeId, name !== undefined);
@@ -301,5 +330,15 @@ export class MeshBridge {
       if (options.refuse) throw err;
       this.options.logger.warn({ topic, err: (err as Error).message }, 'not forwarded to the hub');
     }
+  }
+}
+
+/** A string field of a JSON object payload, or undefined. */
+function jsonField(payload: Buffer, field: string): string | undefined {
+  try {
+    const v = (JSON.parse(payload.toString('utf8')) as Record<string, unknown> | null)?.[field];
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
   }
 }

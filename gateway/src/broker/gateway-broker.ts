@@ -215,6 +215,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   /** Publishes forwarded below aedes, and the rest handed to it one at a time (publish-fast-path.ts); null until started. */
   private fastPath: PublishFastPath | null = null;
   private persistence!: LevelPersistence;
+  /** The last retained publish per topic still being stored (publish() keeps them in order). */
+  private readonly retainedInFlight = new Map<string, Promise<void>>();
   private tcp: TcpServer | null = null;
   private http: HttpServer | null = null;
   private wss: WebSocketServer | null = null;
@@ -283,7 +285,27 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       retain: options.retain ?? false,
       dup: false,
     };
-    await new Promise<void>((resolve, reject) => this.aedes.publish(packet, (err) => (err ? reject(err) : setImmediate(resolve))));
+    const send = () => new Promise<void>((resolve, reject) => this.aedes.publish(packet, (err) => (err ? reject(err) : setImmediate(resolve))));
+    if (!packet.retain) return send();
+    // The store does not keep the order of two writes to one key in flight at once (a clear and
+    // the announcement after it could land the other way round): one retained publish per topic
+    // at a time, in the order they were made.
+    const before = this.retainedInFlight.get(topic);
+    const done = before ? before.then(send, send) : send();
+    this.retainedInFlight.set(topic, done);
+    const settled = () => {
+      if (this.retainedInFlight.get(topic) === done) this.retainedInFlight.delete(topic);
+    };
+    done.then(settled, settled);
+    return done;
+  }
+
+  /**
+   * The retained messages in the store whose topics match `filter`, as a subscriber would get
+   * them (the bridge rebuilds what it announced from them after a restart).
+   */
+  async *retained(filter: string): AsyncIterable<{ topic: string; payload: Buffer }> {
+    for await (const packet of this.persistence.createRetainedStream(filter)) yield { topic: packet.topic, payload: Buffer.from(packet.payload) };
   }
 
   /** Hands the gateway every message whose topic `filter` matches, from clients and from publish(). Returns the unsubscribe. */
