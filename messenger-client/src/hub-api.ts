@@ -32,8 +32,8 @@ export interface HubConversation {
   muted: boolean;
   members: Array<{ userId: string; role: 'owner' | 'admin' | 'member'; joinedAt: string }>;
   devices: Array<{ deviceId: string; userId: string }>;
-  /** Former members and when they left (the latest time each), by the hub's clock. */
-  departed: Array<{ userId: string; leftAt: string }>;
+  /** Former members and when they left (the latest time each), by the hub's clock; absent from hubs before it. */
+  departed?: Array<{ userId: string; leftAt: string }>;
 }
 
 export interface InboxRow {

@@ -788,8 +788,9 @@ export class MessengerClient {
  * member (both times are the hub's; it refuses sends from non-members).
  */
 function standing(conv: HubConversation, row: InboxRow): SenderStanding {
+  if (conv.members.some((m) => m.userId === row.senderUser)) return {};
   const sent = Date.parse(row.sentAt);
-  return { sentBeforeLeaving: conv.departed.some((d) => d.userId === row.senderUser && sent <= Date.parse(d.leftAt)) };
+  return { sentBeforeLeaving: (conv.departed ?? []).some((d) => d.userId === row.senderUser && sent <= Date.parse(d.leftAt)) };
 }
 
 function address(userId: string, deviceId: string): string {

@@ -184,7 +184,7 @@ test('a device that syncs after a member was removed still reads what they said 
   }
   assert.deepEqual(b1.history(group.id).map((m) => m.text), ['pumps report in', 'carol: pump 3 is dry', 'carol has left the team']);
   const conv = await b1.conversation(group.id);
-  assert.deepEqual(conv.departed.map((d) => d.userId), [carol.userId], 'the hub says who left, and when');
+  assert.deepEqual(conv.departed!.map((d) => d.userId), [carol.userId], 'the hub says who left, and when');
   await assert.rejects(c1.send(group.id, { text: 'carol: let me back in' }), (err: MessengerClientError) => err.status === 404, 'and takes nothing from her after');
 });
 

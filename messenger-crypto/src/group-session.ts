@@ -16,8 +16,8 @@ import { asArray, asRecord, asString, asVersion, type JsonRecord } from './state
 
 // Older sender keys of a current member stay readable for messages still in flight.
 const KEYS_KEPT_PER_SENDER = 2;
-// Former member devices whose keys are kept, the most recently removed.
-const FORMER_KEPT = MESSENGER_LIMITS.maxGroupMembers;
+// Former member devices whose keys are kept, the most recently removed: a whole group's worth.
+const FORMER_KEPT = MESSENGER_LIMITS.maxGroupMembers * MESSENGER_LIMITS.maxDevicesPerUser;
 
 /** How to treat a sender that is not a member now. */
 export interface SenderStanding {
@@ -93,16 +93,15 @@ export class GroupSession {
     const d = decodeSenderKeyDistribution(plaintext);
     if (d.groupId !== this.groupId) throw new MessengerCryptoError('E_MESSAGE_MALFORMED', 'this sender key is for another group');
     const keys = (keyring.get(from) ?? []).filter((k) => k.keyId !== d.keyId);
+    keyring.delete(from);
     keyring.set(from, [ReceivedSenderKey.fromDistribution(d), ...keys].slice(0, KEYS_KEPT_PER_SENDER));
+    while (this.former.size > FORMER_KEPT) this.former.delete(this.former.keys().next().value as string);
   }
 
   /** Where `from`'s keys are: a member's, or a former member's when the message was sent before it left. */
   private keyring(from: string, standing: SenderStanding, refused: string): Map<string, ReceivedSenderKey[]> {
     if (this.members.has(from)) return this.received;
-    if (standing.sentBeforeLeaving) {
-      if (!this.former.has(from)) this.former.set(from, []);
-      return this.former;
-    }
+    if (standing.sentBeforeLeaving) return this.former;
     throw new MessengerCryptoError('E_NOT_A_MEMBER', `device ${from} is not a member of this group; ${refused}`, { address: from });
   }
 
