@@ -115,3 +115,42 @@ test('signing out in one tab signs the same user out in the other tabs and ends 
   assert.equal(await signedIn(colleague), true, 'the colleague is still signed in');
   assert.deepEqual(problems, []);
 });
+
+test('a tab renewing its login while the user signs out in another tab ends that login when the renewal comes back', async (t) => {
+  const browser = await launch();
+  t.after(() => browser.close());
+  const hub = await startTestHub();
+  const admin = await createAdminSession(hub);
+  const { context, page: first, problems } = await openPage(browser, hub, { size: 'laptop' });
+  await signIn(first, hub, admin, '#/fleet');
+  const second = await context.newPage();
+  await signIn(second, hub, admin, '#/alerts');
+
+  // The second tab reloads; its renewal reaches the hub (a new token) but the answer is held back.
+  let rotated = (_token: string) => {};
+  const hubRotated = new Promise<string>((resolve) => (rotated = resolve));
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await second.route('**/api/v1/auth/refresh', async (route) => {
+    const response = await route.fetch();
+    rotated(((await response.json()) as { refreshToken: string }).refreshToken);
+    await released;
+    await route.fulfill({ response }).catch(() => undefined);
+  });
+  await second.reload({ waitUntil: 'commit' });
+  const renewedToken = await hubRotated;
+
+  await first.getByRole('button', { name: 'Sign out' }).click();
+  await first.getByRole('heading', { name: 'Sign in to the UNIBOS hub' }).waitFor();
+  const ended = second.waitForResponse((r) => r.url().endsWith('/api/v1/auth/logout'));
+  release();
+  await second.getByText('You signed out in another tab.').waitFor();
+  assert.equal(await signedIn(second), false);
+  assert.equal((await ended).status(), 204);
+  const refused = await fetch(`${hub.url}/api/v1/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: renewedToken }) });
+  assert.equal(refused.status, 401, 'the renewed login is ended at the hub');
+  await second.unroute('**/api/v1/auth/refresh');
+  await second.reload();
+  assert.equal(await signedIn(second), false, 'and stays ended after a reload');
+  assert.deepEqual(problems, []);
+});

@@ -10,7 +10,9 @@
 // that channel, whoever is signed in there: the question names the token by a random tag, and the
 // answer is the new refresh token XORed with the shared one (a one-time pad only the two hold).
 // Signing out in one tab signs the same user out in every tab of this browser (each ends its own
-// login at the hub), as a person at a shared computer expects of "Sign out".
+// login at the hub), as a person at a shared computer expects of "Sign out": running tabs hear it
+// on the channel, and the time is kept in localStorage, so a login that began before it and is
+// renewed later (a tab loading or restored meanwhile, a renewal on its way) is ended then.
 
 import { t } from './i18n.js';
 
@@ -20,6 +22,11 @@ const TAG_KEY = 'unibos.refreshTag';
 /** Set while a page of this tab runs; a reload clears it first, so at start-up it means "copied from a running tab". */
 const RUNNING_KEY = 'unibos.tabRunning';
 const CHANNEL = 'unibos.session';
+/** When this tab's login began (sessionStorage): renewals keep it, a new sign-in or own login resets it. */
+const LOGIN_AT_KEY = 'unibos.loginAt';
+/** Per user, when they last signed out in this browser (localStorage, shared by its tabs). */
+const SIGNED_OUT_KEY = 'unibos.signedOut';
+const SIGNED_OUT_USERS_KEPT = 20;
 /** How long a copied tab waits for the tab it was copied from before it spends the token itself. */
 const OWN_LOGIN_WAIT_MS = 1500;
 
@@ -89,12 +96,16 @@ export class ApiClient extends EventTarget {
    * @param {string} password
    */
   async login(email, password) {
-    return this.#adopt(await this.#send('POST', '/api/v1/auth/login', { email, password }, false));
+    const session = await this.#send('POST', '/api/v1/auth/login', { email, password }, false);
+    sessionStorage.setItem(LOGIN_AT_KEY, String(Date.now()));
+    return this.#adopt(session);
   }
 
   /** @param {{ token: string, email: string, password: string, name?: string, orgName?: string }} body */
   async setup(body) {
-    return this.#adopt(await this.#send('POST', '/api/v1/setup', body, false));
+    const session = await this.#send('POST', '/api/v1/setup', body, false);
+    sessionStorage.setItem(LOGIN_AT_KEY, String(Date.now()));
+    return this.#adopt(session);
   }
 
   /**
@@ -105,7 +116,10 @@ export class ApiClient extends EventTarget {
     if (this.#copied) {
       this.#copied = false;
       const own = await this.#askForOwnLogin();
-      if (own) sessionStorage.setItem(REFRESH_KEY, own);
+      if (own) {
+        sessionStorage.setItem(REFRESH_KEY, own);
+        sessionStorage.setItem(LOGIN_AT_KEY, String(Date.now()));
+      }
     }
     return this.refresh();
   }
@@ -119,6 +133,13 @@ export class ApiClient extends EventTarget {
         const tag = sessionStorage.getItem(TAG_KEY);
         const session = await this.#send('POST', '/api/v1/auth/refresh', { refreshToken }, false);
         this.#spent = { tag, token: refreshToken };
+        if (signedOutSince(session.user.id, Number(sessionStorage.getItem(LOGIN_AT_KEY)) || 0)) {
+          // The user signed out in another tab after this login began: end it, renewed or not.
+          const reason = t('You signed out in another tab.');
+          this.#signedOut(reason);
+          await this.#send('POST', '/api/v1/auth/logout', { refreshToken: session.refreshToken }, false).catch(() => undefined);
+          throw new ApiError(401, 'E_AUTH_REQUIRED', reason);
+        }
         return this.#adopt(session);
       } catch (err) {
         if (err instanceof ApiError && err.status === 401) this.#signedOut(t('Your session has ended; please sign in again.'));
@@ -132,7 +153,10 @@ export class ApiClient extends EventTarget {
 
   async logout() {
     const user = this.#session?.user.id;
-    if (user) this.#channel?.postMessage({ type: 'signed-out', user });
+    if (user) {
+      recordSignOut(user);
+      this.#channel?.postMessage({ type: 'signed-out', user });
+    }
     await this.#endLogin(null);
   }
 
@@ -287,7 +311,9 @@ export class ApiClient extends EventTarget {
     let sealed = null;
     try {
       const session = await this.post('/api/v1/auth/switch-org', { orgId: this.#session.org.id });
-      sealed = xorTokens(session.refreshToken, shared);
+      // Signed out while it was being made: the copy gets nothing, and the login is ended.
+      if (this.#session === null) await this.#send('POST', '/api/v1/auth/logout', { refreshToken: session.refreshToken }, false);
+      else sealed = xorTokens(session.refreshToken, shared);
     } catch {
       // The copy falls back to spending the token.
     }
@@ -302,8 +328,40 @@ export class ApiClient extends EventTarget {
     this.#session = null;
     sessionStorage.removeItem(REFRESH_KEY);
     sessionStorage.removeItem(TAG_KEY);
+    sessionStorage.removeItem(LOGIN_AT_KEY);
     if (wasSignedIn) this.dispatchEvent(new CustomEvent('signedout', { detail: { reason } }));
   }
+}
+
+/** @returns {Record<string, number>} */
+function signOuts() {
+  try {
+    const v = JSON.parse(localStorage.getItem(SIGNED_OUT_KEY) ?? '{}');
+    return v && typeof v === 'object' ? v : {};
+  } catch {
+    return {};
+  }
+}
+
+/** @param {string} user */
+function recordSignOut(user) {
+  const all = { ...signOuts(), [user]: Date.now() };
+  const kept = Object.entries(all).sort((a, b) => b[1] - a[1]).slice(0, SIGNED_OUT_USERS_KEPT);
+  try {
+    localStorage.setItem(SIGNED_OUT_KEY, JSON.stringify(Object.fromEntries(kept)));
+  } catch {
+    // Storage off: running tabs still hear the channel.
+  }
+}
+
+/**
+ * Whether `user` signed out in this browser at or after `sinceMs`.
+ * @param {string} user
+ * @param {number} sinceMs
+ */
+function signedOutSince(user, sinceMs) {
+  const at = signOuts()[user];
+  return typeof at === 'number' && at >= sinceMs;
 }
 
 function randomTag() {
