@@ -104,3 +104,27 @@ export function distanceAndBearing(a, b) {
   const x = Math.cos(φ1) * Math.sin(φ2) - Math.sin(φ1) * Math.cos(φ2) * Math.cos(dλ);
   return { metres, degrees: (Math.atan2(y, x) / rad + 360) % 360 };
 }
+
+/**
+ * An alert level as people read it ("Earthquake", "Deprem"); SOS stays SOS everywhere, and a level
+ * this UI does not know is shown as it came.
+ * @param {string | null | undefined} level
+ */
+export function alertLevel(level) {
+  /** @type {Record<string, () => string>} */
+  const labels = {
+    SOS: () => 'SOS',
+    SAFE: () => t('Safe'),
+    WARNING: () => t('Warning'),
+    EARTHQUAKE: () => t('Earthquake'),
+    EVACUATE: () => t('Evacuate'),
+    FIRE: () => t('Fire'),
+    FLOOD: () => t('Flood'),
+    MEDICAL: () => t('Medical emergency'),
+    ALERT: () => t('Alert'),
+    UNSPECIFIED: () => t('Alert'),
+    '': () => t('Alert'),
+  };
+  const key = String(level ?? '').toUpperCase();
+  return (labels[key] ?? (() => String(level)))();
+}

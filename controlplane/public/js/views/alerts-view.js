@@ -10,7 +10,7 @@
 
 import { ApiError } from '../api-client.js';
 import { h, replaceRows, sameControl } from '../dom.js';
-import { bearing, coordinates, dateTime, distance, distanceAndBearing, relativeTime, timeOfDay } from '../format.js';
+import { alertLevel, bearing, coordinates, dateTime, distance, distanceAndBearing, relativeTime, timeOfDay } from '../format.js';
 import { positionOf } from '../fleet-store.js';
 import { HUB_EVENT_TOPIC } from '../hub-events.js';
 import { t } from '../i18n.js';
@@ -134,7 +134,7 @@ export function createAlertsView(ctx) {
       h(
         'form',
         { method: 'dialog' },
-        h('h2', { id: 'ack-title' }, t('Acknowledge the {level} from {name}', { level: a.level, name: who })),
+        h('h2', { id: 'ack-title' }, t('Acknowledge the {level} from {name}', { level: alertLevel(a.level), name: who })),
         h('div', { class: 'field' }, h('label', { for: 'ack-note' }, t('Note for the person (optional)')), note, h('span', { id: 'ack-note-hint', class: 'hint' }, t('Sent to the node with the acknowledgement, e.g. “Team on the way, 15 min”. Up to {max} characters.', { max: MAX_NOTE }))),
         h('div', { class: 'form-actions' }, confirm, cancel),
       ),
@@ -187,7 +187,7 @@ export function createAlertsView(ctx) {
         h('dt', {}, t('Position age')),
         h('dd', {}, fixTime ? h('time', { datetime: fixTime, title: dateTime(fixTime) }, relativeTime(fixTime)) : t('unknown')),
         h('dt', {}, t('Accuracy')),
-        h('dd', {}, acc !== null ? t('about ±{metres}', { metres: distance(acc) }) : fromAlert ? t('as sent with the SOS') : t('last known position, not from the SOS')),
+        h('dd', {}, acc !== null ? t('about ±{metres}', { metres: distance(acc) }) : a.level === 'SOS' ? (fromAlert ? t('as sent with the SOS') : t('last known position, not from the SOS')) : fromAlert ? t('as sent with the alert') : t('last known position, not from the alert')),
       ),
     );
   };
@@ -198,13 +198,14 @@ export function createAlertsView(ctx) {
     const canAct = ctx.can('alerts');
     const actions = h('div', { class: 'alert-actions' });
     const level = String(a.level || 'ALERT');
+    const shown = alertLevel(level);
     if (a.state === 'open') {
-      const ack = h('button', { type: 'button', 'aria-label': t('Acknowledge {level} from {name}', { level, name: who }), disabled: !canAct }, t('Acknowledge'));
+      const ack = h('button', { type: 'button', 'aria-label': t('Acknowledge {level} from {name}', { level: shown, name: who }), disabled: !canAct }, t('Acknowledge'));
       ack.addEventListener('click', () => acknowledgeWithNote(a, ack));
       actions.append(ack);
     }
     if (a.state !== 'resolved') {
-      const resolve = h('button', { type: 'button', class: a.state === 'acknowledged' ? 'primary' : '', 'aria-label': t('Resolve {level} from {name}', { level, name: who }), disabled: !canAct }, t('Resolve'));
+      const resolve = h('button', { type: 'button', class: a.state === 'acknowledged' ? 'primary' : '', 'aria-label': t('Resolve {level} from {name}', { level: shown, name: who }), disabled: !canAct }, t('Resolve'));
       resolve.addEventListener('click', () => void act(a, 'resolve', resolve));
       actions.append(resolve);
     }
@@ -221,8 +222,8 @@ export function createAlertsView(ctx) {
       { class: `alert-card alert-card--${a.state} ${level === 'SOS' ? 'is-sos' : ''}`, dataset: { alertId: String(a.id), state: a.state } },
       h(
         'article',
-        { tabindex: '-1', 'aria-label': t('{level} from {name}, {state}', { level, name: who, state: stateLabel }) },
-        h('div', { class: 'alert-head' }, h('span', { class: 'alert-level' }, level === 'SOS' ? h('span', { class: 'sos-glyph', 'aria-hidden': 'true' }, '▲') : null, level), h('strong', { class: 'alert-who', title: a.nodeId }, who), h('span', { class: `badge badge--${a.state}` }, stateLabel)),
+        { tabindex: '-1', 'aria-label': t('{level} from {name}, {state}', { level: shown, name: who, state: stateLabel }) },
+        h('div', { class: 'alert-head' }, h('span', { class: 'alert-level' }, level === 'SOS' ? h('span', { class: 'sos-glyph', 'aria-hidden': 'true' }, '▲') : null, shown), h('strong', { class: 'alert-who', title: a.nodeId }, who), h('span', { class: `badge badge--${a.state}` }, stateLabel)),
         a.text && a.text !== level ? h('p', { class: 'alert-text' }, a.text) : null,
         level === 'SOS' || a.position ? whereFor(a) : null,
         stagesFor(a, fleet),
@@ -274,7 +275,8 @@ export function createAlertsView(ctx) {
   /** @param {Alert} a */
   const bannerText = (a) => {
     const name = a.nodeName || fleet.display(a.nodeId);
-    return a.text && a.text !== a.level ? t('{level} from {name}: {text}', { level: a.level || 'Alert', name, text: a.text }) : t('{level} from {name}', { level: a.level || 'Alert', name });
+    const level = alertLevel(a.level);
+    return a.text && a.text !== a.level ? t('{level} from {name}: {text}', { level, name, text: a.text }) : t('{level} from {name}', { level, name });
   };
   /** @param {Alert} a */
   const announce = (a) => {

@@ -4,7 +4,7 @@
 // event happened (events carry that name); its id, and its name now if it has changed, are on hover.
 
 import { h, replace } from '../dom.js';
-import { battery, clockTime, coordinates, dateTime, number } from '../format.js';
+import { alertLevel, battery, clockTime, coordinates, dateTime, number } from '../format.js';
 import { positionOf } from '../fleet-store.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { t } from '../i18n.js';
@@ -19,6 +19,7 @@ const TOPICS = [
   ['sensors', t('Sensors')],
   ['messages', t('Sent messages')],
 ];
+const FEED_TOPICS = new Set(TOPICS.map(([topic]) => topic).filter(Boolean));
 
 /**
  * @param {import('../shell.js').AppContext} ctx
@@ -106,6 +107,8 @@ export function createFeedView(ctx) {
    * @param {boolean} live
    */
   const add = (event, live) => {
+    // The messenger's and modules' own events have screens of their own.
+    if (!FEED_TOPICS.has(event.topic)) return;
     const recordId = event.data?.id;
     if (event.topic === 'mesh' && (typeof recordId === 'number' || typeof recordId === 'string')) {
       if (seenRecords.has(String(recordId))) return;
@@ -189,7 +192,11 @@ export function describe(event, fleet) {
       return { kind: t('Telemetry'), who, what: parts.join(', ') || t('telemetry') };
     }
     case HUB_EVENT.MESH_ALERT:
-      return { kind: t('Alert {level}', { level: String(body.level ?? '') }).trim(), who, what: String(body.text ?? ''), tone: 'alert' };
+      return { kind: alertLevel(body.level), who, what: String(body.text ?? ''), tone: 'alert' };
+    case HUB_EVENT.MESH_DIRECT:
+      return { kind: t('Direct message'), who, what: t('end-to-end encrypted') };
+    case HUB_EVENT.MESH_TRACEROUTE:
+      return { kind: t('Traceroute'), who, what: Array.isArray(body.route) ? t({ one: '{count} hop', other: '{count} hops' }, { count: body.route.length + 1 }) : '' };
     case HUB_EVENT.MESH_INFO:
       return { kind: t('Node info'), who, what: [body.longName, body.hwModel, body.role].filter((x) => typeof x === 'string' && x).join(' · ') };
     case HUB_EVENT.MESH_NEIGHBORS:
@@ -215,11 +222,11 @@ export function describe(event, fleet) {
       return { kind: t('Sensor'), who: sensor, what: at ? t('{reading} at {gateway}', { reading, gateway: at }) : reading };
     }
     case HUB_EVENT.ALERT_RAISED:
-      return { kind: t('{level} raised', { level: String(d.level ?? 'Alert') }), who, what: String(d.text ?? ''), tone: 'alert' };
+      return { kind: t('{level} raised', { level: alertLevel(d.level) }), who, what: String(d.text ?? ''), tone: 'alert' };
     case HUB_EVENT.ALERT_ACKNOWLEDGED:
-      return { kind: t('Acknowledged'), who, what: actedBy(d, 'acknowledged', fleet) ? t('{level} by {name}', { level: String(d.level ?? ''), name: actedBy(d, 'acknowledged', fleet) }) : String(d.level ?? '') };
+      return { kind: t('Acknowledged'), who, what: actedBy(d, 'acknowledged', fleet) ? t('{level} by {name}', { level: alertLevel(d.level), name: actedBy(d, 'acknowledged', fleet) }) : alertLevel(d.level) };
     case HUB_EVENT.ALERT_RESOLVED:
-      return { kind: t('Resolved'), who, what: actedBy(d, 'resolved', fleet) ? t('{level} by {name}', { level: String(d.level ?? ''), name: actedBy(d, 'resolved', fleet) }) : String(d.level ?? ''), tone: 'good' };
+      return { kind: t('Resolved'), who, what: actedBy(d, 'resolved', fleet) ? t('{level} by {name}', { level: alertLevel(d.level), name: actedBy(d, 'resolved', fleet) }) : alertLevel(d.level), tone: 'good' };
     case HUB_EVENT.MESSAGE_STATUS: {
       const to = d.to === 'broadcast' ? t('everyone') : typeof d.toName === 'string' && d.toName ? d.toName : typeof d.to === 'string' ? fleet.display(d.to) : '';
       return { kind: t('Message'), who: to ? t('to {name}', { name: to }) : '', what: `${String(d.kind ?? 'text')} ${String(d.status ?? '')}${d.text ? `: “${String(d.text)}”` : ''}`, tone: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : undefined };
@@ -236,7 +243,7 @@ export function describe(event, fleet) {
       };
     }
     default:
-      return { kind: event.type, who, what: '' };
+      return { kind: t('Event'), who, what: '' };
   }
 }
 

@@ -3,7 +3,7 @@
 
 import { ApiError } from '../api-client.js';
 import { h, replace } from '../dom.js';
-import { dateTime, relativeTime } from '../format.js';
+import { alertLevel, dateTime, relativeTime } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { t } from '../i18n.js';
 
@@ -31,7 +31,7 @@ export function createSendView(ctx) {
   const to = h('select', { id: 'send-to', name: 'to' });
   const kindText = h('input', { type: 'radio', name: 'kind', id: 'send-kind-text', value: 'text', checked: true });
   const kindAlert = h('input', { type: 'radio', name: 'kind', id: 'send-kind-alert', value: 'alert' });
-  const level = h('select', { id: 'send-level', name: 'level' }, ALERT_LEVELS.map((l) => h('option', { value: l }, l)));
+  const level = h('select', { id: 'send-level', name: 'level' }, ALERT_LEVELS.map((l) => h('option', { value: l }, alertLevel(l))));
   const magnitude = h('input', { id: 'send-magnitude', name: 'magnitude', type: 'number', min: '0', max: '10', step: '0.1', inputmode: 'decimal' });
   const text = h('textarea', { id: 'send-text', name: 'text', rows: '3', required: true, 'aria-describedby': 'send-count' });
   const count = h('span', { id: 'send-count', class: 'hint' });
@@ -136,7 +136,7 @@ export function createSendView(ctx) {
       { dataset: { messageId: m.id, status } },
       h('td', label(0), h('time', { datetime: m.createdAt ?? '', title: dateTime(m.createdAt) }, relativeTime(m.createdAt))),
       h('td', { ...label(1), title: m.to }, recipient),
-      h('td', label(2), m.kind === 'alert' ? t('Alert {level}', { level: m.level ?? '' }).trim() : t('Text')),
+      h('td', label(2), m.kind === 'alert' ? alertLevel(m.level) : t('Text')),
       h('th', { scope: 'row', class: 'message-text', ...label(3) }, m.text ?? ''),
       h('td', label(4), h('span', { class: `badge badge--${status}`, title: m.error ?? '' }, STATUS_LABEL()[status] ?? status), m.error ? h('div', { class: 'hint' }, m.error) : null),
       h('td', label(5), Array.isArray(m.gateways) ? String(m.gateways.length) : '—'),

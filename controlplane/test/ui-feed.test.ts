@@ -1,0 +1,40 @@
+// The live feed says what happened in the operator's language and keeps to the mesh: alert levels
+// read as words ("Deprem", not EARTHQUAKE, no "ALERT ALERT"), and the messenger's own events
+// (a conversation renamed, a message read) stay on the messenger's screen instead of appearing
+// as raw event names.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startTestHub } from './support/test-hub.ts';
+import { api, createAdminSession } from './support/test-auth.ts';
+import { TestGateway } from './support/test-gateway.ts';
+import { waitForEvent } from './support/hub-events.ts';
+import { launch, openPage, signIn } from './support/ui-browser.ts';
+
+test('feed rows name alert levels in Turkish and leave the messenger\u2019s events out', async (t) => {
+  const browser = await launch();
+  t.after(() => browser.close());
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  const { page, problems } = await openPage(browser, hub, { size: 'phone', locale: 'tr-TR' });
+  await signIn(page, hub, admin, '#/feed');
+  const feed = page.getByRole('list', { name: 'Canlı ağ akışı' });
+
+  // Messenger activity for this user while the feed is open.
+  const group = await api(hub, admin, '/api/v1/messenger/conversations', { method: 'POST', body: { kind: 'group', name: 'Depo ekibi', members: [] } });
+  assert.equal(group.status, 201);
+  assert.equal((await api(hub, admin, `/api/v1/messenger/conversations/${group.body.id}`, { method: 'PATCH', body: { name: 'Depo ekibi 2' } })).status, 200);
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'conversation.updated', { what: 'the rename' });
+
+  gw.mesh('!2b3c4d05', 'alert', { level: 'EARTHQUAKE', text: 'M5.1 Antakya' }, { packetId: 1 });
+  gw.mesh('!2b3c4d05', 'text', { text: 'son satır' }, { packetId: 2 });
+  const quake = feed.locator('li[data-type="mesh.alert"]');
+  await quake.waitFor();
+  await feed.locator('li[data-type="alert.raised"]').filter({ hasText: /deprem bildirildi/i }).waitFor();
+  await feed.getByRole('listitem').filter({ hasText: 'son satır' }).waitFor();
+  assert.equal(await quake.locator('.feed-kind').innerText(), 'DEPREM');
+  const rows = await feed.getByRole('listitem').allInnerTexts();
+  assert.deepEqual(rows.filter((r) => /conversation|message\.|messenger|EARTHQUAKE|\bALERT\b/i.test(r)), [], `raw event names or levels in the feed: ${rows.join(' | ')}`);
+  assert.deepEqual(problems, []);
+});
