@@ -87,7 +87,7 @@ test('the admin feed says what became of a switch', async () => {
   const fleet = { label: (id: string) => (id === '!0a0b0c0d' ? 'Well gateway' : id) };
   const base = { ref: 'r', gatewayId: '!0a0b0c0d', sensor: 'pump1', requested: 'ON', channel: 1, state: null, error: null };
   const line = (data: Record<string, unknown>) => describe({ topic: 'messages', type: 'switch.status', data: { ...base, ...data } }, fleet);
-  assert.deepEqual(line({ status: 'confirmed', state: 'ON' }), { kind: 'Switch', who: 'pump1 at Well gateway', what: 'ON (channel 1): confirmed ON', tone: 'good' });
+  assert.deepEqual(line({ status: 'confirmed', state: 'ON' }), { kind: 'Switch', who: 'pump1 at Well gateway', what: 'ON on channel 1: confirmed ON', tone: 'good' });
   assert.equal(line({ status: 'refused', error: 'no such device' }).tone, 'bad');
   assert.match(line({ status: 'refused', error: 'no such device' }).what, /refused \(no such device\)/);
   assert.equal(line({ status: 'queued' }).tone, undefined);

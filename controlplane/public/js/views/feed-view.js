@@ -188,7 +188,7 @@ export function describe(event, fleet) {
       const level = body.batteryLevel ?? body.battery;
       if (typeof level === 'number') parts.push(t('battery {value}', { value: battery(level) }));
       if (typeof body.voltage === 'number' && body.voltage > 0) parts.push(`${body.voltage.toFixed(2)} V`);
-      if (typeof body.channelUtilization === 'number') parts.push(`channel ${number(body.channelUtilization)} %`);
+      if (typeof body.channelUtilization === 'number') parts.push(t('channel {value} % busy', { value: number(body.channelUtilization) }));
       return { kind: t('Telemetry'), who, what: parts.join(', ') || t('telemetry') };
     }
     case HUB_EVENT.MESH_ALERT:
@@ -213,7 +213,7 @@ export function describe(event, fleet) {
       return { kind: t('Updated'), who, what: t('node details changed') };
     case HUB_EVENT.GATEWAY_DEADLETTER: {
       const gw = typeof d.gatewayId === 'string' ? fleet.label(d.gatewayId) : who;
-      return { kind: t('Not delivered'), who: gw, what: `the hub refused ${String(d.topic ?? 'a message')} from ${String(d.source ?? 'a device')}: ${String(d.reason ?? '')} (${number(d.deadLetters)} set aside)`, tone: 'bad' };
+      return { kind: t('Not delivered'), who: gw, what: t('the hub refused {topic} from {source}: {reason} ({count} set aside)', { topic: String(d.topic ?? '?'), source: String(d.source ?? '?'), reason: String(d.reason ?? ''), count: number(d.deadLetters) }), tone: 'bad' };
     }
     case HUB_EVENT.SENSOR_READING: {
       const sensor = String(d.sensorId ?? d.sensor ?? d.id ?? '');
@@ -229,22 +229,30 @@ export function describe(event, fleet) {
       return { kind: t('Resolved'), who, what: actedBy(d, 'resolved', fleet) ? t('{level} by {name}', { level: alertLevel(d.level), name: actedBy(d, 'resolved', fleet) }) : alertLevel(d.level), tone: 'good' };
     case HUB_EVENT.MESSAGE_STATUS: {
       const to = d.to === 'broadcast' ? t('everyone') : typeof d.toName === 'string' && d.toName ? d.toName : typeof d.to === 'string' ? fleet.display(d.to) : '';
-      return { kind: t('Message'), who: to ? t('to {name}', { name: to }) : '', what: `${String(d.kind ?? 'text')} ${String(d.status ?? '')}${d.text ? `: “${String(d.text)}”` : ''}`, tone: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : undefined };
+      const status = statusLabel(d.status);
+      return { kind: d.kind === 'alert' ? alertLevel(d.level) : t('Message'), who: to ? t('to {name}', { name: to }) : '', what: d.text ? t('{status}: “{text}”', { status, text: String(d.text) }) : status, tone: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : undefined };
     }
     case HUB_EVENT.SWITCH_STATUS: {
       const gw = typeof d.gatewayId === 'string' ? fleet.label(d.gatewayId) : '';
-      const channel = typeof d.channel === 'number' ? ` (channel ${d.channel})` : '';
-      const outcome = d.status === 'confirmed' ? `confirmed ${String(d.state ?? d.requested ?? '')}` : String(d.status ?? '');
+      const requested = typeof d.channel === 'number' ? t('{state} on channel {channel}', { state: String(d.requested ?? ''), channel: d.channel }) : String(d.requested ?? '');
+      const outcome = d.status === 'confirmed' ? t('confirmed {state}', { state: String(d.state ?? d.requested ?? '') }) : statusLabel(d.status);
       return {
         kind: t('Switch'),
-        who: `${String(d.sensor ?? '')}${gw ? ` at ${gw}` : ''}`,
-        what: `${String(d.requested ?? '')}${channel}: ${outcome}${d.error ? ` (${String(d.error)})` : ''}`,
+        who: gw ? t('{sensor} at {gateway}', { sensor: String(d.sensor ?? ''), gateway: gw }) : String(d.sensor ?? ''),
+        what: d.error ? t('{requested}: {outcome} ({error})', { requested, outcome, error: String(d.error) }) : t('{requested}: {outcome}', { requested, outcome }),
         tone: d.status === 'confirmed' ? 'good' : d.status === 'refused' || d.status === 'unconfirmed' ? 'bad' : undefined,
       };
     }
     default:
       return { kind: t('Event'), who, what: '' };
   }
+}
+
+/** A message's or switch command's status as people read it. @param {unknown} status */
+function statusLabel(status) {
+  /** @type {Record<string, () => string>} */
+  const labels = { queued: () => t('queued'), sent: () => t('sent'), delivered: () => t('delivered'), failed: () => t('failed'), refused: () => t('refused'), confirmed: () => t('confirmed'), unconfirmed: () => t('not confirmed') };
+  return (labels[String(status)] ?? (() => String(status ?? '')))();
 }
 
 /** The node an event is about: a record's or alert's sender, a node event's node. @param {any} d */
