@@ -39,6 +39,7 @@ test('a gateway without GPS stands, marked as estimated, at the node it hears be
       const gateway = map.getByRole('button', { name: 'Gateway School gateway (online), position estimated' });
       await gateway.waitFor();
       assert.match((await gateway.getAttribute('class')) ?? '', /gw-marker--estimated/);
+      await page.getByRole('list', { name: 'Legend' }).getByText('gateway without GPS, at the node it hears best').waitFor();
       const beside = map.locator(`path.node-marker`).first();
       await beside.waitFor();
       // Where the node it hears best is: the town hall, not the harbour post.

@@ -18,6 +18,8 @@ import { t } from '../i18n.js';
 const CLUSTER_PX = 28;
 /** Clusters only where the map is zoomed out this far. */
 const CLUSTER_BELOW_ZOOM = 11;
+/** Leaflet's pane for SOS markers, above its markers and tooltips (650), below popups (700). */
+const SOS_PANE = 'sos';
 /** A gateway's coverage when no node it hears directly has a position yet (m). */
 const DEFAULT_COVERAGE_M = 2000;
 
@@ -62,13 +64,15 @@ export function createMapView(ctx) {
   const mapEl = h('div', { class: 'map', id: 'node-map', role: 'region', 'aria-label': t('Node map') });
   const fit = h('button', { type: 'button' }, t('Fit to nodes'));
   const note = h('p', { class: 'summary', 'aria-live': 'polite' });
+  // Explained only when the map shows one.
+  const estimatedLegend = h('li', { hidden: true }, h('span', { class: 'legend-gw legend-gw--estimated', 'aria-hidden': 'true' }), t('gateway without GPS, at the node it hears best'));
   const legend = h(
     'ul',
     { class: 'legend', 'aria-label': t('Legend') },
     h('li', {}, h('span', { class: 'legend-dot legend-dot--online', 'aria-hidden': 'true' }), t('online')),
     h('li', {}, h('span', { class: 'legend-dot legend-dot--offline', 'aria-hidden': 'true' }), t('offline')),
     h('li', {}, h('span', { class: 'legend-gw', 'aria-hidden': 'true' }), t('gateway and its coverage')),
-    h('li', {}, h('span', { class: 'legend-gw legend-gw--estimated', 'aria-hidden': 'true' }), t('gateway without GPS, at the node it hears best')),
+    estimatedLegend,
     h('li', {}, h('span', { class: 'legend-sos', 'aria-hidden': 'true' }, '!'), t('open SOS')),
     h('li', {}, h('span', { class: 'legend-link legend-link--good', 'aria-hidden': 'true' }), t('link, SNR ≥ 5 dB')),
     h('li', {}, h('span', { class: 'legend-link legend-link--fair', 'aria-hidden': 'true' }), t('link, SNR −5…5 dB')),
@@ -104,6 +108,9 @@ export function createMapView(ctx) {
       return;
     }
     map = leaflet.map(mapEl, { worldCopyJump: true, minZoom: 2, maxZoom: 19, zoomSnap: 0.5, attributionControl: true });
+    // An SOS is drawn above everything else on the map, names included (Leaflet's tooltips sit
+    // above its markers: a gateway's label covered an SOS beside it); only popups go over it.
+    map.createPane(SOS_PANE).style.zIndex = '680';
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution(t('Natural Earth'));
     map.attributionControl.addAttribution(t('Place names: GeoNames (CC BY 4.0)'));
@@ -268,6 +275,8 @@ export function createMapView(ctx) {
     drawOverlay(leaflet, clusters.groups, list);
     places?.refresh();
     const total = fleet.nodes.size;
+    estimatedLegend.hidden = !list.some((n) => n.position && n.estimatedFrom);
+    fit.disabled = withPos === 0;
     note.textContent = !fleet.loaded ? t('Loading…') : withPos === total ? t({ one: '{count} device', other: '{count} devices' }, { count: withPos }) : t('{with} of {count} devices have a position', { with: withPos, count: total });
     if (focusId) centreOn(focusId);
     if (!focusId && !fittedOnce && withPos > 0) {
@@ -331,7 +340,7 @@ export function createMapView(ctx) {
       const label = t('SOS from {name}', { name });
       // Open: it pulses until someone acknowledges it; acknowledged, it stays until resolved.
       const html = a.state === 'acknowledged' ? '<span class="sos-shape">SOS</span>' : '<span class="sos-pulse"></span><span class="sos-shape">SOS</span>';
-      const m = leaflet.marker([where.latitude, where.longitude], { icon: leaflet.divIcon({ className: `sos-marker sos-marker--${a.state}`, html, iconSize: [44, 44] }), zIndexOffset: 1000, keyboard: true, title: label, alt: label });
+      const m = leaflet.marker([where.latitude, where.longitude], { icon: leaflet.divIcon({ className: `sos-marker sos-marker--${a.state}`, html, iconSize: [44, 44] }), pane: SOS_PANE, keyboard: true, title: label, alt: label });
       m.bindPopup(() => popupFor(fleet.get(a.nodeId) ?? { id: a.nodeId, name: null, kind: 'node', online: true, lastSeen: a.raisedAt, battery: null, snr: null, rssi: null, position: where, heardBy: [] }));
       overlay.addLayer(m);
       const e = m.getElement();

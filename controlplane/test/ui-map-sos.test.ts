@@ -1,0 +1,55 @@
+// An SOS stays visible on a crowded map: drawn above the nodes, the gateways and their names
+// (a gateway's label beside the spot covered the SOS triangle), at phone and laptop size.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { startTestHub } from './support/test-hub.ts';
+import { createAdminSession } from './support/test-auth.ts';
+import { TestGateway } from './support/test-gateway.ts';
+import { waitForEvent } from './support/hub-events.ts';
+import { artifactsDir, launch, openPage, signIn } from './support/ui-browser.ts';
+
+const SHOTS = artifactsDir('ui-map-sos');
+
+const SQUARE = { lat: 36.2021, lon: 36.1604 };
+const CALLER = '!3c4d5e0a';
+
+test('an SOS beside a gateway and its name is drawn above both', async (t) => {
+  const browser = await launch();
+  t.after(() => browser.close());
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  let packetId = 900;
+  gw.mesh(`!${gw.id}`, 'info', { longName: 'Antakya Hub Gateway with a long name', shortName: 'GW', hwModel: 'UNIBOS', role: 'GATEWAY' }, { packetId: packetId++ });
+  gw.mesh(`!${gw.id}`, 'position', { latitude: SQUARE.lat, longitude: SQUARE.lon }, { packetId: packetId++ });
+  gw.mesh(CALLER, 'info', { longName: 'Kırıkhan', shortName: 'KRK', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: packetId++ });
+  gw.mesh(CALLER, 'position', { latitude: SQUARE.lat + 0.0003, longitude: SQUARE.lon + 0.0002 }, { packetId: packetId++ });
+  // The SOS comes from right beside the gateway, where its name is drawn.
+  gw.mesh(CALLER, 'alert', { level: 'SOS', text: 'SOS', position: { latitude: SQUARE.lat, longitude: SQUARE.lon + 0.0004 } }, { packetId: packetId++ });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.raised', { what: 'the SOS' });
+
+  for (const size of ['laptop', 'phone'] as const) {
+    await t.test(size, async () => {
+      const { page, problems, context } = await openPage(browser, hub, { size });
+      t.after(() => context.close());
+      await signIn(page, hub, admin, `#/map/${encodeURIComponent(CALLER)}`);
+      const sos = page.getByRole('region', { name: 'Node map' }).getByRole('button', { name: 'SOS from Kırıkhan' });
+      await sos.waitFor();
+      await page.locator('.node-label').filter({ hasText: 'Antakya Hub Gateway with a long name' }).waitFor();
+      const box = (await sos.boundingBox())!;
+      // What is on top at the SOS's centre and across its width: the SOS itself.
+      for (const dx of [-12, 0, 12]) {
+        const onTop = await page.evaluate(([x, y]) => Boolean(document.elementFromPoint(x!, y!)?.closest('.sos-marker')), [box.x + box.width / 2 + dx, box.y + box.height / 2]);
+        const what = await page.evaluate(([x, y]) => { const e = document.elementFromPoint(x!, y!); return e ? `${e.tagName}.${e.className?.baseVal ?? e.className}` : 'none'; }, [box.x + box.width / 2 + dx, box.y + box.height / 2]);
+        assert.ok(onTop, `the SOS is on top ${dx} px from its centre at ${size} size: ${what} ${JSON.stringify(box)}`);
+      }
+      await page.screenshot({ path: join(SHOTS, `sos-beside-gateway-${size}.png`) });
+      // Every gateway here has GPS: the legend does not explain estimated ones.
+      assert.equal(await page.getByRole('list', { name: 'Legend' }).getByText('gateway without GPS, at the node it hears best').isVisible(), false);
+      assert.equal(await page.getByRole('button', { name: 'Fit to nodes' }).isEnabled(), true);
+      assert.deepEqual(problems, []);
+    });
+  }
+});
