@@ -63,7 +63,10 @@ export class Downlink {
       timeMs: now,
     });
     this.dispatch(orgId, message);
-    return this.o.store.get(orgId, message.id)!;
+    const queued = this.o.store.get(orgId, message.id)!;
+    // Every screen showing sent messages (another operator's, another tab) lists it now.
+    this.announce(orgId, queued);
+    return queued;
   }
 
   /** A gateway connected: hand it what waited for it (after alerts have sent their SOS stages). */
@@ -108,9 +111,12 @@ export class Downlink {
     const before = this.o.store.get(orgId, id);
     if (!before || before.status === status || before.status === 'delivered') return;
     this.o.store.setStatus(id, status, this.o.now(), extra);
-    const after = this.o.store.get(orgId, id)!;
+    this.announce(orgId, this.o.store.get(orgId, id)!);
+  }
+
+  private announce(orgId: string, m: DownlinkMessage): void {
     // The recipient as it was called when this happened (the feed keeps that, not a later name).
-    const toName = after.to === BROADCAST_TARGET ? null : (this.o.fleet.store.get(orgId, after.to)?.name ?? null);
-    this.o.events.append({ orgId, type: 'message.status', data: { ...after, toName } });
+    const toName = m.to === BROADCAST_TARGET ? null : (this.o.fleet.store.get(orgId, m.to)?.name ?? null);
+    this.o.events.append({ orgId, type: 'message.status', data: { ...m, toName } });
   }
 }

@@ -1,0 +1,35 @@
+// The Send screen lists what every operator of the org sends, as it is sent: a colleague's
+// broadcast appears on an open screen at once (queued), then moves on as the gateway reports.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startTestHub } from './support/test-hub.ts';
+import { api, createAdminSession, createOrgUser } from './support/test-auth.ts';
+import { TestGateway } from './support/test-gateway.ts';
+import { waitForEvent } from './support/hub-events.ts';
+import { launch, openPage, signIn } from './support/ui-browser.ts';
+
+test('a colleague\u2019s message appears on an open Send screen without a reload', async (t) => {
+  const browser = await launch();
+  t.after(() => browser.close());
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const colleague = await createOrgUser(hub, admin, 'member');
+  const gw = await TestGateway.connect(hub, admin);
+  gw.mesh(`!${gw.id}`, 'info', { longName: 'Square gateway', shortName: 'GW', hwModel: 'UNIBOS', role: 'GATEWAY' }, { packetId: 1 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.info', { what: 'the gateway online' });
+  const { page, problems } = await openPage(browser, hub, { size: 'phone' });
+  await signIn(page, hub, admin, '#/send');
+  await page.getByText('Nothing sent yet.').waitFor();
+
+  const sent = await api(hub, colleague, '/api/v1/messages', { method: 'POST', body: { text: 'water at the school at 6' } });
+  assert.equal(sent.status, 202, JSON.stringify(sent.body));
+  const row = page.getByRole('row').filter({ hasText: 'water at the school at 6' });
+  await row.filter({ hasText: 'queued' }).waitFor();
+  // The gateway takes it: the row says so.
+  const command = await gw.nextDownlink();
+  gw.txStatus({ ref: command.ref, packetId: 4242, status: 'queued' });
+  await row.filter({ hasText: 'sent' }).waitFor();
+  assert.equal(await page.getByText('Nothing sent yet.').isVisible(), false);
+  assert.deepEqual(problems, []);
+});
