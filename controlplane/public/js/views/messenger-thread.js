@@ -23,6 +23,7 @@ const bannerNumbers = new Map();
  *   back: () => void, setReply: (m: any) => void, setEditing: (id: string | null) => void,
  *   act: (fn: () => Promise<unknown>) => Promise<boolean>, afterSend: () => void,
  *   setMuted: (conversationId: string, muted: boolean) => Promise<unknown>, leave: (conversationId: string) => Promise<unknown>,
+ *   deviceSince: number | null,
  * }} ThreadProps
  */
 
@@ -90,7 +91,11 @@ export function renderThread(pane, p) {
         h('p', {}, h('strong', {}, t('Could not decrypt a message from {name}.', { name: p.nameOf(problem.senderUser) })), ' ', t('Reason: {reason} ({code})', { reason: problem.reason, code: problem.errorCode })),
       ),
     );
-  if (history.length === 0 && p.problems.length === 0) log.append(h('li', { class: 'empty' }, t('No messages on this device yet. Messages sent before it was set up cannot be read here.')));
+  if (history.length === 0 && p.problems.length === 0) {
+    // Only a conversation older than this browser's messenger can hold messages it cannot read.
+    const newer = p.deviceSince !== null && Date.parse(c.createdAt) >= p.deviceSince;
+    log.append(h('li', { class: 'empty' }, newer ? t('No messages yet.') : t('No messages on this device yet. Messages sent before it was set up cannot be read here.')));
+  }
 
   pane.replaceChildren(head, description ?? '', tools, ...banners, log, canWrite ? composer(p, byId, blocked, draftOf(pane, c.id)) : h('p', { class: 'notice' }, t('Only the channel’s admins write here; you can react and read.')));
   pane.dataset.conversation = c.id;
@@ -160,6 +165,7 @@ function safetyBlock(p, userId, number, status) {
  * @param {string} userId
  */
 function keyChangeBanner(p, userId) {
+  if (userId === p.me) return ownDeviceBanner(p);
   const number = h('p', { class: 'msg-safety-number' }, t('Loading…'));
   // Fetched once per warning: every fetch of someone's keys spends one of their one-time prekeys.
   let pending = bannerNumbers.get(userId);
@@ -171,10 +177,7 @@ function keyChangeBanner(p, userId) {
     (/** @type {any} */ r) => replace(number, numberGroups(r.safetyNumber)),
     () => replace(number, t('The safety number could not be loaded.')),
   );
-  const message =
-    userId === p.me
-      ? t('A new device was added to your account. If it was not you, revoke it under Devices. Sending is paused until you accept it.')
-      : t('The keys of {name} changed (a new or reinstalled device). Sending is paused: compare the safety number with {name} before you accept.', { name: p.nameOf(userId) });
+  const message = t('The keys of {name} changed (a new or reinstalled device). Sending is paused: compare the safety number with {name} before you accept.', { name: p.nameOf(userId) });
   return h(
     'div',
     { class: 'msg-keychange', role: 'alert' },
@@ -192,8 +195,33 @@ function keyChangeBanner(p, userId) {
           bannerNumbers.delete(userId);
         }),
       },
-      userId === p.me ? t('Accept my new device') : t('I compared the numbers: accept the new keys of {name}', { name: p.nameOf(userId) }),
+      t('I compared the numbers: accept the new keys of {name}', { name: p.nameOf(userId) }),
     ),
+  );
+}
+
+/**
+ * A device of the user's own account they have not accepted here yet: which one and since when
+ * (a safety number with oneself compares nothing), to revoke if it was not them.
+ * @param {ThreadProps} p
+ */
+function ownDeviceBanner(p) {
+  const newIds = new Set(p.client.pinnedDevices(p.me).filter((/** @type {any} */ d) => d.state === 'changed').map((/** @type {any} */ d) => d.deviceId));
+  const list = h('ul', { class: 'msg-new-devices' }, h('li', {}, t('Loading…')));
+  void p.client.devices().then(
+    (/** @type {Array<{ id: string, name: string, createdAt: string }>} */ devices) => {
+      const fresh = devices.filter((d) => newIds.has(d.id));
+      replace(list, fresh.length ? fresh.map((d) => h('li', {}, t('{device}, added {time}', { device: d.name, time: relativeTime(d.createdAt) }))) : h('li', {}, t('a device no longer listed (revoked)')));
+    },
+    () => replace(list, h('li', {}, t('The device list could not be loaded.'))),
+  );
+  return h(
+    'div',
+    { class: 'msg-keychange', role: 'alert' },
+    h('p', { class: 'msg-keychange-title' }, h('strong', {}, t('A new device on your account'))),
+    list,
+    h('p', {}, t('If it was not you, revoke it under Devices. Sending is paused until you accept it.')),
+    h('button', { type: 'button', class: 'primary', onclick: () => p.act(() => p.client.acceptKeyChange(p.me)) }, t('Accept my new device')),
   );
 }
 

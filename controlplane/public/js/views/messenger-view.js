@@ -45,6 +45,8 @@ export function createMessengerView(ctx) {
 
   /** @type {any} */
   let client = null;
+  /** When this browser became a messenger device (ms), once known. @type {number | null} */
+  let deviceSince = null;
   /** @type {Promise<any> | null} */
   let opening = null;
   /** @type {any[]} */
@@ -145,6 +147,14 @@ export function createMessengerView(ctx) {
       client = c;
       clearStatus();
       people = new Map((await c.people()).map((/** @type {any} */ p) => [p.userId, p]));
+      void c.devices().then(
+        (/** @type {Array<{ id: string, createdAt: string }>} */ devices) => {
+          const mine = devices.find((d) => d.id === c.deviceId);
+          deviceSince = mine ? Date.parse(mine.createdAt) : null;
+          render();
+        },
+        () => {},
+      );
       await sync();
       return c;
     })();
@@ -438,6 +448,7 @@ export function createMessengerView(ctx) {
       maxChars: MAX_TEXT_CHARS,
       expiryChoices: EXPIRY_CHOICES(),
       kindLabel: KIND_LABEL()[/** @type {'direct'} */ (c.kind)],
+      deviceSince,
       back: () => {
         currentId = null;
         el.classList.remove('has-thread');
