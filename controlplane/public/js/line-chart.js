@@ -2,14 +2,11 @@
 // the hub serves no chart library and the UI has no build step.
 
 import { svg } from './dom.js';
+import { locale } from './i18n.js';
 
 /**
  * @typedef {{ time: number, value: number }} Point
  */
-
-const W = 720;
-const H = 280;
-const PAD = { top: 16, right: 16, bottom: 34, left: 56 };
 
 /**
  * "Nice" tick values covering [min, max]: steps of 1, 2 or 5 x 10^n.
@@ -39,40 +36,78 @@ function fmt(v, step) {
   return v.toFixed(Math.min(digits, 6));
 }
 
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** Steps the time axis may take, smallest first: ticks fall on whole seconds, minutes, hours or days. */
+const TIME_STEPS = [1, 2, 5, 10, 15, 30].map((s) => s * SECOND).concat([1, 2, 5, 10, 15, 30].map((m) => m * MINUTE), [1, 2, 3, 4, 6, 8, 12].map((h) => h * HOUR), [1, 2, 3, 7, 14, 30].map((d) => d * DAY));
+
 /**
- * @param {number} t epoch ms
- * @param {number} span ms covered by the axis
+ * Ticks for the time axis [t0, t1]: at most `count`, on round local times, each label different
+ * from the one before it (readings close together must not print the same time five times).
+ * @param {number} t0 epoch ms
+ * @param {number} t1 epoch ms
+ * @param {number} count
+ * @returns {{ time: number, label: string }[]}
  */
-function timeLabel(t, span) {
-  const d = new Date(t);
-  if (span <= 10 * 60_000) return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-  if (span <= 2 * 86_400_000) return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  return d.toLocaleDateString([], { month: 'short', day: 'numeric' });
+export function timeTicks(t0, t1, count) {
+  const span = t1 - t0;
+  const step = TIME_STEPS.find((s) => s >= span / Math.max(1, count)) ?? Math.ceil(span / Math.max(1, count) / DAY) * DAY;
+  // Round in local time: a 6-hour step ticks at 00:00, 06:00, ... wherever the hub's users are.
+  const offset = new Date(t0).getTimezoneOffset() * MINUTE;
+  const first = Math.ceil((t0 - offset) / step) * step + offset;
+  const loc = locale();
+  /** @param {number} t */
+  const label = (t) => {
+    const d = new Date(t);
+    if (step < MINUTE) return d.toLocaleTimeString(loc, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    if (step >= DAY) return d.toLocaleDateString(loc, { month: 'short', day: 'numeric' });
+    if (span > DAY) return d.toLocaleString(loc, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+    return d.toLocaleTimeString(loc, { hour: '2-digit', minute: '2-digit' });
+  };
+  /** @type {{ time: number, label: string }[]} */
+  const ticks = [];
+  for (let t = first; t <= t1; t += step) {
+    const text = label(t);
+    if (text !== ticks[ticks.length - 1]?.label) ticks.push({ time: t, label: text });
+  }
+  return ticks;
 }
 
 /**
- * Renders the chart; an empty series renders a "no readings" frame.
- * @param {Point[]} points sorted by time
- * @param {{ label: string, unit?: string }} opts `label` names the chart for screen readers
+ * Renders the chart at `width` x `height` CSS pixels (the box it goes in: text stays at its
+ * font size on a phone instead of shrinking with a wide drawing); an empty series renders a
+ * "no readings" frame. The time axis runs from `from` to `to` when given (the chosen period),
+ * else over the readings; points are drawn in time order whatever order they come in.
+ * @param {Point[]} points
+ * @param {{ label: string, unit?: string, from?: number, to?: number, width?: number, height?: number, empty?: string }} opts `label` names the chart for screen readers
  * @returns {SVGElement}
  */
 export function lineChart(points, opts) {
-  const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'line-chart', role: 'img', 'aria-label': opts.label });
+  const W = Math.round(Math.min(2400, Math.max(240, opts.width || 720)));
+  const H = Math.round(opts.height || (W < 520 ? 220 : 280));
+  const PAD = { top: 16, right: 16, bottom: 34, left: W < 520 ? 48 : 56 };
+  const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: 'line-chart', role: 'img', 'aria-label': opts.label });
   chart.append(svg('title', {}, opts.label));
   const innerW = W - PAD.left - PAD.right;
   const innerH = H - PAD.top - PAD.bottom;
   chart.append(svg('rect', { x: PAD.left, y: PAD.top, width: innerW, height: innerH, class: 'chart-frame' }));
-  if (points.length === 0) {
-    chart.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'chart-empty' }, 'No readings in this period'));
+  const from = typeof opts.from === 'number' && Number.isFinite(opts.from) ? opts.from : -Infinity;
+  const sorted = points.filter((p) => Number.isFinite(p.time) && Number.isFinite(p.value) && p.time >= from).sort((a, b) => a.time - b.time);
+  if (sorted.length === 0) {
+    chart.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'chart-empty' }, opts.empty ?? 'No readings in this period'));
     return chart;
   }
-  const values = points.map((p) => p.value);
-  const y = niceTicks(Math.min(...values), Math.max(...values));
-  let t0 = points[0]?.time ?? 0;
-  let t1 = points[points.length - 1]?.time ?? t0;
-  if (t1 === t0) {
-    t0 -= 30_000;
-    t1 += 30_000;
+  const values = sorted.map((p) => p.value);
+  const y = niceTicks(Math.min(...values), Math.max(...values), innerH < 180 ? 4 : 5);
+  let t0 = Number.isFinite(from) ? from : /** @type {Point} */ (sorted[0]).time;
+  // A reading stamped a little ahead of this browser's clock still shows.
+  let t1 = Math.max(typeof opts.to === 'number' && Number.isFinite(opts.to) ? opts.to : -Infinity, /** @type {Point} */ (sorted[sorted.length - 1]).time);
+  if (t1 - t0 < 60_000) {
+    const mid = (t0 + t1) / 2;
+    t0 = mid - 30_000;
+    t1 = mid + 30_000;
   }
   const sx = (/** @type {number} */ t) => PAD.left + ((t - t0) / (t1 - t0)) * innerW;
   const sy = (/** @type {number} */ v) => PAD.top + innerH - ((v - y.lo) / (y.hi - y.lo)) * innerH;
@@ -83,23 +118,24 @@ export function lineChart(points, opts) {
     grid.append(svg('line', { x1: PAD.left, x2: PAD.left + innerW, y1: yy, y2: yy }));
     grid.append(svg('text', { x: PAD.left - 6, y: yy + 4, 'text-anchor': 'end', class: 'chart-tick' }, fmt(v, y.step)));
   }
-  const xTicks = 5;
-  for (let i = 0; i <= xTicks; i++) {
-    const t = t0 + ((t1 - t0) * i) / xTicks;
-    const xx = sx(t);
+  // About one label per 120 px (at least three), so that they never run into each other.
+  for (const tick of timeTicks(t0, t1, Math.max(3, Math.floor(innerW / 120)))) {
+    const xx = sx(tick.time);
+    // Labels near an end lean inwards instead of running past the frame.
+    const anchor = xx - PAD.left < 40 ? 'start' : PAD.left + innerW - xx < 40 ? 'end' : 'middle';
     grid.append(svg('line', { x1: xx, x2: xx, y1: PAD.top, y2: PAD.top + innerH, class: 'chart-vline' }));
-    grid.append(svg('text', { x: xx, y: H - PAD.bottom + 18, 'text-anchor': i === 0 ? 'start' : i === xTicks ? 'end' : 'middle', class: 'chart-tick' }, timeLabel(t, t1 - t0)));
+    grid.append(svg('text', { x: xx, y: H - PAD.bottom + 18, 'text-anchor': anchor, class: 'chart-tick chart-xtick' }, tick.label));
   }
   chart.append(grid);
   if (opts.unit) chart.append(svg('text', { x: 8, y: PAD.top + 4, class: 'chart-unit' }, opts.unit));
 
-  const d = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.time).toFixed(1)},${sy(p.value).toFixed(1)}`).join('');
+  const d = sorted.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.time).toFixed(1)},${sy(p.value).toFixed(1)}`).join('');
   chart.append(svg('path', { d, class: 'chart-line', 'vector-effect': 'non-scaling-stroke' }));
   // Dots with a title each, only when they can be told apart.
-  if (points.length <= 120) {
+  if (sorted.length <= 120) {
     const dots = svg('g', { class: 'chart-dots' });
-    for (const p of points) {
-      dots.append(svg('circle', { cx: sx(p.time).toFixed(1), cy: sy(p.value).toFixed(1), r: 3 }, svg('title', {}, `${new Date(p.time).toLocaleString()}: ${p.value}${opts.unit ? ` ${opts.unit}` : ''}`)));
+    for (const p of sorted) {
+      dots.append(svg('circle', { cx: sx(p.time).toFixed(1), cy: sy(p.value).toFixed(1), r: 3.5 }, svg('title', {}, `${new Date(p.time).toLocaleString(locale())}: ${p.value}${opts.unit ? ` ${opts.unit}` : ''}`)));
     }
     chart.append(dots);
   }

@@ -6,7 +6,7 @@ import { FleetStore } from './fleet-store.js';
 import { LANGUAGES, lang, setLang, t } from './i18n.js';
 import { askNotificationPermission, notificationPermission, notifySos, playSiren } from './sos-alarm.js';
 import { OpenAlerts } from './sos-store.js';
-import { h, replace } from './dom.js';
+import { h, replace, svg } from './dom.js';
 import { createAlertsView } from './views/alerts-view.js';
 import { createFeedView } from './views/feed-view.js';
 import { createFleetView } from './views/fleet-view.js';
@@ -133,14 +133,19 @@ export function createShell(root, { api, config }) {
 
   const signOut = h('button', { type: 'button', class: 'ghost' }, t('Sign out'));
   signOut.addEventListener('click', () => void api.logout());
-  const who = h('span', { class: 'who' }, h('span', { class: 'who-org' }, session?.org.name ?? ''), h('span', { class: 'who-user' }, session?.user.name || session?.user.email || ''));
+  // Who is signed in where: on a phone too, shortened to the space left (the whole of it in the title).
+  const orgName = session?.org.name ?? '';
+  const userName = session?.user.name || session?.user.email || '';
+  const who = h('span', { class: 'who', title: [orgName, userName].filter(Boolean).join(' · ') }, h('span', { class: 'who-org' }, orgName), h('span', { class: 'who-user' }, userName));
   // Changing the language draws the app again in it (the session stays).
   const language = h('select', { id: 'ui-language', class: 'lang-select', 'aria-label': t('Language') }, LANGUAGES.map(([code, name]) => h('option', { value: code, lang: code, selected: code === lang }, name)));
   language.addEventListener('change', () => {
     setLang(/** @type {'en' | 'tr'} */ (language.value));
     location.reload();
   });
-  const bell = h('button', { type: 'button', class: 'ghost bell', hidden: notificationPermission() !== 'default' }, t('Notify me of SOS'));
+  // On a phone the bell is a drawn bell (its words stay its name for screen readers and the title).
+  const bellIcon = svg('svg', { class: 'bell-icon', viewBox: '0 0 16 16', width: '16', height: '16', 'aria-hidden': 'true', focusable: 'false' }, svg('path', { d: 'M8 1.5a1 1 0 0 1 1 1v.6a4.5 4.5 0 0 1 3.5 4.4v3l1.3 1.7H2.2l1.3-1.7v-3A4.5 4.5 0 0 1 7 3.1v-.6a1 1 0 0 1 1-1zM6.3 13.4h3.4a1.7 1.7 0 0 1-3.4 0z' }));
+  const bell = h('button', { type: 'button', class: 'ghost bell', title: t('Notify me of SOS'), hidden: notificationPermission() !== 'default' }, bellIcon, h('span', { class: 'bell-text' }, t('Notify me of SOS')));
   bell.addEventListener('click', async () => {
     await askNotificationPermission();
     bell.hidden = notificationPermission() !== 'default';
@@ -168,7 +173,14 @@ export function createShell(root, { api, config }) {
     }
     current = next;
     next.el.hidden = false;
-    links.get(next.id)?.setAttribute('aria-current', 'page');
+    const link = links.get(next.id);
+    link?.setAttribute('aria-current', 'page');
+    // On a phone the navigation is one row that scrolls sideways: bring the current screen's link into it.
+    if (link && nav.scrollWidth > nav.clientWidth) {
+      const l = link.getBoundingClientRect();
+      const n = nav.getBoundingClientRect();
+      if (l.left < n.left || l.right > n.right) nav.scrollLeft += l.left - n.left - (n.width - l.width) / 2;
+    }
     document.title = t('{screen} · UNIBOS hub', { screen: next.title });
     next.show?.();
   };

@@ -30,7 +30,8 @@ export function createFleetView(ctx) {
     'section',
     { class: 'view', 'aria-labelledby': 'fleet-title' },
     h('div', { class: 'view-head' }, h('h1', { id: 'fleet-title' }, t('Fleet')), summary),
-    h('div', { class: 'toolbar' }, h('label', { for: 'fleet-search' }, t('Search')), search, h('label', { for: 'fleet-status' }, t('Status')), status),
+    // Each label stays on the line of its control.
+    h('div', { class: 'toolbar fleet-controls' }, h('span', { class: 'toolbar-field toolbar-field--grow' }, h('label', { for: 'fleet-search' }, t('Search')), search), h('span', { class: 'toolbar-field' }, h('label', { for: 'fleet-status' }, t('Status')), status)),
     h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('Fleet') }, table),
     empty,
   );
@@ -48,7 +49,8 @@ export function createFleetView(ctx) {
             return h('span', { class: 'heard-gw', title: g.gatewayId }, via);
           }).flatMap((x, i) => (i === 0 ? [x] : [', ', x]));
     const seen = h('time', { datetime: node.lastSeen ?? '', title: node.lastSeen ? dateTime(node.lastSeen) : t('never'), class: 'relative-time' }, relativeTime(node.lastSeen));
-    const cell = (/** @type {number} */ i, /** @type {Record<string, unknown>} */ props, /** @type {any[]} */ ...children) => h('td', { ...props, 'data-label': COLUMNS[i] }, ...children);
+    // The value in one box: on a phone it is the card's second column, a badge after its text, not under the label.
+    const cell = (/** @type {number} */ i, /** @type {Record<string, unknown>} */ props, /** @type {any[]} */ ...children) => h('td', { ...props, 'data-label': COLUMNS[i] }, h('span', { class: 'cell-value' }, ...children));
     return h(
       'tr',
       { dataset: { nodeId: node.id }, class: `${node.online ? '' : 'is-offline'} ${sos ? 'has-sos' : ''}` },

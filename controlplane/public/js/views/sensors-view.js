@@ -49,7 +49,14 @@ export function createSensorsView(ctx) {
       'div',
       { class: 'card' },
       h('h2', {}, t('Readings')),
-      h('div', { class: 'toolbar' }, h('label', { for: 'chart-sensor' }, t('Sensor')), sensorSelect, h('label', { for: 'chart-metric' }, t('Metric')), metricSelect, h('label', { for: 'chart-period' }, t('Period')), periodSelect),
+      // Each label stays on the line of its dropdown.
+      h(
+        'div',
+        { class: 'toolbar chart-controls' },
+        h('span', { class: 'toolbar-field' }, h('label', { for: 'chart-sensor' }, t('Sensor')), sensorSelect),
+        h('span', { class: 'toolbar-field' }, h('label', { for: 'chart-metric' }, t('Metric')), metricSelect),
+        h('span', { class: 'toolbar-field' }, h('label', { for: 'chart-period' }, t('Period')), periodSelect),
+      ),
       chartBox,
       chartNote,
     ),
@@ -63,6 +70,13 @@ export function createSensorsView(ctx) {
   let points = [];
   let loadSeq = 0;
   let loaded = false;
+  /** The width the chart was last drawn at; a phone turned sideways draws it again. */
+  let chartWidth = 0;
+  const resized = new ResizeObserver(() => {
+    const w = chartBox.clientWidth;
+    if (w > 0 && Math.abs(w - chartWidth) > 1 && chartBox.querySelector('svg')) drawChart();
+  });
+  resized.observe(chartBox);
 
   const renderTable = () => {
     replaceRows(
@@ -72,10 +86,11 @@ export function createSensorsView(ctx) {
         h(
           'tr',
           { dataset: { sensorId: s.id } },
-          h('th', { scope: 'row', class: 'mono' }, s.id),
-          h('td', {}, s.metrics.map((m) => h('span', { class: 'metric-chip', title: m.deviceClass ?? '' }, `${m.metric}: ${m.value === null || m.value === undefined ? shortRaw(m.raw) : number(m.value)}${m.unit ? ` ${m.unit}` : ''}`))),
-          h('td', {}, h('time', { datetime: s.lastSeen ?? '', title: dateTime(s.lastSeen) }, relativeTime(s.lastSeen))),
-          h('td', {}, h('button', { type: 'button', class: 'link', 'aria-label': t('Chart {sensor}', { sensor: s.id }), onclick: () => choose(s.id, s.metrics[0]?.metric) }, t('Chart'))),
+          // On a phone each row is a card (app.css): the id with its Chart button, then the values, then when.
+          h('th', { scope: 'row', class: 'mono sensor-id' }, s.id),
+          h('td', { class: 'sensor-values' }, s.metrics.map((m) => h('span', { class: 'metric-chip', title: m.deviceClass ?? '' }, `${m.metric}: ${m.value === null || m.value === undefined ? shortRaw(m.raw) : number(m.value)}${m.unit ? ` ${m.unit}` : ''}`))),
+          h('td', { class: 'sensor-seen', 'data-label': t('Last seen') }, h('time', { datetime: s.lastSeen ?? '', title: dateTime(s.lastSeen) }, relativeTime(s.lastSeen))),
+          h('td', { class: 'sensor-action' }, h('button', { type: 'button', class: 'link', 'aria-label': t('Chart {sensor}', { sensor: s.id }), onclick: () => choose(s.id, s.metrics[0]?.metric) }, t('Chart'))),
         ),
       ),
     );
@@ -116,7 +131,19 @@ export function createSensorsView(ctx) {
       chartNote.textContent = '';
       return;
     }
-    replace(chartBox, lineChart(points, { label: t('{metric} of {sensor}, {period}', { metric, sensor: id, period: periodSelect.selectedOptions[0]?.textContent?.toLowerCase() ?? '' }) }));
+    // Drawn at the box's own width: its text stays readable on a phone. The time axis is the chosen period.
+    const now = Date.now();
+    chartWidth = chartBox.clientWidth;
+    replace(
+      chartBox,
+      lineChart(points, {
+        label: t('{metric} of {sensor}, {period}', { metric, sensor: id, period: periodSelect.selectedOptions[0]?.textContent?.toLowerCase() ?? '' }),
+        from: now - Number(periodSelect.value),
+        to: now,
+        width: chartWidth || undefined,
+        empty: t('No readings in this period.'),
+      }),
+    );
     const last = points[points.length - 1];
     chartNote.textContent = points.length === 0 ? t('No readings in this period.') : t({ one: '{count} reading; latest {value} at {time}', other: '{count} readings; latest {value} at {time}' }, { count: points.length, value: number(last?.value), time: dateTime(last?.time) });
   };
@@ -150,7 +177,8 @@ export function createSensorsView(ctx) {
       return;
     }
     if (seq !== loadSeq) return;
-    points = got.sort((a, b) => a.time - b.time);
+    // The hub lists newest first; readings stamped the same instant stay in the order they came.
+    points = got.reverse().sort((a, b) => a.time - b.time);
     drawChart();
   };
 
@@ -196,6 +224,8 @@ export function createSensorsView(ctx) {
     }
     if (id === sensorSelect.value && d.metric === metricSelect.value && typeof d.value === 'number') {
       points.push({ time: Date.parse(time), value: d.value });
+      // Readings may arrive out of order (a gateway catching up): keep the series in time order.
+      points.sort((a, b) => a.time - b.time);
       drawChart();
     }
   };
@@ -211,6 +241,7 @@ export function createSensorsView(ctx) {
     },
     destroy() {
       clearTimeout(refreshTimer);
+      resized.disconnect();
       stream.removeEventListener('event', onEvent);
     },
   };
