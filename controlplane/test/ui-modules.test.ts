@@ -88,3 +88,44 @@ test("the owner of another org sees the hub's modules and why they cannot change
   await page.screenshot({ path: join(artifactsDir('ui-modules'), 'modules-other-org.png'), fullPage: true });
   assert.deepEqual(problems, []);
 });
+
+test('module settings read in the operator\u2019s language, choices by name, and a polygon as one corner a line', async (t) => {
+  const hubJs = `export default async function plugin(app, { module }) { app.get('/region', async () => ({ mode: module.settings.mode, polygon: module.settings.polygon })); }`;
+  const schema = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      mode: { enum: ['fleet', 'polygon'], enumTitles: { fleet: 'Around the fleet', polygon: 'A polygon' }, default: 'fleet', title: 'Region' },
+      polygon: { type: 'array', items: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2 }, default: [], title: 'Polygon corners' },
+    },
+  };
+  const translations = { tr: { description: 'Bölge deneme modülü', settings: { mode: { title: 'Bölge', enumTitles: { fleet: 'Filonun çevresi', polygon: 'Çokgen' } }, polygon: { title: 'Çokgen köşeleri' } } } };
+  const root = writeModules({ region: { manifest: { settings: { version: 1, schema }, translations }, files: { 'hub.js': hubJs } } });
+  const hub = await startModuleHub({ root, host });
+  const admin = await createAdminSession(hub);
+  assert.equal((await api(hub, admin, '/api/v1/modules/region/enable', { method: 'POST' })).body.state, 'loaded');
+
+  const browser = await launch();
+  t.after(() => browser.close());
+  const { context, page, problems } = await openPage(browser, hub, { size: 'phone', locale: 'tr-TR' });
+  t.after(() => context.close());
+  await signIn(page, hub, admin, '#/modules');
+  const region = page.locator('li[data-module="region"]');
+  await region.getByText('Bölge deneme modülü').waitFor();
+  await region.getByText('Ayarlar', { exact: true }).click();
+  const mode = region.getByLabel('Bölge', { exact: true });
+  assert.deepEqual(await mode.locator('option').allInnerTexts(), ['Filonun çevresi', 'Çokgen']);
+  await mode.selectOption({ label: 'Çokgen' });
+  const corners = region.getByLabel('Çokgen köşeleri');
+  await corners.fill('36.20, 36.16\n36.25 36.30\n\n36.10, 36.22');
+  await region.getByRole('button', { name: 'Ayarları kaydet' }).click();
+  await page.getByText(/region/).filter({ hasText: /kaydedildi/ }).waitFor();
+  assert.deepEqual((await api(hub, admin, '/api/v1/modules/region/region', { method: 'GET' })).body, { mode: 'polygon', polygon: [[36.2, 36.16], [36.25, 36.3], [36.1, 36.22]] });
+
+  // A line that is not a corner is named, and nothing is saved.
+  await corners.fill('36.20, 36.16\nAntakya');
+  await region.getByRole('button', { name: 'Ayarları kaydet' }).click();
+  await page.getByText('Çokgen köşeleri, 2. satır: 36.20, 36.16 gibi bir enlem ve bir boylam yazın').waitFor();
+  assert.equal((await api(hub, admin, '/api/v1/modules/region/region', { method: 'GET' })).body.polygon.length, 3);
+  assert.deepEqual(problems, []);
+});

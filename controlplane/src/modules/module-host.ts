@@ -110,6 +110,7 @@ export class ModuleHost {
       runtimeErrors: e.runtimeErrors,
       settings: stored.settings,
       settingsSchema: e.manifest?.settings?.schema ?? null,
+      translations: e.manifest?.translations ?? null,
       hasUi: Boolean(e.manifest?.entry.ui),
     };
   }

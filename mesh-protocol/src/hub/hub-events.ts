@@ -276,6 +276,8 @@ export interface ModuleStatus {
    */
   settings?: Record<string, unknown>;
   settingsSchema: Record<string, unknown> | null;
+  /** The manifest's translations (module.json `translations`): description and settings labels by language. */
+  translations: Record<string, { description?: string; settings?: Record<string, { title?: string; enumTitles?: Record<string, string> }> }> | null;
   hasUi: boolean;
 }
 

@@ -78,5 +78,24 @@ export const MANIFEST_SCHEMA = {
       additionalProperties: false,
       properties: { hub: relativePath, device: relativePath, cli: relativePath, ui: relativePath },
     },
+    translations: {
+      type: 'object',
+      propertyNames: { type: 'string', pattern: '^[a-z]{2}$' },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          description: { type: 'string', minLength: 1, maxLength: 300 },
+          settings: {
+            type: 'object',
+            additionalProperties: {
+              type: 'object',
+              additionalProperties: false,
+              properties: { title: { type: 'string', minLength: 1, maxLength: 200 }, enumTitles: { type: 'object', additionalProperties: { type: 'string', minLength: 1, maxLength: 100 } } },
+            },
+          },
+        },
+      },
+    },
   },
 } as const;

@@ -21,6 +21,11 @@ export type ModuleHardware = (typeof MODULE_HARDWARE)[number];
 export const MESH_PRIORITIES = ['normal', 'alert'] as const;
 export type MeshPriority = (typeof MESH_PRIORITIES)[number];
 
+export interface ManifestTranslation {
+  description?: string;
+  settings?: Record<string, { title?: string; enumTitles?: Record<string, string> }>;
+}
+
 export interface ModuleManifest {
   /** Lower case, digits and dashes; the folder name and the URL part (/api/v1/modules/{name}/). */
   name: string;
@@ -45,9 +50,19 @@ export interface ModuleManifest {
   permissions: ModulePermissions;
   settings?: {
     version: number;
-    /** JSON Schema (draft 7 subset: object, string, number, integer, boolean, enum, array) of the settings. */
+    /**
+     * JSON Schema (draft 7 subset: object, string, number, integer, boolean, enum, array) of the
+     * settings. A property's `title` labels it in the admin UI, and `enumTitles` ({ value: label })
+     * names an enum's choices.
+     */
     schema: Record<string, unknown>;
   };
+  /**
+   * What the admin UI shows in another language than English, by language code (`tr`): the
+   * description, and per setting its title and its enum choices' labels. Anything left out shows
+   * in English.
+   */
+  translations?: Record<string, ManifestTranslation>;
   entry: {
     /** The hub plugin (a Fastify plugin, default export), relative to the module folder. */
     hub?: string;

@@ -23,6 +23,9 @@ test('each mistake names the file and the field', () => {
     ['bad core range', (m) => (m.dependencies.core = 'latest please'), 'dependencies.core'],
     ['depends on itself', (m) => (m.dependencies.modules = { birlikteyiz: '*' }), 'dependencies.modules.birlikteyiz'],
     ['a published event type that is not a word', (m) => (m.permissions.events.publish[1] = 'Not An Event!'), 'permissions.events.publish[1]'],
+    ['a translation of a setting that does not exist', (m) => (m.translations.tr.settings.minMagnitudo = { title: 'En küçük büyüklük' }), 'translations.tr.settings.minMagnitudo'],
+    ['a translated choice the setting does not have', (m) => (m.translations.tr.settings.regionMode.enumTitles.county = 'İl'), 'translations.tr.settings.regionMode.enumTitles.county'],
+    ['a translation into something that is not a language code', (m) => (m.translations.turkish = { description: 'Acil durum ağı' }), 'translations'],
   ];
   for (const [what, mutate, field] of cases) {
     const m = base();

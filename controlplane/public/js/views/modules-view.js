@@ -7,12 +7,13 @@ import { ApiError } from '../api-client.js';
 import { h, replace, replaceRows } from '../dom.js';
 import { relativeTime } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
-import { t } from '../i18n.js';
+import { lang, t } from '../i18n.js';
 
 /**
  * @typedef {{ name: string, version: string | null, description: string | null, category: string | null, enabled: boolean,
  *   state: string, error: string | null, retryAt: string | null, runtimeErrors: number, settings?: Record<string, any>,
- *   settingsSchema: { properties?: Record<string, any> } | null, hasUi: boolean }} ModuleStatus
+ *   settingsSchema: { properties?: Record<string, any> } | null, hasUi: boolean,
+ *   translations?: Record<string, { description?: string, settings?: Record<string, { title?: string, enumTitles?: Record<string, string> }> }> | null }} ModuleStatus
  * @typedef {{ destroy?: () => void }} MountedUi
  */
 
@@ -92,6 +93,7 @@ export function createModulesView(ctx) {
   /** @param {ModuleStatus} m */
   const settingsForm = (m) => {
     const props = m.settingsSchema?.properties ?? {};
+    const translated = m.translations?.[lang]?.settings ?? {};
     /** @type {Array<[string, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, any]>} */
     const fields = [];
     const rows = Object.entries(props).map(([key, spec]) => {
@@ -99,12 +101,17 @@ export function createModulesView(ctx) {
       const value = m.settings?.[key] ?? spec.default;
       /** @type {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} */
       let input;
+      const choice = (/** @type {string} */ v) => translated[key]?.enumTitles?.[v] ?? spec.enumTitles?.[v] ?? v;
       if (Array.isArray(spec.enum)) {
-        input = h('select', { id }, spec.enum.map((/** @type {string} */ v) => h('option', { value: v, selected: v === value }, v)));
+        input = h('select', { id }, spec.enum.map((/** @type {string} */ v) => h('option', { value: v, selected: v === value }, choice(v))));
       } else if (spec.type === 'boolean') {
         input = h('input', { id, type: 'checkbox', checked: Boolean(value) });
       } else if (spec.type === 'number' || spec.type === 'integer') {
         input = h('input', { id, type: 'number', step: spec.type === 'integer' ? '1' : 'any', value: value ?? '', min: spec.minimum, max: spec.maximum });
+      } else if (isPointList(spec)) {
+        // Corners as people write them: one "latitude, longitude" a line.
+        input = h('textarea', { id, rows: '4', placeholder: '36.20, 36.16', 'aria-describedby': `${id}-hint` });
+        input.value = (Array.isArray(value) ? value : []).map((/** @type {number[]} */ p) => p.join(', ')).join('\n');
       } else if (spec.type === 'array' || spec.type === 'object') {
         input = h('textarea', { id, rows: '2' });
         input.value = JSON.stringify(value ?? spec.default ?? null);
@@ -112,7 +119,8 @@ export function createModulesView(ctx) {
         input = h('input', { id, type: 'text', value: value ?? '' });
       }
       fields.push([key, input, spec]);
-      return h('div', { class: 'field' }, h('label', { for: id }, spec.title ?? key), input);
+      const hint = isPointList(spec) ? h('span', { id: `${id}-hint`, class: 'hint' }, t('One corner a line: latitude, longitude.')) : null;
+      return h('div', { class: 'field' }, h('label', { for: id }, translated[key]?.title ?? spec.title ?? key), input, hint);
     });
     const save = h('button', { type: 'submit' }, t('Save settings'));
     const form = /** @type {HTMLFormElement} */ (h('form', { class: 'module-settings', 'aria-label': `${m.name} settings` }, rows, save));
@@ -128,18 +136,19 @@ export function createModulesView(ctx) {
           if (spec.type === 'boolean') settings[key] = /** @type {HTMLInputElement} */ (input).checked;
           else if (spec.type === 'number' || spec.type === 'integer') {
             if (input.value !== '') settings[key] = Number(input.value);
-          } else if (spec.type === 'array' || spec.type === 'object') settings[key] = JSON.parse(input.value || 'null');
+          } else if (isPointList(spec)) settings[key] = parsePoints(input.value, translated[key]?.title ?? spec.title ?? key);
+          else if (spec.type === 'array' || spec.type === 'object') settings[key] = JSON.parse(input.value || 'null');
           else settings[key] = input.value;
         }
-      } catch {
-        ctx.notify('A list setting is not valid JSON', 'error');
+      } catch (err) {
+        ctx.notify(err instanceof PointsError ? err.message : t('A list setting is not valid JSON'), 'error');
         return;
       }
       save.disabled = true;
       try {
         modules.set(m.name, await api.request('PUT', `/api/v1/modules/${m.name}/settings`, settings));
         editing.delete(m.name);
-        ctx.notify(`${m.name}: settings saved`);
+        ctx.notify(t('{module}: settings saved', { module: m.name }));
         render();
       } catch (err) {
         ctx.notify(err instanceof ApiError ? err.message : t('Could not save the settings'), 'error');
@@ -162,7 +171,7 @@ export function createModulesView(ctx) {
       'li',
       { class: `module module--${m.state}`, dataset: { module: m.name } },
       h('div', { class: 'module-head' }, h('strong', {}, m.name), h('span', { class: 'muted' }, [m.version ? ` ${m.version}` : '', m.category ? ` · ${m.category}` : '']), h('span', { class: `badge badge--${m.state}`, role: 'status', 'aria-label': t('{module} state', { module: m.name }) }, STATE_LABEL[m.state] ?? m.state)),
-      m.description && h('p', { class: 'module-description' }, m.description),
+      m.description && h('p', { class: 'module-description' }, m.translations?.[lang]?.description ?? m.description),
       m.error && h('p', { class: 'module-error', role: 'note' }, m.error, m.retryAt ? t(' (next try {when})', { when: relativeTime(m.retryAt) }) : ''),
       m.runtimeErrors > 0 && h('p', { class: 'muted' }, t({ one: '{count} runtime error since start', other: '{count} runtime errors since start' }, { count: m.runtimeErrors })),
       h('div', { class: 'toolbar' }, canToggle && button),
@@ -230,4 +239,31 @@ export function createModulesView(ctx) {
       mounted.clear();
     },
   };
+}
+
+/** A setting that is a list of [latitude, longitude] pairs (a polygon's corners). @param {any} spec */
+function isPointList(spec) {
+  const item = spec?.items;
+  return spec?.type === 'array' && item?.type === 'array' && item.items?.type === 'number' && item.minItems === 2 && item.maxItems === 2;
+}
+
+class PointsError extends Error {}
+
+/**
+ * "lat, lon" a line (blank lines skipped) to [[lat, lon], ...]; a line that is not one names itself.
+ * @param {string} text
+ * @param {string} setting
+ */
+function parsePoints(text, setting) {
+  /** @type {number[][]} */
+  const points = [];
+  for (const [i, line] of text.split('\n').entries()) {
+    if (!line.trim()) continue;
+    const parts = line.split(/[,;\s]+/).filter(Boolean).map(Number);
+    if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n)) || Math.abs(parts[0] ?? 0) > 90 || Math.abs(parts[1] ?? 0) > 180) {
+      throw new PointsError(t('{setting}, line {line}: write a latitude and a longitude, like 36.20, 36.16', { setting, line: i + 1 }));
+    }
+    points.push(parts);
+  }
+  return points;
 }
