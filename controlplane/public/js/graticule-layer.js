@@ -3,6 +3,8 @@
 
 /** Grid steps in degrees, coarse to fine. */
 const STEPS = [30, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002, 0.0001];
+/** Label text height (px). */
+const LABEL_PX = 10;
 /** Aim for grid lines about this far apart on screen. */
 const TARGET_PX = 140;
 
@@ -52,7 +54,8 @@ export function createGraticuleLayer(L) {
       const step = gridStep(zoom);
       const major = step * 5;
 
-      g.font = '10px system-ui, sans-serif';
+      g.font = `${LABEL_PX}px system-ui, sans-serif`;
+      const lonLabels = ((coords.y % 2) + 2) % 2 === 0;
       g.textBaseline = 'top';
       const isMajor = (/** @type {number} */ v) => Math.abs(v / major - Math.round(v / major)) < 1e-6;
 
@@ -66,9 +69,13 @@ export function createGraticuleLayer(L) {
         g.lineTo(x, size.y);
         g.stroke();
         // Labels on every other row of tiles only: a grid, not a wall of numbers.
-        if (((coords.y % 2) + 2) % 2 === 0) {
-          g.fillStyle = 'rgba(30, 60, 90, 0.7)';
-          g.fillText(label(round(lon, step), step, 'lon'), x + 3, 3);
+        if (lonLabels) {
+          const text = label(round(lon, step), step, 'lon');
+          const at = inside(x + 3, x - 3 - g.measureText(text).width, g.measureText(text).width, size.x);
+          if (at !== null) {
+            g.fillStyle = 'rgba(30, 60, 90, 0.7)';
+            g.fillText(text, at, 3);
+          }
         }
       }
       // Parallels (horizontal lines).
@@ -82,8 +89,12 @@ export function createGraticuleLayer(L) {
         g.lineTo(size.x, y);
         g.stroke();
         if (((coords.x % 2) + 2) % 2 === 0) {
-          g.fillStyle = 'rgba(30, 60, 90, 0.7)';
-          g.fillText(label(round(lat, step), step, 'lat'), 3, y + 3);
+          // Below the line, else above it; never in the band the meridians' labels use.
+          const at = inside(y + 3, y - 3 - LABEL_PX, LABEL_PX, size.y);
+          if (at !== null && !(lonLabels && at < 3 + LABEL_PX + 2)) {
+            g.fillStyle = 'rgba(30, 60, 90, 0.7)';
+            g.fillText(label(round(lat, step), step, 'lat'), 3, at);
+          }
         }
       }
       // The equator and the prime meridian stand out.
@@ -111,4 +122,15 @@ export function createGraticuleLayer(L) {
 /** Removes float drift from repeated additions (0.30000000000000004). @param {number} v @param {number} step */
 function round(v, step) {
   return Math.round(v / step) * step;
+}
+
+/**
+ * Where a label `length` long goes within a tile `size` long: at `preferred`, else at `fallback`
+ * (the other side of its line), or null when neither fits (a tile's canvas clips what runs past it).
+ * @param {number} preferred @param {number} fallback @param {number} length @param {number} size
+ */
+function inside(preferred, fallback, length, size) {
+  if (preferred >= 0 && preferred + length <= size) return preferred;
+  if (fallback >= 0 && fallback + length <= size) return fallback;
+  return null;
 }
