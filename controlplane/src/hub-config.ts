@@ -19,6 +19,11 @@ export interface HubConfig {
   mqttPublicUrl: string | null;
   /** A node is marked offline after this much silence. */
   offlineAfterS: number;
+  /**
+   * Nodes an org has heard but not claimed, kept at most: anyone on the public channel can make up
+   * node ids, so past it the least recently heard is forgotten (never one with an alert open).
+   */
+  maxHeardNodes: number;
   /** How long receptions of one frame by several gateways are collected before the event goes out. */
   dedupWindowMs: number;
   accessTokenTtlS: number;
@@ -44,6 +49,7 @@ const KEYS: Record<Key, { kind: Kind; env: string; min?: number; max?: number; h
   mqttPort: { kind: 'int', env: 'UNIBOS_HUB_MQTT_PORT', min: 0, max: 65_535, help: 'hub broker port (0 = any free port)' },
   mqttPublicUrl: { kind: 'nullable', env: 'UNIBOS_HUB_MQTT_URL', help: 'broker URL handed to gateways when they claim' },
   offlineAfterS: { kind: 'int', env: 'UNIBOS_HUB_OFFLINE_AFTER_S', min: 5, max: 30 * 86_400, help: 'silence before a node counts as offline, s' },
+  maxHeardNodes: { kind: 'int', env: 'UNIBOS_HUB_MAX_HEARD_NODES', min: 1, max: 1_000_000, help: 'nodes heard but not claimed an org keeps; the least recently heard beyond it is forgotten' },
   dedupWindowMs: { kind: 'int', env: 'UNIBOS_HUB_DEDUP_WINDOW_MS', min: 0, max: 60_000, help: 'window collecting several gateways\u2019 receptions of one frame, ms' },
   accessTokenTtlS: { kind: 'int', env: 'UNIBOS_HUB_ACCESS_TTL_S', min: 30, max: 86_400, help: 'access token lifetime, s' },
   refreshTokenTtlS: { kind: 'int', env: 'UNIBOS_HUB_REFRESH_TTL_S', min: 300, max: 365 * 86_400, help: 'refresh token lifetime, s' },
@@ -68,6 +74,7 @@ export function hubConfigDefaults(dataDir: string): HubConfig {
     mqttPort: 1884,
     mqttPublicUrl: null,
     offlineAfterS: 300,
+    maxHeardNodes: 5000,
     dedupWindowMs: 1000,
     accessTokenTtlS: 900,
     refreshTokenTtlS: 30 * 86_400,

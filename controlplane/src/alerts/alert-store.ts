@@ -78,6 +78,7 @@ export class AlertStore {
     this.listQuery = new FilteredQuery(db, 'SELECT * FROM alerts', 'ORDER BY id DESC');
     this.stmt = {
       openFor: db.prepare<[string, string, string], AlertRow>("SELECT * FROM alerts WHERE org_id = ? AND node_id = ? AND level = ? AND state != 'resolved' ORDER BY id DESC LIMIT 1"),
+      anyOpen: db.prepare<[string, string], { one: number }>("SELECT 1 AS one FROM alerts WHERE org_id = ? AND node_id = ? AND state != 'resolved' LIMIT 1"),
       insert: db.prepare<[string, string, string, string, number | null, number | null, number, number, number | null, number]>(
         "INSERT INTO alerts (org_id, node_id, level, text, lat, lon, state, raised_ms, last_ms, request_id, hub_ms) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
       ),
@@ -96,6 +97,11 @@ export class AlertStore {
     };
     // Closing the superseded SOS and opening the new one land together or not at all.
     this.raiseOnce = db.transaction((orgId: string, a: RaiseInput) => this.raiseRow(orgId, a));
+  }
+
+  /** Whether the node has an alert not resolved yet (any level). */
+  hasOpen(orgId: string, nodeId: string): boolean {
+    return this.stmt.anyOpen.get(orgId, nodeId) !== undefined;
   }
 
   /**

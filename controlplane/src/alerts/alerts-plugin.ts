@@ -18,6 +18,8 @@ export const alertsPlugin = fp(
   async (app) => {
     const { fleet, gateways, now } = app;
     const store = new AlertStore(app.db);
+    // A node with an alert open stays in the fleet however many others are heard (its position, its name).
+    fleet.store.keepers.push((orgId, nodeId) => store.hasOpen(orgId, nodeId));
     const stages = new SosStages({ store, fleet, link: gateways, now });
     const alerts = new AlertLifecycle(store, { fleet, events: app.events, stages, now });
     app.decorate('alerts', alerts);

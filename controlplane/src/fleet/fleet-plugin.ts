@@ -22,7 +22,7 @@ export const fleetPlugin = fp(
     const { db, events, gateways, now } = app;
     const log = app.log;
     const offlineAfterMs = app.config.offlineAfterS * 1000;
-    const store = new FleetStore(db, (err) => log.error({ err }, 'writing heartbeats failed; kept for the next try'));
+    const store = new FleetStore(db, (err) => log.error({ err }, 'writing heartbeats failed; kept for the next try'), app.config.maxHeardNodes);
     // The sweeper reaches the fleet through `fleet`, assigned below, before it ever runs.
     let fleet: Fleet;
     const sweeper = new OfflineSweeper({

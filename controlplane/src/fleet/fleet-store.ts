@@ -119,11 +119,17 @@ export class FleetStore {
   private readonly knownOnline = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly listQuery: FilteredQuery<NodeRow>;
+  /** Say a node must be kept whatever the bound on heard nodes (one with an alert open). */
+  readonly keepers: Array<(orgId: string, nodeId: string) => boolean> = [];
+  /** Heard, unclaimed nodes forgotten to keep within the bound. */
+  forgotten = 0;
 
   constructor(
     private readonly db: HubDb,
     /** A timed flush that failed (storage); the beats stay held and are tried again. */
     private readonly onFlushError: (err: unknown) => void = () => undefined,
+    /** Nodes heard but not claimed, kept per org; the least recently heard beyond it is forgotten. */
+    private readonly maxHeard = Number.POSITIVE_INFINITY,
   ) {
     db.exec(SCHEMA);
     this.listQuery = new FilteredQuery(db, 'SELECT * FROM fleet_nodes', 'ORDER BY id');
@@ -149,6 +155,12 @@ export class FleetStore {
       nameIfUnset: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET name = ? WHERE org_id = ? AND id = ? AND (name IS NULL OR claimed = 0)'),
       caps: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET capabilities = ? WHERE org_id = ? AND id = ?'),
       claim: db.prepare<[string, string]>('UPDATE fleet_nodes SET claimed = 1 WHERE org_id = ? AND id = ?'),
+      heardCount: db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM fleet_nodes WHERE org_id = ? AND claimed = 0 AND kind = 'node'"),
+      leastRecentlyHeard: db.prepare<[string, number], { id: string }>(
+        "SELECT id FROM fleet_nodes WHERE org_id = ? AND claimed = 0 AND kind = 'node' ORDER BY COALESCE(last_seen_ms, created_ms), id LIMIT ?",
+      ),
+      forgetNode: db.prepare<[string, string]>('DELETE FROM fleet_nodes WHERE org_id = ? AND id = ?'),
+      forgetHeardBy: db.prepare<[string, string]>('DELETE FROM fleet_heard_by WHERE org_id = ? AND node_id = ?'),
       kind: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET kind = ? WHERE org_id = ? AND id = ?'),
       remove: db.prepare<[string, string]>('DELETE FROM fleet_nodes WHERE org_id = ? AND id = ?'),
       removeHeard: db.prepare<[string, string, string]>('DELETE FROM fleet_heard_by WHERE org_id = ? AND (node_id = ? OR gateway_id = ?)'),
@@ -185,7 +197,29 @@ export class FleetStore {
       this.stmt.heard.run({ org: s.orgId, id: s.nodeId, gw: s.gatewayId, rssi: s.rssi ?? null, snr: s.snr ?? null, hops: s.hops ?? null, t: s.timeMs });
     }
     if (s.fresh) this.knownOnline.add(key(s.orgId, s.nodeId));
+    if (created) this.keepHeardWithinBound(s.orgId, s.nodeId);
     return { created, cameOnline: s.fresh && (created || before?.online === 0) };
+  }
+
+  /** Forgets the least recently heard unclaimed nodes beyond the bound (not `just`, nor any a keeper keeps). */
+  private keepHeardWithinBound(orgId: string, just: string): void {
+    const excess = (this.stmt.heardCount.get(orgId)?.n ?? 0) - this.maxHeard;
+    if (excess <= 0) return;
+    let left = excess;
+    // A few more candidates than needed, for those a keeper keeps.
+    for (const { id } of this.stmt.leastRecentlyHeard.all(orgId, excess + 16)) {
+      if (left === 0) break;
+      if (id === just || this.keepers.some((keep) => keep(orgId, id))) continue;
+      this.db.transaction(() => {
+        this.stmt.forgetHeardBy.run(orgId, id);
+        this.stmt.forgetNode.run(orgId, id);
+      })();
+      const k = key(orgId, id);
+      this.knownOnline.delete(k);
+      this.pendingBeats.delete(k);
+      this.forgotten++;
+      left--;
+    }
   }
 
   /** A heartbeat; returns whether it brought the node online (then it is already written). */

@@ -1,0 +1,39 @@
+// Anyone on the public channel can make up node ids, and every frame a gateway hears lists its
+// sender in the org's fleet. The hub keeps at most maxHeardNodes nodes an org heard but did not
+// claim: the least recently heard beyond it is forgotten, never a claimed device and never a node
+// with an alert open.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { api, createAdminSession } from './support/test-auth.ts';
+import { TestGateway } from './support/test-gateway.ts';
+import { startTestHub } from './support/test-hub.ts';
+import { waitForEvent } from './support/hub-events.ts';
+
+test('made-up node ids cannot grow the fleet past its bound; the SOS and the claimed stay', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0, maxHeardNodes: 3 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  let packetId = 1;
+  const hear = async (node: string, kind = 'text', body: Record<string, unknown> = { text: 'hi' }) => {
+    const id = packetId++;
+    gw.mesh(node, kind, body, { packetId: id });
+    await waitForEvent(hub, admin.orgId, (e) => e.type === `mesh.${kind}` && (e.data as { packetId?: number }).packetId === id, { what: `${node} heard` });
+  };
+  // A person's SOS first, then a real node that keeps talking, then a flood of made-up ids.
+  await hear('!5e000001', 'alert', { level: 'SOS', text: 'SOS' });
+  await hear('!5e000002');
+  for (let i = 0; i < 6; i++) {
+    await hear(`!f1a0d${String(i).padStart(3, '0')}`);
+    if (i % 2 === 1) await hear('!5e000002');
+  }
+  const nodes = await api(hub, admin, '/api/v1/nodes?claimed=false&limit=100');
+  assert.equal(nodes.status, 200);
+  const ids = (nodes.body.items as Array<{ id: string }>).map((n) => n.id).sort();
+  assert.ok(ids.includes('!5e000001'), `the node with an open SOS stays: ${ids.join(' ')}`);
+  assert.ok(ids.includes('!5e000002'), `the node heard all along stays: ${ids.join(' ')}`);
+  assert.ok(ids.includes('!f1a0d005'), 'the one heard last stays');
+  assert.equal(ids.length, 3, `the bound holds: ${ids.join(' ')}`);
+  const all = await api(hub, admin, '/api/v1/nodes?limit=100');
+  assert.ok((all.body.items as Array<{ id: string }>).some((n) => n.id === `!${gw.id}`), 'the claimed gateway stays');
+});
