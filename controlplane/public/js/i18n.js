@@ -2,7 +2,7 @@
 // browser, else the browser's own languages. Strings are whole sentences with named
 // placeholders ({name}); the English text is the key, so a string missing from a catalogue
 // still reads in English. Plurals go through Intl.PluralRules, numbers and dates through Intl in
-// the chosen locale.
+// the chosen locale. A module's UI gets a t() of its own over its own catalogue: translator().
 
 import { TR } from './locales/tr.js';
 
@@ -56,8 +56,28 @@ export function setLang(next) {
  * @param {Record<string, unknown>} [params]
  */
 export function t(key, params = {}) {
+  return translate(CATALOGUES[lang], key, params);
+}
+
+/**
+ * A `t` for a module's UI, over the module's own catalogues (`{ tr: { 'English': 'Türkçe' } }`,
+ * plural entries as `{ one, other }`): the same language as the hub's UI, the same placeholders
+ * and plurals, and the English key when the module has no entry for it.
+ * @param {Partial<Record<Lang, Record<string, string | Record<string, string>>>>} catalogues
+ * @returns {(key: string | { one: string, other: string }, params?: Record<string, unknown>) => string}
+ */
+export function translator(catalogues) {
+  return (key, params = {}) => translate(catalogues[lang] ?? {}, key, params);
+}
+
+/**
+ * @param {Record<string, string | Record<string, string>>} catalogue
+ * @param {string | { one: string, other: string }} key
+ * @param {Record<string, unknown>} params
+ */
+function translate(catalogue, key, params) {
   const id = typeof key === 'string' ? key : key.other;
-  const entry = CATALOGUES[lang][id];
+  const entry = Object.hasOwn(catalogue, id) ? catalogue[id] : undefined;
   /** @type {string} */
   let text;
   if (typeof key !== 'string' || (entry && typeof entry === 'object')) {

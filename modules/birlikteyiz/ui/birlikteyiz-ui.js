@@ -2,19 +2,31 @@
 // whether they can be reached, the latest quakes, and the check-in round: who is safe, who needs
 // help, who has not answered, as a list and on a map with the epicentre and the radius; assembly
 // points. Live from the module's events on the hub's event stream. Text from feeds and the mesh
-// goes in as text, never as HTML.
+// goes in as text, never as HTML. Its words are in the operator's language (the hub's choice):
+// English keys, Turkish in ./locales/tr.js; numbers, times and places through the hub's format.js.
 
 import { h, replace } from '/js/dom.js';
-import { relativeTime } from '/js/format.js';
+import { coordinates, dateTime, distance, relativeTime, timeOfDay } from '/js/format.js';
 import { createGraticuleLayer } from '/js/graticule-layer.js';
+import { formatNumber, translator } from '/js/i18n.js';
+import { TR } from './locales/tr.js';
+
+const t = translator({ tr: TR });
 
 const EVENTS = new Set(['module.birlikteyiz.quake', 'module.birlikteyiz.feed_status', 'module.birlikteyiz.round_opened', 'module.birlikteyiz.round_updated', 'module.birlikteyiz.round_closed', 'module.birlikteyiz.assembly_point']);
+/** @type {Record<string, () => string>} */
+const STATUS_LABEL = { safe: () => t('Safe'), needs_help: () => t('Needs help'), waiting: () => t('No answer yet') };
+/** @param {string} status */
+const statusLabel = (status) => STATUS_LABEL[status]?.() ?? status;
 /** @type {Record<string, string>} */
-const STATUS_LABEL = { safe: 'Safe', needs_help: 'Needs help', waiting: 'No answer yet' };
-/** @type {Record<string, string>} */
-const STATUS_COLOR = { safe: '#1a7f37', needs_help: '#cf222e', waiting: '#6e7781' };
-/** @type {Record<string, string>} */
-const FEED_LABEL = { waiting: 'waiting', ok: 'ok', unreachable: 'unreachable', error: 'error' };
+const STATUS_COLOR = { safe: '#1a7f37', needs_help: '#cf222e', waiting: '#57606a' };
+/** @type {Record<string, () => string>} */
+const FEED_LABEL = { waiting: () => t('waiting for the first poll'), ok: () => t('working'), unreachable: () => t('unreachable'), error: () => t('error') };
+/** @type {Record<string, () => string>} */
+const VERDICT_LABEL = { alert: () => t('alert raised'), too_small: () => t('below the alert magnitude'), too_old: () => t('too old to alert'), outside_region: () => t('outside the region') };
+
+/** "M5.6" ("M5,6" in Turkish), "M?" when the feed gave no magnitude. @param {number | null} m */
+const magnitude = (m) => (m === null ? 'M?' : `M${formatNumber(m, { minimumFractionDigits: 1, maximumFractionDigits: 1 })}`);
 
 /**
  * @param {HTMLElement} root
@@ -22,30 +34,31 @@ const FEED_LABEL = { waiting: 'waiting', ok: 'ok', unreachable: 'unreachable', e
  */
 export function mount(root, ctx) {
   const { api, stream, base } = ctx;
-  const feeds = h('ul', { class: 'feeds', 'aria-label': 'Quake feeds' });
-  const quakes = h('ul', { class: 'quakes', 'aria-label': 'Recent quakes' });
+  const feeds = h('ul', { class: 'feeds', 'aria-label': t('Quake feeds') });
+  const quakes = h('ul', { class: 'quakes', 'aria-label': t('Recent quakes') });
   const roundHead = h('div', { class: 'round-head' });
   const roundBody = h('tbody');
-  const roundTable = h('table', { class: 'data-table', 'aria-label': 'Check-in round' }, h('thead', {}, h('tr', {}, ['Node', 'Distance', 'Status', 'Answered'].map((c) => h('th', { scope: 'col' }, c)))), roundBody);
-  const people = h('ul', { class: 'people', 'aria-label': 'People checked in' });
-  const mapEl = h('div', { class: 'map', style: 'height: 360px', role: 'region', 'aria-label': 'Check-in map' });
-  const points = h('ul', { class: 'assembly-points', 'aria-label': 'Assembly points' });
+  const columns = [t('Node'), t('Distance'), t('Status'), t('Answered')];
+  const roundTable = h('table', { class: 'data-table', 'aria-label': t('Check-in round') }, h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))), roundBody);
+  const people = h('ul', { class: 'people', 'aria-label': t('People checked in') });
+  const mapEl = h('div', { class: 'map', style: 'height: 360px', role: 'region', 'aria-label': t('Check-in map') });
+  const points = h('ul', { class: 'assembly-points', 'aria-label': t('Assembly points') });
   const pointForm = assemblyForm();
   const personForm = checkInForm();
   replace(
     root,
-    h('h2', {}, 'Birlikteyiz: earthquakes and check-ins'),
-    h('h3', {}, 'Feeds'),
+    h('h2', {}, t('Birlikteyiz: earthquakes and check-ins')),
+    h('h3', {}, t('Feeds')),
     feeds,
-    h('h3', {}, 'Quakes'),
+    h('h3', {}, t('Quakes')),
     quakes,
-    h('h3', {}, 'Check-in round'),
+    h('h3', {}, t('Check-in round')),
     roundHead,
     h('div', { class: 'table-wrap' }, roundTable),
     people,
     ctx.can('alerts') && personForm,
     mapEl,
-    h('h3', {}, 'Assembly points'),
+    h('h3', {}, t('Assembly points')),
     points,
     ctx.can('send') && pointForm,
   );
@@ -59,24 +72,38 @@ export function mount(root, ctx) {
 
   const load = async () => {
     const [f, q, r, p] = await Promise.all([api.get(`${base}/feeds`), api.get(`${base}/quakes`), api.get(`${base}/rounds`), api.get(`${base}/assembly-points`)]);
-    replace(feeds, f.feeds.map((/** @type {any} */ s) => h('li', { dataset: { source: s.source, state: s.state } }, h('strong', {}, s.source.toUpperCase()), ` ${FEED_LABEL[s.state] ?? s.state}`, s.lastError ? ` (${s.lastError})` : '', s.lastOkAt ? `, last ok ${relativeTime(new Date(s.lastOkAt).toISOString())}` : '')));
+    replace(feeds, f.feeds.map(feedItem));
     const shownQuakes = q.quakes.slice(0, 8);
-    replace(quakes, shownQuakes.length ? shownQuakes.map(quakeItem) : h('li', { class: 'empty' }, 'No quakes reported yet.'));
+    replace(quakes, shownQuakes.length ? shownQuakes.map(quakeItem) : h('li', { class: 'empty' }, t('No quakes reported yet.')));
     round = r.rounds[0] ?? null;
     renderRound();
-    replace(points, p.assemblyPoints.length ? p.assemblyPoints.map((/** @type {any} */ a) => h('li', {}, h('strong', {}, a.name), ` ${a.latitude.toFixed(4)}, ${a.longitude.toFixed(4)}`, a.capacity ? `, room for ${a.capacity}` : '', `: sent to ${a.sentTo.length} node(s)`)) : h('li', { class: 'empty' }, 'None set.'));
+    replace(points, p.assemblyPoints.length ? p.assemblyPoints.map(pointItem) : h('li', { class: 'empty' }, t('No assembly points yet.')));
   };
+
+  /** A feed, its state (and the feed's own error, as it came), and when it last answered. @param {any} s */
+  function feedItem(s) {
+    const state = FEED_LABEL[s.state]?.() ?? s.state;
+    const lastOk = s.lastOkAt ? t('last answered {when}', { when: relativeTime(s.lastOkAt) }) : null;
+    return h('li', { dataset: { source: s.source, state: s.state } }, h('strong', {}, s.source.toUpperCase()), ' ', state, s.lastError ? ` (${s.lastError})` : '', lastOk ? ` · ${lastOk}` : '');
+  }
 
   /** @param {any} q */
   function quakeItem(q) {
-    const mag = q.magnitude === null ? 'M?' : `M${q.magnitude.toFixed(1)}`;
-    const verdict = q.verdict === 'alert' ? 'alert' : q.verdict.replace('_', ' ');
-    return h('li', { class: `quake quake--${q.verdict}` }, h('strong', {}, mag), ` ${q.place} · ${new Date(q.timeMs).toISOString().slice(0, 16).replace('T', ' ')} UTC · ${q.sources.map((/** @type {any} */ s) => s.source.toUpperCase()).join(', ')} · ${verdict}`);
+    const verdict = VERDICT_LABEL[q.verdict]?.() ?? q.verdict;
+    const sources = q.sources.map((/** @type {any} */ s) => s.source.toUpperCase()).join(', ');
+    return h('li', { class: `quake quake--${q.verdict}` }, h('strong', {}, magnitude(q.magnitude)), ` ${q.place} · ${dateTime(q.timeMs)} · ${sources} · ${verdict}`);
+  }
+
+  /** @param {any} a */
+  function pointItem(a) {
+    const room = a.capacity ? t({ one: 'room for {count} person', other: 'room for {count} people' }, { count: a.capacity }) : null;
+    const sent = t({ one: 'sent to {count} node', other: 'sent to {count} nodes' }, { count: a.sentTo.length });
+    return h('li', {}, h('strong', {}, a.name), ` ${coordinates(a.latitude, a.longitude)}`, room ? ` · ${room}` : '', ` · ${sent}`);
   }
 
   function renderRound() {
     if (!round) {
-      replace(roundHead, h('p', { class: 'empty' }, 'No check-in round yet. One opens after a quake alert near the fleet.'));
+      replace(roundHead, h('p', { class: 'empty' }, t('No check-in round yet. One opens after a quake alert near the fleet.')));
       replace(roundBody);
       replace(people);
       drawMap();
@@ -85,19 +112,19 @@ export function mount(root, ctx) {
     const c = round.counts;
     replace(
       roundHead,
-      h('p', {}, h('strong', {}, round.title), round.closedAt ? ' (closed)' : ` (open until ${new Date(round.closesAt).toISOString().slice(11, 16)} UTC)`),
-      h('p', { class: 'round-summary', role: 'status', 'aria-label': 'Check-in summary' }, `${c.safe} safe · ${c.needsHelp} need help · ${c.waiting} no answer`),
-      round.meshError && h('p', { class: 'module-error' }, `Not sent into the mesh: ${round.meshError}`),
+      h('p', {}, h('strong', {}, round.title), ' · ', round.closedAt ? t('closed') : t('open until {time}', { time: timeOfDay(round.closesAt) })),
+      h('p', { class: 'round-summary', role: 'status', 'aria-label': t('Check-in summary') }, t('{safe} safe · {needsHelp} need help · {waiting} no answer', { safe: c.safe, needsHelp: c.needsHelp, waiting: c.waiting })),
+      round.meshError && h('p', { class: 'module-error' }, t('Not sent into the mesh: {error}', { error: round.meshError })),
     );
     const order = { needs_help: 0, waiting: 1, safe: 2 };
     const nodes = [...round.nodes].sort((a, b) => order[/** @type {'safe'} */ (a.status)] - order[/** @type {'safe'} */ (b.status)] || (a.distanceKm ?? 0) - (b.distanceKm ?? 0));
     replace(
       roundBody,
       nodes.map((n) =>
-        h('tr', { dataset: { node: n.id, status: n.status } }, h('td', {}, n.name ?? n.id), h('td', {}, n.distanceKm === null ? '?' : `${n.distanceKm} km`), h('td', {}, h('span', { class: `checkin checkin--${n.status}`, style: `color: ${STATUS_COLOR[n.status]}; font-weight: 600` }, STATUS_LABEL[n.status])), h('td', {}, n.answeredAt ? relativeTime(new Date(n.answeredAt).toISOString()) : '')),
+        h('tr', { dataset: { node: n.id, status: n.status } }, h('td', {}, n.name ?? n.id), h('td', {}, n.distanceKm === null ? '?' : distance(n.distanceKm * 1000)), h('td', {}, h('span', { class: `checkin checkin--${n.status}`, style: `color: ${STATUS_COLOR[n.status]}; font-weight: 600` }, statusLabel(n.status))), h('td', {}, n.answeredAt ? relativeTime(n.answeredAt) : '')),
       ),
     );
-    replace(people, round.people.map((/** @type {any} */ p) => h('li', {}, h('strong', {}, p.name), `: ${STATUS_LABEL[p.status]}`, p.note ? ` (${p.note})` : '')));
+    replace(people, round.people.map((/** @type {any} */ p) => h('li', {}, h('strong', {}, p.name), `: ${statusLabel(p.status)}`, p.note ? ` (${p.note})` : '')));
     drawMap();
   }
 
@@ -118,13 +145,13 @@ export function mount(root, ctx) {
     if (round.epicentre) {
       const e = round.epicentre;
       // Tooltips as text nodes: Leaflet puts a string in as HTML, and the place comes from a feed, a node's name from the air.
-      L.circleMarker([e.latitude, e.longitude], { radius: 10, color: '#cf222e', weight: 3, fillOpacity: 0.2 }).bindTooltip(document.createTextNode(`Epicentre ${e.magnitude === null ? '' : `M${e.magnitude.toFixed(1)} `}${e.place}`)).addTo(layer);
+      L.circleMarker([e.latitude, e.longitude], { radius: 10, color: '#cf222e', weight: 3, fillOpacity: 0.2 }).bindTooltip(document.createTextNode(e.magnitude === null ? t('Epicentre: {place}', { place: e.place }) : t('Epicentre of the {magnitude} quake: {place}', { magnitude: magnitude(e.magnitude), place: e.place }))).addTo(layer);
       if (round.radiusKm > 0) L.circle([e.latitude, e.longitude], { radius: round.radiusKm * 1000, color: '#cf222e', weight: 1, fill: false, dashArray: '4 4' }).addTo(layer);
       bounds.push([e.latitude, e.longitude]);
     }
     for (const n of round.nodes) {
       if (n.latitude === null || n.longitude === null) continue;
-      L.circleMarker([n.latitude, n.longitude], { radius: 7, color: STATUS_COLOR[n.status], fillColor: STATUS_COLOR[n.status], fillOpacity: 0.85 }).bindTooltip(document.createTextNode(`${n.name ?? n.id}: ${STATUS_LABEL[n.status]}`)).addTo(layer);
+      L.circleMarker([n.latitude, n.longitude], { radius: 7, color: STATUS_COLOR[n.status], fillColor: STATUS_COLOR[n.status], fillOpacity: 0.85 }).bindTooltip(document.createTextNode(`${n.name ?? n.id}: ${statusLabel(n.status)}`)).addTo(layer);
       bounds.push([n.latitude, n.longitude]);
     }
     if (bounds.length) map.fitBounds(bounds, { padding: [30, 30], maxZoom: 13 });
@@ -133,11 +160,11 @@ export function mount(root, ctx) {
 
   function checkInForm() {
     const person = h('input', { id: 'checkin-person', type: 'text', maxlength: '80', required: true });
-    const status = h('select', { id: 'checkin-status' }, h('option', { value: 'safe' }, 'Safe'), h('option', { value: 'needs_help' }, 'Needs help'));
-    const form = h('form', { class: 'inline-form', 'aria-label': 'Check a person in' }, h('label', { for: 'checkin-person' }, 'Person'), person, status, h('button', { type: 'submit' }, 'Check in'));
+    const status = h('select', { id: 'checkin-status', 'aria-label': t('Their status') }, h('option', { value: 'safe' }, t('Safe')), h('option', { value: 'needs_help' }, t('Needs help')));
+    const form = h('form', { class: 'inline-form', 'aria-label': t('Check a person in') }, h('label', { for: 'checkin-person' }, t('Person')), person, status, h('button', { type: 'submit' }, t('Check in')));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      if (!round) return ctx.notify('There is no check-in round to add people to', 'error');
+      if (!round) return ctx.notify(t('There is no check-in round to add people to.'), 'error');
       try {
         await api.post(`${base}/rounds/${round.id}/checkins`, { person: person.value, status: status.value });
         person.value = '';
@@ -153,7 +180,19 @@ export function mount(root, ctx) {
     const lat = h('input', { id: 'ap-lat', type: 'number', step: 'any', required: true });
     const lon = h('input', { id: 'ap-lon', type: 'number', step: 'any', required: true });
     const cap = h('input', { id: 'ap-cap', type: 'number', min: '1', step: '1' });
-    const form = h('form', { class: 'inline-form', 'aria-label': 'Add an assembly point' }, h('label', { for: 'ap-name' }, 'Name'), name, h('label', { for: 'ap-lat' }, 'Latitude'), lat, h('label', { for: 'ap-lon' }, 'Longitude'), lon, h('label', { for: 'ap-cap' }, 'Capacity'), cap, h('button', { type: 'submit' }, 'Add and send to nodes'));
+    const form = h(
+      'form',
+      { class: 'inline-form', 'aria-label': t('Add an assembly point') },
+      h('label', { for: 'ap-name' }, t('Name')),
+      name,
+      h('label', { for: 'ap-lat' }, t('Latitude')),
+      lat,
+      h('label', { for: 'ap-lon' }, t('Longitude')),
+      lon,
+      h('label', { for: 'ap-cap' }, t('Capacity (people)')),
+      cap,
+      h('button', { type: 'submit' }, t('Add and send to nodes')),
+    );
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       try {
@@ -170,7 +209,15 @@ export function mount(root, ctx) {
   const onEvent = (e) => {
     const ev = /** @type {CustomEvent} */ (e).detail;
     if (!EVENTS.has(ev.type)) return;
-    if (ev.type === 'module.birlikteyiz.quake') ctx.notify(`Earthquake ${ev.data.quake.magnitude === null ? '' : `M${ev.data.quake.magnitude.toFixed(1)} `}${ev.data.quake.place}: ${ev.data.nodesInRange.length} node(s) in range`, 'alert');
+    if (ev.type === 'module.birlikteyiz.quake') {
+      const { quake } = ev.data;
+      const count = ev.data.nodesInRange.length;
+      const text =
+        quake.magnitude === null
+          ? t({ one: 'Earthquake: {place}. {count} node in range.', other: 'Earthquake: {place}. {count} nodes in range.' }, { place: quake.place, count })
+          : t({ one: 'Earthquake {magnitude}: {place}. {count} node in range.', other: 'Earthquake {magnitude}: {place}. {count} nodes in range.' }, { magnitude: magnitude(quake.magnitude), place: quake.place, count });
+      ctx.notify(text, 'alert');
+    }
     if (ev.data.round && (!round || ev.data.round.id === round.id || ev.data.round.openedAt >= round.openedAt)) {
       round = ev.data.round;
       renderRound();
@@ -178,7 +225,7 @@ export function mount(root, ctx) {
     void load().catch(() => {});
   };
   stream.addEventListener('event', onEvent);
-  void load().catch((err) => ctx.notify(`birlikteyiz: ${err.message}`, 'error'));
+  void load().catch((err) => ctx.notify(t('Could not load birlikteyiz: {error}', { error: err.message }), 'error'));
   return {
     destroy() {
       stream.removeEventListener('event', onEvent);
