@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { api, createAdminSession } from './support/test-auth.ts';
-import { TestGateway } from './support/test-gateway.ts';
+import { claimDevice, TestGateway } from './support/test-gateway.ts';
 import { startTestHub } from './support/test-hub.ts';
 import { waitForEvent } from './support/hub-events.ts';
+import { testIdentity } from './support/test-identity.ts';
 
 test('made-up node ids cannot grow the fleet past its bound; the SOS and the claimed stay', async () => {
   const hub = await startTestHub({ dedupWindowMs: 0, maxHeardNodes: 3 });
@@ -20,11 +21,17 @@ test('made-up node ids cannot grow the fleet past its bound; the SOS and the cla
     gw.mesh(node, kind, body, { packetId: id });
     await waitForEvent(hub, admin.orgId, (e) => e.type === `mesh.${kind}` && (e.data as { packetId?: number }).packetId === id, { what: `${node} heard` });
   };
-  // A person's SOS first, then a real node that keeps talking, then a flood of made-up ids.
+  // A claimed node heard long ago, a person's SOS, a real node that keeps talking, then a flood
+  // of made-up ids, some of them announcing themselves as gateways.
+  const claimed = testIdentity();
+  await claimDevice(hub, admin, 'node', claimed, 'Water tower');
+  await hear(`!${claimed.id}`);
   await hear('!5e000001', 'alert', { level: 'SOS', text: 'SOS' });
   await hear('!5e000002');
   for (let i = 0; i < 6; i++) {
-    await hear(`!f1a0d${String(i).padStart(3, '0')}`);
+    const fake = `!f1a0d${String(i).padStart(3, '0')}`;
+    await hear(fake);
+    if (i < 3) await hear(fake, 'info', { longName: `gw ${i}`, shortName: 'GW', hwModel: 'UNIBOS', role: 'GATEWAY' });
     if (i % 2 === 1) await hear('!5e000002');
   }
   const nodes = await api(hub, admin, '/api/v1/nodes?claimed=false&limit=100');
@@ -34,6 +41,8 @@ test('made-up node ids cannot grow the fleet past its bound; the SOS and the cla
   assert.ok(ids.includes('!5e000002'), `the node heard all along stays: ${ids.join(' ')}`);
   assert.ok(ids.includes('!f1a0d005'), 'the one heard last stays');
   assert.equal(ids.length, 3, `the bound holds: ${ids.join(' ')}`);
-  const all = await api(hub, admin, '/api/v1/nodes?limit=100');
-  assert.ok((all.body.items as Array<{ id: string }>).some((n) => n.id === `!${gw.id}`), 'the claimed gateway stays');
+  const all = (await api(hub, admin, '/api/v1/nodes?limit=100')).body.items as Array<{ id: string }>;
+  assert.ok(all.some((n) => n.id === `!${gw.id}`), 'the claimed gateway stays');
+  assert.ok(all.some((n) => n.id === `!${claimed.id}`), 'the claimed node stays, however long ago it was heard');
+  assert.equal(all.length, 3 + 2, `the bound holds for ids that call themselves gateways too: ${all.map((n) => n.id).join(' ')}`);
 });

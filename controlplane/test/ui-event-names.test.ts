@@ -64,7 +64,7 @@ test('feed rows keep the name a node had when the event happened; the name now i
       // The gateway takes it (txstatus queued): the hub says it is sent.
       for (let c = await gw.nextDownlink(); c.ref !== sent.body.id; c = await gw.nextDownlink());
       gw.txStatus({ ref: sent.body.id, packetId: packetId++, status: 'queued' });
-      const status = await waitForEvent(hub, admin.orgId, (e) => e.type === 'message.status' && e.data.id === sent.body.id, { what: 'the message status' });
+      const status = await waitForEvent(hub, admin.orgId, (e) => e.type === 'message.status' && e.data.id === sent.body.id && e.data.status === 'sent', { what: 'the message sent' });
       assert.equal(status.data.toName, `Field hospital ${size}`);
 
       // After a reload the feed starts from the stored records: they kept the name too.

@@ -121,9 +121,10 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
       logger: log.child({ component: 'bridge' }),
     });
     bridge = activeBridge;
-    await activeBridge.restore((filter) => activeBroker.retained(filter));
     broker.subscribe(topics.sensorFilter, (topic, payload, _clientId, msgId) => activeBridge.handleSensor(topic, payload, msgId));
     broker.subscribe(activeBridge.txTopic, (_topic, payload) => void activeBridge.handleTx(payload, 'local'));
+    // After the subscriptions: a reading that comes while the store is read still reaches the hub.
+    await activeBridge.restore((filter) => activeBroker.retained(filter)).catch((err: Error) => log.warn({ err: err.message }, 'could not take up what earlier runs announced; the bound counts from now'));
     uplink?.onDownlink((topic, payload) => void activeBridge.handleTx(Buffer.from(payload), 'hub'));
     uplink?.start();
     const localStatus = (): Promise<void> => activeBridge.publishStatus('online', { nodeId: `!${gatewayId}`, deadLetters: hubOutbox.deadLetterCount });

@@ -155,10 +155,9 @@ export class FleetStore {
       nameIfUnset: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET name = ? WHERE org_id = ? AND id = ? AND (name IS NULL OR claimed = 0)'),
       caps: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET capabilities = ? WHERE org_id = ? AND id = ?'),
       claim: db.prepare<[string, string]>('UPDATE fleet_nodes SET claimed = 1 WHERE org_id = ? AND id = ?'),
-      heardCount: db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM fleet_nodes WHERE org_id = ? AND claimed = 0 AND kind = 'node'"),
-      leastRecentlyHeard: db.prepare<[string, number], { id: string }>(
-        "SELECT id FROM fleet_nodes WHERE org_id = ? AND claimed = 0 AND kind = 'node' ORDER BY COALESCE(last_seen_ms, created_ms), id LIMIT ?",
-      ),
+      // Every unclaimed row, whatever kind it says: a heard frame can call itself a gateway.
+      heardCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM fleet_nodes WHERE org_id = ? AND claimed = 0'),
+      leastRecentlyHeard: db.prepare<[string, number], { id: string }>('SELECT id FROM fleet_nodes WHERE org_id = ? AND claimed = 0 ORDER BY COALESCE(last_seen_ms, created_ms), id LIMIT ?'),
       forgetNode: db.prepare<[string, string]>('DELETE FROM fleet_nodes WHERE org_id = ? AND id = ?'),
       forgetHeardBy: db.prepare<[string, string]>('DELETE FROM fleet_heard_by WHERE org_id = ? AND node_id = ?'),
       kind: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET kind = ? WHERE org_id = ? AND id = ?'),

@@ -67,6 +67,7 @@ export class MeshConversationStore {
     this.stmt = {
       ofUser: db.prepare<[string, string], { id: string; node_id: string; created_ms: number }>('SELECT id, node_id, created_ms FROM messenger_mesh_conversations WHERE org_id = ? AND user_id = ? ORDER BY created_ms DESC, node_id'),
       conversation: db.prepare<[string, string, string], { id: string }>('SELECT id FROM messenger_mesh_conversations WHERE org_id = ? AND user_id = ? AND node_id = ?'),
+      anyWithNode: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM messenger_mesh_conversations WHERE org_id = ? AND node_id = ? LIMIT 1'),
       addConversation: db.prepare<[string, string, string, string, number]>('INSERT OR IGNORE INTO messenger_mesh_conversations (org_id, user_id, node_id, id, created_ms) VALUES (?, ?, ?, ?, ?)'),
       addOutgoing: db.prepare<[string, string, string, string, string, string, number]>(
         "INSERT INTO messenger_mesh_outgoing (id, org_id, node_id, sender, sealed, gateways, status, updated_ms) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)",
@@ -76,6 +77,11 @@ export class MeshConversationStore {
       queued: db.prepare<[string], OutgoingRow>("SELECT * FROM messenger_mesh_outgoing WHERE org_id = ? AND status = 'queued' ORDER BY rowid"),
       setStatus: db.prepare<[MeshSendStatus, number | null, string | null, number, string]>('UPDATE messenger_mesh_outgoing SET status = ?, packet_id = COALESCE(?, packet_id), error = ?, updated_ms = ? WHERE id = ?'),
     };
+  }
+
+  /** Whether anyone in the org has a conversation with the node. */
+  hasConversationWith(orgId: string, nodeId: string): boolean {
+    return this.stmt.anyWithNode.get(orgId, nodeId) !== undefined;
   }
 
   /** The user's conversation with the node, made on first use (`newId` names it then). */

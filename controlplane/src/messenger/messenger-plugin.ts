@@ -59,7 +59,10 @@ export const messengerPlugin = fp(
     const attachmentLimits = { maxUnsentBytes: ATTACHMENTS_UNSENT_PER_USER * config.messengerMaxAttachmentBytes, minFreeBytes: config.messengerMinFreeBytes };
     const relay = new MessageRelay({ mailbox, directory, conversations, attachments, attachmentLimits, events, metrics, now });
     // Direct messages with mesh nodes ride the downlink's tx path; the node's `direct` frames come in through ingest.
-    const mesh = new MeshConversations({ store: new MeshConversationStore(db), mailbox, directory, events: app.events, fleet: app.fleet, records: app.records, link: app.gateways, dropped: metrics.meshDropped, now });
+    const meshStore = new MeshConversationStore(db);
+    // A node someone writes with stays in the fleet however many others are heard (its thread needs it).
+    app.fleet.store.keepers.push((orgId, nodeId) => meshStore.hasConversationWith(orgId, nodeId));
+    const mesh = new MeshConversations({ store: meshStore, mailbox, directory, events: app.events, fleet: app.fleet, records: app.records, link: app.gateways, dropped: metrics.meshDropped, now });
     app.downlink.follow(mesh);
     app.gateways.onConnected((orgId, gatewayId) => mesh.gatewayConnected(orgId, gatewayId));
     app.ingest.routeMeshKind('direct', ({ orgId }, frame) => mesh.heard(orgId, frame));

@@ -245,8 +245,11 @@ export class MeshBridge {
       const state = jsonField(m.payload, 'state_topic');
       if (!state?.startsWith(sensorRoot)) continue;
       const [sensorId, ...rest] = state.slice(sensorRoot.length).split('/');
-      const key = `${sensorId}/${rest.join('/')}`;
-      if (sensorId && rest.length > 0 && !this.announcedSensors.has(key)) this.announcedSensors.set(key, { sensorId, metric: rest.join('/'), thisRun: false });
+      const metric = rest.join('/');
+      // Only a config the bridge itself would have made for that sensor, at its own topic.
+      if (!sensorId || !metric || sensorDiscovery(sensorId, metric).topic !== m.topic) continue;
+      const key = `${sensorId}/${metric}`;
+      if (!this.announcedSensors.has(key)) this.announcedSensors.set(key, { sensorId, metric, thisRun: false });
     }
   }
 

@@ -46,12 +46,16 @@ export function validateManifest(doc: unknown, file: string): ManifestResult {
     }
   }
   // A translation names settings and choices that exist: a typo would leave the English in place unnoticed.
-  const properties = (manifest.settings?.schema.properties ?? {}) as Record<string, { enum?: unknown[] }>;
+  const properties = (manifest.settings?.schema.properties ?? {}) as Record<string, { enum?: unknown } | null>;
   for (const [lang, tr] of Object.entries(manifest.translations ?? {})) {
     for (const [key, setting] of Object.entries(tr.settings ?? {})) {
       const field = `translations.${lang}.settings.${key}`;
       if (!Object.hasOwn(properties, key)) problems.push({ file, field, message: 'no such setting in settings.schema' });
-      else for (const value of Object.keys(setting.enumTitles ?? {})) if (!properties[key]!.enum?.includes(value)) problems.push({ file, field: `${field}.enumTitles.${value}`, message: `"${value}" is not one of the setting's choices` });
+      else {
+        const spec = properties[key];
+        const choices = spec && typeof spec === 'object' && Array.isArray(spec.enum) ? spec.enum.map(String) : [];
+        for (const value of Object.keys(setting.enumTitles ?? {})) if (!choices.includes(value)) problems.push({ file, field: `${field}.enumTitles.${value}`, message: `"${value}" is not one of the setting's choices` });
+      }
     }
   }
   return problems.length ? { ok: false, problems } : { ok: true, manifest };

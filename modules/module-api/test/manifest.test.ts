@@ -36,6 +36,17 @@ test('each mistake names the file and the field', () => {
       assert.ok(r.problems.some((p) => p.file === 'x/module.json' && p.field === field), `${what}: ${r.problems.map(formatProblem).join('; ')}`);
     }
   }
+  // A broken setting with a translated choice is a problem in the list, not a throw; numeric choices translate too.
+  const broken = base();
+  broken.settings.schema.properties.minMagnitude = null;
+  broken.translations.tr.settings.minMagnitude = { enumTitles: { '4': 'dört' } };
+  const r = validateManifest(broken, 'x/module.json');
+  assert.equal(r.ok, false);
+  const numeric = base();
+  numeric.settings.schema.properties.pollIntervalS = { enum: [30, 60], default: 60 };
+  numeric.translations.tr.settings.pollIntervalS = { enumTitles: { '30': 'yarım dakika', '60': 'bir dakika' } };
+  const n = validateManifest(numeric, 'x/module.json');
+  assert.equal(n.ok, true, n.ok ? '' : n.problems.map(formatProblem).join('; '));
   const notJson = validateManifestText('{ "name": ', 'y/module.json');
   assert.equal(notJson.ok, false);
   if (!notJson.ok) assert.match(formatProblem(notJson.problems[0]!), /^y\/module\.json: \(root\): not JSON/);

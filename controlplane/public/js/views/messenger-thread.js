@@ -13,6 +13,8 @@ const REACTIONS = ['✓', '❤', '★', '✗'];
 const openSafety = new Map();
 /** userId -> the safety number shown in its key-change warning. @type {Map<string, Promise<{ safetyNumber: string }>>} */
 const bannerNumbers = new Map();
+/** The user's own devices as their new-device warning last fetched them, by the new devices' ids (fetched once per warning, not per redraw). @type {Map<string, Promise<Array<{ id: string, name: string, createdAt: string }>>>} */
+const ownDeviceLists = new Map();
 
 /**
  * @typedef {{
@@ -208,7 +210,13 @@ function keyChangeBanner(p, userId) {
 function ownDeviceBanner(p) {
   const newIds = new Set(p.client.pinnedDevices(p.me).filter((/** @type {any} */ d) => d.state === 'changed').map((/** @type {any} */ d) => d.deviceId));
   const list = h('ul', { class: 'msg-new-devices' }, h('li', {}, t('Loading…')));
-  void p.client.devices().then(
+  const which = [...newIds].sort().join(' ');
+  let devices = ownDeviceLists.get(which);
+  if (!devices) {
+    ownDeviceLists.set(which, (devices = p.client.devices()));
+    devices.catch(() => ownDeviceLists.delete(which));
+  }
+  void devices.then(
     (/** @type {Array<{ id: string, name: string, createdAt: string }>} */ devices) => {
       const fresh = devices.filter((d) => newIds.has(d.id));
       replace(list, fresh.length ? fresh.map((d) => h('li', {}, t('{device}, added {time}', { device: d.name, time: relativeTime(d.createdAt) }))) : h('li', {}, t('a device no longer listed (revoked)')));
@@ -221,7 +229,10 @@ function ownDeviceBanner(p) {
     h('p', { class: 'msg-keychange-title' }, h('strong', {}, t('A new device on your account'))),
     list,
     h('p', {}, t('If it was not you, revoke it under Devices. Sending is paused until you accept it.')),
-    h('button', { type: 'button', class: 'primary', onclick: () => p.act(() => p.client.acceptKeyChange(p.me)) }, t('Accept my new device')),
+    h('button', { type: 'button', class: 'primary', onclick: () => p.act(async () => {
+      await p.client.acceptKeyChange(p.me);
+      ownDeviceLists.delete(which);
+    }) }, t('Accept my new device')),
   );
 }
 
