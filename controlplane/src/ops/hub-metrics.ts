@@ -41,5 +41,6 @@ export function registerHubMetrics(registry: Registry, { fleet, ingest: { stats:
     g.set({ outcome: 'accepted' }, c.accepted);
     for (const r of CLAIM_REFUSALS) g.set({ outcome: r }, c.refused[r]);
   }, ['outcome']);
+  gauge('unibos_hub_fleet_forgotten_total', 'Heard, unclaimed nodes forgotten to keep an org within maxHeardNodes', (g) => g.set(fleet.store.forgotten));
   gauge('unibos_hub_last_event_id', 'Newest event id', (g) => g.set(events.lastId()));
 }
