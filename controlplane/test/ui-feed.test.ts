@@ -28,12 +28,17 @@ test('feed rows name alert levels in Turkish and leave the messenger\u2019s even
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'conversation.updated', { what: 'the rename' });
 
   gw.mesh('!2b3c4d05', 'alert', { level: 'EARTHQUAKE', text: 'M5.1 Antakya' }, { packetId: 1 });
+  gw.mesh('!2b3c4d06', 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: 3 });
   gw.mesh('!2b3c4d05', 'text', { text: 'son satır' }, { packetId: 2 });
-  const quake = feed.locator('li[data-type="mesh.alert"]');
+  const quake = feed.locator('li[data-type="mesh.alert"]').filter({ hasText: 'M5.1 Antakya' });
   await quake.waitFor();
   await feed.locator('li[data-type="alert.raised"]').filter({ hasText: /deprem bildirildi/i }).waitFor();
   await feed.getByRole('listitem').filter({ hasText: 'son satır' }).waitFor();
   assert.equal(await quake.locator('.feed-kind').innerText(), 'DEPREM');
+  // "I am safe" reads as good news, not as another alarm.
+  const safe = feed.locator('li[data-type="mesh.alert"]').filter({ hasText: 'I am safe' });
+  assert.equal(await safe.locator('.feed-kind').innerText(), 'GÜVENDE');
+  assert.match((await safe.getAttribute('class')) ?? '', /tone--good/);
   const rows = await feed.getByRole('listitem').allInnerTexts();
   assert.deepEqual(rows.filter((r) => /conversation|message\.|messenger|EARTHQUAKE|\bALERT\b/i.test(r)), [], `raw event names or levels in the feed: ${rows.join(' | ')}`);
   assert.deepEqual(problems, []);

@@ -192,7 +192,8 @@ export function describe(event, fleet) {
       return { kind: t('Telemetry'), who, what: parts.join(', ') || t('telemetry') };
     }
     case HUB_EVENT.MESH_ALERT:
-      return { kind: alertLevel(body.level), who, what: String(body.text ?? ''), tone: 'alert' };
+      // "I am safe" is good news, not an alarm.
+      return { kind: alertLevel(body.level), who, what: String(body.text ?? ''), tone: body.level === 'SAFE' ? 'good' : 'alert' };
     case HUB_EVENT.MESH_DIRECT:
       return { kind: t('Direct message'), who, what: t('end-to-end encrypted') };
     case HUB_EVENT.MESH_TRACEROUTE:
