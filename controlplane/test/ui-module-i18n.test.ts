@@ -157,7 +157,7 @@ test("birlikteyiz's panel reads in Turkish for a Turkish operator on a phone", a
   const { context, page, problems } = await openPage(browser, hub, { size: 'phone', locale: 'tr-TR' });
   t.after(() => context.close());
   await signIn(page, hub, admin, '#/modules');
-  const panel = page.locator('section[aria-label="birlikteyiz panel"]');
+  const panel = page.locator('section[aria-label="birlikteyiz paneli"]');
   const summary = panel.getByRole('status', { name: 'Yoklama özeti' });
   await summary.filter({ hasText: '0 güvende · 0 yardım gerekiyor · 3 yanıt yok' }).waitFor();
 

@@ -17,6 +17,9 @@ import { lang, t } from '../i18n.js';
  * @typedef {{ destroy?: () => void }} MountedUi
  */
 
+/** Module categories (module-api MODULE_CATEGORIES) as people read them. @type {Record<string, string>} */
+const CATEGORY_LABEL = { emergency: t('emergency'), finance: t('finance'), media: t('media'), iot: t('sensors and devices'), game: t('game') };
+
 /** @type {Record<string, string>} */
 const STATE_LABEL = {
   loaded: t('Loaded'),
@@ -123,7 +126,7 @@ export function createModulesView(ctx) {
       return h('div', { class: 'field' }, h('label', { for: id }, translated[key]?.title ?? spec.title ?? key), input, hint);
     });
     const save = h('button', { type: 'submit' }, t('Save settings'));
-    const form = /** @type {HTMLFormElement} */ (h('form', { class: 'module-settings', 'aria-label': `${m.name} settings` }, rows, save));
+    const form = /** @type {HTMLFormElement} */ (h('form', { class: 'module-settings', 'aria-label': t('{module} settings', { module: m.name }) }, rows, save));
     const edited = () => editing.set(m.name, form);
     form.addEventListener('input', edited);
     form.addEventListener('change', edited);
@@ -170,7 +173,7 @@ export function createModulesView(ctx) {
     return h(
       'li',
       { class: `module module--${m.state}`, dataset: { module: m.name } },
-      h('div', { class: 'module-head' }, h('strong', {}, m.name), h('span', { class: 'muted' }, [m.version ? ` ${m.version}` : '', m.category ? ` · ${m.category}` : '']), h('span', { class: `badge badge--${m.state}`, role: 'status', 'aria-label': t('{module} state', { module: m.name }) }, STATE_LABEL[m.state] ?? m.state)),
+      h('div', { class: 'module-head' }, h('strong', {}, m.name), h('span', { class: 'muted' }, [m.version ? ` ${m.version}` : '', m.category ? ` · ${CATEGORY_LABEL[m.category] ?? m.category}` : '']), h('span', { class: `badge badge--${m.state}`, role: 'status', 'aria-label': t('{module} state', { module: m.name }) }, STATE_LABEL[m.state] ?? m.state)),
       m.description && h('p', { class: 'module-description' }, m.translations?.[lang]?.description ?? m.description),
       m.error && h('p', { class: 'module-error', role: 'note' }, m.error, m.retryAt ? t(' (next try {when})', { when: relativeTime(m.retryAt) }) : ''),
       m.runtimeErrors > 0 && h('p', { class: 'muted' }, t({ one: '{count} runtime error since start', other: '{count} runtime errors since start' }, { count: m.runtimeErrors })),
@@ -195,7 +198,7 @@ export function createModulesView(ctx) {
     }
     for (const m of modules.values()) {
       if (m.state !== 'loaded' || !m.hasUi || mounted.has(m.name)) continue;
-      const section = h('section', { class: 'module-panel', 'aria-label': `${m.name} panel` });
+      const section = h('section', { class: 'module-panel', 'aria-label': t('{module} panel', { module: m.name }) });
       /** @type {{ el: HTMLElement, ui: MountedUi | null }} */
       const panel = { el: section, ui: null };
       mounted.set(m.name, panel);

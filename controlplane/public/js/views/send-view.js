@@ -89,7 +89,7 @@ export function createSendView(ctx) {
   const limit = () => (kindAlert.checked ? MAX_ALERT_BYTES : MAX_TEXT_BYTES);
   const updateCount = () => {
     const bytes = encoder.encode(text.value).length;
-    count.textContent = `${bytes} / ${limit()} bytes`;
+    count.textContent = t('{used} of {max} bytes', { used: bytes, max: limit() });
     count.classList.toggle('is-over', bytes > limit());
   };
   kindText.addEventListener('change', updateKind);
