@@ -29,6 +29,9 @@ test('feed rows name alert levels in Turkish and leave the messenger\u2019s even
 
   gw.mesh('!2b3c4d05', 'alert', { level: 'EARTHQUAKE', text: 'M5.1 Antakya' }, { packetId: 1 });
   gw.mesh('!2b3c4d06', 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: 3 });
+  // A node without a battery reading (level and voltage both 0, as protobuf leaves them) and one with.
+  gw.mesh('!2b3c4d07', 'telemetry', { batteryLevel: 0, voltage: 0, channelUtilization: 9 }, { packetId: 4 });
+  gw.mesh('!2b3c4d08', 'telemetry', { batteryLevel: 80, voltage: 3.9, channelUtilization: 9 }, { packetId: 5 });
   gw.mesh('!2b3c4d05', 'text', { text: 'son satır' }, { packetId: 2 });
   const quake = feed.locator('li[data-type="mesh.alert"]').filter({ hasText: 'M5.1 Antakya' });
   await quake.waitFor();
@@ -39,6 +42,9 @@ test('feed rows name alert levels in Turkish and leave the messenger\u2019s even
   const safe = feed.locator('li[data-type="mesh.alert"]').filter({ hasText: 'I am safe' });
   assert.equal(await safe.locator('.feed-kind').innerText(), 'GÜVENDE');
   assert.match((await safe.getAttribute('class')) ?? '', /tone--good/);
+  const telemetry = feed.locator('li[data-type="mesh.telemetry"]');
+  assert.equal(await telemetry.filter({ hasText: '!2b3c4d07' }).locator('.feed-what').innerText(), 'kanal %9 dolu', 'no battery reading is not "battery 0%"');
+  assert.match(await telemetry.filter({ hasText: '!2b3c4d08' }).locator('.feed-what').innerText(), /^pil %80, 3,90 V, kanal %9 dolu$/);
   const rows = await feed.getByRole('listitem').allInnerTexts();
   assert.deepEqual(rows.filter((r) => /conversation|message\.|messenger|EARTHQUAKE|\bALERT\b/i.test(r)), [], `raw event names or levels in the feed: ${rows.join(' | ')}`);
   assert.deepEqual(problems, []);
