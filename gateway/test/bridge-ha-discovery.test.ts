@@ -11,7 +11,7 @@ import mqtt from 'mqtt';
 import pino from 'pino';
 import { loraParams, topics, type MeshRouter } from '@unibos/mesh-protocol';
 import { EventWaiter } from '@unibos/test-support';
-import { sensorDiscoveryKey } from '../src/bridge/ha-discovery.ts';
+import { sensorDiscovery, sensorDiscoveryKey } from '../src/bridge/ha-discovery.ts';
 import { MeshBridge, type MqttPublisher } from '../src/bridge/mesh-bridge.ts';
 import { BrokerHarness } from './support/broker-harness.ts';
 
@@ -110,7 +110,7 @@ describe('mesh nodes on the gateway broker', () => {
   // The bridges' clock: every frame heard a second after the one before, across restarts.
   let clockMs = Date.UTC(2026, 11, 5);
   /** A bridge on the harness's broker whose local publishes are all awaited before the store is read, and a way to make it hear a frame. */
-  const bridgeOnBroker = () => {
+  const bridgeOnBroker = (bounds: { maxMeshNodes?: number; maxSensorMetrics?: number } = { maxMeshNodes: 3 }) => {
     const heard = new EventEmitter();
     const router = heard as unknown as MeshRouter;
     const unused = (): never => {
@@ -124,7 +124,7 @@ describe('mesh nodes on the gateway broker', () => {
         return done;
       },
     };
-    const bridge = new MeshBridge({ gatewayId: 'gw-test', device: { router, sendText: unused, sendAlert: unused, answerSos: unused, requestNodeInfo: unused }, params: loraParams('LongFast'), local, logger: pino({ level: 'silent' }), maxMeshNodes: 3, clock: () => (clockMs += 1000) });
+    const bridge = new MeshBridge({ gatewayId: 'gw-test', device: { router, sendText: unused, sendAlert: unused, answerSos: unused, requestNodeInfo: unused }, params: loraParams('LongFast'), local, logger: pino({ level: 'silent' }), ...bounds, clock: () => (clockMs += 1000) });
     // A frame as the router reports one it heard and authenticated (the public channel's key is public).
     const hear = (from: number) => heard.emit('heard', { header: { from, to: 0xffffffff, id: from, hopStart: 3, hopLimit: 3, viaMqtt: true }, data: { text: 'hi' }, bytes: new Uint8Array(40), rssi: -100, snr: 5 });
     return { bridge, hear, settled: () => Promise.all(pending) };
@@ -170,5 +170,26 @@ describe('mesh nodes on the gateway broker', () => {
     for (const id of [0x0b000001, 0x0c000001, 0x0c000002]) assert.equal(afterRestart.filter(perNode(id)).length, 7, `node ${id.toString(16)} kept`);
     assert.deepEqual(afterRestart.filter((t) => !t.includes('unibos')), ['homeassistant/sensor/plug1_218FF9_energy/config']);
     assert.equal(afterRestart.length, 3 * 7 + 1, `the three most recently heard nodes and the device's config: ${afterRestart.join(' ')}`);
+  });
+
+  it('at start the bridge takes up the sensor configs it made itself, and only those: the bound holds across a restart, and configs planted under its names cannot push the real ones out', async () => {
+    const before = bridgeOnBroker({ maxSensorMetrics: 2 });
+    for (const id of ['well1', 'well2']) before.bridge.handleSensor(`unibos/v1/sensor/${id}/level`, Buffer.from('1'));
+    await before.settled();
+    // A device allowed to write homeassistant/# plants configs named like the bridge's (sorting after the real ones), for sensors that do not exist.
+    for (const fake of ['x1', 'x2']) await h.broker.publish(`homeassistant/sensor/unibos_sensor_zz_planted_${fake}/config`, JSON.stringify({ state_topic: `unibos/v1/sensor/${fake}/level` }), { retain: true });
+    await h.restart();
+    const after = bridgeOnBroker({ maxSensorMetrics: 2 });
+    await after.bridge.restore((filter) => h.broker.retained(filter));
+    await after.settled();
+    const stored = await retainedTopics();
+    for (const id of ['well1', 'well2']) assert.ok(stored.includes(sensorDiscovery(id, 'level').topic), `${id}'s config is still there: ${stored.join(' ')}`);
+    assert.equal(after.bridge.stats.sensorsForgotten, 0);
+    // And the real ones count against the bound after the restart: a third sensor pushes the first out.
+    after.bridge.handleSensor('unibos/v1/sensor/well3/level', Buffer.from('1'));
+    await after.settled();
+    const now = await retainedTopics();
+    assert.deepEqual(['well1', 'well2', 'well3'].map((id) => now.includes(sensorDiscovery(id, 'level').topic)), [false, true, true]);
+    assert.equal(after.bridge.stats.sensorsForgotten, 1);
   });
 });

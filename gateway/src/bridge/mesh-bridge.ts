@@ -37,8 +37,9 @@ export interface MeshBridgeOptions {
   clock?: () => number;
   /** Sets devices' switches for `switch` commands (profiles/switch-commander.ts); without it they are refused. */
   switches?: { run(req: { sensor: string; state: 'ON' | 'OFF' | 'TOGGLE'; channel: number | null; name: string | null }): Promise<{ status: string; state?: string; error?: string }> } | undefined;
-  /** Mesh nodes kept on the local broker (default MAX_MESH_NODES). */
+  /** Mesh nodes and sensor metrics kept on the local broker (defaults MAX_MESH_NODES, MAX_ANNOUNCED_SENSORS). */
   maxMeshNodes?: number;
+  maxSensorMetrics?: number;
 }
 
 export interface BridgeStats {
@@ -78,10 +79,7 @@ export class MeshBridge {
   /** Mesh nodes with retained messages: announced in this run with their name (true) or without (false), or only in an earlier run (null). */
   private readonly announcedNodes: LruMap<number, boolean | null>;
   /** Sensor metrics (`{sensorId}/{metric}`) with a retained config, and whether it was announced in this run. */
-  private readonly announcedSensors = new LruMap<string, { sensorId: string; metric: string; thisRun: boolean }>(MAX_ANNOUNCED_SENSORS, (_key, { sensorId, metric }) => {
-    this.stats.sensorsForgotten++;
-    this.clearRetained([sensorDiscovery(sensorId, metric).topic]);
-  });
+  private readonly announcedSensors: LruMap<string, { sensorId: string; metric: string; thisRun: boolean }>;
   /** Hub command refs already queued, oldest first, with their packet ids. */
   private readonly sentRefs = new Map<string, number>();
   private readonly clock: () => number;
@@ -89,6 +87,10 @@ export class MeshBridge {
   constructor(private readonly options: MeshBridgeOptions) {
     this.router = options.device.router;
     this.clock = options.clock ?? Date.now;
+    this.announcedSensors = new LruMap(options.maxSensorMetrics ?? MAX_ANNOUNCED_SENSORS, (_key, { sensorId, metric }) => {
+      this.stats.sensorsForgotten++;
+      this.clearRetained([sensorDiscovery(sensorId, metric).topic]);
+    });
     this.announcedNodes = new LruMap(options.maxMeshNodes ?? MAX_MESH_NODES, (nodeId) => {
       this.stats.nodesForgotten++;
       this.clearRetained([...meshNodeDiscovery(nodeId, undefined).map((m) => m.topic), topics.mesh(formatNodeAddress(nodeId), 'link')]);
@@ -239,7 +241,7 @@ export class MeshBridge {
       if (id !== null) lastHeard.set(id, Date.parse(jsonField(m.payload, 'lastHeard') ?? '') || 0);
     }
     for (const [id] of [...lastHeard].sort((a, b) => a[1] - b[1])) if (!this.announcedNodes.has(id)) this.announcedNodes.set(id, null);
-    const sensorRoot = topics.sensorPrefix('');
+    const sensorRoot = `${TOPIC_ROOT}/sensor/`;
     for await (const m of retained(topics.homeAssistantConfig('sensor', '+'))) {
       if (!m.topic.split('/')[2]?.startsWith('unibos_sensor_')) continue;
       const state = jsonField(m.payload, 'state_topic');
