@@ -9,12 +9,17 @@ import { api, createAdminSession } from './support/test-auth.ts';
 import { claimDevice, TestGateway } from './support/test-gateway.ts';
 import { startTestHub } from './support/test-hub.ts';
 import { waitForEvent } from './support/hub-events.ts';
+import { launch, openPage, signIn } from './support/ui-browser.ts';
 import { testIdentity } from './support/test-identity.ts';
 
-test('made-up node ids cannot grow the fleet past its bound; the SOS and the claimed stay', async () => {
+test('made-up node ids cannot grow the fleet past its bound; the SOS and the claimed stay, and an open Fleet screen drops the forgotten', async (t) => {
   const hub = await startTestHub({ dedupWindowMs: 0, maxHeardNodes: 3 });
   const admin = await createAdminSession(hub);
   const gw = await TestGateway.connect(hub, admin);
+  const browser = await launch();
+  t.after(() => browser.close());
+  const { page, problems } = await openPage(browser, hub, { size: 'laptop' });
+  await signIn(page, hub, admin, '#/fleet');
   let packetId = 1;
   const hear = async (node: string, kind = 'text', body: Record<string, unknown> = { text: 'hi' }) => {
     const id = packetId++;
@@ -45,6 +50,12 @@ test('made-up node ids cannot grow the fleet past its bound; the SOS and the cla
   assert.ok(all.some((n) => n.id === `!${gw.id}`), 'the claimed gateway stays');
   assert.ok(all.some((n) => n.id === `!${claimed.id}`), 'the claimed node stays, however long ago it was heard');
   assert.equal(all.length, 3 + 2, `the bound holds for ids that call themselves gateways too: ${all.map((n) => n.id).join(' ')}`);
+  // The open Fleet screen lists what the hub keeps, without a reload.
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'node.forgotten' && e.data.id === '!f1a0d004', { what: 'the next to last made-up id forgotten' });
+  const shown = () => page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.nodeId).sort());
+  await page.waitForFunction((n) => document.querySelectorAll('tbody tr').length === n, all.length);
+  assert.deepEqual(await shown(), all.map((n) => n.id).sort());
+  assert.deepEqual(problems, []);
   // Counted where operators look: each made-up id but the last was forgotten for the next one.
   const metrics = await (await fetch(`${hub.url}/metrics`)).text();
   assert.match(metrics, /^unibos_hub_fleet_forgotten_total 5$/m);

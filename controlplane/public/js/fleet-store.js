@@ -134,6 +134,15 @@ export class FleetStore extends EventTarget {
   apply(event) {
     this.#replay.record(event);
     const data = event.data ?? {};
+    if (event.type === HUB_EVENT.NODE_FORGOTTEN) {
+      // Heard long ago, never claimed: the hub forgot it to keep the fleet within its bound.
+      const id = typeof data.id === 'string' ? data.id : null;
+      if (id && this.nodes.delete(id)) {
+        this.trails.delete(id);
+        this.#changed(id);
+      }
+      return;
+    }
     if (NODE_EVENTS.has(event.type)) {
       const id = typeof data.id === 'string' ? data.id : typeof data.nodeId === 'string' ? data.nodeId : null;
       if (!id) return;

@@ -3,7 +3,7 @@
 // The UI matches event types through these names, never through string literals, so a renamed
 // event breaks `npm test` (test/hub-events-generated.test.ts) instead of silently matching nothing.
 
-/** @typedef {'alert.acknowledged' | 'alert.raised' | 'alert.resolved' | 'conversation.updated' | 'gateway.deadletter' | 'mesh.ack' | 'mesh.alert' | 'mesh.direct' | 'mesh.info' | 'mesh.neighbors' | 'mesh.position' | 'mesh.telemetry' | 'mesh.text' | 'mesh.traceroute' | 'message.deleted' | 'message.edited' | 'message.new' | 'message.read' | 'message.status' | 'messenger.devices_changed' | 'module.state' | 'node.claimed' | 'node.offline' | 'node.online' | 'node.updated' | 'presence' | 'sensor.reading' | 'switch.status' | 'typing'} HubEventType */
+/** @typedef {'alert.acknowledged' | 'alert.raised' | 'alert.resolved' | 'conversation.updated' | 'gateway.deadletter' | 'mesh.ack' | 'mesh.alert' | 'mesh.direct' | 'mesh.info' | 'mesh.neighbors' | 'mesh.position' | 'mesh.telemetry' | 'mesh.text' | 'mesh.traceroute' | 'message.deleted' | 'message.edited' | 'message.new' | 'message.read' | 'message.status' | 'messenger.devices_changed' | 'module.state' | 'node.claimed' | 'node.forgotten' | 'node.offline' | 'node.online' | 'node.updated' | 'presence' | 'sensor.reading' | 'switch.status' | 'typing'} HubEventType */
 
 /** Every hub event type. */
 export const HUB_EVENT = Object.freeze({
@@ -29,6 +29,7 @@ export const HUB_EVENT = Object.freeze({
   MESSENGER_DEVICES_CHANGED: /** @type {'messenger.devices_changed'} */ ('messenger.devices_changed'),
   MODULE_STATE: /** @type {'module.state'} */ ('module.state'),
   NODE_CLAIMED: /** @type {'node.claimed'} */ ('node.claimed'),
+  NODE_FORGOTTEN: /** @type {'node.forgotten'} */ ('node.forgotten'),
   NODE_OFFLINE: /** @type {'node.offline'} */ ('node.offline'),
   NODE_ONLINE: /** @type {'node.online'} */ ('node.online'),
   NODE_UPDATED: /** @type {'node.updated'} */ ('node.updated'),
@@ -62,6 +63,7 @@ export const HUB_EVENT_TOPIC = Object.freeze({
   'messenger.devices_changed': 'messenger',
   'module.state': 'modules',
   'node.claimed': 'nodes',
+  'node.forgotten': 'nodes',
   'node.offline': 'nodes',
   'node.online': 'nodes',
   'node.updated': 'nodes',

@@ -3,6 +3,7 @@
 // messages pick the gateways that hear them, the broker checks gateway credentials.
 
 import fp from 'fastify-plugin';
+import type { NodeIdText } from '@unibos/mesh-protocol';
 import { DeviceCredentials } from './device-credentials.ts';
 import { Fleet } from './fleet.ts';
 import { routeFleetIngest } from './fleet-ingest.ts';
@@ -36,6 +37,8 @@ export const fleetPlugin = fp(
       onError: (err) => log.error({ err }, 'offline sweep failed'),
     });
     fleet = new Fleet(store, new DeviceCredentials(db), sweeper, events, Math.max(offlineAfterMs, 24 * 3600_000));
+    // Open admin pages drop a node the hub forgot.
+    store.onForgotten = (orgId, id) => events.append({ orgId, type: 'node.forgotten', data: { id: id as NodeIdText } });
     app.decorate('fleet', fleet);
 
     const names = new NodeNameRequests({ store, link: gateways, now });

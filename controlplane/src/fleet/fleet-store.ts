@@ -123,6 +123,8 @@ export class FleetStore {
   readonly keepers: Array<(orgId: string, nodeId: string) => boolean> = [];
   /** Heard, unclaimed nodes forgotten to keep within the bound. */
   forgotten = 0;
+  /** Told of each node forgotten (the fleet raises node.forgotten). */
+  onForgotten: (orgId: string, nodeId: string) => void = () => undefined;
 
   constructor(
     private readonly db: HubDb,
@@ -217,6 +219,7 @@ export class FleetStore {
       this.knownOnline.delete(k);
       this.pendingBeats.delete(k);
       this.forgotten++;
+      this.onForgotten(orgId, id);
       left--;
     }
   }

@@ -287,6 +287,8 @@ export interface HubEventPayloads extends MeshEvents {
   'node.offline': FleetNode;
   'node.updated': FleetNode;
   'node.claimed': FleetNode;
+  /** A heard, unclaimed node the hub forgot to keep the org within its bound (the hub config's maxHeardNodes). */
+  'node.forgotten': { id: NodeIdText };
   'sensor.reading': SensorReadingEvent;
   'alert.raised': AlertEvent;
   'alert.acknowledged': AlertEvent;
@@ -314,6 +316,7 @@ export const HUB_EVENT_TOPIC: { readonly [K in Exclude<HubEventType, ModuleEvent
   'node.offline': 'nodes',
   'node.updated': 'nodes',
   'node.claimed': 'nodes',
+  'node.forgotten': 'nodes',
   'gateway.deadletter': 'nodes',
   ...(Object.fromEntries(Object.values(MESH_TOPIC_KIND).map((k) => [`mesh.${k}`, 'mesh'])) as { [K in keyof MeshEvents]: 'mesh' }),
   'sensor.reading': 'sensors',

@@ -12,6 +12,8 @@ export const TR = {
   Alert: 'Uyarı',
   'Alert level': 'Uyarı düzeyi',
   '{used} of {max} bytes': '{used} / {max} bayt',
+  Forgotten: 'Unutuldu',
+  'heard, never claimed, least recently heard: left out to keep the fleet within its bound': 'duyuldu, hiç sahiplenilmedi, en uzun süredir duyulmayan: filo sınırı içinde kalsın diye çıkarıldı',
   Safe: 'Güvende',
   Warning: 'Dikkat',
   Earthquake: 'Deprem',

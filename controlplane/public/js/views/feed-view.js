@@ -214,6 +214,8 @@ export function describe(event, fleet) {
       return { kind: t('Claimed'), who, what: d.kind === 'gateway' ? t('the gateway joined the fleet') : t('the node joined the fleet') };
     case HUB_EVENT.NODE_UPDATED:
       return { kind: t('Updated'), who, what: t('node details changed') };
+    case HUB_EVENT.NODE_FORGOTTEN:
+      return { kind: t('Forgotten'), who, what: t('heard, never claimed, least recently heard: left out to keep the fleet within its bound') };
     case HUB_EVENT.GATEWAY_DEADLETTER: {
       const gw = typeof d.gatewayId === 'string' ? fleet.label(d.gatewayId) : who;
       return { kind: t('Not delivered'), who: gw, what: t('the hub refused {topic} from {source}: {reason} ({count} set aside)', { topic: String(d.topic ?? '?'), source: String(d.source ?? '?'), reason: String(d.reason ?? ''), count: number(d.deadLetters) }), tone: 'bad' };
