@@ -13,6 +13,7 @@ test('a new device of one\u2019s own is named, with when it was added, and accep
   const { page, context, problems } = await openPage(browser, hub);
   t.after(() => context.close());
   await signIn(page, hub, alice, '#/messages');
+  await messengerReady(page);
   await page.getByRole('button', { name: 'New group' }).click();
   await page.getByLabel('Name').fill('Water team');
   // Bob is the only other person in the org.
@@ -41,5 +42,25 @@ test('a new device of one\u2019s own is named, with when it was added, and accep
   await page.getByRole('button', { name: 'Send' }).click();
   await page.getByRole('article').filter({ hasText: 'pump 3 at noon' }).waitFor();
   await messengerReady(page);
+  assert.deepEqual(problems, []);
+});
+
+test('New group pressed while the messenger is still opening lists the people of the org once it has them', async (t) => {
+  const { browser, hub, alice, bob } = await aliceAndBob(t);
+  const { page, context, problems } = await openPage(browser, hub);
+  t.after(() => context.close());
+  // The list of people is slow to come (a busy hub): held until the button was pressed.
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/v1/members*', async (route) => {
+    await released;
+    await route.continue();
+  });
+  await signIn(page, hub, alice, '#/messages');
+  await page.getByRole('button', { name: 'New group' }).click();
+  release();
+  await page.getByRole('group', { name: 'Members' }).getByRole('checkbox').first().waitFor();
+  assert.equal(await page.getByText('There is nobody else in this organisation yet.').count(), 0);
+  assert.deepEqual(await page.getByRole('group', { name: 'Members' }).getByRole('checkbox').evaluateAll((boxes) => boxes.map((b) => (b as HTMLInputElement).value)), [bob.userId]);
   assert.deepEqual(problems, []);
 });

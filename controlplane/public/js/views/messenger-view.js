@@ -130,7 +130,8 @@ export function createMessengerView(ctx) {
   };
 
   async function open() {
-    if (client) return client;
+    // Everyone waits for the whole opening (keys, the people of the org, the first sync): `client`
+    // is set part way, and a form drawn then listed nobody to add ("nobody else in this organisation").
     opening ??= (async () => {
       status.textContent = t('Setting up this device’s keys…');
       const { MessengerClient, IndexedDbStateStore } = await import('../vendor/messenger-client.js');
