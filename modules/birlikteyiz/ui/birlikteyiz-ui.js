@@ -161,7 +161,8 @@ export function mount(root, ctx) {
   function checkInForm() {
     const person = h('input', { id: 'checkin-person', type: 'text', maxlength: '80', required: true });
     const status = h('select', { id: 'checkin-status', 'aria-label': t('Their status') }, h('option', { value: 'safe' }, t('Safe')), h('option', { value: 'needs_help' }, t('Needs help')));
-    const form = h('form', { class: 'inline-form', 'aria-label': t('Check a person in') }, h('label', { for: 'checkin-person' }, t('Person')), person, status, h('button', { type: 'submit' }, t('Check in')));
+    // Each label stays on the line of its field (the hub's toolbar-field), however narrow the screen.
+    const form = h('form', { class: 'inline-form toolbar', 'aria-label': t('Check a person in') }, h('span', { class: 'toolbar-field' }, h('label', { for: 'checkin-person' }, t('Person')), person), status, h('button', { type: 'submit' }, t('Check in')));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       if (!round) return ctx.notify(t('There is no check-in round to add people to.'), 'error');
@@ -182,15 +183,11 @@ export function mount(root, ctx) {
     const cap = h('input', { id: 'ap-cap', type: 'number', min: '1', step: '1' });
     const form = h(
       'form',
-      { class: 'inline-form', 'aria-label': t('Add an assembly point') },
-      h('label', { for: 'ap-name' }, t('Name')),
-      name,
-      h('label', { for: 'ap-lat' }, t('Latitude')),
-      lat,
-      h('label', { for: 'ap-lon' }, t('Longitude')),
-      lon,
-      h('label', { for: 'ap-cap' }, t('Capacity (people)')),
-      cap,
+      { class: 'inline-form toolbar', 'aria-label': t('Add an assembly point') },
+      h('span', { class: 'toolbar-field' }, h('label', { for: 'ap-name' }, t('Name')), name),
+      h('span', { class: 'toolbar-field' }, h('label', { for: 'ap-lat' }, t('Latitude')), lat),
+      h('span', { class: 'toolbar-field' }, h('label', { for: 'ap-lon' }, t('Longitude')), lon),
+      h('span', { class: 'toolbar-field' }, h('label', { for: 'ap-cap' }, t('Capacity (people)')), cap),
       h('button', { type: 'submit' }, t('Add and send to nodes')),
     );
     form.addEventListener('submit', async (e) => {
