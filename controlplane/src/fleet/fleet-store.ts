@@ -160,8 +160,6 @@ export class FleetStore {
       // Every unclaimed row, whatever kind it says: a heard frame can call itself a gateway.
       heardCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM fleet_nodes WHERE org_id = ? AND claimed = 0'),
       leastRecentlyHeard: db.prepare<[string, number], { id: string }>('SELECT id FROM fleet_nodes WHERE org_id = ? AND claimed = 0 ORDER BY COALESCE(last_seen_ms, created_ms), id LIMIT ?'),
-      forgetNode: db.prepare<[string, string]>('DELETE FROM fleet_nodes WHERE org_id = ? AND id = ?'),
-      forgetHeardBy: db.prepare<[string, string]>('DELETE FROM fleet_heard_by WHERE org_id = ? AND node_id = ?'),
       kind: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET kind = ? WHERE org_id = ? AND id = ?'),
       remove: db.prepare<[string, string]>('DELETE FROM fleet_nodes WHERE org_id = ? AND id = ?'),
       removeHeard: db.prepare<[string, string, string]>('DELETE FROM fleet_heard_by WHERE org_id = ? AND (node_id = ? OR gateway_id = ?)'),
@@ -211,13 +209,7 @@ export class FleetStore {
     for (const { id } of this.stmt.leastRecentlyHeard.all(orgId, excess + 16)) {
       if (left === 0) break;
       if (id === just || this.keepers.some((keep) => keep(orgId, id))) continue;
-      this.db.transaction(() => {
-        this.stmt.forgetHeardBy.run(orgId, id);
-        this.stmt.forgetNode.run(orgId, id);
-      })();
-      const k = key(orgId, id);
-      this.knownOnline.delete(k);
-      this.pendingBeats.delete(k);
+      this.remove(orgId, id);
       this.forgotten++;
       this.onForgotten(orgId, id);
       left--;
