@@ -128,3 +128,13 @@ export function alertLevel(level) {
   const key = String(level ?? '').toUpperCase();
   return (labels[key] ?? (() => String(level)))();
 }
+
+/**
+ * A sent message's or a switch command's status as people read it; one this UI does not know as it came.
+ * @param {unknown} status
+ */
+export function deliveryStatus(status) {
+  /** @type {Record<string, () => string>} */
+  const labels = { queued: () => t('queued'), sent: () => t('sent'), delivered: () => t('delivered'), failed: () => t('failed'), refused: () => t('refused'), confirmed: () => t('confirmed'), unconfirmed: () => t('not confirmed') };
+  return (labels[String(status)] ?? (() => String(status ?? '')))();
+}

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { MESH_TOPIC_KIND, TOPIC_ROOT, dataKind, encodeEnvelope, formatNodeAddress, parseNodeId, topics, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
 import type { Device } from '@unibos/firmware';
 import { meshNodeDiscovery, sensorDiscovery, type DiscoveryMessage } from './ha-discovery.ts';
+import { isObject, parseJson } from '../profiles/reading.ts';
 import { LruMap } from './lru-map.ts';
 import { meshJson } from './mesh-json.ts';
 import { parseTxCommand, type ParsedTx } from './tx-command.ts';
@@ -340,10 +341,7 @@ export class MeshBridge {
 
 /** A string field of a JSON object payload, or undefined. */
 function jsonField(payload: Buffer, field: string): string | undefined {
-  try {
-    const v = (JSON.parse(payload.toString('utf8')) as Record<string, unknown> | null)?.[field];
-    return typeof v === 'string' ? v : undefined;
-  } catch {
-    return undefined;
-  }
+  const doc = parseJson(payload);
+  const v = isObject(doc) ? doc[field] : undefined;
+  return typeof v === 'string' ? v : undefined;
 }

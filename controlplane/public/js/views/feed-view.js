@@ -4,7 +4,7 @@
 // event happened (events carry that name); its id, and its name now if it has changed, are on hover.
 
 import { h, replace } from '../dom.js';
-import { alertLevel, battery, clockTime, coordinates, dateTime, number } from '../format.js';
+import { alertLevel, battery, clockTime, coordinates, dateTime, deliveryStatus, number } from '../format.js';
 import { positionOf } from '../fleet-store.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { formatNumber, t } from '../i18n.js';
@@ -234,13 +234,13 @@ export function describe(event, fleet) {
       return { kind: t('Resolved'), who, what: actedBy(d, 'resolved', fleet) ? t('{level} by {name}', { level: alertLevel(d.level), name: actedBy(d, 'resolved', fleet) }) : alertLevel(d.level), tone: 'good' };
     case HUB_EVENT.MESSAGE_STATUS: {
       const to = d.to === 'broadcast' ? t('everyone') : typeof d.toName === 'string' && d.toName ? d.toName : typeof d.to === 'string' ? fleet.display(d.to) : '';
-      const status = statusLabel(d.status);
+      const status = deliveryStatus(d.status);
       return { kind: d.kind === 'alert' ? alertLevel(d.level) : t('Message'), who: to ? t('to {name}', { name: to }) : '', what: d.text ? t('{status}: “{text}”', { status, text: String(d.text) }) : status, tone: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : undefined };
     }
     case HUB_EVENT.SWITCH_STATUS: {
       const gw = typeof d.gatewayId === 'string' ? fleet.label(d.gatewayId) : '';
       const requested = typeof d.channel === 'number' ? t('{state} on channel {channel}', { state: String(d.requested ?? ''), channel: d.channel }) : String(d.requested ?? '');
-      const outcome = d.status === 'confirmed' ? t('confirmed {state}', { state: String(d.state ?? d.requested ?? '') }) : statusLabel(d.status);
+      const outcome = d.status === 'confirmed' ? t('confirmed {state}', { state: String(d.state ?? d.requested ?? '') }) : deliveryStatus(d.status);
       return {
         kind: t('Switch'),
         who: gw ? t('{sensor} at {gateway}', { sensor: String(d.sensor ?? ''), gateway: gw }) : String(d.sensor ?? ''),
@@ -251,13 +251,6 @@ export function describe(event, fleet) {
     default:
       return { kind: t('Event'), who, what: '' };
   }
-}
-
-/** A message's or switch command's status as people read it. @param {unknown} status */
-function statusLabel(status) {
-  /** @type {Record<string, () => string>} */
-  const labels = { queued: () => t('queued'), sent: () => t('sent'), delivered: () => t('delivered'), failed: () => t('failed'), refused: () => t('refused'), confirmed: () => t('confirmed'), unconfirmed: () => t('not confirmed') };
-  return (labels[String(status)] ?? (() => String(status ?? '')))();
 }
 
 /** The node an event is about: a record's or alert's sender, a node event's node. @param {any} d */

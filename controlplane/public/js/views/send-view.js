@@ -3,14 +3,12 @@
 
 import { ApiError } from '../api-client.js';
 import { h, replace } from '../dom.js';
-import { alertLevel, dateTime, relativeTime } from '../format.js';
+import { alertLevel, dateTime, deliveryStatus, relativeTime } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { t } from '../i18n.js';
 
 /** The mesh's alert levels (mesh-protocol ALERT_LEVELS, without UNSPECIFIED). */
 const ALERT_LEVELS = ['SOS', 'WARNING', 'EVACUATE', 'EARTHQUAKE', 'FIRE', 'FLOOD', 'MEDICAL', 'SAFE'];
-/** @returns {Record<string, string>} */
-const STATUS_LABEL = () => ({ queued: t('queued'), sent: t('sent'), delivered: t('delivered'), failed: t('failed') });
 /** A text must fit one LoRa frame with its headers; an alert's text shares the frame with its level. */
 const MAX_TEXT_BYTES = 200;
 const MAX_ALERT_BYTES = 160;
@@ -138,7 +136,7 @@ export function createSendView(ctx) {
       h('td', { ...label(1), title: m.to }, recipient),
       h('td', label(2), m.kind === 'alert' ? alertLevel(m.level) : t('Text')),
       h('th', { scope: 'row', class: 'message-text', ...label(3) }, m.text ?? ''),
-      h('td', label(4), h('span', { class: `badge badge--${status}`, title: m.error ?? '' }, STATUS_LABEL()[status] ?? status), m.error ? h('div', { class: 'hint' }, m.error) : null),
+      h('td', label(4), h('span', { class: `badge badge--${status}`, title: m.error ?? '' }, deliveryStatus(status)), m.error ? h('div', { class: 'hint' }, m.error) : null),
       h('td', label(5), Array.isArray(m.gateways) ? String(m.gateways.length) : '—'),
     );
   };
