@@ -6,21 +6,16 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startTestHub } from './support/test-hub.ts';
-import { api, createAdminSession } from './support/test-auth.ts';
-import { TestGateway } from './support/test-gateway.ts';
+import { api } from './support/test-auth.ts';
 import { waitForEvent } from './support/hub-events.ts';
-import { artifactsDir, axe, launch, openPage, signIn } from './support/ui-browser.ts';
+import { artifactsDir, axe, openPage, signIn } from './support/ui-browser.ts';
+import { browserAndGateway } from './support/browser-and-gateway.ts';
 
 const SHOTS = artifactsDir('ui-event-names');
 const NODE = '!2b3c4d05';
 
 test('feed rows keep the name a node had when the event happened; the name now is on hover', async (t) => {
-  const browser = await launch();
-  t.after(() => browser.close());
-  const hub = await startTestHub({ dedupWindowMs: 0 });
-  const admin = await createAdminSession(hub);
-  const gw = await TestGateway.connect(hub, admin);
+  const { browser, hub, admin, gw } = await browserAndGateway(t);
   const GW = `!${gw.id}`;
   let packetId = 300;
   gw.mesh(GW, 'info', { longName: 'Demo gateway', shortName: 'GW', hwModel: 'UNIBOS', role: 'GATEWAY' }, { packetId: packetId++ });

@@ -5,18 +5,13 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startTestHub } from './support/test-hub.ts';
-import { api, createAdminSession } from './support/test-auth.ts';
-import { TestGateway } from './support/test-gateway.ts';
+import { api } from './support/test-auth.ts';
 import { waitForEvent } from './support/hub-events.ts';
-import { launch, openPage, signIn } from './support/ui-browser.ts';
+import { openPage, signIn } from './support/ui-browser.ts';
+import { browserAndGateway } from './support/browser-and-gateway.ts';
 
 test('feed rows name alert levels in Turkish and leave the messenger\u2019s events out', async (t) => {
-  const browser = await launch();
-  t.after(() => browser.close());
-  const hub = await startTestHub({ dedupWindowMs: 0 });
-  const admin = await createAdminSession(hub);
-  const gw = await TestGateway.connect(hub, admin);
+  const { browser, hub, admin, gw } = await browserAndGateway(t);
   const { page, problems } = await openPage(browser, hub, { size: 'phone', locale: 'tr-TR' });
   await signIn(page, hub, admin, '#/feed');
   const feed = page.getByRole('list', { name: 'Canlı ağ akışı' });

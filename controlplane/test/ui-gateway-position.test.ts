@@ -5,22 +5,16 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startTestHub } from './support/test-hub.ts';
-import { createAdminSession } from './support/test-auth.ts';
-import { TestGateway } from './support/test-gateway.ts';
 import { waitForEvent } from './support/hub-events.ts';
-import { artifactsDir, axe, launch, openPage, signIn, SIZES } from './support/ui-browser.ts';
+import { artifactsDir, axe, openPage, signIn, SIZES } from './support/ui-browser.ts';
+import { browserAndGateway } from './support/browser-and-gateway.ts';
 
 const SHOTS = artifactsDir('ui-gateway-position');
 const BESIDE = { id: '!4d5e6f01', name: 'Town hall', lat: 38.4237, lon: 27.1428 };
 const FAR = { id: '!4d5e6f02', name: 'Harbour post', lat: 38.4404, lon: 27.1502 };
 
 test('a gateway without GPS stands, marked as estimated, at the node it hears best', async (t) => {
-  const browser = await launch();
-  t.after(() => browser.close());
-  const hub = await startTestHub({ dedupWindowMs: 0 });
-  const admin = await createAdminSession(hub);
-  const gw = await TestGateway.connect(hub, admin);
+  const { browser, hub, admin, gw } = await browserAndGateway(t);
   let packetId = 700;
   // The gateway names itself but never reports a position: it has no GPS.
   gw.mesh(`!${gw.id}`, 'info', { longName: 'School gateway', shortName: 'GW', hwModel: 'UNIBOS', role: 'GATEWAY' }, { packetId: packetId++ });

@@ -9,15 +9,12 @@ import { createAdminSession } from './support/test-auth.ts';
 import { TestGateway } from './support/test-gateway.ts';
 import { waitForEvent } from './support/hub-events.ts';
 import { launch, openPage, signIn } from './support/ui-browser.ts';
+import { browserAndGateway } from './support/browser-and-gateway.ts';
 
 const NODE = { id: '!4d5e6f11', lat: 38.4237, lon: 27.1428 };
 
 test('a node renamed while its popup is open: the popup stays open with the new name, and the focus stays on the marker', async (t) => {
-  const browser = await launch();
-  t.after(() => browser.close());
-  const hub = await startTestHub({ dedupWindowMs: 0 });
-  const admin = await createAdminSession(hub);
-  const gw = await TestGateway.connect(hub, admin);
+  const { browser, hub, admin, gw } = await browserAndGateway(t);
   let packetId = 900;
   gw.mesh(NODE.id, 'info', { longName: 'Tent 4', shortName: 'T4', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: packetId++ });
   gw.mesh(NODE.id, 'position', { latitude: NODE.lat, longitude: NODE.lon }, { packetId: packetId++ });

@@ -4,11 +4,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startTestHub } from './support/test-hub.ts';
-import { createAdminSession } from './support/test-auth.ts';
-import { TestGateway } from './support/test-gateway.ts';
 import { waitForEvent } from './support/hub-events.ts';
-import { artifactsDir, launch, openPage, signIn } from './support/ui-browser.ts';
+import { artifactsDir, openPage, signIn } from './support/ui-browser.ts';
+import { browserAndGateway } from './support/browser-and-gateway.ts';
 
 const SHOTS = artifactsDir('ui-map-sos');
 
@@ -16,11 +14,7 @@ const SQUARE = { lat: 36.2021, lon: 36.1604 };
 const CALLER = '!3c4d5e0a';
 
 test('an SOS beside a gateway and its name is drawn above both', async (t) => {
-  const browser = await launch();
-  t.after(() => browser.close());
-  const hub = await startTestHub({ dedupWindowMs: 0 });
-  const admin = await createAdminSession(hub);
-  const gw = await TestGateway.connect(hub, admin);
+  const { browser, hub, admin, gw } = await browserAndGateway(t);
   let packetId = 900;
   gw.mesh(`!${gw.id}`, 'info', { longName: 'Antakya Hub Gateway with a long name', shortName: 'GW', hwModel: 'UNIBOS', role: 'GATEWAY' }, { packetId: packetId++ });
   gw.mesh(`!${gw.id}`, 'position', { latitude: SQUARE.lat, longitude: SQUARE.lon }, { packetId: packetId++ });

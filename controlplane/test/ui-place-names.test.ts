@@ -11,6 +11,7 @@ import { createAdminSession } from './support/test-auth.ts';
 import { TestGateway } from './support/test-gateway.ts';
 import { waitForEvent } from './support/hub-events.ts';
 import { artifactsDir, axe, launch, openPage, signIn, SIZES } from './support/ui-browser.ts';
+import { browserAndGateway } from './support/browser-and-gateway.ts';
 
 const SHOTS = artifactsDir('ui-place-names');
 // Two field teams in central Anatolia: the map fits them, with Ankara between.
@@ -123,11 +124,7 @@ test('place names on the map: cities zoomed out, towns zoomed in, none over anot
 });
 
 test('in Turkish the map credits the place names in Turkish; the names stay as GeoNames has them', async (t) => {
-  const browser = await launch();
-  t.after(() => browser.close());
-  const hub = await startTestHub({ dedupWindowMs: 0 });
-  const admin = await createAdminSession(hub);
-  const gw = await TestGateway.connect(hub, admin);
+  const { browser, hub, admin, gw } = await browserAndGateway(t);
   gw.mesh(KONYA.id, 'info', { longName: KONYA.name, shortName: 'TEAM', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: 1 });
   gw.mesh(KONYA.id, 'position', { latitude: KONYA.lat, longitude: KONYA.lon }, { packetId: 2 });
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position' && e.data.nodeId === KONYA.id, { what: 'the position' });
