@@ -115,6 +115,17 @@ describe('topic rules: decisions', () => {
     assert.equal(canSubscribe(plain, 'cmnd/s1/#').allow, false);
   });
 
+  it("never lets a rule write the gateway's own Home Assistant discovery configs", () => {
+    const z2m = subject(parseAclFile('topic write homeassistant/#\n', 'acl.conf'), 'z2m');
+    assert.deepEqual(canPublish(z2m, 'homeassistant/sensor/0x00158d0001a2b3c4/temperature/config'), { allow: true }, 'its own devices');
+    for (const topic of ['homeassistant/sensor/unibos_1a2b3c4d/battery/config', 'homeassistant/device_tracker/unibos_1a2b3c4d/config', 'homeassistant/sensor/unibos_sensor_weather_temp/config']) {
+      const verdict = canPublish(z2m, topic);
+      assert.equal(verdict.allow, false, topic);
+      assert.match((verdict as { reason: string }).reason, /gateway's own/);
+    }
+    assert.deepEqual(canPublish({ role: 'gateway', id: 'gw2' }, 'homeassistant/sensor/unibos_1a2b3c4d/battery/config'), { allow: true }, 'the role table still grants it');
+  });
+
   it('property: a granted subscription only ever brings topics a read rule matches and no deny rule does', () => {
     const level = fc.constantFrom('a', 'b', 'c', '+');
     const filter = fc.tuple(fc.array(level, { minLength: 1, maxLength: 4 }), fc.boolean()).map(([ls, hash]) => [...ls, ...(hash ? ['#'] : [])].join('/'));

@@ -198,6 +198,22 @@ describe('sensor profiles and switches on the gateway broker', () => {
     assert.deepEqual(got.map((r) => [r.topic, r.body.value]), [['unibos/v1/sensor/plug2/energy_power', 27]]);
   });
 
+  it("a device granted homeassistant/# cannot overwrite the gateway's discovery config of a mesh node: refused, counted, the config kept", async () => {
+    const topic = 'homeassistant/sensor/unibos_1a2b3c4d/battery/config';
+    const own = JSON.stringify({ unique_id: 'unibos_1a2b3c4d_battery', name: 'Battery', state_topic: 'unibos/v1/mesh/!1a2b3c4d/telemetry' });
+    await broker.publish(topic, own, { qos: 1, retain: true });
+    const denied = broker.stats.denials.publish;
+    const z2m = await connect('z2m');
+    assert.equal(await publish1(z2m, topic, { name: 'Battery', state_topic: 'zigbee2mqtt/fake' }), 'closed');
+    assert.equal(broker.stats.denials.publish, denied + 1);
+    const kept: string[] = [];
+    for await (const m of broker.retained(topic)) kept.push(m.payload.toString());
+    assert.deepEqual(kept, [own]);
+    // Its own devices' configs still go through.
+    const again = await connect('z2m');
+    assert.equal(await publish1(again, 'homeassistant/sensor/0x00158d0001a2b3c4/temperature/config', { stat_t: 'zigbee2mqtt/0x00158d0001a2b3c4', val_tpl: '{{ value_json.temperature }}' }), 'acked');
+  });
+
   it('a bridge for many devices owns the ids under its login; a name too long to be one of them is a counted drop, still acknowledged', async () => {
     const z2m = await connect('z2m');
     assert.equal(await publish1(z2m, 'zigbee2mqtt/kitchen', { temperature: 21.5 }), 'acked');

@@ -11,6 +11,12 @@ export interface DiscoveryMessage {
   payload: string;
 }
 
+/**
+ * Every config topic the gateway publishes has an object id starting with this; the broker lets no
+ * device's topic rules write there (acl.ts).
+ */
+export const GATEWAY_DISCOVERY_PREFIX = 'unibos_';
+
 const ORIGIN = { name: 'UNIBOS', sw: '0.1.0' };
 
 /** Discovery configs for a mesh node whose messages appear under `unibos/v1/mesh/{id}/...`. */
@@ -20,7 +26,7 @@ export function meshNodeDiscovery(nodeId: number, name: string | undefined): Dis
   const stateTopic = (kind: string): string => topics.mesh(id, kind);
   const device = { identifiers: [`unibos_${hex}`], name: name ?? `UNIBOS ${id}`, manufacturer: 'UNIBOS', model: 'LoRa mesh node' };
   const sensor = (key: string, config: Record<string, unknown>): DiscoveryMessage => ({
-    topic: topics.homeAssistantConfig('sensor', `unibos_${hex}/${key}`),
+    topic: topics.homeAssistantConfig('sensor', `${GATEWAY_DISCOVERY_PREFIX}${hex}/${key}`),
     payload: JSON.stringify({ unique_id: `unibos_${hex}_${key}`, device, origin: ORIGIN, ...config }),
   });
   return [
@@ -30,7 +36,7 @@ export function meshNodeDiscovery(nodeId: number, name: string | undefined): Dis
     sensor('hops', { name: 'Hops away', state_topic: stateTopic('link'), value_template: '{{ value_json.hops }}', entity_category: 'diagnostic' }),
     sensor('last_heard', { name: 'Last heard', state_topic: stateTopic('link'), value_template: '{{ value_json.lastHeard }}', device_class: 'timestamp', entity_category: 'diagnostic' }),
     {
-      topic: topics.homeAssistantConfig('device_tracker', `unibos_${hex}`),
+      topic: topics.homeAssistantConfig('device_tracker', `${GATEWAY_DISCOVERY_PREFIX}${hex}`),
       payload: JSON.stringify({
         unique_id: `unibos_${hex}_location`,
         name: 'Location',
@@ -65,7 +71,7 @@ export function sensorDiscoveryKey(sensorId: string, metric: string): string {
 export function sensorDiscovery(sensorId: string, metric: string): DiscoveryMessage {
   const key = sensorDiscoveryKey(sensorId, metric);
   return {
-    topic: topics.homeAssistantConfig('sensor', `unibos_sensor_${key}`),
+    topic: topics.homeAssistantConfig('sensor', `${GATEWAY_DISCOVERY_PREFIX}sensor_${key}`),
     payload: JSON.stringify({
       unique_id: `unibos_sensor_${key}`,
       name: metric,

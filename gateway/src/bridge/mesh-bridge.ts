@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { MESH_TOPIC_KIND, TOPIC_ROOT, dataKind, encodeEnvelope, formatNodeAddress, parseNodeId, topics, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
 import type { Device } from '@unibos/firmware';
-import { meshNodeDiscovery, sensorDiscovery, type DiscoveryMessage } from './ha-discovery.ts';
+import { GATEWAY_DISCOVERY_PREFIX, meshNodeDiscovery, sensorDiscovery, type DiscoveryMessage } from './ha-discovery.ts';
 import { isObject, parseJson } from '../profiles/reading.ts';
 import { LruMap } from './lru-map.ts';
 import { meshJson } from './mesh-json.ts';
@@ -233,8 +233,9 @@ export class MeshBridge {
   async restore(retained: (filter: string) => AsyncIterable<{ topic: string; payload: Buffer }>): Promise<void> {
     const lastHeard = new Map<number, number>();
     for await (const m of retained(topics.homeAssistantConfig('device_tracker', '+'))) {
-      const node = /^unibos_([0-9a-f]{8})$/.exec(m.topic.split('/')[2] ?? '')?.[1];
-      const id = node === undefined ? null : parseNodeId(node);
+      const object = m.topic.split('/')[2] ?? '';
+      const node = object.slice(GATEWAY_DISCOVERY_PREFIX.length);
+      const id = object.startsWith(GATEWAY_DISCOVERY_PREFIX) && /^[0-9a-f]{8}$/.test(node) ? parseNodeId(node) : null;
       if (id !== null) lastHeard.set(id, 0);
     }
     for await (const m of retained(`${TOPIC_ROOT}/mesh/+/link`)) {
@@ -244,7 +245,7 @@ export class MeshBridge {
     for (const [id] of [...lastHeard].sort((a, b) => a[1] - b[1])) if (!this.announcedNodes.has(id)) this.announcedNodes.set(id, null);
     const sensorRoot = `${TOPIC_ROOT}/sensor/`;
     for await (const m of retained(topics.homeAssistantConfig('sensor', '+'))) {
-      if (!m.topic.split('/')[2]?.startsWith('unibos_sensor_')) continue;
+      if (!m.topic.split('/')[2]?.startsWith(`${GATEWAY_DISCOVERY_PREFIX}sensor_`)) continue;
       const state = jsonField(m.payload, 'state_topic');
       if (!state?.startsWith(sensorRoot)) continue;
       const [sensorId, ...rest] = state.slice(sensorRoot.length).split('/');

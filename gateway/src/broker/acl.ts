@@ -22,9 +22,14 @@
 // Beyond the table, a device may carry topic rules (topic-rules.ts, mosquitto's ACL format) for
 // topics outside unibos/v1/: a Tasmota plug writing tele/plug1/#, a Zigbee2MQTT bridge its own
 // tree. Inside unibos/v1/ (and for any filter that could match a topic there) the table alone decides.
+// The gateway's own Home Assistant discovery configs (`homeassistant/<component>/unibos_.../config`,
+// one per mesh node and sensor metric) are not a rule's to grant either: a Zigbee2MQTT bridge given
+// `write homeassistant/#` for its own devices must not rename a mesh node's battery or point its
+// location at another topic.
 
 import { HOME_ASSISTANT_ROOT, TOPIC_ROOT, topics } from '@unibos/mesh-protocol';
 import { filtersOverlap, isInsidePrefix, isValidTopicFilter, isValidTopicName } from '@unibos/mesh-protocol';
+import { GATEWAY_DISCOVERY_PREFIX } from '../bridge/ha-discovery.ts';
 import { rulesAllowPublish, rulesAllowSubscribe, type BoundRule } from './topic-rules.ts';
 
 export const DEVICE_ROLES = ['sensor', 'hub', 'gateway'] as const;
@@ -74,6 +79,12 @@ function prefixesOf(subject: AclSubject): readonly string[] {
   }
 }
 
+/** `homeassistant/<component>/unibos_...`: a discovery topic of the gateway's own (only the role table grants it). */
+function isGatewayDiscovery(topic: string): boolean {
+  const levels = topic.split('/', 3);
+  return levels[0] === HOME_ASSISTANT_ROOT && levels[2] !== undefined && levels[2].startsWith(GATEWAY_DISCOVERY_PREFIX);
+}
+
 function isInsideAny(topicOrFilter: string, prefixes: readonly string[]): boolean {
   for (const prefix of prefixes) if (isInsidePrefix(topicOrFilter, prefix)) return true;
   return false;
@@ -88,6 +99,7 @@ export function canPublish(subject: AclSubject, topic: string): AclDecision {
   if (topic.startsWith('$')) return deny('$ topics are reserved for the broker');
   const prefixes = prefixesOf(subject);
   if (isInsideAny(topic, prefixes)) return ALLOW;
+  if (isGatewayDiscovery(topic)) return deny(`${HOME_ASSISTANT_ROOT}/<component>/${GATEWAY_DISCOVERY_PREFIX}... discovery configs are the gateway's own`);
   if (subject.rules && subject.rules.length > 0 && !isInsidePrefix(topic, TOPIC_ROOT)) {
     const verdict = rulesAllowPublish(subject.rules, topic);
     return verdict.allow ? ALLOW : deny(`${verdict.reason}; without a rule, publish only under ${describe(prefixes)}`);
