@@ -44,6 +44,21 @@ test('of several changes asked for while one is under way, only the latest is ma
   assert.ok(free(13));
 });
 
+// Without the escalation to SIGKILL this test hung forever: the timeout turns that into a failure.
+test('a gpioset that ignores SIGTERM still lets the level change and close() finish, and leaves nothing holding the line', { timeout: 30_000 }, async (t) => {
+  gpiod.fresh(t);
+  process.env.FAKE_GPIOSET_IGNORES_TERM = '1';
+  t.after(() => {
+    delete process.env.FAKE_GPIOSET_IGNORES_TERM;
+  });
+  const pins = await openGpiodPins('gpiochip0');
+  const reset = await pins.output(18, 1);
+  await reset.set(0);
+  assert.equal(level(18), '0', 'the holder of the old level was ended and the new level made');
+  await pins.close();
+  assert.ok(free(18), 'no gpioset is left holding GPIO 18 after close()');
+});
+
 test('a line another program holds is refused with EBUSY and the reason', async (t) => {
   gpiod.fresh(t);
   // Another program holds GPIO 18.

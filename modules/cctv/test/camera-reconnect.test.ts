@@ -3,8 +3,11 @@
 // detector is a stand-in here (these tests are about the source), so they run without OpenCV.
 
 import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Camera, type CameraState } from '../src/camera.ts';
 import type { Frame } from '../src/frame.ts';
@@ -125,4 +128,23 @@ test('a V4L2 camera that is not plugged in keeps retrying, with a growing wait a
   assert.match(s.reason!, /\/dev\/video97 does not exist/);
   // 10, 20, 40, 40 ms: doubling up to the cap (read back from the state, a few ms early at most).
   assert.ok(waits[1]! > waits[0]! && waits[2]! > waits[1]! && waits[3]! <= 40, `waits ${waits.join(', ')}`);
+});
+
+// Without the escalation to SIGKILL, stop() waited for the stuck ffmpeg: the timeout makes that a failure.
+test('stopping an ffmpeg that does not answer SIGTERM (stuck on a camera) still ends it', { timeout: 20_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'unibos-cctv-ffmpeg-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // One 4x2 BGR frame, then an ffmpeg that ignores SIGTERM (the disposition survives the exec).
+  const ffmpeg = join(dir, 'ffmpeg');
+  writeFileSync(ffmpeg, "#!/bin/bash\ntrap '' TERM\nhead -c 24 /dev/zero\nexec sleep 600\n");
+  chmodSync(ffmpeg, 0o755);
+  const frames: Frame[] = [];
+  const ended: Array<Error | null> = [];
+  const session = await new FfmpegSource({ input: 'rtsp://camera.invalid/stream', width: 4, height: 2, fps: 1, ffmpeg }).open(
+    (f) => void frames.push(f),
+    (reason) => void ended.push(reason),
+  );
+  await session.stop();
+  assert.equal(frames.length, 1, 'the frame it sent arrived');
+  assert.deepEqual(ended, [], 'a stop asked for is not reported as the camera ending');
 });

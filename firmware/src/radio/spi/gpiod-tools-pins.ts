@@ -337,11 +337,22 @@ function spawned(child: ChildProcess, what: () => string): Promise<void> {
   });
 }
 
+/**
+ * A tool asked to stop that is still there after this long is killed: close() and the next level
+ * change must not wait forever on one that missed or ignored SIGTERM (a wedged tool; a shell script
+ * standing in for one, whose trap can miss a signal that arrives while it starts a command).
+ */
+const STOP_GRACE_MS = 1000;
+
 function stop(child: ChildProcess): Promise<void> {
   // Never started (the binary is missing), or already gone: nothing to wait for.
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    child.once('exit', () => resolve());
+    const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }

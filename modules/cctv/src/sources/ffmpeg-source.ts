@@ -8,6 +8,9 @@ import { CctvError } from '../cctv-error.ts';
 import type { Frame } from '../frame.ts';
 import { redactUrl, type CameraSource, type SourceSession } from './camera-source.ts';
 
+/** An ffmpeg asked to stop that is still running after this long is killed. */
+const STOP_GRACE_MS = 3000;
+
 export interface FfmpegSourceOptions {
   /** /dev/videoN, rtsp://..., or a file path. */
   input: string;
@@ -89,7 +92,12 @@ export class FfmpegSource implements CameraSource {
           new Promise<void>((done) => {
             stopping = true;
             if (child.exitCode !== null || child.signalCode !== null) return done();
-            child.once('close', () => done());
+            // An ffmpeg stuck on a camera that stopped answering may not get to SIGTERM for a long time.
+            const kill = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+            child.once('close', () => {
+              clearTimeout(kill);
+              done();
+            });
             child.kill('SIGTERM');
           }),
       };
