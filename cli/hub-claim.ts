@@ -9,6 +9,40 @@ import { proveClaim, type ClaimChallenge } from '@unibos/mesh-protocol';
 import { CliError } from './cli-error.ts';
 import { say } from './cli-language.ts';
 
+/**
+ * A claim that did not go through, with what answered as fields to decide on: the message is in the
+ * CLI's language (Turkish on a Turkish device), so nothing may be decided by reading it.
+ */
+export class HubClaimError extends CliError {
+  /** The HTTP status; undefined when nothing answered (no route, refused connection, DNS). */
+  readonly status: number | undefined;
+  /** The hub's own error code (E_AUTH_INVALID, ...), only when the body is the hub's error and not, say, a proxy's page. */
+  readonly code: string | undefined;
+  /** Retry-After, when the answer had one. */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, answer: { status?: number; code?: string; retryAfterMs?: number } = {}) {
+    super(message);
+    this.status = answer.status;
+    this.code = answer.code;
+    this.retryAfterMs = answer.retryAfterMs;
+  }
+}
+
+/** The status, hub error code and Retry-After of an answer that was not the expected one. */
+export function unexpectedAnswer(res: Response, body: unknown, message: string): HubClaimError {
+  const b = body as { statusCode?: unknown; code?: unknown } | null;
+  // The hub answers every error as { statusCode, code, error, message } with an E_ code.
+  const code = b && b.statusCode === res.status && typeof b.code === 'string' && /^E_[A-Z0-9_]+$/.test(b.code) ? b.code : undefined;
+  return new HubClaimError(message, { status: res.status, code, retryAfterMs: retryAfterMs(res.headers.get('retry-after')) });
+}
+
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  if (/^\s*\d+\s*$/.test(header)) return Number(header) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
 export interface HubCredentials {
   url: string;
   username: string;
@@ -51,10 +85,10 @@ async function post<T>(hubApi: string, path: string, body: unknown): Promise<T> 
       ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
     });
   } catch (err) {
-    throw new CliError(say('cannot reach the hub at {url}: {reason}', { url: hubApi, reason: (err as Error).message }));
+    throw new HubClaimError(say('cannot reach the hub at {url}: {reason}', { url: hubApi, reason: (err as Error).message }));
   }
   const answer = (await res.json().catch(() => ({}))) as T & { code?: string; message?: string };
-  if (res.status !== 201) throw new CliError(say(answer.message == null ? 'the hub refused the claim ({status}): no reason given' : 'the hub refused the claim ({status}): {reason}', { status: answer.code ? `${res.status} ${answer.code}` : res.status, reason: String(answer.message) }));
+  if (res.status !== 201) throw unexpectedAnswer(res, answer, say(answer.message == null ? 'the hub refused the claim ({status}): no reason given' : 'the hub refused the claim ({status}): {reason}', { status: answer.code ? `${res.status} ${answer.code}` : res.status, reason: String(answer.message) }));
   return answer;
 }
 

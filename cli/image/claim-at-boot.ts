@@ -1,13 +1,13 @@
 // The claim first boot prepared (<state>/device/claim.json), made by unibos-claim.service once the
-// network is up: retried with exponential backoff while the hub cannot be reached or answers 5xx
-// (a field device may boot hours before its uplink works), given up when the hub refuses the
-// token. The token is spent either way, so claim.json is removed.
+// network is up: retried with exponential backoff while the hub cannot be reached, is busy or
+// failing, or something else answers in its place (a field device may boot hours before its uplink
+// works), given up only when the hub itself refuses. Then the token is spent, so claim.json is removed.
 
 import { existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatNodeId, loadOrCreateIdentity } from '@unibos/firmware';
 import { CliError } from '../cli-error.ts';
-import { claimGatewayAtHub, claimNodeAtHub } from '../hub-claim.ts';
+import { claimGatewayAtHub, claimNodeAtHub, HubClaimError, unexpectedAnswer } from '../hub-claim.ts';
 import { writeSecretFile } from '../secret-file.ts';
 import type { JournalLine } from './first-boot.ts';
 
@@ -34,10 +34,21 @@ export const DEFAULT_BACKOFF: BackoffOptions = { firstDelayMs: 2_000, maxDelayMs
 
 export type ClaimOutcome = { status: 'claimed'; deviceId: string; attempts: number } | { status: 'refused'; message: string; attempts: number } | { status: 'nothing-to-claim' };
 
-/** Errors worth another try: no answer, or the hub failing rather than refusing. */
+// Answers that say "not now" whoever sends them.
+const RETRIED_STATUS = new Set([408, 425, 429]);
+// The hub's codes for "not now": busy, rate limited, or a challenge lost because the hub restarted
+// between challenge and claim (the token is checked after the challenge, so it is not spent).
+const RETRIED_CODES = new Set(['E_UNAVAILABLE', 'E_RATE_LIMITED', 'E_CHALLENGE_INVALID']);
+
+/**
+ * Errors worth another try: no answer, "not now", a failing hub, or an answer that is not the hub's
+ * own error (a proxy's 404 or 401 page while the hub restarts). Decided on the status and the hub's
+ * code, never on the message, which is in the device's language.
+ */
 export function isTransient(err: unknown): boolean {
-  const m = err instanceof Error ? err.message : String(err);
-  return /^cannot reach the hub|refused the claim \(5\d\d|E_HUB_UNAVAILABLE|ECONNREFUSED|fetch failed/.test(m);
+  if (!(err instanceof HubClaimError)) return false;
+  if (err.status === undefined || err.status >= 500 || RETRIED_STATUS.has(err.status)) return true;
+  return err.code === undefined || RETRIED_CODES.has(err.code);
 }
 
 export async function claimAtBoot(deviceDir: string, say: JournalLine, backoff: BackoffOptions = DEFAULT_BACKOFF): Promise<ClaimOutcome> {
@@ -69,7 +80,9 @@ export async function claimAtBoot(deviceDir: string, say: JournalLine, backoff: 
         say(3, `the claim at ${claim.hubApi} failed for good (${message}); make a new claim token and run 'unibos ${claim.kind} claim --hub-api ${claim.hubApi} --token T --data-dir ${deviceDir}'`);
         return { status: 'refused', message, attempts: attempt };
       }
-      const wait = Math.round(delay * (0.5 + backoff.random()));
+      // Retry-After is the hub's word on when; kept within the backoff's own limits.
+      const retryAfter = err instanceof HubClaimError ? err.retryAfterMs : undefined;
+      const wait = retryAfter === undefined ? Math.round(delay * (0.5 + backoff.random())) : Math.min(backoff.maxDelayMs, Math.max(backoff.firstDelayMs, retryAfter));
       say(4, `claim attempt ${attempt} at ${claim.hubApi}: ${message}; trying again in ${Math.round(wait / 1000)} s`);
       await backoff.sleep(wait);
       delay = Math.min(backoff.maxDelayMs, delay * 2);
@@ -84,11 +97,10 @@ async function tokenFromLocalHub(claim: PendingClaim): Promise<string> {
     try {
       res = await fetch(new URL(path, claim.hubApi), { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) }, body: JSON.stringify(body) });
     } catch (err) {
-      throw new CliError(`cannot reach the hub at ${claim.hubApi}: ${(err as Error).message}`);
+      throw new HubClaimError(`cannot reach the hub at ${claim.hubApi}: ${(err as Error).message}`);
     }
     const answer = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-    if (res.status >= 500) throw new CliError(`the hub refused the claim (${res.status}): ${String(answer.message ?? '')}`);
-    if (res.status >= 300) throw new CliError(`the local hub answered ${path} with ${res.status}: ${String(answer.message ?? '')}`);
+    if (res.status >= 300) throw unexpectedAnswer(res, answer, `the local hub answered ${path} with ${res.status}: ${String(answer.message ?? '')}`);
     return answer;
   };
   const login = await post('/api/v1/auth/login', { email: claim.admin.email, password: claim.admin.password });
