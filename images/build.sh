@@ -55,8 +55,14 @@ set -a
 source "${repo}/pi-gen-config/config"
 set +a
 
-if [ -z "${FIRST_USER_PASS}" ] && [ -z "${PUBKEY_SSH_FIRST_USER}" ]; then
-	die "no way to log in: set FIRST_USER_PASS, or give an SSH public key with --ssh-key FILE (or PUBKEY_SSH_FIRST_USER). The image has no default password."
+# pi-gen's build.sh stops with "To disable user rename on first boot, FIRST_USER_PASS needs to be
+# set" only after it has read the config; say it here, before anything is built. (The rename would
+# leave a headless device waiting for someone to pick a user name on its console.)
+if [ "${DISABLE_FIRST_BOOT_USER_RENAME}" = 1 ] && [ -z "${FIRST_USER_PASS}" ]; then
+	if [ -n "${PUBKEY_SSH_FIRST_USER}" ]; then
+		die "an SSH key alone cannot build: pi-gen needs FIRST_USER_PASS with DISABLE_FIRST_BOOT_USER_RENAME=1 (pi-gen-config/config). Set FIRST_USER_PASS too; SSH still takes only the key (the password is for the console)."
+	fi
+	die "no way to log in: set FIRST_USER_PASS (and add an SSH public key with --ssh-key FILE if you like; SSH then takes only the key). The image has no default password."
 fi
 case "${ARCH}" in
 	arm64) node_arch=arm64 ;;
@@ -118,6 +124,11 @@ fi
 
 # Only our stage exports an image; stage2's own lite image would be a second, unconfigured one.
 touch "${pigen}/stage2/SKIP_IMAGES"
+# The resolved config holds FIRST_USER_PASS: readable by this user only, and outside the pi-gen
+# checkout, which pi-gen's Docker build copies into an image layer (its Dockerfile's COPY .);
+# build-docker.sh mounts the file into the container instead.
+config="$(mktemp "${TMPDIR:-/tmp}/unibos-pi-gen-config.XXXXXX")"
+trap 'rm -f "${config}"' EXIT
 {
 	echo "# Written by images/build.sh from pi-gen-config/config; edit that file, not this one."
 	for var in IMG_NAME RELEASE ARCH TARGET_HOSTNAME FIRST_USER_NAME FIRST_USER_PASS PUBKEY_SSH_FIRST_USER PUBKEY_ONLY_SSH \
@@ -126,15 +137,15 @@ touch "${pigen}/stage2/SKIP_IMAGES"
 		UNIBOS_NODE_VERSION UNIBOS_NODE_INTEGRITY_arm64 UNIBOS_NODE_INTEGRITY_x64; do
 		printf 'export %s=%q\n' "${var}" "${!var}"
 	done
-} > "${pigen}/config.unibos"
+} > "${config}"
 
 started="$(date +%s)"
 (
 	cd "${pigen}"
 	if [ "${docker}" = 1 ]; then
-		./build-docker.sh -c config.unibos
+		./build-docker.sh -c "${config}"
 	else
-		./build.sh -c config.unibos
+		./build.sh -c "${config}"
 	fi
 )
 

@@ -3,7 +3,8 @@
 // ESM modules), the same code also compiled file by file (the layout is kept, so assets found
 // through import.meta.url, such as the .proto files and the admin UI, and the packages modules
 // import, are where the code expects them), the production dependencies only, native addons
-// checked to be built for the target CPU, and a SHA256SUMS over every file.
+// checked to be built for the target CPU (and the Node ABI they were built for recorded), and a
+// SHA256SUMS over every file.
 
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -125,9 +126,11 @@ export async function buildBundle(options: BundleOptions): Promise<BundleResult>
     "#!/usr/bin/env node\n// The `unibos` binary of a bundle: bundled JavaScript, no TypeScript tooling at run time.\nconst { main } = await import('../dist/unibos.js');\nprocess.exitCode = await main(process.argv.slice(2));\n",
   );
   chmodSync(join(out, 'bin', 'unibos.js'), 0o755);
+  // The addons (better-sqlite3, unix-dgram) were compiled by `npm ci` for this Node's ABI and load
+  // on no other: the image's stage compares it with its own Node's.
   writeFileSync(
     join(out, 'package.json'),
-    `${JSON.stringify({ name: 'unibos', version: rootPkg.version, private: true, type: 'module', bin: { unibos: 'bin/unibos.js' }, engines: { node: '>=20' }, bundle: { arch: options.arch, platform: 'linux' } }, null, 2)}\n`,
+    `${JSON.stringify({ name: 'unibos', version: rootPkg.version, private: true, type: 'module', bin: { unibos: 'bin/unibos.js' }, engines: { node: '>=20' }, bundle: { arch: options.arch, platform: 'linux', nodeAbi: process.versions.modules } }, null, 2)}\n`,
   );
 
   // Third-party production dependencies, at the same paths as in the checkout so Node resolves

@@ -1,20 +1,48 @@
-// From unibos.json's few choices (board, region, channel, role) to the device runtime's own
-// config.json, whose keys firmware's loadNodeConfig checks again at every start.
+// From unibos.json's few choices (board, region, channel, role) and the Raspberry Pi model it runs
+// on to the device runtime's own config.json, whose keys firmware's loadNodeConfig checks again at
+// every start.
 
 import type { Board, BootConfig } from './boot-config.ts';
 
+/** Where the model is read on a Raspberry Pi (the device tree's, NUL-terminated). */
+export const DEVICE_TREE_MODEL = '/proc/device-tree/model';
+
+/** The HAT's GPS UART, named by the image's udev rule (stage-unibos/01-unibos/files/90-unibos-gps.rules). */
+export const HAT_GPS_PATH = '/dev/unibos-gps';
+
+/**
+ * The UARTs on a HAT's pins, by model. GPIO 14/15 is /dev/serial0 up to the Pi 4, but on a Pi 5
+ * serial0 is the debug connector (ttyAMA10) and GPIO 14/15 is ttyAMA0 (`dtparam=uart0=on`). The
+ * HAT's GPS sits on GPIO 4/5 (firmware/docs/gps.md): UART3 on a Pi 4 (`dtoverlay=uart3`), UART2 of
+ * the RP1 on a Pi 5 (`dtoverlay=uart2-pi5`); the overlays are in stage-unibos/02-boot/00-run.sh, and
+ * the port is reached through the udev name, because its ttyAMA number differs between kernels. A
+ * Pi 3 or Zero 2 W has no spare UART: the modem takes the PL011 and Bluetooth's mini UART is not on
+ * those pins.
+ */
+export function hatUarts(model: string | undefined): { radio: string; gps?: string } {
+  if (model && /^Raspberry Pi (5|500|Compute Module 5)\b/.test(model)) return { radio: '/dev/ttyAMA0', gps: HAT_GPS_PATH };
+  if (model && /^Raspberry Pi (4|400|Compute Module 4)\b/.test(model)) return { radio: '/dev/serial0', gps: HAT_GPS_PATH };
+  return { radio: '/dev/serial0' };
+}
+
 /** What each radio board means for the runtime: where the modem is, where positions come from, GPIO. */
-const BOARD_PROFILES: Record<Board, Record<string, unknown>> = {
-  'rak3172-hat': { radio: { type: 'serial', serialPath: '/dev/serial0', baudRate: 115200 }, gps: { type: 'gpsd' }, gpio: { type: 'gpiod' } },
-  'rak3172-usb': { radio: { type: 'serial', serialPath: '/dev/ttyUSB0', baudRate: 115200 }, gps: { type: 'gpsd' }, gpio: { type: 'none' } },
-  sim: { radio: { type: 'sim' }, gps: { type: 'none' }, gpio: { type: 'none' } },
-};
+function boardProfile(board: Board, model: string | undefined): Record<string, Record<string, unknown>> {
+  switch (board) {
+    case 'rak3172-hat':
+      return { radio: { type: 'serial', serialPath: hatUarts(model).radio, baudRate: 115200 }, gps: { type: 'gpsd' }, gpio: { type: 'gpiod' } };
+    case 'rak3172-usb':
+      return { radio: { type: 'serial', serialPath: '/dev/ttyUSB0', baudRate: 115200 }, gps: { type: 'gpsd' }, gpio: { type: 'none' } };
+    case 'sim':
+      return { radio: { type: 'sim' }, gps: { type: 'none' }, gpio: { type: 'none' } };
+  }
+}
 
 /** The image's fallback when unibos.json is missing or bad: a node that can be reached and fixed. */
 export const SAFE_DEFAULTS: BootConfig = { version: 1, role: 'node', radio: { board: 'rak3172-hat', region: 'EU868' } };
 
-export function deviceConfigFor(boot: BootConfig): Record<string, unknown> {
-  const profile = structuredClone(BOARD_PROFILES[boot.radio.board]) as Record<string, Record<string, unknown>>;
+/** `model`: the device tree's model string (`Raspberry Pi 5 Model B Rev 1.0`), undefined off a Pi. */
+export function deviceConfigFor(boot: BootConfig, model?: string): Record<string, unknown> {
+  const profile = boardProfile(boot.radio.board, model);
   if (boot.radio.air) profile.radio!.air = boot.radio.air;
   const config: Record<string, unknown> = {
     role: boot.role === 'gateway' || boot.role === 'gateway+hub' ? 'GATEWAY' : (boot.meshRole ?? 'CLIENT'),

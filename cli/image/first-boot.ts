@@ -1,8 +1,9 @@
 // First boot of a flashed card (unibos-firstboot.service, as root, before the UNIBOS services):
 // reads unibos.json from the boot partition, creates the device identity, writes the runtime's
-// config, picks the services for the role, names the host unibos-XXXX, sets up Wi-Fi unless
-// cloud-init's network-config does, prepares the claim at the hub (done by unibos-claim.service,
-// which retries until the hub answers) and moves the secrets off the card. A bad file is told in
+// config, picks the services for the role, names the host unibos-XXXX, points gpsd at the HAT's
+// GPS UART for this Raspberry Pi model, sets up Wi-Fi unless cloud-init's network-config does,
+// prepares the claim at the hub (done by unibos-claim.service, which retries until the hub
+// answers) and moves the secrets off the card. A bad file is told in
 // the journal and by the ACT LED blinking fast, and the device still starts as a node with the
 // image's safe defaults, so it can be reached and fixed.
 
@@ -11,7 +12,8 @@ import { join } from 'node:path';
 import { formatNodeId, loadOrCreateIdentity } from '@unibos/firmware';
 import { writeSecretFile } from '../secret-file.ts';
 import { formatProblems, parseBootConfig, redactBootConfig, type BootConfig, type BootConfigProblem } from './boot-config.ts';
-import { SAFE_DEFAULTS, deviceConfigFor } from './device-config.ts';
+import { DEVICE_TREE_MODEL, SAFE_DEFAULTS, deviceConfigFor, hatUarts } from './device-config.ts';
+import { keyfileSsid, keyfileString } from './nm-keyfile.ts';
 
 export interface FirstBootPaths {
   /** The boot partition (FAT), /boot/firmware on Raspberry Pi OS bookworm and later. */
@@ -26,9 +28,11 @@ export interface FirstBootPaths {
   user: string;
   /** Also tell the running system (hostnamectl); off when working on a root filesystem from outside. */
   live: boolean;
+  /** The device tree's model (which Raspberry Pi this is); /proc/device-tree/model when not given. */
+  model?: string;
 }
 
-export const DEFAULT_PATHS: FirstBootPaths = { boot: '/boot/firmware', state: '/var/lib/unibos', etc: '/etc', led: '/sys/class/leds/ACT', user: 'unibos', live: false };
+export const DEFAULT_PATHS: FirstBootPaths = { boot: '/boot/firmware', state: '/var/lib/unibos', etc: '/etc', led: '/sys/class/leds/ACT', user: 'unibos', live: false, model: DEVICE_TREE_MODEL };
 
 export interface FirstBootResult {
   ok: boolean;
@@ -84,18 +88,23 @@ export async function firstBoot(paths: FirstBootPaths, say: JournalLine = journa
   own(identityFile);
   const nodeId = formatNodeId(identity.nodeId);
 
+  const model = readModel(paths.model ?? DEVICE_TREE_MODEL);
   if (source !== 'kept') {
     const configFile = join(deviceDir, 'config.json');
-    writeSecretFile(configFile, `${JSON.stringify(deviceConfigFor(boot), null, 2)}\n`);
+    writeSecretFile(configFile, `${JSON.stringify(deviceConfigFor(boot, model), null, 2)}\n`);
     own(configFile);
     writeRoles(paths, boot.role, own);
     writeMdnsService(paths.etc, boot.role);
+    configureGpsd(paths.etc, boot, model, say);
   }
 
   let hostname: string | undefined;
   let claimPending = false;
+  const defaultHostname = `unibos-${nodeId.replace(/^!/, '').slice(-4)}`;
+  // No settings before this boot: the host still has the image's name, shared by every card.
+  if (source === 'defaults') hostname = setHostname(paths, defaultHostname, false, say);
   if (source === 'unibos.json') {
-    hostname = setHostname(paths, boot.hostname ?? `unibos-${nodeId.replace(/^!/, '').slice(-4)}`, boot.hostname !== undefined, say);
+    hostname = setHostname(paths, boot.hostname ?? defaultHostname, boot.hostname !== undefined, say);
     if (boot.wifi) setUpWifi(paths, boot.wifi, say);
     if (boot.hub?.admin && boot.role !== 'node' && boot.role !== 'gateway') await createHubAdmin(paths, boot.hub.admin, own, say);
     claimPending = writeClaim(paths, boot, own, say);
@@ -118,6 +127,38 @@ function lookupUser(etc: string, name: string): { uid: number; gid: number } | u
     // No passwd (a dev machine's scratch dir): nothing to chown to.
   }
   return undefined;
+}
+
+/** Which Raspberry Pi this is (`Raspberry Pi 5 Model B Rev 1.0`), or undefined off a Pi. */
+function readModel(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').replace(/\0/g, '').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * /etc/default/gpsd: the board's GPS UART for this model, read with -n (from boot, not from the
+ * first client) so the fix is warm when the node starts. Boards without a GPS on a UART keep
+ * gpsd's USB hot-plugging only.
+ */
+function configureGpsd(etc: string, boot: BootConfig, model: string | undefined, say: JournalLine): void {
+  if (boot.radio.board !== 'rak3172-hat') return;
+  const device = hatUarts(model).gps;
+  if (!device) {
+    say(4, `${model ?? 'this machine'} has no spare UART for the HAT's GPS (a Raspberry Pi 3 or Zero 2 W: the modem takes the only full one); gpsd reads only USB receivers`);
+    return;
+  }
+  const file = join(etc, 'default', 'gpsd');
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Written by unibos-firstboot.\nUSBAUTO="true"\n';
+  for (const [key, value] of [['DEVICES', device], ['GPSD_OPTIONS', '-n']] as const) {
+    const line = `${key}="${value}"`;
+    const re = new RegExp(`^${key}=.*$`, 'm');
+    text = re.test(text) ? text.replace(re, line) : `${text.replace(/\n?$/, '\n')}${line}\n`;
+  }
+  mkdirSync(join(etc, 'default'), { recursive: true });
+  writeFileSync(file, text);
 }
 
 /** /etc/unibos/unibos.defaults.json, set when the image was built (its region, its board). */
@@ -196,8 +237,8 @@ function setUpWifi(paths: FirstBootPaths, wifi: NonNullable<BootConfig['wifi']>,
   }
   const dir = join(paths.etc, 'NetworkManager', 'system-connections');
   mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const security = wifi.password ? `\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=${wifi.password}\n` : '';
-  writeSecretFile(join(dir, 'unibos-wifi.nmconnection'), `[connection]\nid=unibos-wifi\ntype=wifi\nautoconnect=true\n\n[wifi]\nmode=infrastructure\nssid=${wifi.ssid}\n${security}\n[ipv4]\nmethod=auto\n\n[ipv6]\nmethod=auto\n`);
+  const security = wifi.password ? `\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=${keyfileString(wifi.password)}\n` : '';
+  writeSecretFile(join(dir, 'unibos-wifi.nmconnection'), `[connection]\nid=unibos-wifi\ntype=wifi\nautoconnect=true\n\n[wifi]\nmode=infrastructure\nssid=${keyfileSsid(wifi.ssid)}\n${security}\n[ipv4]\nmethod=auto\n\n[ipv6]\nmethod=auto\n`);
 }
 
 async function createHubAdmin(paths: FirstBootPaths, admin: { email: string; password: string; org?: string }, own: (p: string) => void, say: JournalLine): Promise<void> {

@@ -4,7 +4,7 @@
 // boot on a plain directory tree leaves cloud-init's settings alone and sets up a gateway+hub.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,4 +151,78 @@ test("the image's default board runs the SOS button, LED and buzzer through gpio
   // raspi-io (pigpio) needs root, and unibos-node.service runs as User=unibos with no capabilities.
   assert.equal(written.gpio?.type, 'gpiod');
   assert.equal(loadNodeConfig({ file, env: {} }).gpio.type, 'gpiod', 'and the runtime accepts it');
+});
+
+/** A first boot on a plain directory tree, on the Raspberry Pi `model` names (as its device tree says it). */
+async function bootOn(name: string, model: string | undefined, unibosJson?: Record<string, unknown>) {
+  const dir = join(root, name);
+  const paths = { boot: join(dir, 'boot'), state: join(dir, 'state'), etc: join(dir, 'etc'), led: join(dir, 'led'), user: 'unibos', live: false, model: join(dir, 'model') };
+  for (const d of [paths.boot, join(paths.etc, 'default')]) mkdirSync(d, { recursive: true });
+  // As the image has them: pi-gen's host name, Debian's gpsd defaults.
+  writeFileSync(join(paths.etc, 'hostname'), 'unibos\n');
+  writeFileSync(join(paths.etc, 'default', 'gpsd'), '# Devices gpsd should collect to at boot time.\nDEVICES=""\n\n# Other options you want to pass to gpsd\nGPSD_OPTIONS=""\n\nUSBAUTO="true"\n');
+  if (model !== undefined) writeFileSync(paths.model, `${model}\0`);
+  if (unibosJson) writeFileSync(join(paths.boot, 'unibos.json'), JSON.stringify(unibosJson));
+  const said: string[] = [];
+  const result = await firstBoot(paths, (p, m) => said.push(`<${p}>${m}`));
+  const config = JSON.parse(readFileSync(join(paths.state, 'device', 'config.json'), 'utf8')) as { radio: { serialPath?: string } };
+  return { paths, result, said, config, gpsd: readFileSync(join(paths.etc, 'default', 'gpsd'), 'utf8') };
+}
+
+test("the HAT's modem is on GPIO 14/15: /dev/ttyAMA0 on a Raspberry Pi 5 (serial0 is its debug connector), /dev/serial0 on a Pi 4", async () => {
+  const pi5 = await bootOn('pi5', 'Raspberry Pi 5 Model B Rev 1.0');
+  assert.equal(pi5.config.radio.serialPath, '/dev/ttyAMA0');
+  const pi4 = await bootOn('pi4', 'Raspberry Pi 4 Model B Rev 1.5');
+  assert.equal(pi4.config.radio.serialPath, '/dev/serial0');
+});
+
+test("gpsd reads the HAT's GPS from its UART (by the image's udev name), from boot (-n), where the model has a spare UART", async () => {
+  const pi4 = await bootOn('gps-pi4', 'Raspberry Pi 4 Model B Rev 1.5');
+  assert.match(pi4.gpsd, /^DEVICES="\/dev\/unibos-gps"$/m);
+  assert.match(pi4.gpsd, /^GPSD_OPTIONS="-n"$/m);
+  assert.match(pi4.gpsd, /^USBAUTO="true"$/m, 'USB receivers still hot-plug');
+  const pi5 = await bootOn('gps-pi5', 'Raspberry Pi 5 Model B Rev 1.0');
+  assert.match(pi5.gpsd, /^DEVICES="\/dev\/unibos-gps"$/m);
+  const pi3 = await bootOn('gps-pi3', 'Raspberry Pi 3 Model B Plus Rev 1.3');
+  assert.match(pi3.gpsd, /^DEVICES=""$/m, 'a Pi 3 has no spare UART');
+  assert.ok(pi3.said.some((l) => /^<4>.*no spare UART for the HAT's GPS/.test(l)), pi3.said.join('\n'));
+  const usb = await bootOn('gps-usb', 'Raspberry Pi 4 Model B Rev 1.5', { version: 1, role: 'node', radio: { board: 'rak3172-usb', region: 'EU868' } });
+  assert.match(usb.gpsd, /^DEVICES=""$/m, 'the USB board has no GPS on a UART');
+});
+
+test('without unibos.json first boot still names the host unibos-XXXX instead of the name every card shares', async () => {
+  const { paths, result, said } = await bootOn('no-file-hostname', 'Raspberry Pi 4 Model B Rev 1.5');
+  assert.equal(result.source, 'defaults', said.join('\n'));
+  const suffix = result.nodeId!.replace(/^!/, '').slice(-4);
+  assert.equal(readFileSync(join(paths.etc, 'hostname'), 'utf8'), `unibos-${suffix}\n`);
+  assert.match(readFileSync(join(paths.etc, 'hosts'), 'utf8'), new RegExp(`^127\\.0\\.1\\.1\\tunibos-${suffix}$`, 'm'));
+});
+
+/** What NetworkManager reads from a keyfile: the value as GLib's GKeyFile parses it (python3 and libglib, as on any Debian with gpsd). */
+function readKeyfile(file: string, group: string, key: string): string {
+  const py = `import ctypes,sys
+g=ctypes.CDLL('libglib-2.0.so.0')
+g.g_key_file_new.restype=ctypes.c_void_p
+g.g_key_file_load_from_file.argtypes=[ctypes.c_void_p,ctypes.c_char_p,ctypes.c_int,ctypes.c_void_p]
+g.g_key_file_get_string.argtypes=[ctypes.c_void_p,ctypes.c_char_p,ctypes.c_char_p,ctypes.c_void_p]
+g.g_key_file_get_string.restype=ctypes.c_char_p
+kf=g.g_key_file_new()
+assert g.g_key_file_load_from_file(kf,sys.argv[1].encode(),0,None)
+v=g.g_key_file_get_string(kf,sys.argv[2].encode(),sys.argv[3].encode(),None)
+assert v is not None, 'GKeyFile refused the value'
+sys.stdout.buffer.write(v)`;
+  const run = spawnSync('python3', ['-c', py, file, group, key], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  return run.stdout;
+}
+
+test('a Wi-Fi password and network name with backslashes and blanks at the end reach NetworkManager unchanged', async () => {
+  const password = 'pa\\ss word ';
+  const ssid = ' valley\\net;1 ';
+  const { paths, result, said } = await bootOn('wifi-escapes', undefined, { version: 1, role: 'node', radio: { board: 'sim', region: 'EU868' }, wifi: { country: 'DE', ssid, password } });
+  assert.equal(result.ok, true, said.join('\n'));
+  const file = join(paths.etc, 'NetworkManager', 'system-connections', 'unibos-wifi.nmconnection');
+  assert.equal(readKeyfile(file, 'wifi-security', 'psk'), password);
+  // NetworkManager then turns the escaped ';' of an SSID string back into ';' (nm-keyfile.c, unescape_semicolons).
+  assert.equal(readKeyfile(file, 'wifi', 'ssid').replace(/\\;/g, ';'), ssid);
 });

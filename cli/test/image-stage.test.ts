@@ -4,19 +4,21 @@
 // rely on, checked inside it: the services enabled and accepted by systemd-analyze verify, `unibos`
 // running on the installed Node, config.txt and cmdline.txt edited, and first boot against a broken
 // unibos.json (reported, LED blinking, the node still starts) and a good one (identity, host name,
-// Wi-Fi, claimed at a hub this test runs, secrets gone from the boot partition).
+// Wi-Fi, claimed at a hub this test runs, secrets gone from the boot partition), and a bundle whose
+// native addons were built for another Node ABI refused by the stage.
 // Skipped, saying why, only where this machine cannot debootstrap (not root, no debootstrap, no
 // Debian mirror).
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { buildBundle, packBundle } from '../image/bundle.ts';
+import { HAT_GPS_PATH } from '../image/device-config.ts';
 import { Proc, procs, unibos } from './support/processes.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -195,11 +197,16 @@ test('stage-unibos on a debootstrapped root filesystem: units, Node, boot files,
     assert.ok(!existsSync(join(rootfs, 'opt', 'unibos', 'app', 'node_modules', 'tsx')), 'no TypeScript tooling in the image');
   });
 
-  await t.test('config.txt turns on the UART and SPI; cmdline.txt has no serial console', () => {
+  await t.test('config.txt turns on the UARTs and SPI; cmdline.txt has no serial console', () => {
     const config = readFileSync(join(rootfs, 'boot', 'firmware', 'config.txt'), 'utf8');
     assert.match(config, /^enable_uart=1$/m);
     assert.match(config, /^dtparam=spi=on$/m);
     assert.match(config, /^dtparam=audio=on$/m, 'what was there stays');
+    // The modem's GPIO 14/15 on a Pi 5 (ttyAMA0), and the GPS's UART on GPIO 4/5 of a Pi 4 and a Pi 5.
+    assert.match(config, /^\[pi4\]\ndtoverlay=uart3\n\[pi5\]\ndtparam=uart0=on\ndtoverlay=uart2-pi5\n\[all\]\n/m);
+    // Those GPS UARTs under the one name first boot gives gpsd, whatever ttyAMA number the kernel picks.
+    const rules = readFileSync(join(rootfs, 'etc', 'udev', 'rules.d', '90-unibos-gps.rules'), 'utf8');
+    for (const uart of ['fe201600.serial', '1f00038000.serial']) assert.match(rules, new RegExp(`^SUBSYSTEM=="tty", KERNELS=="${uart.replace('.', '\\.')}", SYMLINK\\+="${HAT_GPS_PATH.replace('/dev/', '')}"$`, 'm'));
     const cmdline = readFileSync(join(rootfs, 'boot', 'firmware', 'cmdline.txt'), 'utf8');
     assert.equal(cmdline.split('\n').filter(Boolean).length, 1, 'cmdline.txt stays one line');
     assert.doesNotMatch(cmdline, /console=serial0/);
@@ -276,5 +283,32 @@ test('stage-unibos on a debootstrapped root filesystem: units, Node, boot files,
     const entry = (await (await fetch(`${url}/api/v1/nodes/${encodeURIComponent(identity.nodeId)}`, { headers: authed })).json()) as { claimed: boolean; name: string };
     assert.equal(entry.claimed, true, 'the hub lists the gateway as its own');
     await hub.stop();
+  });
+
+  // Last: it replaces the installed bundle.
+  await t.test("a bundle whose addons were built for another Node's ABI stops the stage, naming both ABIs", async () => {
+    // As if built with Node 22 (ABI 127) for an image that runs Node 20, or the other way round:
+    // `unibos --version` would still work, the first database open would not.
+    const foreignAbi = process.versions.modules === '127' ? '115' : '127';
+    const pkgFile = join(bundle.outDir, 'package.json');
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { bundle: { nodeAbi: string } };
+    assert.ok(pkg.bundle.nodeAbi, 'the bundle records the ABI of the Node that built it');
+    pkg.bundle.nodeAbi = foreignAbi;
+    writeFileSync(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
+    const sum = createHash('sha256').update(readFileSync(pkgFile)).digest('hex');
+    const sumsFile = join(bundle.outDir, 'SHA256SUMS');
+    writeFileSync(sumsFile, readFileSync(sumsFile, 'utf8').replace(/^[0-9a-f]{64} {2}package\.json$/m, `${sum}  package.json`));
+    const foreign = join(work, 'stage-foreign-abi');
+    mkdirSync(foreign);
+    cpSync(join(stage, 'prerun.sh'), join(foreign, 'prerun.sh'));
+    cpSync(join(stage, '01-unibos'), join(foreign, '01-unibos'), { recursive: true });
+    packBundle(bundle.outDir, join(foreign, '01-unibos', 'files', 'unibos-bundle.tar.gz'));
+
+    const run = await runBounded(APPLY, [rootfs, foreign, join(REPO, 'pi-gen-config', 'config')], { ARCH: debArch, RELEASE }, STAGE_TIMEOUT_MS);
+    assert.notEqual(run.code, 0, run.out.slice(-2000));
+    const installed = existsSync(join(rootfs, 'opt', 'unibos', 'node', 'bin', 'node')) ? '/opt/unibos/node/bin/node' : '/usr/bin/node';
+    const imageAbi = (await inRoot([installed, '-p', 'process.versions.modules'])).out.trim();
+    assert.match(run.out, new RegExp(`stage-unibos: the bundle's native addons were built for Node ABI ${foreignAbi}, but the image's Node v[0-9.]+ has ABI ${imageAbi}:`), run.out.slice(-2000));
+    assert.deepEqual(mountsUnder(rootfs), [], 'the failed stage left nothing mounted');
   });
 });

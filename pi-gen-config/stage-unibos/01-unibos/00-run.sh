@@ -1,7 +1,7 @@
 #!/bin/bash -e
 # On the build host: the UNIBOS bundle (checked against its SHA-256, then every file against the
 # bundle's own SHA256SUMS) into /opt/unibos/app, the official Node build where the release's is
-# too old, the systemd units, the mDNS service and the image's safe defaults.
+# too old, the systemd units, the mDNS service, the GPS UART's udev name and the image's safe defaults.
 
 bundle="files/unibos-bundle.tar.gz"
 if [ ! -f "${bundle}" ] || [ ! -f "${bundle}.sha256" ]; then
@@ -53,6 +53,8 @@ for unit in files/*.service; do
 	esac
 done
 install -D -m 644 files/unibos.avahi.service "${ROOTFS_DIR}/etc/avahi/services/unibos.service"
+# The HAT's GPS UART under one name on every kernel and model (first boot points gpsd at it).
+install -D -m 644 files/90-unibos-gps.rules "${ROOTFS_DIR}/etc/udev/rules.d/90-unibos-gps.rules"
 
 install -d -m 755 "${ROOTFS_DIR}/etc/unibos"
 cat > "${ROOTFS_DIR}/etc/unibos/unibos.defaults.json" <<JSON

@@ -1,6 +1,7 @@
 #!/bin/bash -e
 # Inside the image: Node.js 20+ (the official build where the release's is older), the unibos
-# system user, the services enabled, and a check that the bundle runs with the installed Node.
+# system user, the services enabled, and a check that the bundle runs with the installed Node
+# (the Node ABI its native addons were built for, then `unibos --version`).
 
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ -f /opt/unibos/node-linux.tgz ]; then
@@ -17,6 +18,14 @@ fi
 if [ -x /opt/unibos/node/bin/node ]; then node=/opt/unibos/node/bin/node; else node=/usr/bin/node; fi
 if [ ! -x "${node}" ] || [ "$(node_major "${node}")" -lt 20 ]; then
 	echo "stage-unibos: no Node.js 20 or newer in the image (the release has $(dpkg-query -W -f='${Version}' nodejs 2>/dev/null || echo none)); images/build.sh adds the official build for such releases" >&2
+	exit 1
+fi
+# The bundle's addons (better-sqlite3, unix-dgram) load only on the Node ABI they were compiled for;
+# `unibos --version` below loads none of them, so a mismatch would only show when a service starts.
+bundle_abi="$("${node}" -p 'require("/opt/unibos/app/package.json").bundle.nodeAbi ?? ""')"
+node_abi="$("${node}" -p process.versions.modules)"
+if [ "${bundle_abi}" != "${node_abi}" ]; then
+	echo "stage-unibos: the bundle's native addons were built for Node ABI ${bundle_abi:-(not recorded)}, but the image's Node $("${node}" --version) has ABI ${node_abi}: build the bundle ('unibos image bundle') with Node $("${node}" -p 'process.versions.node.split(".")[0]'), as the image runs" >&2
 	exit 1
 fi
 

@@ -1,5 +1,5 @@
 #!/bin/bash -e
-# The boot partition: the UART on (the RAK3172 modem, a serial GPS) with Bluetooth moved off the
+# The boot partition: the UARTs on (the RAK3172 modem, the HAT's GPS) with Bluetooth moved off the
 # good UART, SPI on (SPI radios), and no serial console on the modem's line.
 
 boot="${ROOTFS_DIR}/boot/firmware"
@@ -12,7 +12,11 @@ for f in "${config}" "${cmdline}"; do
 	fi
 done
 
-# Our block goes last, under [all], and replaces itself when the stage runs again.
+# Our block goes last, under [all], and replaces itself when the stage runs again. The modem is on
+# GPIO 14/15 (serial0 up to the Pi 4; on a Pi 5 serial0 is the debug connector and GPIO 14/15 is
+# uart0, ttyAMA0), the HAT's GPS on GPIO 4/5: UART3 of a Pi 4 (ttyAMA1), UART2 of a Pi 5's RP1
+# (ttyAMA2). cli/image/device-config.ts (hatUarts) names those ports; a Pi 3 or Zero 2 W has no
+# spare UART for the GPS.
 sed -i '/^# >>> unibos/,/^# <<< unibos/d' "${config}"
 cat >> "${config}" <<'TXT'
 # >>> unibos: radio and GPS
@@ -20,6 +24,12 @@ cat >> "${config}" <<'TXT'
 enable_uart=1
 dtparam=spi=on
 dtoverlay=disable-bt
+[pi4]
+dtoverlay=uart3
+[pi5]
+dtparam=uart0=on
+dtoverlay=uart2-pi5
+[all]
 # <<< unibos
 TXT
 
