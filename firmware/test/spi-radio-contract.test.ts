@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loraParams } from '@unibos/mesh-protocol';
-import { radioContract } from './contract/radio-contract.ts';
+import { RadioProbe, radioContract } from './contract/radio-contract.ts';
 import { realMedium, twinRadio, type TwinRadio } from './support/spi-twin-rig.ts';
 import { waveshareSx1262Hat } from '../src/boards/waveshare-sx1262-hat.ts';
 import { adafruitRfm9xBonnet } from '../src/boards/adafruit-rfm9x-bonnet.ts';
@@ -85,5 +85,75 @@ test('on an E22 whose GPIO takes a moment to change (a gpioset to restart), TXEN
     await b.radio.close();
     a.twin.dispose();
     b.twin.dispose();
+  }
+});
+
+test('with BUSY and DIO1 heard late, as gpiomon reports them through a pipe, no command reaches an SX1262 while it is busy, and frames flow both ways', async () => {
+  const medium = realMedium(params);
+  const a = await twinRadio(medium, 1, waveshareSx1262Hat, params, {}, {}, { inputDelayMs: 2 });
+  const b = await twinRadio(medium, 2, e22900m30sHat, params, {}, {}, { inputDelayMs: 2 });
+  try {
+    const pa = new RadioProbe(a.radio);
+    const pb = new RadioProbe(b.radio);
+    a.radio.transmit(new TextEncoder().encode('after calibration'));
+    await pb.until(() => pb.received.length === 1, 'b to receive');
+    b.radio.transmit(new TextEncoder().encode('and back'));
+    await pa.until(() => pa.received.length === 1, 'a to receive');
+    assert.equal(new TextDecoder().decode(pb.received[0]!.bytes), 'after calibration');
+    assert.equal(new TextDecoder().decode(pa.received[0]!.bytes), 'and back');
+    assertClean(a);
+    assertClean(b);
+  } finally {
+    await a.radio.close();
+    await b.radio.close();
+    a.twin.dispose();
+    b.twin.dispose();
+  }
+});
+
+test('an SX1262 or SX1268 asked for 14 dBm sets the full-power PA row and 14 dBm in SetTxParams, so the power is cut once, not twice', async () => {
+  const { makeChip, makeTwin } = await import('../src/radio/spi/spi-radio-factory.ts');
+  const { SpiLoraRadio } = await import('../src/radio/spi/spi-lora-radio.ts');
+  const sx1268: BoardProfile = { ...waveshareSx1262Hat, name: 'sx1268-test', chip: 'sx1268' };
+  for (const [board, paRow] of [[waveshareSx1262Hat, '04 07 00 01'], [sx1268, '04 06 00 01']] as const) {
+    const p = { ...params, txPowerDbm: 14 };
+    const medium = realMedium(p);
+    const twin = makeTwin(board, { antenna: medium.radio(1) });
+    const sent: Uint8Array[] = [];
+    const chip = makeChip(board, async () => {
+      const link = twin.link();
+      return { pins: link.pins, bus: { name: link.bus.name, close: link.bus.close, transfer: (tx: Uint8Array) => (sent.push(Uint8Array.from(tx)), link.bus.transfer(tx)) } };
+    });
+    const radio = new SpiLoraRadio({ chip, params: p, board: board.name, healthCheckMs: 0 });
+    await radio.open();
+    try {
+      const hex = (op: number): string[] => sent.filter((f) => f[0] === op).map((f) => [...f.subarray(1)].map((b) => b.toString(16).padStart(2, '0')).join(' '));
+      assert.deepEqual(hex(0x95), [paRow], `${board.chip} SetPaConfig`);
+      assert.deepEqual(hex(0x8e), ['0e 04'], `${board.chip} SetTxParams: +14 dBm, 200 us ramp`);
+      const done = new Promise<boolean>((resolve) => radio.attach({ onReceive: () => undefined, onTransmitDone: (ok) => resolve(ok) }));
+      radio.transmit(Uint8Array.of(1, 2, 3));
+      assert.equal(await done, true);
+      assert.deepEqual(twin.violations, []);
+    } finally {
+      await radio.close();
+      twin.dispose();
+    }
+  }
+});
+
+test('on a TCXO board (E22) the probe reports no device errors: the power-on XOSC start error is cleared once DIO3 feeds the TCXO, and the TX clamp fix is set', async () => {
+  const { probeRadio } = await import('../src/radio/spi/radio-probe.ts');
+  const report = await probeRadio({ board: e22900m30sHat, params, region: 'EU868', preset: 'ShortFast', twin: true });
+  assert.deepEqual(report.steps.filter((s) => !s.ok), [], 'every probe step passes');
+  assert.ok(report.steps.some((s) => s.what === 'device errors: none'));
+  const medium = realMedium(params);
+  const a = await twinRadio(medium, 1, e22900m30sHat, params);
+  try {
+    const { Sx126xTwin } = await import('../src/radio/spi/sx126x-twin.ts');
+    assert.ok(a.twin instanceof Sx126xTwin);
+    assert.equal(a.twin.register(0x08d8) & 0x1e, 0x1e, 'TxClampConfig bits 4:1 set (datasheet 15.2)');
+  } finally {
+    await a.radio.close();
+    a.twin.dispose();
   }
 });

@@ -24,7 +24,7 @@ export async function twinRadio(
   params: LoRaParams,
   options: Partial<SpiLoraRadioOptions> = {},
   chipOptions: { busyTimeoutMs?: number } = {},
-  twinOptions: { gpioDelayMs?: number } = {},
+  twinOptions: { gpioDelayMs?: number; inputDelayMs?: number } = {},
 ): Promise<TwinRadio> {
   const twin = makeTwin(board, { antenna: medium.radio(id), ...twinOptions });
   let bus: CountingSpiBus | undefined;

@@ -37,7 +37,9 @@ export interface LoraChip {
   configure(params: LoRaParams): Promise<void>;
   /** Continuous receive. */
   receive(): Promise<void>;
-  /** Writes the frame and starts sending it; the chip raises TxDone (or Timeout after `timeoutMs`). */
+  /** Stops receiving (or anything else) and waits in standby; a frame already received stays readable. */
+  standby(): Promise<void>;
+  /** From standby: writes the frame and starts sending it; the chip raises TxDone (or Timeout after `timeoutMs`). */
   transmit(frame: Uint8Array, timeoutMs: number): Promise<void>;
   /** Starts one channel activity detection; the chip raises CadDone (+ CadDetected). */
   startCad(): Promise<void>;
@@ -47,6 +49,8 @@ export interface LoraChip {
   readPacket(): Promise<RxPacket>;
   /** True when the chip has forgotten its configuration: it reset without being asked. */
   lostConfiguration(): Promise<boolean>;
+  /** The interrupt line's level as last heard: high while a routed flag is still set. */
+  irqLineHigh(): boolean;
   /** The interrupt line rose; returns an unsubscribe function. */
   onInterrupt(fn: () => void): () => void;
   /** The chip's link (its GPIO) broke on its own since open(): only close() and open() bring it back. */

@@ -22,6 +22,9 @@ import { transmitRefusal } from '../transmit-refusal.ts';
 
 export type SpiRadioState = 'closed' | 'configuring' | 'ready' | 'recovering';
 
+/** Reads of the flags per interrupt while the line stays high; more means the flags will not clear. */
+const MAX_IRQ_PASSES = 4;
+
 export interface SpiLoraRadioOptions {
   chip: LoraChip;
   params: LoRaParams;
@@ -233,6 +236,11 @@ export class SpiLoraRadio implements ManagedRadio {
       const done = this.waitIrq('tx', timeoutMs);
       let startedAt = 0;
       await this.run(async () => {
+        await this.chip.standby();
+        // Receive has stopped, but a frame it finished may not be read yet (its interrupt queued
+        // behind us, or not heard yet): it sits where the transmission is about to be written. Take it first.
+        const pending = await this.chip.takeIrq();
+        if (pending.raw !== 0) await this.handleIrq(pending);
         await this.chip.transmit(frame, timeoutMs);
         startedAt = this.scheduler.now();
       }).catch((err: unknown) => {
@@ -330,7 +338,18 @@ export class SpiLoraRadio implements ManagedRadio {
   }
 
   private async serviceIrq(): Promise<void> {
-    const irq = await this.chip.takeIrq();
+    // A flag raised between reading the flags and clearing them keeps the line high, and a line
+    // already high gives no new rising edge: read again while it is high, or the node goes deaf.
+    for (let pass = 1; pass <= MAX_IRQ_PASSES; pass++) {
+      const irq = await this.chip.takeIrq();
+      // Nothing left: the line's fall had not been heard yet.
+      if (pass > 1 && irq.raw === 0) return;
+      await this.handleIrq(irq);
+      if (!this.chip.irqLineHigh()) return;
+    }
+  }
+
+  private async handleIrq(irq: ChipIrq): Promise<void> {
     let used = false;
     if (irq.headerError) {
       this.stats.headerErrors++;
@@ -479,6 +498,8 @@ export class SpiLoraRadio implements ManagedRadio {
   /** Catches a chip that reset or left receive without an interrupt to say so. */
   async checkHealth(): Promise<void> {
     try {
+      // A line left high with no service queued would never rise again: service it.
+      if (this.chip.irqLineHigh() && this.irqPending === 0) await this.run(() => this.serviceIrq());
       const lost = await this.run(() => this.chip.lostConfiguration());
       if (lost) {
         this.stats.unexpectedResets++;

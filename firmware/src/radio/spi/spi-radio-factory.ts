@@ -20,7 +20,7 @@ export function makeChip(board: BoardProfile, link: OpenChipLink, options: { sch
   return board.chip === 'sx1276' ? new Sx127xChip({ board, link, ...options }) : new Sx126xChip({ board, link, ...options });
 }
 
-export function makeTwin(board: BoardProfile, options: { antenna?: Radio; scheduler?: Scheduler; gpioDelayMs?: number } = {}): ChipTwin {
+export function makeTwin(board: BoardProfile, options: { antenna?: Radio; scheduler?: Scheduler; gpioDelayMs?: number; inputDelayMs?: number } = {}): ChipTwin {
   return board.chip === 'sx1276' ? new Sx127xTwin({ board, ...options }) : new Sx126xTwin({ board, ...options });
 }
 

@@ -1,6 +1,9 @@
 // The SX1262/SX1268 driver: every command waits for BUSY low first (datasheet 8.3.1), then goes
-// out as one SPI frame. Configuration follows the datasheet's order (standby, TCXO, calibration,
-// RF switch, packet type, frequency, PA, buffer, modulation, packet, sync word, IRQ routing).
+// out as one SPI frame. BUSY is heard late (gpiomon's edges come down a pipe), so after a command
+// it counts as high until its fall is heard, a pulse too short to be reported is surely over, or
+// the command's known duration (calibration, reset) has passed. Configuration follows the
+// datasheet's order (standby, TCXO, calibration, RF switch, packet type, frequency, PA, buffer,
+// modulation, packet, sync word, IRQ routing).
 
 import { lowDataRateOn, RealScheduler, type LoRaParams, type RxPacket, type Scheduler } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../../firmware-error.ts';
@@ -38,6 +41,17 @@ export interface Sx126xChipOptions {
 const IRQ_MASK = IRQ.TxDone | IRQ.RxDone | IRQ.HeaderErr | IRQ.CrcErr | IRQ.CadDone | IRQ.CadDetected | IRQ.Timeout;
 /** A private network's sync word ("0x12" on an SX127x). */
 const SYNC_WORD = [0x14, 0x24];
+/** A full calibration keeps BUSY high about 3.5 ms (datasheet 13.1.12); a reset runs one before BUSY falls. */
+const CALIBRATION_MS = 3.5;
+/** Commands whose BUSY lasts a known time: it counts as high that long whatever the pin was last heard to say. */
+const BUSY_FLOOR_MS: Partial<Record<number, number>> = { [OP.Calibrate]: CALIBRATION_MS, [OP.CalibrateImage]: CALIBRATION_MS };
+/**
+ * How long after a command to wait for BUSY's fall to be heard. The GPIO reports a pulse of a few
+ * microseconds as (at least) a fall, a pipe's delay later; waiting for it means no fall of an
+ * earlier command is still on its way when the next command goes out and is taken for that
+ * command's. Past this the pulse was not reported, and the level heard decides.
+ */
+const BUSY_EDGE_WAIT_MS = 5;
 
 export class Sx126xChip implements LoraChip {
   readonly model: string;
@@ -53,6 +67,12 @@ export class Sx126xChip implements LoraChip {
   private rxEnable: GpioOutput | undefined;
   private enables: GpioOutput[] = [];
   private lastCommand = 'none';
+  private offBusy: (() => void) | undefined;
+  /** When the last command (or the reset) made BUSY rise, how long it surely stays high, and whether its fall was heard since. */
+  private busySince = 0;
+  private busyFloorMs = 0;
+  private busyFell = true;
+  private wakeOnFall: (() => void) | undefined;
   /** What configure() set, for the packet length of each transmission. */
   private params: LoRaParams | undefined;
 
@@ -71,6 +91,11 @@ export class Sx126xChip implements LoraChip {
       for (const line of pins.enable ?? []) this.enables.push(await link.pins.output(line, 1));
       this.reset_ = await link.pins.output(pins.reset, 1);
       this.busy = await link.pins.input(pins.busy!);
+      this.offBusy = this.busy.onChange((level) => {
+        if (level !== 0) return;
+        this.busyFell = true;
+        this.wakeOnFall?.();
+      });
       this.irq = await link.pins.input(pins.irq);
       if (pins.txEnable !== undefined) this.txEnable = await link.pins.output(pins.txEnable, 0);
       if (pins.rxEnable !== undefined) this.rxEnable = await link.pins.output(pins.rxEnable, 0);
@@ -84,6 +109,8 @@ export class Sx126xChip implements LoraChip {
     const link = this.link;
     this.link = undefined;
     this.enables = [];
+    this.offBusy?.();
+    this.offBusy = undefined;
     this.reset_ = this.busy = this.irq = this.txEnable = this.rxEnable = undefined;
     if (!link) return;
     await link.bus.close().catch(() => undefined);
@@ -96,7 +123,7 @@ export class Sx126xChip implements LoraChip {
     await reset.set(0);
     await this.pause(1);
     await reset.set(1);
-    await this.pause(1);
+    this.busyRose(CALIBRATION_MS);
     await this.waitReady('the reset');
   }
 
@@ -120,6 +147,8 @@ export class Sx126xChip implements LoraChip {
     if (this.board.tcxoVoltage !== undefined) {
       const steps = timerSteps(5);
       await this.cmd(OP.SetDio3AsTcxoCtrl, tcxoVoltageCode(this.board.tcxoVoltage)!, steps >> 16, (steps >> 8) & 0xff, steps & 0xff);
+      // The chip tried its oscillator at power-on before DIO3 fed the TCXO: that XOSC start error is no fault (datasheet 13.3.6).
+      await this.cmd(OP.ClearDeviceErrors, 0, 0);
     }
     // Calibrate every block again: with a TCXO the first calibration ran before its supply was on.
     await this.cmd(OP.Calibrate, 0x7f);
@@ -128,10 +157,11 @@ export class Sx126xChip implements LoraChip {
     await this.cmd(OP.CalibrateImage, ...imageCalibrationBand(p.frequencyHz));
     const f = frequencyWord(p.frequencyHz);
     await this.cmd(OP.SetRfFrequency, (f >>> 24) & 0xff, (f >> 16) & 0xff, (f >> 8) & 0xff, f & 0xff);
-    const power = this.chipPower(p.txPowerDbm);
-    const pa = paConfig(this.board.chip === 'sx1268' ? 'sx1268' : 'sx1262', power);
+    const pa = paConfig(this.board.chip === 'sx1268' ? 'sx1268' : 'sx1262');
     await this.cmd(OP.SetPaConfig, pa.paDutyCycle, pa.hpMax, pa.deviceSel, pa.paLut);
-    await this.cmd(OP.SetTxParams, power & 0xff, 0x04 /* 200 us ramp */);
+    await this.cmd(OP.SetTxParams, this.chipPower(p.txPowerDbm) & 0xff, 0x04 /* 200 us ramp */);
+    const clamp = (await this.readRegister(REG.TxClampConfig, 1))[0]!;
+    await this.writeRegister(REG.TxClampConfig, [clamp | 0x1e]);
     await this.cmd(OP.SetBufferBaseAddress, 0x00, 0x00);
     await this.cmd(OP.SetModulationParams, p.sf, bw, p.codingRate, lowDataRateOn(p) ? 1 : 0);
     await this.packetParams(p, 0xff);
@@ -149,9 +179,12 @@ export class Sx126xChip implements LoraChip {
     await this.cmd(OP.SetRx, (RX_CONTINUOUS >> 16) & 0xff, (RX_CONTINUOUS >> 8) & 0xff, RX_CONTINUOUS & 0xff);
   }
 
+  async standby(): Promise<void> {
+    await this.cmd(OP.SetStandby, STANDBY_RC);
+  }
+
   async transmit(frame: Uint8Array, timeoutMs: number): Promise<void> {
     const p = this.need(this.params);
-    await this.cmd(OP.SetStandby, STANDBY_RC);
     // In explicit-header mode the payload length of SetPacketParams is what goes out.
     await this.packetParams(p, frame.length);
     await this.transfer(Uint8Array.of(OP.WriteBuffer, 0x00, ...frame), 'WriteBuffer');
@@ -205,6 +238,10 @@ export class Sx126xChip implements LoraChip {
     return this.need(this.link).pins.onFault?.(fn) ?? (() => undefined);
   }
 
+  irqLineHigh(): boolean {
+    return this.need(this.irq).read() === 1;
+  }
+
   onInterrupt(fn: () => void): () => void {
     return this.need(this.irq).onChange((level) => level === 1 && fn());
   }
@@ -256,21 +293,49 @@ export class Sx126xChip implements LoraChip {
     const link = this.need(this.link);
     await this.waitReady(`${this.lastCommand}`);
     this.lastCommand = what;
-    return link.bus.transfer(tx);
+    const rx = await link.bus.transfer(tx);
+    this.busyRose(BUSY_FLOOR_MS[tx[0]!] ?? 0);
+    return rx;
+  }
+
+  /** BUSY went high just now (a command, a reset) and stays so at least `floorMs`; the level last heard is stale until its fall is. */
+  private busyRose(floorMs: number): void {
+    this.busySince = this.scheduler.now();
+    this.busyFloorMs = floorMs;
+    this.busyFell = false;
   }
 
   private async waitReady(after: string): Promise<void> {
     const busy = this.need(this.busy);
+    const since = (): number => this.scheduler.now() - this.busySince;
+    if (!this.busyFell || since() < this.busyFloorMs) this.busyWaits++;
+    // Timers count from the event loop's last look at the clock, which can be late: check the clock itself.
+    while (since() < this.busyFloorMs) await this.pause(this.busyFloorMs - since());
+    const edgeWaitMs = Math.max(this.busyFloorMs, BUSY_EDGE_WAIT_MS);
+    if (!this.busyFell) {
+      while (!this.busyFell && since() < edgeWaitMs) await this.untilFall(edgeWaitMs - since());
+      // A pulse nobody reported: let what is already on its way in (I/O, callbacks) land before the level is read.
+      if (!this.busyFell) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    // The fall was heard, or the pulse was too short to be: the level heard now is the chip's, give or take a pipe.
     if (busy.read() === 0) return;
     this.busyWaits++;
-    // Most commands release BUSY within microseconds: a turn of the event loop is cheaper than a timer.
-    for (let i = 0; i < 2; i++) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (busy.read() === 0) return;
-    }
     if (!(await waitForLevel(busy, 0, this.busyTimeoutMs, this.scheduler))) {
       throw new FirmwareError('E_MODEM_TIMEOUT', `BUSY (GPIO ${this.board.pins.busy}) stayed high for ${this.busyTimeoutMs} ms after ${after}: the ${this.model} is hung or held in reset (check the RESET pin, GPIO ${this.board.pins.reset}, in the board profile)`);
     }
+  }
+
+  /** Resolves when BUSY's fall is heard, or after `ms`. */
+  private untilFall(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        timer.cancel();
+        this.wakeOnFall = undefined;
+        resolve();
+      };
+      const timer = this.scheduler.schedule(ms, done);
+      this.wakeOnFall = done;
+    });
   }
 
   private pause(ms: number): Promise<void> {

@@ -51,6 +51,8 @@ export const REG = {
   LoraSyncWordLsb: 0x0741,
   /** Over-current protection; SetPaConfig sets it, re-set after SetPaConfig for 140 mA on the SX1262. */
   Ocp: 0x08e7,
+  /** TX clamp; bits 4:1 set to 1111 lets the PA stand a mismatched antenna (datasheet 15.2, after each reset). */
+  TxClampConfig: 0x08d8,
 } as const;
 
 export const IRQ = {
@@ -140,21 +142,22 @@ export function tcxoVoltageCode(volts: number): number | undefined {
   return TCXO_VOLTAGES.find(([v]) => Math.abs(v - volts) < 0.01)?.[1];
 }
 
+export interface PaConfig {
+  paDutyCycle: number;
+  hpMax: number;
+  deviceSel: number;
+  paLut: number;
+}
+
 /**
- * SetPaConfig for the high-power PA at the requested output (datasheet table 13-21, "optimal
- * settings"): SX1262 up to +22 dBm, SX1268 up to +22 dBm with its own hpMax. Lower powers use
- * the +14/+17/+20 rows and trim with SetTxParams.
+ * SetPaConfig for the high-power PA: the +22 dBm row of datasheet table 13-21 (SX1262: 0x04/0x07;
+ * the SX1268's own datasheet: 0x04/0x06), whatever the power. The power itself goes only in
+ * SetTxParams, as Semtech's driver and RadioLib do. The table's lower rows are meant with
+ * SetTxParams at +22 dBm: used with the asked power as well, they cut it twice (+14 asked, about
+ * +6 out).
  */
-export function paConfig(chip: 'sx1262' | 'sx1268', dbm: number): { paDutyCycle: number; hpMax: number; deviceSel: number; paLut: number } {
-  if (chip === 'sx1268') {
-    if (dbm > 20) return { paDutyCycle: 0x04, hpMax: 0x06, deviceSel: 0, paLut: 1 };
-    if (dbm > 17) return { paDutyCycle: 0x03, hpMax: 0x05, deviceSel: 0, paLut: 1 };
-    return { paDutyCycle: 0x02, hpMax: 0x03, deviceSel: 0, paLut: 1 };
-  }
-  if (dbm > 20) return { paDutyCycle: 0x04, hpMax: 0x07, deviceSel: 0, paLut: 1 };
-  if (dbm > 17) return { paDutyCycle: 0x03, hpMax: 0x05, deviceSel: 0, paLut: 1 };
-  if (dbm > 14) return { paDutyCycle: 0x02, hpMax: 0x03, deviceSel: 0, paLut: 1 };
-  return { paDutyCycle: 0x02, hpMax: 0x02, deviceSel: 0, paLut: 1 };
+export function paConfig(chip: 'sx1262' | 'sx1268'): PaConfig {
+  return { paDutyCycle: 0x04, hpMax: chip === 'sx1268' ? 0x06 : 0x07, deviceSel: 0x00, paLut: 0x01 };
 }
 
 /** CalibrateImage band bytes (datasheet table 9-2) for the band holding `hz`. */

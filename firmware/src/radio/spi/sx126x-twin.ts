@@ -3,7 +3,7 @@
 // simulated air (any mesh-protocol Radio: an in-process SimRadio or an AirRadio on `unibos air`),
 // so an emulated chip exchanges frames with every other simulated node. It refuses what the chip
 // refuses: a command while BUSY is high, a command in the wrong mode, a frame of the wrong length.
-// Faults can be injected: a stuck BUSY, a spurious IRQ, a CRC error, a reset of its own.
+// Faults can be injected: a stuck BUSY, a spurious IRQ, a CRC or header error, a reset of its own.
 
 import { RealScheduler, timeOnAirMs, type LoRaParams, type Radio, type RxPacket, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
 import type { BoardProfile } from '../../boards/board-profile.ts';
@@ -21,6 +21,7 @@ import {
   bandwidthCode,
   bandwidthFromCode,
   frequencyWord,
+  paConfig,
   statusByte,
   stepsToMs,
 } from './sx126x-commands.ts';
@@ -34,6 +35,8 @@ export interface Sx126xTwinOptions {
   scheduler?: Scheduler;
   /** How long an output change (RESET, TXEN, RXEN) takes to reach the chip, ms; default 0. The real GPIO is a process away (gpiod-tools-pins.ts). */
   gpioDelayMs?: number;
+  /** How long a change of BUSY or DIO1 takes to reach the host, ms; default 0. The real one comes down gpiomon's pipe. */
+  inputDelayMs?: number;
   /** How long the chip stays BUSY after a reset and during calibration, ms; default 3.5. */
   bootMs?: number;
 }
@@ -98,6 +101,7 @@ export class Sx126xTwin {
   private busyTimer: TimerHandle | undefined;
   private generation = 0;
   private corruptNext = false;
+  private brokenHeaderNext = false;
   private lastCmdStatus = 0;
   private readonly pinLevels = new Map<number, Level>();
   private readonly pinSet: TwinPinSet;
@@ -122,6 +126,8 @@ export class Sx126xTwin {
   private irqStatus = 0;
   private deviceErrors = 0;
   private tcxoOn = false;
+  /** SetPaConfig's duty cycle and hpMax, and SetTxParams' power, as last set. */
+  private pa = { paDutyCycle: 0x04, hpMax: 0x07, dbm: 14 };
   private rxLength = 0;
   private rxStart = 0;
   private packetRssi = 0;
@@ -140,7 +146,7 @@ export class Sx126xTwin {
         drive: (offset, level) => this.drive(offset, level),
         level: (offset) => this.lineLevel(offset),
       },
-      { outputDelayMs: options.gpioDelayMs ?? 0, scheduler: this.scheduler },
+      { outputDelayMs: options.gpioDelayMs ?? 0, inputDelayMs: options.inputDelayMs ?? 0, scheduler: this.scheduler },
     );
     this.powerOn();
     this.antenna?.attach({
@@ -183,10 +189,20 @@ export class Sx126xTwin {
     this.corruptNext = true;
   }
 
+  /** The next frame heard has a broken header: HeaderErr, no payload, and the chip keeps listening. */
+  breakNextHeader(): void {
+    this.brokenHeaderNext = true;
+  }
+
   /** The chip resets on its own (a brown-out): settings gone, whatever it was sending never finishes. */
   glitchReset(): void {
     this.counters.resets++;
     this.boot();
+  }
+
+  /** One register as the driver left it, for tests. */
+  register(address: number): number {
+    return this.reg(address);
   }
 
   /** The chip's configuration as the driver left it, for tests. */
@@ -296,8 +312,8 @@ export class Sx126xTwin {
       case OP.Calibrate:
         if (this.mode !== 'stby_rc') return `${name} is only taken in STDBY_RC`;
         // A board whose crystal is a TCXO fed from DIO3 cannot start its oscillator until DIO3 is switched on.
+        // Errors stay set until ClearDeviceErrors, a calibration that went well included.
         if (this.board.tcxoVoltage !== undefined && !this.tcxoOn) this.deviceErrors |= XOSC_START_ERROR | PLL_LOCK_ERROR;
-        else this.deviceErrors &= ~(XOSC_START_ERROR | PLL_LOCK_ERROR);
         return undefined;
       case OP.CalibrateImage:
         if (this.mode !== 'stby_rc') return `${name} is only taken in STDBY_RC`;
@@ -317,11 +333,14 @@ export class Sx126xTwin {
         if (p[0]! > 0x04) return `${name}: paDutyCycle 0x${p[0]!.toString(16)} above 0x04 can damage the PA`;
         if (p[1]! > 0x07) return `${name}: hpMax 0x${p[1]!.toString(16)} above 0x07`;
         if (this.board.chip !== 'sx1268' && p[2] !== 0) return `${name}: deviceSel ${p[2]} selects the SX1261's PA on an SX1262`;
+        this.pa.paDutyCycle = p[0]!;
+        this.pa.hpMax = p[1]!;
         return undefined;
       case OP.SetTxParams: {
         const dbm = (p[0]! << 24) >> 24;
         if (dbm < -9 || dbm > 22) return `${name}: power ${dbm} dBm is outside -9..+22`;
         if (p[1]! > 7) return `${name}: ramp time code ${p[1]} is not one of 0..7`;
+        this.pa.dbm = dbm;
         return undefined;
       }
       case OP.SetBufferBaseAddress:
@@ -446,6 +465,11 @@ export class Sx126xTwin {
     if (this.mode === 'sleep') return `${name} while asleep`;
     if (this.payloadLength === 0) return `${name} with a payload length of 0 (SetPacketParams)`;
     if (this.txBase + this.payloadLength > 256) return `${name}: payload runs past the buffer`;
+    const full = paConfig(this.board.chip === 'sx1268' ? 'sx1268' : 'sx1262');
+    if ((this.pa.paDutyCycle !== full.paDutyCycle || this.pa.hpMax !== full.hpMax) && this.pa.dbm !== 22) {
+      // Table 13-21's lower rows already reduce the power and are meant with SetTxParams at +22 dBm.
+      this.violations.push(`${name} with SetPaConfig(0x0${this.pa.paDutyCycle}, 0x0${this.pa.hpMax}), a row meant for SetTxParams +22 dBm, and SetTxParams ${this.pa.dbm} dBm: the power is cut twice`);
+    }
     const frame = this.buffer.slice(this.txBase, this.txBase + this.payloadLength);
     this.generation++;
     this.cancelTimers();
@@ -493,6 +517,11 @@ export class Sx126xTwin {
   /** A frame arrives from the air. */
   private hear(packet: RxPacket): void {
     if (this.mode !== 'rx' || !this.onAntennaChannel()) return;
+    if (this.brokenHeaderNext) {
+      this.brokenHeaderNext = false;
+      this.raise(IRQ.PreambleDetected | IRQ.SyncWordValid | IRQ.HeaderErr);
+      return;
+    }
     const n = packet.bytes.length;
     const start = this.rxBase;
     const room = 256 - start;
@@ -580,8 +609,10 @@ export class Sx126xTwin {
     this.irqMask = 0;
     this.dio1Mask = 0;
     this.irqStatus = 0;
-    this.deviceErrors = 0;
+    // At power-on the chip starts its oscillator before anyone switched on a TCXO fed from DIO3.
+    this.deviceErrors = this.board.tcxoVoltage !== undefined ? XOSC_START_ERROR : 0;
     this.tcxoOn = false;
+    this.pa = { paDutyCycle: 0x04, hpMax: 0x07, dbm: 14 };
     this.lastCmdStatus = 0;
     this.mode = 'stby_rc';
     this.updateDio1();

@@ -111,8 +111,11 @@ export class Sx127xChip implements LoraChip {
     await this.setMode(MODE.RxContinuous);
   }
 
-  async transmit(frame: Uint8Array): Promise<void> {
+  async standby(): Promise<void> {
     await this.setMode(MODE.Standby);
+  }
+
+  async transmit(frame: Uint8Array): Promise<void> {
     await this.write(R.DioMapping1, DIO0.TxDone);
     await this.write(R.FifoAddrPtr, 0x00);
     await this.write(R.Fifo, ...frame);
@@ -160,6 +163,10 @@ export class Sx127xChip implements LoraChip {
 
   onLinkFault(fn: (err: Error) => void): () => void {
     return this.need(this.link).pins.onFault?.(fn) ?? (() => undefined);
+  }
+
+  irqLineHigh(): boolean {
+    return this.need(this.dio0).read() === 1;
   }
 
   onInterrupt(fn: () => void): () => void {

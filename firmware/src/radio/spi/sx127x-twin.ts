@@ -19,6 +19,8 @@ export interface Sx127xTwinOptions {
   scheduler?: Scheduler;
   /** How long an output change (RESET) takes to reach the chip, ms; default 0. The real GPIO is a process away (gpiod-tools-pins.ts). */
   gpioDelayMs?: number;
+  /** How long a change of DIO0 takes to reach the host, ms; default 0. The real one comes down gpiomon's pipe. */
+  inputDelayMs?: number;
   /** Start-up time after RESET during which SPI is not served, ms; default 5. */
   bootMs?: number;
 }
@@ -59,7 +61,7 @@ export class Sx127xTwin {
         drive: (offset, level) => this.drive(offset, level),
         level: (offset) => (offset === this.board.pins.irq ? this.dio0 : 0),
       },
-      { outputDelayMs: options.gpioDelayMs ?? 0, scheduler: this.scheduler },
+      { outputDelayMs: options.gpioDelayMs ?? 0, inputDelayMs: options.inputDelayMs ?? 0, scheduler: this.scheduler },
     );
     this.powerOn();
     this.antenna?.attach({ onReceive: (p) => this.hear(p), onTransmitDone: () => this.airDone() });
