@@ -69,7 +69,7 @@ test('a real node answers in Turkish: status, SOS, send, inbox and its own error
   // The node's refusal comes over its socket in English; the CLI says it in Turkish.
   const tooLong = await unibos(['send', 'x'.repeat(300), '--data-dir', dir], 'tr');
   assert.equal(tooLong.code, 2);
-  assert.equal(tooLong.stderr, 'unibos send: metin kodlanınca 303 bayt; bir çerçeve en çok 227 bayt taşır\n', 'the size counts the encoding');
+  assert.equal(tooLong.stderr, 'unibos send: metin kodlanınca 303 bayt; bir çerçeve en çok 222 bayt taşır\n', 'the size counts the encoding');
   const badTo = await unibos(['send', 'hi', '--to', 'nobody', '--data-dir', dir], 'tr');
   assert.match(badTo.stderr, /"nobody" bir cihaz kimliği değil \(!1a2b3c4d biçiminde yazın\)/);
   const badLast = await unibos(['inbox', '--last', '0', '--data-dir', dir], 'tr');

@@ -190,7 +190,7 @@ describe('a node behind its control API', () => {
       ['an array', JSON.stringify(['hi']), /must be a JSON object/],
       ['broken JSON', '{"text": "hi"', /JSON/],
       ['a body over 16 KiB', JSON.stringify({ text: 'x'.repeat(17 * 1024) }), /larger than 16 KiB/],
-      ['a text too long for one frame', JSON.stringify({ text: 'x'.repeat(300) }), /one frame carries at most 227/],
+      ['a text too long for one frame', JSON.stringify({ text: 'x'.repeat(300) }), /one frame carries at most 222/],
     ];
     for (const [what, body, message] of cases) {
       const r = await raw(a.dir, 'POST', '/send', body);

@@ -201,9 +201,9 @@ test('ChannelSet: lookup by hash, replacement by name, removal', () => {
   assert.deepEqual([...set], [DEFAULT_CHANNEL]);
 });
 
-test('sealing refuses payloads beyond 227 bytes and headers the receiver would refuse', () => {
-  assert.equal(codeOf(() => sealFrame(HEADER, new Uint8Array(228), DEFAULT_CHANNEL)), 'E_PAYLOAD_TOO_LARGE');
-  assert.equal(sealFrame(HEADER, new Uint8Array(227), DEFAULT_CHANNEL).length, 255);
+test('sealing refuses payloads beyond 222 bytes and headers the receiver would refuse', () => {
+  assert.equal(codeOf(() => sealFrame(HEADER, new Uint8Array(223), DEFAULT_CHANNEL)), 'E_PAYLOAD_TOO_LARGE');
+  assert.equal(sealFrame(HEADER, new Uint8Array(222), DEFAULT_CHANNEL).length, 250);
   assert.equal(codeOf(() => sealFrame({ ...HEADER, hopLimit: 5, hopStart: 4 }, PLAINTEXT, DEFAULT_CHANNEL)), 'E_BAD_HEADER');
   // The channel, not the caller, decides the hash byte.
   assert.equal(readHeader(sealFrame(HEADER, PLAINTEXT, DEFAULT_CHANNEL)).channelHash, DEFAULT_CHANNEL.hash);

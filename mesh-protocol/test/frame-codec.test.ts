@@ -141,16 +141,16 @@ test('on-air overhead is at most 28 bytes (reported)', (t) => {
   assert.ok(asProto > HEADER_SIZE);
 });
 
-test('a 227-byte Data fits in a 255-byte frame; 228 bytes is refused, never truncated', () => {
+test('a 222-byte Data fits in a 250-byte frame (the most a RAK3172 sends); 223 bytes is refused, never truncated', () => {
   // Field tag (1) + 2-byte length + text.
-  const fits: Data = { text: 'x'.repeat(224) };
-  assert.equal(encodeData(fits).length, 227);
+  const fits: Data = { text: 'x'.repeat(219) };
+  assert.equal(encodeData(fits).length, 222);
   const frame = encodeFrame(HEADER, fits, DEFAULT_CHANNEL);
-  assert.equal(frame.length, 255);
+  assert.equal(frame.length, 250);
   assert.deepEqual(decodeFrame(frame, channels).data, normalized(fits));
 
-  const tooBig: Data = { text: 'x'.repeat(225) };
-  assert.equal(encodeData(tooBig).length, 228);
+  const tooBig: Data = { text: 'x'.repeat(220) };
+  assert.equal(encodeData(tooBig).length, 223);
   throwsCode(() => encodeFrame(HEADER, tooBig, DEFAULT_CHANNEL), 'E_PAYLOAD_TOO_LARGE');
 });
 
@@ -210,8 +210,8 @@ test('invalid headers are refused when sending', () => {
 test('invalid headers and sizes are refused when receiving', () => {
   const frame = encodeFrame(HEADER, { text: 'hello' }, DEFAULT_CHANNEL);
   throwsCode(() => readHeader(frame.subarray(0, FRAME_OVERHEAD - 1)), 'E_FRAME_TOO_SHORT');
-  throwsCode(() => readHeader(new Uint8Array(256)), 'E_FRAME_TOO_LARGE');
-  throwsCode(() => decodeFrame(new Uint8Array(256), channels), 'E_FRAME_TOO_LARGE');
+  throwsCode(() => readHeader(new Uint8Array(251)), 'E_FRAME_TOO_LARGE');
+  throwsCode(() => decodeFrame(new Uint8Array(251), channels), 'E_FRAME_TOO_LARGE');
 
   const hopLimitAboveStart = frame.slice();
   hopLimitAboveStart[12] = (3 << 5) | 4;
@@ -296,7 +296,7 @@ test('envelopes round-trip, including 64-bit receive times', () => {
     bandwidthHz: 250_000,
   };
   assert.deepEqual(decodeEnvelope(encodeEnvelope(envelope)), envelope);
-  throwsCode(() => encodeEnvelope({ ...envelope, frame: new Uint8Array(256) }), 'E_BAD_ARGUMENT');
+  throwsCode(() => encodeEnvelope({ ...envelope, frame: new Uint8Array(251) }), 'E_BAD_ARGUMENT');
   throwsCode(() => encodeEnvelope({ ...envelope, rxTimeMs: 2 ** 53 }), 'E_BAD_ARGUMENT');
   throwsCode(() => decodeEnvelope(Uint8Array.of(0x12, 0x01, 0x67)), 'E_BAD_PAYLOAD'); // no frame
 });

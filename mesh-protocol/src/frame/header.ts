@@ -2,7 +2,7 @@
 // Layout and rationale: proto/frame.proto and README "Wire format".
 
 import { MeshError } from '../core/mesh-error.ts';
-import { LORA_MAX_PAYLOAD } from '../phy/lora-params.ts';
+import { MESH_MAX_FRAME } from '../phy/lora-params.ts';
 
 export interface FrameHeader {
   /** Destination node number; BROADCAST for everyone. */
@@ -30,7 +30,7 @@ export const BROADCAST = 0xffff_ffff;
 export const HEADER_SIZE = 20;
 export const TAG_SIZE = 8;
 export const FRAME_OVERHEAD = HEADER_SIZE + TAG_SIZE;
-export const MAX_DATA_BYTES = LORA_MAX_PAYLOAD - FRAME_OVERHEAD;
+export const MAX_DATA_BYTES = MESH_MAX_FRAME - FRAME_OVERHEAD;
 export const MAX_HOP_LIMIT = 7;
 export const DEFAULT_HOP_LIMIT = 3;
 
@@ -169,8 +169,8 @@ export function relayCopy(frame: Uint8Array, patch: RelayPatch): Uint8Array {
 
 /** Size limits of a whole frame; shared with the cipher so both report the same codes. */
 export function checkFrameSize(frame: Uint8Array): void {
-  if (frame.length > LORA_MAX_PAYLOAD) {
-    throw new MeshError('E_FRAME_TOO_LARGE', `frame of ${frame.length} bytes exceeds ${LORA_MAX_PAYLOAD}`);
+  if (frame.length > MESH_MAX_FRAME) {
+    throw new MeshError('E_FRAME_TOO_LARGE', `frame of ${frame.length} bytes exceeds the mesh's ${MESH_MAX_FRAME}`);
   }
   if (frame.length < FRAME_OVERHEAD) {
     throw new MeshError('E_FRAME_TOO_SHORT', `frame of ${frame.length} bytes is shorter than header + tag (${FRAME_OVERHEAD})`);

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import protobuf from 'protobufjs/light.js';
 import type { Enum, Field, Message, Type } from 'protobufjs';
 import { MeshError } from '../core/mesh-error.ts';
-import { LORA_MAX_PAYLOAD } from '../phy/lora-params.ts';
+import { MESH_MAX_FRAME } from '../phy/lora-params.ts';
 
 // ---------------------------------------------------------------------------------------------
 // TypeScript shapes. Field names are the camelCase ones protobufjs derives from the .proto files;
@@ -280,16 +280,16 @@ export function decodeData(bytes: Uint8Array): DecodedData {
 }
 
 export function encodeEnvelope(envelope: Envelope): Uint8Array {
-  if (envelope.frame instanceof Uint8Array && (envelope.frame.length === 0 || envelope.frame.length > LORA_MAX_PAYLOAD)) {
-    throw new MeshError('E_BAD_ARGUMENT', `Envelope.frame must be 1..${LORA_MAX_PAYLOAD} bytes, got ${envelope.frame.length}`);
+  if (envelope.frame instanceof Uint8Array && (envelope.frame.length === 0 || envelope.frame.length > MESH_MAX_FRAME)) {
+    throw new MeshError('E_BAD_ARGUMENT', `Envelope.frame must be 1..${MESH_MAX_FRAME} bytes, got ${envelope.frame.length}`);
   }
   return encodeWith(EnvelopeType, envelope);
 }
 
 export function decodeEnvelope(bytes: Uint8Array): Envelope {
   const envelope = decodeWith(EnvelopeType, bytes) as unknown as Envelope;
-  if (envelope.frame.length === 0 || envelope.frame.length > LORA_MAX_PAYLOAD) {
-    throw new MeshError('E_BAD_PAYLOAD', `Envelope.frame must be 1..${LORA_MAX_PAYLOAD} bytes, got ${envelope.frame.length}`);
+  if (envelope.frame.length === 0 || envelope.frame.length > MESH_MAX_FRAME) {
+    throw new MeshError('E_BAD_PAYLOAD', `Envelope.frame must be 1..${MESH_MAX_FRAME} bytes, got ${envelope.frame.length}`);
   }
   return envelope;
 }

@@ -27,7 +27,7 @@ import {
 import { PacketIdGenerator } from '../frame/packet-id.ts';
 import { dataKind, encodeData, type Data } from '../frame/schema.ts';
 import { slotTimeMs, timeOnAirMs } from '../phy/airtime.ts';
-import { LORA_MAX_PAYLOAD } from '../phy/lora-params.ts';
+import { LORA_MAX_PAYLOAD, MESH_MAX_FRAME } from '../phy/lora-params.ts';
 import type { Radio, RxPacket } from '../phy/radio.ts';
 import { ChannelUtilization } from './channel-utilization.ts';
 import { DedupCache, type DedupOptions } from './dedup-cache.ts';
@@ -228,7 +228,7 @@ export class RouterCore extends EventEmitter<RouterEvents> {
    */
   private sealedDuplicate(packet: RxPacket, now: number): boolean {
     const bytes = packet.bytes;
-    if (bytes.length < FRAME_OVERHEAD || bytes.length > LORA_MAX_PAYLOAD) return false;
+    if (bytes.length < FRAME_OVERHEAD || bytes.length > MESH_MAX_FRAME) return false;
     const from = frameSender(bytes);
     if (from === this.nodeId) return false;
     const known = this.seen.get(from, framePacketId(bytes), now);

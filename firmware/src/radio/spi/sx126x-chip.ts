@@ -5,7 +5,7 @@
 // datasheet's order (standby, TCXO, calibration, RF switch, packet type, frequency, PA, buffer,
 // modulation, packet, sync word, IRQ routing).
 
-import { lowDataRateOn, RealScheduler, type LoRaParams, type RxPacket, type Scheduler } from '@unibos/mesh-protocol';
+import { lowDataRateOn, MESH_SYNC_WORD, RealScheduler, sx126xSyncWord, type LoRaParams, type RxPacket, type Scheduler } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../../firmware-error.ts';
 import type { BoardProfile } from '../../boards/board-profile.ts';
 import type { ChipIdentity, ChipIrq, LoraChip } from './lora-chip.ts';
@@ -39,8 +39,8 @@ export interface Sx126xChipOptions {
 
 /** The IRQs routed to DIO1. */
 const IRQ_MASK = IRQ.TxDone | IRQ.RxDone | IRQ.HeaderErr | IRQ.CrcErr | IRQ.CadDone | IRQ.CadDetected | IRQ.Timeout;
-/** A private network's sync word ("0x12" on an SX127x). */
-const SYNC_WORD = [0x14, 0x24];
+/** The mesh's sync word in the SX126x's two-byte form (0x12 -> 0x1424). */
+const SYNC_WORD = [sx126xSyncWord(MESH_SYNC_WORD) >> 8, sx126xSyncWord(MESH_SYNC_WORD) & 0xff];
 /** A full calibration keeps BUSY high about 3.5 ms (datasheet 13.1.12); a reset runs one before BUSY falls. */
 const CALIBRATION_MS = 3.5;
 /** Commands whose BUSY lasts a known time: it counts as high that long whatever the pin was last heard to say. */

@@ -2,7 +2,7 @@
 // for payloads, DIO0 remapped per operation (RxDone, TxDone, CadDone), packet RSSI/SNR from
 // RegPktRssiValue/RegPktSnrValue. The chip has no BUSY line: the datasheet's waits are timed.
 
-import { lowDataRateOn, RealScheduler, type LoRaParams, type RxPacket, type Scheduler } from '@unibos/mesh-protocol';
+import { lowDataRateOn, MESH_SYNC_WORD, RealScheduler, type LoRaParams, type RxPacket, type Scheduler } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../../firmware-error.ts';
 import type { BoardProfile } from '../../boards/board-profile.ts';
 import type { ChipIdentity, ChipIrq, LoraChip } from './lora-chip.ts';
@@ -15,9 +15,6 @@ export interface Sx127xChipOptions {
   link: OpenChipLink;
   scheduler?: Scheduler;
 }
-
-/** LoRa's private-network sync word. */
-const SYNC_WORD = 0x12;
 
 export class Sx127xChip implements LoraChip {
   readonly model = 'SX1276';
@@ -100,7 +97,7 @@ export class Sx127xChip implements LoraChip {
     await this.write(R.ModemConfig3, (lowDataRateOn(p) ? 0x08 : 0) | 0x04 /* AGC auto */);
     await this.write(R.DetectOptimize, 0xc3);
     await this.write(R.DetectionThreshold, 0x0a);
-    await this.write(R.SyncWord, SYNC_WORD);
+    await this.write(R.SyncWord, MESH_SYNC_WORD);
     await this.write(R.IrqFlagsMask, FLAG.FhssChangeChannel);
     await this.write(R.IrqFlags, 0xff);
     await this.setMode(MODE.Standby);
