@@ -24,6 +24,14 @@ export type DownlinkBody = { text: string } | { alert: { level: string; text: st
 
 export const BROADCAST_TARGET = 'broadcast';
 
+/**
+ * The longest text and alert text, in UTF-8 bytes (the Send screen counts the same): each must fit
+ * one radio frame with its Data fields (test/downlink-size.test.ts). A longer one would be refused
+ * by the gateway after it was stored; it is refused here instead.
+ */
+export const MAX_TEXT_BYTES = 200;
+export const MAX_ALERT_TEXT_BYTES = 160;
+
 /** Another feature's commands on the same tx path (the messenger's mesh direct messages): told the reports on refs this store does not hold. */
 export interface DownlinkFollower {
   txStatus(orgId: string, report: { ref: string; packetId?: number; status: string; error?: string }): void;
@@ -40,6 +48,9 @@ export class Downlink {
   }
 
   send(orgId: string, to: string, body: DownlinkBody, createdBy: string): DownlinkMessage {
+    const [what, text, max] = 'alert' in body ? ['alert text', body.alert.text, MAX_ALERT_TEXT_BYTES] : ['text', body.text, MAX_TEXT_BYTES];
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > max) throw new HubError('E_BAD_REQUEST', `the ${what} is ${bytes} bytes in UTF-8; one radio frame carries at most ${max}`);
     const now = this.o.now();
     let gateways: string[];
     if (to === BROADCAST_TARGET) {

@@ -1,0 +1,48 @@
+// A text or alert the mesh cannot carry is refused when it is sent, not stored and handed to a
+// gateway that would refuse it: the limits are UTF-8 bytes (a Turkish text of 200 letters can be
+// 300 bytes), they fit one radio frame, and the Send screen counts the same.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { ALERT_LEVELS, MAX_DATA_BYTES, encodeData } from '@unibos/mesh-protocol';
+import { MAX_ALERT_TEXT_BYTES, MAX_TEXT_BYTES } from '../src/messages/downlink.ts';
+import { startTestHub } from './support/test-hub.ts';
+import { api, createAdminSession } from './support/test-auth.ts';
+import { TestGateway } from './support/test-gateway.ts';
+import { waitForEvent } from './support/hub-events.ts';
+
+test('the longest text and alert the hub takes fit one radio frame, and the Send screen has the same limits', () => {
+  assert.ok(encodeData({ text: 'x'.repeat(MAX_TEXT_BYTES) }).length <= MAX_DATA_BYTES);
+  for (const level of ALERT_LEVELS) {
+    assert.ok(encodeData({ alert: { level, text: 'x'.repeat(MAX_ALERT_TEXT_BYTES), magnitudeX10: 120 } }).length <= MAX_DATA_BYTES, level);
+  }
+  const sendView = readFileSync(new URL('../public/js/views/send-view.js', import.meta.url), 'utf8');
+  assert.equal(Number(/const MAX_TEXT_BYTES = (\d+);/.exec(sendView)?.[1]), MAX_TEXT_BYTES);
+  assert.equal(Number(/const MAX_ALERT_BYTES = (\d+);/.exec(sendView)?.[1]), MAX_ALERT_TEXT_BYTES);
+});
+
+test('a text or alert over the byte limit is refused with the reason, and nothing is stored or sent to the gateway', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  gw.mesh('!cccc0002', 'info', { longName: 'Köy', shortName: 'KOY', role: 'CLIENT' }, { packetId: 5 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.info', { what: 'the node info' });
+
+  // 150 letters, 300 bytes: within the schema's 200 characters, beyond what a frame carries.
+  const long = 'ş'.repeat(150);
+  const refused = await api(hub.url, admin, '/api/v1/nodes/!cccc0002/messages', { method: 'POST', body: { text: long } });
+  assert.equal(refused.status, 400);
+  assert.equal(refused.body.code, 'E_BAD_REQUEST');
+  assert.match(refused.body.message, /300 bytes in UTF-8; one radio frame carries at most 200/);
+  const alert = await api(hub.url, admin, '/api/v1/messages', { method: 'POST', body: { alert: { level: 'EVACUATE', text: 'ğ'.repeat(81) } } });
+  assert.equal(alert.status, 400);
+  assert.match(alert.body.message, /alert text is 162 bytes/);
+  assert.deepEqual((await api(hub.url, admin, '/api/v1/messages')).body.items, [], 'nothing was stored');
+
+  // At the limit it goes, and it is the first command the gateway gets.
+  const fits = 'ş'.repeat(100);
+  const sent = await api(hub.url, admin, '/api/v1/nodes/!cccc0002/messages', { method: 'POST', body: { text: fits } });
+  assert.equal(sent.status, 202);
+  assert.deepEqual(await gw.nextDownlink(), { ref: sent.body.id, to: '!cccc0002', text: fits });
+});
