@@ -8,6 +8,7 @@ export * from './frame/header.ts';
 export * from './frame/schema.ts';
 export { encodeFrame, decodeFrame } from './frame/frame-codec.ts';
 export { PacketIdGenerator } from './frame/packet-id.ts';
+export * from './frame/text-limits.ts';
 export * from './crypto/channel-key.ts';
 export { sealFrame, openFrame } from './crypto/frame-cipher.ts';
 

@@ -6,6 +6,7 @@
 // (SOS stages travel the same way but belong to alerts: alerts/sos-stages.ts.)
 
 import { randomUUID } from 'node:crypto';
+import { MESH_ALERT_TEXT_MAX_BYTES, MESH_TEXT_MAX_BYTES } from '@unibos/mesh-protocol';
 import type { GatewayLink } from '../broker/gateway-link.ts';
 import type { EventSink } from '../events/hub-event.ts';
 import type { Fleet } from '../fleet/fleet.ts';
@@ -24,14 +25,6 @@ export type DownlinkBody = { text: string } | { alert: { level: string; text: st
 
 export const BROADCAST_TARGET = 'broadcast';
 
-/**
- * The longest text and alert text, in UTF-8 bytes (the Send screen counts the same): each must fit
- * one radio frame with its Data fields (test/downlink-size.test.ts). A longer one would be refused
- * by the gateway after it was stored; it is refused here instead.
- */
-export const MAX_TEXT_BYTES = 200;
-export const MAX_ALERT_TEXT_BYTES = 160;
-
 /** Another feature's commands on the same tx path (the messenger's mesh direct messages): told the reports on refs this store does not hold. */
 export interface DownlinkFollower {
   txStatus(orgId: string, report: { ref: string; packetId?: number; status: string; error?: string }): void;
@@ -48,7 +41,8 @@ export class Downlink {
   }
 
   send(orgId: string, to: string, body: DownlinkBody, createdBy: string): DownlinkMessage {
-    const [what, text, max] = 'alert' in body ? ['alert text', body.alert.text, MAX_ALERT_TEXT_BYTES] : ['text', body.text, MAX_TEXT_BYTES];
+    // A longer text would be refused by the gateway after it was stored: refused here instead.
+    const [what, text, max] = 'alert' in body ? ['alert text', body.alert.text, MESH_ALERT_TEXT_MAX_BYTES] : ['text', body.text, MESH_TEXT_MAX_BYTES];
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > max) throw new HubError('E_BAD_REQUEST', `the ${what} is ${bytes} bytes in UTF-8; one radio frame carries at most ${max}`);
     const now = this.o.now();

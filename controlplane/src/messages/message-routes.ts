@@ -1,12 +1,12 @@
 // Downlink routes: a text or alert to one node or to everyone, and the messages' delivery state.
 
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { ALERT_LEVELS } from '@unibos/mesh-protocol';
+import { ALERT_LEVELS, MESH_ALERT_TEXT_MAX_BYTES, MESH_TEXT_MAX_BYTES } from '@unibos/mesh-protocol';
 import { errorResponses, errorSchema, messageSchema, page, pageQuery } from '../api/schemas.ts';
 import { NODE_ID_PARAM, nodeIdParam } from '../api/node-id-param.ts';
 import type { Guard } from '../auth/guard.ts';
 import { notFound } from '../hub-error.ts';
-import { BROADCAST_TARGET, MAX_ALERT_TEXT_BYTES, MAX_TEXT_BYTES, type Downlink, type DownlinkBody } from './downlink.ts';
+import { BROADCAST_TARGET, type Downlink, type DownlinkBody } from './downlink.ts';
 import type { MessageStore } from './message-store.ts';
 
 const bodySchema = {
@@ -14,12 +14,12 @@ const bodySchema = {
   additionalProperties: false,
   oneOf: [{ required: ['text'] }, { required: ['alert'] }],
   properties: {
-    text: { type: 'string', minLength: 1, maxLength: MAX_TEXT_BYTES, description: `at most ${MAX_TEXT_BYTES} bytes in UTF-8 (one radio frame)` },
+    text: { type: 'string', minLength: 1, maxLength: MESH_TEXT_MAX_BYTES, description: `at most ${MESH_TEXT_MAX_BYTES} bytes in UTF-8 (one radio frame)` },
     alert: {
       type: 'object',
       required: ['level', 'text'],
       additionalProperties: false,
-      properties: { level: { type: 'string', enum: ALERT_LEVELS.filter((l) => l !== 'UNSPECIFIED') }, text: { type: 'string', maxLength: MAX_ALERT_TEXT_BYTES, description: `at most ${MAX_ALERT_TEXT_BYTES} bytes in UTF-8` }, magnitude: { type: 'number', minimum: 0, maximum: 12 } },
+      properties: { level: { type: 'string', enum: ALERT_LEVELS.filter((l) => l !== 'UNSPECIFIED') }, text: { type: 'string', maxLength: MESH_ALERT_TEXT_MAX_BYTES, description: `at most ${MESH_ALERT_TEXT_MAX_BYTES} bytes in UTF-8` }, magnitude: { type: 'number', minimum: 0, maximum: 12 } },
     },
   },
 } as const;

@@ -11,6 +11,19 @@ import type { Quake } from './feeds/quake.ts';
 import { distanceKm, insidePolygon } from './geo.ts';
 import { QuakeDedup, type QuakeEvent } from './quake-dedup.ts';
 import type { BirlikteyizSettings } from './birlikteyiz-settings.ts';
+import { MESH_ALERT_TEXT_MAX_BYTES, truncateUtf8 } from '@unibos/mesh-protocol';
+
+/** What a check-in round asks every node (the button press answers it). */
+export const QUESTION = 'Are you safe? Press once: safe. Hold: need help.';
+
+/**
+ * An alert's text: `head` (what happened: a feed's place name, an operator's title, of any length
+ * and script) shortened so that `tail` (when, and the question) always goes out whole within one
+ * frame's alert text.
+ */
+export function alertText(head: string, tail: string): string {
+  return truncateUtf8(head, MESH_ALERT_TEXT_MAX_BYTES - new TextEncoder().encode(tail).length) + tail;
+}
 
 export interface StoredQuake extends QuakeEvent {
   /** Why it did or did not become an alert. */
@@ -52,7 +65,7 @@ export class QuakeWatch {
   openRound(orgId: string, title: string, radiusKm: number | null, center: { latitude: number; longitude: number } | null): ReturnType<CheckinRounds['open']> {
     const nodes = this.fieldNodes(orgId).filter((n) => !center || !radiusKm || (n.position && distanceKm(n.position, center) <= radiusKm));
     const round = this.rounds.open({ orgId, id: randomUUID(), title, quakeId: null, epicentre: center ? { ...center, magnitude: null, place: title } : null, radiusKm: radiusKm ?? 0, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes });
-    this.ask(round, { level: 'WARNING', text: `${title.slice(0, 80)}. Are you safe? Press once: safe. Hold: need help.` });
+    this.ask(round, { level: 'WARNING', text: alertText(title, `. ${QUESTION}`) });
     this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_OPENED, { round });
     return round;
   }
@@ -91,10 +104,10 @@ export class QuakeWatch {
     const nodesInRange = inRange.map((n) => ({ id: n.id, name: n.name, distanceKm: n.position ? Math.round(distanceKm(n.position, e) * 10) / 10 : null, latitude: n.position?.latitude ?? null, longitude: n.position?.longitude ?? null }));
     this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: e, nodesInRange, roundId: round?.id ?? null });
     if (round) {
-      this.ask(round, { level: 'EARTHQUAKE', text: `${mag} ${e.place.slice(0, 60)} ${when}Z. Are you safe? Press once: safe. Hold: need help.`, ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
+      this.ask(round, { level: 'EARTHQUAKE', text: alertText(`${mag} ${e.place}`, ` ${when}Z. ${QUESTION}`), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
       this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_OPENED, { round });
     } else if (this.settings.meshAlerts) {
-      this.broadcast(orgId, { level: 'EARTHQUAKE', text: `${mag} ${e.place.slice(0, 60)} ${when}Z`, ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
+      this.broadcast(orgId, { level: 'EARTHQUAKE', text: alertText(`${mag} ${e.place}`, ` ${when}Z`), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
     }
   }
 

@@ -1,0 +1,30 @@
+// How long a text or alert text may be to go into the mesh, in UTF-8 bytes (what a frame counts; a
+// Turkish letter can take two): each fits one frame with its Data fields (test/text-limits.test.ts).
+// The hub refuses longer ones when they are sent, the Send screen counts the same, and a module that
+// composes a text from outside data (a quake feed's place name) shortens that part to fit.
+
+/** A text to one node or to everyone. */
+export const MESH_TEXT_MAX_BYTES = 200;
+/** An alert's text (its level and magnitude travel beside it). */
+export const MESH_ALERT_TEXT_MAX_BYTES = 160;
+
+const ELLIPSIS = '…';
+
+/**
+ * `text` cut to at most `maxBytes` of UTF-8 at a character boundary, with an ellipsis where it was
+ * cut; unchanged when it fits.
+ */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  const encoder = new TextEncoder();
+  if (encoder.encode(text).length <= maxBytes) return text;
+  const budget = maxBytes - encoder.encode(ELLIPSIS).length;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const size = encoder.encode(ch).length;
+    if (used + size > budget) break;
+    out += ch;
+    used += size;
+  }
+  return budget < 0 ? '' : out + ELLIPSIS;
+}
