@@ -4,7 +4,7 @@
 // vanishing is the only prompt sign; watching for it also makes a replug prompt.
 
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, relative, sep } from 'node:path';
 import type pino from 'pino';
 
 export class DeviceNodeWatch {
@@ -17,17 +17,41 @@ export class DeviceNodeWatch {
     private readonly log: Pick<pino.Logger, 'debug'> | undefined,
   ) {}
 
+  /**
+   * Watches the device node's directory or, while that is missing, the nearest directory that exists:
+   * /dev/serial/by-id vanishes with the last USB serial adapter and comes back with the next one.
+   */
   start(): void {
     if (this.watcher) return;
-    const name = basename(this.path);
+    const parent = dirname(this.path);
+    let dir = parent;
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    // The one entry of `dir` that matters: the node itself, or the first missing directory on the way to it.
+    const entry = dir === parent ? basename(this.path) : relative(dir, this.path).split(sep)[0];
     try {
-      this.watcher = watch(dirname(this.path), (_event, filename) => {
-        if (filename === null || filename === name) this.onChange(existsSync(this.path));
+      const watcher = watch(dir, (_event, filename) => {
+        if (this.watcher !== watcher) return;
+        // The watched directory went (its inotify watch dies with it), or the missing one came back: move.
+        if (!existsSync(dir) || (dir !== parent && (filename === null || filename === entry))) {
+          this.restart();
+          this.onChange(existsSync(this.path));
+        } else if (filename === null || filename === entry) {
+          this.onChange(existsSync(this.path));
+        }
       });
-      this.watcher.on('error', () => this.stop());
+      watcher.on('error', () => {
+        if (this.watcher === watcher) this.restart();
+      });
+      this.watcher = watcher;
     } catch (err) {
       this.log?.debug({ err: err instanceof Error ? err.message : String(err) }, 'cannot watch the device node; relying on I/O errors and timeouts');
     }
+  }
+
+  /** Watches afresh: after the port was reopened, the old watch may be on a directory that is gone. */
+  restart(): void {
+    this.stop();
+    this.start();
   }
 
   stop(): void {

@@ -209,14 +209,14 @@ test('a radio rejoins when the air comes back, failing the frame that was on air
 });
 
 test('a frame on air when the air goes away fails exactly once, and the radio sends again after rejoining', { timeout: 30_000 }, async () => {
-  // 255 bytes at SF12/125 kHz stay on air about 14 s: the air cannot finish the frame before we stop it.
+  // 250 bytes at SF12/125 kHz stay on air about 14 s: the air cannot finish the frame before we stop it.
   const slow = loraParams('LongSlow');
   const first = new SimAir({ params: slow, port: 0 });
   const port = await first.listen();
   const r1 = await radio(port, 1, HOME, slow);
   const p1 = new RadioProbe(r1);
   const watcher = await bareMember(port, 2, east(0.3), slow);
-  r1.transmit(new Uint8Array(255).fill(0x5a));
+  r1.transmit(new Uint8Array(250).fill(0x5a));
   // The carrier the air sends a neighbour is the proof that the frame is on air, not still in a socket.
   await watcher.next('carrier');
   assert.equal(r1.isChannelBusy(), true);

@@ -4,13 +4,18 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { loraParams } from '@unibos/mesh-protocol';
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { loraParams, MESH_MAX_FRAME, MESH_SYNC_WORD, sx126xSyncWord } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../src/firmware-error.ts';
 import { SerialLoraModem, type SerialLoraModemOptions } from '../src/radio/serial-lora-modem.ts';
 import { bytesToHex, parseModemLine, p2pSettings, type ModemLine } from '../src/radio/rui3-at.ts';
 import { radioContract, RadioProbe } from './contract/radio-contract.ts';
 import { EventWaiter } from '@unibos/test-support';
-import { ModemAir, Rui3ModemEmulator, type EmulatorOptions } from './support/modem-emulator.ts';
+import { ModemAir, RUI3_LINK_DEFAULTS, Rui3ModemEmulator, type EmulatorOptions } from './support/modem-emulator.ts';
 import { PtyPair } from './support/pty-pair.ts';
 
 const PARAMS = loraParams('ShortFast', { frequencyHz: 869_525_000 });
@@ -61,10 +66,11 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function openRig(options: Partial<SerialLoraModemOptions> = {}): Promise<Rig> {
+/** Two modems on one air; `emulators` sets up each side's module (its firmware, what its flash holds). */
+async function openRig(options: Partial<SerialLoraModemOptions> = {}, emulators: [Partial<EmulatorOptions>, Partial<EmulatorOptions>] = [{}, {}]): Promise<Rig> {
   const air = new ModemAir();
-  const a = await openSide(air, options);
-  const b = await openSide(air, options).catch(async (err: unknown) => {
+  const a = await openSide(air, options, emulators[0]);
+  const b = await openSide(air, options, emulators[1]).catch(async (err: unknown) => {
     await closeSide(a);
     throw err;
   });
@@ -125,6 +131,9 @@ describe('SerialLoraModem', () => {
         'AT+PCR=0',
         'AT+PPL=16',
         'AT+PTP=14',
+        'AT+SYNCWORD=1424',
+        'AT+IQINVER=0',
+        'AT+ENCRY=0',
         'AT+PRECV=65534',
       ]);
       assert.equal(side.emu.workMode, 0);
@@ -150,6 +159,9 @@ describe('SerialLoraModem', () => {
         'AT+PCR=3',
         'AT+PPL=8',
         'AT+PTP=20',
+        'AT+SYNCWORD=1424',
+        'AT+IQINVER=0',
+        'AT+ENCRY=0',
         'AT+PRECV=65534',
       ]);
     } finally {
@@ -283,6 +295,149 @@ describe('SerialLoraModem', () => {
       await assertDelivered(rig, 'b', [6, 5, 4]);
     } finally {
       await rig.close();
+    }
+  });
+
+  it('sets the mesh sync word, IQ and no encryption on a module a previous owner left on 3444, and hears a peer at 1424', async () => {
+    const mesh = { syncWord: sx126xSyncWord(MESH_SYNC_WORD), iqInverted: false, encrypted: false };
+    // The peer's flash already holds the mesh's word; ours holds RUI3's public default and more from its last owner.
+    const rig = await openRig({}, [{ link: { syncWord: RUI3_LINK_DEFAULTS.syncWord, iqInverted: true, encrypted: true } }, { link: mesh }]);
+    const { a } = rig;
+    try {
+      assert.deepEqual(a.emu.link, mesh);
+      assert.equal(a.modem.firmwareWarning, undefined);
+      await assertDelivered(rig, 'b', [0x12, 0x14, 0x24]);
+      await assertDelivered(rig, 'a', [0x24, 0x14, 0x12]);
+      // RUI3 keeps the word in flash: a restart alone does not lose it.
+      a.emu.reboot();
+      await until(a.modem, () => a.modem.stats.recoveries === 1 && a.modem.state === 'ready', 'recovery from the reboot');
+      assert.deepEqual(a.emu.link, mesh);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('opens a module whose older RUI3 lacks AT+SYNCWORD, warning that it may not hear the mesh and to update RUI3', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) }));
+    const side = await openSide(new ModemAir(), { logger }, { withoutLinkCommands: true });
+    try {
+      assert.equal(side.modem.state, 'ready');
+      assert.equal(side.emu.rxMode, 'continuous');
+      const warning = side.modem.firmwareWarning ?? '';
+      assert.match(warning, /AT\+SYNCWORD/);
+      assert.match(warning, /may not hear/);
+      assert.match(warning, /update .*RUI3/i);
+      assert.ok(lines.some((l) => l.includes('"level":40') && l.includes('AT+SYNCWORD')), 'the warning is logged');
+    } finally {
+      await closeSide(side);
+    }
+  });
+
+  it(`refuses a frame over the mesh's ${MESH_MAX_FRAME} bytes at the door and sends one of ${MESH_MAX_FRAME}`, async () => {
+    const rig = await openRig();
+    try {
+      const { modem, emu } = rig.a;
+      const since = emu.commands.length;
+      const failures = modem.stats.transmitFailures;
+      const done = rig.pa.done.length;
+      modem.transmit(new Uint8Array(MESH_MAX_FRAME + 1).fill(0x51));
+      await rig.pa.until(() => rig.pa.done.length > done, 'the refusal');
+      assert.equal(rig.pa.done.at(-1)!.ok, false);
+      assert.match(rig.pa.done.at(-1)!.error ?? '', new RegExp(`too long.*${MESH_MAX_FRAME}`));
+      assert.equal(modem.stats.transmitFailures, failures + 1);
+      assert.deepEqual(emu.commands.slice(since), [], 'nothing was sent to the modem');
+      await assertDelivered(rig, 'a', Array.from({ length: MESH_MAX_FRAME }, (_, i) => i & 0xff));
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('fails only the frame the modem answers AT_PARAM_ERROR to, without recovering, and keeps listening', async () => {
+    const rig = await openRig();
+    try {
+      const { modem, emu } = rig.a;
+      emu.psendMaxDigits = 200; // a build that takes less than RUI3's 500 digits
+      const states: string[] = [];
+      modem.onStateChange((state) => states.push(state));
+      const done = rig.pa.done.length;
+      modem.transmit(new Uint8Array(150).fill(0x2a));
+      await rig.pa.until(() => rig.pa.done.length > done, 'the refused transmit');
+      assert.equal(rig.pa.done.at(-1)!.ok, false);
+      assert.match(rig.pa.done.at(-1)!.error ?? '', /AT_PARAM_ERROR/);
+      assert.deepEqual(states, [], 'no recovering/ready flap');
+      assert.equal(modem.stats.recoveries, 0);
+      assert.equal(emu.rxMode, 'continuous');
+      await assertDelivered(rig, 'b', [1, 5, 0]);
+      await assertDelivered(rig, 'a', [0, 5, 1]);
+      assert.deepEqual(states, []);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('waits out a slow restart after AT+NWM=0, which RUI3 answers with its banner instead of OK', async () => {
+    // 1.5 s: longer than a command may take (300 ms here), within the boot timeout (2 s).
+    const side = await openSide(new ModemAir(), {}, { workMode: 1, bootDelayMs: 1500 });
+    try {
+      assert.equal(side.modem.state, 'ready');
+      assert.equal(side.emu.workMode, 0);
+      assert.equal(side.modem.stats.timeouts, 0);
+      assert.equal(side.emu.rxMode, 'continuous');
+    } finally {
+      await closeSide(side);
+    }
+  });
+
+  it('sends AT+PBW as an index when the module refuses kHz, ending at 250 kHz', async () => {
+    const rig = await openRig({}, [{ pbwForm: 'index' }, {}]);
+    const { a } = rig;
+    try {
+      assert.equal(a.modem.state, 'ready');
+      assert.equal(a.emu.config.bandwidthKhz, 250);
+      assert.deepEqual(a.emu.commands.filter((c) => c.startsWith('AT+PBW')), ['AT+PBW=250', 'AT+PBW=1']);
+      await assertDelivered(rig, 'a', [2, 5, 0]);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('sees replugs promptly when the device node directory (/dev/serial/by-id) vanishes and comes back', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'unibos-dev-'));
+    const byId = join(root, 'serial', 'by-id');
+    const path = join(byId, 'usb-RAKwireless_RAK3172-if00');
+    const pty = await PtyPair.create();
+    const emu = new Rui3ModemEmulator({ air: new ModemAir() });
+    // Backoff far beyond the test's patience: only the watch on the device node can make reconnects prompt.
+    const modem = new SerialLoraModem({ path, params: PARAMS, ...FAST, reconnectMinMs: 60_000, reconnectMaxMs: 60_000 });
+    const plug = async (): Promise<void> => {
+      await pty.plug();
+      await emu.attach(pty.devicePath);
+      // udev creates the directory and the link last, once the device is there.
+      await mkdir(byId, { recursive: true });
+      await symlink(pty.hostPath, path);
+    };
+    const unplug = async (): Promise<void> => {
+      await pty.unplug();
+      await emu.detach();
+      await rm(join(root, 'serial'), { recursive: true, force: true }); // the last adapter takes the directories with it
+    };
+    try {
+      await mkdir(byId, { recursive: true });
+      await symlink(pty.hostPath, path);
+      await emu.attach(pty.devicePath);
+      await modem.open();
+      for (let n = 1; n <= 2; n++) {
+        await unplug();
+        await until(modem, () => modem.state === 'recovering', `unplug ${n} to be seen`);
+        await plug();
+        await until(modem, () => modem.state === 'ready' && modem.stats.reconnects === n, `replug ${n} to be seen`);
+      }
+    } finally {
+      await modem.close();
+      await emu.detach();
+      await pty.dispose();
+      await rm(root, { recursive: true, force: true });
     }
   });
 

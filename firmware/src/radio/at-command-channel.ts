@@ -10,7 +10,7 @@ import { FirmwareError } from '../firmware-error.ts';
 import { readLines } from '../net/line-reader.ts';
 import { AT_STOP_RX, parseModemLine, type AtErrorCode, type ModemLine } from './rui3-at.ts';
 
-/** Longest line a RUI3 modem sends: a 255-byte frame as hex plus the event prefix, with room to spare. */
+/** Longest line a RUI3 modem sends: a 255-byte frame (another radio may send one) as hex plus the event prefix, with room to spare. */
 const MAX_MODEM_LINE = 1024;
 
 /** Why something the modem said (or did not say) was thrown away. */
@@ -48,6 +48,23 @@ interface PendingCommand {
   timer: TimerHandle | undefined;
   resolve(value: string | undefined): void;
   reject(err: FirmwareError): void;
+}
+
+/** The modem answered `AT_<WORD>`: it is alive and refused this one command (the code says why). */
+export class AtErrorReply extends FirmwareError {
+  constructor(
+    readonly atCode: AtErrorCode,
+    message: string,
+  ) {
+    super(atCode === 'AT_BUSY_ERROR' ? 'E_MODEM_BUSY' : 'E_MODEM_ERROR', message);
+  }
+}
+
+export interface CommandOptions {
+  /** For queries: the setting whose value line (`AT+NWM=0`) precedes the OK. */
+  queryKey?: string;
+  /** Overrides the channel's timeout, for a command answered only after a restart (AT+NWM=0). */
+  timeoutMs?: number;
 }
 
 export function asFirmwareError(err: unknown): FirmwareError {
@@ -144,13 +161,14 @@ export class AtCommandChannel {
   }
 
   /** Queues one AT command; resolves with the value line a query printed before its OK. */
-  command(line: string, queryKey?: string): Promise<string | undefined> {
+  command(line: string, options: CommandOptions = {}): Promise<string | undefined> {
     return new Promise((resolve, reject) => {
       if (this.options.closing() && line !== AT_STOP_RX) {
         reject(new FirmwareError('E_MODEM_UNAVAILABLE', `the LoRa modem on ${this.path} is closing`));
         return;
       }
-      this.queue.push({ line, timeoutMs: this.options.commandTimeoutMs, queryKey, value: undefined, timer: undefined, resolve, reject });
+      const timeoutMs = options.timeoutMs ?? this.options.commandTimeoutMs;
+      this.queue.push({ line, timeoutMs, queryKey: options.queryKey, value: undefined, timer: undefined, resolve, reject });
       this.pump();
     });
   }
@@ -206,8 +224,7 @@ export class AtCommandChannel {
   }
 
   private errorReply(cmd: PendingCommand, code: AtErrorCode): FirmwareError {
-    const what = `the LoRa modem on ${this.path} answered ${code} to ${describeCommand(cmd.line)}`;
-    return new FirmwareError(code === 'AT_BUSY_ERROR' ? 'E_MODEM_BUSY' : 'E_MODEM_ERROR', what);
+    return new AtErrorReply(code, `the LoRa modem on ${this.path} answered ${code} to ${describeCommand(cmd.line)}`);
   }
 
   private onPortClosed(port: SerialPort, err: Error | undefined): void {

@@ -1,7 +1,7 @@
 // The RUI3 LoRa P2P AT dialect (RAK3172 and siblings) as pure functions: command lines built from
 // LoRaParams, and one modem line parsed into a typed event. No I/O here, so it can be fuzzed.
 
-import { LORA_MAX_PAYLOAD, type LoRaParams } from '@unibos/mesh-protocol';
+import { LORA_MAX_PAYLOAD, MESH_MAX_FRAME, MESH_SYNC_WORD, sx126xSyncWord, type LoRaParams } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
 
 /** Status replies RUI3 documents; any other `AT_<WORD>` line is still read as an error reply. */
@@ -94,6 +94,34 @@ export function p2pConfigCommands(settings: P2pSettings): string[] {
   ];
 }
 
+/** RUI3 4.x help text lists AT+PBW as an index (0 = 125, 1 = 250, 2 = 500 kHz); the manual documents kHz. */
+const BANDWIDTH_INDEX: Record<P2pSettings['bandwidthKhz'], number> = { 125: 0, 250: 1, 500: 2 };
+
+/**
+ * The index form of an `AT+PBW=<kHz>` line, to retry once when a build answers AT_PARAM_ERROR to kHz;
+ * undefined for any other line.
+ */
+export function bandwidthIndexForm(line: string): string | undefined {
+  const khz = /^AT\+PBW=(125|250|500)$/.exec(line)?.[1];
+  return khz === undefined ? undefined : `AT+PBW=${BANDWIDTH_INDEX[Number(khz) as P2pSettings['bandwidthKhz']]}`;
+}
+
+/** A one-byte LoRa sync word as AT+SYNCWORD takes it: the STM32WL's two-byte form in 4 hex digits (0x12 -> 1424). */
+export function rui3SyncWord(syncWord: number): string {
+  return sx126xSyncWord(syncWord).toString(16).toUpperCase().padStart(4, '0');
+}
+
+/**
+ * What makes this module hear the rest of the mesh, sent after the P2P settings. RUI3 keeps these in
+ * flash and defaults to the public sync word 0x3444, so a module left by a previous owner (or fresh
+ * from the factory) would otherwise never hear our SPI radios, nor they it.
+ */
+export const MESH_LINK_COMMANDS: readonly string[] = [
+  `AT+SYNCWORD=${rui3SyncWord(MESH_SYNC_WORD)}`,
+  'AT+IQINVER=0',
+  'AT+ENCRY=0',
+];
+
 const HEX_DIGITS = '0123456789ABCDEF';
 
 export function bytesToHex(bytes: Uint8Array): string {
@@ -110,11 +138,12 @@ export function hexToBytes(hex: string): Uint8Array | undefined {
   return out;
 }
 
-/** AT+PSEND for one frame; the caller has already checked 1..255 bytes (RUI3 rejects the rest). */
+/**
+ * AT+PSEND for one frame. RUI3 takes 2..500 hex digits, so at most MESH_MAX_FRAME bytes (the mesh's
+ * own cap, set by this very limit); the modem has already refused others (transmitRefusal).
+ */
 export function psendCommand(frame: Uint8Array): string {
-  if (frame.length < 1 || frame.length > LORA_MAX_PAYLOAD) {
-    throw new FirmwareError('E_BAD_REQUEST', `AT+PSEND carries 1..${LORA_MAX_PAYLOAD} bytes, got ${frame.length}`);
-  }
+  if (frame.length < 1 || frame.length > MESH_MAX_FRAME) throw new FirmwareError('E_BAD_REQUEST', `AT+PSEND carries 1..${MESH_MAX_FRAME} bytes, got ${frame.length}`);
   return `AT+PSEND=${bytesToHex(frame)}`;
 }
 

@@ -6,6 +6,7 @@
 
 import pino from 'pino';
 import {
+  MESH_SYNC_WORD,
   RealScheduler,
   timeOnAirMs,
   type LoRaParams,
@@ -15,7 +16,7 @@ import {
   type TimerHandle,
 } from '@unibos/mesh-protocol';
 import { FirmwareError, type FirmwareErrorCode } from '../firmware-error.ts';
-import { AtCommandChannel, asFirmwareError, type ModemDropReason, type ModemEvent } from './at-command-channel.ts';
+import { AtCommandChannel, AtErrorReply, asFirmwareError, type ModemDropReason, type ModemEvent } from './at-command-channel.ts';
 import { DeviceNodeWatch } from '../device-node-watch.ts';
 import {
   AT_CONTINUOUS_RX,
@@ -23,9 +24,12 @@ import {
   AT_PING,
   AT_QUERY_WORK_MODE,
   AT_STOP_RX,
+  bandwidthIndexForm,
+  MESH_LINK_COMMANDS,
   p2pConfigCommands,
   p2pSettings,
   psendCommand,
+  rui3SyncWord,
   type P2pSettings,
 } from './rui3-at.ts';
 import { transmitRefusal } from './transmit-refusal.ts';
@@ -141,6 +145,7 @@ export class SerialLoraModem implements Radio {
   private closing = false;
   private healthTimer: TimerHandle | undefined;
   private readonly sleepers = new Set<() => void>();
+  private warning: string | undefined;
 
   /** Throws E_CONFIG (naming the field) if the params cannot be set on a RUI3 modem. */
   constructor(options: SerialLoraModemOptions) {
@@ -178,6 +183,14 @@ export class SerialLoraModem implements Radio {
 
   get state(): ModemState {
     return this.stateValue;
+  }
+
+  /**
+   * Set when the last configuration could not set everything the mesh needs (an older RUI3 without
+   * AT+SYNCWORD): the modem works, but may not hear other radios. Says what to do about it.
+   */
+  get firmwareWarning(): string | undefined {
+    return this.warning;
   }
 
   /** Called on every state change with a human-readable reason; returns an unsubscribe function. */
@@ -304,6 +317,10 @@ export class SerialLoraModem implements Radio {
         return;
       } catch (err) {
         const e = asFirmwareError(err);
+        if (e instanceof AtErrorReply && e.atCode === 'AT_PARAM_ERROR') {
+          // The module refused this payload and is otherwise fine: this frame fails, nothing is reset.
+          throw new FirmwareError('E_BAD_REQUEST', `the LoRa modem refused the frame: ${e.message}`, { cause: e });
+        }
         if (e.code !== 'E_MODEM_BUSY') throw e;
         if (attempt >= this.busyRetries) {
           throw new FirmwareError('E_MODEM_BUSY', `the LoRa modem stayed busy (AT_BUSY_ERROR) through ${attempt + 1} attempts to send`, { cause: e });
@@ -367,7 +384,7 @@ export class SerialLoraModem implements Radio {
 
   private async configureOnce(): Promise<void> {
     await this.sync();
-    const mode = (await this.channel.command(AT_QUERY_WORK_MODE, 'NWM'))?.trim();
+    const mode = (await this.channel.command(AT_QUERY_WORK_MODE, { queryKey: 'NWM' }))?.trim();
     if (mode !== '0') {
       this.log.info({ mode: mode ?? 'unknown' }, 'switching the modem to LoRa P2P');
       await this.switchToP2p(mode !== undefined);
@@ -375,8 +392,44 @@ export class SerialLoraModem implements Radio {
     }
     // Settings are refused with AT_BUSY_ERROR while a receive window is open.
     await this.channel.command(AT_STOP_RX);
-    for (const line of p2pConfigCommands(this.settings)) await this.channel.command(line);
+    for (const line of p2pConfigCommands(this.settings)) await this.setting(line);
+    const missing: string[] = [];
+    for (const line of MESH_LINK_COMMANDS) {
+      try {
+        await this.channel.command(line);
+      } catch (err) {
+        // RUI3 builds before these commands existed must still work (on whatever their flash holds).
+        if (!(err instanceof AtErrorReply && err.atCode === 'AT_COMMAND_NOT_FOUND')) throw err;
+        missing.push(line.replace(/=.*$/, ''));
+      }
+    }
+    this.noteMissingCommands(missing);
     await this.channel.command(AT_CONTINUOUS_RX);
+  }
+
+  /** One P2P setting; AT+PBW falls back to the index form on a build that refuses kHz. */
+  private async setting(line: string): Promise<void> {
+    try {
+      await this.channel.command(line);
+    } catch (err) {
+      const indexForm = bandwidthIndexForm(line);
+      if (indexForm === undefined || !(err instanceof AtErrorReply && err.atCode === 'AT_PARAM_ERROR')) throw err;
+      this.log.info({ refused: line, retry: indexForm }, 'the modem wants the bandwidth as an index');
+      await this.channel.command(indexForm);
+    }
+  }
+
+  private noteMissingCommands(missing: string[]): void {
+    if (missing.length === 0) {
+      this.warning = undefined;
+      return;
+    }
+    const warning =
+      `the RAK3172 on ${this.path} does not know ${missing.join(', ')} (RUI3 too old): it keeps the sync word, IQ and ` +
+      `encryption settings in its flash (RUI3's default sync word 3444 is LoRaWAN's public one) and may not hear the ` +
+      `mesh's other radios (sync word ${rui3SyncWord(MESH_SYNC_WORD)}). Update the module's RUI3 firmware (RAK WisToolBox or RAK's RUI3 image for the RAK3172).`;
+    if (warning !== this.warning) this.log.warn(warning);
+    this.warning = warning;
   }
 
   private async sync(): Promise<void> {
@@ -415,7 +468,8 @@ export class SerialLoraModem implements Radio {
       this.restartWatch = watch;
     });
     try {
-      await this.channel.command(AT_P2P_MODE);
+      // RUI3 answers with its boot banner, not OK: the command lasts as long as the restart may.
+      await this.channel.command(AT_P2P_MODE, { timeoutMs: this.bootTimeoutMs });
     } catch (err) {
       this.restartWatch?.resolve(false);
       throw err;
@@ -431,7 +485,8 @@ export class SerialLoraModem implements Radio {
 
   /** Decides whether a failed operation means the modem needs to be set up again. */
   private faulted(err: FirmwareError): void {
-    if (err.code === 'E_MODEM_BUSY') return;
+    // Busy, or one request refused (AT_PARAM_ERROR to a frame): the modem itself is fine.
+    if (err.code === 'E_MODEM_BUSY' || err.code === 'E_BAD_REQUEST') return;
     this.startRecovery(err.message, err.code === 'E_MODEM_UNAVAILABLE' ? 'E_MODEM_UNAVAILABLE' : 'E_MODEM_ERROR');
   }
 
@@ -451,6 +506,8 @@ export class SerialLoraModem implements Radio {
       try {
         if (!this.channel.isOpen) {
           await this.channel.open();
+          // The watch may have died with the device node's directory (/dev/serial/by-id goes with the last adapter).
+          this.deviceWatch.restart();
           this.stats.reconnects++;
           this.log.info('serial port is back');
         }

@@ -25,6 +25,16 @@ export const RUI3_DEFAULTS: Readonly<EmulatedP2pConfig> = {
   txPowerDbm: 14,
 };
 
+/** What RUI3 keeps in flash across restarts: only modules that agree on all three hear each other. */
+export interface EmulatedLinkConfig {
+  /** Two-byte (STM32WL) form; RUI3's default 0x3444 is LoRaWAN's public word. */
+  syncWord: number;
+  iqInverted: boolean;
+  encrypted: boolean;
+}
+
+export const RUI3_LINK_DEFAULTS: Readonly<EmulatedLinkConfig> = { syncWord: 0x3444, iqInverted: false, encrypted: false };
+
 export type EmulatedRxMode = 'off' | 'continuous' | 'single' | 'window';
 
 /** The shared medium: a frame one emulator sends reaches every other one tuned the same way. */
@@ -40,12 +50,12 @@ export class ModemAir {
     this.modems.delete(modem);
   }
 
-  send(from: Rui3ModemEmulator, payload: Uint8Array, config: EmulatedP2pConfig): void {
+  send(from: Rui3ModemEmulator, payload: Uint8Array, config: EmulatedP2pConfig, link: EmulatedLinkConfig): void {
     for (const modem of this.modems) {
       if (modem === from) continue;
       // Deterministic but varied figures in the range a nearby node shows.
       const n = this.heard++;
-      modem.hear(payload, config, -48 - ((n * 7) % 50), 9 - ((n * 3) % 12));
+      modem.hear(payload, config, link, -48 - ((n * 7) % 50), 9 - ((n * 3) % 12));
     }
   }
 }
@@ -60,7 +70,16 @@ export interface EmulatorOptions {
   bootDelayMs?: number;
   /** ATE: echo every command line back before the reply. */
   echo?: boolean;
+  /** Sync word, IQ and encryption in flash at power-up (e.g. left by a previous owner); RUI3's defaults otherwise. */
+  link?: Partial<EmulatedLinkConfig>;
+  /** An older RUI3 without AT+SYNCWORD, AT+IQINVER and AT+ENCRY: they get AT_COMMAND_NOT_FOUND. */
+  withoutLinkCommands?: boolean;
+  /** 'index': AT+PBW takes 0 = 125, 1 = 250, 2 = 500 kHz (the RUI3 4.x help text) and refuses kHz. */
+  pbwForm?: 'khz' | 'index';
 }
+
+/** AT+PBW's index form, as RUI3 4.x help lists it (LoRa bandwidths in kHz). */
+const PBW_INDEX = [125, 250, 500, 7.8, 10.4, 15.63, 20.83, 31.25, 41.67, 62.5];
 
 type Reply = { lines: string[]; after?: () => void } | undefined;
 
@@ -91,6 +110,9 @@ function applySetting(config: EmulatedP2pConfig, name: SettingName, text: string
   return true;
 }
 
+/** P2P link settings RUI3 keeps in flash; older builds lack the commands. */
+const LINK_COMMANDS = new Set(['SYNCWORD', 'IQINVER', 'ENCRY']);
+
 function isSetting(name: string): name is SettingName {
   return Object.hasOwn(SETTINGS, name);
 }
@@ -100,11 +122,17 @@ export class Rui3ModemEmulator {
   readonly commands: string[] = [];
   txDelayMs: number;
   config: EmulatedP2pConfig = { ...RUI3_DEFAULTS };
+  /** Kept across restarts, as RUI3 keeps it in flash. */
+  link: EmulatedLinkConfig;
   rxMode: EmulatedRxMode = 'off';
   workMode: number;
+  /** RUI3 takes AT+PSEND payloads of 2..500 hex digits; lower it to play a build that takes less. */
+  psendMaxDigits = 500;
 
   private readonly air: ModemAir;
   private readonly bootDelayMs: number;
+  private readonly withoutLinkCommands: boolean;
+  private readonly pbwForm: 'khz' | 'index';
   private echo: boolean;
   private port: SerialPort | undefined;
   private booting = false;
@@ -120,6 +148,9 @@ export class Rui3ModemEmulator {
     this.txDelayMs = options.txDelayMs ?? 5;
     this.bootDelayMs = options.bootDelayMs ?? 20;
     this.echo = options.echo ?? false;
+    this.link = { ...RUI3_LINK_DEFAULTS, ...options.link };
+    this.withoutLinkCommands = options.withoutLinkCommands ?? false;
+    this.pbwForm = options.pbwForm ?? 'khz';
   }
 
   /** Powers the module up on `path` (the device end of a PtyPair); a replug is a fresh power-up. */
@@ -176,13 +207,17 @@ export class Rui3ModemEmulator {
   }
 
   /**
-   * Restarts as after a brown-out or watchdog: forgets the P2P settings and the receive mode, then
-   * prints the boot banner. A factory reset also falls back to LoRaWAN mode.
+   * Restarts as after a brown-out or watchdog: forgets the P2P settings and the receive mode (the
+   * sync word, IQ and encryption stay, as in flash), then prints the boot banner. A factory reset
+   * also falls back to LoRaWAN mode and RUI3's sync word, IQ and encryption.
    */
   reboot(options: { factoryReset?: boolean } = {}): void {
     this.powerOff();
     this.powerOn();
-    if (options.factoryReset) this.workMode = 1;
+    if (options.factoryReset) {
+      this.workMode = 1;
+      this.link = { ...RUI3_LINK_DEFAULTS };
+    }
     this.boot();
   }
 
@@ -205,13 +240,16 @@ export class Rui3ModemEmulator {
 
   // --- the air ----------------------------------------------------------------------------------
 
-  /** Another emulator sent `payload`; it is heard only if tuned alike and listening. */
-  hear(payload: Uint8Array, config: EmulatedP2pConfig, rssi: number, snr: number): void {
+  /** Another emulator sent `payload`; it is heard only if tuned alike, on the same sync word and IQ, and listening. */
+  hear(payload: Uint8Array, config: EmulatedP2pConfig, link: EmulatedLinkConfig, rssi: number, snr: number): void {
     if (!this.port || this.booting || this.workMode !== 0 || this.rxMode === 'off' || this.transmitting) return;
     const c = this.config;
     if (c.frequencyHz !== config.frequencyHz || c.sf !== config.sf || c.bandwidthKhz !== config.bandwidthKhz || c.codingRateIndex !== config.codingRateIndex) {
       return;
     }
+    // A radio on another sync word or IQ never detects the packet; encrypted bytes fail a non-encrypting module's decode.
+    const l = this.link;
+    if (l.syncWord !== link.syncWord || l.iqInverted !== link.iqInverted || l.encrypted !== link.encrypted) return;
     this.write(`+EVT:RXP2P:${rssi}:${snr}:${Buffer.from(payload).toString('hex').toUpperCase()}`);
     if (this.rxMode === 'single' || this.rxMode === 'window') this.rxMode = 'off';
   }
@@ -296,9 +334,9 @@ export class Rui3ModemEmulator {
       if (arg !== '0' && arg !== '1' && arg !== '2') return err('AT_PARAM_ERROR');
       const mode = Number(arg);
       if (mode === this.workMode) return ok;
-      // The manual: OK, then the module restarts into the new mode and prints its banner.
+      // The manual: no OK; the module restarts into the new mode and prints its banner.
       return {
-        lines: ['OK'],
+        lines: [],
         after: () => {
           this.powerOff();
           this.powerOn();
@@ -307,8 +345,17 @@ export class Rui3ModemEmulator {
         },
       };
     }
-    if (this.workMode !== 0 && (isSetting(name) || name === 'PRECV' || name === 'PSEND' || name === 'P2P')) {
+    if (LINK_COMMANDS.has(name) && this.withoutLinkCommands) return err('AT_COMMAND_NOT_FOUND');
+    if (this.workMode !== 0 && (isSetting(name) || LINK_COMMANDS.has(name) || name === 'PRECV' || name === 'PSEND' || name === 'P2P')) {
       return err('AT_MODE_NO_SUPPORT');
+    }
+    if (LINK_COMMANDS.has(name)) return this.linkSetting(name, arg);
+    if (name === 'PBW' && this.pbwForm === 'index' && arg !== undefined && arg !== '?') {
+      if (this.rxMode !== 'off') return err('AT_BUSY_ERROR');
+      const khz = /^\d$/.test(arg) ? PBW_INDEX[Number(arg)] : undefined;
+      if (khz === undefined) return err('AT_PARAM_ERROR');
+      this.config.bandwidthKhz = khz;
+      return ok;
     }
     if (isSetting(name)) {
       if (query) return { lines: [`AT+${name}=${settingValue(this.config, name)}`, 'OK'] };
@@ -319,6 +366,25 @@ export class Rui3ModemEmulator {
     if (name === 'PRECV') return this.precv(arg);
     if (name === 'PSEND') return this.psend(arg);
     return err('AT_COMMAND_NOT_FOUND');
+  }
+
+  private linkSetting(name: string, arg: string | undefined): Reply {
+    const l = this.link;
+    if (arg === '?') {
+      const value = name === 'SYNCWORD' ? l.syncWord.toString(16).toUpperCase().padStart(4, '0') : Number(name === 'IQINVER' ? l.iqInverted : l.encrypted);
+      return { lines: [`AT+${name}=${value}`, 'OK'] };
+    }
+    if (arg === undefined) return { lines: ['AT_PARAM_ERROR'] };
+    if (this.rxMode !== 'off') return { lines: ['AT_BUSY_ERROR'] };
+    if (name === 'SYNCWORD') {
+      if (!/^[0-9A-Fa-f]{4}$/.test(arg)) return { lines: ['AT_PARAM_ERROR'] };
+      l.syncWord = Number.parseInt(arg, 16);
+    } else {
+      if (arg !== '0' && arg !== '1') return { lines: ['AT_PARAM_ERROR'] };
+      if (name === 'IQINVER') l.iqInverted = arg === '1';
+      else l.encrypted = arg === '1';
+    }
+    return { lines: ['OK'] };
   }
 
   private precv(arg: string | undefined): Reply {
@@ -347,7 +413,7 @@ export class Rui3ModemEmulator {
 
   private psend(arg: string | undefined): Reply {
     if (arg === undefined || arg.length < 2 || arg.length % 2 !== 0 || !/^[0-9A-Fa-f]+$/.test(arg)) return { lines: ['AT_PARAM_ERROR'] };
-    if (arg.length > 510) return { lines: ['AT_PARAM_ERROR'] };
+    if (arg.length > this.psendMaxDigits) return { lines: ['AT_PARAM_ERROR'] };
     if (this.busyNext > 0) {
       this.busyNext--;
       return { lines: ['AT_BUSY_ERROR'] };
@@ -356,10 +422,11 @@ export class Rui3ModemEmulator {
     if (this.rxMode !== 'off' || this.transmitting) return { lines: ['AT_BUSY_ERROR'] };
     const payload = Uint8Array.from(Buffer.from(arg, 'hex'));
     const config = { ...this.config };
+    const link = { ...this.link };
     this.transmitting = true;
     this.later(this.txDelayMs, () => {
       this.transmitting = false;
-      this.air.send(this, payload, config);
+      this.air.send(this, payload, config, link);
       this.write('+EVT:TXP2P DONE');
     });
     return { lines: ['OK'] };
