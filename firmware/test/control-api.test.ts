@@ -135,6 +135,7 @@ describe('a node behind its control API', () => {
     assert.equal(status.nodeId, formatNodeId(a.identity.nodeId));
     assert.equal(status.name, 'A');
     assert.equal(status.radio.state, 'ready');
+    assert.equal(status.radio.warning, null, 'nothing for the owner to fix');
     assert.equal(status.peers, 1);
     assert.deepEqual(Object.keys(status.outbox).sort(), ['expired', 'inFlight', 'oldestAgeS', 'queued']);
     assert.equal(status.sos.stage, 'none');

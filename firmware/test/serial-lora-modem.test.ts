@@ -305,7 +305,7 @@ describe('SerialLoraModem', () => {
     const { a } = rig;
     try {
       assert.deepEqual(a.emu.link, mesh);
-      assert.equal(a.modem.firmwareWarning, undefined);
+      assert.equal(a.modem.warning, undefined);
       await assertDelivered(rig, 'b', [0x12, 0x14, 0x24]);
       await assertDelivered(rig, 'a', [0x24, 0x14, 0x12]);
       // RUI3 keeps the word in flash: a restart alone does not lose it.
@@ -324,7 +324,7 @@ describe('SerialLoraModem', () => {
     try {
       assert.equal(side.modem.state, 'ready');
       assert.equal(side.emu.rxMode, 'continuous');
-      const warning = side.modem.firmwareWarning ?? '';
+      const warning = side.modem.warning ?? '';
       assert.match(warning, /AT\+SYNCWORD/);
       assert.match(warning, /may not hear/);
       assert.match(warning, /update .*RUI3/i);

@@ -354,6 +354,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       startedMs: this.startedMs,
       router: this.router,
       radioState: this.radio.state,
+      radioWarning: this.radio.warning,
       partError: (part) => this.parts.error(part),
       gpsFix: this.gps?.lastFix ?? null,
       outbox: { queued: this.outbox.size, oldestMs: this.outbox.oldestMs, inFlight: this.pump.inFlightCount, expired: this.pump.expired },

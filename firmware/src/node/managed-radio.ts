@@ -9,6 +9,8 @@ export interface ManagedRadio extends Radio {
   close(): Promise<void>;
   /** 'ready' when frames can be sent; anything else means hold them in the outbox. */
   readonly state: string;
+  /** Something the radio works around but the owner should fix (an old modem firmware), else undefined. */
+  readonly warning?: string | undefined;
   onStateChange(fn: (state: string) => void): void;
   /** The simulated radio follows the (simulated) GPS; real radios ignore it. */
   moveTo?(position: LatLon): void;

@@ -19,7 +19,8 @@ export interface NodeStatus {
   name: string;
   role: string;
   uptimeS: number;
-  radio: PartStatus & { state: string; preset: string; frequencyHz: number; region: string };
+  /** `warning`: what the radio works around and its owner should fix (an old modem firmware that may not hear the mesh's other radios). */
+  radio: PartStatus & { state: string; warning: string | null; preset: string; frequencyHz: number; region: string };
   gps: PartStatus & { fix: GpsFix | null };
   gpio: PartStatus;
   mesh: {
@@ -50,6 +51,7 @@ export interface StatusSources {
   startedMs: number;
   router: MeshRouter;
   radioState: string;
+  radioWarning: string | undefined;
   partError: (part: Part) => string | null;
   gpsFix: GpsFix | null;
   outbox: { queued: number; oldestMs: number | undefined; inFlight: number; expired: number };
@@ -70,7 +72,7 @@ export function nodeStatus(src: StatusSources): NodeStatus {
     name: src.name,
     role: c.role,
     uptimeS: Math.round((nowMs - src.startedMs) / 1000),
-    radio: { type: c.radio.type, state: src.radioState, error: src.partError('radio'), preset: c.preset, frequencyHz: c.frequencyHz, region: c.region },
+    radio: { type: c.radio.type, state: src.radioState, warning: src.radioWarning ?? null, error: src.partError('radio'), preset: c.preset, frequencyHz: c.frequencyHz, region: c.region },
     gps: { type: c.gps.type, error: src.partError('gps'), fix: src.gpsFix },
     gpio: { type: c.gpio.type, error: src.partError('gpio') },
     mesh: {

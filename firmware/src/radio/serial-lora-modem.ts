@@ -145,7 +145,7 @@ export class SerialLoraModem implements Radio {
   private closing = false;
   private healthTimer: TimerHandle | undefined;
   private readonly sleepers = new Set<() => void>();
-  private warning: string | undefined;
+  private linkWarning: string | undefined;
 
   /** Throws E_CONFIG (naming the field) if the params cannot be set on a RUI3 modem. */
   constructor(options: SerialLoraModemOptions) {
@@ -189,8 +189,8 @@ export class SerialLoraModem implements Radio {
    * Set when the last configuration could not set everything the mesh needs (an older RUI3 without
    * AT+SYNCWORD): the modem works, but may not hear other radios. Says what to do about it.
    */
-  get firmwareWarning(): string | undefined {
-    return this.warning;
+  get warning(): string | undefined {
+    return this.linkWarning;
   }
 
   /** Called on every state change with a human-readable reason; returns an unsubscribe function. */
@@ -421,15 +421,15 @@ export class SerialLoraModem implements Radio {
 
   private noteMissingCommands(missing: string[]): void {
     if (missing.length === 0) {
-      this.warning = undefined;
+      this.linkWarning = undefined;
       return;
     }
     const warning =
       `the RAK3172 on ${this.path} does not know ${missing.join(', ')} (RUI3 too old): it keeps the sync word, IQ and ` +
       `encryption settings in its flash (RUI3's default sync word 3444 is LoRaWAN's public one) and may not hear the ` +
       `mesh's other radios (sync word ${rui3SyncWord(MESH_SYNC_WORD)}). Update the module's RUI3 firmware (RAK WisToolBox or RAK's RUI3 image for the RAK3172).`;
-    if (warning !== this.warning) this.log.warn(warning);
-    this.warning = warning;
+    if (warning !== this.linkWarning) this.log.warn(warning);
+    this.linkWarning = warning;
   }
 
   private async sync(): Promise<void> {
