@@ -377,8 +377,9 @@ describe('SerialLoraModem', () => {
   });
 
   it('waits out a slow restart after AT+NWM=0, which RUI3 answers with its banner instead of OK', async () => {
-    // 1.5 s: longer than a command may take (300 ms here), within the boot timeout (2 s).
-    const side = await openSide(new ModemAir(), {}, { workMode: 1, bootDelayMs: 1500 });
+    // 1 s: longer than a command may take (300 ms here), well within the boot timeout (8 s here, so a
+    // busy machine's slow pty cannot make it fail).
+    const side = await openSide(new ModemAir(), { bootTimeoutMs: 8000 }, { workMode: 1, bootDelayMs: 1000 });
     try {
       assert.equal(side.modem.state, 'ready');
       assert.equal(side.emu.workMode, 0);

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeededRandom, type Random } from '../src/core/random.ts';
 import { ChannelSet, DEFAULT_CHANNEL } from '../src/crypto/channel-key.ts';
-import { BROADCAST, type FrameHeader } from '../src/frame/header.ts';
+import { BROADCAST, MAX_DATA_BYTES, type FrameHeader } from '../src/frame/header.ts';
+import { encodeData } from '../src/frame/schema.ts';
 import { loraParams } from '../src/phy/lora-params.ts';
 import { CoverageFloodPolicy } from '../src/routing/coverage-flood-policy.ts';
 import { BEACON_MAX_NEIGHBORS, NeighborTable, type NeighborLink } from '../src/routing/neighbor-table.ts';
@@ -22,7 +23,7 @@ const link = (nodeId: number): NeighborLink => ({ nodeId, quality: 0.9, snr: 0 }
 const ids = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
 const random: Random = { next: () => 0, int: () => 0, u32: () => 0 };
 
-test('a hub hearing 40 nodes lists at most 16 a beacon, and three beacons teach a neighbour all 40', () => {
+test('a hub hearing 40 nodes lists at most 15 a beacon, and three beacons teach a neighbour all 40', () => {
   const HUB = 0x1000;
   const leaves = ids(0x2000, 40);
   const scheduler = new SimScheduler();
@@ -51,9 +52,15 @@ test('a hub hearing 40 nodes lists at most 16 a beacon, and three beacons teach 
     hub.sendNeighborInfo(60);
     scheduler.runUntilIdle();
   }
-  assert.deepEqual(listed, [16, 16, 16]);
+  assert.deepEqual(listed, [15, 15, 15]);
   const learnt = [...routers[0]!.neighbors.get(HUB)!.advertised.keys()].sort((a, b) => a - b);
   assert.deepEqual(learnt, leaves);
+});
+
+test('the fullest beacon fits a frame: every neighbour at the weakest SNR and best quality, after years of beacons, a day apart', () => {
+  const neighbors = ids(0xffff_ff00, BEACON_MAX_NEIGHBORS).map((nodeId) => ({ nodeId, snrX4: -30 * 4, quality: 255 }));
+  const data = encodeData({ neighborInfo: { nodeId: 0xffff_fffe, beaconSeq: 0xffff_ffff, intervalS: 86_400, neighbors } });
+  assert.ok(data.length <= MAX_DATA_BYTES, `${data.length} bytes of Data, at most ${MAX_DATA_BYTES}`);
 });
 
 test('a full beacon adds to what earlier ones listed; a short one is the whole list; a restart starts afresh', () => {

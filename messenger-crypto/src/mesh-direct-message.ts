@@ -1,5 +1,5 @@
 // The compact wire format of an end-to-end encrypted direct message to or from a mesh node, sized
-// to ride in one LoRa frame's Data payload (227 bytes) with room to spare. Byte 0 is
+// to ride in one LoRa frame's Data payload (222 bytes) with room to spare. Byte 0 is
 // version (high nibble, 1) | form (low nibble); counters are u16 big-endian:
 //
 //   INIT  (1): 0 | sender identity key (32) | sender ephemeral = first ratchet key (32) | n (2) | sealed
@@ -24,7 +24,7 @@ export const FORM_SHORT = 3;
 export const MESH_INIT_OVERHEAD_BYTES = 1 + 32 + 32 + 2 + AEAD_TAG_BYTES;
 export const MESH_STEP_OVERHEAD_BYTES = 1 + 32 + 2 + 2 + AEAD_TAG_BYTES;
 export const MESH_SHORT_OVERHEAD_BYTES = 1 + 1 + 2 + AEAD_TAG_BYTES;
-/** The largest encoded direct message: 27 of the frame's 227 Data bytes stay for the protobuf wrapping (field tag, length, reply/request ids). */
+/** The largest encoded direct message: 22 of the frame's 222 Data bytes stay for the protobuf wrapping (field tag, length, reply/request ids). */
 export const MESH_DIRECT_MAX_BYTES = 200;
 /** The longest text (UTF-8 bytes) a direct message can carry in any form, so the limit a user sees never depends on session state. */
 export const MESH_DIRECT_MAX_TEXT_BYTES = MESH_DIRECT_MAX_BYTES - MESH_INIT_OVERHEAD_BYTES;

@@ -63,7 +63,7 @@ export const CONFIG_KEYS = {
   'gps.longitude': { spec: num(-180, 180, true), default: undefined, env: 'UNIBOS_LON', flag: 'lon', help: 'fixed position (sim GPS), degrees' },
   'gps.altitudeM': { spec: num(-500, 10_000), default: 0, help: 'fixed altitude (sim GPS), m' },
   'gps.gpsd': { spec: { type: 'string', pattern: HOST_PORT, hint: 'host:port' }, default: '127.0.0.1:2947', env: 'UNIBOS_GPSD', flag: 'gpsd', help: 'gpsd to read' },
-  'gps.serialPath': { spec: str(), default: '/dev/ttyAMA1', env: 'UNIBOS_GPS_PATH', flag: 'gps-path', help: 'NMEA receiver serial port' },
+  'gps.serialPath': { spec: str(), default: '/dev/ttyAMA3', env: 'UNIBOS_GPS_PATH', flag: 'gps-path', help: 'NMEA receiver serial port' },
   'gps.baudRate': { spec: int(1200, 921_600), default: 9600, help: 'NMEA receiver baud rate' },
   'gpio.type': { spec: oneOf(['none', 'virtual', 'gpiod', 'raspi']), default: 'none', env: 'UNIBOS_GPIO', flag: 'gpio', help: 'button/LED/buzzer: none, virtual, gpiod (libgpiod tools, no root) or raspi (pigpio, as root)' },
   'http.port': { spec: int(0, 65_535, true), default: 8001, env: 'UNIBOS_HTTP_PORT', flag: 'http-port', help: 'loopback health and metrics port (0 = any free port, off = none)' },

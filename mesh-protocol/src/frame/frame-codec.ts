@@ -6,7 +6,7 @@ import type { FrameHeader } from './header.ts';
 import { decodeData, encodeData } from './schema.ts';
 import type { Data, DecodedData } from './schema.ts';
 
-/** Throws E_BAD_ARGUMENT for an invalid Data, E_BAD_HEADER for an invalid header, E_PAYLOAD_TOO_LARGE above 227 bytes. */
+/** Throws E_BAD_ARGUMENT for an invalid Data, E_BAD_HEADER for an invalid header, E_PAYLOAD_TOO_LARGE above MAX_DATA_BYTES (222). */
 export function encodeFrame(header: Omit<FrameHeader, 'channelHash'>, data: Data, channel: ChannelKey): Uint8Array {
   return sealFrame(header, encodeData(data), channel);
 }

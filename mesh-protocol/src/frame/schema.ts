@@ -185,7 +185,7 @@ export type Data = DataBody & Partial<DataMeta>;
 export type DecodedData = DataBody & DataMeta;
 
 export interface Envelope {
-  /** The frame exactly as heard, 1..255 bytes. */
+  /** The frame exactly as heard, 1..MESH_MAX_FRAME (250) bytes. */
   frame: Uint8Array;
   gatewayId: string;
   rssi: number;

@@ -29,11 +29,12 @@ export interface NodeRecord {
 }
 
 /**
- * Most neighbours one beacon lists (what fits a LoRa frame with room to spare). A node hearing
- * more lists a different slice of them in each beacon, so its neighbours learn all of them over a
- * few beacons; a beacon listing fewer is the sender's whole list.
+ * Most neighbours one beacon lists: 15 fill at most 213 of a frame's 222 Data bytes however weak the
+ * links and however long the node has run (16 could need 226: test/dense-beacons.test.ts). A node
+ * hearing more lists a different slice of them in each beacon, so its neighbours learn all of them
+ * over a few beacons; a beacon listing fewer is the sender's whole list.
  */
-export const BEACON_MAX_NEIGHBORS = 16;
+export const BEACON_MAX_NEIGHBORS = 15;
 /**
  * A link from a full (possibly partial) beacon is forgotten when this many later beacons from the
  * same neighbour have not listed it: enough for 96 neighbours to come round, soon enough that a

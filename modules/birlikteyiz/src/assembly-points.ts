@@ -2,6 +2,7 @@
 // every node within range, so people with a node know where to go without the hub.
 
 import type { ModuleCollection } from '@unibos/module-api';
+import { MESH_TEXT_MAX_BYTES, truncateUtf8 } from '@unibos/mesh-protocol';
 
 export interface AssemblyPoint {
   id: string;
@@ -16,10 +17,12 @@ export interface AssemblyPoint {
   unreachable: string[];
 }
 
-/** The text a node shows: short enough for one frame. */
+/** The text a node shows: the name shortened (whole characters, any script) so that where it is always fits one frame. */
 export function assemblyPointText(p: Pick<AssemblyPoint, 'name' | 'latitude' | 'longitude' | 'capacity'>): string {
-  const cap = p.capacity ? `, room for ${p.capacity}` : '';
-  return `Assembly point: ${p.name.slice(0, 60)} at ${p.latitude.toFixed(5)},${p.longitude.toFixed(5)}${cap}`;
+  const head = 'Assembly point: ';
+  const tail = ` at ${p.latitude.toFixed(5)},${p.longitude.toFixed(5)}${p.capacity ? `, room for ${p.capacity}` : ''}`;
+  const bytes = (s: string): number => new TextEncoder().encode(s).length;
+  return head + truncateUtf8(p.name, MESH_TEXT_MAX_BYTES - bytes(head) - bytes(tail)) + tail;
 }
 
 export class AssemblyPoints {

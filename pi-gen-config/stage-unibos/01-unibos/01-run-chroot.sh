@@ -22,7 +22,7 @@ if [ ! -x "${node}" ] || [ "$(node_major "${node}")" -lt 20 ]; then
 fi
 # The bundle's addons (better-sqlite3, unix-dgram) load only on the Node ABI they were compiled for;
 # `unibos --version` below loads none of them, so a mismatch would only show when a service starts.
-bundle_abi="$("${node}" -p 'require("/opt/unibos/app/package.json").bundle.nodeAbi ?? ""')"
+bundle_abi="$("${node}" -p 'require("/opt/unibos/app/package.json").bundle?.nodeAbi ?? ""')"
 node_abi="$("${node}" -p process.versions.modules)"
 if [ "${bundle_abi}" != "${node_abi}" ]; then
 	echo "stage-unibos: the bundle's native addons were built for Node ABI ${bundle_abi:-(not recorded)}, but the image's Node $("${node}" --version) has ABI ${node_abi}: build the bundle ('unibos image bundle') with Node $("${node}" -p 'process.versions.node.split(".")[0]'), as the image runs" >&2

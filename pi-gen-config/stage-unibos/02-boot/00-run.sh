@@ -14,8 +14,9 @@ done
 
 # Our block goes last, under [all], and replaces itself when the stage runs again. The modem is on
 # GPIO 14/15 (serial0 up to the Pi 4; on a Pi 5 serial0 is the debug connector and GPIO 14/15 is
-# uart0, ttyAMA0), the HAT's GPS on GPIO 4/5: UART3 of a Pi 4 (ttyAMA1), UART2 of a Pi 5's RP1
-# (ttyAMA2). cli/image/device-config.ts (hatUarts) names those ports; a Pi 3 or Zero 2 W has no
+# uart0, ttyAMA0), the HAT's GPS on GPIO 4/5: UART3 of a Pi 4, UART2 of a Pi 5's RP1, reached as
+# /dev/unibos-gps (01-unibos/files/90-unibos-gps.rules: their ttyAMA numbers differ between
+# kernels); cli/image/device-config.ts (hatUarts) names those ports; a Pi 3 or Zero 2 W has no
 # spare UART for the GPS.
 sed -i '/^# >>> unibos/,/^# <<< unibos/d' "${config}"
 cat >> "${config}" <<'TXT'

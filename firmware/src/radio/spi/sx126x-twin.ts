@@ -5,7 +5,7 @@
 // refuses: a command while BUSY is high, a command in the wrong mode, a frame of the wrong length.
 // Faults can be injected: a stuck BUSY, a spurious IRQ, a CRC or header error, a reset of its own.
 
-import { RealScheduler, timeOnAirMs, type LoRaParams, type Radio, type RxPacket, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
+import { MESH_SYNC_WORD, RealScheduler, sx126xSyncWord, timeOnAirMs, type LoRaParams, type Radio, type RxPacket, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
 import type { BoardProfile } from '../../boards/board-profile.ts';
 import type { ChipLink } from './chip-link.ts';
 import type { GpioPins, Level } from './gpio-pins.ts';
@@ -569,7 +569,7 @@ export class Sx126xTwin {
       this.frequency === frequencyWord(a.frequencyHz) &&
       this.sf === a.sf &&
       this.bw === bandwidthCode(a.bandwidthHz) &&
-      sync === 0x1424 &&
+      sync === sx126xSyncWord(MESH_SYNC_WORD) &&
       !this.implicitHeader
     );
   }

@@ -5,7 +5,7 @@
 // the FIFO in Sleep, sending a zero-length payload, talking to it within 5 ms of a reset.
 // Faults can be injected: a spurious DIO0 pulse, a CRC error, a reset of its own.
 
-import { RealScheduler, timeOnAirMs, type LoRaParams, type Radio, type RxPacket, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
+import { MESH_SYNC_WORD, RealScheduler, timeOnAirMs, type LoRaParams, type Radio, type RxPacket, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
 import type { BoardProfile } from '../../boards/board-profile.ts';
 import type { ChipLink } from './chip-link.ts';
 import type { GpioPins, Level } from './gpio-pins.ts';
@@ -303,7 +303,7 @@ export class Sx127xTwin {
     if (!a) return false;
     const c = this.configuration;
     const frf = (this.regs[R.FrfMsb]! << 16) | (this.regs[R.FrfMid]! << 8) | this.regs[R.FrfLsb]!;
-    return frf === frfWord(a.frequencyHz) && c.sf === a.sf && this.regs[R.ModemConfig1]! >> 4 === bandwidthCode127x(a.bandwidthHz) && c.syncWord === 0x12 && (this.regs[R.ModemConfig1]! & 1) === 0;
+    return frf === frfWord(a.frequencyHz) && c.sf === a.sf && this.regs[R.ModemConfig1]! >> 4 === bandwidthCode127x(a.bandwidthHz) && c.syncWord === MESH_SYNC_WORD && (this.regs[R.ModemConfig1]! & 1) === 0;
   }
 
   private shape(): LoRaParams {
