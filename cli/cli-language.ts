@@ -29,6 +29,7 @@ const NODE_MESSAGES: Record<string, string> = {
   'no key for {node} yet: asked it for its node info; send again once it has answered (see unibos peers)':
     '{node} için henüz anahtar yok: cihaz bilgisi istendi; yanıt verince yeniden gönderin (bkz. unibos peers)',
   'a private message goes to one node: give "to"': 'özel mesaj tek bir cihaza gider: "to" verin',
+  'unknown board "{name}": choose one of {list}, or give the path of a JSON board profile': 'bilinmeyen kart "{name}": şunlardan birini seçin: {list}, veya bir JSON kart profilinin yolunu verin',
 };
 
 // Node's own command-line parser (node:util parseArgs) refuses a flag in English; recognised the
@@ -42,8 +43,35 @@ const ARGS_MESSAGES: Record<string, string> = {
   "Unexpected argument '{value}'. This command does not take positional arguments": "beklenmeyen argüman '{value}'. Bu komut konumsal argüman almaz",
 };
 
+// The hub's refusals a command shows as they came (claims, hub init), recognised the same way.
+const HUB_MESSAGES: Record<string, string> = {
+  'this token was made for a gateway; make a node token (kind "node") and claim again': 'bu anahtar bir ağ geçidi için yapılmış; bir cihaz anahtarı (kind "node") yapıp yeniden bağlayın',
+  'this token was made for a node; make a gateway token (kind "gateway") and claim again': 'bu anahtar bir cihaz için yapılmış; bir ağ geçidi anahtarı (kind "gateway") yapıp yeniden bağlayın',
+  'claim token unknown, used or expired': 'bağlama anahtarı bilinmiyor, kullanılmış veya süresi dolmuş',
+  'password must have at least {min} characters': 'parola en az {min} karakter olmalı',
+  'email: not an email address: {value}': 'e-posta: bir e-posta adresi değil: {value}',
+  'setup is done: the hub already has users': 'kurulum tamam: merkezde zaten kullanıcılar var',
+};
+
+// The gateway's refusals of a device or its topic rules (`unibos gateway device add`).
+const GATEWAY_MESSAGES: Record<string, string> = {
+  'device {id} already exists': '{id} cihazı zaten var',
+  'invalid device id {id}: use 1-64 of A-Z a-z 0-9 _ -': 'geçersiz cihaz kimliği {id}: A-Z a-z 0-9 _ - karakterlerinden 1-64 tane kullanın',
+  'device id {id} is reserved for anonymous clients': '{id} cihaz kimliği anonim istemcilere ayrılmıştır',
+  'device {id}: {flag} #{n} ({text}): {message}': '{id} cihazı: {flag} #{n} ({text}): {message}',
+  "unknown access '{access}' (expected read, write, readwrite or deny)": "bilinmeyen erişim '{access}' (read, write, readwrite veya deny bekleniyordu)",
+  "{topic} is not a valid topic filter ('#' only last, '+' and '#' alone in their level)": "{topic} geçerli bir konu süzgeci değil ('#' yalnızca en sonda, '+' ve '#' kendi düzeylerinde tek başına)",
+  'pattern needs a topic': 'bir konu gerekli',
+  "expected 'pattern [read|write|readwrite|deny] TOPIC', got {text}": "'pattern [read|write|readwrite|deny] KONU' bekleniyordu, verilen: {text}",
+  "'$' topics belong to the broker; no rule can grant {topic}": "'$' konuları aracıya aittir; hiçbir kural {topic} iznini veremez",
+  'unknown substitution in {topic} (only %u and %c)': '{topic} içinde bilinmeyen yer değiştirme (yalnızca %u ve %c)',
+  '%u and %c must be a whole level, as in tele/%u/#': '%u ve %c, tele/%u/# örneğindeki gibi tam bir düzey olmalı',
+  '--deny takes just a topic: it denies reading and writing': '--deny yalnızca bir konu alır: okumayı ve yazmayı engeller',
+  'use --deny for a deny rule': 'engelleme kuralı için --deny kullanın',
+};
+
 /** Messages written in English elsewhere that sayMessage recognises. */
-const FOREIGN_MESSAGES: Record<string, string> = { ...NODE_MESSAGES, ...ARGS_MESSAGES };
+const FOREIGN_MESSAGES: Record<string, string> = { ...NODE_MESSAGES, ...ARGS_MESSAGES, ...HUB_MESSAGES, ...GATEWAY_MESSAGES };
 
 const TR: Record<string, string> = {
   // unibos sim output
@@ -275,8 +303,9 @@ const TR: Record<string, string> = {
   '  {id}  {fingerprint}  pinned': '  {id}  {fingerprint}  sabitlendi',
   '  {id}  {fingerprint}  CHANGED, awaiting trust (`unibos msg trust {who}`)': '  {id}  {fingerprint}  DEĞİŞTİ, güven bekliyor (`unibos msg trust {who}`)',
   'login needs --hub URL and --email EMAIL': 'login için --hub URL ve --email EPOSTA gerekli',
-  '--hub must be a URL such as http://hub.local:8080, got \'{value}\'': '--hub, http://hub.local:8080 gibi bir URL olmalı, verilen: \'{value}\'',
+  '--hub must be a URL such as http://hub.local:8000, got \'{value}\'': '--hub, http://hub.local:8000 gibi bir URL olmalı, verilen: \'{value}\'',
   'cannot read the password from {file}: {reason}': 'parola {file} dosyasından okunamıyor: {reason}',
+  'no answer (the input ended); nothing was done': 'yanıt yok (girdi bitti); hiçbir şey yapılmadı',
   'cannot read the password from stdin: {reason}': 'parola standart girdiden okunamıyor: {reason}',
   'the password is empty': 'parola boş',
   'this machine\'s previous device was revoked; its state is kept in {dir}': 'bu makinenin önceki cihazı iptal edilmişti; durumu {dir} içinde saklanıyor',
@@ -391,6 +420,64 @@ const TR: Record<string, string> = {
   'the keys of {name} changed (a new or reinstalled device); {held} message(s) held until you accept. Compare the safety number {number} with them, then run `unibos msg trust {name}`': '{name} kişisinin anahtarları değişti (yeni veya yeniden kurulmuş bir cihaz); kabul edene kadar {held} mesaj bekletiliyor. Güvenlik numarası {number} değerini onunla karşılaştırın, sonra `unibos msg trust {name}` çalıştırın',
   'the keys of {name} changed (a new or reinstalled device). Compare the safety number {number} with them, then run `unibos msg trust {name}`': '{name} kişisinin anahtarları değişti (yeni veya yeniden kurulmuş bir cihaz). Güvenlik numarası {number} değerini onunla karşılaştırın, sonra `unibos msg trust {name}` çalıştırın',
   'could not read message {id} from {name}: {code}: {reason}': '{name} kişisinden gelen {id} mesajı okunamadı: {code}: {reason}',
+  'a gateway\'s mesh role is always GATEWAY: --role is for `unibos node`': 'bir ağ geçidinin ağ rolü her zaman GATEWAY\'dir: --role `unibos node` içindir',
+  '{who} is you: a direct message goes to someone else': '{who} sizsiniz: doğrudan mesaj başka birine gider',
+  'no new messages': 'yeni mesaj yok',
+  // The radio's state (`unibos status`) and an alert's kind (`unibos inbox`).
+  ready: 'hazır',
+  closed: 'kapalı',
+  configuring: 'ayarlanıyor',
+  connecting: 'bağlanıyor',
+  recovering: 'toparlanıyor',
+  ALERT: 'ALARM',
+  SAFE: 'GÜVENDE',
+  WARNING: 'UYARI',
+  EARTHQUAKE: 'DEPREM',
+  EVACUATE: 'TAHLİYE',
+  FIRE: 'YANGIN',
+  FLOOD: 'SEL',
+  MEDICAL: 'SAĞLIK',
+  UNSPECIFIED: 'BELİRSİZ',
+  'SOS sent': 'SOS gönderildi',
+  // `unibos image config`: checks and questions.
+  "{dir} is not a directory: is the card's boot partition mounted?": '{dir} bir klasör değil: kartın önyükleme bölümü bağlı mı?',
+  '--{flag} needs --{needs}': '--{flag} için --{needs} gerekli',
+  'role ({roles})': 'rol ({roles})',
+  'radio board ({boards})': 'telsiz kartı ({boards})',
+  'region ({regions})': 'bölge ({regions})',
+  'name on the mesh (optional)': 'ağdaki ad (isteğe bağlı)',
+  'channel name': 'kanal adı',
+  "channel key (base64, 'new' for a random one, empty for the public channel)": "kanal anahtarı (base64; rastgele biri için 'new', genel kanal için boş)",
+  'hub address, e.g. http://hub.local:8000 (optional)': 'merkez adresi, ör. http://hub.local:8000 (isteğe bağlı)',
+  'claim token from the hub': 'merkezden bağlama anahtarı',
+  'first admin e-mail (optional)': 'ilk yöneticinin e-postası (isteğe bağlı)',
+  'first admin password ({min}+ characters)': 'ilk yöneticinin parolası ({min}+ karakter)',
+  'Wi-Fi country, two letters (optional)': 'Wi-Fi ülkesi, iki harf (isteğe bağlı)',
+  'Wi-Fi network name (optional)': 'Wi-Fi ağ adı (isteğe bağlı)',
+  'Wi-Fi password': 'Wi-Fi parolası',
+  // What is wrong with unibos.json (image/boot-config.ts), after the key it names.
+  'not valid JSON: {reason}': 'geçerli JSON değil: {reason}',
+  'must be an object': 'bir nesne olmalı',
+  'is not a known key (check the spelling against unibos.schema.json)': 'bilinen bir anahtar değil (yazımını unibos.schema.json ile karşılaştırın)',
+  'is required': 'gerekli',
+  'must be a non-empty string': 'boş olmayan bir dize olmalı',
+  'must be one of {allowed} (got "{value}")': 'şunlardan biri olmalı: {allowed} (verilen: "{value}")',
+  'must be {min} to {max} characters long': '{min} ile {max} karakter arasında olmalı',
+  'must be 1 (got {value})': '1 olmalı (verilen: {value})',
+  'must be at most 39 bytes of UTF-8 (it travels in every announcement); got {bytes}': 'en çok 39 bayt UTF-8 olmalı (her duyuruda taşınır); verilen: {bytes}',
+  'must be a host name: lower-case letters, digits and inner hyphens, at most 63 (got "{value}")': 'bir makine adı olmalı: küçük harfler, rakamlar ve arada tireler, en çok 63 (verilen: "{value}")',
+  'must be host:port (got "{value}")': 'makine:port olmalı (verilen: "{value}")',
+  'must be a whole number of dBm from -9 to 30 (got {value})': '-9 ile 30 arasında tam sayı dBm olmalı (verilen: {value})',
+  'is only for board "sim"': 'yalnızca "sim" kartı için',
+  'must be base64': 'base64 olmalı',
+  'must be 16 or 32 random bytes in base64 (or AQ==, the public key); it decodes to {bytes} bytes': "base64 ile 16 veya 32 rastgele bayt olmalı (ya da genel anahtar AQ==); çözülünce {bytes} bayt",
+  'must be the hub\'s http(s):// address, e.g. http://hub.local:8000 (got "{value}")': 'merkezin http(s):// adresi olmalı, ör. http://hub.local:8000 (verilen: "{value}")',
+  'must be an e-mail address (got "{value}")': 'bir e-posta adresi olmalı (verilen: "{value}")',
+  'is needed with hub.claimToken: where should the device claim itself?': 'hub.claimToken ile gerekli: cihaz kendini nerede bağlasın?',
+  'is only for role hub or gateway+hub (the first admin of the hub on this device)': 'yalnızca hub veya gateway+hub rolü için (bu cihazdaki merkezin ilk yöneticisi)',
+  'must be a two-letter country code in capitals, e.g. DE (got "{value}")': 'büyük harflerle iki harfli bir ülke kodu olmalı, ör. DE (verilen: "{value}")',
+  'needs wifi.ssid': 'wifi.ssid gerektirir',
+  'role and radio are required': 'role ve radio gerekli',
 };
 
 export type CliLang = 'en' | 'tr';
@@ -409,10 +496,14 @@ export function say(key: string, params: Record<string, string | number> = {}, l
   return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
 }
 
-/** English templates as patterns, to recognise a message another package wrote (longest first). */
+/**
+ * English templates as patterns, to recognise a message another package wrote: those wrapping a
+ * message ("the node failed: {message}") first, then longest first.
+ */
+const wraps = (key: string): number => (key.includes('{message}') ? 0 : 1);
 const PATTERNS = Object.keys(FOREIGN_MESSAGES)
   .filter((k) => /\{\w+\}/.test(k))
-  .sort((a, b) => b.length - a.length)
+  .sort((a, b) => wraps(a) - wraps(b) || b.length - a.length)
   .map((key) => {
     const names: string[] = [];
     const body = key.split(/(\{\w+\})/).map((part) => {

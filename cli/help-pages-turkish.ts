@@ -10,7 +10,8 @@ account: its keys are made here and never leave the data dir; the hub relays onl
 
 commands:
   login --hub URL --email EMAIL [--password-file FILE] [--device-name NAME]
-                      log in and register this device (the password is read from FILE, else from stdin)
+                      log in and register this device (the password is read from FILE, else
+                      asked for at a terminal, else read from stdin)
   devices [--revoke ID]
                       list your messenger devices, or revoke one (it gets nothing more)
   list                your conversations, with unread counts
@@ -24,7 +25,8 @@ commands:
   group add CONVERSATION WHO [WHO ...]
   group remove CONVERSATION WHO
                       groups and channels; adding or removing a member re-keys the group
-  node !NODE ["text"] send an end-to-end encrypted direct message (at most 117 bytes) to a mesh node
+  node !NODE ["text"]
+                      send an end-to-end encrypted direct message (at most 117 bytes) to a mesh node
                       through the gateway that heard it last; without text, that conversation with
                       each sent message's state (queued, sent, delivered, failed)
   safety WHO          the safety number to compare with WHO (in person or on a call)
@@ -33,9 +35,11 @@ commands:
                       device fingerprints with their trust state (pinned, changed awaiting trust)
 
 options:
-  --hub URL           the hub's address, e.g. http://hub.local:8080 (login; no default)
+  --hub URL           the hub's address, e.g. http://hub.local:8000 (login; no default)
   --email EMAIL       your hub account (login; no default)
-  --password-file FILE  a file whose first line is the password (login; default: read stdin)
+  --password-file FILE
+                      a file whose first line is the password (login; default: ask at a terminal,
+                      else read stdin)
   --device-name NAME  how this device is listed (login; default: "cli on <hostname>")
   --revoke ID         a device id from \`unibos msg devices\` (devices; default: list only)
   --reply-to ID       a message id to reply to (send; default: none)
@@ -45,7 +49,7 @@ options:
   --member WHO        a member to add, email or user id; repeat for more (group create; default: none)
   --channel           make a channel, where only owner and admins post (group create; default: a group)
   --description TEXT  the group's description (group create; default: none)
-  --data-dir DIR    where the session and this device's keys are kept, files 0600 (default: {dataDir})
+  --data-dir DIR      where the session and this device's keys are kept, files 0600 (default: {dataDir})
 `]:
     `kullanım: unibos msg <komut> [argümanlar] [seçenekler]
 
@@ -54,7 +58,8 @@ biridir: anahtarları burada üretilir ve veri klasöründen hiç çıkmaz; merk
 
 komutlar:
   login --hub URL --email EPOSTA [--password-file DOSYA] [--device-name AD]
-                      oturum açar ve bu cihazı kaydeder (parola DOSYA'dan, yoksa standart girdiden okunur)
+                      oturum açar ve bu cihazı kaydeder (parola DOSYA'dan okunur, yoksa bir terminalde
+                      sorulur, yoksa standart girdiden okunur)
   devices [--revoke KİMLİK]
                       mesajlaşma cihazlarınızı listeler ya da birini iptal eder (artık hiçbir şey almaz)
   list                konuşmalarınız, okunmamış sayılarıyla
@@ -68,7 +73,8 @@ komutlar:
   group add KONUŞMA KİM [KİM ...]
   group remove KONUŞMA KİM
                       gruplar ve kanallar; üye eklemek ya da çıkarmak grubun anahtarını yeniler
-  node !CİHAZ ["metin"] bir ağ cihazına, onu en son duyan ağ geçidi üzerinden uçtan uca şifreli
+  node !CİHAZ ["metin"]
+                      bir ağ cihazına, onu en son duyan ağ geçidi üzerinden uçtan uca şifreli
                       doğrudan mesaj gönderir (en çok 117 bayt); metin verilmezse o konuşmayı, her
                       gönderilen mesajın durumuyla gösterir (sırada, gönderildi, teslim edildi, başarısız)
   safety KİM          KİM ile (yüz yüze ya da telefonda) karşılaştırılacak güvenlik numarası
@@ -77,9 +83,11 @@ komutlar:
                       izleri ve güven durumları (sabitlendi, değişti ve güven bekliyor)
 
 seçenekler:
-  --hub URL           merkezin adresi, ör. http://hub.local:8080 (login; varsayılan yok)
+  --hub URL           merkezin adresi, ör. http://hub.local:8000 (login; varsayılan yok)
   --email EPOSTA      merkez hesabınız (login; varsayılan yok)
-  --password-file DOSYA  ilk satırı parola olan bir dosya (login; varsayılan: standart girdiden okunur)
+  --password-file DOSYA
+                      ilk satırı parola olan bir dosya (login; varsayılan: terminalde sorulur, yoksa
+                      standart girdiden okunur)
   --device-name AD    bu cihazın listelerdeki adı (login; varsayılan: "cli on <makine adı>")
   --revoke KİMLİK     \`unibos msg devices\` çıktısından bir cihaz kimliği (devices; varsayılan: yalnızca listele)
   --reply-to KİMLİK   yanıtlanacak mesajın kimliği (send; varsayılan: yok)
@@ -88,7 +96,8 @@ seçenekler:
   --follow            çalışmayı sürdürür ve gelen mesajları Ctrl-C'ye kadar yazdırır (read; varsayılan: kapalı)
   --member KİM        eklenecek üye, e-posta ya da kullanıcı kimliği; daha fazlası için tekrarlayın (group create; varsayılan: yok)
   --channel           yalnızca sahip ve yöneticilerin yazdığı bir kanal oluşturur (group create; varsayılan: grup)
-  --description METİN grubun açıklaması (group create; varsayılan: yok)
+  --description METİN
+                      grubun açıklaması (group create; varsayılan: yok)
   --data-dir KLASÖR   oturumun ve bu cihazın anahtarlarının tutulduğu yer, dosyalar 0600 (varsayılan: {dataDir})
 `,
   // unibos node --help
@@ -166,11 +175,13 @@ reason so they cannot block the queue. --requeue puts them back once the hub is 
   --ws-port N|off      MQTT over WebSocket (default 8083)
   --allow-anonymous    accept clients without credentials, from loopback only (default: off)
   --acl-file PATH      topic rules for devices' own topic trees (mosquitto ACL format; default: none)
-  --generic-topic PATTERN  read a number, ON/OFF or JSON payload on topics like 'home/{device}/{metric}'
+  --generic-topic PATTERN
+                       read a number, ON/OFF or JSON payload on topics like 'home/{device}/{metric}'
                        as readings (repeatable; {device} required; default: none)
   --hub URL            the hub broker, e.g. mqtt://hub.local:1884 (default: from the claim, else none)
   --hub-user NAME      username at the hub (default: from the claim)
-  --hub-password-file PATH  file holding the hub password (default: from the claim) [UNIBOS_HUB_PASSWORD]
+  --hub-password-file PATH
+                       file holding the hub password (default: from the claim) [UNIBOS_HUB_PASSWORD]
 {flags}
 `]:
     `kullanım: unibos gateway [seçenekler]
@@ -203,11 +214,13 @@ tıkamasınlar diye nedeniyle birlikte bir kenara konur. Merkez düzeltilince --
   --ws-port N|off      WebSocket üzerinden MQTT (varsayılan 8083)
   --allow-anonymous    kimlik bilgisi olmayan istemcileri yalnızca loopback'ten kabul et (varsayılan: kapalı)
   --acl-file YOL       cihazların kendi konu ağaçları için konu kuralları (mosquitto ACL biçimi; varsayılan: yok)
-  --generic-topic DESEN  'home/{device}/{metric}' gibi konulardaki sayı, ON/OFF veya JSON yükünü
+  --generic-topic DESEN
+                       'home/{device}/{metric}' gibi konulardaki sayı, ON/OFF veya JSON yükünü
                        ölçüm olarak oku (tekrarlanabilir; {device} gerekli; varsayılan: yok)
   --hub URL            merkez aracısı, ör. mqtt://hub.local:1884 (varsayılan: bağlamadan, yoksa yok)
   --hub-user AD        merkezdeki kullanıcı adı (varsayılan: bağlamadan)
-  --hub-password-file YOL  merkez parolasını tutan dosya (varsayılan: bağlamadan) [UNIBOS_HUB_PASSWORD]
+  --hub-password-file YOL
+                       merkez parolasını tutan dosya (varsayılan: bağlamadan) [UNIBOS_HUB_PASSWORD]
 {flags}
 `,
   // unibos hub --help
@@ -285,7 +298,7 @@ per-link loss, collisions, half-duplex, airtime) and reports how floods spread.
   --nodes N          number of nodes (default 30)
   --topology T       line | grid | random | mixed (default random); mixed = a town, villages,
                      farms and hilltop relays (try --nodes 500)
-  --loss P           extra per-reception loss, 0..1 (default 0.2)
+  --loss P           extra per-reception loss, 0..0.95 (default 0.2)
   --seed N           random seed; the same seed gives the same run (default 1)
   --frames N         broadcast frames originated by random nodes (default 20)
   --hop-limit N      0..7 (default 3)
@@ -304,7 +317,7 @@ yayınların ağa nasıl yayıldığını raporlar.
   --nodes N          cihaz sayısı (varsayılan 30)
   --topology T       line | grid | random | mixed (varsayılan random); mixed = bir kasaba, köyler,
                      çiftlikler ve tepe aktarıcıları (--nodes 500 deneyin)
-  --loss P           alım başına ek kayıp, 0..1 (varsayılan 0.2)
+  --loss P           alım başına ek kayıp, 0..0.95 (varsayılan 0.2)
   --seed N           rastgelelik tohumu; aynı tohum aynı çalışmayı verir (varsayılan 1)
   --frames N         rastgele cihazların başlattığı yayın çerçevesi sayısı (varsayılan 20)
   --hop-limit N      0..7 (varsayılan 3)

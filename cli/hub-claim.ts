@@ -1,13 +1,14 @@
 // A device's claim at the hub: ask for a single-use challenge (POST /api/v1/devices/claim/challenge),
 // answer it with the device's identity keys and a one-time claim token (POST /api/v1/devices/claim),
 // and get the device's own credentials back. The hub checks that the keys are the ones behind the
-// device id, so only the device itself can claim it. Used by `unibos gateway claim`,
-// `unibos node claim` and the demo.
+// device id, so only the device itself can claim it. The claim says which kind of device this is,
+// so the hub refuses (and does not spend) a token made for the other kind. Used by
+// `unibos gateway claim`, `unibos node claim` and the demo.
 
 import type { KeyObject } from 'node:crypto';
 import { proveClaim, type ClaimChallenge } from '@unibos/mesh-protocol';
 import { CliError } from './cli-error.ts';
-import { say } from './cli-language.ts';
+import { say, sayMessage } from './cli-language.ts';
 
 /**
  * A claim that did not go through, with what answered as fields to decide on: the message is in the
@@ -57,14 +58,14 @@ export interface ClaimingIdentity {
 }
 
 export async function claimGatewayAtHub(hubApi: string, token: string, identity: ClaimingIdentity, name?: string): Promise<HubCredentials> {
-  const body = await claimAtHub(hubApi, token, identity, { ...(name ? { name } : {}), capabilities: { radio: true } });
+  const body = await claimAtHub(hubApi, token, identity, { kind: 'gateway', ...(name ? { name } : {}), capabilities: { radio: true } });
   if (!isCredentials(body.mqtt)) throw new CliError(say('the hub answered the claim without broker credentials: was the token made for a node? (kind "gateway" is needed)'));
   return body.mqtt;
 }
 
 /** A node's claim: the token its HTTP heartbeat carries. */
 export async function claimNodeAtHub(hubApi: string, token: string, identity: ClaimingIdentity, name?: string): Promise<string> {
-  const body = await claimAtHub(hubApi, token, identity, name ? { name } : {});
+  const body = await claimAtHub(hubApi, token, identity, { kind: 'node', ...(name ? { name } : {}) });
   if (typeof body.deviceToken !== 'string') throw new CliError(say('the hub answered the claim without a device token: was the token made for a gateway? (kind "node" is needed)'));
   return body.deviceToken;
 }
@@ -88,7 +89,7 @@ async function post<T>(hubApi: string, path: string, body: unknown): Promise<T> 
     throw new HubClaimError(say('cannot reach the hub at {url}: {reason}', { url: hubApi, reason: (err as Error).message }));
   }
   const answer = (await res.json().catch(() => ({}))) as T & { code?: string; message?: string };
-  if (res.status !== 201) throw unexpectedAnswer(res, answer, say(answer.message == null ? 'the hub refused the claim ({status}): no reason given' : 'the hub refused the claim ({status}): {reason}', { status: answer.code ? `${res.status} ${answer.code}` : res.status, reason: String(answer.message) }));
+  if (res.status !== 201) throw unexpectedAnswer(res, answer, say(answer.message == null ? 'the hub refused the claim ({status}): no reason given' : 'the hub refused the claim ({status}): {reason}', { status: answer.code ? `${res.status} ${answer.code}` : res.status, reason: sayMessage(String(answer.message)) }));
   return answer;
 }
 

@@ -32,12 +32,15 @@ function allowed(d: FlagDef): string {
   return parts.length ? ` (${parts.join('; ')})` : '';
 }
 
-export const NODE_FLAG_HELP = `${say('  --config PATH        JSON config file (default: none)')}
-${FLAGS.map((d) => {
+/** The settings' help lines, but for the flags in `without` (a command that sets them itself). */
+export function nodeFlagHelp(without: readonly string[] = []): string {
+  return `${say('  --config PATH        JSON config file (default: none)')}
+${FLAGS.filter((d) => !without.includes(d.flag!)).map((d) => {
   const head = `  --${d.flag} ${placeholder(d)}`;
   const text = `${say(d.help)}${allowed(d)}${d.env ? ` [${d.env}]` : ''}`;
   return head.length < 23 ? `${head.padEnd(23)}${text}` : `${head}\n${' '.repeat(23)}${text}`;
 }).join('\n')}`;
+}
 
 export function nodeFlagOptions(): Record<string, { type: 'string'; multiple?: boolean }> {
   const options: Record<string, { type: 'string'; multiple?: boolean }> = { config: { type: 'string' } };

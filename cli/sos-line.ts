@@ -1,16 +1,18 @@
 // How far the node's SOS got, as `unibos status` and `unibos sos` say it, in the CLI's language:
 // the node's own line (firmware's sosSummary, for its log) built again from whole-sentence
 // templates, so "acknowledged by Ayse at 14:02 (hub 14:01, gateway 14:01)" reads as well in Turkish.
+// One difference: a cancelled SOS that no gateway took is "SOS sent", not "waiting for a gateway".
 
 import type { SosStatus } from '@unibos/firmware';
 import { say, type CliLang, cliLang } from './cli-language.ts';
 
 type Stage = Exclude<SosStatus['stage'], 'none'>;
 
-function headline(stage: Stage, lang: CliLang): string {
+function headline(stage: Stage, cancelled: boolean, lang: CliLang): string {
   switch (stage) {
     case 'sent':
-      return say('sent, waiting for a gateway', {}, lang);
+      // A cancelled SOS waits for nothing: only "I am safe" is still on its way.
+      return cancelled ? say('SOS sent', {}, lang) : say('sent, waiting for a gateway', {}, lang);
     case 'gateway':
       return say('taken by a gateway', {}, lang);
     case 'hub':
@@ -39,7 +41,7 @@ function hhmm(ms: number): string {
 export function sosLine(s: SosStatus, lang: CliLang = cliLang(), clock: (ms: number) => string = hhmm): string {
   const current = s.stage;
   if (current === 'none') return say('none', {}, lang);
-  const stage = headline(current, lang);
+  const stage = headline(current, s.cancelled, lang);
   const t = s.stageTimes[current];
   const by = current === 'acknowledged' ? s.acknowledgedBy : current === 'resolved' ? s.resolvedBy : undefined;
   let line =

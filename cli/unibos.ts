@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { CliError } from './cli-error.ts';
 import { say, sayMessage } from './cli-language.ts';
+import { fitHelp } from './help-width.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   sim: { summary: 'simulate a LoRa mesh and compare flooding strategies', load: () => import('./commands/sim.ts') },
@@ -62,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     // The mesh library's errors say what was wrong with a value (a channel key, a frame); the
     // stack would only point into the library.
     if (err instanceof Error && err.name === 'HubError') {
-      process.stderr.write(`unibos ${name}: ${err.message}\n`);
+      process.stderr.write(`unibos ${name}: ${sayMessage(err.message)}\n`);
       return USER_ERRORS.has((err as Error & { code?: string }).code ?? '') || (err as Error & { code?: string }).code === 'E_SETUP_DONE' ? 2 : 1;
     }
     if (err instanceof Error && err.name === 'MeshError') {
@@ -75,5 +76,5 @@ export async function main(argv: string[]): Promise<number> {
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${say(c.summary)}`);
-  return `${say('usage: unibos <command> [options]')}\n\n${say('commands')}:\n${lines.join('\n')}\n\n${say("Run 'unibos <command> --help' for a command's options.")}\n`;
+  return fitHelp(`${say('usage: unibos <command> [options]')}\n\n${say('commands')}:\n${lines.join('\n')}\n\n${say("Run 'unibos <command> --help' for a command's options.")}\n`);
 }

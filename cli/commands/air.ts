@@ -4,9 +4,10 @@ import { DEFAULT_AIR_PORT, SimAir, createLogger } from '@unibos/firmware';
 import { LORA_PRESETS, loraParams, type LoRaPresetName } from '@unibos/mesh-protocol';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { integer, number, oneOf, parseCommand } from '../cli-args.ts';
 
-const HELP = say(`usage: unibos air [options]
+const HELP = fitHelp(say(`usage: unibos air [options]
 
 Runs the simulated LoRa air on loopback. Nodes started with \`unibos node --radio sim --lat --lon\`
 join it; who hears whom follows their distance under the simulator's propagation model (a
@@ -18,7 +19,7 @@ LongFast node reaches about 8 km), with collisions, half-duplex and airtime as o
   --loss P          extra chance that a reception is lost, 0..1 (default 0)
   --shadowing DB    per-link shadowing sigma in dB (default 0: distance alone decides)
   --seed N          shadowing seed (default 1)
-`, { port: DEFAULT_AIR_PORT, presets: Object.keys(LORA_PRESETS).join(' | ') });
+`, { port: DEFAULT_AIR_PORT, presets: Object.keys(LORA_PRESETS).join(' | ') }));
 
 export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, HELP, Object.fromEntries(['port', 'preset', 'frequency', 'loss', 'shadowing', 'seed'].map((f) => [f, { type: 'string' as const }])));

@@ -20,8 +20,9 @@ import { claimGatewayAtHub, type ClaimingIdentity, type HubCredentials } from '.
 import { demoNodeModules, startDemoBirlikteyiz } from '../demo-birlikteyiz.ts';
 import type { DemoNodeEntry } from '../node-control.ts';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 
-const HELP = say(`usage: unibos demo [options]
+const HELP = fitHelp(say(`usage: unibos demo [options]
 
 Runs hub + gateway + simulated nodes on this machine, with data flowing, and prints the admin
 URL and login. State is kept in the data dir, so a restart keeps the fleet and the login.
@@ -34,7 +35,7 @@ URL and login. State is kept in the data dir, so a restart keeps the fleet and t
   --fresh              start over: delete the demo state first (default: keep it)
 
 The nodes answer \`unibos status|peers|inbox|send|sos --node NAME\` (e.g. --node Clinic).
-`);
+`));
 
 const CENTER = { latitude: 46.5197, longitude: 6.6323 };
 /** Node places around the gateway, metres east/north: within a few km, some only reachable through others. */

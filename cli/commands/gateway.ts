@@ -9,14 +9,15 @@ import { createLogger, defaultDataDir, loadOrCreateIdentity } from '@unibos/firm
 import { DEVICE_ROLES, DeviceCredentials, HubOutbox, isDeviceRole, openGatewayDb, runGateway } from '@unibos/gateway';
 import { nodeIdHex } from '@unibos/mesh-protocol';
 import { CliError } from '../cli-error.ts';
-import { say } from '../cli-language.ts';
+import { say, sayMessage } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { integer, parseCommand } from '../cli-args.ts';
-import { NODE_FLAG_HELP, nodeConfigFromFlags, nodeFlagOptions, runUntilSignal } from '../node-flags.ts';
+import { nodeFlagHelp, nodeConfigFromFlags, nodeFlagOptions, runUntilSignal } from '../node-flags.ts';
 import { table } from '../node-control.ts';
 import { claimGatewayAtHub } from '../hub-claim.ts';
 import { writeSecretFile } from '../secret-file.ts';
 
-const HELP = say(`usage: unibos gateway [options]
+const HELP = fitHelp(say(`usage: unibos gateway [options]
        unibos gateway device add ID [--role sensor|hub] [--allow '[read|write|readwrite] TOPIC']... [--deny TOPIC]...
        unibos gateway device list | remove ID  [--data-dir DIR]
        unibos gateway claim --hub-api URL --token TOKEN [--name NAME] [--data-dir DIR]
@@ -46,13 +47,15 @@ reason so they cannot block the queue. --requeue puts them back once the hub is 
   --ws-port N|off      MQTT over WebSocket (default 8083)
   --allow-anonymous    accept clients without credentials, from loopback only (default: off)
   --acl-file PATH      topic rules for devices' own topic trees (mosquitto ACL format; default: none)
-  --generic-topic PATTERN  read a number, ON/OFF or JSON payload on topics like 'home/{device}/{metric}'
+  --generic-topic PATTERN
+                       read a number, ON/OFF or JSON payload on topics like 'home/{device}/{metric}'
                        as readings (repeatable; {device} required; default: none)
   --hub URL            the hub broker, e.g. mqtt://hub.local:1884 (default: from the claim, else none)
   --hub-user NAME      username at the hub (default: from the claim)
-  --hub-password-file PATH  file holding the hub password (default: from the claim) [UNIBOS_HUB_PASSWORD]
+  --hub-password-file PATH
+                       file holding the hub password (default: from the claim) [UNIBOS_HUB_PASSWORD]
 {flags}
-`, { flags: NODE_FLAG_HELP });
+`, { flags: nodeFlagHelp(['role']) }));
 
 const GATEWAY_OPTIONS = {
   'mqtt-host': { type: 'string' },
@@ -73,6 +76,8 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, HELP, { ...nodeFlagOptions(), ...GATEWAY_OPTIONS });
   if (!parsed) return 0;
   const v = parsed.values as Record<string, string | boolean | undefined>;
+  // The device settings' flags include --role, but a gateway's mesh role is always GATEWAY.
+  if (v.role !== undefined) throw new CliError(say('a gateway\'s mesh role is always GATEWAY: --role is for `unibos node`'));
   const config = nodeConfigFromFlags(parsed);
   const wsPort = v['ws-port'] === 'off' ? null : integer('--ws-port', v['ws-port'] as string | undefined, 8083, 0, 65_535);
   let hub: { url: string; username?: string; password?: string } | undefined;
@@ -127,7 +132,7 @@ async function device(argv: string[]): Promise<number> {
       try {
         secret = await credentials.add(id, role, { allow: list('allow'), deny: list('deny') });
       } catch (err) {
-        throw new CliError((err as Error).message);
+        throw new CliError(sayMessage((err as Error).message));
       }
       const rules = credentials.rules(id).map((r) => `\n  ${r.access} ${r.topic}`).join('');
       const added = [say('added {role} {id}', { role, id })];

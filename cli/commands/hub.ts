@@ -6,10 +6,11 @@ import { SystemdNotifier, createLogger } from '@unibos/firmware';
 import { createFirstAdmin, loadHubConfig } from '@unibos/controlplane';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { parseCommand } from '../cli-args.ts';
 import { runUntilSignal } from '../node-flags.ts';
 
-const HELP = say(`usage: unibos hub [options]
+const HELP = fitHelp(say(`usage: unibos hub [options]
        unibos hub init --email EMAIL (--password-file PATH | env UNIBOS_ADMIN_PASSWORD) [--org NAME] [--data-dir DIR]
 
 Runs the hub: the HTTP API and admin UI (default http://127.0.0.1:8000), the event stream at
@@ -25,7 +26,7 @@ defaults < <data-dir>/hub.json < UNIBOS_HUB_* environment < these flags.
   --offline-after S    silence before a node is offline (default 300) [UNIBOS_HUB_OFFLINE_AFTER_S]
   --cors ORIGINS       comma-separated origins allowed by CORS (default: none) [UNIBOS_HUB_CORS_ORIGINS]
   --map-tiles URL      tile URL template for the map (default: the offline map) [UNIBOS_HUB_MAP_TILES]
-`);
+`));
 
 const OPTIONS = {
   'data-dir': { type: 'string' },

@@ -3,15 +3,17 @@
 // and `claim` are what the image's systemd units run on the device.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { parseCommand } from '../cli-args.ts';
 import { BOARDS, DEVICE_ROLES, formatProblems, parseBootConfig } from '../image/boot-config.ts';
+import { MIN_PASSWORD_LENGTH } from '@unibos/credentials';
+import { askLine, askSecret } from '../terminal-prompt.ts';
 
-const HELP = say(`usage: unibos image bundle [--arch arm64|x64] [--out DIR] [--tarball FILE]
+const HELP = fitHelp(say(`usage: unibos image bundle [--arch arm64|x64] [--out DIR] [--tarball FILE]
        unibos image config [--boot DIR | --out FILE] [--role R] [--board B] [--region R] [options]
        unibos image firstboot [--boot DIR] [--state DIR] [--etc DIR] [--led DIR] [--user NAME]
        unibos image claim [--state DIR]
@@ -46,7 +48,7 @@ device would reject.
 
 'firstboot' (unibos-firstboot.service, as root) applies <boot>/unibos.json; 'claim'
 (unibos-claim.service) claims the device at its hub, retrying until the hub answers.
-`, { roles: DEVICE_ROLES.join(', '), boards: BOARDS.join(', ') });
+`, { roles: DEVICE_ROLES.join(', '), boards: BOARDS.join(', ') }));
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -107,6 +109,11 @@ async function config(argv: string[]): Promise<number> {
   const v = { ...parsed.values } as Record<string, string | boolean | undefined>;
   const target = typeof v.boot === 'string' ? join(v.boot, 'unibos.json') : typeof v.out === 'string' ? v.out : undefined;
   if (!target) throw new CliError(say("say where to write: --boot DIR (the card's boot partition) or --out FILE"));
+  if (typeof v.boot === 'string' && !statSync(v.boot, { throwIfNoEntry: false })?.isDirectory()) throw new CliError(say("{dir} is not a directory: is the card's boot partition mounted?", { dir: v.boot }));
+  // A secret with nothing to go with would be dropped without a word.
+  for (const [secretFlag, needs] of [['admin-password-file', 'admin-email'], ['wifi-password-file', 'wifi-ssid']] as const) {
+    if (typeof v[secretFlag] === 'string' && typeof v[needs] !== 'string') throw new CliError(say('--{flag} needs --{needs}', { flag: secretFlag, needs }));
+  }
   if (existsSync(target) && v.force !== true) throw new CliError(say('{file} exists; --force overwrites it', { file: target }));
   if (process.stdin.isTTY && (!v.role || !v.board || !v.region)) await ask(v);
   const secret = (flag: string): string | undefined => {
@@ -132,7 +139,8 @@ async function config(argv: string[]): Promise<number> {
       board: str('board'),
       region: str('region'),
       ...(str('preset') ? { preset: str('preset') } : {}),
-      ...(str('tx-power') ? { txPowerDbm: Number(str('tx-power')) } : {}),
+      // Not a number goes in as given, so the device's own check names it.
+      ...(str('tx-power') ? { txPowerDbm: /^-?\d+$/.test(str('tx-power')!) ? Number(str('tx-power')) : str('tx-power') } : {}),
     },
   };
   if (str('channel') || channelKey) file.channel = { name: str('channel') ?? 'Public', ...(channelKey ? { key: channelKey } : {}) };
@@ -153,36 +161,32 @@ async function config(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** Prompts for what the flags left out; Enter takes the value in brackets. */
+/** Prompts for what the flags left out; Enter takes the value in brackets. Passwords are not echoed. */
 async function ask(v: Record<string, string | boolean | undefined>): Promise<void> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    const q = async (key: string, question: string, dflt?: string): Promise<void> => {
-      if (typeof v[key] === 'string') return;
-      const answer = (await rl.question(`${question}${dflt ? ` [${dflt}]` : ''}: `)).trim();
-      if (answer || dflt) v[key] = answer || dflt;
-    };
-    await q('role', `role (${DEVICE_ROLES.join(', ')})`, 'node');
-    await q('board', `radio board (${BOARDS.join(', ')})`, 'rak3172-hat');
-    await q('region', 'region (EU868, EU433, US915, ANZ, IN865)', 'EU868');
-    await q('name', 'name on the mesh (optional)');
-    await q('channel', 'channel name', 'Public');
-    await q('channel-key', "channel key (base64, 'new' for a random one, empty for the public channel)");
-    if (v.role !== 'hub') {
-      await q('hub-url', 'hub address, e.g. http://hub.local:8000 (optional)');
-      if (v['hub-url']) await q('claim-token', 'claim token from the hub');
-    }
-    if (v.role === 'hub' || v.role === 'gateway+hub') {
-      await q('admin-email', 'first admin e-mail (optional)');
-      if (v['admin-email']) await q('admin-password', 'first admin password (12+ characters)');
-    }
-    await q('wifi-country', 'Wi-Fi country, two letters (optional)');
-    if (v['wifi-country']) {
-      await q('wifi-ssid', 'Wi-Fi network name (optional)');
-      if (v['wifi-ssid']) await q('wifi-password', 'Wi-Fi password');
-    }
-  } finally {
-    rl.close();
+  const q = async (key: string, question: string, dflt?: string, secret = false): Promise<void> => {
+    if (typeof v[key] === 'string') return;
+    const prompt = `${question}${dflt ? ` [${dflt}]` : ''}: `;
+    const answer = (secret ? await askSecret(prompt) : await askLine(prompt)).trim();
+    if (answer || dflt) v[key] = answer || dflt;
+  };
+  await q('role', say('role ({roles})', { roles: DEVICE_ROLES.join(', ') }), 'node');
+  await q('board', say('radio board ({boards})', { boards: BOARDS.join(', ') }), 'rak3172-hat');
+  await q('region', say('region ({regions})', { regions: 'EU868, EU433, US915, ANZ, IN865' }), 'EU868');
+  await q('name', say('name on the mesh (optional)'));
+  await q('channel', say('channel name'), 'Public');
+  await q('channel-key', say("channel key (base64, 'new' for a random one, empty for the public channel)"));
+  if (v.role !== 'hub') {
+    await q('hub-url', say('hub address, e.g. http://hub.local:8000 (optional)'));
+    if (v['hub-url']) await q('claim-token', say('claim token from the hub'));
+  }
+  if (v.role === 'hub' || v.role === 'gateway+hub') {
+    await q('admin-email', say('first admin e-mail (optional)'));
+    if (v['admin-email']) await q('admin-password', say('first admin password ({min}+ characters)', { min: MIN_PASSWORD_LENGTH }), undefined, true);
+  }
+  await q('wifi-country', say('Wi-Fi country, two letters (optional)'));
+  if (v['wifi-country']) {
+    await q('wifi-ssid', say('Wi-Fi network name (optional)'));
+    if (v['wifi-ssid']) await q('wifi-password', say('Wi-Fi password'), undefined, true);
   }
 }
 

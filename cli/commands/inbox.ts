@@ -4,12 +4,13 @@ import { callNode, formatNodeId, type InboxMessage } from '@unibos/firmware';
 import { integer } from '../cli-args.ts';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
 
-const HELP = say(
+const HELP = fitHelp(say(
   'usage: unibos inbox [--last N | --after N] [options]\n\nLists the texts, private messages (🔒, end-to-end encrypted) and alerts (SOS, "I am safe",\nwarnings) this node received, oldest first. Each has a number; the node keeps the newest 10000.\n\n  --last N         the newest N messages (default 20, at most 1000)\n  --after N        instead, the messages after number N (up to 1000; page on from the last shown; default: the latest)\n{options}\n',
   { options: DATA_DIR_HELP },
-);
+));
 
 const MAX = 1000;
 
@@ -37,9 +38,38 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 function kindOf(m: InboxMessage): string {
-  if (m.kind === 'alert') return m.level ?? 'ALERT';
+  if (m.kind === 'alert') return alertLevel(m.level);
   // The lock says only the two ends could read it, whatever the row says.
   return m.kind === 'private' ? say('🔒 private') : say('text');
+}
+
+/** An alert's kind in the CLI's language (one this CLI does not know stays as the node said it). */
+function alertLevel(level: string | null | undefined): string {
+  switch (level) {
+    case null:
+    case undefined:
+      return say('ALERT');
+    case 'SOS':
+      return say('SOS');
+    case 'SAFE':
+      return say('SAFE');
+    case 'WARNING':
+      return say('WARNING');
+    case 'EARTHQUAKE':
+      return say('EARTHQUAKE');
+    case 'EVACUATE':
+      return say('EVACUATE');
+    case 'FIRE':
+      return say('FIRE');
+    case 'FLOOD':
+      return say('FLOOD');
+    case 'MEDICAL':
+      return say('MEDICAL');
+    case 'UNSPECIFIED':
+      return say('UNSPECIFIED');
+    default:
+      return level;
+  }
 }
 
 /** A private message that could not be opened says so, never as if it were the text. */

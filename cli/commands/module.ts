@@ -11,9 +11,10 @@ import { defaultHubDataDir } from '@unibos/controlplane';
 import { MODULE_CATEGORIES, formatProblem, validateManifestText, validateSettings, type ModuleManifest } from '@unibos/module-api';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { parseCommand } from '../cli-args.ts';
 
-const HELP = say(`usage: unibos module <command> [options]
+const HELP = fitHelp(say(`usage: unibos module <command> [options]
 
   list                       installed modules and their state
   info NAME                  one module: manifest, state, settings
@@ -29,7 +30,7 @@ options:
   --modules-dir DIR    where modules live (default: this installation's modules/)
   --data-dir DIR       the hub's data dir, for modules.json without a hub (default ~/.unibos/hub)
   --category C         create: {categories} (default iot)
-`, { categories: MODULE_CATEGORIES.join(', ') });
+`, { categories: MODULE_CATEGORIES.join(', ') }));
 
 export const DEFAULT_MODULES_DIR = fileURLToPath(new URL('../../modules/', import.meta.url));
 const NAME = /^[a-z][a-z0-9-]{1,39}$/;

@@ -9,17 +9,20 @@ import { MessengerClient, MessengerClientError, type Arrival, type ConversationS
 import { parseCommand, type Parsed } from '../cli-args.ts';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { keyFingerprint } from '../key-fingerprint.ts';
+import { askSecret } from '../terminal-prompt.ts';
 import { DEFAULT_MSG_DIR, MessengerAccount } from '../messenger-account.ts';
 
-const HELP = say(`usage: unibos msg <command> [arguments] [options]
+const HELP = fitHelp(say(`usage: unibos msg <command> [arguments] [options]
 
 End-to-end encrypted messages through the hub. This machine is one messenger device of your hub
 account: its keys are made here and never leave the data dir; the hub relays only ciphertext.
 
 commands:
   login --hub URL --email EMAIL [--password-file FILE] [--device-name NAME]
-                      log in and register this device (the password is read from FILE, else from stdin)
+                      log in and register this device (the password is read from FILE, else
+                      asked for at a terminal, else read from stdin)
   devices [--revoke ID]
                       list your messenger devices, or revoke one (it gets nothing more)
   list                your conversations, with unread counts
@@ -33,7 +36,8 @@ commands:
   group add CONVERSATION WHO [WHO ...]
   group remove CONVERSATION WHO
                       groups and channels; adding or removing a member re-keys the group
-  node !NODE ["text"] send an end-to-end encrypted direct message (at most 117 bytes) to a mesh node
+  node !NODE ["text"]
+                      send an end-to-end encrypted direct message (at most 117 bytes) to a mesh node
                       through the gateway that heard it last; without text, that conversation with
                       each sent message's state (queued, sent, delivered, failed)
   safety WHO          the safety number to compare with WHO (in person or on a call)
@@ -42,9 +46,11 @@ commands:
                       device fingerprints with their trust state (pinned, changed awaiting trust)
 
 options:
-  --hub URL           the hub's address, e.g. http://hub.local:8080 (login; no default)
+  --hub URL           the hub's address, e.g. http://hub.local:8000 (login; no default)
   --email EMAIL       your hub account (login; no default)
-  --password-file FILE  a file whose first line is the password (login; default: read stdin)
+  --password-file FILE
+                      a file whose first line is the password (login; default: ask at a terminal,
+                      else read stdin)
   --device-name NAME  how this device is listed (login; default: "cli on <hostname>")
   --revoke ID         a device id from \`unibos msg devices\` (devices; default: list only)
   --reply-to ID       a message id to reply to (send; default: none)
@@ -54,8 +60,8 @@ options:
   --member WHO        a member to add, email or user id; repeat for more (group create; default: none)
   --channel           make a channel, where only owner and admins post (group create; default: a group)
   --description TEXT  the group's description (group create; default: none)
-  --data-dir DIR    where the session and this device's keys are kept, files 0600 (default: {dataDir})
-`, { dataDir: DEFAULT_MSG_DIR });
+  --data-dir DIR      where the session and this device's keys are kept, files 0600 (default: {dataDir})
+`, { dataDir: DEFAULT_MSG_DIR }));
 
 const OPTIONS = {
   hub: { type: 'string' },
@@ -158,6 +164,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
   async dm(ctx, _args, rest) {
     if (rest.length !== 2) throw new CliError(say('usage: unibos msg dm WHO "text" (quote the text)'));
     const who = person(ctx, rest[0]!);
+    if (who.userId === ctx.client.userId) throw new CliError(say('{who} is you: a direct message goes to someone else', { who: rest[0]! }));
     const conv = await ctx.client.startDirect(who.userId);
     const sent = await ctx.client.send(conv.id, { text: rest[1]! });
     out(say('sent {id} to {email} (conversation {conversation})', { id: sent.id, email: who.email, conversation: conv.id }));
@@ -194,6 +201,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
       await ctx.client.markRead(only.id);
     } else {
       await show(ctx, first, convs);
+      if (first.arrived.length === 0 && !args.values.follow) out(say('no new messages'));
     }
     if (!args.values.follow) return 0;
     const stop = new Promise<void>((resolve) => {
@@ -308,13 +316,15 @@ async function login(dir: string, args: Parsed, rest: string[]): Promise<number>
   try {
     new URL(hub);
   } catch {
-    throw new CliError(say("--hub must be a URL such as http://hub.local:8080, got '{value}'", { value: hub }));
+    throw new CliError(say("--hub must be a URL such as http://hub.local:8000, got '{value}'", { value: hub }));
   }
   const file = args.values['password-file'] as string | undefined;
   let password: string;
   try {
-    password = (file ? readFileSync(file, 'utf8') : readFileSync(0, 'utf8')).split('\n')[0]!;
+    // At a terminal, ask (without echo); a script pipes the password in.
+    password = !file && process.stdin.isTTY ? await askSecret(`${say('Password')}: `) : (file ? readFileSync(file, 'utf8') : readFileSync(0, 'utf8')).split('\n')[0]!;
   } catch (err) {
+    if (err instanceof CliError) throw err;
     throw new CliError(file ? say('cannot read the password from {file}: {reason}', { file, reason: (err as Error).message }) : say('cannot read the password from stdin: {reason}', { reason: (err as Error).message }));
   }
   if (!password) throw new CliError(say('the password is empty'));

@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { createLogger, defaultDataDir, formatNodeId, loadOrCreateIdentity, runNode } from '@unibos/firmware';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { parseCommand } from '../cli-args.ts';
 import { claimNodeAtHub } from '../hub-claim.ts';
 import { writeSecretFile } from '../secret-file.ts';
-import { NODE_FLAG_HELP, nodeConfigFromFlags, nodeFlagOptions, runUntilSignal } from '../node-flags.ts';
+import { nodeFlagHelp, nodeConfigFromFlags, nodeFlagOptions, runUntilSignal } from '../node-flags.ts';
 
-const HELP = say(`usage: unibos node [options]
+const HELP = fitHelp(say(`usage: unibos node [options]
        unibos node claim --hub-api URL --token TOKEN [--name NAME] [--data-dir DIR]
 
 Runs a UNIBOS field device: the mesh router on a LoRa radio (a RAK3172 modem on a serial port, an
@@ -30,7 +31,7 @@ Example, three nodes in a line on one machine (run \`unibos air\` first):
   unibos node --data-dir /tmp/a --lat 41.000 --lon 29.000 --http-port off
   unibos node --data-dir /tmp/b --lat 41.000 --lon 29.060 --http-port off
   unibos node --data-dir /tmp/c --lat 41.000 --lon 29.120 --http-port off
-`, { flags: NODE_FLAG_HELP });
+`, { flags: nodeFlagHelp() }));
 
 export async function run(argv: string[]): Promise<number> {
   if (argv[0] === 'claim') return claim(argv.slice(1));

@@ -2,12 +2,13 @@
 
 import { callNode, formatNodeId, type Peer } from '@unibos/firmware';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
 
-const HELP = say(
+const HELP = fitHelp(say(
   'usage: unibos peers [options]\n\nLists the nodes this node has heard: hops away (1 = heard directly), signal of the last direct\nreception, when it was last heard, its last reported position and battery, and an SOS it raised\nand has not ended with "I am safe" (such a node, like a gateway, is never forgotten to make room).\n\n{options}\n',
   { options: DATA_DIR_HELP },
-);
+));
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseControlArgs(argv, HELP);

@@ -4,9 +4,10 @@
 import { Device, BOARDS, loadNodeConfig, probeRadio, resolveBoard, type ProbeReport } from '@unibos/firmware';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { parseCommand } from '../cli-args.ts';
 
-const HELP = say(`usage: unibos radio boards
+const HELP = fitHelp(say(`usage: unibos radio boards
        unibos radio probe --board NAME|PATH [--twin] [--region R] [--preset P] [--frequency HZ] [--tx-power DBM] [--data-dir DIR] [--config PATH]
 
 'boards' lists the SX1262/SX1276 boards \`unibos node --radio spi --board NAME\` knows.
@@ -16,7 +17,7 @@ one fails, what to change ("enable SPI (dtparam=spi=on)", "check the RESET pin .
 the same driver against the chip's register-level twin instead of the hardware. The board, region
 and plan come from the node's config (<data-dir>/config.json, environment) unless given here.
 Exit code 0 when the chip answered and listens, 1 otherwise.
-`);
+`));
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

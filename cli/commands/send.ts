@@ -3,12 +3,13 @@
 import { callNode, formatNodeId } from '@unibos/firmware';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, parseControlArgs, printJson } from '../node-control.ts';
 
-const HELP = say(
+const HELP = fitHelp(say(
   'usage: unibos send "text" [--to NODE [--private]] [options]\n\nQueues a text message on the running node. It is stored before this command returns and sent as\nsoon as the radio and the duty-cycle budget allow, surviving restarts until it is delivered.\n\n  --to NODE        a node id such as !1a2b3c4d (default: everyone on the channel)\n  --private        encrypted end to end: only NODE can read it (at most 117 bytes of text; default: off)\n{options}\n',
   { options: DATA_DIR_HELP },
-);
+));
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseControlArgs<{ to?: string; private?: boolean }>(argv, HELP, { to: { type: 'string' }, private: { type: 'boolean' } }, true);

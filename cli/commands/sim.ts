@@ -21,12 +21,13 @@ import {
 } from '@unibos/mesh-protocol';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { integer, number, oneOf, parseCommand } from '../cli-args.ts';
 
 const STRATEGIES = ['naive', 'baseline', 'ours'] as const;
 type StrategyName = (typeof STRATEGIES)[number];
 
-const HELP = say(`usage: unibos sim [options]
+const HELP = fitHelp(say(`usage: unibos sim [options]
 
 Simulates LoRa nodes running the UNIBOS router on a shared radio medium (path loss, shadowing,
 per-link loss, collisions, half-duplex, airtime) and reports how floods spread.
@@ -34,7 +35,7 @@ per-link loss, collisions, half-duplex, airtime) and reports how floods spread.
   --nodes N          number of nodes (default 30)
   --topology T       line | grid | random | mixed (default random); mixed = a town, villages,
                      farms and hilltop relays (try --nodes 500)
-  --loss P           extra per-reception loss, 0..1 (default 0.2)
+  --loss P           extra per-reception loss, 0..0.95 (default 0.2)
   --seed N           random seed; the same seed gives the same run (default 1)
   --frames N         broadcast frames originated by random nodes (default 20)
   --hop-limit N      0..7 (default 3)
@@ -43,7 +44,7 @@ per-link loss, collisions, half-duplex, airtime) and reports how floods spread.
   --threshold X      ours: share of neighbours a relay must newly reach (default {threshold})
   --svg PATH         where to write the picture: each strategy's map side by side, with its
                      latency-over-hops chart (default sim-report.svg)
-`, { presets: Object.keys(LORA_PRESETS).join(' | '), threshold: DEFAULT_COVERAGE_THRESHOLD });
+`, { presets: Object.keys(LORA_PRESETS).join(' | '), threshold: DEFAULT_COVERAGE_THRESHOLD }));
 
 export async function run(argv: string[]): Promise<number> {
   const flags = ['nodes', 'topology', 'loss', 'seed', 'frames', 'hop-limit', 'preset', 'strategy', 'threshold', 'svg'];

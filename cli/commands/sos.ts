@@ -2,13 +2,14 @@
 
 import { callNode, type SosStatus } from '@unibos/firmware';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-control.ts';
 import { sosLine } from '../sos-line.ts';
 
-const HELP = say(
+const HELP = fitHelp(say(
   'usage: unibos sos [--safe] [options]\n\nRaises an SOS, as a long press of the node\'s button does: an alert with our position, resent at\ngrowing intervals until a gateway has durably queued it for the hub. `unibos status` then shows\nhow far it got: taken by a gateway, received by the hub, acknowledged by an admin, resolved.\nWith --safe, ends the SOS and sends "I am safe" (a short press).\n\n  --safe           cancel the SOS and tell the mesh you are safe (default: raise an SOS)\n{options}\n',
   { options: DATA_DIR_HELP },
-);
+));
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseControlArgs<{ safe?: boolean }>(argv, HELP, { safe: { type: 'boolean' } });

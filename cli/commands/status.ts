@@ -2,13 +2,14 @@
 
 import { callNode, type NodeStatus } from '@unibos/firmware';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-control.ts';
 import { sosLine } from '../sos-line.ts';
 
-const HELP = say(
+const HELP = fitHelp(say(
   'usage: unibos status [options]\n\nShows the running node\'s identity, radio, GPS fix, mesh counters, outbox and how far\nits SOS got (sent, taken by a gateway, received by the hub, acknowledged, resolved), and\nthe modules it runs (loaded, or why not).\n\n{options}\n',
   { options: DATA_DIR_HELP },
-);
+));
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseControlArgs(argv, HELP);
@@ -22,7 +23,7 @@ export async function run(argv: string[]): Promise<number> {
   const drops = Object.entries(s.mesh.drops).map(([k, n]) => `${k} ${n}`).join(', ') || say('none');
   const rows: Array<[string, string]> = [
     [say('node'), say('{id}  {name}  ({role}), up {seconds} s', { id: s.nodeId, name: plain(s.name), role: s.role, seconds: s.uptimeS })],
-    [say('radio'), say('{type}, {state}, {preset} on {mhz} MHz, {region}', { type: s.radio.type, state: s.radio.state, preset: s.radio.preset, mhz: (s.radio.frequencyHz / 1e6).toFixed(3), region: s.radio.region }) + (s.radio.error ? `\n${plain(s.radio.error)}` : '')],
+    [say('radio'), say('{type}, {state}, {preset} on {mhz} MHz, {region}', { type: s.radio.type, state: radioState(s.radio.state), preset: s.radio.preset, mhz: (s.radio.frequencyHz / 1e6).toFixed(3), region: s.radio.region }) + (s.radio.error ? `\n${plain(s.radio.error)}` : '') + (s.radio.warning ? `\n${plain(s.radio.warning)}` : '')],
     [say('gps'), fix && fix.mode !== 'none' ? say('{type}, {mode} fix {lat}, {lon}', { type: s.gps.type, mode: fix.mode, lat: fix.latitude.toFixed(5), lon: fix.longitude.toFixed(5) }) : s.gps.type === 'none' ? s.gps.type : say('{type}, no fix', { type: s.gps.type })],
     [say('mesh'), say('channel {channel}, hop limit {hops}, channel use {percent}%', { channel: s.mesh.channel, hops: s.mesh.hopLimit, percent: s.mesh.channelUtilizationPercent })],
     [say('frames'), say('sent {sent}, received {received}, delivered {delivered}, relayed {relayed}; drops: {drops}', { sent: s.mesh.framesSent, received: s.mesh.framesReceived, delivered: s.mesh.delivered, relayed: s.mesh.relayed, drops })],
@@ -36,6 +37,24 @@ export async function run(argv: string[]): Promise<number> {
   const indent = ' '.repeat(width);
   process.stdout.write(rows.map(([label, value]) => label.padEnd(width) + value.split('\n').join(`\n${indent}`)).join('\n') + '\n');
   return 0;
+}
+
+/** The radio's state in the CLI's language (a state this CLI does not know stays as the node said it). */
+function radioState(state: string): string {
+  switch (state) {
+    case 'ready':
+      return say('ready');
+    case 'closed':
+      return say('closed');
+    case 'configuring':
+      return say('configuring');
+    case 'connecting':
+      return say('connecting');
+    case 'recovering':
+      return say('recovering');
+    default:
+      return state;
+  }
 }
 
 /** One configured module: loaded (with refusals, if any), or why it is not running. */

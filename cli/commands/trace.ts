@@ -5,12 +5,13 @@ import { callNode, parseNodeId } from '@unibos/firmware';
 import { integer } from '../cli-args.ts';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-control.ts';
 
-const HELP = say(
+const HELP = fitHelp(say(
   'usage: unibos trace !NODE [options]\n\nTraces the path the running node\'s direct messages take to NODE and back: every hop adds itself\nand the SNR it heard the trace at. "?" is a relay that carried the trace without recording itself.\n\n  --timeout S      seconds to wait for the answer (default 60)\n{options}\n',
   { options: DATA_DIR_HELP },
-);
+));
 
 interface TraceHopAnswer {
   node: string;

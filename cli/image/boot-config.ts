@@ -3,6 +3,8 @@
 // the few the schema cannot say, such as the name's length in bytes on the air).
 
 import { LORA_PRESETS, REGIONS } from '@unibos/mesh-protocol';
+import { MIN_PASSWORD_LENGTH } from '@unibos/credentials';
+import { say } from '../cli-language.ts';
 
 export const DEVICE_ROLES = ['node', 'gateway', 'hub', 'gateway+hub'] as const;
 export const BOARDS = ['rak3172-hat', 'rak3172-usb', 'sim'] as const;
@@ -41,25 +43,25 @@ export function parseBootConfig(text: string): BootConfigResult {
   try {
     raw = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    return { ok: false, code: 'E_BOOT_CONFIG', problems: [{ key: '(file)', message: `not valid JSON: ${(err as Error).message}` }] };
+    return { ok: false, code: 'E_BOOT_CONFIG', problems: [{ key: '(file)', message: say('not valid JSON: {reason}', { reason: (err as Error).message }) }] };
   }
   const problems: BootConfigProblem[] = [];
   const bad = (key: string, message: string): void => void problems.push({ key, message });
   const obj = (v: unknown, key: string, allowed: readonly string[], required: readonly string[]): Record<string, unknown> | undefined => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-      bad(key, 'must be an object');
+      bad(key, say('must be an object'));
       return undefined;
     }
     const o = v as Record<string, unknown>;
-    for (const k of Object.keys(o)) if (!allowed.includes(k)) bad(key ? `${key}.${k}` : k, 'is not a known key (check the spelling against unibos.schema.json)');
-    for (const k of required) if (o[k] === undefined) bad(key ? `${key}.${k}` : k, 'is required');
+    for (const k of Object.keys(o)) if (!allowed.includes(k)) bad(key ? `${key}.${k}` : k, say('is not a known key (check the spelling against unibos.schema.json)'));
+    for (const k of required) if (o[k] === undefined) bad(key ? `${key}.${k}` : k, say('is required'));
     return o;
   };
   const str = (o: Record<string, unknown>, k: string, key: string, check?: (s: string) => string | undefined): string | undefined => {
     const v = o[k];
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || v.length === 0) {
-      bad(key, 'must be a non-empty string');
+      bad(key, say('must be a non-empty string'));
       return undefined;
     }
     const why = check?.(v);
@@ -69,16 +71,16 @@ export function parseBootConfig(text: string): BootConfigResult {
     }
     return v;
   };
-  const oneOf = (values: readonly string[]) => (s: string) => (values.includes(s) ? undefined : `must be one of ${values.join(', ')} (got "${s}")`);
-  const matches = (re: RegExp, hint: string) => (s: string) => (re.test(s) ? undefined : `must be ${hint} (got "${s}")`);
-  const length = (min: number, max: number) => (s: string) => (s.length >= min && s.length <= max ? undefined : `must be ${min} to ${max} characters long`);
+  const oneOf = (values: readonly string[]) => (s: string) => (values.includes(s) ? undefined : say('must be one of {allowed} (got "{value}")', { allowed: values.join(', '), value: s }));
+  const matches = (re: RegExp, why: (s: string) => string) => (s: string) => (re.test(s) ? undefined : why(s));
+  const length = (min: number, max: number) => (s: string) => (s.length >= min && s.length <= max ? undefined : say('must be {min} to {max} characters long', { min, max }));
 
   const top = obj(raw, '', ['$schema', 'version', 'role', 'name', 'hostname', 'meshRole', 'radio', 'channel', 'hub', 'wifi'], ['version', 'role', 'radio']);
   if (!top) return { ok: false, code: 'E_BOOT_CONFIG', problems };
-  if (top.version !== undefined && top.version !== 1) bad('version', `must be 1 (got ${JSON.stringify(top.version)})`);
+  if (top.version !== undefined && top.version !== 1) bad('version', say('must be 1 (got {value})', { value: JSON.stringify(top.version) }));
   const role = str(top, 'role', 'role', oneOf(DEVICE_ROLES)) as DeviceRole | undefined;
-  const name = str(top, 'name', 'name', (s) => (Buffer.byteLength(s) <= 39 ? undefined : `must be at most 39 bytes of UTF-8 (it travels in every announcement); got ${Buffer.byteLength(s)}`));
-  const hostname = str(top, 'hostname', 'hostname', matches(HOSTNAME, 'a host name: lower-case letters, digits and inner hyphens, at most 63'));
+  const name = str(top, 'name', 'name', (s) => (Buffer.byteLength(s) <= 39 ? undefined : say('must be at most 39 bytes of UTF-8 (it travels in every announcement); got {bytes}', { bytes: Buffer.byteLength(s) })));
+  const hostname = str(top, 'hostname', 'hostname', matches(HOSTNAME, (value) => say('must be a host name: lower-case letters, digits and inner hyphens, at most 63 (got "{value}")', { value })));
   const meshRole = str(top, 'meshRole', 'meshRole', oneOf(['CLIENT', 'ROUTER'])) as 'CLIENT' | 'ROUTER' | undefined;
 
   let radio: BootConfig['radio'] | undefined;
@@ -88,13 +90,13 @@ export function parseBootConfig(text: string): BootConfigResult {
       const board = str(r, 'board', 'radio.board', oneOf(BOARDS)) as Board | undefined;
       const region = str(r, 'region', 'radio.region', oneOf(Object.keys(REGIONS)));
       const preset = str(r, 'preset', 'radio.preset', oneOf(Object.keys(LORA_PRESETS)));
-      const air = str(r, 'air', 'radio.air', matches(HOST_PORT, 'host:port'));
+      const air = str(r, 'air', 'radio.air', matches(HOST_PORT, (value) => say('must be host:port (got "{value}")', { value })));
       let txPowerDbm: number | undefined;
       if (r.txPowerDbm !== undefined) {
-        if (typeof r.txPowerDbm !== 'number' || !Number.isInteger(r.txPowerDbm) || r.txPowerDbm < -9 || r.txPowerDbm > 30) bad('radio.txPowerDbm', `must be a whole number of dBm from -9 to 30 (got ${JSON.stringify(r.txPowerDbm)})`);
+        if (typeof r.txPowerDbm !== 'number' || !Number.isInteger(r.txPowerDbm) || r.txPowerDbm < -9 || r.txPowerDbm > 30) bad('radio.txPowerDbm', say('must be a whole number of dBm from -9 to 30 (got {value})', { value: JSON.stringify(r.txPowerDbm) }));
         else txPowerDbm = r.txPowerDbm;
       }
-      if (air !== undefined && board !== 'sim') bad('radio.air', 'is only for board "sim"');
+      if (air !== undefined && board !== 'sim') bad('radio.air', say('is only for board "sim"'));
       if (board && region) radio = { board, region, ...(preset ? { preset } : {}), ...(txPowerDbm !== undefined ? { txPowerDbm } : {}), ...(air ? { air } : {}) };
     }
   }
@@ -105,9 +107,9 @@ export function parseBootConfig(text: string): BootConfigResult {
     if (c) {
       const cname = str(c, 'name', 'channel.name', length(1, 200));
       const key = str(c, 'key', 'channel.key', (s) => {
-        if (!BASE64.test(s)) return 'must be base64';
+        if (!BASE64.test(s)) return say('must be base64');
         const n = Buffer.from(s, 'base64').length;
-        return [1, 16, 32].includes(n) ? undefined : `must be 16 or 32 random bytes in base64 (or AQ==, the public key); it decodes to ${n} bytes`;
+        return [1, 16, 32].includes(n) ? undefined : say('must be 16 or 32 random bytes in base64 (or AQ==, the public key); it decodes to {bytes} bytes', { bytes: n });
       });
       if (cname) channel = { name: cname, ...(key ? { key } : {}) };
     }
@@ -117,21 +119,22 @@ export function parseBootConfig(text: string): BootConfigResult {
   if (top.hub !== undefined) {
     const h = obj(top.hub, 'hub', ['url', 'claimToken', 'admin'], []);
     if (h) {
-      const url = str(h, 'url', 'hub.url', matches(/^https?:\/\/\S+$/, "the hub's http(s):// address, e.g. http://hub.local:8000"));
+      const url = str(h, 'url', 'hub.url', matches(/^https?:\/\/\S+$/, (value) => say('must be the hub\'s http(s):// address, e.g. http://hub.local:8000 (got "{value}")', { value })));
       const claimToken = str(h, 'claimToken', 'hub.claimToken', length(8, 200));
       let admin: NonNullable<BootConfig['hub']>['admin'];
       if (h.admin !== undefined) {
         const a = obj(h.admin, 'hub.admin', ['email', 'password', 'org'], ['email', 'password']);
         if (a) {
-          const email = str(a, 'email', 'hub.admin.email', matches(/^[^@\s]+@[^@\s]+$/, 'an e-mail address'));
-          const password = str(a, 'password', 'hub.admin.password', length(12, 200));
+          const email = str(a, 'email', 'hub.admin.email', matches(/^[^@\s]+@[^@\s]+$/, (value) => say('must be an e-mail address (got "{value}")', { value })));
+          // The hub's own minimum: a password the hub would refuse is refused here, and no other.
+          const password = str(a, 'password', 'hub.admin.password', length(MIN_PASSWORD_LENGTH, 200));
           const org = str(a, 'org', 'hub.admin.org', length(1, 100));
           if (email && password) admin = { email, password, ...(org ? { org } : {}) };
         }
       }
       hub = { ...(url ? { url } : {}), ...(claimToken ? { claimToken } : {}), ...(admin ? { admin } : {}) };
-      if (claimToken && !url && role !== 'gateway+hub') bad('hub.url', 'is needed with hub.claimToken: where should the device claim itself?');
-      if (admin && role !== 'hub' && role !== 'gateway+hub') bad('hub.admin', 'is only for role hub or gateway+hub (the first admin of the hub on this device)');
+      if (claimToken && !url && role !== 'gateway+hub') bad('hub.url', say('is needed with hub.claimToken: where should the device claim itself?'));
+      if (admin && role !== 'hub' && role !== 'gateway+hub') bad('hub.admin', say('is only for role hub or gateway+hub (the first admin of the hub on this device)'));
     }
   }
 
@@ -139,16 +142,16 @@ export function parseBootConfig(text: string): BootConfigResult {
   if (top.wifi !== undefined) {
     const w = obj(top.wifi, 'wifi', ['country', 'ssid', 'password'], ['country']);
     if (w) {
-      const country = str(w, 'country', 'wifi.country', matches(/^[A-Z]{2}$/, 'a two-letter country code in capitals, e.g. DE'));
+      const country = str(w, 'country', 'wifi.country', matches(/^[A-Z]{2}$/, (value) => say('must be a two-letter country code in capitals, e.g. DE (got "{value}")', { value })));
       const ssid = str(w, 'ssid', 'wifi.ssid', length(1, 32));
       const password = str(w, 'password', 'wifi.password', length(8, 63));
-      if (password && !ssid) bad('wifi.password', 'needs wifi.ssid');
+      if (password && !ssid) bad('wifi.password', say('needs wifi.ssid'));
       if (country) wifi = { country, ...(ssid ? { ssid } : {}), ...(password ? { password } : {}) };
     }
   }
 
   if (problems.length || !role || !radio) {
-    if (!problems.length) bad('(file)', 'role and radio are required');
+    if (!problems.length) bad('(file)', say('role and radio are required'));
     return { ok: false, code: 'E_BOOT_CONFIG', problems };
   }
   const config: BootConfig = { version: 1, role, radio };

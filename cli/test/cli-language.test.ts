@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,12 +53,18 @@ test('a real node answers in Turkish: status, SOS, send, inbox and its own error
   assert.match(tr.stdout, /^ağ {12}kanal \S+, atlama sınırı \d, kanal kullanımı %\d/m);
   assert.match(tr.stdout, /^giden kutusu {2}0 sırada$/m, 'labels in one column as wide as the longest Turkish one');
   assert.match(tr.stdout, /^sos {11}yok$/m);
+  assert.match(tr.stdout, /^telsiz {8}\S+, (hazır|kapalı|ayarlanıyor|bağlanıyor|toparlanıyor), /m, 'the radio\u2019s state in Turkish');
 
   const sos = await unibos(['sos', '--data-dir', dir], 'tr');
   assert.equal(sos.code, 0, sos.stderr);
   assert.match(sos.stdout, /^SOS başlatıldı: \d+\. kopya sırada; bir ağ geçidi alana kadar artan aralıklarla yeniden gönderilir\./);
   const after = await unibos(['status', '--data-dir', dir], 'tr');
   assert.match(after.stdout, /^sos {11}gönderildi, bir ağ geçidi bekleniyor \(\d\d:\d\d\); \d+ kopya gönderildi$/m);
+  // Cancelled before a gateway took it: only "I am safe" is on its way now.
+  assert.equal((await unibos(['sos', '--safe', '--data-dir', dir], 'en')).code, 0);
+  const safe = await unibos(['status', '--data-dir', dir], 'en');
+  assert.match(safe.stdout, /^sos {7}safe sent at \d\d:\d\d, waiting for the hub; SOS sent at \d\d:\d\d; \d+ cop(y|ies) sent, \d+ of "I am safe"$/m);
+  assert.doesNotMatch(safe.stdout, /waiting for a gateway/);
 
   const sent = await unibos(['send', 'su lazım', '--data-dir', dir], 'tr');
   assert.equal(sent.code, 0, sent.stderr);
@@ -112,7 +118,7 @@ test('the node commands’ --help in Turkish, with every option', async () => {
 });
 
 test('every sentence the CLI says has its Turkish, with the same placeholders', () => {
-  const files = [...readdirSync(CLI).filter((f) => f.endsWith('.ts')).map((f) => join(CLI, f)), ...readdirSync(join(CLI, 'commands')).map((f) => join(CLI, 'commands', f))];
+  const files = [...readdirSync(CLI).filter((f) => f.endsWith('.ts')).map((f) => join(CLI, f)), ...['commands', 'image'].flatMap((d) => readdirSync(join(CLI, d)).map((f) => join(CLI, d, f)))];
   const missing: string[] = [];
   let found = 0;
   for (const f of files) {
@@ -173,7 +179,7 @@ test('every device setting’s help line has its Turkish', () => {
   assert.deepEqual(lines.filter((l) => !(l in CLI_TURKISH)), []);
 });
 
-test('the SOS line in English is the node’s own line, word for word', () => {
+test('the SOS line in English is the node’s own line, word for word (but for a cancelled SOS)', () => {
   const at = (h: number, m: number) => new Date(2026, 0, 1, h, m).getTime();
   const base: SosStatus = { stage: 'sent', cancelled: false, resending: true, requestId: 7, startedMs: at(14, 0), copiesSent: 1, stageTimes: { sent: at(14, 0) }, safe: 'none', safeCopiesSent: 0, safeGiveUps: 0 } as SosStatus;
   const cases: SosStatus[] = [
@@ -184,7 +190,9 @@ test('the SOS line in English is the node’s own line, word for word', () => {
     { ...base, stage: 'resolved', cancelled: true, cancelledMs: at(14, 10), safe: 'confirmed', resolvedBy: 'Ayse', stageTimes: { resolved: at(14, 12), hub: at(14, 1) } } as SosStatus,
     { ...base, cancelled: true, cancelledMs: at(14, 10), safe: 'gave-up' } as SosStatus,
   ];
-  for (const s of cases) assert.equal(sosLine(s, 'en'), sosSummary(s));
+  // Except that a cancelled SOS no gateway took is "SOS sent": it waits for nothing any more.
+  for (const s of cases) assert.equal(sosLine(s, 'en'), s.cancelled && s.stage === 'sent' ? sosSummary(s).replace('sent, waiting for a gateway', 'SOS sent') : sosSummary(s));
+  assert.equal(sosLine(cases[5]!, 'en', (ms) => new Date(ms).toTimeString().slice(0, 5)), 'safe sent at 14:10, gave up: no answer from the hub; SOS sent at 14:00; 1 copy sent');
   assert.equal(sosLine(cases[2]!, 'tr', (ms) => new Date(ms).toTimeString().slice(0, 5)), 'Ayse tarafından teyit edildi (14:02) (merkez 14:01, ağ geçidi 14:01); 3 kopya gönderildi');
 });
 
@@ -246,4 +254,51 @@ test('unibos sim prints its tables in Turkish, every column as wide as its heade
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('alert kinds in the inbox in Turkish', async (t) => {
+  const dir = join(root, 'inbox');
+  mkdirSync(dir, { recursive: true });
+  const alert = (seq: number, level: string | null) => ({ seq, from: 0x2b3c4d01, to: 0xffffffff, packetId: seq, requestId: 0, kind: 'alert', level, text: 'x', rxMs: Date.now(), hops: 1, rssi: null });
+  // A stand-in for a node's control socket with alerts a real node would have heard from others.
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ messages: [alert(1, 'SAFE'), alert(2, 'EARTHQUAKE'), alert(3, null)] }));
+  });
+  await new Promise<void>((resolve) => server.listen(controlSocketPath(dir), resolve));
+  t.after(() => server.close());
+  const kinds = (out: string) => out.split('\n').slice(1, 4).map((l) => l.split(/\s{2,}/)[2]);
+  assert.deepEqual(kinds((await unibos(['inbox', '--data-dir', dir], 'tr')).stdout), ['GÜVENDE', 'DEPREM', 'ALARM']);
+  assert.deepEqual(kinds((await unibos(['inbox', '--data-dir', dir], 'en')).stdout), ['SAFE', 'EARTHQUAKE', 'ALERT']);
+});
+
+test('mistakes the hub, the gateway, the device config and the radio report come out in Turkish', async () => {
+  const hubDir = join(root, 'init-hub');
+  const password = join(root, 'init-password');
+  writeFileSync(password, 'short');
+  const short = await unibos(['hub', 'init', '--email', 'ops@example.org', '--password-file', password, '--data-dir', hubDir], 'tr');
+  assert.deepEqual([short.code, short.stderr], [2, 'unibos hub: parola en az 10 karakter olmalı\n']);
+  writeFileSync(password, 'long enough password');
+  const email = await unibos(['hub', 'init', '--email', 'not-an-email', '--password-file', password, '--data-dir', hubDir], 'tr');
+  assert.deepEqual([email.code, email.stderr], [2, 'unibos hub: e-posta: bir e-posta adresi değil: "not-an-email"\n']);
+  assert.equal((await unibos(['hub', 'init', '--email', 'ops@example.org', '--password-file', password, '--data-dir', hubDir], 'tr')).code, 0);
+  const done = await unibos(['hub', 'init', '--email', 'two@example.org', '--password-file', password, '--data-dir', hubDir], 'tr');
+  assert.deepEqual([done.code, done.stderr], [2, 'unibos hub: kurulum tamam: merkezde zaten kullanıcılar var\n']);
+
+  const gw = join(root, 'gateway-mistakes');
+  assert.equal((await unibos(['gateway', 'device', 'add', 'meter-1', '--data-dir', gw], 'tr')).code, 0);
+  const twice = await unibos(['gateway', 'device', 'add', 'meter-1', '--data-dir', gw], 'tr');
+  assert.deepEqual([twice.code, twice.stderr], [2, 'unibos gateway: meter-1 cihazı zaten var\n']);
+  const access = await unibos(['gateway', 'device', 'add', 'meter-2', '--allow', 'frob tele/x', '--data-dir', gw], 'tr');
+  assert.equal(access.stderr, 'unibos gateway: meter-2 cihazı: --allow #1 ("frob tele/x"): bilinmeyen erişim \'frob\' (read, write, readwrite veya deny bekleniyordu)\n');
+  const filter = await unibos(['gateway', 'device', 'add', 'meter-2', '--allow', 'read #/x', '--data-dir', gw], 'tr');
+  assert.match(filter.stderr, /^unibos gateway: meter-2 cihazı: --allow #1 \("read #\/x"\): #\/x geçerli bir konu süzgeci değil/);
+
+  const config = await unibos(['image', 'config', '--out', join(root, 'tr.json'), '--role', 'nod', '--board', 'sim', '--region', 'EU868', '--hostname', 'Bad_Name'], 'tr');
+  assert.equal(config.code, 2);
+  assert.equal(config.stderr, 'unibos image: yazılmadı, cihaz bunu reddederdi: role: şunlardan biri olmalı: node, gateway, hub, gateway+hub (verilen: "nod"); hostname: bir makine adı olmalı: küçük harfler, rakamlar ve arada tireler, en çok 63 (verilen: "Bad_Name")\n');
+
+  const board = await unibos(['radio', 'probe', '--board', 'nope', '--data-dir', join(root, 'radio')], 'tr');
+  assert.equal(board.code, 2);
+  assert.match(board.stderr, /^unibos radio: bilinmeyen kart "nope": şunlardan birini seçin: \S+/);
 });

@@ -15,7 +15,8 @@ import { LORA_PRESETS, REGIONS } from '@unibos/mesh-protocol';
 import { loadNodeConfig } from '@unibos/firmware';
 import { parseBootConfig } from '../image/boot-config.ts';
 import { firstBoot } from '../image/first-boot.ts';
-import { unibos } from './support/processes.ts';
+import { MIN_PASSWORD_LENGTH } from '@unibos/credentials';
+import { Terminal, unibos } from './support/processes.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const schema = JSON.parse(readFileSync(join(REPO, 'pi-gen-config', 'unibos.schema.json'), 'utf8')) as Record<string, any>;
@@ -29,6 +30,7 @@ test('the schema and the device agree: the example is valid, broken files are re
   assert.equal(parseBootConfig(example).ok, true);
   assert.deepEqual(schema.properties.radio.properties.region.enum, Object.keys(REGIONS), 'the schema lists the regions the runtime knows');
   assert.deepEqual(schema.properties.radio.properties.preset.enum, Object.keys(LORA_PRESETS));
+  assert.equal(schema.properties.hub.properties.admin.properties.password.minLength, MIN_PASSWORD_LENGTH, "the schema asks for the hub's own password minimum");
   const good = JSON.parse(example) as Record<string, any>;
   const broken: Array<[string, (f: Record<string, any>) => void]> = [
     ['role', (f) => (f.role = 'gatway')],
@@ -225,4 +227,74 @@ test('a Wi-Fi password and network name with backslashes and blanks at the end r
   assert.equal(readKeyfile(file, 'wifi-security', 'psk'), password);
   // NetworkManager then turns the escaped ';' of an SSID string back into ';' (nm-keyfile.c, unescape_semicolons).
   assert.equal(readKeyfile(file, 'wifi', 'ssid').replace(/\\;/g, ';'), ssid);
+});
+
+test('image config at a terminal: questions in Turkish, passwords not echoed, Ctrl-D ends with one line', { timeout: 60_000 }, async () => {
+  const out = join(root, 'asked-hub.json');
+  const t = new Terminal(['image', 'config', '--out', out], { UNIBOS_LANG: 'tr' });
+  const answers: Array<[string, string]> = [
+    ['rol (', 'hub'],
+    ['telsiz kartı', 'sim'],
+    ['bölge (', ''],
+    ['ağdaki ad', ''],
+    ['kanal adı', ''],
+    ['kanal anahtarı', ''],
+    ['ilk yöneticinin e-postası', 'ops@example.org'],
+    [`ilk yöneticinin parolası (${MIN_PASSWORD_LENGTH}+ karakter): `, 'admin secret 42'],
+    ['Wi-Fi ülkesi', 'DE'],
+    ['Wi-Fi ağ adı', 'valley-net'],
+    ['Wi-Fi parolası: ', 'wifi secret 42'],
+  ];
+  for (const [prompt, answer] of answers) {
+    await t.waitFor(prompt);
+    t.type(`${answer}\r`);
+  }
+  assert.equal(await t.end(), 0, t.screen);
+  assert.ok(!t.screen.includes('secret 42'), `no password on the screen: ${t.screen}`);
+  const parsed = parseBootConfig(readFileSync(out, 'utf8'));
+  assert.ok(parsed.ok);
+  assert.deepEqual([parsed.config.hub?.admin?.password, parsed.config.wifi?.password], ['admin secret 42', 'wifi secret 42'], 'what was typed is what was written');
+
+  // Ctrl-D at a question, and at a password.
+  const flags = ['--name', 'x', '--channel', 'Public', '--channel-key', 'new', '--admin-email', 'ops@example.org'];
+  for (const steps of [[['region (', '\u0004']], [['region (', '\r'], ['first admin password', '\u0004']]]) {
+    const stopped = new Terminal(['image', 'config', '--out', join(root, 'stopped.json'), '--role', 'hub', '--board', 'sim', ...flags], { UNIBOS_LANG: 'en' });
+    for (const [prompt, keys] of steps) {
+      await stopped.waitFor(prompt!);
+      stopped.type(keys!);
+    }
+    assert.equal(await stopped.end(), 2, stopped.screen);
+    assert.match(stopped.screen, /unibos image: no answer \(the input ended\); nothing was done\r\n$/);
+    assert.doesNotMatch(stopped.screen, /AbortError|\n\s+at /, 'no stack');
+    assert.ok(!existsSync(join(root, 'stopped.json')));
+  }
+});
+
+test('image config: a --boot that is not there, a tx power that is not a number, a secret without its flag: one line each', async () => {
+  for (const [lang, expected] of [
+    ['en', "unibos image: /no/such/boot is not a directory: is the card's boot partition mounted?\n"],
+    ['tr', 'unibos image: /no/such/boot bir klasör değil: kartın önyükleme bölümü bağlı mı?\n'],
+  ] as const) {
+    const r = await unibos(['image', 'config', '--boot', '/no/such/boot', '--role', 'node', '--board', 'sim', '--region', 'EU868'], { UNIBOS_LANG: lang });
+    assert.deepEqual([r.code, r.stderr], [2, expected]);
+  }
+  const tx = await unibos(['image', 'config', '--out', join(root, 'tx.json'), '--role', 'node', '--board', 'sim', '--region', 'EU868', '--tx-power', 'abc']);
+  assert.equal(tx.code, 2);
+  assert.match(tx.stderr, /radio\.txPowerDbm: must be a whole number of dBm from -9 to 30 \(got "abc"\)\n$/);
+  const passwordFile = join(root, 'admin-password');
+  writeFileSync(passwordFile, 'x'.repeat(MIN_PASSWORD_LENGTH));
+  const lonely = await unibos(['image', 'config', '--out', join(root, 'lonely.json'), '--role', 'hub', '--board', 'sim', '--region', 'EU868', '--admin-password-file', passwordFile]);
+  assert.deepEqual([lonely.code, lonely.stderr], [2, 'unibos image: --admin-password-file needs --admin-email\n']);
+  assert.ok(!existsSync(join(root, 'lonely.json')));
+});
+
+test('image config and hub init take the same shortest admin password', async () => {
+  for (const [length, ok] of [[MIN_PASSWORD_LENGTH, true], [MIN_PASSWORD_LENGTH - 1, false]] as const) {
+    const passwordFile = join(root, `password-${length}`);
+    writeFileSync(passwordFile, 'p'.repeat(length));
+    const image = await unibos(['image', 'config', '--out', join(root, `admin-${length}.json`), '--role', 'hub', '--board', 'sim', '--region', 'EU868', '--admin-email', 'ops@example.org', '--admin-password-file', passwordFile]);
+    const hub = await unibos(['hub', 'init', '--email', 'ops@example.org', '--password-file', passwordFile, '--data-dir', join(root, `hub-${length}`)]);
+    assert.deepEqual([image.code === 0, hub.code === 0], [ok, ok], `${length} characters: ${image.stderr} ${hub.stderr}`);
+    if (!ok) assert.match(image.stderr, new RegExp(`hub\\.admin\\.password: must be ${MIN_PASSWORD_LENGTH} to 200 characters long`));
+  }
 });

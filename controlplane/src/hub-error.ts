@@ -12,6 +12,7 @@ export type HubErrorCode =
   | 'E_PROOF_REQUIRED'
   | 'E_PROOF_INVALID'
   | 'E_CHALLENGE_INVALID'
+  | 'E_TOKEN_KIND'
   | 'E_FORBIDDEN'
   | 'E_NOT_FOUND'
   | 'E_CONFLICT'
@@ -32,6 +33,7 @@ const STATUS: Record<HubErrorCode, number> = {
   E_PROOF_REQUIRED: 401,
   E_PROOF_INVALID: 403,
   E_CHALLENGE_INVALID: 401,
+  E_TOKEN_KIND: 409,
   E_FORBIDDEN: 403,
   E_NOT_FOUND: 404,
   E_CONFLICT: 409,

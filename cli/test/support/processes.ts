@@ -74,9 +74,62 @@ export class Proc {
   }
 }
 
-export function unibos(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * `unibos args...` at a terminal: util-linux `script` gives it a pty (echo on, as a person's terminal
+ * has it), `type` is what the person types, `screen` everything the terminal showed.
+ */
+export class Terminal {
+  readonly child: ChildProcess;
+  screen = '';
+  private waiters: Array<() => void> = [];
+  readonly exited: Promise<number>;
+
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+    const command = [process.execPath, bin, ...args].map(quote).join(' ');
+    this.child = spawn('script', ['-qefE', 'always', '-c', command, '/dev/null'], { env: { ...process.env, SHELL: '/bin/sh', ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.screen += chunk;
+      this.wake();
+    });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => (this.wake(), resolve(code ?? -1))));
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves once the terminal shows `text`; rejects if the program ends first. */
+  async waitFor(text: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.screen.includes(text)) {
+      if (this.child.exitCode !== null) throw new Error(`ended (${this.child.exitCode}) before showing ${JSON.stringify(text)}: ${this.screen}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${JSON.stringify(text)}; the terminal shows: ${this.screen}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => (clearTimeout(t), resolve()));
+      });
+    }
+  }
+
+  type(keys: string): void {
+    this.child.stdin!.write(keys);
+  }
+
+  /** The exit code, once the program ends (stdin stays open until then: its end would be a Ctrl-D). */
+  async end(): Promise<number> {
+    const code = await this.exited;
+    this.child.stdin!.end();
+    return code;
+  }
+}
+
+export function unibos(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

@@ -4,8 +4,7 @@
 
 import { hashSecret, verifySecret } from '@unibos/credentials';
 
-export const MIN_PASSWORD_LENGTH = 10;
-export const MAX_PASSWORD_LENGTH = 256;
+export { MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH } from '@unibos/credentials';
 
 let decoy: Promise<string> | null = null;
 

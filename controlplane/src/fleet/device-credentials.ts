@@ -14,7 +14,7 @@ import { ClaimChallenges, type OpenChallenge } from './claim-challenges.ts';
 import type { DeviceKind } from './fleet-store.ts';
 
 /** Why a claim was refused; each is counted. */
-export const CLAIM_REFUSALS = ['no_proof', 'bad_challenge', 'bad_proof', 'bad_token', 'owned_elsewhere', 'key_mismatch', 'kind_mismatch'] as const;
+export const CLAIM_REFUSALS = ['no_proof', 'bad_challenge', 'bad_proof', 'bad_token', 'owned_elsewhere', 'key_mismatch', 'kind_mismatch', 'token_kind'] as const;
 export type ClaimRefusal = (typeof CLAIM_REFUSALS)[number];
 
 export interface ClaimStats {
@@ -124,16 +124,17 @@ export class DeviceCredentials {
   /**
    * A device's claim: its proof of holding the keys behind `id` (8 hex), checked against the
    * challenge it answers (spent whatever the outcome), then the claim token spent and the secret
-   * issued in one transaction. Every refusal is counted, with its reason.
+   * issued in one transaction. Every refusal is counted, with its reason. `expectedKind` is what the
+   * device is (older devices do not say): a token made for the other kind is refused unspent.
    */
-  claim(token: string, id: string, proof: ClaimProof | undefined, nowMs: number): ClaimedDevice | { refused: ClaimRefusal } {
-    const outcome = this.claimOnce(token, id, proof, nowMs);
+  claim(token: string, id: string, proof: ClaimProof | undefined, nowMs: number, expectedKind?: DeviceKind): ClaimedDevice | { refused: ClaimRefusal } {
+    const outcome = this.claimOnce(token, id, proof, nowMs, expectedKind);
     if ('refused' in outcome) this.claimStats.refused[outcome.refused]++;
     else this.claimStats.accepted++;
     return outcome;
   }
 
-  private claimOnce(token: string, id: string, proof: ClaimProof | undefined, nowMs: number): ClaimedDevice | { refused: ClaimRefusal } {
+  private claimOnce(token: string, id: string, proof: ClaimProof | undefined, nowMs: number, expectedKind: DeviceKind | undefined): ClaimedDevice | { refused: ClaimRefusal } {
     if (!proof) return { refused: 'no_proof' };
     const open = this.challenges.take(proof.nonce, nowMs);
     if (!open) return { refused: 'bad_challenge' };
@@ -143,6 +144,8 @@ export class DeviceCredentials {
     return this.db.transaction((): ClaimedDevice | { refused: ClaimRefusal } => {
       const row = this.stmt.getClaim.get(hash);
       if (!row || row.used_ms !== null || row.expires_ms <= nowMs) return { refused: 'bad_token' };
+      // A device that says what it is keeps a token of the other kind unspent for the right device.
+      if (expectedKind && row.kind !== expectedKind) return { refused: 'token_kind' };
       const existing = this.stmt.getCred.get(id);
       if (existing) {
         // Possession is proven, so the device may learn why: another org must let it go first.

@@ -10,6 +10,7 @@ import type { HubConfig } from '../hub-config.ts';
 import { HubError, notFound } from '../hub-error.ts';
 import type { ClaimRefusal, DeviceCredentials } from './device-credentials.ts';
 import type { Fleet } from './fleet.ts';
+import type { DeviceKind } from './fleet-store.ts';
 
 const claimLimit = { rateLimit: { max: 20, timeWindow: '1 minute' } };
 const idParams = { type: 'object', required: ['id'], properties: { id: NODE_ID_PARAM } } as const;
@@ -58,7 +59,7 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (app, {
     return reply.status(201).send(challenge);
   });
 
-  app.post<{ Body: { token: string; deviceId: string; name?: string; capabilities?: Record<string, unknown>; proof?: ClaimProof } }>('/api/v1/devices/claim', {
+  app.post<{ Body: { token: string; deviceId: string; kind?: DeviceKind; name?: string; capabilities?: Record<string, unknown>; proof?: ClaimProof } }>('/api/v1/devices/claim', {
     config: claimLimit,
     schema: {
       tags: ['fleet'],
@@ -70,6 +71,8 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (app, {
         properties: {
           token: { type: 'string', minLength: 10, maxLength: 200 },
           deviceId: { type: 'string', pattern: '^!?[0-9a-fA-F]{8}$' },
+          // What the device is; a token made for the other kind is then refused, not spent. Optional: older devices do not say.
+          kind: { type: 'string', enum: ['gateway', 'node'] },
           name: { type: 'string', minLength: 1, maxLength: 64 },
           capabilities: capabilitiesSchema,
           // Optional here so that a device without it gets E_PROOF_REQUIRED (counted), not a schema error.
@@ -85,10 +88,10 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (app, {
   }, async (req, reply) => {
     const id = nodeIdParam(req.body.deviceId);
     const hex = nodeIdHex(parseNodeId(id)!);
-    const claimed = credentials.claim(req.body.token, hex, req.body.proof, now());
+    const claimed = credentials.claim(req.body.token, hex, req.body.proof, now(), req.body.kind);
     if ('refused' in claimed) {
       req.log.warn({ deviceId: id, reason: claimed.refused }, 'device claim refused');
-      throw claimRefusal(claimed.refused);
+      throw claimRefusal(claimed.refused, req.body.kind);
     }
     const { orgId, kind, secret } = claimed;
     fleet.ensure(orgId, id, kind, now());
@@ -203,7 +206,7 @@ const capabilitiesSchema = {
 
 const b64 = (maxLength: number) => ({ type: 'string', maxLength, pattern: '^[A-Za-z0-9_-]+$' }) as const;
 
-function claimRefusal(reason: ClaimRefusal): HubError {
+function claimRefusal(reason: ClaimRefusal, expectedKind: DeviceKind | undefined): HubError {
   switch (reason) {
     case 'no_proof':
       return new HubError('E_PROOF_REQUIRED', 'a claim must prove the device holds its identity keys: ask POST /api/v1/devices/claim/challenge and answer it with the device (unibos gateway claim / unibos node claim)');
@@ -219,6 +222,8 @@ function claimRefusal(reason: ClaimRefusal): HubError {
       return new HubError('E_CONFLICT', 'this device id is claimed with other identity keys; remove the device first to claim it with new ones');
     case 'kind_mismatch':
       return new HubError('E_CONFLICT', 'this device is claimed as the other kind (gateway or node); remove it first');
+    case 'token_kind':
+      return new HubError('E_TOKEN_KIND', expectedKind === 'gateway' ? 'this token was made for a node; make a gateway token (kind "gateway") and claim again' : 'this token was made for a gateway; make a node token (kind "node") and claim again');
   }
 }
 
