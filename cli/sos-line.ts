@@ -1,7 +1,6 @@
 // How far the node's SOS got, as `unibos status` and `unibos sos` say it, in the CLI's language:
 // the node's own line (firmware's sosSummary, for its log) built again from whole-sentence
 // templates, so "acknowledged by Ayse at 14:02 (hub 14:01, gateway 14:01)" reads as well in Turkish.
-// One difference: a cancelled SOS that no gateway took is "SOS sent", not "waiting for a gateway".
 
 import type { SosStatus } from '@unibos/firmware';
 import { say, type CliLang, cliLang } from './cli-language.ts';

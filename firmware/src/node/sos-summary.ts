@@ -25,7 +25,9 @@ export function sosSummary(s: SosStatus, clock: (ms: number) => string = hhmm): 
     return t === undefined ? '' : ` at ${clock(t)}`;
   };
   const by = current === 'acknowledged' ? s.acknowledgedBy : current === 'resolved' ? s.resolvedBy : undefined;
-  let line = `${WORDS[current]}${by ? ` by ${by}` : ''}${at(current)}`;
+  // A cancelled SOS waits for nothing: only "I am safe" is still on its way.
+  const words = current === 'sent' && s.cancelled ? 'SOS sent' : WORDS[current];
+  let line = `${words}${by ? ` by ${by}` : ''}${at(current)}`;
   const earlier = EARLIER.filter((stage) => stage !== current && s.stageTimes[stage] !== undefined && sosStageRank(stage) < sosStageRank(current)).map((stage) => `${stage} ${clock(s.stageTimes[stage]!)}`);
   if (earlier.length > 0) line += ` (${earlier.join(', ')})`;
   const safeAt = s.cancelledMs !== undefined ? ` at ${clock(s.cancelledMs)}` : '';
