@@ -6,6 +6,14 @@ import assert from 'node:assert/strict';
 import { BROADCAST, ChannelSet, DEFAULT_CHANNEL, MeshRouter, SeededRandom, SimMedium, SimScheduler, decodeEnvelope, encodeEnvelope } from '@unibos/mesh-protocol';
 import { MAX_ANNOUNCED_SENSORS, MeshBridge, type MqttPublisher, type UplinkSink } from '../src/bridge/mesh-bridge.ts';
 import { params, silent, simMesh } from './support/sim-mesh.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { connectAsync } from 'mqtt';
+import { topics } from '@unibos/mesh-protocol';
+import { HubOutbox } from '../src/uplink/hub-outbox.ts';
+import { BrokerHarness } from './support/broker-harness.ts';
 
 interface Published {
   topic: string;
@@ -137,4 +145,62 @@ test('a hub command with a ref is reported with its packet id; the same ref agai
   assert.match(reports[2]!.error!, /text/);
   s.run(120_000);
   assert.deepEqual(s.n.inbox.since().map((m) => m.text), ['storm coming'], 'the node gets it once');
+});
+
+test('a sensor publish with no metric level (unibos/v1/sensor/{id}) is refused at the door and counted, not acknowledged and lost without a trace', async (t) => {
+  const s = await setup(t);
+  const dir = mkdtempSync(join(tmpdir(), 'unibos-bridge-outbox-'));
+  const db = new Database(join(dir, 'gateway.db'));
+  const h = await BrokerHarness.start();
+  t.after(async () => {
+    await h.stop();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const outbox = new HubOutbox(db);
+  const bridge = new MeshBridge({ gatewayId: 'gw1', device: s.g, params, local: { publish: async () => undefined }, uplink: { forward: (m) => void outbox.add(m) }, logger: silent });
+  h.broker.subscribe(topics.sensorFilter, (topic, payload, _clientId, msgId) => bridge.handleSensor(topic, payload, msgId));
+  const login = await h.device('tank1', 'sensor');
+  const c = await connectAsync(`mqtt://127.0.0.1:${h.port}`, { ...login, protocolVersion: 4, reconnectPeriod: 0, clean: true });
+  c.on('error', () => {});
+  t.after(() => void c.end(true));
+  const closed = new Promise<'closed'>((resolve) => c.once('close', () => resolve('closed')));
+  const acked = c.publishAsync('unibos/v1/sensor/tank1', '42.5', { qos: 1 }).then(() => 'acked' as const, () => 'closed' as const);
+  const outcome = await Promise.race([acked, closed]);
+  // Acknowledged but neither queued for the hub nor counted, the reading would be gone without a trace.
+  assert.equal(outbox.size, 0);
+  assert.equal(outcome, 'closed', 'the hub would refuse the topic (no metric): the sensor must not get a PUBACK');
+  assert.deepEqual(h.broker.stats.hubRefusals, { topic_shape: 1 });
+  assert.equal(bridge.stats.uplinkRefused, 1);
+});
+
+test('a switch command the hub delivers again (same ref: our PUBACK was lost) is not run twice: a TOGGLE stays one toggle', async (t) => {
+  const s = await setup(t);
+  const runs: string[] = [];
+  const reports: Array<{ ref: string; status: string }> = [];
+  let outcomeReported: () => void = () => undefined;
+  const confirmed = new Promise<void>((resolve) => (outcomeReported = resolve));
+  const bridge = new MeshBridge({
+    gatewayId: 'gw1',
+    device: s.g,
+    params,
+    local: { publish: async () => undefined },
+    uplink: {
+      forward: (m) => {
+        if (m.topic !== 'unibos/v1/gw/gw1/txstatus') return;
+        const report = JSON.parse(m.payload.toString()) as { ref: string; status: string };
+        reports.push(report);
+        if (report.status !== 'queued') outcomeReported();
+      },
+    },
+    logger: silent,
+    switches: { run: async (req) => (runs.push(req.state), { status: 'confirmed', state: runs.length % 2 === 1 ? 'ON' : 'OFF' }) },
+  });
+  const command = Buffer.from(JSON.stringify({ ref: 'sw-1', switch: { sensor: 'plug1', state: 'TOGGLE', channel: 1 } }));
+  assert.equal(bridge.handleTx(command, 'hub').ok, true);
+  assert.equal(bridge.handleTx(command, 'hub').ok, true, 'a repeat is answered, not refused');
+  await confirmed;
+  assert.deepEqual(runs, ['TOGGLE'], 'the relay was toggled once');
+  assert.ok(reports.every((r) => r.ref === 'sw-1'));
+  assert.deepEqual(reports.map((r) => r.status).filter((st) => st !== 'queued'), ['confirmed']);
 });

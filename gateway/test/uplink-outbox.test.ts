@@ -210,10 +210,19 @@ test('decoding arbitrary bytes returns an envelope or E_ENVELOPE_INVALID, nothin
 test('reconnect backoff doubles with jitter up to the cap and resets', () => {
   let r = 0;
   const b = new ReconnectBackoff({ minMs: 100, maxMs: 1000, random: () => r });
-  assert.deepEqual([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()], [100, 100, 200, 400, 500, 500]);
+  assert.deepEqual([b.next(), b.next(), b.next(), b.next(), b.next(), b.next()], [100, 200, 400, 500, 500, 500]);
   r = 0.999;
   assert.equal(b.next(), 1000);
   b.reset();
-  assert.equal(b.next(), 100);
+  assert.equal(b.next(), 200);
+  r = 0;
+  assert.equal(b.next(), 200);
   assert.throws(() => new ReconnectBackoff({ minMs: 0, maxMs: 10 }), RangeError);
+});
+
+test('the first reconnect after an outage is jittered too: gateways that lost the hub together do not all return at minMs', () => {
+  const first = (r: number) => new ReconnectBackoff({ minMs: 1000, maxMs: 30_000, random: () => r }).next();
+  const spread = [0, 0.25, 0.5, 0.75, 0.999].map(first);
+  assert.equal(new Set(spread).size, spread.length, `first delays for different draws: ${spread.join(', ')} ms`);
+  assert.ok(spread.every((ms) => ms >= 1000 && ms <= 2000), `within [minMs, 2 x minMs]: ${spread.join(', ')} ms`);
 });

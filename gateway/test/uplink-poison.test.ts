@@ -236,3 +236,60 @@ test('the gateway broker refuses at its door (no PUBACK, counted, with the reaso
   await c.publishAsync('unibos/v1/sensor/tank1/level', '42.5', { qos: 1 });
   assert.equal(outbox.size, 1);
 });
+
+test('a hub that takes the connection but ends it before storing anything (it refuses our status) is not hammered: the backoff grows', async (t) => {
+  const onEnd = teardown(t);
+  const hub = await startHub(onEnd);
+  // A hub whose storage fails refuses every publish, the status first: CONNACK, then the connection ends.
+  hub.refuse = (topic, payload) => topic.endsWith('/status') && payload.includes('"online"');
+  const { outbox } = openOutbox(onEnd);
+  outbox.add(trafficMessage(1, 'gwstorm'));
+  const uplink = new HubUplink({ url: `mqtt://127.0.0.1:${hub.port}`, gatewayId: 'gwstorm', outbox, logger, reconnectMinMs: 50, reconnectMaxMs: 5000 });
+  const events = new EventEmitter();
+  const delays: number[] = [];
+  uplink.onState((state) => {
+    if (state === 'disconnected') delays.push(uplink.stats.reconnectDelayMs!);
+    events.emit('state');
+  });
+  uplink.start();
+  onEnd(() => uplink.stop({ timeoutMs: 500 }));
+  await waitUntil(() => delays.length >= 4, 'four connections ended by the hub', [{ emitter: events, event: 'state' }, { emitter: hub.events, event: 'change' }]);
+  assert.ok(hub.refused >= 3, `the hub ended connections after taking them (${hub.refused} refusals)`);
+  assert.ok(delays[3]! >= 4 * 50, `the fourth wait is well above the first (${delays.join(', ')} ms): a connection that stored nothing is no success`);
+});
+
+test('the last dead letter the hub is told of, and the ones kept, are the last to fail, whatever their place in the queue', async (t) => {
+  const onEnd = teardown(t);
+  const hub = await startHub(onEnd);
+  hub.refuse = (_topic, payload) => payload.includes(POISON);
+  const { outbox } = openOutbox(onEnd);
+  const gatewayId = 'gwlast';
+  // Queued first, but routine: the urgent one behind it is sent, and dead-lettered, before it.
+  const routine = outbox.add({ source: 'sensor:k1', topic: 'unibos/v1/sensor/k1/temp', payload: JSON.stringify({ note: POISON }) });
+  const urgent = outbox.add({ source: 'mesh:!0000beef', topic: 'unibos/v1/mesh/!0000beef/alert', payload: JSON.stringify({ level: 'SOS', note: POISON }), lane: 'urgent' });
+  const failed: string[] = [];
+  outbox.onDeadLetter((letter) => failed.push(letter.msgId));
+  const { changed } = startUplink(onEnd, hub, outbox, gatewayId);
+  await waitUntil(() => outbox.deadLetterCount === 2, 'both dead-lettered', changed, 30_000);
+  assert.deepEqual(failed, [urgent.msgId, routine.msgId], 'the urgent one failed first');
+  assert.deepEqual(outbox.deadLetters().map((l) => l.msgId), [routine.msgId, urgent.msgId], 'newest dead letter first');
+  // The next connection's retained status names the last one that failed.
+  await hub.waitFor(() => hub.statusesOf(gatewayId).some((s) => s.body.deadLetters === 2), 'a status that counts both');
+  const status = hub.statusesOf(gatewayId).find((s) => s.body.deadLetters === 2)!.body;
+  assert.equal((status.lastDeadLetter as { msgId: string }).msgId, routine.msgId);
+});
+
+test('when the dead-letter table is full, the oldest dead letter goes, not the one that just failed', (t) => {
+  const onEnd = teardown(t);
+  let now = 1_000;
+  const { outbox } = openOutbox(onEnd, { maxDeadLetters: 1, now: () => now });
+  const routine = outbox.add({ source: 'sensor:k1', topic: 'unibos/v1/sensor/k1/temp', payload: '1' });
+  const urgent = outbox.add({ source: 'mesh:!0000beef', topic: 'unibos/v1/mesh/!0000beef/alert', payload: '{}', lane: 'urgent' });
+  // In the order the uplink meets them: urgent lane first.
+  assert.ok(outbox.deadLetter(urgent.seq, 'refused'));
+  now += 1000;
+  assert.ok(outbox.deadLetter(routine.seq, 'refused'));
+  assert.deepEqual(outbox.deadLetters().map((l) => l.msgId), [routine.msgId], 'the letter that just failed is kept (it can still be requeued)');
+  assert.equal(outbox.requeueDeadLetters('all'), 1);
+  assert.equal(outbox.peek(1)[0]!.msgId, routine.msgId);
+});

@@ -410,3 +410,40 @@ test('bad configuration is refused up front; stop() with the hub unreachable ret
   assert.equal(uplink.state, 'stopped');
   assert.equal(outbox.size, 2, 'the queue waits for the next start');
 });
+
+test('PUBACKs the outbox could not record at once (database locked, disk full) are recorded once it can: those rows do not linger to be sent again', async (t) => {
+  const GW = 'gw-busy';
+  const hub = new TestHub();
+  await hub.up();
+  t.after(() => hub.down());
+  const { db, path, outbox } = openOutbox(t);
+  db.pragma('busy_timeout = 20');
+  const receipts = outbox.addMany(Array.from({ length: 50 }, (_, n) => trafficMessage(n, GW)));
+  // Another process (the CLI requeueing dead letters, say) holds the write lock while the hub acknowledges.
+  const other = new Database(path);
+  other.exec('BEGIN IMMEDIATE');
+  const failures = new EventEmitter();
+  let failedAcks = 0;
+  const ackMany = outbox.ackMany.bind(outbox);
+  outbox.ackMany = (seqs) => {
+    try {
+      return ackMany(seqs);
+    } catch (err) {
+      failedAcks += seqs.length;
+      failures.emit('failed');
+      throw err;
+    }
+  };
+  const { uplink, changed } = startUplink(hub, outbox, GW);
+  t.after(() => uplink.stop({ timeoutMs: 100 }));
+  await waitUntil(() => failedAcks === 50, 'every PUBACK failing to be recorded', [...changed, { emitter: failures, event: 'failed' }]);
+  other.exec('COMMIT');
+  other.close();
+  // The lock is gone: the next message's PUBACK is recorded, and so must the earlier ones be.
+  const next = outbox.add(trafficMessage(50, GW));
+  await waitUntil(() => hub.accepted.has(next.msgId), 'the next message at the hub', changed);
+  await uplink.stop({ timeoutMs: 2000 });
+  assert.ok(receipts.every((r) => hub.accepted.has(r.msgId)));
+  assert.equal(outbox.size, 0, 'rows the hub acknowledged are gone once the database takes writes again');
+  assert.equal(uplink.stats.reconnects, 0);
+});

@@ -13,6 +13,7 @@ import { isObject, parseJson } from '../profiles/reading.ts';
 import { LruMap } from './lru-map.ts';
 import { meshJson } from './mesh-json.ts';
 import { parseTxCommand, type ParsedTx } from './tx-command.ts';
+import { UplinkError } from '../uplink/uplink-error.ts';
 
 export interface MqttPublisher {
   publish(topic: string, payload: Buffer | string, options: { qos: 0 | 1 | 2; retain: boolean }): Promise<void>;
@@ -81,8 +82,8 @@ export class MeshBridge {
   private readonly announcedNodes: LruMap<number, boolean | null>;
   /** Sensor metrics (`{sensorId}/{metric}`) with a retained config, and whether it was announced in this run. */
   private readonly announcedSensors: LruMap<string, { sensorId: string; metric: string; thisRun: boolean }>;
-  /** Hub command refs already queued, oldest first, with their packet ids. */
-  private readonly sentRefs = new Map<string, number>();
+  /** Hub command refs already taken, oldest first, with their packet ids (none for a switch). */
+  private readonly sentRefs = new Map<string, number | undefined>();
   private readonly clock: () => number;
 
   constructor(private readonly options: MeshBridgeOptions) {
@@ -125,14 +126,15 @@ export class MeshBridge {
     const parsed = parseTxCommand(payload);
     if (!parsed.ok) return this.refuseTx(parsed, origin);
     const c = parsed.command;
-    if (c.kind === 'switch') return this.handleSwitch(c, parsed, origin);
     // The hub publishes a command again when it has not seen our report yet (we reconnected in
-    // between): the same ref is answered with the packet id it already got, not sent twice.
-    const known = c.kind !== 'frame' && c.ref ? this.sentRefs.get(c.ref) : undefined;
-    if (known !== undefined && c.kind !== 'frame' && c.ref) {
-      this.txReport({ ref: c.ref, packetId: known, status: 'queued' });
+    // between): the same ref is answered with the packet id it already got, not sent twice (nor a
+    // switch run twice: a TOGGLE would undo itself).
+    if (c.kind !== 'frame' && c.ref && this.sentRefs.has(c.ref)) {
+      const known = this.sentRefs.get(c.ref);
+      this.txReport({ ref: c.ref, ...(known !== undefined ? { packetId: known } : {}), status: 'queued' });
       return parsed;
     }
+    if (c.kind === 'switch') return this.handleSwitch(c, parsed, origin);
     let packetId: number | undefined;
     try {
       if (c.kind === 'text') packetId = this.options.device.sendText(c.text, c.to).packetId;
@@ -149,8 +151,7 @@ export class MeshBridge {
     }
     this.stats.txAccepted++;
     if (c.kind !== 'frame' && c.ref && packetId !== undefined) {
-      this.sentRefs.set(c.ref, packetId);
-      if (this.sentRefs.size > MAX_REMEMBERED_REFS) this.sentRefs.delete(this.sentRefs.keys().next().value!);
+      this.rememberRef(c.ref, packetId);
       this.txReport({ ref: c.ref, packetId, status: 'queued' });
     }
     return parsed;
@@ -181,7 +182,10 @@ export class MeshBridge {
     const switches = this.options.switches;
     if (!switches) return this.refuseTx({ ok: false, error: 'this gateway has no sensor profiles to set a switch with', ...(c.ref ? { ref: c.ref } : {}) }, origin);
     this.stats.txAccepted++;
-    if (c.ref) this.txReport({ ref: c.ref, status: 'queued' });
+    if (c.ref) {
+      this.rememberRef(c.ref, undefined);
+      this.txReport({ ref: c.ref, status: 'queued' });
+    }
     void switches.run({ sensor: c.sensor, state: c.state, channel: c.channel, name: c.name }).then(
       (outcome) => {
         this.options.logger.info({ sensor: c.sensor, state: c.state, channel: c.channel, name: c.name, outcome }, 'switch command');
@@ -190,6 +194,11 @@ export class MeshBridge {
       (err: Error) => this.options.logger.error({ err: err.message }, 'switch command failed'),
     );
     return parsed;
+  }
+
+  private rememberRef(ref: string, packetId: number | undefined): void {
+    this.sentRefs.set(ref, packetId);
+    if (this.sentRefs.size > MAX_REMEMBERED_REFS) this.sentRefs.delete(this.sentRefs.keys().next().value!);
   }
 
   private refuseTx(refused: Extract<ParsedTx, { ok: false }>, origin: 'local' | 'hub'): ParsedTx {
@@ -213,7 +222,12 @@ export class MeshBridge {
    */
   handleSensor(topic: string, payload: Buffer, msgId?: string): void {
     const [, , , sensorId, ...rest] = topic.split('/');
-    if (!sensorId || rest.length === 0) return;
+    if (!sensorId || rest.length === 0) {
+      if (!this.options.uplink) return;
+      // `unibos/v1/sensor/{id}` with no metric is no reading the hub could store: refused (no PUBACK), counted.
+      this.stats.uplinkRefused++;
+      throw new UplinkError('E_HUB_WOULD_REFUSE', `${JSON.stringify(topic)} is not a sensor reading's topic: ${topics.sensor('{sensorId}', '{metric}')}`, { refusal: 'topic_shape' });
+    }
     this.stats.sensorMessages++;
     this.uplink(`sensor:${sensorId}`, topic, payload, 'routine', { refuse: true, msgId });
     // The metric's own levels: its state topic is the topic it came on.

@@ -183,9 +183,12 @@ const SCHEMA = `
 `;
 
 // Columns added after the first release: an outbox written by an older gateway is upgraded in place.
-const ADDED_COLUMNS: ReadonlyArray<[string, string]> = [
-  ['lane', 'INTEGER NOT NULL DEFAULT 1'],
-  ['attempts', 'INTEGER NOT NULL DEFAULT 0'],
+const ADDED_COLUMNS: ReadonlyArray<[string, string, string]> = [
+  ['hub_outbox', 'lane', 'INTEGER NOT NULL DEFAULT 1'],
+  ['hub_outbox', 'attempts', 'INTEGER NOT NULL DEFAULT 0'],
+  // The order letters were made in: not their seq (the urgent lane goes first, so a later letter
+  // can have a lower seq), nor failed_ms (a Pi's clock may step back when it finds the time).
+  ['hub_dead_letter', 'letter_no', 'INTEGER NOT NULL DEFAULT 0'],
 ];
 
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -242,9 +245,12 @@ export class HubOutbox {
 
     db.transaction(() => {
       db.exec(SCHEMA);
-      const have = new Set((db.prepare('PRAGMA table_info(hub_outbox)').all() as Array<{ name: string }>).map((c) => c.name));
-      for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE hub_outbox ADD COLUMN ${name} ${type}`);
+      for (const [table, name, type] of ADDED_COLUMNS) {
+        const have = (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).some((c) => c.name === name);
+        if (!have) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
+      }
       db.exec('CREATE INDEX IF NOT EXISTS hub_outbox_lane_seq ON hub_outbox (lane, seq)');
+      db.exec('CREATE INDEX IF NOT EXISTS hub_dead_letter_order ON hub_dead_letter (letter_no, seq)');
     })();
 
     const insert = db.prepare<[string, string, Buffer, number, number, number, string, number, number, number], { seq: number }>(
@@ -264,11 +270,12 @@ export class HubOutbox {
       for (const seq of seqs) bumpAttempts.run(seq);
     });
     const moveToDeadLetter = db.prepare<[number, string, number], DeadLetterRow>(
-      `INSERT INTO hub_dead_letter (seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, failed_ms, reason)
-       SELECT seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, ?, ? FROM hub_outbox WHERE seq = ?
+      `INSERT INTO hub_dead_letter (seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, failed_ms, reason, letter_no)
+       SELECT seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, ?, ?,
+         (SELECT COALESCE(MAX(letter_no), 0) + 1 FROM hub_dead_letter) FROM hub_outbox WHERE seq = ?
        RETURNING ${DEAD_LETTER_COLUMNS}`,
     );
-    const trimDeadLetters = db.prepare<[number]>('DELETE FROM hub_dead_letter WHERE seq NOT IN (SELECT seq FROM hub_dead_letter ORDER BY seq DESC LIMIT ?)');
+    const trimDeadLetters = db.prepare<[number]>('DELETE FROM hub_dead_letter WHERE seq NOT IN (SELECT seq FROM hub_dead_letter ORDER BY letter_no DESC, seq DESC LIMIT ?)');
     this.deadLetterTx = db.transaction((seq: number, reason: string) => {
       const row = moveToDeadLetter.get(this.now(), reason, seq);
       if (!row) return undefined;
@@ -276,7 +283,7 @@ export class HubOutbox {
       trimDeadLetters.run(this.maxDeadLetters);
       return deadLetterOf(row);
     });
-    this.selectDeadLetters = db.prepare<[number], DeadLetterRow>(`SELECT ${DEAD_LETTER_COLUMNS} FROM hub_dead_letter ORDER BY seq DESC LIMIT ?`);
+    this.selectDeadLetters = db.prepare<[number], DeadLetterRow>(`SELECT ${DEAD_LETTER_COLUMNS} FROM hub_dead_letter ORDER BY letter_no DESC, seq DESC LIMIT ?`);
     this.countDeadLetters = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM hub_dead_letter');
     this.countLanes = db.prepare<[], { lane: number; n: number }>('SELECT lane, COUNT(*) AS n FROM hub_outbox GROUP BY lane');
     this.anyUrgent = db.prepare<[], { one: number }>(`SELECT 1 AS one FROM hub_outbox WHERE lane = ${LANE_CODE.urgent} LIMIT 1`);
@@ -378,7 +385,7 @@ export class HubOutbox {
     return true;
   }
 
-  /** The newest dead letters first (payloads stay in the table: `unibos gateway outbox` shows them). */
+  /** The most recently dead-lettered first (payloads stay in the table: `unibos gateway outbox` shows them). */
   deadLetters(limit = 100): DeadLetter[] {
     return this.selectDeadLetters.all(limit).map(deadLetterOf);
   }

@@ -35,7 +35,7 @@ export interface HubUplinkOptions {
   maxAttempts?: number;
   keepaliveS?: number;
   connectTimeoutMs?: number;
-  /** First reconnect delay; doubles per failed attempt up to reconnectMaxMs. Defaults 1 s and 30 s. */
+  /** The first reconnect comes after reconnectMinMs to twice that (jittered); the range doubles per failed attempt up to reconnectMaxMs. Defaults 1 s and 30 s. */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   /** While an urgent message (an SOS) waits, reconnect attempts come at least this often. Default 5 s. */
@@ -268,7 +268,6 @@ export class HubUplink {
   private onConnect(link: Link, sessionPresent: boolean): void {
     if (link.closed || link !== this.link) return;
     link.ready = true;
-    this.backoff.reset();
     this.counters.connects++;
     if (this.counters.connects > 1) this.counters.reconnects++;
     this.log.info({ sessionPresent, outboxDepth: this.outbox.size }, 'connected to hub');
@@ -283,6 +282,9 @@ export class HubUplink {
     this.publishStatus(link, 'online', (ok) => {
       if (!ok || link.closed || link !== this.link) return;
       link.healthy = true;
+      // Success is a hub that stores what we send, not a CONNACK: one that ends every connection
+      // at once (its storage failing) would otherwise be retried at the shortest delay forever.
+      this.backoff.reset();
       this.pump();
     });
   }
@@ -442,7 +444,10 @@ export class HubUplink {
     try {
       this.outbox.ackMany(seqs);
     } catch (err) {
-      // The rows stay and are sent again later; the hub drops the repeats by id.
+      // The hub has them: kept for the next pass (the next PUBACK, add, connect or stop), so they
+      // leave once the database takes writes again (another writer's lock, a full disk) rather
+      // than lingering until a reconnect sends them again.
+      this.pendingAcks = seqs.concat(this.pendingAcks);
       this.log.error({ err, count: seqs.length }, 'cannot delete acknowledged rows from the hub outbox');
     }
   }

@@ -19,11 +19,15 @@ export class ReconnectBackoff {
     this.random = options.random ?? Math.random;
   }
 
-  /** The delay for the next attempt; each call without reset() roughly doubles it, up to maxMs. */
+  /**
+   * The delay for the next attempt: the first in [minMs, 2 x minMs], each call without reset()
+   * doubling the range, up to [maxMs / 2, maxMs].
+   */
   next(): number {
-    const ceiling = Math.min(this.options.maxMs, this.options.minMs * 2 ** Math.min(this.attempt, 30));
+    const ceiling = Math.min(this.options.maxMs, this.options.minMs * 2 ** Math.min(this.attempt + 1, 31));
     this.attempt++;
-    // "Equal jitter": never below half the ceiling, so a hub that is down is not hammered.
+    // "Equal jitter": never below half the ceiling, so a hub that is down is not hammered; the first
+    // attempt is jittered too (a ceiling of minMs would floor every draw to minMs: the whole fleet at once).
     return Math.max(this.options.minMs, Math.round(ceiling / 2 + (this.random() * ceiling) / 2));
   }
 
