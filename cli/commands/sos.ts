@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const s = await callNode<SosStatus>(args.dataDir, 'POST', '/sos');
   if (args.values.json) printJson(s);
-  else if (s.resending) process.stdout.write(`${say('SOS raised: copy {copy} queued, resent at growing intervals until a gateway takes it. `unibos status` shows how far it got; `unibos sos --safe` ends it.', { copy: s.copiesSent })}\n`);
+  else if (s.resending) process.stdout.write(`${say('SOS raised: copy {copy} queued, resent at growing intervals until a gateway takes it. `unibos status` shows how far it got; `unibos sos --safe` ends it.', { copy: s.copiesQueued ?? s.copiesSent })}\n`);
   else process.stdout.write(`${say('SOS sent again (it was already {summary}). `unibos sos --safe` ends it.', { summary: plain(sosLine(s)) })}\n`);
   return 0;
 }

@@ -18,6 +18,7 @@ import { JohnnyFivePanel } from '../src/gpio/johnny-five-panel.ts';
 import { VirtualIo } from '../src/gpio/virtual-io.ts';
 import { SimManagedRadio } from '../src/radio/sim-managed-radio.ts';
 import type { DeviceHealth } from '../src/node/telemetry-reader.ts';
+import { sosSummary } from '../src/node/sos-summary.ts';
 
 const EPOCH = Date.UTC(2026, 10, 22, 12);
 const silent = pino({ level: 'silent' });
@@ -178,6 +179,101 @@ test('an SOS without any gateway keeps going, and "I am safe" ends it', async ()
   assert.ok(a.status().sos.safeCopiesSent >= 10, `"I am safe" copies in 1 h: ${a.status().sos.safeCopiesSent}`);
   const atB = net.get('B').device.inbox.since();
   assert.deepEqual(atB.map((m) => m.level), ['SOS', 'SAFE'], 'B stores each once, not once per copy');
+});
+
+test('while the radio is down no SOS copy is reported sent; the copies that go on air once it is back are', async () => {
+  const net = line(['A', 'B']);
+  await net.startAll();
+  net.run(30_000);
+  const a = net.get('A');
+  a.radio.set('recovering'); // the modem hung, or is unplugged
+  const before = a.radio.transmissions;
+  a.device.raiseSos();
+  net.run(5 * 60_000);
+  assert.equal(a.radio.transmissions, before, 'nothing went on air');
+  assert.equal(a.device.status().sos.copiesSent, 0, 'so no copy was sent');
+  assert.match(sosSummary(a.device.status().sos), /; 0 copies sent$/);
+
+  a.radio.set('ready');
+  net.run(60_000);
+  const sent = a.device.status().sos.copiesSent;
+  assert.ok(sent >= 1 && sent <= a.radio.transmissions - before, `copies sent once the radio is back: ${sent}`);
+  assert.ok(net.get('B').device.inbox.since().some((m) => m.level === 'SOS'), 'and B has the SOS');
+});
+
+test('a new SOS takes the place of an "I am safe" still queued: nobody in range later hears "safe" from a person asking for help', async () => {
+  const net = line(['A', 'B']);
+  await net.startAll();
+  net.run(30_000);
+  const a = net.get('A').device;
+  const b = net.get('B');
+  b.radio.set('recovering'); // A is out of everyone's range
+  net.run(31 * 60_000); // long enough that A no longer counts B as around
+  a.raiseSos();
+  net.run(60_000);
+  a.imSafe();
+  net.run(10 * 60_000);
+  assert.equal(a.status().sos.safe, 'waiting', 'nobody heard "I am safe"');
+  a.raiseSos(); // in trouble again
+  net.run(60_000);
+  b.radio.set('ready'); // someone comes in range
+  net.run(30 * 60_000);
+  assert.deepEqual(b.device.inbox.since().map((m) => m.level), ['SOS'], 'B hears the SOS, and no "I am safe" of the one before');
+  assert.equal(b.device.peers.all().find((p) => p.nodeId === a.nodeId)?.sosOpen, true);
+});
+
+test('an "I am safe" said with no SOS open and still queued does not follow a new SOS either', async () => {
+  const net = line(['A', 'B']);
+  await net.startAll();
+  net.run(30_000);
+  const a = net.get('A').device;
+  const b = net.get('B');
+  b.radio.set('recovering');
+  net.run(31 * 60_000);
+  assert.equal(a.imSafe().cancelledSos, false);
+  net.run(10 * 60_000);
+  a.raiseSos();
+  net.run(60_000);
+  b.radio.set('ready');
+  net.run(30 * 60_000);
+  assert.deepEqual(b.device.inbox.since().map((m) => m.level), ['SOS']);
+});
+
+test('an SOS goes on air at once, not after an alert still waiting for the ack of a node that is switched off', async () => {
+  const net = line(['A', 'B']);
+  await net.startAll();
+  net.run(60_000);
+  const a = net.get('A').device;
+  const b = net.get('B').device;
+  a.sendAlert('WARNING', 'the bridge is closed', 0x0bad0bad); // a node that is off: no ack will come
+  net.run(500);
+  const raisedAt = net.scheduler.now();
+  a.raiseSos();
+  while (!b.inbox.since().some((m) => m.level === 'SOS') && net.scheduler.now() - raisedAt < 120_000) net.run(50);
+  const waitedMs = net.scheduler.now() - raisedAt;
+  assert.ok(waitedMs < 2_000, `B heard the SOS ${waitedMs} ms after it was raised`);
+});
+
+test('pressing SOS again after a gateway took it sends a copy, even when the radio is down at that moment', async () => {
+  const net = line(['A', 'B'], { roles: { B: 'GATEWAY' } });
+  answerAsGateway(net.get('B'));
+  await net.startAll();
+  net.run(30_000);
+  const a = net.get('A');
+  let copiesAtGateway = 0;
+  net.get('B').device.router.on('heard', (h) => {
+    if (h.header.from === a.identity.nodeId && h.data.alert?.level === 'SOS') copiesAtGateway++;
+  });
+  a.device.raiseSos();
+  net.run(30_000);
+  assert.equal(a.device.status().sos.stage, 'gateway');
+  const before = copiesAtGateway;
+  a.radio.set('recovering');
+  a.device.raiseSos(); // the person presses again: things got worse
+  net.run(5_000);
+  a.radio.set('ready');
+  net.run(30_000);
+  assert.equal(copiesAtGateway, before + 1, 'the copy asked for went out once the radio was back');
 });
 
 test('messages wait in the outbox while the radio is down and survive a restart, then arrive once', async () => {

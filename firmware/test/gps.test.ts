@@ -22,6 +22,10 @@ import { FixProbe, gpsContract, type GpsUnderTest } from './contract/gps-contrac
 import { EventWaiter } from '@unibos/test-support';
 import { startGpsfake } from './support/gpsfake.ts';
 import { PtyPair } from './support/pty-pair.ts';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { loadNodeConfig } from '../src/node/node-config.ts';
+import { buildDeviceParts } from '../src/node/device-parts.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/lisbon-walk.nmea', import.meta.url));
 /** The log's sentences, without its comment lines. */
@@ -478,6 +482,37 @@ describe('NmeaSerialGps', () => {
     }
   });
 
+  it('reports the fix lost when the receiver stops talking while the port stays open (a UART receiver losing power)', async () => {
+    // On the Pi's UART the device node never goes away: a receiver whose power or TX wire fails
+    // simply falls silent. Its last position must not stand as current in beacons and SOS alerts.
+    const pair = await PtyPair.create();
+    const feed = await openPort(pair.devicePath);
+    const scheduler = new SimScheduler(0);
+    const gps = new NmeaSerialGps({ path: pair.hostPath, scheduler });
+    const probe = new FixProbe(gps);
+    try {
+      await gps.start();
+      await writeLines(feed, SHORT_LOG);
+      await probe.until(() => probe.fixes.some((f) => f.timeMs === Date.UTC(2024, 4, 18, 9, 41, 12)), 'the last epoch');
+      assert.equal(gps.lastFix?.mode, '3d');
+      scheduler.runUntil(scheduler.now() + 10_000);
+      assert.equal(gps.lastFix?.mode, '3d', 'a receiver slow to report keeps its fix for a while');
+      scheduler.runUntil(scheduler.now() + 10_000);
+      assert.equal(gps.lastFix?.mode, 'none', 'twenty silent seconds later the position is no longer current');
+      assert.ok(Number.isNaN(gps.lastFix?.latitude));
+
+      // When it talks again, its new fixes count; nothing of the epoch it left unfinished comes back.
+      const before = probe.fixes.length;
+      await writeLines(feed, SHORT_LOG);
+      await probe.until(() => probe.fixes.slice(before).some((f) => f.mode !== 'none'), 'a fix once it talks again');
+    } finally {
+      await gps.stop();
+      await closePort(feed);
+      await pair.dispose();
+    }
+    assert.equal(scheduler.pending(), 0, 'no timer left after stop');
+  });
+
   it('takes a device node that disappeared for the receiver gone, though reads never failed', async () => {
     // As /dev/serial/by-id/... does when a USB receiver is unplugged; here the pty stays up, so no
     // read error comes at all and only the missing path can tell.
@@ -664,6 +699,30 @@ describe('GpsdClient', () => {
     } finally {
       await gps.stop();
       await fake.kill();
+    }
+  });
+
+  it("a node's GPS says in the node's log when and why its position went away", async () => {
+    const fake = await fakeGpsd((socket) => {
+      socket.write('{"class":"TPV","device":"/dev/ttyACM0","mode":3,"time":"2024-05-18T09:41:06.000Z","lat":41.0,"lon":29.0}\n');
+      socket.write('{"class":"DEVICE","path":"/dev/ttyACM0","activated":0}\n');
+    }, { devices: ['/dev/ttyACM0'] });
+    const dir = scratchDir();
+    const lines: Array<{ level: number; msg: string; component?: string }> = [];
+    const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(JSON.parse(String(chunk))), done()) }));
+    const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dir, gps: 'gpsd', gpsd: `127.0.0.1:${fake.port}`, lat: '41', lon: '29' } });
+    const { gps } = buildDeviceParts(config, 0x1234, logger);
+    const probe = new FixProbe(gps!);
+    try {
+      await gps!.start();
+      await probe.until(() => probe.firstPositioned() !== undefined && probe.fixes.at(-1)!.mode === 'none', 'the fix lost');
+      const warning = lines.find((l) => /position lost/.test(l.msg));
+      assert.ok(warning, `the log says why: ${JSON.stringify(lines)}`);
+      assert.equal(warning.level, 40, 'as a warning');
+    } finally {
+      await gps!.stop();
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -128,3 +128,15 @@ test('while the disk refuses writes an SOS copy is held in memory and sent, text
   assert.deepEqual((db.prepare('SELECT packet_id FROM outbox').all() as Array<{ packet_id: number }>).length, 1);
   assert.equal(outbox.size, 1);
 });
+
+test('an SOS goes to the router at once, not behind another alert still waiting for its ack (an alert for a node that is switched off)', () => {
+  const { pump, handed } = rig();
+  pump.enqueue(0x10, { alert: { level: 'WARNING', text: 'flood warning', magnitudeX10: 0 } }, 'alert');
+  pump.enqueue(0x10, { text: 'and a text' }, 'text');
+  const sos = pump.enqueue(0xffffffff, { alert: { level: 'SOS', text: 'SOS', magnitudeX10: 0 }, requestId: 9, wantResponse: true }, 'sos', 'sos:9', 'hold');
+  assert.deepEqual(texts(handed), ['flood warning', 'and a text', 'SOS'], 'the SOS does not wait for the warning to be acknowledged');
+  // The next SOS copy (a newer one replacing this) goes as soon as this one is settled.
+  pump.acknowledged(sos, 0x20);
+  pump.enqueue(0xffffffff, { alert: { level: 'SOS', text: 'SOS again', magnitudeX10: 0 }, requestId: 9, wantResponse: true }, 'sos', 'sos:9', 'hold');
+  assert.deepEqual(texts(handed), ['flood warning', 'and a text', 'SOS', 'SOS again']);
+});

@@ -17,6 +17,7 @@ import { loadOrCreateIdentity } from '../src/node/identity.ts';
 import { loadNodeConfig } from '../src/node/node-config.ts';
 import { openNodeDb, type Db } from '../src/node/node-db.ts';
 import { SimManagedRadio } from '../src/radio/sim-managed-radio.ts';
+import { MAX_PEERS } from '../src/node/peer-store.ts';
 import { startControlServer } from '../src/control/control-server.ts';
 import { controlSocketPath } from '../src/control/control-socket.ts';
 
@@ -209,6 +210,23 @@ test('a node key must hash to its id: a NodeInfo with someone else\'s key is not
   assert.notEqual(meshNodeIdFromPublicKey(foreign), b.id);
   a.device.privateMessages.keyHeard(b.id, foreign, 0);
   assert.equal(a.device.privateMessages.keyFor(b.id), undefined);
+});
+
+test('keys announced by more nodes than the peer list holds do not grow the node database without bound: the most recently heard are kept', async (t) => {
+  // Anyone on a public channel can invent node ids with keys that hash to them, as fast as the air allows.
+  const net = line(t, ['A']);
+  const a = net.get('A');
+  const heard: number[] = [];
+  for (let i = 0; i < MAX_PEERS + 500; i++) {
+    const { publicKey } = newX25519KeyPair(systemRandom);
+    const id = meshNodeIdFromPublicKey(publicKey);
+    a.device.privateMessages.keyHeard(id, publicKey, 1_000 + i);
+    heard.push(id);
+  }
+  const { n } = a.db.prepare('SELECT COUNT(*) AS n FROM direct_peer_keys').get() as { n: number };
+  assert.ok(n <= MAX_PEERS, `${n} keys kept`);
+  assert.ok(a.device.privateMessages.keyFor(heard.at(-1)!), 'the newest is kept');
+  assert.equal(a.device.privateMessages.keyFor(heard[0]!), undefined, 'the oldest is forgotten');
 });
 
 test('random bytes in Data.direct never crash the node: each is stored as "could not decrypt" or ignored as a repeat', async (t) => {

@@ -19,12 +19,21 @@ function setup(t: { after: (fn: () => void) => void }, intervals = { retryInterv
   const sent: Array<{ kind: 'sos' | 'safe'; requestId: number }> = [];
   const changes: SosStatus[] = [];
   const trackers: SosTracker[] = [];
+  // The wall clock, which can jump where the scheduler's time never does.
+  const wall = { offsetMs: 0 };
   const tracker = () => {
-    const tr = new SosTracker(db, scheduler, {
+    // A working radio: every copy queued goes on air at once.
+    const tr: SosTracker = new SosTracker(db, scheduler, {
       ...intervals,
-      clock: () => scheduler.now(),
-      sendCopy: (requestId) => sent.push({ kind: 'sos', requestId }),
-      sendSafe: (requestId) => sent.push({ kind: 'safe', requestId }),
+      clock: () => scheduler.now() + wall.offsetMs,
+      sendCopy: (requestId) => {
+        sent.push({ kind: 'sos', requestId });
+        tr.copyOnAir(requestId, 'sos');
+      },
+      sendSafe: (requestId) => {
+        sent.push({ kind: 'safe', requestId });
+        tr.copyOnAir(requestId, 'safe');
+      },
       onChange: (s) => changes.push(s),
     });
     trackers.push(tr);
@@ -35,7 +44,7 @@ function setup(t: { after: (fn: () => void) => void }, intervals = { retryInterv
     db.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { scheduler, sent, changes, tracker, safes: () => sent.filter((x) => x.kind === 'safe').length };
+  return { scheduler, sent, changes, tracker, wall, safes: () => sent.filter((x) => x.kind === 'safe').length };
 }
 
 test('"I am safe" carries on after a reboot until `resolved` arrives', (t) => {
@@ -111,4 +120,30 @@ test('a stage of the SOS never stops "I am safe"; a new SOS does', (t) => {
   s.scheduler.runUntil(12 * 3600_000);
   assert.equal(s.safes(), safes, 'the new SOS replaced the old "I am safe"');
   assert.ok(s.sent.filter((x) => x.kind === 'sos' && x.requestId === second.requestId).length > 5, 'and its own copies go out');
+});
+
+test('"I am safe" is not given up because the wall clock jumped (a Pi without a real-time clock getting the time)', (t) => {
+  // Off the grid a Pi starts with the time it saved at shutdown, days behind, until GPS or a
+  // network sets it. The person said they are safe; the hub must still hear it.
+  const s = setup(t);
+  const tr = s.tracker();
+  tr.raise();
+  tr.cancel();
+  s.scheduler.runUntil(s.scheduler.now() + 60_000);
+  s.wall.offsetMs = 5 * 24 * 3600_000; // the clock is set: five days later than the Pi thought
+  s.scheduler.runUntil(s.scheduler.now() + 3600_000);
+  assert.equal(tr.status.safe, 'waiting', `given up after an hour: ${tr.status.safeGaveUpReason}`);
+  const copies = s.safes();
+  s.scheduler.runUntil(s.scheduler.now() + 3600_000);
+  assert.ok(s.safes() > copies, 'copies keep going');
+
+  // A day of trying still ends it, whatever the clock did; so does a day counted across a restart.
+  tr.stop();
+  const after = s.tracker();
+  after.resume();
+  s.scheduler.runUntil(s.scheduler.now() + 20 * 3600_000);
+  assert.equal(after.status.safe, 'waiting', 'twenty-two hours of trying in all');
+  s.scheduler.runUntil(s.scheduler.now() + 3 * 3600_000);
+  assert.equal(after.status.safe, 'gave-up');
+  assert.match(after.status.safeGaveUpReason ?? '', /no answer from the hub in 24 h/);
 });

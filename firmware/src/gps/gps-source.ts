@@ -3,6 +3,12 @@
 
 export type FixMode = 'none' | '2d' | '3d';
 
+/**
+ * A position with no newer report for this long counts as lost (a receiver that went silent: gpsd
+ * keeps it, a UART stays open). Receivers report every 1 s, slow ones every 5 s.
+ */
+export const DEFAULT_MAX_FIX_AGE_MS = 15_000;
+
 export interface GpsFix {
   /** 'none' = no usable position (lost fix, or no fix yet); latitude/longitude are then NaN. */
   mode: FixMode;

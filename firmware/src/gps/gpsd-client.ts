@@ -9,7 +9,7 @@ import { RealScheduler, type Scheduler, type TimerHandle } from '@unibos/mesh-pr
 import { FirmwareError } from '../firmware-error.ts';
 import { readLines } from '../net/line-reader.ts';
 import { LinkedFixEmitter } from './fix-emitter.ts';
-import type { GpsFix, GpsSource } from './gps-source.ts';
+import { DEFAULT_MAX_FIX_AGE_MS, type GpsFix, type GpsSource } from './gps-source.ts';
 
 export interface GpsdClientOptions {
   /** Default 127.0.0.1. */
@@ -32,7 +32,7 @@ export interface GpsdClientOptions {
 }
 
 export const DEFAULT_GPSD_PORT = 2947;
-export const DEFAULT_MAX_FIX_AGE_MS = 15_000;
+export { DEFAULT_MAX_FIX_AGE_MS };
 
 const WATCH_ON = '?WATCH={"enable":true,"json":true};\n';
 const WATCH_OFF = '?WATCH={"enable":false};\n';

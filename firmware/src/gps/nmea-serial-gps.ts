@@ -9,7 +9,7 @@ import { RealScheduler, type Scheduler, type TimerHandle } from '@unibos/mesh-pr
 import { DeviceNodeWatch } from '../device-node-watch.ts';
 import { FirmwareError } from '../firmware-error.ts';
 import { LinkedFixEmitter } from './fix-emitter.ts';
-import type { GpsSource } from './gps-source.ts';
+import { DEFAULT_MAX_FIX_AGE_MS, type GpsSource } from './gps-source.ts';
 import { MAX_NMEA_LENGTH, NmeaFixAccumulator, parseNmea } from './nmea.ts';
 
 export interface NmeaSerialGpsOptions {
@@ -19,6 +19,11 @@ export interface NmeaSerialGpsOptions {
   baudRate?: number;
   /** Wait before reopen attempt `attempt` (1, 2, ...) after the port went away. Default 500 ms doubling to 10 s. */
   reopenDelayMs?: (attempt: number) => number;
+  /**
+   * A position with no newer fix for this long counts as lost: a UART receiver that loses power
+   * falls silent with its port still open. Default 15 s; 0 turns it off.
+   */
+  maxFixAgeMs?: number;
   scheduler?: Scheduler;
   logger?: Pick<Logger, 'info' | 'warn' | 'debug'>;
 }
@@ -31,6 +36,7 @@ export class NmeaSerialGps extends LinkedFixEmitter implements GpsSource {
   private readonly path: string;
   private readonly baudRate: number;
   private readonly reopenDelayMs: (attempt: number) => number;
+  private readonly maxFixAgeMs: number;
   private readonly scheduler: Scheduler;
   private readonly logger: Pick<Logger, 'info' | 'warn' | 'debug'> | undefined;
   /**
@@ -46,6 +52,7 @@ export class NmeaSerialGps extends LinkedFixEmitter implements GpsSource {
   private parser: ReadlineParser | undefined;
   private opening: Promise<void> | undefined;
   private retryTimer: TimerHandle | undefined;
+  private staleTimer: TimerHandle | undefined;
   private attempt = 0;
 
   constructor(options: NmeaSerialGpsOptions) {
@@ -59,6 +66,7 @@ export class NmeaSerialGps extends LinkedFixEmitter implements GpsSource {
       throw new FirmwareError('E_CONFIG', `gps.baudRate must be a positive integer, got ${this.baudRate}`);
     }
     this.reopenDelayMs = options.reopenDelayMs ?? defaultReopenDelayMs;
+    this.maxFixAgeMs = options.maxFixAgeMs ?? DEFAULT_MAX_FIX_AGE_MS;
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.logger = options.logger;
     this.deviceNode = new DeviceNodeWatch(this.path, (present) => {
@@ -87,6 +95,8 @@ export class NmeaSerialGps extends LinkedFixEmitter implements GpsSource {
     this.deviceNode.stop();
     this.retryTimer?.cancel();
     this.retryTimer = undefined;
+    this.staleTimer?.cancel();
+    this.staleTimer = undefined;
     await this.opening?.catch(() => undefined);
     const port = this.port;
     this.detach();
@@ -149,6 +159,8 @@ export class NmeaSerialGps extends LinkedFixEmitter implements GpsSource {
     this.port = undefined;
     this.parser = undefined;
     this.epoch.reset();
+    this.staleTimer?.cancel();
+    this.staleTimer = undefined;
   }
 
   private handleLine(line: string): void {
@@ -161,7 +173,23 @@ export class NmeaSerialGps extends LinkedFixEmitter implements GpsSource {
     }
     this.counters.accepted++;
     const fix = this.epoch.push(parsed.sentence);
-    if (fix) this.emitFix(fix);
+    if (!fix) return;
+    if (fix.mode !== 'none') this.armStaleTimer();
+    else this.staleTimer?.cancel();
+    this.emitFix(fix);
+  }
+
+  private armStaleTimer(): void {
+    this.staleTimer?.cancel();
+    if (this.maxFixAgeMs <= 0) return;
+    this.staleTimer = this.scheduler.schedule(this.maxFixAgeMs, () => {
+      this.staleTimer = undefined;
+      // An epoch left half-finished is as old as the fix: it must not come back as current later.
+      this.epoch.reset();
+      if (!this.lastFix || this.lastFix.mode === 'none') return;
+      this.logger?.warn({ path: this.path, maxFixAgeMs: this.maxFixAgeMs }, 'no report from the GPS receiver; position lost');
+      this.emitFix({ mode: 'none', latitude: Number.NaN, longitude: Number.NaN });
+    });
   }
 
   private linkLost(): void {

@@ -42,9 +42,11 @@ export function buildDeviceParts(config: NodeConfig, nodeId: number, logger: Log
 
   let gps: GpsSource | undefined;
   const g = config.gps;
+  // With the node's logger: a lost link or position, and why, belongs in the node's log.
+  const gpsLog = logger.child({ component: 'gps' });
   if (g.type === 'sim') gps = new SimGps({ latitude: g.latitude!, longitude: g.longitude!, altitudeM: g.altitudeM });
-  else if (g.type === 'gpsd') gps = new GpsdClient({ host: g.gpsd.host, port: g.gpsd.port });
-  else if (g.type === 'nmea') gps = new NmeaSerialGps({ path: g.serialPath, baudRate: g.baudRate });
+  else if (g.type === 'gpsd') gps = new GpsdClient({ host: g.gpsd.host, port: g.gpsd.port, logger: gpsLog });
+  else if (g.type === 'nmea') gps = new NmeaSerialGps({ path: g.serialPath, baudRate: g.baudRate, logger: gpsLog });
 
   const panel = config.gpio.type === 'none' ? undefined : new JohnnyFivePanel({ io: config.gpio.type, logger: logger.child({ component: 'gpio' }) });
   return { radio, gps, panel };

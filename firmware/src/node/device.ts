@@ -101,6 +101,12 @@ export class Device extends EventEmitter<DeviceEvents> {
   private readonly parts: PartKeeper;
   private storageErrors = 0;
   private lastSafePacketId = 0;
+  /** Packet ids of SOS and "I am safe" copies queued, until they go on air (only then are they sent). */
+  private readonly sosCopies = new Map<number, { requestId: number; kind: 'sos' | 'safe' }>();
+  /** The SOS the outbox's copies belong to (kept across restarts by the tracker), and whether its copies and "I am safe" were still going out. */
+  private sosRequestId = 0;
+  private sosResending = false;
+  private safeWaiting = false;
   private startedMs = 0;
   private stopped = false;
   /** The configured modules' state for status(), once run-node has loaded them. */
@@ -161,13 +167,17 @@ export class Device extends EventEmitter<DeviceEvents> {
       maxRetryIntervalS: config.sos.maxRetryIntervalS,
       clock: this.clock,
       // A copy the disk refuses (a full SD card) goes on air from memory all the same.
-      sendCopy: (requestId) => this.pump.enqueue(BROADCAST, { alert: this.alert('SOS', 'SOS'), requestId, wantResponse: true }, 'alert', `sos:${requestId}`, 'hold'),
+      sendCopy: (requestId) => this.copyQueued(this.pump.enqueue(BROADCAST, { alert: this.alert('SOS', 'SOS'), requestId, wantResponse: true }, 'sos', `sos:${requestId}`, 'hold'), requestId, 'sos'),
       sendSafe: (requestId) => {
-        this.lastSafePacketId = this.pump.enqueue(BROADCAST, { alert: this.alert('SAFE', 'I am safe'), requestId }, 'alert', `safe:${requestId}`, 'hold');
+        this.lastSafePacketId = this.pump.enqueue(BROADCAST, { alert: this.alert('SAFE', 'I am safe'), requestId }, 'sos', `safe:${requestId}`, 'hold');
+        this.copyQueued(this.lastSafePacketId, requestId, 'safe');
       },
       onChange: (s) => this.onSosChange(s),
       onError: (what, err) => this.storageFailed(what, err),
     });
+    this.sosRequestId = this.sos.status.requestId;
+    this.sosResending = this.sos.status.resending;
+    this.safeWaiting = this.sos.status.safe === 'waiting';
     this.panel = new PanelState(options.panel, { gpsFix: () => hasFix(this.gps?.lastFix), sos: () => this.sos.status });
 
     this.router.on('deliver', (d) => this.onDeliver(d));
@@ -190,6 +200,11 @@ export class Device extends EventEmitter<DeviceEvents> {
     });
     this.router.on('sent', ({ id }) => {
       this.panel.activity();
+      const copy = this.sosCopies.get(id);
+      if (copy) {
+        this.sosCopies.delete(id);
+        this.sos.copyOnAir(copy.requestId, copy.kind);
+      }
       this.pump.sent(id);
     });
     this.router.on('ack', ({ id, by }) => this.pump.acknowledged(id, by));
@@ -333,7 +348,8 @@ export class Device extends EventEmitter<DeviceEvents> {
     this.lastSafePacketId = 0; // stays 0 if the copy could not be queued (it is retried on schedule)
     const cancelled = this.sos.cancel();
     if (cancelled !== undefined) return { packetId: this.lastSafePacketId, cancelledSos: true };
-    const packetId = this.pump.enqueue(BROADCAST, { alert: this.alert('SAFE', 'I am safe'), requestId: 0 }, 'alert', undefined, 'hold');
+    // Keyed, so a new SOS withdraws it if it is still queued then.
+    const packetId = this.pump.enqueue(BROADCAST, { alert: this.alert('SAFE', 'I am safe'), requestId: 0 }, 'sos', 'safe:0', 'hold');
     return { packetId, cancelledSos: false };
   }
 
@@ -367,10 +383,25 @@ export class Device extends EventEmitter<DeviceEvents> {
 
   // ---- what the layers tell us ----
 
+  private copyQueued(packetId: number, requestId: number, kind: 'sos' | 'safe'): void {
+    this.sosCopies.set(packetId, { requestId, kind });
+    // A copy superseded while the radio was down never goes on air: remember only the latest few.
+    if (this.sosCopies.size > 16) this.sosCopies.delete(this.sosCopies.keys().next().value!);
+  }
+
   private onSosChange(s: SosStatus): void {
-    // Once a gateway has it (or the user is safe), copies still queued have nothing left to say.
-    if (!s.resending) this.outbox.withdraw(`sos:${s.requestId}`);
-    if (s.safe !== 'waiting') this.outbox.withdraw(`safe:${s.requestId}`);
+    if (s.requestId !== this.sosRequestId) {
+      // A new SOS: an "I am safe" still queued (for the SOS before, or said with none open) must
+      // not reach anyone after it, telling the mesh a person asking for help is safe.
+      for (const key of [`sos:${this.sosRequestId}`, `safe:${this.sosRequestId}`, 'safe:0']) this.outbox.withdraw(key);
+      this.sosRequestId = s.requestId;
+    }
+    // Once a gateway has it (or the user is safe), copies still queued have nothing left to say. A
+    // copy the person asks for after that (pressing again) is theirs: it is not withdrawn.
+    if (this.sosResending && !s.resending) this.outbox.withdraw(`sos:${s.requestId}`);
+    if (this.safeWaiting && s.safe !== 'waiting') this.outbox.withdraw(`safe:${s.requestId}`);
+    this.sosResending = s.resending;
+    this.safeWaiting = s.safe === 'waiting';
     if (s.safe === 'gave-up') this.log.warn({ sos: s, reason: s.safeGaveUpReason }, `"I am safe" given up: ${s.safeGaveUpReason}`);
     else this.log.info({ sos: s }, `SOS ${s.cancelled ? `cancelled, safe ${s.safe}` : s.stage}`);
     this.panel.refresh();

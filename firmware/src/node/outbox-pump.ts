@@ -49,7 +49,7 @@ export interface OutboxPumpOptions {
 }
 
 export class OutboxPump {
-  /** Own messages handed to the router, at most one per priority: in order, alerts never stuck behind texts. */
+  /** Own messages handed to the router, at most one per priority: in order, an SOS never stuck behind another alert, alerts never behind texts. */
   private readonly inFlight = new Map<number, OutboxEntry>();
   private pumpTimer: TimerHandle | undefined;
   private pumpAtMs = Infinity;
@@ -81,7 +81,7 @@ export class OutboxPump {
     const { outbox, router, scheduler, clock, log } = this.options;
     if (!this.options.canSend()) return;
     const now = clock();
-    for (const priority of ['alert', 'text'] as const) {
+    for (const priority of ['sos', 'alert', 'text'] as const) {
       if ([...this.inFlight.values()].some((e) => e.priority === priority)) continue;
       const [e] = outbox.dueAt(now, priority, 1 + this.inFlight.size).filter((x) => !this.inFlight.has(x.packetId));
       if (!e) continue;

@@ -9,9 +9,13 @@
 import { decodeData, encodeData, type Data } from '@unibos/mesh-protocol';
 import type { Db } from './node-db.ts';
 
-/** Alerts (SOS, "I am safe") never wait behind texts. */
-export type OutboxPriority = 'alert' | 'text';
-const RANK: Record<OutboxPriority, number> = { alert: 0, text: 1 };
+/**
+ * SOS traffic (the node's SOS and "I am safe" copies, a gateway's answers to an SOS) never waits
+ * behind other alerts, and alerts never wait behind texts. Each has its own lane in the pump.
+ */
+export type OutboxPriority = 'sos' | 'alert' | 'text';
+// Stored in the `priority` column: alert and text keep the numbers they had before SOS had its own lane.
+const RANK: Record<OutboxPriority, number> = { sos: -1, alert: 0, text: 1 };
 
 export interface OutboxEntry {
   seq: number;

@@ -8,10 +8,16 @@ import { formatNodeId, type DirectMessage } from '@unibos/mesh-protocol';
 import { MeshDirectEndpoint, isMessengerCryptoError, meshNodeAddress, meshNodeIdFromPublicKey, type KeyPair } from '@unibos/messenger-crypto';
 import { FirmwareError } from '../firmware-error.ts';
 import type { Db } from './node-db.ts';
+import { MAX_PEERS } from './peer-store.ts';
 
 const STATE_KEY = 'mesh-direct';
 /** Early messages kept per sender; past that the oldest is given up (its inbox row keeps saying why). */
 const MAX_HELD_PER_SENDER = 32;
+/**
+ * Peers' announced keys remembered, as many as the peer list holds: anyone on a public channel can
+ * invent node ids (with keys that hash to them), so past that the least recently heard is forgotten.
+ */
+const MAX_PEER_KEYS = MAX_PEERS;
 /** Hub users' devices remembered; past that the least recently heard is forgotten. */
 const MAX_HUB_DEVICES = 1000;
 
@@ -24,6 +30,7 @@ export class PrivateMessages {
   private readonly saveState;
   private readonly keyOf;
   private readonly rememberKey;
+  private readonly trimKeys;
   private readonly holdOne;
   private readonly heldFrom;
   private readonly release;
@@ -43,6 +50,7 @@ export class PrivateMessages {
     this.keyOf = db.prepare('SELECT public_key AS key FROM direct_peer_keys WHERE node_id = ?');
     this.rememberKey = db.prepare(`INSERT INTO direct_peer_keys (node_id, public_key, heard_ms) VALUES (?, ?, ?)
       ON CONFLICT(node_id) DO UPDATE SET public_key = excluded.public_key, heard_ms = excluded.heard_ms`);
+    this.trimKeys = db.prepare(`DELETE FROM direct_peer_keys WHERE node_id NOT IN (SELECT node_id FROM direct_peer_keys ORDER BY heard_ms DESC LIMIT ${MAX_PEER_KEYS})`);
     this.holdOne = db.prepare('INSERT OR IGNORE INTO direct_held (sender, packet_id, sealed, inbox_seq) VALUES (?, ?, ?, ?)');
     this.heldFrom = db.prepare('SELECT packet_id AS packetId, sealed, inbox_seq AS seq FROM direct_held WHERE sender = ? ORDER BY inbox_seq');
     this.release = db.prepare('DELETE FROM direct_held WHERE sender = ? AND packet_id = ?');
@@ -83,6 +91,7 @@ export class PrivateMessages {
   keyHeard(nodeId: number, publicKey: Uint8Array, nowMs: number): void {
     if (publicKey.length !== 32 || meshNodeIdFromPublicKey(publicKey) !== nodeId >>> 0) return;
     this.rememberKey.run(nodeId, Buffer.from(publicKey), nowMs);
+    this.trimKeys.run();
   }
 
   /** The identity key for `nodeId`: from its NodeInfo, or pinned when it wrote to us first (a hub user). */

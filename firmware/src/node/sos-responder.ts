@@ -38,7 +38,7 @@ export class SosResponder {
     this.answers.delete(key);
     this.answers.set(key, answer);
     if (this.answers.size > MAX_SOS_ANSWERS) this.answers.delete(this.answers.keys().next().value!);
-    const packetId = this.enqueue(to, { routing: sosStageRouting(answer), replyId: requestId }, 'alert', `sos-answer:${key}`);
+    const packetId = this.enqueue(to, { routing: sosStageRouting(answer), replyId: requestId }, 'sos', `sos-answer:${key}`);
     this.log.info({ to: formatNodeId(to), requestId, stage: answer.stage }, `SOS answered: ${answer.stage}`);
     return { packetId, stage: answer.stage };
   }

@@ -11,7 +11,11 @@ import { randomInt } from 'node:crypto';
 import { SOS_STAGES, sosStageAdvances, sosStageRank, type Scheduler, type SosStage, type SosStageReport, type TimerHandle } from '@unibos/mesh-protocol';
 import type { Db } from './node-db.ts';
 
-/** "I am safe" stops being resent this long after it was first sent without an answer from the hub. */
+/**
+ * "I am safe" stops being resent after this long of trying without an answer from the hub. Counted
+ * on the scheduler's steady clock while the node runs, not on the wall clock: a Pi without a
+ * real-time clock jumps days ahead when GPS or a network first sets its time.
+ */
 export const SAFE_GIVE_UP_MS = 24 * 3600_000;
 /** ... or after this many copies, whichever comes first (short configured waits would reach it first). */
 export const MAX_SAFE_COPIES = 200;
@@ -30,7 +34,10 @@ export interface SosStatus {
   resending: boolean;
   requestId: number;
   startedMs: number;
+  /** Copies that went on air (a copy queued while the radio is down is not sent). */
   copiesSent: number;
+  /** Copies put on the outbox, whether or not they went on air yet (the newest replaces one still queued). */
+  copiesQueued?: number;
   /** When each stage was reached (ms since the epoch), as far as the node knows. */
   stageTimes: Partial<Record<SosStage, number>>;
   /** Who acknowledged it (an admin's name or email, short). */
@@ -40,7 +47,10 @@ export interface SosStatus {
   answeredBy?: number;
   cancelledMs?: number;
   safe: SafeState;
+  /** Copies of "I am safe" that went on air. */
   safeCopiesSent: number;
+  /** How long "I am safe" has been tried while the node ran (a steady clock: immune to the wall clock being set). */
+  safeTriedMs?: number;
   safeGaveUpReason?: string;
   /** "I am safe" given up on by this node, ever (kept across SOS). */
   safeGiveUps: number;
@@ -49,9 +59,9 @@ export interface SosStatus {
 export interface SosOptions {
   retryIntervalS: number;
   maxRetryIntervalS: number;
-  /** Puts one copy of the SOS on the outbox. */
+  /** Puts one copy of the SOS on the outbox (the owner reports it with copyOnAir once it went on air). */
   sendCopy: (requestId: number) => void;
-  /** Puts one copy of "I am safe" for that SOS on the outbox. */
+  /** Puts one copy of "I am safe" for that SOS on the outbox (reported likewise). */
   sendSafe: (requestId: number) => void;
   onChange: (status: SosStatus) => void;
   /**
@@ -74,6 +84,11 @@ export class SosTracker {
   private readonly save: (s: SosStatus) => void;
   private readonly clock: () => number;
   private lastCopyMs = -Infinity;
+  /** Copies queued (SOS, "I am safe") since the SOS was raised, cancelled or resumed: they space the resends. */
+  private queued = 0;
+  private safeQueued = 0;
+  /** Scheduler time up to which `safeTriedMs` has been counted. */
+  private safeCountedFrom = 0;
 
   constructor(
     db: Db,
@@ -93,8 +108,14 @@ export class SosTracker {
 
   /** After a restart: an SOS no gateway has taken yet, or an unanswered "I am safe", keeps going. */
   resume(): void {
+    this.queued = this.current.copiesQueued ?? this.current.copiesSent;
+    this.safeQueued = this.current.safeCopiesSent;
     if (this.current.resending) this.sendAndArm();
-    else if (this.current.safe === 'waiting') this.sendSafeAndArm();
+    else if (this.current.safe === 'waiting') {
+      // The time the node was off is not time spent trying.
+      this.safeCountedFrom = this.scheduler.now();
+      this.sendSafeAndArm();
+    }
   }
 
   /**
@@ -123,6 +144,7 @@ export class SosTracker {
       this.safeTimer?.cancel();
       const now = this.clock();
       this.current = { ...NONE, stage: 'sent', resending: true, requestId: randomInt(1, 0xffffffff), startedMs: now, stageTimes: { sent: now }, safeGiveUps: c.safeGiveUps };
+      this.queued = 0;
       this.sendAndArm();
     } else if (c.resending) {
       this.sendAndArm();
@@ -168,7 +190,9 @@ export class SosTracker {
     const c = this.current;
     if (c.stage === 'none' || c.stage === 'resolved' || c.cancelled) return undefined;
     this.sosTimer?.cancel();
-    this.current = { ...c, cancelled: true, resending: false, cancelledMs: this.clock(), safe: 'waiting', safeCopiesSent: 0 };
+    this.current = { ...c, cancelled: true, resending: false, cancelledMs: this.clock(), safe: 'waiting', safeCopiesSent: 0, safeTriedMs: 0 };
+    this.safeQueued = 0;
+    this.safeCountedFrom = this.scheduler.now();
     this.sendSafeAndArm();
     return c.requestId;
   }
@@ -181,22 +205,41 @@ export class SosTracker {
   private sendAndArm(): void {
     this.sosTimer?.cancel();
     // Armed before sending: whatever happens to this copy, the next one is already due.
-    this.sosTimer = this.scheduler.schedule(this.waitMs(this.current.copiesSent + 1), () => this.sendAndArm());
+    this.sosTimer = this.scheduler.schedule(this.waitMs(this.queued + 1), () => this.sendAndArm());
     this.sendOne();
   }
 
   private sendOne(): void {
     if (!this.attempt('outbox (an SOS copy)', () => this.options.sendCopy(this.current.requestId))) return;
     this.lastCopyMs = this.clock();
-    this.current = { ...this.current, copiesSent: this.current.copiesSent + 1 };
+    this.queued++;
+    this.current = { ...this.current, copiesQueued: this.queued };
+    this.commit();
+  }
+
+  /**
+   * A copy of SOS `requestId` (or of its "I am safe") went on air: only now is it counted as sent.
+   * Queued copies do not count: with the radio down (a hung or unplugged modem) none goes out.
+   */
+  copyOnAir(requestId: number, kind: 'sos' | 'safe'): void {
+    const c = this.current;
+    if (c.stage === 'none' || requestId !== c.requestId) return;
+    this.current = kind === 'sos' ? { ...c, copiesSent: c.copiesSent + 1 } : { ...c, safeCopiesSent: c.safeCopiesSent + 1 };
     this.commit();
   }
 
   private sendSafeAndArm(): void {
     this.safeTimer?.cancel();
+    const now = this.scheduler.now();
+    // A status stored before safeTriedMs existed: the wall clock is all there is to go by.
+    const tried = (this.current.safeTriedMs ?? Math.max(0, this.clock() - (this.current.cancelledMs ?? 0))) + Math.max(0, now - this.safeCountedFrom);
+    this.safeCountedFrom = now;
+    this.current = { ...this.current, safeTriedMs: tried };
+    // Kept as it grows, so a restart goes on counting from here (a failure is reported, never thrown).
+    this.attempt('SOS state', () => this.save(this.current));
     const c = this.current;
     const giveUp =
-      this.clock() - (c.cancelledMs ?? 0) >= SAFE_GIVE_UP_MS
+      tried >= SAFE_GIVE_UP_MS
         ? `no answer from the hub in ${SAFE_GIVE_UP_MS / 3600_000} h`
         : c.safeCopiesSent >= MAX_SAFE_COPIES
           ? `no answer from the hub after ${MAX_SAFE_COPIES} copies`
@@ -206,15 +249,14 @@ export class SosTracker {
       this.commit();
       return;
     }
-    this.safeTimer = this.scheduler.schedule(this.waitMs(c.safeCopiesSent + 1), () => this.sendSafeAndArm());
+    this.safeTimer = this.scheduler.schedule(this.waitMs(this.safeQueued + 1), () => this.sendSafeAndArm());
     this.sendSafeOne();
   }
 
   private sendSafeOne(): void {
     if (!this.attempt('outbox (an "I am safe" copy)', () => this.options.sendSafe(this.current.requestId))) return;
     this.lastCopyMs = this.clock();
-    this.current = { ...this.current, safeCopiesSent: this.current.safeCopiesSent + 1 };
-    this.commit();
+    this.safeQueued++;
   }
 
   /** The wait after the `copies`-th copy: the first interval, doubling up to the maximum. */
