@@ -293,3 +293,62 @@ test('when the dead-letter table is full, the oldest dead letter goes, not the o
   assert.equal(outbox.requeueDeadLetters('all'), 1);
   assert.equal(outbox.peek(1)[0]!.msgId, routine.msgId);
 });
+
+/**
+ * A TCP relay to the hub that goes silent, as a radio or cellular link that drops every packet
+ * does: once a connection carries a chunk for which `silence` says so, nothing more passes either
+ * way on it (the sockets stay open), until the gateway gives up on it.
+ */
+async function silentLink(onEnd: (fn: Cleanup) => void, hubPort: number, silence: (chunk: Buffer) => boolean): Promise<{ port: number; silenced: () => number }> {
+  const { createServer, connect } = await import('node:net');
+  const sockets = new Set<import('node:net').Socket>();
+  let silenced = 0;
+  const server = createServer((gateway) => {
+    const hub = connect(hubPort, '127.0.0.1');
+    let silent = false;
+    for (const s of [gateway, hub]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        sockets.delete(s);
+        gateway.destroy();
+        hub.destroy();
+      });
+    }
+    gateway.on('data', (chunk: Buffer) => {
+      if (!silent && silence(chunk)) {
+        silent = true;
+        silenced++;
+      }
+      if (!silent) hub.write(chunk);
+    });
+    hub.on('data', (chunk: Buffer) => {
+      if (!silent) gateway.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onEnd(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { port: (server.address() as import('node:net').AddressInfo).port, silenced: () => silenced };
+}
+
+test('an SOS in flight each time the network goes silent is not taken for a message the hub refuses: it arrives once the link answers again', async (t) => {
+  const onEnd = teardown(t);
+  const hub = await startHub(onEnd);
+  // Four connections in a row go silent just as the SOS is sent (no PUBACK, no ping answered); the fifth works.
+  const link = await silentLink(onEnd, hub.port, (chunk) => chunk.includes('"SOS"') && link.silenced() < 4);
+  const { outbox } = openOutbox(onEnd);
+  const sos = outbox.add({ source: 'mesh:!0000beef', topic: 'unibos/v1/mesh/!0000beef/alert', payload: JSON.stringify({ level: 'SOS' }), lane: 'urgent' });
+  const uplink = new HubUplink({ url: `mqtt://127.0.0.1:${link.port}`, gatewayId: 'gwsilent', outbox, logger, keepaliveS: 1, reconnectMinMs: 20, reconnectMaxMs: 200 });
+  const events = new EventEmitter();
+  uplink.onState(() => events.emit('state'));
+  outbox.onDeadLetter(() => events.emit('state'));
+  uplink.start();
+  onEnd(() => uplink.stop({ timeoutMs: 500 }));
+  await waitUntil(() => hub.accepted.has(sos.msgId) || outbox.deadLetterCount > 0, 'the SOS at the hub (or dead-lettered)', [{ emitter: events, event: 'state' }, { emitter: hub.events, event: 'change' }], 60_000);
+  assert.equal(link.silenced(), 4, 'the link went silent four times with the SOS in flight');
+  assert.equal(outbox.deadLetterCount, 0, 'the SOS was not dead-lettered');
+  assert.ok(hub.accepted.has(sos.msgId), 'the SOS reached the hub');
+});

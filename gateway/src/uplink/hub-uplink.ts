@@ -87,9 +87,13 @@ interface Link {
   readonly inFlight: Set<number>;
   /** A struck row sent alone, with its strikes so far: if this link ends before its PUBACK, it is the culprit. */
   probe: { seq: number; attempts: number } | undefined;
+  /** Our keepalive ran out: the hub (or the network) stopped answering. */
+  silent: boolean;
 }
 
 const MAX_WINDOW = 1024;
+/** What mqtt.js emits when the hub did not answer a ping in time (it has no error code). */
+const KEEPALIVE_TIMEOUT = 'Keepalive timeout';
 const HUB_PROTOCOLS = new Set(['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:']);
 
 export class HubUplink {
@@ -255,7 +259,7 @@ export class HubUplink {
       },
       ...o.tls,
     });
-    const link: Link = { client, ready: false, closed: false, healthy: false, afterSeq: { urgent: 0, routine: 0 }, inFlight: new Set(), probe: undefined };
+    const link: Link = { client, ready: false, closed: false, healthy: false, afterSeq: { urgent: 0, routine: 0 }, inFlight: new Set(), probe: undefined, silent: false };
     this.link = link;
     client.handleMessage = (packet, done) => {
       void this.deliver(link, packet).finally(() => done());
@@ -294,7 +298,10 @@ export class HubUplink {
     const wasReady = link.ready;
     link.closed = true;
     link.ready = false;
-    if (link.healthy && !this.stopping) this.strike(link);
+    // A connection that went silent (our keepalive ran out) is the network, not the hub refusing
+    // what was in flight: a hub refuses by ending the connection. No strike, or an SOS caught in
+    // flight on a flaky link three times would be dead-lettered.
+    if (link.healthy && !this.stopping && !link.silent) this.strike(link);
     // Its unacked publishes are still rows in the outbox; the next link sends them again.
     link.client.end(true);
     if (this.link === link) this.link = undefined;
@@ -340,6 +347,7 @@ export class HubUplink {
 
   private onError(link: Link, err: Error): void {
     this.counters.lastError = err.message;
+    if (err.message === KEEPALIVE_TIMEOUT) link.silent = true;
     // A hub that stays down fails every attempt: say so once per outage, then quietly.
     const level = this.backoff.attempts <= 1 || link.ready ? 'warn' : 'debug';
     this.log[level]({ err: err.message, attempt: this.backoff.attempts }, 'hub connection error');
