@@ -53,9 +53,7 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
     const level = record.data.level;
     if (level !== 'SAFE' && level !== 'SOS') return;
     const at = Date.parse(record.time) || m.now();
-    for (const round of rounds.openWith(e.orgId, record.nodeId, m.now())) {
-      if (rounds.nodeAnswered(round, record.nodeId, level === 'SAFE' ? 'safe' : 'needs_help', at)) m.events.publish(e.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round });
-    }
+    for (const round of rounds.heard(e.orgId, record.nodeId, level === 'SAFE' ? 'safe' : 'needs_help', at, m.now())) m.events.publish(e.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round });
   });
 
   m.jobs.every('close rounds', 5_000, () => {

@@ -23,8 +23,13 @@ const ASSEMBLY_RANGE_KM = 10;
 
 export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = async (app, { module: m, rounds, points, watch, feeds }) => {
   app.get('/quakes', async (request) => {
-    m.require(request, 'read');
-    return { quakes: m.store.collection<StoredQuake>('quakes').list(null, { limit: 50 }).map((d) => d.doc).sort((a, b) => b.timeMs - a.timeMs) };
+    const { orgId } = m.require(request, 'read');
+    // Quakes are public; whom they alerted is not: each org sees only whether it was alerted itself.
+    const forOrg = (q: StoredQuake): StoredQuake => {
+      const alerted = q.alertedOrgs.includes(orgId);
+      return { ...q, verdict: q.verdict === 'alert' && !alerted ? 'outside_region' : q.verdict, alertedOrgs: alerted ? [orgId] : [] };
+    };
+    return { quakes: m.store.collection<StoredQuake>('quakes').list(null, { limit: 50 }).map((d) => forOrg(d.doc)).sort((a, b) => b.timeMs - a.timeMs) };
   });
 
   app.get('/feeds', async (request) => {

@@ -52,18 +52,35 @@ export interface RoundNodeCandidate {
 }
 
 export class CheckinRounds {
+  /**
+   * The last "I am safe" and SOS heard from each node (per org): people press them when the ground
+   * shakes, minutes before any feed reports the quake and its round opens.
+   */
+  private readonly heardLately = new Map<string, { safeAt: number | null; helpAt: number | null }>();
+
   constructor(private readonly rounds: ModuleCollection<CheckinRound>) {}
 
-  open(o: { orgId: string; id: string; title: string; quakeId: string | null; epicentre: CheckinRound['epicentre']; radiusKm: number; nowMs: number; durationMs: number; nodes: RoundNodeCandidate[] }): CheckinRound {
-    const nodes = o.nodes.map((n): RoundNode => ({
-      id: n.id,
-      name: n.name,
-      latitude: n.position?.latitude ?? null,
-      longitude: n.position?.longitude ?? null,
-      distanceKm: n.position && o.epicentre ? Math.round(distanceKm(n.position, o.epicentre) * 10) / 10 : null,
-      status: 'waiting',
-      answeredAt: null,
-    }));
+  /**
+   * Opens a round. A node's answer heard since `answersSinceMs` (a quake's origin time; default a
+   * minute before now, as for answers to open rounds) counts in it from the start.
+   */
+  open(o: { orgId: string; id: string; title: string; quakeId: string | null; epicentre: CheckinRound['epicentre']; radiusKm: number; nowMs: number; durationMs: number; nodes: RoundNodeCandidate[]; answersSinceMs?: number }): CheckinRound {
+    const since = o.answersSinceMs ?? o.nowMs - 60_000;
+    const nodes = o.nodes.map((n): RoundNode => {
+      const heard = this.heardLately.get(`${o.orgId}\u0000${n.id}`);
+      const help = heard?.helpAt != null && heard.helpAt >= since ? heard.helpAt : null;
+      const safe = heard?.safeAt != null && heard.safeAt >= since ? heard.safeAt : null;
+      return {
+        id: n.id,
+        name: n.name,
+        latitude: n.position?.latitude ?? null,
+        longitude: n.position?.longitude ?? null,
+        distanceKm: n.position && o.epicentre ? Math.round(distanceKm(n.position, o.epicentre) * 10) / 10 : null,
+        // Help outranks safe, as for answers to an open round.
+        status: help !== null ? 'needs_help' : safe !== null ? 'safe' : 'waiting',
+        answeredAt: help ?? safe,
+      };
+    });
     const round: CheckinRound = { id: o.id, orgId: o.orgId, title: o.title, quakeId: o.quakeId, epicentre: o.epicentre, radiusKm: o.radiusKm, openedAt: o.nowMs, closesAt: o.nowMs + o.durationMs, closedAt: null, nodes, people: [], meshMessageId: null, meshError: null, counts: { safe: 0, needsHelp: 0, waiting: 0 } };
     return this.save(round);
   }
@@ -84,6 +101,16 @@ export class CheckinRounds {
 
   list(orgId: string, limit = 20): CheckinRound[] {
     return this.rounds.list(orgId, { limit }).map((d) => d.doc).sort((a, b) => b.openedAt - a.openedAt);
+  }
+
+  /** A node's "I am safe" or SOS heard at `atMs`: remembered for rounds opened later, and answers the open rounds it is in (those it changed are returned). */
+  heard(orgId: string, nodeId: string, status: Exclude<CheckinStatus, 'waiting'>, atMs: number, nowMs: number): CheckinRound[] {
+    const key = `${orgId}\u0000${nodeId}`;
+    const h = this.heardLately.get(key) ?? { safeAt: null, helpAt: null };
+    if (status === 'safe') h.safeAt = Math.max(h.safeAt ?? atMs, atMs);
+    else h.helpAt = Math.max(h.helpAt ?? atMs, atMs);
+    this.heardLately.set(key, h);
+    return this.openWith(orgId, nodeId, nowMs).filter((round) => this.nodeAnswered(round, nodeId, status, atMs));
   }
 
   /** Open rounds of the org that include `nodeId`. */

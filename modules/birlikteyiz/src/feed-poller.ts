@@ -5,6 +5,12 @@
 
 import type { ParsedFeed, QuakeSource } from './feeds/quake.ts';
 
+/** How far ahead of the hub's clock a quake's time may be before it is rejected. */
+export const FUTURE_SLACK_MS = 10 * 60_000;
+
+/** Far more than any feed's answer (USGS's all_month is about 10 MB); a longer one is refused. */
+export const MAX_FEED_BYTES = 64 * 1024 * 1024;
+
 export type FeedState = 'waiting' | 'ok' | 'unreachable' | 'error';
 
 export interface FeedStatus {
@@ -58,12 +64,22 @@ export class FeedPoller {
       return this.failed('error', `HTTP ${res.status}`);
     }
     let parsed: ParsedFeed;
+    let body: Uint8Array;
     try {
-      const body = new Uint8Array(await res.arrayBuffer());
+      body = await readAtMost(res, MAX_FEED_BYTES);
+    } catch (err) {
+      return this.failed('error', (err as Error).message);
+    }
+    try {
       parsed = this.o.parse(body);
     } catch (err) {
       return this.failed('error', `unreadable document: ${(err as Error).message}`);
     }
+    // A quake dated ahead of this clock (a broken feed, a mistyped year) is no quake to alert on yet:
+    // a counted drop, like any implausible entry. Ten minutes allow for a hub clock a little behind.
+    const latest = this.o.now() + FUTURE_SLACK_MS;
+    const ahead = parsed.quakes.filter((q) => q.timeMs > latest).length;
+    if (ahead) parsed = { quakes: parsed.quakes.filter((q) => q.timeMs <= latest), rejected: parsed.rejected + ahead };
     this.etag = res.headers.get('etag');
     this.lastModified = res.headers.get('last-modified');
     return this.succeeded(parsed);
@@ -79,4 +95,29 @@ export class FeedPoller {
     Object.assign(this.status, { state, lastError: reason, failures, nextPollInMs: Math.min(this.o.intervalMs * 10, this.o.intervalMs * 2 ** failures) });
     return { quakes: [], rejected: 0 };
   }
+}
+
+/** The body, or an error once it passes `max` bytes (the rest is not read). */
+async function readAtMost(res: Response, max: number): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw new Error(`the document is larger than ${max} bytes`);
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
 }

@@ -25,11 +25,23 @@ export class QuakeDedup {
 
   constructor(private readonly memoryMs = 86_400_000) {}
 
-  /** The event this report belongs to, and whether it is new (or a report already merged: null). */
+  /**
+   * The event this report belongs to, and whether it is new; null for a report already merged with
+   * nothing new. A source that revises the magnitude of an event it reported (a reviewed solution)
+   * updates its entry, and the event's magnitude when that source gave the event's figures.
+   */
   add(q: Quake, nowMs: number): { event: QuakeEvent; isNew: boolean } | null {
     this.forget(nowMs);
     for (const e of this.events) {
-      if (e.sources.some((s) => s.source === q.source && s.sourceId === q.sourceId)) return null;
+      const seen = e.sources.find((s) => s.source === q.source && s.sourceId === q.sourceId);
+      if (!seen) continue;
+      if (q.magnitude === null || q.magnitude === seen.magnitude) return null;
+      seen.magnitude = q.magnitude;
+      if (e.magnitude === null || e.id === `${q.source}:${q.sourceId}`) {
+        e.magnitude = q.magnitude;
+        e.magnitudeType = q.magnitudeType;
+      }
+      return { event: e, isNew: false };
     }
     const match = this.events.find((e) => sameQuake(e, q));
     if (match) {
@@ -53,6 +65,13 @@ export class QuakeDedup {
     };
     this.events.push(event);
     return { event, isNew: true };
+  }
+
+  /** An event known from before (the stored quakes, when the module starts again). */
+  remember(e: QuakeEvent): void {
+    if (this.events.some((x) => x.id === e.id)) return;
+    const { id, timeMs, latitude, longitude, depthKm, magnitude, magnitudeType, place, sources } = e;
+    this.events.push({ id, timeMs, latitude, longitude, depthKm, magnitude, magnitudeType, place, sources: sources.map((s) => ({ ...s })) });
   }
 
   private forget(nowMs: number): void {

@@ -38,7 +38,10 @@ export class QuakeWatch {
     private readonly m: ModuleContext,
     private readonly settings: BirlikteyizSettings,
     private readonly rounds: CheckinRounds,
-  ) {}
+  ) {
+    // What was reported before a restart is not news: the feeds still list it for an hour or a day.
+    for (const d of m.store.collection<StoredQuake>('quakes').list(null, { limit: 500 })) this.dedup.remember(d.doc);
+  }
 
   /** Reports from one feed poll (or one push message). */
   reports(quakes: Quake[]): void {
@@ -48,9 +51,13 @@ export class QuakeWatch {
       if (!added) continue;
       const store = this.m.store.collection<StoredQuake>('quakes');
       if (!added.isNew) {
+        // A merged or revised report: its figures are kept; an event not alerted yet is judged again
+        // (its magnitude may have come only now, or been revised past the threshold).
         const known = store.get(null, added.event.id);
-        if (known) store.put(null, known.id, { ...known, ...added.event });
-        continue;
+        if (!known || known.verdict === 'alert') {
+          if (known) store.put(null, known.id, { ...known, ...added.event });
+          continue;
+        }
       }
       const e = added.event;
       const verdict = this.verdict(e, now);
@@ -99,7 +106,7 @@ export class QuakeWatch {
     const when = new Date(e.timeMs).toISOString().slice(11, 16);
     let round = null;
     if (this.settings.checkInRounds && inRange.length > 0) {
-      round = this.rounds.open({ orgId, id: randomUUID(), title: `${mag} ${e.place}`.slice(0, 120), quakeId: e.id, epicentre: { latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place }, radiusKm: this.settings.radiusKm, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes: inRange });
+      round = this.rounds.open({ orgId, id: randomUUID(), title: `${mag} ${e.place}`.slice(0, 120), quakeId: e.id, epicentre: { latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place }, radiusKm: this.settings.radiusKm, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes: inRange, answersSinceMs: e.timeMs });
     }
     const nodesInRange = inRange.map((n) => ({ id: n.id, name: n.name, distanceKm: n.position ? Math.round(distanceKm(n.position, e) * 10) / 10 : null, latitude: n.position?.latitude ?? null, longitude: n.position?.longitude ?? null }));
     this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: e, nodesInRange, roundId: round?.id ?? null });

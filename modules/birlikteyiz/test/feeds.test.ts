@@ -119,3 +119,19 @@ test('EMSC push: arbitrary messages give a quake or null', () => {
     { numRuns: 500 },
   );
 });
+
+test('an impossible date (30 February, hour 25, month 13) is a counted drop in every parser, never another day', () => {
+  const afad = (date: string): string => JSON.stringify([{ eventID: '1', location: 'X', latitude: '38.1', longitude: '27.1', depth: '7', type: 'ML', magnitude: '4.1', date }]);
+  for (const date of ['2023-02-30T01:17:32', '2023-02-06T25:17:32', '2023-13-06T01:17:32', '2023-02-06T01:60:32', '2023-00-06T01:17:32']) {
+    assert.deepEqual(parseAfadFeed(afad(date)), { quakes: [], rejected: 1 }, date);
+  }
+  assert.equal(parseAfadFeed(afad('2024-02-29T23:59:59')).quakes.length, 1, 'a leap day is a day');
+  const kandilli = (when: string): string => `<pre>\nTarih      Saat      Enlem(N)  Boylam(E) Derinlik(km)  MD   ML   Mw    Yer                                             Çözüm Niteliği\n${when}  37.1757   37.0560        8.6      -.-  4.4  -.-   SOFALACI (GAZIANTEP)                              İlksel\n</pre>`;
+  for (const when of ['2023.02.30 04:17:32', '2023.02.06 24:17:32', '2023.13.06 04:17:32']) {
+    assert.deepEqual(parseKandilliFeed(kandilli(when)), { quakes: [], rejected: 1 }, when);
+  }
+  assert.equal(parseKandilliFeed(kandilli('2023.02.06 04:17:32')).quakes.length, 1);
+  const emsc = (time: string): string => JSON.stringify({ features: [{ properties: { unid: 'u1', time, lat: 37.1, lon: 37.0, depth: 10, mag: 4.2, magtype: 'ml', flynn_region: 'TURKEY' } }] });
+  assert.deepEqual(parseEmscFeed(emsc('2023-02-30T01:17:35.8Z')), { quakes: [], rejected: 1 });
+  assert.equal(parseEmscFeed(emsc('2023-02-06T01:17:35.8Z')).quakes.length, 1);
+});

@@ -23,7 +23,7 @@ export interface CameraState {
   reason: string | null;
   upload: boolean;
   frames: number;
-  /** Frames skipped because the detector was still busy with the one before. */
+  /** Frames skipped: the detector still busy with the one before, or what came in was no whole picture. */
   dropped: number;
   events: number;
   reconnects: number;
@@ -57,6 +57,8 @@ export interface CameraOptions {
   clips?: ClipRecorder | null;
   snapshots: boolean;
   backoff?: { minMs: number; maxMs: number };
+  /** An open source that sends no frame for this long is closed and reconnected (default 15 s). */
+  stallMs?: number;
   now?: () => number;
   /** Starts the worker (injected to count or to fail in tests). */
   startWorker?: (s: MotionSettings) => Promise<MotionWorker>;
@@ -67,11 +69,14 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
   private worker: MotionWorker | null = null;
   private session: SourceSession | null = null;
   private retryTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private lastFrameWall = 0;
   private attempt = 0;
   private stopped = false;
   private readonly cooldown: MotionCooldown;
   private readonly zoneNames: string[];
   private detectTotal = 0;
+  private analysed = 0;
 
   constructor(private readonly o: CameraOptions) {
     super();
@@ -101,6 +106,7 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearInterval(this.stallTimer);
     const s = this.session;
     this.session = null;
     await s?.stop().catch(() => {});
@@ -112,20 +118,46 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
+    let session: SourceSession;
     try {
-      this.session = await this.o.source.open(
+      session = await this.o.source.open(
         (f) => this.onFrame(f),
         (reason) => this.onEnd(reason),
+        (count) => void (this.state.dropped += count),
       );
-      this.attempt = 0;
-      this.state.nextRetryAt = null;
-      this.set('live', null);
     } catch (err) {
-      this.retry(err as Error);
+      return this.retry(err as Error);
     }
+    // Stopped (or its worker gone) while the source opened: that ffmpeg or stream must not outlive it.
+    if (this.stopped || !this.worker) return void (await session.stop().catch(() => {}));
+    this.session = session;
+    this.attempt = 0;
+    this.state.nextRetryAt = null;
+    this.set('live', null);
+    this.watchStall(session);
+  }
+
+  /** A session that stays open but sends nothing (a camera hung, a link half-open) is not live: it is closed and reconnected. */
+  private watchStall(session: SourceSession): void {
+    const stallMs = this.o.stallMs ?? 15_000;
+    this.lastFrameWall = this.now();
+    clearInterval(this.stallTimer);
+    this.stallTimer = setInterval(() => {
+      if (this.session !== session) return clearInterval(this.stallTimer);
+      if (this.now() - this.lastFrameWall < stallMs) return;
+      clearInterval(this.stallTimer);
+      this.session = null;
+      // The next try waits for this one to let go of the device (a V4L2 camera opens once).
+      void session
+        .stop()
+        .catch(() => {})
+        .then(() => this.retry(new Error(`no frame for ${Math.round(stallMs / 1000)} s`)));
+    }, Math.max(10, Math.min(1000, stallMs / 4)));
+    this.stallTimer.unref();
   }
 
   private onEnd(reason: Error | null): void {
+    clearInterval(this.stallTimer);
     this.session = null;
     if (this.stopped) return;
     if (reason === null) return this.set('ended', 'the source ended');
@@ -147,14 +179,16 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
   private async onFrame(frame: Frame): Promise<void> {
     const w = this.worker;
     if (!w || this.stopped) return;
+    this.lastFrameWall = this.now();
     this.state.frames++;
     this.state.lastFrameAt = frame.ts;
+    // A clip gets every frame ffmpeg can take, analysed or not: one with gaps would play too fast.
+    const recording = this.o.clips?.recording(this.o.config.id) ?? false;
+    if (recording && frame.kind === 'raw' && this.o.clips!.takesRaw) this.o.clips!.rawFrame(this.o.config.id, frame);
     if (w.busy) {
       this.state.dropped++;
       return;
     }
-    const recording = this.o.clips?.recording(this.o.config.id) ?? false;
-    if (recording && frame.kind === 'raw' && this.o.clips!.takesRaw) this.o.clips!.rawFrame(this.o.config.id, frame);
     const images = this.cooldown.open(this.zoneNames, frame.ts);
     let r;
     try {
@@ -162,12 +196,13 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
     } catch (err) {
       if (this.stopped) return;
       // A frame that does not decode is dropped and counted; a dead worker makes the camera unavailable.
-      if ((err as { code?: string }).code === 'E_CCTV_UNAVAILABLE') this.set('unavailable', `unavailable: ${(err as Error).message}`);
+      if ((err as { code?: string }).code === 'E_CCTV_UNAVAILABLE') this.workerDied(w, err as Error);
       else this.state.dropped++;
       return;
     }
     this.detectTotal += r.ms;
-    this.state.detectMs = this.detectTotal / Math.max(1, this.state.frames - this.state.dropped);
+    this.analysed++;
+    this.state.detectMs = this.detectTotal / this.analysed;
     if (r.clipJpeg) this.o.clips?.jpegFrame(this.o.config.id, r.clipJpeg);
     this.o.clips?.tick(this.o.config.id, frame.ts);
     const started = new Set<string>();
@@ -176,6 +211,18 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
       started.add(region.zone);
       this.emitEvent(region, frame, r.thumbnail ?? null, r.snapshot ?? null);
     }
+  }
+
+  /** Said once, and the source is closed with it: its frames would have nowhere to go. */
+  private workerDied(w: MotionWorker, err: Error): void {
+    if (this.worker !== w) return;
+    this.worker = null;
+    clearInterval(this.stallTimer);
+    const s = this.session;
+    this.session = null;
+    void s?.stop().catch(() => {});
+    void w.close().catch(() => {});
+    this.set('unavailable', `unavailable: ${err.message}`);
   }
 
   private emitEvent(region: MotionRegion, frame: Frame, thumbnail: Uint8Array | null, snapshot: Uint8Array | null): void {
@@ -189,7 +236,7 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
         this.state.reason = `media not saved: ${(err as Error).message}`;
       }
     }
-    this.o.clips?.begin(c.id, frame);
+    this.o.clips?.begin(c.id, frame, c.fps);
     this.state.events++;
     this.state.lastEventAt = frame.ts;
     this.emit('motion', { camera: c.id, cameraName: c.name, ts: frame.ts, zone: region.zone, area: round(region.area), box: { x: round(region.box.x), y: round(region.box.y), w: round(region.box.w), h: round(region.box.h) }, thumbnail, snapshot: snapName });

@@ -14,6 +14,12 @@ import { CctvService, type CctvServiceOptions } from './cctv-service.ts';
 import { readSettings } from './cctv-settings.ts';
 import { forHub, type HubMotionEvent } from './privacy-gate.ts';
 
+/**
+ * Motion events kept per org at the hub, the newest (each may carry a thumbnail): they are kept in
+ * this many slots, reused oldest first, so a busy camera cannot fill the hub's disk.
+ */
+export const MAX_HUB_EVENTS = 1000;
+
 /** Tests swap sources and workers here; the hub passes nothing. */
 export const testHooks: { service?: Partial<CctvServiceOptions> } = {};
 
@@ -36,10 +42,15 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
     return own ? [own] : [];
   };
 
+  // The slot after the newest one stored (a restart carries on where it was).
+  const slotOf = (id: string | undefined): number => Number(/^e(\d{4})$/.exec(id ?? '')?.[1] ?? -1);
+  let next = (Math.max(-1, ...orgs().map((o) => slotOf(events.list(o, { limit: 1 })[0]?.id))) + 1) % MAX_HUB_EVENTS;
   service.on('motion', (e, { upload }) => {
     const data = forHub(e, upload);
+    const id = `e${String(next).padStart(4, '0')}`;
+    next = (next + 1) % MAX_HUB_EVENTS;
     for (const orgId of orgs()) {
-      events.put(orgId, `${e.camera}-${e.ts}-${e.zone}`, data);
+      events.put(orgId, id, data);
       m.events.publish(orgId, CCTV_EVENT.MOTION, data);
     }
   });

@@ -3,6 +3,7 @@
 // and frames never leave (the manifest's data_locality says so). Every event for the hub goes
 // through here, so there is one place that decides.
 
+import { MESH_TEXT_MAX_BYTES, truncateUtf8 } from '@unibos/mesh-protocol';
 import type { MotionEvent } from './camera.ts';
 
 export interface HubMotionEvent {
@@ -31,7 +32,13 @@ export function forHub(e: MotionEvent, upload: boolean): HubMotionEvent {
   };
 }
 
-/** The short text a node may put into the mesh: no picture ever fits a LoRa frame, nor goes there. */
+/**
+ * The short text a node may put into the mesh: no picture ever fits a LoRa frame, nor goes there.
+ * The camera's name (any script) is shortened so that the zone and the time always fit one text.
+ */
 export function meshText(e: MotionEvent): string {
-  return `CCTV ${e.cameraName}: motion in ${e.zone} ${new Date(e.ts).toISOString().slice(11, 16)}Z`.slice(0, 120);
+  const head = 'CCTV ';
+  const tail = `: motion in ${e.zone} ${new Date(e.ts).toISOString().slice(11, 16)}Z`;
+  const bytes = (s: string): number => new TextEncoder().encode(s).length;
+  return head + truncateUtf8(e.cameraName, MESH_TEXT_MAX_BYTES - bytes(head) - bytes(tail)) + tail;
 }

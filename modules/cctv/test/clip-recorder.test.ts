@@ -63,3 +63,69 @@ async function waitForClip(clips: ClipRecorder): Promise<void> {
   await clips.stop();
   await clips.settled();
 }
+
+test('two cameras at different frame rates: each clip plays at its own camera\'s speed', { skip: hasX264 ? false : 'ffmpeg with libx264 is not installed', timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cctv-clips-fps-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const { CctvService } = await import('../src/cctv-service.ts');
+  const { readSettings } = await import('../src/cctv-settings.ts');
+  const { SyntheticSource } = await import('../src/sources/synthetic-source.ts');
+  const settings = readSettings({
+    cameras: [
+      { id: 'yard', source: 'synthetic:quiet', width: 160, height: 120, fps: 5 },
+      { id: 'gate', source: 'synthetic:quiet', width: 160, height: 120, fps: 25 },
+    ],
+    clipSeconds: 2,
+    snapshots: false,
+    mediaDir: dir,
+  });
+  // Motion on every frame (the cool-down makes it one event per camera, and one clip).
+  const motion = async () =>
+    ({ opencv: 'stub', pid: -1, busy: false, close: async () => {}, process: async () => ({ type: 'result', id: 0, detection: { regions: [{ zone: 'frame', area: 0.1, box: { x: 0, y: 0, w: 0.1, h: 0.1 } }], changed: 0.1, lighting: false }, ms: 0 }) }) as never;
+  const service = new CctvService({ settings, dataDir: dir, startWorker: motion, sourceFor: (c) => new SyntheticSource({ width: c.width, height: c.height, channels: 3, fps: c.fps, frames: 4 * c.fps, startMs: Date.now() }, c.id, 0) });
+  const ended = new Promise<void>((resolve) => {
+    const done = new Set<string>();
+    service.on('state', (s) => s.state === 'ended' && done.add(s.id) && done.size === 2 && resolve());
+  });
+  await service.start();
+  await ended;
+  await service.stop();
+  for (const camera of ['yard', 'gate']) {
+    const [clip] = service.media.list(camera);
+    assert.ok(clip, `a clip of ${camera}`);
+    const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', clip.path], { encoding: 'utf8' });
+    const seconds = Number(probe.stdout.trim());
+    assert.ok(seconds >= 1.8 && seconds <= 2.6, `${camera}: a 2 s clip plays for ${seconds} s`);
+  }
+});
+
+test('a clip keeps every frame of the camera even when the motion worker is too busy to analyse them all', { skip: hasX264 ? false : 'ffmpeg with libx264 is not installed', timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cctv-clips-busy-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const { CctvService } = await import('../src/cctv-service.ts');
+  const { readSettings } = await import('../src/cctv-settings.ts');
+  const { SyntheticSource } = await import('../src/sources/synthetic-source.ts');
+  const settings = readSettings({ cameras: [{ id: 'yard', source: 'synthetic:quiet', width: 160, height: 120, fps: 5 }], clipSeconds: 2, snapshots: false, mediaDir: dir });
+  // A worker that is still busy with the frame before on every other frame (a slow Pi, several cameras).
+  let asked = 0;
+  const slow = async () =>
+    ({
+      opencv: 'stub',
+      pid: -1,
+      get busy() {
+        return asked++ % 2 === 1;
+      },
+      close: async () => {},
+      process: async () => ({ type: 'result', id: 0, detection: { regions: [{ zone: 'frame', area: 0.1, box: { x: 0, y: 0, w: 0.1, h: 0.1 } }], changed: 0.1, lighting: false }, ms: 0 }),
+    }) as never;
+  const service = new CctvService({ settings, dataDir: dir, startWorker: slow, sourceFor: (c) => new SyntheticSource({ width: c.width, height: c.height, channels: 3, fps: c.fps, frames: 4 * c.fps, startMs: Date.now() }, c.id, 0) });
+  const ended = new Promise<void>((resolve) => service.on('state', (s) => s.state === 'ended' && resolve()));
+  await service.start();
+  await ended;
+  await service.stop();
+  const [clip] = service.media.list('yard');
+  assert.ok(clip);
+  const probe = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', clip.path], { encoding: 'utf8' });
+  const seconds = Number(probe.stdout.trim());
+  assert.ok(seconds >= 1.8 && seconds <= 2.6, `a 2 s clip plays for ${seconds} s`);
+});

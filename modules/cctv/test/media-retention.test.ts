@@ -70,3 +70,16 @@ test('bad media names are refused with a code, not written', () => {
   const store = new MediaStore({ dir: folder(), limits: { maxAgeMs: 1e12, maxBytes: 1e12, minFreeBytes: 0 } });
   assert.throws(() => store.save('../etc', 'snapshot', 'jpg', 1, KB), { code: 'E_CCTV_CONFIG' });
 });
+
+test('a clip or snapshot left half-written by a crash (a power cut) is removed when the store opens again', () => {
+  const dir = folder();
+  const before = new MediaStore({ dir, limits: { maxAgeMs: 1e12, maxBytes: 1e12, minFreeBytes: 0 }, now: () => 1000 });
+  const r = before.reserve('cam', 'clip', 'mp4', 5);
+  writeFileSync(r.partial, KB);
+  writeFileSync(join(dir, 'cam', '000000000000006-snapshot.jpg.tmp'), KB);
+  before.save('cam', 'snapshot', 'jpg', 7, KB);
+  // The node comes back up: nothing is being written yet, and nothing else would ever delete these.
+  const after = new MediaStore({ dir, limits: { maxAgeMs: 1e12, maxBytes: 1e12, minFreeBytes: 0 }, now: () => 1000 });
+  assert.deepEqual(readdirSync(join(dir, 'cam')), ['000000000000007-snapshot.jpg']);
+  assert.equal(after.list().length, 1);
+});

@@ -77,3 +77,19 @@ test('camera settings from arbitrary JSON are a typed list or E_CCTV_CONFIG nami
   assert.throws(() => parseCameras([{ id: 'a', source: 'rtsp://x/y', zones: [{ name: 'z', points: [[0, 0], [2, 0], [0, 1]] }] }]), { code: 'E_CCTV_CONFIG', message: /cameras\[0\]\.zones\[0\]\.points\[1\]/ });
   assert.equal(parseCameras([{ id: 'a', source: 'rtsp://x/y' }])[0]!.upload, false, 'upload is off unless an admin turns it on');
 });
+
+test('a part that never ends costs time in proportion to its bytes, not their square (the event loop keeps serving)', () => {
+  // 16 MB in 16 KiB chunks after one start marker and no end (an H.264 stream given as MJPEG, a
+  // camera that never closes its picture): twice the limit, each byte looked at about once.
+  const s = new MjpegSplitter();
+  const chunk = new Uint8Array(16 * 1024).fill(0x11);
+  const first = Uint8Array.from(chunk);
+  first[0] = 0xff;
+  first[1] = 0xd8;
+  const started = performance.now();
+  for (let i = 0; i < 1024; i++) assert.deepEqual(s.push(i === 0 ? first : chunk), []);
+  const ms = performance.now() - started;
+  assert.equal(s.dropped, 1);
+  // Linear work is tens of ms here; rescanning and recopying the held part on every chunk took seconds.
+  assert.ok(ms < 1500, `${Math.round(ms)} ms on the event loop for 16 MB`);
+});

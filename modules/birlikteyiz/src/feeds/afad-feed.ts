@@ -2,7 +2,7 @@
 // which every number is a string ("latitude": "38.1234", "magnitude": "4.2") and `date` is UTC
 // written without a zone ("2023-02-06T01:17:32").
 
-import { numberish, parseJson, plausibleQuake, text, type ParsedFeed, type Quake } from './quake.ts';
+import { numberish, parseJson, plausibleQuake, text, utcFromParts, type ParsedFeed, type Quake } from './quake.ts';
 
 export function parseAfadFeed(body: Uint8Array | string): ParsedFeed {
   const doc = parseJson(body);
@@ -18,7 +18,7 @@ export function parseAfadFeed(body: Uint8Array | string): ParsedFeed {
         ? plausibleQuake({
             source: 'afad',
             sourceId: text(e.eventID) || String(numberish(e.eventID) ?? ''),
-            timeMs: Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ? Math.round(Number(m[7]) * 1000) : 0),
+            timeMs: utcFromParts(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ? Math.min(999, Math.round(Number(m[7]) * 1000)) : 0),
             latitude: numberish(e.latitude) ?? NaN,
             longitude: numberish(e.longitude) ?? NaN,
             depthKm: numberish(e.depth),

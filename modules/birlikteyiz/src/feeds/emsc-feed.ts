@@ -3,17 +3,20 @@
 // mag, magtype, flynn_region) and its live WebSocket push, which sends one such feature per
 // message as {"action": "create" | "update", "data": feature}.
 
-import { numberish, parseJson, plausibleQuake, text, type ParsedFeed, type Quake } from './quake.ts';
+import { numberish, parseJson, plausibleQuake, text, utcFromParts, type ParsedFeed, type Quake } from './quake.ts';
 
 export function emscFeature(f: unknown): Quake | null {
   if (!f || typeof f !== 'object') return null;
   const p = (f as { properties?: Record<string, unknown> }).properties;
   if (!p || typeof p !== 'object') return null;
   const time = text(p.time);
+  // Date.parse takes 30 February for 2 March: the day must exist.
+  const day = /^(\d{4})-(\d\d)-(\d\d)T/.exec(time);
+  const dayExists = day !== null && !Number.isNaN(utcFromParts(+day[1]!, +day[2]!, +day[3]!, 0, 0, 0));
   return plausibleQuake({
     source: 'emsc',
     sourceId: text(p.unid) || text((f as { id?: unknown }).id),
-    timeMs: /^\d{4}-\d\d-\d\dT/.test(time) ? Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(time) ? time : `${time}Z`) : NaN,
+    timeMs: dayExists ? Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(time) ? time : `${time}Z`) : NaN,
     latitude: numberish(p.lat) ?? NaN,
     longitude: numberish(p.lon) ?? NaN,
     depthKm: numberish(p.depth),

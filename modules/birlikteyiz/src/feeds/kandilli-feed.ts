@@ -5,7 +5,7 @@
 // date and time are Turkey time (UTC+3, no daylight saving since 2016); MD, ML, Mw are `-.-` when
 // missing; the preferred magnitude is Mw, then ML, then MD.
 
-import { plausibleQuake, type ParsedFeed, type Quake } from './quake.ts';
+import { plausibleQuake, utcFromParts, type ParsedFeed, type Quake } from './quake.ts';
 
 const LINE = /^(\d{4})\.(\d\d)\.(\d\d) (\d\d):(\d\d):(\d\d)\s+(-?\d+\.\d+)\s+(-?\d+\.\d+)\s+(\d+\.\d+)\s+(-\.-|\d+\.\d+)\s+(-\.-|\d+\.\d+)\s+(-\.-|\d+\.\d+)\s+(.*)$/;
 const TURKEY_OFFSET_MS = 3 * 3600_000;
@@ -47,7 +47,7 @@ function toQuake(m: RegExpExecArray): Quake | null {
   // The place runs until the two-space gap before the solution quality (İlksel / REVIZE...).
   const rest = m[13]!.trim();
   const place = rest.split(/\s{2,}/)[0] ?? rest;
-  const timeMs = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) - TURKEY_OFFSET_MS;
+  const timeMs = utcFromParts(+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!) - TURKEY_OFFSET_MS;
   return plausibleQuake({
     source: 'kandilli',
     // KOERI has no event id: its own time and place are what it keys a line by.

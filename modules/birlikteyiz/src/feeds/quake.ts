@@ -35,6 +35,17 @@ export function plausibleQuake(q: Quake): Quake | null {
   return { ...q, place: q.place.slice(0, 120), magnitudeType: q.magnitudeType ? q.magnitudeType.slice(0, 10) : null };
 }
 
+/**
+ * ms since the epoch of a date and time given by their parts (UTC), or NaN when a part is out of
+ * range: Date.UTC would turn 30 February into 2 March, hour 25 into the next day and year 50 into 1950.
+ */
+export function utcFromParts(year: number, month: number, day: number, hour: number, minute: number, second: number, ms = 0): number {
+  if (![year, month, day, hour, minute, second, ms].every(Number.isInteger)) return NaN;
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return NaN;
+  if (hour > 23 || minute > 59 || second > 59 || hour < 0 || minute < 0 || second < 0 || ms < 0 || ms > 999) return NaN;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
+}
+
 /** A JSON number, or a number written as a string (AFAD writes every number so). */
 export function numberish(v: unknown): number | null {
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;

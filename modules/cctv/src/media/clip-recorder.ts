@@ -36,7 +36,8 @@ export class ClipRecorder {
     return this.active.has(camera);
   }
 
-  begin(camera: string, frame: Frame): void {
+  /** Starts a clip of `camera` at `frame`; `fps` is that camera's frame rate (the recorder's own by default). */
+  begin(camera: string, frame: Frame, fps = this.fps): void {
     if (this.clipMs <= 0 || this.active.has(camera)) return;
     const raw = frame.kind === 'raw' && this.takesRaw;
     const r = this.media.reserve(camera, 'clip', raw ? 'mp4' : 'mjpeg', frame.ts);
@@ -44,7 +45,7 @@ export class ClipRecorder {
     let closed = Promise.resolve();
     if (raw && frame.kind === 'raw') {
       const fmt = frame.channels === 3 ? 'bgr24' : 'gray';
-      ffmpeg = spawn(this.ffmpegPath!, ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', fmt, '-s', `${frame.width}x${frame.height}`, '-r', String(this.fps), '-i', 'pipe:0', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-f', 'mp4', '-y', r.partial], { stdio: ['pipe', 'ignore', 'ignore'] });
+      ffmpeg = spawn(this.ffmpegPath!, ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', fmt, '-s', `${frame.width}x${frame.height}`, '-r', String(fps), '-i', 'pipe:0', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-f', 'mp4', '-y', r.partial], { stdio: ['pipe', 'ignore', 'ignore'] });
       ffmpeg.stdin!.on('error', () => {});
       closed = new Promise((resolve) => ffmpeg!.on('close', () => resolve()));
       ffmpeg.on('error', () => {});

@@ -39,6 +39,41 @@ export class MediaStore {
   constructor(private readonly o: MediaStoreOptions) {
     this.dir = o.dir;
     mkdirSync(o.dir, { recursive: true });
+    this.removePartials();
+  }
+
+  /**
+   * Files a crash (a power cut) left half-written: nothing writes them when the store opens, and
+   * retention neither counts nor deletes them, so they would fill the disk over time.
+   */
+  private removePartials(): void {
+    for (const { cam, name } of this.names()) {
+      if (!/^\d{15}-[a-z]+\.[a-z0-9]+\.tmp$/.test(name)) continue;
+      try {
+        unlinkSync(join(this.dir, cam, name));
+      } catch {
+        // Gone already.
+      }
+    }
+  }
+
+  /** Every file name in the store (or one camera's folder), with its camera. */
+  private *names(camera?: string): Generator<{ cam: string; name: string }> {
+    let cams: string[];
+    try {
+      cams = camera ? [camera] : readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const cam of cams) {
+      let names: string[];
+      try {
+        names = readdirSync(join(this.dir, cam));
+      } catch {
+        continue;
+      }
+      for (const name of names) yield { cam, name };
+    }
   }
 
   /** Writes `bytes` as `{camera}/{ts}-{kind}.{ext}` and applies retention; returns the file. */
@@ -65,28 +100,14 @@ export class MediaStore {
   /** Every finished file, oldest first. */
   list(camera?: string): MediaFile[] {
     const out: MediaFile[] = [];
-    let cams: string[];
-    try {
-      cams = camera ? [camera] : readdirSync(this.dir);
-    } catch {
-      return [];
-    }
-    for (const cam of cams) {
-      let names: string[];
+    for (const { cam, name } of this.names(camera)) {
+      const m = /^(\d{15})-[a-z]+\.[a-z0-9]+$/.exec(name);
+      if (!m) continue;
+      const path = join(this.dir, cam, name);
       try {
-        names = readdirSync(join(this.dir, cam));
+        out.push({ camera: cam, name, path, bytes: statSync(path).size, ts: Number(m[1]) });
       } catch {
-        continue;
-      }
-      for (const name of names) {
-        const m = /^(\d{15})-[a-z]+\.[a-z0-9]+$/.exec(name);
-        if (!m) continue;
-        const path = join(this.dir, cam, name);
-        try {
-          out.push({ camera: cam, name, path, bytes: statSync(path).size, ts: Number(m[1]) });
-        } catch {
-          // Deleted meanwhile.
-        }
+        // Deleted meanwhile.
       }
     }
     return out.sort((a, b) => a.ts - b.ts || a.name.localeCompare(b.name));

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { CctvError } from '../cctv-error.ts';
 import type { Frame } from '../frame.ts';
-import { redactUrl, type CameraSource, type SourceSession } from './camera-source.ts';
+import { redactText, redactUrl, type CameraSource, type SourceSession } from './camera-source.ts';
 
 /** An ffmpeg asked to stop that is still running after this long is killed. */
 const STOP_GRACE_MS = 3000;
@@ -19,6 +19,8 @@ export interface FfmpegSourceOptions {
   fps: number;
   ffmpeg?: string;
   now?: () => number;
+  /** An ffmpeg with no picture after this long (a hung device, a stream that never starts) is ended (default 20 s). */
+  openTimeoutMs?: number;
 }
 
 export class FfmpegSource implements CameraSource {
@@ -49,6 +51,13 @@ export class FfmpegSource implements CameraSource {
       }
       let opened = false;
       let stopping = false;
+      // Until the first picture, nobody holds a session that could stop this ffmpeg: it must end by itself.
+      const openTimeoutMs = this.o.openTimeoutMs ?? 20_000;
+      let timedOut = false;
+      const openTimer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, openTimeoutMs);
       let stderr = '';
       let pending = new Uint8Array(frameSize);
       let filled = 0;
@@ -56,6 +65,7 @@ export class FfmpegSource implements CameraSource {
       child.stdout!.on('data', (chunk: Buffer) => {
         if (!opened) {
           opened = true;
+          clearTimeout(openTimer);
           resolve(session);
         }
         let off = 0;
@@ -72,20 +82,31 @@ export class FfmpegSource implements CameraSource {
           }
         }
       });
+      // The open settles once and the end is told once: a spawn that fails emits 'error' and then 'close'.
+      let ended = false;
+      const end = (reason: Error | null): void => {
+        if (ended || stopping) return;
+        ended = true;
+        onEnd(reason);
+      };
       child.on('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(openTimer);
         const e = new CctvError('E_CCTV_SOURCE', err.code === 'ENOENT' ? 'ffmpeg is not installed (apt-get install ffmpeg)' : `ffmpeg: ${err.message}`);
-        if (!opened) reject(e);
-        else onEnd(e);
-        opened = true;
-      });
-      child.on('close', (code, signal) => {
-        const why = stderr.trim().split('\n').pop() || `ffmpeg exited (${code ?? signal})`;
         if (!opened) {
           opened = true;
-          return reject(new CctvError('E_CCTV_SOURCE', `${this.label}: ${why}`));
+          ended = true;
+          reject(e);
+        } else end(e);
+      });
+      child.on('close', (code, signal) => {
+        // ffmpeg names its input in its errors: an RTSP URL with its password in it.
+        const why = redactLine(stderr.trim().split('\n').pop() ?? '', input) || `ffmpeg exited (${code ?? signal})`;
+        if (!opened) {
+          opened = true;
+          clearTimeout(openTimer);
+          return reject(new CctvError('E_CCTV_SOURCE', `${this.label}: ${timedOut ? `no picture within ${Math.round(openTimeoutMs / 100) / 10} s` : why}`));
         }
-        if (stopping) return;
-        onEnd(code === 0 && this.kind === 'file' ? null : new CctvError('E_CCTV_SOURCE', `${this.label}: ${why}`));
+        end(code === 0 && this.kind === 'file' ? null : new CctvError('E_CCTV_SOURCE', `${this.label}: ${why}`));
       });
       const session: SourceSession = {
         stop: () =>
@@ -103,4 +124,9 @@ export class FfmpegSource implements CameraSource {
       };
     });
   }
+}
+
+/** `line` without the credentials of `input` or of any URL in it. */
+function redactLine(line: string, input: string): string {
+  return redactText(line.split(input).join(redactUrl(input)));
 }

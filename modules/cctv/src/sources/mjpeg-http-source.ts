@@ -20,7 +20,7 @@ export class MjpegHttpSource implements CameraSource {
     this.label = redactUrl(url);
   }
 
-  async open(onFrame: (f: Frame) => void | Promise<void>, onEnd: (reason: Error | null) => void): Promise<SourceSession> {
+  async open(onFrame: (f: Frame) => void | Promise<void>, onEnd: (reason: Error | null) => void, onDrop?: (count: number) => void): Promise<SourceSession> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new Error('no answer in time')), this.o.connectTimeoutMs ?? 10_000);
     let res: Response;
@@ -48,7 +48,9 @@ export class MjpegHttpSource implements CameraSource {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
+        const before = splitter.dropped;
         for (const jpeg of splitter.push(value)) void onFrame({ kind: 'jpeg', data: jpeg, ts: now() });
+        if (splitter.dropped > before) onDrop?.(splitter.dropped - before);
         this.dropped = splitter.dropped;
       }
     })().then(

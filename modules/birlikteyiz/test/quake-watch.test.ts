@@ -1,0 +1,204 @@
+// From reports to alerts, on a stand-in for the module API (no hub): a quake whose magnitude a feed
+// gives only later, or revises upwards, is alerted once it qualifies; a quake dated in the future is
+// not alerted; one org sees neither which other orgs were alerted nor "alert raised" for a quake
+// that alerted only another org.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ModuleCollection, ModuleContext, StoredDoc } from '@unibos/module-api';
+import type { FleetNode } from '@unibos/mesh-protocol';
+import { birlikteyizRoutes } from '../src/birlikteyiz-routes.ts';
+import type { BirlikteyizSettings } from '../src/birlikteyiz-settings.ts';
+import { CheckinRounds } from '../src/checkin-rounds.ts';
+import { FeedPoller } from '../src/feed-poller.ts';
+import type { Quake } from '../src/feeds/quake.ts';
+import { parseUsgsFeed } from '../src/feeds/usgs-feed.ts';
+import { usgsFeedDocument } from '../src/demo-feed.ts';
+import { AssemblyPoints } from '../src/assembly-points.ts';
+import { QuakeWatch, type StoredQuake } from '../src/quake-watch.ts';
+
+const NOW = Date.UTC(2026, 11, 5, 12, 0, 0);
+
+function memoryCollection<T>(): ModuleCollection<T> {
+  const docs = new Map<string, StoredDoc<T>>();
+  let tick = 0;
+  const key = (orgId: string | null, id: string): string => `${orgId ?? ''}\u0000${id}`;
+  return {
+    put: (orgId, id, doc) => void docs.set(key(orgId, id), { id, orgId, updatedAt: ++tick, doc: structuredClone(doc) }),
+    get: (orgId, id) => (docs.has(key(orgId, id)) ? structuredClone(docs.get(key(orgId, id))!.doc) : null),
+    list: (orgId, q) =>
+      [...docs.values()]
+        .filter((d) => d.orgId === orgId)
+        .sort((a, b) => b.updatedAt - a.updatedAt)
+        .slice(0, q?.limit ?? 100)
+        .map((d) => structuredClone(d)),
+    delete: (orgId, id) => docs.delete(key(orgId, id)),
+  };
+}
+
+function node(id: string, latitude: number, longitude: number): FleetNode {
+  return { id, name: id, kind: 'node', online: true, lastSeen: null, battery: null, voltage: null, snr: null, rssi: null, position: { latitude, longitude } as FleetNode['position'], capabilities: { radio: true, gps: true, camera: false, modules: [] }, heardBy: [], claimed: true };
+}
+
+function fakeModule(fleet: Record<string, FleetNode[]>): { m: ModuleContext; published: Array<{ orgId: string; type: string; data: any }>; sent: Array<{ orgId: string; body: unknown }> } {
+  const published: Array<{ orgId: string; type: string; data: any }> = [];
+  const sent: Array<{ orgId: string; body: unknown }> = [];
+  const collections = new Map<string, ModuleCollection<unknown>>();
+  const m = {
+    name: 'birlikteyiz',
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+    settings: {},
+    now: () => NOW,
+    events: { publish: (orgId: string, type: string, data: unknown) => void published.push({ orgId, type, data }), subscribe() {} },
+    mesh: {
+      send: (orgId: string, _to: string, body: unknown) => {
+        sent.push({ orgId, body });
+        return { id: `msg-${sent.length}`, status: 'queued' };
+      },
+    },
+    mqtt: { subscribe() {} },
+    fleet: { orgs: () => Object.keys(fleet), hubOrg: () => Object.keys(fleet)[0] ?? null, list: (orgId: string) => fleet[orgId] ?? [], get: () => null },
+    jobs: { every: () => ({ runNow() {}, setInterval() {}, cancel() {} }) },
+    store: {
+      collection: <T>(name: string) => {
+        if (!collections.has(name)) collections.set(name, memoryCollection<unknown>());
+        return collections.get(name) as ModuleCollection<T>;
+      },
+    },
+    fetch: () => Promise.reject(new Error('no network here')),
+    caller: (request: any) => ({ orgId: request.headers['x-org'], userId: 'u', role: 'admin', can: () => true }),
+    require: (request: any) => ({ orgId: request.headers['x-org'], userId: 'u', role: 'admin', can: () => true }),
+  } as unknown as ModuleContext;
+  return { m, published, sent };
+}
+
+const SETTINGS: BirlikteyizSettings = { minMagnitude: 4, maxAgeMinutes: 60, pollIntervalS: 60, regionMode: 'fleet', radiusKm: 150, polygon: [], meshAlerts: true, checkInRounds: true, roundMinutes: 60, usgsUrl: '', emscUrl: '', afadUrl: '', kandilliUrl: '' };
+
+function watchFor(fleet: Record<string, FleetNode[]>): ReturnType<typeof fakeModule> & { watch: QuakeWatch; rounds: CheckinRounds } {
+  const f = fakeModule(fleet);
+  const rounds = new CheckinRounds(f.m.store.collection('rounds'));
+  return { ...f, rounds, watch: new QuakeWatch(f.m, SETTINGS, rounds) };
+}
+
+const quake = (o: Partial<Quake>): Quake => ({ source: 'kandilli', sourceId: 'k1', timeMs: NOW - 120_000, latitude: 37.2, longitude: 37.0, depthKm: 8, magnitude: null, magnitudeType: null, place: 'PAZARCIK (KAHRAMANMARAS)', ...o });
+
+test('a quake first reported without a magnitude is alerted when another feed gives it one', () => {
+  const w = watchFor({ orgA: [node('n1', 37.3, 37.1)] });
+  w.watch.reports([quake({})]);
+  assert.equal(w.published.filter((p) => p.type === 'module.birlikteyiz.quake').length, 0, 'no magnitude yet: no alert');
+  w.watch.reports([quake({ source: 'afad', sourceId: '548890', magnitude: 7.7, magnitudeType: 'Mw', timeMs: NOW - 110_000 })]);
+  const alerts = w.published.filter((p) => p.type === 'module.birlikteyiz.quake');
+  assert.equal(alerts.length, 1, 'the M7.7 is alerted once its magnitude is known');
+  assert.equal(alerts[0]!.orgId, 'orgA');
+  assert.equal(w.sent.length, 1, 'and it went into the mesh');
+  const stored = w.m.store.collection<StoredQuake>('quakes').get(null, 'kandilli:k1')!;
+  assert.equal(stored.magnitude, 7.7);
+  assert.equal(stored.verdict, 'alert', 'the stored verdict says what happened');
+  // Seen again: no second alert.
+  w.watch.reports([quake({ source: 'usgs', sourceId: 'us1', magnitude: 7.8, magnitudeType: 'mww', timeMs: NOW - 115_000 })]);
+  assert.equal(w.published.filter((p) => p.type === 'module.birlikteyiz.quake').length, 1);
+});
+
+test('a feed that revises its own magnitude upwards past the threshold raises the alert', () => {
+  const w = watchFor({ orgA: [node('n1', 37.3, 37.1)] });
+  w.watch.reports([quake({ source: 'usgs', sourceId: 'us2', magnitude: 3.6, magnitudeType: 'ml' })]);
+  assert.equal(w.published.filter((p) => p.type === 'module.birlikteyiz.quake').length, 0);
+  // The same poll again, unchanged: nothing.
+  w.watch.reports([quake({ source: 'usgs', sourceId: 'us2', magnitude: 3.6, magnitudeType: 'ml' })]);
+  assert.equal(w.published.filter((p) => p.type === 'module.birlikteyiz.quake').length, 0);
+  // The reviewed solution: M5.1.
+  w.watch.reports([quake({ source: 'usgs', sourceId: 'us2', magnitude: 5.1, magnitudeType: 'mww' })]);
+  const alerts = w.published.filter((p) => p.type === 'module.birlikteyiz.quake');
+  assert.equal(alerts.length, 1, 'the revised magnitude is alerted');
+  assert.equal(alerts[0]!.data.quake.magnitude, 5.1);
+  assert.equal(w.m.store.collection<StoredQuake>('quakes').get(null, 'usgs:us2')!.verdict, 'alert');
+});
+
+test('a quake dated in the future (a broken feed, a wrong clock) is a counted drop, not an alert', async () => {
+  const doc = usgsFeedDocument(
+    [
+      { id: 'future1', latitude: 37.2, longitude: 37.0, depthKm: 10, magnitude: 7.1, timeMs: Date.UTC(2199, 0, 1), place: 'from the future' },
+      { id: 'now1', latitude: 37.2, longitude: 37.0, depthKm: 10, magnitude: 4.5, timeMs: NOW - 60_000, place: 'just now' },
+    ],
+    NOW,
+  );
+  const poller = new FeedPoller({ source: 'usgs', url: 'http://feed.invalid/', parse: parseUsgsFeed, fetch: async () => new Response(doc, { status: 200 }), intervalMs: 60_000, now: () => NOW });
+  const parsed = await poller.poll();
+  assert.deepEqual(parsed.quakes.map((q) => q.sourceId), ['now1']);
+  assert.equal(parsed.rejected, 1);
+  assert.equal(poller.status.rejected, 1, 'the feed status counts it');
+});
+
+test("GET /quakes does not tell one org which other orgs were alerted, nor show another org's alert as its own", async () => {
+  const w = watchFor({ orgA: [node('a1', 37.3, 37.1)], orgB: [node('b1', 41.0, 29.0)] });
+  w.watch.reports([quake({ source: 'usgs', sourceId: 'us3', magnitude: 6.0, magnitudeType: 'mww' })]);
+  assert.deepEqual(w.published.filter((p) => p.type === 'module.birlikteyiz.quake').map((p) => p.orgId), ['orgA']);
+  const handlers = new Map<string, (request: unknown, reply: unknown) => Promise<unknown>>();
+  const app = { get: (path: string, a: any, b?: any) => void handlers.set(`GET ${path}`, b ?? a), post() {}, delete() {} };
+  await birlikteyizRoutes(app as never, { module: w.m, rounds: w.rounds, points: new AssemblyPoints(w.m.store.collection('assembly_points')), watch: w.watch, feeds: () => [] });
+  const get = async (org: string): Promise<StoredQuake[]> => ((await handlers.get('GET /quakes')!({ headers: { 'x-org': org } }, {})) as { quakes: StoredQuake[] }).quakes;
+  const [a] = await get('orgA');
+  const [b] = await get('orgB');
+  assert.equal(a!.verdict, 'alert');
+  assert.deepEqual(a!.alertedOrgs, ['orgA']);
+  assert.notEqual(b!.verdict, 'alert', 'orgB was not alerted: its list must not say "alert raised"');
+  assert.ok(!JSON.stringify(b).includes('orgA'), `orgB sees another org's id: ${JSON.stringify(b)}`);
+});
+
+test('a hub restarted (a power cut) does not alert again, nor open another round, for a quake it already alerted', () => {
+  const w = watchFor({ orgA: [node('n1', 37.3, 37.1)] });
+  const poll = [quake({ source: 'usgs', sourceId: 'us4', magnitude: 6.2, magnitudeType: 'mww' }), quake({ source: 'emsc', sourceId: 'e4', magnitude: 6.1, magnitudeType: 'mw', timeMs: NOW - 118_000 })];
+  w.watch.reports(poll);
+  assert.equal(w.published.filter((p) => p.type === 'module.birlikteyiz.quake').length, 1);
+  assert.equal(w.rounds.list('orgA').length, 1);
+  // The same store, a new QuakeWatch (the module set up again); the feeds answer in another order.
+  const again = new QuakeWatch(w.m, SETTINGS, w.rounds);
+  again.reports([...poll].reverse());
+  assert.equal(w.published.filter((p) => p.type === 'module.birlikteyiz.quake').length, 1, 'no second quake alert');
+  assert.equal(w.sent.length, 1, 'no second EARTHQUAKE frame into the mesh');
+  assert.equal(w.rounds.list('orgA').length, 1, 'no second check-in round');
+});
+
+test('a feed answer larger than the limit (a wrong URL, an endless stream) is an error, not read into memory', async () => {
+  let pulled = 0;
+  const endless = new ReadableStream<Uint8Array>({
+    pull(c) {
+      pulled++;
+      c.enqueue(new TextEncoder().encode(pulled === 1 ? '{"type":"FeatureCollection","features":[' : ' '.repeat(64 * 1024)));
+      if (pulled > 2000) c.close(); // 128 MB: far past any feed; a bug would read it all
+    },
+  });
+  const poller = new FeedPoller({ source: 'usgs', url: 'http://feed.invalid/', parse: parseUsgsFeed, fetch: async () => new Response(endless, { status: 200 }), intervalMs: 60_000, now: () => NOW });
+  const parsed = await poller.poll();
+  assert.deepEqual(parsed.quakes, []);
+  assert.equal(poller.status.state, 'error');
+  assert.match(poller.status.lastError ?? '', /larger than/);
+  assert.ok(pulled < 2000, `read ${pulled} chunks`);
+});
+
+test('a node that pressed SOS when the ground shook, before any feed reported the quake, is in the round as needing help', async () => {
+  const f = fakeModule({ orgA: [node('n1', 37.3, 37.1), node('n2', 37.4, 37.2), node('n3', 37.5, 37.0)] });
+  const subscribers = new Map<string, (e: unknown) => void>();
+  const jobs: Array<() => unknown> = [];
+  const quakeAt = NOW - 8 * 60_000;
+  const feed = usgsFeedDocument([{ id: 'us5', latitude: 37.2, longitude: 37.0, depthKm: 10, magnitude: 6.4, timeMs: quakeAt, place: 'near the fleet' }], NOW);
+  Object.assign(f.m, {
+    settings: { ...SETTINGS, usgsUrl: 'http://feed.invalid/usgs' },
+    events: { ...f.m.events, subscribe: (type: string, h: (e: unknown) => void) => void subscribers.set(type, h) },
+    jobs: { every: (_n: string, _ms: number, run: () => unknown) => (jobs.push(run), { runNow() {}, setInterval() {}, cancel() {} }) },
+    fetch: async () => new Response(feed, { status: 200 }),
+  });
+  const { default: plugin } = await import('../src/birlikteyiz-plugin.ts');
+  await plugin({ register: async () => {} } as never, { module: f.m });
+  const heard = (nodeId: string, level: string, atMs: number): void =>
+    subscribers.get('mesh.alert')!({ orgId: 'orgA', type: 'mesh.alert', id: 1, ts: atMs, data: { id: 1, nodeId, nodeName: null, kind: 'alert', packetId: 1, time: new Date(atMs).toISOString(), data: { level }, receptions: [] } });
+  heard('n1', 'SOS', quakeAt + 60_000); // trapped, right after the shaking
+  heard('n2', 'SAFE', quakeAt + 90_000);
+  heard('n3', 'SAFE', quakeAt - 3_600_000); // an hour before the quake: no answer to it
+  await jobs[0]!(); // the USGS poll that brings the quake, 8 minutes after it
+  const rounds = new CheckinRounds(f.m.store.collection('rounds')).list('orgA');
+  assert.equal(rounds.length, 1);
+  const status = Object.fromEntries(rounds[0]!.nodes.map((n) => [n.id, n.status]));
+  assert.deepEqual(status, { n1: 'needs_help', n2: 'safe', n3: 'waiting' });
+  assert.deepEqual(rounds[0]!.counts, { safe: 1, needsHelp: 1, waiting: 1 });
+});

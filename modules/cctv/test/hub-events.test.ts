@@ -1,0 +1,63 @@
+// The hub entry on a stand-in for the module API (no hub, no OpenCV): the motion events it keeps
+// for the org — thumbnails included where upload is on — stay bounded however busy the camera.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { ModuleCollection, ModuleContext, StoredDoc } from '@unibos/module-api';
+import plugin, { testHooks } from '../src/cctv-plugin.ts';
+import type { MotionWorker } from '../src/motion/motion-worker-client.ts';
+import { SyntheticSource } from '../src/sources/synthetic-source.ts';
+
+function memoryCollection<T>(): ModuleCollection<T> & { size(orgId: string): number } {
+  const docs = new Map<string, StoredDoc<T>>();
+  let tick = 0;
+  const key = (orgId: string | null, id: string): string => `${orgId ?? ''}\u0000${id}`;
+  return {
+    put: (orgId, id, doc) => void docs.set(key(orgId, id), { id, orgId, updatedAt: ++tick, doc }),
+    get: (orgId, id) => docs.get(key(orgId, id))?.doc ?? null,
+    list: (orgId, q) =>
+      [...docs.values()]
+        .filter((d) => d.orgId === orgId)
+        .sort((a, b) => b.updatedAt - a.updatedAt)
+        .slice(0, Math.min(q?.limit ?? 100, 10_000)),
+    delete: (orgId, id) => docs.delete(key(orgId, id)),
+    size: (orgId) => [...docs.values()].filter((d) => d.orgId === orgId).length,
+  };
+}
+
+test('a busy camera with upload on does not grow the hub store without end', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cctv-hub-events-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const FRAMES = 1300;
+  const thumbnail = new Uint8Array(4000).fill(7);
+  testHooks.service = {
+    sourceFor: (c) => new SyntheticSource({ width: 16, height: 16, channels: 1, fps: c.fps, frames: FRAMES, startMs: Date.now() }, c.id, 0),
+    startWorker: async () =>
+      ({ opencv: 'stub', pid: -1, busy: false, close: async () => {}, process: async () => ({ type: 'result', id: 0, detection: { regions: [{ zone: 'frame', area: 0.1, box: { x: 0, y: 0, w: 0.1, h: 0.1 } }], changed: 0.1, lighting: false }, ms: 0, thumbnail }) }) as unknown as MotionWorker,
+  };
+  t.after(() => void (testHooks.service = undefined));
+  const events = memoryCollection<unknown>();
+  let ended!: () => void;
+  const done = new Promise<void>((r) => (ended = r));
+  const m = {
+    name: 'cctv',
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+    settings: { cameras: [{ id: 'yard', source: 'synthetic:quiet', width: 16, height: 16, fps: 5, upload: true }], cooldownS: 0, clipSeconds: 0, snapshots: false, mediaDir: dir },
+    now: () => Date.now(),
+    events: { publish: (_o: string, type: string, data: { state?: string }) => type === 'module.cctv.camera_status' && data.state === 'ended' && ended(), subscribe() {} },
+    fleet: { orgs: () => ['org1'], hubOrg: () => 'org1', list: () => [], get: () => null },
+    store: { collection: () => events },
+  } as unknown as ModuleContext;
+  const hooks: Array<() => Promise<unknown>> = [];
+  const app = { addHook: (_n: string, fn: () => Promise<unknown>) => void hooks.push(fn), register: async () => {}, get() {} };
+  await plugin(app as never, { module: m });
+  await done;
+  for (const h of hooks) await h();
+  const kept = events.size('org1');
+  assert.ok(kept <= 1000, `${kept} motion events (each with a 5 kB thumbnail) kept at the hub`);
+  const newest = events.list('org1', { limit: 1 })[0]!.doc as { time: string; thumbnail: string | null };
+  assert.ok(newest.thumbnail?.startsWith('data:image/jpeg;base64,'), 'the newest is still there, with its thumbnail');
+});
