@@ -18,7 +18,8 @@ export function parseZones(value: unknown, where: string): Zone[] {
     const at = `${where}[${i}]`;
     if (typeof z !== 'object' || z === null) throw new CctvError('E_CCTV_CONFIG', `${at}: must be an object`);
     const { name, kind = 'include', points } = z as Record<string, unknown>;
-    if (typeof name !== 'string' || !/^[A-Za-z0-9 _.-]{1,40}$/.test(name)) throw new CctvError('E_CCTV_CONFIG', `${at}.name: 1-40 letters, digits, space, _ . -`);
+    // Letters of any script ("Bahçe kapısı"), not only ASCII: the name is shown and sent as text, never used as a path.
+    if (typeof name !== 'string' || !/^[\p{L}\p{M}\p{N} _.-]{1,40}$/u.test(name)) throw new CctvError('E_CCTV_CONFIG', `${at}.name: 1-40 letters, digits, space, _ . -`);
     if (kind !== 'include' && kind !== 'exclude') throw new CctvError('E_CCTV_CONFIG', `${at}.kind: include or exclude`);
     if (!Array.isArray(points) || points.length < 3 || points.length > 64) throw new CctvError('E_CCTV_CONFIG', `${at}.points: 3 to 64 [x, y] points`);
     const pts = points.map((p, j) => {

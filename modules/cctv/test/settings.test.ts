@@ -36,3 +36,11 @@ test("readSettings holds exactly the manifest's ranges (one definition, two read
     assert.throws(() => readSettings({ [key]: p.maximum! + step }), { code: 'E_CCTV_CONFIG' }, `${key} above its maximum`);
   }
 });
+
+test('a zone may be named in Turkish (or any script); control characters and path separators are still refused', async () => {
+  const { parseZones } = await import('../src/zones.ts');
+  const square = [[0, 0], [1, 0], [1, 1]];
+  assert.equal(parseZones([{ name: 'Bahçe kapısı', points: square }], 'zones')[0]!.name, 'Bahçe kapısı');
+  assert.equal(parseZones([{ name: 'Giriş Ü2', points: square }], 'zones')[0]!.name, 'Giriş Ü2');
+  for (const name of ['a/b', 'x\ny', '', 'ş'.repeat(41)]) assert.throws(() => parseZones([{ name, points: square }], 'zones'), { code: 'E_CCTV_CONFIG' }, JSON.stringify(name));
+});
