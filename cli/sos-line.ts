@@ -43,8 +43,15 @@ export function sosLine(s: SosStatus, lang: CliLang = cliLang(), clock: (ms: num
   const stage = headline(current, s.cancelled, lang);
   const t = s.stageTimes[current];
   const by = current === 'acknowledged' ? s.acknowledgedBy : current === 'resolved' ? s.resolvedBy : undefined;
+  // No copy on air yet (the radio is down): it was raised, not sent.
+  const onAir = s.copiesSent > 0;
+  const raised = s.cancelled ? say('SOS raised', {}, lang) : say('raised', {}, lang);
   let line =
-    by && t !== undefined
+    current === 'sent' && !onAir
+      ? t !== undefined
+        ? say('{stage} at {time}, not on air yet', { stage: raised, time: clock(t) }, lang)
+        : say('{stage}, not on air yet', { stage: raised }, lang)
+      : by && t !== undefined
       ? say('{stage} by {name} at {time}', { stage, name: by, time: clock(t) }, lang)
       : by
         ? say('{stage} by {name}', { stage, name: by }, lang)
@@ -54,13 +61,16 @@ export function sosLine(s: SosStatus, lang: CliLang = cliLang(), clock: (ms: num
   const before = (['acknowledged', 'hub', 'gateway'] as const).filter((x) => x !== current && s.stageTimes[x] !== undefined && RANK[x] < RANK[current]);
   if (before.length > 0) line = say('{line} ({earlier})', { line, earlier: before.map((x) => earlier(x, clock(s.stageTimes[x]!), lang)).join(', ') }, lang);
   const safeAt = s.cancelledMs !== undefined ? clock(s.cancelledMs) : null;
-  if (s.cancelled && s.safe === 'waiting') line = safeAt ? say('safe sent at {time}, waiting for the hub; {line}', { time: safeAt, line }, lang) : say('safe sent, waiting for the hub; {line}', { line }, lang);
+  if (s.cancelled && s.safe === 'waiting' && s.safeCopiesSent === 0) line = safeAt ? say('safe at {time}, not on air yet; {line}', { time: safeAt, line }, lang) : say('safe, not on air yet; {line}', { line }, lang);
+  else if (s.cancelled && s.safe === 'waiting') line = safeAt ? say('safe sent at {time}, waiting for the hub; {line}', { time: safeAt, line }, lang) : say('safe sent, waiting for the hub; {line}', { line }, lang);
   else if (s.cancelled && s.safe === 'gave-up') {
     const reason = s.safeGaveUpReason ?? say('no answer from the hub', {}, lang);
     line = safeAt ? say('safe sent at {time}, gave up: {reason}; {line}', { time: safeAt, reason, line }, lang) : say('safe sent, gave up: {reason}; {line}', { reason, line }, lang);
   } else if (s.cancelled && s.safe === 'confirmed') line = safeAt ? say('{line}; safe at {time}', { line, time: safeAt }, lang) : say('{line}; safe', { line }, lang);
   else if (s.cancelled) line = safeAt ? say('cancelled ("I am safe") at {time}; {line}', { time: safeAt, line }, lang) : say('cancelled ("I am safe"); {line}', { line }, lang);
   const count = s.copiesSent;
+  // Nothing on air at all: the line has said so already.
+  if (!onAir && s.safeCopiesSent === 0) return line;
   if (s.safeCopiesSent > 0) {
     return count === 1
       ? say('{line}; {count} copy sent, {safe} of "I am safe"', { line, count, safe: s.safeCopiesSent }, lang)

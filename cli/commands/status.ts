@@ -27,7 +27,7 @@ export async function run(argv: string[]): Promise<number> {
     [say('gps'), fix && fix.mode !== 'none' ? say('{type}, {mode} fix {lat}, {lon}', { type: s.gps.type, mode: fix.mode, lat: fix.latitude.toFixed(5), lon: fix.longitude.toFixed(5) }) : s.gps.type === 'none' ? s.gps.type : say('{type}, no fix', { type: s.gps.type })],
     [say('mesh'), say('channel {channel}, hop limit {hops}, channel use {percent}%', { channel: s.mesh.channel, hops: s.mesh.hopLimit, percent: s.mesh.channelUtilizationPercent })],
     [say('frames'), say('sent {sent}, received {received}, delivered {delivered}, relayed {relayed}; drops: {drops}', { sent: s.mesh.framesSent, received: s.mesh.framesReceived, delivered: s.mesh.delivered, relayed: s.mesh.relayed, drops })],
-    [say('outbox'), [say('{count} queued', { count: s.outbox.queued }), s.outbox.oldestAgeS !== null ? say('oldest {seconds} s', { seconds: s.outbox.oldestAgeS }) : '', s.outbox.expired ? say('{count} given up', { count: s.outbox.expired }) : ''].filter(Boolean).join(', ')],
+    [say('outbox'), outboxLine(s.outbox)],
     [say('sos'), plain(sosLine(s.sos))],
     [say('peers'), String(s.peers)],
     ...(s.modules?.length ? [[say('modules'), s.modules.map(moduleLine).join('\n')] as [string, string]] : []),
@@ -62,4 +62,20 @@ function moduleLine(m: NodeStatus['modules'][number]): string {
   const head = `${plain(m.name)}${m.version ? ` ${plain(m.version)}` : ''} ${m.state}`;
   const counts = [m.refused ? say('{count} refused', { count: m.refused }) : '', m.failed ? say('{count} failed', { count: m.failed }) : '', m.errors ? say('{count} thrown', { count: m.errors }) : ''].filter(Boolean).join(', ');
   return `${head}${counts ? ` (${counts})` : ''}${m.reason ? `: ${plain(m.reason)}` : ''}`;
+}
+
+/** What waits, and what left unsent since the node started (only the reasons that happened). */
+function outboxLine(o: NodeStatus['outbox']): string {
+  const dropped = o.dropped ?? { evicted: 0, undecodable: 0, 'router-refused': 0, 'gave-up': o.expired };
+  return [
+    o.maxMessages && o.queued >= o.maxMessages ? say('{count} queued, full', { count: o.queued }) : say('{count} queued', { count: o.queued }),
+    o.oldestAgeS !== null ? say('oldest {seconds} s', { seconds: o.oldestAgeS }) : '',
+    dropped['gave-up'] ? say('{count} given up', { count: dropped['gave-up'] }) : '',
+    dropped.evicted ? say('{count} pushed out by more urgent ones', { count: dropped.evicted }) : '',
+    dropped.undecodable ? say('{count} unreadable', { count: dropped.undecodable }) : '',
+    dropped['router-refused'] ? say('{count} refused by the router', { count: dropped['router-refused'] }) : '',
+    o.refusedFull ? say('{count} refused (full)', { count: o.refusedFull }) : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
 }

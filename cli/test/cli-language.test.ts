@@ -59,11 +59,12 @@ test('a real node answers in Turkish: status, SOS, send, inbox and its own error
   assert.equal(sos.code, 0, sos.stderr);
   assert.match(sos.stdout, /^SOS başlatıldı: \d+\. kopya sırada; bir ağ geçidi alana kadar artan aralıklarla yeniden gönderilir\./);
   const after = await unibos(['status', '--data-dir', dir], 'tr');
-  assert.match(after.stdout, /^sos {11}gönderildi, bir ağ geçidi bekleniyor \(\d\d:\d\d\); \d+ kopya gönderildi$/m);
+  assert.match(after.stdout, /^sos {11}başlatıldı \(\d\d:\d\d\), henüz yayınlanmadı$/m, "no air: nothing went out, and it says so");
   // Cancelled before a gateway took it: only "I am safe" is on its way now.
   assert.equal((await unibos(['sos', '--safe', '--data-dir', dir], 'en')).code, 0);
   const safe = await unibos(['status', '--data-dir', dir], 'en');
-  assert.match(safe.stdout, /^sos {7}safe sent at \d\d:\d\d, waiting for the hub; SOS sent at \d\d:\d\d; \d+ cop(y|ies) sent, \d+ of "I am safe"$/m);
+  // No simulated air: nothing went on air, and the line says so.
+  assert.match(safe.stdout, /^sos {7}safe at \d\d:\d\d, not on air yet; SOS raised at \d\d:\d\d, not on air yet$/m);
   assert.doesNotMatch(safe.stdout, /waiting for a gateway/);
 
   const sent = await unibos(['send', 'su lazım', '--data-dir', dir], 'tr');
@@ -75,7 +76,7 @@ test('a real node answers in Turkish: status, SOS, send, inbox and its own error
   // The node's refusal comes over its socket in English; the CLI says it in Turkish.
   const tooLong = await unibos(['send', 'x'.repeat(300), '--data-dir', dir], 'tr');
   assert.equal(tooLong.code, 2);
-  assert.equal(tooLong.stderr, 'unibos send: metin kodlanınca 303 bayt; bir çerçeve en çok 222 bayt taşır\n', 'the size counts the encoding');
+  assert.equal(tooLong.stderr, 'unibos send: metin UTF-8 ile 300 bayt; bir metin en çok 200 bayt olabilir\n', 'the size in UTF-8 bytes, the limit the hub keeps too');
   const badTo = await unibos(['send', 'hi', '--to', 'nobody', '--data-dir', dir], 'tr');
   assert.match(badTo.stderr, /"nobody" bir cihaz kimliği değil \(!1a2b3c4d biçiminde yazın\)/);
   const badLast = await unibos(['inbox', '--last', '0', '--data-dir', dir], 'tr');
@@ -189,9 +190,15 @@ test('the SOS line in English is the node’s own line, word for word (but for a
     { ...base, stage: 'hub', cancelled: true, cancelledMs: at(14, 10), safe: 'waiting', safeCopiesSent: 2, stageTimes: { sent: at(14, 0), gateway: at(14, 1), hub: at(14, 1) } } as SosStatus,
     { ...base, stage: 'resolved', cancelled: true, cancelledMs: at(14, 10), safe: 'confirmed', resolvedBy: 'Ayse', stageTimes: { resolved: at(14, 12), hub: at(14, 1) } } as SosStatus,
     { ...base, cancelled: true, cancelledMs: at(14, 10), safe: 'gave-up' } as SosStatus,
+    // The radio down: nothing went on air.
+    { ...base, copiesSent: 0 },
+    { ...base, copiesSent: 0, cancelled: true, cancelledMs: at(14, 10), safe: 'waiting' } as SosStatus,
+    { ...base, copiesSent: 0, cancelled: true, cancelledMs: at(14, 10), safe: 'waiting', safeCopiesSent: 1 } as SosStatus,
   ];
   for (const s of cases) assert.equal(sosLine(s, 'en'), sosSummary(s));
   assert.equal(sosLine(cases[5]!, 'en', (ms) => new Date(ms).toTimeString().slice(0, 5)), 'safe sent at 14:10, gave up: no answer from the hub; SOS sent at 14:00; 1 copy sent');
+  assert.equal(sosLine(cases[6]!, 'en', (ms) => new Date(ms).toTimeString().slice(0, 5)), 'raised at 14:00, not on air yet');
+  assert.equal(sosLine(cases[7]!, 'en', (ms) => new Date(ms).toTimeString().slice(0, 5)), 'safe at 14:10, not on air yet; SOS raised at 14:00, not on air yet');
   assert.equal(sosLine(cases[2]!, 'tr', (ms) => new Date(ms).toTimeString().slice(0, 5)), 'Ayse tarafından teyit edildi (14:02) (merkez 14:01, ağ geçidi 14:01); 3 kopya gönderildi');
 });
 

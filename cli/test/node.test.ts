@@ -180,6 +180,6 @@ test('clear errors: no node running, a second node on the same folder, a bad set
   assert.match(second.stderr, /a node is already running with data dir/);
   const send = await unibos(['send', 'x'.repeat(300), '--data-dir', dir]);
   assert.equal(send.code, 2);
-  assert.match(send.stderr, /one frame carries at most 222/);
+  assert.match(send.stderr, /a text may have at most 200 bytes/);
   assert.equal(await first.stop(), 0);
 });

@@ -18,6 +18,8 @@ export type FirmwareErrorCode =
   | 'E_TEXT_TOO_LONG'
   // No identity key for the peer of a private message yet (a node-info request has gone out).
   | 'E_NO_KEY'
+  // The outbox holds as many messages as it may: a new text (or an alert with no text to take the place of) is refused.
+  | 'E_OUTBOX_FULL'
   | 'E_STORAGE';
 
 export class FirmwareError extends Error {

@@ -5,6 +5,7 @@ export { loadNodeConfig, defaultDataDir, CONFIG_KEYS, type NodeConfig, type Conf
 export { runNode, type RunningNode, type RunNodeOptions } from './node/run-node.ts';
 export { Device, type DeviceOptions } from './node/device.ts';
 export type { NodeStatus } from './node/node-status.ts';
+export type { OutboxDrop, OutboxDropReason } from './node/outbox.ts';
 export { buildDeviceParts, type DeviceParts } from './node/device-parts.ts';
 export type { ManagedRadio } from './node/managed-radio.ts';
 export { SimManagedRadio } from './radio/sim-managed-radio.ts';

@@ -45,14 +45,14 @@ interface SimNode {
 }
 
 /** Two nodes that hear each other: A, whose control API is under test, and its neighbour B. */
-function pair() {
+function pair(env: NodeJS.ProcessEnv = {}) {
   const scheduler = new SimScheduler();
   const rng = new SeededRandom(11);
   const medium = new SimMedium({ params: loraParams('ShortFast'), scheduler, random: rng.fork(), link: () => ({ rssi: -90, snr: 5 }) });
   const make = (name: string): SimNode => {
     const dir = mkdtempSync(join(root, `${name}-`));
     const identity = loadOrCreateIdentity(join(dir, 'identity.json'));
-    const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dir, preset: 'ShortFast', name } });
+    const config = loadNodeConfig({ env, flags: { 'data-dir': dir, preset: 'ShortFast', name } });
     const db = openNodeDb(join(dir, 'node.db'));
     const radio = new SimManagedRadio(medium.radio(identity.nodeId), scheduler);
     const device = new Device({ config, identity, db, radio, logger: silent, scheduler, random: rng.fork(), clock: () => EPOCH + scheduler.now(), health: () => ({ batteryLevel: 80, voltage: 3.9 }) });
@@ -137,7 +137,8 @@ describe('a node behind its control API', () => {
     assert.equal(status.radio.state, 'ready');
     assert.equal(status.radio.warning, null, 'nothing for the owner to fix');
     assert.equal(status.peers, 1);
-    assert.deepEqual(Object.keys(status.outbox).sort(), ['expired', 'inFlight', 'oldestAgeS', 'queued']);
+    assert.deepEqual(Object.keys(status.outbox).sort(), ['dropped', 'expired', 'inFlight', 'maxMessages', 'oldestAgeS', 'queued', 'refusedFull']);
+    assert.deepEqual(status.outbox.dropped, { evicted: 0, undecodable: 0, 'router-refused': 0, 'gave-up': 0 }, 'every reason is listed, even at 0');
     assert.equal(status.sos.stage, 'none');
 
     const peers = await callNode<{ self: string; peers: Peer[] }>(a.dir, 'GET', '/peers');
@@ -180,7 +181,7 @@ describe('a node behind its control API', () => {
   });
 
   test('POST /send refuses what it cannot send, says why, and queues nothing', async () => {
-    const queued = a.device.outbox.size;
+    let queued = a.device.outbox.size;
     const cases: Array<[string, string, RegExp]> = [
       ['a bad node id', JSON.stringify({ text: 'hi', to: '!nothex12' }), /"!nothex12" is not a node id/],
       ['a number as text', JSON.stringify({ text: 42 }), /text must be a string, not a number/],
@@ -191,7 +192,9 @@ describe('a node behind its control API', () => {
       ['an array', JSON.stringify(['hi']), /must be a JSON object/],
       ['broken JSON', '{"text": "hi"', /JSON/],
       ['a body over 16 KiB', JSON.stringify({ text: 'x'.repeat(17 * 1024) }), /larger than 16 KiB/],
-      ['a text too long for one frame', JSON.stringify({ text: 'x'.repeat(300) }), /one frame carries at most 222/],
+      ['a text too long for one frame', JSON.stringify({ text: 'x'.repeat(300) }), /text is 300 bytes of UTF-8; a text may have at most 200 bytes/],
+      ['a text the hub would refuse, though it fits a frame', JSON.stringify({ text: 'x'.repeat(210) }), /text is 210 bytes of UTF-8; a text may have at most 200 bytes/],
+      ['201 bytes of Turkish', JSON.stringify({ text: `${'ş'.repeat(100)}a` }), /201 bytes .* at most 200 bytes/],
     ];
     for (const [what, body, message] of cases) {
       const r = await raw(a.dir, 'POST', '/send', body);
@@ -203,6 +206,9 @@ describe('a node behind its control API', () => {
     assert.equal(a.device.outbox.size, queued, 'nothing was queued');
 
     await rejectsWith(callNode(a.dir, 'POST', '/send', { text: 'hi', to: 'bob' }), 'E_BAD_REQUEST', /"bob" is not a node id/);
+    const longest = await callNode<{ packetId: number; queued: number }>(a.dir, 'POST', '/send', { text: 'ş'.repeat(100), to: formatNodeId(b.identity.nodeId) });
+    assert.equal(longest.queued, queued + 1, 'exactly 200 bytes goes');
+    queued = longest.queued;
     const sent = await callNode<{ packetId: number; queued: number }>(a.dir, 'POST', '/send', { text: 'hi', to: formatNodeId(b.identity.nodeId) });
     assert.equal(sent.queued, queued + 1);
     const unknownPath = await raw(a.dir, 'GET', '/nope');
@@ -460,4 +466,76 @@ describe('systemd notifications', () => {
       socket.close();
     }
   });
+});
+
+test('a full outbox: a text is refused with E_OUTBOX_FULL (503), an alert takes the place of the oldest text, and status and metrics count both', async () => {
+  const net = pair({ UNIBOS_OUTBOX_MAX_MESSAGES: '100' });
+  const { a, b } = net;
+  const control = await startControlServer({ device: a.device, dataDir: a.dir, httpPort: 0, logger: silent });
+  const dropped: Array<{ packetId: number; reason: string }> = [];
+  a.device.on('dropped', (d) => dropped.push({ packetId: d.packetId, reason: d.reason }));
+  try {
+    await a.device.start();
+    await b.device.start();
+    net.run(60_000);
+    a.radio.set('recovering'); // the modem hung: everything waits
+    const first = a.device.sendText('text 0', b.identity.nodeId).packetId;
+    for (let i = 1; i < 100; i++) a.device.sendText(`text ${i}`, b.identity.nodeId);
+
+    const full = await raw(a.dir, 'POST', '/send', JSON.stringify({ text: 'one more' }));
+    assert.equal(full.status, 503);
+    assert.equal(full.body.code, 'E_OUTBOX_FULL');
+    assert.match(String(full.body.message), /the outbox is full: 100 messages are waiting/);
+    await rejectsWith(callNode(a.dir, 'POST', '/send', { text: 'one more' }), 'E_OUTBOX_FULL', /^the outbox is full/);
+    // Refused before it is sealed: no message key is spent on a message that cannot be queued.
+    assert.throws(() => a.device.sendPrivate('meet at the school', b.identity.nodeId), (err: unknown) => err instanceof FirmwareError && err.code === 'E_OUTBOX_FULL');
+
+    a.device.sendAlert('WARNING', 'dam gate opening at 14:00');
+    assert.deepEqual(dropped, [{ packetId: first, reason: 'evicted' }], 'the oldest text made room, and its packet id is told');
+    a.device.raiseSos();
+    assert.equal(a.device.outbox.size, 100);
+
+    const status = await callNode<NodeStatus>(a.dir, 'GET', '/status');
+    assert.equal(status.outbox.queued, 100);
+    assert.equal(status.outbox.maxMessages, 100);
+    assert.deepEqual(status.outbox.dropped, { evicted: 2, undecodable: 0, 'router-refused': 0, 'gave-up': 0 });
+    assert.equal(status.outbox.refusedFull, 3);
+    assert.equal(status.outbox.expired, 0, 'nothing was given up');
+
+    const metrics = await (await fetch(`http://127.0.0.1:${control.httpPort}/metrics`)).text();
+    assert.match(metrics, /^unibos_outbox_dropped_total\{reason="evicted"\} 2$/m);
+    assert.match(metrics, /^unibos_outbox_dropped_total\{reason="gave-up"\} 0$/m);
+    assert.match(metrics, /^unibos_outbox_refused_full_total 3$/m);
+    assert.match(metrics, /^unibos_outbox_max_messages 100$/m);
+
+    a.radio.set('ready');
+    net.run(5 * 60_000);
+    const atB = b.device.inbox.since(0, 1000);
+    assert.ok(atB.some((m) => m.level === 'SOS') && atB.some((m) => m.text === 'dam gate opening at 14:00'), 'the SOS and the alert went');
+    assert.ok(!atB.some((m) => m.text === 'text 0' || m.text === 'text 1'), 'what was pushed out never went on air');
+  } finally {
+    await control.close();
+    for (const n of [a, b]) {
+      await n.device.stop();
+      n.db.close();
+    }
+  }
+});
+
+test('a later copy of a stored SOS moves it only with a newer position, and stays one message', () => {
+  const dir = mkdtempSync(join(root, 'inbox-moves-'));
+  const db = openNodeDb(join(dir, 'node.db'));
+  try {
+    const inbox = new Inbox(db);
+    const sos = (latitude: number | null) => message({ from: 0x0a0a0a0a, kind: 'alert', level: 'SOS', text: 'SOS', requestId: 5, latitude, longitude: latitude === null ? null : 29 });
+    const first = inbox.add(sos(null), EPOCH)!;
+    assert.equal(inbox.add(sos(41.1), EPOCH + 10_000), null, 'a copy is not a new message');
+    assert.equal(inbox.moved(sos(41.1), EPOCH + 10_000)?.latitude, 41.1, 'the first position known');
+    assert.equal(inbox.moved(sos(41.2), EPOCH + 70_000)?.latitude, 41.2, 'a newer one');
+    assert.equal(inbox.moved(sos(41.1), EPOCH + 10_000), null, 'a copy relayed late does not move it back');
+    assert.equal(inbox.moved(sos(null), EPOCH + 90_000), null, 'nor does a copy without a position');
+    assert.deepEqual(inbox.latest().map((m) => [m.seq, m.latitude, m.longitude]), [[first.seq, 41.2, 29]]);
+  } finally {
+    db.close();
+  }
 });

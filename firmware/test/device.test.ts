@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { SeededRandom, SimMedium, SimScheduler, loraParams } from '@unibos/mesh-protocol';
+import { BROADCAST, SeededRandom, SimMedium, SimScheduler, loraParams } from '@unibos/mesh-protocol';
 import { Device } from '../src/node/device.ts';
 import { loadOrCreateIdentity, type NodeIdentity } from '../src/node/identity.ts';
 import { loadNodeConfig } from '../src/node/node-config.ts';
@@ -192,7 +192,7 @@ test('while the radio is down no SOS copy is reported sent; the copies that go o
   net.run(5 * 60_000);
   assert.equal(a.radio.transmissions, before, 'nothing went on air');
   assert.equal(a.device.status().sos.copiesSent, 0, 'so no copy was sent');
-  assert.match(sosSummary(a.device.status().sos), /; 0 copies sent$/);
+  assert.match(sosSummary(a.device.status().sos), /^raised at \d\d:\d\d, not on air yet$/, 'the status says nothing went out');
 
   a.radio.set('ready');
   net.run(60_000);
@@ -547,4 +547,56 @@ test('a telemetry report that fails once does not end the reports after it, or t
   assert.ok(reads >= 2, `health read ${reads} times`);
   const atB = net.get('B').device.peers.all().find((p) => p.nodeId === net.get('A').identity.nodeId);
   assert.equal(atB?.batteryLevel, 55, 'B has the report that came after the failed one');
+});
+
+test('a text over 200 bytes or an alert text over 160 bytes is refused at the node, as the hub refuses it, though either would fit a frame', async () => {
+  const net = line(['A', 'B']);
+  await net.startAll();
+  const a = net.get('A').device;
+  const refused = (fn: () => unknown, limit: RegExp) =>
+    assert.throws(fn, (err: unknown) => (err as { code?: string }).code === 'E_BAD_REQUEST' && limit.test((err as Error).message));
+  const queued = a.outbox.size;
+  // What a gateway's local MQTT client or `unibos send` may hand it: 210 bytes encode to 213, under the frame's 222.
+  refused(() => a.sendText('x'.repeat(210)), /text is 210 bytes of UTF-8; a text may have at most 200 bytes/);
+  refused(() => a.sendAlert('WARNING', 'ı'.repeat(81)), /alert text is 162 bytes of UTF-8; an alert's text may have at most 160 bytes/);
+  refused(() => a.sendAlert('WARNING', 'x'.repeat(200)), /at most 160 bytes/);
+  assert.equal(a.outbox.size, queued, 'nothing was queued');
+  a.sendText('x'.repeat(200));
+  a.sendAlert('WARNING', 'ı'.repeat(80), BROADCAST, 55);
+  net.run(60_000);
+  const atB = net.get('B').device.inbox.since();
+  assert.deepEqual(atB.map((m) => [m.kind, Buffer.byteLength(m.text)]), [['alert', 160], ['text', 200]], 'at the limits they go (the alert ahead of the text)');
+});
+
+test("a later copy of an SOS with a newer position moves the SOS in other nodes' inboxes: one message, one alarm", async () => {
+  let listener: ((f: GpsFix) => void) | undefined;
+  let last: GpsFix | undefined;
+  const gps: GpsSource = { start: async () => undefined, stop: async () => undefined, onFix: (fn) => (listener = fn), get lastFix() { return last; }, stats: { accepted: 0, dropped: 0, reconnects: 0 } };
+  const fixAt = (latitude: number, longitude: number): void => {
+    last = { mode: '3d', latitude, longitude, altitudeM: 12, satellites: 7 };
+    listener?.(last);
+  };
+  const net = line(['A', 'B'], { gps: { A: gps } });
+  await net.startAll();
+  net.run(60_000);
+  const a = net.get('A').device;
+  const b = net.get('B').device;
+  const heard: string[] = [];
+  b.on('message', (m) => heard.push(`${m.kind} ${m.level}`));
+  const sosAtB = () => b.inbox.since(0, 1000).filter((m) => m.level === 'SOS');
+
+  a.raiseSos(); // a GPS cold start: no fix yet
+  net.run(5_000);
+  assert.deepEqual(sosAtB().map((m) => [m.latitude, m.longitude]), [[null, null]]);
+
+  fixAt(41.015, 28.979);
+  net.run(30_000); // the next copies carry the fix
+  assert.equal(sosAtB().length, 1, 'still one SOS');
+  assert.ok(Math.abs(sosAtB()[0]!.latitude! - 41.015) < 1e-6 && Math.abs(sosAtB()[0]!.longitude! - 28.979) < 1e-6, `B shows where A is: ${sosAtB()[0]!.latitude}`);
+
+  fixAt(41.025, 28.979); // the person walks on, about 1 km north
+  net.run(120_000);
+  assert.equal(sosAtB().length, 1);
+  assert.ok(Math.abs(sosAtB()[0]!.latitude! - 41.025) < 1e-6, `B shows where A is now: ${sosAtB()[0]!.latitude}`);
+  assert.deepEqual(heard.filter((h) => h === 'alert SOS'), ['alert SOS'], 'B was told of the SOS once, not again for each new position');
 });

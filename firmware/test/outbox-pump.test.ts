@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import pino from 'pino';
-import { SeededRandom, SimScheduler, type Data } from '@unibos/mesh-protocol';
+import { BROADCAST, SeededRandom, SimScheduler, type Data } from '@unibos/mesh-protocol';
+import { FirmwareError } from '../src/firmware-error.ts';
 import { openNodeDb, type Db } from '../src/node/node-db.ts';
-import { Outbox } from '../src/node/outbox.ts';
+import { Outbox, type OutboxDrop } from '../src/node/outbox.ts';
 import { OutboxPump, type PumpRouter } from '../src/node/outbox-pump.ts';
 
 const dirs: string[] = [];
@@ -20,17 +21,21 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function rig(options: { radioUp?: boolean; neighbours?: number[]; hubDevices?: number[] } = {}) {
+function rig(options: { radioUp?: boolean; neighbours?: number[]; hubDevices?: number[]; maxMessages?: number; onDrop?: (d: OutboxDrop) => void; refuse?: (data: Data) => boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'unibos-pump-'));
   dirs.push(dir);
   const db = openNodeDb(join(dir, 'node.db'));
   dbs.push(db);
   const writeErrors: unknown[] = [];
-  const outbox = new Outbox(db, { onWriteError: (err) => writeErrors.push(err) });
+  const outbox = new Outbox(db, { onWriteError: (err) => writeErrors.push(err), ...(options.maxMessages ? { maxMessages: options.maxMessages } : {}), ...(options.onDrop ? { onDrop: options.onDrop } : {}) });
   const scheduler = new SimScheduler(1_000_000);
   const handed: Array<{ to: number; data: Data; id: number | undefined }> = [];
   const router: PumpRouter = {
-    send: (to, data, opts = {}) => (handed.push({ to, data, id: opts.id }), opts.id ?? 0),
+    send: (to, data, opts = {}) => {
+      if (options.refuse?.(data)) throw new RangeError('E_FRAME_TOO_LARGE');
+      handed.push({ to, data, id: opts.id });
+      return opts.id ?? 0;
+    },
     neighbors: { direct: () => (options.neighbours ?? []).map((nodeId) => ({ nodeId })) as unknown as ReturnType<PumpRouter['neighbors']['direct']> },
   };
   const radio = { up: options.radioUp ?? true };
@@ -139,4 +144,65 @@ test('an SOS goes to the router at once, not behind another alert still waiting 
   pump.acknowledged(sos, 0x20);
   pump.enqueue(0xffffffff, { alert: { level: 'SOS', text: 'SOS again', magnitudeX10: 0 }, requestId: 9, wantResponse: true }, 'sos', 'sos:9', 'hold');
   assert.deepEqual(texts(handed), ['flood warning', 'and a text', 'SOS', 'SOS again']);
+});
+
+test('a full outbox refuses a new text (E_OUTBOX_FULL), an alert takes the place of the oldest text waiting and an SOS that of the oldest alert; SOS messages are never pushed out nor refused', () => {
+  const drops: OutboxDrop[] = [];
+  const { pump, handed, outbox, radio } = rig({ maxMessages: 4, onDrop: (d) => drops.push(d) });
+  const alert = (text: string) => ({ alert: { level: 'WARNING' as const, text, magnitudeX10: 0 } });
+  const sos = (requestId: number) => ({ alert: { level: 'SOS' as const, text: 'SOS', magnitudeX10: 0 }, requestId, wantResponse: true });
+  const inFlight = pump.enqueue(0x10, { text: 't1 (with the router)' }, 'text');
+  radio.up = false; // the radio hangs: the rest waits
+  const t2 = pump.enqueue(0x10, { text: 't2' }, 'text');
+  pump.enqueue(0x10, { text: 't3' }, 'text');
+  const a1 = pump.enqueue(0x10, alert('a1'), 'alert');
+  assert.equal(outbox.size, 4);
+
+  assert.throws(
+    () => pump.enqueue(0x10, { text: 't4' }, 'text'),
+    (err: unknown) => err instanceof FirmwareError && err.code === 'E_OUTBOX_FULL' && /4 messages are waiting/.test(err.message),
+    'a text is refused: its sender learns it now',
+  );
+  assert.equal(outbox.refusedFull, 1);
+  assert.equal(outbox.size, 4, 'and nothing already accepted was given up for it');
+
+  pump.enqueue(0x10, alert('a2'), 'alert');
+  assert.deepEqual(drops.map((d) => [d.packetId, d.reason]), [[t2, 'evicted']], 'the alert took the place of the oldest text not already with the router');
+  pump.enqueue(BROADCAST, sos(1), 'sos', 'sos:1', 'hold');
+  pump.enqueue(BROADCAST, sos(2), 'sos', 'sos:2', 'hold');
+  assert.deepEqual(drops.map((d) => d.priority), ['text', 'text', 'alert'], 'texts go first, then the oldest alert');
+  assert.equal(drops[2]!.packetId, a1);
+  pump.enqueue(BROADCAST, sos(3), 'sos', 'sos:3', 'hold');
+  pump.enqueue(BROADCAST, sos(4), 'sos', 'sos:4', 'hold');
+  assert.equal(outbox.size, 5, 'with nothing else left to push out, an SOS message is still taken, past the bound');
+  assert.throws(() => pump.enqueue(0x10, alert('a3'), 'alert'), /E_OUTBOX_FULL|outbox is full/, 'an alert with no text to take the place of is refused');
+  assert.deepEqual(outbox.dropped, { evicted: 4, undecodable: 0, 'router-refused': 0, 'gave-up': 0 });
+  assert.equal(outbox.refusedFull, 2);
+
+  pump.acknowledged(inFlight, 0x10);
+  radio.up = true;
+  pump.pump();
+  for (let i = 0; i < 10; i++) for (const h of [...handed]) pump.acknowledged(h.id!, 0x20);
+  assert.deepEqual(texts(handed).slice(1).sort(), ['SOS', 'SOS', 'SOS', 'SOS'], 'what was pushed out never goes on air; every SOS does');
+  assert.equal(outbox.size, 0);
+});
+
+test('every message that leaves the outbox unsent is counted by reason and reported with its packet id: unreadable rows, router refusals, give-ups', () => {
+  const drops: OutboxDrop[] = [];
+  const { db, pump, outbox, handed, scheduler } = rig({ onDrop: (d) => drops.push(d), refuse: (data) => data.text === 'too odd for the router' });
+  // A row written by another schema: it no longer decodes.
+  db.prepare('INSERT INTO outbox (packet_id, dest, payload, want_ack, priority, created_ms) VALUES (77, 16, ?, 1, 1, 0)').run(Buffer.from([0xff, 0xff, 0xff]));
+  pump.pump();
+  pump.enqueue(0x10, { text: 'too odd for the router' }, 'text');
+  const lost = pump.enqueue(0x10, { text: 'to a node that is off' }, 'text');
+  for (let i = 0; i < 100; i++) {
+    assert.equal(handed.length, i + 1, `attempt ${i + 1} went to the router`);
+    pump.notDelivered(lost, 'MAX_RETRANSMIT'); // it went on air; nobody answered
+    scheduler.runUntil(scheduler.now() + 20 * 60_000); // past the longest backoff
+  }
+  assert.deepEqual(new Set(handed.map((h) => h.id)), new Set([lost]));
+  assert.equal(outbox.size, 0);
+  assert.deepEqual(outbox.dropped, { evicted: 0, undecodable: 1, 'router-refused': 1, 'gave-up': 1 });
+  assert.equal(pump.expired, 1, 'given up after its attempts');
+  assert.deepEqual(drops.map((d) => [d.packetId, d.reason]), [[77, 'undecodable'], [drops[1]!.packetId, 'router-refused'], [lost, 'gave-up']]);
 });

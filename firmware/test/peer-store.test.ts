@@ -106,3 +106,20 @@ test('a database written with more peers than the capacity is brought down to it
     assert.ok(held.has(999) && held.has(50) && !held.has(31));
   });
 });
+
+test('an SOS places its sender where its copy says, and a later copy moves them; a copy relayed late does not move them back', () => {
+  const at = (latitude: number, timeS: number) => ({ latitudeI: Math.round(latitude * 1e7), longitudeI: 290_000_000, altitudeM: 0, time: timeS, precisionBits: 32, satsInView: 6, fixQuality: 3, groundSpeed: 0, groundTrack: 0 });
+  const sosAt = (latitude: number, timeS: number): Data => ({ alert: { level: 'SOS', text: 'SOS', magnitudeX10: 0, position: at(latitude, timeS) }, requestId: 7 });
+  withStore(undefined, (store) => {
+    const where = () => store.all().find((p) => p.nodeId === 9)!;
+    store.heard(9, 1, 5, -90, SOS, 1_000); // the first copy, before the GPS had a fix
+    assert.equal(where().latitude, null);
+    store.heard(9, 1, 5, -90, sosAt(41.01, 2_000), 2_000_000);
+    assert.equal(where().latitude, 41.01, 'the copy sent once the GPS had its fix');
+    store.heard(9, 1, 5, -90, sosAt(41.02, 2_060), 2_060_000);
+    assert.equal(where().latitude, 41.02, 'the person moved');
+    store.heard(9, 1, 5, -90, sosAt(41.01, 2_000), 2_070_000);
+    assert.deepEqual([where().latitude, where().positionMs], [41.02, 2_060_000], 'an older copy changes nothing');
+    assert.equal(where().sosOpen, true);
+  });
+});

@@ -34,6 +34,8 @@ export async function callNode<T>(dataDir: string, method: 'GET' | 'POST', path:
           if (status < 400) return resolve(parsed as T);
           const m = (parsed as { message?: unknown } | null)?.message;
           const message = typeof m === 'string' ? m : `the node answered ${status}`;
+          // A full outbox is neither the request's fault nor a failing node: said as the node said it.
+          if ((parsed as { code?: unknown } | null)?.code === 'E_OUTBOX_FULL') return reject(new FirmwareError('E_OUTBOX_FULL', message));
           // 4xx: the request was wrong and the user can fix it; 5xx: the node itself failed.
           reject(status < 500 ? new FirmwareError('E_BAD_REQUEST', message) : new FirmwareError('E_NODE_ERROR', `the node failed: ${message}`));
         });

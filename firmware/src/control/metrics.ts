@@ -34,6 +34,16 @@ export function createNodeMetrics(device: Device): Registry {
   gauge('unibos_mesh_channel_utilization_percent', 'Share of the last minute the channel was busy', (g) => g.set(device.router.utilization.percent()));
   gauge('unibos_mesh_tx_backlog', 'Frames waiting for the radio', (g) => g.set(device.router.txBacklog));
   gauge('unibos_outbox_queued', 'Own messages stored, not yet sent or acknowledged', (g) => g.set(device.outbox.size));
+  gauge('unibos_outbox_max_messages', 'Own messages the outbox keeps at most (SOS messages may go past it)', (g) => g.set(device.outbox.maxMessages));
+  gauge(
+    'unibos_outbox_dropped_total',
+    'Own messages that left the outbox without being sent, since start, by reason (evicted: pushed out of a full outbox; undecodable; router-refused; gave-up: unacknowledged after the maximum attempts)',
+    (g) => {
+      for (const [reason, n] of Object.entries(device.outbox.dropped)) g.set({ reason }, n);
+    },
+    ['reason'],
+  );
+  gauge('unibos_outbox_refused_full_total', 'New messages refused since start because the outbox was full (E_OUTBOX_FULL)', (g) => g.set(device.outbox.refusedFull));
   gauge('unibos_peers', 'Nodes in the node database', (g) => g.set(device.peers.all().length));
   gauge('unibos_radio_ready', '1 while the radio can send', (g) => g.set(device.status().radio.state === 'ready' ? 1 : 0));
   gauge('unibos_sos_safe_pending', '1 while our "I am safe" is resent, waiting for the hub to say resolved', (g) => g.set(device.status().sos.safe === 'waiting' ? 1 : 0));

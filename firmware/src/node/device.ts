@@ -13,6 +13,8 @@ import {
   ChannelSet,
   CryptoRandom,
   MAX_DATA_BYTES,
+  MESH_ALERT_TEXT_MAX_BYTES,
+  MESH_TEXT_MAX_BYTES,
   MeshRouter,
   RealScheduler,
   deriveChannelKey,
@@ -42,7 +44,7 @@ import type { ManagedRadio } from './managed-radio.ts';
 import type { NodeConfig } from './node-config.ts';
 import type { Db } from './node-db.ts';
 import { nodeStatus, type NodeStatus } from './node-status.ts';
-import { Outbox } from './outbox.ts';
+import { Outbox, type OutboxDrop } from './outbox.ts';
 import { OutboxPump } from './outbox-pump.ts';
 import { PanelState } from './panel-state.ts';
 import { PartKeeper } from './part-keeper.ts';
@@ -74,6 +76,12 @@ export interface DeviceEvents {
   sos: [SosStatus];
   /** A button press, after the node acted on it (modules with `hardware: ["button"]` hear it). */
   press: [ButtonPress];
+  /**
+   * One of our messages left the outbox without being sent: pushed out of a full outbox, given up
+   * after too many attempts, refused by the router, or unreadable (a gateway's bridge can tell the
+   * hub its downlink `packetId` failed instead of leaving it shown as sent).
+   */
+  dropped: [OutboxDrop];
 }
 
 export class Device extends EventEmitter<DeviceEvents> {
@@ -136,7 +144,11 @@ export class Device extends EventEmitter<DeviceEvents> {
       region: config.region,
       counter: new PersistentFrameCounter(options.db, { mirrorPath: join(config.dataDir, 'frame-counter') }),
     });
-    this.outbox = new Outbox(options.db, { onWriteError: (err) => this.storageFailed('outbox', err) });
+    this.outbox = new Outbox(options.db, {
+      maxMessages: config.outbox.maxMessages,
+      onWriteError: (err) => this.storageFailed('outbox', err),
+      onDrop: (d) => this.outboxDropped(d),
+    });
     this.peers = new PeerStore(options.db);
     this.inbox = new Inbox(options.db);
     this.privateMessages = new PrivateMessages(options.db, identity);
@@ -267,6 +279,9 @@ export class Device extends EventEmitter<DeviceEvents> {
   /** Queues a text for `to` (a node or everyone); returns its packet id once it is on disk. */
   sendText(text: string, to: number = BROADCAST): { packetId: number; queued: number } {
     if (typeof text !== 'string' || text.length === 0) throw new FirmwareError('E_BAD_REQUEST', 'text must not be empty');
+    // The hub, the Send screen and every hop count the same limit: a text the hub would refuse does not go out from here either.
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > MESH_TEXT_MAX_BYTES) throw new FirmwareError('E_BAD_REQUEST', `text is ${bytes} bytes of UTF-8; a text may have at most ${MESH_TEXT_MAX_BYTES} bytes`);
     const data: Data = { text };
     const size = encodeData(data).length;
     if (size > MAX_DATA_BYTES) {
@@ -294,6 +309,8 @@ export class Device extends EventEmitter<DeviceEvents> {
       this.requestNodeInfo(to);
       throw new FirmwareError('E_NO_KEY', `no key for ${formatNodeId(to)} yet: asked it for its node info; send again once it has answered (see unibos peers)`);
     }
+    // Refused before sealing: a sealed message that cannot be queued would spend a message key for nothing.
+    this.outbox.checkRoomForText();
     const direct = this.privateMessages.seal(to, text);
     const packetId = this.pump.enqueue(to, { direct }, 'text');
     return { packetId, queued: this.outbox.size };
@@ -314,6 +331,9 @@ export class Device extends EventEmitter<DeviceEvents> {
 
   /** An alert from outside the mesh (the hub, a module) for `to` or everyone, ahead of texts. */
   sendAlert(level: AlertLevel, text: string, to: number = BROADCAST, magnitudeX10 = 0): { packetId: number } {
+    if (typeof text !== 'string') throw new FirmwareError('E_BAD_REQUEST', 'alert text must be a string');
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > MESH_ALERT_TEXT_MAX_BYTES) throw new FirmwareError('E_BAD_REQUEST', `alert text is ${bytes} bytes of UTF-8; an alert's text may have at most ${MESH_ALERT_TEXT_MAX_BYTES} bytes`);
     const data: Data = { alert: { level, text, magnitudeX10 } };
     const size = encodeData(data).length;
     if (size > MAX_DATA_BYTES) throw new FirmwareError('E_BAD_REQUEST', `alert is ${size} bytes encoded; one frame carries at most ${MAX_DATA_BYTES}`);
@@ -373,7 +393,15 @@ export class Device extends EventEmitter<DeviceEvents> {
       radioWarning: this.radio.warning,
       partError: (part) => this.parts.error(part),
       gpsFix: this.gps?.lastFix ?? null,
-      outbox: { queued: this.outbox.size, oldestMs: this.outbox.oldestMs, inFlight: this.pump.inFlightCount, expired: this.pump.expired },
+      outbox: {
+        queued: this.outbox.size,
+        maxMessages: this.outbox.maxMessages,
+        oldestMs: this.outbox.oldestMs,
+        inFlight: this.pump.inFlightCount,
+        expired: this.pump.expired,
+        dropped: this.outbox.dropped,
+        refusedFull: this.outbox.refusedFull,
+      },
       sos: this.sos.status,
       peers: this.peers.all().length,
       storageErrors: this.storageErrors,
@@ -382,6 +410,19 @@ export class Device extends EventEmitter<DeviceEvents> {
   }
 
   // ---- what the layers tell us ----
+
+  /** One of our messages left the outbox unsent (counted there). The pump logs the drops it decides (gave-up, router-refused). */
+  private outboxDropped(d: OutboxDrop): void {
+    const about = { packetId: d.packetId, to: formatNodeId(d.to), priority: d.priority, reason: d.reason };
+    if (d.reason === 'evicted') this.log.warn(about, `outbox full: the oldest ${d.priority} was pushed out by a more urgent message`);
+    else if (d.reason === 'undecodable') this.log.warn(about, 'dropped an outbox message that no longer decodes');
+    // A listener's failure (a gateway's bridge) must not fail the send that made room.
+    try {
+      this.emit('dropped', d);
+    } catch (err) {
+      this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'a listener of dropped outbox messages failed');
+    }
+  }
 
   private copyQueued(packetId: number, requestId: number, kind: 'sos' | 'safe'): void {
     this.sosCopies.set(packetId, { requestId, kind });
@@ -417,8 +458,17 @@ export class Device extends EventEmitter<DeviceEvents> {
     } else if (data.alert) {
       const a = data.alert;
       const at = a.position && (a.position.latitudeI !== 0 || a.position.longitudeI !== 0) ? a.position : undefined;
-      const fresh = this.store({ ...base, kind: 'alert', level: a.level, text: a.text, latitude: at ? at.latitudeI / 1e7 : null, longitude: at ? at.longitudeI / 1e7 : null });
+      const m = { ...base, kind: 'alert' as const, level: a.level, text: a.text, latitude: at ? at.latitudeI / 1e7 : null, longitude: at ? at.longitudeI / 1e7 : null };
+      // When the position was taken (the fix's time), so a copy relayed late cannot move it back.
+      const positionMs = at && at.time > 0 ? at.time * 1000 : base.rxMs;
+      const fresh = this.store(m, positionMs);
       if (fresh) this.panel.alertHeard(a.level);
+      // A later copy of the same SOS (a GPS that found its fix, a person on the move) moves the one
+      // stored; it is the same call for help, so nobody is alerted again.
+      else if (at && m.requestId !== 0) {
+        const moved = this.safely('inbox', () => this.inbox.moved(m, positionMs));
+        if (moved) this.log.info({ from: formatNodeId(m.from), level: m.level, requestId: m.requestId, latitude: moved.latitude, longitude: moved.longitude }, `${m.level} position updated`);
+      }
       // Hearing an SOS is not answering it: a gateway answers through answerSos() once the SOS is
       // durably on its way to the hub, never merely because the radio heard it.
     } else if (data.routing && data.replyId) {
@@ -459,8 +509,8 @@ export class Device extends EventEmitter<DeviceEvents> {
     }
   }
 
-  private store(m: Omit<InboxMessage, 'seq'>): boolean {
-    const stored = this.safely('inbox', () => this.inbox.add(m));
+  private store(m: Omit<InboxMessage, 'seq'>, positionMs?: number): boolean {
+    const stored = this.safely('inbox', () => this.inbox.add(m, positionMs));
     if (!stored) return false;
     this.log.info({ from: formatNodeId(m.from), kind: m.kind, level: m.level, hops: m.hops }, `${m.kind} received`);
     this.emit('message', stored);

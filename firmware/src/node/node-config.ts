@@ -53,6 +53,7 @@ export const CONFIG_KEYS = {
   'beacons.neighborInfoIntervalS': { spec: int(60, 86_400), default: 900, help: 'neighbour-info beacon interval (feeds relay decisions)' },
   'sos.retryIntervalS': { spec: int(5, 3600), default: 10, env: 'UNIBOS_SOS_RETRY_S', help: 'first SOS (and "I am safe") resend interval; doubles up to the maximum' },
   'sos.maxRetryIntervalS': { spec: int(5, 86_400), default: 600, help: 'longest wait between SOS resends' },
+  'outbox.maxMessages': { spec: int(100, 100_000), default: 2000, env: 'UNIBOS_OUTBOX_MAX_MESSAGES', help: 'own messages kept waiting at most; past it a new text is refused and an alert or SOS pushes out the oldest text (SOS messages always go)' },
   'radio.type': { spec: oneOf(['sim', 'serial', 'spi', 'spi-twin']), default: 'sim', env: 'UNIBOS_RADIO', flag: 'radio', help: 'sim (joins `unibos air`), serial (RAK3172 modem), spi (SX1262/SX1276 board, see --board) or spi-twin (that board\'s chip emulated on `unibos air`)' },
   'radio.board': { spec: str(true), default: undefined, env: 'UNIBOS_RADIO_BOARD', flag: 'board', help: 'LoRa board for --radio spi: a name (`unibos radio boards`) or the path of a JSON board profile' },
   'radio.air': { spec: { type: 'string', pattern: HOST_PORT, hint: 'host:port' }, default: '127.0.0.1:7300', env: 'UNIBOS_AIR', flag: 'air', help: 'simulated air to join' },
@@ -94,6 +95,7 @@ export interface NodeConfig {
     neighborInfoIntervalS: number;
   };
   sos: { retryIntervalS: number; maxRetryIntervalS: number };
+  outbox: { maxMessages: number };
   radio: { type: 'sim' | 'serial' | 'spi' | 'spi-twin'; board: string | undefined; air: { host: string; port: number }; serialPath: string; baudRate: number };
   gps: { type: 'none' | 'sim' | 'gpsd' | 'nmea'; latitude: number | undefined; longitude: number | undefined; altitudeM: number; gpsd: { host: string; port: number }; serialPath: string; baudRate: number };
   gpio: { type: 'none' | 'virtual' | 'gpiod' | 'raspi' };
@@ -288,6 +290,7 @@ function build(v: ConfigValues): NodeConfig {
       neighborInfoIntervalS: n('beacons.neighborInfoIntervalS'),
     },
     sos: { retryIntervalS: n('sos.retryIntervalS'), maxRetryIntervalS: n('sos.maxRetryIntervalS') },
+    outbox: { maxMessages: n('outbox.maxMessages') },
     radio: { type: s('radio.type') as NodeConfig['radio']['type'], board: v['radio.board'] === undefined ? undefined : s('radio.board'), air: hostPort(s('radio.air')), serialPath: s('radio.serialPath'), baudRate: n('radio.baudRate') },
     gps: {
       type: s('gps.type') as NodeConfig['gps']['type'],

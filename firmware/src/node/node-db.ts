@@ -64,6 +64,8 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE direct_held (sender INTEGER NOT NULL, packet_id INTEGER NOT NULL, sealed BLOB NOT NULL, inbox_seq INTEGER NOT NULL, PRIMARY KEY (sender, packet_id));`,
   // Hub users' messenger devices this node heard from (through a gateway): no radio answers for them.
   `CREATE TABLE hub_devices (node_id INTEGER PRIMARY KEY, heard_ms INTEGER NOT NULL);`,
+  // When the position of a stored alert was taken: a later copy of the same SOS with a newer one moves it (inbox.ts).
+  `ALTER TABLE inbox ADD COLUMN position_ms INTEGER;`,
 ];
 
 export function openNodeDb(path: string, logger?: Pick<Logger, 'warn'>): Db {

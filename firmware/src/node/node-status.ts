@@ -5,6 +5,7 @@ import { formatNodeId, type MeshRouter } from '@unibos/mesh-protocol';
 import type { GpsFix } from '../gps/gps-source.ts';
 import type { NodeConfig } from './node-config.ts';
 import type { ModuleStatus } from './module-status.ts';
+import type { OutboxDropReason } from './outbox.ts';
 import type { Part } from './part-keeper.ts';
 import type { SosStatus } from './sos.ts';
 
@@ -34,13 +35,29 @@ export interface NodeStatus {
     relayed: number;
     drops: Record<string, number>;
   };
-  outbox: { queued: number; oldestAgeS: number | null; inFlight: number; expired: number };
+  /**
+   * Own messages waiting (`queued`, at most `maxMessages` but for SOS messages). `dropped`: those
+   * that left without being sent since the node started, by reason (every reason listed); none of
+   * them counts as sent. `expired` is `dropped['gave-up']` (kept for older readers).
+   * `refusedFull`: new messages refused (E_OUTBOX_FULL) because it was full.
+   */
+  outbox: OutboxStatus;
   sos: SosStatus;
   peers: number;
   /** Stored events (peer updates, received messages) that could not be written. */
   storageErrors: number;
   /** Modules configured on this node (module-loader.ts): loaded, or failed/unloaded with the reason. */
   modules: ModuleStatus[];
+}
+
+export interface OutboxStatus {
+  queued: number;
+  maxMessages: number;
+  oldestAgeS: number | null;
+  inFlight: number;
+  expired: number;
+  dropped: Record<OutboxDropReason, number>;
+  refusedFull: number;
 }
 
 export interface StatusSources {
@@ -54,7 +71,7 @@ export interface StatusSources {
   radioWarning: string | undefined;
   partError: (part: Part) => string | null;
   gpsFix: GpsFix | null;
-  outbox: { queued: number; oldestMs: number | undefined; inFlight: number; expired: number };
+  outbox: Omit<OutboxStatus, 'oldestAgeS' | 'dropped'> & { oldestMs: number | undefined; dropped: Readonly<Record<OutboxDropReason, number>> };
   sos: SosStatus;
   peers: number;
   storageErrors: number;
@@ -86,7 +103,15 @@ export function nodeStatus(src: StatusSources): NodeStatus {
       relayed: s.relaysSent,
       drops,
     },
-    outbox: { queued: src.outbox.queued, oldestAgeS: oldest === undefined ? null : Math.round((nowMs - oldest) / 1000), inFlight: src.outbox.inFlight, expired: src.outbox.expired },
+    outbox: {
+      queued: src.outbox.queued,
+      maxMessages: src.outbox.maxMessages,
+      oldestAgeS: oldest === undefined ? null : Math.round((nowMs - oldest) / 1000),
+      inFlight: src.outbox.inFlight,
+      expired: src.outbox.expired,
+      dropped: { ...src.outbox.dropped },
+      refusedFull: src.outbox.refusedFull,
+    },
     sos: src.sos,
     peers: src.peers,
     storageErrors: src.storageErrors,

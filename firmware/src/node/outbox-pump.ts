@@ -53,7 +53,6 @@ export class OutboxPump {
   private readonly inFlight = new Map<number, OutboxEntry>();
   private pumpTimer: TimerHandle | undefined;
   private pumpAtMs = Infinity;
-  private expiredCount = 0;
 
   constructor(private readonly options: OutboxPumpOptions) {}
 
@@ -62,16 +61,17 @@ export class OutboxPump {
     return this.inFlight.size;
   }
 
-  /** Messages given up after MAX_ATTEMPTS unanswered attempts. */
+  /** Messages given up after MAX_ATTEMPTS unanswered attempts (the outbox's `dropped['gave-up']`). */
   get expired(): number {
-    return this.expiredCount;
+    return this.options.outbox.dropped['gave-up'];
   }
 
   /** Stores a message durably, then tries to send it; returns its packet id. */
   readonly enqueue: Enqueue = (to, data, priority, supersedes, whenRefused = 'throw') => {
     const packetId = randomInt(1, 0xffffffff);
     const entry = { packetId, to, data, wantAck: true, priority, createdMs: this.options.clock() };
-    this.options.outbox.add(supersedes === undefined ? entry : { ...entry, supersedes }, whenRefused);
+    // What is in flight stays: the router already has it, so pushing it out would not stop it.
+    this.options.outbox.add(supersedes === undefined ? entry : { ...entry, supersedes }, whenRefused, this.inFlight.keys());
     this.pump();
     return packetId;
   };
@@ -93,7 +93,7 @@ export class OutboxPump {
         // It passed the size check when queued, so this is unexpected: drop it rather than retry forever.
         log.error({ err, packetId: e.packetId }, 'dropping an outbox message the router refused');
         this.inFlight.delete(e.packetId);
-        outbox.done(e.packetId);
+        outbox.drop(e, 'router-refused');
       }
     }
     const next = outbox.nextDueAfter(now);
@@ -141,8 +141,7 @@ export class OutboxPump {
       return;
     }
     if (attempted && e.attempts + 1 >= MAX_ATTEMPTS) {
-      this.expiredCount++;
-      outbox.done(id);
+      outbox.drop(e, 'gave-up');
       log.warn({ packetId: id, to: formatNodeId(e.to), attempts: e.attempts + 1 }, 'gave up on a message nobody acknowledged');
     } else {
       // Nobody answered (the destination is away): wait longer each time. A radio or budget

@@ -60,6 +60,7 @@ export class PeerStore {
   private readonly exists;
   private readonly setInfo;
   private readonly setPosition;
+  private readonly setNewerPosition;
   private readonly setTelemetry;
   private readonly list;
   private readonly setSos;
@@ -79,6 +80,7 @@ export class PeerStore {
     this.exists = db.prepare('SELECT long_name AS name, role FROM peers WHERE node_id = ?');
     this.setInfo = db.prepare('UPDATE peers SET long_name = ?, short_name = ?, role = ? WHERE node_id = ?');
     this.setPosition = db.prepare('UPDATE peers SET latitude = ?, longitude = ?, altitude_m = ?, position_ms = ? WHERE node_id = ?');
+    this.setNewerPosition = db.prepare('UPDATE peers SET latitude = ?, longitude = ?, altitude_m = ?, position_ms = ? WHERE node_id = ? AND (position_ms IS NULL OR latitude IS NULL OR position_ms < ?)');
     this.setTelemetry = db.prepare('UPDATE peers SET battery_level = ?, voltage = ? WHERE node_id = ?');
     this.list = db.prepare('SELECT * FROM peers ORDER BY hops_away, last_heard_ms DESC');
     this.setSos = db.prepare('UPDATE peers SET sos_open = ? WHERE node_id = ?');
@@ -107,6 +109,13 @@ export class PeerStore {
     const p = data.position;
     if (p && (p.latitudeI !== 0 || p.longitudeI !== 0)) {
       this.setPosition.run(p.latitudeI / 1e7, p.longitudeI / 1e7, p.altitudeM, p.time > 0 ? p.time * 1000 : nowMs, nodeId);
+    }
+    // An SOS (or "I am safe") carries where its sender is: the peer is shown there, unless a
+    // position beacon already said something newer (a late copy must not move them back).
+    const ap = data.alert?.position;
+    if (!p && ap && (ap.latitudeI !== 0 || ap.longitudeI !== 0)) {
+      const at = ap.time > 0 ? ap.time * 1000 : nowMs;
+      this.setNewerPosition.run(ap.latitudeI / 1e7, ap.longitudeI / 1e7, ap.altitudeM, at, nodeId, at);
     }
     const t = data.telemetry;
     if (t) this.setTelemetry.run(t.batteryLevel || null, t.voltage || null, nodeId);

@@ -25,17 +25,22 @@ export function sosSummary(s: SosStatus, clock: (ms: number) => string = hhmm): 
     return t === undefined ? '' : ` at ${clock(t)}`;
   };
   const by = current === 'acknowledged' ? s.acknowledgedBy : current === 'resolved' ? s.resolvedBy : undefined;
-  // A cancelled SOS waits for nothing: only "I am safe" is still on its way.
-  const words = current === 'sent' && s.cancelled ? 'SOS sent' : WORDS[current];
-  let line = `${words}${by ? ` by ${by}` : ''}${at(current)}`;
+  // No copy on air yet (the radio is down): it was raised, not sent. A cancelled SOS waits for
+  // nothing: only "I am safe" is still on its way.
+  const onAir = s.copiesSent > 0;
+  let line: string;
+  if (current === 'sent' && !onAir) line = `${s.cancelled ? 'SOS raised' : 'raised'}${at(current)}, not on air yet`;
+  else line = `${current === 'sent' && s.cancelled ? 'SOS sent' : WORDS[current]}${by ? ` by ${by}` : ''}${at(current)}`;
   const earlier = EARLIER.filter((stage) => stage !== current && s.stageTimes[stage] !== undefined && sosStageRank(stage) < sosStageRank(current)).map((stage) => `${stage} ${clock(s.stageTimes[stage]!)}`);
   if (earlier.length > 0) line += ` (${earlier.join(', ')})`;
   const safeAt = s.cancelledMs !== undefined ? ` at ${clock(s.cancelledMs)}` : '';
-  if (s.cancelled && s.safe === 'waiting') line = `safe sent${safeAt}, waiting for the hub; ${line}`;
+  if (s.cancelled && s.safe === 'waiting') line = s.safeCopiesSent > 0 ? `safe sent${safeAt}, waiting for the hub; ${line}` : `safe${safeAt}, not on air yet; ${line}`;
   else if (s.cancelled && s.safe === 'gave-up') line = `safe sent${safeAt}, gave up: ${s.safeGaveUpReason ?? 'no answer from the hub'}; ${line}`;
   else if (s.cancelled && s.safe === 'confirmed') line = `${line}; safe${safeAt}`;
   else if (s.cancelled) line = `cancelled ("I am safe")${safeAt}; ${line}`;
   const safeCopies = s.safeCopiesSent > 0 ? `, ${s.safeCopiesSent} of "I am safe"` : '';
+  // Nothing on air at all: the line has said so already.
+  if (!onAir && !safeCopies) return line;
   return `${line}; ${s.copiesSent} ${s.copiesSent === 1 ? 'copy' : 'copies'} sent${safeCopies}`;
 }
 

@@ -7,7 +7,7 @@
 
 import type { Logger } from 'pino';
 import { MESH_TOPIC_KIND, TOPIC_ROOT, dataKind, encodeEnvelope, formatNodeAddress, parseNodeId, topics, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
-import type { Device } from '@unibos/firmware';
+import type { Device, OutboxDrop } from '@unibos/firmware';
 import { GATEWAY_DISCOVERY_PREFIX, meshNodeDiscovery, sensorDiscovery, type DiscoveryMessage } from './ha-discovery.ts';
 import { isObject, parseJson } from '../profiles/reading.ts';
 import { LruMap } from './lru-map.ts';
@@ -29,9 +29,17 @@ export interface UplinkSink {
   forward(message: { source: string; topic: string; payload: Buffer; retain?: boolean; lane: 'urgent' | 'routine'; msgId?: string }): void;
 }
 
+/** Why the gateway's node let a hub command go unsent, as the hub shows it. */
+const DROP_REASONS: Record<OutboxDrop['reason'], string> = {
+  'gave-up': "the gateway's radio gave up: nobody acknowledged it",
+  evicted: "pushed out of the gateway's full outbox by more urgent messages",
+  'router-refused': "the gateway's mesh router refused it",
+  undecodable: "the gateway could not read its stored copy",
+};
+
 export interface MeshBridgeOptions {
   gatewayId: string;
-  device: Pick<Device, 'router' | 'sendText' | 'sendAlert' | 'answerSos' | 'requestNodeInfo'> & Partial<Pick<Device, 'nodeId' | 'name' | 'status' | 'sendSealed'>>;
+  device: Pick<Device, 'router' | 'sendText' | 'sendAlert' | 'answerSos' | 'requestNodeInfo'> & Partial<Pick<Device, 'nodeId' | 'name' | 'status' | 'sendSealed' | 'on'>>;
   params: LoRaParams;
   local: MqttPublisher;
   uplink?: UplinkSink | undefined;
@@ -97,6 +105,8 @@ export class MeshBridge {
       this.stats.nodesForgotten++;
       this.clearRetained([...meshNodeDiscovery(nodeId, undefined).map((m) => m.topic), topics.mesh(formatNodeAddress(nodeId), 'link')]);
     });
+    // A hub command the node's outbox let go of unsent: the hub shows it failed, not "sent" for ever.
+    options.device.on?.('dropped', (d) => this.commandDropped(d));
     this.router.on('heard', (h) => {
       // The router calls us in the middle of handling a frame: a failure here must not stop it
       // delivering or relaying that frame.
@@ -194,6 +204,13 @@ export class MeshBridge {
       (err: Error) => this.options.logger.error({ err: err.message }, 'switch command failed'),
     );
     return parsed;
+  }
+
+  private commandDropped(d: OutboxDrop): void {
+    let ref: string | undefined;
+    for (const [r, packetId] of this.sentRefs) if (packetId === d.packetId) ref = r;
+    if (ref === undefined) return;
+    this.txReport({ ref, packetId: d.packetId, status: 'refused', error: `not sent: ${DROP_REASONS[d.reason]}` });
   }
 
   private rememberRef(ref: string, packetId: number | undefined): void {
