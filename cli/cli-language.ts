@@ -35,6 +35,8 @@ const NODE_MESSAGES: Record<string, string> = {
   'no key for {node} yet: asked it for its node info; send again once it has answered (see unibos peers)':
     '{node} için henüz anahtar yok: cihaz bilgisi istendi; yanıt verince yeniden gönderin (bkz. unibos peers)',
   'a private message goes to one node: give "to"': 'özel mesaj tek bir cihaza gider: "to" verin',
+  'no simulated air at {address}: start one with `unibos air`': '{address} adresinde benzetim havası yok: `unibos air` ile birini başlatın',
+  'simulated air at {address}: {reason}': '{address} adresindeki benzetim havası: {reason}',
   'unknown board "{name}": choose one of {list}, or give the path of a JSON board profile': 'bilinmeyen kart "{name}": şunlardan birini seçin: {list}, veya bir JSON kart profilinin yolunu verin',
 };
 
@@ -237,9 +239,9 @@ const TR: Record<string, string> = {
   'give the text as one argument (quote it)\n\n{help}': 'metni tek bir argüman olarak verin (tırnak içinde)\n\n{help}',
   'queued message {id} for {to} ({count} in the outbox)': '{id} mesajı {to} için sıraya alındı (giden kutusunda {count})',
   everyone: 'herkes',
-  'SOS cancelled; "I am safe" sent; it is resent until the hub confirms it (`unibos status` shows it)':
-    'SOS iptal edildi; "güvendeyim" gönderildi; merkez onaylayana kadar yeniden gönderilir (`unibos status` gösterir)',
-  '"I am safe" sent; it is resent until the hub confirms it (`unibos status` shows it)': '"güvendeyim" gönderildi; merkez onaylayana kadar yeniden gönderilir (`unibos status` gösterir)',
+  'SOS cancelled; "I am safe" queued; it is resent until the hub confirms it (`unibos status` shows it)':
+    'SOS iptal edildi; "güvendeyim" sıraya alındı; merkez onaylayana kadar yeniden gönderilir (`unibos status` gösterir)',
+  '"I am safe" queued; it is resent until the hub confirms it (`unibos status` shows it)': '"güvendeyim" sıraya alındı; merkez onaylayana kadar yeniden gönderilir (`unibos status` gösterir)',
   'SOS raised: copy {copy} queued, resent at growing intervals until a gateway takes it. `unibos status` shows how far it got; `unibos sos --safe` ends it.':
     'SOS başlatıldı: {copy}. kopya sırada; bir ağ geçidi alana kadar artan aralıklarla yeniden gönderilir. Nereye ulaştığını `unibos status` gösterir; `unibos sos --safe` bitirir.',
   'SOS sent again (it was already {summary}). `unibos sos --safe` ends it.': 'SOS yeniden gönderildi (zaten {summary} durumundaydı). `unibos sos --safe` bitirir.',

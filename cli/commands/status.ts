@@ -1,7 +1,7 @@
 // `unibos status`: what the running node is doing.
 
 import { callNode, type NodeStatus } from '@unibos/firmware';
-import { say } from '../cli-language.ts';
+import { say, sayMessage } from '../cli-language.ts';
 import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-control.ts';
 import { sosLine } from '../sos-line.ts';
@@ -23,8 +23,8 @@ export async function run(argv: string[]): Promise<number> {
   const drops = Object.entries(s.mesh.drops).map(([k, n]) => `${k} ${n}`).join(', ') || say('none');
   const rows: Array<[string, string]> = [
     [say('node'), say('{id}  {name}  ({role}), up {seconds} s', { id: s.nodeId, name: plain(s.name), role: s.role, seconds: s.uptimeS })],
-    [say('radio'), say('{type}, {state}, {preset} on {mhz} MHz, {region}', { type: s.radio.type, state: radioState(s.radio.state), preset: s.radio.preset, mhz: (s.radio.frequencyHz / 1e6).toFixed(3), region: s.radio.region }) + (s.radio.error ? `\n${plain(s.radio.error)}` : '') + (s.radio.warning ? `\n${plain(s.radio.warning)}` : '')],
-    [say('gps'), fix && fix.mode !== 'none' ? say('{type}, {mode} fix {lat}, {lon}', { type: s.gps.type, mode: fix.mode, lat: fix.latitude.toFixed(5), lon: fix.longitude.toFixed(5) }) : s.gps.type === 'none' ? s.gps.type : say('{type}, no fix', { type: s.gps.type })],
+    [say('radio'), say('{type}, {state}, {preset} on {mhz} MHz, {region}', { type: s.radio.type, state: radioState(s.radio.state), preset: s.radio.preset, mhz: (s.radio.frequencyHz / 1e6).toFixed(3), region: s.radio.region }) + (s.radio.error ? `\n${plain(sayMessage(s.radio.error))}` : '') + (s.radio.warning ? `\n${plain(s.radio.warning)}` : '')],
+    [say('gps'), fix && fix.mode !== 'none' ? say('{type}, {mode} fix {lat}, {lon}', { type: s.gps.type, mode: fix.mode, lat: fix.latitude.toFixed(5), lon: fix.longitude.toFixed(5) }) : s.gps.type === 'none' ? say('none') : say('{type}, no fix', { type: s.gps.type })],
     [say('mesh'), say('channel {channel}, hop limit {hops}, channel use {percent}%', { channel: s.mesh.channel, hops: s.mesh.hopLimit, percent: s.mesh.channelUtilizationPercent })],
     [say('frames'), say('sent {sent}, received {received}, delivered {delivered}, relayed {relayed}; drops: {drops}', { sent: s.mesh.framesSent, received: s.mesh.framesReceived, delivered: s.mesh.delivered, relayed: s.mesh.relayed, drops })],
     [say('outbox'), outboxLine(s.outbox)],

@@ -54,6 +54,8 @@ test('a real node answers in Turkish: status, SOS, send, inbox and its own error
   assert.match(tr.stdout, /^giden kutusu {2}0 sırada$/m, 'labels in one column as wide as the longest Turkish one');
   assert.match(tr.stdout, /^sos {11}yok$/m);
   assert.match(tr.stdout, /^telsiz {8}\S+, (hazır|kapalı|ayarlanıyor|bağlanıyor|toparlanıyor), /m, 'the radio\u2019s state in Turkish');
+  assert.match(tr.stdout, /^ {14}127\.0\.0\.1:1 adresinde benzetim havası yok: `unibos air` ile birini başlatın$/m, 'why the radio waits, in Turkish');
+  assert.match(tr.stdout, /^gps {11}yok$/m);
 
   const sos = await unibos(['sos', '--data-dir', dir], 'tr');
   assert.equal(sos.code, 0, sos.stderr);
@@ -61,7 +63,9 @@ test('a real node answers in Turkish: status, SOS, send, inbox and its own error
   const after = await unibos(['status', '--data-dir', dir], 'tr');
   assert.match(after.stdout, /^sos {11}başlatıldı \(\d\d:\d\d\), henüz yayınlanmadı$/m, "no air: nothing went out, and it says so");
   // Cancelled before a gateway took it: only "I am safe" is on its way now.
-  assert.equal((await unibos(['sos', '--safe', '--data-dir', dir], 'en')).code, 0);
+  const safeSaid = await unibos(['sos', '--safe', '--data-dir', dir], 'en');
+  assert.equal(safeSaid.code, 0);
+  assert.match(safeSaid.stdout, /^SOS cancelled; "I am safe" queued;/, 'queued, not sent: nothing is on air');
   const safe = await unibos(['status', '--data-dir', dir], 'en');
   // No simulated air: nothing went on air, and the line says so.
   assert.match(safe.stdout, /^sos {7}safe at \d\d:\d\d, not on air yet; SOS raised at \d\d:\d\d, not on air yet$/m);
