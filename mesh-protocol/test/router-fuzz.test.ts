@@ -88,8 +88,8 @@ function harness(options: Partial<RouterOptions> = {}): Harness {
     feed(bytes) {
       // What an independent decode says about the frame, to hold the router's counters against.
       try {
-        const { header } = decodeFrame(bytes, referenceChannels);
-        h.authentic.add(`${header.from}:${header.id}`);
+        const { header, channel } = decodeFrame(bytes, referenceChannels);
+        h.authentic.add(`${channel.name}:${header.from}:${header.id}`);
       } catch (err) {
         assert.ok(err instanceof MeshError, `decodeFrame threw a non-MeshError: ${String(err)}`);
         h.expected.set(err.code, (h.expected.get(err.code) ?? 0) + 1);
@@ -97,7 +97,9 @@ function harness(options: Partial<RouterOptions> = {}): Harness {
       radio.listener!.onReceive({ bytes, rssi: -100, snr: -3 });
     },
   };
-  router.on('deliver', (d) => h.delivered.push(`${d.from}:${d.id}`));
+  // A frame is (channel, from, id): the same sender and id sealed on another channel (by anyone
+  // holding that channel's key) is another frame, delivered on its own channel.
+  router.on('deliver', (d) => h.delivered.push(`${d.channel}:${d.from}:${d.id}`));
   router.on('heard', () => h.heard++);
   router.on('drop', () => h.dropEvents++);
   return h;
@@ -111,7 +113,7 @@ function checkAccounting(h: Harness): void {
   const rxDrops = stats.dropCount() - TX_REASONS.reduce((n, r) => n + stats.dropCount(r), 0);
   assert.equal(rxDrops, h.dropEvents, 'every counted receive drop was also reported as an event');
   assert.equal(stats.rxFrames, h.heard + h.dropEvents, 'every frame heard was either accepted once or counted as dropped');
-  assert.equal(new Set(h.delivered).size, h.delivered.length, 'no (from, id) delivered twice');
+  assert.equal(new Set(h.delivered).size, h.delivered.length, 'no (channel, from, id) delivered twice');
   for (const key of h.delivered) assert.ok(h.authentic.has(key), `delivered ${key} never authenticated`);
   assert.equal(stats.delivered, h.delivered.length);
 }
@@ -255,7 +257,7 @@ test('an authentic frame heard many times, in every relayed form, is delivered e
       h.scheduler.runUntilIdle();
       checkAccounting(h);
       const forUs = h0.to === SELF || h0.to === BROADCAST;
-      assert.deepEqual(h.delivered, forUs ? [`${0x0a0a}:${h0.id}`] : []);
+      assert.deepEqual(h.delivered, forUs ? [`${DEFAULT_CHANNEL.name}:${0x0a0a}:${h0.id}`] : []);
     }),
     { numRuns: 200, seed: 0xf00d },
   );
@@ -264,7 +266,8 @@ test('an authentic frame heard many times, in every relayed form, is delivered e
 test('after 20 000 frames of garbage and fresh traffic the router has not grown past its bounds', () => {
   const h = harness();
   const seen = h.router['seen'];
-  const replay = h.router['replay'];
+  // The Public channel's replay window (each channel has its own).
+  const replaySenders = () => h.router['replayByChannel'].get(DEFAULT_CHANNEL)?.size ?? 0;
   const counters = new Map<number, number>();
   const rng = new SeededRandom(99);
   const garbage = fc.sample(fc.oneof(fc.uint8Array({ maxLength: 300 }), plausibleGarbage), { numRuns: 10_000, seed: 42 });
@@ -290,7 +293,7 @@ test('after 20 000 frames of garbage and fresh traffic the router has not grown 
     h.scheduler.runUntil(h.scheduler.now() + 10);
     if (i % 1000 === 999) {
       assert.ok(seen.size <= seen.capacity, `dedup cache holds ${seen.size} > ${seen.capacity}`);
-      assert.ok(replay.size <= 4096, `replay window tracks ${replay.size} senders`);
+      assert.ok(replaySenders() <= 4096, `replay window tracks ${replaySenders()} senders`);
     }
   }
   h.scheduler.runUntilIdle();

@@ -4,13 +4,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SeededRandom } from '../src/core/random.ts';
-import { ChannelSet, DEFAULT_CHANNEL, deriveChannelKey, type ChannelKey } from '../src/crypto/channel-key.ts';
+import { DEFAULT_CHANNEL, deriveChannelKey, type ChannelKey } from '../src/crypto/channel-key.ts';
 import { encodeFrame } from '../src/frame/frame-codec.ts';
 import { BROADCAST, HEADER_SIZE, readHeader } from '../src/frame/header.ts';
 import type { Data } from '../src/frame/schema.ts';
 import { timeOnAirMs } from '../src/phy/airtime.ts';
-import { loraParams } from '../src/phy/lora-params.ts';
 import type { RegionRules } from '../src/routing/duty-cycle.ts';
 import { ManagedFloodPolicy } from '../src/routing/managed-flood-policy.ts';
 import { NaiveFloodPolicy } from '../src/routing/naive-flood-policy.ts';
@@ -18,74 +16,13 @@ import { MemoryFrameCounter } from '../src/routing/frame-counter.ts';
 import { NeighborTable } from '../src/routing/neighbor-table.ts';
 import type { RelayPolicy } from '../src/routing/relay-policy.ts';
 import { MeshRouter, type Delivery, type RouterOptions } from '../src/routing/router.ts';
-import { SimMedium, type Link } from '../src/sim/medium.ts';
-import { SimScheduler } from '../src/sim/sim-scheduler.ts';
+import { EVE, LINK, network, params } from './support/eve-network.ts';
 
 const A = 0x0a0a;
 const B = 0x0b0b;
 const C = 0x0c0c;
 const D = 0x0d0d;
-/** A listening/transmitting radio that runs no router: the eavesdropper and replay attacker. */
-const EVE = 0x0e0e;
 
-const params = loraParams('LongFast');
-const LINK: Link = { rssi: -95, snr: 2 };
-
-interface Net {
-  scheduler: SimScheduler;
-  medium: SimMedium;
-  routers: Map<number, MeshRouter>;
-  deliveries: Map<number, Delivery[]>;
-  add(id: number, options?: Partial<RouterOptions>): MeshRouter;
-  /** Frames Eve heard, as heard. */
-  captured: Uint8Array[];
-  /** Eve puts `bytes` on air. */
-  inject(bytes: Uint8Array): void;
-}
-
-/** A medium where exactly the listed pairs hear each other (both ways) while `up` says so, with no random loss. */
-function network(edges: Array<[number, number]>, seed = 1, up: (from: number, to: number) => boolean = () => true): Net {
-  const scheduler = new SimScheduler();
-  const rng = new SeededRandom(seed);
-  const linked = new Set(edges.flatMap(([a, b]) => [`${a}-${b}`, `${b}-${a}`]));
-  const medium = new SimMedium({
-    params,
-    scheduler,
-    random: rng.fork(),
-    link: (from, to) => (linked.has(`${from}-${to}`) && up(from, to) ? LINK : null),
-    lossProbability: 0,
-  });
-  const routers = new Map<number, MeshRouter>();
-  const deliveries = new Map<number, Delivery[]>();
-  const captured: Uint8Array[] = [];
-  const eve = medium.radio(EVE);
-  eve.attach({ onReceive: (p) => captured.push(p.bytes), onTransmitDone: () => {} });
-  return {
-    scheduler,
-    medium,
-    routers,
-    deliveries,
-    captured,
-    inject: (bytes) => eve.transmit(bytes),
-    add(id, options = {}) {
-      const router = new MeshRouter({
-        nodeId: id,
-        radio: medium.radio(id),
-        scheduler,
-        random: rng.fork(),
-        channels: new ChannelSet([DEFAULT_CHANNEL]),
-        policy: new NaiveFloodPolicy(),
-        region: 'NONE',
-        ...options,
-      });
-      const got: Delivery[] = [];
-      deliveries.set(id, got);
-      router.on('deliver', (d) => got.push(d));
-      routers.set(id, router);
-      return router;
-    },
-  };
-}
 
 const texts = (ds: Delivery[] | undefined) => (ds ?? []).filter((d) => d.kind === 'text');
 const text = (t: string): Data => ({ text: t });
@@ -513,6 +450,23 @@ test('a payload too large for one frame is refused at send(), whole, and nothing
   net.scheduler.runUntilIdle();
   assert.equal(a.stats.txFrames, 0, 'nothing went on air');
   assert.equal(texts(net.deliveries.get(B)).length, 0);
+});
+
+test('a hop limit the header cannot carry is refused at send(), not sent and lost as a seal failure', () => {
+  const net = network([[A, B]]);
+  const a = net.add(A);
+  net.add(B);
+  const naks: string[] = [];
+  a.on('nak', (e) => naks.push(e.reason));
+  for (const hopLimit of [8, -1, 2.5]) {
+    assert.throws(() => a.send(B, text('far'), { hopLimit }), (err: Error & { code?: string }) => err.code === 'E_BAD_ARGUMENT', `hop limit ${hopLimit}`);
+  }
+  net.scheduler.runUntilIdle();
+  assert.deepEqual(naks, []);
+  assert.equal(a.stats.originated, 0);
+  a.send(B, text('seven hops'), { hopLimit: 7 });
+  net.scheduler.runUntilIdle();
+  assert.deepEqual(texts(net.deliveries.get(B)).map((d) => d.data.text), ['seven hops']);
 });
 
 test('a frame sent again with its persisted id after a restart is delivered once', () => {

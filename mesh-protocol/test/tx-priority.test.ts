@@ -138,3 +138,59 @@ test('an SOS that fits the duty-cycle budget goes at once, not after the text ah
   scheduler.runUntil(scheduler.now() + 1);
   assert.deepEqual(onAir, [40], 'the SOS went on air at once');
 });
+
+test("a queue full of relayed alerts still takes the node's own SOS, pushing out the newest relay", () => {
+  // Someone floods alerts while the duty-cycle budget is spent: urgent relays wait for the budget
+  // instead of being dropped, so they pile up; the person here pressing SOS must not be refused.
+  const scheduler = new SimScheduler();
+  const params = loraParams('LongFast');
+  const radio = { params, attach: () => {}, transmit: () => {}, isChannelBusy: () => false };
+  const duty = new DutyCycle('EU868', scheduler);
+  duty.record(duty.budgetMs);
+  const drops: string[] = [];
+  const queue = new TxQueue(radio, scheduler, new SeededRandom(6), 28, duty, new ChannelUtilization(scheduler), new RouterStats(), (r) => drops.push(r));
+  const dropped: string[] = [];
+  const relay = (name: string) => ({ length: 40, kind: 'relay' as const, urgent: true, prepare: () => new Uint8Array(40), onDropped: () => dropped.push(name) });
+  for (let i = 0; i < 64; i++) assert.equal(queue.enqueue(relay(`r${i}`)), true);
+  assert.equal(queue.enqueue(relay('r64')), false, 'one relayed alert more does not fit');
+  const own = { length: 40, kind: 'origin' as const, urgent: true, prepare: () => new Uint8Array(40), onDropped: () => dropped.push('SOS') };
+  assert.equal(queue.enqueue(own), true, "the node's own SOS is taken");
+  assert.deepEqual(dropped, ['r64', 'r63'], 'the refused relay, then the newest waiting relay made room');
+  assert.deepEqual(drops, ['queue-full', 'queue-full']);
+});
+
+test('a frame that can never fit the duty-cycle budget is dropped and counted, and the frames behind it still go', () => {
+  // A region whose budget (1 % of a minute, 600 ms) is shorter than one long frame on air.
+  const scheduler = new SimScheduler();
+  const params = loraParams('LongFast');
+  const onAir: number[] = [];
+  const radio = { params, attach: () => {}, transmit: (b: Uint8Array) => onAir.push(b.length), isChannelBusy: () => false };
+  const duty = new DutyCycle({ name: 'TIGHT', minFrequencyHz: 0, maxFrequencyHz: 1e9, dutyCycle: 0.01, windowMs: 60_000 }, scheduler);
+  const drops: string[] = [];
+  const queue = new TxQueue(radio, scheduler, new SeededRandom(8), 28, duty, new ChannelUtilization(scheduler), new RouterStats(), (r) => drops.push(r));
+  const outcome: string[] = [];
+  queue.enqueue({ length: 200, kind: 'origin', prepare: () => new Uint8Array(200), onDropped: (r) => outcome.push(`long dropped: ${r}`) });
+  queue.enqueue({ length: 10, kind: 'origin', prepare: () => new Uint8Array(10) });
+  scheduler.runUntil(scheduler.now() + 10 * 60_000);
+  assert.deepEqual(outcome, ['long dropped: duty-cycle']);
+  assert.deepEqual(drops, ['duty-cycle']);
+  assert.deepEqual(onAir, [10]);
+});
+
+test('an ack that fits the duty-cycle budget goes at once, not after the longer text ahead of it waits for the budget', () => {
+  // The sender's retries flood the mesh while our ack waits: an hour of that for a text of ours
+  // that does not fit yet is what a node near its budget would otherwise cause.
+  const scheduler = new SimScheduler();
+  const params = loraParams('LongFast');
+  const onAir: number[] = [];
+  const radio = { params, attach: () => {}, transmit: (b: Uint8Array) => onAir.push(b.length), isChannelBusy: () => false };
+  const duty = new DutyCycle('EU868', scheduler);
+  const queue = new TxQueue(radio, scheduler, new SeededRandom(5), 28, duty, new ChannelUtilization(scheduler), new RouterStats(), () => {});
+  duty.record(duty.budgetMs - 900);
+  queue.enqueue({ length: 180, kind: 'origin', prepare: () => new Uint8Array(180) });
+  scheduler.runUntil(scheduler.now() + 1_000);
+  assert.deepEqual(onAir, [], 'the text waits for the budget');
+  queue.enqueue({ length: 30, kind: 'ack', prepare: () => new Uint8Array(30) });
+  scheduler.runUntil(scheduler.now() + 1);
+  assert.deepEqual(onAir, [30], 'the ack went on air at once');
+});

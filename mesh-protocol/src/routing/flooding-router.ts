@@ -43,13 +43,27 @@ export class FloodingRouter extends RouterCore {
       header.to !== this.nodeId &&
       header.hopLimit > 0 &&
       header.hopLimit === header.hopStart &&
+      header.counter > record.counter &&
       record.relayed > 0 &&
       this.retryToCarry(record, bytes.length, now)
     ) {
-      // The origin itself sent this again: it is retrying because the flood did not get through,
-      // so carry the retry once more.
+      // The origin itself sent this again (sealed anew, so with a higher counter: a copy with the
+      // same counter is a recording played back, which anyone with a radio can do for as long as
+      // the dedup cache remembers the frame): it is retrying because the flood did not get
+      // through, so carry the retry once more.
       this.considerRelay(record, header, bytes, now);
     }
+  }
+
+  /**
+   * Whether a copy of a frame we hold asks for something again (an ack, a hand-over): its origin
+   * seals every try anew, with a higher counter than any copy heard, and a relay hands a try again
+   * only soon after that try first reached us, within an ack timeout. Anything else is a recording
+   * played back, which anyone with a radio can do for as long as the dedup cache remembers the
+   * frame; answering each would spend our airtime, and our duty-cycle budget, at their will.
+   */
+  protected triedAgain(record: SeenFrame, header: FrameHeader, length: number, now: number): boolean {
+    return header.counter > record.counter || now - record.counterAt < ackTimeoutMs(this.radio.params, this.slotMs, this.hopLimit, length);
   }
 
   /**

@@ -26,6 +26,10 @@ export interface NodeRecord {
   /** The beacon sequence number that last listed each advertised link. */
   listedAt: Map<number, number>;
   lastBeaconSeq: number;
+  /** It said it is a gateway (its NodeInfo role): the way out to the hub, never forgotten for room. */
+  gateway: boolean;
+  /** It raised an SOS and has not said it is safe since: never forgotten for room. */
+  sosOpen: boolean;
 }
 
 /**
@@ -50,6 +54,8 @@ const QUALITY_ALPHA = 0.25;
 const PRIOR_QUALITY = 0.7;
 
 export class NeighborTable {
+  /** New nodes not recorded because every node held was a gateway or had an open SOS. */
+  refused = 0;
   private readonly nodes = new Map<number, NodeRecord>();
   /** Nodes ever heard directly, by the last byte of their number (what a relayed copy names). */
   private readonly directByLastByte = new Map<number, NodeRecord[]>();
@@ -76,6 +82,7 @@ export class NeighborTable {
   heard(nodeId: number, hops: number, snr: number, rssi: number, now: number): void {
     if (nodeId === this.self) return;
     const r = this.record(nodeId, now);
+    if (r === undefined) return;
     r.lastHeardMs = now;
     if (hops === 0) {
       if (r.lastDirectMs === -Infinity) {
@@ -100,6 +107,7 @@ export class NeighborTable {
   beacon(nodeId: number, seq: number, links: NeighborLink[], now: number): void {
     if (nodeId === this.self) return;
     const r = this.record(nodeId, now);
+    if (r === undefined) return;
     // A sequence at or below the last one means the neighbour restarted: start counting afresh.
     if (r.lastBeaconSeq >= 0 && seq > r.lastBeaconSeq) {
       const missed = Math.min(seq - r.lastBeaconSeq - 1, 20);
@@ -129,6 +137,26 @@ export class NeighborTable {
     }
   }
 
+  /** What a node said of itself: a gateway (NodeInfo role GATEWAY) or not. */
+  role(nodeId: number, gateway: boolean, now: number): void {
+    if (nodeId === this.self) return;
+    const r = gateway ? this.record(nodeId, now) : this.nodes.get(nodeId);
+    if (r !== undefined) r.gateway = gateway;
+  }
+
+  /** A node raised an SOS (open) or said it is safe (closed). */
+  sos(nodeId: number, open: boolean, now: number): void {
+    if (nodeId === this.self) return;
+    const r = open ? this.record(nodeId, now) : this.nodes.get(nodeId);
+    if (r !== undefined) r.sosOpen = open;
+  }
+
+  /** A gateway or a node with an open SOS: kept whatever else the table must make room for. */
+  kept(nodeId: number): boolean {
+    const r = this.nodes.get(nodeId);
+    return r !== undefined && (r.gateway || r.sosOpen);
+  }
+
   /** Direct neighbours whose node number ends in `byte` (the relay_node header field). */
   byLastByte(byte: number): readonly NodeRecord[] {
     return this.directByLastByte.get(byte) ?? NO_RECORDS;
@@ -140,9 +168,16 @@ export class NeighborTable {
     return this.nodes.get(to)?.advertised.get(from)?.quality ?? 0;
   }
 
-  private record(nodeId: number, now: number): NodeRecord {
+  /** The node's record, made if new; undefined when the table is full of nodes it keeps. */
+  private record(nodeId: number, now: number): NodeRecord | undefined {
     let r = this.nodes.get(nodeId);
     if (r === undefined) {
+      // Anyone holding the Public key can claim to be any number of new nodes: room is made by
+      // forgetting the stalest node, never a gateway or a node with an open SOS.
+      if (this.nodes.size >= this.capacity && !this.evictStalest()) {
+        this.refused++;
+        return undefined;
+      }
       r = {
         nodeId,
         lastHeardMs: now,
@@ -154,21 +189,27 @@ export class NeighborTable {
         advertised: new Map(),
         listedAt: new Map(),
         lastBeaconSeq: -1,
+        gateway: false,
+        sosOpen: false,
       };
       this.nodes.set(nodeId, r);
-      if (this.nodes.size > this.capacity) this.evictStalest();
     }
     return r;
   }
 
-  private evictStalest(): void {
+  /** Forgets the least recently heard node that is not kept; false if every node is kept. */
+  private evictStalest(): boolean {
     let stalest: NodeRecord | undefined;
-    for (const r of this.nodes.values()) if (!stalest || r.lastHeardMs < stalest.lastHeardMs) stalest = r;
-    if (!stalest) return;
+    for (const r of this.nodes.values()) {
+      if (r.gateway || r.sosOpen) continue;
+      if (!stalest || r.lastHeardMs < stalest.lastHeardMs) stalest = r;
+    }
+    if (!stalest) return false;
     this.nodes.delete(stalest.nodeId);
-    if (stalest.lastDirectMs === -Infinity) return;
+    if (stalest.lastDirectMs === -Infinity) return true;
     const bucket = this.directByLastByte.get(stalest.nodeId & 0xff)!;
     bucket.splice(bucket.indexOf(stalest), 1);
     if (bucket.length === 0) this.directByLastByte.delete(stalest.nodeId & 0xff);
+    return true;
   }
 }

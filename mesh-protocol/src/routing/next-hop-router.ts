@@ -23,6 +23,8 @@ import type { TxKind } from './tx-queue.ts';
 /** A copy handed to a named next hop, until that hop is overheard relaying it. */
 interface HandOver {
   via: number;
+  /** The frame's destination: its ack, and no one else's, settles the hand-over. */
+  dest: number;
   timer: TimerHandle;
   /** Copies handed to `via` so far. */
   tries: number;
@@ -69,7 +71,7 @@ const HAND_OVER_SLACK_SLOTS = 96;
 const ACKED_HAND_OVER_WAIT = 2;
 
 export class NextHopRouter extends FloodingRouter {
-  readonly routes = new RouteTable();
+  readonly routes = new RouteTable(undefined, (dest) => this.neighbors.kept(dest));
   private readonly routing: boolean;
   /** By origin, then packet id: copies (ours and relayed) waiting for their next hop to relay. */
   private readonly handedOver = new Map<number, Map<number, HandOver>>();
@@ -87,8 +89,8 @@ export class NextHopRouter extends FloodingRouter {
     // whose next hop's relay we missed must not turn into a flood.
     this.on('heard', ({ header, data }) => {
       if (data.routing === undefined || !data.requestId || header.to === BROADCAST) return;
-      this.settleHandOver(header.to, data.requestId);
-      if (this.routing) this.answered(header.to, data.requestId);
+      this.settleHandOver(header.to, data.requestId, header.from);
+      if (this.routing) this.answered(header.to, data.requestId, header.from);
     });
   }
 
@@ -249,6 +251,7 @@ export class NextHopRouter extends FloodingRouter {
         header.nextHop === lastByte(this.nodeId) &&
         header.to !== this.nodeId &&
         header.hopLimit > 0 &&
+        this.triedAgain(record, header, bytes.length, now) &&
         (record.relayed < this.maxTransmissions || this.retryToCarry(record, bytes.length, now))
       ) {
         // Handed to us after we overheard it on its way elsewhere, or handed again because the
@@ -305,13 +308,16 @@ export class NextHopRouter extends FloodingRouter {
   /**
    * The destination acked direct message (origin, id): it arrived, so a flood of it still waiting
    * here has no one left to serve. Nodes near the destination and along the ack's way hear this
-   * before their contention windows run out.
+   * before their contention windows run out. Only an ack from the message's own destination
+   * counts: a broadcast (an SOS) is answered by nobody, and anyone holding the Public key can seal
+   * an ack naming any packet id.
    */
-  private answered(origin: number, id: number): void {
-    this.deferred.delete(origin, id);
+  private answered(origin: number, id: number, acker: number): void {
     const record = this.seen.get(origin, id, this.scheduler.now());
-    const pending = record?.pendingRelay;
-    if (record === undefined || pending === undefined) return;
+    if (record === undefined || record.to !== acker) return;
+    this.deferred.delete(origin, id);
+    const pending = record.pendingRelay;
+    if (pending === undefined) return;
     pending.timer.cancel();
     pending.cancelled = true;
     record.pendingRelay = undefined;
@@ -437,7 +443,7 @@ export class NextHopRouter extends FloodingRouter {
       this.routeFailed(dest, via);
       fallback();
     });
-    byId.set(id, { via, timer, tries, hops });
+    byId.set(id, { via, dest, timer, tries, hops });
   }
 
   /**
@@ -450,9 +456,9 @@ export class NextHopRouter extends FloodingRouter {
     this.settleHandOver(header.from, header.id);
   }
 
-  private settleHandOver(origin: number, id: number): void {
+  private settleHandOver(origin: number, id: number, acker?: number): void {
     const h = this.handedOver.get(origin)?.get(id);
-    if (h === undefined) return;
+    if (h === undefined || (acker !== undefined && acker !== h.dest)) return;
     h.timer.cancel();
     this.clearHandOver(origin, id);
   }

@@ -66,7 +66,15 @@ export class ReliableRouter extends NextHopRouter {
     // is still being handed over by route, which repeats it on its own: a second ack would double
     // the way back.
     const ack = this.ackOf.get(record);
-    if (header.to === this.nodeId && header.wantAck && now - record.lastAckSentAt >= REACK_INTERVAL_MS && (ack === undefined || !this.handingOver(ack))) {
+    if (
+      header.to === this.nodeId &&
+      header.wantAck &&
+      now - record.lastAckSentAt >= REACK_INTERVAL_MS &&
+      (ack === undefined || !this.handingOver(ack)) &&
+      // A try sealed anew, or a relay handing it again soon; not a recording played back (one ack
+      // every 5 s is all of EU868's 10 % duty cycle).
+      this.triedAgain(record, header, bytes.length, now)
+    ) {
       this.sendAck(header, now, record);
     }
     super.duplicateHeard(record, header, bytes, now);

@@ -21,7 +21,14 @@ export class RouteTable {
   /** By neighbour: when a hand-over to it last failed (routes from beacons avoid it until it is heard again). */
   private readonly failed = new Map<number, number>();
 
-  constructor(private readonly capacity = 1024) {}
+  /**
+   * `kept(dest)`: a destination whose route is never forgotten to make room (a gateway, a node
+   * with an open SOS); when every route is to such a node, a new destination is not learned.
+   */
+  constructor(
+    private readonly capacity = 1024,
+    private readonly kept: (dest: number) => boolean = () => false,
+  ) {}
 
   /**
    * A new frame from `dest` reached us first from `via` after `hops` relays. A fresher path replaces
@@ -37,7 +44,7 @@ export class RouteTable {
       r.learnedAt = now;
       return;
     }
-    if (this.routes.size >= this.capacity) this.evictOldest();
+    if (this.routes.size >= this.capacity && !this.evictOldest()) return;
     this.routes.set(dest, { via, hops, snr, learnedAt: now });
   }
 
@@ -78,10 +85,13 @@ export class RouteTable {
     return this.routes.size;
   }
 
-  private evictOldest(): void {
+  /** Forgets the oldest route not kept; false if there is none. */
+  private evictOldest(): boolean {
     let oldest: number | undefined;
     let at = Infinity;
-    for (const [dest, r] of this.routes) if (r.learnedAt < at) (at = r.learnedAt), (oldest = dest);
-    if (oldest !== undefined) this.routes.delete(oldest);
+    for (const [dest, r] of this.routes) if (r.learnedAt < at && !this.kept(dest)) (at = r.learnedAt), (oldest = dest);
+    if (oldest === undefined) return false;
+    this.routes.delete(oldest);
+    return true;
   }
 }

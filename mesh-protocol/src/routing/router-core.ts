@@ -102,7 +102,12 @@ export class RouterCore extends EventEmitter<RouterEvents> {
   protected readonly maxTransmissions: number;
   protected readonly slotMs: number;
   protected readonly seen: DedupCache<SeenFrame>;
-  protected readonly replay = new ReplayWindow();
+  /**
+   * Replay windows by the channel that authenticated the frame: anyone holding the published
+   * Public key can seal a frame claiming to be any node with the largest counter, and one shared
+   * window would then refuse that node's frames on every channel, private ones included.
+   */
+  private readonly replayByChannel = new Map<ChannelKey, ReplayWindow>();
   protected readonly tx: TxQueue;
   private readonly channels: ChannelSet;
   private readonly sendChannel: ChannelKey;
@@ -191,24 +196,41 @@ export class RouterCore extends EventEmitter<RouterEvents> {
     if (header.from === this.nodeId) return this.ownFrameHeard(header, transmitter);
 
     const known = this.seen.get(header.from, header.id, now);
-    if (known) {
+    if (known && known.channel === channel) {
       known.copies++;
       if (transmitter !== undefined && !known.transmitters.includes(transmitter)) known.transmitters.push(transmitter);
       this.dropFrame('duplicate');
-      return this.duplicateHeard(known, header, packet.bytes, now);
+      this.duplicateHeard(known, header, packet.bytes, now);
+      // The layers compared it with the copies heard before; from now on it is one of them.
+      if (header.counter > known.counter) {
+        known.counter = header.counter;
+        known.counterAt = now;
+      }
+      return;
     }
 
-    const fresh = this.admit(header, data, packet.snr, now);
+    const fresh = this.admit(header, data, channel, packet.snr, now);
     if (fresh === undefined) return;
     // A copy: a radio that reads every frame into one buffer would otherwise make each later frame
     // equal to this one.
     fresh.sealed = packet.bytes.slice();
     if (transmitter !== undefined) fresh.transmitters.push(transmitter);
 
-    this.neighbors.heard(header.from, hops, packet.snr, packet.rssi, now);
-    if (hops > 0 && transmitter !== undefined) this.neighbors.heard(transmitter, 0, packet.snr, packet.rssi, now);
-    if (data.neighborInfo && hops === 0) {
-      const links = data.neighborInfo.neighbors.map((n) => ({ nodeId: n.nodeId, quality: n.quality / 255, snr: n.snrX4 / 4 }));
+    if (header.viaMqtt) {
+      // A gateway put on air a frame another gateway heard, hop limit untouched: its sender is
+      // wherever that gateway was, not our neighbour. Only the transmitter is.
+      if (transmitter !== undefined && transmitter !== header.from) this.neighbors.heard(transmitter, 0, packet.snr, packet.rssi, now);
+    } else {
+      this.neighbors.heard(header.from, hops, packet.snr, packet.rssi, now);
+      if (hops > 0 && transmitter !== undefined) this.neighbors.heard(transmitter, 0, packet.snr, packet.rssi, now);
+    }
+    if (data.nodeInfo) this.neighbors.role(header.from, data.nodeInfo.role === 'GATEWAY', now);
+    if (data.alert?.level === 'SOS' || data.alert?.level === 'SAFE') this.neighbors.sos(header.from, data.alert.level === 'SOS', now);
+    if (data.neighborInfo && hops === 0 && !header.viaMqtt) {
+      // The wire's quality is a uint32 meaning 0..255: anything above is certain, not more. A
+      // "probability" of millions turned every coverage estimate negative, so one forged beacon
+      // stopped its hearers relaying anything, an SOS included.
+      const links = data.neighborInfo.neighbors.map((n) => ({ nodeId: n.nodeId, quality: Math.min(n.quality, 255) / 255, snr: n.snrX4 / 4 }));
       this.neighbors.beacon(header.from, data.neighborInfo.beaconSeq, links, now);
     }
     // No event object for nobody: this runs for every frame heard.
@@ -262,13 +284,15 @@ export class RouterCore extends EventEmitter<RouterEvents> {
    * The replay check and dedup entry every new frame passes, from the air or over MQTT: a frame
    * replayed after the dedup cache forgot it is still refused. Returns its record, or undefined.
    */
-  protected admit(header: FrameHeader, data: Data, snr: number, now: number): SeenFrame | undefined {
-    if (!this.replay.isFresh(header.from, header.counter)) {
+  protected admit(header: FrameHeader, data: Data, channel: ChannelKey, snr: number, now: number): SeenFrame | undefined {
+    let replay = this.replayByChannel.get(channel);
+    if (replay === undefined) this.replayByChannel.set(channel, (replay = new ReplayWindow()));
+    if (!replay.isFresh(header.from, header.counter)) {
       this.dropFrame('E_REPLAY');
       return undefined;
     }
-    this.replay.accept(header.from, header.counter);
-    const record = newSeenFrame(now, snr, isUrgent(data));
+    replay.accept(header.from, header.counter);
+    const record = newSeenFrame(now, header.to, snr, isUrgent(data), header.counter, channel);
     this.seen.add(header.from, header.id, record, now);
     return record;
   }
@@ -313,6 +337,11 @@ export class RouterCore extends EventEmitter<RouterEvents> {
     if (id !== undefined && !(Number.isInteger(id) && id > 0 && id <= 0xffffffff)) {
       throw new MeshError('E_BAD_ARGUMENT', `packet id must be an integer 1..2^32-1, got ${id}`);
     }
+    // Checked here, not when the header is written at sealing time: there it surfaced later as a
+    // nak for a "seal failure", blamed on the frame counter.
+    if (!(Number.isInteger(hopLimit) && hopLimit >= 0 && hopLimit <= MAX_HOP_LIMIT)) {
+      throw new MeshError('E_BAD_ARGUMENT', `hop limit must be an integer 0..${MAX_HOP_LIMIT}, got ${hopLimit}`);
+    }
     const header: Omit<FrameHeader, 'channelHash' | 'counter'> = {
       to: to >>> 0,
       from: this.nodeId,
@@ -327,7 +356,7 @@ export class RouterCore extends EventEmitter<RouterEvents> {
     const plaintext = encodeData(data);
     checkPayloadSize(plaintext);
     const now = this.scheduler.now();
-    this.seen.add(this.nodeId, header.id, newSeenFrame(now), now);
+    this.seen.add(this.nodeId, header.id, newSeenFrame(now, header.to), now);
     return {
       id: header.id,
       to: header.to,

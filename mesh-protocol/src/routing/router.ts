@@ -23,8 +23,8 @@ export class MeshRouter extends ReliableRouter {
     const header = { ...decoded.header, viaMqtt: true };
     const { data, channel } = decoded;
     if (header.from === this.nodeId) return (this.dropFrame('own-frame'), false);
-    if (this.seen.get(header.from, header.id, now)) return (this.dropFrame('duplicate'), false);
-    const record = this.admit(header, data, 0, now);
+    if (this.seen.get(header.from, header.id, now)?.channel === channel) return (this.dropFrame('duplicate'), false);
+    const record = this.admit(header, data, channel, 0, now);
     if (record === undefined) return false;
     this.emit('heard', { header, data, bytes, rssi: NaN, snr: NaN });
     if (header.to === this.nodeId || header.to === BROADCAST) this.deliver(header, data, channel.name, NaN, NaN, now);

@@ -2,6 +2,7 @@
 // record per frame, shared by the layers, so a duplicate costs a lookup and no allocation.
 
 import type { TimerHandle } from '../core/scheduler.ts';
+import type { ChannelKey } from '../crypto/channel-key.ts';
 
 export interface SeenFrame {
   // Written by the core, which hears every copy.
@@ -12,6 +13,22 @@ export interface SeenFrame {
   transmitters: number[];
   /** SNR of the copy that first reached us. */
   snr: number;
+  /**
+   * The channel it authenticated on (undefined for our own). A frame with the same sender and id
+   * on another channel is another frame: anyone with the Public key can seal one with a private
+   * frame's sender and id, and it must not make the private one a duplicate.
+   */
+  channel: ChannelKey | undefined;
+  /** Its destination (BROADCAST for everyone): only the destination's ack says it arrived. */
+  to: number;
+  /**
+   * The highest frame counter heard on a copy of it. Its origin seals every transmission (a retry,
+   * an outbox's resend) with a new, higher counter; a copy with no higher one is a relay's, or a
+   * recording played back.
+   */
+  counter: number;
+  /** When the first copy carrying `counter` was heard: repeats of that try come within an ack timeout of it. */
+  counterAt: number;
   /** It carries an SOS, an alert or an SOS stage: relayed ahead of other traffic. */
   urgent: boolean;
   /**
@@ -38,6 +55,6 @@ export interface PendingRelay {
   cancelled: boolean;
 }
 
-export function newSeenFrame(now: number, snr = 0, urgent = false): SeenFrame {
-  return { firstHeardAt: now, copies: 1, transmitters: [], snr, relayed: 0, carriedAt: now, lastAckSentAt: -Infinity, urgent };
+export function newSeenFrame(now: number, to: number, snr = 0, urgent = false, counter = 0, channel?: ChannelKey): SeenFrame {
+  return { firstHeardAt: now, copies: 1, transmitters: [], channel, to, snr, counter, counterAt: now, relayed: 0, carriedAt: now, lastAckSentAt: -Infinity, urgent };
 }

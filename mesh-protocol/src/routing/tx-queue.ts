@@ -18,6 +18,10 @@ const URGENT = -1;
 
 const rank = (item: TxItem): number => (item.urgent ? URGENT : PRIORITY[item.kind]);
 
+/** Whether `item` may push `queued` out of a full queue: urgent over the rest, and our own urgent over an urgent relay. */
+const outranks = (item: TxItem, queued: TxItem): boolean =>
+  item.urgent === true && (queued.urgent !== true || (item.kind !== 'relay' && queued.kind === 'relay'));
+
 export interface TxItem {
   /** Bytes on air (for the airtime budget before the frame exists). */
   length: number;
@@ -58,6 +62,8 @@ export class TxQueue {
   private onAir: TxItem | undefined;
   private wake: TimerHandle | undefined;
   private csmaTries = 0;
+  /** The wake ends a wait for the duty-cycle budget (not a listen-before-talk backoff or an urgent hold). */
+  private waitingForBudget = false;
   /** Until then nothing but urgent frames starts: an SOS waiting out its short slot owns the radio. */
   private urgentHoldUntil = 0;
 
@@ -83,24 +89,30 @@ export class TxQueue {
       return false;
     }
     if (this.queue.length >= MAX_QUEUE) {
-      const last = this.queue[this.queue.length - 1]!;
-      if (!item.urgent || last.urgent) {
+      // Queued by rank, so the first frame it outranks from the end is the least urgent and, among
+      // equals, the newest. Our own SOS or alert outranks an urgent relay: relayed alerts wait for
+      // the duty-cycle budget rather than being dropped, so anyone flooding alerts could otherwise
+      // fill the queue and have the person here refused.
+      let victim = this.queue.length - 1;
+      while (victim >= 0 && !outranks(item, this.queue[victim]!)) victim--;
+      if (victim < 0) {
         this.giveUp(item, 'queue-full');
         return false;
       }
-      // Queued by rank, so the last item is the least urgent and, among equals, the newest.
-      this.queue.pop();
-      this.giveUp(last, 'queue-full');
+      const [last] = this.queue.splice(victim, 1);
+      this.giveUp(last!, 'queue-full');
     }
     const p = rank(item);
     let i = this.queue.length;
     while (i > 0 && rank(this.queue[i - 1]!) > p) i--;
     this.queue.splice(i, 0, item);
     // An urgent frame now at the head does not sleep out the wait of the frame it overtook: a text
-    // waiting an hour for the duty-cycle budget, or its listen-before-talk backoff.
-    if (i === 0 && item.urgent && this.wake && this.queue[1]?.urgent !== true) {
+    // waiting an hour for the duty-cycle budget, or its listen-before-talk backoff. Nor does any
+    // frame that overtook one waiting for the budget (an ack, behind a long text): it may fit.
+    if (i === 0 && this.wake && ((item.urgent && this.queue[1]?.urgent !== true) || this.waitingForBudget)) {
       this.wake.cancel();
       this.wake = undefined;
+      this.waitingForBudget = false;
     }
     this.pump();
     return true;
@@ -137,12 +149,15 @@ export class TxQueue {
     if (blocked) {
       // A frame longer than the region's dwell limit can never go; a late relay is worth little
       // and others may cover it. Our own frames wait for the budget.
-      if (blocked === 'dwell' || (!item.urgent && (item.kind === 'relay' || item.kind === 'beacon'))) {
+      const waitMs = blocked === 'dwell' ? Number.POSITIVE_INFINITY : this.duty.waitMs(airtime);
+      // A frame longer than the whole budget would wait forever, and every frame behind it too.
+      if (!Number.isFinite(waitMs) || (!item.urgent && (item.kind === 'relay' || item.kind === 'beacon'))) {
         this.queue.shift();
         this.giveUp(item, 'duty-cycle');
         this.pump();
       } else {
-        this.sleep(this.duty.waitMs(airtime));
+        this.sleep(waitMs);
+        this.waitingForBudget = true;
       }
       return;
     }
@@ -182,8 +197,10 @@ export class TxQueue {
   }
 
   private sleep(ms: number): void {
+    this.waitingForBudget = false;
     this.wake = this.scheduler.schedule(ms, () => {
       this.wake = undefined;
+      this.waitingForBudget = false;
       this.pump();
     });
   }
