@@ -215,3 +215,60 @@ test('a hub whose broker port is taken fails to start with a clear error and lea
   const blocker = await startTestHub();
   await assert.rejects(startTestHub({ mqttPort: blocker.mqttPort }), (err: Error & { code?: string }) => err.code === 'E_CONFIG' && /mqttPort/.test(err.message));
 });
+
+test('a position heard late (it waited in a gateway\u2019s outbox) does not move the node back to where it was', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  const nowAt = new Date().toISOString();
+  gw.mesh('!1234abcd', 'position', { latitude: 41.01, longitude: 28.97 }, { packetId: 501, rxTime: nowAt });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position' && e.data.packetId === 501, { what: 'the current position' });
+  const earlierAt = new Date(Date.now() - 30 * 60_000).toISOString();
+  gw.mesh('!1234abcd', 'position', { latitude: 40.0, longitude: 29.5 }, { packetId: 500, rxTime: earlierAt });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position' && e.data.packetId === 500, { what: 'the late position' });
+  const node = await api(hub.url, admin, '/api/v1/nodes/!1234abcd');
+  assert.equal(node.status, 200);
+  assert.deepEqual([node.body.position.latitude, node.body.position.longitude, node.body.position.time], [41.01, 28.97, nowAt], 'the newest position stays');
+  const records = await api(hub.url, admin, '/api/v1/records?node=!1234abcd&kind=position');
+  assert.equal(records.body.items.length, 2, 'the late one is still kept as a record');
+
+  // A gateway whose clock runs three minutes ahead does not hold off the positions that follow.
+  gw.mesh('!1234abcd', 'position', { latitude: 41.02, longitude: 28.98 }, { packetId: 502, rxTime: new Date(Date.now() + 3 * 60_000).toISOString() });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position' && e.data.packetId === 502, { what: 'the position from a clock ahead' });
+  gw.mesh('!1234abcd', 'position', { latitude: 41.03, longitude: 28.99 }, { packetId: 503, rxTime: new Date(Date.now() + 1000).toISOString() });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position' && e.data.packetId === 503, { what: 'the next position' });
+  const moved = await api(hub.url, admin, '/api/v1/nodes/!1234abcd');
+  assert.deepEqual([moved.body.position.latitude, moved.body.position.longitude], [41.03, 28.99]);
+});
+
+test('an SOS whose position is off the globe keeps the node\u2019s last known position instead', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  gw.mesh('!bbbb00a1', 'position', { latitude: 41.01, longitude: 28.97 }, { packetId: 1 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position' && e.data.packetId === 1, { what: 'the position' });
+  gw.mesh('!bbbb00a1', 'alert', { level: 'SOS', text: 'SOS', requestId: 9, position: { latitude: 91.5, longitude: 200 } }, { packetId: 2 });
+  const raised = await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.raised', { what: 'alert.raised' });
+  assert.deepEqual(raised.data.position, { latitude: 41.01, longitude: 28.97 });
+  // A repeat with a position off the globe does not move it either.
+  gw.mesh('!bbbb00a1', 'alert', { level: 'SOS', text: 'SOS', requestId: 9, position: { latitude: -300, longitude: 10 } }, { packetId: 3 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.alert' && e.data.packetId === 3, { what: 'the repeat' });
+  const open = await api(hub.url, admin, '/api/v1/alerts?state=open');
+  assert.deepEqual(open.body.items[0].position, { latitude: 41.01, longitude: 28.97 });
+});
+
+test('a frame calling a claimed node a gateway does not make it one', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  const device = testIdentity();
+  await claimDevice(hub, admin, 'node', device, 'Team Bravo');
+  const nodeId = `!${device.id}`;
+  gw.mesh(nodeId, 'info', { longName: 'Team Bravo', shortName: 'TB', role: 'GATEWAY' }, { packetId: 1 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.info' && e.data.nodeId === nodeId, { what: 'the info frame' });
+  const node = await api(hub.url, admin, `/api/v1/nodes/${nodeId}`);
+  assert.equal(node.status, 200);
+  assert.equal(node.body.kind, 'node', 'claimed as a node, it stays one');
+  const nodes = await api(hub.url, admin, '/api/v1/nodes?kind=node');
+  assert.ok(nodes.body.items.some((n: { id: string }) => n.id === nodeId), 'listed among the nodes');
+});

@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { encodeHubEnvelope } from '@unibos/mesh-protocol';
 import { startTestHub } from './support/test-hub.ts';
 import { createAdminSession, type TestSession, api } from './support/test-auth.ts';
 import { TestGateway } from './support/test-gateway.ts';
@@ -130,4 +131,83 @@ test('every copy of "I am safe" is answered with `resolved`, also after the SOS 
   assert.equal(ended.data.level, 'SOS');
   assert.equal(ended.data.resolvedBy, '!bbbb0007');
   assert.equal(ended.data.state, 'resolved');
+});
+
+test('a late copy of "I am safe" for an earlier SOS does not resolve the node\u2019s newer SOS', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  gw.mesh('!bbbb0008', 'alert', { level: 'SOS', text: 'SOS', requestId: 301 }, { packetId: 1 });
+  assert.equal(((await gw.nextDownlink()) as StageCommand).sosStage.stage, 'hub');
+  gw.mesh('!bbbb0008', 'alert', { level: 'SAFE', text: 'I am safe', requestId: 301 }, { packetId: 2 });
+  assert.deepEqual(Object.values(((await gw.nextDownlink()) as StageCommand).sosStage).slice(0, 2), [301, 'resolved']);
+  // The person is in trouble again: a new SOS.
+  gw.mesh('!bbbb0008', 'alert', { level: 'SOS', text: 'SOS', requestId: 302 }, { packetId: 3 });
+  assert.deepEqual(Object.values(((await gw.nextDownlink()) as StageCommand).sosStage).slice(0, 2), [302, 'hub']);
+  // A copy of the old "I am safe" (resent before the node heard `resolved`) arrives late.
+  gw.mesh('!bbbb0008', 'alert', { level: 'SAFE', text: 'I am safe', requestId: 301 }, { packetId: 4 });
+  const answer = (await gw.nextDownlink()) as StageCommand;
+  assert.deepEqual([answer.sosStage.requestId, answer.sosStage.stage], [301, 'resolved'], 'the old SOS is answered resolved');
+  const open = (await api(hub.url, admin, '/api/v1/alerts?state=open')).body.items as Array<{ requestId: number }>;
+  assert.deepEqual(open.map((a) => a.requestId), [302], 'the new SOS stays open');
+  assert.equal(gw.downlinks.length, 0, 'the node is not told its new SOS is resolved');
+
+  // Nor does a late "I am safe" for an SOS of which no copy ever reached the hub.
+  gw.mesh('!bbbb0008', 'alert', { level: 'SAFE', text: 'I am safe', requestId: 300 }, { packetId: 5 });
+  const unheard = (await gw.nextDownlink()) as StageCommand;
+  assert.deepEqual([unheard.sosStage.requestId, unheard.sosStage.stage], [300, 'resolved']);
+  const still = (await api(hub.url, admin, '/api/v1/alerts?state=open')).body.items as Array<{ requestId: number }>;
+  assert.deepEqual(still.map((a) => a.requestId), [302], 'the new SOS is still open');
+  assert.equal(gw.downlinks.length, 0, 'the node is still not told its new SOS is resolved');
+});
+
+test('an older SOS that arrives late (it waited in a gateway\u2019s outbox) does not close the node\u2019s newer SOS', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  // The node's second SOS (request 402) reaches the hub first...
+  gw.mesh('!bbbb0009', 'alert', { level: 'SOS', text: 'SOS', requestId: 402 }, { packetId: 2, rxTime: new Date(Date.now() - 60_000).toISOString() });
+  assert.deepEqual(Object.values(((await gw.nextDownlink()) as StageCommand).sosStage).slice(0, 2), [402, 'hub']);
+  const current = await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.raised' && e.data.requestId === 402, { what: 'the current SOS' });
+  // ...then a copy of its first one (request 401), heard ten minutes earlier by a gateway that was away.
+  gw.mesh('!bbbb0009', 'alert', { level: 'SOS', text: 'SOS', requestId: 401 }, { packetId: 1, rxTime: new Date(Date.now() - 10 * 60_000).toISOString() });
+  await waitForEvent(hub, admin.orgId, (e) => e.type.startsWith('alert.') && e.data.requestId === 401, { what: 'the late SOS noted' });
+  // The hub cannot tell a copy that waited from a gateway whose clock is behind: the older one opens
+  // beside the current one for people to judge, and closes nothing.
+  const open = (await api(hub.url, admin, '/api/v1/alerts?state=open')).body.items as Array<{ id: number; requestId: number }>;
+  assert.deepEqual(open.map((a) => a.requestId).sort(), [401, 402], 'the newer SOS stays open');
+  const acked = await api(hub.url, admin, `/api/v1/alerts/${current.data.id}/acknowledge`, { method: 'POST' });
+  assert.equal(acked.status, 200, JSON.stringify(acked.body));
+  // The node hears that its current SOS was acknowledged (whatever it was told about the old one first).
+  let told = (await gw.nextDownlink()) as StageCommand;
+  while (told.sosStage.requestId !== 402) told = (await gw.nextDownlink()) as StageCommand;
+  assert.equal(told.sosStage.stage, 'acknowledged');
+
+  // A newer SOS than both supersedes both.
+  gw.mesh('!bbbb0009', 'alert', { level: 'SOS', text: 'SOS', requestId: 403 }, { packetId: 3 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.raised' && e.data.requestId === 403, { what: 'the newest SOS' });
+  const after = (await api(hub.url, admin, '/api/v1/alerts?state=open')).body.items as Array<{ requestId: number }>;
+  assert.deepEqual(after.map((a) => a.requestId), [403]);
+});
+
+test('the node is told `hub` only once its SOS is stored: when storing fails, it is told nothing', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  const sos = (node: string, requestId: number) => {
+    const doc = { from: node, to: 'broadcast', id: requestId, hops: 0, rssi: -90, snr: 5, rxTime: new Date().toISOString(), level: 'SOS', text: 'SOS', requestId };
+    return encodeHubEnvelope({ msgId: `sos-${node}`, source: `mesh:${node}`, format: 'json', payload: Buffer.from(JSON.stringify(doc)) });
+  };
+  // The gateway is subscribed and taking stages.
+  gw.mesh('!bbbb00b0', 'alert', { level: 'SOS', text: 'SOS', requestId: 70 }, { packetId: 70 });
+  assert.equal(((await gw.nextDownlink()) as StageCommand).to, '!bbbb00b0');
+  // The disk fills up while the next SOS is being stored: the last write of its transaction fails.
+  hub.app.db.exec("CREATE TEMP TRIGGER disk_full BEFORE INSERT ON events WHEN NEW.type = 'node.online' AND NEW.data LIKE '%bbbb00b1%' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+  assert.throws(() => hub.app.ingest.handle(admin.orgId, gw.id, 'unibos/v1/mesh/!bbbb00b1/alert', sos('!bbbb00b1', 71)), /disk is full/);
+  assert.equal((await api(hub.url, admin, '/api/v1/alerts')).body.items.length, 1, 'it was not stored (the gateway keeps it and sends it again)');
+  hub.app.db.exec('DROP TRIGGER disk_full');
+  // Another node's SOS is stored: the first stage the gateway gets is that one's.
+  assert.equal(hub.app.ingest.handle(admin.orgId, gw.id, 'unibos/v1/mesh/!bbbb00b2/alert', sos('!bbbb00b2', 72)), 'stored');
+  const first = (await gw.nextDownlink()) as StageCommand;
+  assert.deepEqual([first.to, first.sosStage.stage], ['!bbbb00b2', 'hub'], 'the node whose SOS was not stored is not told `hub`');
 });

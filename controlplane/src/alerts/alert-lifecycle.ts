@@ -48,7 +48,8 @@ export class AlertLifecycle {
     const lat = num(pos?.latitude);
     const lon = num(pos?.longitude);
     const known = this.o.fleet.store.get(orgId, nodeId)?.position;
-    const position = lat !== null && lon !== null ? { latitude: lat, longitude: lon } : known ? { latitude: known.latitude, longitude: known.longitude } : null;
+    // A position off the globe is garbage, not a place: the node's last known position stands instead.
+    const position = lat !== null && lon !== null && Math.abs(lat) <= 90 && Math.abs(lon) <= 180 ? { latitude: lat, longitude: lon } : known ? { latitude: known.latitude, longitude: known.longitude } : null;
     if (level === 'SAFE') {
       this.safe(orgId, nodeId, num(doc.requestId), position, timeMs);
       return;
@@ -56,15 +57,15 @@ export class AlertLifecycle {
     const requestId = level === 'SOS' ? num(doc.requestId) : null;
     const { alert, created, superseded } = this.store.raise(orgId, { nodeId, level, text, position, timeMs, requestId, hubMs: this.o.now() });
     // The old SOS's node has moved on to the new request id: only the admin needs to hear of it.
-    if (superseded) this.append(orgId, 'alert.resolved', superseded);
+    for (const old of superseded) this.append(orgId, 'alert.resolved', old);
     if (created) this.append(orgId, 'alert.raised', alert);
     // Every copy the hub sees (a new SOS, or a node that missed its last answer) is told how far it got.
     this.o.stages.send(orgId, alert);
   }
 
-  /** "I am safe": resolves the node's open SOS, and tells the node `resolved` for the SOS it names, whatever became of it. */
+  /** "I am safe": resolves the SOS it names (every open one, from older firmware that names none), and tells the node `resolved` for it, whatever became of it. */
   private safe(orgId: string, nodeId: string, requestId: number | null, position: HubAlert['position'], timeMs: number): void {
-    const resolved = this.store.resolveSos(orgId, nodeId, nodeId, timeMs).map((id) => this.changed(orgId, id, 'alert.resolved'));
+    const resolved = this.store.resolveSos(orgId, nodeId, nodeId, timeMs, requestId).map((id) => this.changed(orgId, id, 'alert.resolved'));
     if (requestId === null || requestId <= 0 || resolved.some((a) => a?.requestId === requestId)) return;
     const earlier = this.store.sosByRequest(orgId, nodeId, requestId);
     if (earlier) {

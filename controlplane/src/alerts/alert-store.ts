@@ -69,7 +69,7 @@ type RaiseInput = { nodeId: string; level: string; text: string; position: { lat
 export class AlertStore {
   private readonly stmt;
   private readonly listQuery: FilteredQuery<AlertRow>;
-  private readonly raiseOnce: (orgId: string, a: RaiseInput) => { id: number; created: boolean; supersededId?: number };
+  private readonly raiseOnce: (orgId: string, a: RaiseInput) => { id: number; created: boolean; supersededIds?: number[] };
 
   constructor(db: HubDb) {
     db.exec(SCHEMA);
@@ -88,12 +88,14 @@ export class AlertStore {
       ack: db.prepare<[number, string, string | null, string | null, string, number]>("UPDATE alerts SET state = 'acknowledged', ack_ms = ?, ack_by = ?, ack_name = ?, ack_note = ? WHERE org_id = ? AND id = ? AND state = 'open'"),
       resolve: db.prepare<[number, string, string | null, string, number]>("UPDATE alerts SET state = 'resolved', resolved_ms = ?, resolved_by = ?, resolved_name = ? WHERE org_id = ? AND id = ? AND state != 'resolved'"),
       recentSos: db.prepare<[string, number], AlertRow>("SELECT * FROM alerts WHERE org_id = ? AND level = 'SOS' AND request_id IS NOT NULL AND (state != 'resolved' OR resolved_ms >= ?) ORDER BY id"),
+      openSos: db.prepare<[string, string], AlertRow>("SELECT * FROM alerts WHERE org_id = ? AND node_id = ? AND level = 'SOS' AND request_id IS NOT NULL AND state != 'resolved' ORDER BY id"),
       sosByRequest: db.prepare<[string, string, number], AlertRow>("SELECT * FROM alerts WHERE org_id = ? AND node_id = ? AND level = 'SOS' AND request_id = ? ORDER BY id DESC LIMIT 1"),
       closeWithNote: db.prepare<[number, string, string, number]>("UPDATE alerts SET state = 'resolved', resolved_ms = ?, resolved_by = ?, resolved_note = ? WHERE id = ? AND state != 'resolved'"),
       insertEnded: db.prepare<[string, string, string, number | null, number | null, number, number, number, number, number, string, string]>(
         "INSERT INTO alerts (org_id, node_id, level, text, lat, lon, state, raised_ms, last_ms, request_id, hub_ms, resolved_ms, resolved_by, resolved_note) VALUES (?, ?, 'SOS', ?, ?, ?, 'resolved', ?, ?, ?, ?, ?, ?, ?)",
       ),
       resolveNode: db.prepare<[number, string, string, string]>("UPDATE alerts SET state = 'resolved', resolved_ms = ?, resolved_by = ? WHERE org_id = ? AND node_id = ? AND level = 'SOS' AND state != 'resolved' RETURNING id"),
+      resolveRequest: db.prepare<[number, string, string, string, number]>("UPDATE alerts SET state = 'resolved', resolved_ms = ?, resolved_by = ? WHERE org_id = ? AND node_id = ? AND level = 'SOS' AND state != 'resolved' AND (request_id = ? OR request_id IS NULL) RETURNING id"),
     };
     // Closing the superseded SOS and opening the new one land together or not at all.
     this.raiseOnce = db.transaction((orgId: string, a: RaiseInput) => this.raiseRow(orgId, a));
@@ -107,15 +109,16 @@ export class AlertStore {
   /**
    * A heard alert: a copy of an SOS already stored (same request id, whatever its state) or the
    * node's still-open alert of the same level is touched; anything else is a new open alert. A new
-   * SOS request id closes the node's open SOS first (returned as `superseded`).
+   * SOS request id closes the node's open SOS first (returned as `superseded`), unless it was heard
+   * before one of them: then it opens beside them.
    */
-  raise(orgId: string, a: RaiseInput): { alert: HubAlert; created: boolean; superseded?: HubAlert } {
-    const { id, created, supersededId } = this.raiseOnce(orgId, a);
-    const superseded = supersededId === undefined ? undefined : (this.get(orgId, supersededId) ?? undefined);
-    return { alert: this.get(orgId, id)!, created, ...(superseded ? { superseded } : {}) };
+  raise(orgId: string, a: RaiseInput): { alert: HubAlert; created: boolean; superseded: HubAlert[] } {
+    const { id, created, supersededIds = [] } = this.raiseOnce(orgId, a);
+    const superseded = supersededIds.flatMap((s) => this.get(orgId, s) ?? []);
+    return { alert: this.get(orgId, id)!, created, superseded };
   }
 
-  private raiseRow(orgId: string, a: RaiseInput): { id: number; created: boolean; supersededId?: number } {
+  private raiseRow(orgId: string, a: RaiseInput): { id: number; created: boolean; supersededIds?: number[] } {
     const requestId = a.requestId && a.requestId > 0 ? a.requestId : null;
     const lat = a.position?.latitude ?? null;
     const lon = a.position?.longitude ?? null;
@@ -126,18 +129,26 @@ export class AlertStore {
       return { id: same.id, created: false };
     }
     const open = this.stmt.openFor.get(orgId, a.nodeId, a.level);
-    let supersededId: number | undefined;
+    const supersededIds: number[] = [];
     if (open) {
       // Without request ids on both sides (older firmware), copies cannot be told from new SOS.
       if (requestId === null || open.request_id === null || a.level !== 'SOS') {
         this.stmt.touch.run(a.timeMs, lat, lon, requestId, open.id);
         return { id: open.id, created: false };
       }
-      this.stmt.closeWithNote.run(a.timeMs, a.nodeId, SUPERSEDED_NOTE, open.id);
-      supersededId = open.id;
+      // A new SOS ends the node's older ones. One heard before an SOS still open (it waited in a
+      // gateway's outbox, or that gateway's clock is behind) ends nothing: it opens beside it, for
+      // people to judge, rather than closing the SOS the node may be in now.
+      const older = this.stmt.openSos.all(orgId, a.nodeId);
+      if (older.every((o) => o.raised_ms <= a.timeMs)) {
+        for (const o of older) {
+          this.stmt.closeWithNote.run(a.timeMs, a.nodeId, SUPERSEDED_NOTE, o.id);
+          supersededIds.push(o.id);
+        }
+      }
     }
     const id = Number(this.stmt.insert.run(orgId, a.nodeId, a.level, a.text, lat, lon, a.timeMs, a.timeMs, requestId, a.hubMs ?? a.timeMs).lastInsertRowid);
-    return { id, created: true, ...(supersededId !== undefined ? { supersededId } : {}) };
+    return { id, created: true, supersededIds };
   }
 
   /** The node's SOS with this request id, in any state. */
@@ -157,9 +168,15 @@ export class AlertStore {
     return this.get(orgId, id)!;
   }
 
-  /** "I am safe" from the node ends its SOS. Returns the ids resolved. */
-  resolveSos(orgId: string, nodeId: string, by: string, timeMs: number): number[] {
-    return (this.stmt.resolveNode.all(timeMs, by, orgId, nodeId) as Array<{ id: number }>).map((r) => r.id);
+  /**
+   * "I am safe" from the node ends its SOS. Returns the ids resolved. Naming a request id, it ends
+   * only that SOS (and any stored without a request id): a late copy for an earlier SOS must not end
+   * the SOS the node is in now. (An older SOS that arrived late stays for people to close: gateway
+   * clocks cannot tell it from a newer one.) Without one (older firmware), every open SOS.
+   */
+  resolveSos(orgId: string, nodeId: string, by: string, timeMs: number, requestId: number | null = null): number[] {
+    const rows = requestId !== null && requestId > 0 ? this.stmt.resolveRequest.all(timeMs, by, orgId, nodeId, requestId) : this.stmt.resolveNode.all(timeMs, by, orgId, nodeId);
+    return (rows as Array<{ id: number }>).map((r) => r.id);
   }
 
   get(orgId: string, id: number): HubAlert | null {

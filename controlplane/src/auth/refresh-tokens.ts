@@ -28,6 +28,9 @@ interface TokenRow {
 /** How long after a rotation the spent token may be presented again for the same successor (a reload, a duplicated tab). */
 export const REUSE_GRACE_MS = 30_000;
 
+/** Dead sessions are pruned while the hub runs at most this often (and at every start). */
+const PRUNE_EVERY_MS = 3600_000;
+
 export interface RefreshGrant {
   userId: string;
   orgId: string;
@@ -40,6 +43,7 @@ export function sha256Hex(value: string): string {
 
 export class RefreshTokens {
   private readonly stmt;
+  private lastPruneMs = 0;
 
   constructor(
     private readonly db: HubDb,
@@ -76,12 +80,15 @@ export class RefreshTokens {
       revokeUser: db.prepare<[number, string]>('UPDATE auth_refresh_families SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL'),
       // A family is dead once revoked or once its newest token has expired.
       prune: db.prepare<[number, number]>('DELETE FROM auth_refresh_families WHERE revoked_at < ? OR id NOT IN (SELECT family_id FROM auth_refresh_tokens WHERE expires_at > ?)'),
+      // A live session refreshed for months keeps only the spent tokens that could still be presented.
+      pruneSpent: db.prepare<[number]>('DELETE FROM auth_refresh_tokens WHERE spent_at IS NOT NULL AND expires_at <= ?'),
     };
     this.prune();
   }
 
   /** A new family (a new login) with its first token. */
   issue(userId: string, orgId: string): { token: string; familyId: string } {
+    this.pruneNowAndThen();
     const familyId = randomUUID();
     const token = this.db.transaction(() => {
       this.stmt.insertFamily.run(familyId, userId, this.now());
@@ -97,6 +104,7 @@ export class RefreshTokens {
    * successor; any other spent token revokes its family and answers E_AUTH_REUSED.
    */
   rotate(token: string, chooseOrg: (grant: RefreshGrant) => string | null): { grant: RefreshGrant; token: string } {
+    this.pruneNowAndThen();
     const hash = sha256Hex(token);
     const outcome = this.db.transaction((): { grant: RefreshGrant; token: string } | HubError => {
       const row = this.stmt.find.get(hash);
@@ -145,7 +153,18 @@ export class RefreshTokens {
 
   prune(): void {
     const now = this.now();
-    this.stmt.prune.run(now - 86_400_000, now);
+    this.lastPruneMs = now;
+    // A day's grace: a session that just ended still answers why (expired, reused) rather than "invalid".
+    const before = now - 86_400_000;
+    this.db.transaction(() => {
+      this.stmt.prune.run(before, before);
+      this.stmt.pruneSpent.run(before);
+    })();
+  }
+
+  /** Logins and refreshes go on for as long as the hub runs: what they leave behind goes on the way. */
+  private pruneNowAndThen(): void {
+    if (this.now() - this.lastPruneMs >= PRUNE_EVERY_MS) this.prune();
   }
 
   private insert(familyId: string, userId: string, orgId: string): string {

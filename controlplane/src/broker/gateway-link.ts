@@ -7,6 +7,7 @@
 import fp from 'fastify-plugin';
 import { nodeIdHex, normalizeNodeId, parseNodeId, type NodeIdText } from '@unibos/mesh-protocol';
 import type { HubBroker, HubBrokerStats } from './hub-broker.ts';
+import { AfterCommit } from '../storage/after-commit.ts';
 
 export type GatewayConnectedListener = (orgId: string, gatewayId: NodeIdText) => void;
 
@@ -19,6 +20,8 @@ function hexOf(gatewayId: string): string | null {
 export class GatewayLink {
   private broker: HubBroker | null = null;
   private readonly listeners: GatewayConnectedListener[] = [];
+  /** Commands published inside batch() go out once it has returned. */
+  private readonly commands = new AfterCommit<() => void>((publish) => publish());
 
   /** Called once, by the broker plugin, when the hub broker listens. */
   attach(broker: HubBroker): void {
@@ -55,7 +58,16 @@ export class GatewayLink {
   /** Publishes with QoS 1 on the gateway's tx topic (nothing when it is not connected). */
   publishTx(orgId: string, gatewayId: string, payload: Buffer): void {
     const hex = hexOf(gatewayId);
-    if (hex !== null) this.broker?.publishTx(orgId, hex, payload);
+    if (hex === null) return;
+    this.commands.add(() => this.broker?.publishTx(orgId, hex, payload));
+  }
+
+  /**
+   * Runs `fn` (an ingest transaction); the commands it publishes go out only once it has returned,
+   * none if it throws: a node is never told "the hub has your SOS" about a write that was rolled back.
+   */
+  batch<T>(fn: () => T): T {
+    return this.commands.batch(fn);
   }
 
   connectedGateways(): Array<{ orgId: string; id: NodeIdText }> {

@@ -256,8 +256,9 @@ export class HubBroker extends EventEmitter<HubBrokerEvents> {
     if (!allowed) return this.deny(gw.id, t, 'topic outside the gateway\u2019s own');
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     if (payload.length > maxPayload) return this.deny(gw.id, t, 'payload too large');
-    // Only a gateway's status is state worth keeping for later subscribers; nothing else is retained.
-    if (packet.retain && !t.endsWith('/status')) packet.retain = false;
+    // Only a gateway's own status is state worth keeping for later subscribers; nothing else is
+    // retained (a mesh or sensor topic ending in /status included: kept, they would only pile up).
+    if (packet.retain && t !== topics.gateway(gw.id, 'status')) packet.retain = false;
     try {
       this.o.ingest(gw, t, payload);
     } catch (err) {

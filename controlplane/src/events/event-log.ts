@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { hubEventTopic, type HubEventType } from '@unibos/mesh-protocol';
 import type { HubDb } from '../storage/hub-db.ts';
+import { AfterCommit } from '../storage/after-commit.ts';
 import { EVENT_TOPICS, type EventSink, type EventTopic, type HubEvent, type NewHubEvent } from './hub-event.ts';
 
 interface EventRow {
@@ -19,7 +20,7 @@ interface EventRow {
 
 export interface EventLogOptions {
   now?: () => number;
-  /** Rows kept; older ones are pruned in batches. Default 1,000,000. */
+  /** Rows kept per org (one org's flood never prunes another's); older ones are pruned in batches. Default 1,000,000. */
   maxEvents?: number;
 }
 
@@ -27,9 +28,10 @@ export class EventLog implements EventSink {
   private readonly emitter = new EventEmitter();
   private readonly now: () => number;
   private readonly maxEvents: number;
-  private appendsSincePrune = 0;
-  /** Events appended inside batch(), held until it returns. */
-  private held: HubEvent[] | null = null;
+  /** Per org, appends since its last prune. */
+  private readonly appendsSincePrune = new Map<string, number>();
+  /** Events appended inside batch() reach live listeners once it has returned. */
+  private readonly live = new AfterCommit<HubEvent>((e) => this.emitter.emit('event', e));
   private readonly stmt;
 
   constructor(private readonly db: HubDb, options: EventLogOptions = {}) {
@@ -52,7 +54,7 @@ export class EventLog implements EventSink {
       after: db.prepare<[string, number, number], EventRow>('SELECT * FROM events WHERE org_id = ? AND id > ? ORDER BY id LIMIT ?'),
       lastId: db.prepare<[], { id: number | null }>('SELECT MAX(id) AS id FROM events'),
       lastIdOfOrg: db.prepare<[string], { id: number | null }>('SELECT MAX(id) AS id FROM events WHERE org_id = ?'),
-      prune: db.prepare<[number]>('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?'),
+      prune: db.prepare<[string, string, number]>('DELETE FROM events WHERE org_id = ? AND id <= (SELECT id FROM events WHERE org_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)'),
     };
   }
 
@@ -62,12 +64,10 @@ export class EventLog implements EventSink {
     const audience = event.audience ? [...event.audience] : undefined;
     const info = this.stmt.insert.run(event.orgId, topic, event.type, ts, JSON.stringify(event.data), audience ? JSON.stringify(audience) : null);
     const stored = { id: Number(info.lastInsertRowid), orgId: event.orgId, topic, type: event.type, ts, data: event.data, ...(audience ? { audience } : {}) } as HubEvent<T>;
-    if (++this.appendsSincePrune >= 10_000) {
-      this.appendsSincePrune = 0;
-      this.stmt.prune.run(this.maxEvents);
-    }
-    if (this.held) this.held.push(stored as HubEvent);
-    else this.emitter.emit('event', stored as HubEvent);
+    const appends = (this.appendsSincePrune.get(event.orgId) ?? 0) + 1;
+    this.appendsSincePrune.set(event.orgId, appends >= 10_000 ? 0 : appends);
+    if (appends >= 10_000) this.stmt.prune.run(event.orgId, event.orgId, this.maxEvents);
+    this.live.add(stored as HubEvent);
     return stored;
   }
 
@@ -87,19 +87,7 @@ export class EventLog implements EventSink {
    * returned, so never an event whose row was rolled back (its id would be handed out again).
    */
   batch<T>(fn: () => T): T {
-    if (this.held) return fn();
-    this.held = [];
-    let out: T;
-    try {
-      out = fn();
-    } catch (err) {
-      this.held = null;
-      throw err;
-    }
-    const events = this.held;
-    this.held = null;
-    for (const e of events) this.emitter.emit('event', e);
-    return out;
+    return this.live.batch(fn);
   }
 
   /** The org's events after `afterId`, oldest first, at most `limit`. */

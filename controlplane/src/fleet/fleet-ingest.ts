@@ -71,10 +71,11 @@ export function routeFleetIngest(ingest: IngestDispatcher, fleet: Fleet, o: { ev
     };
   });
 
-  ingest.routeMeshKind('position', ({ orgId }, { nodeId, doc, timeMs }) => {
+  ingest.routeMeshKind('position', ({ orgId, nowMs }, { nodeId, doc, timeMs }) => {
     const lat = num(doc.latitude);
     const lon = num(doc.longitude);
-    if (lat !== null && lon !== null && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) store.setPosition(orgId, nodeId, { latitude: lat, longitude: lon, altitudeM: num(doc.altitudeM), timeMs });
+    // Never later than now: a gateway whose clock runs ahead would otherwise hold off the next positions (an older one is not kept).
+    if (lat !== null && lon !== null && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) store.setPosition(orgId, nodeId, { latitude: lat, longitude: lon, altitudeM: num(doc.altitudeM), timeMs: Math.min(timeMs, nowMs) });
   });
 
   ingest.routeMeshKind('telemetry', ({ orgId }, { nodeId, doc }) => {

@@ -95,7 +95,7 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (app, {
     }
     const { orgId, kind, secret } = claimed;
     fleet.ensure(orgId, id, kind, now());
-    fleet.markClaimed(orgId, id);
+    fleet.markClaimed(orgId, id, kind);
     const name = req.body.name ?? claimed.name;
     if (name) fleet.rename(orgId, id, name);
     if (req.body.capabilities) fleet.setCapabilities(orgId, id, req.body.capabilities);

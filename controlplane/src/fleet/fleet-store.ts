@@ -151,16 +151,18 @@ export class FleetStore {
       gatewaysHearing: db.prepare<[string, string, number], { gateway_id: string }>(
         'SELECT gateway_id FROM fleet_heard_by WHERE org_id = ? AND node_id = ? AND last_seen_ms >= ? ORDER BY last_seen_ms DESC',
       ),
-      position: db.prepare<[number, number, number | null, number, string, string]>('UPDATE fleet_nodes SET lat = ?, lon = ?, alt = ?, pos_ms = ? WHERE org_id = ? AND id = ?'),
+      // A position older than the one kept (a frame that waited in a gateway's outbox) is history, not where the node is.
+      position: db.prepare<{ lat: number; lon: number; alt: number | null; t: number; org: string; id: string }>('UPDATE fleet_nodes SET lat = @lat, lon = @lon, alt = @alt, pos_ms = @t WHERE org_id = @org AND id = @id AND (pos_ms IS NULL OR pos_ms <= @t)'),
       power: db.prepare<[number | null, number | null, string, string]>('UPDATE fleet_nodes SET battery = COALESCE(?, battery), voltage = COALESCE(?, voltage) WHERE org_id = ? AND id = ?'),
       rename: db.prepare<[string | null, string, string]>('UPDATE fleet_nodes SET name = ? WHERE org_id = ? AND id = ?'),
       nameIfUnset: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET name = ? WHERE org_id = ? AND id = ? AND (name IS NULL OR claimed = 0)'),
       caps: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET capabilities = ? WHERE org_id = ? AND id = ?'),
-      claim: db.prepare<[string, string]>('UPDATE fleet_nodes SET claimed = 1 WHERE org_id = ? AND id = ?'),
+      claim: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET claimed = 1, kind = ? WHERE org_id = ? AND id = ?'),
       // Every unclaimed row, whatever kind it says: a heard frame can call itself a gateway.
       heardCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM fleet_nodes WHERE org_id = ? AND claimed = 0'),
       leastRecentlyHeard: db.prepare<[string, number], { id: string }>('SELECT id FROM fleet_nodes WHERE org_id = ? AND claimed = 0 ORDER BY COALESCE(last_seen_ms, created_ms), id LIMIT ?'),
-      kind: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET kind = ? WHERE org_id = ? AND id = ?'),
+      // A claimed device is what its claim proved; only a heard one is what its frames say.
+      kind: db.prepare<[string, string, string]>('UPDATE fleet_nodes SET kind = ? WHERE org_id = ? AND id = ? AND claimed = 0'),
       remove: db.prepare<[string, string]>('DELETE FROM fleet_nodes WHERE org_id = ? AND id = ?'),
       removeHeard: db.prepare<[string, string, string]>('DELETE FROM fleet_heard_by WHERE org_id = ? AND (node_id = ? OR gateway_id = ?)'),
       stale: db.prepare<[number], NodeRow>('SELECT * FROM fleet_nodes WHERE online = 1 AND last_seen_ms < ?'),
@@ -263,7 +265,7 @@ export class FleetStore {
   }
 
   setPosition(orgId: string, id: string, p: { latitude: number; longitude: number; altitudeM: number | null; timeMs: number }): void {
-    this.stmt.position.run(p.latitude, p.longitude, p.altitudeM, p.timeMs, orgId, id);
+    this.stmt.position.run({ lat: p.latitude, lon: p.longitude, alt: p.altitudeM, t: p.timeMs, org: orgId, id });
   }
 
   setPower(orgId: string, id: string, battery: number | null, voltage: number | null): void {
@@ -285,8 +287,9 @@ export class FleetStore {
     this.stmt.caps.run(JSON.stringify({ ...current, ...caps }), orgId, id);
   }
 
-  markClaimed(orgId: string, id: string): void {
-    this.stmt.claim.run(orgId, id);
+  /** The device proved it is `kind` (whatever heard frames called it). */
+  markClaimed(orgId: string, id: string, kind: DeviceKind): void {
+    this.stmt.claim.run(kind, orgId, id);
   }
 
   remove(orgId: string, id: string): boolean {

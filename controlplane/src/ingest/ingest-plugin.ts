@@ -1,6 +1,7 @@
 // The ingest feature: the dispatcher features route their topics to while they register, and the
 // broker hands every gateway publish to. One transaction per message: the events it raises go
-// live only after its rows are committed (EventLog.batch).
+// live, and the commands it sends to gateways (an SOS's `hub` stage) go out, only after its rows
+// are committed (EventLog.batch, GatewayLink.batch).
 
 import fp from 'fastify-plugin';
 import { IngestDispatcher } from './ingest-dispatcher.ts';
@@ -14,16 +15,16 @@ declare module 'fastify' {
 
 export const ingestPlugin = fp(
   async (app) => {
-    const { db, events } = app;
+    const { db, events, gateways } = app;
     app.decorate(
       'ingest',
       new IngestDispatcher({
         dedup: new UplinkDedup(db),
         logger: app.log.child({ component: 'ingest' }),
         now: app.now,
-        transaction: (fn) => events.batch(() => db.transaction(fn)()),
+        transaction: (fn) => events.batch(() => gateways.batch(() => db.transaction(fn)())),
       }),
     );
   },
-  { name: 'hub-ingest', dependencies: ['hub-platform', 'hub-events'], decorators: { fastify: ['db', 'now', 'events'] } },
+  { name: 'hub-ingest', dependencies: ['hub-platform', 'hub-events', 'hub-gateway-link'], decorators: { fastify: ['db', 'now', 'events', 'gateways'] } },
 );

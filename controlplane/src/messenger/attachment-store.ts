@@ -2,7 +2,7 @@
 // files 0600), indexed by the `messenger_attachments` table. The hub never sees a key: the client
 // encrypts before upload and sends the key inside the message that refers to the attachment.
 
-import { mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HubDb } from '../storage/hub-db.ts';
 
@@ -52,9 +52,20 @@ export class AttachmentStore {
     };
   }
 
-  /** The file is written (0600) before its row exists, so a row always has its bytes. */
+  /** The file is written (0600) and fsync'd, with its directory entry, before its row exists, so a row always has its bytes. */
   save(orgId: string, id: string, uploadedBy: string, data: Buffer, nowMs: number): AttachmentRecord {
-    writeFileSync(this.path(id), data, { mode: 0o600, flag: 'wx' });
+    const path = this.path(id);
+    const fd = openSync(path, 'wx', 0o600);
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } catch (err) {
+      rmSync(path, { force: true });
+      throw err;
+    } finally {
+      closeSync(fd);
+    }
+    syncDir(this.dir);
     this.stmt.insert.run(id, orgId, uploadedBy, data.length, nowMs);
     return { id, uploadedBy, bytes: data.length, createdAt: new Date(nowMs).toISOString() };
   }
@@ -92,5 +103,22 @@ export class AttachmentStore {
   private path(id: string): string {
     // Ids are hub-made UUIDs (checked by the route schema), never a path a caller chose.
     return join(this.dir, id);
+  }
+}
+
+/** Makes a new file's directory entry durable (some filesystems refuse fsync on a directory; the file's own fsync stands there). */
+function syncDir(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
+    fsyncSync(fd);
+  } catch {
+    // Not supported here.
+  } finally {
+    closeSync(fd);
   }
 }
