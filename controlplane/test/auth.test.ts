@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pino from 'pino';
+import { MAX_ORGS_OWNED } from '../src/accounts/accounts.ts';
 import { createFirstAdmin } from '../src/auth/auth-services.ts';
 import { hubConfigDefaults, runHub, type RunningHub } from '../src/index.ts';
 import { TEST_PASSWORD, bearer, createAdminSession, createApiKey, createOrgUser, type TestSession } from './support/test-auth.ts';
@@ -133,6 +134,15 @@ describe('sessions', async () => {
     const stranger = await createAdminSession(hub);
     assertError(await api(hub, 'POST', '/api/v1/auth/switch-org', { token: stranger.accessToken, body: { orgId: admin.orgId } }), 404, 'E_NOT_FOUND');
   });
+});
+
+test('one user owns a bounded number of orgs: past it, creating another is refused with E_LIMIT_REACHED', async () => {
+  const hub = await startTestHub();
+  const owner = await createAdminSession(hub);
+  const made = (await api(hub, 'GET', '/api/v1/orgs', { token: owner.accessToken })).body.items.length;
+  for (let i = made; i < MAX_ORGS_OWNED; i++) assert.equal((await api(hub, 'POST', '/api/v1/orgs', { token: owner.accessToken, body: { name: `Org ${i}` } })).status, 201);
+  assertError(await api(hub, 'POST', '/api/v1/orgs', { token: owner.accessToken, body: { name: 'One too many' } }), 409, 'E_LIMIT_REACHED');
+  assert.equal((await api(hub, 'GET', '/api/v1/orgs', { token: owner.accessToken })).body.items.length, MAX_ORGS_OWNED);
 });
 
 describe('access token expiry', () => {

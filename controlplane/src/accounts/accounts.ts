@@ -7,6 +7,9 @@ import { HubError, notFound } from '../hub-error.ts';
 import { normalizeEmail, type AccountStore, type Org, type User } from './account-store.ts';
 import { MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from './password-hash.ts';
 
+/** Orgs one user may own (make); joining others' orgs is not counted. */
+export const MAX_ORGS_OWNED = 20;
+
 export interface OrgView {
   id: string;
   name: string;
@@ -94,6 +97,11 @@ export class Accounts {
   }
 
   async createOrg(userId: string, name: string): Promise<OrgView> {
+    // Any signed-in user may start an org; without a bound one account could grow the accounts
+    // file (rewritten whole on every write) without end.
+    if (this.orgsOf(userId).filter((o) => o.role === 'owner').length >= MAX_ORGS_OWNED) {
+      throw new HubError('E_LIMIT_REACHED', `a user owns at most ${MAX_ORGS_OWNED} orgs`);
+    }
     const org: Org = { id: randomUUID(), name: name.trim(), createdAt: this.isoNow() };
     await this.store.createOrg(org, userId);
     return { id: org.id, name: org.name, role: 'owner' };
