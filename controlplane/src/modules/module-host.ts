@@ -185,7 +185,9 @@ export class ModuleHost {
     for (const dep of Object.keys(e.manifest.dependencies.modules ?? {})) {
       if (this.entries.get(dep)?.state !== 'loaded') return this.settle(e, 'setup_error', `needs module "${dep}", which is not loaded`);
     }
-    this.settle(e, 'setup_in_progress', null);
+    // A retry keeps saying why the last try failed until this one settles: whoever looks in the
+    // middle of it (the module page, `GET /api/v1/modules/{name}`) still sees the reason.
+    this.settle(e, 'setup_in_progress', e.state === 'setup_retry' ? e.error : null);
     const log = this.o.logger.child({ module: e.name });
     let settings: Record<string, unknown>;
     let plugin: ModulePlugin;
