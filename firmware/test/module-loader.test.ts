@@ -19,26 +19,11 @@ import { callNode } from '../src/control/control-client.ts';
 import type { InboxMessage } from '../src/node/inbox.ts';
 import type { NodeStatus } from '../src/node/node-status.ts';
 import { SimAir } from '../src/radio/sim-air.ts';
+import { testManifest } from './support/test-module.ts';
 
 const REPO_MODULES = fileURLToPath(new URL('../../modules/', import.meta.url));
 
-/** A valid manifest for a test module; `patch` changes what a case needs. */
-function manifest(name: string, patch: Record<string, unknown> = {}): string {
-  return JSON.stringify({
-    name,
-    version: '1.0.0',
-    description: `${name} (test module)`,
-    author: 'test',
-    license: 'MIT',
-    category: 'iot',
-    dependencies: { core: '>=0.1.0' },
-    capabilities: {},
-    platforms: ['linux', 'macos', 'windows', 'raspberry_pi'],
-    permissions: { events: { subscribe: ['mesh.alert'] } },
-    entry: { device: 'handler.js' },
-    ...patch,
-  });
-}
+const manifest = testManifest;
 
 function writeModule(dir: string, name: string, manifestText: string, handler?: string): void {
   mkdirSync(join(dir, name), { recursive: true });

@@ -37,6 +37,15 @@ test('a damaged identity file is refused with a clear error, never silently repl
   assert.equal(readFileSync(path, 'utf8'), '{"version":1,"nodeId":"!zz"}');
 });
 
+test("an identity whose node id is not its key's (a flipped character on the SD card) is refused, not run under another id", () => {
+  const path = join(tmp('id-mismatch'), 'identity.json');
+  const real = loadOrCreateIdentity(path);
+  const file = JSON.parse(readFileSync(path, 'utf8')) as { nodeId: string };
+  const other = formatNodeId(real.nodeId ^ 1);
+  writeFileSync(path, JSON.stringify({ ...file, nodeId: other }));
+  assert.throws(() => loadOrCreateIdentity(path), (e: Error & { code?: string }) => e.code === 'E_STORAGE' && /not a valid node identity/.test(e.message) && e.message.includes(other));
+});
+
 test('node ids are written and read the way operators write them', () => {
   assert.equal(formatNodeId(0x1a2b3c4d), '!1a2b3c4d');
   assert.equal(parseNodeId('!1a2b3c4d'), 0x1a2b3c4d);
@@ -148,6 +157,24 @@ test('reduced position precision keeps the point inside its cell, centred', () =
     assert.equal(reducePrecision(r, bits), r, 'reducing twice changes nothing');
   }
   assert.ok(Math.abs(reducePrecision(-410_151_370, 16) + 410_151_370) <= 2 ** 15, 'southern latitudes too');
+});
+
+test('reduced precision near the antimeridian or a pole stays on the globe (a hub ignores an SOS position off it)', () => {
+  for (const bits of [10, 13, 16]) {
+    const beacon = new PositionBeacon({ intervalS: 900, minMoveM: 100, precisionBits: bits });
+    for (const [latitude, longitude] of [
+      [-17.8, 179.999],
+      [-17.8, -179.999],
+      [89.999, 0],
+      [-89.999, 0],
+    ] as const) {
+      const p = beacon.toPosition({ mode: '3d', latitude, longitude }, Date.UTC(2026, 11, 5));
+      assert.ok(Math.abs(p.longitudeI) <= 1_800_000_000, `${bits} bits, longitude ${longitude}: ${p.longitudeI / 1e7}`);
+      assert.ok(Math.abs(p.latitudeI) <= 900_000_000, `${bits} bits, latitude ${latitude}: ${p.latitudeI / 1e7}`);
+      const cell = 2 ** (32 - bits);
+      assert.ok(Math.abs(p.longitudeI - longitude * 1e7) <= cell / 2 && Math.abs(p.latitudeI - latitude * 1e7) <= cell / 2, 'still within half a cell');
+    }
+  }
 });
 
 test('a position beacon gives speed in km/h and course in degrees, as the protocol says', () => {

@@ -123,3 +123,17 @@ test('an SOS places its sender where its copy says, and a later copy moves them;
     assert.equal(where().sosOpen, true);
   });
 });
+
+test('a write that fails (a full SD card) leaves the count as the database has it: no peer is forgotten for it later', () => {
+  withStore(3, (store, db) => {
+    for (let id = 1; id <= 3; id++) store.heard(id, 0, 5, -90, PING, 1_000 + id);
+    // The disk refuses the eviction that makes room for a fourth: the whole frame's update is rolled back.
+    db.exec("CREATE TRIGGER full_disk BEFORE DELETE ON peers BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+    assert.throws(() => store.heard(4, 0, 5, -90, PING, 2_000), /disk is full/);
+    assert.deepEqual(ids(store), new Set([1, 2, 3]));
+    db.exec('DROP TRIGGER full_disk');
+    // The disk takes writes again: one newcomer pushes out one peer, the least recently heard.
+    store.heard(5, 0, 5, -90, PING, 3_000);
+    assert.deepEqual(ids(store), new Set([2, 3, 5]));
+  });
+});

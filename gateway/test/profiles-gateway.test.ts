@@ -146,6 +146,28 @@ describe('sensor profiles and switches on the gateway broker', () => {
     assert.match(unnamed.status === 'refused' ? unnamed.error : '', /by name/);
   });
 
+  it('a Shelly Gen2 set up as the README says is switched and confirmed, and its RPC answer costs it neither a denial nor its connection', async () => {
+    const id = 'shellyplus1pm-a8032ab12345';
+    logins[id] = await credentials.add(id, 'sensor', { allow: ['write %u/status/#', 'write %u/events/#', 'write %u/online', 'read %u/rpc'], deny: [] });
+    const shelly = await connect(id);
+    await shelly.subscribeAsync(`${id}/rpc`, { qos: 1 });
+    let closed = false;
+    shelly.on('close', () => (closed = true));
+    shelly.on('message', (_topic, payload) => {
+      const req = JSON.parse(payload.toString()) as { id: number; src: string; params: { id: number; on: boolean } };
+      // As the device does: the answer goes to <src>/rpc, then the new state as NotifyStatus.
+      void shelly.publishAsync(`${req.src}/rpc`, JSON.stringify({ id: req.id, src: id, dst: req.src, result: { was_on: !req.params.on } }), { qos: 1 }).catch(() => undefined);
+      void shelly.publishAsync(`${id}/events/rpc`, JSON.stringify({ src: id, dst: `${id}/events`, method: 'NotifyStatus', params: { ts: 1700000000.5, 'switch:0': { id: 0, output: req.params.on, source: 'MQTT' } } }), { qos: 1 }).catch(() => undefined);
+    });
+    assert.equal(await publish1(shelly, `${id}/status/switch:0`, { id: 0, output: false }), 'acked');
+    const denied = broker.stats.denials.publish;
+    assert.deepEqual(await commander.run({ sensor: id, state: 'ON', channel: 0 }), { status: 'confirmed', state: 'ON' });
+    // The answer and the notification are in order on one connection: a PUBACK for a later publish says the earlier ones were judged.
+    assert.equal(await publish1(shelly, `${id}/online`, 'true'), 'acked');
+    assert.equal(broker.stats.denials.publish, denied, 'the RPC answer was not refused');
+    assert.equal(closed, false, 'the Shelly kept its connection');
+  });
+
   it('the hub\'s switch command names an ESPHome switch by one topic level, never with a channel too', () => {
     const parse = (sw: unknown) => parseTxCommand(Buffer.from(JSON.stringify({ switch: sw })));
     assert.deepEqual(parse({ sensor: 'esp1', state: 'on', name: 'pump' }), { ok: true, command: { kind: 'switch', sensor: 'esp1', state: 'ON', channel: null, name: 'pump' } });

@@ -3,7 +3,7 @@
 // its health (telemetry); and its NodeInfo again to a node that just started and asks who is around.
 
 import type { Logger } from 'pino';
-import { BROADCAST, formatNodeId, type Data, type MeshRouter, type Position, type Random, type Scheduler } from '@unibos/mesh-protocol';
+import { BROADCAST, formatNodeId, type Data, type MeshRouter, type Position, type Random, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
 import type { GpsSource } from '../gps/gps-source.ts';
 import type { NodeConfig } from './node-config.ts';
 import { PositionBeacon } from './position-beacon.ts';
@@ -26,6 +26,7 @@ export interface BeaconsOptions {
   router: MeshRouter;
   scheduler: Scheduler;
   random: Random;
+  /** Wall-clock time, for the time in a position; pacing uses the scheduler's steady clock. */
   clock: () => number;
   gps: GpsSource | undefined;
   health: () => DeviceHealth;
@@ -42,6 +43,8 @@ export class Beacons {
   private readonly nodeInfoReplies = new Map<number, number>();
   private lastAnnounceMs = -Infinity;
   private positionCheckPending = false;
+  private positionTimerOn = false;
+  private positionTimer: TimerHandle | undefined;
 
   constructor(private readonly options: BeaconsOptions) {
     const b = options.config.beacons;
@@ -55,12 +58,13 @@ export class Beacons {
     this.every('node info', b.nodeInfoIntervalS, () => this.sendNodeInfo(BROADCAST, false));
     this.every('neighbour info', b.neighborInfoIntervalS, () => router.sendNeighborInfo(b.neighborInfoIntervalS), 0.1);
     this.every('telemetry', b.telemetryIntervalS, () => this.sendTelemetry(), 0.1);
-    this.every('position beacon', b.positionIntervalS, () => this.maybeSendPosition());
+    this.positionTimerOn = true;
+    this.armPositionCheck();
   }
 
   /** Tells the mesh who we are and asks who is around: at start, and when the radio returns. */
   announce(): void {
-    const now = this.options.clock();
+    const now = this.options.scheduler.now();
     if (!this.options.canSend() || now - this.lastAnnounceMs < ANNOUNCE_MIN_INTERVAL_MS) return;
     this.lastAnnounceMs = now;
     // Nodes often start together (power back after an outage). Announcing at once, they would
@@ -84,7 +88,7 @@ export class Beacons {
 
   /** A node that just started asks who is around: answer it, as far away as it is, not further. */
   answerNodeInfoRequest(from: number, hops: number, direct = false): void {
-    const now = this.options.clock();
+    const now = this.options.scheduler.now();
     if (now - (this.nodeInfoReplies.get(from) ?? -Infinity) < (direct ? DIRECT_NODEINFO_REPLY_INTERVAL_MS : NODEINFO_REPLY_INTERVAL_MS)) return;
     if (this.nodeInfoReplies.size >= 1024) {
       for (const [id, at] of this.nodeInfoReplies) if (now - at >= NODEINFO_REPLY_INTERVAL_MS) this.nodeInfoReplies.delete(id);
@@ -120,7 +124,9 @@ export class Beacons {
 
   private maybeSendPosition(): void {
     const fix = this.options.gps?.lastFix;
-    const now = this.options.clock();
+    // Paced on the steady clock: a wall clock set back hours (a Pi without RTC getting GPS time)
+    // would otherwise hold the beacons back until it caught up. The beacon's time is the wall clock's.
+    const now = this.options.scheduler.now();
     // Not while the radio is down: the beacon would count as sent, and the next one is an interval away.
     if (!fix || !this.options.canSend() || !this.position.due(fix, now)) return;
     // The first beacon meets every other node's start-up traffic (a mesh powering up together):
@@ -128,7 +134,24 @@ export class Beacons {
     // the map for a whole interval. Later ones are polite and may be skipped on a busy channel.
     const options = this.position.neverSent ? { wantAck: true } : { polite: true };
     this.position.sent(fix, now);
-    this.options.router.send(BROADCAST, { position: this.position.toPosition(fix, now) }, options);
+    this.options.router.send(BROADCAST, { position: this.position.toPosition(fix, this.options.clock()) }, options);
+    // The next periodic check is an interval after this beacon, wherever it came from (movement, a new fix).
+    if (this.positionTimerOn) this.armPositionCheck();
+  }
+
+  /**
+   * The periodic position check, an interval (plus up to 10 % jitter, never less: a check that came
+   * early would find no beacon due and skip a whole interval) after the last beacon or check.
+   */
+  private armPositionCheck(): void {
+    this.positionTimer?.cancel();
+    const ms = this.options.config.beacons.positionIntervalS * 1000 * (1 + 0.1 * this.options.random.next());
+    this.positionTimer = this.options.scheduler.schedule(ms, () => {
+      this.positionTimer = undefined;
+      this.guarded('position beacon', () => this.maybeSendPosition());
+      // Not sent (no fix, radio down, not due): check again an interval later.
+      if (this.positionTimer === undefined) this.armPositionCheck();
+    });
   }
 
   private sendTelemetry(): void {

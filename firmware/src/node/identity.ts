@@ -60,9 +60,13 @@ function parseIdentity(text: string, path: string): NodeIdentity {
     const privateKey = createPrivateKey(f.x25519PrivateKey);
     const signingPrivateKey = createPrivateKey(f.ed25519PrivateKey);
     if (privateKey.asymmetricKeyType !== 'x25519' || signingPrivateKey.asymmetricKeyType !== 'ed25519') throw new Error('wrong key types');
+    const publicKey = rawPublicKey(createPublicKey(privateKey));
+    // The id is the key's hash: other nodes refuse a key that does not hash to the id it came from.
+    const keyId = nodeIdFromPublicKey(publicKey);
+    if (keyId !== nodeId) throw new Error(`nodeId ${formatNodeId(nodeId)} is not its key's, ${formatNodeId(keyId)}`);
     return {
       nodeId,
-      publicKey: rawPublicKey(createPublicKey(privateKey)),
+      publicKey,
       signingPublicKey: rawPublicKey(createPublicKey(signingPrivateKey)),
       privateKey,
       signingPrivateKey,

@@ -13,6 +13,9 @@ import type { Device } from './device.ts';
 import type { InboxMessage } from './inbox.ts';
 import { ModuleStore } from './module-store.ts';
 
+/** The longest delay one Node timer takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The node calls a module may make, with what its manifest must declare for each. */
 export type ModuleCall = 'onMessage' | 'imSafe' | 'raiseSos' | 'sendText' | 'sendAlert' | 'buzzer' | 'led' | 'onButton' | 'store.set';
 
@@ -97,10 +100,19 @@ export class ModuleDeviceSide {
       },
       after: (ms, fn) => {
         if (this.revoked) return () => {};
-        const t = setTimeout(() => {
-          dispose();
-          this.guard('timer', fn);
-        }, Math.max(0, Number(ms) || 0));
+        // A Node timer holds at most 2^31 - 1 ms (24.8 days) and fires at once past it: longer waits go in steps.
+        let left = Math.max(0, Number(ms) || 0);
+        let t: NodeJS.Timeout;
+        const arm = (): void => {
+          const step = Math.min(left, MAX_TIMER_MS);
+          left -= step;
+          t = setTimeout(() => {
+            if (left > 0) return arm();
+            dispose();
+            this.guard('timer', fn);
+          }, step);
+        };
+        arm();
         const dispose = this.track(() => clearTimeout(t));
         return dispose;
       },

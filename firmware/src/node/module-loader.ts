@@ -35,7 +35,16 @@ export interface LoadModulesOptions {
   config: Pick<NodeConfig, 'modules' | 'modulesDir' | 'moduleOptions' | 'dataDir' | 'gps'>;
   log: Logger;
   abilities?: NodeAbilities;
+  /** How long a handler's file may take to load (its top-level code) before the module is left out. */
+  importTimeoutMs?: number;
 }
+
+/**
+ * A handler whose top-level code never finishes (an await on a network or a device that does not
+ * answer) must not hold the node's start: systemd would kill it for never saying it is ready (90 s
+ * by default). Long enough for a big handler's first import from a Pi Zero's SD card.
+ */
+export const MODULE_IMPORT_TIMEOUT_MS = 30_000;
 
 export async function loadNodeModules(options: LoadModulesOptions): Promise<NodeModules> {
   const { config, device } = options;
@@ -89,6 +98,13 @@ export async function loadNodeModules(options: LoadModulesOptions): Promise<Node
       fail('E_MODULE_UNSUPPORTED', unsupported);
       continue;
     }
+    let settings: Record<string, unknown>;
+    try {
+      settings = nodeSettings(api, m.settings?.schema, config.moduleOptions[name] ?? {});
+    } catch (err) {
+      fail('E_MODULE_SETTINGS', `config.json moduleOptions.${name}: ${(err as Error).message.replace(/^settings: /, '')}`);
+      continue;
+    }
     const handlerPath = compiledOrSource(join(dir, name, m.entry.device));
     if (!handlerPath) {
       fail('E_MODULE_MANIFEST', `${file}: entry.device: ${join(dir, name, m.entry.device)} does not exist`);
@@ -96,7 +112,7 @@ export async function loadNodeModules(options: LoadModulesOptions): Promise<Node
     }
     let factory: unknown;
     try {
-      factory = ((await import(pathToFileURL(handlerPath).href)) as { default?: unknown }).default;
+      factory = ((await withTimeout(import(pathToFileURL(handlerPath).href), options.importTimeoutMs ?? MODULE_IMPORT_TIMEOUT_MS)) as { default?: unknown }).default;
     } catch (err) {
       fail('E_MODULE_MANIFEST', `${file}: entry.device: ${handlerPath} does not load: ${(err as Error).message}`);
       continue;
@@ -120,7 +136,7 @@ export async function loadNodeModules(options: LoadModulesOptions): Promise<Node
     entry.status.state = 'loaded';
     let handler: unknown;
     side.guard('setup', () => {
-      handler = (factory as DeviceHandlerFactory)(side.side, { ...(config.moduleOptions[name] ?? {}) });
+      handler = (factory as DeviceHandlerFactory)(side.side, settings);
     });
     if (entry.status.state !== 'loaded') {
       entry.status.state = 'failed';
@@ -147,6 +163,25 @@ export async function loadNodeModules(options: LoadModulesOptions): Promise<Node
       }
     },
   };
+}
+
+/**
+ * The module's options checked with the hub's own tool against the manifest's settings schema,
+ * defaults filled in. Options the schema does not name pass on: a device handler may take its own
+ * (birlikteyiz's `answer`, `delayMs`), which the hub never stores.
+ */
+function nodeSettings(api: typeof import('@unibos/module-api'), schema: Record<string, unknown> | undefined, options: Record<string, unknown>): Record<string, unknown> {
+  if (!schema) return structuredClone(options);
+  return api.validateSettings(schema.additionalProperties === false ? { ...schema, additionalProperties: true } : schema, options);
+}
+
+/** The promise's value, or an error once `ms` passed without one (the promise is left to itself). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`it did not finish loading within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** A bundle holds the compiled .js where the manifest names the .ts source. */

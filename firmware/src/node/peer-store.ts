@@ -97,7 +97,15 @@ export class PeerStore {
    * told us a new name or role, so the node loop can log it.
    */
   heard(nodeId: number, relays: number, snr: number, rssi: number, data: Data, nowMs: number): 'new' | 'renamed' | null {
-    return this.update(nodeId, relays, snr, rssi, data, nowMs);
+    const { count, refused } = this;
+    try {
+      return this.update(nodeId, relays, snr, rssi, data, nowMs);
+    } catch (err) {
+      // The transaction was rolled back (a full disk): so are the counts, or every later eviction would forget peers for nothing.
+      this.count = count;
+      this.refused = refused;
+      throw err;
+    }
   }
 
   private updateOnce(nodeId: number, relays: number, snr: number, rssi: number, data: Data, nowMs: number): 'new' | 'renamed' | null {

@@ -43,8 +43,9 @@ export class PositionBeacon {
   toPosition(fix: GpsFix, nowMs: number): Position {
     const bits = this.options.precisionBits;
     return {
-      latitudeI: reducePrecision(Math.round(fix.latitude * 1e7), bits),
-      longitudeI: reducePrecision(Math.round(fix.longitude * 1e7), bits),
+      // A cell's centre can lie past 180° (Fiji, Chukotka) or 90°: the hub ignores a position off the globe.
+      latitudeI: clamp(reducePrecision(Math.round(fix.latitude * 1e7), bits), 900_000_000),
+      longitudeI: clamp(reducePrecision(Math.round(fix.longitude * 1e7), bits), 1_800_000_000),
       altitudeM: Math.round(fix.altitudeM ?? 0),
       time: Math.floor((fix.timeMs ?? nowMs) / 1000),
       precisionBits: bits,
@@ -55,6 +56,10 @@ export class PositionBeacon {
       groundTrack: Math.round(fix.courseDeg ?? 0),
     };
   }
+}
+
+function clamp(valueI: number, limitI: number): number {
+  return Math.max(-limitI, Math.min(limitI, valueI));
 }
 
 /**

@@ -26,8 +26,8 @@ export interface DeviceProfile {
   readonly topics: ReadonlyArray<{ readonly pattern: TopicPattern; readonly read: (vars: Record<string, string>, payload: Buffer) => ProfileResult }>;
   /** How to set a switch of `device` (channel: Tasmota POWER<n>, Shelly relay/switch id, Zigbee endpoint; name: ESPHome); absent: it has none. Throws when the target is not this family's kind. */
   readonly command?: (device: string, target: SwitchTarget, state: 'ON' | 'OFF' | 'TOGGLE', src: string) => SwitchCommand;
-  /** The metric a confirmed switch state appears under in this family's readings. */
-  readonly switchMetric?: (target: SwitchTarget) => string;
+  /** The metrics a confirmed switch state may appear under in this family's readings (any one confirms). */
+  readonly switchMetrics?: (target: SwitchTarget) => readonly string[];
 }
 
 /** Units and Home Assistant device classes by the (lower-cased) key devices use for them. */
@@ -168,7 +168,9 @@ export const tasmota: DeviceProfile = {
     { pattern: topicPattern('tele/{device}/{key}'), read: () => noReadings },
   ],
   command: (device, target, state) => ({ topic: topicPattern('cmnd/{device}/{key}').fill({ device, key: `POWER${numbered(target, 'Tasmota') ?? ''}` }), payload: state }),
-  switchMetric: ({ channel }) => metricName([`POWER${channel ?? ''}`]),
+  // Relay 1 answers as POWER on a single-relay device (whether told POWER or POWER1; SetOption26 0,
+  // the default) and as POWER1 on a multi-relay one (told POWER too): either is relay 1's state.
+  switchMetrics: ({ channel }) => (channel === null || channel === 1 ? [metricName(['POWER']), metricName(['POWER1'])] : [metricName([`POWER${channel}`])]),
 };
 
 // --- ESPHome: <node>/sensor|binary_sensor|switch/<name>/state, <node>/switch/<name>/command
@@ -197,7 +199,7 @@ export const esphome: DeviceProfile = {
     if (name === null) throw new Error('ESPHome switches are set by name (the switch\'s object id, as in <node>/switch/<name>/state), not by channel');
     return { topic: topicPattern('{device}/switch/{name}/command').fill({ device, name }), payload: state };
   },
-  switchMetric: ({ name }) => metricName([name ?? '']),
+  switchMetrics: ({ name }) => [metricName([name ?? ''])],
 };
 
 /** The relay number of a family that numbers its relays; a switch name is refused, not ignored. */
@@ -238,6 +240,8 @@ export const shelly: DeviceProfile = {
       read: ({ device, n, quantity: q }, payload) => {
         const v = numberValue(payload.toString('utf8'));
         if (v === null) return drop(`shelly emeter ${q} is not a number`);
+        // energy and returned_energy count watt-minutes (total and total_returned are Wh).
+        if (q === 'energy' || q === 'returned_energy') return { ok: true, readings: [reading(device!, ['emeter', n!, q], v / 60, { unit: 'Wh', deviceClass: 'energy' })] };
         const unit = q === 'total' || q === 'total_returned' ? 'Wh' : undefined;
         return { ok: true, readings: [reading(device!, ['emeter', n!, q!], v, { unit })] };
       },
@@ -261,7 +265,7 @@ export const shelly: DeviceProfile = {
     { pattern: topicPattern('shellies/{rest...}'), read: () => noReadings },
   ],
   command: (device, target, state) => ({ topic: topicPattern('shellies/{device}/relay/{n}/command').fill({ device, n: String(numbered(target, 'Shelly') ?? 0) }), payload: state.toLowerCase() }),
-  switchMetric: ({ channel }) => metricName(['relay', String(channel ?? 0)]),
+  switchMetrics: ({ channel }) => [metricName(['relay', String(channel ?? 0)])],
 };
 
 // --- Shelly Gen2+: <id>/status/<component> (switch:0, temperature:0, ...), <id>/events/rpc NotifyStatus, <id>/rpc
@@ -313,19 +317,29 @@ export const shellyGen2: DeviceProfile = {
   ],
   command: (device, target, state, src) => {
     const id = numbered(target, 'Shelly') ?? 0;
+    // The device publishes its answer on `<src>/rpc`. A bare source would be a topic outside the
+    // device's own tree, which its rules do not let it write: the broker would refuse the answer and
+    // cut the device off after every switch. Under its events tree (which it writes for NotifyStatus
+    // anyway) the answer is allowed, and no profile reads it.
+    const answerTo = topicPattern('{device}/events/{src}').fill({ device, src });
     return {
       topic: topicPattern('{device}/rpc').fill({ device }),
-      payload: JSON.stringify({ id: Date.now() % 1_000_000, src, method: state === 'TOGGLE' ? 'Switch.Toggle' : 'Switch.Set', params: state === 'TOGGLE' ? { id } : { id, on: state === 'ON' } }),
+      payload: JSON.stringify({ id: Date.now() % 1_000_000, src: answerTo, method: state === 'TOGGLE' ? 'Switch.Toggle' : 'Switch.Set', params: state === 'TOGGLE' ? { id } : { id, on: state === 'ON' } }),
     };
   },
-  switchMetric: ({ channel }) => metricName(['switch', String(channel ?? 0), 'output']),
+  switchMetrics: ({ channel }) => [metricName(['switch', String(channel ?? 0), 'output'])],
 };
 
 // --- Zigbee2MQTT: zigbee2mqtt/<friendly name> (JSON), zigbee2mqtt/<friendly name>/set, bridge/...
 
 const Z2M_NOT_STATE = /(^bridge(\/|$))|(\/(set|get|availability)(\/.*)?$)/;
-/** Zigbee2MQTT reports voltage in mV. */
-const Z2M_UNITS: Record<string, string> = { voltage: 'mV' };
+/**
+ * Zigbee2MQTT reports a battery device's voltage in mV, and a mains meter's (a plug reporting
+ * power or current) in V, under the same key.
+ */
+function z2mUnits(doc: Record<string, unknown>): Record<string, string> {
+  return typeof doc.power === 'number' || typeof doc.current === 'number' ? {} : { voltage: 'mV' };
+}
 
 export const zigbee2mqtt: DeviceProfile = {
   name: 'zigbee2mqtt',
@@ -337,7 +351,8 @@ export const zigbee2mqtt: DeviceProfile = {
         const doc = jsonObject(payload);
         if (!doc) return drop('zigbee2mqtt device message is not a JSON object');
         const seen = typeof doc.last_seen === 'string' ? Date.parse(doc.last_seen) : typeof doc.last_seen === 'number' ? doc.last_seen : NaN;
-        return { ok: true, readings: leaves(device!, doc, { skip: new Set(['last_seen', 'update', 'device']), depth: 0, timeMs: Number.isFinite(seen) ? seen : undefined, unitOf: (p) => Z2M_UNITS[p[0]!] }) };
+        const units = z2mUnits(doc);
+        return { ok: true, readings: leaves(device!, doc, { skip: new Set(['last_seen', 'update', 'device']), depth: 0, timeMs: Number.isFinite(seen) ? seen : undefined, unitOf: (p) => units[p[0]!] }) };
       },
     },
   ],
@@ -345,7 +360,7 @@ export const zigbee2mqtt: DeviceProfile = {
     const channel = numbered(target, 'Zigbee2MQTT');
     return { topic: topicPattern('zigbee2mqtt/{device...}/set').fill({ device }), payload: JSON.stringify({ [channel === null ? 'state' : `state_l${channel}`]: state }) };
   },
-  switchMetric: ({ channel }) => metricName([channel === null ? 'state' : `state_l${channel}`]),
+  switchMetrics: ({ channel }) => [metricName([channel === null ? 'state' : `state_l${channel}`])],
 };
 
 /**

@@ -55,6 +55,11 @@ function text(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
+/** An on/off payload: Zigbee2MQTT gives JSON booleans (a contact sensor: `payload_on: false`), compared as the template's value prints. */
+function payloadText(v: unknown): string | undefined {
+  return typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) ? String(v) : text(v);
+}
+
 /**
  * Reads a discovery config. `levels` are the discovery topic's levels after the prefix:
  * [component, node?, object, 'config']. An empty payload removes the entity (null, removed).
@@ -105,8 +110,8 @@ export function readDiscovery(configTopic: string, levels: readonly string[], pa
       unit: text(doc.unit_of_measurement)?.trim() || undefined,
       deviceClass: text(doc.device_class) ?? (component === 'switch' ? 'switch' : undefined),
       template,
-      payloadOn: text(doc.state_on) ?? text(doc.payload_on) ?? 'ON',
-      payloadOff: text(doc.state_off) ?? text(doc.payload_off) ?? 'OFF',
+      payloadOn: payloadText(doc.state_on) ?? payloadText(doc.payload_on) ?? 'ON',
+      payloadOff: payloadText(doc.state_off) ?? payloadText(doc.payload_off) ?? 'OFF',
       commandTopic: topicOf(doc.command_topic),
     },
   };

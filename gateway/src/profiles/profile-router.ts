@@ -57,10 +57,18 @@ interface OwnedEntity {
 }
 
 export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
+  /**
+   * Discovered entities kept per device (a large Zigbee2MQTT network announces a few thousand):
+   * each costs memory and may cost the broker an internal subscription every message is matched
+   * against, so a device announcing without end must not get them without end.
+   */
+  static readonly MAX_ENTITIES_PER_DEVICE = 4096;
   readonly stats: ProfileRouterStats = { messages: 0, readings: 0, discovered: 0, drops: {} };
   private readonly profiles: readonly DeviceProfile[];
   /** By owner and config topic: one device's announcement never replaces or removes another's. */
   private readonly entities = new Map<string, OwnedEntity>();
+  /** How many of `entities` each owner has. */
+  private readonly entitiesByOwner = new Map<string, number>();
   /** State topic -> the discovered entities reading it (a Tasmota SENSOR topic has several). */
   private readonly byStateTopic = new Map<string, OwnedEntity[]>();
   private readonly stateSubscriptions = new Map<string, () => void>();
@@ -108,9 +116,14 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
     }
     const entity = parsed.entity;
     if (entity.stateTopic.startsWith(`${TOPIC_ROOT}/`)) return;
+    const key = entityKey(owner, topic);
+    if (!this.entities.has(key) && (this.entitiesByOwner.get(owner) ?? 0) >= ProfileRouter.MAX_ENTITIES_PER_DEVICE) {
+      return this.dropped(topic, clientId, `discovery: ${owner} already has ${ProfileRouter.MAX_ENTITIES_PER_DEVICE} announced entities; remove one (an empty config) to announce another`);
+    }
     this.forget(owner, topic);
     const owned = { owner, entity };
-    this.entities.set(entityKey(owner, topic), owned);
+    this.entities.set(key, owned);
+    this.entitiesByOwner.set(owner, (this.entitiesByOwner.get(owner) ?? 0) + 1);
     const list = this.byStateTopic.get(entity.stateTopic) ?? [];
     list.push(owned);
     this.byStateTopic.set(entity.stateTopic, list);
@@ -127,6 +140,9 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
     const old = this.entities.get(key);
     if (!old) return;
     this.entities.delete(key);
+    const left = (this.entitiesByOwner.get(owner) ?? 1) - 1;
+    if (left > 0) this.entitiesByOwner.set(owner, left);
+    else this.entitiesByOwner.delete(owner);
     const stateTopic = old.entity.stateTopic;
     const rest = (this.byStateTopic.get(stateTopic) ?? []).filter((e) => e !== old);
     if (rest.length > 0) this.byStateTopic.set(stateTopic, rest);
@@ -152,7 +168,9 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
         if (!r.ok) this.dropped(topic, clientId, `discovery: ${r.reason}`);
         else if (r.reading) readings.push(r.reading);
       }
-      this.forward(topic, readings, 'discovery', null, clientId, owner, msgId);
+      // Read through discovery, the topic still says which family's device sent it and so how to
+      // switch it (ESPHome announces every switch by default, and would otherwise never be switchable).
+      this.forward(topic, readings, 'discovery', this.familyOf(topic), clientId, owner, msgId);
       return;
     }
     if (filter === null || filter !== this.filters.find((f) => matchesFilter(f, topic))) return;
@@ -167,6 +185,17 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
         return;
       }
     }
+  }
+
+  /** The family (with a switch) whose topic shape `topic` has, and its device level; null if none. */
+  private familyOf(topic: string): KnownDevice | null {
+    for (const profile of this.profiles) {
+      for (const t of profile.topics) {
+        const vars = t.pattern.match(topic);
+        if (vars) return profile.command && vars.device ? { profile, device: vars.device } : null;
+      }
+    }
+    return null;
   }
 
   /**

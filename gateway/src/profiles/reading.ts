@@ -47,14 +47,15 @@ export function metricName(path: readonly string[]): string {
   return hubName(path.map((p) => p.toLowerCase()).join('_'));
 }
 
-/** ON/OFF/true/"on"/1 as 1 or 0; null for anything else. */
+/** ON/OFF/true/"on"/1/open/close(d) as 1 or 0; null for anything else. */
 export function switchValue(v: unknown): 0 | 1 | null {
   if (v === true || v === 1) return 1;
   if (v === false || v === 0) return 0;
   if (typeof v !== 'string') return null;
   const s = v.trim().toLowerCase();
   if (s === 'on' || s === 'true' || s === 'open') return 1;
-  if (s === 'off' || s === 'false' || s === 'closed') return 0;
+  // 'close': a Shelly door/window sensor's closed state.
+  if (s === 'off' || s === 'false' || s === 'closed' || s === 'close') return 0;
   return null;
 }
 

@@ -35,7 +35,7 @@ export class SwitchCommander {
     const known = this.options.router.knownDevice(req.sensor);
     if (!known) return { status: 'refused', error: `no readings seen from ${req.sensor} on this gateway: its family is not known yet` };
     const { profile, device } = known;
-    if (!profile.command || !profile.switchMetric) return { status: 'refused', error: `${profile.name} devices have no switch the gateway can set` };
+    if (!profile.command || !profile.switchMetrics) return { status: 'refused', error: `${profile.name} devices have no switch the gateway can set` };
     const target = { channel: req.channel, name: req.name ?? null };
     let command;
     try {
@@ -43,12 +43,13 @@ export class SwitchCommander {
     } catch (err) {
       return { status: 'refused', error: (err as Error).message };
     }
-    const metric = profile.switchMetric(target);
+    const metrics = profile.switchMetrics(target);
+    const metric = metrics.join(' or ');
     const want = req.state === 'ON' ? 1 : req.state === 'OFF' ? 0 : null;
     const confirmed = new Promise<SwitchOutcome>((resolve) => {
       const onReading = (e: { reading: { sensor: string; metric: string; value: number } }): void => {
         const r = e.reading;
-        if (r.sensor !== req.sensor || r.metric !== metric || (want !== null && r.value !== want)) return;
+        if (r.sensor !== req.sensor || !metrics.includes(r.metric) || (want !== null && r.value !== want)) return;
         done({ status: 'confirmed', state: r.value === 1 ? 'ON' : 'OFF' });
       };
       const timer = setTimeout(() => done({ status: 'unconfirmed', error: `${req.sensor} did not report ${metric} ${req.state} within ${this.options.confirmWithinMs ?? 10_000} ms` }), this.options.confirmWithinMs ?? 10_000);

@@ -41,6 +41,8 @@ function tokenize(src: string): Token[] {
 
 type Expr = (value: string, json: unknown) => TemplateValue | undefined;
 
+const MAX_TOKENS = 256;
+
 const FILTERS = new Set(['float', 'int', 'round', 'default', 'abs', 'string', 'lower', 'upper']);
 
 /** Compiles a template; throws with the reason when it is not one of the supported forms. */
@@ -48,6 +50,9 @@ export function compileTemplate(template: string): CompiledTemplate {
   const m = /^\s*\{\{(.*)\}\}\s*$/s.exec(template);
   if (!m) throw new Error('not a {{ ... }} expression');
   const tokens = tokenize(m[1]!);
+  // Each operator and filter becomes one nested step, run on every reading: thousands of them
+  // overflow the stack there. The forms devices announce take a few dozen tokens.
+  if (tokens.length > MAX_TOKENS) throw new Error(`longer than ${MAX_TOKENS} tokens`);
   let pos = 0;
   const peek = (): Token | undefined => tokens[pos];
   const take = (): Token => {
