@@ -40,6 +40,13 @@ export interface Meta {
   sentAt: string;
 }
 
+/** Whether message a (at index ai) comes after message b (at bi): by the hub's time, then by arrival here. */
+function later(a: HistoryMessage, ai: number, b: HistoryMessage, bi: number): boolean {
+  const ta = Date.parse(a.sentAt);
+  const tb = Date.parse(b.sentAt);
+  return ta !== tb ? ta > tb : ai > bi;
+}
+
 export class LocalHistory {
   private readonly logs = new Map<string, ConversationLog>();
 
@@ -86,7 +93,9 @@ export class LocalHistory {
         const at = log.messages.findIndex((m) => m.id === c.target);
         if (at < 0) return false;
         const before = log.readUpTo[meta.senderUser];
-        if (before !== undefined && log.messages.findIndex((m) => m.id === before) >= at) return false;
+        const was = before === undefined ? -1 : log.messages.findIndex((m) => m.id === before);
+        // Only a later message (by the hub's time, which is the order the reader got them in) moves the marker.
+        if (was >= 0 && !later(log.messages[at]!, at, log.messages[was]!, was)) return false;
         log.readUpTo[meta.senderUser] = c.target;
         return true;
       }
@@ -101,9 +110,15 @@ export class LocalHistory {
   list(conversationId: string, nowMs: number): HistoryView[] {
     const log = this.logs.get(conversationId);
     if (!log) return [];
-    const readAt = Object.entries(log.readUpTo).map(([user, id]) => [user, log.messages.findIndex((m) => m.id === id)] as const);
+    // A receipt names the last message the reader had; the hub delivered everything it took before
+    // that one first, so it covers those (by the hub's time), not what merely sits above it here
+    // (this device's own messages go in when sent, before incoming ones it had not synced yet).
+    const readAt = Object.entries(log.readUpTo).flatMap(([user, id]) => {
+      const target = log.messages.find((m) => m.id === id);
+      return target ? [[user, target] as const] : [];
+    });
     return log.messages
-      .map((m, i) => ({ ...m, reactions: { ...m.reactions }, readBy: readAt.filter(([user, at]) => at >= i && user !== m.senderUser).map(([user]) => user) }))
+      .map((m) => ({ ...m, reactions: { ...m.reactions }, readBy: readAt.filter(([user, t]) => user !== m.senderUser && (t.id === m.id || Date.parse(m.sentAt) < Date.parse(t.sentAt))).map(([user]) => user) }))
       .filter((m) => m.expiresAt === null || Date.parse(m.expiresAt) > nowMs);
   }
 

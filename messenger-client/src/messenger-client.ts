@@ -109,6 +109,8 @@ const INBOX_PAGE = 100;
 /** Message ids remembered to drop a redelivery (the hub redelivers only what was not acked). */
 const SEEN_KEPT = 10_000;
 const SEND_ATTEMPTS = 4;
+/** Messages held back for key changes, at most (the oldest are let go, each reported). */
+const HELD_KEPT = 1000;
 /** The hub event naming a user's new or revoked device (mesh-protocol's HubEventType). */
 const DEVICES_CHANGED_EVENT = 'messenger.devices_changed';
 
@@ -336,7 +338,14 @@ export class MessengerClient {
       if (conv.kind === 'direct') {
         body.envelopes = this.sessions.encryptForDevices(recipients, plaintext);
       } else {
-        const group = await this.readyGroup(conv, recipients);
+        let group: GroupSession;
+        try {
+          group = await this.readyGroup(conv, recipients);
+        } catch (err) {
+          // The sender key met the same device change a message would: read the devices again.
+          if (err instanceof MessengerClientError && err.code === 'E_DEVICES_CHANGED' && attempt < SEND_ATTEMPTS) continue;
+          throw err;
+        }
         body.ciphertext = group.encrypt(plaintext);
       }
       // Ratchet and chain keys moved on: saved before the hub sees anything, so a crash here never reuses a key.
@@ -354,6 +363,13 @@ export class MessengerClient {
   }
 
   private recipients(conv: HubConversation): Array<{ deviceId: string; userId: string; address: string }> {
+    // The hub lists the devices: one of someone who is not a member (or a direct conversation that
+    // is not two people, this user one of them) would let the hub add a reader nobody sees.
+    const members = new Set(conv.members.map((m) => m.userId));
+    const outsider = conv.devices.find((d) => !members.has(d.userId));
+    if (outsider || !members.has(this.state.userId) || (conv.kind === 'direct' && members.size !== 2)) {
+      throw new MessengerClientError('E_HUB_ANSWER', `the hub lists ${outsider ? `a device of ${outsider.userId}, who is not a member of the conversation` : 'members that do not make up this conversation'}; nothing was sent`, 0, { conversationId: conv.id });
+    }
     return conv.devices.filter((d) => d.deviceId !== this.state.deviceId).map((d) => ({ ...d, address: address(d.userId, d.deviceId) }));
   }
 
@@ -515,7 +531,15 @@ export class MessengerClient {
     this.state.held = this.state.held.filter((r) => r.senderUser !== userId);
     const result: SyncResult = { arrived: [], problems: [] };
     const ctx = new Map<string, Promise<HubConversation | MessengerClientError>>();
-    for (const row of held) await this.processRow(row, result, ctx);
+    for (let i = 0; i < held.length; i++) {
+      try {
+        await this.processRow(held[i]!, result, ctx);
+      } catch (err) {
+        // The hub could not be reached: what was not opened yet stays held (in order) for the next try.
+        this.state.held = [...held.slice(i), ...this.state.held];
+        throw err;
+      }
+    }
     await this.persist();
     return result;
   }
@@ -658,8 +682,17 @@ export class MessengerClient {
         if (err instanceof MessengerClientError && err.status === 404) throw new MessengerClientError('E_DEVICE_REVOKED', `this device (${this.state.deviceId}) is no longer registered on the hub: it was revoked; set it up again`, 404);
         throw err;
       }
+      // Checked before anything is opened: a page that cannot be acknowledged must change nothing.
+      if (!Array.isArray(rows) || rows.some((r) => typeof r !== 'object' || r === null || !Number.isSafeInteger(r.seq) || r.seq <= 0)) {
+        throw new MessengerClientError('E_HUB_ANSWER', 'the hub sent an inbox page whose rows lack valid sequence numbers; nothing was taken from it');
+      }
       if (rows.length === 0) break;
       for (const row of rows) {
+        if (!wellFormedRow(row)) {
+          result.problems.push({ code: 'undecryptable', messageId: String(row.messageId), conversationId: String(row.conversationId), senderUser: String(row.senderUser), senderDevice: String(row.senderDevice), errorCode: 'E_CONTENT_MALFORMED', reason: 'the hub sent an inbox row with missing or malformed fields' });
+          this.state.lastSeq = Math.max(this.state.lastSeq, row.seq);
+          continue;
+        }
         await this.processRow(row, result, ctx);
         this.state.lastSeq = Math.max(this.state.lastSeq, row.seq);
       }
@@ -685,11 +718,16 @@ export class MessengerClient {
       result.problems.push({ code: 'undecryptable', messageId: row.messageId, conversationId: row.conversationId, senderUser: row.senderUser, senderDevice: row.senderDevice, errorCode, reason });
     };
     try {
+      // Whatever follows a held message from the same device (its group messages after its sender key) waits with it, in order.
+      if (this.state.held.some((h) => h.senderUser === row.senderUser && h.senderDevice === row.senderDevice)) {
+        throw new MessengerClientError('E_KEY_CHANGED', `${row.senderUser}'s device ${row.senderDevice} has a key change waiting`, 0, { userId: row.senderUser });
+      }
       const from = address(row.senderUser, row.senderDevice);
       if (row.kind === 'sender-key') {
         if (row.envelope === null) throw new MessengerClientError('E_CONTENT_MALFORMED', 'a sender key arrived without an envelope for this device');
-        const plaintext = await this.openEnvelope(row, row.envelope);
+        // The conversation first: a hub error after the envelope is opened would use up its ratchet key.
         const conv = await this.conversationFor(row.conversationId, ctx);
+        const plaintext = await this.openEnvelope(row, row.envelope);
         this.groupOf(conv).session.processDistribution(from, plaintext, standing(conv, row));
       } else {
         let plaintext: Uint8Array;
@@ -720,7 +758,15 @@ export class MessengerClient {
       if ((err instanceof MessengerClientError || isMessengerCryptoError(err)) && err.code === 'E_KEY_CHANGED') {
         // Held, not dropped (and not marked seen): it is opened once the user accepts the new key.
         if (!this.state.held.some((h) => h.messageId === row.messageId)) this.state.held.push(row);
+        // Bounded: a hub could send first messages under made-up keys without end. The oldest go, said.
+        for (const h of this.state.held.splice(0, Math.max(0, this.state.held.length - HELD_KEPT))) {
+          result.problems.push({ code: 'undecryptable', messageId: h.messageId, conversationId: h.conversationId, senderUser: h.senderUser, senderDevice: h.senderDevice, errorCode: 'E_KEY_CHANGED', reason: `more than ${HELD_KEPT} messages wait for key changes to be accepted; the oldest is let go unread` });
+          this.remember(h.messageId);
+        }
         return;
+      } else if (err instanceof MessengerClientError && transient(err)) {
+        // The hub or the network failed, not the message: the sync stops before the ack and the row comes again.
+        throw err;
       } else if (err instanceof MessengerClientError || isMessengerCryptoError(err)) {
         problem(err.code, err.message);
       } else {
@@ -791,6 +837,18 @@ function standing(conv: HubConversation, row: InboxRow): SenderStanding {
   if (conv.members.some((m) => m.userId === row.senderUser)) return {};
   const sent = Date.parse(row.sentAt);
   return { sentBeforeLeaving: (conv.departed ?? []).some((d) => d.userId === row.senderUser && sent <= Date.parse(d.leftAt)) };
+}
+
+/** An inbox row with every field the client reads of the right type. */
+function wellFormedRow(r: InboxRow): boolean {
+  const strings = [r.messageId, r.conversationId, r.senderUser, r.senderDevice, r.kind, r.sentAt];
+  const nullable = [r.envelope, r.ciphertext, r.target ?? null];
+  return strings.every((v) => typeof v === 'string') && nullable.every((v) => v === null || typeof v === 'string');
+}
+
+/** A failure to reach or hear from the hub (worth trying again), as opposed to one about the message itself. */
+function transient(err: MessengerClientError): boolean {
+  return err.code === 'E_HUB_UNREACHABLE' || err.status >= 500 || [401, 403, 408, 429].includes(err.status);
 }
 
 function address(userId: string, deviceId: string): string {

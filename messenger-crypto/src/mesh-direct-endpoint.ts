@@ -10,7 +10,8 @@ import { MeshDirectSession } from './mesh-direct-session.ts';
 import { meshNodeAddress, meshNodeIdFromPublicKey } from './mesh-node-id.ts';
 import { MessengerCryptoError } from './messenger-crypto-error.ts';
 import { systemRandom, type RandomSource } from './random-source.ts';
-import { asArray, asRecord, asUint, asVersion, type JsonRecord } from './state-json.ts';
+import { toBase64url } from './base64url.ts';
+import { asArray, asRecord, asString, asUint, asVersion, type JsonRecord } from './state-json.ts';
 import { TrustStore } from './trust-store.ts';
 
 export interface MeshPeer {
@@ -19,6 +20,9 @@ export interface MeshPeer {
   identityKey: Uint8Array;
 }
 
+/** First-message (INIT) ephemeral keys remembered after their session is gone, so a replayed INIT is refused. */
+const HANDSHAKES_KEPT = 256;
+
 interface Entry {
   current: MeshDirectSession;
   previous: MeshDirectSession | null;
@@ -26,6 +30,8 @@ interface Entry {
 
 export class MeshDirectEndpoint {
   private readonly sessions = new Map<number, Entry>();
+  /** Ephemeral keys of the INITs this endpoint answered, oldest first (bounded). */
+  private handshakes: string[] = [];
 
   constructor(
     readonly identity: KeyPair,
@@ -71,8 +77,13 @@ export class MeshDirectEndpoint {
       if (existing) {
         plaintext = existing.decrypt(m);
       } else {
+        // An INIT answered before whose session has since been replaced: recorded and played again.
+        const handshake = toBase64url(m.ratchetKey);
+        if (this.handshakes.includes(handshake)) throw new MessengerCryptoError('E_REPLAY', 'this first message was already received: refused as a replay', { address });
         // A new handshake from a known peer (it lost its session, or we both started at once) replaces the old session.
         const r = MeshDirectSession.respond(this.identity, m, this.random);
+        this.handshakes.push(handshake);
+        if (this.handshakes.length > HANDSHAKES_KEPT) this.handshakes.splice(0, this.handshakes.length - HANDSHAKES_KEPT);
         this.sessions.set(fromNodeId, { current: r.session, previous: entry?.current ?? null });
         this.trust.pinIfNew(address, m.identityKey);
         plaintext = r.plaintext;
@@ -90,7 +101,7 @@ export class MeshDirectEndpoint {
   }
 
   toJSON(): JsonRecord {
-    return { v: 1, sessions: [...this.sessions].map(([nodeId, e]) => ({ nodeId, current: e.current.toJSON(), previous: e.previous?.toJSON() ?? null })), trust: this.trust.toJSON() };
+    return { v: 1, sessions: [...this.sessions].map(([nodeId, e]) => ({ nodeId, current: e.current.toJSON(), previous: e.previous?.toJSON() ?? null })), trust: this.trust.toJSON(), handshakes: [...this.handshakes] };
   }
 
   static fromJSON(json: unknown, identity: KeyPair, random: RandomSource = systemRandom): MeshDirectEndpoint {
@@ -104,6 +115,8 @@ export class MeshDirectEndpoint {
         previous: r.previous === null ? null : MeshDirectSession.fromJSON(r.previous, random),
       });
     });
+    // Kept since this field came; state saved before it has none.
+    if (j.handshakes !== undefined) endpoint.handshakes = asArray(j.handshakes, 'mesh.handshakes').slice(-HANDSHAKES_KEPT).map((h, i) => asString(h, `mesh.handshakes[${i}]`));
     return endpoint;
   }
 }

@@ -22,6 +22,9 @@ export interface FetchedDeviceBundle {
 
 // Sessions replaced by a newer handshake are kept this long, for their messages still in flight.
 const PREVIOUS_SESSIONS_KEPT = 2;
+// Base keys of handshakes answered, remembered after their session is gone, so a replayed first
+// message (one made without a one-time prekey, which nothing else stops) is refused.
+const HANDSHAKES_KEPT = 1000;
 
 interface Entry {
   current: PairwiseSession;
@@ -30,6 +33,8 @@ interface Entry {
 
 export class PairwiseSessions {
   private readonly sessions = new Map<string, Entry>();
+  /** Base keys (base64url) of the handshakes this device answered, oldest first (bounded). */
+  private handshakes: string[] = [];
 
   constructor(
     private readonly device: DeviceIdentity,
@@ -81,7 +86,11 @@ export class PairwiseSessions {
       const existing = entry && [entry.current, ...entry.previous].find((s) => s.matchesHandshake(m));
       this.trust.require(address, m.prekey.identityKey);
       if (existing) return existing.decrypt(m);
+      const handshake = toBase64url(m.prekey.baseKey);
+      if (this.handshakes.includes(handshake)) throw new MessengerCryptoError('E_REPLAY', 'this first message was already received: refused as a replay', { address });
       const { session, plaintext } = PairwiseSession.respond(this.device, m);
+      this.handshakes.push(handshake);
+      if (this.handshakes.length > HANDSHAKES_KEPT) this.handshakes.splice(0, this.handshakes.length - HANDSHAKES_KEPT);
       this.install(address, session);
       this.trust.pinIfNew(address, m.prekey.identityKey);
       return plaintext;
@@ -110,7 +119,7 @@ export class PairwiseSessions {
   }
 
   toJSON(): JsonRecord {
-    return { v: 1, sessions: [...this.sessions].map(([address, e]) => ({ address, current: e.current.toJSON(), previous: e.previous.map((s) => s.toJSON()) })) };
+    return { v: 1, sessions: [...this.sessions].map(([address, e]) => ({ address, current: e.current.toJSON(), previous: e.previous.map((s) => s.toJSON()) })), handshakes: [...this.handshakes] };
   }
 
   static fromJSON(json: unknown, device: DeviceIdentity, trust: TrustStore): PairwiseSessions {
@@ -124,6 +133,8 @@ export class PairwiseSessions {
         previous: asArray(r.previous, `sessions.sessions[${i}].previous`).map((p) => PairwiseSession.fromJSON(p, { random: device.randomSource })),
       });
     });
+    // Kept since this field came; state saved before it has none.
+    if (j.handshakes !== undefined) out.handshakes = asArray(j.handshakes, 'sessions.handshakes').slice(-HANDSHAKES_KEPT).map((h, i) => asString(h, `sessions.handshakes[${i}]`));
     return out;
   }
 

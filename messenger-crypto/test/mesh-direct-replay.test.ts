@@ -1,0 +1,28 @@
+// A node's first message (INIT) recorded off the air and played again later, after the node has
+// started new sessions, must not open again: the device would show an old message as new.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MeshDirectEndpoint, newX25519KeyPair, systemRandom, isMessengerCryptoError } from '../src/index.ts';
+
+test('an old INIT replayed after the node restarted its session twice is refused as a replay, and the live session still works', () => {
+  const deviceKeys = newX25519KeyPair(systemRandom);
+  const nodeKeys = newX25519KeyPair(systemRandom);
+  const device = new MeshDirectEndpoint(deviceKeys);
+  const toDevice = { nodeId: device.nodeId, identityKey: deviceKeys.publicKey };
+  const inits: Uint8Array[] = [];
+  let node = new MeshDirectEndpoint(nodeKeys);
+  for (const text of ['one', 'two', 'three']) {
+    node = new MeshDirectEndpoint(nodeKeys); // the node rebooted: its sessions are gone
+    const init = node.encodeMeshDirect(toDevice, text);
+    inits.push(init);
+    assert.equal(device.decodeMeshDirect(node.nodeId, init), text);
+  }
+  for (const old of inits) {
+    assert.throws(() => device.decodeMeshDirect(node.nodeId, old), (err: unknown) => isMessengerCryptoError(err) && err.code === 'E_REPLAY');
+  }
+  // Restored from its saved state, the device still knows them.
+  const restored = MeshDirectEndpoint.fromJSON(JSON.parse(JSON.stringify(device.toJSON())), deviceKeys);
+  assert.throws(() => restored.decodeMeshDirect(node.nodeId, inits[0]!), (err: unknown) => isMessengerCryptoError(err) && err.code === 'E_REPLAY');
+  assert.equal(restored.decodeMeshDirect(node.nodeId, node.encodeMeshDirect(toDevice, 'four')), 'four');
+});

@@ -1,0 +1,30 @@
+// A first (prekey) message made without a one-time prekey (the hub had none left to hand out)
+// replayed later, after newer handshakes replaced its session, must not open again: the hub could
+// otherwise show an old message as new.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DeviceIdentity, PairwiseSessions, TrustStore, isMessengerCryptoError, type FetchedDeviceBundle } from '../src/index.ts';
+
+test('a prekey message without a one-time prekey, replayed after its session was replaced, is refused as a replay (also after a restore)', () => {
+  const alice = DeviceIdentity.generate({ oneTimePrekeys: 0 });
+  const bob = DeviceIdentity.generate({ oneTimePrekeys: 0 });
+  const b = bob.publishedBundle([]);
+  const fetched: FetchedDeviceBundle = { identityKey: b.identityKey, signingKey: b.signingKey, signedPrekey: b.signedPrekey, oneTimePrekey: null };
+  const aliceSessions = new PairwiseSessions(alice, new TrustStore());
+  const bobTrust = new TrustStore();
+  let bobSessions = new PairwiseSessions(bob, bobTrust);
+  const sent: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    aliceSessions.startSession('bob', fetched);
+    const env = aliceSessions.encrypt('bob', new TextEncoder().encode(`hello ${i}`));
+    sent.push(env);
+    assert.equal(new TextDecoder().decode(bobSessions.decrypt('alice', env)), `hello ${i}`);
+  }
+  const isReplay = (err: unknown) => isMessengerCryptoError(err) && (err.code === 'E_REPLAY' || err.code === 'E_UNKNOWN_PREKEY');
+  for (const env of sent) assert.throws(() => bobSessions.decrypt('alice', env), isReplay);
+  bobSessions = PairwiseSessions.fromJSON(JSON.parse(JSON.stringify(bobSessions.toJSON())), bob, bobTrust);
+  assert.throws(() => bobSessions.decrypt('alice', sent[0]!), isReplay);
+  // The live session still works both ways.
+  assert.equal(new TextDecoder().decode(bobSessions.decrypt('alice', aliceSessions.encrypt('bob', new TextEncoder().encode('still here')))), 'still here');
+});
