@@ -4,11 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startTestHub } from './support/test-hub.ts';
-import { createAdminSession } from './support/test-auth.ts';
-import { TestGateway } from './support/test-gateway.ts';
 import { waitForEvent } from './support/hub-events.ts';
-import { launch, openPage, signIn } from './support/ui-browser.ts';
+import { openPage, signIn } from './support/ui-browser.ts';
 import { browserAndGateway } from './support/browser-and-gateway.ts';
 
 const NODE = { id: '!4d5e6f11', lat: 38.4237, lon: 27.1428 };
@@ -43,12 +40,7 @@ test('a node renamed while its popup is open: the popup stays open with the new 
 });
 
 test('a name a node gives itself over the air is text on the map, also in the tooltip of its link to a gateway', async (t) => {
-  const browser = await launch();
-  t.after(() => browser.close());
-  const hub = await startTestHub({ dedupWindowMs: 0 });
-  t.after(() => hub.stop());
-  const admin = await createAdminSession(hub);
-  const gw = await TestGateway.connect(hub, admin);
+  const { browser, hub, admin, gw } = await browserAndGateway(t);
   let packetId = 1900;
   gw.mesh(`!${gw.id}`, 'info', { longName: 'Valley gateway', shortName: 'GW', hwModel: 'UNIBOS', role: 'GATEWAY' }, { packetId: packetId++ });
   gw.mesh(`!${gw.id}`, 'position', { latitude: NODE.lat - 0.01, longitude: NODE.lon - 0.01 }, { packetId: packetId++ });

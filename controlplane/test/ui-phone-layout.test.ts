@@ -102,6 +102,10 @@ test('the admin UI on a phone', async (t) => {
         // The chart: readable labels and a usable height.
         const ticks = await page.locator('svg.line-chart .chart-tick').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
         check(ticks.length > 0 && Math.min(...ticks) >= 10, `axis labels are ${Math.min(...ticks).toFixed(1)} px tall`);
+        // Numbers on the chart in the language's own way: "1,5" in Turkish, "1.5" in English (the axis and the points' titles).
+        const values = await page.locator('svg.line-chart .chart-grid .chart-tick:not(.chart-xtick), svg.line-chart circle title').allTextContents();
+        const foreign = values.filter((v) => (tag === 'tr' ? /\d\.\d/ : /\d,\d/).test(v.replace(/^.*: /, '')));
+        check(values.some((v) => /\d[.,]\d/.test(v)) && foreign.length === 0, `chart numbers written the ${tag} way: ${foreign.join(' | ') || values.join(' | ')}`);
         const chart = await box(page, 'svg.line-chart');
         check(chart.height >= 160, `the chart is ${chart.height} px tall`);
         // Each label on the same line as its dropdown.

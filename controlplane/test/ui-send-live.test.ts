@@ -8,6 +8,7 @@ import { api, createAdminSession, createOrgUser } from './support/test-auth.ts';
 import { TestGateway } from './support/test-gateway.ts';
 import { waitForEvent } from './support/hub-events.ts';
 import { launch, openPage, signIn } from './support/ui-browser.ts';
+import { browserAndGateway } from './support/browser-and-gateway.ts';
 
 test('a colleague\u2019s message appears on an open Send screen without a reload', async (t) => {
   const browser = await launch();
@@ -31,5 +32,22 @@ test('a colleague\u2019s message appears on an open Send screen without a reload
   gw.txStatus({ ref: command.ref, packetId: 4242, status: 'queued' });
   await row.filter({ hasText: 'sent' }).waitFor();
   assert.equal(await page.getByText('Nothing sent yet.').isVisible(), false);
+  assert.deepEqual(problems, []);
+});
+
+test('the Send screen\u2019s times age while it is open', async (t) => {
+  const { browser, hub, admin, gw } = await browserAndGateway(t);
+  gw.mesh(`!${gw.id}`, 'info', { longName: 'Square gateway', shortName: 'GW', hwModel: 'UNIBOS', role: 'GATEWAY' }, { packetId: 1 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.info', { what: 'the gateway online' });
+  const { page, problems } = await openPage(browser, hub, { size: 'laptop' });
+  // The page's clock is the test's to move: minutes pass without waiting for them.
+  await page.clock.install();
+  await signIn(page, hub, admin, '#/send');
+  const sent = await api(hub, admin, '/api/v1/messages', { method: 'POST', body: { text: 'bread at the mosque' } });
+  assert.equal(sent.status, 202, JSON.stringify(sent.body));
+  const when = page.getByRole('row').filter({ hasText: 'bread at the mosque' }).locator('time');
+  await when.filter({ hasText: 'just now' }).waitFor();
+  await page.clock.fastForward('03:00');
+  await when.filter({ hasText: '3 min ago' }).waitFor({ timeout: 5000 });
   assert.deepEqual(problems, []);
 });

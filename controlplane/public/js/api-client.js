@@ -41,12 +41,15 @@ export class ApiError extends Error {
    * @param {number} status
    * @param {string} code
    * @param {string} message
+   * @param {number | null} [retryAfterS]
    */
-  constructor(status, code, message) {
+  constructor(status, code, message, retryAfterS = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    /** Seconds the hub asked to wait (its Retry-After), when it said. @type {number | null} */
+    this.retryAfterS = retryAfterS;
   }
 }
 
@@ -248,7 +251,8 @@ export class ApiClient extends EventTarget {
     if (!res.ok) {
       const code = data && typeof data.code === 'string' ? data.code : `E_HTTP_${res.status}`;
       const message = data && typeof data.message === 'string' ? data.message : `${res.status} ${res.statusText}`;
-      throw new ApiError(res.status, code, message);
+      const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
+      throw new ApiError(res.status, code, message, Number.isFinite(retryAfter) && retryAfter >= 0 ? Math.ceil(retryAfter) : null);
     }
     return data;
   }

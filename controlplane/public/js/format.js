@@ -21,6 +21,23 @@ export function relativeTime(time, now = Date.now()) {
   return new Date(ms).toLocaleDateString(locale());
 }
 
+/**
+ * How long until a time to come: "in 42 s", "in 5 min", "at 14:05:00"; "any moment now" once it is due.
+ * (relativeTime is for the past: a time to come read "just now" there.)
+ * @param {string | number | null | undefined} time ISO string or epoch ms
+ * @param {number} [now]
+ */
+export function timeUntil(time, now = Date.now()) {
+  if (time === null || time === undefined || time === '') return '—';
+  const ms = typeof time === 'number' ? time : Date.parse(time);
+  if (!Number.isFinite(ms)) return '—';
+  const s = Math.ceil((ms - now) / 1000);
+  if (s <= 0) return t('any moment now');
+  if (s < 60) return t('in {n} s', { n: s });
+  if (s < 3600) return t('in {n} min', { n: Math.ceil(s / 60) });
+  return t('at {time}', { time: clockTime(ms) });
+}
+
 /** @param {string | number | null | undefined} time */
 export function clockTime(time) {
   if (time === null || time === undefined) return '—';
@@ -137,4 +154,60 @@ export function deliveryStatus(status) {
   /** @type {Record<string, () => string>} */
   const labels = { queued: () => t('queued'), sent: () => t('sent'), delivered: () => t('delivered'), failed: () => t('failed'), refused: () => t('refused'), confirmed: () => t('confirmed'), unconfirmed: () => t('not confirmed') };
   return (labels[String(status)] ?? (() => String(status ?? '')))();
+}
+
+/**
+ * Why a sent message failed, in the chosen language: the gateway's reasons and the mesh's routing
+ * errors this UI knows read translated; any other reason is shown as it came (the whole of it).
+ * @param {unknown} error
+ */
+export function deliveryError(error) {
+  const raw = String(error ?? '').trim();
+  /** @type {Record<string, () => string>} */
+  const reasons = {
+    "the gateway's radio gave up: nobody acknowledged it": () => t("the gateway's radio gave up: nobody acknowledged it"),
+    "pushed out of the gateway's full outbox by more urgent messages": () => t("pushed out of the gateway's full outbox by more urgent messages"),
+    "the gateway's mesh router refused it": () => t("the gateway's mesh router refused it"),
+    'the gateway could not read its stored copy': () => t('the gateway could not read its stored copy'),
+    'refused by the gateway': () => t('refused by the gateway'),
+    'this gateway cannot carry private messages': () => t('this gateway cannot carry private messages'),
+    NO_ROUTE: () => t('no route to the node'),
+    TIMEOUT: () => t('timed out'),
+    MAX_RETRANSMIT: () => t('no acknowledgement after every retry'),
+    NO_CHANNEL: () => t('the node does not share the channel'),
+    TOO_LARGE: () => t('too large for the radio'),
+    DUTY_CYCLE: () => t('the radio’s airtime limit was reached'),
+    NO_RESPONSE: () => t('the node did not answer'),
+    BAD_REQUEST: () => t('the node could not read it'),
+  };
+  const notSent = /^not sent: /.exec(raw);
+  const reason = notSent ? raw.slice(notSent[0].length) : raw;
+  const known = reasons[reason];
+  if (!known) return raw;
+  return notSent ? t('not sent: {reason}', { reason: known() }) : known();
+}
+
+/**
+ * Why the hub would not take a message for the radio, in the chosen language (no gateway to carry
+ * it, a node it does not know); any other reason as the hub gave it.
+ * @param {unknown} err an ApiError (its code) or any error
+ * @param {string | null} name the recipient as people call it; null for everyone
+ */
+export function sendRefusal(err, name) {
+  const code = err && typeof err === 'object' && 'code' in err ? String(err.code) : '';
+  if (code === 'E_UNAVAILABLE') return name === null ? t('no gateway is online: nothing can carry it') : t('no gateway has heard {name} recently: nothing can reach it', { name });
+  if (code === 'E_NOT_FOUND' && name !== null) return t('{name} is not in this org’s fleet', { name });
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Why acknowledging or resolving an alert was refused, in the chosen language: someone else got
+ * there first (the list is brought up to date by events); any other reason as the hub gave it.
+ * @param {unknown} err
+ */
+export function alertRefusal(err) {
+  const code = err && typeof err === 'object' && 'code' in err ? String(err.code) : '';
+  if (code === 'E_CONFLICT') return t('someone else has already handled it');
+  if (code === 'E_NOT_FOUND') return t('the alert is no longer there');
+  return err instanceof Error ? err.message : String(err);
 }

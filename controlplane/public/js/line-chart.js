@@ -2,7 +2,7 @@
 // the hub serves no chart library and the UI has no build step.
 
 import { svg } from './dom.js';
-import { locale } from './i18n.js';
+import { formatNumber, locale } from './i18n.js';
 
 /**
  * @typedef {{ time: number, value: number }} Point
@@ -30,10 +30,10 @@ export function niceTicks(min, max, count = 5) {
   return { lo, hi, step, ticks };
 }
 
-/** @param {number} v @param {number} step */
+/** A tick's value with as many decimals as the step needs, in the chosen language ("1,5" in Turkish). @param {number} v @param {number} step */
 function fmt(v, step) {
-  const digits = Math.max(0, -Math.floor(Math.log10(step)));
-  return v.toFixed(Math.min(digits, 6));
+  const digits = Math.min(Math.max(0, -Math.floor(Math.log10(step))), 6);
+  return formatNumber(v, { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 const SECOND = 1000;
@@ -135,7 +135,7 @@ export function lineChart(points, opts) {
   if (sorted.length <= 120) {
     const dots = svg('g', { class: 'chart-dots' });
     for (const p of sorted) {
-      dots.append(svg('circle', { cx: sx(p.time).toFixed(1), cy: sy(p.value).toFixed(1), r: 3.5 }, svg('title', {}, `${new Date(p.time).toLocaleString(locale())}: ${p.value}${opts.unit ? ` ${opts.unit}` : ''}`)));
+      dots.append(svg('circle', { cx: sx(p.time).toFixed(1), cy: sy(p.value).toFixed(1), r: 3.5 }, svg('title', {}, `${new Date(p.time).toLocaleString(locale())}: ${formatNumber(p.value, { maximumFractionDigits: 6 })}${opts.unit ? ` ${opts.unit}` : ''}`)));
     }
     chart.append(dots);
   }

@@ -176,8 +176,18 @@ export class OpenAlerts extends AlertBook {
       .sort((a, b) => Number(b.level === 'SOS') - Number(a.level === 'SOS') || String(b.raisedAt).localeCompare(String(a.raisedAt)));
   }
 
-  /** @param {string} nodeId */
+  /**
+   * A node's unresolved SOS: one nobody has acknowledged yet before an acknowledged one (a node
+   * can have two open at once, an older one having arrived late), newest first.
+   * @param {string} nodeId
+   */
   sosOf(nodeId) {
-    return this.list().find((a) => a.nodeId === nodeId && a.level === 'SOS') ?? null;
+    const mine = this.sosListOf(nodeId);
+    return mine.find((a) => a.state === 'open') ?? mine[0] ?? null;
+  }
+
+  /** All of a node's unresolved SOS, newest first. @param {string} nodeId */
+  sosListOf(nodeId) {
+    return this.list().filter((a) => a.nodeId === nodeId && a.level === 'SOS');
   }
 }

@@ -10,7 +10,7 @@
 
 import { ApiError } from '../api-client.js';
 import { h, replaceRows, sameControl } from '../dom.js';
-import { alertLevel, bearing, coordinates, dateTime, distance, distanceAndBearing, relativeTime, timeOfDay } from '../format.js';
+import { alertLevel, alertRefusal, bearing, coordinates, dateTime, distance, distanceAndBearing, relativeTime, sendRefusal, timeOfDay } from '../format.js';
 import { positionOf } from '../fleet-store.js';
 import { HUB_EVENT_TOPIC } from '../hub-events.js';
 import { t } from '../i18n.js';
@@ -84,7 +84,12 @@ export function createAlertsView(ctx) {
   const updateBadge = () => {
     const open = unresolved.openCount();
     ctx.setBadge('alerts', open);
-    summary.textContent = open === 0 ? t('No open alerts') : t({ one: '{count} open', other: '{count} open' }, { count: open });
+    // Acknowledged is not over: help is not there until it is resolved.
+    const acknowledged = unresolved.list().filter((a) => a.state === 'acknowledged').length;
+    const parts = [];
+    if (open > 0) parts.push(t({ one: '{count} open', other: '{count} open' }, { count: open }));
+    if (acknowledged > 0) parts.push(t({ one: '{count} acknowledged, not resolved', other: '{count} acknowledged, not resolved' }, { count: acknowledged }));
+    summary.textContent = parts.length === 0 ? t('No open alerts') : parts.join(' · ');
   };
 
   /**
@@ -105,7 +110,7 @@ export function createAlertsView(ctx) {
       if (action === 'acknowledge' && typeof body?.note === 'string' && body.note) {
         api.post(`/api/v1/nodes/${encodeURIComponent(a.nodeId)}/messages`, { text: body.note }).then(
           () => ctx.notify(t('The note is on its way to {name}.', { name: a.nodeName || fleet.display(a.nodeId) }), 'info'),
-          (err) => ctx.notify(t('The note could not be sent to the node: {error}', { error: err instanceof Error ? err.message : String(err) }), 'error'),
+          (err) => ctx.notify(t('The note could not be sent to the node: {error}', { error: sendRefusal(err, a.nodeName || fleet.display(a.nodeId)) }), 'error'),
         );
       }
       // The card was redrawn: keep keyboard focus on it.
@@ -113,7 +118,7 @@ export function createAlertsView(ctx) {
       /** @type {HTMLElement | null} */ (item?.querySelector('button') ?? item?.querySelector('article') ?? null)?.focus();
     } catch (err) {
       button.disabled = false;
-      const what = err instanceof Error ? err.message : String(err);
+      const what = alertRefusal(err);
       ctx.notify(err instanceof ApiError && err.code === 'E_FORBIDDEN' ? t('Your role may not handle alerts.') : action === 'acknowledge' ? t('Could not acknowledge: {error}', { error: what }) : t('Could not resolve: {error}', { error: what }), 'error');
     }
   };

@@ -4,7 +4,7 @@
 // event happened (events carry that name); its id, and its name now if it has changed, are on hover.
 
 import { h, replace } from '../dom.js';
-import { alertLevel, battery, clockTime, coordinates, dateTime, deliveryStatus, number } from '../format.js';
+import { alertLevel, battery, clockTime, coordinates, dateTime, deliveryError, deliveryStatus, number } from '../format.js';
 import { positionOf } from '../fleet-store.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { formatNumber, t } from '../i18n.js';
@@ -205,7 +205,7 @@ export function describe(event, fleet) {
     case HUB_EVENT.MESH_NEIGHBORS:
       return { kind: t('Neighbours'), who, what: Array.isArray(body.neighbors) ? t({ one: '{count} neighbour', other: '{count} neighbours' }, { count: body.neighbors.length }) : t('neighbour report') };
     case HUB_EVENT.MESH_ACK:
-      return { kind: t('Ack'), who, what: body.error && body.error !== 'NONE' ? t('failed: {error}', { error: body.error }) : t('delivered'), tone: body.error && body.error !== 'NONE' ? 'bad' : 'good' };
+      return { kind: t('Ack'), who, what: body.error && body.error !== 'NONE' ? t('failed: {error}', { error: deliveryError(body.error) }) : t('delivered'), tone: body.error && body.error !== 'NONE' ? 'bad' : 'good' };
     case HUB_EVENT.NODE_ONLINE:
       return { kind: t('Online'), who, what: t('came online'), tone: 'good' };
     case HUB_EVENT.NODE_OFFLINE:
@@ -235,7 +235,7 @@ export function describe(event, fleet) {
     case HUB_EVENT.MESSAGE_STATUS: {
       const to = d.to === 'broadcast' ? t('everyone') : typeof d.toName === 'string' && d.toName ? d.toName : typeof d.to === 'string' ? fleet.display(d.to) : '';
       const status = deliveryStatus(d.status);
-      return { kind: d.kind === 'alert' ? alertLevel(d.level) : t('Message'), who: to ? t('to {name}', { name: to }) : '', what: d.text ? t('{status}: “{text}”', { status, text: String(d.text) }) : status, tone: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : undefined };
+      return { kind: d.kind === 'alert' ? alertLevel(d.level) : t('Message'), who: to ? t('to {name}', { name: to }) : '', what: d.error ? (d.text ? t('{status}: “{text}” ({error})', { status, text: String(d.text), error: deliveryError(d.error) }) : t('failed: {error}', { error: deliveryError(d.error) })) : d.text ? t('{status}: “{text}”', { status, text: String(d.text) }) : status, tone: d.status === 'failed' ? 'bad' : d.status === 'delivered' ? 'good' : undefined };
     }
     case HUB_EVENT.SWITCH_STATUS: {
       const gw = typeof d.gatewayId === 'string' ? fleet.label(d.gatewayId) : '';

@@ -32,7 +32,7 @@ export function renderLogin(root, api, opts) {
       await api.login(email.value.trim(), password.value);
       opts.onSignedIn();
     } catch (err) {
-      error.textContent = err instanceof ApiError && err.status === 401 ? t('Wrong email or password.') : err instanceof Error ? err.message : String(err);
+      error.textContent = loginError(err);
       submit.disabled = false;
       password.select();
     }
@@ -44,4 +44,20 @@ export function renderLogin(root, api, opts) {
 
 export function brand() {
   return h('div', { class: 'brand brand--large' }, h('img', { src: '/favicon.svg', alt: '', width: '40', height: '40' }), h('span', {}, t('UNIBOS')));
+}
+
+/**
+ * Why a sign-in failed, in the chosen language: wrong password, or the hub's limits on failed
+ * sign-ins (per account) and on attempts (per address), with how long to wait when it said.
+ * @param {unknown} err
+ */
+export function loginError(err) {
+  if (err instanceof ApiError) {
+    if (err.status === 401) return t('Wrong email or password.');
+    const s = err.retryAfterS;
+    const wait = s === null ? null : s < 120 ? t({ one: '{count} second', other: '{count} seconds' }, { count: Math.max(1, s) }) : t({ one: '{count} minute', other: '{count} minutes' }, { count: Math.ceil(s / 60) });
+    if (err.code === 'E_LOGIN_THROTTLED') return wait ? t('Too many failed sign-ins to this account. Try again in {wait}.', { wait }) : t('Too many failed sign-ins to this account. Try again later.');
+    if (err.code === 'E_RATE_LIMITED') return wait ? t('Too many sign-in attempts from this address. Try again in {wait}.', { wait }) : t('Too many sign-in attempts from this address. Try again later.');
+  }
+  return err instanceof Error ? err.message : String(err);
 }

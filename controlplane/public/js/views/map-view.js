@@ -152,7 +152,7 @@ export function createMapView(ctx) {
       { class: 'node-popup' },
       h('strong', { title: node.id }, fleet.display(node.id)),
       h('div', { class: 'mono' }, node.id),
-      sos ? h('div', { class: 'popup-sos' }, h('span', { class: 'badge badge--open' }, t('SOS open')), ' ', h('a', { href: '#/alerts' }, t('Open the alert'))) : null,
+      sos ? h('div', { class: 'popup-sos' }, h('span', { class: `badge badge--${sos.state}` }, sosSummary(alerts.sosListOf(node.id))), ' ', h('a', { href: '#/alerts' }, t('Open the alert'))) : null,
       h('div', {}, h('span', { class: `badge ${node.online ? 'badge--online' : 'badge--offline'}` }, node.online ? t('Online') : t('Offline')), ' ', t('last seen {when}', { when: relativeTime(node.lastSeen) })),
       node.battery !== null ? h('div', {}, t('Battery {value}', { value: battery(node.battery) })) : null,
       node.snr !== null ? h('div', {}, t('SNR {value}', { value: decibels(node.snr) })) : null,
@@ -452,4 +452,18 @@ function clusterNodes(nodes, project) {
     groups.push({ at: [c.lat, c.lon], ids: c.ids });
   }
   return { hidden, groups };
+}
+
+/**
+ * What a node's unresolved SOS amount to, as its popup says it: open (nobody has acknowledged it)
+ * or acknowledged, and how many when there are more than one.
+ * @param {import('../views/alerts-view.js').Alert[]} list
+ */
+function sosSummary(list) {
+  const open = list.filter((a) => a.state === 'open').length;
+  const acknowledged = list.length - open;
+  if (list.length <= 1) return open ? t('SOS open') : t('SOS acknowledged');
+  if (acknowledged === 0) return t({ one: '{count} SOS open', other: '{count} SOS open' }, { count: open });
+  if (open === 0) return t({ one: '{count} SOS acknowledged', other: '{count} SOS acknowledged' }, { count: acknowledged });
+  return t('{open} SOS open, {acknowledged} acknowledged', { open, acknowledged });
 }

@@ -5,7 +5,7 @@
 
 import { ApiError } from '../api-client.js';
 import { h, replace, replaceRows } from '../dom.js';
-import { relativeTime } from '../format.js';
+import { timeUntil } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { lang, t } from '../i18n.js';
 
@@ -175,7 +175,7 @@ export function createModulesView(ctx) {
       { class: `module module--${m.state}`, dataset: { module: m.name } },
       h('div', { class: 'module-head' }, h('strong', {}, m.name), h('span', { class: 'muted' }, [m.version ? ` ${m.version}` : '', m.category ? ` · ${CATEGORY_LABEL[m.category] ?? m.category}` : '']), h('span', { class: `badge badge--${m.state}`, role: 'status', 'aria-label': t('{module} state', { module: m.name }) }, STATE_LABEL[m.state] ?? m.state)),
       m.description && h('p', { class: 'module-description' }, m.translations?.[lang]?.description ?? m.description),
-      m.error && h('p', { class: 'module-error', role: 'note' }, m.error, m.retryAt ? t(' (next try {when})', { when: relativeTime(m.retryAt) }) : ''),
+      m.error && h('p', { class: 'module-error', role: 'note' }, m.error, m.retryAt ? h('span', { class: 'module-retry', dataset: { at: m.retryAt } }, nextTry(m.retryAt)) : ''),
       m.runtimeErrors > 0 && h('p', { class: 'muted' }, t({ one: '{count} runtime error since start', other: '{count} runtime errors since start' }, { count: m.runtimeErrors })),
       h('div', { class: 'toolbar' }, canToggle && button),
       admin && m.settingsSchema && details,
@@ -217,6 +217,12 @@ export function createModulesView(ctx) {
     }
   };
 
+  // The wait until a module's next try counts down while the screen is open.
+  const ticker = setInterval(() => {
+    if (!shown) return;
+    for (const el of /** @type {NodeListOf<HTMLElement>} */ (list.querySelectorAll('.module-retry'))) el.textContent = nextTry(el.dataset.at ?? '');
+  }, 5_000);
+
   stream.addEventListener('event', (e) => {
     const ev = /** @type {CustomEvent} */ (e).detail;
     if (ev.type !== HUB_EVENT.MODULE_STATE) return;
@@ -238,6 +244,7 @@ export function createModulesView(ctx) {
       shown = false;
     },
     destroy: () => {
+      clearInterval(ticker);
       for (const p of mounted.values()) p.ui?.destroy?.();
       mounted.clear();
     },
@@ -269,4 +276,9 @@ function parsePoints(text, setting) {
     points.push(parts);
   }
   return points;
+}
+
+/** " (next try in 4 min)" after a module's error. @param {string} at */
+function nextTry(at) {
+  return t(' (next try {when})', { when: timeUntil(at) });
 }

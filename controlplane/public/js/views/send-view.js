@@ -3,7 +3,7 @@
 
 import { ApiError } from '../api-client.js';
 import { h, replace } from '../dom.js';
-import { alertLevel, dateTime, deliveryStatus, relativeTime } from '../format.js';
+import { alertLevel, dateTime, deliveryError, deliveryStatus, relativeTime, sendRefusal } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { t } from '../i18n.js';
 
@@ -132,11 +132,12 @@ export function createSendView(ctx) {
     return h(
       'tr',
       { dataset: { messageId: m.id, status } },
-      h('td', label(0), h('time', { datetime: m.createdAt ?? '', title: dateTime(m.createdAt) }, relativeTime(m.createdAt))),
+      h('td', label(0), h('time', { class: 'relative-time', datetime: m.createdAt ?? '', title: dateTime(m.createdAt) }, relativeTime(m.createdAt))),
       h('td', { ...label(1), title: m.to }, recipient),
       h('td', label(2), m.kind === 'alert' ? alertLevel(m.level) : t('Text')),
       h('th', { scope: 'row', class: 'message-text', ...label(3) }, m.text ?? ''),
-      h('td', label(4), h('span', { class: `badge badge--${status}`, title: m.error ?? '' }, deliveryStatus(status)), m.error ? h('div', { class: 'hint' }, m.error) : null),
+      // Badge and reason in one box: on a phone it is the card's second column (the reason under the badge, not under the label).
+      h('td', label(4), h('span', { class: 'cell-value' }, h('span', { class: `badge badge--${status}`, title: m.error ? deliveryError(m.error) : '' }, deliveryStatus(status)), m.error ? h('span', { class: 'hint sent-error' }, deliveryError(m.error)) : null)),
       h('td', label(5), Array.isArray(m.gateways) ? String(m.gateways.length) : '—'),
     );
   };
@@ -183,7 +184,7 @@ export function createSendView(ctx) {
       text.value = '';
       updateCount();
     } catch (err) {
-      result.textContent = err instanceof ApiError && err.code === 'E_FORBIDDEN' ? t('Your role may not send messages.') : t('Not sent: {error}', { error: err instanceof Error ? err.message : String(err) });
+      result.textContent = err instanceof ApiError && err.code === 'E_FORBIDDEN' ? t('Your role may not send messages.') : t('Not sent: {error}', { error: sendRefusal(err, to.value === 'broadcast' ? null : fleet.display(to.value)) });
     } finally {
       submit.disabled = !ctx.can('send');
     }
@@ -198,6 +199,10 @@ export function createSendView(ctx) {
     if (id) upsert({ ...d, id });
   };
   stream.addEventListener('event', onEvent);
+  // Relative times age while the page is open ("just now" must not stay "just now").
+  const ticker = setInterval(() => {
+    for (const el of tbody.querySelectorAll('time.relative-time')) el.textContent = relativeTime(el.getAttribute('datetime') || null);
+  }, 10_000);
 
   const load = async () => {
     try {
@@ -229,6 +234,7 @@ export function createSendView(ctx) {
     },
     permissionsChanged: applyPermissions,
     destroy() {
+      clearInterval(ticker);
       stream.removeEventListener('event', onEvent);
       fleet.removeEventListener('change', onFleet);
       cancelAnimationFrame(pending);
