@@ -16,6 +16,8 @@ test('on a phone, the sign-in page shows its brand, and sign-in limits read in T
   const admin = await createAdminSession(hub);
   const { page, problems } = await openPage(browser, hub, { size: 'phone', locale: 'tr-TR' });
   await page.goto(`${hub.url}/`);
+  // The sign-in form is drawn by the app once it has started: wait for it before judging the page.
+  await page.getByLabel('E-posta').waitFor();
   // The sign-in page says whose it is on a phone too (the header's rule hid its logo and name).
   const brand = page.locator('.auth-page .brand');
   assert.ok(await brand.isVisible(), 'the UNIBOS brand is on the phone sign-in page');
