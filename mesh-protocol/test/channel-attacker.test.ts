@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChannelSet, DEFAULT_CHANNEL, deriveChannelKey } from '../src/crypto/channel-key.ts';
 import { encodeFrame } from '../src/frame/frame-codec.ts';
-import { BROADCAST, readHeader } from '../src/frame/header.ts';
+import { BROADCAST, readHeader, type FrameHeader } from '../src/frame/header.ts';
 import type { Data } from '../src/frame/schema.ts';
 import { CoverageFloodPolicy } from '../src/routing/coverage-flood-policy.ts';
 import { NeighborTable } from '../src/routing/neighbor-table.ts';
@@ -25,6 +25,14 @@ const N = 0x5050;
 const S = 0x5353;
 
 const SOS: Data = { alert: { level: 'SOS', text: 'help', magnitudeX10: 0 } };
+
+/**
+ * A frame sealed with the published Public key as anyone holding it can: broadcast, zero hops,
+ * counter 1, transmitted by its claimed sender, unless `header` says otherwise.
+ */
+function forge(from: number, id: number, data: Data, header: Partial<FrameHeader> = {}): Uint8Array {
+  return encodeFrame({ to: BROADCAST, from, id, hopLimit: 0, hopStart: 0, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: from & 0xff, counter: 1, ...header }, data, DEFAULT_CHANNEL);
+}
 
 /** Ten minutes on (well within the dedup cache's hour), Eve plays `frame` back five times, a minute apart. */
 function playBack(net: Net, frame: Uint8Array): void {
@@ -109,11 +117,7 @@ test("a forged ack naming an SOS's packet id does not cancel the relays of the S
   // B has heard the SOS and waits out its relay slot.
   net.scheduler.runUntil(net.scheduler.now() + 3_000);
   assert.equal((net.deliveries.get(B) ?? []).filter((d) => d.kind === 'alert').length, 1);
-  const forged = encodeFrame(
-    { to: A, from: EVE, id: 0x5151_0001, hopLimit: 0, hopStart: 0, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: EVE & 0xff, counter: 1 },
-    { routing: { error: 'NONE' }, requestId: id },
-    DEFAULT_CHANNEL,
-  );
+  const forged = forge(EVE, 0x5151_0001, { routing: { error: 'NONE' }, requestId: id }, { to: A });
   net.inject(forged);
   net.scheduler.runUntilIdle();
   assert.equal((net.deliveries.get(C) ?? []).filter((d) => d.kind === 'alert').length, 1, 'the SOS still reached C');
@@ -131,13 +135,7 @@ test("one forged Public frame with a huge counter does not silence a node's fram
   a.send(BROADCAST, { text: 'before' });
   net.scheduler.runUntilIdle();
   // Eve knows only the Public key: she claims to be A, with the largest counter there is.
-  net.inject(
-    encodeFrame(
-      { to: BROADCAST, from: A, id: 0x5151_0002, hopLimit: 0, hopStart: 0, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: A & 0xff, counter: 0xffff_ffff },
-      { text: 'I am A' },
-      DEFAULT_CHANNEL,
-    ),
-  );
+  net.inject(forge(A, 0x5151_0002, { text: 'I am A' }, { counter: 0xffff_ffff }));
   net.scheduler.runUntilIdle();
   a.send(BROADCAST, { text: 'after' });
   net.scheduler.runUntilIdle();
@@ -165,13 +163,7 @@ test('a flood of frames from made-up senders does not make a node forget its gat
 
   for (let i = 0; i < 1_100; i++) {
     const from = 0x7000_0000 + i;
-    net.inject(
-      encodeFrame(
-        { to: BROADCAST, from, id: 1 + i, hopLimit: 0, hopStart: 0, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: from & 0xff, counter: 1 },
-        { text: 'hi' },
-        DEFAULT_CHANNEL,
-      ),
-    );
+    net.inject(forge(from, 1 + i, { text: 'hi' }));
     net.scheduler.runUntilIdle();
   }
   assert.ok(n.neighbors.all().length <= 1024, 'the table stayed bounded');
@@ -186,13 +178,7 @@ test('a flood of frames from made-up senders does not make a node forget its gat
   net.scheduler.runUntil(net.scheduler.now() + 1_000);
   for (let i = 0; i < 1_100; i++) {
     const from = 0x7100_0000 + i;
-    net.inject(
-      encodeFrame(
-        { to: BROADCAST, from, id: 1 + i, hopLimit: 0, hopStart: 0, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: from & 0xff, counter: 1 },
-        { text: 'hi' },
-        DEFAULT_CHANNEL,
-      ),
-    );
+    net.inject(forge(from, 1 + i, { text: 'hi' }));
     net.scheduler.runUntilIdle();
   }
   assert.equal(n.neighbors.get(S), undefined, 'S, safe and not heard since, made room');
@@ -232,13 +218,7 @@ test("frames from made-up senders on the Public channel do not push a private ch
   // More made-up senders than the dedup cache and the replay window hold (4 096 each).
   for (let i = 0; i < 4_200; i++) {
     const from = 0x7000_0000 + i;
-    net.inject(
-      encodeFrame(
-        { to: BROADCAST, from, id: 1 + i, hopLimit: 0, hopStart: 0, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: from & 0xff, counter: 1 },
-        { text: 'x' },
-        DEFAULT_CHANNEL,
-      ),
-    );
+    net.inject(forge(from, 1 + i, { text: 'x' }));
     net.scheduler.runUntilIdle();
   }
   const replays = b.stats.dropCount('E_REPLAY');
@@ -277,13 +257,7 @@ test('a beacon claiming links better than certain (quality above 255) does not s
   assert.deepEqual(texts(net.deliveries.get(C)), ['first'], 'N relays A to C');
 
   const claim = (nodeId: number) => ({ nodeId, snrX4: 40, quality: 0xffff_ffff });
-  net.inject(
-    encodeFrame(
-      { to: BROADCAST, from: F, id: 0x5151_0003, hopLimit: 0, hopStart: 0, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: F & 0xff, counter: 1 },
-      { neighborInfo: { nodeId: F, beaconSeq: 1, intervalS: 60, neighbors: [claim(A), claim(N), claim(C)] } },
-      DEFAULT_CHANNEL,
-    ),
-  );
+  net.inject(forge(F, 0x5151_0003, { neighborInfo: { nodeId: F, beaconSeq: 1, intervalS: 60, neighbors: [claim(A), claim(N), claim(C)] } }));
   net.scheduler.runUntilIdle();
   a.send(BROADCAST, { text: 'second' });
   a.send(BROADCAST, SOS);
@@ -307,13 +281,7 @@ test("a Public frame forged with a private frame's sender and packet id does not
   net.add(B, { channels: channels() });
   net.add(C, { channels: channels() });
   const id = a.send(BROADCAST, { text: 'the bridge is out' });
-  net.inject(
-    encodeFrame(
-      { to: BROADCAST, from: A, id, hopLimit: 3, hopStart: 3, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: A & 0xff, counter: 0x00ff_0000 },
-      { text: 'all clear' },
-      DEFAULT_CHANNEL,
-    ),
-  );
+  net.inject(forge(A, id, { text: 'all clear' }, { hopLimit: 3, hopStart: 3, counter: 0x00ff_0000 }));
   net.scheduler.runUntilIdle();
   const atC = (net.deliveries.get(C) ?? []).map((d) => `${d.channel}: ${d.data.text}`);
   assert.ok(atC.includes('Ops: the bridge is out'), `C got A's message: ${atC.join(' | ')}`);

@@ -121,34 +121,41 @@ test('an SOS waiting for a busy channel listens again within its 16-slot window,
   assert.ok(onAirAt[0]! >= clearAt && onAirAt[0]! <= clearAt + 16 * slotMs, `the channel cleared at ${clearAt} ms, the SOS went at ${onAirAt[0]} ms`);
 });
 
-test('an SOS that fits the duty-cycle budget goes at once, not after the text ahead of it waits for the budget', () => {
+/** A LongFast queue spending `duty`'s budget, with the lengths that go on air and the drops it counts. */
+function budgetQueue(duty: (scheduler: SimScheduler) => DutyCycle, seed: number) {
   const scheduler = new SimScheduler();
-  const params = loraParams('LongFast');
   const onAir: number[] = [];
-  const radio = { params, attach: () => {}, transmit: (b: Uint8Array) => onAir.push(b.length), isChannelBusy: () => false };
-  const duty = new DutyCycle('EU868', scheduler);
-  const queue = new TxQueue(radio, scheduler, new SeededRandom(5), 28, duty, new ChannelUtilization(scheduler), new RouterStats(), () => {});
-  // Busy minutes of relaying left 0.9 s of the hour's budget: a 180-byte text (about 1.7 s on air)
-  // must wait most of an hour, a 40-byte SOS (about 0.55 s) fits now.
+  const drops: string[] = [];
+  const radio = { params: loraParams('LongFast'), attach: () => {}, transmit: (b: Uint8Array) => onAir.push(b.length), isChannelBusy: () => false };
+  const budget = duty(scheduler);
+  const queue = new TxQueue(radio, scheduler, new SeededRandom(seed), 28, budget, new ChannelUtilization(scheduler), new RouterStats(), (r) => drops.push(r));
+  return { scheduler, duty: budget, queue, onAir, drops };
+}
+
+/**
+ * Busy minutes of relaying left 0.9 s of the hour's EU868 budget: a 180-byte text of ours (about
+ * 1.7 s on air) must wait most of an hour, while `item` (shorter) fits now and must go at once.
+ */
+function overtakesTextWaitingForBudget(item: Parameters<TxQueue['enqueue']>[0], what: string): void {
+  const { scheduler, duty, queue, onAir } = budgetQueue((s) => new DutyCycle('EU868', s), 5);
   duty.record(duty.budgetMs - 900);
   queue.enqueue({ length: 180, kind: 'origin', prepare: () => new Uint8Array(180) });
   scheduler.runUntil(scheduler.now() + 1_000);
   assert.deepEqual(onAir, [], 'the text waits for the budget');
-  queue.enqueue({ length: 40, kind: 'origin', urgent: true, prepare: () => new Uint8Array(40) });
+  queue.enqueue(item);
   scheduler.runUntil(scheduler.now() + 1);
-  assert.deepEqual(onAir, [40], 'the SOS went on air at once');
+  assert.deepEqual(onAir, [item.length], `${what} went on air at once`);
+}
+
+test('an SOS that fits the duty-cycle budget goes at once, not after the text ahead of it waits for the budget', () => {
+  overtakesTextWaitingForBudget({ length: 40, kind: 'origin', urgent: true, prepare: () => new Uint8Array(40) }, 'the SOS');
 });
 
 test("a queue full of relayed alerts still takes the node's own SOS, pushing out the newest relay", () => {
   // Someone floods alerts while the duty-cycle budget is spent: urgent relays wait for the budget
   // instead of being dropped, so they pile up; the person here pressing SOS must not be refused.
-  const scheduler = new SimScheduler();
-  const params = loraParams('LongFast');
-  const radio = { params, attach: () => {}, transmit: () => {}, isChannelBusy: () => false };
-  const duty = new DutyCycle('EU868', scheduler);
+  const { duty, queue, drops } = budgetQueue((s) => new DutyCycle('EU868', s), 6);
   duty.record(duty.budgetMs);
-  const drops: string[] = [];
-  const queue = new TxQueue(radio, scheduler, new SeededRandom(6), 28, duty, new ChannelUtilization(scheduler), new RouterStats(), (r) => drops.push(r));
   const dropped: string[] = [];
   const relay = (name: string) => ({ length: 40, kind: 'relay' as const, urgent: true, prepare: () => new Uint8Array(40), onDropped: () => dropped.push(name) });
   for (let i = 0; i < 64; i++) assert.equal(queue.enqueue(relay(`r${i}`)), true);
@@ -161,13 +168,7 @@ test("a queue full of relayed alerts still takes the node's own SOS, pushing out
 
 test('a frame that can never fit the duty-cycle budget is dropped and counted, and the frames behind it still go', () => {
   // A region whose budget (1 % of a minute, 600 ms) is shorter than one long frame on air.
-  const scheduler = new SimScheduler();
-  const params = loraParams('LongFast');
-  const onAir: number[] = [];
-  const radio = { params, attach: () => {}, transmit: (b: Uint8Array) => onAir.push(b.length), isChannelBusy: () => false };
-  const duty = new DutyCycle({ name: 'TIGHT', minFrequencyHz: 0, maxFrequencyHz: 1e9, dutyCycle: 0.01, windowMs: 60_000 }, scheduler);
-  const drops: string[] = [];
-  const queue = new TxQueue(radio, scheduler, new SeededRandom(8), 28, duty, new ChannelUtilization(scheduler), new RouterStats(), (r) => drops.push(r));
+  const { scheduler, queue, onAir, drops } = budgetQueue((s) => new DutyCycle({ name: 'TIGHT', minFrequencyHz: 0, maxFrequencyHz: 1e9, dutyCycle: 0.01, windowMs: 60_000 }, s), 8);
   const outcome: string[] = [];
   queue.enqueue({ length: 200, kind: 'origin', prepare: () => new Uint8Array(200), onDropped: (r) => outcome.push(`long dropped: ${r}`) });
   queue.enqueue({ length: 10, kind: 'origin', prepare: () => new Uint8Array(10) });
@@ -180,17 +181,5 @@ test('a frame that can never fit the duty-cycle budget is dropped and counted, a
 test('an ack that fits the duty-cycle budget goes at once, not after the longer text ahead of it waits for the budget', () => {
   // The sender's retries flood the mesh while our ack waits: an hour of that for a text of ours
   // that does not fit yet is what a node near its budget would otherwise cause.
-  const scheduler = new SimScheduler();
-  const params = loraParams('LongFast');
-  const onAir: number[] = [];
-  const radio = { params, attach: () => {}, transmit: (b: Uint8Array) => onAir.push(b.length), isChannelBusy: () => false };
-  const duty = new DutyCycle('EU868', scheduler);
-  const queue = new TxQueue(radio, scheduler, new SeededRandom(5), 28, duty, new ChannelUtilization(scheduler), new RouterStats(), () => {});
-  duty.record(duty.budgetMs - 900);
-  queue.enqueue({ length: 180, kind: 'origin', prepare: () => new Uint8Array(180) });
-  scheduler.runUntil(scheduler.now() + 1_000);
-  assert.deepEqual(onAir, [], 'the text waits for the budget');
-  queue.enqueue({ length: 30, kind: 'ack', prepare: () => new Uint8Array(30) });
-  scheduler.runUntil(scheduler.now() + 1);
-  assert.deepEqual(onAir, [30], 'the ack went on air at once');
+  overtakesTextWaitingForBudget({ length: 30, kind: 'ack', prepare: () => new Uint8Array(30) }, 'the ack');
 });
