@@ -145,7 +145,7 @@ export class Outbox {
     this.remove = db.prepare('DELETE FROM outbox WHERE packet_id = ?');
     // `gone` is a JSON array of packet ids: rows settled in memory only, as if deleted.
     const notGone = 'packet_id NOT IN (SELECT value FROM json_each(@gone))';
-    const rows = db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE ${notGone}`);
+    this.count = db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE ${notGone}`);
     // The oldest row of one priority that is not in flight (`busy`): the one a more urgent message pushes out.
     const victim = db.prepare(`SELECT packet_id, dest FROM outbox WHERE priority = @priority AND ${notGone} AND packet_id NOT IN (SELECT value FROM json_each(@busy)) ORDER BY seq LIMIT 1`);
     this.insert = db.transaction((row: Record<string, unknown>, room: { priority: OutboxPriority; gone: string; busy: string }): OutboxDrop[] => {
@@ -155,7 +155,7 @@ export class Outbox {
         this.dropKey.run(row.supersedes);
       }
       const evicted: OutboxDrop[] = [];
-      let over = (rows.get({ gone: room.gone }) as { n: number }).n + this.held.size + 1 - this.maxMessages;
+      let over = (this.count.get({ gone: room.gone }) as { n: number }).n + this.held.size + 1 - this.maxMessages;
       for (const priority of PUSHES_OUT[room.priority]) {
         while (over > 0) {
           const v = victim.get({ priority: RANK[priority], gone: room.gone, busy: room.busy }) as { packet_id: number; dest: number } | undefined;
@@ -171,7 +171,6 @@ export class Outbox {
       return evicted;
     });
     this.due = db.prepare(`SELECT * FROM outbox WHERE priority = @priority AND next_attempt_ms <= @now AND ${notGone} ORDER BY seq LIMIT @limit`);
-    this.count = db.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE ${notGone}`);
     this.defer = db.prepare('UPDATE outbox SET attempts = attempts + ?, next_attempt_ms = ? WHERE packet_id = ?');
     this.setRetry = db.prepare('UPDATE outbox SET attempts = ?, next_attempt_ms = ? WHERE packet_id = ?');
     this.attemptsOf = db.prepare('SELECT attempts FROM outbox WHERE packet_id = ?');
