@@ -22,6 +22,7 @@ export { TraceService, DEFAULT_TRACE_TIMEOUT_MS, TRACE_RATE_PER_MINUTE, type Tra
 export { TRACE_MAX_HOPS, UNKNOWN_NODE, type TraceHop } from './routing/trace-route.ts';
 export { DedupCache, DEFAULT_DEDUP_CAPACITY, DEFAULT_DEDUP_TTL_MS, type DedupOptions } from './routing/dedup-cache.ts';
 export { ReplayWindow } from './routing/replay-window.ts';
+export { encodeReplaySnapshot, parseReplaySnapshot, type ReplaySnapshot, type ParsedReplaySnapshot } from './routing/replay-snapshot.ts';
 export { NeighborTable, type NodeRecord, type NeighborLink } from './routing/neighbor-table.ts';
 export { MemoryFrameCounter, type FrameCounter } from './routing/frame-counter.ts';
 export { DutyCycle, REGIONS, type RegionName, type RegionRules } from './routing/duty-cycle.ts';

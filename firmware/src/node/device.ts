@@ -51,6 +51,7 @@ import { PartKeeper } from './part-keeper.ts';
 import { PeerStore } from './peer-store.ts';
 import { PersistentFrameCounter } from './persistent-frame-counter.ts';
 import { PrivateMessages } from './private-messages.ts';
+import { ReplayStateStore } from './replay-state-store.ts';
 import { SosResponder, type SosAnswer } from './sos-responder.ts';
 import { SosTracker, type SosStatus } from './sos.ts';
 import { StoppableScheduler } from './stoppable-scheduler.ts';
@@ -107,6 +108,7 @@ export class Device extends EventEmitter<DeviceEvents> {
   private readonly sosResponder: SosResponder;
   private readonly panel: PanelState;
   private readonly parts: PartKeeper;
+  private readonly replayState: ReplayStateStore;
   private storageErrors = 0;
   private lastSafePacketId = 0;
   /** Packet ids of SOS and "I am safe" copies queued, until they go on air (only then are they sent). */
@@ -133,6 +135,8 @@ export class Device extends EventEmitter<DeviceEvents> {
     const random = options.random ?? new CryptoRandom();
     this.clock = options.clock ?? Date.now;
     const channel = deriveChannelKey(config.channel.name, config.channel.psk);
+    // What the router accepted before a restart: recordings of those frames are refused, not delivered and relayed again.
+    this.replayState = new ReplayStateStore(options.db, { scheduler: this.scheduler, log: this.log, onError: (err) => this.storageFailed('replay state', err) });
     this.router = new MeshRouter({
       nodeId: identity.nodeId,
       radio: this.radio,
@@ -143,7 +147,11 @@ export class Device extends EventEmitter<DeviceEvents> {
       hopLimit: config.hopLimit,
       region: config.region,
       counter: new PersistentFrameCounter(options.db, { mirrorPath: join(config.dataDir, 'frame-counter') }),
+      replayState: this.replayState.load(identity.nodeId),
     });
+    this.replayState.attach(() => this.router.replaySnapshot());
+    // Every frame the router accepted, from the air or over MQTT, is heard once.
+    this.router.on('heard', () => this.replayState.accepted());
     this.outbox = new Outbox(options.db, {
       maxMessages: config.outbox.maxMessages,
       onWriteError: (err) => this.storageFailed('outbox', err),
@@ -270,6 +278,8 @@ export class Device extends EventEmitter<DeviceEvents> {
     await this.panel.stop();
     await this.gps?.stop();
     await this.radio.close();
+    // The radio hears nothing more: what it accepted is all there is to save.
+    this.replayState.flush();
     // Whatever is still in flight stays in the outbox and goes again after the restart.
     this.log.info({ queued: this.outbox.size }, 'node stopped');
   }

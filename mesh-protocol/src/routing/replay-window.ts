@@ -58,6 +58,28 @@ export class ReplayWindow {
     }
   }
 
+  /**
+   * Takes a sender's highest accepted counter from a saved snapshot. Every counter at or below it
+   * is then refused, including ones inside the old window that were never heard: the bitmap is not
+   * saved (it would double the snapshot, and after a crash it is stale anyway), and refusing a
+   * frame overtaken on a longer path across a reboot costs less than taking a recording of it.
+   */
+  restore(from: number, top: number): void {
+    const known = this.senders.get(from);
+    if (known !== undefined && known.top >= top) return;
+    if (known !== undefined) this.senders.delete(from);
+    this.senders.set(from, { stamp: this.stamps++, top, low: 0xffffffff, high: 0xffffffff });
+    if (this.senders.size > this.maxSenders) {
+      const oldest = this.senders.keys().next().value;
+      if (oldest !== undefined) this.senders.delete(oldest);
+    }
+  }
+
+  /** Each sender with its highest accepted counter, least recently heard first (the eviction order). */
+  *tops(): IterableIterator<[from: number, top: number]> {
+    for (const [from, w] of this.senders) yield [from, w.top];
+  }
+
   get size(): number {
     return this.senders.size;
   }

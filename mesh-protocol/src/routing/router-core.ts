@@ -35,6 +35,7 @@ import { DutyCycle, type RegionName, type RegionRules } from './duty-cycle.ts';
 import { MemoryFrameCounter, type FrameCounter } from './frame-counter.ts';
 import { BEACON_MAX_NEIGHBORS, NeighborTable } from './neighbor-table.ts';
 import { CW_MAX, CW_MIN, type RelayPolicy } from './relay-policy.ts';
+import { MAX_SNAPSHOT_CHANNELS, replayChannelTag, type ReplaySnapshot } from './replay-snapshot.ts';
 import { ReplayWindow } from './replay-window.ts';
 import type { RouterEvents } from './router-events.ts';
 import { RouterStats, type DropReason } from './router-stats.ts';
@@ -60,6 +61,12 @@ export interface RouterOptions {
   maxTransmissions?: number;
   /** Route direct messages by next hops learned from traffic (default); false floods them. */
   nextHopRouting?: boolean;
+  /**
+   * What this node accepted before it restarted (`replaySnapshot()` of its last run): recordings
+   * of those frames are refused (E_REPLAY) instead of taken as new. Channels no longer in
+   * `channels`, and a snapshot saved by another node, are ignored.
+   */
+  replayState?: ReplaySnapshot;
 }
 
 export interface SendOptions {
@@ -142,6 +149,7 @@ export class RouterCore extends EventEmitter<RouterEvents> {
     this.duty = new DutyCycle(options.region ?? 'EU868', this.scheduler);
     this.utilization = new ChannelUtilization(this.scheduler);
     this.tx = new TxQueue(this.radio, this.scheduler, this.random, this.slotMs, this.duty, this.utilization, this.stats, (r) => this.dropFrame(r));
+    if (options.replayState?.nodeId === this.nodeId) this.restoreReplay(options.replayState);
     this.radio.attach({
       onReceive: (p) => this.receive(p),
       onTransmitDone: (ok) => this.tx.transmitDone(ok),
@@ -172,6 +180,26 @@ export class RouterCore extends EventEmitter<RouterEvents> {
       .map((n) => ({ nodeId: n.nodeId, snrX4: Math.round((Number.isNaN(n.snr) ? 0 : n.snr) * 4), quality: Math.round(n.quality * 255) }));
     const data: Data = { neighborInfo: { nodeId: this.nodeId, beaconSeq: seq, intervalS, neighbors } };
     return this.originate(BROADCAST, data, { hopLimit: 0, polite: true }, 'beacon');
+  }
+
+  /**
+   * Per channel and sender, the highest counter accepted: what a node saves to refuse recordings
+   * after a restart (RouterOptions.replayState). Bounded like the windows: 4,096 senders a channel.
+   */
+  replaySnapshot(): ReplaySnapshot {
+    const channels = [...this.replayByChannel].slice(0, MAX_SNAPSHOT_CHANNELS);
+    return { nodeId: this.nodeId, channels: channels.map(([channel, window]) => ({ tag: replayChannelTag(channel), senders: [...window.tops()] })) };
+  }
+
+  private restoreReplay(snapshot: ReplaySnapshot): void {
+    const byTag = new Map(snapshot.channels.map((c) => [c.tag, c.senders]));
+    for (const channel of this.channels) {
+      const senders = byTag.get(replayChannelTag(channel));
+      if (senders === undefined) continue;
+      const window = new ReplayWindow();
+      for (const [from, top] of senders) window.restore(from, top);
+      this.replayByChannel.set(channel, window);
+    }
   }
 
   /** Frames waiting for the radio (queue + on air). */
