@@ -58,7 +58,7 @@ function pair(env: NodeJS.ProcessEnv = {}) {
     const device = new Device({ config, identity, db, radio, logger: silent, scheduler, random: rng.fork(), clock: () => EPOCH + scheduler.now(), health: () => ({ batteryLevel: 80, voltage: 3.9 }) });
     return { dir, identity, db, radio, device };
   };
-  return { scheduler, a: make('A'), b: make('B'), run: (ms: number) => scheduler.runUntil(scheduler.now() + ms) };
+  return { scheduler, medium, a: make('A'), b: make('B'), run: (ms: number) => scheduler.runUntil(scheduler.now() + ms) };
 }
 
 interface RawAnswer {
@@ -274,6 +274,27 @@ describe('a node behind its control API', () => {
 
     const both = await unibos(['inbox', '--last', '2', '--after', '1', '--data-dir', a.dir]);
     assert.equal(both.code, 2);
+  });
+
+  test('frames the router refused are counted by reason in status, `unibos status` and metrics', async () => {
+    // Someone on the channel without its key: a frame of made-up bytes, twice.
+    const eve = net.medium.radio(0x0e0e0e0e);
+    eve.attach({ onReceive: () => {}, onTransmitDone: () => {} });
+    const garbage = Uint8Array.from({ length: 40 }, (_, i) => (i * 37 + 11) & 0xff);
+    for (let i = 0; i < 2; i++) {
+      eve.transmit(garbage);
+      net.run(5_000);
+    }
+    const { mesh } = await callNode<NodeStatus>(a.dir, 'GET', '/status');
+    assert.equal(mesh.drops.E_BAD_HEADER, 2, `both refused frames are counted: ${JSON.stringify(mesh.drops)}`);
+    const [reason, count] = ['E_BAD_HEADER', 2];
+
+    const status = await unibos(['status', '--data-dir', a.dir]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`drops: .*\\b${reason} ${count}\\b`));
+
+    const metrics = await (await fetch(`http://127.0.0.1:${control.httpPort}/metrics`)).text();
+    assert.match(metrics, new RegExp(`^unibos_mesh_drops\\{reason="${reason}"\\} ${count}$`, 'm'));
   });
 });
 

@@ -19,7 +19,7 @@ export function createNodeMetrics(device: Device): Registry {
     'unibos_mesh_drops',
     'Frames dropped, by reason',
     (g) => {
-      for (const [reason, n] of Object.entries(device.router.stats.drops)) g.set({ reason }, n);
+      for (const [reason, n] of device.router.stats.drops) g.set({ reason }, n);
     },
     ['reason'],
   );

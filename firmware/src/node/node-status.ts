@@ -82,7 +82,7 @@ export function nodeStatus(src: StatusSources): NodeStatus {
   const { router, config: c, nowMs } = src;
   const s = router.stats;
   const drops: Record<string, number> = {};
-  for (const [reason, n] of Object.entries(s.drops)) if (n > 0) drops[reason] = n;
+  for (const [reason, n] of s.drops) if (n > 0) drops[reason] = n;
   const oldest = src.outbox.oldestMs;
   return {
     nodeId: formatNodeId(src.nodeId),
