@@ -118,6 +118,8 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
       local: broker,
       // Without a hub nothing is kept for one: the outbox would only fill up.
       uplink: hubSink,
+      // Taken hub command refs outlive a crash, next to the hub outbox their reports go through.
+      db,
       logger: log.child({ component: 'bridge' }),
     });
     bridge = activeBridge;
@@ -170,7 +172,14 @@ function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroke
   gauge('unibos_broker_clients', 'MQTT clients connected to the gateway broker', (g) => g.set(parts().broker?.stats.clientsConnected ?? 0));
   gauge('unibos_broker_messages_in', 'PUBLISH packets accepted from clients', (g) => g.set(parts().broker?.stats.messagesIn ?? 0));
   gauge('unibos_broker_messages_out', 'Messages written to clients', (g) => g.set(parts().broker?.stats.messagesOut ?? 0));
-  gauge('unibos_broker_auth_failures', 'CONNECTs refused for credentials', (g) => g.set(parts().broker?.stats.authFailures ?? 0));
+  gauge(
+    'unibos_broker_auth_failures',
+    'CONNECTs refused for credentials, by reason (throttled: the address had too many failures, no password was checked)',
+    (g) => {
+      for (const [reason, n] of Object.entries(parts().broker?.stats.authFailuresByReason ?? {})) g.set({ reason }, n);
+    },
+    ['reason'],
+  );
   gauge(
     'unibos_broker_denials',
     'ACL denials, by kind',

@@ -334,8 +334,8 @@ describe('gateway broker with mosquitto clients', () => {
   it('survives garbage, malformed and oversized packets and connect floods, and keeps serving others', async () => {
     const base = h.broker.stats;
     const raws: RawClient[] = [];
-    const raw = (): RawClient => {
-      const r = new RawClient(h.port);
+    const raw = (localAddress?: string): RawClient => {
+      const r = new RawClient(h.port, '127.0.0.1', localAddress);
       raws.push(r);
       return r;
     };
@@ -381,13 +381,15 @@ describe('gateway broker with mosquitto clients', () => {
       assert.notEqual((await big.waitForExit()).code, 0, big.describe());
       await h.waitForEvent('oversized', (e) => e.clientId === 's1:big', 'the oversized payload');
 
-      // A burst of wrong-password connects.
+      // A burst of wrong-password connects from another address: past its failure limit (10) the
+      // address is refused without a password check, as temporarily unavailable (3).
       const guessers = Array.from({ length: 30 }, (_, i) => {
-        const g = raw();
+        const g = raw('127.0.0.9');
         g.write(encodeConnect({ clientId: `s1:guess${i}`, clean: true, username: 's1', password: `guess-${i}` }));
         return g;
       });
-      assert.deepEqual(await Promise.all(guessers.map((g) => g.connack())), guessers.map(() => 4));
+      const codes = await Promise.all(guessers.map((g) => g.connack()));
+      assert.deepEqual([codes.filter((c) => c === 4).length, codes.filter((c) => c === 3).length], [10, 20]);
 
       // Everyone else is still served.
       const sub = procs.spawn('mosquitto_sub', [...as(s1, 's1:after'), '-q', '1', '-t', 'unibos/v1/sensor/s1/after', '-C', '1', '-F', '%p']);
@@ -400,6 +402,7 @@ describe('gateway broker with mosquitto clients', () => {
       assert.ok(stats.connectionsShed - base.connectionsShed >= expectedShed, `shed ${stats.connectionsShed}`);
       assert.ok(stats.oversizedDrops - base.oversizedDrops >= 3, `oversized ${stats.oversizedDrops}`);
       assert.equal(stats.authFailures - base.authFailures, 30);
+      assert.equal(stats.authFailuresByReason.throttled - base.authFailuresByReason.throttled, 20);
       assert.ok(stats.protocolErrors - base.protocolErrors >= 3, `protocol errors ${stats.protocolErrors}`);
     } finally {
       for (const r of raws) r.destroy();

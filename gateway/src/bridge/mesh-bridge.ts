@@ -5,6 +5,7 @@
 // `.../tx` (from local clients or the hub) go into the mesh. Home Assistant discovery is
 // published for every node and sensor seen.
 
+import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { MESH_TOPIC_KIND, TOPIC_ROOT, dataKind, encodeEnvelope, formatNodeAddress, parseNodeId, topics, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
 import type { Device, OutboxDrop } from '@unibos/firmware';
@@ -13,6 +14,8 @@ import { isObject, parseJson } from '../profiles/reading.ts';
 import { LruMap } from './lru-map.ts';
 import { meshJson } from './mesh-json.ts';
 import { parseTxCommand, type ParsedTx } from './tx-command.ts';
+import { findQueued } from './queued-command.ts';
+import { TakenRefs, type TakenRef } from './taken-refs.ts';
 import { UplinkError } from '../uplink/uplink-error.ts';
 
 export interface MqttPublisher {
@@ -39,12 +42,17 @@ const DROP_REASONS: Record<OutboxDrop['reason'], string> = {
 
 export interface MeshBridgeOptions {
   gatewayId: string;
-  device: Pick<Device, 'router' | 'sendText' | 'sendAlert' | 'answerSos' | 'requestNodeInfo'> & Partial<Pick<Device, 'nodeId' | 'name' | 'status' | 'sendSealed' | 'on'>>;
+  device: Pick<Device, 'router' | 'sendText' | 'sendAlert' | 'answerSos' | 'requestNodeInfo'> & Partial<Pick<Device, 'nodeId' | 'name' | 'status' | 'sendSealed' | 'on' | 'outbox'>>;
   params: LoRaParams;
   local: MqttPublisher;
   uplink?: UplinkSink | undefined;
   logger: Logger;
   clock?: () => number;
+  /**
+   * The gateway's database (gateway.db), where the hub command refs already taken are kept so a
+   * repeat after a restart is not sent again. Without it they are kept in memory, for this process only.
+   */
+  db?: Database.Database | undefined;
   /** Sets devices' switches for `switch` commands (profiles/switch-commander.ts); without it they are refused. */
   switches?: { run(req: { sensor: string; state: 'ON' | 'OFF' | 'TOGGLE'; channel: number | null; name: string | null }): Promise<{ status: string; state?: string; error?: string }> } | undefined;
   /** Mesh nodes and sensor metrics kept on the local broker (defaults MAX_MESH_NODES, MAX_ANNOUNCED_SENSORS). */
@@ -71,9 +79,6 @@ export interface BridgeStats {
 /** Mesh traffic that overtakes routine backlog on its way to the hub (JSON topic kinds). */
 const URGENT_KINDS: ReadonlySet<string> = new Set(['alert', 'ack']);
 
-/** Refs remembered against repeats: far more than a hub has unreported at once. */
-const MAX_REMEMBERED_REFS = 4096;
-
 /**
  * Sensor metrics and mesh nodes kept on the local broker, most recently heard first. Each has
  * retained messages there (its Home Assistant discovery; a node its `link` too), and anyone on
@@ -90,13 +95,15 @@ export class MeshBridge {
   private readonly announcedNodes: LruMap<number, boolean | null>;
   /** Sensor metrics (`{sensorId}/{metric}`) with a retained config, and whether it was announced in this run. */
   private readonly announcedSensors: LruMap<string, { sensorId: string; metric: string; thisRun: boolean }>;
-  /** Hub command refs already taken, oldest first, with their packet ids (none for a switch). */
-  private readonly sentRefs = new Map<string, number | undefined>();
+  /** Hub command refs already taken, with their packet ids (none for a switch), durable in gateway.db. */
+  private readonly refs: TakenRefs;
   private readonly clock: () => number;
 
   constructor(private readonly options: MeshBridgeOptions) {
     this.router = options.device.router;
     this.clock = options.clock ?? Date.now;
+    this.refs = new TakenRefs(options.db ?? new Database(':memory:'));
+    this.resolvePendingRefs();
     this.announcedSensors = new LruMap(options.maxSensorMetrics ?? MAX_ANNOUNCED_SENSORS, (_key, { sensorId, metric }) => {
       this.stats.sensorsForgotten++;
       this.clearRetained([sensorDiscovery(sensorId, metric).topic]);
@@ -136,35 +143,72 @@ export class MeshBridge {
     const parsed = parseTxCommand(payload);
     if (!parsed.ok) return this.refuseTx(parsed, origin);
     const c = parsed.command;
-    // The hub publishes a command again when it has not seen our report yet (we reconnected in
-    // between): the same ref is answered with the packet id it already got, not sent twice (nor a
-    // switch run twice: a TOGGLE would undo itself).
-    if (c.kind !== 'frame' && c.ref && this.sentRefs.has(c.ref)) {
-      const known = this.sentRefs.get(c.ref);
-      this.txReport({ ref: c.ref, ...(known !== undefined ? { packetId: known } : {}), status: 'queued' });
-      return parsed;
-    }
-    if (c.kind === 'switch') return this.handleSwitch(c, parsed, origin);
+    // The hub publishes a command again when it has not seen our report yet (we reconnected, or
+    // restarted, in between): the same ref is answered with the packet id it already got, not sent
+    // twice (nor a switch run twice: a TOGGLE would undo itself).
+    const ref = c.kind !== 'frame' ? c.ref : undefined;
+    const known = ref !== undefined ? this.refs.get(ref) : undefined;
+    if (known) return this.answerRepeat(known, c.kind === 'switch', parsed);
+    if (c.kind === 'direct' && !this.options.device.sendSealed) return this.refuseTx({ ok: false, error: 'this gateway cannot carry private messages', ...(ref ? { ref } : {}) }, origin);
+    if (c.kind === 'switch') return this.handleSwitch(c, payload, parsed, origin);
+    // Committed before the node queues anything: a crash after the node queued it leaves a pending
+    // ref (resolved at the next start), never a queued message whose ref is unknown.
+    if (ref !== undefined && !this.beginRef(ref, payload, origin)) return { ok: false, error: 'could not record the command', ref };
     let packetId: number | undefined;
     try {
       if (c.kind === 'text') packetId = this.options.device.sendText(c.text, c.to).packetId;
       else if (c.kind === 'alert') packetId = this.options.device.sendAlert(c.level, c.text, c.to, c.magnitudeX10).packetId;
       else if (c.kind === 'nodeInfoRequest') packetId = this.options.device.requestNodeInfo(c.to).packetId;
-      else if (c.kind === 'direct') {
-        if (!this.options.device.sendSealed) return this.refuseTx({ ok: false, error: 'this gateway cannot carry private messages', ...(c.ref ? { ref: c.ref } : {}) }, origin);
-        packetId = this.options.device.sendSealed(c.to, { sender: c.sender, sealed: c.sealed }).packetId;
-      }
+      else if (c.kind === 'direct') packetId = this.options.device.sendSealed!(c.to, { sender: c.sender, sealed: c.sealed }).packetId;
       else if (c.kind === 'sosStage') packetId = this.options.device.answerSos(c.to, c.requestId, { stage: c.stage, timeMs: c.timeMs, by: c.by }).packetId;
       else if (!this.router.injectFromMqtt(c.frame)) return this.refuseTx({ ok: false, error: 'frame refused (duplicate, replayed, or not on our channel)' }, origin);
     } catch (err) {
-      return this.refuseTx({ ok: false, error: (err as Error).message, ...(c.kind !== 'frame' && c.ref ? { ref: c.ref } : {}) }, origin);
+      // Refused by the node: nothing was queued, so a repeat is tried afresh.
+      if (ref !== undefined) this.refs.release(ref);
+      return this.refuseTx({ ok: false, error: (err as Error).message, ...(ref ? { ref } : {}) }, origin);
     }
     this.stats.txAccepted++;
-    if (c.kind !== 'frame' && c.ref && packetId !== undefined) {
-      this.rememberRef(c.ref, packetId);
-      this.txReport({ ref: c.ref, packetId, status: 'queued' });
+    if (ref !== undefined && packetId !== undefined) {
+      this.refs.settle(ref, packetId);
+      this.txReport({ ref, packetId, status: 'queued' });
     }
     return parsed;
+  }
+
+  /** Records a new ref; when the database refuses, the command is refused: unrecorded, a repeat could be sent twice. */
+  private beginRef(ref: string, payload: Buffer, origin: 'local' | 'hub'): boolean {
+    try {
+      this.refs.begin(ref, payload);
+      return true;
+    } catch (err) {
+      this.refuseTx({ ok: false, error: `could not record the command: ${(err as Error).message}`, ref }, origin);
+      return false;
+    }
+  }
+
+  /** A ref taken before, in this run or an earlier one: answered again, nothing sent or switched. */
+  private answerRepeat(known: TakenRef, isSwitch: boolean, parsed: ParsedTx): ParsedTx {
+    const ref = known.ref;
+    if (known.state !== 'interrupted') this.txReport({ ref, ...(known.packetId !== undefined ? { packetId: known.packetId } : {}), status: 'queued' });
+    else if (isSwitch) this.txReport({ ref, status: 'unconfirmed', error: 'the gateway restarted before the device confirmed the switch; it is not switched again' });
+    else this.txReport({ ref, status: 'refused', error: "the gateway restarted while queueing it and it is not in the gateway's outbox: it may have gone out or not, so it is not sent again" });
+    return parsed;
+  }
+
+  /**
+   * At start: refs an earlier run recorded but never settled (it died in between). One whose
+   * message is in the node's outbox gets that packet id; for the others whether anything went out
+   * is not known, and the hub is told so when it asks again, rather than risking a second copy.
+   */
+  private resolvePendingRefs(): void {
+    const outbox = this.options.device.outbox;
+    for (const { ref, command } of this.refs.pending()) {
+      const parsed = parseTxCommand(command);
+      const packetId = parsed.ok && outbox ? findQueued(outbox, parsed.command, (id) => this.refs.refOf(id) !== undefined) : undefined;
+      if (packetId !== undefined) this.refs.settle(ref, packetId);
+      else this.refs.markInterrupted(ref);
+      this.options.logger.warn({ ref, packetId: packetId ?? null }, packetId !== undefined ? 'hub command queued just before a crash: its packet id is recovered' : 'hub command interrupted by a crash: it will not be sent again');
+    }
   }
 
   /**
@@ -188,34 +232,34 @@ export class MeshBridge {
   }
 
   /** A device switch: reported queued at once, then confirmed (the device said so), unconfirmed or refused. */
-  private handleSwitch(c: Extract<ParsedTx, { ok: true }>['command'] & { kind: 'switch' }, parsed: ParsedTx, origin: 'local' | 'hub'): ParsedTx {
+  private handleSwitch(c: Extract<ParsedTx, { ok: true }>['command'] & { kind: 'switch' }, payload: Buffer, parsed: ParsedTx, origin: 'local' | 'hub'): ParsedTx {
     const switches = this.options.switches;
     if (!switches) return this.refuseTx({ ok: false, error: 'this gateway has no sensor profiles to set a switch with', ...(c.ref ? { ref: c.ref } : {}) }, origin);
+    // Pending until the outcome is reported: a gateway that dies meanwhile says so when asked again.
+    if (c.ref && !this.beginRef(c.ref, payload, origin)) return { ok: false, error: 'could not record the command', ref: c.ref };
     this.stats.txAccepted++;
     if (c.ref) {
-      this.rememberRef(c.ref, undefined);
       this.txReport({ ref: c.ref, status: 'queued' });
     }
     void switches.run({ sensor: c.sensor, state: c.state, channel: c.channel, name: c.name }).then(
       (outcome) => {
         this.options.logger.info({ sensor: c.sensor, state: c.state, channel: c.channel, name: c.name, outcome }, 'switch command');
+        if (c.ref) this.refs.settle(c.ref, undefined);
         if (c.ref) this.txReport({ ref: c.ref, status: outcome.status as 'confirmed' | 'unconfirmed' | 'refused', ...(outcome.state ? { state: outcome.state } : {}), ...(outcome.error ? { error: outcome.error } : {}) });
       },
-      (err: Error) => this.options.logger.error({ err: err.message }, 'switch command failed'),
+      (err: Error) => {
+        if (c.ref) this.refs.settle(c.ref, undefined);
+        this.options.logger.error({ err: err.message }, 'switch command failed');
+      },
     );
     return parsed;
   }
 
   private commandDropped(d: OutboxDrop): void {
-    let ref: string | undefined;
-    for (const [r, packetId] of this.sentRefs) if (packetId === d.packetId) ref = r;
+    // From the database, so a command queued before a restart is still reported when it fails after it.
+    const ref = this.refs.refOf(d.packetId);
     if (ref === undefined) return;
     this.txReport({ ref, packetId: d.packetId, status: 'refused', error: `not sent: ${DROP_REASONS[d.reason]}` });
-  }
-
-  private rememberRef(ref: string, packetId: number | undefined): void {
-    this.sentRefs.set(ref, packetId);
-    if (this.sentRefs.size > MAX_REMEMBERED_REFS) this.sentRefs.delete(this.sentRefs.keys().next().value!);
   }
 
   private refuseTx(refused: Extract<ParsedTx, { ok: false }>, origin: 'local' | 'hub'): ParsedTx {

@@ -3,6 +3,13 @@
 
 export type DenialKind = 'connect' | 'publish' | 'subscribe';
 
+/**
+ * Why a CONNECT was refused for credentials: no login where one is needed, a login without a
+ * password, an unknown device or wrong secret, or an address past its failed-login limit
+ * (refused without checking the password, auth-throttle.ts).
+ */
+export type AuthFailureReason = 'anonymous' | 'no_password' | 'bad_secret' | 'throttled';
+
 export interface BrokerStats {
   readonly clientsConnected: number;
   /** PUBLISH packets (and wills) from clients that passed the ACL. */
@@ -11,8 +18,10 @@ export interface BrokerStats {
   readonly messagesOut: number;
   /** Authenticated clients refused something: a client id, a will topic, a publish or a subscription. */
   readonly denials: Readonly<Record<DenialKind, number>>;
-  /** CONNECTs refused for credentials: unknown device, wrong secret, anonymous not allowed. */
+  /** CONNECTs refused for credentials: unknown device, wrong secret, anonymous not allowed, too many failures from the address. */
   readonly authFailures: number;
+  /** The same, by reason; they add up to authFailures. */
+  readonly authFailuresByReason: Readonly<Record<AuthFailureReason, number>>;
   /** Payloads over maxPayloadBytes and packets whose header announced more than the frame limit. */
   readonly oversizedDrops: number;
   /** Connections shed by the connection caps (oldest unauthenticated evicted, or over the total). */
@@ -37,7 +46,7 @@ export class BrokerCounters {
   messagesIn = 0;
   messagesOut = 0;
   readonly denials: Record<DenialKind, number> = { connect: 0, publish: 0, subscribe: 0 };
-  authFailures = 0;
+  readonly authFailuresByReason: Record<AuthFailureReason, number> = { anonymous: 0, no_password: 0, bad_secret: 0, throttled: 0 };
   oversizedDrops = 0;
   connectionsShed = 0;
   protocolErrors = 0;
@@ -54,7 +63,8 @@ export class BrokerCounters {
       messagesIn: this.messagesIn,
       messagesOut: this.messagesOut,
       denials: { ...this.denials },
-      authFailures: this.authFailures,
+      authFailures: Object.values(this.authFailuresByReason).reduce((a, b) => a + b, 0),
+      authFailuresByReason: { ...this.authFailuresByReason },
       oversizedDrops: this.oversizedDrops,
       connectionsShed: this.connectionsShed,
       protocolErrors: this.protocolErrors,

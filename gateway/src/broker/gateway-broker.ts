@@ -27,7 +27,9 @@ import type { Logger } from 'pino';
 import type { WebSocketServer } from 'ws';
 import { GatewayError } from '../gateway-error.ts';
 import { canPublish, canSubscribe, canUseClientId, ANONYMOUS_ID, type AclSubject, type DeviceRole } from './acl.ts';
-import { BrokerCounters, type BrokerStats, type DenialKind } from './broker-stats.ts';
+import { BrokerCounters, type AuthFailureReason, type BrokerStats, type DenialKind } from './broker-stats.ts';
+import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.ts';
+import { VerifyQueue } from './verify-queue.ts';
 import { ConnectionGate, MqttFrameScanner, formatMode, makePrivate } from '@unibos/mesh-protocol';
 import type { DeviceCredentials } from './device-credentials.ts';
 import { PublishDedup } from './publish-dedup.ts';
@@ -78,6 +80,10 @@ export interface GatewayBrokerOptions {
    * cuts it off). Default 1000 (mosquitto's max_queued_messages default).
    */
   readonly maxQueuedQos0?: number;
+  /** Failed logins per remote address before it is refused without a password check (auth-throttle.ts). */
+  readonly authThrottle?: AuthThrottleOptions;
+  /** Password verifications (scrypt) running at once; the rest wait their turn (verify-queue.ts). Default 2. */
+  readonly maxConcurrentVerifications?: number;
 }
 
 export interface BrokerPublishOptions {
@@ -154,6 +160,8 @@ export const BROKER_DEFAULTS = {
   qos0SocketBytes: 1024 * 1024,
   /** How long a subscriber's full socket may send nothing before it counts as stalled and its QoS 0 deliveries queue (and drop). */
   qos0StallMs: 1000,
+  /** scrypt verifications at once: half of libuv's default thread pool, the rest left to the store. */
+  maxConcurrentVerifications: 2,
 } as const;
 
 /** Room above the payload limit for a PUBLISH's topic (up to 64 KiB) and packet id. */
@@ -209,6 +217,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private readonly dedup: PublishDedup | null;
   private readonly topicRules: TopicRuleSet;
   private readonly maxQueuedQos0: number;
+  private readonly authThrottle: AuthThrottle;
+  private readonly verifyQueue: VerifyQueue;
   private readonly runId = randomBytes(6).toString('base64url');
   private connectionCount = 0;
   private aedes!: Aedes;
@@ -229,6 +239,12 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     this.credentials = options.credentials;
     this.allowAnonymous = options.allowAnonymous ?? false;
     this.topicRules = options.topicRules ?? NO_RULES;
+    try {
+      this.authThrottle = new AuthThrottle(options.authThrottle);
+      this.verifyQueue = new VerifyQueue(options.maxConcurrentVerifications ?? BROKER_DEFAULTS.maxConcurrentVerifications);
+    } catch (err) {
+      throw new GatewayError('E_CONFIG', (err as Error).message);
+    }
     this.maxQueuedQos0 = options.maxQueuedQos0 ?? BROKER_DEFAULTS.maxQueuedQos0;
     if (!Number.isInteger(this.maxQueuedQos0) || this.maxQueuedQos0 < 0) {
       throw new GatewayError('E_CONFIG', `maxQueuedQos0 must be an integer >= 0, got ${this.maxQueuedQos0}`);
@@ -640,15 +656,34 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     if (username === undefined || username === '') {
       if (!this.allowAnonymous || !isLoopback(remoteAddress)) {
         const reason = this.allowAnonymous ? 'anonymous clients only from loopback' : 'anonymous access disabled';
-        this.authFailed(client.id, null, remoteAddress, reason);
+        this.authFailed(client.id, null, remoteAddress, reason, 'anonymous');
         return refusal(5, reason);
       }
       const rules = bindRules(this.topicRules, { deviceId: null, clientId: client.id });
       subject = rules.length > 0 ? { role: 'anonymous', rules } : { role: 'anonymous' };
     } else {
-      const role = password === undefined ? null : await this.credentials.verify(username, password);
+      if (password === undefined) {
+        this.authThrottle.failed(remoteAddress);
+        this.authFailed(client.id, username, remoteAddress, 'no password', 'no_password');
+        return refusal(4, 'bad user name or password');
+      }
+      // Past its failed-login limit, an address is refused before any scrypt runs. "Server
+      // unavailable" because it is temporary: clients retry it, and once the window is over a
+      // correct password gets in again.
+      if (!this.authThrottle.tryBegin(remoteAddress)) {
+        this.authFailed(client.id, username, remoteAddress, 'too many failed logins from this address', 'throttled');
+        return refusal(3, 'too many failed logins from this address: try again later');
+      }
+      let role: DeviceRole | null | undefined;
+      try {
+        role = await this.verifyQueue.run(() => this.credentials.verify(username, password), () => !info.socket.destroyed);
+      } finally {
+        this.authThrottle.settle(remoteAddress, role === null);
+      }
+      // Gone while waiting for its turn: nobody to answer, nothing verified.
+      if (role === undefined) return refusal(3, 'connection closed before its password was checked');
       if (!role) {
-        this.authFailed(client.id, username, remoteAddress, password === undefined ? 'no password' : 'unknown device or wrong secret');
+        this.authFailed(client.id, username, remoteAddress, 'unknown device or wrong secret', 'bad_secret');
         return refusal(4, 'bad user name or password');
       }
       const rules = bindRules(withDeviceRules(this.topicRules, username, this.credentials.rules(username)), { deviceId: username, clientId: client.id });
@@ -876,9 +911,10 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     this.emit('denied', topic === undefined ? { kind, clientId, reason } : { kind, clientId, reason, topic });
   }
 
-  private authFailed(clientId: string, username: string | null, remoteAddress: string, reason: string): void {
-    this.counters.authFailures++;
-    this.log.warn({ clientId, username, remoteAddress, reason }, 'authentication failed');
+  private authFailed(clientId: string, username: string | null, remoteAddress: string, reason: string, kind: AuthFailureReason): void {
+    const n = ++this.counters.authFailuresByReason[kind];
+    // Refusals of a throttled address cost nothing, and neither may their logging: the 1st, 10th, 100th, ...
+    if (kind !== 'throttled' || Number.isInteger(Math.log10(n))) this.log.warn({ clientId, username, remoteAddress, reason, ...(kind === 'throttled' ? { throttledSoFar: n } : {}) }, 'authentication failed');
     this.emit('authFailed', { clientId, username, remoteAddress, reason });
   }
 

@@ -66,8 +66,9 @@ export class RawClient {
   private readonly waiter = new EventWaiter();
   readonly socket: Socket;
 
-  constructor(port: number, host = '127.0.0.1') {
-    this.socket = connect({ port, host });
+  /** `localAddress` (e.g. 127.0.0.9) makes the broker see the connection come from another address. */
+  constructor(port: number, host = '127.0.0.1', localAddress?: string) {
+    this.socket = connect(localAddress === undefined ? { port, host } : { port, host, localAddress });
     this.socket.on('data', (chunk: Buffer) => {
       this.received = Buffer.concat([this.received, chunk]);
       this.waiter.wake();

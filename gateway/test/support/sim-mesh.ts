@@ -30,9 +30,9 @@ export function simMesh(t: { after(fn: () => Promise<void>): void }, options: { 
       rmSync(n.dir, { recursive: true, force: true });
     }
   });
-  /** A node; `flags` add to its command-line settings, `gps` gives it a position source. */
-  const make = (name: string, role: string, extra: { flags?: Record<string, string>; gps?: GpsSource } = {}): SimNode => {
-    const dir = mkdtempSync(join(tmpdir(), `${options.prefix}-${name}-`));
+  /** A node; `flags` add to its command-line settings, `gps` gives it a position source, `dir` an existing data dir (an earlier run's). */
+  const make = (name: string, role: string, extra: { flags?: Record<string, string>; gps?: GpsSource; dir?: string } = {}): SimNode => {
+    const dir = extra.dir ?? mkdtempSync(join(tmpdir(), `${options.prefix}-${name}-`));
     const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dir, preset: 'ShortFast', role, name, ...extra.flags } });
     const identity = loadOrCreateIdentity(join(dir, 'identity.json'));
     const db = openNodeDb(join(dir, 'node.db'));
