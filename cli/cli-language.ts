@@ -293,6 +293,7 @@ const TR: Record<string, string> = {
   'revoked device {id} (this one: log in again to use the messenger here)': '{id} cihazı iptal edildi (bu cihaz: mesajlaşmayı burada kullanmak için yeniden giriş yapın)',
   'revoked device {id}': '{id} cihazı iptal edildi',
   'no conversations yet: start one with `unibos msg dm WHO "text"`': 'henüz konuşma yok: `unibos msg dm KİM "metin"` ile bir tane başlatın',
+  'the text is empty: write something to send': 'metin boş: gönderilecek bir şey yazın',
   'usage: unibos msg dm WHO "text" (quote the text)': 'kullanım: unibos msg dm KİM "metin" (metni tırnak içine alın)',
   'sent {id} to {email} (conversation {conversation})': '{id}, {email} kişisine gönderildi ({conversation} konuşması)',
   'usage: unibos msg send CONVERSATION "text" (quote the text)': 'kullanım: unibos msg send KONUŞMA "metin" (metni tırnak içine alın)',

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { RunningHub } from '@unibos/controlplane';
 import { usgsFeedDocument, type CheckinAnswererOptions } from '@unibos/module-birlikteyiz';
+import { cliLang } from './cli-language.ts';
 
 /** After start: the quake time, and how each node answers (index: answer, delay). */
 const QUAKE_AFTER_MS = 90_000;
@@ -27,16 +28,18 @@ export function demoNodeModules(index: number): { modules: string[]; moduleOptio
 
 export async function startDemoBirlikteyiz(hub: RunningHub, center: { latitude: number; longitude: number }, logger: Logger): Promise<{ stop(): Promise<void> }> {
   const quakeMs = Date.now() + QUAKE_AFTER_MS;
+  // The alerts on the nodes in the language the demo was started in (birlikteyiz's `language`).
+  const language = cliLang();
   const server: Server = createServer((_req, res) => {
     // Before the quake "happens" the feed is empty, as a real one would be.
-    const quakes = Date.now() >= quakeMs ? [{ id: 'demo-quake-1', latitude: center.latitude + 0.045, longitude: center.longitude + 0.05, depthKm: 9, magnitude: 5.4, timeMs: quakeMs, place: '6 km NE of the demo gateway' }] : [];
+    const quakes = Date.now() >= quakeMs ? [{ id: 'demo-quake-1', latitude: center.latitude + 0.045, longitude: center.longitude + 0.05, depthKm: 9, magnitude: 5.4, timeMs: quakeMs, place: `6 km NE of ${language === 'tr' ? 'demo ağ geçidi' : 'the demo gateway'}` }] : [];
     res.writeHead(200, { 'content-type': 'application/json' }).end(usgsFeedDocument(quakes, Date.now()));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/summary/2.5_hour.geojson`;
   try {
     // The fixture feed only: the demo makes no request outside this machine.
-    await hub.app.modules.configure('birlikteyiz', { usgsUrl: url, emscUrl: '', afadUrl: '', kandilliUrl: '', pollIntervalS: 10, radiusKm: 50, minMagnitude: 4, roundMinutes: 30 });
+    await hub.app.modules.configure('birlikteyiz', { usgsUrl: url, emscUrl: '', afadUrl: '', kandilliUrl: '', pollIntervalS: 10, radiusKm: 50, minMagnitude: 4, roundMinutes: 30, language });
     const status = await hub.app.modules.enable('birlikteyiz');
     if (status.state !== 'loaded') logger.warn({ status }, 'demo: birlikteyiz did not load');
   } catch (err) {

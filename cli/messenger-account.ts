@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { MessengerStateStore } from '@unibos/messenger-client';
 import { CliError } from './cli-error.ts';
 import { say } from './cli-language.ts';
+import { sayMessengerError } from './messenger-error-language.ts';
 import { writeSecretFile } from './secret-file.ts';
 
 export const DEFAULT_MSG_DIR = join(homedir(), '.unibos', 'messenger');
@@ -131,7 +132,12 @@ async function hubPost(hubUrl: string, path: string, body: unknown): Promise<unk
   } catch (err) {
     throw new CliError(say('the hub at {hub} did not answer ({reason})', { hub: hubUrl, reason: (err as Error).message }));
   }
-  const parsed = (await res.json().catch(() => ({}))) as { message?: string };
-  if (!res.ok) throw new CliError(say('the hub refused: {reason}', { reason: parsed.message ?? res.status }));
+  const parsed = (await res.json().catch(() => ({}))) as { code?: unknown; message?: unknown };
+  if (!res.ok) {
+    const message = typeof parsed.message === 'string' ? parsed.message : String(res.status);
+    // The hub's refusal by its code (a wrong password, a locked account, an ended session), as `unibos msg` says the others.
+    const reason = sayMessengerError({ code: typeof parsed.code === 'string' ? parsed.code : 'E_HUB_ANSWER', message, status: res.status }, { hub: hubUrl, login: path === '/api/v1/auth/login' });
+    throw new CliError(say('the hub refused: {reason}', { reason }));
+  }
   return parsed;
 }

@@ -5,10 +5,12 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
+import { isMessengerCryptoError } from '@unibos/messenger-crypto';
 import { MessengerClient, MessengerClientError, type Arrival, type ConversationSummary, type HistoryView, type OrgMember, type SyncProblem, type SyncResult, type WebSocketLike } from '@unibos/messenger-client';
 import { parseCommand, type Parsed } from '../cli-args.ts';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { sayDeliveryError, sayMessengerError, sayReadProblem, type MessengerFailure, type MessengerWhere } from '../messenger-error-language.ts';
 import { fitHelp } from '../help-width.ts';
 import { keyFingerprint } from '../key-fingerprint.ts';
 import { askSecret } from '../terminal-prompt.ts';
@@ -94,10 +96,12 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 0;
   const [sub, ...rest] = args.positionals;
   const dir = (args.values['data-dir'] as string | undefined) ?? DEFAULT_MSG_DIR;
+  // Filled in as the command learns them, for the errors that do not say them.
+  const where: MessengerWhere = { dir, ...(typeof args.values.hub === 'string' ? { hub: args.values.hub } : {}) };
   try {
     switch (sub) {
       case 'login':
-        return await login(dir, args, rest);
+        return await login(dir, where, args, rest);
       case 'devices':
       case 'list':
       case 'dm':
@@ -108,15 +112,16 @@ export async function run(argv: string[]): Promise<number> {
       case 'trust':
       case 'keys':
       case 'node':
-        return await withClient(dir, (c) => COMMANDS[sub](c, args, rest));
+        return await withClient(dir, where, (c) => COMMANDS[sub](c, args, rest));
       case undefined:
         throw new CliError(say('say what to do\n\n{help}', { help: HELP }));
       default:
         throw new CliError(say("unknown msg command '{name}'\n\n{help}", { name: sub, help: HELP }));
     }
   } catch (err) {
-    if (err instanceof MessengerClientError) {
-      process.stderr.write(`unibos msg: ${err.message}\n`);
+    // The library's errors (the client's, the cryptography's, the hub's refusals), said by their code.
+    if (err instanceof MessengerClientError || isMessengerCryptoError(err)) {
+      process.stderr.write(`unibos msg: ${sayMessengerError(err as MessengerFailure, where)}\n`);
       if (err.code === 'E_KEY_CHANGED' && typeof err.details.userId === 'string') {
         process.stderr.write(`unibos msg: ${say('compare the safety number (`unibos msg safety {user}`), then accept with `unibos msg trust {user}`', { user: err.details.userId })}\n`);
       }
@@ -130,6 +135,7 @@ interface Ctx {
   client: MessengerClient;
   people: OrgMember[];
   account: MessengerAccount;
+  where: MessengerWhere;
 }
 
 const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | 'safety' | 'trust' | 'keys' | 'node', (c: Ctx, args: Parsed, rest: string[]) => Promise<number>> = {
@@ -163,6 +169,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
 
   async dm(ctx, _args, rest) {
     if (rest.length !== 2) throw new CliError(say('usage: unibos msg dm WHO "text" (quote the text)'));
+    if (rest[1] === '') throw new CliError(say('the text is empty: write something to send'));
     const who = person(ctx, rest[0]!);
     if (who.userId === ctx.client.userId) throw new CliError(say('{who} is you: a direct message goes to someone else', { who: rest[0]! }));
     const conv = await ctx.client.startDirect(who.userId);
@@ -173,6 +180,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
 
   async send(ctx, args, rest) {
     if (rest.length !== 2) throw new CliError(say('usage: unibos msg send CONVERSATION "text" (quote the text)'));
+    if (rest[1] === '' && !args.values.attach) throw new CliError(say('the text is empty: write something to send'));
     const conv = await conversation(ctx, rest[0]!);
     const file = args.values.attach as string | undefined;
     let attachment;
@@ -213,7 +221,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
         for (const a of r.arrived) if (!convs.has(a.conversationId)) for (const c of await ctx.client.conversations()) convs.set(c.id, c);
         await show(ctx, only ? { arrived: r.arrived.filter((a) => a.conversationId === only.id), problems: r.problems } : r, convs);
       },
-      { open: (url) => new WebSocket(url) as unknown as WebSocketLike, onError: (err) => process.stderr.write(`unibos msg: ${(err as Error).message}\n`) },
+      { open: (url) => new WebSocket(url) as unknown as WebSocketLike, onError: (err) => process.stderr.write(`unibos msg: ${err instanceof MessengerClientError || isMessengerCryptoError(err) ? sayMessengerError(err as MessengerFailure, ctx.where) : (err as Error).message}\n`) },
     );
     out(say('-- following new messages; Ctrl-C to stop'));
     await Promise.race([stop, handle.closed]);
@@ -242,20 +250,23 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     throw new CliError(say('usage: unibos msg group create|add|remove ... (see unibos msg --help)'));
   },
 
-  async node({ client }, _args, rest) {
+  async node({ client, where }, _args, rest) {
     noMore(rest, 2);
     if (!rest[0]) throw new CliError(say('usage: unibos msg node !NODE ["text"]'));
+    if (!/^!?[0-9a-f]{8}$/i.test(rest[0])) throw new CliError(say('{value} is not a node id (write it as !1a2b3c4d)', { value: rest[0] }));
+    where.node = (rest[0].startsWith('!') ? rest[0] : `!${rest[0]}`).toLowerCase();
     if (rest[1] === undefined) {
       const states = new Map((await client.meshDeliveries(rest[0])).map((d) => [d.messageId, d]));
       for (const m of client.meshHistory(rest[0])) {
         const d = states.get(m.id);
         const who = m.senderDevice === client.deviceId ? say('you') : m.senderUser;
         const status = d ? (NODE_STATUS[d.status] ? say(NODE_STATUS[d.status]!) : d.status) : '';
-        out(`${time(m.sentAt)} \u{1F512} ${who}: ${m.text}${d ? `  (${status}${d.error ? `: ${d.error}` : ''})` : ''}  {${m.id}}`);
+        out(`${time(m.sentAt)} \u{1F512} ${who}: ${m.text}${d ? `  (${status}${d.error ? `: ${sayDeliveryError(d.error)}` : ''})` : ''}  {${m.id}}`);
       }
       await client.markMeshRead(rest[0]);
       return 0;
     }
+    if (rest[1] === '') throw new CliError(say('the text is empty: write something to send'));
     const sent = await client.sendToNode(rest[0], rest[1]);
     out(say('handed to the hub for {node}, end-to-end encrypted {{id}}: it goes out through the gateway that heard the node last, and waits at the hub while that gateway is away; `unibos msg node {node}` shows when it is on the air and when the node acknowledged it', { node: sent.nodeId, id: sent.messageId }));
     return 0;
@@ -308,7 +319,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
   },
 };
 
-async function login(dir: string, args: Parsed, rest: string[]): Promise<number> {
+async function login(dir: string, where: MessengerWhere, args: Parsed, rest: string[]): Promise<number> {
   noMore(rest, 0);
   const hub = args.values.hub as string | undefined;
   const email = args.values.email as string | undefined;
@@ -328,6 +339,7 @@ async function login(dir: string, args: Parsed, rest: string[]): Promise<number>
     throw new CliError(file ? say('cannot read the password from {file}: {reason}', { file, reason: (err as Error).message }) : say('cannot read the password from stdin: {reason}', { reason: (err as Error).message }));
   }
   if (!password) throw new CliError(say('the password is empty'));
+  where.hub = hub;
   const account = await MessengerAccount.login(dir, hub, email, password);
   const name = (args.values['device-name'] as string | undefined) ?? `cli on ${hostname()}`;
   const open = () => MessengerClient.open({ hubUrl: account.hubUrl, auth: () => account.token(), store: account.deviceStore(), deviceName: name });
@@ -345,10 +357,11 @@ async function login(dir: string, args: Parsed, rest: string[]): Promise<number>
   return 0;
 }
 
-async function withClient(dir: string, f: (c: Ctx) => Promise<number>): Promise<number> {
+async function withClient(dir: string, where: MessengerWhere, f: (c: Ctx) => Promise<number>): Promise<number> {
   const account = MessengerAccount.load(dir);
+  where.hub = account.hubUrl;
   const client = await MessengerClient.open({ hubUrl: account.hubUrl, auth: () => account.token(), store: account.deviceStore(), deviceName: `cli on ${hostname()}` });
-  return f({ client, account, people: await client.people() });
+  return f({ client, account, where, people: await client.people() });
 }
 
 function out(line: string): void {
@@ -435,7 +448,7 @@ function problemLine(ctx: Ctx, p: SyncProblem): string {
     const params = { name, held: p.held, number: p.safetyNumber };
     return `! ${p.held ? say('the keys of {name} changed (a new or reinstalled device); {held} message(s) held until you accept. Compare the safety number {number} with them, then run `unibos msg trust {name}`', params) : say('the keys of {name} changed (a new or reinstalled device). Compare the safety number {number} with them, then run `unibos msg trust {name}`', params)}`;
   }
-  return `! ${say('could not read message {id} from {name}: {code}: {reason}', { id: p.messageId, name, code: p.errorCode, reason: p.reason })}`;
+  return `! ${say('could not read message {id} from {name}: {code}: {reason}', { id: p.messageId, name, code: p.errorCode, reason: sayReadProblem(p.errorCode, p.reason) })}`;
 }
 
 /** Prints what arrived and the problems, then marks the conversations with new messages read. */
