@@ -2,7 +2,7 @@
 // every node within range, so people with a node know where to go without the hub.
 
 import type { ModuleCollection } from '@unibos/module-api';
-import { MESH_TEXT_MAX_BYTES, truncateUtf8 } from '@unibos/mesh-protocol';
+import { wording, type AlertLanguage } from './alert-wording.ts';
 
 export interface AssemblyPoint {
   id: string;
@@ -17,12 +17,12 @@ export interface AssemblyPoint {
   unreachable: string[];
 }
 
-/** The text a node shows: the name shortened (whole characters, any script) so that where it is always fits one frame. */
-export function assemblyPointText(p: Pick<AssemblyPoint, 'name' | 'latitude' | 'longitude' | 'capacity'>): string {
-  const head = 'Assembly point: ';
-  const tail = ` at ${p.latitude.toFixed(5)},${p.longitude.toFixed(5)}${p.capacity ? `, room for ${p.capacity}` : ''}`;
-  const bytes = (s: string): number => new TextEncoder().encode(s).length;
-  return head + truncateUtf8(p.name, MESH_TEXT_MAX_BYTES - bytes(head) - bytes(tail)) + tail;
+/**
+ * The text a node shows, in the module's language: the name shortened (whole characters, any
+ * script) so that where it is always fits one frame (alert-wording.ts).
+ */
+export function assemblyPointText(p: Pick<AssemblyPoint, 'name' | 'latitude' | 'longitude' | 'capacity'>, language: AlertLanguage = 'en'): string {
+  return wording(language).assemblyPoint(p);
 }
 
 export class AssemblyPoints {

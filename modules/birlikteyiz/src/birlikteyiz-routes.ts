@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ModuleError, type ModuleContext } from '@unibos/module-api';
 import { assemblyPointText, type AssemblyPoints } from './assembly-points.ts';
 import { BIRLIKTEYIZ_EVENT } from './birlikteyiz-events.ts';
+import { readSettings } from './birlikteyiz-settings.ts';
 import type { CheckinRounds } from './checkin-rounds.ts';
 import type { FeedStatus } from './feed-poller.ts';
 import { distanceKm } from './geo.ts';
@@ -102,7 +103,7 @@ export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = a
       for (const n of m.fleet.list(caller.orgId)) {
         if (n.kind !== 'node' || !n.position || distanceKm(n.position, point) > ASSEMBLY_RANGE_KM) continue;
         try {
-          m.mesh.send(caller.orgId, n.id, { text: assemblyPointText(point) }, 'normal');
+          m.mesh.send(caller.orgId, n.id, { text: assemblyPointText(point, readSettings(m.settings).language) }, 'normal');
           point.sentTo.push(n.id);
         } catch {
           point.unreachable.push(n.id);

@@ -1,6 +1,8 @@
 // The module's settings as its code reads them (module.json's settings schema, defaults applied
 // by the hub before setup).
 
+import type { AlertLanguage } from './alert-wording.ts';
+
 export interface BirlikteyizSettings {
   minMagnitude: number;
   maxAgeMinutes: number;
@@ -17,6 +19,8 @@ export interface BirlikteyizSettings {
   emscUrl: string;
   afadUrl: string;
   kandilliUrl: string;
+  /** The language of what goes into the mesh: quake alerts, the check-in question, assembly points. */
+  language: AlertLanguage;
 }
 
 export function readSettings(raw: Readonly<Record<string, unknown>>): BirlikteyizSettings {

@@ -11,19 +11,7 @@ import type { Quake } from './feeds/quake.ts';
 import { distanceKm, insidePolygon } from './geo.ts';
 import { QuakeDedup, type QuakeEvent } from './quake-dedup.ts';
 import type { BirlikteyizSettings } from './birlikteyiz-settings.ts';
-import { MESH_ALERT_TEXT_MAX_BYTES, truncateUtf8 } from '@unibos/mesh-protocol';
-
-/** What a check-in round asks every node (the button press answers it). */
-export const QUESTION = 'Are you safe? Press once: safe. Hold: need help.';
-
-/**
- * An alert's text: `head` (what happened: a feed's place name, an operator's title, of any length
- * and script) shortened so that `tail` (when, and the question) always goes out whole within one
- * frame's alert text.
- */
-export function alertText(head: string, tail: string): string {
-  return truncateUtf8(head, MESH_ALERT_TEXT_MAX_BYTES - new TextEncoder().encode(tail).length) + tail;
-}
+import { wording, type Wording } from './alert-wording.ts';
 
 export interface StoredQuake extends QuakeEvent {
   /** Why it did or did not become an alert. */
@@ -33,12 +21,15 @@ export interface StoredQuake extends QuakeEvent {
 
 export class QuakeWatch {
   private readonly dedup = new QuakeDedup();
+  /** What goes into the mesh, in the module's language. */
+  private readonly words: Wording;
 
   constructor(
     private readonly m: ModuleContext,
     private readonly settings: BirlikteyizSettings,
     private readonly rounds: CheckinRounds,
   ) {
+    this.words = wording(settings.language);
     // What was reported before a restart is not news: the feeds still list it for an hour or a day.
     for (const d of m.store.collection<StoredQuake>('quakes').list(null, { limit: 500 })) this.dedup.remember(d.doc);
   }
@@ -72,7 +63,7 @@ export class QuakeWatch {
   openRound(orgId: string, title: string, radiusKm: number | null, center: { latitude: number; longitude: number } | null): ReturnType<CheckinRounds['open']> {
     const nodes = this.fieldNodes(orgId).filter((n) => !center || !radiusKm || (n.position && distanceKm(n.position, center) <= radiusKm));
     const round = this.rounds.open({ orgId, id: randomUUID(), title, quakeId: null, epicentre: center ? { ...center, magnitude: null, place: title } : null, radiusKm: radiusKm ?? 0, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes });
-    this.ask(round, { level: 'WARNING', text: alertText(title, `. ${QUESTION}`) });
+    this.ask(round, { level: 'WARNING', text: this.words.manualRound(title) });
     this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_OPENED, { round });
     return round;
   }
@@ -102,19 +93,17 @@ export class QuakeWatch {
   }
 
   private alert(orgId: string, e: QuakeEvent, inRange: ReturnType<QuakeWatch['fieldNodes']>): void {
-    const mag = e.magnitude !== null ? `M${e.magnitude.toFixed(1)}` : 'Quake';
-    const when = new Date(e.timeMs).toISOString().slice(11, 16);
     let round = null;
     if (this.settings.checkInRounds && inRange.length > 0) {
-      round = this.rounds.open({ orgId, id: randomUUID(), title: `${mag} ${e.place}`.slice(0, 120), quakeId: e.id, epicentre: { latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place }, radiusKm: this.settings.radiusKm, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes: inRange, answersSinceMs: e.timeMs });
+      round = this.rounds.open({ orgId, id: randomUUID(), title: this.words.quakeTitle(e), quakeId: e.id, epicentre: { latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place }, radiusKm: this.settings.radiusKm, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes: inRange, answersSinceMs: e.timeMs });
     }
     const nodesInRange = inRange.map((n) => ({ id: n.id, name: n.name, distanceKm: n.position ? Math.round(distanceKm(n.position, e) * 10) / 10 : null, latitude: n.position?.latitude ?? null, longitude: n.position?.longitude ?? null }));
     this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: e, nodesInRange, roundId: round?.id ?? null });
     if (round) {
-      this.ask(round, { level: 'EARTHQUAKE', text: alertText(`${mag} ${e.place}`, ` ${when}Z. ${QUESTION}`), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
+      this.ask(round, { level: 'EARTHQUAKE', text: this.words.quake(e, true), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
       this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_OPENED, { round });
     } else if (this.settings.meshAlerts) {
-      this.broadcast(orgId, { level: 'EARTHQUAKE', text: alertText(`${mag} ${e.place}`, ` ${when}Z`), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
+      this.broadcast(orgId, { level: 'EARTHQUAKE', text: this.words.quake(e, false), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
     }
   }
 

@@ -5,26 +5,26 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MESH_ALERT_TEXT_MAX_BYTES, MESH_TEXT_MAX_BYTES } from '@unibos/mesh-protocol';
-import { QUESTION, alertText } from '../src/quake-watch.ts';
+import { QUESTION, alertText } from '../src/alert-wording.ts';
 import { assemblyPointText } from '../src/assembly-points.ts';
 
 const bytes = (s: string): number => new TextEncoder().encode(s).length;
 
 test('a long Turkish place name is shortened so the time and the question go out whole', () => {
   const place = 'Türkoğlu ilçesinin güneydoğusu, Kahramanmaraş, Şanlıurfa ve Gaziantep sınırında, ağır hasarlı bölge';
-  const text = alertText(`M7.7 ${place}`, ` 01:17Z. ${QUESTION}`);
+  const text = alertText(`M7.7 ${place}`, ` 01:17Z. ${QUESTION.en}`);
   assert.ok(bytes(text) <= MESH_ALERT_TEXT_MAX_BYTES, `${bytes(text)} bytes`);
   assert.ok(text.startsWith('M7.7 Türkoğlu'), text);
-  assert.ok(text.endsWith(` 01:17Z. ${QUESTION}`), text);
+  assert.ok(text.endsWith(` 01:17Z. ${QUESTION.en}`), text);
   assert.match(text, /… 01:17Z\./, 'the place was visibly shortened');
 });
 
 test('a short place and an operator title in any script are kept whole when they fit, cut when they do not', () => {
   assert.equal(alertText('M5.6 7 km NE of Lausanne, Switzerland', ' 21:58Z'), 'M5.6 7 km NE of Lausanne, Switzerland 21:58Z');
   const title = 'Tatbikat: '.concat('ğ'.repeat(200));
-  const text = alertText(title, `. ${QUESTION}`);
+  const text = alertText(title, `. ${QUESTION.en}`);
   assert.ok(bytes(text) <= MESH_ALERT_TEXT_MAX_BYTES);
-  assert.ok(text.endsWith(`. ${QUESTION}`));
+  assert.ok(text.endsWith(`. ${QUESTION.en}`));
 });
 
 test('an assembly point with a long name in a three-byte script still goes out with where it is, in one text', () => {

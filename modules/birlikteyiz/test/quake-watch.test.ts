@@ -5,10 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ModuleCollection, ModuleContext, StoredDoc } from '@unibos/module-api';
-import type { FleetNode } from '@unibos/mesh-protocol';
 import { birlikteyizRoutes } from '../src/birlikteyiz-routes.ts';
-import type { BirlikteyizSettings } from '../src/birlikteyiz-settings.ts';
 import { CheckinRounds } from '../src/checkin-rounds.ts';
 import { FeedPoller } from '../src/feed-poller.ts';
 import type { Quake } from '../src/feeds/quake.ts';
@@ -16,63 +13,8 @@ import { parseUsgsFeed } from '../src/feeds/usgs-feed.ts';
 import { usgsFeedDocument } from '../src/demo-feed.ts';
 import { AssemblyPoints } from '../src/assembly-points.ts';
 import { QuakeWatch, type StoredQuake } from '../src/quake-watch.ts';
-
-const NOW = Date.UTC(2026, 11, 5, 12, 0, 0);
-
-function memoryCollection<T>(): ModuleCollection<T> {
-  const docs = new Map<string, StoredDoc<T>>();
-  let tick = 0;
-  const key = (orgId: string | null, id: string): string => `${orgId ?? ''}\u0000${id}`;
-  return {
-    put: (orgId, id, doc) => void docs.set(key(orgId, id), { id, orgId, updatedAt: ++tick, doc: structuredClone(doc) }),
-    get: (orgId, id) => (docs.has(key(orgId, id)) ? structuredClone(docs.get(key(orgId, id))!.doc) : null),
-    list: (orgId, q) =>
-      [...docs.values()]
-        .filter((d) => d.orgId === orgId)
-        .sort((a, b) => b.updatedAt - a.updatedAt)
-        .slice(0, q?.limit ?? 100)
-        .map((d) => structuredClone(d)),
-    delete: (orgId, id) => docs.delete(key(orgId, id)),
-  };
-}
-
-function node(id: string, latitude: number, longitude: number): FleetNode {
-  return { id, name: id, kind: 'node', online: true, lastSeen: null, battery: null, voltage: null, snr: null, rssi: null, position: { latitude, longitude } as FleetNode['position'], capabilities: { radio: true, gps: true, camera: false, modules: [] }, heardBy: [], claimed: true };
-}
-
-function fakeModule(fleet: Record<string, FleetNode[]>): { m: ModuleContext; published: Array<{ orgId: string; type: string; data: any }>; sent: Array<{ orgId: string; body: unknown }> } {
-  const published: Array<{ orgId: string; type: string; data: any }> = [];
-  const sent: Array<{ orgId: string; body: unknown }> = [];
-  const collections = new Map<string, ModuleCollection<unknown>>();
-  const m = {
-    name: 'birlikteyiz',
-    log: { debug() {}, info() {}, warn() {}, error() {} },
-    settings: {},
-    now: () => NOW,
-    events: { publish: (orgId: string, type: string, data: unknown) => void published.push({ orgId, type, data }), subscribe() {} },
-    mesh: {
-      send: (orgId: string, _to: string, body: unknown) => {
-        sent.push({ orgId, body });
-        return { id: `msg-${sent.length}`, status: 'queued' };
-      },
-    },
-    mqtt: { subscribe() {} },
-    fleet: { orgs: () => Object.keys(fleet), hubOrg: () => Object.keys(fleet)[0] ?? null, list: (orgId: string) => fleet[orgId] ?? [], get: () => null },
-    jobs: { every: () => ({ runNow() {}, setInterval() {}, cancel() {} }) },
-    store: {
-      collection: <T>(name: string) => {
-        if (!collections.has(name)) collections.set(name, memoryCollection<unknown>());
-        return collections.get(name) as ModuleCollection<T>;
-      },
-    },
-    fetch: () => Promise.reject(new Error('no network here')),
-    caller: (request: any) => ({ orgId: request.headers['x-org'], userId: 'u', role: 'admin', can: () => true }),
-    require: (request: any) => ({ orgId: request.headers['x-org'], userId: 'u', role: 'admin', can: () => true }),
-  } as unknown as ModuleContext;
-  return { m, published, sent };
-}
-
-const SETTINGS: BirlikteyizSettings = { minMagnitude: 4, maxAgeMinutes: 60, pollIntervalS: 60, regionMode: 'fleet', radiusKm: 150, polygon: [], meshAlerts: true, checkInRounds: true, roundMinutes: 60, usgsUrl: '', emscUrl: '', afadUrl: '', kandilliUrl: '' };
+import type { FleetNode } from '@unibos/mesh-protocol';
+import { fakeModule, node, NOW, SETTINGS } from './support/fake-module.ts';
 
 function watchFor(fleet: Record<string, FleetNode[]>): ReturnType<typeof fakeModule> & { watch: QuakeWatch; rounds: CheckinRounds } {
   const f = fakeModule(fleet);

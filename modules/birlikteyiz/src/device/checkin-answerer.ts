@@ -13,7 +13,8 @@ export interface CheckinAnswererOptions {
   delayMs?: number;
 }
 
-const ASKS = /are you safe\?/i;
+// The question in either language the hub may be set to (alert-wording.ts).
+const ASKS = /are you safe\?|güvende misiniz\?/i;
 
 export function isCheckinQuestion(m: DeviceMessage): boolean {
   return m.kind === 'alert' && (m.level === 'EARTHQUAKE' || m.level === 'WARNING') && ASKS.test(m.text);

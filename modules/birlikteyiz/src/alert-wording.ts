@@ -1,0 +1,102 @@
+// The words birlikteyiz puts into the mesh (a quake's alert, the check-in question, an assembly
+// point) in the language the module is set to (`language`: en, the default, or tr). Nodes show
+// them as they came, so this is the one place they are worded; each fits its frame (160 bytes of
+// UTF-8 for an alert, 200 for a text: a Turkish letter takes two), the feed's place name or the
+// operator's title shortened at a character boundary so the time and the question go out whole.
+
+import { MESH_ALERT_TEXT_MAX_BYTES, MESH_TEXT_MAX_BYTES, truncateUtf8 } from '@unibos/mesh-protocol';
+
+export type AlertLanguage = 'en' | 'tr';
+export const ALERT_LANGUAGES: readonly AlertLanguage[] = ['en', 'tr'];
+
+/** What a check-in round asks every node (a press of the button answers it). */
+export const QUESTION: Record<AlertLanguage, string> = {
+  en: 'Are you safe? Press once: safe. Hold: need help.',
+  tr: 'Güvende misiniz? Bir kez basın: güvendeyim. Basılı tutun: yardım lazım.',
+};
+
+const bytes = (s: string): number => new TextEncoder().encode(s).length;
+
+/**
+ * An alert's text: `head` (what happened: a feed's place name, an operator's title, of any length
+ * and script) shortened so that `tail` (when, and the question) always goes out whole within one
+ * frame's alert text.
+ */
+export function alertText(head: string, tail: string): string {
+  return truncateUtf8(head, MESH_ALERT_TEXT_MAX_BYTES - bytes(tail)) + tail;
+}
+
+export interface QuakeFacts {
+  magnitude: number | null;
+  /** As the feed wrote it (USGS: "12 km NW of Elbistan, Turkey"; AFAD, Kandilli: Turkish names). */
+  place: string;
+  timeMs: number;
+}
+
+/** USGS's "12 km NW of Elbistan, Turkey": the distance and compass direction from a named place. */
+const USGS_RELATIVE = /^(\d+(?:\.\d+)?) km ([NSEW]{1,3}) of (.+)$/;
+const COMPASS_TR: Record<string, string> = { N: 'K', S: 'G', E: 'D', W: 'B' };
+
+/** The place in Turkish where its feed wrote it in English: the named place first, then how far and which way. */
+function placeTr(place: string): { where: string; offset: string } {
+  const m = USGS_RELATIVE.exec(place.trim());
+  const where = (m ? m[3]! : place).replace(/, Turkey$/, ', Türkiye');
+  return { where, offset: m ? ` (${m[1]} km ${[...m[2]!].map((c) => COMPASS_TR[c]).join('')})` : '' };
+}
+
+export interface Wording {
+  question: string;
+  /** A quake's alert text; `ask` adds the check-in question (a round was opened for it). */
+  quake(q: QuakeFacts, ask: boolean): string;
+  /** The title of the check-in round a quake opens, as the hub lists it (at most 120 characters). */
+  quakeTitle(q: QuakeFacts): string;
+  /** A round opened by hand: the operator's title and the question. */
+  manualRound(title: string): string;
+  /** An assembly point as one text (200 bytes): its name shortened, where it is kept whole. */
+  assemblyPoint(p: { name: string; latitude: number; longitude: number; capacity: number | null }): string;
+}
+
+const hhmm = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
+/**
+ * Turkish alerts give the time as people in Türkiye read their clocks: TSİ (Türkiye Saati) is
+ * UTC+3 all year since 2016, so no time-zone data is needed on the hub.
+ */
+const TSI_OFFSET_MS = 3 * 60 * 60 * 1000;
+const hhmmTr = (ms: number): string => `${hhmm(ms + TSI_OFFSET_MS)} TSİ`;
+const title120 = (s: string): string => [...s].slice(0, 120).join('');
+
+const EN: Wording = {
+  question: QUESTION.en,
+  quake: (q, ask) => alertText(`${magnitude(q)} ${q.place}`, ` ${hhmm(q.timeMs)}Z${ask ? `. ${QUESTION.en}` : ''}`),
+  quakeTitle: (q) => title120(`${magnitude(q)} ${q.place}`),
+  manualRound: (title) => alertText(title, `. ${QUESTION.en}`),
+  assemblyPoint: (p) => textWithName('Assembly point: ', p.name, ` at ${p.latitude.toFixed(5)},${p.longitude.toFixed(5)}${p.capacity ? `, room for ${p.capacity}` : ''}`),
+};
+
+const TR: Wording = {
+  question: QUESTION.tr,
+  // "M5.2 deprem: Elbistan, Türkiye (12 km KB) 04:17 TSİ. Güvende misiniz? ..." — the place is what gets shortened.
+  quake: (q, ask) => {
+    const { where, offset } = placeTr(q.place);
+    return alertText(`${q.magnitude !== null ? `M${q.magnitude.toFixed(1)} deprem` : 'Deprem'}: ${where}`, `${offset} ${hhmmTr(q.timeMs)}${ask ? `. ${QUESTION.tr}` : ''}`);
+  },
+  quakeTitle: (q) => {
+    const { where, offset } = placeTr(q.place);
+    return title120(`${q.magnitude !== null ? `M${q.magnitude.toFixed(1)} deprem` : 'Deprem'}: ${where}${offset}`);
+  },
+  manualRound: (title) => alertText(title, `. ${QUESTION.tr}`),
+  assemblyPoint: (p) => textWithName('Toplanma alanı: ', p.name, `, konum ${p.latitude.toFixed(5)},${p.longitude.toFixed(5)}${p.capacity ? `, ${p.capacity} kişilik` : ''}`),
+};
+
+function magnitude(q: QuakeFacts): string {
+  return q.magnitude !== null ? `M${q.magnitude.toFixed(1)}` : 'Quake';
+}
+
+function textWithName(head: string, name: string, tail: string): string {
+  return head + truncateUtf8(name, MESH_TEXT_MAX_BYTES - bytes(head) - bytes(tail)) + tail;
+}
+
+/** The wording for the module's `language` setting (English for anything else, as before the setting). */
+export function wording(language: unknown): Wording {
+  return language === 'tr' ? TR : EN;
+}
