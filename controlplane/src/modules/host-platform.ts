@@ -2,7 +2,7 @@
 // check that turns a mismatch into a reason the module cannot run here.
 
 import { readFileSync } from 'node:fs';
-import type { ModuleCapability, ModuleManifest, ModulePlatform } from '@unibos/module-api';
+import { moduleReason, type ModuleCapability, type ModuleManifest, type ModulePlatform, type ModuleReason } from '@unibos/module-api';
 
 export interface HostPlatform {
   platform: ModulePlatform;
@@ -31,11 +31,13 @@ function isRaspberryPi(): boolean {
 }
 
 /** Why `manifest` cannot run on `host`, or null. */
-export function unsupportedReason(manifest: ModuleManifest, host: HostPlatform): string | null {
+export function unsupportedReason(manifest: ModuleManifest, host: HostPlatform): ModuleReason | null {
   const platforms = manifest.platforms;
-  if (!platforms.includes(host.platform) && !(host.alsoLinux && platforms.includes('linux'))) return `runs on ${platforms.join(', ')}; this hub is ${host.platform}`;
+  if (!platforms.includes(host.platform) && !(host.alsoLinux && platforms.includes('linux'))) {
+    return moduleReason('host.unsupported_platform', { platforms: platforms.join(', '), platform: host.platform }, `runs on ${platforms.join(', ')}; this hub is ${host.platform}`);
+  }
   for (const cap of ['requires_lora', 'requires_gps', 'requires_camera'] as const) {
-    if (manifest.capabilities[cap] && !host.provides[cap]) return `${cap.replace('requires_', 'needs ')}, which this hub does not have`;
+    if (manifest.capabilities[cap] && !host.provides[cap]) return moduleReason('host.unsupported_capability', { capability: cap.replace('requires_', '') }, `${cap.replace('requires_', 'needs ')}, which this hub does not have`);
   }
   return null;
 }

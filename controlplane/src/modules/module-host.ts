@@ -2,6 +2,9 @@
 // orders them by dependency, checks each against this machine, and moves each enabled one
 // through setup_in_progress -> loaded, or setup_error (with the reason), or setup_retry (with a
 // growing backoff: ModuleNotReady, or a runtime error after it had loaded), or migration_error;
+// setup_error is settled (no retry): a module that finds something missing that will not appear
+// while the hub runs throws ModuleUnavailable. Every reason goes out in English (`error`) and as a
+// code with values (`problem`, module-problem.ts) that the admin UI says in the reader's language;
 // disabling unloads it (unloaded). A loaded module is its own Fastify instance (its encapsulated
 // context) that the hub forwards /api/v1/modules/{name}/ to, so enabling and disabling need no
 // restart and a module that throws never reaches the hub's own plugins.
@@ -11,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ModuleLifecycleState, ModuleStatus } from '@unibos/mesh-protocol';
-import { ModuleError, ModuleNotReady, formatProblem, validateSettings, type ManifestProblem, type ModuleManifest, type ModulePlugin, type SettingsMigration } from '@unibos/module-api';
+import { ModuleError, ModuleNotReady, ModuleUnavailable, formatProblem, moduleReason, problemOf, validateSettings, type ManifestProblem, type ModuleManifest, type ModulePlugin, type ModuleProblem, type ModuleReason, type SettingsMigration } from '@unibos/module-api';
 import { createModuleContext, type HubServices, type ModuleContextHandle } from './module-context-factory.ts';
 import { discoverModules } from './module-discovery.ts';
 import { resolveModuleOrder } from './module-order.ts';
@@ -35,9 +38,9 @@ interface Entry {
   dir: string | null;
   manifest: ModuleManifest | null;
   /** Why it can never load here (manifest, dependency, platform). */
-  blocked: { state: ModuleLifecycleState; reason: string } | null;
+  blocked: { state: ModuleLifecycleState; reason: ModuleReason } | null;
   state: ModuleLifecycleState;
-  error: string | null;
+  error: ModuleReason | null;
   attempt: number;
   retryAt: number | null;
   retryTimer: NodeJS.Timeout | undefined;
@@ -58,7 +61,7 @@ export class ModuleHost {
   /** Discovers the modules and sets up every enabled one, dependencies first. */
   async start(): Promise<void> {
     const { modules, invalid } = discoverModules(this.o.root);
-    for (const [folder, problems] of invalid) this.entries.set(folder, this.entry(folder, join(this.o.root, folder), null, { state: 'invalid', reason: problems.map(formatProblem).join('; ') }));
+    for (const [folder, problems] of invalid) this.entries.set(folder, this.entry(folder, join(this.o.root, folder), null, { state: 'invalid', reason: manifestReason(problems) }));
     const { order, errors } = resolveModuleOrder(
       modules.map((m) => m.manifest),
       this.o.coreVersion,
@@ -105,7 +108,8 @@ export class ModuleHost {
       category: e.manifest?.category ?? null,
       enabled: stored.enabled,
       state: e.blocked && e.state !== 'loaded' ? e.blocked.state : !stored.enabled && e.state === 'not_loaded' ? 'disabled' : e.state,
-      error: e.blocked?.reason ?? e.error,
+      error: (e.blocked?.reason ?? e.error)?.message ?? null,
+      problem: (e.blocked?.reason ?? e.error)?.problem ?? null,
       retryAt: e.retryAt ? new Date(e.retryAt).toISOString() : null,
       runtimeErrors: e.runtimeErrors,
       settings: stored.settings,
@@ -117,9 +121,9 @@ export class ModuleHost {
 
   async enable(name: string, settings?: Record<string, unknown>): Promise<ModuleStatus> {
     const e = this.get(name);
-    if (e.blocked) throw new ModuleError(e.blocked.state === 'unsupported' ? 'E_MODULE_UNSUPPORTED' : e.blocked.state === 'invalid' ? 'E_MODULE_MANIFEST' : 'E_MODULE_DEPENDENCY', `${name}: ${e.blocked.reason}`);
+    if (e.blocked) throw new ModuleError(e.blocked.state === 'unsupported' ? 'E_MODULE_UNSUPPORTED' : e.blocked.state === 'invalid' ? 'E_MODULE_MANIFEST' : 'E_MODULE_DEPENDENCY', `${name}: ${e.blocked.reason.message}`, { problem: e.blocked.reason.problem });
     for (const dep of Object.keys(e.manifest?.dependencies.modules ?? {})) {
-      if (!this.stored(dep).enabled) throw new ModuleError('E_MODULE_DEPENDENCY', `${name} needs module "${dep}": enable it first`);
+      if (!this.stored(dep).enabled) throw new ModuleError('E_MODULE_DEPENDENCY', `${name} needs module "${dep}": enable it first`, { problem: { code: 'host.dependency_disabled', params: { module: dep } } });
     }
     const stored = this.stored(name);
     const next = settings === undefined ? stored.settings : validateSettings(e.manifest?.settings?.schema, settings);
@@ -135,7 +139,7 @@ export class ModuleHost {
     for (const other of this.order) {
       if (Object.keys(this.entries.get(other)?.manifest?.dependencies.modules ?? {}).some((d) => down.has(d))) down.add(other);
     }
-    for (const other of [...this.order].reverse()) if (other !== name && down.has(other)) await this.unload(other, 'setup_error', `needs module "${name}", which is disabled`);
+    for (const other of [...this.order].reverse()) if (other !== name && down.has(other)) await this.unload(other, 'setup_error', moduleReason('host.dependency_disabled', { module: name }, `needs module "${name}", which is disabled`));
     await this.o.state.put(name, { ...this.stored(name), enabled: false });
     await this.unload(name, 'unloaded', null);
     return this.status(name);
@@ -167,7 +171,7 @@ export class ModuleHost {
     if (this.get(name).state === 'loaded') {
       for (const other of this.order) {
         const o = this.entries.get(other)!;
-        if (other !== name && o.state !== 'loaded' && this.stored(other).enabled && o.error?.startsWith('needs module')) await this.load(other);
+        if (other !== name && o.state !== 'loaded' && this.stored(other).enabled && ['host.dependency_not_loaded', 'host.dependency_disabled'].includes(o.error?.problem.code ?? '')) await this.load(other);
       }
     }
   }
@@ -183,7 +187,7 @@ export class ModuleHost {
     clearTimeout(e.retryTimer);
     e.retryAt = null;
     for (const dep of Object.keys(e.manifest.dependencies.modules ?? {})) {
-      if (this.entries.get(dep)?.state !== 'loaded') return this.settle(e, 'setup_error', `needs module "${dep}", which is not loaded`);
+      if (this.entries.get(dep)?.state !== 'loaded') return this.settle(e, 'setup_error', moduleReason('host.dependency_not_loaded', { module: dep }, `needs module "${dep}", which is not loaded`));
     }
     // A retry keeps saying why the last try failed until this one settles: whoever looks in the
     // middle of it (the module page, `GET /api/v1/modules/{name}`) still sees the reason.
@@ -196,12 +200,13 @@ export class ModuleHost {
       try {
         settings = this.currentSettings(e, entry.migrateSettings);
       } catch (err) {
-        return this.settle(e, err instanceof ModuleError && err.code === 'E_MODULE_SETTINGS' ? 'setup_error' : 'migration_error', message(err));
+        const settingsInvalid = err instanceof ModuleError && err.code === 'E_MODULE_SETTINGS';
+        return this.settle(e, settingsInvalid ? 'setup_error' : 'migration_error', moduleReason(settingsInvalid ? 'host.settings_invalid' : 'host.migration_failed', { error: message(err) }, message(err)));
       }
       plugin = entry.default ?? (async () => {});
-      if (typeof plugin !== 'function') return this.settle(e, 'setup_error', `${e.manifest.entry.hub} has no default export plugin`);
+      if (typeof plugin !== 'function') return this.settle(e, 'setup_error', moduleReason('host.entry_no_plugin', { entry: e.manifest.entry.hub ?? '' }, `${e.manifest.entry.hub} has no default export plugin`));
     } catch (err) {
-      return this.settle(e, 'setup_error', `cannot load ${e.manifest.entry.hub}: ${message(err)}`);
+      return this.settle(e, 'setup_error', moduleReason('host.entry_load_failed', { entry: e.manifest.entry.hub ?? '', error: message(err) }, `cannot load ${e.manifest.entry.hub}: ${message(err)}`));
     }
     const ctx = createModuleContext(e.manifest, settings, log, this.o.services, (where, err) => this.runtimeError(e, where, err));
     const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } } });
@@ -217,9 +222,13 @@ export class ModuleHost {
     } catch (err) {
       ctx.dispose();
       await app.close().catch(() => {});
-      if (err instanceof ModuleNotReady || (err as { code?: string }).code === 'E_MODULE_NOT_READY') return this.scheduleRetry(e, message(err));
-      log.error({ err }, 'module setup failed');
-      return this.settle(e, 'setup_error', message(err));
+      // The module's own problem code when it gives one (read by shape: it may bring its own module-api).
+      const code = (err as { code?: string }).code;
+      if (err instanceof ModuleNotReady || code === 'E_MODULE_NOT_READY') return this.scheduleRetry(e, { message: message(err), problem: problemOf(err) ?? { code: 'host.not_ready', params: { error: message(err) } } });
+      // Expected and said in words (no OpenCV here): a warning without a stack, and no retry.
+      if (err instanceof ModuleUnavailable || code === 'E_MODULE_UNAVAILABLE') log.warn({ reason: message(err) }, 'module unavailable on this machine; not retried');
+      else log.error({ err }, 'module setup failed');
+      return this.settle(e, 'setup_error', { message: message(err), problem: problemOf(err) ?? { code: 'host.setup_failed', params: { error: message(err) } } });
     }
     if (this.closed || !this.stored(e.name).enabled) {
       ctx.dispose();
@@ -233,7 +242,7 @@ export class ModuleHost {
     log.info({ version: e.manifest.version }, 'module loaded');
   }
 
-  private async unload(name: string, state: ModuleLifecycleState, reason: string | null, notify = true): Promise<void> {
+  private async unload(name: string, state: ModuleLifecycleState, reason: ModuleReason | null, notify = true): Promise<void> {
     const e = this.get(name);
     const run = async (): Promise<void> => {
       clearTimeout(e.retryTimer);
@@ -252,12 +261,13 @@ export class ModuleHost {
   private runtimeError(e: Entry, where: string, err: unknown): void {
     e.runtimeErrors++;
     this.o.logger.error({ err, module: e.name, where }, 'module runtime error; unloading it and retrying');
-    void this.unload(e.name, 'setup_retry', `runtime error in ${where}: ${message(err)}`).then(() => {
-      if (this.stored(e.name).enabled && !this.closed) this.scheduleRetry(e, `runtime error in ${where}: ${message(err)}`);
+    const reason = moduleReason('host.runtime_error', { where, error: message(err) }, `runtime error in ${where}: ${message(err)}`);
+    void this.unload(e.name, 'setup_retry', reason).then(() => {
+      if (this.stored(e.name).enabled && !this.closed) this.scheduleRetry(e, reason);
     });
   }
 
-  private scheduleRetry(e: Entry, reason: string): void {
+  private scheduleRetry(e: Entry, reason: ModuleReason): void {
     const delay = Math.min(this.o.retry.maxMs, this.o.retry.minMs * 2 ** e.attempt);
     e.attempt++;
     e.retryAt = Date.now() + delay;
@@ -267,7 +277,7 @@ export class ModuleHost {
     this.settle(e, 'setup_retry', reason);
   }
 
-  private settle(e: Entry, state: ModuleLifecycleState, error: string | null, notify = true): void {
+  private settle(e: Entry, state: ModuleLifecycleState, error: ModuleReason | null, notify = true): void {
     e.state = state;
     e.error = error;
     if (state !== 'setup_retry') e.retryAt = null;
@@ -312,6 +322,11 @@ export class ModuleHost {
   private entry(name: string, dir: string | null, manifest: ModuleManifest | null, blocked: Entry['blocked']): Entry {
     return { name, dir, manifest, blocked, state: 'not_loaded', error: null, attempt: 0, retryAt: null, retryTimer: undefined, runtimeErrors: 0, app: null, ctx: null, busy: Promise.resolve() };
   }
+}
+
+function manifestReason(problems: ManifestProblem[]): ModuleReason {
+  const text = problems.map(formatProblem).join('; ');
+  return moduleReason('host.manifest_invalid', { problems: text }, text);
 }
 
 function message(err: unknown): string {

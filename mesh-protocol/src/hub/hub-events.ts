@@ -257,6 +257,12 @@ export function parseModuleEventType(type: string): { module: string; event: str
 export type ModuleLifecycleState = 'not_loaded' | 'setup_in_progress' | 'loaded' | 'setup_error' | 'setup_retry' | 'migration_error' | 'unloaded' | 'disabled' | 'invalid' | 'unsupported';
 
 /** A module as the hub runs it (`module.state` events, the modules API). */
+/** A reason by code: `host.dependency_missing` `{ module: "maps", range: "^1.0.0" }` (`host.*` the module host's, `{module}.*` a module's own). Values are names, numbers and short texts, never a secret. */
+export interface ModuleProblem {
+  code: string;
+  params: Record<string, string | number>;
+}
+
 export interface ModuleStatus {
   name: string;
   version: string | null;
@@ -264,8 +270,10 @@ export interface ModuleStatus {
   category: string | null;
   enabled: boolean;
   state: ModuleLifecycleState;
-  /** Why it is not loaded (setup error, manifest error with file and field, missing dependency...). */
+  /** Why it is not loaded (setup error, manifest error with file and field, missing dependency...), in English. */
   error: string | null;
+  /** The same reason by code and values, for a screen to say in its reader's language (null when there is none). */
+  problem: ModuleProblem | null;
   /** When a retrying module tries again (ISO time). */
   retryAt: string | null;
   /** Runtime errors caught since it was loaded. */
@@ -277,7 +285,7 @@ export interface ModuleStatus {
   settings?: Record<string, unknown>;
   settingsSchema: Record<string, unknown> | null;
   /** The manifest's translations (module.json `translations`): description and settings labels by language. */
-  translations: Record<string, { description?: string; settings?: Record<string, { title?: string; enumTitles?: Record<string, string> }> }> | null;
+  translations: Record<string, { description?: string; settings?: Record<string, { title?: string; enumTitles?: Record<string, string> }>; problems?: Record<string, string> }> | null;
   hasUi: boolean;
 }
 

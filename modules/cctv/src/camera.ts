@@ -3,6 +3,7 @@
 // (live, reconnecting, unavailable and why) is what the API, `unibos status` and the UI show.
 
 import { EventEmitter } from 'node:events';
+import type { ModuleProblem } from '@unibos/module-api';
 import type { CameraConfig } from './camera-config.ts';
 import type { Frame } from './frame.ts';
 import type { ClipRecorder } from './media/clip-recorder.ts';
@@ -21,6 +22,8 @@ export interface CameraState {
   state: CameraStateName;
   /** Why it is reconnecting or unavailable, in words. */
   reason: string | null;
+  /** The same by code (`cctv.device_missing` `{ path }`), for the admin UI's languages. */
+  problem: ModuleProblem | null;
   upload: boolean;
   frames: number;
   /** Frames skipped: the detector still busy with the one before, or what came in was no whole picture. */
@@ -81,7 +84,7 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
   constructor(private readonly o: CameraOptions) {
     super();
     const c = o.config;
-    this.state = { id: c.id, name: c.name, source: o.source.label, state: 'starting', reason: null, upload: c.upload, frames: 0, dropped: 0, events: 0, reconnects: 0, lastFrameAt: null, lastEventAt: null, nextRetryAt: null, detectMs: 0, opencv: null };
+    this.state = { id: c.id, name: c.name, source: o.source.label, state: 'starting', reason: null, problem: null, upload: c.upload, frames: 0, dropped: 0, events: 0, reconnects: 0, lastFrameAt: null, lastEventAt: null, nextRetryAt: null, detectMs: 0, opencv: null };
     this.cooldown = new MotionCooldown(o.cooldownMs);
     const include = c.zones.filter((z) => z.kind === 'include').map((z) => z.name);
     this.zoneNames = include.length ? include : ['frame'];
@@ -97,7 +100,7 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
       this.state.opencv = worker.opencv;
     } catch (err) {
       // No OpenCV: nothing a retry would fix until someone builds it.
-      this.set('unavailable', `unavailable: ${(err as Error).message}`);
+      this.set('unavailable', `unavailable: ${(err as Error).message}`, problemOf(err, 'cctv.worker_failed'));
       return;
     }
     await this.connect();
@@ -113,7 +116,7 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
     await this.o.clips?.stop();
     await this.worker?.close();
     this.worker = null;
-    this.set('stopped', null);
+    this.set('stopped', null, null);
   }
 
   private async connect(): Promise<void> {
@@ -133,7 +136,7 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
     this.session = session;
     this.attempt = 0;
     this.state.nextRetryAt = null;
-    this.set('live', null);
+    this.set('live', null, null);
     this.watchStall(session);
   }
 
@@ -151,7 +154,7 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
       void session
         .stop()
         .catch(() => {})
-        .then(() => this.retry(new Error(`no frame for ${Math.round(stallMs / 1000)} s`)));
+        .then(() => this.retry(Object.assign(new Error(`no frame for ${Math.round(stallMs / 1000)} s`), { problem: { code: 'cctv.stall', params: { seconds: Math.round(stallMs / 1000) } } })));
     }, Math.max(10, Math.min(1000, stallMs / 4)));
     this.stallTimer.unref();
   }
@@ -160,7 +163,7 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
     clearInterval(this.stallTimer);
     this.session = null;
     if (this.stopped) return;
-    if (reason === null) return this.set('ended', 'the source ended');
+    if (reason === null) return this.set('ended', 'the source ended', { code: 'cctv.source_ended', params: {} });
     this.retry(reason);
   }
 
@@ -171,7 +174,7 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
     this.attempt++;
     this.state.reconnects++;
     this.state.nextRetryAt = this.now() + delay;
-    this.set('reconnecting', err.message);
+    this.set('reconnecting', err.message, problemOf(err, 'cctv.source_failed'));
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.connect(), delay);
   }
@@ -222,7 +225,7 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
     this.session = null;
     void s?.stop().catch(() => {});
     void w.close().catch(() => {});
-    this.set('unavailable', `unavailable: ${err.message}`);
+    this.set('unavailable', `unavailable: ${err.message}`, problemOf(err, 'cctv.worker_died'));
   }
 
   private emitEvent(region: MotionRegion, frame: Frame, thumbnail: Uint8Array | null, snapshot: Uint8Array | null): void {
@@ -234,6 +237,7 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
         if (thumbnail) this.o.media.save(c.id, 'thumb', 'jpg', frame.ts, thumbnail);
       } catch (err) {
         this.state.reason = `media not saved: ${(err as Error).message}`;
+        this.state.problem = { code: 'cctv.media_not_saved', params: { error: (err as Error).message } };
       }
     }
     this.o.clips?.begin(c.id, frame, c.fps);
@@ -242,15 +246,22 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
     this.emit('motion', { camera: c.id, cameraName: c.name, ts: frame.ts, zone: region.zone, area: round(region.area), box: { x: round(region.box.x), y: round(region.box.y), w: round(region.box.w), h: round(region.box.h) }, thumbnail, snapshot: snapName });
   }
 
-  private set(state: CameraStateName, reason: string | null): void {
+  private set(state: CameraStateName, reason: string | null, problem: ModuleProblem | null): void {
     this.state.state = state;
     this.state.reason = reason;
+    this.state.problem = problem;
     this.emit('state', { ...this.state });
   }
 
   private now(): number {
     return (this.o.now ?? Date.now)();
   }
+}
+
+/** The error's own problem code, else `fallback` with its message (a source or tool whose error has none). */
+function problemOf(err: unknown, fallback: string): ModuleProblem {
+  const p = (err as { problem?: ModuleProblem }).problem;
+  return p ?? { code: fallback, params: { error: err instanceof Error ? err.message : String(err) } };
 }
 
 function round(n: number): number {

@@ -1,12 +1,14 @@
 // The hub entry of cctv (mounted at /api/v1/modules/cctv/), for a hub that sits with its cameras
 // (a Pi running hub and cameras, the usual off-grid home). Checks that OpenCV loads — without it
-// the setup fails with "unavailable: <why>" and the hub retries with backoff while everything
-// else runs —, starts the configured cameras, and publishes each motion event, through the
-// privacy gate, on the org's event stream. Media stays in the node's media folder.
+// the setup fails with "unavailable: <why>" while everything else runs: settled when OpenCV is not
+// installed (ModuleUnavailable: it takes a build and a restart, so retrying would only spawn
+// workers), retried with backoff when the worker merely failed to start —, starts the configured
+// cameras (an unreachable camera is retried by the camera itself), and publishes each motion
+// event, through the privacy gate, on the org's event stream. Media stays in the node's media folder.
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ModuleNotReady, type ModulePlugin } from '@unibos/module-api';
+import { ModuleNotReady, ModuleUnavailable, type ModulePlugin } from '@unibos/module-api';
 import { CctvError } from './cctv-error.ts';
 import { CCTV_EVENT } from './cctv-events.ts';
 import { cctvRoutes } from './cctv-routes.ts';
@@ -31,7 +33,10 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
     await service.start();
   } catch (err) {
     await service.stop();
-    if (err instanceof CctvError && err.code === 'E_CCTV_UNAVAILABLE') throw new ModuleNotReady(`unavailable: ${err.message}`);
+    if (err instanceof CctvError && err.code === 'E_CCTV_UNAVAILABLE') {
+      const options = err.problem ? { problem: err.problem } : {};
+      throw err.permanent ? new ModuleUnavailable(`unavailable: ${err.message}`, options) : new ModuleNotReady(`unavailable: ${err.message}`, options);
+    }
     throw err;
   }
   const events = m.store.collection<HubMotionEvent>('events');
@@ -55,7 +60,7 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
     }
   });
   service.on('state', (st) => {
-    for (const orgId of orgs()) m.events.publish(orgId, CCTV_EVENT.CAMERA_STATUS, { camera: st.id, state: st.state, reason: st.reason });
+    for (const orgId of orgs()) m.events.publish(orgId, CCTV_EVENT.CAMERA_STATUS, { camera: st.id, state: st.state, reason: st.reason, problem: st.problem });
   });
   app.addHook('onClose', async () => service.stop());
   await app.register(cctvRoutes, { module: m, service, events, orgs });

@@ -3,6 +3,7 @@
 // ("unavailable: <why>": no OpenCV, no camera) and each camera's state; passes motion events on.
 
 import { EventEmitter } from 'node:events';
+import type { ModuleProblem } from '@unibos/module-api';
 import { join } from 'node:path';
 import { Camera, type CameraState, type MotionEvent } from './camera.ts';
 import { sourceFor } from './camera-config.ts';
@@ -17,6 +18,8 @@ export interface CctvStatus {
   state: 'available' | 'unavailable';
   /** "unavailable: ..." with the reason, or null. */
   reason: string | null;
+  /** The same by code: `cctv.no_camera`, `cctv.cameras_down` (each camera's own is in cameras[]), or the camera's setup problem. */
+  problem: ModuleProblem | null;
   opencv: string | null;
   cameras: CameraState[];
   mediaFiles: number;
@@ -38,7 +41,7 @@ export class CctvService extends EventEmitter<{ motion: [MotionEvent, { upload: 
   readonly cameras: Camera[] = [];
   readonly media: MediaStore;
   private opencv: string | null = null;
-  private unavailable: string | null = null;
+  private unavailable: { reason: string; problem: ModuleProblem } | null = null;
   private retention: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -46,14 +49,14 @@ export class CctvService extends EventEmitter<{ motion: [MotionEvent, { upload: 
     super();
     const s = o.settings;
     this.media = new MediaStore({ dir: s.mediaDir || join(o.dataDir, 'cctv-media'), limits: s.retention });
-    if (s.cameras.length === 0) this.unavailable = 'unavailable: no camera is configured (settings "cameras")';
+    if (s.cameras.length === 0) this.unavailable = { reason: 'unavailable: no camera is configured (settings "cameras")', problem: { code: 'cctv.no_camera', params: {} } };
     const clips = s.clipSeconds > 0 && o.clips !== false ? new ClipRecorder(this.media, s.clipSeconds * 1000, Math.max(1, ...s.cameras.map((c) => c.fps))) : null;
     for (const c of s.cameras) {
       let source: CameraSource;
       try {
         source = (o.sourceFor ?? sourceFor)(c);
       } catch (err) {
-        this.unavailable ??= `unavailable: ${(err as Error).message}`;
+        this.unavailable ??= { reason: `unavailable: ${(err as Error).message}`, problem: { code: 'cctv.camera_config', params: { error: (err as Error).message } } };
         continue;
       }
       const cam = new Camera({ config: c, source, motion: s.motion, cooldownMs: s.cooldownMs, media: this.media, clips, snapshots: s.snapshots, backoff: o.backoff, startWorker: o.startWorker });
@@ -63,7 +66,10 @@ export class CctvService extends EventEmitter<{ motion: [MotionEvent, { upload: 
     }
   }
 
-  /** Checks that OpenCV loads (rejects with E_CCTV_UNAVAILABLE and why otherwise), then starts every camera. */
+  /**
+   * Checks that OpenCV loads (rejects with E_CCTV_UNAVAILABLE and why otherwise, `permanent` when it
+   * is not installed: that needs a build and a restart), then starts every camera.
+   */
   async start(): Promise<void> {
     const start = this.o.startWorker ?? ((m: MotionSettings) => MotionWorker.start(m));
     const probe = await start({ ...DEFAULT_MOTION, zones: [] });
@@ -79,9 +85,13 @@ export class CctvService extends EventEmitter<{ motion: [MotionEvent, { upload: 
   status(): CctvStatus {
     const cams = this.cameras.map((c) => ({ ...c.state }));
     const working = cams.some((c) => c.state === 'live' || c.state === 'starting');
-    let reason = this.unavailable;
-    if (!reason && cams.length && !working) reason = `unavailable: ${cams.map((c) => `${c.id}: ${(c.reason ?? c.state).replace(/^unavailable: /, '')}`).join('; ')}`;
-    return { state: reason ? 'unavailable' : 'available', reason, opencv: this.opencv, cameras: cams, mediaFiles: this.media.list().length, mediaDeleted: this.media.deleted };
+    let reason = this.unavailable?.reason ?? null;
+    let problem = this.unavailable?.problem ?? null;
+    if (!reason && cams.length && !working) {
+      reason = `unavailable: ${cams.map((c) => `${c.id}: ${(c.reason ?? c.state).replace(/^unavailable: /, '')}`).join('; ')}`;
+      problem = { code: 'cctv.cameras_down', params: { count: cams.length } };
+    }
+    return { state: reason ? 'unavailable' : 'available', reason, problem, opencv: this.opencv, cameras: cams, mediaFiles: this.media.list().length, mediaDeleted: this.media.deleted };
   }
 
   async stop(): Promise<void> {

@@ -107,6 +107,7 @@ test('a stream that stays open but sends no frame is not shown as live', async (
   await camera.stop();
   assert.ok(s, 'still "live" 5 s after the last frame of a stream that went silent');
   assert.match(s.reason!, /no frame/);
+  assert.deepEqual(s.problem, { code: 'cctv.stall', params: { seconds: 0 } }, 'the reason by code, for the admin UI');
   assert.equal(source.stops, 1, 'the silent session was closed before reconnecting');
 });
 
@@ -126,6 +127,10 @@ test("ffmpeg's error line with the RTSP URL in it does not put the password into
   assert.ok(err, 'the open fails');
   assert.match(err.message, /Connection refused/);
   assert.doesNotMatch(err.message, /s3cret/, err.message);
+  // Nor into the reason by code (its values are shown in the admin UI).
+  const problem = (err as { problem?: { code: string; params: Record<string, unknown> } }).problem;
+  assert.equal(problem?.code, 'cctv.ffmpeg_failed');
+  assert.doesNotMatch(JSON.stringify(problem), /s3cret/);
 });
 
 test('the mesh text of a motion event fits one frame, with where and when, whatever the camera is called', () => {

@@ -94,6 +94,12 @@ export const MANIFEST_SCHEMA = {
               properties: { title: { type: 'string', minLength: 1, maxLength: 200 }, enumTitles: { type: 'object', additionalProperties: { type: 'string', minLength: 1, maxLength: 100 } } },
             },
           },
+          // The module's own problem codes (`{name}.opencv_missing`) as a sentence with {placeholders}.
+          problems: {
+            type: 'object',
+            propertyNames: { type: 'string', pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9_]+$', maxLength: 64 },
+            additionalProperties: { type: 'string', minLength: 1, maxLength: 500 },
+          },
         },
       },
     },

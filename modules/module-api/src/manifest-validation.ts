@@ -57,6 +57,10 @@ export function validateManifest(doc: unknown, file: string): ManifestResult {
         for (const value of Object.keys(setting.enumTitles ?? {})) if (!choices.includes(value)) problems.push({ file, field: `${field}.enumTitles.${value}`, message: `"${value}" is not one of the setting's choices` });
       }
     }
+    // A module says its own problems only: the module host's (`host.*`) are the admin UI's to translate.
+    for (const code of Object.keys(tr.problems ?? {})) {
+      if (!code.startsWith(`${manifest.name}.`)) problems.push({ file, field: `translations.${lang}.problems.${code}`, message: `a problem code of this module starts with "${manifest.name}."` });
+    }
   }
   return problems.length ? { ok: false, problems } : { ok: true, manifest };
 }

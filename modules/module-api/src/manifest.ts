@@ -24,6 +24,11 @@ export type MeshPriority = (typeof MESH_PRIORITIES)[number];
 export interface ManifestTranslation {
   description?: string;
   settings?: Record<string, { title?: string; enumTitles?: Record<string, string> }>;
+  /**
+   * The module's problem codes (ModuleProblem, `{name}.*`) in this language, with the problem's
+   * params as {placeholders}: the admin UI says a module's reason with them.
+   */
+  problems?: Record<string, string>;
 }
 
 export interface ModuleManifest {

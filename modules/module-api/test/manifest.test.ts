@@ -26,6 +26,7 @@ test('each mistake names the file and the field', () => {
     ['a translation of a setting that does not exist', (m) => (m.translations.tr.settings.minMagnitudo = { title: 'En küçük büyüklük' }), 'translations.tr.settings.minMagnitudo'],
     ['a translated choice the setting does not have', (m) => (m.translations.tr.settings.regionMode.enumTitles.county = 'İl'), 'translations.tr.settings.regionMode.enumTitles.county'],
     ['a translation into something that is not a language code', (m) => (m.translations.turkish = { description: 'Acil durum ağı' }), 'translations'],
+    ["a translated problem code of another module (or the host's)", (m) => (m.translations.tr.problems = { 'host.setup_failed': 'Kurulum başarısız: {error}' }), 'translations.tr.problems.host.setup_failed'],
   ];
   for (const [what, mutate, field] of cases) {
     const m = base();

@@ -7,13 +7,13 @@ import { ApiError } from '../api-client.js';
 import { h, replace, replaceRows } from '../dom.js';
 import { timeUntil } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
-import { lang, t } from '../i18n.js';
+import { lang, t, translator } from '../i18n.js';
 
 /**
  * @typedef {{ name: string, version: string | null, description: string | null, category: string | null, enabled: boolean,
- *   state: string, error: string | null, retryAt: string | null, runtimeErrors: number, settings?: Record<string, any>,
+ *   state: string, error: string | null, problem?: { code: string, params?: Record<string, string | number> } | null, retryAt: string | null, runtimeErrors: number, settings?: Record<string, any>,
  *   settingsSchema: { properties?: Record<string, any> } | null, hasUi: boolean,
- *   translations?: Record<string, { description?: string, settings?: Record<string, { title?: string, enumTitles?: Record<string, string> }> }> | null }} ModuleStatus
+ *   translations?: Record<string, { description?: string, settings?: Record<string, { title?: string, enumTitles?: Record<string, string> }>, problems?: Record<string, string> }> | null }} ModuleStatus
  * @typedef {{ destroy?: () => void }} MountedUi
  */
 
@@ -175,7 +175,7 @@ export function createModulesView(ctx) {
       { class: `module module--${m.state}`, dataset: { module: m.name } },
       h('div', { class: 'module-head' }, h('strong', {}, m.name), h('span', { class: 'muted' }, [m.version ? ` ${m.version}` : '', m.category ? ` · ${CATEGORY_LABEL[m.category] ?? m.category}` : '']), h('span', { class: `badge badge--${m.state}`, role: 'status', 'aria-label': t('{module} state', { module: m.name }) }, STATE_LABEL[m.state] ?? m.state)),
       m.description && h('p', { class: 'module-description' }, m.translations?.[lang]?.description ?? m.description),
-      m.error && h('p', { class: 'module-error', role: 'note' }, m.error, m.retryAt ? h('span', { class: 'module-retry', dataset: { at: m.retryAt } }, nextTry(m.retryAt)) : ''),
+      m.error && h('p', { class: 'module-error', role: 'note', dataset: { problem: m.problem?.code ?? '' } }, reasonText(m), m.retryAt ? h('span', { class: 'module-retry', dataset: { at: m.retryAt } }, nextTry(m.retryAt)) : ''),
       m.runtimeErrors > 0 && h('p', { class: 'muted' }, t({ one: '{count} runtime error since start', other: '{count} runtime errors since start' }, { count: m.runtimeErrors })),
       h('div', { class: 'toolbar' }, canToggle && button),
       admin && m.settingsSchema && details,
@@ -276,6 +276,55 @@ function parsePoints(text, setting) {
     points.push(parts);
   }
   return points;
+}
+
+/**
+ * The module host's reasons (host.* problem codes) in the reader's language, each a whole sentence
+ * with the problem's values. A code missing here reads as the hub wrote it (its English `error`).
+ * @type {Record<string, (p: Record<string, string | number>) => string>}
+ */
+const HUB_PROBLEMS = {
+  'host.manifest_invalid': (p) => t('The manifest (module.json) is not valid: {problems}', p),
+  'host.unsupported_platform': (p) => t('Runs on {platforms}; this hub is {platform}', p),
+  'host.unsupported_capability': (p) => (CAPABILITY_MISSING[p.capability] ?? (() => t('Needs {capability}, which this hub does not have', p)))(),
+  'host.core_version': (p) => t('Needs UNIBOS core {range}; this is {version}', p),
+  'host.dependency_missing': (p) => t('Depends on module "{module}" ({range}), which is not installed', p),
+  'host.dependency_version': (p) => t('Depends on module "{module}" {range}; the one installed is {installed}', p),
+  'host.dependency_cycle': (p) => t('Dependency cycle: {cycle}', p),
+  'host.dependency_blocked': (p) => t('Depends on module "{module}", which cannot be set up', p),
+  'host.dependency_not_loaded': (p) => t('Needs module "{module}", which is not loaded', p),
+  'host.dependency_disabled': (p) => t('Needs module "{module}", which is disabled: enable it first', p),
+  'host.entry_no_plugin': (p) => t('{entry} has no default export plugin', p),
+  'host.entry_load_failed': (p) => t('Cannot load {entry}: {error}', p),
+  'host.settings_invalid': (p) => t('The settings are not valid: {error}', p),
+  'host.migration_failed': (p) => t('The saved settings could not be migrated: {error}', p),
+  'host.setup_failed': (p) => t('Setup failed: {error}', p),
+  'host.not_ready': (p) => t('Not ready yet: {error}', p),
+  'host.runtime_error': (p) => t('Runtime error in {where}: {error}', p),
+};
+
+/** @type {Record<string | number, () => string>} */
+const CAPABILITY_MISSING = {
+  lora: () => t('Needs LoRa, which this hub does not have'),
+  gps: () => t('Needs GPS, which this hub does not have'),
+  camera: () => t('Needs a camera, which this hub does not have'),
+};
+
+/**
+ * Why a module is not working, in the reader's language: the host's reasons by code here, a
+ * module's own codes (`cctv.opencv_missing`) from its manifest's translations, with the problem's
+ * values; anything else (an older hub, a code not known here) as the hub wrote it in English.
+ * @param {ModuleStatus} m
+ */
+function reasonText(m) {
+  const p = m.problem;
+  if (!p || typeof p.code !== 'string') return m.error ?? '';
+  const params = p.params ?? {};
+  const hub = Object.hasOwn(HUB_PROBLEMS, p.code) ? HUB_PROBLEMS[p.code] : undefined;
+  if (hub) return hub(params);
+  const own = m.translations?.[lang]?.problems?.[p.code];
+  if (typeof own === 'string') return translator({ [lang]: { [p.code]: own } })(p.code, params);
+  return m.error ?? '';
 }
 
 /** " (next try in 4 min)" after a module's error. @param {string} at */

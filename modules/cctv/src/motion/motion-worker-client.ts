@@ -43,8 +43,8 @@ export class MotionWorker {
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };
-    worker.on('error', (err) => fail(new CctvError('E_CCTV_UNAVAILABLE', `the motion worker failed: ${err.message}`)));
-    worker.on('exit', (code, signal) => fail(new CctvError('E_CCTV_UNAVAILABLE', `the motion worker exited (${code ?? signal})`)));
+    worker.on('error', (err) => fail(new CctvError('E_CCTV_UNAVAILABLE', `the motion worker failed: ${err.message}`, { problem: { code: 'cctv.worker_died', params: { error: err.message } } })));
+    worker.on('exit', (code, signal) => fail(new CctvError('E_CCTV_UNAVAILABLE', `the motion worker exited (${code ?? signal})`, { problem: { code: 'cctv.worker_died', params: { error: `exited (${code ?? signal})` } } })));
   }
 
   /** Starts a worker; rejects with E_CCTV_UNAVAILABLE and the reason when OpenCV is not there. */
@@ -61,17 +61,19 @@ export class MotionWorker {
         } else if (r.type === 'unavailable') {
           cleanup();
           worker.kill();
-          reject(new CctvError('E_CCTV_UNAVAILABLE', r.reason));
+          // OpenCV missing or broken here: it stays so until someone installs it and restarts.
+          reject(new CctvError('E_CCTV_UNAVAILABLE', r.reason, { problem: { code: `cctv.${r.code}`, params: { detail: r.detail } }, permanent: true }));
         }
       };
       const onError = (err: Error): void => {
         cleanup();
         worker.kill();
-        reject(new CctvError('E_CCTV_UNAVAILABLE', `the motion worker does not start: ${err.message}`));
+        reject(new CctvError('E_CCTV_UNAVAILABLE', `the motion worker does not start: ${err.message}`, { problem: { code: 'cctv.worker_failed', params: { error: err.message } } }));
       };
       const onExit = (code: number | null, signal: string | null): void => {
         cleanup();
-        reject(new CctvError('E_CCTV_UNAVAILABLE', `the motion worker exited at start (${code ?? signal}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`));
+        const why = `exited at start (${code ?? signal}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no message'}`;
+        reject(new CctvError('E_CCTV_UNAVAILABLE', `the motion worker ${why}`, { problem: { code: 'cctv.worker_failed', params: { error: why } } }));
       };
       const cleanup = (): void => {
         worker.off('message', onMessage);

@@ -9,7 +9,7 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { type: 'ready'; opencv: string }
-  | { type: 'unavailable'; reason: string }
+  | { type: 'unavailable'; reason: string; code: 'opencv_off' | 'opencv_missing' | 'opencv_broken'; detail: string }
   | { type: 'result'; id: number; detection: Detection; thumbnail?: Uint8Array; snapshot?: Uint8Array; clipJpeg?: Uint8Array; ms: number }
   | { type: 'error'; id: number; code: string; message: string };
 

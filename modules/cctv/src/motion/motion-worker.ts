@@ -22,11 +22,12 @@ let quality = 80;
 process.on('message', (msg: WorkerRequest) => {
   if (msg.type === 'init') {
     const cv = loadOpenCv();
-    if (!cv.ok) return reply({ type: 'unavailable', reason: cv.reason });
+    if (!cv.ok) return reply({ type: 'unavailable', reason: cv.reason, code: cv.code, detail: cv.detail });
     try {
       detector = new OpenCvMotionDetector(cv.cv, msg.settings as MotionSettings);
     } catch (err) {
-      return reply({ type: 'unavailable', reason: `OpenCV ${cv.version} cannot build the detector: ${(err as Error).message}` });
+      const detail = `OpenCV ${cv.version} cannot build the detector: ${(err as Error).message}`;
+      return reply({ type: 'unavailable', reason: detail, code: 'opencv_broken', detail });
     }
     thumbWidth = msg.thumbWidth;
     quality = msg.jpegQuality;

@@ -11,7 +11,17 @@ import type { OpenCv } from './opencv-types.ts';
 
 export const OPENCV4NODEJS_VERSION = '7.1.2';
 
-export type OpenCvLoad = { ok: true; cv: OpenCv; from: string; version: string } | { ok: false; reason: string };
+/** Why OpenCV is not there: switched off, not built, or built but unusable. None of them changes while the process runs. */
+export type OpenCvMissing = { ok: false; reason: string; code: 'opencv_off' | 'opencv_missing' | 'opencv_broken'; detail: string };
+
+export type OpenCvLoad = { ok: true; cv: OpenCv; from: string; version: string } | OpenCvMissing;
+
+const OFF: OpenCvMissing = { ok: false, code: 'opencv_off', detail: 'UNIBOS_OPENCV4NODEJS=off', reason: 'OpenCV is switched off (UNIBOS_OPENCV4NODEJS=off)' };
+
+/** Not built here: the reason says what to do (build it, then restart: it is looked for at start). */
+function notBuilt(detail: string): OpenCvMissing {
+  return { ok: false, code: 'opencv_missing', detail, reason: `OpenCV is not installed (opencv4nodejs is not built: ${detail}): apt-get install libopencv-dev, then bash .ci/opencv4nodejs.sh (modules/cctv/README.md), then restart` };
+}
 
 /** Where .ci/opencv4nodejs.sh puts the build for this Node and CPU (same formula as the script). */
 export function cachedPackageDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -24,16 +34,16 @@ export function cachedPackageDir(env: NodeJS.ProcessEnv = process.env): string {
  * Where OpenCV would load from, without loading it (the main thread of a node keeps the native
  * library out of its memory; the motion worker loads it). Null with the reason when there is none.
  */
-export function findOpenCv(env: NodeJS.ProcessEnv = process.env): { ok: true; path: string } | { ok: false; reason: string } {
+export function findOpenCv(env: NodeJS.ProcessEnv = process.env): { ok: true; path: string } | OpenCvMissing {
   const explicit = env.UNIBOS_OPENCV4NODEJS;
-  if (explicit === 'off') return { ok: false, reason: 'OpenCV is switched off (UNIBOS_OPENCV4NODEJS=off)' };
-  if (explicit) return existsSync(join(explicit, 'package.json')) ? { ok: true, path: explicit } : { ok: false, reason: `UNIBOS_OPENCV4NODEJS=${explicit} has no package.json` };
+  if (explicit === 'off') return OFF;
+  if (explicit) return existsSync(join(explicit, 'package.json')) ? { ok: true, path: explicit } : notBuilt(`UNIBOS_OPENCV4NODEJS=${explicit} has no package.json`);
   const cached = cachedPackageDir(env);
   if (existsSync(join(cached, '..', '..', '..', '.complete'))) return { ok: true, path: cached };
   try {
     return { ok: true, path: createRequire(import.meta.url).resolve('@u4/opencv4nodejs') };
   } catch {
-    return { ok: false, reason: `opencv4nodejs is not built (nothing at ${cached}): apt-get install libopencv-dev, then bash .ci/opencv4nodejs.sh (modules/cctv/README.md)` };
+    return notBuilt(`nothing at ${cached}`);
   }
 }
 
@@ -49,7 +59,7 @@ export function loadOpenCv(env: NodeJS.ProcessEnv = process.env): OpenCvLoad {
 function tryLoad(env: NodeJS.ProcessEnv): OpenCvLoad {
   const req = createRequire(import.meta.url);
   const explicit = env.UNIBOS_OPENCV4NODEJS;
-  if (explicit === 'off') return { ok: false, reason: 'OpenCV is switched off (UNIBOS_OPENCV4NODEJS=off)' };
+  if (explicit === 'off') return OFF;
   const candidates: string[] = [];
   if (explicit) candidates.push(explicit);
   else {
@@ -71,10 +81,7 @@ function tryLoad(env: NodeJS.ProcessEnv): OpenCvLoad {
       errors.push(e.code === 'MODULE_NOT_FOUND' && c === '@u4/opencv4nodejs' ? 'not installed' : `${c}: ${firstLine(e.message)}`);
     }
   }
-  return {
-    ok: false,
-    reason: `opencv4nodejs is not built (${errors.join('; ')}): apt-get install libopencv-dev, then bash .ci/opencv4nodejs.sh (modules/cctv/README.md)`,
-  };
+  return notBuilt(errors.join('; '));
 }
 
 function firstLine(s: string): string {

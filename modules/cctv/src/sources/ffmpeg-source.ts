@@ -34,7 +34,10 @@ export class FfmpegSource implements CameraSource {
 
   open(onFrame: (f: Frame) => void | Promise<void>, onEnd: (reason: Error | null) => void): Promise<SourceSession> {
     const { input, width, height, fps } = this.o;
-    if (this.kind !== 'rtsp' && !existsSync(input)) return Promise.reject(new CctvError('E_CCTV_SOURCE', `${input} does not exist${this.kind === 'v4l2' ? ' (is the camera plugged in? the Pi camera needs libcamera\'s V4L2 compatibility)' : ''}`));
+    if (this.kind !== 'rtsp' && !existsSync(input)) {
+      const problem = { code: this.kind === 'v4l2' ? 'cctv.device_missing' : 'cctv.file_missing', params: { path: input } };
+      return Promise.reject(new CctvError('E_CCTV_SOURCE', `${input} does not exist${this.kind === 'v4l2' ? ' (is the camera plugged in? the Pi camera needs libcamera\'s V4L2 compatibility)' : ''}`, { problem }));
+    }
     const args = ['-hide_banner', '-loglevel', 'error', '-nostdin'];
     if (this.kind === 'v4l2') args.push('-f', 'v4l2', '-framerate', String(fps), '-video_size', `${width}x${height}`);
     if (this.kind === 'rtsp') args.push('-rtsp_transport', 'tcp', '-timeout', '10000000');
@@ -47,7 +50,7 @@ export class FfmpegSource implements CameraSource {
       try {
         child = spawn(this.o.ffmpeg ?? 'ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
       } catch (err) {
-        return reject(new CctvError('E_CCTV_SOURCE', `ffmpeg does not start: ${(err as Error).message}`));
+        return reject(new CctvError('E_CCTV_SOURCE', `ffmpeg does not start: ${(err as Error).message}`, { problem: { code: 'cctv.ffmpeg_failed', params: { source: this.label, error: (err as Error).message } } }));
       }
       let opened = false;
       let stopping = false;
@@ -91,7 +94,10 @@ export class FfmpegSource implements CameraSource {
       };
       child.on('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(openTimer);
-        const e = new CctvError('E_CCTV_SOURCE', err.code === 'ENOENT' ? 'ffmpeg is not installed (apt-get install ffmpeg)' : `ffmpeg: ${err.message}`);
+        const e =
+          err.code === 'ENOENT'
+            ? new CctvError('E_CCTV_SOURCE', 'ffmpeg is not installed (apt-get install ffmpeg)', { problem: { code: 'cctv.ffmpeg_missing', params: {} } })
+            : new CctvError('E_CCTV_SOURCE', `ffmpeg: ${err.message}`, { problem: { code: 'cctv.ffmpeg_failed', params: { source: this.label, error: err.message } } });
         if (!opened) {
           opened = true;
           ended = true;
@@ -104,9 +110,11 @@ export class FfmpegSource implements CameraSource {
         if (!opened) {
           opened = true;
           clearTimeout(openTimer);
-          return reject(new CctvError('E_CCTV_SOURCE', `${this.label}: ${timedOut ? `no picture within ${Math.round(openTimeoutMs / 100) / 10} s` : why}`));
+          const seconds = Math.round(openTimeoutMs / 100) / 10;
+          if (timedOut) return reject(new CctvError('E_CCTV_SOURCE', `${this.label}: no picture within ${seconds} s`, { problem: { code: 'cctv.no_picture', params: { source: this.label, seconds } } }));
+          return reject(new CctvError('E_CCTV_SOURCE', `${this.label}: ${why}`, { problem: { code: 'cctv.ffmpeg_failed', params: { source: this.label, error: why } } }));
         }
-        end(code === 0 && this.kind === 'file' ? null : new CctvError('E_CCTV_SOURCE', `${this.label}: ${why}`));
+        end(code === 0 && this.kind === 'file' ? null : new CctvError('E_CCTV_SOURCE', `${this.label}: ${why}`, { problem: { code: 'cctv.ffmpeg_failed', params: { source: this.label, error: why } } }));
       });
       const session: SourceSession = {
         stop: () =>

@@ -4,7 +4,7 @@
 
 import { CctvError } from '../cctv-error.ts';
 import type { Frame } from '../frame.ts';
-import { redactUrl, type CameraSource, type SourceSession } from './camera-source.ts';
+import { redactText, redactUrl, type CameraSource, type SourceSession } from './camera-source.ts';
 import { MjpegSplitter } from './mjpeg-splitter.ts';
 
 export class MjpegHttpSource implements CameraSource {
@@ -35,11 +35,12 @@ export class MjpegHttpSource implements CameraSource {
       }
       res = await (this.o.fetch ?? fetch)(u, { signal: abort.signal, headers });
     } catch (err) {
-      throw new CctvError('E_CCTV_SOURCE', `${this.label}: ${(err as Error).message}`);
+      const error = redactText((err as Error).message);
+      throw new CctvError('E_CCTV_SOURCE', `${this.label}: ${error}`, { problem: { code: 'cctv.source_failed', params: { source: this.label, error } } });
     } finally {
       clearTimeout(timer);
     }
-    if (!res.ok || !res.body) throw new CctvError('E_CCTV_SOURCE', `${this.label}: HTTP ${res.status}`);
+    if (!res.ok || !res.body) throw new CctvError('E_CCTV_SOURCE', `${this.label}: HTTP ${res.status}`, { problem: { code: 'cctv.http_status', params: { source: this.label, status: res.status } } });
     const now = this.o.now ?? Date.now;
     let stopped = false;
     const reader = res.body.getReader();
@@ -54,8 +55,8 @@ export class MjpegHttpSource implements CameraSource {
         this.dropped = splitter.dropped;
       }
     })().then(
-      () => !stopped && onEnd(new CctvError('E_CCTV_SOURCE', `${this.label}: the stream ended`)),
-      (err: Error) => !stopped && onEnd(new CctvError('E_CCTV_SOURCE', `${this.label}: ${err.message}`)),
+      () => !stopped && onEnd(new CctvError('E_CCTV_SOURCE', `${this.label}: the stream ended`, { problem: { code: 'cctv.stream_ended', params: { source: this.label } } })),
+      (err: Error) => !stopped && onEnd(new CctvError('E_CCTV_SOURCE', `${this.label}: ${redactText(err.message)}`, { problem: { code: 'cctv.source_failed', params: { source: this.label, error: redactText(err.message) } } })),
     );
     return {
       stop: async () => {
