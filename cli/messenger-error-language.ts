@@ -4,6 +4,7 @@
 // catalogue lacks is shown as the library wrote it.
 
 import { ATTACHMENT_OVERHEAD_BYTES, MESSENGER_LIMITS } from '@unibos/messenger-crypto';
+import { GATEWAY_NOT_SENT_PREFIX, GATEWAY_TX_REASONS } from '@unibos/mesh-protocol';
 import { cliLang, type CliLang } from './cli-language.ts';
 
 /** An error of the messenger library (MessengerClientError, MessengerCryptoError) as the CLI reads it. */
@@ -144,12 +145,14 @@ export function sayReadProblem(code: string, reason: string, lang: CliLang = cli
 
 /** The error of a message to a mesh node as the hub reports it: the gateway's reasons and the mesh's routing errors. */
 const DELIVERY_TR: Record<string, string> = {
-  "the gateway's radio gave up: nobody acknowledged it": 'ağ geçidinin telsizi vazgeçti: kimse almadığını bildirmedi',
-  "pushed out of the gateway's full outbox by more urgent messages": 'ağ geçidinin dolu giden kutusundan daha acil mesajlar yüzünden çıkarıldı',
-  "the gateway's mesh router refused it": 'ağ geçidinin ağ yönlendiricisi reddetti',
-  'the gateway could not read its stored copy': 'ağ geçidi sakladığı kopyayı okuyamadı',
-  'refused by the gateway': 'ağ geçidi reddetti',
-  'this gateway cannot carry private messages': 'bu ağ geçidi özel mesaj taşıyamaz',
+  [GATEWAY_TX_REASONS.gaveUp]: 'ağ geçidinin telsizi vazgeçti: kimseden alındı bilgisi gelmedi',
+  [GATEWAY_TX_REASONS.evicted]: 'ağ geçidinin dolu giden kutusundan daha acil mesajlar yüzünden çıkarıldı',
+  [GATEWAY_TX_REASONS.routerRefused]: 'ağ geçidinin ağ yönlendiricisi reddetti',
+  [GATEWAY_TX_REASONS.undecodable]: 'ağ geçidi sakladığı kopyayı okuyamadı',
+  [GATEWAY_TX_REASONS.refused]: 'ağ geçidi reddetti',
+  [GATEWAY_TX_REASONS.noPrivate]: 'bu ağ geçidi özel mesaj taşıyamaz',
+  [GATEWAY_TX_REASONS.interrupted]: 'ağ geçidi bunu sıraya koyarken yeniden başladı ve mesaj giden kutusunda yok: gitmiş de olabilir, gitmemiş de; bu yüzden yeniden gönderilmiyor',
+  [GATEWAY_TX_REASONS.switchInterrupted]: 'ağ geçidi, cihaz anahtarı onaylamadan yeniden başladı; anahtar yeniden değiştirilmiyor',
   NO_ROUTE: 'cihaza giden yol yok',
   TIMEOUT: 'zaman aşımı',
   MAX_RETRANSMIT: 'her denemeden sonra da alındı bildirimi gelmedi',
@@ -163,8 +166,8 @@ const DELIVERY_TR: Record<string, string> = {
 /** A mesh delivery's error (a routing code or a gateway's reason) in the CLI's language; one not known as it came. */
 export function sayDeliveryError(error: string, lang: CliLang = cliLang()): string {
   if (lang !== 'tr') return error;
-  const notSent = /^not sent: /.exec(error);
-  const reason = notSent ? error.slice(notSent[0].length) : error;
+  const notSent = error.startsWith(GATEWAY_NOT_SENT_PREFIX);
+  const reason = notSent ? error.slice(GATEWAY_NOT_SENT_PREFIX.length) : error;
   const known = DELIVERY_TR[reason];
   if (!known) return error;
   return notSent ? `gönderilmedi: ${known}` : known;

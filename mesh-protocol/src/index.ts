@@ -50,4 +50,5 @@ export { makePrivate, sqliteFileNames, formatMode, PRIVATE_DIR_MODE, PRIVATE_FIL
 export * from './core/node-id.ts';
 export * from './mqtt/topics.ts';
 export * from './hub/hub-events.ts';
+export { GATEWAY_TX_REASONS, GATEWAY_NOT_SENT_PREFIX } from './hub/gateway-tx-reasons.ts';
 export { MAX_TOPIC_BYTES, isValidTopicName, isValidTopicFilter, topicMatches, isInsidePrefix, filterCovers, filtersOverlap } from './mqtt/topic-filter.ts';

@@ -157,8 +157,9 @@ export function deliveryStatus(status) {
 }
 
 /**
- * Why a sent message failed, in the chosen language: the gateway's reasons and the mesh's routing
- * errors this UI knows read translated; any other reason is shown as it came (the whole of it).
+ * Why a sent message failed, in the chosen language: the gateway's reasons (mesh-protocol's
+ * GATEWAY_TX_REASONS, held equal to these by test/gateway-reasons-translated.test.ts) and the mesh's
+ * routing errors this UI knows read translated; any other reason is shown as it came (the whole of it).
  * @param {unknown} error
  */
 export function deliveryError(error) {
@@ -171,6 +172,8 @@ export function deliveryError(error) {
     'the gateway could not read its stored copy': () => t('the gateway could not read its stored copy'),
     'refused by the gateway': () => t('refused by the gateway'),
     'this gateway cannot carry private messages': () => t('this gateway cannot carry private messages'),
+    "the gateway restarted while queueing it and it is not in the gateway's outbox: it may have gone out or not, so it is not sent again": () => t("the gateway restarted while queueing it and it is not in the gateway's outbox: it may have gone out or not, so it is not sent again"),
+    'the gateway restarted before the device confirmed the switch; it is not switched again': () => t('the gateway restarted before the device confirmed the switch; it is not switched again'),
     NO_ROUTE: () => t('no route to the node'),
     TIMEOUT: () => t('timed out'),
     MAX_RETRANSMIT: () => t('no acknowledgement after every retry'),

@@ -6,7 +6,7 @@
 // (SOS stages travel the same way but belong to alerts: alerts/sos-stages.ts.)
 
 import { randomUUID } from 'node:crypto';
-import { MESH_ALERT_TEXT_MAX_BYTES, MESH_TEXT_MAX_BYTES } from '@unibos/mesh-protocol';
+import { GATEWAY_TX_REASONS, MESH_ALERT_TEXT_MAX_BYTES, MESH_TEXT_MAX_BYTES } from '@unibos/mesh-protocol';
 import type { GatewayLink } from '../broker/gateway-link.ts';
 import type { EventSink } from '../events/hub-event.ts';
 import type { Fleet } from '../fleet/fleet.ts';
@@ -88,7 +88,7 @@ export class Downlink {
       return;
     }
     if (report.status === 'queued' && report.packetId !== undefined) this.update(orgId, report.ref, 'sent', { packetId: report.packetId });
-    else if (report.status === 'refused') this.update(orgId, report.ref, 'failed', { error: report.error ?? 'refused by the gateway' });
+    else if (report.status === 'refused') this.update(orgId, report.ref, 'failed', { error: report.error ?? GATEWAY_TX_REASONS.refused });
   }
 
   /** A routing reply heard from the mesh: node `from` acknowledged (or refused) one of our packets. */

@@ -7,7 +7,7 @@
 // the same rule that makes a node's id.
 
 import { randomUUID } from 'node:crypto';
-import type { MessengerMessageEvent, NodeIdText } from '@unibos/mesh-protocol';
+import { GATEWAY_TX_REASONS, type MessengerMessageEvent, type NodeIdText } from '@unibos/mesh-protocol';
 import { meshNodeAddress, meshNodeIdFromPublicKey } from '@unibos/messenger-crypto';
 import type { Counter } from 'prom-client';
 import type { GatewayLink } from '../broker/gateway-link.ts';
@@ -161,7 +161,7 @@ export class MeshConversations implements DownlinkFollower {
     const m = this.d.store.outgoing(report.ref);
     if (!m || m.orgId !== orgId || m.status === 'delivered') return;
     if (report.status === 'queued' && report.packetId !== undefined) this.d.store.setStatus(m.id, 'sent', this.d.now(), { packetId: report.packetId });
-    else if (report.status === 'refused') this.d.store.setStatus(m.id, 'failed', this.d.now(), { error: report.error ?? 'refused by the gateway' });
+    else if (report.status === 'refused') this.d.store.setStatus(m.id, 'failed', this.d.now(), { error: report.error ?? GATEWAY_TX_REASONS.refused });
   }
 
   ack(orgId: string, from: string, packetId: number, error: string | null): void {

@@ -7,7 +7,7 @@
 
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { MESH_TOPIC_KIND, TOPIC_ROOT, dataKind, encodeEnvelope, formatNodeAddress, parseNodeId, topics, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
+import { GATEWAY_NOT_SENT_PREFIX, GATEWAY_TX_REASONS, MESH_TOPIC_KIND, TOPIC_ROOT, dataKind, encodeEnvelope, formatNodeAddress, parseNodeId, topics, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
 import type { Device, OutboxDrop } from '@unibos/firmware';
 import { GATEWAY_DISCOVERY_PREFIX, meshNodeDiscovery, sensorDiscovery, type DiscoveryMessage } from './ha-discovery.ts';
 import { isObject, parseJson } from '../profiles/reading.ts';
@@ -34,10 +34,10 @@ export interface UplinkSink {
 
 /** Why the gateway's node let a hub command go unsent, as the hub shows it. */
 const DROP_REASONS: Record<OutboxDrop['reason'], string> = {
-  'gave-up': "the gateway's radio gave up: nobody acknowledged it",
-  evicted: "pushed out of the gateway's full outbox by more urgent messages",
-  'router-refused': "the gateway's mesh router refused it",
-  undecodable: "the gateway could not read its stored copy",
+  'gave-up': GATEWAY_TX_REASONS.gaveUp,
+  evicted: GATEWAY_TX_REASONS.evicted,
+  'router-refused': GATEWAY_TX_REASONS.routerRefused,
+  undecodable: GATEWAY_TX_REASONS.undecodable,
 };
 
 export interface MeshBridgeOptions {
@@ -149,7 +149,7 @@ export class MeshBridge {
     const ref = c.kind !== 'frame' ? c.ref : undefined;
     const known = ref !== undefined ? this.refs.get(ref) : undefined;
     if (known) return this.answerRepeat(known, c.kind === 'switch', parsed);
-    if (c.kind === 'direct' && !this.options.device.sendSealed) return this.refuseTx({ ok: false, error: 'this gateway cannot carry private messages', ...(ref ? { ref } : {}) }, origin);
+    if (c.kind === 'direct' && !this.options.device.sendSealed) return this.refuseTx({ ok: false, error: GATEWAY_TX_REASONS.noPrivate, ...(ref ? { ref } : {}) }, origin);
     if (c.kind === 'switch') return this.handleSwitch(c, payload, parsed, origin);
     // Committed before the node queues anything: a crash after the node queued it leaves a pending
     // ref (resolved at the next start), never a queued message whose ref is unknown.
@@ -190,8 +190,8 @@ export class MeshBridge {
   private answerRepeat(known: TakenRef, isSwitch: boolean, parsed: ParsedTx): ParsedTx {
     const ref = known.ref;
     if (known.state !== 'interrupted') this.txReport({ ref, ...(known.packetId !== undefined ? { packetId: known.packetId } : {}), status: 'queued' });
-    else if (isSwitch) this.txReport({ ref, status: 'unconfirmed', error: 'the gateway restarted before the device confirmed the switch; it is not switched again' });
-    else this.txReport({ ref, status: 'refused', error: "the gateway restarted while queueing it and it is not in the gateway's outbox: it may have gone out or not, so it is not sent again" });
+    else if (isSwitch) this.txReport({ ref, status: 'unconfirmed', error: GATEWAY_TX_REASONS.switchInterrupted });
+    else this.txReport({ ref, status: 'refused', error: GATEWAY_TX_REASONS.interrupted });
     return parsed;
   }
 
@@ -259,7 +259,7 @@ export class MeshBridge {
     // From the database, so a command queued before a restart is still reported when it fails after it.
     const ref = this.refs.refOf(d.packetId);
     if (ref === undefined) return;
-    this.txReport({ ref, packetId: d.packetId, status: 'refused', error: `not sent: ${DROP_REASONS[d.reason]}` });
+    this.txReport({ ref, packetId: d.packetId, status: 'refused', error: `${GATEWAY_NOT_SENT_PREFIX}${DROP_REASONS[d.reason]}` });
   }
 
   private refuseTx(refused: Extract<ParsedTx, { ok: false }>, origin: 'local' | 'hub'): ParsedTx {

@@ -446,6 +446,8 @@ export const TR = {
   'the gateway could not read its stored copy': 'ağ geçidi kayıtlı kopyasını okuyamadı',
   'refused by the gateway': 'ağ geçidi reddetti',
   'this gateway cannot carry private messages': 'bu ağ geçidi özel ileti taşıyamıyor',
+  "the gateway restarted while queueing it and it is not in the gateway's outbox: it may have gone out or not, so it is not sent again": 'ağ geçidi bunu sıraya koyarken yeniden başladı ve ileti giden kutusunda yok: gitmiş de olabilir, gitmemiş de; bu yüzden yeniden gönderilmiyor',
+  'the gateway restarted before the device confirmed the switch; it is not switched again': 'ağ geçidi, cihaz anahtarı onaylamadan yeniden başladı; anahtar yeniden değiştirilmiyor',
   'no route to the node': 'cihaza giden yol yok',
   'timed out': 'zaman aşımı',
   'no acknowledgement after every retry': 'tüm denemelere rağmen alındı bilgisi gelmedi',

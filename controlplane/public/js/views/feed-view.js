@@ -244,7 +244,7 @@ export function describe(event, fleet) {
       return {
         kind: t('Switch'),
         who: gw ? t('{sensor} at {gateway}', { sensor: String(d.sensor ?? ''), gateway: gw }) : String(d.sensor ?? ''),
-        what: d.error ? t('{requested}: {outcome} ({error})', { requested, outcome, error: String(d.error) }) : t('{requested}: {outcome}', { requested, outcome }),
+        what: d.error ? t('{requested}: {outcome} ({error})', { requested, outcome, error: deliveryError(d.error) }) : t('{requested}: {outcome}', { requested, outcome }),
         tone: d.status === 'confirmed' ? 'good' : d.status === 'refused' || d.status === 'unconfirmed' ? 'bad' : undefined,
       };
     }
