@@ -164,6 +164,7 @@ const TR: Record<string, string> = {
   '{type}, {mode} fix {lat}, {lon}': '{type}, {mode} konum {lat}, {lon}',
   '{type}, no fix': '{type}, konum yok',
   'channel {channel}, hop limit {hops}, channel use {percent}%': 'kanal {channel}, atlama sınırı {hops}, kanal kullanımı %{percent}',
+  'copies heard again {n}': 'yeniden duyulan kopya {n}',
   'sent {sent}, received {received}, delivered {delivered}, relayed {relayed}; drops: {drops}': '{sent} gönderildi, {received} alındı, {delivered} teslim edildi, {relayed} aktarıldı; düşenler: {drops}',
   none: 'yok',
   '{count} queued': '{count} sırada',

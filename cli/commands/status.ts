@@ -20,7 +20,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const fix = s.gps.fix;
-  const drops = Object.entries(s.mesh.drops).map(([k, n]) => `${k} ${n}`).join(', ') || say('none');
+  // Copies of frames already taken, our own among them, are how flooding works, not a fault: counted apart.
+  const again = (s.mesh.drops.duplicate ?? 0) + (s.mesh.drops['own-frame'] ?? 0);
+  const drops = [...Object.entries(s.mesh.drops).filter(([k]) => k !== 'duplicate' && k !== 'own-frame').map(([k, n]) => `${k} ${n}`), ...(again ? [say('copies heard again {n}', { n: again })] : [])].join(', ') || say('none');
   const rows: Array<[string, string]> = [
     [say('node'), say('{id}  {name}  ({role}), up {seconds} s', { id: s.nodeId, name: plain(s.name), role: s.role, seconds: s.uptimeS })],
     [say('radio'), say('{type}, {state}, {preset} on {mhz} MHz, {region}', { type: s.radio.type, state: radioState(s.radio.state), preset: s.radio.preset, mhz: (s.radio.frequencyHz / 1e6).toFixed(3), region: s.radio.region }) + (s.radio.error ? `\n${plain(sayMessage(s.radio.error))}` : '') + (s.radio.warning ? `\n${plain(s.radio.warning)}` : '')],
