@@ -10,6 +10,8 @@ import { waveshareSx1262Hat } from '../src/boards/waveshare-sx1262-hat.ts';
 import { adafruitRfm9xBonnet } from '../src/boards/adafruit-rfm9x-bonnet.ts';
 import { e22900m30sHat } from '../src/boards/e22-900m30s-hat.ts';
 import type { BoardProfile } from '../src/boards/board-profile.ts';
+import type { Sx126xTwin } from '../src/radio/spi/sx126x-twin.ts';
+import type { Sx127xTwin } from '../src/radio/spi/sx127x-twin.ts';
 
 const params = loraParams('ShortFast', { frequencyHz: 869_525_000 });
 
@@ -157,3 +159,42 @@ test('on a TCXO board (E22) the probe reports no device errors: the power-on XOS
     a.twin.dispose();
   }
 });
+
+test('an SX1262 at 500 kHz clears bit 2 of register 0x0889 before it sends (datasheet 15.1)', async () => {
+  const wide = loraParams('ShortFast', { frequencyHz: 915_000_000, bandwidthHz: 500_000 });
+  const medium = realMedium(wide);
+  const a = await twinRadio(medium, 1, waveshareSx1262Hat, wide);
+  const b = await twinRadio(medium, 2, waveshareSx1262Hat, wide);
+  const pb = new RadioProbe(b.radio);
+  try {
+    a.radio.attach({ onReceive: () => undefined, onTransmitDone: () => undefined });
+    a.radio.transmit(new TextEncoder().encode('wide'));
+    await pb.until(() => pb.received.length === 1, 'b to hear the 500 kHz frame');
+    assert.deepEqual(a.twin.violations, [], 'the chip sent distorted 500 kHz chirps');
+    assert.equal((a.twin as Sx126xTwin).register(0x0889) & 0x04, 0);
+  } finally {
+    await a.radio.close();
+    await b.radio.close();
+    a.twin.dispose();
+    b.twin.dispose();
+  }
+});
+
+for (const [bandwidthHz, frequencyHz, expected] of [
+  [250_000, 869_525_000, { 0x31: 0x43, 0x2f: 0x40, 0x30: 0x00, 0x36: 0x03 }],
+  [500_000, 915_000_000, { 0x31: 0xc3, 0x36: 0x02, 0x3a: 0x64 }],
+  [500_000, 433_175_000, { 0x31: 0xc3, 0x36: 0x02, 0x3a: 0x7f }],
+] as const) {
+  test(`an SX1276 at ${bandwidthHz / 1000} kHz on ${frequencyHz / 1e6} MHz listens with the errata note's receiver settings (2.1 sensitivity, 2.3 spurious reception)`, async () => {
+    const p = loraParams('ShortFast', { frequencyHz, bandwidthHz });
+    const a = await twinRadio(realMedium(p), 1, adafruitRfm9xBonnet, p);
+    try {
+      const twin = a.twin as Sx127xTwin;
+      for (const [address, value] of Object.entries(expected)) assert.equal(twin.register(Number(address)), value, `register 0x${Number(address).toString(16)}`);
+      assert.deepEqual(a.twin.violations, []);
+    } finally {
+      await a.radio.close();
+      a.twin.dispose();
+    }
+  });
+}

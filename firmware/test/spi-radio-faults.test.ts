@@ -11,6 +11,8 @@ import { waveshareSx1262Hat } from '../src/boards/waveshare-sx1262-hat.ts';
 import { adafruitRfm9xBonnet } from '../src/boards/adafruit-rfm9x-bonnet.ts';
 import type { BoardProfile } from '../src/boards/board-profile.ts';
 import type { SpiRadioState } from '../src/radio/spi/spi-lora-radio.ts';
+import type { Sx127xTwin } from '../src/radio/spi/sx127x-twin.ts';
+import type { Sx126xTwin } from '../src/radio/spi/sx126x-twin.ts';
 
 const params = loraParams('ShortFast', { frequencyHz: 869_525_000 });
 
@@ -126,6 +128,28 @@ for (const board of [waveshareSx1262Hat, adafruitRfm9xBonnet]) {
   });
 }
 
+for (const board of [waveshareSx1262Hat, adafruitRfm9xBonnet]) {
+  describe(`${board.chip.toUpperCase()} frame whose header announces no CRC`, () => {
+    it('is dropped as unchecked (counted as a CRC error), and the next frame is heard', async () => {
+      const r = await rig(board);
+      try {
+        // The chip checks a payload CRC only when the header announces one (SX1276 RegHopChannel
+        // CrcOnPayload, SX126x register 0x076B bit 4).
+        (r.b.twin as Sx126xTwin | Sx127xTwin).noCrcOnNextReception();
+        const doneBefore = r.pa.done.length;
+        r.a.radio.transmit(Uint8Array.of(9, 9, 9));
+        await r.pa.until(() => r.pa.done.length > doneBefore, 'a done');
+        await r.pb.until(() => r.b.radio.stats.crcErrors === 1, 'b to count the unchecked frame');
+        assert.equal(r.pb.received.length, 0, 'a frame nobody checked is not delivered');
+        await roundTrip(r, 7);
+        assert.deepEqual(r.b.twin.violations, []);
+      } finally {
+        await r.close();
+      }
+    });
+  });
+}
+
 describe('SX1262 BUSY stuck high', () => {
   it('times out on BUSY, resets the chip (counted) and sends again', async () => {
     const r = await rig(waveshareSx1262Hat);
@@ -196,7 +220,12 @@ describe('twins refuse what the chips refuse', () => {
     await bus.transfer(Uint8Array.of(0x80, 1, 2)); // FIFO in Sleep
     await bus.transfer(Uint8Array.of(0x81, 0x85)); // RX continuous
     await bus.transfer(Uint8Array.of(0x9e, 0x74)); // ModemConfig2 while receiving
-    assert.deepEqual(twin.violations, ['LongRangeMode changed outside Sleep', 'FIFO accessed in Sleep mode', 'register 0x1e written while in mode 5 (only in Sleep or Standby)']);
+    assert.deepEqual(twin.violations, [
+      'LongRangeMode changed outside Sleep',
+      'FIFO accessed in Sleep mode',
+      "RX at 125 kHz without the errata note's receiver settings (0x31=0x43, 0x2f=0x40, 0x36=0x3): spurious reception off channel (errata 2.3)",
+      'register 0x1e written while in mode 5 (only in Sleep or Standby)',
+    ]);
     twin.dispose();
   });
 });

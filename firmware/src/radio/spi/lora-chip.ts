@@ -13,9 +13,14 @@ export interface ChipIrq {
   cadDetected: boolean;
   /** A TX or RX timeout the chip itself raised. */
   timeout: boolean;
+  /** A preamble or valid header was flagged: a frame was arriving (no interrupt of its own). */
+  frameArriving: boolean;
   /** The raw flags, for logs. */
   raw: number;
 }
+
+/** What `receiving()` found. */
+export type Reception = 'none' | 'preamble' | 'header';
 
 export interface ChipIdentity {
   /** "SX1262", "SX1276". */
@@ -45,6 +50,12 @@ export interface LoraChip {
   startCad(): Promise<void>;
   /** Reads and clears the interrupt flags. */
   takeIrq(): Promise<ChipIrq>;
+  /**
+   * Whether the receiver is in the middle of a frame, read without clearing anything: a preamble
+   * (perhaps noise), a valid header (a frame whose payload is still arriving), or nothing. Leaving
+   * receive then (standby for a CAD or a transmission) loses that frame.
+   */
+  receiving(): Promise<Reception>;
   /** The packet just received (after RxDone without a CRC error). */
   readPacket(): Promise<RxPacket>;
   /** True when the chip has forgotten its configuration: it reset without being asked. */

@@ -7,8 +7,10 @@
 
 import pino from 'pino';
 import {
+  LORA_MAX_PAYLOAD,
   RealScheduler,
   slotTimeMs,
+  symbolTimeMs,
   timeOnAirMs,
   type LoRaParams,
   type RadioListener,
@@ -75,6 +77,10 @@ export interface SpiRadioStats {
   channelBusyFailures: number;
   /** Times the chip was found out of receive and put back. */
   rxRestarts: number;
+  /** Transmissions that waited for a frame the chip was in the middle of receiving, rather than cut it off. */
+  receptionsWaitedFor: number;
+  /** A preamble with no header after two preambles' time, or a header with no end after the longest frame's: noise, no longer waited for. */
+  falseDetections: number;
   /** Time on air of the last frame: measured (SetTx to TxDone) and the model's figure. */
   lastTimeOnAirMs: number;
   lastModelTimeOnAirMs: number;
@@ -106,6 +112,8 @@ export class SpiLoraRadio implements ManagedRadio {
     cadBusy: 0,
     channelBusyFailures: 0,
     rxRestarts: 0,
+    receptionsWaitedFor: 0,
+    falseDetections: 0,
     lastTimeOnAirMs: 0,
     lastModelTimeOnAirMs: 0,
     airtimeMs: 0,
@@ -231,6 +239,7 @@ export class SpiLoraRadio implements ManagedRadio {
     let failure: FirmwareError | undefined;
     try {
       if (this.lbt) await this.listenBeforeTalk();
+      else await this.letReceptionFinish();
       const modelMs = timeOnAirMs({ ...this.params, sf: Math.max(6, this.params.sf) }, frame.length);
       const timeoutMs = Math.ceil(modelMs) + this.txMarginMs;
       const done = this.waitIrq('tx', timeoutMs);
@@ -240,7 +249,7 @@ export class SpiLoraRadio implements ManagedRadio {
         // Receive has stopped, but a frame it finished may not be read yet (its interrupt queued
         // behind us, or not heard yet): it sits where the transmission is about to be written. Take it first.
         const pending = await this.chip.takeIrq();
-        if (pending.raw !== 0) await this.handleIrq(pending);
+        if (pending.raw !== 0 && !onlyArrival(pending)) await this.handleIrq(pending);
         await this.chip.transmit(frame, timeoutMs);
         startedAt = this.scheduler.now();
       }).catch((err: unknown) => {
@@ -275,8 +284,43 @@ export class SpiLoraRadio implements ManagedRadio {
     }
   }
 
+  /**
+   * Waits, a contention slot at a time, while the chip is in the middle of receiving a frame:
+   * standby (for a CAD or the transmission) would cut it off, and CAD only looks for a preamble.
+   * A preamble with no header after two preambles' time, or a header with no end after the longest
+   * frame's time, is noise (as Meshtastic's RadioLibInterface::receiveDetected judges it).
+   */
+  private async letReceptionFinish(): Promise<void> {
+    let since: number | undefined;
+    for (;;) {
+      const reception = await this.run(() => this.chip.receiving());
+      if (reception === 'none') return;
+      const now = this.scheduler.now();
+      if (since === undefined) {
+        since = now;
+        this.stats.receptionsWaitedFor++;
+        this.sawCarrier();
+      }
+      const sf = Math.max(6, this.params.sf);
+      const limitMs =
+        reception === 'preamble'
+          ? 2 * (this.params.preambleSymbols + 4.25) * symbolTimeMs({ sf, bandwidthHz: this.params.bandwidthHz })
+          : timeOnAirMs({ ...this.params, sf }, LORA_MAX_PAYLOAD);
+      if (now - since > limitMs) {
+        this.stats.falseDetections++;
+        this.log.debug({ reception, waitedMs: Math.round(now - since) }, 'ignoring a detection that never became a frame');
+        return;
+      }
+      await this.sleep(slotTimeMs({ sf, bandwidthHz: this.params.bandwidthHz }));
+      if (this.stateValue !== 'ready' || this.closing) throw new FirmwareError('E_MODEM_UNAVAILABLE', `the radio became ${this.stateValue}`);
+    }
+  }
+
   private async listenBeforeTalk(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
+      // Before every CAD, the first and those after a busy one alike: the preamble a CAD detected is
+      // by now a frame being received, which the CAD's standby would cut off.
+      await this.letReceptionFinish();
       const done = this.waitIrq('cad', this.cadTimeoutMs);
       this.stats.cadRuns++;
       await this.run(() => this.chip.startCad()).catch((err: unknown) => {
@@ -561,6 +605,11 @@ export class SpiLoraRadio implements ManagedRadio {
       }
     }
   }
+}
+
+/** Flags that only said a frame was arriving: no event to handle (the frame's own RxDone or error follows, or it was noise). */
+function onlyArrival(irq: ChipIrq): boolean {
+  return irq.frameArriving && !irq.rxDone && !irq.headerError && !irq.crcError && !irq.txDone && !irq.cadDone && !irq.cadDetected && !irq.timeout;
 }
 
 export function asFirmwareError(err: unknown): FirmwareError {

@@ -8,7 +8,7 @@
 import { lowDataRateOn, MESH_SYNC_WORD, RealScheduler, sx126xSyncWord, type LoRaParams, type RxPacket, type Scheduler } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../../firmware-error.ts';
 import type { BoardProfile } from '../../boards/board-profile.ts';
-import type { ChipIdentity, ChipIrq, LoraChip } from './lora-chip.ts';
+import type { ChipIdentity, ChipIrq, LoraChip, Reception } from './lora-chip.ts';
 import type { ChipLink, OpenChipLink } from './chip-link.ts';
 import { waitForLevel, type GpioInput, type GpioOutput } from './gpio-pins.ts';
 import {
@@ -39,6 +39,13 @@ export interface Sx126xChipOptions {
 
 /** The IRQs routed to DIO1. */
 const IRQ_MASK = IRQ.TxDone | IRQ.RxDone | IRQ.HeaderErr | IRQ.CrcErr | IRQ.CadDone | IRQ.CadDetected | IRQ.Timeout;
+/**
+ * The IRQs the chip flags at all (SetDioIrqParams' IrqMask): those on DIO1, plus PreambleDetected
+ * and HeaderValid, which only say a frame is arriving. A masked IRQ is never set in GetIrqStatus
+ * (DS_SX1261-2 13.3.1), so without them the driver cannot tell the chip is mid-frame before it
+ * leaves receive (Meshtastic's SX126xInterface::isActivelyReceiving reads the same two flags).
+ */
+const IRQ_FLAGGED = IRQ_MASK | IRQ.PreambleDetected | IRQ.HeaderValid;
 /** The mesh's sync word in the SX126x's two-byte form (0x12 -> 0x1424). */
 const SYNC_WORD = [sx126xSyncWord(MESH_SYNC_WORD) >> 8, sx126xSyncWord(MESH_SYNC_WORD) & 0xff];
 /** A full calibration keeps BUSY high about 3.5 ms (datasheet 13.1.12); a reset runs one before BUSY falls. */
@@ -73,6 +80,8 @@ export class Sx126xChip implements LoraChip {
   private busyFloorMs = 0;
   private busyFell = true;
   private wakeOnFall: (() => void) | undefined;
+  /** We send every frame with a CRC and expect one on every frame we take. */
+  private crcRequired = false;
   /** What configure() set, for the packet length of each transmission. */
   private params: LoRaParams | undefined;
 
@@ -162,15 +171,21 @@ export class Sx126xChip implements LoraChip {
     await this.cmd(OP.SetTxParams, this.chipPower(p.txPowerDbm) & 0xff, 0x04 /* 200 us ramp */);
     const clamp = (await this.readRegister(REG.TxClampConfig, 1))[0]!;
     await this.writeRegister(REG.TxClampConfig, [clamp | 0x1e]);
+    // Datasheet 15.1.2 (RadioLib's fixSensitivity does the same): at 500 kHz the transmitted
+    // chirps are distorted unless bit 2 of 0x0889 is cleared; every other bandwidth needs it set.
+    // The register keeps its value until a reset, and configure() runs after every reset.
+    const txMod = (await this.readRegister(REG.TxModulation, 1))[0]!;
+    await this.writeRegister(REG.TxModulation, [bw === 0x06 /* 500 kHz */ ? txMod & ~0x04 : txMod | 0x04]);
     await this.cmd(OP.SetBufferBaseAddress, 0x00, 0x00);
     await this.cmd(OP.SetModulationParams, p.sf, bw, p.codingRate, lowDataRateOn(p) ? 1 : 0);
     await this.packetParams(p, 0xff);
     await this.writeRegister(REG.LoraSyncWordMsb, SYNC_WORD);
-    await this.cmd(OP.SetDioIrqParams, IRQ_MASK >> 8, IRQ_MASK & 0xff, IRQ_MASK >> 8, IRQ_MASK & 0xff, 0, 0, 0, 0);
+    await this.cmd(OP.SetDioIrqParams, IRQ_FLAGGED >> 8, IRQ_FLAGGED & 0xff, IRQ_MASK >> 8, IRQ_MASK & 0xff, 0, 0, 0, 0);
     // CAD over 4 symbols with the detection peak Semtech's AN1200.48 suggests per spreading factor.
     await this.cmd(OP.SetCadParams, 0x02, Math.min(30, p.sf + 14), 10, 0x00, 0, 0, 0);
     await this.cmd(OP.ClearIrqStatus, IRQ.All >> 8, IRQ.All & 0xff);
     this.params = p;
+    this.crcRequired = p.crc;
   }
 
   async receive(): Promise<void> {
@@ -206,16 +221,29 @@ export class Sx126xChip implements LoraChip {
     const d = await this.get(OP.GetIrqStatus, 2);
     const raw = (d[1]! << 8) | d[2]!;
     if (raw !== 0) await this.cmd(OP.ClearIrqStatus, raw >> 8, raw & 0xff);
+    const rxDone = (raw & IRQ.RxDone) !== 0;
+    // CrcErr is only raised when the header announced a CRC: a header saying "no CRC" (noise whose
+    // header passed its 5-bit check, or a foreign frame) leaves a payload nobody checked. Dropped
+    // as a CRC error, as RadioHead drops such a frame on an SX127x.
+    const unchecked = rxDone && this.crcRequired && ((await this.readRegister(REG.LoraHeaderCrc, 1))[0]! & 0x10) === 0;
     return {
       raw,
       txDone: (raw & IRQ.TxDone) !== 0,
-      rxDone: (raw & IRQ.RxDone) !== 0,
-      crcError: (raw & IRQ.CrcErr) !== 0,
+      rxDone,
+      crcError: (raw & IRQ.CrcErr) !== 0 || unchecked,
       headerError: (raw & IRQ.HeaderErr) !== 0,
       cadDone: (raw & IRQ.CadDone) !== 0,
       cadDetected: (raw & IRQ.CadDetected) !== 0,
       timeout: (raw & IRQ.Timeout) !== 0,
+      frameArriving: (raw & (IRQ.PreambleDetected | IRQ.HeaderValid)) !== 0,
     };
+  }
+
+  async receiving(): Promise<Reception> {
+    const d = await this.get(OP.GetIrqStatus, 2);
+    const raw = (d[1]! << 8) | d[2]!;
+    if (raw & IRQ.HeaderValid) return 'header';
+    return raw & IRQ.PreambleDetected ? 'preamble' : 'none';
   }
 
   async readPacket(): Promise<RxPacket> {

@@ -51,6 +51,17 @@ export const REG = {
   LoraSyncWordLsb: 0x0741,
   /** Over-current protection; SetPaConfig sets it, re-set after SetPaConfig for 140 mA on the SX1262. */
   Ocp: 0x08e7,
+  /**
+   * TX modulation quality (datasheet 15.1, "Modulation Quality with 500 kHz LoRa Bandwidth"): bit 2
+   * must be 0 for LoRa at 500 kHz and 1 for every other bandwidth, before any transmission.
+   */
+  TxModulation: 0x0889,
+  /**
+   * Bit 4: whether the header of the LoRa frame just received announced a payload CRC. Not in the
+   * datasheet; Semtech's own driver (SWDR001 sx126x.c, sx126x_get_lora_params_from_header:
+   * SX126X_REG_LR_HEADER_CRC) and RadioLib (getLoRaRxHeaderInfo) read it there.
+   */
+  LoraHeaderCrc: 0x076b,
   /** TX clamp; bits 4:1 set to 1111 lets the PA stand a mismatched antenna (datasheet 15.2, after each reset). */
   TxClampConfig: 0x08d8,
 } as const;

@@ -10,6 +10,7 @@ import type { BoardProfile } from '../../boards/board-profile.ts';
 import type { ChipLink } from './chip-link.ts';
 import type { GpioPins, Level } from './gpio-pins.ts';
 import { TwinPinSet } from './twin-gpio-pins.ts';
+import { TwinRxGap } from './twin-rx-gap.ts';
 import type { SpiBus } from './spi-bus.ts';
 import {
   CHIP_MODE,
@@ -86,7 +87,7 @@ export class Sx126xTwin {
   readonly violations: string[] = [];
   /** Opcodes received, in order (names), for tests that check the driver's sequence. */
   readonly commands: string[] = [];
-  readonly counters = { transfers: 0, transmitted: 0, received: 0, resets: 0 };
+  readonly counters = { transfers: 0, transmitted: 0, received: 0, resets: 0, cutOff: 0 };
   /** Called as a transmission starts (tests cut the power there). */
   onTransmitStart: (() => void) | undefined;
 
@@ -96,12 +97,18 @@ export class Sx126xTwin {
   private readonly bootMs: number;
 
   private mode: Mode = 'stby_rc';
+  /**
+   * When the chip last left receive while a frame on its channel was arriving, and when it was
+   * back (Infinity while away): the frame is lost unless it was back before the frame's sync word.
+   */
+  private readonly rxGap = new TwinRxGap();
   private busy: Level = 0;
   private busyStuck = false;
   private busyTimer: TimerHandle | undefined;
   private generation = 0;
   private corruptNext = false;
   private brokenHeaderNext = false;
+  private noCrcNext = false;
   private lastCmdStatus = 0;
   private readonly pinLevels = new Map<number, Level>();
   private readonly pinSet: TwinPinSet;
@@ -189,6 +196,11 @@ export class Sx126xTwin {
     this.corruptNext = true;
   }
 
+  /** The next frame heard has a header saying it carries no CRC (noise that passed the header check, or a foreign frame). */
+  noCrcOnNextReception(): void {
+    this.noCrcNext = true;
+  }
+
   /** The next frame heard has a broken header: HeaderErr, no payload, and the chip keeps listening. */
   breakNextHeader(): void {
     this.brokenHeaderNext = true;
@@ -197,6 +209,7 @@ export class Sx126xTwin {
   /** The chip resets on its own (a brown-out): settings gone, whatever it was sending never finishes. */
   glitchReset(): void {
     this.counters.resets++;
+    this.enter('reset');
     this.boot();
   }
 
@@ -250,7 +263,7 @@ export class Sx126xTwin {
     if (level === 0) {
       this.generation++;
       this.cancelTimers();
-      this.mode = 'reset';
+      this.enter('reset');
       this.setBusy(1);
     } else {
       this.counters.resets++;
@@ -299,10 +312,10 @@ export class Sx126xTwin {
       case OP.SetStandby:
         if (this.mode === 'tx' || this.mode === 'rx' || this.mode === 'cad') this.generation++;
         this.cancelTimers();
-        this.mode = p[0] === 1 ? 'stby_xosc' : 'stby_rc';
+        this.enter(p[0] === 1 ? 'stby_xosc' : 'stby_rc');
         return undefined;
       case OP.SetSleep:
-        this.mode = 'sleep';
+        this.enter('sleep');
         return undefined;
       case OP.SetDio3AsTcxoCtrl:
         if (this.mode !== 'stby_rc') return `${name} is only taken in STDBY_RC`;
@@ -377,10 +390,16 @@ export class Sx126xTwin {
         this.irqStatus &= ~((p[0]! << 8) | p[1]!);
         this.updateDio1();
         return undefined;
-      case OP.GetIrqStatus:
-        rx[2] = (this.irqStatus >> 8) & 0xff;
-        rx[3] = this.irqStatus & 0xff;
+      case OP.GetIrqStatus: {
+        // While a frame arrives the chip has flagged its preamble and (soon after) its header. The
+        // twin shows them for the frame's whole time on the air (its air says no more), and only
+        // while it lasts: a frame the air then loses would leave them latched on the chip until its
+        // HeaderErr or CrcErr, which the twin does not raise for it.
+        const arriving = this.frameArriving() ? (IRQ.PreambleDetected | IRQ.SyncWordValid | IRQ.HeaderValid) & this.irqMask : 0;
+        rx[2] = ((this.irqStatus | arriving) >> 8) & 0xff;
+        rx[3] = (this.irqStatus | arriving) & 0xff;
         return undefined;
+      }
       case OP.GetPacketType:
         rx[2] = this.packetType;
         return undefined;
@@ -435,7 +454,7 @@ export class Sx126xTwin {
         if (this.mode === 'sleep') return `${name} while asleep`;
         this.generation++;
         this.cancelTimers();
-        this.mode = 'rx';
+        this.enter('rx');
         return undefined;
       case OP.SetCad:
         return this.startCad(name);
@@ -470,10 +489,14 @@ export class Sx126xTwin {
       // Table 13-21's lower rows already reduce the power and are meant with SetTxParams at +22 dBm.
       this.violations.push(`${name} with SetPaConfig(0x0${this.pa.paDutyCycle}, 0x0${this.pa.hpMax}), a row meant for SetTxParams +22 dBm, and SetTxParams ${this.pa.dbm} dBm: the power is cut twice`);
     }
+    const wide = bandwidthFromCode(this.bw) === 500_000;
+    if (wide === ((this.reg(REG.TxModulation) & 0x04) !== 0)) {
+      this.violations.push(`${name} at ${wide ? '500 kHz with' : `${(bandwidthFromCode(this.bw) ?? 0) / 1000} kHz without`} bit 2 of register 0x0889 set: distorted chirps (datasheet 15.1)`);
+    }
     const frame = this.buffer.slice(this.txBase, this.txBase + this.payloadLength);
     this.generation++;
     this.cancelTimers();
-    this.mode = 'tx';
+    this.enter('tx');
     const gen = this.generation;
     this.counters.transmitted++;
     this.onTransmitStart?.();
@@ -503,7 +526,7 @@ export class Sx126xTwin {
     if (!STANDBY.has(this.mode) && this.mode !== 'rx' && this.mode !== 'fs') return `${name} while in ${this.mode}`;
     this.generation++;
     this.cancelTimers();
-    this.mode = 'cad';
+    this.enter('cad');
     const gen = this.generation;
     const symbolMs = 2 ** this.sf / ((bandwidthFromCode(this.bw) ?? 125_000) / 1000);
     this.later(4 * symbolMs, () => {
@@ -517,6 +540,12 @@ export class Sx126xTwin {
   /** A frame arrives from the air. */
   private hear(packet: RxPacket): void {
     if (this.mode !== 'rx' || !this.onAntennaChannel()) return;
+    // A receiver taken out of RX (standby, CAD, TX) in the middle of a frame has stopped
+    // demodulating it; back in RX it picks the frame up only if the preamble is not over yet.
+    if (this.rxGap.missedSync(this.shape(), packet.bytes.length, this.scheduler.now())) {
+      this.counters.cutOff++;
+      return;
+    }
     if (this.brokenHeaderNext) {
       this.brokenHeaderNext = false;
       this.raise(IRQ.PreambleDetected | IRQ.SyncWordValid | IRQ.HeaderErr);
@@ -532,10 +561,15 @@ export class Sx126xTwin {
     this.packetRssi = Math.max(0, Math.min(255, Math.round(-packet.rssi * 2)));
     this.packetSnr = Math.max(-128, Math.min(127, Math.round(packet.snr * 4)));
     this.counters.received++;
+    // The header tells whether the payload carries a CRC; the chip checks it (and may raise CrcErr)
+    // only then, and keeps what the header said in bit 4 of 0x076B.
+    const withCrc = this.antenna!.params.crc && !this.noCrcNext;
+    this.noCrcNext = false;
+    this.registers.set(REG.LoraHeaderCrc, (this.reg(REG.LoraHeaderCrc) & ~0x10) | (withCrc ? 0x10 : 0));
     let flags = IRQ.PreambleDetected | IRQ.SyncWordValid | IRQ.HeaderValid | IRQ.RxDone;
     if (this.corruptNext) {
       this.corruptNext = false;
-      flags |= IRQ.CrcErr;
+      if (withCrc) flags |= IRQ.CrcErr;
     }
     this.raise(flags);
   }
@@ -558,6 +592,18 @@ export class Sx126xTwin {
     if (level === this.dio1) return;
     this.dio1 = level;
     this.setLine(this.board.pins.irq, level);
+  }
+
+  /** Changes the chip mode; leaving RX while a frame is arriving loses that frame. */
+  private enter(mode: Mode): void {
+    if (this.mode === 'rx' && mode !== 'rx' && this.frameArriving()) this.rxGap.left(this.scheduler.now());
+    if (mode === 'rx' && this.mode !== 'rx') this.rxGap.back(this.scheduler.now());
+    this.mode = mode;
+  }
+
+  /** A frame on the chip's channel is on the air while it listens. */
+  private frameArriving(): boolean {
+    return this.mode === 'rx' && this.antenna !== undefined && this.onAntennaChannel() && this.antenna.isChannelBusy();
   }
 
   /** The chip hears and reaches the antenna's air only on the air's channel and modulation. */
@@ -594,6 +640,9 @@ export class Sx126xTwin {
     this.registers.clear();
     this.registers.set(REG.LoraSyncWordMsb, 0x14);
     this.registers.set(REG.LoraSyncWordLsb, 0x24);
+    // Only bit 2 is modelled: set out of reset, as datasheet 15.1.2 implies (its workaround clears
+    // it for 500 kHz and keeps it set for everything else).
+    this.registers.set(REG.TxModulation, 0x04);
     this.packetType = PACKET_TYPE_GFSK;
     this.frequency = 0;
     this.sf = 7;

@@ -5,10 +5,10 @@
 import { lowDataRateOn, MESH_SYNC_WORD, RealScheduler, type LoRaParams, type RxPacket, type Scheduler } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../../firmware-error.ts';
 import type { BoardProfile } from '../../boards/board-profile.ts';
-import type { ChipIdentity, ChipIrq, LoraChip } from './lora-chip.ts';
+import type { ChipIdentity, ChipIrq, LoraChip, Reception } from './lora-chip.ts';
 import type { ChipLink, OpenChipLink } from './chip-link.ts';
 import type { GpioInput, GpioOutput } from './gpio-pins.ts';
-import { DIO0, FLAG, LONG_RANGE_MODE, LOW_FREQUENCY_MODE, MODE, MODE_NAMES, R, SX1276_VERSION, bandwidthCode127x, frfWord, rssiOffset } from './sx127x-registers.ts';
+import { CRC_ON_PAYLOAD, DIO0, FLAG, LONG_RANGE_MODE, LOW_FREQUENCY_MODE, MODE, MODE_NAMES, MODEM_STAT, R, SX1276_VERSION, bandwidthCode127x, errataRegisters, frfWord, rssiOffset } from './sx127x-registers.ts';
 
 export interface Sx127xChipOptions {
   board: BoardProfile;
@@ -27,6 +27,8 @@ export class Sx127xChip implements LoraChip {
   private enables: GpioOutput[] = [];
   private lf = 0;
   private frequencyHz = 0;
+  /** We send every frame with a CRC and expect one on every frame we take. */
+  private crcRequired = false;
 
   constructor(private readonly options: Sx127xChipOptions) {
     this.board = options.board;
@@ -80,8 +82,11 @@ export class Sx127xChip implements LoraChip {
     const bw = bandwidthCode127x(p.bandwidthHz);
     if (bw === undefined) throw new FirmwareError('E_CONFIG', `the SX1276 has no ${p.bandwidthHz} Hz LoRa bandwidth`);
     if (p.sf < 7 || p.sf > 12) throw new FirmwareError('E_CONFIG', `the SX1276 takes spreading factors 7..12 with an explicit header, not ${p.sf}`);
+    const errata = errataRegisters(p.bandwidthHz, p.frequencyHz);
+    if (errata === undefined) throw new FirmwareError('E_CONFIG', `the SX1276 driver takes LoRa bandwidths from 62.5 kHz up, not ${p.bandwidthHz} Hz (narrower ones need the errata's receive frequency shift)`);
     this.lf = p.frequencyHz < 525_000_000 ? LOW_FREQUENCY_MODE : 0;
     this.frequencyHz = p.frequencyHz;
+    this.crcRequired = p.crc;
     // LongRangeMode can only change in Sleep: go to FSK sleep, then LoRa sleep.
     await this.write(R.OpMode, MODE.Sleep | this.lf);
     await this.write(R.OpMode, LONG_RANGE_MODE | MODE.Sleep | this.lf);
@@ -95,7 +100,9 @@ export class Sx127xChip implements LoraChip {
     await this.write(R.PreambleMsb, (p.preambleSymbols >> 8) & 0xff, p.preambleSymbols & 0xff);
     await this.write(R.MaxPayloadLength, 0xff);
     await this.write(R.ModemConfig3, (lowDataRateOn(p) ? 0x08 : 0) | 0x04 /* AGC auto */);
-    await this.write(R.DetectOptimize, 0xc3);
+    // DetectOptimize's low bits 0x03 and DetectionThreshold 0x0A are SF7..12's (the datasheet's register table);
+    // bit 7 and the IF and sensitivity registers follow the errata note (errataRegisters).
+    for (const [address, value] of errata) await this.write(address, value);
     await this.write(R.DetectionThreshold, 0x0a);
     await this.write(R.SyncWord, MESH_SYNC_WORD);
     await this.write(R.IrqFlagsMask, FLAG.FhssChangeChannel);
@@ -129,16 +136,29 @@ export class Sx127xChip implements LoraChip {
   async takeIrq(): Promise<ChipIrq> {
     const raw = (await this.read(R.IrqFlags, 1))[0]!;
     if (raw !== 0) await this.write(R.IrqFlags, raw);
+    const rxDone = (raw & FLAG.RxDone) !== 0;
+    // PayloadCrcError is only raised when the header announced a CRC: a header saying "no CRC" (a
+    // noise header that passed its 5-bit check, or a foreign frame) leaves a payload nobody
+    // checked. RadioHead's RH_RF95 drops such a frame as a stray; so do we, as a CRC error.
+    const unchecked = rxDone && this.crcRequired && ((await this.read(R.HopChannel, 1))[0]! & CRC_ON_PAYLOAD) === 0;
     return {
       raw,
       txDone: (raw & FLAG.TxDone) !== 0,
-      rxDone: (raw & FLAG.RxDone) !== 0,
-      crcError: (raw & FLAG.PayloadCrcError) !== 0,
+      rxDone,
+      crcError: (raw & FLAG.PayloadCrcError) !== 0 || unchecked,
       headerError: false,
       cadDone: (raw & FLAG.CadDone) !== 0,
       cadDetected: (raw & FLAG.CadDetected) !== 0,
       timeout: false,
+      frameArriving: (raw & FLAG.ValidHeader) !== 0,
     };
+  }
+
+  /** RegModemStat (0x18) is live, not latched: read as Meshtastic's RadioLibRF95::isReceiving and RadioHead's RH_RF95::isReceiving read it. */
+  async receiving(): Promise<Reception> {
+    const [stat] = await this.read(R.ModemStat, 1);
+    if (stat! & MODEM_STAT.HeaderInfoValid) return 'header';
+    return stat! & (MODEM_STAT.SignalDetected | MODEM_STAT.SignalSynchronized) ? 'preamble' : 'none';
   }
 
   async readPacket(): Promise<RxPacket> {

@@ -10,8 +10,9 @@ import type { BoardProfile } from '../../boards/board-profile.ts';
 import type { ChipLink } from './chip-link.ts';
 import type { GpioPins, Level } from './gpio-pins.ts';
 import { TwinPinSet } from './twin-gpio-pins.ts';
+import { TwinRxGap } from './twin-rx-gap.ts';
 import type { SpiBus } from './spi-bus.ts';
-import { DIO0, FLAG, LONG_RANGE_MODE, MODE, R, SX1276_VERSION, bandwidthCode127x, bandwidthFromCode127x, frfWord } from './sx127x-registers.ts';
+import { errataRegisters, CRC_ON_PAYLOAD, DIO0, FLAG, LONG_RANGE_MODE, MODE, MODEM_STAT, R, SX1276_VERSION, bandwidthCode127x, bandwidthFromCode127x, frfWord } from './sx127x-registers.ts';
 
 export interface Sx127xTwinOptions {
   board: BoardProfile;
@@ -30,7 +31,7 @@ const CONFIG_REGISTERS: ReadonlySet<number> = new Set([R.FrfMsb, R.FrfMid, R.Frf
 
 export class Sx127xTwin {
   readonly violations: string[] = [];
-  readonly counters = { transfers: 0, transmitted: 0, received: 0, resets: 0 };
+  readonly counters = { transfers: 0, transmitted: 0, received: 0, resets: 0, cutOff: 0 };
   /** Called as a transmission starts (tests cut the power there). */
   onTransmitStart: (() => void) | undefined;
 
@@ -48,6 +49,12 @@ export class Sx127xTwin {
   private generation = 0;
   private airGeneration = -1;
   private corruptNext = false;
+  private noCrcNext = false;
+  /**
+   * When the chip last left receive while a frame on its channel was arriving, and when it was
+   * back (Infinity while away): the frame is lost unless it was back before the frame's sync word.
+   */
+  private readonly rxGap = new TwinRxGap();
   private timers: TimerHandle[] = [];
 
   constructor(options: Sx127xTwinOptions) {
@@ -93,9 +100,15 @@ export class Sx127xTwin {
     this.corruptNext = true;
   }
 
+  /** The next frame heard has a header saying it carries no CRC (noise that passed the header check, or a foreign frame). */
+  noCrcOnNextReception(): void {
+    this.noCrcNext = true;
+  }
+
   /** The chip resets on its own: registers back to their defaults (FSK mode), a transmission cut short. */
   glitchReset(): void {
     this.counters.resets++;
+    this.noteLeavingRx();
     this.generation++;
     this.cancelTimers();
     this.powerOn();
@@ -104,6 +117,11 @@ export class Sx127xTwin {
   /** The twin has no BUSY line; a stuck chip looks like one that stopped answering SPI. */
   stickBusy(): void {
     this.inReset = true;
+  }
+
+  /** One register as the driver left it, for tests. */
+  register(address: number): number {
+    return this.regs[address & 0x7f]!;
   }
 
   get configuration(): { longRange: boolean; mode: number; frequencyHz: number; sf: number; bandwidthHz: number | undefined; syncWord: number } {
@@ -133,6 +151,7 @@ export class Sx127xTwin {
     this.pinLevels.set(offset, level);
     if (offset !== this.board.pins.reset || before === level) return;
     if (level === 0) {
+      this.noteLeavingRx();
       this.inReset = true;
       this.generation++;
       this.cancelTimers();
@@ -174,7 +193,7 @@ export class Sx127xTwin {
         const why = this.writeRegister(a, tx[i]!);
         if (why) this.violations.push(why);
       } else {
-        rx[i] = this.regs[a]!;
+        rx[i] = a === R.ModemStat ? this.modemStat() : this.regs[a]!;
       }
     }
     return rx;
@@ -187,6 +206,8 @@ export class Sx127xTwin {
     if (a === R.Version) return 'RegVersion is read-only';
     if (a === R.OpMode) {
       if ((v & LONG_RANGE_MODE) !== (op & LONG_RANGE_MODE) && mode !== MODE.Sleep) return 'LongRangeMode changed outside Sleep';
+      if ((v & 7) !== MODE.RxContinuous || (v & LONG_RANGE_MODE) === 0) this.noteLeavingRx();
+      else if (mode !== MODE.RxContinuous) this.rxGap.back(this.scheduler.now());
       this.regs[a] = v;
       this.modeChanged(v & 7, mode);
       return undefined;
@@ -197,7 +218,7 @@ export class Sx127xTwin {
       this.updateDio0();
       return undefined;
     }
-    if (a === R.RxNbBytes || a === R.PktSnrValue || a === R.PktRssiValue || a === R.FifoRxCurrentAddr) return `register 0x${a.toString(16)} is read-only`;
+    if (a === R.RxNbBytes || a === R.HopChannel || a === R.PktSnrValue || a === R.PktRssiValue || a === R.FifoRxCurrentAddr) return `register 0x${a.toString(16)} is read-only`;
     this.regs[a] = v;
     if (a === R.DioMapping1 || a === R.IrqFlagsMask) this.updateDio0();
     return undefined;
@@ -211,6 +232,7 @@ export class Sx127xTwin {
     if (!lora) return;
     if (mode === MODE.Tx) this.startTx();
     else if (mode === MODE.Cad) this.startCad();
+    else if (mode === MODE.RxContinuous || mode === MODE.RxSingle) this.checkErrata();
   }
 
   // --- radio ----------------------------------------------------------------------------------
@@ -236,6 +258,16 @@ export class Sx127xTwin {
     }
   }
 
+  /** The errata note's receiver settings (sx127x-registers.ts errataRegisters) must be in place when RX starts. */
+  private checkErrata(): void {
+    const c = this.configuration;
+    const wanted = errataRegisters(c.bandwidthHz ?? 125_000, c.frequencyHz) ?? [];
+    const wrong = wanted.filter(([a, v]) => (a === R.DetectOptimize ? this.regs[a]! & 0x80 : this.regs[a]) !== (a === R.DetectOptimize ? v & 0x80 : v));
+    if (wrong.length > 0) {
+      this.violations.push(`RX at ${(c.bandwidthHz ?? 0) / 1000} kHz without the errata note's receiver settings (${wrong.map(([a, v]) => `0x${a.toString(16)}=0x${v.toString(16)}`).join(', ')}): ${c.bandwidthHz === 500_000 ? 'lost sensitivity (errata 2.1)' : 'spurious reception off channel (errata 2.3)'}`);
+    }
+  }
+
   private airDone(): void {
     if (this.airGeneration === this.generation && (this.regs[R.OpMode]! & 7) === MODE.Tx) this.finish(MODE.Tx, FLAG.TxDone);
     this.airGeneration = -1;
@@ -255,6 +287,12 @@ export class Sx127xTwin {
   private hear(packet: RxPacket): void {
     const op = this.regs[R.OpMode]!;
     if (this.inReset || (op & LONG_RANGE_MODE) === 0 || (op & 7) !== MODE.RxContinuous || !this.onAntennaChannel()) return;
+    // A receiver taken out of RX (standby, CAD, TX) in the middle of a frame has stopped
+    // demodulating it; back in RX it picks the frame up only if the preamble is not over yet.
+    if (this.rxGap.missedSync(this.shape(), packet.bytes.length, this.scheduler.now())) {
+      this.counters.cutOff++;
+      return;
+    }
     const start = this.regs[R.FifoRxBaseAddr]!;
     packet.bytes.forEach((b, i) => (this.fifo[(start + i) & 0xff] = b));
     this.regs[R.RxNbBytes] = packet.bytes.length;
@@ -264,12 +302,38 @@ export class Sx127xTwin {
     const offset = this.configuration.frequencyHz >= 779_000_000 ? -157 : -164;
     this.regs[R.PktRssiValue] = Math.max(0, Math.min(255, Math.round(packet.rssi - offset - (packet.snr < 0 ? packet.snr : 0))));
     this.counters.received++;
+    // The header tells whether the payload carries a CRC; the chip checks it (and may raise
+    // PayloadCrcError) only then, and says which in RegHopChannel's CrcOnPayload.
+    const withCrc = this.antenna!.params.crc && !this.noCrcNext;
+    this.noCrcNext = false;
+    this.regs[R.HopChannel] = (this.regs[R.HopChannel]! & ~CRC_ON_PAYLOAD) | (withCrc ? CRC_ON_PAYLOAD : 0);
     let flags = FLAG.ValidHeader | FLAG.RxDone;
     if (this.corruptNext) {
       this.corruptNext = false;
-      flags |= FLAG.PayloadCrcError;
+      if (withCrc) flags |= FLAG.PayloadCrcError;
     }
     this.raise(flags);
+  }
+
+  /** In RX with a frame of its channel on the air. */
+  private frameArriving(): boolean {
+    const op = this.regs[R.OpMode]!;
+    return !this.inReset && (op & LONG_RANGE_MODE) !== 0 && (op & 7) === MODE.RxContinuous && this.antenna !== undefined && this.onAntennaChannel() && this.antenna.isChannelBusy();
+  }
+
+  /** Called before the mode leaves RX: a frame arriving then is lost. */
+  private noteLeavingRx(): void {
+    if (this.frameArriving()) this.rxGap.left(this.scheduler.now());
+  }
+
+  /**
+   * RegModemStat is live: signal detected, synchronised, RX on-going and header info valid while a
+   * frame arrives, "modem clear" otherwise (RegModemStat, SX1276 datasheet register table). The twin's air says only that a
+   * frame is on the air, so the header counts as valid from its start.
+   */
+  private modemStat(): number {
+    if (!this.frameArriving()) return MODEM_STAT.ModemClear;
+    return MODEM_STAT.SignalDetected | MODEM_STAT.SignalSynchronized | MODEM_STAT.RxOnGoing | MODEM_STAT.HeaderInfoValid;
   }
 
   private finish(from: number, flags: number): void {
