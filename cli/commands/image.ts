@@ -34,7 +34,7 @@ device would reject.
   --preset P           LongFast (default), LongSlow, MediumFast, ShortFast
   --tx-power DBM       transmit power, -9..30 (default: the node's, 14)
   --name NAME          name on the mesh and the hub (up to 39 bytes; default: UNIBOS + node id)
-  --hostname NAME      host name (default unibos-XXXX from the node id)
+  --hostname NAME      host name (default unibos-XXXXXXXX, the node id)
   --channel NAME       channel name (default: the public channel)
   --channel-key B64|new  channel key; 'new' makes a random 16-byte key (share it with the other devices)
   --hub-url URL        the hub, e.g. http://hub.local:8000 (default: none)

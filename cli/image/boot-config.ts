@@ -38,12 +38,40 @@ const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const HOST_PORT = /^[^:\s]+:[0-9]{1,5}$/;
 
+/**
+ * JSON.parse's complaint without the file's words: V8 quotes up to 20 characters around the error
+ * (`Unexpected token 'h', ..."password": hunter2-"... is not valid JSON`), which for a quote
+ * forgotten around a Wi-Fi password or claim token would put the secret into the journal, kept on
+ * the card. Where instead: line and column.
+ */
+function jsonSyntaxReason(text: string, message: string): string {
+  let pos: number | undefined;
+  const at = /at position (\d+)/.exec(message);
+  if (at) pos = Number(at[1]);
+  else {
+    // `Unexpected token 'c', ..."<10 before><10 after>"... is not valid JSON`, or the whole text when short.
+    const quoted = /^Unexpected token '(.)', (\.\.\.)?"([\s\S]*?)"(\.\.\.)? is not valid JSON$/.exec(message);
+    if (quoted) {
+      const [, token, before, snippet] = quoted;
+      const start = text.indexOf(snippet!);
+      if (start >= 0) pos = start + (before ? 10 : snippet!.indexOf(token!));
+    }
+  }
+  const what = message
+    .replace(/\s*in JSON at position \d+[\s\S]*$/, '')
+    .replace(/^Unexpected token '.'[\s\S]*$/, 'Unexpected character')
+    .replace(/,\s*(\.\.\.)?"[\s\S]*$/, '');
+  if (pos === undefined) return what;
+  const lines = text.replace(/^\uFEFF/, '').slice(0, pos).split('\n');
+  return `${what} at line ${lines.length}, column ${lines.at(-1)!.length + 1}`;
+}
+
 export function parseBootConfig(text: string): BootConfigResult {
   let raw: unknown;
   try {
     raw = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    return { ok: false, code: 'E_BOOT_CONFIG', problems: [{ key: '(file)', message: say('not valid JSON: {reason}', { reason: (err as Error).message }) }] };
+    return { ok: false, code: 'E_BOOT_CONFIG', problems: [{ key: '(file)', message: say('not valid JSON: {reason}', { reason: jsonSyntaxReason(text, (err as Error).message) }) }] };
   }
   const problems: BootConfigProblem[] = [];
   const bad = (key: string, message: string): void => void problems.push({ key, message });

@@ -1,6 +1,6 @@
 // First boot of a flashed card (unibos-firstboot.service, as root, before the UNIBOS services):
 // reads unibos.json from the boot partition, creates the device identity, writes the runtime's
-// config, picks the services for the role, names the host unibos-XXXX, points gpsd at the HAT's
+// config, picks the services for the role, names the host unibos-<node id>, points gpsd at the HAT's
 // GPS UART for this Raspberry Pi model, sets up Wi-Fi unless cloud-init's network-config does,
 // prepares the claim at the hub (done by unibos-claim.service, which retries until the hub
 // answers) and moves the secrets off the card. A bad file is told in
@@ -8,7 +8,7 @@
 // image's safe defaults, so it can be reached and fixed.
 
 import { chownSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { formatNodeId, loadOrCreateIdentity } from '@unibos/firmware';
 import { writeSecretFile } from '../secret-file.ts';
 import { formatProblems, parseBootConfig, redactBootConfig, type BootConfig, type BootConfigProblem } from './boot-config.ts';
@@ -67,6 +67,11 @@ export async function firstBoot(paths: FirstBootPaths, say: JournalLine = journa
   let boot: BootConfig = readImageDefaults(paths.etc, say);
   let source: FirstBootResult['source'] = existsSync(join(deviceDir, 'config.json')) ? 'kept' : 'defaults';
   let problems: BootConfigProblem[] = [];
+  // Blanks only: a power cut came while removeSecrets() was overwriting an applied file; finish it.
+  if (existsSync(file) && source === 'kept' && readFileSync(file, 'utf8').trim() === '') {
+    unlinkSync(file);
+    fsyncDir(paths.boot);
+  }
   if (existsSync(file)) {
     const parsed = parseBootConfig(readFileSync(file, 'utf8'));
     if (parsed.ok) {
@@ -90,9 +95,6 @@ export async function firstBoot(paths: FirstBootPaths, say: JournalLine = journa
 
   const model = readModel(paths.model ?? DEVICE_TREE_MODEL);
   if (source !== 'kept') {
-    const configFile = join(deviceDir, 'config.json');
-    writeSecretFile(configFile, `${JSON.stringify(deviceConfigFor(boot, model), null, 2)}\n`);
-    own(configFile);
     writeRoles(paths, boot.role, own);
     writeMdnsService(paths.etc, boot.role);
     configureGpsd(paths.etc, boot, model, say);
@@ -100,7 +102,10 @@ export async function firstBoot(paths: FirstBootPaths, say: JournalLine = journa
 
   let hostname: string | undefined;
   let claimPending = false;
-  const defaultHostname = `unibos-${nodeId.replace(/^!/, '').slice(-4)}`;
+  // The whole node id (32 bits), not its last four hex digits: with 16 bits two cards in a fleet of a
+  // hundred share a name one time in fourteen, and mDNS then renames one of them (unibos-XXXX-2.local)
+  // so the name reaches whichever answered first. Node ids are unique on the mesh already.
+  const defaultHostname = defaultHostnameFor(nodeId);
   // No settings before this boot: the host still has the image's name, shared by every card.
   if (source === 'defaults') hostname = setHostname(paths, defaultHostname, false, say);
   if (source === 'unibos.json') {
@@ -108,6 +113,18 @@ export async function firstBoot(paths: FirstBootPaths, say: JournalLine = journa
     if (boot.wifi) setUpWifi(paths, boot.wifi, say);
     if (boot.hub?.admin && boot.role !== 'node' && boot.role !== 'gateway') await createHubAdmin(paths, boot.hub.admin, own, say);
     claimPending = writeClaim(paths, boot, own, say);
+  }
+  if (source !== 'kept') {
+    // Last, and durably: config.json is what says first boot is done (unibos-firstboot.service runs
+    // only while it is missing or a unibos.json is on the card). Written first, a power cut after it
+    // left a device with no role marker (no service ever started) or with the image's shared host
+    // name, and first boot never ran again to finish.
+    const configFile = join(deviceDir, 'config.json');
+    writeSecretFile(configFile, `${JSON.stringify(deviceConfigFor(boot, model), null, 2)}\n`);
+    own(configFile);
+    fsyncDir(deviceDir);
+  }
+  if (source === 'unibos.json') {
     removeSecrets(file, boot);
     say(6, `applied ${file} (role ${boot.role}, node ${nodeId}${hostname ? `, host ${hostname}` : ''}); secrets moved off the boot partition, the rest kept as unibos.json.applied`);
     setLed(paths.led, 'ok', say);
@@ -288,6 +305,24 @@ function removeSecrets(file: string, boot: BootConfig): void {
     closeSync(fd);
   }
   unlinkSync(file);
+  // On FAT the removal is only a directory entry until written back: a power cut within seconds
+  // would bring back a blanked unibos.json, read at the next boot as a broken file (LED blinking).
+  fsyncDir(dirname(file));
+}
+
+/** Makes a directory's entries (a new, renamed or removed file) durable before going on. */
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `unibos-` and the node id's 8 hex digits: `!1a2b3c4d` -> `unibos-1a2b3c4d`. */
+function defaultHostnameFor(nodeId: string): string {
+  return `unibos-${nodeId.replace(/^!/, '')}`;
 }
 
 /** The ACT LED: blinking fast means "unibos.json needs fixing"; back to SD-card activity when fine. */

@@ -5,13 +5,14 @@
 
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { LORA_PRESETS, REGIONS } from '@unibos/mesh-protocol';
+import { LORA_PRESETS, REGIONS, formatNodeId, nodeIdFromPublicKey, rawPublicKey } from '@unibos/mesh-protocol';
 import { loadNodeConfig } from '@unibos/firmware';
 import { parseBootConfig } from '../image/boot-config.ts';
 import { firstBoot } from '../image/first-boot.ts';
@@ -192,12 +193,118 @@ test("gpsd reads the HAT's GPS from its UART (by the image's udev name), from bo
   assert.match(usb.gpsd, /^DEVICES=""$/m, 'the USB board has no GPS on a UART');
 });
 
-test('without unibos.json first boot still names the host unibos-XXXX instead of the name every card shares', async () => {
+test('without unibos.json first boot still names the host unibos-<node id> instead of the name every card shares', async () => {
   const { paths, result, said } = await bootOn('no-file-hostname', 'Raspberry Pi 4 Model B Rev 1.5');
   assert.equal(result.source, 'defaults', said.join('\n'));
-  const suffix = result.nodeId!.replace(/^!/, '').slice(-4);
+  const suffix = result.nodeId!.replace(/^!/, '');
+  assert.match(suffix, /^[0-9a-f]{8}$/);
   assert.equal(readFileSync(join(paths.etc, 'hostname'), 'utf8'), `unibos-${suffix}\n`);
   assert.match(readFileSync(join(paths.etc, 'hosts'), 'utf8'), new RegExp(`^127\\.0\\.1\\.1\\tunibos-${suffix}$`, 'm'));
+});
+
+/** A node identity file whose key hashes to its node id, as firmware's loadOrCreateIdentity writes one. */
+function identityFile(): { nodeId: string; text: string } {
+  const x = generateKeyPairSync('x25519');
+  const e = generateKeyPairSync('ed25519');
+  const nodeId = formatNodeId(nodeIdFromPublicKey(rawPublicKey(x.publicKey)));
+  const pem = (k: KeyObject): string => k.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return { nodeId, text: `${JSON.stringify({ version: 1, nodeId, createdMs: 0, x25519PrivateKey: pem(x.privateKey), ed25519PrivateKey: pem(e.privateKey) }, null, 2)}\n` };
+}
+
+test('two cards whose node ids end in the same four hex digits get different host names (mDNS would rename one)', async () => {
+  // In a fleet of a hundred, two node ids share their last 16 bits one time in fourteen; find such a pair.
+  const seen = new Map<string, { nodeId: string; text: string }>();
+  let pair: Array<{ nodeId: string; text: string }> | undefined;
+  while (!pair) {
+    const id = identityFile();
+    const twin = seen.get(id.nodeId.slice(-4));
+    if (twin && twin.nodeId !== id.nodeId) pair = [twin, id];
+    else seen.set(id.nodeId.slice(-4), id);
+  }
+  const names: string[] = [];
+  for (const [i, id] of pair.entries()) {
+    const dir = join(root, `twin-${i}`);
+    const paths = { boot: join(dir, 'boot'), state: join(dir, 'state'), etc: join(dir, 'etc'), led: join(dir, 'led'), user: 'unibos', live: false };
+    for (const d of [paths.boot, paths.etc, join(paths.state, 'device')]) mkdirSync(d, { recursive: true });
+    writeFileSync(join(paths.etc, 'hostname'), 'unibos\n');
+    writeFileSync(join(paths.state, 'device', 'identity.json'), id.text, { mode: 0o600 });
+    const result = await firstBoot(paths, () => {});
+    assert.equal(result.nodeId, id.nodeId, 'first boot keeps the identity it finds');
+    names.push(readFileSync(join(paths.etc, 'hostname'), 'utf8').trim());
+  }
+  assert.notEqual(names[0], names[1], `${pair[0]!.nodeId} and ${pair[1]!.nodeId} are named apart: ${names.join(', ')}`);
+});
+
+test('a unibos.json broken next to a secret: the journal says where, and none of the secret', async () => {
+  const dir = join(root, 'syntax-secret');
+  const paths = { boot: join(dir, 'boot'), state: join(dir, 'state'), etc: join(dir, 'etc'), led: join(dir, 'led'), user: 'unibos', live: false };
+  for (const d of [paths.boot, paths.etc]) mkdirSync(d, { recursive: true });
+  // Quotes forgotten around the token and the Wi-Fi password, as happens when the file is written by hand.
+  const token = 'tok3n-s3cr3t-from-the-hub';
+  const password = 'wifi-pa55-in-the-field';
+  for (const [i, text] of [
+    `{\n  "version": 1,\n  "role": "node",\n  "radio": { "board": "sim", "region": "EU868" },\n  "hub": { "url": "http://hub.local:8000", "claimToken": ${token} }\n}\n`,
+    `{ "version": 1, "role": "node", "radio": { "board": "sim", "region": "EU868" }, "wifi": { "country": "DE", "ssid": "valley", "password": ${password} } }`,
+  ].entries()) {
+    writeFileSync(join(paths.boot, 'unibos.json'), text);
+    const said: string[] = [];
+    const result = await firstBoot(paths, (p, m) => said.push(`<${p}>${m}`));
+    assert.equal(result.ok, false);
+    const journal = said.join('\n');
+    assert.match(journal, i === 0 ? /not valid JSON: .* at line 5, column 59/ : /not valid JSON: .* at line 1, column \d+/, journal);
+    for (const secret of [token, password]) for (let k = 0; k + 4 <= secret.length; k++) assert.ok(!journal.includes(secret.slice(k, k + 4)), `the journal (kept on the card) holds no piece of a secret: ${journal}`);
+  }
+});
+
+/** Whether systemd would start unibos-firstboot.service: its ConditionPathExists= lines, on this tree. */
+function firstBootWouldRun(paths: { boot: string; state: string }): boolean {
+  const unit = readFileSync(join(REPO, 'pi-gen-config', 'stage-unibos', '01-unibos', 'files', 'unibos-firstboot.service'), 'utf8');
+  const conditions = [...unit.matchAll(/^ConditionPathExists=(\|?)(!?)(\S+)$/gm)].map(([, trigger, not, path]) => {
+    const local = path!.replace(/^\/boot\/firmware/, paths.boot).replace(/^\/var\/lib\/unibos/, paths.state);
+    assert.notEqual(local, path, `${path} maps onto the test's tree`);
+    return { trigger: trigger === '|', holds: existsSync(local) !== (not === '!') };
+  });
+  assert.ok(conditions.length > 0, 'the unit has its conditions');
+  // systemd.unit(5): every plain condition must hold, and at least one of the triggering (|) ones.
+  const triggering = conditions.filter((c) => c.trigger);
+  return conditions.every((c) => c.trigger || c.holds) && (triggering.length === 0 || triggering.some((c) => c.holds));
+}
+
+test('a power cut half-way through first boot: the next boot runs it again and finishes it', async () => {
+  const dir = join(root, 'power-cut');
+  const paths = { boot: join(dir, 'boot'), state: join(dir, 'state'), etc: join(dir, 'etc'), led: join(dir, 'led'), user: 'unibos', live: false, model: join(dir, 'model') };
+  for (const d of [paths.boot, paths.etc]) mkdirSync(d, { recursive: true });
+  writeFileSync(join(paths.etc, 'hostname'), 'unibos\n');
+  writeFileSync(paths.model, 'Raspberry Pi 4 Model B Rev 1.5\0');
+  assert.ok(firstBootWouldRun(paths), 'a fresh card runs first boot');
+  // The power goes while the host is being named: /etc/hosts cannot be written (it is a directory
+  // here), so first boot stops there, with whatever it had written before.
+  mkdirSync(join(paths.etc, 'hosts'));
+  await assert.rejects(firstBoot(paths, () => {}));
+  rmSync(join(paths.etc, 'hosts'), { recursive: true });
+
+  assert.ok(firstBootWouldRun(paths), 'the next boot runs first boot again');
+  const result = await firstBoot(paths, () => {});
+  assert.equal(result.ok, true);
+  assert.equal(readFileSync(join(paths.etc, 'hostname'), 'utf8'), `unibos-${result.nodeId!.replace(/^!/, '')}\n`, "the device has its own host name, not the image's");
+  assert.ok(existsSync(join(paths.state, 'roles', 'node')), 'the node service will start');
+  assert.ok(existsSync(join(paths.state, 'device', 'config.json')));
+  assert.ok(!firstBootWouldRun(paths), 'and once finished, first boot does not run at every boot');
+});
+
+test('a power cut while an applied unibos.json was being blanked out: the next boot finishes removing it, no error', async () => {
+  const dir = join(root, 'power-cut-blank');
+  const paths = { boot: join(dir, 'boot'), state: join(dir, 'state'), etc: join(dir, 'etc'), led: join(dir, 'led'), user: 'unibos', live: false };
+  for (const d of [paths.boot, paths.etc]) mkdirSync(d, { recursive: true });
+  writeFileSync(join(paths.boot, 'unibos.json'), JSON.stringify({ version: 1, role: 'node', radio: { board: 'sim', region: 'EU868' }, hub: { url: 'http://hub.local:8000', claimToken: 'a-claim-token-from-the-hub' } }));
+  const applied = await firstBoot(paths, () => {});
+  assert.equal(applied.source, 'unibos.json');
+  writeFileSync(join(paths.boot, 'unibos.json'), ' '.repeat(120));
+  assert.ok(firstBootWouldRun(paths));
+  const said: string[] = [];
+  const after = await firstBoot(paths, (p, m) => said.push(`<${p}>${m}`));
+  assert.equal(after.ok, true, `a blanked-out file is not "a bad unibos.json" (no error, no blinking LED): ${said.join('\n')}`);
+  assert.ok(!existsSync(join(paths.boot, 'unibos.json')), 'and its removal is finished');
 });
 
 /** What NetworkManager reads from a keyfile: the value as GLib's GKeyFile parses it (python3 and libglib, as on any Debian with gpsd). */

@@ -2,7 +2,8 @@
 // Debian root filesystem made by debootstrap --variant=minbase on this machine's own CPU (the base
 // is cached outside the clone, in /var/cache/unibos), and then what a person flashing a card would
 // rely on, checked inside it: the services enabled and accepted by systemd-analyze verify, `unibos`
-// running on the installed Node, config.txt and cmdline.txt edited, and first boot against a broken
+// running on the installed Node, config.txt and cmdline.txt edited, the journal capped, chrony
+// reading the GPS through gpsd, and first boot against a broken
 // unibos.json (reported, LED blinking, the node still starts) and a good one (identity, host name,
 // Wi-Fi, claimed at a hub this test runs, secrets gone from the boot partition), and a bundle whose
 // native addons were built for another Node ABI refused by the stage.
@@ -213,6 +214,21 @@ test('stage-unibos on a debootstrapped root filesystem: units, Node, boot files,
     assert.match(cmdline, /console=tty1 root=PARTUUID=12345678-02 .*rootwait/);
   });
 
+  await t.test('the journal is capped on the card, and chrony takes the time from gpsd when there is no NTP', async () => {
+    // systemd's own reading of journald.conf and its drop-ins, inside the image.
+    const journald = await inRoot(['systemd-analyze', 'cat-config', 'systemd/journald.conf']);
+    assert.equal(journald.code, 0, journald.out);
+    const last = (key: string): string | undefined => [...journald.out.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].at(-1)?.[1];
+    assert.equal(last('Storage'), 'persistent');
+    assert.equal(last('SystemMaxUse'), '64M', journald.out);
+    // chronyd -p prints the configuration it would run with, drop-ins included, and exits.
+    const chrony = await inRoot(['chronyd', '-p']);
+    assert.equal(chrony.code, 0, chrony.out);
+    assert.match(chrony.out, /^refclock SHM 0 refid GPS\b/m, chrony.out);
+    const enabled = await inRoot(['systemctl', 'is-enabled', 'chrony.service']);
+    assert.equal(enabled.out.trim(), 'enabled', enabled.out);
+  });
+
   const bootDir = join(rootfs, 'boot', 'firmware');
   const deviceDir = join(rootfs, 'var', 'lib', 'unibos', 'device');
 
@@ -258,7 +274,7 @@ test('stage-unibos on a debootstrapped root filesystem: units, Node, boot files,
     const st = statSync(join(deviceDir, 'identity.json'));
     assert.equal(st.mode & 0o777, 0o600);
     assert.equal(st.uid, uidOf('unibos'), 'the identity belongs to the service user');
-    const suffix = identity.nodeId.replace(/^!/, '').slice(-4);
+    const suffix = identity.nodeId.replace(/^!/, '');
     assert.equal(readFileSync(join(rootfs, 'etc', 'hostname'), 'utf8').trim(), `unibos-${suffix}`);
     assert.match(readFileSync(join(rootfs, 'etc', 'hosts'), 'utf8'), new RegExp(`^127\\.0\\.1\\.1\\s+unibos-${suffix}$`, 'm'));
     assert.ok(existsSync(join(rootfs, 'var', 'lib', 'unibos', 'roles', 'gateway')) && !existsSync(join(rootfs, 'var', 'lib', 'unibos', 'roles', 'node')), 'the gateway service runs instead of the node');
