@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -15,7 +15,13 @@ import type { Device } from '../src/node/device.ts';
 import { loadNodeModules } from '../src/node/module-loader.ts';
 import { testManifest } from './support/test-module.ts';
 
-const HANDLER = "export default (d, options) => { globalThis.__moduleSettingsSeen ??= {}; globalThis.__moduleSettingsSeen[d.name + ':' + options.tag] = options; return { stop() {} }; };";
+// Keeps the options it was started with in its own store (<dataDir>/modules/NAME.json): a handler runs in its own thread, so the test reads what it saw there.
+const HANDLER = "export default (d, options) => { d.store.set('options', options); return { stop() {} }; };";
+
+function optionsSeen(dataDir: string, name: string): unknown {
+  const file = join(dataDir, 'modules', `${name}.json`);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { options?: unknown }).options : undefined;
+}
 
 function writeModule(dir: string, name: string, handler = HANDLER): void {
   mkdirSync(join(dir, name), { recursive: true });
@@ -63,11 +69,10 @@ test("moduleOptions are checked against the manifest's settings schema: a bad va
     assert.equal(gauge!.state, 'failed', 'a threshold past the manifest maximum is refused');
     assert.match(gauge!.reason ?? '', /moduleOptions\.gauge.*threshold.*255/);
     assert.equal(meter!.state, 'loaded');
-    const seen = (globalThis as { __moduleSettingsSeen?: Record<string, Record<string, unknown>> }).__moduleSettingsSeen ?? {};
-    assert.equal(seen['N:bad'], undefined, "the handler never ran with a value the hub's schema refuses");
+    assert.equal(optionsSeen(join(root, 'data'), 'gauge'), undefined, "the handler never ran with a value the hub's schema refuses");
     // Defaults from the manifest, and a device-only option the hub's schema does not name.
-    assert.deepEqual(seen['N:good'], { tag: 'good', answer: 'safe', threshold: 25, algorithm: 'mog2' });
-    mods.stop();
+    assert.deepEqual(optionsSeen(join(root, 'data'), 'meter'), { tag: 'good', answer: 'safe', threshold: 25, algorithm: 'mog2' });
+    await mods.stop();
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -93,7 +98,7 @@ test('a handler whose top-level code never finishes is left out, and the modules
     assert.equal(stuck!.state, 'failed');
     assert.match(stuck!.reason ?? '', /did not finish loading within 0\.2 s/);
     assert.equal(meter!.state, 'loaded');
-    mods.stop();
+    await mods.stop();
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -120,7 +120,7 @@ export class Device extends EventEmitter<DeviceEvents> {
   private startedMs = 0;
   private stopped = false;
   /** The configured modules' state for status(), once run-node has loaded them. */
-  modules: { status(): ModuleStatus[]; stop(): void } | undefined;
+  modules: { status(): ModuleStatus[]; stop(): Promise<void> } | undefined;
 
   constructor(options: DeviceOptions) {
     super();

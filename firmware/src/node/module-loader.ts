@@ -1,17 +1,18 @@
 // Loads the device-side handlers of the modules a node is configured with (`modules`, from
 // `modulesDir`): each manifest is validated with @unibos/module-api, checked against this node's
-// platform and hardware, its `entry.device` imported and started with a permission-checked
-// DeviceSide (module-device-side.ts). A module that cannot load is reported (file and field) and
-// left out; one that throws later is unloaded; the node runs on either way. This file and
-// module-api are imported only by a node that names a module.
+// platform and hardware, and its `entry.device` started in its own thread (module-thread.ts) with a
+// permission-checked DeviceSide (module-device-side.ts). A module that cannot load is reported
+// (file and field) and left out; one that throws later is unloaded; one stuck in a loop or out of
+// memory has its thread ended; the node runs on either way. This file and module-api are imported
+// only by a node that names a module.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { DeviceHandler, DeviceHandlerFactory } from '@unibos/module-api';
 import type { Device } from './device.ts';
 import { ModuleDeviceSide } from './module-device-side.ts';
+import { ModuleThread, type ModuleFault, type ModuleLimits } from './module-thread.ts';
 import { nodeAbilities, unsupportedOnNode, type NodeAbilities } from './module-platform.ts';
 import type { ModuleStatus } from './module-status.ts';
 import type { NodeConfig } from './node-config.ts';
@@ -22,12 +23,13 @@ export const DEFAULT_MODULES_DIR = fileURLToPath(new URL('../../../modules/', im
 interface Loaded {
   status: ModuleStatus;
   side?: ModuleDeviceSide;
-  handler?: DeviceHandler;
+  thread?: ModuleThread;
 }
 
 export interface NodeModules {
   status(): ModuleStatus[];
-  stop(): void;
+  /** Stops every running handler; resolves once their threads have ended. */
+  stop(): Promise<void>;
 }
 
 export interface LoadModulesOptions {
@@ -37,6 +39,8 @@ export interface LoadModulesOptions {
   abilities?: NodeAbilities;
   /** How long a handler's file may take to load (its top-level code) before the module is left out. */
   importTimeoutMs?: number;
+  /** Each module thread's memory bound (MODULE_LIMITS by default). */
+  limits?: ModuleLimits;
 }
 
 /**
@@ -57,14 +61,14 @@ export async function loadNodeModules(options: LoadModulesOptions): Promise<Node
     api = await import('@unibos/module-api');
   } catch (err) {
     // A runtime built without module-api still runs as a node, without its modules.
-    for (const name of config.modules) loaded.push({ status: { name, version: null, state: 'failed', reason: `@unibos/module-api does not load: ${(err as Error).message}`, refused: 0, failed: 0, errors: 0 } });
+    for (const name of config.modules) loaded.push({ status: { name, version: null, state: 'failed', reason: `@unibos/module-api does not load: ${(err as Error).message}`, refused: 0, failed: 0, errors: 0, ended: 0 } });
     log.error({ err }, 'modules not loaded: @unibos/module-api does not load');
-    return { status: () => loaded.map((e) => ({ ...e.status })), stop: () => {} };
+    return { status: () => loaded.map((e) => ({ ...e.status })), stop: async () => {} };
   }
 
   for (const name of config.modules) {
     const file = join(dir, name, 'module.json');
-    const entry: Loaded = { status: { name, version: null, state: 'failed', reason: null, refused: 0, failed: 0, errors: 0 } };
+    const entry: Loaded = { status: { name, version: null, state: 'failed', reason: null, refused: 0, failed: 0, errors: 0, ended: 0 } };
     loaded.push(entry);
     const fail = (code: string, reason: string): void => {
       entry.status.state = 'failed';
@@ -110,57 +114,63 @@ export async function loadNodeModules(options: LoadModulesOptions): Promise<Node
       fail('E_MODULE_MANIFEST', `${file}: entry.device: ${join(dir, name, m.entry.device)} does not exist`);
       continue;
     }
-    let factory: unknown;
-    try {
-      factory = ((await withTimeout(import(pathToFileURL(handlerPath).href), options.importTimeoutMs ?? MODULE_IMPORT_TIMEOUT_MS)) as { default?: unknown }).default;
-    } catch (err) {
-      fail('E_MODULE_MANIFEST', `${file}: entry.device: ${handlerPath} does not load: ${(err as Error).message}`);
-      continue;
-    }
-    if (typeof factory !== 'function') {
-      fail('E_MODULE_MANIFEST', `${file}: entry.device: ${handlerPath} has no default export that is a device handler factory`);
-      continue;
-    }
 
-    const unload = (err: unknown, where: string): void => {
+    // A fault after start: a throw unloads the module (its stop() still runs); a thread the node
+    // had to end (stuck, out of memory) or that exited leaves it failed. Either way it is not
+    // started again until the node restarts: a module that loops at once would loop again.
+    const onFault = (fault: ModuleFault): void => {
       if (entry.status.state !== 'loaded') return;
-      entry.status.errors++;
-      entry.status.state = 'unloaded';
-      entry.status.reason = `${where} threw: ${(err as Error)?.message ?? String(err)}`;
-      log.error({ module: name, err, where }, `module ${name} unloaded: its ${entry.status.reason}`);
+      entry.status.state = fault.kind === 'threw' ? 'unloaded' : 'failed';
+      entry.status.reason = fault.reason;
+      if (fault.kind === 'stuck' || fault.kind === 'memory') entry.status.ended++;
+      else entry.status.errors++;
+      if (fault.kind === 'threw') log.error({ module: name }, `module ${name} unloaded: its ${fault.reason}`);
       entry.side?.revoke();
-      stopHandler(entry, log);
+      void entry.thread?.stop();
     };
-    const side = new ModuleDeviceSide({ name, manifest: m, device, dataDir: config.dataDir, log, onThrow: unload });
-    entry.side = side;
-    entry.status.state = 'loaded';
-    let handler: unknown;
-    side.guard('setup', () => {
-      handler = (factory as DeviceHandlerFactory)(side.side, settings);
-    });
-    if (entry.status.state !== 'loaded') {
-      entry.status.state = 'failed';
-      continue;
-    }
-    if (typeof handler !== 'object' || handler === null || typeof (handler as DeviceHandler).stop !== 'function') {
+    const side = new ModuleDeviceSide({ name, manifest: m, device, dataDir: config.dataDir, log, onThrow: (err, where) => onFault({ kind: 'threw', reason: `${where} threw: ${(err as Error)?.message ?? String(err)}` }) });
+    const thread = new ModuleThread({ name, side, handlerPath, options: settings, log, importTimeoutMs: options.importTimeoutMs ?? MODULE_IMPORT_TIMEOUT_MS, limits: options.limits, onFault });
+    const started = await thread.start();
+    if (started.outcome !== 'started') {
       side.revoke();
-      fail('E_MODULE_MANIFEST', `${file}: entry.device: the factory in ${handlerPath} did not return a handler with stop()`);
+      switch (started.outcome) {
+        case 'import-failed':
+          fail('E_MODULE_MANIFEST', `${file}: entry.device: ${handlerPath} does not load: ${started.message}`);
+          break;
+        case 'no-factory':
+          fail('E_MODULE_MANIFEST', `${file}: entry.device: ${handlerPath} has no default export that is a device handler factory`);
+          break;
+        case 'no-stop':
+          fail('E_MODULE_MANIFEST', `${file}: entry.device: the factory in ${handlerPath} did not return a handler with stop()`);
+          break;
+        case 'setup-failed':
+          if (started.fault.kind === 'stuck' || started.fault.kind === 'memory') entry.status.ended++;
+          else entry.status.errors++;
+          fail(started.fault.kind === 'threw' ? 'E_MODULE_SETUP' : 'E_MODULE_THREAD', started.fault.reason);
+          break;
+      }
       continue;
     }
-    entry.handler = handler as DeviceHandler;
+    entry.side = side;
+    entry.thread = thread;
+    entry.status.state = 'loaded';
     log.info({ module: name, version: m.version }, `module ${name} ${m.version} loaded`);
   }
 
   return {
     status: () =>
-      loaded.map((e) => ({ ...e.status, reason: e.status.state === 'loaded' ? handlerStatus(e) : e.status.reason, refused: e.side?.counters.refused ?? 0, failed: e.side?.counters.failed ?? 0 })),
-    stop: () => {
+      loaded.map((e) => ({ ...e.status, reason: e.status.state === 'loaded' ? (e.thread?.status ?? null) : e.status.reason, refused: e.side?.counters.refused ?? 0, failed: e.side?.counters.failed ?? 0 })),
+    stop: async () => {
+      const ending: Promise<void>[] = [];
       for (const e of loaded) {
-        if (e.status.state !== 'loaded') continue;
-        e.side?.revoke();
-        stopHandler(e, log);
-        e.status.state = 'stopped';
+        if (e.status.state === 'loaded') {
+          e.side?.revoke();
+          e.status.state = 'stopped';
+        }
+        // A thread still finishing (a module unloaded a moment ago) is waited for too.
+        if (e.thread) ending.push(e.thread.stop());
       }
+      await Promise.all(ending);
     },
   };
 }
@@ -175,38 +185,9 @@ function nodeSettings(api: typeof import('@unibos/module-api'), schema: Record<s
   return api.validateSettings(schema.additionalProperties === false ? { ...schema, additionalProperties: true } : schema, options);
 }
 
-/** The promise's value, or an error once `ms` passed without one (the promise is left to itself). */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`it did not finish loading within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
 /** A bundle holds the compiled .js where the manifest names the .ts source. */
 function compiledOrSource(path: string): string | null {
   if (existsSync(path)) return path;
   const js = path.replace(/\.ts$/, '.js');
   return js !== path && existsSync(js) ? js : null;
-}
-
-/** What a loaded handler says of itself (its status() is optional; one that throws says nothing). */
-function handlerStatus(e: Loaded): string | null {
-  try {
-    const s = e.handler?.status?.();
-    return typeof s === 'string' ? s.slice(0, 500) : null;
-  } catch {
-    return null;
-  }
-}
-
-function stopHandler(e: Loaded, log: Logger): void {
-  const h = e.handler;
-  e.handler = undefined;
-  try {
-    h?.stop();
-  } catch (err) {
-    log.warn({ module: e.status.name, err }, `module ${e.status.name}: stop() threw`);
-  }
 }

@@ -65,7 +65,8 @@ export async function runNode(config: NodeConfig, options: RunNodeOptions): Prom
       (stopping ??= (async () => {
         notifier.stopping();
         await server.close();
-        running.modules?.stop();
+        // Handlers stop() before the radio closes; a thread that does not finish in a grace is ended.
+        await running.modules?.stop();
         await running.stop();
         db.close();
         notifier.close();

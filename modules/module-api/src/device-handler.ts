@@ -3,6 +3,12 @@
 // it never reaches the radio, the outbox or the node's files. The node checks each call against the
 // module's manifest: a call it does not allow is refused (counted and logged, `false` returned,
 // nothing thrown), so a handler cannot crash the node by asking for too much.
+//
+// A node runs each handler in its own worker thread (firmware's module-thread.ts): the handler
+// shares no globals with the node, and every call below is passed to the node and answered there
+// (synchronously, as before). A handler that stops answering the node's watchdog for about 5 s (a
+// loop that never ends), or outgrows 64 MB of heap or 64 MB of Buffers, has its thread ended and
+// its module shown failed until the node restarts; `process.exit()` ends only its own thread.
 
 import type { AlertLevel } from '@unibos/mesh-protocol';
 

@@ -1,0 +1,60 @@
+// The messages between the node and a module's thread (module-thread.ts on the node,
+// module-worker.ts in the thread). Calls from the handler go over their own port and wait for the
+// node's answer, so a DeviceSide call still answers true or false at once, as in the node's thread.
+
+import type { MessagePort } from 'node:worker_threads';
+import type { DeviceMessage } from '@unibos/module-api';
+
+/** What the thread is started with (Worker workerData). */
+export interface ModuleThreadStart {
+  name: string;
+  nodeId: number;
+  nodeName: string;
+  /** file: URL of the handler's entry (the .ts source, or the compiled .js in a bundle). */
+  handlerUrl: string;
+  options: Record<string, unknown>;
+  /** The module's store as the node holds it, so the handler's reads stay synchronous and local. */
+  store: Record<string, unknown>;
+  /** The handler's end of the call channel. */
+  calls: MessagePort;
+  /** Int32Array over a SharedArrayBuffer: the node sets it to 1 once an answer is on `calls`. */
+  answered: SharedArrayBuffer;
+}
+
+/** A DeviceSide call, as the node's ModuleDeviceSide takes it; `id` names a listener or timer. */
+export type ModuleCallRequest = { seq: number } & (
+  | { call: 'onMessage' | 'onButton' | 'off'; id: number }
+  | { call: 'after'; id: number; ms: number }
+  | { call: 'imSafe' | 'raiseSos' | 'led' }
+  | { call: 'sendText'; text: string; to: number | undefined }
+  | { call: 'sendAlert'; level: string; text: string; to: number | undefined }
+  | { call: 'buzzer'; kind: 'alert' | 'sos' | undefined }
+  | { call: 'store.set'; key: string; value: unknown }
+  | { call: 'store.delete'; key: string }
+);
+
+export interface ModuleCallAnswer {
+  seq: number;
+  ok: boolean;
+}
+
+/** Node -> thread. */
+export type ToModuleThread =
+  | { type: 'message'; id: number; message: DeviceMessage }
+  | { type: 'press'; id: number; press: 'short' | 'long' }
+  | { type: 'timer'; id: number }
+  | { type: 'ping' }
+  | { type: 'stop' };
+
+/** Thread -> node. */
+export type FromModuleThread =
+  /** The handler's file loaded; `factory` is false when its default export is not a function. */
+  | { type: 'imported'; factory: boolean }
+  | { type: 'import-failed'; message: string }
+  /** The factory returned; `handler` is false when what it returned has no stop(). */
+  | { type: 'started'; handler: boolean; status: string | null }
+  /** The factory, a listener or a timer threw (or its promise rejected). */
+  | { type: 'threw'; where: string; message: string }
+  /** Answers a ping: the thread's event loop turns. What its handler's status() says, when it changed; its buffers' bytes. */
+  | { type: 'pong'; status?: string | null; bufferBytes: number }
+  | { type: 'stopped' };
