@@ -63,7 +63,9 @@ export async function buildBundle(options: BundleOptions): Promise<BundleResult>
 
   // Our own code: the CLI and every workspace the root depends on, compiled file by file.
   const included = new Map<string, string>();
-  const wanted = Object.keys(rootPkg.dependencies ?? {}).filter((d) => workspaces.has(d));
+  // Modules (a module.json) are found by their folder at run time, not imported: every one goes in.
+  const modules = [...workspaces].filter(([, dir]) => existsSync(join(dir, 'module.json'))).map(([name]) => name);
+  const wanted = [...Object.keys(rootPkg.dependencies ?? {}).filter((d) => workspaces.has(d)), ...modules];
   while (wanted.length) {
     const name = wanted.pop()!;
     if (included.has(name)) continue;
@@ -97,10 +99,12 @@ export async function buildBundle(options: BundleOptions): Promise<BundleResult>
     const rel = relative(root, dir);
     const target = join(out, rel);
     const pkg = readJson<PackageJson & Record<string, unknown>>(join(dir, 'package.json'));
+    mkdirSync(target, { recursive: true });
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (['node_modules', 'test', 'bench', 'package.json', 'tsconfig.json'].includes(entry.name) || entry.name.startsWith('.')) continue;
       const from = join(dir, entry.name);
       if (entry.isDirectory()) await compileTree(from, join(target, entry.name));
+      else if (entry.name === 'module.json') writeFileSync(join(target, entry.name), compiledManifest(readFileSync(from, 'utf8')));
       else if (!entry.name.endsWith('.ts') && !entry.name.endsWith('.md')) copyFileSync(from, join(target, entry.name));
     }
     const { devDependencies: _dev, scripts: _scripts, ...kept } = pkg;
@@ -168,6 +172,13 @@ export async function buildBundle(options: BundleOptions): Promise<BundleResult>
   const nativeAddons = checkNativeAddons(out, options.arch, included, root, skippedOptional, log);
   const sums = writeChecksums(out);
   return { outDir: out, version: rootPkg.version, files: sums.files, bytes: sums.bytes, nativeAddons, skippedOptional };
+}
+
+/** A module's manifest as the bundle holds it: its entries name the compiled .js where the checkout's name the .ts source. */
+export function compiledManifest(text: string): string {
+  const manifest = JSON.parse(text) as { entry?: Record<string, unknown> };
+  for (const [role, file] of Object.entries(manifest.entry ?? {})) if (typeof file === 'string') manifest.entry![role] = file.replace(/\.ts$/, '.js');
+  return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
 /** `./x.ts` -> `./x.js` in static and dynamic imports (the checkout imports .ts files by name). */

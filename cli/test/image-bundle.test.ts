@@ -41,6 +41,13 @@ test('the bundle runs on plain Node, holds production dependencies only, and is 
   assert.ok(!all.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'no TypeScript sources');
   for (const asset of [join('mesh-protocol', 'proto', 'frame.proto'), join('controlplane', 'public', 'index.html')]) assert.ok(existsSync(join(out, asset)), `${asset}, found through import.meta.url, is where the code looks`);
   for (const addon of all.filter((f) => f.endsWith('.node'))) assert.equal(elfArch(addon), process.arch, `${addon} is built for this CPU`);
+  // The modules a hub and a node find by folder are there, their manifests naming the compiled entries.
+  for (const name of ['birlikteyiz', 'cctv']) {
+    const manifest = JSON.parse(readFileSync(join(out, 'modules', name, 'module.json'), 'utf8')) as { entry: Record<string, string> };
+    for (const [role, file] of Object.entries(manifest.entry)) assert.ok(existsSync(join(out, 'modules', name, file)) && !file.endsWith('.ts'), `${name}'s ${role} entry ${file} is in the bundle`);
+    const hub = (await import(pathToFileURL(join(out, 'modules', name, manifest.entry.hub!)).href)) as { default?: unknown };
+    assert.equal(typeof hub.default, 'function', `${name}'s hub plugin loads from the bundle`);
+  }
   // The device loads the schema precompiled to JSON, not the .proto text: the same bytes on air.
   assert.ok(existsSync(join(out, 'mesh-protocol', 'proto', 'unibos.v1.json')), 'the schema is precompiled');
   const device = (await import(pathToFileURL(join(out, 'mesh-protocol', 'src', 'index.js')).href)) as typeof import('@unibos/mesh-protocol');
