@@ -186,12 +186,22 @@ test('the admin UI on a phone', async (t) => {
       await signIn(page, hub, admin, '#/sensors');
       await page.locator('#chart-period').selectOption('86400000');
       await page.locator('svg.line-chart circle').nth(3).waitFor();
-      const frame = await box(page, 'svg.line-chart .chart-frame');
-      const labels = await page.locator('svg.line-chart .chart-tick').evaluateAll((els, bottom) => els.filter((e) => e.getBoundingClientRect().top >= bottom - 1).map((e) => e.textContent ?? ''), frame.y + frame.height);
+      // Read in one go: a live reading redraws the chart, and a frame measured before a redraw and
+      // labels after it would not belong together.
+      const { frame, labels, dots } = await page.evaluate(() => {
+        const chart = document.querySelector('svg.line-chart');
+        const f = chart?.querySelector('.chart-frame')?.getBoundingClientRect();
+        if (!chart || !f) return { frame: null, labels: [], dots: [] };
+        return {
+          frame: { x: f.x, y: f.y, width: f.width, height: f.height },
+          labels: [...chart.querySelectorAll('.chart-tick')].filter((e) => e.getBoundingClientRect().top >= f.y + f.height - 1).map((e) => e.textContent ?? ''),
+          dots: [...chart.querySelectorAll('circle')].map((c) => c.getBoundingClientRect().x),
+        };
+      });
+      assert.ok(frame, 'the chart has its frame');
       check(labels.length >= 3, `the time axis has labels: ${labels.join(' | ')}`);
       check(new Set(labels).size === labels.length, `the time axis labels differ: ${labels.join(' | ')}`);
       // The axis spans the 24 hours: readings of the last minute are at its right end.
-      const dots = await page.locator('svg.line-chart circle').evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect().x));
       check(Math.min(...dots) > frame.x + frame.width * 0.9, 'readings of the last minute are drawn at the right end of a 24-hour axis');
 
       // Points given out of order are drawn in time order.
