@@ -204,3 +204,67 @@ test('a switch command the hub delivers again (same ref: our PUBACK was lost) is
   assert.ok(reports.every((r) => r.ref === 'sw-1'));
   assert.deepEqual(reports.map((r) => r.status).filter((st) => st !== 'queued'), ['confirmed']);
 });
+
+test('a switch whose ref cannot be settled in gateway.db (a full card) still reports its outcome to the hub, and the gateway does not crash', async (t) => {
+  const s = await setup(t);
+  const db = new Database(':memory:');
+  t.after(async () => void db.close());
+  const reports: Array<{ ref: string; status: string }> = [];
+  const crashes: unknown[] = [];
+  let settled: () => void = () => undefined;
+  const outcome = new Promise<void>((resolve) => (settled = resolve));
+  // What the process would die of: an unhandled rejection.
+  const onUnhandled = (err: unknown): void => {
+    crashes.push(err);
+    settled();
+  };
+  process.on('unhandledRejection', onUnhandled);
+  t.after(async () => void process.off('unhandledRejection', onUnhandled));
+  const bridge = new MeshBridge({
+    gatewayId: 'gw1',
+    device: s.g,
+    params,
+    db,
+    local: { publish: async () => undefined },
+    uplink: {
+      forward: (m) => {
+        if (m.topic !== 'unibos/v1/gw/gw1/txstatus') return;
+        const report = JSON.parse(m.payload.toString()) as { ref: string; status: string };
+        reports.push(report);
+        if (report.status !== 'queued') settled();
+      },
+    },
+    logger: silent,
+    switches: { run: async () => ({ status: 'confirmed', state: 'ON' }) },
+  });
+  // The ref is recorded; settling it afterwards fails as a full disk makes an UPDATE fail.
+  db.exec("CREATE TRIGGER full_card BEFORE UPDATE ON bridge_taken_refs BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END");
+  assert.equal(bridge.handleTx(Buffer.from(JSON.stringify({ ref: 'sw-full', switch: { sensor: 'plug1', state: 'ON', channel: 1 } })), 'hub').ok, true);
+  await outcome;
+  assert.deepEqual(crashes, [], 'no unhandled rejection (it ends the gateway process)');
+  assert.deepEqual(reports.map((r) => r.status), ['queued', 'confirmed'], 'the hub hears the switch was confirmed');
+});
+
+test('a text whose ref cannot be settled in gateway.db (a full card) is still reported queued with its packet id, and nothing is thrown into the broker or uplink', async (t) => {
+  const s = await setup(t);
+  const db = new Database(':memory:');
+  t.after(async () => void db.close());
+  const reports: Array<{ ref: string; status: string; packetId?: number }> = [];
+  const bridge = new MeshBridge({
+    gatewayId: 'gw1',
+    device: s.g,
+    params,
+    db,
+    local: { publish: async () => undefined },
+    uplink: { forward: (m) => void (m.topic === 'unibos/v1/gw/gw1/txstatus' && reports.push(JSON.parse(m.payload.toString()))) },
+    logger: silent,
+  });
+  db.exec("CREATE TRIGGER full_card BEFORE UPDATE ON bridge_taken_refs BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END");
+  const command = Buffer.from(JSON.stringify({ text: 'su okulda', to: '!0000abcd', ref: 'txt-full' }));
+  let result: ReturnType<MeshBridge['handleTx']> | undefined;
+  assert.doesNotThrow(() => (result = bridge.handleTx(command, 'hub')));
+  assert.equal(result?.ok, true);
+  assert.equal(reports.length, 1);
+  assert.equal(reports[0]!.status, 'queued');
+  assert.equal(typeof reports[0]!.packetId, 'number', 'the hub learns the packet id the text got');
+});

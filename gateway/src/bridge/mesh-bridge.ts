@@ -164,12 +164,12 @@ export class MeshBridge {
       else if (!this.router.injectFromMqtt(c.frame)) return this.refuseTx({ ok: false, error: 'frame refused (duplicate, replayed, or not on our channel)' }, origin);
     } catch (err) {
       // Refused by the node: nothing was queued, so a repeat is tried afresh.
-      if (ref !== undefined) this.refs.release(ref);
+      if (ref !== undefined) this.keepRef(ref, () => this.refs.release(ref));
       return this.refuseTx({ ok: false, error: (err as Error).message, ...(ref ? { ref } : {}) }, origin);
     }
     this.stats.txAccepted++;
     if (ref !== undefined && packetId !== undefined) {
-      this.refs.settle(ref, packetId);
+      this.keepRef(ref, () => this.refs.settle(ref, packetId));
       this.txReport({ ref, packetId, status: 'queued' });
     }
     return parsed;
@@ -183,6 +183,20 @@ export class MeshBridge {
     } catch (err) {
       this.refuseTx({ ok: false, error: `could not record the command: ${(err as Error).message}`, ref }, origin);
       return false;
+    }
+  }
+
+  /**
+   * Settles or releases a ref already recorded. A database that refuses now (a full card) leaves it
+   * pending, which the next start resolves; the command's outcome is still reported, and nothing
+   * is thrown into the broker's or the uplink's handlers (or, for a switch, left as an unhandled
+   * rejection, which ends the process).
+   */
+  private keepRef(ref: string, write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.options.logger.error({ ref, err: (err as Error).message }, 'could not update a hub command ref in gateway.db; it stays pending');
     }
   }
 
@@ -205,8 +219,7 @@ export class MeshBridge {
     for (const { ref, command } of this.refs.pending()) {
       const parsed = parseTxCommand(command);
       const packetId = parsed.ok && outbox ? findQueued(outbox, parsed.command, (id) => this.refs.refOf(id) !== undefined) : undefined;
-      if (packetId !== undefined) this.refs.settle(ref, packetId);
-      else this.refs.markInterrupted(ref);
+      this.keepRef(ref, () => (packetId !== undefined ? this.refs.settle(ref, packetId) : this.refs.markInterrupted(ref)));
       this.options.logger.warn({ ref, packetId: packetId ?? null }, packetId !== undefined ? 'hub command queued just before a crash: its packet id is recovered' : 'hub command interrupted by a crash: it will not be sent again');
     }
   }
@@ -244,11 +257,13 @@ export class MeshBridge {
     void switches.run({ sensor: c.sensor, state: c.state, channel: c.channel, name: c.name }).then(
       (outcome) => {
         this.options.logger.info({ sensor: c.sensor, state: c.state, channel: c.channel, name: c.name, outcome }, 'switch command');
-        if (c.ref) this.refs.settle(c.ref, undefined);
+        // Reported before the ref is settled: a crash in between leaves it pending, and the hub's
+        // repeat is answered "unconfirmed" rather than "queued" with no outcome ever to follow.
         if (c.ref) this.txReport({ ref: c.ref, status: outcome.status as 'confirmed' | 'unconfirmed' | 'refused', ...(outcome.state ? { state: outcome.state } : {}), ...(outcome.error ? { error: outcome.error } : {}) });
+        if (c.ref) this.keepRef(c.ref, () => this.refs.settle(c.ref!, undefined));
       },
       (err: Error) => {
-        if (c.ref) this.refs.settle(c.ref, undefined);
+        if (c.ref) this.keepRef(c.ref, () => this.refs.settle(c.ref!, undefined));
         this.options.logger.error({ err: err.message }, 'switch command failed');
       },
     );
