@@ -45,7 +45,8 @@ const READ_TR: Record<string, Say> = {
   E_TOO_MANY_SKIPPED: () => 'bu mesajdan önce gelmeyen mesaj sayısı, bir oturumun anahtar sakladığından fazla',
   E_NO_SESSION: () => 'bu cihazla henüz oturum yok ve bu mesaj bir oturum başlatmıyor',
   E_EARLY_MESSAGE: () => 'zincirinde ondan önceki mesajlar hiç gelmedi, bu yüzden açılamıyor',
-  E_KEY_CHANGED: () => `anahtar değişikliklerinin kabulünü bekleyen mesaj ${HELD_KEPT} taneyi aştı: en eskisi okunmadan bırakıldı`,
+  // Both a node whose key is not the pinned one and the oldest of more than 1000 messages held for a key change (messenger-client's HELD_KEPT).
+  E_KEY_CHANGED: () => 'gönderenin kimlik anahtarı burada sabitlenmiş olan değil ve değişiklik kabul edilmedi: mesaj okunmadan bırakıldı',
   E_DEVICE_REVOKED: () => 'gönderen cihaz iptal edilmiş: ondan bir şey kabul edilmez',
   E_BAD_SIGNATURE: () => 'imza doğrulanamadı: mesaj gönderenden gelmiyor ya da değiştirilmiş',
   E_UNKNOWN_SENDER_KEY: () => 'gönderenin grup anahtarı gelmedi ya da bu cihaz gönderildiğinde üye değildi',
@@ -59,9 +60,6 @@ const READ_TR: Record<string, Say> = {
   E_BUNDLE_TOO_MANY_PREKEYS: () => 'karşı tarafın anahtar paketinde izin verilenden çok ön anahtar var',
   E_BUNDLE_DUPLICATE_PREKEY: () => 'karşı tarafın anahtar paketinde aynı ön anahtar iki kez var',
 };
-
-/** Messages held back for key changes, at most (messenger-client's HELD_KEPT). */
-const HELD_KEPT = 1000;
 
 /** A thrown error (a command failed): the client's codes, the hub's, and the cryptography's. */
 const ERROR_TR: Record<string, Say> = {

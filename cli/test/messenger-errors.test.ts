@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { MESH_DIRECT_MAX_TEXT_BYTES, MeshDirectEndpoint, meshNodeAddress, meshNodeIdFromPublicKey, newX25519KeyPair, systemRandom } from '@unibos/messenger-crypto';
+import { MESH_DIRECT_MAX_TEXT_BYTES, MeshDirectEndpoint, TrustStore, isMessengerCryptoError, meshNodeAddress, meshNodeIdFromPublicKey, newX25519KeyPair, systemRandom } from '@unibos/messenger-crypto';
 import { waitForEvent } from '../../controlplane/test/support/hub-events.ts';
 import { api, createAdminSession, createOrgUser, TEST_PASSWORD } from '../../controlplane/test/support/test-auth.ts';
 import { TestGateway } from '../../controlplane/test/support/test-gateway.ts';
@@ -136,4 +136,24 @@ test('every code the messenger client, its cryptography and the hub can raise ha
   assert.equal(sayReadProblem('E_DECRYPT_FAILED', 'authentication failed', 'en'), 'authentication failed');
   assert.equal(sayMessengerError({ code: 'E_SOMETHING_NEW', message: 'a new refusal' }, {}, 'tr'), 'a new refusal');
   assert.equal(sayMessengerError({ code: 'E_KEY_CHANGED', message: 'x', details: { userId: 'u7' } }, {}, 'tr'), 'u7 kişisinin anahtarları değişti (yeni ya da yeniden kurulmuş bir cihaz): göndermeden önce güvenlik numaralarını karşılaştırıp değişikliği kabul edin');
+});
+
+test('a node\u2019s message under a key other than the one pinned reads in Turkish as a key change, not as too many held messages', () => {
+  const node = newX25519KeyPair(systemRandom);
+  const me = newX25519KeyPair(systemRandom);
+  const nodeId = meshNodeIdFromPublicKey(node.publicKey);
+  const sealed = new MeshDirectEndpoint(node).encodeMeshDirect({ nodeId: meshNodeIdFromPublicKey(me.publicKey), identityKey: me.publicKey }, 'yoldayım');
+  // This device pinned another key for that node id (what a forged key for the same id would meet).
+  const trust = new TrustStore();
+  trust.pinIfNew(meshNodeAddress(nodeId), newX25519KeyPair(systemRandom).publicKey);
+  let thrown: unknown;
+  try {
+    new MeshDirectEndpoint(me, trust).decodeMeshDirect(nodeId, sealed);
+  } catch (err) {
+    thrown = err;
+  }
+  assert.ok(isMessengerCryptoError(thrown) && thrown.code === 'E_KEY_CHANGED', String(thrown));
+  const tr = sayReadProblem(thrown.code, thrown.message, 'tr');
+  assert.equal(tr, 'gönderenin kimlik anahtarı burada sabitlenmiş olan değil ve değişiklik kabul edilmedi: mesaj okunmadan bırakıldı');
+  assert.doesNotMatch(tr, /1000|aştı/, 'no claim that more than 1000 messages are held');
 });
