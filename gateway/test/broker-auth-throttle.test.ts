@@ -86,7 +86,7 @@ test('an address hammering wrong passwords is refused without a password check, 
   const stats = h.broker.stats;
   assert.deepEqual(stats.authFailuresByReason, { anonymous: 0, no_password: 0, bad_secret: 10, throttled: 30 });
   assert.equal(stats.authFailures, 40);
-  assert.ok(h.logs.some((l) => l.msg === 'authentication failed' && l.remoteAddress === '127.0.0.3' && l.reason === 'too many failed logins from this address'));
+  assert.ok(h.logs.some((l) => l.msg === 'authentication failed' && l.remoteAddress === '127.0.0.3' && l.reason === 'too many failed logins for this user name from this address'));
 
   // Until its window is over, even the right password from that address waits; then it is let in.
   assert.equal(await from('127.0.0.3', { ...s1, clientId: 's1:other' }).connack, 3);
@@ -96,6 +96,21 @@ test('an address hammering wrong passwords is refused without a password check, 
   // The sensor was never cut off: it publishes again.
   await device.client.publishAsync('unibos/v1/sensor/s1/temp', '21.6', { qos: 1 });
   assert.deepEqual(received, ['21.5', '21.6']);
+});
+
+test('a device left with an old password locks out only itself, not another device on the same address; one address trying many user names is stopped too', async (t) => {
+  const { h, s1, verifications, from } = await attacked(t, { authThrottle: { maxFailures: 10, maxFailuresPerAddress: 30 } });
+  const s2 = await h.device('s2', 'sensor');
+  // s2 on the same host (Home Assistant beside a stale sensor config) retries an old password.
+  const stale = Array.from({ length: 20 }, (_, i) => from('127.0.0.4', { ...s2, password: 'the-old-one', clientId: `s2-${i}` }).connack);
+  assert.deepEqual(codes(await Promise.all(stale)), { 4: 10, 3: 10 }, 'the stale login is refused, then refused without a check');
+  const device = from('127.0.0.4', { ...s1, clientId: 's1' });
+  assert.equal(await device.connack, 0, 's1 on the same address still gets in');
+
+  // Someone on another address trying 40 made-up user names: past 30 failures the address is refused, whatever the name.
+  const names = Array.from({ length: 40 }, (_, i) => from('127.0.0.5', { username: `nobody-${i}`, password: 'x', clientId: `n-${i}` }).connack);
+  assert.deepEqual(codes(await Promise.all(names)), { 4: 30, 3: 10 });
+  assert.equal(verifications.total, 10 + 1 + 30, 'scrypt ran only for the checks the limits allow');
 });
 
 test('a burst of wrong passwords from many addresses runs two verifications at a time, and a correct password still gets in', async (t) => {

@@ -1,14 +1,14 @@
-// Failed logins per remote address. Every CONNECT with a password costs a scrypt verification, so
-// anyone who can reach the broker could keep it busy with wrong passwords; past `maxFailures`
-// failures (verifications still running count too) from one address within `windowMs`, that
-// address is refused without a verification until the window is over. Other addresses are never
-// affected. A successful login does not clear the count: a device of one's own must not buy more
+// Failed logins per key (the broker keeps two: per remote address and user name, and per address).
+// Every CONNECT with a password costs a scrypt verification, so anyone who can reach the broker
+// could keep it busy with wrong passwords; past `maxFailures` failures (verifications still running
+// count too) for one key within `windowMs`, that key is refused without a verification until the
+// window is over. Other keys are never affected. A successful login does not clear the count: a device of one's own must not buy more
 // guesses at someone else's password. Addresses are kept as the socket gives them (a LAN shares one
 // IPv6 /64, so grouping by prefix would let one device lock out the rest); the table is bounded,
 // expired records going first and then the oldest.
 
 export interface AuthThrottleOptions {
-  /** Failures from one address within the window before it is refused. Default 10. */
+  /** Failures for one key (an address, or an address and user name) within the window before it is refused. Default 10. */
   readonly maxFailures?: number;
   /** Default 60 s. */
   readonly windowMs?: number;
@@ -24,7 +24,7 @@ interface AddressRecord {
   windowEndMs: number;
 }
 
-export const AUTH_THROTTLE_DEFAULTS = { maxFailures: 10, windowMs: 60_000, maxAddresses: 4096 } as const;
+export const AUTH_THROTTLE_DEFAULTS = { maxFailures: 10, maxFailuresPerAddress: 100, windowMs: 60_000, maxAddresses: 4096 } as const;
 
 export class AuthThrottle {
   private readonly maxFailures: number;

@@ -28,7 +28,7 @@ import type { WebSocketServer } from 'ws';
 import { GatewayError } from '../gateway-error.ts';
 import { canPublish, canSubscribe, canUseClientId, ANONYMOUS_ID, type AclSubject, type DeviceRole } from './acl.ts';
 import { BrokerCounters, type AuthFailureReason, type BrokerStats, type DenialKind } from './broker-stats.ts';
-import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.ts';
+import { AUTH_THROTTLE_DEFAULTS, AuthThrottle, type AuthThrottleOptions } from './auth-throttle.ts';
 import { VerifyQueue } from './verify-queue.ts';
 import { ConnectionGate, MqttFrameScanner, formatMode, makePrivate } from '@unibos/mesh-protocol';
 import type { DeviceCredentials } from './device-credentials.ts';
@@ -80,8 +80,11 @@ export interface GatewayBrokerOptions {
    * cuts it off). Default 1000 (mosquitto's max_queued_messages default).
    */
   readonly maxQueuedQos0?: number;
-  /** Failed logins per remote address before it is refused without a password check (auth-throttle.ts). */
-  readonly authThrottle?: AuthThrottleOptions;
+  /**
+   * Failed logins before more are refused without a password check (auth-throttle.ts): `maxFailures`
+   * per address and user name (default 10), `maxFailuresPerAddress` whatever the name (default 100).
+   */
+  readonly authThrottle?: AuthThrottleOptions & { readonly maxFailuresPerAddress?: number };
   /** Password verifications (scrypt) running at once; the rest wait their turn (verify-queue.ts). Default 2. */
   readonly maxConcurrentVerifications?: number;
 }
@@ -217,6 +220,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private readonly dedup: PublishDedup | null;
   private readonly topicRules: TopicRuleSet;
   private readonly maxQueuedQos0: number;
+  /** Failed logins per address and user name, and per address (auth-throttle.ts). */
+  private readonly loginThrottle: AuthThrottle;
   private readonly authThrottle: AuthThrottle;
   private readonly verifyQueue: VerifyQueue;
   private readonly runId = randomBytes(6).toString('base64url');
@@ -240,7 +245,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     this.allowAnonymous = options.allowAnonymous ?? false;
     this.topicRules = options.topicRules ?? NO_RULES;
     try {
-      this.authThrottle = new AuthThrottle(options.authThrottle);
+      const { maxFailuresPerAddress, ...perLogin } = options.authThrottle ?? {};
+      this.loginThrottle = new AuthThrottle(perLogin);
+      this.authThrottle = new AuthThrottle({ ...perLogin, maxFailures: maxFailuresPerAddress ?? AUTH_THROTTLE_DEFAULTS.maxFailuresPerAddress });
       this.verifyQueue = new VerifyQueue(options.maxConcurrentVerifications ?? BROKER_DEFAULTS.maxConcurrentVerifications);
     } catch (err) {
       throw new GatewayError('E_CONFIG', (err as Error).message);
@@ -662,7 +669,12 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       const rules = bindRules(this.topicRules, { deviceId: null, clientId: client.id });
       subject = rules.length > 0 ? { role: 'anonymous', rules } : { role: 'anonymous' };
     } else {
+      // Counted per login (this address and user name) and per address: a device left with an old
+      // password locks out only itself, not the other clients sharing its address (a host running
+      // Home Assistant, a NAT); one address trying many user names is stopped by the second count.
+      const login = `${remoteAddress} ${username}`;
       if (password === undefined) {
+        this.loginThrottle.failed(login);
         this.authThrottle.failed(remoteAddress);
         this.authFailed(client.id, username, remoteAddress, 'no password', 'no_password');
         return refusal(4, 'bad user name or password');
@@ -670,14 +682,20 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       // Past its failed-login limit, an address is refused before any scrypt runs. "Server
       // unavailable" because it is temporary: clients retry it, and once the window is over a
       // correct password gets in again.
+      if (!this.loginThrottle.tryBegin(login)) {
+        this.authFailed(client.id, username, remoteAddress, 'too many failed logins for this user name from this address', 'throttled');
+        return refusal(3, 'too many failed logins: try again later');
+      }
       if (!this.authThrottle.tryBegin(remoteAddress)) {
+        this.loginThrottle.settle(login, false);
         this.authFailed(client.id, username, remoteAddress, 'too many failed logins from this address', 'throttled');
-        return refusal(3, 'too many failed logins from this address: try again later');
+        return refusal(3, 'too many failed logins: try again later');
       }
       let role: DeviceRole | null | undefined;
       try {
         role = await this.verifyQueue.run(() => this.credentials.verify(username, password), () => !info.socket.destroyed);
       } finally {
+        this.loginThrottle.settle(login, role === null);
         this.authThrottle.settle(remoteAddress, role === null);
       }
       // Gone while waiting for its turn: nobody to answer, nothing verified.
