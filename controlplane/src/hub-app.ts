@@ -14,6 +14,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import { jsonDepth } from '@unibos/mesh-protocol';
+import { problemOf } from '@unibos/module-api';
 import { alertsPlugin } from './alerts/alerts-plugin.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
 import { brokerPlugin } from './broker/broker-plugin.ts';
@@ -89,7 +90,9 @@ async function register(app: FastifyInstance, config: HubConfig, options: HubApp
     // Our own error classes (modules' ModuleError, ...) carry E_ codes; Fastify's FST_ codes are mapped.
     const code = err instanceof HubError ? err.code : err.validation ? 'E_BAD_REQUEST' : typeof err.code === 'string' && /^E_[A-Z_]+$/.test(err.code) ? err.code : frameworkCode(statusCode);
     const message = statusCode >= 500 && !(err instanceof HubError) ? 'internal error' : err.message;
-    void reply.status(statusCode).send({ statusCode, code, error: httpReason(statusCode), message });
+    // A module's refusal by code and values (ModuleError's problem), for the UI to say in its reader's language.
+    const problem = statusCode < 500 ? problemOf(err) : null;
+    void reply.status(statusCode).send({ statusCode, code, error: httpReason(statusCode), message, ...(problem ? { problem } : {}) });
   });
   // Fastify's own JSON parser (prototype poisoning refused), then the nesting limit.
   const parseJson = app.getDefaultJsonParser('error', 'error');

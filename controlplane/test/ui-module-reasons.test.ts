@@ -1,6 +1,6 @@
 // Why a module does not work, in the reader's language: the Modules screen says the module host's
 // reasons (manifest, platform, dependencies, setup failed, not ready with the next try counting
-// down) and a module's own (cctv without OpenCV, from its manifest's translations) in Turkish for a
+// down; and its refusal to enable a module, by the same code) and a module's own (cctv without OpenCV, from its manifest's translations) in Turkish for a
 // Turkish operator, from each reason's code and values, never by matching the English; a code it
 // has no words for reads as the hub wrote it. cctv's panel says each camera's reason in Turkish
 // too, with no camera password on screen. At phone and laptop size, nothing wider than the screen.
@@ -117,6 +117,9 @@ test("the Modules screen says each module's reason in Turkish, from its code", a
           const text = (await page.locator(`li[data-module="${name}"] .module-error`).innerText()).trim();
           assert.match(text, re, `${name} in ${lang}`);
         }
+        // Enabling it anyway is refused for that reason, and the refusal reads in the same language.
+        await page.getByRole('button', { name: lang === 'tr' ? 'old aç' : 'Enable old', exact: true }).click();
+        assert.match((await page.locator('.toast--error').last().innerText()).trim(), expected[lang].old, `the refusal to enable old in ${lang}`);
         mkdirSync(SHOTS, { recursive: true });
         await page.screenshot({ path: join(SHOTS, `modules-reason-${lang}-${size}.png`), fullPage: true });
         await assertFitsWidth(page, `modules ${lang} ${size}`);

@@ -42,14 +42,17 @@ export class ApiError extends Error {
    * @param {string} code
    * @param {string} message
    * @param {number | null} [retryAfterS]
+   * @param {{ code: string, params: Record<string, string | number> } | null} [problem]
    */
-  constructor(status, code, message, retryAfterS = null) {
+  constructor(status, code, message, retryAfterS = null, problem = null) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     /** Seconds the hub asked to wait (its Retry-After), when it said. @type {number | null} */
     this.retryAfterS = retryAfterS;
+    /** A module's refusal by code and values, for a screen to say in its reader's language. */
+    this.problem = problem;
   }
 }
 
@@ -252,7 +255,8 @@ export class ApiClient extends EventTarget {
       const code = data && typeof data.code === 'string' ? data.code : `E_HTTP_${res.status}`;
       const message = data && typeof data.message === 'string' ? data.message : `${res.status} ${res.statusText}`;
       const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
-      throw new ApiError(res.status, code, message, Number.isFinite(retryAfter) && retryAfter >= 0 ? Math.ceil(retryAfter) : null);
+      const problem = data && data.problem && typeof data.problem.code === 'string' ? { code: data.problem.code, params: data.problem.params ?? {} } : null;
+      throw new ApiError(res.status, code, message, Number.isFinite(retryAfter) && retryAfter >= 0 ? Math.ceil(retryAfter) : null, problem);
     }
     return data;
   }

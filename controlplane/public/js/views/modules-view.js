@@ -89,7 +89,7 @@ export function createModulesView(ctx) {
       render();
     } catch (err) {
       button.disabled = false;
-      ctx.notify(err instanceof ApiError ? err.message : (action === 'enable' ? t('Could not enable {module}', { module: m.name }) : t('Could not disable {module}', { module: m.name })), 'error');
+      ctx.notify(err instanceof ApiError ? refusalText(m, err) : action === 'enable' ? t('Could not enable {module}', { module: m.name }) : t('Could not disable {module}', { module: m.name }), 'error');
     }
   };
 
@@ -154,7 +154,7 @@ export function createModulesView(ctx) {
         ctx.notify(t('{module}: settings saved', { module: m.name }));
         render();
       } catch (err) {
-        ctx.notify(err instanceof ApiError ? err.message : t('Could not save the settings'), 'error');
+        ctx.notify(err instanceof ApiError ? refusalText(m, err) : t('Could not save the settings'), 'error');
       } finally {
         save.disabled = false;
       }
@@ -325,6 +325,16 @@ function reasonText(m) {
   const own = m.translations?.[lang]?.problems?.[p.code];
   if (typeof own === 'string') return translator({ [lang]: { [p.code]: own } })(p.code, params);
   return m.error ?? '';
+}
+
+/**
+ * Why the hub refused to enable, disable or configure a module: by its code when it gave one (a
+ * dependency to enable first), as the hub wrote it otherwise.
+ * @param {ModuleStatus} m
+ * @param {ApiError} err
+ */
+function refusalText(m, err) {
+  return err.problem ? reasonText({ ...m, problem: err.problem, error: err.message }) : err.message;
 }
 
 /** " (next try in 4 min)" after a module's error. @param {string} at */
