@@ -31,8 +31,9 @@ export async function startDemoBirlikteyiz(hub: RunningHub, center: { latitude: 
   // The alerts on the nodes in the language the demo was started in (birlikteyiz's `language`).
   const language = cliLang();
   const server: Server = createServer((_req, res) => {
-    // Before the quake "happens" the feed is empty, as a real one would be.
-    const quakes = Date.now() >= quakeMs ? [{ id: 'demo-quake-1', latitude: center.latitude + 0.045, longitude: center.longitude + 0.05, depthKm: 9, magnitude: 5.4, timeMs: quakeMs, place: `6 km NE of ${language === 'tr' ? 'demo ağ geçidi' : 'the demo gateway'}` }] : [];
+    // Before the quake "happens" the feed is empty, as a real one would be. Its id is this run's, so a
+    // demo started again on its kept state (`~/.unibos/demo`) has a new quake, not one already seen.
+    const quakes = Date.now() >= quakeMs ? [{ id: `demo-quake-${quakeMs}`, latitude: center.latitude + 0.045, longitude: center.longitude + 0.05, depthKm: 9, magnitude: 5.4, timeMs: quakeMs, place: `6 km NE of ${language === 'tr' ? 'demo ağ geçidi' : 'the demo gateway'}` }] : [];
     res.writeHead(200, { 'content-type': 'application/json' }).end(usgsFeedDocument(quakes, Date.now()));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

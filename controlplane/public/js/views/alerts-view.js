@@ -77,7 +77,7 @@ export function createAlertsView(ctx) {
 
   /** The alerts the list shows (as the filter asked the hub for them, kept current from events). */
   const book = new AlertBook(api);
-  /** Per node: what the SOS frame itself said about the position (precision, fix time). @type {Map<string, any>} */
+  /** Per alert: what its SOS frame said about the position (precision, fix time). @type {Map<string, any>} */
   const framePositions = new Map();
 
   // Open alerts, whatever the filter shows: counted from the store the banner, siren and map share.
@@ -170,7 +170,7 @@ export function createAlertsView(ctx) {
     const node = fleet.get(a.nodeId);
     const pos = fromAlert ?? node?.position ?? null;
     if (!pos) return h('p', { class: 'alert-where alert-where--none' }, t('No position known yet: ask the person where they are.'));
-    const frame = framePositions.get(a.nodeId);
+    const frame = framePositions.get(String(a.id));
     const fixTime = (frame && typeof frame.time === 'string' ? frame.time : null) ?? (fromAlert ? a.raisedAt : (node?.position?.time ?? null));
     const acc = accuracyM(frame?.precisionBits);
     let nearest = null;
@@ -245,21 +245,29 @@ export function createAlertsView(ctx) {
     const shown = [...book.alerts.values()]
       .filter((a) => !want || a.state === want)
       .sort((a, b) => (STATE_ORDER[a.state] ?? 3) - (STATE_ORDER[b.state] ?? 3) || String(b.raisedAt).localeCompare(String(a.raisedAt)));
-    for (const a of shown) if (a.level === 'SOS' && a.state !== 'resolved') void loadFramePosition(a.nodeId);
+    for (const a of shown) if (a.level === 'SOS' && a.state !== 'resolved') void loadFramePosition(a);
     replaceRows(list, 'alert-id', shown.map(itemFor));
     empty.hidden = shown.length > 0;
     empty.textContent = want === 'open' ? t('No open alerts.') : want === 'acknowledged' ? t('No acknowledged alerts.') : want === 'resolved' ? t('No resolved alerts.') : t('No alerts. SOS and alerts from the mesh appear here.');
   };
 
-  /** The SOS frame's own position details (precision, fix time), for the card. @param {string} nodeId */
-  const loadFramePosition = async (nodeId) => {
-    if (framePositions.has(nodeId)) return;
-    framePositions.set(nodeId, null);
+  /**
+   * The SOS frame's own position details (precision, fix time), for the card: from the node's
+   * latest alert frame, and only when that frame holds this alert's position (a node that raised a
+   * new SOS since has a newer frame, which says nothing about an older alert's fix).
+   * @param {Alert} a
+   */
+  const loadFramePosition = async (a) => {
+    const key = String(a.id);
+    if (framePositions.has(key)) return;
+    framePositions.set(key, null);
     try {
-      const page = await api.get(`/api/v1/records?${new URLSearchParams({ node: nodeId, kind: 'alert', limit: '1' })}`);
+      const page = await api.get(`/api/v1/records?${new URLSearchParams({ node: a.nodeId, kind: 'alert', limit: '1' })}`);
       const p = page?.items?.[0]?.data?.position;
-      if (p && typeof p === 'object') {
-        framePositions.set(nodeId, p);
+      const frame = positionOf(p);
+      const own = positionOf(a.position);
+      if (frame && own && frame.latitude === own.latitude && frame.longitude === own.longitude) {
+        framePositions.set(key, p);
         render();
       }
     } catch {
