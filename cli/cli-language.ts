@@ -78,8 +78,26 @@ const GATEWAY_MESSAGES: Record<string, string> = {
   'use --deny for a deny rule': 'engelleme kuralı için --deny kullanın',
 };
 
+// Why a module on the node is not running (firmware/src/node/module-loader.ts, module-thread.ts,
+// module-platform.ts), as `unibos status` shows it after the module's state.
+const MODULE_MESSAGES: Record<string, string> = {
+  '{file}: no such module in {dir}': '{file}: {dir} içinde böyle bir modül yok',
+  'runs on {platforms}; this node is {platform}': '{platforms} üzerinde çalışır; bu cihaz {platform}',
+  '{capability} is set, and this node has no {part}': '{capability} ayarlı, ama bu cihazda {part} yok',
+  'stuck: it did not answer the node for {seconds} s (a loop that never ends?), so its thread was ended; it stays off until the node restarts':
+    'takıldı: cihaza {seconds} sn yanıt vermedi (hiç bitmeyen bir döngü mü?), bu yüzden iş parçacığı sonlandırıldı; cihaz yeniden başlayana kadar kapalı kalır',
+  'out of memory: it outgrew its {mb} MB heap, so its thread was ended; it stays off until the node restarts':
+    'bellek yetmedi: {mb} MB yığın sınırını aştı, bu yüzden iş parçacığı sonlandırıldı; cihaz yeniden başlayana kadar kapalı kalır',
+  'out of memory: it outgrew its {mb} MB of buffers (it held {held} MB), so its thread was ended; it stays off until the node restarts':
+    'bellek yetmedi: {mb} MB arabellek sınırını aştı ({held} MB tuttu), bu yüzden iş parçacığı sonlandırıldı; cihaz yeniden başlayana kadar kapalı kalır',
+  'its thread exited (code {code}) by itself; it stays off until the node restarts': 'iş parçacığı kendiliğinden çıktı (kod {code}); cihaz yeniden başlayana kadar kapalı kalır',
+  'code outside its listeners and timers threw: {error}': 'dinleyicileri ve zamanlayıcıları dışındaki kod hata fırlattı: {error}',
+  '{where} threw: {error}': '{where} hata fırlattı: {error}',
+  '@unibos/module-api does not load: {error}': '@unibos/module-api yüklenemiyor: {error}',
+};
+
 /** Messages written in English elsewhere that sayMessage recognises. */
-const FOREIGN_MESSAGES: Record<string, string> = { ...NODE_MESSAGES, ...ARGS_MESSAGES, ...HUB_MESSAGES, ...GATEWAY_MESSAGES };
+const FOREIGN_MESSAGES: Record<string, string> = { ...NODE_MESSAGES, ...ARGS_MESSAGES, ...HUB_MESSAGES, ...GATEWAY_MESSAGES, ...MODULE_MESSAGES };
 
 const TR: Record<string, string> = {
   // unibos sim output
@@ -178,6 +196,22 @@ const TR: Record<string, string> = {
   '{count} refused': '{count} reddedildi',
   '{count} failed': '{count} başarısız',
   '{count} thrown': '{count} hata fırlattı',
+  // A GPS fix's mode: Turkish says 2B/3B (boyutlu), not 2d/3d.
+  '2d': '2B',
+  '3d': '3B',
+  // A module's state (module-state.ts): the node's, then the hub's (`unibos module`); "failed" is below.
+  loaded: 'yüklendi',
+  unloaded: 'kaldırıldı',
+  stopped: 'durduruldu',
+  enabled: 'açık',
+  disabled: 'kapalı',
+  not_loaded: 'yüklenmedi',
+  setup_in_progress: 'kuruluyor',
+  setup_error: 'kurulum hatası',
+  setup_retry: 'kurulum yeniden denenecek',
+  migration_error: 'geçiş hatası',
+  invalid: 'geçersiz',
+  unsupported: 'desteklenmiyor',
 
   // How far an SOS got (the same structure as the node's own line, in firmware/src/node/sos-summary.ts).
   'sent, waiting for a gateway': 'gönderildi, bir ağ geçidi bekleniyor',
@@ -185,17 +219,17 @@ const TR: Record<string, string> = {
   'received by the hub': 'merkeze ulaştı',
   acknowledged: 'teyit edildi',
   resolved: 'çözüldü',
-  '{stage} at {time}': '{stage} ({time})',
-  '{stage} by {name} at {time}': '{name} tarafından {stage} ({time})',
+  '{stage} at {time}': '{time} {stage}',
+  '{stage} by {name} at {time}': '{time} {name} tarafından {stage}',
   '{stage} by {name}': '{name} tarafından {stage}',
-  'gateway {time}': 'ağ geçidi {time}',
-  'hub {time}': 'merkez {time}',
-  'acknowledged {time}': 'teyit {time}',
+  'gateway {time}': 'ağ geçidi {time} aldı',
+  'hub {time}': 'merkez {time} aldı',
+  'acknowledged {time}': '{time} teyit edildi',
   '{line} ({earlier})': '{line} ({earlier})',
   'safe sent at {time}, waiting for the hub; {line}': '"güvendeyim" {time} gönderildi, merkez bekleniyor; {line}',
   'safe at {time}, not on air yet; {line}': '"güvendeyim" {time}, henüz yayınlanmadı; {line}',
   'safe, not on air yet; {line}': '"güvendeyim" henüz yayınlanmadı; {line}',
-  '{stage} at {time}, not on air yet': '{stage} ({time}), henüz yayınlanmadı',
+  '{stage} at {time}, not on air yet': '{time} {stage}, henüz yayınlanmadı',
   '{stage}, not on air yet': '{stage}, henüz yayınlanmadı',
   raised: 'başlatıldı',
   'SOS raised': 'SOS başlatıldı',
@@ -222,6 +256,8 @@ const TR: Record<string, string> = {
   POSITION: 'KONUM',
   BATTERY: 'PİL',
   powered: 'şebekeden',
+  // A battery's charge: Turkish puts the sign first.
+  '{percent}%': '%{percent}',
   open: 'açık',
   SOS: 'SOS',
   '{id} has not heard any other node yet': '{id} henüz başka bir cihaz duymadı',

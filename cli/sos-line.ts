@@ -25,9 +25,29 @@ function headline(stage: Stage, cancelled: boolean, lang: CliLang): string {
 
 /** An earlier stage after the headline: "hub 14:01". */
 function earlier(stage: 'acknowledged' | 'hub' | 'gateway', time: string, lang: CliLang): string {
-  if (stage === 'acknowledged') return say('acknowledged {time}', { time }, lang);
-  if (stage === 'hub') return say('hub {time}', { time }, lang);
-  return say('gateway {time}', { time }, lang);
+  const when = at(time, lang);
+  if (stage === 'acknowledged') return say('acknowledged {time}', { time: when }, lang);
+  if (stage === 'hub') return say('hub {time}', { time: when }, lang);
+  return say('gateway {time}', { time: when }, lang);
+}
+
+// Turkish puts "at 14:02" before the verb with the locative suffix, which follows the last number
+// as it is read aloud ("14:02" -> "iki" -> 14:02'de; "14:30" -> "otuz" -> 14:30'da).
+const UNIT_SUFFIX = ['da', 'de', 'de', 'te', 'te', 'te', 'da', 'de', 'de', 'da'] as const; // sıfır, bir, iki, üç, dört, beş, altı, yedi, sekiz, dokuz
+const TEN_SUFFIX = ['da', 'da', 'de', 'da', 'ta', 'de'] as const; // -, on, yirmi, otuz, kırk, elli
+
+function locative(time: string): string {
+  const m = /^(\d{1,2})[:.](\d{2})$/.exec(time);
+  if (!m) return time;
+  // "14:00" is read "on dört": the hour decides.
+  const n = Number(m[2]) === 0 ? Number(m[1]) : Number(m[2]);
+  const suffix = n % 10 !== 0 || n === 0 ? UNIT_SUFFIX[n % 10]! : TEN_SUFFIX[n / 10]!;
+  return `${time}’${suffix}`;
+}
+
+/** A time where the sentence says "at": in Turkish, with its suffix. */
+function at(time: string, lang: CliLang): string {
+  return lang === 'tr' ? locative(time) : time;
 }
 
 const RANK: Record<Stage, number> = { sent: 0, gateway: 1, hub: 2, acknowledged: 3, resolved: 4 };
@@ -49,14 +69,14 @@ export function sosLine(s: SosStatus, lang: CliLang = cliLang(), clock: (ms: num
   let line =
     current === 'sent' && !onAir
       ? t !== undefined
-        ? say('{stage} at {time}, not on air yet', { stage: raised, time: clock(t) }, lang)
+        ? say('{stage} at {time}, not on air yet', { stage: raised, time: at(clock(t), lang) }, lang)
         : say('{stage}, not on air yet', { stage: raised }, lang)
       : by && t !== undefined
-      ? say('{stage} by {name} at {time}', { stage, name: by, time: clock(t) }, lang)
+      ? say('{stage} by {name} at {time}', { stage, name: by, time: at(clock(t), lang) }, lang)
       : by
         ? say('{stage} by {name}', { stage, name: by }, lang)
         : t !== undefined
-          ? say('{stage} at {time}', { stage, time: clock(t) }, lang)
+          ? say('{stage} at {time}', { stage, time: at(clock(t), lang) }, lang)
           : stage;
   const before = (['acknowledged', 'hub', 'gateway'] as const).filter((x) => x !== current && s.stageTimes[x] !== undefined && RANK[x] < RANK[current]);
   if (before.length > 0) line = say('{line} ({earlier})', { line, earlier: before.map((x) => earlier(x, clock(s.stageTimes[x]!), lang)).join(', ') }, lang);

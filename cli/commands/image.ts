@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { decimal } from '../cli-number.ts';
 import { fitHelp } from '../help-width.ts';
 import { parseCommand } from '../cli-args.ts';
 import { BOARDS, DEVICE_ROLES, formatProblems, parseBootConfig } from '../image/boot-config.ts';
@@ -72,7 +73,7 @@ async function bundle(argv: string[]): Promise<number> {
   const { buildBundle, packBundle, REPO_ROOT } = await import('../image/bundle.ts');
   const outDir = resolve(typeof v.out === 'string' ? v.out : join(REPO_ROOT, 'images', 'build', `unibos-linux-${arch}`));
   const result = await buildBundle({ outDir, arch, log: (line) => process.stderr.write(`${line}\n`) });
-  const built = say('bundle {version} for linux-{arch} in {dir}: {files} files, {mb} MB, native addons: {addons}', { version: result.version, arch, dir: outDir, files: result.files, mb: (result.bytes / 1e6).toFixed(1), addons: result.nativeAddons.join(', ') || say('none') });
+  const built = say('bundle {version} for linux-{arch} in {dir}: {files} files, {mb} MB, native addons: {addons}', { version: result.version, arch, dir: outDir, files: result.files, mb: decimal(result.bytes / 1e6, 1), addons: result.nativeAddons.join(', ') || say('none') });
   process.stdout.write(`${result.skippedOptional.length ? say('{line}; left out (optional): {list}', { line: built, list: [...new Set(result.skippedOptional)].join(', ') }) : built}\n`);
   if (typeof v.tarball === 'string') {
     const sum = packBundle(outDir, resolve(v.tarball));

@@ -11,6 +11,7 @@ import { defaultHubDataDir } from '@unibos/controlplane';
 import { MODULE_CATEGORIES, formatProblem, validateManifestText, validateSettings, type ModuleManifest } from '@unibos/module-api';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { moduleState } from '../module-state.ts';
 import { fitHelp } from '../help-width.ts';
 import { parseCommand } from '../cli-args.ts';
 
@@ -61,7 +62,7 @@ export async function run(argv: string[], out: (line: string) => void = (l) => p
     case 'list': {
       const rows = hub ? ((await hub.call('GET', '/api/v1/modules')) as { modules: StatusRow[] }).modules : local.list();
       if (rows.length === 0) out(say('no modules in {dir}', { dir: modulesDir }));
-      for (const m of rows) out(`${m.name.padEnd(16)} ${(m.version ?? '?').padEnd(8)} ${m.state.padEnd(18)} ${m.error ?? ''}`.trimEnd());
+      for (const m of rows) out(`${m.name.padEnd(16)} ${(m.version ?? '?').padEnd(8)} ${moduleState(m.state).padEnd(18)} ${m.error ?? ''}`.trimEnd());
       return 0;
     }
     case 'info': {
@@ -72,7 +73,7 @@ export async function run(argv: string[], out: (line: string) => void = (l) => p
     case 'enable':
     case 'disable': {
       const status = (hub ? await hub.call('POST', `/api/v1/modules/${name}/${command}`, {}) : local.setEnabled(name!, command === 'enable')) as StatusRow;
-      const line = status.error ? say('{name}: {state} ({error})', { name: name!, state: status.state, error: status.error }) : say('{name}: {state}', { name: name!, state: status.state });
+      const line = status.error ? say('{name}: {state} ({error})', { name: name!, state: moduleState(status.state), error: status.error }) : say('{name}: {state}', { name: name!, state: moduleState(status.state) });
       out(hub ? line : say('{line} — takes effect when the hub starts', { line }));
       return status.state === 'setup_error' || status.state === 'invalid' ? 1 : 0;
     }

@@ -2,6 +2,7 @@
 
 import { callNode, formatNodeId, type Peer } from '@unibos/firmware';
 import { say } from '../cli-language.ts';
+import { decimal } from '../cli-number.ts';
 import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
 
@@ -26,11 +27,11 @@ export async function run(argv: string[]): Promise<number> {
     formatNodeId(p.nodeId),
     p.longName ?? '',
     String(p.hops),
-    p.snr === null ? '' : `${p.snr.toFixed(1)} dB`,
+    p.snr === null ? '' : `${decimal(p.snr, 1)} dB`,
     p.rssi === null ? '' : `${Math.round(p.rssi)} dBm`,
     ago(p.lastHeardMs),
-    p.latitude === null || p.longitude === null ? '' : `${p.latitude.toFixed(5)}, ${p.longitude.toFixed(5)}`,
-    p.batteryLevel === null ? '' : p.batteryLevel > 100 ? say('powered') : `${p.batteryLevel}%`,
+    p.latitude === null || p.longitude === null ? '' : `${decimal(p.latitude, 5)}, ${decimal(p.longitude, 5)}`,
+    p.batteryLevel === null ? '' : p.batteryLevel > 100 ? say('powered') : say('{percent}%', { percent: p.batteryLevel }),
     p.sosOpen ? say('open') : '',
   ]);
   process.stdout.write(table([say('NODE'), say('NAME'), say('HOPS'), say('SNR'), say('RSSI'), say('LAST HEARD'), say('POSITION'), say('BATTERY'), say('SOS')], rows));

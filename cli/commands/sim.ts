@@ -21,6 +21,7 @@ import {
 } from '@unibos/mesh-protocol';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { decimal } from '../cli-number.ts';
 import { fitHelp } from '../help-width.ts';
 import { integer, number, oneOf, parseCommand } from '../cli-args.ts';
 
@@ -82,11 +83,11 @@ export async function run(argv: string[]): Promise<number> {
       row(
         [
           s,
-          (100 * m.reachShare).toFixed(1),
-          m.txPerFrame.toFixed(1),
-          (m.airtimeMs / 1000).toFixed(1),
-          (m.p50LatencyMs / 1000).toFixed(2),
-          (m.p99LatencyMs / 1000).toFixed(2),
+          decimal(100 * m.reachShare, 1),
+          decimal(m.txPerFrame, 1),
+          decimal(m.airtimeMs / 1000, 1),
+          decimal(m.p50LatencyMs / 1000, 2),
+          decimal(m.p99LatencyMs / 1000, 2),
           m.duplicateDeliveries,
           m.collisions,
         ],
@@ -108,7 +109,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const n of shown.nodes) {
     out.push(
       row(
-        [hex(n.id), (n.x / 1000).toFixed(2), (n.y / 1000).toFixed(2), degree.get(n.id) ?? 0, `${n.received}/${n.eligible}`, n.transmissions, n.relaysCancelled],
+        [hex(n.id), decimal(n.x / 1000, 2), decimal(n.y / 1000, 2), degree.get(n.id) ?? 0, `${n.received}/${n.eligible}`, n.transmissions, n.relaysCancelled],
         nodeWidths,
       ),
     );

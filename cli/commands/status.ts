@@ -5,6 +5,8 @@ import { say, sayMessage } from '../cli-language.ts';
 import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-control.ts';
 import { sosLine } from '../sos-line.ts';
+import { decimal } from '../cli-number.ts';
+import { moduleState } from '../module-state.ts';
 
 const HELP = fitHelp(say(
   'usage: unibos status [options]\n\nShows the running node\'s identity, radio, GPS fix, mesh counters, outbox and how far\nits SOS got (sent, taken by a gateway, received by the hub, acknowledged, resolved), and\nthe modules it runs (loaded, or why not).\n\n{options}\n',
@@ -25,9 +27,9 @@ export async function run(argv: string[]): Promise<number> {
   const drops = [...Object.entries(s.mesh.drops).filter(([k]) => k !== 'duplicate' && k !== 'own-frame').map(([k, n]) => `${k} ${n}`), ...(again ? [say('copies heard again {n}', { n: again })] : [])].join(', ') || say('none');
   const rows: Array<[string, string]> = [
     [say('node'), say('{id}  {name}  ({role}), up {seconds} s', { id: s.nodeId, name: plain(s.name), role: s.role, seconds: s.uptimeS })],
-    [say('radio'), say('{type}, {state}, {preset} on {mhz} MHz, {region}', { type: s.radio.type, state: radioState(s.radio.state), preset: s.radio.preset, mhz: (s.radio.frequencyHz / 1e6).toFixed(3), region: s.radio.region }) + (s.radio.error ? `\n${plain(sayMessage(s.radio.error))}` : '') + (s.radio.warning ? `\n${plain(s.radio.warning)}` : '')],
-    [say('gps'), fix && fix.mode !== 'none' ? say('{type}, {mode} fix {lat}, {lon}', { type: s.gps.type, mode: fix.mode, lat: fix.latitude.toFixed(5), lon: fix.longitude.toFixed(5) }) : s.gps.type === 'none' ? say('none') : say('{type}, no fix', { type: s.gps.type })],
-    [say('mesh'), say('channel {channel}, hop limit {hops}, channel use {percent}%', { channel: s.mesh.channel, hops: s.mesh.hopLimit, percent: s.mesh.channelUtilizationPercent })],
+    [say('radio'), say('{type}, {state}, {preset} on {mhz} MHz, {region}', { type: s.radio.type, state: radioState(s.radio.state), preset: s.radio.preset, mhz: decimal(s.radio.frequencyHz / 1e6, 3), region: s.radio.region }) + (s.radio.error ? `\n${plain(sayMessage(s.radio.error))}` : '') + (s.radio.warning ? `\n${plain(s.radio.warning)}` : '')],
+    [say('gps'), fix && fix.mode !== 'none' ? say('{type}, {mode} fix {lat}, {lon}', { type: s.gps.type, mode: fixMode(fix.mode), lat: decimal(fix.latitude, 5), lon: decimal(fix.longitude, 5) }) : s.gps.type === 'none' ? say('none') : say('{type}, no fix', { type: s.gps.type })],
+    [say('mesh'), say('channel {channel}, hop limit {hops}, channel use {percent}%', { channel: s.mesh.channel, hops: s.mesh.hopLimit, percent: decimal(s.mesh.channelUtilizationPercent) })],
     [say('frames'), say('sent {sent}, received {received}, delivered {delivered}, relayed {relayed}; drops: {drops}', { sent: s.mesh.framesSent, received: s.mesh.framesReceived, delivered: s.mesh.delivered, relayed: s.mesh.relayed, drops })],
     [say('outbox'), outboxLine(s.outbox)],
     [say('sos'), plain(sosLine(s.sos))],
@@ -59,11 +61,18 @@ function radioState(state: string): string {
   }
 }
 
+/** A GPS fix's mode as the CLI's language writes it ("3d" is "3B" in Turkish). */
+function fixMode(mode: string): string {
+  if (mode === '2d') return say('2d');
+  if (mode === '3d') return say('3d');
+  return mode;
+}
+
 /** One configured module: loaded (with refusals, if any), or why it is not running. */
 function moduleLine(m: NodeStatus['modules'][number]): string {
-  const head = `${plain(m.name)}${m.version ? ` ${plain(m.version)}` : ''} ${m.state}`;
+  const head = `${plain(m.name)}${m.version ? ` ${plain(m.version)}` : ''} ${moduleState(m.state)}`;
   const counts = [m.refused ? say('{count} refused', { count: m.refused }) : '', m.failed ? say('{count} failed', { count: m.failed }) : '', m.errors ? say('{count} thrown', { count: m.errors }) : ''].filter(Boolean).join(', ');
-  return `${head}${counts ? ` (${counts})` : ''}${m.reason ? `: ${plain(m.reason)}` : ''}`;
+  return `${head}${counts ? ` (${counts})` : ''}${m.reason ? `: ${plain(m.state === 'loaded' ? m.reason : sayMessage(m.reason))}` : ''}`;
 }
 
 /** What waits, and what left unsent since the node started (only the reasons that happened). */

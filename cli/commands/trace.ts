@@ -5,6 +5,7 @@ import { callNode, parseNodeId } from '@unibos/firmware';
 import { integer } from '../cli-args.ts';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { decimal } from '../cli-number.ts';
 import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-control.ts';
 
@@ -58,5 +59,5 @@ export async function run(argv: string[]): Promise<number> {
 /** "!a → !b "Clinic" (6.25 dB) → ? (? dB)": the first node sent, every later one heard the one before. */
 function path(hops: TraceHopAnswer[]): string {
   const node = (h: TraceHopAnswer) => (h.name ? `${plain(h.node)} "${plain(h.name)}"` : plain(h.node));
-  return hops.map((h, i) => (i === 0 ? node(h) : `${node(h)} (${h.snr === null ? '?' : h.snr.toFixed(2)} dB)`)).join(' → ');
+  return hops.map((h, i) => (i === 0 ? node(h) : `${node(h)} (${h.snr === null ? '?' : decimal(h.snr, 2)} dB)`)).join(' → ');
 }

@@ -61,7 +61,7 @@ test('a real node answers in Turkish: status, SOS, send, inbox and its own error
   assert.equal(sos.code, 0, sos.stderr);
   assert.match(sos.stdout, /^SOS başlatıldı: \d+\. kopya sırada; bir ağ geçidi alana kadar artan aralıklarla yeniden gönderilir\./);
   const after = await unibos(['status', '--data-dir', dir], 'tr');
-  assert.match(after.stdout, /^sos {11}başlatıldı \(\d\d:\d\d\), henüz yayınlanmadı$/m, "no air: nothing went out, and it says so");
+  assert.match(after.stdout, /^sos {11}\d\d:\d\d’(da|de|ta|te) başlatıldı, henüz yayınlanmadı$/m, "no air: nothing went out, and it says so");
   // Cancelled before a gateway took it: only "I am safe" is on its way now.
   const safeSaid = await unibos(['sos', '--safe', '--data-dir', dir], 'en');
   assert.equal(safeSaid.code, 0);
@@ -107,9 +107,82 @@ test('the peers table in Turkish: headers, times, battery and an open SOS', asyn
   assert.equal(tr.code, 0, tr.stderr);
   const [head, row] = tr.stdout.split('\n');
   assert.match(head!, /^CİHAZ\s+AD\s+ATLAMA\s+SNR\s+RSSI\s+SON DUYULMA\s+KONUM\s+PİL\s+SOS$/);
-  assert.match(row!, /^!2b3c4d01\s+Harbour\s+1\s+7\.5 dB\s+-80 dBm\s+5 dk önce\s+41\.01000, 28\.95000\s+şebekeden\s+açık$/);
+  assert.match(row!, /^!2b3c4d01\s+Harbour\s+1\s+7,5 dB\s+-80 dBm\s+5 dk önce\s+41,01000, 28,95000\s+şebekeden\s+açık$/, 'decimals with a comma');
   const en = await unibos(['peers', '--data-dir', dir], 'en');
   assert.match(en.stdout, /^NODE\s+NAME\s+HOPS\s+SNR\s+RSSI\s+LAST HEARD\s+POSITION\s+BATTERY\s+SOS\n!2b3c4d01\s+Harbour\s+1\s+7\.5 dB\s+-80 dBm\s+5 min ago\s+41\.01000, 28\.95000\s+powered\s+open\n$/);
+});
+
+/** A stand-in for a node's control socket answering GET /status and GET /peers as the demo's Clinic did. */
+async function standInNode(t: { after(fn: () => void): void }, name: string, status: unknown, peers: unknown): Promise<string> {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  const server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(req.url === '/peers' ? peers : status));
+  });
+  await new Promise<void>((resolve) => server.listen(controlSocketPath(dir), resolve));
+  t.after(() => server.close());
+  return dir;
+}
+
+test('status and peers in Turkish as on the demo: module states and reasons, decimal commas, 3B, one SOS sentence', async (t) => {
+  const at = (h: number, m: number) => new Date(2026, 0, 1, h, m).getTime();
+  const mod = { refused: 0, failed: 0, errors: 0, ended: 0 };
+  const status = {
+    nodeId: '!a50a6e65', name: 'Clinic', role: 'CLIENT', uptimeS: 240,
+    radio: { type: 'sim', state: 'ready', preset: 'LONG_FAST', frequencyHz: 869_525_000, region: 'EU_868', error: null, warning: null },
+    gps: { type: 'fixed', fix: { mode: '3d', latitude: 41.0151, longitude: 28.9795 } },
+    mesh: { channel: 'LongFast', hopLimit: 3, channelUtilizationPercent: 7.9, framesSent: 12, framesReceived: 30, delivered: 20, relayed: 4, drops: {} },
+    outbox: { queued: 0, maxMessages: 500, oldestAgeS: null, expired: 0, refusedFull: 0 },
+    sos: { stage: 'hub', cancelled: false, resending: false, requestId: 7, startedMs: at(3, 0), copiesSent: 2, stageTimes: { sent: at(3, 0), gateway: at(3, 1), hub: at(3, 1) }, safe: 'none', safeCopiesSent: 0, safeGiveUps: 0 },
+    peers: 1,
+    modules: [
+      { name: 'birlikteyiz', version: '0.1.0', state: 'loaded', reason: null, ...mod },
+      { name: 'looper', version: '1.0.0', state: 'failed', reason: 'stuck: it did not answer the node for 30 s (a loop that never ends?), so its thread was ended; it stays off until the node restarts', ...mod, ended: 1 },
+      { name: 'thrower', version: '1.0.0', state: 'unloaded', reason: 'onMessage threw: boom', ...mod, errors: 1 },
+    ],
+  };
+  const peers = { self: '!a50a6e65', peers: [{ nodeId: 0x600d0001, longName: 'Demo gateway', shortName: 'GW', role: 'GATEWAY', lastHeardMs: Date.now() - 600_000, hops: 1, snr: 5, rssi: -71.6, latitude: 41.0082, longitude: 28.9784, altitudeM: null, positionMs: null, batteryLevel: 87, voltage: 3.9, sosOpen: false }] };
+  const dir = await standInNode(t, 'demo-clinic', status, peers);
+
+  const tr = await unibos(['status', '--data-dir', dir], 'tr');
+  assert.equal(tr.code, 0, tr.stderr);
+  assert.match(tr.stdout, /^telsiz {8}sim, hazır, 869,525 MHz’de LONG_FAST, EU_868$/m);
+  assert.match(tr.stdout, /^gps {11}fixed, 3B konum 41,01510, 28,97950$/m);
+  assert.match(tr.stdout, /^ağ {12}kanal LongFast, atlama sınırı 3, kanal kullanımı %7,9$/m);
+  assert.match(tr.stdout, /^sos {11}03:01’de merkeze ulaştı \(ağ geçidi 03:01’de aldı\); 2 kopya gönderildi$/m);
+  assert.match(tr.stdout, /^modüller {6}birlikteyiz 0\.1\.0 yüklendi$/m);
+  assert.match(tr.stdout, /^ {14}looper 1\.0\.0 başarısız: takıldı: cihaza 30 sn yanıt vermedi \(hiç bitmeyen bir döngü mü\?\), bu yüzden iş parçacığı sonlandırıldı; cihaz yeniden başlayana kadar kapalı kalır$/m);
+  assert.match(tr.stdout, /^ {14}thrower 1\.0\.0 kaldırıldı \(1 hata fırlattı\): onMessage hata fırlattı: boom$/m);
+
+  const en = await unibos(['status', '--data-dir', dir], 'en');
+  assert.match(en.stdout, /^radio {5}sim, ready, LONG_FAST on 869\.525 MHz, EU_868$/m, 'English as before');
+  assert.match(en.stdout, /^gps {7}fixed, 3d fix 41\.01510, 28\.97950$/m);
+  assert.match(en.stdout, /^mesh {6}channel LongFast, hop limit 3, channel use 7\.9%$/m);
+  assert.match(en.stdout, /^sos {7}received by the hub at 03:01 \(gateway 03:01\); 2 copies sent$/m);
+  assert.match(en.stdout, /^modules {3}birlikteyiz 0\.1\.0 loaded$/m);
+  assert.match(en.stdout, /^ {10}thrower 1\.0\.0 unloaded \(1 thrown\): onMessage threw: boom$/m);
+  const json = await unibos(['status', '--data-dir', dir, '--json'], 'tr');
+  assert.deepEqual(JSON.parse(json.stdout), status, '--json is the node\u2019s answer, untouched');
+
+  const peersTr = await unibos(['peers', '--data-dir', dir], 'tr');
+  assert.equal(peersTr.code, 0, peersTr.stderr);
+  assert.match(peersTr.stdout.split('\n')[1]!, /^!600d0001\s+Demo gateway\s+1\s+5,0 dB\s+-72 dBm\s+10 dk önce\s+41,00820, 28,97840\s+%87\s*$/, 'decimal commas, the percent sign first');
+  const peersEn = await unibos(['peers', '--data-dir', dir], 'en');
+  assert.match(peersEn.stdout.split('\n')[1]!, /^!600d0001\s+Demo gateway\s+1\s+5\.0 dB\s+-72 dBm\s+10 min ago\s+41\.00820, 28\.97840\s+87%\s*$/);
+  const peersJson = await unibos(['peers', '--data-dir', dir, '--json'], 'tr');
+  assert.deepEqual(JSON.parse(peersJson.stdout), peers);
+});
+
+test('unibos module says a module\u2019s state in Turkish, and in English as before', async () => {
+  const dataDir = join(root, 'module-hub');
+  mkdirSync(dataDir, { recursive: true });
+  const list = await unibos(['module', 'list', '--data-dir', dataDir], 'tr');
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /^birlikteyiz\s+0\.1\.0\s+kapalı$/m);
+  const enabled = await unibos(['module', 'enable', 'birlikteyiz', '--data-dir', dataDir], 'tr');
+  assert.equal(enabled.stdout, 'birlikteyiz: açık — merkez başladığında geçerli olur\n');
+  assert.match((await unibos(['module', 'list', '--data-dir', dataDir], 'en')).stdout, /^birlikteyiz\s+0\.1\.0\s+enabled$/m);
 });
 
 test('the node commands’ --help in Turkish, with every option', async () => {
@@ -203,7 +276,7 @@ test('the SOS line in English is the node’s own line, word for word (but for a
   assert.equal(sosLine(cases[5]!, 'en', (ms) => new Date(ms).toTimeString().slice(0, 5)), 'safe sent at 14:10, gave up: no answer from the hub; SOS sent at 14:00; 1 copy sent');
   assert.equal(sosLine(cases[6]!, 'en', (ms) => new Date(ms).toTimeString().slice(0, 5)), 'raised at 14:00, not on air yet');
   assert.equal(sosLine(cases[7]!, 'en', (ms) => new Date(ms).toTimeString().slice(0, 5)), 'safe at 14:10, not on air yet; SOS raised at 14:00, not on air yet');
-  assert.equal(sosLine(cases[2]!, 'tr', (ms) => new Date(ms).toTimeString().slice(0, 5)), 'Ayse tarafından teyit edildi (14:02) (merkez 14:01, ağ geçidi 14:01); 3 kopya gönderildi');
+  assert.equal(sosLine(cases[2]!, 'tr', (ms) => new Date(ms).toTimeString().slice(0, 5)), '14:02’de Ayse tarafından teyit edildi (merkez 14:01’de aldı, ağ geçidi 14:01’de aldı); 3 kopya gönderildi');
 });
 
 test('set-up commands say their mistakes and results in Turkish, and English stays as it was', async () => {
@@ -258,6 +331,8 @@ test('unibos sim prints its tables in Turkish, every column as wide as its heade
     const head = lines.find((l) => l.includes('strateji'))!;
     const naive = lines.find((l) => /^\s+naive /.test(l))!;
     assert.equal(naive.length, head.length, 'rows line up under the Turkish headers');
+    assert.match(naive, /^\s+naive\s+\d+,\d\s+\d+,\d\s+\d+,\d\s+\d+,\d\d\s+\d+,\d\d\s/, 'decimals with a comma');
+    assert.doesNotMatch(tr.stdout, /\d\.\d/, 'no decimal point anywhere');
     assert.match(tr.stdout, /cihaz başına \(ours\):/);
     assert.match(tr.stdout, /topoloji resmi: /);
     assert.doesNotMatch(tr.stdout, /\b(strategy|per node|topology picture)\b/);

@@ -11,7 +11,10 @@ import { openNodeDb, type Db } from '../src/node/node-db.ts';
 import { MAX_PEERS, PeerStore } from '../src/node/peer-store.ts';
 
 const PING: Data = { text: 'hi' };
-const SOS: Data = { alert: { level: 'SOS', text: 'trapped', magnitudeX10: 0 } };
+// A node's own SOS asks for an answer under its request id (device.ts).
+const SOS: Data = { alert: { level: 'SOS', text: 'trapped', magnitudeX10: 0 }, requestId: 41, wantResponse: true };
+// What a gateway puts on the air when the hub broadcasts an SOS-level alert to everyone (Device.sendAlert).
+const HUB_SOS_ALERT: Data = { alert: { level: 'SOS', text: 'Flood warning: move to high ground', magnitudeX10: 0 } };
 const SAFE: Data = { alert: { level: 'SAFE', text: 'ok now', magnitudeX10: 0 } };
 const GATEWAY: Data = { nodeInfo: { longName: 'Hill gateway', shortName: 'GW', hwModel: 'rpi', role: 'GATEWAY', publicKey: new Uint8Array(0) } };
 
@@ -85,6 +88,20 @@ test('a peer with an open SOS is never forgotten; once it says it is safe, it ca
   });
 });
 
+test('an SOS-level alert the hub broadcasts through a gateway does not mark the gateway as needing help', () => {
+  withStore(10, (store) => {
+    store.heard(0x600d, 0, 5, -90, GATEWAY, 1);
+    store.heard(0x600d, 0, 5, -90, HUB_SOS_ALERT, 2);
+    store.heard(0x5050, 1, 5, -90, HUB_SOS_ALERT, 3);
+    const open = (id: number) => store.all().find((p) => p.nodeId === id)?.sosOpen;
+    assert.equal(open(0x600d), false, 'the gateway only carried the hub\'s broadcast');
+    assert.equal(open(0x5050), false, 'a node relaying or sending a broadcast alert raised no SOS of its own');
+    // Its own SOS still counts, whatever it heard before.
+    store.heard(0x5050, 1, 5, -90, SOS, 4);
+    assert.equal(open(0x5050), true);
+  });
+});
+
 test('when every peer held is protected, a newcomer is not stored and is counted, and the protected stay', () => {
   withStore(3, (store) => {
     store.heard(1, 0, 5, -90, GATEWAY, 1);
@@ -109,7 +126,7 @@ test('a database written with more peers than the capacity is brought down to it
 
 test('an SOS places its sender where its copy says, and a later copy moves them; a copy relayed late does not move them back', () => {
   const at = (latitude: number, timeS: number) => ({ latitudeI: Math.round(latitude * 1e7), longitudeI: 290_000_000, altitudeM: 0, time: timeS, precisionBits: 32, satsInView: 6, fixQuality: 3, groundSpeed: 0, groundTrack: 0 });
-  const sosAt = (latitude: number, timeS: number): Data => ({ alert: { level: 'SOS', text: 'SOS', magnitudeX10: 0, position: at(latitude, timeS) }, requestId: 7 });
+  const sosAt = (latitude: number, timeS: number): Data => ({ alert: { level: 'SOS', text: 'SOS', magnitudeX10: 0, position: at(latitude, timeS) }, requestId: 7, wantResponse: true });
   withStore(undefined, (store) => {
     const where = () => store.all().find((p) => p.nodeId === 9)!;
     store.heard(9, 1, 5, -90, SOS, 1_000); // the first copy, before the GPS had a fix

@@ -127,9 +127,12 @@ export class PeerStore {
     }
     const t = data.telemetry;
     if (t) this.setTelemetry.run(t.batteryLevel || null, t.voltage || null, nodeId);
-    // An SOS stays open until the same node says it is safe.
+    // An SOS stays open until the same node says it is safe. Only a node's own SOS opens one: it
+    // asks for an answer under a request id (sos.ts); an SOS-level alert a hub or gateway broadcasts
+    // to everyone (sendAlert) carries neither, and says nothing about its sender needing help.
     const level = data.alert?.level;
-    if (level === 'SOS' || level === 'SAFE') this.setSos.run(level === 'SOS' ? 1 : 0, nodeId);
+    if (level === 'SOS' && data.wantResponse && data.requestId) this.setSos.run(1, nodeId);
+    else if (level === 'SAFE') this.setSos.run(0, nodeId);
     if (!before) {
       // Anyone on a public channel can invent node ids: keep the most recently heard, not all.
       this.count++;
