@@ -118,7 +118,7 @@ test("the Modules screen says each module's reason in Turkish, from its code", a
           assert.match(text, re, `${name} in ${lang}`);
         }
         // Enabling it anyway is refused for that reason, and the refusal reads in the same language.
-        await page.getByRole('button', { name: lang === 'tr' ? 'old aç' : 'Enable old', exact: true }).click();
+        await page.getByRole('button', { name: lang === 'tr' ? '"old" modülünü etkinleştir' : 'Enable old', exact: true }).click();
         assert.match((await page.locator('.toast--error').last().innerText()).trim(), expected[lang].old, `the refusal to enable old in ${lang}`);
         mkdirSync(SHOTS, { recursive: true });
         await page.screenshot({ path: join(SHOTS, `modules-reason-${lang}-${size}.png`), fullPage: true });

@@ -19,6 +19,8 @@ export interface HubDevice {
   identityKey: string;
   oneTimePrekeys: number;
   createdAt: string;
+  /** When the device last fetched its inbox (to the minute); null if not since the hub kept it. */
+  lastSeenAt?: string | null;
 }
 
 export interface HubConversation {

@@ -9,3 +9,5 @@ export { type AttachmentRef } from './message-content.ts';
 export { type HubConversation, type HubDevice, type OrgMember, type InboxRow } from './hub-api.ts';
 export { type UserTrustStatus } from './user-key-pins.ts';
 export { type FollowHandle, type WebSocketFactory, type WebSocketLike } from './hub-event-follower.ts';
+// The limits every hub holds clients to (e.g. devices per user), for a UI to name them.
+export { MESSENGER_LIMITS } from '@unibos/messenger-crypto';

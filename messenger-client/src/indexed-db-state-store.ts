@@ -17,6 +17,8 @@ const WRAPPING_KEY = 'state-wrapping-key';
 /** In KEY_STORE, before a record's key: which page (tab) holds that device now. */
 const HOLDER_PREFIX = 'holder:';
 /** This page, as a holder: every store the page makes is the same holder. */
+/** The holder of a removed record: no page, so every page's save is refused until one loads it again. */
+const REMOVED = 'removed';
 const THIS_PAGE = [...globalThis.crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, '0')).join('');
 
 /** What is stored: the state JSON, AES-GCM encrypted; the record's key is the additional data, so records cannot be swapped. */
@@ -89,6 +91,23 @@ export class IndexedDbStateStore implements MessengerStateStore {
     const data = await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(this.key) }, key, new TextEncoder().encode(json));
     const record: WrappedRecord = { v: 1, iv, data };
     return this.put(record);
+  }
+
+  /**
+   * Forgets this device: its record goes, and no page holds it any more, so a save still on its way
+   * from a page that held it is refused (E_STATE_TAKEN) rather than writing the keys back. The next
+   * load() finds nothing (a new device).
+   */
+  async remove(): Promise<void> {
+    const db = await this.db();
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction([OBJECT_STORE, KEY_STORE], 'readwrite');
+      tx.objectStore(OBJECT_STORE).delete(this.key);
+      tx.objectStore(KEY_STORE).put(REMOVED, HOLDER_PREFIX + this.key);
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(failed('remove', tx.error));
+      tx.onabort = () => reject(failed('remove', tx.error));
+    });
   }
 
   private async put(record: WrappedRecord | string): Promise<void> {

@@ -214,3 +214,109 @@ export function alertRefusal(err) {
   if (code === 'E_NOT_FOUND') return t('the alert is no longer there');
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * A map grid line's label in the reader's locale and compass letters: "46.52°N", "46,52°K".
+ * @param {number} value degrees @param {number} digits decimals the grid's step needs @param {'lat' | 'lon'} axis
+ */
+export function gridCoordinate(value, digits, axis) {
+  const hemi = axis === 'lat' ? (value > 0 ? t('N') : value < 0 ? t('S') : '') : value > 0 ? t('E') : value < 0 ? t('W') : '';
+  return `${formatNumber(Math.abs(value), { minimumFractionDigits: digits, maximumFractionDigits: digits })}°${hemi}`;
+}
+
+/**
+ * The quantities the gateway's sensor profiles name (gateway/src/profiles/device-profiles.ts), keyed by
+ * the last part of a metric's name or by its device class: how people call them and their usual unit.
+ * @type {Record<string, { name: () => string, unit?: string }>}
+ */
+const QUANTITIES = {
+  temperature: { name: () => t('temperature'), unit: '°C' },
+  tc: { name: () => t('temperature'), unit: '°C' },
+  dewpoint: { name: () => t('dew point'), unit: '°C' },
+  humidity: { name: () => t('humidity'), unit: '%' },
+  rh: { name: () => t('humidity'), unit: '%' },
+  pressure: { name: () => t('pressure'), unit: 'hPa' },
+  power: { name: () => t('power'), unit: 'W' },
+  apower: { name: () => t('power'), unit: 'W' },
+  apparentpower: { name: () => t('apparent power'), unit: 'VA' },
+  apparent_power: { name: () => t('apparent power'), unit: 'VA' },
+  reactivepower: { name: () => t('reactive power'), unit: 'var' },
+  reactive_power: { name: () => t('reactive power'), unit: 'var' },
+  factor: { name: () => t('power factor') },
+  power_factor: { name: () => t('power factor') },
+  voltage: { name: () => t('voltage'), unit: 'V' },
+  current: { name: () => t('current'), unit: 'A' },
+  energy: { name: () => t('energy'), unit: 'kWh' },
+  total: { name: () => t('energy, total'), unit: 'kWh' },
+  today: { name: () => t('energy today'), unit: 'kWh' },
+  yesterday: { name: () => t('energy yesterday'), unit: 'kWh' },
+  illuminance: { name: () => t('illuminance'), unit: 'lx' },
+  illuminance_lux: { name: () => t('illuminance'), unit: 'lx' },
+  lux: { name: () => t('illuminance'), unit: 'lx' },
+  co2: { name: () => 'CO₂', unit: 'ppm' },
+  carbondioxide: { name: () => 'CO₂', unit: 'ppm' },
+  carbon_dioxide: { name: () => 'CO₂', unit: 'ppm' },
+  battery: { name: () => t('battery'), unit: '%' },
+  linkquality: { name: () => t('link quality'), unit: 'lqi' },
+  rssi: { name: () => t('signal strength'), unit: 'dBm' },
+  signal_strength: { name: () => t('signal strength'), unit: 'dBm' },
+  soil_moisture: { name: () => t('soil moisture'), unit: '%' },
+  moisture: { name: () => t('moisture'), unit: '%' },
+  pm25: { name: () => 'PM2.5', unit: 'µg/m³' },
+  frequency: { name: () => t('frequency'), unit: 'Hz' },
+  freq: { name: () => t('frequency'), unit: 'Hz' },
+};
+
+/** @param {string} metric @param {string | undefined} deviceClass */
+function quantityOf(metric, deviceClass) {
+  const id = metric.toLowerCase();
+  if (Object.hasOwn(QUANTITIES, id)) return QUANTITIES[id];
+  // "energy_power", "bme280_temperature": the profiles join a payload's path with "_".
+  const parts = id.split('_');
+  for (let i = 1; i < parts.length; i++) {
+    const tail = parts.slice(i).join('_');
+    if (Object.hasOwn(QUANTITIES, tail)) return QUANTITIES[tail];
+  }
+  const cls = String(deviceClass ?? '').toLowerCase();
+  return cls && Object.hasOwn(QUANTITIES, cls) ? QUANTITIES[cls] : undefined;
+}
+
+/**
+ * A sensor metric as people call it ("humidity", "nem"); one this UI does not know as it came.
+ * @param {string} metric @param {string} [deviceClass]
+ */
+export function metricLabel(metric, deviceClass) {
+  return quantityOf(metric, deviceClass)?.name() ?? metric;
+}
+
+/**
+ * A reading's value with its unit as the locale writes it ("66%", "%66", "17,6 °C"): the unit the
+ * reading came with, else the known metric's usual one.
+ * @param {number} value @param {string} metric @param {{ unit?: string, deviceClass?: string }} [reading]
+ */
+export function measurement(value, metric, reading = {}) {
+  const unit = reading.unit || quantityOf(metric, reading.deviceClass)?.unit || '';
+  if (unit === '%') return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 }).format(value / 100);
+  return unit ? `${number(value)} ${unit}` : number(value);
+}
+
+/**
+ * A mesh node's role (NodeInfo.Role in mesh-protocol's data.proto, and Meshtastic's) as people say
+ * it; one this UI does not know as it came.
+ * @param {unknown} role
+ */
+export function nodeRole(role) {
+  /** @type {Record<string, () => string>} */
+  const labels = {
+    CLIENT: () => t('client'),
+    ROUTER: () => t('router'),
+    GATEWAY: () => t('gateway'),
+    REPEATER: () => t('repeater'),
+    CLIENT_MUTE: () => t('silent client'),
+    ROUTER_CLIENT: () => t('router and client'),
+    TRACKER: () => t('tracker'),
+    SENSOR: () => t('sensor'),
+  };
+  const raw = String(role ?? '');
+  return (labels[raw.toUpperCase()] ?? (() => raw))();
+}

@@ -1,5 +1,7 @@
 // The offline map's background: a light latitude/longitude grid drawn on canvas tiles, so the
-// map shows scale and place with no tile server and no internet.
+// map shows scale and place with no tile server and no internet. Labels read in the reader's locale.
+
+import { gridCoordinate } from './format.js';
 
 /** Grid steps in degrees, coarse to fine. */
 const STEPS = [30, 20, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002, 0.0001];
@@ -22,9 +24,7 @@ export function gridStep(zoom) {
 
 /** @param {number} value @param {number} step @param {'lat' | 'lon'} axis */
 function label(value, step, axis) {
-  const digits = Math.max(0, Math.ceil(-Math.log10(step)));
-  const hemi = axis === 'lat' ? (value > 0 ? 'N' : value < 0 ? 'S' : '') : value > 0 ? 'E' : value < 0 ? 'W' : '';
-  return `${Math.abs(value).toFixed(digits)}°${hemi}`;
+  return gridCoordinate(value, Math.max(0, Math.ceil(-Math.log10(step))), axis);
 }
 
 /**

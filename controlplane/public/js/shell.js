@@ -17,7 +17,7 @@ import { createSendView } from './views/send-view.js';
 import { createSensorsView } from './views/sensors-view.js';
 
 /**
- * @typedef {{ id: string, title: string, el: HTMLElement, show?: () => void, hide?: () => void, destroy?: () => void, permissionsChanged?: () => void }} View
+ * @typedef {{ id: string, title: string, el: HTMLElement, show?: () => void, hide?: () => void, destroy?: () => void, signOut?: () => Promise<void>, permissionsChanged?: () => void }} View
  * @typedef {{
  *   api: import('./api-client.js').ApiClient,
  *   fleet: FleetStore,
@@ -131,8 +131,14 @@ export function createShell(root, { api, config }) {
   });
   liveStatus.dataset.state = 'connecting';
 
-  const signOut = h('button', { type: 'button', class: 'ghost' }, t('Sign out'));
-  signOut.addEventListener('click', () => void api.logout());
+  // Signing out on purpose lets each screen give up what this browser holds for the user first (the
+  // messenger revokes its device); a session that merely ended does not come through here.
+  const signOut = h('button', { type: 'button', class: 'ghost', title: t('Signing out also removes this browser’s messenger device and keys') }, t('Sign out'));
+  signOut.addEventListener('click', async () => {
+    signOut.disabled = true;
+    await Promise.all(views.map((v) => v.signOut?.().catch(() => {})));
+    void api.logout();
+  });
   // Who is signed in where: on a phone too, shortened to the space left (the whole of it in the title).
   const orgName = session?.org.name ?? '';
   const userName = session?.user.name || session?.user.email || '';
@@ -181,9 +187,20 @@ export function createShell(root, { api, config }) {
       const n = nav.getBoundingClientRect();
       if (l.left < n.left || l.right > n.right) nav.scrollLeft += l.left - n.left - (n.width - l.width) / 2;
     }
+    markMore();
     document.title = t('{screen} · UNIBOS hub', { screen: next.title });
     next.show?.();
   };
+  // Which ends of the sideways-scrolling navigation hide screens (app.css fades those edges), so a
+  // phone user sees that the row goes on.
+  const markMore = () => {
+    const more = [];
+    if (nav.scrollLeft > 1) more.push('start');
+    if (nav.scrollLeft + nav.clientWidth < nav.scrollWidth - 1) more.push('end');
+    nav.dataset.more = more.join(' ');
+  };
+  nav.addEventListener('scroll', markMore, { passive: true });
+  new ResizeObserver(markMore).observe(nav);
   window.addEventListener('hashchange', route);
   route();
 

@@ -22,6 +22,8 @@ export interface MessengerDevice {
   /** One-time prekeys still unspent (a client refills below a threshold). */
   oneTimePrekeys: number;
   createdAt: string;
+  /** When the device last fetched its inbox (to the minute), null if it has not since the hub kept this. */
+  lastSeenAt: string | null;
 }
 
 /** What a peer fetches to start a session with one device. */
@@ -44,6 +46,7 @@ interface DeviceRow {
   signed_prekey: string;
   created_ms: number;
   revoked_ms: number | null;
+  seen_ms: number | null;
   prekeys: number;
 }
 
@@ -68,6 +71,9 @@ CREATE TABLE IF NOT EXISTS messenger_prekeys (
   PRIMARY KEY (device_id, key_id)
 );`;
 
+/** A device's last sight is kept to the minute: a sync is not a write each time. */
+const SEEN_RESOLUTION_MS = 60_000;
+
 const WITH_COUNT = `SELECT d.*, (SELECT COUNT(*) FROM messenger_prekeys p WHERE p.device_id = d.id) AS prekeys FROM messenger_devices d`;
 
 export class DeviceDirectory {
@@ -75,6 +81,7 @@ export class DeviceDirectory {
 
   constructor(private readonly db: HubDb) {
     db.exec(SCHEMA);
+    if (!db.prepare<[], { name: string }>('PRAGMA table_info(messenger_devices)').all().some((c) => c.name === 'seen_ms')) db.exec('ALTER TABLE messenger_devices ADD COLUMN seen_ms INTEGER');
     this.stmt = {
       insert: db.prepare<{ id: string; org: string; user: string; name: string; ik: string; sk: string; spk: string; t: number }>(
         'INSERT INTO messenger_devices (id, org_id, user_id, name, identity_key, signing_key, signed_prekey, created_ms) VALUES (@id, @org, @user, @name, @ik, @sk, @spk, @t)',
@@ -84,6 +91,7 @@ export class DeviceDirectory {
       activeOfUser: db.prepare<[string, string], DeviceRow>(`${WITH_COUNT} WHERE d.org_id = ? AND d.user_id = ? AND d.revoked_ms IS NULL ORDER BY d.n`),
       activeOfOrg: db.prepare<[string], DeviceRow>(`${WITH_COUNT} WHERE d.org_id = ? AND d.revoked_ms IS NULL ORDER BY d.n`),
       byIdentity: db.prepare<[string, string], { id: string }>('SELECT id FROM messenger_devices WHERE org_id = ? AND identity_key = ?'),
+      seen: db.prepare<[number, string, number]>('UPDATE messenger_devices SET seen_ms = ? WHERE id = ? AND revoked_ms IS NULL AND (seen_ms IS NULL OR seen_ms < ?)'),
       revoke: db.prepare<[number, string]>('UPDATE messenger_devices SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL'),
       dropPrekeys: db.prepare<[string]>('DELETE FROM messenger_prekeys WHERE device_id = ?'),
       setSignedPrekey: db.prepare<[string, string]>('UPDATE messenger_devices SET signed_prekey = ? WHERE id = ?'),
@@ -131,6 +139,11 @@ export class DeviceDirectory {
     return this.activeDevice(orgId, deviceId)!;
   }
 
+  /** The device fetched its inbox: its owner's device list says when (written at most once a minute). */
+  seen(deviceId: string, nowMs: number): void {
+    this.stmt.seen.run(nowMs, deviceId, nowMs - SEEN_RESOLUTION_MS);
+  }
+
   revoke(deviceId: string, nowMs: number): void {
     this.db.transaction(() => {
       this.stmt.revoke.run(nowMs, deviceId);
@@ -166,5 +179,6 @@ function toDevice(row: DeviceRow): MessengerDevice {
     signedPrekey: JSON.parse(row.signed_prekey) as SignedPrekey,
     oneTimePrekeys: row.prekeys,
     createdAt: new Date(row.created_ms).toISOString(),
+    lastSeenAt: row.seen_ms === null ? null : new Date(row.seen_ms).toISOString(),
   };
 }

@@ -150,6 +150,7 @@ export class MessageRelay {
 
   inbox(orgId: string, userId: string, deviceId: string, afterSeq: number, limit: number): DeliveryView[] {
     this.ownDevice(orgId, userId, deviceId);
+    this.d.directory.seen(deviceId, this.d.now());
     return this.d.mailbox.inbox(deviceId, afterSeq, limit, this.d.now());
   }
 

@@ -21,7 +21,7 @@ export const signedPrekeySchema = { type: 'object', properties: { keyId: { type:
 
 export const deviceSchema = {
   type: 'object',
-  properties: { id: { type: 'string' }, userId: { type: 'string' }, name: { type: 'string' }, identityKey: { type: 'string' }, signingKey: { type: 'string' }, signedPrekey: signedPrekeySchema, oneTimePrekeys: { type: 'integer' }, createdAt: { type: 'string' } },
+  properties: { id: { type: 'string' }, userId: { type: 'string' }, name: { type: 'string' }, identityKey: { type: 'string' }, signingKey: { type: 'string' }, signedPrekey: signedPrekeySchema, oneTimePrekeys: { type: 'integer' }, createdAt: { type: 'string' }, lastSeenAt: { type: ['string', 'null'] } },
 } as const;
 
 export const bundleViewSchema = {

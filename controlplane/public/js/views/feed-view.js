@@ -4,7 +4,7 @@
 // event happened (events carry that name); its id, and its name now if it has changed, are on hover.
 
 import { h, replace } from '../dom.js';
-import { alertLevel, battery, clockTime, coordinates, dateTime, deliveryError, deliveryStatus, number } from '../format.js';
+import { alertLevel, battery, clockTime, coordinates, dateTime, deliveryError, deliveryStatus, nodeRole, number } from '../format.js';
 import { positionOf } from '../fleet-store.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { formatNumber, t } from '../i18n.js';
@@ -201,7 +201,7 @@ export function describe(event, fleet) {
     case HUB_EVENT.MESH_TRACEROUTE:
       return { kind: t('Traceroute'), who, what: Array.isArray(body.route) ? t({ one: '{count} hop', other: '{count} hops' }, { count: body.route.length + 1 }) : '' };
     case HUB_EVENT.MESH_INFO:
-      return { kind: t('Node info'), who, what: [body.longName, body.hwModel, body.role].filter((x) => typeof x === 'string' && x).join(' · ') };
+      return { kind: t('Node info'), who, what: [body.longName, body.hwModel, typeof body.role === 'string' && body.role ? nodeRole(body.role) : null].filter((x) => typeof x === 'string' && x).join(' · ') };
     case HUB_EVENT.MESH_NEIGHBORS:
       return { kind: t('Neighbours'), who, what: Array.isArray(body.neighbors) ? t({ one: '{count} neighbour', other: '{count} neighbours' }, { count: body.neighbors.length }) : t('neighbour report') };
     case HUB_EVENT.MESH_ACK:

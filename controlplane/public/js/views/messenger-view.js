@@ -3,9 +3,9 @@
 // only. The hub's event stream is a nudge to sync; the inbox is the source of truth.
 
 import { h, replace, replaceRows } from '../dom.js';
-import { dateTime } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { t } from '../i18n.js';
+import { renderDeviceList } from './messenger-devices.js';
 import { renderNodePicker, renderNodeThread } from './messenger-node-thread.js';
 import { renderThread } from './messenger-thread.js';
 
@@ -19,6 +19,8 @@ const EXPIRY_CHOICES = () => [
 ];
 /** Events that mean the inbox or a conversation changed (typing and presence do not). */
 const SYNC_ON = new Set([HUB_EVENT.MESH_ACK, HUB_EVENT.MESSAGE_NEW, HUB_EVENT.MESSAGE_EDITED, HUB_EVENT.MESSAGE_DELETED, HUB_EVENT.MESSAGE_READ, HUB_EVENT.CONVERSATION_UPDATED, HUB_EVENT.MESSENGER_DEVICES_CHANGED]);
+/** How long signing out waits for the hub to revoke this browser's device. */
+const SIGN_OUT_WAIT_MS = 3000;
 const KIND_LABEL = () => ({ direct: t('Direct'), group: t('Group'), channel: t('Channel') });
 
 /**
@@ -163,9 +165,66 @@ export function createMessengerView(ctx) {
       return await opening;
     } catch (err) {
       opening = null;
-      showError(err);
+      if (isDeviceLimit(err)) void showLimit();
+      else showError(err);
       throw err;
     }
+  }
+
+  /** The hub refused this browser as one more device of the user (at most 10, as Signal's linked devices). */
+  const isDeviceLimit = (/** @type {any} */ err) => !client && err?.code === 'E_LIMIT_REACHED';
+
+  // This browser cannot become a device until one of the user's others goes: their list, with the
+  // account session (the hub lists and revokes a user's devices without a device of one's own).
+  async function showLimit() {
+    const { MESSENGER_LIMITS } = await import('../vendor/messenger-client.js');
+    currentId = null;
+    currentNode = null;
+    el.classList.add('has-thread');
+    pane.dataset.form = 'limit';
+    status.textContent = t('This browser cannot use the messenger yet: your account already has the most messenger devices it may have.');
+    status.classList.add('is-error');
+    const list = h('ul', { class: 'msg-devices', 'aria-label': t('Your devices') });
+    const draw = async () => {
+      try {
+        const devices = (await api.get('/api/v1/messenger/devices')).items ?? [];
+        renderDeviceList(list, devices, { thisDevice: null, revoke: revokeForThisBrowser });
+      } catch (err) {
+        showError(err);
+      }
+    };
+    /** @param {import('./messenger-devices.js').DeviceRow} d */
+    const revokeForThisBrowser = async (d) => {
+      try {
+        await api.request('DELETE', `/api/v1/messenger/devices/${encodeURIComponent(d.id)}`);
+      } catch (err) {
+        showError(err);
+        await draw();
+        return;
+      }
+      // A place is free: this browser becomes the device now, no reload.
+      try {
+        await open();
+        delete pane.dataset.form;
+        el.classList.remove('has-thread');
+        render();
+        announce.textContent = t('This browser is now one of your messenger devices.');
+      } catch {
+        // Still refused (another browser took the place) or another error: shown by open().
+      }
+    };
+    replace(
+      pane,
+      h(
+        'div',
+        { class: 'msg-form msg-limit' },
+        h('h2', { id: 'msg-limit-title', tabindex: '-1' }, t('Too many messenger devices')),
+        h('p', { class: 'notice' }, t('Each browser or app you use the messenger in is one of your devices, with its own keys, and an account may have {max}. Revoke one you no longer use (it will receive nothing more), and this browser takes its place.', { max: MESSENGER_LIMITS.maxDevicesPerUser })),
+        list,
+      ),
+    );
+    renderList();
+    await draw();
   }
 
   // Syncs run one after another; a nudge during a sync asks for one more afterwards.
@@ -588,38 +647,17 @@ export function createMessengerView(ctx) {
     const list = h('ul', { class: 'msg-devices', 'aria-label': t('Your devices') });
     const draw = async () => {
       try {
-        const devices = await client.devices();
-        replace(
-          list,
-          devices.map((/** @type {any} */ d) =>
-            h(
-              'li',
-              {},
-              h('span', { class: 'msg-device-name' }, d.name),
-              h('span', { class: 'hint' }, t('Added {when}', { when: dateTime(d.createdAt) })),
-              d.id === client.deviceId
-                ? h('span', { class: 'badge badge--online' }, t('This device'))
-                : h(
-                    'button',
-                    {
-                      type: 'button',
-                      class: 'danger',
-                      'aria-label': t('Revoke {device}', { device: d.name }),
-                      onclick: async () => {
-                        if (!confirm(t('Revoke {device}? It will receive nothing more.', { device: d.name }))) return;
-                        try {
-                          await client.revokeDevice(d.id);
-                          await draw();
-                        } catch (err) {
-                          showError(err);
-                        }
-                      },
-                    },
-                    t('Revoke'),
-                  ),
-            ),
-          ),
-        );
+        renderDeviceList(list, await client.devices(), {
+          thisDevice: client.deviceId,
+          revoke: async (d) => {
+            try {
+              await client.revokeDevice(d.id);
+              await draw();
+            } catch (err) {
+              showError(err);
+            }
+          },
+        });
       } catch (err) {
         showError(err);
       }
@@ -683,6 +721,33 @@ export function createMessengerView(ctx) {
     },
     hide() {
       visible = false;
+    },
+    // Signing out on purpose gives this browser's device up: revoked at the hub and its keys deleted
+    // here, as a linked device signed out of Signal or WhatsApp goes. A hub that does not answer
+    // within a few seconds does not keep the person signed in (the device stays in their list).
+    async signOut() {
+      const { IndexedDbStateStore } = await import('../vendor/messenger-client.js');
+      const store = new IndexedDbStateStore(storeKey);
+      /** @type {string | null} */
+      let deviceId = client?.deviceId ?? null;
+      if (!deviceId) {
+        try {
+          const saved = await store.load();
+          deviceId = saved ? (JSON.parse(saved).deviceId ?? null) : null;
+        } catch {
+          // Unreadable here (sealed on another page): the keys go all the same.
+        }
+      }
+      if (deviceId) {
+        /** @type {ReturnType<typeof setTimeout> | undefined} */
+        let timer;
+        const giveUp = new Promise((resolve) => (timer = setTimeout(resolve, SIGN_OUT_WAIT_MS)));
+        await Promise.race([api.request('DELETE', `/api/v1/messenger/devices/${encodeURIComponent(deviceId)}`).catch(() => {}), giveUp]);
+        clearTimeout(timer);
+      }
+      client = null;
+      await store.remove().catch(() => {});
+      for (const key of [problemsKey, devicesKey]) localStorage.removeItem(key);
     },
     destroy() {
       if (deliveryTimer) clearTimeout(deliveryTimer);

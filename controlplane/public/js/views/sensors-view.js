@@ -2,7 +2,7 @@
 // period; new readings extend the chart live.
 
 import { h, replace, replaceRows } from '../dom.js';
-import { dateTime, number, relativeTime } from '../format.js';
+import { dateTime, measurement, metricLabel, number, relativeTime } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { lineChart } from '../line-chart.js';
 import { t } from '../i18n.js';
@@ -88,7 +88,7 @@ export function createSensorsView(ctx) {
           { dataset: { sensorId: s.id } },
           // On a phone each row is a card (app.css): the id with its Chart button, then the values, then when.
           h('th', { scope: 'row', class: 'mono sensor-id' }, s.id),
-          h('td', { class: 'sensor-values' }, s.metrics.map((m) => h('span', { class: 'metric-chip', title: m.deviceClass ?? '' }, `${m.metric}: ${m.value === null || m.value === undefined ? shortRaw(m.raw) : number(m.value)}${m.unit ? ` ${m.unit}` : ''}`))),
+          h('td', { class: 'sensor-values' }, s.metrics.map((m) => h('span', { class: 'metric-chip', title: [m.metric, m.deviceClass].filter(Boolean).join(' · ') }, `${metricLabel(m.metric, m.deviceClass)}: ${m.value === null || m.value === undefined ? shortRaw(m.raw) : measurement(m.value, m.metric, m)}`))),
           h('td', { class: 'sensor-seen', 'data-label': t('Last seen') }, h('time', { datetime: s.lastSeen ?? '', title: dateTime(s.lastSeen) }, relativeTime(s.lastSeen))),
           h('td', { class: 'sensor-action' }, h('button', { type: 'button', class: 'link', 'aria-label': t('Chart {sensor}', { sensor: s.id }), onclick: () => choose(s.id, s.metrics[0]?.metric) }, t('Chart'))),
         ),
@@ -110,7 +110,7 @@ export function createSensorsView(ctx) {
     const keep = metricSelect.value;
     const sensor = sensors.find((s) => s.id === sensorSelect.value);
     const metrics = sensor?.metrics.map((m) => m.metric) ?? [];
-    replace(metricSelect, metrics.map((m) => h('option', { value: m }, m)));
+    replace(metricSelect, (sensor?.metrics ?? []).map((m) => h('option', { value: m.metric, title: m.metric }, metricLabel(m.metric, m.deviceClass))));
     if (metrics.includes(keep)) metricSelect.value = keep;
   };
 
@@ -137,7 +137,7 @@ export function createSensorsView(ctx) {
     replace(
       chartBox,
       lineChart(points, {
-        label: t('{metric} of {sensor}, {period}', { metric, sensor: id, period: periodSelect.selectedOptions[0]?.textContent?.toLowerCase() ?? '' }),
+        label: t('{metric} of {sensor}, {period}', { metric: metricSelect.selectedOptions[0]?.textContent ?? metric, sensor: id, period: periodSelect.selectedOptions[0]?.textContent?.toLowerCase() ?? '' }),
         from: now - Number(periodSelect.value),
         to: now,
         width: chartWidth || undefined,
@@ -145,7 +145,7 @@ export function createSensorsView(ctx) {
       }),
     );
     const last = points[points.length - 1];
-    chartNote.textContent = points.length === 0 ? t('No readings in this period.') : t({ one: '{count} reading; latest {value} at {time}', other: '{count} readings; latest {value} at {time}' }, { count: points.length, value: number(last?.value), time: dateTime(last?.time) });
+    chartNote.textContent = points.length === 0 ? t('No readings in this period.') : t({ one: '{count} reading; latest {value} at {time}', other: '{count} readings; latest {value} at {time}' }, { count: points.length, value: last ? measurement(last.value, metricSelect.value, sensors.find((x) => x.id === sensorSelect.value)?.metrics.find((m) => m.metric === metricSelect.value)) : '—', time: dateTime(last?.time) });
   };
 
   const loadReadings = async () => {
@@ -213,8 +213,10 @@ export function createSensorsView(ctx) {
     const time = typeof d.time === 'string' ? d.time : new Date(event.ts).toISOString();
     if (sensor && typeof d.metric === 'string' && typeof d.value === 'number') {
       const m = sensor.metrics.find((x) => x.metric === d.metric);
-      if (m) Object.assign(m, { value: d.value, time });
-      else sensor.metrics.push({ metric: d.metric, value: d.value, time });
+      // The unit and kind the reading came with, when it says (else the metric's usual unit is shown).
+      const said = { ...(typeof d.unit === 'string' ? { unit: d.unit } : {}), ...(typeof d.deviceClass === 'string' ? { deviceClass: d.deviceClass } : {}) };
+      if (m) Object.assign(m, { value: d.value, time, ...said });
+      else sensor.metrics.push({ metric: d.metric, value: d.value, time, ...said });
       sensor.lastSeen = time;
       renderTable();
     } else {
