@@ -38,6 +38,36 @@ async function setup(t: { after(fn: () => Promise<void>): void }) {
   return { scheduler, medium, g, n, bridge, published, uplinked, run: (ms: number) => scheduler.runUntil(scheduler.now() + ms) };
 }
 
+
+type TxReport = { ref: string; status: string; packetId?: number };
+
+/**
+ * A bridge on `s`'s gateway node whose txstatus reports to the hub are collected; `outcome`
+ * settles at the first report that is not "queued" (a switch's result), or when `settle()` is called.
+ */
+function reportingBridge(s: Awaited<ReturnType<typeof setup>>, options: Partial<ConstructorParameters<typeof MeshBridge>[0]> = {}) {
+  const reports: TxReport[] = [];
+  let settle: () => void = () => undefined;
+  const outcome = new Promise<void>((resolve) => (settle = resolve));
+  const bridge = new MeshBridge({
+    gatewayId: 'gw1',
+    device: s.g,
+    params,
+    local: { publish: async () => undefined },
+    uplink: {
+      forward: (m) => {
+        if (m.topic !== 'unibos/v1/gw/gw1/txstatus') return;
+        const report = JSON.parse(m.payload.toString()) as TxReport;
+        reports.push(report);
+        if (report.status !== 'queued') settle();
+      },
+    },
+    logger: silent,
+    ...options,
+  });
+  return { bridge, reports, outcome, settle: () => settle() };
+}
+
 test('a heard text goes out as the envelope and as JSON, locally and towards the hub, with discovery for its node', async (t) => {
   const s = await setup(t);
   s.n.sendText('river is rising');
@@ -177,23 +207,7 @@ test('a sensor publish with no metric level (unibos/v1/sensor/{id}) is refused a
 test('a switch command the hub delivers again (same ref: our PUBACK was lost) is not run twice: a TOGGLE stays one toggle', async (t) => {
   const s = await setup(t);
   const runs: string[] = [];
-  const reports: Array<{ ref: string; status: string }> = [];
-  let outcomeReported: () => void = () => undefined;
-  const confirmed = new Promise<void>((resolve) => (outcomeReported = resolve));
-  const bridge = new MeshBridge({
-    gatewayId: 'gw1',
-    device: s.g,
-    params,
-    local: { publish: async () => undefined },
-    uplink: {
-      forward: (m) => {
-        if (m.topic !== 'unibos/v1/gw/gw1/txstatus') return;
-        const report = JSON.parse(m.payload.toString()) as { ref: string; status: string };
-        reports.push(report);
-        if (report.status !== 'queued') outcomeReported();
-      },
-    },
-    logger: silent,
+  const { bridge, reports, outcome: confirmed } = reportingBridge(s, {
     switches: { run: async (req) => (runs.push(req.state), { status: 'confirmed', state: runs.length % 2 === 1 ? 'ON' : 'OFF' }) },
   });
   const command = Buffer.from(JSON.stringify({ ref: 'sw-1', switch: { sensor: 'plug1', state: 'TOGGLE', channel: 1 } }));
@@ -209,34 +223,15 @@ test('a switch whose ref cannot be settled in gateway.db (a full card) still rep
   const s = await setup(t);
   const db = new Database(':memory:');
   t.after(async () => void db.close());
-  const reports: Array<{ ref: string; status: string }> = [];
   const crashes: unknown[] = [];
-  let settled: () => void = () => undefined;
-  const outcome = new Promise<void>((resolve) => (settled = resolve));
+  const { bridge, reports, outcome, settle } = reportingBridge(s, { db, switches: { run: async () => ({ status: 'confirmed', state: 'ON' }) } });
   // What the process would die of: an unhandled rejection.
   const onUnhandled = (err: unknown): void => {
     crashes.push(err);
-    settled();
+    settle();
   };
   process.on('unhandledRejection', onUnhandled);
   t.after(async () => void process.off('unhandledRejection', onUnhandled));
-  const bridge = new MeshBridge({
-    gatewayId: 'gw1',
-    device: s.g,
-    params,
-    db,
-    local: { publish: async () => undefined },
-    uplink: {
-      forward: (m) => {
-        if (m.topic !== 'unibos/v1/gw/gw1/txstatus') return;
-        const report = JSON.parse(m.payload.toString()) as { ref: string; status: string };
-        reports.push(report);
-        if (report.status !== 'queued') settled();
-      },
-    },
-    logger: silent,
-    switches: { run: async () => ({ status: 'confirmed', state: 'ON' }) },
-  });
   // The ref is recorded; settling it afterwards fails as a full disk makes an UPDATE fail.
   db.exec("CREATE TRIGGER full_card BEFORE UPDATE ON bridge_taken_refs BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END");
   assert.equal(bridge.handleTx(Buffer.from(JSON.stringify({ ref: 'sw-full', switch: { sensor: 'plug1', state: 'ON', channel: 1 } })), 'hub').ok, true);
@@ -249,16 +244,7 @@ test('a text whose ref cannot be settled in gateway.db (a full card) is still re
   const s = await setup(t);
   const db = new Database(':memory:');
   t.after(async () => void db.close());
-  const reports: Array<{ ref: string; status: string; packetId?: number }> = [];
-  const bridge = new MeshBridge({
-    gatewayId: 'gw1',
-    device: s.g,
-    params,
-    db,
-    local: { publish: async () => undefined },
-    uplink: { forward: (m) => void (m.topic === 'unibos/v1/gw/gw1/txstatus' && reports.push(JSON.parse(m.payload.toString()))) },
-    logger: silent,
-  });
+  const { bridge, reports } = reportingBridge(s, { db });
   db.exec("CREATE TRIGGER full_card BEFORE UPDATE ON bridge_taken_refs BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END");
   const command = Buffer.from(JSON.stringify({ text: 'su okulda', to: '!0000abcd', ref: 'txt-full' }));
   let result: ReturnType<MeshBridge['handleTx']> | undefined;
