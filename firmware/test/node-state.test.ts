@@ -3,7 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatNodeId, parseNodeId } from '@unibos/mesh-protocol';
@@ -88,6 +89,61 @@ test('a counter block whose reservation could not be written is not handed out: 
   const again = openNodeDb(join(dir, 'node.db'));
   assert.equal(new PersistentFrameCounter(again, { blockSize: 100 }).next(), 201, 'and a restart skips the block reserved');
   again.close();
+});
+
+test('on a full SD card the counter still takes a block (its mirror is written in place), and a node restarted on that card goes on counting above it', { skip: process.getuid?.() !== 0 && 'mounting a small tmpfs as the full card needs root (CI runs as root)' }, (t) => {
+  const dir = tmp('ctr-card');
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', dir]);
+  t.after(() => execFileSync('umount', ['-l', dir]));
+  const mirrorPath = join(dir, 'frame-counter');
+  const refused: unknown[] = [];
+  let db = openNodeDb(join(dir, 'node.db'));
+  let counter = new PersistentFrameCounter(db, { blockSize: 100, mirrorPath, onError: (err) => refused.push(err) });
+  for (let i = 0; i < 100; i++) counter.next();
+  // Logs fill the card to the last byte.
+  const fd = openSync(join(dir, 'journal'), 'w');
+  try {
+    for (const chunk = Buffer.alloc(16 * 1024); ; ) writeSync(fd, chunk);
+  } catch (err) {
+    assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+  } finally {
+    closeSync(fd);
+  }
+  assert.throws(() => db.prepare('INSERT INTO kv (key, value) VALUES (?, ?)').run('filler', 'x'.repeat(64 * 1024)), /full/i, 'the database refuses writes');
+  assert.equal(counter.next(), 101, 'the next block is taken all the same');
+  assert.match(String(refused[0]), /full/i, 'and the database refusing it is reported');
+  db.close();
+
+  // Restarted (power cut, systemd) with the card still full.
+  db = openNodeDb(join(dir, 'node.db'));
+  counter = new PersistentFrameCounter(db, { blockSize: 100, mirrorPath, onError: (err) => refused.push(err) });
+  assert.equal(counter.next(), 201, 'the block taken on the full card is skipped, and the next one taken');
+  db.close();
+  // With the database lost too, the mirror alone holds.
+  rmSync(join(dir, 'journal'));
+  const fresh = openNodeDb(join(dir, 'other.db'));
+  assert.equal(new PersistentFrameCounter(fresh, { blockSize: 100, mirrorPath }).next(), 301);
+  fresh.close();
+});
+
+test('a mirror torn by a power cut mid-write still holds the reservation before it; one written by an older version is read', () => {
+  const dir = tmp('ctr-torn');
+  const mirrorPath = join(dir, 'frame-counter');
+  writeFileSync(mirrorPath, '4200\n'); // the older form: the number alone
+  const db = openNodeDb(join(dir, 'node.db'));
+  const counter = new PersistentFrameCounter(db, { blockSize: 100, mirrorPath });
+  assert.equal(counter.next(), 4201);
+  for (let i = 0; i < 100; i++) counter.next(); // a second block: both slots written
+  const whole = readFileSync(mirrorPath, 'latin1');
+  // The cut falls in the middle of the slot being overwritten: whatever is half-written, the other slot still names the last block.
+  for (const slot of [0, 1]) {
+    const torn = whole.slice(0, slot * 20) + '99999'.padEnd(20, '\0') + whole.slice((slot + 1) * 20);
+    writeFileSync(mirrorPath, torn);
+    const lost = openNodeDb(join(dir, `lost-${slot}.db`));
+    assert.ok(new PersistentFrameCounter(lost, { blockSize: 100, mirrorPath }).next() > (slot === 0 ? 4300 : 4400), `slot ${slot} torn`);
+    lost.close();
+  }
+  db.close();
 });
 
 test('configuration: defaults < file < environment < flags', () => {

@@ -146,7 +146,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       sendChannel: channel,
       hopLimit: config.hopLimit,
       region: config.region,
-      counter: new PersistentFrameCounter(options.db, { mirrorPath: join(config.dataDir, 'frame-counter') }),
+      counter: new PersistentFrameCounter(options.db, { mirrorPath: join(config.dataDir, 'frame-counter'), onError: (err) => this.storageFailed('frame counter', err) }),
       replayState: this.replayState.load(identity.nodeId),
     });
     this.replayState.attach(() => this.router.replaySnapshot());
