@@ -1,9 +1,10 @@
 // pi-gen-config/stage-unibos applied, with pi-gen's semantics (images/test/apply-stage.sh), to a
 // Debian root filesystem made by debootstrap --variant=minbase on this machine's own CPU (the base
 // is cached outside the clone, in /var/cache/unibos), and then what a person flashing a card would
-// rely on, checked inside it: the services enabled and accepted by systemd-analyze verify, `unibos`
-// running on the installed Node, config.txt and cmdline.txt edited, the journal capped, chrony
-// reading the GPS through gpsd, and first boot against a broken
+// rely on, checked inside it: the services enabled and accepted by systemd-analyze verify, a boot
+// that waits for the network only while a claim waits (systemd's own initial transaction), `unibos`
+// running on the installed Node, config.txt (as each Pi model reads it) and cmdline.txt edited, the
+// journal capped, chrony reading the GPS through gpsd, and first boot against a broken
 // unibos.json (reported, LED blinking, the node still starts) and a good one (identity, host name,
 // Wi-Fi, claimed at a hub this test runs, secrets gone from the boot partition), and a bundle whose
 // native addons were built for another Node ABI refused by the stage.
@@ -20,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { buildBundle, packBundle } from '../image/bundle.ts';
 import { HAT_GPS_PATH } from '../image/device-config.ts';
+import { DEFAULT_PATHS } from '../image/first-boot.ts';
 import { Proc, procs, unibos } from './support/processes.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -108,6 +110,38 @@ function inRoot(args: string[], timeoutMs = 120_000): Promise<Run> {
 
 const asUnibos = (args: string[]): string[] => ['setpriv', '--reuid=unibos', '--regid=unibos', '--init-groups', ...args];
 
+/**
+ * The units systemd would start to reach `unit` from a cold boot of the image: its initial
+ * transaction, worked out by the image's own systemd from the image's unit files and dumped without
+ * running anything (`systemd --test --system`, which refuses to run as root).
+ */
+async function initialTransaction(unit: string): Promise<string[]> {
+  const run = await inRoot(['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '/usr/lib/systemd/systemd', '--system', '--test', `--unit=${unit}`, '--no-pager']);
+  assert.equal(run.code, 0, run.out.slice(-2000));
+  const jobs = run.out.indexOf('-> By jobs:');
+  assert.ok(jobs >= 0, `systemd --test listed its jobs: ${run.out.slice(-2000)}`);
+  return [...run.out.slice(jobs).matchAll(/Action: (\S+) -> start/g)].map((m) => m[1]!);
+}
+
+/** A Raspberry Pi's reading of config.txt: the lines its model filters let through, in order. */
+function configFor(config: string, filters: string[]): string[] {
+  // Model filters only (config.txt's conditional filters): [all] lets every model read on, a model
+  // filter only the models that see it; one model filter replaces the one before.
+  const models = ['pi1', 'pi2', 'pi3', 'pi3+', 'pi4', 'pi400', 'cm4', 'cm4s', 'pi5', 'pi500', 'cm5', 'pi0', 'pi0w', 'pi02'];
+  let reading = true;
+  const read: string[] = [];
+  for (const line of config.split('\n')) {
+    const section = /^\[(.*)\]$/.exec(line.trim())?.[1];
+    if (section === undefined) {
+      if (reading && line.trim() && !line.startsWith('#')) read.push(line.trim());
+      continue;
+    }
+    assert.ok(section === 'all' || models.includes(section), `a filter this reading knows: [${section}]`);
+    reading = section === 'all' || filters.includes(section);
+  }
+  return read;
+}
+
 function uidOf(user: string): number {
   const line = readFileSync(join(rootfs, 'etc', 'passwd'), 'utf8')
     .split('\n')
@@ -169,13 +203,14 @@ test('stage-unibos on a debootstrapped root filesystem: units, Node, boot files,
   assert.deepEqual(mountsUnder(rootfs), [], 'every mount inside the root filesystem is gone once the stage has run');
 
   await t.test('the services are enabled and systemd-analyze verify accepts them', async () => {
-    const units = ['unibos-firstboot.service', 'unibos-claim.service', 'unibos-node.service', 'unibos-gateway.service', 'unibos-hub.service'];
+    // The claim service is started by its path unit, not enabled itself.
+    const units = ['unibos-firstboot.service', 'unibos-claim.path', 'unibos-node.service', 'unibos-gateway.service', 'unibos-hub.service'];
     const enabled = await inRoot(['systemctl', 'is-enabled', ...units]);
     assert.equal(enabled.code, 0, enabled.out);
     assert.deepEqual(enabled.out.trim().split('\n'), units.map(() => 'enabled'));
-    const verify = await inRoot(['systemd-analyze', 'verify', ...units.map((u) => `/etc/systemd/system/${u}`)]);
+    const verify = await inRoot(['systemd-analyze', 'verify', ...[...units, 'unibos-claim.service'].map((u) => `/etc/systemd/system/${u}`)]);
     assert.equal(verify.code, 0, verify.out);
-    assert.doesNotMatch(verify.out, /unibos-[a-z]+\.service:\d+:/, `no complaint about our units: ${verify.out}`);
+    assert.doesNotMatch(verify.out, /unibos-[a-z]+\.(service|path):\d+:/, `no complaint about our units: ${verify.out}`);
     const unit = readFileSync(join(rootfs, 'etc', 'systemd', 'system', 'unibos-node.service'), 'utf8');
     for (const line of ['User=unibos', 'NoNewPrivileges=yes', 'ProtectSystem=strict', 'StateDirectory=unibos', 'WatchdogSec=', 'Restart=', 'Type=notify']) assert.ok(unit.includes(line), `unibos-node.service has ${line}`);
     const groups = await inRoot(['id', '-nG', 'unibos']);
@@ -184,6 +219,22 @@ test('stage-unibos on a debootstrapped root filesystem: units, Node, boot files,
     assert.match(readFileSync(join(rootfs, 'etc', 'avahi', 'services', 'unibos.service'), 'utf8'), /_unibos\._tcp/);
     const gpio = await inRoot(['sh', '-c', 'command -v gpioset && command -v gpiomon']);
     assert.equal(gpio.code, 0, `the SPI radios' GPIO tools are installed: ${gpio.out}`);
+  });
+
+  await t.test('a device boots without waiting for the network; only a waiting claim waits for it', async () => {
+    // Off-grid there is no network: whatever brings network-online.target into the boot makes
+    // multi-user.target wait for NetworkManager-wait-online to give up. ConditionPathExists= does not
+    // help there: systemd queues a unit's dependencies long before it checks its conditions.
+    const boot = await initialTransaction('multi-user.target');
+    assert.ok(!boot.includes('network-online.target'), `the boot brings in no network-online.target: ${boot.join(' ')}`);
+    for (const unit of ['unibos-firstboot.service', 'unibos-node.service', 'unibos-claim.path']) assert.ok(boot.includes(unit), `the boot starts ${unit}: ${boot.join(' ')}`);
+    assert.ok(!boot.includes('unibos-claim.service'), 'the claim is not part of the boot');
+    // When first boot leaves a claim, the path unit starts the claim, which does wait for the network.
+    const path = readFileSync(join(rootfs, 'etc', 'systemd', 'system', 'unibos-claim.path'), 'utf8');
+    assert.equal(/^PathExists=(.*)$/m.exec(path)?.[1], join(DEFAULT_PATHS.state, 'device', 'claim.json'), 'the path unit watches the file first boot writes');
+    assert.equal(/^Unit=(.*)$/m.exec(path)?.[1], 'unibos-claim.service');
+    const claim = await initialTransaction('unibos-claim.service');
+    assert.ok(claim.includes('network-online.target'), `the claim waits for the network: ${claim.join(' ')}`);
   });
 
   await t.test('unibos runs with the installed Node', async (t) => {
@@ -203,8 +254,27 @@ test('stage-unibos on a debootstrapped root filesystem: units, Node, boot files,
     assert.match(config, /^enable_uart=1$/m);
     assert.match(config, /^dtparam=spi=on$/m);
     assert.match(config, /^dtparam=audio=on$/m, 'what was there stays');
-    // The modem's GPIO 14/15 on a Pi 5 (ttyAMA0), and the GPS's UART on GPIO 4/5 of a Pi 4 and a Pi 5.
-    assert.match(config, /^\[pi4\]\ndtoverlay=uart3\n\[pi5\]\ndtparam=uart0=on\ndtoverlay=uart2-pi5\n\[all\]\n/m);
+    // What each Pi reads (the filters each model sees, from config.txt's conditional filters): the
+    // modem's UART on GPIO 14/15 everywhere; Bluetooth off where it holds that UART (Pi 3, Zero 2 W,
+    // Pi 4), kept on a Pi 5, whose GPIO 14/15 is uart0 (ttyAMA0); the GPS's UART on GPIO 4/5 of a Pi 4 and 5.
+    const models: [string, string[], string[]][] = [
+      ['Pi 3 Model B', ['pi3'], []],
+      ['Pi 3 Model B+', ['pi3', 'pi3+'], []],
+      ['Zero 2 W', ['pi0', 'pi0w', 'pi02'], []],
+      ['Pi 4 Model B', ['pi4'], ['dtoverlay=uart3']],
+      ['Pi 400', ['pi4', 'pi400'], ['dtoverlay=uart3']],
+      ['Pi 5', ['pi5'], ['dtparam=uart0=on', 'dtoverlay=uart2-pi5']],
+      ['Pi 500', ['pi5', 'pi500'], ['dtparam=uart0=on', 'dtoverlay=uart2-pi5']],
+      ['Compute Module 5', ['pi5', 'cm5'], ['dtparam=uart0=on', 'dtoverlay=uart2-pi5']],
+    ];
+    for (const [model, filters, uarts] of models) {
+      const read = configFor(config, filters);
+      for (const line of ['enable_uart=1', 'dtparam=spi=on', ...uarts]) assert.ok(read.includes(line), `a ${model} reads ${line}: ${read.join(' ')}`);
+      const pi5 = filters.includes('pi5');
+      assert.equal(read.includes('dtoverlay=disable-bt'), !pi5, `a ${model} ${pi5 ? 'keeps' : 'turns off'} Bluetooth: ${read.join(' ')}`);
+      if (!pi5) assert.ok(!read.includes('dtparam=uart0=on') && !read.includes('dtoverlay=uart2-pi5'), `no Pi 5 lines on a ${model}`);
+      if (!filters.includes('pi4')) assert.ok(!read.includes('dtoverlay=uart3'), `no Pi 4 GPS UART on a ${model}`);
+    }
     // Those GPS UARTs under the one name first boot gives gpsd, whatever ttyAMA number the kernel picks.
     const rules = readFileSync(join(rootfs, 'etc', 'udev', 'rules.d', '90-unibos-gps.rules'), 'utf8');
     for (const uart of ['fe201600.serial', '1f00038000.serial']) assert.match(rules, new RegExp(`^SUBSYSTEM=="tty", KERNELS=="${uart.replace('.', '\\.')}", SYMLINK\\+="${HAT_GPS_PATH.replace('/dev/', '')}"$`, 'm'));

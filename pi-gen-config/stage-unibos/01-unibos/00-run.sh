@@ -46,7 +46,7 @@ if [ -f "${node_tgz}" ]; then
 fi
 
 install -m 755 files/unibos "${ROOTFS_DIR}/usr/bin/unibos"
-for unit in files/*.service; do
+for unit in files/*.service files/*.path; do
 	case "${unit}" in
 		*avahi*) ;;
 		*) install -m 644 "${unit}" "${ROOTFS_DIR}/etc/systemd/system/" ;;

@@ -39,7 +39,10 @@ fi
 usermod -a -G gpio,spi,dialout unibos
 chown -R root:root /opt/unibos
 
-systemctl enable unibos-firstboot.service unibos-claim.service unibos-node.service unibos-gateway.service unibos-hub.service
+# The claim service is started by its path unit, only while a claim waits (unibos-claim.path says
+# why); a root file system from an earlier build may still have the service itself enabled.
+rm -f /etc/systemd/system/multi-user.target.wants/unibos-claim.service
+systemctl enable unibos-firstboot.service unibos-claim.path unibos-node.service unibos-gateway.service unibos-hub.service
 systemctl enable avahi-daemon.service
 if [ -e /usr/lib/systemd/system/gpsd.socket ] || [ -e /lib/systemd/system/gpsd.socket ]; then
 	systemctl enable gpsd.socket

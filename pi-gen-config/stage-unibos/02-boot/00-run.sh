@@ -1,6 +1,6 @@
 #!/bin/bash -e
-# The boot partition: the UARTs on (the RAK3172 modem, the HAT's GPS) with Bluetooth moved off the
-# good UART, SPI on (SPI radios), and no serial console on the modem's line.
+# The boot partition: the UARTs on (the RAK3172 modem, the HAT's GPS), Bluetooth off where it holds
+# the modem's UART, SPI on (SPI radios), and no serial console on the modem's line.
 
 boot="${ROOTFS_DIR}/boot/firmware"
 config="${boot}/config.txt"
@@ -18,14 +18,22 @@ done
 # /dev/unibos-gps (01-unibos/files/90-unibos-gps.rules: their ttyAMA numbers differ between
 # kernels); cli/image/device-config.ts (hatUarts) names those ports; a Pi 3 or Zero 2 W has no
 # spare UART for the GPS.
+# Bluetooth goes off only where it holds the full UART of GPIO 14/15 (disable-bt gives it back):
+# [pi3] is the 3B, 3B+, 3A+, [pi02] the Zero 2 W, [pi4] the 4B, 400, CM4. A Pi 5's Bluetooth has a
+# UART of its own, so [pi5] (5, 500, CM5) keeps it: there disable-bt, mapped to disable-bt-pi5,
+# would only turn Bluetooth off. [all] ends the model filters (config.txt's conditional filters).
 sed -i '/^# >>> unibos/,/^# <<< unibos/d' "${config}"
 cat >> "${config}" <<'TXT'
 # >>> unibos: radio and GPS
 [all]
 enable_uart=1
 dtparam=spi=on
+[pi3]
+dtoverlay=disable-bt
+[pi02]
 dtoverlay=disable-bt
 [pi4]
+dtoverlay=disable-bt
 dtoverlay=uart3
 [pi5]
 dtparam=uart0=on
