@@ -1,5 +1,6 @@
 // An SOS stays visible on a crowded map: drawn above the nodes, the gateways and their names
-// (a gateway's label beside the spot covered the SOS triangle), at phone and laptop size.
+// (a gateway's label beside the spot covered the SOS triangle), at phone and laptop size; and the
+// names it would cover move clear of it instead of lying unreadable under it.
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -42,6 +43,19 @@ test('an SOS beside a gateway and its name is drawn above both', async (t) => {
         }, [box.x + box.width / 2 + dx, box.y + box.height / 2]);
         assert.equal(onTop, 'sos', `the SOS is on top ${dx} px from its centre at ${size} size`);
       }
+      // No node's name lies under the SOS: every label clear of the triangle, and still shown.
+      const clash = await page.evaluate(() => {
+        const sos = [...document.querySelectorAll('.sos-marker .sos-shape')].map((e) => e.getBoundingClientRect());
+        return [...document.querySelectorAll('.leaflet-tooltip.node-label')].flatMap((l) => {
+          const r = l.getBoundingClientRect();
+          return sos.some((b) => r.left < b.right && r.right > b.left && r.top < b.bottom && r.bottom > b.top) ? [`${l.textContent} at ${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}x${Math.round(r.height)}`] : [];
+        });
+      });
+      assert.deepEqual(clash, [], `names under the SOS at ${size} size`);
+      // Moved out from under the SOS, the two names do not land on each other either.
+      const [a, b] = await Promise.all(['Antakya Hub Gateway with a long name', 'Kırıkhan'].map((name) => page.locator('.node-label').filter({ hasText: name }).boundingBox()));
+      assert.ok(a && b && (a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y), `the two names overlap at ${size} size: ${JSON.stringify([a, b])}`);
+      for (const name of ['Antakya Hub Gateway with a long name', 'Kırıkhan']) assert.ok(await page.locator('.node-label').filter({ hasText: name }).isVisible(), `${name}'s label shows`);
       await page.screenshot({ path: join(SHOTS, `sos-beside-gateway-${size}.png`) });
       // Every gateway here has GPS: the legend does not explain estimated ones.
       assert.equal(await page.getByRole('list', { name: 'Legend' }).getByText('gateway without GPS, at the node it hears best').isVisible(), false);

@@ -75,6 +75,35 @@ export function timeTicks(t0, t1, count) {
   return ticks;
 }
 
+/** A silence this many times the usual interval between readings is a gap. */
+const GAP_FACTOR = 5;
+
+/**
+ * The readings (in time order) cut where the sensor was silent for much longer than it usually
+ * is: more than GAP_FACTOR times the median interval between its readings.
+ * @param {Point[]} sorted
+ * @returns {Point[][]}
+ */
+export function splitAtGaps(sorted) {
+  if (sorted.length < 3) return sorted.length ? [sorted] : [];
+  const steps = [];
+  for (let i = 1; i < sorted.length; i++) {
+    const step = /** @type {Point} */ (sorted[i]).time - /** @type {Point} */ (sorted[i - 1]).time;
+    if (step > 0) steps.push(step);
+  }
+  if (steps.length === 0) return [sorted];
+  steps.sort((a, b) => a - b);
+  const usual = /** @type {number} */ (steps[Math.floor((steps.length - 1) / 2)]);
+  /** @type {Point[][]} */
+  const runs = [[/** @type {Point} */ (sorted[0])]];
+  for (let i = 1; i < sorted.length; i++) {
+    const p = /** @type {Point} */ (sorted[i]);
+    if (p.time - /** @type {Point} */ (sorted[i - 1]).time > usual * GAP_FACTOR) runs.push([p]);
+    else /** @type {Point[]} */ (runs[runs.length - 1]).push(p);
+  }
+  return runs;
+}
+
 /**
  * Renders the chart at `width` x `height` CSS pixels (the box it goes in: text stays at its
  * font size on a phone instead of shrinking with a wide drawing); an empty series renders a
@@ -129,10 +158,18 @@ export function lineChart(points, opts) {
   chart.append(grid);
   if (opts.unit) chart.append(svg('text', { x: 8, y: PAD.top + 4, class: 'chart-unit' }, opts.unit));
 
-  const d = sorted.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.time).toFixed(1)},${sy(p.value).toFixed(1)}`).join('');
+  // A silence much longer than the sensor's usual interval (the hub was off, the sensor stopped)
+  // breaks the line: a straight line across it would draw readings nobody took.
+  const runs = splitAtGaps(sorted);
+  const d = runs.map((run) => run.map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.time).toFixed(1)},${sy(p.value).toFixed(1)}`).join('')).join('');
   chart.append(svg('path', { d, class: 'chart-line', 'vector-effect': 'non-scaling-stroke' }));
   // Dots with a title each, only when they can be told apart.
-  if (sorted.length <= 120) {
+  if (sorted.length > 120) {
+    // A reading alone between two gaps is no line at all: it gets its dot anyway.
+    const lone = svg('g', { class: 'chart-dots' });
+    for (const run of runs) if (run.length === 1) lone.append(svg('circle', { cx: sx(/** @type {Point} */ (run[0]).time).toFixed(1), cy: sy(/** @type {Point} */ (run[0]).value).toFixed(1), r: 2.5 }));
+    if (lone.childElementCount) chart.append(lone);
+  } else {
     const dots = svg('g', { class: 'chart-dots' });
     for (const p of sorted) {
       dots.append(svg('circle', { cx: sx(p.time).toFixed(1), cy: sy(p.value).toFixed(1), r: 3.5 }, svg('title', {}, `${new Date(p.time).toLocaleString(locale())}: ${formatNumber(p.value, { maximumFractionDigits: 6 })}${opts.unit ? ` ${opts.unit}` : ''}`)));

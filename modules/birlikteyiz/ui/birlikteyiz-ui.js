@@ -20,6 +20,8 @@ const STATUS_LABEL = { safe: () => t('Safe'), needs_help: () => t('Needs help'),
 const statusLabel = (status) => STATUS_LABEL[status]?.() ?? status;
 /** @type {Record<string, string>} */
 const STATUS_COLOR = { safe: '#1a7f37', needs_help: '#cf222e', waiting: '#57606a' };
+/** The epicentre's ring and the check-in area's dashed circle. */
+const EPICENTRE_COLOR = '#cf222e';
 /** @type {Record<string, () => string>} */
 const FEED_LABEL = { waiting: () => t('waiting for the first poll'), ok: () => t('working'), unreachable: () => t('unreachable'), error: () => t('error') };
 /** @type {Record<string, () => string>} */
@@ -42,6 +44,14 @@ export function mount(root, ctx) {
   const roundTable = h('table', { class: 'data-table', 'aria-label': t('Check-in round') }, h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))), roundBody);
   const people = h('ul', { class: 'people', 'aria-label': t('People checked in') });
   const mapEl = h('div', { class: 'map', style: 'height: 360px', role: 'region', 'aria-label': t('Check-in map') });
+  // What the map's colours and shapes mean, in the marker's own colours (and words: colour is never the only signal).
+  const legend = h(
+    'ul',
+    { class: 'legend checkin-legend', style: 'margin-top: 0.5rem', 'aria-label': t('Check-in map legend') },
+    ['safe', 'needs_help', 'waiting'].map((status) => h('li', { dataset: { status } }, h('span', { class: 'legend-dot', style: `background: ${STATUS_COLOR[status]}; border: 2px solid ${STATUS_COLOR[status]}`, 'aria-hidden': 'true' }), statusLabel(status))),
+    h('li', { dataset: { mark: 'epicentre' } }, h('span', { class: 'legend-dot', style: `border: 3px solid ${EPICENTRE_COLOR}; background: rgba(207, 34, 46, 0.2)`, 'aria-hidden': 'true' }), t('Epicentre')),
+    h('li', { dataset: { mark: 'radius' } }, h('span', { class: 'legend-dot', style: `width: 1.1rem; height: 1.1rem; border: 1px dashed ${EPICENTRE_COLOR}; background: transparent`, 'aria-hidden': 'true' }), t('Check-in area: nodes inside it are asked')),
+  );
   const points = h('ul', { class: 'assembly-points', 'aria-label': t('Assembly points') });
   const pointForm = assemblyForm();
   const personForm = checkInForm();
@@ -58,6 +68,7 @@ export function mount(root, ctx) {
     people,
     ctx.can('alerts') && personForm,
     mapEl,
+    legend,
     h('h3', {}, t('Assembly points')),
     points,
     ctx.can('send') && pointForm,
@@ -145,8 +156,8 @@ export function mount(root, ctx) {
     if (round.epicentre) {
       const e = round.epicentre;
       // Tooltips as text nodes: Leaflet puts a string in as HTML, and the place comes from a feed, a node's name from the air.
-      L.circleMarker([e.latitude, e.longitude], { radius: 10, color: '#cf222e', weight: 3, fillOpacity: 0.2 }).bindTooltip(document.createTextNode(e.magnitude === null ? t('Epicentre: {place}', { place: e.place }) : t('Epicentre of the {magnitude} quake: {place}', { magnitude: magnitude(e.magnitude), place: e.place }))).addTo(layer);
-      if (round.radiusKm > 0) L.circle([e.latitude, e.longitude], { radius: round.radiusKm * 1000, color: '#cf222e', weight: 1, fill: false, dashArray: '4 4' }).addTo(layer);
+      L.circleMarker([e.latitude, e.longitude], { radius: 10, color: EPICENTRE_COLOR, weight: 3, fillOpacity: 0.2 }).bindTooltip(document.createTextNode(e.magnitude === null ? t('Epicentre: {place}', { place: e.place }) : t('Epicentre of the {magnitude} quake: {place}', { magnitude: magnitude(e.magnitude), place: e.place }))).addTo(layer);
+      if (round.radiusKm > 0) L.circle([e.latitude, e.longitude], { radius: round.radiusKm * 1000, color: EPICENTRE_COLOR, weight: 1, fill: false, dashArray: '4 4' }).addTo(layer);
       bounds.push([e.latitude, e.longitude]);
     }
     for (const n of round.nodes) {

@@ -283,6 +283,7 @@ export const TR = {
   'the node joined the fleet': 'cihaz listeye katıldı',
   Updated: 'Güncellendi',
   'node details changed': 'cihaz bilgileri değişti',
+  'announced {count} times, unchanged, last at {time}': '{count} kez aynı bilgiyi duyurdu, en son {time}',
   'Not delivered': 'Teslim edilmedi',
   '{level} raised': '{level} bildirildi',
   '{level} by {name}': '{level}, {name}',

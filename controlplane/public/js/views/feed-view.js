@@ -11,6 +11,8 @@ import { formatNumber, t } from '../i18n.js';
 
 const MAX_ENTRIES = 300;
 
+/** A node's NodeInfo row: what it said, how many times, when last. @typedef {{ li: HTMLLIElement, said: string, count: number, last: number }} InfoRow */
+
 const TOPICS = [
   ['', t('Everything')],
   ['mesh', t('Mesh traffic')],
@@ -64,7 +66,14 @@ export function createFeedView(ctx) {
   );
   /** Record ids already listed (history and live copies of one record). */
   const seenRecords = new Set();
-
+  /**
+   * A node re-announces itself every few minutes. An announcement that says what the node's
+   * neighbouring NodeInfo row says is folded into that row (how many times, when last), so that it
+   * does not push an SOS or a text off the screen; a change is a row of its own. Live events
+   * compare with the node's newest row, the history (loaded newest first) with its oldest.
+   * @type {{ newest: Map<string, InfoRow>, oldest: Map<string, InfoRow> }}
+   */
+  const infoRows = { newest: new Map(), oldest: new Map() };
   /**
    * @param {{ topic: string, type: string, ts: number, data: any }} event
    * @param {boolean} live
@@ -114,11 +123,59 @@ export function createFeedView(ctx) {
       if (seenRecords.has(String(recordId))) return;
       seenRecords.add(String(recordId));
     }
+    if (event.type === HUB_EVENT.MESH_INFO && repeatsAnnouncement(event, live)) return;
     const li = entryFor(event, live);
+    if (event.type === HUB_EVENT.MESH_INFO) remember(event, li, live);
     if (live) list.prepend(li);
     else list.append(li);
     while (list.childElementCount > MAX_ENTRIES) list.lastElementChild?.remove();
     empty.hidden = true;
+  };
+
+  /** What a NodeInfo says, as the row shows it and a little more. @param {{ data: any }} event */
+  const saidBy = (event) => {
+    const b = event.data?.data ?? {};
+    return JSON.stringify([b.longName ?? null, b.shortName ?? null, b.hwModel ?? null, b.role ?? null]);
+  };
+
+  /**
+   * Folds an unchanged announcement into the node's neighbouring row (when still listed).
+   * @param {{ ts: number, data: any }} event
+   * @param {boolean} live
+   */
+  const repeatsAnnouncement = (event, live) => {
+    const nodeId = nodeOf(event.data ?? {});
+    const row = nodeId ? (live ? infoRows.newest : infoRows.oldest).get(nodeId) : undefined;
+    if (!row || !list.contains(row.li) || row.said !== saidBy(event)) return false;
+    row.count += 1;
+    row.last = Math.max(row.last, event.ts);
+    showRepeats(row);
+    return true;
+  };
+
+  /** @param {{ ts: number, data: any }} event @param {HTMLLIElement} li @param {boolean} live */
+  const remember = (event, li, live) => {
+    const nodeId = nodeOf(event.data ?? {});
+    if (!nodeId) return;
+    const row = { li, said: saidBy(event), count: 1, last: event.ts };
+    if (live || !infoRows.newest.has(nodeId)) infoRows.newest.set(nodeId, row);
+    if (!live || !infoRows.oldest.has(nodeId)) infoRows.oldest.set(nodeId, row);
+  };
+
+  /**
+   * The row keeps its place and time (the feed stays in time order); a note says how many times
+   * the node has said the same, and when last.
+   * @param {InfoRow} row
+   */
+  const showRepeats = (row) => {
+    let note = row.li.querySelector('.feed-repeats');
+    if (!note) {
+      note = h('span', { class: 'feed-repeats' });
+      row.li.querySelector('.feed-what')?.append(note);
+    }
+    note.textContent = t('announced {count} times, unchanged, last at {time}', { count: row.count, time: clockTime(row.last) });
+    note.setAttribute('title', dateTime(row.last));
+    row.li.dataset.repeats = String(row.count);
   };
 
   /** @param {Event} e */

@@ -22,6 +22,33 @@ const CLUSTER_BELOW_ZOOM = 11;
 const SOS_PANE = 'sos';
 /** A gateway's coverage when no node it hears directly has a position yet (m). */
 const DEFAULT_COVERAGE_M = 2000;
+/**
+ * Where a node's name may go when an SOS marker (drawn above it) would cover it where it usually
+ * is: the other sides, then the same sides clear of a 44 px SOS marker on the node itself.
+ */
+const LABEL_SPOTS = [
+  { direction: 'right', offset: [10, 0] },
+  { direction: 'left', offset: [-10, 0] },
+  { direction: 'top', offset: [0, -10] },
+  { direction: 'bottom', offset: [0, 10] },
+  { direction: 'right', offset: [26, 0] },
+  { direction: 'left', offset: [-26, 0] },
+  { direction: 'top', offset: [0, -24] },
+  { direction: 'bottom', offset: [0, 24] },
+];
+/** Room kept between a name and an SOS marker (px). */
+const SOS_LABEL_GAP = 2;
+
+/**
+ * How much of `a` lies under `b` (px²), `b` grown by SOS_LABEL_GAP.
+ * @param {DOMRect} a
+ * @param {DOMRect} b
+ */
+function overlapArea(a, b) {
+  const w = Math.min(a.right, b.right + SOS_LABEL_GAP) - Math.max(a.left, b.left - SOS_LABEL_GAP);
+  const h = Math.min(a.bottom, b.bottom + SOS_LABEL_GAP) - Math.max(a.top, b.top - SOS_LABEL_GAP);
+  return w > 0 && h > 0 ? w * h : 0;
+}
 
 /**
  * The node a gateway hears best directly (by RSSI, then SNR) among those with a position: for a
@@ -90,6 +117,8 @@ export function createMapView(ctx) {
   let map = null;
   /** @type {Map<string, any>} */
   const markers = new Map();
+  /** Where each marker's name usually goes (keepLabelsOffSos moves it only while an SOS would cover it). @type {WeakMap<any, { direction: string, offset: number[] }>} */
+  const labelSide = new WeakMap();
   /** @type {any} */
   let overlay = null;
   /** Town names give way to the markers: placed again when these move. @type {{ refresh(): void } | null} */
@@ -196,6 +225,7 @@ export function createMapView(ctx) {
     // An estimated gateway shares its spot with a node: its name goes to the other side.
     const side = node.estimatedFrom ? { direction: 'left', offset: [-2, 0] } : { direction: 'right', offset: [10, 0] };
     marker.bindTooltip(document.createTextNode(fleet.display(node.id)), { permanent: true, ...side, className: `node-label ${fleet.get(node.id)?.name ? '' : 'node-label--unnamed'}` });
+    labelSide.set(marker, side);
     marker.addTo(map);
     const elOf = marker.getElement();
     if (elOf) {
@@ -273,6 +303,7 @@ export function createMapView(ctx) {
       }
     }
     drawOverlay(leaflet, clusters.groups, list);
+    keepLabelsOffSos();
     places?.refresh();
     const total = fleet.nodes.size;
     estimatedLegend.hidden = !list.some((n) => n.position && n.estimatedFrom);
@@ -282,6 +313,51 @@ export function createMapView(ctx) {
     if (!focusId && !fittedOnce && withPos > 0) {
       fittedOnce = true;
       fitToNodes();
+    }
+  };
+
+  /**
+   * An SOS marker is drawn above the nodes' names (it must never be hidden), so a name it would
+   * cover moves: to the first spot of LABEL_SPOTS clear of every SOS marker and of the other names
+   * and inside the map, else where the least of it is covered or cut off (an SOS counting far more).
+   * Names no SOS is near stay where they usually are.
+   */
+  const keepLabelsOffSos = () => {
+    const sos = [...mapEl.querySelectorAll('.sos-marker .sos-shape')].map((e) => e.getBoundingClientRect()).filter((r) => r.width > 0);
+    for (const marker of markers.values()) {
+      const tip = marker.getTooltip?.();
+      const el = tip?.getElement?.();
+      if (!tip || !(el instanceof HTMLElement)) continue;
+      const home = labelSide.get(marker);
+      if (!home) continue;
+      /** @param {{ direction: string, offset: number[] }} spot */
+      const put = (spot) => {
+        if (tip.options.direction === spot.direction && String(tip.options.offset) === String(spot.offset)) return;
+        tip.options.direction = spot.direction;
+        tip.options.offset = spot.offset;
+        tip.update();
+      };
+      put(home);
+      const atHome = el.getBoundingClientRect();
+      el.classList.remove('node-label--moved');
+      if (atHome.width === 0 || !sos.some((b) => overlapArea(atHome, b) > 0)) continue;
+      const names = [...mapEl.querySelectorAll('.leaflet-tooltip.node-label')].filter((x) => x !== el).map((x) => x.getBoundingClientRect());
+      const frame = mapEl.getBoundingClientRect();
+      /** How much of a name an SOS or another name covers, or lies off the map. @param {DOMRect} r */
+      const cost = (r) => sos.reduce((sum, b) => sum + 1000 * overlapArea(r, b), 0) + names.reduce((sum, b) => sum + overlapArea(r, b), 0) + (r.width * r.height - Math.max(0, Math.min(r.right, frame.right) - Math.max(r.left, frame.left)) * Math.max(0, Math.min(r.bottom, frame.bottom) - Math.max(r.top, frame.top)));
+      let best = home;
+      let least = cost(atHome);
+      for (const spot of LABEL_SPOTS) {
+        if (least === 0) break;
+        put(spot);
+        const c = cost(el.getBoundingClientRect());
+        if (c < least) {
+          least = c;
+          best = spot;
+        }
+      }
+      put(best);
+      el.classList.toggle('node-label--moved', best !== home);
     }
   };
 
