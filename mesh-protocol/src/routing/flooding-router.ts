@@ -33,7 +33,7 @@ export class FloodingRouter extends RouterCore {
       // the frame our relay carries (a forgery, or a sender that changed its hop limit) and must
       // not stretch it past what its own header allows.
       if (header.hopStart === pending.hopStart && header.hopLimit > pending.hopLimit + 1) pending.hopLimit = header.hopLimit - 1;
-      if (this.policy.cancelOnDuplicate(this.relayContext(record, header, bytes.length, now))) {
+      if (this.policy.cancelOnDuplicate(this.relayContext(record, header, bytes.length, now, pending.lastResort))) {
         pending.timer.cancel();
         pending.cancelled = true;
         record.pendingRelay = undefined;
@@ -94,14 +94,19 @@ export class FloodingRouter extends RouterCore {
   }
 
   protected considerRelay(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
-    const delay = this.policy.relayDelay(this.relayContext(record, header, bytes.length, now));
+    const ctx = this.relayContext(record, header, bytes.length, now);
+    let delay = this.policy.relayDelay(ctx);
+    const lastResort = delay === null;
+    if (lastResort) delay = this.policy.lastResortDelay?.(ctx) ?? null;
     if (delay === null) return;
-    if (record.urgent) this.tx.holdForUrgent(delay);
+    // A last resort waits for others' relays and mostly stands down: it holds nothing back meanwhile.
+    if (record.urgent && !lastResort) this.tx.holdForUrgent(delay);
     this.stats.relaysScheduled++;
     const pending: PendingRelay = {
       hopStart: header.hopStart,
       hopLimit: header.hopLimit - 1,
       cancelled: false,
+      lastResort,
       timer: this.scheduler.schedule(delay, () => {
         const copy = relayCopy(bytes, { hopLimit: pending.hopLimit, relayNode: lastByte(this.nodeId) });
         this.tx.enqueue({
@@ -122,7 +127,7 @@ export class FloodingRouter extends RouterCore {
     record.pendingRelay = pending;
   }
 
-  private relayContext(record: SeenFrame, header: FrameHeader, length: number, now: number): RelayContext {
+  private relayContext(record: SeenFrame, header: FrameHeader, length: number, now: number, lastResort = false): RelayContext {
     return {
       self: this.nodeId,
       header,
@@ -135,6 +140,7 @@ export class FloodingRouter extends RouterCore {
       random: this.random,
       neighbors: this.neighbors,
       now,
+      lastResort,
     };
   }
 }

@@ -23,6 +23,8 @@ export interface RelayContext {
   random: Random;
   neighbors: NeighborTable;
   now: number;
+  /** The relay being judged (cancelOnDuplicate) was scheduled by lastResortDelay, not relayDelay. */
+  lastResort?: boolean;
 }
 
 export interface RelayPolicy {
@@ -31,6 +33,11 @@ export interface RelayPolicy {
   relayDelay(ctx: RelayContext): number | null;
   /** A copy was overheard while our relay waits: true cancels our relay. */
   cancelOnDuplicate(ctx: RelayContext): boolean;
+  /**
+   * Asked when relayDelay declined: a later relay, for neighbours no one else may serve, that
+   * cancelOnDuplicate then judges with `lastResort` set. Null (or no method) = do not relay.
+   */
+  lastResortDelay?(ctx: RelayContext): number | null;
 }
 
 export const CW_MIN = 3;

@@ -53,6 +53,8 @@ export interface PendingRelay {
   hopStart: number;
   hopLimit: number;
   cancelled: boolean;
+  /** The policy scheduled it as a last resort (RelayPolicy.lastResortDelay). */
+  lastResort: boolean;
 }
 
 export function newSeenFrame(now: number, to: number, snr = 0, urgent = false, counter = 0, channel?: ChannelKey): SeenFrame {
