@@ -13,6 +13,7 @@ import { HubError } from '../hub-error.ts';
 import { CALLER_HEADER } from './module-context-factory.ts';
 import type { ModuleStatus } from '@unibos/mesh-protocol';
 import type { ModuleHost } from './module-host.ts';
+import { hideSecrets, keepSecrets } from './settings-secrets.ts';
 
 export interface ModuleRoutesOptions {
   modules: ModuleHost;
@@ -45,7 +46,8 @@ export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app,
       if (!mayManage(request.auth)) throw new HubError('E_FORBIDDEN', "modules run for the whole hub: only admins of the hub's own org (the one made at setup) may enable, disable or configure them");
     },
   ];
-  const shown = (status: ModuleStatus, auth: AuthContext | null) => (mayManage(auth) ? status : publicStatus(status));
+  // Even the admins' browsers get settings without their passwords (settings-secrets.ts).
+  const shown = (status: ModuleStatus, auth: AuthContext | null) => (mayManage(auth) ? { ...status, settings: hideSecrets(status.settings) } : publicStatus(status));
 
   app.get('/api/v1/modules', { preHandler: [guard('read'), seen], schema: { tags: ['modules'], summary: 'Installed modules with their state (settings only for those who may manage them)' } }, async (request) => ({
     modules: modules.list().map((s) => shown(s, request.auth)),
@@ -60,15 +62,19 @@ export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app,
   app.post<{ Params: { name: string }; Body: { settings?: Record<string, unknown> } | undefined }>(
     '/api/v1/modules/:name/enable',
     { preHandler: manage, schema: { tags: ['modules'], params: nameParam, body: { type: ['object', 'null'], properties: { settings: { type: 'object' } } } } },
-    async (request) => modules.enable(request.params.name, request.body?.settings),
+    async (request) => {
+      const { name } = request.params;
+      const settings = request.body?.settings;
+      return shown(await modules.enable(name, settings === undefined ? undefined : keepSecrets(settings, modules.status(name).settings)), request.auth);
+    },
   );
 
-  app.post<{ Params: { name: string } }>('/api/v1/modules/:name/disable', { preHandler: manage, schema: { tags: ['modules'], params: nameParam } }, async (request) => modules.disable(request.params.name));
+  app.post<{ Params: { name: string } }>('/api/v1/modules/:name/disable', { preHandler: manage, schema: { tags: ['modules'], params: nameParam } }, async (request) => shown(await modules.disable(request.params.name), request.auth));
 
   app.put<{ Params: { name: string }; Body: Record<string, unknown> }>(
     '/api/v1/modules/:name/settings',
     { preHandler: manage, schema: { tags: ['modules'], params: nameParam, body: { type: 'object' } } },
-    async (request) => modules.configure(request.params.name, request.body),
+    async (request) => shown(await modules.configure(request.params.name, keepSecrets(request.body, modules.status(request.params.name).settings)), request.auth),
   );
 
   app.get<{ Params: { name: string; '*': string } }>('/modules/:name/ui/*', { schema: { hide: true } }, async (request, reply) => {

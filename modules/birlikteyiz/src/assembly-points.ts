@@ -25,6 +25,9 @@ export function assemblyPointText(p: Pick<AssemblyPoint, 'name' | 'latitude' | '
   return wording(language).assemblyPoint(p);
 }
 
+/** Assembly points an org may have: all of them are listed (more would be kept and never shown). */
+export const MAX_ASSEMBLY_POINTS = 500;
+
 export class AssemblyPoints {
   constructor(private readonly points: ModuleCollection<AssemblyPoint>) {}
 
@@ -34,7 +37,12 @@ export class AssemblyPoints {
   }
 
   list(orgId: string): AssemblyPoint[] {
-    return this.points.list(orgId, { limit: 500 }).map((d) => d.doc).sort((a, b) => a.name.localeCompare(b.name));
+    return this.points.list(orgId, { limit: MAX_ASSEMBLY_POINTS }).map((d) => d.doc).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** How many the org has, up to one more than are listed. */
+  count(orgId: string): number {
+    return this.points.list(orgId, { limit: MAX_ASSEMBLY_POINTS + 1 }).length;
   }
 
   delete(orgId: string, id: string): boolean {

@@ -3,8 +3,8 @@
 
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
-import { ModuleError, type ModuleContext } from '@unibos/module-api';
-import { assemblyPointText, type AssemblyPoints } from './assembly-points.ts';
+import { ModuleError, redactText, type ModuleContext } from '@unibos/module-api';
+import { assemblyPointText, MAX_ASSEMBLY_POINTS, type AssemblyPoints } from './assembly-points.ts';
 import { BIRLIKTEYIZ_EVENT } from './birlikteyiz-events.ts';
 import { readSettings } from './birlikteyiz-settings.ts';
 import type { CheckinRounds } from './checkin-rounds.ts';
@@ -21,6 +21,11 @@ export interface BirlikteyizRoutesOptions {
 }
 
 const ASSEMBLY_RANGE_KM = 10;
+/**
+ * People checked in by name per round: every check-in rewrites the round and sends all of it on the
+ * event stream, so a list without end would outgrow every client's buffer (and the log).
+ */
+export const MAX_ROUND_PEOPLE = 1000;
 
 export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = async (app, { module: m, rounds, points, watch, feeds }) => {
   app.get('/quakes', async (request) => {
@@ -35,7 +40,9 @@ export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = a
 
   app.get('/feeds', async (request) => {
     m.require(request, 'read');
-    return { feeds: feeds() };
+    // Every org's users read this; the feed URLs are settings (a private feed's key may be in one),
+    // which only the hub's admins see (the modules API). Not even inside a fetch error.
+    return { feeds: feeds().map(({ url, ...status }) => ({ ...status, lastError: status.lastError === null ? null : redactText(status.lastError.split(url).join(`${status.source} feed`)) })) };
   });
 
   app.get('/rounds', async (request) => {
@@ -71,6 +78,9 @@ export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = a
       const b = request.body;
       if (!b.nodeId && !b.person) throw new ModuleError('E_BAD_REQUEST', 'name a node or a person');
       if (b.nodeId && !round.nodes.some((n) => n.id === b.nodeId)) throw new ModuleError('E_NOT_FOUND', `node ${b.nodeId} is not in this round`);
+      if (b.person && round.people.length >= MAX_ROUND_PEOPLE && !round.people.some((p) => p.name.toLowerCase() === b.person!.toLowerCase())) {
+        throw new ModuleError('E_CONFLICT', `a round lists at most ${MAX_ROUND_PEOPLE} people by name: open another round`);
+      }
       const updated = rounds.adminCheckIn(round, { ...(b.nodeId ? { nodeId: b.nodeId } : {}), ...(b.person ? { person: b.person } : {}), status: b.status, by: caller.userId, atMs: m.now(), ...(b.note ? { note: b.note } : {}) });
       m.events.publish(caller.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round: updated });
       return updated;
@@ -97,6 +107,7 @@ export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = a
     { schema: { body: { type: 'object', required: ['name', 'latitude', 'longitude'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 60 }, latitude: { type: 'number', minimum: -90, maximum: 90 }, longitude: { type: 'number', minimum: -180, maximum: 180 }, capacity: { type: 'integer', minimum: 1, maximum: 1_000_000 } } } } },
     async (request, reply) => {
       const caller = m.require(request, 'send');
+      if (points.count(caller.orgId) >= MAX_ASSEMBLY_POINTS) throw new ModuleError('E_CONFLICT', `an org has at most ${MAX_ASSEMBLY_POINTS} assembly points: delete one first`);
       const b = request.body;
       const point = { id: randomUUID(), name: b.name, latitude: b.latitude, longitude: b.longitude, capacity: b.capacity ?? null, createdAt: m.now(), createdBy: caller.userId, sentTo: [] as string[], unreachable: [] as string[] };
       // Each node within range is told (a text: it waits behind alerts, not behind other texts).

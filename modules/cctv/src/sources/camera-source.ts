@@ -19,25 +19,3 @@ export interface CameraSource {
    */
   open(onFrame: (f: Frame) => void | Promise<void>, onEnd: (reason: Error | null) => void, onDrop?: (count: number) => void): Promise<SourceSession>;
 }
-
-/** Query parameters that carry a camera's password or key (Foscam's `pwd`, `password`, `token`, ...). */
-const SECRET_PARAM = /^(pwd|pass|passwd|password|passphrase|secret|token|access_token|auth|key|api_?key)$/i;
-
-/** A URL with its password replaced, for labels and logs: in the user part or in the query. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    for (const k of [...u.searchParams.keys()]) if (SECRET_PARAM.test(k)) u.searchParams.set(k, '***');
-    return u.toString();
-  } catch {
-    return redactText(url);
-  }
-}
-
-/** Text (a log line, a tool's error) with the credentials of any URL in it replaced. */
-export function redactText(text: string): string {
-  return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*):[^\s@/]*@/gi, '$1:***@')
-    .replace(/([?&](?:pwd|pass|passwd|password|passphrase|secret|token|access_token|auth|key|api_?key)=)[^&#\s]*/gi, '$1***');
-}

@@ -6,7 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { CctvError } from '../cctv-error.ts';
 import type { Frame } from '../frame.ts';
-import { redactText, redactUrl, type CameraSource, type SourceSession } from './camera-source.ts';
+import { redactText, redactUrl } from '@unibos/module-api';
+import type { CameraSource, SourceSession } from './camera-source.ts';
 
 /** An ffmpeg asked to stop that is still running after this long is killed. */
 const STOP_GRACE_MS = 3000;

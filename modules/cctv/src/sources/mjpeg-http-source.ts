@@ -4,7 +4,8 @@
 
 import { CctvError } from '../cctv-error.ts';
 import type { Frame } from '../frame.ts';
-import { redactText, redactUrl, type CameraSource, type SourceSession } from './camera-source.ts';
+import { redactText, redactUrl } from '@unibos/module-api';
+import type { CameraSource, SourceSession } from './camera-source.ts';
 import { MjpegSplitter } from './mjpeg-splitter.ts';
 
 export class MjpegHttpSource implements CameraSource {
