@@ -12,7 +12,7 @@ import { testHooks } from '../../modules/cctv/src/cctv-plugin.ts';
 import type { MotionWorker } from '../../modules/cctv/src/motion/motion-worker-client.ts';
 import { api, createAdminSession, createOrgUser } from './support/test-auth.ts';
 import { waitForEvent, type HubEvent } from './support/hub-events.ts';
-import { startModuleHub } from './support/module-test-hub.ts';
+import { startModuleHub, withoutOpenCv } from './support/module-test-hub.ts';
 
 function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -91,13 +91,7 @@ test('an org holds a bounded number of assembly points (all of them listed, none
 });
 
 test("a camera's password is never sent to the browser, and saving the settings shown keeps it", async () => {
-  // cctv needs OpenCV to run, not to be configured: switched off here, it settles unavailable.
-  const before = process.env.UNIBOS_OPENCV4NODEJS;
-  process.env.UNIBOS_OPENCV4NODEJS = 'off';
-  after(() => {
-    if (before === undefined) delete process.env.UNIBOS_OPENCV4NODEJS;
-    else process.env.UNIBOS_OPENCV4NODEJS = before;
-  });
+  withoutOpenCv();
   const hub = await startModuleHub({});
   const admin = await createAdminSession(hub);
   const settings = { mediaDir: tempDir('cctv-media-'), cameras: [{ id: 'gate', name: 'Gate', source: 'rtsp://admin:hunter2-cam@192.0.2.10:554/stream1' }, { id: 'yard', source: 'http://192.0.2.11/video.cgi?user=admin&pwd=yard-pass' }] };

@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import { findOpenCv } from '../../modules/cctv/src/motion/opencv-loader.ts';
 import { createAdminSession, api } from './support/test-auth.ts';
 import { waitForEvent } from './support/hub-events.ts';
-import { startModuleHub } from './support/module-test-hub.ts';
+import { startModuleHub, withoutOpenCv } from './support/module-test-hub.ts';
 import { artifactsDir, launch, openPage, signIn } from './support/ui-browser.ts';
 
 const opencv = findOpenCv();
@@ -24,12 +24,7 @@ function mediaDir(): string {
 }
 
 test('without OpenCV the hub starts and serves, and cctv shows "unavailable: <why>"', async () => {
-  const before = process.env.UNIBOS_OPENCV4NODEJS;
-  process.env.UNIBOS_OPENCV4NODEJS = 'off';
-  after(() => {
-    if (before === undefined) delete process.env.UNIBOS_OPENCV4NODEJS;
-    else process.env.UNIBOS_OPENCV4NODEJS = before;
-  });
+  withoutOpenCv();
   const hub = await startModuleHub({});
   const admin = await createAdminSession(hub);
   const list = await api(hub, admin, '/api/v1/modules');

@@ -31,3 +31,13 @@ export function writeModules(specs: Record<string, { manifest?: Record<string, u
   }
   return root;
 }
+
+/** cctv needs OpenCV to run, not to be configured: switched off for the rest of the test file, it settles unavailable. */
+export function withoutOpenCv(): void {
+  const before = process.env.UNIBOS_OPENCV4NODEJS;
+  process.env.UNIBOS_OPENCV4NODEJS = 'off';
+  after(() => {
+    if (before === undefined) delete process.env.UNIBOS_OPENCV4NODEJS;
+    else process.env.UNIBOS_OPENCV4NODEJS = before;
+  });
+}
