@@ -111,6 +111,13 @@ test('a downlink goes to the gateway that heard the node, and its state follows 
   const command = await gw.nextDownlink();
   assert.deepEqual(command, { ref: sent.body.id, to: '!cccc0001', text: 'water at the hut?' });
 
+  // Another gateway of the org reports on the command it was not given: ignored.
+  const other = await TestGateway.connect(hub, admin);
+  other.txStatus({ ref: sent.body.id, status: 'refused', error: 'made up' });
+  other.sensor('other-marker', 'level', '1');
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.sensorId === 'other-marker', { what: 'the other gateway\u2019s marker reading' });
+  assert.equal((await api(hub.url, admin, `/api/v1/messages/${sent.body.id}`)).body.status, 'queued', 'only the gateway the message went to answers for it');
+
   gw.txStatus({ ref: sent.body.id, packetId: 4242, status: 'queued' });
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'message.status' && e.data.status === 'sent', { what: 'sent' });
   gw.mesh('!cccc0001', 'ack', { requestId: 4242, error: 'NONE', to: `!${gw.id}` }, { packetId: 6 });

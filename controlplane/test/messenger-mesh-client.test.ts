@@ -78,6 +78,13 @@ test('a client sends to a node and reads its replies in order, an early one kept
   await client.markMeshRead(nodeId);
   assert.equal((await client.meshConversations())[0]!.unread, 0);
 
+  // Another gateway of the org, which was not given the message, cannot mark it failed.
+  const other = await TestGateway.connect(hub, admin);
+  other.txStatus({ ref: sent.messageId, status: 'refused', error: 'made up' });
+  other.sensor('other-marker', 'level', '1');
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.sensorId === 'other-marker', { what: 'the other gateway\u2019s marker reading' });
+  assert.deepEqual((await client.meshDeliveries(nodeId)).map((d) => d.status), ['queued']);
+
   gw.txStatus({ ref: sent.messageId, status: 'queued', packetId: 900 });
   gw.mesh(nodeId, 'ack', { requestId: 900, error: 'NONE' }, { packetId: 12 });
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.ack' && e.data.packetId === 12, { what: 'the acknowledgement' });

@@ -26,8 +26,18 @@ export type DownlinkBody = { text: string } | { alert: { level: string; text: st
 export const BROADCAST_TARGET = 'broadcast';
 
 /** Another feature's commands on the same tx path (the messenger's mesh direct messages): told the reports on refs this store does not hold. */
+/** A gateway's report on a command it was given (gw/{id}/txstatus). */
+export interface TxStatusReport {
+  /** The gateway that reported: only one the command went to answers for it. */
+  gatewayId: string;
+  ref: string;
+  packetId?: number;
+  status: string;
+  error?: string;
+}
+
 export interface DownlinkFollower {
-  txStatus(orgId: string, report: { ref: string; packetId?: number; status: string; error?: string }): void;
+  txStatus(orgId: string, report: TxStatusReport): void;
   ack(orgId: string, from: string, packetId: number, error: string | null): void;
 }
 
@@ -82,11 +92,13 @@ export class Downlink {
   }
 
   /** The gateway's report on a command: queued for the radio (with its packet id) or refused. */
-  txStatus(orgId: string, report: { ref: string; packetId?: number; status: string; error?: string }): void {
+  txStatus(orgId: string, report: TxStatusReport): void {
     if (this.o.store.orgOf(report.ref) !== orgId) {
       for (const f of this.followers) f.txStatus(orgId, report);
       return;
     }
+    // Another gateway of the org, even one of ours, cannot mark a message it was never given.
+    if (!this.o.store.get(orgId, report.ref)?.gateways.includes(report.gatewayId)) return;
     if (report.status === 'queued' && report.packetId !== undefined) this.update(orgId, report.ref, 'sent', { packetId: report.packetId });
     else if (report.status === 'refused') this.update(orgId, report.ref, 'failed', { error: report.error ?? GATEWAY_TX_REASONS.refused });
   }

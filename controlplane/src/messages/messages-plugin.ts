@@ -32,6 +32,7 @@ export const messagesPlugin = fp(
       const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
       if (switches.report(orgId, gatewayId, { ref: b.ref, status: b.status, state: text(b.state), error: text(b.error) })) return 'stored';
       downlink.txStatus(orgId, {
+        gatewayId,
         ref: b.ref,
         status: b.status,
         ...(typeof b.packetId === 'number' ? { packetId: b.packetId } : {}),

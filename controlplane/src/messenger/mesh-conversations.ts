@@ -15,7 +15,7 @@ import type { EventSink } from '../events/hub-event.ts';
 import type { Fleet } from '../fleet/fleet.ts';
 import { HubError, notFound } from '../hub-error.ts';
 import type { MeshUplink } from '../ingest/mesh-uplink.ts';
-import type { DownlinkFollower } from '../messages/downlink.ts';
+import type { DownlinkFollower, TxStatusReport } from '../messages/downlink.ts';
 import type { RecordStore } from '../records/record-store.ts';
 import type { DeviceDirectory, MessengerDevice } from './device-directory.ts';
 import type { DeliveryView, MailboxStore } from './mailbox-store.ts';
@@ -157,9 +157,9 @@ export class MeshConversations implements DownlinkFollower {
     for (const m of this.d.store.queued(orgId)) if (m.gateways.includes(gatewayId)) this.dispatch(orgId, m);
   }
 
-  txStatus(orgId: string, report: { ref: string; packetId?: number; status: string; error?: string }): void {
+  txStatus(orgId: string, report: TxStatusReport): void {
     const m = this.d.store.outgoing(report.ref);
-    if (!m || m.orgId !== orgId || m.status === 'delivered') return;
+    if (!m || m.orgId !== orgId || m.status === 'delivered' || !m.gateways.includes(report.gatewayId)) return;
     if (report.status === 'queued' && report.packetId !== undefined) this.d.store.setStatus(m.id, 'sent', this.d.now(), { packetId: report.packetId });
     else if (report.status === 'refused') this.d.store.setStatus(m.id, 'failed', this.d.now(), { error: report.error ?? GATEWAY_TX_REASONS.refused });
   }
