@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Device } from './device.ts';
 import { ModuleDeviceSide } from './module-device-side.ts';
-import { ModuleThread, type ModuleFault, type ModuleLimits } from './module-thread.ts';
+import { MODULE_LIMITS, ModuleThread, type ModuleFault, type ModuleLimits } from './module-thread.ts';
 import { nodeAbilities, unsupportedOnNode, type NodeAbilities } from './module-platform.ts';
 import type { ModuleStatus } from './module-status.ts';
 import type { NodeConfig } from './node-config.ts';
@@ -34,12 +34,12 @@ export interface NodeModules {
 
 export interface LoadModulesOptions {
   device: Device;
-  config: Pick<NodeConfig, 'modules' | 'modulesDir' | 'moduleOptions' | 'dataDir' | 'gps'>;
+  config: Pick<NodeConfig, 'modules' | 'modulesDir' | 'moduleOptions' | 'dataDir' | 'gps'> & Partial<Pick<NodeConfig, 'moduleLimits'>>;
   log: Logger;
   abilities?: NodeAbilities;
   /** How long a handler's file may take to load (its top-level code) before the module is left out. */
   importTimeoutMs?: number;
-  /** Each module thread's memory bound (MODULE_LIMITS by default). */
+  /** Each module thread's bounds (by default config.moduleLimits, or MODULE_LIMITS without them). */
   limits?: ModuleLimits;
 }
 
@@ -55,6 +55,8 @@ export async function loadNodeModules(options: LoadModulesOptions): Promise<Node
   const log = options.log.child({ component: 'modules' });
   const dir = config.modulesDir ?? DEFAULT_MODULES_DIR;
   const abilities = options.abilities ?? nodeAbilities(config as NodeConfig);
+  const configured = config.moduleLimits;
+  const limits: ModuleLimits = options.limits ?? (configured ? { heapMb: configured.memoryMb, bufferMb: configured.memoryMb, stuckAfterS: configured.stuckAfterS } : MODULE_LIMITS);
   const loaded: Loaded[] = [];
   let api: typeof import('@unibos/module-api');
   try {
@@ -129,7 +131,7 @@ export async function loadNodeModules(options: LoadModulesOptions): Promise<Node
       void entry.thread?.stop();
     };
     const side = new ModuleDeviceSide({ name, manifest: m, device, dataDir: config.dataDir, log, onThrow: (err, where) => onFault({ kind: 'threw', reason: `${where} threw: ${(err as Error)?.message ?? String(err)}` }) });
-    const thread = new ModuleThread({ name, side, handlerPath, options: settings, log, importTimeoutMs: options.importTimeoutMs ?? MODULE_IMPORT_TIMEOUT_MS, limits: options.limits, onFault });
+    const thread = new ModuleThread({ name, side, handlerPath, options: settings, log, importTimeoutMs: options.importTimeoutMs ?? MODULE_IMPORT_TIMEOUT_MS, limits, onFault });
     const started = await thread.start();
     if (started.outcome !== 'started') {
       side.revoke();

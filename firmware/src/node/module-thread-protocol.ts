@@ -19,7 +19,19 @@ export interface ModuleThreadStart {
   calls: MessagePort;
   /** Int32Array over a SharedArrayBuffer: the node sets it to 1 once an answer is on `calls`. */
   answered: SharedArrayBuffer;
+  /** Int32Array over a SharedArrayBuffer: the spawn gate (SPAWN_GATE_*), shut by the node before it ends the thread. */
+  spawnGate: SharedArrayBuffer;
 }
+
+/**
+ * The spawn gate: the thread holds it (SPAWNING) from before a child's fork until the node has
+ * been told its pid; the node shuts it (SHUT) before it ends the thread, so no child is ever
+ * started without the node hearing of it (a thread ended between a fork and its report would
+ * leave a child nobody knows), and none is started once the node is ending the thread.
+ */
+export const SPAWN_GATE_OPEN = 0;
+export const SPAWN_GATE_SPAWNING = 1;
+export const SPAWN_GATE_SHUT = 2;
 
 /** A DeviceSide call, as the node's ModuleDeviceSide takes it; `id` names a listener or timer. */
 export type ModuleCallRequest = { seq: number } & (
@@ -57,4 +69,8 @@ export type FromModuleThread =
   | { type: 'threw'; where: string; message: string }
   /** Answers a ping: the thread's event loop turns. What its handler's status() says, when it changed; its buffers' bytes. */
   | { type: 'pong'; status?: string | null; bufferBytes: number }
-  | { type: 'stopped' };
+  | { type: 'stopped' }
+  /** The handler started a child process (spawn, execFile, exec, fork): the node ends it with the thread. */
+  | { type: 'child'; pid: number }
+  /** That child exited: its pid is no longer the node's to signal. */
+  | { type: 'child-exit'; pid: number };

@@ -1,8 +1,8 @@
 // The node's side of one module's thread: starts the handler in a worker (module-worker.ts) bounded
 // in memory, passes each call it makes to its ModuleDeviceSide (the one place calls are checked
 // against the manifest) and the events it subscribed to back in, and ends the thread when it stops
-// answering the watchdog or outgrows its memory. Whatever the handler does, the node's own thread
-// (radio, outbox, SOS button) keeps running.
+// answering the watchdog or outgrows its memory, along with the child processes it started. Whatever
+// the handler does, the node's own thread (radio, outbox, SOS button) keeps running.
 
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import type { AlertLevel } from '@unibos/mesh-protocol';
 import type { ModuleDeviceSide } from './module-device-side.ts';
 import type { FromModuleThread, ModuleCallRequest, ModuleThreadStart, ToModuleThread } from './module-thread-protocol.ts';
-import { ModuleWatchdog } from './module-watchdog.ts';
+import { ModuleChildProcesses } from './module-child-processes.ts';
+import { MODULE_PING_INTERVAL_MS, MODULE_STUCK_AFTER_PINGS, ModuleWatchdog } from './module-watchdog.ts';
 
 /** From source the thread needs tsx's loader (the boot file registers it); a bundle has the compiled worker. */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -21,6 +22,8 @@ export interface ModuleLimits {
   heapMb: number;
   /** Its Buffers and ArrayBuffers, which live outside that heap: checked at each ping. */
   bufferMb: number;
+  /** Seconds without answering the watchdog's pings after which it is stuck and ended. */
+  stuckAfterS: number;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface ModuleLimits {
  * more than any honest one uses, and on a Pi Zero 2 W (512 MB) a runaway one still leaves the node
  * its room.
  */
-export const MODULE_LIMITS: ModuleLimits = { heapMb: 64, bufferMb: 64 };
+export const MODULE_LIMITS: ModuleLimits = { heapMb: 64, bufferMb: 64, stuckAfterS: (MODULE_STUCK_AFTER_PINGS * MODULE_PING_INTERVAL_MS) / 1000 };
 
 /**
  * How long a stopping thread may finish what its stop() left running (a child process closing)
@@ -70,6 +73,10 @@ export class ModuleThread {
   private readonly subscriptions = new Map<number, () => void>();
   private readonly watchdog: ModuleWatchdog;
   private readonly limits: ModuleLimits;
+  /** The child processes its thread started that are still running, ended with it. */
+  private readonly children: ModuleChildProcesses;
+  private readonly spawnGate = new SharedArrayBuffer(4);
+  private ending = false;
   private phase: 'importing' | 'setting-up' | 'running' | 'over' = 'importing';
   private settle: ((r: ModuleThreadStartResult) => void) | undefined;
   private lastStatus: string | null = null;
@@ -82,7 +89,13 @@ export class ModuleThread {
     this.watchdog = new ModuleWatchdog(
       () => this.post({ type: 'ping' }),
       (silentMs) => this.fail({ kind: 'stuck', reason: `stuck: it did not answer the node for ${silentMs / 1000} s (a loop that never ends?), so its thread was ended; it stays off until the node restarts` }),
+      MODULE_PING_INTERVAL_MS,
+      Math.max(1, Math.round((this.limits.stuckAfterS * 1000) / MODULE_PING_INTERVAL_MS)),
     );
+    this.children = new ModuleChildProcesses({
+      gate: new Int32Array(this.spawnGate),
+      onKillFailed: (pid, err) => o.log.warn({ module: o.name, pid, err }, `module ${o.name}: its child process ${pid} could not be ended: ${err.message}`),
+    });
     this.exit = new Promise((resolve) => (this.onExit = resolve));
   }
 
@@ -105,6 +118,7 @@ export class ModuleThread {
       store: Object.fromEntries(side.side.store.keys().map((k) => [k, side.side.store.get(k)])),
       calls: channel.port2,
       answered,
+      spawnGate: this.spawnGate,
     };
     this.calls = channel.port1;
     this.calls.on('message', (req: ModuleCallRequest) => {
@@ -159,7 +173,8 @@ export class ModuleThread {
       this.exited = true;
       this.watchdog.stop();
       this.calls?.close();
-      this.onExit();
+      // A thread that ended by itself (or out of heap) may leave children running; the node waits for them.
+      void this.children.end().finally(() => this.onExit());
       if (this.phase === 'importing') this.finishStart({ outcome: 'import-failed', message: `its thread exited (code ${code})` });
       else this.fail({ kind: 'exited', reason: `its thread exited (code ${code}) by itself; it stays off until the node restarts` });
     });
@@ -174,7 +189,7 @@ export class ModuleThread {
     if (!this.exited && this.worker) {
       this.post({ type: 'stop' });
       // Kept referenced: a node shutting down waits this long for its modules to finish.
-      const grace = setTimeout(() => void this.worker?.terminate(), MODULE_STOP_GRACE_MS);
+      const grace = setTimeout(() => this.endThread(), MODULE_STOP_GRACE_MS);
       void this.exit.then(() => clearTimeout(grace));
     }
     return this.exit;
@@ -210,6 +225,10 @@ export class ModuleThread {
         return;
       case 'stopped':
         return;
+      case 'child':
+        return this.children.started(m.pid);
+      case 'child-exit':
+        return this.children.exited(m.pid);
     }
   }
 
@@ -233,7 +252,7 @@ export class ModuleThread {
     this.watchdog.stop();
     this.dropSubscriptions();
     // A thrown handler still gets its stop() (it may hold child processes); one that is stuck or out of memory cannot run it.
-    if (fault.kind !== 'threw') void this.worker?.terminate();
+    if (fault.kind !== 'threw') this.endThread();
     this.o.log.error({ module: this.o.name, fault: fault.kind }, `module ${this.o.name}: ${fault.reason}`);
     this.o.onFault(fault);
   }
@@ -242,7 +261,20 @@ export class ModuleThread {
     this.phase = 'over';
     this.watchdog.stop();
     this.dropSubscriptions();
-    void this.worker?.terminate();
+    this.endThread();
+  }
+
+  /**
+   * Ends its child processes, then the thread: first no new ones, then the ones running (only the
+   * thread can reap them, so they are killed while it still exists; module-child-processes.ts).
+   */
+  private endThread(): void {
+    if (this.ending || !this.worker) return;
+    this.ending = true;
+    void this.children
+      .shutGate()
+      .then(() => this.children.end())
+      .finally(() => void this.worker?.terminate());
   }
 
   private dropSubscriptions(): void {

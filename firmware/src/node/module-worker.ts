@@ -6,6 +6,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { DeviceHandler, DeviceHandlerFactory, DeviceSide, DeviceStore } from '@unibos/module-api';
 import type { FromModuleThread, ModuleCallAnswer, ModuleCallRequest, ModuleThreadStart, ToModuleThread } from './module-thread-protocol.ts';
+import { reportChildProcesses } from './module-worker-children.ts';
 
 /**
  * How long a call waits for the node's answer. The node answers within one turn of its event loop;
@@ -170,6 +171,8 @@ function onNodeMessage(m: ToModuleThread): void {
 }
 
 port.on('message', onNodeMessage);
+// Before the handler loads: the node must know each child's pid before it may have to end the thread.
+reportChildProcesses({ started: (pid) => post({ type: 'child', pid }), exited: (pid) => post({ type: 'child-exit', pid }) }, new Int32Array(start.spawnGate));
 
 let factory: unknown;
 try {

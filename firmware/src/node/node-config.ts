@@ -71,6 +71,8 @@ export const CONFIG_KEYS = {
   modules: { spec: { type: 'list', pattern: /^[a-z][a-z0-9-]{1,39}$/, hint: 'module names' }, default: '', env: 'UNIBOS_MODULES', flag: 'module', help: 'a module whose device-side handler this node runs, repeatable (default: none; env: comma-separated)' },
   modulesDir: { spec: str(true), default: undefined, env: 'UNIBOS_MODULES_DIR', flag: 'modules-dir', help: "folder of modules/NAME/module.json (default: the modules/ folder next to the runtime)" },
   moduleOptions: { spec: { type: 'object' }, default: '{}', env: 'UNIBOS_MODULE_OPTIONS', help: 'options per module handed to its device handler, e.g. {"birlikteyiz": {"answer": "safe"}}' },
+  'moduleLimits.memoryMb': { spec: int(32, 1024), default: 64, env: 'UNIBOS_MODULE_MEMORY_MB', help: "each module thread's V8 heap, and separately its Buffers, MB: past either the thread is ended" },
+  'moduleLimits.stuckAfterS': { spec: int(2, 120), default: 5, env: 'UNIBOS_MODULE_STUCK_AFTER_S', help: "seconds a module thread may leave the node's pings unanswered before it is called stuck and ended" },
 } satisfies Record<string, KeyDef>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
@@ -105,6 +107,8 @@ export interface NodeConfig {
   modules: string[];
   modulesDir: string | undefined;
   moduleOptions: Record<string, Record<string, unknown>>;
+  /** Each module thread's bounds (module-thread.ts): its heap and, apart, its Buffers; how long it may leave pings unanswered. */
+  moduleLimits: { memoryMb: number; stuckAfterS: number };
 }
 
 export interface ConfigSources {
@@ -306,6 +310,7 @@ function build(v: ConfigValues): NodeConfig {
     modules: s('modules').split(',').filter((x) => x !== ''),
     modulesDir: v.modulesDir === undefined ? undefined : resolve(s('modulesDir')),
     moduleOptions: JSON.parse(s('moduleOptions')) as NodeConfig['moduleOptions'],
+    moduleLimits: { memoryMb: n('moduleLimits.memoryMb'), stuckAfterS: n('moduleLimits.stuckAfterS') },
   };
   checkRegion(config);
   checkBoardChoice(config);
