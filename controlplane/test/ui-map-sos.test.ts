@@ -64,3 +64,41 @@ test('an SOS beside a gateway and its name is drawn above both', async (t) => {
     });
   }
 });
+
+test('with several SOS open, each triangle is drawn on its own node, not stacked below the one before', async (t) => {
+  const { browser, hub, admin, gw } = await browserAndGateway(t);
+  const callers = [
+    { id: '!3c4d5e1a', name: 'Defne', lat: 36.1904, lon: 36.1304 },
+    { id: '!3c4d5e1b', name: 'Samandağ', lat: 36.2404, lon: 36.2104 },
+    { id: '!3c4d5e1c', name: 'Harbiye', lat: 36.1604, lon: 36.2404 },
+  ];
+  let packetId = 1200;
+  for (const c of callers) {
+    gw.mesh(c.id, 'info', { longName: c.name, shortName: c.name.slice(0, 3).toUpperCase(), hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: packetId++ });
+    gw.mesh(c.id, 'position', { latitude: c.lat, longitude: c.lon }, { packetId: packetId++ });
+    gw.mesh(c.id, 'alert', { level: 'SOS', text: 'SOS', position: { latitude: c.lat, longitude: c.lon } }, { packetId: packetId++ });
+    await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.raised' && e.data.nodeId === c.id, { what: `${c.name}'s SOS` });
+  }
+  const { page, problems, context } = await openPage(browser, hub, { size: 'laptop' });
+  t.after(() => context.close());
+  await signIn(page, hub, admin, '#/map');
+  for (const c of callers) await page.getByRole('button', { name: `SOS from ${c.name}` }).waitFor();
+  await page.locator('#node-map path.node-marker').nth(callers.length - 1).waitFor();
+  // Each triangle's centre on a node's dot (its SOS was sent from where the node is).
+  // (No named function inside evaluate: the test's compiler would wrap it in a helper the page lacks.)
+  const [triangles, dots] = await page.evaluate(() =>
+    ['#node-map .sos-marker', '#node-map path.node-marker'].map((selector) =>
+      [...document.querySelectorAll(selector)].map((e) => {
+        const r = e.getBoundingClientRect();
+        return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+      }),
+    ),
+  );
+  assert.equal(triangles.length, callers.length);
+  for (const [i, tri] of triangles.entries()) {
+    const off = Math.min(...dots.map((d) => Math.hypot(d.x - tri.x, d.y - tri.y)));
+    assert.ok(off < 2, `SOS ${i + 1} of ${triangles.length} is drawn ${off.toFixed(0)} px from every node's dot`);
+  }
+  await page.screenshot({ path: join(SHOTS, 'three-sos-laptop.png') });
+  assert.deepEqual(problems, []);
+});
