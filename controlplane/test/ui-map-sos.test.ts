@@ -86,7 +86,7 @@ test('with several SOS open, each triangle is drawn on its own node, not stacked
   await page.locator('#node-map path.node-marker').nth(callers.length - 1).waitFor();
   // Each triangle's centre on a node's dot (its SOS was sent from where the node is).
   // (No named function inside evaluate: the test's compiler would wrap it in a helper the page lacks.)
-  const [triangles, dots] = await page.evaluate(() =>
+  const [triangles = [], dots = []] = await page.evaluate(() =>
     ['#node-map .sos-marker', '#node-map path.node-marker'].map((selector) =>
       [...document.querySelectorAll(selector)].map((e) => {
         const r = e.getBoundingClientRect();

@@ -286,13 +286,23 @@ test('admin web UI', async (t) => {
     await card.filter({ hasText: 'Acknowledged' }).waitFor();
     assert.equal(await card.getByRole('button', { name: /^Acknowledge/ }).count(), 0);
 
+    // Resolving asks first; Cancel (which has the focus) leaves it as it was.
+    await card.getByRole('button', { name: /^Resolve/ }).click();
+    const ask = page.getByRole('dialog', { name: /^Resolve the SOS from Ridge/ });
+    await ask.getByText('Their node is told the SOS is closed.', { exact: false }).waitFor();
+    await page.keyboard.press('Enter');
+    await ask.waitFor({ state: 'detached' });
+    assert.equal(await card.getByRole('button', { name: /^Resolve/ }).count(), 1, 'Enter on the question cancels: the SOS is still open');
+    await card.filter({ hasText: 'Acknowledged' }).waitFor();
     const resolve = page.waitForResponse((r) => /\/api\/v1\/alerts\/\d+\/resolve$/.test(r.url()));
     await card.getByRole('button', { name: /^Resolve/ }).click();
+    await page.getByRole('dialog', { name: /^Resolve the SOS from Ridge/ }).getByRole('button', { name: 'Resolve' }).click();
     assert.equal((await resolve).status(), 200);
     await card.filter({ hasText: 'Resolved' }).waitFor();
     for (const text of ['Rockfall on the valley road', 'Road blocked at the pass']) {
       const other = alerts.getByRole('article').filter({ hasText: text });
       await other.getByRole('button', { name: /^Resolve/ }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Resolve' }).click();
       await other.filter({ hasText: 'Resolved' }).waitFor();
     }
     await page.waitForFunction(() => (document.querySelector('a[href="#/alerts"] .nav-badge') as HTMLElement | null)?.hidden === true);

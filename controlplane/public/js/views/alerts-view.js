@@ -124,33 +124,23 @@ export function createAlertsView(ctx) {
   };
 
   /**
-   * Acknowledge asks for an optional note first: it goes to the node with the stage.
-   * @param {Alert} a
+   * A modal question about one card's alert: `content` above a confirming button and Cancel.
+   * Alerts and fleet updates redraw the cards while it is open: the answer goes to the card's
+   * button as drawn by then.
    * @param {HTMLButtonElement} button
+   * @param {{ id: string, title: string, content: Node[], confirmLabel: string, focus?: HTMLElement }} q
+   * @param {(target: HTMLButtonElement) => void} onConfirm
    */
-  const acknowledgeWithNote = (a, button) => {
-    const who = a.nodeName || fleet.display(a.nodeId);
-    const note = h('textarea', { id: 'ack-note', rows: '3', maxlength: String(MAX_NOTE), 'aria-describedby': 'ack-note-hint' });
-    const confirm = h('button', { type: 'submit', class: 'primary' }, t('Acknowledge'));
+  const askAbout = (button, q, onConfirm) => {
+    const confirm = h('button', { type: 'submit', class: 'primary' }, q.confirmLabel);
     const cancel = h('button', { type: 'button' }, t('Cancel'));
-    const dialog = h(
-      'dialog',
-      { class: 'ack-dialog', 'aria-labelledby': 'ack-title' },
-      h(
-        'form',
-        { method: 'dialog' },
-        h('h2', { id: 'ack-title' }, t('Acknowledge the {level} from {name}', { level: alertLevel(a.level), name: who })),
-        h('div', { class: 'field' }, h('label', { for: 'ack-note' }, t('Note for the person (optional)')), note, h('span', { id: 'ack-note-hint', class: 'hint' }, t('Sent to the node with the acknowledgement, e.g. “Team on the way, 15 min”. Up to {max} characters.', { max: MAX_NOTE }))),
-        h('div', { class: 'form-actions' }, confirm, cancel),
-      ),
-    );
+    const dialog = h('dialog', { class: 'ack-dialog', 'aria-labelledby': q.id }, h('form', { method: 'dialog' }, h('h2', { id: q.id }, q.title), ...q.content, h('div', { class: 'form-actions' }, confirm, cancel)));
     cancel.addEventListener('click', () => dialog.close('cancel'));
     dialog.addEventListener('close', () => {
       const ok = dialog.returnValue !== 'cancel' && dialog.returnValue !== '';
       dialog.remove();
-      // Alerts and fleet updates redraw the cards while the dialog is open: the card's button as drawn now.
       const target = /** @type {HTMLButtonElement} */ (sameControl(list, 'alert-id', button) ?? button);
-      if (ok) void act(a, 'acknowledge', target, note.value.trim() ? { note: note.value.trim() } : {});
+      if (ok) onConfirm(target);
       else target.focus();
     });
     confirm.addEventListener('click', () => {
@@ -158,7 +148,33 @@ export function createAlertsView(ctx) {
     });
     document.body.append(dialog);
     dialog.showModal();
-    note.focus();
+    (q.focus ?? cancel).focus();
+  };
+
+  /**
+   * Acknowledge asks for an optional note first: it goes to the node with the stage.
+   * @param {Alert} a
+   * @param {HTMLButtonElement} button
+   */
+  const acknowledgeWithNote = (a, button) => {
+    const who = a.nodeName || fleet.display(a.nodeId);
+    const note = h('textarea', { id: 'ack-note', rows: '3', maxlength: String(MAX_NOTE), 'aria-describedby': 'ack-note-hint' });
+    const field = h('div', { class: 'field' }, h('label', { for: 'ack-note' }, t('Note for the person (optional)')), note, h('span', { id: 'ack-note-hint', class: 'hint' }, t('Sent to the node with the acknowledgement, e.g. “Team on the way, 15 min”. Up to {max} characters.', { max: MAX_NOTE })));
+    askAbout(button, { id: 'ack-title', title: t('Acknowledge the {level} from {name}', { level: alertLevel(a.level), name: who }), content: [field], confirmLabel: t('Acknowledge'), focus: note }, (target) =>
+      void act(a, 'acknowledge', target, note.value.trim() ? { note: note.value.trim() } : {}),
+    );
+  };
+
+  /**
+   * Resolving closes the alert for everyone and tells the person's node: one tap next to
+   * Acknowledge must not do it by mistake, so it asks first (Cancel has the focus).
+   * @param {Alert} a
+   * @param {HTMLButtonElement} button
+   */
+  const resolveAfterAsking = (a, button) => {
+    const who = a.nodeName || fleet.display(a.nodeId);
+    const why = a.level === 'SOS' ? t('Their node is told the SOS is closed. Resolve it once the person is safe or in your care.') : t('Their node is told the alert is closed.');
+    askAbout(button, { id: 'resolve-title', title: t('Resolve the {level} from {name}?', { level: alertLevel(a.level), name: who }), content: [h('p', {}, why)], confirmLabel: t('Resolve') }, (target) => void act(a, 'resolve', target));
   };
 
   /**
@@ -211,7 +227,7 @@ export function createAlertsView(ctx) {
     }
     if (a.state !== 'resolved') {
       const resolve = h('button', { type: 'button', class: a.state === 'acknowledged' ? 'primary' : '', 'aria-label': t('Resolve {level} from {name}', { level: shown, name: who }), disabled: !canAct }, t('Resolve'));
-      resolve.addEventListener('click', () => void act(a, 'resolve', resolve));
+      resolve.addEventListener('click', () => resolveAfterAsking(a, resolve));
       actions.append(resolve);
     }
     const ackBy = actorOf(a, 'acknowledged', fleet);
