@@ -2,6 +2,7 @@
 // date from the event stream (node.* events carry the node; mesh.* records refresh its last
 // seen, position and battery). Views listen for 'change'.
 
+import { batteryReading } from './format.js';
 import { HUB_EVENT, HUB_EVENT_TOPIC } from './hub-events.js';
 import { t } from './i18n.js';
 import { LoadReplay } from './load-replay.js';
@@ -178,10 +179,8 @@ export class FleetStore extends EventTarget {
       }
       // A node that tells its name in a frame is named at once (the node.updated event follows).
       if (event.type === HUB_EVENT.MESH_INFO && typeof body.longName === 'string' && body.longName && !node.name) node.name = body.longName;
-      if (event.type === HUB_EVENT.MESH_TELEMETRY) {
-        const level = body.batteryLevel ?? body.battery;
-        if (typeof level === 'number') node.battery = level;
-      }
+      // As the hub keeps it: a frame with no battery reading (level and voltage 0) leaves the last level known, never 0 %.
+      if (event.type === HUB_EVENT.MESH_TELEMETRY) node.battery = batteryReading(body) ?? node.battery;
       const best = Array.isArray(data.receptions) ? data.receptions.map((/** @type {any} */ r) => r?.snr).filter((/** @type {unknown} */ s) => typeof s === 'number') : [];
       if (best.length > 0) node.snr = Math.max(...best);
       this.#changed(node.id);

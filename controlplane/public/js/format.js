@@ -59,6 +59,19 @@ export function timeOfDay(time) {
   return Number.isFinite(d.getTime()) ? d.toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' }) : '—';
 }
 
+/**
+ * The battery level a telemetry frame reports, or null: telemetry is protobuf, so a level and a
+ * voltage both 0 mean the device has no battery reading (as the hub reads it, fleet-ingest.ts).
+ * @param {any} body
+ * @returns {number | null}
+ */
+export function batteryReading(body) {
+  const level = body?.batteryLevel ?? body?.battery;
+  const voltage = body?.voltage;
+  const measured = (typeof level === 'number' && level > 0) || (typeof voltage === 'number' && voltage > 0);
+  return typeof level === 'number' && measured && level <= 101 ? level : null;
+}
+
 /** @param {unknown} value 0..100 %, 101 = external power (as the mesh reports it). */
 export function battery(value) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return '—';

@@ -4,7 +4,7 @@
 // event happened (events carry that name); its id, and its name now if it has changed, are on hover.
 
 import { h, replace } from '../dom.js';
-import { alertLevel, battery, clockTime, coordinates, dateTime, deliveryError, deliveryStatus, nodeRole, number } from '../format.js';
+import { alertLevel, battery, batteryReading, clockTime, coordinates, dateTime, deliveryError, deliveryStatus, nodeRole, number } from '../format.js';
 import { positionOf } from '../fleet-store.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { formatNumber, t } from '../i18n.js';
@@ -242,10 +242,8 @@ export function describe(event, fleet) {
     }
     case HUB_EVENT.MESH_TELEMETRY: {
       const parts = [];
-      const level = body.batteryLevel ?? body.battery;
-      // Telemetry is protobuf: a level and a voltage both 0 mean the device has no battery reading (as the fleet reads it).
-      const measured = (typeof level === 'number' && level > 0) || (typeof body.voltage === 'number' && body.voltage > 0);
-      if (typeof level === 'number' && measured) parts.push(t('battery {value}', { value: battery(level) }));
+      const level = batteryReading(body);
+      if (level !== null) parts.push(t('battery {value}', { value: battery(level) }));
       if (typeof body.voltage === 'number' && body.voltage > 0) parts.push(`${formatNumber(body.voltage, { minimumFractionDigits: 2, maximumFractionDigits: 2 })} V`);
       if (typeof body.channelUtilization === 'number') parts.push(t('channel {value} % busy', { value: number(body.channelUtilization) }));
       return { kind: t('Telemetry'), who, what: parts.join(', ') || t('telemetry') };
