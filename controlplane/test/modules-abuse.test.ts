@@ -97,6 +97,11 @@ test("a camera's password is never sent to the browser, and saving the settings 
   const settings = { mediaDir: tempDir('cctv-media-'), cameras: [{ id: 'gate', name: 'Gate', source: 'rtsp://admin:hunter2-cam@192.0.2.10:554/stream1' }, { id: 'yard', source: 'http://192.0.2.11/video.cgi?user=admin&pwd=yard-pass' }] };
   const put = await api(hub, admin, '/api/v1/modules/cctv/settings', { method: 'PUT', body: settings });
   assert.equal(put.status, 200, JSON.stringify(put.body));
+  // What the hub keeps on disk (modules.json): the settings with their secrets.
+  const storedCctv = (): typeof settings => {
+    const file = JSON.parse(readFileSync(join(hub.dataDir, 'modules.json'), 'utf8')) as { modules?: Record<string, { settings: typeof settings }> } & Record<string, { settings: typeof settings }>;
+    return (file.modules ?? file).cctv!.settings;
+  };
   const secrets = /hunter2-cam|yard-pass/;
   assert.doesNotMatch(JSON.stringify(put.body), secrets, 'the answer to a settings change');
   const list = await api(hub, admin, '/api/v1/modules');
@@ -109,16 +114,26 @@ test("a camera's password is never sent to the browser, and saving the settings 
   shown.cameras[0]!.name = 'Front gate';
   const saved = await api(hub, admin, '/api/v1/modules/cctv/settings', { method: 'PUT', body: shown });
   assert.equal(saved.status, 200, JSON.stringify(saved.body));
-  const stored = JSON.parse(readFileSync(join(hub.dataDir, 'modules.json'), 'utf8')) as { modules?: Record<string, { settings: typeof settings }> } & Record<string, { settings: typeof settings }>;
-  const cctv = (stored.modules ?? stored).cctv!.settings;
+  const cctv = storedCctv();
   assert.equal(cctv.cameras[0]!.name, 'Front gate');
   assert.equal(cctv.cameras[0]!.source, 'rtsp://admin:hunter2-cam@192.0.2.10:554/stream1', 'the stored password is kept');
   assert.equal(cctv.cameras[1]!.source, 'http://192.0.2.11/video.cgi?user=admin&pwd=yard-pass');
   // A new password replaces the old one.
   shown.cameras[0]!.source = 'rtsp://admin:new-pass@192.0.2.10:554/stream1';
   assert.equal((await api(hub, admin, '/api/v1/modules/cctv/settings', { method: 'PUT', body: shown })).status, 200);
-  const again = JSON.parse(readFileSync(join(hub.dataDir, 'modules.json'), 'utf8')) as { modules?: Record<string, { settings: typeof settings }> } & Record<string, { settings: typeof settings }>;
-  assert.equal((again.modules ?? again).cctv!.settings.cameras[0]!.source, 'rtsp://admin:new-pass@192.0.2.10:554/stream1');
+  assert.equal(storedCctv().cameras[0]!.source, 'rtsp://admin:new-pass@192.0.2.10:554/stream1');
+
+  // The yard camera's stream moves to another path, the password left as shown: it keeps its password.
+  const now = (await api(hub, admin, '/api/v1/modules/cctv')).body.settings as typeof settings;
+  now.cameras[1]!.source = 'http://192.0.2.11/mjpg/video.cgi?user=admin&pwd=***';
+  assert.equal((await api(hub, admin, '/api/v1/modules/cctv/settings', { method: 'PUT', body: now })).status, 200);
+  assert.equal(storedCctv().cameras[1]!.source, 'http://192.0.2.11/mjpg/video.cgi?user=admin&pwd=yard-pass');
+  // A camera at another host with *** for its password: refused, never saved as the password "***".
+  now.cameras[0]!.source = 'rtsp://admin:***@192.0.2.99:554/stream1';
+  const refused = await api(hub, admin, '/api/v1/modules/cctv/settings', { method: 'PUT', body: now });
+  assert.equal(refused.status, 400, JSON.stringify(refused.body));
+  assert.match(refused.body.message, /type the password again/);
+  assert.equal(storedCctv().cameras[0]!.source, 'rtsp://admin:new-pass@192.0.2.10:554/stream1', 'nothing was saved');
 });
 
 const stubWorker = async (): Promise<MotionWorker> =>

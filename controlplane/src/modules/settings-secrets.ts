@@ -4,6 +4,7 @@
 // What counts as a secret is module-api's (redactUrl), as in the modules' own labels and errors.
 
 import { HIDDEN_SECRET, redactUrl } from '@unibos/module-api';
+import { HubError } from '../hub-error.ts';
 
 /** A URL's password and secret query values replaced; any other string as it is. */
 function hideInString(text: string): string {
@@ -32,15 +33,42 @@ export function hideSecrets<T>(settings: T): T {
 }
 
 /**
- * Settings from the browser: a string that is exactly what `hideSecrets` made of a stored string
- * (the admin left that URL as shown) is the stored string again, its secret included.
+ * Settings from the browser, with the secrets the browser was shown as *** put back: a string that
+ * is exactly what `hideSecrets` made of a stored one (left as shown) is that stored string again;
+ * a URL edited around its *** (a camera moved to another path or port) takes the stored secret of
+ * the same user at the same host. A *** with no such URL stored is refused: saved, it would be
+ * the password.
  */
 export function keepSecrets<T>(submitted: T, stored: unknown): T {
+  const storedStrings = strings(stored);
   const known = new Map<string, string>();
-  for (const s of strings(stored)) {
+  for (const s of storedStrings) {
     const shown = hideInString(s);
     if (shown !== s) known.set(shown, s);
   }
-  if (known.size === 0) return submitted;
-  return map(submitted, (s) => known.get(s) ?? s) as T;
+  const storedUrls = storedStrings.flatMap((s) => parsedUrl(s) ?? []);
+  return map(submitted, (s) => {
+    const exact = known.get(s);
+    if (exact !== undefined) return exact;
+    const u = s.includes(HIDDEN_SECRET) ? parsedUrl(s) : null;
+    if (!u) return s;
+    const hidden = [...u.searchParams.entries()].filter(([, v]) => v === HIDDEN_SECRET).map(([k]) => k);
+    if (u.password !== HIDDEN_SECRET && hidden.length === 0) return s;
+    const same = storedUrls.find((o) => o.protocol === u.protocol && o.username === u.username && o.hostname === u.hostname);
+    if (!same || (u.password === HIDDEN_SECRET && !same.password) || hidden.some((k) => !same.searchParams.has(k))) {
+      throw new HubError('E_BAD_REQUEST', `${redactUrl(s)} has a password shown as ${HIDDEN_SECRET} that belongs to no stored address of that user and host: type the password again`);
+    }
+    if (u.password === HIDDEN_SECRET) u.password = same.password;
+    for (const k of hidden) u.searchParams.set(k, same.searchParams.get(k) ?? '');
+    return u.toString();
+  }) as T;
+}
+
+function parsedUrl(text: string): URL | null {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return null;
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
 }
