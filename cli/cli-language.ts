@@ -149,6 +149,10 @@ const TR: Record<string, string> = {
   "--node {name}: no such node; the demo's nodes are {list}": "--node {name}: böyle bir cihaz yok; demodaki cihazlar: {list}",
   '--node {name}: no demo nodes are known ({file} is missing); start them with `npm start`, or name the node\'s folder with --data-dir':
     "--node {name}: bilinen demo cihazı yok ({file} bulunamadı); `npm start` ile başlatın veya cihazın klasörünü --data-dir ile verin",
+  '{name} is a node of the demo, which is not running (no control socket in {dir}); start the demo with `npm start` (or `unibos demo`)':
+    '{name} demonun bir cihazı; demo şu an çalışmıyor ({dir} içinde denetim soketi yok); demoyu `npm start` (veya `unibos demo`) ile başlatın',
+  "no node is running with data dir {dir}: it is in the demo's folder, and the demo is not running; start it with `npm start` (or `unibos demo`)":
+    '{dir} klasörüyle çalışan cihaz yok: bu klasör demonun, demo ise şu an çalışmıyor; demoyu `npm start` (veya `unibos demo`) ile başlatın',
   '--node and --data-dir both name a node: give one': '--node ve --data-dir ikisi de bir cihaz belirtiyor: birini verin',
   "no node is running with data dir {dir}, but the demo's nodes are: {list}; pick one with --node NAME (e.g. --node {example})":
     '{dir} klasörüyle çalışan cihaz yok, ama demodaki cihazlar şunlar: {list}; birini --node AD ile seçin (ör. --node {example})',
@@ -177,9 +181,19 @@ const TR: Record<string, string> = {
   sos: 'sos',
   peers: 'komşular',
   modules: 'modüller',
-  '{id}  {name}  ({role}), up {seconds} s': '{id}  {name}  ({role}), {seconds} sn’dir açık',
+  // "… süredir açık" needs no suffix that would follow the last number as it is read aloud.
+  '{id}  {name}  ({role}), up {uptime}': '{id}  {name}  ({role}), {uptime} süredir açık',
+  // How long, as a person reads it (cli-duration.ts).
+  '{seconds} s': '{seconds} sn',
+  '{minutes} min': '{minutes} dk',
+  '{hours} h': '{hours} sa',
+  '{hours} h {minutes} min': '{hours} sa {minutes} dk',
+  '{days} day': '{days} gün',
+  '{days} days': '{days} gün',
+  '{days} day {hours} h': '{days} gün {hours} sa',
+  '{days} days {hours} h': '{days} gün {hours} sa',
   '{type}, {state}, {preset} on {mhz} MHz, {region}': '{type}, {state}, {mhz} MHz’de {preset}, {region}',
-  '{type}, {mode} fix {lat}, {lon}': '{type}, {mode} konum {lat}, {lon}',
+  '{type}, {mode} fix {position}': '{type}, {mode} konum {position}',
   '{type}, no fix': '{type}, konum yok',
   'channel {channel}, hop limit {hops}, channel use {percent}%': 'kanal {channel}, atlama sınırı {hops}, kanal kullanımı %{percent}',
   'copies heard again {n}': 'yeniden duyulan kopya {n}',
@@ -258,7 +272,8 @@ const TR: Record<string, string> = {
   powered: 'şebekeden',
   // A battery's charge: Turkish puts the sign first.
   '{percent}%': '%{percent}',
-  open: 'açık',
+  // An open SOS in the peers table: said in full, in capitals, as the row that comes first.
+  'SOS OPEN': 'SOS AÇIK',
   SOS: 'SOS',
   '{id} has not heard any other node yet': '{id} henüz başka bir cihaz duymadı',
   '#': '#',
@@ -305,8 +320,8 @@ const TR: Record<string, string> = {
   // `--help` of the commands that talk to a running node.
   'usage: unibos status [options]\n\nShows the running node\'s identity, radio, GPS fix, mesh counters, outbox and how far\nits SOS got (sent, taken by a gateway, received by the hub, acknowledged, resolved), and\nthe modules it runs (loaded, or why not).\n\n{options}\n':
     'kullanım: unibos status [seçenekler]\n\nÇalışan cihazın kimliğini, telsizini, GPS konumunu, ağ sayaçlarını, giden kutusunu, SOS\'unun\nnereye ulaştığını (gönderildi, bir ağ geçidi aldı, merkeze ulaştı, teyit edildi, çözüldü) ve\nçalıştırdığı modülleri (yüklendi veya neden yüklenmedi) gösterir.\n\n{options}\n',
-  'usage: unibos peers [options]\n\nLists the nodes this node has heard: hops away (1 = heard directly), signal of the last direct\nreception, when it was last heard, its last reported position and battery, and an SOS it raised\nand has not ended with "I am safe" (such a node, like a gateway, is never forgotten to make room).\n\n{options}\n':
-    'kullanım: unibos peers [seçenekler]\n\nBu cihazın duyduğu cihazları listeler: kaç atlama uzakta (1 = doğrudan duyuldu), son doğrudan\nalımın sinyali, en son ne zaman duyulduğu, bildirdiği son konum ve pil, ve başlatıp "güvendeyim"\nile bitirmediği bir SOS (böyle bir cihaz, bir ağ geçidi gibi, yer açmak için asla unutulmaz).\n\n{options}\n',
+  'usage: unibos peers [options]\n\nLists the nodes this node has heard: hops away (1 = heard directly), signal of the last direct\nreception, when it was last heard, its last reported position and battery, and an SOS it raised\nand has not ended with "I am safe" (such a node, like a gateway, is never forgotten to make room).\nNodes with an open SOS come first.\n\n{options}\n':
+    'kullanım: unibos peers [seçenekler]\n\nBu cihazın duyduğu cihazları listeler: kaç atlama uzakta (1 = doğrudan duyuldu), son doğrudan\nalımın sinyali, en son ne zaman duyulduğu, bildirdiği son konum ve pil, ve başlatıp "güvendeyim"\nile bitirmediği bir SOS (böyle bir cihaz, bir ağ geçidi gibi, yer açmak için asla unutulmaz).\nSOS\'u açık cihazlar en başta gelir.\n\n{options}\n',
   'usage: unibos inbox [--last N | --after N] [options]\n\nLists the texts, private messages (🔒, end-to-end encrypted) and alerts (SOS, "I am safe",\nwarnings) this node received, oldest first. Each has a number; the node keeps the newest 10000.\n\n  --last N         the newest N messages (default 20, at most 1000)\n  --after N        instead, the messages after number N (up to 1000; page on from the last shown; default: the latest)\n{options}\n':
     'kullanım: unibos inbox [--last N | --after N] [seçenekler]\n\nBu cihazın aldığı mesajları, özel mesajları (🔒, uçtan uca şifreli) ve uyarıları (SOS, "güvendeyim",\nuyarılar) eskiden yeniye listeler. Her birinin bir numarası vardır; cihaz en yeni 10000 tanesini saklar.\n\n  --last N         en yeni N mesaj (varsayılan 20, en çok 1000)\n  --after N        bunun yerine N numaradan sonraki mesajlar (en çok 1000; gösterilen sonuncudan devam edin; varsayılan: en yeniler)\n{options}\n',
   'usage: unibos send "text" [--to NODE [--private]] [options]\n\nQueues a text message on the running node. It is stored before this command returns and sent as\nsoon as the radio and the duty-cycle budget allow, surviving restarts until it is delivered.\n\n  --to NODE        a node id such as !1a2b3c4d (default: everyone on the channel)\n  --private        encrypted end to end: only NODE can read it (at most 117 bytes of text; default: off)\n{options}\n':

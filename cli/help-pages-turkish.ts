@@ -272,7 +272,8 @@ URL and login. State is kept in the data dir, so a restart keeps the fleet and t
   --nodes N            simulated field nodes, 1..8 (default 5)
   --fresh              start over: delete the demo state first (default: keep it)
 
-The nodes answer \`unibos status|peers|inbox|send|sos --node NAME\` (e.g. --node Clinic).
+The nodes and the gateway answer \`unibos status|peers|inbox|send|sos --node NAME\` (e.g. --node Clinic,
+--node "Demo gateway").
 `]:
     `kullanım: unibos demo [seçenekler]
 
@@ -287,7 +288,8 @@ giriş bilgileri korunur.
   --nodes N            benzetilmiş saha cihazı sayısı, 1..8 (varsayılan 5)
   --fresh              baştan başla: önce demo durumunu sil (varsayılan: koru)
 
-Cihazlar \`unibos status|peers|inbox|send|sos --node AD\` komutlarına yanıt verir (ör. --node Clinic).
+Cihazlar ve ağ geçidi \`unibos status|peers|inbox|send|sos --node AD\` komutlarına yanıt verir (ör. --node Clinic,
+--node "Demo gateway").
 `,
   // unibos sim --help
   [`usage: unibos sim [options]

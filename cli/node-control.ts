@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { controlSocketPath, defaultDataDir } from '@unibos/firmware';
 import { parseCommand } from './cli-args.ts';
@@ -62,14 +62,27 @@ export function parseControlArgs<V>(argv: string[], help: string, options: Optio
   if (!parsed) return null;
   const values = parsed.values as ControlArgs<V>['values'];
   if (values.node !== undefined && values['data-dir'] !== undefined) throw new CliError(say('--node and --data-dir both name a node: give one'));
-  if (values.node !== undefined) return { values, positionals: parsed.positionals, dataDir: findNode(values.node).dataDir };
+  if (values.node !== undefined) {
+    const node = findNode(values.node);
+    // The demo ran once (its list is there) but is not running now: `unibos node` would start another node, not it.
+    if (!existsSync(controlSocketPath(node.dataDir))) throw new CliError(say('{name} is a node of the demo, which is not running (no control socket in {dir}); start the demo with `npm start` (or `unibos demo`)', { name: node.name, dir: node.dataDir }));
+    return { values, positionals: parsed.positionals, dataDir: node.dataDir };
+  }
   const dataDir = values['data-dir'] ?? defaultDataDir();
+  if (values['data-dir'] !== undefined && !existsSync(controlSocketPath(dataDir)) && inside(resolve(dataDir), resolve(demoDir()))) {
+    throw new CliError(say('no node is running with data dir {dir}: it is in the demo\'s folder, and the demo is not running; start it with `npm start` (or `unibos demo`)', { dir: dataDir }));
+  }
   // Nothing runs in the default folder but the demo does: say which nodes there are and how to reach them.
   if (values['data-dir'] === undefined && !existsSync(controlSocketPath(dataDir))) {
     const nodes = demoNodes().filter((n) => existsSync(controlSocketPath(n.dataDir)));
     if (nodes.length > 0) throw new CliError(say("no node is running with data dir {dir}, but the demo's nodes are: {list}; pick one with --node NAME (e.g. --node {example})", { dir: dataDir, list: nodeList(nodes), example: nodes[0]!.name }));
   }
   return { values, positionals: parsed.positionals, dataDir };
+}
+
+function inside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 export function printJson(value: unknown): void {

@@ -18,6 +18,7 @@ import { integer, parseCommand } from '../cli-args.ts';
 import { runUntilSignal } from '../node-flags.ts';
 import { claimGatewayAtHub, type ClaimingIdentity, type HubCredentials } from '../hub-claim.ts';
 import { demoNodeModules, startDemoBirlikteyiz } from '../demo-birlikteyiz.ts';
+import { startTraffic } from '../demo-traffic.ts';
 import type { DemoNodeEntry } from '../node-control.ts';
 import { say } from '../cli-language.ts';
 import { fitHelp } from '../help-width.ts';
@@ -34,7 +35,8 @@ URL and login. State is kept in the data dir, so a restart keeps the fleet and t
   --nodes N            simulated field nodes, 1..8 (default 5)
   --fresh              start over: delete the demo state first (default: keep it)
 
-The nodes answer \`unibos status|peers|inbox|send|sos --node NAME\` (e.g. --node Clinic).
+The nodes and the gateway answer \`unibos status|peers|inbox|send|sos --node NAME\` (e.g. --node Clinic,
+--node "Demo gateway").
 `));
 
 const CENTER = { latitude: 46.5197, longitude: 6.6323 };
@@ -141,12 +143,14 @@ export async function run(argv: string[]): Promise<number> {
       stops.push(() => node.stop());
     }
 
-    // `unibos status --node Clinic` (and peers, inbox, send, sos) find them here.
+    // `unibos status --node Clinic` (and peers, inbox, send, sos) find them here; the gateway too, by
+    // the name `unibos peers` shows for it ("Demo gateway"): it runs a node with its own control socket.
     const registry: DemoNodeEntry[] = nodes.map((n, i) => ({ name: n.device.name, id: `!${nodeIdHex(n.device.nodeId)}`, dataDir: join(dataDir, 'nodes', `node-${i + 1}`) }));
-    writeFileSync(join(dataDir, 'nodes.json'), `${JSON.stringify(registry, null, 2)}\n`);
+    const gatewayEntry: DemoNodeEntry = { name: gateway.node.device.name, id: `!${gwId}`, dataDir: gwDir };
+    writeFileSync(join(dataDir, 'nodes.json'), `${JSON.stringify([...registry, gatewayEntry], null, 2)}\n`);
     const sensor = startWeatherSensor(gateway.broker.ports.mqtt, state.sensorSecret);
     stops.push(() => sensor.stop());
-    const traffic = startTraffic(nodes);
+    const traffic = startTraffic(nodes.map((n) => n.device));
     stops.push(async () => traffic.stop());
     const emergency = await startDemoBirlikteyiz(hub, CENTER, logger);
     stops.push(() => emergency.stop());
@@ -167,7 +171,7 @@ export async function run(argv: string[]): Promise<number> {
         `  ${label('Sensors')} mqtt://127.0.0.1:${gateway.broker.ports.mqtt} ${say("(user demo-weather; add your own with 'unibos gateway device add ID --data-dir {dir}')", { dir: gwDir })}`,
         `  ${label('State')} ${dataDir} ${say('(--fresh starts over)')}`,
         '',
-        `  ${label('Nodes')} ${registry.map((r) => `${r.name} ${r.id}`).join(', ')}`,
+        `  ${label('Nodes')} ${[...registry, gatewayEntry].map((r) => `${r.name} ${r.id}`).join(', ')}`,
         `  ${' '.repeat(10)} ${askLine}`,
         '',
         say('Nodes appear on the map within a minute. About 90 s after start a (fixture) earthquake strikes nearby:\nopen Modules to see the alert and the check-in round as the nodes answer. Ctrl-C stops everything.'),
@@ -241,24 +245,4 @@ function startWeatherSensor(port: number, secret: string): { stop(): Promise<voi
       await client.endAsync();
     },
   };
-}
-
-/** Check-in texts every ~25 s; node 3 raises an SOS after 40 s and is safe again 4 minutes later. */
-function startTraffic(nodes: RunningNode[]): { stop(): void } {
-  const timers: NodeJS.Timeout[] = [];
-  let n = 0;
-  timers.push(
-    setInterval(() => {
-      const from = nodes[n++ % nodes.length]!;
-      try {
-        from.device.sendText(`check-in ${new Date().toISOString().slice(11, 16)}: all well at ${from.device.name}`);
-      } catch {
-        // A full outbox in a long demo: skip this check-in.
-      }
-    }, 25_000),
-  );
-  const sos = nodes[Math.min(2, nodes.length - 1)]!;
-  timers.push(setTimeout(() => sos.device.raiseSos(), 40_000));
-  timers.push(setTimeout(() => sos.device.imSafe(), 280_000));
-  return { stop: () => timers.forEach((t) => clearTimeout(t)) };
 }

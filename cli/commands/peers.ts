@@ -3,11 +3,12 @@
 import { callNode, formatNodeId, type Peer } from '@unibos/firmware';
 import { say } from '../cli-language.ts';
 import { decimal } from '../cli-number.ts';
+import { position } from '../cli-position.ts';
 import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
 
 const HELP = fitHelp(say(
-  'usage: unibos peers [options]\n\nLists the nodes this node has heard: hops away (1 = heard directly), signal of the last direct\nreception, when it was last heard, its last reported position and battery, and an SOS it raised\nand has not ended with "I am safe" (such a node, like a gateway, is never forgotten to make room).\n\n{options}\n',
+  'usage: unibos peers [options]\n\nLists the nodes this node has heard: hops away (1 = heard directly), signal of the last direct\nreception, when it was last heard, its last reported position and battery, and an SOS it raised\nand has not ended with "I am safe" (such a node, like a gateway, is never forgotten to make room).\nNodes with an open SOS come first.\n\n{options}\n',
   { options: DATA_DIR_HELP },
 ));
 
@@ -23,17 +24,19 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${say('{id} has not heard any other node yet', { id: answer.self })}\n`);
     return 0;
   }
-  const rows = answer.peers.map((p) => [
+  // A node asking for help comes first (the node's own order otherwise), its SOS said next to its name.
+  const peers = [...answer.peers.filter((p) => p.sosOpen), ...answer.peers.filter((p) => !p.sosOpen)];
+  const rows = peers.map((p) => [
     formatNodeId(p.nodeId),
     p.longName ?? '',
+    p.sosOpen ? say('SOS OPEN') : '',
     String(p.hops),
     p.snr === null ? '' : `${decimal(p.snr, 1)} dB`,
     p.rssi === null ? '' : `${Math.round(p.rssi)} dBm`,
     ago(p.lastHeardMs),
-    p.latitude === null || p.longitude === null ? '' : `${decimal(p.latitude, 5)}, ${decimal(p.longitude, 5)}`,
+    p.latitude === null || p.longitude === null ? '' : position(p.latitude, p.longitude),
     p.batteryLevel === null ? '' : p.batteryLevel > 100 ? say('powered') : say('{percent}%', { percent: p.batteryLevel }),
-    p.sosOpen ? say('open') : '',
   ]);
-  process.stdout.write(table([say('NODE'), say('NAME'), say('HOPS'), say('SNR'), say('RSSI'), say('LAST HEARD'), say('POSITION'), say('BATTERY'), say('SOS')], rows));
+  process.stdout.write(table([say('NODE'), say('NAME'), say('SOS'), say('HOPS'), say('SNR'), say('RSSI'), say('LAST HEARD'), say('POSITION'), say('BATTERY')], rows));
   return 0;
 }

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { CONFIG_KEYS, controlSocketPath, sosSummary, type SosStatus } from '@unibos/firmware';
 import { CLI_TURKISH } from '../cli-language.ts';
 import { sosLine } from '../sos-line.ts';
+import { duration } from '../cli-duration.ts';
 import { Proc, procs } from './support/processes.ts';
 
 const CLI = fileURLToPath(new URL('../', import.meta.url));
@@ -43,13 +44,13 @@ test('a real node answers in Turkish: status, SOS, send, inbox and its own error
 
   const en = await unibos(['status', '--data-dir', dir], 'en');
   assert.equal(en.code, 0, en.stderr);
-  assert.match(en.stdout, /^node {6}!\w{8} {2}Clinic {2}\(CLIENT\), up \d+ s$/m, 'English as before');
+  assert.match(en.stdout, /^node {6}!\w{8} {2}Clinic {2}\(CLIENT\), up \d+ (s|min)$/m, 'English as before');
   assert.match(en.stdout, /^outbox {4}0 queued$/m);
   assert.match(en.stdout, /^sos {7}none$/m);
 
   const tr = await unibos(['status', '--data-dir', dir], 'tr');
   assert.equal(tr.code, 0, tr.stderr);
-  assert.match(tr.stdout, /^cihaz {9}!\w{8} {2}Clinic {2}\(CLIENT\), \d+ sn’dir açık$/m);
+  assert.match(tr.stdout, /^cihaz {9}!\w{8} {2}Clinic {2}\(CLIENT\), \d+ (sn|dk) süredir açık$/m);
   assert.match(tr.stdout, /^ağ {12}kanal \S+, atlama sınırı \d, kanal kullanımı %\d/m);
   assert.match(tr.stdout, /^giden kutusu {2}0 sırada$/m, 'labels in one column as wide as the longest Turkish one');
   assert.match(tr.stdout, /^sos {11}yok$/m);
@@ -92,24 +93,28 @@ test('a real node answers in Turkish: status, SOS, send, inbox and its own error
   assert.match(none.stderr, /^unibos status: \S+nobody klasörüyle çalışan cihaz yok \(\S+ denetim soketi yok\); `unibos node` ile birini başlatın\n$/);
 });
 
-test('the peers table in Turkish: headers, times, battery and an open SOS', async (t) => {
+test('the peers table in Turkish: headers, times, battery, and an open SOS first and said in full', async (t) => {
   const dir = join(root, 'peers');
   mkdirSync(dir, { recursive: true });
   const now = Date.now();
   // A stand-in for a node's control socket with one peer (a real one needs a second node on the air).
   const server = createServer((_req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ self: '!a50a6e65', peers: [{ nodeId: 0x2b3c4d01, longName: 'Harbour', shortName: 'HARB', role: 'CLIENT', lastHeardMs: now - 300_000, hops: 1, snr: 7.5, rssi: -80, latitude: 41.01, longitude: 28.95, altitudeM: null, positionMs: now, batteryLevel: 101, voltage: null, sosOpen: true }] }));
+    // The node lists Bridge first; Harbour, asking for help, must come first in the table.
+    const bridge = { nodeId: 0x2b3c4d02, longName: 'Bridge', shortName: 'BRDG', role: 'CLIENT', lastHeardMs: now - 120_000, hops: 2, snr: null, rssi: null, latitude: -33.5, longitude: -70.25, altitudeM: null, positionMs: now, batteryLevel: 50, voltage: null, sosOpen: false };
+    res.end(JSON.stringify({ self: '!a50a6e65', peers: [bridge, { nodeId: 0x2b3c4d01, longName: 'Harbour', shortName: 'HARB', role: 'CLIENT', lastHeardMs: now - 300_000, hops: 1, snr: 7.5, rssi: -80, latitude: 41.01, longitude: 28.95, altitudeM: null, positionMs: now, batteryLevel: 101, voltage: null, sosOpen: true }] }));
   });
   await new Promise<void>((resolve) => server.listen(controlSocketPath(dir), resolve));
   t.after(() => server.close());
   const tr = await unibos(['peers', '--data-dir', dir], 'tr');
   assert.equal(tr.code, 0, tr.stderr);
-  const [head, row] = tr.stdout.split('\n');
-  assert.match(head!, /^CİHAZ\s+AD\s+ATLAMA\s+SNR\s+RSSI\s+SON DUYULMA\s+KONUM\s+PİL\s+SOS$/);
-  assert.match(row!, /^!2b3c4d01\s+Harbour\s+1\s+7,5 dB\s+-80 dBm\s+5 dk önce\s+41,01000, 28,95000\s+şebekeden\s+açık$/, 'decimals with a comma');
+  const [head, row, other] = tr.stdout.split('\n');
+  assert.match(head!, /^CİHAZ\s+AD\s+SOS\s+ATLAMA\s+SNR\s+RSSI\s+SON DUYULMA\s+KONUM\s+PİL$/);
+  // A decimal comma between two numbers would hide which comma separates them: degrees and K/G, D/B instead.
+  assert.match(row!, /^!2b3c4d01\s+Harbour\s+SOS AÇIK\s+1\s+7,5 dB\s+-80 dBm\s+5 dk önce\s+41,01000°K 28,95000°D\s+şebekeden$/, 'decimals with a comma, the SOS first');
+  assert.match(other!, /^!2b3c4d02\s+Bridge\s+2\s+2 dk önce\s+33,50000°G 70,25000°B\s+%50$/);
   const en = await unibos(['peers', '--data-dir', dir], 'en');
-  assert.match(en.stdout, /^NODE\s+NAME\s+HOPS\s+SNR\s+RSSI\s+LAST HEARD\s+POSITION\s+BATTERY\s+SOS\n!2b3c4d01\s+Harbour\s+1\s+7\.5 dB\s+-80 dBm\s+5 min ago\s+41\.01000, 28\.95000\s+powered\s+open\n$/);
+  assert.match(en.stdout, /^NODE\s+NAME\s+SOS\s+HOPS\s+SNR\s+RSSI\s+LAST HEARD\s+POSITION\s+BATTERY\n!2b3c4d01\s+Harbour\s+SOS OPEN\s+1\s+7\.5 dB\s+-80 dBm\s+5 min ago\s+41\.01000, 28\.95000\s+powered\n!2b3c4d02\s+Bridge\s+2\s+2 min ago\s+-33\.50000, -70\.25000\s+50%\n$/);
 });
 
 /** A stand-in for a node's control socket answering GET /status and GET /peers as the demo's Clinic did. */
@@ -129,7 +134,7 @@ test('status and peers in Turkish as on the demo: module states and reasons, dec
   const at = (h: number, m: number) => new Date(2026, 0, 1, h, m).getTime();
   const mod = { refused: 0, failed: 0, errors: 0, ended: 0 };
   const status = {
-    nodeId: '!a50a6e65', name: 'Clinic', role: 'CLIENT', uptimeS: 240,
+    nodeId: '!a50a6e65', name: 'Clinic', role: 'CLIENT', uptimeS: 7_530,
     radio: { type: 'sim', state: 'ready', preset: 'LONG_FAST', frequencyHz: 869_525_000, region: 'EU_868', error: null, warning: null },
     gps: { type: 'fixed', fix: { mode: '3d', latitude: 41.0151, longitude: 28.9795 } },
     mesh: { channel: 'LongFast', hopLimit: 3, channelUtilizationPercent: 7.9, framesSent: 12, framesReceived: 30, delivered: 20, relayed: 4, drops: {} },
@@ -148,7 +153,8 @@ test('status and peers in Turkish as on the demo: module states and reasons, dec
   const tr = await unibos(['status', '--data-dir', dir], 'tr');
   assert.equal(tr.code, 0, tr.stderr);
   assert.match(tr.stdout, /^telsiz {8}sim, hazır, 869,525 MHz’de LONG_FAST, EU_868$/m);
-  assert.match(tr.stdout, /^gps {11}fixed, 3B konum 41,01510, 28,97950$/m);
+  assert.match(tr.stdout, /^cihaz {9}!a50a6e65 {2}Clinic {2}\(CLIENT\), 2 sa 5 dk süredir açık$/m, 'up as a person reads it');
+  assert.match(tr.stdout, /^gps {11}fixed, 3B konum 41,01510°K 28,97950°D$/m);
   assert.match(tr.stdout, /^ağ {12}kanal LongFast, atlama sınırı 3, kanal kullanımı %7,9$/m);
   assert.match(tr.stdout, /^sos {11}03:01’de merkeze ulaştı \(ağ geçidi 03:01’de aldı\); 2 kopya gönderildi$/m);
   assert.match(tr.stdout, /^modüller {6}birlikteyiz 0\.1\.0 yüklendi$/m);
@@ -157,6 +163,7 @@ test('status and peers in Turkish as on the demo: module states and reasons, dec
 
   const en = await unibos(['status', '--data-dir', dir], 'en');
   assert.match(en.stdout, /^radio {5}sim, ready, LONG_FAST on 869\.525 MHz, EU_868$/m, 'English as before');
+  assert.match(en.stdout, /^node {6}!a50a6e65 {2}Clinic {2}\(CLIENT\), up 2 h 5 min$/m);
   assert.match(en.stdout, /^gps {7}fixed, 3d fix 41\.01510, 28\.97950$/m);
   assert.match(en.stdout, /^mesh {6}channel LongFast, hop limit 3, channel use 7\.9%$/m);
   assert.match(en.stdout, /^sos {7}received by the hub at 03:01 \(gateway 03:01\); 2 copies sent$/m);
@@ -167,7 +174,7 @@ test('status and peers in Turkish as on the demo: module states and reasons, dec
 
   const peersTr = await unibos(['peers', '--data-dir', dir], 'tr');
   assert.equal(peersTr.code, 0, peersTr.stderr);
-  assert.match(peersTr.stdout.split('\n')[1]!, /^!600d0001\s+Demo gateway\s+1\s+5,0 dB\s+-72 dBm\s+10 dk önce\s+41,00820, 28,97840\s+%87\s*$/, 'decimal commas, the percent sign first');
+  assert.match(peersTr.stdout.split('\n')[1]!, /^!600d0001\s+Demo gateway\s+1\s+5,0 dB\s+-72 dBm\s+10 dk önce\s+41,00820°K 28,97840°D\s+%87\s*$/, 'decimal commas, the percent sign first');
   const peersEn = await unibos(['peers', '--data-dir', dir], 'en');
   assert.match(peersEn.stdout.split('\n')[1]!, /^!600d0001\s+Demo gateway\s+1\s+5\.0 dB\s+-72 dBm\s+10 min ago\s+41\.00820, 28\.97840\s+87%\s*$/);
   const peersJson = await unibos(['peers', '--data-dir', dir, '--json'], 'tr');
@@ -255,6 +262,22 @@ test('every device setting’s help line has its Turkish', () => {
   const lines = Object.values(CONFIG_KEYS as unknown as Record<string, { flag?: string; help: string }>).filter((d) => d.flag).map((d) => d.help);
   assert.ok(lines.length > 10);
   assert.deepEqual(lines.filter((l) => !(l in CLI_TURKISH)), []);
+});
+
+test('how long, as a person reads it, in both languages', () => {
+  const cases: Array<[number, string, string]> = [
+    [42, '42 s', '42 sn'],
+    [561, '9 min', '9 dk'],
+    [7_200, '2 h', '2 sa'],
+    [7_530, '2 h 5 min', '2 sa 5 dk'],
+    [86_400 + 4 * 3_600 + 59, '1 day 4 h', '1 gün 4 sa'],
+    [3 * 86_400 + 1_000, '3 days', '3 gün'],
+    [40 * 86_400 + 5 * 3_600, '40 days', '40 gün'],
+  ];
+  for (const [s, en, tr] of cases) {
+    assert.equal(duration(s, 'en'), en);
+    assert.equal(duration(s, 'tr'), tr);
+  }
 });
 
 test('the SOS line in English is the node’s own line, word for word (but for a cancelled SOS)', () => {

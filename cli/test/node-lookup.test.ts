@@ -63,6 +63,27 @@ test('with the demo running, `unibos status` without a folder lists the demo nod
   assert.match(status.stdout, /node\s+!a50a6e65\s+Clinic/);
 });
 
+test('with the demo stopped, a demo node by name or folder is pointed to `npm start`, not to `unibos node`', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'unibos-lookup-'));
+  t.after(() => rmSync(home, { recursive: true, force: true }));
+  const demo = join(home, '.unibos', 'demo');
+  const clinicDir = join(demo, 'nodes', 'node-3');
+  mkdirSync(clinicDir, { recursive: true });
+  // The demo ran once (its list is kept), but nothing answers now.
+  writeFileSync(join(demo, 'nodes.json'), JSON.stringify([{ name: 'Clinic', id: '!a50a6e65', dataDir: clinicDir }]));
+  for (const args of [['status', '--node', 'Clinic'], ['peers', '--data-dir', clinicDir]]) {
+    const r = await unibos(args, { HOME: home });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /demo.*not running.*start (it|the demo) with `npm start` \(or `unibos demo`\)/, args.join(' '));
+    assert.doesNotMatch(r.stderr, /unibos node`/, 'not a hint to start some other node');
+  }
+  const tr = await unibos(['status', '--node', 'clinic'], { HOME: home, UNIBOS_LANG: 'tr' });
+  assert.match(tr.stderr, /Clinic demonun bir cihazı; demo şu an çalışmıyor .*`npm start`/);
+  // A folder of its own, outside the demo: a node to start with `unibos node`, as before.
+  const own = await unibos(['status', '--data-dir', join(home, 'mine')], { HOME: home });
+  assert.match(own.stderr, /start one with `unibos node`/);
+});
+
 test('every option in the node commands\u2019 --help says what it takes and its default', async () => {
   for (const command of ['node', 'gateway', 'status', 'peers', 'inbox', 'send', 'sos', 'demo']) {
     const r = await unibos([command, '--help'], {});

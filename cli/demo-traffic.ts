@@ -1,0 +1,58 @@
+// The demo's scripted traffic: check-in texts from the simulated nodes in turn, and one node's SOS
+// and its "I am safe" minutes later. The story never contradicts itself: a node whose SOS is open
+// (raised by this script, by its check-in answer "needs help", or by `unibos sos`) sends no "all
+// well" text until it has said "I am safe" (or the hub resolved it).
+
+import type { SosStatus } from '@unibos/firmware';
+
+/** The part of a running node the script drives. */
+export interface TrafficDevice {
+  readonly name: string;
+  sendText(text: string): unknown;
+  raiseSos(): unknown;
+  imSafe(): unknown;
+  status(): { sos: SosStatus };
+}
+
+export interface TrafficTimes {
+  /** Between two check-in texts. */
+  checkinEveryMs: number;
+  sosAfterMs: number;
+  safeAfterMs: number;
+}
+
+export const DEMO_TRAFFIC: TrafficTimes = { checkinEveryMs: 25_000, sosAfterMs: 40_000, safeAfterMs: 280_000 };
+
+/** Asking for help now: raised, not ended with "I am safe", not resolved by the hub. */
+export function sosOpen(s: SosStatus): boolean {
+  return s.stage !== 'none' && s.stage !== 'resolved' && !s.cancelled;
+}
+
+function hhmm(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 16);
+}
+
+/** Check-in texts in turn (a node with an open SOS is passed over); node 3 raises an SOS and is safe again later. */
+export function startTraffic(devices: TrafficDevice[], times: TrafficTimes = DEMO_TRAFFIC, now: () => number = Date.now): { stop(): void } {
+  const timers: NodeJS.Timeout[] = [];
+  let n = 0;
+  timers.push(
+    setInterval(() => {
+      // The next node in turn that is not asking for help; none this round if every node is.
+      for (let tries = 0; tries < devices.length; tries++) {
+        const from = devices[n++ % devices.length]!;
+        if (sosOpen(from.status().sos)) continue;
+        try {
+          from.sendText(`check-in ${hhmm(now())}: all well at ${from.name}`);
+        } catch {
+          // A full outbox in a long demo: skip this check-in.
+        }
+        return;
+      }
+    }, times.checkinEveryMs),
+  );
+  const sos = devices[Math.min(2, devices.length - 1)]!;
+  timers.push(setTimeout(() => sos.raiseSos(), times.sosAfterMs));
+  timers.push(setTimeout(() => sos.imSafe(), times.safeAfterMs));
+  return { stop: () => timers.forEach((t) => clearTimeout(t)) };
+}
