@@ -3,7 +3,7 @@
 // (raised by this script, by its check-in answer "needs help", or by `unibos sos`) sends no "all
 // well" text until it has said "I am safe" (or the hub resolved it).
 
-import type { SosStatus } from '@unibos/firmware';
+import { sosOpen, type SosStatus } from '@unibos/firmware';
 
 /** The part of a running node the script drives. */
 export interface TrafficDevice {
@@ -22,11 +22,6 @@ export interface TrafficTimes {
 }
 
 export const DEMO_TRAFFIC: TrafficTimes = { checkinEveryMs: 25_000, sosAfterMs: 40_000, safeAfterMs: 280_000 };
-
-/** Asking for help now: raised, not ended with "I am safe", not resolved by the hub. */
-export function sosOpen(s: SosStatus): boolean {
-  return s.stage !== 'none' && s.stage !== 'resolved' && !s.cancelled;
-}
 
 function hhmm(ms: number): string {
   return new Date(ms).toISOString().slice(11, 16);

@@ -15,7 +15,7 @@ export { loadOrCreateIdentity, type NodeIdentity } from './node/identity.ts';
 export { formatNodeId, parseNodeId } from '@unibos/mesh-protocol';
 export type { Peer } from './node/peer-store.ts';
 export type { InboxMessage } from './node/inbox.ts';
-export type { SosStatus } from './node/sos.ts';
+export { sosOpen, type SosStatus } from './node/sos.ts';
 export { sosSummary } from './node/sos-summary.ts';
 export { callNode } from './control/control-client.ts';
 export { controlSocketPath } from './control/control-socket.ts';

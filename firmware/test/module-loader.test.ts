@@ -111,6 +111,18 @@ test('a node configured with birlikteyiz answers a check-in over the air; bad, t
     const last = byName((await callNode<NodeStatus>(fieldDir, 'GET', '/status')).modules);
     assert.equal(last.thrower!.errors, 1);
     assert.equal(last.greedy!.refused, 6);
+
+    // The person at the field node asks for help: the answerer's "safe" to the next question must not call it off.
+    field.device.raiseSos();
+    asker.device.sendAlert('WARNING', 'Second aftershock. Are you safe?', field.device.nodeId);
+    // Polled until the answerer has tried (its call is counted as failed), for at most 10 s.
+    for (const until = Date.now() + 10_000; byName((await callNode<NodeStatus>(fieldDir, 'GET', '/status')).modules).birlikteyiz!.failed === 0; ) {
+      assert.ok(Date.now() < until, 'the answerer tried to answer');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const sos = (await callNode<NodeStatus>(fieldDir, 'GET', '/status')).sos;
+    assert.equal(sos.cancelled, false, 'the SOS is still open');
+    assert.notEqual(sos.stage, 'none');
   } finally {
     for (const n of nodes.reverse()) await n.stop();
     await air.close();

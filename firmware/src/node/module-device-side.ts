@@ -12,6 +12,7 @@ import type { ButtonPress } from '../gpio/device-panel.ts';
 import type { Device } from './device.ts';
 import type { InboxMessage } from './inbox.ts';
 import { ModuleStore } from './module-store.ts';
+import { sosOpen } from './sos.ts';
 
 /** The longest delay one Node timer takes. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -79,7 +80,15 @@ export class ModuleDeviceSide {
         device.on('message', fn);
         return this.track(() => device.off('message', fn));
       },
-      imSafe: () => (priority === 'alert' ? this.attempt('imSafe', () => device.imSafe()) : this.refuse('imSafe', needAlert)),
+      imSafe: () =>
+        priority === 'alert'
+          ? this.attempt('imSafe', () => {
+              // "I am safe" ends the person's SOS: only the person says it (the button, `unibos sos --safe`).
+              // A check-in answerer saying it for an unattended node must not call off a call for help.
+              if (sosOpen(device.status().sos)) throw new FirmwareError('E_BAD_REQUEST', 'this node has an open SOS: only the person ends it (the button or `unibos sos --safe`), never a module');
+              return device.imSafe();
+            })
+          : this.refuse('imSafe', needAlert),
       raiseSos: () => (priority === 'alert' ? this.attempt('raiseSos', () => device.raiseSos()) : this.refuse('raiseSos', needAlert)),
       sendText: (text, to = BROADCAST) => (priority ? this.attempt('sendText', () => device.sendText(text, to)) : this.refuse('sendText', 'a mesh.max_priority')),
       sendAlert: (level: AlertLevel, text, to = BROADCAST) => {

@@ -73,6 +73,11 @@ export interface SosOptions {
 }
 
 const KEY = 'sos';
+/** The person is asking for help now: an SOS raised, not ended with "I am safe", not resolved by the hub. */
+export function sosOpen(s: SosStatus): boolean {
+  return s.stage !== 'none' && s.stage !== 'resolved' && !s.cancelled;
+}
+
 const NONE: SosStatus = { stage: 'none', cancelled: false, resending: false, requestId: 0, startedMs: 0, copiesSent: 0, stageTimes: {}, safe: 'none', safeCopiesSent: 0, safeGiveUps: 0 };
 
 export class SosTracker {
