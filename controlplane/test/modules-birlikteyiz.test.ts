@@ -112,7 +112,7 @@ test('a fixture quake near the fleet opens a check-in round that the nodes answe
   // The simulated nodes answer: Harbour presses "I am safe", School holds for help, Farm is silent.
   gw.mesh(NODES[0]!.id, 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: packetId++ });
   gw.mesh(NODES[1]!.id, 'alert', { level: 'SOS', text: 'SOS', requestId: 77 }, { packetId: packetId++ });
-  await summary.filter({ hasText: '1 safe · 1 need help · 1 no answer' }).waitFor();
+  await summary.filter({ hasText: '1 safe · 1 needs help · 1 no answer' }).waitFor();
   assert.match(await panel.locator('tr[data-node="!5afe0001"]').innerText(), /Safe/);
   assert.match(await panel.locator('tr[data-node="!5afe0002"]').innerText(), /Needs help/);
   assert.match(await panel.locator('tr[data-node="!5afe0003"]').innerText(), /No answer yet/);

@@ -156,12 +156,6 @@ test("birlikteyiz's panel reads in Turkish for a Turkish operator on a phone", a
   t.after(() => browser.close());
   const { context, page, problems } = await openPage(browser, hub, { size: 'phone', locale: 'tr-TR' });
   t.after(() => context.close());
-  // What canvas tiles write (the check-in map's grid labels). A string: tsx would wrap a function's inner functions.
-  await page.addInitScript(`{
-    const texts = (window.canvasTexts = []);
-    const fill = CanvasRenderingContext2D.prototype.fillText;
-    CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) { texts.push(String(text)); return fill.call(this, text, ...rest); };
-  }`);
   await signIn(page, hub, admin, '#/modules');
   const panel = page.locator('section[aria-label="birlikteyiz paneli"]');
   const summary = panel.getByRole('status', { name: 'Yoklama özeti' });
@@ -192,8 +186,8 @@ test("birlikteyiz's panel reads in Turkish for a Turkish operator on a phone", a
     assert.ok(!text.includes(english), `no English "${english}" in the panel`);
   }
   // The check-in map's grid in Turkish: "37,6°K", "36,9°D", not "37.6°N", "36.9°E".
-  await page.waitForFunction(() => (window as unknown as { canvasTexts: string[] }).canvasTexts.some((x) => x.includes('°')));
-  const grid = (await page.evaluate(() => (window as unknown as { canvasTexts: string[] }).canvasTexts)).filter((x) => x.includes('°'));
+  await page.locator('section[aria-label="birlikteyiz paneli"] .graticule-label').filter({ hasText: '°' }).first().waitFor();
+  const grid = (await page.locator('section[aria-label="birlikteyiz paneli"] .graticule-label').allTextContents()).filter((x) => x.includes('°'));
   assert.deepEqual(grid.filter((x) => !/^\d+(,\d+)?°[KGDB]?$/.test(x)), [], `the map's grid labels in Turkish (${grid.slice(0, 4).join(', ')})`);
   // On a phone the page grows to its widest content (and then it "fits"): the longer Turkish must not do that.
   assert.equal(await page.evaluate(() => window.innerWidth), 375, 'the page is as wide as the phone');

@@ -58,13 +58,6 @@ test('values read in the reader’s language and locale', async (t) => {
       // Every check runs and each one that fails is told, not only the first.
       const fails: string[] = [];
       const check = (ok: unknown, msg: string) => void (ok || fails.push(msg));
-      // What the map's canvas tiles write: the grid's labels.
-      // (A script in a string: tsx would wrap a function's inner functions in a helper the page does not have.)
-      await page.addInitScript(`{
-        const texts = (window.canvasTexts = []);
-        const fill = CanvasRenderingContext2D.prototype.fillText;
-        CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) { texts.push(String(text)); return fill.call(this, text, ...rest); };
-      }`);
       // A browser that has not been asked about notifications yet: the "Notify me of SOS" button shows.
       await page.addInitScript("Object.defineProperty(Notification, 'permission', { get() { return 'default'; } })");
       await signIn(page, hub, admin, '#/sensors');
@@ -102,8 +95,8 @@ test('values read in the reader’s language and locale', async (t) => {
 
       // Map: the grid's labels in the locale's digits and compass letters.
       await showView(page, 'map');
-      await page.waitForFunction(() => (window as unknown as { canvasTexts: string[] }).canvasTexts.some((x) => x.includes('°')));
-      const grid = (await page.evaluate(() => (window as unknown as { canvasTexts: string[] }).canvasTexts)).filter((x) => x.includes('°'));
+      await page.locator('#node-map .graticule-label').filter({ hasText: '°' }).first().waitFor();
+      const grid = (await page.locator('#node-map .graticule-label').allTextContents()).filter((x) => x.includes('°'));
       const wrong = grid.filter((x) => !c.grid.test(x));
       check(wrong.length === 0, `grid labels written the ${c.tag} way (${wrong.slice(0, 4).join(', ')})`);
       check(grid.some((x) => /\d[.,]\d/.test(x)), `grid labels have decimals here: ${grid.slice(0, 4).join(', ')}`);

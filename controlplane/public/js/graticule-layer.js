@@ -1,5 +1,7 @@
 // The offline map's background: a light latitude/longitude grid drawn on canvas tiles, so the
-// map shows scale and place with no tile server and no internet. Labels read in the reader's locale.
+// map shows scale and place with no tile server and no internet. Its labels sit along the map's
+// top and left edges, placed for the view (a tile's label would be cut where the tile runs past
+// the map's edge); they read in the reader's locale.
 
 import { gridCoordinate } from './format.js';
 
@@ -34,6 +36,24 @@ function label(value, step, axis) {
 export function createGraticuleLayer(L) {
   const Graticule = L.GridLayer.extend({
     options: { tileSize: 256, updateWhenZooming: false, className: 'graticule', pane: 'tilePane' },
+    /** @param {any} map */
+    onAdd(map) {
+      L.GridLayer.prototype.onAdd.call(this, map);
+      if (!map.getPane(LABEL_PANE)) map.createPane(LABEL_PANE).style.zIndex = '250';
+      this._labels = L.DomUtil.create('div', 'graticule-labels', map.getPane(LABEL_PANE));
+      this._placeLabels = () => placeLabels(L, map, this._labels);
+      this._hideLabels = () => this._labels.replaceChildren();
+      map.on('moveend zoomend resize viewreset', this._placeLabels);
+      map.on('zoomstart', this._hideLabels);
+      this._placeLabels();
+    },
+    /** @param {any} map */
+    onRemove(map) {
+      map.off('moveend zoomend resize viewreset', this._placeLabels);
+      map.off('zoomstart', this._hideLabels);
+      this._labels?.remove();
+      L.GridLayer.prototype.onRemove.call(this, map);
+    },
     /**
      * @param {{ x: number, y: number, z: number }} coords
      */
@@ -54,9 +74,6 @@ export function createGraticuleLayer(L) {
       const step = gridStep(zoom);
       const major = step * 5;
 
-      g.font = `${LABEL_PX}px system-ui, sans-serif`;
-      const lonLabels = ((coords.y % 2) + 2) % 2 === 0;
-      g.textBaseline = 'top';
       const isMajor = (/** @type {number} */ v) => Math.abs(v / major - Math.round(v / major)) < 1e-6;
 
       // Meridians (vertical lines).
@@ -68,15 +85,6 @@ export function createGraticuleLayer(L) {
         g.moveTo(x, 0);
         g.lineTo(x, size.y);
         g.stroke();
-        // Labels on every other row of tiles only: a grid, not a wall of numbers.
-        if (lonLabels) {
-          const text = label(round(lon, step), step, 'lon');
-          const at = inside(x + 3, x - 3 - g.measureText(text).width, g.measureText(text).width, size.x);
-          if (at !== null) {
-            g.fillStyle = 'rgba(30, 60, 90, 0.7)';
-            g.fillText(text, at, 3);
-          }
-        }
       }
       // Parallels (horizontal lines).
       for (let lat = Math.floor(nw.lat / step) * step; lat >= se.lat; lat -= step) {
@@ -88,14 +96,6 @@ export function createGraticuleLayer(L) {
         g.moveTo(0, y);
         g.lineTo(size.x, y);
         g.stroke();
-        if (((coords.x % 2) + 2) % 2 === 0) {
-          // Below the line, else above it; never in the band the meridians' labels use.
-          const at = inside(y + 3, y - 3 - LABEL_PX, LABEL_PX, size.y);
-          if (at !== null && !(lonLabels && at < 3 + LABEL_PX + 2)) {
-            g.fillStyle = 'rgba(30, 60, 90, 0.7)';
-            g.fillText(label(round(lat, step), step, 'lat'), 3, at);
-          }
-        }
       }
       // The equator and the prime meridian stand out.
       g.strokeStyle = 'rgba(200, 90, 40, 0.45)';
@@ -117,6 +117,56 @@ export function createGraticuleLayer(L) {
     },
   });
   return new Graticule();
+}
+
+/** The pane the grid's labels go in: over the tiles, under the markers and their names. */
+const LABEL_PANE = 'graticuleLabels';
+/** Room kept between a label and the map's edge or its line (px). */
+const LABEL_GAP = 3;
+/** @type {CanvasRenderingContext2D | null} */
+let measurer = null;
+/** @param {string} text */
+function textWidth(text) {
+  measurer ??= /** @type {CanvasRenderingContext2D} */ (document.createElement('canvas').getContext('2d'));
+  measurer.font = `${LABEL_PX}px system-ui, sans-serif`;
+  return Math.ceil(measurer.measureText(text).width);
+}
+
+/**
+ * The grid's labels for what the map shows now: each meridian's along the top edge, each
+ * parallel's along the left edge below the meridians' band, every one wholly inside the map
+ * (beside its line, else on its other side, else left out).
+ * @param {any} L @param {any} map @param {HTMLElement} box
+ */
+function placeLabels(L, map, box) {
+  const size = map.getSize();
+  if (!size.x || !size.y) return box.replaceChildren();
+  const step = gridStep(Math.round(map.getZoom()));
+  const bounds = map.getBounds();
+  const centre = map.getCenter();
+  /** @type {HTMLElement[]} */
+  const labels = [];
+  /** @param {string} text @param {number} x @param {number} y */
+  const put = (text, x, y) => {
+    const el = L.DomUtil.create('span', 'graticule-label');
+    el.textContent = text;
+    L.DomUtil.setPosition(el, map.containerPointToLayerPoint([x, y]));
+    labels.push(el);
+  };
+  for (let lon = Math.ceil(bounds.getWest() / step) * step; lon <= bounds.getEast(); lon += step) {
+    const x = map.latLngToContainerPoint([centre.lat, lon]).x;
+    const text = label(round(((((lon + 180) % 360) + 360) % 360) - 180, step), step, 'lon');
+    const at = inside(x + LABEL_GAP, x - LABEL_GAP - textWidth(text), textWidth(text), size.x);
+    if (at !== null) put(text, at, LABEL_GAP);
+  }
+  const band = LABEL_GAP + LABEL_PX + 4;
+  for (let lat = Math.floor(bounds.getNorth() / step) * step; lat >= bounds.getSouth(); lat -= step) {
+    if (Math.abs(lat) > 85.05) continue;
+    const y = map.latLngToContainerPoint([lat, centre.lng]).y;
+    const at = inside(y + LABEL_GAP, y - LABEL_GAP - LABEL_PX, LABEL_PX, size.y);
+    if (at !== null && at >= band) put(label(round(lat, step), step, 'lat'), LABEL_GAP, at);
+  }
+  box.replaceChildren(...labels);
 }
 
 /** Removes float drift from repeated additions (0.30000000000000004). @param {number} v @param {number} step */

@@ -52,6 +52,15 @@ export function createShell(root, { api, config }) {
   const openAlerts = new OpenAlerts(api);
   const stream = new EventStream({ token: () => api.accessToken, refresh: () => api.refresh() });
 
+  // On a phone the Alerts screen is far along the sideways-scrolling row: how many alerts are open
+  // shows in the top bar too, a tap from them. Phones only: a laptop's row shows the Alerts link.
+  const alertsChip = h('a', { class: 'topbar-alerts', href: '#/alerts', hidden: true }, h('span', { 'aria-hidden': 'true' }, '▲'), h('span', { class: 'topbar-alerts-count' }, ''));
+  const phone = window.matchMedia('(max-width: 600px)');
+  let openAlertCount = 0;
+  const showAlertsChip = () => {
+    alertsChip.hidden = openAlertCount === 0 || !phone.matches;
+  };
+  phone.addEventListener('change', showAlertsChip);
   const toasts = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
   // New SOS and alerts interrupt: announced at once, and they stay until dismissed.
   const alarms = h('div', { class: 'alarms', role: 'alert' });
@@ -68,6 +77,12 @@ export function createShell(root, { api, config }) {
       if (!badge) return;
       badge.textContent = count > 0 ? String(count) : '';
       badge.hidden = count === 0;
+      if (id === 'alerts') {
+        openAlertCount = count;
+        showAlertsChip();
+        /** @type {HTMLElement} */ (alertsChip.querySelector('.topbar-alerts-count')).textContent = String(count);
+        alertsChip.setAttribute('aria-label', t({ one: '{count} open alert', other: '{count} open alerts' }, { count }));
+      }
     },
     notify: (message, kind = 'info', key) => {
       if (kind === 'alert') {
@@ -156,7 +171,7 @@ export function createShell(root, { api, config }) {
     await askNotificationPermission();
     bell.hidden = notificationPermission() !== 'default';
   });
-  const header = h('header', { class: 'topbar' }, h('a', { class: 'brand', href: '#/fleet' }, h('img', { src: '/favicon.svg', alt: '', width: '28', height: '28' }), h('span', {}, 'UNIBOS')), nav, h('div', { class: 'topbar-right' }, liveStatus, bell, who, language, signOut));
+  const header = h('header', { class: 'topbar' }, h('a', { class: 'brand', href: '#/fleet' }, h('img', { src: '/favicon.svg', alt: '', width: '28', height: '28' }), h('span', {}, 'UNIBOS')), nav, h('div', { class: 'topbar-right' }, alertsChip, liveStatus, bell, who, language, signOut));
   const main = h('main', { class: 'content', id: 'content' });
   for (const v of views) {
     v.el.hidden = true;

@@ -42,12 +42,15 @@ export function mount(root, ctx) {
   const roundBody = h('tbody');
   const columns = [t('Node'), t('Distance'), t('Status'), t('Answered')];
   const roundTable = h('table', { class: 'data-table', 'aria-label': t('Check-in round') }, h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))), roundBody);
+  // Until a round exists there is nothing to list, map or check people into: the empty state says
+  // so instead of an empty table and a map of the whole world (renderRound shows them with a round).
+  const roundWrap = h('div', { class: 'table-wrap', hidden: true }, roundTable);
   const people = h('ul', { class: 'people', 'aria-label': t('People checked in') });
-  const mapEl = h('div', { class: 'map', style: 'height: 360px', role: 'region', 'aria-label': t('Check-in map') });
+  const mapEl = h('div', { class: 'map', style: 'height: 360px', role: 'region', 'aria-label': t('Check-in map'), hidden: true });
   // What the map's colours and shapes mean, in the marker's own colours (and words: colour is never the only signal).
   const legend = h(
     'ul',
-    { class: 'legend checkin-legend', style: 'margin-top: 0.5rem', 'aria-label': t('Check-in map legend') },
+    { class: 'legend checkin-legend', style: 'margin-top: 0.5rem', 'aria-label': t('Check-in map legend'), hidden: true },
     ['safe', 'needs_help', 'waiting'].map((status) => h('li', { dataset: { status } }, h('span', { class: 'legend-dot', style: `background: ${STATUS_COLOR[status]}; border: 2px solid ${STATUS_COLOR[status]}`, 'aria-hidden': 'true' }), statusLabel(status))),
     h('li', { dataset: { mark: 'epicentre' } }, h('span', { class: 'legend-dot', style: `border: 3px solid ${EPICENTRE_COLOR}; background: rgba(207, 34, 46, 0.2)`, 'aria-hidden': 'true' }), t('Epicentre')),
     h('li', { dataset: { mark: 'radius' } }, h('span', { class: 'legend-dot', style: `width: 1.1rem; height: 1.1rem; border: 1px dashed ${EPICENTRE_COLOR}; background: transparent`, 'aria-hidden': 'true' }), t('Check-in area: nodes inside it are asked')),
@@ -55,6 +58,7 @@ export function mount(root, ctx) {
   const points = h('ul', { class: 'assembly-points', 'aria-label': t('Assembly points') });
   const pointForm = assemblyForm();
   const personForm = checkInForm();
+  personForm.hidden = true;
   replace(
     root,
     h('h2', {}, t('Birlikteyiz: earthquakes and check-ins')),
@@ -64,7 +68,7 @@ export function mount(root, ctx) {
     quakes,
     h('h3', {}, t('Check-in round')),
     roundHead,
-    h('div', { class: 'table-wrap' }, roundTable),
+    roundWrap,
     people,
     ctx.can('alerts') && personForm,
     mapEl,
@@ -124,7 +128,7 @@ export function mount(root, ctx) {
     replace(
       roundHead,
       h('p', {}, h('strong', {}, round.title), ' · ', round.closedAt ? t('closed') : t('open until {time}', { time: timeOfDay(round.closesAt) })),
-      h('p', { class: 'round-summary', role: 'status', 'aria-label': t('Check-in summary') }, t('{safe} safe · {needsHelp} need help · {waiting} no answer', { safe: c.safe, needsHelp: c.needsHelp, waiting: c.waiting })),
+      h('p', { class: 'round-summary', role: 'status', 'aria-label': t('Check-in summary') }, [t({ one: '{count} safe', other: '{count} safe' }, { count: c.safe }), t({ one: '{count} needs help', other: '{count} need help' }, { count: c.needsHelp }), t({ one: '{count} no answer', other: '{count} no answer' }, { count: c.waiting })].join(' · ')),
       round.meshError && h('p', { class: 'module-error' }, t('Not sent into the mesh: {error}', { error: round.meshError })),
     );
     const order = { needs_help: 0, waiting: 1, safe: 2 };
@@ -140,8 +144,9 @@ export function mount(root, ctx) {
   }
 
   function drawMap() {
+    for (const el of [roundWrap, personForm, mapEl, legend]) el.hidden = !round;
     const L = /** @type {any} */ (window).L;
-    if (!L) return;
+    if (!L || !round) return;
     if (!map) {
       map = L.map(mapEl, { minZoom: 2, maxZoom: 18, attributionControl: Boolean(ctx.config.mapTileUrl) });
       if (ctx.config.mapTileUrl) L.tileLayer(ctx.config.mapTileUrl, { maxZoom: 19 }).addTo(map);
@@ -150,7 +155,6 @@ export function mount(root, ctx) {
     }
     layer?.remove();
     layer = L.layerGroup().addTo(map);
-    if (!round) return;
     /** @type {Array<[number, number]>} */
     const bounds = [];
     if (round.epicentre) {

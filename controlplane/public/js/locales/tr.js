@@ -253,6 +253,7 @@ export const TR = {
   '{count} nodes': { one: '{count} cihaz', other: '{count} cihaz' },
   '{name} ({count} hops)': { one: '{name} ({count} atlama)', other: '{name} ({count} atlama)' },
   '{count} open': { one: '{count} açık', other: '{count} açık' },
+  '{count} open alerts': { one: '{count} açık uyarı', other: '{count} açık uyarı' },
   '{count} readings; latest {value} at {time}': { one: '{count} ölçüm; son değer {value}, {time}', other: '{count} ölçüm; son değer {value}, {time}' },
   '{count} runtime errors since start': { one: 'başlangıçtan beri {count} çalışma hatası', other: 'başlangıçtan beri {count} çalışma hatası' },
   'position without a fix': 'konum (uydu bağlantısı yok)',

@@ -167,6 +167,8 @@ export function createMapView(ctx) {
     overlay = leaflet.layerGroup().addTo(map);
     map.setView([20, 0], 2);
     map.on('zoomend', () => sync());
+    // Panning brings names to the map's edges: they move inside (keepLabelsOffSos) when it stops.
+    map.on('moveend', () => keepLabelsOffSos());
     sync();
   };
 
@@ -320,7 +322,8 @@ export function createMapView(ctx) {
    * An SOS marker is drawn above the nodes' names (it must never be hidden), so a name it would
    * cover moves: to the first spot of LABEL_SPOTS clear of every SOS marker and of the other names
    * and inside the map, else where the least of it is covered or cut off (an SOS counting far more).
-   * Names no SOS is near stay where they usually are.
+   * A name running past the map's edge moves the same way. Names no SOS is near and wholly inside
+   * the map stay where they usually are.
    */
   const keepLabelsOffSos = () => {
     const sos = [...mapEl.querySelectorAll('.sos-marker .sos-shape')].map((e) => e.getBoundingClientRect()).filter((r) => r.width > 0);
@@ -340,9 +343,11 @@ export function createMapView(ctx) {
       put(home);
       const atHome = el.getBoundingClientRect();
       el.classList.remove('node-label--moved');
-      if (atHome.width === 0 || !sos.some((b) => overlapArea(atHome, b) > 0)) continue;
-      const names = [...mapEl.querySelectorAll('.leaflet-tooltip.node-label')].filter((x) => x !== el).map((x) => x.getBoundingClientRect());
       const frame = mapEl.getBoundingClientRect();
+      // A name running past the map's edge (a node near it, on a phone) moves inside like one an SOS covers.
+      const offMap = atHome.left < frame.left || atHome.right > frame.right || atHome.top < frame.top || atHome.bottom > frame.bottom;
+      if (atHome.width === 0 || (!offMap && !sos.some((b) => overlapArea(atHome, b) > 0))) continue;
+      const names = [...mapEl.querySelectorAll('.leaflet-tooltip.node-label')].filter((x) => x !== el).map((x) => x.getBoundingClientRect());
       /** How much of a name an SOS or another name covers, or lies off the map. @param {DOMRect} r */
       const cost = (r) => sos.reduce((sum, b) => sum + 1000 * overlapArea(r, b), 0) + names.reduce((sum, b) => sum + overlapArea(r, b), 0) + (r.width * r.height - Math.max(0, Math.min(r.right, frame.right) - Math.max(r.left, frame.left)) * Math.max(0, Math.min(r.bottom, frame.bottom) - Math.max(r.top, frame.top)));
       let best = home;

@@ -38,7 +38,12 @@ export function createSensorsView(ctx) {
   const sensorSelect = h('select', { id: 'chart-sensor' });
   const metricSelect = h('select', { id: 'chart-metric' });
   const periodSelect = h('select', { id: 'chart-period' }, PERIODS.map(([v, t]) => h('option', { value: v }, t)));
-  periodSelect.value = '86400000';
+  /** The longest period offered without a choice: the chart opens on the last day's readings. */
+  const DEFAULT_SPAN = 86400000;
+  periodSelect.value = String(DEFAULT_SPAN);
+  /** Until the operator picks a period, the chart takes the shortest one that holds all of the last
+   * day's readings: a sensor heard for ten minutes is not a vertical line at the right of a day. */
+  let periodPicked = false;
   const chartBox = h('div', { class: 'chart-box' });
   const chartNote = h('p', { class: 'summary', 'aria-live': 'polite' });
   const el = h(
@@ -131,14 +136,19 @@ export function createSensorsView(ctx) {
       chartNote.textContent = '';
       return;
     }
-    // Drawn at the box's own width: its text stays readable on a phone. The time axis is the chosen period.
+    // Drawn at the box's own width: its text stays readable on a phone. The time axis is the chosen
+    // period; left to the default, it starts at the first reading when they began later (a sensor
+    // heard for the last few minutes fills the chart, not a sliver at its right edge).
     const now = Date.now();
+    let from = now - Number(periodSelect.value);
+    const first = points[0]?.time;
+    if (!periodPicked && first !== undefined && first > from) from = Math.max(from, first - (now - first) * 0.05);
     chartWidth = chartBox.clientWidth;
     replace(
       chartBox,
       lineChart(points, {
         label: t('{metric} of {sensor}, {period}', { metric: metricSelect.selectedOptions[0]?.textContent ?? metric, sensor: id, period: periodSelect.selectedOptions[0]?.textContent?.toLowerCase() ?? '' }),
-        from: now - Number(periodSelect.value),
+        from,
         to: now,
         width: chartWidth || undefined,
         empty: t('No readings in this period.'),
@@ -157,7 +167,8 @@ export function createSensorsView(ctx) {
       drawChart();
       return;
     }
-    const from = new Date(Date.now() - Number(periodSelect.value)).toISOString();
+    const fitting = !periodPicked;
+    const from = new Date(Date.now() - (fitting ? DEFAULT_SPAN : Number(periodSelect.value))).toISOString();
     /** @type {{ time: number, value: number }[]} */
     const got = [];
     let cursor = null;
@@ -179,6 +190,13 @@ export function createSensorsView(ctx) {
     if (seq !== loadSeq) return;
     // The hub lists newest first; readings stamped the same instant stay in the order they came.
     points = got.reverse().sort((a, b) => a.time - b.time);
+    if (fitting && !periodPicked) {
+      const now = Date.now();
+      const oldest = points[0]?.time ?? now;
+      const fit = PERIODS.map(([v]) => Number(v)).find((span) => span <= DEFAULT_SPAN && now - span <= oldest) ?? DEFAULT_SPAN;
+      periodSelect.value = String(fit);
+      points = points.filter((p) => p.time >= now - fit);
+    }
     drawChart();
   };
 
@@ -199,7 +217,10 @@ export function createSensorsView(ctx) {
     void loadReadings();
   });
   metricSelect.addEventListener('change', () => void loadReadings());
-  periodSelect.addEventListener('change', () => void loadReadings());
+  periodSelect.addEventListener('change', () => {
+    periodPicked = true;
+    void loadReadings();
+  });
 
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let refreshTimer;

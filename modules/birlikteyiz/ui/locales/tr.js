@@ -24,7 +24,10 @@ export const TR = {
   closed: 'kapandı',
   'open until {time}': 'saat {time} kadar açık',
   'Check-in summary': 'Yoklama özeti',
-  '{safe} safe · {needsHelp} need help · {waiting} no answer': '{safe} güvende · {needsHelp} yardım gerekiyor · {waiting} yanıt yok',
+  // Each count with its own plural form ("1 needs help", "2 need help"); Turkish keeps one form.
+  '{count} safe': { one: '{count} güvende', other: '{count} güvende' },
+  '{count} need help': { one: '{count} yardım gerekiyor', other: '{count} yardım gerekiyor' },
+  '{count} no answer': { one: '{count} yanıt yok', other: '{count} yanıt yok' },
   'Not sent into the mesh: {error}': 'Ağa gönderilemedi: {error}',
   Node: 'Düğüm',
   Distance: 'Uzaklık',

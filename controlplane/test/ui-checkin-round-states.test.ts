@@ -1,0 +1,100 @@
+// birlikteyiz's check-in section before and during a round: before any quake there is no empty
+// table, no map of the whole world and no form to check people into nothing, only a line saying a
+// round opens after a quake alert; once
+// a round is open its summary counts each status in words that agree with the number
+// ("1 needs help", "2 need help"), in the operator's language, on a phone and a laptop.
+
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { usgsFeedDocument } from '@unibos/module-birlikteyiz';
+import { api, createAdminSession } from './support/test-auth.ts';
+import { TestGateway } from './support/test-gateway.ts';
+import { waitForEvent } from './support/hub-events.ts';
+import { startModuleHub } from './support/module-test-hub.ts';
+import { artifactsDir, assertFitsWidth, launch, openPage, signIn } from './support/ui-browser.ts';
+
+const SHOTS = artifactsDir('ui-checkin-round-states');
+const CENTER = { latitude: 37.5858, longitude: 36.9371 };
+const NODES = [
+  { id: '!7e5c0001', name: 'Çarşı', lat: 37.5901, lon: 36.9442 },
+  { id: '!7e5c0002', name: 'Okul', lat: 37.5803, lon: 36.9287 },
+  { id: '!7e5c0003', name: 'Köy', lat: 37.5752, lon: 36.9511 },
+  { id: '!7e5c0004', name: 'Cami', lat: 37.5822, lon: 36.9401 },
+];
+
+const CASES = [
+  { locale: 'en-GB', size: 'laptop', panel: 'birlikteyiz panel', table: 'Check-in round', map: 'Check-in map', form: 'Check a person in', empty: 'No check-in round yet.', summary: '2 safe · 1 needs help · 1 no answer' },
+  { locale: 'tr-TR', size: 'phone', panel: 'birlikteyiz paneli', table: 'Güvendeyim yoklaması', map: 'Yoklama haritası', form: 'Bir kişiyi yoklamaya yaz', empty: 'Henüz yoklama yok.', summary: '2 güvende · 1 yardım gerekiyor · 1 yanıt yok' },
+] as const;
+
+test('the check-in section shows an empty state before a round and counts in agreeing words during one', async (t) => {
+  // The quake feed: empty until the quake happens.
+  let quakeMs = 0;
+  const server: Server = createServer((_req, res) => {
+    const quakes = quakeMs ? [{ id: 'tr3', latitude: CENTER.latitude + 0.04, longitude: CENTER.longitude + 0.05, depthKm: 10, magnitude: 5.8, timeMs: quakeMs, place: 'Kahramanmaraş, Türkiye' }] : [];
+    res.writeHead(200, { 'content-type': 'application/json' }).end(usgsFeedDocument(quakes, quakeMs || Date.now()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const hub = await startModuleHub({});
+  t.after(() => hub.stop());
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  let packetId = 7300;
+  for (const n of NODES) {
+    gw.mesh(n.id, 'info', { longName: n.name, shortName: n.name.slice(0, 4), hwModel: 'SIM', role: 'CLIENT' }, { packetId: packetId++ });
+    gw.mesh(n.id, 'position', { latitude: n.lat, longitude: n.lon, altitudeM: 500 }, { packetId: packetId++ });
+  }
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position' && e.data.nodeId === NODES[3]!.id, { what: 'the nodes' });
+  const settings = { usgsUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/summary/2.5_hour.geojson`, afadUrl: 'http://127.0.0.1:9/apiv2/event/filter', emscUrl: '', kandilliUrl: '', pollIntervalS: 5, radiusKm: 50 };
+  assert.equal((await api(hub, admin, '/api/v1/modules/birlikteyiz/settings', { method: 'PUT', body: settings })).status, 200);
+  assert.equal((await api(hub, admin, '/api/v1/modules/birlikteyiz/enable', { method: 'POST' })).body.state, 'loaded');
+
+  const browser = await launch();
+  t.after(() => browser.close());
+  const pages: { c: (typeof CASES)[number]; page: Page; problems: string[] }[] = [];
+  for (const c of CASES) {
+    const { page, problems, context } = await openPage(browser, hub, { size: c.size, locale: c.locale });
+    t.after(() => context.close());
+    await signIn(page, hub, admin, '#/modules');
+    pages.push({ c, page, problems });
+  }
+
+  await t.test('before any round: a line saying so, no empty table, no world map', async () => {
+    for (const { c, page, problems } of pages) {
+      const panel = page.locator(`section[aria-label="${c.panel}"]`);
+      await panel.locator('.round-head .empty').filter({ hasText: c.empty }).waitFor();
+      assert.equal(await panel.getByRole('table', { name: c.table }).isVisible(), false, `${c.locale}: no empty check-in table`);
+      assert.equal(await panel.getByRole('region', { name: c.map }).isVisible(), false, `${c.locale}: no map of the world with nothing on it`);
+      assert.equal(await panel.getByRole('form', { name: c.form }).isVisible(), false, `${c.locale}: no form to check people into a round there is not`);
+      await assertFitsWidth(page, `the empty check-in section at ${c.size} size`);
+      await panel.locator('.round-head').screenshot({ path: join(SHOTS, `empty-${c.locale}.png`) });
+      assert.deepEqual(problems, []);
+    }
+  });
+
+  await t.test('during a round: the summary counts in words that agree with each number', async () => {
+    quakeMs = Date.now() - 60_000;
+    await waitForEvent(hub, admin.orgId, (e) => e.type === 'module.birlikteyiz.round_opened', { what: 'a check-in round' });
+    gw.mesh(NODES[0]!.id, 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: packetId++ });
+    gw.mesh(NODES[2]!.id, 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: packetId++ });
+    gw.mesh(NODES[1]!.id, 'alert', { level: 'SOS', text: 'SOS', requestId: 81 }, { packetId: packetId++ });
+    await waitForEvent(hub, admin.orgId, (e) => e.type === 'module.birlikteyiz.round_updated' && (e.data as { round?: { counts?: { safe?: number; needsHelp?: number } } }).round?.counts?.safe === 2 && (e.data as { round?: { counts?: { needsHelp?: number } } }).round?.counts?.needsHelp === 1, { what: 'the answers' });
+    for (const { c, page, problems } of pages) {
+      const panel = page.locator(`section[aria-label="${c.panel}"]`);
+      const summary = panel.locator('.round-summary');
+      // The answers are in (2 safe, 1 needing help), whatever the words around the numbers.
+      await summary.filter({ hasText: /^\s*2\D+1\D/ }).waitFor();
+      assert.equal((await summary.textContent())?.trim(), c.summary);
+      assert.ok(await panel.getByRole('table', { name: c.table }).isVisible(), `${c.locale}: the round's table shows`);
+      assert.ok(await panel.getByRole('region', { name: c.map }).isVisible(), `${c.locale}: the round's map shows`);
+      assert.ok(await panel.getByRole('form', { name: c.form }).isVisible(), `${c.locale}: people can be checked into the round`);
+      await assertFitsWidth(page, `the check-in section at ${c.size} size`);
+      assert.deepEqual(problems, []);
+    }
+  });
+});
