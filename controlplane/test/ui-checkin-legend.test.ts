@@ -3,14 +3,9 @@
 // in the operator's language, on a phone and a laptop.
 
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { usgsFeedDocument } from '@unibos/module-birlikteyiz';
-import { api, createAdminSession } from './support/test-auth.ts';
-import { TestGateway } from './support/test-gateway.ts';
 import { waitForEvent } from './support/hub-events.ts';
-import { startModuleHub } from './support/module-test-hub.ts';
+import { startCheckinHub } from './support/checkin-hub.ts';
 import { assertFitsWidth, launch, openPage, signIn } from './support/ui-browser.ts';
 
 const CENTER = { latitude: 37.5858, longitude: 36.9371 };
@@ -27,27 +22,12 @@ const CASES = [
 
 test('the check-in map has a legend of its marker colours, in the operator’s language', async (t) => {
   const quakeMs = Date.now() - 60_000;
-  const body = usgsFeedDocument([{ id: 'tr2', latitude: CENTER.latitude + 0.04, longitude: CENTER.longitude + 0.05, depthKm: 10, magnitude: 5.8, timeMs: quakeMs, place: 'Kahramanmaraş, Türkiye' }], quakeMs);
-  const server: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const hub = await startModuleHub({});
-  t.after(() => hub.stop());
-  const admin = await createAdminSession(hub);
-  const gw = await TestGateway.connect(hub, admin);
-  let packetId = 7100;
-  for (const n of NODES) {
-    gw.mesh(n.id, 'info', { longName: n.name, shortName: n.name.slice(0, 4), hwModel: 'SIM', role: 'CLIENT' }, { packetId: packetId++ });
-    gw.mesh(n.id, 'position', { latitude: n.lat, longitude: n.lon, altitudeM: 500 }, { packetId: packetId++ });
-  }
-  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position' && e.data.nodeId === NODES[2]!.id, { what: 'the nodes' });
-  const settings = { usgsUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/summary/2.5_hour.geojson`, afadUrl: 'http://127.0.0.1:9/apiv2/event/filter', emscUrl: '', kandilliUrl: '', pollIntervalS: 5, radiusKm: 50 };
-  assert.equal((await api(hub, admin, '/api/v1/modules/birlikteyiz/settings', { method: 'PUT', body: settings })).status, 200);
-  assert.equal((await api(hub, admin, '/api/v1/modules/birlikteyiz/enable', { method: 'POST' })).body.state, 'loaded');
+  const quake = { id: 'tr2', latitude: CENTER.latitude + 0.04, longitude: CENTER.longitude + 0.05, depthKm: 10, magnitude: 5.8, timeMs: quakeMs, place: 'Kahramanmaraş, Türkiye' };
+  const { hub, admin, gw, nextPacketId } = await startCheckinHub(t, NODES, () => [quake], 7100);
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'module.birlikteyiz.round_opened', { what: 'a check-in round' });
   // One node safe, one needing help, one silent: every status on the map.
-  gw.mesh(NODES[0]!.id, 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: packetId++ });
-  gw.mesh(NODES[1]!.id, 'alert', { level: 'SOS', text: 'SOS', requestId: 79 }, { packetId: packetId++ });
+  gw.mesh(NODES[0]!.id, 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: nextPacketId() });
+  gw.mesh(NODES[1]!.id, 'alert', { level: 'SOS', text: 'SOS', requestId: 79 }, { packetId: nextPacketId() });
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'module.birlikteyiz.round_updated' && JSON.stringify(e.data).includes('needs_help'), { what: 'the answers' });
 
   const browser = await launch();

@@ -5,16 +5,11 @@
 // ("1 needs help", "2 need help"), in the operator's language, on a phone and a laptop.
 
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { usgsFeedDocument } from '@unibos/module-birlikteyiz';
-import { api, createAdminSession } from './support/test-auth.ts';
-import { TestGateway } from './support/test-gateway.ts';
 import { waitForEvent } from './support/hub-events.ts';
-import { startModuleHub } from './support/module-test-hub.ts';
+import { startCheckinHub } from './support/checkin-hub.ts';
 import { artifactsDir, assertFitsWidth, launch, openPage, signIn } from './support/ui-browser.ts';
 
 const SHOTS = artifactsDir('ui-checkin-round-states');
@@ -34,25 +29,7 @@ const CASES = [
 test('the check-in section shows an empty state before a round and counts in agreeing words during one', async (t) => {
   // The quake feed: empty until the quake happens.
   let quakeMs = 0;
-  const server: Server = createServer((_req, res) => {
-    const quakes = quakeMs ? [{ id: 'tr3', latitude: CENTER.latitude + 0.04, longitude: CENTER.longitude + 0.05, depthKm: 10, magnitude: 5.8, timeMs: quakeMs, place: 'Kahramanmaraş, Türkiye' }] : [];
-    res.writeHead(200, { 'content-type': 'application/json' }).end(usgsFeedDocument(quakes, quakeMs || Date.now()));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const hub = await startModuleHub({});
-  t.after(() => hub.stop());
-  const admin = await createAdminSession(hub);
-  const gw = await TestGateway.connect(hub, admin);
-  let packetId = 7300;
-  for (const n of NODES) {
-    gw.mesh(n.id, 'info', { longName: n.name, shortName: n.name.slice(0, 4), hwModel: 'SIM', role: 'CLIENT' }, { packetId: packetId++ });
-    gw.mesh(n.id, 'position', { latitude: n.lat, longitude: n.lon, altitudeM: 500 }, { packetId: packetId++ });
-  }
-  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position' && e.data.nodeId === NODES[3]!.id, { what: 'the nodes' });
-  const settings = { usgsUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/summary/2.5_hour.geojson`, afadUrl: 'http://127.0.0.1:9/apiv2/event/filter', emscUrl: '', kandilliUrl: '', pollIntervalS: 5, radiusKm: 50 };
-  assert.equal((await api(hub, admin, '/api/v1/modules/birlikteyiz/settings', { method: 'PUT', body: settings })).status, 200);
-  assert.equal((await api(hub, admin, '/api/v1/modules/birlikteyiz/enable', { method: 'POST' })).body.state, 'loaded');
+  const { hub, admin, gw, nextPacketId } = await startCheckinHub(t, NODES, () => (quakeMs ? [{ id: 'tr3', latitude: CENTER.latitude + 0.04, longitude: CENTER.longitude + 0.05, depthKm: 10, magnitude: 5.8, timeMs: quakeMs, place: 'Kahramanmaraş, Türkiye' }] : []), 7300);
 
   const browser = await launch();
   t.after(() => browser.close());
@@ -80,9 +57,9 @@ test('the check-in section shows an empty state before a round and counts in agr
   await t.test('during a round: the summary counts in words that agree with each number', async () => {
     quakeMs = Date.now() - 60_000;
     await waitForEvent(hub, admin.orgId, (e) => e.type === 'module.birlikteyiz.round_opened', { what: 'a check-in round' });
-    gw.mesh(NODES[0]!.id, 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: packetId++ });
-    gw.mesh(NODES[2]!.id, 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: packetId++ });
-    gw.mesh(NODES[1]!.id, 'alert', { level: 'SOS', text: 'SOS', requestId: 81 }, { packetId: packetId++ });
+    gw.mesh(NODES[0]!.id, 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: nextPacketId() });
+    gw.mesh(NODES[2]!.id, 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: nextPacketId() });
+    gw.mesh(NODES[1]!.id, 'alert', { level: 'SOS', text: 'SOS', requestId: 81 }, { packetId: nextPacketId() });
     await waitForEvent(hub, admin.orgId, (e) => e.type === 'module.birlikteyiz.round_updated' && (e.data as { round?: { counts?: { safe?: number; needsHelp?: number } } }).round?.counts?.safe === 2 && (e.data as { round?: { counts?: { needsHelp?: number } } }).round?.counts?.needsHelp === 1, { what: 'the answers' });
     for (const { c, page, problems } of pages) {
       const panel = page.locator(`section[aria-label="${c.panel}"]`);
