@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { api } from './support/test-auth.ts';
 import { waitForEvent } from './support/hub-events.ts';
-import { openPage, signIn } from './support/ui-browser.ts';
+import { join } from 'node:path';
+import { artifactsDir, openPage, signIn } from './support/ui-browser.ts';
 import { browserAndGateway } from './support/browser-and-gateway.ts';
 
 const NODE = '!4d5e6f07';
@@ -37,5 +38,13 @@ test("each SOS card shows its own position's age and accuracy, not those of the 
   const closed = await facts(/^SOS from Farm, Resolved/).innerText();
   assert.doesNotMatch(closed, /40 min ago|about ±/, `the closed SOS keeps its own position's age and accuracy: ${closed}`);
   assert.match(closed, /Position age\s+(just now|\d+ s ago)/);
+  assert.doesNotMatch(await open.innerText(), /Node’s latest position/, 'no newer position yet');
+
+  // The person moves on: the node's next position report, 0.01° (about 1.1 km) north of the SOS fix, shows beside it.
+  gw.mesh(NODE, 'position', { latitude: 46.62, longitude: 6.72 }, { packetId: packetId++ });
+  await open.filter({ hasText: 'Node’s latest position' }).waitFor();
+  assert.match(await open.innerText(), /Node’s latest position\s+1\.1 km N \(0°\) of this position, (just now|\d+ s ago)/);
+  assert.doesNotMatch(await facts(/^SOS from Farm, Resolved/).innerText(), /Node’s latest position/, 'not on the closed card');
+  await page.screenshot({ path: join(artifactsDir('ui-alert-position-age'), 'moved-since-sos.png') });
   assert.deepEqual(problems, []);
 });

@@ -182,7 +182,7 @@ test("birlikteyiz's panel reads in Turkish for a Turkish operator on a phone", a
   await panel.locator('li[data-source="afad"][data-state="unreachable"]').filter({ hasText: 'ulaşılamıyor' }).waitFor();
   await panel.getByText('M5,8').first().waitFor();
   const text = await panel.innerText();
-  for (const english of ['No answer yet', 'Needs help', 'Check in', 'Add and send to nodes', 'Latitude', 'Capacity', 'nodes', 'room for', 'last answered', 'open until', 'alert raised']) {
+  for (const english of ['No answer yet', 'Needs help', 'Check in', 'Add and send to nodes', 'Latitude', 'Capacity', 'nodes', 'room for', 'last answered', 'open until', 'alerted the nodes']) {
     assert.ok(!text.includes(english), `no English "${english}" in the panel`);
   }
   // The check-in map's grid in Turkish: "37,6°K", "36,9°D", not "37.6°N", "36.9°E".

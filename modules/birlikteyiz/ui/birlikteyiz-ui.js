@@ -25,7 +25,7 @@ const EPICENTRE_COLOR = '#cf222e';
 /** @type {Record<string, () => string>} */
 const FEED_LABEL = { waiting: () => t('waiting for the first poll'), ok: () => t('working'), unreachable: () => t('unreachable'), error: () => t('error') };
 /** @type {Record<string, () => string>} */
-const VERDICT_LABEL = { alert: () => t('alert raised'), too_small: () => t('below the alert magnitude'), too_old: () => t('too old to alert'), outside_region: () => t('outside the region') };
+const VERDICT_LABEL = { alert: () => t('alerted the nodes'), too_small: () => t('below the alert magnitude'), too_old: () => t('too old to alert'), outside_region: () => t('outside the region') };
 
 /** "M5.6" ("M5,6" in Turkish), "M?" when the feed gave no magnitude. @param {number | null} m */
 const magnitude = (m) => (m === null ? 'M?' : `M${formatNumber(m, { minimumFractionDigits: 1, maximumFractionDigits: 1 })}`);

@@ -209,8 +209,25 @@ export function createAlertsView(ctx) {
         h('dd', {}, fixTime ? h('time', { datetime: fixTime, title: dateTime(fixTime) }, relativeTime(fixTime)) : t('unknown')),
         h('dt', {}, t('Accuracy')),
         h('dd', {}, acc !== null ? t('about ±{metres}', { metres: distance(acc) }) : a.level === 'SOS' ? (fromAlert ? t('as sent with the SOS') : t('last known position, not from the SOS')) : fromAlert ? t('as sent with the alert') : t('last known position, not from the alert')),
+        movedSince(a, fromAlert, fixTime, node?.position ?? null),
       ),
     );
+  };
+
+  /**
+   * A person who asked for help may be on the move: while the alert is not resolved, a position the
+   * node reported after the alert's own fix is shown beside it (how far, which way, how old).
+   * @param {Alert} a
+   * @param {{ latitude: number, longitude: number } | null} fromAlert
+   * @param {string | null} fixTime
+   * @param {{ latitude: number, longitude: number, time?: string } | null} latest
+   */
+  const movedSince = (a, fromAlert, fixTime, latest) => {
+    if (a.state === 'resolved' || !fromAlert || !fixTime || !latest?.time || Date.parse(latest.time) <= Date.parse(fixTime)) return null;
+    const d = distanceAndBearing(fromAlert, latest);
+    const when = h('time', { datetime: latest.time, title: dateTime(latest.time) }, relativeTime(latest.time));
+    const said = d.metres < 20 ? t('at the same place') : t('{distance} {bearing} of this position', { distance: distance(d.metres), bearing: bearing(d.degrees) });
+    return [h('dt', {}, t('Node’s latest position')), h('dd', {}, said, ', ', when)];
   };
 
   /** @param {Alert} a */

@@ -358,7 +358,7 @@ export function createMessengerView(ctx) {
 
   function renderList() {
     if (conversations.length === 0 && meshConvs.length === 0) {
-      replace(convList, h('li', { class: 'empty' }, t('No conversations yet. Start a direct message or a group.')));
+      replace(convList, h('li', { class: 'empty' }, t('No conversations yet. Start a direct message or a group. Texts nodes send to everyone on the mesh are in the Live feed.')));
       return;
     }
     replaceRows(

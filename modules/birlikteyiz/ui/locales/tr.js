@@ -15,7 +15,7 @@ export const TR = {
   Quakes: 'Son depremler',
   'Recent quakes': 'Son depremler',
   'No quakes reported yet.': 'Henüz bildirilen deprem yok.',
-  'alert raised': 'uyarı verildi',
+  'alerted the nodes': 'cihazlar uyarıldı',
   'below the alert magnitude': 'uyarı büyüklüğünün altında',
   'too old to alert': 'uyarı için çok eski',
   'outside the region': 'bölge dışında',
