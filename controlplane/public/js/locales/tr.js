@@ -136,6 +136,7 @@ export const TR = {
   'Reconnecting…': 'Yeniden bağlanıyor…',
   'Region map': 'Bölge haritası',
   Resolve: 'Vakayı kapat',
+  'Show older': 'Daha eskileri göster',
   'Node’s latest position': 'Cihazın son konumu',
   'at the same place': 'aynı yerde',
   '{distance} {bearing} of this position': 'bu konumun {bearing} yönünde {distance}',

@@ -10,6 +10,8 @@ import { HUB_EVENT } from '../hub-events.js';
 import { formatNumber, t } from '../i18n.js';
 
 const MAX_ENTRIES = 300;
+/** History records loaded at a time (at open, then each "Show older"). */
+const HISTORY_PAGE = 30;
 
 /** A node's NodeInfo row: what it said, how many times, when last. @typedef {{ li: HTMLLIElement, said: string, count: number, last: number }} InfoRow */
 
@@ -197,16 +199,31 @@ export function createFeedView(ctx) {
     for (const li of /** @type {NodeListOf<HTMLLIElement>} */ (list.querySelectorAll('li'))) li.hidden = Boolean(filter.value) && filter.value !== li.dataset.topic;
   });
 
-  void api.get('/api/v1/records?limit=30').then(
-    (page) => {
-      for (const record of page?.items ?? []) {
-        if (!record || typeof record.kind !== 'string') continue;
-        const ts = Date.parse(record.time);
-        add({ topic: 'mesh', type: `mesh.${record.kind}`, ts: Number.isFinite(ts) ? ts : Date.now(), data: record }, false);
-      }
-    },
-    () => {},
-  );
+  // What the mesh said before the page opened, a page at a time: the newest 30, then older on request.
+  const older = h('button', { type: 'button', class: 'feed-older', hidden: true }, t('Show older'));
+  list.after(older);
+  /** @type {string | null} */
+  let cursor = null;
+  const loadOlder = () => {
+    older.disabled = true;
+    api.get(`/api/v1/records?limit=${HISTORY_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).then(
+      (page) => {
+        for (const record of page?.items ?? []) {
+          if (!record || typeof record.kind !== 'string') continue;
+          const ts = Date.parse(record.time);
+          add({ topic: 'mesh', type: `mesh.${record.kind}`, ts: Number.isFinite(ts) ? ts : Date.now(), data: record }, false);
+        }
+        cursor = typeof page?.nextCursor === 'string' ? page.nextCursor : null;
+        older.hidden = cursor === null || list.childElementCount >= MAX_ENTRIES;
+        older.disabled = false;
+      },
+      () => {
+        older.disabled = false;
+      },
+    );
+  };
+  older.addEventListener('click', loadOlder);
+  loadOlder();
 
   return {
     id: 'feed',
