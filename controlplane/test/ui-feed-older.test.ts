@@ -1,5 +1,6 @@
 // The live feed opens on the newest 30 things the mesh said; what came before stays reachable: "Show
-// older" loads the page before, until there is no more.
+// older" loads the page before, until there is no more. A position's row gives no altitude for the
+// "not set" 0.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -29,5 +30,12 @@ test('the live feed loads older history on request, in order, until there is non
   const all = await reports();
   assert.deepEqual(all, Array.from({ length: 40 }, (_, i) => 40 - i), 'every report once, newest on top');
   await older.waitFor({ state: 'hidden' });
+
+  // Positions: an altitude when the node has one; none (not "0 m") when it sends 0, protobuf's "not set".
+  gw.mesh(NODE, 'position', { latitude: 46.52, longitude: 6.63, altitudeM: 0 }, { packetId: 200 });
+  gw.mesh(NODE, 'position', { latitude: 46.53, longitude: 6.64, altitudeM: 412 }, { packetId: 201 });
+  await feed.getByRole('listitem').first().filter({ hasText: '412 m' }).waitFor();
+  assert.doesNotMatch(await feed.getByRole('listitem').nth(1).innerText(), /\b0 m\b/);
+  assert.match(await feed.getByRole('listitem').nth(1).innerText(), /46\.52/);
   assert.deepEqual(problems, []);
 });

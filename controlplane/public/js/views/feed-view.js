@@ -255,7 +255,9 @@ export function describe(event, fleet) {
       return { kind: t('Text'), who, what: `“${String(body.text ?? d.text ?? '')}”${hops(d)}` };
     case HUB_EVENT.MESH_POSITION: {
       const p = positionOf(body);
-      return { kind: t('Position'), who, what: p ? `${coordinates(p.latitude, p.longitude)}${typeof p.altitudeM === 'number' ? `, ${Math.round(p.altitudeM)} m` : ''}` : t('position without a fix') };
+      // A node without an altitude (a 2D fix) sends 0, protobuf's "not set": shown as none, not as sea level.
+      const altitude = typeof p?.altitudeM === 'number' && p.altitudeM !== 0 ? `, ${Math.round(p.altitudeM)} m` : '';
+      return { kind: t('Position'), who, what: p ? `${coordinates(p.latitude, p.longitude)}${altitude}` : t('position without a fix') };
     }
     case HUB_EVENT.MESH_TELEMETRY: {
       const parts = [];
