@@ -6,9 +6,12 @@
 import { HIDDEN_SECRET, redactUrl } from '@unibos/module-api';
 import { HubError } from '../hub-error.ts';
 
+/** A string that is an address with a scheme (rtsp://, http://, ...): the only place a secret is looked for. */
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
 /** A URL's password and secret query values replaced; any other string as it is. */
 function hideInString(text: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
+  if (!URL_LIKE.test(text)) return text;
   const shown = redactUrl(text);
   return shown.includes(HIDDEN_SECRET) ? shown : text;
 }
@@ -20,10 +23,10 @@ function map(value: unknown, f: (s: string) => string): unknown {
   return value;
 }
 
-function strings(value: unknown, out: string[] = []): string[] {
-  if (typeof value === 'string') out.push(value);
-  else if (Array.isArray(value)) for (const v of value) strings(v, out);
-  else if (typeof value === 'object' && value !== null) for (const v of Object.values(value)) strings(v, out);
+/** Every string in the settings, however deep. */
+function strings(value: unknown): string[] {
+  const out: string[] = [];
+  map(value, (s) => (out.push(s), s));
   return out;
 }
 
@@ -65,7 +68,7 @@ export function keepSecrets<T>(submitted: T, stored: unknown): T {
 }
 
 function parsedUrl(text: string): URL | null {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return null;
+  if (!URL_LIKE.test(text)) return null;
   try {
     return new URL(text);
   } catch {
