@@ -110,3 +110,26 @@ export function replaceRows(el, key, rows) {
   replace(el, typeof rows === 'function' ? rows() : rows);
   if (focused && document.activeElement !== focused) sameControl(el, key, focused)?.focus();
 }
+
+/** @type {CanvasRenderingContext2D | null} */
+let measurer = null;
+/** Widths measured so far, by font and text: labels are placed again at every pan and zoom. */
+const widths = new Map();
+
+/**
+ * How wide `text` is drawn in `font` (a CSS font), whole pixels: for placing map labels before they
+ * are in the page.
+ * @param {string} text
+ * @param {string} font
+ */
+export function textWidth(text, font) {
+  const key = `${font}|${text}`;
+  let w = widths.get(key);
+  if (w === undefined) {
+    measurer ??= /** @type {CanvasRenderingContext2D} */ (document.createElement('canvas').getContext('2d'));
+    measurer.font = font;
+    w = Math.ceil(measurer.measureText(text).width);
+    widths.set(key, w);
+  }
+  return w;
+}

@@ -3,6 +3,7 @@
 // top and left edges, placed for the view (a tile's label would be cut where the tile runs past
 // the map's edge); they read in the reader's locale.
 
+import { textWidth } from './dom.js';
 import { gridCoordinate } from './format.js';
 
 /** Grid steps in degrees, coarse to fine. */
@@ -123,14 +124,8 @@ export function createGraticuleLayer(L) {
 const LABEL_PANE = 'graticuleLabels';
 /** Room kept between a label and the map's edge or its line (px). */
 const LABEL_GAP = 3;
-/** @type {CanvasRenderingContext2D | null} */
-let measurer = null;
-/** @param {string} text */
-function textWidth(text) {
-  measurer ??= /** @type {CanvasRenderingContext2D} */ (document.createElement('canvas').getContext('2d'));
-  measurer.font = `${LABEL_PX}px system-ui, sans-serif`;
-  return Math.ceil(measurer.measureText(text).width);
-}
+/** The labels' font, as app.css draws .graticule-label. */
+const LABEL_FONT = `${LABEL_PX}px system-ui, sans-serif`;
 
 /**
  * The grid's labels for what the map shows now: each meridian's along the top edge, each
@@ -156,7 +151,8 @@ function placeLabels(L, map, box) {
   for (let lon = Math.ceil(bounds.getWest() / step) * step; lon <= bounds.getEast(); lon += step) {
     const x = map.latLngToContainerPoint([centre.lat, lon]).x;
     const text = label(round(((((lon + 180) % 360) + 360) % 360) - 180, step), step, 'lon');
-    const at = inside(x + LABEL_GAP, x - LABEL_GAP - textWidth(text), textWidth(text), size.x);
+    const width = textWidth(text, LABEL_FONT);
+    const at = inside(x + LABEL_GAP, x - LABEL_GAP - width, width, size.x);
     if (at !== null) put(text, at, LABEL_GAP);
   }
   const band = LABEL_GAP + LABEL_PX + 4;

@@ -4,6 +4,8 @@
 // placed greedily, most important first, and one that would overlap a node, a node's label, a
 // country name or a label already placed is left out: the operator's own markers always win.
 
+import { textWidth } from './dom.js';
+
 /** @typedef {[string, number, number, number]} Place name, latitude, longitude, first zoom */
 
 /** At most this many names at once: a map, not a gazetteer. */
@@ -33,23 +35,8 @@ export function addPlaceLabels(L, map) {
   let world = null;
   /** @type {Map<string, Place[] | 'loading' | 'failed'>} */
   const cells = new Map();
-  /** @type {Map<string, number>} */
-  const widths = new Map();
-  const measure = /** @type {CanvasRenderingContext2D} */ (document.createElement('canvas').getContext('2d'));
   let removed = false;
   let frame = 0;
-
-  /** @param {string} text @param {string} font */
-  const textWidth = (text, font) => {
-    const key = `${font}|${text}`;
-    let w = widths.get(key);
-    if (w === undefined) {
-      measure.font = font;
-      w = Math.ceil(measure.measureText(text).width);
-      widths.set(key, w);
-    }
-    return w;
-  };
 
   /** @param {string} key */
   const loadCell = (key) => {

@@ -327,6 +327,7 @@ export function createMapView(ctx) {
    */
   const keepLabelsOffSos = () => {
     const sos = [...mapEl.querySelectorAll('.sos-marker .sos-shape')].map((e) => e.getBoundingClientRect()).filter((r) => r.width > 0);
+    const frame = mapEl.getBoundingClientRect();
     for (const marker of markers.values()) {
       const tip = marker.getTooltip?.();
       const el = tip?.getElement?.();
@@ -343,7 +344,6 @@ export function createMapView(ctx) {
       put(home);
       const atHome = el.getBoundingClientRect();
       el.classList.remove('node-label--moved');
-      const frame = mapEl.getBoundingClientRect();
       // A name running past the map's edge (a node near it, on a phone) moves inside like one an SOS covers.
       const offMap = atHome.left < frame.left || atHome.right > frame.right || atHome.top < frame.top || atHome.bottom > frame.bottom;
       if (atHome.width === 0 || (!offMap && !sos.some((b) => overlapArea(atHome, b) > 0))) continue;
