@@ -11,7 +11,7 @@ export interface TrafficDevice {
   sendText(text: string): unknown;
   raiseSos(): unknown;
   imSafe(): unknown;
-  status(): { sos: SosStatus };
+  readonly sosStatus: SosStatus;
 }
 
 export interface TrafficTimes {
@@ -36,7 +36,7 @@ export function startTraffic(devices: TrafficDevice[], times: TrafficTimes = DEM
       // The next node in turn that is not asking for help; none this round if every node is.
       for (let tries = 0; tries < devices.length; tries++) {
         const from = devices[n++ % devices.length]!;
-        if (sosOpen(from.status().sos)) continue;
+        if (sosOpen(from.sosStatus)) continue;
         try {
           from.sendText(`check-in ${hhmm(now())}: all well at ${from.name}`);
         } catch {

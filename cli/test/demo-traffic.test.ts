@@ -23,8 +23,8 @@ function device(name: string, sent: Array<[string, string]>): TrafficDevice & { 
     imSafe() {
       if (this.sos.stage !== 'none') this.sos = { ...this.sos, cancelled: true, safe: 'waiting' };
     },
-    status() {
-      return { sos: this.sos };
+    get sosStatus() {
+      return this.sos;
     },
   };
 }

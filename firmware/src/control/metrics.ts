@@ -46,11 +46,11 @@ export function createNodeMetrics(device: Device): Registry {
   gauge('unibos_outbox_refused_full_total', 'New messages refused since start because the outbox was full (E_OUTBOX_FULL)', (g) => g.set(device.outbox.refusedFull));
   gauge('unibos_peers', 'Nodes in the node database', (g) => g.set(device.peers.all().length));
   gauge('unibos_radio_ready', '1 while the radio can send', (g) => g.set(device.status().radio.state === 'ready' ? 1 : 0));
-  gauge('unibos_sos_safe_pending', '1 while our "I am safe" is resent, waiting for the hub to say resolved', (g) => g.set(device.status().sos.safe === 'waiting' ? 1 : 0));
-  gauge('unibos_sos_safe_given_up_total', '"I am safe" given up on without an answer from the hub (after a day or the copy limit)', (g) => g.set(device.status().sos.safeGiveUps));
-  gauge('unibos_sos_pending', '1 while our SOS is resent, waiting for a gateway to take it', (g) => g.set(device.status().sos.resending ? 1 : 0));
+  gauge('unibos_sos_safe_pending', '1 while our "I am safe" is resent, waiting for the hub to say resolved', (g) => g.set(device.sosStatus.safe === 'waiting' ? 1 : 0));
+  gauge('unibos_sos_safe_given_up_total', '"I am safe" given up on without an answer from the hub (after a day or the copy limit)', (g) => g.set(device.sosStatus.safeGiveUps));
+  gauge('unibos_sos_pending', '1 while our SOS is resent, waiting for a gateway to take it', (g) => g.set(device.sosStatus.resending ? 1 : 0));
   gauge('unibos_sos_stage', 'How far our SOS got: 0 none, 1 sent, 2 gateway, 3 hub, 4 acknowledged, 5 resolved', (g) => {
-    const stage = device.status().sos.stage;
+    const stage = device.sosStatus.stage;
     g.set(stage === 'none' ? 0 : sosStageRank(stage) + 1);
   });
   return registry;

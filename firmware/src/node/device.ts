@@ -391,6 +391,11 @@ export class Device extends EventEmitter<DeviceEvents> {
     return true;
   }
 
+  /** Our SOS as status() has it, without building the rest (peers from the database, modules): for checks and gauges. */
+  get sosStatus(): SosStatus {
+    return this.sos.status;
+  }
+
   status(): NodeStatus {
     return nodeStatus({
       nodeId: this.nodeId,
@@ -412,7 +417,7 @@ export class Device extends EventEmitter<DeviceEvents> {
         dropped: this.outbox.dropped,
         refusedFull: this.outbox.refusedFull,
       },
-      sos: this.sos.status,
+      sos: this.sosStatus,
       peers: this.peers.all().length,
       storageErrors: this.storageErrors,
       modules: this.modules?.status() ?? [],

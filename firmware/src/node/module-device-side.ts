@@ -85,7 +85,7 @@ export class ModuleDeviceSide {
           ? this.attempt('imSafe', () => {
               // "I am safe" ends the person's SOS: only the person says it (the button, `unibos sos --safe`).
               // A check-in answerer saying it for an unattended node must not call off a call for help.
-              if (sosOpen(device.status().sos)) throw new FirmwareError('E_BAD_REQUEST', 'this node has an open SOS: only the person ends it (the button or `unibos sos --safe`), never a module');
+              if (sosOpen(device.sosStatus)) throw new FirmwareError('E_BAD_REQUEST', 'this node has an open SOS: only the person ends it (the button or `unibos sos --safe`), never a module');
               return device.imSafe();
             })
           : this.refuse('imSafe', needAlert),
