@@ -3,7 +3,7 @@
 // on air and texts still arrive while it misbehaves; the node ends its thread, shows it failed with
 // the reason, and the other modules keep working.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,38 +28,43 @@ function writeModule(dir: string, name: string, handler: string): void {
 }
 
 interface Rig {
-  air: SimAir;
   neighbour: RunningNode;
   field: RunningNode;
   fieldDir: string;
-  nodes: RunningNode[];
 }
 
-/** A neighbour and a field node on the simulated air; the field node runs `modules` (and birlikteyiz, answering check-ins by itself). */
-async function rig(root: string, modulesDir: string, modules: string[]): Promise<Rig> {
+/**
+ * A neighbour and a field node on the simulated air; the field node runs `modules` (name: handler
+ * source) and birlikteyiz, answering check-ins by itself. Everything is stopped and removed after
+ * the test, also when it fails or times out (a node left running would keep the file's process up).
+ */
+async function rig(t: TestContext, prefix: string, modules: Record<string, string>): Promise<Rig> {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const nodes: RunningNode[] = [];
+  let air: SimAir | undefined;
+  t.after(async () => {
+    for (const n of nodes.reverse()) await n.stop();
+    await air?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+  const modulesDir = join(root, 'modules');
+  for (const [name, handler] of Object.entries(modules)) writeModule(modulesDir, name, handler);
   symlinkSync(join(REPO_MODULES, 'birlikteyiz'), join(modulesDir, 'birlikteyiz'));
-  const air = new SimAir({ params: loraParams('ShortFast'), port: 0 });
+  air = new SimAir({ params: loraParams('ShortFast'), port: 0 });
   const port = await air.listen();
   const base = { preset: 'ShortFast', 'http-port': 'off', air: `127.0.0.1:${port}`, lon: '29' };
   const logger = pino({ level: 'silent' });
-  const nodes: RunningNode[] = [];
   const neighbour = await runNode(loadNodeConfig({ env: {}, flags: { ...base, 'data-dir': join(root, 'neighbour'), lat: '41', name: 'Neighbour' } }), { logger, env: {} });
   nodes.push(neighbour);
   const fieldDir = join(root, 'field');
   mkdirSync(fieldDir);
   writeFileSync(join(fieldDir, 'config.json'), JSON.stringify({ moduleOptions: { birlikteyiz: { answer: 'safe', delayMs: 0 } } }));
   const field = await runNode(
-    loadNodeConfig({ env: {}, flags: { ...base, 'data-dir': fieldDir, lat: '41.002', name: 'Field', 'modules-dir': modulesDir, module: [...modules, 'birlikteyiz'].join(',') } }),
+    loadNodeConfig({ env: {}, flags: { ...base, 'data-dir': fieldDir, lat: '41.002', name: 'Field', 'modules-dir': modulesDir, module: [...Object.keys(modules), 'birlikteyiz'].join(',') } }),
     { logger, env: {} },
   );
   nodes.push(field);
-  return { air, neighbour, field, fieldDir, nodes };
-}
-
-async function stopRig(r: Rig | undefined): Promise<void> {
-  if (!r) return;
-  for (const n of r.nodes.reverse()) await n.stop();
-  await r.air.close();
+  return { neighbour, field, fieldDir };
 }
 
 function heard(node: RunningNode, match: (m: InboxMessage) => boolean): Promise<InboxMessage> {
@@ -73,7 +78,6 @@ function heard(node: RunningNode, match: (m: InboxMessage) => boolean): Promise<
   });
 }
 
-/** The module's line of `unibos status` once it has left `loaded` (the node's watchdog or memory bound acted). */
 /** The neighbour sends the field node a text: resolves once it is in the field node's inbox. */
 async function textArrives(r: Rig, text: string): Promise<void> {
   const arrived = heard(r.field, (m) => m.text === text);
@@ -88,6 +92,7 @@ async function sosHeard(r: Rig): Promise<void> {
   await sos;
 }
 
+/** The module's line of `unibos status` once it has left `loaded` (the node's watchdog or memory bound acted). */
 async function settled(fieldDir: string, name: string): Promise<NodeStatus['modules'][number]> {
   for (;;) {
     const m = (await callNode<NodeStatus>(fieldDir, 'GET', '/status')).modules.find((x) => x.name === name)!;
@@ -116,98 +121,74 @@ async function checkInAnswered(r: Rig): Promise<void> {
   assert.equal(sos.cancelled, false, 'the SOS is still open');
 }
 
-test('a module stuck in a loop: the SOS still goes on air and texts still arrive; the node ends it and shows why, the other module runs on', { timeout: 60_000 }, async () => {
-  const root = mkdtempSync(join(tmpdir(), 'unibos-module-stuck-'));
-  let r: Rig | undefined;
-  try {
-    const modulesDir = join(root, 'modules');
-    // A bug that spins for ever on the first text it hears.
-    writeModule(modulesDir, 'spinner', 'export default (d) => { const off = d.onMessage(() => { while (true) {} }); return { stop: off }; };');
-    r = await rig(root, modulesDir, ['spinner']);
-    const { fieldDir } = r;
+test('a module stuck in a loop: the SOS still goes on air and texts still arrive; the node ends it and shows why, the other module runs on', { timeout: 60_000 }, async (t) => {
+  // A bug that spins for ever on the first text it hears.
+  const r = await rig(t, 'unibos-module-stuck-', {
+    spinner: 'export default (d) => { const off = d.onMessage(() => { while (true) {} }); return { stop: off }; };',
+  });
+  const { fieldDir } = r;
 
-    await textArrives(r, 'hello Field');
+  await textArrives(r, 'hello Field');
 
-    // The person holds the button (`unibos sos`) while the module spins: the neighbour hears the SOS.
-    await sosHeard(r);
+  // The person holds the button (`unibos sos`) while the module spins: the neighbour hears the SOS.
+  await sosHeard(r);
 
-    await textArrives(r, 'are you ok?');
-    assert.deepEqual((await inboxTexts(fieldDir)).filter((t) => t.startsWith('hello') || t.startsWith('are you ok')).sort(), ['are you ok?', 'hello Field']);
+  await textArrives(r, 'are you ok?');
+  assert.deepEqual((await inboxTexts(fieldDir)).filter((t) => t.startsWith('hello') || t.startsWith('are you ok')).sort(), ['are you ok?', 'hello Field']);
 
-    const spinner = await settled(fieldDir, 'spinner');
-    assert.equal(spinner.state, 'failed');
-    assert.match(spinner.reason!, /^stuck: it did not answer the node for 5 s .*its thread was ended; it stays off until the node restarts$/);
-    assert.equal(spinner.ended, 1);
+  const spinner = await settled(fieldDir, 'spinner');
+  assert.equal(spinner.state, 'failed');
+  assert.match(spinner.reason!, /^stuck: it did not answer the node for 5 s .*its thread was ended; it stays off until the node restarts$/);
+  assert.equal(spinner.ended, 1);
 
-    const birlikteyiz = (await callNode<NodeStatus>(fieldDir, 'GET', '/status')).modules.find((m) => m.name === 'birlikteyiz')!;
-    assert.equal(birlikteyiz.state, 'loaded');
-    await checkInAnswered(r);
-    // Not restarted: it stays failed (a module that loops at once would loop again).
-    assert.equal((await settled(fieldDir, 'spinner')).ended, 1);
-  } finally {
-    await stopRig(r);
-    rmSync(root, { recursive: true, force: true });
-  }
+  const birlikteyiz = (await callNode<NodeStatus>(fieldDir, 'GET', '/status')).modules.find((m) => m.name === 'birlikteyiz')!;
+  assert.equal(birlikteyiz.state, 'loaded');
+  await checkInAnswered(r);
+  // Not restarted: it stays failed (a module that loops at once would loop again).
+  assert.equal((await settled(fieldDir, 'spinner')).ended, 1);
 });
 
-test('a module that allocates without end, in its heap or in Buffers, is ended; the node carries on', { timeout: 60_000 }, async () => {
-  const root = mkdtempSync(join(tmpdir(), 'unibos-module-hog-'));
-  let r: Rig | undefined;
-  try {
-    const modulesDir = join(root, 'modules');
-    // A leak: every text heard starts another 8 MB a millisecond. (Capped at 512 MB, far past the
-    // node's bound, so a run on a node without the bound cannot take a shared machine's memory.)
-    const leak = (make: string): string =>
-      `export default (d) => { const kept = []; let t; const off = d.onMessage(() => { t ??= setInterval(() => { if (kept.length < 64) kept.push(${make}); }, 1); }); return { stop() { off(); clearInterval(t); } }; };`;
-    writeModule(modulesDir, 'heap-hog', leak('new Array(1 << 20).fill(0.5)'));
-    writeModule(modulesDir, 'buffer-hog', leak('Buffer.alloc(8 << 20, 1)'));
-    r = await rig(root, modulesDir, ['heap-hog', 'buffer-hog']);
-    const { fieldDir } = r;
+test('a module that allocates without end, in its heap or in Buffers, is ended; the node carries on', { timeout: 60_000 }, async (t) => {
+  // A leak: every text heard starts another 8 MB a millisecond. (Capped at 512 MB, far past the
+  // node's bound, so a run on a node without the bound cannot take a shared machine's memory.)
+  const leak = (make: string): string =>
+    `export default (d) => { const kept = []; let t; const off = d.onMessage(() => { t ??= setInterval(() => { if (kept.length < 64) kept.push(${make}); }, 1); }); return { stop() { off(); clearInterval(t); } }; };`;
+  const r = await rig(t, 'unibos-module-hog-', { 'heap-hog': leak('new Array(1 << 20).fill(0.5)'), 'buffer-hog': leak('Buffer.alloc(8 << 20, 1)') });
+  const { fieldDir } = r;
 
-    await textArrives(r, 'hello Field');
+  await textArrives(r, 'hello Field');
 
-    const heapHog = await settled(fieldDir, 'heap-hog');
-    assert.equal(heapHog.state, 'failed');
-    assert.match(heapHog.reason!, /^out of memory: it outgrew its 64 MB heap, so its thread was ended/);
-    assert.equal(heapHog.ended, 1);
-    const bufferHog = await settled(fieldDir, 'buffer-hog');
-    assert.equal(bufferHog.state, 'failed');
-    assert.match(bufferHog.reason!, /^out of memory: it outgrew its 64 MB of buffers \(it held \d+ MB\), so its thread was ended/);
-    assert.equal(bufferHog.ended, 1);
+  const heapHog = await settled(fieldDir, 'heap-hog');
+  assert.equal(heapHog.state, 'failed');
+  assert.match(heapHog.reason!, /^out of memory: it outgrew its 64 MB heap, so its thread was ended/);
+  assert.equal(heapHog.ended, 1);
+  const bufferHog = await settled(fieldDir, 'buffer-hog');
+  assert.equal(bufferHog.state, 'failed');
+  assert.match(bufferHog.reason!, /^out of memory: it outgrew its 64 MB of buffers \(it held \d+ MB\), so its thread was ended/);
+  assert.equal(bufferHog.ended, 1);
 
-    // The node carries on: the SOS goes on air, a text arrives, the other module answers.
-    await sosHeard(r);
-    await textArrives(r, 'are you ok?');
-    assert.ok((await inboxTexts(fieldDir)).includes('are you ok?'));
-    await checkInAnswered(r);
-  } finally {
-    await stopRig(r);
-    rmSync(root, { recursive: true, force: true });
-  }
+  // The node carries on: the SOS goes on air, a text arrives, the other module answers.
+  await sosHeard(r);
+  await textArrives(r, 'are you ok?');
+  assert.ok((await inboxTexts(fieldDir)).includes('are you ok?'));
+  await checkInAnswered(r);
 });
 
-test('a module that calls process.exit() or throws in a bare timer ends only itself; the node carries on', { timeout: 60_000 }, async () => {
-  const root = mkdtempSync(join(tmpdir(), 'unibos-module-exit-'));
-  let r: Rig | undefined;
-  try {
-    const modulesDir = join(root, 'modules');
-    writeModule(modulesDir, 'quitter', 'export default (d) => { const off = d.onMessage(() => process.exit(3)); return { stop: off }; };');
-    writeModule(modulesDir, 'bare-timer', "export default (d) => { const off = d.onMessage(() => setTimeout(() => { throw new Error('late boom'); }, 0)); return { stop: off }; };");
-    r = await rig(root, modulesDir, ['quitter', 'bare-timer']);
-    const { fieldDir } = r;
-    await textArrives(r, 'hello Field');
+test('a module that calls process.exit() or throws in a bare timer ends only itself; the node carries on', { timeout: 60_000 }, async (t) => {
+  const r = await rig(t, 'unibos-module-exit-', {
+    quitter: 'export default (d) => { const off = d.onMessage(() => process.exit(3)); return { stop: off }; };',
+    'bare-timer': "export default (d) => { const off = d.onMessage(() => setTimeout(() => { throw new Error('late boom'); }, 0)); return { stop: off }; };",
+  });
+  const { fieldDir } = r;
+  await textArrives(r, 'hello Field');
 
-    const quitter = await settled(fieldDir, 'quitter');
-    assert.equal(quitter.state, 'failed');
-    assert.match(quitter.reason!, /^its thread exited \(code 3\) by itself/);
-    const bare = await settled(fieldDir, 'bare-timer');
-    assert.equal(bare.state, 'unloaded');
-    assert.match(bare.reason!, /threw: late boom$/);
+  const quitter = await settled(fieldDir, 'quitter');
+  assert.equal(quitter.state, 'failed');
+  assert.match(quitter.reason!, /^its thread exited \(code 3\) by itself/);
+  const bare = await settled(fieldDir, 'bare-timer');
+  assert.equal(bare.state, 'unloaded');
+  assert.match(bare.reason!, /threw: late boom$/);
 
-    await sosHeard(r);
-    await checkInAnswered(r);
-  } finally {
-    await stopRig(r);
-    rmSync(root, { recursive: true, force: true });
-  }
+  await sosHeard(r);
+  await checkInAnswered(r);
 });
