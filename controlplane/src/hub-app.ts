@@ -58,6 +58,8 @@ export async function buildHubApp(config: HubConfig, options: HubAppOptions): Pr
     // A caller's x-request-id is kept; otherwise Fastify's own per-process counter (cheap, and log
     // lines carry pid and time besides).
     requestIdHeader: 'x-request-id',
+    // Only a configured reverse proxy's X-Forwarded-For names the client (request.ip, the per-address limits).
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   try {

@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { MESSENGER_LIMITS } from '@unibos/messenger-crypto';
 import { HubError } from './hub-error.ts';
@@ -30,6 +31,11 @@ export interface HubConfig {
   refreshTokenTtlS: number;
   /** Origins allowed by CORS; empty = CORS off (same-origin only). */
   corsOrigins: string[];
+  /**
+   * Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client. Empty = the
+   * header is ignored, and every client behind a proxy shares the proxy's per-address limits.
+   */
+  trustedProxies: string[];
   /** Optional map tiles, e.g. a local tile server: https://tiles.example/{z}/{x}/{y}.png. null = offline map. */
   mapTileUrl: string | null;
   /** Largest encrypted messenger attachment accepted, bytes. */
@@ -41,7 +47,7 @@ export interface HubConfig {
 type Key = keyof HubConfig;
 type Kind = 'string' | 'int' | 'list' | 'nullable';
 
-const KEYS: Record<Key, { kind: Kind; env: string; min?: number; max?: number; help: string }> = {
+const KEYS: Record<Key, { kind: Kind; env: string; min?: number; max?: number; help: string; each?: { test: (item: string) => boolean; what: string } }> = {
   dataDir: { kind: 'string', env: 'UNIBOS_HUB_DATA_DIR', help: 'state folder (accounts, hub.db, broker state, secrets)' },
   httpHost: { kind: 'string', env: 'UNIBOS_HUB_HOST', help: 'address the HTTP server binds' },
   httpPort: { kind: 'int', env: 'UNIBOS_HUB_PORT', min: 0, max: 65_535, help: 'HTTP port (0 = any free port)' },
@@ -54,6 +60,12 @@ const KEYS: Record<Key, { kind: Kind; env: string; min?: number; max?: number; h
   accessTokenTtlS: { kind: 'int', env: 'UNIBOS_HUB_ACCESS_TTL_S', min: 30, max: 86_400, help: 'access token lifetime, s' },
   refreshTokenTtlS: { kind: 'int', env: 'UNIBOS_HUB_REFRESH_TTL_S', min: 300, max: 365 * 86_400, help: 'refresh token lifetime, s' },
   corsOrigins: { kind: 'list', env: 'UNIBOS_HUB_CORS_ORIGINS', help: 'comma-separated origins allowed by CORS (default none)' },
+  trustedProxies: {
+    kind: 'list',
+    env: 'UNIBOS_HUB_TRUSTED_PROXIES',
+    help: 'comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (default none)',
+    each: { test: isAddressOrCidr, what: 'an IP address or CIDR' },
+  },
   mapTileUrl: { kind: 'nullable', env: 'UNIBOS_HUB_MAP_TILES', help: 'tile URL template for the map (default: offline map)' },
   messengerMaxAttachmentBytes: { kind: 'int', env: 'UNIBOS_HUB_MESSENGER_MAX_ATTACHMENT_BYTES', min: 1, max: 1024 * 1024 * 1024, help: 'largest encrypted messenger attachment, bytes' },
   messengerMinFreeBytes: { kind: 'int', env: 'UNIBOS_HUB_MESSENGER_MIN_FREE_BYTES', min: 0, max: 2 ** 50, help: 'messenger attachments are refused while the data disk would keep less free, bytes' },
@@ -79,6 +91,7 @@ export function hubConfigDefaults(dataDir: string): HubConfig {
     accessTokenTtlS: 900,
     refreshTokenTtlS: 30 * 86_400,
     corsOrigins: [],
+    trustedProxies: [],
     mapTileUrl: null,
     messengerMaxAttachmentBytes: MESSENGER_LIMITS.maxAttachmentBytes,
     messengerMinFreeBytes: 256 * 1024 * 1024,
@@ -144,14 +157,25 @@ function parse(key: string, def: (typeof KEYS)[Key], raw: unknown, source: strin
       if (raw === null || raw === '') return null;
       if (typeof raw !== 'string') bad('must be a string');
       return raw;
-    case 'list':
-      if (Array.isArray(raw) && raw.every((x) => typeof x === 'string')) return raw;
-      if (typeof raw === 'string') return raw.split(',').map((s) => s.trim()).filter(Boolean);
-      return bad('must be a list of strings');
+    case 'list': {
+      const items = Array.isArray(raw) && raw.every((x) => typeof x === 'string') ? raw : typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : bad('must be a list of strings');
+      const { each } = def;
+      const wrong = each ? items.find((item) => !each.test(item)) : undefined;
+      if (wrong !== undefined) bad(`${JSON.stringify(wrong)} is not ${each!.what}`);
+      return items;
+    }
     case 'int': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
       if (!Number.isInteger(n) || n < (def.min ?? -Infinity) || n > (def.max ?? Infinity)) bad(`must be an integer ${def.min}..${def.max}, got ${JSON.stringify(raw)}`);
       return n;
     }
   }
+}
+
+/** "192.168.1.10", "10.0.0.0/8", "fd00::/8". */
+function isAddressOrCidr(item: string): boolean {
+  const [address = '', prefix, ...rest] = item.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }

@@ -6,37 +6,12 @@
 
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestHub, type TestHub } from './support/test-hub.ts';
 import { TEST_PASSWORD } from './support/test-auth.ts';
-
-interface Reply {
-  status: number;
-  retryAfter: string | undefined;
-  body: { code?: string; deviceToken?: string; refreshToken?: string; accessToken?: string };
-}
-
-/** POST `path` with a JSON body from local address `from`. */
-function post(hub: TestHub, path: string, body: unknown, from = '127.0.0.1'): Promise<Reply> {
-  const url = new URL(path, hub.url);
-  const data = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: from, agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        const ra = res.headers['retry-after'];
-        resolve({ status: res.statusCode ?? 0, retryAfter: Array.isArray(ra) ? ra[0] : ra, body: JSON.parse(text) as Reply['body'] });
-      });
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
+import { postFrom as post, type FromReply } from './support/post-from.ts';
 
 const attackers = Array.from({ length: 20 }, (_, i) => `127.0.0.${i + 2}`);
 
@@ -59,7 +34,7 @@ describe('per-account login protection', () => {
 
     // Wrong passwords from 20 addresses, one each: none of them reaches the per-address limit.
     const statuses: number[] = [];
-    let lastRefusal: Reply | null = null;
+    let lastRefusal: FromReply | null = null;
     for (const from of attackers) {
       const r = await post(hub, '/api/v1/auth/login', { email: owner.email, password: 'not the password' }, from);
       statuses.push(r.status);

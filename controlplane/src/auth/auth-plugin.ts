@@ -22,7 +22,7 @@ export const authPlugin = fp(
     app.decorate('guard', guard);
     app.decorateRequest('auth', null);
     app.addHook('onClose', async () => auth.close());
-    await app.register(authRoutes, { auth, guard });
+    await app.register(authRoutes, { auth, guard, now: app.now });
   },
   { name: 'hub-accounts', dependencies: ['hub-platform'], decorators: { fastify: ['db', 'config', 'now'] } },
 );

@@ -1,11 +1,12 @@
 // The setup, session, org, member and API-key routes of docs/api.md. Every membership and key
 // route acts on the caller's org only: another org's user or key answers 404 like a missing one.
 
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { HubError, notFound } from '../hub-error.ts';
 import { type AuthContext, type Permission, type Role } from './auth-context.ts';
 import type { AuthServices } from './auth-services.ts';
 import type { Guard } from './guard.ts';
+import { AddressFailures, AddressLimitedError } from './address-failures.ts';
 import { LoginThrottledError } from './login-throttle.ts';
 import {
   addMemberBody,
@@ -27,16 +28,33 @@ import {
   userSchema,
 } from './auth-schemas.ts';
 
-const LIMITED = { rateLimit: { max: 10, timeWindow: '1 minute', keyGenerator: (request: FastifyRequest) => request.ip } };
+/**
+ * The routes that take a secret: an address gets 10 failed tries a minute (AddressFailures), and
+ * 60 tries of any outcome, which bounds the password hashing one address can ask of the hub.
+ */
+const LIMITED = { rateLimit: { max: 60, timeWindow: '1 minute', keyGenerator: (request: FastifyRequest) => request.ip } };
 const BEARER = [{ bearer: [] }];
 
 export interface AuthRoutesOptions {
   auth: AuthServices;
   guard: Guard;
+  now: () => number;
 }
 
-export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, guard }) => {
+export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { auth, guard, now }) => {
   const accounts = auth.accounts;
+  const failures = new AddressFailures(now);
+  /** `fn` for the caller's address: refused while it has used up its failed tries; a 401 is one more. */
+  const secretTry = async <T>(request: FastifyRequest, reply: FastifyReply, fn: () => Promise<T>): Promise<T> => {
+    try {
+      failures.check(request.ip);
+      return await fn();
+    } catch (err) {
+      if (err instanceof HubError && err.statusCode === 401) failures.failed(request.ip);
+      if (err instanceof AddressLimitedError || err instanceof LoginThrottledError) void reply.header('retry-after', String(err.retryAfterS));
+      throw err;
+    }
+  };
   app.setSchemaErrorFormatter((errors, dataVar) => schemaErrorMessage(errors, dataVar));
 
   // Any valid caller, whatever its permissions (e.g. /me for a key scoped to 'send' only).
@@ -53,24 +71,17 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
   app.post<{ Body: { token: string; email: string; password: string; name?: string; orgName?: string } }>('/api/v1/setup', {
     config: LIMITED,
     schema: { tags: ['setup'], summary: 'Create the first admin with the one-time setup token', security: [], body: setupBody, response: { 201: sessionSchema } },
-  }, async (request, reply) => reply.status(201).send(await auth.setup(request.body)));
+  }, async (request, reply) => reply.status(201).send(await secretTry(request, reply, () => auth.setup(request.body))));
 
   app.post<{ Body: { email: string; password: string; deviceToken?: string } }>('/api/v1/auth/login', {
     config: LIMITED,
-    schema: { tags: ['auth'], summary: 'Log in (429 E_LOGIN_THROTTLED with Retry-After while the account is locked by failed logins)', security: [], body: loginBody, response: { 200: sessionSchema } },
-  }, async (request, reply) => {
-    try {
-      return await auth.login(request.body.email, request.body.password, request.body.deviceToken);
-    } catch (err) {
-      if (err instanceof LoginThrottledError) void reply.header('retry-after', String(err.retryAfterS));
-      throw err;
-    }
-  });
+    schema: { tags: ['auth'], summary: 'Log in (429 with Retry-After: E_LOGIN_THROTTLED while the account is locked by failed logins, E_RATE_LIMITED after 10 failed tries a minute from the address)', security: [], body: loginBody, response: { 200: sessionSchema } },
+  }, async (request, reply) => secretTry(request, reply, () => auth.login(request.body.email, request.body.password, request.body.deviceToken)));
 
   app.post<{ Body: { refreshToken: string } }>('/api/v1/auth/refresh', {
     config: LIMITED,
     schema: { tags: ['auth'], summary: 'Spend a refresh token for a new session', security: [], body: refreshBody, response: { 200: sessionSchema } },
-  }, async (request) => auth.refresh(request.body.refreshToken));
+  }, async (request, reply) => secretTry(request, reply, () => auth.refresh(request.body.refreshToken)));
 
   app.post<{ Body: { refreshToken: string } }>('/api/v1/auth/logout', {
     schema: { tags: ['auth'], summary: 'Revoke the session (the refresh token\u2019s family)', security: [], body: refreshBody, response: { 204: noContent } },
