@@ -12,12 +12,19 @@ import { testHooks } from '../../modules/cctv/src/cctv-plugin.ts';
 import type { MotionWorker } from '../../modules/cctv/src/motion/motion-worker-client.ts';
 import { api, createAdminSession, createOrgUser } from './support/test-auth.ts';
 import { waitForEvent, type HubEvent } from './support/hub-events.ts';
-import { startModuleHub, withoutOpenCv } from './support/module-test-hub.ts';
+import { startModuleHub, withoutOpenCv, writeModules } from './support/module-test-hub.ts';
+import type { TestHub } from './support/test-hub.ts';
 
 function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** What the hub keeps on disk (modules.json) as a module's settings, with their secrets. */
+function storedSettings<T>(hub: TestHub, name: string): T {
+  const file = JSON.parse(readFileSync(join(hub.dataDir, 'modules.json'), 'utf8')) as { modules?: Record<string, { settings: T }> } & Record<string, { settings: T }>;
+  return (file.modules ?? file)[name]!.settings;
 }
 
 /** birlikteyiz with feeds nobody answers (no internet in tests), one of them behind a key in its URL. */
@@ -97,11 +104,7 @@ test("a camera's password is never sent to the browser, and saving the settings 
   const settings = { mediaDir: tempDir('cctv-media-'), cameras: [{ id: 'gate', name: 'Gate', source: 'rtsp://admin:hunter2-cam@192.0.2.10:554/stream1' }, { id: 'yard', source: 'http://192.0.2.11/video.cgi?user=admin&pwd=yard-pass' }] };
   const put = await api(hub, admin, '/api/v1/modules/cctv/settings', { method: 'PUT', body: settings });
   assert.equal(put.status, 200, JSON.stringify(put.body));
-  // What the hub keeps on disk (modules.json): the settings with their secrets.
-  const storedCctv = (): typeof settings => {
-    const file = JSON.parse(readFileSync(join(hub.dataDir, 'modules.json'), 'utf8')) as { modules?: Record<string, { settings: typeof settings }> } & Record<string, { settings: typeof settings }>;
-    return (file.modules ?? file).cctv!.settings;
-  };
+  const storedCctv = () => storedSettings<typeof settings>(hub, 'cctv');
   const secrets = /hunter2-cam|yard-pass/;
   assert.doesNotMatch(JSON.stringify(put.body), secrets, 'the answer to a settings change');
   const list = await api(hub, admin, '/api/v1/modules');
@@ -134,6 +137,43 @@ test("a camera's password is never sent to the browser, and saving the settings 
   assert.equal(refused.status, 400, JSON.stringify(refused.body));
   assert.match(refused.body.message, /type the password again/);
   assert.equal(storedCctv().cameras[0]!.source, 'rtsp://admin:new-pass@192.0.2.10:554/stream1', 'nothing was saved');
+});
+
+test("a module's own secret settings (named like one, or writeOnly in its schema) are never sent to the browser, and saving them as shown keeps each", async () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      apiKey: { type: 'string', default: '' },
+      pin: { type: 'string', writeOnly: true, default: '' },
+      label: { type: 'string', default: '' },
+      stations: { type: 'array', default: [], items: { type: 'object', properties: { id: { type: 'string' }, token: { type: 'string' } } } },
+    },
+  };
+  const root = writeModules({ weather: { manifest: { settings: { version: 1, schema } } } });
+  const hub = await startModuleHub({ root });
+  const admin = await createAdminSession(hub);
+  const settings = { apiKey: 'k-9f3e-weather', pin: '4417', label: 'Valley weather', stations: [{ id: 'north', token: 'tok-north' }, { id: 'south', token: 'tok-south' }] };
+  const put = await api(hub, admin, '/api/v1/modules/weather/settings', { method: 'PUT', body: settings });
+  assert.equal(put.status, 200, JSON.stringify(put.body));
+  const secrets = /k-9f3e-weather|4417|tok-north|tok-south/;
+  assert.doesNotMatch(JSON.stringify(put.body), secrets, 'the answer to a settings change');
+  assert.doesNotMatch(JSON.stringify((await api(hub, admin, '/api/v1/modules')).body), secrets, 'the modules list');
+  const shown = (await api(hub, admin, '/api/v1/modules/weather')).body.settings as typeof settings;
+  assert.deepEqual(shown, { apiKey: '***', pin: '***', label: 'Valley weather', stations: [{ id: 'north', token: '***' }, { id: 'south', token: '***' }] });
+  const stored = () => storedSettings<typeof settings>(hub, 'weather');
+
+  // Saved as shown with a new label and the stations in another order: every secret stays with its own setting.
+  const saved = await api(hub, admin, '/api/v1/modules/weather/settings', { method: 'PUT', body: { ...shown, label: 'Upper valley', stations: [shown.stations[1], shown.stations[0]] } });
+  assert.equal(saved.status, 200, JSON.stringify(saved.body));
+  assert.deepEqual(stored(), { apiKey: 'k-9f3e-weather', pin: '4417', label: 'Upper valley', stations: [{ id: 'south', token: 'tok-south' }, { id: 'north', token: 'tok-north' }] });
+
+  // A new value replaces the old one; a new station with *** has nothing to keep: refused, nothing saved.
+  assert.equal((await api(hub, admin, '/api/v1/modules/weather/settings', { method: 'PUT', body: { ...shown, pin: '5520' } })).status, 200);
+  assert.equal(stored().pin, '5520');
+  const refused = await api(hub, admin, '/api/v1/modules/weather/settings', { method: 'PUT', body: { ...shown, stations: [...shown.stations, { id: 'east', token: '***' }] } });
+  assert.equal(refused.status, 400, JSON.stringify(refused.body));
+  assert.match(refused.body.message, /stations\[#east\]\.token is shown as \*\*\* but no value is stored there: type it again/);
+  assert.equal(stored().stations.length, 2, 'nothing was saved');
 });
 
 const stubWorker = async (): Promise<MotionWorker> =>

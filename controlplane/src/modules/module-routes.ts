@@ -47,7 +47,10 @@ export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app,
     },
   ];
   // Even the admins' browsers get settings without their passwords (settings-secrets.ts).
-  const shown = (status: ModuleStatus, auth: AuthContext | null) => (mayManage(auth) ? { ...status, settings: hideSecrets(status.settings) } : publicStatus(status));
+  const schema = (name: string): unknown => modules.manifest(name)?.settings?.schema;
+  const shown = (status: ModuleStatus, auth: AuthContext | null) => (mayManage(auth) ? { ...status, settings: hideSecrets(status.settings, schema(status.name)) } : publicStatus(status));
+  /** Settings from the browser with the secrets it was shown as *** put back (settings-secrets.ts). */
+  const submitted = (name: string, settings: Record<string, unknown>) => keepSecrets(settings, modules.status(name).settings, schema(name));
 
   app.get('/api/v1/modules', { preHandler: [guard('read'), seen], schema: { tags: ['modules'], summary: 'Installed modules with their state (settings only for those who may manage them)' } }, async (request) => ({
     modules: modules.list().map((s) => shown(s, request.auth)),
@@ -65,7 +68,7 @@ export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app,
     async (request) => {
       const { name } = request.params;
       const settings = request.body?.settings;
-      return shown(await modules.enable(name, settings === undefined ? undefined : keepSecrets(settings, modules.status(name).settings)), request.auth);
+      return shown(await modules.enable(name, settings === undefined ? undefined : submitted(name, settings)), request.auth);
     },
   );
 
@@ -74,7 +77,7 @@ export const moduleRoutes: FastifyPluginAsync<ModuleRoutesOptions> = async (app,
   app.put<{ Params: { name: string }; Body: Record<string, unknown> }>(
     '/api/v1/modules/:name/settings',
     { preHandler: manage, schema: { tags: ['modules'], params: nameParam, body: { type: 'object' } } },
-    async (request) => shown(await modules.configure(request.params.name, keepSecrets(request.body, modules.status(request.params.name).settings)), request.auth),
+    async (request) => shown(await modules.configure(request.params.name, submitted(request.params.name, request.body)), request.auth),
   );
 
   app.get<{ Params: { name: string; '*': string } }>('/modules/:name/ui/*', { schema: { hide: true } }, async (request, reply) => {

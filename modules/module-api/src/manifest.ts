@@ -58,7 +58,9 @@ export interface ModuleManifest {
     /**
      * JSON Schema (draft 7 subset: object, string, number, integer, boolean, enum, array) of the
      * settings. A property's `title` labels it in the admin UI, and `enumTitles` ({ value: label })
-     * names an enum's choices.
+     * names an enum's choices. A secret (a password, a key) is marked `writeOnly: true` (a name
+     * such as `password`, `token` or `apiKey` is taken as one too): the hub never sends its value
+     * to a browser, it shows `***`, and `***` saved back keeps the stored value.
      */
     schema: Record<string, unknown>;
   };
