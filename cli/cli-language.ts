@@ -149,8 +149,8 @@ const TR: Record<string, string> = {
   "--node {name}: no such node; the demo's nodes are {list}": "--node {name}: böyle bir cihaz yok; demodaki cihazlar: {list}",
   '--node {name}: no demo nodes are known ({file} is missing); start them with `npm start`, or name the node\'s folder with --data-dir':
     "--node {name}: bilinen demo cihazı yok ({file} bulunamadı); `npm start` ile başlatın veya cihazın klasörünü --data-dir ile verin",
-  '{name} is a node of the demo, which is not running (no control socket in {dir}); start the demo with `npm start` (or `unibos demo`)':
-    '{name} demonun bir cihazı; demo şu an çalışmıyor ({dir} içinde denetim soketi yok); demoyu `npm start` (veya `unibos demo`) ile başlatın',
+  '{name} is a node of the demo, which is not running (nothing answers on a control socket in {dir}); start the demo with `npm start` (or `unibos demo`)':
+    '{name} demonun bir cihazı; demo şu an çalışmıyor ({dir} içinde yanıt veren bir denetim soketi yok); demoyu `npm start` (veya `unibos demo`) ile başlatın',
   "no node is running with data dir {dir}: it is in the demo's folder, and the demo is not running; start it with `npm start` (or `unibos demo`)":
     '{dir} klasörüyle çalışan cihaz yok: bu klasör demonun, demo ise şu an çalışmıyor; demoyu `npm start` (veya `unibos demo`) ile başlatın',
   '--node and --data-dir both name a node: give one': '--node ve --data-dir ikisi de bir cihaz belirtiyor: birini verin',
@@ -200,7 +200,7 @@ const TR: Record<string, string> = {
   'sent {sent}, received {received}, delivered {delivered}, relayed {relayed}; drops: {drops}': '{sent} gönderildi, {received} alındı, {delivered} teslim edildi, {relayed} aktarıldı; düşenler: {drops}',
   none: 'yok',
   '{count} queued': '{count} sırada',
-  'oldest {seconds} s': 'en eskisi {seconds} sn',
+  'oldest {age}': 'en eskisi {age}',
   '{count} given up': '{count} vazgeçildi',
   '{count} queued, full': '{count} sırada, dolu',
   '{count} pushed out by more urgent ones': '{count} tanesi daha acil olanlara yer açmak için çıkarıldı',

@@ -19,7 +19,7 @@ import { runUntilSignal } from '../node-flags.ts';
 import { claimGatewayAtHub, type ClaimingIdentity, type HubCredentials } from '../hub-claim.ts';
 import { demoNodeModules, startDemoBirlikteyiz } from '../demo-birlikteyiz.ts';
 import { startTraffic } from '../demo-traffic.ts';
-import type { DemoNodeEntry } from '../node-control.ts';
+import { DEMO_GATEWAY_NAME, demoGatewayDir, type DemoNodeEntry } from '../node-control.ts';
 import { say } from '../cli-language.ts';
 import { fitHelp } from '../help-width.ts';
 
@@ -97,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
     );
     stops.push(() => hub.stop());
 
-    const gwDir = join(dataDir, 'gateway');
+    const gwDir = demoGatewayDir(dataDir);
     mkdirSync(gwDir, { recursive: true, mode: 0o700 });
     const gwIdentity = loadOrCreateIdentity(join(gwDir, 'identity.json'));
     const gwId = nodeIdHex(gwIdentity.nodeId);
@@ -120,7 +120,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const air0 = `127.0.0.1:${airPort}`;
     const gateway: RunningGateway = await runGateway(
-      loadNodeConfig({ env: {}, flags: { ...baseFlags, 'data-dir': gwDir, air: air0, lat: String(CENTER.latitude), lon: String(CENTER.longitude), name: 'Demo gateway' } }),
+      loadNodeConfig({ env: {}, flags: { ...baseFlags, 'data-dir': gwDir, air: air0, lat: String(CENTER.latitude), lon: String(CENTER.longitude), name: DEMO_GATEWAY_NAME } }),
       { mqttHost: '127.0.0.1', mqttPort: await port('--gateway-port', v['gateway-port'], 1883), wsPort: null, allowAnonymous: false, hub: hubLink },
       { logger: logger.child({ part: 'gateway' }) },
     );
@@ -222,7 +222,7 @@ async function demoState(dataDir: string): Promise<DemoState> {
 
 /** Claims the gateway the way a field install does: a claim token, then the device's claim call with its keys. */
 async function claimGateway(hub: RunningHub, orgId: string, identity: ClaimingIdentity): Promise<HubCredentials> {
-  const { token } = hub.app.fleet.credentials.createClaimToken(orgId, 'gateway', 'Demo gateway', 3_600_000, Date.now());
+  const { token } = hub.app.fleet.credentials.createClaimToken(orgId, 'gateway', DEMO_GATEWAY_NAME, 3_600_000, Date.now());
   return claimGatewayAtHub(hub.url, token, identity);
 }
 

@@ -15,7 +15,7 @@ const HELP = fitHelp(say(
 const MAX = 1000;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseControlArgs<{ after?: string; last?: string }>(argv, HELP, { after: { type: 'string' }, last: { type: 'string' } });
+  const args = await parseControlArgs<{ after?: string; last?: string }>(argv, HELP, { after: { type: 'string' }, last: { type: 'string' } });
   if (!args) return 0;
   const { after, last } = args.values;
   if (after !== undefined && last !== undefined) throw new CliError(say('give --last or --after, not both'));

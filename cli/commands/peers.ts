@@ -13,7 +13,7 @@ const HELP = fitHelp(say(
 ));
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseControlArgs(argv, HELP);
+  const args = await parseControlArgs(argv, HELP);
   if (!args) return 0;
   const answer = await callNode<{ self: string; peers: Peer[] }>(args.dataDir, 'GET', '/peers');
   if (args.values.json) {

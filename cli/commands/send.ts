@@ -12,7 +12,7 @@ const HELP = fitHelp(say(
 ));
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseControlArgs<{ to?: string; private?: boolean }>(argv, HELP, { to: { type: 'string' }, private: { type: 'boolean' } }, true);
+  const args = await parseControlArgs<{ to?: string; private?: boolean }>(argv, HELP, { to: { type: 'string' }, private: { type: 'boolean' } }, true);
   if (!args) return 0;
   if (args.positionals.length !== 1) throw new CliError(say('give the text as one argument (quote it)\n\n{help}', { help: HELP }));
   const isPrivate = args.values.private === true;

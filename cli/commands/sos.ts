@@ -12,7 +12,7 @@ const HELP = fitHelp(say(
 ));
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseControlArgs<{ safe?: boolean }>(argv, HELP, { safe: { type: 'boolean' } });
+  const args = await parseControlArgs<{ safe?: boolean }>(argv, HELP, { safe: { type: 'boolean' } });
   if (!args) return 0;
   if (args.values.safe) {
     const r = await callNode<{ packetId: number; cancelledSos: boolean }>(args.dataDir, 'POST', '/safe');

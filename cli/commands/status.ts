@@ -16,7 +16,7 @@ const HELP = fitHelp(say(
 ));
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseControlArgs(argv, HELP);
+  const args = await parseControlArgs(argv, HELP);
   if (!args) return 0;
   const s = await callNode<NodeStatus>(args.dataDir, 'GET', '/status');
   if (args.values.json) {
@@ -82,7 +82,7 @@ function outboxLine(o: NodeStatus['outbox']): string {
   const dropped = o.dropped ?? { evicted: 0, undecodable: 0, 'router-refused': 0, 'gave-up': o.expired };
   return [
     o.maxMessages && o.queued >= o.maxMessages ? say('{count} queued, full', { count: o.queued }) : say('{count} queued', { count: o.queued }),
-    o.oldestAgeS !== null ? say('oldest {seconds} s', { seconds: o.oldestAgeS }) : '',
+    o.oldestAgeS !== null ? say('oldest {age}', { age: duration(o.oldestAgeS) }) : '',
     dropped['gave-up'] ? say('{count} given up', { count: dropped['gave-up'] }) : '',
     dropped.evicted ? say('{count} pushed out by more urgent ones', { count: dropped.evicted }) : '',
     dropped.undecodable ? say('{count} unreadable', { count: dropped.undecodable }) : '',

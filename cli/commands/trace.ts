@@ -30,7 +30,7 @@ interface TraceAnswer {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseControlArgs<{ timeout?: string }>(argv, HELP, { timeout: { type: 'string' } }, true);
+  const args = await parseControlArgs<{ timeout?: string }>(argv, HELP, { timeout: { type: 'string' } }, true);
   if (!args) return 0;
   if (args.positionals.length !== 1) throw new CliError(say('give one node id to trace, such as !1a2b3c4d\n\n{help}', { help: HELP }));
   const to = args.positionals[0]!;

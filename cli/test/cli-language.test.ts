@@ -181,6 +181,26 @@ test('status and peers in Turkish as on the demo: module states and reasons, dec
   assert.deepEqual(JSON.parse(peersJson.stdout), peers);
 });
 
+test('status says how long the oldest queued message has waited as a person reads it, not in seconds', async (t) => {
+  const status = {
+    nodeId: '!a50a6e65', name: 'Clinic', role: 'CLIENT', uptimeS: 600,
+    radio: { type: 'sim', state: 'ready', preset: 'LONG_FAST', frequencyHz: 869_525_000, region: 'EU_868', error: null, warning: null },
+    gps: { type: 'none', fix: null },
+    mesh: { channel: 'LongFast', hopLimit: 3, channelUtilizationPercent: 0, framesSent: 0, framesReceived: 0, delivered: 0, relayed: 0, drops: {} },
+    // The radio has been down for a while: three texts wait, the oldest for 2 h 5 min.
+    outbox: { queued: 3, maxMessages: 500, oldestAgeS: 7_530, expired: 0, refusedFull: 0 },
+    sos: { stage: 'none', cancelled: false, resending: false, requestId: 0, startedMs: null, copiesSent: 0, stageTimes: {}, safe: 'none', safeCopiesSent: 0, safeGiveUps: 0 },
+    peers: 0,
+  };
+  const dir = await standInNode(t, 'outbox-waiting', status, { self: '!a50a6e65', peers: [] });
+  const en = await unibos(['status', '--data-dir', dir], 'en');
+  assert.equal(en.code, 0, en.stderr);
+  assert.match(en.stdout, /^outbox {4}3 queued, oldest 2 h 5 min$/m);
+  const tr = await unibos(['status', '--data-dir', dir], 'tr');
+  assert.equal(tr.code, 0, tr.stderr);
+  assert.match(tr.stdout, /^giden kutusu {2}3 sırada, en eskisi 2 sa 5 dk$/m);
+});
+
 test('unibos module says a module\u2019s state in Turkish, and in English as before', async () => {
   const dataDir = join(root, 'module-hub');
   mkdirSync(dataDir, { recursive: true });

@@ -1,15 +1,17 @@
 // First run with `npm start`: `unibos status|peers|inbox|send|sos` find the demo's nodes by name
-// (--node), say which nodes there are when nothing runs in the default folder, and every option
+// (--node, the gateway too, even from an older demo's list), point a stopped or crashed demo's nodes
+// to `npm start`, say which nodes there are when nothing runs in the default folder, and every option
 // in `--help` says what it takes and its default.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { test } from 'node:test';
-import { controlSocketPath } from '@unibos/firmware';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { test, type TestContext } from 'node:test';
+import { controlSocketPath, formatNodeId, loadOrCreateIdentity } from '@unibos/firmware';
 import { findNode } from '../node-control.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -37,13 +39,7 @@ test('--node finds a demo node by name (any case) or id, and names the known one
 });
 
 test('with the demo running, `unibos status` without a folder lists the demo nodes, and --node reaches one', async (t) => {
-  const home = mkdtempSync(join(tmpdir(), 'unibos-lookup-'));
-  const servers: Server[] = [];
-  t.after(() => {
-    for (const s of servers) s.close();
-    rmSync(home, { recursive: true, force: true });
-  });
-  const demo = join(home, '.unibos', 'demo');
+  const { home, demo, servers } = demoHome(t);
   const clinicDir = join(demo, 'nodes', 'node-3');
   mkdirSync(clinicDir, { recursive: true });
   writeFileSync(join(demo, 'nodes.json'), JSON.stringify([{ name: 'Clinic', id: '!a50a6e65', dataDir: clinicDir }]));
@@ -64,13 +60,31 @@ test('with the demo running, `unibos status` without a folder lists the demo nod
 });
 
 test('with the demo stopped, a demo node by name or folder is pointed to `npm start`, not to `unibos node`', async (t) => {
-  const home = mkdtempSync(join(tmpdir(), 'unibos-lookup-'));
-  t.after(() => rmSync(home, { recursive: true, force: true }));
-  const demo = join(home, '.unibos', 'demo');
+  const { home, demo } = demoHome(t);
   const clinicDir = join(demo, 'nodes', 'node-3');
   mkdirSync(clinicDir, { recursive: true });
   // The demo ran once (its list is kept), but nothing answers now.
   writeFileSync(join(demo, 'nodes.json'), JSON.stringify([{ name: 'Clinic', id: '!a50a6e65', dataDir: clinicDir }]));
+  await pointedToDemo(home, clinicDir);
+  // A folder of its own, outside the demo: a node to start with `unibos node`, as before.
+  const own = await unibos(['status', '--data-dir', join(home, 'mine')], { HOME: home });
+  assert.match(own.stderr, /start one with `unibos node`/);
+});
+
+/** Leaves a control socket in `dataDir` the way a crashed node does: a process listening there is killed (SIGKILL). */
+/** A HOME of its own for the CLI, removed after the test with the stand-in nodes' servers; the demo's folder in it. */
+function demoHome(t: TestContext): { home: string; demo: string; servers: Server[] } {
+  const home = mkdtempSync(join(tmpdir(), 'unibos-lookup-'));
+  const servers: Server[] = [];
+  t.after(() => {
+    for (const s of servers) s.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+  return { home, demo: join(home, '.unibos', 'demo'), servers };
+}
+
+/** `unibos status --node Clinic` and `peers --data-dir` its folder, in English and Turkish: the demo is not running, start it with `npm start`. */
+async function pointedToDemo(home: string, clinicDir: string): Promise<void> {
   for (const args of [['status', '--node', 'Clinic'], ['peers', '--data-dir', clinicDir]]) {
     const r = await unibos(args, { HOME: home });
     assert.equal(r.status, 2, r.stderr);
@@ -79,9 +93,58 @@ test('with the demo stopped, a demo node by name or folder is pointed to `npm st
   }
   const tr = await unibos(['status', '--node', 'clinic'], { HOME: home, UNIBOS_LANG: 'tr' });
   assert.match(tr.stderr, /Clinic demonun bir cihazı; demo şu an çalışmıyor .*`npm start`/);
-  // A folder of its own, outside the demo: a node to start with `unibos node`, as before.
-  const own = await unibos(['status', '--data-dir', join(home, 'mine')], { HOME: home });
-  assert.match(own.stderr, /start one with `unibos node`/);
+}
+
+async function crashedNode(dataDir: string): Promise<void> {
+  const child = spawn(process.execPath, ['-e', "require('node:net').createServer().listen(process.argv[1], () => process.kill(process.pid, 'SIGKILL'))", controlSocketPath(dataDir)], { stdio: 'inherit' });
+  const [, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  assert.equal(signal, 'SIGKILL');
+  assert.ok(existsSync(controlSocketPath(dataDir)), 'the killed process left its socket file behind');
+}
+
+test('a demo that crashed left its control sockets: its nodes are still pointed to `npm start`, not to `unibos node`', async (t) => {
+  const { home, demo } = demoHome(t);
+  const clinicDir = join(demo, 'nodes', 'node-3');
+  mkdirSync(clinicDir, { recursive: true });
+  writeFileSync(join(demo, 'nodes.json'), JSON.stringify([{ name: 'Clinic', id: '!a50a6e65', dataDir: clinicDir }]));
+  await crashedNode(clinicDir);
+  await pointedToDemo(home, clinicDir);
+  // Nothing in the default folder either: a dead demo node is not offered as one to pick.
+  const bare = await unibos(['status'], { HOME: home });
+  assert.doesNotMatch(bare.stderr, /pick one with --node/);
+});
+
+test('--node "Demo gateway" reaches the gateway of a demo whose nodes.json was written before the demo listed it', async (t) => {
+  const { home, demo, servers } = demoHome(t);
+  const clinicDir = join(demo, 'nodes', 'node-3');
+  const gatewayDir = join(demo, 'gateway');
+  mkdirSync(clinicDir, { recursive: true });
+  mkdirSync(gatewayDir, { recursive: true });
+  // The gateway's identity as the demo created it; the older demo listed its field nodes only.
+  const gatewayId = formatNodeId(loadOrCreateIdentity(join(gatewayDir, 'identity.json')).nodeId);
+  writeFileSync(join(demo, 'nodes.json'), JSON.stringify([{ name: 'Clinic', id: '!a50a6e65', dataDir: clinicDir }]));
+
+  // Stopped: pointed to `npm start` like the other demo nodes, not told there is no such node.
+  const stopped = await unibos(['status', '--node', 'Demo gateway'], { HOME: home });
+  assert.equal(stopped.status, 2, stopped.stderr);
+  assert.match(stopped.stderr, /Demo gateway is a node of the demo, which is not running .*`npm start`/);
+  const stoppedTr = await unibos(['status', '--node', 'Demo gateway'], { HOME: home, UNIBOS_LANG: 'tr' });
+  assert.match(stoppedTr.stderr, /Demo gateway demonun bir cihazı; demo şu an çalışmıyor .*`npm start`/);
+  const unknown = await unibos(['status', '--node', 'School'], { HOME: home });
+  assert.match(unknown.stderr, new RegExp(`the demo's nodes are Clinic \\(!a50a6e65\\), Demo gateway \\(${gatewayId}\\)`));
+
+  // Running (a stand-in for the gateway's control socket): reached by name, any case, or by id.
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ nodeId: gatewayId, name: 'Demo gateway', role: 'ROUTER', uptimeS: 5, radio: { type: 'sim', state: 'ready', preset: 'ShortFast', frequencyHz: 869525000, region: 'EU868' }, gps: { type: 'sim', fix: null }, mesh: { channel: 'Public', hopLimit: 3, channelUtilizationPercent: 1, framesSent: 1, framesReceived: 2, delivered: 2, relayed: 0, drops: {} }, outbox: { queued: 0, oldestAgeS: null, expired: 0 }, sos: { stage: 'none' }, peers: 4 }));
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(controlSocketPath(gatewayDir), resolve));
+  for (const name of ['Demo gateway', 'demo gateway', gatewayId]) {
+    const r = await unibos(['status', '--node', name], { HOME: home });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^node\\s+${gatewayId}\\s+Demo gateway`, 'm'), name);
+  }
 });
 
 test('every option in the node commands\u2019 --help says what it takes and its default', async () => {
