@@ -9,6 +9,8 @@ import { HELP_PAGES_TR, NODE_FLAGS_TR } from './help-pages-turkish.ts';
 const NODE_MESSAGES: Record<string, string> = {
   'no node is running with data dir {dir} (no control socket at {socket}); start one with `unibos node`':
     '{dir} klasörüyle çalışan cihaz yok ({socket} denetim soketi yok); `unibos node` ile birini başlatın',
+  'no node is running with data dir {dir} (nothing answers on {socket}, left by a node that stopped); start one with `unibos node`':
+    '{dir} klasörüyle çalışan cihaz yok ({socket} yanıt vermiyor, duran bir cihazdan kalmış); `unibos node` ile birini başlatın',
   'not allowed to use {socket}: run as the user the node runs as': '{socket} kullanılamıyor: cihazın çalıştığı kullanıcı olarak çalıştırın',
   'lost the connection to the node at {socket} ({reason})': '{socket} üzerindeki cihazla bağlantı koptu ({reason})',
   'the node with data dir {dir} did not answer within {seconds} s; it may be overloaded or hung (see its log, e.g. journalctl -u unibos-node)':

@@ -112,6 +112,14 @@ test('a demo that crashed left its control sockets: its nodes are still pointed 
   // Nothing in the default folder either: a dead demo node is not offered as one to pick.
   const bare = await unibos(['status'], { HOME: home });
   assert.doesNotMatch(bare.stderr, /pick one with --node/);
+  // A node of its own that crashed: its folder is named, and why the socket there is no node.
+  const mine = join(home, 'mine');
+  mkdirSync(mine);
+  await crashedNode(mine);
+  const own = await unibos(['status', '--data-dir', mine], { HOME: home });
+  assert.match(own.stderr, /no node is running with data dir .*mine \(nothing answers on .*node\.sock, left by a node that stopped\); start one with `unibos node`/);
+  const ownTr = await unibos(['status', '--data-dir', mine], { HOME: home, UNIBOS_LANG: 'tr' });
+  assert.match(ownTr.stderr, /mine klasörüyle çalışan cihaz yok \(.*node\.sock yanıt vermiyor, duran bir cihazdan kalmış\)/);
 });
 
 test('--node "Demo gateway" reaches the gateway of a demo whose nodes.json was written before the demo listed it', async (t) => {

@@ -53,8 +53,12 @@ export async function callNode<T>(dataDir: string, method: 'GET' | 'POST', path:
 
 function connectionError(err: NodeJS.ErrnoException, dataDir: string, socketPath: string): FirmwareError {
   if (err instanceof FirmwareError) return err;
-  if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+  if (err.code === 'ENOENT') {
     return new FirmwareError('E_NODE_NOT_RUNNING', `no node is running with data dir ${dataDir} (no control socket at ${socketPath}); start one with \`unibos node\``);
+  }
+  // The socket file of a node that ended without removing it (killed, a power cut).
+  if (err.code === 'ECONNREFUSED') {
+    return new FirmwareError('E_NODE_NOT_RUNNING', `no node is running with data dir ${dataDir} (nothing answers on ${socketPath}, left by a node that stopped); start one with \`unibos node\``);
   }
   if (err.code === 'EACCES') return new FirmwareError('E_NODE_NOT_RUNNING', `not allowed to use ${socketPath}: run as the user the node runs as`);
   return new FirmwareError('E_NODE_ERROR', `lost the connection to the node at ${socketPath} (${err.code ?? err.message})`, { cause: err });
