@@ -14,12 +14,13 @@ import { artifactsDir, assertFitsWidth, axe, launch, openPage, signIn } from './
 const host = { platform: 'linux' as const, alsoLinux: false, provides: { requires_lora: true, requires_gps: false, requires_camera: false } };
 
 test('module settings being edited survive a live redraw of the modules list, and save as typed', async (t) => {
-  const hubJs = `export default async function plugin(app, { module }) { app.get('/greeting', async () => ({ greeting: module.settings.greeting, times: module.settings.times })); }`;
-  const schema = { type: 'object', additionalProperties: false, properties: { greeting: { type: 'string', default: 'merhaba', maxLength: 20 }, times: { type: 'integer', minimum: 1, default: 2 } } };
+  const hubJs = `export default async function plugin(app, { module }) { app.get('/greeting', async () => ({ greeting: module.settings.greeting, times: module.settings.times, pinSet: module.settings.pin === '4417' })); }`;
+  const schema = { type: 'object', additionalProperties: false, properties: { greeting: { type: 'string', default: 'merhaba', maxLength: 20 }, times: { type: 'integer', minimum: 1, default: 2 }, pin: { type: 'string', writeOnly: true, default: '' } } };
   const root = writeModules({ greeter: { manifest: { settings: { version: 1, schema } }, files: { 'hub.js': hubJs } }, other: {} });
   const hub = await startModuleHub({ root, host });
   const admin = await createAdminSession(hub);
   for (const name of ['greeter', 'other']) assert.equal((await api(hub, admin, `/api/v1/modules/${name}/enable`, { method: 'POST' })).body.state, 'loaded');
+  assert.equal((await api(hub, admin, '/api/v1/modules/greeter/settings', { method: 'PUT', body: { greeting: 'merhaba', times: 2, pin: '4417' } })).status, 200);
 
   const browser = await launch();
   t.after(() => browser.close());
@@ -30,6 +31,10 @@ test('module settings being edited survive a live redraw of the modules list, an
   await greeter.getByText('Settings', { exact: true }).click();
   const greeting = greeter.getByLabel('greeting');
   assert.equal(await greeting.inputValue(), 'merhaba', 'the saved value (the default) to start from');
+  // A secret setting (writeOnly in the schema) is a password field holding the hub's *** (never the PIN).
+  const pin = greeter.getByLabel('pin');
+  assert.equal(await pin.getAttribute('type'), 'password');
+  assert.equal(await pin.inputValue(), '***');
   await greeting.fill('hello team');
   await greeter.getByLabel('times').fill('3');
   await greeting.focus();
@@ -43,10 +48,10 @@ test('module settings being edited survive a live redraw of the modules list, an
 
   await greeter.getByRole('button', { name: 'Save settings' }).click();
   await page.getByText('greeter: settings saved').waitFor();
-  assert.deepEqual((await api(hub, admin, '/api/v1/modules/greeter/greeting', { method: 'GET' })).body, { greeting: 'hello team', times: 3 }, 'the module runs with what was typed');
+  assert.deepEqual((await api(hub, admin, '/api/v1/modules/greeter/greeting', { method: 'GET' })).body, { greeting: 'hello team', times: 3, pinSet: true }, 'the module runs with what was typed, and the PIN it had');
 
   // Saved: a later redraw shows the saved settings, not a stale form.
-  assert.equal((await api(hub, admin, '/api/v1/modules/greeter/settings', { method: 'PUT', body: { greeting: 'from the API', times: 1 } })).status, 200);
+  assert.equal((await api(hub, admin, '/api/v1/modules/greeter/settings', { method: 'PUT', body: { greeting: 'from the API', times: 1, pin: '***' } })).status, 200);
   assert.equal((await api(hub, admin, '/api/v1/modules/other/enable', { method: 'POST' })).body.state, 'loaded');
   await page.getByRole('status', { name: 'other state' }).filter({ hasText: /^Loaded$/ }).waitFor();
   await page.waitForFunction(() => (document.getElementById('module-greeter-greeting') as HTMLInputElement | null)?.value === 'from the API');

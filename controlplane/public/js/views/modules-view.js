@@ -118,6 +118,9 @@ export function createModulesView(ctx) {
       } else if (spec.type === 'array' || spec.type === 'object') {
         input = h('textarea', { id, rows: '2' });
         input.value = JSON.stringify(value ?? spec.default ?? null);
+      } else if (spec.writeOnly || spec.format === 'password') {
+        // A secret: the hub sends *** for it, and *** saved back keeps the stored one.
+        input = h('input', { id, type: 'password', autocomplete: 'new-password', value: value ?? '' });
       } else {
         input = h('input', { id, type: 'text', value: value ?? '' });
       }
