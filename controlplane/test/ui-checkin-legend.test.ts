@@ -17,7 +17,7 @@ const NODES = [
 
 const CASES = [
   { locale: 'en-GB', panel: 'birlikteyiz panel', legend: 'Check-in map legend', items: ['Safe', 'Needs help', 'No answer yet', 'Epicentre', 'Check-in area: nodes inside it are asked'], size: 'laptop' },
-  { locale: 'tr-TR', panel: 'birlikteyiz paneli', legend: 'Yoklama haritasının açıklaması', items: ['Güvende', 'Yardım gerekiyor', 'Henüz yanıt yok', 'Merkez üssü', 'Yoklama alanı: içindeki düğümlere sorulur'], size: 'phone' },
+  { locale: 'tr-TR', panel: 'birlikteyiz paneli', legend: 'Yoklama haritasının açıklaması', items: ['Güvende', 'Yardım gerekiyor', 'Henüz yanıt yok', 'Merkez üssü', 'Yoklama alanı: içindeki cihazlara sorulur'], size: 'phone' },
 ] as const;
 
 test('the check-in map has a legend of its marker colours, in the operator’s language', async (t) => {

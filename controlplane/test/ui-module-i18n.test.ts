@@ -173,7 +173,7 @@ test("birlikteyiz's panel reads in Turkish for a Turkish operator on a phone", a
     assert.equal(await panel.getByRole('heading', { name: english, exact: true }).count(), 0, `no English heading "${english}"`);
   }
   const table = panel.getByRole('table', { name: 'Güvendeyim yoklaması' });
-  assert.deepEqual((await table.locator('th').allTextContents()).map((s) => s.trim()), ['Düğüm', 'Uzaklık', 'Durum', 'Yanıt']);
+  assert.deepEqual((await table.locator('th').allTextContents()).map((s) => s.trim()), ['Cihaz', 'Uzaklık', 'Durum', 'Yanıt']);
   assert.match(await panel.locator(`tr[data-node="${NODES[0]!.id}"]`).innerText(), /Güvende/);
   assert.match(await panel.locator(`tr[data-node="${NODES[1]!.id}"]`).innerText(), /Yardım gerekiyor/);
   assert.match(await panel.locator(`tr[data-node="${NODES[2]!.id}"]`).innerText(), /Henüz yanıt yok/);

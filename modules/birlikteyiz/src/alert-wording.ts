@@ -44,6 +44,17 @@ function placeTr(place: string): { where: string; offset: string } {
   return { where, offset: m ? ` (${m[1]} km ${[...m[2]!].map((c) => COMPASS_TR[c]).join('')})` : '' };
 }
 
+/**
+ * A feed's place name as the wording in `language` gives it: in Turkish the named place first,
+ * then how far and which way ("Elbistan, Türkiye (12 km KB)"); as the feed wrote it in English.
+ * Kept with a quake's check-in round, so the admin UI titles it in its viewer's language.
+ */
+export function quakePlace(place: string, language: AlertLanguage): string {
+  if (language === 'en') return place;
+  const { where, offset } = placeTr(place);
+  return `${where}${offset}`;
+}
+
 export interface Wording {
   question: string;
   /** A quake's alert text; `ask` adds the check-in question (a round was opened for it). */

@@ -4,6 +4,7 @@
 // after its time; whoever has not answered by then stays "no answer".
 
 import type { ModuleCollection } from '@unibos/module-api';
+import type { AlertLanguage } from './alert-wording.ts';
 import { distanceKm, type LatLon } from './geo.ts';
 
 export type CheckinStatus = 'waiting' | 'safe' | 'needs_help';
@@ -32,7 +33,8 @@ export interface CheckinRound {
   orgId: string;
   title: string;
   quakeId: string | null;
-  epicentre: (LatLon & { magnitude: number | null; place: string }) | null;
+  /** `places`: a quake's place in each language the module words alerts in (rounds kept from before have none). */
+  epicentre: (LatLon & { magnitude: number | null; place: string; places?: Record<AlertLanguage, string> }) | null;
   radiusKm: number;
   openedAt: number;
   closesAt: number;

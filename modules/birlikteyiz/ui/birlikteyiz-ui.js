@@ -8,7 +8,7 @@
 import { h, replace } from '/js/dom.js';
 import { coordinates, dateTime, distance, relativeTime, timeOfDay } from '/js/format.js';
 import { createGraticuleLayer } from '/js/graticule-layer.js';
-import { formatNumber, translator } from '/js/i18n.js';
+import { formatNumber, lang, translator } from '/js/i18n.js';
 import { TR } from './locales/tr.js';
 
 const t = translator({ tr: TR });
@@ -22,6 +22,22 @@ const statusLabel = (status) => STATUS_LABEL[status]?.() ?? status;
 const STATUS_COLOR = { safe: '#1a7f37', needs_help: '#cf222e', waiting: '#57606a' };
 /** The epicentre's ring and the check-in area's dashed circle. */
 const EPICENTRE_COLOR = '#cf222e';
+/**
+ * Up to this many nodes, each one's name stays written beside it on the check-in map (a phone has
+ * no hover); more would cover the map, and a tap on a marker names it instead.
+ */
+const MAX_NAMED_NODES = 12;
+/** Where a node's name may go, tried in turn until one is clear of the other names and marks and inside the map. */
+const NAME_SPOTS = [
+  { direction: 'right', offset: [8, 0] },
+  { direction: 'left', offset: [-8, 0] },
+  { direction: 'top', offset: [0, -8] },
+  { direction: 'bottom', offset: [0, 8] },
+  { direction: 'right', offset: [8, -14] },
+  { direction: 'right', offset: [8, 14] },
+  { direction: 'left', offset: [-8, -14] },
+  { direction: 'left', offset: [-8, 14] },
+];
 /** @type {Record<string, () => string>} */
 const FEED_LABEL = { waiting: () => t('waiting for the first poll'), ok: () => t('working'), unreachable: () => t('unreachable'), error: () => t('error') };
 /** @type {Record<string, () => string>} */
@@ -29,6 +45,21 @@ const VERDICT_LABEL = { alert: () => t('alerted the nodes'), too_small: () => t(
 
 /** "M5.6" ("M5,6" in Turkish), "M?" when the feed gave no magnitude. @param {number | null} m */
 const magnitude = (m) => (m === null ? 'M?' : `M${formatNumber(m, { minimumFractionDigits: 1, maximumFractionDigits: 1 })}`);
+
+/** An epicentre's place in the viewer's language where the hub kept it in theirs (USGS writes English), else as the feed wrote it. @param {any} e */
+const placeOf = (e) => e.places?.[lang] ?? e.place;
+
+/**
+ * A round's title in the viewer's language: a quake's round is titled from its quake's figures
+ * ("M5.6 12 km NW of Elbistan, Turkey", "M5,6 deprem: Elbistan, Türkiye (12 km KB)"), whatever
+ * language the module wrote its stored title in; a round opened by hand keeps its operator's title.
+ * @param {any} round
+ */
+export function roundTitle(round) {
+  const e = round.epicentre;
+  if (round.quakeId === null || round.quakeId === undefined || !e) return round.title;
+  return e.magnitude === null ? t('Quake {place}', { place: placeOf(e) }) : t('{magnitude} {place}', { magnitude: magnitude(e.magnitude), place: placeOf(e) });
+}
 
 /**
  * @param {HTMLElement} root
@@ -84,6 +115,10 @@ export function mount(root, ctx) {
   let map = null;
   /** @type {any} */
   let layer = null;
+  /** The round's nodes on the check-in map, each with its marker (placeNames writes their names). @type {Array<{ marker: any, node: any }>} */
+  let nodeMarkers = [];
+  /** @type {ResizeObserver | null} */
+  let resized = null;
 
   const load = async () => {
     const [f, q, r, p] = await Promise.all([api.get(`${base}/feeds`), api.get(`${base}/quakes`), api.get(`${base}/rounds`), api.get(`${base}/assembly-points`)]);
@@ -127,7 +162,7 @@ export function mount(root, ctx) {
     const c = round.counts;
     replace(
       roundHead,
-      h('p', {}, h('strong', {}, round.title), ' · ', round.closedAt ? t('closed') : t('open until {time}', { time: timeOfDay(round.closesAt) })),
+      h('p', {}, h('strong', { class: 'round-title' }, roundTitle(round)), ' · ', round.closedAt ? t('closed') : t('open until {time}', { time: timeOfDay(round.closesAt) })),
       h('p', { class: 'round-summary', role: 'status', 'aria-label': t('Check-in summary') }, [t({ one: '{count} safe', other: '{count} safe' }, { count: c.safe }), t({ one: '{count} needs help', other: '{count} need help' }, { count: c.needsHelp }), t({ one: '{count} no answer', other: '{count} no answer' }, { count: c.waiting })].join(' · ')),
       round.meshError && h('p', { class: 'module-error' }, t('Not sent into the mesh: {error}', { error: round.meshError })),
     );
@@ -152,6 +187,13 @@ export function mount(root, ctx) {
       if (ctx.config.mapTileUrl) L.tileLayer(ctx.config.mapTileUrl, { maxZoom: 19 }).addTo(map);
       else createGraticuleLayer(L).addTo(map);
       map.setView([20, 0], 2);
+      map.on('zoomend', placeNames);
+      // Shown again (back from another screen) or resized (a phone turned): measured and named again.
+      resized = new ResizeObserver(() => {
+        map?.invalidateSize();
+        placeNames();
+      });
+      resized.observe(mapEl);
     }
     layer?.remove();
     layer = L.layerGroup().addTo(map);
@@ -160,17 +202,68 @@ export function mount(root, ctx) {
     if (round.epicentre) {
       const e = round.epicentre;
       // Tooltips as text nodes: Leaflet puts a string in as HTML, and the place comes from a feed, a node's name from the air.
-      L.circleMarker([e.latitude, e.longitude], { radius: 10, color: EPICENTRE_COLOR, weight: 3, fillOpacity: 0.2 }).bindTooltip(document.createTextNode(e.magnitude === null ? t('Epicentre: {place}', { place: e.place }) : t('Epicentre of the {magnitude} quake: {place}', { magnitude: magnitude(e.magnitude), place: e.place }))).addTo(layer);
-      if (round.radiusKm > 0) L.circle([e.latitude, e.longitude], { radius: round.radiusKm * 1000, color: EPICENTRE_COLOR, weight: 1, fill: false, dashArray: '4 4' }).addTo(layer);
+      L.circleMarker([e.latitude, e.longitude], { radius: 10, color: EPICENTRE_COLOR, weight: 3, fillOpacity: 0.2 }).bindTooltip(document.createTextNode(e.magnitude === null ? t('Epicentre: {place}', { place: e.place }) : t('Epicentre of the {magnitude} quake: {place}', { magnitude: magnitude(e.magnitude), place: placeOf(e) }))).addTo(layer);
+      if (round.radiusKm > 0) L.circle([e.latitude, e.longitude], { radius: round.radiusKm * 1000, color: EPICENTRE_COLOR, weight: 1, fill: false, dashArray: '4 4', interactive: false }).addTo(layer);
       bounds.push([e.latitude, e.longitude]);
     }
-    for (const n of round.nodes) {
-      if (n.latitude === null || n.longitude === null) continue;
-      L.circleMarker([n.latitude, n.longitude], { radius: 7, color: STATUS_COLOR[n.status], fillColor: STATUS_COLOR[n.status], fillOpacity: 0.85 }).bindTooltip(document.createTextNode(`${n.name ?? n.id}: ${statusLabel(n.status)}`)).addTo(layer);
+    // Needing help first, then the silent, then the safe: the first named where names are crowded.
+    const order = { needs_help: 0, waiting: 1, safe: 2 };
+    const placed = round.nodes.filter((/** @type {any} */ n) => n.latitude !== null && n.longitude !== null).sort((/** @type {any} */ a, /** @type {any} */ b) => order[/** @type {'safe'} */ (a.status)] - order[/** @type {'safe'} */ (b.status)]);
+    nodeMarkers = placed.map((/** @type {any} */ n) => {
+      // Named on a tap until placeNames can write the name (the map may be out of sight now).
+      const marker = L.circleMarker([n.latitude, n.longitude], { radius: 7, color: STATUS_COLOR[n.status], fillColor: STATUS_COLOR[n.status], fillOpacity: 0.85 }).bindTooltip(document.createTextNode(`${n.name ?? n.id}: ${statusLabel(n.status)}`)).addTo(layer);
       bounds.push([n.latitude, n.longitude]);
+      return { marker, node: n };
+    });
+    if (bounds.length) map.fitBounds(bounds, { padding: [40, 40], maxZoom: 13, animate: false });
+    setTimeout(() => {
+      map?.invalidateSize();
+      placeNames();
+    }, 0);
+  }
+
+  /**
+   * A node's name is written beside it (a phone has no hover) at the first spot clear of the names
+   * written before it and of every marker, inside the map. A name with no such spot, or every name
+   * when there are more than MAX_NAMED_NODES, shows on a tap (or hover) instead, with the status;
+   * zooming in makes room and they are placed again.
+   */
+  function placeNames() {
+    if (!map || !layer) return;
+    const frame = mapEl.getBoundingClientRect();
+    if (frame.width === 0) return;
+    const marks = [...mapEl.querySelectorAll('path.leaflet-interactive')];
+    /** @type {DOMRect[]} */
+    const taken = [];
+    /** @param {DOMRect} a @param {DOMRect} b */
+    const overlaps = (a, b) => a.left < b.right && a.right > b.left && a.top < b.bottom && a.bottom > b.top;
+    const written = nodeMarkers.length <= MAX_NAMED_NODES;
+    for (const { marker, node } of nodeMarkers) {
+      const name = node.name ?? node.id;
+      if (marker.getTooltip()?.isOpen() && !marker.getTooltip().options.permanent) continue;
+      marker.unbindTooltip();
+      if (written) {
+        marker.bindTooltip(document.createTextNode(name), { permanent: true, className: 'checkin-name', ...NAME_SPOTS[0] });
+        const tip = marker.getTooltip();
+        const el = tip.getElement();
+        const own = marker.getElement()?.getBoundingClientRect();
+        // A marker on top of this one is the same spot: only the names keep them apart.
+        const others = marks.map((x) => x.getBoundingClientRect()).filter((r) => own && !overlaps(r, own));
+        const spot = NAME_SPOTS.find((/** @type {{ direction: string, offset: number[] }} */ at) => {
+          tip.options.direction = at.direction;
+          tip.options.offset = at.offset;
+          tip.update();
+          const r = el.getBoundingClientRect();
+          return r.left >= frame.left && r.right <= frame.right && r.top >= frame.top && r.bottom <= frame.bottom && !taken.some((b) => overlaps(r, b)) && !others.some((b) => overlaps(r, b));
+        });
+        if (spot) {
+          taken.push(el.getBoundingClientRect());
+          continue;
+        }
+        marker.unbindTooltip();
+      }
+      marker.bindTooltip(document.createTextNode(`${name}: ${statusLabel(node.status)}`));
     }
-    if (bounds.length) map.fitBounds(bounds, { padding: [30, 30], maxZoom: 13 });
-    setTimeout(() => map?.invalidateSize(), 0);
   }
 
   function checkInForm() {
@@ -241,7 +334,134 @@ export function mount(root, ctx) {
   return {
     destroy() {
       stream.removeEventListener('event', onEvent);
+      resized?.disconnect();
       map?.remove();
+    },
+  };
+}
+
+/** At most this many quakes on the hub's map at once (the newest): more would only hide the fleet. */
+const MAX_MAP_QUAKES = 3;
+
+/** Which way an epicentre off the map lies, by eighths of a turn from east, anticlockwise. */
+const ARROWS = ['→', '↗', '↑', '↖', '←', '↙', '↓', '↘'];
+/** The off-map chip keeps this far from the map's sides (px): clear of the zoom and layer buttons, the grid's labels, the scale and the credits. */
+const CHIP_MARGIN = { x: 60, top: 26, bottom: 34 };
+
+/**
+ * The hub's main map (controlplane's module-map-layers.js): the epicentre of each quake whose
+ * check-in round is open, a red ring with its magnitude beside it, until the round closes. The
+ * popup names the quake and links to the round; the legend says what the mark is while one shows.
+ * The map opens on the fleet; an epicentre outside the view is pointed at by a chip at the map's
+ * edge ("↗ M5.4"); a tap on it shows the fleet and the epicentre together.
+ * @param {{ L: any, map: any, api: any, stream: EventTarget, base: string, legend: HTMLUListElement, changed: () => void, fitWith: (points: Array<[number, number]>) => void }} ctx
+ */
+export function mapLayer(ctx) {
+  const { L, map, api, stream, base } = ctx;
+  const group = L.layerGroup().addTo(map);
+  const legendItem = h('li', { dataset: { mark: 'quake' }, hidden: true }, h('span', { class: 'legend-dot', style: `border: 3px solid ${EPICENTRE_COLOR}; background: rgba(207, 34, 46, 0.2)`, 'aria-hidden': 'true' }), t('quake epicentre, check-in round open'));
+  ctx.legend.append(legendItem);
+  /** @type {Map<string, any>} */
+  const rounds = new Map();
+  let drawn = '';
+  /** The newest open epicentre outside the map's view, which the chip points at. @type {any} */
+  let away = null;
+  const chip = h('button', { type: 'button', class: 'quake-offmap', hidden: true, style: `position: absolute; z-index: 750; margin: 0; min-height: 28px; padding: 2px 8px; background: #fff; color: ${EPICENTRE_COLOR}; border: 2px solid ${EPICENTRE_COLOR}; border-radius: 4px; font-weight: 800; font-size: 14px; white-space: nowrap; box-shadow: 0 1px 3px rgba(0,0,0,.35); cursor: pointer` });
+  L.DomEvent.disableClickPropagation(chip);
+  L.DomEvent.disableScrollPropagation(chip);
+  map.getContainer().append(chip);
+  chip.addEventListener('click', () => {
+    if (!away) return;
+    ctx.fitWith([[away.epicentre.latitude, away.epicentre.longitude]]);
+  });
+
+  const placeChip = () => {
+    const view = map.getBounds();
+    away = open().find((r) => !view.contains([r.epicentre.latitude, r.epicentre.longitude])) ?? null;
+    chip.hidden = !away;
+    if (!away) return;
+    const e = away.epicentre;
+    const title = roundTitle(away);
+    const size = map.getSize();
+    const at = map.latLngToContainerPoint([e.latitude, e.longitude]);
+    const turn = Math.atan2(size.y / 2 - at.y, at.x - size.x / 2) / (Math.PI / 4);
+    chip.textContent = `${ARROWS[((Math.round(turn) % 8) + 8) % 8]} ${magnitude(e.magnitude)}`;
+    chip.setAttribute('aria-label', t('Quake epicentre off the map: {title}. Show it', { title }));
+    chip.title = t('Quake epicentre off the map: {title}. Show it', { title });
+    const clamp = (/** @type {number} */ v, /** @type {number} */ lo, /** @type {number} */ hi) => Math.max(lo, Math.min(hi, v));
+    chip.style.left = `${clamp(at.x - chip.offsetWidth / 2, CHIP_MARGIN.x, size.x - chip.offsetWidth - CHIP_MARGIN.x)}px`;
+    chip.style.top = `${clamp(at.y - chip.offsetHeight / 2, CHIP_MARGIN.top, size.y - chip.offsetHeight - CHIP_MARGIN.bottom)}px`;
+  };
+  map.on('moveend zoomend resize', placeChip);
+
+  /** Open rounds of quakes, one per quake, newest first. */
+  const open = () => {
+    const seen = new Set();
+    return [...rounds.values()]
+      .filter((r) => r.quakeId !== null && r.quakeId !== undefined && r.epicentre && r.closedAt === null && r.closesAt > Date.now())
+      .sort((a, b) => b.openedAt - a.openedAt)
+      .filter((r) => (seen.has(r.quakeId) ? false : (seen.add(r.quakeId), true)))
+      .slice(0, MAX_MAP_QUAKES);
+  };
+
+  const draw = () => {
+    const list = open();
+    // Answers update a round often: the marks are made again only when what they show changes (an open popup stays).
+    const key = list.map((r) => `${r.id}:${r.epicentre.latitude}:${r.epicentre.longitude}:${r.epicentre.magnitude}:${roundTitle(r)}`).join('|');
+    if (key === drawn) return;
+    drawn = key;
+    group.clearLayers();
+    for (const r of list) {
+      const e = r.epicentre;
+      const title = roundTitle(r);
+      const label = t('Quake epicentre: {title}', { title });
+      const mag = h('span', { class: 'quake-magnitude', style: `background: #fff; color: ${EPICENTRE_COLOR}; border: 2px solid ${EPICENTRE_COLOR}; border-radius: 4px; padding: 0 4px; font-weight: 800; font-size: 13px; line-height: 18px; white-space: nowrap; box-shadow: 0 1px 2px rgba(0,0,0,.3)` }, magnitude(e.magnitude));
+      const ring = h('span', { class: 'quake-ring', style: `flex: none; width: 14px; height: 14px; border-radius: 50%; border: 3px solid ${EPICENTRE_COLOR}; background: rgba(207, 34, 46, 0.25)` });
+      const html = h('span', { style: 'display: flex; align-items: center; gap: 3px' }, ring, mag);
+      const marker = L.marker([e.latitude, e.longitude], { icon: L.divIcon({ className: 'quake-marker map-keep-clear', html, iconSize: null, iconAnchor: [10, 11] }), keyboard: true, title: label, riseOnHover: true });
+      const popup = () => h('div', { class: 'quake-popup' }, h('strong', {}, title), h('div', {}, t('Check-in round open until {time}', { time: timeOfDay(r.closesAt) })), h('div', {}, h('a', { href: '#/modules' }, t('Go to the check-in round'))));
+      // Panned clear of the map's controls at its top corners (a phone's map is narrow).
+      marker.bindPopup(popup, { maxWidth: 240, autoPanPaddingTopLeft: [52, 60], autoPanPaddingBottomRight: [12, 12] });
+      group.addLayer(marker);
+      const el = marker.getElement();
+      if (el) {
+        el.setAttribute('role', 'button');
+        el.setAttribute('aria-label', label);
+        el.dataset.quakeId = r.quakeId;
+        el.addEventListener('keydown', (/** @type {KeyboardEvent} */ ev) => {
+          if (ev.key === 'Enter' || ev.key === ' ') {
+            ev.preventDefault();
+            marker.openPopup();
+          }
+        });
+      }
+    }
+    legendItem.hidden = list.length === 0;
+    placeChip();
+    ctx.changed();
+  };
+
+  const load = async () => {
+    const r = await api.get(`${base}/rounds`);
+    for (const round of r.rounds) rounds.set(round.id, round);
+    draw();
+  };
+  /** @param {Event} e */
+  const onEvent = (e) => {
+    const ev = /** @type {CustomEvent} */ (e).detail;
+    if (!EVENTS.has(ev.type) || !ev.data?.round) return;
+    rounds.set(ev.data.round.id, ev.data.round);
+    draw();
+  };
+  stream.addEventListener('event', onEvent);
+  void load().catch(() => {});
+  return {
+    destroy() {
+      stream.removeEventListener('event', onEvent);
+      map.off('moveend zoomend resize', placeChip);
+      group.remove();
+      chip.remove();
+      legendItem.remove();
     },
   };
 }

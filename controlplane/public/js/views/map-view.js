@@ -3,8 +3,10 @@
 // configured. Nodes are labelled markers (green online, grey offline, with their name), gateways
 // squares with their coverage, links from each node to the gateways that heard it coloured and
 // dashed by the last SNR (thinner through relays), position trails, clusters when zoomed out, and an open SOS as a
-// pulsing red triangle. A gateway without a position of its own (no GPS) stands, marked as
-// estimated, where the node it hears best directly is: usually the node beside it.
+// pulsing red triangle. A module adds its own marks (module-map-layers.js; birlikteyiz: an open
+// quake's epicentre). The first view is the fleet and each gateway's whole coverage. A gateway
+// without a position of its own (no GPS) stands, marked as estimated, where the node it hears best
+// directly is: usually the node beside it.
 // `#/map/<nodeId>` centres the map on a node (the alert card links there).
 
 import { h, replace } from '../dom.js';
@@ -13,6 +15,7 @@ import { addPlaceLabels } from '../place-labels-layer.js';
 import { battery, coordinates, decibels, relativeTime } from '../format.js';
 import { createGraticuleLayer } from '../graticule-layer.js';
 import { t } from '../i18n.js';
+import { addModuleMapLayers } from '../module-map-layers.js';
 
 /** Markers closer than this (px) are drawn as one cluster. */
 const CLUSTER_PX = 28;
@@ -124,6 +127,8 @@ export function createMapView(ctx) {
   /** Town names give way to the markers: placed again when these move. @type {{ refresh(): void } | null} */
   let places = null;
   let fittedOnce = false;
+  /** @type {{ destroy(): void } | null} */
+  let moduleLayers = null;
   /** A node to centre on once the map is up (from #/map/<id>). @type {string | null} */
   let focusId = null;
 
@@ -166,6 +171,8 @@ export function createMapView(ctx) {
     leaflet.control.scale({ imperial: false }).addTo(map);
     overlay = leaflet.layerGroup().addTo(map);
     map.setView([20, 0], 2);
+    // A module's marks come and go: the names are placed again around them.
+    moduleLayers = addModuleMapLayers({ L: leaflet, map, api: ctx.api, stream: ctx.stream, legend, changed: () => onChange(), fitWith: (points) => fitToNodes(points) });
     map.on('zoomend', () => sync());
     // Panning brings names to the map's edges: they move inside (keepLabelsOffSos) when it stops.
     map.on('moveend', () => keepLabelsOffSos());
@@ -326,7 +333,8 @@ export function createMapView(ctx) {
    * the map stay where they usually are.
    */
   const keepLabelsOffSos = () => {
-    const sos = [...mapEl.querySelectorAll('.sos-marker .sos-shape')].map((e) => e.getBoundingClientRect()).filter((r) => r.width > 0);
+    // A module's marker that must stay readable (an epicentre's magnitude) is kept clear like an SOS.
+    const sos = [...mapEl.querySelectorAll('.sos-marker .sos-shape, .map-keep-clear')].map((e) => e.getBoundingClientRect()).filter((r) => r.width > 0);
     const frame = mapEl.getBoundingClientRect();
     for (const marker of markers.values()) {
       const tip = marker.getTooltip?.();
@@ -386,8 +394,7 @@ export function createMapView(ctx) {
       const trail = fleet.trails.get(node.id) ?? [];
       if (trail.length > 1) overlay.addLayer(leaflet.polyline(trail.map((q) => [q.latitude, q.longitude]), { color: '#1f6fb2', weight: 2, opacity: 0.5, dashArray: '2 6', interactive: false, className: 'node-trail' }));
       if (node.kind === 'gateway') {
-        const reach = list.filter((n) => n.position && n.heardBy.some((g) => g.gatewayId === node.id && (g.hops ?? 0) === 0)).map((n) => map.distance([p.latitude, p.longitude], [n.position?.latitude, n.position?.longitude]));
-        overlay.addLayer(leaflet.circle([p.latitude, p.longitude], { radius: reach.length ? Math.max(...reach) * 1.1 : DEFAULT_COVERAGE_M, color: '#1f6fb2', weight: 1, fillOpacity: 0.06, interactive: false, className: 'gw-coverage', ...(node.estimatedFrom ? { dashArray: '4 6' } : {}) }));
+        overlay.addLayer(leaflet.circle([p.latitude, p.longitude], { radius: coverageM(node, list), color: '#1f6fb2', weight: 1, fillOpacity: 0.06, interactive: false, className: 'gw-coverage', ...(node.estimatedFrom ? { dashArray: '4 6' } : {}) }));
         continue;
       }
       for (const g of node.heardBy) {
@@ -445,12 +452,32 @@ export function createMapView(ctx) {
     return fleet.get(a.nodeId)?.position ?? null;
   };
 
-  const fitToNodes = () => {
+  /**
+   * A gateway's coverage radius (m): a little past the farthest node it hears directly.
+   * @param {import('../fleet-store.js').FleetNode} gw
+   * @param {import('../fleet-store.js').FleetNode[]} list
+   */
+  const coverageM = (gw, list) => {
+    const p = gw.position;
+    if (!p || !map) return DEFAULT_COVERAGE_M;
+    const reach = list.filter((n) => n.position && n.heardBy.some((g) => g.gatewayId === gw.id && (g.hops ?? 0) === 0)).map((n) => map.distance([p.latitude, p.longitude], [n.position?.latitude, n.position?.longitude]));
+    return reach.length ? Math.max(...reach) * 1.1 : DEFAULT_COVERAGE_M;
+  };
+
+  /**
+   * The fleet and each gateway's coverage circle, whole, with a little room around; and `extra`
+   * places (a module's mark, e.g. an epicentre) with room for the words beside them.
+   * @param {Array<[number, number]>} [extra]
+   */
+  const fitToNodes = (extra = []) => {
     if (!map) return;
     const leaflet = L();
-    const points = placed().filter((n) => n.position).map((n) => [n.position?.latitude, n.position?.longitude]);
-    if (points.length === 0) return;
-    map.fitBounds(leaflet.latLngBounds(points).pad(0.15), { maxZoom: 15, animate: false });
+    const list = placed().filter((n) => n.position);
+    if (list.length === 0 && extra.length === 0) return;
+    const bounds = leaflet.latLngBounds([...list.map((n) => [n.position?.latitude, n.position?.longitude]), ...extra]).pad(0.15);
+    for (const gw of list) if (gw.kind === 'gateway' && gw.position) bounds.extend(leaflet.latLng(gw.position.latitude, gw.position.longitude).toBounds(2 * coverageM(gw, list)));
+    const room = extra.length ? 40 : 8;
+    map.fitBounds(bounds, { padding: [room, room], maxZoom: 15, animate: false });
   };
 
   /** @param {string} id */
@@ -477,7 +504,7 @@ export function createMapView(ctx) {
   };
   fleet.addEventListener('change', onChange);
   alerts.addEventListener('change', onChange);
-  fit.addEventListener('click', fitToNodes);
+  fit.addEventListener('click', () => fitToNodes());
   const onHash = () => {
     if (el.hidden) return;
     readFocus();
@@ -502,6 +529,7 @@ export function createMapView(ctx) {
       alerts.removeEventListener('change', onChange);
       window.removeEventListener('hashchange', onHash);
       cancelAnimationFrame(pending);
+      moduleLayers?.destroy();
       map?.remove();
       map = null;
     },
