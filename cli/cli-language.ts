@@ -203,6 +203,7 @@ const TR: Record<string, string> = {
   none: 'yok',
   '{count} queued': '{count} sırada',
   'oldest {age}': 'en eskisi {age}',
+  'check-in {time}: all well at {name}': 'yoklama {time}: {name}, her şey yolunda',
   '{count} given up': '{count} vazgeçildi',
   '{count} queued, full': '{count} sırada, dolu',
   '{count} pushed out by more urgent ones': '{count} tanesi daha acil olanlara yer açmak için çıkarıldı',

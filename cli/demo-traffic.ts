@@ -4,6 +4,7 @@
 // well" text until it has said "I am safe" (or the hub resolved it).
 
 import { sosOpen, type SosStatus } from '@unibos/firmware';
+import { cliLang, say, type CliLang } from './cli-language.ts';
 
 /** The part of a running node the script drives. */
 export interface TrafficDevice {
@@ -23,12 +24,16 @@ export interface TrafficTimes {
 
 export const DEMO_TRAFFIC: TrafficTimes = { checkinEveryMs: 25_000, sosAfterMs: 40_000, safeAfterMs: 280_000 };
 
+/** The time as the person would type it: the machine's local time, as the admin UI shows times. */
 function hhmm(ms: number): string {
-  return new Date(ms).toISOString().slice(11, 16);
+  return new Date(ms).toTimeString().slice(0, 5);
 }
 
-/** Check-in texts in turn (a node with an open SOS is passed over); node 3 raises an SOS and is safe again later. */
-export function startTraffic(devices: TrafficDevice[], times: TrafficTimes = DEMO_TRAFFIC, now: () => number = Date.now): { stop(): void } {
+/**
+ * Check-in texts in turn (a node with an open SOS is passed over), written in the language of the
+ * person running the demo; node 3 raises an SOS and is safe again later.
+ */
+export function startTraffic(devices: TrafficDevice[], times: TrafficTimes = DEMO_TRAFFIC, now: () => number = Date.now, lang: CliLang = cliLang()): { stop(): void } {
   const timers: NodeJS.Timeout[] = [];
   let n = 0;
   timers.push(
@@ -38,7 +43,7 @@ export function startTraffic(devices: TrafficDevice[], times: TrafficTimes = DEM
         const from = devices[n++ % devices.length]!;
         if (sosOpen(from.sosStatus)) continue;
         try {
-          from.sendText(`check-in ${hhmm(now())}: all well at ${from.name}`);
+          from.sendText(say('check-in {time}: all well at {name}', { time: hhmm(now()), name: from.name }, lang));
         } catch {
           // A full outbox in a long demo: skip this check-in.
         }

@@ -35,7 +35,7 @@ test('a node with an open SOS sends no "all well" check-in until its "I am safe"
   const sent: Array<[string, string]> = [];
   const names = ['Harbour', 'School', 'Clinic', 'Farm'];
   const nodes = names.map((n) => device(n, sent));
-  const traffic = startTraffic(nodes, { checkinEveryMs: 25_000, sosAfterMs: 40_000, safeAfterMs: 280_000 });
+  const traffic = startTraffic(nodes, { checkinEveryMs: 25_000, sosAfterMs: 40_000, safeAfterMs: 280_000 }, Date.now, 'en');
   t.after(() => traffic.stop());
 
   // Farm answered the check-in round "needs help" (its answerer raised an SOS) and never says it is safe.
@@ -51,6 +51,16 @@ test('a node with an open SOS sends no "all well" check-in until its "I am safe"
   const after = sent.slice(11).map(([from]) => from);
   assert.ok(after.includes('Clinic'), `safe again, Clinic checks in: ${after.join(', ')}`);
   assert.ok(!after.includes('Farm'), 'Farm still needs help');
+});
+
+test("the check-in texts are in the language of the person running the demo", (t) => {
+  mock.timers.enable({ apis: ['setInterval', 'setTimeout'] });
+  t.after(() => mock.timers.reset());
+  const sent: Array<[string, string]> = [];
+  const traffic = startTraffic([device('Harbour', sent)], { checkinEveryMs: 25_000, sosAfterMs: 40_000, safeAfterMs: 280_000 }, () => new Date(2030, 0, 1, 14, 5).getTime(), 'tr');
+  t.after(() => traffic.stop());
+  mock.timers.tick(25_000);
+  assert.deepEqual(sent, [['Harbour', 'yoklama 14:05: Harbour, her şey yolunda']], 'at the local time, as the admin UI shows it');
 });
 
 test('when every node asks for help, no one says all is well', (t) => {
