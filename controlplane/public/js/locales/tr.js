@@ -291,7 +291,7 @@ export const TR = {
   'the node joined the fleet': 'cihaz listeye katıldı',
   Updated: 'Güncellendi',
   'node details changed': 'cihaz bilgileri değişti',
-  'announced {count} times, unchanged, last at {time}': '{count} kez aynı bilgiyi duyurdu, en son {time}',
+  'announced {count} times, unchanged, first at {first}, last at {last}': '{count} kez aynı bilgiyi duyurdu, ilki {first}, en sonu {last}',
   'Not delivered': 'Teslim edilmedi',
   '{level} raised': '{level} bildirildi',
   '{level} by {name}': '{level}, {name}',

@@ -13,7 +13,7 @@ const MAX_ENTRIES = 300;
 /** History records loaded at a time (at open, then each "Show older"). */
 const HISTORY_PAGE = 30;
 
-/** A node's NodeInfo row: what it said, how many times, when last. @typedef {{ li: HTMLLIElement, said: string, count: number, last: number }} InfoRow */
+/** A node's NodeInfo row: what it said, how many times in the feed loaded, when first and last. @typedef {{ li: HTMLLIElement, said: string, count: number, first: number, last: number }} InfoRow */
 
 const TOPICS = [
   ['', t('Everything')],
@@ -150,6 +150,7 @@ export function createFeedView(ctx) {
     const row = nodeId ? (live ? infoRows.newest : infoRows.oldest).get(nodeId) : undefined;
     if (!row || !list.contains(row.li) || row.said !== saidBy(event)) return false;
     row.count += 1;
+    row.first = Math.min(row.first, event.ts);
     row.last = Math.max(row.last, event.ts);
     showRepeats(row);
     return true;
@@ -159,14 +160,15 @@ export function createFeedView(ctx) {
   const remember = (event, li, live) => {
     const nodeId = nodeOf(event.data ?? {});
     if (!nodeId) return;
-    const row = { li, said: saidBy(event), count: 1, last: event.ts };
+    const row = { li, said: saidBy(event), count: 1, first: event.ts, last: event.ts };
     if (live || !infoRows.newest.has(nodeId)) infoRows.newest.set(nodeId, row);
     if (!live || !infoRows.oldest.has(nodeId)) infoRows.oldest.set(nodeId, row);
   };
 
   /**
    * The row keeps its place and time (the feed stays in time order); a note says how many times
-   * the node has said the same, and when last.
+   * the node has said the same in the feed loaded so far (Show older may find more), from when to
+   * when.
    * @param {InfoRow} row
    */
   const showRepeats = (row) => {
@@ -175,8 +177,8 @@ export function createFeedView(ctx) {
       note = h('span', { class: 'feed-repeats' });
       row.li.querySelector('.feed-what')?.append(note);
     }
-    note.textContent = t('announced {count} times, unchanged, last at {time}', { count: row.count, time: clockTime(row.last) });
-    note.setAttribute('title', dateTime(row.last));
+    note.textContent = t('announced {count} times, unchanged, first at {first}, last at {last}', { count: row.count, first: clockTime(row.first), last: clockTime(row.last) });
+    note.setAttribute('title', `${dateTime(row.first)} – ${dateTime(row.last)}`);
     row.li.dataset.repeats = String(row.count);
   };
 
