@@ -1,8 +1,10 @@
 // The child processes one module's thread started and that have not exited (its thread reports
-// each, module-worker-children.ts), and their end when the thread is over: a wedged ffmpeg that
-// reads no stdin would otherwise outlive the thread that started it, eating a Pi's CPU.
+// each, module-worker-children.ts; a spawnSync's child is found in the kernel's list of the thread's
+// children), with what they started themselves (each leads a process group, module-child-group.ts),
+// and their end when the thread is over: a wedged ffmpeg that reads no stdin would otherwise
+// outlive the thread that started it, eating a Pi's CPU.
 
-import { readFileSync } from 'node:fs';
+import { childGroupState, signalChildGroup, threadChildren } from './module-child-group.ts';
 import { SPAWN_GATE_OPEN, SPAWN_GATE_SHUT, SPAWN_GATE_SPAWNING } from './module-thread-protocol.ts';
 
 /**
@@ -16,7 +18,8 @@ const CHECK_EVERY_MS = 20;
 
 /**
  * How long a child that has exited is left for its thread to reap before the thread is ended: one
- * whose loop turns does so within a turn, and a stuck one never does, so this is short.
+ * whose loop turns does so within a turn, and a stuck one does in the turn after it is ended (its
+ * SIGCHLD is waiting by then), so this is short.
  */
 const REAP_WAIT_MS = 200;
 
@@ -29,7 +32,14 @@ export interface ModuleChildProcessesOptions {
 }
 
 export class ModuleChildProcesses {
+  /** Children running, by pid; each leads its own process group (its own children are in it). */
   private readonly live = new Set<number>();
+  /** Groups whose leader exited while others of them ran on (a shell's ffmpeg in the background). */
+  private readonly groups = new Set<number>();
+  /** The thread's id in the kernel: a spawnSync's child is found among its children. */
+  private tid: number | undefined;
+  /** Children found that way: no report tells of their exit, the thread's list does. */
+  private readonly adopted = new Set<number>();
   private readonly graceMs: number;
   private ending: Promise<void> = Promise.resolve();
 
@@ -37,21 +47,32 @@ export class ModuleChildProcesses {
     this.graceMs = o.graceMs ?? MODULE_CHILD_KILL_GRACE_MS;
   }
 
-  started(pid: number): void {
-    if (Number.isInteger(pid) && pid > 1) this.live.add(pid);
+  /** The thread said which it is (/proc/thread-self), before its handler ran. */
+  thread(tid: number): void {
+    if (Number.isInteger(tid) && tid > 1) this.tid = tid;
   }
 
-  /** Its thread saw it exit: from here its pid may be another process's, never to be signalled. */
-  exited(pid: number): void {
-    this.live.delete(pid);
+  started(pid: number): void {
+    if (!Number.isInteger(pid) || pid <= 1) return;
+    this.live.add(pid);
+    // Groups emptied since: their id may be another's from here.
+    for (const pgid of this.groups) if (!this.look(() => signalChildGroup(pgid, 0, false), pgid)) this.groups.delete(pgid);
   }
 
   /**
-   * SIGTERM to each child still running, SIGKILL to those still there after the grace; resolves
-   * once each has exited. Only the thread that started a child can reap it (libuv waits for it on
-   * that thread's loop), so they are ended while it still exists: a thread whose loop turns once
-   * more reaps them, while one gone first leaves each a zombie (exited, holding only its pid) until
-   * the node exits.
+   * Its thread saw it exit (and reaped it): from here its pid may be another process's, never to
+   * be signalled; the group it led is kept while others of it run (the id is theirs until then).
+   */
+  exited(pid: number): void {
+    if (!this.live.delete(pid)) return;
+    if (this.look(() => signalChildGroup(pid, 0, false), pid)) this.groups.add(pid);
+  }
+
+  /**
+   * SIGTERM to each child's process group still running, SIGKILL to those still there after the
+   * grace; resolves once each has exited. Only the thread that started a child can reap it (libuv
+   * waits for it on that thread's loop), so they are ended while it still exists: a thread whose
+   * loop turns once more (one ended by the node included) reaps them.
    */
   end(): Promise<void> {
     // One ending at a time: a thread that exits while its children are being ended waits for that.
@@ -77,40 +98,68 @@ export class ModuleChildProcesses {
     await wait(1);
   }
 
+  /**
+   * Children of a spawnSync the thread waits in: reported by nobody, found in the kernel's list.
+   * One no longer in it was reaped by its call (a thread ends only once that call returned), so
+   * from here it is a group at most, as for a reported exit.
+   */
+  private adoptSyncChildren(): void {
+    if (this.tid === undefined) return;
+    const children = threadChildren(this.tid);
+    for (const pid of children) {
+      if (this.live.has(pid)) continue;
+      this.live.add(pid);
+      this.adopted.add(pid);
+    }
+    for (const pid of this.adopted) {
+      if (children.includes(pid)) continue;
+      this.adopted.delete(pid);
+      this.exited(pid);
+    }
+  }
+
   private async endLive(): Promise<void> {
-    if (this.live.size === 0) return;
+    this.adoptSyncChildren();
+    if (this.live.size === 0 && this.groups.size === 0) return;
     // A child reported while they end (started just before the gate shut) gets its SIGTERM too.
     const termed = new Set<number>();
     const term = (): void => {
-      for (const pid of this.live) {
-        if (termed.has(pid)) continue;
-        termed.add(pid);
-        this.send(pid, 'SIGTERM');
+      this.adoptSyncChildren();
+      for (const [pgid, ours] of this.targets()) {
+        if (termed.has(pgid)) continue;
+        termed.add(pgid);
+        this.send(pgid, ours, 'SIGTERM');
       }
     };
     term();
     if (await this.waitExited(this.graceMs, term)) return;
-    for (const pid of this.live) if (childState(pid) === 'running') this.send(pid, 'SIGKILL');
+    for (const [pgid, ours] of this.targets()) if (childGroupState(pgid, ours) === 'running') this.send(pgid, ours, 'SIGKILL');
     // SIGKILL cannot be ignored; the wait is only for the kernel, and bounded all the same. Any
     // left (one started meanwhile by a thread that restarts its children) are the next end()'s,
     // the one run when the thread has exited.
     await this.waitExited(this.graceMs, () => undefined);
   }
 
+  /** Each group to end, and whether its leader is a child not yet reaped (so its pid is still ours). */
+  private targets(): Array<[number, boolean]> {
+    return [...[...this.live].map((pid): [number, boolean] => [pid, true]), ...[...this.groups].filter((g) => !this.live.has(g)).map((g): [number, boolean] => [g, false])];
+  }
+
   /**
-   * Waits until every child has exited (true) or `ms` is over (false). A zombie is left a moment
-   * for its thread to reap it; after, it is dropped all the same (it can no longer run, and its pid
-   * is not another's until reaped).
+   * Waits until every child's group has exited (true) or `ms` is over (false). A zombie is left a
+   * moment for its thread to reap it; after, it is dropped all the same (it can no longer run, and
+   * its pid is not another's until reaped).
    */
   private async waitExited(ms: number, eachLook: () => void): Promise<boolean> {
     const until = Date.now() + ms;
     let reapBy: number | undefined;
     for (;;) {
+      this.adoptSyncChildren();
       let running = 0;
       let zombies = 0;
-      for (const pid of this.live) {
-        const state = childState(pid);
-        if (state === 'gone') this.live.delete(pid);
+      for (const [pgid, ours] of this.targets()) {
+        const state = childGroupState(pgid, ours);
+        if (state === 'gone') this.forget(pgid);
         else if (state === 'zombie') zombies++;
         else running++;
       }
@@ -118,11 +167,13 @@ export class ModuleChildProcesses {
         reapBy ??= Date.now() + REAP_WAIT_MS;
         if (zombies === 0 || Date.now() >= reapBy) {
           this.live.clear();
+          this.groups.clear();
+          this.adopted.clear();
           return true;
         }
       }
       if (Date.now() >= until) {
-        for (const pid of this.live) if (childState(pid) !== 'running') this.live.delete(pid);
+        for (const [pgid, ours] of this.targets()) if (childGroupState(pgid, ours) !== 'running') this.forget(pgid);
         return false;
       }
       await wait(CHECK_EVERY_MS);
@@ -130,31 +181,24 @@ export class ModuleChildProcesses {
     }
   }
 
-  private send(pid: number, signal: NodeJS.Signals): void {
+  private forget(pgid: number): void {
+    this.live.delete(pgid);
+    this.groups.delete(pgid);
+    this.adopted.delete(pgid);
+  }
+
+  private send(pgid: number, leaderOurs: boolean, signal: NodeJS.Signals): void {
+    if (!this.look(() => signalChildGroup(pgid, signal, leaderOurs), pgid)) this.forget(pgid);
+  }
+
+  /** A signal the system refused (not ours): logged, and the group taken as gone. */
+  private look(signal: () => boolean, pgid: number): boolean {
     try {
-      process.kill(pid, signal);
+      return signal();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') this.o.onKillFailed?.(pid, err as Error);
-      this.live.delete(pid);
+      this.o.onKillFailed?.(pgid, err as Error);
+      return false;
     }
-  }
-
-}
-
-/** A zombie has exited and waits for its thread to reap it: its pid cannot be reused until then. */
-function childState(pid: number): 'running' | 'zombie' | 'gone' {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH' ? 'gone' : 'running';
-  }
-  try {
-    // /proc/PID/stat: "PID (comm) STATE ..."; comm may hold spaces and parentheses.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z' ? 'zombie' : 'running';
-  } catch {
-    // Gone between the two looks (the next look says so), or a system without /proc (there only the grace tells).
-    return 'running';
   }
 }
 

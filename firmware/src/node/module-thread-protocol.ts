@@ -70,6 +70,8 @@ export type FromModuleThread =
   /** Answers a ping: the thread's event loop turns. What its handler's status() says, when it changed; its buffers' bytes. */
   | { type: 'pong'; status?: string | null; bufferBytes: number }
   | { type: 'stopped' }
+  /** The thread's id in the kernel (/proc/thread-self), sent before the handler loads: the children of a spawnSync it waits in are found under it. */
+  | { type: 'thread'; tid: number }
   /** The handler started a child process (spawn, execFile, exec, fork): the node ends it with the thread. */
   | { type: 'child'; pid: number }
   /** That child exited: its pid is no longer the node's to signal. */

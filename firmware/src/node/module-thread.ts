@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { AlertLevel } from '@unibos/mesh-protocol';
 import type { ModuleDeviceSide } from './module-device-side.ts';
 import type { FromModuleThread, ModuleCallRequest, ModuleThreadStart, ToModuleThread } from './module-thread-protocol.ts';
-import { ModuleChildProcesses } from './module-child-processes.ts';
+import { MODULE_CHILD_KILL_GRACE_MS, ModuleChildProcesses } from './module-child-processes.ts';
 import { MODULE_PING_INTERVAL_MS, MODULE_STUCK_AFTER_PINGS, ModuleWatchdog } from './module-watchdog.ts';
 
 /** From source the thread needs tsx's loader (the boot file registers it); a bundle has the compiled worker. */
@@ -225,6 +225,8 @@ export class ModuleThread {
         return;
       case 'stopped':
         return;
+      case 'thread':
+        return this.children.thread(m.tid);
       case 'child':
         return this.children.started(m.pid);
       case 'child-exit':
@@ -274,7 +276,22 @@ export class ModuleThread {
     void this.children
       .shutGate()
       .then(() => this.children.end())
-      .finally(() => void this.worker?.terminate());
+      .finally(() => void this.terminate());
+  }
+
+  /**
+   * A thread waiting in spawnSync ends only once that child does (no JavaScript runs meanwhile): one
+   * whose child was started just as the gate shut, after the node looked, has it ended now.
+   */
+  private async terminate(): Promise<void> {
+    void this.worker?.terminate();
+    while (!this.exited) {
+      let timer: NodeJS.Timeout | undefined;
+      // Unreferenced: a node otherwise done does not stay for a thread it already gave up on.
+      await Promise.race([this.exit, new Promise((resolve) => (timer = setTimeout(resolve, MODULE_CHILD_KILL_GRACE_MS).unref()))]);
+      clearTimeout(timer);
+      if (!this.exited) await this.children.end();
+    }
   }
 
   private dropSubscriptions(): void {

@@ -164,15 +164,29 @@ function onNodeMessage(m: ToModuleThread): void {
       }
       post({ type: 'stopped' });
       // The thread ends once what stop() left running (a child process closing) is done; the node ends it after a grace.
-      port.off('message', onNodeMessage);
+      port.off('message', onPortMessage);
       return;
     }
   }
 }
 
-port.on('message', onNodeMessage);
+/**
+ * Each message from the node is handled in an immediate, not in the port's own callback: a handler
+ * that never returns there is ended by the node with the children it started already killed, and
+ * only a loop that polls once more after that reaps them (libuv waits for a child on the loop that
+ * started it). Node stops a thread's loop in the very callback pass of the port, so a thread ended
+ * in it leaves each child a zombie; one ended in an immediate (or a timer) polls once more.
+ */
+function onPortMessage(m: ToModuleThread): void {
+  setImmediate(onNodeMessage, m);
+}
+
+port.on('message', onPortMessage);
 // Before the handler loads: the node must know each child's pid before it may have to end the thread.
-reportChildProcesses({ started: (pid) => post({ type: 'child', pid }), exited: (pid) => post({ type: 'child-exit', pid }) }, new Int32Array(start.spawnGate));
+reportChildProcesses(
+  { thread: (tid) => post({ type: 'thread', tid }), started: (pid) => post({ type: 'child', pid }), exited: (pid) => post({ type: 'child-exit', pid }) },
+  new Int32Array(start.spawnGate),
+);
 
 let factory: unknown;
 try {
