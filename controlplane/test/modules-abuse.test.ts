@@ -78,6 +78,27 @@ test('a check-in round holds a bounded number of people: a member cannot grow it
   assert.equal(people.length, 1000);
 });
 
+test('a member opens at most 3 check-in rounds by hand at once (each asks every node over the mesh); closing one makes room', async () => {
+  const hub = await startModuleHub({});
+  const admin = await createAdminSession(hub);
+  assert.equal((await api(hub, admin, '/api/v1/modules/birlikteyiz/enable', { method: 'POST', body: { settings: QUIET_FEEDS } })).status, 200);
+  const member = await createOrgUser(hub, admin, 'member');
+  const open = (title: string) => api(hub, member, '/api/v1/modules/birlikteyiz/rounds', { method: 'POST', body: { title } });
+  const ids: string[] = [];
+  for (const title of ['Drill 1', 'Drill 2', 'Aftershock felt']) {
+    const r = await open(title);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    ids.push(r.body.id as string);
+  }
+  const refused = await open('Drill 4');
+  assert.equal(refused.status, 409, JSON.stringify(refused.body));
+  assert.match(refused.body.message, /at most 3 rounds opened by hand can be open at once: close one first/);
+  assert.equal((await api(hub, member, `/api/v1/modules/birlikteyiz/rounds/${ids[0]}/close`, { method: 'POST' })).status, 200);
+  assert.equal((await open('Drill 4')).status, 201, 'a closed round makes room');
+  const listed = (await api(hub, member, '/api/v1/modules/birlikteyiz/rounds')).body.rounds as Array<{ title: string; closedAt: number | null }>;
+  assert.deepEqual(listed.filter((r) => r.closedAt === null).map((r) => r.title).sort(), ['Aftershock felt', 'Drill 2', 'Drill 4']);
+});
+
 test('an org holds a bounded number of assembly points (all of them listed, none hidden past the list)', async () => {
   const hub = await startModuleHub({});
   const admin = await createAdminSession(hub);

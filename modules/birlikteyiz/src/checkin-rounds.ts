@@ -53,7 +53,13 @@ export interface RoundNodeCandidate {
   position: LatLon | null;
 }
 
+/** The longest a round stays open (the roundMinutes setting's maximum). */
+const MAX_ROUND_MS = 1440 * 60_000;
+
 export class CheckinRounds {
+  /** Orgs whose rounds were all looked through once for ones left open past their time (a hub that was down). */
+  private readonly sweptOrgs = new Set<string>();
+
   /**
    * The last "I am safe" and SOS heard from each node (per org): people press them when the ground
    * shakes, minutes before any feed reports the quake and its round opens.
@@ -115,9 +121,20 @@ export class CheckinRounds {
     return this.openWith(orgId, nodeId, nowMs).filter((round) => this.nodeAnswered(round, nodeId, status, atMs));
   }
 
+  /**
+   * The org's rounds not closed yet, however many rounds came after them: a round was saved when it
+   * opened, so one still open was saved within the longest round's time; the first look for an org
+   * goes through all its rounds (one left open while the hub was down longer than that).
+   */
+  unclosed(orgId: string, nowMs: number): CheckinRound[] {
+    const sinceMs = this.sweptOrgs.has(orgId) ? nowMs - MAX_ROUND_MS - 60_000 : 0;
+    this.sweptOrgs.add(orgId);
+    return this.rounds.list(orgId, { sinceMs, limit: 10_000 }).map((d) => d.doc).filter((r) => r.closedAt === null);
+  }
+
   /** Open rounds of the org that include `nodeId`. */
   openWith(orgId: string, nodeId: string, nowMs: number): CheckinRound[] {
-    return this.list(orgId, 50).filter((r) => r.closedAt === null && r.closesAt > nowMs && r.nodes.some((n) => n.id === nodeId));
+    return this.unclosed(orgId, nowMs).filter((r) => r.closesAt > nowMs && r.nodes.some((n) => n.id === nodeId));
   }
 
   /**
@@ -156,6 +173,6 @@ export class CheckinRounds {
   }
 
   due(orgId: string, nowMs: number): CheckinRound[] {
-    return this.list(orgId, 50).filter((r) => r.closedAt === null && r.closesAt <= nowMs);
+    return this.unclosed(orgId, nowMs).filter((r) => r.closesAt <= nowMs);
   }
 }

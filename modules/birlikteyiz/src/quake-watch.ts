@@ -4,7 +4,7 @@
 // check-in round for that org's nodes in range.
 
 import { randomUUID } from 'node:crypto';
-import type { ModuleContext } from '@unibos/module-api';
+import { ModuleError, type ModuleContext } from '@unibos/module-api';
 import type { CheckinRounds } from './checkin-rounds.ts';
 import { BIRLIKTEYIZ_EVENT } from './birlikteyiz-events.ts';
 import type { Quake } from './feeds/quake.ts';
@@ -12,6 +12,9 @@ import { distanceKm, insidePolygon } from './geo.ts';
 import { QuakeDedup, type QuakeEvent } from './quake-dedup.ts';
 import type { BirlikteyizSettings } from './birlikteyiz-settings.ts';
 import { quakePlace, wording, type Wording } from './alert-wording.ts';
+
+/** Rounds opened by hand open at once in one org, at most (see openRound). */
+export const MAX_OPEN_MANUAL_ROUNDS = 3;
 
 export interface StoredQuake extends QuakeEvent {
   /** Why it did or did not become an alert. */
@@ -59,8 +62,16 @@ export class QuakeWatch {
     }
   }
 
-  /** A round opened by hand (an aftershock people felt, a drill). */
+  /**
+   * A round opened by hand (an aftershock people felt, a drill). Each asks every field node over the
+   * mesh, ahead of texts: at most MAX_OPEN_MANUAL_ROUNDS are open at once in an org (a member could
+   * otherwise fill the air with questions and push a quake's round off the list); a quake's own
+   * round always opens.
+   */
   openRound(orgId: string, title: string, radiusKm: number | null, center: { latitude: number; longitude: number } | null): ReturnType<CheckinRounds['open']> {
+    if (this.rounds.unclosed(orgId, this.m.now()).filter((r) => r.quakeId === null).length >= MAX_OPEN_MANUAL_ROUNDS) {
+      throw new ModuleError('E_CONFLICT', `at most ${MAX_OPEN_MANUAL_ROUNDS} rounds opened by hand can be open at once: close one first`);
+    }
     const nodes = this.fieldNodes(orgId).filter((n) => !center || !radiusKm || (n.position && distanceKm(n.position, center) <= radiusKm));
     const round = this.rounds.open({ orgId, id: randomUUID(), title, quakeId: null, epicentre: center ? { ...center, magnitude: null, place: title } : null, radiusKm: radiusKm ?? 0, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes });
     this.ask(round, { level: 'WARNING', text: this.words.manualRound(title) });

@@ -87,6 +87,18 @@ test("GET /quakes does not tell one org which other orgs were alerted, nor show 
   assert.ok(!JSON.stringify(b).includes('orgA'), `orgB sees another org's id: ${JSON.stringify(b)}`);
 });
 
+test('every round closes on time and hears its nodes, however many rounds an aftershock sequence opened after it', () => {
+  const w = watchFor({ orgA: [node('n1', 37.3, 37.1)] });
+  // 60 felt quakes, each its own round (USGS ids differ; 50 s apart, every other one 22 km away, so none is the same quake).
+  w.watch.reports(Array.from({ length: 60 }, (_, i) => quake({ source: 'usgs', sourceId: `as${i}`, magnitude: 5.1, magnitudeType: 'mw', timeMs: NOW - 3_000_000 + i * 50_000, latitude: 37.2 + (i % 2) * 0.2 })));
+  const opened = w.rounds.list('orgA', 100);
+  assert.equal(opened.length, 60);
+  // The first round, opened before the 59 others, still hears n1's "I am safe".
+  assert.equal(w.rounds.heard('orgA', 'n1', 'safe', NOW, NOW).length, 60, 'every open round with n1 in it is answered');
+  const later = Math.max(...opened.map((r) => r.closesAt));
+  assert.equal(w.rounds.due('orgA', later).length, 60, 'all 60 are due to close, not the 50 most recent');
+});
+
 test('a hub restarted (a power cut) does not alert again, nor open another round, for a quake it already alerted', () => {
   const w = watchFor({ orgA: [node('n1', 37.3, 37.1)] });
   const poll = [quake({ source: 'usgs', sourceId: 'us4', magnitude: 6.2, magnitudeType: 'mww' }), quake({ source: 'emsc', sourceId: 'e4', magnitude: 6.1, magnitudeType: 'mw', timeMs: NOW - 118_000 })];
