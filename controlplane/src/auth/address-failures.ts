@@ -1,12 +1,14 @@
-// Per-address protection for the routes that take a secret (setup, login, refresh): an address
-// gets 10 *failed* tries a minute, then 429 E_RATE_LIMITED with Retry-After until the minute
-// ends. Successes cost nothing: thirty people on one shelter's Wi-Fi (one address behind its NAT)
-// all signing in after a quake are not refused, while one address guessing passwords still is.
-// Guessing one account from many addresses is the per-account throttle's job (login-throttle.ts).
-// IPv6 addresses count by their /64, which one host usually holds whole. In memory: a restart
-// gives an address a fresh minute, no more.
+// Per-address protection for the routes that take a password or token someone could guess
+// (setup, login): an address gets 10 *failed* tries a minute, then 429 E_RATE_LIMITED with
+// Retry-After until the minute ends. Successes cost nothing: thirty people on one shelter's Wi-Fi
+// (one address behind its NAT) all signing in after a quake are not refused, while one address
+// guessing passwords still is. A try still being checked counts against the limit until it is
+// answered, so tries sent all at once get no more than tries sent one by one. Guessing one account
+// from many addresses is the per-account throttle's job (login-throttle.ts). IPv6 addresses count
+// by their /64, which one host usually holds whole. In memory: a restart gives an address a fresh
+// minute, no more.
 
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { HubError } from '../hub-error.ts';
 
 export interface AddressFailuresPolicy {
@@ -33,20 +35,42 @@ interface Window {
 export class AddressFailures {
   /** In the order their windows opened (a Map keeps insertion order). */
   private readonly windows = new Map<string, Window>();
+  /** Tries begun and not yet answered, by address key. */
+  private readonly running = new Map<string, number>();
 
   constructor(
     private readonly now: () => number,
     private readonly policy: AddressFailuresPolicy = ADDRESS_FAILURES_DEFAULTS,
   ) {}
 
-  /** Throws AddressLimitedError while `address` has used up its failed tries. */
-  check(address: string): void {
-    const w = this.current(addressKey(address));
-    if (w && w.failures >= this.policy.maxFailures) throw new AddressLimitedError(Math.max(1, Math.ceil((w.endsAt - this.now()) / 1000)));
+  /**
+   * A try from `address` begins: throws AddressLimitedError while its failures, with the tries
+   * from it still running, have used up the minute's allowance. `end(failed)` once it is answered.
+   */
+  begin(address: string): { end(failed: boolean): void } {
+    const key = addressKey(address);
+    const w = this.current(key);
+    const failures = w?.failures ?? 0;
+    const running = this.running.get(key) ?? 0;
+    if (failures + running >= this.policy.maxFailures) {
+      // Waiting on tries still running: they are answered within a second or two.
+      throw new AddressLimitedError(failures >= this.policy.maxFailures ? Math.max(1, Math.ceil((w!.endsAt - this.now()) / 1000)) : 1);
+    }
+    this.running.set(key, running + 1);
+    let ended = false;
+    return {
+      end: (failed) => {
+        if (ended) return;
+        ended = true;
+        const left = (this.running.get(key) ?? 1) - 1;
+        if (left > 0) this.running.set(key, left);
+        else this.running.delete(key);
+        if (failed) this.failed(key);
+      },
+    };
   }
 
-  failed(address: string): void {
-    const key = addressKey(address);
+  private failed(key: string): void {
     const w = this.current(key);
     if (w) {
       w.failures++;
@@ -59,7 +83,8 @@ export class AddressFailures {
 
   private current(key: string): Window | undefined {
     const w = this.windows.get(key);
-    if (w && w.endsAt <= this.now()) {
+    // Ended, or opened by a clock that has since been set back (a Pi's fast clock corrected by GPS).
+    if (w && (w.endsAt <= this.now() || w.endsAt - this.now() > this.policy.windowMs)) {
       this.windows.delete(key);
       return undefined;
     }
@@ -74,6 +99,14 @@ export class AddressFailures {
       this.windows.delete(key);
     }
   }
+}
+
+/**
+ * The client's address: Fastify's (a trusted proxy's X-Forwarded-For) when it is an IP address,
+ * else the connection's own (a proxy range that takes in clients would let them name any string).
+ */
+export function clientAddress(request: { ip: string; socket: { remoteAddress?: string | undefined } }): string {
+  return isIP(request.ip) ? request.ip : (request.socket.remoteAddress ?? request.ip);
 }
 
 /** The address itself, or an IPv6 address's /64. */

@@ -6,7 +6,7 @@ import { HubError, notFound } from '../hub-error.ts';
 import { type AuthContext, type Permission, type Role } from './auth-context.ts';
 import type { AuthServices } from './auth-services.ts';
 import type { Guard } from './guard.ts';
-import { AddressFailures, AddressLimitedError } from './address-failures.ts';
+import { AddressFailures, AddressLimitedError, addressKey, clientAddress } from './address-failures.ts';
 import { LoginThrottledError } from './login-throttle.ts';
 import {
   addMemberBody,
@@ -29,10 +29,13 @@ import {
 } from './auth-schemas.ts';
 
 /**
- * The routes that take a secret: an address gets 10 failed tries a minute (AddressFailures), and
- * 60 tries of any outcome, which bounds the password hashing one address can ask of the hub.
+ * The routes that take a secret: 60 tries a minute from an address (an IPv6 host's /64), of any
+ * outcome, which bounds the password hashing one address can ask of the hub; setup and login also
+ * 10 failed tries a minute (AddressFailures). A refresh token is 256 random bits: nobody guesses
+ * one, and the failures of refreshes (a tab left open past its login, a member removed) are no
+ * sign of an attack, so they are not counted.
  */
-const LIMITED = { rateLimit: { max: 60, timeWindow: '1 minute', keyGenerator: (request: FastifyRequest) => request.ip } };
+const LIMITED = { rateLimit: { max: 60, timeWindow: '1 minute', keyGenerator: (request: FastifyRequest) => addressKey(clientAddress(request)) } };
 const BEARER = [{ bearer: [] }];
 
 export interface AuthRoutesOptions {
@@ -46,11 +49,14 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
   const failures = new AddressFailures(now);
   /** `fn` for the caller's address: refused while it has used up its failed tries; a 401 is one more. */
   const secretTry = async <T>(request: FastifyRequest, reply: FastifyReply, fn: () => Promise<T>): Promise<T> => {
+    let attempt: { end(failed: boolean): void } | undefined;
     try {
-      failures.check(request.ip);
-      return await fn();
+      attempt = failures.begin(clientAddress(request));
+      const result = await fn();
+      attempt.end(false);
+      return result;
     } catch (err) {
-      if (err instanceof HubError && err.statusCode === 401) failures.failed(request.ip);
+      attempt?.end(err instanceof HubError && err.statusCode === 401);
       if (err instanceof AddressLimitedError || err instanceof LoginThrottledError) void reply.header('retry-after', String(err.retryAfterS));
       throw err;
     }
@@ -75,13 +81,13 @@ export const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { a
 
   app.post<{ Body: { email: string; password: string; deviceToken?: string } }>('/api/v1/auth/login', {
     config: LIMITED,
-    schema: { tags: ['auth'], summary: 'Log in (429 with Retry-After: E_LOGIN_THROTTLED while the account is locked by failed logins, E_RATE_LIMITED after 10 failed tries a minute from the address)', security: [], body: loginBody, response: { 200: sessionSchema } },
+    schema: { tags: ['auth'], summary: 'Log in (429 with Retry-After: E_LOGIN_THROTTLED while the account is locked by failed logins, E_RATE_LIMITED after 10 failed logins or setups a minute from the address)', security: [], body: loginBody, response: { 200: sessionSchema } },
   }, async (request, reply) => secretTry(request, reply, () => auth.login(request.body.email, request.body.password, request.body.deviceToken)));
 
   app.post<{ Body: { refreshToken: string } }>('/api/v1/auth/refresh', {
     config: LIMITED,
     schema: { tags: ['auth'], summary: 'Spend a refresh token for a new session', security: [], body: refreshBody, response: { 200: sessionSchema } },
-  }, async (request, reply) => secretTry(request, reply, () => auth.refresh(request.body.refreshToken)));
+  }, async (request) => auth.refresh(request.body.refreshToken));
 
   app.post<{ Body: { refreshToken: string } }>('/api/v1/auth/logout', {
     schema: { tags: ['auth'], summary: 'Revoke the session (the refresh token\u2019s family)', security: [], body: refreshBody, response: { 204: noContent } },

@@ -3,7 +3,7 @@
 // rotation, the first-admin setup, and the org/member/API-key operations behind the routes.
 
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
-import type { AccountStore } from '../accounts/account-store.ts';
+import { normalizeEmail, type AccountStore } from '../accounts/account-store.ts';
 import { Accounts, type NewOwnerInput, type OrgView, type UserView } from '../accounts/accounts.ts';
 import { openLowdbAccountStore } from '../accounts/lowdb-account-store.ts';
 import { primeDecoyHash } from '../accounts/password-hash.ts';
@@ -96,6 +96,27 @@ export async function createAuthServices(options: AuthServicesOptions): Promise<
   if (store.hasUsers()) setupTokens.clear();
   else setupTokens.issue();
 
+  /** A password login: the account's lock, the password, a session and a device token. */
+  const tryLogin = async (email: string, password: string, deviceToken: string | undefined): Promise<Session & { deviceToken: string }> => {
+    const claimed = store.userByEmail(email);
+    const known = deviceToken !== undefined && claimed !== undefined && knownDevices.proves(deviceToken, claimed.id);
+    // A known device neither waits for nor adds to the account's lock: the failures that caused
+    // it came from somewhere else.
+    if (!known) throttle.check(email);
+    let user;
+    try {
+      user = await accounts.checkLogin(email, password);
+    } catch (err) {
+      if (!known && err instanceof HubError && err.code === 'E_AUTH_INVALID') throttle.failed(email);
+      throw err;
+    }
+    if (known) knownDevices.renew(deviceToken);
+    else throttle.succeeded(email);
+    return { ...issueSession(user.id), deviceToken: known ? deviceToken : knownDevices.issue(user.id) };
+  };
+  /** Each account's login tries, one after another (login below). */
+  const loginQueue = new Map<string, Promise<unknown>>();
+
   const issueSession = (userId: string, orgId?: string): Session => {
     const user = accounts.userView(userId);
     if (!user) throw new HubError('E_AUTH_INVALID', 'unknown user');
@@ -158,21 +179,17 @@ export async function createAuthServices(options: AuthServicesOptions): Promise<
     },
 
     async login(email, password, deviceToken) {
-      const claimed = store.userByEmail(email);
-      const known = deviceToken !== undefined && claimed !== undefined && knownDevices.proves(deviceToken, claimed.id);
-      // A known device neither waits for nor adds to the account's lock: the failures that caused
-      // it came from somewhere else.
-      if (!known) throttle.check(email);
-      let user;
+      // One try at a time per account: the lock is checked before the password hash and counted
+      // after it, so tries sent all at once would otherwise all pass the check.
+      const account = normalizeEmail(email);
+      const run = (loginQueue.get(account) ?? Promise.resolve()).then(() => tryLogin(email, password, deviceToken));
+      const settled = run.catch(() => {});
+      loginQueue.set(account, settled);
       try {
-        user = await accounts.checkLogin(email, password);
-      } catch (err) {
-        if (!known && err instanceof HubError && err.code === 'E_AUTH_INVALID') throttle.failed(email);
-        throw err;
+        return await run;
+      } finally {
+        if (loginQueue.get(account) === settled) loginQueue.delete(account);
       }
-      if (known) knownDevices.renew(deviceToken);
-      else throttle.succeeded(email);
-      return { ...issueSession(user.id), deviceToken: known ? deviceToken : knownDevices.issue(user.id) };
     },
 
     async refresh(refreshToken) {
