@@ -12,19 +12,12 @@ import { testHooks } from '../../modules/cctv/src/cctv-plugin.ts';
 import type { MotionWorker } from '../../modules/cctv/src/motion/motion-worker-client.ts';
 import { api, createAdminSession, createOrgUser } from './support/test-auth.ts';
 import { waitForEvent, type HubEvent } from './support/hub-events.ts';
-import { startModuleHub, withoutOpenCv, writeModules } from './support/module-test-hub.ts';
-import type { TestHub } from './support/test-hub.ts';
+import { startModuleHub, storedSettings, withoutOpenCv, writeModules } from './support/module-test-hub.ts';
 
 function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** What the hub keeps on disk (modules.json) as a module's settings, with their secrets. */
-function storedSettings<T>(hub: TestHub, name: string): T {
-  const file = JSON.parse(readFileSync(join(hub.dataDir, 'modules.json'), 'utf8')) as { modules?: Record<string, { settings: T }> } & Record<string, { settings: T }>;
-  return (file.modules ?? file)[name]!.settings;
 }
 
 /** birlikteyiz with feeds nobody answers (no internet in tests), one of them behind a key in its URL. */

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { api, createAdminSession } from './support/test-auth.ts';
-import { startModuleHub, writeModules } from './support/module-test-hub.ts';
+import { startModuleHub, storedSettings, writeModules } from './support/module-test-hub.ts';
 import { artifactsDir, assertFitsWidth, axe, launch, openPage, signIn } from './support/ui-browser.ts';
 
 const host = { platform: 'linux' as const, alsoLinux: false, provides: { requires_lora: true, requires_gps: false, requires_camera: false } };
@@ -19,6 +19,7 @@ test('module settings being edited survive a live redraw of the modules list, an
   const root = writeModules({ greeter: { manifest: { settings: { version: 1, schema } }, files: { 'hub.js': hubJs } }, other: {} });
   const hub = await startModuleHub({ root, host });
   const admin = await createAdminSession(hub);
+  const storedPin = () => storedSettings<{ pin: string }>(hub, 'greeter').pin;
   for (const name of ['greeter', 'other']) assert.equal((await api(hub, admin, `/api/v1/modules/${name}/enable`, { method: 'POST' })).body.state, 'loaded');
   assert.equal((await api(hub, admin, '/api/v1/modules/greeter/settings', { method: 'PUT', body: { greeting: 'merhaba', times: 2, pin: '4417' } })).status, 200);
 
@@ -31,10 +32,12 @@ test('module settings being edited survive a live redraw of the modules list, an
   await greeter.getByText('Settings', { exact: true }).click();
   const greeting = greeter.getByLabel('greeting');
   assert.equal(await greeting.inputValue(), 'merhaba', 'the saved value (the default) to start from');
-  // A secret setting (writeOnly in the schema) is a password field holding the hub's *** (never the PIN).
+  // A secret setting (writeOnly in the schema) is an empty password field saying it is unchanged:
+  // the hub never sent the PIN, and typing there replaces it (not "***" and the new text).
   const pin = greeter.getByLabel('pin');
   assert.equal(await pin.getAttribute('type'), 'password');
-  assert.equal(await pin.inputValue(), '***');
+  assert.equal(await pin.inputValue(), '');
+  assert.equal(await pin.getAttribute('placeholder'), 'Unchanged (type to replace)');
   await greeting.fill('hello team');
   await greeter.getByLabel('times').fill('3');
   await greeting.focus();
@@ -49,6 +52,12 @@ test('module settings being edited survive a live redraw of the modules list, an
   await greeter.getByRole('button', { name: 'Save settings' }).click();
   await page.getByText('greeter: settings saved').waitFor();
   assert.deepEqual((await api(hub, admin, '/api/v1/modules/greeter/greeting', { method: 'GET' })).body, { greeting: 'hello team', times: 3, pinSet: true }, 'the module runs with what was typed, and the PIN it had');
+  // A new PIN typed into the field is the PIN.
+  await greeter.getByLabel('pin').fill('5520');
+  const saved = page.waitForResponse((r) => r.url().endsWith('/api/v1/modules/greeter/settings') && r.request().method() === 'PUT');
+  await greeter.getByRole('button', { name: 'Save settings' }).click();
+  assert.equal((await saved).status(), 200);
+  assert.equal(storedPin(), '5520');
 
   // Saved: a later redraw shows the saved settings, not a stale form.
   assert.equal((await api(hub, admin, '/api/v1/modules/greeter/settings', { method: 'PUT', body: { greeting: 'from the API', times: 1, pin: '***' } })).status, 200);

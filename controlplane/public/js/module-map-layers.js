@@ -19,6 +19,8 @@ import { HUB_EVENT } from './hub-events.js';
 export function addModuleMapLayers(ctx) {
   /** @type {Map<string, ModuleMapLayer | null>} */
   const layers = new Map();
+  /** @type {Map<string, object>} */
+  const claims = new Map();
   let stopped = false;
 
   const load = async () => {
@@ -35,16 +37,20 @@ export function addModuleMapLayers(ctx) {
       if (loaded.has(name)) continue;
       layer?.destroy?.();
       layers.delete(name);
+      claims.delete(name);
       ctx.changed();
     }
     for (const name of loaded) {
       if (layers.has(name)) continue;
+      // This load's claim on the module: a disable and enable while its script loads makes a newer one.
+      const claim = {};
+      claims.set(name, claim);
       layers.set(name, null);
       try {
         const info = await ctx.api.get(`/api/v1/modules/${encodeURIComponent(name)}`);
         const file = String(info.manifest?.entry?.ui ?? '').split('/').pop();
         const ui = await import(`/modules/${encodeURIComponent(name)}/ui/${file}`);
-        if (stopped || !layers.has(name) || typeof ui.mapLayer !== 'function') continue;
+        if (stopped || claims.get(name) !== claim || typeof ui.mapLayer !== 'function') continue;
         layers.set(name, ui.mapLayer({ L: ctx.L, map: ctx.map, api: ctx.api, stream: ctx.stream, base: `/api/v1/modules/${name}`, legend: ctx.legend, changed: ctx.changed, fitWith: ctx.fitWith }));
       } catch {
         // The module's own screen says why it did not load; the map goes on without its layer.

@@ -1,7 +1,7 @@
 // A real hub for module tests: like startTestHub, with the module host pointed at a folder of
 // modules the test writes (or the repository's modules/) and a short retry backoff.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -40,4 +40,10 @@ export function withoutOpenCv(): void {
     if (before === undefined) delete process.env.UNIBOS_OPENCV4NODEJS;
     else process.env.UNIBOS_OPENCV4NODEJS = before;
   });
+}
+
+/** What the hub keeps on disk (modules.json) as a module's settings, with their secrets. */
+export function storedSettings<T>(hub: TestHub, name: string): T {
+  const file = JSON.parse(readFileSync(join(hub.dataDir, 'modules.json'), 'utf8')) as { modules?: Record<string, { settings: T }> } & Record<string, { settings: T }>;
+  return (file.modules ?? file)[name]!.settings;
 }

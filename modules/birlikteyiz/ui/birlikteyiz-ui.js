@@ -202,7 +202,7 @@ export function mount(root, ctx) {
     if (round.epicentre) {
       const e = round.epicentre;
       // Tooltips as text nodes: Leaflet puts a string in as HTML, and the place comes from a feed, a node's name from the air.
-      L.circleMarker([e.latitude, e.longitude], { radius: 10, color: EPICENTRE_COLOR, weight: 3, fillOpacity: 0.2 }).bindTooltip(document.createTextNode(e.magnitude === null ? t('Epicentre: {place}', { place: e.place }) : t('Epicentre of the {magnitude} quake: {place}', { magnitude: magnitude(e.magnitude), place: placeOf(e) }))).addTo(layer);
+      L.circleMarker([e.latitude, e.longitude], { radius: 10, color: EPICENTRE_COLOR, weight: 3, fillOpacity: 0.2 }).bindTooltip(document.createTextNode(e.magnitude === null ? t('Epicentre: {place}', { place: placeOf(e) }) : t('Epicentre of the {magnitude} quake: {place}', { magnitude: magnitude(e.magnitude), place: placeOf(e) }))).addTo(layer);
       if (round.radiusKm > 0) L.circle([e.latitude, e.longitude], { radius: round.radiusKm * 1000, color: EPICENTRE_COLOR, weight: 1, fill: false, dashArray: '4 4', interactive: false }).addTo(layer);
       bounds.push([e.latitude, e.longitude]);
     }

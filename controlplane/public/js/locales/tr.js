@@ -153,6 +153,7 @@ export const TR = {
   'SOS from {name}': '{name} kaynaklı SOS',
   'SOS open': 'SOS açık',
   SW: 'GB',
+  'Unchanged (type to replace)': 'Değişmedi (değiştirmek için yazın)',
   'Save settings': 'Ayarları kaydet',
   Screens: 'Ekranlar',
   Search: 'Ara',

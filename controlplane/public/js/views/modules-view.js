@@ -9,6 +9,9 @@ import { timeUntil } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { lang, t, translator } from '../i18n.js';
 
+/** What the hub shows for a stored secret (settings-secrets.ts); sent back, it keeps the secret. */
+const SECRET_SHOWN = '***';
+
 /**
  * @typedef {{ name: string, version: string | null, description: string | null, category: string | null, enabled: boolean,
  *   state: string, error: string | null, problem?: { code: string, params?: Record<string, string | number> } | null, retryAt: string | null, runtimeErrors: number, settings?: Record<string, any>,
@@ -119,8 +122,10 @@ export function createModulesView(ctx) {
         input = h('textarea', { id, rows: '2' });
         input.value = JSON.stringify(value ?? spec.default ?? null);
       } else if (spec.writeOnly || spec.format === 'password') {
-        // A secret: the hub sends *** for it, and *** saved back keeps the stored one.
-        input = h('input', { id, type: 'password', autocomplete: 'new-password', value: value ?? '' });
+        // A secret: the hub sends *** for a stored one. The field starts empty (typing into a field
+        // holding *** would save "***" and the new text); left empty it sends *** back, which keeps it.
+        input = h('input', { id, type: 'password', autocomplete: 'new-password', value: '', placeholder: value === SECRET_SHOWN ? t('Unchanged (type to replace)') : '' });
+        input.dataset.kept = String(value === SECRET_SHOWN);
       } else {
         input = h('input', { id, type: 'text', value: value ?? '' });
       }
@@ -144,7 +149,7 @@ export function createModulesView(ctx) {
             if (input.value !== '') settings[key] = Number(input.value);
           } else if (isPointList(spec)) settings[key] = parsePoints(input.value, translated[key]?.title ?? spec.title ?? key);
           else if (spec.type === 'array' || spec.type === 'object') settings[key] = JSON.parse(input.value || 'null');
-          else settings[key] = input.value;
+          else settings[key] = input.value === '' && input.dataset.kept === 'true' ? SECRET_SHOWN : input.value;
         }
       } catch (err) {
         ctx.notify(err instanceof PointsError ? err.message : t('A list setting is not valid JSON'), 'error');
