@@ -57,6 +57,14 @@ test('the map first opens on the fleet and the whole of the gateway’s coverage
           nodesInside: nodes.every((r) => r.left >= frame.left && r.right <= frame.right && r.top >= frame.top && r.bottom <= frame.bottom),
         };
       });
+      // Every name readable: no two node names on top of each other (the demo's Harbour sits beside its gateway).
+      await page.waitForFunction(() => {
+        const names = [...document.querySelectorAll('#node-map .leaflet-tooltip.node-label')].map((e) => e.getBoundingClientRect());
+        return names.length > 0 && names.every((a, i) => names.every((b, j) => j <= i || a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top));
+      }, undefined, { timeout: 5000 }).catch(async () => {
+        const names = await page.locator('#node-map .leaflet-tooltip.node-label').evaluateAll((els) => els.map((e) => `${e.textContent} ${JSON.stringify(e.getBoundingClientRect())}`));
+        assert.fail(`two node names overlap: ${names.join(' | ')}`);
+      });
       await page.screenshot({ path: join(SHOTS, `first-view-${viewport.width}x${viewport.height}.png`) });
       const { frame, circle } = at;
       const said = `circle ${Math.round(circle.left - frame.left)}..${Math.round(circle.right - frame.left)} x ${Math.round(circle.top - frame.top)}..${Math.round(circle.bottom - frame.top)} in a ${Math.round(frame.width)}x${Math.round(frame.height)} map`;

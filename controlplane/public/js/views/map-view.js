@@ -327,15 +327,17 @@ export function createMapView(ctx) {
 
   /**
    * An SOS marker is drawn above the nodes' names (it must never be hidden), so a name it would
-   * cover moves: to the first spot of LABEL_SPOTS clear of every SOS marker and of the other names
-   * and inside the map, else where the least of it is covered or cut off (an SOS counting far more).
-   * A name running past the map's edge moves the same way. Names no SOS is near and wholly inside
-   * the map stay where they usually are.
+   * cover moves: to the first spot of LABEL_SPOTS clear of every SOS marker and of the names placed
+   * before it and inside the map, else where the least of it is covered or cut off (an SOS counting
+   * far more). A name running past the map's edge, or on one placed before it (two nodes close
+   * together on a phone), moves the same way. Names clear of all that stay where they usually are.
    */
   const keepLabelsOffSos = () => {
     // A module's marker that must stay readable (an epicentre's magnitude) is kept clear like an SOS.
     const sos = [...mapEl.querySelectorAll('.sos-marker .sos-shape, .map-keep-clear')].map((e) => e.getBoundingClientRect()).filter((r) => r.width > 0);
     const frame = mapEl.getBoundingClientRect();
+    /** The names placed so far: a later name gives way to them. @type {DOMRect[]} */
+    const names = [];
     for (const marker of markers.values()) {
       const tip = marker.getTooltip?.();
       const el = tip?.getElement?.();
@@ -354,9 +356,12 @@ export function createMapView(ctx) {
       el.classList.remove('node-label--moved');
       // A name running past the map's edge (a node near it, on a phone) moves inside like one an SOS covers.
       const offMap = atHome.left < frame.left || atHome.right > frame.right || atHome.top < frame.top || atHome.bottom > frame.bottom;
-      if (atHome.width === 0 || (!offMap && !sos.some((b) => overlapArea(atHome, b) > 0))) continue;
-      const names = [...mapEl.querySelectorAll('.leaflet-tooltip.node-label')].filter((x) => x !== el).map((x) => x.getBoundingClientRect());
-      /** How much of a name an SOS or another name covers, or lies off the map. @param {DOMRect} r */
+      if (atHome.width === 0) continue;
+      if (!offMap && !sos.some((b) => overlapArea(atHome, b) > 0) && !names.some((b) => overlapArea(atHome, b) > 0)) {
+        names.push(atHome);
+        continue;
+      }
+      /** How much of a name an SOS or a name placed before covers, or lies off the map. @param {DOMRect} r */
       const cost = (r) => sos.reduce((sum, b) => sum + 1000 * overlapArea(r, b), 0) + names.reduce((sum, b) => sum + overlapArea(r, b), 0) + (r.width * r.height - Math.max(0, Math.min(r.right, frame.right) - Math.max(r.left, frame.left)) * Math.max(0, Math.min(r.bottom, frame.bottom) - Math.max(r.top, frame.top)));
       let best = home;
       let least = cost(atHome);
@@ -371,6 +376,7 @@ export function createMapView(ctx) {
       }
       put(best);
       el.classList.toggle('node-label--moved', best !== home);
+      names.push(el.getBoundingClientRect());
     }
   };
 
