@@ -19,8 +19,8 @@ const NODES = [
   { id: '!4a5b6c05', name: 'Farm', lat: 46.51521, lon: 6.61141 },
 ];
 
-/** The names and grid labels that stick out of the map (empty when all are inside), and how many grid labels there are. */
-async function outside(page: Page): Promise<{ out: string[]; grid: number; names: number }> {
+/** The names and grid labels that stick out of the map (empty when all are inside), the grid labels under a map button, and how many grid labels there are. */
+async function outside(page: Page): Promise<{ out: string[]; covered: string[]; grid: number; names: number }> {
   return page.evaluate(() => {
     const map = document.querySelector('#node-map')!.getBoundingClientRect();
     const labels = [...document.querySelectorAll('#node-map .leaflet-tooltip.node-label, #node-map .graticule-label')];
@@ -28,7 +28,12 @@ async function outside(page: Page): Promise<{ out: string[]; grid: number; names
       const r = l.getBoundingClientRect();
       return r.left < map.left - 0.5 || r.right > map.right + 0.5 || r.top < map.top - 0.5 || r.bottom > map.bottom + 0.5 ? [`"${l.textContent}" at ${Math.round(r.left - map.left)}..${Math.round(r.right - map.left)} of ${Math.round(map.width)} px`] : [];
     });
-    return { out, grid: document.querySelectorAll('#node-map .graticule-label').length, names: document.querySelectorAll('#node-map .leaflet-tooltip.node-label').length };
+    const buttons = [...document.querySelectorAll('#node-map .leaflet-control')].map((c) => c.getBoundingClientRect());
+    const covered = [...document.querySelectorAll('#node-map .graticule-label')].flatMap((l) => {
+      const r = l.getBoundingClientRect();
+      return buttons.some((b) => r.left < b.right && r.right > b.left && r.top < b.bottom && r.bottom > b.top) ? [`"${l.textContent}"`] : [];
+    });
+    return { out, covered, grid: document.querySelectorAll('#node-map .graticule-label').length, names: document.querySelectorAll('#node-map .leaflet-tooltip.node-label').length };
   });
 }
 
@@ -72,6 +77,7 @@ test('node names and grid labels stay inside the map', async (t) => {
       assert.ok(state.names >= NODES.length, 'every node has its name on the map');
       assert.ok(state.grid > 0, 'the grid has labels on the map');
       assert.deepEqual(state.out, [], 'labels running off the map');
+      assert.deepEqual(state.covered, [], 'grid labels under the zoom or layers buttons');
       assert.ok(settled);
       assert.deepEqual(problems, []);
     });

@@ -139,6 +139,11 @@ function placeLabels(L, map, box) {
   const step = gridStep(Math.round(map.getZoom()));
   const bounds = map.getBounds();
   const centre = map.getCenter();
+  // The map's own buttons (zoom, layers) sit over its corners: a label under one could not be read.
+  const frame = map.getContainer().getBoundingClientRect();
+  const controls = [...map.getContainer().querySelectorAll('.leaflet-control')].map((c) => c.getBoundingClientRect()).filter((r) => r.width > 0);
+  /** Whether a label at (x, y), w by h in the map's own pixels, is clear of every button. @param {number} x @param {number} y @param {number} w @param {number} h */
+  const clear = (x, y, w, h) => !controls.some((c) => x + frame.left < c.right && x + w + frame.left > c.left && y + frame.top < c.bottom && y + h + frame.top > c.top);
   /** @type {HTMLElement[]} */
   const labels = [];
   /** @param {string} text @param {number} x @param {number} y */
@@ -152,15 +157,17 @@ function placeLabels(L, map, box) {
     const x = map.latLngToContainerPoint([centre.lat, lon]).x;
     const text = label(round(((((lon + 180) % 360) + 360) % 360) - 180, step), step, 'lon');
     const width = textWidth(text, LABEL_FONT);
-    const at = inside(x + LABEL_GAP, x - LABEL_GAP - width, width, size.x);
+    const at = inside(x + LABEL_GAP, x - LABEL_GAP - width, width, size.x, (p) => clear(p, LABEL_GAP, width, LABEL_PX));
     if (at !== null) put(text, at, LABEL_GAP);
   }
   const band = LABEL_GAP + LABEL_PX + 4;
   for (let lat = Math.floor(bounds.getNorth() / step) * step; lat >= bounds.getSouth(); lat -= step) {
     if (Math.abs(lat) > 85.05) continue;
     const y = map.latLngToContainerPoint([lat, centre.lng]).y;
-    const at = inside(y + LABEL_GAP, y - LABEL_GAP - LABEL_PX, LABEL_PX, size.y);
-    if (at !== null && at >= band) put(label(round(lat, step), step, 'lat'), LABEL_GAP, at);
+    const text = label(round(lat, step), step, 'lat');
+    const width = textWidth(text, LABEL_FONT);
+    const at = inside(y + LABEL_GAP, y - LABEL_GAP - LABEL_PX, LABEL_PX, size.y, (p) => p >= band && clear(LABEL_GAP, p, width, LABEL_PX));
+    if (at !== null) put(text, LABEL_GAP, at);
   }
   box.replaceChildren(...labels);
 }
@@ -171,12 +178,11 @@ function round(v, step) {
 }
 
 /**
- * Where a label `length` long goes within a tile `size` long: at `preferred`, else at `fallback`
- * (the other side of its line), or null when neither fits (a tile's canvas clips what runs past it).
- * @param {number} preferred @param {number} fallback @param {number} length @param {number} size
+ * Where a label `length` long goes within the map's `size`: at `preferred`, else at `fallback` (the
+ * other side of its line), or null when neither fits or is `free`.
+ * @param {number} preferred @param {number} fallback @param {number} length @param {number} size @param {(at: number) => boolean} free
  */
-function inside(preferred, fallback, length, size) {
-  if (preferred >= 0 && preferred + length <= size) return preferred;
-  if (fallback >= 0 && fallback + length <= size) return fallback;
+function inside(preferred, fallback, length, size, free) {
+  for (const at of [preferred, fallback]) if (at >= 0 && at + length <= size && free(at)) return at;
   return null;
 }
