@@ -33,6 +33,9 @@ test('a text or alert over the byte limit is refused with the reason, and nothin
   const alert = await api(hub.url, admin, '/api/v1/messages', { method: 'POST', body: { alert: { level: 'EVACUATE', text: 'ğ'.repeat(81) } } });
   assert.equal(alert.status, 400);
   assert.match(alert.body.message, /alert text is 162 bytes/);
+  // An SOS is a person's call for help: from the hub every node would show it as the gateway's.
+  const sos = await api(hub.url, admin, '/api/v1/messages', { method: 'POST', body: { alert: { level: 'SOS', text: 'Go to the assembly point' } } });
+  assert.equal(sos.status, 400, JSON.stringify(sos.body));
   assert.deepEqual((await api(hub.url, admin, '/api/v1/messages')).body.items, [], 'nothing was stored');
 
   // At the limit it goes, and it is the first command the gateway gets.

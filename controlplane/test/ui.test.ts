@@ -222,13 +222,29 @@ test('admin web UI', async (t) => {
     await page.screenshot({ path: join(SHOTS, 'send.png') });
   });
 
-  await t.test('broadcasts an alert to everyone', async () => {
+  await t.test('broadcasts an alert to everyone, after asking; never an SOS (a person calls for help, not the hub)', async () => {
     await page.getByLabel('Recipient').selectOption('broadcast');
     await page.getByRole('radio', { name: 'Alert' }).check();
+    const levels = await page.getByLabel('Alert level').locator('option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+    assert.equal(levels[0], 'WARNING', 'a warning unless the admin picks another level');
+    assert.ok(!levels.includes('SOS'), `no SOS from the hub: ${levels.join(', ')}`);
     await page.getByLabel('Alert level').selectOption('EVACUATE');
     await page.getByLabel('Message', { exact: true }).fill('Flood warning: leave the valley floor');
+    const posts: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/api/v1/messages') && r.method() === 'POST') posts.push(r.url());
+    });
+    // Asked first, Cancel focused: cancelled, nothing is sent.
+    await page.getByRole('button', { name: 'Send alert' }).click();
+    const question = page.getByRole('dialog', { name: 'Send this Evacuate alert to everyone?' });
+    await question.waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Cancel');
+    await page.keyboard.press('Enter');
+    await question.waitFor({ state: 'detached' });
+    assert.deepEqual(posts, [], 'cancelled: nothing sent');
     const post = page.waitForResponse((r) => r.url().endsWith('/api/v1/messages') && r.request().method() === 'POST');
     await page.getByRole('button', { name: 'Send alert' }).click();
+    await question.getByRole('button', { name: 'Send alert' }).click();
     const res = await post;
     assert.equal(res.status(), 202);
     assert.deepEqual(res.request().postDataJSON(), { alert: { level: 'EVACUATE', text: 'Flood warning: leave the valley floor' } });

@@ -9,6 +9,12 @@ import { notFound } from '../hub-error.ts';
 import { BROADCAST_TARGET, type Downlink, type DownlinkBody } from './downlink.ts';
 import type { MessageStore } from './message-store.ts';
 
+/**
+ * The alert levels the hub and its modules send into the mesh: every level but SOS, which is a
+ * person's call for help (a node shows an SOS from the hub as the gateway calling for help).
+ */
+export const HUB_ALERT_LEVELS = ALERT_LEVELS.filter((l) => l !== 'UNSPECIFIED' && l !== 'SOS');
+
 const bodySchema = {
   type: 'object',
   additionalProperties: false,
@@ -19,7 +25,7 @@ const bodySchema = {
       type: 'object',
       required: ['level', 'text'],
       additionalProperties: false,
-      properties: { level: { type: 'string', enum: ALERT_LEVELS.filter((l) => l !== 'UNSPECIFIED') }, text: { type: 'string', maxLength: MESH_ALERT_TEXT_MAX_BYTES, description: `at most ${MESH_ALERT_TEXT_MAX_BYTES} bytes in UTF-8` }, magnitude: { type: 'number', minimum: 0, maximum: 12 } },
+      properties: { level: { type: 'string', enum: HUB_ALERT_LEVELS, description: 'not SOS: an SOS is a person calling for help, and nodes show it as a call from the gateway' }, text: { type: 'string', maxLength: MESH_ALERT_TEXT_MAX_BYTES, description: `at most ${MESH_ALERT_TEXT_MAX_BYTES} bytes in UTF-8` }, magnitude: { type: 'number', minimum: 0, maximum: 12 } },
     },
   },
 } as const;

@@ -2,12 +2,13 @@
 // permissions first (E_MODULE_PERMISSION), every handler and job it registers runs inside a
 // catch that reports to its supervisor, and dispose() removes all of it when the module unloads.
 
-import { ALERT_LEVELS, moduleEventType, parseModuleEventType, type HubEventType } from '@unibos/mesh-protocol';
+import { moduleEventType, parseModuleEventType, type HubEventType } from '@unibos/mesh-protocol';
 import { ModuleError, topicFilterCovers, topicFilterMatches, type MeshBody, type MeshPriority, type ModuleCaller, type ModuleContext, type ModuleEvent, type ModuleLogger, type ModuleManifest } from '@unibos/module-api';
 import type { FastifyRequest } from 'fastify';
 import type { EventLog } from '../events/event-log.ts';
 import type { FleetStore } from '../fleet/fleet-store.ts';
 import type { Downlink } from '../messages/downlink.ts';
+import { HUB_ALERT_LEVELS } from '../messages/message-routes.ts';
 import type { HubDb } from '../storage/hub-db.ts';
 import type { ModuleDocStore } from './module-doc-store.ts';
 import { ModuleJobs } from './module-jobs.ts';
@@ -87,7 +88,7 @@ export function createModuleContext(manifest: ModuleManifest, settings: Record<s
         if (!max || PRIORITY_RANK[priority] > PRIORITY_RANK[max]) refuse(`send at priority "${priority}" (declared: ${max ?? 'none'})`);
         const isAlert = 'alert' in body;
         if (isAlert !== (priority === 'alert')) throw new ModuleError('E_BAD_REQUEST', 'an alert goes at priority "alert" and a text at "normal"');
-        if (isAlert && !(ALERT_LEVELS as readonly string[]).includes(body.alert.level)) throw new ModuleError('E_BAD_REQUEST', `unknown alert level ${body.alert.level}`);
+        if (isAlert && !(HUB_ALERT_LEVELS as readonly string[]).includes(body.alert.level)) throw new ModuleError('E_BAD_REQUEST', `a module sends alerts at ${HUB_ALERT_LEVELS.join(', ')}, not ${body.alert.level}`);
         const m = hub.downlink.send(orgId, to, body, `module:${name}`);
         return { id: m.id, status: m.status };
       },

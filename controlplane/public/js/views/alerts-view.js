@@ -9,6 +9,7 @@
 // LED and in `unibos status`.
 
 import { ApiError } from '../api-client.js';
+import { ask } from '../ask.js';
 import { h, replaceRows, sameControl } from '../dom.js';
 import { alertLevel, alertRefusal, bearing, coordinates, dateTime, distance, distanceAndBearing, relativeTime, sendRefusal, timeOfDay } from '../format.js';
 import { positionOf } from '../fleet-store.js';
@@ -131,25 +132,12 @@ export function createAlertsView(ctx) {
    * @param {{ id: string, title: string, content: Node[], confirmLabel: string, focus?: HTMLElement }} q
    * @param {(target: HTMLButtonElement) => void} onConfirm
    */
-  const askAbout = (button, q, onConfirm) => {
-    const confirm = h('button', { type: 'submit', class: 'primary' }, q.confirmLabel);
-    const cancel = h('button', { type: 'button' }, t('Cancel'));
-    const dialog = h('dialog', { class: 'ack-dialog', 'aria-labelledby': q.id }, h('form', { method: 'dialog' }, h('h2', { id: q.id }, q.title), ...q.content, h('div', { class: 'form-actions' }, confirm, cancel)));
-    cancel.addEventListener('click', () => dialog.close('cancel'));
-    dialog.addEventListener('close', () => {
-      const ok = dialog.returnValue !== 'cancel' && dialog.returnValue !== '';
-      dialog.remove();
+  const askAbout = (button, q, onConfirm) =>
+    void ask(q).then((ok) => {
       const target = /** @type {HTMLButtonElement} */ (sameControl(list, 'alert-id', button) ?? button);
       if (ok) onConfirm(target);
       else target.focus();
     });
-    confirm.addEventListener('click', () => {
-      dialog.returnValue = 'ok';
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-    (q.focus ?? cancel).focus();
-  };
 
   /**
    * Acknowledge asks for an optional note first: it goes to the node with the stage.

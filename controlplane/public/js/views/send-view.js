@@ -2,13 +2,17 @@
 // sent (queued, sent, delivered, failed), live from message.status events.
 
 import { ApiError } from '../api-client.js';
+import { ask } from '../ask.js';
 import { h, replace } from '../dom.js';
 import { alertLevel, dateTime, deliveryError, deliveryStatus, relativeTime, sendRefusal } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { t } from '../i18n.js';
 
-/** The mesh's alert levels (mesh-protocol ALERT_LEVELS, without UNSPECIFIED). */
-const ALERT_LEVELS = ['SOS', 'WARNING', 'EVACUATE', 'EARTHQUAKE', 'FIRE', 'FLOOD', 'MEDICAL', 'SAFE'];
+/**
+ * The alert levels the hub sends (the hub's HUB_ALERT_LEVELS): not SOS, a person's call for help,
+ * which every node would show as the gateway calling for help.
+ */
+const ALERT_LEVELS = ['WARNING', 'EVACUATE', 'EARTHQUAKE', 'FIRE', 'FLOOD', 'MEDICAL', 'SAFE'];
 /** A text must fit one LoRa frame with its headers; an alert's text shares the frame with its level. */
 const MAX_TEXT_BYTES = 200;
 const MAX_ALERT_BYTES = 160;
@@ -168,11 +172,23 @@ export function createSendView(ctx) {
     }
     /** @type {Record<string, unknown>} */
     let body = { text: value };
+    const recipient = to.value === 'broadcast' ? t('everyone') : fleet.display(to.value);
     if (kindAlert.checked) {
       /** @type {Record<string, unknown>} */
       const alert = { level: level.value, text: value };
       if (level.value === 'EARTHQUAKE' && magnitude.value !== '') alert.magnitude = Number(magnitude.value);
       body = { alert };
+      // An alert goes ahead of every text and every node shows it as one: asked first, Cancel focused.
+      const sure = await ask({
+        id: 'send-alert-title',
+        title: t('Send this {level} alert to {recipient}?', { level: alertLevel(level.value), recipient }),
+        content: [h('p', {}, value)],
+        confirmLabel: t('Send alert'),
+      });
+      if (!sure) {
+        submit.focus();
+        return;
+      }
     }
     const path = to.value === 'broadcast' ? '/api/v1/messages' : `/api/v1/nodes/${encodeURIComponent(to.value)}/messages`;
     submit.disabled = true;
