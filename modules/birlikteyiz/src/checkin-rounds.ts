@@ -53,6 +53,13 @@ export interface RoundNodeCandidate {
   position: LatLon | null;
 }
 
+/**
+ * An SOS heard this long before a round opens, with no "I am safe" after it, puts its node in the
+ * round as needing help even from before the quake's origin time (a node that pressed SOS in a
+ * foreshock, or whose clock runs late): the person has not said they are safe.
+ */
+const SOS_STILL_OPEN_MS = 60 * 60_000;
+
 /** The longest a round stays open (the roundMinutes setting's maximum). */
 const MAX_ROUND_MS = 1440 * 60_000;
 
@@ -76,7 +83,9 @@ export class CheckinRounds {
     const since = o.answersSinceMs ?? o.nowMs - 60_000;
     const nodes = o.nodes.map((n): RoundNode => {
       const heard = this.heardLately.get(`${o.orgId}\u0000${n.id}`);
-      const help = heard?.helpAt != null && heard.helpAt >= since ? heard.helpAt : null;
+      // An SOS from before the quake that no "I am safe" followed is still a call for help.
+      const stillCalling = heard?.helpAt != null && heard.helpAt >= o.nowMs - SOS_STILL_OPEN_MS && (heard.safeAt === null || heard.safeAt < heard.helpAt);
+      const help = heard?.helpAt != null && (heard.helpAt >= since || stillCalling) ? heard.helpAt : null;
       const safe = heard?.safeAt != null && heard.safeAt >= since ? heard.safeAt : null;
       return {
         id: n.id,

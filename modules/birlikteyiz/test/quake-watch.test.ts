@@ -130,8 +130,8 @@ test('a feed answer larger than the limit (a wrong URL, an endless stream) is an
   assert.ok(pulled < 2000, `read ${pulled} chunks`);
 });
 
-test('a node that pressed SOS when the ground shook, before any feed reported the quake, is in the round as needing help', async () => {
-  const f = fakeModule({ orgA: [node('n1', 37.3, 37.1), node('n2', 37.4, 37.2), node('n3', 37.5, 37.0)] });
+test('a node that pressed SOS when the ground shook, before any feed reported the quake, or just before it and never called it off, is in the round as needing help', async () => {
+  const f = fakeModule({ orgA: [node('n1', 37.3, 37.1), node('n2', 37.4, 37.2), node('n3', 37.5, 37.0), node('n4', 37.3, 37.0), node('n5', 37.4, 37.0)] });
   const subscribers = new Map<string, (e: unknown) => void>();
   const jobs: Array<() => unknown> = [];
   const quakeAt = NOW - 8 * 60_000;
@@ -149,10 +149,13 @@ test('a node that pressed SOS when the ground shook, before any feed reported th
   heard('n1', 'SOS', quakeAt + 60_000); // trapped, right after the shaking
   heard('n2', 'SAFE', quakeAt + 90_000);
   heard('n3', 'SAFE', quakeAt - 3_600_000); // an hour before the quake: no answer to it
+  heard('n4', 'SOS', quakeAt - 50_000); // a call for help just before (a foreshock, a late clock), never called off
+  heard('n5', 'SOS', quakeAt - 40 * 60_000); // called off before the quake
+  heard('n5', 'SAFE', quakeAt - 30 * 60_000);
   await jobs[0]!(); // the USGS poll that brings the quake, 8 minutes after it
   const rounds = new CheckinRounds(f.m.store.collection('rounds')).list('orgA');
   assert.equal(rounds.length, 1);
   const status = Object.fromEntries(rounds[0]!.nodes.map((n) => [n.id, n.status]));
-  assert.deepEqual(status, { n1: 'needs_help', n2: 'safe', n3: 'waiting' });
-  assert.deepEqual(rounds[0]!.counts, { safe: 1, needsHelp: 1, waiting: 1 });
+  assert.deepEqual(status, { n1: 'needs_help', n2: 'safe', n3: 'waiting', n4: 'needs_help', n5: 'waiting' });
+  assert.deepEqual(rounds[0]!.counts, { safe: 1, needsHelp: 2, waiting: 2 });
 });
