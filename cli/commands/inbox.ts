@@ -1,6 +1,6 @@
 // `unibos inbox`: texts and alerts the running node received.
 
-import { callNode, formatNodeId, type InboxMessage } from '@unibos/firmware';
+import { callNode, formatNodeId, type InboxMessage, type Peer } from '@unibos/firmware';
 import { integer } from '../cli-args.ts';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
@@ -32,7 +32,14 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${say('no messages')}\n`);
     return 0;
   }
-  const rows = messages.map((m) => [String(m.seq), formatNodeId(m.from), kindOf(m), textOf(m), String(m.hops), ago(m.rxMs)]);
+  // Who wrote it as people know them (the name the node last heard it announce), with its id to answer to.
+  const { peers } = await callNode<{ peers: Peer[] }>(args.dataDir, 'GET', '/peers');
+  const names = new Map(peers.map((p) => [p.nodeId, p.longName]));
+  const from = (id: number): string => {
+    const name = names.get(id);
+    return name ? `${name} ${formatNodeId(id)}` : formatNodeId(id);
+  };
+  const rows = messages.map((m) => [String(m.seq), from(m.from), kindOf(m), textOf(m), String(m.hops), ago(m.rxMs)]);
   process.stdout.write(table([say('#'), say('FROM'), say('KIND'), say('TEXT'), say('HOPS'), say('RECEIVED')], rows));
   return 0;
 }

@@ -118,12 +118,12 @@ test('the peers table in Turkish: headers, times, battery, and an open SOS first
 });
 
 /** A stand-in for a node's control socket answering GET /status and GET /peers as the demo's Clinic did. */
-async function standInNode(t: { after(fn: () => void): void }, name: string, status: unknown, peers: unknown): Promise<string> {
+async function standInNode(t: { after(fn: () => void): void }, name: string, status: unknown, peers: unknown, inbox: unknown = { messages: [] }): Promise<string> {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
   const server = createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(req.url === '/peers' ? peers : status));
+    res.end(JSON.stringify(req.url === '/peers' ? peers : req.url?.startsWith('/inbox') ? inbox : status));
   });
   await new Promise<void>((resolve) => server.listen(controlSocketPath(dir), resolve));
   t.after(() => server.close());
@@ -199,6 +199,16 @@ test('status says how long the oldest queued message has waited as a person read
   const tr = await unibos(['status', '--data-dir', dir], 'tr');
   assert.equal(tr.code, 0, tr.stderr);
   assert.match(tr.stdout, /^giden kutusu {2}3 sırada, en eskisi 2 sa 5 dk$/m);
+});
+
+test('the inbox names who wrote each message as the node knows them, with the id to answer to', async (t) => {
+  const farm = { nodeId: 0xe2c751c9, longName: 'Farm', shortName: 'FARM', role: 'CLIENT', lastHeardMs: Date.now(), hops: 1, snr: 5, rssi: -90, latitude: null, longitude: null, altitudeM: null, positionMs: null, batteryLevel: null, voltage: null, sosOpen: false };
+  const message = (seq: number, from: number, text: string) => ({ seq, from, to: 0xa50a6e65, packetId: seq, requestId: 0, kind: 'text', level: null, text, rxMs: Date.now() - 60_000, hops: 1, rssi: -90, snr: 5 });
+  const dir = await standInNode(t, 'inbox-names', {}, { self: '!a50a6e65', peers: [farm] }, { messages: [message(1, 0xe2c751c9, 'water at the farm'), message(2, 0x0badcafe, 'who is this')] });
+  const en = await unibos(['inbox', '--data-dir', dir], 'en');
+  assert.equal(en.code, 0, en.stderr);
+  assert.match(en.stdout, /^1 +Farm !e2c751c9 +text +water at the farm/m);
+  assert.match(en.stdout, /^2 +!0badcafe +text +who is this/m, 'a writer the node never heard announce keeps its id');
 });
 
 test('unibos module says a module\u2019s state in Turkish, and in English as before', async () => {
@@ -385,16 +395,9 @@ test('unibos sim prints its tables in Turkish, every column as wide as its heade
 });
 
 test('alert kinds in the inbox in Turkish', async (t) => {
-  const dir = join(root, 'inbox');
-  mkdirSync(dir, { recursive: true });
   const alert = (seq: number, level: string | null) => ({ seq, from: 0x2b3c4d01, to: 0xffffffff, packetId: seq, requestId: 0, kind: 'alert', level, text: 'x', rxMs: Date.now(), hops: 1, rssi: null });
   // A stand-in for a node's control socket with alerts a real node would have heard from others.
-  const server = createServer((_req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ messages: [alert(1, 'SAFE'), alert(2, 'EARTHQUAKE'), alert(3, null)] }));
-  });
-  await new Promise<void>((resolve) => server.listen(controlSocketPath(dir), resolve));
-  t.after(() => server.close());
+  const dir = await standInNode(t, 'inbox', {}, { self: '!a50a6e65', peers: [] }, { messages: [alert(1, 'SAFE'), alert(2, 'EARTHQUAKE'), alert(3, null)] });
   const kinds = (out: string) => out.split('\n').slice(1, 4).map((l) => l.split(/\s{2,}/)[2]);
   assert.deepEqual(kinds((await unibos(['inbox', '--data-dir', dir], 'tr')).stdout), ['GÜVENDE', 'DEPREM', 'ALARM']);
   assert.deepEqual(kinds((await unibos(['inbox', '--data-dir', dir], 'en')).stdout), ['SAFE', 'EARTHQUAKE', 'ALERT']);
