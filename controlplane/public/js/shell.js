@@ -4,6 +4,7 @@
 import { EventStream } from './event-stream.js';
 import { FleetStore } from './fleet-store.js';
 import { LANGUAGES, lang, setLang, t } from './i18n.js';
+import { addModuleHooks } from './module-ui-hooks.js';
 import { askNotificationPermission, notificationPermission, notifySos, playSiren } from './sos-alarm.js';
 import { OpenAlerts } from './sos-store.js';
 import { h, replace, svg } from './dom.js';
@@ -26,7 +27,7 @@ import { createSensorsView } from './views/sensors-view.js';
  *   config: import('./main.js').UiConfig,
  *   can: (permission: string) => boolean,
  *   setBadge: (viewId: string, count: number) => void,
- *   notify: (message: string, kind?: 'error' | 'info' | 'alert', key?: string) => void,
+ *   notify: (message: string, kind?: 'error' | 'info' | 'alert', key?: string, link?: { href: string, label: string }) => void,
  *   dismiss: (key: string) => void,
  *   go: (viewId: string) => void,
  * }} AppContext
@@ -84,7 +85,7 @@ export function createShell(root, { api, config }) {
         alertsChip.setAttribute('aria-label', t({ one: '{count} open alert', other: '{count} open alerts' }, { count }));
       }
     },
-    notify: (message, kind = 'info', key) => {
+    notify: (message, kind = 'info', key, link = { href: '#/alerts', label: t('View alerts') }) => {
       if (kind === 'alert') {
         // The same alert again (its node was named since): the banner's text changes in place.
         const same = key ? [.../** @type {NodeListOf<HTMLElement>} */ (alarms.querySelectorAll('.alarm'))].find((a) => a.dataset.key === key) : null;
@@ -97,7 +98,7 @@ export function createShell(root, { api, config }) {
           'div',
           { class: 'alarm', dataset: key ? { key } : {} },
           h('span', { class: 'alarm-text' }, message),
-          h('a', { href: '#/alerts', onclick: () => alarm.remove() }, t('View alerts')),
+          h('a', { href: link.href, onclick: () => alarm.remove() }, link.label),
           h('button', { type: 'button', class: 'ghost', 'aria-label': t('Dismiss'), onclick: () => alarm.remove() }, '×'),
         );
         alarms.prepend(alarm);
@@ -115,6 +116,9 @@ export function createShell(root, { api, config }) {
       location.hash = `#/${id}`;
     },
   };
+
+  // What modules announce on every screen (a quake), not only once their own screen was opened.
+  const notices = addModuleHooks(ctx, 'notices', (fn, name) => fn({ api: ctx.api, stream: ctx.stream, base: `/api/v1/modules/${name}`, notify: ctx.notify }));
 
   /** @type {View[]} */
   const views = [createFleetView(ctx), createMapView(ctx), createFeedView(ctx), createSendView(ctx), createSensorsView(ctx), createAlertsView(ctx), createMessengerView(ctx), createModulesView(ctx)];
@@ -251,6 +255,7 @@ export function createShell(root, { api, config }) {
     destroy() {
       window.removeEventListener('hashchange', route);
       stream.stop();
+      notices.destroy();
       for (const v of views) v.destroy?.();
     },
   };

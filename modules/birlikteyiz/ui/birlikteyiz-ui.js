@@ -5,10 +5,12 @@
 // goes in as text, never as HTML. Its words are in the operator's language (the hub's choice):
 // English keys, Turkish in ./locales/tr.js; numbers, times and places through the hub's format.js.
 
+import { addBaseMap } from '/js/base-map-layer.js';
 import { h, replace } from '/js/dom.js';
 import { coordinates, dateTime, distance, relativeTime, timeOfDay } from '/js/format.js';
 import { createGraticuleLayer } from '/js/graticule-layer.js';
 import { formatNumber, lang, translator } from '/js/i18n.js';
+import { addPlaceLabels } from '/js/place-labels-layer.js';
 import { TR } from './locales/tr.js';
 
 const t = translator({ tr: TR });
@@ -62,6 +64,28 @@ export function roundTitle(round) {
 }
 
 /**
+ * On every screen of the hub, from the moment it is open (not only once this module's screen was):
+ * a quake that alerted the org's nodes raises the banner, which leads to the check-in round.
+ * @param {{ stream: EventTarget, notify: (message: string, kind?: 'alert', key?: string, link?: { href: string, label: string }) => void }} ctx
+ */
+export function notices(ctx) {
+  /** @param {Event} e */
+  const onEvent = (e) => {
+    const ev = /** @type {CustomEvent} */ (e).detail;
+    if (ev?.type !== 'module.birlikteyiz.quake') return;
+    const { quake } = ev.data;
+    const count = ev.data.nodesInRange.length;
+    const text =
+      quake.magnitude === null
+        ? t({ one: 'Earthquake: {place}. {count} node in range.', other: 'Earthquake: {place}. {count} nodes in range.' }, { place: quake.place, count })
+        : t({ one: 'Earthquake {magnitude}: {place}. {count} node in range.', other: 'Earthquake {magnitude}: {place}. {count} nodes in range.' }, { magnitude: magnitude(quake.magnitude), place: quake.place, count });
+    ctx.notify(text, 'alert', `quake:${quake.id}`, { href: '#/modules/birlikteyiz/round', label: t('Open the check-in round') });
+  };
+  ctx.stream.addEventListener('event', onEvent);
+  return { destroy: () => ctx.stream.removeEventListener('event', onEvent) };
+}
+
+/**
  * @param {HTMLElement} root
  * @param {{ api: any, stream: EventTarget, config: { mapTileUrl: string | null }, can: (p: string) => boolean, notify: (m: string, k?: string) => void, base: string }} ctx
  */
@@ -69,6 +93,8 @@ export function mount(root, ctx) {
   const { api, stream, base } = ctx;
   const feeds = h('ul', { class: 'feeds', 'aria-label': t('Quake feeds') });
   const quakes = h('ul', { class: 'quakes', 'aria-label': t('Recent quakes') });
+  // Where a link to the round (#/modules/birlikteyiz/round, from the map) lands; clear of the hub's sticky top bar.
+  const roundHeading = h('h3', { style: 'scroll-margin-top: 6.5rem' }, t('Check-in round'));
   const roundHead = h('div', { class: 'round-head' });
   const roundBody = h('tbody');
   const columns = [t('Node'), t('Distance'), t('Status'), t('Answered')];
@@ -97,7 +123,7 @@ export function mount(root, ctx) {
     feeds,
     h('h3', {}, t('Quakes')),
     quakes,
-    h('h3', {}, t('Check-in round')),
+    roundHeading,
     roundHead,
     roundWrap,
     people,
@@ -119,6 +145,10 @@ export function mount(root, ctx) {
   let nodeMarkers = [];
   /** @type {ResizeObserver | null} */
   let resized = null;
+  /** Town names, placed again around the nodes' names once those are written. @type {{ refresh(): void, remove(): void } | null} */
+  let places = null;
+  /** @type {{ remove(): void } | null} */
+  let baseMap = null;
 
   const load = async () => {
     const [f, q, r, p] = await Promise.all([api.get(`${base}/feeds`), api.get(`${base}/quakes`), api.get(`${base}/rounds`), api.get(`${base}/assembly-points`)]);
@@ -183,7 +213,13 @@ export function mount(root, ctx) {
     const L = /** @type {any} */ (window).L;
     if (!L || !round) return;
     if (!map) {
-      map = L.map(mapEl, { minZoom: 2, maxZoom: 18, attributionControl: Boolean(ctx.config.mapTileUrl) });
+      map = L.map(mapEl, { minZoom: 2, maxZoom: 18, attributionControl: true });
+      // Land, borders and town names as on the hub's map: a plain grid on blue read as open sea.
+      map.attributionControl.setPrefix(false);
+      map.attributionControl.addAttribution(t('Natural Earth'));
+      map.attributionControl.addAttribution(t('Place names: GeoNames (CC BY 4.0)'));
+      baseMap = addBaseMap(L, map);
+      places = addPlaceLabels(L, map);
       if (ctx.config.mapTileUrl) L.tileLayer(ctx.config.mapTileUrl, { maxZoom: 19 }).addTo(map);
       else createGraticuleLayer(L).addTo(map);
       map.setView([20, 0], 2);
@@ -202,7 +238,7 @@ export function mount(root, ctx) {
     if (round.epicentre) {
       const e = round.epicentre;
       // Tooltips as text nodes: Leaflet puts a string in as HTML, and the place comes from a feed, a node's name from the air.
-      L.circleMarker([e.latitude, e.longitude], { radius: 10, color: EPICENTRE_COLOR, weight: 3, fillOpacity: 0.2 }).bindTooltip(document.createTextNode(e.magnitude === null ? t('Epicentre: {place}', { place: placeOf(e) }) : t('Epicentre of the {magnitude} quake: {place}', { magnitude: magnitude(e.magnitude), place: placeOf(e) }))).addTo(layer);
+      L.circleMarker([e.latitude, e.longitude], { radius: 10, color: EPICENTRE_COLOR, weight: 3, fillOpacity: 0.2, className: 'node-marker' }).bindTooltip(document.createTextNode(e.magnitude === null ? t('Epicentre: {place}', { place: placeOf(e) }) : t('Epicentre of the {magnitude} quake: {place}', { magnitude: magnitude(e.magnitude), place: placeOf(e) }))).addTo(layer);
       if (round.radiusKm > 0) L.circle([e.latitude, e.longitude], { radius: round.radiusKm * 1000, color: EPICENTRE_COLOR, weight: 1, fill: false, dashArray: '4 4', interactive: false }).addTo(layer);
       bounds.push([e.latitude, e.longitude]);
     }
@@ -211,7 +247,8 @@ export function mount(root, ctx) {
     const placed = round.nodes.filter((/** @type {any} */ n) => n.latitude !== null && n.longitude !== null).sort((/** @type {any} */ a, /** @type {any} */ b) => order[/** @type {'safe'} */ (a.status)] - order[/** @type {'safe'} */ (b.status)]);
     nodeMarkers = placed.map((/** @type {any} */ n) => {
       // Named on a tap until placeNames can write the name (the map may be out of sight now).
-      const marker = L.circleMarker([n.latitude, n.longitude], { radius: 7, color: STATUS_COLOR[n.status], fillColor: STATUS_COLOR[n.status], fillOpacity: 0.85 }).bindTooltip(document.createTextNode(`${n.name ?? n.id}: ${statusLabel(n.status)}`)).addTo(layer);
+      // node-marker: the town names keep off it.
+      const marker = L.circleMarker([n.latitude, n.longitude], { radius: 7, color: STATUS_COLOR[n.status], fillColor: STATUS_COLOR[n.status], fillOpacity: 0.85, className: 'node-marker' }).bindTooltip(document.createTextNode(`${n.name ?? n.id}: ${statusLabel(n.status)}`)).addTo(layer);
       bounds.push([n.latitude, n.longitude]);
       return { marker, node: n };
     });
@@ -264,6 +301,7 @@ export function mount(root, ctx) {
       }
       marker.bindTooltip(document.createTextNode(`${name}: ${statusLabel(node.status)}`));
     }
+    places?.refresh();
   }
 
   function checkInForm() {
@@ -314,15 +352,6 @@ export function mount(root, ctx) {
   const onEvent = (e) => {
     const ev = /** @type {CustomEvent} */ (e).detail;
     if (!EVENTS.has(ev.type)) return;
-    if (ev.type === 'module.birlikteyiz.quake') {
-      const { quake } = ev.data;
-      const count = ev.data.nodesInRange.length;
-      const text =
-        quake.magnitude === null
-          ? t({ one: 'Earthquake: {place}. {count} node in range.', other: 'Earthquake: {place}. {count} nodes in range.' }, { place: quake.place, count })
-          : t({ one: 'Earthquake {magnitude}: {place}. {count} node in range.', other: 'Earthquake {magnitude}: {place}. {count} nodes in range.' }, { magnitude: magnitude(quake.magnitude), place: quake.place, count });
-      ctx.notify(text, 'alert');
-    }
     if (ev.data.round && (!round || ev.data.round.id === round.id || ev.data.round.openedAt >= round.openedAt)) {
       round = ev.data.round;
       renderRound();
@@ -330,11 +359,18 @@ export function mount(root, ctx) {
     void load().catch(() => {});
   };
   stream.addEventListener('event', onEvent);
-  void load().catch((err) => ctx.notify(t('Could not load birlikteyiz: {error}', { error: err.message }), 'error'));
+  // The lists above the round fill in with it: a scroll to the round waits for them.
+  const loaded = load().catch((err) => ctx.notify(t('Could not load birlikteyiz: {error}', { error: err.message }), 'error'));
   return {
+    /** @param {string | null} part */
+    reveal(part) {
+      if (part === 'round') void loaded.then(() => roundHeading.scrollIntoView({ block: 'start' }));
+    },
     destroy() {
       stream.removeEventListener('event', onEvent);
       resized?.disconnect();
+      places?.remove();
+      baseMap?.remove();
       map?.remove();
     },
   };
@@ -349,7 +385,7 @@ const ARROWS = ['→', '↗', '↑', '↖', '←', '↙', '↓', '↘'];
 const CHIP_MARGIN = { x: 60, top: 26, bottom: 34 };
 
 /**
- * The hub's main map (controlplane's module-map-layers.js): the epicentre of each quake whose
+ * The hub's main map (controlplane's module-ui-hooks.js): the epicentre of each quake whose
  * check-in round is open, a red ring with its magnitude beside it, until the round closes. The
  * popup names the quake and links to the round; the legend says what the mark is while one shows.
  * The map opens on the fleet; an epicentre outside the view is pointed at by a chip at the map's
@@ -419,7 +455,7 @@ export function mapLayer(ctx) {
       const ring = h('span', { class: 'quake-ring', style: `flex: none; width: 14px; height: 14px; border-radius: 50%; border: 3px solid ${EPICENTRE_COLOR}; background: rgba(207, 34, 46, 0.25)` });
       const html = h('span', { style: 'display: flex; align-items: center; gap: 3px' }, ring, mag);
       const marker = L.marker([e.latitude, e.longitude], { icon: L.divIcon({ className: 'quake-marker map-keep-clear', html, iconSize: null, iconAnchor: [10, 11] }), keyboard: true, title: label, riseOnHover: true });
-      const popup = () => h('div', { class: 'quake-popup' }, h('strong', {}, title), h('div', {}, t('Check-in round open until {time}', { time: timeOfDay(r.closesAt) })), h('div', {}, h('a', { href: '#/modules' }, t('Go to the check-in round'))));
+      const popup = () => h('div', { class: 'quake-popup' }, h('strong', {}, title), h('div', {}, t('Check-in round open until {time}', { time: timeOfDay(r.closesAt) })), h('div', {}, h('a', { href: '#/modules/birlikteyiz/round' }, t('Go to the check-in round'))));
       // Panned clear of the map's controls at its top corners (a phone's map is narrow).
       marker.bindPopup(popup, { maxWidth: 240, autoPanPaddingTopLeft: [52, 60], autoPanPaddingBottomRight: [12, 12] });
       group.addLayer(marker);

@@ -4,9 +4,9 @@
 // event happened (events carry that name); its id, and its name now if it has changed, are on hover.
 
 import { h, replace } from '../dom.js';
-import { alertLevel, battery, batteryReading, clockTime, coordinates, dateTime, deliveryError, deliveryStatus, nodeRole, number } from '../format.js';
+import { alertLevel, battery, batteryReading, clockTime, coordinates, dateTime, deliveryError, deliveryStatus, measurement, metricLabel, nodeRole, number } from '../format.js';
 import { positionOf } from '../fleet-store.js';
-import { HUB_EVENT } from '../hub-events.js';
+import { HUB_EVENT, HUB_EVENT_TOPIC } from '../hub-events.js';
 import { formatNumber, t } from '../i18n.js';
 
 const MAX_ENTRIES = 300;
@@ -24,6 +24,18 @@ const TOPICS = [
   ['messages', t('Sent messages')],
 ];
 const FEED_TOPICS = new Set(TOPICS.map(([topic]) => topic).filter(Boolean));
+
+/**
+ * The filters a row shows under: its stream topic, and "Alerts" too for an alert the mesh carried
+ * (an SOS, an "I am safe"), which is mesh traffic as well.
+ * @param {{ topic: string, type: string }} event
+ */
+function filtersOf(event) {
+  return event.type === HUB_EVENT.MESH_ALERT ? [event.topic, 'alerts'] : [event.topic];
+}
+
+/** @param {HTMLLIElement} li @param {string} value */
+const hiddenBy = (li, value) => Boolean(value) && !(li.dataset.filters ?? '').split(' ').includes(value);
 
 /**
  * @param {import('../shell.js').AppContext} ctx
@@ -57,6 +69,7 @@ export function createFeedView(ctx) {
   const filter = h('select', { id: 'feed-filter' }, TOPICS.map(([v, t]) => h('option', { value: v }, t)));
   const list = h('ol', { class: 'feed', 'aria-label': t('Live mesh feed'), 'aria-live': 'polite', 'aria-relevant': 'additions' });
   const empty = h('p', { class: 'empty' }, t('Waiting for the mesh… new events appear here as they happen.'));
+  const nothingHere = h('p', { class: 'empty feed-nothing', hidden: true }, t('Nothing here yet. Events of this kind appear here as they happen.'));
   const el = h(
     'section',
     { class: 'view', 'aria-labelledby': 'feed-title' },
@@ -64,8 +77,17 @@ export function createFeedView(ctx) {
     h('div', { class: 'toolbar' }, h('label', { for: 'feed-filter' }, t('Show')), filter),
     pinned,
     empty,
+    nothingHere,
     list,
   );
+  /** The waiting note while the feed is empty; "nothing here" instead of an empty box when the filter hides every row. */
+  const showEmpty = () => {
+    const rows = list.childElementCount;
+    const shown = rows > 0 && list.querySelector(':scope > li:not([hidden])') !== null;
+    empty.hidden = rows > 0;
+    nothingHere.hidden = rows === 0 || shown;
+    list.hidden = rows > 0 && !shown;
+  };
   /** Record ids already listed (history and live copies of one record). */
   const seenRecords = new Set();
   /**
@@ -84,7 +106,7 @@ export function createFeedView(ctx) {
     const d = describe(event, fleet);
     const nodeId = nodeOf(event.data ?? {});
     /** @type {Record<string, string>} */
-    const dataset = { topic: event.topic, type: event.type };
+    const dataset = { topic: event.topic, filters: filtersOf(event).join(' '), type: event.type };
     // Named later, when the fleet (loaded in parallel) knows the node.
     if (nodeId && d.who === nodeId) dataset.unnamed = nodeId;
     if (nodeId) dataset.nodeId = nodeId;
@@ -98,7 +120,7 @@ export function createFeedView(ctx) {
       h('span', { class: 'feed-who' }, d.who),
       h('span', { class: 'feed-what' }, d.what),
     );
-    li.hidden = Boolean(filter.value) && filter.value !== event.topic;
+    li.hidden = hiddenBy(li, filter.value);
     hover(li);
     return li;
   };
@@ -131,7 +153,7 @@ export function createFeedView(ctx) {
     if (live) list.prepend(li);
     else list.append(li);
     while (list.childElementCount > MAX_ENTRIES) list.lastElementChild?.remove();
-    empty.hidden = true;
+    showEmpty();
   };
 
   /** What a NodeInfo says, as the row shows it and a little more. @param {{ data: any }} event */
@@ -198,31 +220,50 @@ export function createFeedView(ctx) {
   };
   fleet.addEventListener('change', nameEntries);
   filter.addEventListener('change', () => {
-    for (const li of /** @type {NodeListOf<HTMLLIElement>} */ (list.querySelectorAll('li'))) li.hidden = Boolean(filter.value) && filter.value !== li.dataset.topic;
+    for (const li of /** @type {NodeListOf<HTMLLIElement>} */ (list.querySelectorAll(':scope > li'))) li.hidden = hiddenBy(li, filter.value);
+    showEmpty();
   });
 
-  // What the mesh said before the page opened, a page at a time: the newest 30, then older on request.
+  // What happened before the page opened, a page at a time: what the mesh said (records) and what
+  // the hub sent (messages), merged newest first; the newest 30 of each, then older on request.
   const older = h('button', { type: 'button', class: 'feed-older', hidden: true }, t('Show older'));
   list.after(older);
-  /** @type {string | null} */
-  let cursor = null;
-  const loadOlder = () => {
-    older.disabled = true;
-    api.get(`/api/v1/records?limit=${HISTORY_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).then(
-      (page) => {
-        for (const record of page?.items ?? []) {
-          if (!record || typeof record.kind !== 'string') continue;
-          const ts = Date.parse(record.time);
-          add({ topic: 'mesh', type: `mesh.${record.kind}`, ts: Number.isFinite(ts) ? ts : Date.now(), data: record }, false);
+  /** @typedef {{ topic: string, type: string, ts: number, data: any }} FeedEvent */
+  /** @typedef {{ path: string, toEvent: (item: any) => FeedEvent | null, buffer: FeedEvent[], cursor: string | null, done: boolean }} HistorySource */
+  /** @type {HistorySource[]} */
+  const sources = [
+    { path: '/api/v1/records', toEvent: recordEvent, buffer: [], cursor: null, done: false },
+    { path: '/api/v1/messages', toEvent: messageEvent, buffer: [], cursor: null, done: false },
+  ];
+  /** @param {HistorySource} source */
+  const fetchPage = (source) =>
+    api.get(`${source.path}?limit=${HISTORY_PAGE}${source.cursor ? `&cursor=${encodeURIComponent(source.cursor)}` : ''}`).then(
+      (/** @type {any} */ page) => {
+        for (const item of page?.items ?? []) {
+          const event = item ? source.toEvent(item) : null;
+          if (event) source.buffer.push(event);
         }
-        cursor = typeof page?.nextCursor === 'string' ? page.nextCursor : null;
-        older.hidden = cursor === null || list.childElementCount >= MAX_ENTRIES;
-        older.disabled = false;
+        source.cursor = typeof page?.nextCursor === 'string' ? page.nextCursor : null;
+        source.done = source.cursor === null;
       },
       () => {
-        older.disabled = false;
+        source.done = true;
       },
     );
+  const loadOlder = () => {
+    older.disabled = true;
+    Promise.all(sources.filter((s) => !s.done && s.buffer.length === 0).map(fetchPage)).then(() => {
+      // Newest first, as far back as every source that has more to give is known.
+      for (;;) {
+        if (sources.some((s) => !s.done && s.buffer.length === 0)) break;
+        const next = sources.filter((s) => s.buffer.length > 0).sort((a, b) => b.buffer[0].ts - a.buffer[0].ts)[0];
+        if (!next) break;
+        add(/** @type {FeedEvent} */ (next.buffer.shift()), false);
+      }
+      older.hidden = sources.every((s) => s.done && s.buffer.length === 0) || list.childElementCount >= MAX_ENTRIES;
+      older.disabled = false;
+      showEmpty();
+    });
   };
   older.addEventListener('click', loadOlder);
   loadOlder();
@@ -299,7 +340,10 @@ export function describe(event, fleet) {
     case HUB_EVENT.SENSOR_READING: {
       const sensor = String(d.sensorId ?? d.sensor ?? d.id ?? '');
       const at = typeof d.gatewayName === 'string' && d.gatewayName ? d.gatewayName : typeof d.gatewayId === 'string' ? fleet.label(d.gatewayId) : '';
-      const reading = `${String(d.metric ?? 'value')} = ${number(d.value)}`;
+      // As the Sensors screen says it: "nem: %67", "sıcaklık: 17,2 °C".
+      const metric = String(d.metric ?? '');
+      const value = typeof d.value === 'number' ? measurement(d.value, metric, { unit: typeof d.unit === 'string' ? d.unit : undefined, deviceClass: typeof d.deviceClass === 'string' ? d.deviceClass : undefined }) : String(d.raw ?? '');
+      const reading = metric ? `${metricLabel(metric, typeof d.deviceClass === 'string' ? d.deviceClass : undefined)}: ${value}` : value;
       return { kind: t('Sensor'), who: sensor, what: at ? t('{reading} at {gateway}', { reading, gateway: at }) : reading };
     }
     case HUB_EVENT.ALERT_RAISED:
@@ -327,6 +371,22 @@ export function describe(event, fleet) {
     default:
       return { kind: t('Event'), who, what: '' };
   }
+}
+
+/** A stored mesh record as the event it was raised as. @param {any} record */
+function recordEvent(record) {
+  if (typeof record.kind !== 'string') return null;
+  const type = `mesh.${record.kind}`;
+  const ts = Date.parse(record.time);
+  return { topic: HUB_EVENT_TOPIC[/** @type {import('../hub-events.js').HubEventType} */ (type)] ?? 'mesh', type, ts: Number.isFinite(ts) ? ts : Date.now(), data: record };
+}
+
+/** A message the hub sent, as its latest status event. @param {any} message */
+function messageEvent(message) {
+  if (typeof message.id !== 'string') return null;
+  // Created-at, the order the hub pages messages in (the merge relies on it).
+  const ts = Date.parse(message.createdAt);
+  return { topic: HUB_EVENT_TOPIC[HUB_EVENT.MESSAGE_STATUS], type: HUB_EVENT.MESSAGE_STATUS, ts: Number.isFinite(ts) ? ts : Date.now(), data: message };
 }
 
 /** The node an event is about: a record's or alert's sender, a node event's node. @param {any} d */

@@ -3,7 +3,7 @@
 // configured. Nodes are labelled markers (green online, grey offline, with their name), gateways
 // squares with their coverage, links from each node to the gateways that heard it coloured and
 // dashed by the last SNR (thinner through relays), position trails, clusters when zoomed out, and an open SOS as a
-// pulsing red triangle. A module adds its own marks (module-map-layers.js; birlikteyiz: an open
+// pulsing red triangle. A module adds its own marks (module-ui-hooks.js `mapLayer`; birlikteyiz: an open
 // quake's epicentre). The first view is the fleet and each gateway's whole coverage. A gateway
 // without a position of its own (no GPS) stands, marked as estimated, where the node it hears best
 // directly is: usually the node beside it.
@@ -15,7 +15,7 @@ import { addPlaceLabels } from '../place-labels-layer.js';
 import { battery, coordinates, decibels, relativeTime } from '../format.js';
 import { createGraticuleLayer } from '../graticule-layer.js';
 import { t } from '../i18n.js';
-import { addModuleMapLayers } from '../module-map-layers.js';
+import { addModuleHooks } from '../module-ui-hooks.js';
 
 /** Markers closer than this (px) are drawn as one cluster. */
 const CLUSTER_PX = 28;
@@ -172,7 +172,12 @@ export function createMapView(ctx) {
     overlay = leaflet.layerGroup().addTo(map);
     map.setView([20, 0], 2);
     // A module's marks come and go: the names are placed again around them.
-    moduleLayers = addModuleMapLayers({ L: leaflet, map, api: ctx.api, stream: ctx.stream, legend, changed: () => onChange(), fitWith: (points) => fitToNodes(points) });
+    moduleLayers = addModuleHooks(
+      ctx,
+      'mapLayer',
+      (mapLayer, name) => mapLayer({ L: leaflet, map, api: ctx.api, stream: ctx.stream, base: `/api/v1/modules/${name}`, legend, changed: () => onChange(), fitWith: (/** @type {Array<[number, number]>} */ points) => fitToNodes(points) }),
+      () => onChange(),
+    );
     map.on('zoomend', () => sync());
     // Panning brings names to the map's edges: they move inside (keepLabelsOffSos) when it stops.
     map.on('moveend', () => keepLabelsOffSos());

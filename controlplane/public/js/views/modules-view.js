@@ -1,7 +1,8 @@
 // Modules: every installed module with its state (loaded, setup error with the reason, retrying,
 // disabled...), enable and disable for the hub's admins (its own org's: modules serve every org),
 // and a settings form generated from the module's settings schema; live from module.state events.
-// A loaded module with a UI (its manifest's entry.ui) is mounted below, in its own section.
+// A loaded module with a UI (its manifest's entry.ui) is mounted below, in its own section;
+// #/modules/<name>[/<part>] brings that section (or the part of it the module's UI names) into view.
 
 import { ApiError } from '../api-client.js';
 import { h, replace, replaceRows } from '../dom.js';
@@ -17,7 +18,7 @@ const SECRET_SHOWN = '***';
  *   state: string, error: string | null, problem?: { code: string, params?: Record<string, string | number> } | null, retryAt: string | null, runtimeErrors: number, settings?: Record<string, any>,
  *   settingsSchema: { properties?: Record<string, any> } | null, hasUi: boolean,
  *   translations?: Record<string, { description?: string, settings?: Record<string, { title?: string, enumTitles?: Record<string, string> }>, problems?: Record<string, string> }> | null }} ModuleStatus
- * @typedef {{ destroy?: () => void }} MountedUi
+ * @typedef {{ destroy?: () => void, reveal?: (part: string | null) => void }} MountedUi
  */
 
 /** Module categories (module-api MODULE_CATEGORIES) as people read them. @type {Record<string, string>} */
@@ -63,6 +64,32 @@ export function createModulesView(ctx) {
    */
   const editing = new Map();
   let shown = false;
+  /**
+   * The module panel the address asks for (#/modules/birlikteyiz/round: a link from the map), to
+   * bring into view once it is mounted: on a phone it is far below the list of modules.
+   * @type {{ name: string, part: string | null } | null}
+   */
+  let wanted = null;
+  const wantFromAddress = () => {
+    const m = /^#\/modules\/([a-z0-9][a-z0-9_-]*)(?:\/([a-z0-9_-]+))?/i.exec(location.hash);
+    wanted = m ? { name: m[1] ?? '', part: m[2] ?? null } : null;
+  };
+  /** Scrolls to the wanted panel when it is mounted (syncPanels calls again once it is); the module's UI, if it can, to the part. */
+  const reveal = () => {
+    const panel = wanted ? mounted.get(wanted.name) : undefined;
+    if (!wanted || !panel?.ui) return;
+    const { part } = wanted;
+    wanted = null;
+    panel.el.scrollIntoView({ block: 'start' });
+    panel.ui.reveal?.(part);
+  };
+  // The address changing while the screen is open (the shell only routes between screens).
+  const onAddress = () => {
+    if (!shown) return;
+    wantFromAddress();
+    reveal();
+  };
+  window.addEventListener('hashchange', onAddress);
   /** Whether this user may enable, disable and set up modules (the hub says, per org). */
   let canManage = false;
 
@@ -218,6 +245,7 @@ export function createModulesView(ctx) {
           const ui = await import(`/modules/${encodeURIComponent(m.name)}/ui/${file}`);
           if (mounted.get(m.name) !== panel) return;
           panel.ui = ui.mount(section, { api, stream, config: ctx.config, can: ctx.can, notify: ctx.notify, base: `/api/v1/modules/${m.name}` });
+          if (shown) reveal();
         } catch (err) {
           replace(section, h('p', { class: 'module-error' }, t('{module}: its screen did not load ({error})', { module: m.name, error: /** @type {Error} */ (err).message })));
         }
@@ -246,12 +274,15 @@ export function createModulesView(ctx) {
     el,
     show: () => {
       shown = true;
+      wantFromAddress();
+      reveal();
       void load();
     },
     hide: () => {
       shown = false;
     },
     destroy: () => {
+      window.removeEventListener('hashchange', onAddress);
       clearInterval(ticker);
       for (const p of mounted.values()) p.ui?.destroy?.();
       mounted.clear();

@@ -4,6 +4,7 @@
 
 /** @type {Record<string, string | Record<string, string>>} */
 export const TR = {
+  'Open the check-in round': 'Yoklamayı aç',
   'Birlikteyiz: earthquakes and check-ins': 'Birlikteyiz: depremler ve yoklamalar',
   Feeds: 'Deprem kaynakları',
   'Quake feeds': 'Deprem kaynakları',
@@ -70,4 +71,6 @@ export const TR = {
   'Go to the check-in round': 'Yoklamaya git',
   'Quake epicentre off the map: {title}. Show it': 'Deprem merkez üssü haritanın dışında: {title}. Göster',
   'Could not load birlikteyiz: {error}': 'birlikteyiz yüklenemedi: {error}',
+  'Natural Earth': 'Natural Earth',
+  'Place names: GeoNames (CC BY 4.0)': 'Yer adları: GeoNames (CC BY 4.0)',
 };
