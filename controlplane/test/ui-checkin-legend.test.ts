@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitForEvent } from './support/hub-events.ts';
-import { startCheckinHub } from './support/checkin-hub.ts';
+import { startOpenRound } from './support/checkin-hub.ts';
 import { assertFitsWidth, launch, openPage, signIn } from './support/ui-browser.ts';
 
 const CENTER = { latitude: 37.5858, longitude: 36.9371 };
@@ -23,8 +23,7 @@ const CASES = [
 test('the check-in map has a legend of its marker colours, in the operator’s language', async (t) => {
   const quakeMs = Date.now() - 60_000;
   const quake = { id: 'tr2', latitude: CENTER.latitude + 0.04, longitude: CENTER.longitude + 0.05, depthKm: 10, magnitude: 5.8, timeMs: quakeMs, place: 'Kahramanmaraş, Türkiye' };
-  const { hub, admin, gw, nextPacketId } = await startCheckinHub(t, NODES, () => [quake], 7100);
-  await waitForEvent(hub, admin.orgId, (e) => e.type === 'module.birlikteyiz.round_opened', { what: 'a check-in round' });
+  const { hub, admin, gw, nextPacketId } = await startOpenRound(t, NODES, quake, 7100);
   // One node safe, one needing help, one silent: every status on the map.
   gw.mesh(NODES[0]!.id, 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: nextPacketId() });
   gw.mesh(NODES[1]!.id, 'alert', { level: 'SOS', text: 'SOS', requestId: 79 }, { packetId: nextPacketId() });

@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { waitForEvent } from './support/hub-events.ts';
-import { startCheckinHub } from './support/checkin-hub.ts';
+import { startOpenRound } from './support/checkin-hub.ts';
 import { artifactsDir, launch, openPage, signIn } from './support/ui-browser.ts';
 
 const SHOTS = artifactsDir('ui-checkin-map');
@@ -26,8 +25,7 @@ const CASES = [
 
 test('the check-in map shows land and town names; the map’s link lands on the round', async (t) => {
   const quake = { id: 'cm1', latitude: CENTER.latitude + 0.03, longitude: CENTER.longitude + 0.04, depthKm: 10, magnitude: 5.6, timeMs: Date.now() - 60_000, place: '12 km NW of Elbistan, Turkey' };
-  const { hub, admin } = await startCheckinHub(t, NODES, () => [quake], 7800);
-  await waitForEvent(hub, admin.orgId, (e) => e.type === 'module.birlikteyiz.round_opened', { what: 'a check-in round' });
+  const { hub, admin } = await startOpenRound(t, NODES, quake, 7800);
   const browser = await launch();
   t.after(() => browser.close());
 

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { waitForEvent } from './support/hub-events.ts';
-import { startCheckinHub } from './support/checkin-hub.ts';
+import { startOpenRound } from './support/checkin-hub.ts';
 import { artifactsDir, launch, openPage, signIn } from './support/ui-browser.ts';
 
 const SHOTS = artifactsDir('ui-checkin-names');
@@ -53,8 +52,7 @@ async function names(page: Page, panel: string): Promise<{ shown: string[]; clas
 test('the check-in round on a phone: names on the map without hover, its title and words in the viewer’s language', async (t) => {
   // The module words its alerts and its stored round title in English (its default language).
   const quake = { id: 'cn1', latitude: CENTER.latitude + 0.03, longitude: CENTER.longitude + 0.04, depthKm: 10, magnitude: 5.6, timeMs: Date.now() - 60_000, place: '12 km NW of Elbistan, Turkey' };
-  const { hub, admin } = await startCheckinHub(t, [...NODES, CROWDED], () => [quake], 7700);
-  await waitForEvent(hub, admin.orgId, (e) => e.type === 'module.birlikteyiz.round_opened', { what: 'a check-in round' });
+  const { hub, admin } = await startOpenRound(t, [...NODES, CROWDED], quake, 7700);
 
   const browser = await launch();
   t.after(() => browser.close());

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { waitForEvent } from './support/hub-events.ts';
-import { startCheckinHub } from './support/checkin-hub.ts';
+import { startOpenRound } from './support/checkin-hub.ts';
 import { api } from './support/test-auth.ts';
 import { artifactsDir, launch, openPage, signIn } from './support/ui-browser.ts';
 
@@ -28,9 +27,7 @@ const CASES = [
 test('an open quake’s epicentre is on the main map, with its magnitude, until its round closes', async (t) => {
   // 25 km north-east of the fleet: outside the map's first view.
   const quake = { id: 'mq1', latitude: CENTER.latitude + 0.16, longitude: CENTER.longitude + 0.2, depthKm: 10, magnitude: 5.6, timeMs: Date.now() - 60_000, place: '12 km NW of Elbistan, Turkey' };
-  const { hub, admin } = await startCheckinHub(t, NODES, () => [quake], 7600);
-  const opened = await waitForEvent(hub, admin.orgId, (e) => e.type === 'module.birlikteyiz.round_opened', { what: 'a check-in round' });
-  const roundId = (opened.data as { round: { id: string } }).round.id;
+  const { hub, admin, roundId } = await startOpenRound(t, NODES, quake, 7600);
 
   const browser = await launch();
   t.after(() => browser.close());

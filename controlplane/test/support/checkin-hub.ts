@@ -35,3 +35,10 @@ export async function startCheckinHub(t: TestContext, nodes: ReadonlyArray<{ id:
   assert.equal((await api(hub, admin, '/api/v1/modules/birlikteyiz/enable', { method: 'POST' })).body.state, 'loaded');
   return { hub, admin, gw, nextPacketId: () => packetId++ };
 }
+
+/** startCheckinHub with a feed that reports `quake` from the first poll, once the quake's round has opened. */
+export async function startOpenRound(t: TestContext, nodes: ReadonlyArray<{ id: string; name: string; lat: number; lon: number }>, quake: DemoQuake, firstPacketId: number) {
+  const started = await startCheckinHub(t, nodes, () => [quake], firstPacketId);
+  const opened = await waitForEvent(started.hub, started.admin.orgId, (e) => e.type === 'module.birlikteyiz.round_opened', { what: 'a check-in round' });
+  return { ...started, roundId: (opened.data as { round: { id: string } }).round.id };
+}
