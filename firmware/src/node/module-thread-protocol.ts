@@ -60,6 +60,8 @@ export type ToModuleThread =
 
 /** Thread -> node. */
 export type FromModuleThread =
+  /** The thread is up and starts loading the handler's file: its import time is counted from here. */
+  | { type: 'importing' }
   /** The handler's file loaded; `factory` is false when its default export is not a function. */
   | { type: 'imported'; factory: boolean }
   | { type: 'import-failed'; message: string }

@@ -39,6 +39,8 @@ export const MODULE_LIMITS: ModuleLimits = { heapMb: 64, bufferMb: 64, stuckAfte
  * before it is ended: a node stopping on SIGTERM exits within seconds.
  */
 export const MODULE_STOP_GRACE_MS = 2_000;
+/** A module's thread starts (its runtime and the node's hooks load) within this; only a badly overloaded machine takes long. */
+export const MODULE_THREAD_BOOT_MS = 30_000;
 
 /** What ended a started module's thread by its own doing. */
 export interface ModuleFault {
@@ -80,6 +82,8 @@ export class ModuleThread {
   private phase: 'importing' | 'setting-up' | 'running' | 'over' = 'importing';
   private settle: ((r: ModuleThreadStartResult) => void) | undefined;
   private lastStatus: string | null = null;
+  /** Until the thread starts its import, then until the import ends (importTimeoutMs). */
+  private importTimer: NodeJS.Timeout | undefined;
   private exited = false;
   private readonly exit: Promise<void>;
   private onExit!: () => void;
@@ -157,19 +161,21 @@ export class ModuleThread {
 
     const result = new Promise<ModuleThreadStartResult>((resolve) => (this.settle = resolve));
     // Not through the watchdog: a big handler's first import from a Pi Zero's SD card may take long
-    // (the import turns the thread's loop while it waits on the disk, but compiling does not).
-    const importTimer = setTimeout(() => {
-      this.finishStart({ outcome: 'import-failed', message: `it did not finish loading within ${this.o.importTimeoutMs / 1000} s` });
-    }, this.o.importTimeoutMs);
-    worker.on('message', (m: FromModuleThread) => this.onMessage(m, importTimer));
+    // (the import turns the thread's loop while it waits on the disk, but compiling does not). Counted
+    // from when the thread starts the import, not from its creation: a busy machine takes longer to
+    // start a thread, which is no fault of the module's.
+    this.importTimer = setTimeout(() => {
+      this.finishStart({ outcome: 'import-failed', message: `its thread did not start within ${MODULE_THREAD_BOOT_MS / 1000} s` });
+    }, MODULE_THREAD_BOOT_MS);
+    worker.on('message', (m: FromModuleThread) => this.onMessage(m));
     worker.on('error', (err: Error & { code?: string }) => {
-      clearTimeout(importTimer);
+      clearTimeout(this.importTimer);
       if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') this.fail({ kind: 'memory', reason: this.memoryReason(`its ${this.limits.heapMb} MB heap`) });
       else if (this.phase === 'importing') this.finishStart({ outcome: 'import-failed', message: err.message });
       else this.fail({ kind: 'threw', reason: `code outside its listeners and timers threw: ${err.message}` });
     });
     worker.on('exit', (code) => {
-      clearTimeout(importTimer);
+      clearTimeout(this.importTimer);
       this.exited = true;
       this.watchdog.stop();
       this.calls?.close();
@@ -195,17 +201,23 @@ export class ModuleThread {
     return this.exit;
   }
 
-  private onMessage(m: FromModuleThread, importTimer: NodeJS.Timeout): void {
+  private onMessage(m: FromModuleThread): void {
     switch (m.type) {
+      case 'importing':
+        clearTimeout(this.importTimer);
+        this.importTimer = setTimeout(() => {
+          this.finishStart({ outcome: 'import-failed', message: `it did not finish loading within ${this.o.importTimeoutMs / 1000} s` });
+        }, this.o.importTimeoutMs);
+        return;
       case 'imported':
-        clearTimeout(importTimer);
+        clearTimeout(this.importTimer);
         if (!m.factory) return this.finishStart({ outcome: 'no-factory' });
         this.phase = 'setting-up';
         // From here a loop in the factory or a listener is the watchdog's to catch.
         this.watchdog.start();
         return;
       case 'import-failed':
-        clearTimeout(importTimer);
+        clearTimeout(this.importTimer);
         return this.finishStart({ outcome: 'import-failed', message: m.message });
       case 'started':
         if (!m.handler) return this.finishStart({ outcome: 'no-stop' });

@@ -190,6 +190,7 @@ reportChildProcesses(
 
 let factory: unknown;
 try {
+  post({ type: 'importing' });
   factory = ((await import(start.handlerUrl)) as { default?: unknown }).default;
   post({ type: 'imported', factory: typeof factory === 'function' });
 } catch (err) {
