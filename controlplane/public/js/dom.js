@@ -117,6 +117,16 @@ let measurer = null;
 const widths = new Map();
 
 /**
+ * Whether two boxes share any area: DOMRects, or any { left, top, right, bottom } in the same
+ * coordinates (labels placed clear of markers, names and a map's buttons).
+ * @param {{ left: number, top: number, right: number, bottom: number }} a
+ * @param {{ left: number, top: number, right: number, bottom: number }} b
+ */
+export function overlaps(a, b) {
+  return a.left < b.right && a.right > b.left && a.top < b.bottom && a.bottom > b.top;
+}
+
+/**
  * How wide `text` is drawn in `font` (a CSS font), whole pixels: for placing map labels before they
  * are in the page.
  * @param {string} text

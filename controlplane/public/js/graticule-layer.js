@@ -3,7 +3,7 @@
 // top and left edges, placed for the view (a tile's label would be cut where the tile runs past
 // the map's edge); they read in the reader's locale.
 
-import { textWidth } from './dom.js';
+import { overlaps, textWidth } from './dom.js';
 import { gridCoordinate } from './format.js';
 
 /** Grid steps in degrees, coarse to fine. */
@@ -143,7 +143,10 @@ function placeLabels(L, map, box) {
   const frame = map.getContainer().getBoundingClientRect();
   const controls = [...map.getContainer().querySelectorAll('.leaflet-control')].map((c) => c.getBoundingClientRect()).filter((r) => r.width > 0);
   /** Whether a label at (x, y), w by h in the map's own pixels, is clear of every button. @param {number} x @param {number} y @param {number} w @param {number} h */
-  const clear = (x, y, w, h) => !controls.some((c) => x + frame.left < c.right && x + w + frame.left > c.left && y + frame.top < c.bottom && y + h + frame.top > c.top);
+  const clear = (x, y, w, h) => {
+    const box = { left: frame.left + x, top: frame.top + y, right: frame.left + x + w, bottom: frame.top + y + h };
+    return !controls.some((c) => overlaps(box, c));
+  };
   /** @type {HTMLElement[]} */
   const labels = [];
   /** @param {string} text @param {number} x @param {number} y */

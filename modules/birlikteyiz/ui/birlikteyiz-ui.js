@@ -6,7 +6,7 @@
 // English keys, Turkish in ./locales/tr.js; numbers, times and places through the hub's format.js.
 
 import { addBaseMap } from '/js/base-map-layer.js';
-import { h, replace } from '/js/dom.js';
+import { h, overlaps, replace } from '/js/dom.js';
 import { coordinates, dateTime, distance, relativeTime, timeOfDay } from '/js/format.js';
 import { createGraticuleLayer } from '/js/graticule-layer.js';
 import { formatNumber, lang, translator } from '/js/i18n.js';
@@ -272,8 +272,6 @@ export function mount(root, ctx) {
     const marks = [...mapEl.querySelectorAll('path.leaflet-interactive')];
     /** @type {DOMRect[]} */
     const taken = [];
-    /** @param {DOMRect} a @param {DOMRect} b */
-    const overlaps = (a, b) => a.left < b.right && a.right > b.left && a.top < b.bottom && a.bottom > b.top;
     const written = nodeMarkers.length <= MAX_NAMED_NODES;
     for (const { marker, node } of nodeMarkers) {
       const name = node.name ?? node.id;
