@@ -28,6 +28,7 @@ import { messagesPlugin } from './messages/messages-plugin.ts';
 import { messengerPlugin } from './messenger/messenger-plugin.ts';
 import { modulesPlugin, type ModulesOptions } from './modules/modules-plugin.ts';
 import { opsPlugin } from './ops/ops-plugin.ts';
+import { countRefusals } from './ops/refusal-metrics.ts';
 import { platformPlugin } from './platform/platform-plugin.ts';
 import { recordsPlugin } from './records/records-plugin.ts';
 import { sensorsPlugin } from './sensors/sensors-plugin.ts';
@@ -139,6 +140,7 @@ async function register(app: FastifyInstance, config: HubConfig, options: HubApp
   // The platform, then each feature after what it declares it needs. Alerts before messages: a
   // returning gateway hears how each SOS stands before anything that waited for it.
   await app.register(platformPlugin, { config, now: options.now ?? Date.now });
+  countRefusals(app);
   await app.register(gatewayLinkPlugin);
   await app.register(authPlugin);
   await app.register(eventsPlugin, options.events ?? {});
