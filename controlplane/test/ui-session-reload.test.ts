@@ -147,6 +147,9 @@ test('a tab renewing its login while the user signs out in another tab ends that
   await second.getByText('You signed out in another tab.').waitFor();
   assert.equal(await signedIn(second), false);
   assert.equal((await ended).status(), 204);
+  // Once the page has nothing more to ask the hub, it still says why the user is at the sign-in form.
+  await second.waitForLoadState('networkidle');
+  assert.equal(await second.getByText('You signed out in another tab.').isVisible(), true, 'the reason stays on the sign-in form');
   const refused = await fetch(`${hub.url}/api/v1/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: renewedToken }) });
   assert.equal(refused.status, 401, 'the renewed login is ended at the hub');
   await second.unroute('**/api/v1/auth/refresh');

@@ -1,7 +1,7 @@
 // Entry point of the admin UI: decides between first-run setup, sign-in and the signed-in app,
 // and moves between them as the session starts and ends.
 
-import { ApiClient } from './api-client.js';
+import { ApiClient, ApiError } from './api-client.js';
 import { t } from './i18n.js';
 import { createShell } from './shell.js';
 import { renderLogin } from './views/login-view.js';
@@ -64,8 +64,10 @@ async function boot() {
       await api.resume();
       showApp();
       return;
-    } catch {
-      // Fall through to the sign-in form (the signedout handler may already have shown it).
+    } catch (err) {
+      // The login ended (signed out in another tab, expired): the signedout handler shows the
+      // form with why, which the form below would replace. Else (the hub unreachable) fall through.
+      if (err instanceof ApiError && err.status === 401) return;
     }
   }
   let notice;
