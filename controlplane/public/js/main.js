@@ -1,7 +1,7 @@
 // Entry point of the admin UI: decides between first-run setup, sign-in and the signed-in app,
 // and moves between them as the session starts and ends.
 
-import { ApiClient, ApiError } from './api-client.js';
+import { ApiClient } from './api-client.js';
 import { t } from './i18n.js';
 import { createShell } from './shell.js';
 import { renderLogin } from './views/login-view.js';
@@ -15,6 +15,8 @@ const api = new ApiClient();
 let uiConfig = { mapTileUrl: null };
 /** @type {{ destroy(): void } | null} */
 let shell = null;
+/** Whether the sign-in form has been shown (it may carry why the login ended). */
+let loginShown = false;
 
 api.addEventListener('signedout', (e) => {
   const reason = /** @type {CustomEvent<{ reason: string | null }>} */ (e).detail.reason;
@@ -23,6 +25,7 @@ api.addEventListener('signedout', (e) => {
 
 /** @param {{ message?: string, notice?: string }} [opts] */
 function showLogin(opts = {}) {
+  loginShown = true;
   shell?.destroy();
   shell = null;
   renderLogin(root, api, { ...opts, onSignedIn: showApp });
@@ -64,10 +67,10 @@ async function boot() {
       await api.resume();
       showApp();
       return;
-    } catch (err) {
+    } catch {
       // The login ended (signed out in another tab, expired): the signedout handler shows the
       // form with why, which the form below would replace. Else (the hub unreachable) fall through.
-      if (err instanceof ApiError && err.status === 401) return;
+      if (loginShown) return;
     }
   }
   let notice;
