@@ -3,12 +3,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { BROADCAST, SeededRandom, SimMedium, SimScheduler, deriveChannelKey, encodeFrame, encodeReplaySnapshot, framePacketId, frameSender, lastByte, loraParams, readHeader, type ChannelKey, type Delivery } from '@unibos/mesh-protocol';
 import { EventWaiter } from '@unibos/test-support';
@@ -20,6 +17,7 @@ import { loadOrCreateIdentity } from '../src/node/identity.ts';
 import { loadNodeConfig } from '../src/node/node-config.ts';
 import { openNodeDb } from '../src/node/node-db.ts';
 import { SimManagedRadio } from '../src/radio/sim-managed-radio.ts';
+import { killNodeProcesses, nodeProcess, type NodeProcess } from './support/node-process.ts';
 
 const EPOCH = Date.UTC(2026, 10, 22, 12);
 const silent = pino({ level: 'silent' });
@@ -106,25 +104,6 @@ function textFrom(a: number, counter: number, text: string, channel: ChannelKey)
   return encodeFrame({ to: BROADCAST, from: a, id: 5000 + counter, hopLimit: 3, hopStart: 3, wantAck: false, viaMqtt: false, nextHop: 0, relayNode: a & 0xff, counter }, { text }, channel);
 }
 
-/** `unibos node` in a process of its own, logging at debug level to stdout. */
-function nodeProcess(flags: Record<string, string>, waiter: EventWaiter) {
-  const script = `
-    import pino from 'pino';
-    const { runNode } = await import(${JSON.stringify(new URL('../src/node/run-node.ts', import.meta.url).href)});
-    const { loadNodeConfig } = await import(${JSON.stringify(new URL('../src/node/node-config.ts', import.meta.url).href)});
-    await runNode(loadNodeConfig({ env: {}, flags: ${JSON.stringify(flags)} }), { logger: pino({ level: 'debug' }) });
-  `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'pipe'] });
-  const proc = { child, out: '', exited: once(child, 'exit') };
-  const take = (d: Buffer) => {
-    proc.out += d.toString();
-    waiter.wake();
-  };
-  child.stdout.on('data', take);
-  child.stderr.on('data', take);
-  return proc;
-}
-
 test('a node killed with SIGKILL after taking a text still refuses its recording when it comes back', { timeout: 90_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'unibos-replay-kill-'));
   const b = loadOrCreateIdentity(join(dir, 'identity.json')).nodeId;
@@ -140,16 +119,15 @@ test('a node killed with SIGKILL after taking a text still refuses its recording
   const eve = new AirRadio({ nodeId: EVE, params, position: { latitude: 41, longitude: 29.001 }, port: Number(flags.air.split(':')[1]) });
   await eve.open();
   eve.attach({ onReceive: (p) => (heard.push(p.bytes.slice()), waiter.wake()), onTransmitDone: () => waiter.wake() });
-  const procs: Array<ReturnType<typeof nodeProcess>> = [];
+  const procs: NodeProcess[] = [];
   t.after(async () => {
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => p.exited));
+    await killNodeProcesses(procs);
     await eve.close();
     await air.close();
   });
   const A = 0x0a0a0a0a;
   const relayedByB = (id: number, from = 0) => heard.slice(from).filter((f) => frameSender(f) === A && framePacketId(f) === id && readHeader(f).relayNode === lastByte(b)).length;
-  const started = async (p: ReturnType<typeof nodeProcess>) => waiter.until(() => p.out.includes('"msg":"node started"'), () => `the node to start:\n${p.out}`, 30_000);
+  const started = async (p: NodeProcess) => waiter.until(() => p.out.includes('"msg":"node started"'), () => `the node to start:\n${p.out}`, 30_000);
 
   const first = nodeProcess(flags, waiter);
   procs.push(first);

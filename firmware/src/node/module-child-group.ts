@@ -2,9 +2,91 @@
 // thread starts leads its own process group (module-worker-children.ts starts it detached), so
 // ffmpeg started through a shell (`exec('ffmpeg ...')`: sh, then ffmpeg) ends with the shell.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 export type ChildState = 'running' | 'zombie' | 'gone';
+
+/** The environment variable every module child carries, naming its node by the node's data folder. */
+export const MODULE_CHILD_MARK_NAME = 'UNIBOS_MODULE_CHILD_OF';
+
+/**
+ * `UNIBOS_MODULE_CHILD_OF=<digest of the data folder>`, put into every child a module's thread
+ * starts (module-worker-children.ts): a node killed with SIGKILL outside systemd (which would end
+ * its whole cgroup) cannot end its modules' children, and the next node on the same folder finds
+ * them by it (endLeftoverChildren). Nodes on other folders have marks of their own.
+ */
+export function moduleChildMark(dataDir: string): string {
+  let dir = resolve(dataDir);
+  try {
+    dir = realpathSync(dir);
+  } catch {
+    // Not made yet: the path as given.
+  }
+  return `${MODULE_CHILD_MARK_NAME}=${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * Ends what a node killed before left of its modules' children: every process carrying `mark`
+ * (one started by a module, or by a module's child without changing its environment), with its
+ * process group (a child leads its own: what it started is in it). SIGTERM, then SIGKILL to what
+ * still runs after `graceMs`. Called once the control socket says no node runs on the folder.
+ * Resolves with how many marked processes there were.
+ */
+export async function endLeftoverChildren(mark: string, graceMs: number): Promise<number> {
+  const found = markedProcesses(mark);
+  if (found.length === 0) return 0;
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    const left = markedProcesses(mark);
+    if (left.length === 0) break;
+    for (const { pid, pgid } of left) {
+      try {
+        // Never this node's own group (a node started from within a marked process).
+        if (pgid === ownGroupId() || !trySignal(-pgid, signal)) trySignal(pid, signal);
+      } catch {
+        // Refused (it changed user since): what is left is counted by the caller's next look.
+      }
+    }
+    const until = Date.now() + graceMs;
+    while (markedProcesses(mark).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  }
+  return found.length;
+}
+
+/** Running processes (not zombies: theirs is empty) whose environment holds `mark`, and their groups. */
+function markedProcesses(mark: string): Array<{ pid: number; pgid: number }> {
+  const marked: Array<{ pid: number; pgid: number }> = [];
+  for (const pid of processIds()) {
+    if (pid === process.pid) continue;
+    try {
+      // Another user's is not readable (EACCES): never ours.
+      if (!readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(mark)) continue;
+      marked.push({ pid, pgid: statFields(pid)[2]! });
+    } catch {
+      // Exited while listed, or not ours.
+    }
+  }
+  return marked;
+}
+
+function ownGroupId(): number {
+  return statFields(process.pid)[2]!;
+}
+
+/** /proc/PID/stat after "(comm) ": state, ppid, pgrp, ... (comm may hold spaces and parentheses). */
+function statFields(pid: number): number[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+}
+
+function processIds(): number[] {
+  try {
+    return readdirSync('/proc').map(Number).filter((pid) => Number.isInteger(pid) && pid > 1);
+  } catch {
+    return [];
+  }
+}
 
 /**
  * Sends `signal` to the group `pgid` leads, or to `pgid` alone when it is ours and leads none (a
@@ -67,20 +149,9 @@ export function threadChildren(tid: number): number[] {
 
 function groupMembers(pgid: number): number[] {
   const members: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return members;
-  }
-  for (const entry of entries) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
+  for (const pid of processIds()) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // After "(comm) ": state, ppid, pgrp.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid) members.push(pid);
+      if (statFields(pid)[2] === pgid) members.push(pid);
     } catch {
       // Exited while listed.
     }

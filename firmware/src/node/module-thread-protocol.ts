@@ -21,6 +21,8 @@ export interface ModuleThreadStart {
   answered: SharedArrayBuffer;
   /** Int32Array over a SharedArrayBuffer: the spawn gate (SPAWN_GATE_*), shut by the node before it ends the thread. */
   spawnGate: SharedArrayBuffer;
+  /** `NAME=value` put into every child's environment (module-child-group.ts moduleChildMark). */
+  childMark: string;
 }
 
 /**

@@ -65,6 +65,8 @@ export interface ModuleThreadOptions {
   log: Logger;
   importTimeoutMs: number;
   limits?: ModuleLimits;
+  /** What every child process of the module carries in its environment (moduleChildMark). */
+  childMark: string;
   /** A started module's thread failed (it is over by then, or asked to stop). */
   onFault(fault: ModuleFault): void;
 }
@@ -123,6 +125,7 @@ export class ModuleThread {
       calls: channel.port2,
       answered,
       spawnGate: this.spawnGate,
+      childMark: this.o.childMark,
     };
     this.calls = channel.port1;
     this.calls.on('message', (req: ModuleCallRequest) => {

@@ -26,7 +26,7 @@ type SpawnSync = (this: unknown, options: unknown) => unknown;
  * start their child through ChildProcess.prototype.spawn, and spawnSync, execSync and execFileSync
  * through the binding's spawn, so the handler needs to do nothing.
  */
-export function reportChildProcesses(report: ChildReport, gate: Int32Array): void {
+export function reportChildProcesses(report: ChildReport, gate: Int32Array, mark: string): void {
   const tid = ownThreadId();
   if (tid !== undefined) report.thread(tid);
   const live = new Set<number>();
@@ -36,7 +36,7 @@ export function reportChildProcesses(report: ChildReport, gate: Int32Array): voi
     // The node is ending this thread: a child started now would outlive it.
     if (Atomics.compareExchange(gate, 0, SPAWN_GATE_OPEN, SPAWN_GATE_SPAWNING) !== SPAWN_GATE_OPEN) throw moduleEnding();
     try {
-      const result = spawn.apply(this, [ownGroup(args[0]), ...args.slice(1)]);
+      const result = spawn.apply(this, [ownGroup(args[0], mark), ...args.slice(1)]);
       const pid = this.pid;
       if (typeof pid === 'number') {
         live.add(pid);
@@ -54,7 +54,7 @@ export function reportChildProcesses(report: ChildReport, gate: Int32Array): voi
       Atomics.compareExchange(gate, 0, SPAWN_GATE_SPAWNING, SPAWN_GATE_OPEN);
     }
   };
-  hookSpawnSync(gate);
+  hookSpawnSync(gate, mark);
   // process.exit() or an uncaught throw: the node hears of it only once the thread is gone, too late
   // for its loop to reap a child then ended, so the thread ends them itself (its loop's last turn
   // reaps them). A thread the node ends runs no listener; the node ends its children first.
@@ -68,7 +68,7 @@ export function reportChildProcesses(report: ChildReport, gate: Int32Array): voi
  * functions all end there, and child_process's own exports call each other directly. A Node without
  * it (or whose binding is a copy) leaves a sync child to end with its call, as before the hook.
  */
-function hookSpawnSync(gate: Int32Array): void {
+function hookSpawnSync(gate: Int32Array, mark: string): void {
   let binding: { spawn?: SpawnSync } | undefined;
   try {
     binding = (process as unknown as { binding(name: string): { spawn?: SpawnSync } }).binding('spawn_sync');
@@ -79,17 +79,24 @@ function hookSpawnSync(gate: Int32Array): void {
   if (!binding || typeof spawnSync !== 'function') return;
   binding.spawn = function (this: unknown, options: unknown): unknown {
     if (Atomics.load(gate, 0) !== SPAWN_GATE_OPEN) throw moduleEnding();
-    return spawnSync.call(this, ownGroup(options));
+    return spawnSync.call(this, ownGroup(options, mark));
   };
 }
 
 /**
  * The child leads a process group of its own (detached: on Linux a new session): what it starts
- * (a shell's ffmpeg) is signalled with it. Its stdio, environment and exit are as asked; options
- * that are not an object are passed on for node to refuse.
+ * (a shell's ffmpeg) is signalled with it. Its environment is as asked plus `mark` (whatever env
+ * the module gave, so the next node on this data folder finds it if this node is killed:
+ * module-child-group.ts endLeftoverChildren); its stdio and exit are as asked. Options that are
+ * not an object are passed on for node to refuse.
  */
-function ownGroup(options: unknown): unknown {
-  return typeof options === 'object' && options !== null ? { ...options, detached: true } : options;
+function ownGroup(options: unknown, mark: string): unknown {
+  if (typeof options !== 'object' || options === null) return options;
+  // child_process has turned `env` into `envPairs` ("NAME=value") by the time it spawns.
+  const { envPairs } = options as { envPairs?: unknown };
+  if (!Array.isArray(envPairs)) return { ...options, detached: true };
+  const name = mark.slice(0, mark.indexOf('=') + 1);
+  return { ...options, detached: true, envPairs: [...envPairs.filter((p) => !(typeof p === 'string' && p.startsWith(name))), mark] };
 }
 
 function moduleEnding(): Error {

@@ -186,6 +186,7 @@ port.on('message', onPortMessage);
 reportChildProcesses(
   { thread: (tid) => post({ type: 'thread', tid }), started: (pid) => post({ type: 'child', pid }), exited: (pid) => post({ type: 'child-exit', pid }) },
   new Int32Array(start.spawnGate),
+  start.childMark,
 );
 
 let factory: unknown;

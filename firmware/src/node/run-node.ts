@@ -11,6 +11,8 @@ import { Device } from './device.ts';
 import { buildDeviceParts, type DeviceParts } from './device-parts.ts';
 import { formatNodeId } from '@unibos/mesh-protocol';
 import { loadOrCreateIdentity } from './identity.ts';
+import { endLeftoverChildren, moduleChildMark } from './module-child-group.ts';
+import { MODULE_CHILD_KILL_GRACE_MS } from './module-child-processes.ts';
 import type { NodeConfig } from './node-config.ts';
 import { openNodeDb } from './node-db.ts';
 
@@ -43,6 +45,9 @@ export async function runNode(config: NodeConfig, options: RunNodeOptions): Prom
     device = new Device({ config, identity, db, ...parts, logger: log });
     // The control socket is claimed before the radio opens: a second node on the same folder stops here.
     control = await startControlServer({ device, dataDir: config.dataDir, httpPort: config.http.port, logger: log, metrics: options.metrics });
+    // The folder is ours now: what a node killed before on it left running (its modules' ffmpeg) is ended.
+    const leftover = await endLeftoverChildren(moduleChildMark(config.dataDir), MODULE_CHILD_KILL_GRACE_MS);
+    if (leftover > 0) log.warn({ processes: leftover }, `ended ${leftover} process${leftover === 1 ? '' : 'es'} that modules of a node killed before left running`);
     await device.start();
     // module-api (and ajv) are loaded only by a node that names a module; a module that cannot load is reported, not fatal.
     if (config.modules.length > 0) device.modules = await (await import('./module-loader.ts')).loadNodeModules({ device, config, log });
