@@ -3,7 +3,7 @@
 // ffmpeg started through a shell (`exec('ffmpeg ...')`: sh, then ffmpeg) ends with the shell.
 
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export type ChildState = 'running' | 'zombie' | 'gone';
@@ -12,10 +12,12 @@ export type ChildState = 'running' | 'zombie' | 'gone';
 export const MODULE_CHILD_MARK_NAME = 'UNIBOS_MODULE_CHILD_OF';
 
 /**
- * `UNIBOS_MODULE_CHILD_OF=<digest of the data folder>`, put into every child a module's thread
- * starts (module-worker-children.ts): a node killed with SIGKILL outside systemd (which would end
- * its whole cgroup) cannot end its modules' children, and the next node on the same folder finds
- * them by it (endLeftoverChildren). Nodes on other folders have marks of their own.
+ * `UNIBOS_MODULE_CHILD_OF=<digest of the data folder>`: the node's mark. Every child a module's
+ * thread starts carries it with the module's name (`.../cctv`, module-worker-children.ts): a node
+ * killed with SIGKILL outside systemd (which would end its whole cgroup) cannot end its modules'
+ * children, and the next node on the same folder finds them by it (endLeftoverChildren); and a
+ * node whose kernel lists no thread's children finds a module's spawnSync child by it
+ * (syncChildren). Nodes on other folders have marks of their own.
  */
 export function moduleChildMark(dataDir: string): string {
   let dir = resolve(dataDir);
@@ -27,9 +29,14 @@ export function moduleChildMark(dataDir: string): string {
   return `${MODULE_CHILD_MARK_NAME}=${createHash('sha256').update(dir).digest('hex').slice(0, 16)}`;
 }
 
+/** What one module's children carry: the node's mark and the module's name. */
+export function moduleMark(nodeMark: string, module: string): string {
+  return `${nodeMark}/${module}`;
+}
+
 /**
- * Ends what a node killed before left of its modules' children: every process carrying `mark`
- * (one started by a module, or by a module's child without changing its environment), with its
+ * Ends what a node killed before left of its modules' children: every process carrying the node's
+ * `mark` (one started by a module, or by a module's child without changing its environment), with its
  * process group (a child leads its own: what it started is in it). SIGTERM, then SIGKILL to what
  * still runs after `graceMs`. Called once the control socket says no node runs on the folder.
  * Resolves with how many marked processes there were.
@@ -54,20 +61,35 @@ export async function endLeftoverChildren(mark: string, graceMs: number): Promis
   return found.length;
 }
 
-/** Running processes (not zombies: theirs is empty) whose environment holds `mark`, and their groups. */
-function markedProcesses(mark: string): Array<{ pid: number; pgid: number }> {
-  const marked: Array<{ pid: number; pgid: number }> = [];
+/**
+ * Running processes (not zombies: theirs is empty) carrying the node's `mark` (any module's), and
+ * their groups and parents.
+ */
+function markedProcesses(mark: string): Array<{ pid: number; pgid: number; ppid: number; entry: string }> {
+  const marked: Array<{ pid: number; pgid: number; ppid: number; entry: string }> = [];
   for (const pid of processIds()) {
     if (pid === process.pid) continue;
     try {
       // Another user's is not readable (EACCES): never ours.
-      if (!readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(mark)) continue;
-      marked.push({ pid, pgid: statFields(pid)[2]! });
+      const entry = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').find((e) => e === mark || e.startsWith(`${mark}/`));
+      if (entry === undefined) continue;
+      const fields = statFields(pid);
+      marked.push({ pid, pgid: fields[2]!, ppid: fields[1]!, entry });
     } catch {
       // Exited while listed, or not ours.
     }
   }
   return marked;
+}
+
+/**
+ * The children this process started for the module whose mark is `mark` (moduleMark): where the
+ * kernel lists no thread's children (a kernel without CONFIG_PROC_CHILDREN), a spawnSync's child
+ * is found by it. Its thread is not told apart, but each module has one thread.
+ */
+export function markedChildren(mark: string): number[] {
+  const node = mark.slice(0, mark.lastIndexOf('/'));
+  return markedProcesses(node).filter((p) => p.ppid === process.pid && p.entry === mark).map((p) => p.pid);
 }
 
 function ownGroupId(): number {
@@ -134,16 +156,17 @@ export function processState(pid: number): ChildState {
 /**
  * The children one thread of this process started (/proc/PID/task/TID/children, Linux 3.5+ with
  * CONFIG_PROC_CHILDREN): a child of spawnSync is in it while the thread waits for it, and its pid
- * is not known to anyone else until then. Empty when the thread is gone or the kernel has no list.
+ * is not known to anyone else until then. Empty when the thread is gone; null when the kernel
+ * keeps no such list (markedChildren finds them then).
  */
-export function threadChildren(tid: number): number[] {
+export function threadChildren(tid: number): number[] | null {
   try {
     return readFileSync(`/proc/${process.pid}/task/${tid}/children`, 'utf8')
       .split(' ')
       .map(Number)
       .filter((pid) => Number.isInteger(pid) && pid > 1);
-  } catch {
-    return [];
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' && existsSync(`/proc/${process.pid}/task/${tid}`) ? null : [];
   }
 }
 

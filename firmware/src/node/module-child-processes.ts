@@ -4,7 +4,7 @@
 // and their end when the thread is over: a wedged ffmpeg that reads no stdin would otherwise
 // outlive the thread that started it, eating a Pi's CPU.
 
-import { childGroupState, signalChildGroup, threadChildren } from './module-child-group.ts';
+import { childGroupState, markedChildren, signalChildGroup, threadChildren } from './module-child-group.ts';
 import { SPAWN_GATE_OPEN, SPAWN_GATE_SHUT, SPAWN_GATE_SPAWNING } from './module-thread-protocol.ts';
 
 /**
@@ -26,6 +26,10 @@ const REAP_WAIT_MS = 200;
 export interface ModuleChildProcessesOptions {
   /** The spawn gate shared with the thread (module-thread-protocol.ts). */
   gate: Int32Array;
+  /** What each child of the module carries in its environment (module-child-group.ts moduleMark). */
+  mark: string;
+  /** The kernel's list of a thread's children, null where it keeps none (tests stand in for such a kernel). */
+  threadChildren?(tid: number): number[] | null;
   graceMs?: number;
   /** A signal could not be sent (not ours, or the system refused): logged by the owner. */
   onKillFailed?(pid: number, err: Error): void;
@@ -99,13 +103,14 @@ export class ModuleChildProcesses {
   }
 
   /**
-   * Children of a spawnSync the thread waits in: reported by nobody, found in the kernel's list.
-   * One no longer in it was reaped by its call (a thread ends only once that call returned), so
-   * from here it is a group at most, as for a reported exit.
+   * Children of a spawnSync the thread waits in: reported by nobody, found in the kernel's list of
+   * the thread's children, or by the module's mark where the kernel keeps no such list. One no
+   * longer found was reaped by its call (a thread ends only once that call returned), so from here
+   * it is a group at most, as for a reported exit.
    */
   private adoptSyncChildren(): void {
-    if (this.tid === undefined) return;
-    const children = threadChildren(this.tid);
+    const listed = this.tid === undefined ? null : (this.o.threadChildren ?? threadChildren)(this.tid);
+    const children = listed ?? markedChildren(this.o.mark);
     for (const pid of children) {
       if (this.live.has(pid)) continue;
       this.live.add(pid);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Device } from './device.ts';
-import { moduleChildMark } from './module-child-group.ts';
+import { moduleChildMark, moduleMark } from './module-child-group.ts';
 import { ModuleDeviceSide } from './module-device-side.ts';
 import { MODULE_LIMITS, ModuleThread, type ModuleFault, type ModuleLimits } from './module-thread.ts';
 import { nodeAbilities, unsupportedOnNode, type NodeAbilities } from './module-platform.ts';
@@ -69,7 +69,7 @@ export async function loadNodeModules(options: LoadModulesOptions): Promise<Node
     return { status: () => loaded.map((e) => ({ ...e.status })), stop: async () => {} };
   }
 
-  const childMark = moduleChildMark(config.dataDir);
+  const nodeMark = moduleChildMark(config.dataDir);
   for (const name of config.modules) {
     const file = join(dir, name, 'module.json');
     const entry: Loaded = { status: { name, version: null, state: 'failed', reason: null, refused: 0, failed: 0, errors: 0, ended: 0 } };
@@ -133,7 +133,7 @@ export async function loadNodeModules(options: LoadModulesOptions): Promise<Node
       void entry.thread?.stop();
     };
     const side = new ModuleDeviceSide({ name, manifest: m, device, dataDir: config.dataDir, log, onThrow: (err, where) => onFault({ kind: 'threw', reason: `${where} threw: ${(err as Error)?.message ?? String(err)}` }) });
-    const thread = new ModuleThread({ name, side, handlerPath, options: settings, log, importTimeoutMs: options.importTimeoutMs ?? MODULE_IMPORT_TIMEOUT_MS, limits, onFault, childMark });
+    const thread = new ModuleThread({ name, side, handlerPath, options: settings, log, importTimeoutMs: options.importTimeoutMs ?? MODULE_IMPORT_TIMEOUT_MS, limits, onFault, childMark: moduleMark(nodeMark, name) });
     const started = await thread.start();
     if (started.outcome !== 'started') {
       side.revoke();

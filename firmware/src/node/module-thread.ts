@@ -65,7 +65,7 @@ export interface ModuleThreadOptions {
   log: Logger;
   importTimeoutMs: number;
   limits?: ModuleLimits;
-  /** What every child process of the module carries in its environment (moduleChildMark). */
+  /** What every child process of the module carries in its environment (module-child-group.ts moduleMark). */
   childMark: string;
   /** A started module's thread failed (it is over by then, or asked to stop). */
   onFault(fault: ModuleFault): void;
@@ -100,6 +100,7 @@ export class ModuleThread {
     );
     this.children = new ModuleChildProcesses({
       gate: new Int32Array(this.spawnGate),
+      mark: o.childMark,
       onKillFailed: (pid, err) => o.log.warn({ module: o.name, pid, err }, `module ${o.name}: its child process ${pid} could not be ended: ${err.message}`),
     });
     this.exit = new Promise((resolve) => (this.onExit = resolve));
