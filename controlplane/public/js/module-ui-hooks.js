@@ -11,8 +11,9 @@ import { HUB_EVENT } from './hub-events.js';
  * own entries; `changed()`: its marks changed (the map places its names again around them);
  * `fitWith(points)`: shows the fleet and these places together.
  * @typedef {{ L: any, map: any, api: import('./api-client.js').ApiClient, stream: EventTarget, base: string, legend: HTMLUListElement, changed: () => void, fitWith: (points: Array<[number, number]>) => void }} MapLayerContext
- * What `notices(ctx)` gets: `notify(message, 'alert', key, link)` raises the banner every screen shows.
- * @typedef {{ api: import('./api-client.js').ApiClient, stream: EventTarget, base: string, notify: import('./shell.js').AppContext['notify'] }} NoticesContext
+ * What `notices(ctx)` gets: `notify(message, 'alert', key, link)` raises the banner every screen
+ * shows, `dismiss(key)` takes it down (what it announced is over).
+ * @typedef {{ api: import('./api-client.js').ApiClient, stream: EventTarget, base: string, notify: import('./shell.js').AppContext['notify'], dismiss: import('./shell.js').AppContext['dismiss'] }} NoticesContext
  * @typedef {{ destroy?: () => void }} ModuleHook
  */
 

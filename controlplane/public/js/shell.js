@@ -118,7 +118,7 @@ export function createShell(root, { api, config }) {
   };
 
   // What modules announce on every screen (a quake), not only once their own screen was opened.
-  const notices = addModuleHooks(ctx, 'notices', (fn, name) => fn({ api: ctx.api, stream: ctx.stream, base: `/api/v1/modules/${name}`, notify: ctx.notify }));
+  const notices = addModuleHooks(ctx, 'notices', (fn, name) => fn({ api: ctx.api, stream: ctx.stream, base: `/api/v1/modules/${name}`, notify: ctx.notify, dismiss: ctx.dismiss }));
 
   /** @type {View[]} */
   const views = [createFleetView(ctx), createMapView(ctx), createFeedView(ctx), createSendView(ctx), createSensorsView(ctx), createAlertsView(ctx), createMessengerView(ctx), createModulesView(ctx)];

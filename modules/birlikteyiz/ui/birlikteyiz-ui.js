@@ -65,13 +65,48 @@ export function roundTitle(round) {
 
 /**
  * On every screen of the hub, from the moment it is open (not only once this module's screen was):
- * a quake that alerted the org's nodes raises the banner, which leads to the check-in round.
- * @param {{ stream: EventTarget, notify: (message: string, kind?: 'alert', key?: string, link?: { href: string, label: string }) => void }} ctx
+ * a quake that alerted the org's nodes raises the banner, which leads to the check-in round; so
+ * does each person an admin checked in as needing help in an open round (a node that needs help
+ * sent an SOS, which has its own banner), until they are checked in as safe or the round closes.
+ * @param {{ api: any, base: string, stream: EventTarget, notify: (message: string, kind?: 'alert', key?: string, link?: { href: string, label: string }) => void, dismiss?: (key: string) => void }} ctx
  */
 export function notices(ctx) {
+  const link = () => ({ href: '#/modules/birlikteyiz/round', label: t('Open the check-in round') });
+  /** Each banner raised for a person needing help, by its key, with its text (raised again only when that changes). @type {Map<string, string>} */
+  const helpShown = new Map();
+  /** @param {any} round */
+  const showHelp = (round) => {
+    /** @type {Map<string, string>} */
+    const now = new Map();
+    if (round.closedAt === null) {
+      for (const p of round.people) {
+        if (p.status !== 'needs_help') continue;
+        const text = p.note
+          ? t('{name} needs help: {note} (check-in round {round})', { name: p.name, note: p.note, round: roundTitle(round) })
+          : t('{name} needs help (check-in round {round})', { name: p.name, round: roundTitle(round) });
+        now.set(`help:${round.id}:${p.name.toLowerCase()}`, text);
+      }
+    }
+    for (const [key, text] of now) if (helpShown.get(key) !== text) ctx.notify(text, 'alert', key, link());
+    for (const key of helpShown.keys()) {
+      if (!key.startsWith(`help:${round.id}:`) || now.has(key)) continue;
+      helpShown.delete(key);
+      ctx.dismiss?.(key);
+    }
+    for (const [key, text] of now) helpShown.set(key, text);
+  };
+  let stopped = false;
+  // Those already waiting for help when the page opens.
+  ctx.api
+    .get(`${ctx.base}/rounds`)
+    .then((/** @type {{ rounds: any[] }} */ res) => {
+      if (!stopped) for (const round of res.rounds) showHelp(round);
+    })
+    .catch(() => undefined);
   /** @param {Event} e */
   const onEvent = (e) => {
     const ev = /** @type {CustomEvent} */ (e).detail;
+    if (ev?.type === 'module.birlikteyiz.round_updated' || ev?.type === 'module.birlikteyiz.round_closed') return showHelp(ev.data.round);
     if (ev?.type !== 'module.birlikteyiz.quake') return;
     const { quake } = ev.data;
     const count = ev.data.nodesInRange.length;
@@ -79,10 +114,15 @@ export function notices(ctx) {
       quake.magnitude === null
         ? t({ one: 'Earthquake: {place}. {count} node in range.', other: 'Earthquake: {place}. {count} nodes in range.' }, { place: quake.place, count })
         : t({ one: 'Earthquake {magnitude}: {place}. {count} node in range.', other: 'Earthquake {magnitude}: {place}. {count} nodes in range.' }, { magnitude: magnitude(quake.magnitude), place: quake.place, count });
-    ctx.notify(text, 'alert', `quake:${quake.id}`, { href: '#/modules/birlikteyiz/round', label: t('Open the check-in round') });
+    ctx.notify(text, 'alert', `quake:${quake.id}`, link());
   };
   ctx.stream.addEventListener('event', onEvent);
-  return { destroy: () => ctx.stream.removeEventListener('event', onEvent) };
+  return {
+    destroy: () => {
+      stopped = true;
+      ctx.stream.removeEventListener('event', onEvent);
+    },
+  };
 }
 
 /**

@@ -5,6 +5,8 @@
 /** @type {Record<string, string | Record<string, string>>} */
 export const TR = {
   'Open the check-in round': 'Yoklamayı aç',
+  '{name} needs help (check-in round {round})': '{name} yardım bekliyor ({round} yoklaması)',
+  '{name} needs help: {note} (check-in round {round})': '{name} yardım bekliyor: {note} ({round} yoklaması)',
   'Birlikteyiz: earthquakes and check-ins': 'Birlikteyiz: depremler ve yoklamalar',
   Feeds: 'Deprem kaynakları',
   'Quake feeds': 'Deprem kaynakları',
