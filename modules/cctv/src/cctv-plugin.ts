@@ -29,16 +29,6 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
   const settings = readSettings(m.settings);
   const dataDir = process.env.UNIBOS_CCTV_DATA_DIR || join(homedir(), '.local', 'share', 'unibos');
   const service = new CctvService({ settings, dataDir, ...testHooks.service });
-  try {
-    await service.start();
-  } catch (err) {
-    await service.stop();
-    if (err instanceof CctvError && err.code === 'E_CCTV_UNAVAILABLE') {
-      const options = err.problem ? { problem: err.problem } : {};
-      throw err.permanent ? new ModuleUnavailable(`unavailable: ${err.message}`, options) : new ModuleNotReady(`unavailable: ${err.message}`, options);
-    }
-    throw err;
-  }
   const events = m.store.collection<HubMotionEvent>('events');
   // Whose cameras these are: the org the settings name, else the hub's own, not every org on the hub.
   const orgs = (): string[] => {
@@ -62,6 +52,17 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
   service.on('state', (st) => {
     for (const orgId of orgs()) m.events.publish(orgId, CCTV_EVENT.CAMERA_STATUS, { camera: st.id, state: st.state, reason: st.reason, problem: st.problem });
   });
+  // Listening before the cameras start: a motion or a state in their first frames is not lost.
+  try {
+    await service.start();
+  } catch (err) {
+    await service.stop();
+    if (err instanceof CctvError && err.code === 'E_CCTV_UNAVAILABLE') {
+      const options = err.problem ? { problem: err.problem } : {};
+      throw err.permanent ? new ModuleUnavailable(`unavailable: ${err.message}`, options) : new ModuleNotReady(`unavailable: ${err.message}`, options);
+    }
+    throw err;
+  }
   app.addHook('onClose', async () => service.stop());
   await app.register(cctvRoutes, { module: m, service, events, orgs });
 };

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { ModuleCollection, ModuleContext, StoredDoc } from '@unibos/module-api';
 import plugin, { testHooks } from '../src/cctv-plugin.ts';
 import type { MotionWorker } from '../src/motion/motion-worker-client.ts';
@@ -28,26 +28,37 @@ function memoryCollection<T>(): ModuleCollection<T> & { size(orgId: string): num
   };
 }
 
-test('a busy camera with upload on does not grow the hub store without end', { timeout: 60_000 }, async (t) => {
+/**
+ * The hub entry on a camera of `frames` synthetic frames (5 a second) whose stand-in worker sees
+ * motion in every frame it is given; resolves once the camera ended and the entry closed.
+ */
+async function runCamera(t: TestContext, frames: number, thumbnail: Uint8Array | null) {
   const dir = mkdtempSync(join(tmpdir(), 'cctv-hub-events-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const FRAMES = 1300;
-  const thumbnail = new Uint8Array(4000).fill(7);
+  let detections = 0;
   testHooks.service = {
-    sourceFor: (c) => new SyntheticSource({ width: 16, height: 16, channels: 1, fps: c.fps, frames: FRAMES, startMs: Date.now() }, c.id, 0),
+    sourceFor: (c) => new SyntheticSource({ width: 16, height: 16, channels: 1, fps: c.fps, frames, startMs: Date.now() }, c.id, 0),
     startWorker: async () =>
-      ({ opencv: 'stub', pid: -1, busy: false, close: async () => {}, process: async () => ({ type: 'result', id: 0, detection: { regions: [{ zone: 'frame', area: 0.1, box: { x: 0, y: 0, w: 0.1, h: 0.1 } }], changed: 0.1, lighting: false }, ms: 0, thumbnail }) }) as unknown as MotionWorker,
+      ({ opencv: 'stub', pid: -1, busy: false, close: async () => {}, process: async () => (detections++, { type: 'result', id: 0, detection: { regions: [{ zone: 'frame', area: 0.1, box: { x: 0, y: 0, w: 0.1, h: 0.1 } }], changed: 0.1, lighting: false }, ms: 0, thumbnail }) }) as unknown as MotionWorker,
   };
   t.after(() => void (testHooks.service = undefined));
   const events = memoryCollection<unknown>();
+  const states: string[] = [];
   let ended!: () => void;
   const done = new Promise<void>((r) => (ended = r));
   const m = {
     name: 'cctv',
     log: { debug() {}, info() {}, warn() {}, error() {} },
-    settings: { cameras: [{ id: 'yard', source: 'synthetic:quiet', width: 16, height: 16, fps: 5, upload: true }], cooldownS: 0, clipSeconds: 0, snapshots: false, mediaDir: dir },
+    settings: { cameras: [{ id: 'yard', source: 'synthetic:quiet', width: 16, height: 16, fps: 5, upload: thumbnail !== null }], cooldownS: 0, clipSeconds: 0, snapshots: false, mediaDir: dir },
     now: () => Date.now(),
-    events: { publish: (_o: string, type: string, data: { state?: string }) => type === 'module.cctv.camera_status' && data.state === 'ended' && ended(), subscribe() {} },
+    events: {
+      publish: (_o: string, type: string, data: { state?: string }) => {
+        if (type !== 'module.cctv.camera_status') return;
+        states.push(data.state!);
+        if (data.state === 'ended') ended();
+      },
+      subscribe() {},
+    },
     fleet: { orgs: () => ['org1'], hubOrg: () => 'org1', list: () => [], get: () => null },
     store: { collection: () => events },
   } as unknown as ModuleContext;
@@ -56,8 +67,20 @@ test('a busy camera with upload on does not grow the hub store without end', { t
   await plugin(app as never, { module: m });
   await done;
   for (const h of hooks) await h();
+  return { events, states, detections };
+}
+
+test('a busy camera with upload on does not grow the hub store without end', { timeout: 60_000 }, async (t) => {
+  const { events } = await runCamera(t, 1300, new Uint8Array(4000).fill(7));
   const kept = events.size('org1');
   assert.ok(kept <= 1000, `${kept} motion events (each with a 5 kB thumbnail) kept at the hub`);
   const newest = events.list('org1', { limit: 1 })[0]!.doc as { time: string; thumbnail: string | null };
   assert.ok(newest.thumbnail?.startsWith('data:image/jpeg;base64,'), 'the newest is still there, with its thumbnail');
+});
+
+test('motion in a camera\u2019s first frames reaches the hub, and so does its state from the start', { timeout: 30_000 }, async (t) => {
+  const { events, states, detections } = await runCamera(t, 3, null);
+  assert.ok(detections > 0);
+  assert.equal(events.size('org1'), detections, 'every motion event kept, the first frame\u2019s included');
+  assert.deepEqual(states, ['live', 'ended', 'stopped'], 'it went live, ran out of frames and was stopped');
 });
