@@ -25,6 +25,8 @@ export interface CameraState {
   /** The same by code (`cctv.device_missing` `{ path }`), for the admin UI's languages. */
   problem: ModuleProblem | null;
   upload: boolean;
+  /** Its zones by name, without their corners: which it watches (include) and which it ignores (exclude). */
+  zones: Array<{ name: string; kind: 'include' | 'exclude' }>;
   frames: number;
   /** Frames skipped: the detector still busy with the one before, or what came in was no whole picture. */
   dropped: number;
@@ -84,7 +86,7 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
   constructor(private readonly o: CameraOptions) {
     super();
     const c = o.config;
-    this.state = { id: c.id, name: c.name, source: o.source.label, state: 'starting', reason: null, problem: null, upload: c.upload, frames: 0, dropped: 0, events: 0, reconnects: 0, lastFrameAt: null, lastEventAt: null, nextRetryAt: null, detectMs: 0, opencv: null };
+    this.state = { id: c.id, name: c.name, source: o.source.label, state: 'starting', reason: null, problem: null, upload: c.upload, zones: c.zones.map((z) => ({ name: z.name, kind: z.kind })), frames: 0, dropped: 0, events: 0, reconnects: 0, lastFrameAt: null, lastEventAt: null, nextRetryAt: null, detectMs: 0, opencv: null };
     this.cooldown = new MotionCooldown(o.cooldownMs);
     const include = c.zones.filter((z) => z.kind === 'include').map((z) => z.name);
     this.zoneNames = include.length ? include : ['frame'];
