@@ -3,7 +3,8 @@
 
 import { EventStream } from './event-stream.js';
 import { FleetStore } from './fleet-store.js';
-import { LANGUAGES, lang, setLang, t } from './i18n.js';
+import { t } from './i18n.js';
+import { compactLanguageSelect } from './language-select.js';
 import { addModuleHooks } from './module-ui-hooks.js';
 import { askNotificationPermission, notificationPermission, notifySos, playSiren } from './sos-alarm.js';
 import { OpenAlerts } from './sos-store.js';
@@ -158,16 +159,13 @@ export function createShell(root, { api, config }) {
     await Promise.all(views.map((v) => v.signOut?.().catch(() => {})));
     void api.logout();
   });
-  // Who is signed in where: on a phone too, shortened to the space left (the whole of it in the title).
+  // Who is signed in where: on a phone too, shortened to the space left with an ellipsis (app.css),
+  // each of the two whole in its own title.
   const orgName = session?.org.name ?? '';
   const userName = session?.user.name || session?.user.email || '';
-  const who = h('span', { class: 'who', title: [orgName, userName].filter(Boolean).join(' · ') }, h('span', { class: 'who-org' }, orgName), h('span', { class: 'who-user' }, userName));
+  const who = h('span', { class: 'who' }, h('span', { class: 'who-org', title: orgName }, orgName), h('span', { class: 'who-user', title: userName }, userName));
   // Changing the language draws the app again in it (the session stays).
-  const language = h('select', { id: 'ui-language', class: 'lang-select', 'aria-label': t('Language') }, LANGUAGES.map(([code, name]) => h('option', { value: code, lang: code, selected: code === lang }, name)));
-  language.addEventListener('change', () => {
-    setLang(/** @type {'en' | 'tr'} */ (language.value));
-    location.reload();
-  });
+  const language = compactLanguageSelect({ id: 'ui-language', className: 'lang-select' });
   // On a phone the bell is a drawn bell (its words stay its name for screen readers and the title).
   const bellIcon = svg('svg', { class: 'bell-icon', viewBox: '0 0 16 16', width: '16', height: '16', 'aria-hidden': 'true', focusable: 'false' }, svg('path', { d: 'M8 1.5a1 1 0 0 1 1 1v.6a4.5 4.5 0 0 1 3.5 4.4v3l1.3 1.7H2.2l1.3-1.7v-3A4.5 4.5 0 0 1 7 3.1v-.6a1 1 0 0 1 1-1zM6.3 13.4h3.4a1.7 1.7 0 0 1-3.4 0z' }));
   const bell = h('button', { type: 'button', class: 'ghost bell', title: t('Notify me of SOS'), hidden: notificationPermission() !== 'default' }, bellIcon, h('span', { class: 'bell-text' }, t('Notify me of SOS')));

@@ -1,7 +1,8 @@
 // Fleet: every node and gateway with its status, last seen, battery, SNR and the gateways that
 // heard it; live from the fleet store. A node the hub has not learned the name of yet says so
 // (the hub is asking it over the mesh); a node with an open SOS is marked and sorted first. On a
-// phone each row becomes a card (the column names come from data-label).
+// phone each row becomes a card (the column names come from data-label). A row leads to its node
+// on the map (#/map/<id>): its name is the link, and a click or tap anywhere on the row follows it.
 
 import { h, replaceRows } from '../dom.js';
 import { battery, dateTime, decibels, relativeTime } from '../format.js';
@@ -53,13 +54,13 @@ export function createFleetView(ctx) {
     const cell = (/** @type {number} */ i, /** @type {Record<string, unknown>} */ props, /** @type {any[]} */ ...children) => h('td', { ...props, 'data-label': COLUMNS[i] }, h('span', { class: 'cell-value' }, ...children));
     return h(
       'tr',
-      { dataset: { nodeId: node.id }, class: `${node.online ? '' : 'is-offline'} ${sos ? 'has-sos' : ''}` },
+      { dataset: { nodeId: node.id }, class: `is-linked ${node.online ? '' : 'is-offline'} ${sos ? 'has-sos' : ''}` },
       h(
         'th',
         { scope: 'row', title: node.id, 'data-label': COLUMNS[0] },
         sos ? h('a', { class: 'sos-tag', href: `#/map/${encodeURIComponent(node.id)}`, title: t('Open SOS: show on map') }, h('span', { 'aria-hidden': 'true' }, '▲ '), 'SOS') : null,
         sos ? ' ' : null,
-        node.name ? node.name : h('span', { class: 'unnamed' }, fleet.display(node.id)),
+        h('a', { class: 'node-link', href: mapHref(node.id), title: t('Show {name} on the map', { name: fleet.display(node.id) }) }, node.name ? node.name : h('span', { class: 'unnamed' }, fleet.display(node.id))),
       ),
       cell(1, { class: 'mono' }, node.id),
       // Heard through the org's gateways but not claimed with the device's keys: on the map, not the org's own.
@@ -92,6 +93,15 @@ export function createFleetView(ctx) {
   };
   fleet.addEventListener('change', onChange);
   alerts.addEventListener('change', onChange);
+  // The whole row is the link's target for a mouse or a finger (the keyboard has the link itself):
+  // not when a link in it was hit, nor when text was being selected.
+  tbody.addEventListener('click', (e) => {
+    const target = /** @type {Element} */ (e.target);
+    if (target.closest('a, button, input, select') || String(getSelection() ?? '').length > 0) return;
+    const row = target.closest('tr[data-node-id]');
+    const id = row?.getAttribute('data-node-id');
+    if (id) location.hash = mapHref(id);
+  });
   search.addEventListener('input', render);
   status.addEventListener('change', render);
   // Relative times age while the page is open.
@@ -111,4 +121,9 @@ export function createFleetView(ctx) {
       alerts.removeEventListener('change', onChange);
     },
   };
+}
+
+/** Where a node is on the map: centred on it, its popup open (map-view.js). @param {string} id */
+function mapHref(id) {
+  return `#/map/${encodeURIComponent(id)}`;
 }

@@ -1,8 +1,10 @@
-// The sign-in form: email and password against POST /api/v1/auth/login.
+// The sign-in form: email and password against POST /api/v1/auth/login, and the language switch
+// (the same page layout as first-run setup's).
 
 import { ApiError } from '../api-client.js';
 import { h, replace } from '../dom.js';
 import { t } from '../i18n.js';
+import { languageSelect } from '../language-select.js';
 
 /**
  * @param {HTMLElement} root
@@ -38,8 +40,17 @@ export function renderLogin(root, api, opts) {
     }
   });
   root.removeAttribute('aria-busy');
-  replace(root, h('main', { class: 'auth-page' }, brand(), form));
+  replace(root, h('main', { class: 'auth-page' }, languageSwitch('login-language'), brand(), form));
   email.focus();
+}
+
+/**
+ * The language switch of the sign-in and setup pages, above the form: a user picks the language
+ * before signing in (the signed-in app has its own in the top bar).
+ * @param {string} id
+ */
+export function languageSwitch(id) {
+  return h('div', { class: 'auth-lang' }, h('label', { for: id }, t('Language')), languageSelect({ id, className: 'auth-lang-select', label: true }));
 }
 
 export function brand() {

@@ -96,6 +96,11 @@ export function createMapView(ctx) {
   const note = h('p', { class: 'summary', 'aria-live': 'polite' });
   // Explained only when the map shows one.
   const estimatedLegend = h('li', { hidden: true }, h('span', { class: 'legend-gw legend-gw--estimated', 'aria-hidden': 'true' }), t('gateway without GPS, at the node it hears best'));
+  // An SOS is drawn two ways (drawOverlay): pulsing until someone acknowledges it, still once they
+  // have. Each way is explained while the map shows one, in words that say which it is: an
+  // acknowledged SOS must not read as unattended, nor an open one as attended.
+  const openSosLegend = h('li', { hidden: true, dataset: { sos: 'open' } }, h('span', { class: 'legend-sos legend-sos--open', 'aria-hidden': 'true' }, h('span', { class: 'legend-sos-ring' }), h('span', { class: 'legend-sos-shape' })), t('SOS, not yet acknowledged'));
+  const acknowledgedSosLegend = h('li', { hidden: true, dataset: { sos: 'acknowledged' } }, h('span', { class: 'legend-sos legend-sos--acknowledged', 'aria-hidden': 'true' }, h('span', { class: 'legend-sos-shape' })), t('SOS acknowledged, not yet resolved'));
   const legend = h(
     'ul',
     { class: 'legend', 'aria-label': t('Legend') },
@@ -103,7 +108,8 @@ export function createMapView(ctx) {
     h('li', {}, h('span', { class: 'legend-dot legend-dot--offline', 'aria-hidden': 'true' }), t('offline')),
     h('li', {}, h('span', { class: 'legend-gw', 'aria-hidden': 'true' }), t('gateway and its coverage')),
     estimatedLegend,
-    h('li', {}, h('span', { class: 'legend-sos', 'aria-hidden': 'true' }, '!'), t('open SOS')),
+    openSosLegend,
+    acknowledgedSosLegend,
     h('li', {}, h('span', { class: 'legend-link legend-link--good', 'aria-hidden': 'true' }), t('link, SNR ≥ 5 dB')),
     h('li', {}, h('span', { class: 'legend-link legend-link--fair', 'aria-hidden': 'true' }), t('link, SNR −5…5 dB')),
     h('li', {}, h('span', { class: 'legend-link legend-link--poor', 'aria-hidden': 'true' }), t('link, SNR < −5 dB')),
@@ -321,6 +327,9 @@ export function createMapView(ctx) {
     places?.refresh();
     const total = fleet.nodes.size;
     estimatedLegend.hidden = !list.some((n) => n.position && n.estimatedFrom);
+    const sosShown = alerts.list().filter((a) => a.level === 'SOS' && sosPosition(a));
+    openSosLegend.hidden = !sosShown.some((a) => a.state !== 'acknowledged');
+    acknowledgedSosLegend.hidden = !sosShown.some((a) => a.state === 'acknowledged');
     fit.disabled = withPos === 0;
     note.textContent = !fleet.loaded ? t('Loading…') : withPos === total ? t({ one: '{count} device', other: '{count} devices' }, { count: withPos }) : t('{with} of {count} devices have a position', { with: withPos, count: total });
     if (focusId) centreOn(focusId);
@@ -491,11 +500,23 @@ export function createMapView(ctx) {
     map.fitBounds(bounds, { padding: [room, room], maxZoom: 15, animate: false });
   };
 
-  /** @param {string} id */
+  /**
+   * Centres on a node (from #/map/<id>: the fleet's rows and the alert cards link here), its popup
+   * open; where the map places it, so a gateway without GPS too. A node the loaded fleet has no
+   * place for is said to have none, not silently left off the map.
+   * @param {string} id
+   */
   const centreOn = (id) => {
     const sos = alerts.sosOf(id);
-    const p = (sos && sosPosition(sos)) ?? fleet.get(id)?.position;
-    if (!map || !p) return;
+    const p = (sos && sosPosition(sos)) ?? placed().find((n) => n.id === id)?.position;
+    if (!map) return;
+    if (!p) {
+      if (fleet.loaded) {
+        focusId = null;
+        ctx.notify(t('{name} has not reported a position yet: it is not on the map.', { name: fleet.display(id) }));
+      }
+      return;
+    }
     focusId = null;
     fittedOnce = true;
     map.setView([p.latitude, p.longitude], Math.max(map.getZoom(), 15), { animate: false });

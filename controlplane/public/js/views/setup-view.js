@@ -3,7 +3,7 @@
 
 import { ApiError } from '../api-client.js';
 import { h, replace } from '../dom.js';
-import { brand } from './login-view.js';
+import { brand, languageSwitch } from './login-view.js';
 import { t } from '../i18n.js';
 
 /**
@@ -21,7 +21,7 @@ export function renderSetup(root, api, opts) {
   const name = field('setup-name', t('Your name'), { autocomplete: 'name' });
   const email = field('setup-email', t('Email'), { type: 'email', autocomplete: 'username', required: true });
   const password = field('setup-password', t('Password'), { type: 'password', autocomplete: 'new-password', required: true, minlength: '10' });
-  const orgName = field('setup-org', 'Organisation name', { autocomplete: 'organization', placeholder: t('e.g. Valley Rescue Team') });
+  const orgName = field('setup-org', t('Organisation name'), { autocomplete: 'organization', placeholder: t('e.g. Valley Rescue Team') });
   const submit = h('button', { type: 'submit', class: 'primary' }, t('Create admin account'));
   const form = h(
     'form',
@@ -56,7 +56,7 @@ export function renderSetup(root, api, opts) {
     }
   });
   root.removeAttribute('aria-busy');
-  replace(root, h('main', { class: 'auth-page' }, brand(), form));
+  replace(root, h('main', { class: 'auth-page' }, languageSwitch('setup-language'), brand(), form));
   void api.getPublic('/api/v1/setup').then(
     (state) => {
       if (state && state.needed === false) alreadySetUp();
