@@ -357,10 +357,10 @@ device would reject.
   --hub-url URL        the hub, e.g. http://hub.local:8000 (default: none)
   --claim-token T      claim token from the hub (kind gateway or node; default: none)
   --admin-email E      role hub or gateway+hub: the first admin (default: none)
-  --admin-password-file PATH
+  --admin-password-file PATH  a file holding the first admin's password (a terminal asks for it instead)
   --wifi-country CC    Wi-Fi country (two letters; default: none)
-  --wifi-ssid SSID
-  --wifi-password-file PATH
+  --wifi-ssid SSID     Wi-Fi network to join (default: none, Ethernet only)
+  --wifi-password-file PATH  a file holding the Wi-Fi password (a terminal asks for it instead)
   --force              overwrite an existing file (default: refuse)
 
 'firstboot' (unibos-firstboot.service, as root) applies <boot>/unibos.json; 'claim'
@@ -393,10 +393,10 @@ yazmayı reddeder.
   --hub-url URL        merkez, ör. http://hub.local:8000 (varsayılan: yok)
   --claim-token T      merkezden bağlama anahtarı (gateway veya node türünde; varsayılan: yok)
   --admin-email E      hub veya gateway+hub rolünde: ilk yönetici (varsayılan: yok)
-  --admin-password-file YOL
+  --admin-password-file YOL  ilk yöneticinin parolasını tutan dosya (bir uçbirimde sorulur)
   --wifi-country CC    Wi-Fi ülkesi (iki harf; varsayılan: yok)
-  --wifi-ssid SSID
-  --wifi-password-file YOL
+  --wifi-ssid SSID     bağlanılacak Wi-Fi ağı (varsayılan: yok, yalnızca Ethernet)
+  --wifi-password-file YOL  Wi-Fi parolasını tutan dosya (bir uçbirimde sorulur)
   --force              var olan dosyanın üzerine yaz (varsayılan: reddet)
 
 'firstboot' (unibos-firstboot.service, root olarak) <boot>/unibos.json dosyasını uygular; 'claim'
@@ -433,7 +433,7 @@ options:
 seçenekler:
   --hub URL            çalışan bir merkezin API'si (varsayılan $UNIBOS_HUB_URL); --token gerektirir
   --token T            bir erişim anahtarı veya API anahtarı (varsayılan $UNIBOS_HUB_TOKEN)
-  --modules-dir KLASÖR modüllerin bulunduğu yer (varsayılan: bu kurulumun modules/ klasörü)
+  --modules-dir KLASÖR  modüllerin bulunduğu yer (varsayılan: bu kurulumun modules/ klasörü)
   --data-dir KLASÖR    merkez olmadan modules.json için merkezin veri klasörü (varsayılan ~/.unibos/hub)
   --category C         create: {categories} (varsayılan iot)
 `,

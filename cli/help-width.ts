@@ -1,7 +1,8 @@
-// Help pages fitted to an 80-column terminal, in every language: a line too long is broken at a
-// space, its rest hung under where its text starts (an option's description, a usage line's
-// arguments) and run into the next line of the same paragraph, so a translation longer than the
-// English needs no hand-wrapping.
+// Help pages fitted to an 80-column terminal, in every language: the descriptions of a list of
+// options (or commands) start in one column, whatever the length of a translated flag's argument
+// (`--data-dir KLASÖR`); a line too long is broken at a space, its rest hung under where its text
+// starts (an option's description, a usage line's arguments) and run into the next line of the
+// same paragraph, so a translation longer than the English needs no hand-wrapping.
 
 export const HELP_WIDTH = 80;
 
@@ -34,8 +35,53 @@ function breakAt(line: string, hang: number, max: number, usage: boolean): numbe
   return -1;
 }
 
+/** `  --flag ARG   its text`: the entry's head and, after a gap of two spaces or more, its text. */
+const ENTRY = /^ {2}(\S+(?: \S+)*)(?: {2,}(\S.*))?$/;
+const CONTINUED = /^ {5,}\S/;
+
+/**
+ * Lines up every list of entries (options, commands) on the column most of its entries use, the
+ * one the page was written for: an entry whose head is too long for it (a translated placeholder)
+ * gets its text on the next line in that column, and the lines that go on an entry's text are
+ * moved to it too.
+ */
+function alignEntries(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    if (!ENTRY.test(lines[i]!)) {
+      out.push(lines[i++]!);
+      continue;
+    }
+    let end = i + 1;
+    while (end < lines.length && (ENTRY.test(lines[end]!) || CONTINUED.test(lines[end]!))) end++;
+    const block = lines.slice(i, end);
+    i = end;
+    const used = new Map<number, number>();
+    for (const line of block) {
+      const m = ENTRY.exec(line);
+      if (m?.[2] !== undefined) {
+        const at = width(line) - width(m[2]);
+        used.set(at, (used.get(at) ?? 0) + 1);
+      }
+    }
+    if (used.size === 0) {
+      out.push(...block);
+      continue;
+    }
+    const column = [...used].sort(([a, n], [b, k]) => k - n || a - b)[0]![0];
+    for (const line of block) {
+      const m = ENTRY.exec(line);
+      if (!m) out.push(`${' '.repeat(column)}${line.trimStart()}`);
+      else if (m[2] === undefined) out.push(line);
+      else if (2 + width(m[1]!) + 2 <= column) out.push(`  ${m[1]!}${' '.repeat(column - 2 - width(m[1]!))}${m[2]}`);
+      else out.push(`  ${m[1]!}`, `${' '.repeat(column)}${m[2]}`);
+    }
+  }
+  return out;
+}
+
 export function fitHelp(text: string, max = HELP_WIDTH): string {
-  const lines = text.split('\n');
+  const lines = alignEntries(text.split('\n'));
   const out: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     let line = lines[i]!;

@@ -11,6 +11,11 @@ import { controlSocketPath, defaultDataDir, formatNodeId, parseNodeId } from '@u
 import { parseCommand } from './cli-args.ts';
 import { CliError } from './cli-error.ts';
 import { say } from './cli-language.ts';
+import { matchNode, nodeList } from './node-names.ts';
+import { plain } from './plain-text.ts';
+
+// Most commands print remote text through node-control; the function lives on its own.
+export { plain };
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -71,15 +76,11 @@ function identityNodeId(path: string): string | null {
   }
 }
 
-function nodeList(nodes: DemoNodeEntry[]): string {
-  return nodes.map((n) => `${n.name} (${n.id})`).join(', ');
-}
-
 /** --node NAME: a demo node by name (any case) or id. */
 export function findNode(name: string, nodes = demoNodes()): DemoNodeEntry {
-  const want = name.trim().toLowerCase();
-  const found = nodes.find((n) => n.name.toLowerCase() === want || n.id.toLowerCase() === want || n.id.toLowerCase() === `!${want}`);
-  if (found) return found;
+  const match = matchNode(name, nodes);
+  if ('found' in match) return match.found;
+  if ('ambiguous' in match) throw new CliError(say("--node {name}: {count} of the demo's nodes are called that: {list}; give the id of the one you mean", { name, count: match.ambiguous.length, list: nodeList(match.ambiguous) }));
   if (nodes.length === 0) throw new CliError(say("--node {name}: no demo nodes are known ({file} is missing); start them with `npm start`, or name the node's folder with --data-dir", { name, file: join(demoDir(), 'nodes.json') }));
   throw new CliError(say("--node {name}: no such node; the demo's nodes are {list}", { name, list: nodeList(nodes) }));
 }
@@ -142,21 +143,6 @@ export function ago(ms: number, now = Date.now()): string {
   if (s < 5400) return say('{minutes} min ago', { minutes: Math.round(s / 60) });
   if (s < 172_800) return say('{hours} h ago', { hours: Math.round(s / 3600) });
   return say('{days} d ago', { days: Math.round(s / 86_400) });
-}
-
-// Terminal escape sequences (CSI such as colours and cursor moves, OSC such as window titles and
-// hyperlinks, DCS/PM/APC strings, and short ESC x forms), in their 7-bit and 8-bit (C1) spellings.
-const ESCAPE_SEQUENCE = /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]?|(?:\u001b[\]PX^_]|[\u0090\u0098\u009d-\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[ -/]*[0-~]?/g;
-const WHITESPACE_CONTROL = /[\t\n\v\f\r]/g;
-// C0, DEL, C1, and the bidirectional overrides that make a table row read differently than it is.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-/**
- * Text that came over the mesh (messages, peer names), made safe to print on a terminal: anyone
- * on the channel could otherwise move the cursor, rewrite earlier lines or retitle the window.
- */
-export function plain(text: string): string {
-  return text.replace(ESCAPE_SEQUENCE, '').replace(WHITESPACE_CONTROL, ' ').replace(CONTROL, '');
 }
 
 /** Columns of plain text; every cell is passed through plain(), since most hold remote text. */

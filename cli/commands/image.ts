@@ -41,10 +41,10 @@ device would reject.
   --hub-url URL        the hub, e.g. http://hub.local:8000 (default: none)
   --claim-token T      claim token from the hub (kind gateway or node; default: none)
   --admin-email E      role hub or gateway+hub: the first admin (default: none)
-  --admin-password-file PATH
+  --admin-password-file PATH  a file holding the first admin's password (a terminal asks for it instead)
   --wifi-country CC    Wi-Fi country (two letters; default: none)
-  --wifi-ssid SSID
-  --wifi-password-file PATH
+  --wifi-ssid SSID     Wi-Fi network to join (default: none, Ethernet only)
+  --wifi-password-file PATH  a file holding the Wi-Fi password (a terminal asks for it instead)
   --force              overwrite an existing file (default: refuse)
 
 'firstboot' (unibos-firstboot.service, as root) applies <boot>/unibos.json; 'claim'

@@ -1,11 +1,12 @@
 // `unibos inbox`: texts and alerts the running node received.
 
-import { callNode, formatNodeId, type InboxMessage, type Peer } from '@unibos/firmware';
+import { callNode, formatNodeId, type InboxMessage } from '@unibos/firmware';
 import { integer } from '../cli-args.ts';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
 import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
+import { PeerNames } from '../node-names.ts';
 
 const HELP = fitHelp(say(
   'usage: unibos inbox [--last N | --after N] [options]\n\nLists the texts, private messages (🔒, end-to-end encrypted) and alerts (SOS, "I am safe",\nwarnings) this node received, oldest first. Each has a number; the node keeps the newest 10000.\n\n  --last N         the newest N messages (default 20, at most 1000)\n  --after N        instead, the messages after number N (up to 1000; page on from the last shown; default: the latest)\n{options}\n',
@@ -33,12 +34,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   // Who wrote it as people know them (the name the node last heard it announce), with its id to answer to.
-  const { peers } = await callNode<{ peers: Peer[] }>(args.dataDir, 'GET', '/peers');
-  const names = new Map(peers.map((p) => [p.nodeId, p.longName]));
-  const from = (id: number): string => {
-    const name = names.get(id);
-    return name ? `${name} ${formatNodeId(id)}` : formatNodeId(id);
-  };
+  const names = await PeerNames.load(args.dataDir);
+  const from = (id: number): string => names.label(formatNodeId(id));
   const rows = messages.map((m) => [String(m.seq), from(m.from), kindOf(m), textOf(m), String(m.hops), ago(m.rxMs)]);
   process.stdout.write(table([say('#'), say('FROM'), say('KIND'), say('TEXT'), say('HOPS'), say('RECEIVED')], rows));
   return 0;

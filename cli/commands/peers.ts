@@ -4,11 +4,12 @@ import { callNode, formatNodeId, type Peer } from '@unibos/firmware';
 import { say } from '../cli-language.ts';
 import { decimal } from '../cli-number.ts';
 import { position } from '../cli-position.ts';
+import { nodeRole } from '../node-role.ts';
 import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
 
 const HELP = fitHelp(say(
-  'usage: unibos peers [options]\n\nLists the nodes this node has heard: hops away (1 = heard directly), signal of the last direct\nreception, when it was last heard, its last reported position and battery, and an SOS it raised\nand has not ended with "I am safe" (such a node, like a gateway, is never forgotten to make room).\nNodes with an open SOS come first.\n\n{options}\n',
+  'usage: unibos peers [options]\n\nLists the nodes this node has heard: its role (client, router or gateway), hops away (1 = heard\ndirectly), signal of the last direct reception, when it was last heard, its last reported position\nand battery, and an SOS it raised and has not ended with "I am safe" (such a node, like a gateway,\nis never forgotten to make room). Nodes with an open SOS come first.\n\n{options}\n',
   { options: DATA_DIR_HELP },
 ));
 
@@ -29,6 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   const rows = peers.map((p) => [
     formatNodeId(p.nodeId),
     p.longName ?? '',
+    nodeRole(p.role),
     p.sosOpen ? say('SOS OPEN') : '',
     String(p.hops),
     p.snr === null ? '' : `${decimal(p.snr, 1)} dB`,
@@ -37,6 +39,6 @@ export async function run(argv: string[]): Promise<number> {
     p.latitude === null || p.longitude === null ? '' : position(p.latitude, p.longitude),
     p.batteryLevel === null ? '' : p.batteryLevel > 100 ? say('powered') : say('{percent}%', { percent: p.batteryLevel }),
   ]);
-  process.stdout.write(table([say('NODE'), say('NAME'), say('SOS'), say('HOPS'), say('SNR'), say('RSSI'), say('LAST HEARD'), say('POSITION'), say('BATTERY')], rows));
+  process.stdout.write(table([say('NODE'), say('NAME'), say('ROLE'), say('SOS'), say('HOPS'), say('SNR'), say('RSSI'), say('LAST HEARD'), say('POSITION'), say('BATTERY')], rows));
   return 0;
 }

@@ -9,6 +9,7 @@ import { decimal } from '../cli-number.ts';
 import { duration } from '../cli-duration.ts';
 import { position } from '../cli-position.ts';
 import { moduleState } from '../module-state.ts';
+import { nodeRole } from '../node-role.ts';
 
 const HELP = fitHelp(say(
   'usage: unibos status [options]\n\nShows the running node\'s identity, radio, GPS fix, mesh counters, outbox and how far\nits SOS got (sent, taken by a gateway, received by the hub, acknowledged, resolved), and\nthe modules it runs (loaded, or why not).\n\n{options}\n',
@@ -28,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   const again = (s.mesh.drops.duplicate ?? 0) + (s.mesh.drops['own-frame'] ?? 0);
   const drops = [...Object.entries(s.mesh.drops).filter(([k]) => k !== 'duplicate' && k !== 'own-frame').map(([k, n]) => `${k} ${n}`), ...(again ? [say('copies heard again {n}', { n: again })] : [])].join(', ') || say('none');
   const rows: Array<[string, string]> = [
-    [say('node'), say('{id}  {name}  ({role}), up {uptime}', { id: s.nodeId, name: plain(s.name), role: s.role, uptime: duration(s.uptimeS) })],
+    [say('node'), say('{id}  {name}  ({role}), up {uptime}', { id: s.nodeId, name: plain(s.name), role: nodeRole(s.role), uptime: duration(s.uptimeS) })],
     [say('radio'), say('{type}, {state}, {preset} on {mhz} MHz, {region}', { type: s.radio.type, state: radioState(s.radio.state), preset: s.radio.preset, mhz: decimal(s.radio.frequencyHz / 1e6, 3), region: s.radio.region }) + (s.radio.error ? `\n${plain(sayMessage(s.radio.error))}` : '') + (s.radio.warning ? `\n${plain(s.radio.warning)}` : '')],
     [say('gps'), fix && fix.mode !== 'none' ? say('{type}, {mode} fix {position}', { type: s.gps.type, mode: fixMode(fix.mode), position: position(fix.latitude, fix.longitude) }) : s.gps.type === 'none' ? say('none') : say('{type}, no fix', { type: s.gps.type })],
     [say('mesh'), say('channel {channel}, hop limit {hops}, channel use {percent}%', { channel: s.mesh.channel, hops: s.mesh.hopLimit, percent: decimal(s.mesh.channelUtilizationPercent) })],

@@ -1,16 +1,17 @@
-// `unibos trace !NODE`: the path the running node's direct messages take to NODE and back, with the
+// `unibos trace NODE`: the path the running node's direct messages take to NODE and back, with the
 // SNR each hop heard the trace at (Meshtastic's traceroute, over our next-hop routes).
 
-import { callNode, parseNodeId } from '@unibos/firmware';
+import { callNode, type NodeStatus } from '@unibos/firmware';
 import { integer } from '../cli-args.ts';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
 import { decimal } from '../cli-number.ts';
 import { fitHelp } from '../help-width.ts';
-import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-control.ts';
+import { DATA_DIR_HELP, ago, parseControlArgs, plain, printJson } from '../node-control.ts';
+import { PeerNames } from '../node-names.ts';
 
 const HELP = fitHelp(say(
-  'usage: unibos trace !NODE [options]\n\nTraces the path the running node\'s direct messages take to NODE and back: every hop adds itself\nand the SNR it heard the trace at. "?" is a relay that carried the trace without recording itself.\n\n  --timeout S      seconds to wait for the answer (default 60)\n{options}\n',
+  'usage: unibos trace NODE [options]\n\nTraces the path the running node\'s direct messages take to NODE (a node id such as !1a2b3c4d, or\nthe name it announced, any case; see unibos peers) and back: every hop adds itself and the SNR it\nheard the trace at. "?" is a relay that carried the trace without recording itself.\n\n  --timeout S      seconds to wait for the answer (default 60)\n{options}\n',
   { options: DATA_DIR_HELP },
 ));
 
@@ -32,10 +33,9 @@ interface TraceAnswer {
 export async function run(argv: string[]): Promise<number> {
   const args = await parseControlArgs<{ timeout?: string }>(argv, HELP, { timeout: { type: 'string' } }, true);
   if (!args) return 0;
-  if (args.positionals.length !== 1) throw new CliError(say('give one node id to trace, such as !1a2b3c4d\n\n{help}', { help: HELP }));
-  const to = args.positionals[0]!;
-  if (parseNodeId(to) === null) throw new CliError(say('{value} is not a node id (write it as !1a2b3c4d)', { value: plain(to) }));
+  if (args.positionals.length !== 1) throw new CliError(say('give one node to trace: its id, such as !1a2b3c4d, or its name\n\n{help}', { help: HELP }));
   const timeoutS = integer('--timeout', args.values.timeout, 60, 1, 600);
+  const to = await (await PeerNames.load(args.dataDir)).resolve(args.positionals[0]!);
   // The node answers when the trace does: our own wait covers its timeout and then some.
   const r = await callNode<TraceAnswer>(args.dataDir, 'POST', '/trace', { to, timeoutS }, { timeoutMs: (timeoutS + 10) * 1000 });
   if (args.values.json) {
@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     return r.answered ? 0 : 1;
   }
   if (!r.answered) {
-    process.stderr.write(`${say('no answer from {node} within {seconds} s: it may be off, out of range, or more than 8 hops away', { node: r.destination, seconds: r.timeoutS })}\n`);
+    process.stderr.write(`${await unanswered(args.dataDir, r)}\n`);
     return 1;
   }
   const labels = [`${say('towards')}:`, `${say('back')}:`];
@@ -54,6 +54,23 @@ export async function run(argv: string[]): Promise<number> {
       `  ${labels[1]!.padEnd(width)} ${path(r.back)}\n`,
   );
   return 0;
+}
+
+/**
+ * No answer in time, with what this node knows of the destination now: when and how far away it
+ * last heard it, or that it never has, and then the trace went out as a flood its hop limit bounds.
+ */
+async function unanswered(dataDir: string, r: TraceAnswer): Promise<string> {
+  const names = await PeerNames.load(dataDir);
+  const node = names.label(r.destination);
+  const peer = names.peer(r.destination);
+  if (peer === undefined) {
+    const { mesh } = await callNode<NodeStatus>(dataDir, 'GET', '/status');
+    return say('no answer from {node} within {seconds} s: {self} has never heard from it, so the trace went out as a flood, as far as its hop limit of {hops} lets one go; the node may be off, farther away, or not exist', { node, seconds: r.timeoutS, self: r.self, hops: mesh.hopLimit });
+  }
+  const when = ago(peer.lastHeardMs);
+  if (peer.hops <= 1) return say('no answer from {node} within {seconds} s: {self} last heard it directly {ago}; it may have moved or been switched off since, or the trace or its answer was lost on the way (try again, or give a longer --timeout)', { node, seconds: r.timeoutS, self: r.self, ago: when });
+  return say('no answer from {node} within {seconds} s: {self} last heard it {ago}, {hops} hops away; it may have moved or been switched off since, or the trace or its answer was lost on the way (try again, or give a longer --timeout)', { node, seconds: r.timeoutS, self: r.self, ago: when, hops: peer.hops });
 }
 
 /** "!a → !b "Clinic" (6.25 dB) → ? (? dB)": the first node sent, every later one heard the one before. */

@@ -44,13 +44,13 @@ test('a real node answers in Turkish: status, SOS, send, inbox and its own error
 
   const en = await unibos(['status', '--data-dir', dir], 'en');
   assert.equal(en.code, 0, en.stderr);
-  assert.match(en.stdout, /^node {6}!\w{8} {2}Clinic {2}\(CLIENT\), up \d+ (s|min)$/m, 'English as before');
+  assert.match(en.stdout, /^node {6}!\w{8} {2}Clinic {2}\(client\), up \d+ (s|min)$/m, 'English as before');
   assert.match(en.stdout, /^outbox {4}0 queued$/m);
   assert.match(en.stdout, /^sos {7}none$/m);
 
   const tr = await unibos(['status', '--data-dir', dir], 'tr');
   assert.equal(tr.code, 0, tr.stderr);
-  assert.match(tr.stdout, /^cihaz {9}!\w{8} {2}Clinic {2}\(CLIENT\), \d+ (sn|dk) süredir açık$/m);
+  assert.match(tr.stdout, /^cihaz {9}!\w{8} {2}Clinic {2}\(istemci\), \d+ (sn|dk) süredir açık$/m);
   assert.match(tr.stdout, /^ağ {12}kanal \S+, atlama sınırı \d, kanal kullanımı %\d/m);
   assert.match(tr.stdout, /^giden kutusu {2}0 sırada$/m, 'labels in one column as wide as the longest Turkish one');
   assert.match(tr.stdout, /^sos {11}yok$/m);
@@ -83,7 +83,8 @@ test('a real node answers in Turkish: status, SOS, send, inbox and its own error
   assert.equal(tooLong.code, 2);
   assert.equal(tooLong.stderr, 'unibos send: metin UTF-8 ile 300 bayt; bir metin en çok 200 bayt olabilir\n', 'the size in UTF-8 bytes, the limit the hub keeps too');
   const badTo = await unibos(['send', 'hi', '--to', 'nobody', '--data-dir', dir], 'tr');
-  assert.match(badTo.stderr, /"nobody" bir cihaz kimliği değil \(!1a2b3c4d biçiminde yazın\)/);
+  // Not an id: a name, and this node has heard no one yet.
+  assert.match(badTo.stderr, /^unibos send: nobody adında bir cihaz yok: ![0-9a-f]{8} henüz hiçbir cihaz duymadı, bu yüzden hiçbir ad bilmiyor; !1a2b3c4d gibi bir cihaz kimliği verin\n$/);
   const badLast = await unibos(['inbox', '--last', '0', '--data-dir', dir], 'tr');
   assert.equal(badLast.stderr, "unibos inbox: --last 1 ile 1000 arasında bir tam sayı olmalı, verilen: '0'\n");
   assert.equal(await node.stop(), 0);
@@ -109,12 +110,12 @@ test('the peers table in Turkish: headers, times, battery, and an open SOS first
   const tr = await unibos(['peers', '--data-dir', dir], 'tr');
   assert.equal(tr.code, 0, tr.stderr);
   const [head, row, other] = tr.stdout.split('\n');
-  assert.match(head!, /^CİHAZ\s+AD\s+SOS\s+ATLAMA\s+SNR\s+RSSI\s+SON DUYULMA\s+KONUM\s+PİL$/);
+  assert.match(head!, /^CİHAZ\s+AD\s+ROL\s+SOS\s+ATLAMA\s+SNR\s+RSSI\s+SON DUYULMA\s+KONUM\s+PİL$/);
   // A decimal comma between two numbers would hide which comma separates them: degrees and K/G, D/B instead.
-  assert.match(row!, /^!2b3c4d01\s+Harbour\s+SOS AÇIK\s+1\s+7,5 dB\s+-80 dBm\s+5 dk önce\s+41,01000°K 28,95000°D\s+şebekeden$/, 'decimals with a comma, the SOS first');
-  assert.match(other!, /^!2b3c4d02\s+Bridge\s+2\s+2 dk önce\s+33,50000°G 70,25000°B\s+%50$/);
+  assert.match(row!, /^!2b3c4d01\s+Harbour\s+istemci\s+SOS AÇIK\s+1\s+7,5 dB\s+-80 dBm\s+5 dk önce\s+41,01000°K 28,95000°D\s+şebekeden$/, 'decimals with a comma, the SOS first');
+  assert.match(other!, /^!2b3c4d02\s+Bridge\s+istemci\s+2\s+2 dk önce\s+33,50000°G 70,25000°B\s+%50$/);
   const en = await unibos(['peers', '--data-dir', dir], 'en');
-  assert.match(en.stdout, /^NODE\s+NAME\s+SOS\s+HOPS\s+SNR\s+RSSI\s+LAST HEARD\s+POSITION\s+BATTERY\n!2b3c4d01\s+Harbour\s+SOS OPEN\s+1\s+7\.5 dB\s+-80 dBm\s+5 min ago\s+41\.01000, 28\.95000\s+powered\n!2b3c4d02\s+Bridge\s+2\s+2 min ago\s+-33\.50000, -70\.25000\s+50%\n$/);
+  assert.match(en.stdout, /^NODE\s+NAME\s+ROLE\s+SOS\s+HOPS\s+SNR\s+RSSI\s+LAST HEARD\s+POSITION\s+BATTERY\n!2b3c4d01\s+Harbour\s+client\s+SOS OPEN\s+1\s+7\.5 dB\s+-80 dBm\s+5 min ago\s+41\.01000, 28\.95000\s+powered\n!2b3c4d02\s+Bridge\s+client\s+2\s+2 min ago\s+-33\.50000, -70\.25000\s+50%\n$/);
 });
 
 /** A stand-in for a node's control socket answering GET /status and GET /peers as the demo's Clinic did. */
@@ -153,7 +154,7 @@ test('status and peers in Turkish as on the demo: module states and reasons, dec
   const tr = await unibos(['status', '--data-dir', dir], 'tr');
   assert.equal(tr.code, 0, tr.stderr);
   assert.match(tr.stdout, /^telsiz {8}sim, hazır, 869,525 MHz’de LONG_FAST, EU_868$/m);
-  assert.match(tr.stdout, /^cihaz {9}!a50a6e65 {2}Clinic {2}\(CLIENT\), 2 sa 5 dk süredir açık$/m, 'up as a person reads it');
+  assert.match(tr.stdout, /^cihaz {9}!a50a6e65 {2}Clinic {2}\(istemci\), 2 sa 5 dk süredir açık$/m, 'up as a person reads it');
   assert.match(tr.stdout, /^gps {11}fixed, 3B konum 41,01510°K 28,97950°D$/m);
   assert.match(tr.stdout, /^ağ {12}kanal LongFast, atlama sınırı 3, kanal kullanımı %7,9$/m);
   assert.match(tr.stdout, /^sos {11}03:01’de merkeze ulaştı \(ağ geçidi 03:01’de aldı\); 2 kopya gönderildi$/m);
@@ -163,7 +164,7 @@ test('status and peers in Turkish as on the demo: module states and reasons, dec
 
   const en = await unibos(['status', '--data-dir', dir], 'en');
   assert.match(en.stdout, /^radio {5}sim, ready, LONG_FAST on 869\.525 MHz, EU_868$/m, 'English as before');
-  assert.match(en.stdout, /^node {6}!a50a6e65 {2}Clinic {2}\(CLIENT\), up 2 h 5 min$/m);
+  assert.match(en.stdout, /^node {6}!a50a6e65 {2}Clinic {2}\(client\), up 2 h 5 min$/m);
   assert.match(en.stdout, /^gps {7}fixed, 3d fix 41\.01510, 28\.97950$/m);
   assert.match(en.stdout, /^mesh {6}channel LongFast, hop limit 3, channel use 7\.9%$/m);
   assert.match(en.stdout, /^sos {7}received by the hub at 03:01 \(gateway 03:01\); 2 copies sent$/m);
@@ -174,9 +175,9 @@ test('status and peers in Turkish as on the demo: module states and reasons, dec
 
   const peersTr = await unibos(['peers', '--data-dir', dir], 'tr');
   assert.equal(peersTr.code, 0, peersTr.stderr);
-  assert.match(peersTr.stdout.split('\n')[1]!, /^!600d0001\s+Demo gateway\s+1\s+5,0 dB\s+-72 dBm\s+10 dk önce\s+41,00820°K 28,97840°D\s+%87\s*$/, 'decimal commas, the percent sign first');
+  assert.match(peersTr.stdout.split('\n')[1]!, /^!600d0001\s+Demo gateway\s+ağ geçidi\s+1\s+5,0 dB\s+-72 dBm\s+10 dk önce\s+41,00820°K 28,97840°D\s+%87\s*$/, 'decimal commas, the percent sign first');
   const peersEn = await unibos(['peers', '--data-dir', dir], 'en');
-  assert.match(peersEn.stdout.split('\n')[1]!, /^!600d0001\s+Demo gateway\s+1\s+5\.0 dB\s+-72 dBm\s+10 min ago\s+41\.00820, 28\.97840\s+87%\s*$/);
+  assert.match(peersEn.stdout.split('\n')[1]!, /^!600d0001\s+Demo gateway\s+gateway\s+1\s+5\.0 dB\s+-72 dBm\s+10 min ago\s+41\.00820, 28\.97840\s+87%\s*$/);
   const peersJson = await unibos(['peers', '--data-dir', dir, '--json'], 'tr');
   assert.deepEqual(JSON.parse(peersJson.stdout), peers);
 });

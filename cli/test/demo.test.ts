@@ -69,7 +69,7 @@ test('the demo shows every live node on the map, with a login it printed', { tim
   // The gateway too, by the name `unibos peers` shows for it.
   assert.match(listed, /Demo gateway !?[0-9a-f]{8}/, 'the banner names the gateway among the nodes');
   const gw = new Proc(['status', '--node', 'Demo gateway'], { UNIBOS_DEMO_DIR: root });
-  await gw.waitFor((l) => new RegExp(`^node\\s+${gatewayId}\\s+Demo gateway\\s+\\(GATEWAY\\)`).test(l.msg), '`unibos status --node "Demo gateway"`');
+  await gw.waitFor((l) => new RegExp(`^node\\s+${gatewayId}\\s+Demo gateway\\s+\\(gateway\\)`).test(l.msg), '`unibos status --node "Demo gateway"`');
   assert.equal(await gw.exited, 0);
 
   demo.child.kill('SIGINT');

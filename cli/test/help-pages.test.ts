@@ -22,6 +22,53 @@ test('every --help fits in 80 columns, in English and in Turkish', async () => {
   assert.deepEqual(wide, []);
 });
 
+/**
+ * The options of a help page whose descriptions leave their list's column: each list of options
+ * (and the lines its descriptions go on over) starts every description in one column, on the
+ * option's line or, for a long option, the next; an option glued to its text by one space counts too.
+ */
+function misaligned(help: string): string[] {
+  const width = (s: string) => [...s].length;
+  const lines = help.split('\n');
+  const bad: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    if (!/^ {2}-/.test(lines[i]!)) {
+      i++;
+      continue;
+    }
+    const block: string[] = [];
+    while (i < lines.length && (/^ {2}-/.test(lines[i]!) || /^ {5,}\S/.test(lines[i]!))) block.push(lines[i++]!);
+    const columns = new Set<number>();
+    for (const line of block) {
+      if (/^ {5,}\S/.test(line)) {
+        columns.add(width(line) - width(line.trimStart()));
+        continue;
+      }
+      const entry = /^ {2}-\S+(?: \S+)?(?: {2,}(\S.*))?$/.exec(line);
+      if (!entry) bad.push(`not an option and its text: ${line}`);
+      else if (entry[1] !== undefined) columns.add(width(line) - width(entry[1]));
+    }
+    if (columns.size > 1) bad.push(`columns ${[...columns].join(', ')}:\n${block.join('\n')}`);
+  }
+  return bad;
+}
+
+test('every --help starts its options\' descriptions in one column, in English and in Turkish', async () => {
+  const bad: string[] = [];
+  for (const lang of ['en', 'tr']) {
+    for (const args of [['--help'], ...COMMANDS.map((c) => [c, '--help'])]) {
+      const r = await unibos(args, { UNIBOS_LANG: lang });
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      for (const b of misaligned(r.stdout)) bad.push(`${lang} ${args.join(' ')}: ${b}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+  // What the check stands on: a node command's page in Turkish, as a reader sees it.
+  const status = (await unibos(['status', '--help'], { UNIBOS_LANG: 'tr' })).stdout;
+  assert.match(status, /^ {2}--data-dir KLASÖR\n {19}cihazın durum klasörü/m);
+  assert.match(status, /^ {2}--node AD {8}demonun/m);
+});
+
 test('msg --help lines its options up and shows the hub at its default port', async () => {
   for (const lang of ['en', 'tr']) {
     const help = (await unibos(['msg', '--help'], { UNIBOS_LANG: lang })).stdout;

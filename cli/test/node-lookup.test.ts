@@ -36,6 +36,10 @@ test('--node finds a demo node by name (any case) or id, and names the known one
   assert.equal(findNode('!a1b2c3d4', nodes).dataDir, '/x/node-1');
   assert.equal(findNode('a50a6e65', nodes).dataDir, '/x/node-3');
   assert.throws(() => findNode('School', nodes), /no such node; the demo's nodes are Harbour \(!a1b2c3d4\), Clinic \(!a50a6e65\)/);
+  // The same lookup as `send --to` and `trace` (node-names.ts): a name two nodes share names neither.
+  const twice = [...nodes, { name: 'harbour', id: '!0b0b0b0b', dataDir: '/x/node-6' }];
+  assert.throws(() => findNode('HARBOUR', twice), /--node HARBOUR: 2 of the demo's nodes are called that: Harbour \(!a1b2c3d4\), harbour \(!0b0b0b0b\); give the id of the one you mean/);
+  assert.equal(findNode('!0b0b0b0b', twice).dataDir, '/x/node-6');
 });
 
 test('with the demo running, `unibos status` without a folder lists the demo nodes, and --node reaches one', async (t) => {
@@ -182,7 +186,7 @@ test('the CLI speaks Turkish when the locale or UNIBOS_LANG says so, with every 
   // Every sentence the CLI passes through say() has its Turkish.
   const { readdirSync, readFileSync } = await import('node:fs');
   const { CLI_TURKISH } = await import('../cli-language.ts');
-  const files = [join(ROOT, 'cli/unibos.ts'), join(ROOT, 'cli/node-control.ts'), ...readdirSync(join(ROOT, 'cli/commands')).map((f) => join(ROOT, 'cli/commands', f))];
+  const files = [join(ROOT, 'cli/unibos.ts'), join(ROOT, 'cli/node-control.ts'), join(ROOT, 'cli/node-names.ts'), join(ROOT, 'cli/node-role.ts'), ...readdirSync(join(ROOT, 'cli/commands')).map((f) => join(ROOT, 'cli/commands', f))];
   const missing: string[] = [];
   for (const f of files) {
     const src = readFileSync(f, 'utf8');

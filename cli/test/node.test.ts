@@ -106,8 +106,8 @@ test('three nodes in a line: text A→C once through B, SOS C→A, peers, restar
   // Names arrive with NodeInfo announcements, which may need a retry after a start-up collision.
   await a.waitFor((l) => (l.msg === 'peer heard' || l.msg === 'peer named') && l.peer === idC && l.peerName === 'node C', "A to learn C's name");
   const table = await unibos(['peers', '--data-dir', dirs.A]);
-  // C raised an SOS above and has not said it is safe: its row comes first and says so next to its name.
-  assert.match(table.stdout.split('\n')[1]!, new RegExp(`^${idC}\\s+node C\\s+SOS OPEN\\s+2\\s`));
+  // C raised an SOS above and has not said it is safe: its row comes first and says so next to its name and role.
+  assert.match(table.stdout.split('\n')[1]!, new RegExp(`^${idC}\\s+node C\\s+client\\s+SOS OPEN\\s+2\\s`));
 
   // Health and metrics on A's loopback port.
   const httpPort = (await a.waitFor((l) => l.msg === 'control API listening', 'A control API')).httpPort as number;
