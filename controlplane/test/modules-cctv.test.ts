@@ -83,7 +83,7 @@ test("motion on synthetic cameras reaches the hub's own org's event stream and U
   await panel.locator('li[data-camera="gate"] img').first().waitFor();
   assert.match(await panel.locator('tr[data-camera="yard"]').innerText(), /Yard\s+synthetic:walker\s+live/);
   assert.equal(await panel.locator('li[data-camera="yard"] img').count(), 0, 'no picture of the camera without upload');
-  assert.match(await panel.locator('li[data-camera="yard"]').first().innerText(), /picture kept on the node/);
+  assert.match(await panel.locator('li[data-camera="yard"]').first().innerText(), /picture kept on the device/);
   await page.screenshot({ path: join(artifactsDir('cctv'), 'modules-cctv.png'), fullPage: true });
   assert.deepEqual(problems, []);
   const disabled = await api(hub, admin, '/api/v1/modules/cctv/disable', { method: 'POST' });
