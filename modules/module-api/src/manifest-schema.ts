@@ -6,6 +6,8 @@ import { MESH_PRIORITIES, MODULE_CAPABILITIES, MODULE_CATEGORIES, MODULE_HARDWAR
 const name = { type: 'string', pattern: '^[a-z][a-z0-9-]{1,39}$' } as const;
 const eventName = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,39}$' } as const;
 const topicFilter = { type: 'string', pattern: '^[a-z0-9_+#!-]+(/[a-z0-9_+#!-]+)*$', maxLength: 200 } as const;
+const title = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const enumTitles = { type: 'object', additionalProperties: { type: 'string', minLength: 1, maxLength: 100 } } as const;
 const relativePath = { type: 'string', pattern: '^(?!/)(?!.*\\.\\.)[A-Za-z0-9_./-]+$', maxLength: 200 } as const;
 
 export const MANIFEST_SCHEMA = {
@@ -91,7 +93,13 @@ export const MANIFEST_SCHEMA = {
             additionalProperties: {
               type: 'object',
               additionalProperties: false,
-              properties: { title: { type: 'string', minLength: 1, maxLength: 200 }, enumTitles: { type: 'object', additionalProperties: { type: 'string', minLength: 1, maxLength: 100 } } },
+              properties: {
+                title,
+                enumTitles,
+                // A list of objects (cctv's cameras): what one item is called, and each item property's words.
+                itemTitle: { type: 'string', minLength: 1, maxLength: 60 },
+                items: { type: 'object', additionalProperties: { type: 'object', additionalProperties: false, properties: { title, description: { type: 'string', minLength: 1, maxLength: 300 }, enumTitles } } },
+              },
             },
           },
           // The module's own problem codes (`{name}.opencv_missing`) as a sentence with {placeholders}.

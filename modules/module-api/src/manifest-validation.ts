@@ -46,15 +46,25 @@ export function validateManifest(doc: unknown, file: string): ManifestResult {
     }
   }
   // A translation names settings and choices that exist: a typo would leave the English in place unnoticed.
-  const properties = (manifest.settings?.schema.properties ?? {}) as Record<string, { enum?: unknown } | null>;
+  type Spec = { enum?: unknown; items?: { properties?: Record<string, Spec | null> } | null } | null;
+  const properties = (manifest.settings?.schema.properties ?? {}) as Record<string, Spec>;
+  const badChoices = (spec: Spec, enumTitles: Record<string, string> | undefined, field: string): void => {
+    const choices = spec && typeof spec === 'object' && Array.isArray(spec.enum) ? spec.enum.map(String) : [];
+    for (const value of Object.keys(enumTitles ?? {})) if (!choices.includes(value)) problems.push({ file, field: `${field}.enumTitles.${value}`, message: `"${value}" is not one of the setting's choices` });
+  };
   for (const [lang, tr] of Object.entries(manifest.translations ?? {})) {
     for (const [key, setting] of Object.entries(tr.settings ?? {})) {
       const field = `translations.${lang}.settings.${key}`;
       if (!Object.hasOwn(properties, key)) problems.push({ file, field, message: 'no such setting in settings.schema' });
       else {
-        const spec = properties[key];
-        const choices = spec && typeof spec === 'object' && Array.isArray(spec.enum) ? spec.enum.map(String) : [];
-        for (const value of Object.keys(setting.enumTitles ?? {})) if (!choices.includes(value)) problems.push({ file, field: `${field}.enumTitles.${value}`, message: `"${value}" is not one of the setting's choices` });
+        const spec = properties[key] ?? null;
+        badChoices(spec, setting.enumTitles, field);
+        // An item property's words name a property the items have (cameras: id, source, ...).
+        const itemProperties = spec && typeof spec === 'object' && spec.items && typeof spec.items === 'object' ? (spec.items.properties ?? {}) : {};
+        for (const [prop, words] of Object.entries(setting.items ?? {})) {
+          if (!Object.hasOwn(itemProperties, prop)) problems.push({ file, field: `${field}.items.${prop}`, message: "no such property in the setting's items" });
+          else badChoices(itemProperties[prop] ?? null, words.enumTitles, `${field}.items.${prop}`);
+        }
       }
     }
     // A module says its own problems only: the module host's (`host.*`) are the admin UI's to translate.

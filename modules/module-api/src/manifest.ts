@@ -21,9 +21,24 @@ export type ModuleHardware = (typeof MODULE_HARDWARE)[number];
 export const MESH_PRIORITIES = ['normal', 'alert'] as const;
 export type MeshPriority = (typeof MESH_PRIORITIES)[number];
 
+/** A setting (or a property of a list setting's items) in another language. */
+export interface FieldTranslation {
+  title?: string;
+  /** Help under the field (the schema's `description`); only for a list setting's item properties. */
+  description?: string;
+  enumTitles?: Record<string, string>;
+}
+
+export interface SettingTranslation extends Omit<FieldTranslation, 'description'> {
+  /** A list setting whose items are objects: what one item is called ("Kamera": "Kamera 2: Kaynak"). */
+  itemTitle?: string;
+  /** A list setting whose items are objects: each item property's title, description and choices. */
+  items?: Record<string, FieldTranslation>;
+}
+
 export interface ManifestTranslation {
   description?: string;
-  settings?: Record<string, { title?: string; enumTitles?: Record<string, string> }>;
+  settings?: Record<string, SettingTranslation>;
   /**
    * The module's problem codes (ModuleProblem, `{name}.*`) in this language, with the problem's
    * params as {placeholders}: the admin UI says a module's reason with them.
@@ -58,7 +73,9 @@ export interface ModuleManifest {
     /**
      * JSON Schema (draft 7 subset: object, string, number, integer, boolean, enum, array) of the
      * settings. A property's `title` labels it in the admin UI, and `enumTitles` ({ value: label })
-     * names an enum's choices. A secret (a password, a key) is marked `writeOnly: true` (a name
+     * names an enum's choices. A list whose `items` are objects with `properties` is edited item by
+     * item (the items' `title` names one: "Camera 2: Source"; each property's `title`,
+     * `description`, `examples[0]` and `default`). A secret (a password, a key) is marked `writeOnly: true` (a name
      * such as `password`, `token` or `apiKey` is taken as one too): the hub never sends its value
      * to a browser, it shows `***`, and `***` saved back keeps the stored value.
      */
@@ -66,8 +83,8 @@ export interface ModuleManifest {
   };
   /**
    * What the admin UI shows in another language than English, by language code (`tr`): the
-   * description, and per setting its title and its enum choices' labels. Anything left out shows
-   * in English.
+   * description, and per setting its title and its enum choices' labels (a list of objects: also
+   * `itemTitle` and, per item property, `items`). Anything left out shows in English.
    */
   translations?: Record<string, ManifestTranslation>;
   entry: {

@@ -62,3 +62,31 @@ test('any JSON value as a manifest is answered with problems or a manifest, neve
     { numRuns: 300 },
   );
 });
+
+test("a list setting's item words (cctv's cameras) name properties its items have", () => {
+  const cctvText = readFileSync(new URL('../../cctv/module.json', import.meta.url), 'utf8');
+  const shippedCctv = validateManifestText(cctvText, 'modules/cctv/module.json');
+  assert.equal(shippedCctv.ok, true, shippedCctv.ok ? '' : shippedCctv.problems.map(formatProblem).join('\n'));
+  const cases: Array<[string, (m: Record<string, any>) => void, string]> = [
+    ['a property the items do not have', (m) => (m.translations.tr.settings.cameras.items.sourse = { title: 'Kaynak' }), 'translations.tr.settings.cameras.items.sourse'],
+    ['item words for a setting whose items declare no properties', (m) => (m.translations.tr.settings.algorithm.items = { id: { title: 'Kimlik' } }), 'translations.tr.settings.algorithm.items.id'],
+    ['an item property word that is not a title, description or choice', (m) => (m.translations.tr.settings.cameras.items.source.label = 'Kaynak'), 'translations.tr.settings.cameras.items.source.label'],
+    ['an empty item title', (m) => (m.translations.tr.settings.cameras.itemTitle = ''), 'translations.tr.settings.cameras.itemTitle'],
+  ];
+  for (const [what, mutate, field] of cases) {
+    const m = JSON.parse(cctvText) as Record<string, any>;
+    mutate(m);
+    const r = validateManifest(m, 'x/module.json');
+    assert.equal(r.ok, false, what);
+    if (!r.ok) assert.ok(r.problems.some((p) => p.field === field), `${what}: ${r.problems.map(formatProblem).join('; ')}`);
+  }
+  // An item property's choices translate like a setting's: only the choices it has.
+  const withKind = JSON.parse(cctvText) as Record<string, any>;
+  withKind.settings.schema.properties.cameras.items.properties.kind = { enum: ['ip', 'usb'] };
+  withKind.translations.tr.settings.cameras.items.kind = { title: 'Tür', enumTitles: { ip: 'IP kamera', usb: 'USB kamera' } };
+  const ok = validateManifest(withKind, 'x/module.json');
+  assert.equal(ok.ok, true, ok.ok ? '' : ok.problems.map(formatProblem).join('; '));
+  withKind.translations.tr.settings.cameras.items.kind.enumTitles.wifi = 'Kablosuz kamera';
+  const bad = validateManifest(withKind, 'x/module.json');
+  assert.ok(!bad.ok && bad.problems.some((p) => p.field === 'translations.tr.settings.cameras.items.kind.enumTitles.wifi'), 'a choice the property does not have');
+});

@@ -550,4 +550,15 @@ export const TR = {
   'router and client': 'yönlendirici ve istemci',
   tracker: 'konum izleyici',
   sensor: 'sensör',
+  // Module settings: a list of objects edited item by item (views/module-settings-list.js).
+  Item: 'Öğe',
+  'None yet.': 'Henüz yok.',
+  'Add {item}': 'Yeni {item} ekle',
+  'Remove {item}': 'Çıkar: {item}',
+  '{item} {number}': '{item} {number}',
+  '{item} added': '{item} eklendi',
+  '{item} removed': '{item} çıkarıldı',
+  '{field}: not valid JSON': '{field}: geçerli JSON değil',
+  '{field} is not valid: {rule}': '{field} geçerli değil: {rule}',
+  '{field} is not valid': '{field} geçerli değil',
 };

@@ -9,6 +9,7 @@ import { h, replace, replaceRows } from '../dom.js';
 import { timeUntil } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { lang, t, translator } from '../i18n.js';
+import { ListFieldError, isItemList, itemListEditor } from './module-settings-list.js';
 
 /** What the hub shows for a stored secret (settings-secrets.ts); sent back, it keeps the secret. */
 const SECRET_SHOWN = '***';
@@ -17,7 +18,7 @@ const SECRET_SHOWN = '***';
  * @typedef {{ name: string, version: string | null, description: string | null, category: string | null, enabled: boolean,
  *   state: string, error: string | null, problem?: { code: string, params?: Record<string, string | number> } | null, retryAt: string | null, runtimeErrors: number, settings?: Record<string, any>,
  *   settingsSchema: { properties?: Record<string, any> } | null, hasUi: boolean,
- *   translations?: Record<string, { description?: string, settings?: Record<string, { title?: string, enumTitles?: Record<string, string> }>, problems?: Record<string, string> }> | null }} ModuleStatus
+ *   translations?: Record<string, { description?: string, settings?: Record<string, import('./module-settings-list.js').ListWords>, problems?: Record<string, string> }> | null }} ModuleStatus
  * @typedef {{ destroy?: () => void, reveal?: (part: string | null) => void }} MountedUi
  */
 
@@ -129,9 +130,16 @@ export function createModulesView(ctx) {
     const translated = m.translations?.[lang]?.settings ?? {};
     /** @type {Array<[string, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, any]>} */
     const fields = [];
+    /** Settings that are lists of objects (cctv's cameras), edited item by item. @type {Map<string, { read: () => unknown }>} */
+    const lists = new Map();
     const rows = Object.entries(props).map(([key, spec]) => {
       const id = `module-${m.name}-${key}`;
       const value = m.settings?.[key] ?? spec.default;
+      if (isItemList(spec, value)) {
+        const list = itemListEditor({ id, spec, value, title: translated[key]?.title ?? spec.title ?? key, words: translated[key] ?? {} });
+        lists.set(key, list);
+        return list.el;
+      }
       /** @type {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} */
       let input;
       const choice = (/** @type {string} */ v) => translated[key]?.enumTitles?.[v] ?? spec.enumTitles?.[v] ?? v;
@@ -178,8 +186,10 @@ export function createModulesView(ctx) {
           else if (spec.type === 'array' || spec.type === 'object') settings[key] = JSON.parse(input.value || 'null');
           else settings[key] = input.value === '' && input.dataset.kept === 'true' ? SECRET_SHOWN : input.value;
         }
+        for (const [key, list] of lists) settings[key] = list.read();
       } catch (err) {
-        ctx.notify(err instanceof PointsError ? err.message : t('A list setting is not valid JSON'), 'error');
+        if (err instanceof ListFieldError) err.field.focus();
+        ctx.notify(err instanceof PointsError || err instanceof ListFieldError ? err.message : t('A list setting is not valid JSON'), 'error');
         return;
       }
       save.disabled = true;
