@@ -6,7 +6,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,9 @@ test('a node killed with SIGKILL leaves its modules\u2019 children running; the 
   // Not the node's: a process of the machine's own, and a module child of a node on another folder.
   const bystander = spawn('sleep', ['1002'], { stdio: 'ignore' });
   const otherNodes = spawn('sleep', ['1003'], { stdio: 'ignore', env: { PATH: process.env.PATH, [MODULE_CHILD_MARK_NAME]: moduleChildMark(join(root, 'another-node')).split('=')[1] } });
+  let groupLeader: ChildProcess | undefined;
+  let copiedPid = 0;
+  let otherUser: ChildProcess | null = null;
   const procs: NodeProcess[] = [];
   const leftovers: number[] = [];
   let second: RunningNode | undefined;
@@ -59,7 +63,10 @@ test('a node killed with SIGKILL leaves its modules\u2019 children running; the 
     await killNodeProcesses(procs);
     await second?.stop();
     for (const pid of leftovers) if (processState(pid) === 'running' && readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep')) process.kill(pid, 'SIGKILL');
-    for (const c of [bystander, otherNodes]) c.kill('SIGKILL');
+    for (const c of [bystander, otherNodes, otherUser]) c?.kill('SIGKILL');
+    // The shell and its foreground sleep, as a group.
+    if (groupLeader?.pid !== undefined && processState(groupLeader.pid) !== 'gone') process.kill(-groupLeader.pid, 'SIGKILL');
+    if (copiedPid > 0 && processState(copiedPid) === 'running') process.kill(copiedPid, 'SIGKILL');
     await air.close();
     rmSync(root, { recursive: true, force: true });
   });
@@ -71,6 +78,15 @@ test('a node killed with SIGKILL leaves its modules\u2019 children running; the 
   t.after(() => clearInterval(timer));
   await waiter.until(() => modulePids(pidFile).length === 3, () => `the module to start its children:\n${first.out}`, 30_000);
   leftovers.push(...modulePids(pidFile));
+  // A process of the machine's that started one carrying the mark (copied from a module's child):
+  // the marked one ends, alone; the group it is in is not the module's. Started once the
+  // first node runs (a node's start ends what carries its folder's mark).
+  const [markName, markValue] = `${moduleChildMark(dataDir)}/spawner`.split('=') as [string, string];
+  groupLeader = spawn('sh', ['-c', `${markName}=${markValue} sleep 1004 & echo $!; sleep 1005`], { stdio: ['ignore', 'pipe', 'ignore'], detached: true, env: { PATH: process.env.PATH } });
+  const [copied] = (await once(groupLeader.stdout!, 'data')) as [Buffer];
+  copiedPid = Number(String(copied).trim());
+  // Run as root (as CI does), the node reads every user's environment: another user's marked process is not its to end.
+  otherUser = process.getuid?.() === 0 ? spawn('sleep', ['1006'], { stdio: 'ignore', uid: 65534, gid: 65534, env: { PATH: process.env.PATH, [markName]: markValue } }) : null;
   first.child.kill('SIGKILL');
   await first.exited;
   assert.deepEqual(leftovers.map(processState), ['running', 'running', 'running'], 'the killed node could not end them');
@@ -80,8 +96,9 @@ test('a node killed with SIGKILL leaves its modules\u2019 children running; the 
   const logger = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => (log.push(String(chunk)), done()) }));
   second = await runNode(loadNodeConfig({ env: {}, flags }), { logger, env: {} });
   assert.deepEqual(leftovers.map((pid) => processState(pid) !== 'running'), [true, true, true], 'the leftover children ended before the node went on');
-  assert.ok(log.some((l) => l.includes('ended 3 processes that modules of a node killed before left running')), log.join(''));
-  for (const c of [bystander, otherNodes]) assert.equal(processState(c.pid!), 'running', `${c.spawnargs.join(' ')} was left alone`);
+  assert.notEqual(processState(copiedPid), 'running', 'the copied mark ended too');
+  assert.ok(log.some((l) => /ended 4 processes that modules of a node killed before left running: \d+ sleep/.test(l)), log.join(''));
+  for (const c of [bystander, otherNodes, groupLeader, otherUser]) if (c) assert.equal(processState(c.pid!), 'running', `${c.spawnargs.join(' ')} was left alone`);
   // The module itself starts again as usual, with children of its own.
   await waiter.until(() => modulePids(pidFile).length === 3, () => 'the module to start again', 30_000);
   assert.ok(modulePids(pidFile).every((pid) => processState(pid) === 'running' && !leftovers.includes(pid)));

@@ -3,7 +3,7 @@
 // ffmpeg started through a shell (`exec('ffmpeg ...')`: sh, then ffmpeg) ends with the shell.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export type ChildState = 'running' | 'zombie' | 'gone';
@@ -35,48 +35,52 @@ export function moduleMark(nodeMark: string, module: string): string {
 }
 
 /**
- * Ends what a node killed before left of its modules' children: every process carrying the node's
- * `mark` (one started by a module, or by a module's child without changing its environment), with its
- * process group (a child leads its own: what it started is in it). SIGTERM, then SIGKILL to what
- * still runs after `graceMs`. Called once the control socket says no node runs on the folder.
- * Resolves with how many marked processes there were.
+ * Ends what a node killed before left of its modules' children: every process of this node's user
+ * carrying the node's `mark` (one started by a module, or by a module's child without changing its
+ * environment), with the process group of each that leads one (a module's child leads its own:
+ * what it started is in it); a marked process in a group whose leader is not marked is ended alone.
+ * SIGTERM, then SIGKILL to what still runs after `graceMs`. Called once the control socket says no
+ * node runs on the folder. Resolves with what it found ("1234 ffmpeg"), for the log.
  */
-export async function endLeftoverChildren(mark: string, graceMs: number): Promise<number> {
-  const found = markedProcesses(mark);
-  if (found.length === 0) return 0;
+export async function endLeftoverChildren(mark: string, graceMs: number): Promise<string[]> {
+  const found = markedProcesses(mark).map((p) => `${p.pid} ${p.command}`);
+  if (found.length === 0) return found;
+  const ownGroup = statFields(process.pid)[2];
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     const left = markedProcesses(mark);
     if (left.length === 0) break;
+    const leaders = new Set(left.map((p) => p.pid));
     for (const { pid, pgid } of left) {
       try {
-        // Never this node's own group (a node started from within a marked process).
-        if (pgid === ownGroupId() || !trySignal(-pgid, signal)) trySignal(pid, signal);
+        if (pgid === ownGroup || !leaders.has(pgid) || !trySignal(-pgid, signal)) trySignal(pid, signal);
       } catch {
-        // Refused (it changed user since): what is left is counted by the caller's next look.
+        // Refused: what is left is counted by the caller's next look.
       }
     }
     const until = Date.now() + graceMs;
     while (markedProcesses(mark).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   }
-  return found.length;
+  return found;
 }
 
 /**
  * Running processes (not zombies: theirs is empty) carrying the node's `mark` (any module's), and
  * their groups and parents.
  */
-function markedProcesses(mark: string): Array<{ pid: number; pgid: number; ppid: number; entry: string }> {
-  const marked: Array<{ pid: number; pgid: number; ppid: number; entry: string }> = [];
+function markedProcesses(mark: string): Array<{ pid: number; pgid: number; ppid: number; entry: string; command: string }> {
+  const marked: Array<{ pid: number; pgid: number; ppid: number; entry: string; command: string }> = [];
+  const uid = process.getuid?.();
   for (const pid of processIds()) {
     if (pid === process.pid) continue;
     try {
-      // Another user's is not readable (EACCES): never ours.
+      // Only this user's: a node run as root reads everyone's environment.
+      if (uid !== undefined && statSync(`/proc/${pid}`).uid !== uid) continue;
       const entry = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').find((e) => e === mark || e.startsWith(`${mark}/`));
       if (entry === undefined) continue;
       const fields = statFields(pid);
-      marked.push({ pid, pgid: fields[2]!, ppid: fields[1]!, entry });
+      marked.push({ pid, pgid: fields[2]!, ppid: fields[1]!, entry, command: readFileSync(`/proc/${pid}/comm`, 'utf8').trim() });
     } catch {
-      // Exited while listed, or not ours.
+      // Exited while listed.
     }
   }
   return marked;
@@ -90,10 +94,6 @@ function markedProcesses(mark: string): Array<{ pid: number; pgid: number; ppid:
 export function markedChildren(mark: string): number[] {
   const node = mark.slice(0, mark.lastIndexOf('/'));
   return markedProcesses(node).filter((p) => p.ppid === process.pid && p.entry === mark).map((p) => p.pid);
-}
-
-function ownGroupId(): number {
-  return statFields(process.pid)[2]!;
 }
 
 /** /proc/PID/stat after "(comm) ": state, ppid, pgrp, ... (comm may hold spaces and parentheses). */

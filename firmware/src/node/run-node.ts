@@ -47,7 +47,7 @@ export async function runNode(config: NodeConfig, options: RunNodeOptions): Prom
     control = await startControlServer({ device, dataDir: config.dataDir, httpPort: config.http.port, logger: log, metrics: options.metrics });
     // The folder is ours now: what a node killed before on it left running (its modules' ffmpeg) is ended.
     const leftover = await endLeftoverChildren(moduleChildMark(config.dataDir), MODULE_CHILD_KILL_GRACE_MS);
-    if (leftover > 0) log.warn({ processes: leftover }, `ended ${leftover} process${leftover === 1 ? '' : 'es'} that modules of a node killed before left running`);
+    if (leftover.length > 0) log.warn({ processes: leftover }, `ended ${leftover.length} process${leftover.length === 1 ? '' : 'es'} that modules of a node killed before left running: ${leftover.join(', ')}`);
     await device.start();
     // module-api (and ajv) are loaded only by a node that names a module; a module that cannot load is reported, not fatal.
     if (config.modules.length > 0) device.modules = await (await import('./module-loader.ts')).loadNodeModules({ device, config, log });
