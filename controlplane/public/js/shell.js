@@ -103,7 +103,12 @@ export function createShell(root, { api, config }) {
           h('button', { type: 'button', class: 'ghost', 'aria-label': t('Dismiss'), onclick: () => alarm.remove() }, '×'),
         );
         alarms.prepend(alarm);
-        while (alarms.childElementCount > 3) alarms.lastElementChild?.remove();
+        // Three at most: what modules announce (a quake, people needing help) goes before an open
+        // alert (an SOS), oldest first.
+        while (alarms.childElementCount > 3) {
+          const oldestFirst = /** @type {HTMLElement[]} */ ([...alarms.querySelectorAll('.alarm')]).reverse();
+          (oldestFirst.find((a) => !a.dataset.key?.startsWith('alert:')) ?? oldestFirst[0])?.remove();
+        }
         return;
       }
       const toast = h('div', { class: `toast toast--${kind}` }, message);

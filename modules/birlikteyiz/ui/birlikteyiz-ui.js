@@ -72,41 +72,37 @@ export function roundTitle(round) {
  */
 export function notices(ctx) {
   const link = () => ({ href: '#/modules/birlikteyiz/round', label: t('Open the check-in round') });
-  /** Each banner raised for a person needing help, by its key, with its text (raised again only when that changes). @type {Map<string, string>} */
+  /** The banner raised for each open round's people needing help (one a round), with its text: raised again only when that changes. @type {Map<string, string>} */
   const helpShown = new Map();
+  /** Rounds an event told of: newer than the list asked for at the start, which then leaves them be. @type {Set<string>} */
+  const heard = new Set();
   /** @param {any} round */
   const showHelp = (round) => {
-    /** @type {Map<string, string>} */
-    const now = new Map();
-    if (round.closedAt === null) {
-      for (const p of round.people) {
-        if (p.status !== 'needs_help') continue;
-        const text = p.note
-          ? t('{name} needs help: {note} (check-in round {round})', { name: p.name, note: p.note, round: roundTitle(round) })
-          : t('{name} needs help (check-in round {round})', { name: p.name, round: roundTitle(round) });
-        now.set(`help:${round.id}:${p.name.toLowerCase()}`, text);
-      }
+    const key = `help:${round.id}`;
+    const help = round.closedAt === null ? round.people.filter((/** @type {any} */ p) => p.status === 'needs_help') : [];
+    const text = help.length === 0 ? null : help.length === 1 ? helpText(help[0], round) : t('{count} people need help: {names} (check-in round {round})', { count: help.length, names: help.map((/** @type {any} */ p) => p.name).join(', '), round: roundTitle(round) });
+    if (text === null) {
+      if (helpShown.delete(key)) ctx.dismiss?.(key);
+    } else if (helpShown.get(key) !== text) {
+      helpShown.set(key, text);
+      ctx.notify(text, 'alert', key, link());
     }
-    for (const [key, text] of now) if (helpShown.get(key) !== text) ctx.notify(text, 'alert', key, link());
-    for (const key of helpShown.keys()) {
-      if (!key.startsWith(`help:${round.id}:`) || now.has(key)) continue;
-      helpShown.delete(key);
-      ctx.dismiss?.(key);
-    }
-    for (const [key, text] of now) helpShown.set(key, text);
   };
   let stopped = false;
   // Those already waiting for help when the page opens.
   ctx.api
     .get(`${ctx.base}/rounds`)
     .then((/** @type {{ rounds: any[] }} */ res) => {
-      if (!stopped) for (const round of res.rounds) showHelp(round);
+      if (!stopped) for (const round of res.rounds) if (!heard.has(round.id)) showHelp(round);
     })
     .catch(() => undefined);
   /** @param {Event} e */
   const onEvent = (e) => {
     const ev = /** @type {CustomEvent} */ (e).detail;
-    if (ev?.type === 'module.birlikteyiz.round_updated' || ev?.type === 'module.birlikteyiz.round_closed') return showHelp(ev.data.round);
+    if (ev?.type === 'module.birlikteyiz.round_updated' || ev?.type === 'module.birlikteyiz.round_closed') {
+      heard.add(ev.data.round.id);
+      return showHelp(ev.data.round);
+    }
     if (ev?.type !== 'module.birlikteyiz.quake') return;
     const { quake } = ev.data;
     const count = ev.data.nodesInRange.length;
@@ -123,6 +119,17 @@ export function notices(ctx) {
       ctx.stream.removeEventListener('event', onEvent);
     },
   };
+}
+
+/**
+ * One person needing help, as the banner says it.
+ * @param {{ name: string, note: string | null }} p
+ * @param {any} round
+ */
+function helpText(p, round) {
+  return p.note
+    ? t('{name} needs help: {note} (check-in round {round})', { name: p.name, note: p.note, round: roundTitle(round) })
+    : t('{name} needs help (check-in round {round})', { name: p.name, round: roundTitle(round) });
 }
 
 /**

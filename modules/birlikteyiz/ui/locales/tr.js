@@ -7,6 +7,7 @@ export const TR = {
   'Open the check-in round': 'Yoklamayı aç',
   '{name} needs help (check-in round {round})': '{name} yardım bekliyor ({round} yoklaması)',
   '{name} needs help: {note} (check-in round {round})': '{name} yardım bekliyor: {note} ({round} yoklaması)',
+  '{count} people need help: {names} (check-in round {round})': '{count} kişi yardım bekliyor: {names} ({round} yoklaması)',
   'Birlikteyiz: earthquakes and check-ins': 'Birlikteyiz: depremler ve yoklamalar',
   Feeds: 'Deprem kaynakları',
   'Quake feeds': 'Deprem kaynakları',
