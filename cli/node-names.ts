@@ -23,17 +23,24 @@ function fold(name: string): string {
   return name.normalize('NFC').trim().replace(/\s+/g, ' ').toLowerCase().replace(/\u0307/g, '').replace(/ı/g, 'i');
 }
 
-/** The node `wanted` names: an id (any spelling parseNodeId takes) matches that id, anything else names. */
+/** Written as an id beyond doubt: `!1a2b3c4d` or `0x1a2b3c4d`, not a bare number or 8 letters a name may be. */
+export function isExplicitId(wanted: string): boolean {
+  return /^\s*(!|0x)/i.test(wanted) && parseNodeId(wanted) !== null;
+}
+
+/**
+ * The node `wanted` names: `!1a2b3c4d` that id; a bare number or 8 hex letters (`112`,
+ * `cafe2024`) the node with that id or the one of that name, ambiguous when both are heard and
+ * differ; anything else a name.
+ */
 export function matchNode<T extends NamedNode>(wanted: string, nodes: readonly T[]): NodeMatch<T> {
   const id = parseNodeId(wanted);
-  if (id !== null) {
-    const found = nodes.find((n) => parseNodeId(n.id) === id);
-    if (found) return { found };
-  }
+  const byId = id === null ? undefined : nodes.find((n) => parseNodeId(n.id) === id);
+  if (byId && isExplicitId(wanted)) return { found: byId };
   const want = fold(wanted);
-  const named = nodes.filter((n) => n.name !== null && fold(n.name) === want);
-  if (named.length === 1) return { found: named[0]! };
-  return named.length > 1 ? { ambiguous: named } : { none: true };
+  const all = [...(byId ? [byId] : []), ...nodes.filter((n) => n !== byId && n.name !== null && fold(n.name) === want)];
+  if (all.length === 1) return { found: all[0]! };
+  return all.length > 1 ? { ambiguous: all } : { none: true };
 }
 
 /** "Farm (!e2c751c9), Clinic (!9023939c)" (remote names made safe to print). */
@@ -77,14 +84,15 @@ export class PeerNames {
    * heard node of that name; a name of no heard node, or of several, is the user's to fix.
    */
   async resolve(wanted: string): Promise<string> {
-    const id = parseNodeId(wanted);
-    if (id !== null) return formatNodeId(id);
     const match = matchNode(wanted, this.nodes);
     if ('found' in match) return match.found.id;
     const name = plain(wanted);
     if ('ambiguous' in match) {
       throw new CliError(say('{count} nodes {self} has heard are called {name}: {list}; give the id of the one you mean', { count: match.ambiguous.length, self: this.self, name, list: nodeList(match.ambiguous) }));
     }
+    // An id no node has been heard under yet: written to all the same (it may be out of range now).
+    const id = parseNodeId(wanted);
+    if (id !== null) return formatNodeId(id);
     // Its own name is no peer's: say so rather than that no node is called that.
     const own = await callNode<{ name: string }>(this.dataDir, 'GET', '/status');
     if (fold(own.name) === fold(wanted)) throw new CliError(say('{name} is this node ({id}): name another one', { name, id: this.self }));

@@ -1,11 +1,11 @@
 // `unibos send "text" [--to NODE [--private]]`: queue a text (or an end-to-end encrypted one) on the running node.
 
-import { callNode, formatNodeId, parseNodeId } from '@unibos/firmware';
+import { callNode, formatNodeId } from '@unibos/firmware';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
 import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, parseControlArgs, printJson } from '../node-control.ts';
-import { PeerNames } from '../node-names.ts';
+import { PeerNames, isExplicitId } from '../node-names.ts';
 
 const HELP = fitHelp(say(
   'usage: unibos send "text" [--to NODE [--private]] [options]\n\nQueues a text message on the running node. It is stored before this command returns and sent as\nsoon as the radio and the duty-cycle budget allow, surviving restarts until it is delivered.\n\n  --to NODE        a node id such as !1a2b3c4d, or the name it announced, any case (see unibos peers; default: everyone on the channel)\n  --private        encrypted end to end: only NODE can read it (at most 117 bytes of text; default: off)\n{options}\n',
@@ -30,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
 
 /** --to as the node takes it (`id`) and as this command says it (`label`: "Farm !e2c751c9" when named). */
 async function destination(dataDir: string, to: string | undefined): Promise<{ id: string; label: string } | undefined> {
-  if (to === undefined || parseNodeId(to) !== null) return to === undefined ? undefined : { id: to, label: to };
+  if (to === undefined || isExplicitId(to)) return to === undefined ? undefined : { id: to, label: to };
   const names = await PeerNames.load(dataDir);
   const id = await names.resolve(to);
   return { id, label: names.label(id) };

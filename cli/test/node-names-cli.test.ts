@@ -18,8 +18,12 @@ const CLINIC = 0x9023939c;
 const GATEWAY = 0x9d06d5b2;
 const BRIDGE = 0x1c2ceb25;
 
+/** How long ago each peer was last heard, as of the moment the stand-in is asked (a slow run must not age them). */
+const AGO = new Map<number, number>();
+
 function peer(nodeId: number, longName: string | null, role: string | null, hops: number, agoMs: number): Peer {
-  return { nodeId, longName, shortName: null, role, lastHeardMs: Date.now() - agoMs, hops, snr: hops === 1 ? 6.25 : null, rssi: hops === 1 ? -108 : null, latitude: null, longitude: null, altitudeM: null, positionMs: null, batteryLevel: null, voltage: null, sosOpen: false };
+  AGO.set(nodeId, agoMs);
+  return { nodeId, longName, shortName: null, role, lastHeardMs: 0, hops, snr: hops === 1 ? 6.25 : null, rssi: hops === 1 ? -108 : null, latitude: null, longitude: null, altitudeM: null, positionMs: null, batteryLevel: null, voltage: null, sosOpen: false };
 }
 
 const PEERS = [
@@ -31,6 +35,8 @@ const PEERS = [
   peer(0x2b2b2b2b, 'bridge', 'CLIENT', 2, 40_000),
   // Typed İSKELE, iskele or ISKELE on any keyboard, whatever the locale makes of i and I.
   peer(0x15ce1e00, 'İskele', 'CLIENT', 1, 5_000),
+  // A name that reads as a number (Türkiye's emergency number): not node !00000070.
+  peer(0x4444aaaa, '112', 'CLIENT', 1, 5_000),
 ];
 
 const STATUS = {
@@ -58,7 +64,7 @@ async function standIn(t: TestContext, status: Record<string, unknown> = STATUS)
       res.setHeader('content-type', 'application/json');
       const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
       if (req.method === 'POST') posted.push({ path: req.url!, body });
-      if (req.url === '/peers') return res.end(JSON.stringify({ self: SELF, peers: PEERS }));
+      if (req.url === '/peers') return res.end(JSON.stringify({ self: SELF, peers: PEERS.map((p) => ({ ...p, lastHeardMs: Date.now() - AGO.get(p.nodeId)! })) }));
       if (req.url === '/status') return res.end(JSON.stringify(status));
       if (req.url === '/send') return res.end(JSON.stringify({ packetId: 0x1234abcd, queued: 1 }));
       if (req.url === '/trace') return res.end(JSON.stringify({ self: SELF, destination: body.to, answered: false, timeoutS: body.timeoutS, towards: [], back: [] }));
@@ -105,6 +111,9 @@ test('send --to and trace take the name a node announced, in any case; an ambigu
   for (const typed of ['ISKELE', 'iskele']) {
     assert.equal((await unibos(['send', 'hi', '--to', typed, '--data-dir', node.dir])).stdout, 'queued message !1234abcd for İskele !15ce1e00 (1 in the outbox)\n', typed);
   }
+  // A name that could be read as an id names its node; 8 hex digits of a heard node's id name it.
+  assert.equal((await unibos(['send', 'hi', '--to', '112', '--data-dir', node.dir])).stdout, 'queued message !1234abcd for 112 !4444aaaa (1 in the outbox)\n');
+  assert.equal((await unibos(['send', 'hi', '--to', '8d20bbf1', '--data-dir', node.dir])).stdout, 'queued message !1234abcd for Farm !8d20bbf1 (1 in the outbox)\n');
   // An id goes to the node as it was given, heard or not.
   assert.equal((await unibos(['send', 'hi', '--to', '!0e0e0e0e', '--data-dir', node.dir])).stdout, 'queued message !1234abcd for !0e0e0e0e (1 in the outbox)\n');
 
@@ -119,7 +128,7 @@ test('send --to and trace take the name a node announced, in any case; an ambigu
   }
   const unknown = await unibos(['send', 'hi', '--to', 'Farmm', '--data-dir', node.dir]);
   assert.equal(unknown.code, 2);
-  assert.equal(unknown.stderr, `unibos send: no node called Farmm among those ${SELF} has heard: Demo gateway (!9d06d5b2), Farm (!8d20bbf1), Clinic (!9023939c), Bridge (!1c2ceb25), bridge (!2b2b2b2b), İskele (!15ce1e00) (see unibos peers); or give a node id such as !1a2b3c4d\n`);
+  assert.equal(unknown.stderr, `unibos send: no node called Farmm among those ${SELF} has heard: Demo gateway (!9d06d5b2), Farm (!8d20bbf1), Clinic (!9023939c), Bridge (!1c2ceb25), bridge (!2b2b2b2b), İskele (!15ce1e00), 112 (!4444aaaa) (see unibos peers); or give a node id such as !1a2b3c4d\n`);
   const unknownTr = await unibos(['trace', 'Okul', '--data-dir', node.dir], { UNIBOS_LANG: 'tr' });
   assert.match(unknownTr.stderr, /^unibos trace: !d744fa53 cihazının duyduğu cihazlar arasında Okul adında biri yok: Demo gateway \(!9d06d5b2\), Farm/);
   const own = await unibos(['trace', 'harbour', '--data-dir', node.dir]);
