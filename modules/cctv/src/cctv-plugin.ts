@@ -56,6 +56,8 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
   try {
     await service.start();
   } catch (err) {
+    // Not started: its cameras' "stopped" is no news to the org (and it comes at every retry).
+    service.removeAllListeners();
     await service.stop();
     if (err instanceof CctvError && err.code === 'E_CCTV_UNAVAILABLE') {
       const options = err.problem ? { problem: err.problem } : {};

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { ModuleCollection, ModuleContext, StoredDoc } from '@unibos/module-api';
+import { CctvError } from '../src/cctv-error.ts';
 import plugin, { testHooks } from '../src/cctv-plugin.ts';
 import type { MotionWorker } from '../src/motion/motion-worker-client.ts';
 import { SyntheticSource } from '../src/sources/synthetic-source.ts';
@@ -83,4 +84,28 @@ test('motion in a camera\u2019s first frames reaches the hub, and so does its st
   assert.ok(detections > 0);
   assert.equal(events.size('org1'), detections, 'every motion event kept, the first frame\u2019s included');
   assert.deepEqual(states, ['live', 'ended', 'stopped'], 'it went live, ran out of frames and was stopped');
+});
+
+test('a cctv that cannot start (no motion worker) tells the org nothing about cameras it never started', async (t) => {
+  testHooks.service = {
+    sourceFor: (c) => new SyntheticSource({ width: 16, height: 16, channels: 1, fps: c.fps, frames: 3, startMs: Date.now() }, c.id, 0),
+    startWorker: async () => {
+      throw new CctvError('E_CCTV_UNAVAILABLE', 'the motion worker did not start');
+    },
+  };
+  t.after(() => void (testHooks.service = undefined));
+  const published: string[] = [];
+  const m = {
+    name: 'cctv',
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+    settings: { cameras: [{ id: 'yard', source: 'synthetic:quiet', width: 16, height: 16, fps: 5 }], cooldownS: 0, clipSeconds: 0, snapshots: false, mediaDir: mkdtempSync(join(tmpdir(), 'cctv-hub-events-')) },
+    now: () => Date.now(),
+    events: { publish: (_o: string, type: string) => void published.push(type), subscribe() {} },
+    fleet: { orgs: () => ['org1'], hubOrg: () => 'org1', list: () => [], get: () => null },
+    store: { collection: () => memoryCollection<unknown>() },
+  } as unknown as ModuleContext;
+  t.after(() => rmSync((m.settings as { mediaDir: string }).mediaDir, { recursive: true, force: true }));
+  const app = { addHook() {}, register: async () => {}, get() {} };
+  await assert.rejects(plugin(app as never, { module: m }), /unavailable: the motion worker did not start/);
+  assert.deepEqual(published, [], 'no "stopped" for a camera that never ran (it came again at every retry)');
 });

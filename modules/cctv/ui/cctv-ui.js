@@ -112,8 +112,14 @@ export function mount(root, ctx) {
 
   /** @type {any} */
   let last = null;
+  /** Loads started (the refresh and events overlap): an answer older than the one shown is dropped. */
+  let asked = 0;
+  let shown = 0;
   const load = async () => {
+    const n = ++asked;
     const [s, e] = await Promise.all([api.get(`${base}/status`), api.get(`${base}/events?limit=20`)]);
+    if (n < shown) return;
+    shown = n;
     last = { s, e };
     render();
   };
@@ -185,7 +191,8 @@ export function mount(root, ctx) {
   /** @param {any} s the module's status when it works here */
   function workingSummary(s) {
     const live = s.cameras.filter((/** @type {any} */ c) => c.state === 'live').length;
-    return t({ one: '{live} of {count} camera live; {files} files kept on this device.', other: '{live} of {count} cameras live; {files} files kept on this device.' }, { live, count: s.cameras.length, files: s.mediaFiles });
+    const cameras = t({ one: '{live} of {count} camera live.', other: '{live} of {count} cameras live.' }, { live, count: s.cameras.length });
+    return `${cameras} ${t({ one: '{count} file kept on this device.', other: '{count} files kept on this device.' }, { count: s.mediaFiles })}`;
   }
 
   /** @param {any} ev */

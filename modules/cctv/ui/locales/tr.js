@@ -32,7 +32,8 @@ export const TR = {
   'Add one in this module’s settings: a USB or Pi camera (/dev/video0), an IP camera (rtsp://…) or an MJPEG stream (http://…). Its state and motion show here once it is saved.':
     'Bu modülün ayarlarından bir kamera ekleyin: USB ya da Pi kamerası (/dev/video0), IP kamera (rtsp://…) veya MJPEG yayını (http://…). Kaydedince durumu ve hareketleri burada görünür.',
   'An admin of this hub adds cameras in this module’s settings (Modules → cctv → Settings).': 'Kameraları bu merkezin bir yöneticisi modülün ayarlarından ekler (Modüller → cctv → Ayarlar).',
-  '{live} of {count} cameras live; {files} files kept on this device.': { one: '{count} kameradan {live} tanesi canlı; bu cihazda {files} dosya tutuluyor.', other: '{count} kameradan {live} tanesi canlı; bu cihazda {files} dosya tutuluyor.' },
+  '{live} of {count} cameras live.': { one: '{count} kameradan {live} tanesi canlı.', other: '{count} kameradan {live} tanesi canlı.' },
+  '{count} files kept on this device.': { one: 'Bu cihazda {count} dosya tutuluyor.', other: 'Bu cihazda {count} dosya tutuluyor.' },
   'Latest motion': 'Son hareketler',
   'Motion events': 'Hareket olayları',
   'No motion yet.': 'Henüz hareket yok.',
