@@ -131,8 +131,11 @@ test('the admin UI on a phone', async (t) => {
         });
         // Right of the value's text, or (a long Turkish badge) under it in the value's column; not under the label.
         check(badge.x > value.right || (badge.x >= value.x - 1 && badge.y > value.y), `the badge (x=${badge.x}) is in the value column (text at x=${value.x}), not under the label column`);
-        const sos = await box(page, 'table.fleet-table a.sos-tag');
-        check(sos.height >= 24, `the SOS link is ${sos.height} px tall`);
+        const sos = await box(page, 'table.fleet-table .sos-tag');
+        check(sos.height >= 24, `the SOS tag is ${sos.height} px tall`);
+        // One stop for the keyboard: the node's name is the row's link; the SOS tag beside it is not another to the same place.
+        const sosRowLinks = await page.locator('table.fleet-table tr.has-sos th a').count();
+        check(sosRowLinks === 1, `the SOS row's name cell has ${sosRowLinks} links`);
         await page.screenshot({ path: join(SHOTS, `fleet-${tag}.png`) });
 
         // Live feed: the pinned SOS links are tap targets.

@@ -58,7 +58,8 @@ export function createFleetView(ctx) {
       h(
         'th',
         { scope: 'row', title: node.id, 'data-label': COLUMNS[0] },
-        sos ? h('a', { class: 'sos-tag', href: `#/map/${encodeURIComponent(node.id)}`, title: t('Open SOS: show on map') }, h('span', { 'aria-hidden': 'true' }, '▲ '), 'SOS') : null,
+        // Not a link of its own: the name beside it leads to the same place (one stop for the keyboard).
+        sos ? h('span', { class: 'sos-tag', title: t('Open SOS: show on map') }, h('span', { 'aria-hidden': 'true' }, '▲ '), 'SOS') : null,
         sos ? ' ' : null,
         h('a', { class: 'node-link', href: mapHref(node.id), title: t('Show {name} on the map', { name: fleet.display(node.id) }) }, node.name ? node.name : h('span', { class: 'unnamed' }, fleet.display(node.id))),
       ),
