@@ -7,7 +7,27 @@ import { h } from '../dom.js';
 import { lang, t } from '../i18n.js';
 
 /** What the hub shows for a stored secret (settings-secrets.ts); sent back, it keeps the secret. */
-const SECRET_SHOWN = '***';
+export const SECRET_SHOWN = '***';
+
+/**
+ * A secret setting's field: empty, saying a stored one is unchanged (typing into a field holding
+ * *** would save "***" and the new text); left empty, secretValue sends *** back, which keeps it.
+ * @param {unknown} stored
+ * @param {string} [id]
+ */
+export function secretInput(stored, id) {
+  const input = /** @type {HTMLInputElement} */ (h('input', { id, type: 'password', autocomplete: 'new-password', value: '', placeholder: stored === SECRET_SHOWN ? t('Unchanged (type to replace)') : '' }));
+  input.dataset.kept = String(stored === SECRET_SHOWN);
+  return input;
+}
+
+/**
+ * What a secret field sends: what was typed, else *** for a stored one kept, else nothing.
+ * @param {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} input
+ */
+export function secretValue(input) {
+  return input.value === '' ? (input.dataset.kept === 'true' ? SECRET_SHOWN : undefined) : input.value;
+}
 
 /**
  * A module's words for one item property, or for the list (translations.<lang>.settings.<key>).
@@ -106,10 +126,8 @@ export function itemListEditor({ id, spec, value, title, words = {} }) {
       input = h('textarea', { rows: '2', spellcheck: 'false', class: 'mono' });
       input.value = v === undefined || v === null ? '' : JSON.stringify(v);
     } else if (p.writeOnly || p.format === 'password') {
-      // As a top-level secret: empty, saying it is unchanged; left empty it sends *** back, which keeps it.
       kind = 'secret';
-      input = h('input', { type: 'password', autocomplete: 'new-password', value: '', placeholder: v === SECRET_SHOWN ? t('Unchanged (type to replace)') : '' });
-      input.dataset.kept = String(v === SECRET_SHOWN);
+      input = secretInput(v);
     } else {
       kind = 'text';
       const example = Array.isArray(p.examples) && typeof p.examples[0] === 'string' ? p.examples[0] : undefined;
@@ -218,7 +236,7 @@ export function itemListEditor({ id, spec, value, title, words = {} }) {
         }
       }
       case 'secret':
-        return input.value === '' ? (input.dataset.kept === 'true' ? SECRET_SHOWN : undefined) : input.value;
+        return secretValue(input);
       default: {
         if (input.value === '') return undefined;
         // The schema's pattern checked here, so the admin reads the rule in words, not a regular expression.

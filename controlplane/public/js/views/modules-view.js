@@ -9,10 +9,8 @@ import { h, replace, replaceRows } from '../dom.js';
 import { timeUntil } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { lang, t, translator } from '../i18n.js';
-import { ListFieldError, isItemList, itemListEditor } from './module-settings-list.js';
+import { ListFieldError, isItemList, itemListEditor, secretInput, secretValue } from './module-settings-list.js';
 
-/** What the hub shows for a stored secret (settings-secrets.ts); sent back, it keeps the secret. */
-const SECRET_SHOWN = '***';
 
 /**
  * @typedef {{ name: string, version: string | null, description: string | null, category: string | null, enabled: boolean,
@@ -157,10 +155,7 @@ export function createModulesView(ctx) {
         input = h('textarea', { id, rows: '2' });
         input.value = JSON.stringify(value ?? spec.default ?? null);
       } else if (spec.writeOnly || spec.format === 'password') {
-        // A secret: the hub sends *** for a stored one. The field starts empty (typing into a field
-        // holding *** would save "***" and the new text); left empty it sends *** back, which keeps it.
-        input = h('input', { id, type: 'password', autocomplete: 'new-password', value: '', placeholder: value === SECRET_SHOWN ? t('Unchanged (type to replace)') : '' });
-        input.dataset.kept = String(value === SECRET_SHOWN);
+        input = secretInput(value, id);
       } else {
         input = h('input', { id, type: 'text', value: value ?? '' });
       }
@@ -184,7 +179,8 @@ export function createModulesView(ctx) {
             if (input.value !== '') settings[key] = Number(input.value);
           } else if (isPointList(spec)) settings[key] = parsePoints(input.value, translated[key]?.title ?? spec.title ?? key);
           else if (spec.type === 'array' || spec.type === 'object') settings[key] = JSON.parse(input.value || 'null');
-          else settings[key] = input.value === '' && input.dataset.kept === 'true' ? SECRET_SHOWN : input.value;
+          else if (spec.writeOnly || spec.format === 'password') settings[key] = secretValue(input) ?? '';
+          else settings[key] = input.value;
         }
         for (const [key, list] of lists) settings[key] = list.read();
       } catch (err) {
