@@ -19,8 +19,9 @@ test('a quake raises the banner on the fleet and map screens, leading to its che
   const browser = await launch();
   t.after(() => browser.close());
   const cases = [
-    { locale: 'en-GB', size: 'laptop', screen: '#/fleet', banner: /^Earthquake M5\.8: 9 km S of Pazarcık, Turkey\. 2 nodes in range\.$/, link: 'Open the check-in round' },
-    { locale: 'tr-TR', size: 'phone', screen: '#/map', banner: /^M5,8 deprem: 9 km S of Pazarcık, Turkey\. Etki alanında 2 cihaz var\.$/, link: 'Yoklamayı aç' },
+    { locale: 'en-GB', size: 'laptop', screen: '#/fleet', banner: /^Earthquake M5\.8: 9 km S of Pazarcık, Turkey\. 2 nodes in range\.$/, link: 'Open the check-in round', listed: '9 km S of Pazarcık, Turkey' },
+    // USGS names places in English: a Turkish reader gets the named place first, as the mesh's Turkish alert says it.
+    { locale: 'tr-TR', size: 'phone', screen: '#/map', banner: /^M5,8 deprem: Pazarcık, Türkiye \(9 km G\)\. Etki alanında 2 cihaz var\.$/, link: 'Yoklamayı aç', listed: 'Pazarcık, Türkiye (9 km G)' },
   ] as const;
   const pages = [];
   for (const c of cases) {
@@ -39,6 +40,8 @@ test('a quake raises the banner on the fleet and map screens, leading to its che
     assert.match((await banner.locator('.alarm-text').innerText()).trim(), c.banner);
     await banner.getByRole('link', { name: c.link }).click();
     await page.waitForURL(/#\/modules\/birlikteyiz\/round$/);
+    // The module's list of quakes names it the same way.
+    await page.locator('ul.quakes li').filter({ hasText: c.listed }).waitFor();
     assert.deepEqual(problems, []);
   }
 });

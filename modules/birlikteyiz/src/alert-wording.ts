@@ -55,6 +55,11 @@ export function quakePlace(place: string, language: AlertLanguage): string {
   return `${where}${offset}`;
 }
 
+/** A feed's place name in every language the module words alerts in, for the admin UI to show in its viewer's. */
+export function quakePlaces(place: string): Record<AlertLanguage, string> {
+  return Object.fromEntries(ALERT_LANGUAGES.map((l) => [l, quakePlace(place, l)])) as Record<AlertLanguage, string>;
+}
+
 export interface Wording {
   question: string;
   /** A quake's alert text; `ask` adds the check-in question (a round was opened for it). */

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { ModuleError, redactText, type ModuleContext } from '@unibos/module-api';
+import { quakePlaces } from './alert-wording.ts';
 import { assemblyPointText, MAX_ASSEMBLY_POINTS, type AssemblyPoints } from './assembly-points.ts';
 import { BIRLIKTEYIZ_EVENT } from './birlikteyiz-events.ts';
 import { readSettings } from './birlikteyiz-settings.ts';
@@ -31,9 +32,9 @@ export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = a
   app.get('/quakes', async (request) => {
     const { orgId } = m.require(request, 'read');
     // Quakes are public; whom they alerted is not: each org sees only whether it was alerted itself.
-    const forOrg = (q: StoredQuake): StoredQuake => {
+    const forOrg = (q: StoredQuake): StoredQuake & { places: ReturnType<typeof quakePlaces> } => {
       const alerted = q.alertedOrgs.includes(orgId);
-      return { ...q, verdict: q.verdict === 'alert' && !alerted ? 'outside_region' : q.verdict, alertedOrgs: alerted ? [orgId] : [] };
+      return { ...q, places: quakePlaces(q.place), verdict: q.verdict === 'alert' && !alerted ? 'outside_region' : q.verdict, alertedOrgs: alerted ? [orgId] : [] };
     };
     return { quakes: m.store.collection<StoredQuake>('quakes').list(null, { limit: 50 }).map((d) => forOrg(d.doc)).sort((a, b) => b.timeMs - a.timeMs) };
   });

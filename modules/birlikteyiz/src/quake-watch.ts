@@ -11,7 +11,7 @@ import type { Quake } from './feeds/quake.ts';
 import { distanceKm, insidePolygon } from './geo.ts';
 import { QuakeDedup, type QuakeEvent } from './quake-dedup.ts';
 import type { BirlikteyizSettings } from './birlikteyiz-settings.ts';
-import { quakePlace, wording, type Wording } from './alert-wording.ts';
+import { quakePlaces, wording, type Wording } from './alert-wording.ts';
 
 /** Rounds opened by hand open at once in one org, at most (see openRound). */
 export const MAX_OPEN_MANUAL_ROUNDS = 3;
@@ -106,10 +106,10 @@ export class QuakeWatch {
   private alert(orgId: string, e: QuakeEvent, inRange: ReturnType<QuakeWatch['fieldNodes']>): void {
     let round = null;
     if (this.settings.checkInRounds && inRange.length > 0) {
-      round = this.rounds.open({ orgId, id: randomUUID(), title: this.words.quakeTitle(e), quakeId: e.id, epicentre: { latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place, places: { en: quakePlace(e.place, 'en'), tr: quakePlace(e.place, 'tr') } }, radiusKm: this.settings.radiusKm, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes: inRange, answersSinceMs: e.timeMs });
+      round = this.rounds.open({ orgId, id: randomUUID(), title: this.words.quakeTitle(e), quakeId: e.id, epicentre: { latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place, places: quakePlaces(e.place) }, radiusKm: this.settings.radiusKm, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes: inRange, answersSinceMs: e.timeMs });
     }
     const nodesInRange = inRange.map((n) => ({ id: n.id, name: n.name, distanceKm: n.position ? Math.round(distanceKm(n.position, e) * 10) / 10 : null, latitude: n.position?.latitude ?? null, longitude: n.position?.longitude ?? null }));
-    this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: e, nodesInRange, roundId: round?.id ?? null });
+    this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange, roundId: round?.id ?? null });
     if (round) {
       this.ask(round, { level: 'EARTHQUAKE', text: this.words.quake(e, true), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
       this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_OPENED, { round });

@@ -48,7 +48,7 @@ const VERDICT_LABEL = { alert: () => t('alerted the nodes'), too_small: () => t(
 /** "M5.6" ("M5,6" in Turkish), "M?" when the feed gave no magnitude. @param {number | null} m */
 const magnitude = (m) => (m === null ? 'M?' : `M${formatNumber(m, { minimumFractionDigits: 1, maximumFractionDigits: 1 })}`);
 
-/** An epicentre's place in the viewer's language where the hub kept it in theirs (USGS writes English), else as the feed wrote it. @param {any} e */
+/** A quake's or an epicentre's place in the viewer's language where the hub gave it in theirs (USGS writes English), else as the feed wrote it. @param {any} e */
 const placeOf = (e) => e.places?.[lang] ?? e.place;
 
 /**
@@ -108,8 +108,8 @@ export function notices(ctx) {
     const count = ev.data.nodesInRange.length;
     const text =
       quake.magnitude === null
-        ? t({ one: 'Earthquake: {place}. {count} node in range.', other: 'Earthquake: {place}. {count} nodes in range.' }, { place: quake.place, count })
-        : t({ one: 'Earthquake {magnitude}: {place}. {count} node in range.', other: 'Earthquake {magnitude}: {place}. {count} nodes in range.' }, { magnitude: magnitude(quake.magnitude), place: quake.place, count });
+        ? t({ one: 'Earthquake: {place}. {count} node in range.', other: 'Earthquake: {place}. {count} nodes in range.' }, { place: placeOf(quake), count })
+        : t({ one: 'Earthquake {magnitude}: {place}. {count} node in range.', other: 'Earthquake {magnitude}: {place}. {count} nodes in range.' }, { magnitude: magnitude(quake.magnitude), place: placeOf(quake), count });
     ctx.notify(text, 'alert', `quake:${quake.id}`, link());
   };
   ctx.stream.addEventListener('event', onEvent);
@@ -218,7 +218,7 @@ export function mount(root, ctx) {
   function quakeItem(q) {
     const verdict = VERDICT_LABEL[q.verdict]?.() ?? q.verdict;
     const sources = q.sources.map((/** @type {any} */ s) => s.source.toUpperCase()).join(', ');
-    return h('li', { class: `quake quake--${q.verdict}` }, h('strong', {}, magnitude(q.magnitude)), ` ${q.place} · ${dateTime(q.timeMs)} · ${sources} · ${verdict}`);
+    return h('li', { class: `quake quake--${q.verdict}` }, h('strong', {}, magnitude(q.magnitude)), ` ${placeOf(q)} · ${dateTime(q.timeMs)} · ${sources} · ${verdict}`);
   }
 
   /** @param {any} a */
