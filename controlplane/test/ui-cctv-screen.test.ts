@@ -18,9 +18,9 @@ import { waitForEvent } from './support/hub-events.ts';
 import { startModuleHub } from './support/module-test-hub.ts';
 import { api, createAdminSession, type TestSession } from './support/test-auth.ts';
 import type { TestHub } from './support/test-hub.ts';
-import { assertFitsWidth, launch, openPage, signIn } from './support/ui-browser.ts';
+import { artifactsDir, assertFitsWidth, launch, openPage, signIn } from './support/ui-browser.ts';
 
-const SHOTS = process.env.UNIBOS_SHOTS_DIR ?? '/work/notes/shots';
+const SHOTS = artifactsDir('ui-cctv-screen');
 const SIZES = [
   ['375x812', { size: 'phone' as const }],
   ['1366x800', { viewport: { width: 1366, height: 800 } }],

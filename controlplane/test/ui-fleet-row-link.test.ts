@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { waitForEvent } from './support/hub-events.ts';
-import { assertFitsWidth, openPage, signIn } from './support/ui-browser.ts';
+import { artifactsDir, assertFitsWidth, openPage, signIn } from './support/ui-browser.ts';
 import { browserAndGateway } from './support/browser-and-gateway.ts';
 
-const SHOTS = '/work/notes/shots';
+const SHOTS = artifactsDir('ui-fleet-row-link');
 const GATEWAY = { lat: 46.5197, lon: 6.6323 };
 const CLINIC = { id: '!4a5c7d03', name: 'Clinic', lat: 46.53228, lon: 6.65188 };
 const FARM = { id: '!4a5c7d05', name: 'Farm', lat: 46.51521, lon: 6.61141 };

@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { createAdminSession } from './support/test-auth.ts';
 import { startTestHub } from './support/test-hub.ts';
-import { assertFitsWidth, axe, launch, openPage } from './support/ui-browser.ts';
+import { artifactsDir, assertFitsWidth, axe, launch, openPage } from './support/ui-browser.ts';
 
-const SHOTS = '/work/notes/shots';
+const SHOTS = artifactsDir('ui-login-language');
 const VIEWPORTS = [
   { width: 375, height: 812 },
   { width: 1366, height: 800 },
@@ -69,8 +69,11 @@ test('the sign-in and setup pages switch to Turkish before anyone signs in', asy
       const language = page.getByRole('combobox', { name: 'Language' });
       await language.waitFor({ timeout: 5000 });
       assert.equal(await language.inputValue(), 'en', 'the switch shows the language the page is in');
+      // Someone who typed their email first does not type it again.
+      await page.getByLabel('Email', { exact: true }).fill(admin.email);
       await language.selectOption({ label: 'Türkçe' });
       await page.getByRole('heading', { name: 'UNIBOS merkezine giriş' }).waitFor();
+      assert.equal(await page.getByLabel('E-posta', { exact: true }).inputValue(), admin.email, 'the email typed before the switch is still there');
       assert.equal(await page.evaluate(() => document.documentElement.lang), 'tr');
       await assertSwitchClear(page, 'form.auth-card');
       await assertFitsWidth(page, 'the sign-in page');

@@ -9,10 +9,10 @@ import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { api } from './support/test-auth.ts';
 import { waitForEvent } from './support/hub-events.ts';
-import { assertFitsWidth, openPage, signIn } from './support/ui-browser.ts';
+import { artifactsDir, assertFitsWidth, openPage, signIn } from './support/ui-browser.ts';
 import { browserAndGateway } from './support/browser-and-gateway.ts';
 
-const SHOTS = '/work/notes/shots';
+const SHOTS = artifactsDir('ui-map-sos-legend');
 const OPEN_CALLER = { id: '!5d6e7f01', name: 'Pazarcık', lat: 37.4862, lon: 37.2993 };
 const ACKED_CALLER = { id: '!5d6e7f02', name: 'Türkoğlu', lat: 37.3843, lon: 36.8502 };
 const CASES = [

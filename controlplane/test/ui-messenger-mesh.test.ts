@@ -6,7 +6,7 @@
 // the hub's files hold no plaintext. axe-core clean and screenshots at phone and laptop size.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -18,17 +18,10 @@ import { startTestHub } from './support/test-hub.ts';
 import { artifactsDir, assertFitsWidth, axe, launch, openPage, signIn, SIZES, type SizeName } from './support/ui-browser.ts';
 
 const SHOTS = artifactsDir('ui-messenger-mesh');
-const NOTES_SHOTS = '/work/notes/shots';
 
 async function shot(page: Page, name: string): Promise<void> {
   const path = join(SHOTS, `${name}.png`);
   await page.screenshot({ path });
-  try {
-    mkdirSync(NOTES_SHOTS, { recursive: true });
-    copyFileSync(path, join(NOTES_SHOTS, `messenger-node-${name}.png`));
-  } catch {
-    // Only on the team's machine: the artifact above is the test's record.
-  }
 }
 
 test('messenger in the admin UI: a conversation with a mesh node, end to end encrypted to its key, both ways', { timeout: 120_000 }, async (t) => {

@@ -6,7 +6,7 @@
 // the next message. axe-core clean and screenshots at phone and laptop size.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -16,17 +16,10 @@ import { registerDevice, sendOpaque } from './support/messenger-client.ts';
 import { artifactsDir, assertFitsWidth, axe, launch, messengerReady, openPage, signIn, SIZES, type SizeName } from './support/ui-browser.ts';
 
 const SHOTS = artifactsDir('ui-messenger');
-const NOTES_SHOTS = '/work/notes/shots';
 
 async function shot(page: Page, name: string): Promise<void> {
   const path = join(SHOTS, `${name}.png`);
   await page.screenshot({ path });
-  try {
-    mkdirSync(NOTES_SHOTS, { recursive: true });
-    copyFileSync(path, join(NOTES_SHOTS, `messenger-${name}.png`));
-  } catch {
-    // Only on the team's machine: the artifact above is the test's record.
-  }
 }
 
 

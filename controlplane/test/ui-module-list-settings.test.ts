@@ -12,9 +12,9 @@ import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { startModuleHub, storedSettings, withoutOpenCv, writeModules } from './support/module-test-hub.ts';
 import { api, createAdminSession } from './support/test-auth.ts';
-import { assertFitsWidth, axe, launch, openPage, signIn } from './support/ui-browser.ts';
+import { artifactsDir, assertFitsWidth, axe, launch, openPage, signIn } from './support/ui-browser.ts';
 
-const SHOTS = process.env.UNIBOS_SHOTS_DIR ?? '/work/notes/shots';
+const SHOTS = artifactsDir('ui-module-list-settings');
 
 type Camera = { id: string; name?: string; source: string; width?: number; height?: number; fps?: number; upload?: boolean; zones?: unknown[] };
 

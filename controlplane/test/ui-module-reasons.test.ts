@@ -18,10 +18,10 @@ import type { MotionWorker } from '../../modules/cctv/src/motion/motion-worker-c
 import { api, createAdminSession, type TestSession } from './support/test-auth.ts';
 import { startModuleHub, writeModules } from './support/module-test-hub.ts';
 import type { TestHub } from './support/test-hub.ts';
-import { assertFitsWidth, launch, openPage, signIn } from './support/ui-browser.ts';
+import { artifactsDir, assertFitsWidth, launch, openPage, signIn } from './support/ui-browser.ts';
 
 const CCTV = fileURLToPath(new URL('../../modules/cctv', import.meta.url));
-const SHOTS = process.env.UNIBOS_SHOTS_DIR ?? '/work/notes/shots';
+const SHOTS = artifactsDir('ui-module-reasons');
 const host = { platform: 'linux' as const, alsoLinux: false, provides: { requires_lora: true, requires_gps: false, requires_camera: true } };
 const VIEWPORTS = [
   ['375x812', { width: 375, height: 812 }],

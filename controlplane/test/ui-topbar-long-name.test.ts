@@ -11,9 +11,9 @@ import { waitForEvent } from './support/hub-events.ts';
 import { createNamedOwner } from './support/named-owner.ts';
 import { startTestHub } from './support/test-hub.ts';
 import { TestGateway } from './support/test-gateway.ts';
-import { assertFitsWidth, launch, openPage, signIn } from './support/ui-browser.ts';
+import { artifactsDir, assertFitsWidth, launch, openPage, signIn } from './support/ui-browser.ts';
 
-const SHOTS = '/work/notes/shots';
+const SHOTS = artifactsDir('ui-topbar-long-name');
 const USER = 'Ayşe Yılmaz-Karaoğlu (admin of Kahramanmaraş AFAD)';
 /** What must show whole: the person's name (the part in brackets may go). */
 const PERSON = 'Ayşe Yılmaz-Karaoğlu';

@@ -6,6 +6,9 @@ import { h, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import { languageSelect } from '../language-select.js';
 
+/** The email typed on the sign-in form, across the reload a language switch makes (sessionStorage). */
+const EMAIL_KEPT = 'unibos.loginEmail';
+
 /**
  * @param {HTMLElement} root
  * @param {import('../api-client.js').ApiClient} api
@@ -39,9 +42,14 @@ export function renderLogin(root, api, opts) {
       password.select();
     }
   });
+  // Switching the language loads the page again: the email typed so far comes back (never the password).
+  email.value = sessionStorage.getItem(EMAIL_KEPT) ?? '';
+  sessionStorage.removeItem(EMAIL_KEPT);
+  const language = languageSwitch('login-language');
+  language.querySelector('select')?.addEventListener('change', () => sessionStorage.setItem(EMAIL_KEPT, email.value));
   root.removeAttribute('aria-busy');
-  replace(root, h('main', { class: 'auth-page' }, languageSwitch('login-language'), brand(), form));
-  email.focus();
+  replace(root, h('main', { class: 'auth-page' }, language, brand(), form));
+  (email.value ? password : email).focus();
 }
 
 /**
