@@ -165,7 +165,7 @@ test("cctv's screen shows each camera by name, source without password, state, l
 
         mkdirSync(SHOTS, { recursive: true });
         await panel.scrollIntoViewIfNeeded();
-        await page.screenshot({ path: join(SHOTS, `stop32-cctv-${lang}-${size}.png`) });
+        await page.screenshot({ path: join(SHOTS, `cctv-${lang}-${size}.png`) });
         await assertFitsWidth(page, `cctv screen ${lang} ${size}`);
         assert.deepEqual(problems, []);
       });
@@ -201,7 +201,7 @@ test("cctv's screen without cameras says so, what to do, and opens the settings 
         assert.equal(await panel.locator('.cctv-summary:visible').count(), 0, 'the empty state, not "unavailable: no camera" besides');
         mkdirSync(SHOTS, { recursive: true });
         await panel.scrollIntoViewIfNeeded();
-        await page.screenshot({ path: join(SHOTS, `stop32-cctv-empty-${lang}-${size}.png`) });
+        await page.screenshot({ path: join(SHOTS, `cctv-empty-${lang}-${size}.png`) });
         await assertFitsWidth(page, `cctv empty ${lang} ${size}`);
         // The way to add one: the hub's settings form, opened at the cameras.
         await panel.getByRole('button', { name: want.button, exact: true }).click();

@@ -54,7 +54,7 @@ test('a fleet row takes the admin to the node on the map, by keyboard, click or 
       const rowOf = (id: string) => page.locator(`table.fleet-table tbody tr[data-node-id="${id}"]`);
       await rowOf(DEPOT.id).waitFor();
       await assertFitsWidth(page, 'the fleet');
-      await page.screenshot({ path: `${SHOTS}/stop32-ui-fleet-${c.viewport.width}x${c.viewport.height}.png` });
+      await page.screenshot({ path: `${SHOTS}/fleet-${c.viewport.width}x${c.viewport.height}.png` });
 
       // The keyboard: the node's name is a link in its row; Enter on it opens the map there.
       const link = rowOf(CLINIC.id).getByRole('link', { name: CLINIC.name, exact: true });
@@ -62,7 +62,7 @@ test('a fleet row takes the admin to the node on the map, by keyboard, click or 
       await link.focus();
       await page.keyboard.press('Enter');
       await assertCentredWithPopup(page, CLINIC, c.map);
-      await page.screenshot({ path: `${SHOTS}/stop32-ui-fleet-to-map-${c.viewport.width}x${c.viewport.height}.png` });
+      await page.screenshot({ path: `${SHOTS}/fleet-to-map-${c.viewport.width}x${c.viewport.height}.png` });
 
       // A click (a tap on the phone) anywhere on a row, here on its battery or SNR, not on the name.
       await page.goBack();

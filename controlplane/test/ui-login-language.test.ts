@@ -50,7 +50,7 @@ test('the sign-in and setup pages switch to Turkish before anyone signs in', asy
     assert.ok(page.url().includes(`#setup=${encodeURIComponent(token!)}`), 'the setup link survives the switch');
     assert.equal(await page.getByRole('combobox', { name: 'Dil' }).inputValue(), 'tr');
     await assertSwitchClear(page, 'form.auth-card');
-    await page.screenshot({ path: `${SHOTS}/stop32-ui-setup-language-375x812.png` });
+    await page.screenshot({ path: `${SHOTS}/setup-language-375x812.png` });
     // A smaller phone: the setup form is taller than the screen and still starts below the switch.
     await page.setViewportSize({ width: 320, height: 568 });
     await assertSwitchClear(page, 'form.auth-card');
@@ -77,7 +77,7 @@ test('the sign-in and setup pages switch to Turkish before anyone signs in', asy
       assert.equal(await page.evaluate(() => document.documentElement.lang), 'tr');
       await assertSwitchClear(page, 'form.auth-card');
       await assertFitsWidth(page, 'the sign-in page');
-      await page.screenshot({ path: `${SHOTS}/stop32-ui-login-language-${viewport.width}x${viewport.height}.png` });
+      await page.screenshot({ path: `${SHOTS}/login-language-${viewport.width}x${viewport.height}.png` });
       assert.deepEqual((await axe(page)).map((v) => `${v.id}: ${v.help} at ${v.nodes.join(', ')}`), [], 'axe-core finds nothing to fix on the sign-in page');
       // Signing in in Turkish: the app is in Turkish too, its own switch on Türkçe.
       await page.getByLabel('E-posta', { exact: true }).fill(admin.email);

@@ -64,7 +64,7 @@ test('the map legend tells an open SOS from an acknowledged one, each while one 
       assert.deepEqual(rings, { [c.open]: true, [c.acked]: false }, 'each SOS swatch is drawn as its mark is: the pulse ring for the open one only');
       await assertFitsWidth(page, 'the map with its legend');
       await page.getByRole('list', { name: c.legend, exact: true }).scrollIntoViewIfNeeded();
-      await page.screenshot({ path: `${SHOTS}/stop32-ui-legend-${c.viewport.width}x${c.viewport.height}.png` });
+      await page.screenshot({ path: `${SHOTS}/legend-${c.viewport.width}x${c.viewport.height}.png` });
       assert.deepEqual(problems, []);
       pages.push({ page, c });
     });

@@ -72,8 +72,8 @@ test('cctv cameras are edited as fields, one group per camera: add, rename one w
     await cameras.getByLabel('Camera 2: Frames per second', { exact: true }).fill('10');
     await cameras.getByLabel('Camera 2: Send its motion thumbnails to the hub (off: they stay on the device)', { exact: true }).check();
     await showTop(cameras.getByRole('group', { name: 'Camera 2', exact: true }));
-    await page.screenshot({ path: join(SHOTS, 'stop32-settings-en-375x812.png') });
-    await page.screenshot({ path: join(SHOTS, 'stop32-settings-en-375x812-full.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'settings-en-375x812.png') });
+    await page.screenshot({ path: join(SHOTS, 'settings-en-375x812-full.png'), fullPage: true });
     await assertFitsWidth(page, 'cctv cameras being edited on a phone');
     assert.deepEqual(await axe(page), [], 'axe on the cameras form on a phone');
 
@@ -135,8 +135,8 @@ test('cctv cameras are edited as fields, one group per camera: add, rename one w
     const text = await cameras.innerText();
     for (const word of ['Camera', 'Source', 'Width', 'Remove', 'Add', 'node', 'düğüm']) assert.ok(!text.includes(word), `no "${word}" in the Turkish form:\n${text}`);
     await showTop(cameras);
-    await page.screenshot({ path: join(SHOTS, 'stop32-settings-tr-1366x800.png') });
-    await page.screenshot({ path: join(SHOTS, 'stop32-settings-tr-1366x800-full.png'), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, 'settings-tr-1366x800.png') });
+    await page.screenshot({ path: join(SHOTS, 'settings-tr-1366x800-full.png'), fullPage: true });
     await assertFitsWidth(page, 'cctv cameras being edited on a laptop');
     assert.deepEqual(await axe(page), [], 'axe on the Turkish cameras form');
     await saved(page, () => cctv.getByRole('button', { name: 'Ayarları kaydet', exact: true }).click());

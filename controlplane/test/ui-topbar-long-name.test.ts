@@ -93,7 +93,7 @@ test('a long user name is shortened cleanly in the top bar, its controls all on 
       const b = await bar(page);
       const said = `${b.shownChars} characters shown ("${USER.slice(0, b.shownChars)}") in ${Math.round(b.nameBox.right - b.nameBox.left)} px, ${b.lines} line(s); ${b.controls.map((x) => `${x.what}[${Math.round(x.left)}-${Math.round(x.right)}]`).join(' ')}`;
       t.diagnostic(said);
-      if (phone || c.locale === 'en-GB') await page.screenshot({ path: `${SHOTS}/stop32-ui-topbar-${c.locale.slice(0, 2)}-${c.viewport.width}x${c.viewport.height}.png`, clip: { x: 0, y: 0, width: c.viewport.width, height: 140 } });
+      if (phone || c.locale === 'en-GB') await page.screenshot({ path: `${SHOTS}/topbar-${c.locale.slice(0, 2)}-${c.viewport.width}x${c.viewport.height}.png`, clip: { x: 0, y: 0, width: c.viewport.width, height: 140 } });
 
       // The full name on hover, on the name itself.
       await page.getByTitle(USER, { exact: true }).waitFor({ timeout: 5000 });
