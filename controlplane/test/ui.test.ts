@@ -258,12 +258,12 @@ test('admin web UI', async (t) => {
     // Announced wherever the admin is.
     await page.getByRole('alert').filter({ hasText: 'Climber injured below the ridge' }).waitFor();
     await page.getByRole('link', { name: /Alerts/ }).filter({ hasText: '1' }).waitFor();
-    // A keyboard user on the fleet row's SOS link stays there while the fleet updates live.
+    // A keyboard user on the SOS row's link (the node's name, beside its SOS tag) stays there while the fleet updates live.
     const fleet = page.getByRole('table', { name: 'Fleet' });
-    await fleet.getByRole('row', { name: /Ridge/ }).getByRole('link', { name: 'SOS' }).focus();
+    await fleet.getByRole('row', { name: /Ridge/ }).getByRole('link', { name: /Ridge/ }).focus();
     gateway().mesh(VALLEY.id, 'telemetry', { batteryLevel: 42, voltage: 3.7 }, { packetId: packetId++, snr: 6.5 });
     await fleet.getByRole('row', { name: /Valley Hut/ }).filter({ hasText: '42%' }).waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.closest('tr')?.dataset.nodeId), RIDGE.id, 'focus stayed on the SOS link of the ridge row');
+    assert.equal(await page.evaluate(() => document.activeElement?.closest('tr')?.dataset.nodeId), RIDGE.id, 'focus stayed on the link of the ridge row');
 
     await page.getByRole('link', { name: /^Alerts/ }).click();
     const alerts = page.getByRole('list', { name: 'Alerts' });
