@@ -590,6 +590,14 @@ export function say(key: string, params: Record<string, string | number> = {}, l
 }
 
 /**
+ * A value another program sent (a state, a role) as the word `words` has for it in the CLI's
+ * language, else as it came. Each word is a say() of its own, where the translations test finds it.
+ */
+export function sayKnown(value: string, words: Readonly<Record<string, () => string>>): string {
+  return Object.hasOwn(words, value) ? words[value]!() : value;
+}
+
+/**
  * English templates as patterns, to recognise a message another package wrote: those wrapping a
  * message ("the node failed: {message}") first, then longest first.
  */

@@ -2,17 +2,10 @@
 // status` and `unibos peers` say it, in the CLI's language; a role this CLI does not know stays as
 // it came.
 
-import { say } from './cli-language.ts';
+import { say, sayKnown } from './cli-language.ts';
+
+const ROLES = { CLIENT: () => say('client'), ROUTER: () => say('router'), GATEWAY: () => say('gateway') };
 
 export function nodeRole(role: string | null | undefined): string {
-  switch (role) {
-    case 'CLIENT':
-      return say('client');
-    case 'ROUTER':
-      return say('router');
-    case 'GATEWAY':
-      return say('gateway');
-    default:
-      return role ?? '';
-  }
+  return sayKnown(role ?? '', ROLES);
 }

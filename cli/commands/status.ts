@@ -1,7 +1,7 @@
 // `unibos status`: what the running node is doing.
 
 import { callNode, type NodeStatus } from '@unibos/firmware';
-import { say, sayMessage } from '../cli-language.ts';
+import { say, sayKnown, sayMessage } from '../cli-language.ts';
 import { fitHelp } from '../help-width.ts';
 import { DATA_DIR_HELP, parseControlArgs, plain, printJson } from '../node-control.ts';
 import { sosLine } from '../sos-line.ts';
@@ -47,21 +47,16 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** The radio's state in the CLI's language (a state this CLI does not know stays as the node said it). */
+const RADIO_STATES = {
+  ready: () => say('ready'),
+  closed: () => say('closed'),
+  configuring: () => say('configuring'),
+  connecting: () => say('connecting'),
+  recovering: () => say('recovering'),
+};
+
 function radioState(state: string): string {
-  switch (state) {
-    case 'ready':
-      return say('ready');
-    case 'closed':
-      return say('closed');
-    case 'configuring':
-      return say('configuring');
-    case 'connecting':
-      return say('connecting');
-    case 'recovering':
-      return say('recovering');
-    default:
-      return state;
-  }
+  return sayKnown(state, RADIO_STATES);
 }
 
 /** A GPS fix's mode as the CLI's language writes it ("3d" is "3B" in Turkish). */
