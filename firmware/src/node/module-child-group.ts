@@ -43,11 +43,11 @@ export function moduleMark(nodeMark: string, module: string): string {
  * node runs on the folder. Resolves with what it found ("1234 ffmpeg"), for the log.
  */
 export async function endLeftoverChildren(mark: string, graceMs: number): Promise<string[]> {
-  const found = markedProcesses(mark).map((p) => `${p.pid} ${p.command}`);
+  let left = markedProcesses(mark);
+  const found = left.map((p) => `${p.pid} ${p.command}`);
   if (found.length === 0) return found;
   const ownGroup = statFields(process.pid)[2];
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    const left = markedProcesses(mark);
     if (left.length === 0) break;
     const leaders = new Set(left.map((p) => p.pid));
     for (const { pid, pgid } of left) {
@@ -58,7 +58,7 @@ export async function endLeftoverChildren(mark: string, graceMs: number): Promis
       }
     }
     const until = Date.now() + graceMs;
-    while (markedProcesses(mark).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while ((left = markedProcesses(mark)).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
   }
   return found;
 }
