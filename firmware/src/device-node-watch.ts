@@ -4,8 +4,11 @@
 // vanishing is the only prompt sign; watching for it also makes a replug prompt.
 
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import type pino from 'pino';
+
+/** How a directory is watched: `fs.watch`, or a test's wrapper around it. */
+export type WatchDirectory = (dir: string, listener: (event: string, filename: string | null) => void) => FSWatcher;
 
 export class DeviceNodeWatch {
   private watcher: FSWatcher | undefined;
@@ -15,6 +18,7 @@ export class DeviceNodeWatch {
     private readonly path: string,
     private readonly onChange: (present: boolean) => void,
     private readonly log: Pick<pino.Logger, 'debug'> | undefined,
+    private readonly watchDirectory: WatchDirectory = (dir, listener) => watch(dir, listener),
   ) {}
 
   /**
@@ -27,9 +31,9 @@ export class DeviceNodeWatch {
     let dir = parent;
     while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
     // The one entry of `dir` that matters: the node itself, or the first missing directory on the way to it.
-    const entry = dir === parent ? basename(this.path) : relative(dir, this.path).split(sep)[0];
+    const entry = dir === parent ? basename(this.path) : (relative(dir, this.path).split(sep)[0] ?? '');
     try {
-      const watcher = watch(dir, (_event, filename) => {
+      const watcher = this.watchDirectory(dir, (_event, filename) => {
         if (this.watcher !== watcher) return;
         // The watched directory went (its inotify watch dies with it), or the missing one came back: move.
         if (!existsSync(dir) || (dir !== parent && (filename === null || filename === entry))) {
@@ -44,7 +48,16 @@ export class DeviceNodeWatch {
       });
       this.watcher = watcher;
     } catch (err) {
+      // The directory went between the look and the watch (the adapter unplugged): look again, one level up at least.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && dirname(dir) !== dir) return this.start();
       this.log?.debug({ err: err instanceof Error ? err.message : String(err) }, 'cannot watch the device node; relying on I/O errors and timeouts');
+      return;
+    }
+    // The missing directory may have come between the look above and the watch (udev makes /dev/serial/by-id and
+    // its link within microseconds): the watch would never hear of it, nor of the link inside it. Move on now.
+    if (dir !== parent && existsSync(join(dir, entry))) {
+      this.restart();
+      this.onChange(existsSync(this.path));
     }
   }
 
