@@ -1,9 +1,10 @@
 // A module setting that is a list of objects (cctv's cameras) as a hub admin edits it in a real
 // browser: each camera a group of labelled fields named for it ("Camera 2: Source"), not a line of
-// raw JSON. At phone size an admin adds a camera with the keyboard and the fields, saves, and the
-// hub keeps exactly that camera; renames another whose source holds a password (shown ***): the
-// stored password is the same; removes a camera. In Turkish at laptop size the same form reads in
-// Turkish. Both sizes fit the width and pass axe. cctv is only configured, never started: no OpenCV.
+// raw JSON. At phone size an admin adds a camera with the keyboard and the fields (with the other
+// camera's ID it is refused by the hub, naming the field and the ID), saves, and the hub keeps
+// exactly that camera; renames another whose source holds a password (shown ***): the stored
+// password is the same; removes a camera. In Turkish at laptop size the same form reads in Turkish.
+// Both sizes fit the width and pass axe. cctv is only configured, never started: no OpenCV.
 
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -82,6 +83,15 @@ test('cctv cameras are edited as fields, one group per camera: add, rename one w
     await save.click();
     await page.getByText(/^Camera 2: ID is not valid: 1-32 lower-case letters/).waitFor();
     assert.equal(await focusedLabel(page), 'Camera 2: ID');
+    assert.equal(stored().cameras.length, 1);
+    // The ID of the other camera: the hub refuses it (as cctv would), naming the field and the ID.
+    await cameras.getByLabel('Camera 2: ID', { exact: true }).fill('gate');
+    const twice = page.waitForResponse((r) => r.url().endsWith('/api/v1/modules/cctv/settings') && r.request().method() === 'PUT');
+    await save.click();
+    const refused = await twice;
+    assert.equal(refused.status(), 400);
+    assert.deepEqual(await refused.json(), { statusCode: 400, code: 'E_MODULE_SETTINGS', error: 'Bad Request', message: 'settings: cameras.1.id must be unique: "gate" is used twice' });
+    await page.getByText('settings: cameras.1.id must be unique: "gate" is used twice', { exact: true }).waitFor();
     assert.equal(stored().cameras.length, 1);
     await cameras.getByLabel('Camera 2: ID', { exact: true }).fill('yard');
     // Zones are a small JSON field: JSON that does not parse is named too.

@@ -37,6 +37,10 @@ export function parseCameras(value: unknown, where = 'cameras'): CameraConfig[] 
     if (typeof source !== 'string' || !/^(\/dev\/video\d+|rtsps?:\/\/.+|https?:\/\/.+|file:.+|synthetic:[a-z]+)$/.test(source)) {
       throw new CctvError('E_CCTV_CONFIG', `${at}.source: /dev/videoN, rtsp://..., http(s)://... (MJPEG), file:/path or synthetic:NAME`);
     }
+    // Here, not only when the camera starts: a scene that does not exist is refused with the settings (module.json names the same scenes).
+    if (source.startsWith('synthetic:') && !Object.hasOwn(SCENES, source.slice('synthetic:'.length))) {
+      throw new CctvError('E_CCTV_CONFIG', `${at}.source: no synthetic scene "${source.slice('synthetic:'.length)}" (${Object.keys(SCENES).join(', ')})`);
+    }
     const int = (key: string, def: number, min: number, max: number): number => {
       const v = o[key] ?? def;
       if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new CctvError('E_CCTV_CONFIG', `${at}.${key}: an integer from ${min} to ${max}`);
@@ -44,7 +48,8 @@ export function parseCameras(value: unknown, where = 'cameras'): CameraConfig[] 
     };
     if (o.upload !== undefined && typeof o.upload !== 'boolean') throw new CctvError('E_CCTV_CONFIG', `${at}.upload: true or false`);
     const name = o.name ?? id;
-    if (typeof name !== 'string' || name.length > 60) throw new CctvError('E_CCTV_CONFIG', `${at}.name: text of at most 60 characters`);
+    // Counted in characters, as JSON Schema's maxLength (the hub) counts them: an emoji is one, not two UTF-16 units.
+    if (typeof name !== 'string' || [...name].length > 60) throw new CctvError('E_CCTV_CONFIG', `${at}.name: text of at most 60 characters`);
     return { id, name, source, width: int('width', 640, 16, 3840), height: int('height', 480, 16, 2160), fps: int('fps', 5, 1, 30), upload: o.upload === true, zones: parseZones(o.zones, `${at}.zones`) };
   });
 }

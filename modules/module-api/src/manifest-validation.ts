@@ -1,10 +1,11 @@
 // Reads a module.json into a ModuleManifest or a list of problems, each naming the file and the
 // field (`permissions.events.publish[1]`), so one bad manifest is reported and the rest still load.
 
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import semver from 'semver';
 import { MANIFEST_SCHEMA } from './manifest-schema.ts';
 import type { ModuleManifest } from './manifest.ts';
+import { settingsAjv } from './settings-validation.ts';
 
 export interface ManifestProblem {
   file: string;
@@ -15,7 +16,9 @@ export interface ManifestProblem {
 
 export type ManifestResult = { ok: true; manifest: ModuleManifest } | { ok: false; problems: ManifestProblem[] };
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// The settings keywords UNIBOS adds (uniqueItemProperties) known here too: a manifest using one is
+// valid, and one given a value of the wrong shape is refused as a settings.schema problem.
+const ajv = settingsAjv({ useDefaults: false });
 const check = ajv.compile(MANIFEST_SCHEMA);
 
 /** Validates `text` (the file's contents) read from `file`. */

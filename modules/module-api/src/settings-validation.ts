@@ -1,10 +1,54 @@
 // A module's settings against its manifest's schema: defaults filled in, and each problem named by
 // its field, so the API, the CLI and the admin form say the same thing.
 
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject, type FuncKeywordDefinition, type SchemaValidateFunction } from 'ajv';
 import { ModuleError } from './module-error.ts';
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+/**
+ * `uniqueItemProperties: ["id"]` on a list of objects: no two items hold the same value of a named
+ * property (two cameras called "yard" would share a media folder). The second one is the field in
+ * error: `cameras.1.id must be unique: "yard" is used twice`. A schema keyword, not a module's own
+ * check, so the hub refuses such settings at the door, as the module itself would.
+ */
+const unique: SchemaValidateFunction = (names: string[], items: unknown[], _parent, cxt) => {
+  const errors: Array<Partial<ErrorObject>> = [];
+  for (const name of names) {
+    const seen = new Set<string>();
+    items.forEach((item, i) => {
+      if (typeof item !== 'object' || item === null || !Object.hasOwn(item, name)) return;
+      const value = (item as Record<string, unknown>)[name];
+      // By JSON text: 1 and "1" differ, as they do to the module reading them.
+      const key = JSON.stringify(value) ?? 'undefined';
+      if (!seen.has(key)) return void seen.add(key);
+      errors.push({
+        keyword: 'uniqueItemProperties',
+        instancePath: `${cxt?.instancePath ?? ''}/${i}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        params: { property: name, value },
+        message: `must be unique: ${key} is used twice`,
+      });
+    });
+  }
+  unique.errors = errors;
+  return errors.length === 0;
+};
+
+export const uniqueItemProperties: FuncKeywordDefinition = {
+  keyword: 'uniqueItemProperties',
+  type: 'array',
+  schemaType: 'array',
+  metaSchema: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+  errors: true,
+  validate: unique,
+};
+
+/** An Ajv that knows the settings keywords UNIBOS adds to JSON Schema (manifest validation uses one too). */
+export function settingsAjv(options: { useDefaults: boolean }): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: options.useDefaults });
+  ajv.addKeyword(uniqueItemProperties);
+  return ajv;
+}
+
+const ajv = settingsAjv({ useDefaults: true });
 const compiled = new WeakMap<object, ReturnType<typeof ajv.compile>>();
 
 /** The settings with defaults applied, or E_MODULE_SETTINGS naming the first bad fields. */
