@@ -561,4 +561,9 @@ export const TR = {
   '{field}: not valid JSON': '{field}: geçerli JSON değil',
   '{field} is not valid: {rule}': '{field} geçerli değil: {rule}',
   '{field} is not valid': '{field} geçerli değil',
+  // A stored value a settings field cannot show as it is: shown as it is, said so, kept unless edited.
+  'The saved value is not what this field takes, so it is shown as JSON; it is kept as it is unless you change it.': 'Kayıtlı değer bu alanın aldığı türden değil, bu yüzden JSON olarak gösteriliyor; siz değiştirmedikçe olduğu gibi kalır.',
+  '{value} (saved; not one of the choices)': '{value} (kayıtlı; seçeneklerden biri değil)',
+  'The saved value is not one of the choices; it is kept unless you choose one.': 'Kayıtlı değer seçeneklerden biri değil; siz bir seçenek seçmedikçe olduğu gibi kalır.',
+  'Not set; it stays unset unless you tick or untick it.': 'Ayarlanmamış; siz işaretlemedikçe ya da işareti kaldırmadıkça öyle kalır.',
 };

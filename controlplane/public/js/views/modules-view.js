@@ -9,7 +9,7 @@ import { h, replace, replaceRows } from '../dom.js';
 import { timeUntil } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { lang, t, translator } from '../i18n.js';
-import { ListFieldError, isItemList, itemListEditor, secretInput, secretValue } from './module-settings-list.js';
+import { ListFieldError, checkbox, enumSelect, enumValue, fieldBox, isItemList, itemListEditor, keepDrawn, savedAsJson, secretInput, secretValue, showsAsIs, typeOf, untouched } from './module-settings-list.js';
 
 
 /**
@@ -126,42 +126,59 @@ export function createModulesView(ctx) {
   const settingsForm = (m) => {
     const props = m.settingsSchema?.properties ?? {};
     const translated = m.translations?.[lang]?.settings ?? {};
-    /** @type {Array<[string, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, any]>} */
+    const stored = m.settings ?? {};
+    /** @typedef {import('./module-settings-list.js').FieldKind | 'saved'} Kind */
+    /** @type {Array<[string, HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement, any, Kind]>} */
     const fields = [];
     /** Settings that are lists of objects (cctv's cameras), edited item by item. @type {Map<string, { read: () => unknown }>} */
     const lists = new Map();
     const rows = Object.entries(props).map(([key, spec]) => {
       const id = `module-${m.name}-${key}`;
-      const value = m.settings?.[key] ?? spec.default;
+      const saved = Object.hasOwn(stored, key) ? stored[key] : undefined;
+      const value = saved === undefined ? spec.default : saved;
+      const title = translated[key]?.title ?? spec.title ?? key;
       if (isItemList(spec, value)) {
-        const list = itemListEditor({ id, spec, value, title: translated[key]?.title ?? spec.title ?? key, words: translated[key] ?? {} });
+        const list = itemListEditor({ id, spec, value, title, words: translated[key] ?? {} });
         lists.set(key, list);
         return list.el;
       }
+      const type = typeOf(spec);
+      /** @type {Kind} */
+      let kind = Array.isArray(spec.enum) ? 'enum' : type === 'boolean' ? 'boolean' : type === 'number' || type === 'integer' ? 'number' : isPointList(spec) ? 'points' : type === 'array' || type === 'object' ? 'json' : spec.writeOnly || spec.format === 'password' ? 'secret' : 'text';
       /** @type {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} */
       let input;
-      const choice = (/** @type {string} */ v) => translated[key]?.enumTitles?.[v] ?? spec.enumTitles?.[v] ?? v;
-      if (Array.isArray(spec.enum)) {
-        input = h('select', { id }, spec.enum.map((/** @type {string} */ v) => h('option', { value: v, selected: v === value }, choice(v))));
-      } else if (spec.type === 'boolean') {
-        input = h('input', { id, type: 'checkbox', checked: Boolean(value) });
-      } else if (spec.type === 'number' || spec.type === 'integer') {
-        input = h('input', { id, type: 'number', step: spec.type === 'integer' ? '1' : 'any', value: value ?? '', min: spec.minimum, max: spec.maximum });
-      } else if (isPointList(spec)) {
+      /** Says why the field shows what it shows (a value it cannot show as it is, nothing set). @type {HTMLElement | null} */
+      let note = null;
+      if (!showsAsIs(kind, value)) {
+        kind = 'saved';
+        ({ input, note } = savedAsJson(value, id));
+      } else if (kind === 'enum') {
+        const choice = (/** @type {unknown} */ v) => translated[key]?.enumTitles?.[String(v)] ?? spec.enumTitles?.[String(v)] ?? String(v);
+        ({ input, note } = enumSelect({ id, spec, value, label: choice }));
+      } else if (kind === 'boolean') {
+        ({ input, note } = checkbox({ id, value }));
+      } else if (kind === 'number') {
+        input = h('input', { id, type: 'number', step: type === 'integer' ? '1' : 'any', value: value ?? '', min: spec.minimum, max: spec.maximum });
+      } else if (kind === 'points') {
         // Corners as people write them: one "latitude, longitude" a line.
-        input = h('textarea', { id, rows: '4', placeholder: '36.20, 36.16', 'aria-describedby': `${id}-hint` });
+        input = h('textarea', { id, rows: '4', placeholder: '36.20, 36.16' });
         input.value = (Array.isArray(value) ? value : []).map((/** @type {number[]} */ p) => p.join(', ')).join('\n');
-      } else if (spec.type === 'array' || spec.type === 'object') {
+      } else if (kind === 'json') {
         input = h('textarea', { id, rows: '2' });
-        input.value = JSON.stringify(value ?? spec.default ?? null);
-      } else if (spec.writeOnly || spec.format === 'password') {
+        input.value = value === undefined ? '' : JSON.stringify(value);
+      } else if (kind === 'secret') {
         input = secretInput(value, id);
       } else {
         input = h('input', { id, type: 'text', value: value ?? '' });
       }
-      fields.push([key, input, spec]);
-      const hint = isPointList(spec) ? h('span', { id: `${id}-hint`, class: 'hint' }, t('One corner a line: latitude, longitude.')) : null;
-      return h('div', { class: 'field' }, h('label', { for: id }, translated[key]?.title ?? spec.title ?? key), input, hint);
+      // Sent back as stored while the admin leaves it as drawn (nothing stored: left out, the hub fills in its default).
+      keepDrawn(input, saved);
+      fields.push([key, input, spec, kind]);
+      const hint = kind === 'points' ? h('span', { id: `${id}-hint`, class: 'hint' }, t('One corner a line: latitude, longitude.')) : null;
+      if (note) note.id = `${id}-kept`;
+      const about = [note?.id, hint?.id].filter(Boolean).join(' ');
+      if (about) input.setAttribute('aria-describedby', about);
+      return fieldBox('field', h('label', { for: id }, title), input, note, hint);
     });
     const save = h('button', { type: 'submit' }, t('Save settings'));
     const form = /** @type {HTMLFormElement} */ (h('form', { class: 'module-settings', 'aria-label': t('{module} settings', { module: m.name }) }, rows, save));
@@ -170,16 +187,33 @@ export function createModulesView(ctx) {
     form.addEventListener('change', edited);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
+      // Settings the schema does not declare go back as they came (the module may still read them).
       /** @type {Record<string, unknown>} */
-      const settings = {};
+      const settings = Object.fromEntries(Object.entries(m.settings ?? {}).filter(([key]) => !Object.hasOwn(props, key)));
       try {
-        for (const [key, input, spec] of fields) {
-          if (spec.type === 'boolean') settings[key] = /** @type {HTMLInputElement} */ (input).checked;
-          else if (spec.type === 'number' || spec.type === 'integer') {
+        for (const [key, input, spec, kind] of fields) {
+          const kept = untouched(input);
+          if (kept) {
+            if (kept.value !== undefined) settings[key] = kept.value;
+            continue;
+          }
+          const title = translated[key]?.title ?? spec.title ?? key;
+          if (kind === 'enum') {
+            const v = enumValue(/** @type {HTMLSelectElement} */ (input), spec);
+            if (v !== undefined) settings[key] = v;
+          } else if (kind === 'boolean') settings[key] = /** @type {HTMLInputElement} */ (input).checked;
+          else if (kind === 'number') {
             if (input.value !== '') settings[key] = Number(input.value);
-          } else if (isPointList(spec)) settings[key] = parsePoints(input.value, translated[key]?.title ?? spec.title ?? key);
-          else if (spec.type === 'array' || spec.type === 'object') settings[key] = JSON.parse(input.value || 'null');
-          else if (spec.writeOnly || spec.format === 'password') settings[key] = secretValue(input) ?? '';
+          } else if (kind === 'points') settings[key] = parsePoints(input.value, title);
+          else if (kind === 'json') settings[key] = JSON.parse(input.value || 'null');
+          else if (kind === 'saved') {
+            if (input.value.trim() === '') continue;
+            try {
+              settings[key] = JSON.parse(input.value);
+            } catch {
+              throw new ListFieldError(t('{field}: not valid JSON', { field: title }), input);
+            }
+          } else if (kind === 'secret') settings[key] = secretValue(input) ?? '';
           else settings[key] = input.value;
         }
         for (const [key, list] of lists) settings[key] = list.read();
