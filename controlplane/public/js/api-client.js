@@ -34,6 +34,7 @@ const OWN_LOGIN_WAIT_MS = 1500;
  * @typedef {{ id: string, email: string, name: string }} User
  * @typedef {{ id: string, name: string, role: string }} OrgRef
  * @typedef {{ accessToken: string, refreshToken: string, expiresIn: number, user: User, org: OrgRef, orgs: OrgRef[] }} Session
+ * @typedef {'signed-out-elsewhere' | 'session-ended' | 'session-invalid'} SignedOutReason Why a login ended without this tab's own sign-out.
  */
 
 export class ApiError extends Error {
@@ -141,14 +142,13 @@ export class ApiClient extends EventTarget {
         this.#spent = { tag, token: refreshToken };
         if (signedOutSince(session.user.id, Number(sessionStorage.getItem(LOGIN_AT_KEY)) || 0)) {
           // The user signed out in another tab after this login began: end it, renewed or not.
-          const reason = t('You signed out in another tab.');
-          this.#signedOut(reason);
+          this.#signedOut('signed-out-elsewhere');
           await this.#send('POST', '/api/v1/auth/logout', { refreshToken: session.refreshToken }, false).catch(() => undefined);
-          throw new ApiError(401, 'E_AUTH_REQUIRED', reason);
+          throw new ApiError(401, 'E_AUTH_REQUIRED', t('You signed out in another tab.'));
         }
         return this.#adopt(session);
       } catch (err) {
-        if (err instanceof ApiError && err.status === 401) this.#signedOut(t('Your session has ended; please sign in again.'));
+        if (err instanceof ApiError && err.status === 401) this.#signedOut('session-ended');
         throw err;
       }
     })().finally(() => {
@@ -168,7 +168,7 @@ export class ApiClient extends EventTarget {
 
   /**
    * Signs this tab out and ends its login at the hub.
-   * @param {string | null} reason
+   * @param {SignedOutReason | null} reason
    */
   async #endLogin(reason) {
     const refreshToken = sessionStorage.getItem(REFRESH_KEY);
@@ -196,7 +196,7 @@ export class ApiClient extends EventTarget {
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 401) throw err;
       if (err.code !== 'E_AUTH_EXPIRED') {
-        this.#signedOut('Your session is no longer valid; please sign in again.');
+        this.#signedOut('session-invalid');
         throw err;
       }
       await this.refresh();
@@ -310,7 +310,7 @@ export class ApiClient extends EventTarget {
    * @param {any} m
    */
   async #onTabMessage(m) {
-    if (m?.type === 'signed-out' && this.#session && m.user === this.#session.user.id) return this.#endLogin(t('You signed out in another tab.'));
+    if (m?.type === 'signed-out' && this.#session && m.user === this.#session.user.id) return this.#endLogin('signed-out-elsewhere');
     if (m?.type !== 'own-login?' || !this.#session || typeof m.tag !== 'string') return;
     const spent = this.#spent;
     const shared = m.tag === sessionStorage.getItem(TAG_KEY) ? sessionStorage.getItem(REFRESH_KEY) : spent && m.tag === spent.tag ? spent.token : null;
@@ -328,7 +328,11 @@ export class ApiClient extends EventTarget {
     this.#channel?.postMessage({ type: 'own-login', id: m.id, sealed });
   }
 
-  /** @param {string | null} reason */
+  /**
+   * The `signedout` event carries why by code, not by sentence: the sign-in page says it in the
+   * language chosen there, also after a language switch reloads it.
+   * @param {SignedOutReason | null} reason
+   */
   #signedOut(reason) {
     const wasSignedIn = this.#session !== null || sessionStorage.getItem(REFRESH_KEY) !== null;
     clearTimeout(this.#renewTimer);

@@ -19,11 +19,11 @@ let shell = null;
 let loginShown = false;
 
 api.addEventListener('signedout', (e) => {
-  const reason = /** @type {CustomEvent<{ reason: string | null }>} */ (e).detail.reason;
-  showLogin(reason ? { message: reason } : {});
+  const reason = /** @type {CustomEvent<{ reason: import('./api-client.js').SignedOutReason | null }>} */ (e).detail.reason;
+  showLogin(reason ? { reason } : {});
 });
 
-/** @param {{ message?: string, notice?: string }} [opts] */
+/** @param {{ reason?: import('./api-client.js').SignedOutReason, notice?: string }} [opts] */
 function showLogin(opts = {}) {
   loginShown = true;
   shell?.destroy();

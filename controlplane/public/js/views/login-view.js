@@ -8,14 +8,21 @@ import { languageSelect } from '../language-select.js';
 
 /** The email typed on the sign-in form, across the reload a language switch makes (sessionStorage). */
 const EMAIL_KEPT = 'unibos.loginEmail';
+/** Why the login ended (its code, said again in the new language), across that reload too. */
+const REASON_KEPT = 'unibos.loginReason';
 
 /**
  * @param {HTMLElement} root
  * @param {import('../api-client.js').ApiClient} api
- * @param {{ onSignedIn: () => void, message?: string, notice?: string }} opts
+ * @param {{ onSignedIn: () => void, reason?: import('../api-client.js').SignedOutReason, notice?: string }} opts
  */
 export function renderLogin(root, api, opts) {
-  const error = h('p', { class: 'form-error', role: 'alert' }, opts.message ?? '');
+  // Kept only for the one reload after a switch: read once, so a later visit shows no stale reason.
+  const kept = parseReason(sessionStorage.getItem(REASON_KEPT));
+  sessionStorage.removeItem(REASON_KEPT);
+  /** The reason the form shows now; a sign-in attempt replaces it with its own outcome. */
+  let reason = opts.reason ?? kept;
+  const error = h('p', { class: 'form-error', role: 'alert' }, reason ? signedOutText(reason) : '');
   const email = h('input', { id: 'login-email', name: 'email', type: 'email', autocomplete: 'username', required: true });
   const password = h('input', { id: 'login-password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   const submit = h('button', { type: 'submit', class: 'primary' }, t('Sign in'));
@@ -33,6 +40,7 @@ export function renderLogin(root, api, opts) {
     e.preventDefault();
     submit.disabled = true;
     error.textContent = '';
+    reason = null;
     try {
       await api.login(email.value.trim(), password.value);
       opts.onSignedIn();
@@ -46,7 +54,10 @@ export function renderLogin(root, api, opts) {
   email.value = sessionStorage.getItem(EMAIL_KEPT) ?? '';
   sessionStorage.removeItem(EMAIL_KEPT);
   const language = languageSwitch('login-language');
-  language.querySelector('select')?.addEventListener('change', () => sessionStorage.setItem(EMAIL_KEPT, email.value));
+  language.querySelector('select')?.addEventListener('change', () => {
+    sessionStorage.setItem(EMAIL_KEPT, email.value);
+    if (reason) sessionStorage.setItem(REASON_KEPT, reason);
+  });
   root.removeAttribute('aria-busy');
   replace(root, h('main', { class: 'auth-page' }, language, brand(), form));
   (email.value ? password : email).focus();
@@ -59,6 +70,24 @@ export function renderLogin(root, api, opts) {
  */
 export function languageSwitch(id) {
   return h('div', { class: 'auth-lang' }, h('label', { for: id }, t('Language')), languageSelect({ id, className: 'auth-lang-select', label: true }));
+}
+
+/**
+ * Why the user was signed out, in the chosen language.
+ * @param {import('../api-client.js').SignedOutReason} reason
+ */
+function signedOutText(reason) {
+  if (reason === 'signed-out-elsewhere') return t('You signed out in another tab.');
+  if (reason === 'session-invalid') return t('Your session is no longer valid; please sign in again.');
+  return t('Your session has ended; please sign in again.');
+}
+
+/**
+ * @param {string | null} value
+ * @returns {import('../api-client.js').SignedOutReason | null}
+ */
+function parseReason(value) {
+  return value === 'signed-out-elsewhere' || value === 'session-ended' || value === 'session-invalid' ? value : null;
 }
 
 export function brand() {
