@@ -43,9 +43,13 @@ test('a node with two open SOS, one acknowledged: the map and the Alerts screen 
       await page.evaluate((id) => (location.hash = `#/map/${encodeURIComponent(id)}`), NODE);
       const marker = page.locator('#node-map .sos-marker--open');
       await marker.waitFor();
+      // The map opens the node's popup itself; a click on the triangle opens the triangle's (the
+      // node's fades out: the triangle's is the last one).
+      await page.locator('.leaflet-popup .popup-sos').first().waitFor();
       await marker.click();
-      const text = page.locator('.leaflet-popup .popup-sos');
+      const text = page.locator('.leaflet-popup .popup-sos').last();
       await text.waitFor();
+      await page.waitForFunction(() => document.querySelectorAll('.leaflet-popup').length === 1);
       assert.equal((await text.locator('.badge').innerText()).trim(), popup, 'the popup counts both SOS, by state');
       assert.equal(await text.locator('.badge').getAttribute('class'), 'badge badge--open', 'an SOS nobody has acknowledged: the popup shows it open');
       await page.screenshot({ path: join(SHOTS, `two-sos-${locale}-${size}.png`) });

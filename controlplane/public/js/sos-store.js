@@ -61,6 +61,8 @@ export function alertOfEvent(event) {
 export class AlertBook extends EventTarget {
   /** Every alert heard of since the last snapshot, resolved ones too (so nothing stale reopens them). @type {Map<string, Alert>} */
   alerts = new Map();
+  /** Whether a snapshot has come in: before that, a node without an alert may yet have one. */
+  loaded = false;
   /** Per load in flight: what was heard of alerts since it was asked for (events, answers to actions). @type {LoadReplay<Alert>} */
   #replay = new LoadReplay();
   #seq = 0;
@@ -92,6 +94,7 @@ export class AlertBook extends EventTarget {
       for (const a of page?.items ?? []) if (hasAlertId(a)) next.set(String(a.id), mergeAlert(next.get(String(a.id)), a));
     }
     this.alerts = next;
+    this.loaded = true;
     // Already announced when they arrived: replayed quietly.
     for (const a of during) this.#take(a);
     this.#changed(null);

@@ -137,6 +137,8 @@ export function createMapView(ctx) {
   let moduleLayers = null;
   /** A node to centre on once the map is up (from #/map/<id>). @type {string | null} */
   let focusId = null;
+  /** Each node's SOS triangle on the map (its most pressing SOS), by node id. @type {Map<string, any>} */
+  const sosMarkers = new Map();
 
   const L = () => /** @type {any} */ (window).L;
 
@@ -402,6 +404,7 @@ export function createMapView(ctx) {
    */
   const drawOverlay = (leaflet, groups, list) => {
     overlay.clearLayers();
+    sosMarkers.clear();
     const byId = new Map(list.map((n) => [n.id, n]));
     /** Where a gateway's square is drawn: an estimated one sits beside its node (see markerFor). @param {any} gw */
     const squareAt = (gw) => {
@@ -451,6 +454,7 @@ export function createMapView(ctx) {
       const m = leaflet.marker([where.latitude, where.longitude], { icon: leaflet.divIcon({ className: `sos-marker sos-marker--${a.state}`, html, iconSize: [44, 44] }), pane: SOS_PANE, keyboard: true, title: label, alt: label });
       m.bindPopup(() => popupFor(fleet.get(a.nodeId) ?? { id: a.nodeId, name: null, kind: 'node', online: true, lastSeen: a.raisedAt, battery: null, snr: null, rssi: null, position: where, heardBy: [] }));
       overlay.addLayer(m);
+      if (!sosMarkers.has(a.nodeId)) sosMarkers.set(a.nodeId, m);
       const e = m.getElement();
       if (e) {
         e.dataset.nodeId = a.nodeId;
@@ -502,8 +506,9 @@ export function createMapView(ctx) {
 
   /**
    * Centres on a node (from #/map/<id>: the fleet's rows and the alert cards link here), its popup
-   * open; where the map places it, so a gateway without GPS too. A node the loaded fleet has no
-   * place for is said to have none, not silently left off the map.
+   * open; where the map places it, so a gateway without GPS too, and a node known only from its SOS
+   * where the SOS says. The place may come from either store: only once both the fleet and the
+   * open alerts have loaded is a node with none said to have none, not silently left off the map.
    * @param {string} id
    */
   const centreOn = (id) => {
@@ -511,7 +516,7 @@ export function createMapView(ctx) {
     const p = (sos && sosPosition(sos)) ?? placed().find((n) => n.id === id)?.position;
     if (!map) return;
     if (!p) {
-      if (fleet.loaded) {
+      if (fleet.loaded && alerts.loaded) {
         focusId = null;
         ctx.notify(t('{name} has not reported a position yet: it is not on the map.', { name: fleet.display(id) }));
       }
@@ -520,7 +525,8 @@ export function createMapView(ctx) {
     focusId = null;
     fittedOnce = true;
     map.setView([p.latitude, p.longitude], Math.max(map.getZoom(), 15), { animate: false });
-    if (!sos) markers.get(id)?.openPopup();
+    // The node's own marker, else (a node the fleet does not list) its SOS triangle: the same popup.
+    (markers.get(id) ?? sosMarkers.get(id))?.openPopup();
   };
 
   const readFocus = () => {
