@@ -163,3 +163,31 @@ test('a node heard without a key: the key lookup says so and the hub asks the no
   assert.match(key.body.message, /asked for its NodeInfo/);
   await gw.nameRequested(node.address);
 });
+
+test('a send that fails between its history row and its outgoing row leaves nothing behind: its resend goes out, never "queued" for good', { timeout: 60_000 }, async () => {
+  const device = await registerDevice(hub, admin, 'field kit');
+  const deviceEndpoint = new MeshDirectEndpoint(device.keys.identity);
+  const gw = await TestGateway.connect(hub, admin);
+  const node = meshNode();
+  gw.mesh(node.address, 'info', { longName: 'Weir', publicKey: Buffer.from(node.publicKey).toString('base64') }, { packetId: 40 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.info' && e.data.nodeId === node.address, { what: 'the NodeInfo' });
+  const sealed = Buffer.from(deviceEndpoint.encodeMeshDirect({ nodeId: node.id, identityKey: node.publicKey }, 'bridge out')).toString('base64url');
+  const body = { senderDevice: device.id, sealed, clientId: randomUUID() };
+
+  // The hub fails right after the history row is written, as a crash or a full disk would.
+  hub.app.db.exec(`CREATE TEMP TRIGGER fail_mesh_outgoing BEFORE INSERT ON messenger_mesh_outgoing BEGIN SELECT RAISE(ABORT, 'simulated failure'); END`);
+  try {
+    const failed = await api(hub, admin, `/api/v1/messenger/mesh/${node.address}/messages`, { method: 'POST', body });
+    assert.equal(failed.status, 500);
+  } finally {
+    hub.app.db.exec('DROP TRIGGER fail_mesh_outgoing');
+  }
+  const history = await api(hub, admin, `/api/v1/messenger/mesh/${node.address}/messages?device=${device.id}`);
+  assert.deepEqual(history.body.items, [], 'no message shown that nothing will send');
+
+  const again = await api(hub, admin, `/api/v1/messenger/mesh/${node.address}/messages`, { method: 'POST', body });
+  assert.equal(again.status, 201, JSON.stringify(again.body));
+  assert.equal(again.body.duplicate, false, 'a new message, not the half-stored one');
+  const command = await gw.nextDownlink();
+  assert.equal(command.ref, again.body.id, 'the resend went out to the gateway');
+});

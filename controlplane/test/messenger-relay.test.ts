@@ -214,6 +214,26 @@ describe('messenger relay', { timeout: 60_000 }, () => {
     assert.equal((await upload(pia, randomBytes(10))).status, 201, 'one sent, room for another');
   });
 
+  test('an upload whose send failed is taken back by its uploader and makes room; one a message refers to stays', async () => {
+    const sue = await createOrgUser(hub, owner, 'member');
+    const tom = await createOrgUser(hub, owner, 'member');
+    const su = await registerDevice(hub, sue, 'su');
+    const to = await registerDevice(hub, tom, 'to');
+    const id = await direct(sue, tom);
+    const ups = [];
+    for (let i = 0; i < 4; i++) ups.push(await upload(sue, randomBytes(MAX_ATTACHMENT)));
+    assert.equal((await upload(sue, randomBytes(10))).status, 409, 'the unsent uploads are full');
+    const discard = (who: TestSession, attachmentId: string) => api(hub, who, `/api/v1/messenger/attachments/${attachmentId}`, { method: 'DELETE' });
+    assert.equal((await discard(tom, ups[0]!.body.id)).status, 404, 'only its uploader takes it back');
+    assert.equal((await discard(sue, ups[0]!.body.id)).status, 204);
+    assert.equal((await download(sue, ups[0]!.body.id)).status, 404, 'gone');
+    assert.equal((await upload(sue, randomBytes(10))).status, 201, 'room again');
+    assert.equal((await send(su, id, { recipientDevices: [to.id], ciphertext: 'AAAA', attachments: [ups[1]!.body.id] })).status, 201);
+    const kept = await discard(sue, ups[1]!.body.id);
+    assert.deepEqual([kept.status, kept.body.code], [409, 'E_CONFLICT']);
+    assert.equal((await download(tom, ups[1]!.body.id)).status, 200, 'the message\u2019s attachment still opens');
+  });
+
   test('a delete for everyone removes the target\u2019s ciphertext from the hub', async () => {
     const rae = await createOrgUser(hub, owner, 'member');
     const sam = await createOrgUser(hub, owner, 'member');

@@ -222,6 +222,7 @@ const ROUTE_CASES: Record<string, RouteCase> = {
   'DELETE /api/v1/messenger/devices/:id': { pairs: [[{ id: deviceA.id }, { id: randomUUID() }]] },
   'POST /api/v1/messenger/devices/:id/prekeys': { pairs: [[{ id: deviceA.id }, { id: randomUUID() }]], body: { bundle: {} } },
   'GET /api/v1/messenger/users/:userId/bundles': { pairs: memberPairs },
+  'GET /api/v1/messenger/users/:userId/keys': { pairs: memberPairs },
   'GET /api/v1/messenger/conversations/:id': { pairs: [[{ id: CONVERSATION_A }, { id: randomUUID() }]] },
   'PATCH /api/v1/messenger/conversations/:id': { pairs: [[{ id: CONVERSATION_A }, { id: randomUUID() }]], body: { name: 'renamed by org B' } },
   'POST /api/v1/messenger/conversations/:id/members': { pairs: [[{ id: CONVERSATION_A }, { id: randomUUID() }]], body: { userIds: [orgB.userId] } },
@@ -232,6 +233,7 @@ const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /api/v1/messenger/conversations/:id/messages': { pairs: [[{ id: CONVERSATION_A }, { id: randomUUID() }]] },
   'POST /api/v1/messenger/conversations/:id/messages': { pairs: [[{ id: CONVERSATION_A }, { id: randomUUID() }]], body: { clientId: 'org-b-try', kind: 'message', senderDevice: deviceB.id, recipientDevices: [deviceA.id], ciphertext: 'AAAA' } },
   'GET /api/v1/messenger/attachments/:id': { pairs: [[{ id: ATTACHMENT_A }, { id: randomUUID() }]] },
+  'DELETE /api/v1/messenger/attachments/:id': { pairs: [[{ id: ATTACHMENT_A }, { id: randomUUID() }]] },
   // A node org A heard is, for org B, a node nobody heard: no key, no conversation, nothing to send through.
   'GET /api/v1/messenger/mesh/:nodeId/key': { pairs: [[{ nodeId: NODE_A }, { nodeId: `!${NOBODY_NODE}` }]] },
   'GET /api/v1/messenger/mesh/:nodeId/messages': { pairs: [[{ nodeId: NODE_A }, { nodeId: `!${NOBODY_NODE}` }]], query: `?device=${deviceB.id}` },

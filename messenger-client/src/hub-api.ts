@@ -1,6 +1,9 @@
 // The hub's messenger routes as typed calls over fetch (Node and browser alike). A hub error keeps
-// its stable code (E_DEVICES_CHANGED, E_NOT_FOUND, ...) so the client can react to it.
+// its stable code (E_DEVICES_CHANGED, E_NOT_FOUND, ...) so the client can react to it; a request
+// that gets no whole answer in time is aborted (E_HUB_UNREACHABLE), so a hung connection never
+// stalls a sync for good.
 
+import { MESSENGER_LIMITS } from '@unibos/messenger-crypto';
 import { MessengerClientError } from './messenger-client-error.ts';
 
 export interface FetchedBundle {
@@ -72,18 +75,24 @@ export interface OrgMember {
   role: string;
 }
 
+/** How long one request may take, answer body included, before it is given up. */
+export const HUB_REQUEST_TIMEOUT_MS = 30_000;
+/** An attachment's transfer gets one more second per this many bytes (10 MiB: 320 s more, for a slow link). */
+const TRANSFER_BYTES_PER_SECOND = 32 * 1024;
+
 export class HubApi {
   constructor(
     readonly hubUrl: string,
     private readonly auth: () => Promise<string>,
     private readonly fetchFn: typeof fetch = (...a) => globalThis.fetch(...a),
+    private readonly timeoutMs = HUB_REQUEST_TIMEOUT_MS,
   ) {}
 
   token(): Promise<string> {
     return this.auth();
   }
 
-  async request<T>(method: string, path: string, body?: unknown, raw?: Uint8Array): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, raw?: Uint8Array, timeoutMs = this.timeoutMs): Promise<T> {
     const token = await this.auth();
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
     let payload: BodyInit | undefined;
@@ -94,18 +103,34 @@ export class HubApi {
       headers['content-type'] = 'application/json';
       payload = JSON.stringify(body);
     }
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    const unreachable = (err: unknown): MessengerClientError =>
+      abort.signal.aborted
+        ? new MessengerClientError('E_HUB_UNREACHABLE', `the hub at ${this.hubUrl} did not answer ${method} ${path.split('?')[0]} within ${Math.round(timeoutMs / 1000)} s; it was given up (try again)`)
+        : new MessengerClientError('E_HUB_UNREACHABLE', `the hub at ${this.hubUrl} did not answer: ${(err as Error).message}`);
     let res: Response;
+    let text: string;
     try {
-      res = await this.fetchFn(new URL(path, this.hubUrl).toString(), { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
-    } catch (err) {
-      throw new MessengerClientError('E_HUB_UNREACHABLE', `the hub at ${this.hubUrl} did not answer: ${(err as Error).message}`);
+      try {
+        res = await this.fetchFn(new URL(path, this.hubUrl).toString(), { method, headers, signal: abort.signal, ...(payload !== undefined ? { body: payload } : {}) });
+      } catch (err) {
+        throw unreachable(err);
+      }
+      if (res.status === 204) return undefined as T;
+      try {
+        if ((res.headers.get('content-type') ?? '').startsWith('application/octet-stream')) {
+          if (!res.ok) throw new MessengerClientError('E_HUB_ANSWER', `the hub answered ${res.status}`, res.status);
+          return new Uint8Array(await res.arrayBuffer()) as T;
+        }
+        text = await res.text();
+      } catch (err) {
+        if (err instanceof MessengerClientError) throw err;
+        throw unreachable(err);
+      }
+    } finally {
+      clearTimeout(timer);
     }
-    if (res.status === 204) return undefined as T;
-    if ((res.headers.get('content-type') ?? '').startsWith('application/octet-stream')) {
-      if (!res.ok) throw new MessengerClientError('E_HUB_ANSWER', `the hub answered ${res.status}`, res.status);
-      return new Uint8Array(await res.arrayBuffer()) as T;
-    }
-    const text = await res.text();
     let parsed: unknown = null;
     try {
       parsed = text ? JSON.parse(text) : null;
@@ -147,6 +172,11 @@ export class HubApi {
     return this.request('GET', `/api/v1/messenger/users/${encodeURIComponent(userId)}/bundles`);
   }
 
+  /** A user's devices' identity keys, taking no prekey (for safety numbers). */
+  identityKeys(userId: string): Promise<{ items: Array<{ deviceId: string; name: string; identityKey: string }> }> {
+    return this.request('GET', `/api/v1/messenger/users/${encodeURIComponent(userId)}/keys`);
+  }
+
   conversations(cursor?: string): Promise<{ items: HubConversation[]; nextCursor: string | null }> {
     return this.request('GET', `/api/v1/messenger/conversations?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
   }
@@ -180,10 +210,22 @@ export class HubApi {
   }
 
   upload(blob: Uint8Array): Promise<{ id: string; bytes: number }> {
-    return this.request('POST', '/api/v1/messenger/attachments', undefined, blob);
+    return this.request('POST', '/api/v1/messenger/attachments', undefined, blob, this.transferTimeout(blob.length));
   }
 
-  download(id: string): Promise<Uint8Array> {
-    return this.request('GET', `/api/v1/messenger/attachments/${encodeURIComponent(id)}`);
+  /** Takes back an upload no message refers to (a failed send's). */
+  discardAttachment(id: string): Promise<void> {
+    return this.request('DELETE', `/api/v1/messenger/attachments/${encodeURIComponent(id)}`);
+  }
+
+  /** `bytes`: the attachment's size as its message says, for the time its transfer may take. */
+  download(id: string, bytes = 0): Promise<Uint8Array> {
+    return this.request('GET', `/api/v1/messenger/attachments/${encodeURIComponent(id)}`, undefined, undefined, this.transferTimeout(bytes));
+  }
+
+  private transferTimeout(bytes: number): number {
+    // The size comes from a message: anything odd counts as nothing, and no more than the hub takes.
+    const n = Number.isFinite(bytes) && bytes > 0 ? Math.min(bytes, MESSENGER_LIMITS.maxAttachmentBytes) : 0;
+    return this.timeoutMs + Math.ceil(n / TRANSFER_BYTES_PER_SECOND) * 1000;
   }
 }

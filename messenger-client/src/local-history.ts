@@ -30,6 +30,11 @@ interface ConversationLog {
   messages: HistoryMessage[];
   /** userId -> id of the last message they said they read. */
   readUpTo: Record<string, string>;
+  /**
+   * messageId -> the users it was addressed to, for what this device sent (absent from states
+   * saved before it): a receipt counts only for a message one of the reader's devices was sent.
+   */
+  addressedTo?: Record<string, string[]>;
 }
 
 export interface Meta {
@@ -57,12 +62,13 @@ export class LocalHistory {
   }
 
   /** Applies one decrypted message; false when it changed nothing (a duplicate, an unknown target). */
-  apply(meta: Meta, c: MessageContent): boolean {
+  apply(meta: Meta, c: MessageContent, addressedTo?: string[]): boolean {
     const log = this.log(meta.conversationId);
     const find = (id: string) => log.messages.find((m) => m.id === id);
     switch (c.type) {
       case 'text':
         if (find(meta.id)) return false;
+        if (addressedTo) (log.addressedTo ??= {})[meta.id] = [...new Set(addressedTo)];
         log.messages.push({ ...meta, text: c.text, replyTo: c.replyTo ?? null, expiresAt: c.expiresAt ?? null, attachment: c.attachment ?? null, editedAt: null, deleted: false, reactions: {} });
         return true;
       case 'edit': {
@@ -112,13 +118,19 @@ export class LocalHistory {
     if (!log) return [];
     // A receipt names the last message the reader had; the hub delivered everything it took before
     // that one first, so it covers those (by the hub's time), not what merely sits above it here
-    // (this device's own messages go in when sent, before incoming ones it had not synced yet).
+    // (this device's own messages go in when sent, before incoming ones it had not synced yet). And
+    // only a message addressed to one of the reader's devices: what was sent before they joined
+    // (or before their first device) never reached them.
     const readAt = Object.entries(log.readUpTo).flatMap(([user, id]) => {
       const target = log.messages.find((m) => m.id === id);
       return target ? [[user, target] as const] : [];
     });
     return log.messages
-      .map((m) => ({ ...m, reactions: { ...m.reactions }, readBy: readAt.filter(([user, t]) => user !== m.senderUser && (t.id === m.id || Date.parse(m.sentAt) < Date.parse(t.sentAt))).map(([user]) => user) }))
+      .map((m) => {
+        const to = log.addressedTo?.[m.id];
+        const covers = (user: string, t: HistoryMessage): boolean => user !== m.senderUser && (to === undefined || to.includes(user)) && (t.id === m.id || Date.parse(m.sentAt) < Date.parse(t.sentAt));
+        return { ...m, reactions: { ...m.reactions }, readBy: readAt.filter(([user, t]) => covers(user, t)).map(([user]) => user) };
+      })
       .filter((m) => m.expiresAt === null || Date.parse(m.expiresAt) > nowMs);
   }
 
@@ -133,7 +145,13 @@ export class LocalHistory {
 
   /** Forgets expired messages for good (their text must not outlive them on disk). */
   prune(nowMs: number): void {
-    for (const log of this.logs.values()) log.messages = log.messages.filter((m) => m.expiresAt === null || Date.parse(m.expiresAt) > nowMs);
+    for (const log of this.logs.values()) {
+      log.messages = log.messages.filter((m) => m.expiresAt === null || Date.parse(m.expiresAt) > nowMs);
+      if (log.addressedTo) {
+        const kept = new Set(log.messages.map((m) => m.id));
+        for (const id of Object.keys(log.addressedTo)) if (!kept.has(id)) delete log.addressedTo[id];
+      }
+    }
   }
 
   toJSON(): Record<string, ConversationLog> {
@@ -144,8 +162,8 @@ export class LocalHistory {
     if (typeof json !== 'object' || json === null) throw new MessengerClientError('E_STATE_MALFORMED', 'the saved history is not an object');
     const h = new LocalHistory();
     for (const [id, v] of Object.entries(json as Record<string, ConversationLog>)) {
-      if (!Array.isArray(v?.messages) || typeof v.readUpTo !== 'object' || v.readUpTo === null) throw new MessengerClientError('E_STATE_MALFORMED', `the saved history of conversation ${id} is malformed`);
-      h.logs.set(id, { messages: v.messages, readUpTo: v.readUpTo });
+      if (!Array.isArray(v?.messages) || typeof v.readUpTo !== 'object' || v.readUpTo === null || (v.addressedTo !== undefined && (typeof v.addressedTo !== 'object' || v.addressedTo === null))) throw new MessengerClientError('E_STATE_MALFORMED', `the saved history of conversation ${id} is malformed`);
+      h.logs.set(id, { messages: v.messages, readUpTo: v.readUpTo, ...(v.addressedTo ? { addressedTo: v.addressedTo } : {}) });
     }
     return h;
   }

@@ -17,6 +17,7 @@ export type MessengerClientErrorCode =
   | 'E_NOT_FOUND'
   | 'E_ATTACHMENT_TOO_LARGE'
   | 'E_ATTACHMENT_CORRUPT'
+  | 'E_FORBIDDEN'
   | string;
 
 export class MessengerClientError extends Error {

@@ -16,6 +16,7 @@ import {
   formatSafetyNumber,
   fromBase64url,
   isMessengerCryptoError,
+  maySendInChannel,
   safetyNumber as computeSafetyNumber,
   toBase64url,
   type SenderStanding,
@@ -38,6 +39,8 @@ export interface MessengerClientOptions {
   deviceName: string;
   fetch?: typeof fetch;
   now?: () => number;
+  /** How long one request to the hub may take before it is given up (default 30 s). */
+  requestTimeoutMs?: number;
 }
 
 /** Something that arrived and was decrypted. */
@@ -141,7 +144,7 @@ export class MessengerClient {
 
   /** Opens the device kept in `store`, or creates and registers a new one (keys made here, never sent). */
   static async open(o: MessengerClientOptions): Promise<MessengerClient> {
-    const api = new HubApi(o.hubUrl, o.auth, o.fetch);
+    const api = new HubApi(o.hubUrl, o.auth, o.fetch, o.requestTimeoutMs);
     const now = o.now ?? Date.now;
     const saved = await o.store.load();
     let state: StateJson;
@@ -263,12 +266,22 @@ export class MessengerClient {
       // The hub's limit is on the encrypted blob, which is a little bigger than the file.
       const max = MESSENGER_LIMITS.maxAttachmentBytes - ATTACHMENT_OVERHEAD_BYTES;
       if (o.attachment.data.length > max) throw new MessengerClientError('E_ATTACHMENT_TOO_LARGE', `an attachment is at most ${max} bytes; this one is ${o.attachment.data.length}`);
+      // Whatever would refuse the send (nobody to send to, a key change, a channel) refuses it before
+      // the upload: an upload no message refers to counts against the user's unsent uploads for a day.
+      await this.addressed(await this.api.conversation(conversationId), 'message');
       const sealed = encryptAttachment(o.attachment.data);
       const uploaded = await this.api.upload(sealed.blob);
       attachment = { id: uploaded.id, key: sealed.attachment.key, digest: sealed.attachment.digest, name: o.attachment.name, mimeType: o.attachment.mimeType ?? 'application/octet-stream', bytes: sealed.attachment.size };
     }
     const content: MessageContent = { type: 'text', conversationId, text: o.text, ...(o.replyTo ? { replyTo: o.replyTo } : {}), ...(expiresAt ? { expiresAt } : {}), ...(attachment ? { attachment } : {}) };
-    const id = await this.sendContent(conversationId, content, { ...(expiresAt ? { expiresAt } : {}), ...(attachment ? { attachments: [attachment.id] } : {}) }, o.clientId);
+    let id: string;
+    try {
+      id = await this.sendContent(conversationId, content, { ...(expiresAt ? { expiresAt } : {}), ...(attachment ? { attachments: [attachment.id] } : {}) }, o.clientId);
+    } catch (err) {
+      // The send failed, so its upload is taken back (the hub keeps it, 409, if the send did land after all).
+      if (attachment) await this.api.discardAttachment(attachment.id).catch(() => undefined);
+      throw err;
+    }
     return this.history(conversationId).find((m) => m.id === id)!;
   }
 
@@ -313,7 +326,7 @@ export class MessengerClient {
 
   async downloadAttachment(ref: AttachmentRef): Promise<Uint8Array> {
     try {
-      return decryptAttachment(await this.api.download(ref.id), { key: ref.key, digest: ref.digest, size: ref.bytes });
+      return decryptAttachment(await this.api.download(ref.id, ref.bytes), { key: ref.key, digest: ref.digest, size: ref.bytes });
     } catch (err) {
       if (isMessengerCryptoError(err)) throw new MessengerClientError('E_ATTACHMENT_CORRUPT', `the attachment ${ref.name} does not open: ${err.message}`);
       throw err;
@@ -327,13 +340,7 @@ export class MessengerClient {
     const target = 'target' in content ? content.target : undefined;
     for (let attempt = 1; ; attempt++) {
       const conv = await this.api.conversation(conversationId);
-      await this.ensureSessions(conv);
-      const recipients = this.recipients(conv);
-      const reachable = new Set(recipients.map((r) => r.userId));
-      const unreachable = conv.members.filter((m) => m.userId !== this.state.userId && !reachable.has(m.userId)).map((m) => m.userId);
-      // Sent anyway, it would reach only this user's other devices: the person would never know.
-      if (conv.kind === 'direct' && unreachable.length > 0) throw new MessengerClientError('E_NO_DEVICES', `${unreachable[0]} has no messenger device yet (they must open the messenger once); nothing was sent`, 0, { userId: unreachable[0]! });
-      if (recipients.length === 0) throw new MessengerClientError('E_NO_DEVICES', 'no one else in this conversation has a messenger device yet; nothing was sent');
+      const recipients = await this.addressed(conv, kind);
       const body: SendBody = { clientId, kind, senderDevice: this.state.deviceId, recipientDevices: recipients.map((r) => r.deviceId), ...(target ? { target } : {}), ...extra };
       if (conv.kind === 'direct') {
         body.envelopes = this.sessions.encryptForDevices(recipients, plaintext);
@@ -352,7 +359,8 @@ export class MessengerClient {
       await this.persist();
       try {
         const sent = await this.api.send(conversationId, body);
-        this.log.apply({ id: sent.id, conversationId, senderUser: this.state.userId, senderDevice: this.state.deviceId, sentAt: sent.sentAt }, content);
+        // Who it reached, as sent: their receipts count for it, nobody else's (a member added later never had it).
+        this.log.apply({ id: sent.id, conversationId, senderUser: this.state.userId, senderDevice: this.state.deviceId, sentAt: sent.sentAt }, content, recipients.map((r) => r.userId));
         await this.persist();
         return sent.id;
       } catch (err) {
@@ -360,6 +368,27 @@ export class MessengerClient {
         throw err;
       }
     }
+  }
+
+  /**
+   * The devices a send of `kind` goes to, with a session with each, or the reason it cannot go.
+   * Checked before anything is encrypted or uploaded, with the hub's own rules: a refused send
+   * would still have moved this device's ratchets on (enough of them make its later messages
+   * unreadable) and left its upload counting against the user's unsent uploads.
+   */
+  private async addressed(conv: HubConversation, kind: string): Promise<Array<{ deviceId: string; userId: string; address: string }>> {
+    const role = conv.members.find((m) => m.userId === this.state.userId)?.role;
+    if (conv.kind === 'channel' && role !== undefined && !maySendInChannel(role, kind)) {
+      throw new MessengerClientError('E_FORBIDDEN', 'in a channel only the owner and admins post; members read and react. Nothing was sent', 0, { conversationId: conv.id });
+    }
+    await this.ensureSessions(conv);
+    const recipients = this.recipients(conv);
+    const reachable = new Set(recipients.map((r) => r.userId));
+    const unreachable = conv.members.filter((m) => m.userId !== this.state.userId && !reachable.has(m.userId)).map((m) => m.userId);
+    // Sent anyway, it would reach only this user's other devices: the person would never know.
+    if (conv.kind === 'direct' && unreachable.length > 0) throw new MessengerClientError('E_NO_DEVICES', `${unreachable[0]} has no messenger device yet (they must open the messenger once); nothing was sent`, 0, { userId: unreachable[0]! });
+    if (recipients.length === 0) throw new MessengerClientError('E_NO_DEVICES', 'no one else in this conversation has a messenger device yet; nothing was sent');
+    return recipients;
   }
 
   private recipients(conv: HubConversation): Array<{ deviceId: string; userId: string; address: string }> {
@@ -495,15 +524,24 @@ export class MessengerClient {
     return this.pins.usersWithChanges();
   }
 
-  /** The 60-digit number (12 groups of 5) both sides compare; over the keys as they are now, accepted or not. */
+  /**
+   * The 60-digit number (12 groups of 5) both sides compare; over the keys as they are now, accepted
+   * or not. Read from the hub's identity keys only: looking takes none of anyone's one-time prekeys.
+   */
   async safetyNumber(userId: string): Promise<{ safetyNumber: string; status: UserTrustStatus }> {
-    for (const u of new Set([this.state.userId, userId])) await this.fetchBundles(u);
+    for (const u of new Set([this.state.userId, userId])) await this.observeKeys(u);
     await this.persist();
     return { safetyNumber: await this.safetyNumberOf(userId), status: this.pins.status(userId) };
   }
 
+  /** A user's current device keys, observed against their pin (pinned on first sight), without starting sessions. */
+  private async observeKeys(userId: string): Promise<void> {
+    const { items } = await this.api.identityKeys(userId);
+    this.pins.observe(userId, items.map((k) => ({ deviceId: k.deviceId, identityKey: k.identityKey })));
+  }
+
   private async safetyNumberOf(userId: string): Promise<string> {
-    if (!this.pins.isPinned(this.state.userId)) await this.fetchBundles(this.state.userId);
+    if (!this.pins.isPinned(this.state.userId)) await this.observeKeys(this.state.userId);
     const mine = this.pins.keys(this.state.userId, true);
     const theirs = this.pins.keys(userId, true);
     if (mine.length === 0 || theirs.length === 0) return '';

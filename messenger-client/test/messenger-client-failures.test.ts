@@ -79,3 +79,42 @@ test('a message to someone without a messenger device is refused with E_NO_DEVIC
   await assert.rejects(a1.send(dm.id, { text: 'anyone there?' }), (err: Error & { code?: string }) => err.code === 'E_NO_DEVICES' && /no messenger device yet/.test(err.message));
   assert.deepEqual(a1.history(dm.id), []);
 });
+
+test('failed sends with a photo leave no upload behind: after five refusals the photo still goes once it can', async () => {
+  // Four attachments' worth of unsent uploads per user: five leftover photos would lock Alice out for a day.
+  const hub = await startTestHub({ messengerMaxAttachmentBytes: 100_000 });
+  const alice = await createAdminSession(hub);
+  const bob = await createOrgUser(hub, alice, 'member');
+  const carol = await createOrgUser(hub, alice, 'member');
+  let hubDown = false;
+  const flaky: typeof fetch = (input, init) => {
+    if (hubDown && init?.method === 'POST' && String(input).endsWith('/messages')) return Promise.reject(new TypeError('fetch failed'));
+    return fetch(input, init);
+  };
+  const a1 = await open(hub, alice, 'alice', flaky);
+  const photo = { data: new Uint8Array(90_000).fill(7), name: 'pump.jpg', mimeType: 'image/jpeg' };
+
+  // Refused before anything is uploaded: Bob has no messenger device yet.
+  const toBob = await a1.startDirect(bob.userId);
+  for (let i = 0; i < 5; i++) {
+    await assert.rejects(a1.send(toBob.id, { text: 'the pump', attachment: photo }), (err: Error & { code?: string }) => err.code === 'E_NO_DEVICES' && /nothing was sent/.test(err.message));
+  }
+  // Failing after the upload (the hub went away mid-send): the upload is taken back.
+  const c1 = await open(hub, carol, 'carol');
+  const toCarol = await a1.startDirect(carol.userId);
+  hubDown = true;
+  for (let i = 0; i < 5; i++) {
+    await assert.rejects(a1.send(toCarol.id, { text: 'the pump', attachment: photo }), (err: Error & { code?: string }) => err.code === 'E_HUB_UNREACHABLE');
+  }
+  hubDown = false;
+
+  const b1 = await open(hub, bob, 'bob');
+  await a1.send(toBob.id, { text: 'the pump', attachment: photo });
+  await a1.send(toCarol.id, { text: 'the pump', attachment: photo });
+  for (const reader of [b1, c1]) {
+    const got = await reader.sync();
+    assert.deepEqual(got.problems, []);
+    assert.deepEqual(got.arrived.map((a) => a.text), ['the pump']);
+    assert.deepEqual(await reader.downloadAttachment(got.arrived[0]!.attachment!), photo.data);
+  }
+});

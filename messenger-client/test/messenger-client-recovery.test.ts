@@ -197,3 +197,31 @@ test('"read by" never covers a message the reader had not received: a receipt co
   await a1.sync();
   assert.deepEqual(a1.history(group.id).find((m) => m.id === late.id)?.readBy, [bob.userId]);
 });
+
+test('"read by" never names someone added after the message was sent: their receipt covers only what was addressed to them', async () => {
+  // The hub's clock moves one second per step, so "before" and "after" the join are never the same millisecond.
+  let clock = Date.now();
+  const hub = await startTestHub({}, { now: () => clock });
+  const alice = await createAdminSession(hub);
+  const bob = await createOrgUser(hub, alice, 'member');
+  const carol = await createOrgUser(hub, alice, 'member');
+  const a1 = await open(hub, alice, 'alice');
+  const b1 = await open(hub, bob, 'bob');
+  const c1 = await open(hub, carol, 'carol');
+  const group = await a1.createGroup({ kind: 'group', name: 'pumps', members: [bob.userId] });
+  const before = await a1.send(group.id, { text: 'for bob only: the old code is 4471' });
+  await b1.sync();
+  clock += 1000;
+  await a1.addMember(group.id, [carol.userId]);
+  clock += 1000;
+  const after = await a1.send(group.id, { text: 'welcome carol' });
+  clock += 1000;
+  assert.deepEqual(texts(await c1.sync()), ['welcome carol'], 'Carol never received the earlier message');
+  assert.equal(await c1.markRead(group.id), after.id);
+  await b1.sync();
+  await b1.markRead(group.id);
+  await a1.sync();
+  const view = a1.history(group.id);
+  assert.deepEqual(view.find((m) => m.id === before.id)?.readBy, [bob.userId], 'read by Bob, not by Carol, who never had it');
+  assert.deepEqual(view.find((m) => m.id === after.id)?.readBy.sort(), [bob.userId, carol.userId].sort());
+});

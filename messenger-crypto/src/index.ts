@@ -3,6 +3,7 @@
 export { MessengerCryptoError, isMessengerCryptoError, type MessengerErrorCode } from './messenger-crypto-error.ts';
 export { toBase64url, fromBase64url, fromBase64urlExact } from './base64url.ts';
 export { MESSENGER_LIMITS, type MessengerLimits } from './messenger-limits.ts';
+export { CHANNEL_MEMBER_KINDS, maySendInChannel } from './channel-permissions.ts';
 export {
   type PublishedDeviceBundle,
   type BundleCheck,

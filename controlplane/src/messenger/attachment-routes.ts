@@ -1,6 +1,6 @@
 // Messenger attachment routes: upload an already-encrypted blob as the raw body (at most the
-// configured size; a refusal is counted) and fetch it back, for its uploader and the members of a
-// conversation a message referred to it in.
+// configured size; a refusal is counted), fetch it back (its uploader and the members of a
+// conversation a message referred to it in), and take back an upload whose send failed.
 
 import type { FastifyPluginAsync } from 'fastify';
 import { errorResponses, errorSchema } from '../api/schemas.ts';
@@ -74,4 +74,12 @@ export const attachmentRoutes: FastifyPluginAsync<AttachmentRoutesOptions> = asy
     preHandler: guard('read'),
     schema: { tags, security, summary: 'An encrypted attachment, for a member of a conversation a message referred to it in', params: { type: 'object', required: ['id'], properties: { id: uuid } }, response: { ...errorResponses } },
   }, async (req, reply) => reply.type('application/octet-stream').header('cache-control', 'private, no-store').send(relay.download(req.auth!.orgId, req.auth!.userId, req.params.id)));
+
+  app.delete<{ Params: { id: string } }>('/api/v1/messenger/attachments/:id', {
+    preHandler: guard('send'),
+    schema: { tags, security, summary: 'Take back an upload no message refers to (its send failed), so it stops counting against your unsent uploads; 409 once a message refers to it', params: { type: 'object', required: ['id'], properties: { id: uuid } }, response: { 204: { type: 'null' }, ...errorResponses, 409: errorSchema } },
+  }, async (req, reply) => {
+    relay.discard(req.auth!.orgId, req.auth!.userId, req.params.id);
+    return reply.code(204).send();
+  });
 };

@@ -46,6 +46,7 @@ export class AttachmentStore {
       unsentBytes: db.prepare<[string, string], { bytes: number | null }>(
         'SELECT SUM(bytes) AS bytes FROM messenger_attachments a WHERE a.org_id = ? AND a.uploaded_by = ? AND NOT EXISTS (SELECT 1 FROM messenger_message_attachments l WHERE l.attachment_id = a.id)',
       ),
+      referenced: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM messenger_message_attachments WHERE attachment_id = ?'),
       unreferencedBefore: db.prepare<[number], { id: string }>(
         'SELECT id FROM messenger_attachments a WHERE a.created_ms < ? AND NOT EXISTS (SELECT 1 FROM messenger_message_attachments l WHERE l.attachment_id = a.id)',
       ),
@@ -82,6 +83,11 @@ export class AttachmentStore {
   remove(id: string): void {
     this.stmt.remove.run(id);
     rmSync(this.path(id), { force: true });
+  }
+
+  /** Whether a stored message refers to the blob. */
+  isReferenced(id: string): boolean {
+    return (this.stmt.referenced.get(id)?.n ?? 0) > 0;
   }
 
   /** Bytes a user uploaded that no message refers to (yet, or any more). */

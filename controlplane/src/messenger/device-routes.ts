@@ -1,5 +1,6 @@
 // Messenger device routes: register (a verified bundle and a name), list and revoke the caller's
-// devices, refill prekeys, and fetch a user's bundles to start sessions with their devices.
+// devices, refill prekeys, fetch a user's bundles to start sessions with their devices, and read a
+// user's identity keys (for safety numbers) without taking any prekey.
 
 import type { FastifyPluginAsync } from 'fastify';
 import { errorResponses, errorSchema } from '../api/schemas.ts';
@@ -62,4 +63,13 @@ export const deviceRoutes: FastifyPluginAsync<DeviceRoutesOptions> = async (app,
       response: { 200: { type: 'object', properties: { items: { type: 'array', items: bundleViewSchema } } }, ...errorResponses },
     },
   }, async (req) => ({ items: devices.bundles(req.auth!.orgId, req.auth!.userId, req.params.userId) }));
+
+  app.get<{ Params: { userId: string } }>('/api/v1/messenger/users/:userId/keys', {
+    preHandler: guard('read'),
+    schema: {
+      tags, security, params: { type: 'object', required: ['userId'], properties: { userId: userIdSchema } },
+      summary: 'Every active device of a user of the caller’s org with its identity key, for safety numbers; no prekey is taken',
+      response: { 200: { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: { deviceId: { type: 'string' }, name: { type: 'string' }, identityKey: { type: 'string' } } } } } }, ...errorResponses },
+    },
+  }, async (req) => ({ items: devices.identityKeys(req.auth!.orgId, req.params.userId) }));
 };

@@ -41,6 +41,8 @@ export interface MeshConversationsDeps {
   link: Pick<GatewayLink, 'isConnected' | 'publishTx'>;
   dropped: Counter<'reason'>;
   now: () => number;
+  /** Runs `fn` as one database transaction (the mailbox and the mesh store share the hub's database). */
+  atomically: <T>(fn: () => T) => T;
 }
 
 export interface MeshSent {
@@ -99,13 +101,18 @@ export class MeshConversations implements DownlinkFollower {
     const gateways = this.d.fleet.gatewaysReaching(orgId, nodeId, nowMs);
     if (gateways.length === 0) throw new HubError('E_UNAVAILABLE', `no gateway has heard ${nodeId} recently; nothing can reach it`);
     const id = randomUUID();
-    const conversationId = this.d.store.conversationId(orgId, userId, nodeId, randomUUID(), nowMs);
-    // The sender's own copy is its history (it cannot open its own sealed bytes: the client keeps the text).
-    const stored = this.d.mailbox.store({
-      id, orgId, conversationId, senderUser: userId, senderDevice: device.id, clientId, kind: 'mesh', target: nodeId,
-      sentMs: nowMs, expiresMs: null, ciphertext: input.sealed, bytes, recipients: [{ deviceId: device.id, envelope: null }], attachments: [],
+    // The history row and the outgoing row together or not at all: a crash between them would leave
+    // a message in the sender's history that nothing ever sends, and its resend answered "queued".
+    const { conversationId, stored } = this.d.atomically(() => {
+      const conversationId = this.d.store.conversationId(orgId, userId, nodeId, randomUUID(), nowMs);
+      // The sender's own copy is its history (it cannot open its own sealed bytes: the client keeps the text).
+      const stored = this.d.mailbox.store({
+        id, orgId, conversationId, senderUser: userId, senderDevice: device.id, clientId, kind: 'mesh', target: nodeId,
+        sentMs: nowMs, expiresMs: null, ciphertext: input.sealed, bytes, recipients: [{ deviceId: device.id, envelope: null }], attachments: [],
+      });
+      this.d.store.addOutgoing({ id, orgId, nodeId, sender: virtualAddress(device), sealed: input.sealed, gateways, nowMs });
+      return { conversationId, stored };
     });
-    this.d.store.addOutgoing({ id, orgId, nodeId, sender: virtualAddress(device), sealed: input.sealed, gateways, nowMs });
     this.dispatch(orgId, this.d.store.outgoing(id)!);
     return { id, conversationId, nodeId, sentAt: stored.sentAt, status: this.d.store.outgoing(id)!.status, duplicate: false };
   }

@@ -6,7 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { HubEventType, MessengerMessageEvent, MessengerMessageKind } from '@unibos/mesh-protocol';
-import { MESSENGER_LIMITS } from '@unibos/messenger-crypto';
+import { MESSENGER_LIMITS, maySendInChannel } from '@unibos/messenger-crypto';
 import { HubError, notFound } from '../hub-error.ts';
 import type { AttachmentStore } from './attachment-store.ts';
 import type { DeviceDirectory } from './device-directory.ts';
@@ -33,8 +33,6 @@ export type SendResult =
 
 /** Kinds that name the message they are about. */
 const TARGETED: ReadonlySet<MessengerMessageKind> = new Set(['edit', 'delete', 'reaction', 'read']);
-/** What a channel's plain members may still send: they read and react, admins post. */
-const CHANNEL_MEMBER_KINDS: ReadonlySet<MessengerMessageKind> = new Set(['reaction', 'read', 'typing']);
 const EVENT_OF: Record<Exclude<MessengerMessageKind, 'typing'>, HubEventType> = {
   message: 'message.new',
   reaction: 'message.new',
@@ -82,7 +80,8 @@ export class MessageRelay {
       if (earlier.conversationId !== conversationId) throw new HubError('E_CONFLICT', 'this clientId was already used for another conversation');
       return { ok: true, message: earlier, duplicate: true };
     }
-    if (conversation.kind === 'channel' && member.role === 'member' && !CHANNEL_MEMBER_KINDS.has(input.kind)) {
+    // Members read and react (their sender key makes that readable); admins post. Shared with the clients.
+    if (conversation.kind === 'channel' && !maySendInChannel(member.role, input.kind)) {
       throw new HubError('E_FORBIDDEN', 'in a channel only the owner and admins post; members read and react');
     }
     const nowMs = this.d.now();
@@ -189,6 +188,17 @@ export class MessageRelay {
     return { id: record.id, bytes: record.bytes, createdAt: record.createdAt };
   }
 
+  /**
+   * The uploader takes back an upload no message refers to (its send failed), so it stops counting
+   * against their unsent bytes. One a message refers to stays (409): that send did go through.
+   */
+  discard(orgId: string, userId: string, attachmentId: string): void {
+    const record = this.d.attachments.get(orgId, attachmentId);
+    if (!record || record.uploadedBy !== userId) throw notFound('attachment');
+    if (this.d.attachments.isReferenced(attachmentId)) throw new HubError('E_CONFLICT', 'a message refers to this attachment: it goes when that message is deleted or expires');
+    this.d.attachments.remove(attachmentId);
+  }
+
   /** The blob, for its uploader or a member of a conversation a live message referred to it in. */
   download(orgId: string, userId: string, attachmentId: string): Buffer {
     const record = this.d.attachments.get(orgId, attachmentId);
@@ -220,6 +230,8 @@ export class MessageRelay {
     if (input.target === undefined) throw new HubError('E_BAD_REQUEST', `a ${input.kind} names its target message`);
     const target = this.d.mailbox.messageIn(conversationId, input.target, nowMs);
     if (!target) throw notFound('target message');
+    // A delete erases its target at the hub: only a message may go, never the sender key that opens the sender's other messages.
+    if (input.kind === 'delete' && target.kind !== 'message') throw new HubError('E_BAD_REQUEST', `a delete targets a message; ${target.id} is a ${target.kind}`);
     // Only the author edits; the author or a group's owner/admins delete.
     if (input.kind === 'edit' && target.senderUser !== userId) throw new HubError('E_FORBIDDEN', 'only its author edits a message');
     if (input.kind === 'delete' && target.senderUser !== userId && role === 'member') throw new HubError('E_FORBIDDEN', 'only its author or an admin deletes a message');

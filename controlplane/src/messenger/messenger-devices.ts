@@ -103,6 +103,15 @@ export class MessengerDevices {
     return this.d.directory.takeBundles(orgId, userId, oneTime);
   }
 
+  /**
+   * Every active device's identity key, and nothing taken: what safety numbers and key pins need.
+   * Looking at a safety number must not use up the one-time prekeys that sessions start with.
+   */
+  identityKeys(orgId: string, userId: string): Array<{ deviceId: string; name: string; identityKey: string }> {
+    if (!this.d.isOrgMember(orgId, userId)) throw notFound('user');
+    return this.d.directory.activeDevicesOf(orgId, userId).map((d) => ({ deviceId: d.id, name: d.name, identityKey: d.identityKey }));
+  }
+
   private verified(body: unknown): PublishedDeviceBundle {
     const check = verifyDeviceBundle(body);
     if (!check.ok) {

@@ -62,7 +62,7 @@ export const messengerPlugin = fp(
     const meshStore = new MeshConversationStore(db);
     // A node someone writes with stays in the fleet however many others are heard (its thread needs it).
     app.fleet.store.keepers.push((orgId, nodeId) => meshStore.hasConversationWith(orgId, nodeId));
-    const mesh = new MeshConversations({ store: meshStore, mailbox, directory, events: app.events, fleet: app.fleet, records: app.records, link: app.gateways, dropped: metrics.meshDropped, now });
+    const mesh = new MeshConversations({ store: meshStore, mailbox, directory, events: app.events, fleet: app.fleet, records: app.records, link: app.gateways, dropped: metrics.meshDropped, now, atomically: (fn) => db.transaction(fn)() });
     app.downlink.follow(mesh);
     app.gateways.onConnected((orgId, gatewayId) => mesh.gatewayConnected(orgId, gatewayId));
     app.ingest.routeMeshKind('direct', ({ orgId }, frame) => mesh.heard(orgId, frame));
