@@ -159,6 +159,7 @@ const DELIVERY_TR: Record<string, string> = {
   DUTY_CYCLE: 'telsizin yayın süresi sınırına ulaşıldı',
   NO_RESPONSE: 'cihaz yanıt vermedi',
   BAD_REQUEST: 'cihaz onu okuyamadı',
+  NOT_OPENED: 'cihaz aldı ama açamadı (verileri kaybolmuş ya da yeniden kurulmuş); sonraki mesaj yeni bir oturum başlatır',
 };
 
 /** A mesh delivery's error (a routing code or a gateway's reason) in the CLI's language; one not known as it came. */

@@ -138,6 +138,19 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
     await log.getByRole('article', { name: 'Message from You' }).filter({ hasText: REFUSED }).filter({ hasText: 'Failed: duty cycle exhausted' }).waitFor();
   });
 
+  await t.test('a message the node received but could not open (it lost its data) shows as failed, saying so, after "delivered"', async () => {
+    const LOST = 'Are the roads open PLAINTEXT-D';
+    await box.fill(LOST);
+    await page.getByRole('button', { name: 'Send' }).click();
+    const command = await gw.nextDownlink();
+    gw.txStatus({ ref: command.ref, status: 'queued', packetId: 901 });
+    gw.mesh(nodeId, 'ack', { requestId: 901, error: 'NONE' }, { packetId: 6, to: gw.id });
+    const mine = log.getByRole('article', { name: 'Message from You' }).filter({ hasText: LOST });
+    await mine.filter({ hasText: 'Delivered to the node' }).waitFor();
+    gw.mesh(nodeId, 'ack', { requestId: 901, error: 'NOT_OPENED' }, { packetId: 7, to: gw.id });
+    await mine.filter({ hasText: 'Failed: the node received it but could not open it (its data was lost, or it was reflashed); send it again: the next message starts a new session' }).waitFor();
+  });
+
   await t.test('the hub stores no plaintext', () => {
     const files = readdirSync(hub.dataDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => join(f.parentPath, f.name));
     const stored = Buffer.concat(files.map((f) => readFileSync(f)));

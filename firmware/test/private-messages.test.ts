@@ -76,11 +76,13 @@ function line(t: TestContext, names: string[]) {
       for (const n of nodes.values()) await n.device.start();
     },
     run: (ms: number) => scheduler.runUntil(scheduler.now() + ms),
-    restart: async (n: string) => {
+    restart: async (n: string, { wipeDb = false } = {}) => {
       const old = nodes.get(n)!;
       await old.device.stop();
       old.db.close();
       medium.detach(old.id);
+      // Reflashed with the identity kept (restored from a backup) but a new, empty database.
+      if (wipeDb) for (const f of ['node.db', 'node.db-wal', 'node.db-shm']) rmSync(join(old.dir, f), { force: true });
       const fresh = make(names.indexOf(n));
       await fresh.device.start();
       return fresh;
@@ -201,6 +203,29 @@ test('restarting a node keeps its sessions: the conversation continues in SHORT 
   const last = net.onAir.filter((f) => f.from === a.id || f.from === c.id).map((f) => formOf(f.direct));
   assert.equal(last.at(-1), 'SHORT');
   assert.ok(!last.slice(3).includes('INIT'), 'no new handshake after the restart');
+});
+
+test('a node that lost its database answers that it cannot open a private message, and the sender starts a new session that it can open', async (t) => {
+  const net = line(t, ['A', 'B', 'C']);
+  await net.startAll();
+  net.run(60_000);
+  const [a, c] = [net.get('A'), net.get('C')];
+  a.device.sendPrivate('first', c.id);
+  net.run(60_000);
+  c.device.sendPrivate('reply', a.id);
+  net.run(60_000);
+  const c2 = await net.restart('C', { wipeDb: true });
+  net.run(60_000);
+  a.device.sendPrivate('lost with its data', c2.id);
+  net.run(60_000);
+  a.device.sendPrivate('after the reflash', c2.id);
+  net.run(60_000);
+  assert.deepEqual(privateIn(c2.device).map((m) => [m.text.startsWith('could not decrypt') ? 'could not decrypt' : m.text, m.decryptError]), [
+    ['could not decrypt', 'E_NO_SESSION'],
+    ['after the reflash', null],
+  ]);
+  const fromA = net.onAir.filter((f) => f.from === a.id);
+  assert.deepEqual(fromA.map((f) => formOf(f.direct)), ['INIT', 'STEP', 'INIT'], 'the message after NOT_OPENED starts a new session');
 });
 
 test('a node key must hash to its id: a NodeInfo with someone else\'s key is not used for private messages', async (t) => {

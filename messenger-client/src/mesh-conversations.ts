@@ -17,6 +17,8 @@ import { MessengerClientError } from './messenger-client-error.ts';
 
 /** Early messages kept at most (a chain's first message lost for good must not grow the state forever). */
 const MAX_EARLY = 256;
+/** Messages a node answered NOT_OPENED that were acted on, remembered so each restarts the session once. */
+const MAX_NOT_OPENED = 64;
 const ADDRESS = /^![0-9a-f]{8}$/;
 
 export interface MeshOpened {
@@ -35,6 +37,8 @@ interface MeshStateJson {
   endpoint: unknown;
   conversations: Record<string, string>;
   early: InboxRow[];
+  /** Absent in a state saved before it existed. */
+  notOpened?: string[];
 }
 
 export class MeshConversations {
@@ -43,6 +47,8 @@ export class MeshConversations {
     /** Node id -> the hub's conversation id for it. */
     private readonly conversations: Map<string, string>,
     private early: InboxRow[],
+    /** Our messages whose NOT_OPENED answer restarted the session already, oldest first. */
+    private readonly notOpened: string[] = [],
   ) {}
 
   static fromJSON(json: unknown, identity: KeyPair): MeshConversations {
@@ -51,11 +57,25 @@ export class MeshConversations {
     if (j.v !== 1 || typeof j.conversations !== 'object' || j.conversations === null || !Array.isArray(j.early)) {
       throw new MessengerClientError('E_STATE_MALFORMED', 'the saved mesh conversations are malformed');
     }
-    return new MeshConversations(MeshDirectEndpoint.fromJSON(j.endpoint, identity), new Map(Object.entries(j.conversations)), j.early);
+    const notOpened = Array.isArray(j.notOpened) ? j.notOpened.filter((id): id is string => typeof id === 'string').slice(-MAX_NOT_OPENED) : [];
+    return new MeshConversations(MeshDirectEndpoint.fromJSON(j.endpoint, identity), new Map(Object.entries(j.conversations)), j.early, notOpened);
   }
 
   toJSON(): MeshStateJson {
-    return { v: 1, endpoint: this.endpoint.toJSON(), conversations: Object.fromEntries(this.conversations), early: this.early };
+    return { v: 1, endpoint: this.endpoint.toJSON(), conversations: Object.fromEntries(this.conversations), early: this.early, notOpened: [...this.notOpened] };
+  }
+
+  /**
+   * The node answered our message `messageId` that it cannot open it (NOT_OPENED: it lost its data,
+   * or was reflashed): the next message to it starts a new session. Once per message; true when
+   * something changed (the state is to be saved).
+   */
+  nodeCouldNotOpen(nodeId: string, messageId: string): boolean {
+    if (this.notOpened.includes(messageId)) return false;
+    this.notOpened.push(messageId);
+    this.notOpened.splice(0, Math.max(0, this.notOpened.length - MAX_NOT_OPENED));
+    this.endpoint.restartSession(nodeNumber(nodeId));
+    return true;
   }
 
   /** This device's address on the mesh ("!1a2b3c4d"): what a node replies to. */

@@ -638,11 +638,18 @@ export class MessengerClient {
     await this.persist();
   }
 
-  /** How far this device's messages to a node got, as the hub follows them (newest first). */
+  /**
+   * How far this device's messages to a node got, as the hub follows them (newest first). One the
+   * node answered NOT_OPENED (it lost the session) makes the next message to it start a new one.
+   */
   async meshDeliveries(nodeId: string): Promise<Array<{ messageId: string; status: string; error: string | null }>> {
     const node = (nodeId.startsWith('!') ? nodeId : `!${nodeId}`).toLowerCase();
     const page = await this.api.request<{ items: Array<{ messageId: string; senderDevice: string; status?: string; error?: string | null }> }>('GET', `/api/v1/messenger/mesh/${encodeURIComponent(node)}/messages?device=${encodeURIComponent(this.state.deviceId)}`);
-    return page.items.filter((i) => i.senderDevice === this.state.deviceId && i.status).map((i) => ({ messageId: i.messageId, status: i.status!, error: i.error ?? null }));
+    const mine = page.items.filter((i) => i.senderDevice === this.state.deviceId && i.status).map((i) => ({ messageId: i.messageId, status: i.status!, error: i.error ?? null }));
+    let changed = false;
+    for (const d of mine) if (d.status === 'failed' && d.error === 'NOT_OPENED') changed = this.mesh.nodeCouldNotOpen(node, d.messageId) || changed;
+    if (changed) await this.persist();
+    return mine;
   }
 
   /** A node's message (or this device's own copy, already in the local history): opened, kept if early, or reported. */

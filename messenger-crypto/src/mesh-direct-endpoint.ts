@@ -64,6 +64,19 @@ export class MeshDirectEndpoint {
     return bytes;
   }
 
+  /**
+   * Node `nodeId` said it could not open what we sent it (a Routing NOT_OPENED: it lost its data, or
+   * was reflashed): the next message to it starts a new session, while the old one still opens what
+   * it sends on it. Returns false when there was no session with it. A session restarted and not
+   * used since is kept (several messages answered NOT_OPENED restart it once).
+   */
+  restartSession(nodeId: number): boolean {
+    const entry = this.sessions.get(nodeId);
+    if (!entry) return false;
+    if (!entry.current.unused) this.sessions.set(nodeId, { current: MeshDirectSession.initiate(this.identity, entry.current.remoteIdentityKey, this.random), previous: entry.current });
+    return true;
+  }
+
   /** Opens a direct message that came from node `fromNodeId` (the frame's authenticated sender). */
   decodeMeshDirect(fromNodeId: number, bytes: Uint8Array): string {
     const m = parseMeshDirect(bytes);

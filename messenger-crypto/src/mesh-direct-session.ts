@@ -56,6 +56,11 @@ export class MeshDirectSession {
     return this.pendingInit !== null;
   }
 
+  /** Started by us and nothing sent on it yet: its first message will be an INIT. */
+  get unused(): boolean {
+    return this.pendingInit !== null && this.ratchet.peekHeader().n === 0;
+  }
+
   /** The overhead the next message will have (INIT, STEP or SHORT), known before encrypting. */
   nextForm(): 'init' | 'step' | 'short' {
     if (this.pendingInit) return 'init';

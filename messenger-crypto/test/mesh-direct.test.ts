@@ -231,3 +231,19 @@ test('any delivery order over the mesh opens every delivered message once, when 
     { numRuns: 60 },
   );
 });
+
+test('a node that lost its sessions (reflashed) opens the next message once the sender restarts its session; late replies on the old one still open', () => {
+  const { e: user, peer: userPeer } = endpoint();
+  const { e: node, peer: nodePeer } = endpoint();
+  assert.equal(node.decodeMeshDirect(user.nodeId, user.encodeMeshDirect(nodePeer, 'first')), 'first');
+  assert.equal(user.decodeMeshDirect(node.nodeId, node.encodeMeshDirect(userPeer, 'reply')), 'reply');
+  const lateReply = node.encodeMeshDirect(userPeer, 'late reply');
+  // The node is reflashed with the same identity: no sessions any more.
+  const fresh = new MeshDirectEndpoint(node.identity);
+  assert.throws(() => fresh.decodeMeshDirect(user.nodeId, user.encodeMeshDirect(nodePeer, 'lost')), isCode('E_NO_SESSION'));
+  assert.equal(user.restartSession(node.nodeId), true);
+  assert.equal(user.restartSession(node.nodeId), true, 'a second NOT_OPENED before anything was sent changes nothing');
+  assert.equal(fresh.decodeMeshDirect(user.nodeId, user.encodeMeshDirect(nodePeer, 'after the restart')), 'after the restart');
+  assert.equal(user.decodeMeshDirect(node.nodeId, lateReply), 'late reply');
+  assert.equal(user.restartSession(0x1234), false, 'no session with a node never written to');
+});

@@ -195,6 +195,7 @@ export function deliveryError(error) {
     DUTY_CYCLE: () => t('the radio’s airtime limit was reached'),
     NO_RESPONSE: () => t('the node did not answer'),
     BAD_REQUEST: () => t('the node could not read it'),
+    NOT_OPENED: () => t('the node received it but could not open it (its data was lost, or it was reflashed); send it again: the next message starts a new session'),
   };
   const notSent = /^not sent: /.exec(raw);
   const reason = notSent ? raw.slice(notSent[0].length) : raw;

@@ -73,7 +73,7 @@ export class MeshConversationStore {
         "INSERT INTO messenger_mesh_outgoing (id, org_id, node_id, sender, sealed, gateways, status, updated_ms) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)",
       ),
       outgoing: db.prepare<[string], OutgoingRow>('SELECT * FROM messenger_mesh_outgoing WHERE id = ?'),
-      byPacket: db.prepare<[string, number], OutgoingRow>("SELECT * FROM messenger_mesh_outgoing WHERE org_id = ? AND packet_id = ? AND status = 'sent' ORDER BY updated_ms DESC LIMIT 1"),
+      byPacket: db.prepare<[string, number], OutgoingRow>("SELECT * FROM messenger_mesh_outgoing WHERE org_id = ? AND packet_id = ? AND status IN ('sent', 'delivered') ORDER BY updated_ms DESC LIMIT 1"),
       queued: db.prepare<[string], OutgoingRow>("SELECT * FROM messenger_mesh_outgoing WHERE org_id = ? AND status = 'queued' ORDER BY rowid"),
       setStatus: db.prepare<[MeshSendStatus, number | null, string | null, number, string]>('UPDATE messenger_mesh_outgoing SET status = ?, packet_id = COALESCE(?, packet_id), error = ?, updated_ms = ? WHERE id = ?'),
     };

@@ -175,8 +175,10 @@ export class MeshConversations implements DownlinkFollower {
     const m = this.d.store.sentAs(orgId, packetId);
     // Only the addressee's acknowledgement says the node has it.
     if (!m || m.nodeId !== from) return;
-    if (!error || error === 'NONE') this.d.store.setStatus(m.id, 'delivered', this.d.now());
-    else this.d.store.setStatus(m.id, 'failed', this.d.now(), { error });
+    // A node that could not open it answers NOT_OPENED after its radio's ack: delivered, then failed.
+    if (!error || error === 'NONE') {
+      if (m.status !== 'delivered') this.d.store.setStatus(m.id, 'delivered', this.d.now());
+    } else this.d.store.setStatus(m.id, 'failed', this.d.now(), { error });
   }
 
   private dispatch(orgId: string, m: MeshOutgoing): void {

@@ -57,6 +57,9 @@ import { SosTracker, type SosStatus } from './sos.ts';
 import { StoppableScheduler } from './stoppable-scheduler.ts';
 import { readDeviceHealth, type DeviceHealth } from './telemetry-reader.ts';
 
+/** Private messages we sent whose NOT_OPENED answer we would still act on (packet id -> addressee). */
+const PRIVATE_SENT_KEPT = 64;
+
 export interface DeviceOptions {
   config: NodeConfig;
   identity: NodeIdentity;
@@ -113,6 +116,8 @@ export class Device extends EventEmitter<DeviceEvents> {
   private lastSafePacketId = 0;
   /** Packet ids of SOS and "I am safe" copies queued, until they go on air (only then are they sent). */
   private readonly sosCopies = new Map<number, { requestId: number; kind: 'sos' | 'safe' }>();
+  /** Our latest private messages' packet ids and their addressees, for a NOT_OPENED answer. */
+  private readonly privateSent = new Map<number, number>();
   /** The SOS the outbox's copies belong to (kept across restarts by the tracker), and whether its copies and "I am safe" were still going out. */
   private sosRequestId = 0;
   private sosResending = false;
@@ -323,6 +328,8 @@ export class Device extends EventEmitter<DeviceEvents> {
     this.outbox.checkRoomForText();
     const direct = this.privateMessages.seal(to, text);
     const packetId = this.pump.enqueue(to, { direct }, 'text');
+    this.privateSent.set(packetId, to);
+    if (this.privateSent.size > PRIVATE_SENT_KEPT) this.privateSent.delete(this.privateSent.keys().next().value!);
     return { packetId, queued: this.outbox.size };
   }
 
@@ -486,6 +493,8 @@ export class Device extends EventEmitter<DeviceEvents> {
       }
       // Hearing an SOS is not answering it: a gateway answers through answerSos() once the SOS is
       // durably on its way to the hub, never merely because the radio heard it.
+    } else if (data.routing?.error === 'NOT_OPENED' && data.requestId) {
+      this.privateNotOpened(d.from, data.requestId);
     } else if (data.routing && data.replyId) {
       // A bare ack (from a gateway built before stages) says only "heard": the SOS keeps going.
       const report = sosStageOf(data.routing);
@@ -516,12 +525,26 @@ export class Device extends EventEmitter<DeviceEvents> {
     this.log.info({ from: formatNodeId(stored.from), kind: stored.kind, hops: stored.hops }, 'private received');
     this.emit('message', stored);
     if (!opened.ok && opened.code === 'E_EARLY_MESSAGE') this.safely('held private messages', () => this.privateMessages.hold(direct.sender, d.id, direct.sealed, stored.seq));
+    // The sender's ack said "arrived"; this says it cannot be read here, so the sender (a node, or the
+    // hub through the gateway that carried it) neither shows it as delivered nor goes on in a session
+    // this node does not have. Not for one that may open later (early), nor a replay of one opened.
+    if (!opened.ok && opened.code !== 'E_EARLY_MESSAGE' && opened.code !== 'E_REPLAY') {
+      this.router.send(d.from, { routing: { error: 'NOT_OPENED' }, requestId: d.id }, { wantAck: false });
+    }
     if (!opened.ok) return;
     // This one may start the chain that messages which came early were waiting for.
     for (const later of this.safely('held private messages', () => this.privateMessages.reopenHeld(direct.sender)) ?? []) {
       const row = this.inbox.opened(later.seq, later.text);
       if (row) this.emit('message', row);
     }
+  }
+
+  /** `from` answered our private message `packetId` with NOT_OPENED: say so, and start afresh with it. */
+  private privateNotOpened(from: number, packetId: number): void {
+    if (this.privateSent.get(packetId) !== from) return; // not ours to it: another node's, or made up
+    this.privateSent.delete(packetId);
+    const restarted = this.safely('private-message sessions', () => this.privateMessages.restartSession(from));
+    this.log.warn({ to: formatNodeId(from), packetId, restarted }, 'private message arrived but could not be opened there (its data lost or reflashed?): the next one starts a new session');
   }
 
   private store(m: Omit<InboxMessage, 'seq'>, positionMs?: number): boolean {

@@ -120,6 +120,13 @@ export class PrivateMessages {
     return { sender: this.endpoint.nodeId, sealed };
   }
 
+  /** Node `to` could not open what we sent (Routing NOT_OPENED): our next message to it starts a new session. */
+  restartSession(to: number): boolean {
+    if (!this.endpoint.restartSession(to)) return false;
+    this.persist();
+    return true;
+  }
+
   /** Opens a Data.direct addressed to this node; never throws for what came off the air. */
   open(direct: DirectMessage, count = true): Opened {
     try {

@@ -83,6 +83,7 @@ export const ROUTING_ERRORS = [
   'DUTY_CYCLE',
   'NO_RESPONSE',
   'BAD_REQUEST',
+  'NOT_OPENED',
 ] as const;
 export type RoutingError = (typeof ROUTING_ERRORS)[number];
 

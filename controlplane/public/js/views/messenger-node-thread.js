@@ -4,7 +4,7 @@
 // characters, and refuses too long a text before anything leaves the browser.
 
 import { h } from '../dom.js';
-import { dateTime } from '../format.js';
+import { dateTime, deliveryError } from '../format.js';
 import { t } from '../i18n.js';
 import { draftOf } from './drafts.js';
 
@@ -28,7 +28,7 @@ function deliveryText(d) {
   if (d.status === 'queued') return t('Queued at the hub');
   if (d.status === 'sent') return t('Sent to the gateway');
   if (d.status === 'delivered') return t('Delivered to the node');
-  if (d.status === 'failed') return d.error ? t('Failed: {error}', { error: d.error }) : t('Failed');
+  if (d.status === 'failed') return d.error ? t('Failed: {error}', { error: deliveryError(d.error) }) : t('Failed');
   return d.status;
 }
 
