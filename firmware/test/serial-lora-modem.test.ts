@@ -4,13 +4,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { EventEmitter } from 'node:events';
+import { symlinkSync, unlinkSync, type FSWatcher } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loraParams, MESH_MAX_FRAME, MESH_SYNC_WORD, sx126xSyncWord } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../src/firmware-error.ts';
+import type { WatchDirectory } from '../src/device-node-watch.ts';
 import { SerialLoraModem, type SerialLoraModemOptions } from '../src/radio/serial-lora-modem.ts';
 import { bytesToHex, parseModemLine, p2pSettings, type ModemLine } from '../src/radio/rui3-at.ts';
 import { radioContract, RadioProbe } from './contract/radio-contract.ts';
@@ -84,6 +87,11 @@ async function openRig(options: Partial<SerialLoraModemOptions> = {}, emulators:
       await closeSide(b);
     },
   };
+}
+
+/** What a loaded machine does to a test now and then: the whole process gets no CPU for `ms` (blocks, does not spin). */
+function busyMachinePause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Resolves once `cond` holds, re-checked whenever the modem changes state or drops something. */
@@ -434,6 +442,43 @@ describe('SerialLoraModem', () => {
         await plug();
         await until(modem, () => modem.state === 'ready' && modem.stats.reconnects === n, `replug ${n} to be seen`);
       }
+    } finally {
+      await modem.close();
+      await emu.detach();
+      await pty.dispose();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('reconnects at once when the device node comes back while the reopen that missed it is still under way', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'unibos-dev-'));
+    const byId = join(root, 'by-id');
+    const path = join(byId, 'usb-RAKwireless_RAK3172-if00');
+    await mkdir(byId);
+    const pty = await PtyPair.create();
+    const emu = new Rui3ModemEmulator({ air: new ModemAir() });
+    // The test hands the driver the watch's events itself, so it chooses when the driver hears of the node.
+    let tell: ((event: string, filename: string | null) => void) | undefined;
+    const watchDirectory: WatchDirectory = (dir, listener) => {
+      if (dir === byId) tell = listener;
+      return Object.assign(new EventEmitter(), { close: () => undefined }) as unknown as FSWatcher;
+    };
+    // Backoff far beyond the test's patience: only hearing the node come back can make the reconnect prompt.
+    const modem = new SerialLoraModem({ path, params: PARAMS, ...FAST, reconnectMinMs: 60_000, reconnectMaxMs: 60_000, watchDirectory });
+    try {
+      await symlink(pty.hostPath, path);
+      await emu.attach(pty.devicePath);
+      await modem.open();
+      // The link goes: the driver lets the port go and at once tries to open the node again, which is not there.
+      unlinkSync(path);
+      tell!('rename', basename(path));
+      assert.equal(modem.state, 'recovering');
+      // That open runs on libuv's thread pool; the machine is busy with something else meanwhile, so the driver
+      // has not yet heard how it went when the link comes back and it is told so.
+      busyMachinePause(50);
+      symlinkSync(pty.hostPath, path);
+      tell!('rename', basename(path));
+      await until(modem, () => modem.state === 'ready' && modem.stats.reconnects === 1, 'the replug to be seen');
     } finally {
       await modem.close();
       await emu.detach();

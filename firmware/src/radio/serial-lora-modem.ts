@@ -17,7 +17,7 @@ import {
 } from '@unibos/mesh-protocol';
 import { FirmwareError, type FirmwareErrorCode } from '../firmware-error.ts';
 import { AtCommandChannel, AtErrorReply, asFirmwareError, type ModemDropReason, type ModemEvent } from './at-command-channel.ts';
-import { DeviceNodeWatch } from '../device-node-watch.ts';
+import { DeviceNodeWatch, type WatchDirectory } from '../device-node-watch.ts';
 import {
   AT_CONTINUOUS_RX,
   AT_P2P_MODE,
@@ -62,6 +62,8 @@ export interface SerialLoraModemOptions {
   /** An idle `AT` ping this often catches a modem that hung while only listening; 0 turns it off. */
   healthCheckMs?: number;
   scheduler?: Scheduler;
+  /** How the device node's directory is watched (device-node-watch.ts): `fs.watch`, or a test's stand-in. */
+  watchDirectory?: WatchDirectory;
   logger?: pino.Logger;
 }
 
@@ -145,6 +147,8 @@ export class SerialLoraModem implements Radio {
   private closing = false;
   private healthTimer: TimerHandle | undefined;
   private readonly sleepers = new Set<() => void>();
+  /** Times the device node was seen back during recovery; an attempt that began before the last one is out of date. */
+  private nodeReturns = 0;
   private linkWarning: string | undefined;
 
   /** Throws E_CONFIG (naming the field) if the params cannot be set on a RUI3 modem. */
@@ -178,7 +182,7 @@ export class SerialLoraModem implements Radio {
         onPortLost: (reason) => this.portLost(reason),
       },
     });
-    this.deviceWatch = new DeviceNodeWatch(this.path, (present) => this.onDeviceNode(present), this.log);
+    this.deviceWatch = new DeviceNodeWatch(this.path, (present) => this.onDeviceNode(present), this.log, options.watchDirectory);
   }
 
   get state(): ModemState {
@@ -503,6 +507,7 @@ export class SerialLoraModem implements Radio {
 
   private async recover(): Promise<void> {
     for (let attempt = 1; !this.closing; attempt++) {
+      const returnsBefore = this.nodeReturns;
       try {
         if (!this.channel.isOpen) {
           await this.channel.open();
@@ -519,6 +524,12 @@ export class SerialLoraModem implements Radio {
         return;
       } catch (err) {
         if (this.closing) break;
+        // The node came back while this attempt ran (after the open looked for it, say): no sleeper was there to
+        // wake, so try again now rather than wait out the backoff.
+        if (this.nodeReturns !== returnsBefore) {
+          this.log.info({ attempt, err: asFirmwareError(err).message }, 'LoRa modem recovery attempt failed, but its serial device came back meanwhile: trying again now');
+          continue;
+        }
         const waitMs = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** Math.min(attempt - 1, 20));
         this.log.warn({ attempt, waitMs, err: asFirmwareError(err).message }, 'LoRa modem recovery attempt failed');
         await this.sleep(waitMs);
@@ -571,7 +582,8 @@ export class SerialLoraModem implements Radio {
     if (!present && this.channel.hasPort) {
       this.channel.lose(`serial device ${this.path} disappeared (modem unplugged?)`);
     } else if (present && this.stateValue === 'recovering') {
-      // Replugged: try now instead of at the end of the current backoff.
+      // Replugged: try now instead of at the end of the current backoff (or, mid-attempt, right after it).
+      this.nodeReturns++;
       for (const wake of [...this.sleepers]) wake();
     }
   }
