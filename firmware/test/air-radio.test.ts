@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { connect, createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { loraParams, type LoRaParams } from '@unibos/mesh-protocol';
+import { loraParams, SimScheduler, type LoRaParams } from '@unibos/mesh-protocol';
 import { SimAir } from '../src/radio/sim-air.ts';
 import { AirRadio } from '../src/radio/air-radio.ts';
 import { MAX_AIR_LINE, encodeAirMessage, parseServerMessage, type AirParams, type ServerMessage } from '../src/radio/air-protocol.ts';
@@ -79,14 +79,24 @@ async function bareMember(port: number, nodeId: number, position = HOME, p = par
   return c;
 }
 
+/** What a loaded machine does to a test now and then: the whole process gets no CPU for `ms` (blocks, does not spin). */
+function busyMachinePause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /** A stand-in for the air that accepts and listens but answers only when the test says so. */
 async function heldAir(port = 0) {
   const sockets: Socket[] = [];
   const events = new EventWaiter();
   let hellos = 0;
+  let hangups = 0;
   const server = createServer((s) => {
     sockets.push(s);
     s.on('error', () => undefined);
+    s.on('close', () => {
+      hangups++;
+      events.wake();
+    });
     readLines(
       s,
       MAX_AIR_LINE,
@@ -104,6 +114,7 @@ async function heldAir(port = 0) {
     port: typeof address === 'object' && address ? address.port : 0,
     sockets,
     untilHellos: (n: number) => events.until(() => hellos >= n, () => `${n} hello(s), got ${hellos}`, 10_000),
+    untilHangups: (n: number) => events.until(() => hangups >= n, () => `${n} connection(s) ended, got ${hangups}`, 10_000),
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -285,12 +296,23 @@ test('a radio gives up on an air that never answers hello, and keeps retrying wh
   assert.equal(r.state, 'closed');
   await held.close();
 
+  // The rejoining radio's hello timeout and retry delay run on a clock the test moves: its first join,
+  // against a real air, must not fail because the machine was busy for longer than 100 ms right then.
+  const clock = new SimScheduler(0);
   const first = new SimAir({ params, port: 0 });
   const port = await first.listen();
-  const r1 = await radio(port, 1, HOME, params, 100);
+  const r1 = new AirRadio({ nodeId: 1, params, position: HOME, port, reconnectMs: 20, helloTimeoutMs: 100, scheduler: clock });
+  const joining = r1.open();
+  busyMachinePause(150);
+  await joining;
   await first.close();
   await reaches(r1, 'recovering');
   const silent = await heldAir(port);
+  assert.equal(clock.runUntilIdle(1), 1, 'the retry delay ran out');
+  await silent.untilHellos(1);
+  assert.equal(clock.runUntilIdle(1), 1, 'the hello timeout ran out'); // the radio hangs up and schedules its next try
+  await silent.untilHangups(1);
+  assert.equal(clock.runUntilIdle(1), 1, 'the next retry delay ran out');
   // A second hello means the first attempt timed out and the retry loop went on.
   await silent.untilHellos(2);
   assert.equal(r1.state, 'recovering');

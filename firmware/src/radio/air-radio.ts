@@ -4,7 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import pino from 'pino';
-import type { LoRaParams, Radio, RadioListener } from '@unibos/mesh-protocol';
+import { RealScheduler, type LoRaParams, type Radio, type RadioListener, type Scheduler, type TimerHandle } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
 import { checkLatLon, type LatLon } from '../geo/distance.ts';
 import { readLines } from '../net/line-reader.ts';
@@ -22,6 +22,8 @@ export interface AirRadioOptions {
   reconnectMs?: number;
   /** How long one attempt to join (connect, hello, welcome) may take before it fails; default 5000 ms. */
   helloTimeoutMs?: number;
+  /** The clock of the hello timeout, the rejoin delay and the carrier; a test's, so a busy machine's pause cannot time a join out. */
+  scheduler?: Scheduler;
   logger?: pino.Logger;
 }
 
@@ -53,9 +55,10 @@ export class AirRadio implements Radio {
   private transmitting = false;
   private carrierUntil = 0;
   private position: LatLon;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: TimerHandle | undefined;
   private retryMs: number;
   private readonly helloTimeoutMs: number;
+  private readonly scheduler: Scheduler;
   private readonly log: pino.Logger;
   private stateListeners: Array<(s: AirRadioState) => void> = [];
 
@@ -66,6 +69,7 @@ export class AirRadio implements Radio {
     this.position = { latitude: options.position.latitude, longitude: options.position.longitude };
     this.retryMs = options.reconnectMs ?? 250;
     this.helloTimeoutMs = options.helloTimeoutMs ?? 5000;
+    this.scheduler = options.scheduler ?? new RealScheduler();
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'air-radio', nodeId: options.nodeId.toString(16) });
   }
 
@@ -99,7 +103,7 @@ export class AirRadio implements Radio {
   /** Leaves the air; afterwards no socket or timer of this radio is left to keep the process alive. */
   async close(): Promise<void> {
     this.setState('closed');
-    clearTimeout(this.retryTimer);
+    this.retryTimer?.cancel();
     this.retryTimer = undefined;
     const sockets = [this.attempt?.socket, this.socket].filter((s): s is Socket => s !== undefined && !s.closed);
     this.attempt?.abort(new FirmwareError('E_AIR_UNAVAILABLE', `the simulated radio was closed while joining the air at ${this.endpoint}`));
@@ -138,7 +142,7 @@ export class AirRadio implements Radio {
   }
 
   isChannelBusy(): boolean {
-    return this.transmitting || performance.now() < this.carrierUntil;
+    return this.transmitting || this.scheduler.now() < this.carrierUntil;
   }
 
   private connectOnce(): Promise<void> {
@@ -146,11 +150,11 @@ export class AirRadio implements Radio {
       const socket = connect({ host: this.options.host ?? '127.0.0.1', port: this.options.port ?? DEFAULT_AIR_PORT });
       socket.setNoDelay(true);
       let settled = false;
-      let helloTimer: NodeJS.Timeout | undefined;
+      let helloTimer: TimerHandle | undefined;
       const settle = (err?: Error): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(helloTimer);
+        helloTimer?.cancel();
         if (this.attempt?.socket === socket) this.attempt = undefined;
         if (err) {
           socket.destroy();
@@ -159,9 +163,8 @@ export class AirRadio implements Radio {
       };
       this.attempt = { socket, abort: settle };
       // An air that accepts but never welcomes (a hung process, something else on the port) must not park us for ever.
-      helloTimer = setTimeout(
-        () => settle(new FirmwareError('E_AIR_UNAVAILABLE', `the simulated air at ${this.endpoint} did not answer hello within ${this.helloTimeoutMs} ms`)),
-        this.helloTimeoutMs,
+      helloTimer = this.scheduler.schedule(this.helloTimeoutMs, () =>
+        settle(new FirmwareError('E_AIR_UNAVAILABLE', `the simulated air at ${this.endpoint} did not answer hello within ${this.helloTimeoutMs} ms`)),
       );
       socket.once('connect', () => {
         const { sf, bandwidthHz, codingRate, frequencyHz } = this.options.params;
@@ -224,7 +227,7 @@ export class AirRadio implements Radio {
         this.notify('onTransmitDone', (l) => l.onTransmitDone(m.ok, m.error));
         break;
       case 'carrier':
-        this.carrierUntil = Math.max(this.carrierUntil, performance.now() + m.airtimeMs);
+        this.carrierUntil = Math.max(this.carrierUntil, this.scheduler.now() + m.airtimeMs);
         break;
       default:
         this.stats.badLines++;
@@ -239,7 +242,7 @@ export class AirRadio implements Radio {
     this.setState('recovering');
     const retry = (): void => {
       if (this.stateValue === 'closed') return;
-      this.retryTimer = setTimeout(() => {
+      this.retryTimer = this.scheduler.schedule(this.retryMs, () => {
         this.retryTimer = undefined;
         if (this.stateValue === 'closed') return;
         this.connectOnce().then(
@@ -250,7 +253,7 @@ export class AirRadio implements Radio {
             retry();
           },
         );
-      }, this.retryMs);
+      });
     };
     retry();
   }
