@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import five from 'johnny-five';
-import { SimScheduler } from '@unibos/mesh-protocol';
+import { SimScheduler, type Scheduler } from '@unibos/mesh-protocol';
+import { EventWaiter } from '@unibos/test-support';
 import type { ButtonPress } from '../src/gpio/device-panel.ts';
 import {
   ACTIVITY_FLASH_MS,
@@ -357,7 +358,17 @@ describe('lifecycle', () => {
   test("a board that never reports ready fails start() with E_GPIO_UNAVAILABLE after readyTimeoutMs", async () => {
     const sched = new SimScheduler();
     const io = new VirtualIo({ scheduler: sched, autoReady: false });
-    const panel = new JohnnyFivePanel({ io, scheduler: sched, readyTimeoutMs: 5_000 });
+    // The panel's clock says when something is scheduled on it: the event the test waits for below.
+    const armed = new EventWaiter();
+    const panelClock: Scheduler = {
+      now: () => sched.now(),
+      schedule: (delayMs, fn) => {
+        const handle = sched.schedule(delayMs, fn);
+        armed.wake();
+        return handle;
+      },
+    };
+    const panel = new JohnnyFivePanel({ io, scheduler: panelClock, readyTimeoutMs: 5_000 });
     let outcome: unknown = 'pending';
     const started = panel.start().then(
       () => (outcome = 'resolved'),
@@ -366,8 +377,7 @@ describe('lifecycle', () => {
     // Wait for the event that matters: start() has armed its timeout on the scheduler.
     // start() loads johnny-five first (through the module loader, which may answer from another
     // thread), so it may take many turns on a busy machine: the deadline only stops a hung run.
-    const deadline = Date.now() + 20_000;
-    while (sched.pending() === 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    await armed.until(() => sched.pending() > 0, 'start() to arm its ready timeout', 20_000);
     assert.equal(sched.pending(), 1, 'start() armed its ready timeout');
     sched.runUntil(4_999);
     await Promise.resolve();

@@ -297,7 +297,9 @@ test('when the dead-letter table is full, the oldest dead letter goes, not the o
 /**
  * A TCP relay to the hub that goes silent, as a radio or cellular link that drops every packet
  * does: once a connection carries a chunk for which `silence` says so, nothing more passes either
- * way on it (the sockets stay open), until the gateway gives up on it.
+ * way on it (the sockets stay open), until the gateway gives up on it. Not even the hub's own
+ * giving up passes: its keepalive runs out about when the gateway's does, and on a silent link
+ * its hang-up never reaches the gateway.
  */
 async function silentLink(onEnd: (fn: Cleanup) => void, hubPort: number, silence: (chunk: Buffer) => boolean): Promise<{ port: number; silenced: () => number }> {
   const { createServer, connect } = await import('node:net');
@@ -309,12 +311,15 @@ async function silentLink(onEnd: (fn: Cleanup) => void, hubPort: number, silence
     for (const s of [gateway, hub]) {
       sockets.add(s);
       s.on('error', () => {});
-      s.on('close', () => {
-        sockets.delete(s);
-        gateway.destroy();
-        hub.destroy();
-      });
     }
+    gateway.on('close', () => {
+      sockets.delete(gateway);
+      hub.destroy();
+    });
+    hub.on('close', () => {
+      sockets.delete(hub);
+      if (!silent) gateway.destroy();
+    });
     gateway.on('data', (chunk: Buffer) => {
       if (!silent && silence(chunk)) {
         silent = true;

@@ -173,7 +173,8 @@ test('kill -9 mid-stream and a restart on the same database: every accepted mess
     () => accepted.size + hub.accepted.total,
   );
   first.proc.kill('SIGKILL');
-  const [, signal] = (await once(first.proc, 'exit')) as [number | null, string | null];
+  // 'close', not 'exit': every line it printed before the kill is read by then.
+  const [, signal] = (await once(first.proc, 'close')) as [number | null, string | null];
   assert.equal(signal, 'SIGKILL');
   assert.ok(!first.lines.includes('produced'), 'killed while still producing');
   const acceptedAtKill = accepted.size;
@@ -200,7 +201,8 @@ test('kill -9 mid-stream and a restart on the same database: every accepted mess
   );
   const backlog = Number(second.lines.find((l) => l.startsWith('ready depth='))?.slice(12));
   second.proc.kill('SIGTERM');
-  const [code] = (await once(second.proc, 'exit')) as [number | null];
+  // 'close', not 'exit': the exit can be heard before its last line ("stopped ...") is read.
+  const [code] = (await once(second.proc, 'close')) as [number | null];
   assert.equal(code, 0, `clean exit on SIGTERM: ${second.stderr()}`);
   assert.match(second.lines.at(-1) ?? '', /^stopped depth=0 /, 'the restarted gateway drained its outbox');
 

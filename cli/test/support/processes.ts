@@ -19,6 +19,12 @@ export class Proc {
   private waiters: Array<() => void> = [];
   stderr = '';
   readonly exited: Promise<number>;
+  /**
+   * Its output has ended: every line it printed is in `lines`. Its exit may be heard before its last
+   * output is read (or while a child it left holds the pipe), so "it ended without printing that" is
+   * judged on this, never on the exit.
+   */
+  private outputEnded = false;
 
   /**
    * `unibos args...`, or with `command` another program (mosquitto, mosquitto_sub), run under
@@ -44,6 +50,10 @@ export class Proc {
     });
     this.child.stderr!.setEncoding('utf8').on('data', (c: string) => (this.stderr += c));
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => (this.wake(), resolve(code ?? -1))));
+    this.child.once('close', () => {
+      this.outputEnded = true;
+      this.wake();
+    });
   }
 
   private wake(): void {
@@ -58,7 +68,7 @@ export class Proc {
     for (;;) {
       const found = this.lines.slice(from).find(match);
       if (found) return found;
-      if (this.child.exitCode !== null) throw new Error(`process exited (${this.child.exitCode}) before ${what}: ${this.stderr}`);
+      if (this.outputEnded) throw new Error(`process exited (${this.child.exitCode ?? this.child.signalCode}) before ${what}: ${this.stderr}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what}; last lines: ${JSON.stringify(this.lines.slice(-5))}`);
       await new Promise<void>((resolve) => {
@@ -83,6 +93,8 @@ export class Terminal {
   screen = '';
   private waiters: Array<() => void> = [];
   readonly exited: Promise<number>;
+  /** Everything the terminal showed has been read (see Proc). */
+  private outputEnded = false;
 
   constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
     const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -93,6 +105,10 @@ export class Terminal {
       this.wake();
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => (this.wake(), resolve(code ?? -1))));
+    this.child.once('close', () => {
+      this.outputEnded = true;
+      this.wake();
+    });
   }
 
   private wake(): void {
@@ -105,7 +121,7 @@ export class Terminal {
   async waitFor(text: string, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.screen.includes(text)) {
-      if (this.child.exitCode !== null) throw new Error(`ended (${this.child.exitCode}) before showing ${JSON.stringify(text)}: ${this.screen}`);
+      if (this.outputEnded) throw new Error(`ended (${this.child.exitCode ?? this.child.signalCode}) before showing ${JSON.stringify(text)}: ${this.screen}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${JSON.stringify(text)}; the terminal shows: ${this.screen}`);
       await new Promise<void>((resolve) => {
