@@ -168,7 +168,8 @@ is given.
 
 'outbox' shows the messages waiting for the hub (urgent ones, such as SOS, go first) and the dead
 letters: messages the hub kept refusing (it ended the connection each time), set aside with the
-reason so they cannot block the queue. --requeue puts them back once the hub is fixed.
+reason so they cannot block the queue. --requeue puts them back once the hub is fixed; an urgent
+one (an SOS, an alert) goes back by itself after 1, 5, 15 minutes and then every hour.
 
   --mqtt-host ADDR     address the MQTT listeners bind to (default 127.0.0.1)
   --mqtt-port N        MQTT over TCP (default 1883)
@@ -207,7 +208,8 @@ cihaz olduğunu kanıtlar ve bilgileri <data-dir>/hub.json (0600) dosyasında sa
 
 'outbox' merkezi bekleyen mesajları (SOS gibi acil olanlar önce gider) ve teslim edilemeyenleri
 gösterir: merkezin sürekli reddettiği (her seferinde bağlantıyı kestiği) mesajlar, kuyruğu
-tıkamasınlar diye nedeniyle birlikte bir kenara konur. Merkez düzeltilince --requeue onları geri koyar.
+tıkamasınlar diye nedeniyle birlikte bir kenara konur. Merkez düzeltilince --requeue onları geri koyar;
+acil olanlar (SOS, uyarı) 1, 5, 15 dakika sonra, ardından her saat kendiliğinden yeniden denenir.
 
   --mqtt-host ADRES    MQTT dinleyicilerinin bağlandığı adres (varsayılan 127.0.0.1)
   --mqtt-port N        TCP üzerinden MQTT (varsayılan 1883)

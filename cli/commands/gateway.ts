@@ -40,7 +40,8 @@ is given.
 
 'outbox' shows the messages waiting for the hub (urgent ones, such as SOS, go first) and the dead
 letters: messages the hub kept refusing (it ended the connection each time), set aside with the
-reason so they cannot block the queue. --requeue puts them back once the hub is fixed.
+reason so they cannot block the queue. --requeue puts them back once the hub is fixed; an urgent
+one (an SOS, an alert) goes back by itself after 1, 5, 15 minutes and then every hour.
 
   --mqtt-host ADDR     address the MQTT listeners bind to (default 127.0.0.1)
   --mqtt-port N        MQTT over TCP (default 1883)

@@ -131,6 +131,7 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
     uplink?.start();
     const localStatus = (): Promise<void> => activeBridge.publishStatus('online', { nodeId: `!${gatewayId}`, deadLetters: hubOutbox.deadLetterCount });
     hubOutbox.onDeadLetter(() => void localStatus());
+    hubOutbox.onDeadLetterRetried(() => void localStatus());
     await localStatus();
     // Its own name and place on the hub's map: now, soon after (a GPS fix may take a while), then
     // every 15 minutes (the gateway may move).
@@ -196,6 +197,8 @@ function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroke
   gauge('unibos_hub_outbox_dropped_full', 'Oldest messages dropped because the outbox was full', (g) => g.set(parts().outbox?.stats.droppedFull ?? 0));
   gauge('unibos_hub_outbox_dead_letters', 'Messages the hub would not take, kept in the dead-letter table', (g) => g.set(parts().outbox?.deadLetterCount ?? 0));
   gauge('unibos_hub_outbox_dead_lettered', 'Messages moved to the dead-letter table since start', (g) => g.set(parts().outbox?.stats.deadLettered ?? 0));
+  gauge('unibos_hub_outbox_urgent_dead_letters', 'Urgent dead letters (SOS, alerts) in the table, each waiting for its automatic retry', (g) => g.set(parts().outbox?.urgentDeadLetterCount ?? 0));
+  gauge('unibos_hub_outbox_dead_letter_retries', 'Urgent dead letters put back in the queue automatically since start', (g) => g.set(parts().outbox?.stats.deadLetterRetries ?? 0));
   gauge(
     'unibos_broker_hub_refusals',
     'Publishes refused at the door because the hub would refuse them, by reason',

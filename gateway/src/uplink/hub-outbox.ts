@@ -1,7 +1,8 @@
 // The durable queue of everything bound for the hub. A message counts as accepted only once
 // add() has returned: by then it is committed to SQLite (the caller opens the database with WAL and
 // synchronous = FULL). Rows leave only when the hub has acknowledged them, when the hub keeps
-// refusing one (it moves to the dead-letter table with its reason), or, when the bounds are reached,
+// refusing one (it moves to the dead-letter table with its reason; an urgent letter comes back by
+// itself through retryDeadLetter, routine ones by a requeue), or, when the bounds are reached,
 // oldest routine rows first — always counted and reported, never silently. Two lanes: urgent rows
 // (SOS, alerts, the gateway's own reports) are sent before any routine backlog.
 
@@ -55,6 +56,8 @@ export interface HubMessage {
   lane: Lane;
   /** Connections to the hub that ended while this row was in flight. */
   attempts: number;
+  /** Times an urgent row came back from the dead-letter table by itself (retryDeadLetter); 0 otherwise. */
+  retries: number;
 }
 
 export interface DeadLetter {
@@ -67,6 +70,8 @@ export interface DeadLetter {
   createdMs: number;
   failedMs: number;
   attempts: number;
+  /** Automatic retries it has already had (urgent letters only; a manual requeue starts again at 0). */
+  retries: number;
   reason: string;
 }
 
@@ -108,6 +113,8 @@ export interface HubOutboxStats {
   droppedFullBytes: number;
   /** Rows moved to the dead-letter table since this process started. */
   deadLettered: number;
+  /** Urgent dead letters put back in the queue automatically (retryDeadLetter) since this process started. */
+  deadLetterRetries: number;
 }
 
 interface Row {
@@ -122,6 +129,7 @@ interface Row {
   created_ms: number;
   lane: number;
   attempts: number;
+  retries: number;
 }
 
 interface Prepared {
@@ -189,13 +197,17 @@ const ADDED_COLUMNS: ReadonlyArray<[string, string, string]> = [
   // The order letters were made in: not their seq (the urgent lane goes first, so a later letter
   // can have a lower seq), nor failed_ms (a Pi's clock may step back when it finds the time).
   ['hub_dead_letter', 'letter_no', 'INTEGER NOT NULL DEFAULT 0'],
+  // Automatic retries of an urgent dead letter, carried from the letter to its requeued row and back,
+  // so the delay before the next one keeps growing while the hub keeps refusing it.
+  ['hub_outbox', 'retries', 'INTEGER NOT NULL DEFAULT 0'],
+  ['hub_dead_letter', 'retries', 'INTEGER NOT NULL DEFAULT 0'],
 ];
 
 const LONE_SURROGATE = /\p{Cs}/u;
 const FORMAT_CODE: Record<HubEnvelopeFormat, number> = { binary: 0, json: 1 };
 const LANE_CODE: Record<Lane, number> = { urgent: 0, routine: 1 };
 const laneOf = (code: number): Lane => (code === LANE_CODE.urgent ? 'urgent' : 'routine');
-const ROW_COLUMNS = 'seq, source, topic, payload, format, qos, retain, msg_id, created_ms, lane, attempts';
+const ROW_COLUMNS = 'seq, source, topic, payload, format, qos, retain, msg_id, created_ms, lane, attempts, retries';
 const DROP_LOG_INTERVAL_MS = 10_000;
 
 export class HubOutbox {
@@ -204,10 +216,11 @@ export class HubOutbox {
   readonly maxPayloadBytes: number;
   readonly maxDeadLetters: number;
 
-  private readonly counters: HubOutboxStats = { added: 0, acked: 0, duplicates: 0, droppedFull: 0, droppedFullBytes: 0, deadLettered: 0 };
+  private readonly counters: HubOutboxStats = { added: 0, acked: 0, duplicates: 0, droppedFull: 0, droppedFullBytes: 0, deadLettered: 0, deadLetterRetries: 0 };
   private readonly addedListeners = new Set<() => void>();
   private readonly dropListeners = new Set<(drop: OutboxDrop) => void>();
   private readonly deadLetterListeners = new Set<(letter: DeadLetter) => void>();
+  private readonly retryListeners = new Set<(letter: DeadLetter) => void>();
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly logger: Logger | undefined;
@@ -227,6 +240,9 @@ export class HubOutbox {
   private readonly countLanes: Database.Statement<[], { lane: number; n: number }>;
   private readonly anyUrgent: Database.Statement<[], { one: number }>;
   private readonly requeueTx: (seqs: readonly number[] | 'all') => number;
+  private readonly retryTx: (seq: number) => { letter: DeadLetter; queued: boolean } | undefined;
+  private readonly selectUrgentLetters: Database.Statement<[], { seq: number; retries: number }>;
+  private readonly countUrgentLetters: Database.Statement<[], { n: number }>;
 
   constructor(db: Database.Database, options: HubOutboxOptions = {}) {
     this.maxMessages = options.maxMessages ?? 100_000;
@@ -270,8 +286,8 @@ export class HubOutbox {
       for (const seq of seqs) bumpAttempts.run(seq);
     });
     const moveToDeadLetter = db.prepare<[number, string, number], DeadLetterRow>(
-      `INSERT INTO hub_dead_letter (seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, failed_ms, reason, letter_no)
-       SELECT seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, ?, ?,
+      `INSERT INTO hub_dead_letter (seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, failed_ms, reason, letter_no)
+       SELECT seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, ?, ?,
          (SELECT COALESCE(MAX(letter_no), 0) + 1 FROM hub_dead_letter) FROM hub_outbox WHERE seq = ?
        RETURNING ${DEAD_LETTER_COLUMNS}`,
     );
@@ -295,6 +311,26 @@ export class HubOutbox {
        ON CONFLICT DO NOTHING`,
     );
     const deleteLetter = db.prepare<[number]>('DELETE FROM hub_dead_letter WHERE seq = ?');
+    // An automatic retry goes back with one strike, so the uplink sends it alone (nothing else can be
+    // blamed for a hang-up) and dead-letters it again at the first hang-up while it is alone in flight.
+    const selectLetter = db.prepare<[number], DeadLetterRow>(`SELECT ${DEAD_LETTER_COLUMNS} FROM hub_dead_letter WHERE seq = ? AND lane = ${LANE_CODE.urgent}`);
+    const retryOne = db.prepare<[number]>(
+      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries)
+       SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, 1, retries + 1 FROM hub_dead_letter WHERE seq = ?
+       ON CONFLICT DO NOTHING`,
+    );
+    this.retryTx = db.transaction((seq: number) => {
+      const row = selectLetter.get(seq);
+      if (!row) return undefined;
+      // Not inserted: the producer queued the same id again meanwhile, so the message is in the queue anyway.
+      const queued = retryOne.run(seq).changes === 1;
+      deleteLetter.run(seq);
+      return { letter: deadLetterOf(row), queued };
+    });
+    this.selectUrgentLetters = db.prepare<[], { seq: number; retries: number }>(
+      `SELECT seq, retries FROM hub_dead_letter WHERE lane = ${LANE_CODE.urgent} ORDER BY letter_no, seq`,
+    );
+    this.countUrgentLetters = db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM hub_dead_letter WHERE lane = ${LANE_CODE.urgent}`);
     const allLetters = db.prepare<[], { seq: number }>('SELECT seq FROM hub_dead_letter ORDER BY seq');
     this.requeueTx = db.transaction((seqs: readonly number[] | 'all') => {
       let n = 0;
@@ -399,6 +435,41 @@ export class HubOutbox {
     const n = this.requeueTx(seqs);
     if (n > 0) for (const fn of this.addedListeners) fn();
     return n;
+  }
+
+  /**
+   * Puts one urgent dead letter back in the queue by itself (same id, new seq, one strike, one more
+   * retry): the uplink's automatic retry. Undefined if there is no such urgent letter (requeued or
+   * trimmed meanwhile); routine letters only go back by requeueDeadLetters().
+   */
+  retryDeadLetter(seq: number): DeadLetter | undefined {
+    const done = this.retryTx(seq);
+    if (!done) return undefined;
+    const { letter } = done;
+    this.counters.deadLetterRetries++;
+    this.logger?.warn(
+      { seq, msgId: letter.msgId, topic: letter.topic, source: letter.source, retry: letter.retries + 1, queued: done.queued },
+      'urgent dead letter back in the queue: retrying it automatically',
+    );
+    for (const fn of this.addedListeners) fn();
+    for (const fn of this.retryListeners) fn(letter);
+    return letter;
+  }
+
+  /** Called after an urgent dead letter went back in the queue by itself (retryDeadLetter), with the letter as it was. */
+  onDeadLetterRetried(fn: (letter: DeadLetter) => void): () => void {
+    this.retryListeners.add(fn);
+    return () => this.retryListeners.delete(fn);
+  }
+
+  /** The urgent dead letters (the ones retried automatically), oldest letter first, with the retries each had. */
+  urgentDeadLetters(): Array<{ seq: number; retries: number }> {
+    return this.selectUrgentLetters.all();
+  }
+
+  /** Urgent dead letters in the table: each waits for its automatic retry. */
+  get urgentDeadLetterCount(): number {
+    return this.countUrgentLetters.get()!.n;
   }
 
   onDeadLetter(fn: (letter: DeadLetter) => void): () => void {
@@ -541,10 +612,11 @@ interface DeadLetterRow {
   created_ms: number;
   failed_ms: number;
   attempts: number;
+  retries: number;
   reason: string;
 }
 
-const DEAD_LETTER_COLUMNS = 'seq, source, topic, msg_id, lane, size, created_ms, failed_ms, attempts, reason';
+const DEAD_LETTER_COLUMNS = 'seq, source, topic, msg_id, lane, size, created_ms, failed_ms, attempts, retries, reason';
 
 function messageOf(r: Row): HubMessage {
   return {
@@ -559,6 +631,7 @@ function messageOf(r: Row): HubMessage {
     createdMs: r.created_ms,
     lane: laneOf(r.lane),
     attempts: r.attempts,
+    retries: r.retries,
   };
 }
 
@@ -573,6 +646,7 @@ function deadLetterOf(r: DeadLetterRow): DeadLetter {
     createdMs: r.created_ms,
     failedMs: r.failed_ms,
     attempts: r.attempts,
+    retries: r.retries,
     reason: r.reason,
   };
 }

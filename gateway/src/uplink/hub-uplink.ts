@@ -5,16 +5,18 @@
 // skipped and order per source and lane holds; the hub drops the repeats by the id in each envelope.
 // A row the hub will not take (it ends the connection: MQTT 3.1.1 has no negative PUBACK) must not
 // block the queue: rows caught in flight by a drop get a strike, a struck row is then sent alone, and
-// a row that fails alone again goes to the dead-letter table (see gateway/docs/uplink.md).
+// a row that fails alone again goes to the dead-letter table (see gateway/docs/uplink.md). An urgent
+// dead letter (SOS, alert) comes back by itself after a growing delay (UrgentLetterRetry).
 
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { encodeHubEnvelope, hubWouldRefuse, topics } from '@unibos/mesh-protocol';
+import { RealScheduler, encodeHubEnvelope, hubWouldRefuse, topics, type Scheduler } from '@unibos/mesh-protocol';
 import { LANES, type DeadLetter, type HubMessage, type HubOutbox, type Lane } from './hub-outbox.ts';
 import { ReconnectBackoff } from './reconnect-backoff.ts';
 import { UplinkError } from './uplink-error.ts';
+import { UrgentLetterRetry } from './urgent-letter-retry.ts';
 
 export type UplinkState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'stopping' | 'stopped';
 
@@ -44,6 +46,13 @@ export interface HubUplinkOptions {
   stopTimeoutMs?: number;
   /** A downlink handler that has not settled by then is logged and the downlink acknowledged anyway. Default 5 s. */
   downlinkTimeoutMs?: number;
+  /**
+   * An urgent dead letter goes back in the queue by itself after delays[n] (n = the automatic
+   * retries it has had; the last repeats). Default 1, 5, 15 min, then hourly. Routine letters wait for a requeue.
+   */
+  urgentRetryDelaysMs?: readonly number[];
+  /** Monotonic time and timers for the urgent retries (a SimScheduler in tests). Default: real time. */
+  scheduler?: Scheduler;
   /** TLS material for mqtts:// hubs. */
   tls?: Pick<IClientOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized' | 'servername'>;
   now?: () => number;
@@ -63,6 +72,12 @@ export interface HubUplinkStats {
   resent: number;
   /** Rows this process moved to the dead-letter table because the hub would not take them. */
   deadLettered: number;
+  /** Urgent dead letters this process put back in the queue by itself. */
+  deadLetterRetries: number;
+  /** Urgent dead letters waiting for their automatic retry. */
+  urgentDeadLetters: number;
+  /** How long until the next automatic retry of an urgent dead letter, if one waits. */
+  nextDeadLetterRetryMs: number | undefined;
   /** While disconnected: how long the pending reconnect attempt was set to wait. */
   reconnectDelayMs: number | undefined;
   inFlight: number;
@@ -86,7 +101,7 @@ interface Link {
   readonly afterSeq: Record<Lane, number>;
   readonly inFlight: Set<number>;
   /** A struck row sent alone, with its strikes so far: if this link ends before its PUBACK, it is the culprit. */
-  probe: { seq: number; attempts: number } | undefined;
+  probe: { seq: number; attempts: number; retries: number; lane: Lane } | undefined;
   /** Our keepalive ran out: the hub (or the network) stopped answering. */
   silent: boolean;
 }
@@ -136,6 +151,15 @@ export class HubUplink {
     lastError: undefined as string | undefined,
   };
   private unsubscribeDeadLetter: (() => void) | undefined;
+  private readonly letterRetry: UrgentLetterRetry;
+  /**
+   * The last letter this process made, named in every status even once it left the table (retried
+   * or requeued): the hub raises one event per new letter by seq, and naming an older letter again
+   * would raise a second event for it.
+   */
+  private lastLetter: DeadLetter | undefined;
+  /** Letters made because the row breaks a limit the door enforces: no retry can change that, so none is made. */
+  private readonly refusedAtDoor = new Set<number>();
 
   constructor(options: HubUplinkOptions) {
     if (!/^[^/+#\u0000]+$/.test(options.gatewayId ?? '')) {
@@ -173,6 +197,16 @@ export class HubUplink {
       maxMs: options.reconnectMaxMs ?? 30_000,
       ...(options.random ? { random: options.random } : {}),
     });
+    this.letterRetry = new UrgentLetterRetry({
+      outbox: this.outbox,
+      scheduler: options.scheduler ?? new RealScheduler(),
+      ...(options.urgentRetryDelaysMs ? { delaysMs: options.urgentRetryDelaysMs } : {}),
+      logger: this.log,
+      // The letter left the table: the hub's view of our dead letters changes too.
+      onRetried: () => {
+        if (this.link?.ready) this.publishStatus(this.link, 'online');
+      },
+    });
   }
 
   /** Connects (and keeps reconnecting) and drains the outbox. Idempotent. */
@@ -185,8 +219,11 @@ export class HubUplink {
     });
     // The hub hears of every dead letter at once through our retained status (and so does every later connection).
     this.unsubscribeDeadLetter = this.outbox.onDeadLetter((letter) => {
+      this.lastLetter = letter;
+      if (letter.lane === 'urgent' && !this.refusedAtDoor.delete(letter.seq)) this.letterRetry.track(letter.seq, letter.retries);
       if (this.link?.ready) this.publishStatus(this.link, 'online', undefined, letter);
     });
+    this.letterRetry.start();
     this.open();
   }
 
@@ -226,6 +263,9 @@ export class HubUplink {
   get stats(): HubUplinkStats {
     return {
       ...this.counters,
+      deadLetterRetries: this.outbox.stats.deadLetterRetries,
+      urgentDeadLetters: this.urgentDeadLetterCount(),
+      nextDeadLetterRetryMs: this.letterRetry.nextInMs,
       state: this.currentState,
       connected: this.connected,
       inFlight: this.link?.inFlight.size ?? 0,
@@ -332,6 +372,14 @@ export class HubUplink {
     this.reconnectIn(this.urgentDelay());
   }
 
+  private urgentDeadLetterCount(): number {
+    try {
+      return this.outbox.urgentDeadLetterCount;
+    } catch {
+      return 0;
+    }
+  }
+
   private urgentWaiting(): boolean {
     try {
       return this.outbox.hasUrgent();
@@ -355,7 +403,8 @@ export class HubUplink {
 
   /**
    * A working connection ended with rows in flight: each gets a strike. A row that was alone in
-   * flight is the one the hub refuses; at maxAttempts it leaves the queue for the dead-letter table.
+   * flight is the one the hub refuses; at maxAttempts it leaves the queue for the dead-letter table,
+   * and so does an urgent letter's automatic retry at its first such hang-up (its delay then grows).
    */
   private strike(link: Link): void {
     if (link.inFlight.size === 0) return;
@@ -363,16 +412,22 @@ export class HubUplink {
     try {
       this.outbox.recordAttempts(seqs);
       const probe = link.probe;
-      if (probe && seqs.length === 1 && seqs[0] === probe.seq && probe.attempts + 1 >= this.maxAttempts) {
-        this.deadLetter(probe.seq, `the hub ended the connection each time it was sent (${probe.attempts + 1} times, the last ${probe.attempts} alone)`);
+      if (probe && seqs.length === 1 && seqs[0] === probe.seq) {
+        if (probe.retries > 0) {
+          this.deadLetter(probe, `the hub ended the connection again on automatic retry ${probe.retries}`);
+        } else if (probe.attempts + 1 >= this.maxAttempts) {
+          this.deadLetter(probe, `the hub ended the connection each time it was sent (${probe.attempts + 1} times, the last ${probe.attempts} alone)`);
+        }
       }
     } catch (err) {
       this.log.error({ err, seqs: seqs.length }, 'cannot record failed attempts in the hub outbox');
     }
   }
 
-  private deadLetter(seq: number, reason: string): void {
-    if (this.outbox.deadLetter(seq, reason)) this.counters.deadLettered++;
+  private deadLetter(row: { seq: number; lane: Lane; retries: number }, reason: string): void {
+    // Said in the reason, so `unibos gateway outbox` and the hub's event show it too.
+    if (row.lane === 'urgent' && !this.refusedAtDoor.has(row.seq)) reason += `; urgent: retried automatically in ${minutes(this.letterRetry.delayFor(row.retries))}`;
+    if (this.outbox.deadLetter(row.seq, reason)) this.counters.deadLettered++;
   }
 
   /**
@@ -398,11 +453,13 @@ export class HubUplink {
             const refusal = hubWouldRefuse(row);
             if (refusal) {
               link.afterSeq[lane] = row.seq;
-              this.deadLetter(row.seq, `${refusal.reason}: ${refusal.detail}`);
+              this.refusedAtDoor.add(row.seq);
+              this.deadLetter(row, `${refusal.reason}: ${refusal.detail}`);
+              this.refusedAtDoor.delete(row.seq);
               continue;
             }
             if (link.inFlight.size > 0) return;
-            link.probe = { seq: row.seq, attempts: row.attempts };
+            link.probe = { seq: row.seq, attempts: row.attempts, retries: row.retries, lane: row.lane };
             this.send(link, row);
             return;
           }
@@ -490,18 +547,30 @@ export class HubUplink {
 
   private publishStatus(link: Link, status: 'online' | 'offline', onAck?: (ok: boolean) => void, letter?: DeadLetter): void {
     let deadLetters = 0;
+    let urgentDeadLetters = 0;
     try {
       deadLetters = this.outbox.deadLetterCount;
-      letter ??= this.outbox.deadLetters(1)[0];
+      urgentDeadLetters = this.outbox.urgentDeadLetterCount;
+      letter ??= this.lastLetter ?? this.outbox.deadLetters(1)[0];
     } catch (err) {
       this.log.error({ err }, 'cannot count the dead letters');
     }
-    const last = letter && { seq: letter.seq, topic: letter.topic, source: letter.source, msgId: letter.msgId, reason: letter.reason, failedMs: letter.failedMs };
+    const last = letter && {
+      seq: letter.seq,
+      topic: letter.topic,
+      source: letter.source,
+      msgId: letter.msgId,
+      lane: letter.lane,
+      retries: letter.retries,
+      reason: letter.reason,
+      failedMs: letter.failedMs,
+    };
     const body = {
       status,
       gatewayId: this.gatewayId,
       ts: this.now(),
       deadLetters,
+      urgentDeadLetters,
       ...(last ? { lastDeadLetter: last } : {}),
       ...(status === 'offline' ? { reason: 'shutdown' } : {}),
     };
@@ -546,6 +615,7 @@ export class HubUplink {
     this.unsubscribeAdded = undefined;
     this.unsubscribeDeadLetter?.();
     this.unsubscribeDeadLetter = undefined;
+    this.letterRetry.stop();
     this.log.info({ outboxDepth: this.outbox.size, sent: this.counters.sent, acked: this.counters.acked }, 'hub uplink stopped');
     this.setState('stopped');
   }
@@ -596,4 +666,8 @@ export class HubUplink {
       }
     }
   }
+}
+
+function minutes(ms: number): string {
+  return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
 }
