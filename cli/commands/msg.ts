@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
 import { isMessengerCryptoError } from '@unibos/messenger-crypto';
-import { MessengerClient, MessengerClientError, type Arrival, type ConversationSummary, type HistoryView, type OrgMember, type SyncProblem, type SyncResult, type WebSocketLike } from '@unibos/messenger-client';
+import { MessengerClient, MessengerClientError, type Arrival, type ConversationSummary, type HistoryView, type MembershipEntry, type OrgMember, type SyncProblem, type SyncResult, type WebSocketLike } from '@unibos/messenger-client';
 import { parseCommand, type Parsed } from '../cli-args.ts';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
@@ -205,7 +205,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     const convs = new Map((await ctx.client.conversations()).map((c) => [c.id, c]));
     if (only) {
       report(ctx, { arrived: [], problems: first.problems }, convs);
-      for (const m of ctx.client.history(only.id)) out(historyLine(ctx, m));
+      for (const e of ctx.client.timeline(only.id)) out(e.type === 'membership' ? membershipLine(ctx, e) : historyLine(ctx, e));
       await ctx.client.markRead(only.id);
     } else {
       await show(ctx, first, convs);
@@ -428,6 +428,13 @@ function arrivalLine(ctx: Ctx, a: Arrival, conv: ConversationSummary | undefined
     case 'read':
       return `${time(a.sentAt)} ${where}${say('{who} read up to {target}', { who, target: String(a.target) })}`;
   }
+}
+
+/** Someone joined or went, as this device saw it: the hub decides who is in a group, so it is shown. */
+function membershipLine(ctx: Ctx, e: MembershipEntry): string {
+  const name = nameOf(ctx, e.userId);
+  const what = e.change === 'added' ? say('{name} was added', { name }) : e.change === 'left' ? say('{name} left', { name }) : say('{name} was removed', { name });
+  return `${time(e.at)} -- ${what} --`;
 }
 
 function historyLine(ctx: Ctx, m: HistoryView): string {

@@ -65,6 +65,8 @@ test('unibos msg: login, DM to every device, live follow, groups, safety numbers
   await ok('alice1', 'send', 'water team', 'without carol');
   assert.doesNotMatch(await ok('carol', 'read'), /without carol/);
   assert.match(await ok('bob', 'read'), /without carol/);
+  // Alice's thread says who went, in its place among the messages (the hub decides who is in a group).
+  assert.match(await ok('alice1', 'read', 'water team'), /: to the team[^\n]*\n[^\n]* -- \S+ was removed --\n[^\n]*: without carol/);
 
   // Both sides see the same safety number.
   const digits = (s: string) => /((\d{5} ){11}\d{5})/.exec(s)?.[1];

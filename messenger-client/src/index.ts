@@ -4,7 +4,7 @@ export { MessengerClient, type MessengerClientOptions, type Arrival, type SyncPr
 export { MessengerClientError, type MessengerClientErrorCode } from './messenger-client-error.ts';
 export { type MessengerStateStore, MemoryStateStore } from './state-store.ts';
 export { IndexedDbStateStore, canSealState } from './indexed-db-state-store.ts';
-export { type HistoryMessage, type HistoryView } from './local-history.ts';
+export { type HistoryMessage, type HistoryView, type MembershipChange, type MembershipEntry, type TimelineEntry } from './local-history.ts';
 export { type AttachmentRef } from './message-content.ts';
 export { type HubConversation, type HubDevice, type OrgMember, type InboxRow } from './hub-api.ts';
 export { type UserTrustStatus } from './user-key-pins.ts';

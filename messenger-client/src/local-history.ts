@@ -1,6 +1,6 @@
 // The client's own decrypted record of its conversations (the hub has only ciphertext): messages
-// in arrival order with edits, deletes, reactions and read receipts applied, and expired
-// messages dropped on the client's clock.
+// in arrival order with edits, deletes, reactions and read receipts applied, expired messages
+// dropped on the client's clock, and the membership changes this device saw, in order with them.
 
 import type { AttachmentRef, MessageContent } from './message-content.ts';
 import { MessengerClientError } from './messenger-client-error.ts';
@@ -26,8 +26,29 @@ export interface HistoryView extends HistoryMessage {
   readBy: string[];
 }
 
+export type MembershipChange = 'added' | 'removed' | 'left';
+
+/** A member who joined or went, as this device saw it happen in the hub's member list. */
+export interface MembershipEntry {
+  type: 'membership';
+  id: string;
+  conversationId: string;
+  change: MembershipChange;
+  userId: string;
+  /** When this device saw the change (its own clock): it sits after everything it had then. */
+  at: string;
+}
+
+/** A conversation as its thread shows it: messages and membership changes, in the order they came. */
+export type TimelineEntry = ({ type: 'message' } & HistoryView) | MembershipEntry;
+
+function isMembership(e: HistoryMessage | MembershipEntry): e is MembershipEntry {
+  return (e as MembershipEntry).type === 'membership';
+}
+
 interface ConversationLog {
-  messages: HistoryMessage[];
+  /** Messages and membership entries, in the order this device got them. */
+  messages: Array<HistoryMessage | MembershipEntry>;
   /** userId -> id of the last message they said they read. */
   readUpTo: Record<string, string>;
   /**
@@ -64,7 +85,8 @@ export class LocalHistory {
   /** Applies one decrypted message; false when it changed nothing (a duplicate, an unknown target). */
   apply(meta: Meta, c: MessageContent, addressedTo?: string[]): boolean {
     const log = this.log(meta.conversationId);
-    const find = (id: string) => log.messages.find((m) => m.id === id);
+    // A membership entry is this device's own record: nobody's message edits, deletes or reacts to it.
+    const find = (id: string) => log.messages.find((m): m is HistoryMessage => !isMembership(m) && m.id === id);
     switch (c.type) {
       case 'text':
         if (find(meta.id)) return false;
@@ -96,24 +118,38 @@ export class LocalHistory {
         return true;
       }
       case 'read': {
-        const at = log.messages.findIndex((m) => m.id === c.target);
+        const at = log.messages.findIndex((m) => !isMembership(m) && m.id === c.target);
         if (at < 0) return false;
         const before = log.readUpTo[meta.senderUser];
-        const was = before === undefined ? -1 : log.messages.findIndex((m) => m.id === before);
+        const was = before === undefined ? -1 : log.messages.findIndex((m) => !isMembership(m) && m.id === before);
         // Only a later message (by the hub's time, which is the order the reader got them in) moves the marker.
-        if (was >= 0 && !later(log.messages[at]!, at, log.messages[was]!, was)) return false;
+        if (was >= 0 && !later(log.messages[at] as HistoryMessage, at, log.messages[was] as HistoryMessage, was)) return false;
         log.readUpTo[meta.senderUser] = c.target;
         return true;
       }
     }
   }
 
+  /** Records that `userId` joined or went, after everything the conversation holds now. */
+  noteMembership(e: MembershipEntry): void {
+    this.log(e.conversationId).messages.push(e);
+  }
+
   get(conversationId: string, messageId: string): HistoryMessage | undefined {
-    return this.logs.get(conversationId)?.messages.find((m) => m.id === messageId);
+    return this.logs.get(conversationId)?.messages.find((m): m is HistoryMessage => !isMembership(m) && m.id === messageId);
   }
 
   /** The conversation's messages, oldest first, without expired ones. */
   list(conversationId: string, nowMs: number): HistoryView[] {
+    return this.timeline(conversationId, nowMs).flatMap((e) => {
+      if (e.type !== 'message') return [];
+      const { type: _type, ...m } = e;
+      return [m];
+    });
+  }
+
+  /** The conversation's messages and membership changes, oldest first, without expired messages. */
+  timeline(conversationId: string, nowMs: number): TimelineEntry[] {
     const log = this.logs.get(conversationId);
     if (!log) return [];
     // A receipt names the last message the reader had; the hub delivered everything it took before
@@ -122,16 +158,17 @@ export class LocalHistory {
     // only a message addressed to one of the reader's devices: what was sent before they joined
     // (or before their first device) never reached them.
     const readAt = Object.entries(log.readUpTo).flatMap(([user, id]) => {
-      const target = log.messages.find((m) => m.id === id);
+      const target = log.messages.find((m): m is HistoryMessage => !isMembership(m) && m.id === id);
       return target ? [[user, target] as const] : [];
     });
     return log.messages
-      .map((m) => {
+      .filter((m) => isMembership(m) || m.expiresAt === null || Date.parse(m.expiresAt) > nowMs)
+      .map((m): TimelineEntry => {
+        if (isMembership(m)) return { ...m };
         const to = log.addressedTo?.[m.id];
         const covers = (user: string, t: HistoryMessage): boolean => user !== m.senderUser && (to === undefined || to.includes(user)) && (t.id === m.id || Date.parse(m.sentAt) < Date.parse(t.sentAt));
-        return { ...m, reactions: { ...m.reactions }, readBy: readAt.filter(([user, t]) => covers(user, t)).map(([user]) => user) };
-      })
-      .filter((m) => m.expiresAt === null || Date.parse(m.expiresAt) > nowMs);
+        return { type: 'message', ...m, reactions: { ...m.reactions }, readBy: readAt.filter(([user, t]) => covers(user, t)).map(([user]) => user) };
+      });
   }
 
   /** Messages from others after `userId`'s own read marker. */
@@ -139,14 +176,14 @@ export class LocalHistory {
     const log = this.logs.get(conversationId);
     if (!log) return 0;
     const marker = log.readUpTo[userId];
-    const from = marker === undefined ? 0 : log.messages.findIndex((m) => m.id === marker) + 1;
-    return log.messages.slice(from).filter((m) => m.senderUser !== userId && !m.deleted && (m.expiresAt === null || Date.parse(m.expiresAt) > nowMs)).length;
+    const from = marker === undefined ? 0 : log.messages.findIndex((m) => !isMembership(m) && m.id === marker) + 1;
+    return log.messages.slice(from).filter((m) => !isMembership(m) && m.senderUser !== userId && !m.deleted && (m.expiresAt === null || Date.parse(m.expiresAt) > nowMs)).length;
   }
 
   /** Forgets expired messages for good (their text must not outlive them on disk). */
   prune(nowMs: number): void {
     for (const log of this.logs.values()) {
-      log.messages = log.messages.filter((m) => m.expiresAt === null || Date.parse(m.expiresAt) > nowMs);
+      log.messages = log.messages.filter((m) => isMembership(m) || m.expiresAt === null || Date.parse(m.expiresAt) > nowMs);
       if (log.addressedTo) {
         const kept = new Set(log.messages.map((m) => m.id));
         for (const id of Object.keys(log.addressedTo)) if (!kept.has(id)) delete log.addressedTo[id];

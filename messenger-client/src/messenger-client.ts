@@ -23,7 +23,7 @@ import {
 } from '@unibos/messenger-crypto';
 import { followHubEvents, type FollowHandle, type HubEventNudge, type WebSocketFactory, type WebSocketLike } from './hub-event-follower.ts';
 import { HubApi, type FetchedBundle, type HubConversation, type HubDevice, type InboxRow, type OrgMember, type SendBody } from './hub-api.ts';
-import { LocalHistory, type HistoryView } from './local-history.ts';
+import { LocalHistory, type HistoryView, type MembershipChange, type TimelineEntry } from './local-history.ts';
 import { checkText, decodeContent, encodeContent, KIND_OF, type AttachmentRef, type MessageContent } from './message-content.ts';
 import { MessengerClientError } from './messenger-client-error.ts';
 import { checkMeshText, MeshConversations } from './mesh-conversations.ts';
@@ -104,6 +104,11 @@ interface StateJson {
   held: InboxRow[];
   /** Direct messages with mesh nodes (absent in a state saved before they existed). */
   mesh?: unknown;
+  /**
+   * Group or channel id -> its members (user ids, sorted) as this device last saw them; absent in
+   * a state saved before it (every conversation is then seen for the first time).
+   */
+  members?: Record<string, string[]>;
 }
 
 /** Below this many one-time prekeys left on the hub, the client uploads a new batch. */
@@ -116,6 +121,8 @@ const SEND_ATTEMPTS = 4;
 const HELD_KEPT = 1000;
 /** The hub event naming a user's new or revoked device (mesh-protocol's HubEventType). */
 const DEVICES_CHANGED_EVENT = 'messenger.devices_changed';
+/** The hub event naming a conversation's change (its members among them). */
+const CONVERSATION_UPDATED_EVENT = 'conversation.updated';
 
 export class MessengerClient {
   private readonly sessions: PairwiseSessions;
@@ -124,6 +131,11 @@ export class MessengerClient {
   private readonly seenSet: Set<string>;
   private syncing: Promise<SyncResult> | null = null;
   private readonly mesh: MeshConversations;
+  /**
+   * conversationId/userId -> how a member went, as this device did it or heard the hub say it: the
+   * member list alone does not tell leaving from being removed.
+   */
+  private readonly departures = new Map<string, Exclude<MembershipChange, 'added'>>();
 
   private constructor(
     private readonly api: HubApi,
@@ -217,16 +229,21 @@ export class MessengerClient {
   async conversations(): Promise<ConversationSummary[]> {
     const out: ConversationSummary[] = [];
     let cursor: string | undefined;
+    let changed = false;
     do {
       const page = await this.api.conversations(cursor);
-      for (const c of page.items) out.push({ ...c, unread: this.log.unread(c.id, this.state.userId, this.now()) });
+      for (const c of page.items) {
+        changed = this.observeMembers(c) || changed;
+        out.push({ ...c, unread: this.log.unread(c.id, this.state.userId, this.now()) });
+      }
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
+    if (changed) await this.persist();
     return out;
   }
 
-  conversation(id: string): Promise<HubConversation> {
-    return this.api.conversation(id);
+  async conversation(id: string): Promise<HubConversation> {
+    return this.observed(await this.api.conversation(id));
   }
 
   /** The direct conversation with `userId` (created, or the existing one). */
@@ -235,21 +252,70 @@ export class MessengerClient {
   }
 
   async createGroup(o: { kind: 'group' | 'channel'; name: string; description?: string; members: string[] }): Promise<HubConversation> {
-    return this.api.createConversation({ kind: o.kind, name: o.name, ...(o.description !== undefined ? { description: o.description } : {}), members: o.members });
+    return this.observed(await this.api.createConversation({ kind: o.kind, name: o.name, ...(o.description !== undefined ? { description: o.description } : {}), members: o.members }));
   }
 
   /** Adds members and hands this device's new sender key to the members now (the new ones included). */
   async addMember(conversationId: string, userIds: string[]): Promise<HubConversation> {
-    const c = await this.api.addMembers(conversationId, userIds);
+    const c = await this.observed(await this.api.addMembers(conversationId, userIds));
     await this.rekey(conversationId);
     return c;
   }
 
   /** Removes a member and re-keys at once: what this device sends next is closed to them. */
   async removeMember(conversationId: string, userId: string): Promise<HubConversation> {
-    const c = await this.api.removeMember(conversationId, userId);
+    const removed = await this.api.removeMember(conversationId, userId);
+    this.departures.set(`${conversationId}/${userId}`, userId === this.state.userId ? 'left' : 'removed');
+    const c = await this.observed(removed);
     await this.rekey(conversationId);
     return c;
+  }
+
+  /**
+   * Tells the client what the hub's event stream said of a membership change (a
+   * `conversation.updated` event's data), so a member who left is shown as having left rather than
+   * removed (the member list does not say which). `follow()` does this itself.
+   */
+  noteMembershipEvent(data: unknown): void {
+    if (typeof data !== 'object' || data === null) return;
+    const { conversationId, change, userIds, by } = data as Record<string, unknown>;
+    if (typeof conversationId !== 'string' || !Array.isArray(userIds) || (change !== 'member_left' && change !== 'member_removed')) return;
+    for (const u of userIds) if (typeof u === 'string') this.departures.set(`${conversationId}/${u}`, change === 'member_left' && by === u ? 'left' : 'removed');
+  }
+
+  /**
+   * Compares the members the hub lists now with the ones this device last saw, and records every
+   * difference in the conversation's history, after what it holds now: the hub decides who is in a
+   * group (and could add a reader), so no one may join or go unseen. The first sight of a
+   * conversation is the baseline. Saved with the next persist (every send persists first); true
+   * when there is something to save.
+   */
+  private observeMembers(conv: HubConversation): boolean {
+    if (conv.kind === 'direct' || !Array.isArray(conv.members)) return false;
+    const now = [...new Set(conv.members.map((m) => m.userId))].sort();
+    const seen = (this.state.members ??= {});
+    const before = seen[conv.id];
+    if (before && before.join('\n') === now.join('\n')) return false;
+    seen[conv.id] = now;
+    if (!before) return true;
+    const was = new Set(before);
+    const is = new Set(now);
+    const at = new Date(this.now()).toISOString();
+    const note = (change: MembershipChange, userId: string): void => {
+      if (userId !== this.state.userId) this.log.noteMembership({ type: 'membership', id: `membership:${uuid()}`, conversationId: conv.id, change, userId, at });
+    };
+    for (const u of before) {
+      if (is.has(u)) continue;
+      note(this.departures.get(`${conv.id}/${u}`) ?? 'removed', u);
+      this.departures.delete(`${conv.id}/${u}`);
+    }
+    for (const u of now) if (!was.has(u)) note('added', u);
+    return true;
+  }
+
+  private async observed(conv: HubConversation): Promise<HubConversation> {
+    if (this.observeMembers(conv)) await this.persist();
+    return conv;
   }
 
   // ---- sending ----------------------------------------------------------------------------
@@ -399,6 +465,8 @@ export class MessengerClient {
     if (outsider || !members.has(this.state.userId) || (conv.kind === 'direct' && members.size !== 2)) {
       throw new MessengerClientError('E_HUB_ANSWER', `the hub lists ${outsider ? `a device of ${outsider.userId}, who is not a member of the conversation` : 'members that do not make up this conversation'}; nothing was sent`, 0, { conversationId: conv.id });
     }
+    // At the latest here: whoever joined shows in this device's history before anything of it reaches them.
+    this.observeMembers(conv);
     return conv.devices.filter((d) => d.deviceId !== this.state.deviceId).map((d) => ({ ...d, address: address(d.userId, d.deviceId) }));
   }
 
@@ -589,6 +657,15 @@ export class MessengerClient {
     return this.log.list(conversationId, this.now());
   }
 
+  /**
+   * The conversation's messages (as `history`, each with `type: 'message'`) and its membership
+   * changes as this device saw them (`type: 'membership'`: someone `added`, `removed` or `left`),
+   * in the order they came; what a thread shows.
+   */
+  timeline(conversationId: string): TimelineEntry[] {
+    return this.log.timeline(conversationId, this.now());
+  }
+
   // ---- mesh nodes -------------------------------------------------------------------------
 
   /** This device's address on the mesh ("!1a2b3c4d", the hash of its identity key): nodes reply to it. */
@@ -690,6 +767,7 @@ export class MessengerClient {
     const round = (nudge?: HubEventNudge): void => {
       pending = pending
         .then(async () => {
+          if (nudge?.event === CONVERSATION_UPDATED_EVENT) this.noteMembershipEvent(nudge.data);
           if (nudge) await this.noteDeviceChange(nudge);
           await onResult(await this.sync());
         })
@@ -851,6 +929,7 @@ export class MessengerClient {
     }
     const c = await p;
     if (c instanceof MessengerClientError) throw c;
+    this.observeMembers(c);
     return c;
   }
 

@@ -1,6 +1,8 @@
 // One conversation of the messenger view: its head (safety number, members), the key-change
 // warning that blocks sending until the user has compared and accepted, the decrypted messages
-// with replies, edits, deletes, reactions, read receipts and expiry, and the composer.
+// with replies, edits, deletes, reactions, read receipts and expiry, among them every change of
+// the members this device saw (the hub decides who is in a group: nobody joins unseen), and the
+// composer.
 
 import { h, replace } from '../dom.js';
 import { dateTime, relativeTime } from '../format.js';
@@ -19,6 +21,7 @@ const ownDeviceLists = new Map();
 /**
  * @typedef {{
  *   client: any, conversation: any, me: string, title: string, nameOf: (userId: string) => string,
+ *   memberName: (userId: string) => string,
  *   canManage: boolean, people: Array<{ userId: string, email: string, name: string }>, problems: any[],
  *   changedUsers: string[], replyTo: { id: string, text: string } | null, editing: string | null,
  *   maxChars: number, expiryChoices: string[][], kindLabel: string,
@@ -84,7 +87,8 @@ export function renderThread(pane, p) {
   const description = c.description ? h('p', { class: 'hint msg-description' }, c.description) : null;
 
   const log = h('ol', { class: 'msg-log', 'aria-label': t('Messages in {name}', { name: p.title }), tabindex: '0' });
-  for (const m of history) log.append(messageItem(p, m, byId));
+  const timeline = p.client.timeline(c.id);
+  for (const e of timeline) log.append(e.type === 'membership' ? membershipItem(p, e) : messageItem(p, e, byId));
   for (const problem of p.problems)
     log.append(
       h(
@@ -93,7 +97,7 @@ export function renderThread(pane, p) {
         h('p', {}, h('strong', {}, t('Could not decrypt a message from {name}.', { name: p.nameOf(problem.senderUser) })), ' ', t('Reason: {reason} ({code})', { reason: problem.reason, code: problem.errorCode })),
       ),
     );
-  if (history.length === 0 && p.problems.length === 0) {
+  if (timeline.length === 0 && p.problems.length === 0) {
     // Only a conversation older than this browser's messenger can hold messages it cannot read.
     const newer = p.deviceSince !== null && Date.parse(c.createdAt) >= p.deviceSince;
     log.append(h('li', { class: 'empty' }, newer ? t('No messages yet.') : t('No messages on this device yet. Messages sent before it was set up cannot be read here.')));
@@ -276,6 +280,22 @@ function membersPanel(p) {
         )
       : null;
   return h('details', { class: 'msg-members-wrap' }, h('summary', {}, t({ one: '{count} member', other: '{count} members' }, { count: c.members.length })), list, add);
+}
+
+/**
+ * Someone joined or went, where this device saw it among the messages: not a message (nobody sent
+ * it, nobody answers it), so it reads as one plain sentence.
+ * @param {ThreadProps} p
+ * @param {{ id: string, change: 'added' | 'removed' | 'left', userId: string, at: string }} e
+ */
+function membershipItem(p, e) {
+  const name = p.memberName(e.userId);
+  const text = e.change === 'added' ? t('{name} was added', { name }) : e.change === 'left' ? t('{name} left', { name }) : t('{name} was removed', { name });
+  return h(
+    'li',
+    { class: `msg-member msg-member--${e.change}`, dataset: { id: e.id } },
+    h('p', {}, text, ' ', h('time', { datetime: e.at, title: dateTime(e.at) }, relativeTime(e.at))),
+  );
 }
 
 /**

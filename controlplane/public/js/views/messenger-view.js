@@ -79,10 +79,16 @@ export function createMessengerView(ctx) {
   let visible = false;
   /** Member ids looked up in the org's people list since this page loaded. */
   const lookedUp = new Set();
+  /** Membership entries (ids) already announced; those this device noted before the page opened are not. */
+  const announcedChanges = new Set();
+  const pageOpened = Date.now();
 
   const status = h('p', { class: 'msg-status', role: 'status' });
   // New messages from others, announced to screen readers (the thread itself is redrawn quietly).
   const announce = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
+  // Someone joining or leaving a group, in a region of its own: a message arriving next must not
+  // replace it before it was read out.
+  const announceMembers = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
   const convList = h('ul', { class: 'msg-conv-list', 'aria-label': t('Conversations') });
   const newDm = h('button', { type: 'button', class: 'primary' }, t('New direct message'));
   const newGroup = h('button', { type: 'button' }, t('New group'));
@@ -104,7 +110,7 @@ export function createMessengerView(ctx) {
   const el = h(
     'section',
     { class: 'view msg-view', 'aria-labelledby': 'msg-title' },
-    h('div', { class: 'view-head' }, h('h1', { id: 'msg-title' }, t('Messages')), status, announce),
+    h('div', { class: 'view-head' }, h('h1', { id: 'msg-title' }, t('Messages')), status, announce, announceMembers),
     plainHttp,
     h('div', { class: 'msg-layout' }, side, pane),
   );
@@ -114,6 +120,9 @@ export function createMessengerView(ctx) {
     const p = people.get(userId);
     return p ? p.name || p.email : t('Unknown member');
   };
+  // Who joined or went: by name when the org lists them, else by id (the hub may have added someone
+  // from outside the org, and "Unknown member" would hide which one).
+  const memberName = (/** @type {string} */ userId) => (userId === me || people.has(userId) ? nameOf(userId) : userId);
   const titleOf = (/** @type {any} */ c) => {
     if (c.kind === 'direct') {
       const other = c.members.find((/** @type {any} */ m) => m.userId !== me);
@@ -252,6 +261,7 @@ export function createMessengerView(ctx) {
             for (const u of unknown) lookedUp.add(u);
             people = new Map((await client.people()).map((/** @type {any} */ p) => [p.userId, p]));
           }
+          const changes = newMembershipChanges();
           const fresh = result.arrived.filter((/** @type {any} */ m) => m.type === 'text' && m.senderUser !== me);
           if (visible && fresh.length > 0 && fresh.at(-1).nodeId) {
             announce.textContent = t('New message from {name} in {conversation}', { name: nodeTitle(fresh.at(-1).nodeId), conversation: nodeTitle(fresh.at(-1).nodeId) });
@@ -260,6 +270,7 @@ export function createMessengerView(ctx) {
             const conv = conversations.find((x) => x.id === last.conversationId);
             announce.textContent = t('New message from {name} in {conversation}', { name: nameOf(last.senderUser), conversation: conv ? titleOf(conv) : '' });
           }
+          if (visible && changes.length > 0) announceMembers.textContent = changes.join(' ');
         } catch (err) {
           showError(err);
         }
@@ -267,6 +278,23 @@ export function createMessengerView(ctx) {
     })().finally(() => (syncing = null));
     await syncing;
     render();
+  }
+
+  /** What the membership entries noted since the last look say, as sentences naming the conversation. */
+  function newMembershipChanges() {
+    /** @type {string[]} */
+    const said = [];
+    for (const c of conversations) {
+      if (c.kind === 'direct') continue;
+      for (const e of client.timeline(c.id)) {
+        if (e.type !== 'membership' || announcedChanges.has(e.id) || Date.parse(e.at) < pageOpened) continue;
+        announcedChanges.add(e.id);
+        const name = memberName(e.userId);
+        const conversation = titleOf(c);
+        said.push(e.change === 'added' ? t('{name} was added to {conversation}', { name, conversation }) : e.change === 'left' ? t('{name} left {conversation}', { name, conversation }) : t('{name} was removed from {conversation}', { name, conversation }));
+      }
+    }
+    return said;
   }
 
   /** @param {any} p */
@@ -499,6 +527,7 @@ export function createMessengerView(ctx) {
       me,
       title: titleOf(c),
       nameOf,
+      memberName,
       canManage: ['owner', 'admin'].includes(myRole(c)),
       people: [...people.values()],
       problems: problems.get(c.id) ?? [],
@@ -691,6 +720,8 @@ export function createMessengerView(ctx) {
   const onEvent = (/** @type {Event} */ e) => {
     const event = /** @type {CustomEvent} */ (e).detail;
     if (!client || !SYNC_ON.has(event.type)) return;
+    // The member list does not tell leaving from being removed; the event does (the next sync notes it).
+    if (event.type === HUB_EVENT.CONVERSATION_UPDATED) client.noteMembershipEvent(event.data);
     if (event.type === HUB_EVENT.MESSENGER_DEVICES_CHANGED && event.data?.change === 'added' && typeof event.data.userId === 'string') {
       // Look at the new keys at once, so the warning shows before anyone tries to send.
       void client.safetyNumber(event.data.userId).then(() => render(), () => {});

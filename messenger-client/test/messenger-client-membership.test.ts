@@ -1,0 +1,129 @@
+// Group membership comes from the hub, so the hub could add a reader to a group; it cannot add one
+// unseen: every member's client records each change of the member list in the thread, before
+// anything more of theirs reaches the new member.
+
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import WebSocket from 'ws';
+import { api, createAdminSession, createOrgUser, type TestSession } from '../../controlplane/test/support/test-auth.ts';
+import { startTestHub, type TestHub } from '../../controlplane/test/support/test-hub.ts';
+import { MemoryStateStore, MessengerClient, type SyncResult, type TimelineEntry, type WebSocketLike } from '../src/index.ts';
+
+function open(hub: TestHub, who: TestSession, name: string, o: { fetch?: typeof fetch; store?: MemoryStateStore } = {}): Promise<MessengerClient> {
+  return MessengerClient.open({ hubUrl: hub.url, auth: async () => who.accessToken, store: o.store ?? new MemoryStateStore(), deviceName: name, ...(o.fetch ? { fetch: o.fetch } : {}) });
+}
+
+/** The thread as a list of lines: a message's text, or "+user" / "-user (removed|left)" for a membership entry. */
+function thread(entries: TimelineEntry[]): string[] {
+  return entries.map((e) => (e.type === 'message' ? e.text : e.change === 'added' ? `+${e.userId}` : `-${e.userId} ${e.change}`));
+}
+
+async function hubWithFour(t: TestContext) {
+  const hub = await startTestHub();
+  t.after(() => hub.stop());
+  const alice = await createAdminSession(hub);
+  const bob = await createOrgUser(hub, alice, 'member');
+  const carol = await createOrgUser(hub, alice, 'member');
+  const mallory = await createOrgUser(hub, alice, 'member');
+  return { hub, alice, bob, carol, mallory };
+}
+
+test('a member the hub adds by itself (a row in its database) shows in every member\u2019s thread before their next message reaches them', async (t) => {
+  const { hub, alice, bob, carol, mallory } = await hubWithFour(t);
+  // What Alice's device had saved, and its thread, at the moment each of its sends left for the hub.
+  const aliceStore = new MemoryStateStore();
+  const atSend: Array<{ kind: string; recipients: string[]; saved: string; thread: string[] }> = [];
+  let a: MessengerClient | null = null;
+  let groupId = '';
+  a = await open(hub, alice, 'alice', {
+    store: aliceStore,
+    fetch: async (input, init) => {
+      if (a && groupId && String(input).endsWith(`/messenger/conversations/${groupId}/messages`) && init?.method === 'POST') {
+        const body = JSON.parse(String(init.body)) as { kind: string; recipientDevices: string[] };
+        atSend.push({ kind: body.kind, recipients: body.recipientDevices, saved: aliceStore.json ?? '', thread: thread(a.timeline(groupId)) });
+      }
+      return fetch(input, init);
+    },
+  });
+  const b = await open(hub, bob, 'bob');
+  const c = await open(hub, carol, 'carol');
+  const m = await open(hub, mallory, 'mallory');
+  const group = await a.createGroup({ kind: 'group', name: 'pumps', members: [bob.userId, carol.userId] });
+  groupId = group.id;
+  await a.send(group.id, { text: 'first' });
+  assert.deepEqual(texts(await b.sync()), ['first']);
+  assert.deepEqual(texts(await c.sync()), ['first']);
+  assert.deepEqual(thread(b.timeline(group.id)), ['first'], 'the members a conversation had when first seen are no change');
+
+  // What an operator of the hub can do without any API: one row in its own database.
+  const db = (hub.app as unknown as { db: { prepare(sql: string): { run(...args: unknown[]): unknown } } }).db;
+  db.prepare("INSERT INTO messenger_members (conversation_id, user_id, role, joined_ms) VALUES (?, ?, 'member', ?)").run(group.id, mallory.userId, Date.now());
+  atSend.length = 0;
+  await a.send(group.id, { text: 'the plan' });
+
+  // Alice's device: the entry was in its thread, and saved, before anything went to Mallory's device.
+  const toMallory = atSend.filter((s) => s.recipients.includes(m.deviceId));
+  assert.ok(toMallory.length > 0, 'the hub made the send reach Mallory (the entry is what tells the group)');
+  for (const s of toMallory) {
+    assert.deepEqual(s.thread, ['first', `+${mallory.userId}`], `when the ${s.kind} left`);
+    assert.match(s.saved, new RegExp(`"type":"membership","id":"[^"]+","conversationId":"${group.id}","change":"added","userId":"${mallory.userId}"`), `saved before the ${s.kind} left`);
+  }
+  assert.deepEqual(thread(a.timeline(group.id)), ['first', `+${mallory.userId}`, 'the plan']);
+  // Bob's and Carol's devices show it before the message that also went to Mallory.
+  assert.deepEqual(texts(await b.sync()), ['the plan']);
+  assert.deepEqual(thread(b.timeline(group.id)), ['first', `+${mallory.userId}`, 'the plan']);
+  assert.deepEqual(texts(await c.sync()), ['the plan']);
+  assert.deepEqual(thread(c.timeline(group.id)), ['first', `+${mallory.userId}`, 'the plan']);
+  // history() stays the messages alone.
+  assert.deepEqual(b.history(group.id).map((x) => x.text), ['first', 'the plan']);
+  // The entry is said once, and survives a restart of the device.
+  assert.deepEqual(thread((await open(hub, alice, 'alice', { store: aliceStore })).timeline(group.id)), ['first', `+${mallory.userId}`, 'the plan']);
+  await b.conversations();
+  assert.deepEqual(thread(b.timeline(group.id)), ['first', `+${mallory.userId}`, 'the plan']);
+});
+
+test('an add through the API and a removal show in every member\u2019s thread; a member who leaves is shown leaving', async (t) => {
+  const { hub, alice, bob, carol, mallory } = await hubWithFour(t);
+  const a = await open(hub, alice, 'alice');
+  const b = await open(hub, bob, 'bob');
+  const c = await open(hub, carol, 'carol');
+  await open(hub, mallory, 'mallory');
+  const group = await a.createGroup({ kind: 'group', name: 'pumps', members: [bob.userId, mallory.userId] });
+  await a.send(group.id, { text: 'hello' });
+  await b.sync();
+
+  await a.addMember(group.id, [carol.userId]);
+  assert.deepEqual(thread(a.timeline(group.id)), ['hello', `+${carol.userId}`]);
+  await b.sync();
+  assert.deepEqual(thread(b.timeline(group.id)), ['hello', `+${carol.userId}`], 'Bob sees Carol join without a message from anyone');
+  await a.send(group.id, { text: 'welcome carol' });
+  await b.sync();
+  await c.sync();
+  assert.deepEqual(thread(c.timeline(group.id)), ['welcome carol'], 'Carol\u2019s first sight of the group is no change');
+
+  await a.removeMember(group.id, carol.userId);
+  assert.deepEqual(thread(a.timeline(group.id)), ['hello', `+${carol.userId}`, 'welcome carol', `-${carol.userId} removed`]);
+  await b.sync();
+  assert.deepEqual(thread(b.timeline(group.id)), ['hello', `+${carol.userId}`, 'welcome carol', `-${carol.userId} removed`]);
+
+  // Mallory leaves herself: the member list alone does not say so, the hub's event does (follow() hears it).
+  const rounds: SyncResult[] = [];
+  let wake = () => {};
+  const follow = await b.follow(() => {
+    rounds.push({ arrived: [], problems: [] });
+    wake();
+  }, { open: (url) => new WebSocket(url) as unknown as WebSocketLike });
+  t.after(() => follow.close());
+  const heard = new Promise<void>((resolve) => (wake = () => rounds.length >= 2 && resolve()));
+  assert.equal((await api(hub, mallory, `/api/v1/messenger/conversations/${group.id}/leave`, { method: 'POST', body: {} })).status, 204);
+  await heard;
+  await b.conversations();
+  assert.deepEqual(thread(b.timeline(group.id)), ['hello', `+${carol.userId}`, 'welcome carol', `-${carol.userId} removed`, `-${mallory.userId} left`]);
+  // Alice heard no event: the list only says Mallory is gone, which is shown as a removal.
+  await a.conversations();
+  assert.deepEqual(thread(a.timeline(group.id)).at(-1), `-${mallory.userId} removed`);
+});
+
+function texts(r: SyncResult): string[] {
+  return r.arrived.map((x) => x.text ?? '');
+}
