@@ -26,7 +26,10 @@ export function niceTicks(min, max, count = 5) {
   const lo = Math.floor(min / step) * step;
   const hi = Math.ceil(max / step) * step;
   const ticks = [];
-  for (let v = lo; v <= hi + step / 2; v += step) ticks.push(Math.round(v / step) * step);
+  // Counted, not stepped: values closer together than their precision (1e16 and the next double)
+  // make a step too small to move v on, and a loop on v never ended, hanging the page.
+  const n = Math.min(Math.round((hi - lo) / step), 4 * count);
+  for (let i = 0; i <= n; i++) ticks.push(Math.round((lo + i * step) / step) * step);
   return { lo, hi, step, ticks };
 }
 
