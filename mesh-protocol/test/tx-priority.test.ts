@@ -14,6 +14,7 @@ import { DutyCycle } from '../src/routing/duty-cycle.ts';
 import { NaiveFloodPolicy } from '../src/routing/naive-flood-policy.ts';
 import { RouterStats } from '../src/routing/router-stats.ts';
 import { TxQueue } from '../src/routing/tx-queue.ts';
+import type { Urgency } from '../src/routing/urgency.ts';
 import { MeshRouter, type Delivery } from '../src/routing/router.ts';
 import { SimMedium } from '../src/sim/medium.ts';
 import { SimScheduler } from '../src/sim/sim-scheduler.ts';
@@ -86,7 +87,7 @@ test('a full transmit queue makes room for an SOS by dropping its newest non-urg
   radio.attach({ onReceive: () => {}, onTransmitDone: (ok) => queue.transmitDone(ok) });
   const sent: string[] = [];
   const dropped: string[] = [];
-  const item = (name: string, urgent = false) => ({
+  const item = (name: string, urgent: Urgency = 0) => ({
     length: 40,
     kind: 'origin' as const,
     urgent,
@@ -97,7 +98,7 @@ test('a full transmit queue makes room for an SOS by dropping its newest non-urg
   // One on air and 64 waiting: the queue is full.
   for (let i = 0; i < 65; i++) assert.equal(queue.enqueue(item(`t${i}`)), true);
   assert.equal(queue.enqueue(item('t65')), false, 'a text that does not fit is refused');
-  assert.equal(queue.enqueue(item('SOS', true)), true, 'an SOS is never refused for a full queue of texts');
+  assert.equal(queue.enqueue(item('SOS', 2)), true, 'an SOS is never refused for a full queue of texts');
   assert.deepEqual(dropped, ['t65', 't64'], 'the refused text, then the newest waiting text made room');
   assert.deepEqual(drops, ['queue-full', 'queue-full']);
   scheduler.runUntilIdle();
@@ -115,7 +116,7 @@ test('an SOS waiting for a busy channel listens again within its 16-slot window,
   const longest = { next: () => 0.999999, int: (n: number) => n - 1, u32: () => 0xffffffff };
   const slotMs = 28;
   const queue = new TxQueue(radio, scheduler, longest, slotMs, new DutyCycle('NONE', scheduler), new ChannelUtilization(scheduler), new RouterStats(), () => {});
-  queue.enqueue({ length: 40, kind: 'relay', urgent: true, prepare: () => new Uint8Array(40) });
+  queue.enqueue({ length: 40, kind: 'relay', urgent: 2, prepare: () => new Uint8Array(40) });
   scheduler.runUntilIdle();
   assert.equal(onAirAt.length, 1, 'the SOS went on air');
   assert.ok(onAirAt[0]! >= clearAt && onAirAt[0]! <= clearAt + 16 * slotMs, `the channel cleared at ${clearAt} ms, the SOS went at ${onAirAt[0]} ms`);
@@ -148,7 +149,7 @@ function overtakesTextWaitingForBudget(item: Parameters<TxQueue['enqueue']>[0], 
 }
 
 test('an SOS that fits the duty-cycle budget goes at once, not after the text ahead of it waits for the budget', () => {
-  overtakesTextWaitingForBudget({ length: 40, kind: 'origin', urgent: true, prepare: () => new Uint8Array(40) }, 'the SOS');
+  overtakesTextWaitingForBudget({ length: 40, kind: 'origin', urgent: 2, prepare: () => new Uint8Array(40) }, 'the SOS');
 });
 
 test("a queue full of relayed alerts still takes the node's own SOS, pushing out the newest relay", () => {
@@ -157,13 +158,28 @@ test("a queue full of relayed alerts still takes the node's own SOS, pushing out
   const { duty, queue, drops } = budgetQueue((s) => new DutyCycle('EU868', s), 6);
   duty.record(duty.budgetMs);
   const dropped: string[] = [];
-  const relay = (name: string) => ({ length: 40, kind: 'relay' as const, urgent: true, prepare: () => new Uint8Array(40), onDropped: () => dropped.push(name) });
+  const relay = (name: string) => ({ length: 40, kind: 'relay' as const, urgent: 2 as const, prepare: () => new Uint8Array(40), onDropped: () => dropped.push(name) });
   for (let i = 0; i < 64; i++) assert.equal(queue.enqueue(relay(`r${i}`)), true);
   assert.equal(queue.enqueue(relay('r64')), false, 'one relayed alert more does not fit');
-  const own = { length: 40, kind: 'origin' as const, urgent: true, prepare: () => new Uint8Array(40), onDropped: () => dropped.push('SOS') };
+  const own = { length: 40, kind: 'origin' as const, urgent: 2 as const, prepare: () => new Uint8Array(40), onDropped: () => dropped.push('SOS') };
   assert.equal(queue.enqueue(own), true, "the node's own SOS is taken");
   assert.deepEqual(dropped, ['r64', 'r63'], 'the refused relay, then the newest waiting relay made room');
   assert.deepEqual(drops, ['queue-full', 'queue-full']);
+});
+
+test('after an aftershock burst, an SOS relay goes ahead of the earthquake alerts waiting to be relayed, and a full queue of them makes room for it', () => {
+  // The duty-cycle budget is spent: relayed alerts wait for it instead of being dropped, and pile up.
+  const { scheduler, duty, queue, onAir } = budgetQueue((s) => new DutyCycle('EU868', s), 9);
+  duty.record(duty.budgetMs);
+  const dropped: string[] = [];
+  const relay = (name: string, urgent: Urgency, length: number) => ({ length, kind: 'relay' as const, urgent, prepare: () => new Uint8Array(length), onDropped: () => dropped.push(name) });
+  for (let i = 0; i < 64; i++) assert.equal(queue.enqueue(relay(`quake${i}`, 1, 60)), true);
+  assert.equal(queue.enqueue(relay('quake64', 1, 60)), false, 'one more relayed alert does not fit');
+  assert.equal(queue.enqueue(relay('sos', 2, 41)), true, 'a relayed SOS is taken');
+  assert.deepEqual(dropped, ['quake64', 'quake63'], 'the newest relayed alert made room for it');
+  // Once the budget allows one frame, it is the SOS's.
+  scheduler.runUntil(scheduler.now() + 61 * 60_000);
+  assert.equal(onAir[0], 41, `the SOS went first: ${onAir.slice(0, 3).join(', ')}`);
 });
 
 test('a frame that can never fit the duty-cycle budget is dropped and counted, and the frames behind it still go', () => {

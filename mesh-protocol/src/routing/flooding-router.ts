@@ -136,7 +136,7 @@ export class FloodingRouter extends RouterCore {
       copies: record.copies,
       slotMs: this.slotMs,
       airtimeSlots: (this.slotsByLength[length] ??= timeOnAirMs(this.radio.params, length) / this.slotMs),
-      urgent: record.urgent,
+      urgent: record.urgent > 0,
       random: this.random,
       neighbors: this.neighbors,
       now,

@@ -41,7 +41,7 @@ import type { RouterEvents } from './router-events.ts';
 import { RouterStats, type DropReason } from './router-stats.ts';
 import { newSeenFrame, type SeenFrame } from './seen-frame.ts';
 import { TxQueue, type TxKind } from './tx-queue.ts';
-import { isUrgent } from './urgency.ts';
+import { urgencyOf, type Urgency } from './urgency.ts';
 
 export interface RouterOptions {
   nodeId: number;
@@ -86,7 +86,7 @@ export interface OwnFrame {
   readonly id: number;
   readonly to: number;
   readonly wantAck: boolean;
-  readonly urgent: boolean;
+  readonly urgent: Urgency;
   /** Bytes on air. */
   readonly length: number;
   /**
@@ -320,7 +320,7 @@ export class RouterCore extends EventEmitter<RouterEvents> {
       return undefined;
     }
     replay.accept(header.from, header.counter);
-    const record = newSeenFrame(now, header.to, snr, isUrgent(data), header.counter, channel);
+    const record = newSeenFrame(now, header.to, snr, urgencyOf(data), header.counter, channel);
     this.seen.add(header.from, header.id, record, now);
     return record;
   }
@@ -389,7 +389,7 @@ export class RouterCore extends EventEmitter<RouterEvents> {
       id: header.id,
       to: header.to,
       wantAck,
-      urgent: isUrgent(data),
+      urgent: urgencyOf(data),
       length: plaintext.length + FRAME_OVERHEAD,
       seal: () => sealFrame({ ...header, counter: this.counter.next() }, plaintext, this.sendChannel),
     };

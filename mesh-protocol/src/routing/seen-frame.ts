@@ -3,6 +3,7 @@
 
 import type { TimerHandle } from '../core/scheduler.ts';
 import type { ChannelKey } from '../crypto/channel-key.ts';
+import type { Urgency } from './urgency.ts';
 
 export interface SeenFrame {
   // Written by the core, which hears every copy.
@@ -29,8 +30,8 @@ export interface SeenFrame {
   counter: number;
   /** When the first copy carrying `counter` was heard: repeats of that try come within an ack timeout of it. */
   counterAt: number;
-  /** It carries an SOS, an alert or an SOS stage: relayed ahead of other traffic. */
-  urgent: boolean;
+  /** It carries an SOS or SOS stage (2) or another alert (1): relayed ahead of other traffic, in that order. */
+  urgent: Urgency;
   /**
    * The first copy heard on air, which authenticated: a later copy with the same sealed bytes is
    * a duplicate without decrypting it (header.ts sameSealedFrame).
@@ -57,6 +58,6 @@ export interface PendingRelay {
   lastResort: boolean;
 }
 
-export function newSeenFrame(now: number, to: number, snr = 0, urgent = false, counter = 0, channel?: ChannelKey): SeenFrame {
+export function newSeenFrame(now: number, to: number, snr = 0, urgent: Urgency = 0, counter = 0, channel?: ChannelKey): SeenFrame {
   return { firstHeardAt: now, copies: 1, transmitters: [], channel, to, snr, counter, counterAt: now, relayed: 0, carriedAt: now, lastAckSentAt: -Infinity, urgent };
 }

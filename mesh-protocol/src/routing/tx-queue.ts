@@ -8,19 +8,25 @@ import type { Radio } from '../phy/radio.ts';
 import { POLITE_TRAFFIC_LIMIT_PERCENT, type ChannelUtilization } from './channel-utilization.ts';
 import type { DutyCycle } from './duty-cycle.ts';
 import type { DropReason, RouterStats } from './router-stats.ts';
+import type { Urgency } from './urgency.ts';
 
 export type TxKind = 'ack' | 'origin' | 'relay' | 'beacon';
 
 /** Lower sends first: acks unblock other senders' retries, relays keep floods moving. */
 const PRIORITY: Record<TxKind, number> = { ack: 0, origin: 1, relay: 1, beacon: 2 };
-/** Urgent frames (an SOS, an alert, an SOS's stage) go before any other kind. */
-const URGENT = -1;
+/** Urgent frames go before any other kind: an SOS, "I am safe" or an SOS stage (-2), then other alerts (-1). */
+const rank = (item: TxItem): number => (item.urgent ? -item.urgent : PRIORITY[item.kind]);
 
-const rank = (item: TxItem): number => (item.urgent ? URGENT : PRIORITY[item.kind]);
-
-/** Whether `item` may push `queued` out of a full queue: urgent over the rest, and our own urgent over an urgent relay. */
-const outranks = (item: TxItem, queued: TxItem): boolean =>
-  item.urgent === true && (queued.urgent !== true || (item.kind !== 'relay' && queued.kind === 'relay'));
+/**
+ * Whether `item` may push `queued` out of a full queue: the more urgent over the less (an SOS
+ * relay over a relayed earthquake alert, any urgent frame over the rest), and, equally urgent, our
+ * own over a relay.
+ */
+const outranks = (item: TxItem, queued: TxItem): boolean => {
+  const mine = item.urgent ?? 0;
+  const theirs = queued.urgent ?? 0;
+  return mine > 0 && (theirs < mine || (theirs === mine && item.kind !== 'relay' && queued.kind === 'relay'));
+};
 
 export interface TxItem {
   /** Bytes on air (for the airtime budget before the frame exists). */
@@ -29,11 +35,11 @@ export interface TxItem {
   /** Telemetry and beacons: skipped when the channel is busier than the polite threshold. */
   polite?: boolean;
   /**
-   * An SOS, alert or SOS stage, ours or relayed: it goes ahead of everything else, makes room in a
-   * full queue by pushing out the newest non-urgent frame, and waits for the duty-cycle budget
-   * instead of being dropped.
+   * An SOS, "I am safe" or SOS stage (2), or another alert (1), ours or relayed: it goes ahead of
+   * everything less urgent, makes room in a full queue by pushing out the newest less urgent frame,
+   * and waits for the duty-cycle budget instead of being dropped.
    */
-  urgent?: boolean;
+  urgent?: Urgency;
   /**
    * Called right before the frame goes on air: returns the bytes to send (our own frames are
    * sealed now, so frame counters rise in transmission order), or null to withdraw it (a relay
@@ -90,9 +96,10 @@ export class TxQueue {
     }
     if (this.queue.length >= MAX_QUEUE) {
       // Queued by rank, so the first frame it outranks from the end is the least urgent and, among
-      // equals, the newest. Our own SOS or alert outranks an urgent relay: relayed alerts wait for
-      // the duty-cycle budget rather than being dropped, so anyone flooding alerts could otherwise
-      // fill the queue and have the person here refused.
+      // equals, the newest. Our own SOS or alert outranks an equally urgent relay, and an SOS relay
+      // a relayed alert: relayed alerts wait for the duty-cycle budget rather than being dropped, so
+      // an aftershock burst (or anyone flooding alerts) could otherwise fill the queue and have an
+      // SOS, here or passing through, refused.
       let victim = this.queue.length - 1;
       while (victim >= 0 && !outranks(item, this.queue[victim]!)) victim--;
       if (victim < 0) {
@@ -109,7 +116,7 @@ export class TxQueue {
     // An urgent frame now at the head does not sleep out the wait of the frame it overtook: a text
     // waiting an hour for the duty-cycle budget, or its listen-before-talk backoff. Nor does any
     // frame that overtook one waiting for the budget (an ack, behind a long text): it may fit.
-    if (i === 0 && this.wake && ((item.urgent && this.queue[1]?.urgent !== true) || this.waitingForBudget)) {
+    if (i === 0 && this.wake && ((item.urgent ?? 0) > (this.queue[1]?.urgent ?? 0) || this.waitingForBudget)) {
       this.wake.cancel();
       this.wake = undefined;
       this.waitingForBudget = false;
