@@ -37,7 +37,9 @@ test('values read in the reader’s language and locale', async (t) => {
   gw.sensor('garden', 'temperature', '17.6');
   gw.sensor('garden', 'humidity', JSON.stringify({ value: 66, unit: '%' }));
   gw.sensor('garden', 'level', JSON.stringify({ value: 1.5, unit: 'm' }));
-  await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.metric === 'level', { what: 'the last reading' });
+  // A Tasmota plug's relay, as the gateway's profile reports it: on or off, not "power: 1 W".
+  gw.sensor('garden', 'POWER', JSON.stringify({ value: 1, deviceClass: 'switch' }));
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.metric === 'POWER', { what: 'the last reading' });
   // An open SOS: the Alerts link carries its count, as on a hub in use.
   gw.mesh('!0a0b0c01', 'alert', { level: 'SOS', text: 'help', requestId: 5, position: { latitude: 46.52, longitude: 6.58, precisionBits: 32 } }, { packetId: packetId++, snr: 3 });
   await waitForEvent(hub, admin.orgId, (e) => e.type.startsWith('alert'), { what: 'the SOS' });
@@ -48,8 +50,8 @@ test('values read in the reader’s language and locale', async (t) => {
   t.diagnostic(`screenshots: ${SHOTS}`);
 
   const cases = [
-    { locale: 'en-GB', tag: 'en', grid: /^\d+(\.\d+)?°[NSEW]?$/, temperature: 'temperature: 17.6 °C', humidity: 'humidity: 66%', level: 'level: 1.5 m', roles: ['UNIBOS · gateway', 'RAK4631 · client'], disable: 'Disable greeter' },
-    { locale: 'tr-TR', tag: 'tr', grid: /^\d+(,\d+)?°[KGDB]?$/, temperature: 'sıcaklık: 17,6 °C', humidity: 'nem: %66', level: 'level: 1,5 m', roles: ['UNIBOS · ağ geçidi', 'RAK4631 · istemci'], disable: '"greeter" modülünü devre dışı bırak' },
+    { locale: 'en-GB', tag: 'en', grid: /^\d+(\.\d+)?°[NSEW]?$/, temperature: 'temperature: 17.6 °C', humidity: 'humidity: 66%', level: 'level: 1.5 m', relay: 'POWER: on', roles: ['UNIBOS · gateway', 'RAK4631 · client'], disable: 'Disable greeter' },
+    { locale: 'tr-TR', tag: 'tr', grid: /^\d+(,\d+)?°[KGDB]?$/, temperature: 'sıcaklık: 17,6 °C', humidity: 'nem: %66', level: 'level: 1,5 m', relay: 'POWER: açık', roles: ['UNIBOS · ağ geçidi', 'RAK4631 · istemci'], disable: '"greeter" modülünü devre dışı bırak' },
   ];
   for (const c of cases) {
     await t.test(`${c.locale} at 1366x800`, async () => {
@@ -71,9 +73,9 @@ test('values read in the reader’s language and locale', async (t) => {
 
       // Sensors: known metrics named in the reader's language with their units; the raw id on hover.
       const chips = page.locator('tr[data-sensor-id="garden"] .metric-chip');
-      await chips.nth(2).waitFor();
+      await chips.nth(3).waitFor();
       const texts = await chips.allInnerTexts();
-      for (const want of [c.temperature, c.humidity, c.level]) check(texts.includes(want), `the sensor reads "${want}": ${texts.join(' | ')}`);
+      for (const want of [c.temperature, c.humidity, c.level, c.relay]) check(texts.includes(want), `the sensor reads "${want}": ${texts.join(' | ')}`);
       check((await chips.filter({ hasText: /humidity|nem/ }).first().getAttribute('title'))?.includes('humidity'), 'the metric id is on hover');
       await page.screenshot({ path: join(SHOTS, `sensors-${c.tag}-laptop.png`) });
 

@@ -283,6 +283,8 @@ const QUANTITIES = {
 
 /** @param {string} metric @param {string | undefined} deviceClass */
 function quantityOf(metric, deviceClass) {
+  // A relay's state (Tasmota's POWER, a Shelly relay): on or off, not watts, whatever its name says.
+  if (String(deviceClass ?? '').toLowerCase() === 'switch') return undefined;
   const id = metric.toLowerCase();
   if (Object.hasOwn(QUANTITIES, id)) return QUANTITIES[id];
   // "energy_power", "bme280_temperature": the profiles join a payload's path with "_".
@@ -309,6 +311,7 @@ export function metricLabel(metric, deviceClass) {
  * @param {number} value @param {string} metric @param {{ unit?: string, deviceClass?: string }} [reading]
  */
 export function measurement(value, metric, reading = {}) {
+  if (String(reading.deviceClass ?? '').toLowerCase() === 'switch' && (value === 0 || value === 1)) return value === 1 ? t('on') : t('off');
   const unit = reading.unit || quantityOf(metric, reading.deviceClass)?.unit || '';
   if (unit === '%') return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 }).format(value / 100);
   return unit ? `${number(value)} ${unit}` : number(value);

@@ -486,6 +486,8 @@ export const TR = {
   'the radio’s airtime limit was reached': 'telsizin yayın süresi sınırına ulaşıldı',
   'the node did not answer': 'cihaz yanıt vermedi',
   'the node could not read it': 'cihaz okuyamadı',
+  on: 'açık',
+  off: 'kapalı',
   'the node received it but could not open it (its data was lost, or it was reflashed); send it again: the next message starts a new session': 'cihaz aldı ama açamadı (verileri kaybolmuş ya da yeniden kurulmuş); yeniden gönderin: sonraki mesaj yeni bir oturum başlatır',
   'not sent: {reason}': 'gönderilmedi: {reason}',
   '{status}: “{text}” ({error})': '{status}: “{text}” ({error})',
