@@ -168,6 +168,22 @@ describe('sensor profiles and switches on the gateway broker', () => {
     assert.equal(closed, false, 'the Shelly kept its connection');
   });
 
+  it('a Zigbee2MQTT device (its friendly name may hold a slash) is switched on zigbee2mqtt/<name>/set and confirmed from its state', async () => {
+    const z2m = await connect('z2m');
+    await z2m.subscribeAsync('zigbee2mqtt/+/+/set', { qos: 1 });
+    const commands: string[] = [];
+    z2m.on('message', (topic, payload) => {
+      commands.push(`${topic} ${payload.toString()}`);
+      const wanted = (JSON.parse(payload.toString()) as { state: string }).state;
+      void z2m.publishAsync('zigbee2mqtt/garden/pump', JSON.stringify({ state: wanted, linkquality: 90 }), { qos: 1 }).catch(() => undefined);
+    });
+    assert.equal(await publish1(z2m, 'zigbee2mqtt/garden/pump', { state: 'OFF', linkquality: 90 }), 'acked');
+    const sensor = rows().map((r) => r.topic.split('/')[3]!).find((s) => s.includes('pump'));
+    assert.ok(sensor, `a reading of the pump: ${rows().map((r) => r.topic).join(', ')}`);
+    assert.deepEqual(await commander.run({ sensor, state: 'ON', channel: null }), { status: 'confirmed', state: 'ON' });
+    assert.deepEqual(commands, ['zigbee2mqtt/garden/pump/set {"state":"ON"}']);
+  });
+
   it('the hub\'s switch command names an ESPHome switch by one topic level, never with a channel too', () => {
     const parse = (sw: unknown) => parseTxCommand(Buffer.from(JSON.stringify({ switch: sw })));
     assert.deepEqual(parse({ sensor: 'esp1', state: 'on', name: 'pump' }), { ok: true, command: { kind: 'switch', sensor: 'esp1', state: 'ON', channel: null, name: 'pump' } });

@@ -341,11 +341,13 @@ function z2mUnits(doc: Record<string, unknown>): Record<string, string> {
   return typeof doc.power === 'number' || typeof doc.current === 'number' ? {} : { voltage: 'mV' };
 }
 
+const Z2M_DEVICE = topicPattern('zigbee2mqtt/{device...}');
+
 export const zigbee2mqtt: DeviceProfile = {
   name: 'zigbee2mqtt',
   topics: [
     {
-      pattern: topicPattern('zigbee2mqtt/{device...}'),
+      pattern: Z2M_DEVICE,
       read: ({ device }, payload) => {
         if (Z2M_NOT_STATE.test(device!)) return noReadings;
         const doc = jsonObject(payload);
@@ -358,7 +360,8 @@ export const zigbee2mqtt: DeviceProfile = {
   ],
   command: (device, target, state) => {
     const channel = numbered(target, 'Zigbee2MQTT');
-    return { topic: topicPattern('zigbee2mqtt/{device...}/set').fill({ device }), payload: JSON.stringify({ [channel === null ? 'state' : `state_l${channel}`]: state }) };
+    // A friendly name may hold slashes ("garden/pump"), so it is the rest of the topic, and /set follows it.
+    return { topic: `${Z2M_DEVICE.fill({ device })}/set`, payload: JSON.stringify({ [channel === null ? 'state' : `state_l${channel}`]: state }) };
   },
   switchMetrics: ({ channel }) => [metricName([channel === null ? 'state' : `state_l${channel}`])],
 };
