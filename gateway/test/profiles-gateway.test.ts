@@ -126,6 +126,14 @@ describe('sensor profiles and switches on the gateway broker', () => {
     assert.deepEqual(await commander.run({ sensor: 'nobody', state: 'ON', channel: null }), { status: 'refused', error: 'no readings seen from nobody on this gateway: its family is not known yet' });
     const named = await commander.run({ sensor: 'plug1', state: 'ON', channel: null, name: 'pump' });
     assert.equal(named.status, 'refused', 'Tasmota numbers its relays: a switch name is refused, not ignored');
+    // A TOGGLE of the plug that is ON: its periodic report of the old state comes before its answer.
+    plug.removeAllListeners('message');
+    plug.on('message', (topic, payload) => {
+      commands.push(`${topic} ${payload.toString()}`);
+      void plug.publishAsync('tele/plug1/STATE', JSON.stringify({ POWER: 'ON' }), { qos: 1 }).then(() => plug.publishAsync('stat/plug1/RESULT', JSON.stringify({ POWER: 'OFF' }), { qos: 1 }));
+    });
+    assert.equal(await pub('plug1', 'stat/plug1/POWER', 'ON'), 0);
+    assert.deepEqual(await commander.run({ sensor: 'plug1', state: 'TOGGLE', channel: null }), { status: 'confirmed', state: 'OFF' }, 'confirmed by the new state, not the old one reported before it');
   });
 
   it('an ESPHome switch is set by its name on <node>/switch/<name>/command and confirmed from its state topic', async () => {

@@ -29,7 +29,14 @@ export interface SwitchCommanderOptions {
 }
 
 export class SwitchCommander {
-  constructor(private readonly options: SwitchCommanderOptions) {}
+  /** Each switch's last reported state (`sensor/metric` -> 0 or 1): what a TOGGLE must change. */
+  private readonly lastState = new Map<string, number>();
+
+  constructor(private readonly options: SwitchCommanderOptions) {
+    options.router.on('reading', (e: { reading: { sensor: string; metric: string; value: number } }) => {
+      if (e.reading.value === 0 || e.reading.value === 1) this.lastState.set(`${e.reading.sensor}/${e.reading.metric}`, e.reading.value);
+    });
+  }
 
   async run(req: SwitchRequest): Promise<SwitchOutcome> {
     const known = this.options.router.knownDevice(req.sensor);
@@ -45,7 +52,10 @@ export class SwitchCommander {
     }
     const metrics = profile.switchMetrics(target);
     const metric = metrics.join(' or ');
-    const want = req.state === 'ON' ? 1 : req.state === 'OFF' ? 0 : null;
+    // A TOGGLE wants the opposite of the state last reported: a periodic report of the old state
+    // arriving before the device's answer would otherwise "confirm" it. Never reported: any state.
+    const before = metrics.map((m) => this.lastState.get(`${req.sensor}/${m}`)).find((v) => v !== undefined);
+    const want = req.state === 'ON' ? 1 : req.state === 'OFF' ? 0 : before === undefined ? null : 1 - before;
     const confirmed = new Promise<SwitchOutcome>((resolve) => {
       const onReading = (e: { reading: { sensor: string; metric: string; value: number } }): void => {
         const r = e.reading;
