@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { GATEWAY_TX_REASONS } from '@unibos/mesh-protocol';
 import { waitForEvent } from './support/hub-events.ts';
 import { createAdminSession } from './support/test-auth.ts';
 import { TestGateway } from './support/test-gateway.ts';
@@ -32,4 +33,31 @@ test('downlinks queued while a gateway was away go out alerts first when it reco
     if (!order.includes(ref)) order.push(ref);
   }
   assert.deepEqual(order, [alert, ...texts]);
+});
+
+test('a broadcast sent while no gateway is connected waits for one and goes out when it connects; one that waited over an hour is given up, saying why', { timeout: 30_000 }, async () => {
+  let offset = 0;
+  const hub = await startTestHub({ dedupWindowMs: 0 }, { now: () => Date.now() + offset });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  await gw.uplink.stop({ timeoutMs: 1000 });
+
+  let token = admin.accessToken;
+  const broadcast = async (text: string) => {
+    const res = await fetch(`${hub.url}/api/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ alert: { level: 'EARTHQUAKE', text } }) });
+    assert.equal(res.status < 300, true, await res.clone().text());
+    const m = (await res.json()) as { id: string; status: string };
+    assert.equal(m.status, 'queued');
+    return m.id;
+  };
+  const stale = await broadcast('M5.1 two hours ago');
+  offset = 61 * 60_000;
+  // An hour on, the admin's login is renewed as the browser would.
+  const renewed = await fetch(`${hub.url}/api/v1/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken: admin.refreshToken }) });
+  token = ((await renewed.json()) as { accessToken: string }).accessToken;
+  const fresh = await broadcast('M6.0 just now');
+  gw.uplink.start();
+  assert.equal((await gw.nextDownlink()).ref, fresh, 'the warning went out once a gateway connected');
+  const gaveUp = await waitForEvent(hub, admin.orgId, (e) => e.type === 'message.status' && e.data.id === stale && e.data.status === 'failed', { what: 'the stale broadcast given up' });
+  assert.equal(gaveUp.data.error, GATEWAY_TX_REASONS.staleBroadcast);
 });

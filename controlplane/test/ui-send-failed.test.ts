@@ -65,10 +65,10 @@ test('refusals the hub gives in English read in Turkish: no gateway to send with
   await toast.waitFor();
   assert.equal(await toast.innerText(), 'Teyit edilemedi: başka biri zaten ilgilendi');
 
-  // No gateway online (the hub's answer, as downlink.ts gives it): nothing can carry a broadcast.
+  // No gateway at all (the hub's answer, as downlink.ts gives it): nothing can carry a broadcast.
   await page.route('**/api/v1/messages', (route) =>
     route.request().method() === 'POST'
-      ? route.fulfill({ status: 503, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ statusCode: 503, code: 'E_UNAVAILABLE', error: 'Service Unavailable', message: 'no gateway of this org is online' }) })
+      ? route.fulfill({ status: 503, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ statusCode: 503, code: 'E_UNAVAILABLE', error: 'Service Unavailable', message: 'this org has no gateway: nothing can carry it' }) })
       : route.continue(),
   );
   await page.evaluate(() => (location.hash = '#/send'));
@@ -76,7 +76,7 @@ test('refusals the hub gives in English read in Turkish: no gateway to send with
   await page.getByRole('button', { name: 'Gönder', exact: true }).click();
   const result = page.locator('.form-result').filter({ hasText: /Gönderilmedi/ });
   await result.waitFor();
-  assert.equal(await result.innerText(), 'Gönderilmedi: çevrimiçi ağ geçidi yok: iletecek kimse yok');
+  assert.equal(await result.innerText(), 'Gönderilmedi: bu kuruluşun henüz ağ geçidi yok: iletecek kimse yok');
   // The browser logs the 503 it was answered: that is the refusal itself, not a fault of the page.
   assert.deepEqual(problems.filter((p) => !/status of 503/.test(p)), []);
 });

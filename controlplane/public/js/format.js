@@ -187,6 +187,7 @@ export function deliveryError(error) {
     'this gateway cannot carry private messages': () => t('this gateway cannot carry private messages'),
     "the gateway restarted while queueing it and it is not in the gateway's outbox: it may have gone out or not, so it is not sent again": () => t("the gateway restarted while queueing it and it is not in the gateway's outbox: it may have gone out or not, so it is not sent again"),
     'the gateway restarted before the device confirmed the switch; it is not switched again': () => t('the gateway restarted before the device confirmed the switch; it is not switched again'),
+    'no gateway of this org connected within an hour, so this broadcast was not sent: send it again if it still applies': () => t('no gateway of this org connected within an hour, so this broadcast was not sent: send it again if it still applies'),
     NO_ROUTE: () => t('no route to the node'),
     TIMEOUT: () => t('timed out'),
     MAX_RETRANSMIT: () => t('no acknowledgement after every retry'),
@@ -212,7 +213,7 @@ export function deliveryError(error) {
  */
 export function sendRefusal(err, name) {
   const code = err && typeof err === 'object' && 'code' in err ? String(err.code) : '';
-  if (code === 'E_UNAVAILABLE') return name === null ? t('no gateway is online: nothing can carry it') : t('no gateway has heard {name} recently: nothing can reach it', { name });
+  if (code === 'E_UNAVAILABLE') return name === null ? t('this org has no gateway yet: nothing can carry it') : t('no gateway has heard {name} recently: nothing can reach it', { name });
   if (code === 'E_NOT_FOUND' && name !== null) return t('{name} is not in this org’s fleet', { name });
   return err instanceof Error ? err.message : String(err);
 }

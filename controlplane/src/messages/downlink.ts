@@ -2,7 +2,9 @@
 // gateway that heard the node most recently (every online gateway for a broadcast), publishes a
 // JSON command on that gateway's tx topic with the message id as `ref`, and follows the message
 // through the gateway's report (`txstatus`: its packet id) to the node's acknowledgement.
-// A message whose gateways are offline stays queued and goes out when one connects.
+// A message whose gateways are offline stays queued and goes out when one connects; a broadcast
+// with no gateway connected waits for any of the org's gateways, for an hour at most (after a
+// quake the gateway's link is what is most likely down, and the warning must still go out).
 // (SOS stages travel the same way but belong to alerts: alerts/sos-stages.ts.)
 
 import { randomUUID } from 'node:crypto';
@@ -24,6 +26,8 @@ export interface DownlinkOptions {
 export type DownlinkBody = { text: string } | { alert: { level: string; text: string; magnitude?: number } };
 
 export const BROADCAST_TARGET = 'broadcast';
+/** How long a broadcast queued with no gateway connected may wait for one before it is given up as stale. */
+export const BROADCAST_WAIT_MS = 60 * 60_000;
 
 /** Another feature's commands on the same tx path (the messenger's mesh direct messages): told the reports on refs this store does not hold. */
 /** A gateway's report on a command it was given (gw/{id}/txstatus). */
@@ -59,12 +63,15 @@ export class Downlink {
     let gateways: string[];
     if (to === BROADCAST_TARGET) {
       // The org's own connected gateways: a node the mesh calls a gateway is not one of ours for that.
-      gateways = this.o.fleet.store.list(orgId, { kind: 'gateway', status: 'online', limit: 1000 }).map((g) => g.id).filter((g) => this.o.link.isConnected(orgId, g));
+      // None connected: queued for any of them, sent by the first that connects within the hour.
+      const ours = this.o.fleet.store.list(orgId, { kind: 'gateway', limit: 1000 }).map((g) => g.id);
+      const connected = ours.filter((g) => this.o.link.isConnected(orgId, g));
+      gateways = connected.length > 0 ? connected : ours;
     } else {
       if (!this.o.fleet.store.get(orgId, to)) throw new HubError('E_NOT_FOUND', `node ${to} not found`);
       gateways = this.o.fleet.gatewaysReaching(orgId, to, now);
     }
-    if (gateways.length === 0) throw new HubError('E_UNAVAILABLE', to === BROADCAST_TARGET ? 'no gateway of this org is online' : `no gateway has heard ${to} recently; nothing can reach it`);
+    if (gateways.length === 0) throw new HubError('E_UNAVAILABLE', to === BROADCAST_TARGET ? 'this org has no gateway: nothing can carry it' : `no gateway has heard ${to} recently; nothing can reach it`);
     const alert = 'alert' in body ? body.alert : null;
     const message = this.o.store.add(orgId, {
       id: randomUUID(),
@@ -88,7 +95,12 @@ export class Downlink {
   gatewayConnected(orgId: string, gatewayId: string): void {
     // Alerts before texts, each kind oldest first: a backlog of texts never delays a warning.
     const waiting = this.o.store.queued(orgId).filter((m) => m.gateways.includes(gatewayId));
-    for (const m of [...waiting.filter((w) => w.kind === 'alert'), ...waiting.filter((w) => w.kind !== 'alert')]) this.dispatch(orgId, m);
+    const now = this.o.now();
+    for (const m of [...waiting.filter((w) => w.kind === 'alert'), ...waiting.filter((w) => w.kind !== 'alert')]) {
+      // A broadcast that waited longer than that for any gateway says what was true an hour ago.
+      if (m.to === BROADCAST_TARGET && now - Date.parse(m.createdAt) > BROADCAST_WAIT_MS) this.update(orgId, m.id, 'failed', { error: GATEWAY_TX_REASONS.staleBroadcast });
+      else this.dispatch(orgId, m);
+    }
   }
 
   /** The gateway's report on a command: queued for the radio (with its packet id) or refused. */
