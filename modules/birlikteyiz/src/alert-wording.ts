@@ -3,6 +3,8 @@
 // them as they came, so this is the one place they are worded; each fits its frame (160 bytes of
 // UTF-8 for an alert, 200 for a text: a Turkish letter takes two), the feed's place name or the
 // operator's title shortened at a character boundary so the time and the question go out whole.
+// A time always says its zone in words ("04:17 UTC", "07:17 TSİ"): a bare "04:17Z" reads, in
+// Türkiye, as a time three hours off.
 
 import { MESH_ALERT_TEXT_MAX_BYTES, MESH_TEXT_MAX_BYTES, truncateUtf8 } from '@unibos/mesh-protocol';
 
@@ -36,12 +38,20 @@ export interface QuakeFacts {
 /** USGS's "12 km NW of Elbistan, Turkey": the distance and compass direction from a named place. */
 const USGS_RELATIVE = /^(\d+(?:\.\d+)?) km ([NSEW]{1,3}) of (.+)$/;
 const COMPASS_TR: Record<string, string> = { N: 'K', S: 'G', E: 'D', W: 'B' };
+/** No place on Earth is further than this from another (half the equator): a longer "distance" is no distance. */
+const MAX_OFFSET_KM = 20_038;
 
-/** The place in Turkish where its feed wrote it in English: the named place first, then how far and which way. */
+/**
+ * The place in Turkish where its feed wrote it in English: the named place first, then how far and
+ * which way. The offset is short (" (12 km KB)", at most 15 bytes): a distance of any other shape
+ * leaves the place as the feed wrote it, which the alert shortens like any name.
+ */
 function placeTr(place: string): { where: string; offset: string } {
   const m = USGS_RELATIVE.exec(place.trim());
-  const where = (m ? m[3]! : place).replace(/, Turkey$/, ', Türkiye');
-  return { where, offset: m ? ` (${m[1]} km ${[...m[2]!].map((c) => COMPASS_TR[c]).join('')})` : '' };
+  const km = m ? Number(m[1]) : NaN;
+  const relative = m !== null && km <= MAX_OFFSET_KM;
+  const where = (relative ? m[3]! : place).replace(/, Turkey$/, ', Türkiye');
+  return { where, offset: relative ? ` (${Number.isInteger(km) ? km : km.toFixed(1)} km ${[...m[2]!].map((c) => COMPASS_TR[c]).join('')})` : '' };
 }
 
 /**
@@ -73,6 +83,8 @@ export interface Wording {
 }
 
 const hhmm = (ms: number): string => new Date(ms).toISOString().slice(11, 16);
+/** English alerts: the module knows no zone of its own, so the time says it is UTC in words. */
+const hhmmEn = (ms: number): string => `${hhmm(ms)} UTC`;
 /**
  * Turkish alerts give the time as people in Türkiye read their clocks: TSİ (Türkiye Saati) is
  * UTC+3 all year since 2016, so no time-zone data is needed on the hub.
@@ -83,7 +95,7 @@ const title120 = (s: string): string => [...s].slice(0, 120).join('');
 
 const EN: Wording = {
   question: QUESTION.en,
-  quake: (q, ask) => alertText(`${magnitude(q)} ${q.place}`, ` ${hhmm(q.timeMs)}Z${ask ? `. ${QUESTION.en}` : ''}`),
+  quake: (q, ask) => alertText(`${magnitude(q)} ${q.place}`, ` ${hhmmEn(q.timeMs)}${ask ? `. ${QUESTION.en}` : ''}`),
   quakeTitle: (q) => title120(`${magnitude(q)} ${q.place}`),
   manualRound: (title) => alertText(title, `. ${QUESTION.en}`),
   assemblyPoint: (p) => textWithName('Assembly point: ', p.name, ` at ${p.latitude.toFixed(5)},${p.longitude.toFixed(5)}${p.capacity ? `, room for ${p.capacity}` : ''}`),

@@ -10,10 +10,10 @@ import { BIRLIKTEYIZ_EVENT } from './birlikteyiz-events.ts';
 import { birlikteyizRoutes } from './birlikteyiz-routes.ts';
 import { readSettings } from './birlikteyiz-settings.ts';
 import { CheckinRounds } from './checkin-rounds.ts';
-import { FeedPoller } from './feed-poller.ts';
+import { FeedPoller, publicFeedStatus } from './feed-poller.ts';
 import { parseAfadFeed } from './feeds/afad-feed.ts';
 import { parseEmscFeed } from './feeds/emsc-feed.ts';
-import { parseKandilliFeed } from './feeds/kandilli-feed.ts';
+import { MAX_KANDILLI_BYTES, parseKandilliFeed } from './feeds/kandilli-feed.ts';
 import type { ParsedFeed, QuakeSource } from './feeds/quake.ts';
 import { parseUsgsFeed } from './feeds/usgs-feed.ts';
 import { QuakeWatch } from './quake-watch.ts';
@@ -31,7 +31,7 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
   for (const source of Object.keys(urls) as QuakeSource[]) {
     const url = urls[source].trim();
     if (!url) continue;
-    const poller = new FeedPoller({ source, url, parse: PARSERS[source], fetch: (u, init) => m.fetch(source === 'afad' ? afadWindow(u, m.now()) : u, init), intervalMs: settings.pollIntervalS * 1000, now: m.now });
+    const poller = new FeedPoller({ source, url, parse: PARSERS[source], fetch: (u, init) => m.fetch(source === 'afad' ? afadWindow(u, m.now()) : u, init), intervalMs: settings.pollIntervalS * 1000, now: m.now, ...(source === 'kandilli' ? { maxBytes: MAX_KANDILLI_BYTES } : {}) });
     pollers.push(poller);
     const job = m.jobs.every(
       `poll ${source}`,
@@ -41,7 +41,8 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
         const parsed = await poller.poll();
         watch.reports(parsed.quakes);
         job.setInterval(poller.status.nextPollInMs);
-        if (`${poller.status.state}|${poller.status.lastError}` !== before) for (const orgId of m.fleet.orgs()) m.events.publish(orgId, BIRLIKTEYIZ_EVENT.FEED_STATUS, { ...poller.status });
+        // Every org hears of it, so it says no more than GET /feeds: no URL, no key in the error.
+        if (`${poller.status.state}|${poller.status.lastError}` !== before) for (const orgId of m.fleet.orgs()) m.events.publish(orgId, BIRLIKTEYIZ_EVENT.FEED_STATUS, publicFeedStatus(poller.status));
       },
       { immediately: true },
     );

@@ -3,13 +3,13 @@
 
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
-import { ModuleError, redactText, type ModuleContext } from '@unibos/module-api';
+import { ModuleError, type ModuleContext } from '@unibos/module-api';
 import { quakePlaces } from './alert-wording.ts';
 import { assemblyPointText, MAX_ASSEMBLY_POINTS, type AssemblyPoints } from './assembly-points.ts';
 import { BIRLIKTEYIZ_EVENT } from './birlikteyiz-events.ts';
 import { readSettings } from './birlikteyiz-settings.ts';
 import type { CheckinRounds } from './checkin-rounds.ts';
-import type { FeedStatus } from './feed-poller.ts';
+import { publicFeedStatus, type FeedStatus } from './feed-poller.ts';
 import { distanceKm } from './geo.ts';
 import type { QuakeWatch, StoredQuake } from './quake-watch.ts';
 
@@ -41,9 +41,8 @@ export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = a
 
   app.get('/feeds', async (request) => {
     m.require(request, 'read');
-    // Every org's users read this; the feed URLs are settings (a private feed's key may be in one),
-    // which only the hub's admins see (the modules API). Not even inside a fetch error.
-    return { feeds: feeds().map(({ url, ...status }) => ({ ...status, lastError: status.lastError === null ? null : redactText(status.lastError.split(url).join(`${status.source} feed`)) })) };
+    // Every org's users read this: no feed URL, not even inside a fetch error (as on the event stream).
+    return { feeds: feeds().map(publicFeedStatus) };
   });
 
   app.get('/rounds', async (request) => {

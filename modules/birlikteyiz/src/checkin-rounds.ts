@@ -1,7 +1,9 @@
 // Check-in rounds: after a quake alert every node in the affected area is asked over the mesh
 // "are you safe?"; its answer (the "I am safe" press, or an SOS) marks it safe or needing help,
 // and people can be checked in by name (by an admin, or at an assembly point). A round closes
-// after its time; whoever has not answered by then stays "no answer".
+// after its time; whoever has not answered by then stays "no answer". An answer's time is the
+// gateway's receive time, and a gateway's clock may be wrong (a Pi without a clock battery, off the
+// internet) or its backlog late: an answer the hub heard after the round's start always counts.
 
 import type { ModuleCollection } from '@unibos/module-api';
 import type { AlertLanguage } from './alert-wording.ts';
@@ -16,7 +18,14 @@ export interface RoundNode {
   longitude: number | null;
   distanceKm: number | null;
   status: CheckinStatus;
+  /** When the answer was heard: the gateway's time, or the hub's when the gateway's could not be right (see datedAt). */
   answeredAt: number | null;
+  /**
+   * The gateway's time for the answer when it was not used: before the round's start (its clock
+   * behind, or a press from before delivered late) or ahead of the hub's. The answer still counts,
+   * at the time the hub heard it; the round shows both.
+   */
+  datedAt?: number | null;
 }
 
 export interface RoundPerson {
@@ -37,6 +46,12 @@ export interface CheckinRound {
   epicentre: (LatLon & { magnitude: number | null; place: string; places?: Record<AlertLanguage, string> }) | null;
   radiusKm: number;
   openedAt: number;
+  /**
+   * Answers heard since then count in the round: a quake's origin time (people answer as the ground
+   * shakes, minutes before a feed reports it), or a minute before a round opened by hand opened.
+   * Rounds kept from before have none: a minute before `openedAt`.
+   */
+  answersSince?: number;
   closesAt: number;
   closedAt: number | null;
   nodes: RoundNode[];
@@ -44,6 +59,11 @@ export interface CheckinRound {
   /** The downlink that asked the mesh, or why it could not (no gateway online...). */
   meshMessageId: string | null;
   meshError: string | null;
+  /**
+   * Why the question was not sent at all (`mesh_alerts_off`: the meshAlerts setting is off), so
+   * "no answer" means nobody was asked; null when it was sent or tried. Rounds kept from before have none.
+   */
+  notAsked?: 'mesh_alerts_off' | null;
   counts: { safe: number; needsHelp: number; waiting: number };
 }
 
@@ -60,6 +80,9 @@ export interface RoundNodeCandidate {
  */
 const SOS_STILL_OPEN_MS = 60 * 60_000;
 
+/** A gateway time further than this ahead of the hub's is a clock running fast, not the answer's time. */
+const CLOCK_AHEAD_SLACK_MS = 60_000;
+
 /** The longest a round stays open (the roundMinutes setting's maximum). */
 const MAX_ROUND_MS = 1440 * 60_000;
 
@@ -71,7 +94,7 @@ export class CheckinRounds {
    * The last "I am safe" and SOS heard from each node (per org): people press them when the ground
    * shakes, minutes before any feed reports the quake and its round opens.
    */
-  private readonly heardLately = new Map<string, { safeAt: number | null; helpAt: number | null }>();
+  private readonly heardLately = new Map<string, Heard>();
 
   constructor(private readonly rounds: ModuleCollection<CheckinRound>) {}
 
@@ -85,8 +108,9 @@ export class CheckinRounds {
       const heard = this.heardLately.get(`${o.orgId}\u0000${n.id}`);
       // An SOS from before the quake that no "I am safe" followed is still a call for help.
       const stillCalling = heard?.helpAt != null && heard.helpAt >= o.nowMs - SOS_STILL_OPEN_MS && (heard.safeAt === null || heard.safeAt < heard.helpAt);
-      const help = heard?.helpAt != null && (heard.helpAt >= since || stillCalling) ? heard.helpAt : null;
-      const safe = heard?.safeAt != null && heard.safeAt >= since ? heard.safeAt : null;
+      const help = heard?.helpAt != null && heard.helpHeardAt !== null ? (stillCalling ? { at: heard.helpAt, datedAt: null } : answerTime('needs_help', heard.helpAt, heard.helpHeardAt, since)) : null;
+      const safe = heard?.safeAt != null && heard.safeHeardAt !== null ? answerTime('safe', heard.safeAt, heard.safeHeardAt, since) : null;
+      const answer = help ?? safe;
       return {
         id: n.id,
         name: n.name,
@@ -95,10 +119,11 @@ export class CheckinRounds {
         distanceKm: n.position && o.epicentre ? Math.round(distanceKm(n.position, o.epicentre) * 10) / 10 : null,
         // Help outranks safe, as for answers to an open round.
         status: help !== null ? 'needs_help' : safe !== null ? 'safe' : 'waiting',
-        answeredAt: help ?? safe,
+        answeredAt: answer?.at ?? null,
+        datedAt: answer?.datedAt ?? null,
       };
     });
-    const round: CheckinRound = { id: o.id, orgId: o.orgId, title: o.title, quakeId: o.quakeId, epicentre: o.epicentre, radiusKm: o.radiusKm, openedAt: o.nowMs, closesAt: o.nowMs + o.durationMs, closedAt: null, nodes, people: [], meshMessageId: null, meshError: null, counts: { safe: 0, needsHelp: 0, waiting: 0 } };
+    const round: CheckinRound = { id: o.id, orgId: o.orgId, title: o.title, quakeId: o.quakeId, epicentre: o.epicentre, radiusKm: o.radiusKm, openedAt: o.nowMs, answersSince: since, closesAt: o.nowMs + o.durationMs, closedAt: null, nodes, people: [], meshMessageId: null, meshError: null, counts: { safe: 0, needsHelp: 0, waiting: 0 } };
     return this.save(round);
   }
 
@@ -120,14 +145,18 @@ export class CheckinRounds {
     return this.rounds.list(orgId, { limit }).map((d) => d.doc).sort((a, b) => b.openedAt - a.openedAt);
   }
 
-  /** A node's "I am safe" or SOS heard at `atMs`: remembered for rounds opened later, and answers the open rounds it is in (those it changed are returned). */
+  /**
+   * A node's "I am safe" or SOS, dated `atMs` by the gateway that heard it and delivered to the hub at
+   * `nowMs`: remembered for rounds opened later, and answers the open rounds it is in (those it
+   * changed are returned).
+   */
   heard(orgId: string, nodeId: string, status: Exclude<CheckinStatus, 'waiting'>, atMs: number, nowMs: number): CheckinRound[] {
     const key = `${orgId}\u0000${nodeId}`;
-    const h = this.heardLately.get(key) ?? { safeAt: null, helpAt: null };
-    if (status === 'safe') h.safeAt = Math.max(h.safeAt ?? atMs, atMs);
-    else h.helpAt = Math.max(h.helpAt ?? atMs, atMs);
+    const h = this.heardLately.get(key) ?? { safeAt: null, safeHeardAt: null, helpAt: null, helpHeardAt: null };
+    if (status === 'safe') [h.safeAt, h.safeHeardAt] = [Math.max(h.safeAt ?? atMs, atMs), Math.max(h.safeHeardAt ?? nowMs, nowMs)];
+    else [h.helpAt, h.helpHeardAt] = [Math.max(h.helpAt ?? atMs, atMs), Math.max(h.helpHeardAt ?? nowMs, nowMs)];
     this.heardLately.set(key, h);
-    return this.openWith(orgId, nodeId, nowMs).filter((round) => this.nodeAnswered(round, nodeId, status, atMs));
+    return this.openWith(orgId, nodeId, nowMs).filter((round) => this.nodeAnswered(round, nodeId, status, atMs, nowMs));
   }
 
   /**
@@ -147,15 +176,20 @@ export class CheckinRounds {
   }
 
   /**
-   * A node answered (a frame heard at `atMs`). Help outranks safe: once a node asked for help it
-   * stays so until an admin checks it in as safe.
+   * A node answered (a frame the gateway dated `atMs`, delivered to the hub at `heardAtMs`). Judged
+   * against the round's start of answers (the quake's time), not the moment it opened: a gateway
+   * whose link to the hub was down delivers its backlog late. One the hub heard after that start
+   * counts whatever the gateway's clock says (its time kept in `datedAt`). Help outranks safe: once
+   * a node asked for help it stays so until an admin checks it in as safe.
    */
-  nodeAnswered(round: CheckinRound, nodeId: string, status: Exclude<CheckinStatus, 'waiting'>, atMs: number): boolean {
+  nodeAnswered(round: CheckinRound, nodeId: string, status: Exclude<CheckinStatus, 'waiting'>, atMs: number, heardAtMs = atMs): boolean {
     const n = round.nodes.find((x) => x.id === nodeId);
-    if (!n || atMs < round.openedAt - 60_000) return false;
+    const answer = answerTime(status, atMs, heardAtMs, round.answersSince ?? round.openedAt - 60_000);
+    if (!n || !answer) return false;
     if (n.status === status || (n.status === 'needs_help' && status === 'safe')) return false;
     n.status = status;
-    n.answeredAt = atMs;
+    n.answeredAt = answer.at;
+    n.datedAt = answer.datedAt;
     this.save(round);
     return true;
   }
@@ -184,4 +218,25 @@ export class CheckinRounds {
   due(orgId: string, nowMs: number): CheckinRound[] {
     return this.unclosed(orgId, nowMs).filter((r) => r.closesAt <= nowMs);
   }
+}
+
+/** The last "I am safe" and SOS heard from a node: the gateway's latest time for each, and the hub's. */
+interface Heard {
+  safeAt: number | null;
+  safeHeardAt: number | null;
+  helpAt: number | null;
+  helpHeardAt: number | null;
+}
+
+/**
+ * When an answer counts for a round whose answers start at `since`, or null when it is from before:
+ * the gateway's time `atMs` when it is plausible, else the hub's `heardAtMs` with the gateway's kept.
+ * A call for help heard after the start always counts (a gateway's clock may be hours behind). An
+ * "I am safe" its gateway dates before the start does not: it may have been pressed before the
+ * quake, and counting it would send rescuers past someone who never said they were safe after it.
+ */
+function answerTime(status: Exclude<CheckinStatus, 'waiting'>, atMs: number, heardAtMs: number, since: number): { at: number; datedAt: number | null } | null {
+  if (atMs >= since && atMs <= heardAtMs + CLOCK_AHEAD_SLACK_MS) return { at: atMs, datedAt: null };
+  if (heardAtMs >= since && (status === 'needs_help' || atMs >= since)) return { at: heardAtMs, datedAt: atMs };
+  return null;
 }

@@ -3,6 +3,7 @@
 // ten times it. A feed that cannot be reached is marked `unreachable` (no internet is a normal
 // state for this network), one that answers badly `error`; both recover on the next good poll.
 
+import { redactText } from '@unibos/module-api';
 import type { ParsedFeed, QuakeSource } from './feeds/quake.ts';
 
 /** How far ahead of the hub's clock a quake's time may be before it is rejected. */
@@ -25,6 +26,20 @@ export interface FeedStatus {
   nextPollInMs: number;
 }
 
+/** A feed's state as every org's users see it (`GET /feeds` and the event stream alike). */
+export type PublicFeedStatus = Omit<FeedStatus, 'url'>;
+
+/**
+ * The feed URL is a setting (a private feed's key may be in it), which only the hub's admins see:
+ * it is left out, and named "usgs feed" (say) inside the last error, whose other URLs lose their
+ * credentials too (a redirect, the AFAD URL with its time window added).
+ */
+export function publicFeedStatus(status: FeedStatus): PublicFeedStatus {
+  const { url, ...rest } = status;
+  const named = rest.lastError !== null && url ? rest.lastError.split(url).join(`${rest.source} feed`) : rest.lastError;
+  return { ...rest, lastError: named === null ? null : redactText(named) };
+}
+
 export interface FeedPollerOptions {
   source: QuakeSource;
   url: string;
@@ -32,6 +47,8 @@ export interface FeedPollerOptions {
   fetch: (url: string, init: RequestInit) => Promise<Response>;
   intervalMs: number;
   timeoutMs?: number;
+  /** The longest answer read (MAX_FEED_BYTES unless the format is known to be far smaller). */
+  maxBytes?: number;
   now: () => number;
 }
 
@@ -66,7 +83,7 @@ export class FeedPoller {
     let parsed: ParsedFeed;
     let body: Uint8Array;
     try {
-      body = await readAtMost(res, MAX_FEED_BYTES);
+      body = await readAtMost(res, this.o.maxBytes ?? MAX_FEED_BYTES);
     } catch (err) {
       return this.failed('error', (err as Error).message);
     }
@@ -109,7 +126,7 @@ async function readAtMost(res: Response, max: number): Promise<Uint8Array> {
     size += value.byteLength;
     if (size > max) {
       await reader.cancel().catch(() => {});
-      throw new Error(`the document is larger than ${max} bytes`);
+      throw new Error(`the document is larger than ${max} bytes (${Math.round(max / 1024)} KiB), the most this feed may send: refused, not read further`);
     }
     parts.push(value);
   }

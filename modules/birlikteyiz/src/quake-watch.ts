@@ -118,9 +118,17 @@ export class QuakeWatch {
     }
   }
 
-  /** The round's question as an alert frame to everyone on the org's mesh (priority: alert). */
+  /**
+   * The round's question as an alert frame to everyone on the org's mesh (priority: alert). With
+   * meshAlerts off nobody is asked: the round still lists the nodes in range (their SOS and "I am
+   * safe" still count, admins check people in) and says the question was not sent.
+   */
   private ask(round: ReturnType<CheckinRounds['open']>, alert: { level: string; text: string; magnitude?: number }): void {
-    if (!this.settings.meshAlerts) return;
+    if (!this.settings.meshAlerts) {
+      round.notAsked = 'mesh_alerts_off';
+      this.rounds.save(round);
+      return;
+    }
     const sent = this.broadcast(round.orgId, alert);
     round.meshMessageId = sent.id;
     round.meshError = sent.error;

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { MESH_ALERT_TEXT_MAX_BYTES, MESH_TEXT_MAX_BYTES } from '@unibos/mesh-protocol';
 import { validateSettings, type ModuleManifest } from '@unibos/module-api';
 import { birlikteyizRoutes } from '../src/birlikteyiz-routes.ts';
@@ -15,6 +16,7 @@ import { CheckinRounds } from '../src/checkin-rounds.ts';
 import { usgsFeedDocument } from '../src/demo-feed.ts';
 import { isCheckinQuestion } from '../src/device/checkin-answerer.ts';
 import { QuakeWatch } from '../src/quake-watch.ts';
+import { wording } from '../src/alert-wording.ts';
 import { fakeModule, node, NOW, SETTINGS } from './support/fake-module.ts';
 
 const manifest = JSON.parse(readFileSync(new URL('../module.json', import.meta.url), 'utf8')) as ModuleManifest;
@@ -48,9 +50,9 @@ test('the language setting: English by default, Turkish when set, anything else 
   assert.ok(manifest.translations?.tr?.settings?.language, 'the setting has its Turkish title for the admin form');
 });
 
-test('unset, the quake alert on people\u2019s nodes reads as before, in English', async () => {
+test('unset, the quake alert on people\u2019s nodes is in English, its time spelled as UTC (a bare "11:57Z" reads as local time in Türkiye)', async () => {
   const { alerts, rounds } = await hubWith({}, '12 km NW of Elbistan, Turkey');
-  assert.deepEqual(alerts, [{ level: 'EARTHQUAKE', text: 'M5.2 12 km NW of Elbistan, Turkey 11:57Z. Are you safe? Press once: safe. Hold: need help.', magnitude: 5.2 }]);
+  assert.deepEqual(alerts, [{ level: 'EARTHQUAKE', text: 'M5.2 12 km NW of Elbistan, Turkey 11:57 UTC. Are you safe? Press once: safe. Hold: need help.', magnitude: 5.2 }]);
   assert.equal(rounds[0]!.title, 'M5.2 12 km NW of Elbistan, Turkey');
 });
 
@@ -100,4 +102,27 @@ test('set to Turkish, an assembly point goes to the nodes nearby as a Turkish te
   assert.ok(texts[1]!.startsWith('Toplanma alanı: Şehit Öğretmen') && texts[1]!.endsWith(', konum 36.20000,36.16000'), texts[1]);
   assert.ok(utf8(texts[1]!).length <= MESH_TEXT_MAX_BYTES);
   assert.equal(received(texts[1]!), texts[1]);
+});
+
+test('whatever place name a feed gives (a USGS distance of any length, any script), the quake alert fits 160 bytes in both languages with its time, zone and question whole', () => {
+  const compass = fc.constantFrom('N', 'S', 'E', 'W', 'NE', 'NW', 'SE', 'SW', 'NNE', 'WSW');
+  // Real distances, and hostile ones of every length up to far past the frame (digits, decimals).
+  const digits = (max: number): fc.Arbitrary<string> => fc.integer({ min: 1, max }).chain((n) => fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }).map((d) => d.join('')));
+  const distance = fc.oneof(fc.nat({ max: 20_000 }).map(String), digits(250), fc.tuple(digits(6), digits(150)).map(([a, b]) => `${a}.${b}`));
+  const name = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 200 }), fc.constantFrom('Elbistan, Turkey', 'Pazarcık (Kahramanmaraş)', '避難所'));
+  const place = fc.oneof(name, fc.tuple(distance, compass, name).map(([d, c, n]) => `${d} km ${c} of ${n}`));
+  const magnitude = fc.option(fc.double({ min: -2, max: 10.5, noNaN: true }));
+  const timeMs = fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) });
+  fc.assert(
+    fc.property(place, magnitude, timeMs, fc.boolean(), fc.constantFrom('en', 'tr'), (place, magnitude, timeMs, ask, language) => {
+      const text = wording(language).quake({ place, magnitude, timeMs }, ask);
+      assert.ok(utf8(text).length <= MESH_ALERT_TEXT_MAX_BYTES, `${language}: ${utf8(text).length} bytes: ${text}`);
+      assert.equal(received(text), text, 'whole letters');
+      const utc = new Date(timeMs).toISOString().slice(11, 16);
+      const tsi = new Date(timeMs + 3 * 3_600_000).toISOString().slice(11, 16);
+      const when = language === 'en' ? ` ${utc} UTC` : ` ${tsi} TSİ`;
+      assert.ok(text.endsWith(ask ? `${when}. ${language === 'en' ? 'Are you safe? Press once: safe. Hold: need help.' : 'Güvende misiniz? Bir kez basın: güvendeyim. Basılı tutun: yardım lazım.'}` : when), `${language}: ${text}`);
+    }),
+    { numRuns: 1000 },
+  );
 });

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { parseAfadFeed } from '../src/feeds/afad-feed.ts';
 import { parseEmscFeed, parseEmscPush } from '../src/feeds/emsc-feed.ts';
-import { parseKandilliFeed } from '../src/feeds/kandilli-feed.ts';
+import { parseKandilliFeed, preBlock, stripTags } from '../src/feeds/kandilli-feed.ts';
 import type { ParsedFeed, Quake } from '../src/feeds/quake.ts';
 import { parseUsgsFeed } from '../src/feeds/usgs-feed.ts';
 import { QuakeDedup } from '../src/quake-dedup.ts';
@@ -134,4 +134,16 @@ test('an impossible date (30 February, hour 25, month 13) is a counted drop in e
   const emsc = (time: string): string => JSON.stringify({ features: [{ properties: { unid: 'u1', time, lat: 37.1, lon: 37.0, depth: 10, mag: 4.2, magtype: 'ml', flynn_region: 'TURKEY' } }] });
   assert.deepEqual(parseEmscFeed(emsc('2023-02-30T01:17:35.8Z')), { quakes: [], rejected: 1 });
   assert.equal(parseEmscFeed(emsc('2023-02-06T01:17:35.8Z')).quakes.length, 1);
+});
+
+test("Kandilli's one-pass reading finds the same <pre> block and strips the same tags as the regexes it replaced", () => {
+  // Strings built from the characters those regexes turn on, so every odd nesting comes up.
+  const page = fc.array(fc.constantFrom('<', '>', '<pre', '<PRE ', '</pre>', '</Pre>', 'pre', '/', 'x', ' ', '\n', 'İ'), { maxLength: 40 }).map((a) => a.join(''));
+  fc.assert(
+    fc.property(page, (p) => {
+      assert.equal(preBlock(p), /<pre[^>]*>([\s\S]*?)<\/pre>/i.exec(p)?.[1] ?? p);
+      assert.equal(stripTags(p), p.replace(/<[^>]*>/g, ''));
+    }),
+    { numRuns: 2000 },
+  );
 });

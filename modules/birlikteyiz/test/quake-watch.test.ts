@@ -136,7 +136,9 @@ test('a node that pressed SOS when the ground shook, before any feed reported th
   const jobs: Array<() => unknown> = [];
   const quakeAt = NOW - 8 * 60_000;
   const feed = usgsFeedDocument([{ id: 'us5', latitude: 37.2, longitude: 37.0, depthKm: 10, magnitude: 6.4, timeMs: quakeAt, place: 'near the fleet' }], NOW);
+  let hubNow = NOW;
   Object.assign(f.m, {
+    now: () => hubNow,
     settings: { ...SETTINGS, usgsUrl: 'http://feed.invalid/usgs' },
     events: { ...f.m.events, subscribe: (type: string, h: (e: unknown) => void) => void subscribers.set(type, h) },
     jobs: { every: (_n: string, _ms: number, run: () => unknown) => (jobs.push(run), { runNow() {}, setInterval() {}, cancel() {} }) },
@@ -144,18 +146,42 @@ test('a node that pressed SOS when the ground shook, before any feed reported th
   });
   const { default: plugin } = await import('../src/birlikteyiz-plugin.ts');
   await plugin({ register: async () => {} } as never, { module: f.m });
-  const heard = (nodeId: string, level: string, atMs: number): void =>
+  // Each heard by the hub when the gateway dated it (the hub's clock then).
+  const heard = (nodeId: string, level: string, atMs: number): void => {
+    hubNow = atMs;
     subscribers.get('mesh.alert')!({ orgId: 'orgA', type: 'mesh.alert', id: 1, ts: atMs, data: { id: 1, nodeId, nodeName: null, kind: 'alert', packetId: 1, time: new Date(atMs).toISOString(), data: { level }, receptions: [] } });
+  };
   heard('n1', 'SOS', quakeAt + 60_000); // trapped, right after the shaking
   heard('n2', 'SAFE', quakeAt + 90_000);
   heard('n3', 'SAFE', quakeAt - 3_600_000); // an hour before the quake: no answer to it
   heard('n4', 'SOS', quakeAt - 50_000); // a call for help just before (a foreshock, a late clock), never called off
   heard('n5', 'SOS', quakeAt - 40 * 60_000); // called off before the quake
   heard('n5', 'SAFE', quakeAt - 30 * 60_000);
+  hubNow = NOW;
   await jobs[0]!(); // the USGS poll that brings the quake, 8 minutes after it
   const rounds = new CheckinRounds(f.m.store.collection('rounds')).list('orgA');
   assert.equal(rounds.length, 1);
   const status = Object.fromEntries(rounds[0]!.nodes.map((n) => [n.id, n.status]));
   assert.deepEqual(status, { n1: 'needs_help', n2: 'safe', n3: 'waiting', n4: 'needs_help', n5: 'waiting' });
   assert.deepEqual(rounds[0]!.counts, { safe: 1, needsHelp: 2, waiting: 2 });
+});
+
+test('with mesh alerts off, a round still opens but says its question was not sent, so "no answer" is not read as silence', () => {
+  const f = fakeModule({ orgA: [node('n1', 37.3, 37.1), node('n2', 37.4, 37.2)] });
+  const rounds = new CheckinRounds(f.m.store.collection('rounds'));
+  const watch = new QuakeWatch(f.m, { ...SETTINGS, meshAlerts: false }, rounds);
+  watch.reports([quake({ source: 'usgs', sourceId: 'us6', magnitude: 6.0, magnitudeType: 'mww' })]);
+  const manual = watch.openRound('orgA', 'Drill', null, null);
+  assert.equal(f.sent.length, 0, 'nothing went into the mesh');
+  const opened = f.published.filter((p) => p.type === 'module.birlikteyiz.round_opened').map((p) => p.data.round);
+  assert.equal(opened.length, 2);
+  for (const round of [...opened, ...rounds.list('orgA'), manual]) {
+    assert.equal(round.notAsked, 'mesh_alerts_off', `${round.title}: the round (as the admin screen gets it) says nobody was asked`);
+    assert.equal(round.nodes.length, 2, 'the nodes in range are still listed: their own SOS or "I am safe" still counts');
+  }
+  // Sent as usual: the round does not say so.
+  const on = watchFor({ orgA: [node('n1', 37.3, 37.1)] });
+  on.watch.reports([quake({ source: 'usgs', sourceId: 'us7', magnitude: 6.0, magnitudeType: 'mww' })]);
+  assert.equal(on.sent.length, 1);
+  assert.equal(on.rounds.list('orgA')[0]!.notAsked ?? null, null);
 });

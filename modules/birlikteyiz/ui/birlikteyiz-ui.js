@@ -240,19 +240,33 @@ export function mount(root, ctx) {
     replace(
       roundHead,
       h('p', {}, h('strong', { class: 'round-title' }, roundTitle(round)), ' · ', round.closedAt ? t('closed') : t('open until {time}', { time: timeOfDay(round.closesAt) })),
+      // Which answers the round counted (rounds kept from before say nothing).
+      typeof round.answersSince === 'number' &&
+        h('p', { class: 'round-since' }, round.quakeId ? t('Answers count from {time}, when the quake struck, however late a gateway delivers them', { time: timeOfDay(round.answersSince) }) : t('Answers count from {time}, however late a gateway delivers them', { time: timeOfDay(round.answersSince) })),
       h('p', { class: 'round-summary', role: 'status', 'aria-label': t('Check-in summary') }, [t({ one: '{count} safe', other: '{count} safe' }, { count: c.safe }), t({ one: '{count} needs help', other: '{count} need help' }, { count: c.needsHelp }), t({ one: '{count} no answer', other: '{count} no answer' }, { count: c.waiting })].join(' · ')),
       round.meshError && h('p', { class: 'module-error' }, t('Not sent into the mesh: {error}', { error: round.meshError })),
+      round.notAsked === 'mesh_alerts_off' && h('p', { class: 'module-error round-not-asked' }, t('Nobody was asked: quake alerts into the mesh are off (setting "Send quake alerts into the mesh"). A node answers only if someone presses "I am safe" or SOS; check people in by name.')),
     );
     const order = { needs_help: 0, waiting: 1, safe: 2 };
     const nodes = [...round.nodes].sort((a, b) => order[/** @type {'safe'} */ (a.status)] - order[/** @type {'safe'} */ (b.status)] || (a.distanceKm ?? 0) - (b.distanceKm ?? 0));
     replace(
       roundBody,
       nodes.map((n) =>
-        h('tr', { dataset: { node: n.id, status: n.status } }, h('td', {}, n.name ?? n.id), h('td', {}, n.distanceKm === null ? '?' : distance(n.distanceKm * 1000)), h('td', {}, h('span', { class: `checkin checkin--${n.status}`, style: `color: ${STATUS_COLOR[n.status]}; font-weight: 600` }, statusLabel(n.status))), h('td', {}, n.answeredAt ? relativeTime(n.answeredAt) : '')),
+        h('tr', { dataset: { node: n.id, status: n.status } }, h('td', {}, n.name ?? n.id), h('td', {}, n.distanceKm === null ? '?' : distance(n.distanceKm * 1000)), h('td', {}, h('span', { class: `checkin checkin--${n.status}`, style: `color: ${STATUS_COLOR[n.status]}; font-weight: 600` }, n.status === 'waiting' && round.notAsked ? t('Not asked') : statusLabel(n.status))), h('td', {}, n.answeredAt ? relativeTime(n.answeredAt) : '', datedNote(n))),
       ),
     );
     replace(people, round.people.map((/** @type {any} */ p) => h('li', {}, h('strong', {}, p.name), `: ${statusLabel(p.status)}`, p.note ? ` (${p.note})` : '')));
     drawMap();
+  }
+
+  /**
+   * An answer whose gateway time the round did not go by (counted when the hub heard it): says so.
+   * @param {any} n
+   */
+  function datedNote(n) {
+    if (typeof n.datedAt !== 'number' || !n.answeredAt) return '';
+    const note = n.datedAt < n.answeredAt ? t('the gateway dated it {time}, before the round: its clock is behind, or it was pressed earlier', { time: dateTime(n.datedAt) }) : t('the gateway dated it {time}: its clock is ahead', { time: dateTime(n.datedAt) });
+    return h('div', { class: 'dated-note', style: 'font-size: 0.85em; opacity: 0.8' }, note);
   }
 
   function drawMap() {

@@ -28,6 +28,11 @@ export const TR = {
   closed: 'kapandı',
   'open until {time}': 'saat {time} kadar açık',
   'Check-in summary': 'Yoklama özeti',
+  // Which answers a round counts, and an answer whose gateway's clock was wrong.
+  'Answers count from {time}, when the quake struck, however late a gateway delivers them': 'Deprem anından ({time}) bu yana verilen yanıtlar sayılır, ağ geçidi ne kadar geç iletirse iletsin',
+  'Answers count from {time}, however late a gateway delivers them': 'Saat {time} itibarıyla verilen yanıtlar sayılır, ağ geçidi ne kadar geç iletirse iletsin',
+  'the gateway dated it {time}, before the round: its clock is behind, or it was pressed earlier': 'ağ geçidi saati {time} gösterdi, yoklamadan önce: saati geri ya da düğmeye daha önce basıldı',
+  'the gateway dated it {time}: its clock is ahead': 'ağ geçidi saati {time} gösterdi: saati ileri',
   // Each count with its own plural form ("1 needs help", "2 need help"); Turkish keeps one form.
   '{count} safe': { one: '{count} güvende', other: '{count} güvende' },
   '{count} need help': { one: '{count} yardım gerekiyor', other: '{count} yardım gerekiyor' },
@@ -40,6 +45,9 @@ export const TR = {
   Safe: 'Güvende',
   'Needs help': 'Yardım gerekiyor',
   'No answer yet': 'Henüz yanıt yok',
+  // A round whose question was not sent (the meshAlerts setting off): its nodes were not asked.
+  'Not asked': 'Sorulmadı',
+  'Nobody was asked: quake alerts into the mesh are off (setting "Send quake alerts into the mesh"). A node answers only if someone presses "I am safe" or SOS; check people in by name.': 'Kimseye sorulmadı: deprem uyarılarının ağa gönderilmesi kapalı ("Deprem uyarılarını ağa gönder" ayarı). Bir cihaz ancak biri "Güvendeyim" ya da SOS düğmesine basarsa yanıt verir; kişileri adlarıyla yoklamaya yazın.',
   'People checked in': 'Yoklamaya yazılan kişiler',
   'Check-in map': 'Yoklama haritası',
   'Check-in map legend': 'Yoklama haritasının açıklaması',
