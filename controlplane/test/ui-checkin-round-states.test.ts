@@ -74,4 +74,20 @@ test('the check-in section shows an empty state before a round and counts in agr
       assert.deepEqual(problems, []);
     }
   });
+
+  await t.test('an SOS a gateway with a slow clock delivers late still counts, at the hub\'s time, with the gateway\'s time beside it', async () => {
+    const slowBy = 2 * 3_600_000;
+    gw.mesh(NODES[3]!.id, 'alert', { level: 'SOS', text: 'SOS', requestId: 82 }, { packetId: nextPacketId(), rxTime: new Date(Date.now() - slowBy).toISOString() });
+    await waitForEvent(hub, admin.orgId, (e) => e.type === 'module.birlikteyiz.round_updated' && (e.data as { round?: { counts?: { needsHelp?: number } } }).round?.counts?.needsHelp === 2, { what: 'the late SOS' });
+    for (const { c, page, problems } of pages) {
+      const panel = page.locator(`section[aria-label="${c.panel}"]`);
+      const row = panel.locator(`tr[data-node="${NODES[3]!.id}"]`);
+      await row.and(page.locator('[data-status="needs_help"]')).waitFor();
+      assert.match((await row.textContent()) ?? '', c.locale === 'tr-TR' ? /ağ geçidi saati .* gösterdi, yoklamadan önce/ : /the gateway dated it .*, before the round/);
+      assert.match((await panel.locator('.round-since').textContent()) ?? '', c.locale === 'tr-TR' ? /Deprem anından/ : /when the quake struck/);
+      await assertFitsWidth(page, `the late answer at ${c.size} size`);
+      await panel.screenshot({ path: join(SHOTS, `late-sos-${c.locale}.png`) });
+      assert.deepEqual(problems, []);
+    }
+  });
 });
