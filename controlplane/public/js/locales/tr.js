@@ -487,6 +487,7 @@ export const TR = {
   'the node did not answer': 'cihaz yanıt vermedi',
   'the node could not read it': 'cihaz okuyamadı',
   'no gateway of this org connected within an hour, so this broadcast was not sent: send it again if it still applies': 'bu kuruluşun hiçbir ağ geçidi bir saat içinde bağlanmadı, bu yüzden bu yayın gönderilmedi: hâlâ geçerliyse yeniden gönderin',
+  'Only the latest {count} are drawn, from {time}: the period holds more.': 'Yalnızca son {count} tanesi çiziliyor, {time} itibarıyla: bu dönemde daha fazlası var.',
   on: 'açık',
   off: 'kapalı',
   'the node received it but could not open it (its data was lost, or it was reflashed); send it again: the next message starts a new session': 'cihaz aldı ama açamadı (verileri kaybolmuş ya da yeniden kurulmuş); yeniden gönderin: sonraki mesaj yeni bir oturum başlatır',

@@ -73,6 +73,8 @@ export function createSensorsView(ctx) {
   let sensors = [];
   /** @type {{ time: number, value: number }[]} */
   let points = [];
+  /** More readings in the period than the chart loads (MAX_POINTS, newest first): it starts at the oldest it has and says so. */
+  let truncated = false;
   let loadSeq = 0;
   let loaded = false;
   /** The width the chart was last drawn at; a phone turned sideways draws it again. */
@@ -143,6 +145,8 @@ export function createSensorsView(ctx) {
     let from = now - Number(periodSelect.value);
     const first = points[0]?.time;
     if (!periodPicked && first !== undefined && first > from) from = Math.max(from, first - (now - first) * 0.05);
+    // Not a blank stretch before the oldest reading loaded, as if the sensor had been silent.
+    if (truncated && first !== undefined) from = Math.max(from, first);
     chartWidth = chartBox.clientWidth;
     replace(
       chartBox,
@@ -156,6 +160,7 @@ export function createSensorsView(ctx) {
     );
     const last = points[points.length - 1];
     chartNote.textContent = points.length === 0 ? t('No readings in this period.') : t({ one: '{count} reading; latest {value} at {time}', other: '{count} readings; latest {value} at {time}' }, { count: points.length, value: last ? measurement(last.value, metricSelect.value, sensors.find((x) => x.id === sensorSelect.value)?.metrics.find((m) => m.metric === metricSelect.value)) : '—', time: dateTime(last?.time) });
+    if (truncated && first !== undefined) chartNote.textContent += ` ${t('Only the latest {count} are drawn, from {time}: the period holds more.', { count: points.length, time: dateTime(first) })}`;
   };
 
   const loadReadings = async () => {
@@ -164,6 +169,7 @@ export function createSensorsView(ctx) {
     const seq = ++loadSeq;
     if (!id || !metric) {
       points = [];
+      truncated = false;
       drawChart();
       return;
     }
@@ -188,6 +194,7 @@ export function createSensorsView(ctx) {
       return;
     }
     if (seq !== loadSeq) return;
+    truncated = cursor !== null && got.length >= MAX_POINTS;
     // The hub lists newest first; readings stamped the same instant stay in the order they came.
     points = got.reverse().sort((a, b) => a.time - b.time);
     if (fitting && !periodPicked) {
