@@ -54,7 +54,16 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
     const level = record.data.level;
     if (level !== 'SAFE' && level !== 'SOS') return;
     const at = Date.parse(record.time) || m.now();
-    for (const round of rounds.heard(e.orgId, record.nodeId, level === 'SAFE' ? 'safe' : 'needs_help', at, m.now())) m.events.publish(e.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round });
+    const requestId = typeof record.data.requestId === 'number' && Number.isSafeInteger(record.data.requestId) && record.data.requestId > 0 ? record.data.requestId : null;
+    for (const round of rounds.heard(e.orgId, record.nodeId, level === 'SAFE' ? 'safe' : 'needs_help', at, m.now(), requestId)) m.events.publish(e.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round });
+  });
+
+  // An SOS the hub's admins resolved is no longer remembered as open for the next round.
+  m.events.subscribe('alert.resolved', (e) => {
+    const alert = e.data;
+    if (alert.level !== 'SOS') return;
+    const lastHeard = Date.parse(alert.lastHeardAt);
+    rounds.sosResolved(e.orgId, alert.nodeId, alert.requestId !== null && alert.requestId > 0 ? alert.requestId : null, Number.isFinite(lastHeard) ? lastHeard : m.now());
   });
 
   m.jobs.every('close rounds', 5_000, () => {

@@ -11,6 +11,7 @@ import { readSettings } from './birlikteyiz-settings.ts';
 import type { CheckinRounds } from './checkin-rounds.ts';
 import { publicFeedStatus, type FeedStatus } from './feed-poller.ts';
 import { distanceKm } from './geo.ts';
+import { personDisplayName, personKey } from './person-name.ts';
 import type { QuakeWatch, StoredQuake } from './quake-watch.ts';
 
 export interface BirlikteyizRoutesOptions {
@@ -77,8 +78,9 @@ export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = a
       if (!round) throw new ModuleError('E_NOT_FOUND', 'round not found');
       const b = request.body;
       if (!b.nodeId && !b.person) throw new ModuleError('E_BAD_REQUEST', 'name a node or a person');
+      if (b.person !== undefined && !personDisplayName(b.person)) throw new ModuleError('E_BAD_REQUEST', 'a person\'s name is more than spaces');
       if (b.nodeId && !round.nodes.some((n) => n.id === b.nodeId)) throw new ModuleError('E_NOT_FOUND', `node ${b.nodeId} is not in this round`);
-      if (b.person && round.people.length >= MAX_ROUND_PEOPLE && !round.people.some((p) => p.name.toLowerCase() === b.person!.toLowerCase())) {
+      if (b.person && round.people.length >= MAX_ROUND_PEOPLE && !round.people.some((p) => personKey(p.name) === personKey(b.person!))) {
         throw new ModuleError('E_CONFLICT', `a round lists at most ${MAX_ROUND_PEOPLE} people by name: open another round`);
       }
       const updated = rounds.adminCheckIn(round, { ...(b.nodeId ? { nodeId: b.nodeId } : {}), ...(b.person ? { person: b.person } : {}), status: b.status, by: caller.userId, atMs: m.now(), ...(b.note ? { note: b.note } : {}) });

@@ -8,6 +8,7 @@
 import type { ModuleCollection } from '@unibos/module-api';
 import type { AlertLanguage } from './alert-wording.ts';
 import { distanceKm, type LatLon } from './geo.ts';
+import { personDisplayName, personKey } from './person-name.ts';
 
 export type CheckinStatus = 'waiting' | 'safe' | 'needs_help';
 
@@ -128,9 +129,12 @@ export class CheckinRounds {
   }
 
   save(round: CheckinRound): CheckinRound {
+    // A person checked in at a node with the node's own answer is that answer, counted once (as the
+    // person); a node whose answer differs from everyone checked in at it still counts on its own.
+    const own = round.nodes.filter((n) => !round.people.some((p) => p.nodeId === n.id && p.status === n.status));
     round.counts = {
-      safe: round.nodes.filter((n) => n.status === 'safe').length + round.people.filter((p) => p.status === 'safe').length,
-      needsHelp: round.nodes.filter((n) => n.status === 'needs_help').length + round.people.filter((p) => p.status === 'needs_help').length,
+      safe: own.filter((n) => n.status === 'safe').length + round.people.filter((p) => p.status === 'safe').length,
+      needsHelp: own.filter((n) => n.status === 'needs_help').length + round.people.filter((p) => p.status === 'needs_help').length,
       waiting: round.nodes.filter((n) => n.status === 'waiting').length,
     };
     this.rounds.put(round.orgId, round.id, round);
@@ -150,13 +154,36 @@ export class CheckinRounds {
    * `nowMs`: remembered for rounds opened later, and answers the open rounds it is in (those it
    * changed are returned).
    */
-  heard(orgId: string, nodeId: string, status: Exclude<CheckinStatus, 'waiting'>, atMs: number, nowMs: number): CheckinRound[] {
+  heard(orgId: string, nodeId: string, status: Exclude<CheckinStatus, 'waiting'>, atMs: number, nowMs: number, requestId: number | null = null): CheckinRound[] {
     const key = `${orgId}\u0000${nodeId}`;
-    const h = this.heardLately.get(key) ?? { safeAt: null, safeHeardAt: null, helpAt: null, helpHeardAt: null };
+    const h = this.heardLately.get(key) ?? emptyHeard();
+    // A late copy of an SOS whose alert the hub resolved is not a new call for help (one without a
+    // request id, from older firmware, always counts: a gateway's clock cannot tell it from a new one).
+    if (status === 'needs_help' && requestId !== null && h.resolvedRequestIds.includes(requestId)) return [];
     if (status === 'safe') [h.safeAt, h.safeHeardAt] = [Math.max(h.safeAt ?? atMs, atMs), Math.max(h.safeHeardAt ?? nowMs, nowMs)];
-    else [h.helpAt, h.helpHeardAt] = [Math.max(h.helpAt ?? atMs, atMs), Math.max(h.helpHeardAt ?? nowMs, nowMs)];
+    else [h.helpAt, h.helpHeardAt, h.helpRequestId] = [Math.max(h.helpAt ?? atMs, atMs), Math.max(h.helpHeardAt ?? nowMs, nowMs), atMs >= (h.helpAt ?? atMs) ? requestId : h.helpRequestId];
     this.heardLately.set(key, h);
     return this.openWith(orgId, nodeId, nowMs).filter((round) => this.nodeAnswered(round, nodeId, status, atMs, nowMs));
+  }
+
+  /**
+   * The hub's alert for a node's SOS was resolved (by an admin, or by the node's "I am safe"): the SOS
+   * it remembers is no longer a call for help, so the next round (an aftershock's) does not mark the
+   * node as needing help for it. An SOS heard after the resolved alert's last copy (a new one, which
+   * superseded it: another request id, or without ids one dated after) stays. Rounds already open
+   * keep their answers: an admin checks the node in there.
+   */
+  sosResolved(orgId: string, nodeId: string, requestId: number | null, lastHeardAtMs: number): void {
+    const key = `${orgId}\u0000${nodeId}`;
+    const h = this.heardLately.get(key) ?? emptyHeard();
+    if (requestId !== null) h.resolvedRequestIds = [requestId, ...h.resolvedRequestIds.filter((id) => id !== requestId)].slice(0, 16);
+    this.heardLately.set(key, h);
+    if (h.helpAt === null) return;
+    const same = requestId !== null && h.helpRequestId !== null ? requestId === h.helpRequestId : h.helpAt <= lastHeardAtMs;
+    if (!same) return;
+    h.helpAt = null;
+    h.helpHeardAt = null;
+    h.helpRequestId = null;
   }
 
   /**
@@ -204,8 +231,11 @@ export class CheckinRounds {
       }
     }
     if (c.person) {
-      round.people = round.people.filter((p) => p.name.toLowerCase() !== c.person!.toLowerCase());
-      round.people.push({ name: c.person, status: c.status, at: c.atMs, by: c.by, nodeId: c.nodeId ?? null, note: c.note ?? null });
+      // One entry a person however the name was typed; it keeps the name as first written.
+      const key = personKey(c.person);
+      const before = round.people.find((p) => personKey(p.name) === key);
+      round.people = round.people.filter((p) => p !== before);
+      round.people.push({ name: before?.name ?? personDisplayName(c.person), status: c.status, at: c.atMs, by: c.by, nodeId: c.nodeId ?? before?.nodeId ?? null, note: c.note ?? null });
     }
     return this.save(round);
   }
@@ -226,6 +256,14 @@ interface Heard {
   safeHeardAt: number | null;
   helpAt: number | null;
   helpHeardAt: number | null;
+  /** The request id of the latest SOS (null: older firmware names none). */
+  helpRequestId: number | null;
+  /** The node's SOS request ids whose alerts the hub resolved, latest first (a few). */
+  resolvedRequestIds: number[];
+}
+
+function emptyHeard(): Heard {
+  return { safeAt: null, safeHeardAt: null, helpAt: null, helpHeardAt: null, helpRequestId: null, resolvedRequestIds: [] };
 }
 
 /**

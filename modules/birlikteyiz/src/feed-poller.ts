@@ -1,6 +1,6 @@
 // Polls one feed on a schedule: conditional requests (If-None-Match / If-Modified-Since, a 304
 // costs nothing), a timeout, and a backoff that doubles the interval on every failure up to
-// ten times it. A feed that cannot be reached is marked `unreachable` (no internet is a normal
+// ten times it (two minutes at most while the feed cannot be reached at all). A feed that cannot be reached is marked `unreachable` (no internet is a normal
 // state for this network), one that answers badly `error`; both recover on the next good poll.
 
 import { redactText } from '@unibos/module-api';
@@ -11,6 +11,9 @@ export const FUTURE_SLACK_MS = 10 * 60_000;
 
 /** Far more than any feed's answer (USGS's all_month is about 10 MB); a longer one is refused. */
 export const MAX_FEED_BYTES = 64 * 1024 * 1024;
+
+/** The longest wait between polls of a feed that cannot be reached (unless the interval is longer). */
+export const UNREACHABLE_BACKOFF_CAP_MS = 2 * 60_000;
 
 export type FeedState = 'waiting' | 'ok' | 'unreachable' | 'error';
 
@@ -109,7 +112,10 @@ export class FeedPoller {
 
   private failed(state: FeedState, reason: string): ParsedFeed {
     const failures = this.status.failures + 1;
-    Object.assign(this.status, { state, lastError: reason, failures, nextPollInMs: Math.min(this.o.intervalMs * 10, this.o.intervalMs * 2 ** failures) });
+    // A feed that cannot be reached is the hub's link being down, not the feed misbehaving: when the
+    // link returns, a quake right after must be seen within a couple of minutes, not ten.
+    const cap = state === 'unreachable' ? Math.max(this.o.intervalMs, UNREACHABLE_BACKOFF_CAP_MS) : this.o.intervalMs * 10;
+    Object.assign(this.status, { state, lastError: reason, failures, nextPollInMs: Math.min(cap, this.o.intervalMs * 2 ** failures) });
     return { quakes: [], rejected: 0 };
   }
 }

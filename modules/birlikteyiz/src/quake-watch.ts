@@ -16,6 +16,12 @@ import { quakePlaces, wording, type Wording } from './alert-wording.ts';
 /** Rounds opened by hand open at once in one org, at most (see openRound). */
 export const MAX_OPEN_MANUAL_ROUNDS = 3;
 
+/** How long the dedup remembers a quake (by its origin time), and so what a restart reloads. */
+const DEDUP_MEMORY_MS = 86_400_000;
+
+/** The most documents the hub's store lists at once. */
+const MAX_RELOADED_QUAKES = 10_000;
+
 export interface StoredQuake extends QuakeEvent {
   /** Why it did or did not become an alert. */
   verdict: 'alert' | 'too_small' | 'too_old' | 'outside_region';
@@ -23,7 +29,7 @@ export interface StoredQuake extends QuakeEvent {
 }
 
 export class QuakeWatch {
-  private readonly dedup = new QuakeDedup();
+  private readonly dedup = new QuakeDedup(DEDUP_MEMORY_MS);
   /** What goes into the mesh, in the module's language. */
   private readonly words: Wording;
 
@@ -34,7 +40,12 @@ export class QuakeWatch {
   ) {
     this.words = wording(settings.language);
     // What was reported before a restart is not news: the feeds still list it for an hour or a day.
-    for (const d of m.store.collection<StoredQuake>('quakes').list(null, { limit: 500 })) this.dedup.remember(d.doc);
+    // Every quake stored within the dedup's memory comes back (by time, not the last few hundred: a
+    // swarm fills one Kandilli page with 500); a quake is stored after it happened, so those
+    // updated since then hold all it needs (10 minutes' slack for a feed dated a little ahead).
+    const stored = m.store.collection<StoredQuake>('quakes').list(null, { sinceMs: m.now() - DEDUP_MEMORY_MS - 10 * 60_000, limit: MAX_RELOADED_QUAKES });
+    if (stored.length >= MAX_RELOADED_QUAKES) m.log.warn({ reloaded: stored.length }, 'more quakes stored in the last day than the store lists at once: the oldest may alert again');
+    for (const d of stored) this.dedup.remember(d.doc);
   }
 
   /** Reports from one feed poll (or one push message). */
