@@ -94,6 +94,15 @@ describe('sensor profiles and switches on the gateway broker', () => {
     }
   });
 
+  it('one message of thousands of values makes at most 256 readings, the rest a counted drop, still acknowledged', async () => {
+    const before = outbox.size;
+    const drops = router.stats.drops.too_many_readings ?? 0;
+    const flood = { ENERGY: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`v${i}`, i])) };
+    assert.equal(await pub('plug1', 'tele/plug1/SENSOR', JSON.stringify(flood)), 0, 'acknowledged: the connection goes on');
+    assert.equal(outbox.size - before, 256);
+    assert.equal(router.stats.drops.too_many_readings, drops + 1);
+  });
+
   it('an ESPHome device is read through its own discovery message; a bad message is a counted drop, still acknowledged', async () => {
     const config = { '~': 'esp1/sensor/soil', name: 'Soil', stat_t: '~/state', unit_of_meas: '%', dev_cla: 'moisture', dev: { ids: 'a4cf12', name: 'esp1' } };
     assert.equal(await pub('esp1', 'homeassistant/sensor/esp1/soil/config', JSON.stringify(config)), 0);

@@ -84,10 +84,18 @@ function reading(sensor: string, path: readonly string[], value: number, extra: 
 }
 
 /** Numeric leaves (and ON/OFF states) of a JSON document, at most `depth` objects deep, as readings. */
+/**
+ * Readings one device message may make: a real one makes tens (a Tasmota SENSOR, a Zigbee2MQTT
+ * device). One 200 KB message of numbers made 15,000 rows in the hub outbox, pushing other sensors'
+ * readings out of it. The walk stops one past this, so the router can count the rest as dropped.
+ */
+export const MAX_READINGS_PER_MESSAGE = 256;
+
 function leaves(sensor: string, doc: Record<string, unknown>, options: { skip?: ReadonlySet<string>; depth?: number; timeMs?: number | undefined; unitOf?: (path: string[]) => string | undefined } = {}): Reading[] {
   const out: Reading[] = [];
   const walk = (o: Record<string, unknown>, path: string[], depth: number): void => {
     for (const [key, v] of Object.entries(o)) {
+      if (out.length > MAX_READINGS_PER_MESSAGE) return;
       if (path.length === 0 && options.skip?.has(key)) continue;
       const p = [...path, key];
       const unit = options.unitOf?.(p);

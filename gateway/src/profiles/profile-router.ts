@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { HOME_ASSISTANT_ROOT, TOPIC_ROOT, isDeviceClass, isSensorUnit, topics } from '@unibos/mesh-protocol';
 import type { BrokerMessageHandler } from '../broker/gateway-broker.ts';
 import type { UplinkSink } from '../bridge/mesh-bridge.ts';
-import { FAMILY_PROFILES, type DeviceProfile, type ProfileName } from './device-profiles.ts';
+import { FAMILY_PROFILES, MAX_READINGS_PER_MESSAGE, type DeviceProfile, type ProfileName } from './device-profiles.ts';
 import { readDiscoveredState, readDiscovery, type DiscoveredEntity } from './ha-discovery-reader.ts';
 import { plausibleTimeMs, type Reading } from './reading.ts';
 import { ownedSensorId } from './sensor-ownership.ts';
@@ -203,7 +203,9 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
    * `owner` owns (a name it cannot have there is a counted drop); throws (the broker refuses the
    * publish) when the hub would not take one.
    */
-  private forward(topic: string, named: readonly Reading[], profile: ProfileName | 'discovery', family: KnownDevice | null, clientId: string, owner: string, msgId: string | undefined): void {
+  private forward(topic: string, all: readonly Reading[], profile: ProfileName | 'discovery', family: KnownDevice | null, clientId: string, owner: string, msgId: string | undefined): void {
+    const named = all.length > MAX_READINGS_PER_MESSAGE ? all.slice(0, MAX_READINGS_PER_MESSAGE) : all;
+    if (named !== all) this.dropped(topic, clientId, `too_many_readings: more than ${MAX_READINGS_PER_MESSAGE} values in one message; the first ${MAX_READINGS_PER_MESSAGE} kept`);
     const readings: Reading[] = [];
     const refused = new Set<string>();
     for (const r of named) {
