@@ -1,17 +1,22 @@
 // The same quake from several sources becomes one event: reports within 90 s, 15 km and 0.7
 // magnitude of an event already seen are merged into it (its sources grow), anything else opens a
-// new event. Events older than the window's memory (a day) are forgotten.
+// new event. An event is judged on the highest magnitude any of its sources gives (each source's
+// own figure is kept beside it). Events older than the window's memory (a day) are forgotten.
 
 import { distanceKm } from './geo.ts';
 import type { Quake, QuakeSource } from './feeds/quake.ts';
 
 export const SAME_QUAKE = { seconds: 90, km: 15, magnitude: 0.7 } as const;
 
-/** A quake as one event: the first report's figures, with every source that reported it. */
+/**
+ * A quake as one event: the first report's time, place and position; the highest magnitude any
+ * source gives (and its type); every source that reported it, each with its own magnitude.
+ */
 export type QuakeEvent = Omit<Quake, 'source' | 'sourceId'> & {
   /** `{source}:{sourceId}` of the first report. */
   id: string;
-  sources: Array<{ source: QuakeSource; sourceId: string; magnitude: number | null; timeMs: number }>;
+  /** `magnitudeType` is absent in events stored before it was kept per source. */
+  sources: Array<{ source: QuakeSource; sourceId: string; magnitude: number | null; magnitudeType?: string | null; timeMs: number }>;
 };
 
 export function sameQuake(a: Pick<Quake, 'timeMs' | 'latitude' | 'longitude' | 'magnitude'>, b: Pick<Quake, 'timeMs' | 'latitude' | 'longitude' | 'magnitude'>): boolean {
@@ -28,7 +33,8 @@ export class QuakeDedup {
   /**
    * The event this report belongs to, and whether it is new; null for a report already merged with
    * nothing new. A source that revises the magnitude of an event it reported (a reviewed solution)
-   * updates its entry, and the event's magnitude when that source gave the event's figures.
+   * updates its entry; the event's magnitude is then the highest of its sources' again (so one
+   * agency's lower first figure never hides another's higher one, and a revision downwards counts).
    */
   add(q: Quake, nowMs: number): { event: QuakeEvent; isNew: boolean } | null {
     this.forget(nowMs);
@@ -37,19 +43,14 @@ export class QuakeDedup {
       if (!seen) continue;
       if (q.magnitude === null || q.magnitude === seen.magnitude) return null;
       seen.magnitude = q.magnitude;
-      if (e.magnitude === null || e.id === `${q.source}:${q.sourceId}`) {
-        e.magnitude = q.magnitude;
-        e.magnitudeType = q.magnitudeType;
-      }
+      seen.magnitudeType = q.magnitudeType;
+      highestMagnitude(e);
       return { event: e, isNew: false };
     }
     const match = this.events.find((e) => sameQuake(e, q));
     if (match) {
-      match.sources.push({ source: q.source, sourceId: q.sourceId, magnitude: q.magnitude, timeMs: q.timeMs });
-      if (match.magnitude === null && q.magnitude !== null) {
-        match.magnitude = q.magnitude;
-        match.magnitudeType = q.magnitudeType;
-      }
+      match.sources.push({ source: q.source, sourceId: q.sourceId, magnitude: q.magnitude, magnitudeType: q.magnitudeType, timeMs: q.timeMs });
+      highestMagnitude(match);
       return { event: match, isNew: false };
     }
     const event: QuakeEvent = {
@@ -61,7 +62,7 @@ export class QuakeDedup {
       magnitude: q.magnitude,
       magnitudeType: q.magnitudeType,
       place: q.place,
-      sources: [{ source: q.source, sourceId: q.sourceId, magnitude: q.magnitude, timeMs: q.timeMs }],
+      sources: [{ source: q.source, sourceId: q.sourceId, magnitude: q.magnitude, magnitudeType: q.magnitudeType, timeMs: q.timeMs }],
     };
     this.events.push(event);
     return { event, isNew: true };
@@ -77,4 +78,14 @@ export class QuakeDedup {
   private forget(nowMs: number): void {
     for (let i = this.events.length - 1; i >= 0; i--) if (nowMs - this.events[i]!.timeMs > this.memoryMs) this.events.splice(i, 1);
   }
+}
+
+/** The event's magnitude becomes the highest its sources give (unchanged while none gives one). */
+function highestMagnitude(e: QuakeEvent): void {
+  let best: QuakeEvent['sources'][number] | null = null;
+  for (const s of e.sources) if (s.magnitude !== null && (best === null || best.magnitude === null || s.magnitude > best.magnitude)) best = s;
+  if (!best || best.magnitude === e.magnitude) return;
+  e.magnitude = best.magnitude;
+  // A source stored before types were kept per source: its type is not known.
+  e.magnitudeType = best.magnitudeType ?? null;
 }

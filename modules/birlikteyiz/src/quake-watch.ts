@@ -60,7 +60,10 @@ export class QuakeWatch {
         // (its magnitude may have come only now, or been revised past the threshold).
         const known = store.get(null, added.event.id);
         if (!known || known.verdict === 'alert') {
-          if (known) store.put(null, known.id, { ...known, ...added.event });
+          if (known) {
+            store.put(null, known.id, { ...known, ...added.event });
+            if (known.magnitude !== added.event.magnitude) this.magnitudeChanged(known.alertedOrgs, added.event);
+          }
           continue;
         }
       }
@@ -126,6 +129,22 @@ export class QuakeWatch {
       this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_OPENED, { round });
     } else if (this.settings.meshAlerts) {
       this.broadcast(orgId, { level: 'EARTHQUAKE', text: this.words.quake(e, false), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
+    }
+  }
+
+  /**
+   * An alerted quake's magnitude changed (a source revised it, or another gave a higher one): its
+   * open rounds say the new figure (their title and epicentre) and admins see the change at once.
+   */
+  private magnitudeChanged(orgIds: string[], e: QuakeEvent): void {
+    const now = this.m.now();
+    for (const orgId of orgIds) {
+      for (const round of this.rounds.unclosed(orgId, now)) {
+        if (round.quakeId !== e.id) continue;
+        round.title = this.words.quakeTitle(e);
+        if (round.epicentre) round.epicentre = { ...round.epicentre, magnitude: e.magnitude };
+        this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round: this.rounds.save(round) });
+      }
     }
   }
 

@@ -41,6 +41,24 @@ test('a quake first reported without a magnitude is alerted when another feed gi
   assert.equal(w.published.filter((p) => p.type === 'module.birlikteyiz.quake').length, 1);
 });
 
+test("a second feed's higher magnitude raises the alert the first feed's lower one did not", () => {
+  const w = watchFor({ orgA: [node('n1', 37.3, 37.1)] });
+  const alerts = () => w.published.filter((p) => p.type === 'module.birlikteyiz.quake');
+  w.watch.reports([quake({ magnitude: 3.8, magnitudeType: 'ML' })]);
+  assert.equal(alerts().length, 0, 'Kandilli ML3.8 alone is under the threshold of 4');
+  w.watch.reports([quake({ source: 'afad', sourceId: 'a1', magnitude: 4.4, magnitudeType: 'Mw', timeMs: NOW - 110_000 })]);
+  assert.equal(alerts().length, 1, "AFAD's Mw4.4 for the same quake is alerted");
+  assert.equal(alerts()[0]!.data.quake.magnitude, 4.4);
+  assert.equal(w.sent.length, 1, 'and it went into the mesh');
+  w.watch.reports([quake({ source: 'usgs', sourceId: 'u1', magnitude: 4.5, magnitudeType: 'mww', timeMs: NOW - 112_000 })]);
+  assert.equal(alerts().length, 1, 'a third source does not alert it again');
+  const stored = w.m.store.collection<StoredQuake>('quakes').get(null, 'kandilli:k1')!;
+  assert.equal(stored.verdict, 'alert');
+  assert.equal(stored.magnitude, 4.5, 'the highest any source gives');
+  assert.equal(stored.magnitudeType, 'mww');
+  assert.deepEqual(stored.sources.map((s) => [s.source, s.magnitude, s.magnitudeType]), [['kandilli', 3.8, 'ML'], ['afad', 4.4, 'Mw'], ['usgs', 4.5, 'mww']], 'each source keeps its own figure');
+});
+
 test('a feed that revises its own magnitude upwards past the threshold raises the alert', () => {
   const w = watchFor({ orgA: [node('n1', 37.3, 37.1)] });
   w.watch.reports([quake({ source: 'usgs', sourceId: 'us2', magnitude: 3.6, magnitudeType: 'ml' })]);
@@ -54,6 +72,24 @@ test('a feed that revises its own magnitude upwards past the threshold raises th
   assert.equal(alerts.length, 1, 'the revised magnitude is alerted');
   assert.equal(alerts[0]!.data.quake.magnitude, 5.1);
   assert.equal(w.m.store.collection<StoredQuake>('quakes').get(null, 'usgs:us2')!.verdict, 'alert');
+});
+
+test("an alerted quake revised upwards retitles its open round and tells the admins' screens", () => {
+  const w = watchFor({ orgA: [node('n1', 37.3, 37.1)] });
+  w.watch.reports([quake({ source: 'usgs', sourceId: 'us7', magnitude: 4.5, magnitudeType: 'mb', place: '26 km ENE of Pazarcik, Turkey' })]);
+  const round = w.rounds.list('orgA')[0]!;
+  assert.equal(round.title, 'M4.5 26 km ENE of Pazarcik, Turkey');
+  const before = w.published.length;
+  w.watch.reports([quake({ source: 'usgs', sourceId: 'us7', magnitude: 7.8, magnitudeType: 'mww', place: '26 km ENE of Pazarcik, Turkey' })]);
+  const reopened = w.rounds.get('orgA', round.id)!;
+  assert.equal(reopened.title, 'M7.8 26 km ENE of Pazarcik, Turkey', "the round's title says the reviewed magnitude");
+  assert.equal(reopened.epicentre!.magnitude, 7.8, 'and so does its epicentre on the map');
+  const updates = w.published.slice(before).filter((p) => p.type === 'module.birlikteyiz.round_updated');
+  assert.equal(updates.length, 1, 'the open round screen is told');
+  assert.equal(updates[0]!.orgId, 'orgA');
+  assert.equal(updates[0]!.data.round.title, 'M7.8 26 km ENE of Pazarcik, Turkey');
+  assert.equal(w.published.slice(before).filter((p) => p.type === 'module.birlikteyiz.quake').length, 0, 'not a second quake alert');
+  assert.equal(w.rounds.list('orgA').length, 1, 'nor a second round');
 });
 
 test('a quake dated in the future (a broken feed, a wrong clock) is a counted drop, not an alert', async () => {

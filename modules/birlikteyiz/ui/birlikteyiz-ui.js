@@ -217,7 +217,8 @@ export function mount(root, ctx) {
   /** @param {any} q */
   function quakeItem(q) {
     const verdict = VERDICT_LABEL[q.verdict]?.() ?? q.verdict;
-    const sources = q.sources.map((/** @type {any} */ s) => s.source.toUpperCase()).join(', ');
+    // Who said what: the quake is judged on the highest figure, so show each source's own.
+    const sources = q.sources.map((/** @type {any} */ s) => `${s.source.toUpperCase()}${s.magnitude === null ? '' : ` ${magnitude(s.magnitude)}${s.magnitudeType ? ` (${s.magnitudeType})` : ''}`}`).join(', ');
     return h('li', { class: `quake quake--${q.verdict}` }, h('strong', {}, magnitude(q.magnitude)), ` ${placeOf(q)} · ${dateTime(q.timeMs)} · ${sources} · ${verdict}`);
   }
 
