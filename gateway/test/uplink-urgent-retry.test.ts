@@ -247,4 +247,12 @@ test('an urgent row that breaks a limit the door now enforces (queued by an olde
   assert.equal(uplink.stats.nextDeadLetterRetryMs, undefined);
   assert.equal(scheduler.pending(), 0, 'no retry scheduled');
   assert.equal(hub.refused, 0, 'never sent');
+  // Nor after a restart, which takes up the urgent letters left in the table.
+  await uplink.stop({ timeoutMs: 500 });
+  const again = new SimScheduler();
+  const restarted = startUplink(onEnd, hub, outbox, gatewayId, again);
+  again.runUntil(2 * MIN);
+  assert.equal(outbox.deadLetterCount, 1);
+  assert.equal(outbox.deadLetters()[0]!.seq, letter!.seq, 'the same letter, not made again under a new seq');
+  assert.equal(restarted.uplink.stats.deadLetterRetries, 0);
 });

@@ -319,9 +319,13 @@ export class HubOutbox {
        SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, 1, retries + 1 FROM hub_dead_letter WHERE seq = ?
        ON CONFLICT DO NOTHING`,
     );
+    const letterBody = db.prepare<[number], { source: string; topic: string; payload: Buffer; format: number; msg_id: string }>('SELECT source, topic, payload, format, msg_id FROM hub_dead_letter WHERE seq = ?');
     this.retryTx = db.transaction((seq: number) => {
       const row = selectLetter.get(seq);
       if (!row) return undefined;
+      // One that breaks a limit the door enforces (queued by an older gateway) stays: no retry could change that.
+      const body = letterBody.get(seq)!;
+      if (hubWouldRefuse({ source: body.source, topic: body.topic, payload: body.payload, msgId: body.msg_id, format: body.format === FORMAT_CODE.json ? 'json' : 'binary' })) return undefined;
       // Not inserted: the producer queued the same id again meanwhile, so the message is in the queue anyway.
       const queued = retryOne.run(seq).changes === 1;
       deleteLetter.run(seq);
