@@ -177,6 +177,8 @@ test('after an aftershock burst, an SOS relay goes ahead of the earthquake alert
   assert.equal(queue.enqueue(relay('quake64', 1, 60)), false, 'one more relayed alert does not fit');
   assert.equal(queue.enqueue(relay('sos', 2, 41)), true, 'a relayed SOS is taken');
   assert.deepEqual(dropped, ['quake64', 'quake63'], 'the newest relayed alert made room for it');
+  // Everyone answering "I am safe" after the quake does not push its warnings out: an answer is an alert like them.
+  assert.equal(queue.enqueue(relay('safe', 1, 30)), false, 'a relayed "I am safe" does not evict a relayed warning');
   // Once the budget allows one frame, it is the SOS's.
   scheduler.runUntil(scheduler.now() + 61 * 60_000);
   assert.equal(onAir[0], 41, `the SOS went first: ${onAir.slice(0, 3).join(', ')}`);

@@ -14,7 +14,7 @@ export type TxKind = 'ack' | 'origin' | 'relay' | 'beacon';
 
 /** Lower sends first: acks unblock other senders' retries, relays keep floods moving. */
 const PRIORITY: Record<TxKind, number> = { ack: 0, origin: 1, relay: 1, beacon: 2 };
-/** Urgent frames go before any other kind: an SOS, "I am safe" or an SOS stage (-2), then other alerts (-1). */
+/** Urgent frames go before any other kind: an SOS or an SOS stage (-2), then other alerts (-1). */
 const rank = (item: TxItem): number => (item.urgent ? -item.urgent : PRIORITY[item.kind]);
 
 /**
@@ -35,7 +35,7 @@ export interface TxItem {
   /** Telemetry and beacons: skipped when the channel is busier than the polite threshold. */
   polite?: boolean;
   /**
-   * An SOS, "I am safe" or SOS stage (2), or another alert (1), ours or relayed: it goes ahead of
+   * An SOS or SOS stage (2), or another alert (1, "I am safe" among them), ours or relayed: it goes ahead of
    * everything less urgent, makes room in a full queue by pushing out the newest less urgent frame,
    * and waits for the duty-cycle budget instead of being dropped.
    */
