@@ -28,13 +28,24 @@ export interface SwitchCommanderOptions {
   readonly confirmWithinMs?: number;
 }
 
+/** Switch states remembered for TOGGLE (a gateway's devices have tens; a device inventing names must not grow it). */
+const MAX_SWITCHES_REMEMBERED = 4096;
+
 export class SwitchCommander {
-  /** Each switch's last reported state (`sensor/metric` -> 0 or 1): what a TOGGLE must change. */
+  /**
+   * Each switch's last reported state (`sensor/metric` -> 0 or 1): what a TOGGLE must change. Only
+   * switches' readings, and at most MAX_SWITCHES_REMEMBERED, the least recently reported forgotten.
+   */
   private readonly lastState = new Map<string, number>();
 
   constructor(private readonly options: SwitchCommanderOptions) {
-    options.router.on('reading', (e: { reading: { sensor: string; metric: string; value: number } }) => {
-      if (e.reading.value === 0 || e.reading.value === 1) this.lastState.set(`${e.reading.sensor}/${e.reading.metric}`, e.reading.value);
+    options.router.on('reading', (e: { reading: { sensor: string; metric: string; value: number; deviceClass?: string | undefined } }) => {
+      const r = e.reading;
+      if (r.deviceClass !== 'switch' || (r.value !== 0 && r.value !== 1)) return;
+      const key = `${r.sensor}/${r.metric}`;
+      this.lastState.delete(key);
+      this.lastState.set(key, r.value);
+      if (this.lastState.size > MAX_SWITCHES_REMEMBERED) this.lastState.delete(this.lastState.keys().next().value!);
     });
   }
 
