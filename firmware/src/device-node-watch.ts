@@ -10,8 +10,12 @@ import type pino from 'pino';
 /** How a directory is watched: `fs.watch`, or a test's wrapper around it. */
 export type WatchDirectory = (dir: string, listener: (event: string, filename: string | null) => void) => FSWatcher;
 
+/** Looks at the disk again when the directory to watch went meanwhile, at most this often in a row. */
+const LOOK_AGAIN = 8;
+
 export class DeviceNodeWatch {
   private watcher: FSWatcher | undefined;
+  private lookAgain = LOOK_AGAIN;
 
   /** `onChange(present)` is called whenever the directory entry of `path` may have changed. */
   constructor(
@@ -47,9 +51,11 @@ export class DeviceNodeWatch {
         if (this.watcher === watcher) this.restart();
       });
       this.watcher = watcher;
+      this.lookAgain = LOOK_AGAIN;
     } catch (err) {
-      // The directory went between the look and the watch (the adapter unplugged): look again, one level up at least.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && dirname(dir) !== dir) return this.start();
+      // The directory went between the look and the watch (the adapter unplugged): look again (a few
+      // times: a directory that keeps vanishing, or a file system that says so of one that exists, must not recurse for ever).
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && this.lookAgain-- > 0) return this.start();
       this.log?.debug({ err: err instanceof Error ? err.message : String(err) }, 'cannot watch the device node; relying on I/O errors and timeouts');
       return;
     }

@@ -5,7 +5,8 @@ import { mkdirSync, rmSync, watch } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { describe, it, test } from 'node:test';
 import { EventWaiter } from '@unibos/test-support';
 import { DeviceNodeWatch, type WatchDirectory } from '../src/device-node-watch.ts';
 
@@ -96,5 +97,19 @@ describe('DeviceNodeWatch', () => {
         w.node.stop();
       }
     });
+  });
+});
+
+test('a file system that keeps saying the directory is gone (while it exists) gets a few more looks, not an endless recursion', async () => {
+  await withRoot(async (root) => {
+    let calls = 0;
+    const gone: WatchDirectory = () => {
+      calls++;
+      throw Object.assign(new Error('ENOENT: no such file or directory, watch'), { code: 'ENOENT' });
+    };
+    const w = watchNode(join(root, 'ttyUSB0'), gone);
+    w.node.start();
+    assert.ok(calls > 1 && calls < 20, `looked again a few times: ${calls}`);
+    w.node.stop();
   });
 });
