@@ -176,9 +176,10 @@ export class MeshConversations implements DownlinkFollower {
     // Only the addressee's acknowledgement says the node has it.
     if (!m || m.nodeId !== from) return;
     // A node that could not open it answers NOT_OPENED after its radio's ack: delivered, then failed.
+    // No other error undoes "delivered" (its radio acknowledged it).
     if (!error || error === 'NONE') {
       if (m.status !== 'delivered') this.d.store.setStatus(m.id, 'delivered', this.d.now());
-    } else this.d.store.setStatus(m.id, 'failed', this.d.now(), { error });
+    } else if (m.status !== 'delivered' || error === 'NOT_OPENED') this.d.store.setStatus(m.id, 'failed', this.d.now(), { error });
   }
 
   private dispatch(orgId: string, m: MeshOutgoing): void {
