@@ -151,7 +151,7 @@ const DELIVERY_TR: Record<string, string> = {
   [GATEWAY_TX_REASONS.noPrivate]: 'bu ağ geçidi özel mesaj taşıyamaz',
   [GATEWAY_TX_REASONS.interrupted]: 'ağ geçidi bunu sıraya koyarken yeniden başladı ve mesaj giden kutusunda yok: gitmiş de olabilir, gitmemiş de; bu yüzden yeniden gönderilmiyor',
   [GATEWAY_TX_REASONS.switchInterrupted]: 'ağ geçidi, cihaz anahtarı onaylamadan yeniden başladı; anahtar yeniden değiştirilmiyor',
-  [GATEWAY_TX_REASONS.staleBroadcast]: 'bu kuruluşun hiçbir ağ geçidi bir saat içinde bağlanmadı, bu yüzden bu yayın gönderilmedi: hâlâ geçerliyse yeniden gönderin',
+  [GATEWAY_TX_REASONS.staleBroadcast]: 'bu yayını bir saat içinde hiçbir ağ geçidi almadı, bu yüzden vazgeçildi: hâlâ geçerliyse yeniden gönderin',
   NO_ROUTE: 'cihaza giden yol yok',
   TIMEOUT: 'zaman aşımı',
   MAX_RETRANSMIT: 'her denemeden sonra da alındı bildirimi gelmedi',

@@ -187,7 +187,7 @@ export function deliveryError(error) {
     'this gateway cannot carry private messages': () => t('this gateway cannot carry private messages'),
     "the gateway restarted while queueing it and it is not in the gateway's outbox: it may have gone out or not, so it is not sent again": () => t("the gateway restarted while queueing it and it is not in the gateway's outbox: it may have gone out or not, so it is not sent again"),
     'the gateway restarted before the device confirmed the switch; it is not switched again': () => t('the gateway restarted before the device confirmed the switch; it is not switched again'),
-    'no gateway of this org connected within an hour, so this broadcast was not sent: send it again if it still applies': () => t('no gateway of this org connected within an hour, so this broadcast was not sent: send it again if it still applies'),
+    'no gateway took this broadcast within an hour, so it was given up: send it again if it still applies': () => t('no gateway took this broadcast within an hour, so it was given up: send it again if it still applies'),
     NO_ROUTE: () => t('no route to the node'),
     TIMEOUT: () => t('timed out'),
     MAX_RETRANSMIT: () => t('no acknowledgement after every retry'),

@@ -94,13 +94,18 @@ export class Downlink {
   /** A gateway connected: hand it what waited for it (after alerts have sent their SOS stages). */
   gatewayConnected(orgId: string, gatewayId: string): void {
     // Alerts before texts, each kind oldest first: a backlog of texts never delays a warning.
+    this.giveUpStaleBroadcasts();
     const waiting = this.o.store.queued(orgId).filter((m) => m.gateways.includes(gatewayId));
-    const now = this.o.now();
-    for (const m of [...waiting.filter((w) => w.kind === 'alert'), ...waiting.filter((w) => w.kind !== 'alert')]) {
-      // A broadcast that waited longer than that for any gateway says what was true an hour ago.
-      if (m.to === BROADCAST_TARGET && now - Date.parse(m.createdAt) > BROADCAST_WAIT_MS) this.update(orgId, m.id, 'failed', { error: GATEWAY_TX_REASONS.staleBroadcast });
-      else this.dispatch(orgId, m);
-    }
+    for (const m of [...waiting.filter((w) => w.kind === 'alert'), ...waiting.filter((w) => w.kind !== 'alert')]) this.dispatch(orgId, m);
+  }
+
+  /**
+   * Broadcasts no gateway took within BROADCAST_WAIT_MS (none connected, or none reported queueing
+   * it) are given up, saying so: after that they say what was true an hour ago. Run on a timer and
+   * before a gateway that connects is handed what waited.
+   */
+  giveUpStaleBroadcasts(): void {
+    for (const m of this.o.store.queuedBroadcastsBefore(this.o.now() - BROADCAST_WAIT_MS)) this.update(m.orgId, m.id, 'failed', { error: GATEWAY_TX_REASONS.staleBroadcast });
   }
 
   /** The gateway's report on a command: queued for the radio (with its packet id) or refused. */

@@ -62,6 +62,7 @@ export class MessageStore {
       getById: db.prepare<[string], MessageRow>('SELECT * FROM downlink_messages WHERE id = ?'),
       byPacket: db.prepare<[string, number], MessageRow>("SELECT * FROM downlink_messages WHERE org_id = ? AND packet_id = ? AND status IN ('queued', 'sent') ORDER BY seq DESC LIMIT 1"),
       queuedFor: db.prepare<[string], MessageRow>("SELECT * FROM downlink_messages WHERE status = 'queued' AND org_id = ? ORDER BY seq"),
+      queuedBroadcastsBefore: db.prepare<[number], MessageRow>("SELECT * FROM downlink_messages WHERE status = 'queued' AND to_node = 'broadcast' AND created_ms < ? ORDER BY seq"),
       update: db.prepare<[string, number | null, string | null, number, string]>('UPDATE downlink_messages SET status = ?, packet_id = COALESCE(?, packet_id), error = ?, updated_ms = ? WHERE id = ?'),
     };
   }
@@ -89,6 +90,11 @@ export class MessageStore {
   /** Messages no gateway has taken yet (their gateways were offline), oldest first. */
   queued(orgId: string): Array<DownlinkMessage & { orgId: string }> {
     return this.stmt.queuedFor.all(orgId).map((r) => ({ ...toMessage(r), orgId: r.org_id }));
+  }
+
+  /** Broadcasts no gateway has taken yet, made before `ms`. */
+  queuedBroadcastsBefore(ms: number): Array<DownlinkMessage & { orgId: string }> {
+    return this.stmt.queuedBroadcastsBefore.all(ms).map((r) => ({ ...toMessage(r), orgId: r.org_id }));
   }
 
   setStatus(id: string, status: MessageStatus, timeMs: number, extra: { packetId?: number; error?: string } = {}): void {

@@ -12,6 +12,9 @@ import { DeviceSwitches } from './device-switches.ts';
 import { SwitchStore } from './switch-store.ts';
 import { MessageStore } from './message-store.ts';
 
+/** How often broadcasts waiting for a gateway are checked for going stale. */
+const STALE_SWEEP_MS = 60_000;
+
 declare module 'fastify' {
   interface FastifyInstance {
     downlink: Downlink;
@@ -24,6 +27,19 @@ export const messagesPlugin = fp(
     const messages = new MessageStore(app.db);
     const downlink = new Downlink({ store: messages, fleet: app.fleet, events: app.events, link: gateways, now: app.now });
     app.decorate('downlink', downlink);
+    // A broadcast nobody took within the hour is given up even while no gateway ever connects.
+    let staleTimer: NodeJS.Timeout | undefined;
+    app.addHook('onReady', async () => {
+      staleTimer = setInterval(() => {
+        try {
+          downlink.giveUpStaleBroadcasts();
+        } catch (err) {
+          app.log.error({ err }, 'messages: giving up stale broadcasts failed');
+        }
+      }, STALE_SWEEP_MS);
+      staleTimer.unref();
+    });
+    app.addHook('onClose', async () => clearInterval(staleTimer));
     const switches = new DeviceSwitches({ store: new SwitchStore(app.db), events: app.events, link: gateways, now: app.now });
 
     app.ingest.route('gatewayTxStatus', ({ orgId, gatewayId }, body) => {

@@ -17,8 +17,8 @@ export const GATEWAY_TX_REASONS = {
   interrupted: "the gateway restarted while queueing it and it is not in the gateway's outbox: it may have gone out or not, so it is not sent again",
   /** The same for a switch: the device may have switched, so it is not switched again. */
   switchInterrupted: 'the gateway restarted before the device confirmed the switch; it is not switched again',
-  /** The hub's: a broadcast queued while no gateway was connected, still waiting an hour later (stale by then). */
-  staleBroadcast: 'no gateway of this org connected within an hour, so this broadcast was not sent: send it again if it still applies',
+  /** The hub's: a broadcast no gateway took (reported queueing) within an hour: stale by then. */
+  staleBroadcast: 'no gateway took this broadcast within an hour, so it was given up: send it again if it still applies',
 } as const;
 
 /** What a reason reads as when the node let a queued command go unsent (`not sent: ` + the reason). */

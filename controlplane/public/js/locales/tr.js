@@ -486,7 +486,7 @@ export const TR = {
   'the radio’s airtime limit was reached': 'telsizin yayın süresi sınırına ulaşıldı',
   'the node did not answer': 'cihaz yanıt vermedi',
   'the node could not read it': 'cihaz okuyamadı',
-  'no gateway of this org connected within an hour, so this broadcast was not sent: send it again if it still applies': 'bu kuruluşun hiçbir ağ geçidi bir saat içinde bağlanmadı, bu yüzden bu yayın gönderilmedi: hâlâ geçerliyse yeniden gönderin',
+  'no gateway took this broadcast within an hour, so it was given up: send it again if it still applies': 'bu yayını bir saat içinde hiçbir ağ geçidi almadı, bu yüzden vazgeçildi: hâlâ geçerliyse yeniden gönderin',
   'Only the latest {count} are drawn, from {time}: the period holds more.': 'Yalnızca son {count} tanesi çiziliyor, {time} itibarıyla: bu dönemde daha fazlası var.',
   on: 'açık',
   off: 'kapalı',
