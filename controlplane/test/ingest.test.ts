@@ -80,6 +80,22 @@ test('texts, telemetry and sensor readings are stored and queryable by node, kin
   assert.match(bad.body.message, /kind/);
 });
 
+test('home-made sensor payloads: a Unix time (seconds or milliseconds) becomes when it was measured, an empty unit means none', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  gw.sensor('shed', 'temperature', '{"value": 21.5, "time": 1733480000}');
+  gw.sensor('shed', 'temperature', '{"value": 22, "time": 1733480060123, "unit": ""}');
+  const second = await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.value === 22, { what: 'the second reading' });
+  assert.equal(second.data.measuredAt, '2024-12-06T10:14:20.123Z');
+  assert.equal('unit' in second.data, false, 'an empty unit is no unit');
+  const readings = await api(hub.url, admin, '/api/v1/sensors/shed/readings?metric=temperature');
+  assert.deepEqual(
+    readings.body.items.map((r: { value: number; unit?: string; measuredAt?: string }) => [r.value, r.unit, r.measuredAt]),
+    [[22, undefined, '2024-12-06T10:14:20.123Z'], [21.5, undefined, '2024-12-06T10:13:20.000Z']],
+  );
+});
+
 test('an SOS becomes one open alert however often the node repeats it; "I am safe" resolves it', async () => {
   const hub = await startTestHub({ dedupWindowMs: 0 });
   const admin = await createAdminSession(hub);

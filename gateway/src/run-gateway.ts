@@ -201,7 +201,7 @@ function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroke
   gauge('unibos_hub_outbox_dead_letter_retries', 'Urgent dead letters put back in the queue automatically since start', (g) => g.set(parts().outbox?.stats.deadLetterRetries ?? 0));
   gauge(
     'unibos_broker_hub_refusals',
-    'Publishes refused at the door because the hub would refuse them, by reason',
+    'Publishes the hub would refuse, acknowledged and dropped at the door (neither queued for the hub nor routed), by reason',
     (g) => {
       for (const [reason, n] of Object.entries(parts().broker?.stats.hubRefusals ?? {})) g.set({ reason }, n);
     },
@@ -220,6 +220,7 @@ function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroke
   gauge('unibos_hub_acked', 'Messages the hub acknowledged', (g) => g.set(parts().uplink?.stats.acked ?? 0));
   gauge('unibos_bridge_frames_heard', 'Mesh frames bridged to MQTT', (g) => g.set(parts().bridge?.stats.framesHeard ?? 0));
   gauge('unibos_bridge_tx_rejected', 'tx commands refused', (g) => g.set(parts().bridge?.stats.txRejected ?? 0));
+  gauge('unibos_bridge_sensor_clears', 'Zero-length publishes on sensor topics (retained readings cleared), not forwarded to the hub as readings', (g) => g.set(parts().bridge?.stats.sensorClears ?? 0));
   gauge(
     'unibos_bridge_forgotten',
     'Mesh nodes and sensor metrics forgotten on the local broker (their retained messages cleared) to stay within the bound',

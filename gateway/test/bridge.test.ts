@@ -177,11 +177,12 @@ test('a hub command with a ref is reported with its packet id; the same ref agai
   assert.deepEqual(s.n.inbox.since().map((m) => m.text), ['storm coming'], 'the node gets it once');
 });
 
-test('a sensor publish with no metric level (unibos/v1/sensor/{id}) is refused at the door and counted, not acknowledged and lost without a trace', async (t) => {
+/** A bridge wired to a real broker as `unibos gateway` wires it: sensor topics to handleSensor, the outbox in the broker's own database. */
+async function sensorDoor(t: { after(fn: () => Promise<void>): void }) {
   const s = await setup(t);
   const dir = mkdtempSync(join(tmpdir(), 'unibos-bridge-outbox-'));
   const db = new Database(join(dir, 'gateway.db'));
-  const h = await BrokerHarness.start();
+  const h = await BrokerHarness.start({ db });
   t.after(async () => {
     await h.stop();
     db.close();
@@ -190,18 +191,91 @@ test('a sensor publish with no metric level (unibos/v1/sensor/{id}) is refused a
   const outbox = new HubOutbox(db);
   const bridge = new MeshBridge({ gatewayId: 'gw1', device: s.g, params, local: { publish: async () => undefined }, uplink: { forward: (m) => void outbox.add(m) }, logger: silent });
   h.broker.subscribe(topics.sensorFilter, (topic, payload, _clientId, msgId) => bridge.handleSensor(topic, payload, msgId));
-  const login = await h.device('tank1', 'sensor');
-  const c = await connectAsync(`mqtt://127.0.0.1:${h.port}`, { ...login, protocolVersion: 4, reconnectPeriod: 0, clean: true });
+  return { h, outbox, bridge, queued: () => outbox.peek(100).map((m) => [m.topic, Buffer.from(m.payload).toString()]) };
+}
+
+/** A sensor with a persistent session (clean false) that reconnects as devices do; `closes` counts the connections it lost. */
+async function persistentSensor(t: { after(fn: () => Promise<void>): void }, h: BrokerHarness, id: string) {
+  const login = await h.device(id, 'sensor');
+  const c = await connectAsync(`mqtt://127.0.0.1:${h.port}`, { ...login, protocolVersion: 4, clean: false, reconnectPeriod: 200 });
   c.on('error', () => {});
-  t.after(() => void c.end(true));
-  const closed = new Promise<'closed'>((resolve) => c.once('close', () => resolve('closed')));
-  const acked = c.publishAsync('unibos/v1/sensor/tank1', '42.5', { qos: 1 }).then(() => 'acked' as const, () => 'closed' as const);
-  const outcome = await Promise.race([acked, closed]);
-  // Acknowledged but neither queued for the hub nor counted, the reading would be gone without a trace.
-  assert.equal(outbox.size, 0);
-  assert.equal(outcome, 'closed', 'the hub would refuse the topic (no metric): the sensor must not get a PUBACK');
+  const sensor = { c, closes: 0 };
+  c.on('close', () => sensor.closes++);
+  t.after(async () => void (await c.endAsync(true)));
+  return sensor;
+}
+
+test('a sensor publish with no metric level (unibos/v1/sensor/{id}) is refused at the door and counted, acknowledged and dropped: not lost without a trace, not a reason to cut the sensor off', { timeout: 15_000 }, async (t) => {
+  const { h, outbox, bridge } = await sensorDoor(t);
+  const sensor = await persistentSensor(t, h, 'tank1');
+  let acked = false;
+  void sensor.c.publishAsync('unibos/v1/sensor/tank1', '42.5', { qos: 1 }).then(() => (acked = true));
+  await h.waitUntil(() => acked, () => `the PUBACK; the sensor lost its connection ${sensor.closes} times`);
+  assert.equal(outbox.size, 0, 'the hub would refuse the topic (no metric): not queued');
   assert.deepEqual(h.broker.stats.hubRefusals, { topic_shape: 1 });
   assert.equal(bridge.stats.uplinkRefused, 1);
+  await sensor.c.publishAsync('unibos/v1/sensor/tank1/level', '42.5', { qos: 1 });
+  assert.equal(outbox.size, 1);
+  assert.equal(sensor.closes, 0);
+});
+
+test('a reading the hub would refuse, from a persistent QoS 1 session, is acknowledged and dropped with its reason: the session goes on and the readings after it reach the outbox', { timeout: 15_000 }, async (t) => {
+  const { h, outbox, bridge, queued } = await sensorDoor(t);
+  const dashboard = await connectAsync(`mqtt://127.0.0.1:${h.port}`, { ...(await h.device('dash', 'hub')), protocolVersion: 4, clean: true, reconnectPeriod: 0 });
+  t.after(async () => void (await dashboard.endAsync(true)));
+  const routed: string[] = [];
+  dashboard.on('message', (topic, payload) => routed.push(`${topic} ${payload.toString()}`));
+  await dashboard.subscribeAsync('unibos/v1/sensor/#', { qos: 1 });
+  const sensor = await persistentSensor(t, h, 'tank1');
+  // As a device sends them, one after the other without waiting: the first one's time is no date.
+  const acks = Promise.all([
+    sensor.c.publishAsync('unibos/v1/sensor/tank1/temp', '{"value":21.5,"time":"yesterday"}', { qos: 1, retain: true }),
+    sensor.c.publishAsync('unibos/v1/sensor/tank1/level', '22.0', { qos: 1 }),
+    // Home-made payloads: an empty unit, a Unix time in seconds.
+    sensor.c.publishAsync('unibos/v1/sensor/tank1/count', '{"value":40,"unit":""}', { qos: 1 }),
+    sensor.c.publishAsync('unibos/v1/sensor/tank1/temp', '{"value":21.5,"time":1733480000}', { qos: 1 }),
+  ]);
+  await h.waitUntil(() => outbox.size >= 3, () => `the three good readings in the outbox; it has ${JSON.stringify(queued())}, the sensor lost its connection ${sensor.closes} times`);
+  await acks;
+  assert.deepEqual(queued(), [
+    ['unibos/v1/sensor/tank1/level', '22.0'],
+    ['unibos/v1/sensor/tank1/count', '{"value":40,"unit":""}'],
+    ['unibos/v1/sensor/tank1/temp', '{"value":21.5,"time":1733480000}'],
+  ]);
+  assert.equal(sensor.closes, 0, 'the connection was never dropped');
+  assert.deepEqual(h.of('clientConnected').filter((c) => c.clientId === 'tank1').length, 1);
+  assert.deepEqual(h.broker.stats.hubRefusals, { bad_payload: 1 });
+  assert.equal(bridge.stats.uplinkRefused, 1);
+  const denial = h.of('denied').find((d) => d.clientId === 'tank1');
+  assert.equal(denial?.topic, 'unibos/v1/sensor/tank1/temp');
+  assert.match(denial?.reason ?? '', /\(bad_payload\).*"time"/);
+  assert.ok(h.logs.some((l) => l.level === 40 && l.clientId === 'tank1' && /bad_payload/.test(String(l.reason))), 'the refusal is logged with its reason');
+  // Dropped, not only kept from the hub: no subscriber got it (it came before the good ones), nothing retained it.
+  await h.waitUntil(() => routed.length >= 3, () => `the good readings routed; got ${JSON.stringify(routed)}`);
+  assert.deepEqual(routed, ['unibos/v1/sensor/tank1/level 22.0', 'unibos/v1/sensor/tank1/count {"value":40,"unit":""}', 'unibos/v1/sensor/tank1/temp {"value":21.5,"time":1733480000}']);
+  const retained: string[] = [];
+  for await (const m of h.broker.retained('unibos/v1/sensor/tank1/#')) retained.push(m.payload.toString());
+  assert.deepEqual(retained, []);
+});
+
+test('clearing a retained reading (a zero-length retained publish) clears it on the broker and is no reading for the hub: not queued, counted', { timeout: 15_000 }, async (t) => {
+  const { h, outbox, bridge, queued } = await sensorDoor(t);
+  const sensor = await persistentSensor(t, h, 'tank1');
+  const retainedTemp = async () => {
+    const out: string[] = [];
+    for await (const m of h.broker.retained('unibos/v1/sensor/tank1/temp')) out.push(m.payload.toString());
+    return out;
+  };
+  // QoS 2: aedes sends a QoS 1 PUBACK before it stores the retained copy, its PUBREC after.
+  await sensor.c.publishAsync('unibos/v1/sensor/tank1/temp', '21.5', { qos: 2, retain: true });
+  assert.deepEqual(await retainedTemp(), ['21.5']);
+  await sensor.c.publishAsync('unibos/v1/sensor/tank1/temp', '', { qos: 2, retain: true });
+  assert.deepEqual(await retainedTemp(), [], 'the retained reading is gone from the broker');
+  await sensor.c.publishAsync('unibos/v1/sensor/tank1/temp', '22', { qos: 1 });
+  assert.deepEqual(queued(), [['unibos/v1/sensor/tank1/temp', '21.5'], ['unibos/v1/sensor/tank1/temp', '22']], 'no null reading overwrote the latest value at the hub');
+  assert.equal(bridge.stats.sensorClears, 1);
+  assert.deepEqual(h.broker.stats.hubRefusals, {});
+  assert.equal(sensor.closes, 0);
 });
 
 test('a switch command the hub delivers again (same ref: our PUBACK was lost) is not run twice: a TOGGLE stays one toggle', async (t) => {

@@ -71,6 +71,8 @@ export interface BridgeStats {
   publishErrors: number;
   bridgeErrors: number;
   uplinkRefused: number;
+  /** Zero-length publishes on sensor topics: a retained reading cleared, which is no reading for the hub. */
+  sensorClears: number;
   /** Mesh nodes and sensor metrics forgotten (their retained messages cleared) to keep within the bounds. */
   nodesForgotten: number;
   sensorsForgotten: number;
@@ -89,7 +91,7 @@ export const MAX_ANNOUNCED_SENSORS = 4096;
 export const MAX_MESH_NODES = 2048;
 
 export class MeshBridge {
-  readonly stats: BridgeStats = { framesHeard: 0, published: 0, uplinked: 0, notUplinkedViaMqtt: 0, txAccepted: 0, txRejected: 0, sensorMessages: 0, publishErrors: 0, bridgeErrors: 0, uplinkRefused: 0, nodesForgotten: 0, sensorsForgotten: 0 };
+  readonly stats: BridgeStats = { framesHeard: 0, published: 0, uplinked: 0, notUplinkedViaMqtt: 0, txAccepted: 0, txRejected: 0, sensorMessages: 0, publishErrors: 0, bridgeErrors: 0, uplinkRefused: 0, sensorClears: 0, nodesForgotten: 0, sensorsForgotten: 0 };
   private readonly router: MeshRouter;
   /** Mesh nodes with retained messages: announced in this run with their name (true) or without (false), or only in an earlier run (null). */
   private readonly announcedNodes: LruMap<number, boolean | null>;
@@ -294,13 +296,20 @@ export class MeshBridge {
 
   /**
    * A sensor's publish on `unibos/v1/sensor/{id}/{metric}`: towards the hub, and into discovery.
-   * Throws (the broker then refuses it: no PUBACK) when the hub would not take it.
+   * Throws an error with a `refusal` when the hub would not take it: the broker then acknowledges
+   * and drops it, counted with the reason.
    */
   handleSensor(topic: string, payload: Buffer, msgId?: string): void {
+    if (payload.length === 0) {
+      // A zero-length retained publish is how MQTT deletes a retained message: the broker clears
+      // it, and the hub is told nothing (as a reading it would be a null overwriting the latest value).
+      this.stats.sensorClears++;
+      return;
+    }
     const [, , , sensorId, ...rest] = topic.split('/');
     if (!sensorId || rest.length === 0) {
       if (!this.options.uplink) return;
-      // `unibos/v1/sensor/{id}` with no metric is no reading the hub could store: refused (no PUBACK), counted.
+      // `unibos/v1/sensor/{id}` with no metric is no reading the hub could store: refused (dropped), counted.
       this.stats.uplinkRefused++;
       throw new UplinkError('E_HUB_WOULD_REFUSE', `${JSON.stringify(topic)} is not a sensor reading's topic: ${topics.sensor('{sensorId}', '{metric}')}`, { refusal: 'topic_shape' });
     }
@@ -421,8 +430,9 @@ export class MeshBridge {
       this.options.uplink.forward(options.msgId === undefined ? { source, topic, payload, lane } : { source, topic, payload, lane, msgId: options.msgId });
       this.stats.uplinked++;
     } catch (err) {
-      // Refused by the outbox (a topic or payload the hub could never take): counted, and handed
-      // back to a publishing client so it is not acknowledged; a heard frame has nobody to tell.
+      // Refused by the outbox (a topic or payload the hub could never take): counted, and thrown
+      // back to the broker for a publishing client (it drops it, counted by reason); a heard
+      // frame has nobody to tell.
       this.stats.uplinkRefused++;
       if (options.refuse) throw err;
       this.options.logger.warn({ topic, err: (err as Error).message }, 'not forwarded to the hub');

@@ -28,7 +28,11 @@ export interface BrokerStats {
   readonly connectionsShed: number;
   /** Connections closed for a protocol error: garbage, malformed packets, timeouts. */
   readonly protocolErrors: number;
-  /** Publishes refused (no PUBACK) because the hub would refuse them, by the hub limit they break. */
+  /**
+   * Publishes the hub would refuse, by the hub limit they break: acknowledged (MQTT 3.1.1 has no
+   * negative PUBACK; unacknowledged, a persistent session resends it at every reconnect) and
+   * dropped: neither queued for the hub nor routed to subscribers.
+   */
   readonly hubRefusals: Readonly<Record<string, number>>;
   /** QoS 1/2 resends of a message already taken (after a crash before our acknowledgement): acknowledged again, not taken twice. */
   readonly resendsRecognised: number;

@@ -97,7 +97,9 @@ export interface BrokerPublishOptions {
 /**
  * Receives messages for the gateway itself. It runs before the publishing client is acknowledged,
  * so a handler that stores the message synchronously (the uplink's outbox) makes the PUBACK mean
- * "stored"; if it throws, the publish is refused and the client, never acknowledged, sends it again.
+ * "stored"; if it throws, the publish is refused and the client, never acknowledged, sends it again,
+ * unless the error carries a `refusal` (the hub would refuse it, hubWouldRefuse): then it is
+ * acknowledged and dropped, counted by reason, so the client's session goes on.
  * `clientId` is null for the gateway's own publishes. `msgId` is set when the broker tracks the
  * message for exactly-once (QoS 1/2 from a persistent session, the broker given the gateway's db):
  * the handler runs inside the transaction that records it, so an outbox row added synchronously
@@ -204,6 +206,9 @@ interface InternalSubscription {
 /** Refusals the broker decided on; aedes reports them back as client errors, which are not counted again. */
 class BrokerRefusal extends Error {}
 
+/** A publish acknowledged but taken nowhere: the hub would refuse it (see untakeable). */
+const DROPPED = 'dropped' as const;
+
 export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private readonly counters = new BrokerCounters();
   private readonly clientState = new WeakMap<Client, ClientState>();
@@ -229,6 +234,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private aedes!: Aedes;
   /** Publishes forwarded below aedes, and the rest handed to it one at a time (publish-fast-path.ts); null until started. */
   private fastPath: PublishFastPath | null = null;
+  /** Publishes authorizePublish let through to be acknowledged, which aedes.publish then routes nowhere (and does not retain). */
+  private readonly dropping = new WeakSet<PublishPacket>();
   private persistence!: LevelPersistence;
   /** The last retained publish per topic still being stored (publish() keeps them in order). */
   private readonly retainedInFlight = new Map<string, Promise<void>>();
@@ -408,6 +415,16 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new GatewayError('E_STORAGE', `cannot start the broker on ${dbDir}: ${(err as Error).message}`, { cause: err });
     }
     this.watchAedes();
+    // aedes acknowledges a publish and then routes it through publish(); a refused one it would
+    // only close the connection for. So a dropped publish goes on to be acknowledged, and stops here.
+    // (aedes' types know only publish(packet, done); it also takes the publishing client in between.)
+    type Done = (err?: Error) => void;
+    const publish = this.aedes.publish.bind(this.aedes) as (packet: PublishPacket, client: Client | null | Done, done?: Done) => void;
+    this.aedes.publish = ((packet: PublishPacket, client: Client | null | Done, done?: Done) => {
+      if (!this.dropping.has(packet)) return publish(packet, client, done);
+      this.dropping.delete(packet);
+      (typeof client === 'function' ? client : done)?.();
+    }) as unknown as Aedes['publish'];
     // Always there, for it hands aedes a client's publishes one at a time; it forwards nothing
     // without QoS 0 queues (maxQueuedQos0 0: aedes delivers everything).
     this.fastPath = new PublishFastPath(this.aedes as unknown as ConstructorParameters<typeof PublishFastPath>[0], {
@@ -752,7 +769,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
         return;
       }
     } catch (err) {
-      refused = this.untakeable(client, packet, err);
+      // Judging itself failed: nothing was handed over yet, so a drop is acknowledged without taking it.
+      refused = this.refuseOrDrop(client, packet, err);
+      if (refused === null) return done(null);
     }
     if (refused === null) this.takenPublish(client, packet, false, done);
     else done(refused);
@@ -766,12 +785,20 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       else if (this.internal.length > 0) this.takeInternally(client, packet);
       this.counters.messagesIn++;
     } catch (err) {
-      refused = this.untakeable(client, packet, err);
+      refused = this.refuseOrDrop(client, packet, err);
     }
     // The publisher's DUP says it may have sent this before, to us; the copies we deliver are
     // first sends [MQTT-3.3.1-3] (aedes would copy the flag to every subscriber and retained copy).
     packet.dup = false;
     done(refused);
+  }
+
+  /** untakeable's verdict for the aedes path: an Error closes the connection; a drop lets aedes acknowledge the packet, routed nowhere. */
+  private refuseOrDrop(client: Client | null, packet: PublishPacket, err: unknown): Error | null {
+    const verdict = this.untakeable(client, packet, err);
+    if (verdict !== DROPPED) return verdict;
+    this.dropping.add(packet);
+    return null;
   }
 
   /**
@@ -807,15 +834,22 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     }
   }
 
-  private untakeable(client: Client | null, packet: PublishPacket, err: unknown): Error {
+  /**
+   * What to do with a message a gateway handler threw for. One the hub would refuse (too deep, too
+   * large once wrapped, a payload it cannot store) is dropped: acknowledged, counted and logged with
+   * the reason, neither queued for the hub nor routed. MQTT 3.1.1 has no negative PUBACK, and left
+   * unacknowledged (the connection closed) a persistent session resends it first thing at every
+   * reconnect, forever, and nothing it sends after it ever gets through; mosquitto too acknowledges
+   * and drops a publish its ACL denies. Anything else (the outbox's disk failing) may pass: not
+   * acknowledged, so the client sends it again.
+   */
+  private untakeable(client: Client | null, packet: PublishPacket, err: unknown): Error | typeof DROPPED {
     const clientId = client?.id ?? storedWillClientId(packet);
     const refusal = (err as { refusal?: unknown } | null)?.refusal;
     if (typeof refusal === 'string') {
-      // The hub would refuse it (too deep, too large once wrapped, a payload it cannot store): said
-      // now, while the client can still be told, instead of after it was acknowledged and queued.
       this.counters.hubRefusals[refusal] = (this.counters.hubRefusals[refusal] ?? 0) + 1;
-      this.deny('publish', clientId, `the hub would refuse it (${refusal}): ${(err as Error).message}`, packet.topic);
-      return new BrokerRefusal(refusal);
+      this.deny('publish', clientId, `the hub would refuse it (${refusal}): ${(err as Error).message}; acknowledged and dropped`, packet.topic);
+      return DROPPED;
     }
     this.log.error({ err, clientId, topic: packet.topic }, 'the gateway could not take a message; not acknowledging it');
     return new BrokerRefusal('gateway could not take the message');
@@ -860,7 +894,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
    * A QoS 0 publish the fast path forwards: its topic was allowed for this client before, so what
    * is left is takenPublish's part (the gateway's own subscribers, the counters).
    */
-  private takeForwarded(client: Client, topic: string, payload: Buffer | null, deliveries: number, qos: 0 | 1): Error | null {
+  private takeForwarded(client: Client, topic: string, payload: Buffer | null, deliveries: number, qos: 0 | 1): Error | typeof DROPPED | null {
     try {
       if (payload !== null) this.deliverInternally(topic, payload, client.id, undefined, deviceIdOf(this.clientState.get(client)?.subject));
     } catch (err) {

@@ -46,9 +46,10 @@ export interface FastPathHost {
   /**
    * The message passed the ACL (allowed topic) and is about to go to `deliveries` subscribers:
    * count it and hand it to the gateway's own subscribers (`payload` is null when none matches).
-   * An Error refuses it, as the aedes path's authorizePublish would, and the client is cut off.
+   * An Error refuses it, as the aedes path's authorizePublish would, and the client is cut off;
+   * 'dropped' (the hub would refuse it) has it acknowledged and delivered to nobody.
    */
-  take(client: Client, topic: string, payload: Buffer | null, deliveries: number, qos: 0 | 1): Error | null;
+  take(client: Client, topic: string, payload: Buffer | null, deliveries: number, qos: 0 | 1): Error | 'dropped' | null;
   /** Whether one of the gateway's own subscriptions matches `topic`. */
   takesInternally(topic: string): boolean;
   /**
@@ -521,20 +522,22 @@ class FastConnection {
     return true;
   }
 
-  /** Hands the message to the broker; false if it refused it (the client is then cut off). */
-  private take(route: Route, data: Buffer, payloadStart: number, end: number, deliveries: number, qos: 0 | 1): boolean {
+  /** Hands the message to the broker: 'taken' (deliver it), 'dropped' (acknowledge it only), or 'refused' (the client is cut off). */
+  private take(route: Route, data: Buffer, payloadStart: number, end: number, deliveries: number, qos: 0 | 1): 'taken' | 'dropped' | 'refused' {
     const payload = route.internal ? Buffer.from(data.subarray(payloadStart, end)) : null;
-    const refused = this.path.fastHost.take(this.client as unknown as Client, route.topic, payload, deliveries, qos);
-    if (refused === null) return true;
+    const verdict = this.path.fastHost.take(this.client as unknown as Client, route.topic, payload, deliveries, qos);
+    if (verdict === null) return 'taken';
+    if (verdict === 'dropped') return 'dropped';
     this.passThrough = true;
-    this.client.emit('error', refused);
-    return false;
+    this.client.emit('error', verdict);
+    return 'refused';
   }
 
   /** Sends the frame to every subscriber; false if the broker refused it (the client is then cut off). */
   private forward(route: Route, data: Buffer, at: number, end: number): boolean {
     const queues = route.queues!;
-    if (!this.take(route, data, this.topicEnd, end, queues.length, 0)) return false;
+    const verdict = this.take(route, data, this.topicEnd, end, queues.length, 0);
+    if (verdict !== 'taken') return verdict === 'dropped';
     if (queues.length === 0) return true;
     const frame = data.subarray(at, end);
     for (const queue of queues) {
@@ -550,8 +553,10 @@ class FastConnection {
   private forwardQos1(targets: readonly Qos1Target[], route: Route, data: Buffer, at: number, body: number, end: number): boolean {
     const client = this.client;
     const idAt = this.topicEnd;
-    if (!this.take(route, data, idAt + 2, end, targets.length, 1)) return false;
+    const verdict = this.take(route, data, idAt + 2, end, targets.length, 1);
+    if (verdict === 'refused') return false;
     client.conn.write(Buffer.from([PUBACK, 2, data[idAt]!, data[idAt + 1]!]));
+    if (verdict === 'dropped') return true;
     let downgraded: Buffer | null = null;
     for (const target of targets) {
       if (target.qos === 0) {

@@ -1,6 +1,6 @@
 // What the hub accepts from a gateway, defined once: the hub broker and ingest enforce it, and the
-// gateway refuses at its own door (no PUBACK, counted, with the reason) anything that would break
-// it, so a message the hub could never take is never accepted, queued and resent forever.
+// gateway refuses at its own door (acknowledged and dropped, counted, with the reason) anything
+// that would break it, so a message the hub could never take is never queued and resent forever.
 
 import type { HubEnvelopeFormat } from './hub-envelope.ts';
 import { parseSensorTopic, topics } from '../mqtt/topics.ts';
@@ -94,7 +94,8 @@ export function readSensorPayload(body: { json: unknown } | { bytes: Uint8Array 
 function withDescriptors(value: number, doc: Record<string, unknown>): SensorReading {
   const out: { ok: true; value: number } & SensorDescriptors = { ok: true, value };
   const { unit, deviceClass, time } = doc;
-  if (unit !== undefined) {
+  // An empty unit is how many home-made sensors say "none" (a dimensionless count, a state).
+  if (unit !== undefined && unit !== '') {
     if (!isSensorUnit(unit)) return { ok: false, detail: `"unit" must be text of 1-${HUB_UPLINK_LIMITS.maxSensorUnitChars} characters` };
     out.unit = unit;
   }
@@ -103,12 +104,26 @@ function withDescriptors(value: number, doc: Record<string, unknown>): SensorRea
     out.deviceClass = deviceClass;
   }
   if (time !== undefined) {
-    const ms = typeof time === 'string' ? Date.parse(time) : NaN;
-    if (!Number.isFinite(ms)) return { ok: false, detail: '"time" must be an ISO 8601 date' };
+    const ms = typeof time === 'string' ? Date.parse(time) : typeof time === 'number' ? epochMs(time) : NaN;
+    if (!Number.isFinite(ms)) return { ok: false, detail: '"time" must be an ISO 8601 date or a Unix time in seconds or milliseconds' };
     out.measuredMs = ms;
   }
   return out;
 }
+
+/**
+ * A numeric `time` as devices send it (`time()` on a board with NTP, `Date.now()`): Unix seconds
+ * below 1e11 (year 5138), else milliseconds. Whole milliseconds, as the hub stores them; NaN for
+ * a negative time or one a Date cannot hold.
+ */
+export function epochMs(time: number): number {
+  if (!Number.isFinite(time) || time < 0) return NaN;
+  const ms = Math.round(time < 1e11 ? time * 1000 : time);
+  return ms <= MAX_DATE_MS ? ms : NaN;
+}
+
+/** The last instant a JavaScript Date can hold (so `new Date(ms).toISOString()` cannot throw). */
+const MAX_DATE_MS = 8.64e15;
 
 function rawReading(raw: unknown): SensorReading {
   const chars = JSON.stringify(raw)?.length ?? 0;
