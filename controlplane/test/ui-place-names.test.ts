@@ -60,7 +60,12 @@ function overlaps(boxes: Box[]): string[] {
 async function zoomTo(page: Page, zoom: number): Promise<void> {
   for (let z = (await labels(page)).zoom; z < zoom; z = (await labels(page)).zoom) {
     await page.getByRole('button', { name: 'Zoom in' }).click();
-    await page.locator(`.place-labels[data-zoom="${z + 1}"]:not(.is-zooming)`).waitFor({ state: 'attached' });
+    // At least one level in: the map may have been on its way somewhere when the labels were read
+    // (a fit still ending), so not necessarily exactly z + 1.
+    await page.waitForFunction((before) => {
+      const pane = document.querySelector<HTMLElement>('.place-labels');
+      return pane !== null && !pane.classList.contains('is-zooming') && Number(pane.dataset.zoom) > before;
+    }, z);
   }
 }
 
