@@ -19,20 +19,11 @@ import { UplinkError } from '../src/uplink/uplink-error.ts';
 import { BrokerHarness } from './support/broker-harness.ts';
 import { TestHub } from './support/uplink-hub.ts';
 import { trafficMessage } from './support/uplink-traffic.ts';
+import { teardown, type Cleanup } from './support/teardown.ts';
 import { waitUntil } from '@unibos/test-support';
 
 const logger = pino({ level: process.env.UNIBOS_LOG_LEVEL ?? 'silent' });
 
-type Cleanup = () => unknown;
-
-/** Undoes what a test started, newest first (the uplink stops before its database closes), even when the test failed. */
-function teardown(t: { after(fn: () => Promise<void>): void }): (fn: Cleanup) => void {
-  const steps: Cleanup[] = [];
-  t.after(async () => {
-    for (const step of steps.reverse()) await step();
-  });
-  return (fn) => void steps.push(fn);
-}
 
 function openOutbox(onEnd: (fn: Cleanup) => void, options?: HubOutboxOptions) {
   const dir = mkdtempSync(join(tmpdir(), 'unibos-poison-'));

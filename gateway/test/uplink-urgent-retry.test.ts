@@ -18,19 +18,11 @@ import { HubOutbox, type NewHubMessage } from '../src/uplink/hub-outbox.ts';
 import { HubUplink } from '../src/uplink/hub-uplink.ts';
 import { TestHub } from './support/uplink-hub.ts';
 import { trafficMessage } from './support/uplink-traffic.ts';
+import { teardown, type Cleanup } from './support/teardown.ts';
 
 const logger = pino({ level: process.env.UNIBOS_LOG_LEVEL ?? 'silent' });
 const MIN = 60_000;
 
-type Cleanup = () => unknown;
-
-function teardown(t: { after(fn: () => Promise<void>): void }): (fn: Cleanup) => void {
-  const steps: Cleanup[] = [];
-  t.after(async () => {
-    for (const step of steps.reverse()) await step();
-  });
-  return (fn) => void steps.push(fn);
-}
 
 function openOutbox(onEnd: (fn: Cleanup) => void): HubOutbox {
   return openOutboxDb(onEnd).outbox;
