@@ -99,23 +99,21 @@ export function openFrame(frame: Uint8Array, channels: ChannelSet): OpenedFrame 
     throw new MeshError('E_UNKNOWN_CHANNEL', `no channel with hash 0x${header.channelHash.toString(16).padStart(2, '0')}`);
   }
   const n = frame.length - FRAME_OVERHEAD;
-  const ciphertext = frame.subarray(HEADER_SIZE, HEADER_SIZE + n);
-  const tag = frame.subarray(HEADER_SIZE + n);
   const aad = associatedData(frame, aadScratch);
   const nonce = nonceFor(frame);
   for (const channel of candidates) {
-    const plaintext = tryOpen(channel, nonce, aad, ciphertext, tag);
+    const plaintext = openerFor(channel).open(nonce, aad, frame, HEADER_SIZE, n);
     if (plaintext) return { header, plaintext, channel };
   }
   throw new MeshError('E_AUTH_FAILED', `frame ${header.from.toString(16)}/${header.id.toString(16)} did not authenticate`);
 }
 
-function tryOpen(channel: ChannelKey, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array): Uint8Array | undefined {
+function openerFor(channel: ChannelKey): CcmOpener {
   let opener = openers.get(channel);
   if (!opener) {
     keyObject(channel); // refuses a key that is not 32 bytes, with the channel's name
     opener = new CcmOpener(channel.key);
     openers.set(channel, opener);
   }
-  return opener.open(nonce, aad, ciphertext, tag);
+  return opener;
 }

@@ -377,11 +377,15 @@ interface FieldPlan {
   bytesLength: number | undefined;
   /** Integer fields: the range a value must fall in. */
   range: readonly [number, number] | undefined;
+  /** Message fields: the path of the value by the path of the message holding it, made once each. */
+  paths: Map<string, string>;
 }
 
 interface TypePlan {
   fields: FieldPlan[];
   oneofs: string[][];
+  /** fromWire for this type, compiled once (see compileFromWire). */
+  fromWire: (raw: Plain, path: string) => Plain;
 }
 
 const LONG_TYPES: ReadonlySet<string> = new Set(['uint64', 'int64', 'sint64', 'fixed64', 'sfixed64']);
@@ -390,33 +394,33 @@ const plans = new WeakMap<Type, TypePlan>();
 function planOf(type: Type): TypePlan {
   let plan = plans.get(type);
   if (plan === undefined) {
-    plan = {
-      fields: type.fieldsArray.map((field) => {
-        const resolved = field.resolvedType;
-        const kind: FieldKind =
-          resolved instanceof protobuf.Type
-            ? 'message'
-            : resolved instanceof protobuf.Enum
-              ? 'enum'
-              : field.type === 'bytes'
-                ? 'bytes'
-                : LONG_TYPES.has(field.type)
-                  ? 'long'
-                  : field.type === 'float' || field.type === 'double'
-                    ? 'float'
-                    : 'scalar';
-        return {
-          field,
-          name: field.name,
-          kind,
-          repeated: field.repeated,
-          presence: kind === 'message' || Boolean(field.partOf),
-          bytesLength: BYTES_LENGTH.get(`${field.parent?.fullName ?? ''}.${field.name}`),
-          range: INT_RANGE[field.type],
-        };
-      }),
-      oneofs: type.oneofsArray.map((o) => o.oneof),
-    };
+    const fields = type.fieldsArray.map((field): FieldPlan => {
+      const resolved = field.resolvedType;
+      const kind: FieldKind =
+        resolved instanceof protobuf.Type
+          ? 'message'
+          : resolved instanceof protobuf.Enum
+            ? 'enum'
+            : field.type === 'bytes'
+              ? 'bytes'
+              : LONG_TYPES.has(field.type)
+                ? 'long'
+                : field.type === 'float' || field.type === 'double'
+                  ? 'float'
+                  : 'scalar';
+      return {
+        field,
+        name: field.name,
+        kind,
+        repeated: field.repeated,
+        presence: kind === 'message' || Boolean(field.partOf),
+        bytesLength: BYTES_LENGTH.get(`${field.parent?.fullName ?? ''}.${field.name}`),
+        range: INT_RANGE[field.type],
+        paths: new Map(),
+      };
+    });
+    const oneofs = type.oneofsArray.map((o) => o.oneof);
+    plan = { fields, oneofs, fromWire: compileFromWire(fields, oneofs) };
     plans.set(type, plan);
   }
   return plan;
@@ -424,28 +428,38 @@ function planOf(type: Type): TypePlan {
 
 /** Turns a decoded protobufjs message into the TS shape, refusing what the schema cannot mean. */
 function fromWire(type: Type, message: Message, path: string): Plain {
-  const raw = message as unknown as Plain;
-  const out: Plain = {};
-  const plan = planOf(type);
-  for (const f of plan.fields) {
-    const v = raw[f.name];
-    if (f.repeated) {
-      out[f.name] = Array.isArray(v) ? v.map((item, i) => valueFromWire(f, item, path, i)) : [];
-    } else if (f.presence) {
-      if (Object.hasOwn(raw, f.name) && v !== null && v !== undefined) out[f.name] = valueFromWire(f, v, path, -1);
-    } else {
-      out[f.name] = valueFromWire(f, v, path, -1);
-    }
-  }
-  for (const members of plan.oneofs) {
-    let set = 0;
-    for (const name of members) if (out[name] !== undefined) set++;
+  return planOf(type).fromWire(message as unknown as Plain, path);
+}
+
+/**
+ * Compiles a type's walk into one function with its field names written out, as protobufjs
+ * compiles its decoders: looked up by a name held in a variable, every field read and every
+ * property added was a generic lookup, which cost a router more than the protobuf decode itself.
+ * What it does per field is exactly the plan's: a repeated field always an array, a message or
+ * oneof member only when present, every other field always; then each oneof holds exactly one.
+ * Names are written as JSON string literals, so no name from a .proto file can become code.
+ */
+function compileFromWire(fields: readonly FieldPlan[], oneofs: readonly string[][]): (raw: Plain, path: string) => Plain {
+  const lines = ['const out = {};', 'let v;'];
+  fields.forEach((f, i) => {
+    const key = JSON.stringify(f.name);
+    lines.push(`v = raw[${key}];`);
+    if (f.repeated) lines.push(`out[${key}] = Array.isArray(v) ? v.map((item, j) => value(fields[${i}], item, path, j)) : [];`);
+    else if (f.presence) lines.push(`if (v !== null && v !== undefined && hasOwn(raw, ${key})) out[${key}] = value(fields[${i}], v, path, -1);`);
+    else lines.push(`out[${key}] = value(fields[${i}], v, path, -1);`);
+  });
+  oneofs.forEach((members, i) => {
     // protobufjs already applies "last member wins" while decoding; this catches the empty body.
-    if (set !== 1) {
-      throw new MeshError('E_BAD_PAYLOAD', `${path}: exactly one of ${members.join('|')} must be set, got ${set}`);
-    }
-  }
-  return out;
+    lines.push(`if (${members.map((name) => `(out[${JSON.stringify(name)}] !== undefined)`).join(' + ')} !== 1) oneofFailed(oneofs[${i}], out, path);`);
+  });
+  lines.push('return out;');
+  const factory = new Function('fields', 'oneofs', 'value', 'hasOwn', 'oneofFailed', `return function fromWire(raw, path) {\n${lines.join('\n')}\n};`);
+  return factory(fields, oneofs, valueFromWire, Object.hasOwn, oneofFailed) as (raw: Plain, path: string) => Plain;
+}
+
+function oneofFailed(members: readonly string[], out: Plain, path: string): never {
+  const set = members.filter((name) => out[name] !== undefined).length;
+  throw new MeshError('E_BAD_PAYLOAD', `${path}: exactly one of ${members.join('|')} must be set, got ${set}`);
 }
 
 function fieldPath(path: string, f: FieldPlan, index: number): string {
@@ -454,8 +468,15 @@ function fieldPath(path: string, f: FieldPlan, index: number): string {
 
 function valueFromWire(f: FieldPlan, v: unknown, path: string, index: number): unknown {
   switch (f.kind) {
-    case 'message':
-      return fromWire(f.field.resolvedType as Type, v as Message, fieldPath(path, f, index));
+    case 'message': {
+      let at = index < 0 ? f.paths.get(path) : undefined;
+      if (at === undefined) {
+        at = fieldPath(path, f, index);
+        // Paths of repeated fields carry an index, so only the others are kept (a bounded set).
+        if (index < 0) f.paths.set(path, at);
+      }
+      return fromWire(f.field.resolvedType as Type, v as Message, at);
+    }
     case 'enum':
       return enumFromWire(f.field.resolvedType as Enum, v, path, f, index);
     case 'bytes': {

@@ -3,7 +3,7 @@
 // and a copy overheard meanwhile may cancel it. The router owns the mechanics, the policy decides.
 
 import { lastByte, relayCopy, type FrameHeader } from '../frame/header.ts';
-import { timeOnAirMs } from '../phy/airtime.ts';
+import { LORA_MAX_PAYLOAD } from '../phy/lora-params.ts';
 import { ackTimeoutMs } from './ack-timeout.ts';
 import { CoverageFloodPolicy } from './coverage-flood-policy.ts';
 import type { RelayContext, RelayPolicy } from './relay-policy.ts';
@@ -12,12 +12,26 @@ import type { PendingRelay, SeenFrame } from './seen-frame.ts';
 
 export class FloodingRouter extends RouterCore {
   readonly policy: RelayPolicy;
-  /** A frame's airtime in slots, by its length: worked out once per length, not per frame heard. */
-  private readonly slotsByLength: number[] = [];
+  /** One context, filled for each question to the policy, which keeps none of it (RelayPolicy). */
+  private readonly ctx: RelayContext;
 
   constructor(options: RouterOptions) {
     super(options);
     this.policy = options.policy ?? new CoverageFloodPolicy();
+    this.ctx = {
+      self: this.nodeId,
+      header: undefined as unknown as FrameHeader, // set before every question
+      snr: 0,
+      transmitters: [],
+      copies: 0,
+      slotMs: this.slotMs,
+      airtimeSlots: 0,
+      urgent: false,
+      random: this.random,
+      neighbors: this.neighbors,
+      now: 0,
+      lastResort: false,
+    };
   }
 
   protected override newFrameHeard(record: SeenFrame, header: FrameHeader, bytes: Uint8Array, now: number): void {
@@ -128,19 +142,15 @@ export class FloodingRouter extends RouterCore {
   }
 
   private relayContext(record: SeenFrame, header: FrameHeader, length: number, now: number, lastResort = false): RelayContext {
-    return {
-      self: this.nodeId,
-      header,
-      snr: record.snr,
-      transmitters: record.transmitters,
-      copies: record.copies,
-      slotMs: this.slotMs,
-      airtimeSlots: (this.slotsByLength[length] ??= timeOnAirMs(this.radio.params, length) / this.slotMs),
-      urgent: record.urgent > 0,
-      random: this.random,
-      neighbors: this.neighbors,
-      now,
-      lastResort,
-    };
+    const ctx = this.ctx;
+    ctx.header = header;
+    ctx.snr = record.snr;
+    ctx.transmitters = record.transmitters;
+    ctx.copies = record.copies;
+    ctx.airtimeSlots = this.airtimeMs(Math.min(length, LORA_MAX_PAYLOAD)) / this.slotMs;
+    ctx.urgent = record.urgent > 0;
+    ctx.now = now;
+    ctx.lastResort = lastResort;
+    return ctx;
   }
 }

@@ -27,6 +27,10 @@ export interface RelayContext {
   lastResort?: boolean;
 }
 
+/**
+ * A router asks its policy synchronously and fills one RelayContext for every question: a policy
+ * reads it during the call and keeps none of it (copy what it needs to remember).
+ */
 export interface RelayPolicy {
   readonly name: string;
   /** Wait before relaying a newly heard frame, in ms; null = do not relay. */

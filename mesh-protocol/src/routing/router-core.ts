@@ -108,6 +108,8 @@ export class RouterCore extends EventEmitter<RouterEvents> {
   /** Ours with want_ack are sent this often at most; relays assume the same of other origins. */
   protected readonly maxTransmissions: number;
   protected readonly slotMs: number;
+  /** Time on air by frame length, worked out once per length: every frame heard needs it. */
+  private readonly airtimeByLength = new Float64Array(LORA_MAX_PAYLOAD + 1).fill(Number.NaN);
   protected readonly seen: DedupCache<SeenFrame>;
   /**
    * Replay windows by the channel that authenticated the frame: anyone holding the published
@@ -202,6 +204,13 @@ export class RouterCore extends EventEmitter<RouterEvents> {
     }
   }
 
+  /** How long a frame of `length` bytes (at most a LoRa packet's) is on air with this radio's parameters. */
+  protected airtimeMs(length: number): number {
+    let ms = this.airtimeByLength[length]!;
+    if (Number.isNaN(ms)) this.airtimeByLength[length] = ms = timeOnAirMs(this.radio.params, length);
+    return ms;
+  }
+
   /** Frames waiting for the radio (queue + on air). */
   get txBacklog(): number {
     return this.tx.length;
@@ -212,7 +221,7 @@ export class RouterCore extends EventEmitter<RouterEvents> {
     this.stats.rxFrames++;
     // The channel was busy whatever arrived; a radio handing up more than a LoRa packet can hold
     // must not make the airtime model throw before decodeFrame refuses the frame (E_FRAME_TOO_LARGE).
-    const airtime = timeOnAirMs(this.radio.params, Math.min(packet.bytes.length, LORA_MAX_PAYLOAD));
+    const airtime = this.airtimeMs(Math.min(packet.bytes.length, LORA_MAX_PAYLOAD));
     this.utilization.record(now - airtime, airtime);
     if (this.sealedDuplicate(packet, now)) return;
     const decoded = this.decode(packet.bytes);
