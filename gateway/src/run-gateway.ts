@@ -192,6 +192,14 @@ function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroke
   gauge('unibos_broker_oversized_drops', 'Payloads over the size limit', (g) => g.set(parts().broker?.stats.oversizedDrops ?? 0));
   gauge('unibos_broker_qos0_dropped', 'QoS 0 deliveries dropped (oldest first) for subscribers that did not read as fast as they came', (g) => g.set(parts().broker?.stats.qos0Dropped ?? 0));
   gauge('unibos_broker_qos0_forwarded', 'QoS 0 publishes forwarded to subscribers below aedes, as the publisher sent them (the fast path)', (g) => g.set(parts().broker?.stats.qos0Forwarded ?? 0));
+  gauge(
+    'unibos_broker_store_capped',
+    'Messages the broker did not keep on disk for a storage cap, by cap (retained_topics: a retained publish to a new topic by a login at maxRetainedPerLogin, delivered live only; offline_queue: a message not queued for a persistent session away with maxQueuedPerSession queued; offline_queue_login: the same with maxQueuedPerLogin queued over the away sessions of its login; inbound_qos2: a QoS 2 publish of a persistent session with its window already stored awaiting PUBREL, connection closed)',
+    (g) => {
+      for (const [reason, n] of Object.entries(parts().broker?.stats.storeCapped ?? {})) g.set({ reason }, n);
+    },
+    ['reason'],
+  );
   gauge('unibos_broker_qos1_forwarded', 'QoS 1 publishes acknowledged and forwarded to clean-session subscribers below aedes (the fast path)', (g) => g.set(parts().broker?.stats.qos1Forwarded ?? 0));
   gauge('unibos_hub_outbox_depth', 'Messages stored for the hub, not yet acknowledged', (g) => g.set(parts().outbox?.size ?? 0));
   gauge('unibos_hub_outbox_dropped_full', 'Oldest messages dropped because the outbox was full', (g) => g.set(parts().outbox?.stats.droppedFull ?? 0));

@@ -1,6 +1,8 @@
 // The broker's counters, kept as plain numbers so /metrics can read them without the broker
 // depending on a metrics library.
 
+import { STORE_CAP_REASONS, type StoreCapReason } from './store-quotas.ts';
+
 export type DenialKind = 'connect' | 'publish' | 'subscribe';
 
 /**
@@ -44,6 +46,16 @@ export interface BrokerStats {
   readonly qos0Forwarded: number;
   /** QoS 1 publishes acknowledged and forwarded below aedes (publish-fast-path.ts); also counted in messagesIn. */
   readonly qos1Forwarded: number;
+  /**
+   * Messages not kept on disk for a storage cap (store-quotas.ts), by cap: `retained_topics`, a
+   * retained publish to a new topic by a login at maxRetainedPerLogin (delivered live, not
+   * retained); `offline_queue`, a message not queued for a persistent session away with
+   * maxQueuedPerSession already queued; `offline_queue_login`, the same for a login with
+   * maxQueuedPerLogin queued over all its away sessions; `inbound_qos2`, a QoS 2 PUBLISH of a
+   * persistent session that already has maxInflightInbound stored awaiting PUBREL (connection
+   * closed, not acknowledged).
+   */
+  readonly storeCapped: Readonly<Record<StoreCapReason, number>>;
 }
 
 export class BrokerCounters {
@@ -60,6 +72,7 @@ export class BrokerCounters {
   qos0Dropped = 0;
   qos0Forwarded = 0;
   qos1Forwarded = 0;
+  readonly storeCapped = Object.fromEntries(STORE_CAP_REASONS.map((r) => [r, 0])) as Record<StoreCapReason, number>;
 
   snapshot(clientsConnected: number): BrokerStats {
     return {
@@ -78,6 +91,7 @@ export class BrokerCounters {
       qos0Dropped: this.qos0Dropped,
       qos0Forwarded: this.qos0Forwarded,
       qos1Forwarded: this.qos1Forwarded,
+      storeCapped: { ...this.storeCapped },
     };
   }
 }

@@ -38,6 +38,7 @@ import { Qos0Queue } from './qos0-queue.ts';
 import { PublishFastPath } from './publish-fast-path.ts';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from '@unibos/mesh-protocol';
 import { NO_RULES, bindRules, withDeviceRules, type TopicRuleSet } from './topic-rules.ts';
+import { INCOMING_RANGE, InboundQos2Bound, OUTGOING_RANGE, OfflineQueueBound, RetainedQuota, WarnOncePer, countQueued, storedInbound } from './store-quotas.ts';
 
 export interface GatewayBrokerOptions {
   /** The gateway's data directory; the broker keeps its database in <dataDir>/broker-db. */
@@ -87,6 +88,26 @@ export interface GatewayBrokerOptions {
   readonly authThrottle?: AuthThrottleOptions & { readonly maxFailuresPerAddress?: number };
   /** Password verifications (scrypt) running at once; the rest wait their turn (verify-queue.ts). Default 2. */
   readonly maxConcurrentVerifications?: number;
+  /**
+   * Retained topics one login may have (a device id; all anonymous clients count as one login;
+   * store-quotas.ts). At the limit it may still replace and clear its retained messages; a retained
+   * publish to a topic it has none on is delivered live but not kept, counted
+   * (stats.storeCapped.retained_topics) and logged at most once a minute per login. 0: no limit.
+   * Default 1000.
+   */
+  readonly maxRetainedPerLogin?: number;
+  /**
+   * Messages kept for a persistent session (clean=false, subscribed at QoS 1/2) while it is away;
+   * beyond this the newest are not queued for it, counted (stats.storeCapped.offline_queue) and
+   * logged at most once a minute per client id. 0: no limit. Default 1000 (mosquitto's max_queued_messages).
+   */
+  readonly maxQueuedPerSession?: number;
+  /**
+   * The same over all the persistent sessions of one login (a device may use any number of client
+   * ids `<id>:<suffix>`; firmware that makes up a new one at each boot leaves a session behind each
+   * time): counted in stats.storeCapped.offline_queue_login. 0: no limit. Default 10000.
+   */
+  readonly maxQueuedPerLogin?: number;
 }
 
 export interface BrokerPublishOptions {
@@ -146,7 +167,7 @@ export const BROKER_DEFAULTS = {
   maxConnections: 1024,
   /** A subscriber whose socket stays full this long is cut off rather than stalling everyone (aedes' concurrency slots). */
   drainTimeoutMs: 15_000,
-  /** Inbound QoS 2 messages a client may leave waiting for PUBREL before it is cut off. */
+  /** Inbound QoS 2 messages a client may leave waiting for PUBREL before it is cut off; for a persistent session, counted over all its connections (what is on disk). */
   maxInflightInbound: 100,
   /** Our topics have 5 levels; a few times that leaves room for sensors' own structure. */
   maxTopicLevels: 32,
@@ -167,6 +188,14 @@ export const BROKER_DEFAULTS = {
   qos0StallMs: 1000,
   /** scrypt verifications at once: half of libuv's default thread pool, the rest left to the store. */
   maxConcurrentVerifications: 2,
+  /** Retained topics per login. Room for a Zigbee2MQTT bridge's discovery configs; a counter in a topic stops here. */
+  maxRetainedPerLogin: 1000,
+  /** Messages queued per persistent session while it is away (mosquitto's max_queued_messages default). */
+  maxQueuedPerSession: 1000,
+  /** Messages queued over all the away sessions of one login: ten sessions' worth. */
+  maxQueuedPerLogin: 10_000,
+  /** A login (or session) at a storage cap is logged at most this often, with how many were not kept since. */
+  storeCapLogPeriodMs: 60_000,
 } as const;
 
 /** Room above the payload limit for a PUBLISH's topic (up to 64 KiB) and packet id. */
@@ -225,6 +254,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private readonly dedup: PublishDedup | null;
   private readonly topicRules: TopicRuleSet;
   private readonly maxQueuedQos0: number;
+  private readonly retainedQuota: RetainedQuota;
+  private readonly queueLimits: { readonly perSession: number; readonly perLogin: number };
+  private readonly capWarnings = new WarnOncePer(BROKER_DEFAULTS.storeCapLogPeriodMs);
   /** Failed logins per address and user name, and per address (auth-throttle.ts). */
   private readonly loginThrottle: AuthThrottle;
   private readonly authThrottle: AuthThrottle;
@@ -263,6 +295,15 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     if (!Number.isInteger(this.maxQueuedQos0) || this.maxQueuedQos0 < 0) {
       throw new GatewayError('E_CONFIG', `maxQueuedQos0 must be an integer >= 0, got ${this.maxQueuedQos0}`);
     }
+    for (const key of ['maxRetainedPerLogin', 'maxQueuedPerSession', 'maxQueuedPerLogin'] as const) {
+      const value = options[key] ?? BROKER_DEFAULTS[key];
+      if (!Number.isInteger(value) || value < 0) throw new GatewayError('E_CONFIG', `${key} must be an integer >= 0, got ${value}`);
+    }
+    this.retainedQuota = new RetainedQuota(options.maxRetainedPerLogin ?? BROKER_DEFAULTS.maxRetainedPerLogin);
+    this.queueLimits = {
+      perSession: options.maxQueuedPerSession ?? BROKER_DEFAULTS.maxQueuedPerSession,
+      perLogin: options.maxQueuedPerLogin ?? BROKER_DEFAULTS.maxQueuedPerLogin,
+    };
     this.maxPayloadBytes = options.maxPayloadBytes ?? BROKER_DEFAULTS.maxPayloadBytes;
     if (!Number.isInteger(this.maxPayloadBytes) || this.maxPayloadBytes < 1) {
       throw new GatewayError('E_CONFIG', `maxPayloadBytes must be a positive integer, got ${this.maxPayloadBytes}`);
@@ -306,6 +347,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new GatewayError('E_BAD_REQUEST', `cannot publish to ${JSON.stringify(topic)}: not a topic name`);
     }
     const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    // The gateway's own retained messages are nobody's to count (the bridge bounds them itself).
+    if (options.retain) this.retainedQuota.admit(null, topic, true);
     this.deliverInternally(topic, body, null, undefined, null);
     const packet: PublishPacket = {
       cmd: 'publish',
@@ -383,6 +426,12 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new GatewayError('E_STORAGE', `cannot open the broker database ${dbDir}${hint}: ${(err as Error).message}`, { cause: err });
     }
     this.persistence = sessionAwarePersistence(aedesPersistenceLevel(db), memoryPersistence());
+    try {
+      await this.loadStoreQuotas(db);
+    } catch (err) {
+      await this.persistence.destroy().catch(() => undefined);
+      throw new GatewayError('E_STORAGE', `cannot read the broker database ${dbDir}: ${(err as Error).message}`, { cause: err });
+    }
     // Which persistent sessions subscribe decides what the fast path may carry (aedes stores QoS 1
     // for them). Judged again when a change starts and when it is done: cleanSubscriptions reads
     // the store before it removes anything, and removes through the store's own method.
@@ -450,6 +499,53 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     this.tcp.on('error', (err) => this.log.error({ err }, 'MQTT listener error'));
     this.http?.on('error', (err) => this.log.error({ err }, 'WebSocket listener error'));
     this.log.info({ host, ports: this.boundPorts, allowAnonymous: this.allowAnonymous }, 'broker listening');
+  }
+
+  /**
+   * The storage caps' counts, from what the store holds: each retained message's owner (the login
+   * stamped on it when it was stored; see capRetained) and each persistent session's queued messages.
+   */
+  private async loadStoreQuotas(db: Level): Promise<void> {
+    for await (const packet of this.persistence.createRetainedStream('#')) {
+      const login = this.loginOfStoredClientId((packet as { clientId?: unknown }).clientId);
+      if (login !== null) this.retainedQuota.load(packet.topic, login);
+    }
+    const queued = await countQueued(db.keys(OUTGOING_RANGE));
+    const queueBound = new OfflineQueueBound(this.queueLimits, queued, {
+      // aedes' own register of connected clients by id (not in its type declarations).
+      online: (clientId) => (this.aedes as (Aedes & { clients?: Record<string, unknown> }) | undefined)?.clients?.[clientId] !== undefined,
+      loginOf: (clientId) => this.loginOfStoredClientId(clientId) ?? ANONYMOUS_ID,
+      dropped: (clientId, topic, full) => {
+        this.counters.storeCapped[full.by === 'session' ? 'offline_queue' : 'offline_queue_login']++;
+        const since = this.capWarnings.hit(`queue ${clientId}`);
+        if (since !== null) {
+          const limit = full.by === 'session' ? this.queueLimits.perSession : this.queueLimits.perLogin;
+          this.log.warn({ clientId, topic, queued: full.session, queuedForLogin: full.login, full: full.by, limit, notQueued: since }, `persistent session away with its ${full.by === 'session' ? '' : "login's "}queue full: newer messages are not queued for it`);
+        }
+      },
+    });
+    queueBound.wrap(this.persistence);
+    const inbound = new InboundQos2Bound(BROKER_DEFAULTS.maxInflightInbound, await storedInbound(db.keys(INCOMING_RANGE)), {
+      refused: (clientId, stored) => {
+        this.counters.storeCapped.inbound_qos2++;
+        const since = this.capWarnings.hit(`inbound ${clientId}`);
+        if (since !== null) this.log.warn({ clientId, stored, limit: BROKER_DEFAULTS.maxInflightInbound, refused: since }, 'persistent session with its QoS 2 window full on disk (never released with PUBREL): connection closed');
+        return new BrokerRefusal('inbound QoS 2 messages awaiting PUBREL over the limit');
+      },
+    });
+    inbound.wrap(this.persistence);
+  }
+
+  /**
+   * Whose a stored retained message is, by the client id on it: the login stamped by capRetained
+   * (a device id or `anonymous`), or a will's real client id (a device's own id or `<id>:<suffix>`).
+   * Null (counted for nobody) when there is none: the gateway's own, or stored before the caps.
+   * An id no device has (anonymous clients', a removed device's) counts as anonymous.
+   */
+  private loginOfStoredClientId(clientId: unknown): string | null {
+    if (typeof clientId !== 'string' || clientId === '') return null;
+    const owner = clientId.split(':', 1)[0]!;
+    return owner !== ANONYMOUS_ID && this.credentials.get(owner) ? owner : ANONYMOUS_ID;
   }
 
   private async createWebSocketServer(connectTimeoutMs: number): Promise<HttpServer> {
@@ -790,7 +886,30 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     // The publisher's DUP says it may have sent this before, to us; the copies we deliver are
     // first sends [MQTT-3.3.1-3] (aedes would copy the flag to every subscriber and retained copy).
     packet.dup = false;
+    if (refused === null && packet.retain && !this.dropping.has(packet)) this.capRetained(client, packet);
     done(refused);
+  }
+
+  /**
+   * Applies the login's retained-topic cap to a publish about to be routed: kept, or delivered live
+   * only (retain cleared, so aedes does not store it). A kept one carries its login as its client
+   * id into the store (aedes copies a packet's clientId, and sets the real one again for delivery),
+   * so the counts are rebuilt from the store at the next start.
+   */
+  private capRetained(client: Client | null, packet: PublishPacket): void {
+    const subject = client ? this.clientState.get(client)?.subject : this.subjectOfStoredWill(storedWillClientId(packet));
+    const login = deviceIdOf(subject);
+    if (login === null) return;
+    if (this.retainedQuota.admit(login, packet.topic, byteLength(packet.payload) === 0)) {
+      if (client) (packet as PublishPacket & { clientId?: string }).clientId = login;
+      return;
+    }
+    packet.retain = false;
+    this.counters.storeCapped.retained_topics++;
+    const since = this.capWarnings.hit(`retained ${login}`);
+    if (since !== null) {
+      this.log.warn({ login, clientId: client?.id ?? storedWillClientId(packet), topic: packet.topic, limit: this.retainedQuota.limit, notRetained: since }, 'login at its retained-topic limit: a retained publish to a new topic is delivered but not kept');
+    }
   }
 
   /** untakeable's verdict for the aedes path: an Error closes the connection; a drop lets aedes acknowledge the packet, routed nowhere. */

@@ -24,4 +24,5 @@ export {
   type AclDecision,
 } from './acl.ts';
 export type { BrokerStats, DenialKind } from './broker-stats.ts';
+export type { StoreCapReason } from './store-quotas.ts';
 export { topicMatches, isValidTopicName, isValidTopicFilter } from '@unibos/mesh-protocol';

@@ -1,0 +1,340 @@
+// Caps on what one login can make the broker keep on disk: retained topics per login, and messages
+// queued for a persistent session while it is away. Without them one sensor (or firmware putting a
+// counter in its topic) filled the SD card, and the gateway's outbox and SOS path with it.
+
+/** Why a message was not kept: the stats count by these. */
+export type StoreCapReason = 'retained_topics' | 'offline_queue' | 'offline_queue_login' | 'inbound_qos2';
+
+export const STORE_CAP_REASONS: readonly StoreCapReason[] = ['retained_topics', 'offline_queue', 'offline_queue_login', 'inbound_qos2'];
+
+/**
+ * The retained topics of each login (a device id, or `anonymous` for all anonymous clients), with
+ * the topic's last retained publisher as its owner. A login at its limit may still replace or clear
+ * the retained messages it has; a retained publish of it to a topic it has none on is not kept (it
+ * is still delivered live), as EMQX does beyond max_retained_messages. The gateway's own retained
+ * messages (login null) belong to nobody and are bounded where they are made (the bridge's bound).
+ */
+export class RetainedQuota {
+  private readonly owners = new Map<string, string>();
+  private readonly counts = new Map<string, number>();
+
+  constructor(readonly limit: number) {}
+
+  /** Records a retained message found in the store at start-up. */
+  load(topic: string, login: string): void {
+    this.setOwner(topic, login);
+  }
+
+  /**
+   * Whether `login`'s retained publish to `topic` may be kept; if so it is recorded at once (so a
+   * burst of publishes is judged against the ones before it, not against the store's pace). A clear
+   * (empty payload) is always kept: it frees the topic, whoever had it.
+   */
+  admit(login: string | null, topic: string, clears: boolean): boolean {
+    const owner = this.owners.get(topic);
+    if (clears || login === null) {
+      if (owner !== undefined) this.release(topic, owner);
+      return true;
+    }
+    if (owner === login) return true;
+    if (this.limit > 0 && (this.counts.get(login) ?? 0) >= this.limit) return false;
+    if (owner !== undefined) this.release(topic, owner);
+    this.setOwner(topic, login);
+    return true;
+  }
+
+  /** Retained topics `login` has now. */
+  countOf(login: string): number {
+    return this.counts.get(login) ?? 0;
+  }
+
+  private setOwner(topic: string, login: string): void {
+    const before = this.owners.get(topic);
+    if (before === login) return;
+    if (before !== undefined) this.release(topic, before);
+    this.owners.set(topic, login);
+    this.counts.set(login, (this.counts.get(login) ?? 0) + 1);
+  }
+
+  private release(topic: string, owner: string): void {
+    this.owners.delete(topic);
+    const n = (this.counts.get(owner) ?? 1) - 1;
+    if (n > 0) this.counts.set(owner, n);
+    else this.counts.delete(owner);
+  }
+}
+
+/** A persistent subscription as aedes hands it to outgoingEnqueue. */
+interface QueuedFor {
+  readonly clientId: string;
+}
+
+type Enqueue = (sub: QueuedFor, packet: unknown) => Promise<unknown>;
+type EnqueueCombi = (subs: QueuedFor[], packet: unknown) => Promise<unknown>;
+type ClientArg = { readonly id: string; readonly clean?: boolean } | null | undefined;
+
+export interface QueueBoundHooks {
+  /** Whether the session is connected now: its queue is then its in-flight window, and is not cut (aedes closes a client whose delivery has no queue entry). */
+  online(clientId: string): boolean;
+  /** The login a client id belongs to (a device's ids are its id or `<id>:<suffix>`; anonymous clients share one). */
+  loginOf(clientId: string): string;
+  /** A message not queued for `clientId`: its session's queue was full, or its login's. */
+  dropped(clientId: string, topic: string, full: { readonly session: number; readonly login: number; readonly by: 'session' | 'login' }): void;
+}
+
+export interface QueueLimits {
+  /** Messages per session; 0: none. */
+  readonly perSession: number;
+  /** Messages over all the sessions of one login (it may open any number, `<id>:<suffix>`); 0: none. */
+  readonly perLogin: number;
+}
+
+/**
+ * Bounds the queues on disk of persistent sessions that are away: beyond `perSession` messages for
+ * the session, or `perLogin` over all of its login's sessions, a new one is not queued for it
+ * (mosquitto's max_queued_messages: the newest are dropped). Newest, not oldest: what is kept is
+ * the unbroken run since the session left, and the oldest entries may be deliveries already sent
+ * (with a packet id the client still holds); and the store's order is not the order of arrival
+ * across restarts (its keys start with each run's broker id), so "oldest" is not even known
+ * without reading every entry.
+ * The count per client id comes from the store's keys at start-up (`initial`) and then follows
+ * every enqueue and clear, so it stays right across restarts.
+ */
+export class OfflineQueueBound {
+  /** Per client id: messages on disk, and the login they are charged to (fixed while any are, so a device added or removed meanwhile cannot skew the totals). */
+  private readonly queued = new Map<string, { n: number; readonly login: string }>();
+  private readonly perLogin = new Map<string, number>();
+
+  constructor(readonly limits: QueueLimits, initial: ReadonlyMap<string, number>, private readonly hooks: QueueBoundHooks) {
+    for (const [clientId, n] of initial) {
+      const login = hooks.loginOf(clientId);
+      this.queued.set(clientId, { n, login });
+      this.perLogin.set(login, (this.perLogin.get(login) ?? 0) + n);
+    }
+  }
+
+  /** Messages on disk for `clientId`'s session (queued, or sent and not yet acknowledged). */
+  countOf(clientId: string): number {
+    return this.queued.get(clientId)?.n ?? 0;
+  }
+
+  /** Messages on disk over all the sessions of `login`. */
+  loginCountOf(login: string): number {
+    return this.perLogin.get(login) ?? 0;
+  }
+
+  /** Wraps the persistence's enqueue and clear operations (in place) to keep and apply the counts. */
+  wrap(persistence: object): void {
+    const store = persistence as Record<string, unknown>;
+    const enqueue = store.outgoingEnqueue as Enqueue | undefined;
+    const combi = store.outgoingEnqueueCombi as EnqueueCombi | undefined;
+    const clear = store.outgoingClearMessageId as ((client: ClientArg, packet: unknown) => Promise<unknown>) | undefined;
+    const cleanIncoming = store.cleanIncoming as ((client: ClientArg) => Promise<unknown>) | undefined;
+    if (enqueue) {
+      store.outgoingEnqueue = async (sub: QueuedFor, packet: unknown) => {
+        if (!this.take(sub, packet)) return;
+        return enqueue(sub, packet).catch((err: unknown) => {
+          this.untake(sub.clientId, 1);
+          throw err;
+        });
+      };
+    }
+    if (combi) {
+      store.outgoingEnqueueCombi = async (subs: QueuedFor[] | null | undefined, packet: unknown) => {
+        if (!subs || subs.length === 0) return combi(subs ?? [], packet);
+        // One entry per client, however many of its subscriptions match (the store's key is the message's).
+        const seen = new Set<string>();
+        const kept = subs.filter((sub) => !seen.has(sub.clientId) && seen.add(sub.clientId) && this.take(sub, packet));
+        if (kept.length === 0) return packet;
+        return combi(kept, packet).catch((err: unknown) => {
+          for (const sub of kept) this.untake(sub.clientId, 1);
+          throw err;
+        });
+      };
+    }
+    if (clear) {
+      store.outgoingClearMessageId = async (client: ClientArg, packet: unknown) => {
+        const cleared = await clear(client, packet);
+        // A clean session's deliveries live in memory (session-aware-persistence.ts), never queued on disk.
+        if (cleared && client && !client.clean) this.untake(client.id, 1);
+        return cleared;
+      };
+    }
+    if (cleanIncoming) {
+      store.cleanIncoming = async (client: ClientArg) => {
+        await cleanIncoming(client);
+        // A clean session discards the id's earlier queue (session-aware-persistence.ts).
+        if (client) this.untake(client.id, this.countOf(client.id));
+      };
+    }
+  }
+
+  private take(sub: QueuedFor, packet: unknown): boolean {
+    const entry = this.queued.get(sub.clientId);
+    const login = entry?.login ?? this.hooks.loginOf(sub.clientId);
+    const session = entry?.n ?? 0;
+    const total = this.perLogin.get(login) ?? 0;
+    const by = this.limits.perSession > 0 && session >= this.limits.perSession ? 'session' : this.limits.perLogin > 0 && total >= this.limits.perLogin ? 'login' : null;
+    if (by !== null && !this.hooks.online(sub.clientId)) {
+      this.hooks.dropped(sub.clientId, (packet as { topic?: string }).topic ?? '', { session, login: total, by });
+      return false;
+    }
+    if (entry) entry.n++;
+    else this.queued.set(sub.clientId, { n: 1, login });
+    this.perLogin.set(login, total + 1);
+    return true;
+  }
+
+  private untake(clientId: string, count: number): void {
+    const entry = this.queued.get(clientId);
+    if (!entry || count <= 0) return;
+    const n = Math.min(count, entry.n);
+    entry.n -= n;
+    if (entry.n === 0) this.queued.delete(clientId);
+    const total = (this.perLogin.get(entry.login) ?? n) - n;
+    if (total > 0) this.perLogin.set(entry.login, total);
+    else this.perLogin.delete(entry.login);
+  }
+}
+
+export interface InboundBoundHooks {
+  /** A QoS 2 message refused for `clientId`, which has `stored` awaiting PUBREL: the error to close its connection with. */
+  refused(clientId: string, stored: number): Error;
+}
+
+/**
+ * Bounds the inbound QoS 2 messages a persistent session keeps on disk awaiting PUBREL. aedes
+ * bounds them per connection (maxInflightInbound) but starts each connection from zero, while the
+ * stored ones stay: a client that reconnects and sends new packet ids without ever releasing the
+ * old ones grew the store by a window per connection, up to 65,535 messages per client id. Here the
+ * window counts what is stored for the id: a new packet id beyond `limit` closes the connection
+ * (MQTT 3.1.1 has no way to say no to a QoS 2 PUBLISH), and a client that releases what it sent
+ * (PUBREL, as it must after reconnecting) goes on. Clean sessions keep this in memory and end it
+ * with the connection (session-aware-persistence.ts), so they are not counted.
+ */
+export class InboundQos2Bound {
+  private readonly stored: Map<string, Set<number>>;
+
+  constructor(readonly limit: number, initial: ReadonlyMap<string, Set<number>>, private readonly hooks: InboundBoundHooks) {
+    this.stored = new Map(initial);
+  }
+
+  countOf(clientId: string): number {
+    return this.stored.get(clientId)?.size ?? 0;
+  }
+
+  wrap(persistence: object): void {
+    const store = persistence as Record<string, unknown>;
+    type Op = (client: ClientArg, packet?: { messageId?: number }) => Promise<unknown>;
+    const put = store.incomingStorePacket as Op | undefined;
+    const del = store.incomingDelPacket as Op | undefined;
+    const cleanIncoming = store.cleanIncoming as Op | undefined;
+    if (put) {
+      store.incomingStorePacket = async (client: ClientArg, packet?: { messageId?: number }) => {
+        const id = packet?.messageId;
+        if (!client || client.clean || id === undefined) return put(client, packet);
+        let ids = this.stored.get(client.id);
+        if (!ids?.has(id)) {
+          if (this.limit > 0 && (ids?.size ?? 0) >= this.limit) throw this.hooks.refused(client.id, ids?.size ?? 0);
+          if (!ids) this.stored.set(client.id, (ids = new Set()));
+          ids.add(id);
+        }
+        return put(client, packet);
+      };
+    }
+    if (del) {
+      store.incomingDelPacket = async (client: ClientArg, packet?: { messageId?: number }) => {
+        const result = await del(client, packet);
+        if (client && !client.clean && packet?.messageId !== undefined) this.forget(client.id, packet.messageId);
+        return result;
+      };
+    }
+    if (cleanIncoming) {
+      store.cleanIncoming = async (client: ClientArg) => {
+        await cleanIncoming(client);
+        if (client) this.stored.delete(client.id);
+      };
+    }
+  }
+
+  private forget(clientId: string, messageId: number): void {
+    const ids = this.stored.get(clientId);
+    if (!ids) return;
+    ids.delete(messageId);
+    if (ids.size === 0) this.stored.delete(clientId);
+  }
+}
+
+/**
+ * The packet ids stored per client id under aedes-persistence-level's
+ * `incoming:<encodeURIComponent(clientId)>:<zero-padded id>` keys (inbound QoS 2 awaiting PUBREL).
+ */
+export async function storedInbound(keys: AsyncIterable<string>): Promise<Map<string, Set<number>>> {
+  const ids = new Map<string, Set<number>>();
+  for await (const key of keys) {
+    const parsed = splitKey(key, INCOMING_PREFIX);
+    if (!parsed) continue;
+    const id = Number(parsed.rest);
+    if (!Number.isInteger(id)) continue;
+    let set = ids.get(parsed.clientId);
+    if (!set) ids.set(parsed.clientId, (set = new Set()));
+    set.add(id);
+  }
+  return ids;
+}
+
+export const INCOMING_PREFIX = 'incoming:';
+export const INCOMING_RANGE = { gte: INCOMING_PREFIX, lt: 'incoming;' } as const;
+
+/** `<prefix><encoded client id>:<rest>` into its client id and the rest; null if it is not one. */
+function splitKey(key: string, prefix: string): { clientId: string; rest: string } | null {
+  if (!key.startsWith(prefix)) return null;
+  const end = key.indexOf(':', prefix.length);
+  if (end < 0) return null;
+  try {
+    return { clientId: decodeURIComponent(key.slice(prefix.length, end)), rest: key.slice(end + 1) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The number of queued messages per client id in aedes-persistence-level's keys
+ * (`outgoing:<encodeURIComponent(clientId)>:<brokerId>:<counter>`), read once at start-up: keys
+ * only, the payloads stay on disk.
+ */
+export async function countQueued(keys: AsyncIterable<string>): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for await (const key of keys) {
+    const parsed = splitKey(key, OUTGOING_PREFIX);
+    if (parsed) counts.set(parsed.clientId, (counts.get(parsed.clientId) ?? 0) + 1);
+  }
+  return counts;
+}
+
+export const OUTGOING_PREFIX = 'outgoing:';
+/** The key range holding every queued message (';' is the byte after ':'). */
+export const OUTGOING_RANGE = { gte: OUTGOING_PREFIX, lt: 'outgoing;' } as const;
+
+/**
+ * Rate-limits a warning per key: the first, then at most one per `periodMs`, each with how many
+ * happened since the last one logged, so a flood costs a counter, not a log line each.
+ */
+export class WarnOncePer {
+  private readonly last = new Map<string, { at: number; since: number }>();
+
+  constructor(private readonly periodMs: number, private readonly now: () => number = Date.now) {}
+
+  /** Counts one occurrence for `key`; returns how many to report if it is time to log, else null. */
+  hit(key: string): number | null {
+    const t = this.now();
+    const entry = this.last.get(key);
+    if (entry && t - entry.at < this.periodMs) {
+      entry.since++;
+      return null;
+    }
+    const n = (entry?.since ?? 0) + 1;
+    this.last.set(key, { at: t, since: 0 });
+    return n;
+  }
+}

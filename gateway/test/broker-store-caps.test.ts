@@ -1,0 +1,400 @@
+// What one login can make the broker keep on disk is capped: retained topics per login (beyond the
+// cap a retained publish to a new topic is delivered live but not kept; replacing and clearing
+// always work), messages queued per persistent session while it is away and over all the away
+// sessions of a login (beyond the cap the newest are not queued), and inbound QoS 2 awaiting PUBREL
+// per persistent session over all its connections. All hold across a restart on the same data
+// directory, and a client at a cap goes on publishing everything else. Real aedes on ephemeral
+// ports, real mqtt clients (and a raw socket for QoS 2 left unreleased).
+
+import assert from 'node:assert/strict';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { describe, it } from 'node:test';
+import mqtt from 'mqtt';
+import mqttPacket from 'mqtt-packet';
+import { BROKER_DEFAULTS } from '../src/broker/gateway-broker.ts';
+import { EventWaiter } from '@unibos/test-support';
+import { BrokerHarness, type HarnessOptions } from './support/broker-harness.ts';
+import { teardown } from './support/teardown.ts';
+
+type Login = { username: string; password: string; clientId: string };
+
+/** An mqtt.js client that records what it receives, for waiting on it. */
+class Peer {
+  readonly got: Array<{ topic: string; payload: string; retain: boolean }> = [];
+  private readonly waiter = new EventWaiter();
+
+  private constructor(readonly client: mqtt.MqttClient) {
+    client.on('message', (topic, payload, packet) => {
+      this.got.push({ topic, payload: payload.toString(), retain: packet.retain });
+      this.waiter.wake();
+    });
+  }
+
+  static async connect(port: number, login: Partial<Login> & { clientId: string }, options: mqtt.IClientOptions = {}): Promise<Peer> {
+    const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, { ...login, reconnectPeriod: 0, protocolVersion: 4, ...options });
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+    });
+    return new Peer(client);
+  }
+
+  async subscribe(filter: string, qos: 0 | 1 = 1): Promise<void> {
+    const granted = await this.client.subscribeAsync(filter, { qos });
+    assert.notEqual(granted[0]?.qos, 128, `subscription to ${filter} granted`);
+  }
+
+  publish(topic: string, payload: string, options: { qos?: 0 | 1; retain?: boolean } = {}): Promise<unknown> {
+    return this.client.publishAsync(topic, payload, { qos: options.qos ?? 1, retain: options.retain ?? false });
+  }
+
+  async until(cond: () => boolean, what: string): Promise<void> {
+    await this.waiter.until(cond, () => `${what}; got ${JSON.stringify(this.got.map((m) => `${m.topic} ${m.payload}`))}`, 10_000);
+  }
+
+  payloads(prefix: string): string[] {
+    return this.got.filter((m) => m.topic.startsWith(prefix)).map((m) => m.payload);
+  }
+
+  end(): Promise<void> {
+    return this.client.endAsync();
+  }
+}
+
+async function retainedIn(h: BrokerHarness, filter: string): Promise<Record<string, string>> {
+  const found: Record<string, string> = {};
+  for await (const m of h.broker.retained(filter)) found[m.topic] = m.payload.toString();
+  return found;
+}
+
+async function harness(t: { after(fn: () => Promise<void>): void }, options: HarnessOptions): Promise<{ h: BrokerHarness; done: (fn: () => unknown) => void }> {
+  const done = teardown(t);
+  const h = await BrokerHarness.start({ wsPort: null, ...options });
+  done(() => h.stop());
+  return { h, done };
+}
+
+const CAP_WARNING = /retained-topic limit/;
+
+describe('retained topics per login', () => {
+  it('keeps the first N topics of a login, delivers the rest live without keeping them, counts them, logs once, and leaves other logins alone', async (t) => {
+    const { h, done } = await harness(t, { maxRetainedPerLogin: 3 });
+    const [s1, s2] = await Promise.all([h.device('s1', 'sensor'), h.device('s2', 'sensor')]);
+    const watch = await Peer.connect(h.port, { ...s1, clientId: 's1:watch' });
+    done(() => watch.end());
+    await watch.subscribe('unibos/v1/sensor/s1/#');
+    const pub = await Peer.connect(h.port, s1);
+    done(() => pub.end());
+    for (let i = 0; i < 6; i++) await pub.publish(`unibos/v1/sensor/s1/m${i}`, `v${i}`, { retain: true });
+    // Every one is delivered live, the ones not kept too.
+    await watch.until(() => watch.got.length === 6, 'six live deliveries');
+    assert.deepEqual(watch.payloads('unibos/v1/sensor/s1/'), ['v0', 'v1', 'v2', 'v3', 'v4', 'v5']);
+    assert.deepEqual(await retainedIn(h, 'unibos/v1/sensor/s1/#'), {
+      'unibos/v1/sensor/s1/m0': 'v0',
+      'unibos/v1/sensor/s1/m1': 'v1',
+      'unibos/v1/sensor/s1/m2': 'v2',
+    });
+    assert.equal(h.broker.stats.storeCapped?.retained_topics, 3);
+    assert.equal(h.logs.filter((l) => CAP_WARNING.test(l.msg ?? '')).length, 1, 'logged once for the login');
+
+    // A newcomer gets the kept ones as retained messages, and only those.
+    const late = await Peer.connect(h.port, { ...s1, clientId: 's1:late' });
+    done(() => late.end());
+    await late.subscribe('unibos/v1/sensor/s1/#');
+    await late.until(() => late.got.length >= 3, 'the retained messages');
+    assert.deepEqual(late.got.map((m) => [m.topic, m.payload, m.retain]).sort(), [
+      ['unibos/v1/sensor/s1/m0', 'v0', true],
+      ['unibos/v1/sensor/s1/m1', 'v1', true],
+      ['unibos/v1/sensor/s1/m2', 'v2', true],
+    ]);
+
+    // Another login has a cap of its own.
+    const other = await Peer.connect(h.port, s2);
+    done(() => other.end());
+    const otherWatch = await Peer.connect(h.port, { ...s2, clientId: 's2:watch' });
+    done(() => otherWatch.end());
+    await otherWatch.subscribe('unibos/v1/sensor/s2/#');
+    for (let i = 0; i < 3; i++) await other.publish(`unibos/v1/sensor/s2/m${i}`, `w${i}`, { retain: true });
+    await otherWatch.until(() => otherWatch.got.length === 3, 'the other login\'s messages');
+    assert.deepEqual(Object.keys(await retainedIn(h, 'unibos/v1/sensor/s2/#')).sort(), ['unibos/v1/sensor/s2/m0', 'unibos/v1/sensor/s2/m1', 'unibos/v1/sensor/s2/m2']);
+    assert.equal(h.broker.stats.storeCapped?.retained_topics, 3);
+  });
+
+  it('at the cap, replaces and clears existing retained topics, and a cleared one frees room; after a restart the cap still holds', async (t) => {
+    const { h, done } = await harness(t, { maxRetainedPerLogin: 2 });
+    const s1 = await h.device('s1', 'sensor');
+    const connect = async () => {
+      const watch = await Peer.connect(h.port, { ...s1, clientId: 's1:watch' });
+      done(() => watch.end());
+      await watch.subscribe('unibos/v1/sensor/s1/#');
+      const pub = await Peer.connect(h.port, s1);
+      done(() => pub.end());
+      return { watch, pub };
+    };
+    let { watch, pub } = await connect();
+    const send = async (topic: string, payload: string) => {
+      const before = watch.got.length;
+      await pub.publish(`unibos/v1/sensor/s1/${topic}`, payload, { retain: true });
+      // Delivered only once stored: the store is up to date after this.
+      await watch.until(() => watch.got.length > before, `the delivery of ${topic}`);
+    };
+    await send('a', '1');
+    await send('b', '1');
+    await send('c', '1');
+    await send('a', '2');
+    assert.deepEqual(await retainedIn(h, 'unibos/v1/sensor/s1/#'), { 'unibos/v1/sensor/s1/a': '2', 'unibos/v1/sensor/s1/b': '1' });
+    await send('b', '');
+    await send('c', '2');
+    assert.deepEqual(await retainedIn(h, 'unibos/v1/sensor/s1/#'), { 'unibos/v1/sensor/s1/a': '2', 'unibos/v1/sensor/s1/c': '2' });
+
+    await Promise.all([watch.end(), pub.end()]);
+    await h.restart();
+    ({ watch, pub } = await connect());
+    await watch.until(() => watch.got.length === 2, 'the retained messages after the restart');
+    await send('d', '1');
+    await send('a', '3');
+    assert.deepEqual(await retainedIn(h, 'unibos/v1/sensor/s1/#'), { 'unibos/v1/sensor/s1/a': '3', 'unibos/v1/sensor/s1/c': '2' });
+    assert.equal(h.broker.stats.storeCapped?.retained_topics, 1);
+  });
+
+  it('counts all anonymous clients as one login', async (t) => {
+    const { h, done } = await harness(t, { maxRetainedPerLogin: 2, allowAnonymous: true });
+    const watch = await Peer.connect(h.port, { clientId: 'anon-watch' });
+    done(() => watch.end());
+    await watch.subscribe('unibos/v1/sensor/anonymous/#');
+    for (const [clientId, metric] of [['anon-1', 'x'], ['anon-2', 'y'], ['anon-3', 'z']] as const) {
+      const p = await Peer.connect(h.port, { clientId });
+      await p.publish(`unibos/v1/sensor/anonymous/${metric}`, metric, { retain: true });
+      await p.end();
+    }
+    await watch.until(() => watch.got.length === 3, 'three live deliveries');
+    assert.deepEqual(Object.keys(await retainedIn(h, 'unibos/v1/sensor/anonymous/#')).sort(), ['unibos/v1/sensor/anonymous/x', 'unibos/v1/sensor/anonymous/y']);
+    assert.equal(h.broker.stats.storeCapped?.retained_topics, 1);
+  });
+
+  it('a flood of retained publishes to new topics does not hold back the login\'s other messages', async (t) => {
+    const { h, done } = await harness(t, { maxRetainedPerLogin: 5 });
+    const s1 = await h.device('s1', 'sensor');
+    const watch = await Peer.connect(h.port, { ...s1, clientId: 's1:watch' });
+    done(() => watch.end());
+    await watch.subscribe('unibos/v1/sensor/s1/#');
+    const pub = await Peer.connect(h.port, s1);
+    done(() => pub.end());
+    const FLOOD = 400;
+    const sent: Array<Promise<unknown>> = [];
+    // A firmware with a counter in its topic, and its ordinary readings in between.
+    for (let i = 0; i < FLOOD; i++) {
+      sent.push(pub.publish(`unibos/v1/sensor/s1/boot/${i}`, `t${i}`, { qos: i % 2 === 0 ? 0 : 1, retain: true }));
+      if (i % 20 === 0) sent.push(pub.publish('unibos/v1/sensor/s1/temp', `r${i / 20}`, { qos: 1 }));
+    }
+    await Promise.all(sent);
+    await watch.until(() => watch.payloads('unibos/v1/sensor/s1/temp').length === FLOOD / 20 && watch.payloads('unibos/v1/sensor/s1/boot/').length === FLOOD, 'every reading and every flood message live');
+    assert.deepEqual(watch.payloads('unibos/v1/sensor/s1/temp'), Array.from({ length: FLOOD / 20 }, (_, i) => `r${i}`));
+    assert.ok(!pub.client.disconnected && pub.client.connected, 'the publisher is still connected');
+    assert.equal(Object.keys(await retainedIn(h, 'unibos/v1/sensor/s1/#')).length, 5);
+    assert.equal(h.broker.stats.storeCapped?.retained_topics, FLOOD - 5);
+    assert.equal(h.logs.filter((l) => CAP_WARNING.test(l.msg ?? '')).length, 1, 'one log line for the whole flood');
+  });
+});
+
+describe('messages queued per persistent session', () => {
+  const TOPIC = 'unibos/v1/sensor/s1/level';
+
+  /** A persistent session of s1 that subscribes at QoS 1 and goes away; a live clean subscriber shows when each publish was routed (after it was queued). */
+  async function awaySession(h: BrokerHarness, done: (fn: () => unknown) => void, s1: Login) {
+    const away = await Peer.connect(h.port, { ...s1, clientId: 's1:away' }, { clean: false });
+    await away.subscribe('unibos/v1/sensor/s1/#', 1);
+    await away.end();
+    const live = await Peer.connect(h.port, { ...s1, clientId: 's1:live' });
+    done(() => live.end());
+    await live.subscribe('unibos/v1/sensor/s1/#', 1);
+    const pub = await Peer.connect(h.port, s1);
+    done(() => pub.end());
+    return { live, pub };
+  }
+
+  async function publishRange(live: Peer, pub: Peer, from: number, to: number): Promise<void> {
+    const before = live.got.length;
+    for (let i = from; i < to; i++) await pub.publish(TOPIC, `n${i}`, { qos: 1 });
+    await live.until(() => live.got.length === before + (to - from), `messages ${from}..${to - 1} routed`);
+  }
+
+  /** Reconnects the away session and returns what it is given: its queue (at least `kept`), then a marker published after it. */
+  async function comeBack(h: BrokerHarness, done: (fn: () => unknown) => void, s1: Login, pub: Peer, kept: number): Promise<string[]> {
+    const back = await Peer.connect(h.port, { ...s1, clientId: 's1:away' }, { clean: false });
+    done(() => back.end());
+    await back.until(() => back.got.length >= kept, 'the queued messages');
+    await pub.publish(TOPIC, 'marker', { qos: 1 });
+    await back.until(() => back.payloads(TOPIC).includes('marker'), 'the marker after the queue');
+    return back.payloads(TOPIC);
+  }
+
+  it('stops queueing at M for a session that is away, counts the rest, and hands it the kept ones when it comes back', async (t) => {
+    const { h, done } = await harness(t, { maxQueuedPerSession: 5 });
+    const s1 = await h.device('s1', 'sensor');
+    const { live, pub } = await awaySession(h, done, s1);
+    await publishRange(live, pub, 0, 12);
+    assert.deepEqual(await comeBack(h, done, s1, pub, 5), ['n0', 'n1', 'n2', 'n3', 'n4', 'marker']);
+    assert.equal(h.broker.stats.storeCapped?.offline_queue, 7);
+    assert.equal(h.logs.filter((l) => /away with its queue full/.test(l.msg ?? '')).length, 1, 'logged once for the session');
+  });
+
+  it('bounds the queues of all the away sessions of one login together, and leaves other logins alone', async (t) => {
+    const { h, done } = await harness(t, { maxQueuedPerSession: 5, maxQueuedPerLogin: 7 });
+    const [s1, s2] = await Promise.all([h.device('s1', 'sensor'), h.device('s2', 'sensor')]);
+    // Firmware that comes up with a new client id at every boot leaves a session behind each time.
+    for (const login of [{ ...s1, clientId: 's1:boot1' }, { ...s1, clientId: 's1:boot2' }, { ...s2, clientId: 's2:away' }]) {
+      const away = await Peer.connect(h.port, login, { clean: false });
+      await away.subscribe(`unibos/v1/sensor/${login.username}/#`, 1);
+      await away.end();
+    }
+    const live = await Peer.connect(h.port, { ...s1, clientId: 's1:live' });
+    done(() => live.end());
+    await live.subscribe('unibos/v1/sensor/s1/#', 1);
+    const pub = await Peer.connect(h.port, s1);
+    done(() => pub.end());
+    await publishRange(live, pub, 0, 6);
+    const live2 = await Peer.connect(h.port, { ...s2, clientId: 's2:live' });
+    done(() => live2.end());
+    await live2.subscribe('unibos/v1/sensor/s2/#', 1);
+    const pub2 = await Peer.connect(h.port, s2);
+    done(() => pub2.end());
+    const before = live2.got.length;
+    for (let i = 0; i < 4; i++) await pub2.publish('unibos/v1/sensor/s2/level', `k${i}`, { qos: 1 });
+    await live2.until(() => live2.got.length === before + 4, 's2\'s messages routed');
+
+    const reconnect = async (login: Login, kept: number): Promise<Peer> => {
+      const back = await Peer.connect(h.port, login, { clean: false });
+      done(() => back.end());
+      await back.until(() => back.got.length >= kept, `the queue of ${login.clientId}`);
+      return back;
+    };
+    // Each message is queued for both sessions until the login has 7: n0..n3 for one, n0..n2 for the other.
+    const boot1 = await reconnect({ ...s1, clientId: 's1:boot1' }, 3);
+    const boot2 = await reconnect({ ...s1, clientId: 's1:boot2' }, 3);
+    await pub.publish(TOPIC, 'marker', { qos: 1 });
+    for (const back of [boot1, boot2]) await back.until(() => back.payloads(TOPIC).includes('marker'), 'the marker after the queue');
+    const queued = [...boot1.payloads(TOPIC), ...boot2.payloads(TOPIC)].filter((p) => p !== 'marker');
+    assert.equal(queued.length, 7, `seven queued over both sessions: ${JSON.stringify([boot1.payloads(TOPIC), boot2.payloads(TOPIC)])}`);
+    assert.ok(queued.every((p) => ['n0', 'n1', 'n2', 'n3'].includes(p)), 'the oldest kept');
+    const other = await reconnect({ ...s2, clientId: 's2:away' }, 4);
+    await pub2.publish('unibos/v1/sensor/s2/level', 'marker', { qos: 1 });
+    await other.until(() => other.payloads('unibos/v1/sensor/s2/level').includes('marker'), 'the marker after the queue');
+    assert.deepEqual(other.payloads('unibos/v1/sensor/s2/level'), ['k0', 'k1', 'k2', 'k3', 'marker'], 'another login is not held to this one\'s total');
+    assert.equal(h.broker.stats.storeCapped?.offline_queue_login, 5);
+  });
+
+  it('the count survives a restart: a queue full before it stays full after it', async (t) => {
+    const { h, done } = await harness(t, { maxQueuedPerSession: 4 });
+    const s1 = await h.device('s1', 'sensor');
+    let { live, pub } = await awaySession(h, done, s1);
+    // Full before the restart (and nothing from the next run among the kept: the store orders a queue by each run's broker id, not by time).
+    await publishRange(live, pub, 0, 4);
+    await Promise.all([live.end(), pub.end()]);
+    await h.restart();
+    live = await Peer.connect(h.port, { ...s1, clientId: 's1:live' });
+    done(() => live.end());
+    await live.subscribe('unibos/v1/sensor/s1/#', 1);
+    pub = await Peer.connect(h.port, s1);
+    done(() => pub.end());
+    await publishRange(live, pub, 4, 8);
+    assert.deepEqual(await comeBack(h, done, s1, pub, 4), ['n0', 'n1', 'n2', 'n3', 'marker']);
+    assert.equal(h.broker.stats.storeCapped?.offline_queue, 4);
+  });
+});
+
+/** A persistent-session client over a bare socket, speaking QoS 2 by hand: it can leave messages unreleased. */
+class Qos2Client {
+  readonly pubrecs = new Set<number>();
+  readonly pubcomps = new Set<number>();
+  closed = false;
+  private connacked = false;
+  private readonly waiter = new EventWaiter();
+  private readonly parser = mqttPacket.parser({ protocolVersion: 4 });
+
+  private constructor(private readonly socket: Socket) {
+    this.parser.on('packet', (p: mqttPacket.Packet) => {
+      if (p.cmd === 'connack') this.connacked = p.returnCode === 0;
+      if (p.cmd === 'pubrec') this.pubrecs.add(p.messageId!);
+      if (p.cmd === 'pubcomp') this.pubcomps.add(p.messageId!);
+      this.waiter.wake();
+    });
+    socket.on('data', (chunk: Buffer) => this.parser.parse(chunk));
+    socket.on('close', () => {
+      this.closed = true;
+      this.waiter.wake();
+    });
+    socket.on('error', () => undefined);
+  }
+
+  static async connect(port: number, login: Login): Promise<Qos2Client> {
+    const socket = tcpConnect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const c = new Qos2Client(socket);
+    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: false, clientId: login.clientId, keepalive: 0, username: login.username, password: Buffer.from(login.password) }));
+    await c.until(() => c.connacked, 'CONNACK');
+    return c;
+  }
+
+  publish(ids: number[]): void {
+    for (const id of ids) this.socket.write(mqttPacket.generate({ cmd: 'publish', topic: 'unibos/v1/sensor/s1/q2', payload: Buffer.from(`m${id}`), qos: 2, messageId: id, retain: false, dup: false }));
+  }
+
+  release(ids: number[]): void {
+    for (const id of ids) this.socket.write(mqttPacket.generate({ cmd: 'pubrel', messageId: id }));
+  }
+
+  async until(cond: () => boolean, what: string): Promise<void> {
+    await this.waiter.until(() => cond() || this.closed, () => `${what}; ${this.pubrecs.size} PUBRECs, closed ${this.closed}`, 10_000);
+    assert.ok(cond(), `${what} (connection closed: ${this.closed})`);
+  }
+
+  async hangup(): Promise<void> {
+    this.socket.destroy();
+    await this.waiter.until(() => this.closed, 'closed', 5000);
+  }
+}
+
+const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
+
+describe('inbound QoS 2 awaiting PUBREL per persistent session', () => {
+  it('counts what is stored over all connections and restarts: new packet ids beyond the window close the connection; releasing them lets the client go on', async (t) => {
+    const { h, done } = await harness(t, {});
+    const s1 = await h.device('s1', 'sensor');
+    const login = { ...s1, clientId: 's1:q2' };
+    const WINDOW = BROKER_DEFAULTS.maxInflightInbound;
+    const first = range(1, WINDOW - 10);
+    let c = await Qos2Client.connect(h.port, login);
+    done(() => c.hangup());
+    c.publish(first);
+    await c.until(() => c.pubrecs.size === first.length, 'a PUBREC for each, never released');
+    await c.hangup();
+    await h.restart();
+
+    // A new connection starts aedes' own count at zero; what is on disk still counts.
+    c = await Qos2Client.connect(h.port, login);
+    const second = range(1000, 30);
+    c.publish(second);
+    await c.until(() => c.closed, 'the connection closed once the window was full');
+    assert.ok([...c.pubrecs].every((id) => id < 1010), `only the room left in the window was taken: ${[...c.pubrecs]}`);
+    assert.equal(h.broker.stats.storeCapped?.inbound_qos2, 1);
+    // The window is full on disk: any new packet id is refused.
+    c = await Qos2Client.connect(h.port, login);
+    c.publish([3000]);
+    await c.until(() => c.closed, 'the connection closed for a new packet id');
+    assert.equal(c.pubrecs.size, 0);
+    assert.equal(h.broker.stats.storeCapped?.inbound_qos2, 2);
+
+    // Released (as a client must after reconnecting), they make room again.
+    c = await Qos2Client.connect(h.port, login);
+    const taken = [...first, ...range(1000, 10)];
+    c.release(taken);
+    await c.until(() => c.pubcomps.size === taken.length, 'a PUBCOMP for each release');
+    c.publish(range(2000, 50));
+    await c.until(() => c.pubrecs.size === 50, 'the new messages taken');
+    assert.ok(!c.closed);
+  });
+});
