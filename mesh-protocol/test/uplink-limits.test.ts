@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hubWouldRefuse, readSensorPayload } from '../src/index.ts';
+import { HUB_UPLINK_LIMITS, decodeHubEnvelope, encodeHubEnvelope, hubEnvelopeBytes, hubWouldRefuse, readSensorPayload, takenTimeMs } from '../src/index.ts';
 
 const json = (doc: string) => readSensorPayload({ json: JSON.parse(doc) });
 const refusal = (payload: string, format: 'json' | 'binary' = 'binary') =>
@@ -37,4 +37,32 @@ test('an empty "unit" means no unit; a unit that is too long or has control char
   assert.equal(json(JSON.stringify({ value: 3, unit: 'x'.repeat(17) })).ok, false);
   assert.equal(json('{"value":3,"unit":"a\\nb"}').ok, false);
   assert.equal(json('{"value":3,"unit":5}').ok, false);
+});
+
+test('a JSON envelope says how long the gateway held the message, and the door counts that in: what passes the door fits at the hub', () => {
+  const payload = Buffer.from('{"value":21.5}');
+  const parts = { msgId: 'gw1:0b7c', source: 'sensor:s1', format: 'json' as const };
+  const counted = hubEnvelopeBytes({ ...parts, payloadBytes: payload.length });
+  for (const heldMs of [undefined, 0, 10_800_123, 8.64e15]) {
+    const bytes = encodeHubEnvelope({ ...parts, payload, heldMs });
+    assert.deepEqual(decodeHubEnvelope(bytes), { format: 'json', id: parts.msgId, source: parts.source, body: { value: 21.5 }, ...(heldMs !== undefined ? { heldMs } : {}) });
+    assert.ok(bytes.length <= counted, `${bytes.length} bytes sent, ${counted} counted at the door`);
+  }
+  assert.equal(encodeHubEnvelope({ ...parts, payload, heldMs: 8.64e15 }).length, counted, 'the longest duration is counted exactly');
+  // A `held` that is no duration (an older or broken gateway) is left out, never a refusal of the message.
+  for (const bad of ['"an hour"', '-1', '1.5', '1e300', 'null']) {
+    const env = decodeHubEnvelope(Buffer.from(`{"id":"m","source":"s","held":${bad},"body":1}`));
+    assert.deepEqual(env, { format: 'json', id: 'm', source: 's', body: 1 }, bad);
+  }
+  // The binary form (version 1) has no room for it: older hubs would refuse a new version.
+  assert.deepEqual(decodeHubEnvelope(encodeHubEnvelope({ msgId: 'm', source: 's', format: 'binary', payload: Buffer.from('on'), heldMs: 5 })), { format: 'binary', id: 'm', source: 's', body: Buffer.from('on') });
+});
+
+test('the hub dates a message as long before it got it as the gateway held it, never before any plausible time', () => {
+  const hub = Date.parse('2026-12-06T16:00:00Z');
+  assert.equal(takenTimeMs(3 * 3_600_000, hub), hub - 3 * 3_600_000, 'held through a three-hour outage');
+  assert.equal(takenTimeMs(0, hub), hub, 'sent at once');
+  assert.equal(takenTimeMs(undefined, hub), hub, 'an older gateway says nothing: when the hub got it');
+  assert.equal(takenTimeMs(hub - HUB_UPLINK_LIMITS.earliestTimeMs, hub), HUB_UPLINK_LIMITS.earliestTimeMs, 'held since 2000 at the earliest');
+  assert.equal(takenTimeMs(hub - HUB_UPLINK_LIMITS.earliestTimeMs + 1, hub), hub, 'held since before 2000 is no duration a gateway could have held it');
 });

@@ -307,13 +307,22 @@ export function metricLabel(metric, deviceClass) {
 }
 
 /**
+ * A metric's unit: the one its reading came with, else the known metric's usual one; '' when
+ * neither says (a count, a switch's on/off).
+ * @param {string} metric @param {{ unit?: string, deviceClass?: string }} [reading]
+ */
+export function metricUnit(metric, reading = {}) {
+  return reading.unit || quantityOf(metric, reading.deviceClass)?.unit || '';
+}
+
+/**
  * A reading's value with its unit as the locale writes it ("66%", "%66", "17,6 °C"): the unit the
  * reading came with, else the known metric's usual one.
  * @param {number} value @param {string} metric @param {{ unit?: string, deviceClass?: string }} [reading]
  */
 export function measurement(value, metric, reading = {}) {
   if (String(reading.deviceClass ?? '').toLowerCase() === 'switch' && (value === 0 || value === 1)) return value === 1 ? t('on') : t('off');
-  const unit = reading.unit || quantityOf(metric, reading.deviceClass)?.unit || '';
+  const unit = metricUnit(metric, reading);
   if (unit === '%') return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 1 }).format(value / 100);
   return unit ? `${number(value)} ${unit}` : number(value);
 }

@@ -111,7 +111,8 @@ export function splitAtGaps(sorted) {
  * Renders the chart at `width` x `height` CSS pixels (the box it goes in: text stays at its
  * font size on a phone instead of shrinking with a wide drawing); an empty series renders a
  * "no readings" frame. The time axis runs from `from` to `to` when given (the chosen period),
- * else over the readings; points are drawn in time order whatever order they come in.
+ * else over the readings; points are drawn in time order whatever order they come in. `unit`
+ * (the values' unit: "°C", "%") heads the value axis, above its numbers.
  * @param {Point[]} points
  * @param {{ label: string, unit?: string, from?: number, to?: number, width?: number, height?: number, empty?: string }} opts `label` names the chart for screen readers
  * @returns {SVGElement}
@@ -119,7 +120,8 @@ export function splitAtGaps(sorted) {
 export function lineChart(points, opts) {
   const W = Math.round(Math.min(2400, Math.max(240, opts.width || 720)));
   const H = Math.round(opts.height || (W < 520 ? 220 : 280));
-  const PAD = { top: 16, right: 16, bottom: 34, left: W < 520 ? 48 : 56 };
+  // A unit gets a line of its own above the frame: beside the top value it would run into it.
+  const PAD = { top: opts.unit ? 30 : 16, right: 16, bottom: 34, left: W < 520 ? 48 : 56 };
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: 'line-chart', role: 'img', 'aria-label': opts.label });
   chart.append(svg('title', {}, opts.label));
   const innerW = W - PAD.left - PAD.right;
@@ -159,7 +161,8 @@ export function lineChart(points, opts) {
     grid.append(svg('text', { x: xx, y: H - PAD.bottom + 18, 'text-anchor': anchor, class: 'chart-tick chart-xtick' }, tick.label));
   }
   chart.append(grid);
-  if (opts.unit) chart.append(svg('text', { x: 8, y: PAD.top + 4, class: 'chart-unit' }, opts.unit));
+  // Over the value axis, from the left edge: a long unit (up to 16 characters) runs right, over the empty top margin.
+  if (opts.unit) chart.append(svg('text', { x: 4, y: PAD.top - 12, 'text-anchor': 'start', class: 'chart-unit' }, opts.unit));
 
   // A silence much longer than the sensor's usual interval (the hub was off, the sensor stopped)
   // breaks the line: a straight line across it would draw readings nobody took.

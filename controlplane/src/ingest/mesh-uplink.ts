@@ -1,10 +1,10 @@
 // A heard frame as a gateway forwards it (unibos/v1/mesh/{nodeId}/{kind}, a JSON document),
 // checked at the edge into a typed value every feature's mesh handler reads.
 
-import type { NodeIdText } from '@unibos/mesh-protocol';
+import { HUB_UPLINK_LIMITS, type NodeIdText } from '@unibos/mesh-protocol';
 
 /** Accept a gateway's receive time unless its clock is this far ahead of ours. */
-const MAX_CLOCK_AHEAD_MS = 5 * 60_000;
+const MAX_CLOCK_AHEAD_MS = HUB_UPLINK_LIMITS.maxClockAheadMs;
 
 export interface MeshReception {
   gatewayId: NodeIdText;

@@ -16,8 +16,9 @@ export const sensorRoutes: FastifyPluginAsync<{ sensors: SensorStore; guard: Gua
       raw: {},
       unit: { type: 'string' },
       deviceClass: { type: 'string', description: "Home Assistant's device class, when the sensor said" },
-      measuredAt: { type: 'string', description: 'when the device measured it, when it said; `time` is when the hub got it' },
-      time: { type: 'string' },
+      measuredAt: { type: 'string', description: 'when the device measured it, when it said' },
+      time: { type: 'string', description: 'when the gateway took it (its clock); when the hub got it if the gateway did not say or its clock was absurd. What `from` and `to` select on' },
+      receivedAt: { type: 'string', description: 'when the hub got it: later than `time` by as long as the gateway held it (an outage). Absent on readings stored before hubs kept it' },
     },
   };
 

@@ -11,9 +11,12 @@ export interface SensorReading {
   unit?: string;
   /** Home Assistant's device class (temperature, power, switch, ...), when the sensor said. */
   deviceClass?: string;
-  /** When the device measured it, when it said; `time` is when the hub got it. */
+  /** When the device measured it, when it said. */
   measuredAt?: string;
+  /** When the gateway took it (the hub's arrival when the gateway did not say, or its clock is absurd). */
   time: string;
+  /** When the hub got it: hours after `time` for what a gateway held through an outage. Absent on readings stored before it was kept. */
+  receivedAt?: string;
 }
 
 /** A reading on its way in: the value and what the sensor said about it. */
@@ -26,7 +29,10 @@ export interface NewReading {
   deviceClass?: string | undefined;
   measuredMs?: number | undefined;
   gatewayId: string;
+  /** When the gateway took it (takenTimeMs in mesh-protocol): what the readings are ordered, charted and queried by. */
   timeMs: number;
+  /** When the hub got it. */
+  receivedMs: number;
 }
 
 export interface SensorSummary {
@@ -44,10 +50,11 @@ interface ReadingRow {
   device_class: string | null;
   measured_ms: number | null;
   time_ms: number;
+  received_ms: number | null;
 }
 
-/** Columns hubs from before units and device classes gain in place, per table. */
-const ADDED_COLUMNS = [['unit', 'TEXT'], ['device_class', 'TEXT'], ['measured_ms', 'INTEGER']] as const;
+/** Columns hubs from before units, device classes and arrival times gain in place, per table. */
+const ADDED_COLUMNS = [['unit', 'TEXT'], ['device_class', 'TEXT'], ['measured_ms', 'INTEGER'], ['received_ms', 'INTEGER']] as const;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sensor_readings (
@@ -81,17 +88,17 @@ export class SensorStore {
       const have = new Set(db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all().map((c) => c.name));
       for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
     }
-    this.readingsQuery = new FilteredQuery(db, 'SELECT id, metric, value, raw, unit, device_class, measured_ms, time_ms FROM sensor_readings', 'ORDER BY id DESC');
-    type Row = { org: string; sensor: string; metric: string; value: number | null; raw: string | null; unit: string | null; cls: string | null; measured: number | null; gw: string; t: number };
+    this.readingsQuery = new FilteredQuery(db, 'SELECT id, metric, value, raw, unit, device_class, measured_ms, time_ms, received_ms FROM sensor_readings', 'ORDER BY id DESC');
+    type Row = { org: string; sensor: string; metric: string; value: number | null; raw: string | null; unit: string | null; cls: string | null; measured: number | null; gw: string; t: number; received: number };
     this.stmt = {
       insert: db.prepare<Row>(
-        `INSERT INTO sensor_readings (org_id, sensor_id, metric, value, raw, unit, device_class, measured_ms, gateway_id, time_ms)
-         VALUES (@org, @sensor, @metric, @value, @raw, @unit, @cls, @measured, @gw, @t)`,
+        `INSERT INTO sensor_readings (org_id, sensor_id, metric, value, raw, unit, device_class, measured_ms, gateway_id, time_ms, received_ms)
+         VALUES (@org, @sensor, @metric, @value, @raw, @unit, @cls, @measured, @gw, @t, @received)`,
       ),
       latest: db.prepare<Omit<Row, 'gw'>>(
-        `INSERT INTO sensor_latest (org_id, sensor_id, metric, value, raw, unit, device_class, measured_ms, time_ms) VALUES (@org, @sensor, @metric, @value, @raw, @unit, @cls, @measured, @t)
+        `INSERT INTO sensor_latest (org_id, sensor_id, metric, value, raw, unit, device_class, measured_ms, time_ms, received_ms) VALUES (@org, @sensor, @metric, @value, @raw, @unit, @cls, @measured, @t, @received)
          ON CONFLICT (org_id, sensor_id, metric) DO UPDATE SET value = excluded.value, raw = excluded.raw, unit = excluded.unit, device_class = excluded.device_class,
-           measured_ms = excluded.measured_ms, time_ms = excluded.time_ms WHERE excluded.time_ms >= time_ms`,
+           measured_ms = excluded.measured_ms, time_ms = excluded.time_ms, received_ms = excluded.received_ms WHERE excluded.time_ms >= time_ms`,
       ),
       list: db.prepare<[string], Omit<ReadingRow, 'id'> & { sensor_id: string }>(
         'SELECT * FROM sensor_latest WHERE org_id = ? ORDER BY sensor_id, metric',
@@ -111,6 +118,7 @@ export class SensorStore {
       cls: r.deviceClass ?? null,
       measured: r.measuredMs ?? null,
       t: r.timeMs,
+      received: r.receivedMs,
     };
     const id = Number(this.stmt.insert.run({ ...row, gw: r.gatewayId }).lastInsertRowid);
     this.stmt.latest.run(row);
@@ -146,5 +154,6 @@ function reading(row: Omit<ReadingRow, 'id'>): SensorReading {
   if (row.unit !== null) r.unit = row.unit;
   if (row.device_class !== null) r.deviceClass = row.device_class;
   if (row.measured_ms !== null) r.measuredAt = new Date(row.measured_ms).toISOString();
+  if (row.received_ms !== null) r.receivedAt = new Date(row.received_ms).toISOString();
   return r;
 }

@@ -3,8 +3,9 @@
 // refuse them). A state topic a device announced with Home Assistant discovery is read through that
 // announcement (its own messages only); anything else through the first family profile whose topic
 // shape fits. Every reading is named inside its publisher's own sensor ids (sensor-ownership.ts),
-// and its time is the device's only when plausible. A message that cannot be read is a counted drop
-// with its reason, never an error for the device.
+// and carries a time only when the device gave a plausible one; one without is dated by when the
+// gateway took it (its outbox row, sent to the hub in the envelope), not passed off as the device's.
+// A message that cannot be read is a counted drop with its reason, never an error for the device.
 
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -23,7 +24,6 @@ export interface ProfileRouterOptions {
   readonly logger: Logger;
   /** Default: every family profile. Generic profiles (genericProfile) go here too. */
   readonly profiles?: readonly DeviceProfile[];
-  readonly clock?: () => number;
 }
 
 export interface ProfileRouterStats {
@@ -75,12 +75,10 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
   private readonly known = new Map<string, KnownDevice>();
   private readonly unsubscribes: Array<() => void> = [];
   private readonly filters: string[] = [];
-  private readonly clock: () => number;
 
   constructor(private readonly options: ProfileRouterOptions) {
     super();
     this.profiles = options.profiles ?? FAMILY_PROFILES;
-    this.clock = options.clock ?? Date.now;
   }
 
   start(): void {
@@ -220,11 +218,10 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
         this.dropped(topic, clientId, id.reason);
       }
     }
-    const now = this.clock();
     const source = `sensor:${owner}`;
     readings.forEach((r, i) => {
       // A unit or class the hub could not keep (a device's own discovery can say anything) is left out; the value still goes.
-      const body = { value: r.value, ...(isSensorUnit(r.unit) ? { unit: r.unit } : {}), ...(isDeviceClass(r.deviceClass) ? { deviceClass: r.deviceClass } : {}), time: new Date(r.timeMs ?? now).toISOString(), profile };
+      const body = { value: r.value, ...(isSensorUnit(r.unit) ? { unit: r.unit } : {}), ...(isDeviceClass(r.deviceClass) ? { deviceClass: r.deviceClass } : {}), ...(r.timeMs !== undefined ? { time: new Date(r.timeMs).toISOString() } : {}), profile };
       this.options.uplink?.forward({ source, topic: topics.sensor(r.sensor, r.metric), payload: Buffer.from(JSON.stringify(body)), lane: 'routine', ...(msgId ? { msgId: `${msgId}:${i}` } : {}) });
     });
     for (const r of readings) {

@@ -21,18 +21,10 @@ export function drop(reason: string): ProfileResult {
   return { ok: false, reason };
 }
 
-/** Device clocks outside these years are unset (Shelly's seconds since boot) or broken. */
-const EARLIEST_TIME_MS = Date.UTC(2000, 0, 1);
-const LATEST_TIME_MS = Date.UTC(2100, 0, 1);
-
-/**
- * The time a device gave for a reading, when it is one: a device whose clock is unset or broken
- * (`last_seen: 1e20`) still has a good value, so its reading is kept and stamped when it arrived.
- * Fixed years rather than a window around the gateway's clock, which off-grid may be the wrong one.
- */
-export function plausibleTimeMs(timeMs: number | undefined): number | undefined {
-  return timeMs !== undefined && timeMs >= EARLIEST_TIME_MS && timeMs < LATEST_TIME_MS ? timeMs : undefined;
-}
+// A device whose clock is unset or broken (`last_seen: 1e20`) still has a good value: its reading is
+// kept without that time, and dated by when the gateway took it. The years a clock may give are
+// defined once, with the hub's other limits (HUB_UPLINK_LIMITS in mesh-protocol).
+export { plausibleTimeMs } from '@unibos/mesh-protocol';
 
 const NAME_PART = /[^A-Za-z0-9_.:-]+/g;
 

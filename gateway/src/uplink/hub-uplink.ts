@@ -479,7 +479,10 @@ export class HubUplink {
     else this.highestSentSeq = row.seq;
     // QoS 1 whatever the origin's QoS: the outbox gives at-least-once, the envelope id makes it
     // exactly-once at the hub, so QoS 2's extra round trip would buy nothing.
-    link.client.publish(row.topic, encodeHubEnvelope(row), { qos: 1, retain: row.retain }, (err) => {
+    // With how long we held it: the hub dates a reading without a time of its own that long before
+    // it got it, not at the moment the link came back after an outage (a duration, right whatever
+    // our clock's time of day; a clock stepped back meanwhile counts as not held).
+    link.client.publish(row.topic, encodeHubEnvelope({ ...row, heldMs: Math.max(0, this.now() - row.createdMs) }), { qos: 1, retain: row.retain }, (err) => {
       link.inFlight.delete(row.seq);
       // An error means the client is being torn down; the row stays queued for the next link.
       if (err) return;

@@ -1,6 +1,7 @@
-// The wire envelope of a message a gateway sends to the hub: its dedup id and source travel inside
-// the payload, because MQTT 3.1.1 (all aedes 1.x speaks) has no user properties. The gateway
-// encodes, the hub decodes; format spec and rationale: gateway/docs/uplink.md.
+// The wire envelope of a message a gateway sends to the hub: its dedup id and source (and, in the
+// JSON form, how long the gateway held it) travel inside the payload, because MQTT 3.1.1 (all aedes 1.x
+// speaks) has no user properties. The gateway encodes, the hub decodes; format spec and rationale:
+// gateway/docs/uplink.md.
 
 import { MeshError } from '../core/mesh-error.ts';
 
@@ -12,15 +13,28 @@ export const HUB_ENVELOPE_VERSION = 0x01;
 /** Ids and sources are length-prefixed with one byte in the binary form. */
 export const MAX_HUB_ENVELOPE_FIELD_BYTES = 255;
 
+/** The longest `,"held":<ms>` a JSON envelope carries: 16 digits reach 8.64e15 ms, the span a Date can hold. */
+export const MAX_HELD_FIELD_BYTES = ',"held":'.length + 16;
+const MAX_HELD_MS = 8.64e15;
+
 export interface HubEnvelopeInput {
   msgId: string;
   source: string;
   format: HubEnvelopeFormat;
   payload: Uint8Array;
+  /**
+   * How long the gateway held the message before sending it (ms, by its own clock): the hub dates a
+   * reading that carries no time of its own that long before it got it, not at the moment the link
+   * came back after an outage. A duration, not the gateway's time of day, so a gateway whose clock
+   * is wrong (an off-grid Pi without its time yet) still dates right. JSON form only (the binary
+   * form's version 1 has no room, and a new version would be refused by older hubs); left out when
+   * not a whole number of ms >= 0.
+   */
+  heldMs?: number | undefined;
 }
 
 export type HubEnvelope =
-  | { format: 'json'; id: string; source: string; body: unknown }
+  | { format: 'json'; id: string; source: string; body: unknown; heldMs?: number }
   | { format: 'binary'; id: string; source: string; body: Uint8Array };
 
 // ignoreBOM keeps a leading BOM in the text, so JSON.parse rejects it and such a payload goes
@@ -49,7 +63,8 @@ export function encodeHubEnvelope(m: HubEnvelopeInput): Buffer {
   if (m.format === 'json') {
     // The original JSON text is spliced in unchanged rather than re-serialised, so numbers,
     // key order and whitespace reach the hub exactly as the sensor sent them.
-    const head = Buffer.from(`{"id":${JSON.stringify(m.msgId)},"source":${JSON.stringify(m.source)},"body":`, 'utf8');
+    const held = heldField(m.heldMs) !== undefined ? `,"held":${m.heldMs}` : '';
+    const head = Buffer.from(`{"id":${JSON.stringify(m.msgId)},"source":${JSON.stringify(m.source)}${held},"body":`, 'utf8');
     return Buffer.concat([head, m.payload, CLOSE_BRACE]);
   }
   const id = Buffer.from(m.msgId, 'utf8');
@@ -83,11 +98,18 @@ export function decodeHubEnvelope(bytes: Uint8Array): HubEnvelope {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new MeshError('E_ENVELOPE_INVALID', 'JSON envelope must be an object');
   }
-  const { id, source } = value as Record<string, unknown>;
+  const { id, source, held } = value as Record<string, unknown>;
   if (typeof id !== 'string' || id.length === 0 || typeof source !== 'string' || !('body' in value)) {
     throw new MeshError('E_ENVELOPE_INVALID', 'JSON envelope needs string "id", string "source" and "body"');
   }
-  return { format: 'json', id, source, body: (value as { body: unknown }).body };
+  // Optional, and only informative: a `held` that is no duration is left out, never a refusal
+  // (older gateways send none; what the hub makes of it is takenTimeMs in uplink-limits).
+  const heldMs = heldField(held);
+  return { format: 'json', id, source, body: (value as { body: unknown }).body, ...(heldMs !== undefined ? { heldMs } : {}) };
+}
+
+function heldField(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_HELD_MS ? v : undefined;
 }
 
 function decodeBinary(bytes: Uint8Array): HubEnvelope {

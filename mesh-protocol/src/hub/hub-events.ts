@@ -74,12 +74,15 @@ export interface SensorReadingEvent {
   unit?: string;
   /** Home Assistant's device class (temperature, power, switch, ...), when the sensor said. */
   deviceClass?: string;
-  /** When the device measured it, when it said; `time` is when the hub got it. */
+  /** When the device measured it, when it said. */
   measuredAt?: string;
   gatewayId: string;
   /** The gateway's name when the reading came in (null: not yet known). */
   gatewayName?: string | null;
+  /** When the gateway took it (its clock); when the hub got it if the gateway did not say or its clock was absurd. */
   time: string;
+  /** When the hub got it (later than `time` by as long as the gateway held it). */
+  receivedAt?: string;
 }
 
 export type AlertState = 'open' | 'acknowledged' | 'resolved';

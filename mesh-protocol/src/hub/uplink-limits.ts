@@ -2,7 +2,7 @@
 // gateway refuses at its own door (acknowledged and dropped, counted, with the reason) anything
 // that would break it, so a message the hub could never take is never queued and resent forever.
 
-import type { HubEnvelopeFormat } from './hub-envelope.ts';
+import { MAX_HELD_FIELD_BYTES, type HubEnvelopeFormat } from './hub-envelope.ts';
 import { parseSensorTopic, topics } from '../mqtt/topics.ts';
 
 export const HUB_UPLINK_LIMITS = {
@@ -16,7 +16,34 @@ export const HUB_UPLINK_LIMITS = {
   maxSensorJsonDepth: 32,
   /** Characters of a reading's unit (`°C`, `kWh`, `µg/m³`). */
   maxSensorUnitChars: 16,
+  /**
+   * A gateway's time of day (a mesh frame's receive time) this far ahead of the hub's clock is its
+   * clock being wrong, not clock skew: the hub dates the frame itself.
+   */
+  maxClockAheadMs: 5 * 60_000,
+  /** Clocks before this are unset (a Pi without its time yet, a Shelly counting seconds since boot) or broken. */
+  earliestTimeMs: Date.UTC(2000, 0, 1),
+  /** Device clocks at or after this are broken (`last_seen: 1e20`). */
+  latestTimeMs: Date.UTC(2100, 0, 1),
 } as const;
+
+/**
+ * A time a device's or gateway's clock could have given, else undefined: inside the years
+ * HUB_UPLINK_LIMITS allows. Fixed years rather than a window around the reader's own clock, which
+ * off-grid may be the wrong one.
+ */
+export function plausibleTimeMs(timeMs: number | undefined): number | undefined {
+  return timeMs !== undefined && Number.isFinite(timeMs) && timeMs >= HUB_UPLINK_LIMITS.earliestTimeMs && timeMs < HUB_UPLINK_LIMITS.latestTimeMs ? timeMs : undefined;
+}
+
+/**
+ * When a gateway took a message, on the hub's clock: `heldMs` (how long the gateway held it, the
+ * envelope's `held`) before `receivedMs`, when the hub got it; `receivedMs` itself when the
+ * gateway did not say, or says it held it since before any plausible time.
+ */
+export function takenTimeMs(heldMs: number | undefined, receivedMs: number): number {
+  return heldMs !== undefined && plausibleTimeMs(receivedMs - heldMs) !== undefined ? receivedMs - heldMs : receivedMs;
+}
 
 /** Home Assistant's device class names: lower case, digits and '_'. */
 const DEVICE_CLASS = /^[a-z][a-z0-9_]{0,31}$/;
@@ -38,13 +65,17 @@ export interface UplinkRefusal {
   detail: string;
 }
 
-/** Length in bytes of encodeHubEnvelope's output for these parts, without building it. */
+/**
+ * Length in bytes of encodeHubEnvelope's output for these parts, without building it. A JSON
+ * envelope is counted with the longest `held` the uplink may add (the door does not know when
+ * the uplink will send it), so what passes here always fits at the hub.
+ */
 export function hubEnvelopeBytes(m: { msgId: string; source: string; format: HubEnvelopeFormat; payloadBytes: number }): number {
   const id = Buffer.byteLength(m.msgId, 'utf8');
   const source = Buffer.byteLength(m.source, 'utf8');
   if (m.format === 'binary') return 4 + id + source + m.payloadBytes;
-  // {"id":<json string>,"source":<json string>,"body":<payload>}
-  return 24 + Buffer.byteLength(JSON.stringify(m.msgId), 'utf8') + Buffer.byteLength(JSON.stringify(m.source), 'utf8') + m.payloadBytes;
+  // {"id":<json string>,"source":<json string>,"held":<ms>,"body":<payload>}
+  return 25 + MAX_HELD_FIELD_BYTES + Buffer.byteLength(JSON.stringify(m.msgId), 'utf8') + Buffer.byteLength(JSON.stringify(m.source), 'utf8') + m.payloadBytes;
 }
 
 /** Levels of an MQTT topic name. */

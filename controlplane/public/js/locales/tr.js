@@ -248,6 +248,7 @@ export const TR = {
   '{level} from {name}, {state}': '{name} kaynaklı {level}, {state}',
   '{level} from {name}: {text}': '{name} kaynaklı {level}: {text}',
   '{metric} of {sensor}, {period}': '{sensor} {metric}, {period}',
+  '{metric} ({unit}) of {sensor}, {period}': '{sensor} {metric} ({unit}), {period}',
   '{module} state': '{module} durumu',
   '{module}: its screen did not load ({error})': '{module}: ekranı yüklenemedi ({error})',
   '{name} ({id})': '{name} ({id})',

@@ -2,7 +2,7 @@
 // period; new readings extend the chart live.
 
 import { h, replace, replaceRows } from '../dom.js';
-import { dateTime, measurement, metricLabel, number, relativeTime } from '../format.js';
+import { dateTime, measurement, metricLabel, metricUnit, number, relativeTime } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { lineChart } from '../line-chart.js';
 import { t } from '../i18n.js';
@@ -148,10 +148,15 @@ export function createSensorsView(ctx) {
     // Not a blank stretch before the oldest reading loaded, as if the sensor had been silent.
     if (truncated && first !== undefined) from = Math.max(from, first);
     chartWidth = chartBox.clientWidth;
+    // The unit the metric's latest reading came with, else the one a metric of its name usually has.
+    const latest = sensors.find((s) => s.id === id)?.metrics.find((m) => m.metric === metric);
+    const unit = metricUnit(metric, latest);
+    const named = { metric: metricSelect.selectedOptions[0]?.textContent ?? metric, sensor: id, period: periodSelect.selectedOptions[0]?.textContent?.toLowerCase() ?? '', unit };
     replace(
       chartBox,
       lineChart(points, {
-        label: t('{metric} of {sensor}, {period}', { metric: metricSelect.selectedOptions[0]?.textContent ?? metric, sensor: id, period: periodSelect.selectedOptions[0]?.textContent?.toLowerCase() ?? '' }),
+        label: unit ? t('{metric} ({unit}) of {sensor}, {period}', named) : t('{metric} of {sensor}, {period}', named),
+        ...(unit ? { unit } : {}),
         from,
         to: now,
         width: chartWidth || undefined,

@@ -1,0 +1,241 @@
+// When a reading was taken, through a gateway's real parts (its aedes broker, bridge, Tasmota
+// profile, outbox and uplink) and a link to a real hub that goes down and comes back: a reading the
+// gateway took while the link was down is stored at the hub as taken as long before it arrived as
+// the gateway held it, not at the time the link came back, so hours of held readings are not one
+// spike on the chart. A reading with a time of its own keeps it as its measuring time, as before.
+// Only durations on the gateway's clock count, so a gateway whose clock is wrong (an off-grid Pi
+// that has not found the time: 1970, or years off) dates what it held just as right.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { loraParams, topics, type MeshRouter } from '@unibos/mesh-protocol';
+import { DeviceCredentials, FAMILY_PROFILES, GatewayBroker, HubOutbox, HubUplink, MeshBridge, ProfileRouter, openGatewayDb, type UplinkSink, type UplinkState } from '@unibos/gateway';
+import { api, createAdminSession, type TestSession } from './support/test-auth.ts';
+import { waitForEvent } from './support/hub-events.ts';
+import { claimDevice } from './support/test-gateway.ts';
+import { testIdentity } from './support/test-identity.ts';
+import { startTestHub, type TestHub } from './support/test-hub.ts';
+
+const HOUR = 3_600_000;
+
+/** The gateway's link to the hub broker: a TCP relay that can be cut (connections dropped, new ones refused) and restored. */
+async function hubLink(t: TestContext, hubMqttPort: number) {
+  let open = true;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((inbound) => {
+    if (!open) return void inbound.destroy();
+    const outbound = net.connect(hubMqttPort, '127.0.0.1');
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        sockets.delete(s);
+        inbound.destroy();
+        outbound.destroy();
+      });
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut(): void {
+      open = false;
+      for (const s of sockets) s.destroy();
+    },
+    restore(): void {
+      open = true;
+    },
+  };
+}
+
+/**
+ * A gateway claimed in the admin's org, assembled as runGateway does (no radio), whose clock (the
+ * one its outbox dates what it takes by) is `clock`, speaking to the hub through a link that can be cut.
+ */
+async function gatewayAt(t: TestContext, hub: TestHub, admin: TestSession, clock: () => number) {
+  const identity = testIdentity();
+  const gatewayId = identity.id;
+  const claim = (await claimDevice(hub, admin, 'gateway', identity)) as { mqtt: { url: string; username: string; password: string } };
+  const link = await hubLink(t, hub.mqttPort);
+  const logger = pino({ level: 'silent' });
+  const dir = mkdtempSync(join(tmpdir(), 'unibos-reading-time-'));
+  const db = openGatewayDb(dir);
+  const credentials = new DeviceCredentials(db);
+  const broker = await GatewayBroker.start({ dataDir: dir, credentials, gatewayId, logger, port: 0, wsPort: null, db });
+  const outbox = new HubOutbox(db, { logger, now: clock });
+  const url = new URL(claim.mqtt.url);
+  url.port = String(link.port);
+  const uplink = new HubUplink({ ...claim.mqtt, url: url.toString(), gatewayId, outbox, logger, reconnectMinMs: 50, reconnectMaxMs: 200, now: clock });
+  const hubSink: UplinkSink = { forward: (m) => void outbox.add({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false, lane: m.lane, msgId: m.msgId }) };
+  const profiles = new ProfileRouter({ broker, uplink: hubSink, logger, profiles: FAMILY_PROFILES });
+  profiles.start();
+  const unused = (): never => {
+    throw new Error('no mesh in this test');
+  };
+  const router = { on: () => router } as unknown as MeshRouter;
+  const bridge = new MeshBridge({ gatewayId, device: { router, sendText: unused, sendAlert: unused, answerSos: unused, requestNodeInfo: unused }, params: loraParams('LongFast'), local: broker, uplink: hubSink, logger });
+  broker.subscribe(topics.sensorFilter, (topic, payload, _clientId, msgId) => bridge.handleSensor(topic, payload, msgId));
+  const clients: mqtt.MqttClient[] = [];
+  t.after(async () => {
+    for (const c of clients) await c.endAsync(true);
+    await uplink.stop({ timeoutMs: 1000 });
+    profiles.stop();
+    await broker.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const state = (want: UplinkState) =>
+    new Promise<void>((resolve) => {
+      if (want === 'connected' && uplink.connected) return resolve();
+      const off = uplink.onState((s) => {
+        if (s === want) {
+          off();
+          resolve();
+        }
+      });
+    });
+  const device = async (id: string, allow: string[] = []) => {
+    const password = await credentials.add(id, 'sensor', { allow, deny: [] });
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { username: id, password, clientId: id, protocolVersion: 4, reconnectPeriod: 0 });
+    clients.push(c);
+    return c;
+  };
+  return { gatewayId, outbox, uplink, link, state, device };
+}
+
+interface Reading {
+  value: number;
+  time: string;
+  receivedAt?: string;
+  measuredAt?: string;
+}
+
+async function readings(hub: TestHub, admin: TestSession, sensor: string, metric: string): Promise<Reading[]> {
+  const r = await api(hub, admin, `/api/v1/sensors/${sensor}/readings?metric=${metric}&from=1970-01-01T00:00:00Z`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return (r.body.items as Reading[]).slice().reverse();
+}
+
+test('readings a gateway took while its hub link was down are stored as taken when it took them, not when the link came back', { timeout: 60_000 }, async (t) => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  // Three hours ago by the gateway's clock (and the hub's): the link goes down.
+  const outageStart = Date.now() - 3 * HOUR;
+  let gatewayNow = outageStart;
+  const gw = await gatewayAt(t, hub, admin, () => gatewayNow);
+  gw.uplink.start();
+  await gw.state('connected');
+  gw.link.cut();
+  await gw.state('disconnected');
+
+  const tank = await gw.device('tank1');
+  const plug = await gw.device('plug1', ['write tele/%u/#']);
+  // Over the outage: a bare number (as most MQTT sensors send), a Tasmota reading (no time of its
+  // own), and a home-made sensor that sends its own measuring time.
+  const taken = [outageStart + 60_000, outageStart + HOUR, outageStart + 2 * HOUR];
+  gatewayNow = taken[0]!;
+  await tank.publishAsync('unibos/v1/sensor/tank1/level', '41', { qos: 1 });
+  gatewayNow = taken[1]!;
+  await plug.publishAsync('tele/plug1/SENSOR', JSON.stringify({ ENERGY: { Power: 27 } }), { qos: 1 });
+  gatewayNow = taken[2]!;
+  const ownTime = new Date(taken[2]! - 30_000).toISOString();
+  await tank.publishAsync('unibos/v1/sensor/tank1/level', JSON.stringify({ value: 42, time: ownTime }), { qos: 1 });
+  assert.equal(gw.outbox.size, 3, 'all three held in the outbox while the hub cannot be reached');
+  const whileDown = await api(hub, admin, '/api/v1/sensors');
+  assert.deepEqual(whileDown.body.items, [], 'nothing reached the hub while the link was down');
+
+  // Three hours later the link comes back; everything held goes up now.
+  gatewayNow = Date.now();
+  const back = Date.now();
+  gw.link.restore();
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.sensorId === 'tank1' && e.data.value === 42, { what: 'the last held reading at the hub' });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.sensorId === 'plug1', { what: 'the Tasmota reading at the hub' });
+  const arrived = Date.now();
+  const inArrival = (iso: string | undefined) => {
+    const ms = Date.parse(iso ?? '');
+    return ms >= back && ms <= arrived;
+  };
+
+  // Held from when it was taken until the link came back, by the gateway's clock.
+  const heldFor = (at: number) => back - at;
+  const level = await readings(hub, admin, 'tank1', 'level');
+  assert.ok(level.every((r) => inArrival(r.receivedAt)), `the hub keeps when it got them too: ${JSON.stringify(level)}`);
+  assert.deepEqual(
+    level.map((r) => [r.value, Date.parse(r.receivedAt!) - Date.parse(r.time)]),
+    [[41, heldFor(taken[0]!)], [42, heldFor(taken[2]!)]],
+    'each reading is dated as long before it reached the hub as the gateway held it: hours before the link came back',
+  );
+  assert.equal(level[0]!.measuredAt, undefined, 'a bare number says nothing of when it was measured');
+  assert.equal(level[1]!.measuredAt, ownTime, 'a reading with its own time keeps it as its measuring time');
+
+  const power = await readings(hub, admin, 'plug1', 'energy_power');
+  assert.ok(inArrival(power[0]!.receivedAt));
+  assert.deepEqual(
+    power.map((r) => [r.value, Date.parse(r.receivedAt!) - Date.parse(r.time), r.measuredAt]),
+    [[27, heldFor(taken[1]!), undefined]],
+    'a profile reading too, with no measuring time made up for the device',
+  );
+
+  // The latest values are the ones last taken, dated as taken.
+  const latest = (await api(hub, admin, '/api/v1/sensors')).body.items as Array<{ id: string; lastSeen: string; metrics: Reading[] }>;
+  const tank1 = latest.find((s) => s.id === 'tank1')!;
+  assert.deepEqual([tank1.metrics[0]!.value, tank1.metrics[0]!.time, tank1.lastSeen], [42, level[1]!.time, level[1]!.time]);
+});
+
+test('a gateway whose clock is wrong dates what it held just as right: only how long it held a reading counts', { timeout: 60_000 }, async (t) => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  let gatewayNow = Date.now();
+  const gw = await gatewayAt(t, hub, admin, () => gatewayNow);
+  gw.uplink.start();
+  await gw.state('connected');
+  const tank = await gw.device('tank1');
+  const plug = await gw.device('plug1', ['write tele/%u/#']);
+
+  // [what, the gateway's clock when it took the reading, its clock when the link came back, how long the hub should see it held]
+  const cases: Array<[string, number, number, number]> = [
+    // A Pi that has not found the time yet counts from 1970; another's clock has run years ahead.
+    ['unset (1970)', 3 * 24 * HOUR, 3 * 24 * HOUR + 2 * HOUR, 2 * HOUR],
+    ['years ahead', Date.UTC(2090, 0, 1), Date.UTC(2090, 0, 1) + HOUR, HOUR],
+    ['ahead of the hub', Date.now() + 3 * HOUR, Date.now() + 4 * HOUR, HOUR],
+    // Set back while it held the reading (it found the time): no time held can be known, so none is claimed.
+    ['stepped back meanwhile', Date.now() + 24 * HOUR, Date.now(), 0],
+  ];
+  let n = 0;
+  for (const [what, takenAt, sentAt, held] of cases) {
+    n++;
+    gw.link.cut();
+    await gw.state('disconnected');
+    gatewayNow = takenAt;
+    await tank.publishAsync('unibos/v1/sensor/tank1/level', String(n), { qos: 1 });
+    await plug.publishAsync('tele/plug1/SENSOR', JSON.stringify({ ENERGY: { Power: n } }), { qos: 1 });
+    gatewayNow = sentAt;
+    const before = Date.now();
+    gw.link.restore();
+    await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.sensorId === 'tank1' && e.data.value === n, { what: `the tank reading (${what})` });
+    await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.sensorId === 'plug1' && e.data.value === n, { what: `the plug reading (${what})` });
+    const after = Date.now();
+    for (const [sensor, metric] of [['tank1', 'level'], ['plug1', 'energy_power']] as const) {
+      const r = (await readings(hub, admin, sensor, metric)).find((x) => x.value === n);
+      assert.ok(r, `${sensor} reading ${what} stored`);
+      const received = Date.parse(r.receivedAt ?? '');
+      assert.ok(received >= before && received <= after, `${sensor} (${what}): the hub keeps when it got it: ${JSON.stringify(r)}`);
+      assert.equal(received - Date.parse(r.time), held, `${sensor} (${what}): dated ${held / HOUR} h before it reached the hub, not at ${new Date(takenAt).toISOString()}: ${JSON.stringify(r)}`);
+      assert.equal(r.measuredAt, undefined, `${sensor} (${what}): no measuring time made up from the gateway's clock`);
+    }
+  }
+});
