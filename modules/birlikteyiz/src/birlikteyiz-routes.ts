@@ -35,7 +35,8 @@ export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = a
     // Quakes are public; whom they alerted is not: each org sees only whether it was alerted itself.
     const forOrg = (q: StoredQuake): StoredQuake & { places: ReturnType<typeof quakePlaces> } => {
       const alerted = q.alertedOrgs.includes(orgId);
-      return { ...q, places: quakePlaces(q.place), verdict: q.verdict === 'alert' && !alerted ? 'outside_region' : q.verdict, alertedOrgs: alerted ? [orgId] : [] };
+      const aftershockIn = (q.aftershockIn ?? []).filter((a) => a.orgId === orgId);
+      return { ...q, places: quakePlaces(q.place), verdict: q.verdict === 'alert' && !alerted ? 'outside_region' : q.verdict, alertedOrgs: alerted ? [orgId] : [], aftershockIn };
     };
     return { quakes: m.store.collection<StoredQuake>('quakes').list(null, { limit: 50 }).map((d) => forOrg(d.doc)).sort((a, b) => b.timeMs - a.timeMs) };
   });
@@ -84,7 +85,9 @@ export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = a
         throw new ModuleError('E_CONFLICT', `a round lists at most ${MAX_ROUND_PEOPLE} people by name: open another round`);
       }
       const updated = rounds.adminCheckIn(round, { ...(b.nodeId ? { nodeId: b.nodeId } : {}), ...(b.person ? { person: b.person } : {}), status: b.status, by: caller.userId, atMs: m.now(), ...(b.note ? { note: b.note } : {}) });
-      m.events.publish(caller.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round: updated });
+      // A quake revised below the alert magnitude kept its round open only for those who needed help.
+      const closed = rounds.closeIfRevisedAndNobodyNeedsHelp(updated, m.now());
+      m.events.publish(caller.orgId, closed ? BIRLIKTEYIZ_EVENT.ROUND_CLOSED : BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round: updated });
       return updated;
     },
   );

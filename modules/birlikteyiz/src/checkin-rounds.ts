@@ -38,6 +38,26 @@ export interface RoundPerson {
   note: string | null;
 }
 
+/** A quake a round is for: its first (the main shock) and each aftershock that joined it. */
+export interface RoundQuake {
+  id: string;
+  timeMs: number;
+  latitude: number;
+  longitude: number;
+  /** As the feeds give it now (revisions included). */
+  magnitude: number | null;
+  place: string;
+  places?: Record<AlertLanguage, string>;
+  /**
+   * The magnitude the mesh was last told for this quake (its alert, or an updated alert after an
+   * upward revision); null: it went to nobody (a smaller aftershock, mesh alerts off, no gateway).
+   */
+  sentMagnitude: number | null;
+}
+
+/** Why a round closed before its time (null: on time, or by an admin). */
+export type RoundCloseReason = 'revised_below_threshold';
+
 export interface CheckinRound {
   id: string;
   orgId: string;
@@ -66,6 +86,17 @@ export interface CheckinRound {
    */
   notAsked?: 'mesh_alerts_off' | null;
   counts: { safe: number; needsHelp: number; waiting: number };
+  /**
+   * A quake's round: its quakes, the main shock first, then each aftershock that joined it (near it,
+   * while the round was open) in the order heard. Rounds kept from before, and rounds opened by hand, have none.
+   */
+  quakes?: RoundQuake[];
+  /**
+   * Every quake of the round was revised below the alert magnitude (`minMagnitude` then): the round
+   * says so; it closed at once if nobody in it needed help, else stays open until nobody does.
+   */
+  revisedBelow?: { magnitude: number | null; minMagnitude: number } | null;
+  closedReason?: RoundCloseReason | null;
 }
 
 export interface RoundNodeCandidate {
@@ -103,29 +134,46 @@ export class CheckinRounds {
    * Opens a round. A node's answer heard since `answersSinceMs` (a quake's origin time; default a
    * minute before now, as for answers to open rounds) counts in it from the start.
    */
-  open(o: { orgId: string; id: string; title: string; quakeId: string | null; epicentre: CheckinRound['epicentre']; radiusKm: number; nowMs: number; durationMs: number; nodes: RoundNodeCandidate[]; answersSinceMs?: number }): CheckinRound {
+  open(o: { orgId: string; id: string; title: string; quakeId: string | null; epicentre: CheckinRound['epicentre']; radiusKm: number; nowMs: number; durationMs: number; nodes: RoundNodeCandidate[]; answersSinceMs?: number; quake?: RoundQuake }): CheckinRound {
     const since = o.answersSinceMs ?? o.nowMs - 60_000;
-    const nodes = o.nodes.map((n): RoundNode => {
-      const heard = this.heardLately.get(`${o.orgId}\u0000${n.id}`);
-      // An SOS from before the quake that no "I am safe" followed is still a call for help.
-      const stillCalling = heard?.helpAt != null && heard.helpAt >= o.nowMs - SOS_STILL_OPEN_MS && (heard.safeAt === null || heard.safeAt < heard.helpAt);
-      const help = heard?.helpAt != null && heard.helpHeardAt !== null ? (stillCalling ? { at: heard.helpAt, datedAt: null } : answerTime('needs_help', heard.helpAt, heard.helpHeardAt, since)) : null;
-      const safe = heard?.safeAt != null && heard.safeHeardAt !== null ? answerTime('safe', heard.safeAt, heard.safeHeardAt, since) : null;
-      const answer = help ?? safe;
-      return {
-        id: n.id,
-        name: n.name,
-        latitude: n.position?.latitude ?? null,
-        longitude: n.position?.longitude ?? null,
-        distanceKm: n.position && o.epicentre ? Math.round(distanceKm(n.position, o.epicentre) * 10) / 10 : null,
-        // Help outranks safe, as for answers to an open round.
-        status: help !== null ? 'needs_help' : safe !== null ? 'safe' : 'waiting',
-        answeredAt: answer?.at ?? null,
-        datedAt: answer?.datedAt ?? null,
-      };
-    });
-    const round: CheckinRound = { id: o.id, orgId: o.orgId, title: o.title, quakeId: o.quakeId, epicentre: o.epicentre, radiusKm: o.radiusKm, openedAt: o.nowMs, answersSince: since, closesAt: o.nowMs + o.durationMs, closedAt: null, nodes, people: [], meshMessageId: null, meshError: null, counts: { safe: 0, needsHelp: 0, waiting: 0 } };
+    const nodes = o.nodes.map((n) => this.roundNode(o.orgId, n, o.epicentre, since, o.nowMs));
+    const round: CheckinRound = { id: o.id, orgId: o.orgId, title: o.title, quakeId: o.quakeId, epicentre: o.epicentre, radiusKm: o.radiusKm, openedAt: o.nowMs, answersSince: since, closesAt: o.nowMs + o.durationMs, closedAt: null, nodes, people: [], meshMessageId: null, meshError: null, counts: { safe: 0, needsHelp: 0, waiting: 0 }, ...(o.quake ? { quakes: [o.quake] } : {}) };
     return this.save(round);
+  }
+
+  /**
+   * An aftershock joins an open round instead of opening its own, so whoever asked for help in the
+   * round stays in it: the round lists the quake, takes in the nodes in the aftershock's range it
+   * did not have (their SOS and "I am safe" since the round's start count, as at its opening), and
+   * counts answers from whichever of its quakes came first.
+   */
+  addQuake(round: CheckinRound, quake: RoundQuake, nodes: RoundNodeCandidate[], nowMs: number): CheckinRound {
+    round.quakes = [...roundQuakes(round), quake];
+    const since = Math.min(round.answersSince ?? round.openedAt - 60_000, quake.timeMs);
+    round.answersSince = since;
+    for (const n of nodes) if (!round.nodes.some((x) => x.id === n.id)) round.nodes.push(this.roundNode(round.orgId, n, round.epicentre, since, nowMs));
+    return this.save(round);
+  }
+
+  /** A node as a round opened at `nowMs` lists it: with the answer it gave since `since` (or an SOS still open), else waiting. */
+  private roundNode(orgId: string, n: RoundNodeCandidate, epicentre: CheckinRound['epicentre'], since: number, nowMs: number): RoundNode {
+    const heard = this.heardLately.get(`${orgId}\u0000${n.id}`);
+    // An SOS from before the quake that no "I am safe" followed is still a call for help.
+    const stillCalling = heard?.helpAt != null && heard.helpAt >= nowMs - SOS_STILL_OPEN_MS && (heard.safeAt === null || heard.safeAt < heard.helpAt);
+    const help = heard?.helpAt != null && heard.helpHeardAt !== null ? (stillCalling ? { at: heard.helpAt, datedAt: null } : answerTime('needs_help', heard.helpAt, heard.helpHeardAt, since)) : null;
+    const safe = heard?.safeAt != null && heard.safeHeardAt !== null ? answerTime('safe', heard.safeAt, heard.safeHeardAt, since) : null;
+    const answer = help ?? safe;
+    return {
+      id: n.id,
+      name: n.name,
+      latitude: n.position?.latitude ?? null,
+      longitude: n.position?.longitude ?? null,
+      distanceKm: n.position && epicentre ? Math.round(distanceKm(n.position, epicentre) * 10) / 10 : null,
+      // Help outranks safe, as for answers to an open round.
+      status: help !== null ? 'needs_help' : safe !== null ? 'safe' : 'waiting',
+      answeredAt: answer?.at ?? null,
+      datedAt: answer?.datedAt ?? null,
+    };
   }
 
   save(round: CheckinRound): CheckinRound {
@@ -240,9 +288,20 @@ export class CheckinRounds {
     return this.save(round);
   }
 
-  close(round: CheckinRound, nowMs: number): CheckinRound {
+  close(round: CheckinRound, nowMs: number, reason: RoundCloseReason | null = null): CheckinRound {
     round.closedAt = nowMs;
+    round.closedReason = reason;
     return this.save(round);
+  }
+
+  /**
+   * A round whose quakes were all revised below the alert magnitude closes as soon as nobody in it
+   * needs help (at once, or when the last of them is checked in safe): true when it did.
+   */
+  closeIfRevisedAndNobodyNeedsHelp(round: CheckinRound, nowMs: number): boolean {
+    if (!round.revisedBelow || round.closedAt !== null || round.counts.needsHelp > 0) return false;
+    this.close(round, nowMs, 'revised_below_threshold');
+    return true;
   }
 
   due(orgId: string, nowMs: number): CheckinRound[] {
@@ -277,4 +336,15 @@ function answerTime(status: Exclude<CheckinStatus, 'waiting'>, atMs: number, hea
   if (atMs >= since && atMs <= heardAtMs + CLOCK_AHEAD_SLACK_MS) return { at: atMs, datedAt: null };
   if (heardAtMs >= since && (status === 'needs_help' || atMs >= since)) return { at: heardAtMs, datedAt: atMs };
   return null;
+}
+
+/**
+ * A quake round's quakes, the main shock first; a round kept from before lists none, so its one
+ * quake is made up from its epicentre (the mesh was told its magnitude if the question went out).
+ */
+export function roundQuakes(round: CheckinRound): RoundQuake[] {
+  if (round.quakes) return round.quakes;
+  const e = round.epicentre;
+  if (round.quakeId === null || !e) return [];
+  return [{ id: round.quakeId, timeMs: round.answersSince ?? round.openedAt - 60_000, latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place, ...(e.places ? { places: e.places } : {}), sentMagnitude: round.meshMessageId !== null ? e.magnitude : null }];
 }

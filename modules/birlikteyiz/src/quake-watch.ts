@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { ModuleError, type ModuleContext } from '@unibos/module-api';
-import type { CheckinRounds } from './checkin-rounds.ts';
+import { roundQuakes, type CheckinRound, type CheckinRounds, type RoundQuake } from './checkin-rounds.ts';
 import { BIRLIKTEYIZ_EVENT } from './birlikteyiz-events.ts';
 import type { Quake } from './feeds/quake.ts';
 import { distanceKm, insidePolygon } from './geo.ts';
@@ -22,10 +22,35 @@ const DEDUP_MEMORY_MS = 86_400_000;
 /** The most documents the hub's store lists at once. */
 const MAX_RELOADED_QUAKES = 10_000;
 
+/**
+ * How far from a main shock an aftershock is looked for, by the main shock's magnitude: Gardner and
+ * Knopoff's (1974) window, the one seismologists decluster catalogues with (M4: 30 km, M6: 53 km,
+ * M7.8: 89 km). Its time window (days to years) is longer than any round: an open round is the time window.
+ */
+export function aftershockZoneKm(magnitude: number): number {
+  return 10 ** (0.1238 * magnitude + 0.983);
+}
+
+/**
+ * An aftershock goes into the mesh (and asks again) when it is at most this much smaller than the
+ * strongest quake the round told the mesh of. Båth's law: a sequence's strongest aftershock is
+ * typically 1.2 below the main shock, so the few big ones go out and the burst of smaller ones
+ * (felt, listed in the round) does not fill the air.
+ */
+export const AFTERSHOCK_ALERT_WITHIN = 1.0;
+
+/** A magnitude revised up by this much or more over what the mesh was told sends an updated alert. */
+export const REVISED_UP_ALERT_STEP = 0.5;
+
 export interface StoredQuake extends QuakeEvent {
   /** Why it did or did not become an alert. */
   verdict: 'alert' | 'too_small' | 'too_old' | 'outside_region';
   alertedOrgs: string[];
+  /**
+   * Orgs in which it joined an open round as an aftershock instead of opening its own, and whether
+   * it went into that org's mesh. Each org sees only its own (GET /quakes).
+   */
+  aftershockIn?: Array<{ orgId: string; roundId: string; mainQuakeId: string; sentToMesh: boolean }>;
 }
 
 export class QuakeWatch {
@@ -72,7 +97,8 @@ export class QuakeWatch {
       const orgs = verdict === 'alert' ? this.concerned(e) : [];
       const stored: StoredQuake = { ...e, verdict: orgs.length || verdict !== 'alert' ? verdict : 'outside_region', alertedOrgs: orgs.map((o) => o.orgId) };
       store.put(null, e.id, stored);
-      for (const o of orgs) this.alert(o.orgId, e, o.inRange);
+      const aftershockIn = orgs.flatMap((o) => this.alert(o.orgId, e, o.inRange) ?? []);
+      if (aftershockIn.length) store.put(null, e.id, { ...stored, aftershockIn });
     }
   }
 
@@ -117,33 +143,126 @@ export class QuakeWatch {
       .map((n) => ({ id: n.id, name: n.name, position: n.position ? { latitude: n.position.latitude, longitude: n.position.longitude } : null }));
   }
 
-  private alert(orgId: string, e: QuakeEvent, inRange: ReturnType<QuakeWatch['fieldNodes']>): void {
+  /** Alerts one org of a quake; when it joined an open round as an aftershock, says which. */
+  private alert(orgId: string, e: QuakeEvent, inRange: ReturnType<QuakeWatch['fieldNodes']>): NonNullable<StoredQuake['aftershockIn']>[number] | null {
+    const nodesInRange = inRange.map((n) => ({ id: n.id, name: n.name, distanceKm: n.position ? Math.round(distanceKm(n.position, e) * 10) / 10 : null, latitude: n.position?.latitude ?? null, longitude: n.position?.longitude ?? null }));
+    const main = this.settings.checkInRounds ? this.openRoundNear(orgId, e) : null;
+    if (main) return this.aftershock(main, e, inRange, nodesInRange);
     let round = null;
     if (this.settings.checkInRounds && inRange.length > 0) {
-      round = this.rounds.open({ orgId, id: randomUUID(), title: this.words.quakeTitle(e), quakeId: e.id, epicentre: { latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place, places: quakePlaces(e.place) }, radiusKm: this.settings.radiusKm, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes: inRange, answersSinceMs: e.timeMs });
+      round = this.rounds.open({ orgId, id: randomUUID(), title: this.words.quakeTitle(e), quakeId: e.id, epicentre: { latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place, places: quakePlaces(e.place) }, radiusKm: this.settings.radiusKm, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes: inRange, answersSinceMs: e.timeMs, quake: roundQuake(e) });
     }
-    const nodesInRange = inRange.map((n) => ({ id: n.id, name: n.name, distanceKm: n.position ? Math.round(distanceKm(n.position, e) * 10) / 10 : null, latitude: n.position?.latitude ?? null, longitude: n.position?.longitude ?? null }));
     this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange, roundId: round?.id ?? null });
     if (round) {
-      this.ask(round, { level: 'EARTHQUAKE', text: this.words.quake(e, true), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
+      if (this.ask(round, { level: 'EARTHQUAKE', text: this.words.quake(e, true), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) })) this.sent(round, e.id, e.magnitude);
       this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_OPENED, { round });
     } else if (this.settings.meshAlerts) {
       this.broadcast(orgId, { level: 'EARTHQUAKE', text: this.words.quake(e, false), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
     }
+    return null;
+  }
+
+  /**
+   * The org's open quake round this quake is an aftershock of: its main shock within the
+   * aftershock zone of the round's strongest quake (the nearest such round when several are).
+   */
+  private openRoundNear(orgId: string, e: QuakeEvent): CheckinRound | null {
+    const now = this.m.now();
+    let best: { round: CheckinRound; km: number } | null = null;
+    for (const round of this.rounds.unclosed(orgId, now)) {
+      if (round.closesAt <= now || round.quakeId === null || !round.epicentre) continue;
+      const quakes = roundQuakes(round);
+      if (quakes.some((q) => q.id === e.id)) continue;
+      const strongest = Math.max(...quakes.map((q) => q.magnitude ?? -Infinity), e.magnitude ?? -Infinity);
+      const km = distanceKm(e, round.epicentre);
+      if (Number.isFinite(strongest) && km <= aftershockZoneKm(strongest) && (!best || km < best.km)) best = { round, km };
+    }
+    return best?.round ?? null;
+  }
+
+  /**
+   * A quake near an open round's main shock joins that round: the people in it (whoever asked for
+   * help) stay in view, with no second round beside it. A strong aftershock (see
+   * AFTERSHOCK_ALERT_WITHIN) alerts the admins, goes into the mesh with the question again and keeps
+   * the round open for another roundMinutes; a smaller one is only listed in the round.
+   */
+  private aftershock(round: CheckinRound, e: QuakeEvent, inRange: ReturnType<QuakeWatch['fieldNodes']>, nodesInRange: unknown[]): NonNullable<StoredQuake['aftershockIn']>[number] {
+    const now = this.m.now();
+    const loud = strongEnoughToTell(roundQuakes(round), e.magnitude);
+    this.rounds.addQuake(round, roundQuake(e), inRange, now);
+    this.headline(round);
+    if (round.revisedBelow && e.magnitude !== null && e.magnitude >= this.settings.minMagnitude) round.revisedBelow = null;
+    let sentToMesh = false;
+    if (loud) {
+      this.m.events.publish(round.orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange, roundId: round.id, aftershockOf: round.quakeId });
+      sentToMesh = this.askAgain(round, e.id, e.magnitude, this.words.quake(e, true));
+    }
+    this.m.events.publish(round.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round: this.rounds.save(round) });
+    return { orgId: round.orgId, roundId: round.id, mainQuakeId: round.quakeId!, sentToMesh };
+  }
+
+  /**
+   * A quake round is titled and mapped by its strongest quake (the first one at equal magnitude):
+   * the main shock, or a later, stronger quake that showed the first was a foreshock. Its nodes'
+   * distances are from that epicentre.
+   */
+  private headline(round: CheckinRound): void {
+    const quakes = roundQuakes(round);
+    const top = quakes.reduce<RoundQuake | null>((best, q) => (best === null || (q.magnitude ?? -Infinity) > (best.magnitude ?? -Infinity) ? q : best), null);
+    if (!top) return;
+    const moved = !round.epicentre || round.epicentre.latitude !== top.latitude || round.epicentre.longitude !== top.longitude;
+    round.title = this.words.quakeTitle(top);
+    round.epicentre = { latitude: top.latitude, longitude: top.longitude, magnitude: top.magnitude, place: top.place, places: top.places ?? quakePlaces(top.place) };
+    if (moved) for (const n of round.nodes) if (n.latitude !== null && n.longitude !== null) n.distanceKm = Math.round(distanceKm({ latitude: n.latitude, longitude: n.longitude }, top) * 10) / 10;
+  }
+
+  /**
+   * Asks a round's nodes again (an aftershock, an upward revision), as an EARTHQUAKE alert: the
+   * round stays open another roundMinutes for the answers. True when it went into the mesh.
+   */
+  private askAgain(round: CheckinRound, quakeId: string, magnitude: number | null, text: string): boolean {
+    if (!this.settings.meshAlerts) return false;
+    const sent = this.broadcast(round.orgId, { level: 'EARTHQUAKE', text, ...(magnitude !== null ? { magnitude } : {}) });
+    if (sent.id === null) return false;
+    round.closesAt = Math.max(round.closesAt, this.m.now() + this.settings.roundMinutes * 60_000);
+    this.sent(round, quakeId, magnitude);
+    return true;
+  }
+
+  /** The mesh was told `magnitude` for this quake of the round. */
+  private sent(round: CheckinRound, quakeId: string, magnitude: number | null): void {
+    round.quakes = roundQuakes(round).map((q) => (q.id === quakeId ? { ...q, sentMagnitude: magnitude } : q));
+    this.rounds.save(round);
   }
 
   /**
    * An alerted quake's magnitude changed (a source revised it, or another gave a higher one): its
    * open rounds say the new figure (their title and epicentre) and admins see the change at once.
+   * Revised up by REVISED_UP_ALERT_STEP or more over what the mesh was told (or, for an aftershock
+   * not sent, up into the band that would have been), the mesh gets an updated alert. Revised down
+   * so far that none of a round's quakes reaches the alert magnitude, the round says so and closes
+   * if nobody in it needs help (else once nobody does).
    */
   private magnitudeChanged(orgIds: string[], e: QuakeEvent): void {
     const now = this.m.now();
     for (const orgId of orgIds) {
       for (const round of this.rounds.unclosed(orgId, now)) {
-        if (round.quakeId !== e.id) continue;
-        round.title = this.words.quakeTitle(e);
-        if (round.epicentre) round.epicentre = { ...round.epicentre, magnitude: e.magnitude };
-        this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round: this.rounds.save(round) });
+        const quakes = roundQuakes(round);
+        const mine = quakes.find((q) => q.id === e.id);
+        if (!mine) continue;
+        const wasTold = mine.sentMagnitude;
+        round.quakes = quakes.map((q) => (q.id === e.id ? { ...q, magnitude: e.magnitude } : q));
+        this.headline(round);
+        if (e.magnitude !== null && round.closedAt === null && round.closesAt > now) {
+          const worthTelling = wasTold !== null ? e.magnitude >= wasTold + REVISED_UP_ALERT_STEP - 1e-9 : e.magnitude >= this.settings.minMagnitude && strongEnoughToTell(round.quakes.filter((q) => q.id !== e.id), e.magnitude);
+          if (worthTelling) this.askAgain(round, e.id, e.magnitude, wasTold !== null ? this.words.quakeRevised(e, wasTold) : this.words.quake(e, true));
+        }
+        const magnitudes = round.quakes.map((q) => q.magnitude);
+        const below = magnitudes.every((m) => m !== null && m < this.settings.minMagnitude);
+        round.revisedBelow = below ? { magnitude: Math.max(...(magnitudes as number[])), minMagnitude: this.settings.minMagnitude } : null;
+        this.rounds.save(round);
+        if (this.rounds.closeIfRevisedAndNobodyNeedsHelp(round, now)) this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_CLOSED, { round });
+        else this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round });
       }
     }
   }
@@ -153,16 +272,17 @@ export class QuakeWatch {
    * meshAlerts off nobody is asked: the round still lists the nodes in range (their SOS and "I am
    * safe" still count, admins check people in) and says the question was not sent.
    */
-  private ask(round: ReturnType<CheckinRounds['open']>, alert: { level: string; text: string; magnitude?: number }): void {
+  private ask(round: ReturnType<CheckinRounds['open']>, alert: { level: string; text: string; magnitude?: number }): boolean {
     if (!this.settings.meshAlerts) {
       round.notAsked = 'mesh_alerts_off';
       this.rounds.save(round);
-      return;
+      return false;
     }
     const sent = this.broadcast(round.orgId, alert);
     round.meshMessageId = sent.id;
     round.meshError = sent.error;
     this.rounds.save(round);
+    return sent.id !== null;
   }
 
   private broadcast(orgId: string, alert: { level: string; text: string; magnitude?: number }): { id: string | null; error: string | null } {
@@ -174,4 +294,21 @@ export class QuakeWatch {
       return { id: null, error: (err as Error).message };
     }
   }
+}
+
+/** A quake as its round lists it (not told to the mesh yet). */
+function roundQuake(e: QuakeEvent): RoundQuake {
+  return { id: e.id, timeMs: e.timeMs, latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place, places: quakePlaces(e.place), sentMagnitude: null };
+}
+
+/**
+ * Whether a quake joining a round's `others` is strong enough to go into the mesh: within
+ * AFTERSHOCK_ALERT_WITHIN of the strongest the mesh was told of (of the strongest listed when
+ * none was told: mesh alerts off, no gateway then).
+ */
+function strongEnoughToTell(others: RoundQuake[], magnitude: number | null): boolean {
+  if (magnitude === null) return false;
+  const told = others.map((q) => q.sentMagnitude).filter((m): m is number => m !== null);
+  const reference = told.length ? told : others.map((q) => q.magnitude).filter((m): m is number => m !== null);
+  return reference.length === 0 || magnitude >= Math.max(...reference) - AFTERSHOCK_ALERT_WITHIN - 1e-9;
 }

@@ -104,7 +104,7 @@ test('set to Turkish, an assembly point goes to the nodes nearby as a Turkish te
   assert.equal(received(texts[1]!), texts[1]);
 });
 
-test('whatever place name a feed gives (a USGS distance of any length, any script), the quake alert fits 160 bytes in both languages with its time, zone and question whole', () => {
+test('whatever place name a feed gives (a USGS distance of any length, any script), the quake alert (and its update after an upward revision) fits 160 bytes in both languages with its time, zone and question whole', () => {
   const compass = fc.constantFrom('N', 'S', 'E', 'W', 'NE', 'NW', 'SE', 'SW', 'NNE', 'WSW');
   // Real distances, and hostile ones of every length up to far past the frame (digits, decimals).
   const digits = (max: number): fc.Arbitrary<string> => fc.integer({ min: 1, max }).chain((n) => fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }).map((d) => d.join('')));
@@ -122,6 +122,11 @@ test('whatever place name a feed gives (a USGS distance of any length, any scrip
       const tsi = new Date(timeMs + 3 * 3_600_000).toISOString().slice(11, 16);
       const when = language === 'en' ? ` ${utc} UTC` : ` ${tsi} TSİ`;
       assert.ok(text.endsWith(ask ? `${when}. ${language === 'en' ? 'Are you safe? Press once: safe. Hold: need help.' : 'Güvende misiniz? Bir kez basın: güvendeyim. Basılı tutun: yardım lazım.'}` : when), `${language}: ${text}`);
+      // The updated alert after an upward revision: the same frame, time and question whole.
+      const revised = wording(language).quakeRevised({ place, magnitude, timeMs }, 4.2);
+      assert.ok(utf8(revised).length <= MESH_ALERT_TEXT_MAX_BYTES, `${language}: ${utf8(revised).length} bytes: ${revised}`);
+      assert.equal(received(revised), revised, 'whole letters');
+      assert.ok(revised.endsWith(`${when}. ${language === 'en' ? 'Are you safe? Press once: safe. Hold: need help.' : 'Güvende misiniz? Bir kez basın: güvendeyim. Basılı tutun: yardım lazım.'}`), `${language}: ${revised}`);
     }),
     { numRuns: 1000 },
   );

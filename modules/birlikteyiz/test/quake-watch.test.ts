@@ -123,10 +123,13 @@ test("GET /quakes does not tell one org which other orgs were alerted, nor show 
   assert.ok(!JSON.stringify(b).includes('orgA'), `orgB sees another org's id: ${JSON.stringify(b)}`);
 });
 
-test('every round closes on time and hears its nodes, however many rounds an aftershock sequence opened after it', () => {
-  const w = watchFor({ orgA: [node('n1', 37.3, 37.1)] });
-  // 60 felt quakes, each its own round (USGS ids differ; 50 s apart, every other one 22 km away, so none is the same quake).
-  w.watch.reports(Array.from({ length: 60 }, (_, i) => quake({ source: 'usgs', sourceId: `as${i}`, magnitude: 5.1, magnitudeType: 'mw', timeMs: NOW - 3_000_000 + i * 50_000, latitude: 37.2 + (i % 2) * 0.2 })));
+test('every round closes on time and hears its nodes, however many rounds a swarm of quakes opened after it', () => {
+  const f = fakeModule({ orgA: [node('n1', 37.3, 37.1)] });
+  const rounds = new CheckinRounds(f.m.store.collection('rounds'));
+  const w = { ...f, rounds, watch: new QuakeWatch(f.m, { ...SETTINGS, radiusKm: 1000 }, rounds) };
+  // 60 felt quakes, each its own round: 50 s apart on a grid a degree apart (further than an M5.1's
+  // aftershock zone from each other, so none joins another's round), all within 1,000 km of n1.
+  w.watch.reports(Array.from({ length: 60 }, (_, i) => quake({ source: 'usgs', sourceId: `as${i}`, magnitude: 5.1, magnitudeType: 'mw', timeMs: NOW - 3_000_000 + i * 50_000, latitude: 34 + (i % 8), longitude: 33 + Math.floor(i / 8) })));
   const opened = w.rounds.list('orgA', 100);
   assert.equal(opened.length, 60);
   // The first round, opened before the 59 others, still hears n1's "I am safe".

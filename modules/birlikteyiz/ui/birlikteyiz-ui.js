@@ -132,6 +132,36 @@ function helpText(p, round) {
     : t('{name} needs help (check-in round {round})', { name: p.name, round: roundTitle(round) });
 }
 
+/** @param {any} r */
+const isOpen = (r) => r.closedAt === null && r.closesAt > Date.now();
+
+/**
+ * The open rounds, those with the most people needing help first, then the newest.
+ * @param {any[]} rounds
+ */
+function openOnes(rounds) {
+  return rounds.filter(isOpen).sort((a, b) => b.counts.needsHelp - a.counts.needsHelp || b.openedAt - a.openedAt);
+}
+
+/**
+ * The round the screen shows when none is (or the one shown closed) and the admin chose none: the
+ * open round with the most people needing help, else the newest open one, else the newest.
+ * @param {any[]} rounds
+ */
+function chooseRound(rounds) {
+  return openOnes(rounds)[0] ?? rounds[0] ?? null;
+}
+
+/**
+ * Who needs help in a round: its nodes and the people checked in as needing help, by name.
+ * @param {any} r
+ */
+function needingHelp(r) {
+  const nodes = r.nodes.filter((/** @type {any} */ n) => n.status === 'needs_help').map((/** @type {any} */ n) => n.name ?? n.id);
+  const people = r.people.filter((/** @type {any} */ p) => p.status === 'needs_help').map((/** @type {any} */ p) => p.name);
+  return [...people, ...nodes.filter((n) => !people.includes(n))];
+}
+
 /**
  * @param {HTMLElement} root
  * @param {{ api: any, stream: EventTarget, config: { mapTileUrl: string | null }, can: (p: string) => boolean, notify: (m: string, k?: string) => void, base: string }} ctx
@@ -142,6 +172,10 @@ export function mount(root, ctx) {
   const quakes = h('ul', { class: 'quakes', 'aria-label': t('Recent quakes') });
   // Where a link to the round (#/modules/birlikteyiz/round, from the map) lands; clear of the hub's sticky top bar.
   const roundHeading = h('h3', { style: 'scroll-margin-top: 6.5rem' }, t('Check-in round'));
+  // Every open round, those with someone needing help first: a newer round (another quake) never
+  // hides who still needs help in an older one. A tap shows that round below. At the top of the
+  // round's head (the round's own title stays its first <strong>).
+  const openRounds = h('ul', { class: 'open-rounds', 'aria-label': t('Open check-in rounds'), style: 'list-style: none; padding: 0; margin: 0 0 0.75rem; display: grid; gap: 0.4rem', hidden: true });
   const roundHead = h('div', { class: 'round-head' });
   const roundBody = h('tbody');
   const columns = [t('Node'), t('Distance'), t('Status'), t('Answered')];
@@ -151,12 +185,15 @@ export function mount(root, ctx) {
   const roundWrap = h('div', { class: 'table-wrap', hidden: true }, roundTable);
   const people = h('ul', { class: 'people', 'aria-label': t('People checked in') });
   const mapEl = h('div', { class: 'map', style: 'height: 360px', role: 'region', 'aria-label': t('Check-in map'), hidden: true });
+  // Shown while the round has aftershocks (a smaller ring each).
+  const aftershockLegend = h('li', { dataset: { mark: 'aftershock' }, hidden: true }, h('span', { class: 'legend-dot', style: `width: 0.6rem; height: 0.6rem; border: 2px solid ${EPICENTRE_COLOR}; background: rgba(207, 34, 46, 0.1)`, 'aria-hidden': 'true' }), t('Aftershock'));
   // What the map's colours and shapes mean, in the marker's own colours (and words: colour is never the only signal).
   const legend = h(
     'ul',
     { class: 'legend checkin-legend', style: 'margin-top: 0.5rem', 'aria-label': t('Check-in map legend'), hidden: true },
     ['safe', 'needs_help', 'waiting'].map((status) => h('li', { dataset: { status } }, h('span', { class: 'legend-dot', style: `background: ${STATUS_COLOR[status]}; border: 2px solid ${STATUS_COLOR[status]}`, 'aria-hidden': 'true' }), statusLabel(status))),
     h('li', { dataset: { mark: 'epicentre' } }, h('span', { class: 'legend-dot', style: `border: 3px solid ${EPICENTRE_COLOR}; background: rgba(207, 34, 46, 0.2)`, 'aria-hidden': 'true' }), t('Epicentre')),
+    aftershockLegend,
     h('li', { dataset: { mark: 'radius' } }, h('span', { class: 'legend-dot', style: `width: 1.1rem; height: 1.1rem; border: 1px dashed ${EPICENTRE_COLOR}; background: transparent`, 'aria-hidden': 'true' }), t('Check-in area: nodes inside it are asked')),
   );
   const points = h('ul', { class: 'assembly-points', 'aria-label': t('Assembly points') });
@@ -184,6 +221,10 @@ export function mount(root, ctx) {
 
   /** @type {any} */
   let round = null;
+  /** The rounds as the hub listed them (newest first), kept up to date from the event stream. @type {any[]} */
+  let allRounds = [];
+  /** The round the admin tapped in the list of open rounds (else the one chooseRound picks). @type {string | null} */
+  let picked = null;
   /** @type {any} */
   let map = null;
   /** @type {any} */
@@ -200,12 +241,48 @@ export function mount(root, ctx) {
   const load = async () => {
     const [f, q, r, p] = await Promise.all([api.get(`${base}/feeds`), api.get(`${base}/quakes`), api.get(`${base}/rounds`), api.get(`${base}/assembly-points`)]);
     replace(feeds, f.feeds.map(feedItem));
+    allRounds = r.rounds;
     const shownQuakes = q.quakes.slice(0, 8);
     replace(quakes, shownQuakes.length ? shownQuakes.map(quakeItem) : h('li', { class: 'empty' }, t('No quakes reported yet.')));
-    round = r.rounds[0] ?? null;
-    renderRound();
+    showRounds();
     replace(points, p.assemblyPoints.length ? p.assemblyPoints.map(pointItem) : h('li', { class: 'empty' }, t('No assembly points yet.')));
   };
+
+  /** The round shown and the list of open rounds, from allRounds. */
+  function showRounds() {
+    // The round on screen stays while it is open (the view does not jump under the admin's eyes);
+    // the list above names who needs help in every other open round.
+    const shown = round && allRounds.find((r) => r.id === round.id);
+    round = allRounds.find((r) => r.id === picked) ?? (shown && isOpen(shown) ? shown : chooseRound(allRounds));
+    renderOpenRounds();
+    renderRound();
+  }
+
+  /** The open rounds as buttons, each saying who needs help in it; shown while more than the round below are open. */
+  function renderOpenRounds() {
+    const list = openOnes(allRounds);
+    openRounds.hidden = list.length === 0 || (list.length === 1 && list[0].id === round?.id);
+    replace(
+      openRounds,
+      list.map((r) => {
+        const names = needingHelp(r);
+        const current = r.id === round?.id;
+        const counts = [t({ one: '{count} safe', other: '{count} safe' }, { count: r.counts.safe }), t({ one: '{count} no answer', other: '{count} no answer' }, { count: r.counts.waiting })].join(' · ');
+        return h(
+          'li',
+          { dataset: { round: r.id, needsHelp: String(r.counts.needsHelp) } },
+          h(
+            'button',
+            { type: 'button', class: 'open-round', 'aria-current': current ? 'true' : null, style: `display: block; width: 100%; text-align: left; padding: 0.45rem 0.7rem; background: ${names.length ? '#fde7e5' : '#fff'}; color: inherit; border: ${current ? '3px' : '1px'} solid ${names.length ? EPICENTRE_COLOR : '#c3ccd5'}; border-radius: 6px; font-weight: 400; min-height: 2.75rem`, onclick: () => ((picked = r.id), showRounds()) },
+            h('span', { class: 'open-round-title', style: 'font-weight: 700' }, roundTitle(r)),
+            ' · ',
+            t('open until {time}', { time: timeOfDay(r.closesAt) }),
+            h('span', { style: 'display: block' }, names.length ? [h('span', { class: 'open-round-help', style: `color: ${EPICENTRE_COLOR}; font-weight: 700` }, t({ one: '{count} needs help: {names}', other: '{count} need help: {names}' }, { count: r.counts.needsHelp, names: names.join(', ') })), ' · '] : '', counts),
+          ),
+        );
+      }),
+    );
+  }
 
   /** A feed, its state (and the feed's own error, as it came), and when it last answered. @param {any} s */
   function feedItem(s) {
@@ -216,7 +293,16 @@ export function mount(root, ctx) {
 
   /** @param {any} q */
   function quakeItem(q) {
-    const verdict = VERDICT_LABEL[q.verdict]?.() ?? q.verdict;
+    const after = q.aftershockIn?.[0];
+    // An alert whose quake a round says was revised below the alert magnitude: "alerted" alone would read as a quake that qualified.
+    const revised = q.verdict === 'alert' && allRounds.some((r) => r.revisedBelow && r.quakes?.some((/** @type {any} */ x) => x.id === q.id));
+    const verdict = after
+      ? after.sentToMesh
+        ? t('aftershock: alerted the nodes, in the open check-in round')
+        : t('aftershock: in the open check-in round, not sent to the nodes')
+      : revised
+        ? t('alerted the nodes, then revised below the alert magnitude')
+        : (VERDICT_LABEL[q.verdict]?.() ?? q.verdict);
     // Who said what: the quake is judged on the highest figure, so show each source's own.
     const sources = q.sources.map((/** @type {any} */ s) => `${s.source.toUpperCase()}${s.magnitude === null ? '' : ` ${magnitude(s.magnitude)}${s.magnitudeType ? ` (${s.magnitudeType})` : ''}`}`).join(', ');
     return h('li', { class: `quake quake--${q.verdict}` }, h('strong', {}, magnitude(q.magnitude)), ` ${placeOf(q)} · ${dateTime(q.timeMs)} · ${sources} · ${verdict}`);
@@ -240,11 +326,21 @@ export function mount(root, ctx) {
     const c = round.counts;
     replace(
       roundHead,
+      openRounds,
       h('p', {}, h('strong', { class: 'round-title' }, roundTitle(round)), ' · ', round.closedAt ? t('closed') : t('open until {time}', { time: timeOfDay(round.closesAt) })),
       // Which answers the round counted (rounds kept from before say nothing).
       typeof round.answersSince === 'number' &&
         h('p', { class: 'round-since' }, round.quakeId ? t('Answers count from {time}, when the quake struck, however late a gateway delivers them', { time: timeOfDay(round.answersSince) }) : t('Answers count from {time}, however late a gateway delivers them', { time: timeOfDay(round.answersSince) })),
       h('p', { class: 'round-summary', role: 'status', 'aria-label': t('Check-in summary') }, [t({ one: '{count} safe', other: '{count} safe' }, { count: c.safe }), t({ one: '{count} needs help', other: '{count} need help' }, { count: c.needsHelp }), t({ one: '{count} no answer', other: '{count} no answer' }, { count: c.waiting })].join(' · ')),
+      aftershocksLine(round),
+      round.revisedBelow &&
+        h(
+          'p',
+          { class: 'module-error round-revised' },
+          round.closedAt
+            ? t('The quake was revised to {magnitude}, below the alert magnitude {threshold}. Closed: nobody in this round needs help.', { magnitude: magnitude(round.revisedBelow.magnitude), threshold: magnitude(round.revisedBelow.minMagnitude) })
+            : t('The quake was revised to {magnitude}, below the alert magnitude {threshold}. Open while someone in this round needs help.', { magnitude: magnitude(round.revisedBelow.magnitude), threshold: magnitude(round.revisedBelow.minMagnitude) }),
+        ),
       round.meshError && h('p', { class: 'module-error' }, t('Not sent into the mesh: {error}', { error: round.meshError })),
       round.notAsked === 'mesh_alerts_off' && h('p', { class: 'module-error round-not-asked' }, t('Nobody was asked: quake alerts into the mesh are off (setting "Send quake alerts into the mesh"). A node answers only if someone presses "I am safe" or SOS; check people in by name.')),
     );
@@ -258,6 +354,17 @@ export function mount(root, ctx) {
     );
     replace(people, round.people.map((/** @type {any} */ p) => h('li', {}, h('strong', {}, p.name), `: ${statusLabel(p.status)}`, p.note ? ` (${p.note})` : '')));
     drawMap();
+  }
+
+  /**
+   * The aftershocks that joined the round, each with its magnitude and time, and whether it went to the nodes.
+   * @param {any} r
+   */
+  function aftershocksLine(r) {
+    const after = (r.quakes ?? []).slice(1);
+    if (!after.length) return null;
+    const items = after.map((/** @type {any} */ q) => (q.sentMagnitude !== null ? t('{magnitude} at {time} (sent to the nodes)', { magnitude: magnitude(q.magnitude), time: timeOfDay(q.timeMs) }) : t('{magnitude} at {time}', { magnitude: magnitude(q.magnitude), time: timeOfDay(q.timeMs) })));
+    return h('p', { class: 'round-aftershocks' }, t({ one: '{count} aftershock in this round: {list}', other: '{count} aftershocks in this round: {list}' }, { count: after.length, list: items.join(', ') }));
   }
 
   /**
@@ -303,6 +410,11 @@ export function mount(root, ctx) {
       L.circleMarker([e.latitude, e.longitude], { radius: 10, color: EPICENTRE_COLOR, weight: 3, fillOpacity: 0.2, className: 'node-marker' }).bindTooltip(document.createTextNode(e.magnitude === null ? t('Epicentre: {place}', { place: placeOf(e) }) : t('Epicentre of the {magnitude} quake: {place}', { magnitude: magnitude(e.magnitude), place: placeOf(e) }))).addTo(layer);
       if (round.radiusKm > 0) L.circle([e.latitude, e.longitude], { radius: round.radiusKm * 1000, color: EPICENTRE_COLOR, weight: 1, fill: false, dashArray: '4 4', interactive: false }).addTo(layer);
       bounds.push([e.latitude, e.longitude]);
+    }
+    aftershockLegend.hidden = (round.quakes ?? []).length < 2;
+    for (const q of (round.quakes ?? []).slice(1)) {
+      L.circleMarker([q.latitude, q.longitude], { radius: 6, color: EPICENTRE_COLOR, weight: 2, fillOpacity: 0.1, className: 'node-marker' }).bindTooltip(document.createTextNode(t('Aftershock {magnitude}: {place}', { magnitude: magnitude(q.magnitude), place: placeOf(q) }))).addTo(layer);
+      bounds.push([q.latitude, q.longitude]);
     }
     // Needing help first, then the silent, then the safe: the first named where names are crowded.
     const order = { needs_help: 0, waiting: 1, safe: 2 };
@@ -369,6 +481,10 @@ export function mount(root, ctx) {
     const status = h('select', { id: 'checkin-status', 'aria-label': t('Their status') }, h('option', { value: 'safe' }, t('Safe')), h('option', { value: 'needs_help' }, t('Needs help')));
     // Each label stays on the line of its field (the hub's toolbar-field), however narrow the screen.
     const form = h('form', { class: 'inline-form toolbar', 'aria-label': t('Check a person in') }, h('span', { class: 'toolbar-field' }, h('label', { for: 'checkin-person' }, t('Person')), person), status, h('button', { type: 'submit' }, t('Check in')));
+    // Someone being checked in goes into the round on screen: it no longer changes by itself (another round's SOS).
+    form.addEventListener('focusin', () => {
+      if (round && picked === null) picked = round.id;
+    });
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       if (!round) return ctx.notify(t('There is no check-in round to add people to.'), 'error');
@@ -412,9 +528,9 @@ export function mount(root, ctx) {
   const onEvent = (e) => {
     const ev = /** @type {CustomEvent} */ (e).detail;
     if (!EVENTS.has(ev.type)) return;
-    if (ev.data.round && (!round || ev.data.round.id === round.id || ev.data.round.openedAt >= round.openedAt)) {
-      round = ev.data.round;
-      renderRound();
+    if (ev.data.round) {
+      allRounds = [ev.data.round, ...allRounds.filter((r) => r.id !== ev.data.round.id)].sort((a, b) => b.openedAt - a.openedAt);
+      showRounds();
     }
     void load().catch(() => {});
   };

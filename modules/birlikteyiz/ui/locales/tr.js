@@ -28,6 +28,20 @@ export const TR = {
   closed: 'kapandı',
   'open until {time}': 'saat {time} kadar açık',
   'Check-in summary': 'Yoklama özeti',
+  // Every open round, those with someone needing help first (a newer quake's round never hides them).
+  'Open check-in rounds': 'Açık yoklamalar',
+  '{count} need help: {names}': { one: '{count} kişi yardım bekliyor: {names}', other: '{count} kişi yardım bekliyor: {names}' },
+  // Aftershocks that joined a round, and a quake revised below the alert magnitude.
+  '{count} aftershocks in this round: {list}': { one: 'Bu yoklamada {count} artçı deprem: {list}', other: 'Bu yoklamada {count} artçı deprem: {list}' },
+  '{magnitude} at {time}': '{magnitude}, saat {time}',
+  '{magnitude} at {time} (sent to the nodes)': '{magnitude}, saat {time} (cihazlara gönderildi)',
+  'Aftershock {magnitude}: {place}': 'Artçı deprem {magnitude}: {place}',
+  Aftershock: 'Artçı deprem',
+  'alerted the nodes, then revised below the alert magnitude': 'cihazlar uyarıldı, sonra büyüklüğü uyarı eşiğinin altına düzeltildi',
+  'aftershock: alerted the nodes, in the open check-in round': 'artçı deprem: cihazlar uyarıldı, açık yoklamaya eklendi',
+  'aftershock: in the open check-in round, not sent to the nodes': 'artçı deprem: açık yoklamaya eklendi, cihazlara gönderilmedi',
+  'The quake was revised to {magnitude}, below the alert magnitude {threshold}. Closed: nobody in this round needs help.': 'Deprem {magnitude} olarak düzeltildi, uyarı eşiğinin ({threshold}) altında. Kapatıldı: bu yoklamada yardım bekleyen yok.',
+  'The quake was revised to {magnitude}, below the alert magnitude {threshold}. Open while someone in this round needs help.': 'Deprem {magnitude} olarak düzeltildi, uyarı eşiğinin ({threshold}) altında. Bu yoklamada yardım bekleyen olduğu için açık kalıyor.',
   // Which answers a round counts, and an answer whose gateway's clock was wrong.
   'Answers count from {time}, when the quake struck, however late a gateway delivers them': 'Deprem anından ({time}) bu yana verilen yanıtlar sayılır, ağ geçidi ne kadar geç iletirse iletsin',
   'Answers count from {time}, however late a gateway delivers them': 'Saat {time} itibarıyla verilen yanıtlar sayılır, ağ geçidi ne kadar geç iletirse iletsin',

@@ -1,0 +1,112 @@
+// An aftershock a minute after the main shock: a search-and-rescue team must still see who asked
+// for help after the main shock. A quake near an open round's main shock, while it is open, joins
+// that round (no second round to push the first out of view); the nodes in the aftershock's range
+// join it too. A big aftershock still goes into the mesh and asks again; a burst of smaller ones
+// does not fill the air.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { CheckinRound } from '../src/checkin-rounds.ts';
+import type { StoredQuake } from '../src/quake-watch.ts';
+import { feedHub } from './support/feed-hub.ts';
+import { node, NOW } from './support/fake-module.ts';
+
+// The main shock's epicentre; nodes east and west of it (a degree of longitude here is 88 km).
+const MAIN = { latitude: 37.3, longitude: 37.0 };
+const NODES = [node('east', 37.3, 37.25), node('centre', 37.3, 37.0), node('west', 37.3, 36.8), node('far-west', 37.3, 36.6)];
+
+test('an SOS sent after the main shock, and a person checked in as needing help, are still in the round an aftershock a minute later is in', async (t) => {
+  // A 30 km check-in area: "east" (22 km from the main shock) is out of the aftershock's range.
+  const hub = await feedHub(NODES, { radiusKm: 30 });
+  t.after(() => hub.close());
+  const mainAt = NOW - 3 * 60_000;
+  hub.feed.push({ id: 'us-main', ...MAIN, depthKm: 10, magnitude: 6.2, timeMs: mainAt, place: '5 km S of Pazarcik, Turkey' });
+  await hub.poll();
+  const [opened] = await hub.rounds();
+  assert.deepEqual(opened!.nodes.map((n) => n.id).sort(), ['centre', 'east', 'west']);
+
+  // Trapped after the main shock: the node "east" sends SOS; a neighbour phones in about Ayşe.
+  hub.at(NOW + 30_000);
+  hub.frame('east', 'SOS', 11);
+  assert.equal((await hub.call('POST', `/rounds/${opened!.id}/checkins`, { person: 'Ayşe Yılmaz', status: 'needs_help', note: 'second floor' })).status, 200);
+
+  // An M5.0 aftershock 18 km west, a minute after the main shock, reported at the next poll.
+  hub.at(NOW + 60_000);
+  hub.feed.push({ id: 'us-after1', latitude: 37.3, longitude: 36.8, depthKm: 8, magnitude: 5.0, timeMs: mainAt + 60_000, place: '16 km SW of Pazarcik, Turkey' });
+  await hub.poll();
+
+  const rounds = await hub.rounds();
+  const open = rounds.filter((r) => r.closedAt === null);
+  assert.equal(open.length, 1, `the aftershock joined the main shock's round instead of opening another: ${rounds.map((r) => r.title).join(' | ')}`);
+  const round = open[0]!;
+  assert.equal(round.id, opened!.id);
+  const status = Object.fromEntries(round.nodes.map((n) => [n.id, n.status]));
+  assert.equal(status.east, 'needs_help', 'the node that sent SOS after the main shock still needs help in the round shown');
+  assert.deepEqual(round.people.map((p) => [p.name, p.status, p.note]), [['Ayşe Yılmaz', 'needs_help', 'second floor']], 'and so does the person checked in by name');
+  assert.equal(status['far-west'], 'waiting', "the node in the aftershock's range the main shock's round did not have joins it");
+  assert.equal(round.counts.needsHelp, 2);
+  assert.deepEqual(round.quakes!.map((q) => [q.id, q.magnitude]), [['usgs:us-main', 6.2], ['usgs:us-after1', 5]], 'the round lists its quakes, the main shock first');
+  assert.equal(round.answersSince, mainAt, "answers still count from the main shock's time");
+  assert.match(round.title, /^M6\.2 /, "the round keeps the main shock's title");
+
+  // A small aftershock (more than 1.0 below the main shock) is listed, not sent into the mesh nor raised as a new quake alert.
+  assert.equal(hub.alerts().length, 1, 'only the main shock went into the mesh');
+  assert.equal(hub.published.filter((p) => p.type === 'module.birlikteyiz.quake').length, 1);
+  const quakes = (await hub.call<{ quakes: StoredQuake[] }>('GET', '/quakes')).body.quakes;
+  assert.deepEqual(quakes.find((q) => q.id === 'usgs:us-after1')!.aftershockIn, [{ orgId: 'orgA', roundId: round.id, mainQuakeId: 'usgs:us-main', sentToMesh: false }], 'the quake list says which round it joined');
+
+  // A big aftershock (M5.6, within 1.0 of the main shock) goes out and asks again, and keeps the round open for the answers.
+  hub.at(NOW + 20 * 60_000);
+  hub.feed.push({ id: 'us-after2', latitude: 37.35, longitude: 37.1, depthKm: 9, magnitude: 5.6, timeMs: NOW + 19 * 60_000, place: '8 km N of Pazarcik, Turkey' });
+  await hub.poll();
+  const [after2] = (await hub.rounds()).filter((r) => r.closedAt === null) as [CheckinRound];
+  assert.equal(after2.id, round.id);
+  assert.equal(hub.alerts().length, 2, 'the big aftershock went into the mesh');
+  assert.match(hub.alerts()[1]!, /^M5\.6 8 km N of Pazarcik, Turkey \d\d:\d\d UTC\. Are you safe\?/);
+  assert.equal(after2.closesAt, NOW + 20 * 60_000 + 60 * 60_000, 'open another roundMinutes after the question went out again');
+  assert.equal(after2.counts.needsHelp, 2, 'still the same two needing help');
+  const bigAlert = hub.published.filter((p) => p.type === 'module.birlikteyiz.quake').at(-1)!;
+  assert.equal(bigAlert.data.roundId, round.id, "the admins' quake alert leads to the same round");
+});
+
+test('a quake outside the main shock\'s aftershock zone opens its own round, and a burst of small aftershocks sends nothing more', async (t) => {
+  const hub = await feedHub([...NODES, node('izmir', 38.42, 27.14)], { radiusKm: 30 });
+  t.after(() => hub.close());
+  hub.feed.push({ id: 'us-main', ...MAIN, depthKm: 10, magnitude: 6.0, timeMs: NOW - 60_000, place: 'Pazarcik' });
+  await hub.poll();
+  // Ten aftershocks of M4.1 to M4.9 over twenty minutes, each somewhere within the zone (M6.0: 53 km).
+  for (let i = 0; i < 10; i++) {
+    hub.at(NOW + i * 120_000);
+    hub.feed.push({ id: `us-small${i}`, latitude: MAIN.latitude + (i % 3) * 0.1, longitude: MAIN.longitude - (i % 4) * 0.1, depthKm: 7, magnitude: 4.1 + i * 0.09, timeMs: NOW + i * 120_000 - 30_000, place: 'Pazarcik' });
+    await hub.poll();
+  }
+  // Far away (İzmir), a quake of its own.
+  hub.feed.push({ id: 'us-izmir', latitude: 38.4, longitude: 27.2, depthKm: 12, magnitude: 4.6, timeMs: NOW + 18 * 60_000, place: 'Izmir' });
+  await hub.poll();
+  const open = (await hub.rounds()).filter((r) => r.closedAt === null);
+  assert.equal(open.length, 2, 'two open rounds: the main shock with its aftershocks, and İzmir');
+  assert.deepEqual(open.map((r) => [r.quakes!.length, r.quakes![0]!.id]).sort(), [[1, 'usgs:us-izmir'], [11, 'usgs:us-main']]);
+  assert.equal(hub.alerts().length, 2, 'the main shock and the İzmir quake, not ten aftershocks');
+});
+
+test('a stronger quake near an open round (the first was a foreshock) joins it, goes out, and titles the round; who needed help stays', async (t) => {
+  const hub = await feedHub(NODES, { radiusKm: 30 });
+  t.after(() => hub.close());
+  hub.feed.push({ id: 'us-fore', ...MAIN, depthKm: 10, magnitude: 5.0, timeMs: NOW - 60_000, place: 'Pazarcik' });
+  await hub.poll();
+  hub.at(NOW + 60_000);
+  hub.frame('east', 'SOS', 3);
+  // Twenty minutes later an M6.5 20 km west: the main shock.
+  hub.at(NOW + 20 * 60_000);
+  hub.feed.push({ id: 'us-mainshock', latitude: 37.3, longitude: 36.78, depthKm: 12, magnitude: 6.5, timeMs: NOW + 19 * 60_000, place: '20 km W of Pazarcik, Turkey' });
+  await hub.poll();
+  const open = (await hub.rounds()).filter((r) => r.closedAt === null);
+  assert.equal(open.length, 1);
+  const round = open[0]!;
+  assert.equal(round.title, 'M6.5 20 km W of Pazarcik, Turkey', 'titled by its strongest quake');
+  assert.deepEqual([round.epicentre!.latitude, round.epicentre!.longitude, round.epicentre!.magnitude], [37.3, 36.78, 6.5], 'and mapped there');
+  assert.equal(round.nodes.find((n) => n.id === 'east')!.status, 'needs_help');
+  assert.equal(round.nodes.find((n) => n.id === 'far-west')!.distanceKm, 15.9, "distances from the main shock's epicentre");
+  assert.equal(round.answersSince, NOW - 60_000, 'answers still count from the first quake');
+  assert.equal(hub.alerts().length, 2, 'the main shock went into the mesh');
+});

@@ -1,0 +1,51 @@
+// birlikteyiz's hub entry on a real Fastify app over the stand-in module API: a USGS feed the test
+// writes (quakes appear and are revised between polls), the hub's clock, SOS and "I am safe" frames
+// from nodes, and the API as an admin's client calls it.
+
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { FleetNode } from '@unibos/mesh-protocol';
+import type { BirlikteyizSettings } from '../../src/birlikteyiz-settings.ts';
+import type { CheckinRound } from '../../src/checkin-rounds.ts';
+import { usgsFeedDocument, type DemoQuake } from '../../src/demo-feed.ts';
+import { fakeModule, NOW, SETTINGS } from './fake-module.ts';
+
+export async function feedHub(nodes: FleetNode[], settings: Partial<BirlikteyizSettings> = {}) {
+  const f = fakeModule({ orgA: nodes });
+  const subscribers = new Map<string, (e: unknown) => void>();
+  const jobs: Array<() => unknown> = [];
+  /** What the USGS feed lists at the next poll. */
+  const feed: DemoQuake[] = [];
+  let hubNow = NOW;
+  Object.assign(f.m, {
+    now: () => hubNow,
+    settings: { ...SETTINGS, usgsUrl: 'http://feed.invalid/usgs', ...settings },
+    events: { ...f.m.events, subscribe: (type: string, h: (e: unknown) => void) => void subscribers.set(type, h) },
+    jobs: { every: (_n: string, _ms: number, run: () => unknown) => (jobs.push(run), { runNow() {}, setInterval() {}, cancel() {} }) },
+    fetch: async () => new Response(usgsFeedDocument(feed, hubNow), { status: 200 }),
+  });
+  // ModuleErrors carry their statusCode: Fastify's own error handler answers as the hub's does.
+  const app: FastifyInstance = Fastify();
+  const { default: plugin } = await import('../../src/birlikteyiz-plugin.ts');
+  await plugin(app as never, { module: f.m });
+  await app.ready();
+  const call = async <T = unknown>(method: 'GET' | 'POST', url: string, body?: object): Promise<{ status: number; body: T }> => {
+    const res = await app.inject({ method, url, headers: { 'x-org': 'orgA' }, ...(body ? { payload: body } : {}) });
+    return { status: res.statusCode, body: res.json() as T };
+  };
+  return {
+    ...f,
+    app,
+    feed,
+    at: (ms: number) => void (hubNow = ms),
+    /** The USGS poll (its job was registered first). */
+    poll: async () => void (await jobs[0]!()),
+    /** An SOS or "I am safe" a gateway heard from `nodeId` now. */
+    frame: (nodeId: string, level: 'SOS' | 'SAFE', requestId?: number) =>
+      subscribers.get('mesh.alert')!({ orgId: 'orgA', type: 'mesh.alert', id: 1, ts: hubNow, data: { id: 1, nodeId, nodeName: null, kind: 'alert', packetId: 1, time: new Date(hubNow).toISOString(), data: { level, ...(requestId ? { requestId } : {}) }, receptions: [] } }),
+    rounds: async () => (await call<{ rounds: CheckinRound[] }>('GET', '/rounds')).body.rounds,
+    call,
+    /** The alert texts that went into the mesh, in order. */
+    alerts: () => f.sent.map((s) => (s.body as { alert?: { text: string } }).alert?.text).filter((t): t is string => t !== undefined),
+    close: () => app.close(),
+  };
+}
