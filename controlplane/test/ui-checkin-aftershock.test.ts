@@ -89,8 +89,24 @@ test('after an aftershock the SOS of the main shock is still shown needing help;
       await panel.locator(`tr[data-node="${NODES[1]!.id}"][data-status="needs_help"]`).waitFor();
       await assertFitsWidth(page, `two open rounds at ${c.size} size`);
       await panel.screenshot({ path: join(SHOTS, `two-rounds-${c.locale}.png`) });
-      // What the screen shows from the round's heading down (where the banner's link lands), clear of the sticky top bar.
-      await panel.locator('h3', { hasText: c.heading }).evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      // What the screen shows from the round's heading down (where the banner's link lands): clear of
+      // the sticky top bar and, on a laptop, of the banners stuck under it (two SOS and a quake here);
+      // on a phone the banners stay at the top of the page and the heading comes right under the bar.
+      const stuck = await panel.locator('h3', { hasText: c.heading }).evaluate((el) => {
+        el.scrollIntoView({ block: 'start' });
+        const bar = document.querySelector('.topbar')!.getBoundingClientRect();
+        const alarms = document.querySelector('.alarms')!;
+        const a = alarms.getBoundingClientRect();
+        return { heading: el.getBoundingClientRect().top, barBottom: bar.bottom, alarmsTop: a.top, alarmsBottom: a.bottom, alarmsStick: getComputedStyle(alarms).position === 'sticky', banners: document.querySelectorAll('.alarm').length };
+      });
+      assert.ok(stuck.banners > 0, `${c.locale}: banners up: ${JSON.stringify(stuck)}`);
+      assert.equal(stuck.alarmsStick, c.size === 'laptop', `${c.locale}: banners stick on a laptop only`);
+      if (stuck.alarmsStick) {
+        assert.ok(Math.abs(stuck.alarmsTop - stuck.barBottom) < 1, `${c.locale}: the banners right under the top bar, not over it: ${JSON.stringify(stuck)}`);
+        assert.ok(stuck.heading >= stuck.alarmsBottom, `${c.locale}: the round's heading below the bar and the banners, not under them: ${JSON.stringify(stuck)}`);
+      } else {
+        assert.ok(stuck.heading >= stuck.barBottom && stuck.heading < stuck.barBottom + 20, `${c.locale}: the round's heading right under the top bar: ${JSON.stringify(stuck)}`);
+      }
       await page.screenshot({ path: join(SHOTS, `two-rounds-screen-${c.locale}-${c.viewport.width}x${c.viewport.height}.png`) });
       assert.deepEqual(problems, []);
     }

@@ -46,22 +46,24 @@ test('the check-in map shows land and town names; the map’s link lands on the 
         await link.click();
         const table = page.locator(`section[aria-label="${c.panel}"]`).getByRole('table', { name: c.round });
         await table.locator('tbody tr').nth(NODES.length - 1).waitFor();
-        // The round's heading below the sticky top bar, inside the screen, once the scroll is done.
+        // The round's heading below what sticks to the top (the bar, and any banners under it),
+        // inside the screen, once the scroll is done.
         const where = () =>
           page.evaluate((label) => {
             const heading = [...document.querySelectorAll(`section[aria-label="${label}"] h3`)].find((e) => e.nextElementSibling?.classList.contains('round-head'))!;
             const bar = document.querySelector('.topbar')!.getBoundingClientRect();
+            const alarms = document.querySelector('.alarms')!.getBoundingClientRect();
             const r = heading.getBoundingClientRect();
-            return { top: r.top, bottom: r.bottom, barBottom: bar.bottom, height: window.innerHeight, scrollY: window.scrollY };
+            return { top: r.top, bottom: r.bottom, barBottom: bar.bottom, alarmsTop: alarms.top, stuckBottom: Math.max(bar.bottom, alarms.bottom), banners: document.querySelectorAll('.alarm').length, height: window.innerHeight, scrollY: window.scrollY };
           }, c.panel);
         await page.waitForFunction((label) => {
           const heading = [...document.querySelectorAll(`section[aria-label="${label}"] h3`)].find((e) => e.nextElementSibling?.classList.contains('round-head'));
-          const bar = document.querySelector('.topbar')?.getBoundingClientRect();
+          const stuck = Math.max(document.querySelector('.topbar')!.getBoundingClientRect().bottom, document.querySelector('.alarms')!.getBoundingClientRect().bottom);
           const r = heading?.getBoundingClientRect();
-          return Boolean(r && bar && r.top >= bar.bottom && r.bottom <= window.innerHeight / 2);
+          return Boolean(r && r.top >= stuck && r.bottom <= window.innerHeight / 2);
         }, c.panel, { timeout: 5000 }).catch(() => {});
         const w = await where();
-        assert.ok(w.top >= w.barBottom && w.bottom <= w.height / 2, `the round's heading in the top half of the screen, below the top bar: ${JSON.stringify(w)}`);
+        assert.ok(w.top >= w.stuckBottom && w.bottom <= w.height / 2, `the round's heading in the top half of the screen, below the top bar and the banners: ${JSON.stringify(w)}`);
         await page.screenshot({ path: join(SHOTS, `round-link-${c.locale}-${c.size}.png`) });
       });
 

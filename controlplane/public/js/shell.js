@@ -187,6 +187,18 @@ export function createShell(root, { api, config }) {
   root.removeAttribute('aria-busy');
   replace(root, h('a', { class: 'skip-link', href: '#content', onclick: (/** @type {Event} */ e) => (e.preventDefault(), main.focus()) }, t('Skip to content')), header, alarms, main, toasts);
   main.tabIndex = -1;
+  // The bar (two rows on a phone) and, on wider screens, the alarms under it (up to three) stick
+  // to the top: the alarms sit right under the bar, and what a screen brings into view lands below
+  // both, not under them.
+  const measureSticky = () => {
+    const stuckAlarms = getComputedStyle(alarms).position === 'sticky' ? alarms.offsetHeight : 0;
+    document.documentElement.style.setProperty('--topbar-height', `${header.offsetHeight}px`);
+    document.documentElement.style.setProperty('--sticky-height', `${header.offsetHeight + stuckAlarms}px`);
+  };
+  const sticky = new ResizeObserver(measureSticky);
+  sticky.observe(header);
+  sticky.observe(alarms);
+  window.addEventListener('resize', measureSticky);
 
   /** @type {View | null} */
   let current = null;

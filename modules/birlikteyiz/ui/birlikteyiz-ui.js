@@ -171,7 +171,7 @@ export function mount(root, ctx) {
   const feeds = h('ul', { class: 'feeds', 'aria-label': t('Quake feeds') });
   const quakes = h('ul', { class: 'quakes', 'aria-label': t('Recent quakes') });
   // Where a link to the round (#/modules/birlikteyiz/round, from the map) lands; clear of the hub's sticky top bar.
-  const roundHeading = h('h3', { style: 'scroll-margin-top: 6.5rem' }, t('Check-in round'));
+  const roundHeading = h('h3', {}, t('Check-in round'));
   // Every open round, those with someone needing help first: a newer round (another quake) never
   // hides who still needs help in an older one. A tap shows that round below. At the top of the
   // round's head (the round's own title stays its first <strong>).
