@@ -7,115 +7,13 @@
 // that has not found the time: 1970, or years off) dates what it held just as right.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import mqtt from 'mqtt';
-import pino from 'pino';
-import { loraParams, topics, type MeshRouter } from '@unibos/mesh-protocol';
-import { DeviceCredentials, FAMILY_PROFILES, GatewayBroker, HubOutbox, HubUplink, MeshBridge, ProfileRouter, openGatewayDb, type UplinkSink, type UplinkState } from '@unibos/gateway';
+import { test } from 'node:test';
 import { api, createAdminSession, type TestSession } from './support/test-auth.ts';
 import { waitForEvent } from './support/hub-events.ts';
-import { claimDevice } from './support/test-gateway.ts';
-import { testIdentity } from './support/test-identity.ts';
+import { sensorGateway } from './support/sensor-gateway.ts';
 import { startTestHub, type TestHub } from './support/test-hub.ts';
 
 const HOUR = 3_600_000;
-
-/** The gateway's link to the hub broker: a TCP relay that can be cut (connections dropped, new ones refused) and restored. */
-async function hubLink(t: TestContext, hubMqttPort: number) {
-  let open = true;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((inbound) => {
-    if (!open) return void inbound.destroy();
-    const outbound = net.connect(hubMqttPort, '127.0.0.1');
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => {
-        sockets.delete(s);
-        inbound.destroy();
-        outbound.destroy();
-      });
-    }
-    inbound.pipe(outbound).pipe(inbound);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return {
-    port: (server.address() as AddressInfo).port,
-    cut(): void {
-      open = false;
-      for (const s of sockets) s.destroy();
-    },
-    restore(): void {
-      open = true;
-    },
-  };
-}
-
-/**
- * A gateway claimed in the admin's org, assembled as runGateway does (no radio), whose clock (the
- * one its outbox dates what it takes by) is `clock`, speaking to the hub through a link that can be cut.
- */
-async function gatewayAt(t: TestContext, hub: TestHub, admin: TestSession, clock: () => number) {
-  const identity = testIdentity();
-  const gatewayId = identity.id;
-  const claim = (await claimDevice(hub, admin, 'gateway', identity)) as { mqtt: { url: string; username: string; password: string } };
-  const link = await hubLink(t, hub.mqttPort);
-  const logger = pino({ level: 'silent' });
-  const dir = mkdtempSync(join(tmpdir(), 'unibos-reading-time-'));
-  const db = openGatewayDb(dir);
-  const credentials = new DeviceCredentials(db);
-  const broker = await GatewayBroker.start({ dataDir: dir, credentials, gatewayId, logger, port: 0, wsPort: null, db });
-  const outbox = new HubOutbox(db, { logger, now: clock });
-  const url = new URL(claim.mqtt.url);
-  url.port = String(link.port);
-  const uplink = new HubUplink({ ...claim.mqtt, url: url.toString(), gatewayId, outbox, logger, reconnectMinMs: 50, reconnectMaxMs: 200, now: clock });
-  const hubSink: UplinkSink = { forward: (m) => void outbox.add({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false, lane: m.lane, msgId: m.msgId }) };
-  const profiles = new ProfileRouter({ broker, uplink: hubSink, logger, profiles: FAMILY_PROFILES });
-  profiles.start();
-  const unused = (): never => {
-    throw new Error('no mesh in this test');
-  };
-  const router = { on: () => router } as unknown as MeshRouter;
-  const bridge = new MeshBridge({ gatewayId, device: { router, sendText: unused, sendAlert: unused, answerSos: unused, requestNodeInfo: unused }, params: loraParams('LongFast'), local: broker, uplink: hubSink, logger });
-  broker.subscribe(topics.sensorFilter, (topic, payload, _clientId, msgId) => bridge.handleSensor(topic, payload, msgId));
-  const clients: mqtt.MqttClient[] = [];
-  t.after(async () => {
-    for (const c of clients) await c.endAsync(true);
-    await uplink.stop({ timeoutMs: 1000 });
-    profiles.stop();
-    await broker.close();
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const state = (want: UplinkState) =>
-    new Promise<void>((resolve) => {
-      if (want === 'connected' && uplink.connected) return resolve();
-      const off = uplink.onState((s) => {
-        if (s === want) {
-          off();
-          resolve();
-        }
-      });
-    });
-  const device = async (id: string, allow: string[] = []) => {
-    const password = await credentials.add(id, 'sensor', { allow, deny: [] });
-    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.ports.mqtt}`, { username: id, password, clientId: id, protocolVersion: 4, reconnectPeriod: 0 });
-    clients.push(c);
-    return c;
-  };
-  return { gatewayId, outbox, uplink, link, state, device };
-}
 
 interface Reading {
   value: number;
@@ -136,7 +34,7 @@ test('readings a gateway took while its hub link was down are stored as taken wh
   // Three hours ago by the gateway's clock (and the hub's): the link goes down.
   const outageStart = Date.now() - 3 * HOUR;
   let gatewayNow = outageStart;
-  const gw = await gatewayAt(t, hub, admin, () => gatewayNow);
+  const gw = await sensorGateway(t, hub, admin, () => gatewayNow);
   gw.uplink.start();
   await gw.state('connected');
   gw.link.cut();
@@ -200,7 +98,7 @@ test('a gateway whose clock is wrong dates what it held just as right: only how 
   const hub = await startTestHub({ dedupWindowMs: 0 });
   const admin = await createAdminSession(hub);
   let gatewayNow = Date.now();
-  const gw = await gatewayAt(t, hub, admin, () => gatewayNow);
+  const gw = await sensorGateway(t, hub, admin, () => gatewayNow);
   gw.uplink.start();
   await gw.state('connected');
   const tank = await gw.device('tank1');

@@ -109,7 +109,8 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
     profiles.start();
     profileRouter = profiles;
     const activeBroker = broker;
-    const switches = new SwitchCommander({ router: profiles, source: `unibos-${gatewayId}`, publish: (topic, payload) => activeBroker.publish(topic, payload, { qos: 1 }) });
+    // What it learnt of devices' switches outlives a restart, in gateway.db.
+    const switches = new SwitchCommander({ router: profiles, source: `unibos-${gatewayId}`, publish: (topic, payload) => activeBroker.publish(topic, payload, { qos: 1 }), db, profiles: [...FAMILY_PROFILES, ...generic] });
     const activeBridge = new MeshBridge({
       switches,
       gatewayId,
@@ -216,6 +217,7 @@ function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroke
     ['reason'],
   );
   gauge('unibos_profile_readings', "Readings made from devices' own topics (Tasmota, ESPHome, Shelly, Zigbee2MQTT, discovery, generic)", (g) => g.set(parts().profiles?.stats.readings ?? 0));
+  gauge('unibos_profile_availability', "Devices' availability reports (online or offline: Tasmota LWT, Shelly online, Zigbee2MQTT availability, discovery availability topics) sent for the hub", (g) => g.set(parts().profiles?.stats.availability ?? 0));
   gauge(
     'unibos_profile_drops',
     "Device messages acknowledged but unreadable by their profile, by profile (the reason is logged)",

@@ -1,9 +1,11 @@
 // What the hub takes from a sensor, from the one definition the gateway's door and the hub's ingest
-// share: home-made payloads with a Unix time or an empty unit are readings, not refusals.
+// share: home-made payloads with a Unix time or an empty unit are readings, not refusals; a sensor's
+// $availability is online or offline and nothing else.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HUB_UPLINK_LIMITS, decodeHubEnvelope, encodeHubEnvelope, hubEnvelopeBytes, hubWouldRefuse, readSensorPayload, takenTimeMs } from '../src/index.ts';
+import fc from 'fast-check';
+import { HUB_UPLINK_LIMITS, decodeHubEnvelope, encodeHubEnvelope, hubEnvelopeBytes, hubWouldRefuse, parseSensorTopic, parseTopic, readSensorAvailability, readSensorPayload, takenTimeMs, topics } from '../src/index.ts';
 
 const json = (doc: string) => readSensorPayload({ json: JSON.parse(doc) });
 const refusal = (payload: string, format: 'json' | 'binary' = 'binary') =>
@@ -65,4 +67,26 @@ test('the hub dates a message as long before it got it as the gateway held it, n
   assert.equal(takenTimeMs(undefined, hub), hub, 'an older gateway says nothing: when the hub got it');
   assert.equal(takenTimeMs(hub - HUB_UPLINK_LIMITS.earliestTimeMs, hub), HUB_UPLINK_LIMITS.earliestTimeMs, 'held since 2000 at the earliest');
   assert.equal(takenTimeMs(hub - HUB_UPLINK_LIMITS.earliestTimeMs + 1, hub), hub, 'held since before 2000 is no duration a gateway could have held it');
+});
+
+test('a sensor\u2019s $availability is online or offline (a last will as text, or {"state": ...}); anything else is refused at the door, never read as a metric', () => {
+  const topic = topics.sensorAvailability('plug1');
+  assert.equal(topic, 'unibos/v1/sensor/plug1/$availability');
+  assert.deepEqual(parseTopic(topic), { kind: 'sensorAvailability', sensorId: 'plug1' });
+  assert.equal(parseSensorTopic(topic), null, 'not a reading of a metric');
+  const door = (payload: string, format: 'json' | 'binary') => hubWouldRefuse({ topic, payload: Buffer.from(payload), msgId: 'm1', source: 'sensor:plug1', format });
+  for (const [payload, format] of [['offline', 'binary'], [' Online\n', 'binary'], ['"offline"', 'json'], ['{"state":"online","profile":"tasmota"}', 'json']] as const) {
+    assert.equal(door(payload, format), null, payload);
+  }
+  assert.deepEqual(readSensorAvailability({ bytes: Buffer.from('OFFLINE') }), { ok: true, state: 'offline' });
+  for (const [payload, format] of [['21.5', 'binary'], ['{"state":"asleep"}', 'json'], ['{"value":1}', 'json'], ['[1]', 'json']] as const) {
+    assert.equal(door(payload, format)?.reason, 'bad_payload', payload);
+  }
+  // Whatever bytes or JSON a device sends, the reader answers, and says online or offline only for those words.
+  fc.assert(
+    fc.property(fc.oneof(fc.uint8Array({ maxLength: 64 }).map((bytes) => ({ bytes })), fc.jsonValue({ maxDepth: 3 }).map((json) => ({ json }))), (body) => {
+      const r = readSensorAvailability(body);
+      if (r.ok) assert.ok(r.state === 'online' || r.state === 'offline');
+    }),
+  );
 });

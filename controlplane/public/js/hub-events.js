@@ -3,7 +3,7 @@
 // The UI matches event types through these names, never through string literals, so a renamed
 // event breaks `npm test` (test/hub-events-generated.test.ts) instead of silently matching nothing.
 
-/** @typedef {'alert.acknowledged' | 'alert.raised' | 'alert.resolved' | 'conversation.updated' | 'gateway.deadletter' | 'mesh.ack' | 'mesh.alert' | 'mesh.direct' | 'mesh.info' | 'mesh.neighbors' | 'mesh.position' | 'mesh.telemetry' | 'mesh.text' | 'mesh.traceroute' | 'message.deleted' | 'message.edited' | 'message.new' | 'message.read' | 'message.status' | 'messenger.devices_changed' | 'module.state' | 'node.claimed' | 'node.forgotten' | 'node.offline' | 'node.online' | 'node.updated' | 'presence' | 'sensor.reading' | 'switch.status' | 'typing'} HubEventType */
+/** @typedef {'alert.acknowledged' | 'alert.raised' | 'alert.resolved' | 'conversation.updated' | 'gateway.deadletter' | 'mesh.ack' | 'mesh.alert' | 'mesh.direct' | 'mesh.info' | 'mesh.neighbors' | 'mesh.position' | 'mesh.telemetry' | 'mesh.text' | 'mesh.traceroute' | 'message.deleted' | 'message.edited' | 'message.new' | 'message.read' | 'message.status' | 'messenger.devices_changed' | 'module.state' | 'node.claimed' | 'node.forgotten' | 'node.offline' | 'node.online' | 'node.updated' | 'presence' | 'sensor.availability' | 'sensor.reading' | 'switch.status' | 'typing'} HubEventType */
 
 /** Every hub event type. */
 export const HUB_EVENT = Object.freeze({
@@ -34,6 +34,7 @@ export const HUB_EVENT = Object.freeze({
   NODE_ONLINE: /** @type {'node.online'} */ ('node.online'),
   NODE_UPDATED: /** @type {'node.updated'} */ ('node.updated'),
   PRESENCE: /** @type {'presence'} */ ('presence'),
+  SENSOR_AVAILABILITY: /** @type {'sensor.availability'} */ ('sensor.availability'),
   SENSOR_READING: /** @type {'sensor.reading'} */ ('sensor.reading'),
   SWITCH_STATUS: /** @type {'switch.status'} */ ('switch.status'),
   TYPING: /** @type {'typing'} */ ('typing'),
@@ -68,6 +69,7 @@ export const HUB_EVENT_TOPIC = Object.freeze({
   'node.online': 'nodes',
   'node.updated': 'nodes',
   'presence': 'messenger',
+  'sensor.availability': 'sensors',
   'sensor.reading': 'sensors',
   'switch.status': 'messages',
   'typing': 'messenger',

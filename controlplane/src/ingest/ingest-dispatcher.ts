@@ -4,7 +4,8 @@
 // deduplicated per gateway, then the message handed to the feature that owns its topic. Bad input
 // is counted and dropped, never thrown back at the gateway (it would resend it forever).
 //
-// Who owns what: gw/{id}/status -> fleet; gw/{id}/txstatus -> messages; sensor/... -> sensors;
+// Who owns what: gw/{id}/status -> fleet; gw/{id}/txstatus -> messages; sensor/... (readings and
+// a sensor's $availability) -> sensors;
 // mesh/{node}/{kind} -> records keep the frame, fleet records the sighting, then the kind's owner
 // (position/telemetry/info: fleet, alert: alerts, ack: messages), then their events go out.
 
@@ -48,6 +49,8 @@ export interface IngestHandlers {
   gatewayTxStatus: (source: UplinkSource, body: unknown) => HandlerResult;
   /** sensor/{sensorId}/{metric}. */
   sensor: (source: UplinkSource, sensor: { sensorId: string; metric: string }, envelope: HubEnvelope) => HandlerResult;
+  /** sensor/{sensorId}/$availability: the sensor online or offline. */
+  sensorAvailability: (source: UplinkSource, sensor: { sensorId: string }, envelope: HubEnvelope) => HandlerResult;
   /** Every mesh frame, first: keep it. */
   meshFrame: (source: UplinkSource, frame: MeshUplink) => KeptFrame;
   /** Every mesh frame, second: who heard whom; `announce` runs after the kind's handler. */
@@ -122,6 +125,7 @@ export class IngestDispatcher {
       return envelope.format === 'json' ? this.result(this.handlers.gatewayTxStatus?.(source, envelope.body), gatewayHex, topic) : this.drop('bad_payload', gatewayHex, topic);
     }
     if (t.kind === 'sensor') return this.result(this.handlers.sensor?.(source, t, envelope), gatewayHex, topic);
+    if (t.kind === 'sensorAvailability') return this.result(this.handlers.sensorAvailability?.(source, t, envelope), gatewayHex, topic);
     const frame = envelope.format === 'json' ? readMeshUplink(t.nodeId, t.leaf, source.gatewayId, envelope.body, source.nowMs) : null;
     if (!frame) return this.drop('bad_payload', gatewayHex, topic);
     return this.mesh(source, frame);

@@ -22,13 +22,22 @@ export const sensorRoutes: FastifyPluginAsync<{ sensors: SensorStore; guard: Gua
     },
   };
 
+  const availabilitySchema = {
+    type: 'object',
+    description: 'whether the sensor can be reached, as it (its MQTT last will, or its family\u2019s availability topic) last said; absent when it never said. Offline: its metrics are last known values',
+    properties: {
+      state: { type: 'string', enum: ['online', 'offline'] },
+      since: { type: 'string', description: 'since when (when the gateway took the first report of this state)' },
+    },
+  };
+
   app.get('/api/v1/sensors', {
     preHandler: guard('read'),
     schema: {
       tags: ['sensors'],
       summary: 'The org\u2019s sensors with their latest reading per metric',
       security,
-      response: { 200: { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, metrics: { type: 'array', items: readingSchema }, lastSeen: { type: 'string' } } } } } }, ...errorResponses },
+      response: { 200: { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, metrics: { type: 'array', items: readingSchema }, lastSeen: { type: 'string' }, availability: availabilitySchema } } } } }, ...errorResponses },
     },
   }, async (req) => ({ items: sensors.list(req.auth!.orgId) }));
 

@@ -1,4 +1,6 @@
-// Sensor readings forwarded by gateways (topics.sensor(sensorId, metric) in mesh-protocol), per org.
+// Sensor readings forwarded by gateways (topics.sensor(sensorId, metric) in mesh-protocol), per org,
+// and whether each sensor can be reached as it last said (topics.sensorAvailability), since when; a
+// device another speaks for (`{login}:{name}`) is offline while that one is.
 
 import type { HubDb } from '../storage/hub-db.ts';
 import { FilteredQuery } from '../storage/filtered-query.ts';
@@ -35,10 +37,19 @@ export interface NewReading {
   receivedMs: number;
 }
 
+/** Whether a sensor can be reached, as it (or its family's availability topic) last said. */
+export interface SensorAvailability {
+  state: 'online' | 'offline';
+  /** Since when: the first report of this state after another (when the gateway took it). */
+  since: string;
+}
+
 export interface SensorSummary {
   id: string;
   metrics: SensorReading[];
   lastSeen: string;
+  /** Absent for a sensor that never said (no last will, no availability topic). */
+  availability?: SensorAvailability;
 }
 
 interface ReadingRow {
@@ -68,6 +79,8 @@ CREATE TABLE IF NOT EXISTS sensor_readings (
   time_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sensor_readings_sensor ON sensor_readings (org_id, sensor_id, metric, id);
+-- Retention deletes the oldest by time (sensor-retention.ts).
+CREATE INDEX IF NOT EXISTS sensor_readings_time ON sensor_readings (time_ms);
 CREATE TABLE IF NOT EXISTS sensor_latest (
   org_id TEXT NOT NULL,
   sensor_id TEXT NOT NULL,
@@ -76,6 +89,14 @@ CREATE TABLE IF NOT EXISTS sensor_latest (
   raw TEXT,
   time_ms INTEGER NOT NULL,
   PRIMARY KEY (org_id, sensor_id, metric)
+);
+CREATE TABLE IF NOT EXISTS sensor_availability (
+  org_id TEXT NOT NULL,
+  sensor_id TEXT NOT NULL,
+  online INTEGER NOT NULL,
+  since_ms INTEGER NOT NULL,
+  time_ms INTEGER NOT NULL,
+  PRIMARY KEY (org_id, sensor_id)
 );`;
 
 export class SensorStore {
@@ -104,6 +125,13 @@ export class SensorStore {
         'SELECT * FROM sensor_latest WHERE org_id = ? ORDER BY sensor_id, metric',
       ),
       exists: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM sensor_latest WHERE org_id = ? AND sensor_id = ?'),
+      prune: db.prepare<[number, number]>('DELETE FROM sensor_readings WHERE id IN (SELECT id FROM sensor_readings WHERE time_ms < ? ORDER BY time_ms LIMIT ?)'),
+      availability: db.prepare<[string, string], AvailabilityRow>('SELECT sensor_id, online, since_ms, time_ms FROM sensor_availability WHERE org_id = ? AND sensor_id = ?'),
+      availabilities: db.prepare<[string], AvailabilityRow>('SELECT sensor_id, online, since_ms, time_ms FROM sensor_availability WHERE org_id = ?'),
+      setAvailability: db.prepare<{ org: string; sensor: string; online: number; since: number; t: number }>(
+        `INSERT INTO sensor_availability (org_id, sensor_id, online, since_ms, time_ms) VALUES (@org, @sensor, @online, @since, @t)
+         ON CONFLICT (org_id, sensor_id) DO UPDATE SET online = excluded.online, since_ms = excluded.since_ms, time_ms = excluded.time_ms`,
+      ),
     };
   }
 
@@ -125,16 +153,46 @@ export class SensorStore {
     return id;
   }
 
+  /**
+   * The sensor said it is online or offline at `timeMs` (when the gateway took it). A report older
+   * than the last one kept (held longer in some gateway's outbox) changes nothing. Returns the
+   * availability when this changed it (a new state, since `timeMs`), else null.
+   */
+  setAvailability(orgId: string, sensorId: string, state: 'online' | 'offline', timeMs: number): SensorAvailability | null {
+    const old = this.stmt.availability.get(orgId, sensorId);
+    if (old && timeMs < old.time_ms) return null;
+    const online = state === 'online' ? 1 : 0;
+    const changed = !old || old.online !== online;
+    const since = changed ? timeMs : old.since_ms;
+    this.stmt.setAvailability.run({ org: orgId, sensor: sensorId, online, since, t: timeMs });
+    return changed ? { state, since: new Date(since).toISOString() } : null;
+  }
+
   list(orgId: string): SensorSummary[] {
+    const availability = new Map(this.stmt.availabilities.all(orgId).map((a) => [a.sensor_id, availabilityOf(a)]));
     const byId = new Map<string, SensorSummary>();
     for (const row of this.stmt.list.all(orgId)) {
-      const s = byId.get(row.sensor_id) ?? { id: row.sensor_id, metrics: [], lastSeen: new Date(0).toISOString() };
+      let s = byId.get(row.sensor_id);
+      if (!s) {
+        // A device that speaks for others (`{login}:{name}`: Zigbee2MQTT's devices) cannot be reached while it cannot.
+        const separator = row.sensor_id.indexOf(OWNER_SEPARATOR);
+        const known = effectiveAvailability(availability.get(row.sensor_id), separator > 0 ? availability.get(row.sensor_id.slice(0, separator)) : undefined);
+        s = { id: row.sensor_id, metrics: [], lastSeen: new Date(0).toISOString(), ...(known ? { availability: known } : {}) };
+      }
       s.metrics.push(reading(row));
       const t = new Date(row.time_ms).toISOString();
       if (t > s.lastSeen) s.lastSeen = t;
       byId.set(row.sensor_id, s);
     }
     return [...byId.values()];
+  }
+
+  /**
+   * Deletes at most `limit` readings dated before `cutoffMs`, the oldest first; returns how many.
+   * The latest value of each metric (sensor_latest) stays, so a sensor silent for longer is still listed.
+   */
+  pruneReadings(cutoffMs: number, limit: number): number {
+    return this.stmt.prune.run(cutoffMs, limit).changes;
   }
 
   exists(orgId: string, sensorId: string): boolean {
@@ -146,6 +204,27 @@ export class SensorStore {
     const filters = [['org_id = ?', orgId], ['sensor_id = ?', sensorId], ['metric = ?', q.metric], ['time_ms >= ?', q.fromMs], ['time_ms < ?', q.toMs], ['id < ?', q.before]] as const;
     return this.readingsQuery.all(filters, q.limit).map((row) => ({ ...reading(row), cursor: row.id }));
   }
+}
+
+interface AvailabilityRow {
+  sensor_id: string;
+  online: number;
+  since_ms: number;
+  time_ms: number;
+}
+
+/** Sensor ids `{login}:{name}` are devices the login speaks for (the gateway's sensor-ownership.ts). */
+const OWNER_SEPARATOR = ':';
+
+/** Offline when it or the device speaking for it is (since the earlier); else what it said, else what that device said. */
+function effectiveAvailability(own: SensorAvailability | undefined, owner: SensorAvailability | undefined): SensorAvailability | undefined {
+  const offline = [own, owner].filter((a): a is SensorAvailability => a?.state === 'offline');
+  if (offline.length > 0) return { state: 'offline', since: offline.map((a) => a.since).sort()[0]! };
+  return own ?? owner;
+}
+
+function availabilityOf(row: AvailabilityRow): SensorAvailability {
+  return { state: row.online === 1 ? 'online' : 'offline', since: new Date(row.since_ms).toISOString() };
 }
 
 function reading(row: Omit<ReadingRow, 'id'>): SensorReading {

@@ -1,16 +1,21 @@
 // The sensors feature: readings that MQTT sensors publish at a gateway (sensor/{sensorId}/{metric}),
 // checked by the same rules the gateway applies at its door, dated by when the gateway took them
 // (not when the hub got them: a gateway's outbox may hold them for hours), stored, and raised as
-// `sensor.reading`; with the sensor routes. Shares `sensors` (the store) for reading.
+// `sensor.reading`; a sensor's availability (online/offline, its last will or its family's topic for
+// it) kept with since when, and a change raised as `sensor.availability`; with the sensor routes.
+// Readings older than the config's sensorRetentionDays are deleted (sensor-retention.ts). Shares
+// `sensors` (the store) for reading, and `sensorRetention`.
 
 import fp from 'fastify-plugin';
-import { readSensorPayload, takenTimeMs } from '@unibos/mesh-protocol';
+import { readSensorAvailability, readSensorPayload, takenTimeMs } from '@unibos/mesh-protocol';
 import { sensorRoutes } from './sensor-routes.ts';
 import { SensorStore } from './sensor-store.ts';
+import { SensorRetention } from './sensor-retention.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
     sensors: SensorStore;
+    sensorRetention: SensorRetention;
   }
 }
 
@@ -31,7 +36,28 @@ export const sensorsPlugin = fp(
       events.append({ orgId, type: 'sensor.reading', data: { sensorId, metric, value, ...(raw !== undefined ? { raw } : {}), ...said, gatewayId, gatewayName: fleet.store.get(orgId, gatewayId)?.name ?? null, time: new Date(timeMs).toISOString(), receivedAt: new Date(nowMs).toISOString() } });
       return 'stored';
     });
+    app.ingest.route('sensorAvailability', ({ orgId, gatewayId, nowMs }, { sensorId }, envelope) => {
+      const said = readSensorAvailability(envelope.format === 'json' ? { json: envelope.body } : { bytes: envelope.body });
+      if (!said.ok) return { badPayload: said.detail };
+      // When the gateway took it: a last will held through an outage is as old as the outage.
+      const timeMs = takenTimeMs(envelope.format === 'json' ? envelope.heldMs : undefined, nowMs);
+      fleet.gatewaySeen(orgId, gatewayId, nowMs);
+      const changed = sensors.setAvailability(orgId, sensorId, said.state, timeMs);
+      if (changed) events.append({ orgId, type: 'sensor.availability', data: { sensorId, ...changed, gatewayId, gatewayName: fleet.store.get(orgId, gatewayId)?.name ?? null } });
+      return 'stored';
+    });
+    const log = app.log.child({ component: 'sensor-retention' });
+    const retention = new SensorRetention({
+      store: sensors,
+      retentionMs: app.config.sensorRetentionDays * 86_400_000,
+      now: app.now,
+      onError: (err) => log.error({ err }, 'deleting old sensor readings failed; tried again at the next run'),
+      onPruned: (deleted, batches) => log.info({ deleted, batches, retentionDays: app.config.sensorRetentionDays }, 'deleted sensor readings past their retention'),
+    });
+    app.decorate('sensorRetention', retention);
+    app.addHook('onReady', async () => retention.start());
+    app.addHook('onClose', async () => retention.stop());
     await app.register(sensorRoutes, { sensors, guard: app.guard });
   },
-  { name: 'hub-sensors', dependencies: ['hub-platform', 'hub-accounts', 'hub-events', 'hub-ingest', 'hub-fleet'], decorators: { fastify: ['db', 'guard', 'events', 'ingest', 'fleet'] } },
+  { name: 'hub-sensors', dependencies: ['hub-platform', 'hub-accounts', 'hub-events', 'hub-ingest', 'hub-fleet'], decorators: { fastify: ['db', 'config', 'now', 'guard', 'events', 'ingest', 'fleet'] } },
 );

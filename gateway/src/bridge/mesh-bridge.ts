@@ -7,7 +7,7 @@
 
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { GATEWAY_NOT_SENT_PREFIX, GATEWAY_TX_REASONS, MESH_TOPIC_KIND, TOPIC_ROOT, dataKind, encodeEnvelope, formatNodeAddress, parseNodeId, topics, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
+import { GATEWAY_NOT_SENT_PREFIX, GATEWAY_TX_REASONS, MESH_TOPIC_KIND, SENSOR_AVAILABILITY_LEAF, TOPIC_ROOT, dataKind, encodeEnvelope, formatNodeAddress, parseNodeId, topics, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
 import type { Device, OutboxDrop } from '@unibos/firmware';
 import { GATEWAY_DISCOVERY_PREFIX, meshNodeDiscovery, sensorDiscovery, type DiscoveryMessage } from './ha-discovery.ts';
 import { isObject, parseJson } from '../profiles/reading.ts';
@@ -317,6 +317,8 @@ export class MeshBridge {
     this.uplink(`sensor:${sensorId}`, topic, payload, 'routine', { refuse: true, msgId });
     // The metric's own levels: its state topic is the topic it came on.
     const metric = rest.join('/');
+    // Whether the sensor can be reached (its last will) is no metric to announce.
+    if (metric === SENSOR_AVAILABILITY_LEAF) return;
     const key = `${sensorId}/${metric}`;
     if (this.announcedSensors.touch(key)?.thisRun) return;
     this.announcedSensors.set(key, { sensorId, metric, thisRun: true });

@@ -20,8 +20,20 @@ export interface SwitchTarget {
   readonly name: string | null;
 }
 
+/**
+ * What a family's availability topic says: which device (the device level of its topics; null:
+ * the publishing device itself, e.g. a Zigbee2MQTT bridge, whose devices go with it) is reachable
+ * or not; null when the topic is not one of its availability topics after all.
+ */
+export type AvailabilityResult = { readonly ok: true; readonly device: string | null; readonly online: boolean } | { readonly ok: false; readonly reason: string } | null;
+
 export interface DeviceProfile {
   readonly name: ProfileName;
+  /**
+   * Topics on which this family says whether a device can be reached (mostly its MQTT last will:
+   * Tasmota `tele/<t>/LWT`, Shelly `<id>/online`, Zigbee2MQTT `<name>/availability`). Checked before `topics`.
+   */
+  readonly availability?: ReadonlyArray<{ readonly pattern: TopicPattern; readonly read: (vars: Record<string, string>, payload: Buffer) => AvailabilityResult }>;
   /** Topics this family publishes, first match wins (within the profile). */
   readonly topics: ReadonlyArray<{ readonly pattern: TopicPattern; readonly read: (vars: Record<string, string>, payload: Buffer) => ProfileResult }>;
   /** How to set a switch of `device` (channel: Tasmota POWER<n>, Shelly relay/switch id, Zigbee endpoint; name: ESPHome); absent: it has none. Throws when the target is not this family's kind. */
@@ -120,6 +132,16 @@ function jsonObject(payload: Buffer): Record<string, unknown> | null {
 
 const POWER_KEY = /^POWER(\d*)$/;
 
+/** `payload` as one of two words (compared without case); null for anything else. */
+function availabilityWord(payload: string, online: string, offline: string): boolean | null {
+  const p = payload.trim().toLowerCase();
+  return p === online.toLowerCase() ? true : p === offline.toLowerCase() ? false : null;
+}
+
+function availability(device: string | null, online: boolean | null, family: string, payload: string): AvailabilityResult {
+  return online === null ? { ok: false, reason: `${family} availability ${JSON.stringify(payload.slice(0, 40))} is neither online nor offline` } : { ok: true, device, online };
+}
+
 // --- Tasmota: tele/<topic>/SENSOR|STATE|LWT, stat/<topic>/RESULT|POWER<n>, cmnd/<topic>/POWER<n>
 
 const TASMOTA_META = new Set(['Time', 'TempUnit', 'PressureUnit', 'SpeedUnit', 'Epoch']);
@@ -136,6 +158,8 @@ function tasmotaPower(device: string, doc: Record<string, unknown>): Reading[] {
 
 export const tasmota: DeviceProfile = {
   name: 'tasmota',
+  // Its last will, retained: `Offline` when the broker lost it, `Online` once it is back.
+  availability: [{ pattern: topicPattern('tele/{device}/LWT'), read: ({ device }, payload) => availability(device!, availabilityWord(payload.toString('utf8'), 'Online', 'Offline'), 'tasmota LWT', payload.toString('utf8')) }],
   topics: [
     {
       pattern: topicPattern('tele/{device}/SENSOR'),
@@ -222,6 +246,8 @@ const GEN1_SENSOR_UNITS: Record<string, string> = { temperature: '°C', humidity
 
 export const shelly: DeviceProfile = {
   name: 'shelly',
+  // Retained `true`, and `false` as its last will.
+  availability: [{ pattern: topicPattern('shellies/{device}/online'), read: ({ device }, payload) => availability(device!, availabilityWord(payload.toString('utf8'), 'true', 'false'), 'shelly online', payload.toString('utf8')) }],
   topics: [
     {
       pattern: topicPattern('shellies/{device}/relay/{n}'),
@@ -300,6 +326,7 @@ const GEN2_COMPONENT = /^[a-z0-9_]+(:\d+)?$/;
 
 export const shellyGen2: DeviceProfile = {
   name: 'shelly-gen2',
+  availability: [{ pattern: topicPattern('{device}/online'), read: ({ device }, payload) => availability(device!, availabilityWord(payload.toString('utf8'), 'true', 'false'), 'shelly online', payload.toString('utf8')) }],
   topics: [
     {
       pattern: topicPattern('{device}/status/{component}'),
@@ -351,8 +378,25 @@ function z2mUnits(doc: Record<string, unknown>): Record<string, string> {
 
 const Z2M_DEVICE = topicPattern('zigbee2mqtt/{device...}');
 
+const Z2M_AVAILABILITY = /^(.+)\/availability$/;
+
 export const zigbee2mqtt: DeviceProfile = {
   name: 'zigbee2mqtt',
+  // With `availability` on in its configuration: `{"state":"online"}` (plain `online` before 2.0, or
+  // with `legacy_availability_payload`), per device; the friendly name may hold slashes. Its bridge's
+  // state (Zigbee2MQTT's own last will) is the login's: the hub takes every `<login>:<name>` with it.
+  availability: [
+    {
+      pattern: Z2M_DEVICE,
+      read: ({ device }, payload) => {
+        const m = device === 'bridge/state' ? null : Z2M_AVAILABILITY.exec(device!);
+        if (device !== 'bridge/state' && (!m || /^bridge(\/|$)/.test(m[1]!))) return null;
+        const v = parseJson(payload);
+        const text = isObject(v) ? (typeof v.state === 'string' ? v.state : '') : typeof v === 'string' ? v : payload.toString('utf8');
+        return availability(m ? m[1]! : null, availabilityWord(text, 'online', 'offline'), 'zigbee2mqtt', text);
+      },
+    },
+  ],
   topics: [
     {
       pattern: Z2M_DEVICE,

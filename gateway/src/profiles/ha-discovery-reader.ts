@@ -23,7 +23,25 @@ const ABBREVIATIONS: Record<string, string> = {
   stat_cla: 'state_class',
   json_attr_t: 'json_attributes_topic',
   avty_t: 'availability_topic',
+  avty: 'availability',
+  avty_mode: 'availability_mode',
+  avty_tpl: 'availability_template',
+  pl_avail: 'payload_available',
+  pl_not_avail: 'payload_not_available',
 };
+/** The keys of one entry of an `availability` list. */
+const AVAILABILITY_ABBREVIATIONS: Record<string, string> = { t: 'topic', pl_avail: 'payload_available', pl_not_avail: 'payload_not_available', val_tpl: 'value_template' };
+
+/** Availability topics one entity may name (Zigbee2MQTT names two: its bridge's and the device's). */
+const MAX_AVAILABILITY_TOPICS = 8;
+
+/** One topic telling whether the entity's device can be reached. */
+export interface DiscoveredAvailability {
+  readonly topic: string;
+  readonly template: CompiledTemplate | null;
+  readonly payloadAvailable: string;
+  readonly payloadNotAvailable: string;
+}
 const DEVICE_ABBREVIATIONS: Record<string, string> = { ids: 'identifiers', mf: 'manufacturer', mdl: 'model' };
 
 export const DISCOVERY_COMPONENTS = new Set(['sensor', 'binary_sensor', 'switch']);
@@ -41,6 +59,10 @@ export interface DiscoveredEntity {
   readonly payloadOn: string;
   readonly payloadOff: string;
   readonly commandTopic?: string | undefined;
+  /** Where it says whether the device can be reached; none when it does not say. */
+  readonly availability: readonly DiscoveredAvailability[];
+  /** Home Assistant's `availability_mode`: the latest message decides, or all must be online, or any. */
+  readonly availabilityMode: 'latest' | 'all' | 'any';
 }
 
 export type DiscoveryParse = { ok: true; entity: DiscoveredEntity } | { ok: true; entity: null; removed: boolean } | { ok: false; reason: string };
@@ -92,6 +114,8 @@ export function readDiscovery(configTopic: string, levels: readonly string[], pa
       return { ok: false, reason: `unsupported value_template ${JSON.stringify(tpl.slice(0, 80))}: ${(err as Error).message}` };
     }
   }
+  const availability = readAvailabilityConfig(doc, topicOf);
+  const mode = doc.availability_mode === 'all' || doc.availability_mode === 'any' ? doc.availability_mode : 'latest';
   const device = isObject(doc.device) ? expand(doc.device, DEVICE_ABBREVIATIONS) : {};
   const ids = Array.isArray(device.identifiers) ? text(device.identifiers[0]) : text(device.identifiers);
   const node = levels.length === 4 ? levels[1] : undefined;
@@ -113,8 +137,54 @@ export function readDiscovery(configTopic: string, levels: readonly string[], pa
       payloadOn: payloadText(doc.state_on) ?? payloadText(doc.payload_on) ?? 'ON',
       payloadOff: payloadText(doc.state_off) ?? payloadText(doc.payload_off) ?? 'OFF',
       commandTopic: topicOf(doc.command_topic),
+      availability,
+      availabilityMode: mode,
     },
   };
+}
+
+/**
+ * `availability_topic` (with `payload_available`, ...) and the `availability` list, as Home
+ * Assistant reads them. One that cannot be used (a wildcard, a template we do not read) is left
+ * out, not the entity: its readings still come, only what it says of being reachable does not.
+ */
+function readAvailabilityConfig(doc: Record<string, unknown>, topicOf: (v: unknown) => string | undefined): DiscoveredAvailability[] {
+  const entries: Array<Record<string, unknown>> = [];
+  if (doc.availability_topic !== undefined) entries.push({ topic: doc.availability_topic, payload_available: doc.payload_available, payload_not_available: doc.payload_not_available, value_template: doc.availability_template });
+  if (Array.isArray(doc.availability)) for (const e of doc.availability) if (isObject(e)) entries.push(expand(e, AVAILABILITY_ABBREVIATIONS));
+  const out: DiscoveredAvailability[] = [];
+  for (const e of entries.slice(0, MAX_AVAILABILITY_TOPICS)) {
+    const topic = topicOf(e.topic);
+    if (!topic || /[+#\u0000]/.test(topic) || topic.startsWith('$')) continue;
+    let template: CompiledTemplate | null = null;
+    const tpl = text(e.value_template);
+    if (tpl) {
+      try {
+        template = compileTemplate(tpl);
+      } catch {
+        continue;
+      }
+    }
+    out.push({ topic, template, payloadAvailable: payloadText(e.payload_available) ?? 'online', payloadNotAvailable: payloadText(e.payload_not_available) ?? 'offline' });
+  }
+  return out;
+}
+
+/** An availability message read through one of an entity's availability topics: online, offline, or null (neither). */
+export function readDiscoveredAvailability(a: DiscoveredAvailability, payload: Buffer): boolean | null {
+  const raw = payload.toString('utf8');
+  const value = a.template ? a.template(raw, parseJson(payload)) : raw;
+  if (value === null) return null;
+  const v = String(value);
+  return v === a.payloadAvailable ? true : v === a.payloadNotAvailable ? false : null;
+}
+
+/** The entity's device reachable or not, from each availability topic's last word (`states`), by its mode; null while none has spoken. */
+export function combinedAvailability(mode: DiscoveredEntity['availabilityMode'], states: ReadonlyMap<string, boolean>, latest: boolean): boolean | null {
+  if (states.size === 0) return null;
+  if (mode === 'all') return [...states.values()].every(Boolean);
+  if (mode === 'any') return [...states.values()].some(Boolean);
+  return latest;
 }
 
 function stripPrefix(id: string, prefix: string | undefined): string {

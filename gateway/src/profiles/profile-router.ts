@@ -6,6 +6,9 @@
 // and carries a time only when the device gave a plausible one; one without is dated by when the
 // gateway took it (its outbox row, sent to the hub in the envelope), not passed off as the device's.
 // A message that cannot be read is a counted drop with its reason, never an error for the device.
+// A device's availability (its family's topic for it, mostly its MQTT last will, or the
+// availability topics its discovery names) goes to the hub the same way, on the sensor's
+// `$availability` level, so the hub can tell last known values from current ones.
 
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -13,9 +16,10 @@ import { HOME_ASSISTANT_ROOT, TOPIC_ROOT, isDeviceClass, isSensorUnit, topics } 
 import type { BrokerMessageHandler } from '../broker/gateway-broker.ts';
 import type { UplinkSink } from '../bridge/mesh-bridge.ts';
 import { FAMILY_PROFILES, MAX_READINGS_PER_MESSAGE, type DeviceProfile, type ProfileName } from './device-profiles.ts';
-import { readDiscoveredState, readDiscovery, type DiscoveredEntity } from './ha-discovery-reader.ts';
-import { plausibleTimeMs, type Reading } from './reading.ts';
+import { combinedAvailability, readDiscoveredAvailability, readDiscoveredState, readDiscovery, type DiscoveredEntity } from './ha-discovery-reader.ts';
+import { hubName, plausibleTimeMs, type Reading } from './reading.ts';
 import { ownedSensorId } from './sensor-ownership.ts';
+import { LruMap } from '../bridge/lru-map.ts';
 import { topicMatches as matchesFilter } from '@unibos/mesh-protocol';
 
 export interface ProfileRouterOptions {
@@ -29,6 +33,8 @@ export interface ProfileRouterOptions {
 export interface ProfileRouterStats {
   messages: number;
   readings: number;
+  /** Availability reports (online or offline) sent for the hub. */
+  availability: number;
   /** Discovery entities understood (current count). */
   discovered: number;
   /** Messages that could not be read, by reason kind. */
@@ -39,6 +45,8 @@ export interface ProfileRouterEvents {
   /** `reading.sensor` is the id the hub gets: inside the publisher's own (sensor-ownership.ts). */
   reading: [{ readonly reading: Reading; readonly profile: ProfileName | 'discovery'; readonly clientId: string }];
   dropped: [{ readonly topic: string; readonly clientId: string; readonly reason: string }];
+  /** A device said it can (online) or cannot be reached; `sensor` as for readings. */
+  availability: [{ readonly sensor: string; readonly online: boolean; readonly profile: ProfileName | 'discovery'; readonly clientId: string }];
 }
 
 /** Which family, and which name in its topics, a hub sensor id stands for: what a switch command needs. */
@@ -50,10 +58,15 @@ export interface KnownDevice {
 
 const DISCOVERY_FILTER = `${HOME_ASSISTANT_ROOT}/#`;
 
+/** Sensor ids whose family is kept (a gateway's devices have tens). */
+const MAX_KNOWN_DEVICES = 4096;
+
 /** A discovered entity and the device (login) that announced it: it reads only that device's messages. */
 interface OwnedEntity {
   readonly owner: string;
   readonly entity: DiscoveredEntity;
+  /** The last word of each of its availability topics (online: true). */
+  readonly availability: Map<string, boolean>;
 }
 
 export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
@@ -63,7 +76,7 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
    * against, so a device announcing without end must not get them without end.
    */
   static readonly MAX_ENTITIES_PER_DEVICE = 4096;
-  readonly stats: ProfileRouterStats = { messages: 0, readings: 0, discovered: 0, drops: {} };
+  readonly stats: ProfileRouterStats = { messages: 0, readings: 0, availability: 0, discovered: 0, drops: {} };
   private readonly profiles: readonly DeviceProfile[];
   /** By owner and config topic: one device's announcement never replaces or removes another's. */
   private readonly entities = new Map<string, OwnedEntity>();
@@ -71,8 +84,12 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
   private readonly entitiesByOwner = new Map<string, number>();
   /** State topic -> the discovered entities reading it (a Tasmota SENSOR topic has several). */
   private readonly byStateTopic = new Map<string, OwnedEntity[]>();
-  private readonly stateSubscriptions = new Map<string, () => void>();
-  private readonly known = new Map<string, KnownDevice>();
+  /** Availability topic -> the discovered entities it speaks for (Zigbee2MQTT's bridge state: all of them). */
+  private readonly byAvailabilityTopic = new Map<string, OwnedEntity[]>();
+  /** Subscriptions of their own for announced state and availability topics no profile listens to. */
+  private readonly ownSubscriptions = new Map<string, () => void>();
+  /** Sensor ids' families, for switch commands: bounded, as a device may invent names. */
+  private readonly known = new LruMap<string, KnownDevice>(MAX_KNOWN_DEVICES);
   private readonly unsubscribes: Array<() => void> = [];
   private readonly filters: string[] = [];
 
@@ -84,7 +101,7 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
   start(): void {
     this.unsubscribes.push(this.options.broker.subscribe(DISCOVERY_FILTER, (topic, payload, clientId, _msgId, deviceId) => this.onDiscovery(topic, payload, clientId, deviceId)));
     // Several profile filters can match one topic; the first in order takes it, the rest pass.
-    const filters = [...new Set(this.profiles.flatMap((p) => p.topics.map((t) => t.pattern.filter)))];
+    const filters = [...new Set(this.profiles.flatMap((p) => [...(p.availability ?? []), ...p.topics].map((t) => t.pattern.filter)))];
     this.filters.push(...filters);
     for (const filter of filters) {
       this.unsubscribes.push(this.options.broker.subscribe(filter, (topic, payload, clientId, msgId, deviceId) => this.onMessage(filter, topic, payload, clientId, msgId, deviceId)));
@@ -93,13 +110,13 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
 
   stop(): void {
     for (const u of this.unsubscribes.splice(0)) u();
-    for (const u of this.stateSubscriptions.values()) u();
-    this.stateSubscriptions.clear();
+    for (const u of this.ownSubscriptions.values()) u();
+    this.ownSubscriptions.clear();
   }
 
   /** The family and device name behind a hub sensor id, once a reading of it was seen. */
   knownDevice(sensor: string): KnownDevice | null {
-    return this.known.get(sensor) ?? null;
+    return this.known.touch(sensor) ?? null;
   }
 
   private onDiscovery(topic: string, payload: Buffer, clientId: string | null, owner: string | null): void {
@@ -119,17 +136,15 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
       return this.dropped(topic, clientId, `discovery: ${owner} already has ${ProfileRouter.MAX_ENTITIES_PER_DEVICE} announced entities; remove one (an empty config) to announce another`);
     }
     this.forget(owner, topic);
-    const owned = { owner, entity };
+    const owned: OwnedEntity = { owner, entity, availability: new Map() };
     this.entities.set(key, owned);
     this.entitiesByOwner.set(owner, (this.entitiesByOwner.get(owner) ?? 0) + 1);
-    const list = this.byStateTopic.get(entity.stateTopic) ?? [];
-    list.push(owned);
-    this.byStateTopic.set(entity.stateTopic, list);
-    this.stats.discovered = this.entities.size;
-    // A state topic no profile listens to gets its own subscription.
-    if (!this.filters.some((f) => matchesFilter(f, entity.stateTopic)) && !this.stateSubscriptions.has(entity.stateTopic)) {
-      this.stateSubscriptions.set(entity.stateTopic, this.options.broker.subscribe(entity.stateTopic, (t, p, c, m, d) => this.onMessage(null, t, p, c, m, d)));
+    const uses: Array<[Map<string, OwnedEntity[]>, string]> = [[this.byStateTopic, entity.stateTopic], ...[...new Set(entity.availability.map((a) => a.topic))].map((t): [Map<string, OwnedEntity[]>, string] => [this.byAvailabilityTopic, t])];
+    for (const [map, listened] of uses) {
+      map.set(listened, [...(map.get(listened) ?? []), owned]);
+      this.listen(listened);
     }
+    this.stats.discovered = this.entities.size;
     this.options.logger.info({ configTopic: topic, owner, stateTopic: entity.stateTopic, sensor: entity.sensor, metric: entity.metric, unit: entity.unit, deviceClass: entity.deviceClass }, 'device announced itself with Home Assistant discovery');
   }
 
@@ -141,24 +156,34 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
     const left = (this.entitiesByOwner.get(owner) ?? 1) - 1;
     if (left > 0) this.entitiesByOwner.set(owner, left);
     else this.entitiesByOwner.delete(owner);
-    const stateTopic = old.entity.stateTopic;
-    const rest = (this.byStateTopic.get(stateTopic) ?? []).filter((e) => e !== old);
-    if (rest.length > 0) this.byStateTopic.set(stateTopic, rest);
-    else {
-      this.byStateTopic.delete(stateTopic);
-      this.stateSubscriptions.get(stateTopic)?.();
-      this.stateSubscriptions.delete(stateTopic);
-    }
+    const unlisten = (map: Map<string, OwnedEntity[]>, listened: string): void => {
+      const rest = (map.get(listened) ?? []).filter((e) => e !== old);
+      if (rest.length > 0) map.set(listened, rest);
+      else map.delete(listened);
+      if (!this.byStateTopic.has(listened) && !this.byAvailabilityTopic.has(listened)) {
+        this.ownSubscriptions.get(listened)?.();
+        this.ownSubscriptions.delete(listened);
+      }
+    };
+    unlisten(this.byStateTopic, old.entity.stateTopic);
+    for (const t of new Set(old.entity.availability.map((a) => a.topic))) unlisten(this.byAvailabilityTopic, t);
     this.stats.discovered = this.entities.size;
+  }
+
+  /** An announced topic no profile listens to gets its own subscription. */
+  private listen(topic: string): void {
+    if (this.filters.some((f) => matchesFilter(f, topic)) || this.ownSubscriptions.has(topic)) return;
+    this.ownSubscriptions.set(topic, this.options.broker.subscribe(topic, (t, p, c, m, d) => this.onMessage(null, t, p, c, m, d)));
   }
 
   private onMessage(filter: string | null, topic: string, payload: Buffer, clientId: string | null, msgId: string | undefined, owner: string | null): void {
     if (clientId === null || owner === null || topic.startsWith(`${TOPIC_ROOT}/`)) return;
+    // Taken once: by the first profile filter that matches, or by an announced topic's own subscription.
+    if (filter !== (this.filters.find((f) => matchesFilter(f, topic)) ?? null)) return;
+    if (this.onAvailability(topic, payload, clientId, owner, msgId)) return;
     // Another device's announcement of this topic says nothing about how to read this one's messages.
     const entities = this.byStateTopic.get(topic)?.filter((e) => e.owner === owner);
     if (entities && entities.length > 0) {
-      // Taken once: by the first profile filter that matches, or by the entity's own subscription.
-      if (filter !== (this.filters.find((f) => matchesFilter(f, topic)) ?? null)) return;
       this.stats.messages++;
       const readings: Reading[] = [];
       for (const { entity } of entities) {
@@ -171,7 +196,7 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
       this.forward(topic, readings, 'discovery', this.familyOf(topic), clientId, owner, msgId);
       return;
     }
-    if (filter === null || filter !== this.filters.find((f) => matchesFilter(f, topic))) return;
+    if (filter === null) return;
     this.stats.messages++;
     for (const profile of this.profiles) {
       for (const t of profile.topics) {
@@ -183,6 +208,68 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
         return;
       }
     }
+  }
+
+  /**
+   * A message on an availability topic (an announced one of this device's, or its family's):
+   * sent for the hub as each sensor it speaks for going online or offline. False when `topic` is
+   * no availability topic (it may be a state topic).
+   */
+  private onAvailability(topic: string, payload: Buffer, clientId: string, owner: string, msgId: string | undefined): boolean {
+    /** By the device's own name for it (before ownership). */
+    const said = new Map<string, { online: boolean; profile: ProfileName | 'discovery' }>();
+    let problem: string | null = null;
+    const announced = this.byAvailabilityTopic.get(topic)?.filter((e) => e.owner === owner) ?? [];
+    for (const e of announced) {
+      const words = e.entity.availability.filter((a) => a.topic === topic).map((a) => readDiscoveredAvailability(a, payload));
+      const online = words.find((w) => w !== null) ?? null;
+      if (online === null) {
+        problem = `discovery: availability ${JSON.stringify(payload.toString('utf8').slice(0, 40))} on ${topic} is neither its payload_available nor its payload_not_available`;
+        continue;
+      }
+      e.availability.set(topic, online);
+      const combined = combinedAvailability(e.entity.availabilityMode, e.availability, online);
+      if (combined !== null) said.set(e.entity.sensor, { online: combined, profile: 'discovery' });
+    }
+    let family = false;
+    // The family's own availability topic, unless a profile before it reads this topic as state.
+    search: for (const profile of this.profiles) {
+      for (const a of profile.availability ?? []) {
+        const vars = a.pattern.match(topic);
+        const r = vars ? a.read(vars, payload) : null;
+        if (r === null) continue;
+        family = true;
+        if (!r.ok) {
+          problem ??= `${profile.name}: ${r.reason}`;
+          break search;
+        }
+        // No device level: the publishing device itself (a Zigbee2MQTT bridge). What its discovery
+        // says of a device wins over the family's reading of the same topic.
+        const name = r.device === null ? owner : hubName(r.device);
+        if (!said.has(name)) said.set(name, { online: r.online, profile: profile.name });
+        break search;
+      }
+      if (profile.topics.some((t) => t.pattern.match(topic))) break;
+    }
+    if (announced.length === 0 && !family) return false;
+    this.stats.messages++;
+    if (said.size === 0) {
+      if (problem) this.dropped(topic, clientId, problem);
+      return true;
+    }
+    let i = 0;
+    for (const [name, { online, profile }] of said) {
+      const id = ownedSensorId(owner, name);
+      if (!id.ok) {
+        this.dropped(topic, clientId, id.reason);
+        continue;
+      }
+      const body = { state: online ? 'online' : 'offline', profile };
+      this.options.uplink?.forward({ source: `sensor:${owner}`, topic: topics.sensorAvailability(id.sensor), payload: Buffer.from(JSON.stringify(body)), lane: 'routine', ...(msgId ? { msgId: `${msgId}:${i++}` } : {}) });
+      this.stats.availability++;
+      this.emit('availability', { sensor: id.sensor, online, profile, clientId });
+    }
+    return true;
   }
 
   /** The family (with a switch) whose topic shape `topic` has, and its device level; null if none. */

@@ -66,6 +66,16 @@ export interface MeshRecord {
   receptions: Reception[];
 }
 
+export interface SensorAvailabilityEvent {
+  sensorId: string;
+  state: 'online' | 'offline';
+  /** Since when (when the gateway took the report). */
+  since: string;
+  gatewayId: string;
+  /** The gateway's name when the report came in (null: not yet known). */
+  gatewayName: string | null;
+}
+
 export interface SensorReadingEvent {
   sensorId: string;
   metric: string;
@@ -301,6 +311,8 @@ export interface HubEventPayloads extends MeshEvents {
   /** A heard, unclaimed node the hub forgot to keep the org within its bound (the hub config's maxHeardNodes). */
   'node.forgotten': { id: NodeIdText };
   'sensor.reading': SensorReadingEvent;
+  /** A sensor went offline or came back (or said so for the first time). */
+  'sensor.availability': SensorAvailabilityEvent;
   'alert.raised': AlertEvent;
   'alert.acknowledged': AlertEvent;
   'alert.resolved': AlertEvent;
@@ -331,6 +343,7 @@ export const HUB_EVENT_TOPIC: { readonly [K in Exclude<HubEventType, ModuleEvent
   'gateway.deadletter': 'nodes',
   ...(Object.fromEntries(Object.values(MESH_TOPIC_KIND).map((k) => [`mesh.${k}`, 'mesh'])) as { [K in keyof MeshEvents]: 'mesh' }),
   'sensor.reading': 'sensors',
+  'sensor.availability': 'sensors',
   'alert.raised': 'alerts',
   'alert.acknowledged': 'alerts',
   'alert.resolved': 'alerts',

@@ -3,7 +3,7 @@
 // that would break it, so a message the hub could never take is never queued and resent forever.
 
 import { MAX_HELD_FIELD_BYTES, type HubEnvelopeFormat } from './hub-envelope.ts';
-import { parseSensorTopic, topics } from '../mqtt/topics.ts';
+import { parseSensorTopic, parseTopic, topics } from '../mqtt/topics.ts';
 
 export const HUB_UPLINK_LIMITS = {
   /** Topic levels the hub broker accepts; deeper topics are refused and the connection dropped. */
@@ -190,20 +190,43 @@ export function hubWouldRefuse(m: { topic: string; payload: Uint8Array; msgId: s
     return { reason: 'too_large', detail: `${bytes} bytes once wrapped for the hub; it accepts at most ${HUB_UPLINK_LIMITS.maxPublishBytes}` };
   }
   if (m.topic.startsWith(topics.sensorRoot)) {
+    if (parseTopic(m.topic)?.kind === 'sensorAvailability') {
+      const body = m.format === 'json' ? jsonBody(m.payload) : { bytes: m.payload };
+      const state = 'detail' in body ? body : readSensorAvailability(body);
+      return state.ok ? null : { reason: 'bad_payload', detail: state.detail };
+    }
     if (!parseSensorTopic(m.topic)) {
       return { reason: 'topic_shape', detail: 'sensor topics are unibos/v1/sensor/{sensorId}/{metric}, each 1-64 of A-Z a-z 0-9 _ . : -' };
     }
-    let reading: SensorReading;
-    if (m.format === 'json') {
-      try {
-        reading = readSensorPayload({ json: JSON.parse(Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength).toString('utf8')) });
-      } catch (err) {
-        reading = { ok: false, detail: (err as Error).message };
-      }
-    } else {
-      reading = readSensorPayload({ bytes: m.payload });
-    }
+    const body = m.format === 'json' ? jsonBody(m.payload) : { bytes: m.payload };
+    const reading = 'detail' in body ? body : readSensorPayload(body);
     if (!reading.ok) return { reason: 'bad_payload', detail: reading.detail };
   }
   return null;
+}
+
+function jsonBody(payload: Uint8Array): { json: unknown } | { ok: false; detail: string } {
+  try {
+    return { json: JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8')) };
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message };
+  }
+}
+
+export type SensorAvailabilityState = 'online' | 'offline';
+
+export type SensorAvailability = { ok: true; state: SensorAvailabilityState } | { ok: false; detail: string };
+
+/**
+ * A sensor's availability message (topics.sensorAvailability) as the hub stores it: `online` or
+ * `offline` as text (what a device sets as its MQTT last will), a JSON string, or `{"state": ...}`
+ * (what the gateway sends for a device family's own availability topic). Anything else is refused.
+ */
+export function readSensorAvailability(body: { json: unknown } | { bytes: Uint8Array }): SensorAvailability {
+  let v: unknown;
+  if ('json' in body) v = typeof body.json === 'object' && body.json !== null && !Array.isArray(body.json) ? (body.json as { state?: unknown }).state : body.json;
+  else v = Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength).toString('utf8');
+  const state = typeof v === 'string' ? v.trim().toLowerCase() : '';
+  if (state === 'online' || state === 'offline') return { ok: true, state };
+  return { ok: false, detail: 'availability is "online" or "offline" (as text, or {"state": ...})' };
 }

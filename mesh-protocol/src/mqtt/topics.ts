@@ -26,6 +26,13 @@ export const MESH_TOPIC_KIND = {
 } as const satisfies Record<DataKind, string>;
 export type MeshTopicKind = (typeof MESH_TOPIC_KIND)[DataKind];
 
+/**
+ * The level under a sensor's prefix where it says whether it can be reached (`online`/`offline`,
+ * usually its MQTT last will). `$` cannot occur in a metric, so no reading can land there; the
+ * `$` for a device's own attributes is the Homie convention's (`$state`).
+ */
+export const SENSOR_AVAILABILITY_LEAF = '$availability';
+
 /** One sensor id or metric level: what the hub stores and the UI shows. */
 const SENSOR_PART = /^[A-Za-z0-9_.:-]{1,64}$/;
 const GATEWAY_HEX = /^[0-9a-f]{8}$/;
@@ -44,6 +51,8 @@ export const topics = {
   mesh: (nodeId: NodeIdText | 'broadcast', kind: string): string => `${TOPIC_ROOT}/mesh/${nodeId}/${kind}`,
   /** `unibos/v1/sensor/{sensorId}/{metric}`. */
   sensor: (sensorId: string, metric: string): string => `${TOPIC_ROOT}/sensor/${sensorId}/${metric}`,
+  /** `unibos/v1/sensor/{sensorId}/$availability`: the sensor online or offline (its last will, or its family's availability topic read by the gateway). */
+  sensorAvailability: (sensorId: string): string => `${TOPIC_ROOT}/sensor/${sensorId}/${SENSOR_AVAILABILITY_LEAF}`,
   /** A sensor's own prefix, as the gateway's ACL grants it. */
   sensorPrefix: (sensorId: string): string => `${TOPIC_ROOT}/sensor/${sensorId}/`,
   /** Every sensor message. */
@@ -61,12 +70,14 @@ export const topics = {
 export type ParsedTopic =
   | { kind: 'gateway'; gatewayHex: string; leaf: GatewayLeaf }
   | { kind: 'mesh'; nodeId: NodeIdText; leaf: string }
-  | { kind: 'sensor'; sensorId: string; metric: string };
+  | { kind: 'sensor'; sensorId: string; metric: string }
+  | { kind: 'sensorAvailability'; sensorId: string };
 
 /**
  * A topic under `unibos/v1/` read back into its parts, or null when it is none of ours (or a
  * part is malformed: a gateway id that is not 8 lowercase hex digits, a node id that is not one,
- * a sensor id or metric outside 1-64 of `A-Za-z0-9_.:-`, or extra levels).
+ * a sensor id or metric outside 1-64 of `A-Za-z0-9_.:-`, or extra levels). A sensor's
+ * `$availability` level is its availability, not a metric.
  */
 export function parseTopic(topic: string): ParsedTopic | null {
   const parts = topic.split('/');
@@ -80,6 +91,7 @@ export function parseTopic(topic: string): ParsedTopic | null {
     return nodeId === id && leaf.length > 0 ? { kind: 'mesh', nodeId, leaf } : null;
   }
   if (family === 'sensor') {
+    if (leaf === SENSOR_AVAILABILITY_LEAF) return SENSOR_PART.test(id) ? { kind: 'sensorAvailability', sensorId: id } : null;
     return SENSOR_PART.test(id) && SENSOR_PART.test(leaf) ? { kind: 'sensor', sensorId: id, metric: leaf } : null;
   }
   return null;

@@ -346,6 +346,11 @@ export function describe(event, fleet) {
       const reading = metric ? `${metricLabel(metric, typeof d.deviceClass === 'string' ? d.deviceClass : undefined)}: ${value}` : value;
       return { kind: t('Sensor'), who: sensor, what: at ? t('{reading} at {gateway}', { reading, gateway: at }) : reading };
     }
+    case HUB_EVENT.SENSOR_AVAILABILITY: {
+      const sensor = String(d.sensorId ?? '');
+      const offline = d.state === 'offline';
+      return { kind: offline ? t('Offline') : t('Online'), who: sensor, what: offline ? t('went offline') : t('came online'), tone: offline ? 'bad' : 'good' };
+    }
     case HUB_EVENT.ALERT_RAISED:
       return { kind: t('{level} raised', { level: alertLevel(d.level) }), who, what: String(d.text ?? ''), tone: 'alert' };
     case HUB_EVENT.ALERT_ACKNOWLEDGED:

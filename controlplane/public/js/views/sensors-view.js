@@ -1,11 +1,12 @@
 // Sensors: every sensor with its latest values, and a chart of one sensor's metric over a chosen
-// period; new readings extend the chart live.
+// period; new readings extend the chart live. A sensor that said it went offline shows since when,
+// its values greyed as last known; a metric that stopped while the sensor's others go on shows its own age.
 
 import { h, replace, replaceRows } from '../dom.js';
-import { dateTime, measurement, metricLabel, metricUnit, number, relativeTime } from '../format.js';
+import { dateTime, measurement, metricLabel, metricUnit, number, relativeTime, timeOfDay } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { lineChart } from '../line-chart.js';
-import { t } from '../i18n.js';
+import { locale, t } from '../i18n.js';
 
 const PERIODS = [
   ['3600000', t('Last hour')],
@@ -14,10 +15,16 @@ const PERIODS = [
   ['604800000', t('Last 7 days')],
 ];
 const MAX_POINTS = 2000;
+/**
+ * A metric this far behind its sensor's latest reading has stopped reporting (a Tasmota reports
+ * every 5 minutes by default): it shows its own age instead of passing for current.
+ */
+const STALE_BEHIND_MS = 15 * 60_000;
 
 /**
  * @typedef {{ metric: string, value: number | null, raw?: unknown, unit?: string, deviceClass?: string, measuredAt?: string, time: string }} Reading
- * @typedef {{ id: string, metrics: Reading[], lastSeen: string | null }} Sensor
+ * @typedef {{ state: 'online' | 'offline', since: string }} Availability
+ * @typedef {{ id: string, metrics: Reading[], lastSeen: string | null, availability?: Availability }} Sensor
  */
 
 /**
@@ -85,21 +92,45 @@ export function createSensorsView(ctx) {
   });
   resized.observe(chartBox);
 
+  /** One metric's chip: greyed as last known when its sensor is offline, with its own age when it stopped before the others. @param {Sensor} s @param {Reading} m */
+  const metricChip = (s, m) => {
+    const offline = s.availability?.state === 'offline';
+    const latest = Date.parse(s.lastSeen ?? '');
+    const at = Date.parse(m.time);
+    const stale = Number.isFinite(latest) && Number.isFinite(at) && latest - at > STALE_BEHIND_MS;
+    const value = `${metricLabel(m.metric, m.deviceClass)}: ${m.value === null || m.value === undefined ? shortRaw(m.raw) : measurement(m.value, m.metric, m)}`;
+    const title = [m.metric, m.deviceClass, offline || stale ? t('last reported {time}', { time: dateTime(m.time) }) : ''].filter(Boolean).join(' · ');
+    return h(
+      'span',
+      { class: `metric-chip${offline ? ' metric-chip--last-known' : ''}${stale ? ' metric-chip--stale' : ''}`, title },
+      value,
+      stale ? h('span', { class: 'metric-age' }, ` · ${relativeTime(m.time)}`) : null,
+    );
+  };
+
   const renderTable = () => {
     replaceRows(
       tbody,
       'sensor-id',
-      sensors.map((s) =>
-        h(
+      sensors.map((s) => {
+        const offline = s.availability?.state === 'offline';
+        return h(
           'tr',
-          { dataset: { sensorId: s.id } },
+          { dataset: { sensorId: s.id, availability: s.availability?.state ?? 'unknown' }, class: offline ? 'sensor-offline' : undefined },
           // On a phone each row is a card (app.css): the id with its Chart button, then the values, then when.
-          h('th', { scope: 'row', class: 'mono sensor-id' }, s.id),
-          h('td', { class: 'sensor-values' }, s.metrics.map((m) => h('span', { class: 'metric-chip', title: [m.metric, m.deviceClass].filter(Boolean).join(' · ') }, `${metricLabel(m.metric, m.deviceClass)}: ${m.value === null || m.value === undefined ? shortRaw(m.raw) : measurement(m.value, m.metric, m)}`))),
+          // Offline is said next to the sensor's name, not mixed into when it was last heard of.
+          h('th', { scope: 'row', class: 'mono sensor-id' }, s.id, offline ? h('span', { class: 'badge badge--offline sensor-availability', title: dateTime(s.availability?.since) }, t('Offline since {time}', { time: sinceTime(s.availability?.since) })) : null),
+          h(
+            'td',
+            { class: 'sensor-values' },
+            // Said in words, not only in grey: these are what it last sent, not what it measures now.
+            offline ? h('span', { class: 'values-note' }, t('Last known values:')) : null,
+            s.metrics.map((m) => metricChip(s, m)),
+          ),
           h('td', { class: 'sensor-seen', 'data-label': t('Last seen') }, h('time', { datetime: s.lastSeen ?? '', title: dateTime(s.lastSeen) }, relativeTime(s.lastSeen))),
           h('td', { class: 'sensor-action' }, h('button', { type: 'button', class: 'link', 'aria-label': t('Chart {sensor}', { sensor: s.id }), onclick: () => choose(s.id, s.metrics[0]?.metric) }, t('Chart'))),
-        ),
-      ),
+        );
+      }),
     );
     empty.hidden = !loaded || sensors.length > 0;
   };
@@ -215,7 +246,7 @@ export function createSensorsView(ctx) {
   const loadSensors = async () => {
     try {
       const page = await api.get('/api/v1/sensors');
-      sensors = (page?.items ?? []).filter((/** @type {any} */ s) => s && typeof s.id === 'string').map((/** @type {any} */ s) => ({ id: s.id, metrics: Array.isArray(s.metrics) ? s.metrics : [], lastSeen: s.lastSeen ?? null }));
+      sensors = (page?.items ?? []).filter((/** @type {any} */ s) => s && typeof s.id === 'string').map((/** @type {any} */ s) => ({ id: s.id, metrics: Array.isArray(s.metrics) ? s.metrics : [], lastSeen: s.lastSeen ?? null, ...(availabilityOf(s.availability) ? { availability: availabilityOf(s.availability) } : {}) }));
       loaded = true;
       renderTable();
       fillSelectors();
@@ -239,6 +270,22 @@ export function createSensorsView(ctx) {
   /** @param {Event} e */
   const onEvent = (e) => {
     const event = /** @type {CustomEvent<import('../event-stream.js').HubEvent>} */ (e).detail;
+    if (event.type === HUB_EVENT.SENSOR_AVAILABILITY) {
+      const d = event.data ?? {};
+      const id = String(d.sensorId ?? '');
+      const sensor = sensors.find((s) => s.id === id);
+      const availability = availabilityOf(d);
+      // A device that speaks for others (a Zigbee2MQTT bridge: `z2m` for `z2m:kitchen`) takes them
+      // with it, and theirs depends on it: the hub works that out, so the list is read again.
+      if (id.includes(':') || sensors.some((s) => s.id.startsWith(`${id}:`))) {
+        clearTimeout(refreshTimer);
+        refreshTimer = setTimeout(() => void loadSensors(), 300);
+      } else if (sensor && availability) {
+        sensor.availability = availability;
+        renderTable();
+      }
+      return;
+    }
     if (event.type !== HUB_EVENT.SENSOR_READING) return;
     const d = event.data ?? {};
     const id = String(d.sensorId ?? d.sensor ?? d.id ?? '');
@@ -280,6 +327,19 @@ export function createSensorsView(ctx) {
       stream.removeEventListener('event', onEvent);
     },
   };
+}
+
+/** The availability the hub gives, when it is one. @param {any} a @returns {Availability | null} */
+function availabilityOf(a) {
+  return a && (a.state === 'online' || a.state === 'offline') && typeof a.since === 'string' ? { state: a.state, since: a.since } : null;
+}
+
+/** "14:05" today, "3 Dec, 14:05" before. @param {string | undefined} time */
+function sinceTime(time) {
+  const d = new Date(time ?? '');
+  if (!Number.isFinite(d.getTime())) return '—';
+  const today = new Date().toDateString() === d.toDateString();
+  return today ? timeOfDay(d.getTime()) : d.toLocaleString(locale(), { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 }
 
 /** A non-numeric reading as a short text. @param {unknown} raw */
