@@ -94,10 +94,15 @@ test('a node configured with birlikteyiz answers a check-in over the air; bad, t
     assert.match(b.missing!.reason!, /missing\/module\.json: no such module/);
 
     // The hub's check-in question, as birlikteyiz sends it after a quake.
+    // Nobody is at the field node: its answer says it was automatic, on the wire (Alert.automatic, what a hub counts
+    // apart from a person's "I am safe") and in words (what a node's inbox or an older hub shows).
+    const frames: Array<{ from: number; automatic: boolean | undefined }> = [];
+    asker.device.router.on('deliver', (d) => d.data.alert?.level === 'SAFE' && frames.push({ from: d.from, automatic: d.data.alert.automatic }));
     const answered = new Promise<InboxMessage>((resolve) => asker.device.on('message', (m) => m.level === 'SAFE' && m.from === field.device.nodeId && resolve(m)));
     asker.device.sendAlert('EARTHQUAKE', 'M5.4 quake 6 km NE. Are you safe? Press once: safe, hold: help', field.device.nodeId);
     const answer = await answered;
-    assert.equal(answer.text, 'I am safe');
+    assert.equal(answer.text, 'Answered automatically: no person confirmed');
+    assert.deepEqual(frames.find((f) => f.from === field.device.nodeId), { from: field.device.nodeId, automatic: true });
 
     const after = byName((await callNode<NodeStatus>(fieldDir, 'GET', '/status')).modules);
     assert.equal(after.thrower!.state, 'unloaded');

@@ -46,7 +46,7 @@ const position: fc.Arbitrary<Position> = fc.record({
 }, NP);
 
 const alert: fc.Arbitrary<Alert> = fc.record(
-  { level: fc.constantFrom(...ALERT_LEVELS), text: str(60), position, magnitudeX10: u32 },
+  { level: fc.constantFrom(...ALERT_LEVELS), text: str(60), position, magnitudeX10: u32, automatic: fc.boolean() },
   { requiredKeys: ['level', 'text', 'magnitudeX10'], noNullPrototype: true },
 );
 

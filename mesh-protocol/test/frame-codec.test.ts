@@ -278,6 +278,30 @@ test('an alert level from a newer sender decodes as UNSPECIFIED instead of dropp
   assert.deepEqual(decodeData(bytes).alert, { level: 'UNSPECIFIED', text: '!', magnitudeX10: 0 });
 });
 
+test('an automatic answer says so on the wire; a person\'s carries no flag, and a receiver that predates the flag still reads the alert', async () => {
+  const automatic: Data = { alert: { level: 'SAFE', text: 'Answered automatically: no person confirmed', magnitudeX10: 0, automatic: true } };
+  const person: Data = { alert: { level: 'SAFE', text: 'I am safe', magnitudeX10: 0 } };
+  const heard = decodeFrame(encodeFrame(HEADER, automatic, DEFAULT_CHANNEL), channels).data;
+  assert.equal(heard.alert?.automatic, true);
+  // A person's "I am safe" has no flag at all (absent, not false): the bytes are those it always had.
+  const personHeard = decodeData(encodeData(person));
+  assert.equal('automatic' in (personHeard.alert ?? {}), false);
+  assert.deepEqual([...encodeData(person)], [0x22, 0x0d, 0x08, 0x02, 0x12, 0x09, ...new TextEncoder().encode('I am safe')]);
+  // Stated false, it stays false (a sender saying "a person sent this").
+  assert.equal(decodeData(encodeData({ alert: { ...person.alert, automatic: false } })).alert?.automatic, false);
+  throwsCode(() => encodeData({ alert: { ...person.alert, automatic: 1 } } as unknown as Data), 'E_BAD_ARGUMENT');
+  // The schema as it was before the field: it decodes the automatic answer as the alert it is, field skipped.
+  const { createRequire } = await import('node:module');
+  const { readFileSync } = await import('node:fs');
+  const full = createRequire(import.meta.url)('protobufjs') as typeof import('protobufjs');
+  const before = readFileSync(new URL('../proto/data.proto', import.meta.url), 'utf8').replace(/^\s*optional bool automatic = 5;$/m, '');
+  assert.notEqual(before, readFileSync(new URL('../proto/data.proto', import.meta.url), 'utf8'));
+  const old = full.parse(before).root.lookupType('unibos.v1.Data');
+  const oldView = old.toObject(old.decode(encodeData(automatic)), { enums: String, defaults: true }) as { alert: Record<string, unknown> };
+  assert.deepEqual({ level: oldView.alert.level, text: oldView.alert.text }, { level: 'SAFE', text: 'Answered automatically: no person confirmed' });
+  assert.equal('automatic' in oldView.alert, false);
+});
+
 test('a frame whose authenticated plaintext is not a Data is E_BAD_PAYLOAD', async () => {
   const { sealFrame } = await import('../src/crypto/frame-cipher.ts');
   const frame = sealFrame(HEADER, new Uint8Array(0), DEFAULT_CHANNEL);

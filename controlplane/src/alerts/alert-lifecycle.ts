@@ -51,7 +51,9 @@ export class AlertLifecycle {
     // A position off the globe is garbage, not a place: the node's last known position stands instead.
     const position = lat !== null && lon !== null && Math.abs(lat) <= 90 && Math.abs(lon) <= 180 ? { latitude: lat, longitude: lon } : known ? { latitude: known.latitude, longitude: known.longitude } : null;
     if (level === 'SAFE') {
-      this.safe(orgId, nodeId, num(doc.requestId), position, timeMs);
+      // An automatic answer (a module on an unattended node; no person pressed anything) is no
+      // "I am safe": it ends no SOS, whatever the node's firmware let through.
+      if (doc.automatic !== true) this.safe(orgId, nodeId, num(doc.requestId), position, timeMs);
       return;
     }
     const requestId = level === 'SOS' ? num(doc.requestId) : null;

@@ -53,12 +53,15 @@ import { PersistentFrameCounter } from './persistent-frame-counter.ts';
 import { PrivateMessages } from './private-messages.ts';
 import { ReplayStateStore } from './replay-state-store.ts';
 import { SosResponder, type SosAnswer } from './sos-responder.ts';
-import { SosTracker, type SosStatus } from './sos.ts';
+import { SosTracker, sosOpen, type SosStatus } from './sos.ts';
 import { StoppableScheduler } from './stoppable-scheduler.ts';
 import { readDeviceHealth, type DeviceHealth } from './telemetry-reader.ts';
 
 /** Private messages we sent whose NOT_OPENED answer we would still act on (packet id -> addressee). */
 const PRIVATE_SENT_KEPT = 64;
+
+/** The words of an automatic answer (Alert.automatic), for whoever reads the alert's text: a node's inbox, an older hub. */
+export const AUTOMATIC_SAFE_TEXT = 'Answered automatically: no person confirmed';
 
 export interface DeviceOptions {
   config: NodeConfig;
@@ -388,6 +391,19 @@ export class Device extends EventEmitter<DeviceEvents> {
     // Keyed, so a new SOS withdraws it if it is still queued then.
     const packetId = this.pump.enqueue(BROADCAST, { alert: this.alert('SAFE', 'I am safe'), requestId: 0 }, 'sos', 'safe:0', 'hold');
     return { packetId, cancelledSos: false };
+  }
+
+  /**
+   * A module's answer to a check-in question, sent with nobody pressing anything (an unattended
+   * node's answerer): a SAFE flagged `automatic`, with words saying so for receivers that predate
+   * the flag. It says the node is on the air, never that a person is safe, so it ends no SOS: with
+   * one open it is refused (only the person ends it, with the button or `unibos sos --safe`).
+   */
+  answeredAutomatically(): { packetId: number } {
+    if (sosOpen(this.sos.status)) throw new FirmwareError('E_BAD_REQUEST', 'this node has an open SOS: only the person ends it (the button or `unibos sos --safe`), never a module');
+    const alert = { ...this.alert('SAFE', AUTOMATIC_SAFE_TEXT), automatic: true };
+    // The same key as a person's "I am safe": a new SOS withdraws it if it is still queued then.
+    return { packetId: this.pump.enqueue(BROADCAST, { alert, requestId: 0 }, 'sos', 'safe:0', 'hold') };
   }
 
   /** A module's buzzer or LED signal (its permission is checked by the module host); false without a panel. */

@@ -12,7 +12,6 @@ import type { ButtonPress } from '../gpio/device-panel.ts';
 import type { Device } from './device.ts';
 import type { InboxMessage } from './inbox.ts';
 import { ModuleStore } from './module-store.ts';
-import { sosOpen } from './sos.ts';
 
 /** The longest delay one Node timer takes. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -82,12 +81,11 @@ export class ModuleDeviceSide {
       },
       imSafe: () =>
         priority === 'alert'
-          ? this.attempt('imSafe', () => {
-              // "I am safe" ends the person's SOS: only the person says it (the button, `unibos sos --safe`).
-              // A check-in answerer saying it for an unattended node must not call off a call for help.
-              if (sosOpen(device.sosStatus)) throw new FirmwareError('E_BAD_REQUEST', 'this node has an open SOS: only the person ends it (the button or `unibos sos --safe`), never a module');
-              return device.imSafe();
-            })
+          ? this.attempt('imSafe', () =>
+              // Nobody pressed anything: a module's "safe" goes out flagged automatic (a hub counts it apart
+              // from a person's), and never calls off an SOS open on the node (the device refuses it then).
+              device.answeredAutomatically(),
+            )
           : this.refuse('imSafe', needAlert),
       raiseSos: () => (priority === 'alert' ? this.attempt('raiseSos', () => device.raiseSos()) : this.refuse('raiseSos', needAlert)),
       sendText: (text, to = BROADCAST) => (priority ? this.attempt('sendText', () => device.sendText(text, to)) : this.refuse('sendText', 'a mesh.max_priority')),

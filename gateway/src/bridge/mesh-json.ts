@@ -33,7 +33,8 @@ export function meshJson(data: Data, meta: HeardMeta): Record<string, unknown> {
   if (data.telemetry) return { ...common, ...data.telemetry };
   if (data.alert) {
     const a = data.alert;
-    return { ...common, level: a.level, text: a.text, magnitude: a.magnitudeX10 ? a.magnitudeX10 / 10 : null, ...(a.position ? { position: position(a.position) } : {}) };
+    // `automatic` only when the node flagged it (no person answered: an unattended node's module), so the hub counts it apart.
+    return { ...common, level: a.level, text: a.text, magnitude: a.magnitudeX10 ? a.magnitudeX10 / 10 : null, ...(a.automatic === true ? { automatic: true } : {}), ...(a.position ? { position: position(a.position) } : {}) };
   }
   if (data.routing) return { ...common, error: data.routing.error };
   if (data.nodeInfo) {

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import protobuf from 'protobufjs/light.js';
-import type { Enum, Field, Message, Type } from 'protobufjs';
+import type { Enum, Field, Message, OneOf, Type } from 'protobufjs';
 import { MeshError } from '../core/mesh-error.ts';
 import { MESH_MAX_FRAME } from '../phy/lora-params.ts';
 
@@ -59,6 +59,12 @@ export interface Alert {
   position?: Position;
   /** Magnitude x 10; 0 = not given. */
   magnitudeX10: number;
+  /**
+   * True: no person sent it, a module on the node answered by itself (an unattended node's check-in
+   * answerer), so a SAFE says the node is on the air, not that anyone there is safe. Absent (never
+   * false on the wire) on what a person sends; decoding leaves it absent then.
+   */
+  automatic?: boolean;
 }
 
 export const NODE_ROLES = ['CLIENT', 'ROUTER', 'GATEWAY'] as const;
@@ -342,7 +348,7 @@ function toWire(type: Type, value: unknown, path: string, code: ErrorCode): Plai
       wire[field.name] = scalarOrMessageToWire(field, v, fieldPath, code);
     }
   }
-  for (const oneof of type.oneofsArray) {
+  for (const oneof of realOneofs(type)) {
     const set = oneof.oneof.filter((name) => input[name] !== undefined);
     if (set.length !== 1) {
       throw new MeshError(code, `${path}: exactly one of ${oneof.oneof.join('|')} must be set, got ${set.length}`);
@@ -419,11 +425,20 @@ function planOf(type: Type): TypePlan {
         paths: new Map(),
       };
     });
-    const oneofs = type.oneofsArray.map((o) => o.oneof);
+    const oneofs = realOneofs(type).map((o) => o.oneof);
     plan = { fields, oneofs, fromWire: compileFromWire(fields, oneofs) };
     plans.set(type, plan);
   }
   return plan;
+}
+
+/**
+ * The type's oneofs but for those proto3 makes for an `optional` field (one member, named `_field`):
+ * such a field may be absent, where a real oneof must hold exactly one member. The field itself
+ * keeps its presence (absent stays absent), as a oneof member does.
+ */
+function realOneofs(type: Type): OneOf[] {
+  return type.oneofsArray.filter((o) => !(o.oneof.length === 1 && type.fields[o.oneof[0]!]?.options?.proto3_optional === true));
 }
 
 /** Turns a decoded protobufjs message into the TS shape, refusing what the schema cannot mean. */

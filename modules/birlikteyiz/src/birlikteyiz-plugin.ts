@@ -22,7 +22,8 @@ const PARSERS: Record<QuakeSource, (b: Uint8Array) => ParsedFeed> = { usgs: pars
 
 const plugin: ModulePlugin = async (app, { module: m }) => {
   const settings = readSettings(m.settings);
-  const rounds = new CheckinRounds(m.store.collection('rounds'));
+  // `heard`: each node's last SOS and "I am safe", so a restart or a settings change forgets no call for help.
+  const rounds = new CheckinRounds(m.store.collection('rounds'), m.store.collection('heard'));
   const points = new AssemblyPoints(m.store.collection('assembly_points'));
   const watch = new QuakeWatch(m, settings, rounds);
 
@@ -48,14 +49,16 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
     );
   }
 
-  // A node's "I am safe" or SOS, heard through any gateway, answers the open rounds it is in.
+  // A node's "I am safe" or SOS, heard through any gateway, answers the open rounds it is in. A SAFE
+  // the node flagged automatic (a module answered; no person pressed anything) is counted apart.
   m.events.subscribe('mesh.alert', (e) => {
     const record = e.data as MeshRecord;
     const level = record.data.level;
     if (level !== 'SAFE' && level !== 'SOS') return;
     const at = Date.parse(record.time) || m.now();
     const requestId = typeof record.data.requestId === 'number' && Number.isSafeInteger(record.data.requestId) && record.data.requestId > 0 ? record.data.requestId : null;
-    for (const round of rounds.heard(e.orgId, record.nodeId, level === 'SAFE' ? 'safe' : 'needs_help', at, m.now(), requestId)) m.events.publish(e.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round });
+    const answer = level === 'SOS' ? 'needs_help' : record.data.automatic === true ? 'automatic' : 'safe';
+    for (const round of rounds.heard(e.orgId, record.nodeId, answer, at, m.now(), requestId)) m.events.publish(e.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round });
   });
 
   // An SOS the hub's admins resolved is no longer remembered as open for the next round.
@@ -63,7 +66,7 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
     const alert = e.data;
     if (alert.level !== 'SOS') return;
     const lastHeard = Date.parse(alert.lastHeardAt);
-    rounds.sosResolved(e.orgId, alert.nodeId, alert.requestId !== null && alert.requestId > 0 ? alert.requestId : null, Number.isFinite(lastHeard) ? lastHeard : m.now());
+    rounds.sosResolved(e.orgId, alert.nodeId, alert.requestId !== null && alert.requestId > 0 ? alert.requestId : null, Number.isFinite(lastHeard) ? lastHeard : m.now(), m.now());
   });
 
   m.jobs.every('close rounds', 5_000, () => {

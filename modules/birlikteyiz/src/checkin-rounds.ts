@@ -10,7 +10,18 @@ import type { AlertLanguage } from './alert-wording.ts';
 import { distanceKm, type LatLon } from './geo.ts';
 import { personDisplayName, personKey } from './person-name.ts';
 
-export type CheckinStatus = 'waiting' | 'safe' | 'needs_help';
+/**
+ * `automatic`: the node answered by itself (a module on an unattended node; the frame's
+ * Alert.automatic). It says the node is on the air, not that anyone there is safe: counted apart
+ * from `safe`, it outranks only `waiting`, and a person's answer (safe or help) outranks it.
+ */
+export type CheckinStatus = 'waiting' | 'safe' | 'needs_help' | 'automatic';
+
+/** What a node's frame can say: a person's "I am safe", a call for help, or an automatic answer. */
+export type NodeAnswer = Exclude<CheckinStatus, 'waiting'>;
+
+/** Which answer stands when a node gives several: help over a person's safe over an automatic answer over none. */
+const RANK: Record<CheckinStatus, number> = { waiting: 0, automatic: 1, safe: 2, needs_help: 3 };
 
 export interface RoundNode {
   id: string;
@@ -31,7 +42,7 @@ export interface RoundNode {
 
 export interface RoundPerson {
   name: string;
-  status: Exclude<CheckinStatus, 'waiting'>;
+  status: Exclude<CheckinStatus, 'waiting' | 'automatic'>;
   at: number;
   by: string;
   nodeId: string | null;
@@ -85,7 +96,8 @@ export interface CheckinRound {
    * "no answer" means nobody was asked; null when it was sent or tried. Rounds kept from before have none.
    */
   notAsked?: 'mesh_alerts_off' | null;
-  counts: { safe: number; needsHelp: number; waiting: number };
+  /** `automatic`: nodes that answered by themselves, no person confirmed (not in `safe`; rounds kept from before have none). */
+  counts: { safe: number; needsHelp: number; waiting: number; automatic?: number };
   /**
    * A quake's round: its quakes, the main shock first, then each aftershock that joined it (near it,
    * while the round was open) in the order heard. Rounds kept from before, and rounds opened by hand, have none.
@@ -124,11 +136,50 @@ export class CheckinRounds {
 
   /**
    * The last "I am safe" and SOS heard from each node (per org): people press them when the ground
-   * shakes, minutes before any feed reports the quake and its round opens.
+   * shakes, minutes before any feed reports the quake and its round opens. Kept in the module's
+   * store (`heard`, one document a node), so a hub restarted, or the module reloaded for a settings
+   * change, between an SOS and the quake's round still lists the person as needing help; this map
+   * only saves reading it again.
    */
   private readonly heardLately = new Map<string, Heard>();
+  /** When each org's stored answers were last swept of nodes silent longer than HEARD_KEPT_MS. */
+  private readonly sweptHeard = new Map<string, number>();
 
-  constructor(private readonly rounds: ModuleCollection<CheckinRound>) {}
+  constructor(
+    private readonly rounds: ModuleCollection<CheckinRound>,
+    private readonly heardStore: ModuleCollection<Heard> | null = null,
+  ) {}
+
+  /** What was last heard from a node: from memory, else from the store (a restart), else nothing. */
+  private heardOf(orgId: string, nodeId: string): Heard | undefined {
+    const key = `${orgId}\u0000${nodeId}`;
+    let h = this.heardLately.get(key);
+    if (h === undefined && this.heardStore) {
+      const stored = this.heardStore.get(orgId, nodeId);
+      if (stored) {
+        h = { ...emptyHeard(), ...stored };
+        this.heardLately.set(key, h);
+      }
+    }
+    return h;
+  }
+
+  /** Keeps what was heard from a node, in memory and in the store; a node silent for days is let go. */
+  private remember(orgId: string, nodeId: string, h: Heard, nowMs: number): void {
+    h.keptAt = nowMs;
+    this.heardLately.set(`${orgId}\u0000${nodeId}`, h);
+    if (!this.heardStore) return;
+    this.heardStore.put(orgId, nodeId, h);
+    // Bounded: one document a node, and those not updated for HEARD_KEPT_MS go (checked at most hourly an org).
+    if ((this.sweptHeard.get(orgId) ?? -Infinity) > nowMs - 3_600_000) return;
+    this.sweptHeard.set(orgId, nowMs);
+    for (const d of this.heardStore.list(orgId, { limit: 10_000 })) {
+      if ((d.doc.keptAt ?? d.updatedAt) < nowMs - HEARD_KEPT_MS) {
+        this.heardStore.delete(orgId, d.id);
+        this.heardLately.delete(`${orgId}\u0000${d.id}`);
+      }
+    }
+  }
 
   /**
    * Opens a round. A node's answer heard since `answersSinceMs` (a quake's origin time; default a
@@ -137,7 +188,7 @@ export class CheckinRounds {
   open(o: { orgId: string; id: string; title: string; quakeId: string | null; epicentre: CheckinRound['epicentre']; radiusKm: number; nowMs: number; durationMs: number; nodes: RoundNodeCandidate[]; answersSinceMs?: number; quake?: RoundQuake }): CheckinRound {
     const since = o.answersSinceMs ?? o.nowMs - 60_000;
     const nodes = o.nodes.map((n) => this.roundNode(o.orgId, n, o.epicentre, since, o.nowMs));
-    const round: CheckinRound = { id: o.id, orgId: o.orgId, title: o.title, quakeId: o.quakeId, epicentre: o.epicentre, radiusKm: o.radiusKm, openedAt: o.nowMs, answersSince: since, closesAt: o.nowMs + o.durationMs, closedAt: null, nodes, people: [], meshMessageId: null, meshError: null, counts: { safe: 0, needsHelp: 0, waiting: 0 }, ...(o.quake ? { quakes: [o.quake] } : {}) };
+    const round: CheckinRound = { id: o.id, orgId: o.orgId, title: o.title, quakeId: o.quakeId, epicentre: o.epicentre, radiusKm: o.radiusKm, openedAt: o.nowMs, answersSince: since, closesAt: o.nowMs + o.durationMs, closedAt: null, nodes, people: [], meshMessageId: null, meshError: null, counts: { safe: 0, needsHelp: 0, waiting: 0, automatic: 0 }, ...(o.quake ? { quakes: [o.quake] } : {}) };
     return this.save(round);
   }
 
@@ -157,20 +208,22 @@ export class CheckinRounds {
 
   /** A node as a round opened at `nowMs` lists it: with the answer it gave since `since` (or an SOS still open), else waiting. */
   private roundNode(orgId: string, n: RoundNodeCandidate, epicentre: CheckinRound['epicentre'], since: number, nowMs: number): RoundNode {
-    const heard = this.heardLately.get(`${orgId}\u0000${n.id}`);
+    const heard = this.heardOf(orgId, n.id);
     // An SOS from before the quake that no "I am safe" followed is still a call for help.
     const stillCalling = heard?.helpAt != null && heard.helpAt >= nowMs - SOS_STILL_OPEN_MS && (heard.safeAt === null || heard.safeAt < heard.helpAt);
     const help = heard?.helpAt != null && heard.helpHeardAt !== null ? (stillCalling ? { at: heard.helpAt, datedAt: null } : answerTime('needs_help', heard.helpAt, heard.helpHeardAt, since)) : null;
     const safe = heard?.safeAt != null && heard.safeHeardAt !== null ? answerTime('safe', heard.safeAt, heard.safeHeardAt, since) : null;
-    const answer = help ?? safe;
+    // Dated as strictly as a person's "I am safe": one from before the quake says nothing of after it.
+    const automatic = heard?.autoAt != null && heard.autoHeardAt != null ? answerTime('automatic', heard.autoAt, heard.autoHeardAt, since) : null;
+    const answer = help ?? safe ?? automatic;
     return {
       id: n.id,
       name: n.name,
       latitude: n.position?.latitude ?? null,
       longitude: n.position?.longitude ?? null,
       distanceKm: n.position && epicentre ? Math.round(distanceKm(n.position, epicentre) * 10) / 10 : null,
-      // Help outranks safe, as for answers to an open round.
-      status: help !== null ? 'needs_help' : safe !== null ? 'safe' : 'waiting',
+      // Help outranks safe, and a person's safe an automatic answer, as for answers to an open round.
+      status: help !== null ? 'needs_help' : safe !== null ? 'safe' : automatic !== null ? 'automatic' : 'waiting',
       answeredAt: answer?.at ?? null,
       datedAt: answer?.datedAt ?? null,
     };
@@ -179,11 +232,13 @@ export class CheckinRounds {
   save(round: CheckinRound): CheckinRound {
     // A person checked in at a node with the node's own answer is that answer, counted once (as the
     // person); a node whose answer differs from everyone checked in at it still counts on its own.
-    const own = round.nodes.filter((n) => !round.people.some((p) => p.nodeId === n.id && p.status === n.status));
+    // A node's automatic answer says nothing of a person: with someone checked in at it, that person's status stands alone.
+    const own = round.nodes.filter((n) => !round.people.some((p) => p.nodeId === n.id && (p.status === n.status || n.status === 'automatic')));
     round.counts = {
       safe: own.filter((n) => n.status === 'safe').length + round.people.filter((p) => p.status === 'safe').length,
       needsHelp: own.filter((n) => n.status === 'needs_help').length + round.people.filter((p) => p.status === 'needs_help').length,
       waiting: round.nodes.filter((n) => n.status === 'waiting').length,
+      automatic: own.filter((n) => n.status === 'automatic').length,
     };
     this.rounds.put(round.orgId, round.id, round);
     return round;
@@ -202,15 +257,15 @@ export class CheckinRounds {
    * `nowMs`: remembered for rounds opened later, and answers the open rounds it is in (those it
    * changed are returned).
    */
-  heard(orgId: string, nodeId: string, status: Exclude<CheckinStatus, 'waiting'>, atMs: number, nowMs: number, requestId: number | null = null): CheckinRound[] {
-    const key = `${orgId}\u0000${nodeId}`;
-    const h = this.heardLately.get(key) ?? emptyHeard();
+  heard(orgId: string, nodeId: string, status: NodeAnswer, atMs: number, nowMs: number, requestId: number | null = null): CheckinRound[] {
+    const h = this.heardOf(orgId, nodeId) ?? emptyHeard();
     // A late copy of an SOS whose alert the hub resolved is not a new call for help (one without a
     // request id, from older firmware, always counts: a gateway's clock cannot tell it from a new one).
     if (status === 'needs_help' && requestId !== null && h.resolvedRequestIds.includes(requestId)) return [];
     if (status === 'safe') [h.safeAt, h.safeHeardAt] = [Math.max(h.safeAt ?? atMs, atMs), Math.max(h.safeHeardAt ?? nowMs, nowMs)];
+    else if (status === 'automatic') [h.autoAt, h.autoHeardAt] = [Math.max(h.autoAt ?? atMs, atMs), Math.max(h.autoHeardAt ?? nowMs, nowMs)];
     else [h.helpAt, h.helpHeardAt, h.helpRequestId] = [Math.max(h.helpAt ?? atMs, atMs), Math.max(h.helpHeardAt ?? nowMs, nowMs), atMs >= (h.helpAt ?? atMs) ? requestId : h.helpRequestId];
-    this.heardLately.set(key, h);
+    this.remember(orgId, nodeId, h, nowMs);
     return this.openWith(orgId, nodeId, nowMs).filter((round) => this.nodeAnswered(round, nodeId, status, atMs, nowMs));
   }
 
@@ -221,17 +276,16 @@ export class CheckinRounds {
    * superseded it: another request id, or without ids one dated after) stays. Rounds already open
    * keep their answers: an admin checks the node in there.
    */
-  sosResolved(orgId: string, nodeId: string, requestId: number | null, lastHeardAtMs: number): void {
-    const key = `${orgId}\u0000${nodeId}`;
-    const h = this.heardLately.get(key) ?? emptyHeard();
+  sosResolved(orgId: string, nodeId: string, requestId: number | null, lastHeardAtMs: number, nowMs = lastHeardAtMs): void {
+    const h = this.heardOf(orgId, nodeId) ?? emptyHeard();
     if (requestId !== null) h.resolvedRequestIds = [requestId, ...h.resolvedRequestIds.filter((id) => id !== requestId)].slice(0, 16);
-    this.heardLately.set(key, h);
-    if (h.helpAt === null) return;
-    const same = requestId !== null && h.helpRequestId !== null ? requestId === h.helpRequestId : h.helpAt <= lastHeardAtMs;
-    if (!same) return;
-    h.helpAt = null;
-    h.helpHeardAt = null;
-    h.helpRequestId = null;
+    const same = h.helpAt !== null && (requestId !== null && h.helpRequestId !== null ? requestId === h.helpRequestId : h.helpAt <= lastHeardAtMs);
+    if (same) {
+      h.helpAt = null;
+      h.helpHeardAt = null;
+      h.helpRequestId = null;
+    }
+    this.remember(orgId, nodeId, h, nowMs);
   }
 
   /**
@@ -257,11 +311,12 @@ export class CheckinRounds {
    * counts whatever the gateway's clock says (its time kept in `datedAt`). Help outranks safe: once
    * a node asked for help it stays so until an admin checks it in as safe.
    */
-  nodeAnswered(round: CheckinRound, nodeId: string, status: Exclude<CheckinStatus, 'waiting'>, atMs: number, heardAtMs = atMs): boolean {
+  nodeAnswered(round: CheckinRound, nodeId: string, status: NodeAnswer, atMs: number, heardAtMs = atMs): boolean {
     const n = round.nodes.find((x) => x.id === nodeId);
     const answer = answerTime(status, atMs, heardAtMs, round.answersSince ?? round.openedAt - 60_000);
     if (!n || !answer) return false;
-    if (n.status === status || (n.status === 'needs_help' && status === 'safe')) return false;
+    // An answer only replaces a weaker one: help stays until an admin checks the node in, a person's safe is not undone by the node's automatic answer.
+    if (RANK[status] <= RANK[n.status]) return false;
     n.status = status;
     n.answeredAt = answer.at;
     n.datedAt = answer.datedAt;
@@ -270,7 +325,7 @@ export class CheckinRounds {
   }
 
   /** An admin sets a node's status (e.g. reached by phone), or checks a person in. */
-  adminCheckIn(round: CheckinRound, c: { nodeId?: string; person?: string; status: Exclude<CheckinStatus, 'waiting'>; by: string; atMs: number; note?: string }): CheckinRound {
+  adminCheckIn(round: CheckinRound, c: { nodeId?: string; person?: string; status: Exclude<CheckinStatus, 'waiting' | 'automatic'>; by: string; atMs: number; note?: string }): CheckinRound {
     if (c.nodeId) {
       const n = round.nodes.find((x) => x.id === c.nodeId);
       if (n) {
@@ -309,20 +364,31 @@ export class CheckinRounds {
   }
 }
 
+/**
+ * How long the store keeps what a node was last heard saying: longer than any round (a day) and
+ * than an SOS still counts before one (an hour), and than a resolved SOS's late copies take to arrive.
+ */
+const HEARD_KEPT_MS = 2 * 86_400_000;
+
 /** The last "I am safe" and SOS heard from a node: the gateway's latest time for each, and the hub's. */
-interface Heard {
+export interface Heard {
   safeAt: number | null;
   safeHeardAt: number | null;
   helpAt: number | null;
   helpHeardAt: number | null;
+  /** The last automatic answer (a module on the node; no person): kept apart, a person's "I am safe" outranks it. */
+  autoAt?: number | null;
+  autoHeardAt?: number | null;
   /** The request id of the latest SOS (null: older firmware names none). */
   helpRequestId: number | null;
   /** The node's SOS request ids whose alerts the hub resolved, latest first (a few). */
   resolvedRequestIds: number[];
+  /** The hub's time this was last written (the store lets a node silent for days go). */
+  keptAt?: number;
 }
 
 function emptyHeard(): Heard {
-  return { safeAt: null, safeHeardAt: null, helpAt: null, helpHeardAt: null, helpRequestId: null, resolvedRequestIds: [] };
+  return { safeAt: null, safeHeardAt: null, helpAt: null, helpHeardAt: null, autoAt: null, autoHeardAt: null, helpRequestId: null, resolvedRequestIds: [] };
 }
 
 /**
@@ -332,7 +398,7 @@ function emptyHeard(): Heard {
  * "I am safe" its gateway dates before the start does not: it may have been pressed before the
  * quake, and counting it would send rescuers past someone who never said they were safe after it.
  */
-function answerTime(status: Exclude<CheckinStatus, 'waiting'>, atMs: number, heardAtMs: number, since: number): { at: number; datedAt: number | null } | null {
+function answerTime(status: NodeAnswer, atMs: number, heardAtMs: number, since: number): { at: number; datedAt: number | null } | null {
   if (atMs >= since && atMs <= heardAtMs + CLOCK_AHEAD_SLACK_MS) return { at: atMs, datedAt: null };
   if (heardAtMs >= since && (status === 'needs_help' || atMs >= since)) return { at: heardAtMs, datedAt: atMs };
   return null;

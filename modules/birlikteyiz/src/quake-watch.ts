@@ -128,12 +128,17 @@ export class QuakeWatch {
     return 'alert';
   }
 
-  /** Orgs to alert and their field nodes within the radius of the epicentre. */
+  /**
+   * Orgs to alert and their field nodes within the radius of the epicentre: only orgs with a node
+   * there, in every region mode. The region (a circle, a polygon) says which quakes matter to the
+   * hub; an org whose nodes are all far from this one has nobody to ask and nobody to warn, and a
+   * buzzer sounding across its mesh for a distant quake teaches people to ignore the next one.
+   */
   private concerned(e: QuakeEvent): Array<{ orgId: string; inRange: ReturnType<QuakeWatch['fieldNodes']> }> {
     return this.m.fleet
       .orgs()
       .map((orgId) => ({ orgId, inRange: this.fieldNodes(orgId).filter((n) => n.position && distanceKm(n.position, e) <= this.settings.radiusKm) }))
-      .filter((o) => this.settings.regionMode !== 'fleet' || o.inRange.length > 0);
+      .filter((o) => o.inRange.length > 0);
   }
 
   private fieldNodes(orgId: string): Array<{ id: string; name: string | null; position: { latitude: number; longitude: number } | null }> {

@@ -17,11 +17,29 @@ const t = translator({ tr: TR });
 
 const EVENTS = new Set(['module.birlikteyiz.quake', 'module.birlikteyiz.feed_status', 'module.birlikteyiz.round_opened', 'module.birlikteyiz.round_updated', 'module.birlikteyiz.round_closed', 'module.birlikteyiz.assembly_point']);
 /** @type {Record<string, () => string>} */
-const STATUS_LABEL = { safe: () => t('Safe'), needs_help: () => t('Needs help'), waiting: () => t('No answer yet') };
+const STATUS_LABEL = { safe: () => t('Safe'), needs_help: () => t('Needs help'), waiting: () => t('No answer yet'), automatic: () => t('Node answered automatically (no person confirmed)') };
 /** @param {string} status */
 const statusLabel = (status) => STATUS_LABEL[status]?.() ?? status;
 /** @type {Record<string, string>} */
-const STATUS_COLOR = { safe: '#1a7f37', needs_help: '#cf222e', waiting: '#57606a' };
+// automatic: amber, neither the safe green nor the silent grey (a node on the air, nobody confirmed).
+const STATUS_COLOR = { safe: '#1a7f37', needs_help: '#cf222e', waiting: '#57606a', automatic: '#9a6700' };
+/** The order nodes are listed in: needing help, then the silent, then those only their node answered for, then the safe. */
+const STATUS_ORDER = { needs_help: 0, waiting: 1, automatic: 2, safe: 3 };
+/**
+ * A round's counts in words: safe, need help, answered automatically (only when some did: a person
+ * reading "safe" must be able to trust it), no answer. Rounds kept from before have no `automatic`.
+ * @param {any} c
+ * @param {boolean} withHelp
+ */
+const countsLine = (c, withHelp) =>
+  [
+    t({ one: '{count} safe', other: '{count} safe' }, { count: c.safe }),
+    withHelp && t({ one: '{count} needs help', other: '{count} need help' }, { count: c.needsHelp }),
+    c.automatic > 0 && t({ one: '{count} node answered automatically (no person confirmed)', other: '{count} nodes answered automatically (no person confirmed)' }, { count: c.automatic }),
+    t({ one: '{count} no answer', other: '{count} no answer' }, { count: c.waiting }),
+  ]
+    .filter(Boolean)
+    .join(' · ');
 /** The epicentre's ring and the check-in area's dashed circle. */
 const EPICENTRE_COLOR = '#cf222e';
 /**
@@ -191,7 +209,7 @@ export function mount(root, ctx) {
   const legend = h(
     'ul',
     { class: 'legend checkin-legend', style: 'margin-top: 0.5rem', 'aria-label': t('Check-in map legend'), hidden: true },
-    ['safe', 'needs_help', 'waiting'].map((status) => h('li', { dataset: { status } }, h('span', { class: 'legend-dot', style: `background: ${STATUS_COLOR[status]}; border: 2px solid ${STATUS_COLOR[status]}`, 'aria-hidden': 'true' }), statusLabel(status))),
+    ['safe', 'needs_help', 'waiting', 'automatic'].map((status) => h('li', { dataset: { status }, hidden: status === 'automatic' }, h('span', { class: 'legend-dot', style: `background: ${STATUS_COLOR[status]}; border: 2px solid ${STATUS_COLOR[status]}`, 'aria-hidden': 'true' }), statusLabel(status))),
     h('li', { dataset: { mark: 'epicentre' } }, h('span', { class: 'legend-dot', style: `border: 3px solid ${EPICENTRE_COLOR}; background: rgba(207, 34, 46, 0.2)`, 'aria-hidden': 'true' }), t('Epicentre')),
     aftershockLegend,
     h('li', { dataset: { mark: 'radius' } }, h('span', { class: 'legend-dot', style: `width: 1.1rem; height: 1.1rem; border: 1px dashed ${EPICENTRE_COLOR}; background: transparent`, 'aria-hidden': 'true' }), t('Check-in area: nodes inside it are asked')),
@@ -267,7 +285,7 @@ export function mount(root, ctx) {
       list.map((r) => {
         const names = needingHelp(r);
         const current = r.id === round?.id;
-        const counts = [t({ one: '{count} safe', other: '{count} safe' }, { count: r.counts.safe }), t({ one: '{count} no answer', other: '{count} no answer' }, { count: r.counts.waiting })].join(' · ');
+        const counts = countsLine(r.counts, false);
         return h(
           'li',
           { dataset: { round: r.id, needsHelp: String(r.counts.needsHelp) } },
@@ -331,7 +349,7 @@ export function mount(root, ctx) {
       // Which answers the round counted (rounds kept from before say nothing).
       typeof round.answersSince === 'number' &&
         h('p', { class: 'round-since' }, round.quakeId ? t('Answers count from {time}, when the quake struck, however late a gateway delivers them', { time: timeOfDay(round.answersSince) }) : t('Answers count from {time}, however late a gateway delivers them', { time: timeOfDay(round.answersSince) })),
-      h('p', { class: 'round-summary', role: 'status', 'aria-label': t('Check-in summary') }, [t({ one: '{count} safe', other: '{count} safe' }, { count: c.safe }), t({ one: '{count} needs help', other: '{count} need help' }, { count: c.needsHelp }), t({ one: '{count} no answer', other: '{count} no answer' }, { count: c.waiting })].join(' · ')),
+      h('p', { class: 'round-summary', role: 'status', 'aria-label': t('Check-in summary') }, countsLine(c, true)),
       aftershocksLine(round),
       round.revisedBelow &&
         h(
@@ -344,16 +362,30 @@ export function mount(root, ctx) {
       round.meshError && h('p', { class: 'module-error' }, t('Not sent into the mesh: {error}', { error: round.meshError })),
       round.notAsked === 'mesh_alerts_off' && h('p', { class: 'module-error round-not-asked' }, t('Nobody was asked: quake alerts into the mesh are off (setting "Send quake alerts into the mesh"). A node answers only if someone presses "I am safe" or SOS; check people in by name.')),
     );
-    const order = { needs_help: 0, waiting: 1, safe: 2 };
+    const order = STATUS_ORDER;
     const nodes = [...round.nodes].sort((a, b) => order[/** @type {'safe'} */ (a.status)] - order[/** @type {'safe'} */ (b.status)] || (a.distanceKm ?? 0) - (b.distanceKm ?? 0));
     replace(
       roundBody,
       nodes.map((n) =>
-        h('tr', { dataset: { node: n.id, status: n.status } }, h('td', {}, n.name ?? n.id), h('td', {}, n.distanceKm === null ? '?' : distance(n.distanceKm * 1000)), h('td', {}, h('span', { class: `checkin checkin--${n.status}`, style: `color: ${STATUS_COLOR[n.status]}; font-weight: 600` }, n.status === 'waiting' && round.notAsked ? t('Not asked') : statusLabel(n.status))), h('td', {}, n.answeredAt ? relativeTime(n.answeredAt) : '', datedNote(n))),
+        h('tr', { dataset: { node: n.id, status: n.status } }, h('td', {}, n.name ?? n.id), h('td', {}, n.distanceKm === null ? '?' : distance(n.distanceKm * 1000)), h('td', {}, statusCell(n)), h('td', {}, n.answeredAt ? relativeTime(n.answeredAt) : '', datedNote(n))),
       ),
     );
     replace(people, round.people.map((/** @type {any} */ p) => h('li', {}, h('strong', {}, p.name), `: ${statusLabel(p.status)}`, p.note ? ` (${p.note})` : '')));
     drawMap();
+  }
+
+  /**
+   * A node's status in its row. An automatic answer says in two short lines what it is and what it
+   * is not ("Automatic answer", "no person confirmed"): the long words of one phrase would widen
+   * the column past a phone's width.
+   * @param {any} n
+   */
+  function statusCell(n) {
+    const style = `color: ${STATUS_COLOR[n.status]}; font-weight: 600`;
+    if (n.status === 'automatic') {
+      return h('span', { class: 'checkin checkin--automatic', style, title: statusLabel('automatic') }, t('Automatic answer'), h('span', { class: 'checkin-note', style: 'display: block; font-weight: 400; font-size: 0.85em' }, t('no person confirmed')));
+    }
+    return h('span', { class: `checkin checkin--${n.status}`, style }, n.status === 'waiting' && round.notAsked ? t('Not asked') : statusLabel(n.status));
   }
 
   /**
@@ -412,12 +444,15 @@ export function mount(root, ctx) {
       bounds.push([e.latitude, e.longitude]);
     }
     aftershockLegend.hidden = (round.quakes ?? []).length < 2;
+    // Shown while a node in the round answered automatically (its amber means nothing otherwise).
+    const automaticLegend = /** @type {HTMLElement} */ (legend.querySelector('li[data-status="automatic"]'));
+    automaticLegend.hidden = !round.nodes.some((/** @type {any} */ n) => n.status === 'automatic');
     for (const q of (round.quakes ?? []).slice(1)) {
       L.circleMarker([q.latitude, q.longitude], { radius: 6, color: EPICENTRE_COLOR, weight: 2, fillOpacity: 0.1, className: 'node-marker' }).bindTooltip(document.createTextNode(t('Aftershock {magnitude}: {place}', { magnitude: magnitude(q.magnitude), place: placeOf(q) }))).addTo(layer);
       bounds.push([q.latitude, q.longitude]);
     }
-    // Needing help first, then the silent, then the safe: the first named where names are crowded.
-    const order = { needs_help: 0, waiting: 1, safe: 2 };
+    // Needing help first, then the silent, then the automatic answers, then the safe: the first named where names are crowded.
+    const order = STATUS_ORDER;
     const placed = round.nodes.filter((/** @type {any} */ n) => n.latitude !== null && n.longitude !== null).sort((/** @type {any} */ a, /** @type {any} */ b) => order[/** @type {'safe'} */ (a.status)] - order[/** @type {'safe'} */ (b.status)]);
     nodeMarkers = placed.map((/** @type {any} */ n) => {
       // Named on a tap until placeNames can write the name (the map may be out of sight now).

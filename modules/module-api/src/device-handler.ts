@@ -38,7 +38,11 @@ export interface DeviceSide {
    * only the kinds the manifest names arrive. Returns the unsubscribe function.
    */
   onMessage(listener: (m: DeviceMessage) => void): () => void;
-  /** "I am safe" (the short button press, `unibos sos --safe`): an alert frame, `mesh.max_priority: "alert"`. */
+  /**
+   * "Safe" on behalf of the node: an alert frame, `mesh.max_priority: "alert"`. Nobody pressed
+   * anything, so the node sends it flagged automatic (`Alert.automatic`): a hub counts it apart from a
+   * person's "I am safe" (the short button press, `unibos sos --safe`). Refused while the node's SOS is open.
+   */
   imSafe(): boolean;
   /** Ask for help (the long button press, `unibos sos`): an alert frame, `mesh.max_priority: "alert"`. */
   raiseSos(): boolean;

@@ -62,8 +62,33 @@ export function validateSettings(schema: Record<string, unknown> | undefined, va
   }
   const copy = structuredClone(value) as Record<string, unknown>;
   if (!check(copy)) {
-    const problems = (check.errors ?? []).map((e) => `${e.instancePath.slice(1).replace(/\//g, '.') || (e.params as { missingProperty?: string }).missingProperty || '(settings)'} ${e.message ?? 'is invalid'}`);
+    const problems = (check.errors ?? []).flatMap((e) => problem(schema, e) ?? []);
     throw new ModuleError('E_MODULE_SETTINGS', `settings: ${problems.join('; ')}`);
   }
   return copy;
+}
+
+/**
+ * One refused field in words: `centerLatitude is required when regionMode is "radius"`. A rule of
+ * an `if`/`then` says when it applies (an `if` whose `properties` hold a `const`); the `if` itself
+ * failing says nothing more, so it is left out.
+ */
+function problem(schema: Record<string, unknown>, e: ErrorObject): string | null {
+  if (e.keyword === 'if') return null;
+  const path = e.instancePath.slice(1).replace(/\//g, '.');
+  const missing = e.keyword === 'required' ? (e.params as { missingProperty?: string }).missingProperty : undefined;
+  const field = missing ? (path ? `${path}.${missing}` : missing) : path || '(settings)';
+  return `${field} ${missing ? 'is required' : (e.message ?? 'is invalid')}${when(schema, e.schemaPath)}`;
+}
+
+/** ` when regionMode is "radius"` for a rule under `then` whose `if` compares a property with a `const`; else empty. */
+function when(schema: Record<string, unknown>, schemaPath: string): string {
+  const parts = schemaPath.replace(/^#\//, '').split('/');
+  const at = parts.lastIndexOf('then');
+  if (at < 0) return '';
+  let node: unknown = schema;
+  for (const part of [...parts.slice(0, at), 'if', 'properties']) node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined;
+  if (typeof node !== 'object' || node === null) return '';
+  const conditions = Object.entries(node as Record<string, unknown>).flatMap(([name, s]) => (typeof s === 'object' && s !== null && 'const' in s ? [`${name} is ${JSON.stringify((s as { const: unknown }).const)}`] : []));
+  return conditions.length ? ` when ${conditions.join(' and ')}` : '';
 }

@@ -51,6 +51,11 @@ export const TR = {
   '{count} safe': { one: '{count} güvende', other: '{count} güvende' },
   '{count} need help': { one: '{count} yardım gerekiyor', other: '{count} yardım gerekiyor' },
   '{count} no answer': { one: '{count} yanıt yok', other: '{count} yanıt yok' },
+  // An unattended node's module answered by itself: the node is on the air, nobody said they are safe.
+  '{count} nodes answered automatically (no person confirmed)': { one: '{count} cihaz otomatik yanıt verdi (kimse teyit etmedi)', other: '{count} cihaz otomatik yanıt verdi (kimse teyit etmedi)' },
+  'Node answered automatically (no person confirmed)': 'Cihaz otomatik yanıt verdi (kimse teyit etmedi)',
+  'Automatic answer': 'Otomatik yanıt',
+  'no person confirmed': 'kimse teyit etmedi',
   'Not sent into the mesh: {error}': 'Ağa gönderilemedi: {error}',
   Node: 'Cihaz',
   Distance: 'Uzaklık',

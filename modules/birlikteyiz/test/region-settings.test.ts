@@ -1,0 +1,55 @@
+// Region settings the module cannot use are refused when saved, naming what is wrong (a circle
+// with no centre alerted nobody, silently; so did a polygon of fewer than 3 corners). And a quake in
+// the region alerts only the orgs with a node within the radius of it: an org whose nodes are all
+// far away has nobody to ask, and a buzzer across its mesh for a distant quake teaches people to
+// ignore the next one.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { validateSettings } from '@unibos/module-api';
+import type { BirlikteyizSettings } from '../src/birlikteyiz-settings.ts';
+import { CheckinRounds } from '../src/checkin-rounds.ts';
+import type { Quake } from '../src/feeds/quake.ts';
+import { QuakeWatch } from '../src/quake-watch.ts';
+import { fakeModule, node, NOW, SETTINGS } from './support/fake-module.ts';
+
+const schema = (JSON.parse(readFileSync(new URL('../module.json', import.meta.url), 'utf8')) as { settings: { schema: Record<string, unknown> } }).settings.schema;
+const refused = (settings: Record<string, unknown>): string => {
+  try {
+    validateSettings(schema, settings);
+  } catch (err) {
+    assert.equal((err as { code?: string }).code, 'E_MODULE_SETTINGS');
+    return (err as Error).message;
+  }
+  return 'accepted';
+};
+
+test('a circle without a centre, or a polygon of fewer than 3 corners, is refused when saved, naming the problem', () => {
+  assert.equal(refused({ regionMode: 'radius' }), 'settings: centerLatitude is required when regionMode is "radius"; centerLongitude is required when regionMode is "radius"');
+  assert.equal(refused({ regionMode: 'radius', centerLatitude: 37.5 }), 'settings: centerLongitude is required when regionMode is "radius"');
+  assert.equal(refused({ regionMode: 'polygon', polygon: [[37, 36], [38, 37]] }), 'settings: polygon must NOT have fewer than 3 items when regionMode is "polygon"');
+  assert.match(refused({ regionMode: 'polygon' }), /^settings: polygon is required when regionMode is "polygon"/);
+  // What the module can use is taken as before.
+  for (const ok of [{}, { regionMode: 'fleet' }, { regionMode: 'radius', centerLatitude: 37.5, centerLongitude: 36.9 }, { regionMode: 'polygon', polygon: [[37, 36], [38, 37], [37, 38]] }]) assert.equal(refused(ok), 'accepted', JSON.stringify(ok));
+});
+
+const quake: Quake = { source: 'afad', sourceId: 'a1', timeMs: NOW - 120_000, latitude: 37.2, longitude: 37.0, depthKm: 8, magnitude: 5.6, magnitudeType: 'Mw', place: 'Pazarcık (Kahramanmaraş)' };
+// "near" has a node 12 km from the epicentre; "far" has its only node in İzmir, 850 km away.
+const FLEET = { near: [node('n1', 37.3, 37.05)], far: [node('izmir', 38.42, 27.14)] };
+const REGIONS: Array<[string, Partial<BirlikteyizSettings>]> = [
+  ['a circle around a centre', { regionMode: 'radius', centerLatitude: 37.0, centerLongitude: 37.0, radiusKm: 150 }],
+  ['a polygon', { regionMode: 'polygon', polygon: [[36.5, 36.5], [38.0, 36.5], [38.0, 38.0], [36.5, 38.0]] }],
+];
+
+for (const [name, region] of REGIONS) {
+  test(`region ${name}: a quake in it alerts only the org with a node within the radius, into its own mesh`, () => {
+    const f = fakeModule(FLEET);
+    const rounds = new CheckinRounds(f.m.store.collection('rounds'));
+    new QuakeWatch(f.m, { ...SETTINGS, ...region }, rounds).reports([quake]);
+    assert.deepEqual(f.published.filter((p) => p.type === 'module.birlikteyiz.quake').map((p) => p.orgId), ['near']);
+    assert.deepEqual([...new Set(f.sent.map((s) => s.orgId))], ['near'], 'only the org with a node near the quake hears it on its mesh');
+    assert.equal(rounds.list('far').length, 0);
+    assert.equal(rounds.list('near').length, 1);
+  });
+}
