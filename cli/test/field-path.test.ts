@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, mosquittoPub, Proc, procs, scrapeMetric as metric, unibos } from './support/processes.ts';
+import { mosquittoPub, Proc, procs, scrapeMetric as metric, startOnSamePort, unibos } from './support/processes.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'unibos-field-'));
 after(() => {
@@ -24,11 +24,12 @@ test('a hostile sensor cannot cut the gateway off, and an SOS raised while the h
   const passwordFile = join(root, 'password');
   writeFileSync(passwordFile, 'a long enough password\n', { mode: 0o600 });
   assert.equal((await unibos(['hub', 'init', '--email', 'ops@example.org', '--password-file', passwordFile, '--org', 'Valley', '--data-dir', hubDir])).code, 0);
-  // Fixed ports: the hub comes back on the same ones, where the gateway keeps looking for it.
-  const [httpPort, mqttPort, gwMqttPort, gwHttpPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const hubArgs = ['hub', '--data-dir', hubDir, '--port', String(httpPort), '--mqtt-port', String(mqttPort)];
-  let hub = new Proc(hubArgs);
-  const url = String((await hub.waitFor((l) => l.msg === 'hub ready', 'the hub')).url);
+  // Ports 0 (every process binds free ones and says which), but for the hub's return: it comes back on the
+  // ports it had, where the gateway keeps looking for it.
+  let hub = new Proc(['hub', '--data-dir', hubDir, '--port', '0', '--mqtt-port', '0']);
+  const hubReady = await hub.waitFor((l) => l.msg === 'hub ready', 'the hub');
+  const url = String(hubReady.url);
+  const hubArgs = ['hub', '--data-dir', hubDir, '--port', new URL(url).port, '--mqtt-port', String(hubReady.mqttPort)];
   const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ops@example.org', password: 'a long enough password' }) });
   const { accessToken } = (await login.json()) as { accessToken: string };
   const authed = { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` };
@@ -42,8 +43,9 @@ test('a hostile sensor cannot cut the gateway off, and an SOS raised while the h
   const air = new Proc(['air', '--port', '0', '--preset', 'ShortFast']);
   const airPort = String((await air.waitFor((l) => l.msg === 'simulated air listening', 'the air')).port);
   const radio = ['--preset', 'ShortFast', '--air', `127.0.0.1:${airPort}`, '--lat', '41'];
-  const gw = new Proc(['gateway', '--data-dir', gwDir, ...radio, '--lon', '29', '--http-port', String(gwHttpPort), '--mqtt-port', String(gwMqttPort), '--ws-port', 'off']);
-  await gw.waitFor((l) => l.msg === 'gateway started', 'the gateway');
+  const gw = new Proc(['gateway', '--data-dir', gwDir, ...radio, '--lon', '29', '--http-port', '0', '--mqtt-port', '0', '--ws-port', 'off']);
+  const gwMqttPort = Number((await gw.waitFor((l) => l.msg === 'gateway started', 'the gateway')).mqtt);
+  const gwHttpPort = Number((await gw.waitFor((l) => l.msg === 'control API listening', "the gateway's control API")).httpPort);
   await gw.waitFor((l) => l.msg === 'connected to hub', 'the gateway connected to the hub');
   const nodeDir = join(root, 'node');
   const node = new Proc(['node', '--data-dir', nodeDir, ...radio, '--lon', '29.004', '--gps', 'sim', '--name', 'Shepherd', '--http-port', 'off']);
@@ -73,8 +75,7 @@ test('a hostile sensor cannot cut the gateway off, and an SOS raised while the h
   assert.doesNotMatch(whileDown.stdout, /at the hub|received by the hub/);
 
   // The hub returns: the SOS arrives, and the node hears that it did.
-  hub = new Proc(hubArgs);
-  await hub.waitFor((l) => l.msg === 'hub ready', 'the hub again');
+  hub = (await startOnSamePort(hubArgs, (l) => l.msg === 'hub ready', 'the hub again')).proc;
   await node.waitFor((l) => l.msg === 'SOS hub', 'the node told its SOS is at the hub', fromLine, 120_000);
   const alerts = (await (await fetch(`${url}/api/v1/alerts?state=open`, { headers: authed })).json()) as { items: Array<{ id: number; level: string; nodeId: string }> };
   const sos = alerts.items.find((a) => a.level === 'SOS');

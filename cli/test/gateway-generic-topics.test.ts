@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, mosquittoPub, Proc, procs, scrapeMetric, unibos } from './support/processes.ts';
+import { mosquittoPub, Proc, procs, scrapeMetric, unibos } from './support/processes.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'unibos-generic-'));
 after(() => {
@@ -25,11 +25,12 @@ test('--generic-topic reads a plain device; a bad pattern is refused before the 
   const added = await unibos(['gateway', 'device', 'add', 'boiler', '--allow', 'write home/%u/#', '--data-dir', gwDir]);
   assert.equal(added.code, 0, added.stderr);
   const password = /password: (\S+)/.exec(added.stdout)![1]!;
-  const [httpPort, mqttPort] = [await freePort(), await freePort()];
   const air = new Proc(['air', '--port', '0', '--preset', 'ShortFast']);
   const airPort = String((await air.waitFor((l) => l.msg === 'simulated air listening', 'the air')).port);
-  const gw = new Proc(['gateway', '--data-dir', gwDir, '--preset', 'ShortFast', '--air', `127.0.0.1:${airPort}`, '--lat', '41', '--lon', '29', '--generic-topic', 'home/{device}/{metric}', '--http-port', String(httpPort), '--mqtt-port', String(mqttPort), '--ws-port', 'off']);
-  await gw.waitFor((l) => l.msg === 'gateway started', 'the gateway');
+  const gw = new Proc(['gateway', '--data-dir', gwDir, '--preset', 'ShortFast', '--air', `127.0.0.1:${airPort}`, '--lat', '41', '--lon', '29', '--generic-topic', 'home/{device}/{metric}', '--http-port', '0', '--mqtt-port', '0', '--ws-port', 'off']);
+  // Ports 0: the gateway binds free ones and says which.
+  const mqttPort = Number((await gw.waitFor((l) => l.msg === 'gateway started', 'the gateway')).mqtt);
+  const httpPort = Number((await gw.waitFor((l) => l.msg === 'control API listening', "the gateway's control API")).httpPort);
 
   const device = ['-h', '127.0.0.1', '-p', String(mqttPort), '-u', 'boiler', '-P', password, '-i', 'boiler', '-q', '1'];
   assert.equal((await mosquittoPub([...device, '-t', 'home/boiler/temp', '-m', '61.5'])).code, 0);

@@ -4,11 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { freePort, json, Proc, procs, unibos } from './support/processes.ts';
+import { json, mosquittoBroker, Proc, procs, unibos } from './support/processes.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'unibos-gw-'));
 after(() => {
@@ -24,11 +24,7 @@ async function credentials(dataDir: string, id: string, role: string): Promise<s
 
 test('mesh traffic reaches local MQTT clients and the hub; the hub and sensors reach back; SOS is acknowledged', { timeout: 120_000 }, async () => {
   const gwDir = join(root, 'gw');
-  const hubPort = await freePort();
-  const [mqttPort, wsPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-  writeFileSync(join(root, 'hub.conf'), `listener ${hubPort} 127.0.0.1\nallow_anonymous true\nlog_dest stdout\n`);
-  const hub = new Proc(['-c', join(root, 'hub.conf')], {}, 'mosquitto');
-  await hub.waitFor((l) => /running/.test(l.msg), 'the hub broker');
+  const { proc: hub, port: hubPort } = await mosquittoBroker(root);
   const atHub = new Proc(['-p', String(hubPort), '-t', 'unibos/v1/#', '-v'], {}, 'mosquitto_sub');
 
   const watcher = await credentials(gwDir, 'watcher', 'hub');
@@ -40,16 +36,24 @@ test('mesh traffic reaches local MQTT clients and the hub; the hub and sensors r
   const air = new Proc(['air', '--port', '0', '--preset', 'ShortFast']);
   const airPort = String((await air.waitFor((l) => l.msg === 'simulated air listening', 'the air')).port);
   const radio = ['--preset', 'ShortFast', '--air', `127.0.0.1:${airPort}`, '--lat', '41'];
-  const gw = new Proc(['gateway', '--data-dir', gwDir, ...radio, '--lon', '29', '--http-port', String(httpPort), '--mqtt-port', String(mqttPort), '--ws-port', String(wsPort), '--hub', `mqtt://127.0.0.1:${hubPort}`]);
+  // Ports 0: the gateway binds free ones and says which.
+  const gw = new Proc(['gateway', '--data-dir', gwDir, ...radio, '--lon', '29', '--http-port', '0', '--mqtt-port', '0', '--ws-port', '0', '--hub', `mqtt://127.0.0.1:${hubPort}`]);
   const gwStarted = await gw.waitFor((l) => l.msg === 'gateway started', 'the gateway');
-  assert.equal(gwStarted.mqtt, mqttPort);
+  const mqttPort = Number(gwStarted.mqtt);
+  assert.ok(mqttPort > 0 && Number(gwStarted.ws) > 0, 'the gateway says which ports it listens on');
+  const httpPort = Number((await gw.waitFor((l) => l.msg === 'control API listening', "the gateway's control API")).httpPort);
   const gwId = String(gwStarted.gateway);
+  // A subscriber sees only what is published after its SUBSCRIBE: the gateway's status, retained at the hub,
+  // reaches it whenever it subscribed, so seeing it says it has.
+  await atHub.waitFor((l) => l.msg.startsWith(`unibos/v1/gw/${gwId}/status `), 'the subscriber at the hub to be subscribed');
   const nodeDir = join(root, 'node');
   const node = new Proc(['node', '--data-dir', nodeDir, ...radio, '--lon', '29.005', '--http-port', 'off']);
   const nodeId = String((await node.waitFor((l) => l.msg === 'node started', 'the node')).nodeId);
 
   // A local MQTT client with credentials sees the mesh; a wrong password is refused.
   const local = new Proc(['-p', String(mqttPort), '-u', 'watcher', '-P', watcher, '-t', 'unibos/v1/#', '-v'], {}, 'mosquitto_sub');
+  // Retained on the gateway's broker too.
+  await local.waitFor((l) => l.msg.startsWith(`unibos/v1/gw/${gwId}/status `), 'the local subscriber to be subscribed');
   const refused = spawnSync('mosquitto_sub', ['-p', String(mqttPort), '-u', 'watcher', '-P', 'wrong', '-t', 'x', '-C', '1', '-W', '5'], { encoding: 'utf8' });
   assert.notEqual(refused.status, 0);
   assert.match(refused.stderr, /not authori[sz]ed|bad user name or password/i);

@@ -84,6 +84,31 @@ function busyMachinePause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/**
+ * Starts something listening again on a port the radios keep coming back to. While nothing listened there,
+ * another process (a test's server, a client's local port) may have taken it for a while: a start refused
+ * for that is tried again after a pause, as no event says when the other lets go.
+ */
+async function onSamePort<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 200) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+/** A new air on `port`, where the radios of a closed one keep coming back. */
+function airAgain(port: number, airParams: LoRaParams = params): Promise<SimAir> {
+  return onSamePort(async () => {
+    const air = new SimAir({ params: airParams, port });
+    await air.listen();
+    return air;
+  });
+}
+
 /** A stand-in for the air that accepts and listens but answers only when the test says so. */
 async function heldAir(port = 0) {
   const sockets: Socket[] = [];
@@ -207,8 +232,7 @@ test('a radio rejoins when the air comes back, failing the frame that was on air
   await p1.until(() => p1.done.length === 1, 'the refused transmit');
   assert.equal(p1.done[0]!.ok, false);
 
-  const second = new SimAir({ params, port });
-  await second.listen();
+  const second = await airAgain(port);
   await Promise.all([reaches(r1, 'ready'), reaches(r2, 'ready')]);
   assert.deepEqual(states, ['recovering', 'ready']);
   r1.transmit(Uint8Array.of(2));
@@ -236,8 +260,7 @@ test('a frame on air when the air goes away fails exactly once, and the radio se
   assert.deepEqual(p1.done, [{ ok: false, error: 'lost the simulated air' }]);
   assert.equal(r1.isChannelBusy(), false);
 
-  const second = new SimAir({ params: slow, port });
-  await second.listen();
+  const second = await airAgain(port, slow);
   await reaches(r1, 'ready');
   r1.transmit(Uint8Array.of(1));
   await p1.until(() => p1.done.length >= 2, 'the transmit over the new air');
@@ -264,8 +287,7 @@ test('a GPS without a fix does not knock the radio off the air', { timeout: 20_0
   // The next hello carries the last real position, so the restarted air takes the radio back.
   await first.close();
   await reaches(r1, 'recovering');
-  const second = new SimAir({ params, port });
-  await second.listen();
+  const second = await airAgain(port);
   await reaches(r1, 'ready');
   const r2 = await radio(port, 2, east(0.3));
   const p2 = new RadioProbe(r2);
@@ -307,7 +329,7 @@ test('a radio gives up on an air that never answers hello, and keeps retrying wh
   await joining;
   await first.close();
   await reaches(r1, 'recovering');
-  const silent = await heldAir(port);
+  const silent = await onSamePort(() => heldAir(port));
   assert.equal(clock.runUntilIdle(1), 1, 'the retry delay ran out');
   await silent.untilHellos(1);
   assert.equal(clock.runUntilIdle(1), 1, 'the hello timeout ran out'); // the radio hangs up and schedules its next try
@@ -336,7 +358,7 @@ for (const during of ['the first join', 'a rejoin'] as const) {
       r = await radio(port, 1);
       await first.close();
       await reaches(r, 'recovering');
-      held = await heldAir(port);
+      held = await onSamePort(() => heldAir(port));
     }
     const states: string[] = [];
     r.onStateChange((s) => states.push(s));

@@ -18,47 +18,67 @@ import { SerialLoraModem, type SerialLoraModemOptions } from '../src/radio/seria
 import { bytesToHex, parseModemLine, p2pSettings, type ModemLine } from '../src/radio/rui3-at.ts';
 import { radioContract, RadioProbe } from './contract/radio-contract.ts';
 import { EventWaiter } from '@unibos/test-support';
+import { HeldTimeoutScheduler } from './support/held-timeout-scheduler.ts';
 import { ModemAir, RUI3_LINK_DEFAULTS, Rui3ModemEmulator, type EmulatorOptions } from './support/modem-emulator.ts';
 import { PtyPair } from './support/pty-pair.ts';
 
 const PARAMS = loraParams('ShortFast', { frequencyHz: 869_525_000 });
 
-// Field defaults wait seconds for a hung modem; here a hang must show within a fraction of one.
-const FAST: Partial<SerialLoraModemOptions> = {
-  commandTimeoutMs: 300,
-  bootTimeoutMs: 2000,
+// Retries and reconnects are quick. Every wait for the modem (a command's reply, TX done, a restart) is
+// at least HOLD_FROM_MS and runs on the side's held clock: it passes only when a test advances that clock,
+// so a pty slowed down by a busy machine never times out a command the test did not mean to time out.
+const FAST = {
+  commandTimeoutMs: 1000,
+  bootTimeoutMs: 5000,
   txDoneMarginMs: 1000,
   busyRetryDelayMs: 10,
   reconnectMinMs: 20,
   reconnectMaxMs: 200,
   healthCheckMs: 0,
-};
+} satisfies Partial<SerialLoraModemOptions>;
+const HOLD_FROM_MS = 1000;
 
 interface Side {
   pty: PtyPair;
   emu: Rui3ModemEmulator;
   modem: SerialLoraModem;
+  /** The driver's clock for its waits on the modem. */
+  clock: HeldTimeoutScheduler;
+  /** Where the driver opens the port, when not the pty itself: a link made only once the module has power. */
+  link: string | undefined;
 }
 
-async function openSide(air: ModemAir, options: Partial<SerialLoraModemOptions> = {}, emulator: Partial<EmulatorOptions> = {}): Promise<Side> {
+async function openSide(air: ModemAir, options: Partial<SerialLoraModemOptions> = {}, emulator: Partial<EmulatorOptions> = {}, link?: string): Promise<Side> {
   const pty = await PtyPair.create();
   const emu = new Rui3ModemEmulator({ air, ...emulator });
+  const clock = new HeldTimeoutScheduler(HOLD_FROM_MS);
   try {
     await emu.attach(pty.devicePath);
-    const modem = new SerialLoraModem({ path: pty.hostPath, params: PARAMS, ...FAST, ...options });
-    await modem.open();
-    return { pty, emu, modem };
+    if (link !== undefined) await symlink(pty.hostPath, link);
+    const modem = new SerialLoraModem({ path: link ?? pty.hostPath, params: PARAMS, ...FAST, ...options, scheduler: clock });
+    // Nothing advances the clock during open: should it hang on a command, let the driver's own timeouts say
+    // which (a deadline for the failure's message, not a wait anything depends on).
+    const stuck = setTimeout(() => clock.release(), 30_000);
+    try {
+      await modem.open();
+    } finally {
+      clearTimeout(stuck);
+    }
+    return { pty, emu, modem, clock, link };
   } catch (err) {
     await emu.detach();
     await pty.dispose();
+    if (link !== undefined) await rm(link, { force: true });
     throw err;
   }
 }
 
 async function closeSide(side: Side): Promise<void> {
+  side.clock.release();
   await side.modem.close();
   await side.emu.detach();
   await side.pty.dispose();
+  if (side.link !== undefined) await rm(side.link, { force: true });
 }
 
 interface Rig {
@@ -70,9 +90,13 @@ interface Rig {
 }
 
 /** Two modems on one air; `emulators` sets up each side's module (its firmware, what its flash holds). */
-async function openRig(options: Partial<SerialLoraModemOptions> = {}, emulators: [Partial<EmulatorOptions>, Partial<EmulatorOptions>] = [{}, {}]): Promise<Rig> {
+async function openRig(
+  options: Partial<SerialLoraModemOptions> = {},
+  emulators: [Partial<EmulatorOptions>, Partial<EmulatorOptions>] = [{}, {}],
+  aLink?: string,
+): Promise<Rig> {
   const air = new ModemAir();
-  const a = await openSide(air, options, emulators[0]);
+  const a = await openSide(air, options, emulators[0], aLink);
   const b = await openSide(air, options, emulators[1]).catch(async (err: unknown) => {
     await closeSide(a);
     throw err;
@@ -216,10 +240,15 @@ describe('SerialLoraModem', () => {
   it('fails the transmit when a reply never comes, reconfigures the modem, and sends the next frame', async () => {
     const rig = await openRig();
     try {
-      const { modem, emu } = rig.a;
+      const { modem, emu, clock } = rig.a;
       emu.dropReplies(1);
+      const since = emu.commands.length;
       const done = rig.pa.done.length;
       modem.transmit(Uint8Array.of(1, 2));
+      // A transmit first stops receiving: that command's reply is the one lost. Once the modem has it, a whole
+      // command timeout passes with no answer.
+      await emu.waitForCommand(/^AT\+PRECV=0$/, since);
+      clock.advance(FAST.commandTimeoutMs);
       await rig.pa.until(() => rig.pa.done.length > done, 'the failed transmit');
       assert.equal(rig.pa.done.at(-1)!.ok, false);
       assert.match(rig.pa.done.at(-1)!.error ?? '', /did not answer/);
@@ -277,7 +306,14 @@ describe('SerialLoraModem', () => {
   });
 
   it('fails the pending transmit on unplug, reconnects after replug and keeps working', async () => {
-    const rig = await openRig();
+    // The driver opens the adapter by a link that, as udev's /dev/serial/by-id ones, exists only while the module
+    // is there: opened any earlier, the port would take the driver's first AT before the module could hear it.
+    const dir = await mkdtemp(join(tmpdir(), 'unibos-dev-'));
+    const link = join(dir, 'ttyLORA0');
+    const rig = await openRig({}, [{}, {}], link).catch(async (err: unknown) => {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    });
     try {
       const { modem, emu, pty } = rig.a;
       emu.txDelayMs = 60_000; // the frame is still on the air when the cable goes
@@ -289,6 +325,7 @@ describe('SerialLoraModem', () => {
 
       await pty.unplug();
       await emu.detach(); // the module loses power with its adapter
+      await rm(link);
       await rig.pa.until(() => rig.pa.done.length > done, 'the pending transmit to fail');
       assert.equal(rig.pa.done.at(-1)!.ok, false);
       assert.match(rig.pa.done.at(-1)!.error ?? '', /unplugged/);
@@ -298,11 +335,13 @@ describe('SerialLoraModem', () => {
       await pty.plug();
       emu.txDelayMs = 5;
       await emu.attach(pty.devicePath);
+      await symlink(pty.hostPath, link);
       await until(modem, () => modem.state === 'ready' && modem.stats.reconnects === 1, 'the driver to reconnect');
       await assertDelivered(rig, 'a', [4, 5, 6]);
       await assertDelivered(rig, 'b', [6, 5, 4]);
     } finally {
       await rig.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
@@ -385,16 +424,28 @@ describe('SerialLoraModem', () => {
   });
 
   it('waits out a slow restart after AT+NWM=0, which RUI3 answers with its banner instead of OK', async () => {
-    // 1 s: longer than a command may take (300 ms here), well within the boot timeout (8 s here, so a
-    // busy machine's slow pty cannot make it fail).
-    const side = await openSide(new ModemAir(), { bootTimeoutMs: 8000 }, { workMode: 1, bootDelayMs: 1000 });
+    const pty = await PtyPair.create();
+    const emu = new Rui3ModemEmulator({ air: new ModemAir(), workMode: 1 });
+    const clock = new HeldTimeoutScheduler(HOLD_FROM_MS);
+    const modem = new SerialLoraModem({ path: pty.hostPath, params: PARAMS, ...FAST, scheduler: clock });
     try {
-      assert.equal(side.modem.state, 'ready');
-      assert.equal(side.emu.workMode, 0);
-      assert.equal(side.modem.stats.timeouts, 0);
-      assert.equal(side.emu.rxMode, 'continuous');
+      await emu.attach(pty.devicePath);
+      const opening = modem.open();
+      await emu.waitForCommand(/^AT\+NWM=0$/);
+      // On the driver's clock the restart that command began lasts far longer than any command may take, and
+      // only just within the boot timeout. (The emulator's banner waits for a timer of its own, which cannot run
+      // before this: the wait above ends in the same turn the command arrives.)
+      clock.advance(FAST.bootTimeoutMs - 1);
+      await opening;
+      assert.equal(modem.state, 'ready');
+      assert.equal(emu.workMode, 0);
+      assert.equal(modem.stats.timeouts, 0);
+      assert.equal(emu.rxMode, 'continuous');
     } finally {
-      await closeSide(side);
+      clock.release();
+      await modem.close();
+      await emu.detach();
+      await pty.dispose();
     }
   });
 
@@ -418,7 +469,8 @@ describe('SerialLoraModem', () => {
     const pty = await PtyPair.create();
     const emu = new Rui3ModemEmulator({ air: new ModemAir() });
     // Backoff far beyond the test's patience: only the watch on the device node can make reconnects prompt.
-    const modem = new SerialLoraModem({ path, params: PARAMS, ...FAST, reconnectMinMs: 60_000, reconnectMaxMs: 60_000 });
+    const clock = new HeldTimeoutScheduler(HOLD_FROM_MS);
+    const modem = new SerialLoraModem({ path, params: PARAMS, ...FAST, scheduler: clock, reconnectMinMs: 60_000, reconnectMaxMs: 60_000 });
     const plug = async (): Promise<void> => {
       await pty.plug();
       await emu.attach(pty.devicePath);
@@ -443,6 +495,7 @@ describe('SerialLoraModem', () => {
         await until(modem, () => modem.state === 'ready' && modem.stats.reconnects === n, `replug ${n} to be seen`);
       }
     } finally {
+      clock.release();
       await modem.close();
       await emu.detach();
       await pty.dispose();
@@ -464,7 +517,8 @@ describe('SerialLoraModem', () => {
       return Object.assign(new EventEmitter(), { close: () => undefined }) as unknown as FSWatcher;
     };
     // Backoff far beyond the test's patience: only hearing the node come back can make the reconnect prompt.
-    const modem = new SerialLoraModem({ path, params: PARAMS, ...FAST, reconnectMinMs: 60_000, reconnectMaxMs: 60_000, watchDirectory });
+    const clock = new HeldTimeoutScheduler(HOLD_FROM_MS);
+    const modem = new SerialLoraModem({ path, params: PARAMS, ...FAST, scheduler: clock, reconnectMinMs: 60_000, reconnectMaxMs: 60_000, watchDirectory });
     try {
       await symlink(pty.hostPath, path);
       await emu.attach(pty.devicePath);
@@ -480,6 +534,7 @@ describe('SerialLoraModem', () => {
       tell!('rename', basename(path));
       await until(modem, () => modem.state === 'ready' && modem.stats.reconnects === 1, 'the replug to be seen');
     } finally {
+      clock.release();
       await modem.close();
       await emu.detach();
       await pty.dispose();
@@ -502,7 +557,8 @@ describe('SerialLoraModem', () => {
   it('rejects open() with E_MODEM_TIMEOUT when nothing answers on the port', async () => {
     const pty = await PtyPair.create();
     try {
-      const modem = new SerialLoraModem({ path: pty.hostPath, params: PARAMS, ...FAST, syncAttempts: 2 });
+      // Real time and short: nothing will ever answer, so no answer can be late.
+      const modem = new SerialLoraModem({ path: pty.hostPath, params: PARAMS, ...FAST, commandTimeoutMs: 300, syncAttempts: 2 });
       await assert.rejects(modem.open(), (err: unknown) => {
         assert.ok(err instanceof FirmwareError);
         assert.equal(err.code, 'E_MODEM_TIMEOUT');

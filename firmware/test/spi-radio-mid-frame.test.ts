@@ -53,8 +53,8 @@ for (const board of [waveshareSx1262Hat, adafruitRfm9xBonnet]) {
   });
 }
 
-/** A radio on a twin whose every SPI frame `afterTransfer` sees once the chip answered it. */
-async function watchedRadio(medium: SimMedium, id: number, board: BoardProfile, afterTransfer: (tx: Uint8Array) => void) {
+/** A radio on a twin whose every SPI frame `beforeTransfer` sees, and may hold, before the chip gets it. */
+async function watchedRadio(medium: SimMedium, id: number, board: BoardProfile, beforeTransfer: (tx: Uint8Array) => Promise<void> | void) {
   const twin = makeTwin(board, { antenna: medium.radio(id) });
   const chip = makeChip(board, async () => {
     const link = twin.link();
@@ -64,14 +64,15 @@ async function watchedRadio(medium: SimMedium, id: number, board: BoardProfile, 
         name: link.bus.name,
         close: () => link.bus.close(),
         transfer: async (tx: Uint8Array) => {
-          const rx = await link.bus.transfer(tx);
-          afterTransfer(tx);
-          return rx;
+          await beforeTransfer(tx);
+          return link.bus.transfer(tx);
         },
       },
     };
   });
-  const radio = new SpiLoraRadio({ chip, params, board: board.name, healthCheckMs: 0, reconnectMinMs: 10, reconnectMaxMs: 100, txMarginMs: 500, random: () => 0.5 });
+  // The driver's wait for CadDone runs from before SetCad, so it includes whatever `beforeTransfer` holds SetCad
+  // for: it gets all the time a loaded machine may need, as that timeout is not what these tests are about.
+  const radio = new SpiLoraRadio({ chip, params, board: board.name, healthCheckMs: 0, reconnectMinMs: 10, reconnectMaxMs: 100, txMarginMs: 500, cadTimeoutMs: 30_000, random: () => 0.5 });
   await radio.open();
   return { twin, radio };
 }
@@ -82,12 +83,21 @@ const startsCad = (board: BoardProfile, tx: Uint8Array): boolean => (board.chip 
 for (const board of [waveshareSx1262Hat, adafruitRfm9xBonnet]) {
   test(`${board.chip.toUpperCase()}: the frame whose preamble a CAD detected is heard intact, not cut off by the next CAD after the backoff`, async () => {
     const medium = realMedium(params);
-    // B sends without listening first, so its frame starts while A's first CAD is running.
+    // B sends without listening first; A's first CAD reaches its chip only once B's frame is on the air, so
+    // that CAD hears its preamble however slowly B's driver got there (a CAD lasts a few symbols, ~8 ms here).
     const b = await twinRadio(medium, 2, board, params, { listenBeforeTalk: false });
     const long = Uint8Array.from({ length: 200 }, (_, i) => (i * 3) & 0xff);
+    const bOnAir = new Promise<void>((resolve) => {
+      b.twin.onTransmitStart = () => {
+        b.twin.onTransmitStart = undefined;
+        resolve();
+      };
+    });
     let cads = 0;
-    const a = await watchedRadio(medium, 1, board, (tx) => {
-      if (startsCad(board, tx) && ++cads === 1) b.radio.transmit(long);
+    const a = await watchedRadio(medium, 1, board, async (tx) => {
+      if (!startsCad(board, tx) || ++cads !== 1) return;
+      b.radio.transmit(long);
+      await bOnAir;
     });
     const pa = new RadioProbe(a.radio);
     const pb = new RadioProbe(b.radio);

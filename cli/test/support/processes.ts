@@ -2,7 +2,9 @@
 // lines can be awaited, and one-shot commands with their exit code and output.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 
@@ -171,12 +173,53 @@ export async function json<T>(args: string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
-
-/** A TCP port free on loopback right now, for a process that must come back on the same port. */
+/**
+ * A TCP port free on loopback right now, and only now: another process may take it before it is used.
+ * A process that can listen on port 0 and say which port it got should; startOnSamePort and
+ * mosquittoBroker deal with the port being taken meanwhile.
+ */
 export async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
   const port = (s.address() as { port: number }).port;
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return port;
+}
+
+const portTaken = (proc: Proc): boolean => /EADDRINUSE|address already in use/i.test(`${proc.stderr}\n${proc.lines.map((l) => l.msg).join('\n')}`);
+
+/**
+ * Starts `unibos args...` again on the ports it had, for a test whose clients keep coming back to them,
+ * and resolves with the process and its `ready` line. While those ports were free another process may have
+ * taken one for a while (a test's server, a client's local port): a start refused for that is tried again.
+ */
+export async function startOnSamePort(args: string[], ready: (l: LogLine) => boolean, what: string, timeoutMs = 60_000): Promise<{ proc: Proc; line: LogLine }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const proc = new Proc(args);
+    try {
+      return { proc, line: await proc.waitFor(ready, what, 0, timeoutMs) };
+    } catch (err) {
+      if (!portTaken(proc) || Date.now() >= deadline) throw err;
+    }
+  }
+}
+
+/**
+ * Debian's mosquitto, anonymous, on a loopback port of its own; `conf` adds lines to its config. mosquitto
+ * cannot pick a free port itself, so one is chosen here, and chosen again if another process takes it first.
+ */
+export async function mosquittoBroker(dir: string, conf = ''): Promise<{ proc: Proc; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const file = join(dir, `mosquitto-${port}.conf`);
+    writeFileSync(file, `listener ${port} 127.0.0.1\nallow_anonymous true\nlog_dest stdout\n${conf}`);
+    const proc = new Proc(['-c', file], {}, 'mosquitto');
+    try {
+      await proc.waitFor((l) => /running/.test(l.msg), 'mosquitto');
+      return { proc, port };
+    } catch (err) {
+      if (!portTaken(proc) || attempt >= 10) throw err;
+    }
+  }
 }
