@@ -376,20 +376,19 @@ describe('inbound QoS 2 awaiting PUBREL per persistent session', () => {
 
     // A new connection starts aedes' own count at zero; what is on disk still counts.
     c = await Qos2Client.connect(h.port, login);
-    const second = range(1000, 30);
+    // The room left (10) and one more: only that one is refused (more in the socket behind it could
+    // each be read and refused before the close is done, as many as the machine's pace lets).
+    const second = range(1000, 11);
     c.publish(second);
     await c.until(() => c.closed, 'the connection closed once the window was full');
-    assert.ok([...c.pubrecs].every((id) => id < 1010), `only the room left in the window was taken: ${[...c.pubrecs]}`);
-    // Each publish refused is counted: at least the one that closed the connection (the ones already
-    // in its socket may be read and refused before the close is done, as many as a busy machine lets).
-    const refused = h.broker.stats.storeCapped?.inbound_qos2 ?? 0;
-    assert.ok(refused >= 1 && refused <= 20, `refusals counted: ${refused}`);
+    assert.deepEqual([...c.pubrecs].sort((a, b) => a - b), range(1000, 10), 'only the room left in the window was taken');
+    assert.equal(h.broker.stats.storeCapped?.inbound_qos2, 1);
     // The window is full on disk: any new packet id is refused.
     c = await Qos2Client.connect(h.port, login);
     c.publish([3000]);
     await c.until(() => c.closed, 'the connection closed for a new packet id');
     assert.equal(c.pubrecs.size, 0);
-    assert.equal(h.broker.stats.storeCapped?.inbound_qos2, refused + 1);
+    assert.equal(h.broker.stats.storeCapped?.inbound_qos2, 2);
 
     // Released (as a client must after reconnecting), they make room again.
     c = await Qos2Client.connect(h.port, login);
