@@ -283,6 +283,22 @@ test('messenger groups in the admin UI: members, a message that cannot be decryp
     await aliceP.getByRole('button', { name: 'Send' }).click();
     await log(aliceP).getByRole('article').filter({ hasText: DRAFT }).getByText(/disappears \d/).waitFor();
     assert.equal(await box.inputValue(), '', 'sent: the composer is empty again');
+
+    // An edit in progress survives a live update too (the redraw used to put the old text back, and
+    // "Save edit" then saved that: once in CI, a read receipt arriving mid-edit lost the edit).
+    const EDITED_DRAFT = 'Bring the thermal blankets to the mosque';
+    const LIVE_AGAIN = 'The bridge is open again';
+    await log(aliceP).getByRole('article', { name: 'Message from You' }).filter({ hasText: DRAFT }).getByRole('button', { name: 'Edit' }).click();
+    assert.equal(await box.inputValue(), DRAFT);
+    await box.fill(EDITED_DRAFT);
+    await b.page.getByRole('textbox', { name: 'Message' }).fill(LIVE_AGAIN);
+    await b.page.getByRole('button', { name: 'Send' }).click();
+    await log(aliceP).getByText(LIVE_AGAIN, { exact: true }).waitFor();
+    assert.equal(await box.inputValue(), EDITED_DRAFT, 'the edit is still being written');
+    await aliceP.getByRole('button', { name: 'Save edit' }).click();
+    await log(aliceP).getByText(EDITED_DRAFT, { exact: true }).waitFor();
+    await log(b.page).getByRole('article').filter({ hasText: EDITED_DRAFT }).filter({ hasText: 'edited' }).waitFor();
+    assert.equal(await box.inputValue(), '', 'saved: the composer is empty again');
   });
 
   await t.test('a message that cannot be decrypted is shown as such, with the reason', async () => {

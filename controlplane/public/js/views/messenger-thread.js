@@ -394,12 +394,14 @@ function composer(p, byId, blocked, draft) {
   const c = p.conversation;
   const editingMsg = p.editing ? byId.get(p.editing) : null;
   const text = h('textarea', { id: 'msg-text', rows: '3', 'aria-describedby': 'msg-count msg-error', disabled: blocked });
-  text.value = editingMsg ? editingMsg.text : draft.text;
+  // An edit in progress is kept like a draft: a live update redraws the thread while one types.
+  text.value = editingMsg ? (draft.edit?.id === editingMsg.id ? draft.edit.text : editingMsg.text) : draft.text;
   const count = h('span', { id: 'msg-count', class: 'hint' });
   const error = h('p', { id: 'msg-error', class: 'msg-error', role: 'alert' });
   const file = h('input', { type: 'file', id: 'msg-file', disabled: blocked || !!editingMsg });
   const expiry = h('select', { id: 'msg-expiry', disabled: blocked || !!editingMsg }, p.expiryChoices.map(([v, label]) => h('option', { value: v }, label)));
-  if (!editingMsg) {
+  if (editingMsg) text.addEventListener('input', () => (draft.edit = { id: editingMsg.id, text: text.value }));
+  else {
     expiry.value = draft.expiry;
     if (draft.files) file.files = draft.files;
     text.addEventListener('input', () => (draft.text = text.value));
@@ -417,7 +419,7 @@ function composer(p, byId, blocked, draft) {
   text.addEventListener('input', update);
   update();
   const context = editingMsg
-    ? h('p', { class: 'msg-context' }, t('Editing your message'), ' ', h('button', { type: 'button', class: 'link', onclick: () => p.setEditing(null) }, t('Cancel edit')))
+    ? h('p', { class: 'msg-context' }, t('Editing your message'), ' ', h('button', { type: 'button', class: 'link', onclick: () => ((draft.edit = null), p.setEditing(null)) }, t('Cancel edit')))
     : p.replyTo
       ? h('p', { class: 'msg-context' }, t('Replying to: {text}', { text: p.replyTo.text.slice(0, 80) }), ' ', h('button', { type: 'button', class: 'link', onclick: () => p.setReply(null) }, t('Cancel reply')))
       : null;
@@ -459,7 +461,8 @@ function composer(p, byId, blocked, draft) {
       }
       text.value = '';
       // The expiry chosen stays for the next message; the text and the file went.
-      if (!editingMsg) (draft.text = ''), (draft.files = null), (draft.sending = null);
+      if (editingMsg) draft.edit = null;
+      else (draft.text = ''), (draft.files = null), (draft.sending = null);
       p.afterSend();
     });
     if (!ok) send.disabled = false;
