@@ -188,7 +188,9 @@ test('the admin UI on a phone', async (t) => {
     try {
       await signIn(page, hub, admin, '#/sensors');
       await page.locator('#chart-period').selectOption('86400000');
-      await page.locator('svg.line-chart circle').nth(3).waitFor();
+      // The chart drawn for the period picked, not the one fitted to the readings before it (which
+      // spreads a few minutes of readings over its width): its name ends with the period.
+      await page.locator('svg.line-chart[aria-label$=", last 24 hours"] circle').nth(3).waitFor();
       // Read in one go: a live reading redraws the chart, and a frame measured before a redraw and
       // labels after it would not belong together.
       const { frame, labels, dots } = await page.evaluate(() => {
