@@ -222,6 +222,41 @@ test('a new SOS takes the place of an "I am safe" still queued: nobody in range 
   assert.equal(b.device.peers.all().find((p) => p.nodeId === a.nodeId)?.sosOpen, true);
 });
 
+test('a module answering by itself does not take the place of a person\'s "I am safe" still queued; a new SOS withdraws both', async () => {
+  const net = line(['A', 'B']);
+  await net.startAll();
+  net.run(30_000);
+  const a = net.get('A').device;
+  const b = net.get('B');
+  const heard: Array<{ text: string; automatic: boolean }> = [];
+  b.device.router.on('heard', (h) => {
+    if (h.data.alert) heard.push({ text: h.data.alert.text, automatic: h.data.alert.automatic === true });
+  });
+  b.radio.set('recovering'); // A is out of everyone's range
+  net.run(31 * 60_000);
+  a.imSafe(); // the person says they are safe
+  net.run(60_000);
+  a.answeredAutomatically(); // then the check-in answerer answers the hub's question
+  net.run(60_000);
+  b.radio.set('ready');
+  net.run(30 * 60_000);
+  assert.ok(heard.some((h) => !h.automatic && h.text === 'I am safe'), `the person's own "I am safe" reached B: ${JSON.stringify(heard)}`);
+  assert.ok(heard.some((h) => h.automatic), 'and the automatic answer, told apart');
+
+  // Out of range again, both queued, then an SOS: neither "safe" follows it.
+  heard.length = 0;
+  b.radio.set('recovering');
+  net.run(31 * 60_000);
+  a.imSafe();
+  a.answeredAutomatically();
+  net.run(60_000);
+  a.raiseSos();
+  net.run(60_000);
+  b.radio.set('ready');
+  net.run(30 * 60_000);
+  assert.ok(!heard.some((h) => h.text !== 'SOS' && /safe|automatically/i.test(h.text)), `no "safe" of either kind after the SOS: ${JSON.stringify(heard)}`);
+});
+
 test('an "I am safe" said with no SOS open and still queued does not follow a new SOS either', async () => {
   const net = line(['A', 'B']);
   await net.startAll();

@@ -62,6 +62,8 @@ const PRIVATE_SENT_KEPT = 64;
 
 /** The words of an automatic answer (Alert.automatic), for whoever reads the alert's text: a node's inbox, an older hub. */
 export const AUTOMATIC_SAFE_TEXT = 'Answered automatically: no person confirmed';
+/** The outbox key of a module's automatic answer: apart from a person's "I am safe" (`safe:0`). */
+const AUTOMATIC_SAFE_KEY = 'auto-safe:0';
 
 export interface DeviceOptions {
   config: NodeConfig;
@@ -402,8 +404,9 @@ export class Device extends EventEmitter<DeviceEvents> {
   answeredAutomatically(): { packetId: number } {
     if (sosOpen(this.sos.status)) throw new FirmwareError('E_BAD_REQUEST', 'this node has an open SOS: only the person ends it (the button or `unibos sos --safe`), never a module');
     const alert = { ...this.alert('SAFE', AUTOMATIC_SAFE_TEXT), automatic: true };
-    // The same key as a person's "I am safe": a new SOS withdraws it if it is still queued then.
-    return { packetId: this.pump.enqueue(BROADCAST, { alert, requestId: 0 }, 'sos', 'safe:0', 'hold') };
+    // A key of its own: a person's "I am safe" still queued must go out too, not be replaced by the
+    // module's (the hub ranks the person's above it). A new SOS withdraws it as it does theirs.
+    return { packetId: this.pump.enqueue(BROADCAST, { alert, requestId: 0 }, 'sos', AUTOMATIC_SAFE_KEY, 'hold') };
   }
 
   /** A module's buzzer or LED signal (its permission is checked by the module host); false without a panel. */
@@ -472,7 +475,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     if (s.requestId !== this.sosRequestId) {
       // A new SOS: an "I am safe" still queued (for the SOS before, or said with none open) must
       // not reach anyone after it, telling the mesh a person asking for help is safe.
-      for (const key of [`sos:${this.sosRequestId}`, `safe:${this.sosRequestId}`, 'safe:0']) this.outbox.withdraw(key);
+      for (const key of [`sos:${this.sosRequestId}`, `safe:${this.sosRequestId}`, 'safe:0', AUTOMATIC_SAFE_KEY]) this.outbox.withdraw(key);
       this.sosRequestId = s.requestId;
     }
     // Once a gateway has it (or the user is safe), copies still queued have nothing left to say. A

@@ -39,6 +39,12 @@ export function aftershockZoneKm(magnitude: number): number {
  */
 export const AFTERSHOCK_ALERT_WITHIN = 1.0;
 
+/**
+ * An aftershock this strong goes into the mesh whatever came before it: an M6.7 eleven minutes
+ * after an M7.8 (Kahramanmaraş, 2023) is 1.1 below it and brings down what the first one cracked.
+ */
+export const AFTERSHOCK_ALWAYS_ALERT = 6.0;
+
 /** A magnitude revised up by this much or more over what the mesh was told sends an updated alert. */
 export const REVISED_UP_ALERT_STEP = 0.5;
 
@@ -129,16 +135,22 @@ export class QuakeWatch {
   }
 
   /**
-   * Orgs to alert and their field nodes within the radius of the epicentre: only orgs with a node
-   * there, in every region mode. The region (a circle, a polygon) says which quakes matter to the
-   * hub; an org whose nodes are all far from this one has nobody to ask and nobody to warn, and a
-   * buzzer sounding across its mesh for a distant quake teaches people to ignore the next one.
+   * Orgs to alert and their field nodes within the radius of the epicentre: orgs with a node there,
+   * in every region mode. The region (a circle, a polygon) says which quakes matter to the hub; an
+   * org whose nodes are all known to be far from this one has nobody to ask and nobody to warn, and
+   * a buzzer sounding across its mesh for a distant quake teaches people to ignore the next one. In
+   * a circle or polygon, an org with a node whose place is not known (no GPS, no position yet) is
+   * alerted too: that node may be anywhere in the region.
    */
   private concerned(e: QuakeEvent): Array<{ orgId: string; inRange: ReturnType<QuakeWatch['fieldNodes']> }> {
     return this.m.fleet
       .orgs()
-      .map((orgId) => ({ orgId, inRange: this.fieldNodes(orgId).filter((n) => n.position && distanceKm(n.position, e) <= this.settings.radiusKm) }))
-      .filter((o) => o.inRange.length > 0);
+      .map((orgId) => {
+        const nodes = this.fieldNodes(orgId);
+        return { orgId, inRange: nodes.filter((n) => n.position && distanceKm(n.position, e) <= this.settings.radiusKm), somewhere: nodes.some((n) => !n.position) };
+      })
+      .filter((o) => o.inRange.length > 0 || (this.settings.regionMode !== 'fleet' && o.somewhere))
+      .map(({ orgId, inRange }) => ({ orgId, inRange }));
   }
 
   private fieldNodes(orgId: string): Array<{ id: string; name: string | null; position: { latitude: number; longitude: number } | null }> {
@@ -307,12 +319,13 @@ function roundQuake(e: QuakeEvent): RoundQuake {
 }
 
 /**
- * Whether a quake joining a round's `others` is strong enough to go into the mesh: within
- * AFTERSHOCK_ALERT_WITHIN of the strongest the mesh was told of (of the strongest listed when
- * none was told: mesh alerts off, no gateway then).
+ * Whether a quake joining a round's `others` is strong enough to go into the mesh: AFTERSHOCK_ALWAYS_ALERT
+ * or more, or within AFTERSHOCK_ALERT_WITHIN of the strongest the mesh was told of (of the
+ * strongest listed when none was told: mesh alerts off, no gateway then).
  */
 function strongEnoughToTell(others: RoundQuake[], magnitude: number | null): boolean {
   if (magnitude === null) return false;
+  if (magnitude >= AFTERSHOCK_ALWAYS_ALERT) return true;
   const told = others.map((q) => q.sentMagnitude).filter((m): m is number => m !== null);
   const reference = told.length ? told : others.map((q) => q.magnitude).filter((m): m is number => m !== null);
   return reference.length === 0 || magnitude >= Math.max(...reference) - AFTERSHOCK_ALERT_WITHIN - 1e-9;

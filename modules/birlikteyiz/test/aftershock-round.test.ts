@@ -110,3 +110,21 @@ test('a stronger quake near an open round (the first was a foreshock) joins it, 
   assert.equal(round.answersSince, NOW - 60_000, 'answers still count from the first quake');
   assert.equal(hub.alerts().length, 2, 'the main shock went into the mesh');
 });
+
+test('an aftershock of M6 or more goes into the mesh even when it is more than 1.0 below the main shock (an M6.7 after an M7.8, Kahramanmaraş 2023)', async (t) => {
+  const hub = await feedHub(NODES, { radiusKm: 60 });
+  t.after(() => hub.close());
+  hub.feed.push({ id: 'us-m78', ...MAIN, depthKm: 10, magnitude: 7.8, timeMs: NOW - 60_000, place: 'Pazarcik' });
+  await hub.poll();
+  // Eleven minutes later, an M6.7 39 km west (the M7.8's aftershock zone: 89 km), then an M5.5.
+  hub.at(NOW + 11 * 60_000);
+  hub.feed.push({ id: 'us-m67', latitude: 37.3, longitude: 36.56, depthKm: 10, magnitude: 6.7, timeMs: NOW + 10 * 60_000, place: 'Nurdagi' });
+  await hub.poll();
+  hub.at(NOW + 13 * 60_000);
+  hub.feed.push({ id: 'us-m55', latitude: 37.3, longitude: 36.9, depthKm: 10, magnitude: 5.5, timeMs: NOW + 12 * 60_000, place: 'Pazarcik' });
+  await hub.poll();
+  const open = (await hub.rounds()).filter((r) => r.closedAt === null);
+  assert.equal(open.length, 1, 'one round: both joined the main shock');
+  assert.deepEqual(open[0]!.quakes!.map((q) => [q.magnitude, q.sentMagnitude]), [[7.8, 7.8], [6.7, 6.7], [5.5, null]], 'the M6.7 went out, the M5.5 did not');
+  assert.equal(hub.alerts().length, 2, 'the main shock and the M6.7 into the mesh');
+});

@@ -53,3 +53,13 @@ for (const [name, region] of REGIONS) {
     assert.equal(rounds.list('near').length, 1);
   });
 }
+
+for (const [name, region] of REGIONS) {
+  test(`region ${name}: an org whose node has no known place (no GPS, no position yet) is still alerted, as it may be anywhere in it`, () => {
+    const f = fakeModule({ nowhere: [{ ...node('n-nowhere', 0, 0), position: null }] } as Parameters<typeof fakeModule>[0]);
+    const rounds = new CheckinRounds(f.m.store.collection('rounds'));
+    new QuakeWatch(f.m, { ...SETTINGS, ...region }, rounds).reports([quake]);
+    assert.deepEqual(f.published.filter((p) => p.type === 'module.birlikteyiz.quake').map((p) => p.orgId), ['nowhere']);
+    assert.deepEqual([...new Set(f.sent.map((s) => s.orgId))], ['nowhere'], 'the alert goes into its mesh');
+  });
+}
