@@ -326,7 +326,9 @@ const GEN2_COMPONENT = /^[a-z0-9_]+(:\d+)?$/;
 
 export const shellyGen2: DeviceProfile = {
   name: 'shelly-gen2',
-  availability: [{ pattern: topicPattern('{device}/online'), read: ({ device }, payload) => availability(device!, availabilityWord(payload.toString('utf8'), 'true', 'false'), 'shelly online', payload.toString('utf8')) }],
+  // Any two-level topic ending in /online fits: only Gen2's own true/false is its availability; anything
+  // else there (a generic sensor's `boiler/online 1`) is no availability topic, and goes on as a reading.
+  availability: [{ pattern: topicPattern('{device}/online'), read: ({ device }, payload) => { const online = availabilityWord(payload.toString('utf8'), 'true', 'false'); return online === null ? null : availability(device!, online, 'shelly online', payload.toString('utf8')); } }],
   topics: [
     {
       pattern: topicPattern('{device}/status/{component}'),
