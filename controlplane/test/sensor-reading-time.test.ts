@@ -3,8 +3,10 @@
 // gateway took while the link was down is stored at the hub as taken as long before it arrived as
 // the gateway held it, not at the time the link came back, so hours of held readings are not one
 // spike on the chart. A reading with a time of its own keeps it as its measuring time, as before.
-// Only durations on the gateway's clock count, so a gateway whose clock is wrong (an off-grid Pi
-// that has not found the time: 1970, or years off) dates what it held just as right.
+// Only durations on the gateway's monotonic clock count, so a gateway whose wall clock is wrong (an
+// off-grid Pi that has not found the time: 1970, or years off), or is stepped while it holds a
+// reading (it finds the time by NTP or GPS as the link comes back), dates what it held just as right.
+// A row queued before the gateway restarted has no hold known: the hub dates it at its arrival.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -34,7 +36,10 @@ test('readings a gateway took while its hub link was down are stored as taken wh
   // Three hours ago by the gateway's clock (and the hub's): the link goes down.
   const outageStart = Date.now() - 3 * HOUR;
   let gatewayNow = outageStart;
-  const gw = await sensorGateway(t, hub, admin, () => gatewayNow);
+  // Its monotonic clock (counting from its boot) keeps pace with its wall clock here.
+  let monoNow = 5_000;
+  const monoAt = (wall: number) => 5_000 + (wall - outageStart);
+  const gw = await sensorGateway(t, hub, admin, () => gatewayNow, () => monoNow);
   gw.uplink.start();
   await gw.state('connected');
   gw.link.cut();
@@ -46,10 +51,13 @@ test('readings a gateway took while its hub link was down are stored as taken wh
   // own), and a home-made sensor that sends its own measuring time.
   const taken = [outageStart + 60_000, outageStart + HOUR, outageStart + 2 * HOUR];
   gatewayNow = taken[0]!;
+  monoNow = monoAt(gatewayNow);
   await tank.publishAsync('unibos/v1/sensor/tank1/level', '41', { qos: 1 });
   gatewayNow = taken[1]!;
+  monoNow = monoAt(gatewayNow);
   await plug.publishAsync('tele/plug1/SENSOR', JSON.stringify({ ENERGY: { Power: 27 } }), { qos: 1 });
   gatewayNow = taken[2]!;
+  monoNow = monoAt(gatewayNow);
   const ownTime = new Date(taken[2]! - 30_000).toISOString();
   await tank.publishAsync('unibos/v1/sensor/tank1/level', JSON.stringify({ value: 42, time: ownTime }), { qos: 1 });
   assert.equal(gw.outbox.size, 3, 'all three held in the outbox while the hub cannot be reached');
@@ -58,7 +66,8 @@ test('readings a gateway took while its hub link was down are stored as taken wh
 
   // Three hours later the link comes back; everything held goes up now.
   gatewayNow = Date.now();
-  const back = Date.now();
+  monoNow = monoAt(gatewayNow);
+  const back = gatewayNow;
   gw.link.restore();
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.sensorId === 'tank1' && e.data.value === 42, { what: 'the last held reading at the hub' });
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.sensorId === 'plug1', { what: 'the Tasmota reading at the hub' });
@@ -68,7 +77,7 @@ test('readings a gateway took while its hub link was down are stored as taken wh
     return ms >= back && ms <= arrived;
   };
 
-  // Held from when it was taken until the link came back, by the gateway's clock.
+  // Held from when it was taken until the link came back, by the gateway's (monotonic) clock.
   const heldFor = (at: number) => back - at;
   const level = await readings(hub, admin, 'tank1', 'level');
   assert.ok(level.every((r) => inArrival(r.receivedAt)), `the hub keeps when it got them too: ${JSON.stringify(level)}`);
@@ -94,27 +103,34 @@ test('readings a gateway took while its hub link was down are stored as taken wh
   assert.deepEqual([tank1.metrics[0]!.value, tank1.metrics[0]!.time, tank1.lastSeen], [42, level[1]!.time, level[1]!.time]);
 });
 
-test('a gateway whose clock is wrong dates what it held just as right: only how long it held a reading counts', { timeout: 60_000 }, async (t) => {
+test('a gateway whose wall clock is wrong, or is stepped while it holds a reading, dates it just as right: only how long it held it counts', { timeout: 60_000 }, async (t) => {
   const hub = await startTestHub({ dedupWindowMs: 0 });
   const admin = await createAdminSession(hub);
   let gatewayNow = Date.now();
-  const gw = await sensorGateway(t, hub, admin, () => gatewayNow);
+  let monoNow = 1_000;
+  const gw = await sensorGateway(t, hub, admin, () => gatewayNow, () => monoNow);
   gw.uplink.start();
   await gw.state('connected');
   const tank = await gw.device('tank1');
   const plug = await gw.device('plug1', ['write tele/%u/#']);
 
-  // [what, the gateway's clock when it took the reading, its clock when the link came back, how long the hub should see it held]
-  const cases: Array<[string, number, number, number]> = [
+  const DAY = 24 * HOUR;
+  // [what, the gateway's wall clock when it took the reading, its wall clock when the link came
+  // back]; each time its monotonic clock advances 2 h between the two, so the hub should see 2 h.
+  const cases: Array<[string, number, number]> = [
     // A Pi that has not found the time yet counts from 1970; another's clock has run years ahead.
-    ['unset (1970)', 3 * 24 * HOUR, 3 * 24 * HOUR + 2 * HOUR, 2 * HOUR],
-    ['years ahead', Date.UTC(2090, 0, 1), Date.UTC(2090, 0, 1) + HOUR, HOUR],
-    ['ahead of the hub', Date.now() + 3 * HOUR, Date.now() + 4 * HOUR, HOUR],
-    // Set back while it held the reading (it found the time): no time held can be known, so none is claimed.
-    ['stepped back meanwhile', Date.now() + 24 * HOUR, Date.now(), 0],
+    ['unset (1970)', 3 * DAY, 3 * DAY + 2 * HOUR],
+    ['years ahead', Date.UTC(2090, 0, 1), Date.UTC(2090, 0, 1) + 2 * HOUR],
+    // An off-grid Pi booted with its clock at its last shutdown, took readings, then found the time
+    // (NTP, GPS) as the link came back: stepped days forward meanwhile.
+    ['stepped days forward meanwhile', Date.now() - 5 * DAY, Date.now()],
+    // Or its clock ran ahead and was set back days meanwhile.
+    ['stepped days back meanwhile', Date.now() + 3 * DAY, Date.now()],
+    ['stopped meanwhile', Date.now(), Date.now()],
   ];
+  const held = 2 * HOUR;
   let n = 0;
-  for (const [what, takenAt, sentAt, held] of cases) {
+  for (const [what, takenAt, sentAt] of cases) {
     n++;
     gw.link.cut();
     await gw.state('disconnected');
@@ -122,6 +138,7 @@ test('a gateway whose clock is wrong dates what it held just as right: only how 
     await tank.publishAsync('unibos/v1/sensor/tank1/level', String(n), { qos: 1 });
     await plug.publishAsync('tele/plug1/SENSOR', JSON.stringify({ ENERGY: { Power: n } }), { qos: 1 });
     gatewayNow = sentAt;
+    monoNow += held;
     const before = Date.now();
     gw.link.restore();
     await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.sensorId === 'tank1' && e.data.value === n, { what: `the tank reading (${what})` });
@@ -132,8 +149,55 @@ test('a gateway whose clock is wrong dates what it held just as right: only how 
       assert.ok(r, `${sensor} reading ${what} stored`);
       const received = Date.parse(r.receivedAt ?? '');
       assert.ok(received >= before && received <= after, `${sensor} (${what}): the hub keeps when it got it: ${JSON.stringify(r)}`);
-      assert.equal(received - Date.parse(r.time), held, `${sensor} (${what}): dated ${held / HOUR} h before it reached the hub, not at ${new Date(takenAt).toISOString()}: ${JSON.stringify(r)}`);
+      assert.equal(received - Date.parse(r.time), held, `${sensor} (${what}): dated ${held / HOUR} h before it reached the hub, whatever the wall clock said (${new Date(takenAt).toISOString()} then ${new Date(sentAt).toISOString()}): ${JSON.stringify(r)}`);
       assert.equal(r.measuredAt, undefined, `${sensor} (${what}): no measuring time made up from the gateway's clock`);
     }
   }
+});
+
+test('a reading queued before the gateway restarted is dated at its arrival: how long it was held is not known', { timeout: 60_000 }, async (t) => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  // Its wall clock a week behind (a Pi back from a shutdown), which steps forward after the restart.
+  let gatewayNow = Date.now() - 7 * 24 * HOUR;
+  let monoNow = 1_000;
+  const gw = await sensorGateway(t, hub, admin, () => gatewayNow, () => monoNow);
+  gw.uplink.start();
+  await gw.state('connected');
+  gw.link.cut();
+  await gw.state('disconnected');
+  const tank = await gw.device('tank1');
+
+  // Taken, then the gateway restarts with it still queued (the outbox on the same database; a new
+  // process whose monotonic clock starts again).
+  await tank.publishAsync('unibos/v1/sensor/tank1/level', '1', { qos: 1 });
+  assert.equal(gw.outbox.size, 1);
+  monoNow += 3 * HOUR;
+  await gw.reopenOutbox();
+  assert.equal(gw.outbox.size, 1, 'still queued after the restart');
+  assert.equal(gw.outbox.heldMs(gw.outbox.peek(1)[0]!.seq), undefined, 'no hold known for a row from before the restart');
+  monoNow = 500;
+  gatewayNow = Date.now();
+  // One taken after the restart: its hold is known again.
+  await tank.publishAsync('unibos/v1/sensor/tank1/level', '2', { qos: 1 });
+  monoNow += HOUR;
+
+  const before = Date.now();
+  gw.uplink.start();
+  gw.link.restore();
+  await gw.state('connected');
+  for (const value of [1, 2]) {
+    await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.sensorId === 'tank1' && e.data.value === value, { what: `reading ${value} at the hub` });
+  }
+  const after = Date.now();
+  const level = await readings(hub, admin, 'tank1', 'level');
+  for (const r of level) {
+    const received = Date.parse(r.receivedAt ?? '');
+    assert.ok(received >= before && received <= after, `the hub keeps when it got it: ${JSON.stringify(r)}`);
+  }
+  assert.deepEqual(
+    level.map((r) => [r.value, Date.parse(r.receivedAt!) - Date.parse(r.time)]).sort((a, b) => a[0]! - b[0]!),
+    [[1, 0], [2, HOUR]],
+    'the row from before the restart is dated at its arrival (not days early by the stepped wall clock); the one after, as long before as it was held',
+  );
 });

@@ -56,11 +56,14 @@ async function hubLink(t: TestContext, hubMqttPort: number) {
 }
 
 /**
- * A gateway claimed in the admin's org, assembled as runGateway does (no radio), whose clock (its
- * outbox's and uplink's) is `clock`, speaking to the hub through a link that can be cut. Its
- * `device` connects a sensor with its own login and rules, and its last will if given.
+ * A gateway claimed in the admin's org, assembled as runGateway does (no radio), whose wall clock
+ * (its outbox's and uplink's) is `clock` and whose monotonic clock (the outbox's, for how long it
+ * held a row) is `monotonic`, by default `clock` too (time passing as the test moves it), speaking to the hub through a link that can
+ * be cut. Its `device` connects a sensor with its own login and rules, and its last will if given.
+ * `reopenOutbox` stands for a restart: a new outbox (and uplink) on the same database, which knows
+ * nothing of when the rows already queued were added.
  */
-export async function sensorGateway(t: TestContext, hub: TestHub, admin: TestSession, clock: () => number) {
+export async function sensorGateway(t: TestContext, hub: TestHub, admin: TestSession, clock: () => number, monotonic?: () => number) {
   const identity = testIdentity();
   const gatewayId = identity.id;
   const claim = (await claimDevice(hub, admin, 'gateway', identity)) as { mqtt: { url: string; username: string; password: string } };
@@ -70,10 +73,14 @@ export async function sensorGateway(t: TestContext, hub: TestHub, admin: TestSes
   const db = openGatewayDb(dir);
   const credentials = new DeviceCredentials(db);
   const broker = await GatewayBroker.start({ dataDir: dir, credentials, gatewayId, logger, port: 0, wsPort: null, db });
-  const outbox = new HubOutbox(db, { logger, now: clock });
   const url = new URL(claim.mqtt.url);
   url.port = String(link.port);
-  const uplink = new HubUplink({ ...claim.mqtt, url: url.toString(), gatewayId, outbox, logger, reconnectMinMs: 50, reconnectMaxMs: 200, now: clock });
+  const open = () => {
+    const outbox = new HubOutbox(db, { logger, now: clock, monotonic: monotonic ?? clock });
+    const uplink = new HubUplink({ ...claim.mqtt, url: url.toString(), gatewayId, outbox, logger, reconnectMinMs: 50, reconnectMaxMs: 200, now: clock });
+    return { outbox, uplink };
+  };
+  let { outbox, uplink } = open();
   const hubSink: UplinkSink = { forward: (m) => void outbox.add({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false, lane: m.lane, msgId: m.msgId }) };
   const profiles = new ProfileRouter({ broker, uplink: hubSink, logger, profiles: FAMILY_PROFILES });
   profiles.start();
@@ -109,5 +116,21 @@ export async function sensorGateway(t: TestContext, hub: TestHub, admin: TestSes
     clients.push(c);
     return c;
   };
-  return { gatewayId, outbox, uplink, link, state, device };
+  const reopenOutbox = async () => {
+    await uplink.stop({ timeoutMs: 1000 });
+    ({ outbox, uplink } = open());
+  };
+  return {
+    gatewayId,
+    get outbox() {
+      return outbox;
+    },
+    get uplink() {
+      return uplink;
+    },
+    link,
+    state,
+    device,
+    reopenOutbox,
+  };
 }

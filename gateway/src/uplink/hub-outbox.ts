@@ -100,7 +100,13 @@ export interface HubOutboxOptions {
   /** Dead letters kept (oldest go first). Default 10,000. */
   maxDeadLetters?: number;
   logger?: Logger;
+  /** The wall clock: `created_ms`, `failed_ms` and the drop-log interval. Default Date.now. */
   now?: () => number;
+  /**
+   * A monotonic clock (ms) for how long a row was held (heldMs): unlike the wall clock, not moved
+   * when the gateway finds the time (NTP, GPS). Default performance.now.
+   */
+  monotonic?: () => number;
   newId?: () => string;
 }
 
@@ -222,12 +228,16 @@ export class HubOutbox {
   private readonly deadLetterListeners = new Set<(letter: DeadLetter) => void>();
   private readonly retryListeners = new Set<(letter: DeadLetter) => void>();
   private readonly now: () => number;
+  private readonly monotonic: () => number;
+  // seq -> monotonic time of its add(), for the rows this process added (insertion order is seq
+  // order). Rows queued before a restart, or put back from the dead-letter table, have none.
+  private readonly addedAt = new Map<number, number>();
   private readonly newId: () => string;
   private readonly logger: Logger | undefined;
   private unloggedDrops = 0;
   private lastDropLogMs = -Infinity;
 
-  private readonly insertTx: (messages: Prepared[]) => { receipts: HubReceipt[]; drop: OutboxDrop | undefined };
+  private readonly insertTx: (messages: Prepared[]) => { receipts: HubReceipt[]; drop: OutboxDrop | undefined; dropped: number[] };
   private readonly ackTx: (seqs: readonly number[]) => number;
   private readonly selectAfter: Database.Statement<[number, number], Row>;
   private readonly selectLaneAfter: Database.Statement<[number, number, number], Row>;
@@ -256,6 +266,7 @@ export class HubOutbox {
       throw new UplinkError('E_UPLINK_CONFIG', `maxBytes must be a positive integer, got ${options.maxBytes}`);
     }
     this.now = options.now ?? Date.now;
+    this.monotonic = options.monotonic ?? (() => performance.now());
     this.newId = options.newId ?? randomUUID;
     this.logger = options.logger;
 
@@ -361,7 +372,7 @@ export class HubOutbox {
       const totals = this.selectTotals.get()!;
       const excessCount = totals.messages - this.maxMessages;
       const excessBytes = totals.bytes - this.maxBytes;
-      if (excessCount <= 0 && excessBytes <= 0) return { receipts, drop: undefined };
+      if (excessCount <= 0 && excessBytes <= 0) return { receipts, drop: undefined, dropped: [] };
       const victims: number[] = [];
       let bytes = 0;
       let urgent = 0;
@@ -372,7 +383,7 @@ export class HubOutbox {
         if (r.lane === LANE_CODE.urgent) urgent++;
       }
       for (const seq of victims) this.deleteSeq.run(seq);
-      return { receipts, drop: { reason: 'full' as const, count: victims.length, bytes, urgent } };
+      return { receipts, drop: { reason: 'full' as const, count: victims.length, bytes, urgent }, dropped: victims };
     });
 
     this.ackTx = db.transaction((seqs: readonly number[]) => {
@@ -391,10 +402,21 @@ export class HubOutbox {
   addMany(messages: readonly NewHubMessage[]): HubReceipt[] {
     if (messages.length === 0) return [];
     const prepared = messages.map((m) => this.prepare(m));
-    const { receipts, drop } = this.insertTx(prepared);
+    const { receipts, drop, dropped } = this.insertTx(prepared);
+    // Taken after the commit, so a rolled-back burst leaves nothing behind.
+    const at = this.monotonic();
     for (const r of receipts) {
       if (r.duplicate) this.counters.duplicates++;
-      else this.counters.added++;
+      else {
+        this.counters.added++;
+        this.addedAt.set(r.seq, at);
+      }
+    }
+    for (const seq of dropped) this.addedAt.delete(seq);
+    // Rows deleted by another process (the CLI) are never acked here: keep no more than the bound.
+    for (const seq of this.addedAt.keys()) {
+      if (this.addedAt.size <= this.maxMessages) break;
+      this.addedAt.delete(seq);
     }
     if (drop) this.reportDrop(drop);
     if (receipts.some((r) => !r.duplicate)) for (const fn of this.addedListeners) fn();
@@ -405,6 +427,16 @@ export class HubOutbox {
   peek(limit: number, afterSeq = 0, lane?: Lane): HubMessage[] {
     const rows = lane === undefined ? this.selectAfter.all(afterSeq, limit) : this.selectLaneAfter.all(LANE_CODE[lane], afterSeq, limit);
     return rows.map(messageOf);
+  }
+
+  /**
+   * How long this row has been held (ms, on the monotonic clock) since this process added it; so
+   * a wall-clock step (a Pi finding the time) is not counted. Undefined for a row this process did
+   * not add (queued before a restart, or put back from the dead-letter table): its hold is unknown.
+   */
+  heldMs(seq: number): number | undefined {
+    const at = this.addedAt.get(seq);
+    return at === undefined ? undefined : Math.max(0, Math.round(this.monotonic() - at));
   }
 
   /** These rows were in flight when a working connection to the hub ended: one more strike each. */
@@ -418,6 +450,7 @@ export class HubOutbox {
    */
   deadLetter(seq: number, reason: string): boolean {
     const letter = this.deadLetterTx(seq, reason);
+    this.addedAt.delete(seq);
     if (!letter) return false;
     this.counters.deadLettered++;
     this.logger?.error({ seq, msgId: letter.msgId, topic: letter.topic, source: letter.source, attempts: letter.attempts, reason }, 'hub refuses a message: moved to the dead-letter table');
@@ -490,6 +523,7 @@ export class HubOutbox {
   ackMany(seqs: readonly number[]): number {
     if (seqs.length === 0) return 0;
     const removed = this.ackTx(seqs);
+    for (const seq of seqs) this.addedAt.delete(seq);
     this.counters.acked += removed;
     return removed;
   }

@@ -480,9 +480,10 @@ export class HubUplink {
     // QoS 1 whatever the origin's QoS: the outbox gives at-least-once, the envelope id makes it
     // exactly-once at the hub, so QoS 2's extra round trip would buy nothing.
     // With how long we held it: the hub dates a reading without a time of its own that long before
-    // it got it, not at the moment the link came back after an outage (a duration, right whatever
-    // our clock's time of day; a clock stepped back meanwhile counts as not held).
-    link.client.publish(row.topic, encodeHubEnvelope({ ...row, heldMs: Math.max(0, this.now() - row.createdMs) }), { qos: 1, retain: row.retain }, (err) => {
+    // it got it, not at the moment the link came back after an outage. Measured on the outbox's
+    // monotonic clock, so a wall clock stepped meanwhile (a Pi finding the time) changes nothing; a
+    // row from before a restart has no known hold and goes without one (dated at its arrival).
+    link.client.publish(row.topic, encodeHubEnvelope({ ...row, heldMs: this.outbox.heldMs(row.seq) }), { qos: 1, retain: row.retain }, (err) => {
       link.inFlight.delete(row.seq);
       // An error means the client is being torn down; the row stays queued for the next link.
       if (err) return;

@@ -23,7 +23,7 @@ export interface HubEnvelopeInput {
   format: HubEnvelopeFormat;
   payload: Uint8Array;
   /**
-   * How long the gateway held the message before sending it (ms, by its own clock): the hub dates a
+   * How long the gateway held the message before sending it (ms, on its monotonic clock): the hub dates a
    * reading that carries no time of its own that long before it got it, not at the moment the link
    * came back after an outage. A duration, not the gateway's time of day, so a gateway whose clock
    * is wrong (an off-grid Pi without its time yet) still dates right. JSON form only (the binary
