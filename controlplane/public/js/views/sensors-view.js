@@ -295,9 +295,13 @@ export function createSensorsView(ctx) {
       const m = sensor.metrics.find((x) => x.metric === d.metric);
       // The unit and kind the reading came with, when it says (else the metric's usual unit is shown).
       const said = { ...(typeof d.unit === 'string' ? { unit: d.unit } : {}), ...(typeof d.deviceClass === 'string' ? { deviceClass: d.deviceClass } : {}) };
-      if (m) Object.assign(m, { value: d.value, time, ...said });
-      else sensor.metrics.push({ metric: d.metric, value: d.value, time, ...said });
-      sensor.lastSeen = time;
+      // A reading a gateway held through an outage comes dated when it was taken: it is no newer
+      // than what the table shows (the hub keeps the newer one as latest too).
+      const newer = (/** @type {string | null | undefined} */ shown) => !shown || Date.parse(time) >= Date.parse(shown);
+      if (m) {
+        if (newer(m.time)) Object.assign(m, { value: d.value, time, ...said });
+      } else sensor.metrics.push({ metric: d.metric, value: d.value, time, ...said });
+      if (newer(sensor.lastSeen)) sensor.lastSeen = time;
       renderTable();
     } else {
       // A sensor we have not listed yet: reload the list (at most once a second).
