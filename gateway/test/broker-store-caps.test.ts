@@ -8,10 +8,13 @@
 
 import assert from 'node:assert/strict';
 import { connect as tcpConnect, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Level } from 'level';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { BROKER_DEFAULTS } from '../src/broker/gateway-broker.ts';
+import { OUTGOING_RANGE, OfflineQueueBound } from '../src/broker/store-quotas.ts';
 import { EventWaiter } from '@unibos/test-support';
 import { BrokerHarness, type HarnessOptions } from './support/broker-harness.ts';
 import { teardown } from './support/teardown.ts';
@@ -300,6 +303,109 @@ describe('messages queued per persistent session', () => {
     await publishRange(live, pub, 4, 8);
     assert.deepEqual(await comeBack(h, done, s1, pub, 4), ['n0', 'n1', 'n2', 'n3', 'marker']);
     assert.equal(h.broker.stats.storeCapped?.offline_queue, 4);
+  });
+});
+
+describe('messages left unacknowledged by a connected persistent session', () => {
+  const TOPIC = 'unibos/v1/sensor/s1/level';
+
+  /** The `outgoing:` entries on disk, read with the broker closed (LevelDB takes one opener). */
+  async function queuedOnDisk(h: BrokerHarness): Promise<number> {
+    await h.broker.close();
+    const db = new Level(join(h.dataDir, 'broker-db'));
+    await db.open();
+    let n = 0;
+    for await (const _ of db.keys(OUTGOING_RANGE)) n++;
+    await db.close();
+    return n;
+  }
+
+  it('a connected session that reads everything and never sends PUBACK stops at the cap on disk and is closed; the publisher goes on', async (t) => {
+    const { h, done } = await harness(t, { maxQueuedPerSession: 5, maxQueuedPerLogin: 7 });
+    const s1 = await h.device('s1', 'sensor');
+    // A bare socket: it reads every delivery and acknowledges none.
+    const socket = tcpConnect(h.port, '127.0.0.1');
+    done(() => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    socket.on('error', () => undefined);
+    const waiter = new EventWaiter();
+    let connacked = false, subacked = false, closed = false, deliveries = 0;
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    parser.on('packet', (p: mqttPacket.Packet) => {
+      if (p.cmd === 'connack') connacked = p.returnCode === 0;
+      if (p.cmd === 'suback') subacked = true;
+      if (p.cmd === 'publish') deliveries++;
+      waiter.wake();
+    });
+    socket.on('data', (chunk: Buffer) => parser.parse(chunk));
+    socket.on('close', () => {
+      closed = true;
+      waiter.wake();
+    });
+    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: false, clientId: 's1:sink', keepalive: 0, username: s1.username, password: Buffer.from(s1.password) }));
+    await waiter.until(() => connacked, () => 'CONNACK', 10_000);
+    socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'unibos/v1/sensor/s1/#', qos: 1 }] }));
+    await waiter.until(() => subacked, () => 'SUBACK', 10_000);
+
+    const pub = await Peer.connect(h.port, s1);
+    done(() => pub.end());
+    const N = 60;
+    for (let i = 0; i < N; i++) await pub.publish(TOPIC, `n${i}`, { qos: 1 });
+    await waiter.until(() => closed, () => `the sink closed; it read ${deliveries}`, 10_000);
+    assert.ok(deliveries >= 1 && deliveries <= 5, `at most the cap delivered: ${deliveries}`);
+    assert.ok(pub.client.connected, 'the publisher is still connected');
+    assert.equal(h.broker.stats.storeCapped?.offline_queue, N - 5, 'every message beyond the cap counted once');
+    assert.equal(h.broker.stats.storeCapped?.offline_queue_login, 0);
+    assert.equal(h.logs.filter((l) => /connected with its queue full/.test(l.msg ?? '')).length, 1, 'logged once for the session');
+    await pub.end();
+    assert.equal(await queuedOnDisk(h), 5, 'the cap on disk');
+  });
+
+  it('a connected persistent subscriber that acknowledges receives every one of twice the cap, nothing capped', async (t) => {
+    const { h, done } = await harness(t, { maxQueuedPerSession: 5, maxQueuedPerLogin: 7 });
+    const s1 = await h.device('s1', 'sensor');
+    const sub = await Peer.connect(h.port, { ...s1, clientId: 's1:sub' }, { clean: false });
+    done(() => sub.end());
+    await sub.subscribe('unibos/v1/sensor/s1/#', 1);
+    const pub = await Peer.connect(h.port, s1);
+    done(() => pub.end());
+    const N = 10;
+    for (let i = 0; i < N; i++) await pub.publish(TOPIC, `n${i}`, { qos: 1 });
+    await sub.until(() => sub.got.length === N, 'every message');
+    assert.deepEqual(sub.payloads(TOPIC), Array.from({ length: N }, (_, i) => `n${i}`));
+    assert.ok(sub.client.connected, 'still connected');
+    assert.equal(h.broker.stats.storeCapped?.offline_queue, 0);
+    assert.equal(h.broker.stats.storeCapped?.offline_queue_login, 0);
+    await Promise.all([sub.end(), pub.end()]);
+    assert.equal(await queuedOnDisk(h), 0, 'all acknowledged');
+  });
+
+  it('two clears of one packet id at once (two PUBACKs in one read) count one', async () => {
+    // A store that clears as aedes-persistence-level does: look the entry up, then delete it.
+    const entries = new Set(['c:1', 'c:2']);
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    const store: Record<string, unknown> = {
+      outgoingClearMessageId: async (client: { id: string }, packet: { messageId: number }) => {
+        const key = `${client.id}:${packet.messageId}`;
+        await tick();
+        if (!entries.has(key)) return undefined;
+        await tick();
+        entries.delete(key);
+        return { messageId: packet.messageId };
+      },
+    };
+    const bound = new OfflineQueueBound({ perSession: 5, perLogin: 7 }, new Map([['c', 2]]), { online: () => true, loginOf: () => 'l', dropped: () => undefined });
+    bound.wrap(store);
+    const clear = store.outgoingClearMessageId as (client: { id: string; clean: boolean }, packet: { messageId: number }) => Promise<unknown>;
+    const client = { id: 'c', clean: false };
+    await Promise.all([clear(client, { messageId: 1 }), clear(client, { messageId: 1 })]);
+    assert.equal(bound.countOf('c'), 1);
+    assert.equal(bound.loginCountOf('l'), 1);
+    await clear(client, { messageId: 2 });
+    assert.equal(bound.countOf('c'), 0);
   });
 });
 

@@ -99,13 +99,18 @@ export interface GatewayBrokerOptions {
   /**
    * Messages kept for a persistent session (clean=false, subscribed at QoS 1/2) while it is away;
    * beyond this the newest are not queued for it, counted (stats.storeCapped.offline_queue) and
-   * logged at most once a minute per client id. 0: no limit. Default 1000 (mosquitto's max_queued_messages).
+   * logged at most once a minute per client id. While it is connected the same cap holds for its
+   * deliveries not yet acknowledged: a client that leaves this many unacknowledged gets no more
+   * queued, and aedes closes its connection (a delivery without a queue entry), counted and logged
+   * the same way. 0: no limit. Default 1000 (mosquitto's max_queued_messages).
    */
   readonly maxQueuedPerSession?: number;
   /**
    * The same over all the persistent sessions of one login (a device may use any number of client
    * ids `<id>:<suffix>`; firmware that makes up a new one at each boot leaves a session behind each
-   * time): counted in stats.storeCapped.offline_queue_login. 0: no limit. Default 10000.
+   * time): counted in stats.storeCapped.offline_queue_login. A connected session is held to it by
+   * its own unacknowledged deliveries only, not cut for its login's away sessions. 0: no limit.
+   * Default 10000.
    */
   readonly maxQueuedPerLogin?: number;
 }
@@ -520,7 +525,10 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
         const since = this.capWarnings.hit(`queue ${clientId}`);
         if (since !== null) {
           const limit = full.by === 'session' ? this.queueLimits.perSession : this.queueLimits.perLogin;
-          this.log.warn({ clientId, topic, queued: full.session, queuedForLogin: full.login, full: full.by, limit, notQueued: since }, `persistent session away with its ${full.by === 'session' ? '' : "login's "}queue full: newer messages are not queued for it`);
+          const msg = full.online
+            ? 'persistent session connected with its queue full of deliveries it has not acknowledged: the next is not queued and its connection is closed'
+            : `persistent session away with its ${full.by === 'session' ? '' : "login's "}queue full: newer messages are not queued for it`;
+          this.log.warn({ clientId, topic, queued: full.session, queuedForLogin: full.login, full: full.by, online: full.online, limit, notQueued: since }, msg);
         }
       },
     });

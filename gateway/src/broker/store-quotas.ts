@@ -1,6 +1,7 @@
 // Caps on what one login can make the broker keep on disk: retained topics per login, and messages
 // queued for a persistent session while it is away. Without them one sensor (or firmware putting a
-// counter in its topic) filled the SD card, and the gateway's outbox and SOS path with it.
+// counter in its topic) filled the SD card, and the gateway's outbox and SOS path with it. The
+// queue caps hold for connected sessions too: a connected client that never acknowledges is closed.
 
 /** Why a message was not kept: the stats count by these. */
 export type StoreCapReason = 'retained_topics' | 'offline_queue' | 'offline_queue_login' | 'inbound_qos2';
@@ -74,12 +75,16 @@ type EnqueueCombi = (subs: QueuedFor[], packet: unknown) => Promise<unknown>;
 type ClientArg = { readonly id: string; readonly clean?: boolean } | null | undefined;
 
 export interface QueueBoundHooks {
-  /** Whether the session is connected now: its queue is then its in-flight window, and is not cut (aedes closes a client whose delivery has no queue entry). */
+  /**
+   * Whether the session is connected now. Its queue is then its in-flight window (sent, not yet
+   * acknowledged), held to the session's cap by its own count only: siblings' queues do not cut it
+   * (see take). aedes closes a connected client whose delivery has no queue entry ('no such packet').
+   */
   online(clientId: string): boolean;
   /** The login a client id belongs to (a device's ids are its id or `<id>:<suffix>`; anonymous clients share one). */
   loginOf(clientId: string): string;
   /** A message not queued for `clientId`: its session's queue was full, or its login's. */
-  dropped(clientId: string, topic: string, full: { readonly session: number; readonly login: number; readonly by: 'session' | 'login' }): void;
+  dropped(clientId: string, topic: string, full: { readonly session: number; readonly login: number; readonly by: 'session' | 'login'; readonly online: boolean }): void;
 }
 
 export interface QueueLimits {
@@ -90,13 +95,18 @@ export interface QueueLimits {
 }
 
 /**
- * Bounds the queues on disk of persistent sessions that are away: beyond `perSession` messages for
- * the session, or `perLogin` over all of its login's sessions, a new one is not queued for it
+ * Bounds the queues on disk of persistent sessions: beyond `perSession` messages for the session,
+ * or (while it is away) `perLogin` over all of its login's sessions, a new one is not queued for it
  * (mosquitto's max_queued_messages: the newest are dropped). Newest, not oldest: what is kept is
  * the unbroken run since the session left, and the oldest entries may be deliveries already sent
  * (with a packet id the client still holds); and the store's order is not the order of arrival
  * across restarts (its keys start with each run's broker id), so "oldest" is not even known
  * without reading every entry.
+ * A connected session's entries are its deliveries not yet acknowledged: a client that reads and
+ * never sends PUBACK made one per message, without end. It is held to `perSession` (and to `perLogin`
+ * by its own count, if that is lower) but not to its login's total, so a client that acknowledges is
+ * not cut for its away siblings; at the cap its next delivery is not queued and aedes, finding no
+ * entry for it, closes the connection; once away, the ordinary caps hold.
  * The count per client id comes from the store's keys at start-up (`initial`) and then follows
  * every enqueue and clear, so it stays right across restarts.
  */
@@ -104,6 +114,8 @@ export class OfflineQueueBound {
   /** Per client id: messages on disk, and the login they are charged to (fixed while any are, so a device added or removed meanwhile cannot skew the totals). */
   private readonly queued = new Map<string, { n: number; readonly login: string }>();
   private readonly perLogin = new Map<string, number>();
+  /** Clears in progress per client id and packet id, so a second PUBACK for an id waits for the first. */
+  private readonly clearing = new Map<string, Promise<unknown>>();
 
   constructor(readonly limits: QueueLimits, initial: ReadonlyMap<string, number>, private readonly hooks: QueueBoundHooks) {
     for (const [clientId, n] of initial) {
@@ -153,11 +165,26 @@ export class OfflineQueueBound {
       };
     }
     if (clear) {
-      store.outgoingClearMessageId = async (client: ClientArg, packet: unknown) => {
-        const cleared = await clear(client, packet);
+      store.outgoingClearMessageId = (client: ClientArg, packet: unknown) => {
         // A clean session's deliveries live in memory (session-aware-persistence.ts), never queued on disk.
-        if (cleared && client && !client.clean) this.untake(client.id, 1);
-        return cleared;
+        if (!client || client.clean) return clear(client, packet);
+        // The store returns the entry it removed, or nothing; but two clears of one id at once (two
+        // PUBACKs in one read) both find it before either deletes it. One at a time per id, the
+        // second finds nothing and is not counted.
+        const key = `${client.id}\u0000${String((packet as { messageId?: unknown } | null)?.messageId)}`;
+        const run = async () => {
+          const cleared = await clear(client, packet);
+          if (cleared) this.untake(client.id, 1);
+          return cleared;
+        };
+        const before = this.clearing.get(key);
+        const mine = before ? before.then(run, run) : run();
+        this.clearing.set(key, mine);
+        const done = () => {
+          if (this.clearing.get(key) === mine) this.clearing.delete(key);
+        };
+        mine.then(done, done);
+        return mine;
       };
     }
     if (cleanIncoming) {
@@ -174,9 +201,12 @@ export class OfflineQueueBound {
     const login = entry?.login ?? this.hooks.loginOf(sub.clientId);
     const session = entry?.n ?? 0;
     const total = this.perLogin.get(login) ?? 0;
-    const by = this.limits.perSession > 0 && session >= this.limits.perSession ? 'session' : this.limits.perLogin > 0 && total >= this.limits.perLogin ? 'login' : null;
-    if (by !== null && !this.hooks.online(sub.clientId)) {
-      this.hooks.dropped(sub.clientId, (packet as { topic?: string }).topic ?? '', { session, login: total, by });
+    const online = this.hooks.online(sub.clientId);
+    // Connected: its own unacknowledged deliveries only (see the class comment).
+    const loginFull = this.limits.perLogin > 0 && (online ? session : total) >= this.limits.perLogin;
+    const by = this.limits.perSession > 0 && session >= this.limits.perSession ? 'session' : loginFull ? 'login' : null;
+    if (by !== null) {
+      this.hooks.dropped(sub.clientId, (packet as { topic?: string }).topic ?? '', { session, login: total, by, online });
       return false;
     }
     if (entry) entry.n++;
