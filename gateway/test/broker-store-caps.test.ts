@@ -7,16 +7,15 @@
 // ports, real mqtt clients (and a raw socket for QoS 2 left unreleased).
 
 import assert from 'node:assert/strict';
-import { connect as tcpConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Level } from 'level';
 import mqtt from 'mqtt';
-import mqttPacket from 'mqtt-packet';
 import { BROKER_DEFAULTS } from '../src/broker/gateway-broker.ts';
 import { OUTGOING_RANGE, OfflineQueueBound } from '../src/broker/store-quotas.ts';
 import { EventWaiter } from '@unibos/test-support';
 import { BrokerHarness, type HarnessOptions } from './support/broker-harness.ts';
+import { PacketClient } from './support/packet-client.ts';
 import { teardown } from './support/teardown.ts';
 
 type Login = { username: string; password: string; clientId: string };
@@ -324,37 +323,16 @@ describe('messages left unacknowledged by a connected persistent session', () =>
     const { h, done } = await harness(t, { maxQueuedPerSession: 5, maxQueuedPerLogin: 7 });
     const s1 = await h.device('s1', 'sensor');
     // A bare socket: it reads every delivery and acknowledges none.
-    const socket = tcpConnect(h.port, '127.0.0.1');
-    done(() => socket.destroy());
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    socket.on('error', () => undefined);
-    const waiter = new EventWaiter();
-    let connacked = false, subacked = false, closed = false, deliveries = 0;
-    const parser = mqttPacket.parser({ protocolVersion: 4 });
-    parser.on('packet', (p: mqttPacket.Packet) => {
-      if (p.cmd === 'connack') connacked = p.returnCode === 0;
-      if (p.cmd === 'suback') subacked = true;
-      if (p.cmd === 'publish') deliveries++;
-      waiter.wake();
-    });
-    socket.on('data', (chunk: Buffer) => parser.parse(chunk));
-    socket.on('close', () => {
-      closed = true;
-      waiter.wake();
-    });
-    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: false, clientId: 's1:sink', keepalive: 0, username: s1.username, password: Buffer.from(s1.password) }));
-    await waiter.until(() => connacked, () => 'CONNACK', 10_000);
-    socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'unibos/v1/sensor/s1/#', qos: 1 }] }));
-    await waiter.until(() => subacked, () => 'SUBACK', 10_000);
+    const sink = (await PacketClient.connect(h.port, { ...s1, clientId: 's1:sink' }, false)).client;
+    done(() => sink.destroy());
+    await sink.subscribe('unibos/v1/sensor/s1/#', 1, 1);
 
     const pub = await Peer.connect(h.port, s1);
     done(() => pub.end());
     const N = 60;
     for (let i = 0; i < N; i++) await pub.publish(TOPIC, `n${i}`, { qos: 1 });
-    await waiter.until(() => closed, () => `the sink closed; it read ${deliveries}`, 10_000);
+    await sink.hangup(10_000);
+    const deliveries = sink.publishes().length;
     assert.ok(deliveries >= 1 && deliveries <= 5, `at most the cap delivered: ${deliveries}`);
     assert.ok(pub.client.connected, 'the publisher is still connected');
     assert.equal(h.broker.stats.storeCapped?.offline_queue, N - 5, 'every message beyond the cap counted once');
@@ -409,60 +387,16 @@ describe('messages left unacknowledged by a connected persistent session', () =>
   });
 });
 
-/** A persistent-session client over a bare socket, speaking QoS 2 by hand: it can leave messages unreleased. */
-class Qos2Client {
-  readonly pubrecs = new Set<number>();
-  readonly pubcomps = new Set<number>();
-  closed = false;
-  private connacked = false;
-  private readonly waiter = new EventWaiter();
-  private readonly parser = mqttPacket.parser({ protocolVersion: 4 });
-
-  private constructor(private readonly socket: Socket) {
-    this.parser.on('packet', (p: mqttPacket.Packet) => {
-      if (p.cmd === 'connack') this.connacked = p.returnCode === 0;
-      if (p.cmd === 'pubrec') this.pubrecs.add(p.messageId!);
-      if (p.cmd === 'pubcomp') this.pubcomps.add(p.messageId!);
-      this.waiter.wake();
-    });
-    socket.on('data', (chunk: Buffer) => this.parser.parse(chunk));
-    socket.on('close', () => {
-      this.closed = true;
-      this.waiter.wake();
-    });
-    socket.on('error', () => undefined);
-  }
-
-  static async connect(port: number, login: Login): Promise<Qos2Client> {
-    const socket = tcpConnect(port, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    const c = new Qos2Client(socket);
-    socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: false, clientId: login.clientId, keepalive: 0, username: login.username, password: Buffer.from(login.password) }));
-    await c.until(() => c.connacked, 'CONNACK');
-    return c;
-  }
-
-  publish(ids: number[]): void {
-    for (const id of ids) this.socket.write(mqttPacket.generate({ cmd: 'publish', topic: 'unibos/v1/sensor/s1/q2', payload: Buffer.from(`m${id}`), qos: 2, messageId: id, retain: false, dup: false }));
-  }
-
-  release(ids: number[]): void {
-    for (const id of ids) this.socket.write(mqttPacket.generate({ cmd: 'pubrel', messageId: id }));
-  }
-
-  async until(cond: () => boolean, what: string): Promise<void> {
-    await this.waiter.until(() => cond() || this.closed, () => `${what}; ${this.pubrecs.size} PUBRECs, closed ${this.closed}`, 10_000);
-    assert.ok(cond(), `${what} (connection closed: ${this.closed})`);
-  }
-
-  async hangup(): Promise<void> {
-    this.socket.destroy();
-    await this.waiter.until(() => this.closed, 'closed', 5000);
-  }
+/** A persistent session over a bare socket speaking QoS 2 by hand: it can leave messages unreleased. */
+async function qos2Client(port: number, login: Login): Promise<PacketClient> {
+  const { client, connack } = await PacketClient.connect(port, login, false);
+  assert.equal(connack.returnCode, 0, 'CONNACK');
+  return client;
 }
+const qos2Publish = (c: PacketClient, ids: number[]): void => ids.forEach((id) => c.publish('unibos/v1/sensor/s1/q2', `m${id}`, 2, id));
+const qos2Release = (c: PacketClient, ids: number[]): void => ids.forEach((id) => c.send({ cmd: 'pubrel', messageId: id }));
+/** The packet ids of every `cmd` (pubrec, pubcomp) the broker sent this client. */
+const answered = (c: PacketClient, cmd: 'pubrec' | 'pubcomp'): Set<number> => new Set(c.received.filter((p) => p.cmd === cmd).map((p) => (p as { messageId: number }).messageId));
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
 
@@ -473,36 +407,37 @@ describe('inbound QoS 2 awaiting PUBREL per persistent session', () => {
     const login = { ...s1, clientId: 's1:q2' };
     const WINDOW = BROKER_DEFAULTS.maxInflightInbound;
     const first = range(1, WINDOW - 10);
-    let c = await Qos2Client.connect(h.port, login);
-    done(() => c.hangup());
-    c.publish(first);
-    await c.until(() => c.pubrecs.size === first.length, 'a PUBREC for each, never released');
+    let c = await qos2Client(h.port, login);
+    done(() => c.destroy());
+    qos2Publish(c, first);
+    await c.until(() => answered(c, 'pubrec').size === first.length, 'a PUBREC for each, never released');
+    c.destroy();
     await c.hangup();
     await h.restart();
 
     // A new connection starts aedes' own count at zero; what is on disk still counts.
-    c = await Qos2Client.connect(h.port, login);
+    c = await qos2Client(h.port, login);
     // The room left (10) and one more: only that one is refused (more in the socket behind it could
     // each be read and refused before the close is done, as many as the machine's pace lets).
     const second = range(1000, 11);
-    c.publish(second);
-    await c.until(() => c.closed, 'the connection closed once the window was full');
-    assert.deepEqual([...c.pubrecs].sort((a, b) => a - b), range(1000, 10), 'only the room left in the window was taken');
+    qos2Publish(c, second);
+    await c.hangup(10_000);
+    assert.deepEqual([...answered(c, 'pubrec')].sort((a, b) => a - b), range(1000, 10), 'only the room left in the window was taken');
     assert.equal(h.broker.stats.storeCapped?.inbound_qos2, 1);
     // The window is full on disk: any new packet id is refused.
-    c = await Qos2Client.connect(h.port, login);
-    c.publish([3000]);
-    await c.until(() => c.closed, 'the connection closed for a new packet id');
-    assert.equal(c.pubrecs.size, 0);
+    c = await qos2Client(h.port, login);
+    qos2Publish(c, [3000]);
+    await c.hangup(10_000);
+    assert.equal(answered(c, 'pubrec').size, 0);
     assert.equal(h.broker.stats.storeCapped?.inbound_qos2, 2);
 
     // Released (as a client must after reconnecting), they make room again.
-    c = await Qos2Client.connect(h.port, login);
+    c = await qos2Client(h.port, login);
     const taken = [...first, ...range(1000, 10)];
-    c.release(taken);
-    await c.until(() => c.pubcomps.size === taken.length, 'a PUBCOMP for each release');
-    c.publish(range(2000, 50));
-    await c.until(() => c.pubrecs.size === 50, 'the new messages taken');
+    qos2Release(c, taken);
+    await c.until(() => answered(c, 'pubcomp').size === taken.length, 'a PUBCOMP for each release');
+    qos2Publish(c, range(2000, 50));
+    await c.until(() => answered(c, 'pubrec').size === 50, 'the new messages taken');
     assert.ok(!c.closed);
   });
 });
