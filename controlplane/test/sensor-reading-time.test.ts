@@ -40,10 +40,8 @@ test('readings a gateway took while its hub link was down are stored as taken wh
   let monoNow = 5_000;
   const monoAt = (wall: number) => 5_000 + (wall - outageStart);
   const gw = await sensorGateway(t, hub, admin, () => gatewayNow, () => monoNow);
-  gw.uplink.start();
-  await gw.state('connected');
-  gw.link.cut();
-  await gw.state('disconnected');
+  await gw.connect();
+  await gw.cutOff();
 
   const tank = await gw.device('tank1');
   const plug = await gw.device('plug1', ['write tele/%u/#']);
@@ -109,8 +107,7 @@ test('a gateway whose wall clock is wrong, or is stepped while it holds a readin
   let gatewayNow = Date.now();
   let monoNow = 1_000;
   const gw = await sensorGateway(t, hub, admin, () => gatewayNow, () => monoNow);
-  gw.uplink.start();
-  await gw.state('connected');
+  await gw.connect();
   const tank = await gw.device('tank1');
   const plug = await gw.device('plug1', ['write tele/%u/#']);
 
@@ -132,8 +129,7 @@ test('a gateway whose wall clock is wrong, or is stepped while it holds a readin
   let n = 0;
   for (const [what, takenAt, sentAt] of cases) {
     n++;
-    gw.link.cut();
-    await gw.state('disconnected');
+    await gw.cutOff();
     gatewayNow = takenAt;
     await tank.publishAsync('unibos/v1/sensor/tank1/level', String(n), { qos: 1 });
     await plug.publishAsync('tele/plug1/SENSOR', JSON.stringify({ ENERGY: { Power: n } }), { qos: 1 });
@@ -162,10 +158,8 @@ test('a reading queued before the gateway restarted is dated at its arrival: how
   let gatewayNow = Date.now() - 7 * 24 * HOUR;
   let monoNow = 1_000;
   const gw = await sensorGateway(t, hub, admin, () => gatewayNow, () => monoNow);
-  gw.uplink.start();
-  await gw.state('connected');
-  gw.link.cut();
-  await gw.state('disconnected');
+  await gw.connect();
+  await gw.cutOff();
   const tank = await gw.device('tank1');
 
   // Taken, then the gateway restarts with it still queued (the outbox on the same database; a new

@@ -64,8 +64,7 @@ test('a device that goes offline is shown offline at the hub and on the Sensors 
   await plug.publishAsync('tele/plug1/SENSOR', JSON.stringify({ AM2301: { Temperature: 21.5 }, ENERGY: { Power: 30 } }), { qos: 1 });
   offset = 0;
   await plug.publishAsync('tele/plug1/SENSOR', JSON.stringify({ ENERGY: { Power: 27 } }), { qos: 1 });
-  gw.uplink.start();
-  await gw.state('connected');
+  await gw.connect();
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.sensorId === 'plug1' && e.data.value === 27, { what: 'the plug\u2019s latest reading' });
 
   const online = await sensor(hub, admin, 'plug1');

@@ -21,12 +21,8 @@ test('a held, older reading arriving live does not replace the newer value on th
   const up = await sensorGateway(t, hub, admin, now);
   let heldFor = 0;
   const cutOff = await sensorGateway(t, hub, admin, now, () => performance.now() + heldFor);
-  up.uplink.start();
-  cutOff.uplink.start();
-  await up.state('connected');
-  await cutOff.state('connected');
-  cutOff.link.cut();
-  await cutOff.state('disconnected');
+  await Promise.all([up.connect(), cutOff.connect()]);
+  await cutOff.cutOff();
 
   // The cut-off gateway takes a reading of 5, and holds it two hours.
   const early = await cutOff.device('tank1');

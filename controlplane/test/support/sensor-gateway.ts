@@ -132,5 +132,15 @@ export async function sensorGateway(t: TestContext, hub: TestHub, admin: TestSes
     state,
     device,
     reopenOutbox,
+    /** Starts the uplink and waits until it is connected to the hub. */
+    async connect(): Promise<void> {
+      uplink.start();
+      await state('connected');
+    },
+    /** Cuts the link to the hub and waits until the uplink knows. */
+    async cutOff(): Promise<void> {
+      link.cut();
+      await state('disconnected');
+    },
   };
 }
