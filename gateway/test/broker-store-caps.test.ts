@@ -419,16 +419,24 @@ describe('inbound QoS 2 awaiting PUBREL per persistent session', () => {
     c = await qos2Client(h.port, login);
     // The room left (10) and one more: only that one is refused (more in the socket behind it could
     // each be read and refused before the close is done, as many as the machine's pace lets).
-    const second = range(1000, 11);
-    qos2Publish(c, second);
+    const kept = range(1000, 10);
+    qos2Publish(c, range(1000, 11));
     await c.hangup(10_000);
-    assert.deepEqual([...answered(c, 'pubrec')].sort((a, b) => a - b), range(1000, 10), 'only the room left in the window was taken');
+    const answeredBeforeClose = answered(c, 'pubrec');
+    assert.ok([...answeredBeforeClose].every((id) => kept.includes(id)), `no PUBREC beyond the room left: ${[...answeredBeforeClose]}`);
+    assert.equal(h.broker.stats.storeCapped?.inbound_qos2, 1);
+    // A PUBREC still being written when the refusal closed the connection is lost with it; the
+    // message is stored all the same, and the client's resend (DUP) on its next connection is
+    // answered, not refused: all the room left was taken.
+    c = await qos2Client(h.port, login);
+    const unanswered = kept.filter((id) => !answeredBeforeClose.has(id));
+    unanswered.forEach((id) => c.publish('unibos/v1/sensor/s1/q2', `m${id}`, 2, id, true));
+    await c.until(() => answered(c, 'pubrec').size === unanswered.length, 'a PUBREC for each resent message');
     assert.equal(h.broker.stats.storeCapped?.inbound_qos2, 1);
     // The window is full on disk: any new packet id is refused.
-    c = await qos2Client(h.port, login);
     qos2Publish(c, [3000]);
     await c.hangup(10_000);
-    assert.equal(answered(c, 'pubrec').size, 0);
+    assert.ok(!answered(c, 'pubrec').has(3000));
     assert.equal(h.broker.stats.storeCapped?.inbound_qos2, 2);
 
     // Released (as a client must after reconnecting), they make room again.
