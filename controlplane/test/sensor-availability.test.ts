@@ -47,3 +47,27 @@ test('offline since the first report of it; a repeat changes neither the time no
     ['tank1', 'online', back.availability.since],
   ]);
 });
+
+test('a device that has only said it is there is listed, with no readings, until its first one', { timeout: 60_000 }, async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  const listed = async () => (await api(hub, admin, '/api/v1/sensors')).body.items as Array<{ id: string; lastSeen: string; availability?: { state: string }; metrics: Array<{ metric: string }> }>;
+
+  gw.sensor('boiler', 'temperature', '61');
+  // A Tasmota plug's LWT says Online as it connects; its telemetry comes minutes later.
+  gw.outbox.add({ source: 'sensor:plug9', topic: topics.sensorAvailability('plug9'), payload: 'online' });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.availability' && e.data.sensorId === 'plug9', { what: 'the plug online' });
+  const before = await listed();
+  assert.deepEqual(before.map((s) => s.id), ['boiler', 'plug9'], 'listed with the sensors that sent readings, by id');
+  const plug = before.find((s) => s.id === 'plug9')!;
+  assert.deepEqual(plug.metrics, []);
+  assert.equal(plug.availability?.state, 'online');
+  assert.ok(Date.now() - Date.parse(plug.lastSeen) < 60_000, `last seen when it said so: ${plug.lastSeen}`);
+
+  gw.sensor('plug9', 'power', '30');
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.sensorId === 'plug9', { what: 'the plug\u2019s first reading' });
+  const after = (await listed()).find((s) => s.id === 'plug9');
+  assert.deepEqual(after?.metrics.map((m) => m.metric), ['power']);
+  assert.equal(after?.availability?.state, 'online');
+});

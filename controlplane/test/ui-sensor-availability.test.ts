@@ -171,4 +171,28 @@ test('a device that goes offline is shown offline at the hub and on the Sensors 
     assert.equal(tank1.availability?.state, 'offline');
     assert.deepEqual(tank1.metrics.map((m) => m.metric), ['level'], 'its availability is not a metric');
   });
+
+  await t.test('a plug that has said it is online but sent no reading yet is on the page, saying so, and charted once it reports', async () => {
+    const plug2 = await gw.device('plug2', TASMOTA, { topic: 'tele/plug2/LWT', payload: 'Offline' });
+    await plug2.publishAsync('tele/plug2/LWT', 'Online', { qos: 1, retain: true });
+    // Live: the page was open before the plug was ever heard of.
+    for (const { page, locale, size, viewport } of pages) {
+      await page.locator('tr[data-sensor-id="plug2"][data-availability="online"]').waitFor();
+      assert.equal(await page.locator('tr[data-sensor-id="z2m"]').count(), 0, 'not Zigbee2MQTT itself: its devices say its state');
+      const r = await row(page, 'plug2');
+      assert.equal(r.note, locale === 'en-GB' ? 'No readings yet.' : 'Henüz okuma yok.', `${locale} ${size}`);
+      assert.deepEqual(r.chips, []);
+      assert.equal(await page.locator('tr[data-sensor-id="plug2"] .sensor-action button').count(), 0, 'nothing to chart');
+      assert.equal(await page.locator('#chart-sensor option[value="plug2"]').count(), 0, 'not offered for the chart');
+      if (viewport === PHONE) await assertFitsWidth(page, 'the sensors screen with a device that sent no reading yet');
+      await page.screenshot({ path: join(SHOTS, `sensors-no-readings-${locale}-${size}.png`), fullPage: true });
+    }
+    await plug2.publishAsync('tele/plug2/SENSOR', JSON.stringify({ ENERGY: { Power: 12 } }), { qos: 1 });
+    await en.locator('tr[data-sensor-id="plug2"] .metric-chip').waitFor();
+    const r = await row(en, 'plug2');
+    assert.equal(r.note, null);
+    assert.ok(r.chips.length === 1 && /12/.test(r.chips[0]!.text), JSON.stringify(r.chips));
+    assert.equal(await en.locator('tr[data-sensor-id="plug2"] .sensor-action button').count(), 1);
+    assert.equal(await en.locator('#chart-sensor option[value="plug2"]').count(), 1, 'offered for the chart once it reports');
+  });
 });

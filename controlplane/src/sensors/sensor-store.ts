@@ -169,22 +169,30 @@ export class SensorStore {
   }
 
   list(orgId: string): SensorSummary[] {
-    const availability = new Map(this.stmt.availabilities.all(orgId).map((a) => [a.sensor_id, availabilityOf(a)]));
+    const said = this.stmt.availabilities.all(orgId);
+    const availability = new Map(said.map((a) => [a.sensor_id, availabilityOf(a)]));
+    /** A device that speaks for others (`{login}:{name}`: Zigbee2MQTT's devices) cannot be reached while it cannot. */
+    const known = (id: string): { availability?: SensorAvailability } => {
+      const separator = id.indexOf(OWNER_SEPARATOR);
+      const a = effectiveAvailability(availability.get(id), separator > 0 ? availability.get(id.slice(0, separator)) : undefined);
+      return a ? { availability: a } : {};
+    };
     const byId = new Map<string, SensorSummary>();
     for (const row of this.stmt.list.all(orgId)) {
       let s = byId.get(row.sensor_id);
-      if (!s) {
-        // A device that speaks for others (`{login}:{name}`: Zigbee2MQTT's devices) cannot be reached while it cannot.
-        const separator = row.sensor_id.indexOf(OWNER_SEPARATOR);
-        const known = effectiveAvailability(availability.get(row.sensor_id), separator > 0 ? availability.get(row.sensor_id.slice(0, separator)) : undefined);
-        s = { id: row.sensor_id, metrics: [], lastSeen: new Date(0).toISOString(), ...(known ? { availability: known } : {}) };
-      }
+      if (!s) byId.set(row.sensor_id, (s = { id: row.sensor_id, metrics: [], lastSeen: new Date(0).toISOString(), ...known(row.sensor_id) }));
       s.metrics.push(reading(row));
       const t = new Date(row.time_ms).toISOString();
       if (t > s.lastSeen) s.lastSeen = t;
-      byId.set(row.sensor_id, s);
     }
-    return [...byId.values()];
+    // A device that has said it is online (or gone) but sent no reading yet (a Tasmota plug sends its
+    // telemetry every 5 minutes) is listed too, with no metrics, last seen when it said so; not one
+    // that speaks for listed devices (a Zigbee2MQTT bridge), whose state theirs already shows.
+    const owners = new Set([...byId.keys()].filter((id) => id.indexOf(OWNER_SEPARATOR) > 0).map((id) => id.slice(0, id.indexOf(OWNER_SEPARATOR))));
+    const silent = said.filter((a) => !byId.has(a.sensor_id) && !owners.has(a.sensor_id));
+    for (const a of silent) byId.set(a.sensor_id, { id: a.sensor_id, metrics: [], lastSeen: new Date(a.time_ms).toISOString(), ...known(a.sensor_id) });
+    const list = [...byId.values()];
+    return silent.length === 0 ? list : list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /**

@@ -581,6 +581,7 @@ export const TR = {
   'The saved value is not one of the choices; it is kept unless you choose one.': 'Kayıtlı değer seçeneklerden biri değil; siz bir seçenek seçmedikçe olduğu gibi kalır.',
   'Not set; it stays unset unless you tick or untick it.': 'Ayarlanmamış; siz işaretlemedikçe ya da işareti kaldırmadıkça öyle kalır.',
   'Last known values:': 'Bilinen son değerler:',
+  'No readings yet.': 'Henüz okuma yok.',
   'Offline since {time}': '{time} itibarıyla çevrimdışı',
   'last reported {time}': 'son bildirim {time}',
 };

@@ -124,11 +124,12 @@ export function createSensorsView(ctx) {
             'td',
             { class: 'sensor-values' },
             // Said in words, not only in grey: these are what it last sent, not what it measures now.
-            offline ? h('span', { class: 'values-note' }, t('Last known values:')) : null,
+            // A device that has only said it is there (online, or gone) has sent nothing to show yet.
+            s.metrics.length === 0 ? h('span', { class: 'values-note' }, t('No readings yet.')) : offline ? h('span', { class: 'values-note' }, t('Last known values:')) : null,
             s.metrics.map((m) => metricChip(s, m)),
           ),
           h('td', { class: 'sensor-seen', 'data-label': t('Last seen') }, h('time', { datetime: s.lastSeen ?? '', title: dateTime(s.lastSeen) }, relativeTime(s.lastSeen))),
-          h('td', { class: 'sensor-action' }, h('button', { type: 'button', class: 'link', 'aria-label': t('Chart {sensor}', { sensor: s.id }), onclick: () => choose(s.id, s.metrics[0]?.metric) }, t('Chart'))),
+          h('td', { class: 'sensor-action' }, s.metrics.length === 0 ? null : h('button', { type: 'button', class: 'link', 'aria-label': t('Chart {sensor}', { sensor: s.id }), onclick: () => choose(s.id, s.metrics[0]?.metric) }, t('Chart'))),
         );
       }),
     );
@@ -137,10 +138,11 @@ export function createSensorsView(ctx) {
 
   const fillSelectors = () => {
     const keepSensor = sensorSelect.value;
-    replace(sensorSelect, sensors.map((s) => h('option', { value: s.id }, s.id)));
+    const charted = sensors.filter((s) => s.metrics.length > 0);
+    replace(sensorSelect, charted.map((s) => h('option', { value: s.id }, s.id)));
     // Nothing to choose from until a sensor reports: not two empty boxes.
-    for (const select of [sensorSelect, metricSelect, periodSelect]) select.disabled = sensors.length === 0;
-    if (sensors.some((s) => s.id === keepSensor)) sensorSelect.value = keepSensor;
+    for (const select of [sensorSelect, metricSelect, periodSelect]) select.disabled = charted.length === 0;
+    if (charted.some((s) => s.id === keepSensor)) sensorSelect.value = keepSensor;
     fillMetrics();
   };
 
@@ -277,7 +279,8 @@ export function createSensorsView(ctx) {
       const availability = availabilityOf(d);
       // A device that speaks for others (a Zigbee2MQTT bridge: `z2m` for `z2m:kitchen`) takes them
       // with it, and theirs depends on it: the hub works that out, so the list is read again.
-      if (id.includes(':') || sensors.some((s) => s.id.startsWith(`${id}:`))) {
+      // A device not listed yet (it said it is there before sending a reading) is read with the list too.
+      if (!sensor || id.includes(':') || sensors.some((s) => s.id.startsWith(`${id}:`))) {
         clearTimeout(refreshTimer);
         refreshTimer = setTimeout(() => void loadSensors(), 300);
       } else if (sensor && availability) {
@@ -303,6 +306,12 @@ export function createSensorsView(ctx) {
       } else sensor.metrics.push({ metric: d.metric, value: d.value, time, ...said });
       if (newer(sensor.lastSeen)) sensor.lastSeen = time;
       renderTable();
+      // A metric it had not sent before (its first, for a device only heard saying it is there) can be charted.
+      if (!m) {
+        const shown = `${sensorSelect.value} ${metricSelect.value}`;
+        fillSelectors();
+        if (`${sensorSelect.value} ${metricSelect.value}` !== shown) void loadReadings();
+      }
     } else {
       // A sensor we have not listed yet: reload the list (at most once a second).
       clearTimeout(refreshTimer);
