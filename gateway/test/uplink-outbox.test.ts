@@ -226,3 +226,25 @@ test('the first reconnect after an outage is jittered too: gateways that lost th
   assert.equal(new Set(spread).size, spread.length, `first delays for different draws: ${spread.join(', ')} ms`);
   assert.ok(spread.every((ms) => ms >= 1000 && ms <= 2000), `within [minMs, 2 x minMs]: ${spread.join(', ')} ms`);
 });
+
+test('a dead letter put back keeps how long it was held: by hand or by the automatic retry, its new row is held since the first add', (t) => {
+  const files = tempDb(t);
+  let mono = 1_000;
+  const outbox = new HubOutbox(files.open(), opts({ monotonic: () => mono }));
+  const reading = outbox.add(sensor(1));
+  const sos = outbox.add({ source: 'mesh:!0000beef', topic: 'unibos/v1/mesh/!0000beef/alert', payload: '{}', lane: 'urgent' });
+  mono += 60_000;
+  assert.ok(outbox.deadLetter(reading.seq, 'refused'));
+  assert.ok(outbox.deadLetter(sos.seq, 'refused'));
+  mono += 3_600_000;
+  // The hub was fixed an hour later: the admin puts the reading back.
+  assert.equal(outbox.requeueDeadLetters([reading.seq]), 1);
+  const [back] = outbox.peek(10).filter((m) => m.msgId === reading.msgId);
+  assert.ok(back && back.seq !== reading.seq, 'a new row');
+  assert.equal(outbox.heldMs(back.seq), 3_660_000, 'held since it was first queued, the time as a dead letter included');
+  // The urgent one goes back by itself.
+  assert.ok(outbox.retryDeadLetter(sos.seq));
+  const [retried] = outbox.peek(10).filter((m) => m.msgId === sos.msgId);
+  assert.ok(retried);
+  assert.equal(outbox.heldMs(retried.seq), 3_660_000);
+});

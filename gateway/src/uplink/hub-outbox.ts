@@ -230,8 +230,11 @@ export class HubOutbox {
   private readonly now: () => number;
   private readonly monotonic: () => number;
   // seq -> monotonic time of its add(), for the rows this process added (insertion order is seq
-  // order). Rows queued before a restart, or put back from the dead-letter table, have none.
+  // order). Rows queued before a restart have none.
   private readonly addedAt = new Map<number, number>();
+  // The same for the dead letters this process took from its queue (by their seq, which a letter
+  // keeps), so one put back gets its new seq with its hold so far.
+  private readonly letterAddedAt = new Map<number, number>();
   private readonly newId: () => string;
   private readonly logger: Logger | undefined;
   private unloggedDrops = 0;
@@ -249,8 +252,8 @@ export class HubOutbox {
   private readonly countDeadLetters: Database.Statement<[], { n: number }>;
   private readonly countLanes: Database.Statement<[], { lane: number; n: number }>;
   private readonly anyUrgent: Database.Statement<[], { one: number }>;
-  private readonly requeueTx: (seqs: readonly number[] | 'all') => number;
-  private readonly retryTx: (seq: number) => { letter: DeadLetter; queued: boolean } | undefined;
+  private readonly requeueTx: (seqs: readonly number[] | 'all') => Array<{ letter: number; seq: number }>;
+  private readonly retryTx: (seq: number) => { letter: DeadLetter; seq: number | undefined } | undefined;
   private readonly selectUrgentLetters: Database.Statement<[], { seq: number; retries: number }>;
   private readonly countUrgentLetters: Database.Statement<[], { n: number }>;
 
@@ -338,9 +341,9 @@ export class HubOutbox {
       const body = letterBody.get(seq)!;
       if (hubWouldRefuse({ source: body.source, topic: body.topic, payload: body.payload, msgId: body.msg_id, format: body.format === FORMAT_CODE.json ? 'json' : 'binary' })) return undefined;
       // Not inserted: the producer queued the same id again meanwhile, so the message is in the queue anyway.
-      const queued = retryOne.run(seq).changes === 1;
+      const inserted = retryOne.run(seq);
       deleteLetter.run(seq);
-      return { letter: deadLetterOf(row), queued };
+      return { letter: deadLetterOf(row), seq: inserted.changes === 1 ? Number(inserted.lastInsertRowid) : undefined };
     });
     this.selectUrgentLetters = db.prepare<[], { seq: number; retries: number }>(
       `SELECT seq, retries FROM hub_dead_letter WHERE lane = ${LANE_CODE.urgent} ORDER BY letter_no, seq`,
@@ -348,12 +351,13 @@ export class HubOutbox {
     this.countUrgentLetters = db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM hub_dead_letter WHERE lane = ${LANE_CODE.urgent}`);
     const allLetters = db.prepare<[], { seq: number }>('SELECT seq FROM hub_dead_letter ORDER BY seq');
     this.requeueTx = db.transaction((seqs: readonly number[] | 'all') => {
-      let n = 0;
-      for (const seq of seqs === 'all' ? allLetters.all().map((r) => r.seq) : seqs) {
-        n += requeueOne.run(seq).changes;
-        deleteLetter.run(seq);
+      const queued: Array<{ letter: number; seq: number }> = [];
+      for (const letter of seqs === 'all' ? allLetters.all().map((r) => r.seq) : seqs) {
+        const inserted = requeueOne.run(letter);
+        if (inserted.changes === 1) queued.push({ letter, seq: Number(inserted.lastInsertRowid) });
+        deleteLetter.run(letter);
       }
-      return n;
+      return queued;
     });
     this.selectTotals = db.prepare<[], { messages: number; bytes: number }>(
       'SELECT messages, bytes FROM hub_outbox_totals WHERE id = 0',
@@ -414,10 +418,7 @@ export class HubOutbox {
     }
     for (const seq of dropped) this.addedAt.delete(seq);
     // Rows deleted by another process (the CLI) are never acked here: keep no more than the bound.
-    for (const seq of this.addedAt.keys()) {
-      if (this.addedAt.size <= this.maxMessages) break;
-      this.addedAt.delete(seq);
-    }
+    trimOldest(this.addedAt, this.maxMessages);
     if (drop) this.reportDrop(drop);
     if (receipts.some((r) => !r.duplicate)) for (const fn of this.addedListeners) fn();
     return receipts;
@@ -430,9 +431,10 @@ export class HubOutbox {
   }
 
   /**
-   * How long this row has been held (ms, on the monotonic clock) since this process added it; so
-   * a wall-clock step (a Pi finding the time) is not counted. Undefined for a row this process did
-   * not add (queued before a restart, or put back from the dead-letter table): its hold is unknown.
+   * How long this row has been held (ms, on the monotonic clock) since this process added it (in
+   * the dead-letter table too, for one put back); so a wall-clock step (a Pi finding the time) is
+   * not counted. Undefined for a row this process did not add (queued before a restart): its hold
+   * is unknown.
    */
   heldMs(seq: number): number | undefined {
     const at = this.addedAt.get(seq);
@@ -450,8 +452,13 @@ export class HubOutbox {
    */
   deadLetter(seq: number, reason: string): boolean {
     const letter = this.deadLetterTx(seq, reason);
+    const at = this.addedAt.get(seq);
     this.addedAt.delete(seq);
     if (!letter) return false;
+    if (at !== undefined) {
+      this.letterAddedAt.set(seq, at);
+      trimOldest(this.letterAddedAt, this.maxDeadLetters);
+    }
     this.counters.deadLettered++;
     this.logger?.error({ seq, msgId: letter.msgId, topic: letter.topic, source: letter.source, attempts: letter.attempts, reason }, 'hub refuses a message: moved to the dead-letter table');
     for (const fn of this.deadLetterListeners) fn(letter);
@@ -469,9 +476,17 @@ export class HubOutbox {
 
   /** Puts dead letters back in the queue (after the hub was fixed); returns how many went back. */
   requeueDeadLetters(seqs: readonly number[] | 'all'): number {
-    const n = this.requeueTx(seqs);
-    if (n > 0) for (const fn of this.addedListeners) fn();
-    return n;
+    const queued = this.requeueTx(seqs);
+    for (const { letter, seq } of queued) this.backFromLetter(letter, seq);
+    if (queued.length > 0) for (const fn of this.addedListeners) fn();
+    return queued.length;
+  }
+
+  /** A dead letter went back in the queue as `seq`: it carries its hold so far (when this process took it). */
+  private backFromLetter(letter: number, seq: number | undefined): void {
+    const at = this.letterAddedAt.get(letter);
+    this.letterAddedAt.delete(letter);
+    if (at !== undefined && seq !== undefined) this.addedAt.set(seq, at);
   }
 
   /**
@@ -483,9 +498,10 @@ export class HubOutbox {
     const done = this.retryTx(seq);
     if (!done) return undefined;
     const { letter } = done;
+    this.backFromLetter(seq, done.seq);
     this.counters.deadLetterRetries++;
     this.logger?.warn(
-      { seq, msgId: letter.msgId, topic: letter.topic, source: letter.source, retry: letter.retries + 1, queued: done.queued },
+      { seq, msgId: letter.msgId, topic: letter.topic, source: letter.source, retry: letter.retries + 1, queued: done.seq !== undefined },
       'urgent dead letter back in the queue: retrying it automatically',
     );
     for (const fn of this.addedListeners) fn();
@@ -687,4 +703,12 @@ function deadLetterOf(r: DeadLetterRow): DeadLetter {
     retries: r.retries,
     reason: r.reason,
   };
+}
+
+/** Deletes the oldest entries (first inserted) of `map` beyond `max`. */
+function trimOldest(map: Map<number, number>, max: number): void {
+  for (const key of map.keys()) {
+    if (map.size <= max) break;
+    map.delete(key);
+  }
 }
