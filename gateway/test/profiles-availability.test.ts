@@ -39,6 +39,7 @@ describe('device availability on the gateway broker', () => {
     logins['shellyplus1-a8'] = await credentials.add('shellyplus1-a8', 'sensor', { allow: ['write %u/status/#', 'write %u/events/#', 'write %u/online', 'read %u/rpc'], deny: [] });
     logins.z2m = await credentials.add('z2m', 'sensor', { allow: ['readwrite zigbee2mqtt/#', 'write homeassistant/#'], deny: [] });
     logins.esp1 = await credentials.add('esp1', 'sensor', { allow: ['write esp1/#', 'write homeassistant/+/esp1/#', 'read esp1/#'], deny: [] });
+    logins.esp2 = await credentials.add('esp2', 'sensor', { allow: ['write esp2/#', 'read esp2/#'], deny: [] });
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) await c.endAsync(true);
@@ -103,6 +104,19 @@ describe('device availability on the gateway broker', () => {
       ['shelly1-AB12', 'offline', 'shelly'],
       ['shellyplus1-a8', 'offline', 'shelly-gen2'],
     ]);
+  });
+
+  it('ESPHome without discovery: <node>/status online (its birth message) and offline (its last will), under the sensor id of its readings', async () => {
+    const seq = lastSeq();
+    const esp = await connect('esp2', { topic: 'esp2/status', payload: Buffer.from('offline'), qos: 1, retain: true });
+    await esp.publishAsync('esp2/status', 'online', { qos: 1, retain: true });
+    await esp.publishAsync('esp2/sensor/soil_moisture/state', '41', { qos: 1 });
+    assert.deepEqual(availability(seq), [['esp2', 'online', 'esphome']]);
+    const will = reports(1);
+    esp.stream.destroy();
+    await will;
+    assert.deepEqual(availability(seq), [['esp2', 'online', 'esphome'], ['esp2', 'offline', 'esphome']]);
+    assert.ok(outbox.peek(1000, seq).some((m) => m.topic === 'unibos/v1/sensor/esp2/soil_moisture'), 'its reading under the same sensor id');
   });
 
   it('Zigbee2MQTT: <name>/availability as JSON and as the legacy plain word, under the device\u2019s own sensor id; its bridge state as its login\u2019s; a device named "online" is still a device', async () => {

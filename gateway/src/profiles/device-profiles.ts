@@ -205,10 +205,14 @@ export const tasmota: DeviceProfile = {
   switchMetrics: ({ channel }) => (channel === null || channel === 1 ? [metricName(['POWER']), metricName(['POWER1'])] : [metricName([`POWER${channel}`])]),
 };
 
-// --- ESPHome: <node>/sensor|binary_sensor|switch/<name>/state, <node>/switch/<name>/command
+// --- ESPHome: <node>/sensor|binary_sensor|switch/<name>/state, <node>/switch/<name>/command,
+// <node>/status online (its birth message) and offline (its last will), with or without discovery
 
 export const esphome: DeviceProfile = {
   name: 'esphome',
+  // Any two-level topic ending in /status fits: only ESPHome's own online/offline is its availability;
+  // anything else there (a generic sensor's `boiler/status 3`) is no availability topic, and goes on as a reading.
+  availability: [{ pattern: topicPattern('{device}/status'), read: ({ device }, payload) => { const online = availabilityWord(payload.toString('utf8'), 'online', 'offline'); return online === null ? null : availability(device!, online, 'esphome status', payload.toString('utf8')); } }],
   topics: [
     {
       pattern: topicPattern('{device}/sensor/{name}/state'),
