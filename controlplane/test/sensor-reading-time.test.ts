@@ -195,3 +195,39 @@ test('a reading queued before the gateway restarted is dated at its arrival: how
     'the row from before the restart is dated at its arrival (not days early by the stepped wall clock); the one after, as long before as it was held',
   );
 });
+
+test('readings taken a moment apart are taken in the order they came even when their holds date the later one a few ms earlier; a second older is older', { timeout: 60_000 }, async (t) => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  let monoNow = 10_000;
+  const gw = await sensorGateway(t, hub, admin, () => Date.now(), () => monoNow);
+  await gw.connect();
+  await gw.cutOff();
+  const tank = await gw.device('tank1');
+  // What a send just after another that arrives with it does, and rounding: the hold of the one
+  // taken second comes out 5 ms longer, as if it were taken 5 ms before the first.
+  await tank.publishAsync('unibos/v1/sensor/tank1/level', '1', { qos: 1 });
+  monoNow -= 5;
+  await tank.publishAsync('unibos/v1/sensor/tank1/level', '2', { qos: 1 });
+  monoNow += 60_000;
+  gw.link.restore();
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.value === 2, { what: 'the second reading' });
+  const latest = async () => ((await api(hub, admin, '/api/v1/sensors')).body.items as Array<{ id: string; metrics: Reading[] }>).find((s) => s.id === 'tank1')!.metrics[0]!;
+  assert.equal((await latest()).value, 2, 'the latest value is the one taken last');
+  const [first, second] = await readings(hub, admin, 'tank1', 'level');
+  assert.deepEqual([first!.value, second!.value], [1, 2], 'listed in the order taken');
+  assert.ok(Date.parse(second!.time) >= Date.parse(first!.time), `not dated before the first: ${JSON.stringify([first, second])}`);
+
+  // One held 1.5 s longer than the latest (a letter put back after the hub was fixed) is older.
+  await gw.cutOff();
+  await tank.publishAsync('unibos/v1/sensor/tank1/level', '3', { qos: 1 });
+  monoNow -= 1_500;
+  await tank.publishAsync('unibos/v1/sensor/tank1/level', '4', { qos: 1 });
+  monoNow += 60_000;
+  gw.link.restore();
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.reading' && e.data.value === 4, { what: 'the fourth reading' });
+  assert.equal((await latest()).value, 3, 'a reading dated 1.5 s before the latest does not replace it');
+  const [third, fourth] = (await readings(hub, admin, 'tank1', 'level')).slice(2);
+  const apart = Date.parse(third!.time) - Date.parse(fourth!.time);
+  assert.ok(apart > 1_400 && apart <= 1_500, `dated as held (less the ms between their arrivals): ${apart} ms apart`);
+});

@@ -99,6 +99,21 @@ CREATE TABLE IF NOT EXISTS sensor_availability (
   PRIMARY KEY (org_id, sensor_id)
 );`;
 
+/**
+ * How far apart two reports of one thing (a metric's readings, a sensor's availability) may be dated
+ * and still be taken in the order they arrived. A held report is dated by its arrival less how long
+ * the gateway held it, which is off by the time it spent on the way (more for one sent just after
+ * another that arrived with it) and by rounding, so two taken within a few milliseconds can come
+ * out dated the wrong way round; the gateway sends each sensor's reports in the order it took them.
+ * Reports a second or more older than the last one are older indeed (held through an outage).
+ */
+export const ARRIVAL_ORDER_WITHIN_MS = 1000;
+
+/** When a report dated `timeMs` is taken to be, given the last one of the same thing (dated `lastMs`). */
+function inArrivalOrder(timeMs: number, lastMs: number | undefined): number {
+  return lastMs !== undefined && timeMs < lastMs && lastMs - timeMs < ARRIVAL_ORDER_WITHIN_MS ? lastMs : timeMs;
+}
+
 export class SensorStore {
   private readonly stmt;
   private readonly readingsQuery: FilteredQuery<ReadingRow>;
@@ -124,6 +139,7 @@ export class SensorStore {
       list: db.prepare<[string], Omit<ReadingRow, 'id'> & { sensor_id: string }>(
         'SELECT * FROM sensor_latest WHERE org_id = ? ORDER BY sensor_id, metric',
       ),
+      latestTime: db.prepare<[string, string, string], { time_ms: number }>('SELECT time_ms FROM sensor_latest WHERE org_id = ? AND sensor_id = ? AND metric = ?'),
       exists: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM sensor_latest WHERE org_id = ? AND sensor_id = ?'),
       prune: db.prepare<[number, number]>('DELETE FROM sensor_readings WHERE id IN (SELECT id FROM sensor_readings WHERE time_ms < ? ORDER BY time_ms LIMIT ?)'),
       availability: db.prepare<[string, string], AvailabilityRow>('SELECT sensor_id, online, since_ms, time_ms FROM sensor_availability WHERE org_id = ? AND sensor_id = ?'),
@@ -135,7 +151,9 @@ export class SensorStore {
     };
   }
 
-  add(orgId: string, r: NewReading): number {
+  /** Stores a reading; returns its id and the time it is dated (`timeMs`, or the metric's latest when it arrived a moment after it: ARRIVAL_ORDER_WITHIN_MS). */
+  add(orgId: string, r: NewReading): { id: number; timeMs: number } {
+    const timeMs = inArrivalOrder(r.timeMs, this.stmt.latestTime.get(orgId, r.sensorId, r.metric)?.time_ms);
     const row = {
       org: orgId,
       sensor: r.sensorId,
@@ -145,21 +163,23 @@ export class SensorStore {
       unit: r.unit ?? null,
       cls: r.deviceClass ?? null,
       measured: r.measuredMs ?? null,
-      t: r.timeMs,
+      t: timeMs,
       received: r.receivedMs,
     };
     const id = Number(this.stmt.insert.run({ ...row, gw: r.gatewayId }).lastInsertRowid);
     this.stmt.latest.run(row);
-    return id;
+    return { id, timeMs };
   }
 
   /**
-   * The sensor said it is online or offline at `timeMs` (when the gateway took it). A report older
-   * than the last one kept (held longer in some gateway's outbox) changes nothing. Returns the
-   * availability when this changed it (a new state, since `timeMs`), else null.
+   * The sensor said it is online or offline at `dated` (when the gateway took it). A report older
+   * than the last one kept (held longer in some gateway's outbox) changes nothing; one dated a
+   * moment before it is taken in the order it came (ARRIVAL_ORDER_WITHIN_MS). Returns the
+   * availability when this changed it (a new state, since when), else null.
    */
-  setAvailability(orgId: string, sensorId: string, state: 'online' | 'offline', timeMs: number): SensorAvailability | null {
+  setAvailability(orgId: string, sensorId: string, state: 'online' | 'offline', dated: number): SensorAvailability | null {
     const old = this.stmt.availability.get(orgId, sensorId);
+    const timeMs = inArrivalOrder(dated, old?.time_ms);
     if (old && timeMs < old.time_ms) return null;
     const online = state === 'online' ? 1 : 0;
     const changed = !old || old.online !== online;

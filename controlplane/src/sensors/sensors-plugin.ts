@@ -29,9 +29,9 @@ export const sensorsPlugin = fp(
       if (!reading.ok) return { badPayload: reading.detail };
       const { value, raw, unit, deviceClass, measuredMs } = reading;
       // As long before now as the gateway held it (an outage); now when it did not say.
-      const timeMs = takenTimeMs(envelope.format === 'json' ? envelope.heldMs : undefined, nowMs);
+      const taken = takenTimeMs(envelope.format === 'json' ? envelope.heldMs : undefined, nowMs);
       fleet.gatewaySeen(orgId, gatewayId, nowMs);
-      sensors.add(orgId, { sensorId, metric, value, raw, unit, deviceClass, measuredMs, gatewayId, timeMs, receivedMs: nowMs });
+      const { timeMs } = sensors.add(orgId, { sensorId, metric, value, raw, unit, deviceClass, measuredMs, gatewayId, timeMs: taken, receivedMs: nowMs });
       const said = { ...(unit !== undefined ? { unit } : {}), ...(deviceClass !== undefined ? { deviceClass } : {}), ...(measuredMs !== undefined ? { measuredAt: new Date(measuredMs).toISOString() } : {}) };
       events.append({ orgId, type: 'sensor.reading', data: { sensorId, metric, value, ...(raw !== undefined ? { raw } : {}), ...said, gatewayId, gatewayName: fleet.store.get(orgId, gatewayId)?.name ?? null, time: new Date(timeMs).toISOString(), receivedAt: new Date(nowMs).toISOString() } });
       return 'stored';
