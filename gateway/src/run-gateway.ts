@@ -193,9 +193,10 @@ function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroke
   gauge('unibos_broker_oversized_drops', 'Payloads over the size limit', (g) => g.set(parts().broker?.stats.oversizedDrops ?? 0));
   gauge('unibos_broker_qos0_dropped', 'QoS 0 deliveries dropped (oldest first) for subscribers that did not read as fast as they came', (g) => g.set(parts().broker?.stats.qos0Dropped ?? 0));
   gauge('unibos_broker_qos0_forwarded', 'QoS 0 publishes forwarded to subscribers below aedes, as the publisher sent them (the fast path)', (g) => g.set(parts().broker?.stats.qos0Forwarded ?? 0));
+  gauge('unibos_broker_sessions_expired', 'Persistent sessions expired for being away longer than sessionExpiryMs, their subscriptions and queues removed', (g) => g.set(parts().broker?.stats.sessionsExpired ?? 0));
   gauge(
     'unibos_broker_store_capped',
-    'Messages the broker did not keep on disk for a storage cap, by cap (retained_topics: a retained publish to a new topic by a login at maxRetainedPerLogin, delivered live only; offline_queue: a message not queued for a persistent session away with maxQueuedPerSession queued; offline_queue_login: the same with maxQueuedPerLogin queued over the away sessions of its login; inbound_qos2: a QoS 2 publish of a persistent session with its window already stored awaiting PUBREL, connection closed)',
+    'Messages the broker did not keep on disk for a storage cap, by cap (retained_topics: a retained publish to a new topic by a login at maxRetainedPerLogin, delivered live only; offline_queue: a message not queued for a persistent session away with maxQueuedPerSession queued; offline_queue_login: the same with maxQueuedPerLogin queued over the sessions of its login; inbound_qos2: a QoS 2 publish of a persistent session with its window already stored awaiting PUBREL, connection closed; session_expired: messages queued for a persistent session discarded when it expired after sessionExpiryMs away)',
     (g) => {
       for (const [reason, n] of Object.entries(parts().broker?.stats.storeCapped ?? {})) g.set({ reason }, n);
     },

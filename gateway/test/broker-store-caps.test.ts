@@ -1,7 +1,7 @@
 // What one login can make the broker keep on disk is capped: retained topics per login (beyond the
 // cap a retained publish to a new topic is delivered live but not kept; replacing and clearing
-// always work), messages queued per persistent session while it is away and over all the away
-// sessions of a login (beyond the cap the newest are not queued), and inbound QoS 2 awaiting PUBREL
+// always work; only what is stored counts), messages queued per persistent session and over all the
+// sessions of a login, connected or away (beyond the cap the newest are not queued), and inbound QoS 2 awaiting PUBREL
 // per persistent session over all its connections. All hold across a restart on the same data
 // directory, and a client at a cap goes on publishing everything else. Real aedes on ephemeral
 // ports, real mqtt clients (and a raw socket for QoS 2 left unreleased).
@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { Level } from 'level';
 import mqtt from 'mqtt';
 import { BROKER_DEFAULTS } from '../src/broker/gateway-broker.ts';
-import { OUTGOING_RANGE, OfflineQueueBound } from '../src/broker/store-quotas.ts';
+import { OUTGOING_RANGE, OfflineQueueBound, RetainedQuota } from '../src/broker/store-quotas.ts';
 import { EventWaiter } from '@unibos/test-support';
 import { BrokerHarness, type HarnessOptions } from './support/broker-harness.ts';
 import { PacketClient } from './support/packet-client.ts';
@@ -199,6 +199,82 @@ describe('retained topics per login', () => {
   });
 });
 
+describe('retained topics are counted as stored', () => {
+  it('a retained publish refused after it was authorized (QoS 2 beyond the window) takes no place of its login, and no topic from its owner', async (t) => {
+    const { h, done } = await harness(t, { maxRetainedPerLogin: 1 });
+    const [s1, hub] = await Promise.all([h.device('s1', 'sensor'), h.device('hub1', 'hub')]);
+    const watch = await Peer.connect(h.port, { ...hub, clientId: 'hub1:watch' });
+    done(() => watch.end());
+    await watch.subscribe('unibos/v1/sensor/#');
+    const send = async (peer: Peer, topic: string, payload: string) => {
+      await peer.publish(topic, payload, { retain: true });
+      // Delivered only once stored: the store is up to date after this.
+      await watch.until(() => watch.got.some((m) => m.topic === topic && m.payload === payload), `the delivery of ${topic} ${payload}`);
+    };
+    const sensor = await Peer.connect(h.port, s1);
+    done(() => sensor.end());
+    await send(sensor, 'unibos/v1/sensor/s1/a', 'mine');
+
+    // The hub's persistent QoS 2 session fills its window, then sends a retained message to s1's
+    // topic: authorized, then refused (connection closed), never stored.
+    const q2 = await qos2Client(h.port, { ...hub, clientId: 'hub1:q2' });
+    done(() => q2.destroy());
+    qos2Publish(q2, range(1, BROKER_DEFAULTS.maxInflightInbound));
+    await q2.until(() => answered(q2, 'pubrec').size === BROKER_DEFAULTS.maxInflightInbound, 'the window filled');
+    q2.send({ cmd: 'publish', topic: 'unibos/v1/sensor/s1/a', payload: Buffer.from('refused'), qos: 2, retain: true, dup: false, messageId: 5000 });
+    await q2.hangup(10_000);
+    assert.ok(!answered(q2, 'pubrec').has(5000), 'refused');
+
+    // s1 still has its topic, so it is still at its cap: a new topic of it is not kept.
+    await send(sensor, 'unibos/v1/sensor/s1/b', 'over');
+    // The hub has no retained topic: its first is kept.
+    const hubPub = await Peer.connect(h.port, hub);
+    done(() => hubPub.end());
+    await send(hubPub, 'unibos/v1/sensor/hub-notes/x', 'hub');
+    assert.deepEqual(await retainedIn(h, 'unibos/v1/sensor/#'), { 'unibos/v1/sensor/s1/a': 'mine', 'unibos/v1/sensor/hub-notes/x': 'hub' });
+    assert.equal(h.broker.stats.storeCapped?.retained_topics, 1, 'only s1\'s second topic was not kept');
+
+    // A newcomer is handed what is stored, nothing of the refused publish.
+    const late = await Peer.connect(h.port, { ...hub, clientId: 'hub1:late' });
+    done(() => late.end());
+    await late.subscribe('unibos/v1/sensor/#');
+    await late.until(() => late.got.length >= 2, 'the retained messages');
+    assert.deepEqual(late.got.map((m) => [m.topic, m.payload, m.retain]).sort(), [
+      ['unibos/v1/sensor/hub-notes/x', 'hub', true],
+      ['unibos/v1/sensor/s1/a', 'mine', true],
+    ]);
+  });
+
+  it('a retained message the store failed to write takes no place', async () => {
+    // A store whose disk is full, then works again.
+    let failing = true;
+    const written: string[] = [];
+    const store: Record<string, unknown> = {
+      storeRetained: async (packet: { topic: string }) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (failing) throw new Error('disk full');
+        written.push(packet.topic);
+      },
+    };
+    const quota = new RetainedQuota(1);
+    quota.wrap(store);
+    const storeRetained = store.storeRetained as (packet: { topic: string; payload: Buffer }) => Promise<unknown>;
+    quota.offer(quota.admit('s1', 't/a'));
+    await assert.rejects(storeRetained({ topic: 't/a', payload: Buffer.from('x') }), /disk full/);
+    quota.withdraw();
+    assert.equal(quota.countOf('s1'), 0);
+    failing = false;
+    const next = quota.admit('s1', 't/b');
+    assert.ok(next, 'the place is free again');
+    quota.offer(next);
+    await storeRetained({ topic: 't/b', payload: Buffer.from('y') });
+    quota.withdraw();
+    assert.deepEqual(written, ['t/b']);
+    assert.equal(quota.countOf('s1'), 1);
+    assert.equal(quota.admit('s1', 't/c'), null, 'at the cap with what is stored');
+  });
+});
+
 describe('messages queued per persistent session', () => {
   const TOPIC = 'unibos/v1/sensor/s1/level';
 
@@ -340,6 +416,30 @@ describe('messages left unacknowledged by a connected persistent session', () =>
     assert.equal(h.logs.filter((l) => /connected with its queue full/.test(l.msg ?? '')).length, 1, 'logged once for the session');
     await pub.end();
     assert.equal(await queuedOnDisk(h), 5, 'the cap on disk');
+  });
+
+  it('connected persistent sessions of one login that never send PUBACK are held to the login\'s total together, not to a session\'s cap each', async (t) => {
+    const { h, done } = await harness(t, { maxQueuedPerSession: 5, maxQueuedPerLogin: 7 });
+    const s1 = await h.device('s1', 'sensor');
+    const sinks: PacketClient[] = [];
+    for (const clientId of ['s1:sink1', 's1:sink2']) {
+      const sink = (await PacketClient.connect(h.port, { ...s1, clientId }, false)).client;
+      done(() => sink.destroy());
+      await sink.subscribe('unibos/v1/sensor/s1/#', 1, 1);
+      sinks.push(sink);
+    }
+    const pub = await Peer.connect(h.port, s1);
+    done(() => pub.end());
+    const N = 20;
+    for (let i = 0; i < N; i++) await pub.publish(TOPIC, `n${i}`, { qos: 1 });
+    await Promise.all(sinks.map((sink) => sink.hangup(10_000)));
+    const deliveries = sinks.reduce((n, sink) => n + sink.publishes().length, 0);
+    assert.ok(deliveries <= 7, `at most the login's total delivered: ${deliveries}`);
+    assert.ok(pub.client.connected, 'the publisher is still connected');
+    assert.equal(h.broker.stats.storeCapped?.offline_queue_login, 2 * N - 7, 'every message beyond the login\'s total counted once per session');
+    assert.equal(h.broker.stats.storeCapped?.offline_queue, 0);
+    await pub.end();
+    assert.equal(await queuedOnDisk(h), 7, 'the login\'s total on disk');
   });
 
   it('a connected persistent subscriber that acknowledges receives every one of twice the cap, nothing capped', async (t) => {

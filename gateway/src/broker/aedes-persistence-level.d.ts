@@ -10,6 +10,8 @@ declare module 'aedes-persistence-level' {
     addSubscriptions(...args: unknown[]): Promise<void>;
     removeSubscriptions(...args: unknown[]): Promise<void>;
     cleanSubscriptions(...args: unknown[]): Promise<void>;
+    /** Removes the client id's inbound QoS 2 packets (and, wrapped by session-aware-persistence.ts, its queue). */
+    cleanIncoming(client: { readonly id: string; readonly clean?: boolean }): Promise<void>;
     /** The retained packets whose topics match `pattern` (an MQTT filter). */
     createRetainedStream(pattern: string): AsyncIterable<{ topic: string; payload: Buffer | Uint8Array }>;
     /** Closes the level database it was given. */

@@ -53,9 +53,12 @@ export interface BrokerStats {
    * maxQueuedPerSession already queued; `offline_queue_login`, the same for a login with
    * maxQueuedPerLogin queued over all its away sessions; `inbound_qos2`, a QoS 2 PUBLISH of a
    * persistent session that already has maxInflightInbound stored awaiting PUBREL (connection
-   * closed, not acknowledged).
+   * closed, not acknowledged); `session_expired`, a message queued for a persistent session
+   * discarded when the session expired (away longer than sessionExpiryMs).
    */
   readonly storeCapped: Readonly<Record<StoreCapReason, number>>;
+  /** Persistent sessions expired for being away longer than sessionExpiryMs (their queued messages in storeCapped.session_expired). */
+  readonly sessionsExpired: number;
 }
 
 export class BrokerCounters {
@@ -72,6 +75,7 @@ export class BrokerCounters {
   qos0Dropped = 0;
   qos0Forwarded = 0;
   qos1Forwarded = 0;
+  sessionsExpired = 0;
   readonly storeCapped = Object.fromEntries(STORE_CAP_REASONS.map((r) => [r, 0])) as Record<StoreCapReason, number>;
 
   snapshot(clientsConnected: number): BrokerStats {
@@ -92,6 +96,7 @@ export class BrokerCounters {
       qos0Forwarded: this.qos0Forwarded,
       qos1Forwarded: this.qos1Forwarded,
       storeCapped: { ...this.storeCapped },
+      sessionsExpired: this.sessionsExpired,
     };
   }
 }

@@ -38,7 +38,8 @@ import { Qos0Queue } from './qos0-queue.ts';
 import { PublishFastPath } from './publish-fast-path.ts';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from '@unibos/mesh-protocol';
 import { NO_RULES, bindRules, withDeviceRules, type TopicRuleSet } from './topic-rules.ts';
-import { INCOMING_RANGE, InboundQos2Bound, OUTGOING_RANGE, OfflineQueueBound, RetainedQuota, WarnOncePer, countQueued, storedInbound } from './store-quotas.ts';
+import { INCOMING_RANGE, InboundQos2Bound, OUTGOING_RANGE, OfflineQueueBound, RetainedQuota, WarnOncePer, countQueued, storedInbound, type RetainedAdmission } from './store-quotas.ts';
+import { SessionExpiry } from './session-expiry.ts';
 
 export interface GatewayBrokerOptions {
   /** The gateway's data directory; the broker keeps its database in <dataDir>/broker-db. */
@@ -108,11 +109,26 @@ export interface GatewayBrokerOptions {
   /**
    * The same over all the persistent sessions of one login (a device may use any number of client
    * ids `<id>:<suffix>`; firmware that makes up a new one at each boot leaves a session behind each
-   * time): counted in stats.storeCapped.offline_queue_login. A connected session is held to it by
-   * its own unacknowledged deliveries only, not cut for its login's away sessions. 0: no limit.
-   * Default 10000.
+   * time): counted in stats.storeCapped.offline_queue_login. It holds for connected sessions too,
+   * counting every session of the login (a connected one's entries are its deliveries not yet
+   * acknowledged): at it, a connected session's next delivery is not queued and aedes closes its
+   * connection, so any number of sessions that never acknowledge hold this many together, not a
+   * session's cap each. Sessions left behind free their part when they expire (sessionExpiryMs).
+   * 0: no limit. Default 10000.
    */
   readonly maxQueuedPerLogin?: number;
+  /**
+   * A persistent session whose client has been away longer than this (ms) expires, as with
+   * mosquitto's persistent_client_expiration: its subscriptions, queued messages and inbound QoS 2
+   * are removed from the store and from the caps' counts, counted in stats.sessionsExpired (and its
+   * queued messages in stats.storeCapped.session_expired), and a client coming back with the id
+   * finds no session (CONNACK session present 0). When each session left is kept in the store, so a
+   * restart does not make it younger. Checked at start and every BROKER_DEFAULTS.sessionExpiryCheckMs,
+   * or now with expireSessions(). 0: never. Default 14 days.
+   */
+  readonly sessionExpiryMs?: number;
+  /** The wall clock (ms) for session expiry. Default Date.now; tests move it on. */
+  readonly now?: () => number;
 }
 
 export interface BrokerPublishOptions {
@@ -197,8 +213,12 @@ export const BROKER_DEFAULTS = {
   maxRetainedPerLogin: 1000,
   /** Messages queued per persistent session while it is away (mosquitto's max_queued_messages default). */
   maxQueuedPerSession: 1000,
-  /** Messages queued over all the away sessions of one login: ten sessions' worth. */
+  /** Messages queued over all the sessions of one login: ten sessions' worth. */
   maxQueuedPerLogin: 10_000,
+  /** A persistent session away this long expires: long enough for a sensor off for a holiday, short enough that sessions left behind at each boot do not pile up. */
+  sessionExpiryMs: 14 * 24 * 3_600_000,
+  /** How often away sessions are checked for expiry (and at start). */
+  sessionExpiryCheckMs: 3_600_000,
   /** A login (or session) at a storage cap is logged at most this often, with how many were not kept since. */
   storeCapLogPeriodMs: 60_000,
 } as const;
@@ -216,6 +236,8 @@ interface ConnectionInfo {
 interface ClientState {
   /** The CONNECT carried an empty client id and aedes made one up. */
   readonly serverAssignedId: boolean;
+  /** The client id this connection holds in GatewayBroker.arriving until it is registered or closed; null once it does not. */
+  arrivingAs: string | null;
   /** Unique per connection (across restarts too): a client resends only on a later connection. */
   readonly connection: string;
   readonly will: { readonly topic: string; readonly bytes: number } | null;
@@ -261,6 +283,13 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private readonly maxQueuedQos0: number;
   private readonly retainedQuota: RetainedQuota;
   private readonly queueLimits: { readonly perSession: number; readonly perLogin: number };
+  private queueBound: OfflineQueueBound | null = null;
+  private readonly sessionExpiryMs: number;
+  private readonly now: () => number;
+  private sessionExpiry: SessionExpiry | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  /** Client ids with a CONNECT being handled (preConnect until registered or closed): their sessions do not expire meanwhile. */
+  private readonly arriving = new Map<string, number>();
   private readonly capWarnings = new WarnOncePer(BROKER_DEFAULTS.storeCapLogPeriodMs);
   /** Failed logins per address and user name, and per address (auth-throttle.ts). */
   private readonly loginThrottle: AuthThrottle;
@@ -300,11 +329,13 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     if (!Number.isInteger(this.maxQueuedQos0) || this.maxQueuedQos0 < 0) {
       throw new GatewayError('E_CONFIG', `maxQueuedQos0 must be an integer >= 0, got ${this.maxQueuedQos0}`);
     }
-    for (const key of ['maxRetainedPerLogin', 'maxQueuedPerSession', 'maxQueuedPerLogin'] as const) {
+    for (const key of ['maxRetainedPerLogin', 'maxQueuedPerSession', 'maxQueuedPerLogin', 'sessionExpiryMs'] as const) {
       const value = options[key] ?? BROKER_DEFAULTS[key];
       if (!Number.isInteger(value) || value < 0) throw new GatewayError('E_CONFIG', `${key} must be an integer >= 0, got ${value}`);
     }
     this.retainedQuota = new RetainedQuota(options.maxRetainedPerLogin ?? BROKER_DEFAULTS.maxRetainedPerLogin);
+    this.sessionExpiryMs = options.sessionExpiryMs ?? BROKER_DEFAULTS.sessionExpiryMs;
+    this.now = options.now ?? Date.now;
     this.queueLimits = {
       perSession: options.maxQueuedPerSession ?? BROKER_DEFAULTS.maxQueuedPerSession,
       perLogin: options.maxQueuedPerLogin ?? BROKER_DEFAULTS.maxQueuedPerLogin,
@@ -352,8 +383,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new GatewayError('E_BAD_REQUEST', `cannot publish to ${JSON.stringify(topic)}: not a topic name`);
     }
     const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-    // The gateway's own retained messages are nobody's to count (the bridge bounds them itself).
-    if (options.retain) this.retainedQuota.admit(null, topic, true);
+    // The gateway's own retained messages are nobody's to count (the bridge bounds them itself):
+    // once stored, the topic is freed from whoever had it (RetainedQuota.wrap).
     this.deliverInternally(topic, body, null, undefined, null);
     const packet: PublishPacket = {
       cmd: 'publish',
@@ -398,6 +429,15 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       this.internal = this.internal.filter((e) => e !== entry);
       this.fastPath?.invalidate();
     };
+  }
+
+  /**
+   * Expires now the persistent sessions away longer than sessionExpiryMs (the broker does so at
+   * start and every BROKER_DEFAULTS.sessionExpiryCheckMs); resolves with their client ids.
+   */
+  expireSessions(): Promise<string[]> {
+    if (this.closing || !this.sessionExpiry) return Promise.resolve([]);
+    return this.sessionExpiry.sweep();
   }
 
   /** Cuts every connection of a device, e.g. after its credentials were removed; returns how many. */
@@ -469,15 +509,40 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new GatewayError('E_STORAGE', `cannot start the broker on ${dbDir}: ${(err as Error).message}`, { cause: err });
     }
     this.watchAedes();
+    this.sessionExpiry = new SessionExpiry(db as unknown as ConstructorParameters<typeof SessionExpiry>[0], this.sessionExpiryMs, this.now, {
+      busy: (clientId) => this.arriving.has(clientId) || (this.aedes as Aedes & { clients?: Record<string, unknown> }).clients?.[clientId] !== undefined,
+      expire: (clientId, awayMs) => this.expireSession(clientId, awayMs),
+      failed: (err, clientId) => this.log.error({ err, clientId }, 'persistent session expiry: the store failed; tried again at the next check'),
+    });
+    // Before the listeners: what expired while the gateway was off is gone before anyone connects.
+    await this.expireSessions().catch((err: unknown) => this.log.error({ err }, 'persistent session expiry failed'));
+    if (this.sessionExpiryMs > 0) {
+      this.expiryTimer = setInterval(() => {
+        this.expireSessions().catch((err: unknown) => this.log.error({ err }, 'persistent session expiry failed'));
+      }, BROKER_DEFAULTS.sessionExpiryCheckMs);
+      this.expiryTimer.unref();
+    }
     // aedes acknowledges a publish and then routes it through publish(); a refused one it would
     // only close the connection for. So a dropped publish goes on to be acknowledged, and stops here.
     // (aedes' types know only publish(packet, done); it also takes the publishing client in between.)
     type Done = (err?: Error) => void;
     const publish = this.aedes.publish.bind(this.aedes) as (packet: PublishPacket, client: Client | null | Done, done?: Done) => void;
+    // A retained publish is judged against its login's cap here, where aedes is about to store it
+    // (its first step, synchronously), not when it was authorized: a publish authorized and then
+    // refused (a QoS 2 one over its window) or never routed takes no place.
     this.aedes.publish = ((packet: PublishPacket, client: Client | null | Done, done?: Done) => {
-      if (!this.dropping.has(packet)) return publish(packet, client, done);
-      this.dropping.delete(packet);
-      (typeof client === 'function' ? client : done)?.();
+      if (this.dropping.has(packet)) {
+        this.dropping.delete(packet);
+        (typeof client === 'function' ? client : done)?.();
+        return;
+      }
+      if (!packet.retain) return publish(packet, client, done);
+      this.retainedQuota.offer(this.capRetained(typeof client === 'function' ? null : client, packet));
+      try {
+        publish(packet, client, done);
+      } finally {
+        this.retainedQuota.withdraw();
+      }
     }) as unknown as Aedes['publish'];
     // Always there, for it hands aedes a client's publishes one at a time; it forwards nothing
     // without QoS 0 queues (maxQueuedQos0 0: aedes delivers everything).
@@ -515,6 +580,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       const login = this.loginOfStoredClientId((packet as { clientId?: unknown }).clientId);
       if (login !== null) this.retainedQuota.load(packet.topic, login);
     }
+    this.retainedQuota.wrap(this.persistence);
     const queued = await countQueued(db.keys(OUTGOING_RANGE));
     const queueBound = new OfflineQueueBound(this.queueLimits, queued, {
       // aedes' own register of connected clients by id (not in its type declarations).
@@ -526,13 +592,14 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
         if (since !== null) {
           const limit = full.by === 'session' ? this.queueLimits.perSession : this.queueLimits.perLogin;
           const msg = full.online
-            ? 'persistent session connected with its queue full of deliveries it has not acknowledged: the next is not queued and its connection is closed'
+            ? `persistent session connected with its ${full.by === 'session' ? 'queue full of deliveries it has not acknowledged' : "login's queue full (its sessions' messages not acknowledged or queued while away)"}: the next is not queued and its connection is closed`
             : `persistent session away with its ${full.by === 'session' ? '' : "login's "}queue full: newer messages are not queued for it`;
           this.log.warn({ clientId, topic, queued: full.session, queuedForLogin: full.login, full: full.by, online: full.online, limit, notQueued: since }, msg);
         }
       },
     });
     queueBound.wrap(this.persistence);
+    this.queueBound = queueBound;
     const inbound = new InboundQos2Bound(BROKER_DEFAULTS.maxInflightInbound, await storedInbound(db.keys(INCOMING_RANGE)), {
       refused: (clientId, stored) => {
         this.counters.storeCapped.inbound_qos2++;
@@ -542,6 +609,21 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       },
     });
     inbound.wrap(this.persistence);
+  }
+
+  /**
+   * Ends a persistent session away longer than sessionExpiryMs: its subscriptions, then (nothing
+   * more being queued for it) its queue and inbound QoS 2 through the store's own operations, which
+   * the caps' wrappers count down; its exactly-once records go too, as at a clean connect.
+   */
+  private async expireSession(clientId: string, awayMs: number): Promise<void> {
+    const queued = this.queueBound?.countOf(clientId) ?? 0;
+    await this.persistence.cleanSubscriptions({ id: clientId });
+    await this.persistence.cleanIncoming({ id: clientId, clean: false });
+    this.dedup?.forgetClient(clientId);
+    this.counters.sessionsExpired++;
+    this.counters.storeCapped.session_expired += queued;
+    this.log.info({ clientId, awayMs, expiryMs: this.sessionExpiryMs, queuedDiscarded: queued }, 'persistent session away too long: expired, its subscriptions and queued messages removed');
   }
 
   /**
@@ -634,6 +716,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       const info = this.connections.get(client.conn);
       if (!state?.subject || !info) return;
       this.connected.add(client);
+      this.sessionExpiry?.connected(client.id);
+      this.arrived(state);
       const subject = state.subject;
       const event: BrokerClientInfo = {
         clientId: client.id,
@@ -647,6 +731,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     });
     aedes.on('clientDisconnect', (client) => {
       if (!this.connected.delete(client)) return;
+      if (client.clean === false) this.sessionExpiry?.left(client.id);
       this.log.debug({ clientId: client.id }, 'client disconnected');
       this.emit('clientDisconnected', { clientId: client.id });
     });
@@ -670,12 +755,33 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private preConnect(client: Client, packet: ConnectPacket, done: (error: Error | null, success: boolean) => void): void {
     const will = packet.will ? { topic: packet.will.topic, bytes: byteLength(packet.will.payload) } : null;
     const connection = `${this.runId}.${++this.connectionCount}`;
-    const state: ClientState = { serverAssignedId: !packet.clientId, connection, will, subject: null, lastAllowedTopic: null, qos0Dropped: 0, lastDelivered: 0 };
+    const arrivingAs = packet.clientId || null;
+    const state: ClientState = { serverAssignedId: !packet.clientId, arrivingAs, connection, will, subject: null, lastAllowedTopic: null, qos0Dropped: 0, lastDelivered: 0 };
     this.clientState.set(client, state);
     // Before any subscription exists: aedes binds a subscription to the client's deliver0/deliverQoS when it is made.
     if (this.maxQueuedQos0 > 0) this.boundQos0Delivery(client, state);
     this.dropOnlyCopies(client, state);
-    done(null, true);
+    // A connection already gone is never registered, and its 'close' will not come again.
+    if (arrivingAs === null || (client.conn as Duplex).closed) {
+      state.arrivingAs = null;
+      return done(null, true);
+    }
+    // Its session does not expire while it connects; one expiring now is gone before aedes looks for it.
+    this.arriving.set(arrivingAs, (this.arriving.get(arrivingAs) ?? 0) + 1);
+    client.conn.once('close', () => this.arrived(state));
+    const expiring = this.sessionExpiry?.inProgress(arrivingAs);
+    if (expiring) void expiring.then(() => done(null, true));
+    else done(null, true);
+  }
+
+  /** The connection is registered with aedes (or closed): no longer in `arriving`. */
+  private arrived(state: ClientState): void {
+    const id = state.arrivingAs;
+    if (id === null) return;
+    state.arrivingAs = null;
+    const n = (this.arriving.get(id) ?? 1) - 1;
+    if (n > 0) this.arriving.set(id, n);
+    else this.arriving.delete(id);
   }
 
   /**
@@ -894,23 +1000,24 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     // The publisher's DUP says it may have sent this before, to us; the copies we deliver are
     // first sends [MQTT-3.3.1-3] (aedes would copy the flag to every subscriber and retained copy).
     packet.dup = false;
-    if (refused === null && packet.retain && !this.dropping.has(packet)) this.capRetained(client, packet);
     done(refused);
   }
 
   /**
-   * Applies the login's retained-topic cap to a publish about to be routed: kept, or delivered live
-   * only (retain cleared, so aedes does not store it). A kept one carries its login as its client
-   * id into the store (aedes copies a packet's clientId, and sets the real one again for delivery),
-   * so the counts are rebuilt from the store at the next start.
+   * Applies the login's retained-topic cap to a retained publish aedes is about to store: kept (its
+   * admission returned, for the store's write to apply), or delivered live only (retain cleared, so
+   * aedes does not store it). A kept one carries its login as its client id into the store (aedes
+   * copies a packet's clientId, and sets the real one again for delivery), so the counts are rebuilt
+   * from the store at the next start. A clear, and the gateway's own, need no admission.
    */
-  private capRetained(client: Client | null, packet: PublishPacket): void {
+  private capRetained(client: Client | null, packet: PublishPacket): RetainedAdmission | null {
     const subject = client ? this.clientState.get(client)?.subject : this.subjectOfStoredWill(storedWillClientId(packet));
     const login = deviceIdOf(subject);
-    if (login === null) return;
-    if (this.retainedQuota.admit(login, packet.topic, byteLength(packet.payload) === 0)) {
+    if (login === null || byteLength(packet.payload) === 0) return null;
+    const admission = this.retainedQuota.admit(login, packet.topic);
+    if (admission) {
       if (client) (packet as PublishPacket & { clientId?: string }).clientId = login;
-      return;
+      return admission;
     }
     packet.retain = false;
     this.counters.storeCapped.retained_topics++;
@@ -918,6 +1025,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     if (since !== null) {
       this.log.warn({ login, clientId: client?.id ?? storedWillClientId(packet), topic: packet.topic, limit: this.retainedQuota.limit, notRetained: since }, 'login at its retained-topic limit: a retained publish to a new topic is delivered but not kept');
     }
+    return null;
   }
 
   /** untakeable's verdict for the aedes path: an Error closes the connection; a drop lets aedes acknowledge the packet, routed nowhere. */
@@ -1102,10 +1210,13 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       server?.listening ? new Promise((resolve) => server.close(() => resolve())) : Promise.resolve();
     const listenersClosed = Promise.all([closed(this.tcp), closed(this.http)]);
     this.wss?.close();
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
     if (this.aedes) await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
     // Whatever aedes did not own yet: sockets still before CONNECT, half-finished upgrades.
     this.gate.closeAll();
     await listenersClosed;
+    // The sessions aedes just disconnected are recorded as away from now, before the store closes.
+    await this.sessionExpiry?.settle();
     await this.persistence.destroy().catch((err: unknown) => this.log.error({ err }, 'closing the broker database failed'));
     this.log.info('broker closed');
   }

@@ -4,9 +4,17 @@
 // queue caps hold for connected sessions too: a connected client that never acknowledges is closed.
 
 /** Why a message was not kept: the stats count by these. */
-export type StoreCapReason = 'retained_topics' | 'offline_queue' | 'offline_queue_login' | 'inbound_qos2';
+export type StoreCapReason = 'retained_topics' | 'offline_queue' | 'offline_queue_login' | 'inbound_qos2' | 'session_expired';
 
-export const STORE_CAP_REASONS: readonly StoreCapReason[] = ['retained_topics', 'offline_queue', 'offline_queue_login', 'inbound_qos2'];
+export const STORE_CAP_REASONS: readonly StoreCapReason[] = ['retained_topics', 'offline_queue', 'offline_queue_login', 'inbound_qos2', 'session_expired'];
+
+/** A retained publish admitted by RetainedQuota.admit, on its way to the store. */
+export interface RetainedAdmission {
+  readonly login: string;
+  readonly topic: string;
+  /** A new topic for the login: it holds a place of its count until the store has answered. */
+  readonly reserved: boolean;
+}
 
 /**
  * The retained topics of each login (a device id, or `anonymous` for all anonymous clients), with
@@ -14,10 +22,19 @@ export const STORE_CAP_REASONS: readonly StoreCapReason[] = ['retained_topics', 
  * the retained messages it has; a retained publish of it to a topic it has none on is not kept (it
  * is still delivered live), as EMQX does beyond max_retained_messages. The gateway's own retained
  * messages (login null) belong to nobody and are bounded where they are made (the bridge's bound).
+ * The counts are what the store holds: a topic changes hands (or is freed) when the store has
+ * written it, not when the publish was admitted, so a publish never stored (a QoS 2 publish refused
+ * after its admission, a failed write) leaves every count and owner as they were. Between the two,
+ * an admitted publish to a new topic holds a place of its login's count, so a burst is judged
+ * against the ones before it, not against the store's pace.
  */
 export class RetainedQuota {
   private readonly owners = new Map<string, string>();
   private readonly counts = new Map<string, number>();
+  /** Per login, its new topics admitted and not yet stored, with how many publishes to each are on their way. */
+  private readonly pending = new Map<string, Map<string, number>>();
+  /** The admission of the publish aedes is about to store (see offer). */
+  private offered: RetainedAdmission | null = null;
 
   constructor(readonly limit: number) {}
 
@@ -27,26 +44,97 @@ export class RetainedQuota {
   }
 
   /**
-   * Whether `login`'s retained publish to `topic` may be kept; if so it is recorded at once (so a
-   * burst of publishes is judged against the ones before it, not against the store's pace). A clear
-   * (empty payload) is always kept: it frees the topic, whoever had it.
+   * Whether `login`'s retained publish (with a payload) to `topic` may be kept: its admission, to
+   * hand to offer(), or null if the login is at its limit. The gateway's own (login null) and
+   * clears (empty payloads) are always kept and need none: the store's write decides what they free.
    */
-  admit(login: string | null, topic: string, clears: boolean): boolean {
-    const owner = this.owners.get(topic);
-    if (clears || login === null) {
-      if (owner !== undefined) this.release(topic, owner);
-      return true;
+  admit(login: string, topic: string): RetainedAdmission | null {
+    if (this.owners.get(topic) === login) return { login, topic, reserved: false };
+    const pending = this.pending.get(login);
+    if (pending?.has(topic)) {
+      pending.set(topic, pending.get(topic)! + 1);
+      return { login, topic, reserved: true };
     }
-    if (owner === login) return true;
-    if (this.limit > 0 && (this.counts.get(login) ?? 0) >= this.limit) return false;
-    if (owner !== undefined) this.release(topic, owner);
-    this.setOwner(topic, login);
-    return true;
+    if (this.limit > 0 && this.heldBy(login) >= this.limit) return null;
+    if (pending) pending.set(topic, 1);
+    else this.pending.set(login, new Map([[topic, 1]]));
+    return { login, topic, reserved: true };
   }
 
-  /** Retained topics `login` has now. */
+  /**
+   * Hands `admission` to the store write the caller starts next, synchronously (aedes stores a
+   * retained message first thing in publish()); withdraw() after it takes back one not taken.
+   */
+  offer(admission: RetainedAdmission | null): void {
+    this.withdraw();
+    this.offered = admission;
+  }
+
+  /** Releases an offered admission that no store write took (aedes refused the publish before storing). */
+  withdraw(): void {
+    const left = this.offered;
+    this.offered = null;
+    if (left) this.unreserve(left);
+  }
+
+  /** Retained topics `login` has now (stored). */
   countOf(login: string): number {
     return this.counts.get(login) ?? 0;
+  }
+
+  /** Wraps the persistence's storeRetained (in place) to apply what it wrote to the counts. */
+  wrap(persistence: object): void {
+    const store = persistence as Record<string, unknown>;
+    const storeRetained = store.storeRetained as ((packet: { topic: string; payload: Buffer | string }) => Promise<unknown>) | undefined;
+    if (!storeRetained) return;
+    store.storeRetained = (packet: { topic: string; payload: Buffer | string }) => {
+      const admission = this.offered?.topic === packet.topic ? this.offered : null;
+      if (admission) this.offered = null;
+      const clears = packet.payload.length === 0;
+      let write: Promise<unknown>;
+      try {
+        write = storeRetained(packet);
+      } catch (err) {
+        write = Promise.reject(err);
+      }
+      return write.then(
+        (result) => {
+          // Stored: the topic is its publisher's now, or nobody's (a clear, the gateway's own).
+          if (!clears && admission) this.setOwner(packet.topic, admission.login);
+          else this.free(packet.topic);
+          if (admission) this.unreserve(admission);
+          return result;
+        },
+        (err: unknown) => {
+          if (admission) this.unreserve(admission);
+          throw err;
+        },
+      );
+    };
+  }
+
+  /** Stored topics and new ones on their way (one whose first write is done, the next still going, counted once). */
+  private heldBy(login: string): number {
+    const stored = this.counts.get(login) ?? 0;
+    const pending = this.pending.get(login);
+    if (!pending) return stored;
+    // Exactly only near the limit: a walk over at most `limit` topics, and rarely.
+    if (this.limit > 0 && stored + pending.size < this.limit) return stored + pending.size;
+    let held = stored;
+    for (const topic of pending.keys()) if (this.owners.get(topic) !== login) held++;
+    return held;
+  }
+
+  private unreserve(admission: RetainedAdmission): void {
+    if (!admission.reserved) return;
+    const pending = this.pending.get(admission.login);
+    const n = pending?.get(admission.topic);
+    if (!pending || n === undefined) return;
+    if (n > 1) pending.set(admission.topic, n - 1);
+    else {
+      pending.delete(admission.topic);
+      if (pending.size === 0) this.pending.delete(admission.login);
+    }
   }
 
   private setOwner(topic: string, login: string): void {
@@ -55,6 +143,11 @@ export class RetainedQuota {
     if (before !== undefined) this.release(topic, before);
     this.owners.set(topic, login);
     this.counts.set(login, (this.counts.get(login) ?? 0) + 1);
+  }
+
+  private free(topic: string): void {
+    const owner = this.owners.get(topic);
+    if (owner !== undefined) this.release(topic, owner);
   }
 
   private release(topic: string, owner: string): void {
@@ -77,8 +170,8 @@ type ClientArg = { readonly id: string; readonly clean?: boolean } | null | unde
 export interface QueueBoundHooks {
   /**
    * Whether the session is connected now. Its queue is then its in-flight window (sent, not yet
-   * acknowledged), held to the session's cap by its own count only: siblings' queues do not cut it
-   * (see take). aedes closes a connected client whose delivery has no queue entry ('no such packet').
+   * acknowledged), held to the same caps; aedes closes a connected client whose delivery has no
+   * queue entry ('no such packet'). Reported to `dropped` only.
    */
   online(clientId: string): boolean;
   /** The login a client id belongs to (a device's ids are its id or `<id>:<suffix>`; anonymous clients share one). */
@@ -96,17 +189,19 @@ export interface QueueLimits {
 
 /**
  * Bounds the queues on disk of persistent sessions: beyond `perSession` messages for the session,
- * or (while it is away) `perLogin` over all of its login's sessions, a new one is not queued for it
+ * or `perLogin` over all of its login's sessions, a new one is not queued for it
  * (mosquitto's max_queued_messages: the newest are dropped). Newest, not oldest: what is kept is
  * the unbroken run since the session left, and the oldest entries may be deliveries already sent
  * (with a packet id the client still holds); and the store's order is not the order of arrival
  * across restarts (its keys start with each run's broker id), so "oldest" is not even known
  * without reading every entry.
  * A connected session's entries are its deliveries not yet acknowledged: a client that reads and
- * never sends PUBACK made one per message, without end. It is held to `perSession` (and to `perLogin`
- * by its own count, if that is lower) but not to its login's total, so a client that acknowledges is
- * not cut for its away siblings; at the cap its next delivery is not queued and aedes, finding no
- * entry for it, closes the connection; once away, the ordinary caps hold.
+ * never sends PUBACK made one per message, without end. It is held to both caps like an away one
+ * (its login's total counts every session, connected or not: otherwise each of any number of
+ * connected sessions that never acknowledge held a session's cap); at a cap its next delivery is
+ * not queued and aedes, finding no entry for it, closes the connection. A login's away sessions
+ * can so fill its total and cut a connected one that acknowledges: they expire (the broker's
+ * sessionExpiryMs), and a login's firmware should not leave sessions behind.
  * The count per client id comes from the store's keys at start-up (`initial`) and then follows
  * every enqueue and clear, so it stays right across restarts.
  */
@@ -201,12 +296,10 @@ export class OfflineQueueBound {
     const login = entry?.login ?? this.hooks.loginOf(sub.clientId);
     const session = entry?.n ?? 0;
     const total = this.perLogin.get(login) ?? 0;
-    const online = this.hooks.online(sub.clientId);
-    // Connected: its own unacknowledged deliveries only (see the class comment).
-    const loginFull = this.limits.perLogin > 0 && (online ? session : total) >= this.limits.perLogin;
+    const loginFull = this.limits.perLogin > 0 && total >= this.limits.perLogin;
     const by = this.limits.perSession > 0 && session >= this.limits.perSession ? 'session' : loginFull ? 'login' : null;
     if (by !== null) {
-      this.hooks.dropped(sub.clientId, (packet as { topic?: string }).topic ?? '', { session, login: total, by, online });
+      this.hooks.dropped(sub.clientId, (packet as { topic?: string }).topic ?? '', { session, login: total, by, online: this.hooks.online(sub.clientId) });
       return false;
     }
     if (entry) entry.n++;
@@ -317,7 +410,7 @@ export const INCOMING_PREFIX = 'incoming:';
 export const INCOMING_RANGE = { gte: INCOMING_PREFIX, lt: 'incoming;' } as const;
 
 /** `<prefix><encoded client id>:<rest>` into its client id and the rest; null if it is not one. */
-function splitKey(key: string, prefix: string): { clientId: string; rest: string } | null {
+export function splitKey(key: string, prefix: string): { clientId: string; rest: string } | null {
   if (!key.startsWith(prefix)) return null;
   const end = key.indexOf(':', prefix.length);
   if (end < 0) return null;
