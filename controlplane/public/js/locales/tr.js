@@ -15,6 +15,9 @@ export const TR = {
   Forgotten: 'Unutuldu',
   'heard, never claimed, least recently heard: left out to keep the fleet within its bound': 'duyuldu, hiç sahiplenilmedi, en uzun süredir duyulmayan: filo sınırı içinde kalsın diye çıkarıldı',
   Safe: 'Güvende',
+  // A node's module answered a check-in by itself (Alert.automatic): in the live feed, not a person's "I am safe".
+  'Automatic answer': 'Otomatik yanıt',
+  'no person confirmed': 'kimse teyit etmedi',
   Warning: 'Dikkat',
   Earthquake: 'Deprem',
   Evacuate: 'Tahliye',

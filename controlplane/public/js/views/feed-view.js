@@ -311,6 +311,8 @@ export function describe(event, fleet) {
       return { kind: t('Telemetry'), who, what: parts.join(', ') || t('telemetry') };
     }
     case HUB_EVENT.MESH_ALERT:
+      // A node's module answering by itself (Alert.automatic) says the node is on the air, not that anyone is safe: no green "Safe".
+      if (body.level === 'SAFE' && body.automatic === true) return { kind: t('Automatic answer'), who, what: t('no person confirmed') };
       // "I am safe" is good news, not an alarm.
       return { kind: alertLevel(body.level), who, what: String(body.text ?? ''), tone: body.level === 'SAFE' ? 'good' : 'alert' };
     case HUB_EVENT.MESH_DIRECT:
