@@ -8,7 +8,7 @@ import type { MeshRecord } from '@unibos/mesh-protocol';
 import { AssemblyPoints } from './assembly-points.ts';
 import { BIRLIKTEYIZ_EVENT } from './birlikteyiz-events.ts';
 import { birlikteyizRoutes } from './birlikteyiz-routes.ts';
-import { readSettings } from './birlikteyiz-settings.ts';
+import { quakeAlertsProblem, readSettings } from './birlikteyiz-settings.ts';
 import { CheckinRounds } from './checkin-rounds.ts';
 import { FeedPoller, publicFeedStatus } from './feed-poller.ts';
 import { parseAfadFeed } from './feeds/afad-feed.ts';
@@ -20,8 +20,14 @@ import { QuakeWatch } from './quake-watch.ts';
 
 const PARSERS: Record<QuakeSource, (b: Uint8Array) => ParsedFeed> = { usgs: parseUsgsFeed, emsc: parseEmscFeed, afad: parseAfadFeed, kandilli: parseKandilliFeed };
 
+/** The host calls it for settings stored under an older settings version (module.json's). */
+export { migrateSettings } from './birlikteyiz-settings.ts';
+
 const plugin: ModulePlugin = async (app, { module: m }) => {
   const settings = readSettings(m.settings);
+  // Everything else still runs: rounds by hand, SOS and "I am safe", assembly points; the screen says it too (GET status).
+  const problem = quakeAlertsProblem(settings);
+  if (problem) m.log.warn({ problem: problem.code, regionMode: settings.regionMode }, 'quake alerts are off: no region is set (regionMode "none"; a circle without a centre or a polygon of fewer than 3 corners saved before version 2 became "none"); set regionMode in the module settings');
   // `heard`: each node's last SOS and "I am safe", so a restart or a settings change forgets no call for help.
   const rounds = new CheckinRounds(m.store.collection('rounds'), m.store.collection('heard'));
   const points = new AssemblyPoints(m.store.collection('assembly_points'));
@@ -75,7 +81,7 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
     }
   });
 
-  await app.register(birlikteyizRoutes, { module: m, rounds, points, watch, feeds: () => pollers.map((p) => ({ ...p.status })) });
+  await app.register(birlikteyizRoutes, { module: m, rounds, points, watch, feeds: () => pollers.map((p) => ({ ...p.status })), quakeAlertsProblem: problem });
 };
 
 export default plugin;

@@ -20,6 +20,8 @@ export interface BirlikteyizRoutesOptions {
   points: AssemblyPoints;
   watch: QuakeWatch;
   feeds: () => FeedStatus[];
+  /** What keeps quakes from alerting anyone (a settings problem), shown by GET status; null: nothing. */
+  quakeAlertsProblem?: { code: 'region_none' } | null;
 }
 
 const ASSEMBLY_RANGE_KM = 10;
@@ -29,7 +31,13 @@ const ASSEMBLY_RANGE_KM = 10;
  */
 export const MAX_ROUND_PEOPLE = 1000;
 
-export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = async (app, { module: m, rounds, points, watch, feeds }) => {
+export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = async (app, { module: m, rounds, points, watch, feeds, quakeAlertsProblem = null }) => {
+  // Whether quakes can alert anyone at all: the module's screen says so when they cannot, and why.
+  app.get('/status', async (request) => {
+    m.require(request, 'read');
+    return { quakeAlerts: quakeAlertsProblem === null, problem: quakeAlertsProblem };
+  });
+
   app.get('/quakes', async (request) => {
     const { orgId } = m.require(request, 'read');
     // Quakes are public; whom they alerted is not: each org sees only whether it was alerted itself.

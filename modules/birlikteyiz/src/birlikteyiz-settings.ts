@@ -1,13 +1,15 @@
 // The module's settings as its code reads them (module.json's settings schema, defaults applied
 // by the hub before setup).
 
+import type { SettingsMigration } from '@unibos/module-api';
 import type { AlertLanguage } from './alert-wording.ts';
 
 export interface BirlikteyizSettings {
   minMagnitude: number;
   maxAgeMinutes: number;
   pollIntervalS: number;
-  regionMode: 'fleet' | 'radius' | 'polygon';
+  /** `none`: no region, so no quake alerts (what an unusable region saved before settings version 2 becomes). */
+  regionMode: 'fleet' | 'radius' | 'polygon' | 'none';
   radiusKm: number;
   centerLatitude?: number;
   centerLongitude?: number;
@@ -26,3 +28,32 @@ export interface BirlikteyizSettings {
 export function readSettings(raw: Readonly<Record<string, unknown>>): BirlikteyizSettings {
   return raw as unknown as BirlikteyizSettings;
 }
+
+/**
+ * What stops the module alerting of quakes, or null: `region_none`, no region is set (chosen, or a
+ * region saved unusable before version 2 that migrateSettings set to none). The module still runs
+ * (rounds by hand, SOS and "I am safe", assembly points) and says so in its log and its screen.
+ */
+export function quakeAlertsProblem(s: BirlikteyizSettings): { code: 'region_none' } | null {
+  return s.regionMode === 'none' ? { code: 'region_none' } : null;
+}
+
+/** Whether region settings can pick quakes out: a circle with its centre, a polygon of 3 corners or more. */
+function regionUsable(s: Record<string, unknown>): boolean {
+  if (s.regionMode === 'radius') return typeof s.centerLatitude === 'number' && typeof s.centerLongitude === 'number';
+  if (s.regionMode === 'polygon') return Array.isArray(s.polygon) && s.polygon.length >= 3;
+  return true;
+}
+
+/**
+ * The hub entry's settings migration (module.json's settings `version`). Version 2 refuses, when
+ * saved, a circle without a centre and a polygon of fewer than 3 corners; a hub may have saved
+ * such a region under version 1, when nothing checked it, and the hub would refuse to start the
+ * module with it (check-in rounds, SOS and all). Such a region becomes `none`: the module starts,
+ * alerts of no quake, and says why until a region is set; every other value stays as saved (the
+ * centre or corners the admin had begun are still there to complete).
+ */
+export const migrateSettings: SettingsMigration = (settings, fromVersion) => {
+  if (fromVersion < 2 && !regionUsable(settings)) return { ...settings, regionMode: 'none' };
+  return settings;
+};

@@ -38,6 +38,12 @@ export interface RoundNode {
    * at the time the hub heard it; the round shows both.
    */
   datedAt?: number | null;
+  /**
+   * The node's "I am safe" from before an aftershock that asked the round again (it went into the
+   * mesh with the question): no longer the node's answer (the node is waiting again), shown beside
+   * it ("safe at 16:20, before the M6.1 aftershock") until the node answers again. Rounds kept from before have none.
+   */
+  earlier?: { status: 'safe'; at: number; quake: { id: string; magnitude: number | null; timeMs: number } } | null;
 }
 
 export interface RoundPerson {
@@ -109,6 +115,11 @@ export interface CheckinRound {
    */
   revisedBelow?: { magnitude: number | null; minMagnitude: number } | null;
   closedReason?: RoundCloseReason | null;
+  /**
+   * An "I am safe" counts only from this time: the origin of the latest aftershock that asked the
+   * round again (a safe from before it says nothing of after it). An SOS counts from `answersSince`.
+   */
+  safeSince?: number | null;
 }
 
 export interface RoundNodeCandidate {
@@ -202,17 +213,43 @@ export class CheckinRounds {
     round.quakes = [...roundQuakes(round), quake];
     const since = Math.min(round.answersSince ?? round.openedAt - 60_000, quake.timeMs);
     round.answersSince = since;
-    for (const n of nodes) if (!round.nodes.some((x) => x.id === n.id)) round.nodes.push(this.roundNode(round.orgId, n, round.epicentre, since, nowMs));
+    for (const n of nodes) if (!round.nodes.some((x) => x.id === n.id)) round.nodes.push(this.roundNode(round.orgId, n, round.epicentre, since, nowMs, round.safeSince ?? since));
+    return this.save(round);
+  }
+
+  /**
+   * An aftershock asked the round's nodes again: a node's "I am safe" from before its origin time
+   * no longer counts (the ground shook again since; a rescuer must not pass someone who has not
+   * said they are safe after it). The node waits for a new answer, its earlier one kept beside it.
+   * Help stays help; an "I am safe" pressed after the aftershock struck, before a feed reported it, stays.
+   */
+  askedAgain(round: CheckinRound, quake: RoundQuake): CheckinRound {
+    round.safeSince = Math.max(round.safeSince ?? -Infinity, quake.timeMs);
+    for (const n of round.nodes) {
+      if (n.status !== 'safe' || (n.answeredAt !== null && n.answeredAt >= quake.timeMs)) continue;
+      // Pressed again since the aftershock struck (the round kept the first press's time): that one answers it.
+      const h = this.heardOf(round.orgId, n.id);
+      const again = h?.safeAt != null && h.safeHeardAt !== null ? answerTime('safe', h.safeAt, h.safeHeardAt, quake.timeMs) : null;
+      if (again) {
+        n.answeredAt = again.at;
+        n.datedAt = again.datedAt;
+        continue;
+      }
+      n.earlier = { status: 'safe', at: n.answeredAt ?? quake.timeMs, quake: { id: quake.id, magnitude: quake.magnitude, timeMs: quake.timeMs } };
+      n.status = 'waiting';
+      n.answeredAt = null;
+      n.datedAt = null;
+    }
     return this.save(round);
   }
 
   /** A node as a round opened at `nowMs` lists it: with the answer it gave since `since` (or an SOS still open), else waiting. */
-  private roundNode(orgId: string, n: RoundNodeCandidate, epicentre: CheckinRound['epicentre'], since: number, nowMs: number): RoundNode {
+  private roundNode(orgId: string, n: RoundNodeCandidate, epicentre: CheckinRound['epicentre'], since: number, nowMs: number, safeSince = since): RoundNode {
     const heard = this.heardOf(orgId, n.id);
     // An SOS from before the quake that no "I am safe" followed is still a call for help.
     const stillCalling = heard?.helpAt != null && heard.helpAt >= nowMs - SOS_STILL_OPEN_MS && (heard.safeAt === null || heard.safeAt < heard.helpAt);
     const help = heard?.helpAt != null && heard.helpHeardAt !== null ? (stillCalling ? { at: heard.helpAt, datedAt: null } : answerTime('needs_help', heard.helpAt, heard.helpHeardAt, since)) : null;
-    const safe = heard?.safeAt != null && heard.safeHeardAt !== null ? answerTime('safe', heard.safeAt, heard.safeHeardAt, since) : null;
+    const safe = heard?.safeAt != null && heard.safeHeardAt !== null ? answerTime('safe', heard.safeAt, heard.safeHeardAt, Math.max(since, safeSince)) : null;
     // Dated as strictly as a person's "I am safe": one from before the quake says nothing of after it.
     const automatic = heard?.autoAt != null && heard.autoHeardAt != null ? answerTime('automatic', heard.autoAt, heard.autoHeardAt, since) : null;
     const answer = help ?? safe ?? automatic;
@@ -313,13 +350,17 @@ export class CheckinRounds {
    */
   nodeAnswered(round: CheckinRound, nodeId: string, status: NodeAnswer, atMs: number, heardAtMs = atMs): boolean {
     const n = round.nodes.find((x) => x.id === nodeId);
-    const answer = answerTime(status, atMs, heardAtMs, round.answersSince ?? round.openedAt - 60_000);
+    const since = round.answersSince ?? round.openedAt - 60_000;
+    // An "I am safe" from before an aftershock that asked again does not answer it (see askedAgain).
+    const answer = answerTime(status, atMs, heardAtMs, status === 'safe' ? Math.max(since, round.safeSince ?? -Infinity) : since);
     if (!n || !answer) return false;
     // An answer only replaces a weaker one: help stays until an admin checks the node in, a person's safe is not undone by the node's automatic answer.
     if (RANK[status] <= RANK[n.status]) return false;
     n.status = status;
     n.answeredAt = answer.at;
     n.datedAt = answer.datedAt;
+    // A person answered again: the answer from before the aftershock is history (an automatic answer is no person's, it stays shown).
+    if (status !== 'automatic') n.earlier = null;
     this.save(round);
     return true;
   }
@@ -331,6 +372,7 @@ export class CheckinRounds {
       if (n) {
         n.status = c.status;
         n.answeredAt = c.atMs;
+        n.earlier = null;
       }
     }
     if (c.person) {
@@ -346,6 +388,29 @@ export class CheckinRounds {
   close(round: CheckinRound, nowMs: number, reason: RoundCloseReason | null = null): CheckinRound {
     round.closedAt = nowMs;
     round.closedReason = reason;
+    return this.save(round);
+  }
+
+  /**
+   * Rounds closed because their quakes were revised below the alert magnitude that would still be
+   * open on their own time: a later upward revision back over it opens them again.
+   */
+  closedAsRevisedBelow(orgId: string, nowMs: number): CheckinRound[] {
+    return this.rounds
+      .list(orgId, { sinceMs: nowMs - MAX_ROUND_MS - 60_000, limit: 10_000 })
+      .map((d) => d.doc)
+      .filter((r) => r.closedAt !== null && r.closedReason === 'revised_below_threshold' && r.closesAt > nowMs);
+  }
+
+  /**
+   * Opens a round closed as revised below the alert magnitude again (its quake was revised back
+   * over it): every answer and check-in it had stays, and it is open at least `durationMs` more.
+   */
+  reopen(round: CheckinRound, nowMs: number, durationMs: number): CheckinRound {
+    round.closedAt = null;
+    round.closedReason = null;
+    round.revisedBelow = null;
+    round.closesAt = Math.max(round.closesAt, nowMs + durationMs);
     return this.save(round);
   }
 

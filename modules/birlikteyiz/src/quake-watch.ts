@@ -12,6 +12,10 @@ import { distanceKm, insidePolygon } from './geo.ts';
 import { QuakeDedup, type QuakeEvent } from './quake-dedup.ts';
 import type { BirlikteyizSettings } from './birlikteyiz-settings.ts';
 import { quakePlaces, wording, type Wording } from './alert-wording.ts';
+import { aftershockZoneKm, strongEnoughToTell } from './aftershock-rule.ts';
+import { AlertSequences, type AlertSequence } from './alert-sequences.ts';
+
+export { AFTERSHOCK_ALERT_WITHIN, AFTERSHOCK_ALWAYS_ALERT, aftershockZoneKm } from './aftershock-rule.ts';
 
 /** Rounds opened by hand open at once in one org, at most (see openRound). */
 export const MAX_OPEN_MANUAL_ROUNDS = 3;
@@ -22,47 +26,27 @@ const DEDUP_MEMORY_MS = 86_400_000;
 /** The most documents the hub's store lists at once. */
 const MAX_RELOADED_QUAKES = 10_000;
 
-/**
- * How far from a main shock an aftershock is looked for, by the main shock's magnitude: Gardner and
- * Knopoff's (1974) window, the one seismologists decluster catalogues with (M4: 30 km, M6: 53 km,
- * M7.8: 89 km). Its time window (days to years) is longer than any round: an open round is the time window.
- */
-export function aftershockZoneKm(magnitude: number): number {
-  return 10 ** (0.1238 * magnitude + 0.983);
-}
-
-/**
- * An aftershock goes into the mesh (and asks again) when it is at most this much smaller than the
- * strongest quake the round told the mesh of. Båth's law: a sequence's strongest aftershock is
- * typically 1.2 below the main shock, so the few big ones go out and the burst of smaller ones
- * (felt, listed in the round) does not fill the air.
- */
-export const AFTERSHOCK_ALERT_WITHIN = 1.0;
-
-/**
- * An aftershock this strong goes into the mesh whatever came before it: an M6.7 eleven minutes
- * after an M7.8 (Kahramanmaraş, 2023) is 1.1 below it and brings down what the first one cracked.
- */
-export const AFTERSHOCK_ALWAYS_ALERT = 6.0;
-
 /** A magnitude revised up by this much or more over what the mesh was told sends an updated alert. */
 export const REVISED_UP_ALERT_STEP = 0.5;
 
 export interface StoredQuake extends QuakeEvent {
   /** Why it did or did not become an alert. */
-  verdict: 'alert' | 'too_small' | 'too_old' | 'outside_region';
+  verdict: 'alert' | 'too_small' | 'too_old' | 'outside_region' | 'no_region';
   alertedOrgs: string[];
   /**
-   * Orgs in which it joined an open round as an aftershock instead of opening its own, and whether
-   * it went into that org's mesh. Each org sees only its own (GET /quakes).
+   * Orgs in which it joined an open round as an aftershock instead of opening its own (with
+   * check-in rounds off, `roundId` null: an alert sequence), and whether it went into that org's
+   * mesh. Each org sees only its own (GET /quakes).
    */
-  aftershockIn?: Array<{ orgId: string; roundId: string; mainQuakeId: string; sentToMesh: boolean }>;
+  aftershockIn?: Array<{ orgId: string; roundId: string | null; mainQuakeId: string; sentToMesh: boolean }>;
 }
 
 export class QuakeWatch {
   private readonly dedup = new QuakeDedup(DEDUP_MEMORY_MS);
   /** What goes into the mesh, in the module's language. */
   private readonly words: Wording;
+  /** With check-in rounds off: what each org's mesh was told of lately, for the aftershock rule. */
+  private readonly sequences: AlertSequences;
 
   constructor(
     private readonly m: ModuleContext,
@@ -70,6 +54,7 @@ export class QuakeWatch {
     private readonly rounds: CheckinRounds,
   ) {
     this.words = wording(settings.language);
+    this.sequences = new AlertSequences(m.store.collection<AlertSequence>('alert_sequences'));
     // What was reported before a restart is not news: the feeds still list it for an hour or a day.
     // Every quake stored within the dedup's memory comes back (by time, not the last few hundred: a
     // swarm fills one Kandilli page with 500); a quake is stored after it happened, so those
@@ -129,6 +114,7 @@ export class QuakeWatch {
     if (e.magnitude === null || e.magnitude < this.settings.minMagnitude) return 'too_small';
     if (now - e.timeMs > this.settings.maxAgeMinutes * 60_000) return 'too_old';
     const s = this.settings;
+    if (s.regionMode === 'none') return 'no_region';
     if (s.regionMode === 'polygon') return s.polygon.length >= 3 && insidePolygon(e, s.polygon as Array<[number, number]>) ? 'alert' : 'outside_region';
     if (s.regionMode === 'radius') return s.centerLatitude !== undefined && s.centerLongitude !== undefined && distanceKm(e, { latitude: s.centerLatitude, longitude: s.centerLongitude }) <= s.radiusKm ? 'alert' : 'outside_region';
     return 'alert';
@@ -165,6 +151,8 @@ export class QuakeWatch {
     const nodesInRange = inRange.map((n) => ({ id: n.id, name: n.name, distanceKm: n.position ? Math.round(distanceKm(n.position, e) * 10) / 10 : null, latitude: n.position?.latitude ?? null, longitude: n.position?.longitude ?? null }));
     const main = this.settings.checkInRounds ? this.openRoundNear(orgId, e) : null;
     if (main) return this.aftershock(main, e, inRange, nodesInRange);
+    const sequence = this.settings.checkInRounds ? null : this.sequences.near(orgId, e, this.m.now());
+    if (sequence) return this.aftershockWithoutRound(sequence, e, nodesInRange);
     let round = null;
     if (this.settings.checkInRounds && inRange.length > 0) {
       round = this.rounds.open({ orgId, id: randomUUID(), title: this.words.quakeTitle(e), quakeId: e.id, epicentre: { latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place, places: quakePlaces(e.place) }, radiusKm: this.settings.radiusKm, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes: inRange, answersSinceMs: e.timeMs, quake: roundQuake(e) });
@@ -173,10 +161,29 @@ export class QuakeWatch {
     if (round) {
       if (this.ask(round, { level: 'EARTHQUAKE', text: this.words.quake(e, true), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) })) this.sent(round, e.id, e.magnitude);
       this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_OPENED, { round });
-    } else if (this.settings.meshAlerts) {
-      this.broadcast(orgId, { level: 'EARTHQUAKE', text: this.words.quake(e, false), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) });
+    } else {
+      const sent = this.settings.meshAlerts && this.broadcast(orgId, { level: 'EARTHQUAKE', text: this.words.quake(e, false), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) }).id !== null;
+      // No round for its aftershocks to join: the sequence holds what the mesh was told, for the same rule.
+      if (!this.settings.checkInRounds) this.sequences.start(orgId, { ...roundQuake(e), sentMagnitude: sent ? e.magnitude : null }, this.m.now(), this.settings.roundMinutes * 60_000);
     }
     return null;
+  }
+
+  /**
+   * With check-in rounds off, a quake near one the org's mesh was told of lately follows the same
+   * aftershock rule as in a round (AFTERSHOCK_ALERT_WITHIN of what the mesh was told, or
+   * AFTERSHOCK_ALWAYS_ALERT): a strong one alerts the admins and the mesh, a smaller one is only
+   * listed in the quake list.
+   */
+  private aftershockWithoutRound(seq: AlertSequence, e: QuakeEvent, nodesInRange: unknown[]): NonNullable<StoredQuake['aftershockIn']>[number] {
+    const loud = strongEnoughToTell(seq.quakes, e.magnitude);
+    let sentToMesh = false;
+    if (loud) {
+      this.m.events.publish(seq.orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange, roundId: null, aftershockOf: seq.id });
+      sentToMesh = this.settings.meshAlerts && this.broadcast(seq.orgId, { level: 'EARTHQUAKE', text: this.words.quake(e, false), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) }).id !== null;
+    }
+    this.sequences.add(seq, { ...roundQuake(e), sentMagnitude: sentToMesh ? e.magnitude : null }, this.m.now(), this.settings.roundMinutes * 60_000);
+    return { orgId: seq.orgId, roundId: null, mainQuakeId: seq.id, sentToMesh };
   }
 
   /**
@@ -213,6 +220,8 @@ export class QuakeWatch {
     if (loud) {
       this.m.events.publish(round.orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange, roundId: round.id, aftershockOf: round.quakeId });
       sentToMesh = this.askAgain(round, e.id, e.magnitude, this.words.quake(e, true));
+      // Asked again: an "I am safe" from before this aftershock is no longer an answer.
+      if (sentToMesh) this.rounds.askedAgain(round, roundQuake(e));
     }
     this.m.events.publish(round.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round: this.rounds.save(round) });
     return { orgId: round.orgId, roundId: round.id, mainQuakeId: round.quakeId!, sentToMesh };
@@ -263,16 +272,23 @@ export class QuakeWatch {
   private magnitudeChanged(orgIds: string[], e: QuakeEvent): void {
     const now = this.m.now();
     for (const orgId of orgIds) {
-      for (const round of this.rounds.unclosed(orgId, now)) {
+      for (const round of [...this.rounds.unclosed(orgId, now), ...this.rounds.closedAsRevisedBelow(orgId, now)]) {
         const quakes = roundQuakes(round);
         const mine = quakes.find((q) => q.id === e.id);
         if (!mine) continue;
         const wasTold = mine.sentMagnitude;
         round.quakes = quakes.map((q) => (q.id === e.id ? { ...q, magnitude: e.magnitude } : q));
         this.headline(round);
+        if (round.closedAt !== null) {
+          this.revisedAfterClosing(round, e, wasTold);
+          continue;
+        }
         if (e.magnitude !== null && round.closedAt === null && round.closesAt > now) {
           const worthTelling = wasTold !== null ? e.magnitude >= wasTold + REVISED_UP_ALERT_STEP - 1e-9 : e.magnitude >= this.settings.minMagnitude && strongEnoughToTell(round.quakes.filter((q) => q.id !== e.id), e.magnitude);
-          if (worthTelling) this.askAgain(round, e.id, e.magnitude, wasTold !== null ? this.words.quakeRevised(e, wasTold) : this.words.quake(e, true));
+          const asked = worthTelling && this.askAgain(round, e.id, e.magnitude, wasTold !== null ? this.words.quakeRevised(e, wasTold) : this.words.quake(e, true));
+          // An aftershock not sent before, revised up into the band that goes out: it asks again as one sent at once would have.
+          const aftershock = round.quakes.find((q) => q.id === e.id);
+          if (asked && wasTold === null && round.quakes[0]!.id !== e.id && aftershock) this.rounds.askedAgain(round, aftershock);
         }
         const magnitudes = round.quakes.map((q) => q.magnitude);
         const below = magnitudes.every((m) => m !== null && m < this.settings.minMagnitude);
@@ -282,6 +298,28 @@ export class QuakeWatch {
         else this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round });
       }
     }
+  }
+
+  /**
+   * A round closed because its quakes were revised below the alert magnitude, one of them revised
+   * again: back at or over the alert magnitude, the round opens again with every answer it had
+   * (people were told of a quake, then nothing: they are alerted and asked again, the admins' banner
+   * rises again); still below, it only takes the new figure.
+   */
+  private revisedAfterClosing(round: CheckinRound, e: QuakeEvent, wasTold: number | null): void {
+    const magnitudes = roundQuakes(round).map((q) => q.magnitude);
+    if (magnitudes.every((m) => m === null || m < this.settings.minMagnitude)) {
+      round.revisedBelow = { magnitude: Math.max(...magnitudes.map((m) => m ?? -Infinity)), minMagnitude: this.settings.minMagnitude };
+      this.m.events.publish(round.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round: this.rounds.save(round) });
+      return;
+    }
+    this.rounds.reopen(round, this.m.now(), this.settings.roundMinutes * 60_000);
+    const nodesInRange = round.nodes.map((n) => ({ id: n.id, name: n.name, distanceKm: n.distanceKm, latitude: n.latitude, longitude: n.longitude }));
+    this.m.events.publish(round.orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange, roundId: round.id, revisedFrom: wasTold });
+    // "Revised from" only when the mesh was told another figure (back to the same one, it is the alert again).
+    const revised = wasTold !== null && e.magnitude !== null && Math.abs(e.magnitude - wasTold) >= 0.05;
+    this.askAgain(round, e.id, e.magnitude, revised ? this.words.quakeRevised(e, wasTold) : this.words.quake(e, true));
+    this.m.events.publish(round.orgId, BIRLIKTEYIZ_EVENT.ROUND_OPENED, { round: this.rounds.save(round) });
   }
 
   /**
@@ -316,17 +354,4 @@ export class QuakeWatch {
 /** A quake as its round lists it (not told to the mesh yet). */
 function roundQuake(e: QuakeEvent): RoundQuake {
   return { id: e.id, timeMs: e.timeMs, latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place, places: quakePlaces(e.place), sentMagnitude: null };
-}
-
-/**
- * Whether a quake joining a round's `others` is strong enough to go into the mesh: AFTERSHOCK_ALWAYS_ALERT
- * or more, or within AFTERSHOCK_ALERT_WITHIN of the strongest the mesh was told of (of the
- * strongest listed when none was told: mesh alerts off, no gateway then).
- */
-function strongEnoughToTell(others: RoundQuake[], magnitude: number | null): boolean {
-  if (magnitude === null) return false;
-  if (magnitude >= AFTERSHOCK_ALWAYS_ALERT) return true;
-  const told = others.map((q) => q.sentMagnitude).filter((m): m is number => m !== null);
-  const reference = told.length ? told : others.map((q) => q.magnitude).filter((m): m is number => m !== null);
-  return reference.length === 0 || magnitude >= Math.max(...reference) - AFTERSHOCK_ALERT_WITHIN - 1e-9;
 }

@@ -128,3 +128,79 @@ test('an aftershock of M6 or more goes into the mesh even when it is more than 1
   assert.deepEqual(open[0]!.quakes!.map((q) => [q.magnitude, q.sentMagnitude]), [[7.8, 7.8], [6.7, 6.7], [5.5, null]], 'the M6.7 went out, the M5.5 did not');
   assert.equal(hub.alerts().length, 2, 'the main shock and the M6.7 into the mesh');
 });
+
+test('after a big aftershock asks again, an "I am safe" from before it no longer counts: the node waits for a new answer, its earlier one shown; an SOS stays', async (t) => {
+  const hub = await feedHub(NODES, { radiusKm: 30 });
+  t.after(() => hub.close());
+  const mainAt = NOW - 3 * 60_000;
+  hub.feed.push({ id: 'us-main', ...MAIN, depthKm: 10, magnitude: 6.2, timeMs: mainAt, place: '5 km S of Pazarcik, Turkey' });
+  await hub.poll();
+  // After the main shock: two people press "I am safe", one holds SOS.
+  hub.at(NOW + 30_000);
+  hub.frame('centre', 'SAFE');
+  hub.frame('west', 'SAFE');
+  hub.frame('east', 'SOS', 21);
+  // A small aftershock (not sent to the nodes) changes nothing.
+  hub.at(NOW + 5 * 60_000);
+  hub.feed.push({ id: 'us-small', latitude: 37.32, longitude: 36.98, depthKm: 8, magnitude: 4.6, timeMs: NOW + 4 * 60_000, place: 'Pazarcik' });
+  await hub.poll();
+  assert.equal((await hub.rounds())[0]!.counts.safe, 2, 'an aftershock nobody was asked about leaves the answers as they are');
+
+  // The M5.8 aftershock strikes at +19 min; "west" presses "I am safe" again as it shakes, before any feed has it.
+  const afterAt = NOW + 19 * 60_000;
+  hub.at(afterAt + 20_000);
+  hub.frame('west', 'SAFE');
+  hub.at(NOW + 20 * 60_000);
+  hub.feed.push({ id: 'us-big', latitude: 37.35, longitude: 37.1, depthKm: 9, magnitude: 5.8, timeMs: afterAt, place: '8 km N of Pazarcik, Turkey' });
+  await hub.poll();
+  assert.equal(hub.alerts().length, 2, 'the aftershock went into the mesh with the question');
+  let [round] = (await hub.rounds()) as [CheckinRound];
+  const byId = (id: string) => round.nodes.find((n) => n.id === id)!;
+  assert.equal(byId('centre').status, 'waiting', 'the "I am safe" from before the aftershock no longer counts');
+  assert.equal(byId('centre').answeredAt, null);
+  assert.deepEqual(byId('centre').earlier, { status: 'safe', at: NOW + 30_000, quake: { id: 'usgs:us-big', magnitude: 5.8, timeMs: afterAt } }, 'the earlier answer is kept, with the aftershock it came before');
+  assert.equal(byId('west').status, 'safe', 'one pressed after the aftershock struck still counts');
+  assert.equal(byId('east').status, 'needs_help', 'an SOS stays');
+  assert.deepEqual(round.counts, { safe: 1, needsHelp: 1, waiting: 1, automatic: 0 });
+  assert.equal(round.safeSince, afterAt);
+
+  // A gateway's backlog delivers the "I am safe" "centre" pressed before the aftershock: not an answer to it.
+  hub.at(NOW + 21 * 60_000);
+  hub.frame('centre', 'SAFE', undefined, { datedAt: NOW + 60_000 });
+  [round] = (await hub.rounds()) as [CheckinRound];
+  assert.equal(byId('centre').status, 'waiting');
+  // The person answers the new question: safe again, now counted.
+  hub.at(NOW + 22 * 60_000);
+  hub.frame('centre', 'SAFE');
+  [round] = (await hub.rounds()) as [CheckinRound];
+  assert.equal(byId('centre').status, 'safe');
+  assert.equal(byId('centre').answeredAt, NOW + 22 * 60_000);
+  assert.equal(byId('centre').earlier, null);
+  assert.deepEqual(round.counts, { safe: 2, needsHelp: 1, waiting: 0, automatic: 0 });
+});
+
+test('with check-in rounds off, aftershocks follow the same rule: a burst of smaller ones is only listed, one within 1.0 of what the mesh was told (or M6 or more) goes out', async (t) => {
+  const hub = await feedHub([...NODES, node('izmir', 38.42, 27.14)], { radiusKm: 30, checkInRounds: false });
+  t.after(() => hub.close());
+  hub.feed.push({ id: 'us-main', ...MAIN, depthKm: 10, magnitude: 6.0, timeMs: NOW - 60_000, place: 'Pazarcik' });
+  await hub.poll();
+  assert.equal(hub.alerts().length, 1, 'the main shock goes into the mesh');
+  // Ten aftershocks of M4.1 to M4.9 over twenty minutes, each within the zone (M6.0: 53 km).
+  for (let i = 0; i < 10; i++) {
+    hub.at(NOW + i * 120_000);
+    hub.feed.push({ id: `us-small${i}`, latitude: MAIN.latitude + (i % 3) * 0.1, longitude: MAIN.longitude - (i % 4) * 0.1, depthKm: 7, magnitude: 4.1 + i * 0.09, timeMs: NOW + i * 120_000 - 30_000, place: 'Pazarcik' });
+    await hub.poll();
+  }
+  assert.equal(hub.alerts().length, 1, 'not ten aftershocks into the mesh');
+  assert.equal(hub.published.filter((p) => p.type === 'module.birlikteyiz.quake').length, 1, "nor ten banners on the admins' screens");
+  const quakes = (await hub.call<{ quakes: StoredQuake[] }>('GET', '/quakes')).body.quakes;
+  assert.deepEqual(quakes.find((q) => q.id === 'usgs:us-small9')!.aftershockIn, [{ orgId: 'orgA', roundId: null, mainQuakeId: 'usgs:us-main', sentToMesh: false }], 'the quake list says it was an aftershock, not sent');
+  // An M5.2 (within 1.0 of the M6.0 the mesh was told) goes out; so does İzmir's own quake, far away.
+  hub.at(NOW + 21 * 60_000);
+  hub.feed.push({ id: 'us-big', latitude: 37.35, longitude: 37.1, depthKm: 9, magnitude: 5.2, timeMs: NOW + 20 * 60_000, place: '8 km N of Pazarcik, Turkey' });
+  hub.feed.push({ id: 'us-izmir', latitude: 38.4, longitude: 27.2, depthKm: 12, magnitude: 4.6, timeMs: NOW + 20 * 60_000, place: 'Izmir' });
+  await hub.poll();
+  assert.equal(hub.alerts().length, 3, 'the strong aftershock and the İzmir quake');
+  assert.match(hub.alerts()[1]!, /^M5\.2 8 km N of Pazarcik/);
+  assert.equal((await hub.rounds()).length, 0, 'no rounds: they are off');
+});

@@ -63,3 +63,24 @@ for (const [name, region] of REGIONS) {
     assert.deepEqual([...new Set(f.sent.map((s) => s.orgId))], ['nowhere'], 'the alert goes into its mesh');
   });
 }
+
+test('a region saved unusable before version 2 becomes "none": the module alerts of no quake and says why, every other setting kept', async (t) => {
+  const { migrateSettings } = await import('../src/birlikteyiz-plugin.ts');
+  const v1 = { regionMode: 'radius', radiusKm: 80, centerLatitude: 37.5, minMagnitude: 4.5 };
+  const migrated = migrateSettings(v1, 1, 2);
+  assert.deepEqual(migrated, { ...v1, regionMode: 'none' });
+  assert.equal(refused(migrated), 'accepted', 'what the hub starts the module with');
+  assert.deepEqual(migrateSettings({ regionMode: 'polygon', polygon: [[37, 36], [38, 37]] }, 1, 2).regionMode, 'none');
+  for (const usable of [{ regionMode: 'fleet' }, { regionMode: 'radius', centerLatitude: 37.5, centerLongitude: 36.9 }, { regionMode: 'polygon', polygon: [[37, 36], [38, 37], [37, 38]] }]) assert.deepEqual(migrateSettings(usable, 1, 2), usable);
+
+  const { feedHub } = await import('./support/feed-hub.ts');
+  const hub = await feedHub([node('n1', 37.3, 37.05)], { regionMode: 'none' });
+  t.after(() => hub.close());
+  assert.deepEqual((await hub.call('GET', '/status')).body, { quakeAlerts: false, problem: { code: 'region_none' } });
+  hub.feed.push({ id: 'us-q', latitude: 37.2, longitude: 37.0, depthKm: 8, magnitude: 5.6, timeMs: NOW - 120_000, place: 'Pazarcik' });
+  await hub.poll();
+  assert.deepEqual(hub.alerts(), [], 'no quake alert into the mesh');
+  assert.equal((await hub.rounds()).length, 0);
+  assert.equal((await hub.call<{ quakes: Array<{ verdict: string }> }>('GET', '/quakes')).body.quakes[0]!.verdict, 'no_region', 'the quake list says why it alerted nobody');
+  assert.equal((await hub.call('POST', '/rounds', { title: 'Drill' })).status, 201, 'rounds by hand still open');
+});

@@ -88,3 +88,48 @@ test('in Turkish the updated alert says which magnitude it corrects, and fits it
   assert.ok(text.endsWith('… (12 km KB) 14:57 TSİ. Güvende misiniz? Bir kez basın: güvendeyim. Basılı tutun: yardım lazım.'), text);
   assert.ok(new TextEncoder().encode(text).length <= MESH_ALERT_TEXT_MAX_BYTES);
 });
+
+test('a quake revised below the alert magnitude, then back over it, opens its closed round again: alerted and asked again, every answer kept', async (t) => {
+  const hub = await feedHub([node('n1', 37.3, 37.0), node('n2', 37.35, 37.05), node('n3', 37.25, 36.95)]);
+  t.after(() => hub.close());
+  hub.feed.push({ id: 'us-back', latitude: 37.3, longitude: 37.02, depthKm: 10, magnitude: 4.2, timeMs: Date.UTC(2026, 11, 5, 11, 57), place: '12 km NW of Elbistan, Turkey' });
+  await hub.poll();
+  const [opened] = await hub.rounds();
+  hub.at(NOW + 60_000);
+  hub.frame('n1', 'SAFE');
+  assert.equal((await hub.call('POST', `/rounds/${opened!.id}/checkins`, { person: 'Ayşe Yılmaz', status: 'safe' })).status, 200);
+
+  // Reviewed down to M3.8: nobody needs help, the round closes.
+  hub.at(NOW + 5 * 60_000);
+  hub.feed[0] = { ...hub.feed[0]!, magnitude: 3.8 };
+  await hub.poll();
+  assert.equal((await hub.rounds())[0]!.closedReason, 'revised_below_threshold');
+
+  // Another review: M4.4, over the alert magnitude again. The emergency is back.
+  hub.at(NOW + 9 * 60_000);
+  hub.feed[0] = { ...hub.feed[0]!, magnitude: 4.4 };
+  await hub.poll();
+  const [round] = await hub.rounds();
+  assert.equal(round!.id, opened!.id, 'the same round, not a new one');
+  assert.equal(round!.closedAt, null, 'open again');
+  assert.equal(round!.closedReason, null);
+  assert.equal(round!.revisedBelow, null, 'no longer says the quake is below the alert magnitude');
+  assert.match(round!.title, /^M4\.4 /);
+  assert.equal(round!.closesAt, NOW + 9 * 60_000 + 60 * 60_000, 'open another roundMinutes for the answers');
+  assert.deepEqual(hub.alerts(), [
+    'M4.2 12 km NW of Elbistan, Turkey 11:57 UTC. Are you safe? Press once: safe. Hold: need help.',
+    'M4.4 (revised from M4.2) 12 km NW of Elbistan, Turkey 11:57 UTC. Are you safe? Press once: safe. Hold: need help.',
+  ], 'the nodes are alerted and asked again');
+  assert.equal(round!.nodes.find((n) => n.id === 'n1')!.status, 'safe', 'the answer given before stays');
+  assert.deepEqual(round!.people.map((p) => [p.name, p.status]), [['Ayşe Yılmaz', 'safe']], 'and so does the person checked in');
+  assert.deepEqual(round!.counts, { safe: 2, needsHelp: 0, waiting: 2, automatic: 0 });
+  const banner = hub.published.filter((p) => p.type === 'module.birlikteyiz.quake').at(-1)!;
+  assert.equal(banner.data.quake.magnitude, 4.4, "the admins' quake banner rises again, with the current figure");
+  assert.equal(banner.data.roundId, round!.id);
+  assert.equal(hub.published.filter((p) => p.type === 'module.birlikteyiz.round_opened' && p.data.round.id === round!.id).at(-1)!.data.round.closedAt, null, "the admins' screens hear it opened again");
+
+  // Answers keep coming into it.
+  hub.at(NOW + 10 * 60_000);
+  hub.frame('n2', 'SOS', 7);
+  assert.equal((await hub.rounds())[0]!.counts.needsHelp, 1);
+});

@@ -40,6 +40,16 @@ const countsLine = (c, withHelp) =>
   ]
     .filter(Boolean)
     .join(' · ');
+/**
+ * The check-in table on a phone: the distance under the node's name, its own column hidden, so the
+ * table fits 360 px (four columns made "Answered" scroll out of the frame); wider, a column of its own.
+ */
+const CHECKIN_TABLE_CSS = `
+.checkin-table .checkin-distance { display: none; font-size: 0.85em; opacity: 0.8; }
+@media (max-width: 520px) {
+  .checkin-table .checkin-col-distance { display: none; }
+  .checkin-table .checkin-distance { display: block; }
+}`;
 /** The epicentre's ring and the check-in area's dashed circle. */
 const EPICENTRE_COLOR = '#cf222e';
 /**
@@ -61,7 +71,7 @@ const NAME_SPOTS = [
 /** @type {Record<string, () => string>} */
 const FEED_LABEL = { waiting: () => t('waiting for the first poll'), ok: () => t('working'), unreachable: () => t('unreachable'), error: () => t('error') };
 /** @type {Record<string, () => string>} */
-const VERDICT_LABEL = { alert: () => t('alerted the nodes'), too_small: () => t('below the alert magnitude'), too_old: () => t('too old to alert'), outside_region: () => t('outside the region') };
+const VERDICT_LABEL = { alert: () => t('alerted the nodes'), too_small: () => t('below the alert magnitude'), too_old: () => t('too old to alert'), outside_region: () => t('outside the region'), no_region: () => t('not alerted: no region is set') };
 
 /** "M5.6" ("M5,6" in Turkish), "M?" when the feed gave no magnitude. @param {number | null} m */
 const magnitude = (m) => (m === null ? 'M?' : `M${formatNumber(m, { minimumFractionDigits: 1, maximumFractionDigits: 1 })}`);
@@ -106,6 +116,36 @@ export function notices(ctx) {
       ctx.notify(text, 'alert', key, link());
     }
   };
+  /**
+   * The quake banners raised on this page, by quake id: the figure the banner first gave (or the
+   * one the mesh was told, for a quake alerted again), the one it gives now, its place and nodes.
+   * A revision (a feed's reviewed figure, up or down) changes the banner's figure and says so.
+   * @type {Map<string, { first: number | null, magnitude: number | null, quake: any, count: number }>}
+   */
+  const quakeShown = new Map();
+  /** @param {string} id */
+  const showQuake = (id) => {
+    const b = quakeShown.get(id);
+    if (!b) return;
+    const { quake, count } = b;
+    const revised = b.first !== null && b.magnitude !== null && Math.abs(b.magnitude - b.first) >= 0.05;
+    const text =
+      b.magnitude === null
+        ? t({ one: 'Earthquake: {place}. {count} node in range.', other: 'Earthquake: {place}. {count} nodes in range.' }, { place: placeOf(quake), count })
+        : revised
+          ? t({ one: 'Earthquake {magnitude} (revised from {from}): {place}. {count} node in range.', other: 'Earthquake {magnitude} (revised from {from}): {place}. {count} nodes in range.' }, { magnitude: magnitude(b.magnitude), from: magnitude(b.first), place: placeOf(quake), count })
+          : t({ one: 'Earthquake {magnitude}: {place}. {count} node in range.', other: 'Earthquake {magnitude}: {place}. {count} nodes in range.' }, { magnitude: magnitude(b.magnitude), place: placeOf(quake), count });
+    ctx.notify(text, 'alert', `quake:${id}`, link());
+  };
+  /** A round's quakes as it has them now: a banner raised for one of them takes its current figure. @param {any} round */
+  const reviseQuakes = (round) => {
+    for (const q of round.quakes ?? []) {
+      const b = quakeShown.get(q.id);
+      if (!b || q.magnitude === b.magnitude) continue;
+      b.magnitude = q.magnitude;
+      showQuake(q.id);
+    }
+  };
   let stopped = false;
   // Those already waiting for help when the page opens.
   ctx.api
@@ -119,16 +159,16 @@ export function notices(ctx) {
     const ev = /** @type {CustomEvent} */ (e).detail;
     if (ev?.type === 'module.birlikteyiz.round_updated' || ev?.type === 'module.birlikteyiz.round_closed') {
       heard.add(ev.data.round.id);
+      reviseQuakes(ev.data.round);
       return showHelp(ev.data.round);
     }
+    if (ev?.type === 'module.birlikteyiz.round_opened') return reviseQuakes(ev.data.round);
     if (ev?.type !== 'module.birlikteyiz.quake') return;
     const { quake } = ev.data;
-    const count = ev.data.nodesInRange.length;
-    const text =
-      quake.magnitude === null
-        ? t({ one: 'Earthquake: {place}. {count} node in range.', other: 'Earthquake: {place}. {count} nodes in range.' }, { place: placeOf(quake), count })
-        : t({ one: 'Earthquake {magnitude}: {place}. {count} node in range.', other: 'Earthquake {magnitude}: {place}. {count} nodes in range.' }, { magnitude: magnitude(quake.magnitude), place: placeOf(quake), count });
-    ctx.notify(text, 'alert', `quake:${quake.id}`, link());
+    // Alerted again after a revision (`revisedFrom`: what the mesh was told), or again on this page: said as revised from the first figure.
+    const first = typeof ev.data.revisedFrom === 'number' ? ev.data.revisedFrom : (quakeShown.get(quake.id)?.first ?? quake.magnitude);
+    quakeShown.set(quake.id, { first, magnitude: quake.magnitude, quake, count: ev.data.nodesInRange.length });
+    showQuake(quake.id);
   };
   ctx.stream.addEventListener('event', onEvent);
   return {
@@ -188,6 +228,8 @@ export function mount(root, ctx) {
   const { api, stream, base } = ctx;
   const feeds = h('ul', { class: 'feeds', 'aria-label': t('Quake feeds') });
   const quakes = h('ul', { class: 'quakes', 'aria-label': t('Recent quakes') });
+  // Why no quake alerts anyone (a settings problem), while there is one: rounds by hand, SOS and assembly points still work.
+  const alertsOff = h('p', { class: 'module-error quake-alerts-off', role: 'note', hidden: true });
   // Where a link to the round (#/modules/birlikteyiz/round, from the map) lands; clear of the hub's sticky top bar.
   const roundHeading = h('h3', {}, t('Check-in round'));
   // Every open round, those with someone needing help first: a newer round (another quake) never
@@ -197,7 +239,8 @@ export function mount(root, ctx) {
   const roundHead = h('div', { class: 'round-head' });
   const roundBody = h('tbody');
   const columns = [t('Node'), t('Distance'), t('Status'), t('Answered')];
-  const roundTable = h('table', { class: 'data-table', 'aria-label': t('Check-in round') }, h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))), roundBody);
+  // On a phone the distance goes under the node's name instead of a column of its own (CHECKIN_TABLE_CSS).
+  const roundTable = h('table', { class: 'data-table checkin-table', 'aria-label': t('Check-in round') }, h('thead', {}, h('tr', {}, columns.map((c, i) => h('th', { scope: 'col', class: i === 1 ? 'checkin-col-distance' : null }, c)))), roundBody);
   // Until a round exists there is nothing to list, map or check people into: the empty state says
   // so instead of an empty table and a map of the whole world (renderRound shows them with a round).
   const roundWrap = h('div', { class: 'table-wrap', hidden: true }, roundTable);
@@ -220,7 +263,9 @@ export function mount(root, ctx) {
   personForm.hidden = true;
   replace(
     root,
+    h('style', {}, CHECKIN_TABLE_CSS),
     h('h2', {}, t('Birlikteyiz: earthquakes and check-ins')),
+    alertsOff,
     h('h3', {}, t('Feeds')),
     feeds,
     h('h3', {}, t('Quakes')),
@@ -257,7 +302,9 @@ export function mount(root, ctx) {
   let baseMap = null;
 
   const load = async () => {
-    const [f, q, r, p] = await Promise.all([api.get(`${base}/feeds`), api.get(`${base}/quakes`), api.get(`${base}/rounds`), api.get(`${base}/assembly-points`)]);
+    const [f, q, r, p, s] = await Promise.all([api.get(`${base}/feeds`), api.get(`${base}/quakes`), api.get(`${base}/rounds`), api.get(`${base}/assembly-points`), api.get(`${base}/status`)]);
+    alertsOff.hidden = s.quakeAlerts !== false;
+    alertsOff.textContent = s.problem?.code === 'region_none' ? t('Quake alerts are off: no region is set (setting "Region"). A circle needs its centre and a polygon at least 3 corners; a region saved before that was checked was set to none. Check-in rounds, SOS and assembly points still work.') : s.quakeAlerts === false ? t('Quake alerts are off.') : '';
     replace(feeds, f.feeds.map(feedItem));
     allRounds = r.rounds;
     const shownQuakes = q.quakes.slice(0, 8);
@@ -314,10 +361,15 @@ export function mount(root, ctx) {
     const after = q.aftershockIn?.[0];
     // An alert whose quake a round says was revised below the alert magnitude: "alerted" alone would read as a quake that qualified.
     const revised = q.verdict === 'alert' && allRounds.some((r) => r.revisedBelow && r.quakes?.some((/** @type {any} */ x) => x.id === q.id));
+    // roundId null: check-in rounds are off, the aftershock rule still chose whether it went out.
     const verdict = after
-      ? after.sentToMesh
-        ? t('aftershock: alerted the nodes, in the open check-in round')
-        : t('aftershock: in the open check-in round, not sent to the nodes')
+      ? after.roundId === null
+        ? after.sentToMesh
+          ? t('aftershock: alerted the nodes')
+          : t('aftershock: not sent to the nodes')
+        : after.sentToMesh
+          ? t('aftershock: alerted the nodes, in the open check-in round')
+          : t('aftershock: in the open check-in round, not sent to the nodes')
       : revised
         ? t('alerted the nodes, then revised below the alert magnitude')
         : (VERDICT_LABEL[q.verdict]?.() ?? q.verdict);
@@ -367,7 +419,14 @@ export function mount(root, ctx) {
     replace(
       roundBody,
       nodes.map((n) =>
-        h('tr', { dataset: { node: n.id, status: n.status } }, h('td', {}, n.name ?? n.id), h('td', {}, n.distanceKm === null ? '?' : distance(n.distanceKm * 1000)), h('td', {}, statusCell(n)), h('td', {}, n.answeredAt ? relativeTime(n.answeredAt) : '', datedNote(n))),
+        h(
+          'tr',
+          { dataset: { node: n.id, status: n.status } },
+          h('td', {}, n.name ?? n.id, h('span', { class: 'checkin-distance' }, n.distanceKm === null ? '?' : distance(n.distanceKm * 1000))),
+          h('td', { class: 'checkin-col-distance' }, n.distanceKm === null ? '?' : distance(n.distanceKm * 1000)),
+          h('td', {}, statusCell(n)),
+          h('td', {}, n.answeredAt ? relativeTime(n.answeredAt) : '', datedNote(n)),
+        ),
       ),
     );
     replace(people, round.people.map((/** @type {any} */ p) => h('li', {}, h('strong', {}, p.name), `: ${statusLabel(p.status)}`, p.note ? ` (${p.note})` : '')));
@@ -385,7 +444,19 @@ export function mount(root, ctx) {
     if (n.status === 'automatic') {
       return h('span', { class: 'checkin checkin--automatic', style, title: statusLabel('automatic') }, t('Automatic answer'), h('span', { class: 'checkin-note', style: 'display: block; font-weight: 400; font-size: 0.85em' }, t('no person confirmed')));
     }
-    return h('span', { class: `checkin checkin--${n.status}`, style }, n.status === 'waiting' && round.notAsked ? t('Not asked') : statusLabel(n.status));
+    const label = n.status === 'waiting' && round.notAsked ? t('Not asked') : statusLabel(n.status);
+    if (n.status === 'waiting' && n.earlier) return h('span', { class: 'checkin checkin--waiting', style }, label, h('span', { class: 'checkin-earlier', style: 'display: block; font-weight: 400; font-size: 0.85em' }, earlierAnswer(n.earlier)));
+    return h('span', { class: `checkin checkin--${n.status}`, style }, label);
+  }
+
+  /**
+   * A node's "I am safe" from before an aftershock that asked again: no longer its answer, still worth knowing.
+   * The aftershock's magnitude as the round has it now (a feed may have revised it since).
+   * @param {{ at: number, quake: { id: string, magnitude: number | null } }} e
+   */
+  function earlierAnswer(e) {
+    const quake = (round.quakes ?? []).find((/** @type {any} */ q) => q.id === e.quake.id) ?? e.quake;
+    return t('safe at {time}, before the {magnitude} aftershock', { time: timeOfDay(e.at), magnitude: magnitude(quake.magnitude) });
   }
 
   /**

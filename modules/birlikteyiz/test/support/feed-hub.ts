@@ -39,9 +39,12 @@ export async function feedHub(nodes: FleetNode[], settings: Partial<BirlikteyizS
     at: (ms: number) => void (hubNow = ms),
     /** The USGS poll (its job was registered first). */
     poll: async () => void (await jobs[0]!()),
-    /** An SOS or "I am safe" a gateway heard from `nodeId` now; `automatic`: the node's module answered, no person (Alert.automatic). */
-    frame: (nodeId: string, level: 'SOS' | 'SAFE', requestId?: number, o: { automatic?: boolean } = {}) =>
-      subscribers.get('mesh.alert')!({ orgId: 'orgA', type: 'mesh.alert', id: 1, ts: hubNow, data: { id: 1, nodeId, nodeName: null, kind: 'alert', packetId: 1, time: new Date(hubNow).toISOString(), data: { level, ...(requestId ? { requestId } : {}), ...(o.automatic ? { automatic: true } : {}) }, receptions: [] } }),
+    /**
+     * An SOS or "I am safe" a gateway heard from `nodeId` now; `automatic`: the node's module answered, no person (Alert.automatic);
+     * `datedAt`: the gateway's time for it, when not now (a backlog delivered late).
+     */
+    frame: (nodeId: string, level: 'SOS' | 'SAFE', requestId?: number, o: { automatic?: boolean; datedAt?: number } = {}) =>
+      subscribers.get('mesh.alert')!({ orgId: 'orgA', type: 'mesh.alert', id: 1, ts: hubNow, data: { id: 1, nodeId, nodeName: null, kind: 'alert', packetId: 1, time: new Date(o.datedAt ?? hubNow).toISOString(), data: { level, ...(requestId ? { requestId } : {}), ...(o.automatic ? { automatic: true } : {}) }, receptions: [] } }),
     rounds: async () => (await call<{ rounds: CheckinRound[] }>('GET', '/rounds')).body.rounds,
     call,
     /** The alert texts that went into the mesh, in order. */

@@ -103,4 +103,13 @@ export const TR = {
   'Could not load birlikteyiz: {error}': 'birlikteyiz yüklenemedi: {error}',
   'Natural Earth': 'Natural Earth',
   'Place names: GeoNames (CC BY 4.0)': 'Yer adları: GeoNames (CC BY 4.0)',
+  // A region that cannot pick quakes out; aftershocks with check-in rounds off; an "I am safe" from before an aftershock that asked again.
+  'not alerted: no region is set': 'uyarı verilmedi: bölge ayarlı değil',
+  'Quake alerts are off: no region is set (setting "Region"). A circle needs its centre and a polygon at least 3 corners; a region saved before that was checked was set to none. Check-in rounds, SOS and assembly points still work.':
+    'Deprem uyarıları kapalı: bölge ayarlı değil ("Bölge" ayarı). Daire için merkez, çokgen için en az 3 köşe gerekir; bu denetlenmeden önce kaydedilmiş bir bölge "yok" yapıldı. Yoklamalar, SOS ve toplanma alanları çalışmaya devam ediyor.',
+  'Quake alerts are off.': 'Deprem uyarıları kapalı.',
+  'aftershock: alerted the nodes': 'artçı deprem: cihazlar uyarıldı',
+  'aftershock: not sent to the nodes': 'artçı deprem: cihazlara gönderilmedi',
+  'safe at {time}, before the {magnitude} aftershock': '{magnitude} artçı depremden önce, saat {time}: güvende',
+  'Earthquake {magnitude} (revised from {from}): {place}. {count} nodes in range.': { one: '{magnitude} deprem ({from} değil): {place}. Etki alanında {count} cihaz var.', other: '{magnitude} deprem ({from} değil): {place}. Etki alanında {count} cihaz var.' },
 };
