@@ -109,12 +109,9 @@ export interface GatewayBrokerOptions {
   /**
    * The same over all the persistent sessions of one login (a device may use any number of client
    * ids `<id>:<suffix>`; firmware that makes up a new one at each boot leaves a session behind each
-   * time): counted in stats.storeCapped.offline_queue_login. It holds for connected sessions too,
-   * counting every session of the login (a connected one's entries are its deliveries not yet
-   * acknowledged): at it, a connected session's next delivery is not queued and aedes closes its
-   * connection, so any number of sessions that never acknowledge hold this many together, not a
-   * session's cap each. Sessions left behind free their part when they expire (sessionExpiryMs).
-   * 0: no limit. Default 10000.
+   * time): counted in stats.storeCapped.offline_queue_login. A connected session is held to it by
+   * its own unacknowledged deliveries only, not cut off for its login's away sessions, which free
+   * their part when they expire (sessionExpiryMs). 0: no limit. Default 10000.
    */
   readonly maxQueuedPerLogin?: number;
   /**
@@ -213,7 +210,7 @@ export const BROKER_DEFAULTS = {
   maxRetainedPerLogin: 1000,
   /** Messages queued per persistent session while it is away (mosquitto's max_queued_messages default). */
   maxQueuedPerSession: 1000,
-  /** Messages queued over all the sessions of one login: ten sessions' worth. */
+  /** Messages queued over all the away sessions of one login: ten sessions' worth. */
   maxQueuedPerLogin: 10_000,
   /** A persistent session away this long expires: long enough for a sensor off for a holiday, short enough that sessions left behind at each boot do not pile up. */
   sessionExpiryMs: 14 * 24 * 3_600_000,

@@ -170,8 +170,8 @@ type ClientArg = { readonly id: string; readonly clean?: boolean } | null | unde
 export interface QueueBoundHooks {
   /**
    * Whether the session is connected now. Its queue is then its in-flight window (sent, not yet
-   * acknowledged), held to the same caps; aedes closes a connected client whose delivery has no
-   * queue entry ('no such packet'). Reported to `dropped` only.
+   * acknowledged), held to the session's cap by its own count only: siblings' queues do not cut it
+   * (see take). aedes closes a connected client whose delivery has no queue entry ('no such packet').
    */
   online(clientId: string): boolean;
   /** The login a client id belongs to (a device's ids are its id or `<id>:<suffix>`; anonymous clients share one). */
@@ -196,12 +196,11 @@ export interface QueueLimits {
  * across restarts (its keys start with each run's broker id), so "oldest" is not even known
  * without reading every entry.
  * A connected session's entries are its deliveries not yet acknowledged: a client that reads and
- * never sends PUBACK made one per message, without end. It is held to both caps like an away one
- * (its login's total counts every session, connected or not: otherwise each of any number of
- * connected sessions that never acknowledge held a session's cap); at a cap its next delivery is
- * not queued and aedes, finding no entry for it, closes the connection. A login's away sessions
- * can so fill its total and cut a connected one that acknowledges: they expire (the broker's
- * sessionExpiryMs), and a login's firmware should not leave sessions behind.
+ * never sends PUBACK made one per message, without end. It is held to `perSession` (and to `perLogin`
+ * by its own count, if that is lower) but not to its login's total, so a client that acknowledges is
+ * not cut off for the sessions its login left behind (firmware that made up a new id at each boot);
+ * at the cap its next delivery is not queued and aedes, finding no entry for it, closes the
+ * connection; once away, the ordinary caps hold.
  * The count per client id comes from the store's keys at start-up (`initial`) and then follows
  * every enqueue and clear, so it stays right across restarts.
  */
@@ -296,10 +295,12 @@ export class OfflineQueueBound {
     const login = entry?.login ?? this.hooks.loginOf(sub.clientId);
     const session = entry?.n ?? 0;
     const total = this.perLogin.get(login) ?? 0;
-    const loginFull = this.limits.perLogin > 0 && total >= this.limits.perLogin;
+    const online = this.hooks.online(sub.clientId);
+    // Connected: its own unacknowledged deliveries only (see the class comment).
+    const loginFull = this.limits.perLogin > 0 && (online ? session : total) >= this.limits.perLogin;
     const by = this.limits.perSession > 0 && session >= this.limits.perSession ? 'session' : loginFull ? 'login' : null;
     if (by !== null) {
-      this.hooks.dropped(sub.clientId, (packet as { topic?: string }).topic ?? '', { session, login: total, by, online: this.hooks.online(sub.clientId) });
+      this.hooks.dropped(sub.clientId, (packet as { topic?: string }).topic ?? '', { session, login: total, by, online });
       return false;
     }
     if (entry) entry.n++;
