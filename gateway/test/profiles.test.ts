@@ -142,12 +142,13 @@ describe('sensor profiles from recorded fixtures', () => {
     assert.match(drops[0]!, /neither a number/);
   });
 
-  it("a generic sensor's reading on {device}/online or {device}/status is a reading, not a Shelly Gen2's or an ESPHome's availability (only true/false, online/offline there is)", () => {
+  it("a generic sensor's reading on {device}/online or {device}/status is a reading, not a Shelly Gen2's or an ESPHome's availability (only true/false, online/offline there is); Home Assistant's birth message is neither", () => {
     const { broker, readings, forwarded } = rig([...FAMILY_PROFILES, genericProfile('{device}/{metric}')]);
     broker.publish('boiler/online', '1', 'boiler');
     broker.publish('shellyplus1-a8/online', 'false', 'shellyplus1-a8');
     broker.publish('boiler/status', '3', 'boiler');
     broker.publish('esp2/status', 'offline', 'esp2');
+    broker.publish('homeassistant/status', 'online', 'ha');
     assert.deepEqual(readings.map((r) => `${r.sensor}/${r.metric}=${r.value}`), ['boiler/online=1', 'boiler/status=3']);
     assert.deepEqual(forwarded.map((m) => m.topic), ['unibos/v1/sensor/boiler/online', 'unibos/v1/sensor/shellyplus1-a8/$availability', 'unibos/v1/sensor/boiler/status', 'unibos/v1/sensor/esp2/$availability']);
   });

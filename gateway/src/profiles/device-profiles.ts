@@ -211,8 +211,17 @@ export const tasmota: DeviceProfile = {
 export const esphome: DeviceProfile = {
   name: 'esphome',
   // Any two-level topic ending in /status fits: only ESPHome's own online/offline is its availability;
-  // anything else there (a generic sensor's `boiler/status 3`) is no availability topic, and goes on as a reading.
-  availability: [{ pattern: topicPattern('{device}/status'), read: ({ device }, payload) => { const online = availabilityWord(payload.toString('utf8'), 'online', 'offline'); return online === null ? null : availability(device!, online, 'esphome status', payload.toString('utf8')); } }],
+  // anything else there (a generic sensor's `boiler/status 3`) is no availability topic, and goes on as
+  // a reading. Home Assistant's own birth message (`homeassistant/status online`) is no device's.
+  availability: [
+    {
+      pattern: topicPattern('{device}/status'),
+      read: ({ device }, payload) => {
+        const online = device === 'homeassistant' ? null : availabilityWord(payload.toString('utf8'), 'online', 'offline');
+        return online === null ? null : availability(device!, online, 'esphome status', payload.toString('utf8'));
+      },
+    },
+  ],
   topics: [
     {
       pattern: topicPattern('{device}/sensor/{name}/state'),
