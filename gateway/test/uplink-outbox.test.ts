@@ -227,24 +227,44 @@ test('the first reconnect after an outage is jittered too: gateways that lost th
   assert.ok(spread.every((ms) => ms >= 1000 && ms <= 2000), `within [minMs, 2 x minMs]: ${spread.join(', ')} ms`);
 });
 
-test('a dead letter put back keeps how long it was held: by hand or by the automatic retry, its new row is held since the first add', (t) => {
+test('a dead letter put back keeps how long it was held: by hand, by the automatic retry, by another process (the CLI), and across a restart', (t) => {
   const files = tempDb(t);
   let mono = 1_000;
-  const outbox = new HubOutbox(files.open(), opts({ monotonic: () => mono }));
+  const db = files.open();
+  const outbox = new HubOutbox(db, opts({ monotonic: () => mono }));
   const reading = outbox.add(sensor(1));
   const sos = outbox.add({ source: 'mesh:!0000beef', topic: 'unibos/v1/mesh/!0000beef/alert', payload: '{}', lane: 'urgent' });
+  const other = outbox.add(sensor(2));
   mono += 60_000;
-  assert.ok(outbox.deadLetter(reading.seq, 'refused'));
-  assert.ok(outbox.deadLetter(sos.seq, 'refused'));
+  for (const r of [reading, sos, other]) assert.ok(outbox.deadLetter(r.seq, 'refused'));
   mono += 3_600_000;
-  // The hub was fixed an hour later: the admin puts the reading back.
+  const find = (msgId: string) => outbox.peek(10).find((m) => m.msgId === msgId);
+
+  // The hub was fixed an hour later: the admin puts the reading back, here.
   assert.equal(outbox.requeueDeadLetters([reading.seq]), 1);
-  const [back] = outbox.peek(10).filter((m) => m.msgId === reading.msgId);
+  const back = find(reading.msgId);
   assert.ok(back && back.seq !== reading.seq, 'a new row');
-  assert.equal(outbox.heldMs(back.seq), 3_660_000, 'held since it was first queued, the time as a dead letter included');
+  assert.equal(outbox.heldMs(back), 3_660_000, 'held since it was first queued, its hour as a dead letter included');
+  mono += 5_000;
+  assert.equal(outbox.heldMs(back), 3_665_000, 'and on since it went back');
   // The urgent one goes back by itself.
   assert.ok(outbox.retryDeadLetter(sos.seq));
-  const [retried] = outbox.peek(10).filter((m) => m.msgId === sos.msgId);
-  assert.ok(retried);
-  assert.equal(outbox.heldMs(retried.seq), 3_660_000);
+  assert.equal(outbox.heldMs(find(sos.msgId)!), 3_665_000);
+
+  // The CLI (another process, its own outbox on the same file) puts the other back: the running
+  // gateway sends it with the hold it had when it failed (its time as a letter, on this process's
+  // monotonic clock, is not the CLI's to know).
+  const cli = new HubOutbox(files.open(), opts());
+  assert.equal(cli.requeueDeadLetters('all'), 1);
+  assert.equal(outbox.heldMs(find(other.msgId)!), 60_000);
+
+  // A restart: the hold before the letter is still known; the time since is not counted.
+  const restarted = new HubOutbox(files.open(), opts({ monotonic: () => 0 }));
+  const again = restarted.peek(10).find((m) => m.msgId === reading.msgId)!;
+  assert.equal(restarted.heldMs(again), 60_000);
+  // Failing again there: what it was held before goes with it.
+  mono = 0;
+  assert.ok(restarted.deadLetter(again.seq, 'refused again'));
+  assert.equal(restarted.requeueDeadLetters('all'), 1);
+  assert.equal(restarted.heldMs(restarted.peek(10).find((m) => m.msgId === reading.msgId)!), 60_000);
 });

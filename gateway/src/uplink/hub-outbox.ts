@@ -58,6 +58,8 @@ export interface HubMessage {
   attempts: number;
   /** Times an urgent row came back from the dead-letter table by itself (retryDeadLetter); 0 otherwise. */
   retries: number;
+  /** For a dead letter put back in the queue: how long the gateway had held it before (ms), when known. */
+  heldBeforeMs?: number;
 }
 
 export interface DeadLetter {
@@ -136,6 +138,7 @@ interface Row {
   lane: number;
   attempts: number;
   retries: number;
+  held_before_ms: number | null;
 }
 
 interface Prepared {
@@ -207,13 +210,17 @@ const ADDED_COLUMNS: ReadonlyArray<[string, string, string]> = [
   // so the delay before the next one keeps growing while the hub keeps refusing it.
   ['hub_outbox', 'retries', 'INTEGER NOT NULL DEFAULT 0'],
   ['hub_dead_letter', 'retries', 'INTEGER NOT NULL DEFAULT 0'],
+  // How long a letter had been held when it failed, carried to its requeued row (held_before_ms),
+  // so a reading put back (by the CLI, another process, or after a restart) is still dated when it was taken.
+  ['hub_dead_letter', 'held_ms', 'INTEGER'],
+  ['hub_outbox', 'held_before_ms', 'INTEGER'],
 ];
 
 const LONE_SURROGATE = /\p{Cs}/u;
 const FORMAT_CODE: Record<HubEnvelopeFormat, number> = { binary: 0, json: 1 };
 const LANE_CODE: Record<Lane, number> = { urgent: 0, routine: 1 };
 const laneOf = (code: number): Lane => (code === LANE_CODE.urgent ? 'urgent' : 'routine');
-const ROW_COLUMNS = 'seq, source, topic, payload, format, qos, retain, msg_id, created_ms, lane, attempts, retries';
+const ROW_COLUMNS = 'seq, source, topic, payload, format, qos, retain, msg_id, created_ms, lane, attempts, retries, held_before_ms';
 const DROP_LOG_INTERVAL_MS = 10_000;
 
 export class HubOutbox {
@@ -229,12 +236,12 @@ export class HubOutbox {
   private readonly retryListeners = new Set<(letter: DeadLetter) => void>();
   private readonly now: () => number;
   private readonly monotonic: () => number;
-  // seq -> monotonic time of its add(), for the rows this process added (insertion order is seq
-  // order). Rows queued before a restart have none.
+  // seq -> monotonic time of its add() (or of its requeue from the dead-letter table), for the rows
+  // this process added (insertion order is seq order). Rows queued before a restart have none.
   private readonly addedAt = new Map<number, number>();
-  // The same for the dead letters this process took from its queue (by their seq, which a letter
-  // keeps), so one put back gets its new seq with its hold so far.
-  private readonly letterAddedAt = new Map<number, number>();
+  // dead letter seq -> monotonic time it failed, for the letters this process made: one it puts
+  // back counts its time as a letter too (another process, or after a restart, cannot know it).
+  private readonly failedAt = new Map<number, number>();
   private readonly newId: () => string;
   private readonly logger: Logger | undefined;
   private unloggedDrops = 0;
@@ -247,7 +254,7 @@ export class HubOutbox {
   private readonly selectTotals: Database.Statement<[], { messages: number; bytes: number }>;
   private readonly deleteSeq: Database.Statement<[number]>;
   private readonly attemptTx: (seqs: readonly number[]) => void;
-  private readonly deadLetterTx: (seq: number, reason: string) => DeadLetter | undefined;
+  private readonly deadLetterTx: (seq: number, reason: string, heldHereMs: number | null) => DeadLetter | undefined;
   private readonly selectDeadLetters: Database.Statement<[number], DeadLetterRow>;
   private readonly countDeadLetters: Database.Statement<[], { n: number }>;
   private readonly countLanes: Database.Statement<[], { lane: number; n: number }>;
@@ -299,15 +306,18 @@ export class HubOutbox {
     this.attemptTx = db.transaction((seqs: readonly number[]) => {
       for (const seq of seqs) bumpAttempts.run(seq);
     });
-    const moveToDeadLetter = db.prepare<[number, string, number], DeadLetterRow>(
-      `INSERT INTO hub_dead_letter (seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, failed_ms, reason, letter_no)
-       SELECT seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, ?, ?,
-         (SELECT COALESCE(MAX(letter_no), 0) + 1 FROM hub_dead_letter) FROM hub_outbox WHERE seq = ?
+    // held_ms: what it was held before this queueing (if known) and since (if this process knows).
+    const moveToDeadLetter = db.prepare<{ failed: number; reason: string; seq: number; here: number | null }, DeadLetterRow>(
+      `INSERT INTO hub_dead_letter (seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, failed_ms, reason, letter_no, held_ms)
+       SELECT seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, @failed, @reason,
+         (SELECT COALESCE(MAX(letter_no), 0) + 1 FROM hub_dead_letter),
+         CASE WHEN @here IS NULL THEN held_before_ms ELSE COALESCE(held_before_ms, 0) + @here END
+       FROM hub_outbox WHERE seq = @seq
        RETURNING ${DEAD_LETTER_COLUMNS}`,
     );
     const trimDeadLetters = db.prepare<[number]>('DELETE FROM hub_dead_letter WHERE seq NOT IN (SELECT seq FROM hub_dead_letter ORDER BY letter_no DESC, seq DESC LIMIT ?)');
-    this.deadLetterTx = db.transaction((seq: number, reason: string) => {
-      const row = moveToDeadLetter.get(this.now(), reason, seq);
+    this.deadLetterTx = db.transaction((seq: number, reason: string, heldHereMs: number | null) => {
+      const row = moveToDeadLetter.get({ failed: this.now(), reason, seq, here: heldHereMs });
       if (!row) return undefined;
       this.deleteSeq.run(seq);
       trimDeadLetters.run(this.maxDeadLetters);
@@ -320,8 +330,8 @@ export class HubOutbox {
     // A requeued letter keeps its id (the hub still drops it if it had it after all) and gets a new
     // seq, so a connection already past its old place in the queue still sends it.
     const requeueOne = db.prepare<[number]>(
-      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts)
-       SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, 0 FROM hub_dead_letter WHERE seq = ?
+      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, held_before_ms)
+       SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, 0, held_ms FROM hub_dead_letter WHERE seq = ?
        ON CONFLICT DO NOTHING`,
     );
     const deleteLetter = db.prepare<[number]>('DELETE FROM hub_dead_letter WHERE seq = ?');
@@ -329,8 +339,8 @@ export class HubOutbox {
     // blamed for a hang-up) and dead-letters it again at the first hang-up while it is alone in flight.
     const selectLetter = db.prepare<[number], DeadLetterRow>(`SELECT ${DEAD_LETTER_COLUMNS} FROM hub_dead_letter WHERE seq = ? AND lane = ${LANE_CODE.urgent}`);
     const retryOne = db.prepare<[number]>(
-      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries)
-       SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, 1, retries + 1 FROM hub_dead_letter WHERE seq = ?
+      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, held_before_ms)
+       SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, 1, retries + 1, held_ms FROM hub_dead_letter WHERE seq = ?
        ON CONFLICT DO NOTHING`,
     );
     const letterBody = db.prepare<[number], { source: string; topic: string; payload: Buffer; format: number; msg_id: string }>('SELECT source, topic, payload, format, msg_id FROM hub_dead_letter WHERE seq = ?');
@@ -431,14 +441,16 @@ export class HubOutbox {
   }
 
   /**
-   * How long this row has been held (ms, on the monotonic clock) since this process added it (in
-   * the dead-letter table too, for one put back); so a wall-clock step (a Pi finding the time) is
-   * not counted. Undefined for a row this process did not add (queued before a restart): its hold
-   * is unknown.
+   * How long this row has been held (ms): on the monotonic clock since this process added it (so a
+   * wall-clock step, a Pi finding the time, is not counted), plus, for a dead letter put back, what
+   * it had been held before it failed (kept with the letter, so also when another process put it
+   * back or the gateway restarted since; its time as a letter is counted only when this process made
+   * the letter and put it back). Undefined when nothing is known (a row queued before a restart).
    */
-  heldMs(seq: number): number | undefined {
-    const at = this.addedAt.get(seq);
-    return at === undefined ? undefined : Math.max(0, Math.round(this.monotonic() - at));
+  heldMs(message: Pick<HubMessage, 'seq' | 'heldBeforeMs'>): number | undefined {
+    const at = this.addedAt.get(message.seq);
+    if (at === undefined) return message.heldBeforeMs;
+    return Math.max(0, Math.round((message.heldBeforeMs ?? 0) + this.monotonic() - at));
   }
 
   /** These rows were in flight when a working connection to the hub ended: one more strike each. */
@@ -451,14 +463,13 @@ export class HubOutbox {
    * counted, logged and reported to the listeners. False if the row was already gone.
    */
   deadLetter(seq: number, reason: string): boolean {
-    const letter = this.deadLetterTx(seq, reason);
     const at = this.addedAt.get(seq);
+    const now = this.monotonic();
+    const letter = this.deadLetterTx(seq, reason, at === undefined ? null : Math.max(0, Math.round(now - at)));
     this.addedAt.delete(seq);
     if (!letter) return false;
-    if (at !== undefined) {
-      this.letterAddedAt.set(seq, at);
-      trimOldest(this.letterAddedAt, this.maxDeadLetters);
-    }
+    this.failedAt.set(seq, now);
+    trimOldest(this.failedAt, this.maxDeadLetters);
     this.counters.deadLettered++;
     this.logger?.error({ seq, msgId: letter.msgId, topic: letter.topic, source: letter.source, attempts: letter.attempts, reason }, 'hub refuses a message: moved to the dead-letter table');
     for (const fn of this.deadLetterListeners) fn(letter);
@@ -482,11 +493,10 @@ export class HubOutbox {
     return queued.length;
   }
 
-  /** A dead letter went back in the queue as `seq`: it carries its hold so far (when this process took it). */
+  /** Letter `letter` is back in the queue as `seq`: held since it failed (this process's letter) or since now, on top of what the letter says it was held before. */
   private backFromLetter(letter: number, seq: number | undefined): void {
-    const at = this.letterAddedAt.get(letter);
-    this.letterAddedAt.delete(letter);
-    if (at !== undefined && seq !== undefined) this.addedAt.set(seq, at);
+    if (seq !== undefined) this.addedAt.set(seq, this.failedAt.get(letter) ?? this.monotonic());
+    this.failedAt.delete(letter);
   }
 
   /**
@@ -686,6 +696,7 @@ function messageOf(r: Row): HubMessage {
     lane: laneOf(r.lane),
     attempts: r.attempts,
     retries: r.retries,
+    ...(r.held_before_ms !== null ? { heldBeforeMs: r.held_before_ms } : {}),
   };
 }
 
