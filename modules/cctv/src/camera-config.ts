@@ -41,13 +41,14 @@ export function parseCameras(value: unknown, where = 'cameras'): CameraConfig[] 
     if (source.startsWith('synthetic:') && !Object.hasOwn(SCENES, source.slice('synthetic:'.length))) {
       throw new CctvError('E_CCTV_CONFIG', `${at}.source: no synthetic scene "${source.slice('synthetic:'.length)}" (${Object.keys(SCENES).join(', ')})`);
     }
+    // Absent takes the default; null is a value, refused as the hub's schema refuses it (`??` took it for absent).
     const int = (key: string, def: number, min: number, max: number): number => {
-      const v = o[key] ?? def;
+      const v = o[key] === undefined ? def : o[key];
       if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new CctvError('E_CCTV_CONFIG', `${at}.${key}: an integer from ${min} to ${max}`);
       return v;
     };
     if (o.upload !== undefined && typeof o.upload !== 'boolean') throw new CctvError('E_CCTV_CONFIG', `${at}.upload: true or false`);
-    const name = o.name ?? id;
+    const name = o.name === undefined ? id : o.name;
     // Counted in characters, as JSON Schema's maxLength (the hub) counts them: an emoji is one, not two UTF-16 units.
     if (typeof name !== 'string' || [...name].length > 60) throw new CctvError('E_CCTV_CONFIG', `${at}.name: text of at most 60 characters`);
     return { id, name, source, width: int('width', 640, 16, 3840), height: int('height', 480, 16, 2160), fps: int('fps', 5, 1, 30), upload: o.upload === true, zones: parseZones(o.zones, `${at}.zones`) };

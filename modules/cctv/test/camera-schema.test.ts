@@ -57,6 +57,10 @@ test('the schema and camera-config take and refuse the same cameras', () => {
     ['id and source only', base],
     ['everything', { ...base, name: 'Bahçe kapısı', width: 1280, height: 720, fps: 10, upload: true, zones: [{ name: 'Kapı', kind: 'include', points: [[0, 0], [1, 0], [1, 1]] }] }],
     ['a property cctv does not read', { ...base, note: 'on the pole' }],
+    // null is a value (a JSON Infinity or NaN becomes one), not an absent field taking its default.
+    ['a null width', { ...base, width: null }],
+    ['a null frame rate', { ...base, fps: null }],
+    ['a null name', { ...base, name: null }],
     ['no id', { source: base.source }],
     ['no source', { id: 'yard' }],
     ['an upper-case id', { ...base, id: 'Yard' }],
