@@ -39,11 +39,12 @@ export interface RoundNode {
    */
   datedAt?: number | null;
   /**
-   * The node's "I am safe" from before an aftershock that asked the round again (it went into the
-   * mesh with the question): no longer the node's answer (the node is waiting again), shown beside
-   * it ("safe at 16:20, before the M6.1 aftershock") until the node answers again. Rounds kept from before have none.
+   * The node's "I am safe", or its automatic answer, from before an aftershock that asked the round
+   * again (it went into the mesh with the question): no longer the node's answer (the node is
+   * waiting again), shown beside it ("safe at 16:20, before the M6.1 aftershock"; "automatic answer
+   * at 16:20, before …") until the node answers again. Rounds kept from before have none.
    */
-  earlier?: { status: 'safe'; at: number; quake: { id: string; magnitude: number | null; timeMs: number } } | null;
+  earlier?: { status: 'safe' | 'automatic'; at: number; quake: { id: string; magnitude: number | null; timeMs: number } } | null;
 }
 
 export interface RoundPerson {
@@ -72,8 +73,11 @@ export interface RoundQuake {
   sentMagnitude: number | null;
 }
 
-/** Why a round closed before its time (null: on time, or by an admin). */
-export type RoundCloseReason = 'revised_below_threshold';
+/**
+ * Why a round closed before its time (null: on time, or by an admin). `merged_into_round`: another
+ * round of the same quake sequence took in its quakes, nodes and people (`mergedInto`).
+ */
+export type RoundCloseReason = 'revised_below_threshold' | 'merged_into_round';
 
 export interface CheckinRound {
   id: string;
@@ -115,9 +119,12 @@ export interface CheckinRound {
    */
   revisedBelow?: { magnitude: number | null; minMagnitude: number } | null;
   closedReason?: RoundCloseReason | null;
+  /** Closed as `merged_into_round`: the round that holds its quakes, nodes and people now. */
+  mergedInto?: string | null;
   /**
-   * An "I am safe" counts only from this time: the origin of the latest aftershock that asked the
-   * round again (a safe from before it says nothing of after it). An SOS counts from `answersSince`.
+   * An "I am safe" (or an automatic answer) counts only from this time: the origin of the latest aftershock that asked the
+   * round again (a safe from before it says nothing of after it; the node's module answers again
+   * when asked). An SOS counts from `answersSince`.
    */
   safeSince?: number | null;
 }
@@ -220,22 +227,25 @@ export class CheckinRounds {
   /**
    * An aftershock asked the round's nodes again: a node's "I am safe" from before its origin time
    * no longer counts (the ground shook again since; a rescuer must not pass someone who has not
-   * said they are safe after it). The node waits for a new answer, its earlier one kept beside it.
-   * Help stays help; an "I am safe" pressed after the aftershock struck, before a feed reported it, stays.
+   * said they are safe after it), nor does an automatic answer from before it (the node's module
+   * answers the new question by itself if the node is still on the air). The node waits for a new
+   * answer, its earlier one kept beside it. Help stays help; an answer given after the aftershock
+   * struck, before a feed reported it, stays.
    */
   askedAgain(round: CheckinRound, quake: RoundQuake): CheckinRound {
     round.safeSince = Math.max(round.safeSince ?? -Infinity, quake.timeMs);
     for (const n of round.nodes) {
-      if (n.status !== 'safe' || (n.answeredAt !== null && n.answeredAt >= quake.timeMs)) continue;
-      // Pressed again since the aftershock struck (the round kept the first press's time): that one answers it.
+      if ((n.status !== 'safe' && n.status !== 'automatic') || (n.answeredAt !== null && n.answeredAt >= quake.timeMs)) continue;
+      // Answered again since the aftershock struck (the round kept the first answer's time): that one answers it.
       const h = this.heardOf(round.orgId, n.id);
-      const again = h?.safeAt != null && h.safeHeardAt !== null ? answerTime('safe', h.safeAt, h.safeHeardAt, quake.timeMs) : null;
+      const [at, heardAt] = n.status === 'safe' ? [h?.safeAt, h?.safeHeardAt] : [h?.autoAt, h?.autoHeardAt];
+      const again = at != null && heardAt != null ? answerTime(n.status, at, heardAt, quake.timeMs) : null;
       if (again) {
         n.answeredAt = again.at;
         n.datedAt = again.datedAt;
         continue;
       }
-      n.earlier = { status: 'safe', at: n.answeredAt ?? quake.timeMs, quake: { id: quake.id, magnitude: quake.magnitude, timeMs: quake.timeMs } };
+      n.earlier = { status: n.status, at: n.answeredAt ?? quake.timeMs, quake: { id: quake.id, magnitude: quake.magnitude, timeMs: quake.timeMs } };
       n.status = 'waiting';
       n.answeredAt = null;
       n.datedAt = null;
@@ -251,7 +261,7 @@ export class CheckinRounds {
     const help = heard?.helpAt != null && heard.helpHeardAt !== null ? (stillCalling ? { at: heard.helpAt, datedAt: null } : answerTime('needs_help', heard.helpAt, heard.helpHeardAt, since)) : null;
     const safe = heard?.safeAt != null && heard.safeHeardAt !== null ? answerTime('safe', heard.safeAt, heard.safeHeardAt, Math.max(since, safeSince)) : null;
     // Dated as strictly as a person's "I am safe": one from before the quake says nothing of after it.
-    const automatic = heard?.autoAt != null && heard.autoHeardAt != null ? answerTime('automatic', heard.autoAt, heard.autoHeardAt, since) : null;
+    const automatic = heard?.autoAt != null && heard.autoHeardAt != null ? answerTime('automatic', heard.autoAt, heard.autoHeardAt, Math.max(since, safeSince)) : null;
     const answer = help ?? safe ?? automatic;
     return {
       id: n.id,
@@ -351,8 +361,8 @@ export class CheckinRounds {
   nodeAnswered(round: CheckinRound, nodeId: string, status: NodeAnswer, atMs: number, heardAtMs = atMs): boolean {
     const n = round.nodes.find((x) => x.id === nodeId);
     const since = round.answersSince ?? round.openedAt - 60_000;
-    // An "I am safe" from before an aftershock that asked again does not answer it (see askedAgain).
-    const answer = answerTime(status, atMs, heardAtMs, status === 'safe' ? Math.max(since, round.safeSince ?? -Infinity) : since);
+    // An "I am safe" or automatic answer from before an aftershock that asked again does not answer it (see askedAgain).
+    const answer = answerTime(status, atMs, heardAtMs, status !== 'needs_help' ? Math.max(since, round.safeSince ?? -Infinity) : since);
     if (!n || !answer) return false;
     // An answer only replaces a weaker one: help stays until an admin checks the node in, a person's safe is not undone by the node's automatic answer.
     if (RANK[status] <= RANK[n.status]) return false;
@@ -405,12 +415,66 @@ export class CheckinRounds {
   /**
    * Opens a round closed as revised below the alert magnitude again (its quake was revised back
    * over it): every answer and check-in it had stays, and it is open at least `durationMs` more.
+   * An SOS or "I am safe" the hub heard while it was closed answered no round (only open ones take
+   * answers, see heard): each node takes it now, by the same rules as an answer to the open round
+   * (from `answersSince`, a safe from `safeSince`; the higher-ranking answer stands), so a call for
+   * help made while it was closed is in it.
    */
   reopen(round: CheckinRound, nowMs: number, durationMs: number): CheckinRound {
+    const closedAt = round.closedAt ?? nowMs;
     round.closedAt = null;
     round.closedReason = null;
     round.revisedBelow = null;
     round.closesAt = Math.max(round.closesAt, nowMs + durationMs);
+    for (const n of round.nodes) {
+      const h = this.heardOf(round.orgId, n.id);
+      if (!h) continue;
+      // Heard before it closed, an answer was already taken (or an admin checked the node in since): only the ones heard while closed.
+      const missed: Array<[NodeAnswer, number | null | undefined, number | null | undefined]> = [
+        ['needs_help', h.helpAt, h.helpHeardAt],
+        ['safe', h.safeAt, h.safeHeardAt],
+        ['automatic', h.autoAt, h.autoHeardAt],
+      ];
+      for (const [status, at, heardAt] of missed) if (at != null && heardAt != null && heardAt >= closedAt) this.nodeAnswered(round, n.id, status, at, heardAt);
+    }
+    return this.save(round);
+  }
+
+  /**
+   * Takes `other`, an open round of the same quake sequence, into `round` (one round for one
+   * sequence: a team needs who needs help in one place, and an SOS counted once): its quakes, its
+   * nodes (a node in both keeps the higher-ranking answer, the later at equal rank) and its people
+   * (one checked in as needing help in either stays so; else the later check-in). Its quakes that
+   * went into the mesh after this round's main shock asked everyone again (the question goes to
+   * the whole mesh), as if they had joined this round: answers from before them are reset as
+   * askedAgain does. `other` closes as `merged_into_round`, empty, naming this round.
+   */
+  merge(round: CheckinRound, other: CheckinRound, nowMs: number): CheckinRound {
+    const mine = roundQuakes(round);
+    const theirs = roundQuakes(other).filter((q) => !mine.some((x) => x.id === q.id));
+    round.quakes = [...mine, ...theirs];
+    round.answersSince = Math.min(round.answersSince ?? round.openedAt - 60_000, other.answersSince ?? other.openedAt - 60_000);
+    round.closesAt = Math.max(round.closesAt, other.closesAt);
+    for (const n of other.nodes) {
+      const kept = round.nodes.find((x) => x.id === n.id);
+      if (!kept) round.nodes.push({ ...n });
+      else if (RANK[n.status] > RANK[kept.status] || (RANK[n.status] === RANK[kept.status] && (n.answeredAt ?? -Infinity) > (kept.answeredAt ?? -Infinity))) {
+        Object.assign(kept, { status: n.status, answeredAt: n.answeredAt, datedAt: n.datedAt ?? null, earlier: n.earlier ?? null });
+      }
+    }
+    for (const p of other.people) {
+      const kept = round.people.find((x) => personKey(x.name) === personKey(p.name));
+      if (!kept) round.people.push({ ...p });
+      else if (kept.status !== 'needs_help' && (p.status === 'needs_help' || p.at > kept.at)) Object.assign(kept, { ...p, name: kept.name });
+    }
+    const main = mine[0];
+    for (const q of [...theirs].sort((a, b) => a.timeMs - b.timeMs)) if (q.sentMagnitude !== null && (!main || q.timeMs > main.timeMs)) this.askedAgain(round, q);
+    other.nodes = [];
+    other.people = [];
+    other.mergedInto = round.id;
+    // Closed for this reason, not for a revision (its screen would say "nobody in this round needs help").
+    other.revisedBelow = null;
+    this.close(other, nowMs, 'merged_into_round');
     return this.save(round);
   }
 

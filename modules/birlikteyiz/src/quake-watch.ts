@@ -232,14 +232,15 @@ export class QuakeWatch {
    * the main shock, or a later, stronger quake that showed the first was a foreshock. Its nodes'
    * distances are from that epicentre.
    */
-  private headline(round: CheckinRound): void {
+  private headline(round: CheckinRound, remeasure = false): void {
     const quakes = roundQuakes(round);
     const top = quakes.reduce<RoundQuake | null>((best, q) => (best === null || (q.magnitude ?? -Infinity) > (best.magnitude ?? -Infinity) ? q : best), null);
     if (!top) return;
     const moved = !round.epicentre || round.epicentre.latitude !== top.latitude || round.epicentre.longitude !== top.longitude;
     round.title = this.words.quakeTitle(top);
     round.epicentre = { latitude: top.latitude, longitude: top.longitude, magnitude: top.magnitude, place: top.place, places: top.places ?? quakePlaces(top.place) };
-    if (moved) for (const n of round.nodes) if (n.latitude !== null && n.longitude !== null) n.distanceKm = Math.round(distanceKm({ latitude: n.latitude, longitude: n.longitude }, top) * 10) / 10;
+    // `remeasure`: nodes taken in from another round were measured from its epicentre.
+    if (moved || remeasure) for (const n of round.nodes) if (n.latitude !== null && n.longitude !== null) n.distanceKm = Math.round(distanceKm({ latitude: n.latitude, longitude: n.longitude }, top) * 10) / 10;
   }
 
   /**
@@ -304,7 +305,9 @@ export class QuakeWatch {
    * A round closed because its quakes were revised below the alert magnitude, one of them revised
    * again: back at or over the alert magnitude, the round opens again with every answer it had
    * (people were told of a quake, then nothing: they are alerted and asked again, the admins' banner
-   * rises again); still below, it only takes the new figure.
+   * rises again); still below, it only takes the new figure. An open round of the same quake
+   * sequence (a quake near it opened one while it was closed) and it become one: the round of the
+   * sequence's earliest quake takes the other in (CheckinRounds.merge).
    */
   private revisedAfterClosing(round: CheckinRound, e: QuakeEvent, wasTold: number | null): void {
     const magnitudes = roundQuakes(round).map((q) => q.magnitude);
@@ -314,12 +317,42 @@ export class QuakeWatch {
       return;
     }
     this.rounds.reopen(round, this.m.now(), this.settings.roundMinutes * 60_000);
-    const nodesInRange = round.nodes.map((n) => ({ id: n.id, name: n.name, distanceKm: n.distanceKm, latitude: n.latitude, longitude: n.longitude }));
-    this.m.events.publish(round.orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange, roundId: round.id, revisedFrom: wasTold });
+    // While it was closed, a quake near it opened a round of its own (only open rounds take
+    // aftershocks): one round for one quake sequence, the one of its earliest quake (its main shock first).
+    const group = [round, ...this.sameSequence(round)];
+    const firstQuakeAt = (r: CheckinRound): number => roundQuakes(r)[0]?.timeMs ?? r.openedAt;
+    const main = group.reduce((a, b) => (firstQuakeAt(b) < firstQuakeAt(a) ? b : a));
+    for (const other of group) {
+      if (other === main) continue;
+      this.rounds.merge(main, other, this.m.now());
+      this.m.events.publish(other.orgId, BIRLIKTEYIZ_EVENT.ROUND_CLOSED, { round: other });
+    }
+    if (group.length > 1) {
+      // It holds this quake now, over the alert magnitude (an open round kept for an SOS after its quakes were revised below).
+      main.revisedBelow = null;
+      this.headline(main, true);
+    }
+    const nodesInRange = main.nodes.map((n) => ({ id: n.id, name: n.name, distanceKm: n.distanceKm, latitude: n.latitude, longitude: n.longitude }));
+    this.m.events.publish(main.orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange, roundId: main.id, revisedFrom: wasTold });
     // "Revised from" only when the mesh was told another figure (back to the same one, it is the alert again).
     const revised = wasTold !== null && e.magnitude !== null && Math.abs(e.magnitude - wasTold) >= 0.05;
-    this.askAgain(round, e.id, e.magnitude, revised ? this.words.quakeRevised(e, wasTold) : this.words.quake(e, true));
-    this.m.events.publish(round.orgId, BIRLIKTEYIZ_EVENT.ROUND_OPENED, { round: this.rounds.save(round) });
+    this.askAgain(main, e.id, e.magnitude, revised ? this.words.quakeRevised(e, wasTold) : this.words.quake(e, true));
+    // The round that opened again, or (it was taken in) the open one that holds its quake now.
+    this.m.events.publish(main.orgId, main === round ? BIRLIKTEYIZ_EVENT.ROUND_OPENED : BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round: this.rounds.save(main) });
+  }
+
+  /**
+   * The org's other open quake rounds of the same sequence as `round`: each one's epicentre within
+   * the aftershock zone of the strongest quake of the two (openRoundNear's rule, round to round).
+   */
+  private sameSequence(round: CheckinRound): CheckinRound[] {
+    const now = this.m.now();
+    const mine = roundQuakes(round);
+    return this.rounds.unclosed(round.orgId, now).filter((r) => {
+      if (r.id === round.id || r.closesAt <= now || r.quakeId === null || !r.epicentre || !round.epicentre) return false;
+      const strongest = Math.max(...[...mine, ...roundQuakes(r)].map((q) => q.magnitude ?? -Infinity));
+      return Number.isFinite(strongest) && distanceKm(r.epicentre, round.epicentre) <= aftershockZoneKm(strongest);
+    });
   }
 
   /**

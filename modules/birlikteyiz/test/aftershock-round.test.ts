@@ -204,3 +204,42 @@ test('with check-in rounds off, aftershocks follow the same rule: a burst of sma
   assert.match(hub.alerts()[1]!, /^M5\.2 8 km N of Pazarcik/);
   assert.equal((await hub.rounds()).length, 0, 'no rounds: they are off');
 });
+
+test('after a big aftershock asks again, an automatic answer from before it no longer counts either: the node waits, its earlier automatic answer shown, until its module answers again', async (t) => {
+  const hub = await feedHub(NODES, { radiusKm: 30 });
+  t.after(() => hub.close());
+  hub.feed.push({ id: 'us-main', ...MAIN, depthKm: 10, magnitude: 6.2, timeMs: NOW - 3 * 60_000, place: '5 km S of Pazarcik, Turkey' });
+  await hub.poll();
+  // After the main shock the unattended nodes answer by themselves; a person at "west" presses "I am safe".
+  hub.at(NOW + 30_000);
+  hub.frame('centre', 'SAFE', undefined, { automatic: true });
+  hub.frame('east', 'SAFE', undefined, { automatic: true });
+  hub.frame('west', 'SAFE');
+  // "east" answers by itself again as the aftershock shakes, before a feed has it.
+  const afterAt = NOW + 19 * 60_000;
+  hub.at(afterAt + 20_000);
+  hub.frame('east', 'SAFE', undefined, { automatic: true });
+  hub.at(NOW + 20 * 60_000);
+  hub.feed.push({ id: 'us-big', latitude: 37.35, longitude: 37.1, depthKm: 9, magnitude: 5.8, timeMs: afterAt, place: '8 km N of Pazarcik, Turkey' });
+  await hub.poll();
+  assert.equal(hub.alerts().length, 2, 'the aftershock went into the mesh with the question');
+  let [round] = (await hub.rounds()) as [CheckinRound];
+  const byId = (id: string) => round.nodes.find((n) => n.id === id)!;
+  assert.equal(byId('centre').status, 'waiting', 'the automatic answer from before the aftershock no longer counts');
+  assert.deepEqual(byId('centre').earlier, { status: 'automatic', at: NOW + 30_000, quake: { id: 'usgs:us-big', magnitude: 5.8, timeMs: afterAt } }, 'kept beside it as the earlier automatic answer');
+  assert.equal(byId('east').status, 'automatic', 'one given after the aftershock struck still counts');
+  assert.equal(byId('west').status, 'waiting');
+  assert.deepEqual(round.counts, { safe: 0, needsHelp: 0, waiting: 2, automatic: 1 });
+
+  // A gateway's backlog delivers the automatic answer from before the aftershock: not an answer to it.
+  hub.at(NOW + 21 * 60_000);
+  hub.frame('centre', 'SAFE', undefined, { automatic: true, datedAt: NOW + 60_000 });
+  [round] = (await hub.rounds()) as [CheckinRound];
+  assert.equal(byId('centre').status, 'waiting');
+  // Its module answers the new question.
+  hub.at(NOW + 22 * 60_000);
+  hub.frame('centre', 'SAFE', undefined, { automatic: true });
+  [round] = (await hub.rounds()) as [CheckinRound];
+  assert.equal(byId('centre').status, 'automatic');
+  assert.equal(byId('centre').answeredAt, NOW + 22 * 60_000);
+});

@@ -133,3 +133,129 @@ test('a quake revised below the alert magnitude, then back over it, opens its cl
   hub.frame('n2', 'SOS', 7);
   assert.equal((await hub.rounds())[0]!.counts.needsHelp, 1);
 });
+
+test('an SOS and an "I am safe" pressed while a round was closed as revised below are in it when it opens again: rescuers see who asked for help', async (t) => {
+  const hub = await feedHub([node('n1', 37.3, 37.0), node('n2', 37.35, 37.05), node('n3', 37.25, 36.95)]);
+  t.after(() => hub.close());
+  hub.feed.push({ id: 'us-closed', latitude: 37.3, longitude: 37.02, depthKm: 10, magnitude: 4.2, timeMs: NOW - 60_000, place: 'Elbistan' });
+  await hub.poll();
+  hub.at(NOW + 60_000);
+  hub.frame('n1', 'SAFE');
+  hub.at(NOW + 5 * 60_000);
+  hub.feed[0] = { ...hub.feed[0]!, magnitude: 3.8 };
+  await hub.poll();
+  assert.equal((await hub.rounds())[0]!.closedReason, 'revised_below_threshold');
+
+  // While it is closed: n2 holds SOS, n1 (safe before) now asks for help too, n3 presses "I am safe".
+  hub.at(NOW + 7 * 60_000);
+  hub.frame('n2', 'SOS', 7);
+  hub.frame('n1', 'SOS', 8);
+  hub.frame('n3', 'SAFE');
+  // Revised back over the alert magnitude: the round opens again.
+  hub.at(NOW + 9 * 60_000);
+  hub.feed[0] = { ...hub.feed[0]!, magnitude: 4.4 };
+  await hub.poll();
+  const [round] = await hub.rounds();
+  assert.equal(round!.closedAt, null, 'open again');
+  assert.deepEqual(Object.fromEntries(round!.nodes.map((n) => [n.id, [n.status, n.answeredAt]])), {
+    n1: ['needs_help', NOW + 7 * 60_000],
+    n2: ['needs_help', NOW + 7 * 60_000],
+    n3: ['safe', NOW + 7 * 60_000],
+  }, 'each node answers as it last did while the round was closed; help outranks the safe from before');
+  assert.deepEqual(round!.counts, { safe: 1, needsHelp: 2, waiting: 0, automatic: 0 });
+  const opened = hub.published.filter((p) => p.type === 'module.birlikteyiz.round_opened').at(-1)!;
+  assert.equal(opened.data.round.counts.needsHelp, 2, "the admins' screens hear it with both calls for help");
+});
+
+test('an aftershock that opened its own round while the main shock\'s was closed as revised below is taken into that round when it opens again: one round, an SOS counted once', async (t) => {
+  const hub = await feedHub([node('n1', 37.3, 37.0), node('n2', 37.35, 37.05), node('n3', 37.25, 36.95)]);
+  t.after(() => hub.close());
+  hub.feed.push({ id: 'us-main', latitude: 37.3, longitude: 37.02, depthKm: 10, magnitude: 4.2, timeMs: NOW - 60_000, place: 'Elbistan' });
+  await hub.poll();
+  const [main] = await hub.rounds();
+  hub.at(NOW + 60_000);
+  hub.frame('n1', 'SAFE');
+  hub.frame('n3', 'SAFE');
+  hub.at(NOW + 5 * 60_000);
+  hub.feed[0] = { ...hub.feed[0]!, magnitude: 3.8 };
+  await hub.poll();
+  assert.equal((await hub.rounds()).find((r) => r.id === main!.id)!.closedReason, 'revised_below_threshold');
+
+  // An M4.1 a kilometre away: the main shock's round is closed, so it opens its own, and is sent to the nodes.
+  hub.at(NOW + 7 * 60_000);
+  hub.feed.push({ id: 'us-after', latitude: 37.31, longitude: 37.03, depthKm: 10, magnitude: 4.1, timeMs: NOW + 6 * 60_000, place: 'Elbistan' });
+  await hub.poll();
+  const after = (await hub.rounds()).find((r) => r.quakeId === 'usgs:us-after')!;
+  hub.at(NOW + 8 * 60_000);
+  hub.frame('n2', 'SOS', 9);
+  hub.frame('n3', 'SAFE');
+  assert.equal((await hub.call('POST', `/rounds/${after.id}/checkins`, { person: 'Ayşe Yılmaz', status: 'needs_help', note: 'second floor' })).status, 200);
+
+  // The main shock revised to M4.4: its round opens again and takes in the aftershock's.
+  hub.at(NOW + 9 * 60_000);
+  hub.feed[0] = { ...hub.feed[0]!, magnitude: 4.4 };
+  await hub.poll();
+  const rounds = await hub.rounds();
+  const open = rounds.filter((r) => r.closedAt === null);
+  assert.deepEqual(open.map((r) => r.id), [main!.id], 'one open round for the quake sequence: the main shock\'s');
+  const round = open[0]!;
+  assert.deepEqual(round.quakes!.map((q) => q.id), ['usgs:us-main', 'usgs:us-after'], 'with both quakes, the main shock first');
+  assert.match(round.title, /^M4\.4 /);
+  const status = Object.fromEntries(round.nodes.map((n) => [n.id, n.status]));
+  assert.deepEqual(status, { n1: 'waiting', n2: 'needs_help', n3: 'safe' }, 'the SOS from the aftershock\'s round is there; the "I am safe" from before the aftershock asked again is not; the one after it is');
+  assert.equal(round.nodes.find((n) => n.id === 'n1')!.earlier?.status, 'safe', 'the earlier "I am safe" shown beside it');
+  assert.deepEqual(round.people.map((p) => [p.name, p.status, p.note]), [['Ayşe Yılmaz', 'needs_help', 'second floor']], 'and the person checked in there');
+  assert.equal(round.counts.needsHelp, 2);
+
+  const merged = rounds.find((r) => r.id === after.id)!;
+  assert.equal(merged.closedReason, 'merged_into_round', 'the aftershock\'s round closed, saying why');
+  assert.equal(merged.mergedInto, main!.id, 'and where its answers went');
+  assert.equal(merged.counts.needsHelp, 0, 'nobody counted twice');
+  assert.ok(hub.published.some((p) => p.type === 'module.birlikteyiz.round_closed' && p.data.round.id === after.id), "the admins' screens hear it closed");
+
+  // A new SOS goes to the one round.
+  hub.at(NOW + 10 * 60_000);
+  hub.frame('n1', 'SOS', 3);
+  const now = await hub.rounds();
+  assert.deepEqual(now.filter((r) => r.counts.needsHelp > 0).map((r) => [r.id, r.counts.needsHelp]), [[main!.id, 3]], 'counted in one round only');
+});
+
+test('when the aftershock\'s round is the one that opens again, the main shock\'s open round takes it in: the sequence\'s round stays the main shock\'s', async (t) => {
+  const hub = await feedHub([node('n1', 37.3, 37.0), node('n2', 37.35, 37.05), node('n3', 37.25, 36.95)]);
+  t.after(() => hub.close());
+  const revise = async (i: number, magnitude: number, minutes: number) => {
+    hub.at(NOW + minutes * 60_000);
+    hub.feed[i] = { ...hub.feed[i]!, magnitude };
+    await hub.poll();
+  };
+  hub.feed.push({ id: 'us-main', latitude: 37.3, longitude: 37.02, depthKm: 10, magnitude: 4.2, timeMs: NOW - 60_000, place: 'Elbistan' });
+  await hub.poll();
+  const [main] = await hub.rounds();
+  hub.at(NOW + 60_000);
+  hub.frame('n1', 'SAFE');
+  await revise(0, 3.8, 5);
+  // The aftershock opens its own round (the main shock's is closed), then is itself revised below: closed too.
+  hub.at(NOW + 7 * 60_000);
+  hub.feed.push({ id: 'us-after', latitude: 37.31, longitude: 37.03, depthKm: 10, magnitude: 4.1, timeMs: NOW + 6 * 60_000, place: 'Elbistan' });
+  await hub.poll();
+  const after = (await hub.rounds()).find((r) => r.quakeId === 'usgs:us-after')!;
+  hub.at(NOW + 8 * 60_000);
+  hub.frame('n3', 'SAFE');
+  await revise(1, 3.9, 9);
+  assert.equal((await hub.rounds()).find((r) => r.id === after.id)!.closedReason, 'revised_below_threshold');
+  // The main shock back over the alert magnitude: its round opens again (the aftershock's is closed: nothing to take in yet).
+  await revise(0, 4.4, 10);
+  hub.at(NOW + 11 * 60_000);
+  hub.frame('n2', 'SOS', 4);
+  // Then the aftershock too: its round would open again beside the main shock's.
+  await revise(1, 4.3, 12);
+  const rounds = await hub.rounds();
+  const open = rounds.filter((r) => r.closedAt === null);
+  assert.deepEqual(open.map((r) => r.id), [main!.id], "one open round: the main shock's");
+  assert.deepEqual(open[0]!.quakes!.map((q) => [q.id, q.magnitude]), [['usgs:us-main', 4.4], ['usgs:us-after', 4.3]], 'the main shock first');
+  assert.deepEqual(Object.fromEntries(open[0]!.nodes.map((n) => [n.id, n.status])), { n1: 'waiting', n2: 'needs_help', n3: 'safe' }, 'the "I am safe" from before the aftershock asked again is reset; the later one, and the SOS, stand');
+  const merged = rounds.find((r) => r.id === after.id)!;
+  assert.deepEqual([merged.closedAt !== null, merged.closedReason, merged.mergedInto], [true, 'merged_into_round', main!.id]);
+  assert.match(hub.alerts().at(-1)!, /^M4\.3 \(revised from M4\.1\) /, 'the nodes are told of the revision');
+  assert.equal(hub.published.filter((p) => p.type === 'module.birlikteyiz.quake').at(-1)!.data.roundId, main!.id, "the admins' quake banner leads to the round that holds it");
+});

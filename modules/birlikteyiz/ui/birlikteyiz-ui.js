@@ -411,6 +411,7 @@ export function mount(root, ctx) {
             ? t('The quake was revised to {magnitude}, below the alert magnitude {threshold}. Closed: nobody in this round needs help.', { magnitude: magnitude(round.revisedBelow.magnitude), threshold: magnitude(round.revisedBelow.minMagnitude) })
             : t('The quake was revised to {magnitude}, below the alert magnitude {threshold}. Open while someone in this round needs help.', { magnitude: magnitude(round.revisedBelow.magnitude), threshold: magnitude(round.revisedBelow.minMagnitude) }),
         ),
+      round.closedReason === 'merged_into_round' && mergedNote(round),
       round.meshError && h('p', { class: 'module-error' }, t('Not sent into the mesh: {error}', { error: round.meshError })),
       round.notAsked === 'mesh_alerts_off' && h('p', { class: 'module-error round-not-asked' }, t('Nobody was asked: quake alerts into the mesh are off (setting "Send quake alerts into the mesh"). A node answers only if someone presses "I am safe" or SOS; check people in by name.')),
     );
@@ -450,13 +451,29 @@ export function mount(root, ctx) {
   }
 
   /**
-   * A node's "I am safe" from before an aftershock that asked again: no longer its answer, still worth knowing.
-   * The aftershock's magnitude as the round has it now (a feed may have revised it since).
-   * @param {{ at: number, quake: { id: string, magnitude: number | null } }} e
+   * A node's "I am safe" (or its automatic answer) from before an aftershock that asked again: no
+   * longer its answer, still worth knowing. The aftershock's magnitude as the round has it now (a
+   * feed may have revised it since). Rounds kept from before name no status: a safe.
+   * @param {{ status?: 'safe' | 'automatic', at: number, quake: { id: string, magnitude: number | null } }} e
    */
   function earlierAnswer(e) {
     const quake = (round.quakes ?? []).find((/** @type {any} */ q) => q.id === e.quake.id) ?? e.quake;
-    return t('safe at {time}, before the {magnitude} aftershock', { time: timeOfDay(e.at), magnitude: magnitude(quake.magnitude) });
+    const vars = { time: timeOfDay(e.at), magnitude: magnitude(quake.magnitude) };
+    return e.status === 'automatic' ? t('automatic answer at {time} (no person confirmed), before the {magnitude} aftershock', vars) : t('safe at {time}, before the {magnitude} aftershock', vars);
+  }
+
+  /**
+   * A round another round of the same quakes took in (its quake revised back over the alert
+   * magnitude): its answers and people are there, named when the list has it.
+   * @param {any} r
+   */
+  function mergedNote(r) {
+    const into = allRounds.find((/** @type {any} */ x) => x.id === r.mergedInto);
+    return h(
+      'p',
+      { class: 'round-merged' },
+      into ? t('Closed: merged into the check-in round {title} (the same quakes). Its answers and the people checked in are there.', { title: roundTitle(into) }) : t('Closed: merged into another check-in round of the same quakes. Its answers and the people checked in are there.'),
+    );
   }
 
   /**

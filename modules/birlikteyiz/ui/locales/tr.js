@@ -111,5 +111,9 @@ export const TR = {
   'aftershock: alerted the nodes': 'artçı deprem: cihazlar uyarıldı',
   'aftershock: not sent to the nodes': 'artçı deprem: cihazlara gönderilmedi',
   'safe at {time}, before the {magnitude} aftershock': '{magnitude} artçı depremden önce, saat {time}: güvende',
+  'automatic answer at {time} (no person confirmed), before the {magnitude} aftershock': '{magnitude} artçı depremden önce, saat {time}: otomatik yanıt (kimse teyit etmedi)',
+  // A round another round of the same quakes took in (its quake revised back over the alert magnitude).
+  'Closed: merged into the check-in round {title} (the same quakes). Its answers and the people checked in are there.': 'Kapandı: aynı depremlerin {title} yoklamasıyla birleştirildi. Yanıtları ve yoklamaya yazılan kişiler orada.',
+  'Closed: merged into another check-in round of the same quakes. Its answers and the people checked in are there.': 'Kapandı: aynı depremlerin başka bir yoklamasıyla birleştirildi. Yanıtları ve yoklamaya yazılan kişiler orada.',
   'Earthquake {magnitude} (revised from {from}): {place}. {count} nodes in range.': { one: '{magnitude} deprem ({from} değil): {place}. Etki alanında {count} cihaz var.', other: '{magnitude} deprem ({from} değil): {place}. Etki alanında {count} cihaz var.' },
 };
