@@ -45,11 +45,21 @@ export class AlertSequences {
     return seq;
   }
 
+  /** The org's sequence of the last day that holds quake `id` (a revised figure is about it), if any. */
+  containing(orgId: string, id: string, nowMs: number): AlertSequence | null {
+    return this.store.list(orgId, { sinceMs: nowMs - 86_400_000, limit: 1_000 }).find((d) => d.doc.quakes.some((q) => q.id === id))?.doc ?? null;
+  }
+
+  /** Saves a sequence whose quakes changed (a revised figure); `extendMs` > 0 keeps it open that much longer from now (the mesh was told again). */
+  save(seq: AlertSequence, nowMs: number, extendMs: number): void {
+    if (extendMs > 0) seq.until = Math.max(seq.until, nowMs + extendMs);
+    this.store.put(seq.orgId, seq.id, seq);
+  }
+
   /** An aftershock joins; one the mesh was told of keeps the sequence open another `durationMs`. */
   add(seq: AlertSequence, quake: RoundQuake, nowMs: number, durationMs: number): AlertSequence {
     seq.quakes = [...seq.quakes, quake];
-    if (quake.sentMagnitude !== null) seq.until = Math.max(seq.until, nowMs + durationMs);
-    this.store.put(seq.orgId, seq.id, seq);
+    this.save(seq, nowMs, quake.sentMagnitude !== null ? durationMs : 0);
     return seq;
   }
 }

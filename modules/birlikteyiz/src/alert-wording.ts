@@ -76,8 +76,8 @@ export interface Wording {
   quake(q: QuakeFacts, ask: boolean): string;
   /** The title of the check-in round a quake opens, as the hub lists it (at most 120 characters). */
   quakeTitle(q: QuakeFacts): string;
-  /** An updated alert: the quake's magnitude was revised up from `from` (what the mesh was told); with the question. */
-  quakeRevised(q: QuakeFacts, from: number): string;
+  /** An updated alert: the quake's magnitude was revised up from `from` (what the mesh was told); `ask` (default) adds the question. */
+  quakeRevised(q: QuakeFacts, from: number, ask?: boolean): string;
   /** A round opened by hand: the operator's title and the question. */
   manualRound(title: string): string;
   /** An assembly point as one text (200 bytes): its name shortened, where it is kept whole. */
@@ -100,7 +100,7 @@ const EN: Wording = {
   quake: (q, ask) => alertText(`${magnitude(q)} ${q.place}`, ` ${hhmmEn(q.timeMs)}${ask ? `. ${QUESTION.en}` : ''}`),
   quakeTitle: (q) => title120(`${magnitude(q)} ${q.place}`),
   // "M6.1 (revised from M4.2) 12 km NW of Elbistan, Turkey 01:17 UTC. Are you safe? ..."
-  quakeRevised: (q, from) => alertText(`${magnitude(q)} (revised from M${from.toFixed(1)}) ${q.place}`, ` ${hhmmEn(q.timeMs)}. ${QUESTION.en}`),
+  quakeRevised: (q, from, ask = true) => alertText(`${magnitude(q)} (revised from M${from.toFixed(1)}) ${q.place}`, ` ${hhmmEn(q.timeMs)}${ask ? `. ${QUESTION.en}` : ''}`),
   manualRound: (title) => alertText(title, `. ${QUESTION.en}`),
   assemblyPoint: (p) => textWithName('Assembly point: ', p.name, ` at ${p.latitude.toFixed(5)},${p.longitude.toFixed(5)}${p.capacity ? `, room for ${p.capacity}` : ''}`),
 };
@@ -117,9 +117,9 @@ const TR: Wording = {
     return title120(`${q.magnitude !== null ? `M${q.magnitude.toFixed(1)} deprem` : 'Deprem'}: ${where}${offset}`);
   },
   // "M6.1 deprem (M4.2 değil): Elbistan, Türkiye (12 km KB) 04:17 TSİ. Güvende misiniz? ..." — short: the place must still fit.
-  quakeRevised: (q, from) => {
+  quakeRevised: (q, from, ask = true) => {
     const { where, offset } = placeTr(q.place);
-    return alertText(`${q.magnitude !== null ? `M${q.magnitude.toFixed(1)} deprem` : 'Deprem'} (M${from.toFixed(1)} değil): ${where}`, `${offset} ${hhmmTr(q.timeMs)}. ${QUESTION.tr}`);
+    return alertText(`${q.magnitude !== null ? `M${q.magnitude.toFixed(1)} deprem` : 'Deprem'} (M${from.toFixed(1)} değil): ${where}`, `${offset} ${hhmmTr(q.timeMs)}${ask ? `. ${QUESTION.tr}` : ''}`);
   },
   manualRound: (title) => alertText(title, `. ${QUESTION.tr}`),
   assemblyPoint: (p) => textWithName('Toplanma alanı: ', p.name, `, konum ${p.latitude.toFixed(5)},${p.longitude.toFixed(5)}${p.capacity ? `, ${p.capacity} kişilik` : ''}`),

@@ -148,7 +148,7 @@ export class QuakeWatch {
 
   /** Alerts one org of a quake; when it joined an open round as an aftershock, says which. */
   private alert(orgId: string, e: QuakeEvent, inRange: ReturnType<QuakeWatch['fieldNodes']>): NonNullable<StoredQuake['aftershockIn']>[number] | null {
-    const nodesInRange = inRange.map((n) => ({ id: n.id, name: n.name, distanceKm: n.position ? Math.round(distanceKm(n.position, e) * 10) / 10 : null, latitude: n.position?.latitude ?? null, longitude: n.position?.longitude ?? null }));
+    const nodesInRange = listedInRange(inRange, e);
     const main = this.settings.checkInRounds ? this.openRoundNear(orgId, e) : null;
     if (main) return this.aftershock(main, e, inRange, nodesInRange);
     const sequence = this.settings.checkInRounds ? null : this.sequences.near(orgId, e, this.m.now());
@@ -273,6 +273,10 @@ export class QuakeWatch {
   private magnitudeChanged(orgIds: string[], e: QuakeEvent): void {
     const now = this.m.now();
     for (const orgId of orgIds) {
+      if (!this.settings.checkInRounds) {
+        this.sequenceRevised(orgId, e);
+        continue;
+      }
       for (const round of [...this.rounds.unclosed(orgId, now), ...this.rounds.closedAsRevisedBelow(orgId, now)]) {
         const quakes = roundQuakes(round);
         const mine = quakes.find((q) => q.id === e.id);
@@ -285,8 +289,7 @@ export class QuakeWatch {
           continue;
         }
         if (e.magnitude !== null && round.closedAt === null && round.closesAt > now) {
-          const worthTelling = wasTold !== null ? e.magnitude >= wasTold + REVISED_UP_ALERT_STEP - 1e-9 : e.magnitude >= this.settings.minMagnitude && strongEnoughToTell(round.quakes.filter((q) => q.id !== e.id), e.magnitude);
-          const asked = worthTelling && this.askAgain(round, e.id, e.magnitude, wasTold !== null ? this.words.quakeRevised(e, wasTold) : this.words.quake(e, true));
+          const asked = this.worthTelling(round.quakes, e.id, wasTold, e.magnitude) && this.askAgain(round, e.id, e.magnitude, wasTold !== null ? this.words.quakeRevised(e, wasTold) : this.words.quake(e, true));
           // An aftershock not sent before, revised up into the band that goes out: it asks again as one sent at once would have.
           const aftershock = round.quakes.find((q) => q.id === e.id);
           if (asked && wasTold === null && round.quakes[0]!.id !== e.id && aftershock) this.rounds.askedAgain(round, aftershock);
@@ -299,6 +302,37 @@ export class QuakeWatch {
         else this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round });
       }
     }
+  }
+
+  /**
+   * Whether a revised magnitude of quake `id` among `quakes` (a round's, or a sequence's with rounds
+   * off) is worth telling the mesh: up by REVISED_UP_ALERT_STEP over what it was told, or, not told
+   * before (an aftershock below the rule's band), now over the alert magnitude and in the band.
+   */
+  private worthTelling(quakes: RoundQuake[], id: string, wasTold: number | null, magnitude: number): boolean {
+    if (wasTold !== null) return magnitude >= wasTold + REVISED_UP_ALERT_STEP - 1e-9;
+    return magnitude >= this.settings.minMagnitude && strongEnoughToTell(quakes.filter((q) => q.id !== id), magnitude);
+  }
+
+  /**
+   * With check-in rounds off, a quake of one of the org's alert sequences revised: it takes the new
+   * figure (the aftershock rule reads it), and the mesh is told as a round would tell it: an updated
+   * alert for a revision up by REVISED_UP_ALERT_STEP over what it was told, the alert for an
+   * aftershock not sent before that is now in the band that goes out.
+   */
+  private sequenceRevised(orgId: string, e: QuakeEvent): void {
+    const seq = this.sequences.containing(orgId, e.id, this.m.now());
+    const q = seq?.quakes.find((x) => x.id === e.id);
+    if (!seq || !q) return;
+    const wasTold = q.sentMagnitude;
+    q.magnitude = e.magnitude;
+    if (e.magnitude !== null && this.worthTelling(seq.quakes, e.id, wasTold, e.magnitude)) {
+      const inRange = this.fieldNodes(orgId).filter((n) => n.position && distanceKm(n.position, e) <= this.settings.radiusKm);
+      this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange: listedInRange(inRange, e), roundId: null, ...(seq.id !== e.id ? { aftershockOf: seq.id } : {}), ...(wasTold !== null ? { revisedFrom: wasTold } : {}) });
+      const text = wasTold !== null ? this.words.quakeRevised(e, wasTold, false) : this.words.quake(e, false);
+      if (this.settings.meshAlerts && this.broadcast(orgId, { level: 'EARTHQUAKE', text, magnitude: e.magnitude }).id !== null) q.sentMagnitude = e.magnitude;
+    }
+    this.sequences.save(seq, this.m.now(), q.sentMagnitude !== wasTold ? this.settings.roundMinutes * 60_000 : 0);
   }
 
   /**
@@ -385,6 +419,11 @@ export class QuakeWatch {
 }
 
 /** A quake as its round lists it (not told to the mesh yet). */
+/** Nodes in a quake's range as its event lists them: each with its distance from the epicentre. */
+function listedInRange(inRange: Array<{ id: string; name: string | null; position: { latitude: number; longitude: number } | null }>, e: QuakeEvent) {
+  return inRange.map((n) => ({ id: n.id, name: n.name, distanceKm: n.position ? Math.round(distanceKm(n.position, e) * 10) / 10 : null, latitude: n.position?.latitude ?? null, longitude: n.position?.longitude ?? null }));
+}
+
 function roundQuake(e: QuakeEvent): RoundQuake {
   return { id: e.id, timeMs: e.timeMs, latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place, places: quakePlaces(e.place), sentMagnitude: null };
 }

@@ -243,3 +243,33 @@ test('after a big aftershock asks again, an automatic answer from before it no l
   assert.equal(byId('centre').status, 'automatic');
   assert.equal(byId('centre').answeredAt, NOW + 22 * 60_000);
 });
+
+test('with check-in rounds off, revised figures are told as a round tells them: an aftershock revised into the band goes out, a main shock revised up by 0.5 gets an updated alert (no question: nobody is asked)', async (t) => {
+  const hub = await feedHub(NODES, { radiusKm: 30, checkInRounds: false });
+  t.after(() => hub.close());
+  hub.feed.push({ id: 'us-main', ...MAIN, depthKm: 10, magnitude: 5.6, timeMs: NOW - 60_000, place: 'Pazarcik' });
+  await hub.poll();
+  // An M4.4 aftershock: more than 1.0 below the M5.6 the mesh was told, only listed.
+  hub.at(NOW + 5 * 60_000);
+  hub.feed.unshift({ id: 'us-after', latitude: MAIN.latitude + 0.1, longitude: MAIN.longitude, depthKm: 7, magnitude: 4.4, timeMs: NOW + 4 * 60_000, place: 'Pazarcik' });
+  await hub.poll();
+  assert.equal(hub.alerts().length, 1);
+  // Revised to M4.9: within 1.0 of what the mesh was told; it goes out now.
+  hub.at(NOW + 7 * 60_000);
+  hub.feed[0] = { ...hub.feed[0]!, magnitude: 4.9 };
+  await hub.poll();
+  assert.equal(hub.alerts().length, 2, 'the aftershock revised into the band goes out');
+  assert.match(hub.alerts()[1]!, /^M4\.9 Pazarcik/);
+  // The main shock revised up by 0.6: an updated alert, which asks nobody (rounds are off).
+  hub.at(NOW + 9 * 60_000);
+  hub.feed[1] = { ...hub.feed[1]!, magnitude: 6.2 };
+  await hub.poll();
+  assert.equal(hub.alerts().length, 3, 'the updated alert');
+  assert.match(hub.alerts()[2]!, /^M6\.2 \(revised from M5\.6\) Pazarcik \d\d:\d\d UTC$/);
+  // +0.2 more is nothing to tell.
+  hub.at(NOW + 11 * 60_000);
+  hub.feed[1] = { ...hub.feed[1]!, magnitude: 6.4 };
+  await hub.poll();
+  assert.equal(hub.alerts().length, 3);
+  assert.equal((await hub.rounds()).length, 0, 'no rounds: they are off');
+});
