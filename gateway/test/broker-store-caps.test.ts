@@ -418,6 +418,29 @@ describe('messages left unacknowledged by a connected persistent session', () =>
     assert.equal(await queuedOnDisk(h), 5, 'the cap on disk');
   });
 
+  it("a crash-looping device making up a client id at each boot, reading and never acknowledging, cannot pile up a session's cap per boot: each boot ends the sessions left behind once the login's total is full", async (t) => {
+    const { h, done } = await harness(t, { maxQueuedPerSession: 3, maxQueuedPerLogin: 5 });
+    const s1 = await h.device('s1', 'sensor');
+    const pub = await Peer.connect(h.port, s1);
+    done(() => pub.end());
+    let n = 0;
+    for (let boot = 0; boot < 10; boot++) {
+      const sink = (await PacketClient.connect(h.port, { ...s1, clientId: `s1:boot${boot}` }, false)).client;
+      done(() => sink.destroy());
+      await sink.subscribe('unibos/v1/sensor/s1/#', 1, 1);
+      // Until the broker closes it at its cap (or, had it room left, four messages).
+      for (let i = 0; i < 4 && !sink.closed; i++) await pub.publish(TOPIC, `n${n++}`, { qos: 1 });
+      sink.destroy();
+      await sink.hangup(10_000);
+    }
+    const expired = h.broker.stats.sessionsExpired ?? 0;
+    assert.ok(expired >= 5, `sessions left behind were ended: ${expired}`);
+    assert.ok(h.logs.some((l) => /left behind/.test(l.msg ?? '')), 'and logged');
+    await pub.end();
+    const onDisk = await queuedOnDisk(h);
+    assert.ok(onDisk <= 5 + 3, `the login's total and one session's cap at most on disk, not a cap per boot: ${onDisk}`);
+  });
+
   it('a connected session that acknowledges is not cut off for the sessions its login left behind (firmware that makes up an id at each boot)', async (t) => {
     const { h, done } = await harness(t, { maxQueuedPerSession: 5, maxQueuedPerLogin: 7 });
     const s1 = await h.device('s1', 'sensor');

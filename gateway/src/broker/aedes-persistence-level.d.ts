@@ -7,6 +7,8 @@ declare module 'aedes-persistence-level' {
     incomingGetPacket(client: { readonly id: string }, packet: { readonly messageId?: number }): Promise<unknown>;
     /** The subscriptions of persistent sessions (online or not) that match `topic`: a QoS 1/2 message is stored for each. */
     subscriptionsByTopic(topic: string): Promise<unknown[]>;
+    /** The subscriptions stored for a client id (a persistent session's, whether it is connected or not). */
+    subscriptionsByClient(client: { readonly id: string }): Promise<unknown[] | null>;
     addSubscriptions(...args: unknown[]): Promise<void>;
     removeSubscriptions(...args: unknown[]): Promise<void>;
     cleanSubscriptions(...args: unknown[]): Promise<void>;

@@ -508,7 +508,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     this.watchAedes();
     this.sessionExpiry = new SessionExpiry(db as unknown as ConstructorParameters<typeof SessionExpiry>[0], this.sessionExpiryMs, this.now, {
       busy: (clientId) => this.arriving.has(clientId) || (this.aedes as Aedes & { clients?: Record<string, unknown> }).clients?.[clientId] !== undefined,
-      expire: (clientId, awayMs) => this.expireSession(clientId, awayMs),
+      expire: (clientId, awayMs, why) => this.expireSession(clientId, awayMs, why),
       failed: (err, clientId) => this.log.error({ err, clientId }, 'persistent session expiry: the store failed; tried again at the next check'),
     });
     // Before the listeners: what expired while the gateway was off is gone before anyone connects.
@@ -613,14 +613,46 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
    * more being queued for it) its queue and inbound QoS 2 through the store's own operations, which
    * the caps' wrappers count down; its exactly-once records go too, as at a clean connect.
    */
-  private async expireSession(clientId: string, awayMs: number): Promise<void> {
+  private async expireSession(clientId: string, awayMs: number, why: 'away' | 'left_behind'): Promise<void> {
     const queued = this.queueBound?.countOf(clientId) ?? 0;
     await this.persistence.cleanSubscriptions({ id: clientId });
     await this.persistence.cleanIncoming({ id: clientId, clean: false });
     this.dedup?.forgetClient(clientId);
     this.counters.sessionsExpired++;
     this.counters.storeCapped.session_expired += queued;
-    this.log.info({ clientId, awayMs, expiryMs: this.sessionExpiryMs, queuedDiscarded: queued }, 'persistent session away too long: expired, its subscriptions and queued messages removed');
+    const msg =
+      why === 'away'
+        ? 'persistent session away too long: expired, its subscriptions and queued messages removed'
+        : "persistent session left behind: ended for a session of its login that connected with the login's queue total full, its subscriptions and queued messages removed";
+    this.log.info({ clientId, awayMs, expiryMs: this.sessionExpiryMs, queuedDiscarded: queued, why }, msg);
+  }
+
+  /**
+   * A new persistent session (a client id with nothing stored) of a login whose queue total is full
+   * is connecting: the sessions its login left behind (firmware that makes up an id at each boot
+   * leaves one each time), away longest first, end until the new session's own cap fits under the
+   * total. A connected session is held to its own count only (store-quotas.ts), so without this a
+   * crash-looping device piled up a session's cap per boot until expiry. A session coming back
+   * ends none (a device's other persistent ids may be away with their queues for good reason), nor
+   * one connected or connecting.
+   */
+  private async evictLeftBehind(clientId: string): Promise<void> {
+    const bound = this.queueBound;
+    const expiry = this.sessionExpiry;
+    if (!bound || !expiry || this.queueLimits.perLogin <= 0) return;
+    const login = bound.loginOf(clientId);
+    const room = Math.max(0, this.queueLimits.perLogin - this.queueLimits.perSession);
+    if (bound.loginCountOf(login) < this.queueLimits.perLogin || bound.countOf(clientId) > 0) return;
+    if (((await this.persistence.subscriptionsByClient({ id: clientId })) ?? []).length > 0) return;
+    const since = await expiry.awaySince();
+    const leftBehind = bound
+      .sessionsOf(login)
+      .filter((id) => id !== clientId)
+      .sort((a, b) => (since.get(a) ?? 0) - (since.get(b) ?? 0));
+    for (const id of leftBehind) {
+      if (bound.loginCountOf(login) <= room) break;
+      await expiry.expireNow(id);
+    }
   }
 
   /**
@@ -953,6 +985,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     }
     // A clean session starts afresh: nothing it sends is a resend of what an earlier session sent.
     if (client.clean) this.dedup?.forgetClient(client.id);
+    else await this.evictLeftBehind(client.id);
     state.subject = subject;
     this.gate.promote(info.socket);
     return null;

@@ -15,8 +15,8 @@ export interface AwayRecordStore {
 export interface SessionExpiryHooks {
   /** Whether `clientId` is connected, or a connection with it is being opened. */
   busy(clientId: string): boolean;
-  /** Removes everything the store holds for the session (subscriptions, queue, inbound QoS 2) and its counts. */
-  expire(clientId: string, awayMs: number): Promise<void>;
+  /** Removes everything the store holds for the session (subscriptions, queue, inbound QoS 2) and its counts; `why`: away too long, or left behind by a login that needs the room. */
+  expire(clientId: string, awayMs: number, why: 'away' | 'left_behind'): Promise<void>;
   /** An expiry or a record write failed (the store's disk); the session is tried again at the next sweep. */
   failed(err: unknown, clientId: string): void;
 }
@@ -83,6 +83,44 @@ export class SessionExpiry {
     return this.sweeping;
   }
 
+  /** When each recorded session left (ms), by client id; a session with no record is not in it. */
+  async awaySince(): Promise<Map<string, number>> {
+    await this.flush();
+    const since = new Map<string, number>();
+    for await (const [key, value] of this.db.iterator(AWAY_RANGE)) {
+      let clientId: string;
+      try {
+        clientId = decodeURIComponent(key.slice(AWAY_PREFIX.length));
+      } catch {
+        continue;
+      }
+      const at = Number(value);
+      if (Number.isFinite(at)) since.set(clientId, at);
+    }
+    return since;
+  }
+
+  /**
+   * Ends `clientId`'s session now, whatever its age (its login needs the room), as a sweep ends one:
+   * a CONNECT with the id waits for it. False if it is connected, connecting or already ending.
+   */
+  async expireNow(clientId: string): Promise<boolean> {
+    if (this.hooks.busy(clientId) || this.expiring.has(clientId)) return false;
+    const since = (await this.awaySince()).get(clientId);
+    if (this.hooks.busy(clientId) || this.expiring.has(clientId)) return false;
+    const expiry = this.hooks.expire(clientId, since === undefined ? 0 : Math.max(0, this.now() - since), 'left_behind').then(() => void this.write(clientId, null));
+    this.expiring.set(clientId, expiry.catch(() => undefined));
+    try {
+      await expiry;
+      return true;
+    } catch (err) {
+      this.hooks.failed(err, clientId);
+      return false;
+    } finally {
+      this.expiring.delete(clientId);
+    }
+  }
+
   /** Waits for a sweep in progress and every record write. */
   async settle(): Promise<void> {
     await this.sweeping?.catch(() => undefined);
@@ -109,17 +147,7 @@ export class SessionExpiry {
         if (parsed) sessions.add(parsed.clientId);
       }
     }
-    const since = new Map<string, number>();
-    for await (const [key, value] of this.db.iterator(AWAY_RANGE)) {
-      let clientId: string;
-      try {
-        clientId = decodeURIComponent(key.slice(AWAY_PREFIX.length));
-      } catch {
-        continue;
-      }
-      const at = Number(value);
-      if (Number.isFinite(at)) since.set(clientId, at);
-    }
+    const since = await this.awaySince();
     const expired: string[] = [];
     for (const clientId of sessions) {
       if (this.hooks.busy(clientId)) continue;
@@ -132,7 +160,7 @@ export class SessionExpiry {
       }
       if (now - at <= this.expiryMs) continue;
       // Marked before anything is awaited, so a CONNECT from here on waits for it (busy() was false just now).
-      const expiry = this.hooks.expire(clientId, now - at).then(() => void this.write(clientId, null));
+      const expiry = this.hooks.expire(clientId, now - at, 'away').then(() => void this.write(clientId, null));
       this.expiring.set(clientId, expiry.catch(() => undefined));
       try {
         await expiry;

@@ -200,7 +200,11 @@ export interface QueueLimits {
  * by its own count, if that is lower) but not to its login's total, so a client that acknowledges is
  * not cut off for the sessions its login left behind (firmware that made up a new id at each boot);
  * at the cap its next delivery is not queued and aedes, finding no entry for it, closes the
- * connection; once away, the ordinary caps hold.
+ * connection; once away, the ordinary caps hold. The login's total is kept for connected sessions
+ * another way: a persistent session of a login whose total is full evicts, as it connects, the
+ * sessions its login left behind, away longest first, until its own cap fits (the broker's
+ * evictLeftBehind), so firmware that makes up an id at each boot, crash-looping, cannot pile up a
+ * session's cap per boot.
  * The count per client id comes from the store's keys at start-up (`initial`) and then follows
  * every enqueue and clear, so it stays right across restarts.
  */
@@ -227,6 +231,16 @@ export class OfflineQueueBound {
   /** Messages on disk over all the sessions of `login`. */
   loginCountOf(login: string): number {
     return this.perLogin.get(login) ?? 0;
+  }
+
+  /** The login a client id's messages are charged to. */
+  loginOf(clientId: string): string {
+    return this.queued.get(clientId)?.login ?? this.hooks.loginOf(clientId);
+  }
+
+  /** The client ids of `login` with messages on disk. */
+  sessionsOf(login: string): string[] {
+    return [...this.queued].filter(([, e]) => e.login === login && e.n > 0).map(([clientId]) => clientId);
   }
 
   /** Wraps the persistence's enqueue and clear operations (in place) to keep and apply the counts. */
