@@ -6,7 +6,8 @@
 // Only durations on the gateway's monotonic clock count, so a gateway whose wall clock is wrong (an
 // off-grid Pi that has not found the time: 1970, or years off), or is stepped while it holds a
 // reading (it finds the time by NTP or GPS as the link comes back), dates what it held just as right.
-// A row queued before the gateway restarted has no hold known: the hub dates it at its arrival.
+// A row queued before the gateway rebooted has no hold known (the monotonic clock starts again): the
+// hub dates it at its arrival.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -151,10 +152,10 @@ test('a gateway whose wall clock is wrong, or is stepped while it holds a readin
   }
 });
 
-test('a reading queued before the gateway restarted is dated at its arrival: how long it was held is not known', { timeout: 60_000 }, async (t) => {
+test('a reading queued before the gateway rebooted is dated at its arrival: how long it was held is not known', { timeout: 60_000 }, async (t) => {
   const hub = await startTestHub({ dedupWindowMs: 0 });
   const admin = await createAdminSession(hub);
-  // Its wall clock a week behind (a Pi back from a shutdown), which steps forward after the restart.
+  // Its wall clock a week behind (a Pi back from a shutdown), which steps forward after the reboot.
   let gatewayNow = Date.now() - 7 * 24 * HOUR;
   let monoNow = 1_000;
   const gw = await sensorGateway(t, hub, admin, () => gatewayNow, () => monoNow);
@@ -162,17 +163,17 @@ test('a reading queued before the gateway restarted is dated at its arrival: how
   await gw.cutOff();
   const tank = await gw.device('tank1');
 
-  // Taken, then the gateway restarts with it still queued (the outbox on the same database; a new
-  // process whose monotonic clock starts again).
+  // Taken, then the gateway reboots with it still queued (the outbox on the same database; a new
+  // boot, whose monotonic clock starts again).
   await tank.publishAsync('unibos/v1/sensor/tank1/level', '1', { qos: 1 });
   assert.equal(gw.outbox.size, 1);
   monoNow += 3 * HOUR;
   await gw.reopenOutbox();
-  assert.equal(gw.outbox.size, 1, 'still queued after the restart');
-  assert.equal(gw.outbox.heldMs(gw.outbox.peek(1)[0]!), undefined, 'no hold known for a row from before the restart');
+  assert.equal(gw.outbox.size, 1, 'still queued after the reboot');
+  assert.equal(gw.outbox.heldMs(gw.outbox.peek(1)[0]!), undefined, 'no hold known for a row from before the reboot');
   monoNow = 500;
   gatewayNow = Date.now();
-  // One taken after the restart: its hold is known again.
+  // One taken after the reboot: its hold is known again.
   await tank.publishAsync('unibos/v1/sensor/tank1/level', '2', { qos: 1 });
   monoNow += HOUR;
 
@@ -192,7 +193,7 @@ test('a reading queued before the gateway restarted is dated at its arrival: how
   assert.deepEqual(
     level.map((r) => [r.value, Date.parse(r.receivedAt!) - Date.parse(r.time)]).sort((a, b) => a[0]! - b[0]!),
     [[1, 0], [2, HOUR]],
-    'the row from before the restart is dated at its arrival (not days early by the stepped wall clock); the one after, as long before as it was held',
+    'the row from before the reboot is dated at its arrival (not days early by the stepped wall clock); the one after, as long before as it was held',
   );
 });
 

@@ -227,44 +227,48 @@ test('the first reconnect after an outage is jittered too: gateways that lost th
   assert.ok(spread.every((ms) => ms >= 1000 && ms <= 2000), `within [minMs, 2 x minMs]: ${spread.join(', ')} ms`);
 });
 
-test('a dead letter put back keeps how long it was held: by hand, by the automatic retry, by another process (the CLI), and across a restart', (t) => {
+test('how long a row was held is known to every process of the boot: the gateway after a restart, a dead letter put back by hand, by the automatic retry or by the CLI, its time as a letter included; across a reboot only what was held before', (t) => {
   const files = tempDb(t);
+  // The machine's monotonic clock, shared by every process of the boot.
   let mono = 1_000;
-  const db = files.open();
-  const outbox = new HubOutbox(db, opts({ monotonic: () => mono }));
+  const machine = (extra: HubOutboxOptions = {}) => new HubOutbox(files.open(), opts({ monotonic: () => mono, bootId: 'boot-1', ...extra }));
+  const outbox = machine();
   const reading = outbox.add(sensor(1));
   const sos = outbox.add({ source: 'mesh:!0000beef', topic: 'unibos/v1/mesh/!0000beef/alert', payload: '{}', lane: 'urgent' });
   const other = outbox.add(sensor(2));
+  const kept = outbox.add(sensor(3));
   mono += 60_000;
-  for (const r of [reading, sos, other]) assert.ok(outbox.deadLetter(r.seq, 'refused'));
+  // The gateway restarts: the new process reads how long a row queued by the old one was held.
+  const restarted = machine();
+  const find = (box: HubOutbox, msgId: string) => box.peek(10).find((m) => m.msgId === msgId)!;
+  assert.equal(restarted.heldMs(find(restarted, kept.msgId)), 60_000);
+  for (const r of [reading, sos, other]) assert.ok(restarted.deadLetter(r.seq, 'refused'));
   mono += 3_600_000;
-  const find = (msgId: string) => outbox.peek(10).find((m) => m.msgId === msgId);
 
-  // The hub was fixed an hour later: the admin puts the reading back, here.
-  assert.equal(outbox.requeueDeadLetters([reading.seq]), 1);
-  const back = find(reading.msgId);
-  assert.ok(back && back.seq !== reading.seq, 'a new row');
-  assert.equal(outbox.heldMs(back), 3_660_000, 'held since it was first queued, its hour as a dead letter included');
+  // The hub was fixed an hour later: put back here, the hour as a letter counts.
+  assert.equal(restarted.requeueDeadLetters([reading.seq]), 1);
+  const back = find(restarted, reading.msgId);
+  assert.ok(back.seq !== reading.seq, 'a new row');
+  assert.equal(restarted.heldMs(back), 3_660_000, 'held since it was first queued, its hour as a dead letter included');
   mono += 5_000;
-  assert.equal(outbox.heldMs(back), 3_665_000, 'and on since it went back');
+  assert.equal(restarted.heldMs(back), 3_665_000, 'and on since it went back');
   // The urgent one goes back by itself.
-  assert.ok(outbox.retryDeadLetter(sos.seq));
-  assert.equal(outbox.heldMs(find(sos.msgId)!), 3_665_000);
+  assert.ok(restarted.retryDeadLetter(sos.seq));
+  assert.equal(restarted.heldMs(find(restarted, sos.msgId)), 3_665_000);
+  // The CLI (another process of the same boot, its own outbox on the same file) puts the other back.
+  assert.equal(machine().requeueDeadLetters('all'), 1);
+  mono += 1_000;
+  assert.equal(restarted.heldMs(find(restarted, other.msgId)), 3_666_000, 'the gateway reads it just as exactly');
 
-  // The CLI (another process, its own outbox on the same file) puts the other back: the running
-  // gateway sends it with the hold it had when it failed (its time as a letter, on this process's
-  // monotonic clock, is not the CLI's to know).
-  const cli = new HubOutbox(files.open(), opts());
-  assert.equal(cli.requeueDeadLetters('all'), 1);
-  assert.equal(outbox.heldMs(find(other.msgId)!), 60_000);
-
-  // A restart: the hold before the letter is still known; the time since is not counted.
-  const restarted = new HubOutbox(files.open(), opts({ monotonic: () => 0 }));
-  const again = restarted.peek(10).find((m) => m.msgId === reading.msgId)!;
-  assert.equal(restarted.heldMs(again), 60_000);
-  // Failing again there: what it was held before goes with it.
-  mono = 0;
-  assert.ok(restarted.deadLetter(again.seq, 'refused again'));
-  assert.equal(restarted.requeueDeadLetters('all'), 1);
-  assert.equal(restarted.heldMs(restarted.peek(10).find((m) => m.msgId === reading.msgId)!), 60_000);
+  // After a reboot the monotonic clock starts again: a row queued before it has no hold known, a
+  // letter put back keeps what it was held before it failed.
+  mono = 500;
+  const rebooted = machine({ bootId: 'boot-2' });
+  assert.equal(rebooted.heldMs(find(rebooted, kept.msgId)), undefined);
+  assert.equal(rebooted.heldMs(find(rebooted, reading.msgId)), 3_660_000, 'held before it went back; the time since is not known');
+  assert.ok(rebooted.deadLetter(find(rebooted, reading.msgId).seq, 'refused again'));
+  mono += 2_000;
+  assert.equal(rebooted.requeueDeadLetters('all'), 1);
+  mono += 1_000;
+  assert.equal(rebooted.heldMs(find(rebooted, reading.msgId)), 3_663_000, 'what it was held before, and its time on this boot');
 });

@@ -60,8 +60,8 @@ async function hubLink(t: TestContext, hubMqttPort: number) {
  * (its outbox's and uplink's) is `clock` and whose monotonic clock (the outbox's, for how long it
  * held a row) is `monotonic`, by default `clock` too (time passing as the test moves it), speaking to the hub through a link that can
  * be cut. Its `device` connects a sensor with its own login and rules, and its last will if given.
- * `reopenOutbox` stands for a restart: a new outbox (and uplink) on the same database, which knows
- * nothing of when the rows already queued were added.
+ * `reopenOutbox` stands for a reboot: a new outbox (and uplink) on the same database, on a new boot
+ * whose monotonic clock starts again, so it knows nothing of when the rows already queued were added.
  */
 export async function sensorGateway(t: TestContext, hub: TestHub, admin: TestSession, clock: () => number, monotonic?: () => number) {
   const identity = testIdentity();
@@ -75,8 +75,9 @@ export async function sensorGateway(t: TestContext, hub: TestHub, admin: TestSes
   const broker = await GatewayBroker.start({ dataDir: dir, credentials, gatewayId, logger, port: 0, wsPort: null, db });
   const url = new URL(claim.mqtt.url);
   url.port = String(link.port);
+  let boot = 1;
   const open = () => {
-    const outbox = new HubOutbox(db, { logger, now: clock, monotonic: monotonic ?? clock });
+    const outbox = new HubOutbox(db, { logger, now: clock, monotonic: monotonic ?? clock, bootId: `boot-${boot}` });
     const uplink = new HubUplink({ ...claim.mqtt, url: url.toString(), gatewayId, outbox, logger, reconnectMinMs: 50, reconnectMaxMs: 200, now: clock });
     return { outbox, uplink };
   };
@@ -118,6 +119,7 @@ export async function sensorGateway(t: TestContext, hub: TestHub, admin: TestSes
   };
   const reopenOutbox = async () => {
     await uplink.stop({ timeoutMs: 1000 });
+    boot++;
     ({ outbox, uplink } = open());
   };
   return {

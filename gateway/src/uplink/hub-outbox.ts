@@ -7,6 +7,7 @@
 // (SOS, alerts, the gateway's own reports) are sent before any routine backlog.
 
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import {
@@ -60,6 +61,9 @@ export interface HubMessage {
   retries: number;
   /** For a dead letter put back in the queue: how long the gateway had held it before (ms), when known. */
   heldBeforeMs?: number;
+  /** When it was queued (or put back), on the monotonic clock of the boot `bootId` (HubOutboxOptions.monotonic); absent on rows from before it was kept. */
+  queuedMono?: number;
+  bootId?: string;
 }
 
 export interface DeadLetter {
@@ -106,9 +110,13 @@ export interface HubOutboxOptions {
   now?: () => number;
   /**
    * A monotonic clock (ms) for how long a row was held (heldMs): unlike the wall clock, not moved
-   * when the gateway finds the time (NTP, GPS). Default performance.now.
+   * when the gateway finds the time (NTP, GPS). It must be the machine's, counting from its boot, the
+   * same in every process (so the CLI putting a letter back, or the gateway after a restart, reads
+   * the time a row was queued): default CLOCK_MONOTONIC (process.hrtime).
    */
   monotonic?: () => number;
+  /** Which boot `monotonic` counts from: default Linux's boot_id; unknown, a new id per process (holds known within it only). */
+  bootId?: string;
   newId?: () => string;
 }
 
@@ -139,6 +147,8 @@ interface Row {
   attempts: number;
   retries: number;
   held_before_ms: number | null;
+  queued_mono: number | null;
+  boot_id: string | null;
 }
 
 interface Prepared {
@@ -214,13 +224,19 @@ const ADDED_COLUMNS: ReadonlyArray<[string, string, string]> = [
   // so a reading put back (by the CLI, another process, or after a restart) is still dated when it was taken.
   ['hub_dead_letter', 'held_ms', 'INTEGER'],
   ['hub_outbox', 'held_before_ms', 'INTEGER'],
+  // When a row was queued, and a letter failed, on the machine's monotonic clock, with the boot it
+  // counts from: any process of the same boot (the CLI, the gateway after a restart) knows how long.
+  ['hub_outbox', 'queued_mono', 'REAL'],
+  ['hub_outbox', 'boot_id', 'TEXT'],
+  ['hub_dead_letter', 'failed_mono', 'REAL'],
+  ['hub_dead_letter', 'boot_id', 'TEXT'],
 ];
 
 const LONE_SURROGATE = /\p{Cs}/u;
 const FORMAT_CODE: Record<HubEnvelopeFormat, number> = { binary: 0, json: 1 };
 const LANE_CODE: Record<Lane, number> = { urgent: 0, routine: 1 };
 const laneOf = (code: number): Lane => (code === LANE_CODE.urgent ? 'urgent' : 'routine');
-const ROW_COLUMNS = 'seq, source, topic, payload, format, qos, retain, msg_id, created_ms, lane, attempts, retries, held_before_ms';
+const ROW_COLUMNS = 'seq, source, topic, payload, format, qos, retain, msg_id, created_ms, lane, attempts, retries, held_before_ms, queued_mono, boot_id';
 const DROP_LOG_INTERVAL_MS = 10_000;
 
 export class HubOutbox {
@@ -236,12 +252,7 @@ export class HubOutbox {
   private readonly retryListeners = new Set<(letter: DeadLetter) => void>();
   private readonly now: () => number;
   private readonly monotonic: () => number;
-  // seq -> monotonic time of its add() (or of its requeue from the dead-letter table), for the rows
-  // this process added (insertion order is seq order). Rows queued before a restart have none.
-  private readonly addedAt = new Map<number, number>();
-  // dead letter seq -> monotonic time it failed, for the letters this process made: one it puts
-  // back counts its time as a letter too (another process, or after a restart, cannot know it).
-  private readonly failedAt = new Map<number, number>();
+  private readonly bootId: string;
   private readonly newId: () => string;
   private readonly logger: Logger | undefined;
   private unloggedDrops = 0;
@@ -254,13 +265,13 @@ export class HubOutbox {
   private readonly selectTotals: Database.Statement<[], { messages: number; bytes: number }>;
   private readonly deleteSeq: Database.Statement<[number]>;
   private readonly attemptTx: (seqs: readonly number[]) => void;
-  private readonly deadLetterTx: (seq: number, reason: string, heldHereMs: number | null) => DeadLetter | undefined;
+  private readonly deadLetterTx: (seq: number, reason: string) => DeadLetter | undefined;
   private readonly selectDeadLetters: Database.Statement<[number], DeadLetterRow>;
   private readonly countDeadLetters: Database.Statement<[], { n: number }>;
   private readonly countLanes: Database.Statement<[], { lane: number; n: number }>;
   private readonly anyUrgent: Database.Statement<[], { one: number }>;
-  private readonly requeueTx: (seqs: readonly number[] | 'all') => Array<{ letter: number; seq: number }>;
-  private readonly retryTx: (seq: number) => { letter: DeadLetter; seq: number | undefined } | undefined;
+  private readonly requeueTx: (seqs: readonly number[] | 'all') => number;
+  private readonly retryTx: (seq: number) => { letter: DeadLetter; queued: boolean } | undefined;
   private readonly selectUrgentLetters: Database.Statement<[], { seq: number; retries: number }>;
   private readonly countUrgentLetters: Database.Statement<[], { n: number }>;
 
@@ -276,7 +287,8 @@ export class HubOutbox {
       throw new UplinkError('E_UPLINK_CONFIG', `maxBytes must be a positive integer, got ${options.maxBytes}`);
     }
     this.now = options.now ?? Date.now;
-    this.monotonic = options.monotonic ?? (() => performance.now());
+    this.monotonic = options.monotonic ?? machineMonotonicMs;
+    this.bootId = options.bootId ?? BOOT_ID;
     this.newId = options.newId ?? randomUUID;
     this.logger = options.logger;
 
@@ -290,9 +302,9 @@ export class HubOutbox {
       db.exec('CREATE INDEX IF NOT EXISTS hub_dead_letter_order ON hub_dead_letter (letter_no, seq)');
     })();
 
-    const insert = db.prepare<[string, string, Buffer, number, number, number, string, number, number, number], { seq: number }>(
-      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING RETURNING seq`,
+    const insert = db.prepare<[string, string, Buffer, number, number, number, string, number, number, number, number, string], { seq: number }>(
+      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, queued_mono, boot_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING RETURNING seq`,
     );
     const seqOf = db.prepare<[string], { seq: number }>('SELECT seq FROM hub_outbox WHERE msg_id = ?');
     // Routine rows go first when the bound is reached; urgent ones only when nothing else is left.
@@ -306,18 +318,17 @@ export class HubOutbox {
     this.attemptTx = db.transaction((seqs: readonly number[]) => {
       for (const seq of seqs) bumpAttempts.run(seq);
     });
-    // held_ms: what it was held before this queueing (if known) and since (if this process knows).
-    const moveToDeadLetter = db.prepare<{ failed: number; reason: string; seq: number; here: number | null }, DeadLetterRow>(
-      `INSERT INTO hub_dead_letter (seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, failed_ms, reason, letter_no, held_ms)
+    // held_ms: how long it was held until it failed (see HELD_SO_FAR), when known.
+    const moveToDeadLetter = db.prepare<{ failed: number; reason: string; seq: number; mono: number; boot: string }, DeadLetterRow>(
+      `INSERT INTO hub_dead_letter (seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, failed_ms, reason, letter_no, held_ms, failed_mono, boot_id)
        SELECT seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, @failed, @reason,
-         (SELECT COALESCE(MAX(letter_no), 0) + 1 FROM hub_dead_letter),
-         CASE WHEN @here IS NULL THEN held_before_ms ELSE COALESCE(held_before_ms, 0) + @here END
+         (SELECT COALESCE(MAX(letter_no), 0) + 1 FROM hub_dead_letter), ${heldSoFar('queued_mono', 'held_before_ms')}, @mono, @boot
        FROM hub_outbox WHERE seq = @seq
        RETURNING ${DEAD_LETTER_COLUMNS}`,
     );
     const trimDeadLetters = db.prepare<[number]>('DELETE FROM hub_dead_letter WHERE seq NOT IN (SELECT seq FROM hub_dead_letter ORDER BY letter_no DESC, seq DESC LIMIT ?)');
-    this.deadLetterTx = db.transaction((seq: number, reason: string, heldHereMs: number | null) => {
-      const row = moveToDeadLetter.get({ failed: this.now(), reason, seq, here: heldHereMs });
+    this.deadLetterTx = db.transaction((seq: number, reason: string) => {
+      const row = moveToDeadLetter.get({ failed: this.now(), reason, seq, mono: this.monotonic(), boot: this.bootId });
       if (!row) return undefined;
       this.deleteSeq.run(seq);
       trimDeadLetters.run(this.maxDeadLetters);
@@ -329,18 +340,21 @@ export class HubOutbox {
     this.anyUrgent = db.prepare<[], { one: number }>(`SELECT 1 AS one FROM hub_outbox WHERE lane = ${LANE_CODE.urgent} LIMIT 1`);
     // A requeued letter keeps its id (the hub still drops it if it had it after all) and gets a new
     // seq, so a connection already past its old place in the queue still sends it.
-    const requeueOne = db.prepare<[number]>(
-      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, held_before_ms)
-       SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, 0, held_ms FROM hub_dead_letter WHERE seq = ?
+    // It goes back with how long it has been held so far, its time as a letter included when known.
+    const requeueOne = db.prepare<{ seq: number; mono: number; boot: string }>(
+      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, held_before_ms, queued_mono, boot_id)
+       SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, 0, ${heldSoFar('failed_mono', 'held_ms')}, @mono, @boot
+       FROM hub_dead_letter WHERE seq = @seq
        ON CONFLICT DO NOTHING`,
     );
     const deleteLetter = db.prepare<[number]>('DELETE FROM hub_dead_letter WHERE seq = ?');
     // An automatic retry goes back with one strike, so the uplink sends it alone (nothing else can be
     // blamed for a hang-up) and dead-letters it again at the first hang-up while it is alone in flight.
     const selectLetter = db.prepare<[number], DeadLetterRow>(`SELECT ${DEAD_LETTER_COLUMNS} FROM hub_dead_letter WHERE seq = ? AND lane = ${LANE_CODE.urgent}`);
-    const retryOne = db.prepare<[number]>(
-      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, held_before_ms)
-       SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, 1, retries + 1, held_ms FROM hub_dead_letter WHERE seq = ?
+    const retryOne = db.prepare<{ seq: number; mono: number; boot: string }>(
+      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, held_before_ms, queued_mono, boot_id)
+       SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, 1, retries + 1, ${heldSoFar('failed_mono', 'held_ms')}, @mono, @boot
+       FROM hub_dead_letter WHERE seq = @seq
        ON CONFLICT DO NOTHING`,
     );
     const letterBody = db.prepare<[number], { source: string; topic: string; payload: Buffer; format: number; msg_id: string }>('SELECT source, topic, payload, format, msg_id FROM hub_dead_letter WHERE seq = ?');
@@ -351,9 +365,9 @@ export class HubOutbox {
       const body = letterBody.get(seq)!;
       if (hubWouldRefuse({ source: body.source, topic: body.topic, payload: body.payload, msgId: body.msg_id, format: body.format === FORMAT_CODE.json ? 'json' : 'binary' })) return undefined;
       // Not inserted: the producer queued the same id again meanwhile, so the message is in the queue anyway.
-      const inserted = retryOne.run(seq);
+      const queued = retryOne.run({ seq, mono: this.monotonic(), boot: this.bootId }).changes === 1;
       deleteLetter.run(seq);
-      return { letter: deadLetterOf(row), seq: inserted.changes === 1 ? Number(inserted.lastInsertRowid) : undefined };
+      return { letter: deadLetterOf(row), queued };
     });
     this.selectUrgentLetters = db.prepare<[], { seq: number; retries: number }>(
       `SELECT seq, retries FROM hub_dead_letter WHERE lane = ${LANE_CODE.urgent} ORDER BY letter_no, seq`,
@@ -361,13 +375,13 @@ export class HubOutbox {
     this.countUrgentLetters = db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM hub_dead_letter WHERE lane = ${LANE_CODE.urgent}`);
     const allLetters = db.prepare<[], { seq: number }>('SELECT seq FROM hub_dead_letter ORDER BY seq');
     this.requeueTx = db.transaction((seqs: readonly number[] | 'all') => {
-      const queued: Array<{ letter: number; seq: number }> = [];
-      for (const letter of seqs === 'all' ? allLetters.all().map((r) => r.seq) : seqs) {
-        const inserted = requeueOne.run(letter);
-        if (inserted.changes === 1) queued.push({ letter, seq: Number(inserted.lastInsertRowid) });
-        deleteLetter.run(letter);
+      const mono = this.monotonic();
+      let n = 0;
+      for (const seq of seqs === 'all' ? allLetters.all().map((r) => r.seq) : seqs) {
+        n += requeueOne.run({ seq, mono, boot: this.bootId }).changes;
+        deleteLetter.run(seq);
       }
-      return queued;
+      return n;
     });
     this.selectTotals = db.prepare<[], { messages: number; bytes: number }>(
       'SELECT messages, bytes FROM hub_outbox_totals WHERE id = 0',
@@ -375,9 +389,10 @@ export class HubOutbox {
 
     this.insertTx = db.transaction((messages: Prepared[]) => {
       const createdMs = this.now();
+      const mono = this.monotonic();
       const receipts: HubReceipt[] = [];
       for (const m of messages) {
-        const row = insert.get(m.source, m.topic, m.payload, m.format, m.qos, m.retain, m.msgId, createdMs, m.size, m.lane);
+        const row = insert.get(m.source, m.topic, m.payload, m.format, m.qos, m.retain, m.msgId, createdMs, m.size, m.lane, mono, this.bootId);
         if (row) receipts.push({ seq: row.seq, msgId: m.msgId, duplicate: false });
         else receipts.push({ seq: seqOf.get(m.msgId)!.seq, msgId: m.msgId, duplicate: true });
       }
@@ -416,19 +431,11 @@ export class HubOutbox {
   addMany(messages: readonly NewHubMessage[]): HubReceipt[] {
     if (messages.length === 0) return [];
     const prepared = messages.map((m) => this.prepare(m));
-    const { receipts, drop, dropped } = this.insertTx(prepared);
-    // Taken after the commit, so a rolled-back burst leaves nothing behind.
-    const at = this.monotonic();
+    const { receipts, drop } = this.insertTx(prepared);
     for (const r of receipts) {
       if (r.duplicate) this.counters.duplicates++;
-      else {
-        this.counters.added++;
-        this.addedAt.set(r.seq, at);
-      }
+      else this.counters.added++;
     }
-    for (const seq of dropped) this.addedAt.delete(seq);
-    // Rows deleted by another process (the CLI) are never acked here: keep no more than the bound.
-    trimOldest(this.addedAt, this.maxMessages);
     if (drop) this.reportDrop(drop);
     if (receipts.some((r) => !r.duplicate)) for (const fn of this.addedListeners) fn();
     return receipts;
@@ -441,16 +448,16 @@ export class HubOutbox {
   }
 
   /**
-   * How long this row has been held (ms): on the monotonic clock since this process added it (so a
-   * wall-clock step, a Pi finding the time, is not counted), plus, for a dead letter put back, what
-   * it had been held before it failed (kept with the letter, so also when another process put it
-   * back or the gateway restarted since; its time as a letter is counted only when this process made
-   * the letter and put it back). Undefined when nothing is known (a row queued before a restart).
+   * How long this row has been held (ms): since it was queued, on the machine's monotonic clock (so
+   * a wall-clock step, a Pi finding the time, is not counted; any process of the boot reads it, the
+   * gateway after a restart too), plus, for a dead letter put back, how long it had been held before
+   * (its time as a letter included when it was put back in the same boot). Across a reboot the
+   * monotonic clock starts again: only the hold before is known then. Undefined when nothing is
+   * known (a row queued before a reboot, or by an older gateway).
    */
-  heldMs(message: Pick<HubMessage, 'seq' | 'heldBeforeMs'>): number | undefined {
-    const at = this.addedAt.get(message.seq);
-    if (at === undefined) return message.heldBeforeMs;
-    return Math.max(0, Math.round((message.heldBeforeMs ?? 0) + this.monotonic() - at));
+  heldMs(message: Pick<HubMessage, 'heldBeforeMs' | 'queuedMono' | 'bootId'>): number | undefined {
+    if (message.queuedMono === undefined || message.bootId !== this.bootId) return message.heldBeforeMs;
+    return Math.max(0, Math.round((message.heldBeforeMs ?? 0) + this.monotonic() - message.queuedMono));
   }
 
   /** These rows were in flight when a working connection to the hub ended: one more strike each. */
@@ -463,13 +470,8 @@ export class HubOutbox {
    * counted, logged and reported to the listeners. False if the row was already gone.
    */
   deadLetter(seq: number, reason: string): boolean {
-    const at = this.addedAt.get(seq);
-    const now = this.monotonic();
-    const letter = this.deadLetterTx(seq, reason, at === undefined ? null : Math.max(0, Math.round(now - at)));
-    this.addedAt.delete(seq);
+    const letter = this.deadLetterTx(seq, reason);
     if (!letter) return false;
-    this.failedAt.set(seq, now);
-    trimOldest(this.failedAt, this.maxDeadLetters);
     this.counters.deadLettered++;
     this.logger?.error({ seq, msgId: letter.msgId, topic: letter.topic, source: letter.source, attempts: letter.attempts, reason }, 'hub refuses a message: moved to the dead-letter table');
     for (const fn of this.deadLetterListeners) fn(letter);
@@ -487,16 +489,9 @@ export class HubOutbox {
 
   /** Puts dead letters back in the queue (after the hub was fixed); returns how many went back. */
   requeueDeadLetters(seqs: readonly number[] | 'all'): number {
-    const queued = this.requeueTx(seqs);
-    for (const { letter, seq } of queued) this.backFromLetter(letter, seq);
-    if (queued.length > 0) for (const fn of this.addedListeners) fn();
-    return queued.length;
-  }
-
-  /** Letter `letter` is back in the queue as `seq`: held since it failed (this process's letter) or since now, on top of what the letter says it was held before. */
-  private backFromLetter(letter: number, seq: number | undefined): void {
-    if (seq !== undefined) this.addedAt.set(seq, this.failedAt.get(letter) ?? this.monotonic());
-    this.failedAt.delete(letter);
+    const n = this.requeueTx(seqs);
+    if (n > 0) for (const fn of this.addedListeners) fn();
+    return n;
   }
 
   /**
@@ -508,10 +503,9 @@ export class HubOutbox {
     const done = this.retryTx(seq);
     if (!done) return undefined;
     const { letter } = done;
-    this.backFromLetter(seq, done.seq);
     this.counters.deadLetterRetries++;
     this.logger?.warn(
-      { seq, msgId: letter.msgId, topic: letter.topic, source: letter.source, retry: letter.retries + 1, queued: done.seq !== undefined },
+      { seq, msgId: letter.msgId, topic: letter.topic, source: letter.source, retry: letter.retries + 1, queued: done.queued },
       'urgent dead letter back in the queue: retrying it automatically',
     );
     for (const fn of this.addedListeners) fn();
@@ -549,7 +543,6 @@ export class HubOutbox {
   ackMany(seqs: readonly number[]): number {
     if (seqs.length === 0) return 0;
     const removed = this.ackTx(seqs);
-    for (const seq of seqs) this.addedAt.delete(seq);
     this.counters.acked += removed;
     return removed;
   }
@@ -697,6 +690,7 @@ function messageOf(r: Row): HubMessage {
     attempts: r.attempts,
     retries: r.retries,
     ...(r.held_before_ms !== null ? { heldBeforeMs: r.held_before_ms } : {}),
+    ...(r.queued_mono !== null && r.boot_id !== null ? { queuedMono: r.queued_mono, bootId: r.boot_id } : {}),
   };
 }
 
@@ -716,10 +710,25 @@ function deadLetterOf(r: DeadLetterRow): DeadLetter {
   };
 }
 
-/** Deletes the oldest entries (first inserted) of `map` beyond `max`. */
-function trimOldest(map: Map<number, number>, max: number): void {
-  for (const key of map.keys()) {
-    if (map.size <= max) break;
-    map.delete(key);
+/** Milliseconds on CLOCK_MONOTONIC: since the machine booted, the same in every process of the boot. */
+function machineMonotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** The boot CLOCK_MONOTONIC counts from (Linux); elsewhere an id of this process alone. */
+const BOOT_ID: string = (() => {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || randomUUID();
+  } catch {
+    return randomUUID();
   }
+})();
+
+/**
+ * SQL for how long a row has been held so far, from `since` (its queueing, or its failure, on the
+ * monotonic clock) and `before` (held before that): `before` plus the time since when `since` is of
+ * this boot (@boot, with @mono now), else `before` alone (NULL when that is unknown too).
+ */
+function heldSoFar(since: string, before: string): string {
+  return `CASE WHEN ${since} IS NOT NULL AND boot_id = @boot THEN CAST(ROUND(COALESCE(${before}, 0) + MAX(0, @mono - ${since})) AS INTEGER) ELSE ${before} END`;
 }
