@@ -7,12 +7,19 @@ import type { RoundQuake } from './checkin-rounds.ts';
 import { aftershockZoneKm } from './aftershock-rule.ts';
 import { distanceKm } from './geo.ts';
 
+/**
+ * A quake of a sequence. `toldMagnitude`: the figure the admins were last told (the quake event that
+ * raises their banner; null: only listed). Apart from `sentMagnitude` (the mesh's): with mesh alerts
+ * off, or no gateway, the admins were told and the mesh was not. Sequences kept from before have none.
+ */
+export type SequenceQuake = RoundQuake & { toldMagnitude?: number | null };
+
 export interface AlertSequence {
   /** The first quake's id. */
   id: string;
   orgId: string;
   /** The first quake, then each aftershock in the order heard, each with the magnitude the mesh was told (null: none). */
-  quakes: RoundQuake[];
+  quakes: SequenceQuake[];
   /** Aftershocks are looked for until then: roundMinutes after the mesh was last told of one of its quakes. */
   until: number;
 }
@@ -37,7 +44,7 @@ export class AlertSequences {
   }
 
   /** A quake that alerted the org on its own starts a sequence. */
-  start(orgId: string, quake: RoundQuake, nowMs: number, durationMs: number): AlertSequence {
+  start(orgId: string, quake: SequenceQuake, nowMs: number, durationMs: number): AlertSequence {
     const seq: AlertSequence = { id: quake.id, orgId, quakes: [quake], until: nowMs + durationMs };
     this.store.put(orgId, seq.id, seq);
     // Bounded: a sequence closed a day ago is no aftershock's any more.
@@ -45,9 +52,12 @@ export class AlertSequences {
     return seq;
   }
 
-  /** The org's sequence of the last day that holds quake `id` (a revised figure is about it), if any. */
+  /**
+   * The org's open sequence that holds quake `id` (a revised figure is about it), if any. One past its
+   * `until` is over, as for `near`: a figure revised hours later is no alert (a round closed on time is not asked again either).
+   */
   containing(orgId: string, id: string, nowMs: number): AlertSequence | null {
-    return this.store.list(orgId, { sinceMs: nowMs - 86_400_000, limit: 1_000 }).find((d) => d.doc.quakes.some((q) => q.id === id))?.doc ?? null;
+    return this.store.list(orgId, { sinceMs: nowMs - 86_400_000, limit: 1_000 }).find((d) => d.doc.until > nowMs && d.doc.quakes.some((q) => q.id === id))?.doc ?? null;
   }
 
   /** Saves a sequence whose quakes changed (a revised figure); `extendMs` > 0 keeps it open that much longer from now (the mesh was told again). */
@@ -57,7 +67,7 @@ export class AlertSequences {
   }
 
   /** An aftershock joins; one the mesh was told of keeps the sequence open another `durationMs`. */
-  add(seq: AlertSequence, quake: RoundQuake, nowMs: number, durationMs: number): AlertSequence {
+  add(seq: AlertSequence, quake: SequenceQuake, nowMs: number, durationMs: number): AlertSequence {
     seq.quakes = [...seq.quakes, quake];
     this.save(seq, nowMs, quake.sentMagnitude !== null ? durationMs : 0);
     return seq;

@@ -83,8 +83,12 @@ export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = a
     { schema: { body: { type: 'object', required: ['status'], additionalProperties: false, properties: { nodeId: { type: 'string', maxLength: 20 }, person: { type: 'string', minLength: 1, maxLength: 80 }, status: { enum: ['safe', 'needs_help'] }, note: { type: 'string', maxLength: 200 } } } } },
     async (request) => {
       const caller = m.require(request, 'alerts');
-      const round = rounds.get(caller.orgId, request.params.id);
-      if (!round) throw new ModuleError('E_NOT_FOUND', 'round not found');
+      const asked = rounds.get(caller.orgId, request.params.id);
+      if (!asked) throw new ModuleError('E_NOT_FOUND', 'round not found');
+      // A round merged into another (an admin still has it on screen) is empty: the check-in goes
+      // where its nodes and people are now, and the answer is that round (a person needing help must
+      // show in the round rescuers work from, not in a closed one nobody looks at).
+      const round = rounds.holding(asked);
       const b = request.body;
       if (!b.nodeId && !b.person) throw new ModuleError('E_BAD_REQUEST', 'name a node or a person');
       if (b.person !== undefined && !personDisplayName(b.person)) throw new ModuleError('E_BAD_REQUEST', 'a person\'s name is more than spaces');

@@ -45,6 +45,13 @@ export interface RoundNode {
    * at 16:20, before …") until the node answers again. Rounds kept from before have none.
    */
   earlier?: { status: 'safe' | 'automatic'; at: number; quake: { id: string; magnitude: number | null; timeMs: number } } | null;
+  /**
+   * When an admin checked the node in (the hub's time), while that check-in is its status: an answer
+   * that replaces it since (an SOS after a "safe"), or an aftershock that asks again, clears it. An
+   * answer heard before it does not undo it, however it ranks: not one that answered no round then
+   * (reopen), nor one another round of the same quakes had (merge). Rounds kept from before have none.
+   */
+  checkedInAt?: number | null;
 }
 
 export interface RoundPerson {
@@ -243,12 +250,14 @@ export class CheckinRounds {
       if (again) {
         n.answeredAt = again.at;
         n.datedAt = again.datedAt;
+        n.checkedInAt = null;
         continue;
       }
       n.earlier = { status: n.status, at: n.answeredAt ?? quake.timeMs, quake: { id: quake.id, magnitude: quake.magnitude, timeMs: quake.timeMs } };
       n.status = 'waiting';
       n.answeredAt = null;
       n.datedAt = null;
+      n.checkedInAt = null;
     }
     return this.save(round);
   }
@@ -369,6 +378,7 @@ export class CheckinRounds {
     n.status = status;
     n.answeredAt = answer.at;
     n.datedAt = answer.datedAt;
+    n.checkedInAt = null;
     // A person answered again: the answer from before the aftershock is history (an automatic answer is no person's, it stays shown).
     if (status !== 'automatic') n.earlier = null;
     this.save(round);
@@ -383,6 +393,7 @@ export class CheckinRounds {
         n.status = c.status;
         n.answeredAt = c.atMs;
         n.earlier = null;
+        n.checkedInAt = c.atMs;
       }
     }
     if (c.person) {
@@ -418,7 +429,8 @@ export class CheckinRounds {
    * An SOS or "I am safe" the hub heard while it was closed answered no round (only open ones take
    * answers, see heard): each node takes it now, by the same rules as an answer to the open round
    * (from `answersSince`, a safe from `safeSince`; the higher-ranking answer stands), so a call for
-   * help made while it was closed is in it.
+   * help made while it was closed is in it; one heard before an admin checked the node in (a check-in
+   * to the closed round, by an admin who reached the person) does not undo that check-in.
    */
   reopen(round: CheckinRound, nowMs: number, durationMs: number): CheckinRound {
     const closedAt = round.closedAt ?? nowMs;
@@ -429,13 +441,14 @@ export class CheckinRounds {
     for (const n of round.nodes) {
       const h = this.heardOf(round.orgId, n.id);
       if (!h) continue;
-      // Heard before it closed, an answer was already taken (or an admin checked the node in since): only the ones heard while closed.
+      // Heard before it closed, an answer was already taken: only the ones heard while closed, and after the admin's check-in that stands.
+      const checkedInAt = n.checkedInAt ?? -Infinity;
       const missed: Array<[NodeAnswer, number | null | undefined, number | null | undefined]> = [
         ['needs_help', h.helpAt, h.helpHeardAt],
         ['safe', h.safeAt, h.safeHeardAt],
         ['automatic', h.autoAt, h.autoHeardAt],
       ];
-      for (const [status, at, heardAt] of missed) if (at != null && heardAt != null && heardAt >= closedAt) this.nodeAnswered(round, n.id, status, at, heardAt);
+      for (const [status, at, heardAt] of missed) if (at != null && heardAt != null && heardAt >= closedAt && heardAt >= checkedInAt) this.nodeAnswered(round, n.id, status, at, heardAt);
     }
     return this.save(round);
   }
@@ -443,8 +456,9 @@ export class CheckinRounds {
   /**
    * Takes `other`, an open round of the same quake sequence, into `round` (one round for one
    * sequence: a team needs who needs help in one place, and an SOS counted once): its quakes, its
-   * nodes (a node in both keeps the higher-ranking answer, the later at equal rank) and its people
-   * (one checked in as needing help in either stays so; else the later check-in). Its quakes that
+   * nodes (a node in both keeps the higher-ranking answer, the later at equal rank; but an admin's
+   * check-in stands over an answer heard before it, and the later of two check-ins stands: see
+   * mergedNode) and its people (the later check-in, as one round would have it). Its quakes that
    * went into the mesh after this round's main shock asked everyone again (the question goes to
    * the whole mesh), as if they had joined this round: answers from before them are reset as
    * askedAgain does. `other` closes as `merged_into_round`, empty, naming this round.
@@ -458,14 +472,16 @@ export class CheckinRounds {
     for (const n of other.nodes) {
       const kept = round.nodes.find((x) => x.id === n.id);
       if (!kept) round.nodes.push({ ...n });
-      else if (RANK[n.status] > RANK[kept.status] || (RANK[n.status] === RANK[kept.status] && (n.answeredAt ?? -Infinity) > (kept.answeredAt ?? -Infinity))) {
-        Object.assign(kept, { status: n.status, answeredAt: n.answeredAt, datedAt: n.datedAt ?? null, earlier: n.earlier ?? null });
+      else if (this.mergedNode(round.orgId, kept, n) === n) {
+        Object.assign(kept, { status: n.status, answeredAt: n.answeredAt, datedAt: n.datedAt ?? null, earlier: n.earlier ?? null, checkedInAt: n.checkedInAt ?? null });
       }
     }
+    // A person is whatever they were last checked in as (an admin who found someone safe after another
+    // checked them in as needing help); at the same moment, needing help.
     for (const p of other.people) {
       const kept = round.people.find((x) => personKey(x.name) === personKey(p.name));
       if (!kept) round.people.push({ ...p });
-      else if (kept.status !== 'needs_help' && (p.status === 'needs_help' || p.at > kept.at)) Object.assign(kept, { ...p, name: kept.name });
+      else if (p.at > kept.at || (p.at === kept.at && p.status === 'needs_help')) Object.assign(kept, { ...p, name: kept.name });
     }
     const main = mine[0];
     for (const q of [...theirs].sort((a, b) => a.timeMs - b.timeMs)) if (q.sentMagnitude !== null && (!main || q.timeMs > main.timeMs)) this.askedAgain(round, q);
@@ -476,6 +492,46 @@ export class CheckinRounds {
     other.revisedBelow = null;
     this.close(other, nowMs, 'merged_into_round');
     return this.save(round);
+  }
+
+  /**
+   * Which of a node's two entries stands when two rounds of the same quakes become one, `a` (the
+   * round that takes the other in) or `b`. As in one round: the later of two admins' check-ins; an
+   * admin's check-in over an answer heard before it (an SOS the admin has since dealt with: the
+   * other round took it while the admin's was not there to), under a higher-ranking one heard after
+   * it (an SOS after a "safe"); else the higher-ranking answer, the later at equal rank.
+   */
+  private mergedNode(orgId: string, a: RoundNode, b: RoundNode): RoundNode {
+    if (a.checkedInAt != null && b.checkedInAt != null) return b.checkedInAt > a.checkedInAt ? b : a;
+    const admin = a.checkedInAt != null ? a : b.checkedInAt != null ? b : null;
+    if (admin) {
+      const other = admin === a ? b : a;
+      const heardAt = other.status === 'waiting' ? null : this.lastHeardAt(orgId, other.id, other.status);
+      return heardAt !== null && heardAt >= admin.checkedInAt! && RANK[other.status] > RANK[admin.status] ? other : admin;
+    }
+    return RANK[b.status] > RANK[a.status] || (RANK[b.status] === RANK[a.status] && (b.answeredAt ?? -Infinity) > (a.answeredAt ?? -Infinity)) ? b : a;
+  }
+
+  /** When the hub last heard this kind of answer from the node (null: never, or an SOS whose alert was resolved). */
+  private lastHeardAt(orgId: string, nodeId: string, status: NodeAnswer): number | null {
+    const h = this.heardOf(orgId, nodeId);
+    return (status === 'needs_help' ? h?.helpHeardAt : status === 'safe' ? h?.safeHeardAt : h?.autoHeardAt) ?? null;
+  }
+
+  /**
+   * The round that holds `round`'s nodes and people now: itself, or (it was merged into another,
+   * perhaps that one into a third) the last of the `mergedInto` chain that the org still has.
+   */
+  holding(round: CheckinRound): CheckinRound {
+    const seen = new Set([round.id]);
+    let at = round;
+    while (at.closedReason === 'merged_into_round' && at.mergedInto && !seen.has(at.mergedInto)) {
+      const next = this.get(at.orgId, at.mergedInto);
+      if (!next) break;
+      seen.add(next.id);
+      at = next;
+    }
+    return at;
   }
 
   /**

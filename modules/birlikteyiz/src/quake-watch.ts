@@ -164,7 +164,7 @@ export class QuakeWatch {
     } else {
       const sent = this.settings.meshAlerts && this.broadcast(orgId, { level: 'EARTHQUAKE', text: this.words.quake(e, false), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) }).id !== null;
       // No round for its aftershocks to join: the sequence holds what the mesh was told, for the same rule.
-      if (!this.settings.checkInRounds) this.sequences.start(orgId, { ...roundQuake(e), sentMagnitude: sent ? e.magnitude : null }, this.m.now(), this.settings.roundMinutes * 60_000);
+      if (!this.settings.checkInRounds) this.sequences.start(orgId, { ...roundQuake(e), sentMagnitude: sent ? e.magnitude : null, toldMagnitude: e.magnitude }, this.m.now(), this.settings.roundMinutes * 60_000);
     }
     return null;
   }
@@ -182,7 +182,7 @@ export class QuakeWatch {
       this.m.events.publish(seq.orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange, roundId: null, aftershockOf: seq.id });
       sentToMesh = this.settings.meshAlerts && this.broadcast(seq.orgId, { level: 'EARTHQUAKE', text: this.words.quake(e, false), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) }).id !== null;
     }
-    this.sequences.add(seq, { ...roundQuake(e), sentMagnitude: sentToMesh ? e.magnitude : null }, this.m.now(), this.settings.roundMinutes * 60_000);
+    this.sequences.add(seq, { ...roundQuake(e), sentMagnitude: sentToMesh ? e.magnitude : null, toldMagnitude: loud ? e.magnitude : null }, this.m.now(), this.settings.roundMinutes * 60_000);
     return { orgId: seq.orgId, roundId: null, mainQuakeId: seq.id, sentToMesh };
   }
 
@@ -315,24 +315,31 @@ export class QuakeWatch {
   }
 
   /**
-   * With check-in rounds off, a quake of one of the org's alert sequences revised: it takes the new
-   * figure (the aftershock rule reads it), and the mesh is told as a round would tell it: an updated
-   * alert for a revision up by REVISED_UP_ALERT_STEP over what it was told, the alert for an
-   * aftershock not sent before that is now in the band that goes out.
+   * With check-in rounds off, a quake of one of the org's open alert sequences revised: it takes the
+   * new figure (the aftershock rule reads it), and each side is told as a round would tell it: an
+   * updated alert for a revision up by REVISED_UP_ALERT_STEP over what that side was told, the alert
+   * for an aftershock not told before that is now in the band that goes out. The admins and the mesh
+   * are judged apart (`toldMagnitude`, `sentMagnitude`): with mesh alerts off or no gateway the mesh
+   * was told nothing, and a 5.6 -> 5.7 -> 5.6 would otherwise raise the admins' banner at each turn.
    */
   private sequenceRevised(orgId: string, e: QuakeEvent): void {
     const seq = this.sequences.containing(orgId, e.id, this.m.now());
     const q = seq?.quakes.find((x) => x.id === e.id);
     if (!seq || !q) return;
-    const wasTold = q.sentMagnitude;
+    const wasSent = q.sentMagnitude;
+    // Sequences kept from before know only what the mesh was told.
+    const wasTold = q.toldMagnitude !== undefined ? q.toldMagnitude : wasSent;
     q.magnitude = e.magnitude;
     if (e.magnitude !== null && this.worthTelling(seq.quakes, e.id, wasTold, e.magnitude)) {
       const inRange = this.fieldNodes(orgId).filter((n) => n.position && distanceKm(n.position, e) <= this.settings.radiusKm);
       this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange: listedInRange(inRange, e), roundId: null, ...(seq.id !== e.id ? { aftershockOf: seq.id } : {}), ...(wasTold !== null ? { revisedFrom: wasTold } : {}) });
-      const text = wasTold !== null ? this.words.quakeRevised(e, wasTold, false) : this.words.quake(e, false);
-      if (this.settings.meshAlerts && this.broadcast(orgId, { level: 'EARTHQUAKE', text, magnitude: e.magnitude }).id !== null) q.sentMagnitude = e.magnitude;
+      q.toldMagnitude = e.magnitude;
     }
-    this.sequences.save(seq, this.m.now(), q.sentMagnitude !== wasTold ? this.settings.roundMinutes * 60_000 : 0);
+    if (e.magnitude !== null && this.settings.meshAlerts && this.worthTelling(seq.quakes, e.id, wasSent, e.magnitude)) {
+      const text = wasSent !== null ? this.words.quakeRevised(e, wasSent, false) : this.words.quake(e, false);
+      if (this.broadcast(orgId, { level: 'EARTHQUAKE', text, magnitude: e.magnitude }).id !== null) q.sentMagnitude = e.magnitude;
+    }
+    this.sequences.save(seq, this.m.now(), q.sentMagnitude !== wasSent ? this.settings.roundMinutes * 60_000 : 0);
   }
 
   /**

@@ -273,3 +273,62 @@ test('with check-in rounds off, revised figures are told as a round tells them: 
   assert.equal(hub.alerts().length, 3);
   assert.equal((await hub.rounds()).length, 0, 'no rounds: they are off');
 });
+
+test('with check-in rounds off, a figure revised after the alert sequence is over (hours later) tells nobody: no alert into the mesh, no banner, the sequence stays over', async (t) => {
+  const hub = await feedHub([node('centre', 37.3, 37.0)], { radiusKm: 30, checkInRounds: false });
+  t.after(() => hub.close());
+  hub.feed.push({ id: 'us-main', ...MAIN, depthKm: 10, magnitude: 5.6, timeMs: NOW - 60_000, place: 'Pazarcik' });
+  await hub.poll();
+  const quakeEvents = () => hub.published.filter((p) => p.type === 'module.birlikteyiz.quake');
+  assert.deepEqual([hub.alerts().length, quakeEvents().length], [1, 1]);
+  // Twenty hours later (the dedup still remembers the quake) a source revises it up by 0.6.
+  hub.at(NOW + 20 * 3_600_000);
+  hub.feed[0] = { ...hub.feed[0]!, magnitude: 6.2 };
+  await hub.poll();
+  assert.equal(hub.alerts().length, 1, 'no updated alert twenty hours later');
+  assert.equal(quakeEvents().length, 1, "the admins' banner does not rise again");
+  // The sequence was not opened again by it: an M4.9 near it now is a quake of its own (the mesh is told).
+  hub.at(NOW + 20 * 3_600_000 + 60_000);
+  hub.feed.unshift({ id: 'us-later', latitude: MAIN.latitude + 0.05, longitude: MAIN.longitude, depthKm: 7, magnitude: 4.2, timeMs: NOW + 20 * 3_600_000, place: 'Pazarcik' });
+  await hub.poll();
+  assert.equal(hub.alerts().length, 2, 'an M4.2 is no aftershock of a sequence that is over (more than 1.0 below it, it would only be listed)');
+});
+
+for (const [why, settings, noGateway] of [
+  ['mesh alerts off', { meshAlerts: false }, false],
+  ['no gateway online', {}, true],
+] as const) {
+  test(`with check-in rounds off and ${why}, small revisions do not raise the admins' quake banner again; a revision up by 0.5 over what they were told, or an aftershock revised into the band, does`, async (t) => {
+    const hub = await feedHub([node('centre', 37.3, 37.0)], { radiusKm: 30, checkInRounds: false, ...settings });
+    t.after(() => hub.close());
+    if (noGateway) {
+      hub.m.mesh.send = () => {
+        throw new Error('no gateway online');
+      };
+    }
+    const quakeEvents = () => hub.published.filter((p) => p.type === 'module.birlikteyiz.quake').map((p) => [p.data.quake.magnitude, p.data.revisedFrom ?? null, p.data.aftershockOf ?? null]);
+    const revise = async (i: number, magnitude: number, minutes: number) => {
+      hub.at(NOW + minutes * 60_000);
+      hub.feed[i] = { ...hub.feed[i]!, magnitude };
+      await hub.poll();
+    };
+    hub.feed.push({ id: 'us-main', ...MAIN, depthKm: 10, magnitude: 5.6, timeMs: NOW - 60_000, place: 'Pazarcik' });
+    await hub.poll();
+    for (const [i, m] of [5.7, 5.6, 5.7, 5.8].entries()) await revise(0, m, i + 1);
+    assert.deepEqual(quakeEvents(), [[5.6, null, null]], 'one banner for the quake, however its figure wavers');
+    await revise(0, 6.1, 6);
+    assert.deepEqual(quakeEvents().at(-1), [6.1, 5.6, null], 'up by 0.5 over what the admins were told: raised again, saying from what');
+    await revise(0, 6.3, 7);
+    assert.equal(quakeEvents().length, 2);
+    // An M4.4 aftershock: more than 1.0 below the M6.3, only listed; revised to M5.4 it is in the band.
+    hub.at(NOW + 8 * 60_000);
+    hub.feed.unshift({ id: 'us-after', latitude: MAIN.latitude + 0.1, longitude: MAIN.longitude, depthKm: 7, magnitude: 4.4, timeMs: NOW + 7 * 60_000, place: 'Pazarcik' });
+    await hub.poll();
+    assert.equal(quakeEvents().length, 2);
+    await revise(0, 5.4, 9);
+    assert.deepEqual(quakeEvents().at(-1), [5.4, null, 'usgs:us-main'], 'the aftershock revised into the band is announced');
+    await revise(0, 5.5, 10);
+    assert.equal(quakeEvents().length, 3, 'once');
+    assert.equal(hub.alerts().length, 0, 'nothing went into the mesh');
+  });
+}

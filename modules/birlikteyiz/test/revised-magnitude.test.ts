@@ -259,3 +259,104 @@ test('when the aftershock\'s round is the one that opens again, the main shock\'
   assert.match(hub.alerts().at(-1)!, /^M4\.3 \(revised from M4\.1\) /, 'the nodes are told of the revision');
   assert.equal(hub.published.filter((p) => p.type === 'module.birlikteyiz.quake').at(-1)!.data.roundId, main!.id, "the admins' quake banner leads to the round that holds it");
 });
+
+/**
+ * The main shock's round closed as revised below at 5 min; an M4.1 a kilometre away opened its own
+ * round at 7 min (sent to the nodes); `revise` brings the main shock back over the alert magnitude.
+ */
+async function aftershockRoundBesideClosedMain(t: { after(fn: () => unknown): void }) {
+  const hub = await feedHub([node('n1', 37.3, 37.0), node('n2', 37.35, 37.05), node('n3', 37.25, 36.95)]);
+  t.after(() => hub.close());
+  hub.feed.push({ id: 'us-main', latitude: 37.3, longitude: 37.02, depthKm: 10, magnitude: 4.2, timeMs: NOW - 60_000, place: 'Elbistan' });
+  await hub.poll();
+  const [main] = await hub.rounds();
+  hub.at(NOW + 5 * 60_000);
+  hub.feed[0] = { ...hub.feed[0]!, magnitude: 3.8 };
+  await hub.poll();
+  hub.at(NOW + 7 * 60_000);
+  hub.feed.push({ id: 'us-after', latitude: 37.31, longitude: 37.03, depthKm: 10, magnitude: 4.1, timeMs: NOW + 6 * 60_000, place: 'Elbistan' });
+  await hub.poll();
+  const after = (await hub.rounds()).find((r) => r.quakeId === 'usgs:us-after')!;
+  const revise = async (minutes: number) => {
+    hub.at(NOW + minutes * 60_000);
+    hub.feed[0] = { ...hub.feed[0]!, magnitude: 4.4 };
+    await hub.poll();
+  };
+  return { hub, main: main!, after, revise };
+}
+
+test('a check-in sent to a round merged into another (an admin still has it on screen) goes into the round that took it in, and answers with that round', async (t) => {
+  const { hub, main, after, revise } = await aftershockRoundBesideClosedMain(t);
+  await revise(9);
+  assert.equal((await hub.rounds()).find((r) => r.id === after.id)!.closedReason, 'merged_into_round');
+
+  hub.at(NOW + 10 * 60_000);
+  const person = await hub.call<CheckinRound>('POST', `/rounds/${after.id}/checkins`, { person: 'Ali Veli', status: 'needs_help', note: 'leg trapped' });
+  assert.equal(person.status, 200);
+  assert.equal(person.body.id, main.id, 'the answer is the round that holds the people now');
+  hub.at(NOW + 11 * 60_000);
+  const byNode = await hub.call<CheckinRound>('POST', `/rounds/${after.id}/checkins`, { nodeId: 'n2', status: 'needs_help' });
+  assert.equal(byNode.status, 200, 'a node of the merged round is found where it is now (not "not in this round")');
+  assert.equal(byNode.body.id, main.id);
+
+  const rounds = await hub.rounds();
+  const live = rounds.find((r) => r.id === main.id)!;
+  assert.deepEqual(live.people.map((p) => [p.name, p.status, p.note]), [['Ali Veli', 'needs_help', 'leg trapped']], 'the person needing help is in the live round');
+  assert.equal(live.nodes.find((n) => n.id === 'n2')!.status, 'needs_help');
+  assert.equal(live.counts.needsHelp, 2);
+  const merged = rounds.find((r) => r.id === after.id)!;
+  assert.deepEqual([merged.people, merged.nodes, merged.counts.needsHelp], [[], [], 0], 'the closed round stays empty');
+  assert.equal(hub.published.filter((p) => p.type === 'module.birlikteyiz.round_updated').at(-1)!.data.round.id, main.id, "the admins' screens hear the live round changed");
+});
+
+test("an admin's check-in in the aftershock's round stands when the main shock's round opens again and takes it in: an SOS heard before it does not undo it, one heard after it does; a person is what they were last checked in as", async (t) => {
+  const { hub, main, after, revise } = await aftershockRoundBesideClosedMain(t);
+  // While the main shock's round is closed an admin, its screen still up, checks Ayşe in there as needing help.
+  hub.at(NOW + 6 * 60_000);
+  assert.equal((await hub.call('POST', `/rounds/${main.id}/checkins`, { person: 'Ayşe Yılmaz', status: 'needs_help' })).status, 200);
+  // In the aftershock's round: n2 and n3 hold SOS; an admin reaches both by phone and checks them in as safe, and finds Ayşe.
+  hub.at(NOW + 8 * 60_000);
+  hub.frame('n2', 'SOS', 9);
+  hub.frame('n3', 'SOS', 4);
+  hub.at(NOW + 8.5 * 60_000);
+  for (const nodeId of ['n2', 'n3']) assert.equal((await hub.call('POST', `/rounds/${after.id}/checkins`, { nodeId, status: 'safe' })).status, 200);
+  assert.equal((await hub.call('POST', `/rounds/${after.id}/checkins`, { person: 'Ayşe Yılmaz', status: 'safe', note: 'with her sister' })).status, 200);
+  // n3 asks for help again after that.
+  hub.at(NOW + 8.7 * 60_000);
+  hub.frame('n3', 'SOS', 5);
+
+  await revise(9);
+  const round = (await hub.rounds()).find((r) => r.id === main.id)!;
+  assert.equal(round.closedAt, null);
+  const n2 = round.nodes.find((n) => n.id === 'n2')!;
+  assert.deepEqual([n2.status, n2.answeredAt, n2.checkedInAt], ['safe', NOW + 8.5 * 60_000, NOW + 8.5 * 60_000], "the admin's check-in stands over the SOS it dealt with");
+  assert.equal(round.nodes.find((n) => n.id === 'n3')!.status, 'needs_help', 'an SOS after the check-in is a new call for help');
+  assert.deepEqual(round.people.map((p) => [p.name, p.status, p.note]), [['Ayşe Yılmaz', 'safe', 'with her sister']], 'the later check-in of the person');
+  assert.equal(round.counts.needsHelp, 1);
+});
+
+test('an SOS heard while a round was closed, before an admin checked the node in there, does not undo the check-in when the round opens again; one heard after it does', async (t) => {
+  const hub = await feedHub([node('n1', 37.3, 37.0), node('n2', 37.35, 37.05)]);
+  t.after(() => hub.close());
+  hub.feed.push({ id: 'us-closed', latitude: 37.3, longitude: 37.02, depthKm: 10, magnitude: 4.2, timeMs: NOW - 60_000, place: 'Elbistan' });
+  await hub.poll();
+  const [closed] = await hub.rounds();
+  hub.at(NOW + 5 * 60_000);
+  hub.feed[0] = { ...hub.feed[0]!, magnitude: 3.8 };
+  await hub.poll();
+  // While it is closed both nodes hold SOS; an admin with the round on screen reaches both and checks them in as safe.
+  hub.at(NOW + 7 * 60_000);
+  hub.frame('n1', 'SOS', 7);
+  hub.frame('n2', 'SOS', 8);
+  hub.at(NOW + 7.5 * 60_000);
+  for (const nodeId of ['n1', 'n2']) assert.equal((await hub.call('POST', `/rounds/${closed!.id}/checkins`, { nodeId, status: 'safe' })).status, 200);
+  // n1 asks for help again.
+  hub.at(NOW + 8 * 60_000);
+  hub.frame('n1', 'SOS', 9);
+  hub.at(NOW + 9 * 60_000);
+  hub.feed[0] = { ...hub.feed[0]!, magnitude: 4.4 };
+  await hub.poll();
+  const [round] = await hub.rounds();
+  assert.equal(round!.closedAt, null, 'open again');
+  assert.deepEqual(Object.fromEntries(round!.nodes.map((n) => [n.id, n.status])), { n1: 'needs_help', n2: 'safe' });
+});

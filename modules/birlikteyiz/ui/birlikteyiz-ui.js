@@ -612,8 +612,14 @@ export function mount(root, ctx) {
       e.preventDefault();
       if (!round) return ctx.notify(t('There is no check-in round to add people to.'), 'error');
       try {
-        await api.post(`${base}/rounds/${round.id}/checkins`, { person: person.value, status: status.value });
+        const into = await api.post(`${base}/rounds/${round.id}/checkins`, { person: person.value, status: status.value });
         person.value = '';
+        // The round on screen was merged into another: the person went there, and the screen follows.
+        if (into?.id && into.id !== round?.id) {
+          picked = into.id;
+          allRounds = [into, ...allRounds.filter((r) => r.id !== into.id)].sort((a, b) => b.openedAt - a.openedAt);
+          showRounds();
+        }
       } catch (err) {
         ctx.notify(/** @type {Error} */ (err).message, 'error');
       }
