@@ -18,12 +18,13 @@ export interface CctvSettings {
 
 export function readSettings(s: Readonly<Record<string, unknown>>): CctvSettings {
   // The manifest's ranges: a node reads its config.json with no schema, so they are held here too.
+  // Absent takes the default; null is a value, refused as the hub's schema refuses it.
   const num = (k: string, d: number, min: number, max: number): number => {
-    const v = s[k] ?? d;
+    const v = s[k] === undefined ? d : s[k];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new CctvError('E_CCTV_CONFIG', `${k}: a number from ${min} to ${max}`);
     return v;
   };
-  const algorithm = s.algorithm ?? 'mog2';
+  const algorithm = s.algorithm === undefined ? 'mog2' : s.algorithm;
   if (algorithm !== 'mog2' && algorithm !== 'knn') throw new CctvError('E_CCTV_CONFIG', 'algorithm: mog2 or knn');
   return {
     cameras: parseCameras(s.cameras),

@@ -15,6 +15,9 @@ test("values outside the manifest's ranges are refused with the setting's name",
     ['cooldownS', 1e9],
     ['retentionDays', 0],
     ['maxMediaMB', 0],
+    // null is a value (a JSON NaN or Infinity becomes one), refused as the hub's schema refuses it, not a default.
+    ['threshold', null],
+    ['clipSeconds', null],
   ] as const) {
     assert.throws(() => readSettings({ [key]: value }), { code: 'E_CCTV_CONFIG', message: new RegExp(`^${key}: `) }, `${key}: ${value}`);
   }
