@@ -16,7 +16,7 @@ function fail(err: unknown): void {
   report({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
 }
 
-function connect(url: string, options: mqtt.IClientOptions): Promise<MqttClient> {
+function connectOnce(url: string, options: mqtt.IClientOptions): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, options);
     client.once('connect', () => resolve(client));
@@ -25,6 +25,22 @@ function connect(url: string, options: mqtt.IClientOptions): Promise<MqttClient>
       reject(err);
     });
   });
+}
+
+/**
+ * Connects, trying again while the broker answers "server unavailable": it verifies at most 10
+ * logins of one user name from one address at a time (auth-throttle.ts), and the bench's publishers
+ * all share one login, so some of a burst are told to come back, as a device's client would.
+ */
+async function connect(url: string, options: mqtt.IClientOptions): Promise<MqttClient> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connectOnce(url, options);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 3 || attempt >= 100) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
+    }
+  }
 }
 
 /** Publishes `count` messages from one client with at most `window` outstanding; resolves when all completed. */
