@@ -108,7 +108,15 @@ export class SessionExpiry {
     if (this.hooks.busy(clientId) || this.expiring.has(clientId)) return false;
     const since = (await this.awaySince()).get(clientId);
     if (this.hooks.busy(clientId) || this.expiring.has(clientId)) return false;
-    const expiry = this.hooks.expire(clientId, since === undefined ? 0 : Math.max(0, this.now() - since), 'left_behind').then(() => void this.write(clientId, null));
+    return this.end(clientId, since === undefined ? 0 : Math.max(0, this.now() - since), 'left_behind');
+  }
+
+  /**
+   * Ends the session through the hooks and removes its record: true when it did. Marked as ending
+   * before anything is awaited, so a CONNECT with the id from here on waits for it.
+   */
+  private async end(clientId: string, awayMs: number, why: 'away' | 'left_behind'): Promise<boolean> {
+    const expiry = this.hooks.expire(clientId, awayMs, why).then(() => void this.write(clientId, null));
     this.expiring.set(clientId, expiry.catch(() => undefined));
     try {
       await expiry;
@@ -159,17 +167,8 @@ export class SessionExpiry {
         continue;
       }
       if (now - at <= this.expiryMs) continue;
-      // Marked before anything is awaited, so a CONNECT from here on waits for it (busy() was false just now).
-      const expiry = this.hooks.expire(clientId, now - at, 'away').then(() => void this.write(clientId, null));
-      this.expiring.set(clientId, expiry.catch(() => undefined));
-      try {
-        await expiry;
-        expired.push(clientId);
-      } catch (err) {
-        this.hooks.failed(err, clientId);
-      } finally {
-        this.expiring.delete(clientId);
-      }
+      // busy() was false just now: end() marks it before awaiting anything.
+      if (await this.end(clientId, now - at, 'away')) expired.push(clientId);
     }
     // Records of sessions the store no longer has (a clean connect ended them; nothing was stored).
     for (const clientId of since.keys()) {
