@@ -133,10 +133,15 @@ export class QuakeWatch {
       .orgs()
       .map((orgId) => {
         const nodes = this.fieldNodes(orgId);
-        return { orgId, inRange: nodes.filter((n) => n.position && distanceKm(n.position, e) <= this.settings.radiusKm), somewhere: nodes.some((n) => !n.position) };
+        return { orgId, inRange: this.inRange(nodes, e), somewhere: nodes.some((n) => !n.position) };
       })
       .filter((o) => o.inRange.length > 0 || (this.settings.regionMode !== 'fleet' && o.somewhere))
       .map(({ orgId, inRange }) => ({ orgId, inRange }));
+  }
+
+  /** The nodes within radiusKm of the quake (a node whose place is not known is in no range). */
+  private inRange<N extends { position: { latitude: number; longitude: number } | null }>(nodes: N[], e: QuakeEvent): N[] {
+    return nodes.filter((n) => n.position && distanceKm(n.position, e) <= this.settings.radiusKm);
   }
 
   private fieldNodes(orgId: string): Array<{ id: string; name: string | null; position: { latitude: number; longitude: number } | null }> {
@@ -331,8 +336,7 @@ export class QuakeWatch {
     const wasTold = q.toldMagnitude !== undefined ? q.toldMagnitude : wasSent;
     q.magnitude = e.magnitude;
     if (e.magnitude !== null && this.worthTelling(seq.quakes, e.id, wasTold, e.magnitude)) {
-      const inRange = this.fieldNodes(orgId).filter((n) => n.position && distanceKm(n.position, e) <= this.settings.radiusKm);
-      this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange: listedInRange(inRange, e), roundId: null, ...(seq.id !== e.id ? { aftershockOf: seq.id } : {}), ...(wasTold !== null ? { revisedFrom: wasTold } : {}) });
+      this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange: listedInRange(this.inRange(this.fieldNodes(orgId), e), e), roundId: null, ...(seq.id !== e.id ? { aftershockOf: seq.id } : {}), ...(wasTold !== null ? { revisedFrom: wasTold } : {}) });
       q.toldMagnitude = e.magnitude;
     }
     if (e.magnitude !== null && this.settings.meshAlerts && this.worthTelling(seq.quakes, e.id, wasSent, e.magnitude)) {
