@@ -196,12 +196,13 @@ function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroke
   gauge('unibos_broker_sessions_expired', 'Persistent sessions expired for being away longer than sessionExpiryMs, their subscriptions and queues removed', (g) => g.set(parts().broker?.stats.sessionsExpired ?? 0));
   gauge(
     'unibos_broker_store_capped',
-    'Messages the broker did not keep on disk for a storage cap, by cap (retained_topics: a retained publish to a new topic by a login at maxRetainedPerLogin, delivered live only; offline_queue: a message not queued for a persistent session away with maxQueuedPerSession queued; offline_queue_login: the same with maxQueuedPerLogin queued over the sessions of its login; inbound_qos2: a QoS 2 publish of a persistent session with its window already stored awaiting PUBREL, connection closed; session_expired: messages queued for a persistent session discarded when it expired after sessionExpiryMs away)',
+    'Messages the broker did not keep on disk for a storage cap, by cap (retained_topics: a retained publish to a new topic by a login at maxRetainedPerLogin, delivered live only; offline_queue: a message not queued for a persistent session away with maxQueuedPerSession queued; offline_queue_login: the same with maxQueuedPerLogin queued over the sessions of its login; inbound_qos2: a QoS 2 publish of a persistent session with its window already stored awaiting PUBREL, connection closed; session_expired: messages queued for a persistent session discarded when it expired after sessionExpiryMs away; disk_reserve: a retained publish of a sensor, or a message for an away persistent session, not stored with the free space under the broker database at minFreeBytes)',
     (g) => {
       for (const [reason, n] of Object.entries(parts().broker?.stats.storeCapped ?? {})) g.set({ reason }, n);
     },
     ['reason'],
   );
+  gauge('unibos_broker_disk_free_bytes', 'Free bytes under the broker database, as last measured less what was stored since (-1: not measured)', (g) => g.set(parts().broker?.stats.diskFreeBytes ?? -1));
   gauge('unibos_broker_qos1_forwarded', 'QoS 1 publishes acknowledged and forwarded to clean-session subscribers below aedes (the fast path)', (g) => g.set(parts().broker?.stats.qos1Forwarded ?? 0));
   gauge('unibos_hub_outbox_depth', 'Messages stored for the hub, not yet acknowledged', (g) => g.set(parts().outbox?.size ?? 0));
   gauge('unibos_hub_outbox_dropped_full', 'Oldest messages dropped because the outbox was full', (g) => g.set(parts().outbox?.stats.droppedFull ?? 0));

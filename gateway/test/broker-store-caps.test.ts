@@ -2,17 +2,23 @@
 // cap a retained publish to a new topic is delivered live but not kept; replacing and clearing
 // always work; only what is stored counts), messages queued per persistent session and over all the
 // away sessions of a login (a connected session by its own count only; beyond the cap the newest are not queued), and inbound QoS 2 awaiting PUBREL
-// per persistent session over all its connections. All hold across a restart on the same data
-// directory, and a client at a cap goes on publishing everything else. Real aedes on ephemeral
+// per persistent session over all its connections; and below a reserve of free space on the
+// database's filesystem, no sensor's retained message or away session's queue at all (a small
+// tmpfs as the card). All hold across a restart on the same data directory, and a client at a cap
+// goes on publishing everything else. Real aedes on ephemeral
 // ports, real mqtt clients (and a raw socket for QoS 2 left unreleased).
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Level } from 'level';
 import mqtt from 'mqtt';
 import { BROKER_DEFAULTS } from '../src/broker/gateway-broker.ts';
 import { OUTGOING_RANGE, OfflineQueueBound, RetainedQuota } from '../src/broker/store-quotas.ts';
+import { DiskReserve } from '../src/broker/disk-reserve.ts';
 import { EventWaiter } from '@unibos/test-support';
 import { BrokerHarness, type HarnessOptions } from './support/broker-harness.ts';
 import { PacketClient } from './support/packet-client.ts';
@@ -501,7 +507,7 @@ describe('messages left unacknowledged by a connected persistent session', () =>
         return { messageId: packet.messageId };
       },
     };
-    const bound = new OfflineQueueBound({ perSession: 5, perLogin: 7 }, new Map([['c', 2]]), { online: () => true, loginOf: () => 'l', dropped: () => undefined });
+    const bound = new OfflineQueueBound({ perSession: 5, perLogin: 7 }, new Map([['c', 2]]), { online: () => true, loginOf: () => 'l', room: () => true, dropped: () => undefined });
     bound.wrap(store);
     const clear = store.outgoingClearMessageId as (client: { id: string; clean: boolean }, packet: { messageId: number }) => Promise<unknown>;
     const client = { id: 'c', clean: false };
@@ -573,5 +579,109 @@ describe('inbound QoS 2 awaiting PUBREL per persistent session', () => {
     qos2Publish(c, range(2000, 50));
     await c.until(() => answered(c, 'pubrec').size === 50, 'the new messages taken');
     assert.ok(!c.closed);
+  });
+});
+
+describe('free space kept on the filesystem under the database', () => {
+  const MiB = 1024 * 1024;
+
+  it('below the reserve, stores no more retained messages of sensors nor queues for away sessions (still delivering them live), keeps the room, and stores again once there is room', { skip: process.getuid?.() !== 0 && 'mounting a small tmpfs as the SD card needs root (CI runs as root)' }, async (t) => {
+    const done = teardown(t);
+    // A small card of its own, mounted for this test and unmounted even if it fails.
+    const card = mkdtempSync(join(tmpdir(), 'unibos-broker-card-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m,mode=0700', 'tmpfs', card]);
+    done(() => rmSync(card, { recursive: true, force: true }));
+    done(() => execFileSync('umount', ['-l', card]));
+    const reserve = 8 * MiB;
+    const h = await BrokerHarness.start({ wsPort: null, minFreeBytes: reserve }, card);
+    done(() => h.stop());
+    const s1 = await h.device('s1', 'sensor');
+    // A persistent session that goes away, and one that stays connected.
+    const away = await Peer.connect(h.port, { ...s1, clientId: 's1:away' }, { clean: false });
+    await away.subscribe('unibos/v1/sensor/s1/q/#', 1);
+    await away.end();
+    const present = await Peer.connect(h.port, { ...s1, clientId: 's1:present' }, { clean: false });
+    done(() => present.end());
+    await present.subscribe('unibos/v1/sensor/s1/q/#', 1);
+    const watch = await Peer.connect(h.port, { ...s1, clientId: 's1:watch' });
+    done(() => watch.end());
+    await watch.subscribe('unibos/v1/sensor/s1/#');
+    const pub = await Peer.connect(h.port, s1);
+    done(() => pub.end());
+    const queueAndWait = async (name: string, bytes = 0) => {
+      const before = watch.got.length;
+      await pub.publish('unibos/v1/sensor/s1/q/level', `${name}:${'x'.repeat(bytes)}`, { qos: 1 });
+      await watch.until(() => watch.got.length === before + 1, `${name} routed`);
+    };
+    const names = (peer: Peer) => peer.payloads('unibos/v1/sensor/s1/q/').map((p) => p.split(':')[0]);
+    await queueAndWait('q-before');
+
+    // Everything else on the card (logs, the hub outbox) leaves 6 MiB above the reserve.
+    const freeNow = (): number => {
+      const s = statfsSync(card);
+      return s.bavail * s.bsize;
+    };
+    writeFileSync(join(card, 'other-files'), Buffer.alloc(freeNow() - reserve - 6 * MiB));
+    assert.ok(Math.abs((await h.broker.checkDisk())! - (reserve + 6 * MiB)) < MiB, 'the broker measures the card');
+
+    // A camera publishes retained snapshots of 128 KiB to new topics.
+    const snapshot = (i: number) => `${i}:${'x'.repeat(128 * 1024)}`;
+    for (let i = 0; i < 40; i++) await pub.publish(`unibos/v1/sensor/s1/r/${i}`, snapshot(i), { retain: true });
+    await watch.until(() => watch.payloads('unibos/v1/sensor/s1/r/').length === 40, 'every snapshot delivered live');
+    const kept = Object.keys(await retainedIn(h, 'unibos/v1/sensor/s1/r/#')).map((topic) => Number(topic.split('/').pop())).sort((a, b) => a - b);
+    assert.ok(kept.length > 0 && kept.length < 40, `some snapshots kept, not all: ${kept.length}`);
+    assert.deepEqual(kept, [...Array(kept.length).keys()], 'the ones before the reserve was reached');
+    assert.equal(h.broker.stats.storeCapped?.disk_reserve, 40 - kept.length);
+    assert.equal(h.logs.filter((l) => /at its reserve/.test(l.msg ?? '')).length, 1, 'reaching the reserve is logged once');
+    assert.ok(freeNow() >= reserve - MiB, `the reserve is kept: ${(freeNow() / MiB).toFixed(1)} MiB free`);
+    // What the reserve is for: the hub outbox can still write.
+    writeFileSync(join(card, 'outbox-room'), Buffer.alloc(4 * MiB));
+    rmSync(join(card, 'outbox-room'));
+
+    // Below it, the away session gets no more snapshots queued; the connected one is still served.
+    for (let i = 0; i < 3; i++) await queueAndWait(`q-low${i}`, 128 * 1024);
+    await present.until(() => names(present).length === 4, 'the connected persistent session served');
+    assert.deepEqual(names(present), ['q-before', 'q-low0', 'q-low1', 'q-low2']);
+    assert.equal(h.broker.stats.storeCapped?.disk_reserve, 40 - kept.length + 3);
+
+    // Room again (the other files cleaned up): stored and queued as before, and said so.
+    rmSync(join(card, 'other-files'));
+    await h.broker.checkDisk();
+    assert.equal(h.logs.filter((l) => /above its reserve again/.test(l.msg ?? '')).length, 1);
+    await pub.publish('unibos/v1/sensor/s1/r/after', 'after', { retain: true });
+    await watch.until(() => watch.payloads('unibos/v1/sensor/s1/r/after').length === 1, 'the snapshot after');
+    assert.equal((await retainedIn(h, 'unibos/v1/sensor/s1/r/after'))['unibos/v1/sensor/s1/r/after'], 'after');
+    await queueAndWait('q-after');
+    const back = await Peer.connect(h.port, { ...s1, clientId: 's1:away' }, { clean: false });
+    done(() => back.end());
+    await back.until(() => back.got.length >= 2, 'its queue');
+    await queueAndWait('marker');
+    await back.until(() => names(back).includes('marker'), 'the marker after its queue');
+    assert.deepEqual(names(back), ['q-before', 'q-after', 'marker']);
+  });
+
+  it('between two measurements, charges what it stores, so a burst cannot run past the reserve; a measurement that fails refuses nothing', async () => {
+    let free = 10 * MiB;
+    let fails = false;
+    const reserve = new DiskReserve(4 * MiB, async () => {
+      if (fails) throw new Error('EIO');
+      return free;
+    });
+    assert.equal(reserve.take('t', Buffer.alloc(MiB)), true, 'nothing refused before the first measurement');
+    await reserve.check();
+    let stored = 0;
+    while (reserve.take('t', Buffer.alloc(256 * 1024))) stored++;
+    // Each entry is charged twice (the database's log, then its table): 6 MiB of room takes 11 of 256 KiB.
+    assert.equal(stored, 11);
+    assert.equal(reserve.low, true);
+    free = 5 * MiB;
+    await reserve.check();
+    assert.equal(reserve.low, false);
+    assert.equal(reserve.take('t', Buffer.alloc(1024)), true);
+    assert.equal(reserve.take('t', Buffer.alloc(MiB)), false);
+    fails = true;
+    await assert.rejects(reserve.check(), /EIO/);
+    assert.equal(reserve.freeBytes, null);
+    assert.equal(reserve.take('t', Buffer.alloc(MiB)), true, 'a filesystem that cannot be measured is not taken for a full one');
   });
 });

@@ -54,11 +54,15 @@ export interface BrokerStats {
    * maxQueuedPerLogin queued over all its away sessions; `inbound_qos2`, a QoS 2 PUBLISH of a
    * persistent session that already has maxInflightInbound stored awaiting PUBREL (connection
    * closed, not acknowledged); `session_expired`, a message queued for a persistent session
-   * discarded when the session expired (away longer than sessionExpiryMs).
+   * discarded when the session expired (away longer than sessionExpiryMs); `disk_reserve`, a
+   * retained publish of a device login (delivered live, not retained) or a message for an away
+   * persistent session not stored because the filesystem was at minFreeBytes (disk-reserve.ts).
    */
   readonly storeCapped: Readonly<Record<StoreCapReason, number>>;
   /** Persistent sessions expired for being away longer than sessionExpiryMs (their queued messages in storeCapped.session_expired). */
   readonly sessionsExpired: number;
+  /** Free bytes under the broker database, as last measured less what was stored since (disk-reserve.ts); null: not measured. */
+  readonly diskFreeBytes?: number | null;
 }
 
 export class BrokerCounters {

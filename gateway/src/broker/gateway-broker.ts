@@ -40,6 +40,7 @@ import { isValidTopicFilter, isValidTopicName, topicMatches } from '@unibos/mesh
 import { NO_RULES, bindRules, withDeviceRules, type TopicRuleSet } from './topic-rules.ts';
 import { INCOMING_RANGE, InboundQos2Bound, OUTGOING_RANGE, OfflineQueueBound, RetainedQuota, WarnOncePer, countQueued, storedInbound, type RetainedAdmission } from './store-quotas.ts';
 import { SessionExpiry } from './session-expiry.ts';
+import { DiskReserve, availableBytes, byteLength } from './disk-reserve.ts';
 
 export interface GatewayBrokerOptions {
   /** The gateway's data directory; the broker keeps its database in <dataDir>/broker-db. */
@@ -124,6 +125,17 @@ export interface GatewayBrokerOptions {
    * or now with expireSessions(). 0: never. Default 14 days.
    */
   readonly sessionExpiryMs?: number;
+  /**
+   * Free bytes kept on the filesystem under dataDir (disk-reserve.ts) for the hub outbox, the SOS
+   * path and the database's compactions: below it a device login's retained publish is delivered
+   * but not kept, and nothing is queued for persistent sessions that are away, each counted in
+   * stats.storeCapped.disk_reserve and logged when the reserve is reached and when space is back.
+   * Measured at start and every BROKER_DEFAULTS.diskCheckMs (or now with checkDisk()), estimated
+   * in between from what was stored. 0: none. Default 256 MiB.
+   */
+  readonly minFreeBytes?: number;
+  /** Measures the free bytes on the filesystem holding a path. Default statfs; tests give a filesystem of their own. */
+  readonly freeBytesOf?: (path: string) => Promise<number>;
   /** The wall clock (ms) for session expiry. Default Date.now; tests move it on. */
   readonly now?: () => number;
 }
@@ -218,6 +230,10 @@ export const BROKER_DEFAULTS = {
   sessionExpiryCheckMs: 3_600_000,
   /** A login (or session) at a storage cap is logged at most this often, with how many were not kept since. */
   storeCapLogPeriodMs: 60_000,
+  /** Free space kept on the database's filesystem: the hub outbox's bound (64 MiB), its journal and LevelDB's compactions, with room to spare. */
+  minFreeBytes: 256 * 1024 * 1024,
+  /** How often the free space is measured (statfs). */
+  diskCheckMs: 5_000,
 } as const;
 
 /** Room above the payload limit for a PUBLISH's topic (up to 64 KiB) and packet id. */
@@ -285,6 +301,10 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private readonly now: () => number;
   private sessionExpiry: SessionExpiry | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
+  private readonly diskReserve: DiskReserve;
+  private diskTimer: NodeJS.Timeout | null = null;
+  /** The reserve as last reported (logged on each change, not per message). */
+  private diskLow = false;
   /** Client ids with a CONNECT being handled (preConnect until registered or closed): their sessions do not expire meanwhile. */
   private readonly arriving = new Map<string, number>();
   private readonly capWarnings = new WarnOncePer(BROKER_DEFAULTS.storeCapLogPeriodMs);
@@ -326,12 +346,14 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     if (!Number.isInteger(this.maxQueuedQos0) || this.maxQueuedQos0 < 0) {
       throw new GatewayError('E_CONFIG', `maxQueuedQos0 must be an integer >= 0, got ${this.maxQueuedQos0}`);
     }
-    for (const key of ['maxRetainedPerLogin', 'maxQueuedPerSession', 'maxQueuedPerLogin', 'sessionExpiryMs'] as const) {
+    for (const key of ['maxRetainedPerLogin', 'maxQueuedPerSession', 'maxQueuedPerLogin', 'sessionExpiryMs', 'minFreeBytes'] as const) {
       const value = options[key] ?? BROKER_DEFAULTS[key];
       if (!Number.isInteger(value) || value < 0) throw new GatewayError('E_CONFIG', `${key} must be an integer >= 0, got ${value}`);
     }
     this.retainedQuota = new RetainedQuota(options.maxRetainedPerLogin ?? BROKER_DEFAULTS.maxRetainedPerLogin);
     this.sessionExpiryMs = options.sessionExpiryMs ?? BROKER_DEFAULTS.sessionExpiryMs;
+    const freeBytesOf = options.freeBytesOf ?? availableBytes;
+    this.diskReserve = new DiskReserve(options.minFreeBytes ?? BROKER_DEFAULTS.minFreeBytes, () => freeBytesOf(options.dataDir));
     this.now = options.now ?? Date.now;
     this.queueLimits = {
       perSession: options.maxQueuedPerSession ?? BROKER_DEFAULTS.maxQueuedPerSession,
@@ -365,7 +387,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   }
 
   get stats(): BrokerStats {
-    return this.counters.snapshot(this.connected.size);
+    return { ...this.counters.snapshot(this.connected.size), diskFreeBytes: this.diskReserve.freeBytes };
   }
 
   /**
@@ -506,6 +528,11 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new GatewayError('E_STORAGE', `cannot start the broker on ${dbDir}: ${(err as Error).message}`, { cause: err });
     }
     this.watchAedes();
+    if (this.diskReserve.minFreeBytes > 0) {
+      await this.checkDisk();
+      this.diskTimer = setInterval(() => void this.checkDisk(), BROKER_DEFAULTS.diskCheckMs);
+      this.diskTimer.unref();
+    }
     this.sessionExpiry = new SessionExpiry(db as unknown as ConstructorParameters<typeof SessionExpiry>[0], this.sessionExpiryMs, this.now, {
       busy: (clientId) => this.arriving.has(clientId) || (this.aedes as Aedes & { clients?: Record<string, unknown> }).clients?.[clientId] !== undefined,
       expire: (clientId, awayMs, why) => this.expireSession(clientId, awayMs, why),
@@ -583,7 +610,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       // aedes' own register of connected clients by id (not in its type declarations).
       online: (clientId) => (this.aedes as (Aedes & { clients?: Record<string, unknown> }) | undefined)?.clients?.[clientId] !== undefined,
       loginOf: (clientId) => this.loginOfStoredClientId(clientId) ?? ANONYMOUS_ID,
+      room: (topic, payload) => this.roomOnDisk(topic, payload),
       dropped: (clientId, topic, full) => {
+        if (full.by === 'disk') return;
         this.counters.storeCapped[full.by === 'session' ? 'offline_queue' : 'offline_queue_login']++;
         const since = this.capWarnings.hit(`queue ${clientId}`);
         if (since !== null) {
@@ -606,6 +635,38 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       },
     });
     inbound.wrap(this.persistence);
+  }
+
+  /**
+   * Measures the free space under the database now (disk-reserve.ts), logging when the reserve is
+   * reached and when there is room again: the free bytes, or null if it could not be measured.
+   */
+  async checkDisk(): Promise<number | null> {
+    try {
+      await this.diskReserve.check();
+    } catch (err) {
+      if (this.capWarnings.hit('disk check') !== null) this.log.error({ err }, 'cannot measure the free space under the broker database: stored as if there were room');
+      return null;
+    }
+    this.reportDisk();
+    return this.diskReserve.freeBytes;
+  }
+
+  /** Whether a sensor's message may still be stored for later (the disk keeps its reserve); counted when not. */
+  private roomOnDisk(topic: string, payload: Buffer | string): boolean {
+    if (this.diskReserve.take(topic, payload)) return true;
+    this.counters.storeCapped.disk_reserve++;
+    this.reportDisk();
+    return false;
+  }
+
+  private reportDisk(): void {
+    const low = this.diskReserve.low;
+    if (low === this.diskLow) return;
+    this.diskLow = low;
+    const at = { freeBytes: this.diskReserve.freeBytes, minFreeBytes: this.diskReserve.minFreeBytes };
+    if (low) this.log.warn(at, 'free space under the broker database is at its reserve: retained messages of sensors and the queues of away sessions are not stored (still delivered live) until there is room');
+    else this.log.info({ ...at, notStored: this.counters.storeCapped.disk_reserve }, 'free space under the broker database is above its reserve again: storing retained messages and queues');
   }
 
   /**
@@ -1044,6 +1105,10 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const subject = client ? this.clientState.get(client)?.subject : this.subjectOfStoredWill(storedWillClientId(packet));
     const login = deviceIdOf(subject);
     if (login === null || byteLength(packet.payload) === 0) return null;
+    if (!this.roomOnDisk(packet.topic, packet.payload)) {
+      packet.retain = false;
+      return null;
+    }
     const admission = this.retainedQuota.admit(login, packet.topic);
     if (admission) {
       if (client) (packet as PublishPacket & { clientId?: string }).clientId = login;
@@ -1241,6 +1306,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const listenersClosed = Promise.all([closed(this.tcp), closed(this.http)]);
     this.wss?.close();
     if (this.expiryTimer) clearInterval(this.expiryTimer);
+    if (this.diskTimer) clearInterval(this.diskTimer);
     if (this.aedes) await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
     // Whatever aedes did not own yet: sockets still before CONNECT, half-finished upgrades.
     this.gate.closeAll();
@@ -1271,10 +1337,6 @@ function refusal(returnCode: 2 | 3 | 4 | 5, message: string): AuthenticateError 
 
 function isLoopback(address: string): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
-
-function byteLength(payload: Buffer | string): number {
-  return typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
 }
 
 function clientIdOf(conn: Duplex): string | null {

@@ -4,9 +4,9 @@
 // queue caps hold for connected sessions too: a connected client that never acknowledges is closed.
 
 /** Why a message was not kept: the stats count by these. */
-export type StoreCapReason = 'retained_topics' | 'offline_queue' | 'offline_queue_login' | 'inbound_qos2' | 'session_expired';
+export type StoreCapReason = 'retained_topics' | 'offline_queue' | 'offline_queue_login' | 'inbound_qos2' | 'session_expired' | 'disk_reserve';
 
-export const STORE_CAP_REASONS: readonly StoreCapReason[] = ['retained_topics', 'offline_queue', 'offline_queue_login', 'inbound_qos2', 'session_expired'];
+export const STORE_CAP_REASONS: readonly StoreCapReason[] = ['retained_topics', 'offline_queue', 'offline_queue_login', 'inbound_qos2', 'session_expired', 'disk_reserve'];
 
 /** A retained publish admitted by RetainedQuota.admit, on its way to the store. */
 export interface RetainedAdmission {
@@ -176,8 +176,14 @@ export interface QueueBoundHooks {
   online(clientId: string): boolean;
   /** The login a client id belongs to (a device's ids are its id or `<id>:<suffix>`; anonymous clients share one). */
   loginOf(clientId: string): string;
-  /** A message not queued for `clientId`: its session's queue was full, or its login's. */
-  dropped(clientId: string, topic: string, full: { readonly session: number; readonly login: number; readonly by: 'session' | 'login'; readonly online: boolean }): void;
+  /**
+   * Whether a message of `topic` and `payload` may go on disk for a session that is away
+   * (disk-reserve.ts): the filesystem keeps its reserve. A connected session's entries are
+   * deliveries on their way, not asked of it.
+   */
+  room(topic: string, payload: Buffer | string): boolean;
+  /** A message not queued for `clientId`: its session's queue was full, or its login's, or the disk is at its reserve. */
+  dropped(clientId: string, topic: string, full: { readonly session: number; readonly login: number; readonly by: 'session' | 'login' | 'disk'; readonly online: boolean }): void;
 }
 
 export interface QueueLimits {
@@ -312,9 +318,10 @@ export class OfflineQueueBound {
     const online = this.hooks.online(sub.clientId);
     // Connected: its own unacknowledged deliveries only (see the class comment).
     const loginFull = this.limits.perLogin > 0 && (online ? session : total) >= this.limits.perLogin;
-    const by = this.limits.perSession > 0 && session >= this.limits.perSession ? 'session' : loginFull ? 'login' : null;
+    const topic = (packet as { topic?: string }).topic ?? '';
+    const by = this.limits.perSession > 0 && session >= this.limits.perSession ? 'session' : loginFull ? 'login' : !online && !this.hooks.room(topic, (packet as { payload?: Buffer | string }).payload ?? '') ? 'disk' : null;
     if (by !== null) {
-      this.hooks.dropped(sub.clientId, (packet as { topic?: string }).topic ?? '', { session, login: total, by, online });
+      this.hooks.dropped(sub.clientId, topic, { session, login: total, by, online });
       return false;
     }
     if (entry) entry.n++;

@@ -34,14 +34,17 @@ export class BrokerHarness {
   private readonly waiter = new EventWaiter();
   private readonly db = new Database(':memory:');
   readonly credentials = new DeviceCredentials(this.db);
-  readonly dataDir = mkdtempSync(join(tmpdir(), 'unibos-broker-'));
+  readonly dataDir: string;
   private readonly logger = pino({ level: 'debug' }, { write: (line: string) => this.logs.push(JSON.parse(line) as LogRecord) });
   private current: GatewayBroker | null = null;
 
-  private constructor(private readonly options: HarnessOptions) {}
+  /** `dataDir`: the test's own (a filesystem it mounted), left in place by stop(); else a scratch one, removed. */
+  private constructor(private readonly options: HarnessOptions, private readonly ownDataDir?: string) {
+    this.dataDir = ownDataDir ?? mkdtempSync(join(tmpdir(), 'unibos-broker-'));
+  }
 
-  static async start(options: HarnessOptions = {}): Promise<BrokerHarness> {
-    const h = new BrokerHarness(options);
+  static async start(options: HarnessOptions = {}, dataDir?: string): Promise<BrokerHarness> {
+    const h = new BrokerHarness(options, dataDir);
     await h.startBroker();
     return h;
   }
@@ -72,7 +75,7 @@ export class BrokerHarness {
     await this.current?.close();
     this.current = null;
     this.db.close();
-    rmSync(this.dataDir, { recursive: true, force: true });
+    if (!this.ownDataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   of<K extends EventName>(name: K): Array<GatewayBrokerEvents[K][0]> {
