@@ -46,6 +46,7 @@ export { MqttFrameScanner, MAX_REMAINING_LENGTH, type FrameVerdict } from './mqt
 export { ConnectionGate, type ConnectionGateOptions } from './mqtt/connection-gate.ts';
 export { createClaimChallenge, proveClaim, verifyClaimProof, claimTranscript, nodeIdFromPublicKey, rawPublicKey, CLAIM_NONCE_BYTES, type ClaimChallenge, type ClaimProof, type ClaimProofFailure } from './crypto/claim-proof.ts';
 export * from './hub/sos-stage.ts';
+export { DiskReserve, availableBytes } from './core/disk-reserve.ts';
 export { makePrivate, sqliteFileNames, formatMode, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, type ModeFix } from './core/private-files.ts';
 export * from './core/node-id.ts';
 export * from './mqtt/topics.ts';

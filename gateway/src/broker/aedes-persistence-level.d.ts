@@ -14,6 +14,10 @@ declare module 'aedes-persistence-level' {
     cleanSubscriptions(...args: unknown[]): Promise<void>;
     /** Removes the client id's inbound QoS 2 packets (and, wrapped by session-aware-persistence.ts, its queue). */
     cleanIncoming(client: { readonly id: string; readonly clean?: boolean }): Promise<void>;
+    /** Stores a retained message (an empty payload clears the topic's). */
+    storeRetained(packet: { readonly topic: string; readonly payload: Buffer | string; readonly retain?: boolean }): Promise<void>;
+    /** Stores a client's will at CONNECT (rewritten at each). */
+    putWill(client: unknown, packet: { readonly topic: string; readonly payload: Buffer | string }): Promise<void>;
     /** The retained packets whose topics match `pattern` (an MQTT filter). */
     createRetainedStream(pattern: string): AsyncIterable<{ topic: string; payload: Buffer | Uint8Array }>;
     /** Closes the level database it was given. */

@@ -30,7 +30,7 @@ import { canPublish, canSubscribe, canUseClientId, ANONYMOUS_ID, type AclSubject
 import { BrokerCounters, type AuthFailureReason, type BrokerStats, type DenialKind } from './broker-stats.ts';
 import { AUTH_THROTTLE_DEFAULTS, AuthThrottle, type AuthThrottleOptions } from './auth-throttle.ts';
 import { VerifyQueue } from './verify-queue.ts';
-import { ConnectionGate, MqttFrameScanner, formatMode, makePrivate } from '@unibos/mesh-protocol';
+import { ConnectionGate, DiskReserve, MqttFrameScanner, availableBytes, formatMode, makePrivate } from '@unibos/mesh-protocol';
 import type { DeviceCredentials } from './device-credentials.ts';
 import { PublishDedup } from './publish-dedup.ts';
 import { coalesceWrites } from './write-coalescer.ts';
@@ -40,7 +40,6 @@ import { isValidTopicFilter, isValidTopicName, topicMatches } from '@unibos/mesh
 import { NO_RULES, bindRules, withDeviceRules, type TopicRuleSet } from './topic-rules.ts';
 import { INCOMING_RANGE, InboundQos2Bound, OUTGOING_RANGE, OfflineQueueBound, RetainedQuota, WarnOncePer, countQueued, storedInbound, type RetainedAdmission } from './store-quotas.ts';
 import { SessionExpiry } from './session-expiry.ts';
-import { DiskReserve, availableBytes, byteLength } from './disk-reserve.ts';
 
 export interface GatewayBrokerOptions {
   /** The gateway's data directory; the broker keeps its database in <dataDir>/broker-db. */
@@ -126,7 +125,7 @@ export interface GatewayBrokerOptions {
    */
   readonly sessionExpiryMs?: number;
   /**
-   * Free bytes kept on the filesystem under dataDir (disk-reserve.ts) for the hub outbox, the SOS
+   * Free bytes kept on the filesystem under dataDir (mesh-protocol's DiskReserve) for the hub outbox, the SOS
    * path and the database's compactions: below it a device login's retained publish is delivered
    * but not kept, and nothing is queued for persistent sessions that are away, each counted in
    * stats.storeCapped.disk_reserve and logged when the reserve is reached and when space is back.
@@ -134,8 +133,10 @@ export interface GatewayBrokerOptions {
    * in between from what was stored. 0: none. Default 256 MiB.
    */
   readonly minFreeBytes?: number;
-  /** Measures the free bytes on the filesystem holding a path. Default statfs; tests give a filesystem of their own. */
+  /** Measures the free bytes on the filesystem holding a path. Default statfs. */
   readonly freeBytesOf?: (path: string) => Promise<number>;
+  /** How often (ms) the free space is measured. Default BROKER_DEFAULTS.diskCheckMs. */
+  readonly diskCheckMs?: number;
   /** The wall clock (ms) for session expiry. Default Date.now; tests move it on. */
   readonly now?: () => number;
 }
@@ -302,9 +303,6 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private sessionExpiry: SessionExpiry | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private readonly diskReserve: DiskReserve;
-  private diskTimer: NodeJS.Timeout | null = null;
-  /** The reserve as last reported (logged on each change, not per message). */
-  private diskLow = false;
   /** Client ids with a CONNECT being handled (preConnect until registered or closed): their sessions do not expire meanwhile. */
   private readonly arriving = new Map<string, number>();
   private readonly capWarnings = new WarnOncePer(BROKER_DEFAULTS.storeCapLogPeriodMs);
@@ -353,7 +351,11 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     this.retainedQuota = new RetainedQuota(options.maxRetainedPerLogin ?? BROKER_DEFAULTS.maxRetainedPerLogin);
     this.sessionExpiryMs = options.sessionExpiryMs ?? BROKER_DEFAULTS.sessionExpiryMs;
     const freeBytesOf = options.freeBytesOf ?? availableBytes;
-    this.diskReserve = new DiskReserve(options.minFreeBytes ?? BROKER_DEFAULTS.minFreeBytes, () => freeBytesOf(options.dataDir));
+    this.diskReserve = new DiskReserve(options.minFreeBytes ?? BROKER_DEFAULTS.minFreeBytes, () => freeBytesOf(options.dataDir), (low, freeBytes) => {
+      const at = { freeBytes, minFreeBytes: this.diskReserve.minFreeBytes };
+      if (low) this.log.warn(at, 'free space under the broker database is at its reserve: retained messages of sensors and the queues of away sessions are not stored (still delivered live) until there is room');
+      else this.log.info({ ...at, notStored: this.counters.storeCapped.disk_reserve }, 'free space under the broker database is above its reserve again: storing retained messages and queues');
+    });
     this.now = options.now ?? Date.now;
     this.queueLimits = {
       perSession: options.maxQueuedPerSession ?? BROKER_DEFAULTS.maxQueuedPerSession,
@@ -528,11 +530,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new GatewayError('E_STORAGE', `cannot start the broker on ${dbDir}: ${(err as Error).message}`, { cause: err });
     }
     this.watchAedes();
-    if (this.diskReserve.minFreeBytes > 0) {
-      await this.checkDisk();
-      this.diskTimer = setInterval(() => void this.checkDisk(), BROKER_DEFAULTS.diskCheckMs);
-      this.diskTimer.unref();
-    }
+    await this.diskReserve.start(options.diskCheckMs ?? BROKER_DEFAULTS.diskCheckMs, (err) => this.diskUnmeasured(err));
     this.sessionExpiry = new SessionExpiry(db as unknown as ConstructorParameters<typeof SessionExpiry>[0], this.sessionExpiryMs, this.now, {
       busy: (clientId) => this.arriving.has(clientId) || (this.aedes as Aedes & { clients?: Record<string, unknown> }).clients?.[clientId] !== undefined,
       expire: (clientId, awayMs, why) => this.expireSession(clientId, awayMs, why),
@@ -610,7 +608,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       // aedes' own register of connected clients by id (not in its type declarations).
       online: (clientId) => (this.aedes as (Aedes & { clients?: Record<string, unknown> }) | undefined)?.clients?.[clientId] !== undefined,
       loginOf: (clientId) => this.loginOfStoredClientId(clientId) ?? ANONYMOUS_ID,
-      room: (topic, payload) => this.roomOnDisk(topic, payload),
+      room: (topic, payload, online) => this.roomOnDisk(topic, payload, online ? 'on_its_way' : 'for_later'),
+      rewritten: (topic, payload) => this.diskReserve.charge(2 * storedBytes(topic, payload)),
       dropped: (clientId, topic, full) => {
         if (full.by === 'disk') return;
         this.counters.storeCapped[full.by === 'session' ? 'offline_queue' : 'offline_queue_login']++;
@@ -633,40 +632,50 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
         if (since !== null) this.log.warn({ clientId, stored, limit: BROKER_DEFAULTS.maxInflightInbound, refused: since }, 'persistent session with its QoS 2 window full on disk (never released with PUBREL): connection closed');
         return new BrokerRefusal('inbound QoS 2 messages awaiting PUBREL over the limit');
       },
+      room: (clientId, topic, payload) => {
+        if (this.roomOnDisk(topic, payload, 'for_later')) return null;
+        this.log.warn({ clientId, topic }, 'QoS 2 publish of a persistent session not stored, the disk at its reserve: connection closed (the client sends it again)');
+        return new BrokerRefusal('the disk is at its reserve');
+      },
     });
+    // A will is stored at each CONNECT, whatever the reserve (refusing it would refuse the connection): charged.
+    const putWill = this.persistence.putWill.bind(this.persistence);
+    this.persistence.putWill = (client, packet) => {
+      this.diskReserve.charge(storedBytes(packet.topic, packet.payload));
+      return putWill(client, packet);
+    };
     inbound.wrap(this.persistence);
   }
 
   /**
-   * Measures the free space under the database now (disk-reserve.ts), logging when the reserve is
-   * reached and when there is room again: the free bytes, or null if it could not be measured.
+   * Measures the free space under the database now (the timer does every diskCheckMs), logging when
+   * the reserve is reached and when there is room again: the free bytes, or null if it could not be measured.
    */
   async checkDisk(): Promise<number | null> {
     try {
-      await this.diskReserve.check();
+      return await this.diskReserve.check();
     } catch (err) {
-      if (this.capWarnings.hit('disk check') !== null) this.log.error({ err }, 'cannot measure the free space under the broker database: stored as if there were room');
+      this.diskUnmeasured(err);
       return null;
     }
-    this.reportDisk();
-    return this.diskReserve.freeBytes;
   }
 
-  /** Whether a sensor's message may still be stored for later (the disk keeps its reserve); counted when not. */
-  private roomOnDisk(topic: string, payload: Buffer | string): boolean {
-    if (this.diskReserve.take(topic, payload)) return true;
+  private diskUnmeasured(err: unknown): void {
+    if (this.capWarnings.hit('disk check') !== null) this.log.error({ err }, 'cannot measure the free space under the broker database: stored as if there were room');
+  }
+
+  /**
+   * Whether a sensor's message may still be stored (the disk keeps its reserve); counted when not.
+   * `for_later` (a new retained topic, a queue for an away session, a QoS 2 publish awaiting
+   * PUBREL) only above the reserve; `on_its_way` (a delivery to a connected session, a sensor's
+   * retained value replaced) above half of it, so values do not go stale and connected clients are
+   * not cut off while there is room for the outbox.
+   */
+  private roomOnDisk(topic: string, payload: Buffer | string, kind: 'for_later' | 'on_its_way'): boolean {
+    const min = this.diskReserve.minFreeBytes;
+    if (this.diskReserve.take(storedBytes(topic, payload), kind === 'for_later' ? min : min / 2)) return true;
     this.counters.storeCapped.disk_reserve++;
-    this.reportDisk();
     return false;
-  }
-
-  private reportDisk(): void {
-    const low = this.diskReserve.low;
-    if (low === this.diskLow) return;
-    this.diskLow = low;
-    const at = { freeBytes: this.diskReserve.freeBytes, minFreeBytes: this.diskReserve.minFreeBytes };
-    if (low) this.log.warn(at, 'free space under the broker database is at its reserve: retained messages of sensors and the queues of away sessions are not stored (still delivered live) until there is room');
-    else this.log.info({ ...at, notStored: this.counters.storeCapped.disk_reserve }, 'free space under the broker database is above its reserve again: storing retained messages and queues');
   }
 
   /**
@@ -1105,11 +1114,16 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const subject = client ? this.clientState.get(client)?.subject : this.subjectOfStoredWill(storedWillClientId(packet));
     const login = deviceIdOf(subject);
     if (login === null || byteLength(packet.payload) === 0) return null;
-    if (!this.roomOnDisk(packet.topic, packet.payload)) {
+    const admission = this.retainedQuota.admit(login, packet.topic);
+    if (admission && !this.roomOnDisk(packet.topic, packet.payload, admission.reserved ? 'for_later' : 'on_its_way')) {
+      // Delivered live only. A value it replaces is cleared rather than left stale for the next subscriber.
+      this.retainedQuota.withdrawAdmission(admission);
       packet.retain = false;
+      if (!admission.reserved) {
+        this.persistence.storeRetained({ ...packet, payload: Buffer.alloc(0), retain: true }).catch((err: unknown) => this.log.error({ err, topic: packet.topic }, 'clearing a retained message the disk had no room to replace failed'));
+      }
       return null;
     }
-    const admission = this.retainedQuota.admit(login, packet.topic);
     if (admission) {
       if (client) (packet as PublishPacket & { clientId?: string }).clientId = login;
       return admission;
@@ -1306,7 +1320,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const listenersClosed = Promise.all([closed(this.tcp), closed(this.http)]);
     this.wss?.close();
     if (this.expiryTimer) clearInterval(this.expiryTimer);
-    if (this.diskTimer) clearInterval(this.diskTimer);
+    this.diskReserve.stop();
     if (this.aedes) await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
     // Whatever aedes did not own yet: sockets still before CONNECT, half-finished upgrades.
     this.gate.closeAll();
@@ -1407,4 +1421,13 @@ function deviceIdOf(subject: AclSubject | null | undefined): string | null {
 function storedWillClientId(packet: PublishPacket): string | null {
   const id = (packet as PublishPacket & { clientId?: unknown }).clientId;
   return typeof id === 'string' ? id : null;
+}
+
+function byteLength(payload: Buffer | string): number {
+  return typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
+}
+
+/** What storing a message costs the disk: LevelDB writes it twice (its log, then a table), with its key. */
+function storedBytes(topic: string, payload: Buffer | string): number {
+  return 2 * (Buffer.byteLength(topic) + byteLength(payload) + 128);
 }

@@ -125,6 +125,11 @@ export class RetainedQuota {
     return held;
   }
 
+  /** Takes back an admission no store write will take (the publish is delivered live only). */
+  withdrawAdmission(admission: RetainedAdmission): void {
+    this.unreserve(admission);
+  }
+
   private unreserve(admission: RetainedAdmission): void {
     if (!admission.reserved) return;
     const pending = this.pending.get(admission.login);
@@ -177,11 +182,13 @@ export interface QueueBoundHooks {
   /** The login a client id belongs to (a device's ids are its id or `<id>:<suffix>`; anonymous clients share one). */
   loginOf(clientId: string): string;
   /**
-   * Whether a message of `topic` and `payload` may go on disk for a session that is away
-   * (disk-reserve.ts): the filesystem keeps its reserve. A connected session's entries are
-   * deliveries on their way, not asked of it.
+   * Whether a message of `topic` and `payload` may go on disk for the session, the filesystem
+   * keeping its reserve (DiskReserve): for one that is away, the reserve; for a connected one (a
+   * delivery on its way), a lower floor.
    */
-  room(topic: string, payload: Buffer | string): boolean;
+  room(topic: string, payload: Buffer | string, online: boolean): boolean;
+  /** The store rewrote a queued message (aedes' outgoingUpdate, at each send: twice, by packet id and in order): charged to the disk's estimate. */
+  rewritten(topic: string, payload: Buffer | string): void;
   /** A message not queued for `clientId`: its session's queue was full, or its login's, or the disk is at its reserve. */
   dropped(clientId: string, topic: string, full: { readonly session: number; readonly login: number; readonly by: 'session' | 'login' | 'disk'; readonly online: boolean }): void;
 }
@@ -256,6 +263,13 @@ export class OfflineQueueBound {
     const combi = store.outgoingEnqueueCombi as EnqueueCombi | undefined;
     const clear = store.outgoingClearMessageId as ((client: ClientArg, packet: unknown) => Promise<unknown>) | undefined;
     const cleanIncoming = store.cleanIncoming as ((client: ClientArg) => Promise<unknown>) | undefined;
+    const update = store.outgoingUpdate as ((client: ClientArg, packet: unknown) => Promise<unknown>) | undefined;
+    if (update) {
+      store.outgoingUpdate = (client: ClientArg, packet: unknown) => {
+        if (client && !client.clean) this.hooks.rewritten((packet as { topic?: string }).topic ?? '', payloadOf(packet));
+        return update(client, packet);
+      };
+    }
     if (enqueue) {
       store.outgoingEnqueue = async (sub: QueuedFor, packet: unknown) => {
         if (!this.take(sub, packet)) return;
@@ -319,7 +333,7 @@ export class OfflineQueueBound {
     // Connected: its own unacknowledged deliveries only (see the class comment).
     const loginFull = this.limits.perLogin > 0 && (online ? session : total) >= this.limits.perLogin;
     const topic = (packet as { topic?: string }).topic ?? '';
-    const by = this.limits.perSession > 0 && session >= this.limits.perSession ? 'session' : loginFull ? 'login' : !online && !this.hooks.room(topic, (packet as { payload?: Buffer | string }).payload ?? '') ? 'disk' : null;
+    const by = this.limits.perSession > 0 && session >= this.limits.perSession ? 'session' : loginFull ? 'login' : !this.hooks.room(topic, payloadOf(packet), online) ? 'disk' : null;
     if (by !== null) {
       this.hooks.dropped(sub.clientId, topic, { session, login: total, by, online });
       return false;
@@ -342,9 +356,15 @@ export class OfflineQueueBound {
   }
 }
 
+function payloadOf(packet: unknown): Buffer | string {
+  return (packet as { payload?: Buffer | string } | null)?.payload ?? '';
+}
+
 export interface InboundBoundHooks {
   /** A QoS 2 message refused for `clientId`, which has `stored` awaiting PUBREL: the error to close its connection with. */
   refused(clientId: string, stored: number): Error;
+  /** Whether a QoS 2 message of a persistent session may go on disk (DiskReserve); else the error to close its connection with. */
+  room(clientId: string, topic: string, payload: Buffer | string): Error | null;
 }
 
 /**
@@ -381,6 +401,8 @@ export class InboundQos2Bound {
         let ids = this.stored.get(client.id);
         if (!ids?.has(id)) {
           if (this.limit > 0 && (ids?.size ?? 0) >= this.limit) throw this.hooks.refused(client.id, ids?.size ?? 0);
+          const noRoom = this.hooks.room(client.id, (packet as { topic?: string }).topic ?? '', payloadOf(packet));
+          if (noRoom) throw noRoom;
           if (!ids) this.stored.set(client.id, (ids = new Set()));
           ids.add(id);
         }

@@ -1,0 +1,124 @@
+// Free space kept on a filesystem for what must always be written there. A gateway's broker stops
+// storing what sensors ask it to keep for later below it (the hub outbox, the SOS path, shares the
+// card); the hub stops keeping sensor readings' history (accounts, the messenger and alerts share
+// its database). One definition for both: measured with statfs, and estimated in between.
+
+import { statfs } from 'node:fs/promises';
+
+/** The bytes an unprivileged process may still write on the filesystem holding `path` (statfs: bavail x bsize). */
+export async function availableBytes(path: string): Promise<number> {
+  const s = await statfs(path);
+  return s.bavail * s.bsize;
+}
+
+/**
+ * Whether more may be written above the reserve. Measured (`measure`: availableBytes of the store's
+ * folder) at each check (start() runs one now and then every `everyMs`), and between two checks
+ * estimated down by what was written since, so a burst of large writes cannot run the disk past the
+ * reserve before the next check. Once a write is refused (or a measurement is below the reserve)
+ * the reserve is reached, and stays so, refusing every write, until a measurement shows an eighth
+ * of the reserve more room than that: a disk hovering at the line does not store one message in
+ * two and log at every check. Until the first measurement, or when one fails, nothing is refused (a
+ * filesystem that cannot be measured is not taken for a full one). `changed` hears each time the
+ * reserve is reached and each time there is room again.
+ */
+export class DiskReserve {
+  private measured: number | null = null;
+  /** Bytes charged since the last measurement began. */
+  private written = 0;
+  private reached = false;
+  private checking: Promise<number> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly minFreeBytes: number,
+    private readonly measure: () => Promise<number>,
+    private readonly changed: (low: boolean, freeBytes: number | null) => void = () => undefined,
+  ) {}
+
+  /** Free bytes as last measured, less what was written since; null before the first measurement. */
+  get freeBytes(): number | null {
+    return this.measured === null ? null : this.measured - this.written;
+  }
+
+  /** The reserve is reached: writes that can wait are refused. */
+  get low(): boolean {
+    return this.reached && this.measured !== null;
+  }
+
+  /**
+   * Whether `bytes` more may be written (what the store will really use: both LevelDB and SQLite
+   * in WAL mode write an entry twice before it settles, to their log and then in place); if so,
+   * charged to the estimate. `floor`: a lower line for writes of what is already on its way (a
+   * delivery to a connected client), which are refused only below it.
+   */
+  take(bytes: number, floor = this.minFreeBytes): boolean {
+    if (this.minFreeBytes <= 0 || this.measured === null) return true;
+    const fits = this.measured - this.written - bytes >= floor;
+    if (!fits || (this.reached && floor >= this.minFreeBytes)) {
+      this.reach();
+      return false;
+    }
+    this.written += bytes;
+    return true;
+  }
+
+  /** Charges a write that is made whatever the reserve (one the store makes on its own). */
+  charge(bytes: number): void {
+    this.written += bytes;
+    if (this.minFreeBytes > 0 && this.measured !== null && this.measured - this.written < this.minFreeBytes) this.reach();
+  }
+
+  /**
+   * Measures again: the estimate starts over from it (writes charged while it ran are kept). One at
+   * a time: a check asked for during another gets that one's answer. Throws what the measurement
+   * threw, and refuses nothing until one succeeds.
+   */
+  check(): Promise<number> {
+    this.checking ??= this.measureNow().finally(() => {
+      this.checking = null;
+    });
+    return this.checking;
+  }
+
+  /** Checks now, then every `everyMs` until stop(); a failed check goes to `failed`. Nothing to do with no reserve. */
+  async start(everyMs: number, failed: (err: unknown) => void): Promise<void> {
+    if (this.minFreeBytes <= 0 || this.timer) return;
+    this.timer = setInterval(() => this.check().catch(failed), everyMs);
+    this.timer.unref();
+    await this.check().catch(failed);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async measureNow(): Promise<number> {
+    const before = this.written;
+    let free: number;
+    try {
+      free = await this.measure();
+    } catch (err) {
+      this.measured = null;
+      this.reached = false;
+      throw err;
+    }
+    this.measured = free;
+    this.written -= before;
+    if (this.minFreeBytes <= 0) return free;
+    const now = free - this.written;
+    if (!this.reached && now < this.minFreeBytes) this.reach();
+    else if (this.reached && now >= this.minFreeBytes + this.minFreeBytes / 8) {
+      this.reached = false;
+      this.changed(false, now);
+    }
+    return free;
+  }
+
+  private reach(): void {
+    if (this.reached) return;
+    this.reached = true;
+    this.changed(true, this.freeBytes);
+  }
+}
