@@ -42,6 +42,7 @@ export interface HubConfig {
   messengerMaxAttachmentBytes: number;
   /** Attachments are refused while the data disk would keep less free than this, bytes. */
   messengerMinFreeBytes: number;
+  sensorMinFreeBytes: number;
   /**
    * Sensor readings older than this many days are deleted (in small batches, never holding up
    * ingest); each sensor metric's latest value is kept whatever its age.
@@ -74,6 +75,7 @@ const KEYS: Record<Key, { kind: Kind; env: string; min?: number; max?: number; h
   mapTileUrl: { kind: 'nullable', env: 'UNIBOS_HUB_MAP_TILES', help: 'tile URL template for the map (default: offline map)' },
   messengerMaxAttachmentBytes: { kind: 'int', env: 'UNIBOS_HUB_MESSENGER_MAX_ATTACHMENT_BYTES', min: 1, max: 1024 * 1024 * 1024, help: 'largest encrypted messenger attachment, bytes' },
   messengerMinFreeBytes: { kind: 'int', env: 'UNIBOS_HUB_MESSENGER_MIN_FREE_BYTES', min: 0, max: 2 ** 50, help: 'messenger attachments are refused while the data disk would keep less free, bytes' },
+  sensorMinFreeBytes: { kind: 'int', env: 'UNIBOS_HUB_SENSOR_MIN_FREE_BYTES', min: 0, max: 2 ** 50, help: 'sensor readings are not kept for charts (their latest value still is) while the data disk would keep less free, bytes; 0: no reserve' },
   sensorRetentionDays: { kind: 'int', env: 'UNIBOS_HUB_SENSOR_RETENTION_DAYS', min: 1, max: 36_500, help: 'sensor readings older than this are deleted (each metric\u2019s latest value is kept), days' },
 };
 
@@ -101,6 +103,8 @@ export function hubConfigDefaults(dataDir: string): HubConfig {
     mapTileUrl: null,
     messengerMaxAttachmentBytes: MESSENGER_LIMITS.maxAttachmentBytes,
     messengerMinFreeBytes: 256 * 1024 * 1024,
+    // Above the messenger's: readings are the bulk, and stop first, so accounts, messages and alerts keep room.
+    sensorMinFreeBytes: 512 * 1024 * 1024,
     sensorRetentionDays: 90,
   };
 }

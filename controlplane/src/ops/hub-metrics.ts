@@ -6,15 +6,17 @@ import type { EventLog } from '../events/event-log.ts';
 import { CLAIM_REFUSALS } from '../fleet/device-credentials.ts';
 import type { Fleet } from '../fleet/fleet.ts';
 import { INGEST_DROP_REASONS, type IngestStats } from '../ingest/ingest-dispatcher.ts';
+import type { SensorHistory } from '../sensors/sensors-plugin.ts';
 
 export interface HubMetricSources {
   fleet: Pick<Fleet, 'store' | 'credentials'>;
   ingest: { stats: IngestStats };
   gateways: Pick<GatewayLink, 'stats'>;
   events: Pick<EventLog, 'lastId'>;
+  sensorHistory: SensorHistory;
 }
 
-export function registerHubMetrics(registry: Registry, { fleet, ingest: { stats: ingest }, gateways, events }: HubMetricSources): void {
+export function registerHubMetrics(registry: Registry, { fleet, ingest: { stats: ingest }, gateways, events, sensorHistory }: HubMetricSources): void {
   const gauge = (name: string, help: string, collect: (g: Gauge) => void, labelNames: string[] = []): void => {
     registry.registerMetric(new Gauge({ name, help, labelNames, registers: [], collect() { collect(this); } }));
   };
@@ -43,4 +45,6 @@ export function registerHubMetrics(registry: Registry, { fleet, ingest: { stats:
   }, ['outcome']);
   gauge('unibos_hub_fleet_forgotten_total', 'Heard, unclaimed nodes forgotten to keep an org within maxHeardNodes', (g) => g.set(fleet.store.forgotten));
   gauge('unibos_hub_last_event_id', 'Newest event id', (g) => g.set(events.lastId()));
+  gauge('unibos_hub_sensor_readings_not_kept_total', 'Sensor readings that updated their latest value but were not kept for charts, the data disk being at sensorMinFreeBytes', (g) => g.set(sensorHistory.notKept));
+  gauge('unibos_hub_data_disk_free_bytes', 'Free bytes on the data disk, as last measured less what readings took since (-1: not measured)', (g) => g.set(sensorHistory.reserve.freeBytes ?? -1));
 }

@@ -6,7 +6,7 @@ import type { Guard } from '../auth/guard.ts';
 import { notFound } from '../hub-error.ts';
 import type { SensorStore } from './sensor-store.ts';
 
-export const sensorRoutes: FastifyPluginAsync<{ sensors: SensorStore; guard: Guard }> = async (app, { sensors, guard }) => {
+export const sensorRoutes: FastifyPluginAsync<{ sensors: SensorStore; guard: Guard; historyKept: () => boolean }> = async (app, { sensors, guard, historyKept }) => {
   const security = [{ bearer: [] }];
   const readingSchema = {
     type: 'object',
@@ -37,9 +37,18 @@ export const sensorRoutes: FastifyPluginAsync<{ sensors: SensorStore; guard: Gua
       tags: ['sensors'],
       summary: 'The org\u2019s sensors with their latest reading per metric',
       security,
-      response: { 200: { type: 'object', properties: { items: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, metrics: { type: 'array', items: readingSchema }, lastSeen: { type: 'string' }, availability: availabilitySchema } } } } }, ...errorResponses },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            items: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, metrics: { type: 'array', items: readingSchema }, lastSeen: { type: 'string' }, availability: availabilitySchema } } },
+            historyKept: { type: 'boolean', description: 'false while the hub\u2019s data disk is at its reserve (sensorMinFreeBytes): new readings update the latest values here but are not kept in the readings charts show' },
+          },
+        },
+        ...errorResponses,
+      },
     },
-  }, async (req) => ({ items: sensors.list(req.auth!.orgId) }));
+  }, async (req) => ({ items: sensors.list(req.auth!.orgId), historyKept: historyKept() }));
 
   app.get<{ Params: { id: string }; Querystring: { metric?: string; from?: string; to?: string; limit: number; cursor?: string } }>('/api/v1/sensors/:id/readings', {
     preHandler: guard('read'),

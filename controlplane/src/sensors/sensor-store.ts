@@ -151,8 +151,13 @@ export class SensorStore {
     };
   }
 
-  /** Stores a reading; returns its id and the time it is dated (`timeMs`, or the metric's latest when it arrived a moment after it: ARRIVAL_ORDER_WITHIN_MS). */
-  add(orgId: string, r: NewReading): { id: number; timeMs: number } {
+  /**
+   * Stores a reading as its metric's latest value and, unless `history` is false (the data disk at
+   * its reserve), in the readings charts show; returns its id (null when only the latest value was
+   * stored) and the time it is dated (`timeMs`, or the metric's latest when it arrived a moment
+   * after it: ARRIVAL_ORDER_WITHIN_MS).
+   */
+  add(orgId: string, r: NewReading, o: { history?: boolean } = {}): { id: number | null; timeMs: number } {
     const timeMs = inArrivalOrder(r.timeMs, this.stmt.latestTime.get(orgId, r.sensorId, r.metric)?.time_ms);
     const row = {
       org: orgId,
@@ -166,7 +171,7 @@ export class SensorStore {
       t: timeMs,
       received: r.receivedMs,
     };
-    const id = Number(this.stmt.insert.run({ ...row, gw: r.gatewayId }).lastInsertRowid);
+    const id = o.history === false ? null : Number(this.stmt.insert.run({ ...row, gw: r.gatewayId }).lastInsertRowid);
     this.stmt.latest.run(row);
     return { id, timeMs };
   }

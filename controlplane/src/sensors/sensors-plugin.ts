@@ -3,11 +3,13 @@
 // (not when the hub got them: a gateway's outbox may hold them for hours), stored, and raised as
 // `sensor.reading`; a sensor's availability (online/offline, its last will or its family's topic for
 // it) kept with since when, and a change raised as `sensor.availability`; with the sensor routes.
-// Readings older than the config's sensorRetentionDays are deleted (sensor-retention.ts). Shares
-// `sensors` (the store) for reading, and `sensorRetention`.
+// Readings older than the config's sensorRetentionDays are deleted (sensor-retention.ts); while the
+// data disk has less than sensorMinFreeBytes free, a reading updates its metric's latest value but
+// is not kept for charts, so readings cannot fill the disk that accounts, the messenger and alerts
+// share. Shares `sensors` (the store) for reading, `sensorRetention` and `sensorHistory`.
 
 import fp from 'fastify-plugin';
-import { readSensorAvailability, readSensorPayload, takenTimeMs } from '@unibos/mesh-protocol';
+import { DiskReserve, availableBytes, readSensorAvailability, readSensorPayload, takenTimeMs } from '@unibos/mesh-protocol';
 import { sensorRoutes } from './sensor-routes.ts';
 import { SensorStore } from './sensor-store.ts';
 import { SensorRetention } from './sensor-retention.ts';
@@ -16,14 +18,37 @@ declare module 'fastify' {
   interface FastifyInstance {
     sensors: SensorStore;
     sensorRetention: SensorRetention;
+    sensorHistory: SensorHistory;
   }
 }
+
+/** Whether readings are kept for charts (the data disk above its reserve), and how many were not. */
+export interface SensorHistory {
+  readonly reserve: DiskReserve;
+  /** Readings whose latest value was stored but that were not kept, the disk being at its reserve. */
+  notKept: number;
+}
+
+/** How often the data disk's free space is measured. */
+const DISK_CHECK_MS = 5_000;
 
 export const sensorsPlugin = fp(
   async (app) => {
     const { events, fleet } = app;
     const sensors = new SensorStore(app.db);
     app.decorate('sensors', sensors);
+    const diskLog = app.log.child({ component: 'sensor-history' });
+    const history: SensorHistory = {
+      notKept: 0,
+      reserve: new DiskReserve(app.config.sensorMinFreeBytes, () => availableBytes(app.config.dataDir), (low, freeBytes) => {
+        const at = { freeBytes, minFreeBytes: app.config.sensorMinFreeBytes };
+        if (low) diskLog.warn(at, 'the data disk is at its reserve for sensor readings: readings update their latest value but are not kept for charts until there is room');
+        else diskLog.info({ ...at, notKept: history.notKept }, 'the data disk has room again: sensor readings are kept');
+      }),
+    };
+    app.decorate('sensorHistory', history);
+    app.addHook('onReady', () => history.reserve.start(DISK_CHECK_MS, (err) => diskLog.error({ err }, 'cannot measure the free space of the data disk: sensor readings kept as if there were room')));
+    app.addHook('onClose', async () => history.reserve.stop());
     app.ingest.route('sensor', ({ orgId, gatewayId, nowMs }, { sensorId, metric }, envelope) => {
       const reading = readSensorPayload(envelope.format === 'json' ? { json: envelope.body } : { bytes: envelope.body });
       if (!reading.ok) return { badPayload: reading.detail };
@@ -31,7 +56,11 @@ export const sensorsPlugin = fp(
       // As long before now as the gateway held it (an outage); now when it did not say.
       const taken = takenTimeMs(envelope.format === 'json' ? envelope.heldMs : undefined, nowMs);
       fleet.gatewaySeen(orgId, gatewayId, nowMs);
-      const { timeMs } = sensors.add(orgId, { sensorId, metric, value, raw, unit, deviceClass, measuredMs, gatewayId, timeMs: taken, receivedMs: nowMs });
+      const r = { sensorId, metric, value, raw, unit, deviceClass, measuredMs, gatewayId, timeMs: taken, receivedMs: nowMs };
+      // A row and its index entries, written twice (SQLite's WAL, then the database).
+      const keep = history.reserve.take(2 * (256 + sensorId.length + metric.length + gatewayId.length + (value === null ? JSON.stringify(raw ?? null).length : 0)));
+      if (!keep) history.notKept++;
+      const { timeMs } = sensors.add(orgId, r, { history: keep });
       const said = { ...(unit !== undefined ? { unit } : {}), ...(deviceClass !== undefined ? { deviceClass } : {}), ...(measuredMs !== undefined ? { measuredAt: new Date(measuredMs).toISOString() } : {}) };
       events.append({ orgId, type: 'sensor.reading', data: { sensorId, metric, value, ...(raw !== undefined ? { raw } : {}), ...said, gatewayId, gatewayName: fleet.store.get(orgId, gatewayId)?.name ?? null, time: new Date(timeMs).toISOString(), receivedAt: new Date(nowMs).toISOString() } });
       return 'stored';
@@ -57,7 +86,7 @@ export const sensorsPlugin = fp(
     app.decorate('sensorRetention', retention);
     app.addHook('onReady', async () => retention.start());
     app.addHook('onClose', async () => retention.stop());
-    await app.register(sensorRoutes, { sensors, guard: app.guard });
+    await app.register(sensorRoutes, { sensors, guard: app.guard, historyKept: () => !history.reserve.low });
   },
   { name: 'hub-sensors', dependencies: ['hub-platform', 'hub-accounts', 'hub-events', 'hub-ingest', 'hub-fleet'], decorators: { fastify: ['db', 'config', 'now', 'guard', 'events', 'ingest', 'fleet'] } },
 );

@@ -53,10 +53,13 @@ export function createSensorsView(ctx) {
   let periodPicked = false;
   const chartBox = h('div', { class: 'chart-box' });
   const chartNote = h('p', { class: 'summary', 'aria-live': 'polite' });
+  // The hub's data disk at its reserve: values still come live, the chart's history has a gap.
+  const historyNote = h('p', { class: 'notice notice--warn', role: 'status', hidden: true }, t('The hub\u2019s disk is nearly full: new readings update the latest values below but are not kept for the chart until an administrator frees space.'));
   const el = h(
     'section',
     { class: 'view', 'aria-labelledby': 'sensors-title' },
     h('div', { class: 'view-head' }, h('h1', { id: 'sensors-title' }, t('Sensors'))),
+    historyNote,
     h(
       'div',
       { class: 'card' },
@@ -250,6 +253,7 @@ export function createSensorsView(ctx) {
       const page = await api.get('/api/v1/sensors');
       sensors = (page?.items ?? []).filter((/** @type {any} */ s) => s && typeof s.id === 'string').map((/** @type {any} */ s) => ({ id: s.id, metrics: Array.isArray(s.metrics) ? s.metrics : [], lastSeen: s.lastSeen ?? null, ...(availabilityOf(s.availability) ? { availability: availabilityOf(s.availability) } : {}) }));
       loaded = true;
+      historyNote.hidden = page?.historyKept !== false;
       renderTable();
       fillSelectors();
     } catch (err) {
