@@ -55,13 +55,14 @@ export interface BrokerStats {
    * persistent session that already has maxInflightInbound stored awaiting PUBREL (connection
    * closed, not acknowledged); `session_expired`, a message queued for a persistent session
    * discarded when the session expired (away longer than sessionExpiryMs); `disk_reserve`, a
-   * retained publish of a device login (delivered live, not retained) or a message for an away
-   * persistent session not stored because the filesystem was at minFreeBytes (disk-reserve.ts).
+   * retained publish of a device login (delivered live, not retained), a message for a persistent
+   * session, or a persistent session's QoS 2 publish (connection closed) not stored because the
+   * filesystem was at minFreeBytes (mesh-protocol's DiskReserve; see GatewayBrokerOptions).
    */
   readonly storeCapped: Readonly<Record<StoreCapReason, number>>;
   /** Persistent sessions expired for being away longer than sessionExpiryMs (their queued messages in storeCapped.session_expired). */
   readonly sessionsExpired: number;
-  /** Free bytes under the broker database, as last measured less what was stored since (disk-reserve.ts); null: not measured. */
+  /** Free bytes under the broker database, as last measured less what was stored since (DiskReserve); null: not measured. */
   readonly diskFreeBytes?: number | null;
 }
 

@@ -125,12 +125,14 @@ export interface GatewayBrokerOptions {
    */
   readonly sessionExpiryMs?: number;
   /**
-   * Free bytes kept on the filesystem under dataDir (mesh-protocol's DiskReserve) for the hub outbox, the SOS
-   * path and the database's compactions: below it a device login's retained publish is delivered
-   * but not kept, and nothing is queued for persistent sessions that are away, each counted in
-   * stats.storeCapped.disk_reserve and logged when the reserve is reached and when space is back.
-   * Measured at start and every BROKER_DEFAULTS.diskCheckMs (or now with checkDisk()), estimated
-   * in between from what was stored. 0: none. Default 256 MiB.
+   * Free bytes kept on the filesystem under dataDir (mesh-protocol's DiskReserve) for the hub
+   * outbox, the SOS path and the database's compactions: below it a device login's retained publish
+   * to a new topic is delivered but not kept, nothing is queued for persistent sessions that are
+   * away and their QoS 2 publishes are refused; deliveries to connected sessions and replaced
+   * retained values are stored down to half of it (see roomOnDisk). Each refusal is counted in
+   * stats.storeCapped.disk_reserve; reaching the reserve and the room coming back are logged.
+   * Measured at start and every diskCheckMs (or now with checkDisk()), estimated in between from
+   * what was stored. 0: none. Default 256 MiB.
    */
   readonly minFreeBytes?: number;
   /** Measures the free bytes on the filesystem holding a path. Default statfs. */
