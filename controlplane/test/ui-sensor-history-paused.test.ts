@@ -54,6 +54,8 @@ test('below its disk reserve the hub keeps sensors\u2019 latest values but not t
     const plug1 = (r.body.items as Array<{ id: string; metrics: Array<{ metric: string; value: number }> }>).find((s) => s.id === 'plug1');
     return { historyKept: r.body.historyKept as boolean, power: plug1?.metrics.find((m) => m.metric === 'energy_power')?.value };
   };
+  // What the hub's event log keeps (its rows outweigh the readings'): the live stream still has them all.
+  const logged = () => (hub.app.events as unknown as { after(orgId: string, afterId: number, limit: number): Array<{ type: string; data: { value?: number } }> }).after(admin.orgId, 0, 10_000).filter((e) => e.type === 'sensor.reading').map((e) => e.data.value);
   const notKept = async () => Number(/^unibos_hub_sensor_readings_not_kept_total (\d+)$/m.exec(await (await fetch(`${hub.url}/metrics`)).text())?.[1]);
 
   await power(10);
@@ -71,6 +73,7 @@ test('below its disk reserve the hub keeps sensors\u2019 latest values but not t
   await power(12);
   assert.deepEqual(await listed(), { historyKept: false, power: 12 }, 'the latest value still updates');
   assert.deepEqual(await kept(), [10], 'but the readings are not kept for the chart');
+  assert.deepEqual(logged(), [10], 'nor in the event log');
   assert.equal(await notKept(), 2);
 
   const browser = await launch();
@@ -94,6 +97,7 @@ test('below its disk reserve the hub keeps sensors\u2019 latest values but not t
   await hub.app.sensorHistory.reserve.check();
   await power(13);
   assert.deepEqual(await kept(), [10, 13]);
+  assert.deepEqual(logged(), [10, 13]);
   assert.deepEqual(await listed(), { historyKept: true, power: 13 });
   const { page, context } = await openPage(browser, hub, { viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
   await signIn(page, hub, admin, '#/sensors');

@@ -355,7 +355,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const freeBytesOf = options.freeBytesOf ?? availableBytes;
     this.diskReserve = new DiskReserve(options.minFreeBytes ?? BROKER_DEFAULTS.minFreeBytes, () => freeBytesOf(options.dataDir), (low, freeBytes) => {
       const at = { freeBytes, minFreeBytes: this.diskReserve.minFreeBytes };
-      if (low) this.log.warn(at, 'free space under the broker database is at its reserve: retained messages of sensors and the queues of away sessions are not stored (still delivered live) until there is room');
+      if (low) this.log.warn(at, 'free space under the broker database is at its reserve: new retained topics of sensors, the queues of away sessions and their QoS 2 publishes are not stored until there is room (retained values still delivered live, and replaced down to half the reserve)');
       else this.log.info({ ...at, notStored: this.counters.storeCapped.disk_reserve }, 'free space under the broker database is above its reserve again: storing retained messages and queues');
     });
     this.now = options.now ?? Date.now;
@@ -613,7 +613,11 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       room: (topic, payload, online) => this.roomOnDisk(topic, payload, online ? 'on_its_way' : 'for_later'),
       rewritten: (topic, payload) => this.diskReserve.charge(2 * storedBytes(topic, payload)),
       dropped: (clientId, topic, full) => {
-        if (full.by === 'disk') return;
+        if (full.by === 'disk') {
+          // Counted in roomOnDisk. A connected session is closed for it (aedes finds no entry): said, once a minute.
+          if (full.online && this.capWarnings.hit(`disk ${clientId}`) !== null) this.log.warn({ clientId, topic }, 'persistent session connected with the disk below half its reserve: a delivery could not be stored and its connection is closed');
+          return;
+        }
         this.counters.storeCapped[full.by === 'session' ? 'offline_queue' : 'offline_queue_login']++;
         const since = this.capWarnings.hit(`queue ${clientId}`);
         if (since !== null) {
@@ -636,7 +640,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       },
       room: (clientId, topic, payload) => {
         if (this.roomOnDisk(topic, payload, 'for_later')) return null;
-        this.log.warn({ clientId, topic }, 'QoS 2 publish of a persistent session not stored, the disk at its reserve: connection closed (the client sends it again)');
+        if (this.capWarnings.hit(`disk ${clientId}`) !== null) this.log.warn({ clientId, topic }, 'QoS 2 publish of a persistent session not stored, the disk at its reserve: connection closed (the client sends it again)');
         return new BrokerRefusal('the disk is at its reserve');
       },
     });
@@ -1118,12 +1122,11 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     if (login === null || byteLength(packet.payload) === 0) return null;
     const admission = this.retainedQuota.admit(login, packet.topic);
     if (admission && !this.roomOnDisk(packet.topic, packet.payload, admission.reserved ? 'for_later' : 'on_its_way')) {
-      // Delivered live only. A value it replaces is cleared rather than left stale for the next subscriber.
+      // Delivered live only. A value it replaces (stored, or on its way to the store) is cleared
+      // after it rather than left stale for the next subscriber.
       this.retainedQuota.withdrawAdmission(admission);
       packet.retain = false;
-      if (!admission.reserved) {
-        this.persistence.storeRetained({ ...packet, payload: Buffer.alloc(0), retain: true }).catch((err: unknown) => this.log.error({ err, topic: packet.topic }, 'clearing a retained message the disk had no room to replace failed'));
-      }
+      this.persistence.storeRetained({ ...packet, payload: Buffer.alloc(0), retain: true }).catch((err: unknown) => this.log.error({ err, topic: packet.topic }, 'clearing a retained message the disk had no room to replace failed'));
       return null;
     }
     if (admission) {

@@ -35,6 +35,8 @@ export class RetainedQuota {
   private readonly pending = new Map<string, Map<string, number>>();
   /** The admission of the publish aedes is about to store (see offer). */
   private offered: RetainedAdmission | null = null;
+  /** Per topic, its last write not yet done: the next waits for it (see wrap). */
+  private readonly writing = new Map<string, Promise<unknown>>();
 
   constructor(readonly limit: number) {}
 
@@ -82,7 +84,12 @@ export class RetainedQuota {
     return this.counts.get(login) ?? 0;
   }
 
-  /** Wraps the persistence's storeRetained (in place) to apply what it wrote to the counts. */
+  /**
+   * Wraps the persistence's storeRetained (in place) to apply what it wrote to the counts, and to
+   * write each topic's retained messages one after the other: LevelDB's writes may finish in any
+   * order, and a clear issued after a replacement (the broker clears a value the disk had no room
+   * to replace) must not land before it.
+   */
   wrap(persistence: object): void {
     const store = persistence as Record<string, unknown>;
     const storeRetained = store.storeRetained as ((packet: { topic: string; payload: Buffer | string }) => Promise<unknown>) | undefined;
@@ -91,12 +98,20 @@ export class RetainedQuota {
       const admission = this.offered?.topic === packet.topic ? this.offered : null;
       if (admission) this.offered = null;
       const clears = packet.payload.length === 0;
-      let write: Promise<unknown>;
-      try {
-        write = storeRetained(packet);
-      } catch (err) {
-        write = Promise.reject(err);
-      }
+      const run = (): Promise<unknown> => {
+        try {
+          return storeRetained(packet);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      };
+      const before = this.writing.get(packet.topic);
+      const write = before ? before.then(run, run) : run();
+      this.writing.set(packet.topic, write);
+      const settled = () => {
+        if (this.writing.get(packet.topic) === write) this.writing.delete(packet.topic);
+      };
+      write.then(settled, settled);
       return write.then(
         (result) => {
           // Stored: the topic is its publisher's now, or nobody's (a clear, the gateway's own).
@@ -265,9 +280,11 @@ export class OfflineQueueBound {
     const cleanIncoming = store.cleanIncoming as ((client: ClientArg) => Promise<unknown>) | undefined;
     const update = store.outgoingUpdate as ((client: ClientArg, packet: unknown) => Promise<unknown>) | undefined;
     if (update) {
-      store.outgoingUpdate = (client: ClientArg, packet: unknown) => {
+      store.outgoingUpdate = async (client: ClientArg, packet: unknown) => {
+        const result = await update(client, packet);
+        // Charged once written: an update of a delivery never queued fails ('no such packet') and writes nothing.
         if (client && !client.clean) this.hooks.rewritten((packet as { topic?: string }).topic ?? '', payloadOf(packet));
-        return update(client, packet);
+        return result;
       };
     }
     if (enqueue) {

@@ -15,12 +15,14 @@ export async function availableBytes(path: string): Promise<number> {
  * Whether more may be written above the reserve. Measured (`measure`: availableBytes of the store's
  * folder) at each check (start() runs one now and then every `everyMs`), and between two checks
  * estimated down by what was written since, so a burst of large writes cannot run the disk past the
- * reserve before the next check. Once a write is refused (or a measurement is below the reserve)
- * the reserve is reached, and stays so, refusing every write, until a measurement shows an eighth
- * of the reserve more room than that: a disk hovering at the line does not store one message in
- * two and log at every check. Until the first measurement, or when one fails, nothing is refused (a
- * filesystem that cannot be measured is not taken for a full one). `changed` hears each time the
- * reserve is reached and each time there is room again.
+ * reserve before the next check: a write that would take the estimate below the line is refused,
+ * a smaller one that fits is not, until the next measurement starts the estimate over. A
+ * measurement below the reserve reaches it: every write that can wait is refused until a
+ * measurement shows an eighth of the reserve more than the line, so a disk hovering at the line
+ * does not store every other message (the estimate, which charges more than a store keeps, never
+ * holds it: only the disk says it is full). `changed` hears each time the reserve is reached and
+ * each time there is room again. Until the first measurement, or while measuring fails, nothing is
+ * refused (a filesystem that cannot be measured is not taken for a full one).
  */
 export class DiskReserve {
   private measured: number | null = null;
@@ -41,32 +43,28 @@ export class DiskReserve {
     return this.measured === null ? null : this.measured - this.written;
   }
 
-  /** The reserve is reached: writes that can wait are refused. */
+  /** At the reserve now: reached, or estimated below it. */
   get low(): boolean {
-    return this.reached && this.measured !== null;
+    const free = this.freeBytes;
+    return free !== null && this.minFreeBytes > 0 && (this.reached || free < this.minFreeBytes);
   }
 
   /**
    * Whether `bytes` more may be written (what the store will really use: both LevelDB and SQLite
    * in WAL mode write an entry twice before it settles, to their log and then in place); if so,
    * charged to the estimate. `floor`: a lower line for writes of what is already on its way (a
-   * delivery to a connected client), which are refused only below it.
+   * delivery to a connected client), which are refused only below it, reached or not.
    */
   take(bytes: number, floor = this.minFreeBytes): boolean {
     if (this.minFreeBytes <= 0 || this.measured === null) return true;
-    const fits = this.measured - this.written - bytes >= floor;
-    if (!fits || (this.reached && floor >= this.minFreeBytes)) {
-      this.reach();
-      return false;
-    }
+    if ((this.reached && floor >= this.minFreeBytes) || this.measured - this.written - bytes < floor) return false;
     this.written += bytes;
     return true;
   }
 
-  /** Charges a write that is made whatever the reserve (one the store makes on its own). */
+  /** Charges a write that was made whatever the reserve (one the store makes on its own). */
   charge(bytes: number): void {
     this.written += bytes;
-    if (this.minFreeBytes > 0 && this.measured !== null && this.measured - this.written < this.minFreeBytes) this.reach();
   }
 
   /**
@@ -101,24 +99,16 @@ export class DiskReserve {
       free = await this.measure();
     } catch (err) {
       this.measured = null;
-      this.reached = false;
       throw err;
     }
     this.measured = free;
     this.written -= before;
     if (this.minFreeBytes <= 0) return free;
-    const now = free - this.written;
-    if (!this.reached && now < this.minFreeBytes) this.reach();
-    else if (this.reached && now >= this.minFreeBytes + this.minFreeBytes / 8) {
-      this.reached = false;
-      this.changed(false, now);
+    const reached = this.reached ? free < this.minFreeBytes + this.minFreeBytes / 8 : free < this.minFreeBytes;
+    if (reached !== this.reached) {
+      this.reached = reached;
+      this.changed(reached, free);
     }
     return free;
-  }
-
-  private reach(): void {
-    if (this.reached) return;
-    this.reached = true;
-    this.changed(true, this.freeBytes);
   }
 }
