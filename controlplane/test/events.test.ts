@@ -163,6 +163,22 @@ describe('event stream /ws', { timeout: 30_000 }, () => {
     });
   });
 
+  test('a live-only event says so, and one announced inside a transaction goes out after it commits, behind what it appended', async () => {
+    const client = await connect();
+    await client.hello();
+    const events = hub.app.events as EventLog;
+    let stored: { id: number } | null = null;
+    events.batch(() => {
+      stored = append('nodes', 'node.online', { id: '!00000009' });
+      events.announce({ orgId, type: 'sensor.reading', data: { sensorId: 'plug1', metric: 'power', value: 14 } } as unknown as NewHubEvent<HubEventType>);
+    });
+    const [online, reading] = (await client.events(2)) as Array<EventFrame & { ephemeral?: boolean }>;
+    assert.equal(online!.id, stored!.id);
+    assert.equal(online!.ephemeral, undefined);
+    assert.deepEqual({ event: reading!.event, id: reading!.id, ephemeral: reading!.ephemeral }, { event: 'sensor.reading', id: stored!.id, ephemeral: true }, 'the reading repeats the stored id, flagged as live only');
+    await client.close();
+  });
+
   test('hello carries the org\u2019s newest id, then live events arrive in order with every field', async () => {
     const before = append('nodes', 'node.online', { id: '!00000001' });
     const client = await connect();

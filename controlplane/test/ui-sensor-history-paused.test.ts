@@ -1,6 +1,7 @@
 // Sensor readings cannot fill the hub's data disk, which accounts, the messenger and alerts share:
 // while it has less than sensorMinFreeBytes free, a reading updates its metric's latest value (API,
-// page, live) but is not kept for the chart, counted on /metrics, and the Sensors page says so;
+// page, live to a page left open) but is not kept for the chart nor in the event log, counted on
+// /metrics, and the Sensors page says so;
 // once there is room again readings are kept as before. A real hub on a small tmpfs as its disk
 // (root: CI runs as root), a gateway's real parts, a Tasmota plug, Chromium at phone and laptop
 // sizes in English and Turkish.
@@ -89,6 +90,18 @@ test('below its disk reserve the hub keeps sensors\u2019 latest values but not t
     if (viewport.width === 360) await assertFitsWidth(page, 'the sensors screen with the disk notice');
     await page.screenshot({ path: join(SHOTS, `sensors-history-paused-${locale}-${size}.png`), fullPage: true });
     assert.deepEqual(problems, [], `${locale} ${size}: no page errors`);
+    await context.close();
+  }
+
+  // A page left open shows each new value as it comes, though the hub does not keep it.
+  {
+    const { page, problems, context } = await openPage(browser, hub, { viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+    await signIn(page, hub, admin, '#/sensors');
+    await page.locator('.live-status[data-state="live"]').waitFor();
+    await power(14);
+    await page.locator('tr[data-sensor-id="plug1"] .metric-chip', { hasText: '14' }).waitFor();
+    assert.deepEqual(await kept(), [10]);
+    assert.deepEqual(problems, []);
     await context.close();
   }
 

@@ -97,8 +97,12 @@ export class EventStream extends EventTarget {
     }
     if (msg.type === 'event' || (typeof msg.topic === 'string' && typeof msg.id === 'number')) {
       if (typeof msg.id !== 'number') return;
-      if (this.#lastId !== null && msg.id <= this.#lastId) return;
-      this.#lastId = msg.id;
+      // A live-only event (never stored: typing, a sensor reading the hub had no room to keep) repeats
+      // the last stored id: it is no repeat, and moves no mark.
+      if (msg.ephemeral !== true) {
+        if (this.#lastId !== null && msg.id <= this.#lastId) return;
+        this.#lastId = msg.id;
+      }
       // The envelope's `type` is 'event' and carries the event type in `type` too (api.md); some
       // servers name it `event`. Prefer whichever is a dotted event type.
       const type = [msg.eventType, msg.event, msg.type].find((t) => typeof t === 'string' && t.includes('.')) ?? String(msg.type);

@@ -78,7 +78,8 @@ export class EventLog implements EventSink {
   announce<T extends HubEventType>(event: NewHubEvent<T>): HubEvent<T> {
     const audience = event.audience ? [...event.audience] : undefined;
     const live = { id: this.lastId(event.orgId), orgId: event.orgId, topic: hubEventTopic(event.type), type: event.type, ts: event.ts ?? this.now(), data: event.data, ephemeral: true, ...(audience ? { audience } : {}) } as HubEvent<T>;
-    this.emitter.emit('event', live as HubEvent);
+    // Inside a transaction, after it, in order with what it appended (a reading announced as its gateway comes online).
+    this.live.add(live as HubEvent);
     return live;
   }
 

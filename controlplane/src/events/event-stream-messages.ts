@@ -21,7 +21,7 @@ export type ParsedClientMessage = { ok: true; message: ClientMessage } | { ok: f
  * clients get it. The event's own type travels as `event`: `type` is the frame's kind ('event').
  */
 export function eventFrame(event: HubEvent): Buffer {
-  return Buffer.from(JSON.stringify({ type: 'event', id: event.id, topic: event.topic, event: event.type, ts: event.ts, data: event.data }));
+  return Buffer.from(JSON.stringify({ type: 'event', id: event.id, topic: event.topic, event: event.type, ts: event.ts, data: event.data, ...(event.ephemeral ? { ephemeral: true } : {}) }));
 }
 
 export function serverFrame(message: ServerMessage): string {

@@ -615,7 +615,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       dropped: (clientId, topic, full) => {
         if (full.by === 'disk') {
           // Counted in roomOnDisk. A connected session is closed for it (aedes finds no entry): said, once a minute.
-          if (full.online && this.capWarnings.hit(`disk ${clientId}`) !== null) this.log.warn({ clientId, topic }, 'persistent session connected with the disk below half its reserve: a delivery could not be stored and its connection is closed');
+          const since = full.online ? this.capWarnings.hit(`disk delivery ${clientId}`) : null;
+          if (since !== null) this.log.warn({ clientId, topic, closed: since }, 'persistent session connected with the disk below half its reserve: a delivery could not be stored and its connection is closed');
           return;
         }
         this.counters.storeCapped[full.by === 'session' ? 'offline_queue' : 'offline_queue_login']++;
@@ -640,15 +641,16 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       },
       room: (clientId, topic, payload) => {
         if (this.roomOnDisk(topic, payload, 'for_later')) return null;
-        if (this.capWarnings.hit(`disk ${clientId}`) !== null) this.log.warn({ clientId, topic }, 'QoS 2 publish of a persistent session not stored, the disk at its reserve: connection closed (the client sends it again)');
+        const since = this.capWarnings.hit(`disk qos2 ${clientId}`);
+        if (since !== null) this.log.warn({ clientId, topic, refused: since }, 'QoS 2 publish of a persistent session not stored, the disk at its reserve: connection closed (the client sends it again)');
         return new BrokerRefusal('the disk is at its reserve');
       },
     });
     // A will is stored at each CONNECT, whatever the reserve (refusing it would refuse the connection): charged.
     const putWill = this.persistence.putWill.bind(this.persistence);
-    this.persistence.putWill = (client, packet) => {
+    this.persistence.putWill = async (client, packet) => {
+      await putWill(client, packet);
       this.diskReserve.charge(storedBytes(packet.topic, packet.payload));
-      return putWill(client, packet);
     };
     inbound.wrap(this.persistence);
   }
@@ -1126,7 +1128,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       // after it rather than left stale for the next subscriber.
       this.retainedQuota.withdrawAdmission(admission);
       packet.retain = false;
-      this.persistence.storeRetained({ ...packet, payload: Buffer.alloc(0), retain: true }).catch((err: unknown) => this.log.error({ err, topic: packet.topic }, 'clearing a retained message the disk had no room to replace failed'));
+      if (!admission.reserved || this.retainedQuota.writingTo(packet.topic)) {
+        this.persistence.storeRetained({ ...packet, payload: Buffer.alloc(0), retain: true }).catch((err: unknown) => this.log.error({ err, topic: packet.topic }, 'clearing a retained message the disk had no room to replace failed'));
+      }
       return null;
     }
     if (admission) {

@@ -140,6 +140,11 @@ export class RetainedQuota {
     return held;
   }
 
+  /** Whether a write of the topic's retained message is under way. */
+  writingTo(topic: string): boolean {
+    return this.writing.has(topic);
+  }
+
   /** Takes back an admission no store write will take (the publish is delivered live only). */
   withdrawAdmission(admission: RetainedAdmission): void {
     this.unreserve(admission);
