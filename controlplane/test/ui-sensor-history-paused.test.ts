@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import { api, createAdminSession } from './support/test-auth.ts';
 import { waitForEvent } from './support/hub-events.ts';
 import { sensorGateway } from './support/sensor-gateway.ts';
-import { startTestHub } from './support/test-hub.ts';
+import { startTestHub, type TestHub } from './support/test-hub.ts';
 import { artifactsDir, assertFitsWidth, launch, openPage, signIn } from './support/ui-browser.ts';
 
 const SHOTS = artifactsDir('ui-sensor-history-paused');
@@ -28,14 +28,15 @@ const NOTICE = {
 test('below its disk reserve the hub keeps sensors\u2019 latest values but not their history, says so on the Sensors page, and keeps readings again once there is room', { timeout: 180_000, skip: process.getuid?.() !== 0 && 'mounting a small tmpfs as the hub\u2019s disk needs root (CI runs as root)' }, async (t) => {
   const disk = mkdtempSync(join(tmpdir(), 'unibos-hub-disk-'));
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=96m,mode=0700', 'tmpfs', disk]);
-  // Registered first, so it runs last: after the hub (registered below) has stopped.
-  t.after(() => {
+  let hub: TestHub | undefined;
+  // Registered before anything can fail; the hub's files are on this disk, so it stops first (stop() is idempotent).
+  t.after(async () => {
+    await hub?.stop();
     execFileSync('umount', ['-l', disk]);
     rmSync(disk, { recursive: true, force: true });
   });
   const reserve = 32 * MiB;
-  const hub = await startTestHub({ dataDir: disk, sensorMinFreeBytes: reserve, dedupWindowMs: 0 });
-  t.after(() => hub.stop());
+  hub = await startTestHub({ dataDir: disk, sensorMinFreeBytes: reserve, dedupWindowMs: 0 });
   const admin = await createAdminSession(hub);
   const gw = await sensorGateway(t, hub, admin, Date.now);
   const plug = await gw.device('plug1', ['write tele/%u/#', 'readwrite stat/%u/#', 'read cmnd/%u/#']);
