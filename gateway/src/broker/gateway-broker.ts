@@ -1362,6 +1362,15 @@ function isLoopback(address: string): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
+function byteLength(payload: Buffer | string): number {
+  return typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
+}
+
+/** What storing a message costs the disk: LevelDB writes it twice (its log, then a table), with its key. */
+function storedBytes(topic: string, payload: Buffer | string): number {
+  return 2 * (Buffer.byteLength(topic) + byteLength(payload) + 128);
+}
+
 function clientIdOf(conn: Duplex): string | null {
   return (conn as Duplex & { client?: { id?: string | null } }).client?.id ?? null;
 }
@@ -1430,13 +1439,4 @@ function deviceIdOf(subject: AclSubject | null | undefined): string | null {
 function storedWillClientId(packet: PublishPacket): string | null {
   const id = (packet as PublishPacket & { clientId?: unknown }).clientId;
   return typeof id === 'string' ? id : null;
-}
-
-function byteLength(payload: Buffer | string): number {
-  return typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
-}
-
-/** What storing a message costs the disk: LevelDB writes it twice (its log, then a table), with its key. */
-function storedBytes(topic: string, payload: Buffer | string): number {
-  return 2 * (Buffer.byteLength(topic) + byteLength(payload) + 128);
 }

@@ -288,7 +288,7 @@ export class OfflineQueueBound {
       store.outgoingUpdate = async (client: ClientArg, packet: unknown) => {
         const result = await update(client, packet);
         // Charged once written: an update of a delivery never queued fails ('no such packet') and writes nothing.
-        if (client && !client.clean) this.hooks.rewritten((packet as { topic?: string }).topic ?? '', payloadOf(packet));
+        if (client && !client.clean) this.hooks.rewritten(topicOf(packet), payloadOf(packet));
         return result;
       };
     }
@@ -354,7 +354,7 @@ export class OfflineQueueBound {
     const online = this.hooks.online(sub.clientId);
     // Connected: its own unacknowledged deliveries only (see the class comment).
     const loginFull = this.limits.perLogin > 0 && (online ? session : total) >= this.limits.perLogin;
-    const topic = (packet as { topic?: string }).topic ?? '';
+    const topic = topicOf(packet);
     const by = this.limits.perSession > 0 && session >= this.limits.perSession ? 'session' : loginFull ? 'login' : !this.hooks.room(topic, payloadOf(packet), online) ? 'disk' : null;
     if (by !== null) {
       this.hooks.dropped(sub.clientId, topic, { session, login: total, by, online });
@@ -376,6 +376,10 @@ export class OfflineQueueBound {
     if (total > 0) this.perLogin.set(entry.login, total);
     else this.perLogin.delete(entry.login);
   }
+}
+
+function topicOf(packet: unknown): string {
+  return (packet as { topic?: string } | null)?.topic ?? '';
 }
 
 function payloadOf(packet: unknown): Buffer | string {
@@ -423,7 +427,7 @@ export class InboundQos2Bound {
         let ids = this.stored.get(client.id);
         if (!ids?.has(id)) {
           if (this.limit > 0 && (ids?.size ?? 0) >= this.limit) throw this.hooks.refused(client.id, ids?.size ?? 0);
-          const noRoom = this.hooks.room(client.id, (packet as { topic?: string }).topic ?? '', payloadOf(packet));
+          const noRoom = this.hooks.room(client.id, topicOf(packet), payloadOf(packet));
           if (noRoom) throw noRoom;
           if (!ids) this.stored.set(client.id, (ids = new Set()));
           ids.add(id);
