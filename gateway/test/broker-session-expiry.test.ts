@@ -208,4 +208,23 @@ describe('persistent session expiry', () => {
     await again.client.until(() => again.payloads().includes('still-here'), 'the returning session\'s queue');
     assert.equal(h.broker.stats.sessionsExpired, 0);
   });
+  it('a session\'s queue comes back in the order it was queued, across restarts (a plug told ON before a restart and OFF after ends OFF)', async (t) => {
+    const { h, done } = await harness(t, {});
+    const s1 = await h.device('s1', 'sensor');
+    const away = { ...s1, clientId: 's1:away' };
+    await openAndLeave(h, away);
+    // One message per broker run, seven runs: each run's messages are keyed on disk under that
+    // run's broker id, so ids in any order but that of the runs would reorder the queue.
+    const sent: string[] = [];
+    for (let run = 0; run < 7; run++) {
+      if (run > 0) await h.restart();
+      const live = await liveWatcher(h, done, s1);
+      sent.push(`run${run}-a`, `run${run}-b`);
+      await live.publish(...sent.slice(-2));
+    }
+    const back = await comeBack(h, done, away);
+    assert.equal(back.sessionPresent, true);
+    await back.client.until(() => back.payloads().length >= sent.length, 'the whole queue');
+    assert.deepEqual(back.payloads(), sent);
+  });
 });

@@ -494,7 +494,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       throw new GatewayError('E_STORAGE', `cannot open the broker database ${dbDir}${hint}: ${(err as Error).message}`, { cause: err });
     }
     this.persistence = sessionAwarePersistence(aedesPersistenceLevel(db), memoryPersistence());
+    let runId: string;
     try {
+      runId = await nextRunId(db);
       await this.loadStoreQuotas(db);
     } catch (err) {
       await this.persistence.destroy().catch(() => undefined);
@@ -512,6 +514,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     }
     try {
       this.aedes = await Aedes.createBroker({
+        id: runId,
         persistence: this.persistence,
         connectTimeout: options.connectTimeoutMs ?? BROKER_DEFAULTS.connectTimeoutMs,
         drainTimeout: BROKER_DEFAULTS.drainTimeoutMs,
@@ -1413,6 +1416,24 @@ type Deliver = (packet: DeliveredPacket, cb: () => void) => void;
  * with the message's number (aedes numbers every message it routes; messages of other brokers,
  * without our id, are not ours to judge).
  */
+/** Where the broker database keeps how many times the broker has started on it. */
+const RUN_KEY = 'unibos-broker-run';
+
+/**
+ * This start's broker id, which sorts after every earlier start's. aedes keys a session's queued
+ * messages `outgoing:<client>:<broker id>:<counter>` and replays them in key order; with its
+ * default id, a random UUID per start, messages queued before and after a restart came back in a
+ * random order (a plug told ON and then OFF could end ON). The start count is kept in the database;
+ * `r` sorts after the hex digits of the UUIDs of earlier versions, and a random tail keeps two
+ * starts' keys apart should the count ever be lost.
+ */
+async function nextRunId(db: Level): Promise<string> {
+  const last = Number(await db.get(RUN_KEY));
+  const run = (Number.isSafeInteger(last) && last > 0 ? last : 0) + 1;
+  await db.put(RUN_KEY, String(run));
+  return `r${String(run).padStart(12, '0')}-${randomBytes(4).toString('hex')}`;
+}
+
 function firstCopy(state: ClientState, packet: DeliveredPacket, brokerId: string): boolean {
   if (packet.brokerId !== brokerId || packet.brokerCounter === undefined) return true;
   if (packet.brokerCounter === state.lastDelivered) return false;
