@@ -42,7 +42,7 @@ export const sensorRoutes: FastifyPluginAsync<{ sensors: SensorStore; guard: Gua
           type: 'object',
           properties: {
             items: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, metrics: { type: 'array', items: readingSchema }, lastSeen: { type: 'string' }, availability: availabilitySchema } } },
-            historyKept: { type: 'boolean', description: 'false while the hub\u2019s data disk is at its reserve (sensorMinFreeBytes): new readings update the latest values here but are not kept in the readings charts show' },
+            historyKept: { type: 'boolean', description: 'false while the hub\u2019s data disk is at its reserve (sensorMinFreeBytes): each new reading then takes the place of its metric\u2019s oldest in the readings charts show (a metric with none kept updates its latest value here only)' },
           },
         },
         ...errorResponses,

@@ -142,6 +142,7 @@ export class SensorStore {
       latestTime: db.prepare<[string, string, string], { time_ms: number }>('SELECT time_ms FROM sensor_latest WHERE org_id = ? AND sensor_id = ? AND metric = ?'),
       exists: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM sensor_latest WHERE org_id = ? AND sensor_id = ?'),
       prune: db.prepare<[number, number]>('DELETE FROM sensor_readings WHERE id IN (SELECT id FROM sensor_readings WHERE time_ms < ? ORDER BY time_ms LIMIT ?)'),
+      replaceOldest: db.prepare<Pick<Row, 'org' | 'sensor' | 'metric'>>('DELETE FROM sensor_readings WHERE id = (SELECT id FROM sensor_readings WHERE org_id = @org AND sensor_id = @sensor AND metric = @metric ORDER BY id LIMIT 1)'),
       availability: db.prepare<[string, string], AvailabilityRow>('SELECT sensor_id, online, since_ms, time_ms FROM sensor_availability WHERE org_id = ? AND sensor_id = ?'),
       availabilities: db.prepare<[string], AvailabilityRow>('SELECT sensor_id, online, since_ms, time_ms FROM sensor_availability WHERE org_id = ?'),
       setAvailability: db.prepare<{ org: string; sensor: string; online: number; since: number; t: number }>(
@@ -152,12 +153,15 @@ export class SensorStore {
   }
 
   /**
-   * Stores a reading as its metric's latest value and, unless `history` is false (the data disk at
-   * its reserve), in the readings charts show; returns its id (null when only the latest value was
-   * stored) and the time it is dated (`timeMs`, or the metric's latest when it arrived a moment
-   * after it: ARRIVAL_ORDER_WITHIN_MS).
+   * Stores a reading as its metric's latest value and in the readings charts show: `history`
+   * 'add' (the default), or 'replace' (the data disk at its reserve) in place of its metric's
+   * oldest reading, so the metric keeps as many readings and the database file stays its size (the
+   * oldest readings' pages come free for the new); with none kept, only the latest value is stored.
+   * Returns its id (null when only the latest value was stored), the time it is dated (`timeMs`, or
+   * the metric's latest when it arrived a moment after it: ARRIVAL_ORDER_WITHIN_MS) and whether an
+   * older reading was deleted for it.
    */
-  add(orgId: string, r: NewReading, o: { history?: boolean } = {}): { id: number | null; timeMs: number } {
+  add(orgId: string, r: NewReading, o: { history?: 'add' | 'replace' } = {}): { id: number | null; timeMs: number; replaced: boolean } {
     const timeMs = inArrivalOrder(r.timeMs, this.stmt.latestTime.get(orgId, r.sensorId, r.metric)?.time_ms);
     const row = {
       org: orgId,
@@ -171,9 +175,10 @@ export class SensorStore {
       t: timeMs,
       received: r.receivedMs,
     };
-    const id = o.history === false ? null : Number(this.stmt.insert.run({ ...row, gw: r.gatewayId }).lastInsertRowid);
+    const replaced = o.history === 'replace' && this.stmt.replaceOldest.run(row).changes > 0;
+    const id = o.history === 'replace' && !replaced ? null : Number(this.stmt.insert.run({ ...row, gw: r.gatewayId }).lastInsertRowid);
     this.stmt.latest.run(row);
-    return { id, timeMs };
+    return { id, timeMs, replaced };
   }
 
   /**

@@ -4,9 +4,10 @@
 // `sensor.reading`; a sensor's availability (online/offline, its last will or its family's topic for
 // it) kept with since when, and a change raised as `sensor.availability`; with the sensor routes.
 // Readings older than the config's sensorRetentionDays are deleted (sensor-retention.ts); while the
-// data disk has less than sensorMinFreeBytes free, a reading updates its metric's latest value but
-// is not kept for charts, so readings cannot fill the disk that accounts, the messenger and alerts
-// share. Shares `sensors` (the store) for reading, `sensorRetention` and `sensorHistory`.
+// data disk has less than sensorMinFreeBytes free, a reading takes the place of its metric's oldest
+// (a metric with none kept updates its latest value only), so readings cannot fill the disk that
+// accounts, the messenger and alerts share, and every chart goes on. Shares `sensors` (the store)
+// for reading, `sensorRetention` and `sensorHistory`.
 
 import fp from 'fastify-plugin';
 import { DiskReserve, availableBytes, readSensorAvailability, readSensorPayload, takenTimeMs } from '@unibos/mesh-protocol';
@@ -22,10 +23,12 @@ declare module 'fastify' {
   }
 }
 
-/** Whether readings are kept for charts (the data disk above its reserve), and how many were not. */
+/** Whether readings add to the charts' history (the data disk above its reserve) or take the place of the oldest. */
 export interface SensorHistory {
   readonly reserve: DiskReserve;
-  /** Readings whose latest value was stored but that were not kept, the disk being at its reserve. */
+  /** Readings deleted at the reserve, each for a new reading of its metric to take its place. */
+  replaced: number;
+  /** Readings whose latest value was stored but that were not kept: at the reserve, their metric had none to replace. */
   notKept: number;
 }
 
@@ -39,11 +42,12 @@ export const sensorsPlugin = fp(
     app.decorate('sensors', sensors);
     const diskLog = app.log.child({ component: 'sensor-history' });
     const history: SensorHistory = {
+      replaced: 0,
       notKept: 0,
       reserve: new DiskReserve(app.config.sensorMinFreeBytes, () => availableBytes(app.config.dataDir), (low, freeBytes) => {
         const at = { freeBytes, minFreeBytes: app.config.sensorMinFreeBytes };
-        if (low) diskLog.warn(at, 'the data disk is at its reserve for sensor readings: readings update their latest value but are not kept for charts until there is room');
-        else diskLog.info({ ...at, notKept: history.notKept }, 'the data disk has room again: sensor readings are kept');
+        if (low) diskLog.warn(at, 'the data disk is at its reserve for sensor readings: each new reading takes the place of its metric\u2019s oldest until there is room (a metric with none kept updates its latest value only)');
+        else diskLog.info({ ...at, replaced: history.replaced, notKept: history.notKept }, 'the data disk has room again: sensor readings are added to the history again');
       }),
     };
     app.decorate('sensorHistory', history);
@@ -58,12 +62,13 @@ export const sensorsPlugin = fp(
       fleet.gatewaySeen(orgId, gatewayId, nowMs);
       const r = { sensorId, metric, value, raw, unit, deviceClass, measuredMs, gatewayId, timeMs: taken, receivedMs: nowMs };
       // A row and its index entries, written twice (SQLite's WAL, then the database).
-      const keep = history.reserve.take(2 * (256 + sensorId.length + metric.length + gatewayId.length + (value === null ? JSON.stringify(raw ?? null).length : 0)));
-      if (!keep) history.notKept++;
-      const { timeMs } = sensors.add(orgId, r, { history: keep });
+      const grows = history.reserve.take(2 * (256 + sensorId.length + metric.length + gatewayId.length + (value === null ? JSON.stringify(raw ?? null).length : 0)));
+      const { id, timeMs, replaced } = sensors.add(orgId, r, { history: grows ? 'add' : 'replace' });
+      if (replaced) history.replaced++;
+      else if (id === null) history.notKept++;
       const said = { ...(unit !== undefined ? { unit } : {}), ...(deviceClass !== undefined ? { deviceClass } : {}), ...(measuredMs !== undefined ? { measuredAt: new Date(measuredMs).toISOString() } : {}) };
-      // Not kept, it is not kept in the event log either (its rows outweigh the reading's): live only.
-      (keep ? events.append.bind(events) : events.announce.bind(events))({ orgId, type: 'sensor.reading', data: { sensorId, metric, value, ...(raw !== undefined ? { raw } : {}), ...said, gatewayId, gatewayName: fleet.store.get(orgId, gatewayId)?.name ?? null, time: new Date(timeMs).toISOString(), receivedAt: new Date(nowMs).toISOString() } });
+      // At the reserve it is not kept in the event log (its rows outweigh the reading's): live only.
+      (grows ? events.append.bind(events) : events.announce.bind(events))({ orgId, type: 'sensor.reading', data: { sensorId, metric, value, ...(raw !== undefined ? { raw } : {}), ...said, gatewayId, gatewayName: fleet.store.get(orgId, gatewayId)?.name ?? null, time: new Date(timeMs).toISOString(), receivedAt: new Date(nowMs).toISOString() } });
       return 'stored';
     });
     app.ingest.route('sensorAvailability', ({ orgId, gatewayId, nowMs }, { sensorId }, envelope) => {

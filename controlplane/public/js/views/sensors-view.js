@@ -53,8 +53,8 @@ export function createSensorsView(ctx) {
   let periodPicked = false;
   const chartBox = h('div', { class: 'chart-box' });
   const chartNote = h('p', { class: 'summary', 'aria-live': 'polite' });
-  // The hub's data disk at its reserve: values still come live, the chart's history has a gap.
-  const historyNote = h('p', { class: 'notice notice--warn', role: 'status', hidden: true }, t('The hub’s disk is nearly full: new readings update the latest values below but are not kept for the chart until an administrator frees space.'));
+  // The hub's data disk at its reserve: each new reading takes the place of its metric's oldest.
+  const historyNote = h('p', { class: 'notice notice--warn', role: 'status', hidden: true }, t('The hub’s disk is nearly full: each new reading takes the place of its sensor’s oldest, so charts lose their oldest readings until an administrator frees space.'));
   const el = h(
     'section',
     { class: 'view', 'aria-labelledby': 'sensors-title' },
