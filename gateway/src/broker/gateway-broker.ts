@@ -496,7 +496,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     this.persistence = sessionAwarePersistence(aedesPersistenceLevel(db), memoryPersistence());
     let runId: string;
     try {
-      runId = await nextRunId(db);
+      runId = await nextRunId(db, this.log);
       await this.loadStoreQuotas(db);
     } catch (err) {
       await this.persistence.destroy().catch(() => undefined);
@@ -1410,12 +1410,6 @@ interface DeliveredPacket {
 type Deliver = (packet: DeliveredPacket, cb: () => void) => void;
 
 /** aedes' dedupe: a client takes each broker's message numbers in increasing order, once. */
-/**
- * Whether `packet` is not a copy of the message last delivered to the client: mqemitter hands a
- * message to each of a client's matching subscriptions one right after the other, each a copy
- * with the message's number (aedes numbers every message it routes; messages of other brokers,
- * without our id, are not ours to judge).
- */
 /** Where the broker database keeps how many times the broker has started on it. */
 const RUN_KEY = 'unibos-broker-run';
 
@@ -1424,16 +1418,33 @@ const RUN_KEY = 'unibos-broker-run';
  * messages `outgoing:<client>:<broker id>:<counter>` and replays them in key order; with its
  * default id, a random UUID per start, messages queued before and after a restart came back in a
  * random order (a plug told ON and then OFF could end ON). The start count is kept in the database;
- * `r` sorts after the hex digits of the UUIDs of earlier versions, and a random tail keeps two
- * starts' keys apart should the count ever be lost.
+ * should it be lost or unreadable, the starts whose messages are still queued say how far it had
+ * got. `r` sorts after the hex digits of the UUIDs of earlier versions, and a random tail keeps two
+ * starts apart should the count not be written (logged; the broker starts all the same).
  */
-async function nextRunId(db: Level): Promise<string> {
-  const last = Number(await db.get(RUN_KEY));
-  const run = (Number.isSafeInteger(last) && last > 0 ? last : 0) + 1;
-  await db.put(RUN_KEY, String(run));
+async function nextRunId(db: Level, log: Pick<Logger, 'warn'>): Promise<string> {
+  let last = Number(await db.get(RUN_KEY));
+  if (!Number.isSafeInteger(last) || last < 1) {
+    last = 0;
+    for await (const key of db.keys(OUTGOING_RANGE)) {
+      const run = RUN_IN_KEY.exec(key);
+      if (run) last = Math.max(last, Number(run[1]));
+    }
+  }
+  const run = last + 1;
+  await db.put(RUN_KEY, String(run)).catch((err: unknown) => log.warn({ err, run }, 'cannot record the broker\u2019s start count: messages queued in this run and the next may be replayed out of order'));
   return `r${String(run).padStart(12, '0')}-${randomBytes(4).toString('hex')}`;
 }
 
+/** A start's count in a queued message's key (`outgoing:<client>:r<count>-<tail>:<counter>`). */
+const RUN_IN_KEY = /^outgoing:[^:]*:r(\d{12})-[0-9a-f]{8}:/;
+
+/**
+ * Whether `packet` is not a copy of the message last delivered to the client: mqemitter hands a
+ * message to each of a client's matching subscriptions one right after the other, each a copy
+ * with the message's number (aedes numbers every message it routes; messages of other brokers,
+ * without our id, are not ours to judge).
+ */
 function firstCopy(state: ClientState, packet: DeliveredPacket, brokerId: string): boolean {
   if (packet.brokerId !== brokerId || packet.brokerCounter === undefined) return true;
   if (packet.brokerCounter === state.lastDelivered) return false;
