@@ -75,7 +75,7 @@ const KEYS: Record<Key, { kind: Kind; env: string; min?: number; max?: number; h
   mapTileUrl: { kind: 'nullable', env: 'UNIBOS_HUB_MAP_TILES', help: 'tile URL template for the map (default: offline map)' },
   messengerMaxAttachmentBytes: { kind: 'int', env: 'UNIBOS_HUB_MESSENGER_MAX_ATTACHMENT_BYTES', min: 1, max: 1024 * 1024 * 1024, help: 'largest encrypted messenger attachment, bytes' },
   messengerMinFreeBytes: { kind: 'int', env: 'UNIBOS_HUB_MESSENGER_MIN_FREE_BYTES', min: 0, max: 2 ** 50, help: 'messenger attachments are refused while the data disk would keep less free, bytes' },
-  sensorMinFreeBytes: { kind: 'int', env: 'UNIBOS_HUB_SENSOR_MIN_FREE_BYTES', min: 0, max: 2 ** 50, help: 'while the data disk would keep less free, each new sensor reading takes the place of its metric\u2019s oldest instead of adding to the history, bytes; 0: no reserve' },
+  sensorMinFreeBytes: { kind: 'int', env: 'UNIBOS_HUB_SENSOR_MIN_FREE_BYTES', min: 0, max: 2 ** 50, help: 'while the data disk would keep less free, sensor readings stop adding to the database: they take the place of their metric\u2019s oldest, bytes; 0: no reserve' },
   sensorRetentionDays: { kind: 'int', env: 'UNIBOS_HUB_SENSOR_RETENTION_DAYS', min: 1, max: 36_500, help: 'sensor readings older than this are deleted (each metric\u2019s latest value is kept), days' },
 };
 

@@ -3,20 +3,12 @@
 // for a restart.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { RefreshTokens } from '../src/auth/refresh-tokens.ts';
-import { openHubDb } from '../src/storage/hub-db.ts';
+import { tempHubDb } from './support/temp-hub-db.ts';
 
-test('logged-out and expired sessions, and a long session\u2019s old spent tokens, are pruned while the hub runs', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'unibos-refresh-'));
-  const db = openHubDb(dir);
-  after(() => {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+test('logged-out and expired sessions, and a long session\u2019s old spent tokens, are pruned while the hub runs', (t) => {
+  const db = tempHubDb(t, 'refresh');
   let now = Date.UTC(2026, 0, 1);
   const ttlS = 3600;
   const tokens = new RefreshTokens(db, ttlS, () => now);

@@ -21,8 +21,8 @@ import { artifactsDir, assertFitsWidth, launch, openPage, signIn } from './suppo
 const SHOTS = artifactsDir('ui-sensor-history-at-reserve');
 const MiB = 1024 * 1024;
 const NOTICE = {
-  'en-GB': 'The hub\u2019s disk is nearly full: each new reading takes the place of its sensor\u2019s oldest, so charts lose their oldest readings until an administrator frees space.',
-  'tr-TR': 'Merkezin diski neredeyse dolu: her yeni okuma, sensörünün en eski okumasının yerini alır; bir yönetici yer açana kadar grafikler en eski okumalarını kaybeder.',
+  'en-GB': 'The hub\u2019s disk is nearly full: each new reading takes the place of its metric\u2019s oldest, so charts lose their oldest readings until an administrator frees space.',
+  'tr-TR': 'Merkezin diski neredeyse dolu: her yeni okuma, kendi ölçümünün en eski okumasının yerini alır; bir yönetici yer açana kadar grafikler en eski okumalarını kaybeder.',
 };
 
 test('below its disk reserve each new reading of the hub\u2019s sensors takes the place of its metric\u2019s oldest (a new metric keeps its latest value only), the Sensors page says so, and readings are added again once there is room', { timeout: 180_000, skip: process.getuid?.() !== 0 && 'mounting a small tmpfs as the hub\u2019s disk needs root (CI runs as root)' }, async (t) => {
@@ -74,6 +74,17 @@ test('below its disk reserve each new reading of the hub\u2019s sensors takes th
   assert.deepEqual(await kept(), [10, 11]);
   assert.deepEqual(await listed(), { historyKept: true, power: 11, voltage: undefined });
 
+  const browser = await launch();
+  t.after(() => browser.close());
+  // A page left open from before the disk fills: the notice comes and goes with the readings.
+  const open = await openPage(browser, hub, { viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+  await signIn(open.page, hub, admin, '#/sensors');
+  await open.page.locator('.live-status[data-state="live"]').waitFor();
+  assert.equal(await open.page.locator('.notice--warn').isVisible(), false);
+
+  // A database with no free room in it (else new readings would fill that first: sensor-history.test.ts).
+  hub.app.db.exec('VACUUM');
+  assert.equal(hub.app.sensors.freeBytes(), 0);
   // Everything else on the disk (backups, logs, clips) leaves it 4 MiB under the reserve.
   const freeNow = () => {
     const s = statfsSync(disk);
@@ -92,8 +103,6 @@ test('below its disk reserve each new reading of the hub\u2019s sensors takes th
   assert.deepEqual(logged(), [10, 11], 'nor are they in the event log');
   assert.deepEqual(await counted(), { replaced: 3, notKept: 1 });
 
-  const browser = await launch();
-  t.after(() => browser.close());
   for (const [locale, size, viewport] of [['en-GB', '1280x800', { width: 1280, height: 800 }], ['tr-TR', '360x740', { width: 360, height: 740 }]] as const) {
     const { page, problems, context } = await openPage(browser, hub, { viewport, locale, ...(viewport.width === 360 ? { size: 'phone' as const } : {}) });
     await signIn(page, hub, admin, '#/sensors');
@@ -108,17 +117,13 @@ test('below its disk reserve each new reading of the hub\u2019s sensors takes th
     await context.close();
   }
 
-  // A page left open shows each new value as it comes.
-  {
-    const { page, problems, context } = await openPage(browser, hub, { viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
-    await signIn(page, hub, admin, '#/sensors');
-    await page.locator('.live-status[data-state="live"]').waitFor();
-    await power(15);
-    await page.locator('tr[data-sensor-id="plug1"] .metric-chip', { hasText: '15' }).waitFor();
-    assert.deepEqual(await kept(), [14, 15]);
-    assert.deepEqual(problems, []);
-    await context.close();
-  }
+  // The page left open shows each new value as it comes, and the notice since the first at the reserve.
+  await power(15);
+  await open.page.locator('tr[data-sensor-id="plug1"] .metric-chip', { hasText: '15' }).waitFor();
+  // The value and the notice change in the same handler: once the one shows, so does the other.
+  assert.equal(await open.page.locator('.notice--warn').isVisible(), true, 'the page left open warns');
+  assert.equal(await open.page.locator('.notice--warn').innerText(), NOTICE['en-GB']);
+  assert.deepEqual(await kept(), [14, 15]);
 
   // Space freed: readings are added again, and the page no longer warns.
   rmSync(join(disk, 'other-files'));
@@ -127,6 +132,10 @@ test('below its disk reserve each new reading of the hub\u2019s sensors takes th
   assert.deepEqual(await kept(), [14, 15, 16]);
   assert.deepEqual(logged(), [10, 11, 16]);
   assert.deepEqual(await listed(), { historyKept: true, power: 16, voltage: 230 });
+  await open.page.locator('tr[data-sensor-id="plug1"] .metric-chip', { hasText: '16' }).waitFor();
+  assert.equal(await open.page.locator('.notice--warn').isVisible(), false, 'the page left open no longer warns');
+  assert.deepEqual(open.problems, []);
+  await open.context.close();
   const { page, context } = await openPage(browser, hub, { viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
   await signIn(page, hub, admin, '#/sensors');
   await page.locator('tr[data-sensor-id="plug1"] .metric-chip').first().waitFor();

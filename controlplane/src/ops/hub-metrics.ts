@@ -6,7 +6,7 @@ import type { EventLog } from '../events/event-log.ts';
 import { CLAIM_REFUSALS } from '../fleet/device-credentials.ts';
 import type { Fleet } from '../fleet/fleet.ts';
 import { INGEST_DROP_REASONS, type IngestStats } from '../ingest/ingest-dispatcher.ts';
-import type { SensorHistory } from '../sensors/sensors-plugin.ts';
+import type { SensorHistory } from '../sensors/sensor-history.ts';
 
 export interface HubMetricSources {
   fleet: Pick<Fleet, 'store' | 'credentials'>;

@@ -114,6 +114,20 @@ function inArrivalOrder(timeMs: number, lastMs: number | undefined): number {
   return lastMs !== undefined && timeMs < lastMs && lastMs - timeMs < ARRIVAL_ORDER_WITHIN_MS ? lastMs : timeMs;
 }
 
+/**
+ * About the bytes one reading takes in the database file: its row and its entries in the two indexes
+ * (org, sensor, metric and id; time and id), with SQLite's per-cell overhead. One expression for
+ * rows stored (`prefix` '') and a new one (`prefix` '@', its statement parameters).
+ */
+function readingBytes(prefix: '' | '@'): string {
+  const col = (name: string, param: string) => (prefix === '' ? name : `@${param}`);
+  const len = (name: string, param: string) => `coalesce(length(CAST(${col(name, param)} AS BLOB)), 0)`;
+  return `(64 + 2 * (${len('org_id', 'org')} + ${len('sensor_id', 'sensor')} + ${len('metric', 'metric')}) + ${len('gateway_id', 'gw')} + ${len('raw', 'raw')} + ${len('unit', 'unit')} + ${len('device_class', 'cls')})`;
+}
+
+/** At most this many of a metric's oldest readings make room for one new one; a reading larger than they are is not kept. */
+const MAX_REPLACED = 64;
+
 export class SensorStore {
   private readonly stmt;
   private readonly readingsQuery: FilteredQuery<ReadingRow>;
@@ -131,7 +145,7 @@ export class SensorStore {
         `INSERT INTO sensor_readings (org_id, sensor_id, metric, value, raw, unit, device_class, measured_ms, gateway_id, time_ms, received_ms)
          VALUES (@org, @sensor, @metric, @value, @raw, @unit, @cls, @measured, @gw, @t, @received)`,
       ),
-      latest: db.prepare<Omit<Row, 'gw'>>(
+      latest: db.prepare<Row>(
         `INSERT INTO sensor_latest (org_id, sensor_id, metric, value, raw, unit, device_class, measured_ms, time_ms, received_ms) VALUES (@org, @sensor, @metric, @value, @raw, @unit, @cls, @measured, @t, @received)
          ON CONFLICT (org_id, sensor_id, metric) DO UPDATE SET value = excluded.value, raw = excluded.raw, unit = excluded.unit, device_class = excluded.device_class,
            measured_ms = excluded.measured_ms, time_ms = excluded.time_ms, received_ms = excluded.received_ms WHERE excluded.time_ms >= time_ms`,
@@ -142,7 +156,14 @@ export class SensorStore {
       latestTime: db.prepare<[string, string, string], { time_ms: number }>('SELECT time_ms FROM sensor_latest WHERE org_id = ? AND sensor_id = ? AND metric = ?'),
       exists: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM sensor_latest WHERE org_id = ? AND sensor_id = ?'),
       prune: db.prepare<[number, number]>('DELETE FROM sensor_readings WHERE id IN (SELECT id FROM sensor_readings WHERE time_ms < ? ORDER BY time_ms LIMIT ?)'),
-      replaceOldest: db.prepare<Pick<Row, 'org' | 'sensor' | 'metric'>>('DELETE FROM sensor_readings WHERE id = (SELECT id FROM sensor_readings WHERE org_id = @org AND sensor_id = @sensor AND metric = @metric ORDER BY id LIMIT 1)'),
+      // Statements take a whole row's parameters (better-sqlite3 leaves out those a statement does not name).
+      bytesOf: db.prepare<Row, number>(`SELECT ${readingBytes('@')}`).pluck(),
+      oldest: db.prepare<Pick<Row, 'org' | 'sensor' | 'metric'>, { id: number; time_ms: number; bytes: number }>(
+        `SELECT id, time_ms, ${readingBytes('')} AS bytes FROM sensor_readings WHERE org_id = @org AND sensor_id = @sensor AND metric = @metric ORDER BY id LIMIT ${MAX_REPLACED}`,
+      ),
+      deleteUpTo: db.prepare<Pick<Row, 'org' | 'sensor' | 'metric'> & { id: number }>('DELETE FROM sensor_readings WHERE org_id = @org AND sensor_id = @sensor AND metric = @metric AND id <= @id'),
+      freePages: db.prepare<[], number>('PRAGMA freelist_count').pluck(),
+      pageSize: db.prepare<[], number>('PRAGMA page_size').pluck(),
       availability: db.prepare<[string, string], AvailabilityRow>('SELECT sensor_id, online, since_ms, time_ms FROM sensor_availability WHERE org_id = ? AND sensor_id = ?'),
       availabilities: db.prepare<[string], AvailabilityRow>('SELECT sensor_id, online, since_ms, time_ms FROM sensor_availability WHERE org_id = ?'),
       setAvailability: db.prepare<{ org: string; sensor: string; online: number; since: number; t: number }>(
@@ -154,16 +175,34 @@ export class SensorStore {
 
   /**
    * Stores a reading as its metric's latest value and in the readings charts show: `history`
-   * 'add' (the default), or 'replace' (the data disk at its reserve) in place of its metric's
-   * oldest reading, so the metric keeps as many readings and the database file stays its size (the
-   * oldest readings' pages come free for the new); with none kept, only the latest value is stored.
-   * Returns its id (null when only the latest value was stored), the time it is dated (`timeMs`, or
-   * the metric's latest when it arrived a moment after it: ARRIVAL_ORDER_WITHIN_MS) and whether an
-   * older reading was deleted for it.
+   * 'add' (the default), or 'replace' (the data disk at its reserve) in place of as many of its
+   * metric's oldest readings as take its room in the file (readingBytes), so the file stays its size
+   * (their pages come free for the new); with none such kept, or older than the oldest kept (held
+   * through an outage), only the latest value is stored. Returns its id (null when only the latest
+   * value was stored), the time it is dated (`timeMs`, or the metric's latest when it arrived a
+   * moment after it: ARRIVAL_ORDER_WITHIN_MS) and how many older readings were deleted for it.
    */
-  add(orgId: string, r: NewReading, o: { history?: 'add' | 'replace' } = {}): { id: number | null; timeMs: number; replaced: boolean } {
+  add(orgId: string, r: NewReading, o: { history?: 'add' | 'replace' } = {}): { id: number | null; timeMs: number; replaced: number } {
     const timeMs = inArrivalOrder(r.timeMs, this.stmt.latestTime.get(orgId, r.sensorId, r.metric)?.time_ms);
-    const row = {
+    const row = this.row(orgId, r, timeMs);
+    const replaced = o.history === 'replace' ? this.replaceOldest(row) : 0;
+    const id = o.history === 'replace' && replaced === 0 ? null : Number(this.stmt.insert.run(row).lastInsertRowid);
+    this.stmt.latest.run(row);
+    return { id, timeMs, replaced };
+  }
+
+  /** About the bytes a reading takes in the database file (readingBytes). */
+  bytesOf(orgId: string, r: NewReading): number {
+    return this.stmt.bytesOf.get(this.row(orgId, r, r.timeMs))!;
+  }
+
+  /** The bytes of the database file's free pages (left by deleted rows, reused before the file grows). */
+  freeBytes(): number {
+    return this.stmt.freePages.get()! * this.stmt.pageSize.get()!;
+  }
+
+  private row(orgId: string, r: NewReading, timeMs: number) {
+    return {
       org: orgId,
       sensor: r.sensorId,
       metric: r.metric,
@@ -172,13 +211,23 @@ export class SensorStore {
       unit: r.unit ?? null,
       cls: r.deviceClass ?? null,
       measured: r.measuredMs ?? null,
+      gw: r.gatewayId,
       t: timeMs,
       received: r.receivedMs,
     };
-    const replaced = o.history === 'replace' && this.stmt.replaceOldest.run(row).changes > 0;
-    const id = o.history === 'replace' && !replaced ? null : Number(this.stmt.insert.run({ ...row, gw: r.gatewayId }).lastInsertRowid);
-    this.stmt.latest.run(row);
-    return { id, timeMs, replaced };
+  }
+
+  /** Deletes the metric's oldest readings that take `row`'s room (at most MAX_REPLACED); how many, 0 if none could. */
+  private replaceOldest(row: ReturnType<SensorStore['row']>): number {
+    const need = this.stmt.bytesOf.get(row)!;
+    const oldest = this.stmt.oldest.all(row);
+    if (oldest.length === 0 || row.t < oldest[0]!.time_ms) return 0;
+    let freed = 0;
+    for (let i = 0; i < oldest.length; i++) {
+      freed += oldest[i]!.bytes;
+      if (freed >= need) return this.stmt.deleteUpTo.run({ ...row, id: oldest[i]!.id }).changes;
+    }
+    return 0;
   }
 
   /**

@@ -4,16 +4,15 @@
 // `sensor.reading`; a sensor's availability (online/offline, its last will or its family's topic for
 // it) kept with since when, and a change raised as `sensor.availability`; with the sensor routes.
 // Readings older than the config's sensorRetentionDays are deleted (sensor-retention.ts); while the
-// data disk has less than sensorMinFreeBytes free, a reading takes the place of its metric's oldest
-// (a metric with none kept updates its latest value only), so readings cannot fill the disk that
-// accounts, the messenger and alerts share, and every chart goes on. Shares `sensors` (the store)
-// for reading, `sensorRetention` and `sensorHistory`.
+// data disk has less than sensorMinFreeBytes free, readings take the place of older ones
+// (sensor-history.ts). Shares `sensors` (the store) for reading, `sensorRetention` and `sensorHistory`.
 
 import fp from 'fastify-plugin';
 import { DiskReserve, availableBytes, readSensorAvailability, readSensorPayload, takenTimeMs } from '@unibos/mesh-protocol';
 import { sensorRoutes } from './sensor-routes.ts';
 import { SensorStore } from './sensor-store.ts';
 import { SensorRetention } from './sensor-retention.ts';
+import { SensorHistory } from './sensor-history.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -21,15 +20,6 @@ declare module 'fastify' {
     sensorRetention: SensorRetention;
     sensorHistory: SensorHistory;
   }
-}
-
-/** Whether readings add to the charts' history (the data disk above its reserve) or take the place of the oldest. */
-export interface SensorHistory {
-  readonly reserve: DiskReserve;
-  /** Readings deleted at the reserve, each for a new reading of its metric to take its place. */
-  replaced: number;
-  /** Readings whose latest value was stored but that were not kept: at the reserve, their metric had none to replace. */
-  notKept: number;
 }
 
 /** How often the data disk's free space is measured. */
@@ -41,15 +31,13 @@ export const sensorsPlugin = fp(
     const sensors = new SensorStore(app.db);
     app.decorate('sensors', sensors);
     const diskLog = app.log.child({ component: 'sensor-history' });
-    const history: SensorHistory = {
-      replaced: 0,
-      notKept: 0,
-      reserve: new DiskReserve(app.config.sensorMinFreeBytes, () => availableBytes(app.config.dataDir), (low, freeBytes) => {
-        const at = { freeBytes, minFreeBytes: app.config.sensorMinFreeBytes };
-        if (low) diskLog.warn(at, 'the data disk is at its reserve for sensor readings: each new reading takes the place of its metric\u2019s oldest until there is room (a metric with none kept updates its latest value only)');
-        else diskLog.info({ ...at, replaced: history.replaced, notKept: history.notKept }, 'the data disk has room again: sensor readings are added to the history again');
-      }),
-    };
+    const reserve = new DiskReserve(app.config.sensorMinFreeBytes, () => availableBytes(app.config.dataDir), (low, freeBytes) => {
+      const at = { freeBytes, minFreeBytes: app.config.sensorMinFreeBytes };
+      const freeInDatabase = history.reserveChanged(low);
+      if (low) diskLog.warn({ ...at, freeInDatabase }, 'the data disk is at its reserve for sensor readings: new readings fill the free room in the database, then take the place of their metric\u2019s oldest until there is room');
+      else diskLog.info({ ...at, replaced: history.replaced, notKept: history.notKept }, 'the data disk has room again: sensor readings are added to the history again');
+    });
+    const history = new SensorHistory(sensors, reserve);
     app.decorate('sensorHistory', history);
     app.addHook('onReady', () => history.reserve.start(DISK_CHECK_MS, (err) => diskLog.error({ err }, 'cannot measure the free space of the data disk: sensor readings kept as if there were room')));
     app.addHook('onClose', async () => history.reserve.stop());
@@ -61,14 +49,10 @@ export const sensorsPlugin = fp(
       const taken = takenTimeMs(envelope.format === 'json' ? envelope.heldMs : undefined, nowMs);
       fleet.gatewaySeen(orgId, gatewayId, nowMs);
       const r = { sensorId, metric, value, raw, unit, deviceClass, measuredMs, gatewayId, timeMs: taken, receivedMs: nowMs };
-      // A row and its index entries, written twice (SQLite's WAL, then the database).
-      const grows = history.reserve.take(2 * (256 + sensorId.length + metric.length + gatewayId.length + (value === null ? JSON.stringify(raw ?? null).length : 0)));
-      const { id, timeMs, replaced } = sensors.add(orgId, r, { history: grows ? 'add' : 'replace' });
-      if (replaced) history.replaced++;
-      else if (id === null) history.notKept++;
+      const { timeMs, logged } = history.add(orgId, r);
       const said = { ...(unit !== undefined ? { unit } : {}), ...(deviceClass !== undefined ? { deviceClass } : {}), ...(measuredMs !== undefined ? { measuredAt: new Date(measuredMs).toISOString() } : {}) };
       // At the reserve it is not kept in the event log (its rows outweigh the reading's): live only.
-      (grows ? events.append.bind(events) : events.announce.bind(events))({ orgId, type: 'sensor.reading', data: { sensorId, metric, value, ...(raw !== undefined ? { raw } : {}), ...said, gatewayId, gatewayName: fleet.store.get(orgId, gatewayId)?.name ?? null, time: new Date(timeMs).toISOString(), receivedAt: new Date(nowMs).toISOString() } });
+      (logged ? events.append.bind(events) : events.announce.bind(events))({ orgId, type: 'sensor.reading', data: { sensorId, metric, value, ...(raw !== undefined ? { raw } : {}), ...said, gatewayId, gatewayName: fleet.store.get(orgId, gatewayId)?.name ?? null, time: new Date(timeMs).toISOString(), receivedAt: new Date(nowMs).toISOString(), ...(history.adding ? {} : { atDiskReserve: true }) } });
       return 'stored';
     });
     app.ingest.route('sensorAvailability', ({ orgId, gatewayId, nowMs }, { sensorId }, envelope) => {
@@ -87,12 +71,15 @@ export const sensorsPlugin = fp(
       retentionMs: app.config.sensorRetentionDays * 86_400_000,
       now: app.now,
       onError: (err) => log.error({ err }, 'deleting old sensor readings failed; tried again at the next run'),
-      onPruned: (deleted, batches) => log.info({ deleted, batches, retentionDays: app.config.sensorRetentionDays }, 'deleted sensor readings past their retention'),
+      onPruned: (deleted, batches) => {
+        history.retentionRan();
+        log.info({ deleted, batches, retentionDays: app.config.sensorRetentionDays }, 'deleted sensor readings past their retention');
+      },
     });
     app.decorate('sensorRetention', retention);
     app.addHook('onReady', async () => retention.start());
     app.addHook('onClose', async () => retention.stop());
-    await app.register(sensorRoutes, { sensors, guard: app.guard, historyKept: () => !history.reserve.low });
+    await app.register(sensorRoutes, { sensors, guard: app.guard, historyKept: () => history.adding });
   },
   { name: 'hub-sensors', dependencies: ['hub-platform', 'hub-accounts', 'hub-events', 'hub-ingest', 'hub-fleet'], decorators: { fastify: ['db', 'config', 'now', 'guard', 'events', 'ingest', 'fleet'] } },
 );

@@ -1,7 +1,8 @@
 // Free space kept on a filesystem for what must always be written there. A gateway's broker stops
 // storing what sensors ask it to keep for later below it (the hub outbox, the SOS path, shares the
-// card); the hub stops keeping sensor readings' history (accounts, the messenger and alerts share
-// its database). One definition for both: measured with statfs, and estimated in between.
+// card); the hub's sensor readings stop adding to its database and take the place of older ones
+// (accounts, the messenger and alerts share it). One definition for both: measured with statfs,
+// and estimated in between.
 
 import { statfs } from 'node:fs/promises';
 
@@ -28,7 +29,7 @@ export class DiskReserve {
   private measured: number | null = null;
   /** Bytes charged since the last measurement began. */
   private written = 0;
-  private reached = false;
+  private latched = false;
   private checking: Promise<number> | null = null;
   private timer: NodeJS.Timeout | null = null;
 
@@ -46,7 +47,12 @@ export class DiskReserve {
   /** At the reserve now: reached, or estimated below it. */
   get low(): boolean {
     const free = this.freeBytes;
-    return free !== null && this.minFreeBytes > 0 && (this.reached || free < this.minFreeBytes);
+    return free !== null && this.minFreeBytes > 0 && (this.latched || free < this.minFreeBytes);
+  }
+
+  /** Reached: a measurement was below the reserve, and none since has shown room again (the estimate aside). */
+  get reached(): boolean {
+    return this.latched;
   }
 
   /**
@@ -57,7 +63,7 @@ export class DiskReserve {
    */
   take(bytes: number, floor = this.minFreeBytes): boolean {
     if (this.minFreeBytes <= 0 || this.measured === null) return true;
-    if ((this.reached && floor >= this.minFreeBytes) || this.measured - this.written - bytes < floor) return false;
+    if ((this.latched && floor >= this.minFreeBytes) || this.measured - this.written - bytes < floor) return false;
     this.written += bytes;
     return true;
   }
@@ -104,9 +110,9 @@ export class DiskReserve {
     this.measured = free;
     this.written -= before;
     if (this.minFreeBytes <= 0) return free;
-    const reached = this.reached ? free < this.minFreeBytes + this.minFreeBytes / 8 : free < this.minFreeBytes;
-    if (reached !== this.reached) {
-      this.reached = reached;
+    const reached = this.latched ? free < this.minFreeBytes + this.minFreeBytes / 8 : free < this.minFreeBytes;
+    if (reached !== this.latched) {
+      this.latched = reached;
       this.changed(reached, free);
     }
     return free;

@@ -54,7 +54,7 @@ export function createSensorsView(ctx) {
   const chartBox = h('div', { class: 'chart-box' });
   const chartNote = h('p', { class: 'summary', 'aria-live': 'polite' });
   // The hub's data disk at its reserve: each new reading takes the place of its metric's oldest.
-  const historyNote = h('p', { class: 'notice notice--warn', role: 'status', hidden: true }, t('The hub’s disk is nearly full: each new reading takes the place of its sensor’s oldest, so charts lose their oldest readings until an administrator frees space.'));
+  const historyNote = h('p', { class: 'notice notice--warn', role: 'status', hidden: true }, t('The hub’s disk is nearly full: each new reading takes the place of its metric’s oldest, so charts lose their oldest readings until an administrator frees space.'));
   const el = h(
     'section',
     { class: 'view', 'aria-labelledby': 'sensors-title' },
@@ -295,6 +295,8 @@ export function createSensorsView(ctx) {
     }
     if (event.type !== HUB_EVENT.SENSOR_READING) return;
     const d = event.data ?? {};
+    // Each reading says whether the hub's disk was at its reserve when it came.
+    historyNote.hidden = d.atDiskReserve !== true;
     const id = String(d.sensorId ?? d.sensor ?? d.id ?? '');
     const sensor = sensors.find((s) => s.id === id);
     const time = typeof d.time === 'string' ? d.time : new Date(event.ts).toISOString();
