@@ -11,7 +11,7 @@ import type { DiskReserve } from '@unibos/mesh-protocol';
 import type { NewReading, SensorStore } from './sensor-store.ts';
 
 export class SensorHistory {
-  /** At the reserve: bytes of the file's free pages new readings may still take. */
+  /** At the reserve: bytes of the file's free pages new readings may still take (free when it was reached, or left by retention since). */
   private credit = 0;
   /** Readings deleted at the reserve for new readings of their metric to take their place. */
   replaced = 0;
@@ -34,9 +34,16 @@ export class SensorHistory {
     return this.credit;
   }
 
-  /** Retention deleted readings: at the reserve, the room they left is taken before any older reading goes. */
-  retentionRan(): void {
-    if (this.reserve.reached) this.credit = this.store.freeBytes();
+  /**
+   * Runs `prune` (a retention batch, synchronous); at the reserve, the room it leaves in the file is
+   * taken by new readings before any older one goes. Only that room: pages other deletions freed
+   * (readings replaced) are already spoken for.
+   */
+  pruned<T>(prune: () => T): T {
+    const before = this.store.freeBytes();
+    const result = prune();
+    if (this.reserve.reached) this.credit += Math.max(0, this.store.freeBytes() - before);
+    return result;
   }
 
   /** Stores a reading (SensorStore.add); `logged`: whether its event goes to the event log. */

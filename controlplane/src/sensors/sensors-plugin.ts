@@ -67,14 +67,11 @@ export const sensorsPlugin = fp(
     });
     const log = app.log.child({ component: 'sensor-retention' });
     const retention = new SensorRetention({
-      store: sensors,
+      store: { pruneReadings: (cutoffMs, limit) => history.pruned(() => sensors.pruneReadings(cutoffMs, limit)) },
       retentionMs: app.config.sensorRetentionDays * 86_400_000,
       now: app.now,
       onError: (err) => log.error({ err }, 'deleting old sensor readings failed; tried again at the next run'),
-      onPruned: (deleted, batches) => {
-        history.retentionRan();
-        log.info({ deleted, batches, retentionDays: app.config.sensorRetentionDays }, 'deleted sensor readings past their retention');
-      },
+      onPruned: (deleted, batches) => log.info({ deleted, batches, retentionDays: app.config.sensorRetentionDays }, 'deleted sensor readings past their retention'),
     });
     app.decorate('sensorRetention', retention);
     app.addHook('onReady', async () => retention.start());
