@@ -1417,19 +1417,17 @@ const RUN_KEY = 'unibos-broker-run';
  * This start's broker id, which sorts after every earlier start's. aedes keys a session's queued
  * messages `outgoing:<client>:<broker id>:<counter>` and replays them in key order; with its
  * default id, a random UUID per start, messages queued before and after a restart came back in a
- * random order (a plug told ON and then OFF could end ON). The start count is kept in the database;
- * should it be lost or unreadable, the starts whose messages are still queued say how far it had
- * got. `r` sorts after the hex digits of the UUIDs of earlier versions, and a random tail keeps two
- * starts apart should the count not be written (logged; the broker starts all the same).
+ * random order (a plug told ON and then OFF could end ON). The start count is kept in the database,
+ * and the starts whose messages are still queued say how far it had got, should it be lost or not
+ * have been written (logged; the broker starts all the same). `r` sorts after the hex digits of
+ * the UUIDs of earlier versions; the random tail keeps two starts' keys apart whatever happens.
  */
 async function nextRunId(db: Level, log: Pick<Logger, 'warn'>): Promise<string> {
-  let last = Number(await db.get(RUN_KEY));
-  if (!Number.isSafeInteger(last) || last < 1) {
-    last = 0;
-    for await (const key of db.keys(OUTGOING_RANGE)) {
-      const run = RUN_IN_KEY.exec(key);
-      if (run) last = Math.max(last, Number(run[1]));
-    }
+  const stored = Number(await db.get(RUN_KEY));
+  let last = Number.isSafeInteger(stored) && stored > 0 ? stored : 0;
+  for await (const key of db.keys(OUTGOING_RANGE)) {
+    const run = RUN_IN_KEY.exec(key);
+    if (run) last = Math.max(last, Number(run[1]));
   }
   const run = last + 1;
   await db.put(RUN_KEY, String(run)).catch((err: unknown) => log.warn({ err, run }, 'cannot record the broker\u2019s start count: messages queued in this run and the next may be replayed out of order'));
