@@ -27,11 +27,30 @@ test('a reading is added above the reserve, added live only on the estimate alon
   const reading = (sensorId: string, timeMs: number) => history.add('org1', { sensorId, metric: 'level', value: ++n, raw: undefined, gatewayId: 'gw1', timeMs, receivedMs: timeMs });
   const count = (sensorId: string) => db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM sensor_readings WHERE sensor_id = ?').get(sensorId)!.n;
 
-  // Above the reserve: added, logged. An old sensor's readings (forty days old), and a tank's.
-  for (let i = 0; i < 2000; i++) assert.equal(reading('old', now - 40 * DAY + i * 1000).logged, true);
+  /** Adds readings of `sensorId` until one replaces an older one; how many were added before it. */
+  const addedBeforeReplacing = (sensorId: string, from: number) => {
+    for (let i = 0; ; i++) {
+      const r = reading(sensorId, from + i);
+      assert.notEqual(r.id, null);
+      if (r.replaced > 0) return i;
+    }
+  };
+
+  // Above the reserve: added, logged. Two old sensors' readings (45 and 40 days old), and a tank's.
+  for (const [sensor, days] of [['old1', 45], ['old2', 40]] as const) {
+    for (let i = 0; i < 2000; i++) assert.equal(reading(sensor, now - days * DAY + i * 1000).logged, true);
+  }
   for (let i = 0; i < 100; i++) reading('tank', now - DAY + i * 1000);
   assert.equal(count('tank'), 100);
+  // A door whose firmware reported a 2 KiB document at first, a number since.
+  const door = (timeMs: number, raw?: string) => history.add('org1', { sensorId: 'door', metric: 'contact', value: raw === undefined ? 1 : null, raw, gatewayId: 'gw1', timeMs, receivedMs: timeMs });
+  for (let i = 0; i < 5; i++) door(now - DAY + i, 'x'.repeat(2000));
   assert.equal(history.adding, true);
+  // Retention, above the reserve: the room the first old sensor leaves in the file is free pages.
+  history.prune(now - 42 * DAY, 10_000);
+  assert.equal(count('old1'), 0);
+  const freeInFile = store.freeBytes();
+  assert.ok(freeInFile > 0, 'the deleted readings left free pages');
 
   // A measurement a little above the line: the estimate refuses what would take it below, but the
   // disk has not said it is full: added (nothing deleted), its event live only.
@@ -43,34 +62,41 @@ test('a reading is added above the reserve, added live only on the estimate alon
   assert.equal(count('tank'), 104);
   assert.equal(history.adding, true);
 
-  // Reached: each new reading takes the place of its metric's oldest (no free room in the file yet).
+  // Reached: new readings fill the file's free room first, then each takes the place of its metric's oldest.
   free = 60 * MiB;
   await reserve.check();
   assert.equal(history.adding, false);
-  const replacing = reading('tank', now + 10);
+  const intoFreeRoom = addedBeforeReplacing('tank', now + 10);
+  assert.ok(intoFreeRoom > 10, `readings added into the file's free room before any replaced one (${intoFreeRoom})`);
+  assert.equal(count('tank'), 104 + intoFreeRoom);
+  const replacing = reading('tank', now + 5000);
   assert.deepEqual({ kept: replacing.id !== null, replaced: replacing.replaced, logged: replacing.logged }, { kept: true, replaced: 1, logged: false });
-  assert.equal(count('tank'), 104);
+  assert.equal(count('tank'), 104 + intoFreeRoom);
+  // A retention run that deletes nothing grants no room: the next still replaces.
+  assert.equal(history.prune(now - 42 * DAY, 10_000), 0);
+  assert.equal(reading('tank', now + 5001).replaced, 1);
 
-  // Retention deletes the old sensor's readings: the room they leave in the file is taken first.
-  history.pruned(() => store.pruneReadings(now - 30 * DAY, 10_000));
-  assert.equal(count('old'), 0);
-  assert.ok(store.freeBytes() > 0, 'the deleted readings left free pages');
-  let added = 0;
-  for (let i = 0; ; i++) {
-    const r = reading('tank', now + 100 + i);
-    assert.notEqual(r.id, null);
-    if (r.replaced > 0) break;
-    added++;
-  }
-  assert.ok(added > 10, `readings added into the freed room before any replaced one (${added})`);
-  assert.equal(count('tank'), 104 + added, 'the tank keeps them all');
-  assert.equal(history.replaced, 2);
+  // Retention deletes the second old sensor's readings: the room they leave is taken first.
+  history.prune(now - 30 * DAY, 10_000);
+  assert.equal(count('old2'), 0);
+  const intoRetentionRoom = addedBeforeReplacing('tank', now + 6000);
+  assert.ok(intoRetentionRoom > 10, `readings added into the room retention left before any replaced one (${intoRetentionRoom})`);
+  assert.equal(count('tank'), 104 + intoFreeRoom + intoRetentionRoom, 'the tank keeps them all');
+
+  // A short reading in place of a 2 KiB one: the room left over is taken by the next ones before
+  // any other reading goes.
+  const short = door(now + 9000);
+  assert.equal(short.replaced, 1);
+  let afterShort = 0;
+  while (door(now + 9001 + afterShort).replaced === 0) afterShort++;
+  assert.ok(afterShort > 10, `the room the 2 KiB reading left over was taken first (${afterShort} added)`);
 
   // Room again (an eighth above the line): added and logged.
   free = 100 * MiB;
   await reserve.check();
   assert.equal(history.adding, true);
-  const again = reading('tank', now + 10_000);
+  const before = count('tank');
+  const again = reading('tank', now + 20_000);
   assert.deepEqual({ replaced: again.replaced, logged: again.logged }, { replaced: 0, logged: true });
-  assert.equal(count('tank'), 104 + added + 1);
+  assert.equal(count('tank'), before + 1);
 });

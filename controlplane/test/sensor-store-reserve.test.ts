@@ -2,7 +2,8 @@
 // its room in the file: a metric of numbers keeps as many readings, its newest; one whose readings
 // grow (text) keeps fewer; the database file stays about its size however long this goes on and
 // whatever the readings' sizes; a reading older than its metric's oldest kept (held through an
-// outage), or of a metric with none kept, keeps its latest value only. A real SQLite file (the hub's
+// outage), or larger than 64 of them, keeps its latest value only; a metric first reported at the
+// reserve is not stored. A real SQLite file (the hub's
 // own settings), filled as a hub with a few sensors would be.
 
 import assert from 'node:assert/strict';
@@ -56,11 +57,22 @@ test('at the reserve a metric of numbers keeps its count of readings, its newest
   assert.equal(newest, 4000, 'its newest');
   assert.ok(filePages() <= pagesBefore * 1.1, `the file stays about its size: ${filePages()} pages, ${pagesBefore} before`);
 
-  // A metric first reported at the reserve has nothing to replace: its latest value only.
+  // A metric first reported at the reserve has nothing to replace, and is not stored at all (a
+  // firmware with a counter in its metric names would fill the disk with their latest values).
   const first = store.add('org1', { sensorId: 'tank2', metric: 'level', value: 1, raw: undefined, gatewayId: 'gw1', timeMs: now(), receivedMs: now() }, { history: 'replace' });
-  assert.deepEqual({ id: first.id, replaced: first.replaced }, { id: null, replaced: 0 });
+  assert.deepEqual({ id: first.id, latest: first.latest, replaced: first.replaced }, { id: null, latest: false, replaced: 0 });
   assert.equal(store.readings('org1', 'tank2', { limit: 10 }).length, 0);
-  assert.equal(store.list('org1').find((s) => s.id === 'tank2')?.metrics[0]?.value, 1);
+  assert.equal(store.list('org1').find((s) => s.id === 'tank2'), undefined);
+});
+
+test('at the reserve a reading larger than 64 of its metric\u2019s oldest keeps its latest value only', (t) => {
+  const { store } = hubStore(t);
+  const at = Date.UTC(2026, 0, 1);
+  for (let i = 0; i < 100; i++) store.add('org1', { sensorId: 'door', metric: 'contact', value: null, raw: 'open', gatewayId: 'gw1', timeMs: at + i, receivedMs: at + i });
+  const huge = store.add('org1', { sensorId: 'door', metric: 'contact', value: null, raw: 'x'.repeat(8000), gatewayId: 'gw1', timeMs: at + 1000, receivedMs: at + 1000 }, { history: 'replace' });
+  assert.deepEqual({ id: huge.id, latest: huge.latest, replaced: huge.replaced }, { id: null, latest: true, replaced: 0 });
+  assert.equal(store.readings('org1', 'door', { limit: 500 }).length, 100, 'none of the short ones deleted for it');
+  assert.equal(String(store.list('org1')[0]?.metrics[0]?.raw).length, 8000, 'its latest value stored');
 });
 
 test('at the reserve a reading larger than those it replaces takes the place of as many as its room: the file settles, then does not grow', (t) => {
@@ -86,7 +98,7 @@ test('at the reserve a reading older than its metric\u2019s oldest kept (held th
   const at = Date.UTC(2026, 0, 1, 12);
   for (const [i, v] of [100, 200, 300].entries()) store.add('org1', { sensorId: 'tank1', metric: 'level', value: v, raw: undefined, gatewayId: 'gw1', timeMs: at + i * 60_000, receivedMs: at + i * 60_000 });
   const held = store.add('org1', { sensorId: 'tank1', metric: 'level', value: 50, raw: undefined, gatewayId: 'gw2', timeMs: at - 3_600_000, receivedMs: at + 5 * 60_000 }, { history: 'replace' });
-  assert.deepEqual({ id: held.id, replaced: held.replaced }, { id: null, replaced: 0 });
+  assert.deepEqual({ id: held.id, latest: held.latest, replaced: held.replaced }, { id: null, latest: true, replaced: 0 });
   assert.deepEqual(store.readings('org1', 'tank1', { limit: 10 }).map((r) => r.value), [300, 200, 100], 'the chart keeps its newest');
   assert.equal(store.list('org1')[0]?.metrics[0]?.value, 300, 'and the latest value stays the newest');
   // A newer one takes the oldest's place.

@@ -46,6 +46,6 @@ export function registerHubMetrics(registry: Registry, { fleet, ingest: { stats:
   gauge('unibos_hub_fleet_forgotten_total', 'Heard, unclaimed nodes forgotten to keep an org within maxHeardNodes', (g) => g.set(fleet.store.forgotten));
   gauge('unibos_hub_last_event_id', 'Newest event id', (g) => g.set(events.lastId()));
   gauge('unibos_hub_sensor_readings_replaced_total', 'Sensor readings deleted for a new reading of their metric to take their place, the data disk being at sensorMinFreeBytes', (g) => g.set(sensorHistory.replaced));
-  gauge('unibos_hub_sensor_readings_not_kept_total', 'Sensor readings that updated their latest value but were not kept for charts, the data disk being at sensorMinFreeBytes and their metric having no reading to replace', (g) => g.set(sensorHistory.notKept));
+  gauge('unibos_hub_sensor_readings_not_kept_total', 'Sensor readings not kept for charts, the data disk being at sensorMinFreeBytes: older than their metric\u2019s oldest kept, larger than 64 of them, or of a metric first reported then (not stored at all)', (g) => g.set(sensorHistory.notKept));
   gauge('unibos_hub_data_disk_free_bytes', 'Free bytes on the data disk, as last measured less what readings took since (-1: not measured)', (g) => g.set(sensorHistory.reserve.freeBytes ?? -1));
 }

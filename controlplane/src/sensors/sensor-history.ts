@@ -11,39 +11,38 @@ import type { DiskReserve } from '@unibos/mesh-protocol';
 import type { NewReading, SensorStore } from './sensor-store.ts';
 
 export class SensorHistory {
-  /** At the reserve: bytes of the file's free pages new readings may still take (free when it was reached, or left by retention since). */
+  /**
+   * At the reserve: about the bytes new readings may still take in the file without growing it: its
+   * free pages when the reserve was reached, the room of the readings retention deleted since, and
+   * what replaced readings left over beyond the new ones' room.
+   */
   private credit = 0;
   /** Readings deleted at the reserve for new readings of their metric to take their place. */
   replaced = 0;
-  /** Readings whose latest value was stored but that were not kept: at the reserve, with no room in the file nor older readings of their metric to take the place of. */
+  /** Readings not kept in the history: at the reserve, with no room left in the file nor older readings of their metric to take the place of (their latest value is, if their metric has one already). */
   notKept = 0;
 
   constructor(
-    private readonly store: Pick<SensorStore, 'add' | 'bytesOf' | 'freeBytes'>,
+    private readonly store: Pick<SensorStore, 'add' | 'bytesOf' | 'freeBytes' | 'pruneReadings'>,
     readonly reserve: DiskReserve,
   ) {}
 
-  /** Whether readings add to the history (false at the reserve: they take the place of older ones). */
+  /** Whether readings add to the history: false at the reserve, as measured (not while measuring fails). */
   get adding(): boolean {
-    return !this.reserve.reached;
+    return !(this.reserve.reached && this.reserve.low);
   }
 
-  /** The reserve was reached (`low`) or there is room again (the reserve's `changed`); returns the file's free room taken up. */
+  /** The reserve was reached (`low`) or there is room again (the reserve's `changed`); returns the file's free room, taken first. */
   reserveChanged(low: boolean): number {
     this.credit = low ? this.store.freeBytes() : 0;
     return this.credit;
   }
 
-  /**
-   * Runs `prune` (a retention batch, synchronous); at the reserve, the room it leaves in the file is
-   * taken by new readings before any older one goes. Only that room: pages other deletions freed
-   * (readings replaced) are already spoken for.
-   */
-  pruned<T>(prune: () => T): T {
-    const before = this.store.freeBytes();
-    const result = prune();
-    if (this.reserve.reached) this.credit += Math.max(0, this.store.freeBytes() - before);
-    return result;
+  /** Retention's batch (SensorStore.pruneReadings): at the reserve, the room the deleted readings leave is taken before any older reading goes. */
+  prune(cutoffMs: number, limit: number): number {
+    const { deleted, bytes } = this.store.pruneReadings(cutoffMs, limit);
+    if (this.reserve.reached) this.credit += bytes;
+    return deleted;
   }
 
   /** Stores a reading (SensorStore.add); `logged`: whether its event goes to the event log. */
@@ -58,6 +57,7 @@ export class SensorHistory {
     }
     const stored = this.store.add(orgId, r, { history });
     this.replaced += stored.replaced;
+    if (stored.replaced > 0) this.credit += stored.freed - bytes;
     if (stored.id === null) this.notKept++;
     return { ...stored, logged };
   }

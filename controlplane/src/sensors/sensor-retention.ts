@@ -3,7 +3,6 @@
 // size, yielding to the event loop between batches: ingest (synchronous, before the broker's PUBACK)
 // never waits for more than one batch. Runs shortly after start and then every 10 minutes.
 
-import type { SensorStore } from './sensor-store.ts';
 
 /** Rows one batch deletes: a few milliseconds of SQLite work, then ingest gets its turn. */
 export const RETENTION_BATCH_ROWS = 1000;
@@ -11,7 +10,8 @@ const INTERVAL_MS = 10 * 60_000;
 const FIRST_RUN_MS = 30_000;
 
 export interface SensorRetentionOptions {
-  store: Pick<SensorStore, 'pruneReadings'>;
+  /** Deletes at most `limit` readings dated before `cutoffMs`, the oldest first; returns how many (SensorHistory.prune). */
+  store: { pruneReadings(cutoffMs: number, limit: number): number };
   retentionMs: number;
   now: () => number;
   onError: (err: unknown) => void;

@@ -42,7 +42,7 @@ export const sensorRoutes: FastifyPluginAsync<{ sensors: SensorStore; guard: Gua
           type: 'object',
           properties: {
             items: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, metrics: { type: 'array', items: readingSchema }, lastSeen: { type: 'string' }, availability: availabilitySchema } } },
-            historyKept: { type: 'boolean', description: 'false while the hub\u2019s data disk is at its reserve (sensorMinFreeBytes): each new reading then takes the place of its metric\u2019s oldest in the readings charts show (a metric with none kept updates its latest value here only)' },
+            historyKept: { type: 'boolean', description: 'false while the hub\u2019s data disk is at its reserve (sensorMinFreeBytes): new readings then fill the database\u2019s free room, then take the place of their metric\u2019s oldest in the readings charts show (a metric first reported then is not stored: live only)' },
           },
         },
         ...errorResponses,

@@ -155,7 +155,7 @@ export class SensorStore {
       ),
       latestTime: db.prepare<[string, string, string], { time_ms: number }>('SELECT time_ms FROM sensor_latest WHERE org_id = ? AND sensor_id = ? AND metric = ?'),
       exists: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM sensor_latest WHERE org_id = ? AND sensor_id = ?'),
-      prune: db.prepare<[number, number]>('DELETE FROM sensor_readings WHERE id IN (SELECT id FROM sensor_readings WHERE time_ms < ? ORDER BY time_ms LIMIT ?)'),
+      prune: db.prepare<[number, number], number>(`DELETE FROM sensor_readings WHERE id IN (SELECT id FROM sensor_readings WHERE time_ms < ? ORDER BY time_ms LIMIT ?) RETURNING ${readingBytes('')}`).pluck(),
       // Statements take a whole row's parameters (better-sqlite3 leaves out those a statement does not name).
       bytesOf: db.prepare<Row, number>(`SELECT ${readingBytes('@')}`).pluck(),
       oldest: db.prepare<Pick<Row, 'org' | 'sensor' | 'metric'>, { id: number; time_ms: number; bytes: number }>(
@@ -178,17 +178,21 @@ export class SensorStore {
    * 'add' (the default), or 'replace' (the data disk at its reserve) in place of as many of its
    * metric's oldest readings as take its room in the file (readingBytes), so the file stays its size
    * (their pages come free for the new); with none such kept, or older than the oldest kept (held
-   * through an outage), only the latest value is stored. Returns its id (null when only the latest
-   * value was stored), the time it is dated (`timeMs`, or the metric's latest when it arrived a
-   * moment after it: ARRIVAL_ORDER_WITHIN_MS) and how many older readings were deleted for it.
+   * through an outage), only the latest value is stored, and a metric with no latest value yet is
+   * not stored at all (a firmware with a counter in its metric names would fill the disk with them).
+   * Returns its id (null when it is not in the history), whether its latest value was stored, the
+   * time it is dated (`timeMs`, or the metric's latest when it arrived a moment after it:
+   * ARRIVAL_ORDER_WITHIN_MS), and how many older readings were deleted for it and their room.
    */
-  add(orgId: string, r: NewReading, o: { history?: 'add' | 'replace' } = {}): { id: number | null; timeMs: number; replaced: number } {
-    const timeMs = inArrivalOrder(r.timeMs, this.stmt.latestTime.get(orgId, r.sensorId, r.metric)?.time_ms);
+  add(orgId: string, r: NewReading, o: { history?: 'add' | 'replace' } = {}): { id: number | null; latest: boolean; timeMs: number; replaced: number; freed: number } {
+    const latestMs = this.stmt.latestTime.get(orgId, r.sensorId, r.metric)?.time_ms;
+    const timeMs = inArrivalOrder(r.timeMs, latestMs);
     const row = this.row(orgId, r, timeMs);
-    const replaced = o.history === 'replace' ? this.replaceOldest(row) : 0;
-    const id = o.history === 'replace' && replaced === 0 ? null : Number(this.stmt.insert.run(row).lastInsertRowid);
+    if (o.history === 'replace' && latestMs === undefined) return { id: null, latest: false, timeMs, replaced: 0, freed: 0 };
+    const { deleted, freed } = o.history === 'replace' ? this.replaceOldest(row) : { deleted: 0, freed: 0 };
+    const id = o.history === 'replace' && deleted === 0 ? null : Number(this.stmt.insert.run(row).lastInsertRowid);
     this.stmt.latest.run(row);
-    return { id, timeMs, replaced };
+    return { id, latest: true, timeMs, replaced: deleted, freed };
   }
 
   /** About the bytes a reading takes in the database file (readingBytes). */
@@ -217,17 +221,17 @@ export class SensorStore {
     };
   }
 
-  /** Deletes the metric's oldest readings that take `row`'s room (at most MAX_REPLACED); how many, 0 if none could. */
-  private replaceOldest(row: ReturnType<SensorStore['row']>): number {
+  /** Deletes the metric's oldest readings that take `row`'s room (at most MAX_REPLACED): how many (0 if they could not), and their room. */
+  private replaceOldest(row: ReturnType<SensorStore['row']>): { deleted: number; freed: number } {
     const need = this.stmt.bytesOf.get(row)!;
     const oldest = this.stmt.oldest.all(row);
-    if (oldest.length === 0 || row.t < oldest[0]!.time_ms) return 0;
+    if (oldest.length === 0 || row.t < oldest[0]!.time_ms) return { deleted: 0, freed: 0 };
     let freed = 0;
-    for (let i = 0; i < oldest.length; i++) {
-      freed += oldest[i]!.bytes;
-      if (freed >= need) return this.stmt.deleteUpTo.run({ ...row, id: oldest[i]!.id }).changes;
+    for (const candidate of oldest) {
+      freed += candidate.bytes;
+      if (freed >= need) return { deleted: this.stmt.deleteUpTo.run({ ...row, id: candidate.id }).changes, freed };
     }
-    return 0;
+    return { deleted: 0, freed: 0 };
   }
 
   /**
@@ -275,11 +279,13 @@ export class SensorStore {
   }
 
   /**
-   * Deletes at most `limit` readings dated before `cutoffMs`, the oldest first; returns how many.
+   * Deletes at most `limit` readings dated before `cutoffMs`, the oldest first; returns how many, and
+   * about the room they leave in the file (readingBytes).
    * The latest value of each metric (sensor_latest) stays, so a sensor silent for longer is still listed.
    */
-  pruneReadings(cutoffMs: number, limit: number): number {
-    return this.stmt.prune.run(cutoffMs, limit).changes;
+  pruneReadings(cutoffMs: number, limit: number): { deleted: number; bytes: number } {
+    const sizes = this.stmt.prune.all(cutoffMs, limit);
+    return { deleted: sizes.length, bytes: sizes.reduce((sum, b) => sum + b, 0) };
   }
 
   exists(orgId: string, sensorId: string): boolean {

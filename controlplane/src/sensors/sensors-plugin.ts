@@ -67,7 +67,7 @@ export const sensorsPlugin = fp(
     });
     const log = app.log.child({ component: 'sensor-retention' });
     const retention = new SensorRetention({
-      store: { pruneReadings: (cutoffMs, limit) => history.pruned(() => sensors.pruneReadings(cutoffMs, limit)) },
+      store: { pruneReadings: (cutoffMs, limit) => history.prune(cutoffMs, limit) },
       retentionMs: app.config.sensorRetentionDays * 86_400_000,
       now: app.now,
       onError: (err) => log.error({ err }, 'deleting old sensor readings failed; tried again at the next run'),
