@@ -1,7 +1,8 @@
 // Where a reading goes as the hub's data disk nears, reaches and leaves its reserve: added and
 // logged above it; added but live only when only the reserve's estimate refuses it (history is not
-// deleted on a guess); at the reserve, into the room retention freed in the file first, then in place
-// of its metric's oldest; added and logged again once there is room. A real SQLite file, the real
+// deleted on a guess); at the reserve, into the room the file had free, retention freed or replaced
+// readings left over, then in place of its metric's oldest, a new metric not at all; added as if
+// there were room while measuring fails; added and logged again once there is room. A real SQLite file, the real
 // store and the real DiskReserve, its free space told by the test instead of statfs.
 
 import assert from 'node:assert/strict';
@@ -18,13 +19,22 @@ test('a reading is added above the reserve, added live only on the estimate alon
   const db = tempHubDb(t, 'sensor-history');
   const store = new SensorStore(db);
   let free = 100 * MiB;
-  const reserve = new DiskReserve(64 * MiB, async () => free, (low) => history.reserveChanged(low));
+  let measureFails = false;
+  const reserve = new DiskReserve(
+    64 * MiB,
+    async () => {
+      if (measureFails) throw new Error('statfs failed');
+      return free;
+    },
+    (low) => history.reserveChanged(low),
+  );
   const history = new SensorHistory(store, reserve);
   await reserve.check();
 
   const now = Date.UTC(2026, 5, 1);
   let n = 0;
   const reading = (sensorId: string, timeMs: number) => history.add('org1', { sensorId, metric: 'level', value: ++n, raw: undefined, gatewayId: 'gw1', timeMs, receivedMs: timeMs });
+  const pick = (r: { id: number | null; replaced: number; logged: boolean }) => ({ added: r.id !== null, replaced: r.replaced, logged: r.logged });
   const count = (sensorId: string) => db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM sensor_readings WHERE sensor_id = ?').get(sensorId)!.n;
 
   /** Adds readings of `sensorId` until one replaces an older one; how many were added before it. */
@@ -37,7 +47,7 @@ test('a reading is added above the reserve, added live only on the estimate alon
   };
 
   // Above the reserve: added, logged. Two old sensors' readings (45 and 40 days old), and a tank's.
-  for (const [sensor, days] of [['old1', 45], ['old2', 40]] as const) {
+  for (const [sensor, days] of [['old1', 45], ['old2', 40], ['old3', 25]] as const) {
     for (let i = 0; i < 2000; i++) assert.equal(reading(sensor, now - days * DAY + i * 1000).logged, true);
   }
   for (let i = 0; i < 100; i++) reading('tank', now - DAY + i * 1000);
@@ -66,9 +76,17 @@ test('a reading is added above the reserve, added live only on the estimate alon
   free = 60 * MiB;
   await reserve.check();
   assert.equal(history.adding, false);
+  // Not a metric first reported now, even with room: a counter in metric names would fill the disk.
+  const newMetric = history.add('org1', { sensorId: 'tank', metric: 'level_0001', value: 1, raw: undefined, gatewayId: 'gw1', timeMs: now + 9, receivedMs: now + 9 });
+  assert.deepEqual({ id: newMetric.id, latest: newMetric.latest }, { id: null, latest: false });
+  const pages = () => db.pragma('page_count', { simple: true }) as number;
+  const pagesAtReserve = pages();
   const intoFreeRoom = addedBeforeReplacing('tank', now + 10);
-  assert.ok(intoFreeRoom > 10, `readings added into the file's free room before any replaced one (${intoFreeRoom})`);
+  const perReading = store.bytesOf('org1', { sensorId: 'tank', metric: 'level', value: 1, raw: undefined, gatewayId: 'gw1', timeMs: now, receivedMs: now });
+  const expected = freeInFile / perReading;
+  assert.ok(Math.abs(intoFreeRoom - expected) <= expected * 0.05 + 1, `as many readings as the free room holds, by their estimated size: ${intoFreeRoom}, ${Math.round(expected)} expected`);
   assert.equal(count('tank'), 104 + intoFreeRoom);
+  assert.ok(pages() <= pagesAtReserve + Math.ceil((freeInFile / 4096) * 0.2), `and the file barely grew: ${pages()} pages, ${pagesAtReserve} at the reserve`);
   const replacing = reading('tank', now + 5000);
   assert.deepEqual({ kept: replacing.id !== null, replaced: replacing.replaced, logged: replacing.logged }, { kept: true, replaced: 1, logged: false });
   assert.equal(count('tank'), 104 + intoFreeRoom);
@@ -78,7 +96,7 @@ test('a reading is added above the reserve, added live only on the estimate alon
 
   // Retention deletes the second old sensor's readings: the room they leave is taken first.
   history.prune(now - 30 * DAY, 10_000);
-  assert.equal(count('old2'), 0);
+  assert.deepEqual([count('old2'), count('old3')], [0, 2000]);
   const intoRetentionRoom = addedBeforeReplacing('tank', now + 6000);
   assert.ok(intoRetentionRoom > 10, `readings added into the room retention left before any replaced one (${intoRetentionRoom})`);
   assert.equal(count('tank'), 104 + intoFreeRoom + intoRetentionRoom, 'the tank keeps them all');
@@ -90,6 +108,23 @@ test('a reading is added above the reserve, added live only on the estimate alon
   let afterShort = 0;
   while (door(now + 9001 + afterShort).replaced === 0) afterShort++;
   assert.ok(afterShort > 10, `the room the 2 KiB reading left over was taken first (${afterShort} added)`);
+
+  // Measuring fails while the reserve is reached: readings are added as if there were room (a disk
+  // that cannot be measured is not taken for a full one), and what retention frees meanwhile is
+  // theirs, not credited again once measuring works.
+  free = 60 * MiB;
+  measureFails = true;
+  await reserve.check().catch(() => undefined);
+  assert.equal(history.adding, true, 'not taken for a full disk');
+  history.prune(now - 20 * DAY, 10_000);
+  assert.equal(count('old3'), 0);
+  // More than the room left over from the door's last 2 KiB reading: they take it all.
+  for (let i = 0; i < 60; i++) assert.deepEqual(pick(reading('tank', now + 12_000 + i)), { added: true, replaced: 0, logged: true });
+  measureFails = false;
+  await reserve.check();
+  assert.equal(history.adding, false);
+  const afterFailure = reading('tank', now + 13_000);
+  assert.ok(afterFailure.replaced >= 1, `the room retention left while measuring failed is not granted again: ${JSON.stringify(afterFailure)}`);
 
   // Room again (an eighth above the line): added and logged.
   free = 100 * MiB;

@@ -38,26 +38,31 @@ export class SensorHistory {
     return this.credit;
   }
 
-  /** Retention's batch (SensorStore.pruneReadings): at the reserve, the room the deleted readings leave is taken before any older reading goes. */
+  /**
+   * Retention's batch (SensorStore.pruneReadings): at the reserve, as measured, the room the deleted
+   * readings leave is taken before any older reading goes (not while measuring fails: readings are
+   * added then as if there were room, and take it).
+   */
   prune(cutoffMs: number, limit: number): number {
     const { deleted, bytes } = this.store.pruneReadings(cutoffMs, limit);
-    if (this.reserve.reached) this.credit += bytes;
+    if (!this.adding) this.credit += bytes;
     return deleted;
   }
 
-  /** Stores a reading (SensorStore.add); `logged`: whether its event goes to the event log. */
+  /**
+   * Stores a reading (SensorStore.add); `logged`: whether its event goes to the event log. Ledger
+   * changes are made before the ingest transaction commits; one rolled back only leaves the credit short.
+   */
   add(orgId: string, r: NewReading): ReturnType<SensorStore['add']> & { logged: boolean } {
     const bytes = this.store.bytesOf(orgId, r);
     // Written twice: SQLite's WAL, then the database.
     const logged = this.reserve.take(2 * bytes);
-    let history: 'add' | 'replace' = 'add';
-    if (!logged && this.reserve.reached) {
-      if (this.credit >= bytes) this.credit -= bytes;
-      else history = 'replace';
-    }
-    const stored = this.store.add(orgId, r, { history });
+    const atReserve = !logged && this.reserve.reached;
+    const stored = this.store.add(orgId, r, { history: atReserve && this.credit < bytes ? 'replace' : 'add', newMetrics: !atReserve });
     this.replaced += stored.replaced;
     if (stored.replaced > 0) this.credit += stored.freed - bytes;
+    // Added while the reserve is reached (in its room, or while measuring fails): that room is taken.
+    else if (stored.id !== null && this.reserve.reached) this.credit = Math.max(0, this.credit - bytes);
     if (stored.id === null) this.notKept++;
     return { ...stored, logged };
   }

@@ -3,7 +3,6 @@
 // size, yielding to the event loop between batches: ingest (synchronous, before the broker's PUBACK)
 // never waits for more than one batch. Runs shortly after start and then every 10 minutes.
 
-
 /** Rows one batch deletes: a few milliseconds of SQLite work, then ingest gets its turn. */
 export const RETENTION_BATCH_ROWS = 1000;
 const INTERVAL_MS = 10 * 60_000;

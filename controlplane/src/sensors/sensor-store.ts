@@ -178,17 +178,18 @@ export class SensorStore {
    * 'add' (the default), or 'replace' (the data disk at its reserve) in place of as many of its
    * metric's oldest readings as take its room in the file (readingBytes), so the file stays its size
    * (their pages come free for the new); with none such kept, or older than the oldest kept (held
-   * through an outage), only the latest value is stored, and a metric with no latest value yet is
-   * not stored at all (a firmware with a counter in its metric names would fill the disk with them).
+   * through an outage), only the latest value is stored. A metric with no latest value yet is not
+   * stored at all when replacing or with `newMetrics` false (at the reserve: a firmware with a
+   * counter in its metric names would fill the disk with their latest values).
    * Returns its id (null when it is not in the history), whether its latest value was stored, the
    * time it is dated (`timeMs`, or the metric's latest when it arrived a moment after it:
    * ARRIVAL_ORDER_WITHIN_MS), and how many older readings were deleted for it and their room.
    */
-  add(orgId: string, r: NewReading, o: { history?: 'add' | 'replace' } = {}): { id: number | null; latest: boolean; timeMs: number; replaced: number; freed: number } {
+  add(orgId: string, r: NewReading, o: { history?: 'add' | 'replace'; newMetrics?: boolean } = {}): { id: number | null; latest: boolean; timeMs: number; replaced: number; freed: number } {
     const latestMs = this.stmt.latestTime.get(orgId, r.sensorId, r.metric)?.time_ms;
     const timeMs = inArrivalOrder(r.timeMs, latestMs);
     const row = this.row(orgId, r, timeMs);
-    if (o.history === 'replace' && latestMs === undefined) return { id: null, latest: false, timeMs, replaced: 0, freed: 0 };
+    if ((o.history === 'replace' || o.newMetrics === false) && latestMs === undefined) return { id: null, latest: false, timeMs, replaced: 0, freed: 0 };
     const { deleted, freed } = o.history === 'replace' ? this.replaceOldest(row) : { deleted: 0, freed: 0 };
     const id = o.history === 'replace' && deleted === 0 ? null : Number(this.stmt.insert.run(row).lastInsertRowid);
     this.stmt.latest.run(row);

@@ -318,8 +318,9 @@ export function createSensorsView(ctx) {
         fillSelectors();
         if (`${sensorSelect.value} ${metricSelect.value}` !== shown) void loadReadings();
       }
-    } else {
-      // A sensor we have not listed yet: reload the list (at most once a second).
+    } else if (d.atDiskReserve !== true) {
+      // A sensor we have not listed yet: reload the list (at most once a second). One first heard
+      // at the disk reserve is not stored: it would never be listed.
       clearTimeout(refreshTimer);
       refreshTimer = setTimeout(() => void loadSensors(), 1000);
     }
