@@ -1,11 +1,12 @@
 // Where a sensor reading goes, the hub's data disk at its reserve (sensorMinFreeBytes) or not.
 // Above it, a reading adds to its metric's history and its event to the event log. At the reserve
 // (a measurement below it: readings are the bulk of what the hub stores, and share the disk with
-// accounts, the messenger and alerts), readings first fill the database file's free room (found free
-// when the reserve was reached, or freed by retention since), then each takes the place of its
-// metric's oldest, so the file stays about its size and every chart goes on; their events go to live
-// streams only. Refused by the reserve's estimate alone (at most one check's interval: the disk has
-// not said it is full), a reading is added, live only: history is not deleted on a guess.
+// accounts, the messenger and alerts), readings first take the room the database file has (its free
+// pages when the reserve was reached, what retention deletes since, what replaced readings leave
+// over: a byte ledger), then each takes the place of its metric's oldest, so the file's growth is
+// bounded and every chart goes on; a metric first reported then is not stored; their events go to
+// live streams only. Refused by the reserve's estimate alone (at most one check's interval: the disk
+// has not said it is full), a reading is added, live only: history is not deleted on a guess.
 
 import type { DiskReserve } from '@unibos/mesh-protocol';
 import type { NewReading, SensorStore } from './sensor-store.ts';

@@ -176,8 +176,8 @@ export class SensorStore {
   /**
    * Stores a reading as its metric's latest value and in the readings charts show: `history`
    * 'add' (the default), or 'replace' (the data disk at its reserve) in place of as many of its
-   * metric's oldest readings as take its room in the file (readingBytes), so the file stays its size
-   * (their pages come free for the new); with none such kept, or older than the oldest kept (held
+   * metric's oldest readings as take its room in the file (readingBytes), so the file's growth is
+   * bounded (their pages come free for the new); with none such kept, or older than the oldest kept (held
    * through an outage), only the latest value is stored. A metric with no latest value yet is not
    * stored at all when replacing or with `newMetrics` false (at the reserve: a firmware with a
    * counter in its metric names would fill the disk with their latest values).
