@@ -1409,7 +1409,6 @@ interface DeliveredPacket {
 }
 type Deliver = (packet: DeliveredPacket, cb: () => void) => void;
 
-/** aedes' dedupe: a client takes each broker's message numbers in increasing order, once. */
 /** Where the broker database keeps how many times the broker has started on it. */
 const RUN_KEY = 'unibos-broker-run';
 
@@ -1437,6 +1436,7 @@ async function nextRunId(db: Level, log: Pick<Logger, 'warn'>): Promise<string> 
 /** A start's count in a queued message's key (`outgoing:<client>:r<count>-<tail>:<counter>`). */
 const RUN_IN_KEY = /^outgoing:[^:]*:r(\d{12})-[0-9a-f]{8}:/;
 
+/** aedes' dedupe: a client takes each broker's message numbers in increasing order, once. */
 /**
  * Whether `packet` is not a copy of the message last delivered to the client: mqemitter hands a
  * message to each of a client's matching subscriptions one right after the other, each a copy
