@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startTestHub } from './support/test-hub.ts';
 import { createAdminSession } from './support/test-auth.ts';
@@ -128,17 +128,55 @@ test('place names on the map: cities zoomed out, towns zoomed in, none over anot
   }
 });
 
-test('in Turkish the map credits the place names in Turkish; the names stay as GeoNames has them', async (t) => {
+/** One field team on a phone's map, its names drawn. */
+async function konyaOnPhone(t: TestContext, locale?: string): Promise<{ page: Page; problems: string[] }> {
   const { browser, hub, admin, gw } = await browserAndGateway(t);
   gw.mesh(KONYA.id, 'info', { longName: KONYA.name, shortName: 'TEAM', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: 1 });
   gw.mesh(KONYA.id, 'position', { latitude: KONYA.lat, longitude: KONYA.lon }, { packetId: 2 });
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.position' && e.data.nodeId === KONYA.id, { what: 'the position' });
-  const { page, problems } = await openPage(browser, hub, { size: 'phone', locale: 'tr-TR' });
+  const { page, problems } = await openPage(browser, hub, { size: 'phone', ...(locale ? { locale } : {}) });
   await signIn(page, hub, admin, '#/map');
-  const map = page.getByRole('region', { name: 'Cihaz haritası' });
-  await map.locator('.leaflet-tooltip.node-label', { hasText: KONYA.name }).waitFor();
+  await page.locator('#node-map .leaflet-tooltip.node-label', { hasText: KONYA.name }).waitFor();
   await page.locator('.place-labels .place-label').first().waitFor();
+  return { page, problems };
+}
+
+test('in Turkish the map credits the place names in Turkish; the names stay as GeoNames has them', async (t) => {
+  const { page, problems } = await konyaOnPhone(t, 'tr-TR');
+  const map = page.getByRole('region', { name: 'Cihaz haritası' });
   assert.match(await map.locator('.leaflet-control-attribution').innerText(), /Yer adları: GeoNames \(CC BY 4\.0\)/);
   await page.screenshot({ path: join(SHOTS, 'places-tr-phone.png') });
+  assert.deepEqual(problems, []);
+});
+
+test('names wait for a zoom to end, even when the fleet changes mid-zoom', async (t) => {
+  const { page, problems } = await konyaOnPhone(t);
+  const before = (await labels(page)).zoom;
+  // Zoom in; as the animation starts, the map redraws for a change (here a navigation; a trail
+  // loading or a live position does the same). Names drawn then would sit at the new zoom's places
+  // over a map still scaling, and a test (or a person) taking them for "zoomed" would click again
+  // into an animation Leaflet ignores clicks during.
+  const drawnMidZoom = await page.evaluate(`new Promise((resolve) => {
+    const pane = document.querySelector('.place-labels');
+    const mapPane = document.querySelector('#node-map .leaflet-map-pane');
+    let changed = false;
+    const seen = new MutationObserver(() => {
+      if (pane.classList.contains('is-zooming')) {
+        if (!changed) {
+          changed = true;
+          window.dispatchEvent(new HashChangeEvent('hashchange'));
+        }
+      } else if (changed) {
+        seen.disconnect();
+        resolve(mapPane.classList.contains('leaflet-zoom-anim'));
+      }
+    });
+    seen.observe(pane, { attributes: true, attributeFilter: ['class'] });
+    document.querySelector('#node-map .leaflet-control-zoom-in').click();
+  })`);
+  assert.equal(drawnMidZoom, false, 'the names came back while the map was still zooming');
+  const after = await labels(page);
+  assert.ok(after.zoom > before, `the names are for the new zoom (${before} -> ${after.zoom})`);
+  await zoomTo(page, after.zoom + 1);
   assert.deepEqual(problems, []);
 });

@@ -37,6 +37,8 @@ export function addPlaceLabels(L, map) {
   const cells = new Map();
   let removed = false;
   let frame = 0;
+  /** An animated zoom is under way: from Leaflet's zoomanim to the moveend that ends it. */
+  let animating = false;
 
   /** @param {string} key */
   const loadCell = (key) => {
@@ -67,7 +69,9 @@ export function addPlaceLabels(L, map) {
 
   const render = () => {
     frame = 0;
-    if (removed || !world) return;
+    // Mid-zoom (a fleet update landing during the animation) the names would show at the new
+    // zoom's places over a map still scaling; the moveend after the animation draws them.
+    if (removed || !world || animating) return;
     const zoom = Math.floor(map.getZoom());
     const bounds = map.getBounds().pad(0.05);
     /** @type {Place[]} */
@@ -133,8 +137,16 @@ export function addPlaceLabels(L, map) {
   };
   // Labels sit at layer points: they pan with the map but would drift while it scales.
   const hide = () => pane.classList.add('is-zooming');
+  const startAnimation = () => {
+    animating = true;
+  };
+  const settle = () => {
+    animating = false;
+    refresh();
+  };
   map.on('zoomstart', hide);
-  map.on('moveend', refresh);
+  map.on('zoomanim', startAnimation);
+  map.on('moveend', settle);
 
   const ready = fetch('/map/places/world.json')
     .then((res) => (res.ok ? res.json() : Promise.reject(new Error(`places: ${res.status}`))))
@@ -151,7 +163,8 @@ export function addPlaceLabels(L, map) {
       removed = true;
       if (frame) cancelAnimationFrame(frame);
       map.off('zoomstart', hide);
-      map.off('moveend', refresh);
+      map.off('zoomanim', startAnimation);
+      map.off('moveend', settle);
       pane.replaceChildren();
     },
   };
