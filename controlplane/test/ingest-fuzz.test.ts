@@ -28,7 +28,7 @@ const NUM_RUNS = Number(process.env.FC_RUNS ?? 5000);
 
 const ORG = 'org-fuzz';
 const GW = '0000f022';
-const OUTCOMES: readonly IngestOutcome[] = ['stored', 'duplicate', 'ignored', 'dropped'];
+const OUTCOMES: readonly IngestOutcome[] = ['stored', 'live', 'duplicate', 'ignored', 'dropped'];
 
 // ---- values a hostile or broken gateway might put anywhere --------------------------------
 
@@ -240,7 +240,7 @@ const fuzzCase: fc.Arbitrary<Case> = fc.oneof(
 // ---- the hub core under test -------------------------------------------------------------------
 
 function countersOf(stats: IngestStats): Record<string, number> {
-  return { stored: stats.stored, duplicate: stats.duplicates, ignored: stats.ignored, ...Object.fromEntries(INGEST_DROP_REASONS.map((r) => [`dropped:${r}`, stats.drops[r]])) };
+  return { stored: stats.stored, live: stats.liveOnly, duplicate: stats.duplicates, ignored: stats.ignored, ...Object.fromEntries(INGEST_DROP_REASONS.map((r) => [`dropped:${r}`, stats.drops[r]])) };
 }
 
 function counterDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {

@@ -1,7 +1,7 @@
 // Sensor readings cannot fill the hub's data disk, which accounts, the messenger and alerts share:
 // while it has less than sensorMinFreeBytes free, each new reading takes the place of its metric's
-// oldest (the chart goes on, as long as it was), a metric first reported then is not stored, neither
-// goes to the event log (live to a page left open all the same), both are counted on /metrics, and
+// oldest (the chart goes on, as long as it was), a metric or a device first reported then is not
+// stored, neither goes to the event log (live to a page left open all the same), both are counted on /metrics, and
 // the Sensors page says so, live; once there is room again readings are added as before. A
 // real hub on a small tmpfs as its disk (root: CI runs as root), a gateway's real parts, a Tasmota
 // plug, Chromium at phone and laptop sizes in English and Turkish.
@@ -25,7 +25,7 @@ const NOTICE = {
   'tr-TR': 'Merkezin diski neredeyse dolu: her yeni okuma, kendi ölçümünün en eski okumasının yerini alır; bir yönetici yer açana kadar grafikler en eski okumalarını kaybeder.',
 };
 
-test('below its disk reserve each new reading of the hub\u2019s sensors takes the place of its metric\u2019s oldest (a new metric is live only), the Sensors page says so, and readings are added again once there is room', { timeout: 180_000, skip: process.getuid?.() !== 0 && 'mounting a small tmpfs as the hub\u2019s disk needs root (CI runs as root)' }, async (t) => {
+test('below its disk reserve each new reading of the hub\u2019s sensors takes the place of its metric\u2019s oldest (a new metric or device is live only), the Sensors page says so, and readings are added again once there is room', { timeout: 180_000, skip: process.getuid?.() !== 0 && 'mounting a small tmpfs as the hub\u2019s disk needs root (CI runs as root)' }, async (t) => {
   const disk = mkdtempSync(join(tmpdir(), 'unibos-hub-disk-'));
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=96m,mode=0700', 'tmpfs', disk]);
   let hub: TestHub | undefined;
@@ -66,7 +66,8 @@ test('below its disk reserve each new reading of the hub\u2019s sensors takes th
   const logged = () => (hub.app.events as unknown as { after(orgId: string, afterId: number, limit: number): Array<{ type: string; data: { metric?: string; value?: number } }> }).after(admin.orgId, 0, 10_000).filter((e) => e.type === 'sensor.reading' && e.data.metric === 'energy_power').map((e) => e.data.value);
   const counted = async () => {
     const text = await (await fetch(`${hub.url}/metrics`)).text();
-    return { replaced: Number(/^unibos_hub_sensor_readings_replaced_total (\d+)$/m.exec(text)?.[1]), notKept: Number(/^unibos_hub_sensor_readings_not_kept_total (\d+)$/m.exec(text)?.[1]) };
+    const count = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+    return { replaced: count('unibos_hub_sensor_readings_replaced_total'), notKept: count('unibos_hub_sensor_readings_not_kept_total'), liveOnly: count('unibos_hub_ingest_live_only_total') };
   };
 
   await power(10);
@@ -102,7 +103,15 @@ test('below its disk reserve each new reading of the hub\u2019s sensors takes th
   assert.deepEqual(await kept('energy_voltage'), [], 'a new metric\u2019s reading is not kept');
   assert.deepEqual(await listed(), { historyKept: false, power: 14, voltage: undefined }, 'the latest values of known metrics still update');
   assert.deepEqual(logged(), [10, 11], 'nor are they in the event log');
-  assert.deepEqual(await counted(), { replaced: 3, notKept: 1 });
+  // Nor is a device first heard then: a Tasmota saying it is online is shown live, not listed.
+  const plug2 = await gw.device('plug2', ['write tele/%u/#']);
+  const online = waitForEvent(hub, admin.orgId, (e) => e.type === 'sensor.availability' && e.data.sensorId === 'plug2', { what: 'plug2 online' });
+  await plug2.publishAsync('tele/plug2/LWT', 'Online', { qos: 1, retain: true });
+  assert.equal((await online).data.atDiskReserve, true);
+  const ids = (await api(hub, admin, '/api/v1/sensors')).body.items.map((s: { id: string }) => s.id);
+  assert.deepEqual(ids, ['plug1'], 'a device first heard at the reserve is not stored');
+  // The ingest says so: the new metric's reading and the new device's word were not stored.
+  assert.deepEqual(await counted(), { replaced: 3, notKept: 1, liveOnly: 2 });
 
   for (const [locale, size, viewport] of [['en-GB', '1280x800', { width: 1280, height: 800 }], ['tr-TR', '360x740', { width: 360, height: 740 }]] as const) {
     const { page, problems, context } = await openPage(browser, hub, { viewport, locale, ...(viewport.width === 360 ? { size: 'phone' as const } : {}) });

@@ -14,13 +14,15 @@ import type { FastifyBaseLogger } from 'fastify';
 import { readMeshUplink, type MeshUplink } from './mesh-uplink.ts';
 import type { UplinkDedup } from './uplink-dedup.ts';
 
-export type IngestOutcome = 'stored' | 'duplicate' | 'ignored' | 'dropped';
+export type IngestOutcome = 'stored' | 'live' | 'duplicate' | 'ignored' | 'dropped';
 
 export const INGEST_DROP_REASONS = ['bad_topic', 'bad_envelope', 'bad_payload', 'foreign_gateway'] as const;
 export type IngestDropReason = (typeof INGEST_DROP_REASONS)[number];
 
 export interface IngestStats {
   stored: number;
+  /** Taken and raised live, not stored (sensor data at the data disk's reserve with no room kept for it). */
+  liveOnly: number;
   duplicates: number;
   ignored: number;
   drops: Record<IngestDropReason, number>;
@@ -33,8 +35,8 @@ export interface UplinkSource {
   nowMs: number;
 }
 
-/** A handler's answer: stored, or refused as a bad payload (counted and dropped, with why). */
-export type HandlerResult = 'stored' | { badPayload: string };
+/** A handler's answer: stored, raised live only (not stored), or refused as a bad payload (counted and dropped, with why). */
+export type HandlerResult = 'stored' | 'live' | { badPayload: string };
 
 /** A mesh frame kept once however many gateways heard it; `announce` raises its event (after the rest). */
 export interface KeptFrame {
@@ -69,7 +71,7 @@ export interface IngestDispatcherOptions {
 }
 
 export class IngestDispatcher {
-  readonly stats: IngestStats = { stored: 0, duplicates: 0, ignored: 0, drops: { bad_topic: 0, bad_envelope: 0, bad_payload: 0, foreign_gateway: 0 } };
+  readonly stats: IngestStats = { stored: 0, liveOnly: 0, duplicates: 0, ignored: 0, drops: { bad_topic: 0, bad_envelope: 0, bad_payload: 0, foreign_gateway: 0 } };
   private readonly handlers: Partial<IngestHandlers> = {};
   private readonly meshKinds = new Map<string, MeshKindHandler>();
 
@@ -143,6 +145,10 @@ export class IngestDispatcher {
 
   private result(r: HandlerResult | undefined, gatewayHex: string, topic: string): IngestOutcome {
     if (r === undefined) return this.drop('bad_topic', gatewayHex, topic);
+    if (r === 'live') {
+      this.stats.liveOnly++;
+      return 'live';
+    }
     if (r !== 'stored') return this.drop('bad_payload', gatewayHex, topic, r.badPayload);
     this.stats.stored++;
     return 'stored';

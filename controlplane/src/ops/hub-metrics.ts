@@ -27,6 +27,7 @@ export function registerHubMetrics(registry: Registry, { fleet, ingest: { stats:
     g.set({ state: 'offline' }, c.total - c.online);
   }, ['state']);
   gauge('unibos_hub_ingest_stored_total', 'Gateway messages stored', (g) => g.set(ingest.stored));
+  gauge('unibos_hub_ingest_live_only_total', 'Gateway messages raised live but not stored: sensor data at the data disk\u2019s reserve with no room kept for it', (g) => g.set(ingest.liveOnly));
   gauge('unibos_hub_ingest_duplicates_total', 'Gateway messages dropped as repeats of a delivered id', (g) => g.set(ingest.duplicates));
   gauge('unibos_hub_ingest_dropped_total', 'Gateway messages dropped, by reason', (g) => {
     for (const r of INGEST_DROP_REASONS) g.set({ reason: r }, ingest.drops[r]);

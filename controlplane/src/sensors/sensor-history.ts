@@ -24,7 +24,7 @@ export class SensorHistory {
   notKept = 0;
 
   constructor(
-    private readonly store: Pick<SensorStore, 'add' | 'bytesOf' | 'freeBytes' | 'pruneReadings'>,
+    private readonly store: Pick<SensorStore, 'add' | 'bytesOf' | 'freeBytes' | 'pruneReadings' | 'setAvailability'>,
     readonly reserve: DiskReserve,
   ) {}
 
@@ -66,5 +66,10 @@ export class SensorHistory {
     else if (stored.id !== null && this.reserve.reached) this.credit = Math.max(0, this.credit - bytes);
     if (stored.id === null) this.notKept++;
     return { ...stored, logged };
+  }
+
+  /** A sensor's availability (SensorStore.setAvailability): one first heard at the reserve is raised live only. */
+  setAvailability(orgId: string, sensorId: string, state: 'online' | 'offline', dated: number): ReturnType<SensorStore['setAvailability']> {
+    return this.store.setAvailability(orgId, sensorId, state, dated, { newSensors: this.adding });
   }
 }

@@ -239,17 +239,20 @@ export class SensorStore {
    * The sensor said it is online or offline at `dated` (when the gateway took it). A report older
    * than the last one kept (held longer in some gateway's outbox) changes nothing; one dated a
    * moment before it is taken in the order it came (ARRIVAL_ORDER_WITHIN_MS). Returns the
-   * availability when this changed it (a new state, since when), else null.
+   * availability when this changed it (a new state, since when), else null; `liveOnly` when it was
+   * not stored: a sensor with no row yet and `newSensors` false (at the data disk's reserve: a
+   * firmware counting up its sensor ids would fill the disk with their rows).
    */
-  setAvailability(orgId: string, sensorId: string, state: 'online' | 'offline', dated: number): SensorAvailability | null {
+  setAvailability(orgId: string, sensorId: string, state: 'online' | 'offline', dated: number, o: { newSensors?: boolean } = {}): { changed: SensorAvailability | null; liveOnly: boolean } {
     const old = this.stmt.availability.get(orgId, sensorId);
     const timeMs = inArrivalOrder(dated, old?.time_ms);
-    if (old && timeMs < old.time_ms) return null;
+    if (old && timeMs < old.time_ms) return { changed: null, liveOnly: false };
     const online = state === 'online' ? 1 : 0;
     const changed = !old || old.online !== online;
     const since = changed ? timeMs : old.since_ms;
-    this.stmt.setAvailability.run({ org: orgId, sensor: sensorId, online, since, t: timeMs });
-    return changed ? { state, since: new Date(since).toISOString() } : null;
+    const liveOnly = old === undefined && o.newSensors === false;
+    if (!liveOnly) this.stmt.setAvailability.run({ org: orgId, sensor: sensorId, online, since, t: timeMs });
+    return { changed: changed ? { state, since: new Date(since).toISOString() } : null, liveOnly };
   }
 
   list(orgId: string): SensorSummary[] {

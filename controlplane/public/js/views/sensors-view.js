@@ -281,6 +281,8 @@ export function createSensorsView(ctx) {
       const id = String(d.sensorId ?? '');
       const sensor = sensors.find((s) => s.id === id);
       const availability = availabilityOf(d);
+      // One first heard at the disk reserve is not stored: reading the list again would not find it.
+      if (!sensor && d.atDiskReserve === true) return;
       // A device that speaks for others (a Zigbee2MQTT bridge: `z2m` for `z2m:kitchen`) takes them
       // with it, and theirs depends on it: the hub works that out, so the list is read again.
       // A device not listed yet (it said it is there before sending a reading) is read with the list too.
