@@ -21,8 +21,8 @@ import { artifactsDir, assertFitsWidth, launch, openPage, signIn } from './suppo
 const SHOTS = artifactsDir('ui-sensor-history-at-reserve');
 const MiB = 1024 * 1024;
 const NOTICE = {
-  'en-GB': 'The hub\u2019s disk is nearly full: each new reading takes the place of its metric\u2019s oldest, so charts lose their oldest readings until an administrator frees space.',
-  'tr-TR': 'Merkezin diski neredeyse dolu: her yeni okuma, kendi ölçümünün en eski okumasının yerini alır; bir yönetici yer açana kadar grafikler en eski okumalarını kaybeder.',
+  'en-GB': 'The hub\u2019s disk is nearly full: new readings take the room left in its database, then each takes the place of its metric\u2019s oldest, so charts lose their oldest readings until an administrator frees space.',
+  'tr-TR': 'Merkezin diski neredeyse dolu: yeni okumalar önce veritabanında kalan yeri kullanır, sonra her biri kendi ölçümünün en eski okumasının yerini alır; bir yönetici yer açana kadar grafikler en eski okumalarını kaybeder.',
 };
 
 test('below its disk reserve each new reading of the hub\u2019s sensors takes the place of its metric\u2019s oldest (a new metric or device is live only), the Sensors page says so, and readings are added again once there is room', { timeout: 180_000, skip: process.getuid?.() !== 0 && 'mounting a small tmpfs as the hub\u2019s disk needs root (CI runs as root)' }, async (t) => {

@@ -585,7 +585,7 @@ export const TR = {
   'Not set; it stays unset unless you tick or untick it.': 'Ayarlanmamış; siz işaretlemedikçe ya da işareti kaldırmadıkça öyle kalır.',
   'Last known values:': 'Bilinen son değerler:',
   'No readings yet.': 'Henüz okuma yok.',
-  'The hub’s disk is nearly full: each new reading takes the place of its metric’s oldest, so charts lose their oldest readings until an administrator frees space.': 'Merkezin diski neredeyse dolu: her yeni okuma, kendi ölçümünün en eski okumasının yerini alır; bir yönetici yer açana kadar grafikler en eski okumalarını kaybeder.',
+  'The hub’s disk is nearly full: new readings take the room left in its database, then each takes the place of its metric’s oldest, so charts lose their oldest readings until an administrator frees space.': 'Merkezin diski neredeyse dolu: yeni okumalar önce veritabanında kalan yeri kullanır, sonra her biri kendi ölçümünün en eski okumasının yerini alır; bir yönetici yer açana kadar grafikler en eski okumalarını kaybeder.',
   'Offline since {time}': '{time} itibarıyla çevrimdışı',
   'last reported {time}': 'son bildirim {time}',
 };

@@ -53,8 +53,8 @@ export function createSensorsView(ctx) {
   let periodPicked = false;
   const chartBox = h('div', { class: 'chart-box' });
   const chartNote = h('p', { class: 'summary', 'aria-live': 'polite' });
-  // The hub's data disk at its reserve: each new reading takes the place of its metric's oldest.
-  const historyNote = h('p', { class: 'notice notice--warn', role: 'status', hidden: true }, t('The hub’s disk is nearly full: each new reading takes the place of its metric’s oldest, so charts lose their oldest readings until an administrator frees space.'));
+  // The hub's data disk at its reserve: new readings fill the database's free room, then each takes the place of its metric's oldest.
+  const historyNote = h('p', { class: 'notice notice--warn', role: 'status', hidden: true }, t('The hub’s disk is nearly full: new readings take the room left in its database, then each takes the place of its metric’s oldest, so charts lose their oldest readings until an administrator frees space.'));
   const el = h(
     'section',
     { class: 'view', 'aria-labelledby': 'sensors-title' },
