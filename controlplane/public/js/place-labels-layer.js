@@ -37,8 +37,6 @@ export function addPlaceLabels(L, map) {
   const cells = new Map();
   let removed = false;
   let frame = 0;
-  /** An animated zoom is under way: from Leaflet's zoomanim to the moveend that ends it. */
-  let animating = false;
 
   /** @param {string} key */
   const loadCell = (key) => {
@@ -70,8 +68,10 @@ export function addPlaceLabels(L, map) {
   const render = () => {
     frame = 0;
     // Mid-zoom (a fleet update landing during the animation) the names would show at the new
-    // zoom's places over a map still scaling; the moveend after the animation draws them.
-    if (removed || !world || animating) return;
+    // zoom's places over a map still scaling; the moveend after the animation draws them. Leaflet
+    // has no public word for it: _animatingZoom is what its own zoom methods check (a moveend can
+    // come mid-animation too: a pan or a resize).
+    if (removed || !world || map._animatingZoom) return;
     const zoom = Math.floor(map.getZoom());
     const bounds = map.getBounds().pad(0.05);
     /** @type {Place[]} */
@@ -137,16 +137,8 @@ export function addPlaceLabels(L, map) {
   };
   // Labels sit at layer points: they pan with the map but would drift while it scales.
   const hide = () => pane.classList.add('is-zooming');
-  const startAnimation = () => {
-    animating = true;
-  };
-  const settle = () => {
-    animating = false;
-    refresh();
-  };
   map.on('zoomstart', hide);
-  map.on('zoomanim', startAnimation);
-  map.on('moveend', settle);
+  map.on('moveend', refresh);
 
   const ready = fetch('/map/places/world.json')
     .then((res) => (res.ok ? res.json() : Promise.reject(new Error(`places: ${res.status}`))))
@@ -163,8 +155,7 @@ export function addPlaceLabels(L, map) {
       removed = true;
       if (frame) cancelAnimationFrame(frame);
       map.off('zoomstart', hide);
-      map.off('zoomanim', startAnimation);
-      map.off('moveend', settle);
+      map.off('moveend', refresh);
       pane.replaceChildren();
     },
   };
