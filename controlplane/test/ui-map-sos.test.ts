@@ -102,3 +102,33 @@ test('with several SOS open, each triangle is drawn on its own node, not stacked
   await page.screenshot({ path: join(SHOTS, 'three-sos-laptop.png') });
   assert.deepEqual(problems, []);
 });
+
+test('an SOS popup being read stays open, with the keyboard on its triangle, while the map redraws for another node', async (t) => {
+  const { browser, hub, admin, gw } = await browserAndGateway(t);
+  const NEIGHBOUR = '!3c4d5e0c';
+  let packetId = 950;
+  gw.mesh(CALLER, 'info', { longName: 'Kırıkhan', shortName: 'KRK', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: packetId++ });
+  gw.mesh(CALLER, 'position', { latitude: SQUARE.lat, longitude: SQUARE.lon }, { packetId: packetId++ });
+  gw.mesh(NEIGHBOUR, 'info', { longName: 'Reyhanlı', shortName: 'RYH', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: packetId++ });
+  gw.mesh(NEIGHBOUR, 'position', { latitude: SQUARE.lat + 0.02, longitude: SQUARE.lon + 0.02 }, { packetId: packetId++ });
+  gw.mesh(CALLER, 'alert', { level: 'SOS', text: 'trapped, two people' }, { packetId: packetId++ });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.raised', { what: 'the SOS' });
+  const { page, problems } = await openPage(browser, hub, { size: 'phone' });
+  await signIn(page, hub, admin, '#/map');
+  const sos = page.getByRole('region', { name: 'Node map' }).getByRole('button', { name: 'SOS from Kırıkhan' });
+  await page.locator('.node-label', { hasText: 'Reyhanlı' }).waitFor();
+  // From the keyboard: the triangle takes it, Enter opens its popup.
+  await sos.focus();
+  await page.keyboard.press('Enter');
+  const popup = page.locator('.leaflet-popup .popup-sos');
+  await popup.waitFor();
+  // The other node says its new name: the map draws its markers, links and SOS triangles again.
+  gw.mesh(NEIGHBOUR, 'info', { longName: 'Reyhanlı 2', shortName: 'RYH', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: packetId++ });
+  await page.locator('.node-label', { hasText: 'Reyhanlı 2' }).waitFor();
+  // A popup that closes fades out (Leaflet sets its opacity to 0, then removes it).
+  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('.leaflet-popup')].every((p) => p.style.opacity !== '0'));
+  assert.equal(await popup.count(), 1, 'the SOS popup is still open');
+  assert.match(await page.locator('.leaflet-popup').innerText(), /Kırıkhan/);
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'SOS from Kırıkhan', 'the keyboard is still on the triangle');
+  assert.deepEqual(problems, []);
+});

@@ -403,6 +403,12 @@ export function createMapView(ctx) {
    * @param {import('../fleet-store.js').FleetNode[]} list
    */
   const drawOverlay = (leaflet, groups, list) => {
+    // An SOS whose popup the operator is reading, or that has the keyboard, keeps it across the
+    // redraw (a trail loading or a node's battery report must not close it).
+    /** @type {any[]} */
+    const before = overlay.getLayers().filter((/** @type {any} */ l) => l._unibosAlertId);
+    const popupOn = before.find((m) => m.isPopupOpen())?._unibosAlertId;
+    const focusOn = before.find((m) => m.getElement() === document.activeElement)?._unibosAlertId;
     overlay.clearLayers();
     sosMarkers.clear();
     const byId = new Map(list.map((n) => [n.id, n]));
@@ -453,6 +459,7 @@ export function createMapView(ctx) {
       const html = a.state === 'acknowledged' ? '<span class="sos-shape">SOS</span>' : '<span class="sos-pulse"></span><span class="sos-shape">SOS</span>';
       const m = leaflet.marker([where.latitude, where.longitude], { icon: leaflet.divIcon({ className: `sos-marker sos-marker--${a.state}`, html, iconSize: [44, 44] }), pane: SOS_PANE, keyboard: true, title: label, alt: label });
       m.bindPopup(() => popupFor(fleet.get(a.nodeId) ?? { id: a.nodeId, name: null, kind: 'node', online: true, lastSeen: a.raisedAt, battery: null, snr: null, rssi: null, position: where, heardBy: [] }));
+      m._unibosAlertId = a.id;
       overlay.addLayer(m);
       if (!sosMarkers.has(a.nodeId)) sosMarkers.set(a.nodeId, m);
       const e = m.getElement();
@@ -461,6 +468,8 @@ export function createMapView(ctx) {
         e.setAttribute('role', 'button');
         e.setAttribute('aria-label', label);
       }
+      if (a.id === popupOn) m.openPopup();
+      if (a.id === focusOn) e?.focus();
     }
     // Links end at the nodes' centres: the nodes go back on top so their status colour shows.
     // Moving an element in the page takes the keyboard focus off it: a node marker that had it gets it back.
