@@ -68,13 +68,13 @@ test('the check-in round on a phone: names on the map without hover, its title a
       await map.scrollIntoViewIfNeeded();
 
       await tt.test('every node’s name is on the map, with no hover, clear of the others', async () => {
-        await page.waitForFunction((n) => document.querySelectorAll('.module-panel .leaflet-tooltip').length >= n, NODES.length, { timeout: 5000 }).catch(() => {});
-        // Placed once the map has settled on the round: a wait that ends when no name is in another's way.
-        await page.waitForFunction((label) => {
+        // Placed once the map has settled on the round: a wait that ends when the names are there
+        // (a redraw takes them off for a moment) and none is in another's way; else the asserts say what is wrong.
+        await page.waitForFunction(([label, n]) => {
           const map = document.querySelector(`section[aria-label="${label}"] .leaflet-container`)!;
           const tips = [...map.querySelectorAll('.leaflet-tooltip')].map((e) => e.getBoundingClientRect());
-          return tips.every((a, i) => tips.slice(i + 1).every((b) => !(a.left < b.right && a.right > b.left && a.top < b.bottom && a.bottom > b.top)));
-        }, c.panel, { timeout: 5000 }).catch(() => {});
+          return tips.length >= Number(n) && tips.every((a, i) => tips.slice(i + 1).every((b) => !(a.left < b.right && a.right > b.left && a.top < b.bottom && a.bottom > b.top)));
+        }, [c.panel, NODES.length] as const, { timeout: 5000 }).catch(() => {});
         const { shown, clashes } = await names(page, c.panel);
         await map.screenshot({ path: join(SHOTS, `names-${c.locale}-${c.size}.png`) });
         // Of the two on top of each other, one is named on the map (the other on a tap, below).
