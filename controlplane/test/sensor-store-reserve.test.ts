@@ -118,7 +118,7 @@ test('at the reserve a reading older than its metric\u2019s oldest kept (held th
   const at = Date.UTC(2026, 0, 1, 12);
   for (const [i, v] of [100, 200, 300].entries()) store.add('org1', { sensorId: 'tank1', metric: 'level', value: v, raw: undefined, gatewayId: 'gw1', timeMs: at + i * 60_000, receivedMs: at + i * 60_000 });
   const held = store.add('org1', { sensorId: 'tank1', metric: 'level', value: 50, raw: undefined, gatewayId: 'gw2', timeMs: at - 3_600_000, receivedMs: at + 5 * 60_000 }, { history: 'replace' });
-  assert.deepEqual({ id: held.id, latest: held.latest, replaced: held.replaced }, { id: null, latest: true, replaced: 0 });
+  assert.deepEqual({ id: held.id, latest: held.latest, replaced: held.replaced }, { id: null, latest: false, replaced: 0 }, 'nothing of it is stored: its metric\u2019s latest value is newer');
   assert.deepEqual(store.readings('org1', 'tank1', { limit: 10 }).map((r) => r.value), [300, 200, 100], 'the chart keeps its newest');
   assert.equal(store.list('org1')[0]?.metrics[0]?.value, 300, 'and the latest value stays the newest');
   // A newer one takes the oldest's place.

@@ -74,13 +74,19 @@ export class IngestDispatcher {
   readonly stats: IngestStats = { stored: 0, liveOnly: 0, duplicates: 0, ignored: 0, drops: { bad_topic: 0, bad_envelope: 0, bad_payload: 0, foreign_gateway: 0 } };
   private readonly handlers: Partial<IngestHandlers> = {};
   private readonly meshKinds = new Map<string, MeshKindHandler>();
+  private readonly idsWritten = new Map<keyof IngestHandlers, () => boolean>();
 
   constructor(private readonly o: IngestDispatcherOptions) {}
 
-  /** A feature takes a topic: one owner each (a second is a wiring bug, refused at start-up). */
-  route<K extends keyof IngestHandlers>(slot: K, handler: IngestHandlers[K]): void {
+  /**
+   * A feature takes a topic: one owner each (a second is a wiring bug, refused at start-up).
+   * `idsWritten`: whether its messages' ids are written down for deduplication now (UplinkDedup:
+   * false while the feature keeps nothing of them on disk); always, when not given.
+   */
+  route<K extends keyof IngestHandlers>(slot: K, handler: IngestHandlers[K], o: { idsWritten?: () => boolean } = {}): void {
     if (this.handlers[slot]) throw new Error(`ingest: ${slot} already has an owner`);
     this.handlers[slot] = handler;
+    if (o.idsWritten) this.idsWritten.set(slot, o.idsWritten);
   }
 
   routeMeshKind(kind: MeshTopicKind, handler: MeshKindHandler): void {
@@ -118,7 +124,8 @@ export class IngestDispatcher {
       return this.drop('bad_envelope', gatewayHex, topic, (err as Error).message);
     }
     // Ids are the gateway's own (producers may choose them): scoped by gateway, one gateway's ids never silence another's messages.
-    if (!this.o.dedup.firstTime(`${gatewayHex}/${envelope.id}`, source.nowMs)) {
+    const slot = t.kind === 'gateway' ? 'gatewayTxStatus' : t.kind === 'mesh' ? 'meshFrame' : t.kind;
+    if (!this.o.dedup.firstTime(`${gatewayHex}/${envelope.id}`, source.nowMs, this.idsWritten.get(slot)?.() ?? true)) {
       this.stats.duplicates++;
       return 'duplicate';
     }

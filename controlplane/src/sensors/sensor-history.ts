@@ -20,7 +20,7 @@ export class SensorHistory {
   private credit = 0;
   /** Readings deleted at the reserve for new readings of their metric to take their place. */
   replaced = 0;
-  /** Readings not kept in the history: at the reserve, with no room left in the file nor older readings of their metric to take the place of (their latest value is, if their metric has one already). */
+  /** Readings not kept in the history: at the reserve, with no room left in the file nor older readings of their metric to take the place of (their latest value is, when newer than their metric's). */
   notKept = 0;
 
   constructor(

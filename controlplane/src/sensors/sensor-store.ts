@@ -155,6 +155,8 @@ export class SensorStore {
       ),
       latestTime: db.prepare<[string, string, string], { time_ms: number }>('SELECT time_ms FROM sensor_latest WHERE org_id = ? AND sensor_id = ? AND metric = ?'),
       exists: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM sensor_latest WHERE org_id = ? AND sensor_id = ?'),
+      // Readings of its own or of a device it speaks for (a Zigbee2MQTT bridge `z2m` for `z2m:kitchen`).
+      known: db.prepare<{ org: string; sensor: string }, number>(`SELECT 1 FROM sensor_latest WHERE org_id = @org AND (sensor_id = @sensor OR (sensor_id > @sensor || ':' AND sensor_id < @sensor || ';')) LIMIT 1`).pluck(),
       prune: db.prepare<[number, number], number>(`DELETE FROM sensor_readings WHERE id IN (SELECT id FROM sensor_readings WHERE time_ms < ? ORDER BY time_ms LIMIT ?) RETURNING ${readingBytes('')}`).pluck(),
       // Statements take a whole row's parameters (better-sqlite3 leaves out those a statement does not name).
       bytesOf: db.prepare<Row, number>(`SELECT ${readingBytes('@')}`).pluck(),
@@ -178,10 +180,10 @@ export class SensorStore {
    * 'add' (the default), or 'replace' (the data disk at its reserve) in place of as many of its
    * metric's oldest readings as take its room in the file (readingBytes), so the file's growth is
    * bounded (their pages come free for the new); with none such kept, or older than the oldest kept (held
-   * through an outage), only the latest value is stored. A metric with no latest value yet is not
+   * through an outage), only the latest value is stored, if it is the newest. A metric with no latest value yet is not
    * stored at all when replacing or with `newMetrics` false (at the reserve: a firmware with a
    * counter in its metric names would fill the disk with their latest values).
-   * Returns its id (null when it is not in the history), whether its latest value was stored, the
+   * Returns its id (null when it is not in the history), whether it was stored as the latest value, the
    * time it is dated (`timeMs`, or the metric's latest when it arrived a moment after it:
    * ARRIVAL_ORDER_WITHIN_MS), and how many older readings were deleted for it and their room.
    */
@@ -192,8 +194,9 @@ export class SensorStore {
     if ((o.history === 'replace' || o.newMetrics === false) && latestMs === undefined) return { id: null, latest: false, timeMs, replaced: 0, freed: 0 };
     const { deleted, freed } = o.history === 'replace' ? this.replaceOldest(row) : { deleted: 0, freed: 0 };
     const id = o.history === 'replace' && deleted === 0 ? null : Number(this.stmt.insert.run(row).lastInsertRowid);
-    this.stmt.latest.run(row);
-    return { id, latest: true, timeMs, replaced: deleted, freed };
+    // Not when an older reading (held through an outage) comes after a newer one.
+    const latest = this.stmt.latest.run(row).changes > 0;
+    return { id, latest, timeMs, replaced: deleted, freed };
   }
 
   /** About the bytes a reading takes in the database file (readingBytes). */
@@ -240,8 +243,9 @@ export class SensorStore {
    * than the last one kept (held longer in some gateway's outbox) changes nothing; one dated a
    * moment before it is taken in the order it came (ARRIVAL_ORDER_WITHIN_MS). Returns the
    * availability when this changed it (a new state, since when), else null; `liveOnly` when it was
-   * not stored: a sensor with no row yet and `newSensors` false (at the data disk's reserve: a
-   * firmware counting up its sensor ids would fill the disk with their rows).
+   * not stored: with `newSensors` false (at the data disk's reserve: a firmware counting up its
+   * sensor ids would fill the disk with their rows), a sensor the hub has nothing of yet, no
+   * availability and no readings of its own or of devices it speaks for.
    */
   setAvailability(orgId: string, sensorId: string, state: 'online' | 'offline', dated: number, o: { newSensors?: boolean } = {}): { changed: SensorAvailability | null; liveOnly: boolean } {
     const old = this.stmt.availability.get(orgId, sensorId);
@@ -250,7 +254,7 @@ export class SensorStore {
     const online = state === 'online' ? 1 : 0;
     const changed = !old || old.online !== online;
     const since = changed ? timeMs : old.since_ms;
-    const liveOnly = old === undefined && o.newSensors === false;
+    const liveOnly = old === undefined && o.newSensors === false && this.stmt.known.get({ org: orgId, sensor: sensorId }) === undefined;
     if (!liveOnly) this.stmt.setAvailability.run({ org: orgId, sensor: sensorId, online, since, t: timeMs });
     return { changed: changed ? { state, since: new Date(since).toISOString() } : null, liveOnly };
   }

@@ -49,12 +49,12 @@ export const sensorsPlugin = fp(
       const taken = takenTimeMs(envelope.format === 'json' ? envelope.heldMs : undefined, nowMs);
       fleet.gatewaySeen(orgId, gatewayId, nowMs);
       const r = { sensorId, metric, value, raw, unit, deviceClass, measuredMs, gatewayId, timeMs: taken, receivedMs: nowMs };
-      const { timeMs, logged, latest } = history.add(orgId, r);
+      const { id, timeMs, logged, latest } = history.add(orgId, r);
       const said = { ...(unit !== undefined ? { unit } : {}), ...(deviceClass !== undefined ? { deviceClass } : {}), ...(measuredMs !== undefined ? { measuredAt: new Date(measuredMs).toISOString() } : {}) };
       // At the reserve it is not kept in the event log (its rows outweigh the reading's): live only.
       (logged ? events.append.bind(events) : events.announce.bind(events))({ orgId, type: 'sensor.reading', data: { sensorId, metric, value, ...(raw !== undefined ? { raw } : {}), ...said, gatewayId, gatewayName: fleet.store.get(orgId, gatewayId)?.name ?? null, time: new Date(timeMs).toISOString(), receivedAt: new Date(nowMs).toISOString(), ...(history.adding ? {} : { atDiskReserve: true }) } });
-      return latest ? 'stored' : 'live';
-    });
+      return id !== null || latest ? 'stored' : 'live';
+    }, { idsWritten: () => history.adding });
     app.ingest.route('sensorAvailability', ({ orgId, gatewayId, nowMs }, { sensorId }, envelope) => {
       const said = readSensorAvailability(envelope.format === 'json' ? { json: envelope.body } : { bytes: envelope.body });
       if (!said.ok) return { badPayload: said.detail };
@@ -64,7 +64,7 @@ export const sensorsPlugin = fp(
       const { changed, liveOnly } = history.setAvailability(orgId, sensorId, said.state, timeMs);
       if (changed) (liveOnly ? events.announce.bind(events) : events.append.bind(events))({ orgId, type: 'sensor.availability', data: { sensorId, ...changed, gatewayId, gatewayName: fleet.store.get(orgId, gatewayId)?.name ?? null, ...(liveOnly ? { atDiskReserve: true } : {}) } });
       return liveOnly ? 'live' : 'stored';
-    });
+    }, { idsWritten: () => history.adding });
     const log = app.log.child({ component: 'sensor-retention' });
     const retention = new SensorRetention({
       store: { pruneReadings: (cutoffMs, limit) => history.prune(cutoffMs, limit) },
