@@ -173,6 +173,7 @@ test('names wait for a zoom to end, even when the fleet changes mid-zoom', async
     });
     seen.observe(pane, { attributes: true, attributeFilter: ['class'] });
     document.querySelector('#node-map .leaflet-control-zoom-in').click();
+    setTimeout(() => resolve('the names never came back'), 15000);
   })`);
   assert.equal(drawnMidZoom, false, 'the names came back while the map was still zooming');
   const after = await labels(page);
