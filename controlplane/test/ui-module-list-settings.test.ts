@@ -234,3 +234,80 @@ async function saved(page: Page, act: () => Promise<void>): Promise<void> {
   const r = await answer;
   assert.equal(r.status(), 200, await r.text());
 }
+
+test('the field an admin is on keeps the keyboard when the module list is drawn again (another admin saved)', async (t) => {
+  const schema = { type: 'object', properties: { station: { type: 'string', default: '', title: 'Station' }, alarmMm: { type: 'number', default: 10, title: 'Alarm at (mm)' } } };
+  const root = writeModules({ gauges: { manifest: { settings: { version: 1, schema } } } });
+  const hub = await startModuleHub({ root });
+  t.after(() => hub.stop());
+  const admin = await createAdminSession(hub);
+  const browser = await launch();
+  t.after(() => browser.close());
+  const { page, problems } = await openPage(browser, hub, { size: 'phone' });
+  await signIn(page, hub, admin, '#/modules');
+  const gauges = page.locator('li[data-module="gauges"]');
+  await gauges.getByText('Settings', { exact: true }).click();
+  // On the second field, not yet typing: the form is drawn again from what the hub has.
+  await gauges.getByLabel('Alarm at (mm)', { exact: true }).focus();
+  await page.evaluate(() => document.querySelectorAll('li[data-module="gauges"] input').forEach((e) => e.setAttribute('data-drawn-before', '')));
+  assert.equal((await api(hub, admin, '/api/v1/modules/gauges/settings', { method: 'PUT', body: { station: 'north', alarmMm: 10 } })).status, 200);
+  await page.waitForFunction(() => (document.querySelector('li[data-module="gauges"] input') as HTMLInputElement | null)?.value === 'north' && !document.querySelector('[data-drawn-before]'));
+  assert.equal(await focusedLabel(page), 'Alarm at (mm)', 'the keyboard stays on the field it was on');
+  assert.deepEqual(problems, []);
+});
+
+test('the module list never goes back to an older answer when two loads cross', async (t) => {
+  const schema = { type: 'object', properties: { station: { type: 'string', default: '', title: 'Station' } } };
+  const root = writeModules({ gauges: { manifest: { settings: { version: 1, schema } } } });
+  const hub = await startModuleHub({ root });
+  t.after(() => hub.stop());
+  const admin = await createAdminSession(hub);
+  const browser = await launch();
+  t.after(() => browser.close());
+  const { page, problems } = await openPage(browser, hub, { size: 'laptop' });
+  await signIn(page, hub, admin, '#/modules');
+  const gauges = page.locator('li[data-module="gauges"]');
+  await gauges.getByText('Settings', { exact: true }).click();
+  const station = gauges.getByLabel('Station', { exact: true });
+  await station.waitFor();
+  // Every value the field is drawn with, in order.
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { drawn: string[] }).drawn = seen;
+    new MutationObserver(() => {
+      const value = (document.querySelector('li[data-module="gauges"] input') as HTMLInputElement | null)?.value;
+      if (value !== undefined && value !== seen[seen.length - 1]) seen.push(value);
+    }).observe(document.querySelector('li[data-module="gauges"]')!.parentElement!, { childList: true, subtree: true });
+  });
+  // The lists loaded after the first save answer late: after those loaded after the second. Each
+  // module.state event has the page load the list twice (this screen, and the module hooks of the
+  // other screens), one right after the other: the first two are held.
+  let release!: () => void;
+  const late = new Promise<void>((resolve) => (release = resolve));
+  let heldBoth!: () => void;
+  const held = new Promise<void>((resolve) => (heldBoth = resolve));
+  let holding = 2;
+  let fetched = 0;
+  await page.route((url) => url.pathname === '/api/v1/modules', async (route) => {
+    if (holding === 0) return route.continue();
+    holding--;
+    // What the hub answers now, given to the page later.
+    const response = await route.fetch();
+    if (++fetched === 2) heldBoth();
+    await late;
+    await route.fulfill({ response });
+  });
+  const save = async (value: string) => assert.equal((await api(hub, admin, '/api/v1/modules/gauges/settings', { method: 'PUT', body: { station: value } })).status, 200);
+  await save('first');
+  await held;
+  await save('second');
+  await page.waitForFunction(() => (document.querySelector('li[data-module="gauges"] input') as HTMLInputElement | null)?.value === 'second');
+  const lateAnswers = Promise.all([0, 1].map(() => page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/modules')));
+  release();
+  await lateAnswers;
+  await save('third');
+  await page.waitForFunction(() => (document.querySelector('li[data-module="gauges"] input') as HTMLInputElement | null)?.value === 'third');
+  const drawn = await page.evaluate(() => (window as unknown as { drawn: string[] }).drawn);
+  assert.deepEqual(drawn.slice(drawn.indexOf('second')), ['second', 'third'], `never back to "first" once "second" was drawn: ${drawn.join(' -> ')}`);
+  assert.deepEqual(problems, []);
+});

@@ -92,9 +92,13 @@ export function createModulesView(ctx) {
   /** Whether this user may enable, disable and set up modules (the hub says, per org). */
   let canManage = false;
 
+  /** Loads asked for so far: an answer that comes after a later one's is old (module.state events come in bursts). */
+  let asked = 0;
   const load = async () => {
+    const mine = ++asked;
     try {
       const res = await api.get('/api/v1/modules');
+      if (mine !== asked) return;
       canManage = res.canManage === true;
       notHubAdmin.hidden = canManage || !ctx.can('fleet');
       modules.clear();
