@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { startModuleHub, storedSettings, withoutOpenCv, writeModules } from './support/module-test-hub.ts';
 import { api, createAdminSession } from './support/test-auth.ts';
@@ -235,18 +235,23 @@ async function saved(page: Page, act: () => Promise<void>): Promise<void> {
   assert.equal(r.status(), 200, await r.text());
 }
 
-test('the field an admin is on keeps the keyboard when the module list is drawn again (another admin saved)', async (t) => {
-  const schema = { type: 'object', properties: { station: { type: 'string', default: '', title: 'Station' }, alarmMm: { type: 'number', default: 10, title: 'Alarm at (mm)' } } };
-  const root = writeModules({ gauges: { manifest: { settings: { version: 1, schema } } } });
+/** A module whose settings are `properties`, its settings open on the Modules screen of a hub admin. */
+async function gaugesSettingsOpen(t: TestContext, properties: Record<string, unknown>, size: 'phone' | 'laptop') {
+  const root = writeModules({ gauges: { manifest: { settings: { version: 1, schema: { type: 'object', properties } } } } });
   const hub = await startModuleHub({ root });
   t.after(() => hub.stop());
   const admin = await createAdminSession(hub);
   const browser = await launch();
   t.after(() => browser.close());
-  const { page, problems } = await openPage(browser, hub, { size: 'phone' });
+  const { page, problems } = await openPage(browser, hub, { size });
   await signIn(page, hub, admin, '#/modules');
   const gauges = page.locator('li[data-module="gauges"]');
   await gauges.getByText('Settings', { exact: true }).click();
+  return { hub, admin, page, problems, gauges };
+}
+
+test('the field an admin is on keeps the keyboard when the module list is drawn again (another admin saved)', async (t) => {
+  const { hub, admin, page, problems, gauges } = await gaugesSettingsOpen(t, { station: { type: 'string', default: '', title: 'Station' }, alarmMm: { type: 'number', default: 10, title: 'Alarm at (mm)' } }, 'phone');
   // On the second field, not yet typing: the form is drawn again from what the hub has.
   await gauges.getByLabel('Alarm at (mm)', { exact: true }).focus();
   await page.evaluate(() => document.querySelectorAll('li[data-module="gauges"] input').forEach((e) => e.setAttribute('data-drawn-before', '')));
@@ -257,17 +262,7 @@ test('the field an admin is on keeps the keyboard when the module list is drawn 
 });
 
 test('the module list never goes back to an older answer when two loads cross', async (t) => {
-  const schema = { type: 'object', properties: { station: { type: 'string', default: '', title: 'Station' } } };
-  const root = writeModules({ gauges: { manifest: { settings: { version: 1, schema } } } });
-  const hub = await startModuleHub({ root });
-  t.after(() => hub.stop());
-  const admin = await createAdminSession(hub);
-  const browser = await launch();
-  t.after(() => browser.close());
-  const { page, problems } = await openPage(browser, hub, { size: 'laptop' });
-  await signIn(page, hub, admin, '#/modules');
-  const gauges = page.locator('li[data-module="gauges"]');
-  await gauges.getByText('Settings', { exact: true }).click();
+  const { hub, admin, page, problems, gauges } = await gaugesSettingsOpen(t, { station: { type: 'string', default: '', title: 'Station' } }, 'laptop');
   const station = gauges.getByLabel('Station', { exact: true });
   await station.waitFor();
   // Every value the field is drawn with, in order.
