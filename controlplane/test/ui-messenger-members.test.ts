@@ -31,6 +31,7 @@ test('a member added behind the group\u2019s back shows in every member\u2019s t
   const { browser, hub, localUrl, alice, bob, bobClient } = await aliceAndBob(t);
   const carol = await createOrgUser(hub, alice, 'member');
   const mallory = await createOrgUser(hub, alice, 'member');
+  await createOrgUser(hub, alice, 'member');
   const members = (await api(hub, alice, '/api/v1/members')).body.items as Array<{ userId: string; email: string; name: string }>;
   const shown = (userId: string) => {
     const m = members.find((x) => x.userId === userId)!;
@@ -83,11 +84,29 @@ test('a member added behind the group\u2019s back shows in every member\u2019s t
 
   // A removal through the UI shows the same way, in both browsers.
   await a.page.getByText('4 members').click();
+  // A message coming in redraws the thread: the member list Alice opened stays open.
+  await c.page.getByRole('textbox', { name: 'Mesaj' }).fill('I have them');
+  await c.page.getByRole('button', { name: 'Gönder', exact: true }).click();
+  await log(a.page).getByText('I have them', { exact: true }).waitFor();
+  assert.equal(await a.page.getByRole('button', { name: `Remove ${BOB}` }).isVisible(), true, 'the member list is still open');
   await a.page.getByRole('button', { name: `Remove ${BOB}` }).click();
   await log(a.page).getByRole('listitem').filter({ hasText: `${BOB} was removed` }).waitFor();
   await log(c.page).getByRole('listitem').filter({ hasText: `${BOB} çıkarıldı` }).waitFor();
-  assert.deepEqual(await lines(a.page), ['who has the pump keys?', `${MALLORY} was added`, 'pump 3 at noon', `${BOB} was removed`]);
+  assert.deepEqual(await lines(a.page), ['who has the pump keys?', `${MALLORY} was added`, 'pump 3 at noon', 'I have them', `${BOB} was removed`]);
   await a.page.screenshot({ path: join(SHOTS, 'alice-bob-removed.png') });
+
+  // Adding someone: the one Alice picks is the one added, whatever comes in between (not the list's first).
+  const pick = a.page.getByLabel('Add member');
+  const options = await pick.locator('option').evaluateAll((els) => els.map((e) => ({ value: (e as HTMLOptionElement).value, label: e.textContent ?? '' })));
+  assert.ok(options.length >= 2, `people to add: ${JSON.stringify(options)}`);
+  const chosen = options[options.length - 1]!;
+  await pick.selectOption(chosen.value);
+  await c.page.getByRole('textbox', { name: 'Mesaj' }).fill('see you at noon');
+  await c.page.getByRole('button', { name: 'Gönder', exact: true }).click();
+  await log(a.page).getByText('see you at noon', { exact: true }).waitFor();
+  assert.equal(await pick.inputValue(), chosen.value, 'the pick outlives the redraw');
+  await a.page.getByRole('button', { name: 'Add', exact: true }).click();
+  await log(a.page).getByRole('listitem').filter({ hasText: `${chosen.label} was added` }).waitFor();
   assert.deepEqual(a.problems, []);
   assert.deepEqual(c.problems, []);
 });

@@ -13,6 +13,10 @@ import { draftOf } from './drafts.js';
 const REACTIONS = ['✓', '❤', '★', '✗'];
 /** conversation/user -> the safety number last fetched, while its panel is open. @type {Map<string, { safetyNumber: string, status: string }>} */
 const openSafety = new Map();
+/** Conversations whose member list is open, and whom their admin has picked to add: live updates redraw the thread. */
+const openMembers = new Set();
+/** @type {Map<string, string>} */
+const pickedMember = new Map();
 /** userId -> the safety number shown in its key-change warning. @type {Map<string, Promise<{ safetyNumber: string }>>} */
 const bannerNumbers = new Map();
 /** The user's own devices as their new-device warning last fetched them, by the new devices' ids (fetched once per warning, not per redraw). @type {Map<string, Promise<Array<{ id: string, name: string, createdAt: string }>>>} */
@@ -268,7 +272,7 @@ function membersPanel(p) {
     ),
   );
   const outside = p.people.filter((x) => !c.members.some((/** @type {any} */ m) => m.userId === x.userId));
-  const pick = h('select', { id: 'msg-add-member' }, outside.map((x) => h('option', { value: x.userId }, x.name || x.email)));
+  const pick = h('select', { id: 'msg-add-member', onchange: () => pickedMember.set(c.id, pick.value) }, outside.map((x) => h('option', { value: x.userId, selected: x.userId === pickedMember.get(c.id) }, x.name || x.email)));
   const add =
     p.canManage && outside.length > 0
       ? h(
@@ -279,7 +283,9 @@ function membersPanel(p) {
           h('button', { type: 'submit' }, t('Add')),
         )
       : null;
-  return h('details', { class: 'msg-members-wrap' }, h('summary', {}, t({ one: '{count} member', other: '{count} members' }, { count: c.members.length })), list, add);
+  const details = h('details', { class: 'msg-members-wrap', open: openMembers.has(c.id) }, h('summary', {}, t({ one: '{count} member', other: '{count} members' }, { count: c.members.length })), list, add);
+  details.addEventListener('toggle', () => (details.open ? openMembers.add(c.id) : openMembers.delete(c.id)));
+  return details;
 }
 
 /**
