@@ -33,3 +33,32 @@ test('a message sent again after its answer was lost reaches the other person on
   assert.deepEqual(got.arrived.map((m) => m.text), ['Send the ambulance to gate B'], 'received once');
   assert.deepEqual(got.problems, []);
 });
+
+test('while a message is on its way the box stays empty: the thread drawn again meanwhile does not put the text back', async (t) => {
+  const { browser, hub, alice, bob } = await aliceAndBob(t);
+  const { page, context, problems } = await openPage(browser, hub);
+  t.after(() => context.close());
+  await signIn(page, hub, alice, '#/messages');
+  await messengerReady(page);
+  await startDirect(page, bob);
+  // The hub has the message (and tells the page so, live) before its answer to the send arrives.
+  let answer!: () => void;
+  const answered = new Promise<void>((resolve) => (answer = resolve));
+  await page.route(/\/api\/v1\/messenger\/conversations\/[^/]+\/messages$/, async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    const response = await route.fetch();
+    await answered;
+    await route.fulfill({ response });
+  });
+  const message = page.getByRole('textbox', { name: 'Message' });
+  await message.fill('Water at the school until 18:00');
+  await page.evaluate(() => document.getElementById('msg-text')!.setAttribute('data-drawn-before', ''));
+  await page.getByRole('button', { name: 'Send' }).click();
+  // The thread drawn again while the answer is held.
+  await page.waitForFunction(() => document.getElementById('msg-text') !== null && !document.getElementById('msg-text')!.hasAttribute('data-drawn-before'));
+  assert.equal(await message.inputValue(), '', 'the text being sent is not offered again');
+  answer();
+  await page.locator('.msg-text', { hasText: 'Water at the school until 18:00' }).waitFor();
+  assert.equal(await message.inputValue(), '');
+  assert.deepEqual(problems, []);
+});

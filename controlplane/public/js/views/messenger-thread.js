@@ -455,6 +455,10 @@ function composer(p, byId, blocked, draft) {
       return;
     }
     send.disabled = true;
+    // Taken out of the draft now: a thread redrawn while it is being sent (its own message coming
+    // back live) shows an empty box, not the sent text with Send ready again.
+    const typed = draft.text;
+    if (!editingMsg) draft.text = '';
     const ok = await p.act(async () => {
       if (editingMsg) await p.client.edit(c.id, editingMsg.id, value);
       else {
@@ -462,8 +466,14 @@ function composer(p, byId, blocked, draft) {
         const same = draft.sending && draft.sending.text === value && draft.sending.expiry === expiry.value && draft.sending.file === chosen;
         if (!same) draft.sending = { clientId: p.client.sendId(), text: value, expiry: expiry.value, file: chosen };
         const clientId = /** @type {NonNullable<typeof draft.sending>} */ (draft.sending).clientId;
-        const attachment = chosen ? { data: new Uint8Array(await chosen.arrayBuffer()), name: chosen.name, mimeType: chosen.type || 'application/octet-stream' } : null;
-        await p.client.send(c.id, { text: value, clientId, ...(p.replyTo ? { replyTo: p.replyTo.id } : {}), ...(expiry.value ? { expiresInMs: Number(expiry.value) } : {}), ...(attachment ? { attachment } : {}) });
+        try {
+          const attachment = chosen ? { data: new Uint8Array(await chosen.arrayBuffer()), name: chosen.name, mimeType: chosen.type || 'application/octet-stream' } : null;
+          await p.client.send(c.id, { text: value, clientId, ...(p.replyTo ? { replyTo: p.replyTo.id } : {}), ...(expiry.value ? { expiresInMs: Number(expiry.value) } : {}), ...(attachment ? { attachment } : {}) });
+        } catch (err) {
+          // Not sent: the text comes back (before the thread is drawn again), unless something new was typed meanwhile.
+          if (draft.text === '') draft.text = typed;
+          throw err;
+        }
       }
       text.value = '';
       // The expiry chosen stays for the next message; the text and the file went.
