@@ -190,7 +190,8 @@ test('admin UI for the operator', async (t) => {
     assert.equal(await p.evaluate(() => document.documentElement.lang), 'tr');
     await p.getByRole('navigation', { name: 'Ekranlar' }).getByRole('link', { name: /^Harita/ }).waitFor();
     const card = p.getByRole('list', { name: 'Uyarılar' }).getByRole('article', { name: /Clinic kaynaklı SOS/ });
-    await card.waitFor();
+    // The card comes with the alerts; its nearest gateway once the fleet has loaded too.
+    await card.filter({ hasText: 'En yakın ağ geçidinden' }).waitFor();
     const text = await card.innerText();
     assert.match(text, /En yakın ağ geçidinden/);
     assert.match(text, /46,53230°K 6,65180°D/, 'numbers with a decimal comma, compass points in Turkish');
