@@ -51,3 +51,25 @@ test('the Send screen\u2019s times age while it is open', async (t) => {
   await when.filter({ hasText: '3 min ago' }).waitFor({ timeout: 5000 });
   assert.deepEqual(problems, []);
 });
+
+test('a recipient the operator picks stays picked when the fleet changes, also after arriving from a node\u2019s link', async (t) => {
+  const { browser, hub, admin, gw } = await browserAndGateway(t);
+  const [shelter, school] = ['!3c4d5e21', '!3c4d5e22'];
+  gw.mesh(shelter, 'info', { longName: 'Shelter', shortName: 'SHL', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: 1 });
+  gw.mesh(school, 'info', { longName: 'School', shortName: 'SCH', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: 2 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.info' && e.data.nodeId === school, { what: 'the school node' });
+  const { page, problems } = await openPage(browser, hub, { size: 'phone' });
+  // From the map's or an alert's link: the shelter is picked.
+  await signIn(page, hub, admin, `#/send/${encodeURIComponent(shelter)}`);
+  const to = page.locator('#send-to');
+  await page.waitForFunction((id) => (document.getElementById('send-to') as HTMLSelectElement | null)?.value === id, shelter);
+  // The operator would rather tell everyone; then the school reports a new name.
+  await to.selectOption('broadcast');
+  gw.mesh(school, 'info', { longName: 'School (clinic)', shortName: 'SCH', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: 3 });
+  await to.locator('option', { hasText: 'School (clinic)' }).waitFor({ state: 'attached' });
+  assert.equal(await to.inputValue(), 'broadcast', 'what the operator picked, not the link\u2019s node again');
+  // A link to another node while the screen is open picks that one.
+  await page.evaluate((id) => (location.hash = `#/send/${encodeURIComponent(id)}`), school);
+  await page.waitForFunction((id) => (document.getElementById('send-to') as HTMLSelectElement | null)?.value === id, school);
+  assert.deepEqual(problems, []);
+});

@@ -100,6 +100,17 @@ export function createSendView(ctx) {
   text.addEventListener('input', updateCount);
   updateCount();
 
+  /**
+   * The recipient #/send/<nodeId> (from the map or an alert) asks for, until it is in the list (the
+   * fleet may still be loading) or the user picks another: it is asked once, not at every redraw
+   * of the list (a node's next report put it back over the user's choice).
+   * @type {string | null}
+   */
+  let wanted = null;
+  const readAddress = () => {
+    const asked = /^#\/send\/([^/?#]+)/.exec(location.hash)?.[1];
+    wanted = asked ? decodeURIComponent(asked) : null;
+  };
   const fillRecipients = () => {
     const keep = to.value;
     replace(
@@ -107,11 +118,19 @@ export function createSendView(ctx) {
       h('option', { value: 'broadcast' }, t('Everyone (broadcast)')),
       fleet.list().map((n) => h('option', { value: n.id }, n.name ? t(n.online ? '{name} ({id})' : '{name} ({id}, offline)', { name: n.name, id: n.id }) : t(n.online ? '{id} (name not known yet)' : '{id} (name not known yet, offline)', { id: n.id }))),
     );
-    // #/send/<nodeId> (from the map or an alert) picks the recipient.
-    const asked = /^#\/send\/([^/?#]+)/.exec(location.hash)?.[1];
-    const want = asked ? decodeURIComponent(asked) : keep;
-    to.value = [...to.options].some((o) => o.value === want) ? want : 'broadcast';
+    const want = wanted ?? keep;
+    const listed = [...to.options].some((o) => o.value === want);
+    to.value = listed ? want : 'broadcast';
+    if (listed) wanted = null;
   };
+  to.addEventListener('change', () => (wanted = null));
+  // Another #/send/<nodeId> while this screen is shown (the shell shows a screen once).
+  const onAddress = () => {
+    if (el.hidden || !location.hash.startsWith('#/send')) return;
+    readAddress();
+    fillRecipients();
+  };
+  window.addEventListener('hashchange', onAddress);
   let pending = 0;
   const onFleet = () => {
     if (!pending)
@@ -123,6 +142,7 @@ export function createSendView(ctx) {
       });
   };
   fleet.addEventListener('change', onFleet);
+  readAddress();
   fillRecipients();
 
   /** @type {Map<string, Message>} */
@@ -244,6 +264,7 @@ export function createSendView(ctx) {
     title: t('Send'),
     el,
     show() {
+      readAddress();
       fillRecipients();
       if (!ctx.can('send')) return;
       text.focus();
@@ -253,6 +274,7 @@ export function createSendView(ctx) {
       clearInterval(ticker);
       stream.removeEventListener('event', onEvent);
       fleet.removeEventListener('change', onFleet);
+      window.removeEventListener('hashchange', onAddress);
       cancelAnimationFrame(pending);
     },
   };
