@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { waitForEvent } from './support/hub-events.ts';
 import { artifactsDir, openPage, signIn } from './support/ui-browser.ts';
 import { browserAndGateway } from './support/browser-and-gateway.ts';
@@ -103,7 +104,24 @@ test('with several SOS open, each triangle is drawn on its own node, not stacked
   assert.deepEqual(problems, []);
 });
 
-test('an SOS popup being read stays open, with the keyboard on its triangle, while the map redraws for another node', async (t) => {
+/** Resolves once the map has not moved for two animation frames (a pan is drawn frame by frame). */
+async function mapAtRest(page: Page): Promise<void> {
+  await page.evaluate(`new Promise((resolve) => {
+    const pane = document.querySelector('#node-map .leaflet-map-pane');
+    let last = null;
+    let still = 0;
+    const look = () => {
+      const now = pane.style.transform;
+      still = now === last ? still + 1 : 0;
+      last = now;
+      if (still >= 2) resolve();
+      else requestAnimationFrame(look);
+    };
+    requestAnimationFrame(look);
+  })`);
+}
+
+test('an SOS popup being read stays open, with the keyboard on its triangle and the map where the operator moved it, while the map redraws', async (t) => {
   const { browser, hub, admin, gw } = await browserAndGateway(t);
   const NEIGHBOUR = '!3c4d5e0c';
   let packetId = 950;
@@ -122,13 +140,42 @@ test('an SOS popup being read stays open, with the keyboard on its triangle, whi
   await page.keyboard.press('Enter');
   const popup = page.locator('.leaflet-popup .popup-sos');
   await popup.waitFor();
-  // The other node says its new name: the map draws its markers, links and SOS triangles again.
-  gw.mesh(NEIGHBOUR, 'info', { longName: 'Reyhanlı 2', shortName: 'RYH', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: packetId++ });
-  await page.locator('.node-label', { hasText: 'Reyhanlı 2' }).waitFor();
-  // A popup that closes fades out (Leaflet sets its opacity to 0, then removes it).
-  await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('.leaflet-popup')].every((p) => p.style.opacity !== '0'));
+  // The other node says a new name: the map draws its markers, links and SOS triangles again.
+  const redraw = async (name: string) => {
+    gw.mesh(NEIGHBOUR, 'info', { longName: name, shortName: 'RYH', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: packetId++ });
+    await page.locator('.node-label', { hasText: name }).waitFor();
+    await mapAtRest(page);
+    // A popup that closes fades out (Leaflet sets its opacity to 0, then removes it).
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('.leaflet-popup')].every((p) => p.style.opacity !== '0'));
+  };
+  await redraw('Reyhanlı 2');
   assert.equal(await popup.count(), 1, 'the SOS popup is still open');
   assert.match(await page.locator('.leaflet-popup').innerText(), /Kırıkhan/);
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'SOS from Kırıkhan', 'the keyboard is still on the triangle');
+
+  // The operator drags the map until the popup is half off it: a redraw leaves the map where it is.
+  const frame = (await page.locator('#node-map').boundingBox())!;
+  await page.mouse.move(frame.x + frame.width / 2, frame.y + frame.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(frame.x + frame.width / 2 - 150, frame.y + frame.height / 2 + 250, { steps: 8 });
+  await page.mouse.up();
+  await mapAtRest(page);
+  const dragged = (await sos.boundingBox())!;
+  await redraw('Reyhanlı 3');
+  const after = (await sos.boundingBox())!;
+  assert.deepEqual([after.x - dragged.x, after.y - dragged.y], [0, 0], 'the open popup is not panned back into view');
+  assert.equal(await popup.count(), 1);
+
+  // With the keyboard on the triangle, the wheel zooms in far from it, out of view: the redraw at
+  // the zoom's end gives the keyboard back without panning back to it.
+  await sos.focus();
+  await mapAtRest(page);
+  await page.mouse.move(frame.x + 20, frame.y + 20);
+  await page.mouse.wheel(0, -300);
+  await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('.place-labels')?.dataset.zoom) > 0 && !document.querySelector('#node-map .leaflet-zoom-anim') && !document.querySelector('.place-labels.is-zooming'));
+  await mapAtRest(page);
+  const zoomed = (await sos.boundingBox())!;
+  assert.ok(zoomed.x > frame.x + frame.width || zoomed.y > frame.y + frame.height, `the triangle is where the zoom put it, out of view: ${JSON.stringify(zoomed)} in ${JSON.stringify(frame)}`);
   assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'SOS from Kırıkhan', 'the keyboard is still on the triangle');
   assert.deepEqual(problems, []);
 });

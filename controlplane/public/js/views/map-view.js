@@ -457,7 +457,9 @@ export function createMapView(ctx) {
       const label = t('SOS from {name}', { name });
       // Open: it pulses until someone acknowledges it; acknowledged, it stays until resolved.
       const html = a.state === 'acknowledged' ? '<span class="sos-shape">SOS</span>' : '<span class="sos-pulse"></span><span class="sos-shape">SOS</span>';
-      const m = leaflet.marker([where.latitude, where.longitude], { icon: leaflet.divIcon({ className: `sos-marker sos-marker--${a.state}`, html, iconSize: [44, 44] }), pane: SOS_PANE, keyboard: true, title: label, alt: label });
+      // Focus given back after a redraw does not pan the map (Leaflet pans to a focused marker): the
+      // operator may have dragged it away since.
+      const m = leaflet.marker([where.latitude, where.longitude], { icon: leaflet.divIcon({ className: `sos-marker sos-marker--${a.state}`, html, iconSize: [44, 44] }), pane: SOS_PANE, keyboard: true, title: label, alt: label, autoPanOnFocus: a.id !== focusOn });
       m.bindPopup(() => popupFor(fleet.get(a.nodeId) ?? { id: a.nodeId, name: null, kind: 'node', online: true, lastSeen: a.raisedAt, battery: null, snr: null, rssi: null, position: where, heardBy: [] }));
       m._unibosAlertId = a.id;
       overlay.addLayer(m);
@@ -468,7 +470,13 @@ export function createMapView(ctx) {
         e.setAttribute('role', 'button');
         e.setAttribute('aria-label', label);
       }
-      if (a.id === popupOn) m.openPopup();
+      if (a.id === popupOn) {
+        // Opened again where it was, not panned into view (the operator may have dragged it to an edge).
+        const popup = m.getPopup();
+        popup.options.autoPan = false;
+        m.openPopup();
+        popup.options.autoPan = true;
+      }
       if (a.id === focusOn) e?.focus();
     }
     // Links end at the nodes' centres: the nodes go back on top so their status colour shows.
