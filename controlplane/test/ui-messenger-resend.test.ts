@@ -34,7 +34,7 @@ test('a message sent again after its answer was lost reaches the other person on
   assert.deepEqual(got.problems, []);
 });
 
-test('while a message is on its way the box stays empty: the thread drawn again meanwhile does not put the text back', async (t) => {
+test('while a message is on its way the box stays empty (the thread drawn again meanwhile does not put its text and file back), and a next message typed meanwhile stays', async (t) => {
   const { browser, hub, alice, bob } = await aliceAndBob(t);
   const { page, context, problems } = await openPage(browser, hub);
   t.after(() => context.close());
@@ -52,13 +52,33 @@ test('while a message is on its way the box stays empty: the thread drawn again 
   });
   const message = page.getByRole('textbox', { name: 'Message' });
   await message.fill('Water at the school until 18:00');
+  await page.locator('#msg-file').setInputFiles({ name: 'route.txt', mimeType: 'text/plain', buffer: Buffer.from('north gate, then left') });
   await page.evaluate(() => document.getElementById('msg-text')!.setAttribute('data-drawn-before', ''));
   await page.getByRole('button', { name: 'Send' }).click();
   // The thread drawn again while the answer is held.
   await page.waitForFunction(() => document.getElementById('msg-text') !== null && !document.getElementById('msg-text')!.hasAttribute('data-drawn-before'));
   assert.equal(await message.inputValue(), '', 'the text being sent is not offered again');
+  assert.equal(await page.locator('#msg-file').evaluate((e) => (e as HTMLInputElement).files?.length ?? 0), 0, 'nor its file');
+  // The next message, started while this one is on its way, is not wiped when it arrives.
+  await message.fill('Next: bring blankets');
+  // The page reads the conversations again once the send is done: that list is held until the
+  // box is marked, so the thread drawn from it is known to come after the send ended.
+  let listAsked!: () => void;
+  const asked = new Promise<void>((resolve) => (listAsked = resolve));
+  let giveList!: () => void;
+  const list = new Promise<void>((resolve) => (giveList = resolve));
+  await page.route((url) => url.pathname === '/api/v1/messenger/conversations', async (route) => {
+    if (route.request().method() !== 'GET') return route.continue();
+    listAsked();
+    await list;
+    await route.continue();
+  });
   answer();
+  await asked;
+  await page.evaluate(() => document.getElementById('msg-text')!.setAttribute('data-drawn-before', ''));
+  giveList();
+  await page.waitForFunction(() => document.getElementById('msg-text') !== null && !document.getElementById('msg-text')!.hasAttribute('data-drawn-before'));
+  assert.equal(await message.inputValue(), 'Next: bring blankets');
   await page.locator('.msg-text', { hasText: 'Water at the school until 18:00' }).waitFor();
-  assert.equal(await message.inputValue(), '');
   assert.deepEqual(problems, []);
 });

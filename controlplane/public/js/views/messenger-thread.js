@@ -456,9 +456,9 @@ function composer(p, byId, blocked, draft) {
     }
     send.disabled = true;
     // Taken out of the draft now: a thread redrawn while it is being sent (its own message coming
-    // back live) shows an empty box, not the sent text with Send ready again.
-    const typed = draft.text;
-    if (!editingMsg) draft.text = '';
+    // back live) shows an empty box, not the sent text and file with Send ready again.
+    const typed = { text: draft.text, files: draft.files };
+    if (!editingMsg) (draft.text = ''), (draft.files = null);
     const ok = await p.act(async () => {
       if (editingMsg) await p.client.edit(c.id, editingMsg.id, value);
       else {
@@ -470,15 +470,17 @@ function composer(p, byId, blocked, draft) {
           const attachment = chosen ? { data: new Uint8Array(await chosen.arrayBuffer()), name: chosen.name, mimeType: chosen.type || 'application/octet-stream' } : null;
           await p.client.send(c.id, { text: value, clientId, ...(p.replyTo ? { replyTo: p.replyTo.id } : {}), ...(expiry.value ? { expiresInMs: Number(expiry.value) } : {}), ...(attachment ? { attachment } : {}) });
         } catch (err) {
-          // Not sent: the text comes back (before the thread is drawn again), unless something new was typed meanwhile.
-          if (draft.text === '') draft.text = typed;
+          // Not sent: the text and file come back (before the thread is drawn again), ahead of anything typed meanwhile.
+          draft.text = [typed.text, draft.text].filter(Boolean).join('\n');
+          draft.files ??= typed.files;
           throw err;
         }
       }
       text.value = '';
       // The expiry chosen stays for the next message; the text and the file went.
       if (editingMsg) draft.edit = null;
-      else (draft.text = ''), (draft.files = null), (draft.sending = null);
+      // (The text and file left the draft when Send was pressed: what is there now was typed since.)
+      else draft.sending = null;
       p.afterSend();
     });
     if (!ok) send.disabled = false;
