@@ -261,6 +261,33 @@ test('the field an admin is on keeps the keyboard when the module list is drawn 
   assert.deepEqual(problems, []);
 });
 
+/**
+ * Holds the page's next two loads of the module list, answered as the hub has it now, until
+ * `release()`: each module.state event has the page load it twice (this screen, and the module
+ * hooks of the other screens), one right after the other. Loads after them go through, or fail.
+ */
+async function holdModuleLists(page: Page, after: 'continue' | 'fail') {
+  let release!: () => void;
+  const late = new Promise<void>((resolve) => (release = resolve));
+  let heldBoth!: () => void;
+  const held = new Promise<void>((resolve) => (heldBoth = resolve));
+  let holding = 2;
+  let fetched = 0;
+  await page.route((url) => url.pathname === '/api/v1/modules', async (route) => {
+    if (holding === 0) return after === 'continue' ? route.continue() : route.abort('connectionreset');
+    holding--;
+    const response = await route.fetch();
+    if (++fetched === 2) heldBoth();
+    await late;
+    await route.fulfill({ response });
+  });
+  return { held, release };
+}
+
+/** Sets the gauges module's one setting through the API, as another admin would. */
+const saveStation = (hub: Parameters<typeof api>[0], admin: Parameters<typeof api>[1]) => async (value: string) =>
+  assert.equal((await api(hub, admin, '/api/v1/modules/gauges/settings', { method: 'PUT', body: { station: value } })).status, 200);
+
 test('the module list never goes back to an older answer when two loads cross', async (t) => {
   const { hub, admin, page, problems, gauges } = await gaugesSettingsOpen(t, { station: { type: 'string', default: '', title: 'Station' } }, 'laptop');
   const station = gauges.getByLabel('Station', { exact: true });
@@ -274,25 +301,9 @@ test('the module list never goes back to an older answer when two loads cross', 
       if (value !== undefined && value !== seen[seen.length - 1]) seen.push(value);
     }).observe(document.querySelector('li[data-module="gauges"]')!.parentElement!, { childList: true, subtree: true });
   });
-  // The lists loaded after the first save answer late: after those loaded after the second. Each
-  // module.state event has the page load the list twice (this screen, and the module hooks of the
-  // other screens), one right after the other: the first two are held.
-  let release!: () => void;
-  const late = new Promise<void>((resolve) => (release = resolve));
-  let heldBoth!: () => void;
-  const held = new Promise<void>((resolve) => (heldBoth = resolve));
-  let holding = 2;
-  let fetched = 0;
-  await page.route((url) => url.pathname === '/api/v1/modules', async (route) => {
-    if (holding === 0) return route.continue();
-    holding--;
-    // What the hub answers now, given to the page later.
-    const response = await route.fetch();
-    if (++fetched === 2) heldBoth();
-    await late;
-    await route.fulfill({ response });
-  });
-  const save = async (value: string) => assert.equal((await api(hub, admin, '/api/v1/modules/gauges/settings', { method: 'PUT', body: { station: value } })).status, 200);
+  // The lists loaded after the first save answer late: after those loaded after the second.
+  const { held, release } = await holdModuleLists(page, 'continue');
+  const save = saveStation(hub, admin);
   await save('first');
   await held;
   await save('second');
@@ -305,4 +316,20 @@ test('the module list never goes back to an older answer when two loads cross', 
   const drawn = await page.evaluate(() => (window as unknown as { drawn: string[] }).drawn);
   assert.deepEqual(drawn.slice(drawn.indexOf('second')), ['second', 'third'], `never back to "first" once "second" was drawn: ${drawn.join(' -> ')}`);
   assert.deepEqual(problems, []);
+});
+
+test('an answer to the module list is drawn even when a load asked for after it fails', async (t) => {
+  const { hub, admin, page, problems, gauges } = await gaugesSettingsOpen(t, { station: { type: 'string', default: '', title: 'Station' } }, 'laptop');
+  await gauges.getByLabel('Station', { exact: true }).waitFor();
+  // The loads after a save answer late; every load after them fails (the hub went away a moment).
+  const { held, release } = await holdModuleLists(page, 'fail');
+  const save = saveStation(hub, admin);
+  await save('north');
+  await held;
+  // A later load fails (its error shows), then the held answer comes: the list is drawn from it.
+  await save('north');
+  await page.getByText(/^Could not load modules/).first().waitFor();
+  release();
+  await page.waitForFunction(() => (document.querySelector('li[data-module="gauges"] input') as HTMLInputElement | null)?.value === 'north');
+  assert.deepEqual(problems.filter((p) => !p.endsWith('net::ERR_CONNECTION_RESET')), [], 'nothing but the failed loads');
 });

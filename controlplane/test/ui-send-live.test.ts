@@ -71,5 +71,12 @@ test('a recipient the operator picks stays picked when the fleet changes, also a
   // A link to another node while the screen is open picks that one.
   await page.evaluate((id) => (location.hash = `#/send/${encodeURIComponent(id)}`), school);
   await page.waitForFunction((id) => (document.getElementById('send-to') as HTMLSelectElement | null)?.value === id, school);
+  // A link to a node the fleet does not have: "Everyone" shows picked, and stays so when that node first reports.
+  const stranger = '!3c4d5e23';
+  await page.evaluate((id) => (location.hash = `#/send/${encodeURIComponent(id)}`), stranger);
+  await page.waitForFunction(() => (document.getElementById('send-to') as HTMLSelectElement | null)?.value === 'broadcast');
+  gw.mesh(stranger, 'info', { longName: 'Field team', shortName: 'FT', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: 4 });
+  await to.locator('option', { hasText: 'Field team' }).waitFor({ state: 'attached' });
+  assert.equal(await to.inputValue(), 'broadcast', 'not switched to the node behind the operator’s back');
   assert.deepEqual(problems, []);
 });

@@ -92,13 +92,15 @@ export function createModulesView(ctx) {
   /** Whether this user may enable, disable and set up modules (the hub says, per org). */
   let canManage = false;
 
-  /** Loads asked for so far: an answer that comes after a later one's is old (module.state events come in bursts). */
+  /** Loads asked for so far, and the latest whose answer is drawn: an answer older than one drawn is dropped (module.state events come in bursts). */
   let asked = 0;
+  let drawn = 0;
   const load = async () => {
     const mine = ++asked;
     try {
       const res = await api.get('/api/v1/modules');
-      if (mine !== asked) return;
+      if (mine < drawn) return;
+      drawn = mine;
       canManage = res.canManage === true;
       notHubAdmin.hidden = canManage || !ctx.can('fleet');
       modules.clear();

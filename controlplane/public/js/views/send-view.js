@@ -121,7 +121,9 @@ export function createSendView(ctx) {
     const want = wanted ?? keep;
     const listed = [...to.options].some((o) => o.value === want);
     to.value = listed ? want : 'broadcast';
-    if (listed) wanted = null;
+    // Asked for once the fleet has loaded: a node it does not have is not picked later, over
+    // "Everyone" the operator saw picked, when it first reports.
+    if (listed || fleet.loaded) wanted = null;
   };
   to.addEventListener('change', () => (wanted = null));
   // Another #/send/<nodeId> while this screen is shown (the shell shows a screen once).
