@@ -2,8 +2,9 @@
 // and what it says it kept: a sensor it knows (its own readings, or those of a device it speaks
 // for) still has its availability stored; one it has nothing of is raised live only, and so is a
 // reading held through an outage that is older than everything kept; neither is counted stored.
-// Their ids are deduplicated in memory, not written (a row each would outweigh what is kept). A real
-// hub whose reserve is larger than any disk, its ingest called as the broker calls it.
+// Their ids are deduplicated in memory, not written (a row each would outweigh what is kept), and
+// forgotten when the message's writes roll back (a disk full under them), so its resend is taken. A
+// real hub whose reserve is larger than any disk, its ingest called as the broker calls it.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -12,6 +13,8 @@ import { createAdminSession } from './support/test-auth.ts';
 import { startTestHub } from './support/test-hub.ts';
 import { tempHubDb } from './support/temp-hub-db.ts';
 import { UplinkDedup } from '../src/ingest/uplink-dedup.ts';
+import { IngestDispatcher } from '../src/ingest/ingest-dispatcher.ts';
+import pino from 'pino';
 
 const GW = '0000a11e';
 
@@ -64,4 +67,27 @@ test('ids kept in memory are bounded: the newest are known, the oldest forgotten
   for (const id of ['a', 'b', 'c', 'd']) assert.equal(dedup.firstTime(`gw/${id}`, now, false), true);
   assert.deepEqual(['d', 'c', 'b'].map((id) => dedup.firstTime(`gw/${id}`, now)), [false, false, false], 'the newest three are known, written or not');
   assert.equal(dedup.firstTime('gw/a', now, false), true, 'the oldest is forgotten');
+});
+
+test('a message whose writes roll back is taken again when its gateway resends it, its id kept in memory or written', (t) => {
+  const db = tempHubDb(t, 'ingest-rollback');
+  let written = false;
+  let failNext = true;
+  const ingest = new IngestDispatcher({ dedup: new UplinkDedup(db), logger: pino({ level: 'silent' }), now: () => Date.now(), transaction: (fn) => db.transaction(fn)() });
+  // The disk fills up under the write (SQLITE_FULL): the transaction rolls back, the broker does not acknowledge.
+  ingest.route('sensor', () => {
+    if (failNext) {
+      failNext = false;
+      throw new Error('SQLITE_FULL: database or disk is full');
+    }
+    return 'live';
+  }, { idsWritten: () => written });
+  for (const mode of [false, true]) {
+    written = mode;
+    failNext = true;
+    const payload = encodeHubEnvelope({ msgId: `r-${mode}`, source: 'test', format: 'json', payload: Buffer.from('21.5') });
+    assert.throws(() => ingest.handle('org1', GW, 'unibos/v1/sensor/tank1/level', payload), /SQLITE_FULL/);
+    assert.equal(ingest.handle('org1', GW, 'unibos/v1/sensor/tank1/level', payload), 'live', `resent (ids ${mode ? 'written' : 'in memory'}): taken, not a duplicate`);
+    assert.equal(ingest.handle('org1', GW, 'unibos/v1/sensor/tank1/level', payload), 'duplicate', 'and once taken, a repeat is one');
+  }
 });

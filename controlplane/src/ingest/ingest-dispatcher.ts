@@ -99,6 +99,8 @@ export class IngestDispatcher {
     try {
       return this.o.transaction(() => this.handleOne(orgId, gatewayHex, topic, payload));
     } catch (err) {
+      // Rolled back: its id, if kept in memory only, goes too (else its resend would be a "duplicate").
+      this.o.dedup.forgetLast();
       // JSON.parse accepts nesting that JSON.stringify cannot walk back (stack overflow): such a
       // document is refused here, after its transaction rolled back, like any other bad payload.
       if (err instanceof RangeError) return this.drop('bad_payload', gatewayHex, topic, err.message);

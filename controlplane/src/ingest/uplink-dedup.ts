@@ -13,6 +13,8 @@ export class UplinkDedup {
   private addsSincePrune = 0;
   /** Ids seen but not written (oldest first), and so forgotten at a restart or past MEMORY_IDS. */
   private readonly inMemory = new Set<string>();
+  /** The id the last firstTime put in memory (forgetLast), null when it put none there. */
+  private lastInMemory: string | null = null;
 
   constructor(db: HubDb, private readonly keepMs = DEFAULT_KEEP_MS, private readonly memoryIds = MEMORY_IDS) {
     db.exec('CREATE TABLE IF NOT EXISTS uplink_seen (id TEXT PRIMARY KEY, seen_ms INTEGER NOT NULL) WITHOUT ROWID; CREATE INDEX IF NOT EXISTS uplink_seen_ms ON uplink_seen (seen_ms);');
@@ -31,10 +33,12 @@ export class UplinkDedup {
    * is taken again.
    */
   firstTime(id: string, nowMs: number, written = true): boolean {
+    this.lastInMemory = null;
     if (this.inMemory.has(id)) return false;
     if (!written) {
       if (this.stmt.has.get(id) !== undefined) return false;
       this.inMemory.add(id);
+      this.lastInMemory = id;
       if (this.inMemory.size > this.memoryIds) this.inMemory.delete(this.inMemory.values().next().value!);
       return true;
     }
@@ -43,5 +47,15 @@ export class UplinkDedup {
       this.stmt.prune.run(nowMs - this.keepMs);
     }
     return this.stmt.add.run(id, nowMs).changes > 0;
+  }
+
+  /**
+   * The message whose id firstTime just took was not kept after all (its transaction rolled back,
+   * so it is not acknowledged and its gateway sends it again): that id is not remembered. A written
+   * id goes with the transaction.
+   */
+  forgetLast(): void {
+    if (this.lastInMemory !== null) this.inMemory.delete(this.lastInMemory);
+    this.lastInMemory = null;
   }
 }
