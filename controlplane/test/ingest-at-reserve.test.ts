@@ -59,14 +59,14 @@ test('at the disk reserve the ingest stores what it can for sensors the hub know
   assert.equal(idsWritten(), written + 1);
 });
 
-test('ids kept in memory are bounded: the newest are known, the oldest forgotten; written ones are known either way', (t) => {
-  const dedup = new UplinkDedup(tempHubDb(t, 'uplink-dedup'), 86_400_000, 3);
+test('ids kept in memory are bounded: the newest half at least are known, older ones forgotten; written ones are known either way', (t) => {
+  const dedup = new UplinkDedup(tempHubDb(t, 'uplink-dedup'), 86_400_000, 4);
   const now = Date.now();
   assert.equal(dedup.firstTime('gw/written', now), true);
   assert.equal(dedup.firstTime('gw/written', now, false), false, 'a written id is a repeat in memory-only times too');
-  for (const id of ['a', 'b', 'c', 'd']) assert.equal(dedup.firstTime(`gw/${id}`, now, false), true);
-  assert.deepEqual(['d', 'c', 'b'].map((id) => dedup.firstTime(`gw/${id}`, now)), [false, false, false], 'the newest three are known, written or not');
-  assert.equal(dedup.firstTime('gw/a', now, false), true, 'the oldest is forgotten');
+  for (const id of ['a', 'b', 'c', 'd', 'e']) assert.equal(dedup.firstTime(`gw/${id}`, now, false), true);
+  assert.deepEqual(['e', 'd', 'c'].map((id) => dedup.firstTime(`gw/${id}`, now)), [false, false, false], 'the newest are known, written or not');
+  assert.deepEqual(['a', 'b'].map((id) => dedup.firstTime(`gw/${id}`, now, false)), [true, true], 'the oldest are forgotten');
 });
 
 test('a message whose writes roll back is taken again when its gateway resends it, its id kept in memory or written', (t) => {
@@ -82,6 +82,10 @@ test('a message whose writes roll back is taken again when its gateway resends i
     }
     return 'live';
   }, { idsWritten: () => written });
+  // A gateway's status (its last will, published as its link drops) fails before any id is taken.
+  ingest.route('gatewayStatus', () => {
+    throw new Error('SQLITE_FULL: database or disk is full');
+  });
   for (const mode of [false, true]) {
     written = mode;
     failNext = true;
@@ -89,5 +93,8 @@ test('a message whose writes roll back is taken again when its gateway resends i
     assert.throws(() => ingest.handle('org1', GW, 'unibos/v1/sensor/tank1/level', payload), /SQLITE_FULL/);
     assert.equal(ingest.handle('org1', GW, 'unibos/v1/sensor/tank1/level', payload), 'live', `resent (ids ${mode ? 'written' : 'in memory'}): taken, not a duplicate`);
     assert.equal(ingest.handle('org1', GW, 'unibos/v1/sensor/tank1/level', payload), 'duplicate', 'and once taken, a repeat is one');
+    // Another message failing does not forget the id of the one taken before it.
+    assert.throws(() => ingest.handle('org1', GW, `unibos/v1/gw/${GW}/status`, Buffer.from('{"state":"offline"}')), /SQLITE_FULL/);
+    assert.equal(ingest.handle('org1', GW, 'unibos/v1/sensor/tank1/level', payload), 'duplicate', 'still a repeat after a later message failed');
   }
 });

@@ -60,6 +60,21 @@ test('a JSON envelope says how long the gateway held the message, and the door c
   assert.deepEqual(decodeHubEnvelope(encodeHubEnvelope({ msgId: 'm', source: 's', format: 'binary', payload: Buffer.from('on'), heldMs: 5 })), { format: 'binary', id: 'm', source: 's', body: Buffer.from('on') });
 });
 
+test('an envelope\u2019s id is 1..255 bytes and its source at most 255 in either form, as the gateway\u2019s outbox takes them: longer ones are refused both ways', () => {
+  const payload = Buffer.from('1');
+  for (const format of ['json', 'binary'] as const) {
+    const fits = { msgId: 'é'.repeat(127) + 'x', source: 's'.repeat(255), format, payload };
+    assert.equal(decodeHubEnvelope(encodeHubEnvelope(fits)).id, fits.msgId, `${format}: 255 bytes`);
+    for (const over of [{ msgId: 'é'.repeat(128) }, { msgId: '' }, { source: 's'.repeat(256) }]) {
+      assert.throws(() => encodeHubEnvelope({ ...fits, ...over }), { code: 'E_ENVELOPE_INVALID' }, `${format}: ${JSON.stringify(over).slice(0, 40)}`);
+    }
+  }
+  // A hub is sent whatever a claimed gateway sends: a JSON envelope whose id is a quarter of a megabyte is refused, not kept.
+  assert.throws(() => decodeHubEnvelope(Buffer.from(`{"id":"${'x'.repeat(256)}","source":"s","body":1}`)), { code: 'E_ENVELOPE_INVALID' });
+  assert.throws(() => decodeHubEnvelope(Buffer.from(`{"id":"m","source":"${'s'.repeat(256)}","body":1}`)), { code: 'E_ENVELOPE_INVALID' });
+  assert.equal(decodeHubEnvelope(Buffer.from(`{"id":"${'x'.repeat(255)}","source":"","body":1}`)).id.length, 255);
+});
+
 test('the hub dates a message as long before it got it as the gateway held it, never before any plausible time', () => {
   const hub = Date.parse('2026-12-06T16:00:00Z');
   assert.equal(takenTimeMs(3 * 3_600_000, hub), hub - 3 * 3_600_000, 'held through a three-hour outage');

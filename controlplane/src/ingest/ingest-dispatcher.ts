@@ -96,6 +96,7 @@ export class IngestDispatcher {
 
   /** One publish from gateway `gatewayHex` (its 8-hex MQTT user name) of org `orgId`. */
   handle(orgId: string, gatewayHex: string, topic: string, payload: Buffer): IngestOutcome {
+    this.o.dedup.begin();
     try {
       return this.o.transaction(() => this.handleOne(orgId, gatewayHex, topic, payload));
     } catch (err) {

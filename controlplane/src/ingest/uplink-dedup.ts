@@ -5,15 +5,19 @@
 import type { HubDb } from '../storage/hub-db.ts';
 
 const DEFAULT_KEEP_MS = 30 * 86_400_000;
-/** Ids remembered in memory only (see firstTime): the newest this many. */
-export const MEMORY_IDS = 100_000;
+/** Ids remembered in memory only (see firstTime): the newest half of this many at least, this many at most. */
+export const MEMORY_IDS = 50_000;
 
 export class UplinkDedup {
   private readonly stmt;
   private addsSincePrune = 0;
-  /** Ids seen but not written (oldest first), and so forgotten at a restart or past MEMORY_IDS. */
-  private readonly inMemory = new Set<string>();
-  /** The id the last firstTime put in memory (forgetLast), null when it put none there. */
+  /**
+   * Ids seen but not written, forgotten at a restart: two generations of memoryIds/2, the older
+   * dropped whole when the newer fills (a Set used as a queue costs more per delete as it goes).
+   */
+  private recent = new Set<string>();
+  private older = new Set<string>();
+  /** The id this message's firstTime put in memory (forgetLast), null when it put none there. */
   private lastInMemory: string | null = null;
 
   constructor(db: HubDb, private readonly keepMs = DEFAULT_KEEP_MS, private readonly memoryIds = MEMORY_IDS) {
@@ -28,18 +32,20 @@ export class UplinkDedup {
   /**
    * True the first time an id is seen (then it is remembered), false for a repeat. `written`
    * false (a message the hub keeps nothing of on disk: sensor data at the data disk's reserve)
-   * remembers it in memory only, the newest MEMORY_IDS of them: its row would outweigh what is kept.
+   * remembers it in memory only (MEMORY_IDS): its row would outweigh what is kept.
    * A gateway resends right after a reconnect, which memory covers; a repeat after a hub restart
    * is taken again.
    */
   firstTime(id: string, nowMs: number, written = true): boolean {
-    this.lastInMemory = null;
-    if (this.inMemory.has(id)) return false;
+    if (this.recent.has(id) || this.older.has(id)) return false;
     if (!written) {
       if (this.stmt.has.get(id) !== undefined) return false;
-      this.inMemory.add(id);
+      if (this.recent.size >= this.memoryIds / 2) {
+        this.older = this.recent;
+        this.recent = new Set();
+      }
+      this.recent.add(id);
       this.lastInMemory = id;
-      if (this.inMemory.size > this.memoryIds) this.inMemory.delete(this.inMemory.values().next().value!);
       return true;
     }
     if (++this.addsSincePrune >= 10_000) {
@@ -55,7 +61,12 @@ export class UplinkDedup {
    * id goes with the transaction.
    */
   forgetLast(): void {
-    if (this.lastInMemory !== null) this.inMemory.delete(this.lastInMemory);
+    if (this.lastInMemory !== null) this.recent.delete(this.lastInMemory);
+    this.lastInMemory = null;
+  }
+
+  /** A new message: forgetLast then concerns its id only (a message that fails before firstTime forgets none). */
+  begin(): void {
     this.lastInMemory = null;
   }
 }

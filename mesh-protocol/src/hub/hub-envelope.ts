@@ -59,7 +59,15 @@ function isJson(payload: Uint8Array): boolean {
   }
 }
 
+/** An id of 1..255 bytes and a source of at most 255, in either form (the gateway's outbox refuses others at its door). */
+function fieldsFit(idBytes: number, sourceBytes: number): boolean {
+  return idBytes > 0 && idBytes <= MAX_HUB_ENVELOPE_FIELD_BYTES && sourceBytes <= MAX_HUB_ENVELOPE_FIELD_BYTES;
+}
+
 export function encodeHubEnvelope(m: HubEnvelopeInput): Buffer {
+  if (!fieldsFit(Buffer.byteLength(m.msgId, 'utf8'), Buffer.byteLength(m.source, 'utf8'))) {
+    throw new MeshError('E_ENVELOPE_INVALID', 'envelope id must be 1..255 bytes and source at most 255 bytes');
+  }
   if (m.format === 'json') {
     // The original JSON text is spliced in unchanged rather than re-serialised, so numbers,
     // key order and whitespace reach the hub exactly as the sensor sent them.
@@ -69,9 +77,6 @@ export function encodeHubEnvelope(m: HubEnvelopeInput): Buffer {
   }
   const id = Buffer.from(m.msgId, 'utf8');
   const source = Buffer.from(m.source, 'utf8');
-  if (id.length === 0 || id.length > MAX_HUB_ENVELOPE_FIELD_BYTES || source.length > MAX_HUB_ENVELOPE_FIELD_BYTES) {
-    throw new MeshError('E_ENVELOPE_INVALID', 'envelope id must be 1..255 bytes and source at most 255 bytes');
-  }
   const out = Buffer.allocUnsafe(4 + id.length + source.length + m.payload.length);
   let at = 0;
   out[at++] = HUB_ENVELOPE_MAGIC;
@@ -101,6 +106,10 @@ export function decodeHubEnvelope(bytes: Uint8Array): HubEnvelope {
   const { id, source, held } = value as Record<string, unknown>;
   if (typeof id !== 'string' || id.length === 0 || typeof source !== 'string' || !('body' in value)) {
     throw new MeshError('E_ENVELOPE_INVALID', 'JSON envelope needs string "id", string "source" and "body"');
+  }
+  // As in the binary form: the hub keeps ids (deduplication), and nothing a gateway sends needs more.
+  if (!fieldsFit(Buffer.byteLength(id, 'utf8'), Buffer.byteLength(source, 'utf8'))) {
+    throw new MeshError('E_ENVELOPE_INVALID', 'JSON envelope: id must be 1..255 bytes and source at most 255 bytes');
   }
   // Optional, and only informative: a `held` that is no duration is left out, never a refusal
   // (older gateways send none; what the hub makes of it is takenTimeMs in uplink-limits).
