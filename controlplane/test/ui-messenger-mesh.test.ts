@@ -151,6 +151,42 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
     await mine.filter({ hasText: 'Failed: the node received it but could not open it (its data was lost, or it was reflashed); send it again: the next message starts a new session' }).waitFor();
   });
 
+  await t.test('a text on its way is not offered again when the thread is drawn again meanwhile (a second Send would put it on air twice)', async () => {
+    const ON_ITS_WAY = 'Bring the generator PLAINTEXT-E';
+    // The hub takes the message (and says so, live) before its answer reaches the page.
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const sends = /\/api\/v1\/messenger\/mesh\/[^/]+\/messages$/;
+    await page.route(sends, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      const response = await route.fetch();
+      await answered;
+      await route.fulfill({ response });
+    });
+    await box.fill(ON_ITS_WAY);
+    await page.evaluate(() => document.getElementById('msg-node-text')!.setAttribute('data-drawn-before', ''));
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.waitForFunction(() => document.getElementById('msg-node-text') !== null && !document.getElementById('msg-node-text')!.hasAttribute('data-drawn-before'));
+    assert.equal(await box.inputValue(), '', 'the text being sent is not in the box');
+    answer();
+    await log.getByRole('article', { name: 'Message from You' }).filter({ hasText: ON_ITS_WAY }).waitFor();
+    await page.unroute(sends);
+    await gw.nextDownlink();
+    // A send that fails comes back to the box, to send again.
+    const FAILS = 'Fuel for two days PLAINTEXT-F';
+    await page.route(sends, (route) => (route.request().method() === 'POST' ? route.abort('connectionreset') : route.continue()));
+    await box.fill(FAILS);
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.locator('.msg-status.is-error').waitFor();
+    assert.equal(await box.inputValue(), FAILS);
+    await page.unroute(sends);
+    await box.fill('');
+    // The refused request is the only thing the page logged.
+    const reset = problems.findIndex((p) => p.endsWith('net::ERR_CONNECTION_RESET'));
+    assert.ok(reset >= 0);
+    problems.splice(reset, 1);
+  });
+
   await t.test('the hub stores no plaintext', () => {
     const files = readdirSync(hub.dataDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => join(f.parentPath, f.name));
     const stored = Buffer.concat(files.map((f) => readFileSync(f)));

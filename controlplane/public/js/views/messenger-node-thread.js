@@ -118,13 +118,20 @@ function composer(p, draft) {
       return;
     }
     send.disabled = true;
+    // Taken out of the draft now: the thread redrawn while it is on its way shows an empty box, not
+    // the text with Send ready again (a second press would send it over the air twice).
+    const typed = draft.text;
+    draft.text = '';
+    text.value = '';
     const ok = await p.act(async () => {
       try {
         const result = await p.client.sendToNode(p.nodeId, value);
-        text.value = '';
-        draft.text = '';
         p.sent(result);
       } catch (err) {
+        // Not sent: the text comes back, ahead of anything typed since, in the box shown now.
+        draft.text = [typed, draft.text].filter(Boolean).join('\n');
+        const shown = text.isConnected ? text : /** @type {HTMLTextAreaElement | null} */ (document.getElementById('msg-node-text'));
+        if (shown) shown.value = draft.text;
         // The library's own check, should the limit here ever fall behind it.
         if (/** @type {any} */ (err)?.code === 'E_TEXT_TOO_LONG') {
           tooLong(bytesOf(value));

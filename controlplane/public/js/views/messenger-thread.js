@@ -455,10 +455,11 @@ function composer(p, byId, blocked, draft) {
       return;
     }
     send.disabled = true;
-    // Taken out of the draft now: a thread redrawn while it is being sent (its own message coming
-    // back live) shows an empty box, not the sent text and file with Send ready again.
+    // Taken out of the box and the draft now: a thread redrawn while it is being sent (its own
+    // message coming back live) shows an empty box, not the sent text and file with Send ready
+    // again; what is typed meanwhile is the next message.
     const typed = { text: draft.text, files: draft.files };
-    if (!editingMsg) (draft.text = ''), (draft.files = null);
+    if (!editingMsg) (draft.text = ''), (draft.files = null), (text.value = ''), (file.value = '');
     const ok = await p.act(async () => {
       if (editingMsg) await p.client.edit(c.id, editingMsg.id, value);
       else {
@@ -476,9 +477,8 @@ function composer(p, byId, blocked, draft) {
           throw err;
         }
       }
-      text.value = '';
       // The expiry chosen stays for the next message; the text and the file went.
-      if (editingMsg) draft.edit = null;
+      if (editingMsg) (draft.edit = null), (text.value = '');
       // (The text and file left the draft when Send was pressed: what is there now was typed since.)
       else draft.sending = null;
       p.afterSend();
