@@ -151,7 +151,7 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
     await mine.filter({ hasText: 'Failed: the node received it but could not open it (its data was lost, or it was reflashed); send it again: the next message starts a new session' }).waitFor();
   });
 
-  await t.test('a text on its way is not offered again when the thread is drawn again meanwhile (a second Send would put it on air twice)', async () => {
+  await t.test('a text on its way stays in the box read-only, Send waiting, when the thread is drawn again meanwhile (a second Send would put it on air twice)', async () => {
     const ON_ITS_WAY = 'Bring the generator PLAINTEXT-E';
     // The hub takes the message (and says so, live) before its answer reaches the page.
     let answer!: () => void;
@@ -167,9 +167,16 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
     await page.evaluate(() => document.getElementById('msg-node-text')!.setAttribute('data-drawn-before', ''));
     await page.getByRole('button', { name: 'Send' }).click();
     await page.waitForFunction(() => document.getElementById('msg-node-text') !== null && !document.getElementById('msg-node-text')!.hasAttribute('data-drawn-before'));
-    assert.equal(await box.inputValue(), '', 'the text being sent is not in the box');
+    const composer = () => page.evaluate(() => {
+      const text = document.getElementById('msg-node-text') as HTMLTextAreaElement;
+      const send = document.querySelector('.msg-compose button[type="submit"]') as HTMLButtonElement;
+      return { text: text.value, readOnly: text.readOnly, sendDisabled: send.disabled };
+    });
+    assert.deepEqual(await composer(), { text: ON_ITS_WAY, readOnly: true, sendDisabled: true }, 'on its way: shown, not offered to send again');
     answer();
     await log.getByRole('article', { name: 'Message from You' }).filter({ hasText: ON_ITS_WAY }).waitFor();
+    await page.waitForFunction(() => (document.getElementById('msg-node-text') as HTMLTextAreaElement | null)?.value === '');
+    assert.deepEqual(await composer(), { text: '', readOnly: false, sendDisabled: false }, 'sent: the box is free for the next message');
     await page.unroute(sends);
     await gw.nextDownlink();
     // A send that fails comes back to the box, to send again.
@@ -178,7 +185,7 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
     await box.fill(FAILS);
     await page.getByRole('button', { name: 'Send' }).click();
     await page.locator('.msg-status.is-error').waitFor();
-    assert.equal(await box.inputValue(), FAILS);
+    assert.deepEqual(await composer(), { text: FAILS, readOnly: false, sendDisabled: false }, 'not sent: it stays, to send again');
     await page.unroute(sends);
     await box.fill('');
     // The refused request is the only thing the page logged.

@@ -34,13 +34,17 @@ test('a message sent again after its answer was lost reaches the other person on
   assert.deepEqual(got.problems, []);
 });
 
-test('while a message is on its way the box stays empty (the thread drawn again meanwhile does not put its text and file back), and a next message typed meanwhile stays', async (t) => {
+test('while a message is on its way it stays in the box, read-only, and Send waits: the thread drawn again meanwhile does not offer it to send again', async (t) => {
   const { browser, hub, alice, bob } = await aliceAndBob(t);
   const { page, context, problems } = await openPage(browser, hub);
   t.after(() => context.close());
   await signIn(page, hub, alice, '#/messages');
   await messengerReady(page);
   await startDirect(page, bob);
+  const message = page.getByRole('textbox', { name: 'Message' });
+  await message.fill('Is the school open?');
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.locator('.msg-text', { hasText: 'Is the school open?' }).waitFor();
   // The hub has the message (and tells the page so, live) before its answer to the send arrives.
   let answer!: () => void;
   const answered = new Promise<void>((resolve) => (answer = resolve));
@@ -50,35 +54,31 @@ test('while a message is on its way the box stays empty (the thread drawn again 
     await answered;
     await route.fulfill({ response });
   });
-  const message = page.getByRole('textbox', { name: 'Message' });
-  await message.fill('Water at the school until 18:00');
+  const TEXT = 'Water at the school until 18:00';
+  await page.waitForFunction(() => (document.getElementById('msg-text') as HTMLTextAreaElement | null)?.value === '');
+  await message.fill(TEXT);
   await page.locator('#msg-file').setInputFiles({ name: 'route.txt', mimeType: 'text/plain', buffer: Buffer.from('north gate, then left') });
   await page.evaluate(() => document.getElementById('msg-text')!.setAttribute('data-drawn-before', ''));
   await page.getByRole('button', { name: 'Send' }).click();
   // The thread drawn again while the answer is held.
   await page.waitForFunction(() => document.getElementById('msg-text') !== null && !document.getElementById('msg-text')!.hasAttribute('data-drawn-before'));
-  assert.equal(await message.inputValue(), '', 'the text being sent is not offered again');
-  assert.equal(await page.locator('#msg-file').evaluate((e) => (e as HTMLInputElement).files?.length ?? 0), 0, 'nor its file');
-  // The next message, started while this one is on its way, is not wiped when it arrives.
-  await message.fill('Next: bring blankets');
-  // The page reads the conversations again once the send is done: that list is held until the
-  // box is marked, so the thread drawn from it is known to come after the send ended.
-  let listAsked!: () => void;
-  const asked = new Promise<void>((resolve) => (listAsked = resolve));
-  let giveList!: () => void;
-  const list = new Promise<void>((resolve) => (giveList = resolve));
-  await page.route((url) => url.pathname === '/api/v1/messenger/conversations', async (route) => {
-    if (route.request().method() !== 'GET') return route.continue();
-    listAsked();
-    await list;
-    await route.continue();
+  const composer = () => page.evaluate(() => {
+    const box = document.getElementById('msg-text') as HTMLTextAreaElement;
+    const send = document.querySelector('.msg-compose button[type="submit"]') as HTMLButtonElement;
+    const file = document.getElementById('msg-file') as HTMLInputElement;
+    return { text: box.value, readOnly: box.readOnly, sendDisabled: send.disabled, fileDisabled: file.disabled };
   });
+  assert.deepEqual(await composer(), { text: TEXT, readOnly: true, sendDisabled: true, fileDisabled: true }, 'on its way: shown, not offered to send again');
+  // Meanwhile Alice picks a message to answer next: that stays picked when this one is sent.
+  await page.getByRole('listitem').filter({ hasText: 'Is the school open?' }).getByRole('button', { name: 'Reply' }).click();
+  await page.locator('.msg-context', { hasText: 'Replying to: Is the school open?' }).waitFor();
   answer();
-  await asked;
-  await page.evaluate(() => document.getElementById('msg-text')!.setAttribute('data-drawn-before', ''));
-  giveList();
-  await page.waitForFunction(() => document.getElementById('msg-text') !== null && !document.getElementById('msg-text')!.hasAttribute('data-drawn-before'));
-  assert.equal(await message.inputValue(), 'Next: bring blankets');
-  await page.locator('.msg-text', { hasText: 'Water at the school until 18:00' }).waitFor();
+  await page.locator('.msg-text', { hasText: TEXT }).waitFor();
+  await page.waitForFunction(() => {
+    const box = document.getElementById('msg-text') as HTMLTextAreaElement | null;
+    return box !== null && box.value === '' && !box.readOnly;
+  });
+  assert.deepEqual(await composer(), { text: '', readOnly: false, sendDisabled: false, fileDisabled: false }, 'sent: the box is free for the next message');
+  assert.equal(await page.locator('.msg-context').innerText().catch(() => ''), 'Replying to: Is the school open? Cancel reply', 'the reply picked meanwhile is still picked');
   assert.deepEqual(problems, []);
 });

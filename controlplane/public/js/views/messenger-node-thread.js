@@ -87,12 +87,14 @@ export function renderNodeThread(pane, p) {
  * @param {import('./drafts.js').Draft} draft
  */
 function composer(p, draft) {
-  const text = h('textarea', { id: 'msg-node-text', rows: '2', 'aria-describedby': 'msg-node-count msg-node-error' });
+  // A message on its way stays in the box, read-only, and Send waits (as in a conversation: a thread
+  // redrawn meanwhile must not offer it to put on air again).
+  const text = h('textarea', { id: 'msg-node-text', rows: '2', 'aria-describedby': 'msg-node-count msg-node-error', readonly: draft.inFlight });
   text.value = draft.text;
   text.addEventListener('input', () => (draft.text = text.value));
   const count = h('span', { id: 'msg-node-count', class: 'hint' });
   const error = h('p', { id: 'msg-node-error', class: 'msg-error', role: 'alert' });
-  const send = h('button', { type: 'submit', class: 'primary' }, t('Send'));
+  const send = h('button', { type: 'submit', class: 'primary', disabled: draft.inFlight }, t('Send'));
   const update = () => {
     const n = bytesOf(text.value);
     count.textContent = t('{count} of {max} bytes (letters like ü or ş take two)', { count: n, max: MESH_MAX_TEXT_BYTES });
@@ -108,6 +110,8 @@ function composer(p, draft) {
   };
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    // Enter submits past a disabled Send.
+    if (draft.inFlight) return;
     const value = text.value.trim();
     if (!value) {
       error.textContent = t('Write something first.');
@@ -118,29 +122,24 @@ function composer(p, draft) {
       return;
     }
     send.disabled = true;
-    // Taken out of the draft now: the thread redrawn while it is on its way shows an empty box, not
-    // the text with Send ready again (a second press would send it over the air twice).
-    const typed = draft.text;
-    draft.text = '';
-    text.value = '';
+    draft.inFlight = true;
+    text.readOnly = true;
     const ok = await p.act(async () => {
+      let result;
       try {
-        const result = await p.client.sendToNode(p.nodeId, value);
-        p.sent(result);
+        result = await p.client.sendToNode(p.nodeId, value);
       } catch (err) {
-        // Not sent: the text comes back, ahead of anything typed since, in the box shown now.
-        draft.text = [typed, draft.text].filter(Boolean).join('\n');
-        const shown = text.isConnected ? text : /** @type {HTMLTextAreaElement | null} */ (document.getElementById('msg-node-text'));
-        if (shown) shown.value = draft.text;
-        // The library's own check, should the limit here ever fall behind it.
-        if (/** @type {any} */ (err)?.code === 'E_TEXT_TOO_LONG') {
-          tooLong(bytesOf(value));
-          return;
-        }
+        // The library's own check, should the limit here ever fall behind it (said in the status: the thread is drawn again).
+        if (/** @type {any} */ (err)?.code === 'E_TEXT_TOO_LONG') throw new Error(t('Too long for the mesh: {count} bytes, at most {max}. Nothing was sent.', { count: bytesOf(value), max: MESH_MAX_TEXT_BYTES }));
         throw err;
+      } finally {
+        draft.inFlight = false;
       }
+      text.value = '';
+      draft.text = '';
+      p.sent(result);
     });
-    if (!ok) send.disabled = false;
+    if (!ok) (send.disabled = false), (text.readOnly = false);
   });
   text.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {

@@ -30,7 +30,7 @@ const ownDeviceLists = new Map();
  *   changedUsers: string[], replyTo: { id: string, text: string } | null, editing: string | null,
  *   maxChars: number, expiryChoices: string[][], kindLabel: string,
  *   back: () => void, setReply: (m: any) => void, setEditing: (id: string | null) => void,
- *   act: (fn: () => Promise<unknown>) => Promise<boolean>, afterSend: () => void,
+ *   act: (fn: () => Promise<unknown>) => Promise<boolean>, afterSend: (repliedTo: { id: string, text: string } | null, edited: string | null) => void,
  *   setMuted: (conversationId: string, muted: boolean) => Promise<unknown>, leave: (conversationId: string) => Promise<unknown>,
  *   deviceSince: number | null,
  * }} ThreadProps
@@ -399,12 +399,15 @@ function formatBytes(bytes) {
 function composer(p, byId, blocked, draft) {
   const c = p.conversation;
   const editingMsg = p.editing ? byId.get(p.editing) : null;
-  const text = h('textarea', { id: 'msg-text', rows: '3', 'aria-describedby': 'msg-count msg-error', disabled: blocked });
+  // A message on its way (its answer not back yet) stays in the box, read-only, and Send waits: a
+  // thread redrawn meanwhile (its own copy coming back live) must not offer it to send again.
+  const onItsWay = !editingMsg && draft.inFlight;
+  const text = h('textarea', { id: 'msg-text', rows: '3', 'aria-describedby': 'msg-count msg-error', disabled: blocked, readonly: onItsWay });
   // An edit in progress is kept like a draft: a live update redraws the thread while one types.
   text.value = editingMsg ? (draft.edit?.id === editingMsg.id ? draft.edit.text : editingMsg.text) : draft.text;
   const count = h('span', { id: 'msg-count', class: 'hint' });
   const error = h('p', { id: 'msg-error', class: 'msg-error', role: 'alert' });
-  const file = h('input', { type: 'file', id: 'msg-file', disabled: blocked || !!editingMsg });
+  const file = h('input', { type: 'file', id: 'msg-file', disabled: blocked || !!editingMsg || onItsWay });
   const expiry = h('select', { id: 'msg-expiry', disabled: blocked || !!editingMsg }, p.expiryChoices.map(([v, label]) => h('option', { value: v }, label)));
   if (editingMsg) text.addEventListener('input', () => (draft.edit = { id: editingMsg.id, text: text.value }));
   else {
@@ -414,7 +417,7 @@ function composer(p, byId, blocked, draft) {
     expiry.addEventListener('change', () => (draft.expiry = expiry.value));
     file.addEventListener('change', () => (draft.files = file.files?.length ? file.files : null));
   }
-  const send = h('button', { type: 'submit', class: 'primary', disabled: blocked }, editingMsg ? t('Save edit') : t('Send'));
+  const send = h('button', { type: 'submit', class: 'primary', disabled: blocked || onItsWay }, editingMsg ? t('Save edit') : t('Send'));
   const chars = () => [...text.value].length;
   const update = () => {
     const n = chars();
@@ -443,6 +446,8 @@ function composer(p, byId, blocked, draft) {
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    // Enter submits past a disabled Send.
+    if (!editingMsg && draft.inFlight) return;
     const value = text.value.trim();
     const chosen = file.files?.[0] ?? null;
     if (!value && !chosen) {
@@ -455,11 +460,7 @@ function composer(p, byId, blocked, draft) {
       return;
     }
     send.disabled = true;
-    // Taken out of the box and the draft now: a thread redrawn while it is being sent (its own
-    // message coming back live) shows an empty box, not the sent text and file with Send ready
-    // again; what is typed meanwhile is the next message.
-    const typed = { text: draft.text, files: draft.files };
-    if (!editingMsg) (draft.text = ''), (draft.files = null), (text.value = ''), (file.value = '');
+    if (!editingMsg) (draft.inFlight = true), (text.readOnly = true), (file.disabled = true);
     const ok = await p.act(async () => {
       if (editingMsg) await p.client.edit(c.id, editingMsg.id, value);
       else {
@@ -470,20 +471,18 @@ function composer(p, byId, blocked, draft) {
         try {
           const attachment = chosen ? { data: new Uint8Array(await chosen.arrayBuffer()), name: chosen.name, mimeType: chosen.type || 'application/octet-stream' } : null;
           await p.client.send(c.id, { text: value, clientId, ...(p.replyTo ? { replyTo: p.replyTo.id } : {}), ...(expiry.value ? { expiresInMs: Number(expiry.value) } : {}), ...(attachment ? { attachment } : {}) });
-        } catch (err) {
-          // Not sent: the text and file come back (before the thread is drawn again), ahead of anything typed meanwhile.
-          draft.text = [typed.text, draft.text].filter(Boolean).join('\n');
-          draft.files ??= typed.files;
-          throw err;
+        } finally {
+          // Answered or failed, before the thread is drawn again: a failed one is still in the box.
+          draft.inFlight = false;
         }
       }
+      text.value = '';
       // The expiry chosen stays for the next message; the text and the file went.
-      if (editingMsg) (draft.edit = null), (text.value = '');
-      // (The text and file left the draft when Send was pressed: what is there now was typed since.)
-      else draft.sending = null;
-      p.afterSend();
+      if (editingMsg) draft.edit = null;
+      else (draft.text = ''), (draft.files = null), (draft.sending = null);
+      p.afterSend(p.replyTo, p.editing);
     });
-    if (!ok) send.disabled = false;
+    if (!ok) (send.disabled = false), (text.readOnly = false), (file.disabled = !!editingMsg);
   });
   // Enter sends, Shift+Enter starts a new line (as in every chat app).
   text.addEventListener('keydown', (e) => {

@@ -497,6 +497,9 @@ export function createMessengerView(ctx) {
           } catch (err) {
             showError(err);
             return false;
+          } finally {
+            // The thread as it is now (one drawn while a send was on its way shows it waiting).
+            render();
           }
         },
         sent: (result) => {
@@ -580,9 +583,10 @@ export function createMessengerView(ctx) {
         el.classList.remove('has-thread');
       },
       setMuted: (/** @type {string} */ id, /** @type {boolean} */ muted) => api.request(/** @type {any} */ ('PUT'), `/api/v1/messenger/conversations/${encodeURIComponent(id)}/mute`, { muted }),
-      afterSend: () => {
-        replyTo = null;
-        editing = null;
+      // What the send was replying to, or editing: not a reply or an edit picked while it was on its way.
+      afterSend: (/** @type {any} */ repliedTo, /** @type {string | null} */ edited) => {
+        if (replyTo === repliedTo) replyTo = null;
+        if (editing === edited) editing = null;
       },
     });
   }
