@@ -333,3 +333,23 @@ test('an answer to the module list is drawn even when a load asked for after it 
   await page.waitForFunction(() => (document.querySelector('li[data-module="gauges"] input') as HTMLInputElement | null)?.value === 'north');
   assert.deepEqual(problems.filter((p) => !p.endsWith('net::ERR_CONNECTION_RESET')), [], 'nothing but the failed loads');
 });
+
+test('the list drawn again with the same settings keeps the settings form itself (a key pressed as it is drawn lands in the field clicked)', async (t) => {
+  const { hub, admin, page, problems, gauges } = await gaugesSettingsOpen(t, { station: { type: 'string', default: '', title: 'Station' } }, 'laptop');
+  const save = saveStation(hub, admin);
+  await save('north');
+  const station = gauges.getByLabel('Station', { exact: true });
+  await page.waitForFunction(() => (document.querySelector('li[data-module="gauges"] input') as HTMLInputElement | null)?.value === 'north');
+  await station.focus();
+  await page.evaluate(() => {
+    document.querySelector('li[data-module="gauges"]')!.setAttribute('data-drawn-before', '');
+    document.querySelector('li[data-module="gauges"] form')!.setAttribute('data-drawn-before', '');
+  });
+  // The same settings saved again: the module's state is announced, and the list drawn again.
+  await save('north');
+  await page.waitForFunction(() => !document.querySelector('li[data-module="gauges"]')!.hasAttribute('data-drawn-before'));
+  assert.equal(await page.locator('li[data-module="gauges"] form[data-drawn-before]').count(), 1, 'the same form, not one built anew');
+  await page.keyboard.type(' ridge');
+  assert.equal(await station.inputValue(), 'north ridge');
+  assert.deepEqual(problems, []);
+});

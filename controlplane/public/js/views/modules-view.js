@@ -62,6 +62,13 @@ export function createModulesView(ctx) {
    * @type {Map<string, HTMLFormElement>}
    */
   const editing = new Map();
+  /**
+   * By module: the settings form last built and what it was built from. A redraw with the same
+   * settings keeps it: a form rebuilt between a click in a field and the first key (the list is
+   * read again after each module.state event, one's own save included) put the key in a new field.
+   * @type {Map<string, { from: string, form: HTMLFormElement }>}
+   */
+  const built = new Map();
   let shown = false;
   /**
    * The module panel the address asks for (#/modules/birlikteyiz/round: a link from the map), to
@@ -232,6 +239,8 @@ export function createModulesView(ctx) {
       try {
         modules.set(m.name, await api.request('PUT', `/api/v1/modules/${m.name}/settings`, settings));
         editing.delete(m.name);
+        // Drawn again from what the hub kept (a secret shown as *** again).
+        built.delete(m.name);
         ctx.notify(t('{module}: settings saved', { module: m.name }));
         render();
       } catch (err) {
@@ -244,12 +253,22 @@ export function createModulesView(ctx) {
   };
 
   /** @param {ModuleStatus} m */
+  const formFor = (m) => {
+    const from = JSON.stringify([m.settings ?? null, m.settingsSchema, m.translations?.[lang]?.settings ?? null]);
+    const kept = built.get(m.name);
+    if (kept?.from === from) return kept.form;
+    const form = settingsForm(m);
+    built.set(m.name, { from, form });
+    return form;
+  };
+
+  /** @param {ModuleStatus} m */
   const card = (m) => {
     const admin = canManage && ctx.can('fleet');
     const button = h('button', { type: 'button', class: m.enabled ? 'ghost' : '' }, m.enabled ? t('Disable {module}', { module: m.name }) : t('Enable {module}', { module: m.name }));
     button.addEventListener('click', () => void toggle(m, m.enabled ? 'disable' : 'enable', /** @type {HTMLButtonElement} */ (button)));
     const canToggle = admin && !['invalid', 'unsupported'].includes(m.state);
-    const details = h('details', { class: 'module-settings-box', open: openForms.has(m.name) }, h('summary', {}, t('Settings')), m.settingsSchema ? (editing.get(m.name) ?? settingsForm(m)) : h('p', {}, t('No settings.')));
+    const details = h('details', { class: 'module-settings-box', open: openForms.has(m.name) }, h('summary', {}, t('Settings')), m.settingsSchema ? (editing.get(m.name) ?? formFor(m)) : h('p', {}, t('No settings.')));
     details.addEventListener('toggle', () => (details.open ? openForms.add(m.name) : openForms.delete(m.name)));
     return h(
       'li',
