@@ -104,8 +104,9 @@ function composer(p, draft) {
   text.addEventListener('input', update);
   update();
   const form = h('form', { class: 'msg-compose', 'aria-label': t('Write a message') }, h('label', { for: 'msg-node-text' }, t('Message')), text, count, error, h('div', { class: 'msg-compose-row' }, send));
+  const tooLongText = (/** @type {number} */ n) => t('Too long for the mesh: {count} bytes, at most {max}. Nothing was sent.', { count: n, max: MESH_MAX_TEXT_BYTES });
   const tooLong = (/** @type {number} */ n) => {
-    error.textContent = t('Too long for the mesh: {count} bytes, at most {max}. Nothing was sent.', { count: n, max: MESH_MAX_TEXT_BYTES });
+    error.textContent = tooLongText(n);
     text.focus();
   };
   form.addEventListener('submit', async (e) => {
@@ -124,13 +125,14 @@ function composer(p, draft) {
     send.disabled = true;
     draft.inFlight = true;
     text.readOnly = true;
-    const ok = await p.act(async () => {
+    // act draws the thread again when it is done: a failed send is back in an open box.
+    await p.act(async () => {
       let result;
       try {
         result = await p.client.sendToNode(p.nodeId, value);
       } catch (err) {
         // The library's own check, should the limit here ever fall behind it (said in the status: the thread is drawn again).
-        if (/** @type {any} */ (err)?.code === 'E_TEXT_TOO_LONG') throw new Error(t('Too long for the mesh: {count} bytes, at most {max}. Nothing was sent.', { count: bytesOf(value), max: MESH_MAX_TEXT_BYTES }));
+        if (/** @type {any} */ (err)?.code === 'E_TEXT_TOO_LONG') throw new Error(tooLongText(bytesOf(value)));
         throw err;
       } finally {
         draft.inFlight = false;
@@ -139,7 +141,6 @@ function composer(p, draft) {
       draft.text = '';
       p.sent(result);
     });
-    if (!ok) (send.disabled = false), (text.readOnly = false);
   });
   text.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {

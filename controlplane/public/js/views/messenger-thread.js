@@ -461,7 +461,8 @@ function composer(p, byId, blocked, draft) {
     }
     send.disabled = true;
     if (!editingMsg) (draft.inFlight = true), (text.readOnly = true), (file.disabled = true);
-    const ok = await p.act(async () => {
+    // act draws the thread again when it is done: a failed send is back in an open box.
+    await p.act(async () => {
       if (editingMsg) await p.client.edit(c.id, editingMsg.id, value);
       else {
         // The same message as a send that went unanswered keeps its id: the hub keeps one copy.
@@ -482,7 +483,6 @@ function composer(p, byId, blocked, draft) {
       else (draft.text = ''), (draft.files = null), (draft.sending = null);
       p.afterSend(p.replyTo, p.editing);
     });
-    if (!ok) (send.disabled = false), (text.readOnly = false), (file.disabled = !!editingMsg);
   });
   // Enter sends, Shift+Enter starts a new line (as in every chat app).
   text.addEventListener('keydown', (e) => {
