@@ -56,10 +56,15 @@ test('a device and a node exchange sealed direct messages through the gateway; t
   assert.deepEqual(command, { direct: { sender: deviceAddress, sealed }, to: node.address, ref: sent.body.id });
   assert.equal(node.endpoint.decodeMeshDirect(parseInt(deviceAddress.slice(1), 16), new Uint8Array(Buffer.from(sealed, 'base64url'))), secret);
 
-  // Sent to the gateway (its packet id), then acknowledged by the node.
+  // Sent to the gateway (its packet id), then acknowledged by the node: each step told to the
+  // sender alone, as it happens.
+  const status = (want: string) => (e: { type: string; data: Record<string, unknown> }) => e.type === 'messenger.mesh_status' && e.data.messageId === sent.body.id && e.data.status === want;
   gw.txStatus({ ref: sent.body.id, status: 'queued', packetId: 4242 });
+  const onAir = await waitForEvent(hub, admin.orgId, status('sent'), { what: 'the sender told it is on the air' });
+  assert.deepEqual({ data: onAir.data, audience: onAir.audience }, { data: { nodeId: node.address, messageId: sent.body.id, status: 'sent', error: null }, audience: [admin.userId] });
   gw.mesh(node.address, 'ack', { requestId: 4242, error: 'NONE' }, { packetId: 2, to: gw.id });
-  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.ack' && e.data.nodeId === node.address, { what: 'the acknowledgement' });
+  const acked = await waitForEvent(hub, admin.orgId, status('delivered'), { what: 'the sender told the node has it' });
+  assert.deepEqual(acked.audience, [admin.userId]);
   const history = await api(hub, admin, `/api/v1/messenger/mesh/${node.address}/messages?device=${device.id}`);
   assert.equal(history.status, 200);
   assert.equal(history.body.conversationId, sent.body.conversationId);

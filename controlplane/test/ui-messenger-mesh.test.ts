@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { MeshDirectEndpoint, meshNodeAddress, meshNodeIdFromPublicKey, newX25519KeyPair, systemRandom } from '@unibos/messenger-crypto';
 import { waitForEvent } from './support/hub-events.ts';
 import { createAdminSession } from './support/test-auth.ts';
@@ -129,13 +129,26 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
     assert.equal(await box.inputValue(), DRAFT, 'the unsent text is back with its conversation');
   });
 
-  await t.test('a text the gateway refuses shows as failed, with its reason', async () => {
+  await t.test('a text the gateway refuses shows as failed, with its reason, told live (not found by asking the hub again)', async () => {
     const REFUSED = 'Send two more blankets PLAINTEXT-C';
-    await box.fill(REFUSED);
-    await page.getByRole('button', { name: 'Send' }).click();
-    const command = await gw.nextDownlink();
-    gw.txStatus({ ref: command.ref, status: 'refused', error: 'duty cycle exhausted' });
-    await log.getByRole('article', { name: 'Message from You' }).filter({ hasText: REFUSED }).filter({ hasText: 'Failed: duty cycle exhausted' }).waitFor();
+    // Every reading of the thread's delivery states waits until the end: only the hub's event can tell it.
+    const held: Route[] = [];
+    const readStates = /\/api\/v1\/messenger\/mesh\/[^/]+\/messages\?device=/;
+    await page.route(readStates, (route) => void held.push(route));
+    try {
+      await box.fill(REFUSED);
+      await page.getByRole('button', { name: 'Send' }).click();
+      const command = await gw.nextDownlink();
+      const mine = log.getByRole('article', { name: 'Message from You' }).filter({ hasText: REFUSED });
+      await mine.filter({ hasText: 'Queued at the hub' }).waitFor();
+      gw.txStatus({ ref: command.ref, status: 'queued', packetId: 880 });
+      await mine.filter({ hasText: 'Sent to the gateway' }).waitFor();
+      gw.txStatus({ ref: command.ref, status: 'refused', error: 'duty cycle exhausted' });
+      await mine.filter({ hasText: 'Failed: duty cycle exhausted' }).waitFor();
+    } finally {
+      await page.unroute(readStates);
+      for (const route of held) await route.continue();
+    }
   });
 
   await t.test('a message the node received but could not open (it lost its data) shows as failed, saying so, after "delivered"', async () => {

@@ -122,6 +122,9 @@ test('admin UI for the operator', async (t) => {
     await page.keyboard.type('Team on the way');
     await page.keyboard.press('Tab');
     const ack = page.waitForResponse((r) => /\/acknowledge$/.test(r.url()));
+    // The toast goes after 4 s: watched from before the click, not after the downlink below.
+    const onItsWay = page.getByText('The note is on its way to Clinic.').waitFor();
+    onItsWay.catch(() => undefined); // awaited below; a rejection meanwhile is not unhandled
     await page.keyboard.press('Enter');
     assert.equal((await ack).status(), 200);
     await page.getByRole('article', { name: /SOS from Clinic, Acknowledged/ }).getByText('Note: Team on the way').waitFor();
@@ -129,7 +132,7 @@ test('admin UI for the operator', async (t) => {
     let text = await gw.nextDownlink();
     while (text.text === undefined) text = await gw.nextDownlink();
     assert.deepEqual({ to: text.to, text: text.text }, { to: CLINIC.id, text: 'Team on the way' });
-    await page.getByText('The note is on its way to Clinic.').waitFor();
+    await onItsWay;
     assert.deepEqual(problems, []);
   });
 

@@ -3,7 +3,7 @@
 // The UI matches event types through these names, never through string literals, so a renamed
 // event breaks `npm test` (test/hub-events-generated.test.ts) instead of silently matching nothing.
 
-/** @typedef {'alert.acknowledged' | 'alert.raised' | 'alert.resolved' | 'conversation.updated' | 'gateway.deadletter' | 'mesh.ack' | 'mesh.alert' | 'mesh.direct' | 'mesh.info' | 'mesh.neighbors' | 'mesh.position' | 'mesh.telemetry' | 'mesh.text' | 'mesh.traceroute' | 'message.deleted' | 'message.edited' | 'message.new' | 'message.read' | 'message.status' | 'messenger.devices_changed' | 'module.state' | 'node.claimed' | 'node.forgotten' | 'node.offline' | 'node.online' | 'node.updated' | 'presence' | 'sensor.availability' | 'sensor.reading' | 'switch.status' | 'typing'} HubEventType */
+/** @typedef {'alert.acknowledged' | 'alert.raised' | 'alert.resolved' | 'conversation.updated' | 'gateway.deadletter' | 'mesh.ack' | 'mesh.alert' | 'mesh.direct' | 'mesh.info' | 'mesh.neighbors' | 'mesh.position' | 'mesh.telemetry' | 'mesh.text' | 'mesh.traceroute' | 'message.deleted' | 'message.edited' | 'message.new' | 'message.read' | 'message.status' | 'messenger.devices_changed' | 'messenger.mesh_status' | 'module.state' | 'node.claimed' | 'node.forgotten' | 'node.offline' | 'node.online' | 'node.updated' | 'presence' | 'sensor.availability' | 'sensor.reading' | 'switch.status' | 'typing'} HubEventType */
 
 /** Every hub event type. */
 export const HUB_EVENT = Object.freeze({
@@ -27,6 +27,7 @@ export const HUB_EVENT = Object.freeze({
   MESSAGE_READ: /** @type {'message.read'} */ ('message.read'),
   MESSAGE_STATUS: /** @type {'message.status'} */ ('message.status'),
   MESSENGER_DEVICES_CHANGED: /** @type {'messenger.devices_changed'} */ ('messenger.devices_changed'),
+  MESSENGER_MESH_STATUS: /** @type {'messenger.mesh_status'} */ ('messenger.mesh_status'),
   MODULE_STATE: /** @type {'module.state'} */ ('module.state'),
   NODE_CLAIMED: /** @type {'node.claimed'} */ ('node.claimed'),
   NODE_FORGOTTEN: /** @type {'node.forgotten'} */ ('node.forgotten'),
@@ -62,6 +63,7 @@ export const HUB_EVENT_TOPIC = Object.freeze({
   'message.read': 'messenger',
   'message.status': 'messages',
   'messenger.devices_changed': 'messenger',
+  'messenger.mesh_status': 'messenger',
   'module.state': 'modules',
   'node.claimed': 'nodes',
   'node.forgotten': 'nodes',

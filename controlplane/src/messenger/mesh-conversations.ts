@@ -167,8 +167,8 @@ export class MeshConversations implements DownlinkFollower {
   txStatus(orgId: string, report: TxStatusReport): void {
     const m = this.d.store.outgoing(report.ref);
     if (!m || m.orgId !== orgId || m.status === 'delivered' || !m.gateways.includes(report.gatewayId)) return;
-    if (report.status === 'queued' && report.packetId !== undefined) this.d.store.setStatus(m.id, 'sent', this.d.now(), { packetId: report.packetId });
-    else if (report.status === 'refused') this.d.store.setStatus(m.id, 'failed', this.d.now(), { error: report.error ?? GATEWAY_TX_REASONS.refused });
+    if (report.status === 'queued' && report.packetId !== undefined) this.setStatus(m, 'sent', { packetId: report.packetId });
+    else if (report.status === 'refused') this.setStatus(m, 'failed', { error: report.error ?? GATEWAY_TX_REASONS.refused });
   }
 
   ack(orgId: string, from: string, packetId: number, error: string | null): void {
@@ -178,8 +178,18 @@ export class MeshConversations implements DownlinkFollower {
     // A node that could not open it answers NOT_OPENED after its radio's ack: delivered, then failed.
     // No other error undoes "delivered" (its radio acknowledged it).
     if (!error || error === 'NONE') {
-      if (m.status !== 'delivered') this.d.store.setStatus(m.id, 'delivered', this.d.now());
-    } else if (m.status !== 'delivered' || error === 'NOT_OPENED') this.d.store.setStatus(m.id, 'failed', this.d.now(), { error });
+      if (m.status !== 'delivered') this.setStatus(m, 'delivered');
+    } else if (m.status !== 'delivered' || error === 'NOT_OPENED') this.setStatus(m, 'failed', { error });
+  }
+
+  /** Records how far `m` got and tells its sender's devices at once (their thread shows it). */
+  private setStatus(m: MeshOutgoing, status: MeshSendStatus, extra: { packetId?: number; error?: string } = {}): void {
+    this.d.store.setStatus(m.id, status, this.d.now(), extra);
+    const device = this.d.directory.activeDevicesOfOrg(m.orgId).find((dev) => virtualAddress(dev) === m.sender);
+    // A device revoked since has nobody to tell.
+    if (!device) return;
+    const data = { nodeId: m.nodeId as NodeIdText, messageId: m.id, status, error: extra.error ?? null };
+    this.d.events.append({ orgId: m.orgId, type: 'messenger.mesh_status', data, audience: [device.userId] });
   }
 
   private dispatch(orgId: string, m: MeshOutgoing): void {

@@ -229,6 +229,17 @@ export interface MessengerDevicesChangedEvent {
   identityKey: string;
 }
 
+/**
+ * How far one of the user's direct messages to a mesh node got (`messenger.mesh_status`), to that
+ * user alone: `sent` (on the air, the gateway says), `delivered` (the node acknowledged), `failed`.
+ */
+export interface MessengerMeshStatusEvent {
+  nodeId: NodeIdText;
+  messageId: string;
+  status: 'queued' | 'sent' | 'delivered' | 'failed';
+  error: string | null;
+}
+
 /** A conversation's details or members changed (`conversation.updated`); a new epoch means: re-key. */
 export interface MessengerConversationEvent {
   conversationId: string;
@@ -327,6 +338,7 @@ export interface HubEventPayloads extends MeshEvents {
   typing: MessengerTypingEvent;
   presence: MessengerPresenceEvent;
   'messenger.devices_changed': MessengerDevicesChangedEvent;
+  'messenger.mesh_status': MessengerMeshStatusEvent;
   'conversation.updated': MessengerConversationEvent;
   [type: ModuleEventType]: ModuleEventData;
 }
@@ -357,6 +369,7 @@ export const HUB_EVENT_TOPIC: { readonly [K in Exclude<HubEventType, ModuleEvent
   typing: 'messenger',
   presence: 'messenger',
   'messenger.devices_changed': 'messenger',
+  'messenger.mesh_status': 'messenger',
   'conversation.updated': 'messenger',
 };
 

@@ -18,7 +18,7 @@ const EXPIRY_CHOICES = () => [
   [String(604_800_000), t('After 1 week')],
 ];
 /** Events that mean the inbox or a conversation changed (typing and presence do not). */
-const SYNC_ON = new Set([HUB_EVENT.MESH_ACK, HUB_EVENT.MESSAGE_NEW, HUB_EVENT.MESSAGE_EDITED, HUB_EVENT.MESSAGE_DELETED, HUB_EVENT.MESSAGE_READ, HUB_EVENT.CONVERSATION_UPDATED, HUB_EVENT.MESSENGER_DEVICES_CHANGED]);
+const SYNC_ON = new Set([HUB_EVENT.MESSAGE_NEW, HUB_EVENT.MESSAGE_EDITED, HUB_EVENT.MESSAGE_DELETED, HUB_EVENT.MESSAGE_READ, HUB_EVENT.CONVERSATION_UPDATED, HUB_EVENT.MESSENGER_DEVICES_CHANGED]);
 /** How long signing out waits for the hub to revoke this browser's device. */
 const SIGN_OUT_WAIT_MS = 3000;
 const KIND_LABEL = () => ({ direct: t('Direct'), group: t('Group'), channel: t('Channel') });
@@ -63,8 +63,6 @@ export function createMessengerView(ctx) {
   let currentNode = null;
   /** nodeId -> messageId -> how far this device's message got. @type {Map<string, Map<string, { status: string, error: string | null }>>} */
   const deliveries = new Map();
-  /** @type {ReturnType<typeof setTimeout> | null} */
-  let deliveryTimer = null;
   // Undecryptable messages are reported once, by the sync that met them: kept in this browser
   // (metadata and the reason only, never content) so they still show after a reload.
   const problemsKey = `unibos.messenger.problems/${location.host}/${api.session?.org.id}/${me}`;
@@ -341,21 +339,6 @@ export function createMessengerView(ctx) {
     render();
   }
 
-  // The hub tells the node's acknowledgement on the event stream (mesh.ack) but not the gateway's
-  // report (on the air, or refused): while a text of the open thread is on its way, look again.
-  /** @param {string} nodeId */
-  function followDeliveries(nodeId) {
-    if (deliveryTimer) return;
-    const pending = [...(deliveries.get(nodeId)?.values() ?? [])].some((d) => d.status === 'queued' || d.status === 'sent');
-    if (!pending || !visible) return;
-    deliveryTimer = setTimeout(async () => {
-      deliveryTimer = null;
-      if (currentNode !== nodeId || !visible) return;
-      await loadDeliveries(nodeId);
-      if (currentNode === nodeId) renderPane();
-    }, 5000);
-  }
-
   /** @param {string} nodeId */
   async function openNode(nodeId) {
     currentId = null;
@@ -504,7 +487,8 @@ export function createMessengerView(ctx) {
         },
         sent: (result) => {
           const known = deliveries.get(nodeId) ?? new Map();
-          known.set(result.messageId, { status: result.status, error: null });
+          // The hub's word on how far it got can come before this answer: never put it back.
+          if (!known.has(result.messageId)) known.set(result.messageId, { status: result.status, error: null });
           deliveries.set(nodeId, known);
           void client.meshConversations().then((/** @type {any[]} */ list) => {
             meshConvs = list;
@@ -513,7 +497,6 @@ export function createMessengerView(ctx) {
           render();
         },
       });
-      followDeliveries(nodeId);
       return;
     }
     const c = conversations.find((x) => x.id === currentId);
@@ -723,6 +706,17 @@ export function createMessengerView(ctx) {
 
   const onEvent = (/** @type {Event} */ e) => {
     const event = /** @type {CustomEvent} */ (e).detail;
+    if (client && event.type === HUB_EVENT.MESSENGER_MESH_STATUS) {
+      // How far one of this user's texts to a node got: on the air, acknowledged, failed.
+      const { nodeId, messageId, status, error } = event.data;
+      const known = deliveries.get(nodeId) ?? new Map();
+      known.set(messageId, { status, error });
+      deliveries.set(nodeId, known);
+      if (currentNode === nodeId) renderPane();
+      // The sync reads it back from the hub, which is also where a NOT_OPENED restarts the session.
+      void sync();
+      return;
+    }
     if (!client || !SYNC_ON.has(event.type)) return;
     // The member list does not tell leaving from being removed; the event does (the next sync notes it).
     if (event.type === HUB_EVENT.CONVERSATION_UPDATED) client.noteMembershipEvent(event.data);
@@ -785,7 +779,6 @@ export function createMessengerView(ctx) {
       for (const key of [problemsKey, devicesKey]) localStorage.removeItem(key);
     },
     destroy() {
-      if (deliveryTimer) clearTimeout(deliveryTimer);
       stream.removeEventListener('event', onEvent);
       document.removeEventListener('visibilitychange', onVisible);
     },
