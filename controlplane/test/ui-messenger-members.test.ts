@@ -107,6 +107,13 @@ test('a member added behind the group\u2019s back shows in every member\u2019s t
   assert.equal(await pick.inputValue(), chosen.value, 'the pick outlives the redraw');
   await a.page.getByRole('button', { name: 'Add', exact: true }).click();
   await log(a.page).getByRole('listitem').filter({ hasText: `${chosen.label} was added` }).waitFor();
+  // Once added, the pick is done with: removed again, that person is not offered back pre-picked.
+  await a.page.getByRole('button', { name: `Remove ${chosen.label}` }).click();
+  await log(a.page).getByRole('listitem').filter({ hasText: `${chosen.label} was removed` }).waitFor();
+  await pick.locator('option', { hasText: chosen.label }).waitFor({ state: 'attached' });
+  const first = await pick.locator('option').first().getAttribute('value');
+  assert.notEqual(first, chosen.value, 'the list offers someone else first');
+  assert.equal(await pick.inputValue(), first, 'the pick starts again at the top of the list');
   assert.deepEqual(a.problems, []);
   assert.deepEqual(c.problems, []);
 });

@@ -59,10 +59,21 @@ test('a recipient the operator picks stays picked when the fleet changes, also a
   gw.mesh(school, 'info', { longName: 'School', shortName: 'SCH', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: 2 });
   await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.info' && e.data.nodeId === school, { what: 'the school node' });
   const { page, problems } = await openPage(browser, hub, { size: 'phone' });
-  // From the map's or an alert's link: the shelter is picked.
+  // From the map's or an alert's link: the shelter is picked, already while the fleet loads (its
+  // answer held here), never "Everyone" in its place.
+  let fleetLoads!: () => void;
+  const held = new Promise<void>((resolve) => (fleetLoads = resolve));
+  const fleetList = /\/api\/v1\/nodes\?/;
+  await page.route(fleetList, async (route) => {
+    await held;
+    await route.continue();
+  });
   await signIn(page, hub, admin, `#/send/${encodeURIComponent(shelter)}`);
   const to = page.locator('#send-to');
-  await page.waitForFunction((id) => (document.getElementById('send-to') as HTMLSelectElement | null)?.value === id, shelter);
+  await to.locator('option:checked', { hasText: `${shelter} (loading the fleet…)` }).waitFor({ state: 'attached' });
+  fleetLoads();
+  await to.locator('option:checked', { hasText: `Shelter (${shelter})` }).waitFor({ state: 'attached' });
+  await page.unroute(fleetList);
   // The operator would rather tell everyone; then the school reports a new name.
   await to.selectOption('broadcast');
   gw.mesh(school, 'info', { longName: 'School (clinic)', shortName: 'SCH', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: 3 });
@@ -71,12 +82,21 @@ test('a recipient the operator picks stays picked when the fleet changes, also a
   // A link to another node while the screen is open picks that one.
   await page.evaluate((id) => (location.hash = `#/send/${encodeURIComponent(id)}`), school);
   await page.waitForFunction((id) => (document.getElementById('send-to') as HTMLSelectElement | null)?.value === id, school);
-  // A link to a node the fleet does not have: "Everyone" shows picked, and stays so when that node first reports.
+  // A link to a node the fleet does not have: that node shows picked, saying so (the hub says no
+  // gateway can reach it if sent), and stays picked, named, when it first reports.
   const stranger = '!3c4d5e23';
   await page.evaluate((id) => (location.hash = `#/send/${encodeURIComponent(id)}`), stranger);
-  await page.waitForFunction(() => (document.getElementById('send-to') as HTMLSelectElement | null)?.value === 'broadcast');
-  gw.mesh(stranger, 'info', { longName: 'Field team', shortName: 'FT', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: 4 });
-  await to.locator('option', { hasText: 'Field team' }).waitFor({ state: 'attached' });
-  assert.equal(await to.inputValue(), 'broadcast', 'not switched to the node behind the operator’s back');
+  await to.locator('option:checked', { hasText: `${stranger} (not in the fleet)` }).waitFor({ state: 'attached' });
+  gw.mesh(school, 'info', { longName: 'School (clinic 2)', shortName: 'SCH', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: 4 });
+  await to.locator('option', { hasText: 'School (clinic 2)' }).waitFor({ state: 'attached' });
+  assert.equal(await to.inputValue(), stranger, 'still the node the link asked for, after a redraw');
+  gw.mesh(stranger, 'info', { longName: 'Field team', shortName: 'FT', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: 5 });
+  await to.locator('option:checked', { hasText: `Field team (${stranger})` }).waitFor({ state: 'attached' });
+  assert.equal(await to.locator('option', { hasText: 'not in the fleet' }).count(), 0, 'one option for it, named');
+  // The operator picks Everyone: a later report keeps it.
+  await to.selectOption('broadcast');
+  gw.mesh(stranger, 'info', { longName: 'Field team 2', shortName: 'FT', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: 6 });
+  await to.locator('option', { hasText: 'Field team 2' }).waitFor({ state: 'attached' });
+  assert.equal(await to.inputValue(), 'broadcast');
   assert.deepEqual(problems, []);
 });

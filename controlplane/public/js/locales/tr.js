@@ -247,6 +247,8 @@ export const TR = {
   '{distance} {bearing} of {gateway}': '{gateway} ağ geçidinin {bearing} yönünde {distance}',
   '{id} (name not known yet)': '{id} (adı henüz bilinmiyor)',
   '{id} (name not known yet, offline)': '{id} (adı henüz bilinmiyor, çevrimdışı)',
+  '{id} (not in the fleet)': '{id} (filoda yok)',
+  '{id} (loading the fleet…)': '{id} (filo yükleniyor…)',
   '{level} from {name}': '{name} kaynaklı {level}',
   '{level} from {name}, {state}': '{name} kaynaklı {level}, {state}',
   '{level} from {name}: {text}': '{name} kaynaklı {level}: {text}',

@@ -277,7 +277,17 @@ function membersPanel(p) {
     p.canManage && outside.length > 0
       ? h(
           'form',
-          { class: 'msg-add', onsubmit: (/** @type {Event} */ e) => (e.preventDefault(), void p.act(() => p.client.addMember(c.id, [pick.value]))) },
+          {
+            class: 'msg-add',
+            onsubmit: (/** @type {Event} */ e) => {
+              e.preventDefault();
+              // Added: the pick is done with (someone removed later is not offered back pre-picked).
+              void p.act(async () => {
+                await p.client.addMember(c.id, [pick.value]);
+                pickedMember.delete(c.id);
+              });
+            },
+          },
           h('label', { for: 'msg-add-member' }, t('Add member')),
           pick,
           h('button', { type: 'submit' }, t('Add')),

@@ -101,9 +101,11 @@ export function createSendView(ctx) {
   updateCount();
 
   /**
-   * The recipient #/send/<nodeId> (from the map or an alert) asks for, until it is in the list (the
-   * fleet may still be loading) or the user picks another: it is asked once, not at every redraw
-   * of the list (a node's next report put it back over the user's choice).
+   * The recipient #/send/<nodeId> (from the map or an alert) asks for, until it is in the list or
+   * the user picks another: it is asked once, not at every redraw of the list (a node's next report
+   * put it back over the user's choice). Until the fleet lists it (still loading, or a node the
+   * fleet does not have) it has an option of its own, picked: never "Everyone" in its place, where
+   * a text meant for one node would go to all.
    * @type {string | null}
    */
   let wanted = null;
@@ -113,19 +115,20 @@ export function createSendView(ctx) {
   };
   const fillRecipients = () => {
     const keep = to.value;
+    const nodes = fleet.list();
+    const unlisted = wanted !== null && !nodes.some((n) => n.id === wanted) ? wanted : null;
     replace(
       to,
       h('option', { value: 'broadcast' }, t('Everyone (broadcast)')),
-      fleet.list().map((n) => h('option', { value: n.id }, n.name ? t(n.online ? '{name} ({id})' : '{name} ({id}, offline)', { name: n.name, id: n.id }) : t(n.online ? '{id} (name not known yet)' : '{id} (name not known yet, offline)', { id: n.id }))),
+      nodes.map((n) => h('option', { value: n.id }, n.name ? t(n.online ? '{name} ({id})' : '{name} ({id}, offline)', { name: n.name, id: n.id }) : t(n.online ? '{id} (name not known yet)' : '{id} (name not known yet, offline)', { id: n.id }))),
+      unlisted === null ? [] : h('option', { value: unlisted, dataset: { unlisted: '' } }, t(fleet.loaded ? '{id} (not in the fleet)' : '{id} (loading the fleet…)', { id: unlisted })),
     );
     const want = wanted ?? keep;
-    const listed = [...to.options].some((o) => o.value === want);
-    to.value = listed ? want : 'broadcast';
-    // Asked for once the fleet has loaded: a node it does not have is not picked later, over
-    // "Everyone" the operator saw picked, when it first reports.
-    if (listed || fleet.loaded) wanted = null;
+    to.value = [...to.options].some((o) => o.value === want) ? want : 'broadcast';
+    if (unlisted === null) wanted = null;
   };
-  to.addEventListener('change', () => (wanted = null));
+  // The link's own option, picked again after another, stays until the fleet lists its node.
+  to.addEventListener('change', () => (wanted = to.selectedOptions[0]?.hasAttribute('data-unlisted') ? to.value : null));
   // Another #/send/<nodeId> while this screen is shown (the shell shows a screen once).
   const onAddress = () => {
     if (el.hidden || !location.hash.startsWith('#/send')) return;
