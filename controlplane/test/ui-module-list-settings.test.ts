@@ -261,6 +261,22 @@ test('the field an admin is on keeps the keyboard when the module list is drawn 
   assert.deepEqual(problems, []);
 });
 
+test('on a list item\u2019s field, the keyboard stays with that item when another admin\u2019s save removes one before it', async (t) => {
+  const { hub, admin, page, problems, gauges } = await gaugesSettingsOpen(t, { stations: { type: 'array', default: [], title: 'Stations', items: { type: 'object', title: 'Station', properties: { code: { type: 'string', title: 'Code' } } } } }, 'laptop');
+  const save = async (codes: string[]) => assert.equal((await api(hub, admin, '/api/v1/modules/gauges/settings', { method: 'PUT', body: { stations: codes.map((code) => ({ code })) } })).status, 200);
+  const codes = () => page.evaluate(() => [...document.querySelectorAll<HTMLInputElement>('li[data-module="gauges"] input')].map((e) => e.value).join(','));
+  await save(['north', 'mid', 'south']);
+  await page.waitForFunction(() => document.querySelectorAll('li[data-module="gauges"] input').length === 3);
+  await gauges.getByLabel('Station 2: Code', { exact: true }).focus();
+  await page.evaluate(() => document.querySelectorAll('li[data-module="gauges"] input').forEach((e) => e.setAttribute('data-drawn-before', '')));
+  await save(['mid', 'south']);
+  await page.waitForFunction(() => document.querySelectorAll('li[data-module="gauges"] input').length === 2 && !document.querySelector('[data-drawn-before]'));
+  assert.equal(await codes(), 'mid,south');
+  assert.equal(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.value), 'mid', 'the station the admin was on, now the first, not the one now second');
+  assert.equal(await focusedLabel(page), 'Station 1: Code');
+  assert.deepEqual(problems, []);
+});
+
 /**
  * Holds the page's next two loads of the module list, answered as the hub has it now, until
  * `release()`: each module.state event has the page load it twice (this screen, and the module

@@ -78,8 +78,10 @@ export function replace(el, ...children) {
 
 /**
  * `control` (inside a row of `el` marked `data-<key>`) as `el` shows it now: itself if it is still
- * in the page, else the one with its id, else the row with the same key when the row itself was
- * the control, else the control of the same kind and name in that row. Live data redraws rows while a user is on them.
+ * in the page, else the one with the same `data-same` (what it stands for, where its id is only a
+ * position: a list item's field), else the one with its id, else the row with the same key when
+ * the row itself was the control, else the control of the same kind and name in that row. Live
+ * data redraws rows while a user is on them.
  * @param {Element} el
  * @param {string} key the rows' data attribute, e.g. 'node-id' for data-node-id
  * @param {Element} control
@@ -87,6 +89,9 @@ export function replace(el, ...children) {
  */
 export function sameControl(el, key, control) {
   if (control.isConnected) return /** @type {HTMLElement} */ (control);
+  const same = control.getAttribute('data-same');
+  const bySame = same === null ? undefined : [...el.querySelectorAll('[data-same]')].find((x) => x.getAttribute('data-same') === same);
+  if (bySame instanceof HTMLElement) return bySame;
   // A form's fields have ids (and no words of their own to tell them apart by).
   const byId = control.id ? el.querySelector(`#${CSS.escape(control.id)}`) : null;
   if (byId instanceof HTMLElement) return byId;

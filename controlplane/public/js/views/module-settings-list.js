@@ -300,6 +300,11 @@ export function itemListEditor({ id, spec, value, title, words = {} }) {
     const box = h('fieldset', { class: 'setting-list-item' }, legend, h('div', { class: 'setting-list-fields' }, fields.map((f) => f.el)), h('div', { class: 'setting-list-actions' }, remove));
     // Properties the schema does not declare (the module may still read them) go back as they came.
     const extra = Object.fromEntries(Object.entries(obj).filter(([k]) => !Object.hasOwn(itemSpec.properties, k)));
+    // What each control stands for, not where it is: after another admin's save removed an earlier
+    // item, the keyboard goes back to this item's field, not to the one now in its place.
+    const stored = `${id}\u0000${JSON.stringify(obj)}`;
+    for (const f of fields) f.input.dataset.same = `${stored}\u0000${f.key}`;
+    remove.dataset.same = `${stored}\u0000remove`;
     /** @type {Item} */
     const item = { box, legend, fields, remove, extra, name: '' };
     remove.addEventListener('click', () => removeItem(item));
