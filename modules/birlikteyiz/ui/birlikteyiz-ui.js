@@ -123,6 +123,8 @@ export function notices(ctx) {
    * @type {Map<string, { first: number | null, magnitude: number | null, quake: any, count: number }>}
    */
   const quakeShown = new Map();
+  /** Banners remembered at most (the oldest forgotten first): a page left open through a long aftershock sequence stays small. */
+  const QUAKES_KEPT = 200;
   /** @param {string} id */
   const showQuake = (id) => {
     const b = quakeShown.get(id);
@@ -168,6 +170,7 @@ export function notices(ctx) {
     // Alerted again after a revision (`revisedFrom`: what the mesh was told), or again on this page: said as revised from the first figure.
     const first = typeof ev.data.revisedFrom === 'number' ? ev.data.revisedFrom : (quakeShown.get(quake.id)?.first ?? quake.magnitude);
     quakeShown.set(quake.id, { first, magnitude: quake.magnitude, quake, count: ev.data.nodesInRange.length });
+    if (quakeShown.size > QUAKES_KEPT) quakeShown.delete(quakeShown.keys().next().value);
     showQuake(quake.id);
   };
   ctx.stream.addEventListener('event', onEvent);
