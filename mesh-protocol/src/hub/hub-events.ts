@@ -231,7 +231,7 @@ export interface MessengerDevicesChangedEvent {
 
 /**
  * How far one of the user's direct messages to a mesh node got (`messenger.mesh_status`), to that
- * user alone: `sent` (on the air, the gateway says), `delivered` (the node acknowledged), `failed`.
+ * user alone: `sent` (a gateway's radio took it, with its packet id), `delivered` (the node acknowledged), `failed`.
  */
 export interface MessengerMeshStatusEvent {
   nodeId: NodeIdText;

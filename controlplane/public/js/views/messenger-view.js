@@ -707,7 +707,7 @@ export function createMessengerView(ctx) {
   const onEvent = (/** @type {Event} */ e) => {
     const event = /** @type {CustomEvent} */ (e).detail;
     if (client && event.type === HUB_EVENT.MESSENGER_MESH_STATUS) {
-      // How far one of this user's texts to a node got: on the air, acknowledged, failed.
+      // How far one of this user's texts to a node got: taken by a gateway's radio, acknowledged, failed.
       const { nodeId, messageId, status, error } = event.data;
       const known = deliveries.get(nodeId) ?? new Map();
       known.set(messageId, { status, error });
