@@ -34,7 +34,7 @@ interface Row {
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'unibos-hub-bench-'));
-  const hub = await runHub({ ...hubConfigDefaults(dataDir), httpPort: 0, mqttPort: 0 }, { logger: pino({ level: 'silent' }) });
+  const hub = await runHub({ ...hubConfigDefaults(dataDir), httpPort: 0, mqttPort: 0, maxStreamsPerUser: WS_CLIENTS }, { logger: pino({ level: 'silent' }) });
   const bare = Fastify({ logger: false });
   bare.post('/ingest', async (_req, reply) => reply.status(204).send());
   const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });

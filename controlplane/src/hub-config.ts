@@ -27,6 +27,10 @@ export interface HubConfig {
   maxHeardNodes: number;
   /** How long receptions of one frame by several gateways are collected before the event goes out. */
   dedupWindowMs: number;
+  /** /ws event streams the hub holds at once (sockets still proving their token included). */
+  maxStreams: number;
+  /** /ws event streams one user holds at once, their API keys' included (a browser holds one per tab). */
+  maxStreamsPerUser: number;
   accessTokenTtlS: number;
   refreshTokenTtlS: number;
   /** Origins allowed by CORS; empty = CORS off (same-origin only). */
@@ -63,6 +67,8 @@ const KEYS: Record<Key, { kind: Kind; env: string; min?: number; max?: number; h
   offlineAfterS: { kind: 'int', env: 'UNIBOS_HUB_OFFLINE_AFTER_S', min: 5, max: 30 * 86_400, help: 'silence before a node counts as offline, s' },
   maxHeardNodes: { kind: 'int', env: 'UNIBOS_HUB_MAX_HEARD_NODES', min: 1, max: 1_000_000, help: 'nodes heard but not claimed an org keeps; the least recently heard beyond it is forgotten' },
   dedupWindowMs: { kind: 'int', env: 'UNIBOS_HUB_DEDUP_WINDOW_MS', min: 0, max: 60_000, help: 'window collecting several gateways\u2019 receptions of one frame, ms' },
+  maxStreams: { kind: 'int', env: 'UNIBOS_HUB_MAX_STREAMS', min: 1, max: 1_000_000, help: '/ws event streams the hub holds at once; more are refused (1013)' },
+  maxStreamsPerUser: { kind: 'int', env: 'UNIBOS_HUB_MAX_STREAMS_PER_USER', min: 1, max: 1_000_000, help: '/ws event streams one user (with their API keys) holds at once; more are refused (4029)' },
   accessTokenTtlS: { kind: 'int', env: 'UNIBOS_HUB_ACCESS_TTL_S', min: 30, max: 86_400, help: 'access token lifetime, s' },
   refreshTokenTtlS: { kind: 'int', env: 'UNIBOS_HUB_REFRESH_TTL_S', min: 300, max: 365 * 86_400, help: 'refresh token lifetime, s' },
   corsOrigins: { kind: 'list', env: 'UNIBOS_HUB_CORS_ORIGINS', help: 'comma-separated origins allowed by CORS (default none)' },
@@ -96,6 +102,8 @@ export function hubConfigDefaults(dataDir: string): HubConfig {
     offlineAfterS: 300,
     maxHeardNodes: 5000,
     dedupWindowMs: 1000,
+    maxStreams: 2000,
+    maxStreamsPerUser: 32,
     accessTokenTtlS: 900,
     refreshTokenTtlS: 30 * 86_400,
     corsOrigins: [],

@@ -340,7 +340,7 @@ describe('event stream /ws', { timeout: 30_000 }, () => {
       };
       app = Fastify();
       await app.register(websocket);
-      await app.register(eventStreamRoutes, { log: events, authenticateToken: (t) => hub.app.auth.authenticateToken(t), metrics: hub.app.metrics, stream: { pingIntervalMs: 50, replayPageSize: 5 } });
+      await app.register(eventStreamRoutes, { log: events, authenticateToken: (t) => hub.app.auth.authenticateToken(t), metrics: hub.app.metrics, limits: { maxStreams: 100, maxStreamsPerUser: 100 }, stream: { pingIntervalMs: 50, replayPageSize: 5 } });
       fastBase = await app.listen({ host: '127.0.0.1', port: 0 });
     });
     after(async () => {

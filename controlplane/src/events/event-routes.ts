@@ -7,7 +7,9 @@ import type { AuthContext } from '../auth/auth-context.ts';
 import type { EventLog } from './event-log.ts';
 import { EventFanout } from './event-fanout.ts';
 import { eventStreamMetrics } from './event-stream-metrics.ts';
+import { CLOSE_TRY_AGAIN_LATER } from './event-stream-messages.ts';
 import { EVENT_STREAM_DEFAULTS, EventStreamSession, type EventStreamOptions } from './event-stream-session.ts';
+import { StreamLimits, type StreamLimitOptions } from './stream-limits.ts';
 
 interface StreamQuery {
   token?: string;
@@ -18,6 +20,7 @@ export interface EventStreamRoutesOptions {
   log: Pick<EventLog, 'after' | 'lastId' | 'subscribe'>;
   authenticateToken: (token: string) => Promise<AuthContext>;
   metrics: Registry;
+  limits: StreamLimitOptions;
   stream?: Partial<EventStreamOptions>;
 }
 
@@ -25,6 +28,7 @@ export const eventStreamRoutes: FastifyPluginAsync<EventStreamRoutesOptions> = a
   const options: EventStreamOptions = { ...EVENT_STREAM_DEFAULTS, ...o.stream };
   const logger = app.log.child({ component: 'event-stream' });
   const metrics = eventStreamMetrics(o.metrics);
+  const limits = new StreamLimits(o.limits);
   const fanout = new EventFanout(o.log, (err) => logger.error({ err }, 'event stream: delivery failed'));
   app.addHook('onClose', async () => fanout.close());
 
@@ -44,7 +48,12 @@ export const eventStreamRoutes: FastifyPluginAsync<EventStreamRoutesOptions> = a
       },
     },
     (socket, request) => {
-      const session = new EventStreamSession(socket, { log: o.log, fanout, authenticateToken: o.authenticateToken, metrics, logger, options });
+      if (!limits.admit()) {
+        metrics.connections.inc({ result: 'hub_full' });
+        socket.close(CLOSE_TRY_AGAIN_LATER, 'the hub holds its most event streams: try again later');
+        return;
+      }
+      const session = new EventStreamSession(socket, { log: o.log, fanout, authenticateToken: o.authenticateToken, metrics, logger, options, limits });
       session.start(request.query.token, request.query.since).catch((err: unknown) => {
         logger.error({ err }, 'event stream: session failed');
         socket.terminate();

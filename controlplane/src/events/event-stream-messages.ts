@@ -6,6 +6,10 @@ import { EVENT_TOPICS, type EventTopic, type HubEvent } from './hub-event.ts';
 /** Close codes beyond the standard ones (docs/api.md, "Event stream"). */
 export const CLOSE_AUTH_FAILED = 4001;
 export const CLOSE_SLOW_CONSUMER = 4008;
+/** The user already holds their most streams (hub config maxStreamsPerUser). */
+export const CLOSE_TOO_MANY_STREAMS = 4029;
+/** The hub holds its most streams (maxStreams): the standard "try again later". */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 export type ServerMessage =
   | { type: 'hello'; lastId: number }

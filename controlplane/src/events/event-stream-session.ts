@@ -11,6 +11,7 @@ import type { EventLog } from './event-log.ts';
 import {
   CLOSE_AUTH_FAILED,
   CLOSE_SLOW_CONSUMER,
+  CLOSE_TOO_MANY_STREAMS,
   eventFrame,
   parseClientMessage,
   serverFrame,
@@ -19,6 +20,7 @@ import {
 } from './event-stream-messages.ts';
 import type { CloseReason, EventStreamMetrics } from './event-stream-metrics.ts';
 import type { EventTopic, HubEvent } from './hub-event.ts';
+import type { StreamLimits } from './stream-limits.ts';
 
 export interface EventStreamOptions {
   /** WebSocket-level ping period; a connection that has not answered the previous ping by the next is terminated. */
@@ -45,6 +47,8 @@ export interface EventStreamDeps {
   metrics: EventStreamMetrics;
   logger: FastifyBaseLogger;
   options: EventStreamOptions;
+  /** Admitted this socket (the route did); each session holds one of its user's streams while open. */
+  limits: Pick<StreamLimits, 'hold' | 'release' | 'leave'>;
 }
 
 /** Client messages that arrive while the token is being checked; more than this before hello is abuse. */
@@ -90,6 +94,12 @@ export class EventStreamSession {
   async start(token: string | undefined, since: number | undefined): Promise<void> {
     const auth = await this.authenticate(token);
     if (!auth || this.state === 'closed') return;
+    if (!this.deps.limits.hold(auth.userId)) {
+      this.deps.metrics.connections.inc({ result: 'too_many_streams' });
+      this.closeReason = 'too_many_streams';
+      this.close(CLOSE_TOO_MANY_STREAMS, 'too many event streams open for this user: close one (another tab) first');
+      return;
+    }
     this.auth = auth;
     this.deps.metrics.connections.inc({ result: 'accepted' });
     this.deps.metrics.open.inc();
@@ -293,7 +303,11 @@ export class EventStreamSession {
     this.pending = [];
     this.early = [];
     clearInterval(this.heartbeat);
-    if (this.opened) this.deps.metrics.open.dec();
+    if (this.opened) {
+      this.deps.metrics.open.dec();
+      this.deps.limits.release(this.auth!.userId);
+    }
+    this.deps.limits.leave();
     this.deps.metrics.closed.inc({ reason: this.closeReason });
   }
 }

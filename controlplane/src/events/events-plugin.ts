@@ -25,8 +25,9 @@ export const eventsPlugin = fp<EventsOptions>(
       log: events,
       authenticateToken: (token) => app.auth.authenticateToken(token),
       metrics: app.metrics,
+      limits: { maxStreams: app.config.maxStreams, maxStreamsPerUser: app.config.maxStreamsPerUser },
       ...(options.stream ? { stream: options.stream } : {}),
     });
   },
-  { name: 'hub-events', dependencies: ['hub-platform', 'hub-accounts'], decorators: { fastify: ['db', 'now', 'metrics', 'auth'] } },
+  { name: 'hub-events', dependencies: ['hub-platform', 'hub-accounts'], decorators: { fastify: ['db', 'now', 'metrics', 'auth', 'config'] } },
 );
