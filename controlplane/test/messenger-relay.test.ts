@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { MESSENGER_LIMITS, fromBase64url, toBase64url } from '@unibos/messenger-crypto';
@@ -193,6 +194,23 @@ describe('messenger relay', { timeout: 60_000 }, () => {
     assert.equal((await download(outsider, up.body.id)).status, 404, 'a non-member of the conversation cannot fetch it');
     const unauthenticated = await fetch(`${hub.url}/api/v1/messenger/attachments`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: randomBytes(10) });
     assert.equal(unauthenticated.status, 401);
+  });
+
+  test('the large-body routes refuse a request without a token as it arrives, before its megabytes are read', async () => {
+    // Announces 8 MB and sends 1 KiB: the answer can only come if the hub did not wait for the rest.
+    const answerBeforeBody = (path: string, type: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${hub.url}${path}`, { method: 'POST', headers: { 'content-type': type, 'content-length': String(8_000_000) } });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          req.destroy();
+        });
+        req.on('error', reject);
+        req.write(Buffer.alloc(1024, 0x20));
+      });
+    assert.equal(await answerBeforeBody(`/api/v1/messenger/conversations/${randomUUID()}/messages`, 'application/json'), 401);
+    assert.equal(await answerBeforeBody('/api/v1/messenger/attachments', 'application/octet-stream'), 401);
   });
 
   test("one user's uploads not yet in a message are capped (counted); sending one makes room again", async () => {

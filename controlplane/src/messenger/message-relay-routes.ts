@@ -21,7 +21,8 @@ export const messageRelayRoutes: FastifyPluginAsync<MessageRelayRoutesOptions> =
   const seq = { type: 'integer', minimum: 0 } as const;
 
   app.post<{ Params: { id: string }; Body: SendInput }>('/api/v1/messenger/conversations/:id/messages', {
-    preHandler: guard('send'),
+    // Checked as the request arrives: nobody unauthenticated gets the hub to read and parse megabytes first.
+    onRequest: guard('send'),
     bodyLimit: sendBodyLimit,
     schema: {
       tags, security,
