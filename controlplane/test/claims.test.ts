@@ -167,3 +167,24 @@ test('a challenge expires after five minutes', async () => {
   assert.equal(late.body.code, 'E_CHALLENGE_INVALID');
   assert.equal((await proveAndClaim(hub.url, token, device)).status, 201, 'a fresh challenge works, and the token was not spent');
 });
+
+test('claim challenges are counted per address block: one IPv6 /64 cannot take the room every claim needs', async () => {
+  // Behind a trusted proxy, so the test can speak from many addresses.
+  const hub = await startTestHub({ dedupWindowMs: 0, trustedProxies: ['127.0.0.1'] });
+  const ask = async (from: string) => {
+    const res = await fetch(`${hub.url}/api/v1/devices/claim/challenge`, { method: 'POST', headers: { 'x-forwarded-for': from } });
+    return { status: res.status, body: (await res.json()) as { code?: string; message?: string } };
+  };
+  // Ten addresses of one /64 share its ten outstanding challenges.
+  for (let i = 1; i <= 10; i++) assert.equal((await ask(`2001:db8:0:7::${i.toString(16)}`)).status, 201);
+  const refused = await ask('2001:db8:0:7::ffff');
+  assert.equal(refused.status, 429);
+  assert.equal(refused.body.code, 'E_RATE_LIMITED');
+  assert.match(refused.body.message!, /too many claims in progress from this address/);
+  // Another block, and a plain IPv4 address, still get theirs: a real device can claim.
+  assert.equal((await ask('2001:db8:0:8::1')).status, 201);
+  assert.equal((await ask('192.0.2.10')).status, 201);
+  const admin = await createAdminSession(hub);
+  const device = testIdentity();
+  assert.equal((await proveAndClaim(hub.url, await nodeToken(hub, admin), device)).status, 201, 'a device claims while the /64 holds its most');
+});

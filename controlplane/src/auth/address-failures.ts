@@ -109,6 +109,11 @@ export function clientAddress(request: { ip: string; socket: { remoteAddress?: s
   return isIP(request.ip) ? request.ip : (request.socket.remoteAddress ?? request.ip);
 }
 
+/** The rate-limit key of a request: its client's address block (addressKey), never a single IPv6 address. */
+export function requestAddressKey(request: { ip: string; socket: { remoteAddress?: string | undefined } }): string {
+  return addressKey(clientAddress(request));
+}
+
 /** The address itself, or an IPv6 address's /64. */
 export function addressKey(address: string): string {
   if (!isIPv6(address)) return address;

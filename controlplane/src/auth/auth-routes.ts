@@ -6,7 +6,7 @@ import { HubError, notFound } from '../hub-error.ts';
 import { type AuthContext, type Permission, type Role } from './auth-context.ts';
 import type { AuthServices } from './auth-services.ts';
 import type { Guard } from './guard.ts';
-import { AddressFailures, AddressLimitedError, addressKey, clientAddress } from './address-failures.ts';
+import { AddressFailures, AddressLimitedError, clientAddress, requestAddressKey } from './address-failures.ts';
 import { LoginThrottledError } from './login-throttle.ts';
 import {
   addMemberBody,
@@ -35,7 +35,7 @@ import {
  * one, and the failures of refreshes (a tab left open past its login, a member removed) are no
  * sign of an attack, so they are not counted.
  */
-const LIMITED = { rateLimit: { max: 60, timeWindow: '1 minute', keyGenerator: (request: FastifyRequest) => addressKey(clientAddress(request)) } };
+const LIMITED = { rateLimit: { max: 60, timeWindow: '1 minute', keyGenerator: requestAddressKey } };
 const BEARER = [{ bearer: [] }];
 
 export interface AuthRoutesOptions {

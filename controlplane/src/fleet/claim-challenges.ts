@@ -9,21 +9,30 @@ export interface OpenChallenge {
   challenge: ClaimChallenge;
   hubPrivateKey: KeyObject;
   expiresMs: number;
+  /** Who asked (an address block): each holds at most maxPerHolder, so no one fills the hub's room. */
+  holder: string;
 }
+
+/** Why no challenge was issued: the asker holds its most, or the hub does. */
+export type ChallengeRefusal = 'holder_full' | 'hub_full';
 
 export class ClaimChallenges {
   /** nonce -> challenge, in issue order (a Map keeps insertion order), so expiry sweeps from the front. */
   private readonly open = new Map<string, OpenChallenge>();
+  /** holder -> its challenges outstanding. */
+  private readonly held = new Map<string, number>();
 
-  constructor(private readonly o: { ttlMs: number; max: number }) {}
+  constructor(private readonly o: { ttlMs: number; max: number; maxPerHolder: number }) {}
 
-  /** A new challenge, or null when `max` are outstanding and none has expired (the caller says "busy"). */
-  issue(now: number): OpenChallenge | null {
+  /** A new challenge for `holder`, or why not: it holds `maxPerHolder`, or `max` are outstanding. */
+  issue(now: number, holder: string): OpenChallenge | ChallengeRefusal {
     this.expire(now);
-    if (this.open.size >= this.o.max) return null;
+    if ((this.held.get(holder) ?? 0) >= this.o.maxPerHolder) return 'holder_full';
+    if (this.open.size >= this.o.max) return 'hub_full';
     const { challenge, hubPrivateKey } = createClaimChallenge();
-    const entry = { challenge, hubPrivateKey, expiresMs: now + this.o.ttlMs };
+    const entry = { challenge, hubPrivateKey, expiresMs: now + this.o.ttlMs, holder };
     this.open.set(challenge.nonce, entry);
+    this.held.set(holder, (this.held.get(holder) ?? 0) + 1);
     return entry;
   }
 
@@ -31,14 +40,21 @@ export class ClaimChallenges {
   take(nonce: string, now: number): OpenChallenge | null {
     const entry = this.open.get(nonce);
     if (!entry) return null;
-    this.open.delete(nonce);
+    this.remove(entry);
     return entry.expiresMs > now ? entry : null;
   }
 
   private expire(now: number): void {
-    for (const [nonce, c] of this.open) {
+    for (const c of this.open.values()) {
       if (c.expiresMs > now) break;
-      this.open.delete(nonce);
+      this.remove(c);
     }
+  }
+
+  private remove(c: OpenChallenge): void {
+    this.open.delete(c.challenge.nonce);
+    const n = (this.held.get(c.holder) ?? 1) - 1;
+    if (n <= 0) this.held.delete(c.holder);
+    else this.held.set(c.holder, n);
   }
 }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { verifyClaimProof, type ClaimProof } from '@unibos/mesh-protocol';
 import { digestMatches, tokenDigest as sha256 } from '../storage/token-digest.ts';
 import type { HubDb } from '../storage/hub-db.ts';
-import { ClaimChallenges, type OpenChallenge } from './claim-challenges.ts';
+import { ClaimChallenges, type ChallengeRefusal, type OpenChallenge } from './claim-challenges.ts';
 import type { DeviceKind } from './fleet-store.ts';
 
 /** Why a claim was refused; each is counted. */
@@ -26,6 +26,12 @@ export interface ClaimStats {
 const CHALLENGE_TTL_MS = 5 * 60_000;
 /** Anyone may ask for a challenge (rate limited per address); this caps the memory all of them hold. */
 const MAX_OPEN_CHALLENGES = 10_000;
+/**
+ * Outstanding challenges one address block (an IPv4 address, an IPv6 /64) holds: a device claims
+ * with one, a site of devices claiming at once with a few. So filling the hub's room takes a
+ * thousand address blocks, not one /64 with an address per request.
+ */
+const MAX_CHALLENGES_PER_ADDRESS = 10;
 
 export interface ClaimToken {
   token: string;
@@ -90,7 +96,7 @@ export class DeviceCredentials {
   private readonly stmt;
   /** id -> credential, so a heartbeat costs a map lookup and one hash, not a query. */
   private readonly cache = new Map<string, CredRow>();
-  private readonly challenges = new ClaimChallenges({ ttlMs: CHALLENGE_TTL_MS, max: MAX_OPEN_CHALLENGES });
+  private readonly challenges = new ClaimChallenges({ ttlMs: CHALLENGE_TTL_MS, max: MAX_OPEN_CHALLENGES, maxPerHolder: MAX_CHALLENGES_PER_ADDRESS });
   readonly claimStats: ClaimStats = { accepted: 0, refused: Object.fromEntries(CLAIM_REFUSALS.map((r) => [r, 0])) as Record<ClaimRefusal, number> };
 
   constructor(private readonly db: HubDb) {
@@ -116,9 +122,10 @@ export class DeviceCredentials {
     return { token, orgId, kind, name, expiresMs: nowMs + ttlMs };
   }
 
-  /** A single-use challenge for a device about to claim, or null when too many are outstanding. */
-  issueChallenge(nowMs: number): OpenChallenge['challenge'] | null {
-    return this.challenges.issue(nowMs)?.challenge ?? null;
+  /** A single-use challenge for a device about to claim from `address` (its block), or why not. */
+  issueChallenge(nowMs: number, address: string): OpenChallenge['challenge'] | ChallengeRefusal {
+    const issued = this.challenges.issue(nowMs, address);
+    return typeof issued === 'string' ? issued : issued.challenge;
   }
 
   /**

@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { nodeIdHex, parseNodeId, type ClaimProof } from '@unibos/mesh-protocol';
 import { nodeSchema, page, pageQuery, errorResponses } from '../api/schemas.ts';
 import { NODE_ID_PARAM, nodeIdParam } from '../api/node-id-param.ts';
+import { requestAddressKey } from '../auth/address-failures.ts';
 import type { Guard } from '../auth/guard.ts';
 import type { GatewayLink } from '../broker/gateway-link.ts';
 import type { HubConfig } from '../hub-config.ts';
@@ -12,7 +13,7 @@ import type { ClaimRefusal, DeviceCredentials } from './device-credentials.ts';
 import type { Fleet } from './fleet.ts';
 import type { DeviceKind } from './fleet-store.ts';
 
-const claimLimit = { rateLimit: { max: 20, timeWindow: '1 minute' } };
+const claimLimit = { rateLimit: { max: 20, timeWindow: '1 minute', keyGenerator: requestAddressKey } };
 const idParams = { type: 'object', required: ['id'], properties: { id: NODE_ID_PARAM } } as const;
 
 export interface FleetRoutesOptions {
@@ -53,9 +54,10 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (app, {
       summary: 'A device about to claim asks for a single-use challenge (good for 5 minutes)',
       response: { 201: { type: 'object', properties: { nonce: { type: 'string' }, hubPublicKey: { type: 'string' } } }, ...errorResponses },
     },
-  }, async (_req, reply) => {
-    const challenge = credentials.issueChallenge(now());
-    if (!challenge) throw new HubError('E_UNAVAILABLE', 'too many claims in progress; try again in a few minutes');
+  }, async (req, reply) => {
+    const challenge = credentials.issueChallenge(now(), requestAddressKey(req));
+    if (challenge === 'holder_full') throw new HubError('E_RATE_LIMITED', 'too many claims in progress from this address; finish them or wait until they expire (5 minutes)');
+    if (challenge === 'hub_full') throw new HubError('E_UNAVAILABLE', 'too many claims in progress; try again in a few minutes');
     return reply.status(201).send(challenge);
   });
 
