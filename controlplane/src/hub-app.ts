@@ -104,6 +104,9 @@ async function register(app: FastifyInstance, config: HubConfig, options: HubApp
     parseJson(request, body as string, (err, value) => {
       if (err) return done(err, undefined);
       if (jsonDepth(value, MAX_BODY_JSON_DEPTH) > MAX_BODY_JSON_DEPTH) return done(new HubError('E_BAD_REQUEST', `the JSON body is nested more than ${MAX_BODY_JSON_DEPTH} levels deep`), undefined);
+      // Half of a UTF-16 pair (\ud800 alone) is no character: SQLite would store it as U+FFFD and
+      // accounts.json keep it where strict JSON readers fail. Refused here, for every route.
+      if (holdsLoneSurrogate(value)) return done(new HubError('E_BAD_REQUEST', 'the JSON body holds text that is not valid Unicode (half of a UTF-16 surrogate pair)'), undefined);
       done(null, value);
     });
   });
@@ -173,4 +176,14 @@ function tileOrigin(url: string | null): string[] {
 
 function httpReason(status: number): string {
   return STATUS_CODES[status] ?? 'Error';
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Whether any string or key in a parsed JSON value holds a lone surrogate (pairs are one code point under /u). */
+function holdsLoneSurrogate(v: unknown): boolean {
+  if (typeof v === 'string') return LONE_SURROGATE.test(v);
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) return v.some(holdsLoneSurrogate);
+  return Object.entries(v).some(([k, child]) => LONE_SURROGATE.test(k) || holdsLoneSurrogate(child));
 }

@@ -298,6 +298,9 @@ describe('orgs, members, roles and API keys', async () => {
       ['POST', '/api/v1/members', { email: 'v@example.test', password: TEST_PASSWORD, role: 'king' }, /role/, owner],
       ['POST', '/api/v1/api-keys', { name: 'k', scopes: ['read'], admin: true }, /admin/, owner],
       ['POST', '/api/v1/api-keys', { name: 'k', scopes: ['everything'] }, /scopes/, owner],
+      // A name of spaces only would be stored as a name that shows as nothing.
+      ['POST', '/api/v1/orgs', { name: '   ' }, /name/, owner],
+      ['POST', '/api/v1/api-keys', { name: ' \t ', scopes: ['read'] }, /name/, owner],
     ];
     for (const [method, path, body, field, who] of cases) {
       const reply = await api(hub, method, path, { body, ...(who ? { token: who.accessToken } : {}) });
@@ -313,6 +316,14 @@ describe('orgs, members, roles and API keys', async () => {
     };
     assertError(await raw('{"email": "a@example.test", "password": "x", "__proto__": {"admin": true}}'), 400, 'E_BAD_REQUEST');
     assertError(await raw('{not json'), 400, 'E_BAD_REQUEST');
+    // Half of a UTF-16 pair is no character (SQLite would store U+FFFD, accounts.json keep it where
+    // strict JSON readers fail): refused for every route, in a value or a key; a whole pair is fine.
+    for (const lone of ['{"email": "a@example.test", "password": "x\\ud800"}', '{"email": "a@example.test", "password": "x", "\\udfff": 1}']) {
+      const reply = await raw(lone);
+      assertError(reply, 400, 'E_BAD_REQUEST');
+      assert.match(reply.body.message, /not valid Unicode/);
+    }
+    assert.equal((await raw('{"email": "a@example.test", "password": "x\\ud83d\\ude00"}')).status, 401, 'an emoji (a whole pair) is read as text');
     assertError(await raw('email=a', 'application/x-www-form-urlencoded'), 415, 'E_BAD_REQUEST');
     assertError(await raw(JSON.stringify({ email: 'a@example.test', password: 'x'.repeat(2 * 1024 * 1024) })), 413, 'E_TOO_LARGE');
   });

@@ -15,6 +15,13 @@ export const timeRange = {
   to: { type: 'string', format: 'date-time', description: 'ISO time, exclusive' },
 } as const;
 
+/**
+ * A name a person gives (an org, a user, a device, a group, a claim): at least one character that
+ * is not a space, or "   " would be stored as a name that shows as nothing (some routes trim it).
+ */
+export const NAME_MAX_100 = { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S', description: 'at least one character that is not a space' } as const;
+export const NAME_MAX_64 = { ...NAME_MAX_100, maxLength: 64 } as const;
+
 const nullableNumber = { type: ['number', 'null'] } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 

@@ -1,12 +1,13 @@
 // JSON schemas of the setup, session, org, member and API-key routes: bodies reject unknown
 // fields, responses list exactly what goes out (fast-json-stringify drops anything else).
 
+import { NAME_MAX_100 } from '../api/schemas.ts';
 import { PERMISSIONS, ROLES } from './auth-context.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../accounts/password-hash.ts';
 
 const email = { type: 'string', format: 'email', maxLength: 254 } as const;
 const newPassword = { type: 'string', minLength: MIN_PASSWORD_LENGTH, maxLength: MAX_PASSWORD_LENGTH } as const;
-const name = { type: 'string', minLength: 1, maxLength: 100 } as const;
+const name = NAME_MAX_100;
 const role = { type: 'string', enum: ROLES } as const;
 const id = { type: 'string', minLength: 1, maxLength: 64 } as const;
 

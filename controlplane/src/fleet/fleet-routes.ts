@@ -2,7 +2,7 @@
 
 import type { FastifyPluginAsync } from 'fastify';
 import { nodeIdHex, parseNodeId, type ClaimProof } from '@unibos/mesh-protocol';
-import { nodeSchema, page, pageQuery, errorResponses } from '../api/schemas.ts';
+import { NAME_MAX_64, nodeSchema, page, pageQuery, errorResponses } from '../api/schemas.ts';
 import { NODE_ID_PARAM, nodeIdParam } from '../api/node-id-param.ts';
 import { requestAddressKey } from '../auth/address-failures.ts';
 import type { Guard } from '../auth/guard.ts';
@@ -38,7 +38,7 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (app, {
         type: 'object',
         required: ['kind'],
         additionalProperties: false,
-        properties: { kind: { type: 'string', enum: ['gateway', 'node'] }, name: { type: 'string', minLength: 1, maxLength: 64 }, ttlS: { type: 'integer', minimum: 60, maximum: 30 * 86_400, default: 86_400 } },
+        properties: { kind: { type: 'string', enum: ['gateway', 'node'] }, name: NAME_MAX_64, ttlS: { type: 'integer', minimum: 60, maximum: 30 * 86_400, default: 86_400 } },
       },
       response: { 201: { type: 'object', properties: { token: { type: 'string' }, kind: { type: 'string' }, expiresAt: { type: 'string' } } }, ...errorResponses },
     },
@@ -75,7 +75,7 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (app, {
           deviceId: { type: 'string', pattern: '^!?[0-9a-fA-F]{8}$' },
           // What the device is; a token made for the other kind is then refused, not spent. Optional: older devices do not say.
           kind: { type: 'string', enum: ['gateway', 'node'] },
-          name: { type: 'string', minLength: 1, maxLength: 64 },
+          name: NAME_MAX_64,
           capabilities: capabilitiesSchema,
           // Optional here so that a device without it gets E_PROOF_REQUIRED (counted), not a schema error.
           proof: {
@@ -175,7 +175,7 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (app, {
       summary: 'Rename a node',
       security,
       params: idParams,
-      body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: ['string', 'null'], minLength: 1, maxLength: 64 } } },
+      body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { ...NAME_MAX_64, type: ['string', 'null'] } } },
       response: { 200: nodeSchema, ...errorResponses },
     },
   }, async (req) => {

@@ -2,7 +2,7 @@
 // change name and description, add and remove members, change roles, leave, mute.
 
 import type { FastifyPluginAsync } from 'fastify';
-import { errorResponses, errorSchema, page, pageQuery } from '../api/schemas.ts';
+import { NAME_MAX_100, errorResponses, errorSchema, page, pageQuery } from '../api/schemas.ts';
 import type { Guard } from '../auth/guard.ts';
 import type { MemberRole, MessengerConversations, NewConversation } from './messenger-conversations.ts';
 import { conversationSchema, userIdSchema, uuid } from './messenger-schemas.ts';
@@ -18,7 +18,7 @@ export const conversationRoutes: FastifyPluginAsync<ConversationRoutesOptions> =
   const idParams = { type: 'object', required: ['id'], properties: { id: uuid } } as const;
   const memberParams = { type: 'object', required: ['id', 'userId'], properties: { id: uuid, userId: userIdSchema } } as const;
   const reply200 = { 200: conversationSchema, ...errorResponses, 409: errorSchema } as const;
-  const name = { type: 'string', minLength: 1, maxLength: 100 } as const;
+  const name = NAME_MAX_100;
   const description = { type: ['string', 'null'], maxLength: 1000 } as const;
 
   app.post<{ Body: NewConversation }>('/api/v1/messenger/conversations', {

@@ -3,7 +3,7 @@
 // checked (and a refusal counted) by the relay against MESSENGER_LIMITS.
 
 import { MESSENGER_LIMITS } from '@unibos/messenger-crypto';
-import { errorSchema } from '../api/schemas.ts';
+import { NAME_MAX_100, errorSchema } from '../api/schemas.ts';
 
 export const uuid = { type: 'string', format: 'uuid' } as const;
 export const userIdSchema = { type: 'string', minLength: 1, maxLength: 100 } as const;
@@ -98,4 +98,4 @@ export const sendBody = {
   },
 } as const;
 
-export const deviceName = { type: 'string', minLength: 1, maxLength: 100 } as const;
+export const deviceName = NAME_MAX_100;
