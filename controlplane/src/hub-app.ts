@@ -89,7 +89,10 @@ async function register(app: FastifyInstance, config: HubConfig, options: HubApp
   });
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const statusCode = err instanceof HubError ? err.statusCode : err.validation ? 400 : err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (statusCode >= 500) request.log.error({ err }, 'request failed');
+    // Our own 503s (a gateway away, the claim room full, ...) say how things stand, not that the hub
+    // failed: no stack, and not at error level, where anyone could fill the log with them.
+    if (statusCode >= 500 && err instanceof HubError) request.log.warn({ code: err.code, reason: err.message }, 'request refused');
+    else if (statusCode >= 500) request.log.error({ err }, 'request failed');
     // Our own error classes (modules' ModuleError, ...) carry E_ codes; Fastify's FST_ codes are mapped.
     const code = err instanceof HubError ? err.code : err.validation ? 'E_BAD_REQUEST' : typeof err.code === 'string' && /^E_[A-Z_]+$/.test(err.code) ? err.code : frameworkCode(statusCode);
     const message = statusCode >= 500 && !(err instanceof HubError) ? 'internal error' : err.message;
@@ -138,7 +141,16 @@ async function register(app: FastifyInstance, config: HubConfig, options: HubApp
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(websocket, {
+    options: { maxPayload: 64 * 1024 },
+    // A client's broken frame or one over maxPayload (closed 1009 by ws) is its fault, not the hub's: no stack at error level.
+    errorHandler: (error, socket, request) => {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('WS_ERR_')) request.log.info({ code, reason: error.message }, 'websocket closed: the client broke the protocol');
+      else request.log.error({ err: error }, 'websocket failed');
+      socket.terminate();
+    },
+  });
 
   // The platform, then each feature after what it declares it needs. Alerts before messages: a
   // returning gateway hears how each SOS stands before anything that waited for it.

@@ -12,11 +12,11 @@ export interface TestHub extends RunningHub {
   dataDir: string;
 }
 
-export async function startTestHub(overrides: Partial<HubConfig> = {}, options: { now?: () => number; keepDataDir?: boolean; modules?: ModulesOptions } = {}): Promise<TestHub> {
+export async function startTestHub(overrides: Partial<HubConfig> = {}, options: { now?: () => number; keepDataDir?: boolean; modules?: ModulesOptions; logger?: pino.Logger } = {}): Promise<TestHub> {
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'unibos-hub-'));
   // No free-space reserve for readings unless the test asks for one: what it checks must not hang on how full this machine's disk is.
   const config: HubConfig = { ...hubConfigDefaults(dataDir), httpPort: 0, mqttPort: 0, sensorMinFreeBytes: 0, ...overrides };
-  const hub = await runHub(config, { logger: pino({ level: process.env.UNIBOS_TEST_LOG ?? 'silent' }), ...(options.now ? { now: options.now } : {}), ...(options.modules ? { modules: options.modules } : {}) });
+  const hub = await runHub(config, { logger: options.logger ?? pino({ level: process.env.UNIBOS_TEST_LOG ?? 'silent' }), ...(options.now ? { now: options.now } : {}), ...(options.modules ? { modules: options.modules } : {}) });
   let stopped = false;
   const testHub: TestHub = {
     ...hub,
