@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pino from 'pino';
 import { MAX_ORGS_OWNED } from '../src/accounts/accounts.ts';
+import { MAX_API_KEYS_PER_ORG } from '../src/auth/api-keys.ts';
 import { createFirstAdmin } from '../src/auth/auth-services.ts';
 import { hubConfigDefaults, runHub, type RunningHub } from '../src/index.ts';
 import { TEST_PASSWORD, bearer, createAdminSession, createApiKey, createOrgUser, type TestSession } from './support/test-auth.ts';
@@ -143,6 +144,50 @@ test('one user owns a bounded number of orgs: past it, creating another is refus
   for (let i = made; i < MAX_ORGS_OWNED; i++) assert.equal((await api(hub, 'POST', '/api/v1/orgs', { token: owner.accessToken, body: { name: `Org ${i}` } })).status, 201);
   assertError(await api(hub, 'POST', '/api/v1/orgs', { token: owner.accessToken, body: { name: 'One too many' } }), 409, 'E_LIMIT_REACHED');
   assert.equal((await api(hub, 'GET', '/api/v1/orgs', { token: owner.accessToken })).body.items.length, MAX_ORGS_OWNED);
+});
+
+test('an existing account is added to an org only by an admin of an org it is in, or of the hub: a viewer\u2019s own new org cannot take in its fellow members', async () => {
+  const hub = await startTestHub();
+  const hubAdmin = await createAdminSession(hub);
+  // Another org (not the hub's), with its owner, a member and a viewer.
+  const owner = await createAdminSession(hub, { orgName: 'Harbour' });
+  const member = await createOrgUser(hub, owner, 'member');
+  const viewer = await createOrgUser(hub, owner, 'viewer');
+  const orgsOf = async (who: TestSession) => (await api(hub, 'GET', '/api/v1/orgs', { token: who.accessToken })).body.items.map((o: { name: string }) => o.name).sort();
+  const newOrg = async (who: TestSession, name: string) => {
+    const made = await api(hub, 'POST', '/api/v1/orgs', { token: who.accessToken, body: { name } });
+    assert.equal(made.status, 201);
+    return (await api(hub, 'POST', '/api/v1/auth/switch-org', { token: who.accessToken, body: { orgId: made.body.id } })).body.accessToken as string;
+  };
+  const add = (token: string, email: string) => api(hub, 'POST', '/api/v1/members', { token, body: { email, role: 'viewer' } });
+
+  // The viewer makes an org and tries to put the member in it.
+  const spam = await newOrg(viewer, 'Free prizes');
+  const refused = await add(spam, member.email.toUpperCase());
+  assertError(refused, 403, 'E_FORBIDDEN');
+  assert.match(refused.body.message, /not an admin of any org this account is in/);
+  assert.deepEqual(await orgsOf(member), ['Harbour'], 'the member\u2019s orgs are as they were');
+  // Harbour's owner, in an org of their own, may add the member; so may the hub's admin.
+  assert.equal((await add(await newOrg(owner, 'Harbour night shift'), member.email)).status, 201);
+  assert.equal((await add(await newOrg(hubAdmin, 'Relief'), member.email)).status, 201);
+  assert.deepEqual(await orgsOf(member), ['Harbour', 'Harbour night shift', 'Relief']);
+});
+
+test('an org holds a bounded number of API keys: past it, another is refused with E_LIMIT_REACHED until one is deleted', async () => {
+  const hub = await startTestHub();
+  const owner = await createAdminSession(hub);
+  const make = (name: string) => api(hub, 'POST', '/api/v1/api-keys', { token: owner.accessToken, body: { name, scopes: ['read'] } });
+  let first = '';
+  for (let i = 0; i < MAX_API_KEYS_PER_ORG; i++) {
+    const made = await make(`key ${i}`);
+    assert.equal(made.status, 201);
+    first ||= made.body.id;
+  }
+  const refused = await make('one too many');
+  assertError(refused, 409, 'E_LIMIT_REACHED');
+  assert.match(refused.body.message, /at most 100 API keys/);
+  assert.equal((await api(hub, 'DELETE', `/api/v1/api-keys/${first}`, { token: owner.accessToken })).status, 204);
+  assert.equal((await make('in its place')).status, 201);
 });
 
 describe('access token expiry', () => {

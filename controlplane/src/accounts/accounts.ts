@@ -9,6 +9,8 @@ import { MIN_PASSWORD_LENGTH, hashPassword, verifyPassword } from './password-ha
 
 /** Orgs one user may own (make); joining others' orgs is not counted. */
 export const MAX_ORGS_OWNED = 20;
+/** Members one org has at most: the accounts file is rewritten whole at every change. */
+export const MAX_MEMBERS_PER_ORG = 5000;
 
 export interface OrgView {
   id: string;
@@ -120,11 +122,20 @@ export class Accounts {
     return out;
   }
 
-  /** Adds an existing user (by email) to the caller's org, or creates one with `password`. */
+  /**
+   * Adds an existing user (by email) to the caller's org, or creates one with `password`. Any
+   * signed-in user may make an org, so an existing account is added only by an owner or admin of
+   * an org it is in already, or of the hub's own org: a new org of someone who merely shares an
+   * org with it (a viewer there) cannot put itself into its org list and login.
+   */
   async addMember(actor: AuthContext, input: { email: string; name?: string | undefined; password?: string | undefined; role: Role }): Promise<MemberView> {
     assertMayGrant(actor, input.role);
+    if (this.store.membersOf(actor.orgId).length >= MAX_MEMBERS_PER_ORG) throw new HubError('E_LIMIT_REACHED', `an org has at most ${MAX_MEMBERS_PER_ORG} members`);
     const existing = this.store.userByEmail(input.email);
     if (existing) {
+      if (!this.knows(actor.userId, existing.id)) {
+        throw new HubError('E_FORBIDDEN', 'you are not an admin of any org this account is in: an admin of one of its orgs, or of the hub, can add it');
+      }
       // An existing user's password and name are theirs: adding them to an org never changes either.
       await this.store.addMember(actor.orgId, existing.id, input.role, this.isoNow());
       return { userId: existing.id, email: existing.email, name: existing.name, role: input.role };
@@ -149,6 +160,15 @@ export class Accounts {
   async removeMember(actor: AuthContext, userId: string): Promise<void> {
     assertMayChange(actor, this.memberOf(actor.orgId, userId));
     await this.store.removeMember(actor.orgId, userId);
+  }
+
+  /** Whether `userId` administers an org `other` is in, or the hub's own org. */
+  private knows(userId: string, other: string): boolean {
+    const administers = (orgId: string | undefined) => {
+      const role = orgId === undefined ? undefined : this.store.roleOf(userId, orgId);
+      return role === 'owner' || role === 'admin';
+    };
+    return administers(this.store.firstOrgId()) || this.store.membershipsOf(other).some((m) => administers(m.orgId));
   }
 
   private memberOf(orgId: string, userId: string): Role {

@@ -19,6 +19,9 @@ export function isApiKey(token: string): boolean {
   return token.startsWith(API_KEY_PREFIX);
 }
 
+
+/** API keys one org holds at most (integrations, wall screens, scripts). */
+export const MAX_API_KEYS_PER_ORG = 100;
 export class ApiKeys {
   /** Epoch ms of each key's last use; formatted only when listed or flushed. */
   private readonly lastUsed = new Map<string, number>();
@@ -35,6 +38,8 @@ export class ApiKeys {
   }
 
   async create(input: { orgId: string; createdBy: string; name: string; scopes: Permission[] }): Promise<{ record: ApiKeyRecord; key: string }> {
+    // The accounts file is rewritten whole at every change: without a bound one admin could grow it without end.
+    if (this.store.apiKeysOf(input.orgId).length >= MAX_API_KEYS_PER_ORG) throw new HubError('E_LIMIT_REACHED', `an org has at most ${MAX_API_KEYS_PER_ORG} API keys: delete one it no longer uses`);
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const record: ApiKeyRecord = {
