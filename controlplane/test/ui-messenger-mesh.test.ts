@@ -133,8 +133,9 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
     const REFUSED = 'Send two more blankets PLAINTEXT-C';
     // Every reading of the thread's delivery states waits until the end: only the hub's event can tell it.
     const held: Route[] = [];
+    let holding = true;
     const readStates = /\/api\/v1\/messenger\/mesh\/[^/]+\/messages\?device=/;
-    await page.route(readStates, (route) => void held.push(route));
+    await page.route(readStates, (route) => void (holding ? held.push(route) : route.continue()));
     try {
       await box.fill(REFUSED);
       await page.getByRole('button', { name: 'Send' }).click();
@@ -146,8 +147,10 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
       gw.txStatus({ ref: command.ref, status: 'refused', error: 'duty cycle exhausted' });
       await mine.filter({ hasText: 'Failed: duty cycle exhausted' }).waitFor();
     } finally {
-      await page.unroute(readStates);
+      // Let the held readings go before the route goes (unroute would answer them itself).
+      holding = false;
       for (const route of held) await route.continue();
+      await page.unroute(readStates);
     }
   });
 
