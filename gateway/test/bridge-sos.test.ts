@@ -96,3 +96,41 @@ test("the hub's stages arrive as tx commands and reach the node; bad ones are re
   s.run(20_000);
   assert.equal(s.n.status().sos.stage, 'acknowledged');
 });
+
+test('an SOS raised on the gateway\u2019s own node goes to the hub once, is taken at once, and its stages and "I am safe" follow as for any node', async (t) => {
+  const s = await setup(t, 'up');
+  const gid = `!${s.g.nodeId.toString(16).padStart(8, '0')}`;
+  const alerts = () => s.committed.filter((c) => c.topic === `unibos/v1/mesh/${gid}/alert`).map((c) => JSON.parse(c.payload.toString()) as { level: string; requestId?: number; gatewayId: string; hops: number });
+  s.g.raiseSos();
+  s.run(30_000);
+  const sos = s.g.status().sos;
+  assert.equal(sos.stage, 'gateway', 'taken by its own gateway: no radio of its own ever hears it');
+  assert.equal(sos.resending, false);
+  assert.deepEqual(alerts().map((a) => ({ level: a.level, requestId: a.requestId, gatewayId: a.gatewayId, hops: a.hops })), [{ level: 'SOS', requestId: sos.requestId, gatewayId: 'gw1', hops: 0 }], 'on its way to the hub, once');
+  assert.deepEqual(s.answers.map((a) => ({ stage: a.stage, committedSos: a.committedSos })), [{ stage: 'gateway', committedSos: true }]);
+
+  // The hub's stages come back to this gateway for its own node.
+  const cmd = (sosStage: Record<string, unknown>) => Buffer.from(JSON.stringify({ to: gid, sosStage }));
+  assert.equal(s.bridge.handleTx(cmd({ requestId: sos.requestId, stage: 'acknowledged', time: '2027-01-15T08:02:00Z', by: 'Ayse' }), 'hub').ok, true);
+  s.run(1000);
+  assert.equal(s.g.status().sos.stage, 'acknowledged');
+  assert.equal(s.g.status().sos.acknowledgedBy, 'Ayse');
+
+  // A text from the gateway's node, and its "I am safe", reach the hub too.
+  s.g.sendText('at the gateway, all fine');
+  s.g.imSafe();
+  s.run(60_000);
+  const texts = s.committed.filter((c) => c.topic === `unibos/v1/mesh/${gid}/text`).map((c) => (JSON.parse(c.payload.toString()) as { text: string }).text);
+  assert.deepEqual(texts, ['at the gateway, all fine']);
+  // "I am safe" is resent, each copy a frame of its own (as the hub hears a field node's), until the hub resolves the SOS.
+  const safes = alerts().filter((a) => a.level === 'SAFE');
+  assert.ok(safes.length >= 1 && safes.every((a) => a.requestId === sos.requestId), JSON.stringify(alerts()));
+  assert.equal(alerts().filter((a) => a.level === 'SOS').length, 1, 'the SOS once: its resends stopped when it was taken');
+  assert.equal(s.bridge.handleTx(cmd({ requestId: sos.requestId, stage: 'resolved', time: '2027-01-15T08:10:00Z', by: 'Ayse' }), 'hub').ok, true);
+  s.run(1000);
+  assert.equal(s.g.status().sos.stage, 'resolved');
+  assert.equal(s.g.status().sos.safe, 'confirmed', 'its "I am safe" copies stop');
+  const after = alerts().length;
+  s.run(10 * 60_000);
+  assert.equal(alerts().length, after, 'nothing more once resolved');
+});

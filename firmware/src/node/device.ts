@@ -376,9 +376,15 @@ export class Device extends EventEmitter<DeviceEvents> {
   /**
    * Tells node `to` how far its SOS `requestId` has got (sos-responder.ts). A gateway calls this
    * only once it has done what the stage says (e.g. `gateway` after the SOS is committed to its hub
-   * outbox). A lower stage than one already answered is raised to that one.
+   * outbox). A lower stage than one already answered is raised to that one. A gateway's own node
+   * (`to` is this node: no radio of its own hears its SOS, its bridge takes it) moves its own SOS
+   * on at once, with nothing sent.
    */
   answerSos(to: number, requestId: number, report: SosStageReport): SosAnswer {
+    if (to === this.nodeId) {
+      this.sos.advance(requestId, this.nodeId, report);
+      return { packetId: 0, stage: report.stage };
+    }
     return this.sosResponder.answer(to, requestId, report);
   }
 

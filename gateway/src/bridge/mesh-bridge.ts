@@ -80,6 +80,14 @@ export interface BridgeStats {
 
 /** Mesh traffic that overtakes routine backlog on its way to the hub (JSON topic kinds). */
 const URGENT_KINDS: ReadonlySet<string> = new Set(['alert', 'ack']);
+/**
+ * What the gateway's own node originates that goes to the hub as if heard: a person at the gateway
+ * (its button, `unibos sos|send`) is no less on the mesh. Its NodeInfo and position go by
+ * reportSelf(); its answers to others (SOS stages, acks) and traces are the gateway's own business.
+ */
+const OWN_KINDS_FORWARDED: ReadonlySet<string> = new Set(['text', 'alert', 'telemetry', 'direct']);
+/** Own packet ids forwarded lately: the outbox sends a message again under the same id, which is forwarded once. */
+const OWN_IDS_KEPT = 256;
 
 /**
  * Sensor metrics and mesh nodes kept on the local broker, most recently heard first. Each has
@@ -100,6 +108,7 @@ export class MeshBridge {
   /** Hub command refs already taken, with their packet ids (none for a switch), durable in gateway.db. */
   private readonly refs: TakenRefs;
   private readonly clock: () => number;
+  private readonly ownForwarded = new Set<number>();
 
   constructor(private readonly options: MeshBridgeOptions) {
     this.router = options.device.router;
@@ -124,6 +133,14 @@ export class MeshBridge {
       } catch (err) {
         this.stats.bridgeErrors++;
         this.options.logger.error({ err: (err as Error).message }, 'could not bridge a heard frame');
+      }
+    });
+    this.router.on('originated', (o) => {
+      try {
+        this.onOwnFrame(o.to, o.id, o.data);
+      } catch (err) {
+        this.stats.bridgeErrors++;
+        this.options.logger.error({ err: (err as Error).message }, 'could not bridge a frame of our own node');
       }
     });
   }
@@ -398,6 +415,28 @@ export class MeshBridge {
     // when the outbox refused it, the node hears nothing and keeps trying for a gateway that can.
     if (data.alert?.level === 'SOS' && data.wantResponse && data.requestId && this.options.uplink && this.stats.uplinkRefused === refusedBefore) {
       this.options.device.answerSos(header.from, data.requestId, { stage: 'gateway', timeMs: now, by: '' });
+    }
+  }
+
+  /**
+   * A frame the gateway's own node sent (an SOS from its button, a text, "I am safe"): no radio of
+   * ours hears it, so it goes to the local broker and the hub here, as a heard one would, once per
+   * packet id. Its SOS is then taken by this gateway like any other.
+   */
+  private onOwnFrame(to: number, id: number, data: Data): void {
+    const d = this.options.device;
+    const kind = MESH_TOPIC_KIND[dataKind(data)];
+    if (d.nodeId === undefined || !OWN_KINDS_FORWARDED.has(kind) || this.ownForwarded.has(id)) return;
+    this.ownForwarded.add(id);
+    if (this.ownForwarded.size > OWN_IDS_KEPT) this.ownForwarded.delete(this.ownForwarded.values().next().value!);
+    const now = this.clock();
+    const node = formatNodeAddress(d.nodeId);
+    const json = Buffer.from(JSON.stringify(meshJson(data, { from: d.nodeId, to, id, hops: 0, rssi: NaN, snr: NaN, rxTimeMs: now, gatewayId: this.options.gatewayId })));
+    this.publish(topics.mesh(node, kind), json, false);
+    const refusedBefore = this.stats.uplinkRefused;
+    this.uplink(`mesh:${node}`, topics.mesh(node, kind), json, URGENT_KINDS.has(kind) ? 'urgent' : 'routine');
+    if (data.alert?.level === 'SOS' && data.wantResponse && data.requestId && this.options.uplink && this.stats.uplinkRefused === refusedBefore) {
+      d.answerSos(d.nodeId, data.requestId, { stage: 'gateway', timeMs: now, by: '' });
     }
   }
 
