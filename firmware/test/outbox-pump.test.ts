@@ -66,6 +66,25 @@ test('an alert goes to the router while a text is in flight; the next text waits
   assert.equal(pump.inFlightCount, 2);
 });
 
+test('a text to a node that never answers holds only its own destination: texts to others go meanwhile, in order each', () => {
+  const { pump, handed } = rig();
+  const gone = 0xdeadbeef;
+  const lost = [pump.enqueue(gone, { text: 'gone 1' }, 'text'), pump.enqueue(gone, { text: 'gone 2' }, 'text')];
+  pump.enqueue(0x10, { text: 'clinic 1' }, 'text');
+  pump.enqueue(0x10, { text: 'clinic 2' }, 'text');
+  pump.enqueue(BROADCAST, { text: 'all' }, 'text');
+  pump.enqueue(0x20, { text: 'farm' }, 'text');
+  // Three at once, one per destination, oldest first; the rest of each destination waits its turn.
+  assert.deepEqual(texts(handed), ['gone 1', 'clinic 1', 'all']);
+  // Unanswered: it waits its backoff, and the next due texts take the free turns.
+  pump.notDelivered(lost[0]!, 'MAX_RETRANSMIT');
+  assert.deepEqual(texts(handed), ['gone 1', 'clinic 1', 'all', 'gone 2']);
+  pump.acknowledged(handed[1]!.id!, 0x10);
+  assert.deepEqual(texts(handed).slice(4), ['clinic 2']);
+  pump.acknowledged(handed[2]!.id!, BROADCAST);
+  assert.deepEqual(texts(handed).slice(5), ['farm'], 'a text to a third node is not held behind the node that is gone');
+});
+
 test('nothing is handed to the router while the radio is down; it all goes once it is up', () => {
   const { pump, handed, radio, outbox } = rig({ radioUp: false });
   pump.enqueue(0x10, { text: 'kept' }, 'text');

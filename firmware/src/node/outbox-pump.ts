@@ -17,6 +17,14 @@ const NEIGHBOUR_FRESH_MS = 30 * 60_000;
 const MAX_ATTEMPTS = 100;
 /** Timers are re-armed at least this often, so a wall-clock jump cannot leave the outbox asleep. */
 const MAX_PUMP_SLEEP_MS = 60_000;
+/**
+ * Messages of one priority handed to the router at once, each to a different destination. One at
+ * a time in all let a text to a node that is gone (three transmissions a try, tried again and
+ * again) hold every later text, to anyone, for minutes; now it holds only its own destination's turn.
+ */
+const IN_FLIGHT_PER_PRIORITY = 3;
+/** Due messages looked at per priority to find destinations not already waiting for an answer. */
+const DUE_LOOKAHEAD = 64;
 
 /**
  * How a layer above puts a message on the outbox: returns its packet id once it is on disk (or,
@@ -49,7 +57,11 @@ export interface OutboxPumpOptions {
 }
 
 export class OutboxPump {
-  /** Own messages handed to the router, at most one per priority: in order, an SOS never stuck behind another alert, alerts never behind texts. */
+  /**
+   * Own messages handed to the router: per priority at most IN_FLIGHT_PER_PRIORITY, one per
+   * destination (so each destination gets its messages in order), an SOS never stuck behind another
+   * alert, alerts never behind texts.
+   */
   private readonly inFlight = new Map<number, OutboxEntry>();
   private pumpTimer: TimerHandle | undefined;
   private pumpAtMs = Infinity;
@@ -76,24 +88,19 @@ export class OutboxPump {
     return packetId;
   };
 
-  /** Hands due messages to the router while the radio is up: one alert and one text at a time. */
+  /** Hands due messages to the router while the radio is up: per priority a few, one per destination. */
   pump(): void {
     const { outbox, router, scheduler, clock, log } = this.options;
     if (!this.options.canSend()) return;
     const now = clock();
     for (const priority of ['sos', 'alert', 'text'] as const) {
-      if ([...this.inFlight.values()].some((e) => e.priority === priority)) continue;
-      const [e] = outbox.dueAt(now, priority, 1 + this.inFlight.size).filter((x) => !this.inFlight.has(x.packetId));
-      if (!e) continue;
-      this.inFlight.set(e.packetId, e);
-      const opts = e.hopLimit === undefined ? { id: e.packetId, wantAck: e.wantAck } : { id: e.packetId, wantAck: e.wantAck, hopLimit: e.hopLimit };
-      try {
-        router.send(e.to, e.data, opts);
-      } catch (err) {
-        // It passed the size check when queued, so this is unexpected: drop it rather than retry forever.
-        log.error({ err, packetId: e.packetId }, 'dropping an outbox message the router refused');
-        this.inFlight.delete(e.packetId);
-        outbox.drop(e, 'router-refused');
+      const busy = [...this.inFlight.values()].filter((e) => e.priority === priority).map((e) => e.to);
+      if (busy.length >= IN_FLIGHT_PER_PRIORITY) continue;
+      for (const e of outbox.dueAt(now, priority, DUE_LOOKAHEAD + this.inFlight.size)) {
+        if (busy.length >= IN_FLIGHT_PER_PRIORITY) break;
+        if (this.inFlight.has(e.packetId) || busy.includes(e.to)) continue;
+        busy.push(e.to);
+        this.start(e);
       }
     }
     const next = outbox.nextDueAfter(now);
@@ -105,6 +112,21 @@ export class OutboxPump {
         this.pumpTimer = undefined;
         this.pump();
       });
+    }
+  }
+
+  /** Hands `e` to the router, in flight until it is settled. */
+  private start(e: OutboxEntry): void {
+    const { outbox, router, log } = this.options;
+    this.inFlight.set(e.packetId, e);
+    const opts = e.hopLimit === undefined ? { id: e.packetId, wantAck: e.wantAck } : { id: e.packetId, wantAck: e.wantAck, hopLimit: e.hopLimit };
+    try {
+      router.send(e.to, e.data, opts);
+    } catch (err) {
+      // It passed the size check when queued, so this is unexpected: drop it rather than retry forever.
+      log.error({ err, packetId: e.packetId }, 'dropping an outbox message the router refused');
+      this.inFlight.delete(e.packetId);
+      outbox.drop(e, 'router-refused');
     }
   }
 
