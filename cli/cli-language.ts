@@ -314,7 +314,7 @@ const TR: Record<string, string> = {
   everyone: 'herkes',
   'SOS cancelled; "I am safe" queued; it is resent until the hub confirms it (`unibos status` shows it)':
     'SOS iptal edildi; "güvendeyim" sıraya alındı; merkez onaylayana kadar yeniden gönderilir (`unibos status` gösterir)',
-  '"I am safe" queued; it is resent until the hub confirms it (`unibos status` shows it)': '"güvendeyim" sıraya alındı; merkez onaylayana kadar yeniden gönderilir (`unibos status` gösterir)',
+  '"I am safe" queued: with no SOS open it goes out once, to tell the mesh': '"güvendeyim" sıraya alındı: açık bir SOS olmadığından ağa bir kez gönderilir',
   'SOS raised: copy {copy} queued, resent at growing intervals until a gateway takes it. `unibos status` shows how far it got; `unibos sos --safe` ends it.':
     'SOS başlatıldı: {copy}. kopya sırada; bir ağ geçidi alana kadar artan aralıklarla yeniden gönderilir. Nereye ulaştığını `unibos status` gösterir; `unibos sos --safe` bitirir.',
   'SOS sent again (it was already {summary}). `unibos sos --safe` ends it.': 'SOS yeniden gönderildi (zaten {summary} durumundaydı). `unibos sos --safe` bitirir.',
@@ -361,6 +361,8 @@ const TR: Record<string, string> = {
   'queued for the hub: {count} ({urgent} urgent), {bytes} bytes': 'merkez için sırada: {count} ({urgent} acil), {bytes} bayt',
   // `unibos msg`: errors and what it prints.
   'say what to do\n\n{help}': 'ne yapılacağını söyleyin\n\n{help}',
+  'a mesh node takes text only: no --attach, --reply-to or --expires': 'bir ağ düğümü yalnızca metin alır: --attach, --reply-to ya da --expires olmaz',
+  '{node} is a mesh node\u2019s conversation: it has no members to change': '{node} bir ağ düğümüyle yapılan sohbet: değiştirilecek üyesi yok',
   'unknown msg command \'{name}\'\n\n{help}': 'bilinmeyen msg komutu \'{name}\'\n\n{help}',
   'compare the safety number (`unibos msg safety {user}`), then accept with `unibos msg trust {user}`': 'güvenlik numarasını karşılaştırın (`unibos msg safety {user}`), sonra `unibos msg trust {user}` ile kabul edin',
   'revoked device {id} (this one: log in again to use the messenger here)': '{id} cihazı iptal edildi (bu cihaz: mesajlaşmayı burada kullanmak için yeniden giriş yapın)',

@@ -80,7 +80,9 @@ export class MessengerAccount {
     try {
       s = (await hubPost(this.session.hubUrl, '/api/v1/auth/refresh', { refreshToken: this.session.refreshToken })) as HubSession;
     } catch (err) {
-      throw new CliError(say('the session with {hub} ended ({reason}): run `unibos msg login` again', { hub: this.session.hubUrl, reason: (err as Error).message }));
+      // Only the hub refusing the refresh token ends the session: a hub away or busy does not.
+      if (!(err instanceof HubRefusal) || err.status !== 401) throw err;
+      throw new CliError(say('the session with {hub} ended ({reason}): run `unibos msg login` again', { hub: this.session.hubUrl, reason: err.message }));
     }
     this.session = { ...this.session, accessToken: s.accessToken, refreshToken: s.refreshToken, accessExpiresAt: Date.now() + s.expiresIn * 1000 };
     this.save();
@@ -105,6 +107,13 @@ export class MessengerAccount {
 
   private save(): void {
     writeSecretFile(join(this.dir, 'session.json'), `${JSON.stringify(this.session, null, 2)}\n`);
+  }
+}
+
+/** The hub answered, refusing (its HTTP status kept: 401 ends a session, others do not). */
+class HubRefusal extends CliError {
+  constructor(message: string, readonly status: number) {
+    super(message);
   }
 }
 
@@ -137,7 +146,7 @@ async function hubPost(hubUrl: string, path: string, body: unknown): Promise<unk
     const message = typeof parsed.message === 'string' ? parsed.message : String(res.status);
     // The hub's refusal by its code (a wrong password, a locked account, an ended session), as `unibos msg` says the others.
     const reason = sayMessengerError({ code: typeof parsed.code === 'string' ? parsed.code : 'E_HUB_ANSWER', message, status: res.status }, { hub: hubUrl, login: path === '/api/v1/auth/login' });
-    throw new CliError(say('the hub refused: {reason}', { reason }));
+    throw new HubRefusal(say('the hub refused: {reason}', { reason }), res.status);
   }
   return parsed;
 }

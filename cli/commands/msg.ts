@@ -182,6 +182,11 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     if (rest.length !== 2) throw new CliError(say('usage: unibos msg send CONVERSATION "text" (quote the text)'));
     if (rest[1] === '' && !args.values.attach) throw new CliError(say('the text is empty: write something to send'));
     const conv = await conversation(ctx, rest[0]!);
+    if ('meshNode' in conv) {
+      // A node's conversation: a text to its radio, as `msg node` sends it (no files, replies or expiry on the mesh).
+      if (args.values.attach || args.values['reply-to'] || args.values.expires) throw new CliError(say('a mesh node takes text only: no --attach, --reply-to or --expires'));
+      return COMMANDS.node(ctx, args, [conv.meshNode, rest[1]!]);
+    }
     const file = args.values.attach as string | undefined;
     let attachment;
     if (file) {
@@ -200,7 +205,11 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
 
   async read(ctx, args, rest) {
     noMore(rest, 1);
-    const only = rest[0] ? await conversation(ctx, rest[0]) : null;
+    const picked = rest[0] ? await conversation(ctx, rest[0]) : null;
+    // A node's conversation reads as `msg node` shows it.
+    if (picked && 'meshNode' in picked && !args.values.follow) return COMMANDS.node(ctx, args, [picked.meshNode]);
+    const only = picked && !('meshNode' in picked) ? picked : null;
+    const meshNode = picked && 'meshNode' in picked ? picked.meshNode : null;
     const first = await ctx.client.sync();
     const convs = new Map((await ctx.client.conversations()).map((c) => [c.id, c]));
     if (only) {
@@ -219,7 +228,8 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     const handle = await ctx.client.follow(
       async (r) => {
         for (const a of r.arrived) if (!convs.has(a.conversationId)) for (const c of await ctx.client.conversations()) convs.set(c.id, c);
-        await show(ctx, only ? { arrived: r.arrived.filter((a) => a.conversationId === only.id), problems: r.problems } : r, convs);
+        const mine = (a: Arrival) => (only ? a.conversationId === only.id : meshNode ? a.nodeId === meshNode : true);
+        await show(ctx, { arrived: r.arrived.filter(mine), problems: r.problems }, convs);
       },
       { open: (url) => new WebSocket(url) as unknown as WebSocketLike, onError: (err) => process.stderr.write(`unibos msg: ${err instanceof MessengerClientError || isMessengerCryptoError(err) ? sayMessengerError(err as MessengerFailure, ctx.where) : (err as Error).message}\n`) },
     );
@@ -242,6 +252,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     if (op === 'add' || op === 'remove') {
       if (more.length < 2 || (op === 'remove' && more.length !== 2)) throw new CliError(op === 'add' ? say('usage: unibos msg group add CONVERSATION WHO [WHO ...]') : say('usage: unibos msg group remove CONVERSATION WHO'));
       const conv = await conversation(ctx, more[0]!);
+      if ('meshNode' in conv) throw new CliError(say('{node} is a mesh node\u2019s conversation: it has no members to change', { node: conv.meshNode }));
       const who = more.slice(1).map((w) => person(ctx, w));
       const c = op === 'add' ? await ctx.client.addMember(conv.id, who.map((w) => w.userId)) : await ctx.client.removeMember(conv.id, who[0]!.userId);
       out(say(op === 'add' ? 'added {who}; {name} has a new key; members: {count}' : 'removed {who}; {name} has a new key; members: {count}', { who: who.map((w) => w.email).join(', '), name: String(c.name), count: c.members.length }));
@@ -398,7 +409,8 @@ function label(ctx: Ctx, c: { kind: string; name: string | null; members: Array<
 }
 
 /** A conversation by id, id prefix, group name, or the email or id of the other person of a DM. */
-async function conversation(ctx: Ctx, ref: string): Promise<ConversationSummary> {
+/** A conversation `msg list` shows: one through the hub, or one with a mesh node (its node id). */
+async function conversation(ctx: Ctx, ref: string): Promise<ConversationSummary | { meshNode: string }> {
   const all = await ctx.client.conversations();
   const byId = all.find((c) => c.id === ref);
   if (byId) return byId;
@@ -406,6 +418,9 @@ async function conversation(ctx: Ctx, ref: string): Promise<ConversationSummary>
   const matches = all.filter((c) => (c.kind !== 'direct' && c.name?.toLowerCase() === ref.toLowerCase()) || (other && c.kind === 'direct' && c.members.some((m) => m.userId === other.userId)) || (ref.length >= 6 && c.id.startsWith(ref)));
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) throw new CliError(say("'{ref}' names {count} conversations; give the id (see `unibos msg list`)", { ref, count: matches.length }));
+  const node = ref.toLowerCase().replace(/^(?!!)/, '!');
+  const mesh = (await ctx.client.meshConversations()).find((m) => m.conversationId === ref || m.nodeId === node || (ref.length >= 6 && m.conversationId.startsWith(ref)));
+  if (mesh) return { meshNode: mesh.nodeId };
   throw new CliError(say("no conversation '{ref}' (see `unibos msg list`)", { ref }));
 }
 

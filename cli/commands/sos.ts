@@ -17,7 +17,7 @@ export async function run(argv: string[]): Promise<number> {
   if (args.values.safe) {
     const r = await callNode<{ packetId: number; cancelledSos: boolean }>(args.dataDir, 'POST', '/safe');
     if (args.values.json) printJson(r);
-    else process.stdout.write(`${r.cancelledSos ? say('SOS cancelled; "I am safe" queued; it is resent until the hub confirms it (`unibos status` shows it)') : say('"I am safe" queued; it is resent until the hub confirms it (`unibos status` shows it)')}\n`);
+    else process.stdout.write(`${r.cancelledSos ? say('SOS cancelled; "I am safe" queued; it is resent until the hub confirms it (`unibos status` shows it)') : say('"I am safe" queued: with no SOS open it goes out once, to tell the mesh')}\n`);
     return 0;
   }
   const s = await callNode<SosStatus>(args.dataDir, 'POST', '/sos');

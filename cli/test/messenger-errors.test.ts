@@ -28,10 +28,10 @@ const passwordFile = join(work, 'password');
 writeFileSync(passwordFile, `${TEST_PASSWORD}\n`, { mode: 0o600 });
 
 /** A data dir logged in to `hubUrl` (a session whose access token is still good), with no device yet. */
-function session(name: string, hubUrl: string): string {
+function session(name: string, hubUrl: string, accessExpired = false): string {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const s = { hubUrl, email: 'ayse@example.test', userId: 'u1', accessToken: 'token', accessExpiresAt: Date.now() + 3600_000, refreshToken: 'refresh' };
+  const s = { hubUrl, email: 'ayse@example.test', userId: 'u1', accessToken: 'token', accessExpiresAt: Date.now() + (accessExpired ? -1000 : 3600_000), refreshToken: 'refresh' };
   writeFileSync(join(dir, 'session.json'), JSON.stringify(s), { mode: 0o600 });
   return dir;
 }
@@ -54,6 +54,13 @@ test('a hub that is away, one that answers nonsense, a refused session and a wro
   assert.equal(tr.stderr, `unibos msg: ${away} adresindeki merkeze ulaşılamadı: ağ bağlantısını ve adresi denetleyip yeniden deneyin\n`);
   const en = await msg('en', 'list', '--data-dir', dir);
   assert.match(en.stderr, new RegExp(`^unibos msg: the hub at ${away} did not answer: `));
+
+  // A session due for a refresh while the hub is away has not ended: it works again once the hub is back.
+  const due = session('due', away, true);
+  assert.match((await msg('en', 'list', '--data-dir', due)).stderr, new RegExp(`^unibos msg: the hub at ${away} did not answer`));
+  // Only the hub refusing the refresh token ends it.
+  const ended = session('ended', await fakeHub(401, 'application/json', JSON.stringify({ statusCode: 401, code: 'E_AUTH_INVALID', error: 'Unauthorized', message: 'invalid refresh token' })), true);
+  assert.match((await msg('en', 'list', '--data-dir', ended)).stderr, /^unibos msg: the session with http:\/\/127\.0\.0\.1:\d+ ended \(the hub refused: .*\): run `unibos msg login` again\n$/);
 
   const proxy = session('proxy', await fakeHub(502, 'text/html', '<h1>Bad Gateway</h1>'));
   assert.equal((await msg('tr', 'list', '--data-dir', proxy)).stderr, 'unibos msg: merkez beklenmedik bir yanıt verdi (HTTP 502); adres bir UNIBOS merkezinin mi?\n');

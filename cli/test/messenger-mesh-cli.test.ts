@@ -62,4 +62,21 @@ test('unibos msg node sends sealed to a node, refuses too long a text, reads the
   assert.match(conversation.stdout, /you: water at the school {2}\(acknowledged by the node\)/);
   assert.match(conversation.stdout, new RegExp(`${nodeId}: on my way`));
   assert.match((await msg('list')).stdout, new RegExp(`mesh +${nodeId} \\(Ridge\\) +0 unread`), 'reading the conversation marks it read');
+
+  // The id `msg list` prints for it, and the node id, work with read and send as with any conversation.
+  const listed = new RegExp(`^(\\S+) +mesh +${nodeId}`, 'm').exec((await msg('list')).stdout)?.[1];
+  assert.ok(listed, 'msg list names the conversation by an id');
+  for (const ref of [listed, nodeId]) {
+    const byRef = await msg('read', ref);
+    assert.equal(byRef.code, 0, byRef.stderr);
+    assert.match(byRef.stdout, new RegExp(`${nodeId}: on my way`));
+  }
+  const again = await msg('send', listed, 'and blankets');
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /handed to the hub for .*end-to-end encrypted/);
+  const second = await gw.nextDownlink();
+  assert.equal(node.decodeMeshDirect(deviceNumber, new Uint8Array(Buffer.from((second.direct as { sealed: string }).sealed, 'base64url'))), 'and blankets');
+  const file = await msg('send', nodeId, 'x', '--attach', passwordFile);
+  assert.equal(file.code, 2);
+  assert.match(file.stderr, /a mesh node takes text only/);
 });
