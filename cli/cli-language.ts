@@ -362,7 +362,7 @@ const TR: Record<string, string> = {
   // `unibos msg`: errors and what it prints.
   'say what to do\n\n{help}': 'ne yapılacağını söyleyin\n\n{help}',
   'a mesh node takes text only: no --attach, --reply-to or --expires': 'bir ağ düğümü yalnızca metin alır: --attach, --reply-to ya da --expires olmaz',
-  '{node} is a mesh node\u2019s conversation: it has no members to change': '{node} bir ağ düğümüyle yapılan sohbet: değiştirilecek üyesi yok',
+  '{node} is a mesh node’s conversation: it has no members to change': '{node} bir ağ düğümüyle yapılan sohbet: değiştirilecek üyesi yok',
   'unknown msg command \'{name}\'\n\n{help}': 'bilinmeyen msg komutu \'{name}\'\n\n{help}',
   'compare the safety number (`unibos msg safety {user}`), then accept with `unibos msg trust {user}`': 'güvenlik numarasını karşılaştırın (`unibos msg safety {user}`), sonra `unibos msg trust {user}` ile kabul edin',
   'revoked device {id} (this one: log in again to use the messenger here)': '{id} cihazı iptal edildi (bu cihaz: mesajlaşmayı burada kullanmak için yeniden giriş yapın)',

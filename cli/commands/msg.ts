@@ -252,7 +252,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     if (op === 'add' || op === 'remove') {
       if (more.length < 2 || (op === 'remove' && more.length !== 2)) throw new CliError(op === 'add' ? say('usage: unibos msg group add CONVERSATION WHO [WHO ...]') : say('usage: unibos msg group remove CONVERSATION WHO'));
       const conv = await conversation(ctx, more[0]!);
-      if ('meshNode' in conv) throw new CliError(say('{node} is a mesh node\u2019s conversation: it has no members to change', { node: conv.meshNode }));
+      if ('meshNode' in conv) throw new CliError(say('{node} is a mesh node’s conversation: it has no members to change', { node: conv.meshNode }));
       const who = more.slice(1).map((w) => person(ctx, w));
       const c = op === 'add' ? await ctx.client.addMember(conv.id, who.map((w) => w.userId)) : await ctx.client.removeMember(conv.id, who[0]!.userId);
       out(say(op === 'add' ? 'added {who}; {name} has a new key; members: {count}' : 'removed {who}; {name} has a new key; members: {count}', { who: who.map((w) => w.email).join(', '), name: String(c.name), count: c.members.length }));

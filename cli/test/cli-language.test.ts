@@ -58,6 +58,12 @@ test('a real node answers in Turkish: status, SOS, send, inbox and its own error
   assert.match(tr.stdout, /^ {14}127\.0\.0\.1:1 adresinde benzetim havası yok: `unibos air` ile birini başlatın$/m, 'why the radio waits, in Turkish');
   assert.match(tr.stdout, /^gps {11}yok$/m);
 
+  // "I am safe" with no SOS open goes once: nothing to resend, nothing for the status to show.
+  const safeAlone = await unibos(['sos', '--safe', '--data-dir', dir], 'tr');
+  assert.equal(safeAlone.code, 0, safeAlone.stderr);
+  assert.equal(safeAlone.stdout, '"güvendeyim" sıraya alındı: açık bir SOS olmadığından ağa bir kez gönderilir\n');
+  assert.match((await unibos(['status', '--data-dir', dir], 'tr')).stdout, /^sos {11}yok$/m);
+
   const sos = await unibos(['sos', '--data-dir', dir], 'tr');
   assert.equal(sos.code, 0, sos.stderr);
   assert.match(sos.stdout, /^SOS başlatıldı: \d+\. kopya sırada; bir ağ geçidi alana kadar artan aralıklarla yeniden gönderilir\./);
