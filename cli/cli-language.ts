@@ -187,7 +187,7 @@ const TR: Record<string, string> = {
   Nodes: 'Cihazlar',
   "(user demo-weather; add your own with 'unibos gateway device add ID --data-dir {dir}')": "(kullanıcı demo-weather; kendi sensörünüzü 'unibos gateway device add ID --data-dir {dir}' ile ekleyin)",
   '(--fresh starts over)': '(--fresh baştan başlatır)',
-  'ask one: {command} (also peers, inbox, send, sos)': 'birine sorun: {command} (peers, inbox, send, sos da olur)',
+  'ask one: {command} (also peers, inbox, send, sos, trace)': 'birine sorun: {command} (peers, inbox, send, sos, trace da olur)',
   'Nodes appear on the map within a minute. About 90 s after start a (fixture) earthquake strikes nearby:\nopen Modules to see the alert and the check-in round as the nodes answer. Ctrl-C stops everything.':
     'Cihazlar bir dakika içinde haritada görünür. Başlangıçtan yaklaşık 90 sn sonra yakında (örnek) bir deprem olur:\nuyarıyı ve cihazlar yanıt verdikçe yoklama turunu görmek için Modüller’i açın. Ctrl-C her şeyi durdurur.',
 
@@ -361,6 +361,7 @@ const TR: Record<string, string> = {
   'queued for the hub: {count} ({urgent} urgent), {bytes} bytes': 'merkez için sırada: {count} ({urgent} acil), {bytes} bayt',
   // `unibos msg`: errors and what it prints.
   'say what to do\n\n{help}': 'ne yapılacağını söyleyin\n\n{help}',
+  'a demo is already running with data dir {dir}: stop it first (Ctrl-C where it runs)': '{dir} veri klasörüyle çalışan bir gösterim zaten var: önce onu durdurun (çalıştığı yerde Ctrl-C)',
   'a mesh node takes text only: no --attach, --reply-to or --expires': 'bir ağ düğümü yalnızca metin alır: --attach, --reply-to ya da --expires olmaz',
   '{node} is a mesh node’s conversation: it has no members to change': '{node} bir ağ düğümüyle yapılan sohbet: değiştirilecek üyesi yok',
   'unknown msg command \'{name}\'\n\n{help}': 'bilinmeyen msg komutu \'{name}\'\n\n{help}',
@@ -474,7 +475,6 @@ const TR: Record<string, string> = {
   // `unibos sim`.
   'cannot write the topology picture to {file}: {reason}': 'topoloji resmi {file} dosyasına yazılamıyor: {reason}',
   // `unibos demo`.
-  'ask one: {command} with UNIBOS_DEMO_DIR={dir} (also peers, inbox, send, sos)': 'birine sorun: UNIBOS_DEMO_DIR={dir} ile {command} (peers, inbox, send, sos da olur)',
   // Claims at the hub (hub-claim.ts).
   'the hub answered the claim without broker credentials: was the token made for a node? (kind "gateway" is needed)': 'merkez bağlamayı aracı kimlik bilgileri olmadan yanıtladı: anahtar bir cihaz için mi yapıldı? (kind "gateway" gerekli)',
   'the hub answered the claim without a device token: was the token made for a gateway? (kind "node" is needed)': 'merkez bağlamayı cihaz anahtarı olmadan yanıtladı: anahtar bir ağ geçidi için mi yapıldı? (kind "node" gerekli)',

@@ -4,8 +4,8 @@
 // an SOS and its "I am safe"). It prints the admin URL and the login.
 
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as connectSocket, createServer, type Server } from 'node:net';
+import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
@@ -20,6 +20,7 @@ import { claimGatewayAtHub, type ClaimingIdentity, type HubCredentials } from '.
 import { demoNodeModules, startDemoBirlikteyiz } from '../demo-birlikteyiz.ts';
 import { startTraffic } from '../demo-traffic.ts';
 import { DEMO_GATEWAY_NAME, demoGatewayDir, type DemoNodeEntry } from '../node-control.ts';
+import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
 import { fitHelp } from '../help-width.ts';
 
@@ -73,11 +74,14 @@ export async function run(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const v = parsed.values;
   const dataDir = resolve(typeof v['data-dir'] === 'string' ? v['data-dir'] : (process.env.UNIBOS_DEMO_DIR ?? join(process.env.HOME ?? homedir(), '.unibos', 'demo')));
+  // Before anything touches the folder: a second demo would open the running hub's database (and --fresh delete it).
+  if (await demoRunning(dataDir)) throw new CliError(say('a demo is already running with data dir {dir}: stop it first (Ctrl-C where it runs)', { dir: dataDir }));
   if (v.fresh) rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const lock = await holdDemo(dataDir);
   const nodeCount = integer('--nodes', v.nodes as string | undefined, 5, 1, PLACES.length);
   const logger = pino({ name: 'unibos-demo', level: process.env.UNIBOS_LOG_LEVEL ?? 'warn' });
-  const stops: Array<() => Promise<void>> = [];
+  const stops: Array<() => Promise<void>> = [() => releaseDemo(lock, dataDir)];
   const stopAll = async (): Promise<void> => {
     for (const s of [...stops].reverse()) await s().catch((err: unknown) => logger.error({ err }, 'demo: error while stopping'));
   };
@@ -156,8 +160,12 @@ export async function run(argv: string[]): Promise<number> {
     stops.push(() => emergency.stop());
 
     const ask = `npx unibos status --node ${registry[0]?.name ?? 'NAME'}`;
-    const askLine = v['data-dir'] !== undefined && process.env.UNIBOS_DEMO_DIR === undefined ? say('ask one: {command} with UNIBOS_DEMO_DIR={dir} (also peers, inbox, send, sos)', { command: ask, dir: dataDir }) : say('ask one: {command} (also peers, inbox, send, sos)', { command: ask });
-    const label = (text: string): string => say(text).padEnd(10);
+    // A command to paste as it is: with another data dir, the variable goes in front of it.
+    const askLine = v['data-dir'] !== undefined && process.env.UNIBOS_DEMO_DIR === undefined ? say('ask one: {command} (also peers, inbox, send, sos, trace)', { command: `UNIBOS_DEMO_DIR=${dataDir} ${ask}` }) : say('ask one: {command} (also peers, inbox, send, sos, trace)', { command: ask });
+    // One column, as wide as the longest label in the reader's language ("API belgeleri").
+    const labels = ['Admin UI', 'Login', 'Password', 'API docs', 'Sensors', 'State', 'Nodes'];
+    const width = Math.max(...labels.map((l) => say(l).length));
+    const label = (text: string): string => say(text).padEnd(width);
     process.stdout.write(
       [
         '',
@@ -172,7 +180,7 @@ export async function run(argv: string[]): Promise<number> {
         `  ${label('State')} ${dataDir} ${say('(--fresh starts over)')}`,
         '',
         `  ${label('Nodes')} ${[...registry, gatewayEntry].map((r) => `${r.name} ${r.id}`).join(', ')}`,
-        `  ${' '.repeat(10)} ${askLine}`,
+        `  ${' '.repeat(width)} ${askLine}`,
         '',
         say('Nodes appear on the map within a minute. About 90 s after start a (fixture) earthquake strikes nearby:\nopen Modules to see the alert and the check-in round as the nodes answer. Ctrl-C stops everything.'),
         '',
@@ -184,6 +192,41 @@ export async function run(argv: string[]): Promise<number> {
     await stopAll();
     throw err;
   }
+}
+
+/** The socket a running demo holds in its data folder: one demo per folder. */
+function demoSocket(dataDir: string): string {
+  return join(dataDir, 'demo.sock');
+}
+
+/** Whether a demo holds `dataDir` now (its socket answers; one left by a killed demo does not). */
+async function demoRunning(dataDir: string): Promise<boolean> {
+  if (!existsSync(demoSocket(dataDir))) return false;
+  return new Promise((resolve) => {
+    const s = connectSocket({ path: demoSocket(dataDir) });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Takes the folder for this demo; another that took it meanwhile is refused as running. */
+async function holdDemo(dataDir: string): Promise<Server> {
+  const path = demoSocket(dataDir);
+  if (existsSync(path) && !(await demoRunning(dataDir))) unlinkSync(path);
+  const server = createServer((s) => s.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new CliError(say('a demo is already running with data dir {dir}: stop it first (Ctrl-C where it runs)', { dir: dataDir })) : err));
+    server.listen(path, resolve);
+  });
+  return server;
+}
+
+async function releaseDemo(server: Server, dataDir: string): Promise<void> {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  rmSync(demoSocket(dataDir), { force: true });
 }
 
 /**

@@ -72,6 +72,33 @@ test('the demo shows every live node on the map, with a login it printed', { tim
   await gw.waitFor((l) => new RegExp(`^node\\s+${gatewayId}\\s+Demo gateway\\s+\\(gateway\\)`).test(l.msg), '`unibos status --node "Demo gateway"`');
   assert.equal(await gw.exited, 0);
 
+  // An SOS raised on the gateway's own node (its button) reaches the hub like any node's, and the
+  // node hears back how far it got.
+  const sos = new Proc(['sos', '--node', 'Demo gateway'], { UNIBOS_DEMO_DIR: root });
+  assert.equal(await sos.exited, 0, sos.stderr);
+  const events = new WebSocket(`${url.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(accessToken)}&since=0`);
+  sockets.push(events);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no alert from the gateway\u2019s own SOS')), 60_000);
+    events.on('message', (raw) => {
+      const m = JSON.parse(String(raw)) as { event?: string; data?: { nodeId?: string; level?: string } };
+      if (m.event === 'alert.raised' && m.data?.nodeId === gatewayId && m.data.level === 'SOS') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  events.close();
+
+  // A second demo on the same folder is refused before it touches it, --fresh too; the first runs on.
+  for (const extra of [[], ['--fresh']]) {
+    const second = new Proc(['demo', '--data-dir', root, '--port', '0', '--mqtt-port', '0', '--gateway-port', '0', ...extra]);
+    assert.equal(await second.exited, 2);
+    assert.match(second.stderr, /a demo is already running with data dir .*: stop it first/);
+    assert.doesNotMatch(second.stderr, /database|Error:/, 'nothing of it started');
+  }
+  assert.equal((await fetch(`${url}/api/v1/me`, { headers: { authorization: `Bearer ${accessToken}` } })).status, 200, 'the first demo still answers');
+
   demo.child.kill('SIGINT');
   assert.equal(await demo.exited, 0, 'Ctrl-C stops everything cleanly');
 });
