@@ -30,6 +30,7 @@ const NODE_MESSAGES: Record<string, string> = {
   'the outbox is full: {max} messages are waiting to be sent (the radio may be down or their nodes away); it holds no text this alert could take the place of. An SOS still goes.':
     'giden kutusu dolu: {max} mesaj gönderilmeyi bekliyor (telsiz çalışmıyor veya alıcıları uzakta olabilir); bu uyarının yerini alabileceği bir metin yok. SOS yine de gider.',
   'that is this node': 'bu, bu cihazın kendisi',
+  "{node} is a hub user's messenger: a plain text never reaches them; send it private (--private)": '{node} bir merkez kullanıcısının mesajlaşma cihazı: düz metin ona hiç ulaşmaz; özel gönderin (--private)',
   '{value} is not a node id (write it as !1a2b3c4d)': '{value} bir cihaz kimliği değil (!1a2b3c4d biçiminde yazın)',
   'to must be a node id string such as "!1a2b3c4d", not {what}': 'to, "!1a2b3c4d" gibi bir cihaz kimliği olmalı, {what} değil',
   'text must be a string, not {what}': 'metin bir dize olmalı, {what} değil',

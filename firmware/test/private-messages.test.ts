@@ -358,8 +358,10 @@ test("a hub user's device (its messages carried by a gateway) is no radio: a rep
   net.run(60_000);
   assert.deepEqual(privateIn(a.device).map((m) => [m.from, m.text]), [[user.nodeId, 'is the bridge open?']]);
 
-  // A answers the user, and texts a node it has never heard (switched off somewhere).
-  a.device.sendText('yes, one lane', user.nodeId);
+  // A plain text to the user would go on air and reach nobody (the hub files private messages only): refused, saying how.
+  assert.throws(() => a.device.sendText('yes, one lane', user.nodeId), { code: 'E_BAD_REQUEST', message: /is a hub user's messenger: a plain text never reaches them; send it private \(--private\)/ });
+  // A answers the user privately, and texts a node it has never heard (switched off somewhere).
+  a.device.sendPrivate('yes, one lane', user.nodeId);
   a.device.sendText('are you there?', 0x3c0ffee1);
   net.run(10 * 60_000);
   const waiting = a.device.outbox.dueAt(Number.MAX_SAFE_INTEGER, 'text', 10).map((e) => e.to);

@@ -308,6 +308,9 @@ export class Device extends EventEmitter<DeviceEvents> {
       throw new FirmwareError('E_BAD_REQUEST', `text is ${size} bytes encoded; one frame carries at most ${MAX_DATA_BYTES}`);
     }
     if (to === this.nodeId) throw new FirmwareError('E_BAD_REQUEST', 'that is this node');
+    // A hub user's messenger device has a mesh address but no radio: the hub files only private
+    // (end-to-end) messages to it, so a plain text would go on air and reach nobody.
+    if (this.privateMessages.isHubDevice(to)) throw new FirmwareError('E_BAD_REQUEST', `${formatNodeId(to)} is a hub user's messenger: a plain text never reaches them; send it private (--private)`);
     const packetId = this.pump.enqueue(to, data, 'text');
     return { packetId, queued: this.outbox.size };
   }
