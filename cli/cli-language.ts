@@ -311,6 +311,8 @@ const TR: Record<string, string> = {
   'no messages': 'mesaj yok',
   'give --last or --after, not both': '--last veya --after verin, ikisini birden değil',
   'give the text as one argument (quote it)\n\n{help}': 'metni tek bir argüman olarak verin (tırnak içinde)\n\n{help}',
+  'no messages with {node} yet': '{node} ile henüz mesaj yok',
+  '{to} is the address of everyone: leave out --to to send to everyone': '{to} herkesin adresi: herkese göndermek için --to vermeyin',
   'queued message {id} for {to} ({count} in the outbox)': '{id} mesajı {to} için sıraya alındı (giden kutusunda {count})',
   everyone: 'herkes',
   'SOS cancelled; "I am safe" queued; it is resent until the hub confirms it (`unibos status` shows it)':

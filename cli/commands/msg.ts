@@ -268,7 +268,9 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     where.node = (rest[0].startsWith('!') ? rest[0] : `!${rest[0]}`).toLowerCase();
     if (rest[1] === undefined) {
       const states = new Map((await client.meshDeliveries(rest[0])).map((d) => [d.messageId, d]));
-      for (const m of client.meshHistory(rest[0])) {
+      const history = client.meshHistory(rest[0]);
+      if (history.length === 0) out(say('no messages with {node} yet', { node: where.node }));
+      for (const m of history) {
         const d = states.get(m.id);
         const who = m.senderDevice === client.deviceId ? say('you') : m.senderUser;
         const status = d ? (NODE_STATUS[d.status] ? say(NODE_STATUS[d.status]!) : d.status) : '';

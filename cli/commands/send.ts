@@ -1,6 +1,6 @@
 // `unibos send "text" [--to NODE [--private]]`: queue a text (or an end-to-end encrypted one) on the running node.
 
-import { callNode, formatNodeId } from '@unibos/firmware';
+import { callNode, formatNodeId, parseNodeId } from '@unibos/firmware';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
 import { fitHelp } from '../help-width.ts';
@@ -30,7 +30,13 @@ export async function run(argv: string[]): Promise<number> {
 
 /** --to as the node takes it (`id`) and as this command says it (`label`: "Farm !e2c751c9" when named). */
 async function destination(dataDir: string, to: string | undefined): Promise<{ id: string; label: string } | undefined> {
-  if (to === undefined || isExplicitId(to)) return to === undefined ? undefined : { id: to, label: to };
+  if (to !== undefined && /^\s*(!|0x)ffffffff\s*$/i.test(to)) throw new CliError(say('{to} is the address of everyone: leave out --to to send to everyone', { to: to.trim() }));
+  if (to !== undefined && isExplicitId(to)) {
+    // Said back as the node writes ids (!DEADBEEF is !deadbeef).
+    const id = formatNodeId(parseNodeId(to)!);
+    return { id, label: id };
+  }
+  if (to === undefined) return undefined;
   const names = await PeerNames.load(dataDir);
   const id = await names.resolve(to);
   return { id, label: names.label(id) };

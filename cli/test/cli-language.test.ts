@@ -91,6 +91,12 @@ test('a real node answers in Turkish: status, SOS, send, inbox and its own error
   const badTo = await unibos(['send', 'hi', '--to', 'nobody', '--data-dir', dir], 'tr');
   // Not an id: a name, and this node has heard no one yet.
   assert.match(badTo.stderr, /^unibos send: nobody adında bir cihaz yok: ![0-9a-f]{8} henüz hiçbir cihaz duymadı, bu yüzden hiçbir ad bilmiyor; !1a2b3c4d gibi bir cihaz kimliği verin\n$/);
+  // The broadcast address is everyone's, not a node: said so; an id in capitals is said back as ids are written.
+  const everyone = await unibos(['send', 'hi', '--to', '!FFFFFFFF', '--data-dir', dir], 'en');
+  assert.equal(everyone.code, 2);
+  assert.equal(everyone.stderr, 'unibos send: !FFFFFFFF is the address of everyone: leave out --to to send to everyone\n');
+  const capitals = await unibos(['send', 'hi', '--to', '!DEADBEEF', '--data-dir', dir], 'en');
+  assert.match(capitals.stdout, /^queued message ![0-9a-f]{8} for !deadbeef \(\d+ in the outbox\)\n$/);
   const badLast = await unibos(['inbox', '--last', '0', '--data-dir', dir], 'tr');
   assert.equal(badLast.stderr, "unibos inbox: --last 1 ile 1000 arasında bir tam sayı olmalı, verilen: '0'\n");
   assert.equal(await node.stop(), 0);

@@ -32,6 +32,10 @@ test('unibos msg node sends sealed to a node, refuses too long a text, reads the
   const msg = (...args: string[]) => unibos(['msg', ...args, '--data-dir', join(work, 'me')]);
   assert.equal((await msg('login', '--hub', hub.url, '--email', admin.email, '--password-file', passwordFile)).code, 0);
 
+  assert.equal((await msg('node', nodeId)).stdout, `no messages with ${nodeId} yet\n`, 'an empty conversation says so');
+  const stranger = await msg('node', '!0badcafe', 'hello');
+  assert.match(stranger.stderr, /node !0badcafe \(no gateway of this org has heard it\) not found/);
+
   const tooLong = await msg('node', nodeId, 'x'.repeat(MESH_DIRECT_MAX_TEXT_BYTES + 1));
   assert.equal(tooLong.code, 1);
   assert.match(tooLong.stderr, new RegExp(`at most ${MESH_DIRECT_MAX_TEXT_BYTES} bytes`));

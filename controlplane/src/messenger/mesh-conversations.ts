@@ -64,7 +64,7 @@ export class MeshConversations implements DownlinkFollower {
 
   /** The node's X25519 identity key as the hub knows it: proved at its claim, else from its NodeInfo (checked against its id). */
   nodeKey(orgId: string, nodeId: NodeIdText): { nodeId: string; publicKey: string; source: 'claim' | 'nodeinfo' } {
-    if (!this.d.fleet.store.get(orgId, nodeId)) throw notFound('node');
+    if (!this.d.fleet.store.get(orgId, nodeId)) throw notFound(`node ${nodeId} (no gateway of this org has heard it)`);
     const id = parseInt(nodeId.slice(1), 16);
     const claimed = this.d.fleet.credentials.publicKeys(orgId, nodeId)?.x25519;
     if (claimed && meshNodeIdFromPublicKey(claimed) === id) return { nodeId, publicKey: claimed.toString('base64url'), source: 'claim' };
@@ -96,7 +96,7 @@ export class MeshConversations implements DownlinkFollower {
       this.d.dropped.inc({ reason: 'bad_payload' });
       throw new HubError('E_BAD_REQUEST', `sealed must be 1..${MESH_SEALED_MAX_BYTES} bytes of canonical unpadded base64url (a mesh direct message from messenger-crypto)`);
     }
-    if (!this.d.fleet.store.get(orgId, nodeId)) throw notFound('node');
+    if (!this.d.fleet.store.get(orgId, nodeId)) throw notFound(`node ${nodeId} (no gateway of this org has heard it)`);
     const nowMs = this.d.now();
     const gateways = this.d.fleet.gatewaysReaching(orgId, nodeId, nowMs);
     if (gateways.length === 0) throw new HubError('E_UNAVAILABLE', `no gateway has heard ${nodeId} recently; nothing can reach it`);
@@ -122,7 +122,7 @@ export class MeshConversations implements DownlinkFollower {
     const device = this.d.directory.activeDevice(orgId, deviceId);
     if (!device || device.userId !== userId) throw notFound('messenger device');
     // A node of another org (or of none) is missing, as on every other route; one of ours may just have no messages yet.
-    if (!this.d.fleet.store.get(orgId, nodeId)) throw notFound('node');
+    if (!this.d.fleet.store.get(orgId, nodeId)) throw notFound(`node ${nodeId} (no gateway of this org has heard it)`);
     const conversationId = this.d.store.existingConversationId(orgId, userId, nodeId);
     if (!conversationId) return { conversationId: null, items: [], nextCursor: null };
     const items: MeshHistoryItem[] = this.d.mailbox.history(deviceId, conversationId, limit, this.d.now(), beforeSeq).map((row) => {
