@@ -80,3 +80,44 @@ test('a direct tx command is parsed strictly: one node, a sender address, 1..200
   assert.match(refused({ direct: { sender: '!5e6f7a8b', sealed }, text: 'hi', to: '!1a2b3c4d' }), /alone/);
   assert.match(refused({ direct: 'hi', to: '!1a2b3c4d' }), /must be an object/);
 });
+
+test('a hub user writes to the gateway\u2019s own node: received there, answered "arrived" (then NOT_OPENED for one it cannot read) as its radio would, and its reply reaches the hub', async (t) => {
+  const { scheduler, make } = simMesh(t, { seed: 6, link: { rssi: -100, snr: 4 }, prefix: 'unibos-bridge-direct-own' });
+  const g = make('G', 'GATEWAY');
+  const committed: Array<{ topic: string; payload: Buffer }> = [];
+  const uplink: UplinkSink = { forward: (m) => void committed.push({ topic: m.topic, payload: m.payload }) };
+  const reports: Array<{ ref: string; packetId?: number; status: string }> = [];
+  const bridge = new MeshBridge({ gatewayId: 'gw1', device: g.device, params, local: { publish: async (topic: string, body: string | Buffer) => void (topic.endsWith('/txstatus') && reports.push(JSON.parse(String(body)))) }, uplink, logger: silent });
+  await g.device.start();
+  scheduler.runUntil(10_000);
+  const me = formatNodeId(g.id);
+  // The hub learns the key of the gateway's own node from its report.
+  bridge.reportSelf();
+  const info = committed.find((c) => c.topic === `unibos/v1/mesh/${me}/info`)!;
+  const key = new Uint8Array(Buffer.from((JSON.parse(info.payload.toString()) as { publicKey: string }).publicKey, 'base64'));
+  const user = new MeshDirectEndpoint(newX25519KeyPair(systemRandom));
+  const userAddress = meshNodeIdFromPublicKey(user.identity.publicKey);
+  const command = (sealed: Uint8Array, ref: string) => Buffer.from(JSON.stringify({ direct: { sender: formatNodeId(userAddress), sealed: Buffer.from(sealed).toString('base64url') }, to: me, ref }));
+  const answers = () => committed.filter((c) => c.topic === `unibos/v1/mesh/${me}/ack`).map((c) => JSON.parse(c.payload.toString()) as { from: string; to: string; requestId: number; error: string });
+
+  assert.equal(bridge.handleTx(command(user.encodeMeshDirect({ nodeId: g.id, identityKey: key }, 'is the gateway room warm?'), 'own-1'), 'hub').ok, true);
+  const sent = reports.at(-1)!;
+  assert.deepEqual([sent.ref, sent.status], ['own-1', 'queued']);
+  assert.deepEqual(g.device.inbox.since().filter((m) => m.kind === 'private').map((m) => [m.from, m.text]), [[userAddress, 'is the gateway room warm?']]);
+  assert.deepEqual(answers().map((a) => [a.from, a.to, a.requestId, a.error]), [[me, formatNodeId(userAddress), sent.packetId, 'NONE']], 'arrived, under the packet id the hub was told');
+
+  // Bytes that do not open: "arrived", then NOT_OPENED, so the hub shows it failed and the client starts anew.
+  const tampered = user.encodeMeshDirect({ nodeId: g.id, identityKey: key }, 'second');
+  tampered[tampered.length - 1]! ^= 0xff;
+  assert.equal(bridge.handleTx(command(tampered, 'own-2'), 'hub').ok, true);
+  const second = reports.at(-1)!;
+  assert.deepEqual(answers().slice(1).map((a) => [a.requestId, a.error]), [[second.packetId, 'NONE'], [second.packetId, 'NOT_OPENED']]);
+  assert.equal(g.device.outbox.size, 0, 'nothing went on air for it');
+
+  // The gateway's node answers the user: to the hub, as a heard reply would.
+  g.device.sendPrivate('yes, 21 degrees', userAddress);
+  scheduler.runUntil(scheduler.now() + 1000);
+  const reply = committed.filter((c) => c.topic === `unibos/v1/mesh/${me}/direct`).map((c) => JSON.parse(c.payload.toString()) as { direct: { sealed: string } });
+  assert.equal(reply.length, 1);
+  assert.equal(user.decodeMeshDirect(g.id, new Uint8Array(Buffer.from(reply[0]!.direct.sealed, 'base64url'))), 'yes, 21 degrees');
+});

@@ -60,7 +60,7 @@ test('the gateway reports its own name and position to the hub: it never hears i
   const info = committed.find((c) => c.topic === `unibos/v1/mesh/${me}/info`);
   const position = committed.find((c) => c.topic === `unibos/v1/mesh/${me}/position`);
   assert.ok(info && position, `info and position uplinked: ${committed.map((c) => c.topic).join(', ')}`);
-  assert.deepEqual({ ...JSON.parse(info.payload.toString()), id: 0, rxTime: '' }, { from: me, to: 'broadcast', hops: 0, rssi: null, snr: null, rxTime: '', gatewayId: 'gw1', id: 0, longName: 'Demo gateway', shortName: me.slice(-4), hwModel: 'UNIBOS', role: 'GATEWAY' });
+  assert.deepEqual({ ...JSON.parse(info.payload.toString()), id: 0, rxTime: '' }, { from: me, to: 'broadcast', hops: 0, rssi: null, snr: null, rxTime: '', gatewayId: 'gw1', id: 0, longName: 'Demo gateway', shortName: me.slice(-4), hwModel: 'UNIBOS', role: 'GATEWAY', publicKey: Buffer.from(device.publicKey).toString('base64') }, 'with its key, so hub users can write to it');
   const p = JSON.parse(position.payload.toString()) as { latitude: number; longitude: number };
   assert.ok(Math.abs(p.latitude - 46.5197) < 1e-4 && Math.abs(p.longitude - 6.6323) < 1e-4);
 });

@@ -5,6 +5,7 @@
 // panel-state, part-keeper, node-status); hardware arrives already built (device-parts.ts), so
 // tests inject twins. The device itself never claims more than it did.
 
+import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -95,6 +96,8 @@ export interface DeviceEvents {
 
 export class Device extends EventEmitter<DeviceEvents> {
   readonly nodeId: number;
+  /** This node's X25519 identity key (its id is the key's hash), as its NodeInfo says it. */
+  readonly publicKey: Uint8Array;
   readonly router: MeshRouter;
   readonly name: string;
   readonly outbox: Outbox;
@@ -137,6 +140,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     const { config, identity } = options;
     this.config = config;
     this.nodeId = identity.nodeId;
+    this.publicKey = identity.publicKey;
     this.name = config.name ?? `UNIBOS ${formatNodeId(identity.nodeId).slice(-4)}`;
     this.radio = options.radio;
     this.gps = options.gps;
@@ -345,10 +349,19 @@ export class Device extends EventEmitter<DeviceEvents> {
    * Queues a private message sealed elsewhere (a hub user's device, through a gateway's `direct`
    * command) for node `to`: this node only carries it, acknowledged and retried like a text.
    */
-  sendSealed(to: number, direct: DirectMessage): { packetId: number; queued: number } {
-    if (to === this.nodeId || to === BROADCAST) throw new FirmwareError('E_BAD_REQUEST', 'a private message goes to one other node');
+  sendSealed(to: number, direct: DirectMessage): { packetId: number; queued: number; here?: { opened: boolean } } {
+    if (to === BROADCAST) throw new FirmwareError('E_BAD_REQUEST', 'a private message goes to one other node');
     if (!(direct.sealed instanceof Uint8Array) || direct.sealed.length === 0 || direct.sealed.length > MESH_DIRECT_MAX_BYTES) {
       throw new FirmwareError('E_BAD_REQUEST', `a sealed private message is 1..${MESH_DIRECT_MAX_BYTES} bytes`);
+    }
+    if (to === this.nodeId) {
+      // For this node itself (a hub user writing to a gateway's own node): received here, as if
+      // heard; `here` says whether it opened, for the gateway to answer as this node's radio would.
+      const packetId = randomInt(1, 0xffffffff);
+      const rxMs = this.clock();
+      const d: Delivery = { from: this.nodeId, to, id: packetId, kind: 'direct', data: { direct }, hops: 0, rssi: NaN, snr: NaN, rxTimeMs: rxMs, viaMqtt: false, channel: '' };
+      const opened = this.receivePrivate(d, direct, { rxMs, hops: 0, rssi: NaN, snr: NaN, packetId, requestId: 0 });
+      return { packetId, queued: this.outbox.size, here: { opened } };
     }
     const packetId = this.pump.enqueue(to, { direct: { sender: direct.sender, sealed: direct.sealed } }, 'text');
     return { packetId, queued: this.outbox.size };
@@ -534,20 +547,24 @@ export class Device extends EventEmitter<DeviceEvents> {
     }
   }
 
-  /** A private message for this node is stored opened, or as "could not decrypt: <reason>"; never dropped silently. */
-  private receivePrivate(d: Delivery, direct: NonNullable<Data['direct']>, base: { rxMs: number; hops: number; rssi: number; snr: number; packetId: number; requestId: number }): void {
+  /**
+   * A private message for this node is stored opened, or as "could not decrypt: <reason>"; never
+   * dropped silently. False when it cannot be read here (not early, not a repeat): the sender is
+   * told NOT_OPENED (by radio, or by the caller for one that did not come by radio).
+   */
+  private receivePrivate(d: Delivery, direct: NonNullable<Data['direct']>, base: { rxMs: number; hops: number; rssi: number; snr: number; packetId: number; requestId: number }): boolean {
     if (d.to !== this.nodeId) {
       this.log.warn({ from: formatNodeId(d.from), to: formatNodeId(d.to) }, 'private message not addressed to this node: dropped (E_NOT_FOR_US)');
       this.privateMessages.failures.set('E_NOT_FOR_US', (this.privateMessages.failures.get('E_NOT_FOR_US') ?? 0) + 1);
-      return;
+      return true;
     }
     // A copy of one already stored would only fail as a replay.
-    if (this.inbox.has(direct.sender, d.id)) return;
+    if (this.inbox.has(direct.sender, d.id)) return true;
     const opened = this.privateMessages.open(direct);
     const text = opened.ok ? opened.text : `could not decrypt: ${opened.reason}`;
     if (!opened.ok) this.log.warn({ sender: formatNodeId(direct.sender), via: formatNodeId(d.from), code: opened.code }, 'private message could not be decrypted');
     const stored = this.safely('inbox', () => this.inbox.add({ ...base, from: direct.sender, to: d.to, kind: 'private', level: null, text, decryptError: opened.ok ? null : opened.code, latitude: null, longitude: null }));
-    if (!stored) return;
+    if (!stored) return true;
     // Opened, so really from `sender`; carried by another node: a hub user's device, with no radio.
     if (opened.ok && direct.sender !== d.from) this.safely('hub devices', () => this.privateMessages.heardFromHubDevice(direct.sender, this.clock()));
     this.log.info({ from: formatNodeId(stored.from), kind: stored.kind, hops: stored.hops }, 'private received');
@@ -557,14 +574,16 @@ export class Device extends EventEmitter<DeviceEvents> {
     // hub through the gateway that carried it) neither shows it as delivered nor goes on in a session
     // this node does not have. Not for one that may open later (early), nor a replay of one opened.
     if (!opened.ok && opened.code !== 'E_EARLY_MESSAGE' && opened.code !== 'E_REPLAY') {
-      this.router.send(d.from, { routing: { error: 'NOT_OPENED' }, requestId: d.id }, { wantAck: false });
+      if (d.from !== this.nodeId) this.router.send(d.from, { routing: { error: 'NOT_OPENED' }, requestId: d.id }, { wantAck: false });
+      return false;
     }
-    if (!opened.ok) return;
+    if (!opened.ok) return true;
     // This one may start the chain that messages which came early were waiting for.
     for (const later of this.safely('held private messages', () => this.privateMessages.reopenHeld(direct.sender)) ?? []) {
       const row = this.inbox.opened(later.seq, later.text);
       if (row) this.emit('message', row);
     }
+    return true;
   }
 
   /** `from` answered our private message `packetId` with NOT_OPENED: say so, and start afresh with it. */

@@ -42,7 +42,7 @@ const DROP_REASONS: Record<OutboxDrop['reason'], string> = {
 
 export interface MeshBridgeOptions {
   gatewayId: string;
-  device: Pick<Device, 'router' | 'sendText' | 'sendAlert' | 'answerSos' | 'requestNodeInfo'> & Partial<Pick<Device, 'nodeId' | 'name' | 'status' | 'sendSealed' | 'on' | 'outbox'>>;
+  device: Pick<Device, 'router' | 'sendText' | 'sendAlert' | 'answerSos' | 'requestNodeInfo'> & Partial<Pick<Device, 'nodeId' | 'name' | 'publicKey' | 'status' | 'sendSealed' | 'on' | 'outbox'>>;
   params: LoRaParams;
   local: MqttPublisher;
   uplink?: UplinkSink | undefined;
@@ -174,11 +174,12 @@ export class MeshBridge {
     // ref (resolved at the next start), never a queued message whose ref is unknown.
     if (ref !== undefined && !this.beginRef(ref, payload, origin)) return { ok: false, error: 'could not record the command', ref };
     let packetId: number | undefined;
+    let here: { opened: boolean } | undefined;
     try {
       if (c.kind === 'text') packetId = this.options.device.sendText(c.text, c.to).packetId;
       else if (c.kind === 'alert') packetId = this.options.device.sendAlert(c.level, c.text, c.to, c.magnitudeX10).packetId;
       else if (c.kind === 'nodeInfoRequest') packetId = this.options.device.requestNodeInfo(c.to).packetId;
-      else if (c.kind === 'direct') packetId = this.options.device.sendSealed!(c.to, { sender: c.sender, sealed: c.sealed }).packetId;
+      else if (c.kind === 'direct') ({ packetId, here } = this.options.device.sendSealed!(c.to, { sender: c.sender, sealed: c.sealed }));
       else if (c.kind === 'sosStage') packetId = this.options.device.answerSos(c.to, c.requestId, { stage: c.stage, timeMs: c.timeMs, by: c.by }).packetId;
       else if (!this.router.injectFromMqtt(c.frame)) return this.refuseTx({ ok: false, error: 'frame refused (duplicate, replayed, or not on our channel)' }, origin);
     } catch (err) {
@@ -190,6 +191,12 @@ export class MeshBridge {
     if (ref !== undefined && packetId !== undefined) {
       this.keepRef(ref, () => this.refs.settle(ref, packetId));
       this.txReport({ ref, packetId, status: 'queued' });
+    }
+    // A private message for the gateway's own node was received here: answered as its radio
+    // would, "arrived", then NOT_OPENED if it cannot be read (no radio of ours hears the answer).
+    if (c.kind === 'direct' && here && packetId !== undefined) {
+      this.ownAnswer(c.sender, packetId, 'NONE');
+      if (!here.opened) this.ownAnswer(c.sender, packetId, 'NOT_OPENED');
     }
     return parsed;
   }
@@ -256,7 +263,9 @@ export class MeshBridge {
     const base = { from: node, to: 'broadcast', hops: 0, rssi: null, snr: null, rxTime: new Date(now).toISOString(), gatewayId: this.options.gatewayId };
     const id = (): number => 1 + Math.floor(Math.random() * 0xfffffffe);
     const source = `mesh:${node}`;
-    this.uplink(source, topics.mesh(node, 'info'), Buffer.from(JSON.stringify({ ...base, id: id(), longName: d.name, shortName: node.slice(-4), hwModel: 'UNIBOS', role: 'GATEWAY' })), 'routine');
+    // With its key, as its NodeInfo beacon says it: hub users can write to the gateway's own node too.
+    const publicKey = d.publicKey ? { publicKey: Buffer.from(d.publicKey).toString('base64') } : {};
+    this.uplink(source, topics.mesh(node, 'info'), Buffer.from(JSON.stringify({ ...base, id: id(), longName: d.name, shortName: node.slice(-4), hwModel: 'UNIBOS', role: 'GATEWAY', ...publicKey })), 'routine');
     const fix = d.status().gps.fix;
     if (fix && fix.mode !== 'none' && Number.isFinite(fix.latitude) && Number.isFinite(fix.longitude) && !(fix.latitude === 0 && fix.longitude === 0)) {
       this.uplink(source, topics.mesh(node, 'position'), Buffer.from(JSON.stringify({ ...base, id: id(), latitude: fix.latitude, longitude: fix.longitude, altitudeM: fix.altitudeM ?? null, time: new Date(now).toISOString(), precisionBits: 32 })), 'routine');
@@ -438,6 +447,17 @@ export class MeshBridge {
     if (data.alert?.level === 'SOS' && data.wantResponse && data.requestId && this.options.uplink && this.stats.uplinkRefused === refusedBefore) {
       d.answerSos(d.nodeId, data.requestId, { stage: 'gateway', timeMs: now, by: '' });
     }
+  }
+
+  /** The gateway's own node answering `to` about its packet `requestId`, to the hub as a heard ack. */
+  private ownAnswer(to: number, requestId: number, error: 'NONE' | 'NOT_OPENED'): void {
+    const d = this.options.device;
+    if (d.nodeId === undefined) return;
+    const node = formatNodeAddress(d.nodeId);
+    const data: Data = { routing: { error }, requestId };
+    const json = Buffer.from(JSON.stringify(meshJson(data, { from: d.nodeId, to, id: 1 + Math.floor(Math.random() * 0xfffffffe), hops: 0, rssi: NaN, snr: NaN, rxTimeMs: this.clock(), gatewayId: this.options.gatewayId })));
+    this.publish(topics.mesh(node, 'ack'), json, false);
+    this.uplink(`mesh:${node}`, topics.mesh(node, 'ack'), json, 'urgent');
   }
 
   private announceNode(nodeId: number, name: string | undefined): void {
