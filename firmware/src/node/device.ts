@@ -92,6 +92,12 @@ export interface DeviceEvents {
    * hub its downlink `packetId` failed instead of leaving it shown as sent).
    */
   dropped: [OutboxDrop];
+  /**
+   * A message this node put on its outbox (its own, a module's, or one asked for through a
+   * gateway), told just after the call that queued it has returned, radio up or not: a gateway's
+   * bridge forwards its own node's SOS and texts to the hub, which no radio of its own hears.
+   */
+  queued: [{ to: number; data: Data; packetId: number }];
 }
 
 export class Device extends EventEmitter<DeviceEvents> {
@@ -177,7 +183,20 @@ export class Device extends EventEmitter<DeviceEvents> {
     const canSend = (): boolean => !this.stopped && this.radio.state === 'ready';
     const stopped = (): boolean => this.stopped;
     this.parts = new PartKeeper(this.scheduler, this.log, stopped);
-    this.pump = new OutboxPump({ outbox: this.outbox, router: this.router, scheduler: this.scheduler, random, clock: this.clock, canSend, isHubDevice: (id) => this.privateMessages.isHubDevice(id), log: this.log });
+    this.pump = new OutboxPump({
+      outbox: this.outbox,
+      router: this.router,
+      scheduler: this.scheduler,
+      random,
+      clock: this.clock,
+      canSend,
+      isHubDevice: (id) => this.privateMessages.isHubDevice(id),
+      // After the caller's turn: a listener may act on this node (a gateway taking its own SOS), never in the middle of queuing.
+      onQueued: (q) => {
+        if (this.listenerCount('queued') > 0) this.scheduler.schedule(0, () => this.emit('queued', q));
+      },
+      log: this.log,
+    });
     this.beacons = new Beacons({
       nodeId: identity.nodeId,
       name: this.name,

@@ -53,6 +53,8 @@ export interface OutboxPumpOptions {
    * knows nothing about is a radio that may be off: its messages are retried. Default: none is.
    */
   isHubDevice?: (id: number) => boolean;
+  /** A new message is on the outbox (told once, whether or not the radio can send it now). */
+  onQueued?: (q: { to: number; data: Data; packetId: number }) => void;
   log: Logger;
 }
 
@@ -85,6 +87,7 @@ export class OutboxPump {
     // What is in flight stays: the router already has it, so pushing it out would not stop it.
     this.options.outbox.add(supersedes === undefined ? entry : { ...entry, supersedes }, whenRefused, this.inFlight.keys());
     this.pump();
+    this.options.onQueued?.({ to, data, packetId });
     return packetId;
   };
 

@@ -81,13 +81,13 @@ export interface BridgeStats {
 /** Mesh traffic that overtakes routine backlog on its way to the hub (JSON topic kinds). */
 const URGENT_KINDS: ReadonlySet<string> = new Set(['alert', 'ack']);
 /**
- * What the gateway's own node originates that goes to the hub as if heard: a person at the gateway
+ * What the gateway's own node queues that goes to the hub as if heard: a person at the gateway
  * (its button, `unibos sos|send`) is no less on the mesh. Its NodeInfo and position go by
- * reportSelf(); its answers to others (SOS stages, acks) and traces are the gateway's own business.
+ * reportSelf(); its answers to others (SOS stages, acks) are the gateway's own business.
  */
 const OWN_KINDS_FORWARDED: ReadonlySet<string> = new Set(['text', 'alert', 'telemetry', 'direct']);
-/** Own packet ids forwarded lately: the outbox sends a message again under the same id, which is forwarded once. */
-const OWN_IDS_KEPT = 256;
+/** Packet ids of messages sent on a tx command (the hub's, or a local client's) lately: not the node's own, never sent back up. */
+const COMMANDED_IDS_KEPT = 4096;
 
 /**
  * Sensor metrics and mesh nodes kept on the local broker, most recently heard first. Each has
@@ -108,7 +108,7 @@ export class MeshBridge {
   /** Hub command refs already taken, with their packet ids (none for a switch), durable in gateway.db. */
   private readonly refs: TakenRefs;
   private readonly clock: () => number;
-  private readonly ownForwarded = new Set<number>();
+  private readonly commanded = new Set<number>();
 
   constructor(private readonly options: MeshBridgeOptions) {
     this.router = options.device.router;
@@ -135,12 +135,12 @@ export class MeshBridge {
         this.options.logger.error({ err: (err as Error).message }, 'could not bridge a heard frame');
       }
     });
-    this.router.on('originated', (o) => {
+    options.device.on?.('queued', (q) => {
       try {
-        this.onOwnFrame(o.to, o.id, o.data);
+        this.onOwnFrame(q.to, q.packetId, q.data);
       } catch (err) {
         this.stats.bridgeErrors++;
-        this.options.logger.error({ err: (err as Error).message }, 'could not bridge a frame of our own node');
+        this.options.logger.error({ err: (err as Error).message }, 'could not bridge a message of our own node');
       }
     });
   }
@@ -188,6 +188,11 @@ export class MeshBridge {
       return this.refuseTx({ ok: false, error: (err as Error).message, ...(ref ? { ref } : {}) }, origin);
     }
     this.stats.txAccepted++;
+    // What a command asked for is not the node's own: it is never sent back up as if heard.
+    if (packetId !== undefined) {
+      this.commanded.add(packetId);
+      if (this.commanded.size > COMMANDED_IDS_KEPT) this.commanded.delete(this.commanded.values().next().value!);
+    }
     if (ref !== undefined && packetId !== undefined) {
       this.keepRef(ref, () => this.refs.settle(ref, packetId));
       this.txReport({ ref, packetId, status: 'queued' });
@@ -428,16 +433,15 @@ export class MeshBridge {
   }
 
   /**
-   * A frame the gateway's own node sent (an SOS from its button, a text, "I am safe"): no radio of
-   * ours hears it, so it goes to the local broker and the hub here, as a heard one would, once per
-   * packet id. Its SOS is then taken by this gateway like any other.
+   * A message the gateway's own node queued (an SOS from its button, a text, "I am safe"): no radio
+   * of ours hears it, so it goes to the local broker and the hub here, as a heard one would, as it
+   * is queued (a radio that is down does not keep it from the hub). Its SOS is then taken by this
+   * gateway like any other.
    */
   private onOwnFrame(to: number, id: number, data: Data): void {
     const d = this.options.device;
     const kind = MESH_TOPIC_KIND[dataKind(data)];
-    if (d.nodeId === undefined || !OWN_KINDS_FORWARDED.has(kind) || this.ownForwarded.has(id)) return;
-    this.ownForwarded.add(id);
-    if (this.ownForwarded.size > OWN_IDS_KEPT) this.ownForwarded.delete(this.ownForwarded.values().next().value!);
+    if (d.nodeId === undefined || !OWN_KINDS_FORWARDED.has(kind) || this.commanded.has(id)) return;
     const now = this.clock();
     const node = formatNodeAddress(d.nodeId);
     const json = Buffer.from(JSON.stringify(meshJson(data, { from: d.nodeId, to, id, hops: 0, rssi: NaN, snr: NaN, rxTimeMs: now, gatewayId: this.options.gatewayId })));

@@ -160,11 +160,7 @@ export class RouterCore extends EventEmitter<RouterEvents> {
 
   /** Sends `data` to `to` (a node number or BROADCAST); returns the packet id. */
   send(to: number, data: Data, options: SendOptions = {}): number {
-    const id = this.originate(to, data, options, 'origin');
-    // Told once send() has returned: a listener may act on the sender (a gateway moving its own
-    // node's SOS on), which must not happen in the middle of the sender's own send.
-    if (this.listenerCount('originated') > 0) this.scheduler.schedule(0, () => this.emit('originated', { to: to >>> 0, id, data }));
-    return id;
+    return this.originate(to, data, options, 'origin');
   }
 
   /** Zero-hop beacon telling neighbours whom we hear and how well (feeds coverage decisions). */

@@ -29,11 +29,6 @@ export interface RouterEvents {
   sent: [{ id: number }];
   /** Our frame `id` was refused (the transmit queue dropped it) or never acknowledged. */
   nak: [{ id: number; reason: NakReason }];
-  /**
-   * A frame this node originated (send(), not beacons or acks), just after send() returned: a gateway forwards
-   * its own node's SOS and texts to the hub, which no radio of its own ever hears.
-   */
-  originated: [{ to: number; id: number; data: Data }];
   /** Every authenticated frame heard for the first time, for gateways and loggers. */
   heard: [{ header: FrameHeader; data: Data; bytes: Uint8Array; rssi: number; snr: number }];
   drop: [{ reason: DropReason; detail?: string }];
