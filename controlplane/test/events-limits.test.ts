@@ -92,3 +92,24 @@ test('a user holds at most maxStreamsPerUser streams, their API keys counted wit
   assert.deepEqual(after.map((a) => a.hello), [true, true, true, true, true], 'all five places free again');
   await closeAll(after);
 });
+
+test('a refused socket gives its place back at once, even when its peer never answers the close (sockets with no token cannot keep everyone out)', { timeout: 30_000 }, async () => {
+  const refusedBefore = await metric('auth_failed');
+  // Four places taken by real streams: one left.
+  const held = [await open(viewer.accessToken), await open(viewer.accessToken), await open(admin.accessToken), await open(member.accessToken)];
+  assert.equal(held.every((h) => h.hello), true);
+  // Three sockets with a bad token that stop reading as soon as they are upgraded: the hub's close goes unanswered.
+  const url = new URL('/ws', hub.url.replace(/^http/, 'ws'));
+  url.searchParams.set('token', 'not-a-token');
+  const deaf = [1, 2, 3].map(() => {
+    const ws = new WebSocket(url);
+    ws.on('upgrade', (res) => res.socket.pause());
+    ws.on('error', () => {});
+    return ws;
+  });
+  while ((await metric('auth_failed')) < refusedBefore + 3) await new Promise((resolve) => setTimeout(resolve, 5));
+  const last = await open(admin.accessToken);
+  assert.equal(last.hello, true, 'the last place is free for a real user');
+  for (const ws of deaf) ws.terminate();
+  await closeAll([...held, last]);
+});

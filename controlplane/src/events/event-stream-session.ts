@@ -76,6 +76,8 @@ export class EventStreamSession {
   private closeReason: CloseReason = 'client';
   private token = '';
   private recheck: Promise<void> | null = null;
+  /** Holds one of the hub's places (the route admitted it) until refused or ended. */
+  private admitted = true;
 
   constructor(private readonly socket: WebSocket, private readonly deps: EventStreamDeps) {
     // Listeners go on before the first await, or a message sent right after the upgrade is lost.
@@ -98,6 +100,7 @@ export class EventStreamSession {
       this.deps.metrics.connections.inc({ result: 'too_many_streams' });
       this.closeReason = 'too_many_streams';
       this.close(CLOSE_TOO_MANY_STREAMS, 'too many event streams open for this user: close one (another tab) first');
+      this.leave();
       return;
     }
     this.auth = auth;
@@ -135,7 +138,18 @@ export class EventStreamSession {
     this.deps.metrics.connections.inc({ result: 'auth_failed' });
     this.closeReason = 'auth_failed';
     this.close(CLOSE_AUTH_FAILED, reason);
+    this.leave();
     return null;
+  }
+
+  /**
+   * Gives the hub's place back: at once for a refused socket (a peer that never answers the close
+   * would hold it 30 s, and sockets with no token could then keep everyone out), else at the end.
+   */
+  private leave(): void {
+    if (!this.admitted) return;
+    this.admitted = false;
+    this.deps.limits.leave();
   }
 
   private async replay(since: number): Promise<void> {
@@ -307,7 +321,7 @@ export class EventStreamSession {
       this.deps.metrics.open.dec();
       this.deps.limits.release(this.auth!.userId);
     }
-    this.deps.limits.leave();
+    this.leave();
     this.deps.metrics.closed.inc({ reason: this.closeReason });
   }
 }

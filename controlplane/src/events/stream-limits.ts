@@ -6,7 +6,7 @@
 export interface StreamLimitOptions {
   /** Sockets the hub holds at once, authenticated or not. */
   maxStreams: number;
-  /** Authenticated streams one user (or one API key) holds at once: a browser holds one per tab. */
+  /** Authenticated streams one user holds at once, their API keys' included: a browser holds one per tab. */
   maxStreamsPerUser: number;
 }
 
