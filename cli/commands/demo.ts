@@ -3,10 +3,10 @@
 // field nodes around it, a weather sensor speaking MQTT to the gateway, and some traffic (texts,
 // an SOS and its "I am safe"). It prints the admin URL and the login.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { connect as connectSocket, createServer, type Server } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect, type MqttClient } from 'mqtt';
 import pino from 'pino';
@@ -74,19 +74,19 @@ export async function run(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const v = parsed.values;
   const dataDir = resolve(typeof v['data-dir'] === 'string' ? v['data-dir'] : (process.env.UNIBOS_DEMO_DIR ?? join(process.env.HOME ?? homedir(), '.unibos', 'demo')));
-  // Before anything touches the folder: a second demo would open the running hub's database (and --fresh delete it).
-  if (await demoRunning(dataDir)) throw new CliError(say('a demo is already running with data dir {dir}: stop it first (Ctrl-C where it runs)', { dir: dataDir }));
-  if (v.fresh) rmSync(dataDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const lock = await holdDemo(dataDir);
   const nodeCount = integer('--nodes', v.nodes as string | undefined, 5, 1, PLACES.length);
+  // Taken before anything touches the folder: a second demo would open the running hub's database
+  // (and --fresh delete it). Every way out of here below gives it back.
+  const lock = await holdDemo(dataDir);
   const logger = pino({ name: 'unibos-demo', level: process.env.UNIBOS_LOG_LEVEL ?? 'warn' });
-  const stops: Array<() => Promise<void>> = [() => releaseDemo(lock, dataDir)];
+  const stops: Array<() => Promise<void>> = [() => releaseDemo(lock)];
   const stopAll = async (): Promise<void> => {
     for (const s of [...stops].reverse()) await s().catch((err: unknown) => logger.error({ err }, 'demo: error while stopping'));
   };
 
   try {
+    if (v.fresh) rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const preset = 'ShortFast';
     const baseFlags = { radio: 'sim', preset, gps: 'sim', 'http-port': 'off' };
     const air = new SimAir({ params: Device.radioParams(loadNodeConfig({ env: {}, flags: { ...baseFlags, 'data-dir': join(dataDir, 'air'), lat: String(CENTER.latitude), lon: String(CENTER.longitude) } })), port: 0, shadowingSigmaDb: 2, lossProbability: 0.02 });
@@ -194,16 +194,19 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-/** The socket a running demo holds in its data folder: one demo per folder. */
+/**
+ * The socket a running demo holds for its data folder: one demo per folder. Outside the folder
+ * (--fresh deletes it) and short whatever the folder's path (a socket path has room for about 107
+ * bytes; a longer one was bound cut short, and guarded nothing).
+ */
 function demoSocket(dataDir: string): string {
-  return join(dataDir, 'demo.sock');
+  return join(tmpdir(), `unibos-demo-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}.sock`);
 }
 
-/** Whether a demo holds `dataDir` now (its socket answers; one left by a killed demo does not). */
-async function demoRunning(dataDir: string): Promise<boolean> {
-  if (!existsSync(demoSocket(dataDir))) return false;
+/** Whether a demo holds `path` now (its socket answers; one left by a killed demo does not). */
+function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connectSocket({ path: demoSocket(dataDir) });
+    const s = connectSocket({ path });
     s.once('connect', () => {
       s.destroy();
       resolve(true);
@@ -212,21 +215,26 @@ async function demoRunning(dataDir: string): Promise<boolean> {
   });
 }
 
-/** Takes the folder for this demo; another that took it meanwhile is refused as running. */
-async function holdDemo(dataDir: string): Promise<Server> {
+/** Takes the folder for this demo, or refuses: another demo holds it. */
+async function holdDemo(dataDir: string): Promise<{ server: Server; path: string }> {
   const path = demoSocket(dataDir);
-  if (existsSync(path) && !(await demoRunning(dataDir))) unlinkSync(path);
+  const running = (): CliError => new CliError(say('a demo is already running with data dir {dir}: stop it first (Ctrl-C where it runs)', { dir: dataDir }));
+  if (existsSync(path)) {
+    if (await answers(path)) throw running();
+    unlinkSync(path);
+  }
   const server = createServer((s) => s.destroy());
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new CliError(say('a demo is already running with data dir {dir}: stop it first (Ctrl-C where it runs)', { dir: dataDir })) : err));
+    // Two starting at once: the second to bind finds the first's socket.
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? running() : err));
     server.listen(path, resolve);
   });
-  return server;
+  return { server, path };
 }
 
-async function releaseDemo(server: Server, dataDir: string): Promise<void> {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  rmSync(demoSocket(dataDir), { force: true });
+async function releaseDemo(lock: { server: Server; path: string }): Promise<void> {
+  await new Promise<void>((resolve) => lock.server.close(() => resolve()));
+  rmSync(lock.path, { force: true });
 }
 
 /**

@@ -24,6 +24,15 @@ after(() => {
 /** Several 30-second beacon intervals: a failure guard, not a speed limit. */
 const MAP_DEADLINE_MS = 150_000;
 
+test('a demo whose flags are refused ends at once, and leaves its folder free for the next', { timeout: 60_000 }, async () => {
+  const dir = join(root, 'refused');
+  for (const flags of [['--nodes', '0'], ['--port', 'abc']]) {
+    const demo = new Proc(['demo', '--data-dir', dir, '--mqtt-port', '0', '--gateway-port', '0', ...flags]);
+    assert.equal(await demo.exited, 2, `${flags.join(' ')}: ${demo.stderr}`);
+    assert.doesNotMatch(demo.stderr, /already running/);
+  }
+});
+
 test('the demo shows every live node on the map, with a login it printed', { timeout: MAP_DEADLINE_MS + 120_000 }, async () => {
   const demo = new Proc(['demo', '--data-dir', root, '--port', '0', '--mqtt-port', '0', '--gateway-port', '0', '--nodes', '4']);
   // The gateway beacons its own position too: only the field nodes' positions count below.
