@@ -85,6 +85,17 @@ test('a text to a node that never answers holds only its own destination: texts 
   assert.deepEqual(texts(handed).slice(5), ['farm'], 'a text to a third node is not held behind the node that is gone');
 });
 
+test('however many messages wait for a node that is gone, a text to another node is not behind them', () => {
+  const { pump, handed } = rig();
+  const gone = 0xdeadbeef;
+  const first = pump.enqueue(gone, { text: 'gone 0' }, 'text');
+  for (let i = 1; i < 100; i++) pump.enqueue(gone, { text: `gone ${i}` }, 'text');
+  pump.enqueue(0x10, { text: 'clinic' }, 'text');
+  assert.deepEqual(texts(handed), ['gone 0', 'clinic'], 'the hundred-and-first message, to another node, goes at once');
+  pump.notDelivered(first, 'MAX_RETRANSMIT');
+  assert.deepEqual(texts(handed), ['gone 0', 'clinic', 'gone 1']);
+});
+
 test('nothing is handed to the router while the radio is down; it all goes once it is up', () => {
   const { pump, handed, radio, outbox } = rig({ radioUp: false });
   pump.enqueue(0x10, { text: 'kept' }, 'text');

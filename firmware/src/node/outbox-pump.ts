@@ -23,8 +23,6 @@ const MAX_PUMP_SLEEP_MS = 60_000;
  * again) hold every later text, to anyone, for minutes; now it holds only its own destination's turn.
  */
 const IN_FLIGHT_PER_PRIORITY = 3;
-/** Due messages looked at per priority to find destinations not already waiting for an answer. */
-const DUE_LOOKAHEAD = 64;
 
 /**
  * How a layer above puts a message on the outbox: returns its packet id once it is on disk (or,
@@ -60,9 +58,8 @@ export interface OutboxPumpOptions {
 
 export class OutboxPump {
   /**
-   * Own messages handed to the router: per priority at most IN_FLIGHT_PER_PRIORITY, one per
-   * destination (so each destination gets its messages in order), an SOS never stuck behind another
-   * alert, alerts never behind texts.
+   * Own messages handed to the router: per priority at most IN_FLIGHT_PER_PRIORITY, one at a time
+   * to each destination, an SOS never stuck behind another alert, alerts never behind texts.
    */
   private readonly inFlight = new Map<number, OutboxEntry>();
   private pumpTimer: TimerHandle | undefined;
@@ -98,10 +95,11 @@ export class OutboxPump {
     const now = clock();
     for (const priority of ['sos', 'alert', 'text'] as const) {
       const busy = [...this.inFlight.values()].filter((e) => e.priority === priority).map((e) => e.to);
-      if (busy.length >= IN_FLIGHT_PER_PRIORITY) continue;
-      for (const e of outbox.dueAt(now, priority, DUE_LOOKAHEAD + this.inFlight.size)) {
-        if (busy.length >= IN_FLIGHT_PER_PRIORITY) break;
-        if (this.inFlight.has(e.packetId) || busy.includes(e.to)) continue;
+      while (busy.length < IN_FLIGHT_PER_PRIORITY) {
+        // The oldest due message to a destination not already waiting for an answer, however many
+        // wait for the busy ones (the database leaves those out).
+        const [e] = outbox.dueAt(now, priority, 1 + this.inFlight.size, busy).filter((x) => !this.inFlight.has(x.packetId));
+        if (!e) break;
         busy.push(e.to);
         this.start(e);
       }

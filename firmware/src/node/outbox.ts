@@ -170,7 +170,7 @@ export class Outbox {
       insert.run({ ...row, seq });
       return evicted;
     });
-    this.due = db.prepare(`SELECT * FROM outbox WHERE priority = @priority AND next_attempt_ms <= @now AND ${notGone} ORDER BY seq LIMIT @limit`);
+    this.due = db.prepare(`SELECT * FROM outbox WHERE priority = @priority AND next_attempt_ms <= @now AND ${notGone} AND dest NOT IN (SELECT value FROM json_each(@busyDest)) ORDER BY seq LIMIT @limit`);
     this.defer = db.prepare('UPDATE outbox SET attempts = attempts + ?, next_attempt_ms = ? WHERE packet_id = ?');
     this.setRetry = db.prepare('UPDATE outbox SET attempts = ?, next_attempt_ms = ? WHERE packet_id = ?');
     this.attemptsOf = db.prepare('SELECT attempts FROM outbox WHERE packet_id = ?');
@@ -247,9 +247,9 @@ export class Outbox {
     return this.refusedFullCount;
   }
 
-  /** Messages of one priority whose next attempt is due, oldest first, at most `limit`. */
-  dueAt(nowMs: number, priority: OutboxPriority, limit: number): OutboxEntry[] {
-    const rows = this.due.all({ priority: RANK[priority], now: nowMs, gone: this.goneJson(), limit: limit + this.deferred.size }) as Row[];
+  /** Messages of one priority whose next attempt is due, oldest first, at most `limit`; none to `exceptTo`. */
+  dueAt(nowMs: number, priority: OutboxPriority, limit: number, exceptTo: readonly number[] = []): OutboxEntry[] {
+    const rows = this.due.all({ priority: RANK[priority], now: nowMs, gone: this.goneJson(), busyDest: JSON.stringify(exceptTo), limit: limit + this.deferred.size }) as Row[];
     const fromDisk = rows.flatMap((r): OutboxEntry[] => {
       let data: Data;
       try {
@@ -277,7 +277,7 @@ export class Outbox {
         },
       ];
     });
-    const fromMemory = [...this.held.values()].filter((h) => h.priority === priority && h.nextAttemptMs <= nowMs).map(({ supersedes: _, ...e }) => ({ ...e }));
+    const fromMemory = [...this.held.values()].filter((h) => h.priority === priority && h.nextAttemptMs <= nowMs && !exceptTo.includes(h.to)).map(({ supersedes: _, ...e }) => ({ ...e }));
     if (fromMemory.length === 0) return fromDisk.slice(0, limit);
     return [...fromDisk, ...fromMemory].sort((a, b) => a.seq - b.seq).slice(0, limit);
   }
