@@ -1,7 +1,9 @@
 // How many /ws event streams the hub holds open: in all (sockets still proving their token
-// included), and per user or API key. A stream is a socket and its buffers for as long as the
+// included), and per user (their API keys included). A stream is a socket and its buffers for as long as the
 // client likes, so without a bound one token (a viewer's will do) could open them until the hub's
 // file limit stopped every request.
+
+import { HeldCounts } from '../platform/held-counts.ts';
 
 export interface StreamLimitOptions {
   /** Sockets the hub holds at once, authenticated or not. */
@@ -12,7 +14,7 @@ export interface StreamLimitOptions {
 
 export class StreamLimits {
   private open = 0;
-  private readonly held = new Map<string, number>();
+  private readonly held = new HeldCounts();
 
   constructor(private readonly limits: StreamLimitOptions) {}
 
@@ -30,15 +32,10 @@ export class StreamLimits {
 
   /** An authenticated stream of `holder`: false when it already holds its most. */
   hold(holder: string): boolean {
-    const n = this.held.get(holder) ?? 0;
-    if (n >= this.limits.maxStreamsPerUser) return false;
-    this.held.set(holder, n + 1);
-    return true;
+    return this.held.take(holder, this.limits.maxStreamsPerUser);
   }
 
   release(holder: string): void {
-    const n = (this.held.get(holder) ?? 1) - 1;
-    if (n <= 0) this.held.delete(holder);
-    else this.held.set(holder, n);
+    this.held.give(holder);
   }
 }

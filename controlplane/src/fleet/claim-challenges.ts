@@ -4,6 +4,7 @@
 
 import { createClaimChallenge, type ClaimChallenge } from '@unibos/mesh-protocol';
 import type { KeyObject } from 'node:crypto';
+import { HeldCounts } from '../platform/held-counts.ts';
 
 export interface OpenChallenge {
   challenge: ClaimChallenge;
@@ -19,20 +20,22 @@ export type ChallengeRefusal = 'holder_full' | 'hub_full';
 export class ClaimChallenges {
   /** nonce -> challenge, in issue order (a Map keeps insertion order), so expiry sweeps from the front. */
   private readonly open = new Map<string, OpenChallenge>();
-  /** holder -> its challenges outstanding. */
-  private readonly held = new Map<string, number>();
+  /** Each holder's challenges outstanding. */
+  private readonly held = new HeldCounts();
 
   constructor(private readonly o: { ttlMs: number; max: number; maxPerHolder: number }) {}
 
   /** A new challenge for `holder`, or why not: it holds `maxPerHolder`, or `max` are outstanding. */
   issue(now: number, holder: string): OpenChallenge | ChallengeRefusal {
     this.expire(now);
-    if ((this.held.get(holder) ?? 0) >= this.o.maxPerHolder) return 'holder_full';
-    if (this.open.size >= this.o.max) return 'hub_full';
+    if (!this.held.take(holder, this.o.maxPerHolder)) return 'holder_full';
+    if (this.open.size >= this.o.max) {
+      this.held.give(holder);
+      return 'hub_full';
+    }
     const { challenge, hubPrivateKey } = createClaimChallenge();
     const entry = { challenge, hubPrivateKey, expiresMs: now + this.o.ttlMs, holder };
     this.open.set(challenge.nonce, entry);
-    this.held.set(holder, (this.held.get(holder) ?? 0) + 1);
     return entry;
   }
 
@@ -53,8 +56,6 @@ export class ClaimChallenges {
 
   private remove(c: OpenChallenge): void {
     this.open.delete(c.challenge.nonce);
-    const n = (this.held.get(c.holder) ?? 1) - 1;
-    if (n <= 0) this.held.delete(c.holder);
-    else this.held.set(c.holder, n);
+    this.held.give(c.holder);
   }
 }

@@ -90,7 +90,7 @@ export class OutboxPump {
 
   /** Hands due messages to the router while the radio is up: per priority a few, one per destination. */
   pump(): void {
-    const { outbox, router, scheduler, clock, log } = this.options;
+    const { outbox, scheduler, clock } = this.options;
     if (!this.options.canSend()) return;
     const now = clock();
     for (const priority of ['sos', 'alert', 'text'] as const) {

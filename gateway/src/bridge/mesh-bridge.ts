@@ -266,7 +266,7 @@ export class MeshBridge {
     const node = formatNodeAddress(d.nodeId);
     const now = this.clock();
     const base = { from: node, to: 'broadcast', hops: 0, rssi: null, snr: null, rxTime: new Date(now).toISOString(), gatewayId: this.options.gatewayId };
-    const id = (): number => 1 + Math.floor(Math.random() * 0xfffffffe);
+    const id = randomPacketId;
     const source = `mesh:${node}`;
     // With its key, as its NodeInfo beacon says it: hub users can write to the gateway's own node too.
     const publicKey = d.publicKey ? { publicKey: Buffer.from(d.publicKey).toString('base64') } : {};
@@ -440,28 +440,29 @@ export class MeshBridge {
    */
   private onOwnFrame(to: number, id: number, data: Data): void {
     const d = this.options.device;
-    const kind = MESH_TOPIC_KIND[dataKind(data)];
-    if (d.nodeId === undefined || !OWN_KINDS_FORWARDED.has(kind) || this.commanded.has(id)) return;
+    if (d.nodeId === undefined || !OWN_KINDS_FORWARDED.has(MESH_TOPIC_KIND[dataKind(data)]) || this.commanded.has(id)) return;
     const now = this.clock();
-    const node = formatNodeAddress(d.nodeId);
-    const json = Buffer.from(JSON.stringify(meshJson(data, { from: d.nodeId, to, id, hops: 0, rssi: NaN, snr: NaN, rxTimeMs: now, gatewayId: this.options.gatewayId })));
-    this.publish(topics.mesh(node, kind), json, false);
-    const refusedBefore = this.stats.uplinkRefused;
-    this.uplink(`mesh:${node}`, topics.mesh(node, kind), json, URGENT_KINDS.has(kind) ? 'urgent' : 'routine');
-    if (data.alert?.level === 'SOS' && data.wantResponse && data.requestId && this.options.uplink && this.stats.uplinkRefused === refusedBefore) {
+    if (this.forwardOwn(to, id, data, now) && data.alert?.level === 'SOS' && data.wantResponse && data.requestId) {
       d.answerSos(d.nodeId, data.requestId, { stage: 'gateway', timeMs: now, by: '' });
     }
   }
 
   /** The gateway's own node answering `to` about its packet `requestId`, to the hub as a heard ack. */
   private ownAnswer(to: number, requestId: number, error: 'NONE' | 'NOT_OPENED'): void {
-    const d = this.options.device;
-    if (d.nodeId === undefined) return;
-    const node = formatNodeAddress(d.nodeId);
-    const data: Data = { routing: { error }, requestId };
-    const json = Buffer.from(JSON.stringify(meshJson(data, { from: d.nodeId, to, id: 1 + Math.floor(Math.random() * 0xfffffffe), hops: 0, rssi: NaN, snr: NaN, rxTimeMs: this.clock(), gatewayId: this.options.gatewayId })));
-    this.publish(topics.mesh(node, 'ack'), json, false);
-    this.uplink(`mesh:${node}`, topics.mesh(node, 'ack'), json, 'urgent');
+    this.forwardOwn(to, randomPacketId(), { routing: { error }, requestId }, this.clock());
+  }
+
+  /** One of the gateway's own node's messages, to the local broker and the hub as a heard one goes; whether the hub outbox took it. */
+  private forwardOwn(to: number, id: number, data: Data, now: number): boolean {
+    const self = this.options.device.nodeId;
+    if (self === undefined) return false;
+    const node = formatNodeAddress(self);
+    const kind = MESH_TOPIC_KIND[dataKind(data)];
+    const json = Buffer.from(JSON.stringify(meshJson(data, { from: self, to, id, hops: 0, rssi: NaN, snr: NaN, rxTimeMs: now, gatewayId: this.options.gatewayId })));
+    this.publish(topics.mesh(node, kind), json, false);
+    const refusedBefore = this.stats.uplinkRefused;
+    this.uplink(`mesh:${node}`, topics.mesh(node, kind), json, URGENT_KINDS.has(kind) ? 'urgent' : 'routine');
+    return this.options.uplink !== undefined && this.stats.uplinkRefused === refusedBefore;
   }
 
   private announceNode(nodeId: number, name: string | undefined): void {
@@ -503,6 +504,11 @@ export class MeshBridge {
       this.options.logger.warn({ topic, err: (err as Error).message }, 'not forwarded to the hub');
     }
   }
+}
+
+/** A packet id (1..2^32-1) for a record the gateway writes for its own node. */
+function randomPacketId(): number {
+  return 1 + Math.floor(Math.random() * 0xfffffffe);
 }
 
 /** A string field of a JSON object payload, or undefined. */
