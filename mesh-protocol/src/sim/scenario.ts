@@ -119,6 +119,8 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
   const scheduler = new SimScheduler();
   const channels = new ChannelSet([DEFAULT_CHANNEL]);
   const frameOf = new Map<string, FrameOutcome>();
+  /** Each measured frame's number, the same whatever the strategy (its packet id is not). */
+  const labelOf = new Map<string, number>();
   const replyOf = new Map<string, FrameOutcome>();
   let beaconAirtimeMs = 0;
   let policyName = '';
@@ -129,6 +131,7 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
     link: linkOf,
     hearers,
     lossProbability: spec.loss,
+    frameLabel: (from, id) => labelOf.get(`${from}:${id}`),
     onTransmit: (_from, bytes, airtime) => {
       const h = readHeader(bytes);
       // A direct message's ack (from its destination back to its sender) is part of its cost.
@@ -219,6 +222,7 @@ export function runScenario(spec: ScenarioSpec): ScenarioResult {
           : origin.send(BROADCAST, traffic === 'sos' ? { alert: { level: 'SOS', text, magnitudeX10: 0 } } : { text });
       const outcome: FrameOutcome = { origin: origin.nodeId, id, sentAtMs: scheduler.now(), reached: 0, transmissions: 0, airtimeMs: 0, latenciesMs: [] };
       frameOf.set(`${origin.nodeId}:${id}`, outcome);
+      labelOf.set(`${origin.nodeId}:${id}`, k + 1);
       outcomes.push(outcome);
       if (to !== BROADCAST) replyOf.set(`${to}:${origin.nodeId}`, outcome);
     });
