@@ -182,6 +182,10 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
     await box.fill(ON_ITS_WAY);
     await page.evaluate(() => document.getElementById('msg-node-text')!.setAttribute('data-drawn-before', ''));
     await page.getByRole('button', { name: 'Send' }).click();
+    // The gateway takes it and the hub says so, live, while the page still waits for the send's
+    // answer: that event draws the thread again.
+    const command = await gw.nextDownlink();
+    gw.txStatus({ ref: command.ref, status: 'queued', packetId: 990 });
     await page.waitForFunction(() => document.getElementById('msg-node-text') !== null && !document.getElementById('msg-node-text')!.hasAttribute('data-drawn-before'));
     const composer = () => page.evaluate(() => {
       const text = document.getElementById('msg-node-text') as HTMLTextAreaElement;
@@ -193,8 +197,8 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
     await log.getByRole('article', { name: 'Message from You' }).filter({ hasText: ON_ITS_WAY }).waitFor();
     await page.waitForFunction(() => (document.getElementById('msg-node-text') as HTMLTextAreaElement | null)?.value === '');
     assert.deepEqual(await composer(), { text: '', readOnly: false, sendDisabled: false }, 'sent: the box is free for the next message');
+    await log.getByRole('article', { name: 'Message from You' }).filter({ hasText: ON_ITS_WAY }).filter({ hasText: 'Sent to the gateway' }).waitFor();
     await page.unroute(sends);
-    await gw.nextDownlink();
     // A send that fails comes back to the box, to send again.
     const FAILS = 'Fuel for two days PLAINTEXT-F';
     await page.route(sends, (route) => (route.request().method() === 'POST' ? route.abort('connectionreset') : route.continue()));
