@@ -265,7 +265,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     noMore(rest, 2);
     if (!rest[0]) throw new CliError(say('usage: unibos msg node !NODE ["text"]'));
     if (!/^!?[0-9a-f]{8}$/i.test(rest[0])) throw new CliError(say('{value} is not a node id (write it as !1a2b3c4d)', { value: rest[0] }));
-    where.node = (rest[0].startsWith('!') ? rest[0] : `!${rest[0]}`).toLowerCase();
+    where.node = nodeAddress(rest[0]);
     if (rest[1] === undefined) {
       const states = new Map((await client.meshDeliveries(rest[0])).map((d) => [d.messageId, d]));
       const history = client.meshHistory(rest[0]);
@@ -411,6 +411,11 @@ function label(ctx: Ctx, c: { kind: string; name: string | null; members: Array<
 }
 
 /** A conversation by id, id prefix, group name, or the email or id of the other person of a DM. */
+/** A node id as the hub writes it: `1A2B3C4D` or `!1a2b3c4d` is `!1a2b3c4d`. */
+function nodeAddress(ref: string): string {
+  return (ref.startsWith('!') ? ref : `!${ref}`).toLowerCase();
+}
+
 /** A conversation `msg list` shows: one through the hub, or one with a mesh node (its node id). */
 async function conversation(ctx: Ctx, ref: string): Promise<ConversationSummary | { meshNode: string }> {
   const all = await ctx.client.conversations();
@@ -420,7 +425,7 @@ async function conversation(ctx: Ctx, ref: string): Promise<ConversationSummary 
   const matches = all.filter((c) => (c.kind !== 'direct' && c.name?.toLowerCase() === ref.toLowerCase()) || (other && c.kind === 'direct' && c.members.some((m) => m.userId === other.userId)) || (ref.length >= 6 && c.id.startsWith(ref)));
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) throw new CliError(say("'{ref}' names {count} conversations; give the id (see `unibos msg list`)", { ref, count: matches.length }));
-  const node = ref.toLowerCase().replace(/^(?!!)/, '!');
+  const node = nodeAddress(ref);
   const mesh = (await ctx.client.meshConversations()).find((m) => m.conversationId === ref || m.nodeId === node || (ref.length >= 6 && m.conversationId.startsWith(ref)));
   if (mesh) return { meshNode: mesh.nodeId };
   throw new CliError(say("no conversation '{ref}' (see `unibos msg list`)", { ref }));

@@ -320,6 +320,13 @@ export function createMessengerView(ctx) {
     return meshConvs.find((c) => c.nodeId === nodeId)?.name || fleet.display(nodeId);
   }
 
+  /** How far this device's messages to `nodeId` got, as known here (made empty the first time). @param {string} nodeId */
+  function deliveriesOf(nodeId) {
+    let known = deliveries.get(nodeId);
+    if (!known) deliveries.set(nodeId, (known = new Map()));
+    return known;
+  }
+
   /** @param {string} nodeId */
   async function loadDeliveries(nodeId) {
     try {
@@ -486,10 +493,9 @@ export function createMessengerView(ctx) {
           }
         },
         sent: (result) => {
-          const known = deliveries.get(nodeId) ?? new Map();
+          const known = deliveriesOf(nodeId);
           // The hub's word on how far it got can come before this answer: never put it back.
           if (!known.has(result.messageId)) known.set(result.messageId, { status: result.status, error: null });
-          deliveries.set(nodeId, known);
           void client.meshConversations().then((/** @type {any[]} */ list) => {
             meshConvs = list;
             render();
@@ -709,9 +715,7 @@ export function createMessengerView(ctx) {
     if (client && event.type === HUB_EVENT.MESSENGER_MESH_STATUS) {
       // How far one of this user's texts to a node got: taken by a gateway's radio, acknowledged, failed.
       const { nodeId, messageId, status, error } = event.data;
-      const known = deliveries.get(nodeId) ?? new Map();
-      known.set(messageId, { status, error });
-      deliveries.set(nodeId, known);
+      deliveriesOf(nodeId).set(messageId, { status, error });
       if (currentNode === nodeId) renderPane();
       // The sync reads it back from the hub, which is also where a NOT_OPENED restarts the session.
       void sync();
