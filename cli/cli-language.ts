@@ -105,7 +105,7 @@ const FOREIGN_MESSAGES: Record<string, string> = { ...NODE_MESSAGES, ...ARGS_MES
 const TR: Record<string, string> = {
   // unibos sim output
   'unibos sim: {nodes} nodes, {topology}, loss {loss}%, hop limit {hopLimit}, {preset}, seed {seed}, {frames} frames':
-    'unibos sim: {nodes} cihaz, {topology}, kayıp %{loss}, sıçrama sınırı {hopLimit}, {preset}, tohum {seed}, {frames} çerçeve',
+    'unibos sim: {nodes} cihaz, {topology}, kayıp %{loss}, atlama sınırı {hopLimit}, {preset}, tohum {seed}, {frames} çerçeve',
   strategy: 'strateji',
   'reach %': 'erişim %',
   'tx/frame': 'gönd./çerç.',
@@ -494,9 +494,14 @@ const TR: Record<string, string> = {
   // `unibos msg`: conversations, devices, arrivals and history.
   '{id}  {name}  since {since}  one-time prekeys: {prekeys}  (this device)': '{id}  {name}  {since} tarihinden beri  tek kullanımlık ön anahtar: {prekeys}  (bu cihaz)',
   '{id}  {name}  since {since}  one-time prekeys: {prekeys}': '{id}  {name}  {since} tarihinden beri  tek kullanımlık ön anahtar: {prekeys}',
-  '{id}  {kind}  {label}  {unread} unread  (muted)': '{id}  {kind}  {label}  {unread} okunmamış  (sessiz)',
-  '{id}  {kind}  {label}  {unread} unread': '{id}  {kind}  {label}  {unread} okunmamış',
-  '{id}  {kind}  {label}  {unread} unread  (`unibos msg node {node}`)': '{id}  {kind}  {label}  {unread} okunmamış  (`unibos msg node {node}`)',
+  // `msg list`: a table; NAME and KIND are the peers' and inbox's words.
+  ID: 'KİMLİK',
+  UNREAD: 'OKUNMAMIŞ',
+  muted: 'sessiz',
+  direct: 'birebir',
+  group: 'grup',
+  channel: 'kanal',
+  'mesh node': 'ağ cihazı',
   'you': 'siz',
   'not yet confirmed by the gateway; waits at the hub while the gateway is away': 'ağ geçidi henüz onaylamadı; ağ geçidi yokken merkezde bekler',
   'sent to the gateway': 'ağ geçidine gönderildi',

@@ -12,10 +12,10 @@ import { parseCommand } from './cli-args.ts';
 import { CliError } from './cli-error.ts';
 import { say } from './cli-language.ts';
 import { matchNode, nodeList } from './node-names.ts';
-import { plain } from './plain-text.ts';
+import { plain, table } from './plain-text.ts';
 
-// Most commands print remote text through node-control; the function lives on its own.
-export { plain };
+// Most commands print remote text and tables through node-control; the functions live on their own.
+export { plain, table };
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -132,6 +132,16 @@ function inside(path: string, dir: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
+/**
+ * `record` with the numeric ids named written as the text output writes them (!1a2b3c4d), so that
+ * a script reading --json meets one form of id everywhere.
+ */
+export function idsAsText<T extends object>(record: T, keys: ReadonlyArray<keyof T & string>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(record as Record<string, unknown>) };
+  for (const k of keys) if (typeof out[k] === 'number') out[k] = formatNodeId(out[k]);
+  return out;
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
@@ -145,10 +155,3 @@ export function ago(ms: number, now = Date.now()): string {
   return say('{days} d ago', { days: Math.round(s / 86_400) });
 }
 
-/** Columns of plain text; every cell is passed through plain(), since most hold remote text. */
-export function table(header: string[], rawRows: string[][]): string {
-  const rows = rawRows.map((r) => r.map(plain));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
-}

@@ -5,7 +5,7 @@ import { integer } from '../cli-args.ts';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
 import { fitHelp } from '../help-width.ts';
-import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
+import { DATA_DIR_HELP, ago, idsAsText, parseControlArgs, printJson, table } from '../node-control.ts';
 import { PeerNames } from '../node-names.ts';
 
 const HELP = fitHelp(say(
@@ -26,7 +26,7 @@ export async function run(argv: string[]): Promise<number> {
       : `after=${integer('--after', after, 0, 0, Number.MAX_SAFE_INTEGER)}&limit=${MAX}`;
   const { messages } = await callNode<{ messages: InboxMessage[] }>(args.dataDir, 'GET', `/inbox?${query}`);
   if (args.values.json) {
-    printJson(messages);
+    printJson(messages.map((m) => idsAsText(m, ['from', 'to', 'packetId', 'requestId'])));
     return 0;
   }
   if (messages.length === 0) {

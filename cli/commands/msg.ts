@@ -14,6 +14,7 @@ import { sayDeliveryError, sayMessengerError, sayReadProblem, type MessengerFail
 import { fitHelp } from '../help-width.ts';
 import { keyFingerprint } from '../key-fingerprint.ts';
 import { askSecret } from '../terminal-prompt.ts';
+import { table } from '../plain-text.ts';
 import { DEFAULT_MSG_DIR, MessengerAccount } from '../messenger-account.ts';
 
 const HELP = fitHelp(say(`usage: unibos msg <command> [arguments] [options]
@@ -125,7 +126,8 @@ export async function run(argv: string[]): Promise<number> {
       if (err.code === 'E_KEY_CHANGED' && typeof err.details.userId === 'string') {
         process.stderr.write(`unibos msg: ${say('compare the safety number (`unibos msg safety {user}`), then accept with `unibos msg trust {user}`', { user: err.details.userId })}\n`);
       }
-      return 1;
+      // Too long a text is the user's to shorten, as `unibos send` says with the same code.
+      return err.code === 'E_TEXT_TOO_LONG' ? 2 : 1;
     }
     throw err;
   }
@@ -159,11 +161,11 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     const list = await ctx.client.conversations();
     const mesh = await ctx.client.meshConversations();
     if (list.length === 0 && mesh.length === 0) out(say('no conversations yet: start one with `unibos msg dm WHO "text"`'));
-    for (const c of list) {
-      const row = { id: c.id, kind: c.kind.padEnd(7), label: label(ctx, c), unread: c.unread };
-      out(c.muted ? say('{id}  {kind}  {label}  {unread} unread  (muted)', row) : say('{id}  {kind}  {label}  {unread} unread', row));
-    }
-    for (const c of mesh) out(say('{id}  {kind}  {label}  {unread} unread  (`unibos msg node {node}`)', { id: c.conversationId, kind: 'mesh'.padEnd(7), label: c.name ? `${c.nodeId} (${c.name})` : c.nodeId, unread: c.unread, node: c.nodeId }));
+    const rows = [
+      ...list.map((c) => [c.id, conversationKind(c.kind), label(ctx, c), String(c.unread), c.muted ? say('muted') : '']),
+      ...mesh.map((c) => [c.conversationId, conversationKind('mesh'), c.name ? `${c.nodeId} (${c.name})` : c.nodeId, String(c.unread), `unibos msg node ${c.nodeId}`]),
+    ];
+    if (rows.length > 0) process.stdout.write(table([say('ID'), say('KIND'), say('NAME'), say('UNREAD'), ''], rows));
     return 0;
   },
 
@@ -402,6 +404,11 @@ function nameOf(ctx: Ctx, userId: string): string {
   if (userId === ctx.client.userId) return say('you');
   const p = ctx.people.find((x) => x.userId === userId);
   return p ? p.name || p.email : userId;
+}
+
+/** A conversation's kind as `msg list` shows it, in the user's language. */
+function conversationKind(kind: string): string {
+  return kind === 'direct' ? say('direct') : kind === 'group' ? say('group') : kind === 'channel' ? say('channel') : kind === 'mesh' ? say('mesh node') : kind;
 }
 
 function label(ctx: Ctx, c: { kind: string; name: string | null; members: Array<{ userId: string }> }): string {

@@ -6,7 +6,7 @@ import { decimal } from '../cli-number.ts';
 import { position } from '../cli-position.ts';
 import { nodeRole } from '../node-role.ts';
 import { fitHelp } from '../help-width.ts';
-import { DATA_DIR_HELP, ago, parseControlArgs, printJson, table } from '../node-control.ts';
+import { DATA_DIR_HELP, ago, idsAsText, parseControlArgs, printJson, table } from '../node-control.ts';
 
 const HELP = fitHelp(say(
   'usage: unibos peers [options]\n\nLists the nodes this node has heard: its role (client, router or gateway), hops away (1 = heard\ndirectly), signal of the last direct reception, when it was last heard, its last reported position\nand battery, and an SOS it raised and has not ended with "I am safe" (such a node, like a gateway,\nis never forgotten to make room). Nodes with an open SOS come first.\n\n{options}\n',
@@ -18,7 +18,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 0;
   const answer = await callNode<{ self: string; peers: Peer[] }>(args.dataDir, 'GET', '/peers');
   if (args.values.json) {
-    printJson(answer);
+    printJson({ ...answer, peers: answer.peers.map((p) => idsAsText(p, ['nodeId'])) });
     return 0;
   }
   if (answer.peers.length === 0) {

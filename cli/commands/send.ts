@@ -4,7 +4,7 @@ import { callNode, formatNodeId, parseNodeId } from '@unibos/firmware';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
 import { fitHelp } from '../help-width.ts';
-import { DATA_DIR_HELP, parseControlArgs, printJson } from '../node-control.ts';
+import { DATA_DIR_HELP, idsAsText, parseControlArgs, printJson } from '../node-control.ts';
 import { PeerNames, isExplicitId } from '../node-names.ts';
 
 const HELP = fitHelp(say(
@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   const to = await destination(args.dataDir, args.values.to);
   const body = to === undefined ? { text: args.positionals[0] } : { text: args.positionals[0], to: to.id, ...(isPrivate ? { private: true } : {}) };
   const r = await callNode<{ packetId: number; queued: number }>(args.dataDir, 'POST', '/send', body);
-  if (args.values.json) printJson(r);
+  if (args.values.json) printJson(idsAsText(r, ['packetId']));
   else if (isPrivate) process.stdout.write(`${say('queued private message {id} for {to}, encrypted end to end ({count} in the outbox)', { id: formatNodeId(r.packetId), to: to?.label ?? '', count: r.queued })}\n`);
   else process.stdout.write(`${say('queued message {id} for {to} ({count} in the outbox)', { id: formatNodeId(r.packetId), to: to?.label ?? say('everyone'), count: r.queued })}\n`);
   return 0;

@@ -37,7 +37,7 @@ test('unibos msg node sends sealed to a node, refuses too long a text, reads the
   assert.match(stranger.stderr, /node !0badcafe \(no gateway of this org has heard it\) not found/);
 
   const tooLong = await msg('node', nodeId, 'x'.repeat(MESH_DIRECT_MAX_TEXT_BYTES + 1));
-  assert.equal(tooLong.code, 1);
+  assert.equal(tooLong.code, 2, 'a text to shorten is a usage mistake, as with unibos send');
   assert.match(tooLong.stderr, new RegExp(`at most ${MESH_DIRECT_MAX_TEXT_BYTES} bytes`));
 
   const sent = await msg('node', nodeId, 'water at the school');
@@ -60,15 +60,17 @@ test('unibos msg node sends sealed to a node, refuses too long a text, reads the
   const read = await msg('read');
   assert.equal(read.code, 0, read.stderr);
   assert.match(read.stdout, new RegExp(`\\[mesh ${nodeId} .*\\] ${nodeId}: on my way`));
-  assert.match((await msg('list')).stdout, new RegExp(`mesh +${nodeId} \\(Ridge\\) +1 unread`));
+  const list = (await msg('list')).stdout;
+  assert.match(list, /^ID +KIND +NAME +UNREAD\n/, 'the list is a table with a header');
+  assert.match(list, new RegExp(`^\\S+ +mesh node +${nodeId} \\(Ridge\\) +1 +unibos msg node ${nodeId}$`, 'm'));
   const conversation = await msg('node', nodeId);
   assert.equal(conversation.code, 0, conversation.stderr);
   assert.match(conversation.stdout, /you: water at the school {2}\(acknowledged by the node\)/);
   assert.match(conversation.stdout, new RegExp(`${nodeId}: on my way`));
-  assert.match((await msg('list')).stdout, new RegExp(`mesh +${nodeId} \\(Ridge\\) +0 unread`), 'reading the conversation marks it read');
+  assert.match((await msg('list')).stdout, new RegExp(`mesh node +${nodeId} \\(Ridge\\) +0 +unibos`), 'reading the conversation marks it read');
 
   // The id `msg list` prints for it, and the node id, work with read and send as with any conversation.
-  const listed = new RegExp(`^(\\S+) +mesh +${nodeId}`, 'm').exec((await msg('list')).stdout)?.[1];
+  const listed = new RegExp(`^(\\S+) +mesh node +${nodeId}`, 'm').exec((await msg('list')).stdout)?.[1];
   assert.ok(listed, 'msg list names the conversation by an id');
   for (const ref of [listed, nodeId]) {
     const byRef = await msg('read', ref);

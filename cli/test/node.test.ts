@@ -86,8 +86,9 @@ test('three nodes in a line: text A→C once through B, SOS C→A, peers, restar
   assert.equal(sent.code, 0, sent.stderr);
   assert.match(sent.stdout, /queued message !\w{8} for !\w{8}/);
   await c.waitFor((l) => l.msg === 'text received', 'C to receive the text');
-  const inboxC = await json<Array<{ from: number; text: string; hops: number }>>(['inbox', '--data-dir', dirs.C]);
-  assert.deepEqual(inboxC.map((m) => [m.text, m.hops]), [['water at the school', 2]]);
+  const inboxC = await json<Array<{ from: string; packetId: string; text: string; hops: number }>>(['inbox', '--data-dir', dirs.C]);
+  assert.deepEqual(inboxC.map((m) => [m.text, m.hops, m.from]), [['water at the school', 2, idA]], 'ids are written as the text output writes them');
+  assert.match(sent.stdout, new RegExp(`queued message ${inboxC[0]!.packetId} `));
   assert.equal((await json<unknown[]>(['inbox', '--data-dir', dirs.B])).length, 0, 'B relays, does not deliver');
 
   // An SOS from C reaches A.
@@ -97,9 +98,8 @@ test('three nodes in a line: text A→C once through B, SOS C→A, peers, restar
 
   // A's node database: B one hop away, C two. B's announcement goes out within 10 s of its start.
   await a.waitFor((l) => l.msg === 'peer heard' && l.peer === idB, 'A to hear B');
-  const peers = await json<{ self: string; peers: Array<{ nodeId: number; hops: number; longName: string }> }>(['peers', '--data-dir', dirs.A]);
-  const hex = (id: number) => `!${id.toString(16).padStart(8, '0')}`;
-  const hops = Object.fromEntries(peers.peers.map((p) => [hex(p.nodeId), p.hops]));
+  const peers = await json<{ self: string; peers: Array<{ nodeId: string; hops: number; longName: string }> }>(['peers', '--data-dir', dirs.A]);
+  const hops = Object.fromEntries(peers.peers.map((p) => [p.nodeId, p.hops]));
   assert.equal(peers.self, idA);
   assert.equal(hops[idB], 1);
   assert.equal(hops[idC], 2);
