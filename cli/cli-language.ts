@@ -584,6 +584,13 @@ const TR: Record<string, string> = {
   'must be a two-letter country code in capitals, e.g. DE (got "{value}")': 'büyük harflerle iki harfli bir ülke kodu olmalı, ör. DE (verilen: "{value}")',
   'needs wifi.ssid': 'wifi.ssid gerektirir',
   'role and radio are required': 'role ve radio gerekli',
+  // `unibos msg`: one process at a time per messenger device (device-lock.ts), and accepting only the keys that were compared.
+  'the messenger device in {dir} is in use by another unibos process (pid {pid}: `unibos {command}`); two at once would reuse message keys, so nothing was done. Stop that one (Ctrl-C in its terminal) and try again':
+    '{dir} içindeki mesajlaşma cihazını başka bir unibos süreci kullanıyor (pid {pid}: `unibos {command}`); ikisi birden mesaj anahtarlarını yeniden kullanırdı, bu yüzden hiçbir şey yapılmadı. Önce onu durdurun (kendi terminalinde Ctrl-C) ve yeniden deneyin',
+  'the messenger device in {dir} is in use by another unibos process; two at once would reuse message keys, so nothing was done. Stop that one (e.g. a `unibos msg read --follow`) and try again':
+    '{dir} içindeki mesajlaşma cihazını başka bir unibos süreci kullanıyor; ikisi birden mesaj anahtarlarını yeniden kullanırdı, bu yüzden hiçbir şey yapılmadı. Önce onu durdurun (ör. bir `unibos msg read --follow`) ve yeniden deneyin',
+  'another unibos process changed the messenger device in {dir} while this one was using it; this one stops without saving or sending anything more (run one `unibos msg` at a time per data dir)':
+    'bu süreç {dir} içindeki mesajlaşma cihazını kullanırken başka bir unibos süreci onu değiştirdi; bu süreç bir şey kaydetmeden ya da göndermeden duruyor (her veri klasöründe aynı anda tek bir `unibos msg` çalıştırın)',
 };
 
 export type CliLang = 'en' | 'tr';

@@ -1,12 +1,14 @@
 // The CLI's messenger sign-in and device state in its data dir (default ~/.unibos/messenger):
 // session.json (hub, refresh token, current access token) and device.json (the device's private
-// keys, sessions and decrypted history), both 0600 in a 0700 folder, written whole or not at all.
+// keys, sessions and decrypted history), both 0600 in a 0700 folder, written whole or not at all;
+// device.json by one process at a time (device-lock.ts).
 
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { MessengerStateStore } from '@unibos/messenger-client';
 import { CliError } from './cli-error.ts';
+import { DeviceInUse } from './device-lock.ts';
 import { say } from './cli-language.ts';
 import { sayMessengerError } from './messenger-error-language.ts';
 import { writeSecretFile } from './secret-file.ts';
@@ -89,12 +91,22 @@ export class MessengerAccount {
     return s.accessToken;
   }
 
-  /** The device state as a 0600 file in the same folder. */
+  /**
+   * The device state as a 0600 file in the same folder. Only one process may use it (lockDevice);
+   * should another write it all the same, a save over what this process did not read is refused
+   * rather than rolling the other's ratchets back (which would make the next send reuse their keys).
+   */
   deviceStore(): MessengerStateStore {
     const path = join(this.dir, 'device.json');
+    const read = (): string | null => (existsSync(path) ? readFileSync(path, 'utf8') : null);
+    let known: string | null = null;
     return {
-      load: async () => (existsSync(path) ? readFileSync(path, 'utf8') : null),
-      save: async (json: string) => writeSecretFile(path, json),
+      load: async () => (known = read()),
+      save: async (json: string) => {
+        if (read() !== known) throw new DeviceInUse(say('another unibos process changed the messenger device in {dir} while this one was using it; this one stops without saving or sending anything more (run one `unibos msg` at a time per data dir)', { dir: this.dir }));
+        writeSecretFile(path, json);
+        known = json;
+      },
     };
   }
 

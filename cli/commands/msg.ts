@@ -16,6 +16,7 @@ import { keyFingerprint } from '../key-fingerprint.ts';
 import { askSecret } from '../terminal-prompt.ts';
 import { table } from '../plain-text.ts';
 import { DEFAULT_MSG_DIR, MessengerAccount } from '../messenger-account.ts';
+import { DeviceInUse, lockDevice } from '../device-lock.ts';
 
 const HELP = fitHelp(say(`usage: unibos msg <command> [arguments] [options]
 
@@ -113,13 +114,18 @@ export async function run(argv: string[]): Promise<number> {
       case 'trust':
       case 'keys':
       case 'node':
-        return await withClient(dir, where, (c) => COMMANDS[sub](c, args, rest));
+        return await withClient(dir, where, `msg ${sub}${args.values.follow ? ' --follow' : ''}`, (c) => COMMANDS[sub](c, args, rest));
       case undefined:
         throw new CliError(say('say what to do\n\n{help}', { help: HELP }));
       default:
         throw new CliError(say("unknown msg command '{name}'\n\n{help}", { name: sub, help: HELP }));
     }
   } catch (err) {
+    // Another process has this device: nothing was sent or saved here.
+    if (err instanceof DeviceInUse) {
+      process.stderr.write(`unibos msg: ${err.message}\n`);
+      return 1;
+    }
     // The library's errors (the client's, the cryptography's, the hub's refusals), said by their code.
     if (err instanceof MessengerClientError || isMessengerCryptoError(err)) {
       process.stderr.write(`unibos msg: ${sayMessengerError(err as MessengerFailure, where)}\n`);
@@ -227,17 +233,21 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    // The device's state was written by another process after all: this one stops at once (exit 1).
+    let taken: (err: DeviceInUse) => void = () => undefined;
+    const lost = new Promise<DeviceInUse>((resolve) => (taken = resolve));
     const handle = await ctx.client.follow(
       async (r) => {
         for (const a of r.arrived) if (!convs.has(a.conversationId)) for (const c of await ctx.client.conversations()) convs.set(c.id, c);
         const mine = (a: Arrival) => (only ? a.conversationId === only.id : meshNode ? a.nodeId === meshNode : true);
         await show(ctx, { arrived: r.arrived.filter(mine), problems: r.problems }, convs);
       },
-      { open: (url) => new WebSocket(url) as unknown as WebSocketLike, onError: (err) => process.stderr.write(`unibos msg: ${err instanceof MessengerClientError || isMessengerCryptoError(err) ? sayMessengerError(err as MessengerFailure, ctx.where) : (err as Error).message}\n`) },
+      { open: (url) => new WebSocket(url) as unknown as WebSocketLike, onError: (err) => (err instanceof DeviceInUse ? taken(err) : process.stderr.write(`unibos msg: ${err instanceof MessengerClientError || isMessengerCryptoError(err) ? sayMessengerError(err as MessengerFailure, ctx.where) : (err as Error).message}\n`)) },
     );
     out(say('-- following new messages; Ctrl-C to stop'));
-    await Promise.race([stop, handle.closed]);
+    const end = await Promise.race([stop, handle.closed, lost]);
     handle.close();
+    if (end instanceof DeviceInUse) throw end;
     return 0;
   },
 
@@ -355,6 +365,7 @@ async function login(dir: string, where: MessengerWhere, args: Parsed, rest: str
   }
   if (!password) throw new CliError(say('the password is empty'));
   where.hub = hub;
+  await lockDevice(dir, 'msg login');
   const account = await MessengerAccount.login(dir, hub, email, password);
   const name = (args.values['device-name'] as string | undefined) ?? `cli on ${hostname()}`;
   const open = () => MessengerClient.open({ hubUrl: account.hubUrl, auth: () => account.token(), store: account.deviceStore(), deviceName: name });
@@ -372,9 +383,11 @@ async function login(dir: string, where: MessengerWhere, args: Parsed, rest: str
   return 0;
 }
 
-async function withClient(dir: string, where: MessengerWhere, f: (c: Ctx) => Promise<number>): Promise<number> {
+async function withClient(dir: string, where: MessengerWhere, command: string, f: (c: Ctx) => Promise<number>): Promise<number> {
   const account = MessengerAccount.load(dir);
   where.hub = account.hubUrl;
+  // Held until this process ends: a second one on the same device would reuse its message keys.
+  await lockDevice(dir, command);
   const client = await MessengerClient.open({ hubUrl: account.hubUrl, auth: () => account.token(), store: account.deviceStore(), deviceName: `cli on ${hostname()}` });
   return f({ client, account, where, people: await client.people() });
 }
