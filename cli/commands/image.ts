@@ -10,7 +10,7 @@ import { say } from '../cli-language.ts';
 import { decimal } from '../cli-number.ts';
 import { fitHelp } from '../help-width.ts';
 import { parseCommand } from '../cli-args.ts';
-import { BOARDS, DEVICE_ROLES, formatProblems, parseBootConfig } from '../image/boot-config.ts';
+import { BOARDS, BOOT_REGIONS, DEVICE_ROLES, formatProblems, parseBootConfig } from '../image/boot-config.ts';
 import { MIN_PASSWORD_LENGTH } from '@unibos/credentials';
 import { askLine, askSecret } from '../terminal-prompt.ts';
 
@@ -157,7 +157,7 @@ async function config(argv: string[]): Promise<number> {
   const checked = parseBootConfig(text);
   if (!checked.ok) throw new CliError(say('not written, the device would reject it: {problems}', { problems: formatProblems(checked.problems) }));
   writeFileSync(target, text, { mode: 0o600 });
-  const wrote = say('wrote {file} (role {role}, board {board}, region {region})', { file: target, role: checked.config.role, board: checked.config.radio.board, region: checked.config.radio.region });
+  const wrote = say('wrote {file} (role {role}, board {board}, region {region})', { file: target, role: checked.config.role, board: checked.config.radio.board, region: checked.config.radio.region ?? '' });
   process.stdout.write(`${channelKey && str('channel-key') === 'new' ? say('{line}\nnew channel key: {key} (give the same key to every device on this channel)', { line: wrote, key: channelKey }) : wrote}\n`);
   return 0;
 }
@@ -172,7 +172,8 @@ async function ask(v: Record<string, string | boolean | undefined>): Promise<voi
   };
   await q('role', say('role ({roles})', { roles: DEVICE_ROLES.join(', ') }), 'node');
   await q('board', say('radio board ({boards})', { boards: BOARDS.join(', ') }), 'rak3172-hat');
-  await q('region', say('region ({regions})', { regions: 'EU868, EU433, US915, ANZ, IN865' }), 'EU868');
+  // No default, asked until answered: the region is where the device is, and a wrong one transmits where it may not.
+  while (typeof v.region !== 'string') await q('region', say('region ({regions})', { regions: BOOT_REGIONS.join(', ') }));
   await q('name', say('name on the mesh (optional)'));
   await q('channel', say('channel name'), 'Public');
   await q('channel-key', say("channel key (base64, 'new' for a random one, empty for the public channel)"));

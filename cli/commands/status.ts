@@ -30,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   const drops = [...Object.entries(s.mesh.drops).filter(([k]) => k !== 'duplicate' && k !== 'own-frame').map(([k, n]) => `${k} ${n}`), ...(again ? [say('copies heard again {n}', { n: again })] : [])].join(', ') || say('none');
   const rows: Array<[string, string]> = [
     [say('node'), say('{id}  {name}  ({role}), up {uptime}', { id: s.nodeId, name: plain(s.name), role: nodeRole(s.role), uptime: duration(s.uptimeS) })],
-    [say('radio'), say('{type}, {state}, {preset} on {mhz} MHz, {region}', { type: s.radio.type, state: radioState(s.radio.state), preset: s.radio.preset, mhz: decimal(s.radio.frequencyHz / 1e6, 3), region: s.radio.region }) + (s.radio.error ? `\n${plain(sayMessage(s.radio.error))}` : '') + (s.radio.warning ? `\n${plain(s.radio.warning)}` : '')],
+    [say('radio'), say('{type}, {state}, {preset} on {mhz} MHz, {region}', { type: s.radio.type, state: radioState(s.radio.state), preset: s.radio.preset, mhz: decimal(s.radio.frequencyHz / 1e6, 3), region: s.radio.region }) + (s.radio.error ? `\n${plain(sayMessage(s.radio.error))}` : '') + (s.radio.warning ? `\n${plain(sayMessage(s.radio.warning))}` : '')],
     [say('gps'), fix && fix.mode !== 'none' ? say('{type}, {mode} fix {position}', { type: s.gps.type, mode: fixMode(fix.mode), position: position(fix.latitude, fix.longitude) }) : s.gps.type === 'none' ? say('none') : say('{type}, no fix', { type: s.gps.type })],
     [say('mesh'), say('channel {channel}, hop limit {hops}, channel use {percent}%', { channel: s.mesh.channel, hops: s.mesh.hopLimit, percent: decimal(s.mesh.channelUtilizationPercent) })],
     [say('frames'), say('sent {sent}, received {received}, delivered {delivered}, relayed {relayed}; drops: {drops}', { sent: s.mesh.framesSent, received: s.mesh.framesReceived, delivered: s.mesh.delivered, relayed: s.mesh.relayed, drops })],
@@ -53,6 +53,7 @@ const RADIO_STATES = {
   configuring: () => say('configuring'),
   connecting: () => say('connecting'),
   recovering: () => say('recovering'),
+  off: () => say('off'),
 };
 
 function radioState(state: string): string {

@@ -4,12 +4,16 @@
 
 import { LORA_PRESETS, REGIONS } from '@unibos/mesh-protocol';
 import { MIN_PASSWORD_LENGTH } from '@unibos/credentials';
+import { checkNodeConfig } from '@unibos/firmware';
 import { say } from '../cli-language.ts';
+import { deviceConfigFor } from './device-config.ts';
 
 export const DEVICE_ROLES = ['node', 'gateway', 'hub', 'gateway+hub'] as const;
 export const BOARDS = ['rak3172-hat', 'rak3172-usb', 'sim'] as const;
 export type DeviceRole = (typeof DEVICE_ROLES)[number];
 export type Board = (typeof BOARDS)[number];
+/** A region a card may be set up for: NONE (no limits at all) is only for the simulator and tests, never a real radio. */
+export const BOOT_REGIONS = Object.keys(REGIONS).filter((r) => r !== 'NONE');
 
 export interface BootConfig {
   version: 1;
@@ -17,7 +21,8 @@ export interface BootConfig {
   name?: string;
   hostname?: string;
   meshRole?: 'CLIENT' | 'ROUTER';
-  radio: { board: Board; region: string; preset?: string; txPowerDbm?: number; air?: string };
+  /** No region (only in the image's own defaults, built without one): the device puts nothing on air. */
+  radio: { board: Board; region?: string; preset?: string; txPowerDbm?: number; air?: string };
   channel?: { name: string; key?: string };
   hub?: { url?: string; claimToken?: string; admin?: { email: string; password: string; org?: string } };
   wifi?: { country: string; ssid?: string; password?: string };
@@ -66,7 +71,8 @@ function jsonSyntaxReason(text: string, message: string): string {
   return `${what} at line ${lines.length}, column ${lines.at(-1)!.length + 1}`;
 }
 
-export function parseBootConfig(text: string): BootConfigResult {
+/** `imageDefaults`: the image's own /etc/unibos/unibos.defaults.json, which may name no region (then nothing goes on air). */
+export function parseBootConfig(text: string, imageDefaults = false): BootConfigResult {
   let raw: unknown;
   try {
     raw = JSON.parse(text.replace(/^\uFEFF/, ''));
@@ -113,10 +119,10 @@ export function parseBootConfig(text: string): BootConfigResult {
 
   let radio: BootConfig['radio'] | undefined;
   if (top.radio !== undefined) {
-    const r = obj(top.radio, 'radio', ['board', 'region', 'preset', 'txPowerDbm', 'air'], ['board', 'region']);
+    const r = obj(top.radio, 'radio', ['board', 'region', 'preset', 'txPowerDbm', 'air'], imageDefaults ? ['board'] : ['board', 'region']);
     if (r) {
       const board = str(r, 'board', 'radio.board', oneOf(BOARDS)) as Board | undefined;
-      const region = str(r, 'region', 'radio.region', oneOf(Object.keys(REGIONS)));
+      const region = str(r, 'region', 'radio.region', oneOf(BOOT_REGIONS));
       const preset = str(r, 'preset', 'radio.preset', oneOf(Object.keys(LORA_PRESETS)));
       const air = str(r, 'air', 'radio.air', matches(HOST_PORT, (value) => say('must be host:port (got "{value}")', { value })));
       let txPowerDbm: number | undefined;
@@ -125,7 +131,7 @@ export function parseBootConfig(text: string): BootConfigResult {
         else txPowerDbm = r.txPowerDbm;
       }
       if (air !== undefined && board !== 'sim') bad('radio.air', say('is only for board "sim"'));
-      if (board && region) radio = { board, region, ...(preset ? { preset } : {}), ...(txPowerDbm !== undefined ? { txPowerDbm } : {}), ...(air ? { air } : {}) };
+      if (board && (region || (imageDefaults && r.region === undefined))) radio = { board, ...(region ? { region } : {}), ...(preset ? { preset } : {}), ...(txPowerDbm !== undefined ? { txPowerDbm } : {}), ...(air ? { air } : {}) };
     }
   }
 
@@ -183,6 +189,14 @@ export function parseBootConfig(text: string): BootConfigResult {
     return { ok: false, code: 'E_BOOT_CONFIG', problems };
   }
   const config: BootConfig = { version: 1, role, radio };
+  // What the device's node would refuse at every start (LongFast under US915's dwell limit, power
+  // over the region's limit or the modem's range) is refused here, on the laptop or at first boot,
+  // never found by a service in a restart loop.
+  try {
+    checkNodeConfig(deviceConfigFor(config), 'unibos.json');
+  } catch (err) {
+    return { ok: false, code: 'E_BOOT_CONFIG', problems: [{ key: 'radio', message: (err as Error).message }] };
+  }
   if (name) config.name = name;
   if (hostname) config.hostname = hostname;
   if (meshRole) config.meshRole = meshRole;

@@ -37,16 +37,22 @@ function boardProfile(board: Board, model: string | undefined): Record<string, R
   }
 }
 
-/** The image's fallback when unibos.json is missing or bad: a node that can be reached and fixed. */
-export const SAFE_DEFAULTS: BootConfig = { version: 1, role: 'node', radio: { board: 'rak3172-hat', region: 'EU868' } };
+/**
+ * The image's fallback when unibos.json is missing or bad and the image names no default region: a
+ * node that can be reached and fixed, the HAT's GPS and button working, and nothing on air, since
+ * no one has said where it is (a channel legal in one country is another's cellular band).
+ */
+export const SAFE_DEFAULTS: BootConfig = { version: 1, role: 'node', radio: { board: 'rak3172-hat' } };
 
 /** `model`: the device tree's model string (`Raspberry Pi 5 Model B Rev 1.0`), undefined off a Pi. */
 export function deviceConfigFor(boot: BootConfig, model?: string): Record<string, unknown> {
   const profile = boardProfile(boot.radio.board, model);
   if (boot.radio.air) profile.radio!.air = boot.radio.air;
+  // No region said: no radio (region NONE is then only a placeholder, never used on air).
+  if (boot.radio.region === undefined) profile.radio = { type: 'none' };
   const config: Record<string, unknown> = {
     role: boot.role === 'gateway' || boot.role === 'gateway+hub' ? 'GATEWAY' : (boot.meshRole ?? 'CLIENT'),
-    region: boot.radio.region,
+    region: boot.radio.region ?? 'NONE',
     ...(boot.radio.preset ? { preset: boot.radio.preset } : {}),
     ...(boot.radio.txPowerDbm !== undefined ? { txPowerDbm: boot.radio.txPowerDbm } : {}),
     ...(boot.name ? { name: boot.name } : {}),

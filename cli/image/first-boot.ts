@@ -72,6 +72,10 @@ export async function firstBoot(paths: FirstBootPaths, say: JournalLine = journa
     unlinkSync(file);
     fsyncDir(paths.boot);
   }
+  // Where the settings kept from an earlier boot came from: a unibos.json, or the image's defaults (none applied yet).
+  const record = source === 'kept' ? readFirstBootRecord(paths.state) : undefined;
+  const keptFrom = source === 'kept' ? record?.settings ?? (record?.source === 'defaults' ? 'defaults' : 'unibos.json') : undefined;
+  const defaults = `as a node with the image's defaults${boot.radio.region ? '' : ', its radio off (nothing goes on air until a unibos.json names the region)'}`;
   if (existsSync(file)) {
     const parsed = parseBootConfig(readFileSync(file, 'utf8'));
     if (parsed.ok) {
@@ -79,12 +83,13 @@ export async function firstBoot(paths: FirstBootPaths, say: JournalLine = journa
       source = 'unibos.json';
     } else {
       problems = parsed.problems;
-      say(3, `${file} is not usable (E_BOOT_CONFIG): ${formatProblems(problems)}. Starting ${source === 'kept' ? 'with the settings of the last good file' : "as a node with the image's safe defaults"}; fix the file (or write it with 'unibos image config') and reboot.`);
+      const starting = keptFrom === 'unibos.json' ? 'with the settings of the last good file' : keptFrom === 'defaults' ? `${defaults}, as before (no unibos.json has been applied yet)` : defaults;
+      say(3, `${file} is not usable (E_BOOT_CONFIG): ${formatProblems(problems)}. Starting ${starting}; fix the file (or write it with 'unibos image config') and reboot.`);
       for (const p of problems) say(3, `unibos.json ${p.key}: ${p.message}`);
       setLed(paths.led, 'error', say);
     }
   } else {
-    say(6, `no ${file}: ${source === 'kept' ? 'keeping the current settings' : "starting as a node with the image's safe defaults"}`);
+    say(6, `no ${file}: ${source === 'kept' ? 'keeping the current settings' : `starting ${defaults}`}`);
   }
 
   // The identity is made once and kept for the device's life: the mesh and the hub know it by it.
@@ -129,7 +134,8 @@ export async function firstBoot(paths: FirstBootPaths, say: JournalLine = journa
     say(6, `applied ${file} (role ${boot.role}, node ${nodeId}${hostname ? `, host ${hostname}` : ''}); secrets moved off the boot partition, the rest kept as unibos.json.applied`);
     setLed(paths.led, 'ok', say);
   }
-  writeSecretFile(join(paths.state, 'firstboot.json'), `${JSON.stringify({ ok: problems.length === 0, source, role: boot.role, nodeId, problems, atMs: Date.now() }, null, 2)}\n`);
+  const settings = source === 'kept' ? keptFrom : source;
+  writeSecretFile(join(paths.state, 'firstboot.json'), `${JSON.stringify({ ok: problems.length === 0, source, settings, role: boot.role, nodeId, problems, atMs: Date.now() }, null, 2)}\n`);
   own(join(paths.state, 'firstboot.json'));
   return { ok: problems.length === 0, source, problems, nodeId, ...(hostname ? { hostname } : {}), role: boot.role, claimPending };
 }
@@ -179,10 +185,19 @@ function configureGpsd(etc: string, boot: BootConfig, model: string | undefined,
 }
 
 /** /etc/unibos/unibos.defaults.json, set when the image was built (its region, its board). */
+/** What the last first boot wrote (firstboot.json), if it can be read. */
+function readFirstBootRecord(state: string): { source?: string; settings?: 'unibos.json' | 'defaults' } | undefined {
+  try {
+    return JSON.parse(readFileSync(join(state, 'firstboot.json'), 'utf8')) as { source?: string; settings?: 'unibos.json' | 'defaults' };
+  } catch {
+    return undefined;
+  }
+}
+
 function readImageDefaults(etc: string, say: JournalLine): BootConfig {
   const path = join(etc, 'unibos', 'unibos.defaults.json');
   if (!existsSync(path)) return SAFE_DEFAULTS;
-  const parsed = parseBootConfig(readFileSync(path, 'utf8'));
+  const parsed = parseBootConfig(readFileSync(path, 'utf8'), true);
   if (parsed.ok) return parsed.config;
   say(3, `${path} is not usable (${formatProblems(parsed.problems)}); using the built-in defaults`);
   return SAFE_DEFAULTS;

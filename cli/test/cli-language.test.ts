@@ -162,7 +162,7 @@ test('status and peers in Turkish as on the demo: module states and reasons, dec
     ],
   };
   // Heard ten minutes before each question, as a node answers it (five CLI runs on a busy machine may take a while).
-  let peers: unknown;
+  let peers: { self: string; peers: Array<Record<string, unknown>> } | undefined;
   const peersNow = () => (peers = { self: '!a50a6e65', peers: [{ nodeId: 0x600d0001, longName: 'Demo gateway', shortName: 'GW', role: 'GATEWAY', lastHeardMs: Date.now() - 600_000, hops: 1, snr: 5, rssi: -71.6, latitude: 41.0082, longitude: 28.9784, altitudeM: null, positionMs: null, batteryLevel: 87, voltage: 3.9, sosOpen: false }] });
   const dir = await standInNode(t, 'demo-clinic', status, peersNow);
 
@@ -194,7 +194,7 @@ test('status and peers in Turkish as on the demo: module states and reasons, dec
   const peersEn = await unibos(['peers', '--data-dir', dir], 'en');
   assert.match(peersEn.stdout.split('\n')[1]!, /^!600d0001\s+Demo gateway\s+gateway\s+1\s+5\.0 dB\s+-72 dBm\s+10 min ago\s+41\.00820, 28\.97840\s+87%\s*$/);
   const peersJson = await unibos(['peers', '--data-dir', dir, '--json'], 'tr');
-  assert.deepEqual(JSON.parse(peersJson.stdout), { ...peers, peers: peers.peers.map((p) => ({ ...p, nodeId: '!600d0001' })) }, 'as the node says it, with ids as the table writes them');
+  assert.deepEqual(JSON.parse(peersJson.stdout), { ...peers!, peers: peers!.peers.map((p) => ({ ...p, nodeId: '!600d0001' })) }, 'as the node says it, with ids as the table writes them');
 });
 
 test('status says how long the oldest queued message has waited as a person reads it, not in seconds', async (t) => {

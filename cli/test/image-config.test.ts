@@ -14,7 +14,7 @@ import { after, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { LORA_PRESETS, REGIONS, formatNodeId, nodeIdFromPublicKey, rawPublicKey } from '@unibos/mesh-protocol';
 import { loadNodeConfig } from '@unibos/firmware';
-import { parseBootConfig } from '../image/boot-config.ts';
+import { formatProblems, parseBootConfig } from '../image/boot-config.ts';
 import { firstBoot } from '../image/first-boot.ts';
 import { MIN_PASSWORD_LENGTH } from '@unibos/credentials';
 import { Terminal, unibos } from './support/processes.ts';
@@ -29,13 +29,14 @@ after(() => rmSync(root, { recursive: true, force: true }));
 test('the schema and the device agree: the example is valid, broken files are refused by both', () => {
   assert.ok(validate(JSON.parse(example)), JSON.stringify(validate.errors));
   assert.equal(parseBootConfig(example).ok, true);
-  assert.deepEqual(schema.properties.radio.properties.region.enum, Object.keys(REGIONS), 'the schema lists the regions the runtime knows');
+  assert.deepEqual(schema.properties.radio.properties.region.enum, Object.keys(REGIONS).filter((r) => r !== 'NONE'), 'the schema lists the regions the runtime knows, but NONE, which has no limits');
   assert.deepEqual(schema.properties.radio.properties.preset.enum, Object.keys(LORA_PRESETS));
   assert.equal(schema.properties.hub.properties.admin.properties.password.minLength, MIN_PASSWORD_LENGTH, "the schema asks for the hub's own password minimum");
   const good = JSON.parse(example) as Record<string, any>;
   const broken: Array<[string, (f: Record<string, any>) => void]> = [
     ['role', (f) => (f.role = 'gatway')],
     ['radio.region', (f) => (f.radio.region = 'EU869')],
+    ['radio.region', (f) => (f.radio.region = 'NONE')],
     ['radio.board', (f) => (f.radio.board = 'rak4631')],
     ['radio.txPowerDbm', (f) => (f.radio.txPowerDbm = 40)],
     ['channel.key', (f) => (f.channel.key = 'not base64!')],
@@ -157,7 +158,7 @@ test("the image's default board runs the SOS button, LED and buzzer through gpio
 });
 
 /** A first boot on a plain directory tree, on the Raspberry Pi `model` names (as its device tree says it). */
-async function bootOn(name: string, model: string | undefined, unibosJson?: Record<string, unknown>) {
+async function bootOn(name: string, model: string | undefined, unibosJson?: Record<string, unknown>, imageDefaults?: Record<string, unknown>) {
   const dir = join(root, name);
   const paths = { boot: join(dir, 'boot'), state: join(dir, 'state'), etc: join(dir, 'etc'), led: join(dir, 'led'), user: 'unibos', live: false, model: join(dir, 'model') };
   for (const d of [paths.boot, join(paths.etc, 'default')]) mkdirSync(d, { recursive: true });
@@ -166,17 +167,63 @@ async function bootOn(name: string, model: string | undefined, unibosJson?: Reco
   writeFileSync(join(paths.etc, 'default', 'gpsd'), '# Devices gpsd should collect to at boot time.\nDEVICES=""\n\n# Other options you want to pass to gpsd\nGPSD_OPTIONS=""\n\nUSBAUTO="true"\n');
   if (model !== undefined) writeFileSync(paths.model, `${model}\0`);
   if (unibosJson) writeFileSync(join(paths.boot, 'unibos.json'), JSON.stringify(unibosJson));
+  if (imageDefaults) {
+    mkdirSync(join(paths.etc, 'unibos'), { recursive: true });
+    writeFileSync(join(paths.etc, 'unibos', 'unibos.defaults.json'), JSON.stringify(imageDefaults));
+  }
   const said: string[] = [];
   const result = await firstBoot(paths, (p, m) => said.push(`<${p}>${m}`));
-  const config = JSON.parse(readFileSync(join(paths.state, 'device', 'config.json'), 'utf8')) as { radio: { serialPath?: string } };
+  const config = JSON.parse(readFileSync(join(paths.state, 'device', 'config.json'), 'utf8')) as { radio: { type?: string; serialPath?: string } };
   return { paths, result, said, config, gpsd: readFileSync(join(paths.etc, 'default', 'gpsd'), 'utf8') };
 }
 
 test("the HAT's modem is on GPIO 14/15: /dev/ttyAMA0 on a Raspberry Pi 5 (serial0 is its debug connector), /dev/serial0 on a Pi 4", async () => {
-  const pi5 = await bootOn('pi5', 'Raspberry Pi 5 Model B Rev 1.0');
+  const hat = { version: 1, role: 'node', radio: { board: 'rak3172-hat', region: 'EU868' } };
+  const pi5 = await bootOn('pi5', 'Raspberry Pi 5 Model B Rev 1.0', hat);
   assert.equal(pi5.config.radio.serialPath, '/dev/ttyAMA0');
-  const pi4 = await bootOn('pi4', 'Raspberry Pi 4 Model B Rev 1.5');
+  const pi4 = await bootOn('pi4', 'Raspberry Pi 4 Model B Rev 1.5', hat);
   assert.equal(pi4.config.radio.serialPath, '/dev/serial0');
+});
+
+test('a card no one has set up puts nothing on air: no unibos.json, or a broken one, starts the node with its radio off, and says so at every boot', async () => {
+  const { paths, result, said, config } = await bootOn('no-region', 'Raspberry Pi 4 Model B Rev 1.5');
+  assert.equal(result.source, 'defaults');
+  assert.deepEqual(config.radio, { type: 'none' }, 'no region was ever said, so no radio');
+  const node = loadNodeConfig({ file: join(paths.state, 'device', 'config.json'), env: {} });
+  assert.equal(node.radio.type, 'none', 'and the node accepts it');
+  assert.equal(node.gps.type, 'gpsd', "the HAT's GPS still works");
+  assert.ok(said.some((l) => /^<6>no .*unibos\.json: starting as a node with the image's defaults, its radio off \(nothing goes on air until a unibos\.json names the region\)$/.test(l)), said.join('\n'));
+
+  // A typo'd file on the next boot: the settings kept are still the image's, and the journal does not call them the last good file's.
+  writeFileSync(join(paths.boot, 'unibos.json'), JSON.stringify({ version: 1, role: 'node', radio: { board: 'rak3172-hat', region: 'US-915' } }));
+  const heard: string[] = [];
+  const again = await firstBoot(paths, (p, m) => heard.push(`<${p}>${m}`));
+  assert.equal(again.ok, false);
+  assert.ok(heard.some((l) => /^<3>.*not usable .*radio\.region.*Starting as a node with the image's defaults, its radio off .*as before \(no unibos\.json has been applied yet\)/.test(l)), heard.join('\n'));
+  assert.ok(!heard.some((l) => /last good file/.test(l)), 'there never was a good file');
+  assert.deepEqual((JSON.parse(readFileSync(join(paths.state, 'device', 'config.json'), 'utf8')) as { radio: unknown }).radio, { type: 'none' });
+
+  // An image built for one region (UNIBOS_DEFAULT_REGION=US915) uses it.
+  const built = await bootOn('image-region', 'Raspberry Pi 4 Model B Rev 1.5', undefined, { version: 1, role: 'node', radio: { board: 'rak3172-hat', region: 'US915' } });
+  assert.equal(built.config.radio.serialPath, '/dev/serial0');
+  const us = loadNodeConfig({ file: join(built.paths.state, 'device', 'config.json'), env: {} });
+  assert.deepEqual([us.region, us.preset, us.radio.type], ['US915', 'MediumFast', 'serial'], "LongFast's frames exceed US915's dwell limit");
+});
+
+test("what the node would refuse at every start is refused in unibos.json, naming the rule: US915's dwell, a region's power limit, the modem's range, NONE on a real radio", () => {
+  const file = (radio: Record<string, unknown>) => JSON.stringify({ version: 1, role: 'node', radio: { board: 'rak3172-hat', ...radio } });
+  const refused = (radio: Record<string, unknown>) => {
+    const parsed = parseBootConfig(file(radio));
+    assert.equal(parsed.ok, false, JSON.stringify(radio));
+    return parsed.ok ? '' : formatProblems(parsed.problems);
+  };
+  assert.match(refused({ region: 'US915', preset: 'LongFast' }), /LongFast frames take at least \d+ ms on air, over US915's 400 ms dwell limit/);
+  assert.match(refused({ region: 'EU868', txPowerDbm: 28 }), /28 dBm is over EU868's limit of 27 dBm/);
+  assert.match(refused({ region: 'EU433', txPowerDbm: 14 }), /14 dBm is over EU433's limit of 10 dBm/);
+  assert.match(refused({ region: 'US915', txPowerDbm: 25 }), /RAK3172.*txPowerDbm.*5\.\.22/);
+  assert.match(refused({ region: 'NONE' }), /radio\.region: must be one of EU868, EU433, US915, ANZ, IN865/);
+  assert.equal(parseBootConfig(file({ region: 'EU433' })).ok, true, "EU433 without a power: the default is the region's 10 dBm");
+  assert.equal(parseBootConfig(file({ region: 'US915', txPowerDbm: 22 })).ok, true);
 });
 
 test("gpsd reads the HAT's GPS from its UART (by the image's udev name), from boot (-n), where the model has a spare UART", async () => {
@@ -342,7 +389,7 @@ test('image config at a terminal: questions in Turkish, passwords not echoed, Ct
   const answers: Array<[string, string]> = [
     ['rol (', 'hub'],
     ['telsiz kartı', 'sim'],
-    ['bölge (', ''],
+    ['bölge (', 'EU868'],
     ['ağdaki ad', ''],
     ['kanal adı', ''],
     ['kanal anahtarı', ''],
@@ -364,7 +411,7 @@ test('image config at a terminal: questions in Turkish, passwords not echoed, Ct
 
   // Ctrl-D at a question, and at a password.
   const flags = ['--name', 'x', '--channel', 'Public', '--channel-key', 'new', '--admin-email', 'ops@example.org'];
-  for (const steps of [[['region (', '\u0004']], [['region (', '\r'], ['first admin password', '\u0004']]]) {
+  for (const steps of [[['region (', '\u0004']], [['region (', '\r'], ['region (', 'EU433\r'], ['first admin password', '\u0004']]]) {
     const stopped = new Terminal(['image', 'config', '--out', join(root, 'stopped.json'), '--role', 'hub', '--board', 'sim', ...flags], { UNIBOS_LANG: 'en' });
     for (const [prompt, keys] of steps) {
       await stopped.waitFor(prompt!);

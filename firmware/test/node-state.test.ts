@@ -188,7 +188,23 @@ test('the radio must stay inside its region: band edges and dwell time', () => {
   assert.equal(load({ region: 'US915', preset: 'ShortFast' }).frequencyHz, 906_875_000, "a region's own default channel");
   assert.throws(() => load({ frequency: '915000000' }), /frequencyHz: 915000000 Hz with 250 kHz bandwidth leaves the EU868 band/);
   assert.throws(() => load({ frequency: '869600000' }), /leaves the EU868 band/, 'the channel edge counts, not only the centre');
-  assert.throws(() => load({ region: 'US915' }), /LongFast frames take at least \d+ ms on air, over US915's 400 ms dwell limit/);
+  assert.throws(() => load({ region: 'US915', preset: 'LongFast' }), /LongFast frames take at least \d+ ms on air, over US915's 400 ms dwell limit/);
+  assert.equal(load({ region: 'US915' }).preset, 'MediumFast', 'with no preset said, US915 takes one within its dwell limit');
+});
+
+test("the radio must stay inside its region's power limit, and region NONE (no limits) is only for a simulated radio", () => {
+  const dir = tmp('cfg-power');
+  const load = (flags: Record<string, string>) => loadNodeConfig({ env: {}, flags: { 'data-dir': dir, ...flags } });
+  assert.equal(load({}).txPowerDbm, 14);
+  assert.equal(load({ region: 'EU433' }).txPowerDbm, 10, "the default is lowered to EU433's 10 dBm");
+  assert.equal(load({ 'tx-power': '27' }).txPowerDbm, 27);
+  assert.throws(() => load({ 'tx-power': '28' }), /txPowerDbm: 28 dBm is over EU868's limit of 27 dBm/);
+  assert.throws(() => load({ region: 'EU433', 'tx-power': '11' }), /over EU433's limit of 10 dBm/);
+  assert.throws(() => load({ region: 'US915', radio: 'serial', 'tx-power': '25' }), /RAK3172 modem.*txPowerDbm=25.*5\.\.22/, "what the modem would refuse when it opens, refused at start");
+  assert.throws(() => load({ region: 'NONE', radio: 'serial' }), /region: NONE has no band, power or duty-cycle limits and is only for a simulated radio/);
+  assert.throws(() => load({ region: 'NONE', radio: 'spi', board: 'waveshare-sx1262-hat' }), /only for a simulated radio/);
+  assert.equal(load({ region: 'NONE', radio: 'sim' }).region, 'NONE');
+  assert.equal(load({ radio: 'none' }).radio.type, 'none', 'a node with nothing on air');
 });
 
 test('device health comes from sysfs when present and is simply absent otherwise', () => {

@@ -298,7 +298,7 @@ test('naive flooding: on a triangle both neighbours relay', () => {
 });
 
 /** 0.1 % of an hour: 3.6 s of airtime, a handful of frames. */
-const TINY: RegionRules = { name: 'TINY', minFrequencyHz: 0, maxFrequencyHz: Number.POSITIVE_INFINITY, dutyCycle: 0.001, windowMs: 3_600_000 };
+const TINY: RegionRules = { name: 'TINY', minFrequencyHz: 0, maxFrequencyHz: Number.POSITIVE_INFINITY, dutyCycle: 0.001, windowMs: 3_600_000, maxTxPowerDbm: 30 };
 
 test('duty cycle: own frames beyond the budget wait for it to free up; none is lost', () => {
   const net = network([[A, B]]);
@@ -492,7 +492,7 @@ test('a frame sent again with its persisted id after a restart is delivered once
 test('a fire-and-forget frame the queue drops ends in a nak naming the reason', () => {
   const net = network([[A, B]]);
   // A dwell limit shorter than any frame: the queue can never send it.
-  const a = net.add(A, { region: { name: 'TINY', minFrequencyHz: 0, maxFrequencyHz: 2e9, dutyCycle: 1, windowMs: 3_600_000, maxDwellMs: 1 } });
+  const a = net.add(A, { region: { name: 'TINY', minFrequencyHz: 0, maxFrequencyHz: 2e9, dutyCycle: 1, windowMs: 3_600_000, maxDwellMs: 1, maxTxPowerDbm: 30 } });
   const naks: Array<{ id: number; reason: string }> = [];
   a.on('nak', (e) => naks.push(e));
   const id = a.sendNeighborInfo(900);

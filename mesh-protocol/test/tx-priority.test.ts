@@ -186,7 +186,7 @@ test('after an aftershock burst, an SOS relay goes ahead of the earthquake alert
 
 test('a frame that can never fit the duty-cycle budget is dropped and counted, and the frames behind it still go', () => {
   // A region whose budget (1 % of a minute, 600 ms) is shorter than one long frame on air.
-  const { scheduler, queue, onAir, drops } = budgetQueue((s) => new DutyCycle({ name: 'TIGHT', minFrequencyHz: 0, maxFrequencyHz: 1e9, dutyCycle: 0.01, windowMs: 60_000 }, s), 8);
+  const { scheduler, queue, onAir, drops } = budgetQueue((s) => new DutyCycle({ name: 'TIGHT', minFrequencyHz: 0, maxFrequencyHz: 1e9, dutyCycle: 0.01, windowMs: 60_000, maxTxPowerDbm: 30 }, s), 8);
   const outcome: string[] = [];
   queue.enqueue({ length: 200, kind: 'origin', prepare: () => new Uint8Array(200), onDropped: (r) => outcome.push(`long dropped: ${r}`) });
   queue.enqueue({ length: 10, kind: 'origin', prepare: () => new Uint8Array(10) });

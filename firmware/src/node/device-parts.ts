@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import { AirRadio } from '../radio/air-radio.ts';
 import { SerialLoraModem } from '../radio/serial-lora-modem.ts';
+import { NoRadio } from '../radio/no-radio.ts';
 import { buildSpiRadio } from '../radio/spi/spi-radio-factory.ts';
 import { resolveBoard } from '../boards/board-catalog.ts';
 import type { LoRaParams } from '@unibos/mesh-protocol';
@@ -34,6 +35,8 @@ export function buildDeviceParts(config: NodeConfig, nodeId: number, logger: Log
       throw new FirmwareError('E_CONFIG', 'a simulated radio needs a place on the simulated air: set gps.latitude and gps.longitude (--lat, --lon)');
     }
     radio = new AirRadio({ nodeId, params, position: { latitude, longitude }, host: config.radio.air.host, port: config.radio.air.port, logger: logger.child({ component: 'air-radio' }) });
+  } else if (config.radio.type === 'none') {
+    radio = new NoRadio(params);
   } else if (config.radio.type === 'spi' || config.radio.type === 'spi-twin') {
     radio = spiRadio(config, nodeId, params, logger);
   } else {

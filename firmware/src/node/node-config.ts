@@ -5,9 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_HOP_LIMIT, FRAME_OVERHEAD, LORA_PRESETS, MAX_HOP_LIMIT, NODE_ROLES, REGIONS, loraParams, timeOnAirMs } from '@unibos/mesh-protocol';
+import { DEFAULT_HOP_LIMIT, FRAME_OVERHEAD, LORA_PRESETS, MAX_HOP_LIMIT, NODE_ROLES, REGIONS, loraParams, timeOnAirMs, type RegionRules } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
 import { BOARDS, resolveBoard } from '../boards/board-catalog.ts';
+import { p2pSettings } from '../radio/rui3-at.ts';
 
 type Spec =
   | { type: 'int'; min: number; max: number; optional?: true }
@@ -38,10 +39,10 @@ export const CONFIG_KEYS = {
   dataDir: { spec: str(), default: undefined, env: 'UNIBOS_DATA_DIR', flag: 'data-dir', help: 'state folder (identity, database, control socket)' },
   name: { spec: { type: 'string', optional: true, maxBytes: 39 }, default: undefined, env: 'UNIBOS_NAME', flag: 'name', help: 'long name shown to others, up to 39 bytes (default: UNIBOS + node id)' },
   role: { spec: oneOf(NODE_ROLES), default: 'CLIENT', env: 'UNIBOS_ROLE', flag: 'role', help: 'CLIENT, ROUTER or GATEWAY (a gateway acknowledges SOS)' },
-  region: { spec: oneOf(Object.keys(REGIONS)), default: 'EU868', env: 'UNIBOS_REGION', flag: 'region', help: 'regulatory region (duty cycle, dwell time)' },
-  preset: { spec: oneOf(Object.keys(LORA_PRESETS)), default: 'LongFast', env: 'UNIBOS_PRESET', flag: 'preset', help: 'LoRa modem preset' },
+  region: { spec: oneOf(Object.keys(REGIONS)), default: 'EU868', env: 'UNIBOS_REGION', flag: 'region', help: 'regulatory region (band, duty cycle, dwell time, transmit power; NONE only for a simulated radio)' },
+  preset: { spec: oneOf(Object.keys(LORA_PRESETS)), default: undefined, env: 'UNIBOS_PRESET', flag: 'preset', help: "LoRa modem preset (default: LongFast, MediumFast in US915, whose dwell limit LongFast's frames exceed)" },
   frequencyHz: { spec: int(137_000_000, 1_020_000_000, true), default: undefined, env: 'UNIBOS_FREQUENCY_HZ', flag: 'frequency', help: "centre frequency, Hz (default: the region's usual channel)" },
-  txPowerDbm: { spec: int(-9, 30), default: 14, env: 'UNIBOS_TX_POWER_DBM', flag: 'tx-power', help: 'transmit power, dBm' },
+  txPowerDbm: { spec: int(-9, 30, true), default: undefined, env: 'UNIBOS_TX_POWER_DBM', flag: 'tx-power', help: "transmit power at the radio's output, dBm, at most the region's limit (default: 14, or the limit where lower)" },
   hopLimit: { spec: int(0, MAX_HOP_LIMIT), default: DEFAULT_HOP_LIMIT, env: 'UNIBOS_HOP_LIMIT', flag: 'hop-limit', help: 'hops our frames may travel' },
   'channel.name': { spec: str(), default: 'Public', env: 'UNIBOS_CHANNEL', flag: 'channel', help: 'channel name' },
   'channel.psk': { spec: { type: 'string', pattern: /^[A-Za-z0-9+/]+={0,2}$/, hint: 'base64' }, default: 'AQ==', env: 'UNIBOS_CHANNEL_PSK', help: 'channel key, base64 (AQ== is the well-known public key; 16 or 32 random bytes for a private channel)' },
@@ -54,7 +55,7 @@ export const CONFIG_KEYS = {
   'sos.retryIntervalS': { spec: int(5, 3600), default: 10, env: 'UNIBOS_SOS_RETRY_S', help: 'first SOS (and "I am safe") resend interval; doubles up to the maximum' },
   'sos.maxRetryIntervalS': { spec: int(5, 86_400), default: 600, help: 'longest wait between SOS resends' },
   'outbox.maxMessages': { spec: int(100, 100_000), default: 2000, env: 'UNIBOS_OUTBOX_MAX_MESSAGES', help: 'own messages kept waiting at most; past it a new text is refused and an alert or SOS pushes out the oldest text (SOS messages always go)' },
-  'radio.type': { spec: oneOf(['sim', 'serial', 'spi', 'spi-twin']), default: 'sim', env: 'UNIBOS_RADIO', flag: 'radio', help: 'sim (joins `unibos air`), serial (RAK3172 modem), spi (SX1262/SX1276 board, see --board) or spi-twin (that board\'s chip emulated on `unibos air`)' },
+  'radio.type': { spec: oneOf(['sim', 'serial', 'spi', 'spi-twin', 'none']), default: 'sim', env: 'UNIBOS_RADIO', flag: 'radio', help: 'sim (joins `unibos air`), serial (RAK3172 modem), spi (SX1262/SX1276 board, see --board), spi-twin (that board\'s chip emulated on `unibos air`) or none (nothing goes on air: a flashed card no one has set up yet)' },
   'radio.board': { spec: str(true), default: undefined, env: 'UNIBOS_RADIO_BOARD', flag: 'board', help: 'LoRa board for --radio spi: a name (`unibos radio boards`) or the path of a JSON board profile' },
   'radio.air': { spec: { type: 'string', pattern: HOST_PORT, hint: 'host:port' }, default: '127.0.0.1:7300', env: 'UNIBOS_AIR', flag: 'air', help: 'simulated air to join' },
   'radio.serialPath': { spec: str(), default: '/dev/serial0', env: 'UNIBOS_RADIO_PATH', flag: 'radio-path', help: 'modem serial port' },
@@ -98,7 +99,7 @@ export interface NodeConfig {
   };
   sos: { retryIntervalS: number; maxRetryIntervalS: number };
   outbox: { maxMessages: number };
-  radio: { type: 'sim' | 'serial' | 'spi' | 'spi-twin'; board: string | undefined; air: { host: string; port: number }; serialPath: string; baudRate: number };
+  radio: { type: 'sim' | 'serial' | 'spi' | 'spi-twin' | 'none'; board: string | undefined; air: { host: string; port: number }; serialPath: string; baudRate: number };
   gps: { type: 'none' | 'sim' | 'gpsd' | 'nmea'; latitude: number | undefined; longitude: number | undefined; altitudeM: number; gpsd: { host: string; port: number }; serialPath: string; baudRate: number };
   gpio: { type: 'none' | 'virtual' | 'gpiod' | 'raspi' };
   /** null = no loopback HTTP listener. */
@@ -160,18 +161,36 @@ function readConfigFile(path: string, required: boolean): Record<string, unknown
     throw new FirmwareError('E_CONFIG', `config file ${path} is not valid JSON: ${(err as Error).message}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new FirmwareError('E_CONFIG', `config file ${path} must hold a JSON object`);
+  return flatten(parsed as Record<string, unknown>, path);
+}
+
+/** A config file's nesting as dotted keys (`radio.type`); an unknown key is refused. */
+function flatten(parsed: Record<string, unknown>, source: string): Record<string, unknown> {
   const flat: Record<string, unknown> = {};
   const walk = (o: Record<string, unknown>, prefix: string): void => {
     for (const [k, v] of Object.entries(o)) {
       const key = prefix + k;
       const known = Object.hasOwn(CONFIG_KEYS, key);
       if (typeof v === 'object' && v !== null && !Array.isArray(v) && !known) walk(v as Record<string, unknown>, `${key}.`);
-      else if (!known) throw new FirmwareError('E_CONFIG', `${path}: unknown key "${key}"`);
+      else if (!known) throw new FirmwareError('E_CONFIG', `${source}: unknown key "${key}"`);
       else flat[key] = v;
     }
   };
-  walk(parsed as Record<string, unknown>, '');
+  walk(parsed, '');
   return flat;
+}
+
+/**
+ * Checks a config.json's contents as a node would at start, with no environment or flags: throws
+ * E_CONFIG with the node's own words. For what writes config files (a flashed card's first boot),
+ * so a device is never set up to a config its node refuses.
+ */
+export function checkNodeConfig(contents: Record<string, unknown>, source = 'config.json'): NodeConfig {
+  const values = {} as Record<string, string | number | undefined>;
+  for (const [key, def] of Object.entries(CONFIG_KEYS) as Array<[ConfigKey, KeyDef]>) values[key] = def.default;
+  values.dataDir = '.';
+  for (const [key, raw] of Object.entries(flatten(contents, source))) values[key] = check(key, raw, source);
+  return build(values as ConfigValues);
 }
 
 /** Parses one value for `key`; throws E_CONFIG naming the key and the source. */
@@ -229,9 +248,21 @@ const REGION_DEFAULT_FREQUENCY_HZ: Record<NodeConfig['region'], number> = {
   NONE: 869_525_000,
 };
 
-/** A radio set up outside its region's band, or with frames longer than its dwell limit, must not start. */
+/** The transmit power unless one is set: 14 dBm, or the region's limit where that is lower. */
+const DEFAULT_TX_POWER_DBM = 14;
+
+/**
+ * A radio set up outside its region's band, over its power limit, or with frames longer than its
+ * dwell limit, must not start; nor a real radio in region NONE, which has no limits at all.
+ */
 function checkRegion(config: NodeConfig): void {
   const rules = REGIONS[config.region];
+  if (config.region === 'NONE' && config.radio.type !== 'sim' && config.radio.type !== 'spi-twin' && config.radio.type !== 'none') {
+    throw new FirmwareError('E_CONFIG', `config key region: NONE has no band, power or duty-cycle limits and is only for a simulated radio (sim, spi-twin); a ${config.radio.type} radio needs the region it is in (${Object.keys(REGIONS).filter((r) => r !== 'NONE').join(', ')})`);
+  }
+  if (config.txPowerDbm > rules.maxTxPowerDbm) {
+    throw new FirmwareError('E_CONFIG', `config key txPowerDbm: ${config.txPowerDbm} dBm is over ${config.region}'s limit of ${rules.maxTxPowerDbm} dBm`);
+  }
   const params = loraParams(config.preset, { frequencyHz: config.frequencyHz, txPowerDbm: config.txPowerDbm });
   const low = params.frequencyHz - params.bandwidthHz / 2;
   const high = params.frequencyHz + params.bandwidthHz / 2;
@@ -280,9 +311,9 @@ function build(v: ConfigValues): NodeConfig {
     name: v.name === undefined ? undefined : s('name'),
     role: s('role') as NodeConfig['role'],
     region: s('region') as NodeConfig['region'],
-    preset: s('preset') as NodeConfig['preset'],
+    preset: v.preset === undefined ? (REGIONS[s('region') as NodeConfig['region']] as RegionRules).defaultPreset ?? 'LongFast' : (s('preset') as NodeConfig['preset']),
     frequencyHz: v.frequencyHz === undefined ? REGION_DEFAULT_FREQUENCY_HZ[s('region') as NodeConfig['region']] : n('frequencyHz'),
-    txPowerDbm: n('txPowerDbm'),
+    txPowerDbm: v.txPowerDbm === undefined ? Math.min(DEFAULT_TX_POWER_DBM, REGIONS[s('region') as NodeConfig['region']].maxTxPowerDbm) : n('txPowerDbm'),
     hopLimit: n('hopLimit'),
     channel: { name: s('channel.name'), psk },
     beacons: {
@@ -314,6 +345,14 @@ function build(v: ConfigValues): NodeConfig {
   };
   checkRegion(config);
   checkBoardChoice(config);
+  // What the RAK3172 would refuse when the radio opens is refused here, before anything starts.
+  if (config.radio.type === 'serial') {
+    try {
+      p2pSettings(loraParams(config.preset, { frequencyHz: config.frequencyHz, txPowerDbm: config.txPowerDbm }));
+    } catch (err) {
+      throw new FirmwareError('E_CONFIG', `config for radio.type serial (a RAK3172 modem): ${(err as Error).message}`);
+    }
+  }
   if (config.sos.maxRetryIntervalS < config.sos.retryIntervalS) {
     throw new FirmwareError('E_CONFIG', 'config key sos.maxRetryIntervalS must be at least sos.retryIntervalS');
   }

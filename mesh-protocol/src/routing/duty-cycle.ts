@@ -14,26 +14,36 @@ export interface RegionRules {
   readonly windowMs: number;
   /** Longest single frame allowed on air, if the region limits dwell time. */
   readonly maxDwellMs?: number;
+  /**
+   * Most transmit power allowed, dBm at the radio's output (the regulation's ERP with an antenna of
+   * 0 dBd, a plain dipole: a higher-gain antenna needs less).
+   */
+  readonly maxTxPowerDbm: number;
+  /** The LoRa preset a device uses here unless told otherwise, if not LongFast (which the region's rules would refuse). */
+  readonly defaultPreset?: 'MediumFast';
 }
 
 const HOUR_MS = 3_600_000;
 
 /**
- * The regions we ship. Only the limits that change what the router may send are kept here;
- * power limits live with the radio configuration.
+ * The regions we ship. Only the limits that change what the router may send or what a device may
+ * be set up to do are kept here.
  *
- * - EU868: ETSI EN 300 220 / ERC Rec 70-03 sub-band 869.40–869.65 MHz (500 mW ERP, 10 % duty cycle
- *   over one hour). It is our default because it allows ten times the 1 % of the rest of 863–870 MHz.
- * - EU433: 433.05–434.79 MHz SRD band, 10 % duty cycle over one hour.
- * - US915: FCC part 15.247, no duty cycle; at our bandwidths (< 500 kHz) each frame is limited to
- *   400 ms dwell on a channel, which rules out long frames on slow presets.
- * - ANZ: 915–928 MHz under the AU/NZ class licences, no duty cycle.
- * - IN865: 865–867 MHz licence-exempt band, no duty cycle.
- * - NONE: no limits at all, for the simulator and tests that measure routing rather than regulation.
+ * - EU868: ETSI EN 300 220 / ERC Rec 70-03 sub-band 869.40–869.65 MHz (500 mW ERP, 27 dBm; 10 %
+ *   duty cycle over one hour). It is our default because it allows ten times the 1 % of the rest
+ *   of 863–870 MHz.
+ * - EU433: 433.05–434.79 MHz SRD band, 10 mW ERP (10 dBm), 10 % duty cycle over one hour.
+ * - US915: FCC part 15.247, 1 W (30 dBm) conducted, no duty cycle; at our bandwidths (< 500 kHz)
+ *   each frame is limited to 400 ms dwell on a channel, which rules out LongFast: MediumFast is
+ *   the default there.
+ * - ANZ: 915–928 MHz under the AU/NZ class licences, 1 W (30 dBm), no duty cycle.
+ * - IN865: 865–867 MHz licence-exempt band, 1 W (30 dBm), no duty cycle.
+ * - NONE: no limits at all, for the simulator and tests that measure routing rather than
+ *   regulation; a device refuses it for a real radio.
  */
 export const REGIONS = {
-  EU868: { name: 'EU868', minFrequencyHz: 869_400_000, maxFrequencyHz: 869_650_000, dutyCycle: 0.1, windowMs: HOUR_MS },
-  EU433: { name: 'EU433', minFrequencyHz: 433_050_000, maxFrequencyHz: 434_790_000, dutyCycle: 0.1, windowMs: HOUR_MS },
+  EU868: { name: 'EU868', minFrequencyHz: 869_400_000, maxFrequencyHz: 869_650_000, dutyCycle: 0.1, windowMs: HOUR_MS, maxTxPowerDbm: 27 },
+  EU433: { name: 'EU433', minFrequencyHz: 433_050_000, maxFrequencyHz: 434_790_000, dutyCycle: 0.1, windowMs: HOUR_MS, maxTxPowerDbm: 10 },
   US915: {
     name: 'US915',
     minFrequencyHz: 902_000_000,
@@ -41,10 +51,12 @@ export const REGIONS = {
     dutyCycle: 1,
     windowMs: HOUR_MS,
     maxDwellMs: 400,
+    maxTxPowerDbm: 30,
+    defaultPreset: 'MediumFast',
   },
-  ANZ: { name: 'ANZ', minFrequencyHz: 915_000_000, maxFrequencyHz: 928_000_000, dutyCycle: 1, windowMs: HOUR_MS },
-  IN865: { name: 'IN865', minFrequencyHz: 865_000_000, maxFrequencyHz: 867_000_000, dutyCycle: 1, windowMs: HOUR_MS },
-  NONE: { name: 'NONE', minFrequencyHz: 0, maxFrequencyHz: Number.POSITIVE_INFINITY, dutyCycle: 1, windowMs: HOUR_MS },
+  ANZ: { name: 'ANZ', minFrequencyHz: 915_000_000, maxFrequencyHz: 928_000_000, dutyCycle: 1, windowMs: HOUR_MS, maxTxPowerDbm: 30 },
+  IN865: { name: 'IN865', minFrequencyHz: 865_000_000, maxFrequencyHz: 867_000_000, dutyCycle: 1, windowMs: HOUR_MS, maxTxPowerDbm: 30 },
+  NONE: { name: 'NONE', minFrequencyHz: 0, maxFrequencyHz: Number.POSITIVE_INFINITY, dutyCycle: 1, windowMs: HOUR_MS, maxTxPowerDbm: 30 },
 } as const satisfies Record<string, RegionRules>;
 
 export type RegionName = keyof typeof REGIONS;

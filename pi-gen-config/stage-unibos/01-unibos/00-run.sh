@@ -61,7 +61,7 @@ cat > "${ROOTFS_DIR}/etc/unibos/unibos.defaults.json" <<JSON
 {
   "version": 1,
   "role": "node",
-  "radio": { "board": "${UNIBOS_DEFAULT_BOARD:-rak3172-hat}", "region": "${UNIBOS_DEFAULT_REGION:-EU868}" }
+  "radio": { "board": "${UNIBOS_DEFAULT_BOARD:-rak3172-hat}"${UNIBOS_DEFAULT_REGION:+, \"region\": \"${UNIBOS_DEFAULT_REGION}\"} }
 }
 JSON
 install -m 644 files/unibos.schema.json "${ROOTFS_DIR}/etc/unibos/unibos.schema.json"
