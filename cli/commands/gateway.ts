@@ -15,7 +15,7 @@ import { integer, parseCommand } from '../cli-args.ts';
 import { nodeFlagHelp, nodeConfigFromFlags, nodeFlagOptions, runUntilSignal } from '../node-flags.ts';
 import { table } from '../node-control.ts';
 import { claimGatewayAtHub } from '../hub-claim.ts';
-import { writeSecretFile } from '../secret-file.ts';
+import { giveToFolderOwner, writeSecretFile } from '../secret-file.ts';
 
 const HELP = fitHelp(say(`usage: unibos gateway [options]
        unibos gateway device add ID [--role sensor|hub] [--allow '[read|write|readwrite] TOPIC']... [--deny TOPIC]...
@@ -217,6 +217,7 @@ async function claim(argv: string[]): Promise<number> {
   const gatewayId = nodeIdHex(identity.nodeId);
   const mqtt = await claimGatewayAtHub(v['hub-api'], v.token, identity, typeof v.name === 'string' ? v.name : undefined);
   writeSecretFile(join(dataDir, HUB_FILE), `${JSON.stringify(mqtt, null, 2)}\n`);
+  giveToFolderOwner(dataDir, [join(dataDir, 'identity.json'), join(dataDir, HUB_FILE)]);
   process.stdout.write(`${say("gateway {id} claimed; hub broker {url}\ncredentials kept in {file}; 'unibos gateway' now connects there", { id: `!${gatewayId}`, url: mqtt.url, file: join(dataDir, HUB_FILE) })}\n`);
   return 0;
 }

@@ -8,7 +8,7 @@ import { say } from '../cli-language.ts';
 import { fitHelp } from '../help-width.ts';
 import { parseCommand } from '../cli-args.ts';
 import { claimNodeAtHub } from '../hub-claim.ts';
-import { writeSecretFile } from '../secret-file.ts';
+import { giveToFolderOwner, writeSecretFile } from '../secret-file.ts';
 import { nodeFlagHelp, nodeConfigFromFlags, nodeFlagOptions, runUntilSignal } from '../node-flags.ts';
 
 const HELP = fitHelp(say(`usage: unibos node [options]
@@ -55,6 +55,7 @@ async function claim(argv: string[]): Promise<number> {
   const deviceToken = await claimNodeAtHub(v['hub-api'], v.token, identity, typeof v.name === 'string' ? v.name : undefined);
   const file = join(dataDir, 'hub-device.json');
   writeSecretFile(file, `${JSON.stringify({ hubApi: v['hub-api'], deviceId: formatNodeId(identity.nodeId), deviceToken }, null, 2)}\n`);
+  giveToFolderOwner(dataDir, [join(dataDir, 'identity.json'), file]);
   process.stdout.write(`${say('node {id} claimed at {hub}\ndevice token kept in {file}', { id: formatNodeId(identity.nodeId), hub: v['hub-api'], file })}\n`);
   return 0;
 }

@@ -5,6 +5,7 @@
 
 import { existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import { formatNodeId, loadOrCreateIdentity } from '@unibos/firmware';
 import { CliError } from '../cli-error.ts';
 import { claimGatewayAtHub, claimNodeAtHub, HubClaimError, unexpectedAnswer } from '../hub-claim.ts';
@@ -77,7 +78,7 @@ export async function claimAtBoot(deviceDir: string, say: JournalLine, backoff: 
         // A refused token will be refused again: keep the reason, drop the secret.
         renameSync(file, join(deviceDir, 'claim.refused.json'));
         writeSecretFile(join(deviceDir, 'claim.refused.json'), `${JSON.stringify({ kind: claim.kind, hubApi: claim.hubApi, reason: message, atMs: Date.now() }, null, 2)}\n`);
-        say(3, `the claim at ${claim.hubApi} failed for good (${message}); make a new claim token and run 'unibos ${claim.kind} claim --hub-api ${claim.hubApi} --token T --data-dir ${deviceDir}'`);
+        say(3, `the claim at ${claim.hubApi} failed for good (${message}); make a new claim token and run 'sudo -u ${userInfo().username} unibos ${claim.kind} claim --hub-api ${claim.hubApi} --token T --data-dir ${deviceDir}'`);
         return { status: 'refused', message, attempts: attempt };
       }
       // Retry-After is the hub's word on when; kept within the backoff's own limits.

@@ -295,7 +295,7 @@ function writeClaim(paths: FirstBootPaths, boot: BootConfig, own: (p: string) =>
   const token = boot.hub?.claimToken;
   const admin = local && !token ? boot.hub?.admin : undefined;
   if (!hubApi || (!token && !admin)) {
-    say(6, `no hub claim in unibos.json: claim later with 'unibos ${kind} claim --hub-api URL --token T --data-dir ${join(paths.state, 'device')}'`);
+    say(6, `no hub claim in unibos.json: claim later with 'sudo -u ${paths.user} unibos ${kind} claim --hub-api URL --token T --data-dir ${join(paths.state, 'device')}'`);
     return false;
   }
   writeSecretFile(file, `${JSON.stringify({ kind, hubApi, ...(token ? { token } : {}), ...(admin ? { admin: { email: admin.email, password: admin.password } } : {}), ...(boot.name ? { name: boot.name } : {}) }, null, 2)}\n`);

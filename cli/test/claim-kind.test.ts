@@ -4,7 +4,7 @@
 // older one) claims as before.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -54,4 +54,24 @@ test('a token of the other kind is refused unspent, in English and Turkish', { t
   const older = await proveAndClaim(hub.url, await claimToken(hub, admin, 'node'), testIdentity());
   assert.equal(older.status, 201);
   assert.equal(typeof older.body.deviceToken, 'string');
+});
+
+test("a claim run as root (sudo, on a flashed card) leaves its files to the data folder's owner, the user the service runs as", { timeout: 120_000 }, async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root, as CI runs: a file can be given to another user only by root');
+  const hub = await startTestHub();
+  const admin = await createAdminSession(hub);
+  // As on the image: /var/lib/unibos/device belongs to the unibos user (here nobody), 0750.
+  chmodSync(root, 0o755);
+  const owner = { uid: 65534, gid: 65534 };
+  for (const kind of ['gateway', 'node'] as const) {
+    const dir = join(root, `owned-${kind}`);
+    mkdirSync(dir, { mode: 0o750 });
+    chownSync(dir, owner.uid, owner.gid);
+    const claimed = await unibos([kind, 'claim', '--hub-api', hub.url, '--token', await claimToken(hub, admin, kind), '--data-dir', dir]);
+    assert.equal(claimed.code, 0, claimed.stderr);
+    for (const f of ['identity.json', kind === 'gateway' ? 'hub.json' : 'hub-device.json']) {
+      const st = statSync(join(dir, f));
+      assert.deepEqual([st.uid, st.gid, st.mode & 0o777], [owner.uid, owner.gid, 0o600], `${kind} ${f}: the service's user can read it, nobody else`);
+    }
+  }
 });
