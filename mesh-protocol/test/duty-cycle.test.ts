@@ -126,3 +126,33 @@ test('bad input is rejected with a clear message', () => {
   assert.throws(() => new DutyCycle('XX' as 'EU868', clock), { name: 'RangeError', message: /unknown region XX/ });
   assert.throws(() => new DutyCycle({ ...REGIONS.EU868, dutyCycle: 0 }, clock), { message: /duty cycle/ });
 });
+
+test('airtime saved before a restart counts at its age in a new budget, and leaves it when it is an hour old', () => {
+  const before = new FakeClock();
+  const dc = new DutyCycle('EU868', before);
+  before.t = 5 * HOUR;
+  for (let i = 0; i < 30; i++) {
+    dc.record(10_000);
+    before.t += MIN;
+  }
+  const spent = dc.spent();
+  assert.equal(spent.reduce((n, e) => n + e.usedMs, 0), 300_000);
+  assert.ok(spent.every((e) => e.ageMs >= 0 && e.ageMs <= 30 * MIN), JSON.stringify(spent));
+
+  // A new process whose clock starts at 0, ten minutes later.
+  const after = new FakeClock();
+  const next = new DutyCycle('EU868', after);
+  next.restore(spent.map((e) => ({ ageMs: e.ageMs + 10 * MIN, usedMs: e.usedMs })));
+  assert.equal(next.usedMs(), 300_000, 'all of it is still within the hour');
+  assert.equal(next.canTransmit(60_001), false, 'so the budget left is 60 s, not 360 s');
+  assert.ok(next.canTransmit(60_000));
+  after.t += 25 * MIN;
+  assert.ok(next.usedMs() < 300_000 && next.usedMs() > 0, 'the oldest minutes age out first');
+  after.t += 30 * MIN;
+  assert.equal(next.usedMs(), 0, 'an hour after the last of it, none is left');
+
+  // Nonsense in a saved row is ignored, not counted.
+  const third = new DutyCycle('EU868', new FakeClock());
+  third.restore([{ ageMs: -1, usedMs: 1000 }, { ageMs: 0, usedMs: Number.NaN }, { ageMs: 2 * HOUR, usedMs: 1000 }, { ageMs: 0, usedMs: 10 * HOUR }]);
+  assert.equal(third.usedMs(), 0);
+});

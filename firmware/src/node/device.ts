@@ -53,6 +53,7 @@ import { PeerStore } from './peer-store.ts';
 import { PersistentFrameCounter } from './persistent-frame-counter.ts';
 import { PrivateMessages } from './private-messages.ts';
 import { ReplayStateStore } from './replay-state-store.ts';
+import { AirtimeStore } from './airtime-store.ts';
 import { SosResponder, type SosAnswer } from './sos-responder.ts';
 import { SosTracker, sosOpen, type SosStatus } from './sos.ts';
 import { StoppableScheduler } from './stoppable-scheduler.ts';
@@ -126,6 +127,7 @@ export class Device extends EventEmitter<DeviceEvents> {
   private readonly panel: PanelState;
   private readonly parts: PartKeeper;
   private readonly replayState: ReplayStateStore;
+  private readonly airtime: AirtimeStore;
   private storageErrors = 0;
   private lastSafePacketId = 0;
   /** Packet ids of SOS and "I am safe" copies queued, until they go on air (only then are they sent). */
@@ -157,6 +159,8 @@ export class Device extends EventEmitter<DeviceEvents> {
     const channel = deriveChannelKey(config.channel.name, config.channel.psk);
     // What the router accepted before a restart: recordings of those frames are refused, not delivered and relayed again.
     this.replayState = new ReplayStateStore(options.db, { scheduler: this.scheduler, log: this.log, onError: (err) => this.storageFailed('replay state', err) });
+    // What the duty cycle counted before a restart: a restart is not a new hour's budget.
+    this.airtime = new AirtimeStore(options.db, { scheduler: this.scheduler, clock: this.clock, log: this.log, onError: (err) => this.storageFailed('airtime', err) });
     this.router = new MeshRouter({
       nodeId: identity.nodeId,
       radio: this.radio,
@@ -168,8 +172,10 @@ export class Device extends EventEmitter<DeviceEvents> {
       region: config.region,
       counter: new PersistentFrameCounter(options.db, { mirrorPath: join(config.dataDir, 'frame-counter'), onError: (err) => this.storageFailed('frame counter', err) }),
       replayState: this.replayState.load(identity.nodeId),
+      airtimeSpent: this.airtime.load(),
     });
     this.replayState.attach(() => this.router.replaySnapshot());
+    this.airtime.attach({ totalMs: () => this.router.stats.txAirtimeMs, spent: () => this.router.airtimeSpent() });
     // Every frame the router accepted, from the air or over MQTT, is heard once.
     this.router.on('heard', () => this.replayState.accepted());
     this.outbox = new Outbox(options.db, {
@@ -313,6 +319,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     await this.radio.close();
     // The radio hears nothing more: what it accepted is all there is to save.
     this.replayState.flush();
+    this.airtime.flush();
     // Whatever is still in flight stays in the outbox and goes again after the restart.
     this.log.info({ queued: this.outbox.size }, 'node stopped');
   }

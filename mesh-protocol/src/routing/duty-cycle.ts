@@ -116,6 +116,42 @@ export class DutyCycle {
     return sum;
   }
 
+  /**
+   * The airtime this window holds, by age: ms before now, counted from the end of each minute it
+   * was spent in, so none is made older than it is. What a node saves to count it after a restart.
+   */
+  spent(): Array<{ ageMs: number; usedMs: number }> {
+    const now = this.scheduler.now();
+    const current = this.currentBucket();
+    const out: Array<{ ageMs: number; usedMs: number }> = [];
+    for (let slot = 0; slot < this.used.length; slot++) {
+      const bucket = this.tags[slot]!;
+      if (this.live(bucket, current) && this.used[slot]! > 0) out.push({ ageMs: Math.max(0, now - (bucket + 1) * this.bucketMs), usedMs: this.used[slot]! });
+    }
+    return out.sort((a, b) => a.ageMs - b.ageMs);
+  }
+
+  /**
+   * Counts airtime spent before this budget existed (a restart: `spent()` of the last run, aged by
+   * the time between), each amount at its age; amounts older than the window, or not numbers, are
+   * ignored. Without it a node that restarts may spend a whole window's budget again.
+   */
+  restore(spent: ReadonlyArray<{ ageMs: number; usedMs: number }>): void {
+    const now = this.scheduler.now();
+    const current = this.currentBucket();
+    for (const { ageMs, usedMs } of spent) {
+      if (!(Number.isFinite(ageMs) && ageMs >= 0 && Number.isFinite(usedMs) && usedMs > 0 && usedMs <= this.rules.windowMs)) continue;
+      const bucket = Math.floor((now - ageMs) / this.bucketMs);
+      if (!this.live(bucket, current)) continue;
+      const slot = this.slotOf(bucket);
+      if (this.tags[slot] !== bucket) {
+        this.tags[slot] = bucket;
+        this.used[slot] = 0;
+      }
+      this.used[slot] = this.used[slot]! + usedMs;
+    }
+  }
+
   /** Share of the window spent transmitting, 0..1 (the regulatory limit is `rules.dutyCycle`). */
   usedFraction(): number {
     return this.usedMs() / this.rules.windowMs;

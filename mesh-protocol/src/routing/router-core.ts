@@ -67,6 +67,11 @@ export interface RouterOptions {
    * `channels`, and a snapshot saved by another node, are ignored.
    */
   replayState?: ReplaySnapshot;
+  /**
+   * Airtime this node spent before it restarted, by age (`airtimeSpent()` of its last run, aged by
+   * the time between): counted against the duty cycle, so a restart does not give a new budget.
+   */
+  airtimeSpent?: ReadonlyArray<{ ageMs: number; usedMs: number }>;
 }
 
 export interface SendOptions {
@@ -149,6 +154,7 @@ export class RouterCore extends EventEmitter<RouterEvents> {
     this.neighbors = new NeighborTable(this.nodeId);
     this.slotMs = slotTimeMs(this.radio.params);
     this.duty = new DutyCycle(options.region ?? 'EU868', this.scheduler);
+    if (options.airtimeSpent) this.duty.restore(options.airtimeSpent);
     this.utilization = new ChannelUtilization(this.scheduler);
     this.tx = new TxQueue(this.radio, this.scheduler, this.random, this.slotMs, this.duty, this.utilization, this.stats, (r) => this.dropFrame(r));
     if (options.replayState?.nodeId === this.nodeId) this.restoreReplay(options.replayState);
@@ -182,6 +188,11 @@ export class RouterCore extends EventEmitter<RouterEvents> {
       .map((n) => ({ nodeId: n.nodeId, snrX4: Math.round((Number.isNaN(n.snr) ? 0 : n.snr) * 4), quality: Math.round(n.quality * 255) }));
     const data: Data = { neighborInfo: { nodeId: this.nodeId, beaconSeq: seq, intervalS, neighbors } };
     return this.originate(BROADCAST, data, { hopLimit: 0, polite: true }, 'beacon');
+  }
+
+  /** The airtime the duty cycle's window holds, by age, to be given back after a restart (RouterOptions.airtimeSpent). */
+  airtimeSpent(): Array<{ ageMs: number; usedMs: number }> {
+    return this.duty.spent();
   }
 
   /**
