@@ -57,19 +57,21 @@ function setup(clockOffset: { ms: number }) {
   };
 }
 
-/** Queues more texts than an hour's budget can carry. */
-function flood(device: Device): void {
-  for (let i = 0; i < 600; i++) device.sendText(`report ${i}: water level at the bridge is rising, bring sandbags to the school`);
+/** Node A, given more texts than an hour's budget can carry, after 40 minutes of sending them. */
+async function spentAnHour(clock: { ms: number }) {
+  const net = setup(clock);
+  await net.startB();
+  const node = net.start();
+  await node.device.start();
+  for (let i = 0; i < 600; i++) node.device.sendText(`report ${i}: water level at the bridge is rising, bring sandbags to the school`);
+  net.run(40 * 60_000);
+  return { net, node };
 }
 
 test('a node that restarts in the middle of an hour spends no more than that hour’s budget', { timeout: 120_000 }, async () => {
-  const clock = { ms: 0 };
-  const net = setup(clock);
-  await net.startB();
-  let node = net.start();
-  await node.device.start();
-  flood(node.device);
-  net.run(40 * 60_000);
+  const spent = await spentAnHour({ ms: 0 });
+  const net = spent.net;
+  let node = spent.node;
   const before = node.device.router.stats.txAirtimeMs;
   assert.ok(before > BUDGET_MS * 0.95, `the node spent its budget in 40 minutes (${Math.round(before)} ms)`);
   assert.ok(node.device.outbox.size > 0, 'with texts still waiting');
@@ -86,12 +88,9 @@ test('a node that restarts in the middle of an hour spends no more than that hou
 
 test('a clock that went back while the node was down (no RTC, no network yet) counts the saved airtime as recent, never as old', { timeout: 120_000 }, async () => {
   const clock = { ms: 0 };
-  const net = setup(clock);
-  await net.startB();
-  let node = net.start();
-  await node.device.start();
-  flood(node.device);
-  net.run(40 * 60_000);
+  const spent = await spentAnHour(clock);
+  const net = spent.net;
+  let node = spent.node;
   // Saved while running, not only at a clean stop: a crash loses at most the last few seconds.
   const row = node.db.prepare('SELECT value FROM kv WHERE key = ?').get('duty_cycle_airtime') as { value: string } | undefined;
   const saved = JSON.parse(row!.value) as { spent: Array<{ usedMs: number }> };
