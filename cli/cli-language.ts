@@ -595,6 +595,10 @@ const TR: Record<string, string> = {
     '{dir} içindeki mesajlaşma cihazını başka bir unibos süreci kullanıyor; ikisi birden mesaj anahtarlarını yeniden kullanırdı, bu yüzden hiçbir şey yapılmadı. Önce onu durdurun (ör. bir `unibos msg read --follow`) ve yeniden deneyin',
   'another unibos process changed the messenger device in {dir} while this one was using it; this one stops without saving or sending anything more (run one `unibos msg` at a time per data dir)':
     'bu süreç {dir} içindeki mesajlaşma cihazını kullanırken başka bir unibos süreci onu değiştirdi; bu süreç bir şey kaydetmeden ya da göndermeden duruyor (her veri klasöründe aynı anda tek bir `unibos msg` çalıştırın)',
+  'say which safety number you compared: `unibos msg trust {who} "NUMBER"`; it is {number} now (`unibos msg safety {who}`). Accept only if theirs is the same':
+    'hangi güvenlik numarasını karşılaştırdığınızı yazın: `unibos msg trust {who} "NUMARA"`; şu anda {number} (`unibos msg safety {who}`). Yalnızca onunki aynıysa kabul edin',
+  '{value} is not a safety number (60 digits, as `unibos msg safety {who}` shows them)': '{value} bir güvenlik numarası değil (`unibos msg safety {who}` komutunun gösterdiği gibi 60 rakam)',
+  'the safety number is {number} now: compare it with them again (`unibos msg safety {user}`)': 'güvenlik numarası artık {number}: onu karşıdakiyle yeniden karşılaştırın (`unibos msg safety {user}`)',
 };
 
 export type CliLang = 'en' | 'tr';

@@ -100,6 +100,11 @@ const ERROR_TR: Record<string, Say> = {
     const user = str(e.details?.userId);
     return `${user ? `${user} kişisinin` : 'bir konuşma ortağının'} anahtarları değişti (yeni ya da yeniden kurulmuş bir cihaz): göndermeden önce güvenlik numaralarını karşılaştırıp değişikliği kabul edin`;
   },
+  E_KEYS_CHANGED_AGAIN: (e) => {
+    const user = str(e.details?.userId);
+    const number = str(e.details?.safetyNumber);
+    return `${user ? `${user} kişisinin` : 'konuşma ortağının'} anahtarları, güvenlik numarası gösterildikten sonra yeniden değişti: hiçbir şey kabul edilmedi${number ? `; şimdiki numara ${number}, onu karşılaştırın` : '; yeni numarayı karşılaştırın'}`;
+  },
   E_BAD_KEY: (e) => {
     const node = str(e.details?.nodeId);
     return node ? `merkezin ${node} için verdiği kimlik anahtarı o cihazın değil (cihaz kimliği anahtarının özetidir): hiçbir şey gönderilmedi` : 'geçersiz bir anahtar';

@@ -45,7 +45,8 @@ commands:
                       through the gateway that heard it last; without text, that conversation with
                       each sent message's state (queued, sent, delivered, failed)
   safety WHO          the safety number to compare with WHO (in person or on a call)
-  trust WHO           accept WHO's changed keys after comparing the safety number
+  trust WHO NUMBER    accept WHO's changed keys: NUMBER is the safety number you compared (from
+                      \`msg safety WHO\`); refused if their keys changed again since
   keys                this device's id, name and key fingerprint, and each conversation partner's
                       device fingerprints with their trust state (pinned, changed awaiting trust)
 
@@ -129,6 +130,9 @@ export async function run(argv: string[]): Promise<number> {
     // The library's errors (the client's, the cryptography's, the hub's refusals), said by their code.
     if (err instanceof MessengerClientError || isMessengerCryptoError(err)) {
       process.stderr.write(`unibos msg: ${sayMessengerError(err as MessengerFailure, where)}\n`);
+      if (err.code === 'E_KEYS_CHANGED_AGAIN' && typeof err.details.userId === 'string' && typeof err.details.safetyNumber === 'string') {
+        process.stderr.write(`unibos msg: ${say('the safety number is {number} now: compare it with them again (`unibos msg safety {user}`)', { number: err.details.safetyNumber, user: err.details.userId })}\n`);
+      }
       if (err.code === 'E_KEY_CHANGED' && typeof err.details.userId === 'string') {
         process.stderr.write(`unibos msg: ${say('compare the safety number (`unibos msg safety {user}`), then accept with `unibos msg trust {user}`', { user: err.details.userId })}\n`);
       }
@@ -309,14 +313,20 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
   },
 
   async trust(ctx, _args, rest) {
-    noMore(rest, 1);
+    // The number as one quoted argument or as its 12 groups.
+    noMore(rest, 13);
     if (!rest[0]) throw new CliError(say('usage: unibos msg trust WHO'));
     const who = person(ctx, rest[0]);
-    if (ctx.client.trustStatus(who.userId) !== 'key_changed') {
+    const { safetyNumber, status } = await ctx.client.safetyNumber(who.userId);
+    if (status !== 'key_changed') {
       out(say("{email}'s keys have not changed; nothing to accept", { email: who.email }));
       return 0;
     }
-    const released = await ctx.client.acceptKeyChange(who.userId);
+    // Only the keys the compared number covers are accepted: a device added since makes it another number.
+    const compared = rest.slice(1).join('').replace(/\s+/g, '');
+    if (!compared) throw new CliError(say('say which safety number you compared: `unibos msg trust {who} "NUMBER"`; it is {number} now (`unibos msg safety {who}`). Accept only if theirs is the same', { who: rest[0], number: safetyNumber }));
+    if (!/^\d{60}$/.test(compared)) throw new CliError(say('{value} is not a safety number (60 digits, as `unibos msg safety {who}` shows them)', { value: rest.slice(1).join(' '), who: rest[0] }));
+    const released = await ctx.client.acceptKeyChange(who.userId, compared);
     out(say('accepted the new keys of {email}', { email: who.email }));
     await show(ctx, released, new Map((await ctx.client.conversations()).map((c) => [c.id, c])));
     return 0;

@@ -1,6 +1,7 @@
 // `unibos msg` end to end through processes, against a real hub with real users: login keeps
 // private files, a DM reaches Bob and Alice's other device, --follow prints live, groups, safety
-// numbers that agree, key fingerprints with their trust state, a key change that blocks sending until `trust`, and clear errors.
+// numbers that agree, key fingerprints with their trust state, a key change that blocks sending until `trust`
+// with the compared number (a device added after it was compared is refused), and clear errors.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -108,8 +109,23 @@ test('unibos msg: login, DM to every device, live follow, groups, safety numbers
   const waiting = await ok('alice1', 'keys');
   assert.deepEqual(partnerDevice(waiting, bob.email, newBob[1]!)?.slice(1), [newBob[3], `CHANGED, awaiting trust (\`unibos msg trust ${bob.email}\`)`]);
   assert.ok(!waiting.includes(bobOwn[1]!), 'the revoked device has left the pin');
-  const trusted = await ok('alice1', 'trust', bob.email);
+  // Trusting takes the number that was compared: without it, the command says the number now.
+  const noNumber = await msg('alice1', 'trust', bob.email);
+  assert.equal(noNumber.code, 2);
+  assert.match(noNumber.stderr, new RegExp(`say which safety number you compared: .*it is ${digits(changed)} now`));
+  // A device added after Alice compared (a hub adding a reader) is not taken with that number.
+  await ok('bob-ghost', 'login', '--hub', hub.url, '--email', bob.email, '--password-file', passwordFile);
+  const stale = await msg('alice1', 'trust', bob.email, digits(changed)!);
+  assert.equal(stale.code, 1);
+  assert.match(stale.stderr, /changed again after the safety number was shown: nothing was accepted/);
+  const current = digits(stale.stderr)!;
+  assert.notEqual(current, digits(changed));
+  assert.equal(digits(await ok('bob', 'safety', alice.email)), current, 'the number in the refusal is the one to compare now');
+  assert.match(await ok('alice1', 'safety', bob.email), /KEYS CHANGED/, 'nothing was accepted');
+  const trusted = await ok('alice1', 'trust', bob.email, ...current.split(' '));
   assert.match(trusted, /accepted the new keys/);
+  const ghostDevice = /^([0-9a-f-]{36}) .*\(this device\)/m.exec(await ok('bob-ghost', 'devices'))![1]!;
+  await ok('bob-ghost', 'devices', '--revoke', ghostDevice);
   assert.match(trusted, /: new phone, same bob/, 'the held message is shown once accepted');
   assert.equal(partnerDevice(await ok('alice1', 'keys'), bob.email, newBob[1]!)?.[2], 'pinned');
   await ok('alice1', 'dm', bob.email, 'welcome back');

@@ -5,6 +5,7 @@ export type MessengerClientErrorCode =
   | 'E_HUB_UNREACHABLE'
   | 'E_HUB_ANSWER'
   | 'E_KEY_CHANGED'
+  | 'E_KEYS_CHANGED_AGAIN'
   | 'E_DEVICE_REVOKED'
   | 'E_DEVICES_CHANGED'
   | 'E_NO_DEVICES'

@@ -616,18 +616,26 @@ export class MessengerClient {
     return formatSafetyNumber(computeSafetyNumber({ userId: this.state.userId, identityKeys: mine }, { userId, identityKeys: theirs }));
   }
 
-  /** The user compared safety numbers and marks the current keys verified. */
-  async markVerified(userId: string): Promise<void> {
+  /**
+   * The user compared `safetyNumber` (as shown to them) and marks the keys it covers verified.
+   * Keys that changed since it was shown (E_KEYS_CHANGED_AGAIN) are not: the comparison did not
+   * cover them.
+   */
+  async markVerified(userId: string, safetyNumber: string): Promise<void> {
+    await this.checkShown(userId, safetyNumber);
     this.pins.markVerified(userId);
     await this.persist();
   }
 
   /**
-   * Accepts a user's changed keys (after comparing safety numbers). Messages held back because of
-   * the change are opened now and returned like a sync's.
+   * Accepts a user's changed keys after comparing what was shown: the safety number (or, for this
+   * user's own new devices, which have no number to compare, their identity keys as listed). Keys
+   * pending now that it did not cover (a device the hub added after it was shown) refuse the whole
+   * accept with E_KEYS_CHANGED_AGAIN, `details.safetyNumber` the number to compare now; nothing is
+   * accepted. Messages held back because of the change are opened now and returned like a sync's.
    */
-  async acceptKeyChange(userId: string): Promise<SyncResult> {
-    for (const d of this.pins.accept(userId)) {
+  async acceptKeyChange(userId: string, shown: string | string[]): Promise<SyncResult> {
+    for (const d of this.pins.accept(userId, await this.checkShown(userId, shown))) {
       // The same device presenting another key (the hub cannot re-key a device in place, but a
       // forged bundle could try): the per-device pin follows the user's decision.
       const addr = address(userId, d.deviceId);
@@ -648,6 +656,22 @@ export class MessengerClient {
     }
     await this.persist();
     return result;
+  }
+
+  /**
+   * Refuses (E_KEYS_CHANGED_AGAIN) when the keys as they are now are not the ones `shown` covered;
+   * else the user's pending keys it covered (the pin accepts exactly those).
+   */
+  private async checkShown(userId: string, shown: string | string[]): Promise<string[]> {
+    if (typeof shown === 'string') {
+      const now = await this.safetyNumberOf(userId);
+      if (now !== '' && now.replace(/\s+/g, '') === shown.replace(/\s+/g, '')) return this.pins.pendingKeys(userId);
+      throw new MessengerClientError('E_KEYS_CHANGED_AGAIN', `the keys of ${userId} changed again after the safety number was shown: nothing was accepted; compare the new number`, 0, { userId, safetyNumber: now });
+    }
+    if (!Array.isArray(shown) || !shown.every((k) => typeof k === 'string')) throw new MessengerClientError('E_BAD_REQUEST', 'say what was shown: the safety number, or the identity keys listed');
+    const pending = this.pins.pendingKeys(userId);
+    if (pending.join('\n') === [...new Set(shown)].sort().join('\n')) return pending;
+    throw new MessengerClientError('E_KEYS_CHANGED_AGAIN', `the new devices of ${userId} are not the ones shown: nothing was accepted; look at the list again`, 0, { userId, safetyNumber: await this.safetyNumberOf(userId) });
   }
 
   // ---- receiving --------------------------------------------------------------------------

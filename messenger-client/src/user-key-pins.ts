@@ -67,6 +67,11 @@ export class UserKeyPins {
     return [...Object.values(pin.keys), ...(withPending ? Object.values(pin.pending) : [])];
   }
 
+  /** The keys waiting to be accepted, sorted (what an accept must name). */
+  pendingKeys(userId: string): string[] {
+    return Object.values(this.users.get(userId)?.pending ?? {}).sort();
+  }
+
   pendingDevices(userId: string): string[] {
     return Object.keys(this.users.get(userId)?.pending ?? {});
   }
@@ -75,10 +80,16 @@ export class UserKeyPins {
     return [...this.users].filter(([, p]) => Object.keys(p.pending).length > 0).map(([u]) => u);
   }
 
-  /** The user accepts every pending key; verification starts over. */
-  accept(userId: string): Array<{ deviceId: string; identityKey: string }> {
+  /**
+   * The user accepts the pending keys, which must be exactly `expected` (what they compared): a key
+   * pending that they did not see refuses it all (E_KEYS_CHANGED_AGAIN). Verification starts over.
+   */
+  accept(userId: string, expected: string[]): Array<{ deviceId: string; identityKey: string }> {
     const pin = this.users.get(userId);
     if (!pin) return [];
+    if (this.pendingKeys(userId).join('\n') !== [...new Set(expected)].sort().join('\n')) {
+      throw new MessengerClientError('E_KEYS_CHANGED_AGAIN', `the keys of ${userId} changed again after they were shown: nothing was accepted`, 0, { userId });
+    }
     const accepted = Object.entries(pin.pending).map(([deviceId, identityKey]) => ({ deviceId, identityKey }));
     Object.assign(pin.keys, pin.pending);
     pin.pending = {};

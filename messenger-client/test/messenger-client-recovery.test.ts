@@ -58,7 +58,7 @@ test('a group message from a device whose key change waits for acceptance is hel
   const held = await a1.sync();
   assert.deepEqual(texts(held), []);
   assert.deepEqual(held.problems.map((p) => p.code), ['key_changed']);
-  const released = await a1.acceptKeyChange(bob.userId);
+  const released = await a1.acceptKeyChange(bob.userId, (await a1.safetyNumber(bob.userId)).safetyNumber);
   assert.deepEqual(released.problems, []);
   assert.deepEqual(texts(released), ['from my phone']);
   assert.deepEqual(a1.history(group.id).map((m) => m.text), ['hello', 'hi', 'from my phone']);

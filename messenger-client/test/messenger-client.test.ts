@@ -59,7 +59,7 @@ test('a DM reaches both of Alice\u2019s devices and Bob; an offline device catch
   const b2 = await device(hub, bob, 'bob tablet', store);
   // A device Alice has not seen is a key change for her too: nothing goes to it until she accepts.
   await assert.rejects(a1.send(dm.id, { text: 'four' }), (err: MessengerClientError) => err.code === 'E_KEY_CHANGED');
-  await a1.acceptKeyChange(bob.userId);
+  await a1.acceptKeyChange(bob.userId, (await a1.safetyNumber(bob.userId)).safetyNumber);
   await a1.send(dm.id, { text: 'four' });
   assert.deepEqual(texts(await b2.sync()), ['four']);
   const b2again = await device(hub, bob, 'ignored: the saved device is reopened', store);
@@ -114,7 +114,7 @@ test('Bob re-registers with a new identity: Alice is told the key changed and ca
 
   const { safetyNumber } = await a1.safetyNumber(bob.userId);
   assert.equal(safetyNumber, (await b2.safetyNumber(alice.userId)).safetyNumber, 'both sides see the same number');
-  const released = await a1.acceptKeyChange(bob.userId);
+  const released = await a1.acceptKeyChange(bob.userId, safetyNumber);
   assert.deepEqual(texts(released), ['it is me, new phone']);
   assert.equal(a1.trustStatus(bob.userId), 'trusted');
   await a1.send(dm.id, { text: 'welcome back' });

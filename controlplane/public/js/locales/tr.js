@@ -346,6 +346,7 @@ export const TR = {
   'muted': 'sessiz',
   'Choose a conversation, or start one.': 'Bir sohbet seçin ya da yenisini başlatın.',
   'Not sent: a key changed. Compare the safety number first.': 'Gönderilmedi: bir anahtar değişti. Önce güvenlik numarasını karşılaştırın.',
+  'Nothing accepted: the keys changed again after the number was shown. Compare the new number.': 'Hiçbir şey kabul edilmedi: numara gösterildikten sonra anahtarlar yeniden değişti. Yeni numarayı karşılaştırın.',
   '{name} ({email})': '{name} ({email})',
   'There is nobody else in this organisation yet.': 'Bu kuruluşta henüz başka kimse yok.',
   'Member': 'Üye',

@@ -128,12 +128,12 @@ function safetyButton(p, userId) {
   const button = h('button', { type: 'button', 'aria-expanded': 'false', 'aria-controls': `msg-safety-${p.conversation.id}` }, t('Safety number'));
   out.id = `msg-safety-${p.conversation.id}`;
   const show = (/** @type {{ safetyNumber: string, status: string }} */ r) => {
-    replace(out, safetyBlock(p, userId, r.safetyNumber, p.client.trustStatus(userId) ?? r.status));
+    replace(out, safetyBlock(p, userId, r.safetyNumber, p.client.trustStatus(userId) ?? r.status, key));
     out.hidden = false;
     button.setAttribute('aria-expanded', 'true');
   };
-  // Live updates redraw the thread: an open number stays open (from what was fetched, since each
-  // fetch of someone's keys spends one of their one-time prekeys).
+  // Live updates redraw the thread: an open number stays open, fetched again when that user's
+  // devices change (safetyNumbersChanged).
   const open = openSafety.get(key);
   if (open) show(open);
   button.addEventListener('click', async () => {
@@ -157,15 +157,16 @@ function safetyButton(p, userId) {
  * @param {string} userId
  * @param {string} number
  * @param {string} status
+ * @param {string} key
  */
-function safetyBlock(p, userId, number, status) {
+function safetyBlock(p, userId, number, status, key) {
   const STATUS = /** @type {Record<string, string>} */ ({ new: t('not yet compared'), trusted: t('trusted on first use, not compared'), verified: t('verified by you'), key_changed: t('keys changed: compare again') });
   return [
     h('p', {}, t('Compare this number with {name}, in person or on a call. If it is the same on both screens, nobody is in between.', { name: p.nameOf(userId) })),
     h('p', { class: 'msg-safety-number' }, numberGroups(number)),
     h('p', { class: 'hint' }, t('Status: {status}', { status: STATUS[status] ?? status })),
     status !== 'verified' && status !== 'key_changed'
-      ? h('button', { type: 'button', onclick: () => p.act(() => p.client.markVerified(userId)) }, t('Mark as verified'))
+      ? h('button', { type: 'button', onclick: () => p.act(() => keysShown(p.client.markVerified(userId, number), () => openSafety.delete(key))) }, t('Mark as verified'))
       : null,
   ];
 }
@@ -177,7 +178,8 @@ function safetyBlock(p, userId, number, status) {
 function keyChangeBanner(p, userId) {
   if (userId === p.me) return ownDeviceBanner(p);
   const number = h('p', { class: 'msg-safety-number' }, t('Loading…'));
-  // Fetched once per warning: every fetch of someone's keys spends one of their one-time prekeys.
+  // Fetched once per warning and again whenever that user's devices change (safetyNumbersChanged),
+  // so the number on screen is the one over the keys an accept takes.
   let pending = bannerNumbers.get(userId);
   if (!pending) {
     bannerNumbers.set(userId, (pending = p.client.safetyNumber(userId)));
@@ -201,7 +203,9 @@ function keyChangeBanner(p, userId) {
         type: 'button',
         class: 'primary',
         onclick: () => p.act(async () => {
-          await p.client.acceptKeyChange(userId);
+          // Exactly the number this banner shows: keys that came after it are refused, not accepted.
+          const shown = await /** @type {Promise<{ safetyNumber: string }>} */ (pending);
+          await keysShown(p.client.acceptKeyChange(userId, shown.safetyNumber), () => bannerNumbers.delete(userId));
           bannerNumbers.delete(userId);
         }),
       },
@@ -216,7 +220,10 @@ function keyChangeBanner(p, userId) {
  * @param {ThreadProps} p
  */
 function ownDeviceBanner(p) {
-  const newIds = new Set(p.client.pinnedDevices(p.me).filter((/** @type {any} */ d) => d.state === 'changed').map((/** @type {any} */ d) => d.deviceId));
+  const changed = p.client.pinnedDevices(p.me).filter((/** @type {any} */ d) => d.state === 'changed');
+  const newIds = new Set(changed.map((/** @type {any} */ d) => d.deviceId));
+  // What the accept takes: the devices listed here, not one that appeared after.
+  const shownKeys = changed.map((/** @type {any} */ d) => d.identityKey);
   const list = h('ul', { class: 'msg-new-devices' }, h('li', {}, t('Loading…')));
   const which = [...newIds].sort().join(' ');
   let devices = ownDeviceLists.get(which);
@@ -238,10 +245,37 @@ function ownDeviceBanner(p) {
     list,
     h('p', {}, t('If it was not you, revoke it under Devices. Sending is paused until you accept it.')),
     h('button', { type: 'button', class: 'primary', onclick: () => p.act(async () => {
-      await p.client.acceptKeyChange(p.me);
+      await p.client.acceptKeyChange(p.me, shownKeys);
       ownDeviceLists.delete(which);
     }) }, t('Accept my new device')),
   );
+}
+
+/**
+ * A user's devices changed: the numbers shown for them (a key-change warning, an open safety
+ * number) become `fresh`, the number over their keys now, so what is on screen is what an accept
+ * or a "verified" takes. Redraw after.
+ * @param {string} userId
+ * @param {{ safetyNumber: string, status: string }} fresh
+ */
+export function safetyNumbersChanged(userId, fresh) {
+  if (bannerNumbers.has(userId)) bannerNumbers.set(userId, Promise.resolve(fresh));
+  for (const key of openSafety.keys()) if (key.endsWith(`/${userId}`)) openSafety.set(key, fresh);
+}
+
+/**
+ * An accept or "verified" refused because the keys changed again after the number was shown: the
+ * cached number is dropped (`forget`), so the redraw shows the one to compare now.
+ * @param {Promise<unknown>} action
+ * @param {() => void} forget
+ */
+async function keysShown(action, forget) {
+  try {
+    return await action;
+  } catch (err) {
+    if (/** @type {any} */ (err)?.code === 'E_KEYS_CHANGED_AGAIN') forget();
+    throw err;
+  }
 }
 
 /**

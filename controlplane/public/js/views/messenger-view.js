@@ -7,7 +7,7 @@ import { HUB_EVENT } from '../hub-events.js';
 import { t } from '../i18n.js';
 import { renderDeviceList } from './messenger-devices.js';
 import { renderNodePicker, renderNodeThread } from './messenger-node-thread.js';
-import { renderThread } from './messenger-thread.js';
+import { renderThread, safetyNumbersChanged } from './messenger-thread.js';
 
 /** The library's own limit (messenger-crypto LIMITS.maxTextChars): checked here before sending. */
 const MAX_TEXT_CHARS = 4000;
@@ -558,6 +558,9 @@ export function createMessengerView(ctx) {
           if (e?.code === 'E_KEY_CHANGED') {
             status.textContent = t('Not sent: a key changed. Compare the safety number first.');
             status.classList.add('is-error');
+          } else if (e?.code === 'E_KEYS_CHANGED_AGAIN') {
+            status.textContent = t('Nothing accepted: the keys changed again after the number was shown. Compare the new number.');
+            status.classList.add('is-error');
           } else showError(err);
           return false;
         } finally {
@@ -724,9 +727,11 @@ export function createMessengerView(ctx) {
     if (!client || !SYNC_ON.has(event.type)) return;
     // The member list does not tell leaving from being removed; the event does (the next sync notes it).
     if (event.type === HUB_EVENT.CONVERSATION_UPDATED) client.noteMembershipEvent(event.data);
-    if (event.type === HUB_EVENT.MESSENGER_DEVICES_CHANGED && event.data?.change === 'added' && typeof event.data.userId === 'string') {
-      // Look at the new keys at once, so the warning shows before anyone tries to send.
-      void client.safetyNumber(event.data.userId).then(() => render(), () => {});
+    if (event.type === HUB_EVENT.MESSENGER_DEVICES_CHANGED && typeof event.data?.userId === 'string') {
+      // Look at the keys at once, so the warning shows before anyone tries to send, and every number
+      // on screen for that user is the one over their devices now (an accept takes only what it shows).
+      const userId = event.data.userId;
+      void client.safetyNumber(userId).then((/** @type {any} */ r) => (safetyNumbersChanged(userId, r), render()), () => {});
     }
     void sync();
   };
