@@ -52,6 +52,7 @@ const READ_TR: Record<string, Say> = {
   E_UNKNOWN_SENDER_KEY: () => 'gönderenin grup anahtarı gelmedi ya da bu cihaz gönderildiğinde üye değildi',
   E_NOT_A_MEMBER: () => 'gönderen (ya da bu kullanıcı) artık konuşmanın üyesi değil: anahtarı yok',
   E_CONTENT_MALFORMED: () => 'mesajın içeriği bozuk ya da merkezin onun için bildirdikleriyle uyuşmuyor',
+  E_CONVERSATION_CHANGED: () => 'merkez bu konuşmayı bu cihazın ilk gördüğünden başka gösteriyor (türü ya da doğrudan mesajlaşmadaki kişiler değişmiş): mesaj açılmadı',
   E_STATE_MALFORMED: () => 'bu cihazın kayıtlı mesajlaşma durumu bozuk',
   E_TEXT_TOO_LONG: () => 'mesajın metni izin verilenden uzun',
   E_BUNDLE_MALFORMED: () => 'karşı tarafın anahtar paketi bozuk',
@@ -100,6 +101,7 @@ const ERROR_TR: Record<string, Say> = {
     const user = str(e.details?.userId);
     return `${user ? `${user} kişisinin` : 'bir konuşma ortağının'} anahtarları değişti (yeni ya da yeniden kurulmuş bir cihaz): göndermeden önce güvenlik numaralarını karşılaştırıp değişikliği kabul edin`;
   },
+  E_CONVERSATION_CHANGED: () => 'merkez bu konuşmayı bu cihazın ilk gördüğünden başka gösteriyor (doğrudan mesajlaşma bir gruba çevrilmiş ya da başka biriyle yapılıyormuş gibi): içine hiçbir şey gönderilmedi ve hiçbir şey açılmadı',
   E_KEYS_CHANGED_AGAIN: (e) => {
     const user = str(e.details?.userId);
     const number = str(e.details?.safetyNumber);

@@ -12,6 +12,7 @@ export type MessengerClientErrorCode =
   | 'E_STATE_MALFORMED'
   | 'E_STATE_SEALED'
   | 'E_STATE_TAKEN'
+  | 'E_CONVERSATION_CHANGED'
   | 'E_CONTENT_MALFORMED'
   | 'E_TEXT_TOO_LONG'
   | 'E_BAD_REQUEST'

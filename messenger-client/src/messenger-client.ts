@@ -109,6 +109,12 @@ interface StateJson {
    * a state saved before it (every conversation is then seen for the first time).
    */
   members?: Record<string, string[]>;
+  /**
+   * Conversation id -> its kind as this device first saw it (a direct conversation's two people are
+   * in `members` too): the hub may not turn a DM into a group, nor change who the DM is with.
+   * Absent in a state saved before it (each conversation's next sight is then its first).
+   */
+  kinds?: Record<string, string>;
 }
 
 /** Below this many one-time prekeys left on the hub, the client uploads a new batch. */
@@ -247,8 +253,8 @@ export class MessengerClient {
   }
 
   /** The direct conversation with `userId` (created, or the existing one). */
-  startDirect(userId: string): Promise<HubConversation> {
-    return this.api.createConversation({ kind: 'direct', userId });
+  async startDirect(userId: string): Promise<HubConversation> {
+    return this.observed(await this.api.createConversation({ kind: 'direct', userId }));
   }
 
   async createGroup(o: { kind: 'group' | 'channel'; name: string; description?: string; members: string[] }): Promise<HubConversation> {
@@ -291,9 +297,24 @@ export class MessengerClient {
    * when there is something to save.
    */
   private observeMembers(conv: HubConversation): boolean {
-    if (conv.kind === 'direct' || !Array.isArray(conv.members)) return false;
+    if (!Array.isArray(conv.members)) return false;
     const now = [...new Set(conv.members.map((m) => m.userId))].sort();
     const seen = (this.state.members ??= {});
+    const kinds = (this.state.kinds ??= {});
+    let first = false;
+    if (kinds[conv.id] === undefined) {
+      // A state from before kinds were kept tracked members of groups and channels only.
+      kinds[conv.id] = seen[conv.id] && conv.kind === 'direct' ? 'group' : conv.kind;
+      first = true;
+    }
+    // Another kind than first seen: refused wherever it matters (shapeChange), and no baseline moves.
+    if (kinds[conv.id] !== conv.kind) return first;
+    if (conv.kind === 'direct') {
+      // The two people of a DM, fixed at first sight.
+      if (seen[conv.id]) return first;
+      seen[conv.id] = now;
+      return true;
+    }
     const before = seen[conv.id];
     if (before && before.join('\n') === now.join('\n')) return false;
     seen[conv.id] = now;
@@ -316,6 +337,23 @@ export class MessengerClient {
   private async observed(conv: HubConversation): Promise<HubConversation> {
     if (this.observeMembers(conv)) await this.persist();
     return conv;
+  }
+
+  /**
+   * A conversation first seen as a DM stays one, with the same two people, and a group or channel
+   * never becomes a DM: a hub that relabels a DM as a group to add a reader (or swaps the other
+   * person) gets nothing sent or opened in it (E_CONVERSATION_CHANGED).
+   */
+  private refuseShapeChange(conv: HubConversation): void {
+    const was = this.state.kinds?.[conv.id];
+    const pair = conv.kind === 'direct' ? this.state.members?.[conv.id] : undefined;
+    const now = [...new Set(conv.members.map((m) => m.userId))].sort();
+    if (was !== undefined && was !== conv.kind) {
+      throw new MessengerClientError('E_CONVERSATION_CHANGED', `the hub now calls this ${was} conversation a ${conv.kind} (members: ${now.join(', ')}); a conversation's kind never changes, so nothing was sent or opened in it`, 0, { conversationId: conv.id, was, now: conv.kind });
+    }
+    if (pair && pair.join('\n') !== now.join('\n')) {
+      throw new MessengerClientError('E_CONVERSATION_CHANGED', `the hub lists other people in this direct conversation (${now.join(', ')}) than the two it began with (${pair.join(', ')}); nothing was sent or opened in it`, 0, { conversationId: conv.id, was: pair, now });
+    }
   }
 
   // ---- sending ----------------------------------------------------------------------------
@@ -467,6 +505,7 @@ export class MessengerClient {
     }
     // At the latest here: whoever joined shows in this device's history before anything of it reaches them.
     this.observeMembers(conv);
+    this.refuseShapeChange(conv);
     return conv.devices.filter((d) => d.deviceId !== this.state.deviceId).map((d) => ({ ...d, address: address(d.userId, d.deviceId) }));
   }
 
@@ -954,6 +993,7 @@ export class MessengerClient {
     const c = await p;
     if (c instanceof MessengerClientError) throw c;
     this.observeMembers(c);
+    this.refuseShapeChange(c);
     return c;
   }
 

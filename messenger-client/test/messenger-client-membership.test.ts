@@ -1,13 +1,13 @@
 // Group membership comes from the hub, so the hub could add a reader to a group; it cannot add one
 // unseen: every member's client records each change of the member list in the thread, before
-// anything more of theirs reaches the new member.
+// anything more of theirs reaches the new member. A DM stays a DM between the same two people.
 
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { api, createAdminSession, createOrgUser, type TestSession } from '../../controlplane/test/support/test-auth.ts';
 import { startTestHub, type TestHub } from '../../controlplane/test/support/test-hub.ts';
-import { MemoryStateStore, MessengerClient, type SyncResult, type TimelineEntry, type WebSocketLike } from '../src/index.ts';
+import { MemoryStateStore, MessengerClient, type MessengerClientError, type SyncResult, type TimelineEntry, type WebSocketLike } from '../src/index.ts';
 
 function open(hub: TestHub, who: TestSession, name: string, o: { fetch?: typeof fetch; store?: MemoryStateStore } = {}): Promise<MessengerClient> {
   return MessengerClient.open({ hubUrl: hub.url, auth: async () => who.accessToken, store: o.store ?? new MemoryStateStore(), deviceName: name, ...(o.fetch ? { fetch: o.fetch } : {}) });
@@ -127,3 +127,52 @@ test('an add through the API and a removal show in every member\u2019s thread; a
 function texts(r: SyncResult): string[] {
   return r.arrived.map((x) => x.text ?? '');
 }
+
+test('a hub that turns a DM into a group to add a reader, or swaps the other person, gets nothing sent to the newcomer', async (t) => {
+  const { hub, alice, bob, mallory } = await hubWithFour(t);
+  const posted: Array<{ kind: string; recipients: string[] }> = [];
+  // What the hub tells Alice about the DM, once the test says so: Bob swapped for Mallory (same kind).
+  let swap: { dm: string; bobDevice: string; malloryDevice: string } | null = null;
+  const a = await open(hub, alice, 'alice', {
+    fetch: async (input, init) => {
+      if (init?.method === 'POST' && String(input).endsWith('/messages')) {
+        const body = JSON.parse(String(init.body)) as { kind: string; recipientDevices: string[] };
+        posted.push({ kind: body.kind, recipients: body.recipientDevices });
+      }
+      const res = await fetch(input, init);
+      if (!swap || (init?.method ?? 'GET') !== 'GET' || !String(input).endsWith(`/messenger/conversations/${swap.dm}`)) return res;
+      const conv = (await res.json()) as { members: Array<{ userId: string }>; devices: Array<{ userId: string; deviceId: string }> };
+      for (const m of conv.members) if (m.userId === bob.userId) m.userId = mallory.userId;
+      for (const d of conv.devices) if (d.deviceId === swap.bobDevice) Object.assign(d, { userId: mallory.userId, deviceId: swap.malloryDevice });
+      return new Response(JSON.stringify(conv), { status: 200, headers: { 'content-type': 'application/json' } });
+    },
+  });
+  const b = await open(hub, bob, 'bob');
+  const m = await open(hub, mallory, 'mallory');
+  const dm = await a.startDirect(bob.userId);
+  await a.send(dm.id, { text: 'just us' });
+  assert.deepEqual(texts(await b.sync()), ['just us']);
+
+  // The hub relabels the DM a group and adds Mallory (rows in its own database).
+  const db = (hub.app as unknown as { db: { prepare(sql: string): { run(...args: unknown[]): unknown } } }).db;
+  db.prepare("UPDATE messenger_conversations SET kind = 'group', name = 'just us' WHERE id = ?").run(dm.id);
+  db.prepare("INSERT INTO messenger_members (conversation_id, user_id, role, joined_ms) VALUES (?, ?, 'member', ?)").run(dm.id, mallory.userId, Date.now());
+  assert.equal((await api(hub, alice, `/api/v1/messenger/conversations/${dm.id}`)).body.kind, 'group', 'the hub says group now');
+  const before = posted.length;
+  await assert.rejects(a.send(dm.id, { text: 'still just us?' }), (err: MessengerClientError) => err.code === 'E_CONVERSATION_CHANGED' && err.details.conversationId === dm.id);
+  assert.deepEqual(posted.slice(before), [], 'no sender key, no message: nothing went out');
+  assert.equal(a.trustStatus(mallory.userId), 'new', 'Mallory was not even pinned');
+  assert.deepEqual(texts(await m.sync()), []);
+  assert.deepEqual(m.history(dm.id), []);
+
+  // Put back as it was, then the hub swaps Bob for Mallory in the DM it still calls direct.
+  db.prepare("UPDATE messenger_conversations SET kind = 'direct', name = NULL WHERE id = ?").run(dm.id);
+  db.prepare('DELETE FROM messenger_members WHERE conversation_id = ? AND user_id = ?').run(dm.id, mallory.userId);
+  await a.send(dm.id, { text: 'back to normal' });
+  assert.deepEqual(texts(await b.sync()), ['back to normal']);
+  swap = { dm: dm.id, bobDevice: b.deviceId, malloryDevice: m.deviceId };
+  const sentBefore = posted.length;
+  await assert.rejects(a.send(dm.id, { text: 'for bob only' }), (err: MessengerClientError) => err.code === 'E_CONVERSATION_CHANGED');
+  assert.deepEqual(posted.slice(sentBefore), []);
+  assert.equal(a.trustStatus(mallory.userId), 'new');
+});
