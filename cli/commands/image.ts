@@ -2,6 +2,7 @@
 // the compiled runtime the image carries; `config` writes unibos.json for a flashed card; `firstboot`
 // and `claim` are what the image's systemd units run on the device.
 
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -199,7 +200,10 @@ async function firstboot(argv: string[]): Promise<number> {
   const { DEFAULT_PATHS, firstBoot } = await import('../image/first-boot.ts');
   const s = (k: string, d: string): string => (typeof v[k] === 'string' ? (v[k] as string) : d);
   const etc = s('etc', DEFAULT_PATHS.etc);
-  await firstBoot({ boot: s('boot', DEFAULT_PATHS.boot), state: s('state', DEFAULT_PATHS.state), etc, led: s('led', DEFAULT_PATHS.led), user: s('user', DEFAULT_PATHS.user), live: etc === '/etc' && existsSync('/run/systemd/system') });
+  const live = etc === '/etc' && existsSync('/run/systemd/system');
+  const result = await firstBoot({ boot: s('boot', DEFAULT_PATHS.boot), state: s('state', DEFAULT_PATHS.state), etc, led: s('led', DEFAULT_PATHS.led), user: s('user', DEFAULT_PATHS.user), live });
+  // config.txt changed (an SPI board's overlay): the radio answers only after the kernel reads it.
+  if (result.rebootNeeded && live) spawnSync('systemctl', ['--no-block', 'reboot'], { stdio: 'inherit' });
   // A bad unibos.json is reported, not fatal: the services must still start with safe defaults.
   return 0;
 }

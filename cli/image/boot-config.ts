@@ -4,14 +4,15 @@
 
 import { LORA_PRESETS, REGIONS } from '@unibos/mesh-protocol';
 import { MIN_PASSWORD_LENGTH } from '@unibos/credentials';
-import { checkNodeConfig } from '@unibos/firmware';
+import { BOARDS as SPI_BOARDS, checkNodeConfig } from '@unibos/firmware';
 import { say } from '../cli-language.ts';
 import { deviceConfigFor } from './device-config.ts';
 
 export const DEVICE_ROLES = ['node', 'gateway', 'hub', 'gateway+hub'] as const;
-export const BOARDS = ['rak3172-hat', 'rak3172-usb', 'sim'] as const;
+/** The RAK3172 modem on the HAT's UART or on USB, every SPI board the runtime knows (`unibos radio boards`), and the simulated air. */
+export const BOARDS: readonly string[] = ['rak3172-hat', 'rak3172-usb', ...SPI_BOARDS.map((b) => b.name), 'sim'];
 export type DeviceRole = (typeof DEVICE_ROLES)[number];
-export type Board = (typeof BOARDS)[number];
+export type Board = string;
 /** A region a card may be set up for: NONE (no limits at all) is only for the simulator and tests, never a real radio. */
 export const BOOT_REGIONS = Object.keys(REGIONS).filter((r) => r !== 'NONE');
 
@@ -121,7 +122,7 @@ export function parseBootConfig(text: string, imageDefaults = false): BootConfig
   if (top.radio !== undefined) {
     const r = obj(top.radio, 'radio', ['board', 'region', 'preset', 'txPowerDbm', 'air'], imageDefaults ? ['board'] : ['board', 'region']);
     if (r) {
-      const board = str(r, 'board', 'radio.board', oneOf(BOARDS)) as Board | undefined;
+      const board = str(r, 'board', 'radio.board', oneOf(BOARDS));
       const region = str(r, 'region', 'radio.region', oneOf(BOOT_REGIONS));
       const preset = str(r, 'preset', 'radio.preset', oneOf(Object.keys(LORA_PRESETS)));
       const air = str(r, 'air', 'radio.air', matches(HOST_PORT, (value) => say('must be host:port (got "{value}")', { value })));

@@ -2,6 +2,7 @@
 // on to the device runtime's own config.json, whose keys firmware's loadNodeConfig checks again at
 // every start.
 
+import { panelPinsTaken, resolveBoard } from '@unibos/firmware';
 import type { Board, BootConfig } from './boot-config.ts';
 
 /** Where the model is read on a Raspberry Pi (the device tree's, NUL-terminated). */
@@ -34,7 +35,22 @@ function boardProfile(board: Board, model: string | undefined): Record<string, R
       return { radio: { type: 'serial', serialPath: '/dev/ttyUSB0', baudRate: 115200 }, gps: { type: 'gpsd' }, gpio: { type: 'none' } };
     case 'sim':
       return { radio: { type: 'sim' }, gps: { type: 'none' }, gpio: { type: 'none' } };
+    default: {
+      // An SPI board: its chip on SPI0, GPS from gpsd (USB receivers; the board's own GNSS, if any,
+      // is not wired up here), and the SOS button, LED and buzzer unless the board uses their pins.
+      const panelFree = panelPinsTaken(resolveBoard(board)).length === 0;
+      return { radio: { type: 'spi', board }, gps: { type: 'gpsd' }, gpio: { type: panelFree ? 'gpiod' : 'none' } };
+    }
   }
+}
+
+/**
+ * The config.txt line an SPI board needs (its chip select on a GPIO that is no hardware CE line),
+ * if any: first boot writes it and restarts, since the kernel reads it at boot.
+ */
+export function bootOverlayFor(board: Board): string | undefined {
+  if (board === 'rak3172-hat' || board === 'rak3172-usb' || board === 'sim') return undefined;
+  return resolveBoard(board).spi.overlay;
 }
 
 /**

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { formatNodeId, loadOrCreateIdentity } from '@unibos/firmware';
 import { writeSecretFile } from '../secret-file.ts';
 import { formatProblems, parseBootConfig, redactBootConfig, type BootConfig, type BootConfigProblem } from './boot-config.ts';
-import { DEVICE_TREE_MODEL, SAFE_DEFAULTS, deviceConfigFor, hatUarts } from './device-config.ts';
+import { DEVICE_TREE_MODEL, SAFE_DEFAULTS, bootOverlayFor, deviceConfigFor, hatUarts } from './device-config.ts';
 import { keyfileSsid, keyfileString } from './nm-keyfile.ts';
 
 export interface FirstBootPaths {
@@ -42,6 +42,8 @@ export interface FirstBootResult {
   hostname?: string;
   role: BootConfig['role'];
   claimPending: boolean;
+  /** config.txt changed (an SPI board's chip-select overlay): the kernel reads it only at boot, so the device must restart. */
+  rebootNeeded: boolean;
 }
 
 /** One line for the journal; `<N>` is the syslog priority systemd reads from the line's start. */
@@ -107,6 +109,7 @@ export async function firstBoot(paths: FirstBootPaths, say: JournalLine = journa
 
   let hostname: string | undefined;
   let claimPending = false;
+  const rebootNeeded = source !== 'kept' && setBootOverlay(paths.boot, boot.radio.board, say);
   // The whole node id (32 bits), not its last four hex digits: with 16 bits two cards in a fleet of a
   // hundred share a name one time in fourteen, and mDNS then renames one of them (unibos-XXXX-2.local)
   // so the name reaches whichever answered first. Node ids are unique on the mesh already.
@@ -137,7 +140,7 @@ export async function firstBoot(paths: FirstBootPaths, say: JournalLine = journa
   const settings = source === 'kept' ? keptFrom : source;
   writeSecretFile(join(paths.state, 'firstboot.json'), `${JSON.stringify({ ok: problems.length === 0, source, settings, role: boot.role, nodeId, problems, atMs: Date.now() }, null, 2)}\n`);
   own(join(paths.state, 'firstboot.json'));
-  return { ok: problems.length === 0, source, problems, nodeId, ...(hostname ? { hostname } : {}), role: boot.role, claimPending };
+  return { ok: problems.length === 0, source, problems, nodeId, ...(hostname ? { hostname } : {}), role: boot.role, claimPending, rebootNeeded };
 }
 
 function lookupUser(etc: string, name: string): { uid: number; gid: number } | undefined {
@@ -184,7 +187,6 @@ function configureGpsd(etc: string, boot: BootConfig, model: string | undefined,
   writeFileSync(file, text);
 }
 
-/** /etc/unibos/unibos.defaults.json, set when the image was built (its region, its board). */
 /** What the last first boot wrote (firstboot.json), if it can be read. */
 function readFirstBootRecord(state: string): { source?: string; settings?: 'unibos.json' | 'defaults' } | undefined {
   try {
@@ -194,6 +196,7 @@ function readFirstBootRecord(state: string): { source?: string; settings?: 'unib
   }
 }
 
+/** /etc/unibos/unibos.defaults.json, set when the image was built (its region, its board). */
 function readImageDefaults(etc: string, say: JournalLine): BootConfig {
   const path = join(etc, 'unibos', 'unibos.defaults.json');
   if (!existsSync(path)) return SAFE_DEFAULTS;
@@ -326,6 +329,31 @@ function removeSecrets(file: string, boot: BootConfig): void {
 }
 
 /** Makes a directory's entries (a new, renamed or removed file) durable before going on. */
+const OVERLAY_BLOCK = /^# >>> unibos: spi radio\n[\s\S]*?^# <<< unibos: spi radio\n/m;
+
+/**
+ * The SPI board's config.txt line (its chip select on a GPIO that is no hardware CE line), in a
+ * block of our own that replaces an earlier board's; none for a board that needs none. True when
+ * config.txt changed: the kernel reads it only at boot.
+ */
+function setBootOverlay(boot: string, board: string, say: JournalLine): boolean {
+  const overlay = bootOverlayFor(board);
+  const file = join(boot, 'config.txt');
+  if (!existsSync(file)) {
+    if (overlay) say(4, `no ${file}: add '${overlay}' to the boot partition's config.txt by hand, or the ${board}'s chip never answers`);
+    return false;
+  }
+  const text = readFileSync(file, 'utf8');
+  const without = text.replace(OVERLAY_BLOCK, '');
+  const next = overlay ? `${without.replace(/\n?$/, '\n')}# >>> unibos: spi radio\n[all]\n${overlay}\n# <<< unibos: spi radio\n` : without;
+  if (next === text) return false;
+  writeFileSync(`${file}.tmp`, next);
+  renameSync(`${file}.tmp`, file);
+  fsyncDir(boot);
+  say(6, overlay ? `added '${overlay}' to ${file} for the ${board}; the device restarts once so that the kernel reads it` : `removed the SPI radio's line from ${file}; the device restarts once so that the kernel reads it`);
+  return true;
+}
+
 function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');
   try {

@@ -14,7 +14,7 @@ import { after, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { LORA_PRESETS, REGIONS, formatNodeId, nodeIdFromPublicKey, rawPublicKey } from '@unibos/mesh-protocol';
 import { loadNodeConfig } from '@unibos/firmware';
-import { formatProblems, parseBootConfig } from '../image/boot-config.ts';
+import { BOARDS, formatProblems, parseBootConfig } from '../image/boot-config.ts';
 import { firstBoot } from '../image/first-boot.ts';
 import { MIN_PASSWORD_LENGTH } from '@unibos/credentials';
 import { Terminal, unibos } from './support/processes.ts';
@@ -31,6 +31,7 @@ test('the schema and the device agree: the example is valid, broken files are re
   assert.equal(parseBootConfig(example).ok, true);
   assert.deepEqual(schema.properties.radio.properties.region.enum, Object.keys(REGIONS).filter((r) => r !== 'NONE'), 'the schema lists the regions the runtime knows, but NONE, which has no limits');
   assert.deepEqual(schema.properties.radio.properties.preset.enum, Object.keys(LORA_PRESETS));
+  assert.deepEqual(schema.properties.radio.properties.board.enum, BOARDS, 'the schema lists every board the device takes, the SPI ones the runtime knows among them');
   assert.equal(schema.properties.hub.properties.admin.properties.password.minLength, MIN_PASSWORD_LENGTH, "the schema asks for the hub's own password minimum");
   const good = JSON.parse(example) as Record<string, any>;
   const broken: Array<[string, (f: Record<string, any>) => void]> = [
@@ -158,7 +159,7 @@ test("the image's default board runs the SOS button, LED and buzzer through gpio
 });
 
 /** A first boot on a plain directory tree, on the Raspberry Pi `model` names (as its device tree says it). */
-async function bootOn(name: string, model: string | undefined, unibosJson?: Record<string, unknown>, imageDefaults?: Record<string, unknown>) {
+async function bootOn(name: string, model: string | undefined, unibosJson?: Record<string, unknown>, imageDefaults?: Record<string, unknown>, configTxt?: string) {
   const dir = join(root, name);
   const paths = { boot: join(dir, 'boot'), state: join(dir, 'state'), etc: join(dir, 'etc'), led: join(dir, 'led'), user: 'unibos', live: false, model: join(dir, 'model') };
   for (const d of [paths.boot, join(paths.etc, 'default')]) mkdirSync(d, { recursive: true });
@@ -167,6 +168,7 @@ async function bootOn(name: string, model: string | undefined, unibosJson?: Reco
   writeFileSync(join(paths.etc, 'default', 'gpsd'), '# Devices gpsd should collect to at boot time.\nDEVICES=""\n\n# Other options you want to pass to gpsd\nGPSD_OPTIONS=""\n\nUSBAUTO="true"\n');
   if (model !== undefined) writeFileSync(paths.model, `${model}\0`);
   if (unibosJson) writeFileSync(join(paths.boot, 'unibos.json'), JSON.stringify(unibosJson));
+  if (configTxt !== undefined) writeFileSync(join(paths.boot, 'config.txt'), configTxt);
   if (imageDefaults) {
     mkdirSync(join(paths.etc, 'unibos'), { recursive: true });
     writeFileSync(join(paths.etc, 'unibos', 'unibos.defaults.json'), JSON.stringify(imageDefaults));
@@ -411,7 +413,7 @@ test('image config at a terminal: questions in Turkish, passwords not echoed, Ct
 
   // Ctrl-D at a question, and at a password.
   const flags = ['--name', 'x', '--channel', 'Public', '--channel-key', 'new', '--admin-email', 'ops@example.org'];
-  for (const steps of [[['region (', '\u0004']], [['region (', '\r'], ['region (', 'EU433\r'], ['first admin password', '\u0004']]]) {
+  for (const steps of [[['region (', '\u0004']], [['region (', 'EU433\r'], ['first admin password', '\u0004']]]) {
     const stopped = new Terminal(['image', 'config', '--out', join(root, 'stopped.json'), '--role', 'hub', '--board', 'sim', ...flags], { UNIBOS_LANG: 'en' });
     for (const [prompt, keys] of steps) {
       await stopped.waitFor(prompt!);
@@ -451,4 +453,34 @@ test('image config and hub init take the same shortest admin password', async ()
     assert.deepEqual([image.code === 0, hub.code === 0], [ok, ok], `${length} characters: ${image.stderr} ${hub.stderr}`);
     if (!ok) assert.match(image.stderr, new RegExp(`hub\\.admin\\.password: must be ${MIN_PASSWORD_LENGTH} to 200 characters long`));
   }
+});
+
+test("an SPI HAT set up in unibos.json: the node drives its chip, first boot adds the board's chip-select overlay to config.txt once and asks for one restart", async () => {
+  const config = (board: string) => ({ version: 1, role: 'node', radio: { board, region: 'EU868' } });
+  const first = await bootOn('spi-waveshare', 'Raspberry Pi 4 Model B Rev 1.5', config('waveshare-sx1262-hat'), undefined, '[all]\ndtparam=spi=on\n');
+  assert.equal(first.result.ok, true, first.said.join('\n'));
+  const file = join(first.paths.state, 'device', 'config.json');
+  const node = loadNodeConfig({ file, env: {} });
+  assert.deepEqual([node.radio.type, node.radio.board, node.gpio.type], ['spi', 'waveshare-sx1262-hat', 'gpiod']);
+  const configTxt = () => readFileSync(join(first.paths.boot, 'config.txt'), 'utf8');
+  assert.match(configTxt(), /^\[all\]\ndtparam=spi=on\n# >>> unibos: spi radio\n\[all\]\ndtoverlay=spi0-1cs,cs0_pin=21\n# <<< unibos: spi radio\n$/, 'without it the chip select never reaches GPIO 21');
+  assert.equal(first.result.rebootNeeded, true);
+  assert.ok(first.said.some((l) => /^<6>added 'dtoverlay=spi0-1cs,cs0_pin=21' to .*config\.txt for the waveshare-sx1262-hat; the device restarts once/.test(l)), first.said.join('\n'));
+
+  // The next boot (the restart) changes nothing and restarts nothing.
+  const again = await firstBoot(first.paths, () => undefined);
+  assert.equal(again.rebootNeeded, false);
+  assert.equal((configTxt().match(/spi0-1cs/g) ?? []).length, 1);
+
+  // A RAK6421 slot uses GPIO24, the panel's buzzer line: the panel is left off, not fought over.
+  const rak = await bootOn('spi-rak6421', 'Raspberry Pi 4 Model B Rev 1.5', config('rak6421-rak13300-slot1'), undefined, '[all]\n');
+  assert.equal(loadNodeConfig({ file: join(rak.paths.state, 'device', 'config.json'), env: {} }).gpio.type, 'none');
+  assert.equal(rak.result.rebootNeeded, false, 'its chip selects are hardware CE lines: nothing to add');
+  assert.throws(() => loadNodeConfig({ file: join(rak.paths.state, 'device', 'config.json'), env: {}, flags: { gpio: 'gpiod' } }), /drives GPIO24 \(the buzzer\) of the SOS panel; set gpio\.type none/);
+
+  // Moving the card to a RAK3172 HAT takes the overlay out again (GPIO 21 is free once more).
+  writeFileSync(join(first.paths.boot, 'unibos.json'), JSON.stringify(config('rak3172-hat')));
+  const moved = await firstBoot(first.paths, () => undefined);
+  assert.equal(moved.rebootNeeded, true);
+  assert.equal(configTxt(), '[all]\ndtparam=spi=on\n');
 });

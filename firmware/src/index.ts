@@ -25,7 +25,7 @@ export { DEFAULT_AIR_PORT } from './radio/air-protocol.ts';
 export { SerialLoraModem } from './radio/serial-lora-modem.ts';
 export { SpiLoraRadio, type SpiRadioStats } from './radio/spi/spi-lora-radio.ts';
 export { probeRadio, type ProbeReport, type ProbeStep } from './radio/spi/radio-probe.ts';
-export { BOARDS, resolveBoard } from './boards/board-catalog.ts';
+export { BOARDS, panelPinsTaken, resolveBoard } from './boards/board-catalog.ts';
 export type { BoardProfile } from './boards/board-profile.ts';
 export type { GpsSource, GpsFix } from './gps/gps-source.ts';
 export type { DevicePanel, ButtonPress } from './gpio/device-panel.ts';

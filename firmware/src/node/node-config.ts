@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_HOP_LIMIT, FRAME_OVERHEAD, LORA_PRESETS, MAX_HOP_LIMIT, NODE_ROLES, REGIONS, loraParams, timeOnAirMs, type RegionRules } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
-import { BOARDS, resolveBoard } from '../boards/board-catalog.ts';
+import { BOARDS, panelPinsTaken, resolveBoard } from '../boards/board-catalog.ts';
 import { p2pSettings } from '../radio/rui3-at.ts';
 
 type Spec =
@@ -287,6 +287,10 @@ function checkBoardChoice(config: NodeConfig): void {
   if (type !== 'spi' && type !== 'spi-twin') return;
   if (board === undefined) throw new FirmwareError('E_CONFIG', `config key radio.board: --radio ${type} needs --board NAME (${BOARDS.map((b) => b.name).join(', ')}) or the path of a JSON board profile`);
   const profile = resolveBoard(board);
+  const shared = panelPinsTaken(profile);
+  if (config.gpio.type !== 'none' && shared.length > 0) {
+    throw new FirmwareError('E_CONFIG', `config key gpio.type: the ${profile.title} drives ${shared.join(', ')} of the SOS panel; set gpio.type none (--gpio none)`);
+  }
   const [low, high] = profile.frequencyRangeMhz;
   const mhz = config.frequencyHz / 1e6;
   if (mhz < low || mhz > high) {
