@@ -8,6 +8,7 @@ import type { KeyPair } from './curve-keys.ts';
 import { MESH_DIRECT_MAX_BYTES, MESH_DIRECT_MAX_TEXT_BYTES, parseMeshDirect } from './mesh-direct-message.ts';
 import { MeshDirectSession } from './mesh-direct-session.ts';
 import { meshNodeAddress, meshNodeIdFromPublicKey } from './mesh-node-id.ts';
+import { HandshakeMemory } from './handshake-memory.ts';
 import { MessengerCryptoError } from './messenger-crypto-error.ts';
 import { systemRandom, type RandomSource } from './random-source.ts';
 import { toBase64url } from './base64url.ts';
@@ -20,8 +21,10 @@ export interface MeshPeer {
   identityKey: Uint8Array;
 }
 
-/** First-message (INIT) ephemeral keys remembered after their session is gone, so a replayed INIT is refused. */
-const HANDSHAKES_KEPT = 256;
+/** First-message (INIT) ephemeral keys remembered per node after their session is gone, so a replayed INIT is refused. */
+const HANDSHAKES_KEPT_PER_NODE = 32;
+/** The one list state saved before they were kept per node held at most this many. */
+const LEGACY_HANDSHAKES_KEPT = 256;
 
 interface Entry {
   current: MeshDirectSession;
@@ -30,8 +33,8 @@ interface Entry {
 
 export class MeshDirectEndpoint {
   private readonly sessions = new Map<number, Entry>();
-  /** Ephemeral keys of the INITs this endpoint answered, oldest first (bounded). */
-  private handshakes: string[] = [];
+  /** Ephemeral keys of the INITs this endpoint answered, per node (bounded). */
+  private handshakes = new HandshakeMemory(HANDSHAKES_KEPT_PER_NODE);
 
   constructor(
     readonly identity: KeyPair,
@@ -92,11 +95,10 @@ export class MeshDirectEndpoint {
       } else {
         // An INIT answered before whose session has since been replaced: recorded and played again.
         const handshake = toBase64url(m.ratchetKey);
-        if (this.handshakes.includes(handshake)) throw new MessengerCryptoError('E_REPLAY', 'this first message was already received: refused as a replay', { address });
+        if (this.handshakes.seen(address, handshake)) throw new MessengerCryptoError('E_REPLAY', 'this first message was already received: refused as a replay', { address });
         // A new handshake from a known peer (it lost its session, or we both started at once) replaces the old session.
         const r = MeshDirectSession.respond(this.identity, m, this.random);
-        this.handshakes.push(handshake);
-        if (this.handshakes.length > HANDSHAKES_KEPT) this.handshakes.splice(0, this.handshakes.length - HANDSHAKES_KEPT);
+        this.handshakes.remember(address, handshake);
         this.sessions.set(fromNodeId, { current: r.session, previous: entry?.current ?? null });
         this.trust.pinIfNew(address, m.identityKey);
         plaintext = r.plaintext;
@@ -114,7 +116,7 @@ export class MeshDirectEndpoint {
   }
 
   toJSON(): JsonRecord {
-    return { v: 1, sessions: [...this.sessions].map(([nodeId, e]) => ({ nodeId, current: e.current.toJSON(), previous: e.previous?.toJSON() ?? null })), trust: this.trust.toJSON(), handshakes: [...this.handshakes] };
+    return { v: 1, sessions: [...this.sessions].map(([nodeId, e]) => ({ nodeId, current: e.current.toJSON(), previous: e.previous?.toJSON() ?? null })), trust: this.trust.toJSON(), ...this.handshakes.toJSON() };
   }
 
   static fromJSON(json: unknown, identity: KeyPair, random: RandomSource = systemRandom): MeshDirectEndpoint {
@@ -128,8 +130,8 @@ export class MeshDirectEndpoint {
         previous: r.previous === null ? null : MeshDirectSession.fromJSON(r.previous, random),
       });
     });
-    // Kept since this field came; state saved before it has none.
-    if (j.handshakes !== undefined) endpoint.handshakes = asArray(j.handshakes, 'mesh.handshakes').slice(-HANDSHAKES_KEPT).map((h, i) => asString(h, `mesh.handshakes[${i}]`));
+    // Per node since handshakesByPeer came; `handshakes`, the one list before it, is still checked.
+    endpoint.handshakes = HandshakeMemory.fromJSON(j.handshakesByPeer, j.handshakes, HANDSHAKES_KEPT_PER_NODE, LEGACY_HANDSHAKES_KEPT, 'mesh');
     return endpoint;
   }
 }

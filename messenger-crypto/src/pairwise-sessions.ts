@@ -6,6 +6,7 @@
 import { fromBase64url, toBase64url } from './base64url.ts';
 import { verifyDeviceBundle } from './device-bundle.ts';
 import type { DeviceIdentity } from './device-identity.ts';
+import { HandshakeMemory } from './handshake-memory.ts';
 import { MessengerCryptoError } from './messenger-crypto-error.ts';
 import { PairwiseSession } from './pairwise-session.ts';
 import { decodeRatchetMessage } from './ratchet-message.ts';
@@ -22,9 +23,11 @@ export interface FetchedDeviceBundle {
 
 // Sessions replaced by a newer handshake are kept this long, for their messages still in flight.
 const PREVIOUS_SESSIONS_KEPT = 2;
-// Base keys of handshakes answered, remembered after their session is gone, so a replayed first
-// message (one made without a one-time prekey, which nothing else stops) is refused.
-const HANDSHAKES_KEPT = 1000;
+// Base keys of handshakes answered, remembered per device after their session is gone, so a
+// replayed first message (one made without a one-time prekey, which nothing else stops) is refused.
+const HANDSHAKES_KEPT_PER_DEVICE = 64;
+// The one list state saved before they were kept per device held at most this many.
+const LEGACY_HANDSHAKES_KEPT = 1000;
 
 interface Entry {
   current: PairwiseSession;
@@ -33,8 +36,8 @@ interface Entry {
 
 export class PairwiseSessions {
   private readonly sessions = new Map<string, Entry>();
-  /** Base keys (base64url) of the handshakes this device answered, oldest first (bounded). */
-  private handshakes: string[] = [];
+  /** Base keys (base64url) of the handshakes this device answered, per device address (bounded). */
+  private handshakes = new HandshakeMemory(HANDSHAKES_KEPT_PER_DEVICE);
 
   constructor(
     private readonly device: DeviceIdentity,
@@ -87,10 +90,9 @@ export class PairwiseSessions {
       this.trust.require(address, m.prekey.identityKey);
       if (existing) return existing.decrypt(m);
       const handshake = toBase64url(m.prekey.baseKey);
-      if (this.handshakes.includes(handshake)) throw new MessengerCryptoError('E_REPLAY', 'this first message was already received: refused as a replay', { address });
+      if (this.handshakes.seen(address, handshake)) throw new MessengerCryptoError('E_REPLAY', 'this first message was already received: refused as a replay', { address });
       const { session, plaintext } = PairwiseSession.respond(this.device, m);
-      this.handshakes.push(handshake);
-      if (this.handshakes.length > HANDSHAKES_KEPT) this.handshakes.splice(0, this.handshakes.length - HANDSHAKES_KEPT);
+      this.handshakes.remember(address, handshake);
       this.install(address, session);
       this.trust.pinIfNew(address, m.prekey.identityKey);
       return plaintext;
@@ -119,7 +121,7 @@ export class PairwiseSessions {
   }
 
   toJSON(): JsonRecord {
-    return { v: 1, sessions: [...this.sessions].map(([address, e]) => ({ address, current: e.current.toJSON(), previous: e.previous.map((s) => s.toJSON()) })), handshakes: [...this.handshakes] };
+    return { v: 1, sessions: [...this.sessions].map(([address, e]) => ({ address, current: e.current.toJSON(), previous: e.previous.map((s) => s.toJSON()) })), ...this.handshakes.toJSON() };
   }
 
   static fromJSON(json: unknown, device: DeviceIdentity, trust: TrustStore): PairwiseSessions {
@@ -133,8 +135,8 @@ export class PairwiseSessions {
         previous: asArray(r.previous, `sessions.sessions[${i}].previous`).map((p) => PairwiseSession.fromJSON(p, { random: device.randomSource })),
       });
     });
-    // Kept since this field came; state saved before it has none.
-    if (j.handshakes !== undefined) out.handshakes = asArray(j.handshakes, 'sessions.handshakes').slice(-HANDSHAKES_KEPT).map((h, i) => asString(h, `sessions.handshakes[${i}]`));
+    // Per device since handshakesByPeer came; `handshakes`, the one list before it, is still checked.
+    out.handshakes = HandshakeMemory.fromJSON(j.handshakesByPeer, j.handshakes, HANDSHAKES_KEPT_PER_DEVICE, LEGACY_HANDSHAKES_KEPT, 'sessions');
     return out;
   }
 

@@ -26,3 +26,32 @@ test('an old INIT replayed after the node restarted its session twice is refused
   assert.throws(() => restored.decodeMeshDirect(node.nodeId, inits[0]!), (err: unknown) => isMessengerCryptoError(err) && err.code === 'E_REPLAY');
   assert.equal(restored.decodeMeshDirect(node.nodeId, node.encodeMeshDirect(toDevice, 'four')), 'four');
 });
+
+test('256 first messages from made-up nodes do not push a real node’s INIT out of memory: its replay is still refused (also from state saved in the older one-list form)', () => {
+  const deviceKeys = newX25519KeyPair(systemRandom);
+  const nodeKeys = newX25519KeyPair(systemRandom);
+  const device = new MeshDirectEndpoint(deviceKeys);
+  const toDevice = { nodeId: device.nodeId, identityKey: deviceKeys.publicKey };
+  const inits: Uint8Array[] = [];
+  let node = new MeshDirectEndpoint(nodeKeys);
+  for (const text of ['one', 'two', 'three']) {
+    node = new MeshDirectEndpoint(nodeKeys);
+    const init = node.encodeMeshDirect(toDevice, text);
+    inits.push(init);
+    device.decodeMeshDirect(node.nodeId, init);
+  }
+  // Anyone on the channel can make keys, and so node ids, and send first messages from them.
+  for (let i = 0; i < 300; i++) {
+    const fake = new MeshDirectEndpoint(newX25519KeyPair(systemRandom));
+    device.decodeMeshDirect(fake.nodeId, fake.encodeMeshDirect(toDevice, `spam ${i}`));
+  }
+  const refused = (err: unknown) => isMessengerCryptoError(err) && err.code === 'E_REPLAY';
+  assert.throws(() => device.decodeMeshDirect(node.nodeId, inits[0]!), refused, 'the gate code does not open again');
+
+  // A state saved when the INITs were one list: that list is still checked.
+  const saved = JSON.parse(JSON.stringify(device.toJSON())) as Record<string, unknown>;
+  const ours = (saved.handshakesByPeer as Record<string, string[]>)[Object.keys(saved.handshakesByPeer as object).find((k) => k === `!${node.nodeId.toString(16).padStart(8, '0')}`)!]!;
+  const older = { ...saved, handshakes: ours, handshakesByPeer: undefined };
+  const restored = MeshDirectEndpoint.fromJSON(older, deviceKeys);
+  assert.throws(() => restored.decodeMeshDirect(node.nodeId, inits[1]!), refused);
+});

@@ -28,3 +28,26 @@ test('a prekey message without a one-time prekey, replayed after its session was
   // The live session still works both ways.
   assert.equal(new TextDecoder().decode(bobSessions.decrypt('alice', aliceSessions.encrypt('bob', new TextEncoder().encode('still here')))), 'still here');
 });
+
+test('another account answering a thousand first messages does not push Alice’s handshakes out: her replayed first message is still refused', () => {
+  const alice = DeviceIdentity.generate({ oneTimePrekeys: 0 });
+  const bob = DeviceIdentity.generate({ oneTimePrekeys: 0 });
+  const b = bob.publishedBundle([]);
+  const fetched: FetchedDeviceBundle = { identityKey: b.identityKey, signingKey: b.signingKey, signedPrekey: b.signedPrekey, oneTimePrekey: null };
+  const aliceSessions = new PairwiseSessions(alice, new TrustStore());
+  const bobSessions = new PairwiseSessions(bob, new TrustStore());
+  const sent: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    aliceSessions.startSession('bob', fetched);
+    sent.push(aliceSessions.encrypt('bob', new TextEncoder().encode(`meet at the north gate at ${i}`)));
+    bobSessions.decrypt('alice', sent.at(-1)!);
+  }
+  // Eve, with an account of her own, starts a thousand sessions with Bob.
+  const eve = DeviceIdentity.generate({ oneTimePrekeys: 0 });
+  const eveSessions = new PairwiseSessions(eve, new TrustStore());
+  for (let i = 0; i < 1001; i++) {
+    eveSessions.startSession('bob', fetched);
+    bobSessions.decrypt('eve', eveSessions.encrypt('bob', new TextEncoder().encode('hi')));
+  }
+  assert.throws(() => bobSessions.decrypt('alice', sent[0]!), (err: unknown) => isMessengerCryptoError(err) && err.code === 'E_REPLAY');
+});
