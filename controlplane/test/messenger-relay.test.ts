@@ -260,14 +260,33 @@ describe('messenger relay', { timeout: 60_000 }, () => {
     const id = await direct(rae, sam);
     const marker = toBase64url(Buffer.from('deleted ciphertext marker 41c2'));
     const original = await send(r, id, { recipientDevices: [s.id], ciphertext: marker });
+    // Its edit holds the whole new text, and a reaction to it says who felt what: they go with it.
+    const editMarker = toBase64url(Buffer.from('edited ciphertext marker 77d1'));
+    assert.equal((await send(r, id, { kind: 'edit', target: original.body.id, recipientDevices: [s.id], ciphertext: editMarker })).status, 201);
+    assert.equal((await send(s, id, { kind: 'reaction', target: original.body.id, recipientDevices: [r.id], ciphertext: 'AAAA' })).status, 201);
     const byOther = await send(s, id, { kind: 'delete', target: original.body.id, recipientDevices: [r.id], ciphertext: 'AAAA' });
     assert.equal(byOther.status, 403, 'only its author deletes a message in a direct conversation');
     const deleted = await send(r, id, { kind: 'delete', target: original.body.id, recipientDevices: [s.id], ciphertext: 'AAAA' });
     assert.equal(deleted.status, 201);
     const rows = await inbox(hub, s);
     assert.deepEqual(rows.map((x) => [x.kind, x.target]), [['delete', original.body.id]], 'the original is gone from the inbox; the delete itself arrives');
-    const stored = hub.app.db.prepare('SELECT COUNT(*) AS n FROM messenger_messages WHERE ciphertext = ?').get(marker) as { n: number };
-    assert.equal(stored.n, 0);
+    const stored = hub.app.db.prepare('SELECT COUNT(*) AS n FROM messenger_messages WHERE ciphertext IN (?, ?)').get(marker, editMarker) as { n: number };
+    assert.equal(stored.n, 0, 'neither the message nor its edit is kept');
+    const about = hub.app.db.prepare("SELECT kind FROM messenger_messages WHERE target = ?").all(original.body.id) as Array<{ kind: string }>;
+    assert.deepEqual(about.map((x) => x.kind), ['delete'], 'only the delete still names it');
+  });
+
+  test('an edit or reaction of a message that disappears expires with it, whatever its own expiry', async () => {
+    const ann = await createOrgUser(hub, owner, 'member');
+    const ben = await createOrgUser(hub, owner, 'member');
+    const a = await registerDevice(hub, ann, 'a');
+    const b = await registerDevice(hub, ben, 'b');
+    const id = await direct(ann, ben);
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
+    const original = await send(a, id, { recipientDevices: [b.id], ciphertext: 'AAAA', expiresAt });
+    const edited = await send(a, id, { kind: 'edit', target: original.body.id, recipientDevices: [b.id], ciphertext: 'AAAA' });
+    const reacted = await send(b, id, { kind: 'reaction', target: original.body.id, recipientDevices: [a.id], ciphertext: 'AAAA', expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    assert.deepEqual([edited.body.expiresAt, reacted.body.expiresAt], [expiresAt, expiresAt]);
   });
 
   test('a user removed from the org drops out of the devices a message must reach', async () => {

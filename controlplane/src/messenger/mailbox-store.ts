@@ -138,6 +138,8 @@ export class MailboxStore {
       eraseDeliveries: db.prepare<[string]>('DELETE FROM messenger_deliveries WHERE message_id = ?'),
       eraseLinks: db.prepare<[string]>('DELETE FROM messenger_message_attachments WHERE message_id = ?'),
       eraseMessage: db.prepare<[string]>('DELETE FROM messenger_messages WHERE id = ?'),
+      // What refers to a message and carries its content or a reply to it (an edit holds the new text); not the delete itself.
+      aboutMessage: db.prepare<[string], { id: string }>("SELECT id FROM messenger_messages WHERE target = ? AND kind != 'delete'"),
       referenced: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM messenger_message_attachments WHERE attachment_id = ?'),
       memberMayRead: db.prepare<[string, string, string, number], { n: number }>(
         `SELECT COUNT(*) AS n FROM messenger_message_attachments a
@@ -222,11 +224,15 @@ export class MailboxStore {
   /** Deletes one message everywhere (a delete for everyone); returns the attachments no message refers to any more. */
   erase(messageId: string): string[] {
     return this.db.transaction(() => {
-      const attachments = this.stmt.linksOf.all(messageId).map((r) => r.attachment_id);
-      this.stmt.eraseDeliveries.run(messageId);
-      this.stmt.eraseLinks.run(messageId);
-      this.stmt.eraseMessage.run(messageId);
-      return attachments.filter((a) => this.stmt.referenced.get(a)!.n === 0);
+      // Its edits (each the whole new text), reactions and read receipts go with it.
+      const ids = [messageId, ...this.stmt.aboutMessage.all(messageId).map((r) => r.id)];
+      const attachments = ids.flatMap((id) => this.stmt.linksOf.all(id).map((r) => r.attachment_id));
+      for (const id of ids) {
+        this.stmt.eraseDeliveries.run(id);
+        this.stmt.eraseLinks.run(id);
+        this.stmt.eraseMessage.run(id);
+      }
+      return [...new Set(attachments)].filter((a) => this.stmt.referenced.get(a)!.n === 0);
     })();
   }
 

@@ -85,8 +85,10 @@ export class MessageRelay {
       throw new HubError('E_FORBIDDEN', 'in a channel only the owner and admins post; members read and react');
     }
     const nowMs = this.d.now();
-    const target = this.target(conversationId, userId, member.role, input, nowMs);
-    const expiresMs = this.expiry(input.expiresAt, nowMs);
+    const targeted = this.target(conversationId, userId, member.role, input, nowMs);
+    const target = targeted?.id ?? null;
+    // An edit, reaction or receipt goes when its message goes: an edit holds the whole new text.
+    const expiresMs = earliest(this.expiry(input.expiresAt, nowMs), targeted?.expiresAt ? Date.parse(targeted.expiresAt) : null);
 
     // The recipient list must be exactly the members' current devices, the sender's own left out.
     const expected = new Set(this.d.conversations.memberDevices(conversationId, orgId).map((x) => x.deviceId).filter((id) => id !== sender.id));
@@ -222,7 +224,7 @@ export class MessageRelay {
     if (!device || device.userId !== userId) throw notFound('messenger device');
   }
 
-  private target(conversationId: string, userId: string, role: string, input: SendInput, nowMs: number): string | null {
+  private target(conversationId: string, userId: string, role: string, input: SendInput, nowMs: number): StoredMessage | null {
     if (!TARGETED.has(input.kind)) {
       if (input.target !== undefined) throw new HubError('E_BAD_REQUEST', `a ${input.kind} has no target`);
       return null;
@@ -235,7 +237,7 @@ export class MessageRelay {
     // Only the author edits; the author or a group's owner/admins delete.
     if (input.kind === 'edit' && target.senderUser !== userId) throw new HubError('E_FORBIDDEN', 'only its author edits a message');
     if (input.kind === 'delete' && target.senderUser !== userId && role === 'member') throw new HubError('E_FORBIDDEN', 'only its author or an admin deletes a message');
-    return target.id;
+    return target;
   }
 
   private expiry(expiresAt: string | undefined, nowMs: number): number | null {
@@ -259,4 +261,9 @@ export class MessageRelay {
     }
     return bytes;
   }
+}
+
+/** The earlier of two expiry times, either of which may be none. */
+function earliest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }
