@@ -1,13 +1,18 @@
 // The hub's live event stream (/ws). After a drop it reconnects with `since=<last id seen>`, so
 // the server replays what was missed; ids already seen are dropped. A 4001 close (token no
-// longer accepted) refreshes the session first.
+// longer accepted) refreshes the session first. A refusal for too many streams (4029: this
+// account's other tabs and devices hold them all; 1013: the hub holds its most) is said, as
+// `reason`, and tried again at the longest interval, not hammered.
 
 /**
  * @typedef {{ id: number, topic: string, type: import('./hub-events.js').HubEventType, ts: number, data: any }} HubEvent
  * @typedef {'connecting' | 'live' | 'reconnecting' | 'stopped'} StreamState
+ * @typedef {'too-many-streams' | 'hub-full' | null} StreamRefusal
  */
 
 const MAX_BACKOFF_MS = 15_000;
+/** Close codes the hub refuses a stream with (src/events/event-stream-messages.ts). */
+const REFUSALS = /** @type {Record<number, StreamRefusal>} */ ({ 4029: 'too-many-streams', 1013: 'hub-full' });
 
 export class EventStream extends EventTarget {
   /** @type {WebSocket | null} */
@@ -20,6 +25,8 @@ export class EventStream extends EventTarget {
   #retryTimer;
   /** @type {StreamState} */
   #state = 'stopped';
+  /** @type {StreamRefusal} */
+  #reason = null;
 
   /**
    * @param {{ token: () => string | null, refresh: () => Promise<unknown> }} auth
@@ -31,6 +38,11 @@ export class EventStream extends EventTarget {
 
   get state() {
     return this.#state;
+  }
+
+  /** Why the hub refused the last try, while reconnecting: a person can do something about it. */
+  get reason() {
+    return this.#reason;
   }
 
   get lastId() {
@@ -73,7 +85,7 @@ export class EventStream extends EventTarget {
       this.#ws = null;
       if (this.#stopped) return;
       if (e.code === 4001) void this.#refreshThenRetry();
-      else this.#retryLater();
+      else this.#retryLater(REFUSALS[e.code] ?? null);
     });
   }
 
@@ -89,6 +101,7 @@ export class EventStream extends EventTarget {
     if (!msg || typeof msg !== 'object') return;
     if (msg.type === 'hello') {
       this.#attempt = 0;
+      this.#reason = null;
       // A first connection starts at the server's newest event; a resumed one keeps its own mark.
       if (this.#lastId === null && typeof msg.lastId === 'number') this.#lastId = msg.lastId;
       this.#setState('live');
@@ -121,9 +134,14 @@ export class EventStream extends EventTarget {
     if (!this.#stopped) this.#retryLater();
   }
 
-  #retryLater() {
+  /** @param {StreamRefusal} [reason] */
+  #retryLater(reason = null) {
+    const changed = reason !== this.#reason;
+    this.#reason = reason;
+    if (changed && this.#state === 'reconnecting') this.dispatchEvent(new CustomEvent('state', { detail: this.#state }));
     this.#setState('reconnecting');
-    const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.#attempt) * (0.75 + Math.random() * 0.5);
+    // Refused for too many streams: a slot frees when a person closes a tab, not in half a second.
+    const delay = (reason ? MAX_BACKOFF_MS : Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.#attempt)) * (0.75 + Math.random() * 0.5);
     this.#attempt++;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => {

@@ -151,8 +151,13 @@ export function createShell(root, { api, config }) {
   const liveStatus = h('span', { class: 'live-status', role: 'status', 'aria-label': t('Event stream') }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), h('span', { class: 'live-text' }, STATE_LABEL().connecting));
   stream.addEventListener('state', (e) => {
     const state = /** @type {CustomEvent<'connecting' | 'live' | 'reconnecting' | 'stopped'>} */ (e).detail;
+    // Refused for too many streams: said, with what to do, instead of "Reconnecting…" for ever.
+    const refusal = state === 'reconnecting' ? stream.reason : null;
     liveStatus.dataset.state = state;
-    /** @type {HTMLElement} */ (liveStatus.querySelector('.live-text')).textContent = STATE_LABEL()[state];
+    if (refusal) liveStatus.dataset.reason = refusal;
+    else delete liveStatus.dataset.reason;
+    liveStatus.title = refusal === 'too-many-streams' ? t('Live updates are paused: your account has the most live connections open (other tabs or devices). Close one; this tab tries again every 15 s.') : refusal === 'hub-full' ? t('Live updates are paused: the hub holds its most live connections. This tab tries again every 15 s.') : '';
+    /** @type {HTMLElement} */ (liveStatus.querySelector('.live-text')).textContent = refusal === 'too-many-streams' ? t('Paused: too many tabs') : refusal === 'hub-full' ? t('Paused: hub busy') : STATE_LABEL()[state];
   });
   liveStatus.dataset.state = 'connecting';
 
