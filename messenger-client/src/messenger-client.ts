@@ -917,8 +917,17 @@ export class MessengerClient {
         this.groupOf(conv).session.processDistribution(from, plaintext, standing(conv, row));
       } else {
         let plaintext: Uint8Array;
-        if (row.envelope !== null) plaintext = await this.openEnvelope(row, row.envelope);
-        else if (row.ciphertext !== null) {
+        if (row.envelope !== null) {
+          // In a group or channel a message counts only from a member (or one who was, when the hub
+          // took it), whichever way it was encrypted. Looked up after the key check (a message under
+          // a key change is held, not judged) and before opening, as for a sender key.
+          plaintext = await this.openEnvelope(row, row.envelope, async () => {
+            const conv = await this.conversationFor(row.conversationId, ctx);
+            if (conv.kind !== 'direct' && standing(conv, row).sentBeforeLeaving === false) {
+              throw new MessengerClientError('E_NOT_A_MEMBER', `${row.senderUser} is not a member of this ${conv.kind}: their message is not shown in it`);
+            }
+          });
+        } else if (row.ciphertext !== null) {
           const conv = await this.conversationFor(row.conversationId, ctx);
           if (conv.kind === 'direct') throw new MessengerClientError('E_CONTENT_MALFORMED', 'a direct conversation\u2019s message came without a per-device envelope');
           plaintext = this.groupOf(conv).session.decrypt(from, row.ciphertext, standing(conv, row));
@@ -962,8 +971,11 @@ export class MessengerClient {
     this.remember(row.messageId);
   }
 
-  /** Opens a per-device envelope; a handshake from a key the sender's pin does not hold is a key change. */
-  private async openEnvelope(row: InboxRow, envelope: string): Promise<Uint8Array> {
+  /**
+   * Opens a per-device envelope; a handshake from a key the sender's pin does not hold is a key
+   * change. `beforeOpening` runs after that check and before the session moves on.
+   */
+  private async openEnvelope(row: InboxRow, envelope: string, beforeOpening?: () => Promise<void>): Promise<Uint8Array> {
     let header;
     try {
       header = decodeRatchetMessage(fromBase64url(envelope)).prekey;
@@ -978,6 +990,7 @@ export class MessengerClient {
         throw new MessengerClientError('E_KEY_CHANGED', `a new key for ${row.senderUser}'s device ${row.senderDevice}`, 0, { userId: row.senderUser });
       }
     }
+    await beforeOpening?.();
     return this.sessions.decrypt(address(row.senderUser, row.senderDevice), envelope);
   }
 

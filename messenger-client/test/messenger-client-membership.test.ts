@@ -176,3 +176,45 @@ test('a hub that turns a DM into a group to add a reader, or swaps the other per
   assert.deepEqual(posted.slice(sentBefore), []);
   assert.equal(a.trustStatus(mallory.userId), 'new');
 });
+
+test('a message from someone who is not a member, sealed for a group and filed there by the hub, is refused, not shown in the group', async (t) => {
+  const { hub, alice, bob, mallory: eve } = await hubWithFour(t);
+  let board = '';
+  let eveDm = '';
+  // Alice's device, as a hub that files Eve's DM rows under the board group would answer.
+  const a = await open(hub, alice, 'alice', {
+    fetch: async (input, init) => {
+      const res = await fetch(input, init);
+      if (!board || !String(input).includes('/messenger/inbox?')) return res;
+      const page = (await res.json()) as { items: Array<{ senderUser: string; conversationId: string }> };
+      for (const r of page.items) if (r.senderUser === eve.userId && r.conversationId === eveDm) r.conversationId = board;
+      return new Response(JSON.stringify(page), { status: res.status, headers: { 'content-type': 'application/json' } });
+    },
+  });
+  const b = await open(hub, bob, 'bob');
+  // Eve's device seals its content for the board group: it asks for the board and gets her DM with Alice under its id, and posts into the DM.
+  const e = await open(hub, eve, 'eve', {
+    fetch: async (input, init) => {
+      const url = String(input);
+      if (board && url.endsWith(`/messenger/conversations/${board}`) && (init?.method ?? 'GET') === 'GET') {
+        const dm = (await (await fetch(url.replace(board, eveDm), init)).json()) as Record<string, unknown>;
+        return new Response(JSON.stringify({ ...dm, id: board }), { status: 200, headers: { 'content-type': 'application/json' } });
+      }
+      if (board && url.endsWith(`/messenger/conversations/${board}/messages`)) return fetch(url.replace(board, eveDm), init);
+      return fetch(input, init);
+    },
+  });
+  eveDm = (await e.startDirect(alice.userId)).id;
+  await e.send(eveDm, { text: 'hi alice' });
+  assert.deepEqual(texts(await a.sync()), ['hi alice']);
+  const group = await a.createGroup({ kind: 'group', name: 'board', members: [bob.userId] });
+  await a.send(group.id, { text: 'board meeting at 9' });
+  assert.deepEqual(texts(await b.sync()), ['board meeting at 9']);
+  board = group.id;
+
+  await e.send(board, { text: 'the meeting moved to 10' });
+  const r = await a.sync();
+  assert.deepEqual(texts(r), [], 'not shown');
+  assert.deepEqual(r.problems.map((p) => p.code === 'undecryptable' && [p.errorCode, p.conversationId, p.senderUser]), [['E_NOT_A_MEMBER', board, eve.userId]], 'reported as a sync problem');
+  assert.deepEqual(a.history(board).map((m) => m.text), ['board meeting at 9']);
+});
