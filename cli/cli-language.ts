@@ -572,6 +572,9 @@ const TR: Record<string, string> = {
   'is required': 'gerekli',
   'must be a non-empty string': 'boş olmayan bir dize olmalı',
   'must be one of {allowed} (got "{value}")': 'şunlardan biri olmalı: {allowed} (verilen: "{value}")',
+  'the Wi-Fi country is {country} but the LoRa region is {region} ({expected} is used there): check radio.region, a wrong region transmits where it may not':
+    'Wi-Fi ülkesi {country} ama LoRa bölgesi {region} (orada {expected} kullanılır): radio.region değerini denetleyin, yanlış bölge yasak olduğu yerde yayın yapar',
+  'warning: {message}': 'uyarı: {message}',
   'must be {min} to {max} characters long': '{min} ile {max} karakter arasında olmalı',
   'must be 1 (got {value})': '1 olmalı (verilen: {value})',
   'must be at most 39 bytes of UTF-8 (it travels in every announcement); got {bytes}': 'en çok 39 bayt UTF-8 olmalı (her duyuruda taşınır); verilen: {bytes}',

@@ -11,7 +11,7 @@ import { say } from '../cli-language.ts';
 import { decimal } from '../cli-number.ts';
 import { fitHelp } from '../help-width.ts';
 import { parseCommand } from '../cli-args.ts';
-import { BOARDS, BOOT_REGIONS, DEVICE_ROLES, formatProblems, parseBootConfig } from '../image/boot-config.ts';
+import { BOARDS, BOOT_REGIONS, DEVICE_ROLES, formatProblems, parseBootConfig, regionCountryMismatch } from '../image/boot-config.ts';
 import { MIN_PASSWORD_LENGTH } from '@unibos/credentials';
 import { askLine, askSecret } from '../terminal-prompt.ts';
 
@@ -158,6 +158,8 @@ async function config(argv: string[]): Promise<number> {
   const checked = parseBootConfig(text);
   if (!checked.ok) throw new CliError(say('not written, the device would reject it: {problems}', { problems: formatProblems(checked.problems) }));
   writeFileSync(target, text, { mode: 0o600 });
+  const mismatch = regionCountryMismatch(checked.config);
+  if (mismatch) process.stderr.write(`unibos image: ${say('warning: {message}', { message: mismatch })}\n`);
   const wrote = say('wrote {file} (role {role}, board {board}, region {region})', { file: target, role: checked.config.role, board: checked.config.radio.board, region: checked.config.radio.region ?? '' });
   process.stdout.write(`${channelKey && str('channel-key') === 'new' ? say('{line}\nnew channel key: {key} (give the same key to every device on this channel)', { line: wrote, key: channelKey }) : wrote}\n`);
   return 0;

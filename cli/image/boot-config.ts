@@ -222,3 +222,28 @@ export function redactBootConfig(config: BootConfig): Record<string, unknown> {
 export function formatProblems(problems: BootConfigProblem[]): string {
   return problems.map((p) => `${p.key}: ${p.message}`).join('; ');
 }
+
+/** The LoRa regions a Wi-Fi country's devices use (CEPT countries, the FCC's, ...); a country not listed says nothing. */
+const REGIONS_OF_COUNTRY: Array<[readonly string[], readonly string[]]> = [
+  [['US', 'CA', 'MX', 'PR', 'GU', 'VI', 'AS', 'MP', 'UM'], ['US915']],
+  [['AU', 'NZ'], ['ANZ']],
+  [['IN'], ['IN865']],
+  [
+    ['AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'GB', 'NO', 'IS', 'LI', 'CH', 'TR', 'RS', 'ME', 'MK', 'AL', 'BA', 'MD', 'AD', 'MC', 'SM', 'VA'],
+    ['EU868', 'EU433'],
+  ],
+];
+
+/**
+ * A warning when the Wi-Fi country and the LoRa region do not go together (US with EU868: 869.525
+ * MHz is in the US cellular band), undefined when they do or the country is not one we know. Not a
+ * refusal: a device may sit near a border, or the Wi-Fi country may be the wrong one.
+ */
+export function regionCountryMismatch(config: BootConfig): string | undefined {
+  const country = config.wifi?.country;
+  const region = config.radio.region;
+  if (!country || !region) return undefined;
+  const expected = REGIONS_OF_COUNTRY.find(([countries]) => countries.includes(country))?.[1];
+  if (!expected || expected.includes(region)) return undefined;
+  return say('the Wi-Fi country is {country} but the LoRa region is {region} ({expected} is used there): check radio.region, a wrong region transmits where it may not', { country, region, expected: expected.join(' or ') });
+}

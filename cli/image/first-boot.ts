@@ -11,7 +11,7 @@ import { chownSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readF
 import { dirname, join } from 'node:path';
 import { formatNodeId, loadOrCreateIdentity } from '@unibos/firmware';
 import { writeSecretFile } from '../secret-file.ts';
-import { formatProblems, parseBootConfig, redactBootConfig, type BootConfig, type BootConfigProblem } from './boot-config.ts';
+import { formatProblems, parseBootConfig, redactBootConfig, regionCountryMismatch, type BootConfig, type BootConfigProblem } from './boot-config.ts';
 import { DEVICE_TREE_MODEL, SAFE_DEFAULTS, bootOverlayFor, deviceConfigFor, hatUarts } from './device-config.ts';
 import { keyfileSsid, keyfileString } from './nm-keyfile.ts';
 
@@ -83,6 +83,8 @@ export async function firstBoot(paths: FirstBootPaths, say: JournalLine = journa
     if (parsed.ok) {
       boot = parsed.config;
       source = 'unibos.json';
+      const mismatch = regionCountryMismatch(boot);
+      if (mismatch) say(4, `unibos.json: ${mismatch}`);
     } else {
       problems = parsed.problems;
       const starting = keptFrom === 'unibos.json' ? 'with the settings of the last good file' : keptFrom === 'defaults' ? `${defaults}, as before (no unibos.json has been applied yet)` : defaults;

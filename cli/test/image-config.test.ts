@@ -484,3 +484,16 @@ test("an SPI HAT set up in unibos.json: the node drives its chip, first boot add
   assert.equal(moved.rebootNeeded, true);
   assert.equal(configTxt(), '[all]\ndtparam=spi=on\n');
 });
+
+test('a Wi-Fi country and a LoRa region that do not go together are warned of, in image config and at first boot; the file is still written', async () => {
+  const out = join(root, 'us-eu.json');
+  const r = await unibos(['image', 'config', '--out', out, '--role', 'node', '--board', 'rak3172-hat', '--region', 'EU868', '--wifi-country', 'US']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, 'unibos image: warning: the Wi-Fi country is US but the LoRa region is EU868 (US915 is used there): check radio.region, a wrong region transmits where it may not\n');
+  const tr = await unibos(['image', 'config', '--out', join(root, 'us-eu-tr.json'), '--role', 'node', '--board', 'rak3172-hat', '--region', 'EU868', '--wifi-country', 'US'], { UNIBOS_LANG: 'tr' });
+  assert.match(tr.stderr, /^unibos image: uyarı: Wi-Fi ülkesi US ama LoRa bölgesi EU868 \(orada US915 kullanılır\)/);
+  const fine = await unibos(['image', 'config', '--out', join(root, 'de-eu.json'), '--role', 'node', '--board', 'rak3172-hat', '--region', 'EU433', '--wifi-country', 'DE']);
+  assert.equal(fine.stderr, '');
+  const booted = await bootOn('us-eu', 'Raspberry Pi 4 Model B Rev 1.5', JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>);
+  assert.ok(booted.said.some((l) => /^<4>unibos\.json: the Wi-Fi country is US but the LoRa region is EU868/.test(l)), booted.said.join('\n'));
+});
