@@ -504,20 +504,20 @@ export const NODE_FLAGS_TR: Record<string, string> = {
     'başkalarına görünen uzun ad, en çok 39 bayt (varsayılan: UNIBOS + cihaz kimliği)',
   'CLIENT, ROUTER or GATEWAY (a gateway acknowledges SOS)':
     'CLIENT, ROUTER veya GATEWAY (ağ geçidi SOS alındısı verir)',
-  'regulatory region (duty cycle, dwell time)':
-    'yasal bölge (görev döngüsü, kanalda kalma süresi)',
-  'LoRa modem preset':
-    'LoRa modem ön ayarı',
+  'regulatory region (band, duty cycle, dwell time, transmit power; NONE only for a simulated radio)':
+    'yasal bölge (bant, görev döngüsü, kanalda kalma süresi, gönderim gücü; NONE yalnızca benzetilmiş telsiz için)',
+  "LoRa modem preset (default: LongFast, MediumFast in US915, whose dwell limit LongFast's frames exceed)":
+    'LoRa modem ön ayarı (varsayılan: LongFast; US915’te MediumFast, çünkü LongFast çerçeveleri oradaki kanalda kalma sınırını aşar)',
   'centre frequency, Hz (default: the region\'s usual channel)':
     'merkez frekans, Hz (varsayılan: bölgenin olağan kanalı)',
-  'transmit power, dBm':
-    'gönderim gücü, dBm',
+  "transmit power at the radio's output, dBm, at most the region's limit (default: 14, or the limit where lower)":
+    'telsiz çıkışındaki gönderim gücü, dBm, en çok bölgenin sınırı (varsayılan: 14, ya da daha düşükse sınır)',
   'hops our frames may travel':
     'çerçevelerimizin gidebileceği atlama sayısı',
   'channel name':
     'kanal adı',
-  'sim (joins `unibos air`), serial (RAK3172 modem), spi (SX1262/SX1276 board, see --board) or spi-twin (that board\'s chip emulated on `unibos air`)':
-    'sim (`unibos air` ortamına katılır), serial (RAK3172 modem), spi (SX1262/SX1276 kartı, bkz. --board) veya spi-twin (o kartın yongası `unibos air` üzerinde benzetilir)',
+  'sim (joins `unibos air`), serial (RAK3172 modem), spi (SX1262/SX1276 board, see --board), spi-twin (that board\'s chip emulated on `unibos air`) or none (nothing goes on air: a flashed card no one has set up yet)':
+    'sim (`unibos air` ortamına katılır), serial (RAK3172 modem), spi (SX1262/SX1276 kartı, bkz. --board), spi-twin (o kartın yongası `unibos air` üzerinde benzetilir) veya none (yayına hiçbir şey çıkmaz: henüz kimsenin ayarlamadığı yazılmış bir kart)',
   'LoRa board for --radio spi: a name (`unibos radio boards`) or the path of a JSON board profile':
     '--radio spi için LoRa kartı: bir ad (`unibos radio boards`) veya bir JSON kart profilinin yolu',
   'simulated air to join':
