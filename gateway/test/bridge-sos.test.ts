@@ -144,3 +144,17 @@ test('an SOS raised on the gateway\u2019s own node goes to the hub once, is take
   s.run(60_000);
   assert.deepEqual(s.committed.slice(before).filter((c) => c.topic.startsWith(`unibos/v1/mesh/${gid}/`)).map((c) => c.topic), [], 'no echo of the hub\u2019s own text or alert');
 });
+
+test('the gateway\u2019s own node reports its health to the hub every telemetry interval, as a heard node does', async (t) => {
+  const s = await setup(t, 'up');
+  const gid = `!${s.g.nodeId.toString(16).padStart(8, '0')}`;
+  const telemetry = () => s.committed.filter((c) => c.topic === `unibos/v1/mesh/${gid}/telemetry`).map((c) => JSON.parse(c.payload.toString()) as { uptimeS: number; gatewayId: string; hops: number });
+  // Telemetry goes every 30 minutes (±10 %).
+  s.run(35 * 60_000);
+  const first = telemetry();
+  assert.equal(first.length, 1, JSON.stringify(first));
+  assert.deepEqual([first[0]!.gatewayId, first[0]!.hops], ['gw1', 0]);
+  assert.ok(first[0]!.uptimeS > 25 * 60, 'with its uptime');
+  s.run(35 * 60_000);
+  assert.equal(telemetry().length, 2, 'each time it is due');
+});

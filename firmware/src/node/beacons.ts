@@ -36,6 +36,8 @@ export interface BeaconsOptions {
   canSend: () => boolean;
   stopped: () => boolean;
   log: Pick<Logger, 'error'>;
+  /** Our telemetry, just handed to the router (sent when the channel allows): a gateway reports its own to the hub. */
+  onTelemetry?: (q: { to: number; data: Data; packetId: number }) => void;
 }
 
 export class Beacons {
@@ -158,20 +160,18 @@ export class Beacons {
     const { router } = this.options;
     const h = this.options.health();
     const uptimeS = this.options.uptimeS();
-    router.send(
-      BROADCAST,
-      {
-        telemetry: {
-          batteryLevel: h.batteryLevel ?? 0,
-          voltage: h.voltage ?? 0,
-          cpuTemperature: h.cpuTemperature ?? 0,
-          uptimeS,
-          channelUtilization: router.utilization.percent(),
-          airUtilTx: uptimeS > 0 ? (100 * router.stats.txAirtimeMs) / (uptimeS * 1000) : 0,
-        },
+    const data: Data = {
+      telemetry: {
+        batteryLevel: h.batteryLevel ?? 0,
+        voltage: h.voltage ?? 0,
+        cpuTemperature: h.cpuTemperature ?? 0,
+        uptimeS,
+        channelUtilization: router.utilization.percent(),
+        airUtilTx: uptimeS > 0 ? (100 * router.stats.txAirtimeMs) / (uptimeS * 1000) : 0,
       },
-      { polite: true },
-    );
+    };
+    const packetId = router.send(BROADCAST, data, { polite: true });
+    this.options.onTelemetry?.({ to: BROADCAST, data, packetId });
   }
 
   /** Runs `fn` every `intervalS`, spread by ±`jitter` so nodes started together do not collide. */

@@ -197,10 +197,7 @@ export class Device extends EventEmitter<DeviceEvents> {
       clock: this.clock,
       canSend,
       isHubDevice: (id) => this.privateMessages.isHubDevice(id),
-      // After the caller's turn: a listener may act on this node (a gateway taking its own SOS), never in the middle of queuing.
-      onQueued: (q) => {
-        if (this.listenerCount('queued') > 0) this.scheduler.schedule(0, () => this.emit('queued', q));
-      },
+      onQueued: (q) => this.tellQueued(q),
       log: this.log,
     });
     this.beacons = new Beacons({
@@ -218,6 +215,8 @@ export class Device extends EventEmitter<DeviceEvents> {
       canSend,
       stopped,
       log: this.log,
+      // A gateway reports its own health to the hub as it reports a heard node's (the bridge listens to 'queued').
+      onTelemetry: (q) => this.tellQueued(q),
     });
     this.sosResponder = new SosResponder(identity.nodeId, this.pump.enqueue, this.log);
     this.traces = new TraceService({ router: this.router, scheduler: this.scheduler, random });
@@ -305,6 +304,11 @@ export class Device extends EventEmitter<DeviceEvents> {
     this.beacons.announce();
     this.pump.pump();
     this.log.info({ nodeId: formatNodeId(this.nodeId), nodeName: this.name, queued: this.outbox.size }, 'node started');
+  }
+
+  /** Tells 'queued' after the caller's turn: a listener may act on this node (a gateway taking its own SOS), never in the middle of queuing. */
+  private tellQueued(q: { to: number; data: Data; packetId: number }): void {
+    if (this.listenerCount('queued') > 0) this.scheduler.schedule(0, () => this.emit('queued', q));
   }
 
   async stop(): Promise<void> {
