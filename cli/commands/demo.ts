@@ -162,25 +162,27 @@ export async function run(argv: string[]): Promise<number> {
     const ask = `npx unibos status --node ${registry[0]?.name ?? 'NAME'}`;
     // A command to paste as it is: with another data dir, the variable goes in front of it.
     const askLine = v['data-dir'] !== undefined && process.env.UNIBOS_DEMO_DIR === undefined ? say('ask one: {command} (also peers, inbox, send, sos, trace)', { command: `UNIBOS_DEMO_DIR=${dataDir} ${ask}` }) : say('ask one: {command} (also peers, inbox, send, sos, trace)', { command: ask });
-    // One column, as wide as the longest label in the reader's language ("API belgeleri").
-    const labels = ['Admin UI', 'Login', 'Password', 'API docs', 'Sensors', 'State', 'Nodes'];
-    const width = Math.max(...labels.map((l) => say(l).length));
-    const label = (text: string): string => say(text).padEnd(width);
+    // One column, as wide as the longest label in the reader's language ("API belgeleri"); '' is a blank line.
+    const rows: Array<[string, string] | ''> = [
+      ['Admin UI', `${hub.url}/`],
+      ['Login', state.email],
+      ['Password', state.password],
+      '',
+      ['API docs', `${hub.url}/docs`],
+      ['Sensors', `mqtt://127.0.0.1:${gateway.broker.ports.mqtt} ${say("(user demo-weather; add your own with 'unibos gateway device add ID --data-dir {dir}')", { dir: gwDir })}`],
+      ['State', `${dataDir} ${say('(--fresh starts over)')}`],
+      '',
+      ['Nodes', [...registry, gatewayEntry].map((r) => `${r.name} ${r.id}`).join(', ')],
+      ['', askLine],
+    ];
+    const name = (label: string): string => (label ? say(label) : '');
+    const width = Math.max(...rows.map((r) => (r ? name(r[0]).length : 0)));
     process.stdout.write(
       [
         '',
         say('UNIBOS demo is running: a hub, gateway {gateway} and {count} simulated nodes on a simulated {preset} radio.', { gateway: `!${gwId}`, count: nodeCount, preset }),
         '',
-        `  ${label('Admin UI')} ${hub.url}/`,
-        `  ${label('Login')} ${state.email}`,
-        `  ${label('Password')} ${state.password}`,
-        '',
-        `  ${label('API docs')} ${hub.url}/docs`,
-        `  ${label('Sensors')} mqtt://127.0.0.1:${gateway.broker.ports.mqtt} ${say("(user demo-weather; add your own with 'unibos gateway device add ID --data-dir {dir}')", { dir: gwDir })}`,
-        `  ${label('State')} ${dataDir} ${say('(--fresh starts over)')}`,
-        '',
-        `  ${label('Nodes')} ${[...registry, gatewayEntry].map((r) => `${r.name} ${r.id}`).join(', ')}`,
-        `  ${' '.repeat(width)} ${askLine}`,
+        ...rows.map((r) => (r ? `  ${name(r[0]).padEnd(width)} ${r[1]}` : '')),
         '',
         say('Nodes appear on the map within a minute. About 90 s after start a (fixture) earthquake strikes nearby:\nopen Modules to see the alert and the check-in round as the nodes answer. Ctrl-C stops everything.'),
         '',

@@ -134,7 +134,7 @@ export async function run(argv: string[]): Promise<number> {
         process.stderr.write(`unibos msg: ${say('the safety number is {number} now: compare it with them again (`unibos msg safety {user}`)', { number: err.details.safetyNumber, user: err.details.userId })}\n`);
       }
       if (err.code === 'E_KEY_CHANGED' && typeof err.details.userId === 'string') {
-        process.stderr.write(`unibos msg: ${say('compare the safety number (`unibos msg safety {user}`), then accept with `unibos msg trust {user}`', { user: err.details.userId })}\n`);
+        process.stderr.write(`unibos msg: ${say('compare the safety number (`unibos msg safety {user}`), then accept it with `unibos msg trust {user} "NUMBER"`', { user: err.details.userId })}\n`);
       }
       // Too long a text is the user's to shorten, as `unibos send` says with the same code.
       return err.code === 'E_TEXT_TOO_LONG' ? 2 : 1;
@@ -505,7 +505,7 @@ function problemLine(ctx: Ctx, p: SyncProblem): string {
   const name = who?.email ?? (p.code === 'key_changed' ? p.userId : p.senderUser);
   if (p.code === 'key_changed') {
     const params = { name, held: p.held, number: p.safetyNumber };
-    return `! ${p.held ? say('the keys of {name} changed (a new or reinstalled device); {held} message(s) held until you accept. Compare the safety number {number} with them, then run `unibos msg trust {name}`', params) : say('the keys of {name} changed (a new or reinstalled device). Compare the safety number {number} with them, then run `unibos msg trust {name}`', params)}`;
+    return `! ${p.held ? say('the keys of {name} changed (a new or reinstalled device); {held} message(s) held until you accept. Compare the safety number {number} with them, then run `unibos msg trust {name} "{number}"`', params) : say('the keys of {name} changed (a new or reinstalled device). Compare the safety number {number} with them, then run `unibos msg trust {name} "{number}"`', params)}`;
   }
   return `! ${say('could not read message {id} from {name}: {code}: {reason}', { id: p.messageId, name, code: p.errorCode, reason: sayReadProblem(p.errorCode, p.reason) })}`;
 }

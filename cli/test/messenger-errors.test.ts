@@ -95,7 +95,7 @@ test('against a real hub: no device yet, too long a text for a node, an unknown 
   assert.match((await run('en', 'dm', mehmet.email, 'hi')).stderr, /has no messenger device yet \(they must open the messenger once\); nothing was sent/);
 
   const tooLong = await run('tr', 'node', '!0000abcd', 'ş'.repeat(60));
-  assert.equal(tooLong.code, 1);
+  assert.equal(tooLong.code, 2, 'a text to shorten is a usage mistake, as with unibos send');
   assert.equal(tooLong.stderr, `unibos msg: bir cihaza doğrudan mesaj en çok ${MESH_DIRECT_MAX_TEXT_BYTES} bayt metin (UTF-8) taşır; bu mesaj 120 bayt\n`);
 
   const unknown = await run('tr', 'node', '!0000abcd', 'su var mı?');
