@@ -7,7 +7,9 @@ import { HELP_PAGES_TR, NODE_FLAGS_TR } from './help-pages-turkish.ts';
 // The node's own errors (firmware), written in English and shown to the person at the keyboard:
 // recognised by their English text (sayMessage), so the node needs no language of its own.
 const NODE_MESSAGES: Record<string, string> = {
-  // The node's own words (firmware's NoRadio), said by `unibos status`.
+  // The node's own words (firmware's NoRadio and Device), said by `unibos status`, `sos` and `send`.
+  'no radio is set up on this node, so nothing can be sent (on a flashed card, put a unibos.json naming the board and region on its boot partition and reboot)':
+    'bu cihazda telsiz ayarlanmadı, bu yüzden hiçbir şey gönderilemez (yazılmış bir SD kartta, önyükleme bölümüne telsiz kartını ve bölgeyi belirten bir unibos.json koyup yeniden başlatın)',
   'no radio is set up: nothing goes on air (on a flashed card, put a unibos.json naming the board and region on its boot partition and reboot)':
     'telsiz ayarlanmadı: yayına hiçbir şey çıkmaz (yazılmış bir SD kartta, önyükleme bölümüne telsiz kartını ve bölgeyi belirten bir unibos.json koyup yeniden başlatın)',
   'no node is running with data dir {dir} (no control socket at {socket}); start one with `unibos node`':
@@ -539,6 +541,7 @@ const TR: Record<string, string> = {
   connecting: 'bağlanıyor',
   recovering: 'toparlanıyor',
   off: 'kapalı (telsiz yok)',
+  '{type}, {state}': '{type}, {state}',
   ALERT: 'ALARM',
   SAFE: 'GÜVENDE',
   WARNING: 'UYARI',

@@ -184,19 +184,23 @@ test('clear errors: no node running, a second node on the same folder, a bad set
   assert.equal(await first.stop(), 0);
 });
 
-test('a node with no radio (a card no one has set up) runs, keeps an SOS in its outbox, and its status says nothing goes on air', { timeout: 60_000 }, async () => {
+test('a node with no radio (a card no one has set up) runs, refuses an SOS or a text (it would go out days later, when a radio is set up), and its status says why', { timeout: 60_000 }, async () => {
   const dir = join(root, 'no-radio');
   const node = new Proc(['node', '--data-dir', dir, '--radio', 'none', '--region', 'NONE', '--http-port', 'off']);
   await node.waitFor((l) => l.msg === 'node started', 'the node');
   const sos = await unibos(['sos', '--data-dir', dir]);
-  assert.equal(sos.code, 0, sos.stderr);
+  assert.equal(sos.code, 2);
+  assert.equal(sos.stderr, 'unibos sos: no radio is set up on this node, so nothing can be sent (on a flashed card, put a unibos.json naming the board and region on its boot partition and reboot)\n');
+  const sent = await unibos(['send', 'water at the school', '--data-dir', dir]);
+  assert.equal(sent.code, 2);
   const status = await unibos(['status', '--data-dir', dir]);
   assert.equal(status.code, 0, status.stderr);
-  assert.match(status.stdout, /^radio +none, off, \w+ on [\d.]+ MHz, NONE\n +no radio is set up: nothing goes on air \(on a flashed card, put a unibos\.json naming the board and region on its boot partition and reboot\)$/m);
-  const s = await json<{ mesh: { framesSent: number }; outbox: { queued: number } }>(['status', '--data-dir', dir]);
-  assert.equal(s.mesh.framesSent, 0, 'nothing was sent');
-  assert.ok(s.outbox.queued >= 1, 'the SOS waits in the outbox for a radio');
-  const tr = await unibos(['status', '--data-dir', dir], { UNIBOS_LANG: 'tr' });
-  assert.match(tr.stdout, /kapalı \(telsiz yok\).*\n.*telsiz ayarlanmadı: yayına hiçbir şey çıkmaz/);
+  assert.match(status.stdout, /^radio +none, off\n +no radio is set up: nothing goes on air \(on a flashed card, put a unibos\.json naming the board and region on its boot partition and reboot\)$/m);
+  const s = await json<{ mesh: { framesSent: number }; outbox: { queued: number }; sos: { stage: string } }>(['status', '--data-dir', dir]);
+  assert.deepEqual([s.mesh.framesSent, s.outbox.queued, s.sos.stage], [0, 0, 'none'], 'nothing sent, nothing waiting, no SOS open');
+  const tr = await unibos(['sos', '--data-dir', dir], { UNIBOS_LANG: 'tr' });
+  assert.match(tr.stderr, /^unibos sos: bu cihazda telsiz ayarlanmadı/);
+  const trStatus = await unibos(['status', '--data-dir', dir], { UNIBOS_LANG: 'tr' });
+  assert.match(trStatus.stdout, /none, kapalı \(telsiz yok\)\n.*telsiz ayarlanmadı: yayına hiçbir şey çıkmaz/);
   assert.equal(await node.stop(), 0);
 });

@@ -20,6 +20,8 @@ export type FirmwareErrorCode =
   | 'E_NO_KEY'
   // The outbox holds as many messages as it may: a new text (or an alert with no text to take the place of) is refused.
   | 'E_OUTBOX_FULL'
+  // radio.type none (a flashed card no one has set up): nothing is queued, so nothing goes out days later when a radio is set up.
+  | 'E_NO_RADIO'
   | 'E_STORAGE';
 
 export class FirmwareError extends Error {

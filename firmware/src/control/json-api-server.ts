@@ -97,6 +97,7 @@ export class JsonApiServer {
   private fail(req: IncomingMessage, res: ServerResponse, method: string, path: string, err: unknown): void {
     if (err instanceof NotFound) return sendError(res, 404, 'E_NOT_FOUND', `${method} ${path} is not part of ${this.options.apiName}`);
     if (err instanceof FirmwareError && (err.code === 'E_BAD_REQUEST' || err.code === 'E_TEXT_TOO_LONG' || err.code === 'E_NO_KEY')) return sendError(res, 400, err.code, err.message);
+    if (err instanceof FirmwareError && err.code === 'E_NO_RADIO') return sendError(res, 409, err.code, err.message);
     if (err instanceof RequestError) return sendError(res, err.statusCode, 'E_BAD_REQUEST', err.message);
     // Not the caller's mistake nor the node failing: try again once messages have gone.
     if (err instanceof FirmwareError && err.code === 'E_OUTBOX_FULL') return sendError(res, 503, err.code, err.message);

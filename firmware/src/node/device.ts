@@ -288,8 +288,13 @@ export class Device extends EventEmitter<DeviceEvents> {
     if (gps) gps.onFix((fix) => this.onFix(fix));
     this.panel.onPress((press) => {
       this.log.info({ press }, `button: ${press} press`);
-      if (press === 'long') this.raiseSos();
-      else this.imSafe();
+      try {
+        if (press === 'long') this.raiseSos();
+        else this.imSafe();
+      } catch (err) {
+        if (!(err instanceof FirmwareError && err.code === 'E_NO_RADIO')) throw err;
+        this.log.warn({ press }, `button: ${press === 'long' ? 'no SOS raised' : 'no "I am safe" sent'}: no radio is set up on this node`);
+      }
       this.emit('press', press);
     });
     // A part missing at boot (modem unplugged, air not started, gpsd not up yet) does not stop
@@ -332,6 +337,7 @@ export class Device extends EventEmitter<DeviceEvents> {
 
   /** Queues a text for `to` (a node or everyone); returns its packet id once it is on disk. */
   sendText(text: string, to: number = BROADCAST): { packetId: number; queued: number } {
+    this.requireRadio();
     if (typeof text !== 'string' || text.length === 0) throw new FirmwareError('E_BAD_REQUEST', 'text must not be empty');
     // The hub, the Send screen and every hop count the same limit: a text the hub would refuse does not go out from here either.
     const bytes = Buffer.byteLength(text, 'utf8');
@@ -355,6 +361,7 @@ export class Device extends EventEmitter<DeviceEvents> {
    * node-info request goes to it and the message is refused (E_NO_KEY).
    */
   sendPrivate(text: string, to: number): { packetId: number; queued: number } {
+    this.requireRadio();
     if (typeof text !== 'string' || text.length === 0) throw new FirmwareError('E_BAD_REQUEST', 'text must not be empty');
     if (to === this.nodeId) throw new FirmwareError('E_BAD_REQUEST', 'that is this node');
     if (to === BROADCAST) throw new FirmwareError('E_BAD_REQUEST', 'a private message goes to one node: give --to');
@@ -393,12 +400,14 @@ export class Device extends EventEmitter<DeviceEvents> {
       const opened = this.receivePrivate(d, direct, { rxMs, hops: 0, rssi: NaN, snr: NaN, packetId, requestId: 0 });
       return { packetId, queued: this.outbox.size, here: { opened } };
     }
+    this.requireRadio();
     const packetId = this.pump.enqueue(to, { direct: { sender: direct.sender, sealed: direct.sealed } }, 'text');
     return { packetId, queued: this.outbox.size };
   }
 
   /** An alert from outside the mesh (the hub, a module) for `to` or everyone, ahead of texts. */
   sendAlert(level: AlertLevel, text: string, to: number = BROADCAST, magnitudeX10 = 0): { packetId: number } {
+    this.requireRadio();
     if (typeof text !== 'string') throw new FirmwareError('E_BAD_REQUEST', 'alert text must be a string');
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > MESH_ALERT_TEXT_MAX_BYTES) throw new FirmwareError('E_BAD_REQUEST', `alert text is ${bytes} bytes of UTF-8; an alert's text may have at most ${MESH_ALERT_TEXT_MAX_BYTES} bytes`);
@@ -416,7 +425,16 @@ export class Device extends EventEmitter<DeviceEvents> {
 
   /** The user asks for help: the SOS tracker (sos.ts) puts copies on the outbox until a gateway has it. */
   raiseSos(): SosStatus {
+    this.requireRadio();
     return this.sos.raise();
+  }
+
+  /**
+   * With no radio set up (a flashed card no one has set up yet) nothing is queued: it would go out
+   * when a radio is set up, days later and maybe elsewhere, an SOS pressed on the bench among it.
+   */
+  private requireRadio(): void {
+    if (this.config.radio.type === 'none') throw new FirmwareError('E_NO_RADIO', 'no radio is set up on this node, so nothing can be sent (on a flashed card, put a unibos.json naming the board and region on its boot partition and reboot)');
   }
 
   /**
@@ -439,6 +457,7 @@ export class Device extends EventEmitter<DeviceEvents> {
    * until the hub answers `resolved` (sos.ts); with nothing open it goes once.
    */
   imSafe(): { packetId: number; cancelledSos: boolean } {
+    this.requireRadio();
     this.lastSafePacketId = 0; // stays 0 if the copy could not be queued (it is retried on schedule)
     const cancelled = this.sos.cancel();
     if (cancelled !== undefined) return { packetId: this.lastSafePacketId, cancelledSos: true };
