@@ -2,6 +2,7 @@
 // configuration layering and the errors a person fixing a bad config needs to see.
 
 import { test } from 'node:test';
+import { adafruitRfm9xBonnet } from '../src/boards/adafruit-rfm9x-bonnet.ts';
 import assert from 'node:assert/strict';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -205,6 +206,12 @@ test("the radio must stay inside its region's power limit, and region NONE (no l
   assert.throws(() => load({ region: 'NONE', radio: 'spi', board: 'waveshare-sx1262-hat' }), /only for a simulated radio/);
   assert.equal(load({ region: 'NONE', radio: 'sim' }).region, 'NONE');
   assert.equal(load({ radio: 'none' }).radio.type, 'none', 'a node with nothing on air');
+
+  // An SX1278 with a 1 W PA after it (10 dB): its chip goes no lower than +2 dBm, so it puts out 12.
+  const board = join(dir, 'pa433.json');
+  writeFileSync(board, JSON.stringify({ ...JSON.parse(JSON.stringify(adafruitRfm9xBonnet)), name: 'pa433', title: 'SX1278 with a 1 W PA', paGainDb: 10, frequencyRangeMhz: [410, 525] }));
+  assert.throws(() => load({ region: 'EU433', radio: 'spi-twin', board, gpio: 'none', lat: '41', lon: '29' }), /the SX1278 with a 1 W PA puts out 12 dBm for 10 \(its chip's lowest setting or more, plus its PA's 10 dB\), over EU433's limit of 10 dBm/);
+  assert.equal(load({ region: 'EU868', radio: 'spi', board: 'e22-900m30s-hat', 'tx-power': '27' }).txPowerDbm, 27, 'a PA that can be turned down to the limit is fine');
 });
 
 test('device health comes from sysfs when present and is simply absent otherwise', () => {

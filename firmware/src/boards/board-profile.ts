@@ -57,6 +57,21 @@ export interface BoardProfile {
 
 const CHIPS: readonly ChipModel[] = ['sx1262', 'sx1268', 'sx1276'];
 
+/**
+ * The chip's own setting for `requestedDbm` out of the board: less the PA's gain, rounded down (never
+ * more than asked), within what the chip can do: -9 dBm at least on an SX126x, +2 (PA_BOOST) on an
+ * SX127x, and the board's maximum at most.
+ */
+export function chipPowerDbm(board: BoardProfile, requestedDbm: number): number {
+  const lowest = board.chip === 'sx1276' ? 2 : -9;
+  return Math.max(lowest, Math.min(board.maxChipPowerDbm, Math.floor(requestedDbm - board.paGainDb)));
+}
+
+/** What the board actually puts out for `requestedDbm`: more than asked when its PA's gain is above what the chip can turn down. */
+export function boardOutputDbm(board: BoardProfile, requestedDbm: number): number {
+  return chipPowerDbm(board, requestedDbm) + board.paGainDb;
+}
+
 /** Reads a custom board profile; throws E_CONFIG naming the field that is wrong. */
 export function loadBoardFile(path: string): BoardProfile {
   let raw: unknown;

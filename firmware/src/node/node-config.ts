@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_HOP_LIMIT, FRAME_OVERHEAD, LORA_PRESETS, MAX_HOP_LIMIT, NODE_ROLES, REGIONS, loraParams, timeOnAirMs, type RegionRules } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
 import { BOARDS, panelPinsTaken, resolveBoard } from '../boards/board-catalog.ts';
+import { boardOutputDbm } from '../boards/board-profile.ts';
 import { p2pSettings } from '../radio/rui3-at.ts';
 
 type Spec =
@@ -290,6 +291,12 @@ function checkBoardChoice(config: NodeConfig): void {
   const shared = panelPinsTaken(profile);
   if (config.gpio.type !== 'none' && shared.length > 0) {
     throw new FirmwareError('E_CONFIG', `config key gpio.type: the ${profile.title} drives ${shared.join(', ')} of the SOS panel; set gpio.type none (--gpio none)`);
+  }
+  // A PA the chip cannot turn down far enough puts out more than asked: what counts is what leaves the board.
+  const out = boardOutputDbm(profile, config.txPowerDbm);
+  const limit = REGIONS[config.region].maxTxPowerDbm;
+  if (out > limit) {
+    throw new FirmwareError('E_CONFIG', `config key txPowerDbm: the ${profile.title} puts out ${out} dBm for ${config.txPowerDbm} (its chip's lowest setting or more, plus its PA's ${profile.paGainDb} dB), over ${config.region}'s limit of ${limit} dBm`);
   }
   const [low, high] = profile.frequencyRangeMhz;
   const mhz = config.frequencyHz / 1e6;

@@ -35,8 +35,11 @@ const HOUR_MS = 3_600_000;
  * - EU433: 433.05–434.79 MHz SRD band, 10 mW ERP (10 dBm), 10 % duty cycle over one hour.
  * - US915: FCC part 15.247, 1 W (30 dBm) conducted, no duty cycle; at our bandwidths (< 500 kHz)
  *   each frame is limited to 400 ms dwell on a channel, which rules out LongFast: MediumFast is
- *   the default there.
- * - ANZ: 915–928 MHz under the AU/NZ class licences, 1 W (30 dBm), no duty cycle.
+ *   the default there. 30 dBm is the best-known LoRa mesh's figure; strictly, 15.247's 1 W is for
+ *   frequency hopping or digital modulation of 500 kHz or more, and one 250 kHz channel may fall
+ *   under 15.249's much lower limit instead. Not settled here.
+ * - ANZ: 915–928 MHz under the AU/NZ class licences, 1 W EIRP (27 dBm at the output with a
+ *   dipole's 2.15 dBi), no duty cycle.
  * - IN865: 865–867 MHz licence-exempt band, 1 W (30 dBm), no duty cycle.
  * - NONE: no limits at all, for the simulator and tests that measure routing rather than
  *   regulation; a device refuses it for a real radio.
@@ -54,7 +57,7 @@ export const REGIONS = {
     maxTxPowerDbm: 30,
     defaultPreset: 'MediumFast',
   },
-  ANZ: { name: 'ANZ', minFrequencyHz: 915_000_000, maxFrequencyHz: 928_000_000, dutyCycle: 1, windowMs: HOUR_MS, maxTxPowerDbm: 30 },
+  ANZ: { name: 'ANZ', minFrequencyHz: 915_000_000, maxFrequencyHz: 928_000_000, dutyCycle: 1, windowMs: HOUR_MS, maxTxPowerDbm: 27 },
   IN865: { name: 'IN865', minFrequencyHz: 865_000_000, maxFrequencyHz: 867_000_000, dutyCycle: 1, windowMs: HOUR_MS, maxTxPowerDbm: 30 },
   NONE: { name: 'NONE', minFrequencyHz: 0, maxFrequencyHz: Number.POSITIVE_INFINITY, dutyCycle: 1, windowMs: HOUR_MS, maxTxPowerDbm: 30 },
 } as const satisfies Record<string, RegionRules>;

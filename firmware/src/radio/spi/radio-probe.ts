@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { REGIONS, timeOnAirMs, MESH_MAX_FRAME, type LoRaParams } from '@unibos/mesh-protocol';
-import type { BoardProfile } from '../../boards/board-profile.ts';
+import { chipPowerDbm, type BoardProfile } from '../../boards/board-profile.ts';
 import { FirmwareError } from '../../firmware-error.ts';
 import { CountingSpiBus } from './spi-bus.ts';
 import type { OpenChipLink } from './chip-link.ts';
@@ -137,7 +137,7 @@ export async function probeRadio(o: ProbeOptions): Promise<ProbeReport> {
 function describe(o: ProbeOptions): Array<[string, string]> {
   const { board: b, params: p } = o;
   const pins = [`RESET GPIO ${b.pins.reset}`, b.pins.busy !== undefined ? `BUSY GPIO ${b.pins.busy}` : undefined, `${b.chip === 'sx1276' ? 'DIO0' : 'DIO1'} GPIO ${b.pins.irq}`, b.pins.txEnable !== undefined ? `TXEN GPIO ${b.pins.txEnable}` : undefined, b.pins.rxEnable !== undefined ? `RXEN GPIO ${b.pins.rxEnable}` : undefined, b.pins.enable?.length ? `held high: GPIO ${b.pins.enable.join(', ')}` : undefined].filter(Boolean).join(', ');
-  const chipPower = Math.max(b.chip === 'sx1276' ? 2 : -9, Math.min(b.maxChipPowerDbm, Math.round(p.txPowerDbm - b.paGainDb)));
+  const chipPower = chipPowerDbm(b, p.txPowerDbm);
   const rules = REGIONS[o.region];
   const longest = timeOnAirMs(p, MESH_MAX_FRAME);
   return [
@@ -145,7 +145,7 @@ function describe(o: ProbeOptions): Array<[string, string]> {
     ['chip', `${b.chip.toUpperCase()} on ${spiDevicePath(b)} at ${b.spi.speedHz / 1e6} MHz${b.spi.overlay ? ` (needs ${b.spi.overlay})` : ''}`],
     ['pins', `${pins} (gpio chip ${b.gpioChip})`],
     ['rf', [b.tcxoVoltage !== undefined ? `TCXO ${b.tcxoVoltage} V on DIO3` : b.chip === 'sx1276' ? 'crystal' : 'crystal (no TCXO)', b.dio2AsRfSwitch ? 'DIO2 switches the antenna' : b.pins.txEnable !== undefined ? 'TXEN/RXEN switch the antenna' : undefined, b.paGainDb > 0 ? `external PA +${b.paGainDb} dB` : 'no external PA'].filter(Boolean).join('; ')],
-    ['plan', `${o.region} ${o.preset}: ${(p.frequencyHz / 1e6).toFixed(3)} MHz, SF${p.sf}, ${p.bandwidthHz / 1000} kHz, CR 4/${4 + p.codingRate}, ${p.txPowerDbm} dBm out (chip ${chipPower} dBm)`],
+    ['plan', `${o.region} ${o.preset}: ${(p.frequencyHz / 1e6).toFixed(3)} MHz, SF${p.sf}, ${p.bandwidthHz / 1000} kHz, CR 4/${4 + p.codingRate}, ${chipPower + b.paGainDb} dBm out (chip ${chipPower} dBm)`],
     ['airtime', `a ${MESH_MAX_FRAME}-byte frame takes ${Math.round(longest)} ms; duty cycle ${Math.round(rules.dutyCycle * 100)} %${'maxDwellMs' in rules ? `, dwell limit ${rules.maxDwellMs} ms` : ''} (the mesh protocol's rules)`],
   ];
 }

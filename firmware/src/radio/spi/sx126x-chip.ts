@@ -7,7 +7,7 @@
 
 import { lowDataRateOn, MESH_SYNC_WORD, RealScheduler, sx126xSyncWord, type LoRaParams, type RxPacket, type Scheduler } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../../firmware-error.ts';
-import type { BoardProfile } from '../../boards/board-profile.ts';
+import { chipPowerDbm, type BoardProfile } from '../../boards/board-profile.ts';
 import type { ChipIdentity, ChipIrq, LoraChip, Reception } from './lora-chip.ts';
 import type { ChipLink, OpenChipLink } from './chip-link.ts';
 import { waitForLevel, type GpioInput, type GpioOutput } from './gpio-pins.ts';
@@ -168,7 +168,7 @@ export class Sx126xChip implements LoraChip {
     await this.cmd(OP.SetRfFrequency, (f >>> 24) & 0xff, (f >> 16) & 0xff, (f >> 8) & 0xff, f & 0xff);
     const pa = paConfig(this.board.chip === 'sx1268' ? 'sx1268' : 'sx1262');
     await this.cmd(OP.SetPaConfig, pa.paDutyCycle, pa.hpMax, pa.deviceSel, pa.paLut);
-    await this.cmd(OP.SetTxParams, this.chipPower(p.txPowerDbm) & 0xff, 0x04 /* 200 us ramp */);
+    await this.cmd(OP.SetTxParams, chipPowerDbm(this.board, p.txPowerDbm) & 0xff, 0x04 /* 200 us ramp */);
     const clamp = (await this.readRegister(REG.TxClampConfig, 1))[0]!;
     await this.writeRegister(REG.TxClampConfig, [clamp | 0x1e]);
     // Datasheet 15.1.2 (RadioLib's fixSensitivity does the same): at 500 kHz the transmitted
@@ -287,10 +287,6 @@ export class Sx126xChip implements LoraChip {
   }
 
   // --- the wire -------------------------------------------------------------------------------
-
-  private chipPower(dbm: number): number {
-    return Math.max(-9, Math.min(this.board.maxChipPowerDbm, Math.round(dbm - this.board.paGainDb)));
-  }
 
   private packetParams(p: LoRaParams, payloadLength: number): Promise<Uint8Array> {
     return this.cmd(OP.SetPacketParams, (p.preambleSymbols >> 8) & 0xff, p.preambleSymbols & 0xff, p.explicitHeader ? 0x00 : 0x01, payloadLength, p.crc ? 0x01 : 0x00, 0x00);

@@ -4,7 +4,7 @@
 
 import { lowDataRateOn, MESH_SYNC_WORD, RealScheduler, type LoRaParams, type RxPacket, type Scheduler } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../../firmware-error.ts';
-import type { BoardProfile } from '../../boards/board-profile.ts';
+import { chipPowerDbm, type BoardProfile } from '../../boards/board-profile.ts';
 import type { ChipIdentity, ChipIrq, LoraChip, Reception } from './lora-chip.ts';
 import type { ChipLink, OpenChipLink } from './chip-link.ts';
 import type { GpioInput, GpioOutput } from './gpio-pins.ts';
@@ -205,7 +205,7 @@ export class Sx127xChip implements LoraChip {
 
   /** PA_BOOST (the only PA the RFM95 brings out): +2..+17 dBm, +20 dBm with the high-power DAC. */
   private async power(dbm: number): Promise<void> {
-    const p = Math.max(2, Math.min(this.board.maxChipPowerDbm, Math.round(dbm - this.board.paGainDb)));
+    const p = chipPowerDbm(this.board, dbm);
     if (p > 17) {
       await this.write(R.PaDac, 0x87);
       await this.write(R.PaConfig, 0x80 | 0x70 | (p - 5));
