@@ -222,6 +222,7 @@ const TR: Record<string, string> = {
   '{type}, {mode} fix {position}': '{type}, {mode} konum {position}',
   '{type}, no fix': '{type}, konum yok',
   'channel {channel}, hop limit {hops}, channel use {percent}%': 'kanal {channel}, atlama sınırı {hops}, kanal kullanımı %{percent}',
+  'duty cycle {used} of {budget} s this hour': 'görev döngüsü bu saat {budget} sn’nin {used} sn’si',
   'copies heard again {n}': 'yeniden duyulan kopya {n}',
   'sent {sent}, received {received}, delivered {delivered}, relayed {relayed}; drops: {drops}': '{sent} gönderildi, {received} alındı, {delivered} teslim edildi, {relayed} aktarıldı; düşenler: {drops}',
   none: 'yok',

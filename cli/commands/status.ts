@@ -33,7 +33,12 @@ export async function run(argv: string[]): Promise<number> {
     // A node with no radio has no channel to name: a preset and frequency would read as set up.
     [say('radio'), (s.radio.type === 'none' ? say('{type}, {state}', { type: s.radio.type, state: radioState(s.radio.state) }) : say('{type}, {state}, {preset} on {mhz} MHz, {region}', { type: s.radio.type, state: radioState(s.radio.state), preset: s.radio.preset, mhz: decimal(s.radio.frequencyHz / 1e6, 3), region: s.radio.region })) + (s.radio.error ? `\n${plain(sayMessage(s.radio.error))}` : '') + (s.radio.warning ? `\n${plain(sayMessage(s.radio.warning))}` : '')],
     [say('gps'), fix && fix.mode !== 'none' ? say('{type}, {mode} fix {position}', { type: s.gps.type, mode: fixMode(fix.mode), position: position(fix.latitude, fix.longitude) }) : s.gps.type === 'none' ? say('none') : say('{type}, no fix', { type: s.gps.type })],
-    [say('mesh'), say('channel {channel}, hop limit {hops}, channel use {percent}%', { channel: s.mesh.channel, hops: s.mesh.hopLimit, percent: decimal(s.mesh.channelUtilizationPercent) })],
+    [
+      say('mesh'),
+      say('channel {channel}, hop limit {hops}, channel use {percent}%', { channel: s.mesh.channel, hops: s.mesh.hopLimit, percent: decimal(s.mesh.channelUtilizationPercent) }) +
+        // The regional budget: past it, the node's own messages wait (older nodes do not say).
+        (s.mesh.dutyCycle ? `, ${say('duty cycle {used} of {budget} s this hour', { used: decimal(s.mesh.dutyCycle.usedS), budget: decimal(s.mesh.dutyCycle.budgetS) })}` : ''),
+    ],
     [say('frames'), say('sent {sent}, received {received}, delivered {delivered}, relayed {relayed}; drops: {drops}', { sent: s.mesh.framesSent, received: s.mesh.framesReceived, delivered: s.mesh.delivered, relayed: s.mesh.relayed, drops })],
     [say('outbox'), outboxLine(s.outbox)],
     [say('sos'), plain(sosLine(s.sos))],

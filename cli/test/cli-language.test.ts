@@ -151,7 +151,7 @@ test('status and peers in Turkish as on the demo: module states and reasons, dec
     nodeId: '!a50a6e65', name: 'Clinic', role: 'CLIENT', uptimeS: 7_530,
     radio: { type: 'sim', state: 'ready', preset: 'LONG_FAST', frequencyHz: 869_525_000, region: 'EU_868', error: null, warning: null },
     gps: { type: 'fixed', fix: { mode: '3d', latitude: 41.0151, longitude: 28.9795 } },
-    mesh: { channel: 'LongFast', hopLimit: 3, channelUtilizationPercent: 7.9, framesSent: 12, framesReceived: 30, delivered: 20, relayed: 4, drops: {} },
+    mesh: { channel: 'LongFast', hopLimit: 3, channelUtilizationPercent: 7.9, dutyCycle: { usedS: 12.5, budgetS: 360 }, framesSent: 12, framesReceived: 30, delivered: 20, relayed: 4, drops: {} },
     outbox: { queued: 0, maxMessages: 500, oldestAgeS: null, expired: 0, refusedFull: 0 },
     sos: { stage: 'hub', cancelled: false, resending: false, requestId: 7, startedMs: at(3, 0), copiesSent: 2, stageTimes: { sent: at(3, 0), gateway: at(3, 1), hub: at(3, 1) }, safe: 'none', safeCopiesSent: 0, safeGiveUps: 0 },
     peers: 1,
@@ -171,7 +171,7 @@ test('status and peers in Turkish as on the demo: module states and reasons, dec
   assert.match(tr.stdout, /^telsiz {8}sim, hazır, 869,525 MHz’de LONG_FAST, EU_868$/m);
   assert.match(tr.stdout, /^cihaz {9}!a50a6e65 {2}Clinic {2}\(istemci\), 2 sa 5 dk süredir açık$/m, 'up as a person reads it');
   assert.match(tr.stdout, /^gps {11}fixed, 3B konum 41,01510°K 28,97950°D$/m);
-  assert.match(tr.stdout, /^ağ {12}kanal LongFast, atlama sınırı 3, kanal kullanımı %7,9$/m);
+  assert.match(tr.stdout, /^ağ {12}kanal LongFast, atlama sınırı 3, kanal kullanımı %7,9, görev döngüsü bu saat 360 sn’nin 12,5 sn’si$/m);
   assert.match(tr.stdout, /^sos {11}03:01’de merkeze ulaştı \(ağ geçidi 03:01’de aldı\); 2 kopya gönderildi$/m);
   assert.match(tr.stdout, /^modüller {6}birlikteyiz 0\.1\.0 yüklendi$/m);
   assert.match(tr.stdout, /^ {14}looper 1\.0\.0 başarısız: takıldı: cihaza 30 sn yanıt vermedi \(hiç bitmeyen bir döngü mü\?\), bu yüzden iş parçacığı sonlandırıldı; cihaz yeniden başlayana kadar kapalı kalır$/m);
@@ -181,7 +181,7 @@ test('status and peers in Turkish as on the demo: module states and reasons, dec
   assert.match(en.stdout, /^radio {5}sim, ready, LONG_FAST on 869\.525 MHz, EU_868$/m, 'English as before');
   assert.match(en.stdout, /^node {6}!a50a6e65 {2}Clinic {2}\(client\), up 2 h 5 min$/m);
   assert.match(en.stdout, /^gps {7}fixed, 3d fix 41\.01510, 28\.97950$/m);
-  assert.match(en.stdout, /^mesh {6}channel LongFast, hop limit 3, channel use 7\.9%$/m);
+  assert.match(en.stdout, /^mesh {6}channel LongFast, hop limit 3, channel use 7\.9%, duty cycle 12\.5 of 360 s this hour$/m);
   assert.match(en.stdout, /^sos {7}received by the hub at 03:01 \(gateway 03:01\); 2 copies sent$/m);
   assert.match(en.stdout, /^modules {3}birlikteyiz 0\.1\.0 loaded$/m);
   assert.match(en.stdout, /^ {10}thrower 1\.0\.0 unloaded \(1 thrown\): onMessage threw: boom$/m);

@@ -22,7 +22,7 @@ const BUDGET_MS = 360_000;
 const silent = pino({ level: 'silent' });
 
 /** Two EU868 nodes side by side: B relays A's texts, which is A's answer that each went out. */
-function setup(clockOffset: { ms: number }) {
+function setup(clockOffset: { ms: number }, boot = { id: 'boot-1' }, region = { name: 'EU868' }) {
   const scheduler = new SimScheduler();
   const rng = new SeededRandom(5);
   const params = loraParams('LongFast');
@@ -31,10 +31,11 @@ function setup(clockOffset: { ms: number }) {
     const dir = mkdtempSync(join(tmpdir(), `unibos-airtime-${name}-`));
     const id = loadOrCreateIdentity(join(dir, 'identity.json'));
     return () => {
-      const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dir, region: 'EU868', name } });
+      const config = loadNodeConfig({ env: {}, flags: { 'data-dir': dir, region: region.name, name } });
       const db = openNodeDb(join(dir, 'node.db'));
       const radio = new SimManagedRadio(medium.radio(id.nodeId), scheduler);
-      const device = new Device({ config, identity: id, db, radio, logger: silent, scheduler, random: rng.fork(), clock: () => EPOCH + clockOffset.ms + scheduler.now(), health: () => ({}) });
+      // The machine's uptime runs with simulated time; a reboot is a new boot id.
+      const device = new Device({ config, identity: id, db, radio, logger: silent, scheduler, random: rng.fork(), clock: () => EPOCH + clockOffset.ms + scheduler.now(), boot: () => ({ id: boot.id, uptimeMs: scheduler.now() }), health: () => ({}) });
       return { device, db, id: id.nodeId };
     };
   };
@@ -58,8 +59,8 @@ function setup(clockOffset: { ms: number }) {
 }
 
 /** Node A, given more texts than an hour's budget can carry, after 40 minutes of sending them. */
-async function spentAnHour(clock: { ms: number }) {
-  const net = setup(clock);
+async function spentAnHour(clock: { ms: number }, boot?: { id: string }, region?: { name: string }) {
+  const net = setup(clock, boot, region);
   await net.startB();
   const node = net.start();
   await node.device.start();
@@ -102,4 +103,32 @@ test('a clock that went back while the node was down (no RTC, no network yet) co
   node = await net.restart({ device: node.device, db: { close: () => undefined }, id: node.id });
   net.run(10 * 60_000);
   assert.ok(node.device.router.stats.txAirtimeMs < 2_000, `nothing more in what may be the same hour: ${Math.round(node.device.router.stats.txAirtimeMs)} ms`);
+});
+
+test('the wall clock stepping hours forward (NTP answering at last on a Pi with no RTC) does not age the airtime: the machine did not reboot, its uptime says how long it was', { timeout: 120_000 }, async () => {
+  const clock = { ms: 0 };
+  const { net, node } = await spentAnHour(clock);
+  clock.ms = 3 * HOUR;
+  const next = await net.restart(node);
+  net.run(10 * 60_000);
+  assert.ok(next.device.router.stats.txAirtimeMs < 2_000, `still within the hour: ${Math.round(next.device.router.stats.txAirtimeMs)} ms`);
+  const s = next.device.status();
+  assert.ok(s.mesh.dutyCycle && s.mesh.dutyCycle.budgetS === 360 && s.mesh.dutyCycle.usedS > 340, `status says the budget is spent: ${JSON.stringify(s.mesh.dutyCycle)}`);
+});
+
+test('airtime saved under another region is not counted against the new one, and a reboot ages it by the wall clock', { timeout: 120_000 }, async () => {
+  const region = { name: 'EU868' };
+  const boot = { id: 'boot-1' };
+  const clock = { ms: 0 };
+  const { net, node } = await spentAnHour(clock, boot, region);
+  // A new unibos.json for EU433 (its band is elsewhere; what EU868 counted says nothing of it).
+  region.name = 'EU433';
+  const other = await net.restart(node);
+  assert.equal(other.device.status().mesh.dutyCycle?.usedS, 0);
+  // Back on EU868 after a reboot two hours on: all of it is older than the hour.
+  region.name = 'EU868';
+  boot.id = 'boot-2';
+  clock.ms = 2 * HOUR;
+  const rebooted = await net.restart(other);
+  assert.equal(rebooted.device.status().mesh.dutyCycle?.usedS, 0);
 });

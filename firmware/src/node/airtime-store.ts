@@ -2,9 +2,13 @@
 // what it spent in the last hour instead of starting a new budget: EU868's 10 % is per rolling
 // hour, not per run. Checked every few seconds and saved when the node transmitted since (one
 // write per interval at most: an SD card wears), and on a clean stop; a crash loses at most the
-// last interval's airtime. Aged by wall-clock time at the next start; a clock that went back (no
-// RTC, no network yet) counts no time as passed, so the airtime counts as recent, never as old.
+// last interval's airtime. Aged at the next start by the system's uptime when the machine has not
+// rebooted since (a Pi has no RTC: its wall clock may step hours forward when NTP first answers),
+// else by the wall clock, a clock that went back counting as no time passed: airtime counts as
+// recent, never as old. Airtime saved under another region is not counted (its rules differ).
 
+import { readFileSync } from 'node:fs';
+import { uptime } from 'node:os';
 import type { Scheduler, TimerHandle } from '@unibos/mesh-protocol';
 import type { Logger } from 'pino';
 import type { Db } from './node-db.ts';
@@ -23,10 +27,28 @@ export interface AirtimeSource {
   spent(): AirtimeSpent;
 }
 
+/** This boot of the machine, and how long it has been up (steady: no clock step moves it). */
+export interface BootClock {
+  id: string;
+  uptimeMs: number;
+}
+
+/** Linux's id of this boot and the system's uptime; undefined elsewhere. */
+export function systemBootClock(): BootClock | undefined {
+  try {
+    return { id: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), uptimeMs: uptime() * 1000 };
+  } catch {
+    return undefined;
+  }
+}
+
 export interface AirtimeStoreOptions {
   scheduler: Scheduler;
   clock: () => number;
-  log: Pick<Logger, 'warn' | 'debug'>;
+  /** The region the router counts airtime for: saved airtime of another region is not restored. */
+  region: string;
+  boot?: () => BootClock | undefined;
+  log: Pick<Logger, 'warn' | 'info' | 'debug'>;
   onError: (err: unknown) => void;
   intervalMs?: number;
 }
@@ -58,8 +80,17 @@ export class AirtimeStore {
       this.options.log.warn('saved airtime does not parse: the duty cycle starts empty');
       return [];
     }
-    const elapsed = Math.max(0, this.options.clock() - parsed.savedAtMs);
-    return parsed.spent.map((e) => ({ ageMs: e.ageMs + elapsed, usedMs: e.usedMs }));
+    if (parsed.region !== undefined && parsed.region !== this.options.region) {
+      this.options.log.info({ savedFor: parsed.region, region: this.options.region }, 'saved airtime was counted for another region: the duty cycle starts empty');
+      return [];
+    }
+    const boot = (this.options.boot ?? systemBootClock)();
+    const sameBoot = boot !== undefined && parsed.bootId === boot.id && parsed.uptimeMs !== undefined;
+    const elapsed = Math.max(0, sameBoot ? boot.uptimeMs - parsed.uptimeMs! : this.options.clock() - parsed.savedAtMs);
+    const spent = parsed.spent.map((e) => ({ ageMs: e.ageMs + elapsed, usedMs: e.usedMs }));
+    const recentS = spent.filter((e) => e.ageMs < 3_600_000).reduce((n, e) => n + e.usedMs, 0) / 1000;
+    if (recentS > 0) this.options.log.info({ airtimeS: Math.round(recentS), agedBy: sameBoot ? 'uptime' : 'clock' }, 'airtime from before the restart still counts against the duty cycle');
+    return spent;
   }
 
   /** Starts watching the router's airtime. */
@@ -85,7 +116,8 @@ export class AirtimeStore {
     const total = this.source.totalMs();
     if (total === this.savedTotal) return;
     try {
-      this.write.run(KEY, JSON.stringify({ savedAtMs: this.options.clock(), spent: this.source.spent() }));
+      const boot = (this.options.boot ?? systemBootClock)();
+      this.write.run(KEY, JSON.stringify({ savedAtMs: this.options.clock(), region: this.options.region, ...(boot ? { bootId: boot.id, uptimeMs: boot.uptimeMs } : {}), spent: this.source.spent() }));
       this.savedTotal = total;
       this.options.log.debug({ totalMs: total }, 'airtime saved');
     } catch (err) {
@@ -95,7 +127,15 @@ export class AirtimeStore {
   }
 }
 
-function parse(value: unknown): { savedAtMs: number; spent: AirtimeSpent } | undefined {
+interface Saved {
+  savedAtMs: number;
+  region?: string;
+  bootId?: string;
+  uptimeMs?: number;
+  spent: AirtimeSpent;
+}
+
+function parse(value: unknown): Saved | undefined {
   if (typeof value !== 'string') return undefined;
   let o: unknown;
   try {
@@ -104,8 +144,9 @@ function parse(value: unknown): { savedAtMs: number; spent: AirtimeSpent } | und
     return undefined;
   }
   if (typeof o !== 'object' || o === null) return undefined;
-  const { savedAtMs, spent } = o as { savedAtMs?: unknown; spent?: unknown };
+  const { savedAtMs, region, bootId, uptimeMs, spent } = o as Record<string, unknown>;
   if (typeof savedAtMs !== 'number' || !Number.isFinite(savedAtMs) || !Array.isArray(spent) || spent.length > MAX_ENTRIES) return undefined;
+  if ((region !== undefined && typeof region !== 'string') || (bootId !== undefined && typeof bootId !== 'string') || (uptimeMs !== undefined && !(typeof uptimeMs === 'number' && Number.isFinite(uptimeMs)))) return undefined;
   const ok = spent.every((e) => typeof e === 'object' && e !== null && typeof e.ageMs === 'number' && typeof e.usedMs === 'number' && Number.isFinite(e.ageMs) && Number.isFinite(e.usedMs) && e.ageMs >= 0 && e.usedMs >= 0);
-  return ok ? { savedAtMs, spent: spent as AirtimeSpent } : undefined;
+  return ok ? { savedAtMs, spent: spent as AirtimeSpent, ...(typeof region === 'string' ? { region } : {}), ...(typeof bootId === 'string' ? { bootId } : {}), ...(typeof uptimeMs === 'number' ? { uptimeMs } : {}) } : undefined;
 }

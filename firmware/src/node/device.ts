@@ -53,7 +53,7 @@ import { PeerStore } from './peer-store.ts';
 import { PersistentFrameCounter } from './persistent-frame-counter.ts';
 import { PrivateMessages } from './private-messages.ts';
 import { ReplayStateStore } from './replay-state-store.ts';
-import { AirtimeStore } from './airtime-store.ts';
+import { AirtimeStore, type BootClock } from './airtime-store.ts';
 import { SosResponder, type SosAnswer } from './sos-responder.ts';
 import { SosTracker, sosOpen, type SosStatus } from './sos.ts';
 import { StoppableScheduler } from './stoppable-scheduler.ts';
@@ -79,6 +79,8 @@ export interface DeviceOptions {
   random?: Random;
   /** Wall-clock time for stored timestamps. */
   clock?: () => number;
+  /** This boot's id and uptime, which age saved airtime across a restart (airtime-store.ts); Linux's own by default. */
+  boot?: () => BootClock | undefined;
   health?: () => DeviceHealth;
 }
 
@@ -160,7 +162,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     // What the router accepted before a restart: recordings of those frames are refused, not delivered and relayed again.
     this.replayState = new ReplayStateStore(options.db, { scheduler: this.scheduler, log: this.log, onError: (err) => this.storageFailed('replay state', err) });
     // What the duty cycle counted before a restart: a restart is not a new hour's budget.
-    this.airtime = new AirtimeStore(options.db, { scheduler: this.scheduler, clock: this.clock, log: this.log, onError: (err) => this.storageFailed('airtime', err) });
+    this.airtime = new AirtimeStore(options.db, { scheduler: this.scheduler, clock: this.clock, region: config.region, ...(options.boot ? { boot: options.boot } : {}), log: this.log, onError: (err) => this.storageFailed('airtime', err) });
     this.router = new MeshRouter({
       nodeId: identity.nodeId,
       radio: this.radio,

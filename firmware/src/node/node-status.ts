@@ -28,6 +28,8 @@ export interface NodeStatus {
     channel: string;
     hopLimit: number;
     channelUtilizationPercent: number;
+    /** Airtime spent in the duty cycle's rolling window (an hour) and its budget, seconds; null where the region has none. */
+    dutyCycle: { usedS: number; budgetS: number } | null;
     txBacklog: number;
     framesSent: number;
     framesReceived: number;
@@ -81,6 +83,7 @@ export interface StatusSources {
 export function nodeStatus(src: StatusSources): NodeStatus {
   const { router, config: c, nowMs } = src;
   const s = router.stats;
+  const duty = router.dutyCycleUse();
   const drops: Record<string, number> = {};
   for (const [reason, n] of s.drops) if (n > 0) drops[reason] = n;
   const oldest = src.outbox.oldestMs;
@@ -96,6 +99,7 @@ export function nodeStatus(src: StatusSources): NodeStatus {
       channel: c.channel.name,
       hopLimit: c.hopLimit,
       channelUtilizationPercent: Math.round(router.utilization.percent() * 10) / 10,
+      dutyCycle: duty ? { usedS: Math.round(duty.usedMs / 100) / 10, budgetS: duty.budgetMs / 1000 } : null,
       txBacklog: router.txBacklog,
       framesSent: s.txFrames,
       framesReceived: s.rxFrames,

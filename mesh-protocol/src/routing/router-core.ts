@@ -190,6 +190,11 @@ export class RouterCore extends EventEmitter<RouterEvents> {
     return this.originate(BROADCAST, data, { hopLimit: 0, polite: true }, 'beacon');
   }
 
+  /** Airtime counted against the duty cycle's window and the window's budget, ms; null where the region has no duty cycle. */
+  dutyCycleUse(): { usedMs: number; budgetMs: number } | null {
+    return this.duty.rules.dutyCycle >= 1 ? null : { usedMs: this.duty.usedMs(), budgetMs: this.duty.budgetMs };
+  }
+
   /** The airtime the duty cycle's window holds, by age, to be given back after a restart (RouterOptions.airtimeSpent). */
   airtimeSpent(): Array<{ ageMs: number; usedMs: number }> {
     return this.duty.spent();
