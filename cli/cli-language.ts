@@ -8,6 +8,12 @@ import { HELP_PAGES_TR, NODE_FLAGS_TR } from './help-pages-turkish.ts';
 // recognised by their English text (sayMessage), so the node needs no language of its own.
 const NODE_MESSAGES: Record<string, string> = {
   // The node's own words (firmware's NoRadio and Device), said by `unibos status`, `sos` and `send`.
+  // Its config checks, as `unibos image config` and first boot repeat them (cli/image/boot-config.ts).
+  "config key preset: {preset} frames take at least {ms} ms on air, over {region}'s {limit} ms dwell limit; choose a faster preset (MediumFast or ShortFast)":
+    'config key preset: {preset} çerçeveleri havada en az {ms} ms kalır, {region} bölgesinin {limit} ms kanalda kalma sınırını aşar; daha hızlı bir ön ayar seçin (MediumFast veya ShortFast)',
+  "config key txPowerDbm: {power} dBm is over {region}'s limit of {limit} dBm": "config key txPowerDbm: {power} dBm, {region} bölgesinin {limit} dBm sınırının üstünde",
+  "config key txPowerDbm: the {board} puts out {out} dBm for {power} (its chip's lowest setting or more, plus its PA's {gain} dB), over {region}'s limit of {limit} dBm":
+    "config key txPowerDbm: {board}, {power} için {out} dBm verir (yongasının en düşük ayarı veya üstü, artı yükselticisinin {gain} dB'i), {region} bölgesinin {limit} dBm sınırının üstünde",
   'no radio is set up on this node, so nothing can be sent (on a flashed card, put a unibos.json naming the board and region on its boot partition and reboot)':
     'bu cihazda telsiz ayarlanmadı, bu yüzden hiçbir şey gönderilemez (yazılmış bir SD kartta, önyükleme bölümüne telsiz kartını ve bölgeyi belirten bir unibos.json koyup yeniden başlatın)',
   'no radio is set up: nothing goes on air (on a flashed card, put a unibos.json naming the board and region on its boot partition and reboot)':
@@ -16,7 +22,7 @@ const NODE_MESSAGES: Record<string, string> = {
     '{dir} klasörüyle çalışan cihaz yok ({socket} denetim soketi yok); `unibos node` ile birini başlatın',
   'no node is running with data dir {dir} (nothing answers on {socket}, left by a node that stopped); start one with `unibos node`':
     '{dir} klasörüyle çalışan cihaz yok ({socket} yanıt vermiyor, duran bir cihazdan kalmış); `unibos node` ile birini başlatın',
-  'not allowed to use {socket}: run as the user the node runs as': '{socket} kullanılamıyor: cihazın çalıştığı kullanıcı olarak çalıştırın',
+  'not allowed to use {socket}: run as the user the node runs as (on a flashed card the unibos user: sudo -u unibos unibos …)': '{socket} kullanılamıyor: cihazın çalıştığı kullanıcı olarak çalıştırın (yazılmış bir SD kartta unibos kullanıcısı: sudo -u unibos unibos …)',
   'lost the connection to the node at {socket} ({reason})': '{socket} üzerindeki cihazla bağlantı koptu ({reason})',
   'the node with data dir {dir} did not answer within {seconds} s; it may be overloaded or hung (see its log, e.g. journalctl -u unibos-node)':
     '{dir} klasörlü cihaz {seconds} sn içinde yanıt vermedi; aşırı yüklü veya takılmış olabilir (günlüğüne bakın, ör. journalctl -u unibos-node)',
@@ -345,8 +351,8 @@ const TR: Record<string, string> = {
     "{dir} içinde {email} yöneticisi oluşturuldu ({org} kuruluşunun sahibi)\ninit kullanmadan önce çalışan merkezi durdurun; 'unibos hub' ile başlatın.",
   "--hub-api must be the hub's http(s):// address, e.g. http://hub.local:8000": "--hub-api merkezin http(s):// adresi olmalı, ör. http://hub.local:8000",
   'node {id} claimed at {hub}\ndevice token kept in {file}': 'cihaz {id}, {hub} merkezine bağlandı\ncihaz anahtarı {file} dosyasında saklanıyor',
-  "gateway {id} claimed; hub broker {url}\ncredentials kept in {file}; 'unibos gateway' now connects there":
-    "ağ geçidi {id} bağlandı; merkez aracısı {url}\nkimlik bilgileri {file} dosyasında; 'unibos gateway' artık oraya bağlanır",
+  "gateway {id} claimed; hub broker {url}\ncredentials kept in {file}; 'unibos gateway' connects there from its next start (one already running: restart it, on a flashed card sudo systemctl restart unibos-gateway)":
+    "ağ geçidi {id} bağlandı; merkez aracısı {url}\nkimlik bilgileri {file} dosyasında; 'unibos gateway' bir sonraki başlangıcından itibaren oraya bağlanır (zaten çalışıyorsa yeniden başlatın; yazılmış bir SD kartta sudo systemctl restart unibos-gateway)",
   // `--help` of the commands that talk to a running node.
   'usage: unibos status [options]\n\nShows the running node\'s identity, radio, GPS fix, mesh counters, outbox and how far\nits SOS got (sent, taken by a gateway, received by the hub, acknowledged, resolved), and\nthe modules it runs (loaded, or why not).\n\n{options}\n':
     'kullanım: unibos status [seçenekler]\n\nÇalışan cihazın kimliğini, telsizini, GPS konumunu, ağ sayaçlarını, giden kutusunu, SOS\'unun\nnereye ulaştığını (gönderildi, bir ağ geçidi aldı, merkeze ulaştı, teyit edildi, çözüldü) ve\nçalıştırdığı modülleri (yüklendi veya neden yüklenmedi) gösterir.\n\n{options}\n',

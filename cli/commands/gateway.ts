@@ -218,6 +218,6 @@ async function claim(argv: string[]): Promise<number> {
   const mqtt = await claimGatewayAtHub(v['hub-api'], v.token, identity, typeof v.name === 'string' ? v.name : undefined);
   writeSecretFile(join(dataDir, HUB_FILE), `${JSON.stringify(mqtt, null, 2)}\n`);
   giveToFolderOwner(dataDir, [join(dataDir, 'identity.json'), join(dataDir, HUB_FILE)]);
-  process.stdout.write(`${say("gateway {id} claimed; hub broker {url}\ncredentials kept in {file}; 'unibos gateway' now connects there", { id: `!${gatewayId}`, url: mqtt.url, file: join(dataDir, HUB_FILE) })}\n`);
+  process.stdout.write(`${say("gateway {id} claimed; hub broker {url}\ncredentials kept in {file}; 'unibos gateway' connects there from its next start (one already running: restart it, on a flashed card sudo systemctl restart unibos-gateway)", { id: `!${gatewayId}`, url: mqtt.url, file: join(dataDir, HUB_FILE) })}\n`);
   return 0;
 }

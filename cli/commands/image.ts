@@ -32,9 +32,9 @@ device would reject.
   --out FILE           or write FILE (default: none)
   --role R             {roles} (required)
   --board B            {boards} (required; a terminal offers rak3172-hat)
-  --region R           EU868, EU433, US915, ANZ, IN865 (required; a terminal offers EU868)
-  --preset P           LongFast (default), LongSlow, MediumFast, ShortFast
-  --tx-power DBM       transmit power, -9..30 (default: the node's, 14)
+  --region R           EU868, EU433, US915, ANZ, IN865: where the device is (required; a terminal asks)
+  --preset P           LongFast, LongSlow, MediumFast, ShortFast (default LongFast; MediumFast in US915)
+  --tx-power DBM       power out of the board, -9..30 and at most the region's limit (default: 14, or the limit where lower)
   --name NAME          name on the mesh and the hub (up to 39 bytes; default: UNIBOS + node id)
   --hostname NAME      host name (default unibos-XXXXXXXX, the node id)
   --channel NAME       channel name (default: the public channel)

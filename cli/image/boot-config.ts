@@ -5,7 +5,7 @@
 import { LORA_PRESETS, REGIONS } from '@unibos/mesh-protocol';
 import { MIN_PASSWORD_LENGTH } from '@unibos/credentials';
 import { BOARDS as SPI_BOARDS, checkNodeConfig } from '@unibos/firmware';
-import { say } from '../cli-language.ts';
+import { say, sayMessage } from '../cli-language.ts';
 import { deviceConfigFor } from './device-config.ts';
 
 export const DEVICE_ROLES = ['node', 'gateway', 'hub', 'gateway+hub'] as const;
@@ -196,7 +196,9 @@ export function parseBootConfig(text: string, imageDefaults = false): BootConfig
   try {
     checkNodeConfig(deviceConfigFor(config), 'unibos.json');
   } catch (err) {
-    return { ok: false, code: 'E_BOOT_CONFIG', problems: [{ key: 'radio', message: (err as Error).message }] };
+    // Named by this file's key where the node's is one of radio's (`config key preset:` is radio.preset).
+    const nodeKey = /^config key (preset|txPowerDbm|region)\b/.exec((err as Error).message)?.[1];
+    return { ok: false, code: 'E_BOOT_CONFIG', problems: [{ key: nodeKey ? `radio.${nodeKey}` : 'radio', message: sayMessage((err as Error).message) }] };
   }
   if (name) config.name = name;
   if (hostname) config.hostname = hostname;

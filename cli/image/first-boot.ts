@@ -77,7 +77,7 @@ export async function firstBoot(paths: FirstBootPaths, say: JournalLine = journa
   // Where the settings kept from an earlier boot came from: a unibos.json, or the image's defaults (none applied yet).
   const record = source === 'kept' ? readFirstBootRecord(paths.state) : undefined;
   const keptFrom = source === 'kept' ? record?.settings ?? (record?.source === 'defaults' ? 'defaults' : 'unibos.json') : undefined;
-  const defaults = `as a node with the image's defaults${boot.radio.region ? '' : ', its radio off (nothing goes on air until a unibos.json names the region)'}`;
+  const defaults = `as a node with the image's defaults${boot.radio.region ? '' : ', which name no region: its radio is off (nothing goes on air until a good unibos.json is applied)'}`;
   if (existsSync(file)) {
     const parsed = parseBootConfig(readFileSync(file, 'utf8'));
     if (parsed.ok) {
@@ -349,7 +349,15 @@ function setBootOverlay(boot: string, board: string, say: JournalLine): boolean 
   const without = text.replace(OVERLAY_BLOCK, '');
   const next = overlay ? `${without.replace(/\n?$/, '\n')}# >>> unibos: spi radio\n[all]\n${overlay}\n# <<< unibos: spi radio\n` : without;
   if (next === text) return false;
-  writeFileSync(`${file}.tmp`, next);
+  // On the card before the rename: a power cut must leave the old config.txt or the whole new one,
+  // never a name pointing at data never written (the UARTs and SPI go with it).
+  const fd = openSync(`${file}.tmp`, 'w');
+  try {
+    writeSync(fd, next);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(`${file}.tmp`, file);
   fsyncDir(boot);
   say(6, overlay ? `added '${overlay}' to ${file} for the ${board}; the device restarts once so that the kernel reads it` : `removed the SPI radio's line from ${file}; the device restarts once so that the kernel reads it`);

@@ -194,14 +194,14 @@ test('a card no one has set up puts nothing on air: no unibos.json, or a broken 
   const node = loadNodeConfig({ file: join(paths.state, 'device', 'config.json'), env: {} });
   assert.equal(node.radio.type, 'none', 'and the node accepts it');
   assert.equal(node.gps.type, 'gpsd', "the HAT's GPS still works");
-  assert.ok(said.some((l) => /^<6>no .*unibos\.json: starting as a node with the image's defaults, its radio off \(nothing goes on air until a unibos\.json names the region\)$/.test(l)), said.join('\n'));
+  assert.ok(said.some((l) => /^<6>no .*unibos\.json: starting as a node with the image's defaults, which name no region: its radio is off \(nothing goes on air until a good unibos\.json is applied\)$/.test(l)), said.join('\n'));
 
   // A typo'd file on the next boot: the settings kept are still the image's, and the journal does not call them the last good file's.
   writeFileSync(join(paths.boot, 'unibos.json'), JSON.stringify({ version: 1, role: 'node', radio: { board: 'rak3172-hat', region: 'US-915' } }));
   const heard: string[] = [];
   const again = await firstBoot(paths, (p, m) => heard.push(`<${p}>${m}`));
   assert.equal(again.ok, false);
-  assert.ok(heard.some((l) => /^<3>.*not usable .*radio\.region.*Starting as a node with the image's defaults, its radio off .*as before \(no unibos\.json has been applied yet\)/.test(l)), heard.join('\n'));
+  assert.ok(heard.some((l) => /^<3>.*not usable .*radio\.region.*Starting as a node with the image's defaults, which name no region: its radio is off .*as before \(no unibos\.json has been applied yet\)/.test(l)), heard.join('\n'));
   assert.ok(!heard.some((l) => /last good file/.test(l)), 'there never was a good file');
   assert.deepEqual((JSON.parse(readFileSync(join(paths.state, 'device', 'config.json'), 'utf8')) as { radio: unknown }).radio, { type: 'none' });
 

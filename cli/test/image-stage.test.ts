@@ -314,7 +314,7 @@ test('stage-unibos on a debootstrapped root filesystem: units, Node, boot files,
     assert.ok(existsSync(join(bootDir, 'unibos.json')), 'the file stays for the person to fix');
     const config = JSON.parse(readFileSync(join(deviceDir, 'config.json'), 'utf8')) as { role: string; region: string; radio: { type: string } };
     assert.deepEqual([config.role, config.region, config.radio.type], ['CLIENT', 'NONE', 'none'], "the image's safe defaults: built with no region, nothing on air");
-    assert.match(boot.out, /Starting as a node with the image's defaults, its radio off \(nothing goes on air until a unibos\.json names the region\)/);
+    assert.match(boot.out, /Starting as a node with the image's defaults, which name no region: its radio is off \(nothing goes on air until a good unibos\.json is applied\)/);
     const node = new Proc([rootfs, ...asUnibos(['unibos', 'node', '--data-dir', '/var/lib/unibos/device', '--http-port', '0'])], {}, IN_ROOTFS);
     await node.waitFor((l) => l.msg === 'node started', 'the node to start in the image', 0, 60_000);
     await node.stop();

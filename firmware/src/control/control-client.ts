@@ -60,6 +60,6 @@ function connectionError(err: NodeJS.ErrnoException, dataDir: string, socketPath
   if (err.code === 'ECONNREFUSED') {
     return new FirmwareError('E_NODE_NOT_RUNNING', `no node is running with data dir ${dataDir} (nothing answers on ${socketPath}, left by a node that stopped); start one with \`unibos node\``);
   }
-  if (err.code === 'EACCES') return new FirmwareError('E_NODE_NOT_RUNNING', `not allowed to use ${socketPath}: run as the user the node runs as`);
+  if (err.code === 'EACCES') return new FirmwareError('E_NODE_NOT_RUNNING', `not allowed to use ${socketPath}: run as the user the node runs as (on a flashed card the unibos user: sudo -u unibos unibos …)`);
   return new FirmwareError('E_NODE_ERROR', `lost the connection to the node at ${socketPath} (${err.code ?? err.message})`, { cause: err });
 }
