@@ -1,6 +1,6 @@
 // @unibos/messenger-client: the messenger's client side for the CLI and the browser alike.
 
-export { MessengerClient, type MessengerClientOptions, type Arrival, type SyncProblem, type SyncResult, type ConversationSummary, type SendOptions } from './messenger-client.ts';
+export { MessengerClient, SIGNED_PREKEY_ROTATE_MS, type MessengerClientOptions, type Arrival, type SyncProblem, type SyncResult, type ConversationSummary, type SendOptions } from './messenger-client.ts';
 export { MessengerClientError, type MessengerClientErrorCode } from './messenger-client-error.ts';
 export { type MessengerStateStore, MemoryStateStore } from './state-store.ts';
 export { IndexedDbStateStore, canSealState } from './indexed-db-state-store.ts';

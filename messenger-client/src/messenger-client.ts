@@ -115,10 +115,23 @@ interface StateJson {
    * Absent in a state saved before it (each conversation's next sight is then its first).
    */
   kinds?: Record<string, string>;
+  /**
+   * When the signed prekey now on the hub was made, ms; absent in a state saved before rotation
+   * (it is then due). `signedPrekeyUnpublished`: rotated but not yet on the hub (sent again first,
+   * not rotated again, or the hub would hold one two generations old, which no longer opens).
+   */
+  signedPrekeyAtMs?: number;
+  signedPrekeyUnpublished?: boolean;
 }
 
 /** Below this many one-time prekeys left on the hub, the client uploads a new batch. */
 const PREKEY_LOW_WATER = 25;
+/**
+ * How often the signed prekey is replaced. A first message made without a one-time prekey (the
+ * hub had none left) opens with the current or the previous signed prekey only: after two
+ * rotations its secret is gone, so a recording of it opens nowhere, and one stolen later reads none.
+ */
+export const SIGNED_PREKEY_ROTATE_MS = 7 * 86_400_000;
 const INBOX_PAGE = 100;
 /** Message ids remembered to drop a redelivery (the hub redelivers only what was not acked). */
 const SEEN_KEPT = 10_000;
@@ -173,7 +186,7 @@ export class MessengerClient {
       state = {
         v: 1, hubUrl: o.hubUrl, userId: me.user.id, orgId: me.org.id, deviceId: device.id, deviceName: o.deviceName,
         identity: identity.toJSON(), trust: new TrustStore().toJSON(), sessions: new PairwiseSessions(identity, new TrustStore()).toJSON(),
-        groups: {}, pins: {}, history: {}, seen: [], lastSeq: 0, held: [],
+        groups: {}, pins: {}, history: {}, seen: [], lastSeq: 0, held: [], signedPrekeyAtMs: now(),
       };
       await o.store.save(JSON.stringify(state));
     } else {
@@ -220,13 +233,29 @@ export class MessengerClient {
   }
 
   /** Uploads new one-time prekeys when the hub has few left; the private halves are saved first. */
+  /**
+   * Tops up the one-time prekeys on the hub when few are left, and replaces the signed prekey once
+   * it is SIGNED_PREKEY_ROTATE_MS old (the previous one still opens first messages built on it).
+   * Returns how many one-time prekeys were added.
+   */
   async refillPrekeys(): Promise<number> {
     const own = (await this.api.devices()).items.find((d) => d.id === this.state.deviceId);
     if (!own) throw new MessengerClientError('E_DEVICE_REVOKED', `this device (${this.state.deviceId}) is no longer registered on the hub: it was revoked; set it up again`);
-    if (own.oneTimePrekeys >= PREKEY_LOW_WATER) return 0;
-    const fresh = this.identity.generateOneTimePrekeys(MESSENGER_LIMITS.maxOneTimePrekeys - own.oneTimePrekeys);
+    if (!this.state.signedPrekeyUnpublished && this.now() - (this.state.signedPrekeyAtMs ?? 0) >= SIGNED_PREKEY_ROTATE_MS) {
+      this.identity.rotateSignedPrekey();
+      this.state.signedPrekeyUnpublished = true;
+    }
+    const low = own.oneTimePrekeys < PREKEY_LOW_WATER;
+    if (!low && !this.state.signedPrekeyUnpublished) return 0;
+    const fresh = low ? this.identity.generateOneTimePrekeys(MESSENGER_LIMITS.maxOneTimePrekeys - own.oneTimePrekeys) : [];
+    // Kept before the hub hears of them: a crash between must not lose keys the hub hands out.
     await this.persist();
     await this.api.refillPrekeys(this.state.deviceId, this.identity.publishedBundle(fresh));
+    if (this.state.signedPrekeyUnpublished) {
+      this.state.signedPrekeyUnpublished = false;
+      this.state.signedPrekeyAtMs = this.now();
+      await this.persist();
+    }
     return fresh.length;
   }
 
