@@ -161,14 +161,20 @@ export class LocalHistory {
       const target = log.messages.find((m): m is HistoryMessage => !isMembership(m) && m.id === id);
       return target ? [[user, target] as const] : [];
     });
-    return log.messages
-      .filter((m) => isMembership(m) || m.expiresAt === null || Date.parse(m.expiresAt) > nowMs)
-      .map((m): TimelineEntry => {
-        if (isMembership(m)) return { ...m };
-        const to = log.addressedTo?.[m.id];
-        const covers = (user: string, t: HistoryMessage): boolean => user !== m.senderUser && (to === undefined || to.includes(user)) && (t.id === m.id || Date.parse(m.sentAt) < Date.parse(t.sentAt));
-        return { type: 'message', ...m, reactions: { ...m.reactions }, readBy: readAt.filter(([user, t]) => covers(user, t)).map(([user]) => user) };
-      });
+    // Where each member was last added here: a message above that never reached them. What says so
+    // on the device that sent a message is `addressedTo`; on the others, the order of this log.
+    const addedAt = new Map<string, number>();
+    log.messages.forEach((m, i) => {
+      if (isMembership(m) && m.change === 'added') addedAt.set(m.userId, i);
+    });
+    return log.messages.flatMap((m, index): TimelineEntry[] => {
+      if (isMembership(m)) return [{ ...m }];
+      if (m.expiresAt !== null && Date.parse(m.expiresAt) <= nowMs) return [];
+      const to = log.addressedTo?.[m.id];
+      const reached = (user: string): boolean => (to === undefined ? (addedAt.get(user) ?? -1) < index : to.includes(user));
+      const covers = (user: string, t: HistoryMessage): boolean => user !== m.senderUser && reached(user) && (t.id === m.id || Date.parse(m.sentAt) < Date.parse(t.sentAt));
+      return [{ type: 'message', ...m, reactions: { ...m.reactions }, readBy: readAt.filter(([user, t]) => covers(user, t)).map(([user]) => user) }];
+    });
   }
 
   /** Messages from others after `userId`'s own read marker. */

@@ -208,9 +208,12 @@ test('"read by" never names someone added after the message was sent: their rece
   const a1 = await open(hub, alice, 'alice');
   const b1 = await open(hub, bob, 'bob');
   const c1 = await open(hub, carol, 'carol');
+  // Alice's phone: it did not send the message, so it has no list of whom it was addressed to.
+  const a2 = await open(hub, alice, 'alice phone');
   const group = await a1.createGroup({ kind: 'group', name: 'pumps', members: [bob.userId] });
   const before = await a1.send(group.id, { text: 'for bob only: the old code is 4471' });
   await b1.sync();
+  await a2.sync();
   clock += 1000;
   await a1.addMember(group.id, [carol.userId]);
   clock += 1000;
@@ -224,4 +227,8 @@ test('"read by" never names someone added after the message was sent: their rece
   const view = a1.history(group.id);
   assert.deepEqual(view.find((m) => m.id === before.id)?.readBy, [bob.userId], 'read by Bob, not by Carol, who never had it');
   assert.deepEqual(view.find((m) => m.id === after.id)?.readBy.sort(), [bob.userId, carol.userId].sort());
+  await a2.sync();
+  const phone = a2.history(group.id);
+  assert.deepEqual(phone.find((m) => m.id === before.id)?.readBy, [bob.userId], 'on Alice\u2019s phone too: it saw Carol join after the message');
+  assert.deepEqual(phone.find((m) => m.id === after.id)?.readBy.sort(), [bob.userId, carol.userId].sort());
 });
