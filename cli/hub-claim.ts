@@ -73,7 +73,13 @@ export async function claimNodeAtHub(hubApi: string, token: string, identity: Cl
 async function claimAtHub(hubApi: string, token: string, identity: ClaimingIdentity, extra: Record<string, unknown>): Promise<Record<string, unknown>> {
   const challenge = await post<ClaimChallenge>(hubApi, '/api/v1/devices/claim/challenge', undefined);
   if (typeof challenge.nonce !== 'string' || typeof challenge.hubPublicKey !== 'string') throw new CliError(say('the hub at {url} sent no usable claim challenge; is it a UNIBOS hub of this version?', { url: hubApi }));
-  const proof = proveClaim(challenge, token, { x25519PrivateKey: identity.privateKey, ed25519PrivateKey: identity.signingPrivateKey });
+  let proof: ReturnType<typeof proveClaim>;
+  try {
+    proof = proveClaim(challenge, token, { x25519PrivateKey: identity.privateKey, ed25519PrivateKey: identity.signingPrivateKey });
+  } catch {
+    // A nonce or key that is not what the claim protocol sends (a hub of another version, something else on that port).
+    throw new CliError(say('the hub at {url} sent no usable claim challenge; is it a UNIBOS hub of this version?', { url: hubApi }));
+  }
   const deviceId = identity.nodeId.toString(16).padStart(8, '0');
   return post<Record<string, unknown>>(hubApi, '/api/v1/devices/claim', { token, deviceId, proof, ...extra });
 }

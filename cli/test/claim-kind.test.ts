@@ -8,6 +8,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { createServer } from 'node:http';
 import { api, createAdminSession, type TestSession } from '../../controlplane/test/support/test-auth.ts';
 import { startTestHub, type TestHub } from '../../controlplane/test/support/test-hub.ts';
 import { proveAndClaim, testIdentity } from '../../controlplane/test/support/test-identity.ts';
@@ -74,4 +75,17 @@ test("a claim run as root (sudo, on a flashed card) leaves its files to the data
       assert.deepEqual([st.uid, st.gid, st.mode & 0o777], [owner.uid, owner.gid, 0o600], `${kind} ${f}: the service's user can read it, nobody else`);
     }
   }
+});
+
+test('something answering the claim with a challenge that is not one (another version, another service) is said in one line, no stack trace', { timeout: 60_000 }, async (t) => {
+  const server = createServer((req, res) => {
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ nonce: 'not base64url!', hubPublicKey: 'nor this' }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const { port } = server.address() as { port: number };
+  const r = await unibos(['gateway', 'claim', '--hub-api', `http://127.0.0.1:${port}`, '--token', 'a-claim-token', '--data-dir', join(root, 'odd-hub')], { UNIBOS_LANG: 'en' });
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, `unibos gateway: the hub at http://127.0.0.1:${port} sent no usable claim challenge; is it a UNIBOS hub of this version?\n`);
 });
