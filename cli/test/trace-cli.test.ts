@@ -36,16 +36,20 @@ test('unibos trace shows the path to a node two hops away and back, with each ho
   assert.equal(traced.code, 0, traced.stderr);
   const dB = '\\(-?\\d+\\.\\d\\d dB\\)';
   assert.match(traced.stdout, new RegExp(`route to ${idC} \\(hops there: 2, back: 2\\):`), traced.stdout);
-  assert.match(traced.stdout, new RegExp(`towards: ${idA} "node A" → ${idB} "node B" ${dB} → ${idC} "node C" ${dB}`), traced.stdout);
-  // On the way back C hands the answer to B; when C does not overhear B pass it on in time (a CI
-  // run under load), C floods it from there, and the trace says so: that stretch shows as `?`.
-  assert.match(traced.stdout, new RegExp(`back:\\s+${idC} "node C" → (${idB} "node B" ${dB}|\\? \\(\\? dB\\)) → ${idA} "node A" ${dB}`), traced.stdout);
+  // Each end hands the trace to B; when it does not overhear B pass it on in time (a CI run under
+  // load), it floods it from there, B carries it without recording itself, and the trace says so:
+  // that stretch shows as `?`. Either way the trace is answered, two hops each way.
+  const viaB = `(${idB} "node B" ${dB}|\\? \\(\\? dB\\))`;
+  assert.match(traced.stdout, new RegExp(`towards: ${idA} "node A" → ${viaB} → ${idC} "node C" ${dB}`), traced.stdout);
+  assert.match(traced.stdout, new RegExp(`back:\\s+${idC} "node C" → ${viaB} → ${idA} "node A" ${dB}`), traced.stdout);
 
   // C by the name it announced, in any case, as A heard it (B relays at most 6 traces a minute: no third one).
   const answer = await json<{ answered: boolean; towards: Array<{ node: string; snr: number | null }> }>(['trace', 'NODE c', '--data-dir', join(root, 'A')]);
   assert.equal(answer.answered, true);
-  assert.deepEqual(answer.towards.map((h) => h.node), [idA, idB, idC]);
-  assert.ok(answer.towards.slice(1).every((h) => typeof h.snr === 'number'), 'every hop has its SNR');
+  // B by its id when A's hand-over was confirmed, '?' (no SNR) when it flooded (above).
+  const towards = answer.towards.map((h) => h.node);
+  assert.ok(JSON.stringify(towards) === JSON.stringify([idA, idB, idC]) || JSON.stringify(towards) === JSON.stringify([idA, '?', idC]), JSON.stringify(answer.towards));
+  assert.ok(answer.towards.slice(1).every((h) => typeof h.snr === 'number' || h.node === '?'), 'every recorded hop has its SNR');
 
   // A node nobody heard: the trace flooded as far as A's hop limit (the default, 3) lets it.
   const missing = await unibos(['trace', '!0e0e0e0e', '--timeout', '5', '--data-dir', join(root, 'A')]);
