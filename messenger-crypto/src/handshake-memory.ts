@@ -2,8 +2,9 @@
 // gone, so a recording of one played back later is refused as a replay. Per peer, not in one list
 // for the whole device: with one list anyone could push a peer's handshakes out with handshakes of
 // their own (their own account, or made-up mesh nodes) and then replay the peer's first message.
-// A peer's list holds only handshakes that peer's pinned key made, so only the peer itself can
-// move it on.
+// A peer is named by what its handshakes are bound to and nobody else can make: its identity key
+// (the hub's address for a device could file a recording under another user), or on the mesh its
+// node id, the hash of its key. Only the peer itself can move its list on.
 
 import { asArray, asRecord, asString } from './state-json.ts';
 

@@ -23,8 +23,9 @@ export interface FetchedDeviceBundle {
 
 // Sessions replaced by a newer handshake are kept this long, for their messages still in flight.
 const PREVIOUS_SESSIONS_KEPT = 2;
-// Base keys of handshakes answered, remembered per device after their session is gone, so a
-// replayed first message (one made without a one-time prekey, which nothing else stops) is refused.
+// Base keys of handshakes answered, remembered per sending device (by its identity key) after their
+// session is gone, so a replayed first message (one made without a one-time prekey, which nothing
+// else stops) is refused.
 const HANDSHAKES_KEPT_PER_DEVICE = 64;
 // The one list state saved before they were kept per device held at most this many.
 const LEGACY_HANDSHAKES_KEPT = 1000;
@@ -89,10 +90,13 @@ export class PairwiseSessions {
       const existing = entry && [entry.current, ...entry.previous].find((s) => s.matchesHandshake(m));
       this.trust.require(address, m.prekey.identityKey);
       if (existing) return existing.decrypt(m);
+      // Remembered by the key that made the handshake, which the hub cannot change, not by the
+      // address the hub files it under: played back under another user's name it is still known.
       const handshake = toBase64url(m.prekey.baseKey);
-      if (this.handshakes.seen(address, handshake)) throw new MessengerCryptoError('E_REPLAY', 'this first message was already received: refused as a replay', { address });
+      const sender = toBase64url(m.prekey.identityKey);
+      if (this.handshakes.seen(sender, handshake)) throw new MessengerCryptoError('E_REPLAY', 'this first message was already received: refused as a replay', { address });
       const { session, plaintext } = PairwiseSession.respond(this.device, m);
-      this.handshakes.remember(address, handshake);
+      this.handshakes.remember(sender, handshake);
       this.install(address, session);
       this.trust.pinIfNew(address, m.prekey.identityKey);
       return plaintext;

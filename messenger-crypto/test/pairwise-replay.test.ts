@@ -51,3 +51,16 @@ test('another account answering a thousand first messages does not push Alice’
   }
   assert.throws(() => bobSessions.decrypt('alice', sent[0]!), (err: unknown) => isMessengerCryptoError(err) && err.code === 'E_REPLAY');
 });
+
+test('a first message played back under another address (the hub filing Bob\u2019s recording as from a user never pinned) is refused as a replay', () => {
+  const alice = DeviceIdentity.generate({ oneTimePrekeys: 0 });
+  const bob = DeviceIdentity.generate({ oneTimePrekeys: 0 });
+  const a = alice.publishedBundle([]);
+  const fetched: FetchedDeviceBundle = { identityKey: a.identityKey, signingKey: a.signingKey, signedPrekey: a.signedPrekey, oneTimePrekey: null };
+  const bobSessions = new PairwiseSessions(bob, new TrustStore());
+  bobSessions.startSession('alice/laptop', fetched);
+  const recording = bobSessions.encrypt('alice/laptop', new TextEncoder().encode('approved: pay invoice 42'));
+  const aliceSessions = new PairwiseSessions(alice, new TrustStore());
+  assert.equal(new TextDecoder().decode(aliceSessions.decrypt('bob/phone', recording)), 'approved: pay invoice 42');
+  assert.throws(() => aliceSessions.decrypt('mallory/phone', recording), (err: unknown) => isMessengerCryptoError(err) && err.code === 'E_REPLAY');
+});
