@@ -155,6 +155,8 @@ export class MessengerClient {
    * member list alone does not tell leaving from being removed.
    */
   private readonly departures = new Map<string, Exclude<MembershipChange, 'added'>>();
+  /** Opened from a state saved before conversation kinds were kept (observeMembers tells its DMs by their history). */
+  private readonly legacyKinds: boolean;
 
   private constructor(
     private readonly api: HubApi,
@@ -167,6 +169,8 @@ export class MessengerClient {
     private readonly log: LocalHistory,
   ) {
     this.sessions = PairwiseSessions.fromJSON(state.sessions, identity, trust);
+    // Only where members were kept (groups and channels): there, one held without them was a DM.
+    this.legacyKinds = state.kinds === undefined && state.members !== undefined;
     for (const [id, g] of Object.entries(state.groups)) this.groups.set(id, { session: GroupSession.fromJSON(g.session), distributed: g.distributed });
     this.seen = [...state.seen];
     this.seenSet = new Set(this.seen);
@@ -283,7 +287,14 @@ export class MessengerClient {
 
   /** The direct conversation with `userId` (created, or the existing one). */
   async startDirect(userId: string): Promise<HubConversation> {
-    return this.observed(await this.api.createConversation({ kind: 'direct', userId }));
+    const conv = await this.api.createConversation({ kind: 'direct', userId });
+    // What was asked for is the first sight: a DM of the two of us, whatever the hub answers.
+    const members = [...new Set((conv.members ?? []).map((m) => m.userId))].sort();
+    const pair = [...new Set([this.state.userId, userId])].sort();
+    if (conv.kind !== 'direct' || members.join('\n') !== pair.join('\n')) {
+      throw new MessengerClientError('E_CONVERSATION_CHANGED', `asked for a direct conversation with ${userId}, the hub answered a ${conv.kind} of ${members.join(', ')}; nothing was sent in it`, 0, { conversationId: conv.id, was: pair, now: members });
+    }
+    return this.observed(conv);
   }
 
   async createGroup(o: { kind: 'group' | 'channel'; name: string; description?: string; members: string[] }): Promise<HubConversation> {
@@ -332,8 +343,14 @@ export class MessengerClient {
     const kinds = (this.state.kinds ??= {});
     let first = false;
     if (kinds[conv.id] === undefined) {
-      // A state from before kinds were kept tracked members of groups and channels only.
-      kinds[conv.id] = seen[conv.id] && conv.kind === 'direct' ? 'group' : conv.kind;
+      // A state from before kinds were kept tracked members of groups and channels only: one with
+      // members of its own was a group or channel, and one it already holds history of without them
+      // was a DM, whatever the hub says now, between the people who wrote in it.
+      const held = this.legacyKinds && !seen[conv.id] ? this.log.list(conv.id, Number.NEGATIVE_INFINITY) : [];
+      const wasDirect = held.length > 0 ? held : undefined;
+      kinds[conv.id] = seen[conv.id] && conv.kind === 'direct' ? 'group' : wasDirect ? 'direct' : conv.kind;
+      const writers = wasDirect ? [...new Set([this.state.userId, ...wasDirect.map((m) => m.senderUser)])].sort() : [];
+      if (writers.length === 2) seen[conv.id] = writers;
       first = true;
     }
     // Another kind than first seen: refused wherever it matters (shapeChange), and no baseline moves.
@@ -952,9 +969,8 @@ export class MessengerClient {
           // a key change is held, not judged) and before opening, as for a sender key.
           plaintext = await this.openEnvelope(row, row.envelope, async () => {
             const conv = await this.conversationFor(row.conversationId, ctx);
-            if (conv.kind !== 'direct' && standing(conv, row).sentBeforeLeaving === false) {
-              throw new MessengerClientError('E_NOT_A_MEMBER', `${row.senderUser} is not a member of this ${conv.kind}: their message is not shown in it`);
-            }
+            const outsider = conv.kind === 'direct' ? !(this.state.members?.[conv.id] ?? conv.members.map((m) => m.userId)).includes(row.senderUser) : standing(conv, row).sentBeforeLeaving === false;
+            if (outsider) throw new MessengerClientError('E_NOT_A_MEMBER', `${row.senderUser} is not a member of this ${conv.kind}: their message is not shown in it`);
           });
         } else if (row.ciphertext !== null) {
           const conv = await this.conversationFor(row.conversationId, ctx);

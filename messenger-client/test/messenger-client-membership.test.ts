@@ -218,3 +218,70 @@ test('a message from someone who is not a member, sealed for a group and filed t
   assert.deepEqual(r.problems.map((p) => p.code === 'undecryptable' && [p.errorCode, p.conversationId, p.senderUser]), [['E_NOT_A_MEMBER', board, eve.userId]], 'reported as a sync problem');
   assert.deepEqual(a.history(board).map((m) => m.text), ['board meeting at 9']);
 });
+
+test('a DM is a DM from its first sight: a hub answering the request for one with a group of three, or filing an outsider\u2019s message in it, or relabelling one kept in an older state, gets nothing through', async (t) => {
+  const { hub, alice, bob, mallory } = await hubWithFour(t);
+  let addMallory = true;
+  let eveDm = '';
+  let dmId = '';
+  // The hub answers Alice's "a DM with Bob" with a group that holds Mallory too.
+  const a = await open(hub, alice, 'alice', {
+    fetch: async (input, init) => {
+      const res = await fetch(input, init);
+      if (!addMallory || init?.method !== 'POST' || !String(input).endsWith('/messenger/conversations')) return res;
+      const conv = (await res.json()) as Record<string, unknown> & { members: Array<{ userId: string; role: string }> };
+      return new Response(JSON.stringify({ ...conv, kind: 'group', members: [...conv.members, { userId: mallory.userId, role: 'member' }] }), { status: res.status, headers: { 'content-type': 'application/json' } });
+    },
+  });
+  // Alice's phone, through a hub that files Mallory's rows of her own DM with Alice under Alice and Bob's.
+  const phone = await open(hub, alice, 'alice phone', {
+    fetch: async (input, init) => {
+      const res = await fetch(input, init);
+      if (!eveDm || !String(input).includes('/messenger/inbox?')) return res;
+      const page = (await res.json()) as { items: Array<{ senderUser: string; conversationId: string }> };
+      for (const r of page.items) if (r.senderUser === mallory.userId && r.conversationId === eveDm) r.conversationId = dmId;
+      return new Response(JSON.stringify(page), { status: res.status, headers: { 'content-type': 'application/json' } });
+    },
+  });
+  const tabletStore = new MemoryStateStore();
+  const tablet = await open(hub, alice, 'alice tablet', { store: tabletStore });
+  const b = await open(hub, bob, 'bob');
+  // Mallory's device seals its content for Alice and Bob's DM (asking for it, it gets her own DM under its id).
+  const e = await open(hub, mallory, 'mallory', {
+    fetch: async (input, init) => {
+      const url = String(input);
+      if (dmId && eveDm && url.endsWith(`/messenger/conversations/${dmId}`) && (init?.method ?? 'GET') === 'GET') {
+        const own = (await (await fetch(url.replace(dmId, eveDm), init)).json()) as Record<string, unknown>;
+        return new Response(JSON.stringify({ ...own, id: dmId }), { status: 200, headers: { 'content-type': 'application/json' } });
+      }
+      if (dmId && eveDm && url.endsWith(`/messenger/conversations/${dmId}/messages`)) return fetch(url.replace(dmId, eveDm), init);
+      return fetch(input, init);
+    },
+  });
+
+  await assert.rejects(a.startDirect(bob.userId), (err: MessengerClientError) => err.code === 'E_CONVERSATION_CHANGED');
+  addMallory = false;
+  const dm = await a.startDirect(bob.userId);
+  await a.send(dm.id, { text: 'wire the money?' });
+  assert.deepEqual(texts(await b.sync()), ['wire the money?']);
+  assert.deepEqual(texts(await phone.sync()), ['wire the money?']);
+  assert.deepEqual(texts(await tablet.sync()), ['wire the money?']);
+  const own = (await e.startDirect(alice.userId)).id;
+  eveDm = own;
+  dmId = dm.id;
+  await e.send(dm.id, { text: 'yes, to account 666' });
+  const r = await phone.sync();
+  assert.deepEqual(texts(r), [], 'not shown in the DM');
+  assert.deepEqual(r.problems.map((p) => p.code === 'undecryptable' && p.errorCode), ['E_NOT_A_MEMBER']);
+  assert.deepEqual(phone.history(dm.id).map((m) => m.text), ['wire the money?']);
+
+  // A state saved before kinds were kept (members of groups only): the DM is known by its history.
+  const saved = JSON.parse(tabletStore.json!) as { kinds?: unknown; members?: Record<string, unknown> };
+  delete saved.kinds;
+  delete saved.members![dm.id];
+  const db = (hub.app as unknown as { db: { prepare(sql: string): { run(...args: unknown[]): unknown } } }).db;
+  db.prepare("UPDATE messenger_conversations SET kind = 'group', name = 'us' WHERE id = ?").run(dm.id);
+  db.prepare("INSERT INTO messenger_members (conversation_id, user_id, role, joined_ms) VALUES (?, ?, 'member', ?)").run(dm.id, mallory.userId, Date.now());
+  const upgraded = await MessengerClient.open({ hubUrl: hub.url, auth: async () => alice.accessToken, store: new MemoryStateStore(JSON.stringify(saved)), deviceName: 'alice tablet' });
+  await assert.rejects(upgraded.send(dm.id, { text: 'still just us?' }), (err: MessengerClientError) => err.code === 'E_CONVERSATION_CHANGED');
+});
