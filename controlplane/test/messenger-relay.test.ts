@@ -264,6 +264,8 @@ describe('messenger relay', { timeout: 60_000 }, () => {
     const editMarker = toBase64url(Buffer.from('edited ciphertext marker 77d1'));
     assert.equal((await send(r, id, { kind: 'edit', target: original.body.id, recipientDevices: [s.id], ciphertext: editMarker })).status, 201);
     assert.equal((await send(s, id, { kind: 'reaction', target: original.body.id, recipientDevices: [r.id], ciphertext: 'AAAA' })).status, 201);
+    // A read receipt says what its reader had up to there (earlier messages too): it stays.
+    assert.equal((await send(s, id, { kind: 'read', target: original.body.id, recipientDevices: [r.id], ciphertext: 'AAAA' })).status, 201);
     const byOther = await send(s, id, { kind: 'delete', target: original.body.id, recipientDevices: [r.id], ciphertext: 'AAAA' });
     assert.equal(byOther.status, 403, 'only its author deletes a message in a direct conversation');
     const deleted = await send(r, id, { kind: 'delete', target: original.body.id, recipientDevices: [s.id], ciphertext: 'AAAA' });
@@ -273,7 +275,7 @@ describe('messenger relay', { timeout: 60_000 }, () => {
     const stored = hub.app.db.prepare('SELECT COUNT(*) AS n FROM messenger_messages WHERE ciphertext IN (?, ?)').get(marker, editMarker) as { n: number };
     assert.equal(stored.n, 0, 'neither the message nor its edit is kept');
     const about = hub.app.db.prepare("SELECT kind FROM messenger_messages WHERE target = ?").all(original.body.id) as Array<{ kind: string }>;
-    assert.deepEqual(about.map((x) => x.kind), ['delete'], 'only the delete still names it');
+    assert.deepEqual(about.map((x) => x.kind).sort(), ['delete', 'read'], 'only the delete and the receipt still name it');
   });
 
   test('an edit or reaction of a message that disappears expires with it, whatever its own expiry', async () => {

@@ -87,6 +87,7 @@ CREATE TABLE IF NOT EXISTS messenger_messages (
   UNIQUE (sender_device, client_id)
 );
 CREATE INDEX IF NOT EXISTS messenger_messages_expiry ON messenger_messages (expires_ms) WHERE expires_ms IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messenger_messages_target ON messenger_messages (target) WHERE target IS NOT NULL;
 CREATE TABLE IF NOT EXISTS messenger_deliveries (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   message_id TEXT NOT NULL,
@@ -138,8 +139,9 @@ export class MailboxStore {
       eraseDeliveries: db.prepare<[string]>('DELETE FROM messenger_deliveries WHERE message_id = ?'),
       eraseLinks: db.prepare<[string]>('DELETE FROM messenger_message_attachments WHERE message_id = ?'),
       eraseMessage: db.prepare<[string]>('DELETE FROM messenger_messages WHERE id = ?'),
-      // What refers to a message and carries its content or a reply to it (an edit holds the new text); not the delete itself.
-      aboutMessage: db.prepare<[string], { id: string }>("SELECT id FROM messenger_messages WHERE target = ? AND kind != 'delete'"),
+      // What refers to a message and carries its content or a reply to it (an edit holds the new text).
+      // Not the delete itself, nor a read receipt: it says what its reader had up to there, earlier messages included.
+      aboutMessage: db.prepare<[string], { id: string }>("SELECT id FROM messenger_messages WHERE target = ? AND kind IN ('edit', 'reaction')"),
       referenced: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM messenger_message_attachments WHERE attachment_id = ?'),
       memberMayRead: db.prepare<[string, string, string, number], { n: number }>(
         `SELECT COUNT(*) AS n FROM messenger_message_attachments a
@@ -224,7 +226,7 @@ export class MailboxStore {
   /** Deletes one message everywhere (a delete for everyone); returns the attachments no message refers to any more. */
   erase(messageId: string): string[] {
     return this.db.transaction(() => {
-      // Its edits (each the whole new text), reactions and read receipts go with it.
+      // Its edits (each the whole new text) and reactions go with it.
       const ids = [messageId, ...this.stmt.aboutMessage.all(messageId).map((r) => r.id)];
       const attachments = ids.flatMap((id) => this.stmt.linksOf.all(id).map((r) => r.attachment_id));
       for (const id of ids) {

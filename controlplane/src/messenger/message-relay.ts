@@ -87,8 +87,10 @@ export class MessageRelay {
     const nowMs = this.d.now();
     const targeted = this.target(conversationId, userId, member.role, input, nowMs);
     const target = targeted?.id ?? null;
-    // An edit, reaction or receipt goes when its message goes: an edit holds the whole new text.
-    const expiresMs = earliest(this.expiry(input.expiresAt, nowMs), targeted?.expiresAt ? Date.parse(targeted.expiresAt) : null);
+    // An edit or reaction goes when its message goes: an edit holds the whole new text. (A read
+    // receipt stays: it covers what its reader had up to there, earlier messages included.)
+    const inherits = input.kind === 'edit' || input.kind === 'reaction';
+    const expiresMs = earliest(this.expiry(input.expiresAt, nowMs), inherits && targeted?.expiresAt ? Date.parse(targeted.expiresAt) : null);
 
     // The recipient list must be exactly the members' current devices, the sender's own left out.
     const expected = new Set(this.d.conversations.memberDevices(conversationId, orgId).map((x) => x.deviceId).filter((id) => id !== sender.id));
