@@ -350,6 +350,10 @@ export const TR = {
   'muted': 'sessiz',
   'Choose a conversation, or start one.': 'Bir sohbet seçin ya da yenisini başlatın.',
   'Not sent: a key changed. Compare the safety number first.': 'Gönderilmedi: bir anahtar değişti. Önce güvenlik numarasını karşılaştırın.',
+  'Not sent: the hub now shows this conversation otherwise than when this browser first saw it (a direct message turned into a group, or someone else in it). Someone may be trying to read along; tell an administrator.':
+    'Gönderilmedi: merkez bu konuşmayı bu tarayıcının ilk gördüğünden başka gösteriyor (doğrudan mesaj bir gruba çevrilmiş ya da içinde başka biri var). Biri okumaya çalışıyor olabilir; bir yöneticiye söyleyin.',
+  'A message from {name} was not shown: they are not a member of this conversation.': '{name} kişisinden gelen bir mesaj gösterilmedi: bu konuşmanın üyesi değil.',
+  'A message from {name} was not shown: the hub now shows this conversation otherwise than when this browser first saw it.': '{name} kişisinden gelen bir mesaj gösterilmedi: merkez bu konuşmayı bu tarayıcının ilk gördüğünden başka gösteriyor.',
   'Nothing accepted: the keys changed again after the number was shown. Compare the new number.': 'Hiçbir şey kabul edilmedi: numara gösterildikten sonra anahtarlar yeniden değişti. Yeni numarayı karşılaştırın.',
   '{name} ({email})': '{name} ({email})',
   'There is nobody else in this organisation yet.': 'Bu kuruluşta henüz başka kimse yok.',

@@ -98,7 +98,12 @@ export function renderThread(pane, p) {
       h(
         'li',
         { class: 'msg msg--problem' },
-        h('p', {}, h('strong', {}, t('Could not decrypt a message from {name}.', { name: p.nameOf(problem.senderUser) })), ' ', t('Reason: {reason} ({code})', { reason: problem.reason, code: problem.errorCode })),
+        // Refusals are said as such: the message was not shown on purpose, it did not fail to open.
+        problem.errorCode === 'E_NOT_A_MEMBER'
+          ? h('p', {}, h('strong', {}, t('A message from {name} was not shown: they are not a member of this conversation.', { name: p.nameOf(problem.senderUser) })))
+          : problem.errorCode === 'E_CONVERSATION_CHANGED'
+            ? h('p', {}, h('strong', {}, t('A message from {name} was not shown: the hub now shows this conversation otherwise than when this browser first saw it.', { name: p.nameOf(problem.senderUser) })))
+            : h('p', {}, h('strong', {}, t('Could not decrypt a message from {name}.', { name: p.nameOf(problem.senderUser) })), ' ', t('Reason: {reason} ({code})', { reason: problem.reason, code: problem.errorCode })),
       ),
     );
   if (timeline.length === 0 && p.problems.length === 0) {

@@ -561,6 +561,9 @@ export function createMessengerView(ctx) {
           } else if (e?.code === 'E_KEYS_CHANGED_AGAIN') {
             status.textContent = t('Nothing accepted: the keys changed again after the number was shown. Compare the new number.');
             status.classList.add('is-error');
+          } else if (e?.code === 'E_CONVERSATION_CHANGED') {
+            status.textContent = t('Not sent: the hub now shows this conversation otherwise than when this browser first saw it (a direct message turned into a group, or someone else in it). Someone may be trying to read along; tell an administrator.');
+            status.classList.add('is-error');
           } else showError(err);
           return false;
         } finally {
