@@ -3,8 +3,8 @@
 // lock is a listening socket the kernel frees when its process ends, crashed or not, so it is never
 // left stuck; a second process asks it who holds it and is refused.
 
-import { createHash } from 'node:crypto';
-import { mkdirSync, realpathSync, unlinkSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { say } from './cli-language.ts';
@@ -31,7 +31,7 @@ export async function lockDevice(dir: string, command: string): Promise<void> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const real = realpathSync(dir);
   if (held.has(real)) return;
-  const address = lockAddress(real);
+  const address = lockAddress(real, lockKey(real));
   for (let attempt = 0; attempt < 3; attempt++) {
     const server = await listen(address, { pid: process.pid, command });
     if (server) {
@@ -55,11 +55,32 @@ export async function lockDevice(dir: string, command: string): Promise<void> {
 }
 
 /**
+ * A random key kept in the device's folder (0600, in a 0700 folder), made on first use: the lock's
+ * name comes from it, not from the folder's path. Another user cannot read it, so cannot take the
+ * lock first or ask who holds it; and a copy of the folder (a backup restored beside it) holds the
+ * same key, so it is the same device and the same lock.
+ */
+function lockKey(realDir: string): string {
+  const file = join(realDir, 'device.lock-key');
+  // Written whole, then linked into place: two first uses at once agree on one key, never read half of one.
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, randomBytes(16).toString('hex'), { mode: 0o600 });
+  try {
+    linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkQuietly(tmp);
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+/**
  * Linux: an abstract socket (no file; gone the moment its process is). Windows: a named pipe (the
  * same). Elsewhere a socket file in the data dir, replaced when nothing answers on it.
  */
-function lockAddress(realDir: string): string {
-  const id = createHash('sha256').update(realDir).digest('hex').slice(0, 32);
+function lockAddress(realDir: string, key: string): string {
+  const id = createHash('sha256').update(key).digest('hex').slice(0, 32);
   if (process.platform === 'linux') return `\0unibos-msg-${id}`;
   if (process.platform === 'win32') return `\\\\?\\pipe\\unibos-msg-${id}`;
   return join(realDir, 'device.lock');

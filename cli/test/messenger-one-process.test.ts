@@ -4,7 +4,7 @@
 // and two clients on one device file that get past the lock all the same cannot roll it back.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -61,6 +61,17 @@ test('a second `unibos msg` on a device held by `read --follow` is refused, name
   await crashed.exited;
   await ok('alice', 'send', bob.email, 'fourth');
   assert.match(await ok('bob', 'read'), /: fourth/);
+
+  // A copy of the folder (a backup restored beside it) is the same device: the same lock.
+  cpSync(join(work, 'alice'), join(work, 'alice-backup'), { recursive: true });
+  const follower = new Proc(['msg', 'read', '--follow', '--data-dir', join(work, 'alice')]);
+  await follower.waitFor((l) => l.msg.startsWith('-- following'), 'a follower on the original');
+  const fromCopy = await msg('alice-backup', 'send', bob.email, 'from the copy');
+  assert.equal(fromCopy.code, 1, fromCopy.stderr);
+  assert.match(fromCopy.stderr, /in use by another unibos process/);
+  assert.equal(await follower.stop(), 0);
+  // The lock's name comes from a key only the device's user can read, not from its path.
+  assert.equal(statSync(join(work, 'alice', 'device.lock-key')).mode & 0o777, 0o600);
 });
 
 test('two clients on one device file: the one whose state is older is refused at its save, before anything reaches the hub', async () => {
