@@ -406,7 +406,7 @@ const TR: Record<string, string> = {
   'safety number with {email} (KEYS CHANGED, not accepted yet):': '{email} ile güvenlik numarası (ANAHTARLAR DEĞİŞTİ, henüz kabul edilmedi):',
   'safety number with {email} ({status}):': '{email} ile güvenlik numarası ({status}):',
   'compare it with theirs in person or on a call; the same digits mean no one is in between': 'yüz yüze veya bir aramada onunkiyle karşılaştırın; rakamlar aynıysa arada kimse yok demektir',
-  'usage: unibos msg trust WHO': 'kullanım: unibos msg trust KİM',
+  'usage: unibos msg trust WHO "NUMBER"': 'kullanım: unibos msg trust KİM "NUMARA"',
   '{email}\'s keys have not changed; nothing to accept': '{email} kişisinin anahtarları değişmedi; kabul edilecek bir şey yok',
   'accepted the new keys of {email}': '{email} kişisinin yeni anahtarları kabul edildi',
   'this device: {id}  {name}  {fingerprint}': 'bu cihaz: {id}  {name}  {fingerprint}',
@@ -608,6 +608,8 @@ const TR: Record<string, string> = {
     '{dir} içindeki mesajlaşma cihazını başka bir unibos süreci kullanıyor; ikisi birden mesaj anahtarlarını yeniden kullanırdı, bu yüzden hiçbir şey yapılmadı. Önce onu durdurun (ör. bir `unibos msg read --follow`) ve yeniden deneyin',
   'another unibos process changed the messenger device in {dir} while this one was using it; this one stops without saving or sending anything more (run one `unibos msg` at a time per data dir)':
     'bu süreç {dir} içindeki mesajlaşma cihazını kullanırken başka bir unibos süreci onu değiştirdi; bu süreç bir şey kaydetmeden ya da göndermeden duruyor (her veri klasöründe aynı anda tek bir `unibos msg` çalıştırın)',
+  'that is not the number this device shows for {email} now: {number}. If theirs is this one, their keys changed again since you compared: compare again. If theirs is not, do not accept: someone may be in between. Nothing was accepted':
+    'bu, bu cihazın şu anda {email} için gösterdiği numara değil: {number}. Onunki bu numaraysa, karşılaştırdığınızdan beri anahtarları yeniden değişti: yeniden karşılaştırın. Onunki bu değilse kabul etmeyin: arada biri olabilir. Hiçbir şey kabul edilmedi',
   'say which safety number you compared: `unibos msg trust {who} "NUMBER"`; it is {number} now (`unibos msg safety {who}`). Accept only if theirs is the same':
     'hangi güvenlik numarasını karşılaştırdığınızı yazın: `unibos msg trust {who} "NUMARA"`; şu anda {number} (`unibos msg safety {who}`). Yalnızca onunki aynıysa kabul edin',
   '{value} is not a safety number (60 digits, as `unibos msg safety {who}` shows them)': '{value} bir güvenlik numarası değil (`unibos msg safety {who}` komutunun gösterdiği gibi 60 rakam)',

@@ -315,7 +315,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
   async trust(ctx, _args, rest) {
     // The number as one quoted argument or as its 12 groups.
     noMore(rest, 13);
-    if (!rest[0]) throw new CliError(say('usage: unibos msg trust WHO'));
+    if (!rest[0]) throw new CliError(say('usage: unibos msg trust WHO "NUMBER"'));
     const who = person(ctx, rest[0]);
     const { safetyNumber, status } = await ctx.client.safetyNumber(who.userId);
     if (status !== 'key_changed') {
@@ -326,6 +326,11 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     const compared = rest.slice(1).join('').replace(/\s+/g, '');
     if (!compared) throw new CliError(say('say which safety number you compared: `unibos msg trust {who} "NUMBER"`; it is {number} now (`unibos msg safety {who}`). Accept only if theirs is the same', { who: rest[0], number: safetyNumber }));
     if (!/^\d{60}$/.test(compared)) throw new CliError(say('{value} is not a safety number (60 digits, as `unibos msg safety {who}` shows them)', { value: rest.slice(1).join(' '), who: rest[0] }));
+    // Not the number this device shows: said as what it may mean, not as the keys having changed.
+    if (compared !== safetyNumber.replace(/\s+/g, '')) {
+      process.stderr.write(`unibos msg: ${say('that is not the number this device shows for {email} now: {number}. If theirs is this one, their keys changed again since you compared: compare again. If theirs is not, do not accept: someone may be in between. Nothing was accepted', { email: who.email, number: safetyNumber })}\n`);
+      return 1;
+    }
     const released = await ctx.client.acceptKeyChange(who.userId, compared);
     out(say('accepted the new keys of {email}', { email: who.email }));
     await show(ctx, released, new Map((await ctx.client.conversations()).map((c) => [c.id, c])));
