@@ -17,12 +17,24 @@ export interface AttachmentRef {
   bytes: number;
 }
 
-export type MessageContent =
+/**
+ * The conversation as its sender knows it, sealed in: its kind, and a DM's two people. A hub that
+ * shows a receiver the DM as a group (to add a reader before the receiver's first look) is caught
+ * when the receiver opens the sender's message. Absent in content from clients before it.
+ */
+export interface ConversationShape {
+  kind: 'direct' | 'group' | 'channel';
+  /** A DM's two user ids, sorted. */
+  pair?: string[];
+}
+
+export type MessageContent = (
   | { type: 'text'; conversationId: string; text: string; replyTo?: string; expiresAt?: string; attachment?: AttachmentRef }
   | { type: 'edit'; conversationId: string; target: string; text: string }
   | { type: 'delete'; conversationId: string; target: string }
   | { type: 'reaction'; conversationId: string; target: string; emoji: string }
-  | { type: 'read'; conversationId: string; target: string };
+  | { type: 'read'; conversationId: string; target: string }
+) & { shape?: ConversationShape };
 
 /** The contract's plaintext kind of each content type. */
 export const KIND_OF: Record<MessageContent['type'], 'message' | 'edit' | 'delete' | 'reaction' | 'read'> = {
@@ -67,6 +79,21 @@ export function decodeContent(bytes: Uint8Array): MessageContent {
   const r = value as Record<string, unknown>;
   if (r.v !== 1) throw bad(`unsupported version ${JSON.stringify(r.v)}`);
   const conversationId = str(r, 'conversationId')!;
+  const content = body(r, conversationId);
+  if (r.shape !== undefined) content.shape = shape(r.shape);
+  return content;
+}
+
+function shape(v: unknown): ConversationShape {
+  const s = v as Record<string, unknown> | null;
+  if (typeof s !== 'object' || s === null || (s.kind !== 'direct' && s.kind !== 'group' && s.kind !== 'channel')) throw bad('shape is not a conversation kind');
+  if (s.kind !== 'direct') return { kind: s.kind };
+  const pair = s.pair;
+  if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((u) => typeof u === 'string')) throw bad("a direct conversation's shape names its two people");
+  return { kind: 'direct', pair: [...(pair as string[])].sort() };
+}
+
+function body(r: Record<string, unknown>, conversationId: string): MessageContent {
   switch (r.type) {
     case 'text': {
       const text = str(r, 'text')!;

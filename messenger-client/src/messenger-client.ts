@@ -24,7 +24,7 @@ import {
 import { followHubEvents, type FollowHandle, type HubEventNudge, type WebSocketFactory, type WebSocketLike } from './hub-event-follower.ts';
 import { HubApi, type FetchedBundle, type HubConversation, type HubDevice, type InboxRow, type OrgMember, type SendBody } from './hub-api.ts';
 import { LocalHistory, type HistoryView, type MembershipChange, type TimelineEntry } from './local-history.ts';
-import { checkText, decodeContent, encodeContent, KIND_OF, type AttachmentRef, type MessageContent } from './message-content.ts';
+import { checkText, decodeContent, encodeContent, KIND_OF, type AttachmentRef, type ConversationShape, type MessageContent } from './message-content.ts';
 import { MessengerClientError } from './messenger-client-error.ts';
 import { checkMeshText, MeshConversations } from './mesh-conversations.ts';
 import type { MessengerStateStore } from './state-store.ts';
@@ -385,6 +385,29 @@ export class MessengerClient {
     return conv;
   }
 
+  /** The conversation as this device first saw it: its kind, and a DM's two people. */
+  private shapeOf(conv: HubConversation): ConversationShape {
+    const kind = (this.state.kinds?.[conv.id] ?? conv.kind) as ConversationShape['kind'];
+    if (kind !== 'direct') return { kind };
+    return { kind, pair: this.state.members?.[conv.id] ?? [...new Set(conv.members.map((m) => m.userId))].sort() };
+  }
+
+  /**
+   * A message sealed for a DM of its sender and this user, in what the hub shows as a group (or
+   * with other people): the hub relabelled it before this device's first look. Not shown, and
+   * this device takes the sealed DM as the conversation, so nothing of its own goes to a third.
+   * A group's message in what the hub shows as a DM is refused the same way.
+   */
+  private checkSealedShape(conv: HubConversation, sealed: ConversationShape, sender: string): void {
+    const members = [...new Set(conv.members.map((m) => m.userId))].sort();
+    if (sealed.kind === conv.kind && (sealed.kind !== 'direct' || sealed.pair!.join('\n') === members.join('\n'))) return;
+    if (sealed.kind === 'direct' && sealed.pair!.includes(sender) && sealed.pair!.includes(this.state.userId)) {
+      (this.state.kinds ??= {})[conv.id] = 'direct';
+      (this.state.members ??= {})[conv.id] = sealed.pair!;
+    }
+    throw new MessengerClientError('E_CONVERSATION_CHANGED', `${sender} sent this for a ${sealed.kind}${sealed.pair ? ` of ${sealed.pair.join(' and ')}` : ''}, but the hub shows a ${conv.kind} of ${members.join(', ')}: not shown, and nothing of this device's goes into it`, 0, { conversationId: conv.id, was: sealed.kind, now: conv.kind });
+  }
+
   /**
    * A conversation first seen as a DM stays one, with the same two people, and a group or channel
    * never becomes a DM: a hub that relabels a DM as a group to add a reader (or swaps the other
@@ -485,12 +508,13 @@ export class MessengerClient {
 
   /** Encrypts and sends, re-reading the conversation's devices when the hub says they changed. */
   private async sendContent(conversationId: string, content: MessageContent, extra: { expiresAt?: string; attachments?: string[] } = {}, clientId = uuid()): Promise<string> {
-    const plaintext = encodeContent(content);
     const kind = KIND_OF[content.type];
     const target = 'target' in content ? content.target : undefined;
     for (let attempt = 1; ; attempt++) {
       const conv = await this.api.conversation(conversationId);
       const recipients = await this.addressed(conv, kind);
+      // Sealed with the conversation as this device first saw it (addressed() refused any other).
+      const plaintext = encodeContent({ ...content, shape: this.shapeOf(conv) });
       const body: SendBody = { clientId, kind, senderDevice: this.state.deviceId, recipientDevices: recipients.map((r) => r.deviceId), ...(target ? { target } : {}), ...extra };
       if (conv.kind === 'direct') {
         body.envelopes = this.sessions.encryptForDevices(recipients, plaintext);
@@ -980,6 +1004,7 @@ export class MessengerClient {
         const content = decodeContent(plaintext);
         // The hub's plaintext labels must agree with the sealed content: a relabelled or moved message is refused.
         if (content.conversationId !== row.conversationId) throw new MessengerClientError('E_CONTENT_MALFORMED', 'the message was sealed for another conversation');
+        if (content.shape) this.checkSealedShape(await this.conversationFor(row.conversationId, ctx), content.shape, row.senderUser);
         if (KIND_OF[content.type] !== row.kind) throw new MessengerClientError('E_CONTENT_MALFORMED', `the hub labels this message '${row.kind}' but it is a ${content.type}`);
         if ('target' in content && content.target !== row.target) throw new MessengerClientError('E_CONTENT_MALFORMED', 'the hub names another target message than the sealed one');
         this.log.apply({ id: row.messageId, conversationId: row.conversationId, senderUser: row.senderUser, senderDevice: row.senderDevice, sentAt: row.sentAt }, content);

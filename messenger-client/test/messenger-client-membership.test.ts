@@ -285,3 +285,26 @@ test('a DM is a DM from its first sight: a hub answering the request for one wit
   const upgraded = await MessengerClient.open({ hubUrl: hub.url, auth: async () => alice.accessToken, store: new MemoryStateStore(JSON.stringify(saved)), deviceName: 'alice tablet' });
   await assert.rejects(upgraded.send(dm.id, { text: 'still just us?' }), (err: MessengerClientError) => err.code === 'E_CONVERSATION_CHANGED');
 });
+
+test('a DM the hub relabels as a group before the receiver\u2019s first look is caught by the sender\u2019s sealed message: not shown, and the receiver\u2019s reply goes to no third person', async (t) => {
+  const { hub, alice, bob, mallory } = await hubWithFour(t);
+  const a = await open(hub, alice, 'alice');
+  const b = await open(hub, bob, 'bob');
+  const m = await open(hub, mallory, 'mallory');
+  const dm = await a.startDirect(bob.userId);
+  await a.send(dm.id, { text: 'just us: the door code is 4711' });
+  // Before Bob's device has looked at the conversation, the hub makes it a group with Mallory in it.
+  const db = (hub.app as unknown as { db: { prepare(sql: string): { run(...args: unknown[]): unknown } } }).db;
+  db.prepare("UPDATE messenger_conversations SET kind = 'group', name = 'just us' WHERE id = ?").run(dm.id);
+  db.prepare("INSERT INTO messenger_members (conversation_id, user_id, role, joined_ms) VALUES (?, ?, 'member', ?)").run(dm.id, mallory.userId, Date.now());
+  const r = await b.sync();
+  assert.deepEqual(texts(r), [], 'Alice\u2019s DM is not shown inside a group');
+  assert.deepEqual(r.problems.map((p) => p.code === 'undecryptable' && p.errorCode), ['E_CONVERSATION_CHANGED']);
+  await assert.rejects(b.send(dm.id, { text: 'thanks, I will be there at 9' }), (err: MessengerClientError) => err.code === 'E_CONVERSATION_CHANGED');
+  assert.deepEqual(texts(await m.sync()), [], 'Mallory gets nothing');
+  // Put back as the DM it is, it works again both ways.
+  db.prepare("UPDATE messenger_conversations SET kind = 'direct', name = NULL WHERE id = ?").run(dm.id);
+  db.prepare('DELETE FROM messenger_members WHERE conversation_id = ? AND user_id = ?').run(dm.id, mallory.userId);
+  await b.send(dm.id, { text: 'back to just us' });
+  assert.deepEqual(texts(await a.sync()), ['back to just us']);
+});
