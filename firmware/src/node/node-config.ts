@@ -128,8 +128,7 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 export function loadNodeConfig(sources: ConfigSources = {}): NodeConfig {
   const env = sources.env ?? process.env;
   const flags = sources.flags ?? {};
-  const values = {} as Record<string, string | number | undefined>;
-  for (const [key, def] of Object.entries(CONFIG_KEYS) as Array<[ConfigKey, KeyDef]>) values[key] = def.default;
+  const values = defaults();
   values.dataDir = defaultDataDir(env);
   // The data dir decides where the default config file is, so it is resolved first.
   const dataDirFlag = flags['data-dir'];
@@ -165,6 +164,11 @@ function readConfigFile(path: string, required: boolean): Record<string, unknown
   return flatten(parsed as Record<string, unknown>, path);
 }
 
+/** Every key's default value. */
+function defaults(): Record<string, string | number | undefined> {
+  return Object.fromEntries((Object.entries(CONFIG_KEYS) as Array<[ConfigKey, KeyDef]>).map(([key, def]) => [key, def.default]));
+}
+
 /** A config file's nesting as dotted keys (`radio.type`); an unknown key is refused. */
 function flatten(parsed: Record<string, unknown>, source: string): Record<string, unknown> {
   const flat: Record<string, unknown> = {};
@@ -187,8 +191,7 @@ function flatten(parsed: Record<string, unknown>, source: string): Record<string
  * so a device is never set up to a config its node refuses.
  */
 export function checkNodeConfig(contents: Record<string, unknown>, source = 'config.json'): NodeConfig {
-  const values = {} as Record<string, string | number | undefined>;
-  for (const [key, def] of Object.entries(CONFIG_KEYS) as Array<[ConfigKey, KeyDef]>) values[key] = def.default;
+  const values = defaults();
   values.dataDir = '.';
   for (const [key, raw] of Object.entries(flatten(contents, source))) values[key] = check(key, raw, source);
   return build(values as ConfigValues);
