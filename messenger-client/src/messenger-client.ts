@@ -289,7 +289,7 @@ export class MessengerClient {
   async startDirect(userId: string): Promise<HubConversation> {
     const conv = await this.api.createConversation({ kind: 'direct', userId });
     // What was asked for is the first sight: a DM of the two of us, whatever the hub answers.
-    const members = [...new Set((conv.members ?? []).map((m) => m.userId))].sort();
+    const members = memberIds(conv);
     const pair = [...new Set([this.state.userId, userId])].sort();
     if (conv.kind !== 'direct' || members.join('\n') !== pair.join('\n')) {
       throw new MessengerClientError('E_CONVERSATION_CHANGED', `asked for a direct conversation with ${userId}, the hub answered a ${conv.kind} of ${members.join(', ')}; nothing was sent in it`, 0, { conversationId: conv.id, was: pair, now: members });
@@ -338,7 +338,7 @@ export class MessengerClient {
    */
   private observeMembers(conv: HubConversation): boolean {
     if (!Array.isArray(conv.members)) return false;
-    const now = [...new Set(conv.members.map((m) => m.userId))].sort();
+    const now = memberIds(conv);
     const seen = (this.state.members ??= {});
     const kinds = (this.state.kinds ??= {});
     let first = false;
@@ -389,7 +389,7 @@ export class MessengerClient {
   private shapeOf(conv: HubConversation): ConversationShape {
     const kind = (this.state.kinds?.[conv.id] ?? conv.kind) as ConversationShape['kind'];
     if (kind !== 'direct') return { kind };
-    return { kind, pair: this.state.members?.[conv.id] ?? [...new Set(conv.members.map((m) => m.userId))].sort() };
+    return { kind, pair: this.state.members?.[conv.id] ?? memberIds(conv) };
   }
 
   /**
@@ -399,7 +399,7 @@ export class MessengerClient {
    * A group's message in what the hub shows as a DM is refused the same way.
    */
   private checkSealedShape(conv: HubConversation, sealed: ConversationShape, sender: string): void {
-    const members = [...new Set(conv.members.map((m) => m.userId))].sort();
+    const members = memberIds(conv);
     if (sealed.kind === conv.kind && (sealed.kind !== 'direct' || sealed.pair!.join('\n') === members.join('\n'))) return;
     if (sealed.kind === 'direct' && sealed.pair!.includes(sender) && sealed.pair!.includes(this.state.userId)) {
       (this.state.kinds ??= {})[conv.id] = 'direct';
@@ -416,7 +416,7 @@ export class MessengerClient {
   private refuseShapeChange(conv: HubConversation): void {
     const was = this.state.kinds?.[conv.id];
     const pair = conv.kind === 'direct' ? this.state.members?.[conv.id] : undefined;
-    const now = [...new Set(conv.members.map((m) => m.userId))].sort();
+    const now = memberIds(conv);
     if (was !== undefined && was !== conv.kind) {
       throw new MessengerClientError('E_CONVERSATION_CHANGED', `the hub now calls this ${was} conversation a ${conv.kind} (members: ${now.join(', ')}); a conversation's kind never changes, so nothing was sent or opened in it`, 0, { conversationId: conv.id, was, now: conv.kind });
     }
@@ -1104,6 +1104,11 @@ export class MessengerClient {
  * it before they left: a device that syncs after the removal still reads what they said while a
  * member (both times are the hub's; it refuses sends from non-members).
  */
+/** The conversation's members as the hub lists them: user ids, once each, sorted. */
+function memberIds(conv: HubConversation): string[] {
+  return [...new Set((conv.members ?? []).map((m) => m.userId))].sort();
+}
+
 function standing(conv: HubConversation, row: InboxRow): SenderStanding {
   if (conv.members.some((m) => m.userId === row.senderUser)) return {};
   const sent = Date.parse(row.sentAt);
