@@ -2,7 +2,7 @@
 // on to the device runtime's own config.json, whose keys firmware's loadNodeConfig checks again at
 // every start.
 
-import { panelPinsTaken, resolveBoard } from '@unibos/firmware';
+import { BOARDS as SPI_BOARDS, panelPinsTaken, resolveBoard } from '@unibos/firmware';
 import type { Board, BootConfig } from './boot-config.ts';
 
 /** Where the model is read on a Raspberry Pi (the device tree's, NUL-terminated). */
@@ -49,8 +49,7 @@ function boardProfile(board: Board, model: string | undefined): Record<string, R
  * if any: first boot writes it and restarts, since the kernel reads it at boot.
  */
 export function bootOverlayFor(board: Board): string | undefined {
-  if (board === 'rak3172-hat' || board === 'rak3172-usb' || board === 'sim') return undefined;
-  return resolveBoard(board).spi.overlay;
+  return SPI_BOARDS.find((b) => b.name === board)?.spi.overlay;
 }
 
 /**

@@ -9,7 +9,7 @@
 
 import { chownSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { formatNodeId, loadOrCreateIdentity } from '@unibos/firmware';
+import { formatNodeId, loadOrCreateIdentity, writeFileDurably } from '@unibos/firmware';
 import { writeSecretFile } from '../secret-file.ts';
 import { formatProblems, parseBootConfig, redactBootConfig, regionCountryMismatch, type BootConfig, type BootConfigProblem } from './boot-config.ts';
 import { DEVICE_TREE_MODEL, SAFE_DEFAULTS, bootOverlayFor, deviceConfigFor, hatUarts } from './device-config.ts';
@@ -351,15 +351,7 @@ function setBootOverlay(boot: string, board: string, say: JournalLine): boolean 
   if (next === text) return false;
   // On the card before the rename: a power cut must leave the old config.txt or the whole new one,
   // never a name pointing at data never written (the UARTs and SPI go with it).
-  const fd = openSync(`${file}.tmp`, 'w');
-  try {
-    writeSync(fd, next);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(`${file}.tmp`, file);
-  fsyncDir(boot);
+  writeFileDurably(file, next, 0o644);
   say(6, overlay ? `added '${overlay}' to ${file} for the ${board}; the device restarts once so that the kernel reads it` : `removed the SPI radio's line from ${file}; the device restarts once so that the kernel reads it`);
   return true;
 }

@@ -1,6 +1,7 @@
 // The public face of @unibos/firmware: the CLI and the gateway import only from here.
 
 export { FirmwareError, type FirmwareErrorCode } from './firmware-error.ts';
+export { writeFileDurably } from './node/durable-file.ts';
 export { loadNodeConfig, checkNodeConfig, defaultDataDir, CONFIG_KEYS, type NodeConfig, type ConfigSources } from './node/node-config.ts';
 export { runNode, type RunningNode, type RunNodeOptions } from './node/run-node.ts';
 export { Device, type DeviceOptions } from './node/device.ts';
