@@ -30,8 +30,9 @@ commands:
                       through the gateway that heard it last; without text, that conversation with
                       each sent message's state (queued, sent, delivered, failed)
   safety WHO          the safety number to compare with WHO (in person or on a call)
-  trust WHO NUMBER    accept WHO's changed keys: NUMBER is the safety number you compared (from
-                      \`msg safety WHO\`); refused if their keys changed again since
+  trust WHO NUMBER    NUMBER is the safety number you compared with WHO (from \`msg safety WHO\`):
+                      accepts WHO's changed keys and marks WHO verified; refused if their keys
+                      changed again since
   keys                this device's id, name and key fingerprint, and each conversation partner's
                       device fingerprints with their trust state (pinned, changed awaiting trust)
 
@@ -79,9 +80,9 @@ komutlar:
                       doğrudan mesaj gönderir (en çok 117 bayt); metin verilmezse o konuşmayı, her
                       gönderilen mesajın durumuyla gösterir (sırada, gönderildi, teslim edildi, başarısız)
   safety KİM          KİM ile (yüz yüze ya da telefonda) karşılaştırılacak güvenlik numarası
-  trust KİM NUMARA    KİM'in değişen anahtarlarını kabul eder: NUMARA, karşılaştırdığınız güvenlik
-                      numarası (\`msg safety KİM\`); anahtarlar o zamandan beri yeniden değiştiyse
-                      reddedilir
+  trust KİM NUMARA    NUMARA, KİM ile karşılaştırdığınız güvenlik numarası (\`msg safety KİM\`):
+                      KİM'in değişen anahtarlarını kabul eder ve KİM'i doğrulanmış olarak işaretler;
+                      anahtarlar o zamandan beri yeniden değiştiyse reddedilir
   keys                bu cihazın kimliği, adı ve anahtar parmak izi; her konuşma ortağının cihaz parmak
                       izleri ve güven durumları (sabitlendi, değişti ve güven bekliyor)
 

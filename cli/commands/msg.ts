@@ -45,8 +45,9 @@ commands:
                       through the gateway that heard it last; without text, that conversation with
                       each sent message's state (queued, sent, delivered, failed)
   safety WHO          the safety number to compare with WHO (in person or on a call)
-  trust WHO NUMBER    accept WHO's changed keys: NUMBER is the safety number you compared (from
-                      \`msg safety WHO\`); refused if their keys changed again since
+  trust WHO NUMBER    NUMBER is the safety number you compared with WHO (from \`msg safety WHO\`):
+                      accepts WHO's changed keys and marks WHO verified; refused if their keys
+                      changed again since
   keys                this device's id, name and key fingerprint, and each conversation partner's
                       device fingerprints with their trust state (pinned, changed awaiting trust)
 
@@ -306,34 +307,52 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     if (!rest[0]) throw new CliError(say('usage: unibos msg safety WHO'));
     const who = person(ctx, rest[0]);
     const { safetyNumber, status } = await ctx.client.safetyNumber(who.userId);
-    out(status === 'key_changed' ? say('safety number with {email} (KEYS CHANGED, not accepted yet):', { email: who.email }) : say('safety number with {email} ({status}):', { email: who.email, status }));
+    if (!safetyNumber) {
+      out(say('no keys of {email} seen yet: there is no number to compare', { email: who.email }));
+      return 0;
+    }
+    const headings = {
+      key_changed: 'safety number with {email} (KEYS CHANGED, not accepted yet):',
+      verified: 'safety number with {email} (verified):',
+      trusted: 'safety number with {email} (not verified yet):',
+      new: 'safety number with {email} (not verified yet):',
+    } as const;
+    out(say(headings[status], { email: who.email }));
     out(`  ${safetyNumber}`);
     out(say('compare it with theirs in person or on a call; the same digits mean no one is in between'));
+    if (status !== 'verified') out(say('then mark it compared: `unibos msg trust {who} "NUMBER"`', { who: rest[0] }));
     return 0;
   },
 
   async trust(ctx, _args, rest) {
-    // The number as one quoted argument or as its 12 groups.
+    // The number as one quoted argument or as its 12 groups. A number that matches is a comparison
+    // made: changed keys are accepted, and the contact is marked verified either way.
     noMore(rest, 13);
     if (!rest[0]) throw new CliError(say('usage: unibos msg trust WHO "NUMBER"'));
     const who = person(ctx, rest[0]);
     const { safetyNumber, status } = await ctx.client.safetyNumber(who.userId);
-    if (status !== 'key_changed') {
-      out(say("{email}'s keys have not changed; nothing to accept", { email: who.email }));
+    if (!safetyNumber) {
+      out(say('no keys of {email} seen yet: there is no number to compare', { email: who.email }));
       return 0;
     }
-    // Only the keys the compared number covers are accepted: a device added since makes it another number.
     const compared = rest.slice(1).join('').replace(/\s+/g, '');
+    if (!compared && status === 'verified') {
+      out(say('{email} is verified already', { email: who.email }));
+      return 0;
+    }
     if (!compared) throw new CliError(say('say which safety number you compared: `unibos msg trust {who} "NUMBER"`; it is {number} now (`unibos msg safety {who}`). Accept only if theirs is the same', { who: rest[0], number: safetyNumber }));
     if (!/^\d{60}$/.test(compared)) throw new CliError(say('{value} is not a safety number (60 digits, as `unibos msg safety {who}` shows them)', { value: rest.slice(1).join(' '), who: rest[0] }));
-    // Not the number this device shows: said as what it may mean, not as the keys having changed.
+    // Only the keys the compared number covers are taken: a device added since makes it another number,
+    // said as what it may mean, not as the keys having changed.
     if (compared !== safetyNumber.replace(/\s+/g, '')) {
       process.stderr.write(`unibos msg: ${say('that is not the number this device shows for {email} now: {number}. If theirs is this one, their keys changed again since you compared: compare again. If theirs is not, do not accept: someone may be in between. Nothing was accepted', { email: who.email, number: safetyNumber })}\n`);
       return 1;
     }
-    const released = await ctx.client.acceptKeyChange(who.userId, compared);
-    out(say('accepted the new keys of {email}', { email: who.email }));
-    await show(ctx, released, new Map((await ctx.client.conversations()).map((c) => [c.id, c])));
+    const released = status === 'key_changed' ? await ctx.client.acceptKeyChange(who.userId, compared) : undefined;
+    await ctx.client.markVerified(who.userId, compared);
+    if (released) out(say('accepted the new keys of {email}', { email: who.email }));
+    out(say('{email} is marked verified: the number you compared covers each of their devices now; a device they add later makes it another number, to compare again', { email: who.email }));
+    if (released) await show(ctx, released, new Map((await ctx.client.conversations()).map((c) => [c.id, c])));
     return 0;
   },
 

@@ -74,6 +74,12 @@ test('unibos msg: login, DM to every device, live follow, groups, safety numbers
   const fromAlice = digits(await ok('alice1', 'safety', bob.email));
   assert.ok(fromAlice);
   assert.equal(digits(await ok('bob', 'safety', alice.email)), fromAlice);
+  // Comparing them is said with the number: Bob is then verified at Alice's.
+  assert.match(await ok('alice1', 'safety', bob.email), /\(not verified yet\):[\s\S]*then mark it compared: `unibos msg trust/);
+  const verified = await ok('alice1', 'trust', bob.email, fromAlice);
+  assert.doesNotMatch(verified, /accepted the new keys/);
+  assert.match(verified, /is marked verified/);
+  assert.match(await ok('alice1', 'safety', bob.email), /\(verified\):/);
 
   // Keys: each device prints its own fingerprint, and the other side pinned that same one.
   const own = (s: string) => /^this device: ([0-9a-f-]{36}) {2}(.+) {2}((?:[0-9a-f]{4} ){9}[0-9a-f]{4})$/m.exec(s);
@@ -123,7 +129,8 @@ test('unibos msg: login, DM to every device, live follow, groups, safety numbers
   assert.equal(digits(await ok('bob', 'safety', alice.email)), current, 'the number in the refusal is the one to compare now');
   assert.match(await ok('alice1', 'safety', bob.email), /KEYS CHANGED/, 'nothing was accepted');
   const trusted = await ok('alice1', 'trust', bob.email, ...current.split(' '));
-  assert.match(trusted, /accepted the new keys/);
+  assert.match(trusted, /accepted the new keys[^\n]*\n[^\n]*is marked verified/);
+  assert.match(await ok('alice1', 'safety', bob.email), /\(verified\):/);
   const ghostDevice = /^([0-9a-f-]{36}) .*\(this device\)/m.exec(await ok('bob-ghost', 'devices'))![1]!;
   await ok('bob-ghost', 'devices', '--revoke', ghostDevice);
   assert.match(trusted, /: new phone, same bob/, 'the held message is shown once accepted');
