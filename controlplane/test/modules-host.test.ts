@@ -260,3 +260,47 @@ test('a module that throws is contained: setup error with its reason, retry with
   assert.deepEqual((await api(hub, admin, '/api/v1/modules/bomb/alive', { method: 'GET' })).body, { alive: true });
   assert.equal((await fetch(`${hub.url}/alive`)).status, 200);
 });
+
+test('a job still running when its module reloads ends on the old instance: its late error and writes count for nothing, and the new instance stays loaded', async () => {
+  // Generation 1's job waits on a slow feed; the admin saves settings meanwhile (a reload), then
+  // the feed answers: the old run writes and throws on an instance that is gone.
+  const hubJs = `export default async function plugin(app, { module }) {
+  const slow = globalThis.__slowPoll;
+  const generation = ++slow.loads;
+  const notes = module.store.collection('notes');
+  module.jobs.every('poll', 60_000, async () => {
+    try {
+      if (generation === 1) { slow.started(); await slow.gate; }
+      notes.put(null, 'from-' + generation, { generation });
+      if (generation === 1) throw new Error('the feed answered after the reload');
+      slow.secondRan();
+    } finally {
+      if (generation === 1) slow.firstEnded();
+    }
+  }, { immediately: true });
+  app.get('/notes', async () => notes.list(null).map((d) => d.id));
+}`;
+  const schema = { type: 'object', additionalProperties: false, properties: { every: { type: 'integer', minimum: 1, default: 5 } } };
+  const root = writeModules({ slowpoll: { manifest: { settings: { version: 1, schema } }, files: { 'hub.js': hubJs } } });
+  const slow: Record<string, unknown> = { loads: 0 };
+  const signal = (name: string) => new Promise<void>((resolve) => (slow[name] = resolve));
+  const started = signal('started');
+  const secondRan = signal('secondRan');
+  const firstEnded = signal('firstEnded');
+  slow.gate = signal('release');
+  (globalThis as { __slowPoll?: unknown }).__slowPoll = slow;
+  const hub = await startModuleHub({ root, host });
+  const admin = await createAdminSession(hub);
+  assert.equal((await api(hub, admin, '/api/v1/modules/slowpoll/enable', { method: 'POST' })).body.state, 'loaded');
+  await started;
+  const put = await api(hub, admin, '/api/v1/modules/slowpoll/settings', { method: 'PUT', body: { every: 7 } });
+  assert.equal(put.body.state, 'loaded');
+  await secondRan;
+  (slow.release as () => void)();
+  await firstEnded;
+  // The host's catch of the old run comes a few promise turns after its finally: one turn of the event loop.
+  await new Promise((resolve) => setImmediate(resolve));
+  const status = await moduleStatus(hub, admin, 'slowpoll');
+  assert.deepEqual([status.state, status.runtimeErrors, status.error], ['loaded', 0, null], 'the new instance is not blamed for the old one');
+  assert.deepEqual((await api(hub, admin, '/api/v1/modules/slowpoll/notes', { method: 'GET' })).body, ['from-2'], 'the unloaded instance wrote nothing');
+});

@@ -3,7 +3,7 @@
 // catch that reports to its supervisor, and dispose() removes all of it when the module unloads.
 
 import { moduleEventType, parseModuleEventType, type HubEventType } from '@unibos/mesh-protocol';
-import { ModuleError, topicFilterCovers, topicFilterMatches, type MeshBody, type MeshPriority, type ModuleCaller, type ModuleContext, type ModuleEvent, type ModuleLogger, type ModuleManifest } from '@unibos/module-api';
+import { ModuleError, topicFilterCovers, topicFilterMatches, type MeshBody, type ModuleCollection, type MeshPriority, type ModuleCaller, type ModuleContext, type ModuleEvent, type ModuleLogger, type ModuleManifest } from '@unibos/module-api';
 import type { FastifyRequest } from 'fastify';
 import type { EventLog } from '../events/event-log.ts';
 import type { FleetStore } from '../fleet/fleet-store.ts';
@@ -39,7 +39,13 @@ export function createModuleContext(manifest: ModuleManifest, settings: Record<s
   const perms = manifest.permissions;
   const disposers: Array<() => void> = [];
   let disposed = false;
-  const jobs = new ModuleJobs((job, err) => onRuntimeError(`job ${job}`, err));
+  // What an unloaded instance still had running (a job awaiting a slow feed) ends on it: its late
+  // errors are no runtime error of the instance loaded since, only a line in the log.
+  const report = (where: string, err: unknown): void => {
+    if (!disposed) onRuntimeError(where, err);
+    else log.warn({ err, where }, 'after unloading');
+  };
+  const jobs = new ModuleJobs((job, err) => report(`job ${job}`, err));
   disposers.push(() => jobs.stop());
   const refuse = (what: string): never => {
     throw new ModuleError('E_MODULE_PERMISSION', `module ${name} may not ${what}: its module.json does not declare it`);
@@ -54,7 +60,7 @@ export function createModuleContext(manifest: ModuleManifest, settings: Record<s
     try {
       fn(...a);
     } catch (err) {
-      onRuntimeError(where, err);
+      report(where, err);
     }
   };
   const fleetOrgs = hub.db.prepare<[], { org_id: string }>('SELECT DISTINCT org_id FROM fleet_nodes ORDER BY org_id');
@@ -131,9 +137,16 @@ export function createModuleContext(manifest: ModuleManifest, settings: Record<s
       },
     },
     store: {
-      collection: (collection) => {
+      collection: <T>(collection: string): ModuleCollection<T> => {
         if (!/^[a-z][a-z0-9_-]{0,39}$/.test(collection)) throw new ModuleError('E_BAD_REQUEST', `bad collection name "${collection}"`);
-        return hub.docs.collection(name, collection, hub.now);
+        const docs = hub.docs.collection<T>(name, collection, hub.now);
+        // Writes of an unloaded instance are refused: its successor owns the documents now.
+        return {
+          get: (orgId, id) => docs.get(orgId, id),
+          list: (orgId, q) => docs.list(orgId, q),
+          put: (orgId, id, doc) => (live(), docs.put(orgId, id, doc)),
+          delete: (orgId, id) => (live(), docs.delete(orgId, id)),
+        };
       },
     },
     fetch(input, init) {
