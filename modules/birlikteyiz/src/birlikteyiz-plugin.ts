@@ -16,7 +16,7 @@ import { parseEmscFeed } from './feeds/emsc-feed.ts';
 import { MAX_KANDILLI_BYTES, parseKandilliFeed } from './feeds/kandilli-feed.ts';
 import type { ParsedFeed, QuakeSource } from './feeds/quake.ts';
 import { parseUsgsFeed } from './feeds/usgs-feed.ts';
-import { QuakeWatch } from './quake-watch.ts';
+import { DEDUP_MEMORY_MS, QuakeWatch } from './quake-watch.ts';
 
 const PARSERS: Record<QuakeSource, (b: Uint8Array) => ParsedFeed> = { usgs: parseUsgsFeed, emsc: parseEmscFeed, afad: parseAfadFeed, kandilli: parseKandilliFeed };
 
@@ -29,7 +29,8 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
   const problem = quakeAlertsProblem(settings);
   if (problem) m.log.warn({ problem: problem.code, regionMode: settings.regionMode }, 'quake alerts are off: no region is set (regionMode "none"; a circle without a centre or a polygon of fewer than 3 corners saved before version 2 became "none"); set regionMode in the module settings');
   // `heard`: each node's last SOS and "I am safe", so a restart or a settings change forgets no call for help.
-  const rounds = new CheckinRounds(m.store.collection('rounds'), m.store.collection('heard'));
+  // `round_orgs`: the orgs with a round not closed, which the closing job sweeps.
+  const rounds = new CheckinRounds(m.store.collection('rounds'), m.store.collection('heard'), m.store.collection('round_orgs'));
   const points = new AssemblyPoints(m.store.collection('assembly_points'));
   const watch = new QuakeWatch(m, settings, rounds);
 
@@ -38,7 +39,7 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
   for (const source of Object.keys(urls) as QuakeSource[]) {
     const url = urls[source].trim();
     if (!url) continue;
-    const poller = new FeedPoller({ source, url, parse: PARSERS[source], fetch: (u, init) => m.fetch(source === 'afad' ? afadWindow(u, m.now()) : u, init), intervalMs: settings.pollIntervalS * 1000, now: m.now, ...(source === 'kandilli' ? { maxBytes: MAX_KANDILLI_BYTES } : {}) });
+    const poller = new FeedPoller({ source, url, parse: PARSERS[source], fetch: (u, init) => m.fetch(source === 'afad' ? afadWindow(u, m.now()) : u, init), intervalMs: settings.pollIntervalS * 1000, now: m.now, maxAgeMs: DEDUP_MEMORY_MS, ...(source === 'kandilli' ? { maxBytes: MAX_KANDILLI_BYTES } : {}) });
     pollers.push(poller);
     const job = m.jobs.every(
       `poll ${source}`,
@@ -76,7 +77,8 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
   });
 
   m.jobs.every('close rounds', 5_000, () => {
-    for (const orgId of m.fleet.orgs()) {
+    // Every org with a round not closed, field nodes or not (a drill before any node was claimed).
+    for (const orgId of new Set([...m.fleet.orgs(), ...rounds.orgsWithUnclosed()])) {
       for (const round of rounds.due(orgId, m.now())) m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_CLOSED, { round: rounds.close(round, m.now()) });
     }
   });

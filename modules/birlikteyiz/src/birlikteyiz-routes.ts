@@ -31,6 +31,10 @@ const ASSEMBLY_RANGE_KM = 10;
  */
 export const MAX_ROUND_PEOPLE = 1000;
 
+/** Quakes GET /quakes lists, and the most recently stored it reads to find the newest by time among them. */
+const QUAKES_LISTED = 50;
+const QUAKES_READ_FOR_LIST = 1000;
+
 export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = async (app, { module: m, rounds, points, watch, feeds, quakeAlertsProblem = null }) => {
   // Whether quakes can alert anyone at all: the module's screen says so when they cannot, and why.
   app.get('/status', async (request) => {
@@ -46,7 +50,10 @@ export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = a
       const aftershockIn = (q.aftershockIn ?? []).filter((a) => a.orgId === orgId);
       return { ...q, places: quakePlaces(q.place), verdict: q.verdict === 'alert' && !alerted ? 'outside_region' : q.verdict, alertedOrgs: alerted ? [orgId] : [], aftershockIn };
     };
-    return { quakes: m.store.collection<StoredQuake>('quakes').list(null, { limit: 50 }).map((d) => forOrg(d.doc)).sort((a, b) => b.timeMs - a.timeMs) };
+    // The newest by their time, not by when each was last stored: one poll stores a page's quakes (Kandilli's 500)
+    // oldest-updated first, and a revision stores an older quake again.
+    const newest = m.store.collection<StoredQuake>('quakes').list(null, { limit: QUAKES_READ_FOR_LIST }).sort((a, b) => b.doc.timeMs - a.doc.timeMs);
+    return { quakes: newest.slice(0, QUAKES_LISTED).map((d) => forOrg(d.doc)) };
   });
 
   app.get('/feeds', async (request) => {

@@ -46,7 +46,8 @@ function regionUsable(s: Record<string, unknown>): boolean {
 }
 
 /**
- * The hub entry's settings migration (module.json's settings `version`). Version 2 refuses, when
+ * The hub entry's settings migration (module.json's settings `version`; version 3: see
+ * withoutBadFeedUrls). Version 2 refuses, when
  * saved, a circle without a centre and a polygon of fewer than 3 corners; a hub may have saved
  * such a region under version 1, when nothing checked it, and the hub would refuse to start the
  * module with it (check-in rounds, SOS and all). Such a region becomes `none`: the module starts,
@@ -54,6 +55,22 @@ function regionUsable(s: Record<string, unknown>): boolean {
  * centre or corners the admin had begun are still there to complete).
  */
 export const migrateSettings: SettingsMigration = (settings, fromVersion) => {
-  if (fromVersion < 2 && !regionUsable(settings)) return { ...settings, regionMode: 'none' };
-  return settings;
+  let out = settings;
+  if (fromVersion < 2 && !regionUsable(out)) out = { ...out, regionMode: 'none' };
+  if (fromVersion < 3) out = withoutBadFeedUrls(out);
+  return out;
 };
+
+/** module.json's `pattern` for a feed URL: an http:// or https:// address, or empty (the feed off). */
+const FEED_URL = /^\s*(?:https?:\/\/[^\s/?#]+\S*)?\s*$/i;
+
+/**
+ * Version 3 refuses, when saved, a feed URL that is no web address ("earthquake.usgs.gov/…",
+ * "htps://…", "file://…"), which the poller could only ever show as unreachable. One saved before
+ * would stop the module at start: it goes back to the feed's default (the feed on, as it was meant).
+ */
+function withoutBadFeedUrls(settings: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...settings };
+  for (const key of ['usgsUrl', 'emscUrl', 'afadUrl', 'kandilliUrl']) if (typeof out[key] === 'string' && !FEED_URL.test(out[key])) delete out[key];
+  return out;
+}

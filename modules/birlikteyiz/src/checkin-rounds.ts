@@ -170,10 +170,28 @@ export class CheckinRounds {
   /** When each org's stored answers were last swept of nodes silent longer than HEARD_KEPT_MS. */
   private readonly sweptHeard = new Map<string, number>();
 
+  /** The orgs with a round not closed, as `roundOrgs` holds them (read once). */
+  private openOrgs: Set<string> | null = null;
+
   constructor(
     private readonly rounds: ModuleCollection<CheckinRound>,
     private readonly heardStore: ModuleCollection<Heard> | null = null,
+    /**
+     * The orgs that have a round not closed (one document an org): the closing job sweeps these, not
+     * only the orgs with field nodes (a drill opened before any node was claimed closes on time too).
+     */
+    private readonly roundOrgs: ModuleCollection<{ orgId: string }> | null = null,
   ) {}
+
+  /** Orgs with a round not closed yet (every one the store knows of; rounds saved before it was kept are not). */
+  orgsWithUnclosed(): string[] {
+    return [...this.knownOrgs()];
+  }
+
+  private knownOrgs(): Set<string> {
+    this.openOrgs ??= new Set(this.roundOrgs?.list(null, { limit: 10_000 }).map((d) => d.doc.orgId) ?? []);
+    return this.openOrgs;
+  }
 
   /** What was last heard from a node: from memory, else from the store (a restart), else nothing. */
   private heardOf(orgId: string, nodeId: string): Heard | undefined {
@@ -297,6 +315,11 @@ export class CheckinRounds {
       automatic: own.filter((n) => n.status === 'automatic').length,
     };
     this.rounds.put(round.orgId, round.id, round);
+    const orgs = this.knownOrgs();
+    if (round.closedAt === null && !orgs.has(round.orgId)) {
+      orgs.add(round.orgId);
+      this.roundOrgs?.put(null, round.orgId, { orgId: round.orgId });
+    }
     return round;
   }
 
@@ -409,7 +432,12 @@ export class CheckinRounds {
   close(round: CheckinRound, nowMs: number, reason: RoundCloseReason | null = null): CheckinRound {
     round.closedAt = nowMs;
     round.closedReason = reason;
-    return this.save(round);
+    this.save(round);
+    if (this.knownOrgs().has(round.orgId) && this.unclosed(round.orgId, nowMs).length === 0) {
+      this.knownOrgs().delete(round.orgId);
+      this.roundOrgs?.delete(null, round.orgId);
+    }
+    return round;
   }
 
   /**
@@ -425,19 +453,20 @@ export class CheckinRounds {
 
   /**
    * Opens a round closed as revised below the alert magnitude again (its quake was revised back
-   * over it): every answer and check-in it had stays, and it is open at least `durationMs` more.
+   * over it): every answer and check-in it had stays, and it is open until its own time (longer only
+   * when the nodes are asked again: a feed flipping either side of the alert magnitude must not keep
+   * it open for ever).
    * An SOS or "I am safe" the hub heard while it was closed answered no round (only open ones take
    * answers, see heard): each node takes it now, by the same rules as an answer to the open round
    * (from `answersSince`, a safe from `safeSince`; the higher-ranking answer stands), so a call for
    * help made while it was closed is in it; one heard before an admin checked the node in (a check-in
    * to the closed round, by an admin who reached the person) does not undo that check-in.
    */
-  reopen(round: CheckinRound, nowMs: number, durationMs: number): CheckinRound {
+  reopen(round: CheckinRound, nowMs: number): CheckinRound {
     const closedAt = round.closedAt ?? nowMs;
     round.closedAt = null;
     round.closedReason = null;
     round.revisedBelow = null;
-    round.closesAt = Math.max(round.closesAt, nowMs + durationMs);
     for (const n of round.nodes) {
       const h = this.heardOf(round.orgId, n.id);
       if (!h) continue;

@@ -26,6 +26,13 @@ export interface FeedStatus {
   failures: number;
   /** Entries of the last document that did not parse. */
   rejected: number;
+  /**
+   * Quakes of the last document older than the hub remembers (`maxAgeMs`, a day): a page that spans
+   * days (Kandilli's 500 lines) lists them at every poll; they are no news and are not taken.
+   */
+  older: number;
+  /** What is wrong, for a screen to say in its language: `E_FEED_URL`, the URL is no http(s) address. */
+  errorCode: 'E_FEED_URL' | null;
   nextPollInMs: number;
 }
 
@@ -39,7 +46,8 @@ export type PublicFeedStatus = Omit<FeedStatus, 'url'>;
  */
 export function publicFeedStatus(status: FeedStatus): PublicFeedStatus {
   const { url, ...rest } = status;
-  const named = rest.lastError !== null && url ? rest.lastError.split(url).join(`${rest.source} feed`) : rest.lastError;
+  // An error with a code is the poller's own words, with no URL in them (a bad one may be "http://", found in those words).
+  const named = rest.lastError !== null && url && rest.errorCode === null ? rest.lastError.split(url).join(`${rest.source} feed`) : rest.lastError;
   return { ...rest, lastError: named === null ? null : redactText(named) };
 }
 
@@ -52,6 +60,8 @@ export interface FeedPollerOptions {
   timeoutMs?: number;
   /** The longest answer read (MAX_FEED_BYTES unless the format is known to be far smaller). */
   maxBytes?: number;
+  /** Quakes older than this (by the hub's clock) are dropped, counted in `older`. */
+  maxAgeMs?: number;
   now: () => number;
 }
 
@@ -61,11 +71,13 @@ export class FeedPoller {
   readonly status: FeedStatus;
 
   constructor(private readonly o: FeedPollerOptions) {
-    this.status = { source: o.source, url: o.url, state: 'waiting', lastOkAt: null, lastError: null, failures: 0, rejected: 0, nextPollInMs: o.intervalMs };
+    this.status = { source: o.source, url: o.url, state: 'waiting', lastOkAt: null, lastError: null, failures: 0, rejected: 0, older: 0, errorCode: null, nextPollInMs: o.intervalMs };
   }
 
   /** One poll: the quakes of a changed document ([] when unchanged or failed). */
   async poll(): Promise<ParsedFeed> {
+    // A mistyped setting (no scheme, "htps://", "file://") is not the internet being down: said as such, not fetched.
+    if (!webAddress(this.o.url)) return this.failed('error', 'the feed URL is not a web address (http:// or https://): correct it in the module settings', 'E_FEED_URL');
     const headers: Record<string, string> = { accept: 'application/json, text/html;q=0.9, */*;q=0.5', 'user-agent': 'UNIBOS-birlikteyiz/0.1 (+community emergency network)' };
     if (this.etag) headers['if-none-match'] = this.etag;
     if (this.lastModified) headers['if-modified-since'] = this.lastModified;
@@ -77,7 +89,7 @@ export class FeedPoller {
     }
     if (res.status === 304) {
       await res.body?.cancel();
-      return this.succeeded({ quakes: [], rejected: this.status.rejected });
+      return this.succeeded({ quakes: [], rejected: this.status.rejected }, this.status.older);
     }
     if (!res.ok) {
       await res.body?.cancel();
@@ -100,23 +112,36 @@ export class FeedPoller {
     const latest = this.o.now() + FUTURE_SLACK_MS;
     const ahead = parsed.quakes.filter((q) => q.timeMs > latest).length;
     if (ahead) parsed = { quakes: parsed.quakes.filter((q) => q.timeMs <= latest), rejected: parsed.rejected + ahead };
+    const earliest = this.o.maxAgeMs === undefined ? -Infinity : this.o.now() - this.o.maxAgeMs;
+    const older = parsed.quakes.filter((q) => q.timeMs < earliest).length;
+    if (older) parsed = { ...parsed, quakes: parsed.quakes.filter((q) => q.timeMs >= earliest) };
     this.etag = res.headers.get('etag');
     this.lastModified = res.headers.get('last-modified');
-    return this.succeeded(parsed);
+    return this.succeeded(parsed, older);
   }
 
-  private succeeded(parsed: ParsedFeed): ParsedFeed {
-    Object.assign(this.status, { state: 'ok', lastOkAt: this.o.now(), lastError: null, failures: 0, rejected: parsed.rejected, nextPollInMs: this.o.intervalMs });
+  private succeeded(parsed: ParsedFeed, older: number): ParsedFeed {
+    Object.assign(this.status, { state: 'ok', lastOkAt: this.o.now(), lastError: null, errorCode: null, failures: 0, rejected: parsed.rejected, older, nextPollInMs: this.o.intervalMs });
     return parsed;
   }
 
-  private failed(state: FeedState, reason: string): ParsedFeed {
+  private failed(state: FeedState, reason: string, errorCode: FeedStatus['errorCode'] = null): ParsedFeed {
     const failures = this.status.failures + 1;
     // A feed that cannot be reached is the hub's link being down, not the feed misbehaving: when the
     // link returns, a quake right after must be seen within a couple of minutes, not ten.
     const cap = state === 'unreachable' ? Math.max(this.o.intervalMs, UNREACHABLE_BACKOFF_CAP_MS) : this.o.intervalMs * 10;
-    Object.assign(this.status, { state, lastError: reason, failures, nextPollInMs: Math.min(cap, this.o.intervalMs * 2 ** failures) });
+    Object.assign(this.status, { state, lastError: reason, errorCode, failures, nextPollInMs: Math.min(cap, this.o.intervalMs * 2 ** failures) });
     return { quakes: [], rejected: 0 };
+  }
+}
+
+/** Whether `url` is an http:// or https:// address with a host. */
+function webAddress(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
   }
 }
 

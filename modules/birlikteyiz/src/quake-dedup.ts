@@ -25,6 +25,22 @@ export function sameQuake(a: Pick<Quake, 'timeMs' | 'latitude' | 'longitude' | '
   return a.magnitude === null || b.magnitude === null || Math.abs(a.magnitude - b.magnitude) <= SAME_QUAKE.magnitude + 1e-9;
 }
 
+/**
+ * One report per event of one feed document (`source:sourceId`): a document that lists an event
+ * twice with two figures would otherwise count as a revision at every poll, back and forth. The
+ * higher figure is kept (a figure over none; the later entry at equal figures), as an event is
+ * judged on the highest any source gives.
+ */
+export function onePerEvent(quakes: Quake[]): Quake[] {
+  const byId = new Map<string, Quake>();
+  for (const q of quakes) {
+    const key = `${q.source}:${q.sourceId}`;
+    const kept = byId.get(key);
+    if (!kept || (q.magnitude ?? -Infinity) >= (kept.magnitude ?? -Infinity)) byId.set(key, q);
+  }
+  return byId.size === quakes.length ? quakes : [...byId.values()];
+}
+
 export class QuakeDedup {
   private readonly events: QuakeEvent[] = [];
 

@@ -9,7 +9,7 @@ import { roundQuakes, type CheckinRound, type CheckinRounds, type RoundQuake } f
 import { BIRLIKTEYIZ_EVENT } from './birlikteyiz-events.ts';
 import type { Quake } from './feeds/quake.ts';
 import { distanceKm, insidePolygon } from './geo.ts';
-import { QuakeDedup, type QuakeEvent } from './quake-dedup.ts';
+import { onePerEvent, QuakeDedup, type QuakeEvent } from './quake-dedup.ts';
 import type { BirlikteyizSettings } from './birlikteyiz-settings.ts';
 import { quakePlaces, wording, type Wording } from './alert-wording.ts';
 import { aftershockZoneKm, strongEnoughToTell } from './aftershock-rule.ts';
@@ -20,8 +20,11 @@ export { AFTERSHOCK_ALERT_WITHIN, AFTERSHOCK_ALWAYS_ALERT, aftershockZoneKm } fr
 /** Rounds opened by hand open at once in one org, at most (see openRound). */
 export const MAX_OPEN_MANUAL_ROUNDS = 3;
 
-/** How long the dedup remembers a quake (by its origin time), and so what a restart reloads. */
-const DEDUP_MEMORY_MS = 86_400_000;
+/**
+ * How long the dedup remembers a quake (by its origin time), and so what a restart reloads. A
+ * report older than that is no news and is not taken at all (see reports).
+ */
+export const DEDUP_MEMORY_MS = 86_400_000;
 
 /** The most documents the hub's store lists at once. */
 const MAX_RELOADED_QUAKES = 10_000;
@@ -67,14 +70,19 @@ export class QuakeWatch {
   /** Reports from one feed poll (or one push message). */
   reports(quakes: Quake[]): void {
     const now = this.m.now();
-    for (const q of quakes) {
+    for (const q of onePerEvent(quakes)) {
+      // Older than the dedup remembers (Kandilli's page spans days): it would be "new" at every poll,
+      // stored again over what it did (an alerted quake as too old) and listed as just updated.
+      if (now - q.timeMs > DEDUP_MEMORY_MS) continue;
       const added = this.dedup.add(q, now);
       if (!added) continue;
       const store = this.m.store.collection<StoredQuake>('quakes');
+      const known = store.get(null, added.event.id);
+      // Stored already though the dedup did not know it (more than a restart reloads): it keeps what it was.
+      if (added.isNew && known) continue;
       if (!added.isNew) {
         // A merged or revised report: its figures are kept; an event not alerted yet is judged again
         // (its magnitude may have come only now, or been revised past the threshold).
-        const known = store.get(null, added.event.id);
         if (!known || known.verdict === 'alert') {
           if (known) {
             store.put(null, known.id, { ...known, ...added.event });
@@ -100,7 +108,9 @@ export class QuakeWatch {
    * round always opens.
    */
   openRound(orgId: string, title: string, radiusKm: number | null, center: { latitude: number; longitude: number } | null): ReturnType<CheckinRounds['open']> {
-    if (this.rounds.unclosed(orgId, this.m.now()).filter((r) => r.quakeId === null).length >= MAX_OPEN_MANUAL_ROUNDS) {
+    const now = this.m.now();
+    // Open by its time: one past it that the closing job has not reached yet blocks nobody.
+    if (this.rounds.unclosed(orgId, now).filter((r) => r.quakeId === null && r.closesAt > now).length >= MAX_OPEN_MANUAL_ROUNDS) {
       throw new ModuleError('E_CONFLICT', `at most ${MAX_OPEN_MANUAL_ROUNDS} rounds opened by hand can be open at once: close one first`);
     }
     const nodes = this.fieldNodes(orgId).filter((n) => !center || !radiusKm || (n.position && distanceKm(n.position, center) <= radiusKm));
@@ -348,9 +358,10 @@ export class QuakeWatch {
 
   /**
    * A round closed because its quakes were revised below the alert magnitude, one of them revised
-   * again: back at or over the alert magnitude, the round opens again with every answer it had
-   * (people were told of a quake, then nothing: they are alerted and asked again, the admins' banner
-   * rises again); still below, it only takes the new figure. An open round of the same quake
+   * again: back at or over the alert magnitude, the round opens again on its own time with every
+   * answer it had and the admins' banner rises again; the nodes, never told of the revision down, are
+   * alerted again only for a figure worth telling (see worthTelling); still below, it only takes the
+   * new figure. An open round of the same quake
    * sequence (a quake near it opened one while it was closed) and it become one: the round of the
    * sequence's earliest quake takes the other in (CheckinRounds.merge).
    */
@@ -361,7 +372,7 @@ export class QuakeWatch {
       this.m.events.publish(round.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round: this.rounds.save(round) });
       return;
     }
-    this.rounds.reopen(round, this.m.now(), this.settings.roundMinutes * 60_000);
+    this.rounds.reopen(round, this.m.now());
     // While it was closed, a quake near it opened a round of its own (only open rounds take
     // aftershocks): one round for one quake sequence, the one of its earliest quake (its main shock first).
     const group = [round, ...this.sameSequence(round)];
@@ -379,9 +390,10 @@ export class QuakeWatch {
     }
     const nodesInRange = main.nodes.map((n) => ({ id: n.id, name: n.name, distanceKm: n.distanceKm, latitude: n.latitude, longitude: n.longitude }));
     this.m.events.publish(main.orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange, roundId: main.id, revisedFrom: wasTold });
-    // "Revised from" only when the mesh was told another figure (back to the same one, it is the alert again).
-    const revised = wasTold !== null && e.magnitude !== null && Math.abs(e.magnitude - wasTold) >= 0.05;
-    this.askAgain(main, e.id, e.magnitude, revised ? this.words.quakeRevised(e, wasTold) : this.words.quake(e, true));
+    // The nodes were never told it was revised down, so the alert they heard stands: they are alerted
+    // again only as in an open round (REVISED_UP_ALERT_STEP over the highest figure told, or a quake
+    // not told yet that goes out now), not at every turn of a feed flipping either side of the threshold.
+    if (e.magnitude !== null && this.worthTelling(roundQuakes(main), e.id, wasTold, e.magnitude)) this.askAgain(main, e.id, e.magnitude, wasTold !== null ? this.words.quakeRevised(e, wasTold) : this.words.quake(e, true));
     // The round that opened again, or (it was taken in) the open one that holds its quake now.
     this.m.events.publish(main.orgId, main === round ? BIRLIKTEYIZ_EVENT.ROUND_OPENED : BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round: this.rounds.save(main) });
   }

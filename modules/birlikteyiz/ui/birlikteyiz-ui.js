@@ -352,11 +352,13 @@ export function mount(root, ctx) {
     );
   }
 
-  /** A feed, its state (and the feed's own error, as it came), and when it last answered. @param {any} s */
+  /** A feed, its state (and the feed's own error, as it came, but for a bad URL), and when it last answered. @param {any} s */
   function feedItem(s) {
     const state = FEED_LABEL[s.state]?.() ?? s.state;
     const lastOk = s.lastOkAt ? t('last answered {when}', { when: relativeTime(s.lastOkAt) }) : null;
-    return h('li', { dataset: { source: s.source, state: s.state } }, h('strong', {}, s.source.toUpperCase()), ' ', state, s.lastError ? ` (${s.lastError})` : '', lastOk ? ` · ${lastOk}` : '');
+    // A URL that is no web address is the admin's to fix: said in the viewer's language, not as the poller wrote it.
+    const error = s.errorCode === 'E_FEED_URL' ? t('the feed URL is not a web address (http:// or https://): correct it in the module settings') : s.lastError;
+    return h('li', { dataset: { source: s.source, state: s.state } }, h('strong', {}, s.source.toUpperCase()), ' ', state, error ? ` (${error})` : '', lastOk ? ` · ${lastOk}` : '');
   }
 
   /** @param {any} q */

@@ -12,7 +12,7 @@ import { fakeModule, NOW, SETTINGS } from './fake-module.ts';
 export async function feedHub(nodes: FleetNode[], settings: Partial<BirlikteyizSettings> = {}) {
   const f = fakeModule({ orgA: nodes });
   const subscribers = new Map<string, (e: unknown) => void>();
-  const jobs: Array<() => unknown> = [];
+  const jobs = new Map<string, () => unknown>();
   /** What the USGS feed lists at the next poll. */
   const feed: DemoQuake[] = [];
   let hubNow = NOW;
@@ -20,7 +20,7 @@ export async function feedHub(nodes: FleetNode[], settings: Partial<BirlikteyizS
     now: () => hubNow,
     settings: { ...SETTINGS, usgsUrl: 'http://feed.invalid/usgs', ...settings },
     events: { ...f.m.events, subscribe: (type: string, h: (e: unknown) => void) => void subscribers.set(type, h) },
-    jobs: { every: (_n: string, _ms: number, run: () => unknown) => (jobs.push(run), { runNow() {}, setInterval() {}, cancel() {} }) },
+    jobs: { every: (name: string, _ms: number, run: () => unknown) => (jobs.set(name, run), { runNow() {}, setInterval() {}, cancel() {} }) },
     fetch: async () => new Response(usgsFeedDocument(feed, hubNow), { status: 200 }),
   });
   // ModuleErrors carry their statusCode: Fastify's own error handler answers as the hub's does.
@@ -37,8 +37,10 @@ export async function feedHub(nodes: FleetNode[], settings: Partial<BirlikteyizS
     app,
     feed,
     at: (ms: number) => void (hubNow = ms),
-    /** The USGS poll (its job was registered first). */
-    poll: async () => void (await jobs[0]!()),
+    /** The USGS poll. */
+    poll: async () => void (await jobs.get('poll usgs')!()),
+    /** The job that closes the rounds past their time, as the hub runs it every few seconds. */
+    closeDue: async () => void (await jobs.get('close rounds')!()),
     /**
      * An SOS or "I am safe" a gateway heard from `nodeId` now; `automatic`: the node's module answered, no person (Alert.automatic);
      * `datedAt`: the gateway's time for it, when not now (a backlog delivered late).

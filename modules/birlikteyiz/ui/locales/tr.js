@@ -15,6 +15,7 @@ export const TR = {
   working: 'çalışıyor',
   unreachable: 'ulaşılamıyor',
   error: 'hata',
+  'the feed URL is not a web address (http:// or https://): correct it in the module settings': 'kaynak adresi bir web adresi değil (http:// ya da https://): modül ayarlarından düzeltin',
   'last answered {when}': 'son yanıt {when}',
   Quakes: 'Son depremler',
   'Recent quakes': 'Son depremler',
