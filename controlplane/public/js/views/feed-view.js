@@ -323,8 +323,15 @@ export function describe(event, fleet) {
       return { kind: t('Node info'), who, what: [body.longName, body.hwModel, typeof body.role === 'string' && body.role ? nodeRole(body.role) : null].filter((x) => typeof x === 'string' && x).join(' · ') };
     case HUB_EVENT.MESH_NEIGHBORS:
       return { kind: t('Neighbours'), who, what: Array.isArray(body.neighbors) ? t({ one: '{count} neighbour', other: '{count} neighbours' }, { count: body.neighbors.length }) : t('neighbour report') };
-    case HUB_EVENT.MESH_ACK:
-      return { kind: t('Ack'), who, what: body.error && body.error !== 'NONE' ? t('failed: {error}', { error: deliveryError(body.error) }) : t('delivered'), tone: body.error && body.error !== 'NONE' ? 'bad' : 'good' };
+    case HUB_EVENT.MESH_ACK: {
+      // An ack between two nodes says who took whose message, not that anything of ours was delivered.
+      const from = typeof body.to === 'string' && body.to.startsWith('!') ? fleet.label(body.to) : null;
+      if (body.error && body.error !== 'NONE') {
+        const error = deliveryError(body.error);
+        return { kind: t('Ack'), who, what: from ? t('could not take a message from {node}: {error}', { node: from, error }) : t('failed: {error}', { error }), tone: 'bad' };
+      }
+      return { kind: t('Ack'), who, what: from ? t('received a message from {node}', { node: from }) : t('received a message') };
+    }
     case HUB_EVENT.NODE_ONLINE:
       return { kind: t('Online'), who, what: t('came online'), tone: 'good' };
     case HUB_EVENT.NODE_OFFLINE:
