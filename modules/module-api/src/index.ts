@@ -10,4 +10,4 @@ export * from './device-handler.ts';
 // Topic-filter matching is MQTT's, defined once in mesh-protocol.
 export { topicMatches as topicFilterMatches, filterCovers as topicFilterCovers } from '@unibos/mesh-protocol';
 export { validateSettings } from './settings-validation.ts';
-export { redactText, redactUrl, HIDDEN_SECRET } from './url-secrets.ts';
+export { redactText, redactUrl, restoreSecrets, urlSite, HIDDEN_SECRET } from './url-secrets.ts';
