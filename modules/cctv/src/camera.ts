@@ -235,8 +235,8 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
     let snapName: string | null = null;
     if (this.o.media && this.o.snapshots && snapshot) {
       try {
-        snapName = this.o.media.save(c.id, 'snapshot', 'jpg', frame.ts, snapshot).name;
-        if (thumbnail) this.o.media.save(c.id, 'thumb', 'jpg', frame.ts, thumbnail);
+        snapName = this.o.media.saveAll(c.id, frame.ts, [{ kind: 'snapshot', ext: 'jpg', bytes: snapshot }, ...(thumbnail ? [{ kind: 'thumb', ext: 'jpg', bytes: thumbnail }] : [])])[0]!.name;
+        this.diskProblem();
       } catch (err) {
         this.state.reason = `media not saved: ${(err as Error).message}`;
         this.state.problem = { code: 'cctv.media_not_saved', params: { error: (err as Error).message } };
@@ -246,6 +246,20 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
     this.state.events++;
     this.state.lastEventAt = frame.ts;
     this.emit('motion', { camera: c.id, cameraName: c.name, ts: frame.ts, zone: region.zone, area: round(region.area), box: { x: round(region.box.x), y: round(region.box.y), w: round(region.box.w), h: round(region.box.h) }, thumbnail, snapshot: snapName });
+  }
+
+  /**
+   * The disk under its free-space reserve with no older media left to delete: the snapshot is kept,
+   * and the camera says so (once, and clears it once there is room again).
+   */
+  private diskProblem(): void {
+    const low = this.o.media?.lowDisk ?? null;
+    const shown = this.state.problem?.code === 'cctv.disk_full';
+    if (!low) return void (shown && this.set(this.state.state, null, null));
+    if (shown) return;
+    const mb = (b: number): number => Math.floor(b / 1048576);
+    const params = { freeMB: mb(low.freeBytes), minFreeMB: mb(low.minFreeBytes) };
+    this.set(this.state.state, `the disk is nearly full: ${params.freeMB} MB free, ${params.minFreeMB} MB wanted (setting minFreeMB); older media deleted, new snapshots still kept`, { code: 'cctv.disk_full', params });
   }
 
   private set(state: CameraStateName, reason: string | null, problem: ModuleProblem | null): void {

@@ -5,12 +5,15 @@
 // workers), retried with backoff when the worker merely failed to start —, starts the configured
 // cameras (an unreachable camera is retried by the camera itself), and publishes each motion
 // event, through the privacy gate, on the org's event stream. Media stays in the node's media folder.
+// A thumbnail is kept in the module's own store (MAX_HUB_EVENTS per org) and never goes on the event
+// stream, which the hub keeps far longer: an event names its id, and GET /events/:id has the picture.
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ModuleNotReady, ModuleUnavailable, type ModulePlugin } from '@unibos/module-api';
 import { CctvError } from './cctv-error.ts';
 import { CCTV_EVENT } from './cctv-events.ts';
+import { forViewer } from './camera-view.ts';
 import { cctvRoutes } from './cctv-routes.ts';
 import { CctvService, type CctvServiceOptions } from './cctv-service.ts';
 import { readSettings } from './cctv-settings.ts';
@@ -41,15 +44,18 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
   const slotOf = (id: string | undefined): number => Number(/^e(\d{4})$/.exec(id ?? '')?.[1] ?? -1);
   let next = (Math.max(-1, ...orgs().map((o) => slotOf(events.list(o, { limit: 1 })[0]?.id))) + 1) % MAX_HUB_EVENTS;
   service.on('motion', (e, { upload }) => {
-    const data = forHub(e, upload);
     const id = `e${String(next).padStart(4, '0')}`;
     next = (next + 1) % MAX_HUB_EVENTS;
+    const data = { id, ...forHub(e, upload) };
+    const { thumbnail: _kept, ...news } = data;
     for (const orgId of orgs()) {
       events.put(orgId, id, data);
-      m.events.publish(orgId, CCTV_EVENT.MOTION, data);
+      m.events.publish(orgId, CCTV_EVENT.MOTION, news);
     }
   });
-  service.on('state', (st) => {
+  service.on('state', (state) => {
+    // Every member of the org gets these: the source only as where it points.
+    const st = forViewer(state);
     for (const orgId of orgs()) m.events.publish(orgId, CCTV_EVENT.CAMERA_STATUS, { camera: st.id, state: st.state, reason: st.reason, problem: st.problem });
   });
   // Listening before the cameras start: a motion or a state in their first frames is not lost.

@@ -1,10 +1,13 @@
 // cctv's API (under /api/v1/modules/cctv/): whether it works here and why not, each camera's
 // state, and the motion events this org was allowed to receive, for the org the cameras report to
-// only. There is no route to frames, snapshots or clips: they stay on the node.
+// only, each with its thumbnail where upload is on (GET /events/:id for the one a motion event on the
+// stream names). There is no route to frames, snapshots or clips: they stay on the node. A camera's source
+// is whole (its secrets hidden) only for the hub's admins; other members see where it points.
 
 import type { FastifyPluginAsync } from 'fastify';
 import { ModuleError, type ModuleCollection, type ModuleContext } from '@unibos/module-api';
-import type { CctvService } from './cctv-service.ts';
+import { forViewer } from './camera-view.ts';
+import type { CctvService, CctvStatus } from './cctv-service.ts';
 import type { HubMotionEvent } from './privacy-gate.ts';
 
 export interface CctvRoutesOptions {
@@ -17,25 +20,20 @@ export interface CctvRoutesOptions {
 
 export const cctvRoutes: FastifyPluginAsync<CctvRoutesOptions> = async (app, { module: m, service, events, orgs }) => {
   /** The caller, if their org is one the cameras report to; another org's users see no cameras. */
-  const reader = (request: Parameters<ModuleContext['require']>[0]): { orgId: string } => {
+  const reader = (request: Parameters<ModuleContext['require']>[0]): { orgId: string; admin: boolean } => {
     const caller = m.require(request, 'read');
     if (!orgs().includes(caller.orgId)) throw new ModuleError('E_NOT_FOUND', "this org gets nothing from the hub's cameras (settings orgId names the org that does)");
-    return caller;
+    // Those who may configure the cameras (admins of the hub's own org, as for module settings).
+    return { orgId: caller.orgId, admin: caller.can('fleet') && caller.orgId === m.fleet.hubOrg() };
   };
+  const status = (admin: boolean): CctvStatus => service.status(admin ? undefined : forViewer);
 
-  app.get('/status', async (request) => {
-    reader(request);
-    return service.status();
-  });
+  app.get('/status', async (request) => status(reader(request).admin));
 
-  app.get('/cameras', async (request) => {
-    reader(request);
-    return { cameras: service.status().cameras };
-  });
+  app.get('/cameras', async (request) => ({ cameras: status(reader(request).admin).cameras }));
 
   app.get<{ Params: { id: string } }>('/cameras/:id', async (request) => {
-    reader(request);
-    const cam = service.status().cameras.find((c) => c.id === request.params.id);
+    const cam = status(reader(request).admin).cameras.find((c) => c.id === request.params.id);
     if (!cam) throw new ModuleError('E_NOT_FOUND', `no camera "${request.params.id}"`);
     return cam;
   });
@@ -48,10 +46,17 @@ export const cctvRoutes: FastifyPluginAsync<CctvRoutesOptions> = async (app, { m
       const q = request.query;
       const list = events
         .list(orgId, { limit: q.camera ? 500 : (q.limit ?? 50) })
-        .map((d) => d.doc)
+        .map((d) => ({ ...d.doc, id: d.id }))
         .filter((e) => !q.camera || e.camera === q.camera)
         .slice(0, q.limit ?? 50);
       return { events: list };
     },
   );
+
+  app.get<{ Params: { id: string } }>('/events/:id', { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^e[0-9]{4}$' } } } } }, async (request) => {
+    const { orgId } = reader(request);
+    const e = events.get(orgId, request.params.id);
+    if (!e) throw new ModuleError('E_NOT_FOUND', `no motion event "${request.params.id}"`);
+    return { ...e, id: request.params.id };
+  });
 };

@@ -77,13 +77,18 @@ export class CctvService extends EventEmitter<{ motion: [MotionEvent, { upload: 
     await probe.close();
     // Stopped while the probe ran (a node shutting down right after start): start nothing.
     if (this.stopped) return;
+    // What an earlier run kept counts from the first event on.
+    await this.media.ready;
+    this.media.enforce();
     await Promise.all(this.cameras.map((c) => c.start()));
-    this.retention = setInterval(() => this.media.enforce(), 60_000);
+    // Files added or deleted by hand are found here; retention itself runs after every write too.
+    this.retention = setInterval(() => void this.media.rescan().then(() => this.media.enforce(), () => {}), 60_000);
     this.retention.unref();
   }
 
-  status(): CctvStatus {
-    const cams = this.cameras.map((c) => ({ ...c.state }));
+  /** `view`: each camera's state as the reader may see it (camera-view.ts), the module's reason made of those. */
+  status(view: (c: CameraState) => CameraState = (c) => c): CctvStatus {
+    const cams = this.cameras.map((c) => view({ ...c.state }));
     const working = cams.some((c) => c.state === 'live' || c.state === 'starting');
     let reason = this.unavailable?.reason ?? null;
     let problem = this.unavailable?.problem ?? null;
@@ -91,7 +96,7 @@ export class CctvService extends EventEmitter<{ motion: [MotionEvent, { upload: 
       reason = `unavailable: ${cams.map((c) => `${c.id}: ${(c.reason ?? c.state).replace(/^unavailable: /, '')}`).join('; ')}`;
       problem = { code: 'cctv.cameras_down', params: { count: cams.length } };
     }
-    return { state: reason ? 'unavailable' : 'available', reason, problem, opencv: this.opencv, cameras: cams, mediaFiles: this.media.list().length, mediaDeleted: this.media.deleted };
+    return { state: reason ? 'unavailable' : 'available', reason, problem, opencv: this.opencv, cameras: cams, mediaFiles: this.media.count, mediaDeleted: this.media.deleted };
   }
 
   async stop(): Promise<void> {

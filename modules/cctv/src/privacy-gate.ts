@@ -8,6 +8,8 @@ import type { MotionEvent } from './camera.ts';
 
 export interface HubMotionEvent {
   [key: string]: unknown;
+  /** Its place in the hub's store of motion events (`e0042`): GET /events/e0042 has its thumbnail. */
+  id?: string;
   camera: string;
   cameraName: string;
   time: string;

@@ -1,12 +1,19 @@
 // Media retention on a real folder: by age, by total size and by free disk space, always the
 // oldest first; unfinished clips are left alone; and snapshots are named so time order is file order.
+// A snapshot just written is never what goes: a disk under its reserve is said on the camera. The
+// files kept are counted as they are written and deleted, and the folder read again off the event loop.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { Camera, type CameraState, type MotionEvent } from '../src/camera.ts';
+import type { Frame } from '../src/frame.ts';
 import { MediaStore } from '../src/media/media-store.ts';
+import { DEFAULT_MOTION } from '../src/motion/motion-detector.ts';
+import type { MotionWorker } from '../src/motion/motion-worker-client.ts';
+import { SyntheticSource } from '../src/sources/synthetic-source.ts';
 
 function folder(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cctv-retention-'));
@@ -71,7 +78,7 @@ test('bad media names are refused with a code, not written', () => {
   assert.throws(() => store.save('../etc', 'snapshot', 'jpg', 1, KB), { code: 'E_CCTV_CONFIG' });
 });
 
-test('a clip or snapshot left half-written by a crash (a power cut) is removed when the store opens again', () => {
+test('a clip or snapshot left half-written by a crash (a power cut) is removed when the store opens again', async () => {
   const dir = folder();
   const before = new MediaStore({ dir, limits: { maxAgeMs: 1e12, maxBytes: 1e12, minFreeBytes: 0 }, now: () => 1000 });
   const r = before.reserve('cam', 'clip', 'mp4', 5);
@@ -80,6 +87,87 @@ test('a clip or snapshot left half-written by a crash (a power cut) is removed w
   before.save('cam', 'snapshot', 'jpg', 7, KB);
   // The node comes back up: nothing is being written yet, and nothing else would ever delete these.
   const after = new MediaStore({ dir, limits: { maxAgeMs: 1e12, maxBytes: 1e12, minFreeBytes: 0 }, now: () => 1000 });
+  await after.ready;
   assert.deepEqual(readdirSync(join(dir, 'cam')), ['000000000000007-snapshot.jpg']);
   assert.equal(after.list().length, 1);
+});
+
+const MB = 1024 * 1024;
+
+test('with the disk under its free-space reserve, the snapshot just written is kept (older ones go) and the store says the disk is low', () => {
+  const dir = folder();
+  // 300 MB free, 500 MB wanted (the default minFreeMB), whatever is deleted.
+  const store = new MediaStore({ dir, limits: { maxAgeMs: 1e12, maxBytes: 1e12, minFreeBytes: 500 * MB }, now: () => 1000, freeBytes: () => 300 * MB });
+  const older = store.save('yard', 'snapshot', 'jpg', 1, KB);
+  assert.ok(existsSync(older.path), 'the snapshot just written is there');
+  const [snap, thumb] = store.saveAll('yard', 2, [
+    { kind: 'snapshot', ext: 'jpg', bytes: KB },
+    { kind: 'thumb', ext: 'jpg', bytes: KB },
+  ]);
+  assert.ok(existsSync(snap!.path), 'the snapshot a motion event names is there');
+  assert.ok(existsSync(thumb!.path), 'and its thumbnail');
+  assert.equal(existsSync(older.path), false, 'the older one went to make room');
+  assert.deepEqual(store.list().map((f) => f.name), [snap!.name, thumb!.name]);
+  assert.deepEqual(store.lowDisk, { freeBytes: 300 * MB, minFreeBytes: 500 * MB });
+});
+
+test('a camera on a disk under its reserve keeps the snapshot its motion event names, and says the disk is nearly full', { timeout: 10_000 }, async () => {
+  const dir = folder();
+  let free = 300 * MB;
+  const media = new MediaStore({ dir, limits: { maxAgeMs: 1e12, maxBytes: 1e12, minFreeBytes: 500 * MB }, freeBytes: () => free });
+  await media.ready;
+  const motion = async (): Promise<unknown> => ({ type: 'result', id: 0, detection: { regions: [{ zone: 'frame', area: 0.2, box: { x: 0, y: 0, w: 0.5, h: 0.5 } }], changed: 0.2, lighting: false }, ms: 0, thumbnail: new Uint8Array(500).fill(1), snapshot: new Uint8Array(4000).fill(2) });
+  const worker = async () => ({ opencv: 'stub', pid: -1, busy: false, process: motion, close: async () => {} }) as unknown as MotionWorker;
+  const source = new SyntheticSource({ width: 16, height: 16, channels: 1, fps: 5, frames: 2, startMs: 1_000_000 }, 'yard', 0);
+  const camera = new Camera({ config: { id: 'yard', name: 'Yard', source: 'synthetic:quiet', width: 16, height: 16, fps: 5, upload: false, zones: [] }, source, motion: DEFAULT_MOTION, cooldownMs: 0, media, snapshots: true, startWorker: worker });
+  const events: MotionEvent[] = [];
+  const states: CameraState[] = [];
+  camera.on('motion', (e) => events.push(e));
+  camera.on('state', (s) => states.push(s));
+  const ended = new Promise<void>((r) => camera.on('state', (s) => s.state === 'ended' && r()));
+  await camera.start();
+  await ended;
+  await camera.stop();
+  assert.equal(events.length, 2);
+  const [first, last] = events;
+  assert.ok(existsSync(join(dir, 'yard', last!.snapshot!)), `${last!.snapshot}, which the newest event names, is on the disk`);
+  assert.equal(existsSync(join(dir, 'yard', first!.snapshot!)), false, 'the older one went to make room');
+  const full = [...states].reverse().find((s) => s.problem?.code === 'cctv.disk_full');
+  assert.ok(full, 'the camera says so');
+  assert.equal(full.state, 'live', 'and still watches');
+  assert.deepEqual(full.problem!.params, { freeMB: 300, minFreeMB: 500 });
+  assert.match(full.reason ?? '', /disk is nearly full/);
+  // Room again: the next event clears it.
+  free = 900 * MB;
+  media.save('yard', 'snapshot', 'jpg', 2_000_000, KB);
+  assert.equal(media.lowDisk, null);
+});
+
+test('the files kept are counted as they are written and deleted; a rescan finds what changed by hand, off the event loop', async () => {
+  const dir = folder();
+  // An earlier run's files: 3 of 1 KiB.
+  mkdirSync(join(dir, 'gate'));
+  for (const ts of [1, 2, 3]) writeFileSync(join(dir, 'gate', `${String(ts).padStart(15, '0')}-snapshot.jpg`), KB);
+  const store = new MediaStore({ dir, limits: { maxAgeMs: 1e12, maxBytes: 4 * 1024, minFreeBytes: 0 }, now: () => 1000 });
+  await store.ready;
+  assert.deepEqual(store.list().map((f) => f.ts), [1, 2, 3], 'what the earlier run kept counts');
+  store.save('gate', 'snapshot', 'jpg', 4, KB);
+  store.save('gate', 'snapshot', 'jpg', 5, KB);
+  assert.deepEqual(store.list().map((f) => f.ts), [2, 3, 4, 5], 'over 4 KiB: the oldest went');
+  // Someone deletes one by hand and copies a large one in; the next rescan (the timer's) counts them.
+  unlinkSync(join(dir, 'gate', '000000000000002-snapshot.jpg'));
+  writeFileSync(join(dir, 'gate', '000000000000001-clip.mp4'), new Uint8Array(3 * 1024));
+  let turned = false;
+  setImmediate(() => (turned = true));
+  const reading = store.rescan();
+  // A save while the folder is being read is neither lost nor counted twice.
+  store.save('gate', 'snapshot', 'jpg', 6, KB);
+  await reading;
+  assert.ok(turned, 'the event loop went on while the folder was read');
+  assert.deepEqual(store.list().map((f) => `${f.ts}-${f.name.split('-')[1]}`), ['1-clip.mp4', '3-snapshot.jpg', '4-snapshot.jpg', '5-snapshot.jpg', '6-snapshot.jpg']);
+  store.enforce();
+  const onDisk = readdirSync(join(dir, 'gate')).sort();
+  assert.deepEqual(store.list().map((f) => f.name), onDisk, 'the count is the folder');
+  assert.deepEqual(onDisk, [3, 4, 5, 6].map((ts) => `${String(ts).padStart(15, '0')}-snapshot.jpg`), 'the large one copied in was the oldest: it went');
+  assert.ok(onDisk.reduce((n, name) => n + statSync(join(dir, 'gate', name)).size, 0) <= 4 * 1024, 'and the media is within its limit');
 });

@@ -56,6 +56,7 @@ const PROBLEMS = {
   'cctv.stream_ended': (p) => t('{source}: the stream ended', p),
   'cctv.source_ended': () => t('the source ended'),
   'cctv.media_not_saved': (p) => t('media not saved: {error}', p),
+  'cctv.disk_full': (p) => t('the disk is nearly full: {freeMB} MB free, {minFreeMB} MB wanted (setting minFreeMB); older media deleted, new snapshots still kept', p),
 };
 
 /**

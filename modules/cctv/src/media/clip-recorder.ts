@@ -95,7 +95,7 @@ export class ClipRecorder {
     try {
       renameSync(r.partial, r.final);
       this.clips++;
-      this.media.enforce();
+      this.media.finished(r.final);
     } catch {
       rmSync(r.partial, { force: true });
     }

@@ -2,10 +2,13 @@
 // time so the oldest sorts first. Retention runs after each write and on a timer: files older than
 // the age limit go, then the oldest go until the media fits its size limit and the disk keeps its
 // free-space reserve. Files are written to a temporary name and renamed, so a crash leaves no
-// half-written picture behind.
+// half-written picture behind. The files and their bytes are kept in an index (oldest first), kept
+// as files are written and deleted: a write never reads the folder. The folder is read again only
+// when the store opens and on the timer (rescan), without blocking the event loop.
 
-import { mkdirSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, renameSync, statSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdir, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { CctvError } from '../cctv-error.ts';
 
 export interface RetentionLimits {
@@ -32,112 +35,208 @@ export interface MediaStoreOptions {
   freeBytes?: (dir: string) => number;
 }
 
+/** The disk is under its free-space reserve with nothing older left to delete: what was just written is kept. */
+export interface LowDisk {
+  freeBytes: number;
+  minFreeBytes: number;
+}
+
+const FINISHED = /^(\d{15})-[a-z]+\.[a-z0-9]+$/;
+const PARTIAL = /^\d{15}-[a-z]+\.[a-z0-9]+\.tmp$/;
+
+/** Oldest first; files of the same moment by name. */
+const older = (a: MediaFile, b: MediaFile): number => a.ts - b.ts || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
 export class MediaStore {
   readonly dir: string;
   deleted = 0;
+  /** Set when retention could not keep the disk's free-space reserve; null once it can. */
+  lowDisk: LowDisk | null = null;
+  /** Resolves once the folder was first read (the index holds what an earlier run left). */
+  readonly ready: Promise<void>;
+  /** Finished files, oldest first, and their bytes. */
+  private files: MediaFile[] = [];
+  private total = 0;
+  /** While a rescan reads the folder: what was written and deleted meanwhile, by path. */
+  private during: { added: Map<string, MediaFile>; removed: Set<string> } | null = null;
+  private scanning: Promise<void> | null = null;
 
   constructor(private readonly o: MediaStoreOptions) {
     this.dir = o.dir;
     mkdirSync(o.dir, { recursive: true });
-    this.removePartials();
+    this.ready = this.rescan({ removePartials: true });
   }
 
-  /**
-   * Files a crash (a power cut) left half-written: nothing writes them when the store opens, and
-   * retention neither counts nor deletes them, so they would fill the disk over time.
-   */
-  private removePartials(): void {
-    for (const { cam, name } of this.names()) {
-      if (!/^\d{15}-[a-z]+\.[a-z0-9]+\.tmp$/.test(name)) continue;
-      try {
-        unlinkSync(join(this.dir, cam, name));
-      } catch {
-        // Gone already.
-      }
-    }
+  /** The number of finished files kept. */
+  get count(): number {
+    return this.files.length;
   }
 
-  /** Every file name in the store (or one camera's folder), with its camera. */
-  private *names(camera?: string): Generator<{ cam: string; name: string }> {
-    let cams: string[];
-    try {
-      cams = camera ? [camera] : readdirSync(this.dir);
-    } catch {
-      return;
-    }
-    for (const cam of cams) {
-      let names: string[];
-      try {
-        names = readdirSync(join(this.dir, cam));
-      } catch {
-        continue;
-      }
-      for (const name of names) yield { cam, name };
-    }
-  }
-
-  /** Writes `bytes` as `{camera}/{ts}-{kind}.{ext}` and applies retention; returns the file. */
+  /** Writes `bytes` as `{camera}/{ts}-{kind}.{ext}` and applies retention (never to this file); returns the file. */
   save(camera: string, kind: string, ext: string, ts: number, bytes: Uint8Array): MediaFile {
-    if (!/^[a-z0-9][a-z0-9_-]*$/.test(camera) || !/^[a-z]+$/.test(kind) || !/^[a-z0-9]+$/.test(ext)) throw new CctvError('E_CCTV_CONFIG', `bad media name ${camera}/${kind}.${ext}`);
+    return this.saveAll(camera, ts, [{ kind, ext, bytes }])[0]!;
+  }
+
+  /** Writes the files of one moment (a snapshot and its thumbnail), then applies retention once, never to them. */
+  saveAll(camera: string, ts: number, parts: Array<{ kind: string; ext: string; bytes: Uint8Array }>): MediaFile[] {
+    for (const { kind, ext } of parts) if (!/^[a-z0-9][a-z0-9_-]*$/.test(camera) || !/^[a-z]+$/.test(kind) || !/^[a-z0-9]+$/.test(ext)) throw new CctvError('E_CCTV_CONFIG', `bad media name ${camera}/${kind}.${ext}`);
     const folder = join(this.dir, camera);
     mkdirSync(folder, { recursive: true });
-    const name = `${String(Math.max(0, Math.floor(ts))).padStart(15, '0')}-${kind}.${ext}`;
-    const path = join(folder, name);
-    writeFileSync(`${path}.tmp`, bytes);
-    renameSync(`${path}.tmp`, path);
-    this.enforce();
-    return { camera, name, path, bytes: bytes.byteLength, ts };
+    const saved = parts.map(({ kind, ext, bytes }) => {
+      const name = `${stamp(ts)}-${kind}.${ext}`;
+      const path = join(folder, name);
+      writeFileSync(`${path}.tmp`, bytes);
+      renameSync(`${path}.tmp`, path);
+      const f: MediaFile = { camera, name, path, bytes: bytes.byteLength, ts: Number(stamp(ts)) };
+      this.add(f);
+      return f;
+    });
+    this.enforce(new Set(saved.map((f) => f.path)));
+    return saved;
   }
 
   /** A path inside the store for a file being written over time (a clip); retention skips it until it is finished. */
   reserve(camera: string, kind: string, ext: string, ts: number): { partial: string; final: string; name: string } {
     const folder = join(this.dir, camera);
     mkdirSync(folder, { recursive: true });
-    const name = `${String(Math.max(0, Math.floor(ts))).padStart(15, '0')}-${kind}.${ext}`;
+    const name = `${stamp(ts)}-${kind}.${ext}`;
     return { partial: join(folder, `${name}.tmp`), final: join(folder, name), name };
   }
 
-  /** Every finished file, oldest first. */
-  list(camera?: string): MediaFile[] {
-    const out: MediaFile[] = [];
-    for (const { cam, name } of this.names(camera)) {
-      const m = /^(\d{15})-[a-z]+\.[a-z0-9]+$/.exec(name);
-      if (!m) continue;
-      const path = join(this.dir, cam, name);
-      try {
-        out.push({ camera: cam, name, path, bytes: statSync(path).size, ts: Number(m[1]) });
-      } catch {
-        // Deleted meanwhile.
-      }
+  /** A reserved file renamed to its final path: counted from now on, and retention applied (never to it). */
+  finished(final: string): void {
+    const name = basename(final);
+    const m = FINISHED.exec(name);
+    if (!m) return;
+    try {
+      this.add({ camera: basename(dirname(final)), name, path: final, bytes: statSync(final).size, ts: Number(m[1]) });
+    } catch {
+      return;
     }
-    return out.sort((a, b) => a.ts - b.ts || a.name.localeCompare(b.name));
+    this.enforce(new Set([final]));
   }
 
-  /** Deletes by age, then oldest first while over the size limit or under the free-space reserve. */
-  enforce(): MediaFile[] {
+  /** Every finished file (of one camera), oldest first. */
+  list(camera?: string): MediaFile[] {
+    return camera === undefined ? [...this.files] : this.files.filter((f) => f.camera === camera);
+  }
+
+  /**
+   * Deletes by age, then oldest first while over the size limit or under the free-space reserve;
+   * never a file in `keep` (just written). Under the reserve with nothing left to delete, `lowDisk` says so.
+   */
+  enforce(keep: ReadonlySet<string> = new Set()): MediaFile[] {
     const now = (this.o.now ?? Date.now)();
-    const files = this.list();
-    const removed: MediaFile[] = [];
-    let total = files.reduce((s, f) => s + f.bytes, 0);
+    const { maxAgeMs, maxBytes, minFreeBytes } = this.o.limits;
     const free = (): number => (this.o.freeBytes ?? diskFree)(this.dir);
     let freeNow = free();
-    for (const f of files) {
-      const tooOld = now - f.ts > this.o.limits.maxAgeMs;
-      const tooBig = total > this.o.limits.maxBytes;
-      const tooFull = freeNow < this.o.limits.minFreeBytes;
+    const removed: MediaFile[] = [];
+    const gone = new Set<MediaFile>();
+    for (const f of this.files) {
+      const tooOld = now - f.ts > maxAgeMs;
+      const tooBig = this.total > maxBytes;
+      const tooFull = freeNow < minFreeBytes;
       if (!tooOld && !tooBig && !tooFull) break;
+      if (keep.has(f.path)) continue;
       try {
         unlinkSync(f.path);
-      } catch {
-        continue;
+      } catch (err) {
+        // Gone already (deleted by hand): no longer counted. Any other failure: kept, tried next time.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') continue;
       }
-      total -= f.bytes;
+      gone.add(f);
+      this.total -= f.bytes;
+      this.during?.removed.add(f.path);
       this.deleted++;
       removed.push(f);
       if (tooFull) freeNow = free();
     }
+    if (gone.size) {
+      // Almost always the oldest, in a row.
+      let k = 0;
+      while (k < this.files.length && gone.has(this.files[k]!)) k++;
+      if (k === gone.size) this.files.splice(0, k);
+      else this.files = this.files.filter((f) => !gone.has(f));
+    }
+    this.lowDisk = freeNow < minFreeBytes ? { freeBytes: freeNow, minFreeBytes } : null;
     return removed;
   }
+
+  /**
+   * Reads the folder again (files added or deleted by hand, or by an earlier run), with fs/promises:
+   * the event loop goes on meanwhile. Writes and deletions made while it reads are kept.
+   */
+  rescan(o: { removePartials?: boolean } = {}): Promise<void> {
+    this.scanning ??= this.scan(o.removePartials ?? false).finally(() => (this.scanning = null));
+    return this.scanning;
+  }
+
+  private async scan(removePartials: boolean): Promise<void> {
+    const during = { added: new Map<string, MediaFile>(), removed: new Set<string>() };
+    this.during = during;
+    const found: MediaFile[] = [];
+    try {
+      let cams: string[] = [];
+      try {
+        cams = await readdir(this.dir);
+      } catch {
+        // No folder: nothing kept.
+      }
+      for (const cam of cams) {
+        let names: string[];
+        try {
+          names = await readdir(join(this.dir, cam));
+        } catch {
+          continue;
+        }
+        // A few at a time: the thread pool serves the rest of the node too.
+        for (let i = 0; i < names.length; i += 64) {
+          await Promise.all(
+            names.slice(i, i + 64).map(async (name) => {
+              const path = join(this.dir, cam, name);
+              // Half-written by a crash (a power cut): nothing writes them when the store opens, and retention would never count them.
+              if (removePartials && PARTIAL.test(name)) return void (await unlink(path).catch(() => {}));
+              const m = FINISHED.exec(name);
+              if (!m) return;
+              try {
+                found.push({ camera: cam, name, path, bytes: (await stat(path)).size, ts: Number(m[1]) });
+              } catch {
+                // Deleted meanwhile.
+              }
+            }),
+          );
+        }
+      }
+    } finally {
+      this.during = null;
+    }
+    const byPath = new Map(found.filter((f) => !during.removed.has(f.path)).map((f) => [f.path, f]));
+    for (const [path, f] of during.added) if (!during.removed.has(path)) byPath.set(path, f);
+    this.files = [...byPath.values()].sort(older);
+    this.total = this.files.reduce((s, f) => s + f.bytes, 0);
+  }
+
+  /** Into the index at its place in time (almost always the end). */
+  private add(f: MediaFile): void {
+    let at = this.files.length;
+    while (at > 0 && older(this.files[at - 1]!, f) > 0) at--;
+    // The same file written again: it replaces the one counted.
+    for (let j = at - 1; j >= 0 && older(this.files[j]!, f) === 0; j--) {
+      if (this.files[j]!.path !== f.path) continue;
+      this.total -= this.files[j]!.bytes;
+      this.files.splice(j, 1);
+      at--;
+      break;
+    }
+    this.files.splice(at, 0, f);
+    this.total += f.bytes;
+    this.during?.added.set(f.path, f);
+    this.during?.removed.delete(f.path);
+  }
+}
+
+function stamp(ts: number): string {
+  return String(Math.max(0, Math.floor(ts))).padStart(15, '0');
 }
 
 function diskFree(dir: string): number {

@@ -66,4 +66,6 @@ export const TR = {
   '{source}: the stream ended': '{source}: yayın sona erdi',
   'the source ended': 'kaynak sona erdi',
   'media not saved: {error}': 'medya kaydedilmedi: {error}',
+  'the disk is nearly full: {freeMB} MB free, {minFreeMB} MB wanted (setting minFreeMB); older media deleted, new snapshots still kept':
+    'disk neredeyse dolu: {freeMB} MB boş, {minFreeMB} MB isteniyor (minFreeMB ayarı); eski kayıtlar silindi, yeni anlık görüntüler yine saklanıyor',
 };
