@@ -69,6 +69,8 @@ test('"I am safe" resolves the SOS and the node is told so', async () => {
   gw.mesh('!bbbb0003', 'alert', { level: 'SAFE', text: 'I am safe', requestId: 77 }, { packetId: 2 });
   const resolved = (await gw.nextDownlink()) as StageCommand;
   assert.deepEqual([resolved.sosStage.stage, resolved.sosStage.requestId], ['resolved', 77]);
+  // Its own "I am safe" resolved it: the node is not told it was resolved "by !bbbb0003".
+  assert.equal(resolved.sosStage.by, undefined);
 });
 
 test('a new SOS (new request id) from a node whose last SOS is still open supersedes it: the old one is resolved with why, the new one has its own times and stages', async () => {

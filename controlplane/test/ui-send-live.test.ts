@@ -100,3 +100,25 @@ test('a recipient the operator picks stays picked when the fleet changes, also a
   assert.equal(await to.inputValue(), 'broadcast');
   assert.deepEqual(problems, []);
 });
+
+test('the line under Send follows the message it sent: queued, sent, then delivered when the node acknowledged it', async (t) => {
+  const { browser, hub, admin, gw } = await browserAndGateway(t);
+  const farm = '!3c4d5e31';
+  gw.mesh(`!${gw.id}`, 'info', { longName: 'Square gateway', shortName: 'GW', hwModel: 'UNIBOS', role: 'GATEWAY' }, { packetId: 1 });
+  gw.mesh(farm, 'info', { longName: 'Farm', shortName: 'FRM', hwModel: 'UNIBOS', role: 'CLIENT' }, { packetId: 2 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.info' && e.data.nodeId === farm, { what: 'the farm node' });
+  const { page, problems } = await openPage(browser, hub, { size: 'laptop' });
+  await signIn(page, hub, admin, `#/send/${encodeURIComponent(farm)}`);
+  await page.locator('#send-to option:checked', { hasText: `Farm (${farm})` }).waitFor({ state: 'attached' });
+  await page.locator('#send-text').fill('team coming, stay where you are');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  const line = page.locator('.form-result');
+  await line.filter({ hasText: "To Farm: queued" }).waitFor();
+  const command = await gw.nextDownlink();
+  gw.txStatus({ ref: command.ref, packetId: 4343, status: 'queued' });
+  await line.filter({ hasText: "To Farm: sent" }).waitFor();
+  gw.mesh(farm, 'ack', { error: 'NONE', requestId: 4343 }, { packetId: 3, to: `!${gw.id}` });
+  await line.filter({ hasText: "To Farm: delivered" }).waitFor();
+  await page.getByRole('row').filter({ hasText: 'team coming' }).filter({ hasText: 'delivered' }).waitFor();
+  assert.deepEqual(problems, []);
+});

@@ -39,7 +39,9 @@ export class SosStages {
     const current = a.stages.at(-1);
     if (a.requestId === null || !current) return;
     const stage: SosStage = current.stage;
-    const command = { to: a.nodeId, sosStage: { requestId: a.requestId, stage, time: current.at, ...(current.by ? { by: current.by } : {}) } };
+    // Resolved by the node itself ("I am safe"): it needs no name, least of all its own id.
+    const by = current.by && current.by !== a.nodeId ? current.by : null;
+    const command = { to: a.nodeId, sosStage: { requestId: a.requestId, stage, time: current.at, ...(by ? { by } : {}) } };
     this.o.link.publishTx(orgId, gatewayId, Buffer.from(JSON.stringify(command)));
   }
 }

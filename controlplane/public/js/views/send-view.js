@@ -39,6 +39,10 @@ export function createSendView(ctx) {
   const count = h('span', { id: 'send-count', class: 'hint' });
   const submit = h('button', { type: 'submit', class: 'primary' }, t('Send'));
   const result = h('p', { class: 'form-result', role: 'status' });
+  /** The message last sent from this form, which its result line follows. @type {{ id: string | null, recipient: string } | null} */
+  let lastSent = null;
+  /** @param {unknown} status */
+  const sentLine = (status) => t('To {recipient}: {status}', { recipient: lastSent?.recipient ?? '', status: deliveryStatus(status) });
   const levelRow = h('div', { class: 'field', hidden: true }, h('label', { for: 'send-level' }, t('Alert level')), level);
   const magnitudeRow = h('div', { class: 'field', hidden: true }, h('label', { for: 'send-magnitude' }, t('Magnitude (optional)')), magnitude);
   const denied = h('p', { class: 'notice', hidden: true }, t('Your role may read but not send. Ask an admin for the member role.'));
@@ -221,7 +225,9 @@ export function createSendView(ctx) {
     try {
       const message = await api.post(path, body);
       if (message && typeof message.id === 'string') upsert(message);
-      result.textContent = to.value === 'broadcast' ? t('Queued for everyone.') : t('Queued for {name}.', { name: fleet.display(to.value) });
+      // The line follows this message as the table row does: it never says "queued" once it was delivered.
+      lastSent = { id: message && typeof message.id === 'string' ? message.id : null, recipient };
+      result.textContent = sentLine(message?.status ?? 'queued');
       text.value = '';
       updateCount();
     } catch (err) {
@@ -238,6 +244,7 @@ export function createSendView(ctx) {
     const d = event.data ?? {};
     const id = typeof d.id === 'string' ? d.id : typeof d.messageId === 'string' ? d.messageId : null;
     if (id) upsert({ ...d, id });
+    if (id && id === lastSent?.id) result.textContent = sentLine(d.status);
   };
   stream.addEventListener('event', onEvent);
   // Relative times age while the page is open ("just now" must not stay "just now").
