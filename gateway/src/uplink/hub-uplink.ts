@@ -35,6 +35,12 @@ export interface HubUplinkOptions {
   windowSize?: number;
   /** Connections a row may see end while it is in flight before it is dead-lettered (the later ones alone). Default 3. */
   maxAttempts?: number;
+  /**
+   * A hang-up counts as a strike against a message only this long after its last one. A hub that
+   * restarts or crash-loops ends every connection within a second, whatever is in flight: only a
+   * refusal that lasts says something about the message. Default 10 s.
+   */
+  strikeSpacingMs?: number;
   keepaliveS?: number;
   connectTimeoutMs?: number;
   /** The first reconnect comes after reconnectMinMs to twice that (jittered); the range doubles per failed attempt up to reconnectMaxMs. Defaults 1 s and 30 s. */
@@ -99,7 +105,8 @@ interface Link {
   healthy: boolean;
   /** Per lane, the highest seq published on this link: everything at or below it is acked, in flight, or gone. */
   readonly afterSeq: Record<Lane, number>;
-  readonly inFlight: Set<number>;
+  /** seq -> msgId of each publish awaiting its PUBACK. */
+  readonly inFlight: Map<number, string>;
   /** A struck row sent alone, with its strikes so far: if this link ends before its PUBACK, it is the culprit. */
   probe: { seq: number; attempts: number; retries: number; lane: Lane } | undefined;
   /** Our keepalive ran out: the hub (or the network) stopped answering. */
@@ -121,6 +128,9 @@ export class HubUplink {
   private readonly log: Logger;
   private readonly windowSize: number;
   private readonly maxAttempts: number;
+  private readonly strikeSpacingMs: number;
+  /** msgId -> when (performance.now) its last counted strike was; dropped at its PUBACK or once older than strikeSpacingMs. */
+  private readonly lastStrike = new Map<string, number>();
   private readonly backoff: ReconnectBackoff;
   private readonly now: () => number;
 
@@ -187,6 +197,8 @@ export class HubUplink {
     this.windowSize = windowSize;
     this.maxAttempts = options.maxAttempts ?? 3;
     this.urgentReconnectMaxMs = options.urgentReconnectMaxMs ?? 5000;
+    this.strikeSpacingMs = options.strikeSpacingMs ?? 10_000;
+    if (!(this.strikeSpacingMs >= 0)) throw new UplinkError('E_UPLINK_CONFIG', `strikeSpacingMs must be >= 0, got ${options.strikeSpacingMs}`);
     this.random = options.random ?? Math.random;
     if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 2) {
       throw new UplinkError('E_UPLINK_CONFIG', `maxAttempts must be an integer >= 2, got ${options.maxAttempts}`);
@@ -299,7 +311,7 @@ export class HubUplink {
       },
       ...o.tls,
     });
-    const link: Link = { client, ready: false, closed: false, healthy: false, afterSeq: { urgent: 0, routine: 0 }, inFlight: new Set(), probe: undefined, silent: false };
+    const link: Link = { client, ready: false, closed: false, healthy: false, afterSeq: { urgent: 0, routine: 0 }, inFlight: new Map(), probe: undefined, silent: false };
     this.link = link;
     client.handleMessage = (packet, done) => {
       void this.deliver(link, packet).finally(() => done());
@@ -326,6 +338,8 @@ export class HubUplink {
     this.publishStatus(link, 'online', (ok) => {
       if (!ok || link.closed || link !== this.link) return;
       link.healthy = true;
+      // The hub stores again: an SOS it hung up on before waits no longer (UrgentLetterRetry).
+      this.letterRetry.hubIsTaking();
       // Success is a hub that stores what we send, not a CONNACK: one that ends every connection
       // at once (its storage failing) would otherwise be retried at the shortest delay forever.
       this.backoff.reset();
@@ -402,17 +416,26 @@ export class HubUplink {
   }
 
   /**
-   * A working connection ended with rows in flight: each gets a strike. A row that was alone in
+   * A working connection ended with rows in flight: each gets a strike, unless it had one less than
+   * strikeSpacingMs ago (a hub restarting hangs up again and again within a second). A row that was alone in
    * flight is the one the hub refuses; at maxAttempts it leaves the queue for the dead-letter table,
    * and so does an urgent letter's automatic retry at its first such hang-up (its delay then grows).
    */
   private strike(link: Link): void {
     if (link.inFlight.size === 0) return;
-    const seqs = [...link.inFlight];
+    // Keyed by msgId, not seq: an urgent letter put back (a new seq) keeps the time of the strike that made it.
+    const at = performance.now();
+    for (const [id, when] of this.lastStrike) if (at - when >= this.strikeSpacingMs) this.lastStrike.delete(id);
+    const seqs: number[] = [];
+    for (const [seq, msgId] of link.inFlight) {
+      if (this.lastStrike.has(msgId)) continue;
+      this.lastStrike.set(msgId, at);
+      seqs.push(seq);
+    }
     try {
       this.outbox.recordAttempts(seqs);
       const probe = link.probe;
-      if (probe && seqs.length === 1 && seqs[0] === probe.seq) {
+      if (probe && link.inFlight.size === 1 && seqs[0] === probe.seq) {
         if (probe.retries > 0) {
           this.deadLetter(probe, `the hub ended the connection again on automatic retry ${probe.retries}`);
         } else if (probe.attempts + 1 >= this.maxAttempts) {
@@ -426,7 +449,10 @@ export class HubUplink {
 
   private deadLetter(row: { seq: number; lane: Lane; retries: number }, reason: string): void {
     // Said in the reason, so `unibos gateway outbox` and the hub's event show it too.
-    if (row.lane === 'urgent' && !this.refusedAtDoor.has(row.seq)) reason += `; urgent: retried automatically in ${minutes(this.letterRetry.delayFor(row.retries))}`;
+    if (row.lane === 'urgent' && !this.refusedAtDoor.has(row.seq)) {
+      const within = minutes(this.letterRetry.delayFor(row.retries));
+      reason += row.retries === 0 ? `; urgent: retried automatically as soon as the hub stores anything, at the latest in ${within}` : `; urgent: retried automatically in ${within}`;
+    }
     if (this.outbox.deadLetter(row.seq, reason)) this.counters.deadLettered++;
   }
 
@@ -473,7 +499,7 @@ export class HubUplink {
 
   private send(link: Link, row: HubMessage): void {
     link.afterSeq[row.lane] = row.seq;
-    link.inFlight.add(row.seq);
+    link.inFlight.set(row.seq, row.msgId);
     this.counters.sent++;
     if (row.seq <= this.highestSentSeq) this.counters.resent++;
     else this.highestSentSeq = row.seq;
@@ -488,7 +514,9 @@ export class HubUplink {
       // An error means the client is being torn down; the row stays queued for the next link.
       if (err) return;
       if (link.probe?.seq === row.seq) link.probe = undefined;
+      this.lastStrike.delete(row.msgId);
       this.counters.acked++;
+      this.letterRetry.hubIsTaking();
       this.pendingAcks.push(row.seq);
       this.schedule();
     });

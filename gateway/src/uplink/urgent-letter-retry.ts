@@ -1,7 +1,8 @@
 // Puts urgent dead letters (SOS, alerts) back in the queue by themselves, each after a delay that
 // grows with the retries it has already had. A hub can hang up for reasons that are not the row
-// (its keepalive, a restart loop, a proxy), so an SOS must not wait in the table for a human; one the
-// hub truly refuses costs one lone send per delay, never a tight loop.
+// (its keepalive, a restart loop, a proxy), so an SOS must not wait in the table for a human, nor
+// behind routine traffic: a letter on its first failure goes back at once when the hub is seen
+// storing again (hubIsTaking). One the hub truly refuses then costs one lone send per delay, never a tight loop.
 
 import type { Scheduler, TimerHandle } from '@unibos/mesh-protocol';
 import type { Logger } from 'pino';
@@ -30,6 +31,8 @@ export class UrgentLetterRetry {
   private readonly onRetried: (() => void) | undefined;
   /** Letter seq -> when it is due, on the scheduler's clock. Not persisted: after a restart each letter waits its delay again. */
   private readonly due = new Map<number, number>();
+  /** Letters waiting after their first failure: they go back as soon as the hub takes anything. */
+  private readonly firstFailures = new Set<number>();
   private timer: { handle: TimerHandle; at: number } | undefined;
 
   constructor(options: UrgentLetterRetryOptions) {
@@ -61,6 +64,7 @@ export class UrgentLetterRetry {
   /** A new urgent letter: it goes back after its delay. */
   track(seq: number, retries: number): void {
     this.due.set(seq, this.scheduler.now() + this.delayFor(retries));
+    if (retries === 0) this.firstFailures.add(seq);
     this.arm();
   }
 
@@ -68,6 +72,19 @@ export class UrgentLetterRetry {
     this.timer?.handle.cancel();
     this.timer = undefined;
     this.due.clear();
+    this.firstFailures.clear();
+  }
+
+  /**
+   * The hub stored something (our status on a new connection, a message) after these letters
+   * failed: what it hung up on was the hub, not them, and an SOS must not wait while routine traffic
+   * flows. Letters on their first failure go back now; later ones keep their growing delay, so a
+   * message the hub truly refuses cannot make a loop of hang-ups.
+   */
+  hubIsTaking(): void {
+    if (this.firstFailures.size === 0) return;
+    for (const seq of this.firstFailures) this.due.set(seq, this.scheduler.now());
+    this.fire();
   }
 
   /** How long until the next automatic retry, or undefined if none is waiting. */
@@ -85,12 +102,14 @@ export class UrgentLetterRetry {
   }
 
   private fire(): void {
+    this.timer?.handle.cancel();
     this.timer = undefined;
     const now = this.scheduler.now();
     let retried = 0;
     for (const [seq, at] of [...this.due]) {
       if (at > now) continue;
       this.due.delete(seq);
+      this.firstFailures.delete(seq);
       try {
         // Undefined: requeued by hand (the CLI) or trimmed meanwhile; nothing left to do for it.
         if (this.outbox.retryDeadLetter(seq)) retried++;
