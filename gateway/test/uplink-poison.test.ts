@@ -110,6 +110,25 @@ test('a dead letter can be put back in the queue once the hub takes it again; it
   assert.equal(outbox.size, 0);
 });
 
+test('a dead letter put back by another process (unibos gateway outbox --requeue) reaches the hub within seconds on a quiet gateway', async (t) => {
+  const onEnd = teardown(t);
+  const hub = await startHub(onEnd);
+  hub.refuse = (_topic, payload) => payload.includes(POISON);
+  const { outbox, db } = openOutbox(onEnd);
+  const gatewayId = 'gwrequeueoutside';
+  const poison = outbox.add({ source: 'sensor:k1', topic: 'unibos/v1/sensor/k1/temp', payload: JSON.stringify({ note: POISON }) });
+  const { uplink, changed } = startUplink(onEnd, hub, outbox, gatewayId);
+  await waitUntil(() => outbox.deadLetterCount === 1 && uplink.connected && uplink.stats.inFlight === 0 && outbox.size === 0, 'the poison dead-lettered, nothing else to send', changed, 30_000);
+  await hub.waitFor(() => hub.statusesOf(gatewayId).some((s) => s.body.deadLetters === 1), 'the hub told of the dead letter');
+  hub.refuse = undefined;
+  // The CLI opens the same gateway.db with a connection of its own: its requeue's listeners fire there, not in the gateway.
+  const cli = new Database(db.name);
+  onEnd(() => cli.close());
+  assert.equal(new HubOutbox(cli, { logger }).requeueDeadLetters('all'), 1);
+  await waitUntil(() => hub.accepted.has(poison.msgId), 'the requeued message at the hub, with nothing else queued to wake the uplink', changed, 15_000);
+  assert.equal(outbox.deadLetterCount, 0);
+});
+
 test('an SOS queued behind a 5,000-message routine backlog goes out first', async (t) => {
   const onEnd = teardown(t);
   const hub = await startHub(onEnd);

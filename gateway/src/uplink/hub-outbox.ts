@@ -274,6 +274,8 @@ export class HubOutbox {
   private readonly retryTx: (seq: number) => { letter: DeadLetter; queued: boolean } | undefined;
   private readonly selectUrgentLetters: Database.Statement<[], { seq: number; retries: number }>;
   private readonly countUrgentLetters: Database.Statement<[], { n: number }>;
+  private readonly dataVersion: Database.Statement<[], number>;
+  private lastDataVersion: number;
 
   constructor(db: Database.Database, options: HubOutboxOptions = {}) {
     this.maxMessages = options.maxMessages ?? 100_000;
@@ -383,6 +385,9 @@ export class HubOutbox {
       }
       return n;
     });
+    // SQLite's data_version changes when another connection (the CLI's requeue) commits, never for ours.
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.lastDataVersion = this.dataVersion.get()!;
     this.selectTotals = db.prepare<[], { messages: number; bytes: number }>(
       'SELECT messages, bytes FROM hub_outbox_totals WHERE id = 0',
     );
@@ -570,6 +575,18 @@ export class HubOutbox {
   /** Counters since this process opened the outbox. */
   get stats(): Readonly<HubOutboxStats> {
     return { ...this.counters };
+  }
+
+  /**
+   * Whether another connection to the database (another process: the CLI putting letters back)
+   * committed since the last call: its add and requeue listeners fire in that process, not here.
+   * One pragma read, cheap enough to poll every few seconds.
+   */
+  changedElsewhere(): boolean {
+    const version = this.dataVersion.get()!;
+    if (version === this.lastDataVersion) return false;
+    this.lastDataVersion = version;
+    return true;
   }
 
   /** Called after every add that queued something new (after its commit). */

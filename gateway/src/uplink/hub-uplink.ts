@@ -48,6 +48,11 @@ export interface HubUplinkOptions {
   reconnectMaxMs?: number;
   /** While an urgent message (an SOS) waits, reconnect attempts come at least this often. Default 5 s. */
   urgentReconnectMaxMs?: number;
+  /**
+   * How often the outbox is checked for rows another process queued or put back (`unibos gateway
+   * outbox --requeue`): its listeners fire in that process only. Default 2 s.
+   */
+  outsidePollMs?: number;
   /** How long stop() keeps draining before it ends the connection. Default 5 s. */
   stopTimeoutMs?: number;
   /** A downlink handler that has not settled by then is logged and the downlink acknowledged anyway. Default 5 s. */
@@ -143,6 +148,7 @@ export class HubUplink {
   private stopping = false;
   private stopPromise: Promise<void> | undefined;
   private unsubscribeAdded: (() => void) | undefined;
+  private outsidePoll: NodeJS.Timeout | undefined;
   private tickPending = false;
   private pendingAcks: number[] = [];
   private highestSentSeq = 0;
@@ -225,10 +231,20 @@ export class HubUplink {
   start(): void {
     if (this.currentState !== 'idle' && this.currentState !== 'stopped') return;
     this.stopping = false;
-    this.unsubscribeAdded = this.outbox.onAdded(() => {
+    const added = (): void => {
       this.schedule();
       this.hurryForUrgent();
-    });
+    };
+    this.unsubscribeAdded = this.outbox.onAdded(added);
+    this.outbox.changedElsewhere();
+    this.outsidePoll = setInterval(() => {
+      try {
+        if (this.outbox.changedElsewhere()) added();
+      } catch (err) {
+        this.log.error({ err }, 'cannot read the hub outbox');
+      }
+    }, this.options.outsidePollMs ?? 2000);
+    this.outsidePoll.unref();
     // The hub hears of every dead letter at once through our retained status (and so does every later connection).
     this.unsubscribeDeadLetter = this.outbox.onDeadLetter((letter) => {
       this.lastLetter = letter;
@@ -645,6 +661,8 @@ export class HubUplink {
     this.flushAcks();
     this.unsubscribeAdded?.();
     this.unsubscribeAdded = undefined;
+    clearInterval(this.outsidePoll);
+    this.outsidePoll = undefined;
     this.unsubscribeDeadLetter?.();
     this.unsubscribeDeadLetter = undefined;
     this.letterRetry.stop();
