@@ -15,6 +15,7 @@ import { createFleetView } from './views/fleet-view.js';
 import { createMapView } from './views/map-view.js';
 import { createMessengerView } from './views/messenger-view.js';
 import { createModulesView } from './views/modules-view.js';
+import { createOrgView } from './views/org-view.js';
 import { createSendView } from './views/send-view.js';
 import { createSensorsView } from './views/sensors-view.js';
 
@@ -127,7 +128,7 @@ export function createShell(root, { api, config }) {
   const notices = addModuleHooks(ctx, 'notices', (fn, name) => fn({ api: ctx.api, stream: ctx.stream, base: `/api/v1/modules/${name}`, notify: ctx.notify, dismiss: ctx.dismiss }));
 
   /** @type {View[]} */
-  const views = [createFleetView(ctx), createMapView(ctx), createFeedView(ctx), createSendView(ctx), createSensorsView(ctx), createAlertsView(ctx), createMessengerView(ctx), createModulesView(ctx)];
+  const views = [createFleetView(ctx), createMapView(ctx), createFeedView(ctx), createSendView(ctx), createSensorsView(ctx), createAlertsView(ctx), createMessengerView(ctx), createModulesView(ctx), createOrgView(ctx)];
   /** @type {Map<string, HTMLElement>} */
   const badges = new Map();
   /** @type {Map<string, HTMLAnchorElement>} */

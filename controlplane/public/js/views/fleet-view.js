@@ -18,7 +18,14 @@ export function createFleetView(ctx) {
   const status = h('select', { id: 'fleet-status' }, h('option', { value: '' }, t('All')), h('option', { value: 'online' }, t('Online')), h('option', { value: 'offline' }, t('Offline')));
   const summary = h('p', { class: 'summary', 'aria-live': 'polite' });
   const tbody = h('tbody');
-  const empty = h('p', { class: 'empty', hidden: true }, t('No devices yet. Claim a gateway or node with a claim token (unibos hub claim-token) and it appears here.'));
+  // Where devices come from: a claim token made on the Organisation screen (for those who may make one).
+  const claimLink = h('a', { class: 'button-link', href: '#/org' }, t('Claim a device'));
+  const empty = h(
+    'div',
+    { class: 'empty', hidden: true },
+    h('p', {}, t('No devices yet. Make a claim token on the Organisation screen and run the command it shows on the gateway or node: it appears here.')),
+    claimLink,
+  );
   const COLUMNS = [t('Name'), t('ID'), t('Kind'), t('Status'), t('Last seen'), t('Battery'), t('SNR'), t('Heard by')];
   const table = h(
     'table',
@@ -85,6 +92,7 @@ export function createFleetView(ctx) {
     const online = all.filter((n) => n.online).length;
     summary.textContent = fleet.loaded ? t('{online} of {count} online', { online, count: all.length }) : t('Loading…');
     empty.hidden = !fleet.loaded || all.length > 0;
+    claimLink.hidden = !ctx.can('fleet');
   };
 
   // Bursts of events (a gateway reconnecting reports many nodes) redraw once per frame.

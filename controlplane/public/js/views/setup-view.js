@@ -27,7 +27,7 @@ export function renderSetup(root, api, opts) {
     'form',
     { class: 'card auth-card', 'aria-labelledby': 'setup-title' },
     h('h1', { id: 'setup-title' }, t('Set up this hub')),
-    h('p', { class: 'notice' }, t('Create the first account. It owns the hub’s first organisation and can invite others.')),
+    h('p', { class: 'notice' }, t('Create the first account. It owns the hub’s first organisation, and on its Organisation screen adds people and claims devices.')),
     name.row,
     email.row,
     password.row,
