@@ -46,3 +46,14 @@ test('which names are secrets: by their last word', () => {
   const dotted = { 'a.token': 'X', a: { token: 'Y' } };
   assert.deepEqual(keepSecrets({ 'a.token': '***', a: { token: '***' } }, dotted), dotted);
 });
+
+test('an XMEye address (password in the path) edited around its *** keeps the stored password, at the same host only', () => {
+  const stored = { cameras: [{ id: 'dvr', name: 'DVR', source: 'rtsp://192.0.2.30:554/user=admin&password=s3cr%2Ft&channel=1&stream=0.sdp' }] };
+  const shown = hideSecrets(stored);
+  assert.equal(shown.cameras[0]!.source, 'rtsp://192.0.2.30:554/user=***&password=***&channel=1&stream=0.sdp');
+  // Another channel of the same recorder: the password (and user) come back, not a literal ***.
+  const edited = { cameras: [{ ...shown.cameras[0]!, source: shown.cameras[0]!.source.replace('channel=1', 'channel=2') }] };
+  assert.equal(keepSecrets(edited, stored).cameras[0]!.source, 'rtsp://192.0.2.30:554/user=admin&password=s3cr%2Ft&channel=2&stream=0.sdp');
+  // Pointed at another host, the stored password is not sent there.
+  refused(() => keepSecrets({ cameras: [{ ...shown.cameras[0]!, source: shown.cameras[0]!.source.replace('192.0.2.30', '198.51.100.9') }] }, stored), /type the password again/);
+});

@@ -11,7 +11,7 @@
 // another address is refused, never filled in, so an admin's browser cannot copy a stored secret
 // out to where it can be read.
 
-import { HIDDEN_SECRET, redactUrl } from '@unibos/module-api';
+import { HIDDEN_SECRET, redactUrl, restoreSecrets } from '@unibos/module-api';
 import { HubError } from '../hub-error.ts';
 
 /** A string that is an address with a scheme (rtsp://, http://, ...): the only place a secret is looked for. */
@@ -124,25 +124,12 @@ export function keepSecrets<T>(submitted: T, stored: unknown, schema?: unknown):
       return before;
     }
     if (before !== undefined && s === hide(before, at)) return before;
-    const u = s.includes(HIDDEN_SECRET) ? parsedUrl(s) : null;
-    if (!u) return s;
-    const hidden = [...u.searchParams.entries()].filter(([, v]) => v === HIDDEN_SECRET).map(([k]) => k);
-    if (u.password !== HIDDEN_SECRET && hidden.length === 0) return s;
-    const same = before === undefined ? null : parsedUrl(before);
-    if (!same || same.protocol !== u.protocol || same.username !== u.username || same.hostname !== u.hostname || (u.password === HIDDEN_SECRET && !same.password) || hidden.some((k) => !same.searchParams.has(k))) {
-      throw new HubError('E_BAD_REQUEST', `${redactUrl(s)} has a password shown as ${HIDDEN_SECRET} that belongs to no address of that user and host stored in ${where(at)}: type the password again`);
-    }
-    if (u.password === HIDDEN_SECRET) u.password = same.password;
-    for (const k of hidden) u.searchParams.set(k, same.searchParams.get(k) ?? '');
-    return u.toString();
+    if (!s.includes(HIDDEN_SECRET) || !URL_LIKE.test(s)) return s;
+    // Each *** of an address edited around it takes back the secret stored in the same place (the
+    // password, or the pair of the same key, in the path too), from the same user at the same host.
+    const restored = before === undefined ? null : restoreSecrets(s, before);
+    if (restored === null) throw new HubError('E_BAD_REQUEST', `${redactUrl(s)} has a password shown as ${HIDDEN_SECRET} that belongs to no address of that user and host stored in ${where(at)}: type the password again`);
+    return restored;
   }, schema as Schema) as T;
 }
 
-function parsedUrl(text: string): URL | null {
-  if (!URL_LIKE.test(text)) return null;
-  try {
-    return new URL(text);
-  } catch {
-    return null;
-  }
-}
