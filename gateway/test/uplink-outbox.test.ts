@@ -272,3 +272,22 @@ test('how long a row was held is known to every process of the boot: the gateway
   mono += 1_000;
   assert.equal(rebooted.heldMs(find(rebooted, reading.msgId)), 3_663_000, 'what it was held before, and its time on this boot');
 });
+
+test('an outbox an older gateway left (no per-source totals) is upgraded in place: when full, the source holding the most makes room', (t) => {
+  const files = tempDb(t);
+  const old = files.open();
+  const outbox = new HubOutbox(old, opts());
+  outbox.addMany(Array.from({ length: 6 }, (_, n) => sensor(n, { source: 'sensor:chatty', topic: 'unibos/v1/sensor/chatty/temp' })));
+  outbox.add(sensor(100, { source: 'mesh:!1a2b3c4d', topic: 'unibos/v1/mesh/!1a2b3c4d/text' }));
+  // As it was before the per-source totals existed.
+  old.exec('DROP TRIGGER hub_outbox_source_in; DROP TRIGGER hub_outbox_source_out; DROP TABLE hub_outbox_source_totals');
+  old.close();
+  const upgraded = new HubOutbox(files.open(), opts({ maxMessages: 7 }));
+  upgraded.add(sensor(200, { source: 'sensor:other', topic: 'unibos/v1/sensor/other/temp' }));
+  assert.equal(upgraded.size, 7);
+  assert.deepEqual(
+    upgraded.peek(10).map((m) => m.source),
+    [...Array(5).fill('sensor:chatty'), 'mesh:!1a2b3c4d', 'sensor:other'],
+    'the chatty sensor lost its oldest; the mesh text, older than most of what is kept, stays',
+  );
+});

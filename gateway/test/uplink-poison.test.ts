@@ -193,6 +193,29 @@ test('when the outbox is full, routine messages make room before any urgent one'
   assert.equal(outbox.stats.droppedFull, 13);
 });
 
+test('when the outbox is full, the source holding the most bytes makes room: a flooding sensor cannot push out other devices\u2019 readings or people\u2019s mesh messages', (t) => {
+  const onEnd = teardown(t);
+  const { outbox } = openOutbox(onEnd, { maxBytes: 100_000 });
+  // Queued first (the oldest rows): people's texts and a private message from the mesh, another device's readings.
+  const people = outbox.addMany([
+    { source: 'mesh:!1a2b3c4d', topic: 'unibos/v1/mesh/!1a2b3c4d/text', payload: JSON.stringify({ from: '!1a2b3c4d', text: 'water is rising at the school' }) },
+    { source: 'mesh:!1a2b3c4d', topic: 'unibos/v1/mesh/!1a2b3c4d/direct', payload: JSON.stringify({ from: '!1a2b3c4d', to: '!5e6f7a8b', direct: { sender: '!1a2b3c4d', sealed: 'x'.repeat(200) } }) },
+    { source: 'mesh:!0000beef', topic: 'unibos/v1/mesh/!0000beef/text', payload: JSON.stringify({ from: '!0000beef', text: 'we are at the mosque, all well' }) },
+  ]);
+  const tank = outbox.addMany(Array.from({ length: 20 }, (_, n) => ({ source: 'sensor:tank1', topic: 'unibos/v1/sensor/tank1/level', payload: String(40 + n) })));
+  const drops: number[] = [];
+  outbox.onDrop((d) => drops.push(d.urgent));
+  // One sensor then sends 1000 texts of 1000 characters: ten times the whole bound.
+  const flood = Array.from({ length: 1000 }, (_, n) => outbox.add({ source: 'sensor:junk', topic: 'unibos/v1/sensor/junk/log', payload: `${n} ${'A'.repeat(995)}` }));
+  assert.ok(outbox.bytes <= 100_000);
+  assert.ok(outbox.stats.droppedFull > 900, `dropped ${outbox.stats.droppedFull}`);
+  const kept = new Set(outbox.peek(1000).map((m) => m.msgId));
+  assert.ok(people.every((r) => kept.has(r.msgId)), 'every mesh message from people is still queued');
+  assert.ok(tank.every((r) => kept.has(r.msgId)), 'every reading of the other sensor is still queued');
+  assert.ok(kept.has(flood.at(-1)!.msgId) && !kept.has(flood[0]!.msgId), 'the flooding sensor lost its own oldest');
+  assert.ok(drops.every((urgent) => urgent === 0));
+});
+
 test('the outbox refuses what the hub would refuse, by the shared limits, with the reason', (t) => {
   const onEnd = teardown(t);
   const { outbox } = openOutbox(onEnd);
@@ -205,10 +228,12 @@ test('the outbox refuses what the hub would refuse, by the shared limits, with t
   // A payload as large as the gateway broker accepts no longer fits once wrapped for the hub.
   refused({ source: 'sensor:x', topic: 'unibos/v1/sensor/x/t', payload: Buffer.alloc(HUB_UPLINK_LIMITS.maxPublishBytes, 0x61) }, 'too_large');
   assert.equal(outbox.size, 0);
-  // The largest payload that fits is taken, and its envelope is exactly at the hub's limit.
+  // Sensor text longer than the hub keeps (it would have cut it) is refused, not queued.
+  refused({ source: 'sensor:x', topic: 'unibos/v1/sensor/x/t', payload: 'A'.repeat(HUB_UPLINK_LIMITS.maxSensorTextChars + 1) }, 'bad_payload');
+  // The largest payload that fits is taken (a mesh frame heard, in the binary envelope), and its envelope is exactly at the hub's limit.
   const msgId = 'fits';
-  const room = HUB_UPLINK_LIMITS.maxPublishBytes - hubEnvelopeBytes({ msgId, source: 'sensor:x', format: 'binary', payloadBytes: 0 });
-  outbox.add({ source: 'sensor:x', topic: 'unibos/v1/sensor/x/t', payload: Buffer.alloc(room, 0x61), msgId });
+  const room = HUB_UPLINK_LIMITS.maxPublishBytes - hubEnvelopeBytes({ msgId, source: 'mesh:!0000beef', format: 'binary', payloadBytes: 0 });
+  outbox.add({ source: 'mesh:!0000beef', topic: 'unibos/v1/gw/gwx/rx', payload: Buffer.alloc(room, 0x00), msgId });
   const row = outbox.peek(1)[0]!;
   assert.equal(encodeHubEnvelope(row).length, HUB_UPLINK_LIMITS.maxPublishBytes);
 });
@@ -228,13 +253,16 @@ test('the gateway broker refuses at its door a sensor message the hub would refu
   // MQTT 3.1.1 has no negative PUBACK: unacknowledged, a persistent session would resend it forever.
   await c.publishAsync('unibos/v1/sensor/tank1/a/b/c/d/e', '1', { qos: 1 });
   await c.publishAsync('unibos/v1/sensor/tank1/level', Buffer.alloc(256 * 1024, 0x31), { qos: 1 });
+  // Text the hub would not keep (250 kB where it keeps 1024 characters) is refused too, not queued to be cut there.
+  await c.publishAsync('unibos/v1/sensor/tank1/junk', 'A'.repeat(250_000), { qos: 1 });
   assert.equal(outbox.size, 0, 'nothing refused was queued');
   const denials = h.of('denied').filter((d) => d.kind === 'publish');
   assert.deepEqual(
     denials.map((d) => /\((\w+)\)/.exec(d.reason)?.[1]),
-    ['topic_depth', 'too_large'],
+    ['topic_depth', 'too_large', 'bad_payload'],
   );
-  assert.deepEqual(h.broker.stats.hubRefusals, { topic_depth: 1, too_large: 1 });
+  assert.match(denials[2]!.reason, /text of 250000 characters exceeds 1024/);
+  assert.deepEqual(h.broker.stats.hubRefusals, { topic_depth: 1, too_large: 1, bad_payload: 1 });
   // The same connection's next good message goes through.
   await c.publishAsync('unibos/v1/sensor/tank1/level', '42.5', { qos: 1 });
   assert.equal(outbox.size, 1);

@@ -105,3 +105,16 @@ test('a sensor\u2019s $availability is online or offline (a last will as text, o
     }),
   );
 });
+
+test('sensor text that is not a number is kept up to the hub\u2019s limit and refused beyond it, at the door and at the hub alike (never cut)', () => {
+  const limit = HUB_UPLINK_LIMITS.maxSensorTextChars;
+  const text = (chars: number) => readSensorPayload({ bytes: Buffer.from('A'.repeat(chars)) });
+  assert.deepEqual(text(limit), { ok: true, value: null, raw: 'A'.repeat(limit) }, 'kept whole');
+  assert.deepEqual(text(limit + 1), { ok: false, detail: `text of ${limit + 1} characters exceeds ${limit}` }, 'not kept cut to its first part');
+  assert.equal(refusal('A'.repeat(limit)), null);
+  // What the reviewer sent: 250 kB of text, which fits the hub's publish size but not what it keeps.
+  assert.deepEqual(refusal('A'.repeat(250_000)), { reason: 'bad_payload', detail: `text of 250000 characters exceeds ${limit}` });
+  // Raw JSON is held to its own limit, the same way.
+  const rawJson = JSON.stringify({ note: 'A'.repeat(HUB_UPLINK_LIMITS.maxSensorRawChars) });
+  assert.equal(refusal(rawJson, 'json')?.reason, 'bad_payload');
+});

@@ -3,8 +3,9 @@
 // synchronous = FULL). Rows leave only when the hub has acknowledged them, when the hub keeps
 // refusing one (it moves to the dead-letter table with its reason; an urgent letter comes back by
 // itself through retryDeadLetter, routine ones by a requeue), or, when the bounds are reached,
-// oldest routine rows first — always counted and reported, never silently. Two lanes: urgent rows
-// (SOS, alerts, the gateway's own reports) are sent before any routine backlog.
+// routine rows first, the oldest of the source holding the most bytes (one chatty sensor cannot push
+// out other devices' readings or people's mesh texts) — always counted and reported, never silently.
+// Two lanes: urgent rows (SOS, alerts, the gateway's own reports) are sent before any routine backlog.
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -209,6 +210,29 @@ const SCHEMA = `
   END;
 `;
 
+// What each source holds per lane, kept by triggers as the totals are, so the source to evict from
+// when the outbox is full is one indexed read, not a scan of 100,000 rows at every add. Made after
+// the columns are added (it needs lane), and filled from the rows an older gateway left.
+const SOURCE_TOTALS = `
+  CREATE TABLE IF NOT EXISTS hub_outbox_source_totals (
+    source TEXT NOT NULL,
+    lane INTEGER NOT NULL,
+    messages INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    PRIMARY KEY (source, lane)
+  );
+  CREATE INDEX IF NOT EXISTS hub_outbox_source_totals_bytes ON hub_outbox_source_totals (lane, bytes);
+  CREATE INDEX IF NOT EXISTS hub_outbox_lane_source_seq ON hub_outbox (lane, source, seq);
+  CREATE TRIGGER IF NOT EXISTS hub_outbox_source_in AFTER INSERT ON hub_outbox BEGIN
+    INSERT INTO hub_outbox_source_totals (source, lane, messages, bytes) VALUES (NEW.source, NEW.lane, 1, NEW.size)
+      ON CONFLICT (source, lane) DO UPDATE SET messages = messages + 1, bytes = bytes + NEW.size;
+  END;
+  CREATE TRIGGER IF NOT EXISTS hub_outbox_source_out AFTER DELETE ON hub_outbox BEGIN
+    UPDATE hub_outbox_source_totals SET messages = messages - 1, bytes = bytes - OLD.size WHERE source = OLD.source AND lane = OLD.lane;
+    DELETE FROM hub_outbox_source_totals WHERE source = OLD.source AND lane = OLD.lane AND messages <= 0;
+  END;
+`;
+
 // Columns added after the first release: an outbox written by an older gateway is upgraded in place.
 const ADDED_COLUMNS: ReadonlyArray<[string, string, string]> = [
   ['hub_outbox', 'lane', 'INTEGER NOT NULL DEFAULT 1'],
@@ -301,6 +325,9 @@ export class HubOutbox {
         if (!have) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
       }
       db.exec('CREATE INDEX IF NOT EXISTS hub_outbox_lane_seq ON hub_outbox (lane, seq)');
+      const fresh = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hub_outbox_source_totals'").get() === undefined;
+      db.exec(SOURCE_TOTALS);
+      if (fresh) db.exec('INSERT INTO hub_outbox_source_totals (source, lane, messages, bytes) SELECT source, lane, COUNT(*), SUM(size) FROM hub_outbox GROUP BY source, lane');
       db.exec('CREATE INDEX IF NOT EXISTS hub_dead_letter_order ON hub_dead_letter (letter_no, seq)');
     })();
 
@@ -309,8 +336,24 @@ export class HubOutbox {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING RETURNING seq`,
     );
     const seqOf = db.prepare<[string], { seq: number }>('SELECT seq FROM hub_outbox WHERE msg_id = ?');
-    // Routine rows go first when the bound is reached; urgent ones only when nothing else is left.
-    const dropOrder = db.prepare<[], { seq: number; size: number; lane: number }>('SELECT seq, size, lane FROM hub_outbox ORDER BY lane DESC, seq');
+    // When the bound is reached: routine rows first, urgent ones only when nothing else is left; in
+    // a lane, the oldest row of the source holding the most bytes.
+    // Among sources holding as much, the one with the oldest row.
+    const largestSource = db.prepare<{ lane: number }, { source: string }>(
+      `SELECT source, (SELECT MIN(seq) FROM hub_outbox o WHERE o.lane = t.lane AND o.source = t.source) AS first
+       FROM hub_outbox_source_totals t
+       WHERE lane = @lane AND bytes = (SELECT MAX(bytes) FROM hub_outbox_source_totals WHERE lane = @lane)
+       ORDER BY first LIMIT 1`,
+    );
+    const oldestOf = db.prepare<[number, string], { seq: number; size: number }>('SELECT seq, size FROM hub_outbox WHERE lane = ? AND source = ? ORDER BY seq LIMIT 1');
+    const nextVictim = (): { seq: number; size: number; lane: number } | undefined => {
+      for (const lane of [LANE_CODE.routine, LANE_CODE.urgent]) {
+        const top = largestSource.get({ lane });
+        const row = top && oldestOf.get(lane, top.source);
+        if (row) return { ...row, lane };
+      }
+      return undefined;
+    };
     this.deleteSeq = db.prepare<[number]>('DELETE FROM hub_outbox WHERE seq = ?');
     this.selectAfter = db.prepare<[number, number], Row>(`SELECT ${ROW_COLUMNS} FROM hub_outbox WHERE seq > ? ORDER BY seq LIMIT ?`);
     this.selectLaneAfter = db.prepare<[number, number, number], Row>(
@@ -410,13 +453,15 @@ export class HubOutbox {
       const victims: number[] = [];
       let bytes = 0;
       let urgent = 0;
-      for (const r of dropOrder.iterate()) {
-        if (victims.length >= excessCount && bytes >= excessBytes) break;
+      while (victims.length < excessCount || bytes < excessBytes) {
+        // One at a time: each drop may change which source holds the most.
+        const r = nextVictim();
+        if (!r) break;
+        this.deleteSeq.run(r.seq);
         victims.push(r.seq);
         bytes += r.size;
         if (r.lane === LANE_CODE.urgent) urgent++;
       }
-      for (const seq of victims) this.deleteSeq.run(seq);
       return { receipts, drop: { reason: 'full' as const, count: victims.length, bytes, urgent }, dropped: victims };
     });
 
@@ -667,7 +712,7 @@ export class HubOutbox {
     if (now - this.lastDropLogMs >= DROP_LOG_INTERVAL_MS) {
       this.logger?.warn(
         { dropped: this.unloggedDrops, droppedTotal: this.counters.droppedFull, urgent: drop.urgent, maxMessages: this.maxMessages, maxBytes: this.maxBytes },
-        'hub outbox full: dropped the oldest routine messages',
+        'hub outbox full: dropped the oldest routine messages of the sources holding the most',
       );
       this.unloggedDrops = 0;
       this.lastDropLogMs = now;

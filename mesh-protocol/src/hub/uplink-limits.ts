@@ -10,8 +10,10 @@ export const HUB_UPLINK_LIMITS = {
   maxTopicLevels: 8,
   /** Bytes of one PUBLISH payload (the whole envelope) the hub broker accepts. */
   maxPublishBytes: 256 * 1024,
-  /** A sensor reading that is not a number is kept as text or JSON up to this many characters (JSON-encoded). */
+  /** A sensor reading that is not a number is kept as JSON up to this many characters (JSON-encoded). */
   maxSensorRawChars: 8192,
+  /** A sensor reading sent as plain text that is not a number is kept up to this many characters (after trimming); longer is refused. */
+  maxSensorTextChars: 1024,
   /** Nesting of a JSON sensor payload: deeper documents cannot be stored or streamed back out. */
   maxSensorJsonDepth: 32,
   /** Characters of a reading's unit (`°C`, `kWh`, `µg/m³`). */
@@ -101,7 +103,9 @@ const NUMBER_TEXT = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
 /**
  * A sensor payload as the hub stores it: a number (plain text, a JSON number, or `{"value": n}`),
  * or else text/JSON kept raw. Refused: non-finite numbers, JSON nested deeper than the limit, and
- * raw values longer than the limit. `body` is the parsed JSON when the envelope was JSON, else the bytes.
+ * raw JSON or text longer than its limit (refused, not cut: the gateway's door refuses what the hub
+ * would not keep, so it is never queued, and every hop holds the same limit). `body` is the parsed
+ * JSON when the envelope was JSON, else the bytes.
  */
 export function readSensorPayload(body: { json: unknown } | { bytes: Uint8Array }): SensorReading {
   if ('json' in body) {
@@ -118,8 +122,11 @@ export function readSensorPayload(body: { json: unknown } | { bytes: Uint8Array 
   const text = Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength).toString('utf8').trim();
   const n = NUMBER_TEXT.test(text) ? Number(text) : NaN;
   if (Number.isFinite(n)) return { ok: true, value: n };
-  // Text that is not a number is kept, cut to its first kilobyte.
-  return { ok: true, value: null, raw: text.slice(0, 1024) };
+  // Text that is not a number is kept as it is, up to its limit.
+  if (text.length > HUB_UPLINK_LIMITS.maxSensorTextChars) {
+    return { ok: false, detail: `text of ${text.length} characters exceeds ${HUB_UPLINK_LIMITS.maxSensorTextChars}` };
+  }
+  return { ok: true, value: null, raw: text };
 }
 
 function withDescriptors(value: number, doc: Record<string, unknown>): SensorReading {
