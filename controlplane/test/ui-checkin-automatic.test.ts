@@ -50,7 +50,7 @@ test('a node that answered automatically is shown and counted as automatic, not 
   // The API: counted apart from the safe; the SOS stays.
   const round = (await api(hub, admin, `/api/v1/modules/birlikteyiz/rounds/${roundId}`)).body as { counts: Record<string, number>; nodes: Array<{ id: string; status: string }> };
   assert.deepEqual(Object.fromEntries(round.nodes.map((n) => [n.id, n.status])), { [NODES[0]!.id]: 'safe', [NODES[1]!.id]: 'needs_help', [NODES[2]!.id]: 'automatic', [NODES[3]!.id]: 'needs_help', [NODES[4]!.id]: 'waiting' });
-  assert.deepEqual(round.counts, { safe: 1, needsHelp: 2, waiting: 1, automatic: 1 });
+  assert.deepEqual(round.counts, { safe: 1, needsHelp: 2, waiting: 1, automatic: 1, resolved: 0 });
   // Köy's automatic answer did not resolve its SOS at the hub: only a person ends it.
   const open = (await api(hub, admin, '/api/v1/alerts?state=open')).body as { items: Array<{ nodeId: string; level: string }> };
   assert.deepEqual(open.items.filter((a) => a.level === 'SOS').map((a) => a.nodeId).sort(), [NODES[1]!.id, NODES[3]!.id]);

@@ -68,12 +68,16 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
     for (const round of rounds.heard(e.orgId, record.nodeId, answer, at, m.now(), requestId)) m.events.publish(e.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round });
   });
 
-  // An SOS the hub's admins resolved is no longer remembered as open for the next round.
+  // An SOS resolved is no longer remembered as open for the next round. One an admin resolved (not
+  // the node: its "I am safe", or a new SOS superseding it, names the node as resolver) shows as
+  // resolved in the open rounds where it was the node's answer.
   m.events.subscribe('alert.resolved', (e) => {
     const alert = e.data;
     if (alert.level !== 'SOS') return;
     const lastHeard = Date.parse(alert.lastHeardAt);
-    rounds.sosResolved(e.orgId, alert.nodeId, alert.requestId !== null && alert.requestId > 0 ? alert.requestId : null, Number.isFinite(lastHeard) ? lastHeard : m.now(), m.now());
+    const byAdmin = alert.resolvedBy !== null && alert.resolvedBy !== alert.nodeId;
+    const changed = rounds.sosResolved(e.orgId, alert.nodeId, alert.requestId !== null && alert.requestId > 0 ? alert.requestId : null, Number.isFinite(lastHeard) ? lastHeard : m.now(), m.now(), byAdmin);
+    for (const round of changed) m.events.publish(e.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round });
   });
 
   m.jobs.every('close rounds', 5_000, () => {

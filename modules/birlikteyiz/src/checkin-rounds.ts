@@ -14,14 +14,24 @@ import { personDisplayName, personKey } from './person-name.ts';
  * `automatic`: the node answered by itself (a module on an unattended node; the frame's
  * Alert.automatic). It says the node is on the air, not that anyone there is safe: counted apart
  * from `safe`, it outranks only `waiting`, and a person's answer (safe or help) outranks it.
+ * `resolved`: the node's SOS in this round was resolved at the hub by an admin (not by the person's
+ * "I am safe"): someone dealt with it, so it is no longer "needs help", but nobody at the node said
+ * they are safe either. Counted apart (`counts.resolved`).
  */
-export type CheckinStatus = 'waiting' | 'safe' | 'needs_help' | 'automatic';
+export type CheckinStatus = 'waiting' | 'safe' | 'needs_help' | 'automatic' | 'resolved';
 
 /** What a node's frame can say: a person's "I am safe", a call for help, or an automatic answer. */
-export type NodeAnswer = Exclude<CheckinStatus, 'waiting'>;
+export type NodeAnswer = 'safe' | 'needs_help' | 'automatic';
 
-/** Which answer stands when a node gives several: help over a person's safe over an automatic answer over none. */
-const RANK: Record<CheckinStatus, number> = { waiting: 0, automatic: 1, safe: 2, needs_help: 3 };
+/** What an admin checks a person or a node in as. */
+export type CheckInStatus = 'safe' | 'needs_help';
+
+/**
+ * Which entry stands when two rounds of the same quakes become one (merge): help over a person's
+ * safe or a resolved SOS over an automatic answer over none; the later at equal rank. Within one
+ * round a node's latest word stands instead (see replaces).
+ */
+const RANK: Record<CheckinStatus, number> = { waiting: 0, automatic: 1, resolved: 2, safe: 2, needs_help: 3 };
 
 export interface RoundNode {
   id: string;
@@ -52,11 +62,18 @@ export interface RoundNode {
    * (reopen), nor one another round of the same quakes had (merge). Rounds kept from before have none.
    */
   checkedInAt?: number | null;
+  /**
+   * The node needs help for an SOS sent before the round's answers start (before the quake), which
+   * nobody resolved and no "I am safe" followed: its time (also `answeredAt`). The person still needs
+   * help; the round says the call came before the quake ("SOS since 12:58, before the quake"). Null
+   * once the node answers again. Rounds kept from before have none.
+   */
+  sosBeforeRound?: number | null;
 }
 
 export interface RoundPerson {
   name: string;
-  status: Exclude<CheckinStatus, 'waiting' | 'automatic'>;
+  status: CheckInStatus;
   at: number;
   by: string;
   nodeId: string | null;
@@ -113,8 +130,11 @@ export interface CheckinRound {
    * "no answer" means nobody was asked; null when it was sent or tried. Rounds kept from before have none.
    */
   notAsked?: 'mesh_alerts_off' | null;
-  /** `automatic`: nodes that answered by themselves, no person confirmed (not in `safe`; rounds kept from before have none). */
-  counts: { safe: number; needsHelp: number; waiting: number; automatic?: number };
+  /**
+   * `automatic`: nodes that answered by themselves, no person confirmed (not in `safe`); `resolved`:
+   * nodes whose SOS an admin resolved (not in `needsHelp`). Rounds kept from before have neither.
+   */
+  counts: { safe: number; needsHelp: number; waiting: number; automatic?: number; resolved?: number };
   /**
    * A quake's round: its quakes, the main shock first, then each aftershock that joined it (near it,
    * while the round was open) in the order heard. Rounds kept from before, and rounds opened by hand, have none.
@@ -231,7 +251,7 @@ export class CheckinRounds {
   open(o: { orgId: string; id: string; title: string; quakeId: string | null; epicentre: CheckinRound['epicentre']; radiusKm: number; nowMs: number; durationMs: number; nodes: RoundNodeCandidate[]; answersSinceMs?: number; quake?: RoundQuake }): CheckinRound {
     const since = o.answersSinceMs ?? o.nowMs - 60_000;
     const nodes = o.nodes.map((n) => this.roundNode(o.orgId, n, o.epicentre, since, o.nowMs));
-    const round: CheckinRound = { id: o.id, orgId: o.orgId, title: o.title, quakeId: o.quakeId, epicentre: o.epicentre, radiusKm: o.radiusKm, openedAt: o.nowMs, answersSince: since, closesAt: o.nowMs + o.durationMs, closedAt: null, nodes, people: [], meshMessageId: null, meshError: null, counts: { safe: 0, needsHelp: 0, waiting: 0, automatic: 0 }, ...(o.quake ? { quakes: [o.quake] } : {}) };
+    const round: CheckinRound = { id: o.id, orgId: o.orgId, title: o.title, quakeId: o.quakeId, epicentre: o.epicentre, radiusKm: o.radiusKm, openedAt: o.nowMs, answersSince: since, closesAt: o.nowMs + o.durationMs, closedAt: null, nodes, people: [], meshMessageId: null, meshError: null, counts: { safe: 0, needsHelp: 0, waiting: 0, automatic: 0, resolved: 0 }, ...(o.quake ? { quakes: [o.quake] } : {}) };
     return this.save(round);
   }
 
@@ -280,26 +300,37 @@ export class CheckinRounds {
     return this.save(round);
   }
 
-  /** A node as a round opened at `nowMs` lists it: with the answer it gave since `since` (or an SOS still open), else waiting. */
+  /**
+   * A node as a round opened at `nowMs` lists it: with the latest word a person at it gave since
+   * `since` (an SOS, their "I am safe", or an SOS an admin resolved), else an SOS still open from
+   * before (`sosBeforeRound`), else its automatic answer, else waiting.
+   */
   private roundNode(orgId: string, n: RoundNodeCandidate, epicentre: CheckinRound['epicentre'], since: number, nowMs: number, safeSince = since): RoundNode {
     const heard = this.heardOf(orgId, n.id);
-    // An SOS from before the quake that no "I am safe" followed is still a call for help.
-    const stillCalling = heard?.helpAt != null && heard.helpAt >= nowMs - SOS_STILL_OPEN_MS && (heard.safeAt === null || heard.safeAt < heard.helpAt);
-    const help = heard?.helpAt != null && heard.helpHeardAt !== null ? (stillCalling ? { at: heard.helpAt, datedAt: null } : answerTime('needs_help', heard.helpAt, heard.helpHeardAt, since)) : null;
-    const safe = heard?.safeAt != null && heard.safeHeardAt !== null ? answerTime('safe', heard.safeAt, heard.safeHeardAt, Math.max(since, safeSince)) : null;
+    const counted = heard?.helpAt != null && heard.helpHeardAt != null ? answerTime('needs_help', heard.helpAt, heard.helpHeardAt, since) : null;
+    // An SOS from before the quake that nobody resolved and no "I am safe" followed is still a call for help.
+    const before = !counted && heard?.helpAt != null && heard.helpAt >= nowMs - SOS_STILL_OPEN_MS && (heard.safeAt == null || heard.safeAt < heard.helpAt) ? heard.helpAt : null;
+    const help = counted ?? (before !== null ? { at: before, datedAt: null } : null);
+    const safe = heard?.safeAt != null && heard.safeHeardAt != null ? answerTime('safe', heard.safeAt, heard.safeHeardAt, Math.max(since, safeSince)) : null;
+    // An SOS of the round an admin resolved before it opened (a feed late with the quake); a later SOS (help) is a new call.
+    const r = heard?.resolvedHelp;
+    const resolved = !help && r && answerTime('needs_help', r.at, r.heardAt, since) ? { at: r.resolvedAt, datedAt: null } : null;
     // Dated as strictly as a person's "I am safe": one from before the quake says nothing of after it.
     const automatic = heard?.autoAt != null && heard.autoHeardAt != null ? answerTime('automatic', heard.autoAt, heard.autoHeardAt, Math.max(since, safeSince)) : null;
-    const answer = help ?? safe ?? automatic;
+    // The person's latest word stands (help at the same moment as a safe); an automatic answer only when they said nothing.
+    const called = help ? { status: 'needs_help' as const, ...help } : resolved ? { status: 'resolved' as const, ...resolved } : null;
+    const person = called && safe ? (safe.at > called.at ? { status: 'safe' as const, ...safe } : called) : (called ?? (safe ? { status: 'safe' as const, ...safe } : null));
+    const answer = person ?? (automatic ? { status: 'automatic' as const, ...automatic } : null);
     return {
       id: n.id,
       name: n.name,
       latitude: n.position?.latitude ?? null,
       longitude: n.position?.longitude ?? null,
       distanceKm: n.position && epicentre ? Math.round(distanceKm(n.position, epicentre) * 10) / 10 : null,
-      // Help outranks safe, and a person's safe an automatic answer, as for answers to an open round.
-      status: help !== null ? 'needs_help' : safe !== null ? 'safe' : automatic !== null ? 'automatic' : 'waiting',
+      status: answer?.status ?? 'waiting',
       answeredAt: answer?.at ?? null,
       datedAt: answer?.datedAt ?? null,
+      sosBeforeRound: answer?.status === 'needs_help' && !counted ? before : null,
     };
   }
 
@@ -307,12 +338,14 @@ export class CheckinRounds {
     // A person checked in at a node with the node's own answer is that answer, counted once (as the
     // person); a node whose answer differs from everyone checked in at it still counts on its own.
     // A node's automatic answer says nothing of a person: with someone checked in at it, that person's status stands alone.
-    const own = round.nodes.filter((n) => !round.people.some((p) => p.nodeId === n.id && (p.status === n.status || n.status === 'automatic')));
+    // So says an SOS an admin resolved: it was dealt with, nothing more of the person is known.
+    const own = round.nodes.filter((n) => !round.people.some((p) => p.nodeId === n.id && (p.status === n.status || n.status === 'automatic' || n.status === 'resolved')));
     round.counts = {
       safe: own.filter((n) => n.status === 'safe').length + round.people.filter((p) => p.status === 'safe').length,
       needsHelp: own.filter((n) => n.status === 'needs_help').length + round.people.filter((p) => p.status === 'needs_help').length,
       waiting: round.nodes.filter((n) => n.status === 'waiting').length,
       automatic: own.filter((n) => n.status === 'automatic').length,
+      resolved: own.filter((n) => n.status === 'resolved').length,
     };
     this.rounds.put(round.orgId, round.id, round);
     const orgs = this.knownOrgs();
@@ -349,22 +382,35 @@ export class CheckinRounds {
   }
 
   /**
-   * The hub's alert for a node's SOS was resolved (by an admin, or by the node's "I am safe"): the SOS
-   * it remembers is no longer a call for help, so the next round (an aftershock's) does not mark the
-   * node as needing help for it. An SOS heard after the resolved alert's last copy (a new one, which
-   * superseded it: another request id, or without ids one dated after) stays. Rounds already open
-   * keep their answers: an admin checks the node in there.
+   * The hub's alert for a node's SOS was resolved (by an admin, or by the node itself: its "I am
+   * safe", or a new SOS that superseded it): the SOS it remembers is no longer a call for help, so
+   * the next round (an aftershock's) does not mark the node as needing help for it. An SOS heard
+   * after the resolved alert's last copy (a new one, which superseded it: another request id, or
+   * without ids one dated after) stays. `byAdmin`: an admin resolved the node's latest SOS, so in
+   * each open round where that SOS is the node's answer the node is `resolved` (returned: the
+   * rounds changed), not "needs help"; and a round opened later for a quake before that SOS lists it
+   * so. Resolved by the node, its "I am safe" (heard as such) is its answer.
    */
-  sosResolved(orgId: string, nodeId: string, requestId: number | null, lastHeardAtMs: number, nowMs = lastHeardAtMs): void {
+  sosResolved(orgId: string, nodeId: string, requestId: number | null, lastHeardAtMs: number, nowMs = lastHeardAtMs, byAdmin = false): CheckinRound[] {
     const h = this.heardOf(orgId, nodeId) ?? emptyHeard();
     if (requestId !== null) h.resolvedRequestIds = [requestId, ...h.resolvedRequestIds.filter((id) => id !== requestId)].slice(0, 16);
-    const same = h.helpAt !== null && (requestId !== null && h.helpRequestId !== null ? requestId === h.helpRequestId : h.helpAt <= lastHeardAtMs);
+    const same = h.helpAt != null && (requestId !== null && h.helpRequestId !== null ? requestId === h.helpRequestId : h.helpAt <= lastHeardAtMs);
+    if (same && byAdmin && h.helpHeardAt != null) h.resolvedHelp = { at: h.helpAt!, heardAt: h.helpHeardAt, resolvedAt: nowMs };
     if (same) {
       h.helpAt = null;
       h.helpHeardAt = null;
       h.helpRequestId = null;
     }
     this.remember(orgId, nodeId, h, nowMs);
+    if (!same || !byAdmin) return [];
+    const changed: CheckinRound[] = [];
+    for (const round of this.openWith(orgId, nodeId, nowMs)) {
+      const n = round.nodes.find((x) => x.id === nodeId)!;
+      if (n.status !== 'needs_help') continue;
+      Object.assign(n, { status: 'resolved', answeredAt: nowMs, datedAt: null, checkedInAt: null, sosBeforeRound: null });
+      changed.push(this.save(round));
+    }
+    return changed;
   }
 
   /**
@@ -387,8 +433,8 @@ export class CheckinRounds {
    * A node answered (a frame the gateway dated `atMs`, delivered to the hub at `heardAtMs`). Judged
    * against the round's start of answers (the quake's time), not the moment it opened: a gateway
    * whose link to the hub was down delivers its backlog late. One the hub heard after that start
-   * counts whatever the gateway's clock says (its time kept in `datedAt`). Help outranks safe: once
-   * a node asked for help it stays so until an admin checks it in as safe.
+   * counts whatever the gateway's clock says (its time kept in `datedAt`). The node's latest word
+   * stands (see replaces): an SOS after its "I am safe", its "I am safe" after its SOS.
    */
   nodeAnswered(round: CheckinRound, nodeId: string, status: NodeAnswer, atMs: number, heardAtMs = atMs): boolean {
     const n = round.nodes.find((x) => x.id === nodeId);
@@ -396,12 +442,12 @@ export class CheckinRounds {
     // An "I am safe" or automatic answer from before an aftershock that asked again does not answer it (see askedAgain).
     const answer = answerTime(status, atMs, heardAtMs, status !== 'needs_help' ? Math.max(since, round.safeSince ?? -Infinity) : since);
     if (!n || !answer) return false;
-    // An answer only replaces a weaker one: help stays until an admin checks the node in, a person's safe is not undone by the node's automatic answer.
-    if (RANK[status] <= RANK[n.status]) return false;
+    if (!replaces(n, status, answer.at)) return false;
     n.status = status;
     n.answeredAt = answer.at;
     n.datedAt = answer.datedAt;
     n.checkedInAt = null;
+    n.sosBeforeRound = null;
     // A person answered again: the answer from before the aftershock is history (an automatic answer is no person's, it stays shown).
     if (status !== 'automatic') n.earlier = null;
     this.save(round);
@@ -409,7 +455,7 @@ export class CheckinRounds {
   }
 
   /** An admin sets a node's status (e.g. reached by phone), or checks a person in. */
-  adminCheckIn(round: CheckinRound, c: { nodeId?: string; person?: string; status: Exclude<CheckinStatus, 'waiting' | 'automatic'>; by: string; atMs: number; note?: string }): CheckinRound {
+  adminCheckIn(round: CheckinRound, c: { nodeId?: string; person?: string; status: CheckInStatus; by: string; atMs: number; note?: string }): CheckinRound {
     if (c.nodeId) {
       const n = round.nodes.find((x) => x.id === c.nodeId);
       if (n) {
@@ -417,6 +463,7 @@ export class CheckinRounds {
         n.answeredAt = c.atMs;
         n.earlier = null;
         n.checkedInAt = c.atMs;
+        n.sosBeforeRound = null;
       }
     }
     if (c.person) {
@@ -502,7 +549,7 @@ export class CheckinRounds {
       const kept = round.nodes.find((x) => x.id === n.id);
       if (!kept) round.nodes.push({ ...n });
       else if (this.mergedNode(round.orgId, kept, n) === n) {
-        Object.assign(kept, { status: n.status, answeredAt: n.answeredAt, datedAt: n.datedAt ?? null, earlier: n.earlier ?? null, checkedInAt: n.checkedInAt ?? null });
+        Object.assign(kept, { status: n.status, answeredAt: n.answeredAt, datedAt: n.datedAt ?? null, earlier: n.earlier ?? null, checkedInAt: n.checkedInAt ?? null, sosBeforeRound: n.sosBeforeRound ?? null });
       }
     }
     // A person is whatever they were last checked in as (an admin who found someone safe after another
@@ -535,7 +582,7 @@ export class CheckinRounds {
     const admin = a.checkedInAt != null ? a : b.checkedInAt != null ? b : null;
     if (admin) {
       const other = admin === a ? b : a;
-      const heardAt = other.status === 'waiting' ? null : this.lastHeardAt(orgId, other.id, other.status);
+      const heardAt = other.status === 'waiting' ? null : other.status === 'resolved' ? (this.heardOf(orgId, other.id)?.resolvedHelp?.resolvedAt ?? null) : this.lastHeardAt(orgId, other.id, other.status);
       return heardAt !== null && heardAt >= admin.checkedInAt! && RANK[other.status] > RANK[admin.status] ? other : admin;
     }
     return RANK[b.status] > RANK[a.status] || (RANK[b.status] === RANK[a.status] && (b.answeredAt ?? -Infinity) > (a.answeredAt ?? -Infinity)) ? b : a;
@@ -597,12 +644,31 @@ export interface Heard {
   helpRequestId: number | null;
   /** The node's SOS request ids whose alerts the hub resolved, latest first (a few). */
   resolvedRequestIds: number[];
+  /** The last SOS an admin resolved (the gateway's and the hub's time for it, and when it was resolved): a round opened later lists it as resolved. */
+  resolvedHelp?: { at: number; heardAt: number; resolvedAt: number } | null;
   /** The hub's time this was last written (the store lets a node silent for days go). */
   keptAt?: number;
 }
 
 function emptyHeard(): Heard {
   return { safeAt: null, safeHeardAt: null, helpAt: null, helpHeardAt: null, autoAt: null, autoHeardAt: null, helpRequestId: null, resolvedRequestIds: [] };
+}
+
+/**
+ * Whether a node's answer at `at` replaces what the round has for it: the node's latest word stands.
+ * An SOS replaces anything but help dated after it (an SOS after "I am safe", or after an SOS an
+ * admin resolved, is a new call; a late copy from before is not). A person's "I am safe" replaces
+ * no answer, an automatic one, and an SOS (or one an admin resolved) it is dated after; not an
+ * admin's "needs help" check-in (the admin knows something the button does not say). An automatic
+ * answer replaces only no answer: it tells nothing of a person.
+ */
+function replaces(n: RoundNode, status: NodeAnswer, at: number): boolean {
+  const none = n.status === 'waiting' || n.status === 'automatic';
+  if (status === 'automatic') return n.status === 'waiting';
+  if (status === 'needs_help') return n.status !== 'needs_help' && (none || n.answeredAt === null || at >= n.answeredAt);
+  if (n.status === 'safe') return false;
+  if (none) return true;
+  return n.checkedInAt == null && (n.answeredAt === null || at > n.answeredAt);
 }
 
 /**

@@ -161,7 +161,7 @@ test('after a big aftershock asks again, an "I am safe" from before it no longer
   assert.deepEqual(byId('centre').earlier, { status: 'safe', at: NOW + 30_000, quake: { id: 'usgs:us-big', magnitude: 5.8, timeMs: afterAt } }, 'the earlier answer is kept, with the aftershock it came before');
   assert.equal(byId('west').status, 'safe', 'one pressed after the aftershock struck still counts');
   assert.equal(byId('east').status, 'needs_help', 'an SOS stays');
-  assert.deepEqual(round.counts, { safe: 1, needsHelp: 1, waiting: 1, automatic: 0 });
+  assert.deepEqual(round.counts, { safe: 1, needsHelp: 1, waiting: 1, automatic: 0, resolved: 0 });
   assert.equal(round.safeSince, afterAt);
 
   // A gateway's backlog delivers the "I am safe" "centre" pressed before the aftershock: not an answer to it.
@@ -176,7 +176,7 @@ test('after a big aftershock asks again, an "I am safe" from before it no longer
   assert.equal(byId('centre').status, 'safe');
   assert.equal(byId('centre').answeredAt, NOW + 22 * 60_000);
   assert.equal(byId('centre').earlier, null);
-  assert.deepEqual(round.counts, { safe: 2, needsHelp: 1, waiting: 0, automatic: 0 });
+  assert.deepEqual(round.counts, { safe: 2, needsHelp: 1, waiting: 0, automatic: 0, resolved: 0 });
 });
 
 test('with check-in rounds off, aftershocks follow the same rule: a burst of smaller ones is only listed, one within 1.0 of what the mesh was told (or M6 or more) goes out', async (t) => {
@@ -229,7 +229,7 @@ test('after a big aftershock asks again, an automatic answer from before it no l
   assert.deepEqual(byId('centre').earlier, { status: 'automatic', at: NOW + 30_000, quake: { id: 'usgs:us-big', magnitude: 5.8, timeMs: afterAt } }, 'kept beside it as the earlier automatic answer');
   assert.equal(byId('east').status, 'automatic', 'one given after the aftershock struck still counts');
   assert.equal(byId('west').status, 'waiting');
-  assert.deepEqual(round.counts, { safe: 0, needsHelp: 0, waiting: 2, automatic: 1 });
+  assert.deepEqual(round.counts, { safe: 0, needsHelp: 0, waiting: 2, automatic: 1, resolved: 0 });
 
   // A gateway's backlog delivers the automatic answer from before the aftershock: not an answer to it.
   hub.at(NOW + 21 * 60_000);

@@ -30,7 +30,7 @@ test('an automatic answer is counted as automatic, not safe; it never hides an S
   let round = (await hub.call<typeof opened>('GET', `/rounds/${opened.id}`)).body;
   const status = (r: typeof round) => Object.fromEntries(r.nodes.map((n) => [n.id, n.status]));
   assert.deepEqual(status(round), { shelter: 'automatic', school: 'safe', mosque: 'waiting', clinic: 'needs_help' });
-  assert.deepEqual(round.counts, { safe: 1, needsHelp: 1, waiting: 1, automatic: 1 });
+  assert.deepEqual(round.counts, { safe: 1, needsHelp: 1, waiting: 1, automatic: 1, resolved: 0 });
 
   // A person at "shelter" presses "I am safe" after the automatic answer: now it is a person's safe.
   hub.at(NOW + 40_000);
@@ -41,7 +41,7 @@ test('an automatic answer is counted as automatic, not safe; it never hides an S
   hub.frame('mosque', 'SAFE', undefined, { automatic: true });
   round = (await hub.call<typeof opened>('GET', `/rounds/${opened.id}`)).body;
   assert.deepEqual(status(round), { shelter: 'safe', school: 'safe', mosque: 'needs_help', clinic: 'needs_help' });
-  assert.deepEqual(round.counts, { safe: 2, needsHelp: 2, waiting: 0, automatic: 0 });
+  assert.deepEqual(round.counts, { safe: 2, needsHelp: 2, waiting: 0, automatic: 0, resolved: 0 });
 });
 
 test('a round opened after an automatic answer lists it as automatic, and an admin\'s check-in of a person at that node is what counts', async (t) => {

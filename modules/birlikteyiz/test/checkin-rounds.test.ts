@@ -49,7 +49,7 @@ test('an SOS or "I am safe" heard after the quake counts however late its gatewa
     { n1: 'needs_help', n2: 'safe', n3: 'needs_help', n4: 'needs_help', n5: 'waiting', n6: 'waiting' },
     'every answer heard after the quake is in the round; the one from an hour before is not, nor a "safe" dated before the quake',
   );
-  assert.deepEqual(round.counts, { safe: 1, needsHelp: 3, waiting: 2, automatic: 0 });
+  assert.deepEqual(round.counts, { safe: 1, needsHelp: 3, waiting: 2, automatic: 0, resolved: 0 });
   // What the round says it did: answers count from the quake's time; each answer at the time it was heard.
   assert.equal(round.answersSince, quakeAt, 'answers count from the quake, not from when the round opened');
   assert.equal(byId.n1!.answeredAt, quakeAt + 30_000, "the SOS at the gateway's time, 30 s after the quake");

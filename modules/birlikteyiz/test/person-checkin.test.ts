@@ -25,18 +25,18 @@ test('"İSMAİL" needing help stops needing help once "İsmail" or "Ismail" is c
   round = r.adminCheckIn(round, { person: 'Ayse  Yilmaz'.normalize('NFD'), status: 'safe', by: 'u', atMs: NOW });
   round = r.adminCheckIn(round, { person: 'Aysx Yilmaz', status: 'safe', by: 'u', atMs: NOW });
   assert.deepEqual(round.people.map((p) => p.name), ['İSMAİL', 'Ayşe Yılmaz', 'Aysx Yilmaz']);
-  assert.deepEqual(round.counts, { safe: 3, needsHelp: 0, waiting: 2, automatic: 0 });
+  assert.deepEqual(round.counts, { safe: 3, needsHelp: 0, waiting: 2, automatic: 0, resolved: 0 });
 });
 
 test('a check-in naming a node and the person at it counts one person safe, not two', () => {
   const r = new CheckinRounds(memoryCollection());
   let round = open(r);
   round = r.adminCheckIn(round, { nodeId: 'n1', person: 'Ayşe Yılmaz', status: 'safe', by: 'u', atMs: NOW });
-  assert.deepEqual(round.counts, { safe: 1, needsHelp: 0, waiting: 1, automatic: 0 });
+  assert.deepEqual(round.counts, { safe: 1, needsHelp: 0, waiting: 1, automatic: 0, resolved: 0 });
   // A second person at the same node is one more.
   round = r.adminCheckIn(round, { nodeId: 'n1', person: 'Mehmet', status: 'safe', by: 'u', atMs: NOW });
-  assert.deepEqual(round.counts, { safe: 2, needsHelp: 0, waiting: 1, automatic: 0 });
+  assert.deepEqual(round.counts, { safe: 2, needsHelp: 0, waiting: 1, automatic: 0, resolved: 0 });
   // The node's own SOS afterwards is someone else there needing help: it counts.
   r.heard('o', 'n1', 'needs_help', NOW + 1000, NOW + 1000);
-  assert.deepEqual(r.get('o', 'r1')!.counts, { safe: 2, needsHelp: 1, waiting: 1, automatic: 0 });
+  assert.deepEqual(r.get('o', 'r1')!.counts, { safe: 2, needsHelp: 1, waiting: 1, automatic: 0, resolved: 0 });
 });

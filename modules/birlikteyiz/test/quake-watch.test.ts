@@ -202,7 +202,7 @@ test('a node that pressed SOS when the ground shook, before any feed reported th
   assert.equal(rounds.length, 1);
   const status = Object.fromEntries(rounds[0]!.nodes.map((n) => [n.id, n.status]));
   assert.deepEqual(status, { n1: 'needs_help', n2: 'safe', n3: 'waiting', n4: 'needs_help', n5: 'waiting' });
-  assert.deepEqual(rounds[0]!.counts, { safe: 1, needsHelp: 2, waiting: 2, automatic: 0 });
+  assert.deepEqual(rounds[0]!.counts, { safe: 1, needsHelp: 2, waiting: 2, automatic: 0, resolved: 0 });
 });
 
 test('with mesh alerts off, a round still opens but says its question was not sent, so "no answer" is not read as silence', () => {

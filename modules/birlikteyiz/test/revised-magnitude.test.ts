@@ -119,7 +119,7 @@ test('a quake revised below the alert magnitude, then back over it, opens its cl
   assert.deepEqual(hub.alerts(), ['M4.2 12 km NW of Elbistan, Turkey 11:57 UTC. Are you safe? Press once: safe. Hold: need help.'], 'the alert the nodes heard stands: M4.4 is not news to them');
   assert.equal(round!.nodes.find((n) => n.id === 'n1')!.status, 'safe', 'the answer given before stays');
   assert.deepEqual(round!.people.map((p) => [p.name, p.status]), [['Ayşe Yılmaz', 'safe']], 'and so does the person checked in');
-  assert.deepEqual(round!.counts, { safe: 2, needsHelp: 0, waiting: 2, automatic: 0 });
+  assert.deepEqual(round!.counts, { safe: 2, needsHelp: 0, waiting: 2, automatic: 0, resolved: 0 });
   const banner = hub.published.filter((p) => p.type === 'module.birlikteyiz.quake').at(-1)!;
   assert.equal(banner.data.quake.magnitude, 4.4, "the admins' quake banner rises again, with the current figure");
   assert.equal(banner.data.roundId, round!.id);
@@ -166,7 +166,7 @@ test('an SOS and an "I am safe" pressed while a round was closed as revised belo
     n2: ['needs_help', NOW + 7 * 60_000],
     n3: ['safe', NOW + 7 * 60_000],
   }, 'each node answers as it last did while the round was closed; help outranks the safe from before');
-  assert.deepEqual(round!.counts, { safe: 1, needsHelp: 2, waiting: 0, automatic: 0 });
+  assert.deepEqual(round!.counts, { safe: 1, needsHelp: 2, waiting: 0, automatic: 0, resolved: 0 });
   const opened = hub.published.filter((p) => p.type === 'module.birlikteyiz.round_opened').at(-1)!;
   assert.equal(opened.data.round.counts.needsHelp, 2, "the admins' screens hear it with both calls for help");
 });

@@ -17,14 +17,15 @@ const t = translator({ tr: TR });
 
 const EVENTS = new Set(['module.birlikteyiz.quake', 'module.birlikteyiz.feed_status', 'module.birlikteyiz.round_opened', 'module.birlikteyiz.round_updated', 'module.birlikteyiz.round_closed', 'module.birlikteyiz.assembly_point']);
 /** @type {Record<string, () => string>} */
-const STATUS_LABEL = { safe: () => t('Safe'), needs_help: () => t('Needs help'), waiting: () => t('No answer yet'), automatic: () => t('Node answered automatically (no person confirmed)') };
+const STATUS_LABEL = { safe: () => t('Safe'), needs_help: () => t('Needs help'), waiting: () => t('No answer yet'), automatic: () => t('Node answered automatically (no person confirmed)'), resolved: () => t('SOS resolved by the hub') };
 /** @param {string} status */
 const statusLabel = (status) => STATUS_LABEL[status]?.() ?? status;
 /** @type {Record<string, string>} */
 // automatic: amber, neither the safe green nor the silent grey (a node on the air, nobody confirmed).
-const STATUS_COLOR = { safe: '#1a7f37', needs_help: '#cf222e', waiting: '#57606a', automatic: '#9a6700' };
-/** The order nodes are listed in: needing help, then the silent, then those only their node answered for, then the safe. */
-const STATUS_ORDER = { needs_help: 0, waiting: 1, automatic: 2, safe: 3 };
+// resolved: blue, an SOS an admin dealt with (neither the red of a call still open nor the green of a person's "I am safe").
+const STATUS_COLOR = { safe: '#1a7f37', needs_help: '#cf222e', waiting: '#57606a', automatic: '#9a6700', resolved: '#0969da' };
+/** The order nodes are listed in: needing help, then the silent, then those only their node answered for, then the SOS resolved, then the safe. */
+const STATUS_ORDER = { needs_help: 0, waiting: 1, automatic: 2, resolved: 3, safe: 4 };
 /**
  * A round's counts in words: safe, need help, answered automatically (only when some did: a person
  * reading "safe" must be able to trust it), no answer. Rounds kept from before have no `automatic`.
@@ -36,6 +37,7 @@ const countsLine = (c, withHelp) =>
     t({ one: '{count} safe', other: '{count} safe' }, { count: c.safe }),
     withHelp && t({ one: '{count} needs help', other: '{count} need help' }, { count: c.needsHelp }),
     c.automatic > 0 && t({ one: '{count} node answered automatically (no person confirmed)', other: '{count} nodes answered automatically (no person confirmed)' }, { count: c.automatic }),
+    c.resolved > 0 && t({ one: '{count} SOS resolved by the hub', other: '{count} SOS resolved by the hub' }, { count: c.resolved }),
     t({ one: '{count} no answer', other: '{count} no answer' }, { count: c.waiting }),
   ]
     .filter(Boolean)
@@ -255,12 +257,14 @@ export function mount(root, ctx) {
   const legend = h(
     'ul',
     { class: 'legend checkin-legend', style: 'margin-top: 0.5rem', 'aria-label': t('Check-in map legend'), hidden: true },
-    ['safe', 'needs_help', 'waiting', 'automatic'].map((status) => h('li', { dataset: { status }, hidden: status === 'automatic' }, h('span', { class: 'legend-dot', style: `background: ${STATUS_COLOR[status]}; border: 2px solid ${STATUS_COLOR[status]}`, 'aria-hidden': 'true' }), statusLabel(status))),
+    ['safe', 'needs_help', 'waiting', 'automatic', 'resolved'].map((status) => h('li', { dataset: { status }, hidden: status === 'automatic' || status === 'resolved' }, h('span', { class: 'legend-dot', style: `background: ${STATUS_COLOR[status]}; border: 2px solid ${STATUS_COLOR[status]}`, 'aria-hidden': 'true' }), statusLabel(status))),
     h('li', { dataset: { mark: 'epicentre' } }, h('span', { class: 'legend-dot', style: `border: 3px solid ${EPICENTRE_COLOR}; background: rgba(207, 34, 46, 0.2)`, 'aria-hidden': 'true' }), t('Epicentre')),
     aftershockLegend,
     h('li', { dataset: { mark: 'radius' } }, h('span', { class: 'legend-dot', style: `width: 1.1rem; height: 1.1rem; border: 1px dashed ${EPICENTRE_COLOR}; background: transparent`, 'aria-hidden': 'true' }), t('Check-in area: nodes inside it are asked')),
   );
   const points = h('ul', { class: 'assembly-points', 'aria-label': t('Assembly points') });
+  const quakesEmpty = h('p', { class: 'empty quakes-empty', hidden: true }, t('No quakes reported yet.'));
+  const pointsEmpty = h('p', { class: 'empty assembly-points-empty', hidden: true }, t('No assembly points yet.'));
   const pointForm = assemblyForm();
   const personForm = checkInForm();
   personForm.hidden = true;
@@ -272,6 +276,7 @@ export function mount(root, ctx) {
     h('h3', {}, t('Feeds')),
     feeds,
     h('h3', {}, t('Quakes')),
+    quakesEmpty,
     quakes,
     roundHeading,
     roundHead,
@@ -281,6 +286,7 @@ export function mount(root, ctx) {
     mapEl,
     legend,
     h('h3', {}, t('Assembly points')),
+    pointsEmpty,
     points,
     ctx.can('send') && pointForm,
   );
@@ -311,9 +317,14 @@ export function mount(root, ctx) {
     replace(feeds, f.feeds.map(feedItem));
     allRounds = r.rounds;
     const shownQuakes = q.quakes.slice(0, 8);
-    replace(quakes, shownQuakes.length ? shownQuakes.map(quakeItem) : h('li', { class: 'empty' }, t('No quakes reported yet.')));
+    // An empty list says so beside the list, not as an item of it (a stray bullet).
+    replace(quakes, shownQuakes.map(quakeItem));
+    quakes.hidden = shownQuakes.length === 0;
+    quakesEmpty.hidden = shownQuakes.length > 0;
     showRounds();
-    replace(points, p.assemblyPoints.length ? p.assemblyPoints.map(pointItem) : h('li', { class: 'empty' }, t('No assembly points yet.')));
+    replace(points, p.assemblyPoints.map(pointItem));
+    points.hidden = p.assemblyPoints.length === 0;
+    pointsEmpty.hidden = p.assemblyPoints.length > 0;
   };
 
   /** The round shown and the list of open rounds, from allRounds. */
@@ -451,6 +462,11 @@ export function mount(root, ctx) {
       return h('span', { class: 'checkin checkin--automatic', style, title: statusLabel('automatic') }, t('Automatic answer'), h('span', { class: 'checkin-note', style: 'display: block; font-weight: 400; font-size: 0.85em' }, t('no person confirmed')));
     }
     const label = n.status === 'waiting' && round.notAsked ? t('Not asked') : statusLabel(n.status);
+    // Still needs help, for a call made before the quake: a team must know it is not an answer to the round.
+    if (n.status === 'needs_help' && typeof n.sosBeforeRound === 'number') {
+      const vars = { time: timeOfDay(n.sosBeforeRound) };
+      return h('span', { class: 'checkin checkin--needs_help', style }, label, h('span', { class: 'checkin-sos-before', style: 'display: block; font-weight: 400; font-size: 0.85em' }, round.quakeId ? t('SOS since {time}, before the quake', vars) : t('SOS since {time}, before the round', vars)));
+    }
     if (n.status === 'waiting' && n.earlier) return h('span', { class: 'checkin checkin--waiting', style }, label, h('span', { class: 'checkin-earlier', style: 'display: block; font-weight: 400; font-size: 0.85em' }, earlierAnswer(n.earlier)));
     return h('span', { class: `checkin checkin--${n.status}`, style }, label);
   }
@@ -540,6 +556,9 @@ export function mount(root, ctx) {
     // Shown while a node in the round answered automatically (its amber means nothing otherwise).
     const automaticLegend = /** @type {HTMLElement} */ (legend.querySelector('li[data-status="automatic"]'));
     automaticLegend.hidden = !round.nodes.some((/** @type {any} */ n) => n.status === 'automatic');
+    // Likewise while an admin resolved a node's SOS in it.
+    const resolvedLegend = /** @type {HTMLElement} */ (legend.querySelector('li[data-status="resolved"]'));
+    resolvedLegend.hidden = !round.nodes.some((/** @type {any} */ n) => n.status === 'resolved');
     for (const q of (round.quakes ?? []).slice(1)) {
       L.circleMarker([q.latitude, q.longitude], { radius: 6, color: EPICENTRE_COLOR, weight: 2, fillOpacity: 0.1, className: 'node-marker' }).bindTooltip(document.createTextNode(t('Aftershock {magnitude}: {place}', { magnitude: magnitude(q.magnitude), place: placeOf(q) }))).addTo(layer);
       bounds.push([q.latitude, q.longitude]);

@@ -47,6 +47,14 @@ export async function feedHub(nodes: FleetNode[], settings: Partial<BirlikteyizS
      */
     frame: (nodeId: string, level: 'SOS' | 'SAFE', requestId?: number, o: { automatic?: boolean; datedAt?: number } = {}) =>
       subscribers.get('mesh.alert')!({ orgId: 'orgA', type: 'mesh.alert', id: 1, ts: hubNow, data: { id: 1, nodeId, nodeName: null, kind: 'alert', packetId: 1, time: new Date(o.datedAt ?? hubNow).toISOString(), data: { level, ...(requestId ? { requestId } : {}), ...(o.automatic ? { automatic: true } : {}) }, receptions: [] } }),
+    /**
+     * The hub resolved the node's SOS alert now: `by` an admin (`user:...`), or the node itself (its "I am safe", or a
+     * new SOS superseding it: the hub names the node as the resolver).
+     */
+    alertResolved: (nodeId: string, requestId: number | null, by: string, lastHeardMs = hubNow) => {
+      const heard = new Date(lastHeardMs).toISOString();
+      subscribers.get('alert.resolved')!({ orgId: 'orgA', type: 'alert.resolved', id: 2, ts: hubNow, data: { id: 9, nodeId, nodeName: null, level: 'SOS', text: 'SOS', position: null, state: 'resolved', raisedAt: heard, lastHeardAt: heard, acknowledgedAt: null, acknowledgedBy: null, resolvedAt: new Date(hubNow).toISOString(), resolvedBy: by, requestId, receivedAt: heard, acknowledgedNote: null, resolvedNote: null, stages: [] } });
+    },
     rounds: async () => (await call<{ rounds: CheckinRound[] }>('GET', '/rounds')).body.rounds,
     call,
     /** The alert texts that went into the mesh, in order. */

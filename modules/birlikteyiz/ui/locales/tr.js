@@ -56,6 +56,11 @@ export const TR = {
   '{count} nodes answered automatically (no person confirmed)': { one: '{count} cihaz otomatik yanıt verdi (kimse teyit etmedi)', other: '{count} cihaz otomatik yanıt verdi (kimse teyit etmedi)' },
   'Node answered automatically (no person confirmed)': 'Cihaz otomatik yanıt verdi (kimse teyit etmedi)',
   'Automatic answer': 'Otomatik yanıt',
+  // An SOS an admin resolved at the hub (not the person's "I am safe"), and one still open from before the quake.
+  'SOS resolved by the hub': 'SOS merkezde kapatıldı',
+  '{count} SOS resolved by the hub': { one: '{count} SOS merkezde kapatıldı', other: '{count} SOS merkezde kapatıldı' },
+  'SOS since {time}, before the quake': 'SOS saat {time} itibarıyla, depremden önce',
+  'SOS since {time}, before the round': 'SOS saat {time} itibarıyla, yoklamadan önce',
   'no person confirmed': 'kimse teyit etmedi',
   'Not sent into the mesh: {error}': 'Ağa gönderilemedi: {error}',
   Node: 'Cihaz',
