@@ -11,6 +11,7 @@ import { defaultHubDataDir } from '@unibos/controlplane';
 import { MODULE_CATEGORIES, formatProblem, validateManifestText, validateSettings, type ModuleManifest } from '@unibos/module-api';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
+import { sayMessengerError } from '../messenger-error-language.ts';
 import { moduleState } from '../module-state.ts';
 import { fitHelp } from '../help-width.ts';
 import { parseCommand } from '../cli-args.ts';
@@ -62,6 +63,8 @@ export async function run(argv: string[], out: (line: string) => void = (l) => p
     case 'list': {
       const rows = hub ? ((await hub.call('GET', '/api/v1/modules')) as { modules: StatusRow[] }).modules : local.list();
       if (rows.length === 0) out(say('no modules in {dir}', { dir: modulesDir }));
+      // Without --hub, what a hub keeps in this data dir: say which, and when no hub has written there.
+      if (!hub) out(local.hasFile() ? say('(as {file} says; a running hub: `--hub URL --token T`)', { file: local.file }) : say('(no hub has kept modules in {dir}: nothing enabled there; for another hub give its --data-dir, or --hub URL --token T)', { dir: local.dataDir }));
       for (const m of rows) out(`${m.name.padEnd(16)} ${(m.version ?? '?').padEnd(8)} ${moduleState(m.state).padEnd(18)} ${m.error ?? ''}`.trimEnd());
       return 0;
     }
@@ -74,8 +77,9 @@ export async function run(argv: string[], out: (line: string) => void = (l) => p
     case 'disable': {
       const status = (hub ? await hub.call('POST', `/api/v1/modules/${name}/${command}`, {}) : local.setEnabled(name!, command === 'enable')) as StatusRow;
       const line = status.error ? say('{name}: {state} ({error})', { name: name!, state: moduleState(status.state), error: status.error }) : say('{name}: {state}', { name: name!, state: moduleState(status.state) });
-      out(hub ? line : say('{line} — takes effect when the hub starts', { line }));
-      return status.state === 'setup_error' || status.state === 'invalid' ? 1 : 0;
+      out(hub ? line : say('{line} — written to {file}; takes effect when the hub using {dir} starts (a running hub: `--hub URL --token T`)', { line, file: local.file, dir: local.dataDir }));
+      // Not loaded and not going to on its own: a failure. A retry (a feed not up yet) is on its way.
+      return ['setup_error', 'migration_error', 'invalid', 'unsupported'].includes(status.state) ? 1 : 0;
     }
     case 'settings': {
       const current = (hub ? ((await hub.call('GET', `/api/v1/modules/${name}`)) as StatusRow).settings : local.info(name!).settings) ?? {};
@@ -138,7 +142,12 @@ class HubModules {
       throw new CliError(say('cannot reach the hub at {url}: {reason}', { url: this.url, reason: (err as Error).message }));
     }
     const data = (await res.json().catch(() => null)) as { message?: string; code?: string } | null;
-    if (!res.ok) throw new CliError(`${data?.code ?? res.status}: ${data?.message ?? res.statusText}`);
+    if (!res.ok) {
+      const failure = { code: data?.code ?? `HTTP ${res.status}`, message: data?.message ?? res.statusText, status: res.status };
+      // A token is given here, not a messenger login: said as such; every other refusal as `unibos msg` says it.
+      if (/^E_AUTH_/.test(failure.code)) throw new CliError(say('the hub does not accept this token ({code}): give an access token or API key of an admin of the hub with --token or UNIBOS_HUB_TOKEN', { code: failure.code }));
+      throw new CliError(sayMessengerError(failure, { hub: this.url }));
+    }
     return data;
   }
 }
@@ -151,8 +160,16 @@ interface ModulesFile {
 class LocalModules {
   constructor(
     private readonly dir: string,
-    private readonly dataDir: string,
+    readonly dataDir: string,
   ) {}
+
+  get file(): string {
+    return join(this.dataDir, 'modules.json');
+  }
+
+  hasFile(): boolean {
+    return existsSync(this.file);
+  }
 
   list(): StatusRow[] {
     const names = existsSync(this.dir) ? readdirSync(this.dir).filter((n) => existsSync(join(this.dir, n, 'module.json'))).sort() : [];
@@ -206,7 +223,7 @@ class LocalModules {
 
   private read(): ModulesFile {
     try {
-      return JSON.parse(readFileSync(join(this.dataDir, 'modules.json'), 'utf8')) as ModulesFile;
+      return JSON.parse(readFileSync(this.file, 'utf8')) as ModulesFile;
     } catch {
       return { version: 1, modules: {} };
     }
@@ -214,7 +231,7 @@ class LocalModules {
 
   private write(file: ModulesFile): void {
     mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
-    const path = join(this.dataDir, 'modules.json');
+    const path = this.file;
     writeFileSync(`${path}.tmp`, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
   }

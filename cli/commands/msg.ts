@@ -9,6 +9,7 @@ import { isMessengerCryptoError } from '@unibos/messenger-crypto';
 import { MessengerClient, MessengerClientError, type Arrival, type ConversationSummary, type HistoryView, type MembershipEntry, type OrgMember, type SyncProblem, type SyncResult, type WebSocketLike } from '@unibos/messenger-client';
 import { parseCommand, type Parsed } from '../cli-args.ts';
 import { CliError } from '../cli-error.ts';
+import { localDateTime, localTime } from '../cli-time.ts';
 import { say } from '../cli-language.ts';
 import { sayDeliveryError, sayMessengerError, sayReadProblem, type MessengerFailure, type MessengerWhere } from '../messenger-error-language.ts';
 import { fitHelp } from '../help-width.ts';
@@ -161,7 +162,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
       return 0;
     }
     for (const d of await client.devices()) {
-      const row = { id: d.id, name: d.name, since: d.createdAt, prekeys: d.oneTimePrekeys };
+      const row = { id: d.id, name: d.name, since: localDateTime(d.createdAt), prekeys: d.oneTimePrekeys };
       out(d.id === client.deviceId ? say('{id}  {name}  since {since}  one-time prekeys: {prekeys}  (this device)', row) : say('{id}  {name}  since {since}  one-time prekeys: {prekeys}', row));
     }
     return 0;
@@ -485,16 +486,14 @@ async function conversation(ctx: Ctx, ref: string): Promise<ConversationSummary 
   throw new CliError(say("no conversation '{ref}' (see `unibos msg list`)", { ref }));
 }
 
-function time(iso: string): string {
-  return iso.slice(11, 19);
-}
+const time = localTime;
 
 function arrivalLine(ctx: Ctx, a: Arrival, conv: ConversationSummary | undefined): string {
   const where = a.nodeId ? `[mesh ${a.nodeId} \u{1F512}] ` : conv ? `[${label(ctx, conv)}] ` : '';
   const who = nameOf(ctx, a.senderUser);
   switch (a.type) {
     case 'text':
-      return `${time(a.sentAt)} ${where}${who}: ${a.text}${a.replyTo ? `  ${say('(reply to {id})', { id: a.replyTo })}` : ''}${a.attachment ? `  ${say('[file {name}, {bytes} bytes]', { name: a.attachment.name, bytes: a.attachment.bytes })}` : ''}${a.expiresAt ? `  ${say('(expires {time})', { time: a.expiresAt })}` : ''}  {${a.messageId}}`;
+      return `${time(a.sentAt)} ${where}${who}: ${a.text}${a.replyTo ? `  ${say('(reply to {id})', { id: a.replyTo })}` : ''}${a.attachment ? `  ${say('[file {name}, {bytes} bytes]', { name: a.attachment.name, bytes: a.attachment.bytes })}` : ''}${a.expiresAt ? `  ${say('(expires {time})', { time: localDateTime(a.expiresAt) })}` : ''}  {${a.messageId}}`;
     case 'edit':
       return `${time(a.sentAt)} ${where}${say('{who} edited {target}: {text}', { who, target: String(a.target), text: String(a.text) })}`;
     case 'delete':

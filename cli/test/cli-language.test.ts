@@ -233,9 +233,13 @@ test('unibos module says a module\u2019s state in Turkish, and in English as bef
   const list = await unibos(['module', 'list', '--data-dir', dataDir], 'tr');
   assert.equal(list.code, 0, list.stderr);
   assert.match(list.stdout, /^birlikteyiz\s+0\.1\.0\s+kapalı$/m);
+  // Which hub's modules these are: none has kept any in this folder yet (the demo's hub keeps its own elsewhere).
+  assert.ok(list.stdout.includes(`(${dataDir} içinde modül tutan bir merkez yok: orada hiçbir şey etkin değil;`), list.stdout);
   const enabled = await unibos(['module', 'enable', 'birlikteyiz', '--data-dir', dataDir], 'tr');
-  assert.equal(enabled.stdout, 'birlikteyiz: açık — merkez başladığında geçerli olur\n');
-  assert.match((await unibos(['module', 'list', '--data-dir', dataDir], 'en')).stdout, /^birlikteyiz\s+0\.1\.0\s+enabled$/m);
+  assert.equal(enabled.stdout, `birlikteyiz: açık — ${join(dataDir, 'modules.json')} dosyasına yazıldı; ${dataDir} klasörünü kullanan merkez başladığında geçerli olur (çalışan bir merkez için: \`--hub URL --token T\`)\n`);
+  const after = (await unibos(['module', 'list', '--data-dir', dataDir], 'en')).stdout;
+  assert.match(after, /^birlikteyiz\s+0\.1\.0\s+enabled$/m);
+  assert.ok(after.includes(`(as ${join(dataDir, 'modules.json')} says;`), after);
 });
 
 test('the node commands’ --help in Turkish, with every option', async () => {

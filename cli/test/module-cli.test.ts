@@ -60,3 +60,17 @@ test('create scaffolds a module that passes its own test and can run its command
   assert.match(parse.out, /SOFALACI-ŞEHİTKAMİL \(GAZİANTEP\)/);
   assert.match(parse.out, /3 quakes, 1 entries rejected/);
 });
+
+test('against a running hub: a token it refuses is said as a token problem, in Turkish too', async () => {
+  const { startTestHub } = await import('../../controlplane/test/support/test-hub.ts');
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const env = { ...process.env, UNIBOS_LANG: 'tr', LANG: 'tr_TR.UTF-8' };
+  const refused = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/unibos.js'), 'module', 'list', '--hub', hub.url, '--token', 'bogus'], { cwd: ROOT, env }).then(
+    () => null,
+    (err: { code: number; stderr: string }) => err,
+  );
+  assert.ok(refused, 'a refused token is a failure');
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /^unibos module: merkez bu anahtarı kabul etmiyor \(E_AUTH_INVALID\): merkezin bir yöneticisinin erişim anahtarını/m);
+  assert.doesNotMatch(refused.stderr, /invalid access token/);
+});
