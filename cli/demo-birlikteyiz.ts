@@ -21,6 +21,9 @@ const ANSWERS: Array<CheckinAnswererOptions> = [
   { answer: 'help', delayMs: 20_000 },
 ];
 
+/** Where the demo's quake strikes, as each language says it (the place is words, not a town's name a feed could give). */
+const DEMO_PLACE = { en: '6 km NE of the demo gateway', tr: 'demo ağ geçidi (6 km KD)' };
+
 /** The node config keys that make demo node `index` run birlikteyiz's check-in answerer. */
 export function demoNodeModules(index: number): { modules: string[]; moduleOptions: Record<string, CheckinAnswererOptions> } {
   return { modules: ['birlikteyiz'], moduleOptions: { birlikteyiz: { ...(ANSWERS[index] ?? { answer: 'none' }) } } };
@@ -33,7 +36,9 @@ export async function startDemoBirlikteyiz(hub: RunningHub, center: { latitude: 
   const server: Server = createServer((_req, res) => {
     // Before the quake "happens" the feed is empty, as a real one would be. Its id is this run's, so a
     // demo started again on its kept state (`~/.unibos/demo`) has a new quake, not one already seen.
-    const quakes = Date.now() >= quakeMs ? [{ id: `demo-quake-${quakeMs}`, latitude: center.latitude + 0.045, longitude: center.longitude + 0.05, depthKm: 9, magnitude: 5.4, timeMs: quakeMs, place: `6 km NE of ${language === 'tr' ? 'demo ağ geçidi' : 'the demo gateway'}` }] : [];
+    // Its place in both languages (the feed's `places`): the hub's screen shows each reader theirs, whatever
+    // language the demo was started in (that only chooses the words that go to the nodes).
+    const quakes = Date.now() >= quakeMs ? [{ id: `demo-quake-${quakeMs}`, latitude: center.latitude + 0.045, longitude: center.longitude + 0.05, depthKm: 9, magnitude: 5.4, timeMs: quakeMs, place: DEMO_PLACE.en, places: DEMO_PLACE }] : [];
     res.writeHead(200, { 'content-type': 'application/json' }).end(usgsFeedDocument(quakes, Date.now()));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

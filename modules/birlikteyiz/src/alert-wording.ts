@@ -11,6 +11,9 @@ import { MESH_ALERT_TEXT_MAX_BYTES, MESH_TEXT_MAX_BYTES, truncateUtf8 } from '@u
 export type AlertLanguage = 'en' | 'tr';
 export const ALERT_LANGUAGES: readonly AlertLanguage[] = ['en', 'tr'];
 
+/** A quake's place as a feed gave it in some of the languages (the demo's feed gives both); the others are worded from `place`. */
+export type QuakePlaces = Partial<Record<AlertLanguage, string>>;
+
 /** What a check-in round asks every node (a press of the button answers it). */
 export const QUESTION: Record<AlertLanguage, string> = {
   en: 'Are you safe? Press once: safe. Hold: need help.',
@@ -32,6 +35,8 @@ export interface QuakeFacts {
   magnitude: number | null;
   /** As the feed wrote it (USGS: "12 km NW of Elbistan, Turkey"; AFAD, Kandilli: Turkish names). */
   place: string;
+  /** The place as the feed gave it in a language, used as it is in that language's wording. */
+  places?: QuakePlaces;
   timeMs: number;
 }
 
@@ -54,6 +59,11 @@ function placeTr(place: string): { where: string; offset: string } {
   return { where, offset: relative ? ` (${Number.isInteger(km) ? km : km.toFixed(1)} km ${[...m[2]!].map((c) => COMPASS_TR[c]).join('')})` : '' };
 }
 
+/** A quake's place in Turkish: as its feed gave it in Turkish (whole, nothing to turn around), else worded from its place. */
+function placeTrOf(q: QuakeFacts): { where: string; offset: string } {
+  return q.places?.tr ? { where: q.places.tr, offset: '' } : placeTr(q.place);
+}
+
 /**
  * A feed's place name as the wording in `language` gives it: in Turkish the named place first,
  * then how far and which way ("Elbistan, Türkiye (12 km KB)"); as the feed wrote it in English.
@@ -65,9 +75,12 @@ export function quakePlace(place: string, language: AlertLanguage): string {
   return `${where}${offset}`;
 }
 
-/** A feed's place name in every language the module words alerts in, for the admin UI to show in its viewer's. */
-export function quakePlaces(place: string): Record<AlertLanguage, string> {
-  return Object.fromEntries(ALERT_LANGUAGES.map((l) => [l, quakePlace(place, l)])) as Record<AlertLanguage, string>;
+/**
+ * A feed's place name in every language the module words alerts in, for the admin UI to show in its
+ * viewer's: as the feed gave it in that language (`given`, e.g. the demo's feed), else worded from `place`.
+ */
+export function quakePlaces(place: string, given?: QuakePlaces): Record<AlertLanguage, string> {
+  return Object.fromEntries(ALERT_LANGUAGES.map((l) => [l, given?.[l] ?? quakePlace(place, l)])) as Record<AlertLanguage, string>;
 }
 
 export interface Wording {
@@ -97,10 +110,10 @@ const title120 = (s: string): string => [...s].slice(0, 120).join('');
 
 const EN: Wording = {
   question: QUESTION.en,
-  quake: (q, ask) => alertText(`${magnitude(q)} ${q.place}`, ` ${hhmmEn(q.timeMs)}${ask ? `. ${QUESTION.en}` : ''}`),
-  quakeTitle: (q) => title120(`${magnitude(q)} ${q.place}`),
+  quake: (q, ask) => alertText(`${magnitude(q)} ${q.places?.en ?? q.place}`, ` ${hhmmEn(q.timeMs)}${ask ? `. ${QUESTION.en}` : ''}`),
+  quakeTitle: (q) => title120(`${magnitude(q)} ${q.places?.en ?? q.place}`),
   // "M6.1 (revised from M4.2) 12 km NW of Elbistan, Turkey 01:17 UTC. Are you safe? ..."
-  quakeRevised: (q, from, ask = true) => alertText(`${magnitude(q)} (revised from M${from.toFixed(1)}) ${q.place}`, ` ${hhmmEn(q.timeMs)}${ask ? `. ${QUESTION.en}` : ''}`),
+  quakeRevised: (q, from, ask = true) => alertText(`${magnitude(q)} (revised from M${from.toFixed(1)}) ${q.places?.en ?? q.place}`, ` ${hhmmEn(q.timeMs)}${ask ? `. ${QUESTION.en}` : ''}`),
   manualRound: (title) => alertText(title, `. ${QUESTION.en}`),
   assemblyPoint: (p) => textWithName('Assembly point: ', p.name, ` at ${p.latitude.toFixed(5)},${p.longitude.toFixed(5)}${p.capacity ? `, room for ${p.capacity}` : ''}`),
 };
@@ -109,16 +122,16 @@ const TR: Wording = {
   question: QUESTION.tr,
   // "M5.2 deprem: Elbistan, Türkiye (12 km KB) 04:17 TSİ. Güvende misiniz? ..." — the place is what gets shortened.
   quake: (q, ask) => {
-    const { where, offset } = placeTr(q.place);
+    const { where, offset } = placeTrOf(q);
     return alertText(`${q.magnitude !== null ? `M${q.magnitude.toFixed(1)} deprem` : 'Deprem'}: ${where}`, `${offset} ${hhmmTr(q.timeMs)}${ask ? `. ${QUESTION.tr}` : ''}`);
   },
   quakeTitle: (q) => {
-    const { where, offset } = placeTr(q.place);
+    const { where, offset } = placeTrOf(q);
     return title120(`${q.magnitude !== null ? `M${q.magnitude.toFixed(1)} deprem` : 'Deprem'}: ${where}${offset}`);
   },
   // "M6.1 deprem (M4.2 değil): Elbistan, Türkiye (12 km KB) 04:17 TSİ. Güvende misiniz? ..." — short: the place must still fit.
   quakeRevised: (q, from, ask = true) => {
-    const { where, offset } = placeTr(q.place);
+    const { where, offset } = placeTrOf(q);
     return alertText(`${q.magnitude !== null ? `M${q.magnitude.toFixed(1)} deprem` : 'Deprem'} (M${from.toFixed(1)} değil): ${where}`, `${offset} ${hhmmTr(q.timeMs)}${ask ? `. ${QUESTION.tr}` : ''}`);
   },
   manualRound: (title) => alertText(title, `. ${QUESTION.tr}`),

@@ -48,7 +48,7 @@ export const birlikteyizRoutes: FastifyPluginAsync<BirlikteyizRoutesOptions> = a
     const forOrg = (q: StoredQuake): StoredQuake & { places: ReturnType<typeof quakePlaces> } => {
       const alerted = q.alertedOrgs.includes(orgId);
       const aftershockIn = (q.aftershockIn ?? []).filter((a) => a.orgId === orgId);
-      return { ...q, places: quakePlaces(q.place), verdict: q.verdict === 'alert' && !alerted ? 'outside_region' : q.verdict, alertedOrgs: alerted ? [orgId] : [], aftershockIn };
+      return { ...q, places: quakePlaces(q.place, q.places), verdict: q.verdict === 'alert' && !alerted ? 'outside_region' : q.verdict, alertedOrgs: alerted ? [orgId] : [], aftershockIn };
     };
     // The newest by their time, not by when each was last stored: one poll stores a page's quakes (Kandilli's 500)
     // oldest-updated first, and a revision stores an older quake again.

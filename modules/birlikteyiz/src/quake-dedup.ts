@@ -78,6 +78,7 @@ export class QuakeDedup {
       magnitude: q.magnitude,
       magnitudeType: q.magnitudeType,
       place: q.place,
+      ...(q.places ? { places: q.places } : {}),
       sources: [{ source: q.source, sourceId: q.sourceId, magnitude: q.magnitude, magnitudeType: q.magnitudeType, timeMs: q.timeMs }],
     };
     this.events.push(event);
@@ -87,8 +88,8 @@ export class QuakeDedup {
   /** An event known from before (the stored quakes, when the module starts again). */
   remember(e: QuakeEvent): void {
     if (this.events.some((x) => x.id === e.id)) return;
-    const { id, timeMs, latitude, longitude, depthKm, magnitude, magnitudeType, place, sources } = e;
-    this.events.push({ id, timeMs, latitude, longitude, depthKm, magnitude, magnitudeType, place, sources: sources.map((s) => ({ ...s })) });
+    const { id, timeMs, latitude, longitude, depthKm, magnitude, magnitudeType, place, places, sources } = e;
+    this.events.push({ id, timeMs, latitude, longitude, depthKm, magnitude, magnitudeType, place, ...(places ? { places } : {}), sources: sources.map((s) => ({ ...s })) });
   }
 
   private forget(nowMs: number): void {

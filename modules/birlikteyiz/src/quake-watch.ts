@@ -170,9 +170,9 @@ export class QuakeWatch {
     if (sequence) return this.aftershockWithoutRound(sequence, e, nodesInRange);
     let round = null;
     if (this.settings.checkInRounds && inRange.length > 0) {
-      round = this.rounds.open({ orgId, id: randomUUID(), title: this.words.quakeTitle(e), quakeId: e.id, epicentre: { latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place, places: quakePlaces(e.place) }, radiusKm: this.settings.radiusKm, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes: inRange, answersSinceMs: e.timeMs, quake: roundQuake(e) });
+      round = this.rounds.open({ orgId, id: randomUUID(), title: this.words.quakeTitle(e), quakeId: e.id, epicentre: { latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place, places: quakePlaces(e.place, e.places) }, radiusKm: this.settings.radiusKm, nowMs: this.m.now(), durationMs: this.settings.roundMinutes * 60_000, nodes: inRange, answersSinceMs: e.timeMs, quake: roundQuake(e) });
     }
-    this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange, roundId: round?.id ?? null });
+    this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place, e.places) }, nodesInRange, roundId: round?.id ?? null });
     if (round) {
       if (this.ask(round, { level: 'EARTHQUAKE', text: this.words.quake(e, true), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) })) this.sent(round, e.id, e.magnitude);
       this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.ROUND_OPENED, { round });
@@ -194,7 +194,7 @@ export class QuakeWatch {
     const loud = strongEnoughToTell(seq.quakes, e.magnitude);
     let sentToMesh = false;
     if (loud) {
-      this.m.events.publish(seq.orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange, roundId: null, aftershockOf: seq.id });
+      this.m.events.publish(seq.orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place, e.places) }, nodesInRange, roundId: null, aftershockOf: seq.id });
       sentToMesh = this.settings.meshAlerts && this.broadcast(seq.orgId, { level: 'EARTHQUAKE', text: this.words.quake(e, false), ...(e.magnitude !== null ? { magnitude: e.magnitude } : {}) }).id !== null;
     }
     this.sequences.add(seq, { ...roundQuake(e), sentMagnitude: sentToMesh ? e.magnitude : null, toldMagnitude: loud ? e.magnitude : null }, this.m.now(), this.settings.roundMinutes * 60_000);
@@ -233,7 +233,7 @@ export class QuakeWatch {
     if (round.revisedBelow && e.magnitude !== null && e.magnitude >= this.settings.minMagnitude) round.revisedBelow = null;
     let sentToMesh = false;
     if (loud) {
-      this.m.events.publish(round.orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange, roundId: round.id, aftershockOf: round.quakeId });
+      this.m.events.publish(round.orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place, e.places) }, nodesInRange, roundId: round.id, aftershockOf: round.quakeId });
       sentToMesh = this.askAgain(round, e.id, e.magnitude, this.words.quake(e, true));
       // Asked again: an "I am safe" from before this aftershock is no longer an answer.
       if (sentToMesh) this.rounds.askedAgain(round, roundQuake(e));
@@ -346,7 +346,7 @@ export class QuakeWatch {
     const wasTold = q.toldMagnitude !== undefined ? q.toldMagnitude : wasSent;
     q.magnitude = e.magnitude;
     if (e.magnitude !== null && this.worthTelling(seq.quakes, e.id, wasTold, e.magnitude)) {
-      this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange: listedInRange(this.inRange(this.fieldNodes(orgId), e), e), roundId: null, ...(seq.id !== e.id ? { aftershockOf: seq.id } : {}), ...(wasTold !== null ? { revisedFrom: wasTold } : {}) });
+      this.m.events.publish(orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place, e.places) }, nodesInRange: listedInRange(this.inRange(this.fieldNodes(orgId), e), e), roundId: null, ...(seq.id !== e.id ? { aftershockOf: seq.id } : {}), ...(wasTold !== null ? { revisedFrom: wasTold } : {}) });
       q.toldMagnitude = e.magnitude;
     }
     if (e.magnitude !== null && this.settings.meshAlerts && this.worthTelling(seq.quakes, e.id, wasSent, e.magnitude)) {
@@ -389,7 +389,7 @@ export class QuakeWatch {
       this.headline(main, true);
     }
     const nodesInRange = main.nodes.map((n) => ({ id: n.id, name: n.name, distanceKm: n.distanceKm, latitude: n.latitude, longitude: n.longitude }));
-    this.m.events.publish(main.orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place) }, nodesInRange, roundId: main.id, revisedFrom: wasTold });
+    this.m.events.publish(main.orgId, BIRLIKTEYIZ_EVENT.QUAKE, { quake: { ...e, places: quakePlaces(e.place, e.places) }, nodesInRange, roundId: main.id, revisedFrom: wasTold });
     // The nodes were never told it was revised down, so the alert they heard stands: they are alerted
     // again only as in an open round (REVISED_UP_ALERT_STEP over the highest figure told, or a quake
     // not told yet that goes out now), not at every turn of a feed flipping either side of the threshold.
@@ -448,5 +448,5 @@ function listedInRange(inRange: Array<{ id: string; name: string | null; positio
 }
 
 function roundQuake(e: QuakeEvent): RoundQuake {
-  return { id: e.id, timeMs: e.timeMs, latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place, places: quakePlaces(e.place), sentMagnitude: null };
+  return { id: e.id, timeMs: e.timeMs, latitude: e.latitude, longitude: e.longitude, magnitude: e.magnitude, place: e.place, places: quakePlaces(e.place, e.places), sentMagnitude: null };
 }

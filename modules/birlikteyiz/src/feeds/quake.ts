@@ -1,6 +1,8 @@
 // One earthquake as a feed reports it, whatever the source's format: parsers turn untrusted
 // bytes into these, or count the entry as rejected.
 
+import { ALERT_LANGUAGES, type QuakePlaces } from '../alert-wording.ts';
+
 export const QUAKE_SOURCES = ['usgs', 'emsc', 'afad', 'kandilli'] as const;
 export type QuakeSource = (typeof QUAKE_SOURCES)[number];
 
@@ -17,6 +19,8 @@ export interface Quake {
   magnitude: number | null;
   magnitudeType: string | null;
   place: string;
+  /** The place in a language, where the feed gives it so (no public feed does; the demo's fixture feed gives each). */
+  places?: QuakePlaces;
 }
 
 export interface ParsedFeed {
@@ -33,6 +37,17 @@ export function plausibleQuake(q: Quake): Quake | null {
   if (q.magnitude !== null && (!Number.isFinite(q.magnitude) || q.magnitude < -2 || q.magnitude > 10.5)) return null;
   if (!q.sourceId || q.sourceId.length > 100) return null;
   return { ...q, place: q.place.slice(0, 120), magnitudeType: q.magnitudeType ? q.magnitudeType.slice(0, 10) : null };
+}
+
+/** A feed's `places` object (a name per language) as far as it is one: each language's non-empty text, at most 120 characters; undefined when none. */
+export function quakePlacesOf(v: unknown): QuakePlaces | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const places: QuakePlaces = {};
+  for (const l of ALERT_LANGUAGES) {
+    const name = text((v as Record<string, unknown>)[l]);
+    if (name) places[l] = [...name].slice(0, 120).join('');
+  }
+  return Object.keys(places).length ? places : undefined;
 }
 
 /**

@@ -1,8 +1,10 @@
 // USGS real-time GeoJSON summary feeds (earthquake.usgs.gov/earthquakes/feed/v1.0/summary/...):
 // a FeatureCollection; each feature has properties.mag, place, time (ms), magType, and
-// geometry.coordinates [longitude, latitude, depth km]; the feature id is the event id.
+// geometry.coordinates [longitude, latitude, depth km]; the feature id is the event id. A
+// `properties.places` ({ en, tr }: the place in each language) is read where a document has one:
+// USGS's never do, the demo's fixture feed does (its place is no town's name, but words).
 
-import { numberish, parseJson, plausibleQuake, text, type ParsedFeed, type Quake } from './quake.ts';
+import { numberish, parseJson, plausibleQuake, quakePlacesOf, text, type ParsedFeed, type Quake } from './quake.ts';
 
 export function parseUsgsFeed(body: Uint8Array | string): ParsedFeed {
   const doc = parseJson(body) as { type?: unknown; features?: unknown } | undefined;
@@ -24,6 +26,7 @@ export function parseUsgsFeed(body: Uint8Array | string): ParsedFeed {
             magnitude: numberish(p.mag),
             magnitudeType: text(p.magType) || null,
             place: text(p.place),
+            ...(quakePlacesOf(p.places) ? { places: quakePlacesOf(p.places)! } : {}),
           })
         : null;
     if (q) quakes.push(q);
