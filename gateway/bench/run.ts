@@ -385,6 +385,10 @@ try {
     `  ${backlog.messages} added in ${num(backlog.addMs, 0)} ms (${Math.round(backlog.addsPerSecond)}/s, one fsync'd transaction each); ` +
       `drained in ${num(backlog.drainMs, 0)} ms (${Math.round(backlog.drainPerSecond)} msgs/s)`,
   );
+  console.log(
+    `  a 256-value device message queued in ${num(backlog.message256.oneCommitMs, 1)} ms in one transaction (as the profiles do), ` +
+      `${num(backlog.message256.perReadingMs, 1)} ms at one transaction per reading (median of 9 each); the event loop is held that long`,
+  );
   const lost = rows.filter((r) => r.received < r.sent);
   if (lost.length > 0) {
     console.log(`  LOSS: ${lost.map((r) => `${r.broker} qos${r.qos} ${r.shape} ${r.sent - r.received}${r.broker === 'gateway' ? ` (${r.dropped} counted QoS 0 queue drops)` : ''}`).join(', ')}`);
@@ -402,6 +406,7 @@ try {
     `ratios: qos1 100->1 gw/mosquitto ${rate(1, '100->1')}x; qos1 1->1 ${rate(1, '1->1')}x; ` +
       `qos0 1->1 ${rate(0, '1->1')}x; qos0 100->1 ${rate(0, '100->1')}x; qos1 100->1 p99 ${p99}x; pipeline/ShortFast-channel-max ${Math.round(pipeline.framesPerSecond / shortFastMax)}x; ` +
       `uplink drain/ShortFast-channel-max ${Math.round(backlog.drainPerSecond / shortFastMax)}x; ` +
+      `256-value message per-reading/one-commit ${(backlog.message256.perReadingMs / backlog.message256.oneCommitMs).toFixed(1)}x; ` +
       `qos0 100->1 gw delivered ${fanin0.received}/${fanin0.sent} (${fanin0.dropped} counted drops, ${fanin0.forwarded} forwarded below aedes); ` +
       `qos1 100->1 gw delivered ${fanin1.received}/${fanin1.sent} (${fanin1.forwarded} forwarded below aedes); ` +
       `generator ceiling msgs/s (min of publishers, subscriber vs a no-op sink): qos1 100->1 ${ceiling(1, '100->1')}; qos1 1->1 ${ceiling(1, '1->1')}; qos0 1->1 ${ceiling(0, '1->1')}; qos0 100->1 ${ceiling(0, '100->1')}`,

@@ -1,6 +1,8 @@
 // The hub uplink's backlog figures, which the uplink test checks for correctness only: how fast
 // 10,000 durable outbox adds go (one fsync'd transaction each, as the gateway accepts them), and
-// how fast that backlog drains over QoS 1 into a hub broker (bare aedes here) once it is up.
+// how fast that backlog drains over QoS 1 into a hub broker (bare aedes here) once it is up. Also
+// how long a device message of 256 values holds the event loop while it is queued: one commit for
+// the message (addMany, as the profiles do) against one commit per reading (the baseline).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -18,6 +20,31 @@ export interface BacklogResult {
   readonly drainMs: number;
   readonly addsPerSecond: number;
   readonly drainPerSecond: number;
+  /** Median ms to queue one 256-value message: one transaction for all, and one per reading. */
+  readonly message256: { readonly oneCommitMs: number; readonly perReadingMs: number };
+}
+
+const READINGS_PER_MESSAGE = 256;
+const MESSAGE_ROUNDS = 9;
+
+/** Median time to queue a 256-value message both ways, alternating, on the same outbox. */
+function measureMessage256(outbox: HubOutbox): BacklogResult['message256'] {
+  const message = (round: number, way: string) =>
+    Array.from({ length: READINGS_PER_MESSAGE }, (_, i) => ({ source: 'sensor:plug1', topic: `unibos/v1/sensor/plug1/v${i}`, payload: JSON.stringify({ value: round + i, profile: 'tasmota' }), msgId: `${way}-${round}-${i}` }));
+  const one: number[] = [];
+  const each: number[] = [];
+  for (let round = 0; round < MESSAGE_ROUNDS; round++) {
+    const batch = message(round, 'one');
+    let t0 = performance.now();
+    outbox.addMany(batch);
+    one.push(performance.now() - t0);
+    const single = message(round, 'each');
+    t0 = performance.now();
+    for (const m of single) outbox.add(m);
+    each.push(performance.now() - t0);
+  }
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1]!;
+  return { oneCommitMs: median(one), perReadingMs: median(each) };
 }
 
 export async function measureUplinkBacklog(logger: Logger, messages: number): Promise<BacklogResult> {
@@ -53,7 +80,10 @@ export async function measureUplinkBacklog(logger: Logger, messages: number): Pr
     uplink.start();
     await drained;
     const drainMs = performance.now() - drainStart;
-    return { messages, addMs, drainMs, addsPerSecond: (1000 * messages) / addMs, drainPerSecond: (1000 * messages) / drainMs };
+    await uplink.stop({ timeoutMs: 1_000 });
+    uplink = undefined;
+    const message256 = measureMessage256(outbox);
+    return { messages, addMs, drainMs, addsPerSecond: (1000 * messages) / addMs, drainPerSecond: (1000 * messages) / drainMs, message256 };
   } finally {
     await uplink?.stop({ timeoutMs: 1_000 });
     await new Promise<void>((resolve) => aedes.close(() => resolve()));

@@ -10,9 +10,9 @@ import { Device, runNode, scrapedGauge, type NodeConfig, type RunningNode } from
 import { formatMode, makePrivate, nodeIdHex, sqliteFileNames, topics, type ModeFix } from '@unibos/mesh-protocol';
 import { DeviceCredentials, GatewayBroker } from './broker/index.ts';
 import { HubOutbox, HubUplink } from './uplink/index.ts';
-import { MeshBridge, type UplinkSink } from './bridge/mesh-bridge.ts';
+import { MeshBridge } from './bridge/mesh-bridge.ts';
 import { readAclFile } from './broker/acl-file.ts';
-import { ProfileRouter } from './profiles/profile-router.ts';
+import { ProfileRouter, type ReadingSink, type UplinkMessage } from './profiles/profile-router.ts';
 import { SwitchCommander } from './profiles/switch-commander.ts';
 import { FAMILY_PROFILES, genericProfile } from './profiles/device-profiles.ts';
 import { GatewayError } from './gateway-error.ts';
@@ -39,6 +39,18 @@ export interface RunningGateway {
   uplink: HubUplink | undefined;
   outbox: HubOutbox;
   stop(): Promise<void>;
+}
+
+/**
+ * What the bridge and the device profiles hand on for the hub, written to the hub outbox: accepted
+ * once committed. A message's readings go in one transaction (one fsync for 256 values, not 256).
+ */
+export function outboxSink(outbox: HubOutbox): Required<ReadingSink> {
+  const row = (m: UplinkMessage) => ({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false, lane: m.lane, msgId: m.msgId });
+  return {
+    forward: (m) => void outbox.add(row(m)),
+    forwardMany: (ms) => void outbox.addMany(ms.map(row)),
+  };
 }
 
 /**
@@ -98,7 +110,7 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
     if (settings.hub) {
       uplink = new HubUplink({ ...settings.hub, gatewayId, outbox: hubOutbox, logger: log.child({ component: 'uplink' }) });
     }
-    const hubSink: UplinkSink | undefined = uplink ? { forward: (m) => void hubOutbox.add({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false, lane: m.lane, msgId: m.msgId }) } : undefined;
+    const hubSink = uplink ? outboxSink(hubOutbox) : undefined;
     // Devices' own topic trees (Tasmota, ESPHome, Shelly, Zigbee2MQTT, discovery) read into readings for the hub.
     const profiles = new ProfileRouter({
       broker,

@@ -17,7 +17,7 @@ import { parseSensorTopic, readSensorPayload } from '@unibos/mesh-protocol';
 import { DeviceCredentials } from '../src/broker/device-credentials.ts';
 import { GatewayBroker } from '../src/broker/gateway-broker.ts';
 import { HubOutbox } from '../src/uplink/hub-outbox.ts';
-import { openGatewayDb } from '../src/run-gateway.ts';
+import { openGatewayDb, outboxSink } from '../src/run-gateway.ts';
 import { ProfileRouter } from '../src/profiles/profile-router.ts';
 import { SwitchCommander } from '../src/profiles/switch-commander.ts';
 import { parseTxCommand } from '../src/bridge/tx-command.ts';
@@ -37,7 +37,8 @@ describe('sensor profiles and switches on the gateway broker', () => {
 
   before(async () => {
     broker = await GatewayBroker.start({ dataDir: dir, credentials, gatewayId: 'gwtest', logger: pino({ level: 'silent' }), port: 0, wsPort: null, db });
-    router = new ProfileRouter({ broker, uplink: { forward: (m) => void outbox.add({ source: m.source, topic: m.topic, payload: m.payload, retain: false, lane: m.lane, msgId: m.msgId }) }, logger: pino({ level: 'silent' }) });
+    // As runGateway wires it.
+    router = new ProfileRouter({ broker, uplink: outboxSink(outbox), logger: pino({ level: 'silent' }) });
     router.start();
     commander = new SwitchCommander({ router, source: 'unibos-gwtest', publish: (t, p) => broker.publish(t, p, { qos: 1 }), confirmWithinMs: 1500 });
     logins.plug1 = await credentials.add('plug1', 'sensor', { allow: ['write tele/%u/#', 'readwrite stat/%u/#', 'read cmnd/%u/#'], deny: [] });
@@ -101,6 +102,20 @@ describe('sensor profiles and switches on the gateway broker', () => {
     assert.equal(await pub('plug1', 'tele/plug1/SENSOR', JSON.stringify(flood)), 0, 'acknowledged: the connection goes on');
     assert.equal(outbox.size - before, 256);
     assert.equal(router.stats.drops.too_many_readings, drops + 1);
+  });
+
+  it('a message of 256 values goes into the hub outbox in one commit (one fsync, not one per reading, while every other device waits)', async () => {
+    const before = outbox.size;
+    let commits = 0;
+    const off = outbox.onAdded(() => commits++);
+    const doc = { ENERGY: Object.fromEntries(Array.from({ length: 256 }, (_, i) => [`V${i}`, i])) };
+    try {
+      assert.equal(await pub('plug1', 'tele/plug1/SENSOR', JSON.stringify(doc)), 0);
+    } finally {
+      off();
+    }
+    assert.equal(outbox.size - before, 256, 'every reading queued');
+    assert.equal(commits, 1, 'in one transaction');
   });
 
   it('an ESPHome device is read through its own discovery message; a bad message is a counted drop, still acknowledged', async () => {
@@ -253,13 +268,13 @@ describe('sensor profiles and switches on the gateway broker', () => {
     assert.deepEqual(got.map((r) => [r.topic, r.body.value]), [['unibos/v1/sensor/plug2/energy_power', 27]]);
   });
 
-  it("a device granted homeassistant/# cannot overwrite the gateway's discovery config of a mesh node: refused, counted, the config kept", async () => {
+  it("a device granted homeassistant/# cannot overwrite the gateway's discovery config of a mesh node: denied (acknowledged and dropped), counted, the config kept", async () => {
     const topic = 'homeassistant/sensor/unibos_1a2b3c4d/battery/config';
     const own = JSON.stringify({ unique_id: 'unibos_1a2b3c4d_battery', name: 'Battery', state_topic: 'unibos/v1/mesh/!1a2b3c4d/telemetry' });
     await broker.publish(topic, own, { qos: 1, retain: true });
     const denied = broker.stats.denials.publish;
     const z2m = await connect('z2m');
-    assert.equal(await publish1(z2m, topic, { name: 'Battery', state_topic: 'zigbee2mqtt/fake' }), 'closed');
+    assert.equal(await publish1(z2m, topic, { name: 'Battery', state_topic: 'zigbee2mqtt/fake' }), 'acked');
     assert.equal(broker.stats.denials.publish, denied + 1);
     const kept: string[] = [];
     for await (const m of broker.retained(topic)) kept.push(m.payload.toString());

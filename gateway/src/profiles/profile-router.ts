@@ -22,9 +22,17 @@ import { ownedSensorId } from './sensor-ownership.ts';
 import { LruMap } from '../bridge/lru-map.ts';
 import { topicMatches as matchesFilter } from '@unibos/mesh-protocol';
 
+export type UplinkMessage = Parameters<UplinkSink['forward']>[0];
+
+/** Where readings go for the hub; forwardMany, when there, takes all of one message's at once. */
+export interface ReadingSink extends UplinkSink {
+  /** One durable write for them all (a message of 256 values is one commit, not 256): all accepted, or (the hub would refuse one) none. */
+  forwardMany?(messages: readonly UplinkMessage[]): void;
+}
+
 export interface ProfileRouterOptions {
   readonly broker: { subscribe(filter: string, handler: BrokerMessageHandler): () => void };
-  readonly uplink?: UplinkSink | undefined;
+  readonly uplink?: ReadingSink | undefined;
   readonly logger: Logger;
   /** Default: every family profile. Generic profiles (genericProfile) go here too. */
   readonly profiles?: readonly DeviceProfile[];
@@ -306,11 +314,14 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
       }
     }
     const source = `sensor:${owner}`;
-    readings.forEach((r, i) => {
+    const messages = readings.map((r, i): UplinkMessage => {
       // A unit or class the hub could not keep (a device's own discovery can say anything) is left out; the value still goes.
       const body = { value: r.value, ...(isSensorUnit(r.unit) ? { unit: r.unit } : {}), ...(isDeviceClass(r.deviceClass) ? { deviceClass: r.deviceClass } : {}), ...(r.timeMs !== undefined ? { time: new Date(r.timeMs).toISOString() } : {}), profile };
-      this.options.uplink?.forward({ source, topic: topics.sensor(r.sensor, r.metric), payload: Buffer.from(JSON.stringify(body)), lane: 'routine', ...(msgId ? { msgId: `${msgId}:${i}` } : {}) });
+      return { source, topic: topics.sensor(r.sensor, r.metric), payload: Buffer.from(JSON.stringify(body)), lane: 'routine', ...(msgId ? { msgId: `${msgId}:${i}` } : {}) };
     });
+    const sink = this.options.uplink;
+    if (sink?.forwardMany) sink.forwardMany(messages);
+    else for (const m of messages) sink?.forward(m);
     for (const r of readings) {
       this.stats.readings++;
       if (family && family.device) this.known.set(r.sensor, family);
