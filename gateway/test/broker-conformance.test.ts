@@ -89,14 +89,17 @@ describe('MQTT 3.1.1 conformance of the gateway broker', () => {
     }
   });
 
-  it('refuses a publish to a $ topic, and counts and logs it', async () => {
+  it('denies a publish to a $ topic: acknowledged and dropped, counted and logged', async () => {
     const before = h.broker.stats.reservedTopicRefusals;
+    const deniedBefore = h.broker.stats.publishDenials.reserved_topic;
     const { client } = await connect('s1:dollar', true);
     client.publish('$SYS/broker/uptime', 'forged', 1, 3);
-    await client.hangup();
-    assert.equal(client.received.some((p) => p.cmd === 'puback'), false, 'never acknowledged');
+    // MQTT 3.1.1 has no negative PUBACK; closing instead would have a persistent session resend it forever.
+    await client.next((p) => p.cmd === 'puback' && p.messageId === 3, 'the PUBACK');
+    assert.equal(h.broker.stats.publishDenials.reserved_topic, deniedBefore + 1);
     assert.equal(h.broker.stats.reservedTopicRefusals, before + 1);
     assert.ok(h.logs.some((l) => l.level === 40 && l.topic === '$SYS/broker/uptime' && /reserved/.test(String(l.reason))), 'logged with the topic and the reason');
+    await client.disconnect();
   });
 
   it('mosquitto_sub: a clean connect ends the persistent session and its queue', async () => {

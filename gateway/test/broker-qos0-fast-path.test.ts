@@ -221,7 +221,7 @@ describe('QoS 0 publishes forwarded below aedes', () => {
     assert.deepEqual(got.messages.map((m) => m.payload), ['barrier', 'end']);
   });
 
-  it('keeps refusing what the ACL, the size limit and `$` topics refuse, after the same client was forwarded', async () => {
+  it('keeps denying what the ACL and `$` topics deny, and refusing what the size limit refuses, after the same client was forwarded', async () => {
     // A Tasmota-style plug with its own rules, and a panel that may read every stat/ topic.
     const plug = { username: 'plug1', password: await h.credentials.add('plug1', 'sensor', { allow: ['write stat/plug1/#'], deny: ['stat/plug1/secret'] }), clientId: 'plug1' };
     const panel = { username: 'panel', password: await h.credentials.add('panel', 'sensor', { allow: ['read stat/#'], deny: [] }) };
@@ -235,24 +235,26 @@ describe('QoS 0 publishes forwarded below aedes', () => {
     await got.until(() => got.messages.length >= 20, 'the allowed 20');
     assert.ok(h.broker.stats.qos0Forwarded - forwardedBefore > 0, 'some went the fast path');
 
-    // Denied by the device's own rule, and another device's topic: refused, counted, the connection closed.
+    // Denied by the device's own rule, and another device's topic: acknowledged (QoS 0: nothing to
+    // send) and dropped, counted and logged; what the client sends after them still goes through.
     const deniedBefore = h.broker.stats.denials.publish;
-    await raw.write(Buffer.concat([qos0('stat/plug1/POWER', 'ok'), qos0('stat/plug1/secret', 'no')]));
-    await raw.hangup();
+    await raw.write(Buffer.concat([qos0('stat/plug1/POWER', 'ok'), qos0('stat/plug1/secret', 'no'), qos0('stat/plug1/POWER', 'after rule')]));
+    await got.until(() => got.messages.some((m) => m.payload === 'after rule'), 'the publish after the one denied by rule');
     await h.waitForEvent('denied', (e) => e.clientId === 'plug1' && e.topic === 'stat/plug1/secret', 'the refusal by rule');
     const forger = await RawPublisher.connect(h.port, { ...plug, clientId: 'plug1:forger' });
     raws.push(forger);
-    await forger.write(Buffer.concat([qos0('stat/plug1/POWER', 'a'), qos0('stat/plug2/POWER', 'forged')]));
-    await forger.hangup();
+    await forger.write(Buffer.concat([qos0('stat/plug1/POWER', 'a'), qos0('stat/plug2/POWER', 'forged'), qos0('stat/plug1/POWER', 'after forgery')]));
+    await got.until(() => got.messages.some((m) => m.payload === 'after forgery'), 'the publish after the forged one');
     await h.waitForEvent('denied', (e) => e.clientId === 'plug1:forger' && e.topic === 'stat/plug2/POWER', 'the refusal of another device topic');
     assert.equal(h.broker.stats.denials.publish, deniedBefore + 2);
+    assert.equal(raw.closed || forger.closed, false, 'neither connection closed');
 
-    // `$` topics and an oversized payload, each after forwarded messages on the same connection.
+    // `$` topics (dropped the same way) and an oversized payload (closes), each after forwarded messages on the same connection.
     const reservedBefore = h.broker.stats.reservedTopicRefusals;
     const dollar = await RawPublisher.connect(h.port, { ...plug, clientId: 'plug1:dollar' });
     raws.push(dollar);
-    await dollar.write(Buffer.concat([qos0('stat/plug1/POWER', 'b'), qos0('stat/plug1/POWER', 'c'), qos0('$SYS/broker/uptime', 'forged')]));
-    await dollar.hangup();
+    await dollar.write(Buffer.concat([qos0('stat/plug1/POWER', 'b'), qos0('stat/plug1/POWER', 'c'), qos0('$SYS/broker/uptime', 'forged'), qos0('stat/plug1/POWER', 'after dollar')]));
+    await got.until(() => got.messages.some((m) => m.payload === 'after dollar'), 'the publish after the $ one');
     assert.equal(h.broker.stats.reservedTopicRefusals, reservedBefore + 1);
     const oversizedBefore = h.broker.stats.oversizedDrops;
     const big = await RawPublisher.connect(h.port, { ...plug, clientId: 'plug1:big' });
@@ -265,7 +267,7 @@ describe('QoS 0 publishes forwarded below aedes', () => {
     raws.push(marker);
     await marker.write(qos0('stat/plug1/POWER', 'end'));
     await got.until(() => got.messages.some((m) => m.payload === 'end'), 'the marker');
-    assert.deepEqual(got.messages.map((m) => m.payload).slice(20), ['ok', 'a', 'b', 'c', 'd', 'end']);
+    assert.deepEqual(got.messages.map((m) => m.payload).slice(20), ['ok', 'after rule', 'a', 'after forgery', 'b', 'c', 'after dollar', 'd', 'end']);
   });
 
   it('drops a message the hub would refuse, as the aedes path does: nobody gets it, it is counted, and the publisher goes on', async () => {

@@ -146,9 +146,9 @@ describe('gateway broker with mosquitto clients', () => {
     const forged = ['unibos/v1/sensor/s2/temp', 'unibos/v1/gw/gw-test/tx', 'unibos/v1/mesh/!00c0ffee/text', 'homeassistant/sensor/x/config'];
     for (const [i, topic] of forged.entries()) {
       const pub = procs.spawn('mosquitto_pub', [...as(s1, `s1:forge${i}`), '-q', '1', '-t', topic, '-m', 'forged']);
-      // MQTT 3.1.1 cannot refuse a PUBLISH; the broker closes the connection instead of acknowledging.
+      // MQTT 3.1.1 cannot refuse a PUBLISH; as mosquitto does, the broker acknowledges it and drops it.
       const exit = await pub.waitForExit();
-      assert.notEqual(exit.code, 0, pub.describe());
+      assert.equal(exit.code, 0, pub.describe());
       await h.waitForEvent('denied', (e) => e.kind === 'publish' && e.clientId === `s1:forge${i}` && e.topic === topic, `denial of ${topic}`);
       assert.ok(h.logs.some((l) => l.msg === 'publish denied' && l.clientId === `s1:forge${i}`));
     }
@@ -168,9 +168,7 @@ describe('gateway broker with mosquitto clients', () => {
     const forger = await connect('s1:steady');
     try {
       for (let i = 0; i < 3; i++) await forger.publishAsync(own, `ok ${i}`, { qos: 1 });
-      const closed = new Promise<void>((resolve) => forger.once('close', () => resolve()));
-      forger.publish('unibos/v1/sensor/s2/steady', 'forged', { qos: 1 }, () => undefined);
-      await closed;
+      await forger.publishAsync('unibos/v1/sensor/s2/steady', 'forged', { qos: 1 });
       await h.waitForEvent('denied', (e) => e.kind === 'publish' && e.clientId === 's1:steady' && e.topic === 'unibos/v1/sensor/s2/steady', 'the late denial');
       assert.equal(h.broker.stats.denials.publish, deniedBefore + 1);
     } finally {
@@ -187,6 +185,52 @@ describe('gateway broker with mosquitto clients', () => {
       await h.waitForEvent('oversized', (e) => e.clientId === 's1:bulky' && e.bytes === BROKER_DEFAULTS.maxPayloadBytes + 1, 'the oversized payload');
     } finally {
       bulky.end(true);
+    }
+  });
+
+  it('acknowledges and drops a denied publish, so a persistent QoS 1 sensor is not cut off and its readings behind it arrive', async () => {
+    // The reviewer's acl-wedge: closing the connection for the denial made the sensor resend it first
+    // at every reconnect, cut off again each time, with the good readings queued behind it forever.
+    const taken: string[] = [];
+    const waiter = new EventWaiter();
+    const off = h.broker.subscribe('unibos/v1/#', (topic, payload, clientId) => {
+      if (clientId === 's1:wedge') taken.push(`${topic} ${payload.toString()}`);
+      waiter.wake();
+    });
+    const before = h.broker.stats;
+    const sensor = await mqtt.connectAsync(`mqtt://127.0.0.1:${h.port}`, { ...s1, clientId: 's1:wedge', clean: false, protocolVersion: 4, reconnectPeriod: 0 });
+    let closed = false;
+    const cutOff = new Promise<never>((_resolve, reject) => sensor.once('close', () => reject(new Error('the broker closed the sensor\'s connection'))));
+    cutOff.catch(() => undefined);
+    sensor.on('close', () => (closed = true));
+    try {
+      const own = 'unibos/v1/sensor/s1/temp';
+      const deep = `unibos/v1/sensor/s1/${Array.from({ length: BROKER_DEFAULTS.maxTopicLevels }, (_, i) => `l${i}`).join('/')}`;
+      // Pipelined, as a sensor's session sends what it had queued: the denied ones first.
+      const acked = Promise.all([
+        sensor.publishAsync('unibos/v1/sensor/s2/temp', 'not mine', { qos: 1 }),
+        sensor.publishAsync(deep, 'too deep', { qos: 1 }),
+        ...[1, 2, 3].map((i) => sensor.publishAsync(own, `reading ${i}`, { qos: 1 })),
+      ]);
+      await Promise.race([acked, cutOff]);
+      await waiter.until(() => taken.length >= 3, () => `the readings at the gateway; got ${JSON.stringify(taken)}`);
+      assert.deepEqual(taken, [1, 2, 3].map((i) => `${own} reading ${i}`), 'the good readings arrive, the denied ones do not');
+      // A filter over the level limit is refused in its SUBACK, the connection kept.
+      await assert.rejects(sensor.subscribeAsync(`${deep}/#`, { qos: 1 }), /Subscribe error/);
+      const suback = await h.waitForEvent('subscribed', (e) => e.clientId === 's1:wedge', 'the SUBACK');
+      assert.deepEqual(suback.subscriptions, [{ filter: `${deep}/#`, qos: 128 }]);
+      await sensor.publishAsync(own, 'reading 4', { qos: 1 });
+      await waiter.until(() => taken.length === 4, 'the reading after the refused subscription');
+      assert.equal(closed, false, 'the connection stays up');
+      assert.ok(!h.of('clientDisconnected').some((e) => e.clientId === 's1:wedge'));
+      const after = h.broker.stats;
+      assert.equal(after.publishDenials.acl, before.publishDenials.acl + 1);
+      assert.equal(after.publishDenials.topic_levels, before.publishDenials.topic_levels + 1);
+      assert.equal(after.denials.publish, before.denials.publish + 2);
+      assert.ok(h.logs.some((l) => l.msg === 'publish denied' && l.clientId === 's1:wedge' && l.topic === 'unibos/v1/sensor/s2/temp'));
+    } finally {
+      off();
+      await sensor.endAsync(true);
     }
   });
 
@@ -426,8 +470,10 @@ describe('gateway broker with anonymous access enabled', () => {
       assert.deepEqual(seen, [['unibos/v1/sensor/anonymous/note', 'local-tool']]);
 
       const forge = procs.spawn('mosquitto_pub', [...anon('local-forger'), '-q', '1', '-t', 'unibos/v1/sensor/s1/temp', '-m', '99']);
-      assert.notEqual((await forge.waitForExit()).code, 0);
+      // Acknowledged (MQTT 3.1.1 has no negative PUBACK) and dropped: the gateway never took it.
+      assert.equal((await forge.waitForExit()).code, 0, forge.describe());
       await h.waitForEvent('denied', (e) => e.clientId === 'local-forger' && e.kind === 'publish', 'the anonymous denial');
+      assert.deepEqual(seen, [['unibos/v1/sensor/anonymous/note', 'local-tool']]);
 
       const squatter = procs.spawn('mosquitto_pub', [...anon('s1'), '-t', 'unibos/v1/sensor/anonymous/x', '-m', 'x']);
       await squatter.waitForExit();

@@ -6,6 +6,13 @@ import { STORE_CAP_REASONS, type StoreCapReason } from './store-quotas.ts';
 export type DenialKind = 'connect' | 'publish' | 'subscribe';
 
 /**
+ * Why a PUBLISH was denied (acknowledged and dropped): a topic the client's ACL does not allow, a
+ * `$` topic (the broker's own), or a topic deeper than the broker's level limit.
+ */
+export const PUBLISH_DENIAL_REASONS = ['acl', 'reserved_topic', 'topic_levels'] as const;
+export type PublishDenialReason = (typeof PUBLISH_DENIAL_REASONS)[number];
+
+/**
  * Why a CONNECT was refused for credentials: no login where one is needed, a login without a
  * password, an unknown device or wrong secret, or an address past its failed-login limit
  * (refused without checking the password, auth-throttle.ts).
@@ -20,6 +27,11 @@ export interface BrokerStats {
   readonly messagesOut: number;
   /** Authenticated clients refused something: a client id, a will topic, a publish or a subscription. */
   readonly denials: Readonly<Record<DenialKind, number>>;
+  /**
+   * Publishes denied and so acknowledged and dropped, by why (MQTT 3.1.1 has no negative PUBACK;
+   * closing the connection had a persistent QoS 1 session resend it forever). Also in denials.publish.
+   */
+  readonly publishDenials: Readonly<Record<PublishDenialReason, number>>;
   /** CONNECTs refused for credentials: unknown device, wrong secret, anonymous not allowed, too many failures from the address. */
   readonly authFailures: number;
   /** The same, by reason; they add up to authFailures. */
@@ -38,7 +50,7 @@ export interface BrokerStats {
   readonly hubRefusals: Readonly<Record<string, number>>;
   /** QoS 1/2 resends of a message already taken (after a crash before our acknowledgement): acknowledged again, not taken twice. */
   readonly resendsRecognised: number;
-  /** Publishes to `$…` topics refused: those belong to the broker ($SYS), never to a client. */
+  /** Publishes to `$…` topics denied (acknowledged and dropped): those belong to the broker ($SYS), never to a client. */
   readonly reservedTopicRefusals: number;
   /** QoS 0 deliveries dropped (oldest first) for subscribers whose queue was full (maxQueuedQos0). */
   readonly qos0Dropped: number;
@@ -70,6 +82,7 @@ export class BrokerCounters {
   messagesIn = 0;
   messagesOut = 0;
   readonly denials: Record<DenialKind, number> = { connect: 0, publish: 0, subscribe: 0 };
+  readonly publishDenials = Object.fromEntries(PUBLISH_DENIAL_REASONS.map((r) => [r, 0])) as Record<PublishDenialReason, number>;
   readonly authFailuresByReason: Record<AuthFailureReason, number> = { anonymous: 0, no_password: 0, bad_secret: 0, throttled: 0 };
   oversizedDrops = 0;
   connectionsShed = 0;
@@ -89,6 +102,7 @@ export class BrokerCounters {
       messagesIn: this.messagesIn,
       messagesOut: this.messagesOut,
       denials: { ...this.denials },
+      publishDenials: { ...this.publishDenials },
       authFailures: Object.values(this.authFailuresByReason).reduce((a, b) => a + b, 0),
       authFailuresByReason: { ...this.authFailuresByReason },
       oversizedDrops: this.oversizedDrops,

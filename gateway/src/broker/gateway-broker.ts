@@ -27,7 +27,7 @@ import type { Logger } from 'pino';
 import type { WebSocketServer } from 'ws';
 import { GatewayError } from '../gateway-error.ts';
 import { canPublish, canSubscribe, canUseClientId, ANONYMOUS_ID, type AclSubject, type DeviceRole } from './acl.ts';
-import { BrokerCounters, type AuthFailureReason, type BrokerStats, type DenialKind } from './broker-stats.ts';
+import { BrokerCounters, type AuthFailureReason, type BrokerStats, type DenialKind, type PublishDenialReason } from './broker-stats.ts';
 import { AUTH_THROTTLE_DEFAULTS, AuthThrottle, type AuthThrottleOptions } from './auth-throttle.ts';
 import { VerifyQueue } from './verify-queue.ts';
 import { ConnectionGate, DiskReserve, MqttFrameScanner, availableBytes, formatMode, makePrivate } from '@unibos/mesh-protocol';
@@ -238,6 +238,9 @@ export const BROKER_DEFAULTS = {
   /** How often the free space is measured (statfs). */
   diskCheckMs: 5_000,
 } as const;
+
+/** aedes' hard ceiling on topic levels (its bundled matcher's), above BROKER_DEFAULTS.maxTopicLevels. */
+const AEDES_MAX_TOPIC_LEVELS = 100;
 
 /** Room above the payload limit for a PUBLISH's topic (up to 64 KiB) and packet id. */
 const FRAME_OVERHEAD_BYTES = 65_535 + 2 + 2;
@@ -519,7 +522,10 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
         connectTimeout: options.connectTimeoutMs ?? BROKER_DEFAULTS.connectTimeoutMs,
         drainTimeout: BROKER_DEFAULTS.drainTimeoutMs,
         maxInflightInbound: BROKER_DEFAULTS.maxInflightInbound,
-        maxTopicLevels: BROKER_DEFAULTS.maxTopicLevels,
+        // aedes' own limit closes the connection before authorizePublish is asked; ours is judged
+        // there (judgePublish, authorizeSubscribe), so a deep topic is denied, not cut off. aedes
+        // keeps its ceiling (its matcher cannot go deeper) for the rest.
+        maxTopicLevels: AEDES_MAX_TOPIC_LEVELS,
         // aedes checks this only for MQTT 3.1; canUseClientId bounds 3.1.1 ids to the same length.
         maxClientsIdLength: 129,
         queueLimit: BROKER_DEFAULTS.queueLimit,
@@ -1058,7 +1064,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
         this.countOversized(client.id, state.will.bytes, remoteAddress);
         return refusal(5, 'will payload too large');
       }
-      const willDecision = canPublish(subject, state.will.topic);
+      const willLevels = topicLevels(state.will.topic);
+      const willDecision: ReturnType<typeof canPublish> =
+        willLevels > BROKER_DEFAULTS.maxTopicLevels ? { allow: false, reason: `topic has ${willLevels} levels, over the limit of ${BROKER_DEFAULTS.maxTopicLevels}` } : canPublish(subject, state.will.topic);
       if (!willDecision.allow) {
         this.deny('connect', client.id, `will: ${willDecision.reason}`, state.will.topic);
         return refusal(5, `will topic not allowed: ${willDecision.reason}`);
@@ -1079,7 +1087,12 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private authorizePublish(client: Client | null, packet: PublishPacket, done: (error?: Error | null) => void): void {
     let refused: Error | null;
     try {
-      refused = this.judgePublish(client, packet);
+      const verdict = this.judgePublish(client, packet);
+      if (verdict === DROPPED) {
+        this.dropping.add(packet);
+        return done(null);
+      }
+      refused = verdict;
       if (refused === null && client !== null && packet.qos === 2 && packet.messageId !== undefined) {
         // A QoS 2 PUBLISH resent because our PUBREC was lost is already stored; aedes will only
         // re-acknowledge it, and the gateway must not take it twice.
@@ -1211,8 +1224,12 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     return new BrokerRefusal('gateway could not take the message');
   }
 
-  /** Judges a client's PUBLISH (or a will): null if it may be taken, acknowledged and routed, else why not. */
-  private judgePublish(client: Client | null, packet: PublishPacket): Error | null {
+  /**
+   * Judges a client's PUBLISH (or a will): null if it may be taken, acknowledged and routed; DROPPED
+   * if it is to be acknowledged and routed nowhere (a topic the client may not use); else the
+   * refusal that closes the connection.
+   */
+  private judgePublish(client: Client | null, packet: PublishPacket): Error | typeof DROPPED | null {
     const state = client ? this.clientState.get(client) : undefined;
     const topic = packet.topic;
     const payloadBytes = byteLength(packet.payload);
@@ -1228,11 +1245,21 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       this.countOversized(clientId, payloadBytes, remoteAddress);
       return new BrokerRefusal('payload too large');
     }
+    // A publish the client may not make is acknowledged and dropped, as mosquitto does: MQTT 3.1.1
+    // has no negative PUBACK, and closing the connection instead had a persistent QoS 1 session
+    // resend it first at every reconnect, cut off again each time, with its readings stuck behind it.
+    // Not a topic name at all (U+0000, a wildcard): a malformed packet, which closes its connection.
+    if (!isValidTopicName(topic)) {
+      this.deny('publish', clientId, 'not a valid topic name', topic);
+      return new BrokerRefusal('not a valid topic name');
+    }
+    if (topicLevels(topic) > BROKER_DEFAULTS.maxTopicLevels) {
+      return this.denyPublish(clientId, 'topic_levels', `topic has ${topicLevels(topic)} levels, over the limit of ${BROKER_DEFAULTS.maxTopicLevels}`, topic);
+    }
     const decision = canPublish(subject, topic);
     if (!decision.allow) {
       if (topic.startsWith('$')) this.counters.reservedTopicRefusals++;
-      this.deny('publish', clientId, decision.reason, topic);
-      return new BrokerRefusal(decision.reason);
+      return this.denyPublish(clientId, topic.startsWith('$') ? 'reserved_topic' : 'acl', decision.reason, topic);
     }
     if (state) state.lastAllowedTopic = topic;
     if (client) this.fastPath?.allow(client, topic);
@@ -1269,9 +1296,12 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     done: (error: Error | null, subscription?: Subscription | null) => void,
   ): void {
     const subject = this.clientState.get(client)?.subject;
-    const decision: ReturnType<typeof canSubscribe> = subject
-      ? canSubscribe(subject, sub.topic)
-      : { allow: false, reason: 'no authenticated client' };
+    const levels = topicLevels(sub.topic);
+    const decision: ReturnType<typeof canSubscribe> = !subject
+      ? { allow: false, reason: 'no authenticated client' }
+      : levels > BROKER_DEFAULTS.maxTopicLevels
+        ? { allow: false, reason: `filter has ${levels} levels, over the limit of ${BROKER_DEFAULTS.maxTopicLevels}` }
+        : canSubscribe(subject, sub.topic);
     if (!decision.allow) {
       this.deny('subscribe', client.id, decision.reason, sub.topic);
       // A null subscription makes aedes answer 0x80 for this filter and keep the connection.
@@ -1311,6 +1341,13 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
         result.catch((err: unknown) => this.log.error({ err, topic, filter: sub.filter }, 'gateway message handler failed'));
       }
     }
+  }
+
+  /** A publish denied: counted by why, logged, and acknowledged and dropped (see judgePublish). */
+  private denyPublish(clientId: string | null, why: PublishDenialReason, reason: string, topic: string): typeof DROPPED {
+    this.counters.publishDenials[why]++;
+    this.deny('publish', clientId, `${reason}; acknowledged and dropped`, topic);
+    return DROPPED;
   }
 
   private deny(kind: DenialKind, clientId: string | null, reason: string, topic?: string): void {
