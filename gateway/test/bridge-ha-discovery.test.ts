@@ -12,7 +12,7 @@ import pino from 'pino';
 import { loraParams, topics, type MeshRouter } from '@unibos/mesh-protocol';
 import { EventWaiter } from '@unibos/test-support';
 import { sensorDiscovery, sensorDiscoveryKey } from '../src/bridge/ha-discovery.ts';
-import { MeshBridge, type MqttPublisher } from '../src/bridge/mesh-bridge.ts';
+import { MAX_ANNOUNCED_SENSORS, MAX_METRICS_PER_SENSOR, MeshBridge, type MqttPublisher } from '../src/bridge/mesh-bridge.ts';
 import { BrokerHarness } from './support/broker-harness.ts';
 
 interface Config {
@@ -110,7 +110,7 @@ describe('mesh nodes on the gateway broker', () => {
   // The bridges' clock: every frame heard a second after the one before, across restarts.
   let clockMs = Date.UTC(2026, 11, 5);
   /** A bridge on the harness's broker whose local publishes are all awaited before the store is read, and a way to make it hear a frame. */
-  const bridgeOnBroker = (bounds: { maxMeshNodes?: number; maxSensorMetrics?: number } = { maxMeshNodes: 3 }) => {
+  const bridgeOnBroker = (bounds: { maxMeshNodes?: number; maxSensorMetrics?: number; maxMetricsPerSensor?: number } = { maxMeshNodes: 3 }) => {
     const heard = new EventEmitter();
     const router = heard as unknown as MeshRouter;
     const unused = (): never => {
@@ -191,5 +191,33 @@ describe('mesh nodes on the gateway broker', () => {
     const now = await retainedTopics();
     assert.deepEqual(['well1', 'well2', 'well3'].map((id) => now.includes(sensorDiscovery(id, 'level').topic)), [false, true, true]);
     assert.equal(after.bridge.stats.sensorsForgotten, 1);
+  });
+  it("one sensor publishing more metrics than the bound cannot clear another sensor's discovery config: its metrics beyond its own limit are not announced, and counted", async () => {
+    // The reviewer's discovery-evict: one sensor's 4100 metrics pushed every other sensor's config out of a gateway-wide LRU (cleared: Home Assistant deletes the entity).
+    const { bridge, settled } = bridgeOnBroker({});
+    // As runGateway wires the bridge to the broker.
+    const off = h.broker.subscribe('unibos/v1/sensor/#', (topic, payload, _clientId, msgId) => bridge.handleSensor(topic, payload, msgId));
+    const sensor = async (id: string) => mqtt.connectAsync(`mqtt://127.0.0.1:${h.port}`, { ...(await h.device(id, 'sensor')), protocolVersion: 4, reconnectPeriod: 0 });
+    const victim = await sensor('victim');
+    const noisy = await sensor('noisy');
+    try {
+      await victim.publishAsync('unibos/v1/sensor/victim/temperature', '21.5', { qos: 1 });
+      const metrics = MAX_ANNOUNCED_SENSORS + 4;
+      for (let i = 0; i < metrics; i += 256) {
+        await Promise.all(Array.from({ length: Math.min(256, metrics - i) }, (_, k) => noisy.publishAsync(`unibos/v1/sensor/noisy/m${i + k}`, '1', { qos: 1 })));
+      }
+      await settled();
+      const stored = await retainedTopics();
+      assert.ok(stored.includes(sensorDiscovery('victim', 'temperature').topic), "the other sensor's config is kept");
+      assert.equal(stored.filter((t) => t.startsWith('homeassistant/sensor/unibos_sensor_noisy_')).length, MAX_METRICS_PER_SENSOR, 'the noisy sensor has its own limit announced');
+      assert.equal(bridge.stats.sensorsForgotten, 0);
+      assert.equal(bridge.stats.sensorMetricsNotAnnounced, metrics - MAX_METRICS_PER_SENSOR);
+      // Its readings all went on as readings; only the announcements stopped.
+      assert.equal(bridge.stats.sensorMessages, metrics + 1);
+    } finally {
+      off();
+      await victim.endAsync(true);
+      await noisy.endAsync(true);
+    }
   });
 });

@@ -55,9 +55,10 @@ export interface MeshBridgeOptions {
   db?: Database.Database | undefined;
   /** Sets devices' switches for `switch` commands (profiles/switch-commander.ts); without it they are refused. */
   switches?: { run(req: { sensor: string; state: 'ON' | 'OFF' | 'TOGGLE'; channel: number | null; name: string | null }): Promise<{ status: string; state?: string; error?: string }> } | undefined;
-  /** Mesh nodes and sensor metrics kept on the local broker (defaults MAX_MESH_NODES, MAX_ANNOUNCED_SENSORS). */
+  /** Mesh nodes and sensor metrics kept on the local broker (defaults MAX_MESH_NODES, MAX_ANNOUNCED_SENSORS, MAX_METRICS_PER_SENSOR). */
   maxMeshNodes?: number;
   maxSensorMetrics?: number;
+  maxMetricsPerSensor?: number;
 }
 
 export interface BridgeStats {
@@ -76,6 +77,8 @@ export interface BridgeStats {
   /** Mesh nodes and sensor metrics forgotten (their retained messages cleared) to keep within the bounds. */
   nodesForgotten: number;
   sensorsForgotten: number;
+  /** New metrics of a sensor that already had maxMetricsPerSensor announced: taken as readings, not announced. */
+  sensorMetricsNotAnnounced: number;
 }
 
 /** Mesh traffic that overtakes routine backlog on its way to the hub (JSON topic kinds). */
@@ -97,14 +100,25 @@ const COMMANDED_IDS_KEPT = 4096;
  */
 export const MAX_ANNOUNCED_SENSORS = 4096;
 export const MAX_MESH_NODES = 2048;
+/**
+ * Sensor metrics announced per sensor: more than any real device has, and a sixteenth of
+ * MAX_ANNOUNCED_SENSORS, so one sensor (a firmware with a counter in its topic) can never push
+ * another's announcements out of the bound; its further metrics are taken but not announced.
+ */
+export const MAX_METRICS_PER_SENSOR = 256;
 
 export class MeshBridge {
-  readonly stats: BridgeStats = { framesHeard: 0, published: 0, uplinked: 0, notUplinkedViaMqtt: 0, txAccepted: 0, txRejected: 0, sensorMessages: 0, publishErrors: 0, bridgeErrors: 0, uplinkRefused: 0, sensorClears: 0, nodesForgotten: 0, sensorsForgotten: 0 };
+  readonly stats: BridgeStats = { framesHeard: 0, published: 0, uplinked: 0, notUplinkedViaMqtt: 0, txAccepted: 0, txRejected: 0, sensorMessages: 0, publishErrors: 0, bridgeErrors: 0, uplinkRefused: 0, sensorClears: 0, nodesForgotten: 0, sensorsForgotten: 0, sensorMetricsNotAnnounced: 0 };
   private readonly router: MeshRouter;
   /** Mesh nodes with retained messages: announced in this run with their name (true) or without (false), or only in an earlier run (null). */
   private readonly announcedNodes: LruMap<number, boolean | null>;
   /** Sensor metrics (`{sensorId}/{metric}`) with a retained config, and whether it was announced in this run. */
   private readonly announcedSensors: LruMap<string, { sensorId: string; metric: string; thisRun: boolean }>;
+  /** How many of announcedSensors each sensor has (at most maxMetricsPerSensor). */
+  private readonly metricsPerSensor = new Map<string, number>();
+  private readonly maxMetricsPerSensor: number;
+  /** Per sensor, its new metrics not announced, for the log (bounded: sensors beyond MAX_ANNOUNCED_SENSORS are counted only). */
+  private readonly notAnnounced = new Map<string, number>();
   /** Hub command refs already taken, with their packet ids (none for a switch), durable in gateway.db. */
   private readonly refs: TakenRefs;
   private readonly clock: () => number;
@@ -115,8 +129,10 @@ export class MeshBridge {
     this.clock = options.clock ?? Date.now;
     this.refs = new TakenRefs(options.db ?? new Database(':memory:'));
     this.resolvePendingRefs();
+    this.maxMetricsPerSensor = options.maxMetricsPerSensor ?? MAX_METRICS_PER_SENSOR;
     this.announcedSensors = new LruMap(options.maxSensorMetrics ?? MAX_ANNOUNCED_SENSORS, (_key, { sensorId, metric }) => {
       this.stats.sensorsForgotten++;
+      this.countMetric(sensorId, -1);
       this.clearRetained([sensorDiscovery(sensorId, metric).topic]);
     });
     this.announcedNodes = new LruMap(options.maxMeshNodes ?? MAX_MESH_NODES, (nodeId) => {
@@ -351,9 +367,37 @@ export class MeshBridge {
     // Whether the sensor can be reached (its last will) is no metric to announce.
     if (metric === SENSOR_AVAILABILITY_LEAF) return;
     const key = `${sensorId}/${metric}`;
-    if (this.announcedSensors.touch(key)?.thisRun) return;
+    const known = this.announcedSensors.touch(key);
+    if (known?.thisRun) return;
+    if (!known && !this.admitMetric(sensorId, metric)) return;
     this.announcedSensors.set(key, { sensorId, metric, thisRun: true });
     this.publishAll([sensorDiscovery(sensorId, metric)]);
+  }
+
+  /**
+   * Whether a sensor's new metric may take a place among the announced: not once the sensor has
+   * maxMetricsPerSensor, so the least recently heard that the bound forgets are never pushed out by
+   * one sensor alone. Counted, and logged at the 1st, 10th, 100th, ... for each sensor.
+   */
+  private admitMetric(sensorId: string, metric: string): boolean {
+    const count = this.metricsPerSensor.get(sensorId) ?? 0;
+    if (count < this.maxMetricsPerSensor) {
+      this.countMetric(sensorId, 1);
+      return true;
+    }
+    const n = ++this.stats.sensorMetricsNotAnnounced;
+    const forSensor = (this.notAnnounced.get(sensorId) ?? 0) + 1;
+    if (this.notAnnounced.size < MAX_ANNOUNCED_SENSORS || this.notAnnounced.has(sensorId)) this.notAnnounced.set(sensorId, forSensor);
+    if (/^10*$/.test(String(forSensor))) {
+      this.options.logger.warn({ sensorId, metric, limit: this.maxMetricsPerSensor, notAnnounced: forSensor, notAnnouncedAll: n }, 'sensor has its limit of metrics announced to Home Assistant: a new one is forwarded as a reading but not announced');
+    }
+    return false;
+  }
+
+  private countMetric(sensorId: string, delta: 1 | -1): void {
+    const count = (this.metricsPerSensor.get(sensorId) ?? 0) + delta;
+    if (count > 0) this.metricsPerSensor.set(sensorId, count);
+    else this.metricsPerSensor.delete(sensorId);
   }
 
   /**
@@ -385,7 +429,15 @@ export class MeshBridge {
       // Only a config the bridge itself would have made for that sensor, at its own topic.
       if (!sensorId || !metric || sensorDiscovery(sensorId, metric).topic !== m.topic) continue;
       const key = `${sensorId}/${metric}`;
-      if (!this.announcedSensors.has(key)) this.announcedSensors.set(key, { sensorId, metric, thisRun: false });
+      if (this.announcedSensors.has(key)) continue;
+      // Beyond the sensor's limit (left by a run before it): cleared, as if forgotten.
+      if ((this.metricsPerSensor.get(sensorId) ?? 0) >= this.maxMetricsPerSensor) {
+        this.stats.sensorsForgotten++;
+        this.clearRetained([m.topic]);
+        continue;
+      }
+      this.countMetric(sensorId, 1);
+      this.announcedSensors.set(key, { sensorId, metric, thisRun: false });
     }
   }
 
