@@ -140,6 +140,8 @@ export async function runGateway(config: NodeConfig, settings: GatewaySettings, 
     broker.subscribe(activeBridge.txTopic, (_topic, payload) => void activeBridge.handleTx(payload, 'local'));
     // After the subscriptions: a reading that comes while the store is read still reaches the hub.
     await activeBridge.restore((filter) => activeBroker.retained(filter)).catch((err: Error) => log.warn({ err: err.message }, 'could not take up what earlier runs announced; the bound counts from now'));
+    // Devices' discovery configs from earlier runs, each as its login announced it.
+    await profiles.restore((filter) => activeBroker.retained(filter)).catch((err: Error) => log.warn({ err: err.message }, 'could not take up the discovery configs devices announced in earlier runs; they are read again when announced'));
     uplink?.onDownlink((topic, payload) => void activeBridge.handleTx(Buffer.from(payload), 'hub'));
     uplink?.start();
     const localStatus = (): Promise<void> => activeBridge.publishStatus('online', { nodeId: `!${gatewayId}`, deadLetters: hubOutbox.deadLetterCount });

@@ -57,6 +57,13 @@ export interface ProfileRouterEvents {
   availability: [{ readonly sensor: string; readonly online: boolean; readonly profile: ProfileName | 'discovery'; readonly clientId: string }];
 }
 
+/** A retained message as the broker keeps it, with the login that published it (null or absent: the gateway's own, or not known). */
+export interface RetainedMessage {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly owner?: string | null;
+}
+
 /** Which family, and which name in its topics, a hub sensor id stands for: what a switch command needs. */
 export interface KnownDevice {
   readonly profile: DeviceProfile;
@@ -100,6 +107,8 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
   private readonly known = new LruMap<string, KnownDevice>(MAX_KNOWN_DEVICES);
   private readonly unsubscribes: Array<() => void> = [];
   private readonly filters: string[] = [];
+  /** While restore() runs: the configs announced live meanwhile, newer than what the store gave it. */
+  private announcedLive: Set<string> | undefined;
 
   constructor(private readonly options: ProfileRouterOptions) {
     super();
@@ -116,6 +125,31 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
     }
   }
 
+  /**
+   * Takes up the discovery configs devices announced in earlier runs, kept retained by the broker
+   * with the login that published each, as if announced again by that login: a device announces
+   * at its own boot (Tasmota, ESPHome, Zigbee2MQTT), not at the gateway's, so without this its
+   * readings went unread after a gateway restart. Call after start(), so nothing announced
+   * meanwhile is missed; a config announced live meanwhile wins over the stored one. Returns how
+   * many were taken up.
+   */
+  async restore(retained: (filter: string) => AsyncIterable<RetainedMessage>): Promise<number> {
+    const live = new Set<string>();
+    this.announcedLive = live;
+    let n = 0;
+    try {
+      for await (const m of retained(DISCOVERY_FILTER)) {
+        // The gateway's own configs (of mesh nodes) have no owner and are no device's state.
+        if (!m.owner || m.payload.length === 0 || live.has(entityKey(m.owner, m.topic))) continue;
+        this.onDiscovery(m.topic, m.payload, m.owner, m.owner);
+        n++;
+      }
+    } finally {
+      this.announcedLive = undefined;
+    }
+    return n;
+  }
+
   stop(): void {
     for (const u of this.unsubscribes.splice(0)) u();
     for (const u of this.ownSubscriptions.values()) u();
@@ -130,6 +164,7 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
   private onDiscovery(topic: string, payload: Buffer, clientId: string | null, owner: string | null): void {
     // The gateway's own announcements (of mesh nodes and unibos sensors) are not devices' state.
     if (clientId === null || owner === null) return;
+    this.announcedLive?.add(entityKey(owner, topic));
     const levels = topic.split('/').slice(1);
     const parsed = readDiscovery(topic, levels, payload);
     if (!parsed.ok) return this.dropped(topic, clientId, `discovery: ${parsed.reason}`);
