@@ -31,6 +31,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
 const USER_ERRORS = new Set(['E_CONFIG', 'E_BAD_REQUEST', 'E_NODE_RUNNING', 'E_NODE_NOT_RUNNING']);
 
 export async function main(argv: string[]): Promise<number> {
+  endQuietlyWhenStdoutCloses();
   const [name, ...rest] = argv;
   if (name === '--version' || name === '-v') {
     // Beside bin/ in a checkout and in the device bundle alike.
@@ -72,6 +73,22 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+let watchingStdout = false;
+
+/**
+ * A reader that stopped reading (`unibos gateway outbox | head -1`) is no error: what is left to
+ * print has nobody to read it, so the command ends there, quietly, as a C tool on SIGPIPE does,
+ * where an unhandled EPIPE printed a stack trace.
+ */
+function endQuietlyWhenStdoutCloses(): void {
+  if (watchingStdout) return;
+  watchingStdout = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit();
+  });
 }
 
 function usage(): string {

@@ -2,9 +2,11 @@
 // what waits for the hub and the dead letter with its reason, and --requeue puts it back.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { HubOutbox, openGatewayDb } from '@unibos/gateway';
 import { unibos } from './support/processes.ts';
@@ -36,4 +38,22 @@ test('unibos gateway outbox lists dead letters with their reason and requeues th
   const bad = await unibos(['gateway', 'outbox', '--requeue', 'x', '--data-dir', dir]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--requeue must be a whole number/);
+});
+
+test('unibos gateway outbox whose reader went away (| head -1) ends quietly, without an EPIPE stack trace', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'unibos-outbox-epipe-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const db = openGatewayDb(dir);
+  const box = new HubOutbox(db);
+  for (let i = 0; i < 3; i++) box.deadLetter(box.add({ source: 'sensor:tank1', topic: 'unibos/v1/sensor/tank1/level', payload: String(i) }).seq, 'refused');
+  db.close();
+  const bin = fileURLToPath(new URL('../../bin/unibos.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'gateway', 'outbox', '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The reader is gone before the first line is written: every write of the command meets a closed pipe.
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(stderr, '', 'nothing on stderr');
+  assert.equal(code, 0);
 });
