@@ -368,7 +368,11 @@ const TR: Record<string, string> = {
     '  --data-dir KLASÖR  cihazın durum klasörü (varsayılan: $UNIBOS_DATA_DIR, yoksa ~/.unibos/node)\n  --node AD        demonun başlattığı bir cihaz, adı veya kimliğiyle (ör. --node Clinic); demonun\n                   listesi <demo klasörü>/nodes.json (varsayılan klasör: $UNIBOS_DEMO_DIR, yoksa ~/.unibos/demo)\n  --json           cihazın yanıtını JSON olarak yaz (varsayılan: insanlar için bir tablo)',
   'no devices': 'cihaz yok',
   'no device {id}': '{id} diye bir cihaz yok',
-  'removed {id}; a running gateway refuses its next connection': '{id} kaldırıldı; çalışan ağ geçidi bir sonraki bağlantısını reddeder',
+  'removed {id}; the gateway running with this data dir closes its connections within a second and refuses it from then on':
+    '{id} kaldırıldı; bu veri klasörüyle çalışan ağ geçidi bir saniye içinde bağlantılarını kapatır ve bundan sonra onu reddeder',
+  'removed {id}; no gateway is running with this data dir: the next one to start refuses it': '{id} kaldırıldı; bu veri klasörüyle çalışan ağ geçidi yok: bir sonraki başlayan onu reddeder',
+  "removed {id}; the gateway with this data dir did not answer: if it is running, it closes the device's connections within a second (it watches the device list) and refuses it from then on":
+    '{id} kaldırıldı; bu veri klasörlü ağ geçidi yanıt vermedi: çalışıyorsa cihazın bağlantılarını bir saniye içinde kapatır (cihaz listesini izler) ve bundan sonra onu reddeder',
   'dead letters: none': 'teslim edilemeyenler: yok',
   '{count} dead letter back in the queue; a running gateway sends it on its next pass': '{count} teslim edilemeyen yeniden sırada; çalışan ağ geçidi bir sonraki turda gönderir',
   '{count} dead letters back in the queue; a running gateway sends them on its next pass': '{count} teslim edilemeyen yeniden sırada; çalışan ağ geçidi bir sonraki turda gönderir',

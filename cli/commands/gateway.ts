@@ -5,7 +5,7 @@
 
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLogger, defaultDataDir, loadOrCreateIdentity } from '@unibos/firmware';
+import { callNode, createLogger, defaultDataDir, loadOrCreateIdentity } from '@unibos/firmware';
 import { DEVICE_ROLES, DeviceCredentials, HubOutbox, isDeviceRole, openGatewayDb, runGateway } from '@unibos/gateway';
 import { nodeIdHex } from '@unibos/mesh-protocol';
 import { CliError } from '../cli-error.ts';
@@ -145,7 +145,14 @@ async function device(argv: string[]): Promise<number> {
       process.stdout.write(rows.length ? table([say('DEVICE'), say('ROLE'), say('ADDED'), say('TOPIC RULES')], rows) : `${say('no devices')}\n`);
     } else if (action === 'remove' && id) {
       if (!credentials.remove(id)) throw new CliError(say('no device {id}', { id }));
-      process.stdout.write(`${say('removed {id}; a running gateway refuses its next connection', { id })}\n`);
+      const gateway = await runningGateway(dataDir);
+      const said =
+        gateway === 'running'
+          ? say('removed {id}; the gateway running with this data dir closes its connections within a second and refuses it from then on', { id })
+          : gateway === 'none'
+            ? say('removed {id}; no gateway is running with this data dir: the next one to start refuses it', { id })
+            : say('removed {id}; the gateway with this data dir did not answer: if it is running, it closes the device\'s connections within a second (it watches the device list) and refuses it from then on', { id });
+      process.stdout.write(`${said}\n`);
     } else {
       throw new CliError(say('usage: unibos gateway device add ID [--role sensor|hub] | list | remove ID'));
     }
@@ -153,6 +160,20 @@ async function device(argv: string[]): Promise<number> {
     db.close();
   }
   return 0;
+}
+
+/**
+ * Whether a gateway runs with this data dir: its node answers on the control socket. A running
+ * gateway's broker watches the device list in gateway.db (nothing else need tell it) and closes a
+ * removed device's connections within a second.
+ */
+async function runningGateway(dataDir: string): Promise<'running' | 'none' | 'unknown'> {
+  try {
+    const status = await callNode<{ role?: unknown }>(dataDir, 'GET', '/status', undefined, { timeoutMs: 3000 });
+    return status.role === 'GATEWAY' ? 'running' : 'none';
+  } catch (err) {
+    return (err as { code?: unknown }).code === 'E_NODE_NOT_RUNNING' ? 'none' : 'unknown';
+  }
 }
 
 async function outbox(argv: string[]): Promise<number> {

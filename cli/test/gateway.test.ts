@@ -74,6 +74,17 @@ test('mesh traffic reaches local MQTT clients and the hub; the hub and sensors r
   assert.equal(pub.status, 0, pub.stderr);
   await atHub.waitFor((l) => l.msg.startsWith('unibos/v1/sensor/tank1/level '), 'the sensor reading at the hub');
 
+  // Removed while connected: the running gateway (watching its device list) closes the connection
+  // at once, and the client's reconnect is refused.
+  const tankSub = new Proc(['-p', String(mqttPort), '-u', 'tank1', '-P', sensor, '-i', 'tank1:sub', '-t', 'unibos/v1/sensor/tank1/#', '-d'], {}, 'mosquitto_sub');
+  await tankSub.waitFor((l) => l.msg.includes('received SUBACK'), 'the sensor to be subscribed');
+  const removed = await unibos(['gateway', 'device', 'remove', 'tank1', '--data-dir', gwDir]);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.match(removed.stdout, /^removed tank1; the gateway running with this data dir closes its connections within a second/);
+  await gw.waitFor((l) => l.msg === 'device removed: its connection closed' && l.deviceId === 'tank1', 'the removed sensor to be cut off', 0, 10_000);
+  await gw.waitFor((l) => l.msg === 'authentication failed' && l.username === 'tank1', "the removed sensor's reconnect to be refused");
+  await tankSub.stop();
+
   // The hub sends a text down; the node gets it.
   spawnSync('mosquitto_pub', ['-p', String(hubPort), '-q', '1', '-t', `unibos/v1/gw/${gwId}/tx`, '-m', JSON.stringify({ text: 'help is on the way', to: nodeId })]);
   await node.waitFor((l) => l.msg === 'text received', 'the node to receive the downlink');
@@ -92,6 +103,8 @@ test('mesh traffic reaches local MQTT clients and the hub; the hub and sensors r
   assert.match(metrics, /^unibos_broker_qos0_dropped 0$/m, 'QoS 0 drops are on /metrics (none here)');
 
   for (const [name, p] of Object.entries({ node, gw, air })) assert.equal(await p.stop(), 0, `${name} exits 0 on SIGTERM: ${p.stderr}`);
+  const offline = await unibos(['gateway', 'device', 'remove', 'watcher', '--data-dir', gwDir]);
+  assert.match(offline.stdout, /^removed watcher; no gateway is running with this data dir/);
   await local.stop();
   await atHub.stop();
   await hub.stop();

@@ -42,6 +42,8 @@ export interface BrokerStats {
   readonly connectionsShed: number;
   /** Connections closed for a protocol error: garbage, malformed packets, timeouts. */
   readonly protocolErrors: number;
+  /** Connections of devices closed by the gateway: removed from the device list while connected (or disconnectDevice). */
+  readonly devicesCut: number;
   /**
    * Publishes the hub would refuse, by the hub limit they break: acknowledged (MQTT 3.1.1 has no
    * negative PUBACK; unacknowledged, a persistent session resends it at every reconnect) and
@@ -87,6 +89,7 @@ export class BrokerCounters {
   oversizedDrops = 0;
   connectionsShed = 0;
   protocolErrors = 0;
+  devicesCut = 0;
   readonly hubRefusals: Record<string, number> = {};
   resendsRecognised = 0;
   reservedTopicRefusals = 0;
@@ -108,6 +111,7 @@ export class BrokerCounters {
       oversizedDrops: this.oversizedDrops,
       connectionsShed: this.connectionsShed,
       protocolErrors: this.protocolErrors,
+      devicesCut: this.devicesCut,
       hubRefusals: { ...this.hubRefusals },
       resendsRecognised: this.resendsRecognised,
       reservedTopicRefusals: this.reservedTopicRefusals,

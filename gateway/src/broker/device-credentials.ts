@@ -67,6 +67,10 @@ export class DeviceCredentials {
     readonly removeRules: Database.Statement<[string]>;
   };
   private readonly db: Database.Database;
+  /** SQLite's count of commits to the database by other connections (the CLI next to a running gateway). */
+  private readonly dataVersion: Database.Statement<[], number>;
+  /** Changes made through this object, which data_version does not count. */
+  private localChanges = 0;
   /** Verified against for unknown usernames, so a miss costs what a hit costs. */
   private decoyHash: Promise<string> | null = null;
 
@@ -97,6 +101,16 @@ export class DeviceCredentials {
       addRule: db.prepare<[string, number, string, string]>('INSERT INTO device_topic_rules (device_id, seq, access, topic) VALUES (?, ?, ?, ?)'),
       removeRules: db.prepare<[string]>('DELETE FROM device_topic_rules WHERE device_id = ?'),
     };
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  }
+
+  /**
+   * A mark that moves whenever the devices may have changed, through this object or in another
+   * process (`unibos gateway device remove` next to a running gateway): cheap enough to read a few
+   * times a second, so the broker can look at its connected devices' rows only when it moves.
+   */
+  changeMark(): string {
+    return `${this.dataVersion.get()}:${this.localChanges}`;
   }
 
   /**
@@ -117,6 +131,7 @@ export class DeviceCredentials {
         this.stmt.insert.run(id, role, hash, this.now());
         parsed.forEach((r, i) => this.stmt.addRule.run(id, i, r.access, r.topic));
       })();
+      this.localChanges++;
     } catch (err) {
       // Another process (the CLI next to a running gateway) may have added the same id meanwhile.
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -134,6 +149,7 @@ export class DeviceCredentials {
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const hash = await hashSecret(Buffer.from(secret, 'utf8'), this.scryptParams);
     if (this.stmt.update.run(hash, id).changes === 0) throw new GatewayError('E_BAD_REQUEST', `no device ${id}`);
+    this.localChanges++;
     return secret;
   }
 
@@ -161,13 +177,18 @@ export class DeviceCredentials {
     });
   }
 
-  /** Forgets a device; true if it existed. Connected sessions are not cut here (see GatewayBroker.disconnectDevice). */
+  /**
+   * Forgets a device; true if it existed. A running broker on this database, in this process or
+   * another, notices by changeMark and closes the device's connections (GatewayBroker).
+   */
   remove(id: string): boolean {
     checkId(id);
-    return this.db.transaction(() => {
+    const removed = this.db.transaction(() => {
       this.stmt.removeRules.run(id);
       return this.stmt.remove.run(id).changes > 0;
     })();
+    this.localChanges++;
+    return removed;
   }
 
   /** The device's own topic rules, in the order given (as `pattern` lines: %u and %c work). */

@@ -237,6 +237,8 @@ export const BROKER_DEFAULTS = {
   minFreeBytes: 256 * 1024 * 1024,
   /** How often the free space is measured (statfs). */
   diskCheckMs: 5_000,
+  /** How often the device list is looked at for devices removed while connected (by the CLI, in another process): a read of SQLite's data_version. */
+  deviceCheckMs: 500,
 } as const;
 
 /** aedes' hard ceiling on topic levels (its bundled matcher's), above BROKER_DEFAULTS.maxTopicLevels. */
@@ -261,6 +263,8 @@ interface ClientState {
   readonly connection: string;
   readonly will: { readonly topic: string; readonly bytes: number } | null;
   subject: AclSubject | null;
+  /** The created_ms of the device row it logged in with: another (removed and added again) is not its login. */
+  deviceCreatedMs: number | null;
   /**
    * The topic this client last published to and the ACL allowed. Devices publish to a handful of
    * topics over and over, so this spares canPublish on most messages; the subject never changes
@@ -307,6 +311,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   private readonly now: () => number;
   private sessionExpiry: SessionExpiry | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
+  private deviceTimer: NodeJS.Timeout | null = null;
+  /** The device list's change mark when the connected devices were last checked against it. */
+  private devicesMark: string | null = null;
   private readonly diskReserve: DiskReserve;
   /** Client ids with a CONNECT being handled (preConnect until registered or closed): their sessions do not expire meanwhile. */
   private readonly arriving = new Map<string, number>();
@@ -470,13 +477,58 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   disconnectDevice(deviceId: string): number {
     let n = 0;
     for (const client of this.connected) {
-      const subject = this.clientState.get(client)?.subject;
-      if (subject && subject.role !== 'anonymous' && subject.id === deviceId) {
-        client.close();
+      const state = this.clientState.get(client);
+      const subject = state?.subject;
+      if (state && subject && subject.role !== 'anonymous' && subject.id === deviceId) {
+        this.cut(client, state, 'device disconnected by the gateway');
         n++;
       }
     }
     return n;
+  }
+
+  /**
+   * Closes the connections of devices removed (or removed and added again) since they logged in.
+   * `unibos gateway device remove` runs in another process and changes only the database, so this
+   * runs every deviceCheckMs and looks at the connected devices' rows when the list's change mark
+   * has moved; returns how many connections it closed.
+   */
+  cutRemovedDevices(): number {
+    let mark: string;
+    try {
+      mark = this.credentials.changeMark();
+    } catch (err) {
+      if (this.capWarnings.hit('device check') !== null) this.log.error({ err }, 'cannot read the device list: removed devices stay connected until it can be read');
+      return 0;
+    }
+    if (mark === this.devicesMark) return 0;
+    this.devicesMark = mark;
+    let n = 0;
+    for (const client of this.connected) {
+      const state = this.clientState.get(client);
+      if (state && this.removedDevice(state)) {
+        this.cut(client, state, 'device removed: its connection closed');
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Whether the device this connection logged in as is gone from the device list (or is another by the same id). */
+  private removedDevice(state: ClientState): boolean {
+    const subject = state.subject;
+    if (!subject || subject.role === 'anonymous') return false;
+    return this.credentials.get(subject.id)?.createdMs !== state.deviceCreatedMs;
+  }
+
+  /** Closes a device's connection; with its login gone at once, nothing more it sent (a packet already read, its will) is taken. */
+  private cut(client: Client, state: ClientState, why: string): void {
+    const deviceId = deviceIdOf(state.subject);
+    state.subject = null;
+    state.lastAllowedTopic = null;
+    this.counters.devicesCut++;
+    this.log.warn({ clientId: client.id, deviceId }, why);
+    client.close();
   }
 
   /** Stops listening, disconnects every client, closes aedes and then the database. Idempotent. */
@@ -549,6 +601,9 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     });
     // Before the listeners: what expired while the gateway was off is gone before anyone connects.
     await this.expireSessions().catch((err: unknown) => this.log.error({ err }, 'persistent session expiry failed'));
+    this.devicesMark = this.credentials.changeMark();
+    this.deviceTimer = setInterval(() => this.cutRemovedDevices(), BROKER_DEFAULTS.deviceCheckMs);
+    this.deviceTimer.unref();
     if (this.sessionExpiryMs > 0) {
       this.expiryTimer = setInterval(() => {
         this.expireSessions().catch((err: unknown) => this.log.error({ err }, 'persistent session expiry failed'));
@@ -831,6 +886,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       const state = this.clientState.get(client);
       const info = this.connections.get(client.conn);
       if (!state?.subject || !info) return;
+      // Removed after its password was checked, before the check above could see it connected.
+      if (this.removedDevice(state)) return this.cut(client, state, 'device removed while it connected: its connection closed');
       this.connected.add(client);
       this.sessionExpiry?.connected(client.id);
       this.arrived(state);
@@ -872,7 +929,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const will = packet.will ? { topic: packet.will.topic, bytes: byteLength(packet.will.payload) } : null;
     const connection = `${this.runId}.${++this.connectionCount}`;
     const arrivingAs = packet.clientId || null;
-    const state: ClientState = { serverAssignedId: !packet.clientId, arrivingAs, connection, will, subject: null, lastAllowedTopic: null, qos0Dropped: 0, lastDelivered: 0 };
+    const state: ClientState = { serverAssignedId: !packet.clientId, arrivingAs, connection, will, subject: null, deviceCreatedMs: null, lastAllowedTopic: null, qos0Dropped: 0, lastDelivered: 0 };
     this.clientState.set(client, state);
     // Before any subscription exists: aedes binds a subscription to the client's deliver0/deliverQoS when it is made.
     if (this.maxQueuedQos0 > 0) this.boundQos0Delivery(client, state);
@@ -1043,10 +1100,13 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       }
       // Gone while waiting for its turn: nobody to answer, nothing verified.
       if (role === undefined) return refusal(3, 'connection closed before its password was checked');
-      if (!role) {
+      // Removed while its password was being checked: as unknown.
+      const device = role ? this.credentials.get(username) : null;
+      if (!role || !device) {
         this.authFailed(client.id, username, remoteAddress, 'unknown device or wrong secret', 'bad_secret');
         return refusal(4, 'bad user name or password');
       }
+      state.deviceCreatedMs = device.createdMs;
       const rules = bindRules(withDeviceRules(this.topicRules, username, this.credentials.rules(username)), { deviceId: username, clientId: client.id });
       subject = rules.length > 0 ? { role, id: username, rules } : { role, id: username };
     }
@@ -1369,6 +1429,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const listenersClosed = Promise.all([closed(this.tcp), closed(this.http)]);
     this.wss?.close();
     if (this.expiryTimer) clearInterval(this.expiryTimer);
+    if (this.deviceTimer) clearInterval(this.deviceTimer);
     this.diskReserve.stop();
     if (this.aedes) await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
     // Whatever aedes did not own yet: sockets still before CONNECT, half-finished upgrades.
