@@ -268,7 +268,7 @@ interface ClientState {
   /**
    * The topic this client last published to and the ACL allowed. Devices publish to a handful of
    * topics over and over, so this spares canPublish on most messages; the subject never changes
-   * once set, so the decision cannot go stale. Denials are never cached: each is judged, logged and counted.
+   * once set (it is only dropped, with this, when the device is cut off), so the decision cannot go stale. Denials are never cached: each is judged, logged and counted.
    */
   lastAllowedTopic: string | null;
   /** QoS 0 deliveries dropped for this client (logged at 1, 10, 100, ...). */
@@ -1305,14 +1305,14 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       this.countOversized(clientId, payloadBytes, remoteAddress);
       return new BrokerRefusal('payload too large');
     }
-    // A publish the client may not make is acknowledged and dropped, as mosquitto does: MQTT 3.1.1
-    // has no negative PUBACK, and closing the connection instead had a persistent QoS 1 session
-    // resend it first at every reconnect, cut off again each time, with its readings stuck behind it.
     // Not a topic name at all (U+0000, a wildcard): a malformed packet, which closes its connection.
     if (!isValidTopicName(topic)) {
       this.deny('publish', clientId, 'not a valid topic name', topic);
       return new BrokerRefusal('not a valid topic name');
     }
+    // A publish the client may not make is acknowledged and dropped, as mosquitto does: MQTT 3.1.1
+    // has no negative PUBACK, and closing the connection instead had a persistent QoS 1 session
+    // resend it first at every reconnect, cut off again each time, with its readings stuck behind it.
     if (topicLevels(topic) > BROKER_DEFAULTS.maxTopicLevels) {
       return this.denyPublish(clientId, 'topic_levels', `topic has ${topicLevels(topic)} levels, over the limit of ${BROKER_DEFAULTS.maxTopicLevels}`, topic);
     }
