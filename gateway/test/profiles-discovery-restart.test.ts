@@ -59,3 +59,47 @@ test('a config announced again while the kept ones are taken up wins over the ke
   assert.deepEqual(readings.map((r) => [r.value, r.unit]), [[4, 'mm']]);
   router.stop();
 });
+
+test('on the real broker: a discovery-only device is read after a gateway restart, its config kept under its login', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { default: mqtt } = await import('mqtt');
+  const { DeviceCredentials } = await import('../src/broker/device-credentials.ts');
+  const { GatewayBroker } = await import('../src/broker/gateway-broker.ts');
+  const { openGatewayDb } = await import('../src/run-gateway.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'unibos-discovery-restart-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  let password = '';
+  const start = async () => {
+    const db = openGatewayDb(dir);
+    const credentials = new DeviceCredentials(db);
+    if (!password) password = await credentials.add('garden', 'sensor', { allow: ['readwrite garden/#', 'write homeassistant/#'], deny: [] });
+    const broker = await GatewayBroker.start({ dataDir: dir, credentials, gatewayId: '0a1b2c3d', logger, port: 0, wsPort: null, db });
+    const { router, readings } = startRouter(broker);
+    const restored = await router.restore((filter) => broker.retained(filter));
+    const next = () => new Promise<Reading>((resolve) => router.once('reading', ({ reading }) => resolve(reading)));
+    return { broker, router, readings, restored, next, stop: async () => (router.stop(), await broker.close(), db.close()) };
+  };
+  const device = async (port: number) => mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { username: 'garden', password, clientId: 'garden', protocolVersion: 4, reconnectPeriod: 0 });
+
+  const first = await start();
+  let d = await device(first.broker.ports.mqtt);
+  await d.publishAsync('homeassistant/sensor/garden/soil/config', JSON.stringify(SOIL), { qos: 1, retain: true });
+  let reading = first.next();
+  await d.publishAsync('garden/soil/state', '37.5', { qos: 1 });
+  assert.equal((await reading).value, 37.5);
+  await d.endAsync();
+  await first.stop();
+
+  // The gateway restarts; the device reconnects but does not announce itself again.
+  const second = await start();
+  assert.equal(second.restored, 1, 'the device\u2019s kept config is taken up');
+  d = await device(second.broker.ports.mqtt);
+  reading = second.next();
+  await d.publishAsync('garden/soil/state', '38', { qos: 1 });
+  const r = await reading;
+  assert.deepEqual([r.sensor, r.metric, r.value, r.unit], ['garden', 'soil', 38, '%']);
+  await d.endAsync();
+  await second.stop();
+});

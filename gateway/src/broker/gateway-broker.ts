@@ -444,10 +444,14 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
 
   /**
    * The retained messages in the store whose topics match `filter`, as a subscriber would get
-   * them (the bridge rebuilds what it announced from them after a restart).
+   * them (the bridge rebuilds what it announced from them after a restart), each with the device
+   * that published it (`owner`; null for the gateway's own, an anonymous client's or a removed device's).
    */
-  async *retained(filter: string): AsyncIterable<{ topic: string; payload: Buffer }> {
-    for await (const packet of this.persistence.createRetainedStream(filter)) yield { topic: packet.topic, payload: Buffer.from(packet.payload) };
+  async *retained(filter: string): AsyncIterable<{ topic: string; payload: Buffer; owner: string | null }> {
+    for await (const packet of this.persistence.createRetainedStream(filter)) {
+      const login = this.loginOfStoredClientId((packet as { clientId?: unknown }).clientId);
+      yield { topic: packet.topic, payload: Buffer.from(packet.payload), owner: login === ANONYMOUS_ID ? null : login };
+    }
   }
 
   /** Hands the gateway every message whose topic `filter` matches, from clients and from publish(). Returns the unsubscribe. */
