@@ -101,6 +101,8 @@ test('mesh traffic reaches local MQTT clients and the hub; the hub and sensors r
   assert.match(metrics, /^unibos_broker_clients [1-9]/m);
   assert.match(metrics, /^unibos_hub_connected 1$/m);
   assert.match(metrics, /^unibos_broker_qos0_dropped 0$/m, 'QoS 0 drops are on /metrics (none here)');
+  assert.match(metrics, /^unibos_broker_devices_cut 1$/m, 'the removed sensor’s connection cut is counted');
+  assert.match(metrics, /^unibos_broker_publish_denials\{reason="acl"\} 0$/m);
 
   for (const [name, p] of Object.entries({ node, gw, air })) assert.equal(await p.stop(), 0, `${name} exits 0 on SIGTERM: ${p.stderr}`);
   const offline = await unibos(['gateway', 'device', 'remove', 'watcher', '--data-dir', gwDir]);

@@ -204,6 +204,16 @@ function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroke
     },
     ['kind'],
   );
+  gauge(
+    'unibos_broker_publish_denials',
+    'Publishes acknowledged and dropped, the connection kept: by reason (acl, reserved_topic, topic_levels)',
+    (g) => {
+      for (const [reason, n] of Object.entries(parts().broker?.stats.publishDenials ?? {})) g.set({ reason }, n);
+    },
+    ['reason'],
+  );
+  gauge('unibos_broker_devices_cut', 'Connections closed because their device was removed (unibos gateway device remove) or re-added', (g) => g.set(parts().broker?.stats.devicesCut ?? 0));
+  gauge('unibos_bridge_sensor_metrics_not_announced', "A sensor's metrics past its 256 announced to Home Assistant: forwarded as readings, not announced", (g) => g.set(parts().bridge?.stats.sensorMetricsNotAnnounced ?? 0));
   gauge('unibos_broker_oversized_drops', 'Payloads over the size limit', (g) => g.set(parts().broker?.stats.oversizedDrops ?? 0));
   gauge('unibos_broker_qos0_dropped', 'QoS 0 deliveries dropped (oldest first) for subscribers that did not read as fast as they came', (g) => g.set(parts().broker?.stats.qos0Dropped ?? 0));
   gauge('unibos_broker_qos0_forwarded', 'QoS 0 publishes forwarded to subscribers below aedes, as the publisher sent them (the fast path)', (g) => g.set(parts().broker?.stats.qos0Forwarded ?? 0));
