@@ -476,7 +476,7 @@ const TR: Record<string, string> = {
   'cannot read {file}: {reason}': '{file} okunamıyor: {reason}',
   '{file} is not valid JSON; claim again with a new token': '{file} geçerli JSON değil; yeni bir anahtarla yeniden bağlayın',
   '{file} needs url, username and password; claim again': '{file} için url, username ve password gerekli; yeniden bağlayın',
-  '--token is required (a claim token from the hub: POST /api/v1/claim-tokens {"kind":"gateway"})': '--token gerekli (merkezden bir bağlama anahtarı: POST /api/v1/claim-tokens {"kind":"gateway"})',
+  '--token is required: a claim token for a gateway, made on the hub\'s Organisation screen (or POST /api/v1/claim-tokens {"kind":"gateway"})': '--token gerekli: merkezin Kuruluş ekranında bir ağ geçidi için yapılan sahiplenme anahtarı (ya da POST /api/v1/claim-tokens {"kind":"gateway"})',
   '--token is required: a claim token for a node, made on the hub\'s Organisation screen (or POST /api/v1/claim-tokens {"kind":"node"})': '--token gerekli: merkezin Kuruluş ekranında bir cihaz için yapılan sahiplenme anahtarı (ya da POST /api/v1/claim-tokens {"kind":"node"})',
   // `unibos image`.
   'expected bundle, config, firstboot or claim\n\n{help}': 'bundle, config, firstboot veya claim bekleniyordu\n\n{help}',

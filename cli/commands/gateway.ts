@@ -231,7 +231,7 @@ async function claim(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const v = parsed.values;
   if (typeof v['hub-api'] !== 'string' || !/^https?:\/\/\S+$/.test(v['hub-api'])) throw new CliError(say("--hub-api must be the hub's http(s):// address, e.g. http://hub.local:8000"));
-  if (typeof v.token !== 'string') throw new CliError(say('--token is required (a claim token from the hub: POST /api/v1/claim-tokens {"kind":"gateway"})'));
+  if (typeof v.token !== 'string') throw new CliError(say('--token is required: a claim token for a gateway, made on the hub\'s Organisation screen (or POST /api/v1/claim-tokens {"kind":"gateway"})'));
   const dataDir = typeof v['data-dir'] === 'string' ? v['data-dir'] : defaultDataDir();
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const identity = loadOrCreateIdentity(join(dataDir, 'identity.json'));
