@@ -12,7 +12,7 @@ import { FakeBroker } from './support/fake-profile-broker.ts';
 const logger = pino({ level: 'silent' });
 const SOIL = { '~': 'garden/soil', name: 'Soil', stat_t: '~/state', unit_of_meas: '%', dev_cla: 'moisture', dev: { ids: 'c0ffee', name: 'garden' } };
 
-function startRouter(broker: FakeBroker) {
+function startRouter(broker: ConstructorParameters<typeof ProfileRouter>[0]["broker"]) {
   const router = new ProfileRouter({ broker, logger });
   const readings: Reading[] = [];
   router.on('reading', ({ reading }) => readings.push(reading));
