@@ -23,9 +23,11 @@ const PLAIN_VALUE = /^[a-z0-9._-]*$/i;
  * query). A value runs to the next `&` or space, so a secret holding `/`, `;`, `?` or `=` is hidden
  * whole (the rest of a path after it may go with it: shown too little, never too much).
  */
-const PAIR = /([/?&;])([^/?&;#=\s]*)=([^&\s]*)/g;
+const PAIR = /([/?&;#])([^/?&;#=\s]*)=([^&#\s]*)/g;
 /** A password in a URL's user part. It runs to the last @ of the word: it may hold a / or an @ that a URL parser would refuse. */
 const USER_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)(\S*)@/gi;
+/** A web address's user part with no password: a token used as the user (`https://ghp_...@github.com/`). */
+const WEB_USER_ONLY = /(https?:\/\/)([^\s:/@]+)@/gi;
 
 /** A secret's place in the text, [start, end), and which it is: `:password` (the user part's) or a pair's key (`pw`, `pw#2` for its second). */
 interface Span {
@@ -42,6 +44,7 @@ interface Span {
 function secretSpans(text: string): Span[] {
   const spans: Span[] = [];
   for (const m of text.matchAll(USER_PASSWORD)) spans.push({ start: m.index + m[1]!.length, end: m.index + m[1]!.length + m[2]!.length, slot: ':password' });
+  for (const m of text.matchAll(WEB_USER_ONLY)) spans.push({ start: m.index + m[1]!.length, end: m.index + m[1]!.length + m[2]!.length, slot: ':user' });
   const seen = new Map<string, number>();
   for (const m of text.matchAll(PAIR)) {
     const [, sep, key, value] = m as unknown as [string, string, string, string];
@@ -75,13 +78,13 @@ export function redactText(text: string): string {
 /**
  * A URL as shown (with `***`) and then edited, with each `***` given back the secret `stored` had in
  * the same place (the user part's password, or the pair of the same key): for a settings form that
- * was sent the URL as redactUrl shows it. Null when a `***` has no secret to take, or `stored` is
- * another scheme, host or user: filled in, it would copy a secret to where it was not.
+ * was sent the URL as redactUrl shows it. Null when a `***` has no secret to take, or the result
+ * is not the stored one's scheme, host, port and user as a URL parser reads them (an edit that only
+ * looks like the same host, `rtsp://u:x@evil.example/@cam.local/...`, included), or either does not
+ * parse: filled in, it would copy a secret to where it was not.
  */
 export function restoreSecrets(edited: string, stored: string): string | null {
   if (!edited.includes(HIDDEN_SECRET)) return edited;
-  const where = (url: string): string => `${urlSite(url).replace(/\/…$/, '')} ${/^[a-z][a-z0-9+.-]*:\/\/([^\s:/@]*)(?::\S*)?@/i.exec(url)?.[1] ?? ''}`;
-  if (where(edited) !== where(stored)) return null;
   const secrets = new Map(secretSpans(stored).map((s) => [s.slot, stored.slice(s.start, s.end)]));
   const parts: string[] = [];
   let at = 0;
@@ -94,7 +97,19 @@ export function restoreSecrets(edited: string, stored: string): string | null {
   }
   parts.push(edited.slice(at));
   // A *** anywhere else (a host, a value typed around it) has nothing it could stand for.
-  return parts.some((p, i) => i % 2 === 0 && p.includes(HIDDEN_SECRET)) ? null : parts.join('');
+  if (parts.some((p, i) => i % 2 === 0 && p.includes(HIDDEN_SECRET))) return null;
+  const restored = parts.join('');
+  const [to, from] = [parsed(restored), parsed(stored)];
+  if (!to || !from || to.protocol !== from.protocol || to.hostname !== from.hostname || to.port !== from.port || to.username !== from.username) return null;
+  return restored;
+}
+
+function parsed(url: string): URL | null {
+  try {
+    return new URL(url);
+  } catch {
+    return null;
+  }
 }
 
 /** A URL with its secrets replaced (as redactText): its password, and the value of each pair not known harmless. */
@@ -111,13 +126,9 @@ export function urlSite(url: string): string {
   const shown = redactText(url);
   const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(shown)?.[0];
   if (!scheme) return shown;
-  let u: URL;
-  try {
-    u = new URL(shown);
-  } catch {
-    return `${scheme}…`;
-  }
-  if (!u.host) return `${scheme}…`;
-  const after = shown.slice(scheme.length).replace(/^[^/?#]*/, '');
-  return `${scheme}${u.host}${after === '' || after === '/' ? '' : '/…'}`;
+  // The host as a URL parser (and so the camera's client) reads it from the address itself, not from
+  // the shown text, where a hidden user part may have swallowed the real host.
+  const u = parsed(url);
+  if (!u?.host) return `${scheme}…`;
+  return `${scheme}${u.host}${u.pathname.replace(/^\/$/, '') === '' && u.search === '' && u.hash === '' ? '' : '/…'}`;
 }

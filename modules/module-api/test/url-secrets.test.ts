@@ -29,6 +29,12 @@ test('a password is hidden wherever a camera puts it, and the stream it names st
   assert.equal(redactUrl('/dev/video0'), '/dev/video0');
 });
 
+test('a token in the fragment or as a web address\u2019s user is hidden too', () => {
+  assert.equal(redactText('http://h/cb#access_token=SECRETX&x=1'), 'http://h/cb#access_token=***&x=***');
+  assert.equal(redactText('clone https://ghp_abcdef123@github.com/org/repo.git'), 'clone https://***@github.com/org/repo.git');
+  assert.equal(restoreSecrets('https://***@github.com/org/other.git', 'https://ghp_abcdef123@github.com/org/repo.git'), 'https://ghp_abcdef123@github.com/org/other.git');
+});
+
 test('an ffmpeg error line that names the camera has no password in it', () => {
   const line = '[rtsp @ 0x55f0] rtsp://192.168.1.30:554/user=admin&password=hunter2x&channel=1&stream=0.sdp: Server returned 401 Unauthorized';
   assert.doesNotMatch(redactText(line), /hunter2x/);
@@ -39,7 +45,10 @@ test('where a URL points, and no more: scheme, host and port', () => {
   assert.equal(urlSite('rtsp://admin:hunter2x@192.0.2.10:554/stream1'), 'rtsp://192.0.2.10:554/…');
   assert.equal(urlSite('rtsp://192.168.1.30:554/user=admin&password=hunter2x&channel=1&stream=0.sdp'), 'rtsp://192.168.1.30:554/…');
   assert.equal(urlSite('http://cam'), 'http://cam');
-  assert.equal(urlSite('rtsp://admin:pa/ss@cam/x'), 'rtsp://cam/…');
+  // A / in the password ends the host part for a URL parser, as for ffmpeg: no host can be told, so none is named.
+  assert.equal(urlSite('rtsp://admin:pa/ss@cam/x'), 'rtsp://…');
+  // The host the address really goes to, not the one a hidden user part seems to leave.
+  assert.equal(urlSite('rtsp://admin:x@evil.example/@cam.local:554/s'), 'rtsp://evil.example/…');
   assert.equal(urlSite('/dev/video0'), '/dev/video0');
 });
 
@@ -76,5 +85,12 @@ test('a URL edited around its *** gets back the secrets stored in the same place
   assert.equal(restoreSecrets('http://root:***@192.0.2.11/video.cgi?pwd=***', withUser), null);
   assert.equal(restoreSecrets(`${shown}&token=***`, stored), null);
   assert.equal(restoreSecrets('rtsp://***:554/x', stored), null);
+  // Edits that only look like the same host: the parsed host, port and user must be the stored ones.
+  const token = 'rtsp://admin:pw@cam.local:554/s?token=T0PSECRET';
+  assert.equal(restoreSecrets('rtsp://admin:x@evil.example/@cam.local:554/s?token=***', token), null);
+  assert.equal(restoreSecrets('rtsp://:x@evil.example/@192.168.1.30:554/user=***&password=***&channel=1', stored), null);
+  assert.equal(restoreSecrets('rtsp://admin:***@cam.local:8554/s?token=***', token), null, 'another port');
+  assert.equal(restoreSecrets('rtsp://admin:***@evil.example:554x/stream1', 'rtsp://admin:T0PSECRET@[fe80::1%25eth0]:554/stream1'), null, 'addresses a parser refuses are never matched');
+  assert.equal(restoreSecrets('rtsp://admin:***@cam.local:554/t?token=***', token), 'rtsp://admin:pw@cam.local:554/t?token=T0PSECRET');
   assert.equal(restoreSecrets('rtsp://192.168.1.30:554/user=admin&password=new-pass', stored), 'rtsp://192.168.1.30:554/user=admin&password=new-pass', 'a new password is taken as typed');
 });
