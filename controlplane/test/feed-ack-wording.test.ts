@@ -15,8 +15,11 @@ test('an ack heard between two nodes is said as one node receiving the other\u20
   // School (!0000aaaa) acknowledges a packet of Clinic's (!0000bbbb), as the gateway's bridge publishes it.
   gw.mesh('!0000aaaa', 'ack', { error: 'NONE', requestId: 77 }, { packetId: 501, to: '!0000bbbb' });
   gw.mesh('!0000aaaa', 'ack', { error: 'NOT_OPENED', requestId: 78 }, { packetId: 502, to: '!0000bbbb' });
+  // A node's report about its own message (to itself): it could not send it.
+  gw.mesh('!0000aaaa', 'ack', { error: 'MAX_RETRANSMIT', requestId: 79 }, { packetId: 503, to: '!0000aaaa' });
   const ok = await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.ack' && (e.data as { packetId?: number }).packetId === 501, { what: 'the ack' });
   const failed = await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.ack' && (e.data as { packetId?: number }).packetId === 502, { what: 'the failed ack' });
+  const own = await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.ack' && (e.data as { packetId?: number }).packetId === 503, { what: 'the node\u2019s own failure' });
 
   // The feed's wording, in English as a browser would load it.
   const g = globalThis as Record<string, unknown>;
@@ -31,4 +34,7 @@ test('an ack heard between two nodes is said as one node receiving the other\u20
   const bad = describe({ topic: 'mesh', type: failed.type, data: { ...(failed.data as object), nodeName: null } }, fleet);
   assert.equal(bad.tone, 'bad');
   assert.match(bad.what, /^could not take a message from Clinic: /);
+  const self = describe({ topic: 'mesh', type: own.type, data: { ...(own.data as object), nodeName: null } }, fleet);
+  assert.deepEqual([self.who, self.tone], ['School', 'bad']);
+  assert.match(self.what, /^could not send a message: /);
 });

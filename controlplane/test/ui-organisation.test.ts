@@ -78,6 +78,10 @@ test('the Organisation screen manages members and makes claim tokens', { timeout
     await page.getByRole('status').filter({ hasText: 'Deniz Field was added as Member.' }).waitFor();
     const listed = await api(hub, owner, '/api/v1/members');
     assert.ok(listed.body.items.some((m: { email: string; role: string }) => m.email === newMember.email && m.role === 'member'));
+    // Added again: said as what it is, not as the last-owner rule.
+    await page.getByLabel('Email', { exact: true }).fill(newMember.email);
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await page.getByText('That person is a member already.').waitFor();
   });
 
   await t.test('the new member signs in, and sees the members without add, remove or role controls, nor claiming', async () => {
@@ -134,6 +138,8 @@ test('the Organisation screen manages members and makes claim tokens', { timeout
     await card.getByRole('button', { name: 'Make claim token' }).click();
     await page.locator('.claim-card[data-state="made"]').waitFor();
     const command = (await card.locator('code.claim-command').innerText()).trim();
+    // Opened at 127.0.0.1, the page says that address reaches only this machine.
+    assert.match(await card.locator('[data-loopback-warning]').innerText(), /^This page is open at http:\/\/127\.0\.0\.1:\d+, which is this machine only/);
     const m = /^npx unibos gateway claim --hub-api (\S+) --token (\S+)$/.exec(command);
     assert.ok(m, `the command: ${command}`);
     assert.equal(m[1], hub.url, "this hub's address");

@@ -101,7 +101,7 @@ test('a recipient the operator picks stays picked when the fleet changes, also a
   assert.deepEqual(problems, []);
 });
 
-test('the line under Send follows the message it sent: queued, sent, then delivered when the node acknowledged it', async (t) => {
+test('the line under Send follows the message it sent: queued, sent, then delivered when the node acknowledged it; a later refusal stays said', async (t) => {
   const { browser, hub, admin, gw } = await browserAndGateway(t);
   const farm = '!3c4d5e31';
   gw.mesh(`!${gw.id}`, 'info', { longName: 'Square gateway', shortName: 'GW', hwModel: 'UNIBOS', role: 'GATEWAY' }, { packetId: 1 });
@@ -110,15 +110,32 @@ test('the line under Send follows the message it sent: queued, sent, then delive
   const { page, problems } = await openPage(browser, hub, { size: 'laptop' });
   await signIn(page, hub, admin, `#/send/${encodeURIComponent(farm)}`);
   await page.locator('#send-to option:checked', { hasText: `Farm (${farm})` }).waitFor({ state: 'attached' });
-  await page.locator('#send-text').fill('team coming, stay where you are');
-  await page.getByRole('button', { name: 'Send', exact: true }).click();
-  const line = page.locator('.form-result');
-  await line.filter({ hasText: "To Farm: queued" }).waitFor();
+  const line = page.locator('.form-actions .form-result');
+  const send = async (text: string) => {
+    await page.locator('#send-text').fill(text);
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+  };
+  await send('team coming, stay where you are');
+  await line.filter({ hasText: 'To Farm: queued' }).waitFor();
   const command = await gw.nextDownlink();
   gw.txStatus({ ref: command.ref, packetId: 4343, status: 'queued' });
-  await line.filter({ hasText: "To Farm: sent" }).waitFor();
+  await line.filter({ hasText: 'To Farm: sent' }).waitFor();
   gw.mesh(farm, 'ack', { error: 'NONE', requestId: 4343 }, { packetId: 3, to: `!${gw.id}` });
-  await line.filter({ hasText: "To Farm: delivered" }).waitFor();
+  await line.filter({ hasText: 'To Farm: delivered' }).waitFor();
   await page.getByRole('row').filter({ hasText: 'team coming' }).filter({ hasText: 'delivered' }).waitFor();
-  assert.deepEqual(problems, []);
+
+  // Another goes out; the one after it is refused; the news of the first (sent, late) does not cover the refusal.
+  await send('water at the school');
+  await line.filter({ hasText: 'To Farm: queued' }).waitFor();
+  const water = await gw.nextDownlink();
+  await page.route(`**/api/v1/nodes/${encodeURIComponent(farm)}/messages`, (route) =>
+    route.request().method() === 'POST' ? route.fulfill({ status: 503, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ statusCode: 503, code: 'E_UNAVAILABLE', error: 'Service Unavailable', message: 'no gateway heard the node recently' }) }) : route.continue(),
+  );
+  await send('second message');
+  await line.filter({ hasText: /^Not sent: / }).waitFor();
+  const refusal = await line.innerText();
+  gw.txStatus({ ref: water.ref, packetId: 4344, status: 'queued' });
+  await page.getByRole('row').filter({ hasText: 'water at the school' }).filter({ hasText: 'sent' }).waitFor();
+  assert.equal(await line.innerText(), refusal, 'the refusal stays said');
+  assert.deepEqual(problems.filter((p) => !/status of 503/.test(p)), []);
 });

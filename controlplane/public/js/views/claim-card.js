@@ -7,6 +7,9 @@ import { h, replace } from '../dom.js';
 import { dateTime } from '../format.js';
 import { t } from '../i18n.js';
 
+/** A host name only this machine reaches. */
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
+
 /** How long a token may wait for its device: the hub takes 60 s to 30 days (fleet-routes.ts). */
 const VALIDITY = () => [
   [3600, t('1 hour')],
@@ -84,6 +87,9 @@ export function createClaimCard(ctx) {
         h('div', { class: 'copy-row' }, h('pre', { class: 'claim-command-box' }, commandCode), h('button', { type: 'button', 'aria-label': t('Copy the command'), onclick: () => void copy(command, commandCode, copied) }, t('Copy'))),
       ),
       copied,
+      // This page's own address is what the command names: read on the hub itself (127.0.0.1) it
+      // would send a gateway to its own loopback.
+      LOOPBACK.test(location.hostname) ? h('p', { class: 'notice notice--warn', dataset: { loopbackWarning: '' } }, t('This page is open at {address}, which is this machine only: on the device, put the address it reaches the hub at in place of it.', { address: location.origin })) : null,
       h('p', { class: 'claim-expiry' }, t('Valid until {time}; it can be used once.', { time: dateTime(made.expiresAt) })),
     );
     result.hidden = false;

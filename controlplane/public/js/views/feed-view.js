@@ -328,6 +328,8 @@ export function describe(event, fleet) {
       const from = typeof body.to === 'string' && body.to.startsWith('!') ? fleet.label(body.to) : null;
       if (body.error && body.error !== 'NONE') {
         const error = deliveryError(body.error);
+        // A node telling itself (to = from): its own message failed on the way out (no route, retries used up).
+        if (body.to === nodeId) return { kind: t('Ack'), who, what: t('could not send a message: {error}', { error }), tone: 'bad' };
         return { kind: t('Ack'), who, what: from ? t('could not take a message from {node}: {error}', { node: from, error }) : t('failed: {error}', { error }), tone: 'bad' };
       }
       return { kind: t('Ack'), who, what: from ? t('received a message from {node}', { node: from }) : t('received a message') };

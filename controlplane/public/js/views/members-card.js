@@ -26,7 +26,10 @@ export function memberRefusal(err) {
   const m = err.message;
   switch (err.code) {
     case 'E_CONFLICT':
-      return t('An organisation must keep at least one owner: make someone else owner first.');
+      if (/already a member/.test(m)) return t('That person is a member already.');
+      if (/owner/.test(m)) return t('An organisation must keep at least one owner: make someone else owner first.');
+      if (/exists/.test(m)) return t('An account with this email was made just now: add them again without a password.');
+      return t('The hub refused it: {reason}', { reason: m });
     case 'E_FORBIDDEN':
       if (/owner/.test(m)) return t('Only an owner can make someone owner, or change or remove an owner.');
       if (/not an admin/.test(m)) return t('This email belongs to an account on this hub that you do not administer: an admin of one of its organisations can add it.');

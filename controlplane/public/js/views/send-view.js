@@ -156,6 +156,8 @@ export function createSendView(ctx) {
 
   /** @type {Map<string, Message>} */
   const messages = new Map();
+  /** How far a message got: a status never goes back to an earlier one. @type {Record<string, number>} */
+  const STATUS_RANK = { queued: 0, sent: 1, delivered: 2, failed: 2, refused: 2 };
 
   /** @param {Message} m */
   const rowFor = (m) => {
@@ -177,7 +179,10 @@ export function createSendView(ctx) {
 
   /** @param {Partial<Message> & { id: string }} m */
   const upsert = (m) => {
-    const merged = /** @type {Message} */ ({ ...(messages.get(m.id) ?? {}), ...m });
+    const before = messages.get(m.id);
+    // The hub's answer to the POST can come after the message's first status event: it never takes the status back.
+    const later = before && (STATUS_RANK[String(before.status)] ?? 0) > (STATUS_RANK[String(m.status)] ?? 0) ? { status: before.status, error: before.error } : {};
+    const merged = /** @type {Message} */ ({ ...(before ?? {}), ...m, ...later });
     messages.set(m.id, merged);
     const row = rowFor(merged);
     const existing = tbody.querySelector(`tr[data-message-id="${CSS.escape(m.id)}"]`);
@@ -189,6 +194,8 @@ export function createSendView(ctx) {
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    // The line no longer follows the message sent before: what it says of this one must not turn into that one's "delivered".
+    lastSent = null;
     const value = text.value.trim();
     if (!value) {
       result.textContent = t('Write a message first.');
@@ -226,8 +233,9 @@ export function createSendView(ctx) {
       const message = await api.post(path, body);
       if (message && typeof message.id === 'string') upsert(message);
       // The line follows this message as the table row does: it never says "queued" once it was delivered.
-      lastSent = { id: message && typeof message.id === 'string' ? message.id : null, recipient };
-      result.textContent = sentLine(message?.status ?? 'queued');
+      const id = message && typeof message.id === 'string' ? message.id : null;
+      lastSent = { id, recipient };
+      result.textContent = sentLine((id && messages.get(id)?.status) ?? message?.status ?? 'queued');
       text.value = '';
       updateCount();
     } catch (err) {
