@@ -389,6 +389,10 @@ try {
     `  a 256-value device message queued in ${num(backlog.message256.oneCommitMs, 1)} ms in one transaction (as the profiles do), ` +
       `${num(backlog.message256.perReadingMs, 1)} ms at one transaction per reading (median of 9 each); the event loop is held that long`,
   );
+  console.log(
+    `  one add to a full outbox (100,000 rows, in memory): ${num(backlog.fullAdd.oneSourceMs, 3)} ms when one mesh node holds them all, ` +
+      `${num(backlog.fullAdd.manySourcesMs, 3)} ms when 100,000 forged mesh addresses hold one each`,
+  );
   const lost = rows.filter((r) => r.received < r.sent);
   if (lost.length > 0) {
     console.log(`  LOSS: ${lost.map((r) => `${r.broker} qos${r.qos} ${r.shape} ${r.sent - r.received}${r.broker === 'gateway' ? ` (${r.dropped} counted QoS 0 queue drops)` : ''}`).join(', ')}`);
@@ -407,6 +411,7 @@ try {
       `qos0 1->1 ${rate(0, '1->1')}x; qos0 100->1 ${rate(0, '100->1')}x; qos1 100->1 p99 ${p99}x; pipeline/ShortFast-channel-max ${Math.round(pipeline.framesPerSecond / shortFastMax)}x; ` +
       `uplink drain/ShortFast-channel-max ${Math.round(backlog.drainPerSecond / shortFastMax)}x; ` +
       `256-value message per-reading/one-commit ${(backlog.message256.perReadingMs / backlog.message256.oneCommitMs).toFixed(1)}x; ` +
+      `full-outbox add 100k-sources/one-source ${(backlog.fullAdd.manySourcesMs / backlog.fullAdd.oneSourceMs).toFixed(1)}x; ` +
       `qos0 100->1 gw delivered ${fanin0.received}/${fanin0.sent} (${fanin0.dropped} counted drops, ${fanin0.forwarded} forwarded below aedes); ` +
       `qos1 100->1 gw delivered ${fanin1.received}/${fanin1.sent} (${fanin1.forwarded} forwarded below aedes); ` +
       `generator ceiling msgs/s (min of publishers, subscriber vs a no-op sink): qos1 100->1 ${ceiling(1, '100->1')}; qos1 1->1 ${ceiling(1, '1->1')}; qos0 1->1 ${ceiling(0, '1->1')}; qos0 100->1 ${ceiling(0, '100->1')}`,

@@ -2,7 +2,8 @@
 // 10,000 durable outbox adds go (one fsync'd transaction each, as the gateway accepts them), and
 // how fast that backlog drains over QoS 1 into a hub broker (bare aedes here) once it is up. Also
 // how long a device message of 256 values holds the event loop while it is queued: one commit for
-// the message (addMany, as the profiles do) against one commit per reading (the baseline).
+// the message (addMany, as the profiles do) against one commit per reading (the baseline), and what
+// one add to a full outbox costs when 100,000 forged mesh addresses each hold a row.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -22,6 +23,8 @@ export interface BacklogResult {
   readonly drainPerSecond: number;
   /** Median ms to queue one 256-value message: one transaction for all, and one per reading. */
   readonly message256: { readonly oneCommitMs: number; readonly perReadingMs: number };
+  /** Mean ms per add to a full outbox (default bound, 100,000 rows): all rows one mesh node's, and each a different (forged) node's. */
+  readonly fullAdd: { readonly oneSourceMs: number; readonly manySourcesMs: number };
 }
 
 const READINGS_PER_MESSAGE = 256;
@@ -45,6 +48,28 @@ function measureMessage256(outbox: HubOutbox): BacklogResult['message256'] {
   }
   const median = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1]!;
   return { oneCommitMs: median(one), perReadingMs: median(each) };
+}
+
+const FULL_ADDS = 500;
+
+/**
+ * Mean time of one add to a full outbox at the default bound (in memory: the eviction's own cost,
+ * no fsync), the full outbox holding one source's rows (the baseline) or one row each from 100,000
+ * forged mesh addresses: the victim choice must not grow with the number of sources.
+ */
+function measureFullAdd(manySources: boolean): number {
+  const db = new Database(':memory:');
+  try {
+    const outbox = new HubOutbox(db);
+    const node = (n: number): string => (manySources ? `!${n.toString(16).padStart(8, '0')}` : '!0000beef');
+    const row = (n: number) => ({ source: `mesh:${node(n)}`, topic: `unibos/v1/mesh/${node(n)}/text`, payload: '{"text":"x"}' });
+    for (let k = 0; k < outbox.maxMessages; k += 10_000) outbox.addMany(Array.from({ length: 10_000 }, (_, i) => row(k + i)));
+    const t0 = performance.now();
+    for (let n = 0; n < FULL_ADDS; n++) outbox.add(row(outbox.maxMessages + n));
+    return (performance.now() - t0) / FULL_ADDS;
+  } finally {
+    db.close();
+  }
 }
 
 export async function measureUplinkBacklog(logger: Logger, messages: number): Promise<BacklogResult> {
@@ -83,7 +108,8 @@ export async function measureUplinkBacklog(logger: Logger, messages: number): Pr
     await uplink.stop({ timeoutMs: 1_000 });
     uplink = undefined;
     const message256 = measureMessage256(outbox);
-    return { messages, addMs, drainMs, addsPerSecond: (1000 * messages) / addMs, drainPerSecond: (1000 * messages) / drainMs, message256 };
+    const fullAdd = { oneSourceMs: measureFullAdd(false), manySourcesMs: measureFullAdd(true) };
+    return { messages, addMs, drainMs, addsPerSecond: (1000 * messages) / addMs, drainPerSecond: (1000 * messages) / drainMs, message256, fullAdd };
   } finally {
     await uplink?.stop({ timeoutMs: 1_000 });
     await new Promise<void>((resolve) => aedes.close(() => resolve()));

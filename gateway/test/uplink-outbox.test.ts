@@ -273,16 +273,23 @@ test('how long a row was held is known to every process of the boot: the gateway
   assert.equal(rebooted.heldMs(find(rebooted, reading.msgId)), 3_663_000, 'what it was held before, and its time on this boot');
 });
 
-test('an outbox an older gateway left (no per-source totals) is upgraded in place: when full, the source holding the most makes room', (t) => {
+test('an outbox an older gateway left (no per-bucket totals) is upgraded in place: when full, the bucket holding the most makes room', (t) => {
   const files = tempDb(t);
   const old = files.open();
   const outbox = new HubOutbox(old, opts());
   outbox.addMany(Array.from({ length: 6 }, (_, n) => sensor(n, { source: 'sensor:chatty', topic: 'unibos/v1/sensor/chatty/temp' })));
   outbox.add(sensor(100, { source: 'mesh:!1a2b3c4d', topic: 'unibos/v1/mesh/!1a2b3c4d/text' }));
-  // As it was before the per-source totals existed.
-  old.exec('DROP TRIGGER hub_outbox_source_in; DROP TRIGGER hub_outbox_source_out; DROP TABLE hub_outbox_source_totals');
+  // As it was before the buckets existed: no bucket column, per-source totals kept by triggers.
+  old.exec(`DROP TRIGGER hub_outbox_bucket_in; DROP TRIGGER hub_outbox_bucket_out; DROP TABLE hub_outbox_bucket_totals;
+    DROP INDEX hub_outbox_lane_bucket_seq; ALTER TABLE hub_outbox DROP COLUMN bucket;
+    CREATE TABLE hub_outbox_source_totals (source TEXT NOT NULL, lane INTEGER NOT NULL, messages INTEGER NOT NULL, bytes INTEGER NOT NULL, PRIMARY KEY (source, lane));
+    CREATE TRIGGER hub_outbox_source_in AFTER INSERT ON hub_outbox BEGIN
+      INSERT INTO hub_outbox_source_totals (source, lane, messages, bytes) VALUES (NEW.source, NEW.lane, 1, NEW.size)
+        ON CONFLICT (source, lane) DO UPDATE SET messages = messages + 1, bytes = bytes + NEW.size;
+    END;`);
   old.close();
-  const upgraded = new HubOutbox(files.open(), opts({ maxMessages: 7 }));
+  const db = files.open();
+  const upgraded = new HubOutbox(db, opts({ maxMessages: 7 }));
   upgraded.add(sensor(200, { source: 'sensor:other', topic: 'unibos/v1/sensor/other/temp' }));
   assert.equal(upgraded.size, 7);
   assert.deepEqual(
@@ -290,4 +297,7 @@ test('an outbox an older gateway left (no per-source totals) is upgraded in plac
     [...Array(5).fill('sensor:chatty'), 'mesh:!1a2b3c4d', 'sensor:other'],
     'the chatty sensor lost its oldest; the mesh text, older than most of what is kept, stays',
   );
+  assert.equal(db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name LIKE 'hub_outbox_source%'").pluck().get(), 0, 'the per-source totals are gone');
+  // Opened again, as at every start: the bucket column is there already.
+  assert.equal(new HubOutbox(files.open(), opts({ maxMessages: 7 })).size, 7);
 });

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { connectAsync } from 'mqtt';
 import pino from 'pino';
 import { HUB_UPLINK_LIMITS, hubEnvelopeBytes, encodeHubEnvelope } from '@unibos/mesh-protocol';
-import { HubOutbox, type HubOutboxOptions } from '../src/uplink/hub-outbox.ts';
+import { HubOutbox, type HubOutboxOptions, type NewHubMessage } from '../src/uplink/hub-outbox.ts';
 import { HubUplink } from '../src/uplink/hub-uplink.ts';
 import { UplinkError } from '../src/uplink/uplink-error.ts';
 import { BrokerHarness } from './support/broker-harness.ts';
@@ -214,6 +214,25 @@ test('when the outbox is full, the source holding the most bytes makes room: a f
   assert.ok(tank.every((r) => kept.has(r.msgId)), 'every reading of the other sensor is still queued');
   assert.ok(kept.has(flood.at(-1)!.msgId) && !kept.has(flood[0]!.msgId), 'the flooding sensor lost its own oldest');
   assert.ok(drops.every((urgent) => urgent === 0));
+});
+
+test('when the outbox is full, forged mesh addresses count as one: thousands of one-row mesh sources cannot push out a sensor\u2019s readings', (t) => {
+  const onEnd = teardown(t);
+  const { outbox } = openOutbox(onEnd, { maxMessages: 3_000 });
+  // A device's readings, and a gateway report, queued first (the oldest rows).
+  const pump = outbox.addMany(Array.from({ length: 500 }, (_, n) => ({ source: 'sensor:pump', topic: 'unibos/v1/sensor/pump/level', payload: JSON.stringify({ value: n }) })));
+  const plug = outbox.addMany(Array.from({ length: 100 }, (_, n) => ({ source: 'sensor:bridge1:plug', topic: 'unibos/v1/sensor/bridge1:plug/power', payload: JSON.stringify({ value: n }) })));
+  // Anyone with the channel's public key forges frames from as many `from` addresses as they like:
+  // 6,000 of them, one text each, twice the whole bound, in bursts as the radio hears them.
+  const node = (n: number): string => `!${(0x10000000 + n).toString(16)}`;
+  const forged = (n: number): NewHubMessage => ({ source: `mesh:${node(n)}`, topic: `unibos/v1/mesh/${node(n)}/text`, payload: JSON.stringify({ from: node(n), text: 'x' }) });
+  for (let k = 0; k < 6_000; k += 100) outbox.addMany(Array.from({ length: 100 }, (_, i) => forged(k + i)));
+  for (let n = 6_000; n < 6_050; n++) outbox.add(forged(n));
+  assert.equal(outbox.size, 3_000);
+  const kept = new Set(outbox.peek(3_000).map((m) => m.msgId));
+  assert.ok(pump.every((r) => kept.has(r.msgId)), `every reading of the pump is still queued (${pump.filter((r) => kept.has(r.msgId)).length} of 500)`);
+  assert.ok(plug.every((r) => kept.has(r.msgId)), 'and of the bridge\u2019s plug');
+  assert.equal(outbox.stats.droppedFull, 600 + 6_050 - 3_000, 'the mesh lost its own oldest');
 });
 
 test('the outbox refuses what the hub would refuse, by the shared limits, with the reason', (t) => {

@@ -3,8 +3,9 @@
 // synchronous = FULL). Rows leave only when the hub has acknowledged them, when the hub keeps
 // refusing one (it moves to the dead-letter table with its reason; an urgent letter comes back by
 // itself through retryDeadLetter, routine ones by a requeue), or, when the bounds are reached,
-// routine rows first, the oldest of the source holding the most bytes (one chatty sensor cannot push
-// out other devices' readings or people's mesh texts) — always counted and reported, never silently.
+// routine rows first, the oldest of the bucket holding the most bytes (the mesh, one device, the
+// gateway: one chatty sensor cannot push out other devices' readings or people's mesh texts, nor
+// forged mesh addresses a sensor's) — always counted and reported, never silently.
 // Two lanes: urgent rows (SOS, alerts, the gateway's own reports) are sent before any routine backlog.
 
 import { randomUUID } from 'node:crypto';
@@ -210,26 +211,42 @@ const SCHEMA = `
   END;
 `;
 
-// What each source holds per lane, kept by triggers as the totals are, so the source to evict from
-// when the outbox is full is one indexed read, not a scan of 100,000 rows at every add. Made after
-// the columns are added (it needs lane), and filled from the rows an older gateway left.
-const SOURCE_TOTALS = `
-  CREATE TABLE IF NOT EXISTS hub_outbox_source_totals (
-    source TEXT NOT NULL,
+// The fairness bucket a row counts in when the outbox is full: one a sender cannot multiply
+// cheaply. Anyone with the mesh's public channel key can forge frames from any number of `from`
+// addresses (each its own source), so all mesh traffic is one bucket; a sensor's rows count in
+// its device's bucket (`sensor:{login}` for sensor:{login}[:{name}]: only a provisioned login
+// makes a new one); anything else (the gateway's own reports) is its source.
+const BUCKET_SQL = `CASE
+    WHEN substr(source, 1, 5) = 'mesh:' THEN 'mesh'
+    WHEN substr(source, 1, 7) = 'sensor:' AND instr(substr(source, 8), ':') > 0 THEN substr(source, 1, 6 + instr(substr(source, 8), ':'))
+    ELSE source END`;
+
+// What each bucket holds per lane, kept by triggers as the totals are, so the victim when the
+// outbox is full is two indexed reads (the largest bucket, its oldest row), not a scan at every
+// add. Made after the columns are added (it needs lane and bucket), and filled from the rows an
+// older gateway left. The per-source totals of the gateway before (one row per forged mesh
+// address) are dropped.
+const BUCKET_TOTALS = `
+  DROP TRIGGER IF EXISTS hub_outbox_source_in;
+  DROP TRIGGER IF EXISTS hub_outbox_source_out;
+  DROP TABLE IF EXISTS hub_outbox_source_totals;
+  DROP INDEX IF EXISTS hub_outbox_lane_source_seq;
+  CREATE TABLE IF NOT EXISTS hub_outbox_bucket_totals (
+    bucket TEXT NOT NULL,
     lane INTEGER NOT NULL,
     messages INTEGER NOT NULL,
     bytes INTEGER NOT NULL,
-    PRIMARY KEY (source, lane)
+    PRIMARY KEY (bucket, lane)
   );
-  CREATE INDEX IF NOT EXISTS hub_outbox_source_totals_bytes ON hub_outbox_source_totals (lane, bytes);
-  CREATE INDEX IF NOT EXISTS hub_outbox_lane_source_seq ON hub_outbox (lane, source, seq);
-  CREATE TRIGGER IF NOT EXISTS hub_outbox_source_in AFTER INSERT ON hub_outbox BEGIN
-    INSERT INTO hub_outbox_source_totals (source, lane, messages, bytes) VALUES (NEW.source, NEW.lane, 1, NEW.size)
-      ON CONFLICT (source, lane) DO UPDATE SET messages = messages + 1, bytes = bytes + NEW.size;
+  CREATE INDEX IF NOT EXISTS hub_outbox_bucket_totals_bytes ON hub_outbox_bucket_totals (lane, bytes);
+  CREATE INDEX IF NOT EXISTS hub_outbox_lane_bucket_seq ON hub_outbox (lane, bucket, seq);
+  CREATE TRIGGER IF NOT EXISTS hub_outbox_bucket_in AFTER INSERT ON hub_outbox BEGIN
+    INSERT INTO hub_outbox_bucket_totals (bucket, lane, messages, bytes) VALUES (NEW.bucket, NEW.lane, 1, NEW.size)
+      ON CONFLICT (bucket, lane) DO UPDATE SET messages = messages + 1, bytes = bytes + NEW.size;
   END;
-  CREATE TRIGGER IF NOT EXISTS hub_outbox_source_out AFTER DELETE ON hub_outbox BEGIN
-    UPDATE hub_outbox_source_totals SET messages = messages - 1, bytes = bytes - OLD.size WHERE source = OLD.source AND lane = OLD.lane;
-    DELETE FROM hub_outbox_source_totals WHERE source = OLD.source AND lane = OLD.lane AND messages <= 0;
+  CREATE TRIGGER IF NOT EXISTS hub_outbox_bucket_out AFTER DELETE ON hub_outbox BEGIN
+    UPDATE hub_outbox_bucket_totals SET messages = messages - 1, bytes = bytes - OLD.size WHERE bucket = OLD.bucket AND lane = OLD.lane;
+    DELETE FROM hub_outbox_bucket_totals WHERE bucket = OLD.bucket AND lane = OLD.lane AND messages <= 0;
   END;
 `;
 
@@ -254,6 +271,9 @@ const ADDED_COLUMNS: ReadonlyArray<[string, string, string]> = [
   ['hub_outbox', 'boot_id', 'TEXT'],
   ['hub_dead_letter', 'failed_mono', 'REAL'],
   ['hub_dead_letter', 'boot_id', 'TEXT'],
+  // Computed from the source by SQLite itself, so every way a row comes in (add, requeue, retry,
+  // another process) has it; virtual, so it costs no space (its index holds it).
+  ['hub_outbox', 'bucket', `TEXT GENERATED ALWAYS AS (${BUCKET_SQL}) VIRTUAL`],
 ];
 
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -321,13 +341,13 @@ export class HubOutbox {
     db.transaction(() => {
       db.exec(SCHEMA);
       for (const [table, name, type] of ADDED_COLUMNS) {
-        const have = (db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>).some((c) => c.name === name);
+        const have = (db.prepare(`PRAGMA table_xinfo(${table})`).all() as Array<{ name: string }>).some((c) => c.name === name);
         if (!have) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
       }
       db.exec('CREATE INDEX IF NOT EXISTS hub_outbox_lane_seq ON hub_outbox (lane, seq)');
-      const fresh = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hub_outbox_source_totals'").get() === undefined;
-      db.exec(SOURCE_TOTALS);
-      if (fresh) db.exec('INSERT INTO hub_outbox_source_totals (source, lane, messages, bytes) SELECT source, lane, COUNT(*), SUM(size) FROM hub_outbox GROUP BY source, lane');
+      const fresh = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hub_outbox_bucket_totals'").get() === undefined;
+      db.exec(BUCKET_TOTALS);
+      if (fresh) db.exec('INSERT INTO hub_outbox_bucket_totals (bucket, lane, messages, bytes) SELECT bucket, lane, COUNT(*), SUM(size) FROM hub_outbox GROUP BY bucket, lane');
       db.exec('CREATE INDEX IF NOT EXISTS hub_dead_letter_order ON hub_dead_letter (letter_no, seq)');
     })();
 
@@ -337,19 +357,20 @@ export class HubOutbox {
     );
     const seqOf = db.prepare<[string], { seq: number }>('SELECT seq FROM hub_outbox WHERE msg_id = ?');
     // When the bound is reached: routine rows first, urgent ones only when nothing else is left; in
-    // a lane, the oldest row of the source holding the most bytes.
-    // Among sources holding as much, the one with the oldest row.
-    const largestSource = db.prepare<{ lane: number }, { source: string }>(
-      `SELECT source, (SELECT MIN(seq) FROM hub_outbox o WHERE o.lane = t.lane AND o.source = t.source) AS first
-       FROM hub_outbox_source_totals t
-       WHERE lane = @lane AND bytes = (SELECT MAX(bytes) FROM hub_outbox_source_totals WHERE lane = @lane)
+    // a lane, the oldest row of the bucket holding the most bytes. Among buckets holding as much, the
+    // one with the oldest row: buckets are few (the mesh, the gateway, one per device login), so the
+    // tie is settled over a handful, each an indexed read.
+    const largestBucket = db.prepare<{ lane: number }, { bucket: string }>(
+      `SELECT bucket, (SELECT MIN(seq) FROM hub_outbox o WHERE o.lane = t.lane AND o.bucket = t.bucket) AS first
+       FROM hub_outbox_bucket_totals t
+       WHERE lane = @lane AND bytes = (SELECT MAX(bytes) FROM hub_outbox_bucket_totals WHERE lane = @lane)
        ORDER BY first LIMIT 1`,
     );
-    const oldestOf = db.prepare<[number, string], { seq: number; size: number }>('SELECT seq, size FROM hub_outbox WHERE lane = ? AND source = ? ORDER BY seq LIMIT 1');
+    const oldestOf = db.prepare<[number, string], { seq: number; size: number }>('SELECT seq, size FROM hub_outbox WHERE lane = ? AND bucket = ? ORDER BY seq LIMIT 1');
     const nextVictim = (): { seq: number; size: number; lane: number } | undefined => {
       for (const lane of [LANE_CODE.routine, LANE_CODE.urgent]) {
-        const top = largestSource.get({ lane });
-        const row = top && oldestOf.get(lane, top.source);
+        const top = largestBucket.get({ lane });
+        const row = top && oldestOf.get(lane, top.bucket);
         if (row) return { ...row, lane };
       }
       return undefined;
@@ -712,7 +733,7 @@ export class HubOutbox {
     if (now - this.lastDropLogMs >= DROP_LOG_INTERVAL_MS) {
       this.logger?.warn(
         { dropped: this.unloggedDrops, droppedTotal: this.counters.droppedFull, urgent: drop.urgent, maxMessages: this.maxMessages, maxBytes: this.maxBytes },
-        'hub outbox full: dropped the oldest routine messages of the sources holding the most',
+        'hub outbox full: dropped the oldest routine messages of the buckets holding the most',
       );
       this.unloggedDrops = 0;
       this.lastDropLogMs = now;
