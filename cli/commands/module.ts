@@ -11,7 +11,7 @@ import { defaultHubDataDir } from '@unibos/controlplane';
 import { MODULE_CATEGORIES, formatProblem, validateManifestText, validateSettings, type ModuleManifest } from '@unibos/module-api';
 import { CliError } from '../cli-error.ts';
 import { say } from '../cli-language.ts';
-import { sayMessengerError } from '../messenger-error-language.ts';
+import { MESSENGER_ERROR_CODES, sayMessengerError } from '../messenger-error-language.ts';
 import { moduleState } from '../module-state.ts';
 import { fitHelp } from '../help-width.ts';
 import { parseCommand } from '../cli-args.ts';
@@ -146,7 +146,8 @@ class HubModules {
       const failure = { code: data?.code ?? `HTTP ${res.status}`, message: data?.message ?? res.statusText, status: res.status };
       // A token is given here, not a messenger login: said as such; every other refusal as `unibos msg` says it.
       if (/^E_AUTH_/.test(failure.code)) throw new CliError(say('the hub does not accept this token ({code}): give an access token or API key of an admin of the hub with --token or UNIBOS_HUB_TOKEN', { code: failure.code }));
-      throw new CliError(sayMessengerError(failure, { hub: this.url }));
+      // A refusal the messenger's catalogue does not know (a module's own, E_MODULE_SETTINGS) keeps its code.
+      throw new CliError(MESSENGER_ERROR_CODES.includes(failure.code) ? sayMessengerError(failure, { hub: this.url }) : `${failure.code}: ${failure.message}`);
     }
     return data;
   }

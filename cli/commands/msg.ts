@@ -213,7 +213,7 @@ const COMMANDS: Record<'devices' | 'list' | 'dm' | 'send' | 'read' | 'group' | '
     const replyTo = args.values['reply-to'] as string | undefined;
     const expires = args.values.expires as string | undefined;
     const sent = await ctx.client.send(conv.id, { text: rest[1]!, ...(replyTo ? { replyTo } : {}), ...(expires ? { expiresInMs: duration(expires) } : {}), ...(attachment ? { attachment } : {}) });
-    out(sent.expiresAt ? say('sent {id} to {to} (expires {expires})', { id: sent.id, to: label(ctx, conv), expires: sent.expiresAt }) : say('sent {id} to {to}', { id: sent.id, to: label(ctx, conv) }));
+    out(sent.expiresAt ? say('sent {id} to {to} (expires {expires})', { id: sent.id, to: label(ctx, conv), expires: localDateTime(sent.expiresAt) }) : say('sent {id} to {to}', { id: sent.id, to: label(ctx, conv) }));
     return 0;
   },
 

@@ -74,3 +74,17 @@ test('against a running hub: a token it refuses is said as a token problem, in T
   assert.match(refused.stderr, /^unibos module: merkez bu anahtarı kabul etmiyor \(E_AUTH_INVALID\): merkezin bir yöneticisinin erişim anahtarını/m);
   assert.doesNotMatch(refused.stderr, /invalid access token/);
 });
+
+test('against a running hub: a module\u2019s own refusal keeps its code', async () => {
+  const { startModuleHub } = await import('../../controlplane/test/support/module-test-hub.ts');
+  const { createAdminSession } = await import('../../controlplane/test/support/test-auth.ts');
+  const hub = await startModuleHub({});
+  const admin = await createAdminSession(hub);
+  const env = { ...process.env, UNIBOS_LANG: 'tr', LANG: 'tr_TR.UTF-8' };
+  const refused = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/unibos.js'), 'module', 'settings', 'birlikteyiz', 'minMagnitude=99', '--hub', hub.url, '--token', admin.accessToken], { cwd: ROOT, env }).then(
+    () => null,
+    (err: { code: number; stderr: string }) => err,
+  );
+  assert.ok(refused, 'a refused setting is a failure');
+  assert.match(refused.stderr, /^unibos module: E_MODULE_SETTINGS: .*minMagnitude must be <= 10/m);
+});
