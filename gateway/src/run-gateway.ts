@@ -9,7 +9,7 @@ import type { Gauge, Registry } from 'prom-client';
 import { Device, runNode, scrapedGauge, type NodeConfig, type RunningNode } from '@unibos/firmware';
 import { formatMode, makePrivate, nodeIdHex, sqliteFileNames, topics, type ModeFix } from '@unibos/mesh-protocol';
 import { DeviceCredentials, GatewayBroker } from './broker/index.ts';
-import { HubOutbox, HubUplink } from './uplink/index.ts';
+import { HubOutbox, HubUplink, UplinkError } from './uplink/index.ts';
 import { MeshBridge } from './bridge/mesh-bridge.ts';
 import { readAclFile } from './broker/acl-file.ts';
 import { ProfileRouter, type ReadingSink, type UplinkMessage } from './profiles/profile-router.ts';
@@ -43,13 +43,14 @@ export interface RunningGateway {
 
 /**
  * What the bridge and the device profiles hand on for the hub, written to the hub outbox: accepted
- * once committed. A message's readings go in one transaction (one fsync for 256 values, not 256).
+ * once committed. A message's readings go in one transaction (one fsync for 256 values, not 256),
+ * each one the hub would refuse left out alone.
  */
 export function outboxSink(outbox: HubOutbox): Required<ReadingSink> {
   const row = (m: UplinkMessage) => ({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false, lane: m.lane, msgId: m.msgId });
   return {
     forward: (m) => void outbox.add(row(m)),
-    forwardMany: (ms) => void outbox.addMany(ms.map(row)),
+    forwardMany: (ms) => outbox.addEach(ms.map(row)).flatMap((r, index) => (r instanceof UplinkError ? [{ index, error: r }] : [])),
   };
 }
 

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { parseSensorTopic, readSensorPayload } from '@unibos/mesh-protocol';
@@ -116,6 +117,28 @@ describe('sensor profiles and switches on the gateway broker', () => {
     }
     assert.equal(outbox.size - before, 256, 'every reading queued');
     assert.equal(commits, 1, 'in one transaction');
+  });
+
+  it('a reading the outbox refuses is dropped alone, counted with its reason; the message\u2019s other readings are queued, in one commit', async () => {
+    // An outbox that takes no payload over 48 bytes: {"value":27,"unit":"W","deviceClass":"power",...} is over, {"value":5,"profile":"tasmota"} is not.
+    const small = new HubOutbox(new Database(':memory:'), { maxPayloadBytes: 48 });
+    const own = new ProfileRouter({ broker, uplink: outboxSink(small), logger: pino({ level: 'silent' }) });
+    own.start();
+    let commits = 0;
+    small.onAdded(() => commits++);
+    try {
+      const c = await connect('plug1');
+      assert.equal(await publish1(c, 'tele/plug1/SENSOR', { Count: 5, ENERGY: { Power: 27 }, Level: 7 }), 'acked');
+      assert.deepEqual(
+        small.peek(10).map((m) => [m.topic, (JSON.parse(m.payload.toString()) as { value: number }).value]),
+        [['unibos/v1/sensor/plug1/count', 5], ['unibos/v1/sensor/plug1/level', 7]],
+      );
+      assert.equal(commits, 1, 'the rest in one transaction');
+      assert.deepEqual(own.stats.drops, { outbox: 1 });
+      assert.equal(own.stats.readings, 2);
+    } finally {
+      own.stop();
+    }
   });
 
   it('an ESPHome device is read through its own discovery message; a bad message is a counted drop, still acknowledged', async () => {

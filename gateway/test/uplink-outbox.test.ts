@@ -273,6 +273,21 @@ test('how long a row was held is known to every process of the boot: the gateway
   assert.equal(rebooted.heldMs(find(rebooted, reading.msgId)), 3_663_000, 'what it was held before, and its time on this boot');
 });
 
+test('addEach leaves out alone what it refuses, with the hub\u2019s reason, and queues the rest in one transaction', (t) => {
+  const outbox = new HubOutbox(tempDb(t).open(), opts());
+  const good = { source: 'sensor:z', topic: 'unibos/v1/sensor/z:plug/power', payload: JSON.stringify({ value: 5 }) };
+  const text = { source: 'sensor:z', topic: 'unibos/v1/sensor/z:plug/note', payload: JSON.stringify({ value: 'x'.repeat(9_000) }) };
+  let commits = 0;
+  outbox.onAdded(() => commits++);
+  const [kept, refused, also] = outbox.addEach([good, text, { ...good, topic: 'unibos/v1/sensor/z:plug/energy' }]);
+  assert.ok(!(kept instanceof UplinkError) && !(also instanceof UplinkError));
+  assert.ok(refused instanceof UplinkError && refused.refusal === 'bad_payload', String(refused));
+  assert.deepEqual(outbox.peek(10).map((m) => m.topic), ['unibos/v1/sensor/z:plug/power', 'unibos/v1/sensor/z:plug/energy']);
+  assert.equal(commits, 1);
+  assert.deepEqual(outbox.addEach([text]).map((r) => r instanceof UplinkError), [true], 'nothing to queue: nothing written');
+  assert.equal(commits, 1);
+});
+
 test('an outbox an older gateway left (no per-bucket totals) is upgraded in place: when full, the bucket holding the most makes room', (t) => {
   const files = tempDb(t);
   const old = files.open();

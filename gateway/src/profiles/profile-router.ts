@@ -24,10 +24,16 @@ import { topicMatches as matchesFilter } from '@unibos/mesh-protocol';
 
 export type UplinkMessage = Parameters<UplinkSink['forward']>[0];
 
+/** A message the sink would not take, because the hub would refuse it: `refusal` says why (hubWouldRefuse's reason). */
+export type ForwardRefusal = { readonly index: number; readonly error: Error & { readonly refusal?: string | undefined } };
+
 /** Where readings go for the hub; forwardMany, when there, takes all of one message's at once. */
 export interface ReadingSink extends UplinkSink {
-  /** One durable write for them all (a message of 256 values is one commit, not 256): all accepted, or (the hub would refuse one) none. */
-  forwardMany?(messages: readonly UplinkMessage[]): void;
+  /**
+   * One durable write for them all (a message of 256 values is one commit, not 256); each one the
+   * hub would refuse is left out alone and returned, the rest accepted.
+   */
+  forwardMany?(messages: readonly UplinkMessage[]): readonly ForwardRefusal[];
 }
 
 export interface ProfileRouterOptions {
@@ -328,8 +334,8 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
 
   /**
    * Each reading to the hub, as `unibos/v1/sensor/{sensor}/{metric}` with `sensor` inside the ids
-   * `owner` owns (a name it cannot have there is a counted drop); throws (the broker refuses the
-   * publish) when the hub would not take one.
+   * `owner` owns (a name it cannot have there is a counted drop, and so is a reading the hub would
+   * refuse, by its reason: `hub_bad_payload`, `hub_too_large`, ..., or the outbox: `outbox`); the rest go on.
    */
   private forward(topic: string, all: readonly Reading[], profile: ProfileName | 'discovery', family: KnownDevice | null, clientId: string, owner: string, msgId: string | undefined): void {
     const named = all.length > MAX_READINGS_PER_MESSAGE ? all.slice(0, MAX_READINGS_PER_MESSAGE) : all;
@@ -355,9 +361,15 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
       return { source, topic: topics.sensor(r.sensor, r.metric), payload: Buffer.from(JSON.stringify(body)), lane: 'routine', ...(msgId ? { msgId: `${msgId}:${i}` } : {}) };
     });
     const sink = this.options.uplink;
-    if (sink?.forwardMany) sink.forwardMany(messages);
-    else for (const m of messages) sink?.forward(m);
-    for (const r of readings) {
+    const refusals = sink?.forwardMany ? sink.forwardMany(messages) : sink ? forwardEach(sink, messages) : [];
+    const left = new Set<number>();
+    for (const { index, error } of refusals) {
+      left.add(index);
+      // By the hub's reason (hub_bad_payload, hub_too_large, ...), or `outbox` for one past the outbox's own bounds.
+      this.dropped(topic, clientId, `${error.refusal ? `hub_${error.refusal}` : 'outbox'}: ${messages[index]!.topic}: ${error.message}`);
+    }
+    for (const [i, r] of readings.entries()) {
+      if (left.has(i)) continue;
       this.stats.readings++;
       if (family && family.device) this.known.set(r.sensor, family);
       this.emit('reading', { reading: r, profile, clientId });
@@ -374,4 +386,18 @@ export class ProfileRouter extends EventEmitter<ProfileRouterEvents> {
 
 function entityKey(owner: string, configTopic: string): string {
   return `${owner}\u0000${configTopic}`;
+}
+
+/** One at a time to a sink that takes one at a time: a message the hub would refuse is left out alone, anything else thrown. */
+function forwardEach(sink: UplinkSink, messages: readonly UplinkMessage[]): ForwardRefusal[] {
+  const refusals: ForwardRefusal[] = [];
+  for (const [index, m] of messages.entries()) {
+    try {
+      sink.forward(m);
+    } catch (err) {
+      if (typeof (err as { refusal?: unknown } | null)?.refusal !== 'string') throw err;
+      refusals.push({ index, error: err as ForwardRefusal['error'] });
+    }
+  }
+  return refusals;
 }

@@ -501,7 +501,29 @@ export class HubOutbox {
   /** Durably queues a burst in one transaction: all are accepted, or (on a validation error) none. */
   addMany(messages: readonly NewHubMessage[]): HubReceipt[] {
     if (messages.length === 0) return [];
-    const prepared = messages.map((m) => this.prepare(m));
+    return this.commit(messages.map((m) => this.prepare(m)));
+  }
+
+  /**
+   * Durably queues a burst in one transaction, leaving out alone each message it refuses (one the
+   * hub would refuse, too large, invalid): in its place the UplinkError, the rest accepted. A
+   * device message's readings: one bad value must not cost the good ones.
+   */
+  addEach(messages: readonly NewHubMessage[]): Array<HubReceipt | UplinkError> {
+    const prepared: Prepared[] = [];
+    const outcome = messages.map((m): UplinkError | number => {
+      try {
+        return prepared.push(this.prepare(m)) - 1;
+      } catch (err) {
+        if (err instanceof UplinkError) return err;
+        throw err;
+      }
+    });
+    const receipts = prepared.length > 0 ? this.commit(prepared) : [];
+    return outcome.map((o) => (typeof o === 'number' ? receipts[o]! : o));
+  }
+
+  private commit(prepared: Prepared[]): HubReceipt[] {
     const { receipts, drop } = this.insertTx(prepared);
     for (const r of receipts) {
       if (r.duplicate) this.counters.duplicates++;
