@@ -5,8 +5,9 @@
 // workers), retried with backoff when the worker merely failed to start —, starts the configured
 // cameras (an unreachable camera is retried by the camera itself), and publishes each motion
 // event, through the privacy gate, on the org's event stream. Media stays in the node's media folder.
-// A thumbnail is kept in the module's own store (MAX_HUB_EVENTS per org) and never goes on the event
-// stream, which the hub keeps far longer: an event names its id, and GET /events/:id has the picture.
+// A thumbnail is kept in the module's own store (the newest MAX_HUB_EVENTS per org) and never goes on
+// the event stream, which the hub keeps far longer: an event names its id (never reused), and
+// GET /events/:id has the picture while it is kept, 404 after.
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -17,11 +18,12 @@ import { forViewer } from './camera-view.ts';
 import { cctvRoutes } from './cctv-routes.ts';
 import { CctvService, type CctvServiceOptions } from './cctv-service.ts';
 import { readSettings } from './cctv-settings.ts';
+import { HubEventStore } from './hub-event-store.ts';
 import { forHub, type HubMotionEvent } from './privacy-gate.ts';
 
 /**
- * Motion events kept per org at the hub, the newest (each may carry a thumbnail): they are kept in
- * this many slots, reused oldest first, so a busy camera cannot fill the hub's disk.
+ * Motion events kept per org at the hub, the newest (each may carry a thumbnail); the oldest is
+ * evicted for each new one, so a busy camera cannot fill the hub's disk.
  */
 export const MAX_HUB_EVENTS = 1000;
 
@@ -32,7 +34,7 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
   const settings = readSettings(m.settings);
   const dataDir = process.env.UNIBOS_CCTV_DATA_DIR || join(homedir(), '.local', 'share', 'unibos');
   const service = new CctvService({ settings, dataDir, ...testHooks.service });
-  const events = m.store.collection<HubMotionEvent>('events');
+  const events = new HubEventStore({ collection: m.store.collection<HubMotionEvent>('events'), max: MAX_HUB_EVENTS, now: () => m.now() });
   // Whose cameras these are: the org the settings name, else the hub's own, not every org on the hub.
   const orgs = (): string[] => {
     if (settings.orgId) return [settings.orgId];
@@ -40,12 +42,8 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
     return own ? [own] : [];
   };
 
-  // The slot after the newest one stored (a restart carries on where it was).
-  const slotOf = (id: string | undefined): number => Number(/^e(\d{4})$/.exec(id ?? '')?.[1] ?? -1);
-  let next = (Math.max(-1, ...orgs().map((o) => slotOf(events.list(o, { limit: 1 })[0]?.id))) + 1) % MAX_HUB_EVENTS;
   service.on('motion', (e, { upload }) => {
-    const id = `e${String(next).padStart(4, '0')}`;
-    next = (next + 1) % MAX_HUB_EVENTS;
+    const id = events.newId();
     const data = { id, ...forHub(e, upload) };
     const { thumbnail: _kept, ...news } = data;
     for (const orgId of orgs()) {

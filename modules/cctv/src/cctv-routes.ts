@@ -5,15 +5,15 @@
 // is whole (its secrets hidden) only for the hub's admins; other members see where it points.
 
 import type { FastifyPluginAsync } from 'fastify';
-import { ModuleError, type ModuleCollection, type ModuleContext } from '@unibos/module-api';
+import { ModuleError, type ModuleContext } from '@unibos/module-api';
 import { forViewer } from './camera-view.ts';
 import type { CctvService, CctvStatus } from './cctv-service.ts';
-import type { HubMotionEvent } from './privacy-gate.ts';
+import { HUB_EVENT_ID, type HubEventStore } from './hub-event-store.ts';
 
 export interface CctvRoutesOptions {
   module: ModuleContext;
   service: CctvService;
-  events: ModuleCollection<HubMotionEvent>;
+  events: HubEventStore;
   /** The orgs the cameras report to (settings `orgId`, else the hub's own). */
   orgs: () => string[];
 }
@@ -45,7 +45,7 @@ export const cctvRoutes: FastifyPluginAsync<CctvRoutesOptions> = async (app, { m
       const { orgId } = reader(request);
       const q = request.query;
       const list = events
-        .list(orgId, { limit: q.camera ? 500 : (q.limit ?? 50) })
+        .list(orgId, q.camera ? 500 : (q.limit ?? 50))
         .map((d) => ({ ...d.doc, id: d.id }))
         .filter((e) => !q.camera || e.camera === q.camera)
         .slice(0, q.limit ?? 50);
@@ -53,10 +53,11 @@ export const cctvRoutes: FastifyPluginAsync<CctvRoutesOptions> = async (app, { m
     },
   );
 
-  app.get<{ Params: { id: string } }>('/events/:id', { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^e[0-9]{4}$' } } } } }, async (request) => {
+  app.get<{ Params: { id: string } }>('/events/:id', { schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: HUB_EVENT_ID } } } } }, async (request) => {
     const { orgId } = reader(request);
     const e = events.get(orgId, request.params.id);
-    if (!e) throw new ModuleError('E_NOT_FOUND', `no motion event "${request.params.id}"`);
+    // Evicted (only the newest are kept), or never there.
+    if (!e) throw new ModuleError('E_NOT_FOUND', `no motion event "${request.params.id}" (only the latest are kept)`);
     return { ...e, id: request.params.id };
   });
 };

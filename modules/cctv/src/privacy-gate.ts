@@ -8,7 +8,7 @@ import type { MotionEvent } from './camera.ts';
 
 export interface HubMotionEvent {
   [key: string]: unknown;
-  /** Its place in the hub's store of motion events (`e0042`): GET /events/e0042 has its thumbnail. */
+  /** Its id in the hub's store of motion events, never reused (hub-event-store.ts): GET /events/{id} has its thumbnail. */
   id?: string;
   camera: string;
   cameraName: string;

@@ -42,7 +42,7 @@ const movingWorker = (thumbnail: Uint8Array | null) => async () =>
   ({ opencv: 'stub', pid: -1, busy: false, close: async () => {}, process: async () => ({ type: 'result', id: 0, detection: { regions: [{ zone: 'frame', area: 0.1, box: { x: 0, y: 0, w: 0.1, h: 0.1 } }], changed: 0.1, lighting: false }, ms: 0, thumbnail }) }) as unknown as MotionWorker;
 
 /** cctv's hub entry on a real Fastify; `get(path, role)` asks it as a user of org1 with that role. */
-async function startHubEntry(t: TestContext, cameras: unknown[], service: Partial<CctvServiceOptions>, until: (p: Published) => boolean) {
+async function startHubEntry(t: TestContext, cameras: unknown[], service: Partial<CctvServiceOptions>, until: (p: Published) => boolean, collection: ModuleCollection<unknown> = memoryCollection()) {
   const dir = mkdtempSync(join(tmpdir(), 'cctv-hub-api-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   testHooks.service = service;
@@ -63,7 +63,7 @@ async function startHubEntry(t: TestContext, cameras: unknown[], service: Partia
       subscribe() {},
     },
     fleet: { orgs: () => ['org1'], hubOrg: () => 'org1', list: () => [], get: () => null },
-    store: { collection: () => memoryCollection<unknown>() },
+    store: { collection: () => collection },
     require: (request: { headers: Record<string, string | string[] | undefined> }, permission: string) => {
       const role = String(request.headers['x-role']);
       const can = (p: string): boolean => (ROLES[role] ?? []).includes(p);
@@ -80,7 +80,7 @@ async function startHubEntry(t: TestContext, cameras: unknown[], service: Partia
     return { status: res.status, body: await res.json() };
   };
   await done;
-  return { published, get };
+  return { published, get, close: () => app.close() };
 }
 
 test("motion events go on the org's stream without their thumbnail; the thumbnail is fetched from cctv's store by the event's id", { timeout: 30_000 }, async (t) => {
@@ -111,6 +111,48 @@ test("motion events go on the org's stream without their thumbnail; the thumbnai
   assert.deepEqual(list.body.events.map((e: { id: string }) => e.id).sort(), motion.map((p) => p.data.id).sort(), 'the list names the same ids');
   assert.ok(list.body.events.every((e: { thumbnail: string }) => e.thumbnail === picture), 'the screen\u2019s list still has the thumbnails');
   assert.equal((await get('/events/e0999', 'viewer')).status, 404);
+});
+
+test('an event id is never reused: after more than the store keeps (and a restart), an old id answers 404, never another event\u2019s picture', { timeout: 60_000 }, async (t) => {
+  // The hub's event log keeps these ids long after cctv's store has let their thumbnails go.
+  const store = memoryCollection<unknown>();
+  // Each thumbnail names its frame's time, so a picture can be matched to its event.
+  const stamped = async () =>
+    ({ opencv: 'stub', pid: -1, busy: false, close: async () => {}, process: async (f: { ts: number }) => ({ type: 'result', id: 0, detection: { regions: [{ zone: 'frame', area: 0.1, box: { x: 0, y: 0, w: 0.1, h: 0.1 } }], changed: 0.1, lighting: false }, ms: 0, thumbnail: new TextEncoder().encode(String(f.ts)) }) }) as unknown as MotionWorker;
+  const run = async (camera: string, startMs: number) => {
+    const hub = await startHubEntry(
+      t,
+      [{ id: camera, name: camera, source: 'synthetic:quiet', width: 16, height: 16, fps: 5, upload: true }],
+      { sourceFor: (c) => new SyntheticSource({ width: 16, height: 16, channels: 1, fps: c.fps, frames: 600, startMs }, c.id, 0), startWorker: stamped },
+      (p) => p.type === 'module.cctv.camera_status' && p.data.state === 'ended',
+      store,
+    );
+    return { ...hub, motion: hub.published.filter((p) => p.type === 'module.cctv.motion').map((p) => p.data) };
+  };
+  // The gate sees 600 events; the hub restarts; the yard sees 600 more (1,200: more than the 1,000 kept).
+  const gate = await run('gate', 1_700_000_000_000);
+  await gate.close();
+  const yard = await run('yard', 1_800_000_000_000);
+  assert.equal(gate.motion.length + yard.motion.length, 1200);
+  const all = [...gate.motion, ...yard.motion];
+  assert.equal(new Set(all.map((e) => e.id)).size, all.length, 'every event has an id of its own, across the restart');
+  // A client asks for each id the hub's event log names.
+  const hub = yard;
+  const evicted = all.slice(0, 200);
+  for (const e of evicted) {
+    const res = await hub.get(`/events/${String(e.id)}`, 'viewer');
+    assert.equal(res.status, 404, `${String(e.id)} (${String(e.camera)} at ${String(e.time)}) is no longer kept: ${JSON.stringify(res.body).slice(0, 200)}`);
+  }
+  for (const e of all.slice(200)) {
+    const res = await hub.get(`/events/${String(e.id)}`, 'viewer');
+    assert.equal(res.status, 200, String(e.id));
+    assert.equal(res.body.camera, e.camera, `${String(e.id)} is its own camera's`);
+    assert.equal(res.body.time, e.time);
+    const ts = Buffer.from(String(res.body.thumbnail).replace(/^data:image\/jpeg;base64,/, ''), 'base64').toString();
+    assert.equal(new Date(Number(ts)).toISOString(), e.time, `${String(e.id)}'s thumbnail is its own picture`);
+  }
+  const listed = await hub.get('/events?limit=500', 'viewer');
+  assert.deepEqual(listed.body.events.map((e: { id: string }) => e.id), all.slice(-500).map((e) => e.id).reverse(), 'the list is the newest, newest first');
 });
 
 test("an XMEye camera's password (in the URL's path) is in no state, reason or event; only the hub's admins see its path", { timeout: 30_000 }, async (t) => {
