@@ -236,7 +236,7 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
     if (this.o.media && this.o.snapshots && snapshot) {
       try {
         snapName = this.o.media.saveAll(c.id, frame.ts, [{ kind: 'snapshot', ext: 'jpg', bytes: snapshot }, ...(thumbnail ? [{ kind: 'thumb', ext: 'jpg', bytes: thumbnail }] : [])])[0]!.name;
-        this.diskProblem();
+        this.diskChecked();
       } catch (err) {
         this.state.reason = `media not saved: ${(err as Error).message}`;
         this.state.problem = { code: 'cctv.media_not_saved', params: { error: (err as Error).message } };
@@ -249,14 +249,16 @@ export class Camera extends EventEmitter<{ motion: [MotionEvent]; state: [Camera
   }
 
   /**
-   * The disk under its free-space reserve with no older media left to delete: the snapshot is kept,
-   * and the camera says so (once, and clears it once there is room again).
+   * After retention (this camera's write, or the service's minute): the disk under its free-space
+   * reserve with no older media left to delete, its snapshots are kept and a live camera that keeps
+   * them says so (once, and clears it once there is room again).
    */
-  private diskProblem(): void {
+  diskChecked(): void {
     const low = this.o.media?.lowDisk ?? null;
     const shown = this.state.problem?.code === 'cctv.disk_full';
     if (!low) return void (shown && this.set(this.state.state, null, null));
-    if (shown) return;
+    // A camera that is not live has its own reason to give; one without snapshots keeps nothing.
+    if (shown || this.state.state !== 'live' || !this.o.snapshots) return;
     const mb = (b: number): number => Math.floor(b / 1048576);
     const params = { freeMB: mb(low.freeBytes), minFreeMB: mb(low.minFreeBytes) };
     this.set(this.state.state, `the disk is nearly full: ${params.freeMB} MB free, ${params.minFreeMB} MB wanted (setting minFreeMB); older media deleted, new snapshots still kept`, { code: 'cctv.disk_full', params });

@@ -35,6 +35,8 @@ export interface CctvServiceOptions {
   startWorker?: (s: MotionSettings) => Promise<MotionWorker>;
   backoff?: { minMs: number; maxMs: number };
   clips?: boolean;
+  /** Free bytes on the media's disk (tests pass a disk that is nearly full). */
+  freeBytes?: (dir: string) => number;
 }
 
 export class CctvService extends EventEmitter<{ motion: [MotionEvent, { upload: boolean }]; state: [CameraState] }> {
@@ -48,7 +50,7 @@ export class CctvService extends EventEmitter<{ motion: [MotionEvent, { upload: 
   constructor(private readonly o: CctvServiceOptions) {
     super();
     const s = o.settings;
-    this.media = new MediaStore({ dir: s.mediaDir || join(o.dataDir, 'cctv-media'), limits: s.retention });
+    this.media = new MediaStore({ dir: s.mediaDir || join(o.dataDir, 'cctv-media'), limits: s.retention, freeBytes: o.freeBytes });
     if (s.cameras.length === 0) this.unavailable = { reason: 'unavailable: no camera is configured (settings "cameras")', problem: { code: 'cctv.no_camera', params: {} } };
     const clips = s.clipSeconds > 0 && o.clips !== false ? new ClipRecorder(this.media, s.clipSeconds * 1000, Math.max(1, ...s.cameras.map((c) => c.fps))) : null;
     for (const c of s.cameras) {
@@ -82,8 +84,20 @@ export class CctvService extends EventEmitter<{ motion: [MotionEvent, { upload: 
     this.media.enforce();
     await Promise.all(this.cameras.map((c) => c.start()));
     // Files added or deleted by hand are found here; retention itself runs after every write too.
-    this.retention = setInterval(() => void this.media.rescan().then(() => this.media.enforce(), () => {}), 60_000);
+    this.retention = setInterval(() => void this.retain().catch(() => {}), 60_000);
     this.retention.unref();
+  }
+
+  /**
+   * The minute's retention: the folder read again, then the limits applied (each camera's newest
+   * snapshot and thumbnail kept but for age), and each camera told whether the disk is still
+   * under its free-space reserve (`cctv.disk_full` stays until there is room, then clears).
+   */
+  async retain(): Promise<void> {
+    await this.media.rescan();
+    if (this.stopped) return;
+    this.media.enforce();
+    for (const c of this.cameras) c.diskChecked();
   }
 
   /** `view`: each camera's state as the reader may see it (camera-view.ts), the module's reason made of those. */

@@ -171,3 +171,79 @@ test('the files kept are counted as they are written and deleted; a rescan finds
   assert.deepEqual(onDisk, [3, 4, 5, 6].map((ts) => `${String(ts).padStart(15, '0')}-snapshot.jpg`), 'the large one copied in was the oldest: it went');
   assert.ok(onDisk.reduce((n, name) => n + statSync(join(dir, 'gate', name)).size, 0) <= 4 * 1024, 'and the media is within its limit');
 });
+
+test("the minute's run (nothing just written) under the reserve keeps each camera's newest snapshot and thumbnail; only their age takes them", async () => {
+  const dir = folder();
+  let now = 10 * DAY;
+  const store = new MediaStore({ dir, limits: { maxAgeMs: 7 * DAY, maxBytes: 1e12, minFreeBytes: 500 * MB }, now: () => now, freeBytes: () => 300 * MB });
+  await store.ready;
+  const moment = (camera: string, ts: number) =>
+    store.saveAll(camera, ts, [
+      { kind: 'snapshot', ext: 'jpg', bytes: KB },
+      { kind: 'thumb', ext: 'jpg', bytes: KB },
+    ]);
+  const yardOld = moment('yard', 9 * DAY + 1);
+  const gate = moment('gate', 9 * DAY + 2);
+  const yard = moment('yard', 9 * DAY + 3);
+  assert.ok(gate.every((f) => existsSync(f.path)), "another camera's write does not take the gate's latest evidence");
+  assert.ok(yardOld.every((f) => !existsSync(f.path)), "the yard's older event went to make room");
+  // What the timer does every minute: read the folder, apply the limits with nothing just written.
+  await store.rescan();
+  assert.deepEqual(store.enforce(), []);
+  for (const f of [...gate, ...yard]) assert.ok(existsSync(f.path), `${f.camera}/${f.name}, which its camera's latest event names, is kept`);
+  assert.deepEqual(store.lowDisk, { freeBytes: 300 * MB, minFreeBytes: 500 * MB }, 'and the disk is still said to be low');
+  // Past retentionDays they go like any other (the age limit is a promise about privacy).
+  now = 9 * DAY + 3 + 7 * DAY + 1;
+  assert.equal(store.enforce().length, 4);
+  assert.equal(store.list().length, 0);
+});
+
+test("a service on a disk under its reserve: the minute's retention keeps the snapshot the motion event names, the camera says cctv.disk_full until there is room", { timeout: 20_000 }, async (t) => {
+  const dir = folder();
+  const { CctvService } = await import('../src/cctv-service.ts');
+  const { readSettings } = await import('../src/cctv-settings.ts');
+  // An earlier run's snapshot, an hour old.
+  mkdirSync(join(dir, 'yard'));
+  const earlier = join(dir, 'yard', `${String(Date.now() - 3_600_000).padStart(15, '0')}-snapshot.jpg`);
+  writeFileSync(earlier, KB);
+  let free = 300 * MB;
+  const settings = readSettings({ cameras: [{ id: 'yard', source: 'synthetic:quiet', width: 16, height: 16, fps: 5 }], clipSeconds: 0, minFreeMB: 500, mediaDir: dir });
+  const motion = async (): Promise<unknown> => ({ type: 'result', id: 0, detection: { regions: [{ zone: 'frame', area: 0.2, box: { x: 0, y: 0, w: 0.5, h: 0.5 } }], changed: 0.2, lighting: false }, ms: 0, thumbnail: new Uint8Array(500).fill(1), snapshot: new Uint8Array(4000).fill(2) });
+  const worker = async () => ({ opencv: 'stub', pid: -1, busy: false, process: motion, close: async () => {} }) as unknown as MotionWorker;
+  // A camera that stays live: motion on every frame, one event (the cool-down), frames until stopped.
+  const service = new CctvService({ settings, dataDir: dir, startWorker: worker, freeBytes: () => free, sourceFor: (c) => new SyntheticSource({ width: 16, height: 16, channels: 1, fps: c.fps, frames: Number.MAX_SAFE_INTEGER, startMs: Date.now() }, c.id, 50) });
+  t.after(() => service.stop());
+  const event = new Promise<MotionEvent>((r) => service.once('motion', (e) => r(e)));
+  await service.start();
+  const e = await event;
+  const snapshot = join(dir, 'yard', e.snapshot!);
+  const thumb = snapshot.replace('-snapshot.', '-thumb.');
+  assert.ok(existsSync(snapshot) && existsSync(thumb));
+  await service.retain();
+  assert.ok(existsSync(snapshot), `${e.snapshot}, which the motion event names, is still on the disk after the minute's retention`);
+  assert.ok(existsSync(thumb), 'and its thumbnail');
+  assert.equal(existsSync(earlier), false, 'the older snapshot went');
+  const yard = () => service.status().cameras[0]!;
+  assert.equal(yard().state, 'live');
+  assert.equal(yard().problem?.code, 'cctv.disk_full', 'the camera says the disk is nearly full');
+  await service.retain();
+  assert.ok(existsSync(snapshot), 'minute after minute');
+  assert.equal(yard().problem?.code, 'cctv.disk_full');
+  // Room again (something else freed the disk): the next minute clears it, no new event needed.
+  free = 900 * MB;
+  await service.retain();
+  assert.equal(yard().problem, null);
+  assert.equal(yard().state, 'live');
+  assert.ok(existsSync(snapshot));
+});
+
+test('a file deleted by hand leaves the index when retention finds it gone, and is not counted as deleted by retention', () => {
+  const dir = folder();
+  const store = new MediaStore({ dir, limits: { maxAgeMs: 1e12, maxBytes: 3 * 1024, minFreeBytes: 0 }, now: () => 1000 });
+  const [first] = [1, 2, 3].map((ts) => store.save('gate', 'snapshot', 'jpg', ts, KB));
+  unlinkSync(first!.path);
+  store.save('gate', 'snapshot', 'jpg', 4, KB);
+  assert.deepEqual(store.list().map((f) => f.ts), [2, 3, 4], 'what is on the disk, within the limit: nothing else deleted');
+  assert.deepEqual(readdirSync(join(dir, 'gate')).sort(), store.list().map((f) => f.name));
+  assert.equal(store.deleted, 0, 'retention deleted nothing (the status says mediaDeleted 0)');
+});

@@ -4,7 +4,9 @@
 // free-space reserve. Files are written to a temporary name and renamed, so a crash leaves no
 // half-written picture behind. The files and their bytes are kept in an index (oldest first), kept
 // as files are written and deleted: a write never reads the folder. The folder is read again only
-// when the store opens and on the timer (rescan), without blocking the event loop.
+// when the store opens and on the timer (rescan), without blocking the event loop. Each camera's
+// newest snapshot and thumbnail (what its latest motion event names) go only by age: the size limit
+// and the free-space reserve never take a camera's latest evidence. Clips, the large files, are not so kept.
 
 import { mkdirSync, renameSync, statSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
@@ -41,7 +43,7 @@ export interface LowDisk {
   minFreeBytes: number;
 }
 
-const FINISHED = /^(\d{15})-[a-z]+\.[a-z0-9]+$/;
+const FINISHED = /^(\d{15})-([a-z]+)\.[a-z0-9]+$/;
 const PARTIAL = /^\d{15}-[a-z]+\.[a-z0-9]+\.tmp$/;
 
 /** Oldest first; files of the same moment by name. */
@@ -57,6 +59,8 @@ export class MediaStore {
   /** Finished files, oldest first, and their bytes. */
   private files: MediaFile[] = [];
   private total = 0;
+  /** Per camera, its newest snapshot and its newest thumbnail (`yard/snapshot`): kept but for age. */
+  private newest = new Map<string, MediaFile>();
   /** While a rescan reads the folder: what was written and deleted meanwhile, by path. */
   private during: { added: Map<string, MediaFile>; removed: Set<string> } | null = null;
   private scanning: Promise<void> | null = null;
@@ -123,7 +127,10 @@ export class MediaStore {
 
   /**
    * Deletes by age, then oldest first while over the size limit or under the free-space reserve;
-   * never a file in `keep` (just written). Under the reserve with nothing left to delete, `lowDisk` says so.
+   * never a file in `keep` (just written), nor for size or space a camera's newest snapshot and
+   * thumbnail (so the timer's run keeps what the latest motion event names). Under the reserve with
+   * nothing left to delete, `lowDisk` says so. A file already gone (deleted by hand) leaves the index,
+   * not counted as deleted.
    */
   enforce(keep: ReadonlySet<string> = new Set()): MediaFile[] {
     const now = (this.o.now ?? Date.now)();
@@ -137,16 +144,21 @@ export class MediaStore {
       const tooBig = this.total > maxBytes;
       const tooFull = freeNow < minFreeBytes;
       if (!tooOld && !tooBig && !tooFull) break;
-      if (keep.has(f.path)) continue;
+      if (keep.has(f.path) || (!tooOld && this.newest.get(newestKey(f)) === f)) continue;
+      let freed = true;
       try {
         unlinkSync(f.path);
       } catch (err) {
-        // Gone already (deleted by hand): no longer counted. Any other failure: kept, tried next time.
+        // Gone already (deleted by hand): out of the index, but it freed nothing and retention deleted nothing.
+        // Any other failure: kept, tried next time.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') continue;
+        freed = false;
       }
       gone.add(f);
       this.total -= f.bytes;
       this.during?.removed.add(f.path);
+      if (this.newest.get(newestKey(f)) === f) this.newest.delete(newestKey(f));
+      if (!freed) continue;
       this.deleted++;
       removed.push(f);
       if (tooFull) freeNow = free();
@@ -214,6 +226,7 @@ export class MediaStore {
     for (const [path, f] of during.added) if (!during.removed.has(path)) byPath.set(path, f);
     this.files = [...byPath.values()].sort(older);
     this.total = this.files.reduce((s, f) => s + f.bytes, 0);
+    this.newest = new Map(this.files.filter(isEvidence).map((f) => [newestKey(f), f]));
   }
 
   /** Into the index at its place in time (almost always the end). */
@@ -230,9 +243,25 @@ export class MediaStore {
     }
     this.files.splice(at, 0, f);
     this.total += f.bytes;
+    if (isEvidence(f)) {
+      const latest = this.newest.get(newestKey(f));
+      if (!latest || older(latest, f) <= 0) this.newest.set(newestKey(f), f);
+    }
     this.during?.added.set(f.path, f);
     this.during?.removed.delete(f.path);
   }
+}
+
+/** A camera's newest of these is kept but for age: what its latest motion event names. */
+const EVIDENCE = new Set(['snapshot', 'thumb']);
+
+function isEvidence(f: MediaFile): boolean {
+  return EVIDENCE.has(FINISHED.exec(f.name)?.[2] ?? '');
+}
+
+/** Which of a camera's newest files `f` competes with: its camera and kind. */
+function newestKey(f: MediaFile): string {
+  return `${f.camera}/${FINISHED.exec(f.name)?.[2] ?? ''}`;
 }
 
 function stamp(ts: number): string {
