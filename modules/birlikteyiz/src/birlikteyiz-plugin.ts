@@ -45,12 +45,13 @@ const plugin: ModulePlugin = async (app, { module: m }) => {
       `poll ${source}`,
       settings.pollIntervalS * 1000,
       async () => {
-        const before = `${poller.status.state}|${poller.status.lastError}`;
+        // A change of state, or of whether every quake listed was older than a day (a hub clock far ahead), is news to the screens.
+        const before = `${poller.status.state}|${poller.status.lastError}|${poller.status.allOlder}`;
         const parsed = await poller.poll();
         watch.reports(parsed.quakes);
         job.setInterval(poller.status.nextPollInMs);
         // Every org hears of it, so it says no more than GET /feeds: no URL, no key in the error.
-        if (`${poller.status.state}|${poller.status.lastError}` !== before) for (const orgId of m.fleet.orgs()) m.events.publish(orgId, BIRLIKTEYIZ_EVENT.FEED_STATUS, publicFeedStatus(poller.status));
+        if (`${poller.status.state}|${poller.status.lastError}|${poller.status.allOlder}` !== before) for (const orgId of m.fleet.orgs()) m.events.publish(orgId, BIRLIKTEYIZ_EVENT.FEED_STATUS, publicFeedStatus(poller.status));
       },
       { immediately: true },
     );

@@ -4,6 +4,8 @@
 // after its time; whoever has not answered by then stays "no answer". An answer's time is the
 // gateway's receive time, and a gateway's clock may be wrong (a Pi without a clock battery, off the
 // internet) or its backlog late: an answer the hub heard after the round's start always counts.
+// Which of a node's answers is its latest is the order the HUB heard them in (gateways' clocks
+// differ), and an SOS's request id tells a new call from a late copy of one already heard.
 
 import type { ModuleCollection } from '@unibos/module-api';
 import type { AlertLanguage } from './alert-wording.ts';
@@ -69,6 +71,13 @@ export interface RoundNode {
    * once the node answers again. Rounds kept from before have none.
    */
   sosBeforeRound?: number | null;
+  /**
+   * The request id of the node's SOS that is its status (`needs_help`, or `resolved`: the SOS an admin
+   * resolved); null: none named (older firmware), or the status is no SOS of the node's (an admin's
+   * check-in). An admin resolving another SOS's alert leaves it, and a person's "I am safe" ends it
+   * only naming it (the node names the SOS it ends; one naming none was pressed before it). Rounds kept from before have none.
+   */
+  requestId?: number | null;
 }
 
 export interface RoundPerson {
@@ -154,6 +163,11 @@ export interface CheckinRound {
    * when asked). An SOS counts from `answersSince`.
    */
   safeSince?: number | null;
+  /**
+   * It was closed as revised below the alert magnitude, its own time ran out while closed, and a
+   * revision back over it opened it again for a whole round: that happens once a round.
+   */
+  renewedAfterRevision?: boolean;
 }
 
 export interface RoundNodeCandidate {
@@ -309,17 +323,19 @@ export class CheckinRounds {
     const heard = this.heardOf(orgId, n.id);
     const counted = heard?.helpAt != null && heard.helpHeardAt != null ? answerTime('needs_help', heard.helpAt, heard.helpHeardAt, since) : null;
     // An SOS from before the quake that nobody resolved and no "I am safe" followed is still a call for help.
-    const before = !counted && heard?.helpAt != null && heard.helpAt >= nowMs - SOS_STILL_OPEN_MS && (heard.safeAt == null || heard.safeAt < heard.helpAt) ? heard.helpAt : null;
+    const before = !counted && heard?.helpAt != null && heard.helpHeardAt != null && heard.helpAt >= nowMs - SOS_STILL_OPEN_MS && !safeEnds(heard, heard.helpHeardAt) ? heard.helpAt : null;
     const help = counted ?? (before !== null ? { at: before, datedAt: null } : null);
     const safe = heard?.safeAt != null && heard.safeHeardAt != null ? answerTime('safe', heard.safeAt, heard.safeHeardAt, Math.max(since, safeSince)) : null;
     // An SOS of the round an admin resolved before it opened (a feed late with the quake); a later SOS (help) is a new call.
     const r = heard?.resolvedHelp;
-    const resolved = !help && r && answerTime('needs_help', r.at, r.heardAt, since) ? { at: r.resolvedAt, datedAt: null } : null;
+    const resolved = !help && r && answerTime('needs_help', r.at, r.heardAt, since) ? { at: r.resolvedAt, datedAt: null, heardAt: r.resolvedAt } : null;
     // Dated as strictly as a person's "I am safe": one from before the quake says nothing of after it.
     const automatic = heard?.autoAt != null && heard.autoHeardAt != null ? answerTime('automatic', heard.autoAt, heard.autoHeardAt, Math.max(since, safeSince)) : null;
-    // The person's latest word stands (help at the same moment as a safe); an automatic answer only when they said nothing.
-    const called = help ? { status: 'needs_help' as const, ...help } : resolved ? { status: 'resolved' as const, ...resolved } : null;
-    const person = called && safe ? (safe.at > called.at ? { status: 'safe' as const, ...safe } : called) : (called ?? (safe ? { status: 'safe' as const, ...safe } : null));
+    // The person's latest word stands, in the order the hub heard them (help at the same moment as a
+    // safe; an "I am safe" ends an SOS only naming it, see safeEnds); an automatic answer only when they said nothing.
+    const called = help ? { status: 'needs_help' as const, ...help, heardAt: heard!.helpHeardAt! } : resolved ? { status: 'resolved' as const, ...resolved } : null;
+    const safeLater = called && safe && (called.status === 'needs_help' ? safeEnds(heard!, called.heardAt) : heard!.safeHeardAt! > called.heardAt);
+    const person = called && safe ? (safeLater ? { status: 'safe' as const, ...safe } : called) : (called ?? (safe ? { status: 'safe' as const, ...safe } : null));
     const answer = person ?? (automatic ? { status: 'automatic' as const, ...automatic } : null);
     return {
       id: n.id,
@@ -331,6 +347,7 @@ export class CheckinRounds {
       answeredAt: answer?.at ?? null,
       datedAt: answer?.datedAt ?? null,
       sosBeforeRound: answer?.status === 'needs_help' && !counted ? before : null,
+      requestId: answer?.status === 'needs_help' ? (heard?.helpRequestId ?? null) : null,
     };
   }
 
@@ -373,12 +390,18 @@ export class CheckinRounds {
     const h = this.heardOf(orgId, nodeId) ?? emptyHeard();
     // A late copy of an SOS whose alert the hub resolved is not a new call for help (one without a
     // request id, from older firmware, always counts: a gateway's clock cannot tell it from a new one).
-    if (status === 'needs_help' && requestId !== null && h.resolvedRequestIds.includes(requestId)) return [];
-    if (status === 'safe') [h.safeAt, h.safeHeardAt] = [Math.max(h.safeAt ?? atMs, atMs), Math.max(h.safeHeardAt ?? nowMs, nowMs)];
+    // A copy of an SOS already heard (the node resends it until a gateway has it; a second gateway's
+    // backlog) is no new word from the node, whatever its gateway's clock says: it moves nothing.
+    if (status === 'needs_help' && requestId !== null && (h.resolvedRequestIds.includes(requestId) || requestId === h.helpRequestId || (h.seenRequestIds ?? []).includes(requestId))) return [];
+    if (status === 'safe') [h.safeAt, h.safeHeardAt, h.safeRequestId] = [Math.max(h.safeAt ?? atMs, atMs), Math.max(h.safeHeardAt ?? nowMs, nowMs), requestId];
     else if (status === 'automatic') [h.autoAt, h.autoHeardAt] = [Math.max(h.autoAt ?? atMs, atMs), Math.max(h.autoHeardAt ?? nowMs, nowMs)];
-    else [h.helpAt, h.helpHeardAt, h.helpRequestId] = [Math.max(h.helpAt ?? atMs, atMs), Math.max(h.helpHeardAt ?? nowMs, nowMs), atMs >= (h.helpAt ?? atMs) ? requestId : h.helpRequestId];
+    else {
+      // A new SOS is the node's latest call for help, however its gateway dates it against the one before.
+      [h.helpAt, h.helpHeardAt, h.helpRequestId] = [atMs, nowMs, requestId];
+      if (requestId !== null) h.seenRequestIds = [requestId, ...(h.seenRequestIds ?? [])].slice(0, 16);
+    }
     this.remember(orgId, nodeId, h, nowMs);
-    return this.openWith(orgId, nodeId, nowMs).filter((round) => this.nodeAnswered(round, nodeId, status, atMs, nowMs));
+    return this.openWith(orgId, nodeId, nowMs).filter((round) => this.nodeAnswered(round, nodeId, status, atMs, nowMs, requestId));
   }
 
   /**
@@ -406,8 +429,10 @@ export class CheckinRounds {
     const changed: CheckinRound[] = [];
     for (const round of this.openWith(orgId, nodeId, nowMs)) {
       const n = round.nodes.find((x) => x.id === nodeId)!;
-      if (n.status !== 'needs_help') continue;
-      Object.assign(n, { status: 'resolved', answeredAt: nowMs, datedAt: null, checkedInAt: null, sosBeforeRound: null });
+      // Only a node whose "needs help" is this SOS: not an admin's "needs help" check-in (the admin knows
+      // something the alert does not say), nor another SOS of the node's.
+      if (n.status !== 'needs_help' || n.checkedInAt != null || (requestId !== null && n.requestId != null && n.requestId !== requestId)) continue;
+      Object.assign(n, { status: 'resolved', answeredAt: nowMs, datedAt: null, checkedInAt: null, sosBeforeRound: null, requestId });
       changed.push(this.save(round));
     }
     return changed;
@@ -434,16 +459,19 @@ export class CheckinRounds {
    * against the round's start of answers (the quake's time), not the moment it opened: a gateway
    * whose link to the hub was down delivers its backlog late. One the hub heard after that start
    * counts whatever the gateway's clock says (its time kept in `datedAt`). The node's latest word
-   * stands (see replaces): an SOS after its "I am safe", its "I am safe" after its SOS.
+   * stands (see replaces): an SOS after its "I am safe", its "I am safe" after its SOS. Called in
+   * the order the hub heard the answers (each heard after whatever the round holds), never for a
+   * copy of an SOS already heard.
    */
-  nodeAnswered(round: CheckinRound, nodeId: string, status: NodeAnswer, atMs: number, heardAtMs = atMs): boolean {
+  nodeAnswered(round: CheckinRound, nodeId: string, status: NodeAnswer, atMs: number, heardAtMs = atMs, requestId: number | null = null): boolean {
     const n = round.nodes.find((x) => x.id === nodeId);
     const since = round.answersSince ?? round.openedAt - 60_000;
     // An "I am safe" or automatic answer from before an aftershock that asked again does not answer it (see askedAgain).
     const answer = answerTime(status, atMs, heardAtMs, status !== 'needs_help' ? Math.max(since, round.safeSince ?? -Infinity) : since);
     if (!n || !answer) return false;
-    if (!replaces(n, status, answer.at)) return false;
+    if (!replaces(n, status, requestId)) return false;
     n.status = status;
+    n.requestId = status === 'needs_help' ? requestId : null;
     n.answeredAt = answer.at;
     n.datedAt = answer.datedAt;
     n.checkedInAt = null;
@@ -464,6 +492,7 @@ export class CheckinRounds {
         n.earlier = null;
         n.checkedInAt = c.atMs;
         n.sosBeforeRound = null;
+        n.requestId = null;
       }
     }
     if (c.person) {
@@ -488,29 +517,38 @@ export class CheckinRounds {
   }
 
   /**
-   * Rounds closed because their quakes were revised below the alert magnitude that would still be
-   * open on their own time: a later upward revision back over it opens them again.
+   * Rounds closed in the last day (the feeds' quakes are remembered that long) because their quakes
+   * were revised below the alert magnitude, whether or not their own time is over: a later upward
+   * revision back over it opens them again (a round cut short by a wrong revision down is no round
+   * that ran its time).
    */
   closedAsRevisedBelow(orgId: string, nowMs: number): CheckinRound[] {
     return this.rounds
       .list(orgId, { sinceMs: nowMs - MAX_ROUND_MS - 60_000, limit: 10_000 })
       .map((d) => d.doc)
-      .filter((r) => r.closedAt !== null && r.closedReason === 'revised_below_threshold' && r.closesAt > nowMs);
+      .filter((r) => r.closedAt !== null && r.closedReason === 'revised_below_threshold' && r.closedAt >= nowMs - MAX_ROUND_MS);
   }
 
   /**
    * Opens a round closed as revised below the alert magnitude again (its quake was revised back
-   * over it): every answer and check-in it had stays, and it is open until its own time (longer only
-   * when the nodes are asked again: a feed flipping either side of the alert magnitude must not keep
-   * it open for ever).
+   * over it): every answer and check-in it had stays, and it gets back the time the wrong revision
+   * took from it (what was left of its time when it closed, from now; `roundMs` if its own time is
+   * over, once: the people in it had no round meanwhile), not more (longer only when the nodes are asked
+   * again: a feed flipping either side of the alert magnitude must not keep it open for ever).
    * An SOS or "I am safe" the hub heard while it was closed answered no round (only open ones take
    * answers, see heard): each node takes it now, by the same rules as an answer to the open round
    * (from `answersSince`, a safe from `safeSince`; the higher-ranking answer stands), so a call for
    * help made while it was closed is in it; one heard before an admin checked the node in (a check-in
    * to the closed round, by an admin who reached the person) does not undo that check-in.
    */
-  reopen(round: CheckinRound, nowMs: number): CheckinRound {
+  reopen(round: CheckinRound, nowMs: number, roundMs: number): CheckinRound {
     const closedAt = round.closedAt ?? nowMs;
+    const lost = Math.max(0, round.closesAt - closedAt);
+    // Its own time over while it was closed: a whole round again, once (a feed flipping either side
+    // of the alert magnitude as the round's time runs out must not renew it for ever).
+    const renew = round.closesAt <= nowMs && lost > 0 && !round.renewedAfterRevision;
+    if (renew) round.renewedAfterRevision = true;
+    round.closesAt = renew ? nowMs + Math.max(lost, roundMs) : Math.max(round.closesAt, nowMs + lost);
     round.closedAt = null;
     round.closedReason = null;
     round.revisedBelow = null;
@@ -519,12 +557,14 @@ export class CheckinRounds {
       if (!h) continue;
       // Heard before it closed, an answer was already taken: only the ones heard while closed, and after the admin's check-in that stands.
       const checkedInAt = n.checkedInAt ?? -Infinity;
-      const missed: Array<[NodeAnswer, number | null | undefined, number | null | undefined]> = [
-        ['needs_help', h.helpAt, h.helpHeardAt],
-        ['safe', h.safeAt, h.safeHeardAt],
-        ['automatic', h.autoAt, h.autoHeardAt],
+      const missed: Array<[NodeAnswer, number | null | undefined, number | null | undefined, number | null | undefined]> = [
+        ['needs_help', h.helpAt, h.helpHeardAt, h.helpRequestId],
+        ['safe', h.safeAt, h.safeHeardAt, h.safeRequestId],
+        ['automatic', h.autoAt, h.autoHeardAt, null],
       ];
-      for (const [status, at, heardAt] of missed) if (at != null && heardAt != null && heardAt >= closedAt && heardAt >= checkedInAt) this.nodeAnswered(round, n.id, status, at, heardAt);
+      // In the order the hub heard them (an SOS at the same moment as a safe last: help stands).
+      missed.sort((a, b) => (a[2] ?? 0) - (b[2] ?? 0) || (a[0] === 'needs_help' ? 1 : 0) - (b[0] === 'needs_help' ? 1 : 0));
+      for (const [status, at, heardAt, requestId] of missed) if (at != null && heardAt != null && heardAt >= closedAt && heardAt >= checkedInAt) this.nodeAnswered(round, n.id, status, at, heardAt, requestId ?? null);
     }
     return this.save(round);
   }
@@ -549,7 +589,7 @@ export class CheckinRounds {
       const kept = round.nodes.find((x) => x.id === n.id);
       if (!kept) round.nodes.push({ ...n });
       else if (this.mergedNode(round.orgId, kept, n) === n) {
-        Object.assign(kept, { status: n.status, answeredAt: n.answeredAt, datedAt: n.datedAt ?? null, earlier: n.earlier ?? null, checkedInAt: n.checkedInAt ?? null, sosBeforeRound: n.sosBeforeRound ?? null });
+        Object.assign(kept, { status: n.status, answeredAt: n.answeredAt, datedAt: n.datedAt ?? null, earlier: n.earlier ?? null, checkedInAt: n.checkedInAt ?? null, sosBeforeRound: n.sosBeforeRound ?? null, requestId: n.requestId ?? null });
       }
     }
     // A person is whatever they were last checked in as (an admin who found someone safe after another
@@ -642,6 +682,10 @@ export interface Heard {
   autoHeardAt?: number | null;
   /** The request id of the latest SOS (null: older firmware names none). */
   helpRequestId: number | null;
+  /** The node's SOS request ids heard, latest first (a few): a copy of one is no new call. */
+  seenRequestIds?: number[];
+  /** The SOS request id the last "I am safe" named (it ends that SOS; null: none was open on the node, or older firmware). */
+  safeRequestId?: number | null;
   /** The node's SOS request ids whose alerts the hub resolved, latest first (a few). */
   resolvedRequestIds: number[];
   /** The last SOS an admin resolved (the gateway's and the hub's time for it, and when it was resolved): a round opened later lists it as resolved. */
@@ -655,20 +699,30 @@ function emptyHeard(): Heard {
 }
 
 /**
- * Whether a node's answer at `at` replaces what the round has for it: the node's latest word stands.
- * An SOS replaces anything but help dated after it (an SOS after "I am safe", or after an SOS an
- * admin resolved, is a new call; a late copy from before is not). A person's "I am safe" replaces
- * no answer, an automatic one, and an SOS (or one an admin resolved) it is dated after; not an
- * admin's "needs help" check-in (the admin knows something the button does not say). An automatic
- * answer replaces only no answer: it tells nothing of a person.
+ * Whether a node's answer, heard by the hub after whatever the round has for it, replaces that: the
+ * node's latest word stands, in the order the hub heard it (not by the gateways' clocks: two
+ * gateways' may be a minute apart, and an admin's check-in or resolve is at the hub's time). A new
+ * SOS (copies of one heard never get here) replaces anything but an admin's "needs help" check-in:
+ * an "I am safe", an admin's "safe", an SOS an admin resolved, an SOS from before the quake. A
+ * person's "I am safe" replaces no answer, an automatic one, a resolved SOS, and the SOS it names
+ * (the node names the SOS it ends; one naming none, or another, was pressed before it, a copy a
+ * gateway delivers late); not an admin's "needs help" check-in (the admin knows something the button
+ * does not say). An automatic answer replaces only no answer: it tells nothing of a person.
  */
-function replaces(n: RoundNode, status: NodeAnswer, at: number): boolean {
-  const none = n.status === 'waiting' || n.status === 'automatic';
+function replaces(n: RoundNode, status: NodeAnswer, requestId: number | null): boolean {
   if (status === 'automatic') return n.status === 'waiting';
-  if (status === 'needs_help') return n.status !== 'needs_help' && (none || n.answeredAt === null || at >= n.answeredAt);
+  if (status === 'needs_help') return n.status !== 'needs_help' || n.checkedInAt == null;
   if (n.status === 'safe') return false;
-  if (none) return true;
-  return n.checkedInAt == null && (n.answeredAt === null || at > n.answeredAt);
+  if (n.status !== 'needs_help') return true;
+  return n.checkedInAt == null && (n.requestId == null || n.requestId === requestId);
+}
+
+/**
+ * Whether the node's last "I am safe" ends its SOS heard by the hub at `helpHeardAt`: heard after
+ * it, and naming it when it has a request id (see replaces).
+ */
+function safeEnds(h: Heard, helpHeardAt: number): boolean {
+  return h.safeHeardAt != null && h.safeHeardAt > helpHeardAt && (h.helpRequestId == null || h.safeRequestId === h.helpRequestId);
 }
 
 /**

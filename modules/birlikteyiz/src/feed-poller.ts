@@ -31,6 +31,11 @@ export interface FeedStatus {
    * days (Kandilli's 500 lines) lists them at every poll; they are no news and are not taken.
    */
   older: number;
+  /**
+   * Every quake the last document listed was older than that (and it listed some): a feed does not
+   * list only yesterday's quakes, so the hub's clock is likely far ahead; its screen says so.
+   */
+  allOlder: boolean;
   /** What is wrong, for a screen to say in its language: `E_FEED_URL`, the URL is no http(s) address. */
   errorCode: 'E_FEED_URL' | null;
   nextPollInMs: number;
@@ -71,7 +76,7 @@ export class FeedPoller {
   readonly status: FeedStatus;
 
   constructor(private readonly o: FeedPollerOptions) {
-    this.status = { source: o.source, url: o.url, state: 'waiting', lastOkAt: null, lastError: null, failures: 0, rejected: 0, older: 0, errorCode: null, nextPollInMs: o.intervalMs };
+    this.status = { source: o.source, url: o.url, state: 'waiting', lastOkAt: null, lastError: null, failures: 0, rejected: 0, older: 0, allOlder: false, errorCode: null, nextPollInMs: o.intervalMs };
   }
 
   /** One poll: the quakes of a changed document ([] when unchanged or failed). */
@@ -89,7 +94,7 @@ export class FeedPoller {
     }
     if (res.status === 304) {
       await res.body?.cancel();
-      return this.succeeded({ quakes: [], rejected: this.status.rejected }, this.status.older);
+      return this.succeeded({ quakes: [], rejected: this.status.rejected }, this.status.older, this.status.allOlder);
     }
     if (!res.ok) {
       await res.body?.cancel();
@@ -114,14 +119,15 @@ export class FeedPoller {
     if (ahead) parsed = { quakes: parsed.quakes.filter((q) => q.timeMs <= latest), rejected: parsed.rejected + ahead };
     const earliest = this.o.maxAgeMs === undefined ? -Infinity : this.o.now() - this.o.maxAgeMs;
     const older = parsed.quakes.filter((q) => q.timeMs < earliest).length;
+    const allOlder = older > 0 && older === parsed.quakes.length;
     if (older) parsed = { ...parsed, quakes: parsed.quakes.filter((q) => q.timeMs >= earliest) };
     this.etag = res.headers.get('etag');
     this.lastModified = res.headers.get('last-modified');
-    return this.succeeded(parsed, older);
+    return this.succeeded(parsed, older, allOlder);
   }
 
-  private succeeded(parsed: ParsedFeed, older: number): ParsedFeed {
-    Object.assign(this.status, { state: 'ok', lastOkAt: this.o.now(), lastError: null, errorCode: null, failures: 0, rejected: parsed.rejected, older, nextPollInMs: this.o.intervalMs });
+  private succeeded(parsed: ParsedFeed, older: number, allOlder: boolean): ParsedFeed {
+    Object.assign(this.status, { state: 'ok', lastOkAt: this.o.now(), lastError: null, errorCode: null, failures: 0, rejected: parsed.rejected, older, allOlder, nextPollInMs: this.o.intervalMs });
     return parsed;
   }
 

@@ -358,8 +358,9 @@ export class QuakeWatch {
 
   /**
    * A round closed because its quakes were revised below the alert magnitude, one of them revised
-   * again: back at or over the alert magnitude, the round opens again on its own time with every
-   * answer it had and the admins' banner rises again; the nodes, never told of the revision down, are
+   * again: back at or over the alert magnitude, the round opens again (the time the revision down took
+   * from it given back, see CheckinRounds.reopen; within the day the quake is remembered, even once
+   * its own time is over) with every answer it had and the admins' banner rises again; the nodes, never told of the revision down, are
    * alerted again only for a figure worth telling (see worthTelling); still below, it only takes the
    * new figure. An open round of the same quake
    * sequence (a quake near it opened one while it was closed) and it become one: the round of the
@@ -372,7 +373,7 @@ export class QuakeWatch {
       this.m.events.publish(round.orgId, BIRLIKTEYIZ_EVENT.ROUND_UPDATED, { round: this.rounds.save(round) });
       return;
     }
-    this.rounds.reopen(round, this.m.now());
+    this.rounds.reopen(round, this.m.now(), this.settings.roundMinutes * 60_000);
     // While it was closed, a quake near it opened a round of its own (only open rounds take
     // aftershocks): one round for one quake sequence, the one of its earliest quake (its main shock first).
     const group = [round, ...this.sameSequence(round)];

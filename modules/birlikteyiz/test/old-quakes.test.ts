@@ -46,3 +46,25 @@ test('the quake list gives the 50 newest quakes by their time, whatever order a 
   const listed = (await hub.call<{ quakes: StoredQuake[] }>('GET', '/quakes')).body.quakes;
   assert.deepEqual(listed.map((q) => q.id), Array.from({ length: 50 }, (_, i) => `usgs:k${i}`), 'the newest 50, newest first');
 });
+
+test('a hub clock two days ahead: every quake the feed lists is older than a day, and the feed says so (its screen: the hub\'s clock may be wrong)', async (t) => {
+  const hub = await feedHub([node('n1', 37.3, 37.0)], { minMagnitude: 4.5 });
+  t.after(() => hub.close());
+  hub.feed.push({ id: 'strong', latitude: 37.3, longitude: 37.02, depthKm: 10, magnitude: 6.2, timeMs: NOW - 60_000, place: 'Pazarcik' });
+  hub.feed.push({ id: 'small', latitude: 37.4, longitude: 37.02, depthKm: 10, magnitude: 2.2, timeMs: NOW - 120_000, place: 'Pazarcik' });
+  hub.at(NOW + 2 * DAY);
+  await hub.poll();
+  const feed = async () => (await hub.call<{ feeds: PublicFeedStatus[] }>('GET', '/feeds')).body.feeds[0]!;
+  assert.deepEqual([(await feed()).state, (await feed()).older, (await feed()).allOlder], ['ok', 2, true]);
+  assert.equal(hub.alerts().length, 0);
+  // The clock put right: the same page is news, and nothing is older.
+  hub.at(NOW);
+  await hub.poll();
+  assert.deepEqual([(await feed()).older, (await feed()).allOlder], [0, false]);
+  assert.equal(hub.alerts().length, 1);
+  // A page with one quake of today among older ones: some older, not all.
+  hub.at(NOW + DAY + 3_600_000);
+  hub.feed.push({ id: 'today', latitude: 10, longitude: 10, depthKm: 10, magnitude: 3.0, timeMs: NOW + DAY + 3_000_000, place: 'new one' });
+  await hub.poll();
+  assert.deepEqual([(await feed()).older, (await feed()).allOlder], [2, false]);
+});

@@ -44,7 +44,7 @@ test('an SOS heard before a hub restart still needs help in the round a quake op
   before.resolved('n2', 3); // an admin reached n2's person and resolved the alert
   before.alert('n3', 'SOS', 5);
   clock.now += 60_000;
-  before.alert('n3', 'SAFE'); // n3's person said they are safe after it
+  before.alert('n3', 'SAFE', 5); // n3's person said they are safe after it (the node names the SOS its "I am safe" ends)
 
   // The hub restarts (or the module is reloaded for a settings change): nothing of the above in memory.
   clock.now = NOW;

@@ -369,7 +369,13 @@ export function mount(root, ctx) {
     const lastOk = s.lastOkAt ? t('last answered {when}', { when: relativeTime(s.lastOkAt) }) : null;
     // A URL that is no web address is the admin's to fix: said in the viewer's language, not as the poller wrote it.
     const error = s.errorCode === 'E_FEED_URL' ? t('the feed URL is not a web address (http:// or https://): correct it in the module settings') : s.lastError;
-    return h('li', { dataset: { source: s.source, state: s.state } }, h('strong', {}, s.source.toUpperCase()), ' ', state, error ? ` (${error})` : '', lastOk ? ` · ${lastOk}` : '');
+    // Reports older than a day are not taken; all of them older is a hub clock far ahead, which silences every alert.
+    const older = !(s.older > 0)
+      ? null
+      : s.allOlder
+        ? t({ one: 'the {count} report listed is older than a day, not taken: the hub clock may be wrong', other: 'all {count} reports are older than a day, not taken: the hub clock may be wrong' }, { count: s.older })
+        : t({ one: '{count} report older than a day, not taken', other: '{count} reports older than a day, not taken' }, { count: s.older });
+    return h('li', { dataset: { source: s.source, state: s.state } }, h('strong', {}, s.source.toUpperCase()), ' ', state, error ? ` (${error})` : '', lastOk ? ` · ${lastOk}` : '', older ? h('span', { class: s.allOlder ? 'feed-older feed-clock' : 'feed-older' }, ` · ${older}`) : '');
   }
 
   /** @param {any} q */

@@ -17,6 +17,11 @@ export const TR = {
   error: 'hata',
   'the feed URL is not a web address (http:// or https://): correct it in the module settings': 'kaynak adresi bir web adresi değil (http:// ya da https://): modül ayarlarından düzeltin',
   'last answered {when}': 'son yanıt {when}',
+  '{count} reports older than a day, not taken': { one: '{count} kayıt bir günden eski, alınmadı', other: '{count} kayıt bir günden eski, alınmadı' },
+  'all {count} reports are older than a day, not taken: the hub clock may be wrong': {
+    one: 'listelenen {count} kayıt bir günden eski, alınmadı: merkezin saati yanlış olabilir',
+    other: 'kayıtların tümü ({count}) bir günden eski, alınmadı: merkezin saati yanlış olabilir',
+  },
   Quakes: 'Son depremler',
   'Recent quakes': 'Son depremler',
   'No quakes reported yet.': 'Henüz bildirilen deprem yok.',
