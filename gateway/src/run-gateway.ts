@@ -214,6 +214,7 @@ function gatewayMetrics(registry: Registry, parts: () => { broker?: GatewayBroke
     ['reason'],
   );
   gauge('unibos_broker_devices_cut', 'Connections closed because their device was removed (unibos gateway device remove) or re-added', (g) => g.set(parts().broker?.stats.devicesCut ?? 0));
+  gauge('unibos_broker_denied_floods_cut', 'Connections closed for over 100 denied publishes within 10 s', (g) => g.set(parts().broker?.stats.deniedFloodsCut ?? 0));
   gauge('unibos_bridge_sensor_metrics_not_announced', "A sensor's metrics past its 256 announced to Home Assistant: forwarded as readings, not announced", (g) => g.set(parts().bridge?.stats.sensorMetricsNotAnnounced ?? 0));
   gauge('unibos_broker_oversized_drops', 'Payloads over the size limit', (g) => g.set(parts().broker?.stats.oversizedDrops ?? 0));
   gauge('unibos_broker_qos0_dropped', 'QoS 0 deliveries dropped (oldest first) for subscribers that did not read as fast as they came', (g) => g.set(parts().broker?.stats.qos0Dropped ?? 0));

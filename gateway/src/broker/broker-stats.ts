@@ -44,6 +44,8 @@ export interface BrokerStats {
   readonly protocolErrors: number;
   /** Connections of devices closed by the gateway: removed from the device list while connected (or disconnectDevice). */
   readonly devicesCut: number;
+  /** Connections closed for publishes denied (or refused for the hub) more than 100 times within 10 s (BROKER_DEFAULTS.deniedPublishCut). */
+  readonly deniedFloodsCut: number;
   /**
    * Publishes the hub would refuse, by the hub limit they break: acknowledged (MQTT 3.1.1 has no
    * negative PUBACK; unacknowledged, a persistent session resends it at every reconnect) and
@@ -90,6 +92,7 @@ export class BrokerCounters {
   connectionsShed = 0;
   protocolErrors = 0;
   devicesCut = 0;
+  deniedFloodsCut = 0;
   readonly hubRefusals: Record<string, number> = {};
   resendsRecognised = 0;
   reservedTopicRefusals = 0;
@@ -112,6 +115,7 @@ export class BrokerCounters {
       connectionsShed: this.connectionsShed,
       protocolErrors: this.protocolErrors,
       devicesCut: this.devicesCut,
+      deniedFloodsCut: this.deniedFloodsCut,
       hubRefusals: { ...this.hubRefusals },
       resendsRecognised: this.resendsRecognised,
       reservedTopicRefusals: this.reservedTopicRefusals,

@@ -233,6 +233,16 @@ export const BROKER_DEFAULTS = {
   sessionExpiryCheckMs: 3_600_000,
   /** A login (or session) at a storage cap is logged at most this often, with how many were not kept since. */
   storeCapLogPeriodMs: 60_000,
+  /**
+   * A connection whose publishes are denied (or refused for the hub) more than this often within
+   * deniedPublishWindowMs is closed: a client pipelining denied publishes costs a judgement and a
+   * count each, and is cut; a misconfigured device publishing one denied topic every few seconds
+   * goes on (each denial acknowledged and dropped, logged at most once a minute per client and reason).
+   */
+  deniedPublishCut: 100,
+  deniedPublishWindowMs: 10_000,
+  /** A denied topic (up to 64 KiB) or reason is logged cut to this many characters. */
+  deniedLogChars: 200,
   /** Free space kept on the database's filesystem: the hub outbox's bound (64 MiB), its journal and LevelDB's compactions, with room to spare. */
   minFreeBytes: 256 * 1024 * 1024,
   /** How often the free space is measured (statfs). */
@@ -273,6 +283,8 @@ interface ClientState {
   lastAllowedTopic: string | null;
   /** QoS 0 deliveries dropped for this client (logged at 1, 10, 100, ...). */
   qos0Dropped: number;
+  /** Publishes denied in the current window (BROKER_DEFAULTS.deniedPublishWindowMs), from when it began. */
+  denied: { since: number; n: number };
   /** The broker's number of the message last handed to this client's deliveries: the same one again is a copy (firstCopy). */
   lastDelivered: number;
 }
@@ -933,7 +945,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const will = packet.will ? { topic: packet.will.topic, bytes: byteLength(packet.will.payload) } : null;
     const connection = `${this.runId}.${++this.connectionCount}`;
     const arrivingAs = packet.clientId || null;
-    const state: ClientState = { serverAssignedId: !packet.clientId, arrivingAs, connection, will, subject: null, deviceCreatedMs: null, lastAllowedTopic: null, qos0Dropped: 0, lastDelivered: 0 };
+    const state: ClientState = { serverAssignedId: !packet.clientId, arrivingAs, connection, will, subject: null, deviceCreatedMs: null, lastAllowedTopic: null, qos0Dropped: 0, lastDelivered: 0, denied: { since: 0, n: 0 } };
     this.clientState.set(client, state);
     // Before any subscription exists: aedes binds a subscription to the client's deliver0/deliverQoS when it is made.
     if (this.maxQueuedQos0 > 0) this.boundQos0Delivery(client, state);
@@ -1281,8 +1293,8 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const refusal = (err as { refusal?: unknown } | null)?.refusal;
     if (typeof refusal === 'string') {
       this.counters.hubRefusals[refusal] = (this.counters.hubRefusals[refusal] ?? 0) + 1;
-      this.deny('publish', clientId, `the hub would refuse it (${refusal}): ${(err as Error).message}; acknowledged and dropped`, packet.topic);
-      return DROPPED;
+      this.deny('publish', clientId, `the hub would refuse it (${refusal}): ${(err as Error).message}; acknowledged and dropped`, packet.topic, `hub_${refusal}`);
+      return this.deniedTooOften(client, clientId) ?? DROPPED;
     }
     this.log.error({ err, clientId, topic: packet.topic }, 'the gateway could not take a message; not acknowledging it');
     return new BrokerRefusal('gateway could not take the message');
@@ -1318,12 +1330,12 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     // has no negative PUBACK, and closing the connection instead had a persistent QoS 1 session
     // resend it first at every reconnect, cut off again each time, with its readings stuck behind it.
     if (topicLevels(topic) > BROKER_DEFAULTS.maxTopicLevels) {
-      return this.denyPublish(clientId, 'topic_levels', `topic has ${topicLevels(topic)} levels, over the limit of ${BROKER_DEFAULTS.maxTopicLevels}`, topic);
+      return this.denyPublish(client, clientId, 'topic_levels', `topic has ${topicLevels(topic)} levels, over the limit of ${BROKER_DEFAULTS.maxTopicLevels}`, topic);
     }
     const decision = canPublish(subject, topic);
     if (!decision.allow) {
       if (topic.startsWith('$')) this.counters.reservedTopicRefusals++;
-      return this.denyPublish(clientId, topic.startsWith('$') ? 'reserved_topic' : 'acl', decision.reason, topic);
+      return this.denyPublish(client, clientId, topic.startsWith('$') ? 'reserved_topic' : 'acl', decision.reason, topic);
     }
     if (state) state.lastAllowedTopic = topic;
     if (client) this.fastPath?.allow(client, topic);
@@ -1407,17 +1419,44 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     }
   }
 
-  /** A publish denied: counted by why, logged, and acknowledged and dropped (see judgePublish). */
-  private denyPublish(clientId: string | null, why: PublishDenialReason, reason: string, topic: string): typeof DROPPED {
+  /** A publish denied: counted by why, logged, and acknowledged and dropped (see judgePublish), unless the client is flooding denials (closed). */
+  private denyPublish(client: Client | null, clientId: string | null, why: PublishDenialReason, reason: string, topic: string): typeof DROPPED | BrokerRefusal {
     this.counters.publishDenials[why]++;
-    this.deny('publish', clientId, `${reason}; acknowledged and dropped`, topic);
-    return DROPPED;
+    this.deny('publish', clientId, `${reason}; acknowledged and dropped`, topic, why);
+    return this.deniedTooOften(client, clientId) ?? DROPPED;
   }
 
-  private deny(kind: DenialKind, clientId: string | null, reason: string, topic?: string): void {
+  /**
+   * Counted and reported to the listeners each time; logged at most once a minute per client, kind
+   * and why (with how many since), the topic and reason cut short: a client pipelining denied
+   * publishes to a 64 KiB topic wrote 120 MB of log in 2 s.
+   */
+  private deny(kind: DenialKind, clientId: string | null, reason: string, topic?: string, why: string = kind): void {
     this.counters.denials[kind]++;
-    this.log.warn({ clientId, kind, topic, reason }, `${kind} denied`);
+    const since = this.capWarnings.hit(`denied ${kind} ${why} ${clientId ?? ''}`);
+    if (since !== null) {
+      const clip = (text: string): string => (text.length > BROKER_DEFAULTS.deniedLogChars ? `${text.slice(0, BROKER_DEFAULTS.deniedLogChars)}… (${text.length} characters)` : text);
+      this.log.warn({ clientId, kind, ...(topic !== undefined ? { topic: clip(topic) } : {}), reason: clip(reason), ...(since > 1 ? { deniedSinceLastLogged: since } : {}) }, `${kind} denied`);
+    }
     this.emit('denied', topic === undefined ? { kind, clientId, reason } : { kind, clientId, reason, topic });
+  }
+
+  /**
+   * A client's publishes denied more than deniedPublishCut times within deniedPublishWindowMs: the
+   * refusal that closes its connection (counted, logged once), else null. Wills (no client) are never cut.
+   */
+  private deniedTooOften(client: Client | null, clientId: string | null): BrokerRefusal | null {
+    const state = client ? this.clientState.get(client) : undefined;
+    if (!state) return null;
+    const now = this.now();
+    if (now - state.denied.since >= BROKER_DEFAULTS.deniedPublishWindowMs || now < state.denied.since) state.denied = { since: now, n: 0 };
+    const n = ++state.denied.n;
+    if (n <= BROKER_DEFAULTS.deniedPublishCut) return null;
+    if (n === BROKER_DEFAULTS.deniedPublishCut + 1) {
+      this.counters.deniedFloodsCut++;
+      this.log.warn({ clientId, denied: n, windowMs: BROKER_DEFAULTS.deniedPublishWindowMs }, 'connection closed: too many denied publishes in a short time');
+    }
+    return new BrokerRefusal('too many denied publishes');
   }
 
   private authFailed(clientId: string, username: string | null, remoteAddress: string, reason: string, kind: AuthFailureReason): void {
