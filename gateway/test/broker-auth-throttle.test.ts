@@ -35,8 +35,8 @@ function connectFrom(port: number, localAddress: string, login: Login): { client
 function countVerifications(h: BrokerHarness): { total: number; maxAtOnce: number } {
   const seen = { total: 0, maxAtOnce: 0 };
   let running = 0;
-  const verify = h.credentials.verify.bind(h.credentials);
-  h.credentials.verify = async (username, password) => {
+  const verify = h.credentials.verifyDevice.bind(h.credentials);
+  h.credentials.verifyDevice = async (username, password) => {
     seen.total++;
     seen.maxAtOnce = Math.max(seen.maxAtOnce, ++running);
     try {

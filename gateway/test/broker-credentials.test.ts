@@ -32,10 +32,15 @@ describe('device credentials', () => {
     assert.equal(await creds.verify('s1', ''), null);
     assert.equal(await creds.verify('nobody', secret), null);
     assert.equal(await creds.verify('../../etc', secret), null);
-    assert.deepEqual(creds.list(), [
+    assert.deepEqual(creds.list().map(({ id, role, createdMs }) => ({ id, role, createdMs })), [
       { id: 's1', role: 'sensor', createdMs: 1_700_000_000_000 },
       { id: 's2', role: 'sensor', createdMs: 1_700_000_000_000 },
     ]);
+    const [before] = creds.list();
+    assert.doesNotMatch(before!.credential, /scrypt|\$/, 'a digest, not the secret hash');
+    await creds.rotate('s1');
+    assert.notEqual(creds.get('s1')!.credential, before!.credential, 'a rotated secret is another credential');
+    assert.equal(creds.get('s2')!.credential, creds.list()[1]!.credential);
   });
 
   it('keeps verifying old hashes after the cost parameters change', async () => {

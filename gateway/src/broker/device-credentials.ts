@@ -1,7 +1,7 @@
 // The devices allowed on the gateway broker: id (also the MQTT username and client id), role and a
 // hashed secret, in the gateway's SQLite database. The secret is shown once, when it is issued.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { GatewayError } from '../gateway-error.ts';
 import { ANONYMOUS_ID, DEVICE_ID_PATTERN, isDeviceRole, type DeviceRole } from './acl.ts';
@@ -12,6 +12,12 @@ export interface DeviceRecord {
   readonly id: string;
   readonly role: DeviceRole;
   readonly createdMs: number;
+  /**
+   * Which credential the row holds now: a digest of its creation time and secret hash (not the
+   * hash itself), so it changes when the secret is rotated or the device removed and added again.
+   * A connection made with another credential than the current one is cut (GatewayBroker).
+   */
+  readonly credential: string;
 }
 
 export interface DeviceCredentialsOptions {
@@ -142,7 +148,10 @@ export class DeviceCredentials {
     return secret;
   }
 
-  /** Issues a new secret for an existing device; the old one stops working at its next connect. */
+  /**
+   * Issues a new secret for an existing device; the old one stops working, and a running broker on
+   * this database (in this process or another) closes the connections made with it (changeMark).
+   */
   async rotate(id: string): Promise<string> {
     checkId(id);
     if (!this.stmt.get.get(id)) throw new GatewayError('E_BAD_REQUEST', `no device ${id}`);
@@ -155,13 +164,18 @@ export class DeviceCredentials {
 
   /** The device's role if `password` is its secret, else null; unknown names take as long as known ones. */
   async verify(username: string, password: Buffer | string): Promise<DeviceRole | null> {
+    return (await this.verifyDevice(username, password))?.role ?? null;
+  }
+
+  /** The device row `password` is the secret of, as it was when checked (its `credential` says which secret), else null. */
+  async verifyDevice(username: string, password: Buffer | string): Promise<DeviceRecord | null> {
     const secret = typeof password === 'string' ? Buffer.from(password, 'utf8') : password;
     const row = DEVICE_ID_PATTERN.test(username) ? this.stmt.get.get(username) : undefined;
     if (!row || !isDeviceRole(row.role)) {
       await verifySecret(secret, await this.decoy());
       return null;
     }
-    return (await verifySecret(secret, row.secret_hash)) ? row.role : null;
+    return (await verifySecret(secret, row.secret_hash)) ? toRecord(row) : null;
   }
 
   get(id: string): DeviceRecord | null {
@@ -213,7 +227,9 @@ function checkId(id: string): void {
 }
 
 function toRecord(row: DeviceRow): DeviceRecord | null {
-  return isDeviceRole(row.role) ? { id: row.id, role: row.role, createdMs: row.created_ms } : null;
+  if (!isDeviceRole(row.role)) return null;
+  const credential = createHash('sha256').update(`${row.created_ms}:${row.secret_hash}`).digest('base64url');
+  return { id: row.id, role: row.role, createdMs: row.created_ms, credential };
 }
 
 /** `--allow [read|write|readwrite] TOPIC` and `--deny TOPIC` read as rules; throws E_BAD_REQUEST naming the flag and why. */

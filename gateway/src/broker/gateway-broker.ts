@@ -31,7 +31,7 @@ import { BrokerCounters, type AuthFailureReason, type BrokerStats, type DenialKi
 import { AUTH_THROTTLE_DEFAULTS, AuthThrottle, type AuthThrottleOptions } from './auth-throttle.ts';
 import { VerifyQueue } from './verify-queue.ts';
 import { ConnectionGate, DiskReserve, MqttFrameScanner, availableBytes, formatMode, makePrivate } from '@unibos/mesh-protocol';
-import type { DeviceCredentials } from './device-credentials.ts';
+import type { DeviceCredentials, DeviceRecord } from './device-credentials.ts';
 import { PublishDedup } from './publish-dedup.ts';
 import { coalesceWrites } from './write-coalescer.ts';
 import { Qos0Queue } from './qos0-queue.ts';
@@ -273,8 +273,8 @@ interface ClientState {
   readonly connection: string;
   readonly will: { readonly topic: string; readonly bytes: number } | null;
   subject: AclSubject | null;
-  /** The created_ms of the device row it logged in with: another (removed and added again) is not its login. */
-  deviceCreatedMs: number | null;
+  /** The credential of the device row it logged in with: another (its secret rotated, the device removed and added again) is not its login. */
+  deviceCredential: string | null;
   /**
    * The topic this client last published to and the ACL allowed. Devices publish to a handful of
    * topics over and over, so this spares canPublish on most messages; the subject never changes
@@ -530,11 +530,14 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     return n;
   }
 
-  /** Whether the device this connection logged in as is gone from the device list (or is another by the same id). */
+  /**
+   * Whether the credential this connection logged in with is gone: the device removed from the
+   * device list (or another by the same id), or its secret rotated.
+   */
   private removedDevice(state: ClientState): boolean {
     const subject = state.subject;
     if (!subject || subject.role === 'anonymous') return false;
-    return this.credentials.get(subject.id)?.createdMs !== state.deviceCreatedMs;
+    return this.credentials.get(subject.id)?.credential !== state.deviceCredential;
   }
 
   /** Closes a device's connection; with its login gone at once, nothing more it sent (a packet already read, its will) is taken. */
@@ -945,7 +948,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const will = packet.will ? { topic: packet.will.topic, bytes: byteLength(packet.will.payload) } : null;
     const connection = `${this.runId}.${++this.connectionCount}`;
     const arrivingAs = packet.clientId || null;
-    const state: ClientState = { serverAssignedId: !packet.clientId, arrivingAs, connection, will, subject: null, deviceCreatedMs: null, lastAllowedTopic: null, qos0Dropped: 0, lastDelivered: 0, denied: { since: 0, n: 0 } };
+    const state: ClientState = { serverAssignedId: !packet.clientId, arrivingAs, connection, will, subject: null, deviceCredential: null, lastAllowedTopic: null, qos0Dropped: 0, lastDelivered: 0, denied: { since: 0, n: 0 } };
     this.clientState.set(client, state);
     // Before any subscription exists: aedes binds a subscription to the client's deliver0/deliverQoS when it is made.
     if (this.maxQueuedQos0 > 0) this.boundQos0Delivery(client, state);
@@ -1107,22 +1110,22 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
         this.authFailed(client.id, username, remoteAddress, 'too many failed logins from this address', 'throttled');
         return refusal(3, 'too many failed logins: try again later');
       }
-      let role: DeviceRole | null | undefined;
+      let device: DeviceRecord | null | undefined;
       try {
-        role = await this.verifyQueue.run(() => this.credentials.verify(username, password), () => !info.socket.destroyed);
+        device = await this.verifyQueue.run(() => this.credentials.verifyDevice(username, password), () => !info.socket.destroyed);
       } finally {
-        this.loginThrottle.settle(login, role === null);
-        this.authThrottle.settle(remoteAddress, role === null);
+        this.loginThrottle.settle(login, device === null);
+        this.authThrottle.settle(remoteAddress, device === null);
       }
       // Gone while waiting for its turn: nobody to answer, nothing verified.
-      if (role === undefined) return refusal(3, 'connection closed before its password was checked');
-      // Removed while its password was being checked: as unknown.
-      const device = role ? this.credentials.get(username) : null;
-      if (!role || !device) {
+      if (device === undefined) return refusal(3, 'connection closed before its password was checked');
+      // Removed, or its secret rotated, while its password was being checked: as unknown.
+      if (!device || this.credentials.get(username)?.credential !== device.credential) {
         this.authFailed(client.id, username, remoteAddress, 'unknown device or wrong secret', 'bad_secret');
         return refusal(4, 'bad user name or password');
       }
-      state.deviceCreatedMs = device.createdMs;
+      const role = device.role;
+      state.deviceCredential = device.credential;
       const rules = bindRules(withDeviceRules(this.topicRules, username, this.credentials.rules(username)), { deviceId: username, clientId: client.id });
       subject = rules.length > 0 ? { role, id: username, rules } : { role, id: username };
     }
