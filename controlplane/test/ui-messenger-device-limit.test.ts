@@ -94,7 +94,7 @@ test('at the device limit, Messages lists the user\u2019s devices in Turkish; re
   assert.equal(names.length, MESSENGER_LIMITS.maxDevicesPerUser);
   assert.ok(!names.includes('Old laptop 3'), 'the revoked device is gone');
   await page.getByRole('button', { name: 'Yeni birebir mesaj' }).click();
-  await page.getByLabel('Üye').selectOption(bob.userId);
+  await page.getByLabel('Üye', { exact: true }).selectOption(bob.userId);
   await page.getByRole('button', { name: 'Sohbeti başlat' }).click();
   await page.getByRole('textbox', { name: 'Mesaj' }).fill('Su okulda, bidonlarla gelin');
   await page.getByRole('button', { name: 'Gönder', exact: true }).click();

@@ -51,7 +51,7 @@ test('a member added behind the group\u2019s back shows in every member\u2019s t
   await messengerReady(a.page);
 
   await a.page.getByRole('button', { name: 'New group' }).click();
-  await a.page.getByLabel('Name').fill('Water team');
+  await a.page.getByLabel('Name', { exact: true }).fill('Water team');
   for (const who of [bob, carol]) await a.page.getByRole('group', { name: 'Members' }).locator(`input[value="${who.userId}"]`).check();
   await a.page.getByRole('button', { name: 'Create' }).click();
   await a.page.getByRole('heading', { name: 'Water team' }).waitFor();

@@ -58,8 +58,8 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
 
   await t.test('the admin picks the node from the fleet; a text over the byte limit is refused before anything is sent', async () => {
     await page.getByRole('button', { name: 'Message a node' }).click();
-    await page.getByLabel('Node', { exact: true }).selectOption(nodeId);
-    assert.equal(await page.getByLabel('Node', { exact: true }).locator('option:checked').innerText(), `${NAME} (${nodeId})`);
+    await page.getByRole('form', { name: 'Message a node' }).getByLabel('Node', { exact: true }).selectOption(nodeId);
+    assert.equal(await page.getByRole('form', { name: 'Message a node' }).getByLabel('Node', { exact: true }).locator('option:checked').innerText(), `${NAME} (${nodeId})`);
     await page.getByRole('button', { name: 'Open conversation' }).click();
     await page.getByRole('heading', { name: NAME }).waitFor();
     await page.getByText('Encrypted to the node').first().waitFor();
@@ -233,7 +233,7 @@ test('messenger in the admin UI: a conversation with a mesh node, end to end enc
     assert.deepEqual(await axe(page), [], 'axe at phone size (list)');
     await shot(page, 'list-phone');
     await page.getByRole('button', { name: 'Message a node' }).click();
-    await page.getByLabel('Node', { exact: true }).waitFor();
+    await page.getByRole('form', { name: 'Message a node' }).getByLabel('Node', { exact: true }).waitFor();
     assert.deepEqual(await axe(page), [], 'axe at phone size (picker)');
     await shot(page, 'picker-phone');
     assert.deepEqual(problems, []);

@@ -15,7 +15,7 @@ test('a new device of one\u2019s own is named, with when it was added, and accep
   await signIn(page, hub, alice, '#/messages');
   await messengerReady(page);
   await page.getByRole('button', { name: 'New group' }).click();
-  await page.getByLabel('Name').fill('Water team');
+  await page.getByLabel('Name', { exact: true }).fill('Water team');
   // Bob is the only other person in the org.
   await page.getByRole('group', { name: 'Members' }).getByRole('checkbox').first().check();
   await page.getByRole('button', { name: 'Create' }).click();

@@ -59,8 +59,8 @@ test('messenger in the admin UI: two users, live, end to end encrypted, key chan
 
   await t.test('Alice starts a DM with Bob and sends; Bob sees it live and replies', async () => {
     await aliceP.getByRole('button', { name: 'New direct message' }).click();
-    await aliceP.getByLabel('Member').selectOption(bob.userId);
-    assert.match(await aliceP.getByLabel('Member').locator('option:checked').innerText(), re(BOB), 'members are shown by name or email');
+    await aliceP.getByLabel('Member', { exact: true }).selectOption(bob.userId);
+    assert.match(await aliceP.getByLabel('Member', { exact: true }).locator('option:checked').innerText(), re(BOB), 'members are shown by name or email');
     await aliceP.getByRole('button', { name: 'Start conversation' }).click();
     await aliceP.getByRole('heading', { name: BOB }).waitFor();
     await aliceP.getByRole('textbox', { name: 'Message' }).fill(FIRST);
@@ -244,7 +244,7 @@ test('messenger groups in the admin UI: members, a message that cannot be decryp
 
   await t.test('Alice creates a group with a description and two members and sends a disappearing message; Bob reads it', async () => {
     await aliceP.getByRole('button', { name: 'New group' }).click();
-    await aliceP.getByLabel('Name').fill(TEAM);
+    await aliceP.getByLabel('Name', { exact: true }).fill(TEAM);
     await aliceP.getByLabel('Description (optional)').fill('Sector 4, north of the river');
     await aliceP.getByRole('checkbox', { name: shown(bob.userId) }).check();
     await aliceP.getByRole('checkbox', { name: shown(carol.userId) }).check();
@@ -281,7 +281,7 @@ test('messenger groups in the admin UI: members, a message that cannot be decryp
     // Another conversation starts with an empty composer; back in the group, the draft is where she left it.
     await aliceP.getByRole('button', { name: '← Conversations' }).click();
     await aliceP.getByRole('button', { name: 'New direct message' }).click();
-    await aliceP.getByLabel('Member').selectOption(bob.userId);
+    await aliceP.getByLabel('Member', { exact: true }).selectOption(bob.userId);
     await aliceP.getByRole('button', { name: 'Start conversation' }).click();
     await aliceP.getByRole('heading', { name: shown(bob.userId) }).waitFor();
     assert.equal(await box.inputValue(), '', 'the draft did not follow her into the direct conversation');

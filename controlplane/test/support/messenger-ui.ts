@@ -36,6 +36,6 @@ export async function aliceAndBob(t: TestContext, options: { lanName?: string } 
 /** Alice, on the Messages screen, starts a direct conversation with `with`. */
 export async function startDirect(page: Page, with_: TestSession): Promise<void> {
   await page.getByRole('button', { name: 'New direct message' }).click();
-  await page.getByLabel('Member').selectOption(with_.userId);
+  await page.getByLabel('Member', { exact: true }).selectOption(with_.userId);
   await page.getByRole('button', { name: 'Start conversation' }).click();
 }
