@@ -60,7 +60,8 @@ test('a config announced again while the kept ones are taken up wins over the ke
   router.stop();
 });
 
-test('on the real broker: a discovery-only device is read after a gateway restart, its config kept under its login', async (t) => {
+/** What the tests on the real broker use, and a scratch data dir for the gateway. */
+async function realGateway(t: { after(fn: () => void): void }) {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
@@ -70,6 +71,11 @@ test('on the real broker: a discovery-only device is read after a gateway restar
   const { openGatewayDb } = await import('../src/run-gateway.ts');
   const dir = mkdtempSync(join(tmpdir(), 'unibos-discovery-restart-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return { mqtt, DeviceCredentials, GatewayBroker, openGatewayDb, dir };
+}
+
+test('on the real broker: a discovery-only device is read after a gateway restart, its config kept under its login', async (t) => {
+  const { mqtt, DeviceCredentials, GatewayBroker, openGatewayDb, dir } = await realGateway(t);
   let password = '';
   const start = async () => {
     const db = openGatewayDb(dir);
@@ -101,5 +107,55 @@ test('on the real broker: a discovery-only device is read after a gateway restar
   const r = await reading;
   assert.deepEqual([r.sensor, r.metric, r.value, r.unit], ['garden', 'soil', 38, '%']);
   await d.endAsync();
+  await second.stop();
+});
+
+test('on the real broker: a device removed and added again under its id does not inherit the old one\u2019s kept configs', async (t) => {
+  const { mqtt, DeviceCredentials, GatewayBroker, openGatewayDb, dir } = await realGateway(t);
+  let clock = 1_700_000_000_000;
+  const rules = { allow: ['readwrite garden/#', 'write homeassistant/#'], deny: [] };
+  const start = async () => {
+    const db = openGatewayDb(dir);
+    const broker = await GatewayBroker.start({ dataDir: dir, credentials: new DeviceCredentials(db), gatewayId: '0a1b2c3d', logger, port: 0, wsPort: null, db });
+    const { router, readings } = startRouter(broker);
+    const restored = await router.restore((filter) => broker.retained(filter));
+    return { broker, router, readings, restored, stop: async () => (router.stop(), await broker.close(), db.close()) };
+  };
+  // `unibos gateway device add/remove`: their own connection to gateway.db.
+  const cli = async <T>(fn: (c: InstanceType<typeof DeviceCredentials>) => T | Promise<T>): Promise<T> => {
+    const db = openGatewayDb(dir);
+    try {
+      return await fn(new DeviceCredentials(db, { now: () => clock }));
+    } finally {
+      db.close();
+    }
+  };
+  let password = await cli((c) => c.add('garden', 'sensor', rules));
+
+  const first = await start();
+  const d = await mqtt.connectAsync(`mqtt://127.0.0.1:${first.broker.ports.mqtt}`, { username: 'garden', password, clientId: 'garden', protocolVersion: 4, reconnectPeriod: 0 });
+  await d.publishAsync('homeassistant/sensor/garden/soil/config', JSON.stringify(SOIL), { qos: 1, retain: true });
+  await d.endAsync();
+  await first.stop();
+
+  // The device is given away: removed, and another added later under the same id.
+  await cli((c) => c.remove('garden'));
+  clock += 60_000;
+  password = await cli((c) => c.add('garden', 'sensor', rules));
+  const second = await start();
+  assert.equal(second.restored, 0, 'the old device\u2019s config is not taken up for the new one');
+  const owners: Array<string | null> = [];
+  for await (const m of second.broker.retained('homeassistant/#')) owners.push(m.owner);
+  assert.deepEqual(owners, [null], 'kept, as a removed device\u2019s: nobody\u2019s');
+  const n = await mqtt.connectAsync(`mqtt://127.0.0.1:${second.broker.ports.mqtt}`, { username: 'garden', password, clientId: 'garden', protocolVersion: 4, reconnectPeriod: 0 });
+  await n.publishAsync('garden/soil/state', '38', { qos: 1 });
+  // Its own announcement is its own again.
+  await n.publishAsync('homeassistant/sensor/garden/soil/config', JSON.stringify({ ...SOIL, unit_of_meas: 'mm' }), { qos: 1, retain: true });
+  const reading = new Promise<Reading>((resolve) => second.router.once('reading', ({ reading: r }) => resolve(r)));
+  await n.publishAsync('garden/soil/state', '4', { qos: 1 });
+  const r = await reading;
+  assert.deepEqual([r.value, r.unit], [4, 'mm']);
+  assert.deepEqual(second.readings.map((x) => x.value), [4], 'nothing read through the old device\u2019s config');
+  await n.endAsync();
   await second.stop();
 });

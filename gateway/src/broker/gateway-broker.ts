@@ -275,6 +275,8 @@ interface ClientState {
   subject: AclSubject | null;
   /** The credential of the device row it logged in with: another (its secret rotated, the device removed and added again) is not its login. */
   deviceCredential: string | null;
+  /** The created_ms of that row: stamped on its retained messages, so a device added again under the id does not inherit them. */
+  deviceCreatedMs: number | null;
   /**
    * The topic this client last published to and the ACL allowed. Devices publish to a handful of
    * topics over and over, so this spares canPublish on most messages; the subject never changes
@@ -820,12 +822,16 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
    * Whose a stored retained message is, by the client id on it: the login stamped by capRetained
    * (a device id or `anonymous`), or a will's real client id (a device's own id or `<id>:<suffix>`).
    * Null (counted for nobody) when there is none: the gateway's own, or stored before the caps.
-   * An id no device has (anonymous clients', a removed device's) counts as anonymous.
+   * An id no device has (anonymous clients', a removed device's) counts as anonymous, and so does
+   * a stamp of a device since removed and added again under its id (retainedStamp: another created_ms).
    */
   private loginOfStoredClientId(clientId: unknown): string | null {
     if (typeof clientId !== 'string' || clientId === '') return null;
     const owner = clientId.split(':', 1)[0]!;
-    return owner !== ANONYMOUS_ID && this.credentials.get(owner) ? owner : ANONYMOUS_ID;
+    const device = owner !== ANONYMOUS_ID ? this.credentials.get(owner) : null;
+    if (!device) return ANONYMOUS_ID;
+    const stamped = STAMP.exec(clientId.slice(owner.length));
+    return stamped && Number(stamped[1]) !== device.createdMs ? ANONYMOUS_ID : owner;
   }
 
   private async createWebSocketServer(connectTimeoutMs: number): Promise<HttpServer> {
@@ -948,7 +954,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
     const will = packet.will ? { topic: packet.will.topic, bytes: byteLength(packet.will.payload) } : null;
     const connection = `${this.runId}.${++this.connectionCount}`;
     const arrivingAs = packet.clientId || null;
-    const state: ClientState = { serverAssignedId: !packet.clientId, arrivingAs, connection, will, subject: null, deviceCredential: null, lastAllowedTopic: null, qos0Dropped: 0, lastDelivered: 0, denied: { since: 0, n: 0 } };
+    const state: ClientState = { serverAssignedId: !packet.clientId, arrivingAs, connection, will, subject: null, deviceCredential: null, deviceCreatedMs: null, lastAllowedTopic: null, qos0Dropped: 0, lastDelivered: 0, denied: { since: 0, n: 0 } };
     this.clientState.set(client, state);
     // Before any subscription exists: aedes binds a subscription to the client's deliver0/deliverQoS when it is made.
     if (this.maxQueuedQos0 > 0) this.boundQos0Delivery(client, state);
@@ -1126,6 +1132,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       }
       const role = device.role;
       state.deviceCredential = device.credential;
+      state.deviceCreatedMs = device.createdMs;
       const rules = bindRules(withDeviceRules(this.topicRules, username, this.credentials.rules(username)), { deviceId: username, clientId: client.id });
       subject = rules.length > 0 ? { role, id: username, rules } : { role, id: username };
     }
@@ -1209,7 +1216,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
   /**
    * Applies the login's retained-topic cap to a retained publish aedes is about to store: kept (its
    * admission returned, for the store's write to apply), or delivered live only (retain cleared, so
-   * aedes does not store it). A kept one carries its login as its client id into the store (aedes
+   * aedes does not store it). A kept one carries its login (retainedStamp) as its client id into the store (aedes
    * copies a packet's clientId, and sets the real one again for delivery), so the counts are rebuilt
    * from the store at the next start. A clear, and the gateway's own, need no admission.
    */
@@ -1229,7 +1236,7 @@ export class GatewayBroker extends EventEmitter<GatewayBrokerEvents> {
       return null;
     }
     if (admission) {
-      if (client) (packet as PublishPacket & { clientId?: string }).clientId = login;
+      if (client) (packet as PublishPacket & { clientId?: string }).clientId = retainedStamp(login, this.clientState.get(client)?.deviceCreatedMs ?? null);
       return admission;
     }
     packet.retain = false;
@@ -1609,6 +1616,18 @@ function deviceIdOf(subject: AclSubject | null | undefined): string | null {
   if (!subject) return null;
   return subject.role === 'anonymous' ? ANONYMOUS_ID : subject.id;
 }
+
+/**
+ * The owner a device's retained message is stored with: its login and the created_ms of the device
+ * row it logged in with (`{login}:@{createdMs}`; ':' never occurs in a login, so the login is still
+ * the part before the first ':'), so a device removed and added again under the same id is not
+ * taken for the owner of the old one's messages (its Home Assistant configs). Kept messages stamped
+ * before this carry the login alone and stay its own.
+ */
+function retainedStamp(login: string, createdMs: number | null): string {
+  return createdMs === null ? login : `${login}:@${createdMs}`;
+}
+const STAMP = /^:@(\d+)$/;
 
 function storedWillClientId(packet: PublishPacket): string | null {
   const id = (packet as PublishPacket & { clientId?: unknown }).clientId;
