@@ -92,7 +92,7 @@ test('admin web UI', async (t) => {
     await page.getByRole('button', { name: 'Create admin account' }).click();
     assert.equal((await setup).status(), 201);
     await page.getByRole('heading', { name: 'Fleet', level: 1 }).waitFor();
-    await page.getByText(ADMIN.org).waitFor();
+    await page.locator('.who-org').getByText(ADMIN.org, { exact: true }).waitFor();
     assert.ok(!page.url().includes('setup='), 'the one-time token leaves the address bar');
     await page.getByRole('status', { name: 'Event stream' }).filter({ hasText: 'Live' }).waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem('unibos.refreshToken') !== null), true, 'the refresh token is kept for this tab');
