@@ -47,6 +47,9 @@ test('the sign-in and setup pages switch to Turkish before anyone signs in', asy
     await page.getByRole('heading', { name: 'Bu merkezi kur' }).waitFor();
     // Every field in Turkish, the setup link still in the address.
     for (const label of ['Adınız', 'E-posta', 'Parola', 'Kuruluşun adı']) await page.getByLabel(label, { exact: true }).waitFor();
+    // The password's minimum is said in the page's language before anything is sent.
+    assert.equal(await page.locator('#setup-password-hint').innerText(), 'En az 10 karakter.');
+    assert.equal(await page.getByLabel('Parola', { exact: true }).getAttribute('aria-describedby'), 'setup-password-hint');
     assert.ok(page.url().includes(`#setup=${encodeURIComponent(token!)}`), 'the setup link survives the switch');
     assert.equal(await page.getByRole('combobox', { name: 'Dil' }).inputValue(), 'tr');
     await assertSwitchClear(page, 'form.auth-card');
@@ -59,6 +62,14 @@ test('the sign-in and setup pages switch to Turkish before anyone signs in', asy
   });
 
   const admin = await createAdminSession(hub);
+  await t.test('the setup link once the hub is set up says so in the page\u2019s language', async () => {
+    const { page, problems, context } = await openPage(browser, hub, { size: 'phone', locale: 'tr-TR' });
+    t.after(() => context.close());
+    await page.goto(`${hub.url}/#setup=${encodeURIComponent(token!)}`);
+    await page.getByRole('alert').filter({ hasText: 'Bu merkez zaten kurulmuş.' }).waitFor();
+    assert.doesNotMatch(await page.getByRole('alert').innerText(), /already set up/);
+    assert.deepEqual(problems, []);
+  });
   for (const viewport of VIEWPORTS) {
     await t.test(`sign-in at ${viewport.width}x${viewport.height}`, async () => {
       const phone = viewport.width < 600;

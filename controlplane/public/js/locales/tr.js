@@ -626,6 +626,8 @@ export const TR = {
   'The hub refused it: {reason}': 'Merkez bunu reddetti: {reason}',
   'That person is no longer a member here.': 'Bu kişi artık burada üye değil.',
   'That person is a member already.': 'Bu kişi zaten üye.',
+  'This hub is already set up.': 'Bu merkez zaten kurulmuş.',
+  'At least {min} characters.': 'En az {min} karakter.',
   'An account with this email was made just now: add them again without a password.': 'Bu e-postayla az önce bir hesap açıldı: onu parolasız yeniden ekleyin.',
   'This page is open at {address}, which is this machine only: on the device, put the address it reaches the hub at in place of it.': 'Bu sayfa {address} adresinde açık, bu da yalnızca bu makineyi gösterir: cihazda onun yerine merkeze ulaştığı adresi yazın.',
   'This organisation has as many members as it can have.': 'Bu kuruluş alabileceği kadar üyeye sahip.',

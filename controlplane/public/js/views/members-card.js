@@ -10,7 +10,7 @@ import { t } from '../i18n.js';
 
 const ROLES = /** @type {const} */ (['viewer', 'member', 'admin', 'owner']);
 /** The hub's own minimum (accounts.ts MIN_PASSWORD_LENGTH). */
-const MIN_PASSWORD = 10;
+export const MIN_PASSWORD = 10;
 
 /** @param {string} role */
 export function roleName(role) {

@@ -4,6 +4,7 @@
 import { ApiError } from '../api-client.js';
 import { h, replace } from '../dom.js';
 import { brand, languageSwitch } from './login-view.js';
+import { MIN_PASSWORD } from './members-card.js';
 import { t } from '../i18n.js';
 
 /**
@@ -13,14 +14,15 @@ import { t } from '../i18n.js';
  */
 export function renderSetup(root, api, opts) {
   const error = h('p', { class: 'form-error', role: 'alert' });
-  const alreadySetUp = () => replace(error, 'This hub is already set up. ', h('a', { href: '/', onclick: (/** @type {Event} */ ev) => (ev.preventDefault(), opts.onSignIn()) }, t('Sign in instead')), '.');
-  const field = (/** @type {string} */ id, /** @type {string} */ label, /** @type {Record<string, unknown>} */ props) => {
-    const input = h('input', { id, name: id, ...props });
-    return { input, row: h('div', { class: 'field' }, h('label', { for: id }, label), input) };
+  const alreadySetUp = () => replace(error, t('This hub is already set up.'), ' ', h('a', { href: '/', onclick: (/** @type {Event} */ ev) => (ev.preventDefault(), opts.onSignIn()) }, t('Sign in instead')), '.');
+  const field = (/** @type {string} */ id, /** @type {string} */ label, /** @type {Record<string, unknown>} */ props, /** @type {string | null} */ hint = null) => {
+    const input = h('input', { id, name: id, ...props, ...(hint ? { 'aria-describedby': `${id}-hint` } : {}) });
+    return { input, row: h('div', { class: 'field' }, h('label', { for: id }, label), input, hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null) };
   };
   const name = field('setup-name', t('Your name'), { autocomplete: 'name' });
   const email = field('setup-email', t('Email'), { type: 'email', autocomplete: 'username', required: true });
-  const password = field('setup-password', t('Password'), { type: 'password', autocomplete: 'new-password', required: true, minlength: '10' });
+  // The minimum said before it is refused, in the page's language (the browser's own bubble is in its own).
+  const password = field('setup-password', t('Password'), { type: 'password', autocomplete: 'new-password', required: true, minlength: String(MIN_PASSWORD) }, t('At least {min} characters.', { min: MIN_PASSWORD }));
   const orgName = field('setup-org', t('Organisation name'), { autocomplete: 'organization', placeholder: t('e.g. Valley Rescue Team') });
   const submit = h('button', { type: 'submit', class: 'primary' }, t('Create admin account'));
   const form = h(
