@@ -64,13 +64,23 @@ export const migrateSettings: SettingsMigration = (settings, fromVersion) => {
 /** module.json's `pattern` for a feed URL: an http:// or https:// address, or empty (the feed off). */
 const FEED_URL = /^\s*(?:https?:\/\/[^\s/?#]+\S*)?\s*$/i;
 
+/** Words an admin may have typed, before version 3 checked the field, to turn a feed off. */
+const OFF_WORDS = new Set(['off', 'no', 'none', 'disabled', 'false', '0', '-', 'kapalı', 'kapali', 'yok', 'hayır', 'hayir']);
+
 /**
  * Version 3 refuses, when saved, a feed URL that is no web address ("earthquake.usgs.gov/…",
  * "htps://…", "file://…"), which the poller could only ever show as unreachable. One saved before
- * would stop the module at start: it goes back to the feed's default (the feed on, as it was meant).
+ * would stop the module at start: it goes back to the feed's default (the feed on, as it was
+ * meant), unless it is a word for "off" ("off", "none", "kapalı"…): that feed stays off (empty).
  */
 function withoutBadFeedUrls(settings: Record<string, unknown>): Record<string, unknown> {
   const out = { ...settings };
-  for (const key of ['usgsUrl', 'emscUrl', 'afadUrl', 'kandilliUrl']) if (typeof out[key] === 'string' && !FEED_URL.test(out[key])) delete out[key];
+  for (const key of ['usgsUrl', 'emscUrl', 'afadUrl', 'kandilliUrl']) {
+    const value = out[key];
+    if (typeof value !== 'string' || FEED_URL.test(value)) continue;
+    const word = value.trim();
+    if (OFF_WORDS.has(word.toLowerCase()) || OFF_WORDS.has(word.toLocaleLowerCase('tr'))) out[key] = '';
+    else delete out[key];
+  }
   return out;
 }

@@ -49,3 +49,11 @@ test('a bad feed URL saved before it was checked goes back to the default when t
   const started = validateSettings(manifest.settings.schema, migrated) as Record<string, unknown>;
   assert.equal(started.usgsUrl, 'https://earthquake.usgs.gov/earthquakes/feed/v1.0/summary/2.5_hour.geojson', 'the module starts with the feed on, at its default');
 });
+
+test('a feed an admin turned off with a word ("off", "kapalı") before version 3 checked the field stays off after the upgrade', () => {
+  const saved = { usgsUrl: 'DISABLED', emscUrl: ' None ', afadUrl: 'KAPALI', kandilliUrl: 'kapalı' };
+  const migrated = migrateSettings(saved, 2, manifest.settings.version);
+  assert.deepEqual(migrated, { usgsUrl: '', emscUrl: '', afadUrl: '', kandilliUrl: '' });
+  const started = validateSettings(manifest.settings.schema, migrated) as Record<string, unknown>;
+  assert.deepEqual([started.usgsUrl, started.emscUrl, started.afadUrl, started.kandilliUrl], ['', '', '', ''], 'every feed stays off');
+});
