@@ -17,7 +17,7 @@ import { describe, it } from 'node:test';
 import { Level } from 'level';
 import mqtt from 'mqtt';
 import { BROKER_DEFAULTS } from '../src/broker/gateway-broker.ts';
-import { OUTGOING_RANGE, OfflineQueueBound, RetainedQuota } from '../src/broker/store-quotas.ts';
+import { OUTGOING_RANGE, OfflineQueueBound, RetainedQuota, WarnOncePer } from '../src/broker/store-quotas.ts';
 import { EventWaiter } from '@unibos/test-support';
 import { BrokerHarness, type HarnessOptions } from './support/broker-harness.ts';
 import { PacketClient } from './support/packet-client.ts';
@@ -694,5 +694,18 @@ describe('free space kept on the filesystem under the database', () => {
     await queueAndWait('marker');
     await back.until(() => names(back).includes('marker'), 'the marker after its queue');
     assert.deepEqual(names(back), ['q-before', 'q-after', 'marker']);
+  });
+});
+
+describe('rate-limited warnings', () => {
+  it('remember a bounded number of client ids: a flood of new ids logs once each and does not grow without end', () => {
+    let now = 0;
+    const warn = new WarnOncePer(60_000, () => now, 100);
+    for (let i = 0; i < 10_000; i++) assert.equal(warn.hit(`denied publish client-${i}`), 1, 'a new client id logs its first warning');
+    assert.ok(warn.size <= 100, `remembered ${warn.size} keys`);
+    assert.equal(warn.hit('denied publish client-9999'), null, 'the newest is still rate-limited');
+    assert.equal(warn.hit('denied publish client-9999'), null);
+    now += 60_000;
+    assert.equal(warn.hit('denied publish client-9999'), 3, 'its next line counts what it held back');
   });
 });

@@ -511,12 +511,15 @@ export const OUTGOING_RANGE = { gte: OUTGOING_PREFIX, lt: 'outgoing;' } as const
 
 /**
  * Rate-limits a warning per key: the first, then at most one per `periodMs`, each with how many
- * happened since the last one logged, so a flood costs a counter, not a log line each.
+ * happened since the last one logged, so a flood costs a counter, not a log line each. Keys name
+ * clients, whose ids a client chooses: at most `maxKeys` are remembered (past it, those whose
+ * period is over go first, then the oldest), so new client ids cannot grow it without end; a key
+ * forgotten only loses the "N since" of its next line.
  */
 export class WarnOncePer {
   private readonly last = new Map<string, { at: number; since: number }>();
 
-  constructor(private readonly periodMs: number, private readonly now: () => number = Date.now) {}
+  constructor(private readonly periodMs: number, private readonly now: () => number = Date.now, private readonly maxKeys = 4096) {}
 
   /** Counts one occurrence for `key`; returns how many to report if it is time to log, else null. */
   hit(key: string): number | null {
@@ -527,7 +530,23 @@ export class WarnOncePer {
       return null;
     }
     const n = (entry?.since ?? 0) + 1;
+    this.last.delete(key);
+    if (this.last.size >= this.maxKeys) this.makeRoom(t);
     this.last.set(key, { at: t, since: 0 });
     return n;
+  }
+
+  /** How many keys are remembered (for tests). */
+  get size(): number {
+    return this.last.size;
+  }
+
+  private makeRoom(t: number): void {
+    for (const [key, entry] of this.last) if (t - entry.at >= this.periodMs) this.last.delete(key);
+    // Keys are in the order they last logged: the first is the oldest.
+    for (const key of this.last.keys()) {
+      if (this.last.size < this.maxKeys) break;
+      this.last.delete(key);
+    }
   }
 }
