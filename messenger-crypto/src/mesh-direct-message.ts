@@ -13,6 +13,7 @@
 // every header byte. For comparison, Meshtastic's PKI direct messages add 12 bytes (AES-CCM, 8-byte
 // tag, 4-byte nonce) but have no forward secrecy; these add 20 on most messages and keep it.
 
+import { MESH_DIRECT_MAX_BYTES } from '@unibos/mesh-protocol';
 import { AEAD_TAG_BYTES } from './message-aead.ts';
 import { MessengerCryptoError } from './messenger-crypto-error.ts';
 
@@ -24,8 +25,8 @@ export const FORM_SHORT = 3;
 export const MESH_INIT_OVERHEAD_BYTES = 1 + 32 + 32 + 2 + AEAD_TAG_BYTES;
 export const MESH_STEP_OVERHEAD_BYTES = 1 + 32 + 2 + 2 + AEAD_TAG_BYTES;
 export const MESH_SHORT_OVERHEAD_BYTES = 1 + 1 + 2 + AEAD_TAG_BYTES;
-/** The largest encoded direct message: 22 of the frame's 222 Data bytes stay for the protobuf wrapping (field tag, length, reply/request ids). */
-export const MESH_DIRECT_MAX_BYTES = 200;
+/** The largest encoded direct message (mesh-protocol's frame limits: 22 of the frame's 222 Data bytes stay for the protobuf wrapping). */
+export { MESH_DIRECT_MAX_BYTES };
 /** The longest text (UTF-8 bytes) a direct message can carry in any form, so the limit a user sees never depends on session state. */
 export const MESH_DIRECT_MAX_TEXT_BYTES = MESH_DIRECT_MAX_BYTES - MESH_INIT_OVERHEAD_BYTES;
 

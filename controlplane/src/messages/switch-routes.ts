@@ -5,7 +5,7 @@
 // arrives as the device's sensor reading. Kept apart from the downlink of texts and alerts.
 
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { formatNodeId, parseNodeId } from '@unibos/mesh-protocol';
+import { SENSOR_NAME_PATTERN, formatNodeId, parseNodeId } from '@unibos/mesh-protocol';
 import { errorResponses, errorSchema } from '../api/schemas.ts';
 import { NODE_ID_PARAM } from '../api/node-id-param.ts';
 import type { Guard } from '../auth/guard.ts';
@@ -55,7 +55,7 @@ export const switchRoutes: FastifyPluginAsync<SwitchRoutesOptions> = async (app,
         type: 'object',
         additionalProperties: false,
         required: ['sensor', 'state'],
-        properties: { sensor: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' }, state: { type: 'string', enum: ['ON', 'OFF', 'TOGGLE'] }, channel: { type: 'integer', minimum: 0, maximum: 64 }, name: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: "the switch's name, for devices that name their switches (ESPHome); not with channel" } },
+        properties: { sensor: { type: 'string', pattern: SENSOR_NAME_PATTERN }, state: { type: 'string', enum: ['ON', 'OFF', 'TOGGLE'] }, channel: { type: 'integer', minimum: 0, maximum: 64 }, name: { type: 'string', pattern: SENSOR_NAME_PATTERN, description: "the switch's name, for devices that name their switches (ESPHome); not with channel" } },
       },
       response: { 202: switchSchema, 503: errorSchema, ...errorResponses },
     },

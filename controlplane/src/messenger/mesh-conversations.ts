@@ -7,7 +7,7 @@
 // the same rule that makes a node's id.
 
 import { randomUUID } from 'node:crypto';
-import { GATEWAY_TX_REASONS, type MessengerMessageEvent, type NodeIdText } from '@unibos/mesh-protocol';
+import { GATEWAY_TX_REASONS, MESH_DIRECT_MAX_BYTES, type MessengerMessageEvent, type NodeIdText } from '@unibos/mesh-protocol';
 import { meshNodeAddress, meshNodeIdFromPublicKey } from '@unibos/messenger-crypto';
 import type { Counter } from 'prom-client';
 import type { GatewayLink } from '../broker/gateway-link.ts';
@@ -21,8 +21,6 @@ import type { DeviceDirectory, MessengerDevice } from './device-directory.ts';
 import type { DeliveryView, MailboxStore } from './mailbox-store.ts';
 import type { MeshConversationStore, MeshOutgoing, MeshSendStatus } from './mesh-conversation-store.ts';
 
-/** What a gateway accepts in one `direct` command (gateway/src/bridge/tx-command.ts). */
-export const MESH_SEALED_MAX_BYTES = 200;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const ADDRESS = /^![0-9a-f]{8}$/;
 /** A node asked for its NodeInfo (to learn its key) at most this often, however often users look. */
@@ -94,7 +92,7 @@ export class MeshConversations implements DownlinkFollower {
     const bytes = sealedBytes(input.sealed);
     if (bytes === null) {
       this.d.dropped.inc({ reason: 'bad_payload' });
-      throw new HubError('E_BAD_REQUEST', `sealed must be 1..${MESH_SEALED_MAX_BYTES} bytes of canonical unpadded base64url (a mesh direct message from messenger-crypto)`);
+      throw new HubError('E_BAD_REQUEST', `sealed must be 1..${MESH_DIRECT_MAX_BYTES} bytes of canonical unpadded base64url (a mesh direct message from messenger-crypto)`);
     }
     if (!this.d.fleet.store.get(orgId, nodeId)) throw notFound(`node ${nodeId} (no gateway of this org has heard it)`);
     const nowMs = this.d.now();
@@ -225,6 +223,6 @@ export function virtualAddress(device: Pick<MessengerDevice, 'identityKey'>): st
 function sealedBytes(text: string): number | null {
   if (!BASE64URL.test(text)) return null;
   const bytes = Buffer.from(text, 'base64url');
-  if (bytes.length === 0 || bytes.length > MESH_SEALED_MAX_BYTES || bytes.toString('base64url') !== text) return null;
+  if (bytes.length === 0 || bytes.length > MESH_DIRECT_MAX_BYTES || bytes.toString('base64url') !== text) return null;
   return bytes.length;
 }

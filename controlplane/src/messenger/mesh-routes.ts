@@ -7,7 +7,8 @@ import { NODE_ID_PARAM, nodeIdParam } from '../api/node-id-param.ts';
 import { errorResponses, errorSchema, pageQuery } from '../api/schemas.ts';
 import type { Guard } from '../auth/guard.ts';
 import { deliverySchema, uuid } from './messenger-schemas.ts';
-import { MESH_SEALED_MAX_BYTES, type MeshConversations } from './mesh-conversations.ts';
+import { MESH_DIRECT_MAX_BYTES } from '@unibos/mesh-protocol';
+import type { MeshConversations } from './mesh-conversations.ts';
 
 export interface MeshRoutesOptions {
   mesh: MeshConversations;
@@ -45,7 +46,7 @@ export const meshRoutes: FastifyPluginAsync<MeshRoutesOptions> = async (app, { m
       summary: 'Send a sealed mesh direct message to a node through the gateway that heard it last (queued at the hub while that gateway is away)',
       body: {
         type: 'object', additionalProperties: false, required: ['senderDevice', 'sealed'],
-        properties: { senderDevice: uuid, sealed: { type: 'string', minLength: 2, maxLength: Math.ceil((MESH_SEALED_MAX_BYTES * 4) / 3) }, clientId: { type: 'string', minLength: 1, maxLength: 64 } },
+        properties: { senderDevice: uuid, sealed: { type: 'string', minLength: 2, maxLength: Math.ceil((MESH_DIRECT_MAX_BYTES * 4) / 3) }, clientId: { type: 'string', minLength: 1, maxLength: 64 } },
       },
       response: {
         200: { type: 'object', properties: { id: { type: 'string' }, conversationId: { type: 'string' }, nodeId: { type: 'string' }, sentAt: { type: 'string' }, status, duplicate: { type: 'boolean' } } },

@@ -1,5 +1,6 @@
 // GET /api/v1/sensors and /api/v1/sensors/:id/readings: the org's sensors and their readings.
 
+import { SENSOR_NAME_PATTERN } from '@unibos/mesh-protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { errorResponses, page, pageQuery, timeMs, timeRange } from '../api/schemas.ts';
 import type { Guard } from '../auth/guard.ts';
@@ -56,8 +57,8 @@ export const sensorRoutes: FastifyPluginAsync<{ sensors: SensorStore; guard: Gua
       tags: ['sensors'],
       summary: 'A sensor\u2019s readings, newest first',
       security,
-      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' } } },
-      querystring: { type: 'object', additionalProperties: false, properties: { metric: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' }, ...timeRange, ...pageQuery, cursor: { type: 'string', pattern: '^[0-9]{1,15}$' } } },
+      params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: SENSOR_NAME_PATTERN } } },
+      querystring: { type: 'object', additionalProperties: false, properties: { metric: { type: 'string', pattern: SENSOR_NAME_PATTERN }, ...timeRange, ...pageQuery, cursor: { type: 'string', pattern: '^[0-9]{1,15}$' } } },
       response: { 200: page(readingSchema), ...errorResponses },
     },
   }, async (req) => {

@@ -15,7 +15,7 @@
 // A JSON command may carry "ref" (the hub's message id, up to 64 characters): the gateway then
 // reports on `unibos/v1/gw/{gatewayId}/txstatus` which packet id the message got, or why not.
 
-import { ALERT_LEVELS, BROADCAST, SOS_STAGES, decodeEnvelope, isSosStage, type AlertLevel, type SosStage } from '@unibos/mesh-protocol';
+import { ALERT_LEVELS, BROADCAST, MESH_DIRECT_MAX_BYTES, SENSOR_NAME_PATTERN, SOS_STAGES, decodeEnvelope, isSosStage, type AlertLevel, type SosStage } from '@unibos/mesh-protocol';
 
 export type TxCommand =
   | { kind: 'text'; to: number; text: string; ref?: string }
@@ -30,11 +30,9 @@ export type TxCommand =
 export type ParsedTx = { ok: true; command: TxCommand } | { ok: false; error: string; ref?: string };
 
 const MAX_TX_BYTES = 4096;
-/** messenger-crypto's MESH_DIRECT_MAX_BYTES: the largest sealed private message one frame carries. */
-const MAX_SEALED_BYTES = 200;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** One topic level, in the hub's sensor-name alphabet. */
-const SWITCH_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+const SENSOR_NAME = new RegExp(SENSOR_NAME_PATTERN);
 
 export function parseTxCommand(payload: Buffer): ParsedTx {
   if (payload.length === 0 || payload.length > MAX_TX_BYTES) return { ok: false, error: `payload of ${payload.length} bytes (1..${MAX_TX_BYTES})` };
@@ -62,13 +60,13 @@ function parseJson(text: string): ParsedTx {
   if (o.switch !== undefined) {
     const sw = o.switch as Record<string, unknown> | null;
     if (typeof sw !== 'object' || sw === null || Array.isArray(sw) || o.text !== undefined || o.alert !== undefined) return fail('"switch" must be an object, alone');
-    if (typeof sw.sensor !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(sw.sensor)) return fail('switch.sensor must be the sensor id its readings arrive under');
+    if (typeof sw.sensor !== 'string' || !SENSOR_NAME.test(sw.sensor)) return fail('switch.sensor must be the sensor id its readings arrive under');
     const state = typeof sw.state === 'string' ? sw.state.toUpperCase() : '';
     if (state !== 'ON' && state !== 'OFF' && state !== 'TOGGLE') return fail('switch.state must be ON, OFF or TOGGLE');
     const channel = sw.channel === undefined || sw.channel === null ? null : sw.channel;
     if (channel !== null && (typeof channel !== 'number' || !Number.isInteger(channel) || channel < 0 || channel > 64)) return fail('switch.channel must be 0..64');
     const name = sw.name === undefined || sw.name === null ? null : sw.name;
-    if (name !== null && (typeof name !== 'string' || !SWITCH_NAME.test(name))) return fail('switch.name must be the switch\'s name as its topics spell it (1-64 of A-Za-z0-9_.:-)');
+    if (name !== null && (typeof name !== 'string' || !SENSOR_NAME.test(name))) return fail('switch.name must be the switch\'s name as its topics spell it (1-64 of A-Za-z0-9_.:-)');
     if (name !== null && channel !== null) return fail('a switch has a channel or a name, not both');
     return { ok: true, command: { kind: 'switch', sensor: sw.sensor, state, channel, name, ...ref } };
   }
@@ -85,7 +83,7 @@ function parseJson(text: string): ParsedTx {
     if (sender === null || sender === BROADCAST) return fail('direct.sender must be the sealing device\'s mesh address like "!1a2b3c4d"');
     if (typeof d.sealed !== 'string' || !BASE64URL.test(d.sealed)) return fail('direct.sealed must be base64url (no padding)');
     const sealed = new Uint8Array(Buffer.from(d.sealed, 'base64url'));
-    if (sealed.length === 0 || sealed.length > MAX_SEALED_BYTES || Buffer.from(sealed).toString('base64url') !== d.sealed) return fail(`direct.sealed must be 1..${MAX_SEALED_BYTES} bytes in canonical base64url`);
+    if (sealed.length === 0 || sealed.length > MESH_DIRECT_MAX_BYTES || Buffer.from(sealed).toString('base64url') !== d.sealed) return fail(`direct.sealed must be 1..${MESH_DIRECT_MAX_BYTES} bytes in canonical base64url`);
     return { ok: true, command: { kind: 'direct', to, sender, sealed, ...ref } };
   }
   if (o.nodeInfoRequest !== undefined) {

@@ -2,11 +2,11 @@
 // ':' never occurs in a login (acl.ts DEVICE_ID_PATTERN), so no device can reach into another's
 // ids, nor into a native UNIBOS sensor's (whose id is its login), whatever a topic or payload says.
 
+import { SENSOR_NAME_MAX } from '@unibos/mesh-protocol';
+
 /** Between a device's login and the name of one of the devices it speaks for (Zigbee2MQTT, discovery). */
 export const OWNER_SEPARATOR = ':';
 
-/** The hub's longest sensor id. */
-const MAX_SENSOR_ID = 64;
 
 export type OwnedSensorId = { readonly ok: true; readonly sensor: string } | { readonly ok: false; readonly reason: string };
 
@@ -19,8 +19,8 @@ export type OwnedSensorId = { readonly ok: true; readonly sensor: string } | { r
 export function ownedSensorId(owner: string, name: string): OwnedSensorId {
   if (name === owner) return { ok: true, sensor: owner };
   const sensor = `${owner}${OWNER_SEPARATOR}${name}`;
-  if (sensor.length > MAX_SENSOR_ID) {
-    return { ok: false, reason: `ownership: sensor id ${JSON.stringify(sensor)} (${owner}'s device ${JSON.stringify(name)}) is longer than ${MAX_SENSOR_ID} characters` };
+  if (sensor.length > SENSOR_NAME_MAX) {
+    return { ok: false, reason: `ownership: sensor id ${JSON.stringify(sensor)} (${owner}'s device ${JSON.stringify(name)}) is longer than ${SENSOR_NAME_MAX} characters` };
   }
   return { ok: true, sensor };
 }

@@ -7,6 +7,12 @@
 export const MESH_TEXT_MAX_BYTES = 200;
 /** An alert's text (its level and magnitude travel beside it). */
 export const MESH_ALERT_TEXT_MAX_BYTES = 160;
+/**
+ * A sealed private message (messenger-crypto's encoding) as one frame carries it: 22 of the
+ * frame's 222 Data bytes stay for the protobuf wrapping (field tag, length, reply/request ids).
+ * The messenger, the node, the gateway's `direct` command and the hub all take it from here.
+ */
+export const MESH_DIRECT_MAX_BYTES = 200;
 
 const ELLIPSIS = '…';
 

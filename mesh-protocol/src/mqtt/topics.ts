@@ -33,8 +33,13 @@ export type MeshTopicKind = (typeof MESH_TOPIC_KIND)[DataKind];
  */
 export const SENSOR_AVAILABILITY_LEAF = '$availability';
 
-/** One sensor id or metric level: what the hub stores and the UI shows. */
-const SENSOR_PART = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** The characters of a sensor id or metric (a regular-expression class body), one topic level each. */
+export const SENSOR_NAME_CHARS = 'A-Za-z0-9_.:-';
+/** The longest sensor id or metric the hub stores. */
+export const SENSOR_NAME_MAX = 64;
+/** One sensor id or metric level: what the hub stores and the UI shows (as a JSON-schema `pattern` too). */
+export const SENSOR_NAME_PATTERN = `^[${SENSOR_NAME_CHARS}]{1,${SENSOR_NAME_MAX}}$`;
+const SENSOR_PART = new RegExp(SENSOR_NAME_PATTERN);
 const GATEWAY_HEX = /^[0-9a-f]{8}$/;
 
 /** Gateways are named in topics by their 8 hex digits (their MQTT user name), taken as a number or that text. */
