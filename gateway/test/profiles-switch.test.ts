@@ -62,4 +62,25 @@ describe('switch confirmations as devices really answer', () => {
     assert.deepEqual(sent, ['esp1/switch/pump/command ON']);
     router.stop();
   });
+
+  it('Zigbee devices whose names differ only in letters outside ASCII stay two sensors, and each is switched by its own id', async () => {
+    const { broker, router, commander, sent } = rig();
+    const seen = new Map<string, number>();
+    router.on('reading', ({ reading }: { reading: { sensor: string; metric: string; value: number } }) => seen.set(`${reading.sensor}/${reading.metric}`, reading.value));
+    broker.publish('zigbee2mqtt/Кухня', { temperature: 30.5 }, 'z2m');
+    broker.publish('zigbee2mqtt/Спальня', { temperature: 17 }, 'z2m');
+    broker.publish('zigbee2mqtt/Göl evi pompa', { state: 'OFF' }, 'z2m');
+    broker.publish('zigbee2mqtt/Gül evi pompa', { state: 'OFF' }, 'z2m');
+    const temperatures = [...seen].filter(([key]) => key.endsWith('/temperature')).map(([, v]) => v);
+    assert.deepEqual(temperatures.sort(), [17, 30.5], 'the kitchen and the bedroom are two sensors');
+    const pumps = [...seen.keys()].filter((key) => key.endsWith('/state')).map((key) => key.split('/')[0]!);
+    assert.equal(new Set(pumps).size, 2, `two pumps: ${pumps.join(', ')}`);
+    const gol = pumps.find((id) => id.startsWith('z2m:Gol_evi_pompa'));
+    assert.ok(gol, `the pump's id keeps its name readable: ${pumps.join(', ')}`);
+    broker.respond = (topic, payload) => broker.publish(topic.replace(/\/set$/, ''), payload, 'z2m');
+    assert.deepEqual(await commander.run({ sensor: gol, state: 'ON', channel: null }), { status: 'confirmed', state: 'ON' });
+    assert.deepEqual(sent, ['zigbee2mqtt/Göl evi pompa/set {"state":"ON"}'], 'the command reaches the pump it names, not the one that reported last');
+    router.stop();
+  });
 });
+

@@ -1,6 +1,9 @@
 // What a sensor profile makes of a device's message: readings named the way the hub stores them
 // (sensor id and metric, each 1-64 of A-Za-z0-9_.:-), or the reason it could not (a counted drop).
 
+import { createHash } from 'node:crypto';
+import { SENSOR_NAME_CHARS, SENSOR_NAME_MAX } from '@unibos/mesh-protocol';
+
 export interface Reading {
   /** The device as the hub will know it: Tasmota's topic, ESPHome's node, a Shelly id, a Zigbee friendly name. */
   readonly sensor: string;
@@ -26,12 +29,27 @@ export function drop(reason: string): ProfileResult {
 // defined once, with the hub's other limits (HUB_UPLINK_LIMITS in mesh-protocol).
 export { plausibleTimeMs } from '@unibos/mesh-protocol';
 
-const NAME_PART = /[^A-Za-z0-9_.:-]+/g;
+const OUTSIDE = new RegExp(`[^${SENSOR_NAME_CHARS}]+`, 'g');
+/** Names the hub's alphabet spells with spaces and slashes as '_' and nothing else lost (`living room`, Zigbee2MQTT's `garden/pump`). */
+const ALPHABET_AND_SEPARATORS = new RegExp(`^[ /${SENSOR_NAME_CHARS}]*$`);
+const HASH_CHARS = 8;
 
-/** A device or metric name squeezed into the hub's alphabet: other characters become '_', at most 64. */
+/**
+ * A device or metric name in the hub's alphabet (sensor ids are what the hub stores, shows and
+ * switches by): runs of other characters become '_'. That must never make two names one (their
+ * readings would merge and a switch command reach whichever published last: "Göl evi pompa" and
+ * "Gül evi pompa", or "Кухня" and "Спальня"), so a name that lost more than spaces and slashes
+ * (letters outside ASCII, length past 64) ends in 8 hex digits of a hash of the name as it was,
+ * after its letters without their accents: `Gol_evi_pompa-4da443d9`. (`a b` and `a_b` are still
+ * one.)
+ */
 export function hubName(raw: string): string {
-  const name = raw.replace(NAME_PART, '_').replace(/^_+|_+$/g, '').slice(0, 64);
-  return name.length > 0 ? name : '_';
+  const squeezed = (text: string): string => text.replace(OUTSIDE, '_').replace(/^_+|_+$/g, '');
+  const name = squeezed(raw);
+  if (ALPHABET_AND_SEPARATORS.test(raw) && name.length > 0 && name.length <= SENSOR_NAME_MAX) return name;
+  const hash = createHash('sha256').update(raw).digest('hex').slice(0, HASH_CHARS);
+  const ascii = squeezed(raw.normalize('NFKD').replace(/\p{M}+/gu, '').replace(/ı/g, 'i')).slice(0, SENSOR_NAME_MAX - HASH_CHARS - 1);
+  return ascii.length > 0 ? `${ascii}-${hash}` : hash;
 }
 
 /** A metric from a path of JSON keys: `ENERGY.Power` -> `energy_power`. */
