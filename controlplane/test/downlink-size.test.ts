@@ -3,18 +3,21 @@
 // 300 bytes) and the Send screen counts the same.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { MESH_ALERT_TEXT_MAX_BYTES, MESH_TEXT_MAX_BYTES } from '@unibos/mesh-protocol';
+import { MESH_DIRECT_MAX_TEXT_BYTES, MESSENGER_LIMITS } from '@unibos/messenger-crypto';
 import { startTestHub } from './support/test-hub.ts';
 import { api, createAdminSession } from './support/test-auth.ts';
 import { TestGateway } from './support/test-gateway.ts';
 import { waitForEvent } from './support/hub-events.ts';
 
-test("the Send screen counts the mesh's text limits (mesh-protocol checks they fit a frame)", () => {
-  const sendView = readFileSync(new URL('../public/js/views/send-view.js', import.meta.url), 'utf8');
-  assert.equal(Number(/const MAX_TEXT_BYTES = (\d+);/.exec(sendView)?.[1]), MESH_TEXT_MAX_BYTES);
-  assert.equal(Number(/const MAX_ALERT_BYTES = (\d+);/.exec(sendView)?.[1]), MESH_ALERT_TEXT_MAX_BYTES);
+test("the browser counts the mesh's and the messenger's text limits as the libraries enforce them (mesh-protocol checks they fit a frame)", async () => {
+  const browser = (await import(new URL('../public/js/text-limits.js', import.meta.url).href)) as Record<string, unknown>;
+  assert.deepEqual(
+    { text: browser.MESH_TEXT_MAX_BYTES, alert: browser.MESH_ALERT_TEXT_MAX_BYTES, direct: browser.MESH_DIRECT_MAX_TEXT_BYTES, messenger: browser.MESSENGER_MAX_TEXT_CHARS },
+    { text: MESH_TEXT_MAX_BYTES, alert: MESH_ALERT_TEXT_MAX_BYTES, direct: MESH_DIRECT_MAX_TEXT_BYTES, messenger: MESSENGER_LIMITS.maxTextChars },
+  );
+  assert.equal((browser.utf8Bytes as (text: string) => number)('ş'.repeat(150)), 300, 'counted in UTF-8 bytes');
 });
 
 test('a text or alert over the byte limit is refused with the reason, and nothing is stored or sent to the gateway', async () => {

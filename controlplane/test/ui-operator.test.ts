@@ -114,9 +114,23 @@ test('admin UI for the operator', async (t) => {
   await t.test('acknowledges from the keyboard with a note for the person', async () => {
     await showView(page, 'alerts');
     const ackButton = page.getByRole('button', { name: 'Acknowledge SOS from Clinic' });
+    const dialog = page.getByRole('dialog', { name: /Acknowledge the SOS from Clinic/ });
+    // A note the mesh cannot carry (150 Turkish letters are 300 bytes) is refused in the dialog,
+    // which stays open; Escape then is no, not a yes with the note left out.
+    let acknowledgeRequests = 0;
+    page.on('request', (r) => void (/\/acknowledge$/.test(r.url()) && acknowledgeRequests++));
+    await ackButton.click();
+    const note = dialog.getByLabel('Note for the person (optional)');
+    await note.fill('ş'.repeat(150));
+    await dialog.getByText('300 of 200 bytes (letters like ü or ş take two)').waitFor();
+    await dialog.getByRole('button', { name: 'Acknowledge', exact: true }).click();
+    assert.equal(await note.evaluate((el) => (el as HTMLTextAreaElement).validationMessage), 'Too long for the mesh: 300 bytes, at most 200. Nothing was sent.');
+    assert.ok(await dialog.isVisible(), 'the dialog stays open');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('article', { name: /SOS from Clinic, Open/ }).waitFor();
     await ackButton.focus();
     await page.keyboard.press('Enter');
-    const dialog = page.getByRole('dialog', { name: /Acknowledge the SOS from Clinic/ });
     await dialog.waitFor();
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'ack-note', 'focus moves into the dialog');
     await page.keyboard.type('Team on the way');
@@ -127,6 +141,7 @@ test('admin UI for the operator', async (t) => {
     onItsWay.catch(() => undefined); // awaited below; a rejection meanwhile is not unhandled
     await page.keyboard.press('Enter');
     assert.equal((await ack).status(), 200);
+    assert.equal(acknowledgeRequests, 1, 'acknowledged once, with the note that fits');
     await page.getByRole('article', { name: /SOS from Clinic, Acknowledged/ }).getByText('Note: Team on the way').waitFor();
     // The note goes to the person's node as a text, through the gateway that heard it.
     let text = await gw.nextDownlink();

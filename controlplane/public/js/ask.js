@@ -10,17 +10,16 @@ import { t } from './i18n.js';
  * @returns {Promise<boolean>} whether it was confirmed
  */
 export function ask(q) {
-  const confirm = h('button', { type: 'submit', class: 'primary' }, q.confirmLabel);
+  // The dialog form's submit closes it with the confirming button's value, only once the content's
+  // fields are valid (a note too long for the mesh keeps it open; Escape after that is no yes).
+  const confirm = h('button', { type: 'submit', class: 'primary', value: 'ok' }, q.confirmLabel);
   const cancel = h('button', { type: 'button' }, t('Cancel'));
   const dialog = h('dialog', { class: 'ack-dialog', 'aria-labelledby': q.id }, h('form', { method: 'dialog' }, h('h2', { id: q.id }, q.title), ...q.content, h('div', { class: 'form-actions' }, confirm, cancel)));
   cancel.addEventListener('click', () => dialog.close('cancel'));
-  confirm.addEventListener('click', () => {
-    dialog.returnValue = 'ok';
-  });
   const answered = new Promise((resolve) => {
     dialog.addEventListener('close', () => {
       dialog.remove();
-      resolve(dialog.returnValue !== 'cancel' && dialog.returnValue !== '');
+      resolve(dialog.returnValue === 'ok');
     });
   });
   document.body.append(dialog);

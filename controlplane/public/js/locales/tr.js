@@ -174,7 +174,7 @@ export const TR = {
   Sensors: 'Sensörler',
   Sent: 'Gönderildi',
   'Sent messages': 'Gönderilen mesajlar',
-  'Sent to the node with the acknowledgement, e.g. “Team on the way, 15 min”. Up to {max} characters.': 'Teyitle birlikte cihaza gider, ör. “Ekip yolda, 15 dk”. En çok {max} karakter.',
+  'Sent to the node with the acknowledgement, e.g. “Team on the way, 15 min”.': 'Teyitle birlikte cihaza gider, ör. “Ekip yolda, 15 dk”.',
   'Set up this hub': 'Bu merkezi kur',
   Settings: 'Ayarlar',
   'Settings migration failed': 'Ayar taşıma başarısız',

@@ -15,6 +15,7 @@ import { alertLevel, alertRefusal, bearing, coordinates, dateTime, distance, dis
 import { positionOf } from '../fleet-store.js';
 import { HUB_EVENT_TOPIC } from '../hub-events.js';
 import { t } from '../i18n.js';
+import { MESH_TEXT_MAX_BYTES, utf8Bytes } from '../text-limits.js';
 import { AlertBook, hasAlertId } from '../sos-store.js';
 
 /**
@@ -28,8 +29,6 @@ const STATE_ORDER = { open: 0, acknowledged: 1, resolved: 2 };
 const STATE_LABEL = () => ({ open: t('Open'), acknowledged: t('Acknowledged'), resolved: t('Resolved') });
 /** @returns {Record<string, string>} */
 const STAGE_LABEL = () => ({ sent: t('Sent'), gateway: t('Taken by a gateway'), hub: t('Received by the hub'), acknowledged: t('Acknowledged'), resolved: t('Resolved') });
-/** Notes travel to the node on the mesh: short. */
-const MAX_NOTE = 200;
 
 /**
  * Who acted, as people know them: the stage's name (the hub fills it from the account), a node's
@@ -146,8 +145,19 @@ export function createAlertsView(ctx) {
    */
   const acknowledgeWithNote = (a, button) => {
     const who = a.nodeName || fleet.display(a.nodeId);
-    const note = h('textarea', { id: 'ack-note', rows: '3', maxlength: String(MAX_NOTE), 'aria-describedby': 'ack-note-hint' });
-    const field = h('div', { class: 'field' }, h('label', { for: 'ack-note' }, t('Note for the person (optional)')), note, h('span', { id: 'ack-note-hint', class: 'hint' }, t('Sent to the node with the acknowledgement, e.g. “Team on the way, 15 min”. Up to {max} characters.', { max: MAX_NOTE })));
+    // The note goes to the node as a mesh text: counted in UTF-8 bytes, as the frame counts it, and
+    // refused here when too long (the dialog stays open), not after the SOS was acknowledged.
+    const note = h('textarea', { id: 'ack-note', rows: '3', 'aria-describedby': 'ack-note-hint ack-note-count' });
+    const count = h('span', { id: 'ack-note-count', class: 'hint' });
+    const countNote = () => {
+      const used = utf8Bytes(note.value.trim());
+      count.textContent = t('{count} of {max} bytes (letters like ü or ş take two)', { count: used, max: MESH_TEXT_MAX_BYTES });
+      count.classList.toggle('is-over', used > MESH_TEXT_MAX_BYTES);
+      note.setCustomValidity(used > MESH_TEXT_MAX_BYTES ? t('Too long for the mesh: {count} bytes, at most {max}. Nothing was sent.', { count: used, max: MESH_TEXT_MAX_BYTES }) : '');
+    };
+    note.addEventListener('input', countNote);
+    countNote();
+    const field = h('div', { class: 'field' }, h('label', { for: 'ack-note' }, t('Note for the person (optional)')), note, h('span', { id: 'ack-note-hint', class: 'hint' }, t('Sent to the node with the acknowledgement, e.g. “Team on the way, 15 min”.')), count);
     askAbout(button, { id: 'ack-title', title: t('Acknowledge the {level} from {name}', { level: alertLevel(a.level), name: who }), content: [field], confirmLabel: t('Acknowledge'), focus: note }, (target) =>
       void act(a, 'acknowledge', target, note.value.trim() ? { note: note.value.trim() } : {}),
     );

@@ -6,12 +6,9 @@
 import { h } from '../dom.js';
 import { dateTime, deliveryError } from '../format.js';
 import { t } from '../i18n.js';
+import { MESH_DIRECT_MAX_TEXT_BYTES, utf8Bytes } from '../text-limits.js';
 import { draftOf } from './drafts.js';
 
-/** messenger-crypto's MESH_DIRECT_MAX_TEXT_BYTES: the client library refuses more with E_TEXT_TOO_LONG. */
-export const MESH_MAX_TEXT_BYTES = 117;
-
-const bytesOf = (/** @type {string} */ text) => new TextEncoder().encode(text).length;
 
 /**
  * @typedef {{
@@ -96,15 +93,15 @@ function composer(p, draft) {
   const error = h('p', { id: 'msg-node-error', class: 'msg-error', role: 'alert' });
   const send = h('button', { type: 'submit', class: 'primary', disabled: draft.inFlight }, t('Send'));
   const update = () => {
-    const n = bytesOf(text.value);
-    count.textContent = t('{count} of {max} bytes (letters like ü or ş take two)', { count: n, max: MESH_MAX_TEXT_BYTES });
-    count.classList.toggle('is-over', n > MESH_MAX_TEXT_BYTES);
-    if (n <= MESH_MAX_TEXT_BYTES) error.textContent = '';
+    const n = utf8Bytes(text.value);
+    count.textContent = t('{count} of {max} bytes (letters like ü or ş take two)', { count: n, max: MESH_DIRECT_MAX_TEXT_BYTES });
+    count.classList.toggle('is-over', n > MESH_DIRECT_MAX_TEXT_BYTES);
+    if (n <= MESH_DIRECT_MAX_TEXT_BYTES) error.textContent = '';
   };
   text.addEventListener('input', update);
   update();
   const form = h('form', { class: 'msg-compose', 'aria-label': t('Write a message') }, h('label', { for: 'msg-node-text' }, t('Message')), text, count, error, h('div', { class: 'msg-compose-row' }, send));
-  const tooLongText = (/** @type {number} */ n) => t('Too long for the mesh: {count} bytes, at most {max}. Nothing was sent.', { count: n, max: MESH_MAX_TEXT_BYTES });
+  const tooLongText = (/** @type {number} */ n) => t('Too long for the mesh: {count} bytes, at most {max}. Nothing was sent.', { count: n, max: MESH_DIRECT_MAX_TEXT_BYTES });
   const tooLong = (/** @type {number} */ n) => {
     error.textContent = tooLongText(n);
     text.focus();
@@ -118,8 +115,8 @@ function composer(p, draft) {
       error.textContent = t('Write something first.');
       return;
     }
-    if (bytesOf(value) > MESH_MAX_TEXT_BYTES) {
-      tooLong(bytesOf(value));
+    if (utf8Bytes(value) > MESH_DIRECT_MAX_TEXT_BYTES) {
+      tooLong(utf8Bytes(value));
       return;
     }
     send.disabled = true;
@@ -132,7 +129,7 @@ function composer(p, draft) {
         result = await p.client.sendToNode(p.nodeId, value);
       } catch (err) {
         // The library's own check, should the limit here ever fall behind it (said in the status: the thread is drawn again).
-        if (/** @type {any} */ (err)?.code === 'E_TEXT_TOO_LONG') throw new Error(tooLongText(bytesOf(value)));
+        if (/** @type {any} */ (err)?.code === 'E_TEXT_TOO_LONG') throw new Error(tooLongText(utf8Bytes(value)));
         throw err;
       } finally {
         draft.inFlight = false;

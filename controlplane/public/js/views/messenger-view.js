@@ -5,12 +5,11 @@
 import { h, replace, replaceRows } from '../dom.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { t } from '../i18n.js';
+import { MESSENGER_MAX_TEXT_CHARS } from '../text-limits.js';
 import { renderDeviceList } from './messenger-devices.js';
 import { renderNodePicker, renderNodeThread } from './messenger-node-thread.js';
 import { renderThread, safetyNumbersChanged } from './messenger-thread.js';
 
-/** The library's own limit (messenger-crypto LIMITS.maxTextChars): checked here before sending. */
-const MAX_TEXT_CHARS = 4000;
 const EXPIRY_CHOICES = () => [
   ['', t('Never')],
   [String(3_600_000), t('After 1 hour')],
@@ -526,7 +525,7 @@ export function createMessengerView(ctx) {
       changedUsers: changed,
       replyTo,
       editing,
-      maxChars: MAX_TEXT_CHARS,
+      maxChars: MESSENGER_MAX_TEXT_CHARS,
       expiryChoices: EXPIRY_CHOICES(),
       kindLabel: KIND_LABEL()[/** @type {'direct'} */ (c.kind)],
       deviceSince,

@@ -7,15 +7,13 @@ import { h, replace } from '../dom.js';
 import { alertLevel, dateTime, deliveryError, deliveryStatus, relativeTime, sendRefusal } from '../format.js';
 import { HUB_EVENT } from '../hub-events.js';
 import { t } from '../i18n.js';
+import { MESH_ALERT_TEXT_MAX_BYTES, MESH_TEXT_MAX_BYTES, utf8Bytes } from '../text-limits.js';
 
 /**
  * The alert levels the hub sends (the hub's HUB_ALERT_LEVELS): not SOS, a person's call for help,
  * which every node would show as the gateway calling for help.
  */
 const ALERT_LEVELS = ['WARNING', 'EVACUATE', 'EARTHQUAKE', 'FIRE', 'FLOOD', 'MEDICAL', 'SAFE'];
-/** A text must fit one LoRa frame with its headers; an alert's text shares the frame with its level. */
-const MAX_TEXT_BYTES = 200;
-const MAX_ALERT_BYTES = 160;
 
 /**
  * @typedef {{ id: string, to: string, kind: string, text: string, level?: string, status: string,
@@ -28,7 +26,6 @@ const MAX_ALERT_BYTES = 160;
  */
 export function createSendView(ctx) {
   const { api, fleet, stream } = ctx;
-  const encoder = new TextEncoder();
 
   const to = h('select', { id: 'send-to', name: 'to' });
   const kindText = h('input', { type: 'radio', name: 'kind', id: 'send-kind-text', value: 'text', checked: true });
@@ -92,9 +89,9 @@ export function createSendView(ctx) {
     submit.textContent = alert ? t('Send alert') : t('Send');
     updateCount();
   };
-  const limit = () => (kindAlert.checked ? MAX_ALERT_BYTES : MAX_TEXT_BYTES);
+  const limit = () => (kindAlert.checked ? MESH_ALERT_TEXT_MAX_BYTES : MESH_TEXT_MAX_BYTES);
   const updateCount = () => {
-    const bytes = encoder.encode(text.value).length;
+    const bytes = utf8Bytes(text.value);
     count.textContent = t('{used} of {max} bytes', { used: bytes, max: limit() });
     count.classList.toggle('is-over', bytes > limit());
   };
@@ -202,7 +199,7 @@ export function createSendView(ctx) {
       text.focus();
       return;
     }
-    if (encoder.encode(value).length > limit()) {
+    if (utf8Bytes(value) > limit()) {
       result.textContent = t('Too long for one radio frame: at most {max} bytes.', { max: limit() });
       return;
     }
