@@ -13,7 +13,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
-import { jsonDepth } from '@unibos/mesh-protocol';
+import { JSON_BODY_MAX_DEPTH, holdsLoneSurrogate, jsonDepth } from '@unibos/mesh-protocol';
 import { problemOf } from '@unibos/module-api';
 import { alertsPlugin } from './alerts/alerts-plugin.ts';
 import { authPlugin } from './auth/auth-plugin.ts';
@@ -35,13 +35,6 @@ import { sensorsPlugin } from './sensors/sensors-plugin.ts';
 import { uiRoutes } from './ui/ui-routes.ts';
 
 export const BODY_LIMIT = 64 * 1024;
-/**
- * Nesting of a JSON request body. Nothing the API takes is nested nearly this deep; a deeper body
- * (64 KiB of brackets is 32,000 levels) is refused as it is read, before validation or a module's
- * settings code recurse into it.
- */
-export const MAX_BODY_JSON_DEPTH = 64;
-
 export interface HubAppOptions {
   logger: Logger;
   now?: () => number;
@@ -106,7 +99,9 @@ async function register(app: FastifyInstance, config: HubConfig, options: HubApp
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     parseJson(request, body as string, (err, value) => {
       if (err) return done(err, undefined);
-      if (jsonDepth(value, MAX_BODY_JSON_DEPTH) > MAX_BODY_JSON_DEPTH) return done(new HubError('E_BAD_REQUEST', `the JSON body is nested more than ${MAX_BODY_JSON_DEPTH} levels deep`), undefined);
+      // Nothing the API takes is nested nearly this deep; a deeper body (64 KiB of brackets is 32,000
+      // levels) is refused as it is read, before validation or a module's settings code recurse into it.
+      if (jsonDepth(value, JSON_BODY_MAX_DEPTH) > JSON_BODY_MAX_DEPTH) return done(new HubError('E_BAD_REQUEST', `the JSON body is nested more than ${JSON_BODY_MAX_DEPTH} levels deep`), undefined);
       // Half of a UTF-16 pair (\ud800 alone) is no character: SQLite would store it as U+FFFD and
       // accounts.json keep it where strict JSON readers fail. Refused here, for every route.
       if (holdsLoneSurrogate(value)) return done(new HubError('E_BAD_REQUEST', 'the JSON body holds text that is not valid Unicode (half of a UTF-16 surrogate pair)'), undefined);
@@ -190,12 +185,3 @@ function httpReason(status: number): string {
   return STATUS_CODES[status] ?? 'Error';
 }
 
-const LONE_SURROGATE = /\p{Cs}/u;
-
-/** Whether any string or key in a parsed JSON value holds a lone surrogate (pairs are one code point under /u). */
-function holdsLoneSurrogate(v: unknown): boolean {
-  if (typeof v === 'string') return LONE_SURROGATE.test(v);
-  if (typeof v !== 'object' || v === null) return false;
-  if (Array.isArray(v)) return v.some(holdsLoneSurrogate);
-  return Object.entries(v).some(([k, child]) => LONE_SURROGATE.test(k) || holdsLoneSurrogate(child));
-}

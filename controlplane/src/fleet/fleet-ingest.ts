@@ -1,6 +1,7 @@
 // What the fleet takes from gateways: their status (online, offline, dead letters), who heard
 // each mesh frame, and what position, telemetry and node-info frames say about their sender.
 
+import { cutChars } from '@unibos/mesh-protocol';
 import type { EventSink } from '../events/hub-event.ts';
 import type { HandlerResult, IngestDispatcher, UplinkSource } from '../ingest/ingest-dispatcher.ts';
 import { finiteNumber as num, type MeshUplink } from '../ingest/mesh-uplink.ts';
@@ -89,7 +90,7 @@ export function routeFleetIngest(ingest: IngestDispatcher, fleet: Fleet, o: { ev
   ingest.routeMeshKind('info', ({ orgId }, { nodeId, doc, timeMs }) => {
     if (typeof doc.longName === 'string' && doc.longName.length > 0) {
       // A name that arrives after the node was first heard (asked for, or its NodeInfo was late) is news.
-      const name = doc.longName.slice(0, 64);
+      const name = cutChars(doc.longName, 64);
       const before = store.get(orgId, nodeId)?.name ?? null;
       if (store.announceName(orgId, nodeId, name) && before !== name) fleet.announce(orgId, nodeId, 'node.updated');
       o.names?.named(orgId, nodeId);

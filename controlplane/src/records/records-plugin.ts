@@ -1,6 +1,7 @@
 // The records feature: every heard mesh frame kept once with each gateway's reception, its
 // `mesh.*` event, and the /records route. Shares `records` (the store) for reading.
 
+import { cutChars } from '@unibos/mesh-protocol';
 import fp from 'fastify-plugin';
 import { RecordEvents } from './record-events.ts';
 import { recordRoutes } from './record-routes.ts';
@@ -15,7 +16,7 @@ declare module 'fastify' {
 /** The sender's name as of this frame: the one a NodeInfo frame brings, else the one the fleet knows. */
 function nameAtFrame(known: string | null, m: { kind: string; data: Record<string, unknown> }): string | null {
   const said = m.kind === 'info' ? m.data.longName : undefined;
-  return typeof said === 'string' && said.length > 0 ? said.slice(0, 64) : known;
+  return typeof said === 'string' && said.length > 0 ? cutChars(said, 64) : known;
 }
 
 export const recordsPlugin = fp(

@@ -5,6 +5,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ListenOptions } from 'node:net';
 import type { Logger } from 'pino';
+import { JSON_BODY_MAX_DEPTH, holdsLoneSurrogate, jsonDepth } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
 
 export interface ApiRequest {
@@ -154,11 +155,17 @@ function parseBody(contentType: string | undefined, text: string): unknown {
   }
   if (type === 'application/json') {
     if (text === '') throw new RequestError(400, "the body cannot be empty when content-type is set to 'application/json'");
+    let value: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      value = JSON.parse(text) as unknown;
     } catch {
       throw new RequestError(400, "the body is not valid JSON but content-type is set to 'application/json'");
     }
+    // What the hub's API refuses at its door, this one does too (a text with half a UTF-16 pair went
+    // on as bytes no UTF-8 reader takes, and the outbox dropped it after the 202).
+    if (jsonDepth(value, JSON_BODY_MAX_DEPTH) > JSON_BODY_MAX_DEPTH) throw new RequestError(400, `the JSON body is nested more than ${JSON_BODY_MAX_DEPTH} levels deep`);
+    if (holdsLoneSurrogate(value)) throw new RequestError(400, 'the JSON body holds text that is not valid Unicode (half of a UTF-16 surrogate pair)');
+    return value;
   }
   if (type === 'text/plain') return text;
   throw new RequestError(415, `unsupported media type: ${type}; send application/json`);

@@ -7,6 +7,7 @@ import protobuf from 'protobufjs/light.js';
 import type { Enum, Field, Message, OneOf, Type } from 'protobufjs';
 import { MeshError } from '../core/mesh-error.ts';
 import { MESH_MAX_FRAME } from '../phy/lora-params.ts';
+import { hasLoneSurrogate } from './text-limits.ts';
 
 // ---------------------------------------------------------------------------------------------
 // TypeScript shapes. Field names are the camelCase ones protobufjs derives from the .proto files;
@@ -575,6 +576,8 @@ function checkScalar(field: Field, v: unknown, path: string, code: ErrorCode): v
       return;
     case 'string':
       if (typeof v !== 'string') throw new MeshError(code, `${path}: expected a string`);
+      // Half a UTF-16 pair has no UTF-8 form: encoded, it is bytes that decodeData refuses.
+      if (hasLoneSurrogate(v)) throw new MeshError(code, `${path}: text that is not valid Unicode (half of a UTF-16 surrogate pair)`);
       return;
     case 'bytes': {
       if (!(v instanceof Uint8Array)) throw new MeshError(code, `${path}: expected a Uint8Array`);

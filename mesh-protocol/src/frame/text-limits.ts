@@ -14,6 +14,28 @@ export const MESH_ALERT_TEXT_MAX_BYTES = 160;
  */
 export const MESH_DIRECT_MAX_BYTES = 200;
 
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Whether `text` holds half of a UTF-16 surrogate pair (`\ud800` alone; a pair is one code point
+ * under /u): no character, with no UTF-8 form (encoded, it becomes bytes no UTF-8 reader takes, or
+ * U+FFFD). Every hop refuses such text: the frame codec, and the hub's and a node's APIs at their door.
+ */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
+/**
+ * At most `maxChars` characters of `text` (code points: an emoji is never cut in half), each half of
+ * a UTF-16 pair that came alone (from outside JSON, `"\ud83d"`) as U+FFFD: text from outside that a
+ * frame, SQLite or a screen can carry as it is.
+ */
+export function cutChars(text: string, maxChars = Number.POSITIVE_INFINITY): string {
+  const chars = [...text];
+  const kept = chars.length > maxChars ? chars.slice(0, maxChars) : chars;
+  return kept.map((ch) => (LONE_SURROGATE.test(ch) ? '\uFFFD' : ch)).join('');
+}
+
 const ELLIPSIS = '…';
 
 /**

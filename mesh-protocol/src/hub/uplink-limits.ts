@@ -4,6 +4,7 @@
 
 import { MAX_HELD_FIELD_BYTES, type HubEnvelopeFormat } from './hub-envelope.ts';
 import { parseSensorTopic, parseTopic, topics } from '../mqtt/topics.ts';
+import { hasLoneSurrogate } from '../frame/text-limits.ts';
 
 export const HUB_UPLINK_LIMITS = {
   /** Topic levels the hub broker accepts; deeper topics are refused and the connection dropped. */
@@ -169,6 +170,17 @@ function rawReading(raw: unknown): SensorReading {
     return { ok: false, detail: `raw value of ${chars} characters exceeds ${HUB_UPLINK_LIMITS.maxSensorRawChars}` };
   }
   return { ok: true, value: null, raw };
+}
+
+/** How deep a JSON request body may nest, at the hub's API and a node's control API. */
+export const JSON_BODY_MAX_DEPTH = 64;
+
+/** Whether any string or key in a parsed JSON value holds half of a UTF-16 pair (`hasLoneSurrogate`): such a body is refused at the door (hub and node APIs). */
+export function holdsLoneSurrogate(v: unknown): boolean {
+  if (typeof v === 'string') return hasLoneSurrogate(v);
+  if (typeof v !== 'object' || v === null) return false;
+  if (Array.isArray(v)) return v.some(holdsLoneSurrogate);
+  return Object.entries(v).some(([k, child]) => hasLoneSurrogate(k) || holdsLoneSurrogate(child));
 }
 
 /** Depth of a parsed JSON value, counting stops once it passes `stopAt` (so a hostile document costs little). */

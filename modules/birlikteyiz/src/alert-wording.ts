@@ -6,7 +6,7 @@
 // A time always says its zone in words ("04:17 UTC", "07:17 TSİ"): a bare "04:17Z" reads, in
 // Türkiye, as a time three hours off.
 
-import { MESH_ALERT_TEXT_MAX_BYTES, MESH_TEXT_MAX_BYTES, truncateUtf8 } from '@unibos/mesh-protocol';
+import { MESH_ALERT_TEXT_MAX_BYTES, MESH_TEXT_MAX_BYTES, cutChars, truncateUtf8 } from '@unibos/mesh-protocol';
 
 export type AlertLanguage = 'en' | 'tr';
 export const ALERT_LANGUAGES: readonly AlertLanguage[] = ['en', 'tr'];
@@ -106,7 +106,7 @@ const hhmmEn = (ms: number): string => `${hhmm(ms)} UTC`;
  */
 const TSI_OFFSET_MS = 3 * 60 * 60 * 1000;
 const hhmmTr = (ms: number): string => `${hhmm(ms + TSI_OFFSET_MS)} TSİ`;
-const title120 = (s: string): string => [...s].slice(0, 120).join('');
+const title120 = (s: string): string => cutChars(s, 120);
 
 const EN: Wording = {
   question: QUESTION.en,

@@ -12,6 +12,8 @@ import { parseKandilliFeed, preBlock, stripTags } from '../src/feeds/kandilli-fe
 import type { ParsedFeed, Quake } from '../src/feeds/quake.ts';
 import { parseUsgsFeed } from '../src/feeds/usgs-feed.ts';
 import { QuakeDedup } from '../src/quake-dedup.ts';
+import { wording } from '../src/alert-wording.ts';
+import { decodeData, encodeData, hasLoneSurrogate } from '@unibos/mesh-protocol';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 const PAZARCIK_UTC = Date.UTC(2023, 1, 6, 1, 17);
@@ -81,6 +83,7 @@ const PARSERS: Array<[string, (b: Uint8Array) => ParsedFeed]> = [
 function checkPlausible(f: ParsedFeed): void {
   for (const q of f.quakes) {
     assert.ok(Math.abs(q.latitude) <= 90 && Math.abs(q.longitude) <= 180 && Number.isFinite(q.timeMs));
+    for (const t of [q.place, q.magnitudeType ?? '', ...Object.values(q.places ?? {})]) assert.ok(!hasLoneSurrogate(t), `half a UTF-16 pair in ${JSON.stringify(t)}`);
     assert.ok(q.magnitude === null || (q.magnitude >= -2 && q.magnitude <= 10.5));
   }
 }
@@ -147,3 +150,15 @@ test("Kandilli's one-pass reading finds the same <pre> block and strips the same
     { numRuns: 2000 },
   );
 });
+
+test('a feed text holding half of a UTF-16 pair ("\\ud83d") reaches the nodes with U+FFFD in its place: the alert still encodes', () => {
+  const doc = { type: 'FeatureCollection', features: [{ type: 'Feature', id: 'us7000x', properties: { mag: 7.6, place: '5 km N of Lausanne \ud83d', time: Date.UTC(2026, 11, 7, 12), type: 'earthquake', magType: 'mww' }, geometry: { type: 'Point', coordinates: [6.63, 46.52, 10] } }] };
+  // JSON.stringify writes the lone half as the escape \ud83d, as a hostile or broken feed would.
+  const { quakes } = parseUsgsFeed(new TextEncoder().encode(JSON.stringify(doc)));
+  assert.equal(quakes.length, 1);
+  assert.equal(quakes[0]!.place, '5 km N of Lausanne \uFFFD');
+  const alert = wording('en').quake(quakes[0]!, true);
+  const heard = decodeData(encodeData({ alert: { level: 'EARTHQUAKE', text: alert, magnitudeX10: 76 } }));
+  assert.match(heard.alert!.text, /^M7\.6 5 km N of Lausanne \uFFFD/);
+});
+

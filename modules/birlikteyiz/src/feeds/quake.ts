@@ -1,6 +1,7 @@
 // One earthquake as a feed reports it, whatever the source's format: parsers turn untrusted
 // bytes into these, or count the entry as rejected.
 
+import { cutChars } from '@unibos/mesh-protocol';
 import { ALERT_LANGUAGES, type QuakePlaces } from '../alert-wording.ts';
 
 export const QUAKE_SOURCES = ['usgs', 'emsc', 'afad', 'kandilli'] as const;
@@ -36,7 +37,7 @@ export function plausibleQuake(q: Quake): Quake | null {
   if (q.depthKm !== null && (!Number.isFinite(q.depthKm) || q.depthKm < -10 || q.depthKm > 800)) return null;
   if (q.magnitude !== null && (!Number.isFinite(q.magnitude) || q.magnitude < -2 || q.magnitude > 10.5)) return null;
   if (!q.sourceId || q.sourceId.length > 100) return null;
-  return { ...q, place: q.place.slice(0, 120), magnitudeType: q.magnitudeType ? q.magnitudeType.slice(0, 10) : null };
+  return { ...q, place: cutChars(q.place, 120), magnitudeType: q.magnitudeType ? cutChars(q.magnitudeType, 10) : null };
 }
 
 /** A feed's `places` object (a name per language) as far as it is one: each language's non-empty text, at most 120 characters; undefined when none. */
@@ -45,7 +46,7 @@ export function quakePlacesOf(v: unknown): QuakePlaces | undefined {
   const places: QuakePlaces = {};
   for (const l of ALERT_LANGUAGES) {
     const name = text((v as Record<string, unknown>)[l]);
-    if (name) places[l] = [...name].slice(0, 120).join('');
+    if (name) places[l] = cutChars(name, 120);
   }
   return Object.keys(places).length ? places : undefined;
 }
@@ -68,8 +69,9 @@ export function numberish(v: unknown): number | null {
   return null;
 }
 
+/** A feed's text field, trimmed, with any half of a UTF-16 pair as U+FFFD (it has no UTF-8 form: no frame would carry the alert). */
 export function text(v: unknown): string {
-  return typeof v === 'string' ? v.trim() : '';
+  return typeof v === 'string' ? cutChars(v.trim()) : '';
 }
 
 export function parseJson(body: Uint8Array | string): unknown {
