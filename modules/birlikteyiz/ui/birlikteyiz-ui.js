@@ -52,6 +52,65 @@ const CHECKIN_TABLE_CSS = `
   .checkin-table .checkin-col-distance { display: none; }
   .checkin-table .checkin-distance { display: block; }
 }`;
+/** The most people an assembly point is said to hold (the hub's schema for POST /assembly-points). */
+const MAX_CAPACITY = 1_000_000;
+
+/**
+ * A form's own checks, said in the reader's language before anything is sent: each field's rule is
+ * its validity message (the browser's bubble shows it, not the browser's own wording in its own
+ * language), and the first field that breaks its rule is written under the form, as is the hub's
+ * refusal (`say`): on a phone a toast would cover the fields. `recheck` after setting a value.
+ * @param {HTMLFormElement} form
+ * @param {Array<[HTMLInputElement, (value: string) => string]>} checks each field, and what is wrong with a value ('' when nothing)
+ */
+function checkedForm(form, checks) {
+  const error = h('p', { class: 'form-error', role: 'alert', hidden: true, style: 'flex: 1 1 100%; margin: 0' });
+  form.append(error);
+  /** @param {string} text */
+  const say = (text) => {
+    error.textContent = text;
+    error.hidden = !text;
+    if (text) error.scrollIntoView({ block: 'nearest' });
+  };
+  const recheck = () => {
+    for (const [input, check] of checks) input.setCustomValidity(check(input.value));
+  };
+  recheck();
+  // Typing clears what was said: the field is being put right.
+  form.addEventListener('input', () => {
+    recheck();
+    say('');
+  });
+  // A submit the browser stopped: the first wrong field's rule (invalid does not bubble: caught on the way down).
+  form.addEventListener('invalid', () => say(checks.find(([input]) => !input.validity.valid)?.[0].validationMessage ?? ''), true);
+  return { say, recheck };
+}
+
+/**
+ * Why the hub refused a form, in the reader's language, by its code: a field its schema refused
+ * ("body/latitude must be <= 90", "body must have required property 'name'") or the module found
+ * empty ("a person's name is more than spaces") is said as that field's rule; a list at its most
+ * (E_CONFLICT) by `full`. Any other reason the hub gave is quoted after a sentence that says so.
+ * @param {unknown} err an ApiError (its code and message) or any error
+ * @param {{ fields: Record<string, () => string>, full: () => string }} words
+ */
+function refusal(err, words) {
+  const code = err && typeof err === 'object' && 'code' in err ? String(err.code) : '';
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'E_BAD_REQUEST') {
+    const field = /^body\/(\w+)/.exec(message)?.[1] ?? /required property '(\w+)'/.exec(message)?.[1] ?? (/\bperson\b/.test(message) ? 'person' : '');
+    const rule = Object.hasOwn(words.fields, field) ? words.fields[field] : null;
+    if (rule) return rule();
+  }
+  if (code === 'E_CONFLICT') return words.full();
+  if (code === 'E_NOT_FOUND') return t('This check-in round is no longer there: reload the page.');
+  if (code === 'E_FORBIDDEN') return t('Your role may not do this.');
+  if (code === 'E_MODULE_UNLOADED') return t('birlikteyiz is not running on the hub now: nothing was saved.');
+  // Already in the reader's language (the hub could not be reached).
+  if (code === 'E_NETWORK') return message;
+  return t('The hub refused it: {reason}', { reason: message });
+}
+
 /** The epicentre's ring and the check-in area's dashed circle. */
 const EPICENTRE_COLOR = '#cf222e';
 /**
@@ -634,16 +693,20 @@ export function mount(root, ctx) {
     const status = h('select', { id: 'checkin-status', 'aria-label': t('Their status') }, h('option', { value: 'safe' }, t('Safe')), h('option', { value: 'needs_help' }, t('Needs help')));
     // Each label stays on the line of its field (the hub's toolbar-field), however narrow the screen.
     const form = h('form', { class: 'inline-form toolbar', 'aria-label': t('Check a person in') }, h('span', { class: 'toolbar-field' }, h('label', { for: 'checkin-person' }, t('Person')), person), status, h('button', { type: 'submit' }, t('Check in')));
+    const personRule = () => t('Write the person’s name (more than spaces).');
+    const checks = checkedForm(form, [[person, (v) => (v.trim() ? '' : personRule())]]);
     // Someone being checked in goes into the round on screen: it no longer changes by itself (another round's SOS).
     form.addEventListener('focusin', () => {
       if (round && picked === null) picked = round.id;
     });
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      if (!round) return ctx.notify(t('There is no check-in round to add people to.'), 'error');
+      if (!round) return checks.say(t('There is no check-in round to add people to.'));
+      checks.say('');
       try {
-        const into = await api.post(`${base}/rounds/${round.id}/checkins`, { person: person.value, status: status.value });
+        const into = await api.post(`${base}/rounds/${round.id}/checkins`, { person: person.value.trim(), status: status.value });
         person.value = '';
+        checks.recheck();
         // The round on screen was merged into another: the person went there, and the screen follows.
         if (into?.id && into.id !== round?.id) {
           picked = into.id;
@@ -651,7 +714,7 @@ export function mount(root, ctx) {
           showRounds();
         }
       } catch (err) {
-        ctx.notify(/** @type {Error} */ (err).message, 'error');
+        checks.say(refusal(err, { fields: { person: personRule }, full: () => t('This round lists as many people by name as it may: open another round to check more people in.') }));
       }
     });
     return form;
@@ -659,9 +722,9 @@ export function mount(root, ctx) {
 
   function assemblyForm() {
     const name = h('input', { id: 'ap-name', type: 'text', maxlength: '60', required: true });
-    const lat = h('input', { id: 'ap-lat', type: 'number', step: 'any', required: true });
-    const lon = h('input', { id: 'ap-lon', type: 'number', step: 'any', required: true });
-    const cap = h('input', { id: 'ap-cap', type: 'number', min: '1', step: '1' });
+    const lat = h('input', { id: 'ap-lat', type: 'number', step: 'any', min: '-90', max: '90', required: true });
+    const lon = h('input', { id: 'ap-lon', type: 'number', step: 'any', min: '-180', max: '180', required: true });
+    const cap = h('input', { id: 'ap-cap', type: 'number', min: '1', max: String(MAX_CAPACITY), step: '1' });
     const form = h(
       'form',
       { class: 'inline-form toolbar', 'aria-label': t('Add an assembly point') },
@@ -671,13 +734,29 @@ export function mount(root, ctx) {
       h('span', { class: 'toolbar-field' }, h('label', { for: 'ap-cap' }, t('Capacity (people)')), cap),
       h('button', { type: 'submit' }, t('Add and send to nodes')),
     );
+    /** @type {Record<string, () => string>} */
+    const rules = {
+      name: () => t('Write the assembly point’s name (more than spaces).'),
+      latitude: () => t('Latitude is a number from {min} to {max}.', { min: -90, max: 90 }),
+      longitude: () => t('Longitude is a number from {min} to {max}.', { min: -180, max: 180 }),
+      capacity: () => t('Capacity is a whole number from {min} to {max}, or empty.', { min: 1, max: MAX_CAPACITY }),
+    };
+    const within = (/** @type {string} */ v, /** @type {number} */ limit) => v.trim() !== '' && Math.abs(Number(v)) <= limit;
+    const checks = checkedForm(form, [
+      [name, (v) => (v.trim() ? '' : rules.name())],
+      [lat, (v) => (within(v, 90) ? '' : rules.latitude())],
+      [lon, (v) => (within(v, 180) ? '' : rules.longitude())],
+      [cap, (v) => (v === '' && !cap.validity.badInput) || (Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= MAX_CAPACITY) ? '' : rules.capacity()],
+    ]);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
+      checks.say('');
       try {
-        await api.post(`${base}/assembly-points`, { name: name.value, latitude: Number(lat.value), longitude: Number(lon.value), ...(cap.value ? { capacity: Number(cap.value) } : {}) });
+        await api.post(`${base}/assembly-points`, { name: name.value.trim(), latitude: Number(lat.value), longitude: Number(lon.value), ...(cap.value ? { capacity: Number(cap.value) } : {}) });
         form.reset();
+        checks.recheck();
       } catch (err) {
-        ctx.notify(/** @type {Error} */ (err).message, 'error');
+        checks.say(refusal(err, { fields: rules, full: () => t('This organisation has as many assembly points as it may have.') }));
       }
     });
     return form;

@@ -100,6 +100,18 @@ export const TR = {
   Longitude: 'Boylam',
   'Capacity (people)': 'Kapasite (kişi)',
   'Add and send to nodes': 'Ekle ve cihazlara gönder',
+  // The forms' own checks before sending, and the hub's refusals, said under the form.
+  'Write the person’s name (more than spaces).': 'Kişinin adını yazın (yalnızca boşluk değil).',
+  'Write the assembly point’s name (more than spaces).': 'Toplanma alanının adını yazın (yalnızca boşluk değil).',
+  'Latitude is a number from {min} to {max}.': 'Enlem {min} ile {max} arasında bir sayıdır.',
+  'Longitude is a number from {min} to {max}.': 'Boylam {min} ile {max} arasında bir sayıdır.',
+  'Capacity is a whole number from {min} to {max}, or empty.': 'Kapasite {min} ile {max} arasında bir tam sayıdır ya da boş bırakılır.',
+  'This round lists as many people by name as it may: open another round to check more people in.': 'Bu yoklamaya adıyla yazılabilecek kişi sayısı doldu: başka kişileri yazmak için yeni bir yoklama açın.',
+  'This organisation has as many assembly points as it may have.': 'Bu kuruluş olabilecek en çok toplanma alanına ulaştı.',
+  'This check-in round is no longer there: reload the page.': 'Bu yoklama artık yok: sayfayı yenileyin.',
+  'Your role may not do this.': 'Rolünüz buna izin vermiyor.',
+  'birlikteyiz is not running on the hub now: nothing was saved.': 'birlikteyiz şu anda merkezde çalışmıyor: hiçbir şey kaydedilmedi.',
+  'The hub refused it: {reason}': 'Merkez kabul etmedi: {reason}',
   'Earthquake: {place}. {count} nodes in range.': { one: 'Deprem: {place}. Etki alanında {count} cihaz var.', other: 'Deprem: {place}. Etki alanında {count} cihaz var.' },
   'Earthquake {magnitude}: {place}. {count} nodes in range.': { one: '{magnitude} deprem: {place}. Etki alanında {count} cihaz var.', other: '{magnitude} deprem: {place}. Etki alanında {count} cihaz var.' },
   // A quake's round titled from its figures in the viewer's language (the module's alerts word it the same way).
