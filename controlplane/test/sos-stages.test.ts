@@ -192,6 +192,25 @@ test('an older SOS that arrives late (it waited in a gateway\u2019s outbox) does
   assert.deepEqual(after.map((a) => a.requestId), [403]);
 });
 
+test('copies of one SOS arriving out of order: the position stays the newest copy\u2019s, and it was raised when its first copy was heard', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gwA = await TestGateway.connect(hub, admin);
+  const gwB = await TestGateway.connect(hub, admin);
+  const now = Date.now();
+  // The second copy (10 minutes after the first; the person has walked 2 km) reaches the hub first, through B.
+  gwB.mesh('!cafe0001', 'alert', { level: 'SOS', text: 'SOS', requestId: 4242, position: { latitude: 41.02, longitude: 29 } }, { packetId: 2, rxTime: new Date(now).toISOString() });
+  await gwB.nextDownlink();
+  // The first copy, heard by A 10 minutes earlier, arrives now (A's uplink was down).
+  gwA.mesh('!cafe0001', 'alert', { level: 'SOS', text: 'SOS', requestId: 4242, position: { latitude: 41.002, longitude: 29 } }, { packetId: 1, rxTime: new Date(now - 600_000).toISOString() });
+  await Promise.race([gwA.nextDownlink(), gwB.nextDownlink()]);
+  const open = (await api(hub.url, admin, '/api/v1/alerts?state=open')).body.items as Array<{ position: { latitude: number } | null; raisedAt: string; lastHeardAt: string }>;
+  assert.equal(open.length, 1, 'one SOS');
+  assert.equal(open[0]!.position?.latitude, 41.02, 'where the person was last heard, not 2 km back');
+  assert.equal(open[0]!.raisedAt, new Date(now - 600_000).toISOString(), 'raised when its first copy was heard');
+  assert.equal(open[0]!.lastHeardAt, new Date(now).toISOString());
+});
+
 test('the node is told `hub` only once its SOS is stored: when storing fails, it is told nothing', async () => {
   const hub = await startTestHub({ dedupWindowMs: 0 });
   const admin = await createAdminSession(hub);

@@ -82,8 +82,16 @@ export class AlertStore {
       insert: db.prepare<[string, string, string, string, number | null, number | null, number, number, number | null, number]>(
         "INSERT INTO alerts (org_id, node_id, level, text, lat, lon, state, raised_ms, last_ms, request_id, hub_ms) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
       ),
-      // A copy of an SOS stored before request ids, or an older row without one: the stages answer the newest request id.
-      touch: db.prepare<[number, number | null, number | null, number | null, number]>('UPDATE alerts SET last_ms = MAX(last_ms, ?), lat = COALESCE(?, lat), lon = COALESCE(?, lon), request_id = COALESCE(?, request_id) WHERE id = ?'),
+      // Another copy (or an older row without a request id: the stages answer the newest request id).
+      // Copies arrive out of order (one waited in a gateway's outbox): the position is the newest
+      // copy's, never a late one's from where the person was before, and the alert was raised when
+      // its first copy was heard. (SET reads the row as it was before the update.)
+      touch: db.prepare<{ t: number; lat: number | null; lon: number | null; requestId: number | null; id: number }>(
+        `UPDATE alerts SET last_ms = MAX(last_ms, @t), raised_ms = MIN(raised_ms, @t),
+           lat = CASE WHEN @lat IS NOT NULL AND @lon IS NOT NULL AND (@t >= last_ms OR lat IS NULL) THEN @lat ELSE lat END,
+           lon = CASE WHEN @lat IS NOT NULL AND @lon IS NOT NULL AND (@t >= last_ms OR lon IS NULL) THEN @lon ELSE lon END,
+           request_id = COALESCE(@requestId, request_id) WHERE id = @id`,
+      ),
       get: db.prepare<[string, number], AlertRow>('SELECT * FROM alerts WHERE org_id = ? AND id = ?'),
       ack: db.prepare<[number, string, string | null, string | null, string, number]>("UPDATE alerts SET state = 'acknowledged', ack_ms = ?, ack_by = ?, ack_name = ?, ack_note = ? WHERE org_id = ? AND id = ? AND state = 'open'"),
       resolve: db.prepare<[number, string, string | null, string, number]>("UPDATE alerts SET state = 'resolved', resolved_ms = ?, resolved_by = ?, resolved_name = ? WHERE org_id = ? AND id = ? AND state != 'resolved'"),
@@ -125,7 +133,7 @@ export class AlertStore {
     // A late copy of an SOS that was since resolved (or superseded) must not reopen it.
     const same = requestId !== null && a.level === 'SOS' ? this.stmt.sosByRequest.get(orgId, a.nodeId, requestId) : undefined;
     if (same) {
-      this.stmt.touch.run(a.timeMs, lat, lon, requestId, same.id);
+      this.stmt.touch.run({ t: a.timeMs, lat, lon, requestId, id: same.id });
       return { id: same.id, created: false };
     }
     const open = this.stmt.openFor.get(orgId, a.nodeId, a.level);
@@ -133,7 +141,7 @@ export class AlertStore {
     if (open) {
       // Without request ids on both sides (older firmware), copies cannot be told from new SOS.
       if (requestId === null || open.request_id === null || a.level !== 'SOS') {
-        this.stmt.touch.run(a.timeMs, lat, lon, requestId, open.id);
+        this.stmt.touch.run({ t: a.timeMs, lat, lon, requestId, id: open.id });
         return { id: open.id, created: false };
       }
       // A new SOS ends the node's older ones. One heard before an SOS still open (it waited in a
