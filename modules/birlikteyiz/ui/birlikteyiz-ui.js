@@ -43,10 +43,14 @@ const countsLine = (c, withHelp) =>
     .filter(Boolean)
     .join(' · ');
 /**
- * The check-in table on a phone: the distance under the node's name, its own column hidden, so the
- * table fits 360 px (four columns made "Answered" scroll out of the frame); wider, a column of its own.
+ * The panel's own styles. The check-in table on a phone: the distance under the node's name, its
+ * own column hidden, so the table fits 360 px (four columns made "Answered" scroll out of the
+ * frame); wider, a column of its own. Names an admin typed (a person's, up to 80 letters; an
+ * assembly point's; a round's title) break anywhere when they have no spaces: one made a 360 px
+ * phone's page 830 px wide.
  */
-const CHECKIN_TABLE_CSS = `
+const PANEL_CSS = `
+.checkin-people li, .assembly-points li, .round-head, .open-rounds { overflow-wrap: anywhere; }
 .checkin-table .checkin-distance { display: none; font-size: 0.85em; opacity: 0.8; }
 @media (max-width: 520px) {
   .checkin-table .checkin-col-distance { display: none; }
@@ -303,12 +307,12 @@ export function mount(root, ctx) {
   const roundHead = h('div', { class: 'round-head' });
   const roundBody = h('tbody');
   const columns = [t('Node'), t('Distance'), t('Status'), t('Answered')];
-  // On a phone the distance goes under the node's name instead of a column of its own (CHECKIN_TABLE_CSS).
+  // On a phone the distance goes under the node's name instead of a column of its own (PANEL_CSS).
   const roundTable = h('table', { class: 'data-table checkin-table', 'aria-label': t('Check-in round') }, h('thead', {}, h('tr', {}, columns.map((c, i) => h('th', { scope: 'col', class: i === 1 ? 'checkin-col-distance' : null }, c)))), roundBody);
   // Until a round exists there is nothing to list, map or check people into: the empty state says
   // so instead of an empty table and a map of the whole world (renderRound shows them with a round).
   const roundWrap = h('div', { class: 'table-wrap', hidden: true }, roundTable);
-  const people = h('ul', { class: 'people', 'aria-label': t('People checked in') });
+  const people = h('ul', { class: 'people checkin-people', 'aria-label': t('People checked in') });
   const mapEl = h('div', { class: 'map', style: 'height: 360px', role: 'region', 'aria-label': t('Check-in map'), hidden: true });
   // Shown while the round has aftershocks (a smaller ring each).
   const aftershockLegend = h('li', { dataset: { mark: 'aftershock' }, hidden: true }, h('span', { class: 'legend-dot', style: `width: 0.6rem; height: 0.6rem; border: 2px solid ${EPICENTRE_COLOR}; background: rgba(207, 34, 46, 0.1)`, 'aria-hidden': 'true' }), t('Aftershock'));
@@ -329,7 +333,7 @@ export function mount(root, ctx) {
   personForm.hidden = true;
   replace(
     root,
-    h('style', {}, CHECKIN_TABLE_CSS),
+    h('style', {}, PANEL_CSS),
     h('h2', {}, t('Birlikteyiz: earthquakes and check-ins')),
     alertsOff,
     h('h3', {}, t('Feeds')),
