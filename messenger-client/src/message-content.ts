@@ -60,6 +60,31 @@ function bad(reason: string): MessengerClientError {
   return new MessengerClientError('E_CONTENT_MALFORMED', `the decrypted message is malformed: ${reason}`);
 }
 
+/** Content nests three levels (the content, its shape, the shape's pair); deeper is no client's. */
+const MAX_DEPTH = 16;
+
+/** Whether a parsed value nests deeper than `limit` objects and arrays, found without recursion. */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [v, depth] = next;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * A sender's value named in a reason: a string quoted and cut short, a number, boolean or null as
+ * it is, an array or object by its type only (never serialised: it may nest too deep to be).
+ */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v !== 'object' || v === null) return String(v);
+  return Array.isArray(v) ? 'an array' : 'an object';
+}
+
 function str(r: Record<string, unknown>, key: string, optional = false): string | undefined {
   const v = r[key];
   if (v === undefined && optional) return undefined;
@@ -67,7 +92,10 @@ function str(r: Record<string, unknown>, key: string, optional = false): string 
   return v;
 }
 
-/** Parses decrypted bytes into a content value, or throws E_CONTENT_MALFORMED. */
+/**
+ * Parses decrypted bytes into a content value, or throws E_CONTENT_MALFORMED, whatever the bytes:
+ * a sender's message that throws anything else would stop the receiver's sync at it for ever.
+ */
 export function decodeContent(bytes: Uint8Array): MessageContent {
   let value: unknown;
   try {
@@ -75,9 +103,19 @@ export function decodeContent(bytes: Uint8Array): MessageContent {
   } catch {
     throw bad('not UTF-8 JSON');
   }
+  try {
+    return checked(value);
+  } catch (err) {
+    if (err instanceof MessengerClientError) throw err;
+    throw bad(`it could not be read (${err instanceof Error ? err.name : typeof err})`);
+  }
+}
+
+function checked(value: unknown): MessageContent {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('not an object');
+  if (deeperThan(value, MAX_DEPTH)) throw bad(`nested more than ${MAX_DEPTH} levels deep`);
   const r = value as Record<string, unknown>;
-  if (r.v !== 1) throw bad(`unsupported version ${JSON.stringify(r.v)}`);
+  if (r.v !== 1) throw bad(`unsupported version ${shown(r.v)}`);
   const conversationId = str(r, 'conversationId')!;
   const content = body(r, conversationId);
   if (r.shape !== undefined) content.shape = shape(r.shape);
@@ -123,7 +161,7 @@ function body(r: Record<string, unknown>, conversationId: string): MessageConten
       return { type: 'reaction', conversationId, target: str(r, 'target')!, emoji };
     }
     default:
-      throw bad(`unknown type ${JSON.stringify(r.type)}`);
+      throw bad(`unknown type ${shown(r.type)}`);
   }
 }
 

@@ -36,6 +36,16 @@ function bad(reason: string): never {
   throw new MessengerCryptoError('E_MESSAGE_MALFORMED', `message content: ${reason}`);
 }
 
+/**
+ * A sender's value named in a reason: a string quoted and cut short, a number, boolean or null as
+ * it is, an array or object by its type only (never serialised: it may nest too deep to be).
+ */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v !== 'object' || v === null) return String(v);
+  return Array.isArray(v) ? 'an array' : 'an object';
+}
+
 function shortString(v: unknown, what: string): string {
   if (typeof v !== 'string' || v.length === 0 || v.length > MAX_SHORT) bad(`${what} must be a string of 1..${MAX_SHORT} characters`);
   return v;
@@ -87,7 +97,7 @@ export function parseMessageContent(v: unknown): MessageContent {
       if (typeof c.active !== 'boolean') bad('active must be true or false');
       return { kind: 'typing', active: c.active };
     default:
-      return bad(`unknown kind ${JSON.stringify(String(c.kind)).slice(0, 40)}`);
+      return bad(`unknown kind ${shown(c.kind)}`);
   }
 }
 
@@ -105,7 +115,7 @@ export function decodeMessageContent(bytes: Uint8Array, hubKind?: string): Messa
     bad('not UTF-8 JSON');
   }
   if (typeof value !== 'object' || value === null || (value as Record<string, unknown>).v !== VERSION) {
-    throw new MessengerCryptoError('E_UNSUPPORTED_VERSION', `message content version ${String((value as Record<string, unknown> | null)?.v)} is not supported`);
+    throw new MessengerCryptoError('E_UNSUPPORTED_VERSION', `message content version ${shown((value as Record<string, unknown> | null)?.v)} is not supported`);
   }
   const content = parseMessageContent(value);
   if (hubKind !== undefined && hubKind !== content.kind) {
