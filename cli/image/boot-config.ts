@@ -72,7 +72,25 @@ function jsonSyntaxReason(text: string, message: string): string {
   return `${what} at line ${lines.length}, column ${lines.at(-1)!.length + 1}`;
 }
 
-/** `imageDefaults`: the image's own /etc/unibos/unibos.defaults.json, which may name no region (then nothing goes on air). */
+/** A string from the file as a message quotes it: cut short (a name may be a megabyte long). */
+function clip(s: string): string {
+  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+}
+
+/**
+ * A value from the file as a message shows it: a string quoted and cut short, an array or object
+ * only as `[…]` or `{…}`. Never serialised: one nested deep enough overflows the stack.
+ */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(clip(v));
+  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? '[…]' : '{…}';
+  return String(v);
+}
+
+/**
+ * `imageDefaults`: the image's own /etc/unibos/unibos.defaults.json, which may name no region (then
+ * nothing goes on air). Never throws: whatever the file holds, it is a config or the problems.
+ */
 export function parseBootConfig(text: string, imageDefaults = false): BootConfigResult {
   let raw: unknown;
   try {
@@ -80,6 +98,15 @@ export function parseBootConfig(text: string, imageDefaults = false): BootConfig
   } catch (err) {
     return { ok: false, code: 'E_BOOT_CONFIG', problems: [{ key: '(file)', message: say('not valid JSON: {reason}', { reason: jsonSyntaxReason(text, (err as Error).message) }) }] };
   }
+  try {
+    return checkBootConfig(raw, imageDefaults);
+  } catch (err) {
+    // A bug met by some file, not the file's words (the message may hold them): said by its kind.
+    return { ok: false, code: 'E_BOOT_CONFIG', problems: [{ key: '(file)', message: say('cannot read {file}: {reason}', { file: imageDefaults ? 'unibos.defaults.json' : 'unibos.json', reason: err instanceof Error ? err.name : typeof err }) }] };
+  }
+}
+
+function checkBootConfig(raw: unknown, imageDefaults: boolean): BootConfigResult {
   const problems: BootConfigProblem[] = [];
   const bad = (key: string, message: string): void => void problems.push({ key, message });
   const obj = (v: unknown, key: string, allowed: readonly string[], required: readonly string[]): Record<string, unknown> | undefined => {
@@ -106,13 +133,13 @@ export function parseBootConfig(text: string, imageDefaults = false): BootConfig
     }
     return v;
   };
-  const oneOf = (values: readonly string[]) => (s: string) => (values.includes(s) ? undefined : say('must be one of {allowed} (got "{value}")', { allowed: values.join(', '), value: s }));
-  const matches = (re: RegExp, why: (s: string) => string) => (s: string) => (re.test(s) ? undefined : why(s));
+  const oneOf = (values: readonly string[]) => (s: string) => (values.includes(s) ? undefined : say('must be one of {allowed} (got "{value}")', { allowed: values.join(', '), value: clip(s) }));
+  const matches = (re: RegExp, why: (s: string) => string) => (s: string) => (re.test(s) ? undefined : why(clip(s)));
   const length = (min: number, max: number) => (s: string) => (s.length >= min && s.length <= max ? undefined : say('must be {min} to {max} characters long', { min, max }));
 
   const top = obj(raw, '', ['$schema', 'version', 'role', 'name', 'hostname', 'meshRole', 'radio', 'channel', 'hub', 'wifi'], ['version', 'role', 'radio']);
   if (!top) return { ok: false, code: 'E_BOOT_CONFIG', problems };
-  if (top.version !== undefined && top.version !== 1) bad('version', say('must be 1 (got {value})', { value: JSON.stringify(top.version) }));
+  if (top.version !== undefined && top.version !== 1) bad('version', say('must be 1 (got {value})', { value: shown(top.version) }));
   const role = str(top, 'role', 'role', oneOf(DEVICE_ROLES)) as DeviceRole | undefined;
   const name = str(top, 'name', 'name', (s) => (Buffer.byteLength(s) <= 39 ? undefined : say('must be at most 39 bytes of UTF-8 (it travels in every announcement); got {bytes}', { bytes: Buffer.byteLength(s) })));
   const hostname = str(top, 'hostname', 'hostname', matches(HOSTNAME, (value) => say('must be a host name: lower-case letters, digits and inner hyphens, at most 63 (got "{value}")', { value })));
@@ -128,7 +155,7 @@ export function parseBootConfig(text: string, imageDefaults = false): BootConfig
       const air = str(r, 'air', 'radio.air', matches(HOST_PORT, (value) => say('must be host:port (got "{value}")', { value })));
       let txPowerDbm: number | undefined;
       if (r.txPowerDbm !== undefined) {
-        if (typeof r.txPowerDbm !== 'number' || !Number.isInteger(r.txPowerDbm) || r.txPowerDbm < -9 || r.txPowerDbm > 30) bad('radio.txPowerDbm', say('must be a whole number of dBm from -9 to 30 (got {value})', { value: JSON.stringify(r.txPowerDbm) }));
+        if (typeof r.txPowerDbm !== 'number' || !Number.isInteger(r.txPowerDbm) || r.txPowerDbm < -9 || r.txPowerDbm > 30) bad('radio.txPowerDbm', say('must be a whole number of dBm from -9 to 30 (got {value})', { value: shown(r.txPowerDbm) }));
         else txPowerDbm = r.txPowerDbm;
       }
       if (air !== undefined && board !== 'sim') bad('radio.air', say('is only for board "sim"'));

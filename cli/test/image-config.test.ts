@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import fc from 'fast-check';
 import { LORA_PRESETS, REGIONS, formatNodeId, nodeIdFromPublicKey, rawPublicKey } from '@unibos/mesh-protocol';
 import { loadNodeConfig } from '@unibos/firmware';
 import { BOARDS, formatProblems, parseBootConfig } from '../image/boot-config.ts';
@@ -303,6 +304,50 @@ test('a unibos.json broken next to a secret: the journal says where, and none of
     assert.match(journal, i === 0 ? /not valid JSON: .* at line 5, column 59/ : /not valid JSON: .* at line 1, column \d+/, journal);
     for (const secret of [token, password]) for (let k = 0; k + 4 <= secret.length; k++) assert.ok(!journal.includes(secret.slice(k, k + 4)), `the journal (kept on the card) holds no piece of a secret: ${journal}`);
   }
+});
+
+test('a unibos.json nested too deep to print is reported, not fatal: first boot starts the node with the defaults and makes its identity', async () => {
+  const dir = join(root, 'too-deep');
+  const paths = { boot: join(dir, 'boot'), state: join(dir, 'state'), etc: join(dir, 'etc'), led: join(dir, 'led'), user: 'unibos', live: false };
+  for (const d of [paths.boot, paths.etc]) mkdirSync(d, { recursive: true });
+  const deep = (n: number) => `${'['.repeat(n)}2${']'.repeat(n)}`;
+  writeFileSync(join(paths.boot, 'unibos.json'), `{"version":${deep(200_000)},"role":"node","radio":{"board":"sim","region":"EU868","txPowerDbm":${deep(200_000)}}}`);
+  const said: string[] = [];
+  const result = await firstBoot(paths, (p, m) => said.push(`<${p}>${m}`));
+  assert.equal(result.ok, false);
+  const journal = said.join('\n');
+  assert.match(journal, /not usable \(E_BOOT_CONFIG\): version: must be 1 \(got \[…\]\); radio\.txPowerDbm: must be a whole number of dBm from -9 to 30 \(got \[…\]\)\. Starting as a node with the image's defaults/, journal);
+  assert.ok(existsSync(join(paths.state, 'device', 'identity.json')), 'the identity is made');
+  assert.ok(existsSync(join(paths.state, 'roles', 'node')), 'the node role is set');
+});
+
+test('parseBootConfig, fed broken, mutated and hostile files, answers with a config or E_BOOT_CONFIG and its problems, never a throw', () => {
+  const hostile = fc.oneof(
+    fc.integer({ min: 1, max: 100_000 }).map((n) => `${'['.repeat(n)}1${']'.repeat(n)}`),
+    fc.integer({ min: 1, max: 20_000 }).map((n) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`),
+    fc.integer({ min: 1_000, max: 1_000_000 }).map((n) => JSON.stringify('x'.repeat(n))),
+    fc.jsonValue().map((j) => JSON.stringify(j)),
+  );
+  // The example with one key (at the top, or in radio, hub or wifi) set to a hostile value.
+  const keyed = fc.tuple(fc.constantFrom('', 'radio', 'hub', 'wifi'), fc.constantFrom('version', 'role', 'name', 'hostname', 'board', 'region', 'txPowerDbm', 'url', 'claimToken', 'admin', 'country', 'password', 'other'), hostile).map(([at, key, value]) => {
+    const file = JSON.parse(example) as Record<string, unknown>;
+    (at ? (file[at] as Record<string, unknown>) : file)[key] = '__hostile__';
+    return JSON.stringify(file).replace('"__hostile__"', value);
+  });
+  const mutated = fc.tuple(fc.nat(example.length), fc.string({ minLength: 1, maxLength: 6 })).map(([at, junk]) => example.slice(0, at) + junk + example.slice(at + junk.length));
+  const text = fc.oneof(keyed, mutated, fc.string({ maxLength: 200 }), fc.jsonValue().map((j) => JSON.stringify(j)))
+    // Reported short: fast-check would print a counterexample of megabytes in full.
+    .map((t) => Object.assign(new String(t), { [fc.toStringMethod]: () => `${t.length} characters: ${t.slice(0, 60)}…${t.slice(-60)}` }));
+  fc.assert(
+    fc.property(text, (t) => {
+      const result = parseBootConfig(String(t));
+      if (result.ok) return;
+      assert.equal(result.code, 'E_BOOT_CONFIG');
+      assert.ok(result.problems.length > 0);
+      for (const p of result.problems) assert.ok(p.message.length < 300, `a problem names the value short: ${p.message.slice(0, 300)}`);
+    }),
+    { numRuns: 300 },
+  );
 });
 
 /** Whether systemd would start unibos-firstboot.service: its ConditionPathExists= lines, on this tree. */
