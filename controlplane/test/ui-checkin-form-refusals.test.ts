@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { startOpenRound } from './support/checkin-hub.ts';
-import { artifactsDir, assertFitsWidth, launch, openPage, signIn } from './support/ui-browser.ts';
+import { atEachSize } from './support/checkin-panel-sizes.ts';
+import { artifactsDir, assertFitsWidth } from './support/ui-browser.ts';
 
 const SHOTS = artifactsDir('ui-checkin-form-refusals');
 const NODES = [{ id: '!7e5f0001', name: 'Okul', lat: 37.5901, lon: 36.9442 }];
 const WORDS = {
   'tr-TR': {
-    panel: 'birlikteyiz paneli',
     pointForm: 'Toplanma alanı ekle',
     personForm: 'Bir kişiyi yoklamaya yaz',
     latitude: 'Enlem -90 ile 90 arasında bir sayıdır.',
@@ -24,7 +24,6 @@ const WORDS = {
     person: 'Kişinin adını yazın (yalnızca boşluk değil).',
   },
   'en-GB': {
-    panel: 'birlikteyiz panel',
     pointForm: 'Add an assembly point',
     personForm: 'Check a person in',
     latitude: 'Latitude is a number from -90 to 90.',
@@ -32,10 +31,6 @@ const WORDS = {
     person: 'Write the person’s name (more than spaces).',
   },
 } as const;
-const CASES = [
-  { width: 360, height: 740 },
-  { width: 1280, height: 800 },
-].flatMap((viewport) => (['tr-TR', 'en-GB'] as const).map((locale) => ({ locale, viewport, ...WORDS[locale] })));
 
 /** The message under a form, once it says something (a short wait: before the fix it never came). */
 async function said(form: Locator): Promise<string> {
@@ -62,55 +57,44 @@ const errorToasts = (page: Page) => page.locator('.toasts .toast--error').allInn
 test('the check-in and assembly-point forms say what is wrong in the reader’s language, under the form, before and after the hub', async (t) => {
   const quake = { id: 'refusals', latitude: 37.62, longitude: 36.99, depthKm: 10, magnitude: 5.8, timeMs: Date.now() - 60_000, place: 'Kahramanmaraş, Türkiye' };
   const { hub, admin } = await startOpenRound(t, NODES, quake, 7900);
-  const browser = await launch();
-  t.after(() => browser.close());
-
-  for (const c of CASES) {
-    await t.test(`${c.locale} ${c.viewport.width}x${c.viewport.height}`, async () => {
-      const phone = c.viewport.width < 600;
-      const { page, problems, context } = await openPage(browser, hub, { size: phone ? 'phone' : 'laptop', viewport: c.viewport, locale: c.locale });
-      t.after(() => context.close());
-      const posts: string[] = [];
-      page.on('request', (r) => {
-        if (r.method() === 'POST' && /\/modules\/birlikteyiz\/(assembly-points|rounds\/[^/]+\/checkins)$/.test(r.url())) posts.push(r.url());
-      });
-      await signIn(page, hub, admin, '#/modules');
-      const panel = page.locator(`section[aria-label="${c.panel}"]`);
-      const pointForm = panel.getByRole('form', { name: c.pointForm, exact: true });
-      const personForm = panel.getByRole('form', { name: c.personForm, exact: true });
-      await personForm.waitFor();
-      const tag = `${c.locale}-${c.viewport.width}`;
-
-      // The assembly point at latitude 123: said before anything is sent.
-      await pointForm.locator('#ap-name').fill('Park');
-      await pointForm.locator('#ap-lat').fill('123');
-      await pointForm.locator('#ap-lon').fill('36.9');
-      await pointForm.locator('#ap-name').press('Enter');
-      assert.equal(await said(pointForm), c.latitude);
-      assert.equal(await pointForm.locator('#ap-lat').evaluate((i) => (i as HTMLInputElement).validationMessage), c.latitude, 'the browser’s own bubble says the same');
-      await page.screenshot({ path: join(SHOTS, `${tag}-latitude.png`) });
-      await pointForm.locator('#ap-lat').fill('37.6');
-      assert.equal(await pointForm.locator('p.form-error').isHidden(), true, 'putting the field right clears the message');
-      await pointForm.locator('#ap-lon').fill('500');
-      await pointForm.getByRole('button').click();
-      assert.equal(await said(pointForm), c.longitude);
-
-      // A person's name of spaces only.
-      await personForm.locator('#checkin-person').fill('   ');
-      await personForm.locator('#checkin-person').press('Enter');
-      assert.equal(await said(personForm), c.person);
-      await page.screenshot({ path: join(SHOTS, `${tag}-person.png`) });
-      assert.deepEqual(posts, [], 'nothing was sent');
-
-      // Sent anyway (the checks skipped): the hub's refusal is said by the field it named, in the reader's language.
-      assert.equal(await sentAnyway(page, pointForm, '#ap-lon', '500'), c.longitude, 'the hub’s refusal of the longitude');
-      assert.equal(await sentAnyway(page, personForm, '#checkin-person', '   '), c.person, 'the hub’s refusal of the name');
-      await page.screenshot({ path: join(SHOTS, `${tag}-hub.png`) });
-      await pointForm.screenshot({ path: join(SHOTS, `${tag}-point-form.png`) });
-
-      assert.deepEqual(await errorToasts(page), [], 'no toast over the fields');
-      if (phone) await assertFitsWidth(page, 'the birlikteyiz panel with the forms’ messages');
-      assert.deepEqual(problems, []);
+  await atEachSize(t, hub, admin, async (c, page, panel) => {
+    const words = WORDS[c.locale];
+    const posts: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && /\/modules\/birlikteyiz\/(assembly-points|rounds\/[^/]+\/checkins)$/.test(r.url())) posts.push(r.url());
     });
-  }
+    const pointForm = panel.getByRole('form', { name: words.pointForm, exact: true });
+    const personForm = panel.getByRole('form', { name: words.personForm, exact: true });
+    await personForm.waitFor();
+
+    // The assembly point at latitude 123: said before anything is sent.
+    await pointForm.locator('#ap-name').fill('Park');
+    await pointForm.locator('#ap-lat').fill('123');
+    await pointForm.locator('#ap-lon').fill('36.9');
+    await pointForm.locator('#ap-name').press('Enter');
+    assert.equal(await said(pointForm), words.latitude);
+    assert.equal(await pointForm.locator('#ap-lat').evaluate((i) => (i as HTMLInputElement).validationMessage), words.latitude, 'the browser’s own bubble says the same');
+    await page.screenshot({ path: join(SHOTS, `${c.tag}-latitude.png`) });
+    await pointForm.locator('#ap-lat').fill('37.6');
+    assert.equal(await pointForm.locator('p.form-error').isHidden(), true, 'putting the field right clears the message');
+    await pointForm.locator('#ap-lon').fill('500');
+    await pointForm.getByRole('button').click();
+    assert.equal(await said(pointForm), words.longitude);
+
+    // A person's name of spaces only.
+    await personForm.locator('#checkin-person').fill('   ');
+    await personForm.locator('#checkin-person').press('Enter');
+    assert.equal(await said(personForm), words.person);
+    await page.screenshot({ path: join(SHOTS, `${c.tag}-person.png`) });
+    assert.deepEqual(posts, [], 'nothing was sent');
+
+    // Sent anyway (the checks skipped): the hub's refusal is said by the field it named, in the reader's language.
+    assert.equal(await sentAnyway(page, pointForm, '#ap-lon', '500'), words.longitude, 'the hub’s refusal of the longitude');
+    assert.equal(await sentAnyway(page, personForm, '#checkin-person', '   '), words.person, 'the hub’s refusal of the name');
+    await page.screenshot({ path: join(SHOTS, `${c.tag}-hub.png`) });
+    await pointForm.screenshot({ path: join(SHOTS, `${c.tag}-point-form.png`) });
+
+    assert.deepEqual(await errorToasts(page), [], 'no toast over the fields');
+    if (c.phone) await assertFitsWidth(page, 'the birlikteyiz panel with the forms’ messages');
+  });
 });
