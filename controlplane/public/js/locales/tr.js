@@ -200,6 +200,10 @@ export const TR = {
   To: 'Alıcı',
   'Too long for one radio frame: at most {max} bytes.': 'Tek bir telsiz çerçevesi için çok uzun: en çok {max} bayt.',
   'Notify me of SOS': 'SOS bildirimi al',
+  // Map buttons (Leaflet's, named in the reader's language).
+  'Zoom in': 'Yakınlaştır',
+  'Zoom out': 'Uzaklaştır',
+  Layers: 'Katmanlar',
   Type: 'Tür',
   UNIBOS: 'UNIBOS',
   Unloaded: 'Kaldırıldı',

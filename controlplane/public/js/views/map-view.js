@@ -17,6 +17,14 @@ import { createGraticuleLayer } from '../graticule-layer.js';
 import { t } from '../i18n.js';
 import { addModuleHooks } from '../module-ui-hooks.js';
 
+/**
+ * The zoom buttons' names in the reader's language, on every map the hub's Leaflet draws (the
+ * check-in map of birlikteyiz too): Leaflet's defaults, set before any map is made.
+ */
+function translateZoomButtons() {
+  /** @type {any} */ (window).L?.Control.Zoom.mergeOptions({ zoomInTitle: t('Zoom in'), zoomOutTitle: t('Zoom out') });
+}
+
 /** Markers closer than this (px) are drawn as one cluster. */
 const CLUSTER_PX = 28;
 /** Clusters only where the map is zoomed out this far. */
@@ -91,6 +99,7 @@ const SNR_DASH = { good: null, fair: '10 6', poor: '2 6', unknown: '1 8' };
  */
 export function createMapView(ctx) {
   const { fleet, alerts } = ctx;
+  translateZoomButtons();
   const mapEl = h('div', { class: 'map', id: 'node-map', role: 'region', 'aria-label': t('Node map') });
   const fit = h('button', { type: 'button' }, t('Fit to nodes'));
   const note = h('p', { class: 'summary', 'aria-live': 'polite' });
@@ -175,7 +184,17 @@ export function createMapView(ctx) {
       extras[t('Online tiles')] = tiles;
     }
     if (!region && !ctx.config.mapTileUrl) grid.addTo(map);
-    leaflet.control.layers(bases, extras, { collapsed: true }).addTo(map);
+    // On a touch screen Leaflet's own layers button opens on the tap's synthetic mouseover and
+    // shuts on its click: there it opens on a tap and shuts on a tap on the map.
+    const touch = window.matchMedia('(hover: none), (pointer: coarse)').matches;
+    const layers = leaflet.control.layers(bases, extras, { collapsed: !touch }).addTo(map);
+    if (touch) {
+      layers.collapse();
+      map.on('click', () => layers.collapse());
+    }
+    const layersToggle = layers.getContainer().querySelector('.leaflet-control-layers-toggle');
+    layersToggle.title = t('Layers');
+    layersToggle.setAttribute('aria-label', t('Layers'));
     leaflet.control.scale({ imperial: false }).addTo(map);
     overlay = leaflet.layerGroup().addTo(map);
     map.setView([20, 0], 2);
