@@ -159,13 +159,15 @@ export function createSendView(ctx) {
   /** @param {Message} m */
   const rowFor = (m) => {
     const status = String(m.status ?? 'queued');
-    const recipient = m.to === 'broadcast' ? t('Everyone') : fleet.display(m.to);
+    const toAll = m.to === 'broadcast';
+    const recipient = toAll ? t('Everyone') : fleet.display(m.to);
     const label = (/** @type {number} */ i) => ({ 'data-label': SENT_COLUMNS[i] });
     return h(
       'tr',
       { dataset: { messageId: m.id, status } },
       h('td', label(0), h('time', { class: 'relative-time', datetime: m.createdAt ?? '', title: dateTime(m.createdAt) }, relativeTime(m.createdAt))),
-      h('td', { ...label(1), title: m.to }, recipient),
+      // A node's id on hover (its name shows); "Everyone" needs none.
+      h('td', { ...label(1), ...(toAll ? {} : { title: m.to }) }, recipient),
       h('td', label(2), m.kind === 'alert' ? alertLevel(m.level) : t('Text')),
       h('th', { scope: 'row', class: 'message-text', ...label(3) }, m.text ?? ''),
       // Badge and reason in one box: on a phone it is the card's second column (the reason under the badge, not under the label).

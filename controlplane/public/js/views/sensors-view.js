@@ -101,8 +101,10 @@ export function createSensorsView(ctx) {
     const latest = Date.parse(s.lastSeen ?? '');
     const at = Date.parse(m.time);
     const stale = Number.isFinite(latest) && Number.isFinite(at) && latest - at > STALE_BEHIND_MS;
-    const value = `${metricLabel(m.metric, m.deviceClass)}: ${m.value === null || m.value === undefined ? shortRaw(m.raw) : measurement(m.value, m.metric, m)}`;
-    const title = [m.metric, m.deviceClass, offline || stale ? t('last reported {time}', { time: dateTime(m.time) }) : ''].filter(Boolean).join(' · ');
+    const label = metricLabel(m.metric, m.deviceClass);
+    const value = `${label}: ${m.value === null || m.value === undefined ? shortRaw(m.raw) : measurement(m.value, m.metric, m)}`;
+    // In the reader's words: the metric's name, not its key ("humidity" on a Turkish screen).
+    const title = [label, offline || stale ? t('last reported {time}', { time: dateTime(m.time) }) : ''].filter(Boolean).join(' · ');
     return h(
       'span',
       { class: `metric-chip${offline ? ' metric-chip--last-known' : ''}${stale ? ' metric-chip--stale' : ''}`, title },
