@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { startOpenRound } from './support/checkin-hub.ts';
-import { atEachSize } from './support/checkin-panel-sizes.ts';
+import { atEachSize } from './support/at-each-size.ts';
 import { artifactsDir, assertFitsWidth } from './support/ui-browser.ts';
 
 const SHOTS = artifactsDir('ui-checkin-form-refusals');

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { startOpenRound } from './support/checkin-hub.ts';
 import { api } from './support/test-auth.ts';
 import { waitForEvent } from './support/hub-events.ts';
-import { atEachSize } from './support/checkin-panel-sizes.ts';
+import { atEachSize } from './support/at-each-size.ts';
 import { artifactsDir, assertFitsWidth } from './support/ui-browser.ts';
 
 const SHOTS = artifactsDir('ui-checkin-long-name');
