@@ -318,6 +318,8 @@ export const TR = {
   Updated: 'Güncellendi',
   'node details changed': 'cihaz bilgileri değişti',
   'announced {count} times, unchanged, first at {first}, last at {last}': '{count} kez aynı bilgiyi duyurdu, ilki {first}, en sonu {last}',
+  // A node's SOS (or "I am safe") sent again until the hub answered: one row, how many times again.
+  'resent {count} times, last at {last}': { one: '{count} kez yeniden gönderdi, en sonu {last}', other: '{count} kez yeniden gönderdi, en sonu {last}' },
   'Not delivered': 'Teslim edilmedi',
   '{level} raised': '{level} bildirildi',
   '{level} by {name}': '{level}, {name}',

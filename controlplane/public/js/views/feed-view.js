@@ -13,7 +13,7 @@ const MAX_ENTRIES = 300;
 /** History records loaded at a time (at open, then each "Show older"). */
 const HISTORY_PAGE = 30;
 
-/** A node's NodeInfo row: what it said, how many times in the feed loaded, when first and last. @typedef {{ li: HTMLLIElement, said: string, count: number, first: number, last: number }} InfoRow */
+/** A folded row (a node's NodeInfo, an alert's copies): what it said, how many times in the feed loaded, when first and last. @typedef {{ li: HTMLLIElement, said: string, count: number, first: number, last: number }} InfoRow */
 
 const TOPICS = [
   ['', t('Everything')],
@@ -115,7 +115,7 @@ export function createFeedView(ctx) {
     const li = h(
       'li',
       { class: `feed-item feed-item--${event.topic} ${d.tone ? `tone--${d.tone}` : ''} ${live ? 'is-new' : ''}`, dataset },
-      h('time', { datetime: new Date(event.ts).toISOString(), title: dateTime(event.ts) }, clockTime(event.ts)),
+      timeOf(event.ts),
       h('span', { class: 'feed-kind' }, d.kind),
       h('span', { class: 'feed-who' }, d.who),
       h('span', { class: 'feed-what' }, d.what),
@@ -148,8 +148,11 @@ export function createFeedView(ctx) {
       seenRecords.add(String(recordId));
     }
     if (event.type === HUB_EVENT.MESH_INFO && repeatsAnnouncement(event, live)) return;
+    const call = event.type === HUB_EVENT.MESH_ALERT ? callOf(event) : null;
+    if (call !== null && resent(call, event, live)) return;
     const li = entryFor(event, live);
     if (event.type === HUB_EVENT.MESH_INFO) remember(event, li, live);
+    if (call !== null) calls.set(call, { li, said: call, count: 1, first: event.ts, last: event.ts });
     if (live) list.prepend(li);
     else list.append(li);
     while (list.childElementCount > MAX_ENTRIES) list.lastElementChild?.remove();
@@ -194,14 +197,43 @@ export function createFeedView(ctx) {
    * @param {InfoRow} row
    */
   const showRepeats = (row) => {
-    let note = row.li.querySelector('.feed-repeats');
-    if (!note) {
-      note = h('span', { class: 'feed-repeats' });
-      row.li.querySelector('.feed-what')?.append(note);
-    }
+    const note = repeatsNote(row.li);
     note.textContent = t('announced {count} times, unchanged, first at {first}, last at {last}', { count: row.count, first: clockTime(row.first), last: clockTime(row.last) });
     note.setAttribute('title', `${dateTime(row.first)} – ${dateTime(row.last)}`);
     row.li.dataset.repeats = String(row.count);
+  };
+
+  /**
+   * A node sends its SOS (and its "I am safe") again and again until the hub answers it: each copy
+   * is a record of its own, but one call, named by the node, the level and its request id. Its
+   * copies are folded into the call's first row, which says how many times it was resent and when
+   * last; a new request is a new call, a row of its own. An alert without a request id (older
+   * firmware) cannot be told from a new call and keeps its own row. By call, the row of its first copy.
+   * @type {Map<string, InfoRow>}
+   */
+  const calls = new Map();
+
+  /**
+   * Folds a copy of a call into the call's row (when still listed). The feed's history comes newest
+   * first: a copy found there came before those listed, and takes the row down to its place, with
+   * the time of the first copy.
+   * @param {string} call @param {{ ts: number }} event @param {boolean} live
+   */
+  const resent = (call, event, live) => {
+    const row = calls.get(call);
+    if (!row || !list.contains(row.li)) return false;
+    row.count += 1;
+    row.first = Math.min(row.first, event.ts);
+    row.last = Math.max(row.last, event.ts);
+    if (!live) {
+      row.li.querySelector('time')?.replaceWith(timeOf(row.first));
+      list.append(row.li);
+    }
+    const note = repeatsNote(row.li);
+    note.textContent = t({ one: 'resent once, at {last}', other: 'resent {count} times, last at {last}' }, { count: row.count - 1, last: clockTime(row.last) });
+    note.setAttribute('title', `${dateTime(row.first)} – ${dateTime(row.last)}`);
+    row.li.dataset.resent = String(row.count - 1);
+    return true;
   };
 
   /** @param {Event} e */
@@ -403,6 +435,32 @@ function messageEvent(message) {
   // Created-at, the order the hub pages messages in (the merge relies on it).
   const ts = Date.parse(message.createdAt);
   return { topic: HUB_EVENT_TOPIC[HUB_EVENT.MESSAGE_STATUS], type: HUB_EVENT.MESSAGE_STATUS, ts: Number.isFinite(ts) ? ts : Date.now(), data: message };
+}
+
+/** A row's time: the time of day, the date too on hover. @param {number} ts */
+const timeOf = (ts) => h('time', { datetime: new Date(ts).toISOString(), title: dateTime(ts) }, clockTime(ts));
+
+/** A folded row's note of its repeats (after what it says), made the first time. @param {HTMLLIElement} li */
+function repeatsNote(li) {
+  let note = li.querySelector('.feed-repeats');
+  if (!note) {
+    note = h('span', { class: 'feed-repeats' });
+    li.querySelector('.feed-what')?.append(note);
+  }
+  return note;
+}
+
+/**
+ * The call an alert record is a copy of: its node, level, whether it answered by itself, and the
+ * request id it carries; null without a request id.
+ * @param {{ data: any }} event
+ */
+function callOf(event) {
+  const d = event.data ?? {};
+  const body = d.data ?? {};
+  const nodeId = nodeOf(d);
+  const request = body.requestId;
+  return nodeId && Number.isInteger(request) && request > 0 ? JSON.stringify([nodeId, String(body.level ?? ''), body.automatic === true, request]) : null;
 }
 
 /** The node an event is about: a record's or alert's sender, a node event's node. @param {any} d */
