@@ -48,6 +48,13 @@ async function boot() {
     // The offline map needs no settings.
   }
   const token = setupToken();
+  // A setup link for a hub already set up: said at once, over the sign-in form, not after the
+  // setup form was filled in. Unknown (the hub unreachable): the setup form, as before.
+  if (token && (await setupNeeded()) === false) {
+    history.replaceState(null, '', location.pathname);
+    showLogin({ notice: t('This hub is already set up.') });
+    return;
+  }
   if (token) {
     renderSetup(root, api, {
       token,
@@ -73,14 +80,19 @@ async function boot() {
       if (loginShown) return;
     }
   }
-  let notice;
+  // Unknown: the form anyway.
+  const notice = (await setupNeeded()) ? t('This hub has not been set up yet. Open the one-time setup link the hub printed when it first started.') : null;
+  showLogin(notice ? { notice } : {});
+}
+
+/** Whether the hub still needs its first admin; null when it could not say. @returns {Promise<boolean | null>} */
+async function setupNeeded() {
   try {
     const setup = await api.getPublic('/api/v1/setup');
-    if (setup?.needed) notice = t('This hub has not been set up yet. Open the one-time setup link the hub printed when it first started.');
+    return typeof setup?.needed === 'boolean' ? setup.needed : null;
   } catch {
-    // Unknown: show the form anyway.
+    return null;
   }
-  showLogin(notice ? { notice } : {});
 }
 
 void boot();
