@@ -13,7 +13,8 @@
 // every header byte. For comparison, Meshtastic's PKI direct messages add 12 bytes (AES-CCM, 8-byte
 // tag, 4-byte nonce) but have no forward secrecy; these add 20 on most messages and keep it.
 
-import { MESH_DIRECT_MAX_BYTES } from '@unibos/mesh-protocol';
+// The limits alone (no Node-only modules): this file is in the browser's messenger bundle too.
+import { MESH_DIRECT_MAX_BYTES } from '@unibos/mesh-protocol/text-limits';
 import { AEAD_TAG_BYTES } from './message-aead.ts';
 import { MessengerCryptoError } from './messenger-crypto-error.ts';
 
