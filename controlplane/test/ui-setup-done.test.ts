@@ -5,37 +5,29 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createAdminSession } from './support/test-auth.ts';
-import { startTestHub } from './support/test-hub.ts';
-import { artifactsDir, launch, openPage } from './support/ui-browser.ts';
+import { FOUR_SCREENS, hubAdminBrowser, openOn, screenName } from './support/four-screens.ts';
+import { artifactsDir } from './support/ui-browser.ts';
 
 const SHOTS = artifactsDir('ui-setup-done');
-const CASES = [
-  { locale: 'tr-TR', viewport: { width: 360, height: 740 }, phone: true, said: 'Bu merkez zaten kurulmuş.', create: 'Yönetici hesabını oluştur', signIn: 'Giriş yap' },
-  { locale: 'en-GB', viewport: { width: 390, height: 844 }, phone: true, said: 'This hub is already set up.', create: 'Create admin account', signIn: 'Sign in' },
-  { locale: 'tr-TR', viewport: { width: 1280, height: 800 }, phone: false, said: 'Bu merkez zaten kurulmuş.', create: 'Yönetici hesabını oluştur', signIn: 'Giriş yap' },
-  { locale: 'en-GB', viewport: { width: 1440, height: 900 }, phone: false, said: 'This hub is already set up.', create: 'Create admin account', signIn: 'Sign in' },
-] as const;
+const WORDS = {
+  'tr-TR': { said: 'Bu merkez zaten kurulmuş.', create: 'Yönetici hesabını oluştur', signIn: 'Giriş yap' },
+  'en-GB': { said: 'This hub is already set up.', create: 'Create admin account', signIn: 'Sign in' },
+} as const;
 
 test('a setup link on a hub already set up says so at once, over the sign-in form', async (t) => {
-  const hub = await startTestHub();
-  t.after(() => hub.stop());
-  const admin = await createAdminSession(hub);
-  const browser = await launch();
-  t.after(() => browser.close());
-
-  for (const c of CASES) {
-    await t.test(`${c.locale} at ${c.viewport.width}x${c.viewport.height}`, async () => {
-      const { page, problems, context } = await openPage(browser, hub, c.phone ? { size: 'phone', viewport: c.viewport, locale: c.locale } : { viewport: c.viewport, locale: c.locale });
-      t.after(() => context.close());
+  const { hub, admin, browser } = await hubAdminBrowser(t);
+  for (const c of FOUR_SCREENS) {
+    const w = WORDS[c.locale];
+    await t.test(screenName(c), async () => {
+      const { page, problems } = await openOn(t, browser, hub, c);
       await page.goto(`${hub.url}/#setup=a-link-from-an-old-email`);
-      const said = page.getByText(c.said);
+      const said = page.getByText(w.said);
       await said.waitFor();
       // Said first, on the screen, with the sign-in form; no setup form to fill in.
       const box = await said.boundingBox();
-      assert.ok(box && box.y >= 0 && box.y + box.height <= c.viewport.height && box.x >= 0 && box.x + box.width <= c.viewport.width, `"${c.said}" on the screen: ${JSON.stringify(box)}`);
-      assert.equal(await page.getByRole('button', { name: c.create, exact: true }).count(), 0, 'no setup form');
-      const signIn = page.getByRole('button', { name: c.signIn, exact: true });
+      assert.ok(box && box.y >= 0 && box.y + box.height <= c.viewport.height && box.x >= 0 && box.x + box.width <= c.viewport.width, `"${w.said}" on the screen: ${JSON.stringify(box)}`);
+      assert.equal(await page.getByRole('button', { name: w.create, exact: true }).count(), 0, 'no setup form');
+      const signIn = page.getByRole('button', { name: w.signIn, exact: true });
       assert.equal(await signIn.isVisible(), true, 'the sign-in form');
       assert.equal(new URL(page.url()).hash, '', 'the setup link is dropped from the address');
       await page.screenshot({ path: `${SHOTS}/${c.locale}-${c.viewport.width}.png` });

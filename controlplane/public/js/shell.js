@@ -65,6 +65,11 @@ export function createShell(root, { api, config }) {
   };
   phone.addEventListener('change', showAlertsChip);
   const toasts = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
+  const toast = (/** @type {string} */ message, /** @type {string} */ kind, /** @type {number} */ ms) => {
+    const el = h('div', { class: `toast toast--${kind}` }, message);
+    toasts.append(el);
+    setTimeout(() => el.remove(), ms);
+  };
   // New SOS and alerts interrupt: announced at once, and they stay until dismissed.
   const alarms = h('div', { class: 'alarms', role: 'alert' });
   /** @type {AppContext} */
@@ -112,9 +117,7 @@ export function createShell(root, { api, config }) {
         }
         return;
       }
-      const toast = h('div', { class: `toast toast--${kind}` }, message);
-      toasts.append(toast);
-      setTimeout(() => toast.remove(), kind === 'error' ? 8000 : 4000);
+      toast(message, kind, kind === 'error' ? 8000 : 4000);
     },
     dismiss: (key) => {
       for (const alarm of /** @type {NodeListOf<HTMLElement>} */ (alarms.querySelectorAll('.alarm'))) if (alarm.dataset.key === key) alarm.remove();
@@ -181,8 +184,11 @@ export function createShell(root, { api, config }) {
   const bellIcon = svg('svg', { class: 'bell-icon', viewBox: '0 0 16 16', width: '16', height: '16', 'aria-hidden': 'true', focusable: 'false' }, svg('path', { d: 'M8 1.5a1 1 0 0 1 1 1v.6a4.5 4.5 0 0 1 3.5 4.4v3l1.3 1.7H2.2l1.3-1.7v-3A4.5 4.5 0 0 1 7 3.1v-.6a1 1 0 0 1 1-1zM6.3 13.4h3.4a1.7 1.7 0 0 1-3.4 0z' }));
   const bell = h('button', { type: 'button', class: 'ghost bell', title: t('Notify me of SOS'), hidden: notificationPermission() !== 'default' }, bellIcon, h('span', { class: 'bell-text' }, t('Notify me of SOS')));
   bell.addEventListener('click', async () => {
-    await askNotificationPermission();
-    bell.hidden = notificationPermission() !== 'default';
+    const answer = (await askNotificationPermission()) ?? notificationPermission();
+    bell.hidden = answer !== 'default';
+    // Refused (by the person or the browser's settings): the button goes, and what to do is said,
+    // long enough to read, not nothing at all.
+    if (answer === 'denied') toast(t('Notifications are blocked for this site. To allow them, open the site settings (the icon left of the address), set Notifications to Allow, then reload the page.'), 'error', 20_000);
   });
   const header = h('header', { class: 'topbar' }, h('a', { class: 'brand', href: '#/fleet' }, h('img', { src: '/favicon.svg', alt: '', width: '28', height: '28' }), h('span', {}, 'UNIBOS')), nav, h('div', { class: 'topbar-right' }, alertsChip, liveStatus, bell, who, language, signOut));
   const main = h('main', { class: 'content', id: 'content' });

@@ -204,6 +204,8 @@ export const TR = {
   'Zoom in': 'Yakınlaştır',
   'Zoom out': 'Uzaklaştır',
   Layers: 'Katmanlar',
+  // A refused notification permission: how to allow it.
+  'Notifications are blocked for this site. To allow them, open the site settings (the icon left of the address), set Notifications to Allow, then reload the page.': 'Bu site için bildirimler engellendi. İzin vermek için site ayarlarını açın (adresin solundaki simge), Bildirimler’i “İzin ver” yapın ve sayfayı yeniden yükleyin.',
   Type: 'Tür',
   UNIBOS: 'UNIBOS',
   Unloaded: 'Kaldırıldı',
