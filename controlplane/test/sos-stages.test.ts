@@ -232,3 +232,19 @@ test('the node is told `hub` only once its SOS is stored: when storing fails, it
   const first = (await gw.nextDownlink()) as StageCommand;
   assert.deepEqual([first.to, first.sosStage.stage], ['!bbbb00b2', 'hub'], 'the node whose SOS was not stored is not told `hub`');
 });
+
+test('a gateway whose clock is two days behind (a Pi restored by fake-hwclock) still carries the stages to the node, and the SOS is dated when it was heard', { timeout: 30_000 }, async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  const before = Date.now();
+  gw.mesh('!cafe0003', 'alert', { level: 'SOS', text: 'SOS', requestId: 77 }, { packetId: 1, rxTime: new Date(before - 2 * 86_400_000).toISOString(), wrongClock: true });
+  const hubStage = (await gw.nextDownlink()) as StageCommand;
+  assert.deepEqual([hubStage.to, hubStage.sosStage.stage], ['!cafe0003', 'hub'], 'the node is told its SOS is at the hub');
+  const [sos] = (await api(hub.url, admin, '/api/v1/alerts?state=open')).body.items as Array<{ id: number; raisedAt: string }>;
+  const raised = Date.parse(sos!.raisedAt);
+  assert.ok(raised >= before && raised <= Date.now(), `raised ${sos!.raisedAt}, not two days ago`);
+  assert.equal((await api(hub.url, admin, `/api/v1/alerts/${sos!.id}/acknowledge`, { method: 'POST', body: {} })).status, 200);
+  const ackStage = (await gw.nextDownlink()) as StageCommand;
+  assert.deepEqual([ackStage.to, ackStage.sosStage.stage], ['!cafe0003', 'acknowledged'], 'and that someone saw it');
+});

@@ -1,10 +1,10 @@
 // A heard frame as a gateway forwards it (unibos/v1/mesh/{nodeId}/{kind}, a JSON document),
 // checked at the edge into a typed value every feature's mesh handler reads.
 
-import { HUB_UPLINK_LIMITS, type NodeIdText } from '@unibos/mesh-protocol';
+import { HUB_UPLINK_LIMITS, plausibleTimeMs, takenTimeMs, type NodeIdText } from '@unibos/mesh-protocol';
 
-/** Accept a gateway's receive time unless its clock is this far ahead of ours. */
-const MAX_CLOCK_AHEAD_MS = HUB_UPLINK_LIMITS.maxClockAheadMs;
+/** Accept a gateway's receive time unless its clock is this far from ours. */
+const MAX_CLOCK_SKEW_MS = HUB_UPLINK_LIMITS.maxClockSkewMs;
 
 export interface MeshReception {
   gatewayId: NodeIdText;
@@ -19,7 +19,7 @@ export interface MeshUplink {
   /** The topic's kind word (text, position, alert, ack, info, ...). */
   kind: string;
   packetId: number;
-  /** When the gateway heard it (the hub's time when the gateway's clock is far ahead). */
+  /** When the gateway heard it: its clock's time, or the hub's reckoning when that clock is wrong (receiveTimeMs). */
   timeMs: number;
   reception: MeshReception;
   /** The document without the reception fields: what a record keeps. */
@@ -33,14 +33,29 @@ export function finiteNumber(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
+/**
+ * When the gateway heard a frame, on the hub's clock as near as it can tell. The gateway's own
+ * receive time (to the millisecond) while its clock agrees with the hub's reckoning, which is now
+ * less how long the gateway says it held the frame (`heldMs`, measured on its monotonic clock);
+ * otherwise that reckoning. An off-grid Pi has no battery clock: restored by fake-hwclock it can be
+ * days behind, and its times would date an SOS days ago and hide which gateway reaches the node
+ * now (stages, answers). Without `heldMs` (an older gateway, or one restarted since it took the
+ * frame) only a clock ahead, or before 2000, can be caught.
+ */
+export function receiveTimeMs(rxTime: unknown, nowMs: number, heldMs?: number): number {
+  const rx = plausibleTimeMs(typeof rxTime === 'string' ? Date.parse(rxTime) : undefined);
+  if (heldMs === undefined) return rx !== undefined && rx <= nowMs + MAX_CLOCK_SKEW_MS ? rx : nowMs;
+  const taken = takenTimeMs(heldMs, nowMs);
+  return rx !== undefined && Math.abs(rx - taken) <= MAX_CLOCK_SKEW_MS ? rx : taken;
+}
+
 /** The document of `nodeId`'s frame of `kind` heard through gateway `gatewayId`, or null when it is not one. */
-export function readMeshUplink(nodeId: NodeIdText, kind: string, gatewayId: NodeIdText, body: unknown, nowMs: number): MeshUplink | null {
+export function readMeshUplink(nodeId: NodeIdText, kind: string, gatewayId: NodeIdText, body: unknown, nowMs: number, heldMs?: number): MeshUplink | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
   const doc = body as Record<string, unknown>;
   const packetId = doc.id;
   if (typeof packetId !== 'number' || !Number.isInteger(packetId) || packetId < 0 || packetId > 0xffffffff || doc.from !== nodeId) return null;
-  const rx = typeof doc.rxTime === 'string' ? Date.parse(doc.rxTime) : NaN;
-  const timeMs = Number.isFinite(rx) && rx <= nowMs + MAX_CLOCK_AHEAD_MS ? rx : nowMs;
+  const timeMs = receiveTimeMs(doc.rxTime, nowMs, heldMs);
   const reception: MeshReception = { gatewayId, rssi: finiteNumber(doc.rssi), snr: finiteNumber(doc.snr), hops: finiteNumber(doc.hops), timeMs };
   const { gatewayId: _g, rssi: _r, snr: _s, hops: _h, rxTime: _t, ...data } = doc;
   return { nodeId, kind, packetId, timeMs, reception, data, doc };

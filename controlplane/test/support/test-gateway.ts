@@ -17,7 +17,10 @@ export interface MeshMeta {
   rssi?: number;
   snr?: number;
   hops?: number;
+  /** When the gateway heard it, by its clock: a time before now was heard then and held since (the envelope's `held` says so). */
   rxTime?: string;
+  /** rxTime is what the gateway's wrong clock said when it heard the frame just now (held 0). */
+  wrongClock?: boolean;
   to?: string;
 }
 
@@ -42,6 +45,8 @@ export class TestGateway {
     readonly id: string,
     readonly outbox: HubOutbox,
     readonly uplink: HubUplink,
+    /** How long ago the frame being queued was heard: the outbox's monotonic clock is set back by it while it is queued. */
+    private readonly heardAgo: { ms: number },
   ) {
     uplink.onDownlink((_topic, payload) => {
       const command = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
@@ -57,9 +62,15 @@ export class TestGateway {
     const claim = (await claimDevice(hub, session, 'gateway', device)) as { mqtt: { url: string; username: string; password: string } };
     const dir = mkdtempSync(join(tmpdir(), 'unibos-test-gw-'));
     const db = openGatewayDb(dir);
-    const outbox = new HubOutbox(db, { logger: pino({ level: 'silent' }) });
+    const heardAgo = { ms: 0 };
+    const outbox = new HubOutbox(db, {
+      logger: pino({ level: 'silent' }),
+      // A frame given an earlier rxTime was heard then and held since, as a real gateway says (the
+      // envelope's `held`): the hub checks a gateway's clock against it.
+      monotonic: () => performance.now() - heardAgo.ms,
+    });
     const uplink = new HubUplink({ url: claim.mqtt.url, username: claim.mqtt.username, password: claim.mqtt.password, gatewayId: id, outbox, logger: pino({ level: 'silent' }), reconnectMinMs: 100 });
-    const gw = new TestGateway(id, outbox, uplink);
+    const gw = new TestGateway(id, outbox, uplink, heardAgo);
     const connected = new Promise<void>((resolve) => {
       const off = uplink.onState((s) => {
         if (s === 'connected') {
@@ -81,7 +92,13 @@ export class TestGateway {
   /** What the gateway's bridge uplinks for a heard frame: the mesh JSON on mesh/{node}/{kind}. */
   mesh(from: string, kind: string, body: Record<string, unknown>, meta: MeshMeta): void {
     const doc = { from, to: meta.to ?? 'broadcast', id: meta.packetId, hops: meta.hops ?? 0, rssi: meta.rssi ?? -90, snr: meta.snr ?? 5, rxTime: meta.rxTime ?? new Date().toISOString(), gatewayId: this.id, ...body };
-    this.outbox.add({ source: `mesh:${from}`, topic: `unibos/v1/mesh/${from}/${kind}`, payload: JSON.stringify(doc) });
+    const ago = meta.rxTime && !meta.wrongClock ? Date.now() - Date.parse(meta.rxTime) : 0;
+    this.heardAgo.ms = Number.isFinite(ago) && ago > 0 ? ago : 0;
+    try {
+      this.outbox.add({ source: `mesh:${from}`, topic: `unibos/v1/mesh/${from}/${kind}`, payload: JSON.stringify(doc) });
+    } finally {
+      this.heardAgo.ms = 0;
+    }
   }
 
   sensor(sensorId: string, metric: string, payload: string): void {

@@ -20,10 +20,11 @@ export const HUB_UPLINK_LIMITS = {
   /** Characters of a reading's unit (`°C`, `kWh`, `µg/m³`). */
   maxSensorUnitChars: 16,
   /**
-   * A gateway's time of day (a mesh frame's receive time) this far ahead of the hub's clock is its
-   * clock being wrong, not clock skew: the hub dates the frame itself.
+   * A gateway's time of day (a mesh frame's receive time) this far from the hub's (ahead, or behind
+   * where the gateway says how long it held the frame) is its clock being wrong, not clock skew: the
+   * hub dates the frame itself.
    */
-  maxClockAheadMs: 5 * 60_000,
+  maxClockSkewMs: 5 * 60_000,
   /** Clocks before this are unset (a Pi without its time yet, a Shelly counting seconds since boot) or broken. */
   earliestTimeMs: Date.UTC(2000, 0, 1),
   /** Device clocks at or after this are broken (`last_seen: 1e20`). */
