@@ -147,3 +147,36 @@ test('"I am safe" is not given up because the wall clock jumped (a Pi without a 
   assert.equal(after.status.safe, 'gave-up');
   assert.match(after.status.safeGaveUpReason ?? '', /no answer from the hub in 24 h/);
 });
+
+test('an SOS a gateway took but the hub never confirmed goes again, slowly and to any other gateway heard, until the hub has it; and after a reboot', (t) => {
+  const s = setup(t);
+  const G1 = 0x6a7e0001;
+  const G2 = 0x6a7e0002;
+  const sosCopies = () => s.sent.filter((x) => x.kind === 'sos').length;
+  const tr = s.tracker();
+  const { requestId } = tr.raise();
+  s.scheduler.runUntil(s.scheduler.now() + 15_000);
+  tr.advance(requestId, G1, { stage: 'gateway', timeMs: 0, by: '' });
+  const taken = sosCopies();
+  // G1's hub link is down (or G1 lost power with the only copy): nothing comes back.
+  s.scheduler.runUntil(s.scheduler.now() + 599_000);
+  assert.equal(sosCopies(), taken, 'no quick copies once a gateway took it');
+  s.scheduler.runUntil(s.scheduler.now() + 1_000);
+  assert.equal(sosCopies(), taken + 1, 'a slow copy after maxRetryIntervalS');
+  assert.equal(tr.gatewayHeard(G1), false, 'the gateway that took it announcing itself again sends nothing');
+  s.scheduler.runUntil(s.scheduler.now() + 10_000);
+  assert.equal(tr.gatewayHeard(G2), true, 'another gateway: a copy at once, for it to take');
+  assert.equal(sosCopies(), taken + 2);
+  tr.stop();
+  // A reboot while still waiting: the slow copies go on.
+  const after = s.tracker();
+  after.resume();
+  s.scheduler.runUntil(s.scheduler.now() + 600_000);
+  assert.equal(sosCopies(), taken + 3, 'resumed after the reboot');
+  // G2 got it to the hub: the copies stop for good.
+  assert.equal(after.advance(requestId, G2, { stage: 'hub', timeMs: 0, by: '' }), true);
+  s.scheduler.runUntil(s.scheduler.now() + 6 * 3600_000);
+  assert.equal(after.gatewayHeard(0x6a7e0003), false);
+  assert.equal(sosCopies(), taken + 3, 'nothing more once the hub has it');
+  assert.equal(after.status.resending, false, 'never "no gateway has it" again');
+});

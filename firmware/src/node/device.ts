@@ -139,6 +139,8 @@ export class Device extends EventEmitter<DeviceEvents> {
   /** The SOS the outbox's copies belong to (kept across restarts by the tracker), and whether its copies and "I am safe" were still going out. */
   private sosRequestId = 0;
   private sosResending = false;
+  /** Our SOS is at a gateway, not yet at the hub: slow copies go (sos.ts armHubWait). */
+  private sosAtGatewayOnly = false;
   private safeWaiting = false;
   private startedMs = 0;
   private stopped = false;
@@ -237,6 +239,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     });
     this.sosRequestId = this.sos.status.requestId;
     this.sosResending = this.sos.status.resending;
+    this.sosAtGatewayOnly = this.sos.status.stage === 'gateway';
     this.safeWaiting = this.sos.status.safe === 'waiting';
     this.panel = new PanelState(options.panel, { gpsFix: () => hasFix(this.gps?.lastFix), sos: () => this.sos.status });
 
@@ -256,7 +259,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     // waiting for one should not sit out the rest of its backoff.
     this.router.on('heard', (h) => {
       if (h.data.nodeInfo?.role !== 'GATEWAY' || h.header.from === this.nodeId) return;
-      if (this.sos.gatewayHeard()) this.log.info({ gateway: formatNodeId(h.header.from) }, 'gateway heard: SOS sent again now');
+      if (this.sos.gatewayHeard(h.header.from)) this.log.info({ gateway: formatNodeId(h.header.from) }, 'gateway heard: SOS sent again now');
     });
     this.router.on('sent', ({ id }) => {
       this.panel.activity();
@@ -545,7 +548,8 @@ export class Device extends EventEmitter<DeviceEvents> {
   }
 
   private onSosChange(s: SosStatus): void {
-    if (s.requestId !== this.sosRequestId) {
+    const sameSos = s.requestId === this.sosRequestId;
+    if (!sameSos) {
       // A new SOS: an "I am safe" still queued (for the SOS before, or said with none open) must
       // not reach anyone after it, telling the mesh a person asking for help is safe.
       for (const key of [`sos:${this.sosRequestId}`, `safe:${this.sosRequestId}`, 'safe:0', AUTOMATIC_SAFE_KEY]) this.outbox.withdraw(key);
@@ -553,9 +557,11 @@ export class Device extends EventEmitter<DeviceEvents> {
     }
     // Once a gateway has it (or the user is safe), copies still queued have nothing left to say. A
     // copy the person asks for after that (pressing again) is theirs: it is not withdrawn.
-    if (this.sosResending && !s.resending) this.outbox.withdraw(`sos:${s.requestId}`);
+    // Likewise once the hub has it: a slow copy still queued for a gateway that might not reach it.
+    if ((this.sosResending && !s.resending) || (sameSos && this.sosAtGatewayOnly && s.stage !== 'gateway')) this.outbox.withdraw(`sos:${s.requestId}`);
     if (this.safeWaiting && s.safe !== 'waiting') this.outbox.withdraw(`safe:${s.requestId}`);
     this.sosResending = s.resending;
+    this.sosAtGatewayOnly = s.stage === 'gateway';
     this.safeWaiting = s.safe === 'waiting';
     if (s.safe === 'gave-up') this.log.warn({ sos: s, reason: s.safeGaveUpReason }, `"I am safe" given up: ${s.safeGaveUpReason}`);
     else this.log.info({ sos: s }, `SOS ${s.cancelled ? `cancelled, safe ${s.safe}` : s.stage}`);

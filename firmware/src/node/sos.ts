@@ -1,8 +1,11 @@
 // The SOS a user raised and how far it has got: sent, taken by a gateway (durably queued for the
 // hub), at the hub, acknowledged by an admin, resolved (mesh-protocol's sos-stage.ts). Copies are
 // resent (each a new frame with the same request id) at growing intervals until a gateway has
-// taken it, and at once when a gateway is heard announcing itself; after that the node only
-// listens for later stages. Stages only move forward. "I am safe" follows the same discipline:
+// taken it, and at once when a gateway is heard announcing itself. Taken by a gateway, the SOS may
+// still sit there (its hub link down, or it lost power with the only copy on its card): until the
+// hub's own stage comes back, a copy goes every `maxRetryIntervalS` and at once when another
+// gateway is heard, so one that can reach the hub takes it (the hub keeps one SOS per request
+// id). From `hub` on the node only listens for later stages. Stages only move forward. "I am safe" follows the same discipline:
 // resent until the hub's `resolved` comes back, or given up (with the reason) after a day or
 // MAX_SAFE_COPIES copies. The state is kept in the node database, so a reboot mid-emergency
 // carries on where it was.
@@ -116,6 +119,7 @@ export class SosTracker {
     this.queued = this.current.copiesQueued ?? this.current.copiesSent;
     this.safeQueued = this.current.safeCopiesSent;
     if (this.current.resending) this.sendAndArm();
+    else if (this.waitingForHub()) this.armHubWait();
     else if (this.current.safe === 'waiting') {
       // The time the node was off is not time spent trying.
       this.safeCountedFrom = this.scheduler.now();
@@ -124,17 +128,25 @@ export class SosTracker {
   }
 
   /**
-   * A gateway was heard announcing itself (it started, or came back in range): whatever is still
-   * waiting for one goes again now instead of after the current backoff, not more often than
-   * NUDGE_MIN_INTERVAL_MS. The scheduled resend stays as it was.
+   * Gateway `from` was heard announcing itself (it started, or came back in range): whatever is
+   * still waiting for one goes again now instead of after the current backoff, not more often than
+   * NUDGE_MIN_INTERVAL_MS, and so does an SOS another gateway took that the hub has not confirmed.
+   * The scheduled resend stays as it was.
    */
-  gatewayHeard(): boolean {
+  gatewayHeard(from: number): boolean {
     const c = this.current;
-    if (!c.resending && c.safe !== 'waiting') return false;
+    const elsewhere = this.waitingForHub() && from !== c.answeredBy;
+    if (!c.resending && !elsewhere && c.safe !== 'waiting') return false;
     if (this.clock() - this.lastCopyMs < NUDGE_MIN_INTERVAL_MS) return false;
-    if (c.resending) this.sendOne();
+    if (c.resending || elsewhere) this.sendOne();
     else this.sendSafeOne();
     return true;
+  }
+
+  /** Taken by a gateway, open, and not yet at the hub: the gateway may never get it there. */
+  private waitingForHub(): boolean {
+    const c = this.current;
+    return c.stage === 'gateway' && !c.cancelled;
   }
 
   /**
@@ -176,12 +188,14 @@ export class SosTracker {
       this.safeTimer?.cancel();
     }
     if (sosStageRank(report.stage) >= sosStageRank('gateway')) {
-      // Taken by a gateway: it is on disk on its way to the hub, so SOS copies would only cost
-      // airtime. "I am safe" copies (after a cancel) go on until `resolved`.
+      // Taken by a gateway: it is on disk on its way to the hub, so quick copies would only cost
+      // airtime; a slow one goes until the hub's stage comes back (armHubWait). "I am safe" copies
+      // (after a cancel) go on until `resolved`.
       next.resending = false;
       this.sosTimer?.cancel();
     }
     this.current = next;
+    if (this.waitingForHub()) this.armHubWait();
     this.commit();
     return true;
   }
@@ -205,6 +219,16 @@ export class SosTracker {
   stop(): void {
     this.sosTimer?.cancel();
     this.safeTimer?.cancel();
+  }
+
+  /** While the SOS waits at a gateway for the hub: one copy every `maxRetryIntervalS`, from now. */
+  private armHubWait(): void {
+    this.sosTimer?.cancel();
+    this.sosTimer = this.scheduler.schedule(this.options.maxRetryIntervalS * 1000, () => {
+      if (!this.waitingForHub()) return;
+      this.armHubWait();
+      this.sendOne();
+    });
   }
 
   private sendAndArm(): void {
