@@ -599,7 +599,7 @@ const TR: Record<string, string> = {
   'warning: {message}': 'uyarı: {message}',
   'must be {min} to {max} characters long': '{min} ile {max} karakter arasında olmalı',
   'must be 1 (got {value})': '1 olmalı (verilen: {value})',
-  'must be at most 39 bytes of UTF-8 (it travels in every announcement); got {bytes}': 'en çok 39 bayt UTF-8 olmalı (her duyuruda taşınır); verilen: {bytes}',
+  'must be at most {max} bytes of UTF-8 (it travels in every announcement); got {bytes}': 'en çok {max} bayt UTF-8 olmalı (her duyuruda taşınır); verilen: {bytes}',
   'must be a host name: lower-case letters, digits and inner hyphens, at most 63 (got "{value}")': 'bir makine adı olmalı: küçük harfler, rakamlar ve arada tireler, en çok 63 (verilen: "{value}")',
   'must be host:port (got "{value}")': 'makine:port olmalı (verilen: "{value}")',
   'must be a whole number of dBm from -9 to 30 (got {value})': '-9 ile 30 arasında tam sayı dBm olmalı (verilen: {value})',

@@ -2,7 +2,7 @@
 // or a list of problems, each naming the key (the rules of pi-gen-config/unibos.schema.json, plus
 // the few the schema cannot say, such as the name's length in bytes on the air).
 
-import { LORA_PRESETS, REGIONS } from '@unibos/mesh-protocol';
+import { LORA_PRESETS, NODE_NAME_MAX_BYTES, REGIONS } from '@unibos/mesh-protocol';
 import { MIN_PASSWORD_LENGTH } from '@unibos/credentials';
 import { BOARDS as SPI_BOARDS, checkNodeConfig } from '@unibos/firmware';
 import { say, sayMessage } from '../cli-language.ts';
@@ -141,7 +141,7 @@ function checkBootConfig(raw: unknown, imageDefaults: boolean): BootConfigResult
   if (!top) return { ok: false, code: 'E_BOOT_CONFIG', problems };
   if (top.version !== undefined && top.version !== 1) bad('version', say('must be 1 (got {value})', { value: shown(top.version) }));
   const role = str(top, 'role', 'role', oneOf(DEVICE_ROLES)) as DeviceRole | undefined;
-  const name = str(top, 'name', 'name', (s) => (Buffer.byteLength(s) <= 39 ? undefined : say('must be at most 39 bytes of UTF-8 (it travels in every announcement); got {bytes}', { bytes: Buffer.byteLength(s) })));
+  const name = str(top, 'name', 'name', (s) => (Buffer.byteLength(s) <= NODE_NAME_MAX_BYTES ? undefined : say('must be at most {max} bytes of UTF-8 (it travels in every announcement); got {bytes}', { max: NODE_NAME_MAX_BYTES, bytes: Buffer.byteLength(s) })));
   const hostname = str(top, 'hostname', 'hostname', matches(HOSTNAME, (value) => say('must be a host name: lower-case letters, digits and inner hyphens, at most 63 (got "{value}")', { value })));
   const meshRole = str(top, 'meshRole', 'meshRole', oneOf(['CLIENT', 'ROUTER'])) as 'CLIENT' | 'ROUTER' | undefined;
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_HOP_LIMIT, FRAME_OVERHEAD, LORA_PRESETS, MAX_HOP_LIMIT, NODE_ROLES, REGIONS, loraParams, timeOnAirMs, type RegionRules } from '@unibos/mesh-protocol';
+import { DEFAULT_HOP_LIMIT, FRAME_OVERHEAD, LORA_PRESETS, MAX_HOP_LIMIT, NODE_NAME_MAX_BYTES, NODE_ROLES, REGIONS, loraParams, timeOnAirMs, type RegionRules } from '@unibos/mesh-protocol';
 import { FirmwareError } from '../firmware-error.ts';
 import { BOARDS, panelPinsTaken, resolveBoard } from '../boards/board-catalog.ts';
 import { boardOutputDbm } from '../boards/board-profile.ts';
@@ -38,7 +38,7 @@ const HOST_PORT = /^[^:\s]+:\d{1,5}$/;
 /** Every configuration key; dotted names mirror the JSON file's nesting. */
 export const CONFIG_KEYS = {
   dataDir: { spec: str(), default: undefined, env: 'UNIBOS_DATA_DIR', flag: 'data-dir', help: 'state folder (identity, database, control socket)' },
-  name: { spec: { type: 'string', optional: true, maxBytes: 39 }, default: undefined, env: 'UNIBOS_NAME', flag: 'name', help: 'long name shown to others, up to 39 bytes (default: UNIBOS + node id)' },
+  name: { spec: { type: 'string', optional: true, maxBytes: NODE_NAME_MAX_BYTES }, default: undefined, env: 'UNIBOS_NAME', flag: 'name', help: 'long name shown to others, up to 39 bytes (default: UNIBOS + node id)' },
   role: { spec: oneOf(NODE_ROLES), default: 'CLIENT', env: 'UNIBOS_ROLE', flag: 'role', help: 'CLIENT, ROUTER or GATEWAY (a gateway acknowledges SOS)' },
   region: { spec: oneOf(Object.keys(REGIONS)), default: 'EU868', env: 'UNIBOS_REGION', flag: 'region', help: 'regulatory region (band, duty cycle, dwell time, transmit power; NONE only for a simulated radio)' },
   preset: { spec: oneOf(Object.keys(LORA_PRESETS)), default: undefined, env: 'UNIBOS_PRESET', flag: 'preset', help: "LoRa modem preset (default: LongFast, MediumFast in US915, whose dwell limit LongFast's frames exceed)" },

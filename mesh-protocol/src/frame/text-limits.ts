@@ -5,6 +5,8 @@
 
 /** A text to one node or to everyone. */
 export const MESH_TEXT_MAX_BYTES = 200;
+/** A node's long name, in UTF-8 bytes: it travels in every announcement (NodeInfo). */
+export const NODE_NAME_MAX_BYTES = 39;
 /** An alert's text (its level and magnitude travel beside it). */
 export const MESH_ALERT_TEXT_MAX_BYTES = 160;
 /**
