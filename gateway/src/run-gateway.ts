@@ -47,7 +47,7 @@ export interface RunningGateway {
  * each one the hub would refuse left out alone.
  */
 export function outboxSink(outbox: HubOutbox): Required<ReadingSink> {
-  const row = (m: UplinkMessage) => ({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false, lane: m.lane, msgId: m.msgId });
+  const row = (m: UplinkMessage) => ({ source: m.source, topic: m.topic, payload: m.payload, retain: m.retain ?? false, lane: m.lane, urgency: m.urgency, msgId: m.msgId });
   return {
     forward: (m) => void outbox.add(row(m)),
     forwardMany: (ms) => outbox.addEach(ms.map(row)).flatMap((r, index) => (r instanceof UplinkError ? [{ index, error: r }] : [])),

@@ -26,6 +26,7 @@ export { encodeReplaySnapshot, parseReplaySnapshot, type ReplaySnapshot, type Pa
 export { NeighborTable, type NodeRecord, type NeighborLink } from './routing/neighbor-table.ts';
 export { MemoryFrameCounter, type FrameCounter } from './routing/frame-counter.ts';
 export { DutyCycle, REGIONS, type RegionName, type RegionRules } from './routing/duty-cycle.ts';
+export { URGENCY_ORDER, urgencyOf, type Urgency } from './routing/urgency.ts';
 export { ChannelUtilization } from './routing/channel-utilization.ts';
 export { contentionWindow, type RelayPolicy, type RelayContext } from './routing/relay-policy.ts';
 export { NaiveFloodPolicy } from './routing/naive-flood-policy.ts';

@@ -7,7 +7,7 @@
 
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { GATEWAY_NOT_SENT_PREFIX, GATEWAY_TX_REASONS, MESH_TOPIC_KIND, SENSOR_AVAILABILITY_LEAF, TOPIC_ROOT, dataKind, encodeEnvelope, formatNodeAddress, parseNodeId, topics, type Data, type FrameHeader, type LoRaParams, type MeshRouter } from '@unibos/mesh-protocol';
+import { GATEWAY_NOT_SENT_PREFIX, GATEWAY_TX_REASONS, MESH_TOPIC_KIND, SENSOR_AVAILABILITY_LEAF, TOPIC_ROOT, dataKind, encodeEnvelope, formatNodeAddress, parseNodeId, topics, urgencyOf, type Data, type FrameHeader, type LoRaParams, type MeshRouter, type Urgency } from '@unibos/mesh-protocol';
 import type { Device, OutboxDrop } from '@unibos/firmware';
 import { GATEWAY_DISCOVERY_PREFIX, meshNodeDiscovery, sensorDiscovery, type DiscoveryMessage } from './ha-discovery.ts';
 import { isObject, parseJson } from '../profiles/reading.ts';
@@ -25,11 +25,12 @@ export interface MqttPublisher {
 /**
  * The durable path to the hub: a message handed over here is on disk when the call returns. It
  * throws for a message the hub would refuse (nothing is kept). Urgent messages (SOS, alerts, the
- * gateway's own reports) overtake routine backlog.
+ * gateway's own reports) overtake routine backlog; within a lane, a higher `urgency` (a mesh frame's
+ * urgencyOf, as on air: an SOS or its stage, then other alerts) overtakes a lower one.
  */
 export interface UplinkSink {
   /** `msgId`, when set, is the hub dedup id the broker recorded for this publish (exactly once across crashes). */
-  forward(message: { source: string; topic: string; payload: Buffer; retain?: boolean; lane: 'urgent' | 'routine'; msgId?: string }): void;
+  forward(message: { source: string; topic: string; payload: Buffer; retain?: boolean; lane: 'urgent' | 'routine'; urgency?: Urgency; msgId?: string }): void;
 }
 
 /** Why the gateway's node let a hub command go unsent, as the hub shows it. */
@@ -475,8 +476,10 @@ export class MeshBridge {
     }
     const refusedBefore = this.stats.uplinkRefused;
     const lane = URGENT_KINDS.has(kind) ? 'urgent' : 'routine';
-    this.uplink(source, this.rxTopic, envelope, lane);
-    this.uplink(source, topics.mesh(node, kind), json, lane);
+    // Ranked as on air: an SOS (or its stage) goes to the hub ahead of every other alert and ack.
+    const urgency = urgencyOf(data);
+    this.uplink(source, this.rxTopic, envelope, lane, { urgency });
+    this.uplink(source, topics.mesh(node, kind), json, lane, { urgency });
     // "Taken by a gateway" only once the SOS is committed to the hub outbox: without a hub, or
     // when the outbox refused it, the node hears nothing and keeps trying for a gateway that can.
     if (data.alert?.level === 'SOS' && data.wantResponse && data.requestId && this.options.uplink && this.stats.uplinkRefused === refusedBefore) {
@@ -513,7 +516,7 @@ export class MeshBridge {
     const json = Buffer.from(JSON.stringify(meshJson(data, { from: self, to, id, hops: 0, rssi: NaN, snr: NaN, rxTimeMs: now, gatewayId: this.options.gatewayId })));
     this.publish(topics.mesh(node, kind), json, false);
     const refusedBefore = this.stats.uplinkRefused;
-    this.uplink(`mesh:${node}`, topics.mesh(node, kind), json, URGENT_KINDS.has(kind) ? 'urgent' : 'routine');
+    this.uplink(`mesh:${node}`, topics.mesh(node, kind), json, URGENT_KINDS.has(kind) ? 'urgent' : 'routine', { urgency: urgencyOf(data) });
     return this.options.uplink !== undefined && this.stats.uplinkRefused === refusedBefore;
   }
 
@@ -542,10 +545,17 @@ export class MeshBridge {
     });
   }
 
-  private uplink(source: string, topic: string, payload: Buffer, lane: 'urgent' | 'routine', options: { refuse?: boolean; msgId?: string | undefined } = {}): void {
+  private uplink(source: string, topic: string, payload: Buffer, lane: 'urgent' | 'routine', options: { refuse?: boolean; msgId?: string | undefined; urgency?: Urgency } = {}): void {
     if (!this.options.uplink) return;
     try {
-      this.options.uplink.forward(options.msgId === undefined ? { source, topic, payload, lane } : { source, topic, payload, lane, msgId: options.msgId });
+      this.options.uplink.forward({
+        source,
+        topic,
+        payload,
+        lane,
+        ...(options.urgency !== undefined ? { urgency: options.urgency } : {}),
+        ...(options.msgId !== undefined ? { msgId: options.msgId } : {}),
+      });
       this.stats.uplinked++;
     } catch (err) {
       // Refused by the outbox (a topic or payload the hub could never take): counted, and thrown

@@ -7,6 +7,8 @@
 // gateway: one chatty sensor cannot push out other devices' readings or people's mesh texts, nor
 // forged mesh addresses a sensor's) — always counted and reported, never silently.
 // Two lanes: urgent rows (SOS, alerts, the gateway's own reports) are sent before any routine backlog.
+// Within a lane, rows go by rank (mesh-protocol's urgencyOf, as on air: an SOS and its stages, then
+// alerts, then the rest), oldest first within a rank; an SOS takes its own node's earlier rows along.
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -15,9 +17,11 @@ import type { Logger } from 'pino';
 import {
   HUB_UPLINK_LIMITS,
   MAX_HUB_ENVELOPE_FIELD_BYTES,
+  URGENCY_ORDER,
   detectHubEnvelopeFormat,
   hubWouldRefuse,
   type HubEnvelopeFormat,
+  type Urgency,
 } from '@unibos/mesh-protocol';
 import { UplinkError } from './uplink-error.ts';
 
@@ -44,6 +48,11 @@ export interface NewHubMessage {
   format?: HubEnvelopeFormat | 'auto';
   /** Default 'routine'. */
   lane?: Lane;
+  /**
+   * How urgent it is (mesh-protocol's urgencyOf of the frame): within its lane a higher rank goes to
+   * the hub first. Default: an alert's (1) in the urgent lane, 0 in the routine one.
+   */
+  urgency?: Urgency;
 }
 
 export interface HubMessage {
@@ -57,6 +66,8 @@ export interface HubMessage {
   format: HubEnvelopeFormat;
   createdMs: number;
   lane: Lane;
+  /** Its place within the lane: a higher rank is sent first, then the oldest (NewHubMessage.urgency). */
+  rank: Urgency;
   /** Connections to the hub that ended while this row was in flight. */
   attempts: number;
   /** Times an urgent row came back from the dead-letter table by itself (retryDeadLetter); 0 otherwise. */
@@ -146,6 +157,7 @@ interface Row {
   msg_id: string;
   created_ms: number;
   lane: number;
+  rank: number;
   attempts: number;
   retries: number;
   held_before_ms: number | null;
@@ -163,6 +175,7 @@ interface Prepared {
   msgId: string;
   size: number;
   lane: number;
+  rank: Urgency;
 }
 
 // Totals are kept by triggers in the same transaction as each insert/delete, so size and bytes
@@ -274,13 +287,20 @@ const ADDED_COLUMNS: ReadonlyArray<[string, string, string]> = [
   // Computed from the source by SQLite itself, so every way a row comes in (add, requeue, retry,
   // another process) has it; virtual, so it costs no space (its index holds it).
   ['hub_outbox', 'bucket', `TEXT GENERATED ALWAYS AS (${BUCKET_SQL}) VIRTUAL`],
+  // Its place within the lane (NewHubMessage.urgency), carried to its letter and back. Rows an older
+  // gateway queued rank as alerts: among themselves they keep their order, and an SOS goes first.
+  ['hub_outbox', 'rank', 'INTEGER NOT NULL DEFAULT 1'],
+  ['hub_dead_letter', 'rank', 'INTEGER NOT NULL DEFAULT 1'],
 ];
 
 const LONE_SURROGATE = /\p{Cs}/u;
 const FORMAT_CODE: Record<HubEnvelopeFormat, number> = { binary: 0, json: 1 };
 const LANE_CODE: Record<Lane, number> = { urgent: 0, routine: 1 };
 const laneOf = (code: number): Lane => (code === LANE_CODE.urgent ? 'urgent' : 'routine');
-const ROW_COLUMNS = 'seq, source, topic, payload, format, qos, retain, msg_id, created_ms, lane, attempts, retries, held_before_ms, queued_mono, boot_id';
+const ROW_COLUMNS = 'seq, source, topic, payload, format, qos, retain, msg_id, created_ms, lane, rank, attempts, retries, held_before_ms, queued_mono, boot_id';
+/** Urgent rows are all an alert's rank unless the producer says otherwise; routine ones the lowest. */
+const DEFAULT_RANK: Record<Lane, Urgency> = { urgent: 1, routine: 0 };
+const rankOf = (n: number): Urgency => URGENCY_ORDER.find((r) => r === n) ?? 1;
 const DROP_LOG_INTERVAL_MS = 10_000;
 
 export class HubOutbox {
@@ -305,7 +325,7 @@ export class HubOutbox {
   private readonly insertTx: (messages: Prepared[]) => { receipts: HubReceipt[]; drop: OutboxDrop | undefined; dropped: number[] };
   private readonly ackTx: (seqs: readonly number[]) => number;
   private readonly selectAfter: Database.Statement<[number, number], Row>;
-  private readonly selectLaneAfter: Database.Statement<[number, number, number], Row>;
+  private readonly selectRankAfter: Database.Statement<[number, number, number, number], Row>;
   private readonly selectTotals: Database.Statement<[], { messages: number; bytes: number }>;
   private readonly deleteSeq: Database.Statement<[number]>;
   private readonly attemptTx: (seqs: readonly number[]) => void;
@@ -344,18 +364,40 @@ export class HubOutbox {
         const have = (db.prepare(`PRAGMA table_xinfo(${table})`).all() as Array<{ name: string }>).some((c) => c.name === name);
         if (!have) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
       }
-      db.exec('CREATE INDEX IF NOT EXISTS hub_outbox_lane_seq ON hub_outbox (lane, seq)');
+      // The uplink's order: by lane, rank, then seq (the index on (lane, seq) of an older gateway goes).
+      db.exec('DROP INDEX IF EXISTS hub_outbox_lane_seq');
+      db.exec('CREATE INDEX IF NOT EXISTS hub_outbox_lane_rank_seq ON hub_outbox (lane, rank, seq)');
+      // An urgent row's earlier rows of its own source below its rank (moved along with it).
+      db.exec(`CREATE INDEX IF NOT EXISTS hub_outbox_urgent_source ON hub_outbox (source, rank) WHERE lane = ${LANE_CODE.urgent}`);
       const fresh = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hub_outbox_bucket_totals'").get() === undefined;
       db.exec(BUCKET_TOTALS);
       if (fresh) db.exec('INSERT INTO hub_outbox_bucket_totals (bucket, lane, messages, bytes) SELECT bucket, lane, COUNT(*), SUM(size) FROM hub_outbox GROUP BY bucket, lane');
       db.exec('CREATE INDEX IF NOT EXISTS hub_dead_letter_order ON hub_dead_letter (letter_no, seq)');
     })();
 
-    const insert = db.prepare<[string, string, Buffer, number, number, number, string, number, number, number, number, string], { seq: number }>(
-      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, queued_mono, boot_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING RETURNING seq`,
+    const insert = db.prepare<[string, string, Buffer, number, number, number, string, number, number, number, number, number, string], { seq: number }>(
+      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, rank, queued_mono, boot_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING RETURNING seq`,
     );
     const seqOf = db.prepare<[string], { seq: number }>('SELECT seq FROM hub_outbox WHERE msg_id = ?');
+    // A row of a higher rank takes its source's earlier urgent rows below it along: each is queued
+    // again at its rank (a new seq, all else kept), just before it. So the hub still hears a node in
+    // the order it spoke (a person's "I am safe" naming no SOS, then their SOS: the other way round
+    // the "I am safe" would end the new SOS), and every seq a link has not passed is still new to it.
+    const lowerOfSource = db.prepare<[string, number], Row & { size: number }>(
+      `SELECT ${ROW_COLUMNS}, size FROM hub_outbox WHERE lane = ${LANE_CODE.urgent} AND source = ? AND rank < ? ORDER BY seq`,
+    );
+    const insertMoved = db.prepare<Row & { size: number; rank: number }>(
+      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, rank, attempts, retries, held_before_ms, queued_mono, boot_id)
+       VALUES (@source, @topic, @payload, @format, @qos, @retain, @msg_id, @created_ms, @size, @lane, @rank, @attempts, @retries, @held_before_ms, @queued_mono, @boot_id)`,
+    );
+    const takeAlong = (m: Prepared): void => {
+      if (m.lane !== LANE_CODE.urgent || m.rank === URGENCY_ORDER.at(-1) || seqOf.get(m.msgId)) return;
+      for (const row of lowerOfSource.all(m.source, m.rank)) {
+        this.deleteSeq.run(row.seq);
+        insertMoved.run({ ...row, rank: m.rank });
+      }
+    };
     // When the bound is reached: routine rows first, urgent ones only when nothing else is left; in
     // a lane, the oldest row of the bucket holding the most bytes. Among buckets holding as much, the
     // one with the oldest row: buckets are few (the mesh, the gateway, one per device login), so the
@@ -377,8 +419,8 @@ export class HubOutbox {
     };
     this.deleteSeq = db.prepare<[number]>('DELETE FROM hub_outbox WHERE seq = ?');
     this.selectAfter = db.prepare<[number, number], Row>(`SELECT ${ROW_COLUMNS} FROM hub_outbox WHERE seq > ? ORDER BY seq LIMIT ?`);
-    this.selectLaneAfter = db.prepare<[number, number, number], Row>(
-      `SELECT ${ROW_COLUMNS} FROM hub_outbox WHERE lane = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    this.selectRankAfter = db.prepare<[number, number, number, number], Row>(
+      `SELECT ${ROW_COLUMNS} FROM hub_outbox WHERE lane = ? AND rank = ? AND seq > ? ORDER BY seq LIMIT ?`,
     );
     const bumpAttempts = db.prepare<[number]>('UPDATE hub_outbox SET attempts = attempts + 1 WHERE seq = ?');
     this.attemptTx = db.transaction((seqs: readonly number[]) => {
@@ -386,8 +428,8 @@ export class HubOutbox {
     });
     // held_ms: how long it was held until it failed (see HELD_SO_FAR), when known.
     const moveToDeadLetter = db.prepare<{ failed: number; reason: string; seq: number; mono: number; boot: string }, DeadLetterRow>(
-      `INSERT INTO hub_dead_letter (seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, failed_ms, reason, letter_no, held_ms, failed_mono, boot_id)
-       SELECT seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, @failed, @reason,
+      `INSERT INTO hub_dead_letter (seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, rank, attempts, retries, failed_ms, reason, letter_no, held_ms, failed_mono, boot_id)
+       SELECT seq, source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, rank, attempts, retries, @failed, @reason,
          (SELECT COALESCE(MAX(letter_no), 0) + 1 FROM hub_dead_letter), ${heldSoFar('queued_mono', 'held_before_ms')}, @mono, @boot
        FROM hub_outbox WHERE seq = @seq
        RETURNING ${DEAD_LETTER_COLUMNS}`,
@@ -408,8 +450,8 @@ export class HubOutbox {
     // seq, so a connection already past its old place in the queue still sends it.
     // It goes back with how long it has been held so far, its time as a letter included when known.
     const requeueOne = db.prepare<{ seq: number; mono: number; boot: string }>(
-      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, held_before_ms, queued_mono, boot_id)
-       SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, 0, ${heldSoFar('failed_mono', 'held_ms')}, @mono, @boot
+      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, rank, attempts, held_before_ms, queued_mono, boot_id)
+       SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, rank, 0, ${heldSoFar('failed_mono', 'held_ms')}, @mono, @boot
        FROM hub_dead_letter WHERE seq = @seq
        ON CONFLICT DO NOTHING`,
     );
@@ -418,8 +460,8 @@ export class HubOutbox {
     // blamed for a hang-up) and dead-letters it again at the first hang-up while it is alone in flight.
     const selectLetter = db.prepare<[number], DeadLetterRow>(`SELECT ${DEAD_LETTER_COLUMNS} FROM hub_dead_letter WHERE seq = ? AND lane = ${LANE_CODE.urgent}`);
     const retryOne = db.prepare<{ seq: number; mono: number; boot: string }>(
-      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, attempts, retries, held_before_ms, queued_mono, boot_id)
-       SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, 1, retries + 1, ${heldSoFar('failed_mono', 'held_ms')}, @mono, @boot
+      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, rank, attempts, retries, held_before_ms, queued_mono, boot_id)
+       SELECT source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, rank, 1, retries + 1, ${heldSoFar('failed_mono', 'held_ms')}, @mono, @boot
        FROM hub_dead_letter WHERE seq = @seq
        ON CONFLICT DO NOTHING`,
     );
@@ -461,7 +503,8 @@ export class HubOutbox {
       const mono = this.monotonic();
       const receipts: HubReceipt[] = [];
       for (const m of messages) {
-        const row = insert.get(m.source, m.topic, m.payload, m.format, m.qos, m.retain, m.msgId, createdMs, m.size, m.lane, mono, this.bootId);
+        takeAlong(m);
+        const row = insert.get(m.source, m.topic, m.payload, m.format, m.qos, m.retain, m.msgId, createdMs, m.size, m.lane, m.rank, mono, this.bootId);
         if (row) receipts.push({ seq: row.seq, msgId: m.msgId, duplicate: false });
         else receipts.push({ seq: seqOf.get(m.msgId)!.seq, msgId: m.msgId, duplicate: true });
       }
@@ -534,9 +577,12 @@ export class HubOutbox {
     return receipts;
   }
 
-  /** Up to `limit` queued messages with seq > afterSeq, oldest first, of one lane or of both. */
-  peek(limit: number, afterSeq = 0, lane?: Lane): HubMessage[] {
-    const rows = lane === undefined ? this.selectAfter.all(afterSeq, limit) : this.selectLaneAfter.all(LANE_CODE[lane], afterSeq, limit);
+  /**
+   * Up to `limit` queued messages with seq > afterSeq, oldest first: of one lane's rank (the uplink
+   * sends lane by lane, rank by rank, highest first), or of the whole outbox.
+   */
+  peek(limit: number, afterSeq = 0, place?: { lane: Lane; rank: Urgency }): HubMessage[] {
+    const rows = place === undefined ? this.selectAfter.all(afterSeq, limit) : this.selectRankAfter.all(LANE_CODE[place.lane], place.rank, afterSeq, limit);
     return rows.map(messageOf);
   }
 
@@ -727,6 +773,8 @@ export class HubOutbox {
     const format: HubEnvelopeFormat = wanted === 'auto' ? detected : wanted;
     const lane = m.lane ?? 'routine';
     if (LANE_CODE[lane] === undefined) invalid(`lane must be urgent or routine, got ${String(lane)}`);
+    const rank = m.urgency ?? DEFAULT_RANK[lane];
+    if (!URGENCY_ORDER.includes(rank)) invalid(`urgency must be one of ${URGENCY_ORDER.join(', ')}, got ${String(rank)}`);
     // What the hub would refuse would come back on every reconnect: refused here, before it is accepted.
     const refusal = hubWouldRefuse({ topic: m.topic, payload, msgId, source: m.source, format });
     if (refusal) {
@@ -742,6 +790,7 @@ export class HubOutbox {
       msgId,
       size,
       lane: LANE_CODE[lane],
+      rank,
     };
   }
 
@@ -792,6 +841,7 @@ function messageOf(r: Row): HubMessage {
     format: r.format === FORMAT_CODE.json ? 'json' : 'binary',
     createdMs: r.created_ms,
     lane: laneOf(r.lane),
+    rank: rankOf(r.rank),
     attempts: r.attempts,
     retries: r.retries,
     ...(r.held_before_ms !== null ? { heldBeforeMs: r.held_before_ms } : {}),

@@ -1,6 +1,7 @@
 // Keeps one MQTT connection to the hub broker and drains the hub outbox over it with QoS 1:
-// a bounded window of publishes in flight, the urgent lane before the routine one and each lane in
-// seq order, each row deleted only on its PUBACK. Every new connection (after a drop or a process
+// a bounded window of publishes in flight, the urgent lane before the routine one, within a lane the
+// higher rank first (an SOS and its stages before other alerts: HubOutbox) and each rank in seq
+// order, each row deleted only on its PUBACK. Every new connection (after a drop or a process
 // restart) starts again from the oldest row still in the outbox, so nothing unacknowledged is
 // skipped and order per source and lane holds; the hub drops the repeats by the id in each envelope.
 // A row the hub will not take (it ends the connection: MQTT 3.1.1 has no negative PUBACK) must not
@@ -12,7 +13,7 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { RealScheduler, encodeHubEnvelope, hubWouldRefuse, topics, type Scheduler } from '@unibos/mesh-protocol';
+import { RealScheduler, URGENCY_ORDER, encodeHubEnvelope, hubWouldRefuse, topics, type Scheduler, type Urgency } from '@unibos/mesh-protocol';
 import { LANES, type DeadLetter, type HubMessage, type HubOutbox, type Lane } from './hub-outbox.ts';
 import { ReconnectBackoff } from './reconnect-backoff.ts';
 import { UplinkError } from './uplink-error.ts';
@@ -108,8 +109,11 @@ interface Link {
    * that, with rows in flight, counts against those rows. Nothing is sent before it.
    */
   healthy: boolean;
-  /** Per lane, the highest seq published on this link: everything at or below it is acked, in flight, or gone. */
-  readonly afterSeq: Record<Lane, number>;
+  /**
+   * Per lane and rank (`${lane}/${rank}`), the highest seq published on this link: everything of that
+   * rank at or below it is acked, in flight, or gone. A row queued later has a higher seq, whatever its rank.
+   */
+  readonly afterSeq: Map<string, number>;
   /** seq -> msgId of each publish awaiting its PUBACK. */
   readonly inFlight: Map<number, string>;
   /** A struck row sent alone, with its strikes so far: if this link ends before its PUBACK, it is the culprit. */
@@ -151,7 +155,8 @@ export class HubUplink {
   private outsidePoll: NodeJS.Timeout | undefined;
   private tickPending = false;
   private pendingAcks: number[] = [];
-  private highestSentSeq = 0;
+  /** Per lane and rank, the highest seq this process published: a row at or below it again is a resend (each rank goes in seq order). */
+  private readonly highestSent = new Map<string, number>();
   private readonly waiters = new Set<() => void>();
   private readonly downlinkHandlers = new Set<DownlinkHandler>();
   private readonly stateHandlers = new Set<(state: UplinkState) => void>();
@@ -327,7 +332,7 @@ export class HubUplink {
       },
       ...o.tls,
     });
-    const link: Link = { client, ready: false, closed: false, healthy: false, afterSeq: { urgent: 0, routine: 0 }, inFlight: new Map(), probe: undefined, silent: false };
+    const link: Link = { client, ready: false, closed: false, healthy: false, afterSeq: new Map(), inFlight: new Map(), probe: undefined, silent: false };
     this.link = link;
     client.handleMessage = (packet, done) => {
       void this.deliver(link, packet).finally(() => done());
@@ -473,52 +478,58 @@ export class HubUplink {
   }
 
   /**
-   * Fills the window from the outbox, urgent lane first, oldest first within a lane, after this
-   * link's last published seq in each. A row with a strike goes alone: nothing else is in flight
-   * while it is, so if the hub ends the connection again, it is the one.
+   * Fills the window from the outbox, urgent lane first, within a lane the highest rank first and
+   * each rank oldest first, after this link's last published seq in each. A row with a strike goes
+   * alone: nothing else is in flight while it is, so if the hub ends the connection again, it is the one.
    */
   private pump(): void {
     const link = this.link;
     if (!link?.ready || link.closed || !link.healthy || link.probe) return;
     try {
-      for (const lane of LANES) {
-        let room = this.windowSize - link.inFlight.size;
-        while (room > 0) {
-          const rows = this.outbox.peek(room, link.afterSeq[lane], lane);
-          if (rows.length === 0) break;
-          for (const row of rows) {
-            if (row.attempts === 0) {
-              this.send(link, row);
-              continue;
-            }
-            // Rows queued by an older gateway may break limits the door now enforces: say which, at once.
-            const refusal = hubWouldRefuse(row);
-            if (refusal) {
-              link.afterSeq[lane] = row.seq;
-              this.refusedAtDoor.add(row.seq);
-              this.deadLetter(row, `${refusal.reason}: ${refusal.detail}`);
-              this.refusedAtDoor.delete(row.seq);
-              continue;
-            }
-            if (link.inFlight.size > 0) return;
-            link.probe = { seq: row.seq, attempts: row.attempts, retries: row.retries, lane: row.lane };
-            this.send(link, row);
-            return;
-          }
-          room = this.windowSize - link.inFlight.size;
-        }
-      }
+      for (const lane of LANES) for (const rank of URGENCY_ORDER) if (!this.fill(link, lane, rank)) return;
     } catch (err) {
       this.log.error({ err }, 'cannot read the hub outbox');
     }
   }
 
+  /** Fills the window from one rank of one lane; false when nothing more may go now (a struck row waits, or went alone). */
+  private fill(link: Link, lane: Lane, rank: Urgency): boolean {
+    const place = `${lane}/${rank}`;
+    let room = this.windowSize - link.inFlight.size;
+    while (room > 0) {
+      const rows = this.outbox.peek(room, link.afterSeq.get(place) ?? 0, { lane, rank });
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        if (row.attempts === 0) {
+          this.send(link, row);
+          continue;
+        }
+        // Rows queued by an older gateway may break limits the door now enforces: say which, at once.
+        const refusal = hubWouldRefuse(row);
+        if (refusal) {
+          link.afterSeq.set(place, row.seq);
+          this.refusedAtDoor.add(row.seq);
+          this.deadLetter(row, `${refusal.reason}: ${refusal.detail}`);
+          this.refusedAtDoor.delete(row.seq);
+          continue;
+        }
+        if (link.inFlight.size > 0) return false;
+        link.probe = { seq: row.seq, attempts: row.attempts, retries: row.retries, lane: row.lane };
+        this.send(link, row);
+        return false;
+      }
+      room = this.windowSize - link.inFlight.size;
+    }
+    return true;
+  }
+
   private send(link: Link, row: HubMessage): void {
-    link.afterSeq[row.lane] = row.seq;
+    const place = `${row.lane}/${row.rank}`;
+    link.afterSeq.set(place, row.seq);
     link.inFlight.set(row.seq, row.msgId);
     this.counters.sent++;
-    if (row.seq <= this.highestSentSeq) this.counters.resent++;
-    else this.highestSentSeq = row.seq;
+    if (row.seq <= (this.highestSent.get(place) ?? 0)) this.counters.resent++;
+    else this.highestSent.set(place, row.seq);
     // QoS 1 whatever the origin's QoS: the outbox gives at-least-once, the envelope id makes it
     // exactly-once at the hub, so QoS 2's extra round trip would buy nothing.
     // With how long we held it: the hub dates a reading without a time of its own that long before

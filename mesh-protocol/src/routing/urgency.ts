@@ -13,3 +13,6 @@ export function urgencyOf(data: Data): Urgency {
   if (data.routing?.sos !== undefined || data.alert?.level === 'SOS') return 2;
   return data.alert !== undefined ? 1 : 0;
 }
+
+/** Every urgency, the one going first first: the order of every queue ranked by urgencyOf (the gateway's hub outbox too). */
+export const URGENCY_ORDER: readonly Urgency[] = [2, 1, 0];
