@@ -192,6 +192,24 @@ test('an older SOS that arrives late (it waited in a gateway\u2019s outbox) does
   assert.deepEqual(after.map((a) => a.requestId), [403]);
 });
 
+test('an "I am safe" naming no SOS (older firmware) that was heard before the SOS but arrives after it (the SOS went first from the gateway\u2019s outbox) leaves it open; one heard after ends it', async () => {
+  const hub = await startTestHub({ dedupWindowMs: 0 });
+  const admin = await createAdminSession(hub);
+  const gw = await TestGateway.connect(hub, admin);
+  const now = Date.now();
+  gw.mesh('!cafe0002', 'alert', { level: 'SOS', text: 'SOS' }, { packetId: 2, rxTime: new Date(now - 1_000).toISOString() });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.raised', { what: 'the SOS' });
+  // An "I am safe" from before this SOS (it ended an earlier one), heard a minute before it, arrives last.
+  gw.mesh('!cafe0002', 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: 1, rxTime: new Date(now - 60_000).toISOString() });
+  gw.mesh('!cafe0002', 'text', { text: 'marker' }, { packetId: 3 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'mesh.text' && (e.data as { packetId?: number }).packetId === 3, { what: 'everything before the marker ingested' });
+  const open = async () => ((await api(hub.url, admin, '/api/v1/alerts?state=open')).body.items as unknown[]).length;
+  assert.equal(await open(), 1, 'the SOS is still open');
+  gw.mesh('!cafe0002', 'alert', { level: 'SAFE', text: 'I am safe' }, { packetId: 4 });
+  await waitForEvent(hub, admin.orgId, (e) => e.type === 'alert.resolved', { what: 'the SOS resolved by the later "I am safe"' });
+  assert.equal(await open(), 0);
+});
+
 test('copies of one SOS arriving out of order: the position stays the newest copy\u2019s, and it was raised when its first copy was heard', async () => {
   const hub = await startTestHub({ dedupWindowMs: 0 });
   const admin = await createAdminSession(hub);

@@ -120,31 +120,6 @@ test('after an outage, the SOS heard behind thousands of automatic "I am safe" a
   assert.equal(uplink.stats.resent, 0, 'nothing sent twice');
 });
 
-test("an SOS takes its own node's earlier answer along: the hub hears that node in the order it spoke, both ahead of the backlog", { timeout: 60_000 }, async (t) => {
-  const hub = await hubAway(t);
-  const gw = await gateway(t, hub);
-  for (let n = 0; n < 1000; n++) gw.hear(nodeAt(n), safeAnswer(n));
-  // A person's "I am safe" (naming no SOS: it ends every open one at the hub), then their SOS.
-  gw.hear(SOS_NODE, { alert: { level: 'SAFE', text: 'I am safe', magnitudeX10: 0 } });
-  for (let n = 1000; n < 2000; n++) gw.hear(nodeAt(n), safeAnswer(n));
-  gw.hear(SOS_NODE, sos);
-
-  gw.uplink();
-  await hub.openPublic();
-  await waitUntil(() => hub.accepted.unique.length >= 2 * 2002, 'everything at the hub', [{ emitter: hub.events, event: 'change' }], 60_000);
-  const docs = meshDocs(hub.accepted.unique);
-  const sosNode = formatNodeAddress(SOS_NODE);
-  assert.deepEqual(
-    docs.slice(0, 2).map((a) => `${doc(a).from} ${doc(a).level}`),
-    [`${sosNode} SAFE`, `${sosNode} SOS`],
-    'the SOS node first, its "I am safe" before its SOS (after it, it would end the new SOS at the hub)',
-  );
-  assert.deepEqual(
-    docs.slice(2).map((a) => doc(a).requestId),
-    Array.from({ length: 2000 }, (_, n) => 1000 + n),
-  );
-});
-
 test('an SOS stage another gateway sent, heard here, goes ahead of acks and alerts too', { timeout: 60_000 }, async (t) => {
   const hub = await hubAway(t);
   const gw = await gateway(t, hub);

@@ -102,8 +102,10 @@ export class AlertStore {
       insertEnded: db.prepare<[string, string, string, number | null, number | null, number, number, number, number, number, string, string]>(
         "INSERT INTO alerts (org_id, node_id, level, text, lat, lon, state, raised_ms, last_ms, request_id, hub_ms, resolved_ms, resolved_by, resolved_note) VALUES (?, ?, 'SOS', ?, ?, ?, 'resolved', ?, ?, ?, ?, ?, ?, ?)",
       ),
-      resolveNode: db.prepare<[number, string, string, string]>("UPDATE alerts SET state = 'resolved', resolved_ms = ?, resolved_by = ? WHERE org_id = ? AND node_id = ? AND level = 'SOS' AND state != 'resolved' RETURNING id"),
-      resolveRequest: db.prepare<[number, string, string, string, number]>("UPDATE alerts SET state = 'resolved', resolved_ms = ?, resolved_by = ? WHERE org_id = ? AND node_id = ? AND level = 'SOS' AND state != 'resolved' AND (request_id = ? OR request_id IS NULL) RETURNING id"),
+      // "I am safe" heard at @t ends only SOS raised by then: a gateway's outbox sends an SOS ahead of
+      // the answers queued before it, so one naming no SOS (older firmware) can arrive after a new SOS.
+      resolveNode: db.prepare<{ t: number; by: string; orgId: string; nodeId: string }>("UPDATE alerts SET state = 'resolved', resolved_ms = @t, resolved_by = @by WHERE org_id = @orgId AND node_id = @nodeId AND level = 'SOS' AND state != 'resolved' AND raised_ms <= @t RETURNING id"),
+      resolveRequest: db.prepare<{ t: number; by: string; orgId: string; nodeId: string; requestId: number }>("UPDATE alerts SET state = 'resolved', resolved_ms = @t, resolved_by = @by WHERE org_id = @orgId AND node_id = @nodeId AND level = 'SOS' AND state != 'resolved' AND (request_id = @requestId OR (request_id IS NULL AND raised_ms <= @t)) RETURNING id"),
     };
     // Closing the superseded SOS and opening the new one land together or not at all.
     this.raiseOnce = db.transaction((orgId: string, a: RaiseInput) => this.raiseRow(orgId, a));
@@ -180,10 +182,11 @@ export class AlertStore {
    * "I am safe" from the node ends its SOS. Returns the ids resolved. Naming a request id, it ends
    * only that SOS (and any stored without a request id): a late copy for an earlier SOS must not end
    * the SOS the node is in now. (An older SOS that arrived late stays for people to close: gateway
-   * clocks cannot tell it from a newer one.) Without one (older firmware), every open SOS.
+   * clocks cannot tell it from a newer one.) Without one (older firmware), every open SOS raised by
+   * the time it was heard: an SOS heard after it, which overtook it in a gateway's outbox, stays open.
    */
   resolveSos(orgId: string, nodeId: string, by: string, timeMs: number, requestId: number | null = null): number[] {
-    const rows = requestId !== null && requestId > 0 ? this.stmt.resolveRequest.all(timeMs, by, orgId, nodeId, requestId) : this.stmt.resolveNode.all(timeMs, by, orgId, nodeId);
+    const rows = requestId !== null && requestId > 0 ? this.stmt.resolveRequest.all({ t: timeMs, by, orgId, nodeId, requestId }) : this.stmt.resolveNode.all({ t: timeMs, by, orgId, nodeId });
     return (rows as Array<{ id: number }>).map((r) => r.id);
   }
 

@@ -8,7 +8,7 @@
 // forged mesh addresses a sensor's) — always counted and reported, never silently.
 // Two lanes: urgent rows (SOS, alerts, the gateway's own reports) are sent before any routine backlog.
 // Within a lane, rows go by rank (mesh-protocol's urgencyOf, as on air: an SOS and its stages, then
-// alerts, then the rest), oldest first within a rank; an SOS takes its own node's earlier rows along.
+// alerts, then the rest), oldest first within a rank.
 
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -367,8 +367,6 @@ export class HubOutbox {
       // The uplink's order: by lane, rank, then seq (the index on (lane, seq) of an older gateway goes).
       db.exec('DROP INDEX IF EXISTS hub_outbox_lane_seq');
       db.exec('CREATE INDEX IF NOT EXISTS hub_outbox_lane_rank_seq ON hub_outbox (lane, rank, seq)');
-      // An urgent row's earlier rows of its own source below its rank (moved along with it).
-      db.exec(`CREATE INDEX IF NOT EXISTS hub_outbox_urgent_source ON hub_outbox (source, rank) WHERE lane = ${LANE_CODE.urgent}`);
       const fresh = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hub_outbox_bucket_totals'").get() === undefined;
       db.exec(BUCKET_TOTALS);
       if (fresh) db.exec('INSERT INTO hub_outbox_bucket_totals (bucket, lane, messages, bytes) SELECT bucket, lane, COUNT(*), SUM(size) FROM hub_outbox GROUP BY bucket, lane');
@@ -380,24 +378,6 @@ export class HubOutbox {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING RETURNING seq`,
     );
     const seqOf = db.prepare<[string], { seq: number }>('SELECT seq FROM hub_outbox WHERE msg_id = ?');
-    // A row of a higher rank takes its source's earlier urgent rows below it along: each is queued
-    // again at its rank (a new seq, all else kept), just before it. So the hub still hears a node in
-    // the order it spoke (a person's "I am safe" naming no SOS, then their SOS: the other way round
-    // the "I am safe" would end the new SOS), and every seq a link has not passed is still new to it.
-    const lowerOfSource = db.prepare<[string, number], Row & { size: number }>(
-      `SELECT ${ROW_COLUMNS}, size FROM hub_outbox WHERE lane = ${LANE_CODE.urgent} AND source = ? AND rank < ? ORDER BY seq`,
-    );
-    const insertMoved = db.prepare<Row & { size: number; rank: number }>(
-      `INSERT INTO hub_outbox (source, topic, payload, format, qos, retain, msg_id, created_ms, size, lane, rank, attempts, retries, held_before_ms, queued_mono, boot_id)
-       VALUES (@source, @topic, @payload, @format, @qos, @retain, @msg_id, @created_ms, @size, @lane, @rank, @attempts, @retries, @held_before_ms, @queued_mono, @boot_id)`,
-    );
-    const takeAlong = (m: Prepared): void => {
-      if (m.lane !== LANE_CODE.urgent || m.rank === URGENCY_ORDER.at(-1) || seqOf.get(m.msgId)) return;
-      for (const row of lowerOfSource.all(m.source, m.rank)) {
-        this.deleteSeq.run(row.seq);
-        insertMoved.run({ ...row, rank: m.rank });
-      }
-    };
     // When the bound is reached: routine rows first, urgent ones only when nothing else is left; in
     // a lane, the oldest row of the bucket holding the most bytes. Among buckets holding as much, the
     // one with the oldest row: buckets are few (the mesh, the gateway, one per device login), so the
@@ -503,7 +483,6 @@ export class HubOutbox {
       const mono = this.monotonic();
       const receipts: HubReceipt[] = [];
       for (const m of messages) {
-        takeAlong(m);
         const row = insert.get(m.source, m.topic, m.payload, m.format, m.qos, m.retain, m.msgId, createdMs, m.size, m.lane, m.rank, mono, this.bootId);
         if (row) receipts.push({ seq: row.seq, msgId: m.msgId, duplicate: false });
         else receipts.push({ seq: seqOf.get(m.msgId)!.seq, msgId: m.msgId, duplicate: true });
