@@ -153,11 +153,36 @@ test('an SOS is resent at growing intervals until a gateway has taken it', async
   assert.equal(s.resending, false);
   assert.equal(s.answeredBy, net.get('A').identity.nodeId);
   const copies = s.copiesSent;
+  // This gateway never gets the SOS to a hub (the test has none): slow copies after 10 and 30
+  // minutes, for another gateway to take, not the quick ones.
   net.run(3_600_000);
-  assert.equal(c.status().sos.copiesSent, copies, 'no copies after the acknowledgement');
+  assert.equal(c.status().sos.copiesSent, copies + 2, 'two slow copies in the hour after the gateway took it');
   const atA = net.get('A').device.inbox.since().filter((m) => m.level === 'SOS');
   assert.equal(atA.length, 1);
   assert.equal(atA[0]!.hops, 2);
+});
+
+test('a slow SOS copy still queued when the person says "I am safe" is withdrawn: the gateway, back in range, hears only "I am safe"', async () => {
+  const net = line(['A', 'G'], { roles: { G: 'GATEWAY' } });
+  const g = net.get('G');
+  answerAsGateway(g);
+  const heard: string[] = [];
+  g.device.router.on('heard', (h) => void (h.data.alert && heard.push(h.data.alert.level)));
+  await net.startAll();
+  net.run(30_000);
+  const a = net.get('A').device;
+  a.raiseSos();
+  net.run(30_000);
+  assert.equal(a.status().sos.stage, 'gateway');
+  g.radio.set('recovering'); // the gateway goes out of range: a slow copy waits in A's outbox
+  net.run(45 * 60_000);
+  a.imSafe();
+  heard.length = 0;
+  net.run(60_000);
+  g.radio.set('ready');
+  net.run(30 * 60_000);
+  assert.ok(heard.includes('SAFE'), `the gateway hears "I am safe": ${heard.join(', ')}`);
+  assert.ok(!heard.includes('SOS'), `and no SOS after it: ${heard.join(', ')}`);
 });
 
 test('an SOS without any gateway keeps going, and "I am safe" ends it', async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SimScheduler } from '@unibos/mesh-protocol';
 import { openNodeDb } from '../src/node/node-db.ts';
-import { MAX_SAFE_COPIES, SosTracker, type SosStatus } from '../src/node/sos.ts';
+import { MAX_HUB_WAIT_COPIES, MAX_SAFE_COPIES, SosTracker, type SosStatus } from '../src/node/sos.ts';
 import { sosSummary } from '../src/node/sos-summary.ts';
 
 function setup(t: { after: (fn: () => void) => void }, intervals = { retryIntervalS: 10, maxRetryIntervalS: 600 }) {
@@ -168,11 +168,13 @@ test('an SOS a gateway took but the hub never confirmed goes again, slowly and t
   assert.equal(tr.gatewayHeard(G2), true, 'another gateway: a copy at once, for it to take');
   assert.equal(sosCopies(), taken + 2);
   tr.stop();
-  // A reboot while still waiting: the slow copies go on.
+  // A reboot while still waiting: the slow copies go on, the wait doubled for each sent (2 so far).
   const after = s.tracker();
   after.resume();
-  s.scheduler.runUntil(s.scheduler.now() + 600_000);
-  assert.equal(sosCopies(), taken + 3, 'resumed after the reboot');
+  s.scheduler.runUntil(s.scheduler.now() + 2_399_000);
+  assert.equal(sosCopies(), taken + 2);
+  s.scheduler.runUntil(s.scheduler.now() + 1_000);
+  assert.equal(sosCopies(), taken + 3, 'resumed after the reboot, 40 minutes on');
   // G2 got it to the hub: the copies stop for good.
   assert.equal(after.advance(requestId, G2, { stage: 'hub', timeMs: 0, by: '' }), true);
   s.scheduler.runUntil(s.scheduler.now() + 6 * 3600_000);
@@ -180,3 +182,30 @@ test('an SOS a gateway took but the hub never confirmed goes again, slowly and t
   assert.equal(sosCopies(), taken + 3, 'nothing more once the hub has it');
   assert.equal(after.status.resending, false, 'never "no gateway has it" again');
 });
+
+test('slow copies while the hub does not answer end after a handful, even with the hub away for days; an SOS stored by older firmware is not sent again', (t) => {
+  const s = setup(t);
+  const sosCopies = () => s.sent.filter((x) => x.kind === 'sos').length;
+  const tr = s.tracker();
+  const { requestId } = tr.raise();
+  tr.advance(requestId, 0x6a7e0001, { stage: 'gateway', timeMs: 0, by: '' });
+  const taken = sosCopies();
+  s.scheduler.runUntil(s.scheduler.now() + 7 * 86_400_000);
+  assert.equal(sosCopies(), taken + MAX_HUB_WAIT_COPIES, 'a handful in a week, not one every 10 minutes');
+  assert.equal(tr.status.hubWaitCopies, MAX_HUB_WAIT_COPIES);
+  assert.equal(tr.gatewayHeard(0x6a7e0002), false, 'none left for another gateway either');
+  tr.stop();
+
+  // What older firmware stored for an SOS a gateway had heard ("acknowledged"): no stage times.
+  const old = setup(t);
+  const db = openNodeDb(join(mkdtempSync(join(tmpdir(), 'unibos-sos-old-')), 'node.db'));
+  t.after(() => db.close());
+  db.prepare('INSERT INTO kv (key, value) VALUES (?, ?)').run('sos', JSON.stringify({ phase: 'acknowledged', requestId: 12345, startedMs: Date.UTC(2026, 10, 1), copiesSent: 3 }));
+  const sent: number[] = [];
+  const legacy = new SosTracker(db, old.scheduler, { retryIntervalS: 10, maxRetryIntervalS: 600, sendCopy: (id) => void sent.push(id), sendSafe: () => {}, onChange: () => {} });
+  t.after(() => legacy.stop());
+  legacy.resume();
+  old.scheduler.runUntil(old.scheduler.now() + 86_400_000);
+  assert.deepEqual(sent, [], 'a month-old SOS is not broadcast again');
+});
+

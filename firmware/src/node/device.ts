@@ -239,7 +239,7 @@ export class Device extends EventEmitter<DeviceEvents> {
     });
     this.sosRequestId = this.sos.status.requestId;
     this.sosResending = this.sos.status.resending;
-    this.sosAtGatewayOnly = this.sos.status.stage === 'gateway';
+    this.sosAtGatewayOnly = this.sos.status.stage === 'gateway' && !this.sos.status.cancelled;
     this.safeWaiting = this.sos.status.safe === 'waiting';
     this.panel = new PanelState(options.panel, { gpsFix: () => hasFix(this.gps?.lastFix), sos: () => this.sos.status });
 
@@ -557,11 +557,13 @@ export class Device extends EventEmitter<DeviceEvents> {
     }
     // Once a gateway has it (or the user is safe), copies still queued have nothing left to say. A
     // copy the person asks for after that (pressing again) is theirs: it is not withdrawn.
-    // Likewise once the hub has it: a slow copy still queued for a gateway that might not reach it.
-    if ((this.sosResending && !s.resending) || (sameSos && this.sosAtGatewayOnly && s.stage !== 'gateway')) this.outbox.withdraw(`sos:${s.requestId}`);
+    // Likewise once the hub has it, or the person is safe: a slow copy still queued for a gateway
+    // that might not reach the hub.
+    const atGatewayOnly = s.stage === 'gateway' && !s.cancelled;
+    if ((this.sosResending && !s.resending) || (sameSos && this.sosAtGatewayOnly && !atGatewayOnly)) this.outbox.withdraw(`sos:${s.requestId}`);
     if (this.safeWaiting && s.safe !== 'waiting') this.outbox.withdraw(`safe:${s.requestId}`);
     this.sosResending = s.resending;
-    this.sosAtGatewayOnly = s.stage === 'gateway';
+    this.sosAtGatewayOnly = atGatewayOnly;
     this.safeWaiting = s.safe === 'waiting';
     if (s.safe === 'gave-up') this.log.warn({ sos: s, reason: s.safeGaveUpReason }, `"I am safe" given up: ${s.safeGaveUpReason}`);
     else this.log.info({ sos: s }, `SOS ${s.cancelled ? `cancelled, safe ${s.safe}` : s.stage}`);

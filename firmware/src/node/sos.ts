@@ -3,7 +3,8 @@
 // resent (each a new frame with the same request id) at growing intervals until a gateway has
 // taken it, and at once when a gateway is heard announcing itself. Taken by a gateway, the SOS may
 // still sit there (its hub link down, or it lost power with the only copy on its card): until the
-// hub's own stage comes back, a copy goes every `maxRetryIntervalS` and at once when another
+// hub's own stage comes back, a few more copies go, after `maxRetryIntervalS` and doubling waits
+// (10, 20, 40 ... minutes: MAX_HUB_WAIT_COPIES in about 10 hours), and at once when another
 // gateway is heard, so one that can reach the hub takes it (the hub keeps one SOS per request
 // id). From `hub` on the node only listens for later stages. Stages only move forward. "I am safe" follows the same discipline:
 // resent until the hub's `resolved` comes back, or given up (with the reason) after a day or
@@ -24,6 +25,11 @@ export const SAFE_GIVE_UP_MS = 24 * 3600_000;
 export const MAX_SAFE_COPIES = 200;
 /** A copy prompted by hearing a gateway goes at most this soon after the previous copy. */
 export const NUDGE_MIN_INTERVAL_MS = 5_000;
+/**
+ * Copies of an SOS a gateway took while the hub's stage does not come back: enough to reach another
+ * gateway over hours, few enough that a hub down for days costs each SOS node a handful of frames.
+ */
+export const MAX_HUB_WAIT_COPIES = 6;
 
 /** "I am safe": none said; waiting for the hub's `resolved` (copies go out); confirmed by it; given up. */
 export type SafeState = 'none' | 'waiting' | 'confirmed' | 'gave-up';
@@ -33,8 +39,10 @@ export interface SosStatus {
   stage: SosStage | 'none';
   /** The person said they are safe (the node's own ending; the hub may still report `resolved`). */
   cancelled: boolean;
-  /** Copies are still going out: no gateway has taken the SOS yet. */
+  /** Copies are still going out: no gateway has taken the SOS yet. (Taken, a few slow ones may follow: hubWaitCopies.) */
   resending: boolean;
+  /** Copies sent after a gateway took the SOS, while the hub's stage had not come back (at most MAX_HUB_WAIT_COPIES). */
+  hubWaitCopies?: number;
   requestId: number;
   startedMs: number;
   /** Copies that went on air (a copy queued while the radio is down is not sent). */
@@ -138,15 +146,19 @@ export class SosTracker {
     const elsewhere = this.waitingForHub() && from !== c.answeredBy;
     if (!c.resending && !elsewhere && c.safe !== 'waiting') return false;
     if (this.clock() - this.lastCopyMs < NUDGE_MIN_INTERVAL_MS) return false;
-    if (c.resending || elsewhere) this.sendOne();
+    if (c.resending) this.sendOne();
+    else if (elsewhere) this.sendHubWaitCopy();
     else this.sendSafeOne();
     return true;
   }
 
-  /** Taken by a gateway, open, and not yet at the hub: the gateway may never get it there. */
+  /**
+   * Taken by a gateway, open, not yet at the hub (the gateway may never get it there), and copies
+   * left to send for it. A status stored before stage times (an old "acknowledged") has none.
+   */
   private waitingForHub(): boolean {
     const c = this.current;
-    return c.stage === 'gateway' && !c.cancelled;
+    return c.stage === 'gateway' && !c.cancelled && c.stageTimes.gateway !== undefined && (c.hubWaitCopies ?? 0) < MAX_HUB_WAIT_COPIES;
   }
 
   /**
@@ -221,14 +233,20 @@ export class SosTracker {
     this.safeTimer?.cancel();
   }
 
-  /** While the SOS waits at a gateway for the hub: one copy every `maxRetryIntervalS`, from now. */
+  /** While the SOS waits at a gateway for the hub: the next copy after `maxRetryIntervalS`, doubled for each one sent. */
   private armHubWait(): void {
     this.sosTimer?.cancel();
-    this.sosTimer = this.scheduler.schedule(this.options.maxRetryIntervalS * 1000, () => {
+    const sent = this.current.hubWaitCopies ?? 0;
+    this.sosTimer = this.scheduler.schedule(this.options.maxRetryIntervalS * 1000 * 2 ** sent, () => {
       if (!this.waitingForHub()) return;
-      this.armHubWait();
-      this.sendOne();
+      this.sendHubWaitCopy();
+      if (this.waitingForHub()) this.armHubWait();
     });
+  }
+
+  private sendHubWaitCopy(): void {
+    this.current = { ...this.current, hubWaitCopies: (this.current.hubWaitCopies ?? 0) + 1 };
+    this.sendOne();
   }
 
   private sendAndArm(): void {
