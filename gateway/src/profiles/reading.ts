@@ -30,25 +30,27 @@ export function drop(reason: string): ProfileResult {
 export { plausibleTimeMs } from '@unibos/mesh-protocol';
 
 const OUTSIDE = new RegExp(`[^${SENSOR_NAME_CHARS}]+`, 'g');
-/** Names the hub's alphabet spells with spaces and slashes as '_' and nothing else lost (`living room`, Zigbee2MQTT's `garden/pump`). */
-const ALPHABET_AND_SEPARATORS = new RegExp(`^[ /${SENSOR_NAME_CHARS}]*$`);
+/** Printable ASCII: such a name keeps its letters when squeezed (`living room`, `garden/pump`, `lamp #2`). */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const HASH_CHARS = 8;
+/** A hashed name's letters: with its hash 49 characters, so `{login}:` of up to 15 still fits the hub's 64 (sensor-ownership.ts). */
+const HASHED_NAME_CHARS = 40;
 
 /**
  * A device or metric name in the hub's alphabet (sensor ids are what the hub stores, shows and
  * switches by): runs of other characters become '_'. That must never make two names one (their
  * readings would merge and a switch command reach whichever published last: "Göl evi pompa" and
- * "Gül evi pompa", or "Кухня" and "Спальня"), so a name that lost more than spaces and slashes
- * (letters outside ASCII, length past 64) ends in 8 hex digits of a hash of the name as it was,
- * after its letters without their accents: `Gol_evi_pompa-4da443d9`. (`a b` and `a_b` are still
- * one.)
+ * "Gül evi pompa", or "Кухня" and "Спальня"), so a name with characters outside ASCII, or longer
+ * than 64, ends in 8 hex digits of a hash of the name as it was, after its letters without their
+ * accents: `Gol_evi_pompa-4da443d9`. An ASCII name keeps the id it always had (`Living Room
+ * (lamp)` is `Living_Room_lamp`), so `a b` and `a_b` are still one.
  */
 export function hubName(raw: string): string {
   const squeezed = (text: string): string => text.replace(OUTSIDE, '_').replace(/^_+|_+$/g, '');
   const name = squeezed(raw);
-  if (ALPHABET_AND_SEPARATORS.test(raw) && name.length > 0 && name.length <= SENSOR_NAME_MAX) return name;
+  if (PRINTABLE_ASCII.test(raw) && name.length > 0 && name.length <= SENSOR_NAME_MAX) return name;
   const hash = createHash('sha256').update(raw).digest('hex').slice(0, HASH_CHARS);
-  const ascii = squeezed(raw.normalize('NFKD').replace(/\p{M}+/gu, '').replace(/ı/g, 'i')).slice(0, SENSOR_NAME_MAX - HASH_CHARS - 1);
+  const ascii = squeezed(raw.normalize('NFKD').replace(/\p{M}+/gu, '').replace(/ı/g, 'i')).slice(0, HASHED_NAME_CHARS);
   return ascii.length > 0 ? `${ascii}-${hash}` : hash;
 }
 
