@@ -295,3 +295,23 @@ test('a frame calling a claimed node a gateway does not make it one', async () =
   const nodes = await api(hub.url, admin, '/api/v1/nodes?kind=node');
   assert.ok(nodes.body.items.some((n: { id: string }) => n.id === nodeId), 'listed among the nodes');
 });
+
+test("a frame's time: the gateway's clock while it agrees with the hub's reckoning from the whole time it held the frame; a lower bound only catches a clock ahead", async () => {
+  const { receiveTimeMs } = await import('../src/ingest/mesh-uplink.ts');
+  const now = Date.UTC(2026, 11, 7, 14);
+  const at = (ms: number) => new Date(ms).toISOString();
+  const hour = 3_600_000;
+  // Held a whole hour on one boot: a clock 2 days behind is wrong, one 2 minutes off is skew.
+  assert.equal(receiveTimeMs(at(now - hour - 2 * 86_400_000), now, hour, true), now - hour);
+  assert.equal(receiveTimeMs(at(now - hour - 120_000), now, hour, true), now - hour - 120_000);
+  assert.equal(receiveTimeMs(at(now + 86_400_000), now, hour, true), now - hour);
+  // Held at least an hour (queued before a reboot, or a letter put back): heard 4 hours ago is
+  // possible, and stays; heard "in the future" of that bound is not.
+  assert.equal(receiveTimeMs(at(now - 4 * hour), now, hour, false), now - 4 * hour);
+  assert.equal(receiveTimeMs(at(now - 10 * 60_000), now, hour, false), now - hour);
+  // No hold said (an older gateway): only a clock ahead of the hub's, or before 2000.
+  assert.equal(receiveTimeMs(at(now - 2 * 86_400_000), now), now - 2 * 86_400_000);
+  assert.equal(receiveTimeMs(at(now + hour), now), now);
+  assert.equal(receiveTimeMs('1970-01-01T00:00:05Z', now), now);
+  assert.equal(receiveTimeMs('not a time', now), now);
+});

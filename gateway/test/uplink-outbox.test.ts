@@ -242,6 +242,7 @@ test('how long a row was held is known to every process of the boot: the gateway
   const restarted = machine();
   const find = (box: HubOutbox, msgId: string) => box.peek(10).find((m) => m.msgId === msgId)!;
   assert.equal(restarted.heldMs(find(restarted, kept.msgId)), 60_000);
+  assert.equal(restarted.heldIsExact(find(restarted, kept.msgId)), true, 'queued on this boot, never a letter: the whole time');
   for (const r of [reading, sos, other]) assert.ok(restarted.deadLetter(r.seq, 'refused'));
   mono += 3_600_000;
 
@@ -250,6 +251,7 @@ test('how long a row was held is known to every process of the boot: the gateway
   const back = find(restarted, reading.msgId);
   assert.ok(back.seq !== reading.seq, 'a new row');
   assert.equal(restarted.heldMs(back), 3_660_000, 'held since it was first queued, its hour as a dead letter included');
+  assert.equal(restarted.heldIsExact(back), false, 'a letter put back: a lower bound (its time as a letter may span a reboot)');
   mono += 5_000;
   assert.equal(restarted.heldMs(back), 3_665_000, 'and on since it went back');
   // The urgent one goes back by itself.
@@ -266,6 +268,7 @@ test('how long a row was held is known to every process of the boot: the gateway
   const rebooted = machine({ bootId: 'boot-2' });
   assert.equal(rebooted.heldMs(find(rebooted, kept.msgId)), undefined);
   assert.equal(rebooted.heldMs(find(rebooted, reading.msgId)), 3_660_000, 'held before it went back; the time since is not known');
+  assert.equal(rebooted.heldIsExact(find(rebooted, reading.msgId)), false);
   assert.ok(rebooted.deadLetter(find(rebooted, reading.msgId).seq, 'refused again'));
   mono += 2_000;
   assert.equal(rebooted.requeueDeadLetters('all'), 1);

@@ -46,11 +46,14 @@ test('a JSON envelope says how long the gateway held the message, and the door c
   const parts = { msgId: 'gw1:0b7c', source: 'sensor:s1', format: 'json' as const };
   const counted = hubEnvelopeBytes({ ...parts, payloadBytes: payload.length });
   for (const heldMs of [undefined, 0, 10_800_123, 8.64e15]) {
-    const bytes = encodeHubEnvelope({ ...parts, payload, heldMs });
-    assert.deepEqual(decodeHubEnvelope(bytes), { format: 'json', id: parts.msgId, source: parts.source, body: { value: 21.5 }, ...(heldMs !== undefined ? { heldMs } : {}) });
-    assert.ok(bytes.length <= counted, `${bytes.length} bytes sent, ${counted} counted at the door`);
+    for (const heldExact of [false, true]) {
+      const bytes = encodeHubEnvelope({ ...parts, payload, heldMs, heldExact });
+      const held = heldMs === undefined ? {} : heldExact ? { heldMs, heldExact: true } : { heldMs };
+      assert.deepEqual(decodeHubEnvelope(bytes), { format: 'json', id: parts.msgId, source: parts.source, body: { value: 21.5 }, ...held });
+      assert.ok(bytes.length <= counted, `${bytes.length} bytes sent, ${counted} counted at the door`);
+    }
   }
-  assert.equal(encodeHubEnvelope({ ...parts, payload, heldMs: 8.64e15 }).length, counted, 'the longest duration is counted exactly');
+  assert.equal(encodeHubEnvelope({ ...parts, payload, heldMs: 8.64e15, heldExact: true }).length, counted, 'the longest duration is counted exactly');
   // A `held` that is no duration (an older or broken gateway) is left out, never a refusal of the message.
   for (const bad of ['"an hour"', '-1', '1.5', '1e300', 'null']) {
     const env = decodeHubEnvelope(Buffer.from(`{"id":"m","source":"s","held":${bad},"body":1}`));

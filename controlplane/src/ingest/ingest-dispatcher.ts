@@ -138,7 +138,7 @@ export class IngestDispatcher {
     }
     if (t.kind === 'sensor') return this.result(this.handlers.sensor?.(source, t, envelope), gatewayHex, topic);
     if (t.kind === 'sensorAvailability') return this.result(this.handlers.sensorAvailability?.(source, t, envelope), gatewayHex, topic);
-    const frame = envelope.format === 'json' ? readMeshUplink(t.nodeId, t.leaf, source.gatewayId, envelope.body, source.nowMs, envelope.heldMs) : null;
+    const frame = envelope.format === 'json' ? readMeshUplink(t.nodeId, t.leaf, source.gatewayId, envelope.body, source.nowMs, envelope) : null;
     if (!frame) return this.drop('bad_payload', gatewayHex, topic);
     return this.mesh(source, frame);
   }

@@ -39,23 +39,25 @@ export function finiteNumber(v: unknown): number | null {
  * less how long the gateway says it held the frame (`heldMs`, measured on its monotonic clock);
  * otherwise that reckoning. An off-grid Pi has no battery clock: restored by fake-hwclock it can be
  * days behind, and its times would date an SOS days ago and hide which gateway reaches the node
- * now (stages, answers). Without `heldMs` (an older gateway, or one restarted since it took the
- * frame) only a clock ahead, or before 2000, can be caught.
+ * now (stages, answers). That needs the whole time held (`heldExact`); a lower bound (a row queued
+ * before the gateway rebooted, or put back from its dead letters) only says when the frame was
+ * heard at the latest, so only a clock ahead of that is caught, as without `heldMs` (an older
+ * gateway) a clock ahead of the hub's, or before 2000.
  */
-export function receiveTimeMs(rxTime: unknown, nowMs: number, heldMs?: number): number {
+export function receiveTimeMs(rxTime: unknown, nowMs: number, heldMs?: number, heldExact = false): number {
   const rx = plausibleTimeMs(typeof rxTime === 'string' ? Date.parse(rxTime) : undefined);
-  if (heldMs === undefined) return rx !== undefined && rx <= nowMs + MAX_CLOCK_SKEW_MS ? rx : nowMs;
-  const taken = takenTimeMs(heldMs, nowMs);
-  return rx !== undefined && Math.abs(rx - taken) <= MAX_CLOCK_SKEW_MS ? rx : taken;
+  const latest = takenTimeMs(heldMs, nowMs);
+  if (rx === undefined || rx > latest + MAX_CLOCK_SKEW_MS) return latest;
+  return heldExact && heldMs !== undefined && rx < latest - MAX_CLOCK_SKEW_MS ? latest : rx;
 }
 
 /** The document of `nodeId`'s frame of `kind` heard through gateway `gatewayId`, or null when it is not one. */
-export function readMeshUplink(nodeId: NodeIdText, kind: string, gatewayId: NodeIdText, body: unknown, nowMs: number, heldMs?: number): MeshUplink | null {
+export function readMeshUplink(nodeId: NodeIdText, kind: string, gatewayId: NodeIdText, body: unknown, nowMs: number, held?: { heldMs?: number; heldExact?: boolean }): MeshUplink | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
   const doc = body as Record<string, unknown>;
   const packetId = doc.id;
   if (typeof packetId !== 'number' || !Number.isInteger(packetId) || packetId < 0 || packetId > 0xffffffff || doc.from !== nodeId) return null;
-  const timeMs = receiveTimeMs(doc.rxTime, nowMs, heldMs);
+  const timeMs = receiveTimeMs(doc.rxTime, nowMs, held?.heldMs, held?.heldExact);
   const reception: MeshReception = { gatewayId, rssi: finiteNumber(doc.rssi), snr: finiteNumber(doc.snr), hops: finiteNumber(doc.hops), timeMs };
   const { gatewayId: _g, rssi: _r, snr: _s, hops: _h, rxTime: _t, ...data } = doc;
   return { nodeId, kind, packetId, timeMs, reception, data, doc };

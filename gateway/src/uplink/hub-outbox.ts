@@ -578,6 +578,15 @@ export class HubOutbox {
     return Math.max(0, Math.round((message.heldBeforeMs ?? 0) + this.monotonic() - message.queuedMono));
   }
 
+  /**
+   * Whether heldMs is the whole time the row was held: queued on this boot and never a dead letter
+   * (a letter's time may span a reboot). Otherwise it is a lower bound, which the hub must not take
+   * for the time the frame was heard.
+   */
+  heldIsExact(message: Pick<HubMessage, 'heldBeforeMs' | 'queuedMono' | 'bootId'>): boolean {
+    return message.heldBeforeMs === undefined && message.queuedMono !== undefined && message.bootId === this.bootId;
+  }
+
   /** These rows were in flight when a working connection to the hub ended: one more strike each. */
   recordAttempts(seqs: readonly number[]): void {
     if (seqs.length > 0) this.attemptTx(seqs);

@@ -536,7 +536,7 @@ export class HubUplink {
     // it got it, not at the moment the link came back after an outage. Measured on the outbox's
     // monotonic clock, so a wall clock stepped meanwhile (a Pi finding the time) changes nothing; a
     // row from before a restart has no known hold and goes without one (dated at its arrival).
-    link.client.publish(row.topic, encodeHubEnvelope({ ...row, heldMs: this.outbox.heldMs(row) }), { qos: 1, retain: row.retain }, (err) => {
+    link.client.publish(row.topic, encodeHubEnvelope({ ...row, heldMs: this.outbox.heldMs(row), heldExact: this.outbox.heldIsExact(row) }), { qos: 1, retain: row.retain }, (err) => {
       link.inFlight.delete(row.seq);
       // An error means the client is being torn down; the row stays queued for the next link.
       if (err) return;

@@ -13,8 +13,8 @@ export const HUB_ENVELOPE_VERSION = 0x01;
 /** Ids and sources are length-prefixed with one byte in the binary form. */
 export const MAX_HUB_ENVELOPE_FIELD_BYTES = 255;
 
-/** The longest `,"held":<ms>` a JSON envelope carries: 16 digits reach 8.64e15 ms, the span a Date can hold. */
-export const MAX_HELD_FIELD_BYTES = ',"held":'.length + 16;
+/** The longest `,"held":<ms>,"heldExact":true` a JSON envelope carries: 16 digits reach 8.64e15 ms, the span a Date can hold. */
+export const MAX_HELD_FIELD_BYTES = ',"held":'.length + 16 + ',"heldExact":true'.length;
 const MAX_HELD_MS = 8.64e15;
 
 export interface HubEnvelopeInput {
@@ -31,10 +31,16 @@ export interface HubEnvelopeInput {
    * not a whole number of ms >= 0.
    */
   heldMs?: number | undefined;
+  /**
+   * `heldMs` is the whole time (measured on one boot, never a dead letter): the hub may check the
+   * gateway's clock against it. Otherwise it is at least that long (`"heldExact"` left out: older
+   * gateways, a row queued before a reboot or put back from the dead letters).
+   */
+  heldExact?: boolean | undefined;
 }
 
 export type HubEnvelope =
-  | { format: 'json'; id: string; source: string; body: unknown; heldMs?: number }
+  | { format: 'json'; id: string; source: string; body: unknown; heldMs?: number; heldExact?: true }
   | { format: 'binary'; id: string; source: string; body: Uint8Array };
 
 // ignoreBOM keeps a leading BOM in the text, so JSON.parse rejects it and such a payload goes
@@ -71,7 +77,7 @@ export function encodeHubEnvelope(m: HubEnvelopeInput): Buffer {
   if (m.format === 'json') {
     // The original JSON text is spliced in unchanged rather than re-serialised, so numbers,
     // key order and whitespace reach the hub exactly as the sensor sent them.
-    const held = heldField(m.heldMs) !== undefined ? `,"held":${m.heldMs}` : '';
+    const held = heldField(m.heldMs) !== undefined ? `,"held":${m.heldMs}${m.heldExact === true ? ',"heldExact":true' : ''}` : '';
     const head = Buffer.from(`{"id":${JSON.stringify(m.msgId)},"source":${JSON.stringify(m.source)}${held},"body":`, 'utf8');
     return Buffer.concat([head, m.payload, CLOSE_BRACE]);
   }
@@ -103,7 +109,7 @@ export function decodeHubEnvelope(bytes: Uint8Array): HubEnvelope {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new MeshError('E_ENVELOPE_INVALID', 'JSON envelope must be an object');
   }
-  const { id, source, held } = value as Record<string, unknown>;
+  const { id, source, held, heldExact } = value as Record<string, unknown>;
   if (typeof id !== 'string' || id.length === 0 || typeof source !== 'string' || !('body' in value)) {
     throw new MeshError('E_ENVELOPE_INVALID', 'JSON envelope needs string "id", string "source" and "body"');
   }
@@ -114,7 +120,7 @@ export function decodeHubEnvelope(bytes: Uint8Array): HubEnvelope {
   // Optional, and only informative: a `held` that is no duration is left out, never a refusal
   // (older gateways send none; what the hub makes of it is takenTimeMs in uplink-limits).
   const heldMs = heldField(held);
-  return { format: 'json', id, source, body: (value as { body: unknown }).body, ...(heldMs !== undefined ? { heldMs } : {}) };
+  return { format: 'json', id, source, body: (value as { body: unknown }).body, ...(heldMs !== undefined ? { heldMs, ...(heldExact === true ? { heldExact: true as const } : {}) } : {}) };
 }
 
 function heldField(v: unknown): number | undefined {
