@@ -111,6 +111,18 @@ test('bounded by count: the oldest go first, even within one burst, and each dro
   assert.equal(outbox.size, 5);
 });
 
+test('full with nothing but urgent rows: acks and answers make room before an SOS, however old the SOS', (t) => {
+  const outbox = new HubOutbox(tempDb(t).open(), opts({ maxMessages: 5 }));
+  const mesh = (n: number, urgency: 0 | 1 | 2) => ({ source: `mesh:!0000be${String(n).padStart(2, '0')}`, topic: `unibos/v1/mesh/!0000be${String(n).padStart(2, '0')}/alert`, payload: `{"n":${n}}`, lane: 'urgent' as const, urgency });
+  const sos = outbox.add(mesh(0, 2));
+  for (let n = 1; n <= 3; n++) outbox.add(mesh(n, 1));
+  for (let n = 4; n <= 9; n++) outbox.add(mesh(n, 0));
+  const kept = outbox.peek(10);
+  assert.equal(kept.length, 5);
+  assert.ok(kept.some((m) => m.msgId === sos.msgId), 'the oldest row, an SOS, is kept');
+  assert.deepEqual(kept.map((m) => m.rank).sort(), [0, 1, 1, 1, 2], 'the acks went first, the newest kept');
+});
+
 test('bounded by bytes: totals match the table, and a message larger than the bound is refused', (t) => {
   const files = tempDb(t);
   const db = files.open();
@@ -299,7 +311,7 @@ test('an outbox an older gateway left (no per-bucket totals) is upgraded in plac
   outbox.add(sensor(100, { source: 'mesh:!1a2b3c4d', topic: 'unibos/v1/mesh/!1a2b3c4d/text' }));
   // As it was before the buckets existed: no bucket column, per-source totals kept by triggers.
   old.exec(`DROP TRIGGER hub_outbox_bucket_in; DROP TRIGGER hub_outbox_bucket_out; DROP TABLE hub_outbox_bucket_totals;
-    DROP INDEX hub_outbox_lane_bucket_seq; ALTER TABLE hub_outbox DROP COLUMN bucket;
+    DROP INDEX hub_outbox_lane_bucket_seq; DROP INDEX hub_outbox_urgent_victims; ALTER TABLE hub_outbox DROP COLUMN bucket;
     CREATE TABLE hub_outbox_source_totals (source TEXT NOT NULL, lane INTEGER NOT NULL, messages INTEGER NOT NULL, bytes INTEGER NOT NULL, PRIMARY KEY (source, lane));
     CREATE TRIGGER hub_outbox_source_in AFTER INSERT ON hub_outbox BEGIN
       INSERT INTO hub_outbox_source_totals (source, lane, messages, bytes) VALUES (NEW.source, NEW.lane, 1, NEW.size)

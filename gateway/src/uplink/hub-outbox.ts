@@ -367,6 +367,8 @@ export class HubOutbox {
       // The uplink's order: by lane, rank, then seq (the index on (lane, seq) of an older gateway goes).
       db.exec('DROP INDEX IF EXISTS hub_outbox_lane_seq');
       db.exec('CREATE INDEX IF NOT EXISTS hub_outbox_lane_rank_seq ON hub_outbox (lane, rank, seq)');
+      // The urgent victim when the outbox is full: its bucket's lowest rank first (an ack before an SOS).
+      db.exec(`CREATE INDEX IF NOT EXISTS hub_outbox_urgent_victims ON hub_outbox (bucket, rank, seq) WHERE lane = ${LANE_CODE.urgent}`);
       const fresh = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'hub_outbox_bucket_totals'").get() === undefined;
       db.exec(BUCKET_TOTALS);
       if (fresh) db.exec('INSERT INTO hub_outbox_bucket_totals (bucket, lane, messages, bytes) SELECT bucket, lane, COUNT(*), SUM(size) FROM hub_outbox GROUP BY bucket, lane');
@@ -379,7 +381,8 @@ export class HubOutbox {
     );
     const seqOf = db.prepare<[string], { seq: number }>('SELECT seq FROM hub_outbox WHERE msg_id = ?');
     // When the bound is reached: routine rows first, urgent ones only when nothing else is left; in
-    // a lane, the oldest row of the bucket holding the most bytes. Among buckets holding as much, the
+    // a lane, the oldest row of the bucket holding the most bytes (in the urgent lane, of its lowest
+    // rank: acks and answers go before an SOS). Among buckets holding as much, the
     // one with the oldest row: buckets are few (the mesh, the gateway, one per device login), so the
     // tie is settled over a handful, each an indexed read.
     const largestBucket = db.prepare<{ lane: number }, { bucket: string }>(
@@ -389,10 +392,13 @@ export class HubOutbox {
        ORDER BY first LIMIT 1`,
     );
     const oldestOf = db.prepare<[number, string], { seq: number; size: number }>('SELECT seq, size FROM hub_outbox WHERE lane = ? AND bucket = ? ORDER BY seq LIMIT 1');
+    const leastUrgentOf = db.prepare<[string], { seq: number; size: number }>(
+      `SELECT seq, size FROM hub_outbox INDEXED BY hub_outbox_urgent_victims WHERE lane = ${LANE_CODE.urgent} AND bucket = ? ORDER BY rank, seq LIMIT 1`,
+    );
     const nextVictim = (): { seq: number; size: number; lane: number } | undefined => {
       for (const lane of [LANE_CODE.routine, LANE_CODE.urgent]) {
         const top = largestBucket.get({ lane });
-        const row = top && oldestOf.get(lane, top.bucket);
+        const row = top && (lane === LANE_CODE.urgent ? leastUrgentOf.get(top.bucket) : oldestOf.get(lane, top.bucket));
         if (row) return { ...row, lane };
       }
       return undefined;
